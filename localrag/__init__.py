@@ -1,0 +1,8 @@
+"""localrag: an offline assistant over your own documents.
+
+Importing the package is cheap on purpose: heavy libraries (torch, llama_cpp, lancedb,
+sentence_transformers) load inside the functions that need them, so `localrag --help` and the
+TUI's first frame do not wait for them.
+"""
+
+__version__ = "0.1.0"

@@ -1,0 +1,133 @@
+"""Embedders: turn text into unit vectors, and count text in the embedder's own tokens.
+
+Chunk sizes are measured with `token_counts` because MiniLM silently drops everything past 256
+tokens: a chunk sized in characters or words can lose its tail without a warning. The
+sentence-transformers model loads lazily on first use, so building an Engine stays instant.
+`HashEmbedder` is a deterministic stand-in for unit tests that must not load a model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+import numpy as np
+
+from localrag.errors import ModelError
+from localrag.offline import enforce_offline
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+
+class Embedder(Protocol):
+    name: str
+
+    @property
+    def dim(self) -> int: ...
+
+    @property
+    def max_tokens(self) -> int: ...
+
+    def token_counts(self, texts: Sequence[str]) -> list[int]: ...
+
+    def embed(self, texts: Sequence[str]) -> NDArray[np.float32]:
+        """L2-normalised float32 vectors, one row per text."""
+        ...
+
+
+class SentenceTransformerEmbedder:
+    """A local sentence-transformers folder, loaded on first use and kept."""
+
+    def __init__(self, folder: Path, batch_size: int = 32, device: str = "cpu") -> None:
+        self.folder = Path(folder)
+        self.name = self.folder.parent.name if self.folder.name == "model" else self.folder.name
+        self.batch_size = batch_size
+        self.device = device
+        self._model: Any = None
+        self._lock = threading.Lock()
+
+    def _load(self) -> Any:
+        with self._lock:
+            if self._model is None:
+                enforce_offline()
+                from sentence_transformers import SentenceTransformer
+
+                try:
+                    self._model = SentenceTransformer(
+                        str(self.folder), device=self.device, local_files_only=True
+                    )
+                except (OSError, ValueError) as exc:
+                    raise ModelError(
+                        f"{self.folder}: could not load the embedding model ({exc})",
+                        "point --embedder at a complete local sentence-transformers folder",
+                    ) from exc
+        return self._model
+
+    @property
+    def dim(self) -> int:
+        model = self._load()
+        getter = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+        return int(getter())
+
+    @property
+    def max_tokens(self) -> int:
+        return int(self._load().max_seq_length)
+
+    def token_counts(self, texts: Sequence[str]) -> list[int]:
+        if not texts:
+            return []
+        tokenizer = self._load().tokenizer
+        encoded = tokenizer(list(texts), add_special_tokens=True, truncation=False)["input_ids"]
+        return [len(ids) for ids in encoded]
+
+    def embed(self, texts: Sequence[str]) -> NDArray[np.float32]:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        vectors = self._load().encode(
+            list(texts),
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        return np.asarray(vectors, dtype=np.float32)
+
+
+_WORD = re.compile(r"\w+|[^\w\s]")
+
+
+class HashEmbedder:
+    """Deterministic bag-of-words vectors by feature hashing; for tests, not for search quality."""
+
+    name = "hash-embedder"
+
+    def __init__(self, dim: int = 64, max_tokens: int = 256) -> None:
+        self._dim = dim
+        self._max_tokens = max_tokens
+
+    @property
+    def dim(self) -> int:
+        return self._dim
+
+    @property
+    def max_tokens(self) -> int:
+        return self._max_tokens
+
+    def token_counts(self, texts: Sequence[str]) -> list[int]:
+        return [len(_WORD.findall(t)) + 2 for t in texts]
+
+    def embed(self, texts: Sequence[str]) -> NDArray[np.float32]:
+        out = np.zeros((len(texts), self._dim), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for word in _WORD.findall(text.lower()):
+                digest = hashlib.blake2b(word.encode(), digest_size=8).digest()
+                out[row, int.from_bytes(digest[:4], "little") % self._dim] += 1.0
+            norm = float(np.linalg.norm(out[row]))
+            if norm > 0:
+                out[row] /= norm
+        return out

@@ -1,0 +1,48 @@
+"""Errors a user can act on.
+
+Every error carries a one-line message naming the thing at fault and what to do about it. The CLI
+prints `str(error)` to stderr with exit code 2; the TUI shows it in a modal. Anything that is not a
+LocalRagError is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+
+class LocalRagError(Exception):
+    """Base class: `message` says what went wrong, `hint` what to do."""
+
+    title = "localrag error"
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return f"{self.message} ({self.hint})" if self.hint else self.message
+
+
+class ConfigError(LocalRagError):
+    title = "Configuration error"
+
+
+class ModelError(LocalRagError):
+    title = "Model error"
+
+
+class LoaderError(LocalRagError):
+    """One file could not be read; the ingest reports it and goes on."""
+
+    title = "Could not read file"
+
+
+class StoreError(LocalRagError):
+    title = "Store error"
+
+
+class MissingExtraError(LocalRagError):
+    title = "Missing optional package"
+
+
+class CancelledError(LocalRagError):
+    title = "Cancelled"

@@ -1,0 +1,152 @@
+"""The ingest pipeline: discover files, skip unchanged ones, load, chunk, embed, commit in batches.
+
+Why it is shaped this way:
+- A content hash per file decides the work: equal hash -> skipped; new or different -> (re)chunked;
+  a document whose file is gone from a folder being ingested -> forgotten.
+- Work is committed every `Settings.commit_chunks` chunks through `Store.write_batch`, which makes a
+  document visible only together with all its chunks. `Store.repair()` at the start removes whatever
+  a killed run left half-written, and the hashes make the re-run resume where it stopped, without
+  duplicate chunks.
+- Only one batch of chunks and vectors is held in memory, so memory does not grow with the corpus.
+- One bad file becomes a `FileError` line in the report; the ingest goes on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from localrag.config import Settings
+from localrag.errors import LoaderError
+from localrag.ingest.chunker import chunk_document
+from localrag.ingest.discover import discover
+from localrag.ingest.loaders import file_type, load_file
+from localrag.types import Chunk, Document, FileError, IngestProgress, IngestReport
+
+if TYPE_CHECKING:
+    from localrag.embed import Embedder
+    from localrag.store import Store
+
+ProgressCallback = Callable[[IngestProgress], None]
+
+
+def doc_id_for(path: str) -> str:
+    """Stable per absolute path, so a changed file replaces its own chunks."""
+    return hashlib.sha1(path.encode("utf-8")).hexdigest()[:16]
+
+
+def file_hash(path: Path) -> str:
+    with path.open("rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
+
+
+def embedding_text(chunk: Chunk, title: str) -> str:
+    """The heading path rides along into the vector: a chunk's heading often names its topic."""
+    context = " > ".join(part for part in (title, chunk.heading) if part)
+    return f"{context}\n{chunk.text}" if context else chunk.text
+
+
+@dataclass
+class _Batch:
+    docs: list[Document] = field(default_factory=list)
+    chunks: list[Chunk] = field(default_factory=list)
+    titles: dict[str, str] = field(default_factory=dict)
+
+
+def _is_under(path: str, folders: Sequence[Path]) -> bool:
+    return any(Path(path).is_relative_to(folder) for folder in folders)
+
+
+def run_ingest(
+    paths: Sequence[Path],
+    *,
+    store: Store,
+    embedder: Embedder,
+    settings: Settings,
+    include: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+    progress: ProgressCallback | None = None,
+    cancel: threading.Event | None = None,
+) -> IngestReport:
+    started = time.monotonic()
+    report = IngestReport()
+    roots = [Path(p).expanduser().resolve() for p in paths]
+    files = list(discover(roots, include, exclude))
+    store.repair()
+    known = store.document_hashes()
+    batch = _Batch()
+
+    def flush() -> None:
+        if not batch.docs:
+            return
+        texts = [embedding_text(c, batch.titles.get(c.doc_id, "")) for c in batch.chunks]
+        vectors = embedder.embed(texts)
+        store.write_batch(batch.docs, batch.chunks, vectors)
+        report.chunks_written += len(batch.chunks)
+        batch.docs.clear()
+        batch.chunks.clear()
+        batch.titles.clear()
+
+    for done, path in enumerate(files, start=1):
+        if cancel is not None and cancel.is_set():
+            report.cancelled = True
+            break
+        name = str(path)
+        try:
+            digest = file_hash(path)
+            if known.get(name) == digest:
+                report.unchanged += 1
+            else:
+                loaded = load_file(path)
+                doc_id = doc_id_for(name)
+                kind = file_type(path)
+                chunks = chunk_document(
+                    loaded,
+                    doc_id=doc_id,
+                    path=name,
+                    file_type=kind,
+                    token_counts=embedder.token_counts,
+                    max_tokens=min(settings.chunk_tokens, embedder.max_tokens),
+                    overlap=settings.chunk_overlap,
+                )
+                stat = path.stat()
+                batch.docs.append(
+                    Document(doc_id, name, kind, digest, stat.st_size, stat.st_mtime, loaded.title, len(chunks))
+                )
+                batch.chunks.extend(chunks)
+                batch.titles[doc_id] = loaded.title
+                if name in known:
+                    report.updated += 1
+                else:
+                    report.added += 1
+        except LoaderError as exc:
+            report.errors.append(FileError(name, str(exc)))
+        except OSError as exc:
+            report.errors.append(FileError(name, f"{name}: cannot read ({exc.strerror or exc})"))
+        if len(batch.chunks) >= settings.commit_chunks:
+            flush()
+        if progress is not None:
+            elapsed = time.monotonic() - started
+            eta = elapsed / done * (len(files) - done) if done else None
+            progress(IngestProgress(done, len(files), report.chunks_written + len(batch.chunks), name, elapsed, eta))
+    flush()
+
+    if not report.cancelled:
+        present = {str(p) for p in files}
+        folders = [r for r in roots if r.is_dir()]
+        gone = [
+            d.doc_id
+            for d in store.documents()
+            if d.path not in present and _is_under(d.path, folders) and not Path(d.path).exists()
+        ]
+        if gone:
+            store.delete_documents(gone)
+            report.removed = len(gone)
+    store.refresh_indexes()
+    report.seconds = time.monotonic() - started
+    return report

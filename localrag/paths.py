@@ -1,0 +1,61 @@
+"""Where localrag keeps its files.
+
+LOCALRAG_HOME, when set, holds everything (data, config, models): tests point it at a temp dir.
+Otherwise the XDG base directories apply. Functions only, so nothing touches the disk at import.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def _home() -> Path | None:
+    value = os.environ.get("LOCALRAG_HOME")
+    return Path(value).expanduser() if value else None
+
+
+def data_dir() -> Path:
+    """LanceDB tables, conversations and evaluation runs."""
+    home = _home()
+    if home is not None:
+        return home / "data"
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "localrag"
+
+
+def config_dir() -> Path:
+    home = _home()
+    if home is not None:
+        return home / "config"
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "localrag"
+
+
+def config_file() -> Path:
+    return config_dir() / "config.toml"
+
+
+def db_dir() -> Path:
+    return data_dir() / "lancedb"
+
+
+def checkout_models_dir() -> Path | None:
+    """The project's own `models/` folder, when localrag runs from a source checkout."""
+    candidate = Path(__file__).resolve().parent.parent / "models"
+    return candidate if (candidate / "README.md").is_file() else None
+
+
+def models_dir() -> Path:
+    """GGUF files a user added or `localrag export` wrote.
+
+    LOCALRAG_MODELS_DIR wins; under LOCALRAG_HOME it is HOME/models, so tests never write into the
+    checkout; from a checkout it is the repository's `models/`; otherwise it sits in the data dir.
+    """
+    explicit = os.environ.get("LOCALRAG_MODELS_DIR")
+    if explicit:
+        return Path(explicit).expanduser()
+    home = _home()
+    if home is not None:
+        return home / "models"
+    return checkout_models_dir() or data_dir() / "models"

@@ -1,0 +1,186 @@
+"""The values that flow through localrag: documents, chunks, hits, answers.
+
+Plain dataclasses with no behaviour beyond small derived properties, so every layer (store, CLI,
+TUI, evaluation) can share them without importing each other.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+@dataclass(frozen=True)
+class Section:
+    """A structural block of extracted text: a heading, paragraph, list, table or code block.
+
+    `start`/`end` are character offsets into `LoadedText.text`; `headings` is the heading path that
+    applies to the block; `page` is 1-based for paginated formats (PDF), else None.
+    """
+
+    start: int
+    end: int
+    kind: str
+    headings: tuple[str, ...] = ()
+    page: int | None = None
+
+
+@dataclass(frozen=True)
+class LoadedText:
+    """What a loader extracted from one file: the text and its structure."""
+
+    text: str
+    sections: tuple[Section, ...]
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class Document:
+    """One ingested file. `doc_id` is stable per absolute path; `content_hash` is of the bytes."""
+
+    doc_id: str
+    path: str
+    file_type: str
+    content_hash: str
+    size: int
+    mtime: float
+    title: str = ""
+    n_chunks: int = 0
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A retrievable span of a document's extracted text.
+
+    `start`/`end` are character offsets into the document's extracted text, so a citation can point
+    back to the exact span; `heading` is the heading path joined with " > ".
+    """
+
+    chunk_id: str
+    doc_id: str
+    path: str
+    index: int
+    text: str
+    start: int
+    end: int
+    page: int | None = None
+    heading: str = ""
+    file_type: str = ""
+    n_tokens: int = 0
+
+
+@dataclass
+class Hit:
+    """A retrieved chunk with how each retriever ranked it (1-based ranks, None: not found by it)."""
+
+    chunk: Chunk
+    score: float
+    vector_rank: int | None = None
+    text_rank: int | None = None
+    vector_score: float | None = None
+    text_score: float | None = None
+    rerank_score: float | None = None
+
+
+class QuoteStatus(str, Enum):
+    VERIFIED = "verified"
+    CLOSE = "close"
+    NOT_FOUND = "not_found"
+
+
+@dataclass(frozen=True)
+class Quote:
+    """A quote the model attributed to source `source` (1-based), checked against its text."""
+
+    text: str
+    source: int | None
+    status: QuoteStatus
+    similarity: float
+    start: int | None = None
+    end: int | None = None
+
+
+@dataclass
+class GenerationStats:
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    time_to_first_token: float = 0.0
+    generation_seconds: float = 0.0
+    cancelled: bool = False
+
+    @property
+    def tokens_per_second(self) -> float:
+        return self.completion_tokens / self.generation_seconds if self.generation_seconds > 0 else 0.0
+
+
+@dataclass
+class Answer:
+    """A finished (or cancelled) answer with its sources and checked citations.
+
+    `sources` are the hits that went into the prompt, numbered from 1 in that order; `cited` holds
+    the numbers the answer cited that exist; `invalid_citations` the numbers it cited that do not.
+    `refused` is True when nothing relevant was retrieved and the model was not asked.
+    """
+
+    question: str
+    text: str
+    sources: list[Hit] = field(default_factory=list)
+    cited: list[int] = field(default_factory=list)
+    invalid_citations: list[int] = field(default_factory=list)
+    quotes: list[Quote] = field(default_factory=list)
+    refused: bool = False
+    model: str = ""
+    stats: GenerationStats = field(default_factory=GenerationStats)
+
+
+@dataclass(frozen=True)
+class SourcesEvent:
+    """First event of a streamed answer: the hits that went into the prompt (numbered from 1)."""
+
+    hits: list[Hit]
+    query: str
+
+
+@dataclass(frozen=True)
+class TokenEvent:
+    text: str
+
+
+@dataclass(frozen=True)
+class DoneEvent:
+    """Last event: the finished answer with parsed citations and checked quotes."""
+
+    answer: Answer
+
+
+AnswerEvent = SourcesEvent | TokenEvent | DoneEvent
+
+
+@dataclass
+class FileError:
+    path: str
+    reason: str
+
+
+@dataclass
+class IngestProgress:
+    """Reported after each file; `files_total` is known once discovery finished."""
+
+    files_done: int
+    files_total: int
+    chunks_written: int
+    current: str
+    elapsed: float
+    eta: float | None
+
+
+@dataclass
+class IngestReport:
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    chunks_written: int = 0
+    errors: list[FileError] = field(default_factory=list)
+    seconds: float = 0.0
+    cancelled: bool = False

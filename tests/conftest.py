@@ -1,0 +1,62 @@
+"""Fixtures every test gets: a private LOCALRAG_HOME and no network.
+
+Connections to anything but a local (AF_UNIX) socket raise, so a code path that tries a hub
+download or telemetry fails the test that reached it. asyncio's self-pipe (a Unix socketpair) and
+Textual keep working.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+
+class NetworkAccessError(AssertionError):
+    pass
+
+
+def _refuse(self: socket.socket, address: object, *args: object) -> None:
+    if self.family in (socket.AF_INET, socket.AF_INET6):
+        raise NetworkAccessError(f"test tried to open a network connection to {address!r}")
+    return _real_connect(self, address)
+
+
+def _refuse_ex(self: socket.socket, address: object) -> int:
+    if self.family in (socket.AF_INET, socket.AF_INET6):
+        raise NetworkAccessError(f"test tried to open a network connection to {address!r}")
+    return _real_connect_ex(self, address)
+
+
+_real_connect = socket.socket.connect
+_real_connect_ex = socket.socket.connect_ex
+
+
+@pytest.fixture(autouse=True)
+def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(socket.socket, "connect", _refuse)
+    monkeypatch.setattr(socket.socket, "connect_ex", _refuse_ex)
+
+
+@pytest.fixture(autouse=True)
+def localrag_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    home = tmp_path / "localrag-home"
+    home.mkdir()
+    monkeypatch.setenv("LOCALRAG_HOME", str(home))
+    monkeypatch.delenv("LOCALRAG_MODELS_DIR", raising=False)
+    for name in list(__import__("os").environ):
+        if name.startswith("LOCALRAG_") and name not in {"LOCALRAG_HOME"}:
+            monkeypatch.delenv(name, raising=False)
+    yield home
+
+
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"shared evaluation data not found at {SHARED_DATA}")
+    return SHARED_DATA
