@@ -7,7 +7,7 @@ TUI, evaluation) can share them without importing each other.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 
 @dataclass(frozen=True)
@@ -82,7 +82,7 @@ class Hit:
     rerank_score: float | None = None
 
 
-class QuoteStatus(str, Enum):
+class QuoteStatus(StrEnum):
     VERIFIED = "verified"
     CLOSE = "close"
     NOT_FOUND = "not_found"

@@ -45,9 +45,15 @@ def file_hash(path: Path) -> str:
         return hashlib.file_digest(f, "sha256").hexdigest()
 
 
+# Tokens kept free in every chunk for the title and heading path that precede it in the embedded
+# text; the prefix is cut to fit, so the chunk's own tail is never what MiniLM drops.
+CONTEXT_TOKENS = 40
+_CONTEXT_CHARS = 120
+
+
 def embedding_text(chunk: Chunk, title: str) -> str:
     """The heading path rides along into the vector: a chunk's heading often names its topic."""
-    context = " > ".join(part for part in (title, chunk.heading) if part)
+    context = " > ".join(part for part in (title, chunk.heading) if part)[:_CONTEXT_CHARS]
     return f"{context}\n{chunk.text}" if context else chunk.text
 
 
@@ -111,7 +117,7 @@ def run_ingest(
                     path=name,
                     file_type=kind,
                     token_counts=embedder.token_counts,
-                    max_tokens=min(settings.chunk_tokens, embedder.max_tokens),
+                    max_tokens=min(settings.chunk_tokens, embedder.max_tokens - CONTEXT_TOKENS),
                     overlap=settings.chunk_overlap,
                 )
                 stat = path.stat()

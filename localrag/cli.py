@@ -1,0 +1,264 @@
+"""The `localrag` command: parse, call the Engine, print. Nothing else lives here.
+
+argparse and rich only at import: `localrag --help` must not pull in torch, llama_cpp or lancedb.
+User errors (LocalRagError) go to stderr as one line with exit code 2, never a traceback. Text from
+documents and from the model is printed as plain text (rich `Text`, never markup), so a document
+containing `[bold red]` or an escape-looking sequence cannot style or act on the terminal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from localrag import __version__
+from localrag.config import load_settings
+from localrag.errors import LocalRagError
+
+if TYPE_CHECKING:
+    from localrag.engine import Engine
+    from localrag.types import Answer
+
+DEMO_QUESTION = "When was the Kestrel Point lighthouse first lit?"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="localrag",
+        description="Offline assistant over your own documents. With no command, opens the chat app.",
+    )
+    parser.add_argument("--version", action="version", version=f"localrag {__version__}")
+    parser.add_argument("--config", type=Path, help="settings file (default: the user config dir)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def model_flag(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--model", help="GGUF file or model name under models/ (default: bundled SmolLM2)")
+
+    chat = sub.add_parser("chat", help="open the terminal chat app")
+    model_flag(chat)
+
+    ingest = sub.add_parser("ingest", help="add files and folders to the index")
+    ingest.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    ingest.add_argument("--include", action="append", default=[], metavar="GLOB", help="only matching files")
+    ingest.add_argument("--exclude", action="append", default=[], metavar="GLOB", help="skip matching files")
+    ingest.add_argument("--embedder", help="local sentence-transformers folder (default: bundled MiniLM)")
+
+    ask = sub.add_parser("ask", help="answer a question from the indexed documents")
+    ask.add_argument("question")
+    model_flag(ask)
+    ask.add_argument("-k", "--top-k", type=int, help="sources to put in the prompt")
+    ask.add_argument("--path", dest="path_glob", metavar="GLOB", help="only documents whose path matches")
+    ask.add_argument("--type", dest="file_types", action="append", default=[], metavar="EXT",
+                     help="only documents of this type (pdf, md, html, txt, docx, ...); repeatable")
+    ask.add_argument("--allow-model-knowledge", action="store_true", default=None,
+                     help="answer from the model's memory when nothing relevant is found")
+    ask.add_argument("--json", action="store_true", help="print the answer and its sources as JSON")
+
+    status = sub.add_parser("status", help="documents, chunks, size on disk, models and index state")
+    status.add_argument("--json", action="store_true")
+
+    forget = sub.add_parser("forget", help="remove a document (or every document under a folder)")
+    forget.add_argument("path", type=Path)
+
+    models = sub.add_parser("models", help="list the bundled model, models/ and the configured one")
+    models.add_argument("--json", action="store_true")
+
+    demo = sub.add_parser("demo", help="ingest the bundled sample corpus and answer a question about it")
+    model_flag(demo)
+    demo.add_argument("question", nargs="?", default=DEMO_QUESTION)
+    return parser
+
+
+def _engine(args: argparse.Namespace, **overrides: Any) -> Engine:
+    from localrag.engine import Engine
+
+    settings = load_settings(args.config, model=getattr(args, "model", None), **overrides)
+    return Engine(settings)
+
+
+def _ingest(engine: Engine, paths: Sequence[Path], include: Sequence[str], exclude: Sequence[str],
+            err: Console) -> int:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from localrag.types import IngestProgress
+
+    with Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("files  {task.fields[chunks]} chunks"),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("Ingesting", total=None, chunks=0)
+
+        def on_progress(p: IngestProgress) -> None:
+            bar.update(task, completed=p.files_done, total=p.files_total, chunks=p.chunks_written)
+
+        report = engine.ingest(paths, include=include, exclude=exclude, progress=on_progress)
+    for error in report.errors:
+        err.print(Text(f"skipped: {error.reason}", style="yellow"))
+    summary = (
+        f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged, "
+        f"{report.removed} removed, {len(report.errors)} failed; {report.chunks_written} chunks "
+        f"written in {report.seconds:.1f}s"
+    )
+    err.print(Text(summary, style="bold"))
+    return 0
+
+
+def _print_sources(answer: Answer, out: Console) -> None:
+    if answer.refused:
+        return
+    out.print()
+    out.print(Text("Sources", style="bold"))
+    for number, hit in enumerate(answer.sources, start=1):
+        chunk = hit.chunk
+        where = chunk.path + (f", page {chunk.page}" if chunk.page else "")
+        if chunk.heading:
+            where += f" — {chunk.heading}"
+        mark = "cited" if number in answer.cited else "not cited"
+        out.print(Text(f"[{number}] ", style="bold") + Text(where) + Text(f"  ({mark})", style="dim"))
+    for quote in answer.quotes:
+        label = {"verified": "✓ verified", "close": "≈ close match", "not_found": "✗ not in source"}[quote.status.value]
+        source = f"[{quote.source}]" if quote.source else ""
+        out.print(Text(f"  {label} {source} ", style="green" if label.startswith("✓") else "yellow")
+                  + Text(f"“{quote.text}”"))
+    if answer.invalid_citations:
+        out.print(Text(f"  cited sources that do not exist: {answer.invalid_citations}", style="yellow"))
+    stats = answer.stats
+    out.print(Text(
+        f"{answer.model}: first token {stats.time_to_first_token:.2f}s, {stats.tokens_per_second:.0f} tok/s"
+        + (" (cancelled)" if stats.cancelled else ""),
+        style="dim",
+    ))
+
+
+def answer_to_json(answer: Answer) -> dict[str, Any]:
+    data = dataclasses.asdict(answer)
+    data["stats"]["tokens_per_second"] = answer.stats.tokens_per_second
+    for quote in data["quotes"]:
+        quote["status"] = quote["status"].value
+    return data
+
+
+def _ask(engine: Engine, question: str, args: argparse.Namespace, out: Console) -> int:
+    from localrag.retrieve import SearchFilters
+    from localrag.types import DoneEvent, SourcesEvent, TokenEvent
+
+    filters = None
+    if getattr(args, "path_glob", None) or getattr(args, "file_types", None):
+        filters = SearchFilters(path_glob=args.path_glob, file_types=tuple(args.file_types or ()))
+    cancel = threading.Event()
+    answer = None
+    as_json = getattr(args, "json", False)
+    try:
+        for event in engine.stream(question, k=getattr(args, "top_k", None), filters=filters, cancel=cancel):
+            if isinstance(event, SourcesEvent) and not as_json and event.hits:
+                out.print(Text(f"Answering from {len(event.hits)} sources…", style="dim"))
+            elif isinstance(event, TokenEvent) and not as_json:
+                sys.stdout.write(event.text)
+                sys.stdout.flush()
+            elif isinstance(event, DoneEvent):
+                answer = event.answer
+    except KeyboardInterrupt:
+        cancel.set()
+        raise
+    assert answer is not None
+    if as_json:
+        sys.stdout.write(json.dumps(answer_to_json(answer), indent=2, ensure_ascii=False) + "\n")
+        return 0
+    if answer.refused:
+        out.print(Text(answer.text))
+    else:
+        sys.stdout.write("\n")
+    _print_sources(answer, out)
+    return 0
+
+
+def _status(engine: Engine, as_json: bool, out: Console) -> int:
+    status = engine.status()
+    if as_json:
+        sys.stdout.write(json.dumps(dataclasses.asdict(status), indent=2) + "\n")
+        return 0
+    table = Table(show_header=False, box=None)
+    for key, value in dataclasses.asdict(status).items():
+        if key == "size_bytes":
+            value = f"{value / 1e6:.1f} MB"
+        table.add_row(Text(key.replace("_", " ")), Text(str(value)))
+    out.print(table)
+    return 0
+
+
+def _models(engine: Engine, as_json: bool, out: Console) -> int:
+    models = engine.models()
+    if as_json:
+        rows = [{**dataclasses.asdict(m), "path": str(m.path)} for m in models]
+        sys.stdout.write(json.dumps(rows, indent=2) + "\n")
+        return 0
+    table = Table("name", "source", "arch", "size", "path")
+    for m in models:
+        table.add_row(Text(m.name), Text(m.source), Text(m.architecture or m.error or "?"),
+                      Text(f"{m.size / 1e6:.0f} MB"), Text(str(m.path)))
+    out.print(table)
+    return 0
+
+
+def _chat(args: argparse.Namespace) -> int:
+    from localrag.tui.app import run_app
+
+    run_app(load_settings(args.config, model=getattr(args, "model", None)))
+    return 0
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    out = Console(highlight=False)
+    err = Console(stderr=True, highlight=False)
+    try:
+        if args.command in (None, "chat"):
+            return _chat(args)
+        if args.command == "ingest":
+            return _ingest(_engine(args, embedder=args.embedder), args.paths, args.include, args.exclude, err)
+        if args.command == "ask":
+            engine = _engine(args, top_k=args.top_k, allow_model_knowledge=args.allow_model_knowledge)
+            return _ask(engine, args.question, args, out)
+        if args.command == "status":
+            return _status(_engine(args), args.json, out)
+        if args.command == "forget":
+            removed = _engine(args).forget(args.path)
+            err.print(Text(f"forgot {args.path}: {removed} chunks removed"))
+            return 0
+        if args.command == "models":
+            return _models(_engine(args), args.json, out)
+        if args.command == "demo":
+            from localrag.ingest.discover import sample_corpus_dir
+
+            engine = _engine(args)
+            corpus = sample_corpus_dir()
+            err.print(Text(f"Ingesting the sample corpus in {corpus}", style="bold"))
+            _ingest(engine, [corpus], (), (), err)
+            out.print(Text(f"\nQ: {args.question}\n", style="bold"))
+            return _ask(engine, args.question, args, out)
+    except LocalRagError as exc:
+        err.print(Text(f"localrag: {exc}", style="red"), soft_wrap=True)
+        return 2
+    except KeyboardInterrupt:
+        err.print(Text("localrag: interrupted", style="red"))
+        return 130
+    return 0
+
+
+def main() -> None:
+    sys.exit(run())

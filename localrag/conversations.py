@@ -1,0 +1,271 @@
+"""Saved chat conversations: one JSON file per conversation under `data_dir()/conversations`.
+
+A conversation is written in full after every message, through a temporary file that is fsynced
+and then renamed over the old one. A rename is atomic on POSIX, so a crash or Ctrl-C at any moment
+leaves either the previous or the new version on disk, never a torn file.
+
+Each assistant turn keeps a copy of its sources (path, page, heading and the chunk text) and the
+checked quotes. A reopened conversation therefore shows the exact text the answer was built from,
+even after the document was changed, re-ingested or forgotten, and the Markdown export needs no
+store. This module is core: the TUI uses it, but it imports nothing from the UI.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from localrag import paths
+from localrag.errors import LocalRagError
+from localrag.types import Answer, Hit, QuoteStatus
+
+FORMAT_VERSION = 1
+_ID = re.compile(r"^[0-9a-z-]{1,64}$")
+
+
+class ConversationError(LocalRagError):
+    title = "Conversation error"
+
+
+@dataclass
+class SavedQuote:
+    text: str
+    source: int | None
+    status: str
+    start: int | None = None
+    end: int | None = None
+
+
+@dataclass
+class SavedSource:
+    """One retrieved source as it was when the answer was made; `n` is its 1-based prompt number."""
+
+    n: int
+    chunk_id: str
+    doc_id: str
+    path: str
+    text: str
+    page: int | None = None
+    heading: str = ""
+    score: float = 0.0
+    cited: bool = False
+
+    @property
+    def location(self) -> str:
+        parts = [Path(self.path).name]
+        if self.page is not None:
+            parts.append(f"p. {self.page}")
+        if self.heading:
+            parts.append(self.heading)
+        return " · ".join(parts)
+
+
+@dataclass
+class Turn:
+    """A user question or an assistant answer. Assistant turns carry sources, quotes and timing."""
+
+    role: str
+    text: str
+    created: float = field(default_factory=time.time)
+    query: str = ""
+    sources: list[SavedSource] = field(default_factory=list)
+    quotes: list[SavedQuote] = field(default_factory=list)
+    invalid_citations: list[int] = field(default_factory=list)
+    cancelled: bool = False
+    refused: bool = False
+    model: str = ""
+    time_to_first_token: float = 0.0
+    tokens_per_second: float = 0.0
+
+    def quote_status(self, n: int) -> str | None:
+        """The best verification status among the quotes attributed to source `n`; None if none."""
+        order = [QuoteStatus.VERIFIED.value, QuoteStatus.CLOSE.value, QuoteStatus.NOT_FOUND.value]
+        found = [q.status for q in self.quotes if q.source == n]
+        return min(found, key=lambda s: order.index(s) if s in order else len(order)) if found else None
+
+
+def sources_from_hits(hits: list[Hit], cited: list[int] | None = None) -> list[SavedSource]:
+    cited_set = set(cited or [])
+    return [
+        SavedSource(
+            n=i,
+            chunk_id=h.chunk.chunk_id,
+            doc_id=h.chunk.doc_id,
+            path=h.chunk.path,
+            text=h.chunk.text,
+            page=h.chunk.page,
+            heading=h.chunk.heading,
+            score=float(h.score),
+            cited=i in cited_set,
+        )
+        for i, h in enumerate(hits, start=1)
+    ]
+
+
+def turn_from_answer(answer: Answer, query: str = "") -> Turn:
+    return Turn(
+        role="assistant",
+        text=answer.text,
+        query=query,
+        sources=sources_from_hits(answer.sources, answer.cited),
+        quotes=[
+            SavedQuote(q.text, q.source, QuoteStatus(q.status).value, q.start, q.end) for q in answer.quotes
+        ],
+        invalid_citations=list(answer.invalid_citations),
+        cancelled=answer.stats.cancelled,
+        refused=answer.refused,
+        model=answer.model,
+        time_to_first_token=answer.stats.time_to_first_token,
+        tokens_per_second=answer.stats.tokens_per_second,
+    )
+
+
+@dataclass
+class Conversation:
+    id: str
+    title: str = "New conversation"
+    created: float = field(default_factory=time.time)
+    updated: float = field(default_factory=time.time)
+    turns: list[Turn] = field(default_factory=list)
+
+    def history(self) -> list[dict[str, str]]:
+        """Chat messages for the engine; cancelled answers stay out, being unfinished."""
+        return [
+            {"role": t.role, "content": t.text}
+            for t in self.turns
+            if t.text and not (t.role == "assistant" and (t.cancelled or t.refused))
+        ]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"version": FORMAT_VERSION, **asdict(self)}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Conversation:
+        turns = []
+        for raw in data.get("turns", []):
+            raw = dict(raw)
+            raw["sources"] = [SavedSource(**s) for s in raw.get("sources", [])]
+            raw["quotes"] = [SavedQuote(**q) for q in raw.get("quotes", [])]
+            turns.append(Turn(**raw))
+        return cls(
+            id=str(data["id"]),
+            title=str(data.get("title", "")) or "Untitled",
+            created=float(data.get("created", 0.0)),
+            updated=float(data.get("updated", 0.0)),
+            turns=turns,
+        )
+
+
+def new_id() -> str:
+    """Sortable by creation time, unique without coordination."""
+    return time.strftime("%Y%m%d-%H%M%S", time.gmtime()) + "-" + secrets.token_hex(3)
+
+
+def title_from(question: str, limit: int = 48) -> str:
+    line = " ".join(question.split())
+    return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
+
+
+class ConversationStore:
+    """Reads and writes conversation files in one folder (default: the data dir)."""
+
+    def __init__(self, folder: Path | None = None) -> None:
+        self.folder = folder or paths.data_dir() / "conversations"
+
+    def _path(self, conversation_id: str) -> Path:
+        if not _ID.match(conversation_id):
+            raise ConversationError(
+                f"'{conversation_id}' is not a valid conversation id", "pick a conversation from the list"
+            )
+        return self.folder / f"{conversation_id}.json"
+
+    def new(self) -> Conversation:
+        return Conversation(id=new_id())
+
+    def save(self, conversation: Conversation) -> Path:
+        conversation.updated = time.time()
+        path = self._path(conversation.id)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        data = json.dumps(conversation.to_json(), ensure_ascii=False, indent=1)
+        with tmp.open("w", encoding="utf-8") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        tmp.replace(path)
+        return path
+
+    def load(self, conversation_id: str) -> Conversation:
+        path = self._path(conversation_id)
+        try:
+            return Conversation.from_json(json.loads(path.read_text(encoding="utf-8")))
+        except FileNotFoundError:
+            raise ConversationError(f"{path}: no such conversation", "it may have been deleted") from None
+        except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError, ValueError) as exc:
+            raise ConversationError(
+                f"{path}: conversation file is damaged ({exc.__class__.__name__})",
+                "delete the file or fix its JSON",
+            ) from exc
+
+    def list(self) -> list[Conversation]:
+        """Every readable conversation, most recently updated first; damaged files are skipped."""
+        if not self.folder.is_dir():
+            return []
+        found = []
+        for path in self.folder.glob("*.json"):
+            try:
+                found.append(self.load(path.stem))
+            except ConversationError:
+                continue
+        return sorted(found, key=lambda c: c.updated, reverse=True)
+
+    def rename(self, conversation_id: str, title: str) -> Conversation:
+        title = " ".join(title.split())
+        if not title:
+            raise ConversationError("a conversation title cannot be empty", "type a name")
+        conversation = self.load(conversation_id)
+        conversation.title = title
+        self.save(conversation)
+        return conversation
+
+    def delete(self, conversation_id: str) -> None:
+        self._path(conversation_id).unlink(missing_ok=True)
+
+
+_STATUS_WORDS = {"verified": "verified", "close": "close match", "not_found": "not found in the source"}
+
+
+def export_markdown(conversation: Conversation) -> str:
+    """The conversation as Markdown: each question, each answer, and the sources it was built from."""
+    out = [f"# {conversation.title}", ""]
+    for turn in conversation.turns:
+        if turn.role == "user":
+            out += [f"## Q: {' '.join(turn.text.split())}", ""]
+            continue
+        out += [turn.text.strip() or "_(no answer)_", ""]
+        if turn.cancelled:
+            out += ["_(answer cut short)_", ""]
+        if turn.query:
+            out += [f"_Searched for: {turn.query}_", ""]
+        if turn.sources:
+            out += ["**Sources**", ""]
+            for s in turn.sources:
+                mark = "cited" if s.cited else "not cited"
+                status = turn.quote_status(s.n)
+                quote = f", quote {_STATUS_WORDS.get(status, status)}" if status else ""
+                out.append(f"{s.n}. `{s.path}` ({s.location}) — {mark}{quote}")
+            out.append("")
+        for q in turn.quotes:
+            out += [f"> {' '.join(q.text.split())} [{q.source}] ({_STATUS_WORDS.get(q.status, q.status)})", ""]
+    return "\n".join(out).rstrip() + "\n"
+
+
+def export_path(conversation: Conversation, folder: Path | None = None) -> Path:
+    """Where `export_markdown` output goes by default: data_dir()/exports/<id>.md."""
+    return (folder or paths.data_dir() / "exports") / f"{conversation.id}.md"

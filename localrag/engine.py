@@ -1,0 +1,328 @@
+"""The one facade the CLI, the TUI and the evaluation share.
+
+`Engine(settings)` is cheap: it resolves nothing and loads nothing, so the CLI's `--help` and the
+TUI's first frame are instant. The embedder, the LanceDB store and the llama.cpp model load on
+first use (or in `warm_up()`, which the TUI calls from a worker), each once, behind a lock, so
+worker threads can share one Engine.
+
+Answering: retrieve (hybrid search), refuse when nothing relevant came back (unless the settings
+allow answering from the model's memory), fit the sources into the context by the model's own
+token counts, stream the answer, then parse its citations and check every quote against the cited
+source. `stream()` yields SourcesEvent, TokenEvent..., DoneEvent; `ask()` drains it.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from localrag import paths
+from localrag.config import Settings, load_settings
+from localrag.errors import LocalRagError
+from localrag.models import (
+    BUNDLED_EMBEDDER,
+    BUNDLED_GENERATOR,
+    ModelInfo,
+    list_models,
+    read_gguf_header,
+    resolve_embedder,
+    resolve_generator,
+)
+from localrag.types import (
+    Answer,
+    AnswerEvent,
+    Chunk,
+    Document,
+    DoneEvent,
+    GenerationStats,
+    Hit,
+    IngestProgress,
+    IngestReport,
+    SourcesEvent,
+    TokenEvent,
+)
+
+if TYPE_CHECKING:
+    from localrag.embed import Embedder
+    from localrag.generate import Generator
+    from localrag.retrieve import Retriever, SearchFilters
+    from localrag.store import Store
+
+
+@dataclass
+class EngineStatus:
+    documents: int
+    chunks: int
+    size_bytes: int
+    model: str
+    model_path: str
+    embedder: str
+    embedder_path: str
+    fts_index: str
+    vector_index: str
+    schema_version: int
+    data_dir: str
+    models_dir: str
+    gpu_offload: bool
+
+
+# Words that make a follow-up lean on the conversation before it.
+_FOLLOW_UP = re.compile(
+    r"\b(it|its|they|them|their|this|that|these|those|he|she|his|her|there|then|one|ones|same|also|"
+    r"more|else|other|former|latter)\b",
+    re.IGNORECASE,
+)
+
+
+class Engine:
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        embedder: Embedder | None = None,
+        generator: Generator | None = None,
+    ) -> None:
+        self.settings = settings if settings is not None else load_settings()
+        self._embedder = embedder
+        self._generator = generator
+        self._store: Store | None = None
+        self._retriever: Retriever | None = None
+        self._lock = threading.RLock()
+
+    # -- lazily loaded parts -------------------------------------------------------------------
+
+    @property
+    def models_dir(self) -> Path:
+        return paths.models_dir()
+
+    @property
+    def embedder(self) -> Embedder:
+        with self._lock:
+            if self._embedder is None:
+                from localrag.embed import SentenceTransformerEmbedder
+
+                folder = resolve_embedder(self.settings.embedder)
+                self._embedder = SentenceTransformerEmbedder(folder, batch_size=self.settings.embed_batch_size)
+            return self._embedder
+
+    @property
+    def store(self) -> Store:
+        with self._lock:
+            if self._store is None:
+                from localrag.store import Store
+
+                embedder = self.embedder
+                self._store = Store(
+                    paths.db_dir(),
+                    embedder_name=embedder.name,
+                    dim=embedder.dim,
+                    vector_index_min_rows=self.settings.vector_index_min_rows,
+                )
+            return self._store
+
+    @property
+    def retriever(self) -> Retriever:
+        with self._lock:
+            if self._retriever is None:
+                from localrag.retrieve import Retriever
+
+                reranker = None
+                if self.settings.reranker:
+                    from localrag.rerank import Reranker
+
+                    reranker = Reranker(Path(self.settings.reranker).expanduser())
+                self._retriever = Retriever(self.store, self.embedder, reranker=reranker)
+            return self._retriever
+
+    @property
+    def generator(self) -> Generator:
+        with self._lock:
+            if self._generator is None:
+                from localrag.generate import LlamaGenerator
+
+                path = resolve_generator(self.settings.model, self.models_dir)
+                self._generator = LlamaGenerator(
+                    path,
+                    n_ctx=self.settings.n_ctx,
+                    n_threads=self.settings.n_threads,
+                    n_gpu_layers=self.settings.n_gpu_layers,
+                )
+            return self._generator
+
+    def model_name(self) -> str:
+        if self._generator is not None:
+            return self._generator.name
+        return Path(self.settings.model).stem if self.settings.model else BUNDLED_GENERATOR
+
+    def warm_up(self) -> None:
+        """Load everything now (the TUI calls this in a worker after its first frame)."""
+        _ = self.retriever
+        self.generator.count_tokens("warm up")
+
+    def set_model(self, spec: str) -> None:
+        """Switch the generator; the file is checked now and loaded on first use."""
+        path = resolve_generator(spec, self.models_dir)
+        read_gguf_header(path)
+        with self._lock:
+            self.settings = self.settings.replace(model=spec)
+            self._generator = None
+
+    # -- documents -----------------------------------------------------------------------------
+
+    def ingest(
+        self,
+        paths_: Sequence[Path | str],
+        *,
+        include: Sequence[str] = (),
+        exclude: Sequence[str] = (),
+        progress: Callable[[IngestProgress], None] | None = None,
+        cancel: threading.Event | None = None,
+    ) -> IngestReport:
+        from localrag.ingest.pipeline import run_ingest
+
+        return run_ingest(
+            [Path(p) for p in paths_],
+            store=self.store,
+            embedder=self.embedder,
+            settings=self.settings,
+            include=include,
+            exclude=exclude,
+            progress=progress,
+            cancel=cancel,
+        )
+
+    def documents(self) -> list[Document]:
+        return self.store.documents()
+
+    def forget(self, path: str | Path) -> int:
+        """Remove one document (or every document under a folder); returns chunks removed."""
+        target = Path(path).expanduser().resolve()
+        docs = [d for d in self.store.documents() if Path(d.path) == target or Path(d.path).is_relative_to(target)]
+        if not docs:
+            raise LocalRagError(f"{target}: not in the index", "run `localrag status` to see what is indexed")
+        return self.store.delete_documents([d.doc_id for d in docs])
+
+    def chunk(self, chunk_id: str) -> Chunk:
+        found = self.store.chunks([chunk_id])
+        if not found:
+            raise LocalRagError(f"chunk {chunk_id} is not in the index", "it may have been re-ingested: ask again")
+        return found[0]
+
+    # -- answering -----------------------------------------------------------------------------
+
+    def search(self, query: str, *, k: int | None = None, filters: SearchFilters | None = None) -> list[Hit]:
+        return self.retriever.search(query, k or self.settings.top_k, filters)
+
+    def _relevant(self, hits: list[Hit]) -> bool:
+        best = max((h.vector_score for h in hits if h.vector_score is not None), default=None)
+        return best is not None and best >= self.settings.min_similarity
+
+    def rewrite_query(self, question: str, history: list[dict[str, str]]) -> str:
+        """A standalone retrieval query for a follow-up question.
+
+        A 135M model rewrites unreliably, so the rewrite is deterministic: a question that leans on
+        the conversation (a pronoun, "also", "more") gets the previous user question prepended, which
+        carries its subject into both the BM25 and the vector query.
+        """
+        previous = [m["content"] for m in history if m.get("role") == "user"]
+        if not previous or not _FOLLOW_UP.search(question):
+            return question
+        return f"{previous[-1]} {question}"
+
+    def stream(
+        self,
+        question: str,
+        *,
+        k: int | None = None,
+        filters: SearchFilters | None = None,
+        history: list[dict[str, str]] | None = None,
+        cancel: threading.Event | None = None,
+    ) -> Iterator[AnswerEvent]:
+        from localrag.answer import NO_ANSWER_TEXT, build_messages, finish_answer
+
+        question = question.strip()
+        if not question:
+            raise LocalRagError("the question is empty", "type a question about your documents")
+        # The model file is checked before retrieval, so a bad --model fails fast and alone.
+        generator = self.generator
+        query = self.rewrite_query(question, history or [])
+        hits = self.search(query, k=k, filters=filters)
+        if not self._relevant(hits) and not self.settings.allow_model_knowledge:
+            yield SourcesEvent([], query)
+            yield DoneEvent(Answer(question, NO_ANSWER_TEXT, refused=True, model=generator.name))
+            return
+        messages, used = build_messages(
+            question,
+            hits if self._relevant(hits) else [],
+            generator,
+            max_answer_tokens=self.settings.max_answer_tokens,
+            history=history,
+        )
+        yield SourcesEvent(used, query)
+        stats = GenerationStats()
+        pieces: list[str] = []
+        for piece in generator.stream_chat(
+            messages,
+            max_tokens=self.settings.max_answer_tokens,
+            temperature=self.settings.temperature,
+            cancel=cancel,
+            stats=stats,
+        ):
+            pieces.append(piece)
+            yield TokenEvent(piece)
+        yield DoneEvent(finish_answer(question, "".join(pieces), used, stats, generator.name))
+
+    def ask(
+        self,
+        question: str,
+        *,
+        k: int | None = None,
+        filters: SearchFilters | None = None,
+        history: list[dict[str, str]] | None = None,
+        cancel: threading.Event | None = None,
+    ) -> Answer:
+        answer: Answer | None = None
+        for event in self.stream(question, k=k, filters=filters, history=history, cancel=cancel):
+            if isinstance(event, DoneEvent):
+                answer = event.answer
+        assert answer is not None, "stream() always ends with a DoneEvent"
+        return answer
+
+    # -- information ---------------------------------------------------------------------------
+
+    def models(self) -> list[ModelInfo]:
+        return list_models(self.models_dir, self.settings.model)
+
+    def status(self) -> EngineStatus:
+        store = self.store.status()
+        model_path = ""
+        try:
+            model_path = str(resolve_generator(self.settings.model, self.models_dir))
+        except LocalRagError as exc:
+            model_path = f"unavailable: {exc}"
+        embedder_path = str(resolve_embedder(self.settings.embedder))
+        return EngineStatus(
+            documents=store.documents,
+            chunks=store.chunks,
+            size_bytes=store.size_bytes,
+            model=self.model_name(),
+            model_path=model_path,
+            embedder=BUNDLED_EMBEDDER if not self.settings.embedder else self.embedder.name,
+            embedder_path=embedder_path,
+            fts_index=store.fts_index,
+            vector_index=store.vector_index,
+            schema_version=store.schema_version,
+            data_dir=str(paths.data_dir()),
+            models_dir=str(self.models_dir),
+            gpu_offload=_gpu_offload(),
+        )
+
+
+def _gpu_offload() -> bool:
+    from localrag.generate import gpu_offload_supported
+
+    return gpu_offload_supported()

@@ -1,0 +1,294 @@
+"""Chunker: pack a document's sections into chunks that fit the embedder, keeping structure intact.
+
+How it works:
+1. Every section is cut into small pieces: sentences for prose, lines for lists and tables, lines for
+   code. All pieces are counted in one batched `token_counts` call (plus an empty string, to learn
+   how many special tokens the tokenizer adds to every text), since counting is the hot path of
+   ingest.
+2. A section is an atomic unit when it fits a chunk. A section that alone is too long is broken into
+   its pieces, and a piece that alone is too long into words (one more batched call).
+3. Units are packed greedily. A new chunk starts when the next unit would not fit, or when the
+   top-level heading changes. "Top-level" is the first heading level that actually varies: a document
+   whose every section sits under one title splits at its second level. A chunk that so far holds
+   only headings never ends there, so a heading travels with the text under it, and headings left at
+   the end of a full chunk move to the next one.
+4. A chunk started only because the previous one was full begins with the previous chunk's trailing
+   pieces, up to `overlap` tokens, so a fact cut at a boundary is still whole in one chunk. No
+   overlap is carried across a heading change (the text before a heading is about something else),
+   and lines of code or table rows carry over only into the rest of their own block.
+5. Sizes up to here add up piece counts, which is exact for WordPiece (MiniLM) but only close for
+   other tokenizers; so every chunk is counted again in one batched call, and any chunk that is still
+   over the limit is halved at whitespace until it fits. A chunk never exceeds `max_tokens`, because
+   MiniLM drops the excess silently.
+
+Chunks are spans of `loaded.text` (`loaded.text[start:end] == chunk.text`), so a citation can point
+at the exact place; the heading path is metadata, and prepending it to the embedded text is the
+pipeline's choice.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from localrag.types import Chunk, LoadedText, Section
+
+TokenCounter = Callable[[Sequence[str]], list[int]]
+
+# A sentence ends at . ! ? (or …) with optional closing quotes/brackets, before whitespace and a
+# character that is neither a lower-case letter nor a digit, so "e.g. the", "approx. three" and
+# "Fig. 2" are not cut.
+_SENTENCE_END = re.compile(r"[.!?\u2026]+[\"')\]\u201d\u2019]*(?=\s+[^\sa-z0-9])")
+_MIN_SENTENCE_CHARS = 4
+_LINE = re.compile(r"[^\n]+")
+_WORD = re.compile(r"\S+")
+_SPACE = re.compile(r"\s")
+
+
+@dataclass
+class _Unit:
+    start: int
+    end: int
+    tokens: int  # content tokens, without the tokenizer's special tokens
+    section: Section
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+def _pieces(text: str, section: Section, start: int, end: int) -> list[tuple[int, int]]:
+    """Sentence spans for prose; line spans (then sentences) for lists; line spans for tables and code."""
+    lines = [_trim(text, m.start(), m.end()) for m in _LINE.finditer(text, start, end)]
+    lines = [(s, e) for s, e in lines if s < e]
+    if section.kind in ("code", "table", "heading"):
+        return lines
+    spans = lines if section.kind == "list" else [(start, end)]
+    out: list[tuple[int, int]] = []
+    for span_start, span_end in spans:
+        position = span_start
+        for match in _SENTENCE_END.finditer(text, span_start, span_end):
+            s, e = _trim(text, position, match.end())
+            # A list marker ("1.", "a)") or an abbreviation is not a sentence: keep it with what follows.
+            if e - s > _MIN_SENTENCE_CHARS:
+                out.append((s, e))
+                position = match.end()
+        s, e = _trim(text, position, span_end)
+        if s < e:
+            out.append((s, e))
+    return out
+
+
+def _counts(token_counts: TokenCounter, texts: list[str]) -> list[int]:
+    counts = list(token_counts(texts)) if texts else []
+    if len(counts) != len(texts):
+        raise ValueError(f"token_counts returned {len(counts)} counts for {len(texts)} texts")
+    return counts
+
+
+def _split_depth(sections: Sequence[Section]) -> int:
+    """Length of the heading prefix shared by every headed section, plus one."""
+    paths = [s.headings for s in sections if s.headings]
+    if not paths:
+        return 1
+    common = 0
+    shortest = min(len(p) for p in paths)
+    while common < shortest and all(p[common] == paths[0][common] for p in paths):
+        common += 1
+    return common + 1
+
+
+def chunk_document(
+    loaded: LoadedText,
+    *,
+    doc_id: str,
+    path: str,
+    file_type: str,
+    token_counts: TokenCounter,
+    max_tokens: int,
+    overlap: int,
+) -> list[Chunk]:
+    """Split `loaded` into chunks of at most `max_tokens` tokens as counted by `token_counts`."""
+    text = loaded.text
+    sections: list[Section] = []
+    for section in sorted(loaded.sections, key=lambda s: (s.start, s.end)):
+        start, end = _trim(text, max(section.start, sections[-1].end if sections else 0), section.end)
+        if start < end:
+            sections.append(Section(start, end, section.kind, section.headings, section.page))
+    if not sections:
+        return []
+
+    pieces = [_pieces(text, s, s.start, s.end) for s in sections]
+    flat = [span for spans in pieces for span in spans]
+    counts = _counts(token_counts, ["", *(text[s:e] for s, e in flat)])
+    special = counts[0]
+    budget = max(1, max_tokens - special)
+    piece_tokens = iter(max(0, c - special) for c in counts[1:])
+
+    # Fine units (pieces, or the words of an over-long piece) serve as overlap and break up the
+    # sections that do not fit whole.
+    fine = [
+        [_Unit(s, e, next(piece_tokens), section) for s, e in spans]
+        for section, spans in zip(sections, pieces, strict=True)
+    ]
+    long_refs = [(i, j) for i, row in enumerate(fine) for j, unit in enumerate(row) if unit.tokens > budget]
+    if long_refs:
+        words = [[m.span() for m in _WORD.finditer(text, fine[i][j].start, fine[i][j].end)] for i, j in long_refs]
+        word_tokens = iter(_counts(token_counts, [text[s:e] for spans in words for s, e in spans]))
+        split = {
+            ref: [_Unit(s, e, max(0, next(word_tokens) - special), fine[ref[0]][ref[1]].section) for s, e in spans]
+            for ref, spans in zip(long_refs, words, strict=True)
+        }
+        fine = [[w for j, u in enumerate(row) for w in split.get((i, j), [u])] for i, row in enumerate(fine)]
+
+    units: list[list[_Unit]] = []
+    for section, section_fine in zip(sections, fine, strict=True):
+        total = sum(u.tokens for u in section_fine)
+        if total <= budget or not section_fine:
+            units.append([_Unit(section.start, section.end, total, section)])
+        else:
+            units.append(section_fine)
+    all_fine = [u for section_fine in fine for u in section_fine]
+
+    spans = _pack([u for section_units in units for u in section_units], all_fine, sections, budget, overlap)
+    spans = _enforce_limit(text, spans, token_counts, max_tokens)
+    return [
+        Chunk(
+            chunk_id=f"{doc_id}:{index:05d}",
+            doc_id=doc_id,
+            path=path,
+            index=index,
+            text=text[span.start : span.end],
+            start=span.start,
+            end=span.end,
+            page=span.page,
+            heading=" > ".join(span.headings),
+            file_type=file_type,
+            n_tokens=span.tokens,
+        )
+        for index, span in enumerate(spans)
+    ]
+
+
+@dataclass
+class _Span:
+    start: int
+    end: int
+    page: int | None
+    headings: tuple[str, ...]
+    tokens: int = 0
+
+
+def _pack(units: list[_Unit], fine: list[_Unit], sections: list[Section], budget: int, overlap: int) -> list[_Span]:
+    depth = _split_depth(sections)
+    starts = [u.start for u in fine]
+    groups: list[tuple[list[_Unit], bool]] = []  # (units, continues the previous chunk after a size break)
+    current: list[_Unit] = []
+    current_tokens = 0
+    continued = False
+    carried = 0  # tokens reserved for the overlap this chunk will start with
+
+    def only_headings(group: list[_Unit]) -> bool:
+        return all(u.section.kind == "heading" for u in group)
+
+    for unit in units:
+        if not current:
+            current, current_tokens = [unit], unit.tokens
+            continue
+        key_changed = unit.section.headings[:depth] != current[-1].section.headings[:depth]
+        if key_changed and not only_headings(current):
+            groups.append((current, continued))
+            current, current_tokens, continued, carried = [unit], unit.tokens, False, 0
+        elif current_tokens + carried + unit.tokens > budget:
+            # Trailing headings belong to the text after them.
+            moved: list[_Unit] = []
+            while len(current) > 1 and current[-1].section.kind == "heading":
+                moved.insert(0, current.pop())
+            groups.append((current, continued))
+            starts_fresh = bool(moved) or unit.section.kind == "heading"
+            continued = not starts_fresh and unit.section.headings == current[-1].section.headings
+            room = budget - unit.tokens
+            carry = _overlap_units(current, unit.section, fine, starts, overlap, room) if continued else []
+            carried = sum(u.tokens for u in carry)
+            current = [*moved, unit]
+            current_tokens = sum(u.tokens for u in current)
+        else:
+            current.append(unit)
+            current_tokens += unit.tokens
+    groups.append((current, continued))
+
+    spans: list[_Span] = []
+    previous: list[_Unit] = []
+    for group, is_continued in groups:
+        first = group[0]
+        if is_continued:
+            room = budget - sum(u.tokens for u in group)
+            carry = _overlap_units(previous, group[0].section, fine, starts, overlap, room)
+            first = carry[0] if carry else first
+        content = next((u for u in group if u.section.kind != "heading"), group[0])
+        spans.append(_Span(first.start, group[-1].end, first.section.page, content.section.headings))
+        previous = group
+    return spans
+
+
+def _overlap_units(
+    previous: list[_Unit], follower: Section, fine: list[_Unit], starts: list[int], overlap: int, room: int
+) -> list[_Unit]:
+    """Trailing fine units of the previous chunk, up to `overlap` tokens, never the whole chunk.
+
+    Prose carries over freely; lines of code or table rows only into the rest of their own block,
+    since a stray tail of a code block in front of a paragraph is noise.
+    """
+    if overlap <= 0 or not previous or room <= 0:
+        return []
+    start, end = previous[0].start, previous[-1].end
+    first = bisect.bisect_left(starts, start)
+    carry: list[_Unit] = []
+    total = 0
+    for position in range(bisect.bisect_left(starts, end) - 1, first, -1):
+        unit = fine[position]
+        movable = unit.section.kind in ("paragraph", "list") or unit.section is follower
+        if unit.end > end or not movable or total + unit.tokens > min(overlap, room):
+            break
+        carry.insert(0, unit)
+        total += unit.tokens
+    return carry
+
+
+def _enforce_limit(text: str, spans: list[_Span], token_counts: TokenCounter, max_tokens: int) -> list[_Span]:
+    """Count every chunk for real; halve any that is over the limit at whitespace until all fit."""
+    pending = list(range(len(spans)))
+    while pending:
+        counts = _counts(token_counts, [text[spans[i].start : spans[i].end] for i in pending])
+        over = []
+        for i, count in zip(pending, counts, strict=True):
+            spans[i].tokens = count
+            if count > max_tokens and spans[i].end - spans[i].start > 1:
+                over.append(i)
+        if not over:
+            break
+        replaced: dict[int, list[_Span]] = {}
+        for i in over:
+            span = spans[i]
+            middle = (span.start + span.end) // 2
+            gaps = [m.start() for m in _SPACE.finditer(text, span.start + 1, span.end - 1)]
+            cut = min(gaps, key=lambda g: abs(g - middle)) if gaps else middle
+            parts = (_trim(text, span.start, cut), _trim(text, cut, span.end))
+            replaced[i] = [_Span(s, e, span.page, span.headings) for s, e in parts if s < e]
+        new_spans: list[_Span] = []
+        pending = []
+        for i, span in enumerate(spans):
+            if i in replaced:
+                for part in replaced[i]:
+                    pending.append(len(new_spans))
+                    new_spans.append(part)
+            else:
+                new_spans.append(span)
+        spans = new_spans
+    return spans

@@ -1,0 +1,673 @@
+"""Loaders: turn one file into its text and its structure (`LoadedText`), whatever the format.
+
+Every loader returns the same shape, so the chunker sees one kind of structure for Markdown, HTML,
+Word, PDF, plain text and source code: the extracted text, and `Section`s (heading, paragraph, list,
+table, code) with character offsets into that text, the heading path that applies, and the 1-based
+page for PDFs. Formats that have no plain text of their own (HTML, docx, PDF) are re-assembled as
+readable text: blocks separated by blank lines, headings on their own line. Markdown, plain text and
+code keep the file's text as it is (only line endings are normalised), so offsets point into what the
+user wrote.
+
+Parsing is left to maintained libraries: markdown-it-py finds Markdown blocks (so a `#` line inside a
+fenced code block is not a heading), BeautifulSoup reads HTML, python-docx reads Word files and pypdf
+reads PDFs. pypdf's text visitor also reports each line's position and font size, which is how PDF
+headings (larger type) and paragraphs (larger vertical gaps) are found.
+
+Text is data: nothing is stripped or interpreted, so markup-like or instruction-like content reaches
+the index and the UI literally. Every failure a user can fix (wrong encoding, binary content, an
+encrypted, scanned or corrupt file) is a one-line `LoaderError` naming the file and what to do.
+"""
+
+from __future__ import annotations
+
+import codecs
+import logging
+import re
+import statistics
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from localrag.errors import LoaderError
+from localrag.types import LoadedText, Section
+
+if TYPE_CHECKING:
+    from bs4 import Tag
+
+_CODE_LANGUAGES: dict[str, str] = {
+    ".py": "python", ".pyi": "python", ".js": "javascript", ".mjs": "javascript", ".jsx": "javascript",
+    ".ts": "typescript", ".tsx": "typescript", ".java": "java", ".kt": "kotlin", ".scala": "scala",
+    ".c": "c", ".h": "c", ".cc": "cpp", ".cpp": "cpp", ".hpp": "cpp", ".cs": "csharp", ".go": "go",
+    ".rs": "rust", ".rb": "ruby", ".php": "php", ".swift": "swift", ".lua": "lua", ".r": "r",
+    ".jl": "julia", ".sh": "shell", ".bash": "shell", ".zsh": "shell", ".ps1": "powershell",
+    ".sql": "sql", ".css": "css", ".toml": "toml", ".yaml": "yaml", ".yml": "yaml", ".ini": "ini",
+    ".cfg": "ini",
+}
+_PLAIN_TYPES: dict[str, str] = {
+    ".txt": "txt", ".text": "txt", ".rst": "txt", ".log": "txt", ".csv": "txt", ".tsv": "txt",
+    ".md": "md", ".markdown": "md", ".mdown": "md", ".mkd": "md",
+    ".html": "html", ".htm": "html", ".xhtml": "html",
+    ".pdf": "pdf", ".docx": "docx",
+}
+SUPPORTED_EXTENSIONS: frozenset[str] = frozenset(_PLAIN_TYPES) | frozenset(_CODE_LANGUAGES)
+
+
+def file_type(path: Path) -> str:
+    """The loader kind for a path, from its extension: "pdf", "md", "html", "docx", "txt", "code:python"..."""
+    suffix = Path(path).suffix.lower()
+    if suffix in _PLAIN_TYPES:
+        return _PLAIN_TYPES[suffix]
+    if suffix in _CODE_LANGUAGES:
+        return f"code:{_CODE_LANGUAGES[suffix]}"
+    raise LoaderError(
+        f"{path}: unsupported file type '{suffix or '(none)'}'",
+        f"supported: {', '.join(sorted(SUPPORTED_EXTENSIONS))}",
+    )
+
+
+def load_file(path: Path) -> LoadedText:
+    """Extract text and structure from one file; raises LoaderError with a fix for anything unreadable."""
+    path = Path(path)
+    kind = file_type(path)
+    if not path.is_file():
+        raise LoaderError(f"{path}: no such file", "check the path")
+    if kind == "pdf":
+        loaded = _load_pdf(path)
+    elif kind == "docx":
+        loaded = _load_docx(path)
+    elif kind == "html":
+        loaded = _load_html(path)
+    elif kind == "md":
+        loaded = _load_markdown(path)
+    elif kind.startswith("code:"):
+        loaded = _load_code(path)
+    else:
+        loaded = _load_plain(path)
+    if not loaded.text.strip() or not loaded.sections:
+        raise LoaderError(f"{path}: no text to index (the file is empty or blank)", "add text or exclude the file")
+    return loaded
+
+
+# --- shared helpers -------------------------------------------------------------------------------
+
+
+class _Builder:
+    """Assembles extracted blocks into one text, blank-line separated, recording each block's span."""
+
+    def __init__(self) -> None:
+        self._parts: list[str] = []
+        self._length = 0
+        self.sections: list[Section] = []
+
+    def add(self, text: str, kind: str, headings: tuple[str, ...], page: int | None = None) -> None:
+        # Code keeps its indentation; everything else is trimmed.
+        text = text.strip("\n").rstrip() if kind == "code" else text.strip()
+        if not text:
+            return
+        if self._parts:
+            self._parts.append("\n\n")
+            self._length += 2
+        self.sections.append(Section(self._length, self._length + len(text), kind, headings, page))
+        self._parts.append(text)
+        self._length += len(text)
+
+    def build(self, title: str) -> LoadedText:
+        return LoadedText("".join(self._parts), tuple(self.sections), title)
+
+
+class _HeadingPath:
+    """The heading path in force: entering a level-n heading drops every heading at level n or deeper."""
+
+    def __init__(self) -> None:
+        self._stack: list[tuple[int, str]] = []
+
+    def enter(self, level: int, title: str) -> tuple[str, ...]:
+        while self._stack and self._stack[-1][0] >= level:
+            self._stack.pop()
+        self._stack.append((level, title))
+        return self.path
+
+    @property
+    def path(self) -> tuple[str, ...]:
+        return tuple(title for _, title in self._stack)
+
+
+_SPACES = re.compile(r"\s+")
+
+
+def _squash(text: str) -> str:
+    return _SPACES.sub(" ", text).strip()
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise LoaderError(f"{path}: cannot read ({exc.strerror or exc})", "check the file's permissions") from exc
+
+
+def _binary_error(path: Path, offset: int) -> LoaderError:
+    return LoaderError(
+        f"{path}: looks binary, not text (NUL byte at offset {offset})",
+        "if it is text (UTF-16 without a BOM, say), re-save it as UTF-8; otherwise exclude it",
+    )
+
+
+def _decode(data: bytes, path: Path) -> str:
+    """UTF-8 (BOM optional) or UTF-16 with a BOM; line endings normalised to '\\n'."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encoding, skip = "utf-16", 0
+    else:
+        encoding, skip = "utf-8", len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
+        nul = data.find(b"\x00")
+        if nul >= 0:
+            raise _binary_error(path, nul)
+    try:
+        text = data[skip:].decode(encoding)
+    except UnicodeDecodeError as exc:
+        offset = exc.start + skip
+        raise LoaderError(
+            f"{path}: not valid {encoding.upper()} text (byte 0x{data[offset]:02x} at offset {offset})",
+            "re-save the file as UTF-8",
+        ) from exc
+    nul = text.find("\x00")
+    if nul >= 0:
+        raise _binary_error(path, nul)
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _line_starts(text: str) -> list[int]:
+    starts = [0]
+    starts.extend(m.end() for m in re.finditer("\n", text))
+    return starts
+
+
+def _span(text: str, starts: list[int], first_line: int, end_line: int) -> tuple[int, int]:
+    """Character span of lines [first_line, end_line), without surrounding whitespace."""
+    start = starts[first_line]
+    end = starts[end_line] if end_line < len(starts) else len(text)
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+# --- plain text and source code -------------------------------------------------------------------
+
+_BLANK_LINES = re.compile(r"\n[ \t]*\n\s*")
+_LIST_LINE = re.compile(r"^\s*(?:[-*+\u2022]|\d+[.)])\s+")
+
+
+def _blocks(text: str) -> Iterator[tuple[int, int]]:
+    """Spans of blank-line separated blocks, trimmed."""
+    position = 0
+    for match in _BLANK_LINES.finditer(text):
+        yield from _trimmed(text, position, match.start())
+        position = match.end()
+    yield from _trimmed(text, position, len(text))
+
+
+def _trimmed(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
+    block = text[start:end]
+    stripped = block.strip()
+    if stripped:
+        lead = len(block) - len(block.lstrip())
+        yield start + lead, start + lead + len(stripped)
+
+
+def _prose_kind(block: str) -> str:
+    return "list" if all(_LIST_LINE.match(line) for line in block.split("\n")) else "paragraph"
+
+
+def _load_plain(path: Path) -> LoadedText:
+    """Blank-line separated blocks; a lone short line without end punctuation is taken as a heading."""
+    text = _decode(_read_bytes(path), path)
+    blocks = list(_blocks(text))
+    sections = []
+    headings: tuple[str, ...] = ()
+    for index, (start, end) in enumerate(blocks):
+        block = text[start:end]
+        is_heading = (
+            "\n" not in block
+            and len(block) <= 80
+            and index + 1 < len(blocks)
+            and not block.endswith((".", ",", ";", ":", "!", "?"))
+            and not _LIST_LINE.match(block)
+        )
+        if is_heading:
+            headings = (_squash(block),)
+            sections.append(Section(start, end, "heading", headings))
+        else:
+            sections.append(Section(start, end, _prose_kind(block), headings))
+    first_line = text.strip().split("\n", 1)[0].strip()
+    return LoadedText(text, tuple(sections), first_line if 0 < len(first_line) <= 100 else path.stem)
+
+
+def _load_code(path: Path) -> LoadedText:
+    """Blocks end at a blank line followed by an unindented line: top-level definitions stay whole."""
+    text = _decode(_read_bytes(path), path)
+    sections: list[Section] = []
+    block_start: int | None = None
+    block_end = 0
+    after_blank = False
+    position = 0
+    for line in text.split("\n"):
+        line_end = position + len(line)
+        if not line.strip():
+            after_blank = True
+        else:
+            starts_top_level = not line[0].isspace() and not line.lstrip().startswith((")", "]", "}"))
+            if block_start is not None and after_blank and starts_top_level:
+                sections.append(Section(block_start, block_end, "code"))
+                block_start = None
+            if block_start is None:
+                block_start = position
+            block_end = line_end
+            after_blank = False
+        position = line_end + 1
+    if block_start is not None:
+        sections.append(Section(block_start, block_end, "code"))
+    return LoadedText(text, tuple(sections), path.name)
+
+
+# --- Markdown -------------------------------------------------------------------------------------
+
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\n.*?\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.DOTALL)
+_MD_KINDS = {
+    "paragraph_open": "paragraph", "bullet_list_open": "list", "ordered_list_open": "list",
+    "table_open": "table", "fence": "code", "code_block": "code", "blockquote_open": "paragraph",
+    "html_block": "paragraph",
+}
+
+
+def _load_markdown(path: Path) -> LoadedText:
+    from markdown_it import MarkdownIt
+
+    text = _decode(_read_bytes(path), path)
+    # Front matter would parse as a rule and a setext heading; blank it out, keeping line numbers.
+    front = _FRONT_MATTER.match(text)
+    parsed = text if front is None else "\n" * text.count("\n", 0, front.end()) + text[front.end():]
+    tokens = MarkdownIt("commonmark").enable("table").parse(parsed)
+    starts = _line_starts(text)
+    headings = _HeadingPath()
+    sections: list[Section] = []
+    title = ""
+    for i, token in enumerate(tokens):
+        if token.level != 0 or token.map is None:
+            continue
+        if token.type == "heading_open":
+            inline = tokens[i + 1]
+            name = _squash("".join(c.content for c in inline.children or () if c.type in ("text", "code_inline")))
+            name = name or _squash(inline.content)
+            path_now = headings.enter(int(token.tag[1]), name)
+            if not title and token.tag == "h1":
+                title = name
+            kind = "heading"
+        elif token.type in _MD_KINDS:
+            path_now, kind = headings.path, _MD_KINDS[token.type]
+        else:
+            continue
+        start, end = _span(text, starts, token.map[0], token.map[1])
+        if start < end:
+            sections.append(Section(start, end, kind, path_now))
+    if not title:
+        title = next((s.headings[-1] for s in sections if s.kind == "heading"), path.stem)
+    return LoadedText(text, tuple(sections), title)
+
+
+# --- HTML -----------------------------------------------------------------------------------------
+
+_DROP_TAGS = frozenset(
+    {"script", "style", "nav", "noscript", "template", "svg", "canvas", "iframe", "object", "head", "button",
+     "select", "input", "textarea", "form"}
+)
+_BLOCK_TAGS = frozenset(
+    {"html", "body", "main", "article", "section", "div", "header", "footer", "aside", "blockquote",
+     "figure", "figcaption", "address", "details", "summary", "fieldset", "center", "hr", "li", "dd", "dt"}
+)
+
+
+class _HtmlWalker:
+    def __init__(self) -> None:
+        self.out = _Builder()
+        self.headings = _HeadingPath()
+        self.first_h1 = ""
+        self._inline: list[str] = []
+
+    def flush(self) -> None:
+        text = re.sub(r" *\n *", "\n", re.sub(r"[^\S\n]+", " ", "".join(self._inline)))
+        self._inline.clear()
+        self.out.add(text, "paragraph", self.headings.path)
+
+    def walk(self, element: Tag) -> None:
+        from bs4 import NavigableString, Tag
+
+        for child in element.children:
+            if isinstance(child, NavigableString):
+                if type(child) is NavigableString:  # not a comment, doctype or CDATA
+                    self._inline.append(_SPACES.sub(" ", str(child)))
+                continue
+            if not isinstance(child, Tag) or child.name in _DROP_TAGS or child.has_attr("hidden"):
+                continue
+            name = child.name
+            if name == "br":
+                self._inline.append("\n")
+            elif re.fullmatch(r"h[1-6]", name):
+                self.flush()
+                title = _squash(child.get_text())
+                if title:
+                    self.first_h1 = self.first_h1 or (title if name == "h1" else "")
+                    self.out.add(title, "heading", self.headings.enter(int(name[1]), title))
+            elif name in ("ul", "ol", "dl"):
+                self.flush()
+                self.out.add("\n".join(_html_list(child, 0)), "list", self.headings.path)
+            elif name == "pre":
+                self.flush()
+                self.out.add(child.get_text(), "code", self.headings.path)
+            elif name == "table":
+                self.flush()
+                self.out.add("\n".join(_html_table(child)), "table", self.headings.path)
+            elif name == "p" or name in _BLOCK_TAGS:
+                self.flush()
+                self.walk(child)
+                self.flush()
+            else:
+                self.walk(child)
+
+
+def _html_list(element: Tag, depth: int) -> list[str]:
+    from bs4 import NavigableString, Tag
+
+    lines: list[str] = []
+    number = 0
+    for item in element.find_all(["li", "dt", "dd"], recursive=False):
+        own: list[str] = []
+        nested: list[Tag] = []
+        for child in item.children:
+            if isinstance(child, Tag) and child.name in ("ul", "ol", "dl"):
+                nested.append(child)
+            elif isinstance(child, Tag) and child.name not in _DROP_TAGS:
+                own.append(child.get_text())
+            elif type(child) is NavigableString:
+                own.append(str(child))
+        number += 1
+        marker = f"{number}." if element.name == "ol" else ("-" if item.name != "dd" else " ")
+        text = _squash("".join(own))
+        if text:
+            lines.append(f"{'  ' * depth}{marker} {text}")
+        for sub in nested:
+            lines.extend(_html_list(sub, depth + 1))
+    return lines
+
+
+def _html_table(table: Tag) -> list[str]:
+    rows = []
+    for row in table.find_all("tr"):
+        cells = [_squash(cell.get_text()) for cell in row.find_all(["th", "td"], recursive=False)]
+        if any(cells):
+            rows.append(" | ".join(cells))
+    return rows
+
+
+def _load_html(path: Path) -> LoadedText:
+    from bs4 import BeautifulSoup
+
+    data = _read_bytes(path)
+    try:
+        markup: str | bytes = _decode(data, path)
+    except LoaderError:
+        if b"\x00" in data[:4096] and not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            raise
+        # Legacy pages declare their charset in a <meta> tag, which BeautifulSoup honours.
+        markup = data
+    soup = BeautifulSoup(markup, "html.parser")
+    walker = _HtmlWalker()
+    walker.walk(soup.body or soup)
+    walker.flush()
+    page_title = _squash(soup.title.get_text()) if soup.title else ""
+    return walker.out.build(page_title or walker.first_h1 or path.stem)
+
+
+# --- Word (.docx) ---------------------------------------------------------------------------------
+
+_CODE_STYLES = frozenset({"code", "source code", "html preformatted", "macro text", "plain text"})
+
+
+def _docx_heading_level(style: Any) -> int | None:
+    """Heading level from the paragraph style, following custom styles back to the built-in ones."""
+    seen = 0
+    while style is not None and seen < 10:
+        name = (style.name or "").strip().lower()
+        if name == "title":
+            return 1
+        match = re.fullmatch(r"heading\s*(\d)", name)
+        if match:
+            return int(match.group(1)) + 1
+        style = style.base_style
+        seen += 1
+    return None
+
+
+def _docx_blocks(document: Any) -> Iterator[tuple[str, str, int | None]]:
+    """(kind, text, heading level) per block; runs of list or code paragraphs become one block."""
+    from docx.table import Table
+
+    run_kind, run_lines = "", []
+    for block in document.iter_inner_content():
+        kind, text, level = "paragraph", "", None
+        if isinstance(block, Table):
+            kind, text = "table", "\n".join(_docx_table(block))
+        else:
+            text = block.text
+            style = block.style
+            style_name = (style.name or "").lower() if style is not None else ""
+            level = _docx_heading_level(style)
+            numbered = block._p.pPr is not None and block._p.pPr.numPr is not None
+            if level is not None:
+                kind = "heading"
+            elif style_name in _CODE_STYLES:
+                kind = "code"
+            elif "list" in style_name or numbered:
+                kind = "list"
+                text = f"- {text.strip()}" if text.strip() else ""
+        if run_lines and kind != run_kind:
+            yield run_kind, "\n".join(run_lines), None
+            run_lines = []
+        if kind in ("list", "code"):
+            run_kind = kind
+            run_lines.append(text)
+        else:
+            yield kind, text, level
+    if run_lines:
+        yield run_kind, "\n".join(run_lines), None
+
+
+def _docx_table(table: Any) -> Iterable[str]:
+    for row in table.rows:
+        cells, seen = [], set()
+        for cell in row.cells:
+            # A merged cell is returned once per grid column it spans.
+            if id(cell._tc) in seen:
+                continue
+            seen.add(id(cell._tc))
+            cells.append(_squash(cell.text))
+        if any(cells):
+            yield " | ".join(cells)
+
+
+def _load_docx(path: Path) -> LoadedText:
+    import docx
+
+    try:
+        document = docx.Document(str(path))
+        blocks = list(_docx_blocks(document))
+        title = _squash(document.core_properties.title or "")
+    except Exception as exc:  # python-docx raises zip, XML and key errors for damaged files alike
+        raise LoaderError(
+            f"{path}: not a readable .docx file ({type(exc).__name__})",
+            "it may be corrupt, password-protected or an old .doc: re-save it as .docx",
+        ) from exc
+    out = _Builder()
+    headings = _HeadingPath()
+    for kind, text, level in blocks:
+        if kind == "heading" and level is not None and _squash(text):
+            name = _squash(text)
+            title = title or name
+            out.add(name, "heading", headings.enter(level, name))
+        else:
+            out.add(text, "paragraph" if kind == "heading" else kind, headings.path)
+    return out.build(title or path.stem)
+
+
+# --- PDF ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _PdfLine:
+    parts: list[str] = field(default_factory=list)
+    y: float | None = None
+    sizes: list[tuple[float, int]] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        return _squash("".join(self.parts))
+
+    @property
+    def size(self) -> float:
+        """Font size of most of the line's characters, rounded so equal styles compare equal."""
+        if not self.sizes:
+            return 0.0
+        weights: dict[float, int] = {}
+        for size, count in self.sizes:
+            weights[size] = weights.get(size, 0) + count
+        return max(weights, key=lambda s: weights[s])
+
+
+def _pdf_page_lines(page: Any) -> list[_PdfLine]:
+    """Lines as pypdf emits them, each with its baseline height and font size on the page."""
+    lines = [_PdfLine()]
+
+    def visit(text: str, cm: list[float], tm: list[float], font: Any, font_size: float) -> None:
+        if not text:
+            return
+        scale = abs((tm[0] * tm[3] - tm[1] * tm[2]) * (cm[0] * cm[3] - cm[1] * cm[2])) ** 0.5
+        y = cm[1] * tm[4] + cm[3] * tm[5] + cm[5]
+        for i, piece in enumerate(text.split("\n")):
+            if i:
+                lines.append(_PdfLine())
+            line = lines[-1]
+            line.parts.append(piece)
+            if piece.strip():
+                line.sizes.append((round(float(font_size) * scale * 2) / 2, len(piece.strip())))
+                if line.y is None:
+                    line.y = y
+
+    page.extract_text(visitor_text=visit)
+    return [line for line in lines if line.text]
+
+
+def _pdf_blocks(lines: list[_PdfLine], body: float, heading_sizes: list[float]) -> Iterator[tuple[str, int]]:
+    """(text, heading level or 0) per block: larger type is a heading, a larger gap a new paragraph.
+
+    Wrapped lines of a paragraph are joined with spaces; a line that starts a list item keeps its
+    own line, so lists stay lists.
+    """
+    gaps = [
+        a.y - b.y
+        for a, b in zip(lines, lines[1:], strict=False)
+        if a.y is not None and b.y is not None and a.size == b.size == body and a.y > b.y
+    ]
+    usual_gap = statistics.median(gaps) if gaps else body * 1.2
+    block = ""
+    block_level = 0
+    previous: _PdfLine | None = None
+    for line in lines:
+        level = heading_sizes.index(line.size) + 1 if line.size in heading_sizes and len(line.text) < 150 else 0
+        new_block = previous is None or level != block_level
+        if previous is not None and not new_block and previous.y is not None and line.y is not None:
+            gap = previous.y - line.y
+            new_block = gap < 0 or gap > usual_gap * 1.3
+        if new_block and block:
+            yield block, block_level
+            block = ""
+        if not block:
+            block = line.text
+        else:
+            block += ("\n" if not level and _LIST_LINE.match(line.text) else " ") + line.text
+        block_level = level
+        previous = line
+    if block:
+        yield block, block_level
+
+
+@contextmanager
+def _quiet_pypdf() -> Iterator[None]:
+    """pypdf logs repairable damage as warnings; on a terminal UI they would land on the screen."""
+    logger = logging.getLogger("pypdf")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def _load_pdf(path: Path) -> LoadedText:
+    with _quiet_pypdf():
+        return _read_pdf(path)
+
+
+def _read_pdf(path: Path) -> LoadedText:
+    from pypdf import PdfReader
+
+    try:
+        reader = PdfReader(str(path))
+        encrypted = reader.is_encrypted
+    except Exception as exc:  # pypdf raises many exception types for damaged files
+        raise LoaderError(
+            f"{path}: not a readable PDF ({type(exc).__name__}: {exc})", "it may be corrupt or truncated"
+        ) from exc
+    if encrypted:
+        # Many PDFs are encrypted with an empty user password only to restrict printing or copying.
+        try:
+            opened = bool(reader.decrypt(""))
+        except Exception:  # wrong password, or a cipher this install cannot handle
+            opened = False
+        if not opened:
+            raise LoaderError(f"{path}: PDF is encrypted", "decrypt it first, e.g. `qpdf --decrypt in.pdf out.pdf`")
+    pages: list[list[_PdfLine]] = []
+    for number, page in enumerate(reader.pages, start=1):
+        try:
+            pages.append(_pdf_page_lines(page))
+        except Exception as exc:  # damaged content streams surface as arbitrary errors inside pypdf
+            raise LoaderError(
+                f"{path}: page {number} cannot be read ({type(exc).__name__})", "it may be corrupt; re-export the PDF"
+            ) from exc
+    weights: dict[float, int] = {}
+    for line in (line for page_lines in pages for line in page_lines):
+        weights[line.size] = weights.get(line.size, 0) + len(line.text)
+    if not weights:
+        raise LoaderError(
+            f"{path}: no extractable text (a scanned PDF?)", "run OCR on it first, e.g. `ocrmypdf in.pdf out.pdf`"
+        )
+    body = max(weights, key=lambda s: weights[s])
+    heading_sizes = sorted((s for s in weights if s >= body * 1.15), reverse=True)[:6]
+    out = _Builder()
+    headings = _HeadingPath()
+    title = ""
+    for number, page_lines in enumerate(pages, start=1):
+        for text, level in _pdf_blocks(page_lines, body, heading_sizes):
+            if level:
+                title = title or text
+                out.add(text, "heading", headings.enter(level, text), number)
+            else:
+                out.add(text, _prose_kind(text), headings.path, number)
+    metadata_title = ""
+    try:
+        metadata_title = _squash(str((reader.metadata or {}).get("/Title") or ""))
+    except Exception:  # a damaged info dictionary only costs the title
+        metadata_title = ""
+    return out.build(metadata_title or title or path.stem)

@@ -1,0 +1,532 @@
+"""The LanceDB store: every read and write of documents, chunks and their vectors.
+
+Layout: one LanceDB folder with three tables.
+- `chunks`: one row per chunk with its text, position, metadata, MiniLM vector and `fts_text` (the
+  heading path and the text, which the native BM25 index covers).
+- `documents`: one row per ingested file. A document row is the commit marker of its chunks.
+- `meta`: key/value rows: the embedder and dimension the vectors were made with, and one row per
+  applied migration (ordered, named, recorded once, as in simonw/llm).
+
+Crash consistency: every `write_batch` gets a fresh `commit_id`. It first appends the new chunks
+tagged with it, then upserts the document rows carrying the same id (one atomic merge_insert: the
+commit point), and only then deletes the doc's chunks with any other commit id. A chunk is visible
+only while its (doc_id, commit_id) is the one in the documents table, so a SIGKILL at any step
+leaves either the old version or the new one visible, never a mix, never duplicates; `repair()`
+deletes the invisible leftovers. A commit id rather than the content hash marks the version so a
+forced re-ingest of unchanged bytes cannot double its chunks either.
+
+Indexes: the BM25 index is created with the first rows. LanceDB 0.40 searches rows added after an
+index was built by a flat scan of the unindexed tail, so text search never misses new rows;
+`refresh_indexes()` folds the tail into the indexes (`optimize`, which also compacts the many small
+fragments that batched appends leave) and builds the IVF_HNSW_SQ cosine index once the table is big
+enough for an ANN index to beat a flat scan.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from localrag.errors import StoreError
+from localrag.types import Chunk, Document
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+    from lancedb.table import Table
+
+CHUNKS, DOCUMENTS, META = "chunks", "documents", "meta"
+FTS_COLUMN = "fts_text"
+# Old versions stay this long so a reader in another process that opened one can still finish.
+_KEEP_OLD_VERSIONS = timedelta(minutes=10)
+# SQL `IN (...)` lists are split so a predicate stays a reasonable size.
+_IN_BATCH = 500
+_CHUNK_COLUMNS = [
+    "chunk_id",
+    "doc_id",
+    "commit_id",
+    "path",
+    "file_type",
+    "idx",
+    "text",
+    "char_start",
+    "char_end",
+    "page",
+    "heading",
+    "n_tokens",
+]
+
+
+def sql_literal(value: str) -> str:
+    """A SQL string literal: single quotes doubled, so user input cannot end the string."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def sql_in(column: str, values: Iterable[str]) -> str:
+    return f"{column} IN ({', '.join(sql_literal(v) for v in values)})"
+
+
+def _batches(values: Sequence[str], size: int = _IN_BATCH) -> Iterable[Sequence[str]]:
+    for i in range(0, len(values), size):
+        yield values[i : i + size]
+
+
+@dataclass
+class StoreStatus:
+    documents: int
+    chunks: int
+    size_bytes: int
+    embedder: str
+    dim: int
+    fts_index: str
+    vector_index: str
+    schema_version: int
+    path: str
+
+
+def _chunks_schema(dim: int) -> pa.Schema:
+    import pyarrow as pa
+
+    return pa.schema(
+        [
+            pa.field("chunk_id", pa.string(), nullable=False),
+            pa.field("doc_id", pa.string(), nullable=False),
+            pa.field("commit_id", pa.string(), nullable=False),
+            pa.field("content_hash", pa.string()),
+            pa.field("path", pa.string()),
+            pa.field("file_type", pa.string()),
+            pa.field("idx", pa.int32()),
+            pa.field("text", pa.string()),
+            pa.field(FTS_COLUMN, pa.string()),
+            pa.field("char_start", pa.int64()),
+            pa.field("char_end", pa.int64()),
+            pa.field("page", pa.int32()),
+            pa.field("heading", pa.string()),
+            pa.field("n_tokens", pa.int32()),
+            pa.field("vector", pa.list_(pa.float32(), dim)),
+        ]
+    )
+
+
+def _documents_schema() -> pa.Schema:
+    import pyarrow as pa
+
+    return pa.schema(
+        [
+            pa.field("doc_id", pa.string(), nullable=False),
+            pa.field("path", pa.string()),
+            pa.field("file_type", pa.string()),
+            pa.field("content_hash", pa.string()),
+            pa.field("size", pa.int64()),
+            pa.field("mtime", pa.float64()),
+            pa.field("title", pa.string()),
+            pa.field("n_chunks", pa.int32()),
+            pa.field("commit_id", pa.string()),
+        ]
+    )
+
+
+def _meta_schema() -> pa.Schema:
+    import pyarrow as pa
+
+    return pa.schema([pa.field("key", pa.string(), nullable=False), pa.field("value", pa.string())])
+
+
+def _row_to_chunk(row: dict[str, Any]) -> Chunk:
+    return Chunk(
+        chunk_id=row["chunk_id"],
+        doc_id=row["doc_id"],
+        path=row["path"],
+        index=int(row["idx"]),
+        text=row["text"],
+        start=int(row["char_start"]),
+        end=int(row["char_end"]),
+        page=row["page"],
+        heading=row["heading"] or "",
+        file_type=row["file_type"] or "",
+        n_tokens=int(row["n_tokens"] or 0),
+    )
+
+
+def _row_to_document(row: dict[str, Any]) -> Document:
+    return Document(
+        doc_id=row["doc_id"],
+        path=row["path"],
+        file_type=row["file_type"] or "",
+        content_hash=row["content_hash"] or "",
+        size=int(row["size"] or 0),
+        mtime=float(row["mtime"] or 0.0),
+        title=row["title"] or "",
+        n_chunks=int(row["n_chunks"] or 0),
+    )
+
+
+def _create_tables(store: Store) -> None:
+    store._chunks = store._db.create_table(CHUNKS, schema=_chunks_schema(store.dim), exist_ok=True)
+    store._documents = store._db.create_table(DOCUMENTS, schema=_documents_schema(), exist_ok=True)
+
+
+def _key_indexes(store: Store) -> None:
+    """BTREE indexes on the keys every delete and lookup filters by, so they do not scan the table."""
+    from lancedb.index import BTree
+
+    store.chunks_table.create_index("doc_id", config=BTree(), replace=True)
+    store.chunks_table.create_index("chunk_id", config=BTree(), replace=True)
+    store.documents_table.create_index("doc_id", config=BTree(), replace=True)
+
+
+# Append only: a store records each applied name in `meta` and runs the rest in this order.
+MIGRATIONS: list[tuple[str, Callable[[Store], None]]] = [
+    ("0001_create_tables", _create_tables),
+    ("0002_key_indexes", _key_indexes),
+]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+class Store:
+    def __init__(self, db_dir: Path, *, embedder_name: str, dim: int, vector_index_min_rows: int = 20_000) -> None:
+        import lancedb
+
+        self.path = Path(db_dir)
+        self.embedder_name = embedder_name
+        self.dim = dim
+        self.vector_index_min_rows = vector_index_min_rows
+        self._lock = threading.RLock()
+        self._committed: dict[str, str] = {}
+        self._committed_version = -1
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+            # Writes by this process are seen at once; another process's within a second. Checking on
+            # every read (interval 0) cost ~6 ms per query at 10k chunks.
+            self._db = lancedb.connect(str(self.path), read_consistency_interval=timedelta(seconds=1))
+            self._meta = self._db.create_table(META, schema=_meta_schema(), exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"{self.path}: cannot open the store ({exc})", "check the folder's permissions") from exc
+        meta = self._read_meta()
+        self._check_compatible(meta)
+        self._chunks: Table | None = None
+        self._documents: Table | None = None
+        self._migrate(meta)
+
+    # --- opening -------------------------------------------------------------------------------
+
+    def _read_meta(self) -> dict[str, str]:
+        rows = self._meta.to_arrow().to_pylist()
+        return {r["key"]: r["value"] for r in rows}
+
+    def _check_compatible(self, meta: dict[str, str]) -> None:
+        applied = [k for k in meta if k.startswith("migration:")]
+        known = {f"migration:{name}" for name, _ in MIGRATIONS}
+        if any(k not in known for k in applied):
+            raise StoreError(
+                f"{self.path}: the store was written by a newer localrag (schema {len(applied)})",
+                "upgrade localrag, or ingest into a fresh store",
+            )
+        stored_name, stored_dim = meta.get("embedder"), meta.get("dim")
+        if stored_name is None:
+            return
+        if stored_name != self.embedder_name or int(stored_dim or 0) != self.dim:
+            raise StoreError(
+                f"{self.path}: built with embedder '{stored_name}' (dim {stored_dim}), "
+                f"not '{self.embedder_name}' (dim {self.dim})",
+                f"pass --embedder {stored_name}, or re-ingest into a fresh store",
+            )
+
+    def _migrate(self, meta: dict[str, str]) -> None:
+        if "embedder" not in meta:
+            self._meta.add([{"key": "embedder", "value": self.embedder_name}, {"key": "dim", "value": str(self.dim)}])
+        names = set(self._db.list_tables().tables)
+        if CHUNKS in names and DOCUMENTS in names:
+            self._chunks = self._db.open_table(CHUNKS)
+            self._documents = self._db.open_table(DOCUMENTS)
+        for name, step in MIGRATIONS:
+            if f"migration:{name}" in meta:
+                continue
+            step(self)
+            self._meta.add([{"key": f"migration:{name}", "value": time.strftime("%Y-%m-%dT%H:%M:%S")}])
+
+    @property
+    def chunks_table(self) -> Table:
+        assert self._chunks is not None, "migrations create the tables"
+        return self._chunks
+
+    @property
+    def documents_table(self) -> Table:
+        assert self._documents is not None, "migrations create the tables"
+        return self._documents
+
+    def schema_version(self) -> int:
+        return sum(1 for k in self._read_meta() if k.startswith("migration:"))
+
+    # --- committed documents -----------------------------------------------------------------
+
+    def _committed_ids(self) -> dict[str, str]:
+        """doc_id -> commit_id of committed documents, reloaded whenever the table changed."""
+        with self._lock:
+            version = self.documents_table.version
+            if version != self._committed_version:
+                table = self.documents_table.search().select(["doc_id", "commit_id"]).limit(None).to_arrow()
+                self._committed = dict(zip(table["doc_id"].to_pylist(), table["commit_id"].to_pylist(), strict=True))
+                self._committed_version = version
+            return self._committed
+
+    def _visible_rows(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        committed = self._committed_ids()
+        return [r for r in rows if committed.get(r["doc_id"]) == r["commit_id"]]
+
+    def _document_rows(self, where: str | None = None) -> list[dict[str, Any]]:
+        query = self.documents_table.search()
+        if where:
+            query = query.where(where)
+        return query.limit(None).to_arrow().to_pylist()
+
+    def document(self, path: str) -> Document | None:
+        rows = self._document_rows(f"path = {sql_literal(path)}")
+        return _row_to_document(rows[0]) if rows else None
+
+    def documents(self) -> list[Document]:
+        return sorted((_row_to_document(r) for r in self._document_rows()), key=lambda d: d.path)
+
+    def document_hashes(self) -> dict[str, str]:
+        table = self.documents_table.search().select(["path", "content_hash"]).limit(None).to_arrow()
+        return dict(zip(table["path"].to_pylist(), table["content_hash"].to_pylist(), strict=True))
+
+    # --- writing -------------------------------------------------------------------------------
+
+    def write_batch(self, docs: list[Document], chunks: list[Chunk], vectors: np.ndarray) -> None:
+        """Replace these documents with these chunks; all of a document's chunks must be in the batch."""
+        import pyarrow as pa
+
+        if not docs:
+            return
+        vectors = np.asarray(vectors, dtype=np.float32)
+        if vectors.shape != (len(chunks), self.dim):
+            raise ValueError(f"expected vectors of shape ({len(chunks)}, {self.dim}), got {vectors.shape}")
+        by_id = {d.doc_id: d for d in docs}
+        counts = dict.fromkeys(by_id, 0)
+        for c in chunks:
+            if c.doc_id not in by_id:
+                raise ValueError(f"chunk {c.chunk_id} belongs to document {c.doc_id}, which is not in the batch")
+            counts[c.doc_id] += 1
+        commit_id = uuid.uuid4().hex
+        with self._lock:
+            if chunks:
+                columns: dict[str, list[Any]] = {
+                    "chunk_id": [c.chunk_id for c in chunks],
+                    "doc_id": [c.doc_id for c in chunks],
+                    "commit_id": [commit_id] * len(chunks),
+                    "content_hash": [by_id[c.doc_id].content_hash for c in chunks],
+                    "path": [c.path for c in chunks],
+                    "file_type": [c.file_type or by_id[c.doc_id].file_type for c in chunks],
+                    "idx": [c.index for c in chunks],
+                    "text": [c.text for c in chunks],
+                    FTS_COLUMN: [f"{c.heading}\n{c.text}" if c.heading else c.text for c in chunks],
+                    "char_start": [c.start for c in chunks],
+                    "char_end": [c.end for c in chunks],
+                    "page": [c.page for c in chunks],
+                    "heading": [c.heading for c in chunks],
+                    "n_tokens": [c.n_tokens for c in chunks],
+                }
+                schema = _chunks_schema(self.dim)
+                arrays = [pa.array(columns[f.name], type=f.type) for f in schema if f.name != "vector"]
+                flat = pa.array(vectors.reshape(-1), type=pa.float32())
+                arrays.append(pa.FixedSizeListArray.from_arrays(flat, self.dim))
+                self.chunks_table.add(pa.Table.from_arrays(arrays, schema=schema))
+            doc_rows = [
+                {
+                    "doc_id": d.doc_id,
+                    "path": d.path,
+                    "file_type": d.file_type,
+                    "content_hash": d.content_hash,
+                    "size": d.size,
+                    "mtime": d.mtime,
+                    "title": d.title,
+                    "n_chunks": counts[d.doc_id],
+                    "commit_id": commit_id,
+                }
+                for d in docs
+            ]
+            (
+                self.documents_table.merge_insert("doc_id")
+                .when_matched_update_all()
+                .when_not_matched_insert_all()
+                .execute(pa.Table.from_pylist(doc_rows, schema=_documents_schema()))
+            )
+            ids = list(by_id)
+            for part in _batches(ids):
+                self.chunks_table.delete(f"{sql_in('doc_id', part)} AND commit_id != {sql_literal(commit_id)}")
+            self._ensure_fts_index()
+
+    def delete_documents(self, doc_ids: Sequence[str]) -> int:
+        """Forget documents: the rows first, so their chunks vanish from search at once."""
+        removed = 0
+        ids = list(doc_ids)
+        with self._lock:
+            for part in _batches(ids):
+                self.documents_table.delete(sql_in("doc_id", part))
+            for part in _batches(ids):
+                removed += self.chunks_table.delete(sql_in("doc_id", part)).num_deleted_rows
+        return removed
+
+    def repair(self) -> int:
+        """Delete chunks whose (doc_id, commit_id) is not committed: what a killed write left."""
+        with self._lock:
+            committed = self._committed_ids()
+            table = self.chunks_table.search().select(["doc_id", "commit_id"]).limit(None).to_arrow()
+            orphans: dict[str, set[str]] = {}
+            for doc_id, commit_id in zip(table["doc_id"].to_pylist(), table["commit_id"].to_pylist(), strict=True):
+                if committed.get(doc_id) != commit_id:
+                    orphans.setdefault(commit_id, set()).add(doc_id)
+            removed = 0
+            for commit_id, doc_ids in orphans.items():
+                for part in _batches(sorted(doc_ids)):
+                    result = self.chunks_table.delete(
+                        f"commit_id = {sql_literal(commit_id)} AND {sql_in('doc_id', part)}"
+                    )
+                    removed += result.num_deleted_rows
+            return removed
+
+    # --- reading -------------------------------------------------------------------------------
+
+    def chunk_count(self) -> int:
+        table = self.documents_table.search().select(["n_chunks"]).limit(None).to_arrow()
+        return int(sum(v or 0 for v in table["n_chunks"].to_pylist()))
+
+    def _chunk_rows(self, where: str) -> list[dict[str, Any]]:
+        rows = self.chunks_table.search().where(where).select(_CHUNK_COLUMNS).limit(None).to_arrow().to_pylist()
+        return self._visible_rows(rows)
+
+    def chunks(self, chunk_ids: Sequence[str]) -> list[Chunk]:
+        """The committed chunks with these ids, in the order asked; unknown ids are left out."""
+        found: dict[str, Chunk] = {}
+        for part in _batches(list(dict.fromkeys(chunk_ids))):
+            for row in self._chunk_rows(sql_in("chunk_id", part)):
+                found[row["chunk_id"]] = _row_to_chunk(row)
+        return [found[i] for i in chunk_ids if i in found]
+
+    def doc_chunks(self, doc_id: str) -> list[Chunk]:
+        rows = self._chunk_rows(f"doc_id = {sql_literal(doc_id)}")
+        return [_row_to_chunk(r) for r in sorted(rows, key=lambda r: r["idx"])]
+
+    def _ranked(
+        self, make_query: Callable[[int], Any], k: int, score: Callable[[dict[str, Any]], float]
+    ) -> list[tuple[Chunk, float]]:
+        """Run a top-k query, dropping uncommitted rows; asks for more while some were dropped."""
+        if k <= 0:
+            return []
+        limit = k
+        while True:
+            rows = make_query(limit).to_arrow().to_pylist()
+            visible = self._visible_rows(rows)
+            # Uncommitted rows only exist between a killed ingest and the next repair(): rare.
+            if len(visible) >= k or len(rows) < limit or limit >= 16 * k:
+                return [(_row_to_chunk(r), score(r)) for r in visible[:k]]
+            limit *= 4
+
+    def vector_search(self, vector: np.ndarray, k: int, where: str | None = None) -> list[tuple[Chunk, float]]:
+        """Cosine similarity (1 - cosine distance), best first."""
+        query_vector = np.asarray(vector, dtype=np.float32).reshape(-1)
+        if query_vector.shape[0] != self.dim:
+            raise ValueError(f"query vector has {query_vector.shape[0]} dimensions, the store {self.dim}")
+        has_index = self._vector_index() is not None
+
+        def make(limit: int) -> Any:
+            query = (
+                self.chunks_table.search(query_vector, query_type="vector", vector_column_name="vector")
+                .distance_type("cosine")
+                .select([*_CHUNK_COLUMNS, "_distance"])
+                .limit(limit)
+            )
+            if has_index:
+                # HNSW candidate list: wider than k so recall stays near brute force.
+                query = query.ef(max(4 * limit, 64))
+            return query.where(where, prefilter=True) if where else query
+
+        return self._ranked(make, k, lambda r: 1.0 - float(r["_distance"]))
+
+    def text_search(self, query: str, k: int, where: str | None = None) -> list[tuple[Chunk, float]]:
+        """BM25 over heading + text, best first; the query is plain words (no query syntax)."""
+        if not any(ch.isalnum() for ch in query) or self._fts_index() is None:
+            return []
+
+        def make(limit: int) -> Any:
+            search = (
+                self.chunks_table.search(query, query_type="fts", fts_columns=FTS_COLUMN)
+                .select([*_CHUNK_COLUMNS, "_score"])
+                .limit(limit)
+            )
+            return search.where(where, prefilter=True) if where else search
+
+        return self._ranked(make, k, lambda r: float(r["_score"]))
+
+    # --- indexes -------------------------------------------------------------------------------
+
+    def _index(self, column: str, kind: str) -> Any:
+        for index in self.chunks_table.list_indices():
+            if column in index.columns and kind in str(index.index_type).upper():
+                return index
+        return None
+
+    def _fts_index(self) -> Any:
+        return self._index(FTS_COLUMN, "FTS")
+
+    def _vector_index(self) -> Any:
+        return self._index("vector", "HNSW")
+
+    def _ensure_fts_index(self) -> None:
+        from lancedb.index import FTS
+
+        if self._fts_index() is None and self.chunks_table.count_rows() > 0:
+            self.chunks_table.create_index(FTS_COLUMN, config=FTS(with_position=False), replace=True)
+
+    def refresh_indexes(self, vector_index_min_rows: int | None = None) -> None:
+        """Compact, fold new rows into the indexes, build the ANN index once the table is big enough."""
+        from lancedb.index import HnswSq
+
+        threshold = self.vector_index_min_rows if vector_index_min_rows is None else vector_index_min_rows
+        with self._lock:
+            self._ensure_fts_index()
+            rows = self.chunks_table.count_rows()
+            if self._vector_index() is None and rows >= max(threshold, 256):
+                # One IVF partition: a single HNSW graph is the most accurate and fits memory up to
+                # millions of 384-dim SQ vectors; more partitions only pay off beyond that.
+                partitions = max(1, rows // 1_000_000)
+                self.chunks_table.create_index(
+                    "vector", config=HnswSq(distance_type="cosine", num_partitions=partitions), replace=True
+                )
+            for table in (self.chunks_table, self.documents_table, self._meta):
+                table.optimize(cleanup_older_than=_KEEP_OLD_VERSIONS)
+
+    # --- status --------------------------------------------------------------------------------
+
+    def size_bytes(self) -> int:
+        return sum(f.stat().st_size for f in self.path.rglob("*") if f.is_file())
+
+    def status(self) -> StoreStatus:
+        fts, vec = self._fts_index(), self._vector_index()
+
+        def describe(index: Any, kind: str) -> str:
+            if index is None:
+                return "none"
+            stats = self.chunks_table.index_stats(index.name)
+            pending = f", {stats.num_unindexed_rows} rows pending" if stats and stats.num_unindexed_rows else ""
+            return f"{kind} ({stats.num_indexed_rows if stats else '?'} rows{pending})"
+
+        return StoreStatus(
+            documents=self.documents_table.count_rows(),
+            chunks=self.chunk_count(),
+            size_bytes=self.size_bytes(),
+            embedder=self.embedder_name,
+            dim=self.dim,
+            fts_index=describe(fts, "BM25"),
+            vector_index=describe(vec, "IVF_HNSW_SQ cosine") if vec else "none (exact search)",
+            schema_version=self.schema_version(),
+            path=str(self.path),
+        )

@@ -1,0 +1,165 @@
+"""The localrag Textual app: one factory for the CLI entry point and the tests.
+
+How it is put together:
+- `create_app()` builds a cheap `Engine` (it loads nothing), so the first frame is drawn before
+  torch, llama.cpp or LanceDB are imported. After mount, a thread worker calls `warm_up()`, which
+  loads them; the status bar says so while it runs.
+- The four main screens (chat, library, models, settings) are app modes, so each keeps its state
+  and its running workers while the user switches away: an ingest keeps going during a chat.
+- Engine calls happen only in `@work(thread=True)` workers that post messages from
+  `localrag.tui.messages`; handlers on the UI thread change widgets. Errors come back as messages
+  and are shown in a modal with the error's one-line message and hint; the app does not exit.
+- State the status bar shows (model, index size, last answer's speed, running activity) lives in
+  reactive attributes on the app, which every screen's StatusBar watches.
+
+Run it with `localrag` (or `localrag chat`), or `python -m localrag.tui.app`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import partial
+from typing import TYPE_CHECKING
+
+from textual import work
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.reactive import reactive
+from textual.screen import Screen
+
+from localrag.config import Settings
+from localrag.conversations import ConversationStore
+from localrag.errors import LocalRagError
+from localrag.tui.messages import EngineFailed, EngineReady, user_error
+from localrag.tui.screens.chat import ChatScreen
+from localrag.tui.screens.dialogs import ErrorScreen, HelpScreen
+from localrag.tui.screens.library import LibraryScreen
+from localrag.tui.screens.models import ModelsScreen
+from localrag.tui.screens.settings import SettingsScreen
+
+if TYPE_CHECKING:
+    from localrag.engine import Engine, EngineStatus
+
+MODE_TITLES = {"chat": "Chat", "library": "Library", "models": "Models", "settings": "Settings"}
+
+
+class LocalRagApp(App[None]):
+    TITLE = "localrag"
+    CSS_PATH = "app.tcss"
+    MODES = {"chat": ChatScreen, "library": LibraryScreen, "models": ModelsScreen, "settings": SettingsScreen}
+    DEFAULT_MODE = "chat"
+    BINDINGS = [
+        Binding("f1", "help", "Help"),
+        Binding("f2", "switch_mode('chat')", "Chat"),
+        Binding("f3", "switch_mode('library')", "Library"),
+        Binding("f4", "switch_mode('models')", "Models"),
+        Binding("f5", "switch_mode('settings')", "Settings"),
+        Binding("ctrl+t", "toggle_theme", "Theme", show=False),
+    ]
+
+    engine_status: reactive[EngineStatus | None] = reactive(None)
+    last_speed: reactive[tuple[float, float] | None] = reactive(None)
+    activity: reactive[str] = reactive("")
+    model_label: reactive[str] = reactive("")
+
+    def __init__(
+        self, engine: Engine, conversations: ConversationStore | None = None, *, warm_up: bool = True
+    ) -> None:
+        super().__init__()
+        self.engine = engine
+        self.conversations = conversations or ConversationStore()
+        self._warm = warm_up
+
+    def on_mount(self) -> None:
+        self.model_label = self.engine.model_name()
+        if self._warm:
+            self.activity = "loading models…"
+            self._warm_up()
+
+    # -- engine workers --------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="warm-up")
+    def _warm_up(self) -> None:
+        try:
+            self.engine.warm_up()
+            self.post_message(EngineReady(self.engine.status()))
+        except Exception as exc:  # a bad model or store is shown, and the app stays up to fix it
+            self.post_message(EngineFailed(user_error(exc), "loading the models"))
+
+    @work(thread=True, exclusive=True, group="status")
+    def _status(self) -> None:
+        try:
+            self.post_message(EngineReady(self.engine.status()))
+        except Exception as exc:  # the status bar can do without; the error says why
+            self.post_message(EngineFailed(user_error(exc), "reading the index status"))
+
+    @work(thread=True, exclusive=True, group="reload")
+    def _reload_model(self) -> None:
+        try:
+            self.engine.set_model(self.engine.settings.model)
+        except Exception as exc:  # the old model stays selected in the settings file
+            self.post_message(EngineFailed(user_error(exc), "reloading the model"))
+
+    def refresh_status(self) -> None:
+        self._status()
+
+    def reload_model(self) -> None:
+        """Make the engine load the model again (after context size or GPU layers changed)."""
+        self._reload_model()
+
+    def on_engine_ready(self, message: EngineReady) -> None:
+        self.engine_status = message.status
+        self.model_label = message.status.model
+        if self.activity == "loading models…":
+            self.activity = ""
+
+    def on_engine_failed(self, message: EngineFailed) -> None:
+        if self.activity == "loading models…":
+            self.activity = "models not loaded"
+        self.show_error(message.error, message.action)
+
+    def show_error(self, error: LocalRagError, action: str = "") -> None:
+        self.push_screen(ErrorScreen(error, action))
+
+    # -- navigation ------------------------------------------------------------------------------
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def action_toggle_theme(self) -> None:
+        self.theme = "textual-light" if self.current_theme.dark else "textual-dark"
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        for mode, title in MODE_TITLES.items():
+            yield SystemCommand(f"Go to {title}", f"Switch to the {title.lower()} screen",
+                                partial(self.switch_mode, mode))
+        yield SystemCommand("Help", "Keys and what the marks mean", self.action_help)
+        yield SystemCommand("Toggle light/dark", "Switch between the light and dark theme",
+                            self.action_toggle_theme)
+        if isinstance(screen, ChatScreen):
+            yield SystemCommand("New conversation", "Start an empty conversation", screen.action_new_conversation)
+            yield SystemCommand("Export conversation", "Write it as Markdown with its sources",
+                                screen.action_export)
+            yield SystemCommand("Show rewritten queries", "Show or hide what each answer searched for",
+                                screen.action_toggle_queries)
+            yield SystemCommand("Show conversations", "Show or hide the side panel",
+                                screen.action_toggle_conversations)
+
+
+def create_app(settings: Settings | None = None, engine: Engine | None = None) -> LocalRagApp:
+    """The app over `engine`, or over a new (not yet loaded) Engine built from `settings`."""
+    if engine is None:
+        from localrag.engine import Engine
+
+        engine = Engine(settings)
+    return LocalRagApp(engine)
+
+
+def run_app(settings: Settings | None = None, engine: Engine | None = None) -> None:
+    create_app(settings, engine).run()
+
+
+if __name__ == "__main__":
+    run_app()

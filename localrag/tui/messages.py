@@ -1,0 +1,117 @@
+"""Messages that workers post back to the UI thread.
+
+Engine calls run in thread workers; a worker never touches a widget. It posts one of these to the
+screen or app that started it, and that node's handler changes the widgets on the UI thread.
+`post_message` is thread safe, which is what makes this split work.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual.message import Message
+
+from localrag.errors import LocalRagError
+from localrag.types import Answer, Document, Hit, IngestProgress, IngestReport
+
+if TYPE_CHECKING:
+    from localrag.engine import EngineStatus
+    from localrag.models import ModelInfo
+
+
+class EngineReady(Message):
+    """Warm-up finished (or a status refresh came back)."""
+
+    def __init__(self, status: EngineStatus) -> None:
+        super().__init__()
+        self.status = status
+
+
+class EngineFailed(Message):
+    """An engine call raised a LocalRagError; the app shows it in a modal."""
+
+    def __init__(self, error: LocalRagError, action: str) -> None:
+        super().__init__()
+        self.error = error
+        self.action = action
+
+
+class AnswerStarted(Message):
+    def __init__(self, hits: list[Hit], query: str) -> None:
+        super().__init__()
+        self.hits = hits
+        self.query = query
+
+
+class AnswerToken(Message):
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+
+class AnswerFinished(Message):
+    def __init__(self, answer: Answer) -> None:
+        super().__init__()
+        self.answer = answer
+
+
+class AnswerFailed(Message):
+    """The answer worker stopped on an error; the partial answer is kept."""
+
+    def __init__(self, error: LocalRagError) -> None:
+        super().__init__()
+        self.error = error
+
+
+class IngestProgressed(Message):
+    def __init__(self, progress: IngestProgress) -> None:
+        super().__init__()
+        self.progress = progress
+
+
+class IngestFinished(Message):
+    def __init__(self, report: IngestReport) -> None:
+        super().__init__()
+        self.report = report
+
+
+class DocumentsListed(Message):
+    def __init__(self, documents: list[Document]) -> None:
+        super().__init__()
+        self.documents = documents
+
+
+class DocumentForgotten(Message):
+    def __init__(self, path: str, chunks: int) -> None:
+        super().__init__()
+        self.path = path
+        self.chunks = chunks
+
+
+class ModelsListed(Message):
+    def __init__(self, models: list[ModelInfo], current: str) -> None:
+        super().__init__()
+        self.models = models
+        self.current = current
+
+
+class ModelSwitched(Message):
+    def __init__(self, spec: str, name: str) -> None:
+        super().__init__()
+        self.spec = spec
+        self.name = name
+
+
+def user_error(exc: Exception) -> LocalRagError:
+    """What a worker reports: a LocalRagError as is; anything else (a bug) wrapped so the app lives on.
+
+    The traceback of a non-LocalRagError still goes to the Textual log via the worker's caller.
+    """
+    if isinstance(exc, LocalRagError):
+        return exc
+    wrapped = LocalRagError(
+        f"unexpected {exc.__class__.__name__}: {exc}",
+        "this is a bug in localrag: please report it with the steps that led here",
+    )
+    wrapped.__cause__ = exc
+    return wrapped

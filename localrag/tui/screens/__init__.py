@@ -1,0 +1,1 @@
+"""Screens of the app: the four modes (chat, library, models, settings) and the modals."""

@@ -1,0 +1,306 @@
+"""The chat screen: conversations on the left, the log and question box, sources on the right.
+
+Asking runs `Engine.stream` in a thread worker that posts AnswerStarted, AnswerToken... and
+AnswerFinished to this screen; the handlers grow the answer view and fill the sources panel. Esc
+sets the worker's cancel event: the engine stops generating and still ends with a DoneEvent, so
+the partial answer is saved like any other, flagged as cut. The conversation file is rewritten
+after the question and again after the answer, so a crash loses at most the answer in progress.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Markdown
+
+from localrag.conversations import (
+    Conversation,
+    SavedSource,
+    Turn,
+    export_markdown,
+    export_path,
+    sources_from_hits,
+    title_from,
+    turn_from_answer,
+)
+from localrag.errors import LocalRagError
+from localrag.tui.messages import AnswerFailed, AnswerFinished, AnswerStarted, AnswerToken, user_error
+from localrag.tui.screens.chunk import ChunkScreen
+from localrag.tui.screens.dialogs import ConfirmScreen, PromptScreen
+from localrag.tui.widgets.chat import AnswerView, ChatLog
+from localrag.tui.widgets.conversations import ConversationList
+from localrag.tui.widgets.sources import SourcesPanel
+from localrag.tui.widgets.status import StatusBar
+from localrag.types import DoneEvent, SourcesEvent, TokenEvent
+
+if TYPE_CHECKING:
+    from localrag.tui.app import LocalRagApp
+
+EMPTY_HINT = "Ask a question about your documents below. F3 adds documents, F1 shows every key."
+
+
+class ChatScreen(Screen[None]):
+    DEFAULT_CSS = """
+    ChatScreen #main { height: 1fr; }
+    ChatScreen #chat-pane { width: 1fr; }
+    ChatScreen #question { margin: 0 1; }
+    ChatScreen.-narrow ConversationList { display: none; }
+    ChatScreen.-narrow.-toggle-conversations ConversationList { display: block; }
+    ChatScreen.-wide.-toggle-conversations ConversationList { display: none; }
+    ChatScreen.-narrow SourcesPanel { width: 28; }
+    """
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
+    BINDINGS = [
+        Binding("escape", "stop", "Stop answer", show=False),
+        Binding("ctrl+n", "new_conversation", "New chat"),
+        Binding("ctrl+b", "toggle_conversations", "Chats"),
+        Binding("ctrl+r", "toggle_queries", "Queries"),
+        Binding("ctrl+e", "export", "Export"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conversation: Conversation | None = None
+        self.cancel_event: threading.Event | None = None
+        self._answer_view: AnswerView | None = None
+        self._pending_query = ""
+
+    @property
+    def localrag(self) -> LocalRagApp:
+        return self.app  # type: ignore[return-value]
+
+    @property
+    def generating(self) -> bool:
+        return self.cancel_event is not None
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="main"):
+            yield ConversationList(id="conversations")
+            with Vertical(id="chat-pane"):
+                yield ChatLog(id="log")
+                yield Input(placeholder="Ask about your documents… (Esc stops)", id="question")
+            yield SourcesPanel(id="sources")
+        yield StatusBar()
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(ChatLog).show_empty(EMPTY_HINT)
+        self.query_one(SourcesPanel).show(None)
+        self.refresh_conversations()
+        self.query_one("#question", Input).focus()
+
+    # -- conversations ---------------------------------------------------------------------------
+
+    def refresh_conversations(self) -> None:
+        current = self.conversation.id if self.conversation else None
+        self.query_one(ConversationList).show(self.localrag.conversations.list(), current)
+
+    def _save(self) -> None:
+        if self.conversation is None:
+            return
+        try:
+            self.localrag.conversations.save(self.conversation)
+        except OSError as exc:
+            self.localrag.show_error(
+                LocalRagError(f"could not save the conversation ({exc})", "check the data folder is writable"),
+                "saving",
+            )
+
+    async def open_conversation(self, conversation: Conversation | None) -> None:
+        if self.generating:
+            self.notify("Stop the current answer first (Esc).", severity="warning")
+            return
+        self.conversation = conversation
+        log = self.query_one(ChatLog)
+        await log.remove_children()
+        last: Turn | None = None
+        if conversation is None or not conversation.turns:
+            log.show_empty(EMPTY_HINT)
+        else:
+            for turn in conversation.turns:
+                if turn.role == "user":
+                    await log.add_question(turn.text)
+                else:
+                    await log.add_answer(turn)
+                    last = turn
+        self.query_one(SourcesPanel).show(last)
+        self.refresh_conversations()
+        log.scroll_end(animate=False)
+
+    async def on_conversation_list_requested(self, event: ConversationList.Requested) -> None:
+        store = self.localrag.conversations
+        try:
+            conversation = store.load(event.conversation_id)
+        except LocalRagError as exc:
+            self.localrag.show_error(exc, "opening a conversation")
+            self.refresh_conversations()
+            return
+        if event.action == "open":
+            await self.open_conversation(conversation)
+        elif event.action == "rename":
+            def renamed(title: str | None) -> None:
+                if not title:
+                    return
+                try:
+                    updated = store.rename(conversation.id, title)
+                except LocalRagError as exc:
+                    self.localrag.show_error(exc, "renaming")
+                    return
+                if self.conversation and self.conversation.id == updated.id:
+                    self.conversation.title = updated.title
+                self.refresh_conversations()
+
+            self.app.push_screen(PromptScreen("New name for this conversation:", conversation.title), renamed)
+        elif event.action == "delete":
+            async def deleted(yes: bool | None) -> None:
+                if not yes:
+                    return
+                store.delete(conversation.id)
+                if self.conversation and self.conversation.id == conversation.id:
+                    await self.open_conversation(None)
+                self.refresh_conversations()
+
+            question = f"Delete the conversation “{conversation.title}”? This cannot be undone."
+            self.app.push_screen(ConfirmScreen(question, "Delete"), deleted)
+        elif event.action == "export":
+            self._export(conversation)
+
+    def _export(self, conversation: Conversation) -> None:
+        path = export_path(conversation)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(export_markdown(conversation), encoding="utf-8")
+        except OSError as exc:
+            self.localrag.show_error(
+                LocalRagError(f"{path}: could not write the export ({exc})", "check the folder is writable"),
+                "exporting",
+            )
+            return
+        self.notify(Text(f"Exported to {path}"), title="Exported", timeout=8)
+
+    def action_export(self) -> None:
+        if self.conversation is None or not self.conversation.turns:
+            self.notify("Nothing to export yet.", severity="warning")
+            return
+        self._export(self.conversation)
+
+    async def action_new_conversation(self) -> None:
+        await self.open_conversation(None)
+        self.query_one("#question", Input).focus()
+
+    def action_toggle_conversations(self) -> None:
+        self.toggle_class("-toggle-conversations")
+
+    def action_toggle_queries(self) -> None:
+        log = self.query_one(ChatLog)
+        log.toggle_class("-show-queries")
+        shown = log.has_class("-show-queries")
+        self.notify("Showing the query each answer searched for." if shown else "Search queries hidden.")
+
+    # -- asking ----------------------------------------------------------------------------------
+
+    async def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id != "question":
+            return
+        question = event.value.strip()
+        if not question:
+            return
+        if self.generating:
+            self.notify("An answer is still being written: wait, or press Esc to stop it.", severity="warning")
+            return
+        event.input.clear()
+        if self.conversation is None:
+            self.conversation = self.localrag.conversations.new()
+            self.conversation.title = title_from(question)
+        history = self.conversation.history()
+        self.conversation.turns.append(Turn(role="user", text=question))
+        self._save()
+        self.refresh_conversations()
+        log = self.query_one(ChatLog)
+        await log.add_question(question)
+        self._answer_view = await log.add_answer()
+        self._pending_query = question
+        self.query_one(SourcesPanel).show(None, pending=True)
+        self.cancel_event = threading.Event()
+        self.localrag.activity = "answering…"
+        self._answer(question, history, self.cancel_event)
+
+    @work(thread=True, exclusive=True, group="answer")
+    def _answer(self, question: str, history: list[dict[str, str]], cancel: threading.Event) -> None:
+        try:
+            for event in self.localrag.engine.stream(question, history=history, cancel=cancel):
+                if isinstance(event, SourcesEvent):
+                    self.post_message(AnswerStarted(event.hits, event.query))
+                elif isinstance(event, TokenEvent):
+                    self.post_message(AnswerToken(event.text))
+                elif isinstance(event, DoneEvent):
+                    self.post_message(AnswerFinished(event.answer))
+        except Exception as exc:  # the app must outlive any failure of one answer
+            self.post_message(AnswerFailed(user_error(exc)))
+
+    def on_answer_started(self, message: AnswerStarted) -> None:
+        self._pending_query = message.query
+        if self._answer_view is not None:
+            self._answer_view.show_query(self.conversation.turns[-1].text if self.conversation else "", message.query)
+        pending = Turn(role="assistant", text="", sources=sources_from_hits(message.hits))
+        self.query_one(SourcesPanel).show(pending, pending=True)
+
+    async def on_answer_token(self, message: AnswerToken) -> None:
+        if self._answer_view is not None:
+            await self._answer_view.write(message.text)
+
+    async def on_answer_finished(self, message: AnswerFinished) -> None:
+        turn = turn_from_answer(message.answer, self._pending_query)
+        await self._finish(turn)
+        if turn.tokens_per_second:
+            self.localrag.last_speed = (turn.time_to_first_token, turn.tokens_per_second)
+
+    async def on_answer_failed(self, message: AnswerFailed) -> None:
+        partial = self._answer_view.partial if self._answer_view else ""
+        await self._finish(Turn(role="assistant", text=partial, query=self._pending_query, cancelled=True))
+        self.localrag.show_error(message.error, "answering")
+
+    async def _finish(self, turn: Turn) -> None:
+        if self._answer_view is not None:
+            await self._answer_view.finish(turn)
+            self._select(self._answer_view)
+        if self.conversation is not None:
+            self.conversation.turns.append(turn)
+            self._save()
+        self.cancel_event = None
+        self._answer_view = None
+        self.localrag.activity = ""
+        self.refresh_conversations()
+
+    def action_stop(self) -> None:
+        if self.cancel_event is not None and not self.cancel_event.is_set():
+            self.cancel_event.set()
+            self.localrag.activity = "stopping…"
+
+    # -- sources ---------------------------------------------------------------------------------
+
+    def _select(self, view: AnswerView) -> None:
+        for other in self.query(AnswerView):
+            other.set_class(other is view, "-selected")
+        self.query_one(SourcesPanel).show(view.turn)
+
+    def on_answer_view_selected(self, message: AnswerView.Selected) -> None:
+        self._select(message.view)
+
+    def on_sources_panel_opened(self, message: SourcesPanel.Opened) -> None:
+        self.open_source(message.source, message.turn)
+
+    def open_source(self, source: SavedSource, turn: Turn) -> None:
+        self.app.push_screen(ChunkScreen(source, turn))
+
+    def on_markdown_link_clicked(self, message: Markdown.LinkClicked) -> None:
+        # Links in a model's answer are untrusted: show where one points, never open it.
+        message.stop()
+        self.notify(Text(f"Link not opened: {message.href}"), severity="warning")

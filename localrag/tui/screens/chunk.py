@@ -1,0 +1,78 @@
+"""The chunk viewer: one source passage as the answer saw it, with the quoted words highlighted.
+
+The passage is the copy saved with the answer, so it matches what the model read even if the file
+changed since. Quote offsets from verification point into this text; a quote without offsets (a
+close or unverified one) is looked up case-insensitively so it still shows where it came from when
+it can. The text is a `rich.text.Text`: markup inside a document is displayed, never applied.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Footer, Static
+
+from localrag.conversations import SavedSource, Turn
+
+HIGHLIGHT = "bold black on yellow"
+
+
+def quote_spans(source: SavedSource, turn: Turn) -> list[tuple[int, int]]:
+    """Character spans of the chunk text that the answer quoted from this source."""
+    spans: list[tuple[int, int]] = []
+    lowered = source.text.lower()
+    for quote in turn.quotes:
+        if quote.source not in (source.n, None):
+            continue
+        if quote.start is not None and quote.end is not None and 0 <= quote.start < quote.end <= len(source.text):
+            spans.append((quote.start, quote.end))
+            continue
+        needle = " ".join(quote.text.split()).lower()
+        at = lowered.find(needle) if needle else -1
+        if at >= 0:
+            spans.append((at, at + len(needle)))
+    return sorted(spans)
+
+
+def highlighted_text(source: SavedSource, turn: Turn) -> Text:
+    text = Text(source.text)
+    for start, end in quote_spans(source, turn):
+        text.stylize(HIGHLIGHT, start, end)
+    return text
+
+
+class ChunkScreen(ModalScreen[None]):
+    DEFAULT_CSS = """
+    ChunkScreen { align: center middle; }
+    ChunkScreen > Vertical {
+        width: 100; max-width: 100%; height: 90%; border: thick $primary; background: $surface;
+    }
+    ChunkScreen .where { padding: 0 1; color: $text-muted; height: auto; }
+    ChunkScreen VerticalScroll { padding: 0 1; height: 1fr; }
+    """
+    BINDINGS = [Binding("escape,q", "dismiss", "Close")]
+
+    def __init__(self, source: SavedSource, turn: Turn) -> None:
+        super().__init__()
+        self.source = source
+        self.turn = turn
+
+    def compose(self) -> ComposeResult:
+        marks = []
+        marks.append("cited by the answer" if self.source.cited else "not cited by the answer")
+        n_spans = len(quote_spans(self.source, self.turn))
+        if n_spans:
+            marks.append(f"{n_spans} quoted span{'s' if n_spans != 1 else ''} highlighted")
+        with Vertical() as box:
+            box.border_title = Text(f"Source [{self.source.n}]")
+            yield Static(
+                Text.assemble(("path  ", "bold"), self.source.path, "\n", ("where ", "bold"),
+                              self.source.location, "\n", ("      ", ""), " · ".join(marks)),
+                classes="where",
+            )
+            with VerticalScroll():
+                yield Static(highlighted_text(self.source, self.turn), id="chunk-text")
+            yield Footer()

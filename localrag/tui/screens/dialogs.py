@@ -1,0 +1,144 @@
+"""Small modal screens: an engine error, a yes/no confirmation, a one-line text prompt, help.
+
+Every piece of text that came from outside the program (an error naming a file, a conversation
+title) is wrapped in `rich.text.Text`, so brackets in it are shown, not interpreted.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Markdown, Static
+
+from localrag.errors import LocalRagError
+
+DIALOG_CSS = """
+{name} {{ align: center middle; }}
+{name} > Vertical {{
+    width: 72; max-width: 95%; height: auto; max-height: 90%;
+    border: thick $primary; background: $surface; padding: 1 2;
+}}
+{name} .title {{ text-style: bold; margin-bottom: 1; }}
+{name} .hint {{ color: $text-muted; margin-top: 1; }}
+{name} Horizontal {{ height: auto; align-horizontal: right; margin-top: 1; }}
+{name} Button {{ margin-left: 1; }}
+"""
+
+
+class ErrorScreen(ModalScreen[None]):
+    """The one-line message of a LocalRagError and what to do about it."""
+
+    DEFAULT_CSS = DIALOG_CSS.format(name="ErrorScreen") + "ErrorScreen > Vertical { border: thick $error; }"
+    BINDINGS = [Binding("escape,enter", "dismiss", "Close")]
+
+    def __init__(self, error: LocalRagError, action: str = "") -> None:
+        super().__init__()
+        self.error = error
+        self.action = action
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            title = self.error.title + (f" while {self.action}" if self.action else "")
+            yield Static(Text(title), classes="title")
+            yield Static(Text(self.error.message), id="error-message")
+            if self.error.hint:
+                yield Static(Text("What to do: " + self.error.hint), classes="hint")
+            with Horizontal():
+                yield Button("OK", variant="primary", id="ok")
+
+    def on_button_pressed(self) -> None:
+        self.dismiss(None)
+
+
+class ConfirmScreen(ModalScreen[bool]):
+    DEFAULT_CSS = DIALOG_CSS.format(name="ConfirmScreen")
+    BINDINGS = [Binding("escape", "dismiss(False)", "Cancel"), Binding("y", "dismiss(True)", "Yes")]
+
+    def __init__(self, question: str, confirm: str = "Yes") -> None:
+        super().__init__()
+        self.question = question
+        self.confirm = confirm
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(Text(self.question))
+            with Horizontal():
+                yield Button("Cancel", id="no")
+                yield Button(self.confirm, variant="error", id="yes")
+
+    def on_mount(self) -> None:
+        self.query_one("#no", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "yes")
+
+
+class PromptScreen(ModalScreen[str | None]):
+    """Asks for one line of text; dismisses with None on Escape."""
+
+    DEFAULT_CSS = DIALOG_CSS.format(name="PromptScreen")
+    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]
+
+    def __init__(self, question: str, value: str = "", placeholder: str = "") -> None:
+        super().__init__()
+        self.question = question
+        self.value = value
+        self.placeholder = placeholder
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(Text(self.question))
+            yield Input(self.value, placeholder=self.placeholder)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.dismiss(event.value)
+
+
+HELP = """\
+# localrag
+
+Ask questions about your own documents. Answers come from a local model, with numbered
+sources; everything stays on this machine.
+
+## Chat
+| Key | Does |
+|---|---|
+| Enter | ask the question in the box |
+| Esc | stop the answer being written (what was written stays, marked as cut) |
+| Ctrl+N | new conversation |
+| Ctrl+B | show or hide the conversations panel |
+| Ctrl+R | show or hide the query each answer searched for (follow-ups are rewritten) |
+| Ctrl+E | export the conversation as Markdown (with its sources) |
+| Tab | move between the question box, the sources and the conversations |
+
+In **Sources**, `● cited` marks a source the answer cited; `✓ quote` means a quote in the answer
+was found word for word in that source, `≈ quote` nearly, `✗ quote` not at all. Enter on a source opens it with
+the quoted words highlighted. In **Conversations**: Enter opens, `r` renames, `d` deletes,
+`e` exports.
+
+## Everywhere
+| Key | Does |
+|---|---|
+| F1 | this help |
+| F2 / F3 / F4 / F5 | chat / library (ingest, documents) / models / settings |
+| Ctrl+T | light or dark theme |
+| Ctrl+P | command palette |
+| Ctrl+Q | quit |
+"""
+
+
+class HelpScreen(ModalScreen[None]):
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; }
+    HelpScreen > VerticalScroll {
+        width: 90; max-width: 100%; height: 90%; border: thick $primary; background: $surface; padding: 0 1;
+    }
+    """
+    BINDINGS = [Binding("escape,f1,q", "dismiss", "Close")]
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll():
+            yield Markdown(HELP, open_links=False)

@@ -1,0 +1,322 @@
+"""The library screen: ingest files or folders with a progress bar, list and forget documents.
+
+The ingest runs in a thread worker owned by this screen. The screen is an app mode, so it stays
+alive when the user switches back to the chat: the ingest goes on, the status bar on every screen
+shows its progress, and the chat keeps answering from what is already committed. Per-file errors
+come back in the IngestReport and are listed when the run ends; they never stop the run.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Button, DataTable, DirectoryTree, Footer, Input, Label, ProgressBar, Static
+
+from localrag.tui.messages import (
+    DocumentForgotten,
+    DocumentsListed,
+    EngineFailed,
+    IngestFinished,
+    IngestProgressed,
+    user_error,
+)
+from localrag.tui.screens.dialogs import ConfirmScreen
+from localrag.tui.widgets.status import StatusBar
+from localrag.types import Document, IngestProgress, IngestReport
+
+if TYPE_CHECKING:
+    from localrag.tui.app import LocalRagApp
+
+
+def parse_paths(value: str) -> list[Path]:
+    """Paths typed into the box, separated by ';' (a path may contain spaces)."""
+    return [Path(p.strip()).expanduser() for p in value.split(";") if p.strip()]
+
+
+def parse_patterns(value: str) -> list[str]:
+    return [p for p in value.replace(",", " ").split() if p]
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "?"
+    seconds = int(seconds)
+    return f"{seconds // 60}m{seconds % 60:02d}s" if seconds >= 60 else f"{seconds}s"
+
+
+def _size(n: int) -> str:
+    for unit in ("B", "KB", "MB"):
+        if n < 1024:
+            return f"{n:.0f} {unit}"
+        n /= 1024  # type: ignore[assignment]
+    return f"{n:.1f} GB"
+
+
+def progress_line(p: IngestProgress) -> Text:
+    return Text.assemble(
+        (f"{p.files_done}/{p.files_total or '?'} files", "bold"),
+        f" · {p.chunks_written} chunks · {_duration(p.elapsed)} elapsed · ETA {_duration(p.eta)}\n",
+        ("now: ", "dim"),
+        p.current,
+    )
+
+
+def report_text(r: IngestReport) -> Text:
+    head = "Stopped" if r.cancelled else "Done"
+    text = Text.assemble(
+        (head, "bold"),
+        f": {r.added} added, {r.updated} updated, {r.unchanged} unchanged, {r.removed} removed, "
+        f"{r.chunks_written} chunks written in {r.seconds:.1f}s",
+    )
+    if r.errors:
+        text.append(f"\n{len(r.errors)} file(s) could not be read:", style="bold red")
+        for e in r.errors:
+            text.append("\n  ")
+            text.append(e.path, style="bold")
+            text.append(": ")
+            text.append(e.reason)
+    return text
+
+
+class PathPickerScreen(ModalScreen[Path | None]):
+    """Browse for a file or folder; Enter on a folder or file picks it."""
+
+    DEFAULT_CSS = """
+    PathPickerScreen { align: center middle; }
+    PathPickerScreen > Vertical { width: 90; max-width: 100%; height: 85%; border: thick $primary;
+                                  background: $surface; }
+    PathPickerScreen DirectoryTree { height: 1fr; }
+    PathPickerScreen Horizontal { height: auto; align-horizontal: right; }
+    """
+    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel"), Binding("ctrl+u", "use", "Use highlighted")]
+
+    def __init__(self, root: Path) -> None:
+        super().__init__()
+        self.root = root
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label("Choose a file, or highlight a folder and press Ctrl+U")
+            yield DirectoryTree(self.root)
+            with Horizontal():
+                yield Button("Cancel", id="cancel")
+                yield Button("Use highlighted", variant="primary", id="use")
+        yield Footer()
+
+    def on_directory_tree_file_selected(self, event: DirectoryTree.FileSelected) -> None:
+        self.dismiss(event.path)
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "use":
+            self.action_use()
+        else:
+            self.dismiss(None)
+
+    def action_use(self) -> None:
+        node = self.query_one(DirectoryTree).cursor_node
+        self.dismiss(node.data.path if node is not None and node.data is not None else None)
+
+
+class LibraryScreen(Screen[None]):
+    DEFAULT_CSS = """
+    LibraryScreen #add { height: auto; padding: 0 1; }
+    LibraryScreen .row { height: auto; }
+    LibraryScreen #paths { width: 1fr; }
+    LibraryScreen #include, LibraryScreen #exclude { width: 1fr; }
+    LibraryScreen #progress-box { height: auto; padding: 0 1; display: none; }
+    LibraryScreen.-ingesting #progress-box, LibraryScreen.-reported #progress-box { display: block; }
+    LibraryScreen #ingest-line { height: auto; max-height: 8; overflow-y: auto; }
+    LibraryScreen #documents { height: 1fr; margin: 0 1; border: round $primary 50%; }
+    LibraryScreen #documents:focus { border: round $primary; }
+    """
+    BINDINGS = [
+        Binding("ctrl+o", "browse", "Browse"),
+        Binding("ctrl+g", "ingest", "Ingest"),
+        Binding("escape", "stop", "Stop ingest", show=False),
+        Binding("delete,f", "forget", "Forget doc"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.cancel_event: threading.Event | None = None
+        self.documents: list[Document] = []
+
+    @property
+    def localrag(self) -> LocalRagApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="add"):
+            with Horizontal(classes="row"):
+                yield Input(placeholder="files or folders to add, separated by ;", id="paths")
+                yield Button("Browse", id="browse")
+                yield Button("Ingest", variant="primary", id="ingest")
+            with Horizontal(classes="row"):
+                yield Input(placeholder="include globs, e.g. *.md *.pdf", id="include")
+                yield Input(placeholder="exclude globs, e.g. drafts/*", id="exclude")
+        with Vertical(id="progress-box"):
+            yield ProgressBar(id="progress", show_eta=False)
+            yield Static(id="ingest-line")
+        table: DataTable[str | Text] = DataTable(id="documents", cursor_type="row", zebra_stripes=True)
+        yield table
+        yield StatusBar()
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#documents", DataTable)
+        table.border_title = "Indexed documents"
+        table.add_columns("document", "type", "chunks", "size", "folder")
+        self._list_documents()
+
+    def on_screen_resume(self) -> None:
+        if not self.has_class("-ingesting"):
+            self._list_documents()
+
+    # -- documents -------------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="documents")
+    def _list_documents(self) -> None:
+        try:
+            self.post_message(DocumentsListed(self.localrag.engine.documents()))
+        except Exception as exc:  # the screen must outlive a broken store
+            self.post_message(EngineFailed(user_error(exc), "listing documents"))
+
+    def on_documents_listed(self, message: DocumentsListed) -> None:
+        self.documents = sorted(message.documents, key=lambda d: d.path)
+        table = self.query_one("#documents", DataTable)
+        table.clear()
+        for d in self.documents:
+            path = Path(d.path)
+            table.add_row(
+                Text(path.name), Text(d.file_type), Text(str(d.n_chunks)), Text(_size(d.size)),
+                Text(str(path.parent)), key=d.doc_id,
+            )
+        table.border_subtitle = f"{len(self.documents)} documents · Delete forgets"
+
+    def action_forget(self) -> None:
+        table = self.query_one("#documents", DataTable)
+        if not self.documents or table.cursor_row is None or table.cursor_row >= len(self.documents):
+            return
+        doc = self.documents[table.cursor_row]
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._forget(doc.path)
+
+        self.app.push_screen(
+            ConfirmScreen(f"Forget {doc.path}? Its chunks leave the index; the file stays on disk.", "Forget"),
+            answered,
+        )
+
+    @work(thread=True, group="forget")
+    def _forget(self, path: str) -> None:
+        try:
+            self.post_message(DocumentForgotten(path, self.localrag.engine.forget(path)))
+        except Exception as exc:  # a failed forget is reported, the list stays
+            self.post_message(EngineFailed(user_error(exc), "forgetting a document"))
+
+    def on_document_forgotten(self, message: DocumentForgotten) -> None:
+        self.notify(Text(f"Forgot {message.path} ({message.chunks} chunks)"))
+        self._list_documents()
+        self.localrag.refresh_status()
+
+    def on_engine_failed(self, message: EngineFailed) -> None:
+        message.stop()
+        self.localrag.show_error(message.error, message.action)
+
+    # -- ingest ----------------------------------------------------------------------------------
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "browse":
+            self.action_browse()
+        elif event.button.id == "ingest":
+            if self.cancel_event is not None:
+                self.action_stop()
+            else:
+                self.action_ingest()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "paths":
+            self.action_ingest()
+
+    def action_browse(self) -> None:
+        def picked(path: Path | None) -> None:
+            if path is None:
+                return
+            box = self.query_one("#paths", Input)
+            box.value = "; ".join([*(p for p in box.value.split(";") if p.strip()), str(path)]).strip("; ")
+
+        self.app.push_screen(PathPickerScreen(Path.home()), picked)
+
+    def action_ingest(self) -> None:
+        if self.cancel_event is not None:
+            self.notify("An ingest is already running.", severity="warning")
+            return
+        paths = parse_paths(self.query_one("#paths", Input).value)
+        if not paths:
+            self.notify("Type or browse for a file or folder first.", severity="warning")
+            self.query_one("#paths", Input).focus()
+            return
+        include = parse_patterns(self.query_one("#include", Input).value)
+        exclude = parse_patterns(self.query_one("#exclude", Input).value)
+        self.cancel_event = threading.Event()
+        self.remove_class("-reported")
+        self.add_class("-ingesting")
+        self.query_one("#progress", ProgressBar).update(total=None, progress=0)
+        self.query_one("#ingest-line", Static).update(Text("finding files…", style="italic"))
+        self.query_one("#ingest", Button).label = "Stop"
+        self.localrag.activity = "ingesting…"
+        self._ingest(paths, include, exclude, self.cancel_event)
+
+    @work(thread=True, exclusive=True, group="ingest")
+    def _ingest(self, paths: list[Path], include: list[str], exclude: list[str], cancel: threading.Event) -> None:
+        try:
+            report = self.localrag.engine.ingest(
+                paths,
+                include=include,
+                exclude=exclude,
+                progress=lambda p: self.post_message(IngestProgressed(p)),
+                cancel=cancel,
+            )
+        except Exception as exc:  # one bad ingest must not take the app down
+            self.post_message(EngineFailed(user_error(exc), "ingesting"))
+            report = IngestReport(cancelled=True)
+        self.post_message(IngestFinished(report))
+
+    def on_ingest_progressed(self, message: IngestProgressed) -> None:
+        p = message.progress
+        self.query_one("#progress", ProgressBar).update(total=max(p.files_total, 1), progress=p.files_done)
+        self.query_one("#ingest-line", Static).update(progress_line(p))
+        self.localrag.activity = f"ingesting {p.files_done}/{p.files_total or '?'}"
+
+    def on_ingest_finished(self, message: IngestFinished) -> None:
+        self.cancel_event = None
+        self.remove_class("-ingesting")
+        self.add_class("-reported")
+        self.query_one("#ingest", Button).label = "Ingest"
+        bar = self.query_one("#progress", ProgressBar)
+        if not message.report.cancelled:
+            bar.update(total=bar.total or 1, progress=bar.total or 1)
+        self.query_one("#ingest-line", Static).update(report_text(message.report))
+        self.localrag.activity = ""
+        r = message.report
+        self.notify(
+            f"Ingest {'stopped' if r.cancelled else 'finished'}: files indexed {r.added + r.updated}, "
+            f"errors {len(r.errors)}",
+            severity="warning" if r.errors else "information",
+        )
+        self._list_documents()
+        self.localrag.refresh_status()
+
+    def action_stop(self) -> None:
+        if self.cancel_event is not None:
+            self.cancel_event.set()
+            self.localrag.activity = "stopping ingest…"

@@ -1,0 +1,177 @@
+"""The model picker: the bundled model, every GGUF in models/ (with its model card), or any path.
+
+Listing reads GGUF headers and switching loads the model, so both run in thread workers. A model
+whose header is bad is still listed, with the reason, and refuses to be chosen: the engine checks
+the header before loading, and the error comes back as a modal instead of a crash. A successful
+switch is saved to the config file, so the next start uses the same model.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Input, OptionList
+from textual.widgets.option_list import Option
+
+from localrag.config import save_settings
+from localrag.errors import LocalRagError
+from localrag.models import ModelInfo, resolve_generator
+from localrag.tui.messages import EngineFailed, ModelsListed, ModelSwitched, user_error
+from localrag.tui.widgets.status import StatusBar
+
+if TYPE_CHECKING:
+    from localrag.tui.app import LocalRagApp
+
+# Model card keys worth a line in the picker, in this order; the rest stays in the .json file.
+CARD_KEYS = ("base_model", "dataset", "method", "quantization", "created", "eval")
+
+
+def card_summary(card: dict[str, Any], limit: int = 3) -> str:
+    if "summary" in card and isinstance(card["summary"], str):
+        return card["summary"]
+    parts = [f"{k}: {card[k]}" for k in CARD_KEYS if k in card and isinstance(card[k], str | int | float)]
+    if len(parts) < limit:
+        parts += [
+            f"{k}: {v}" for k, v in card.items() if k not in CARD_KEYS and isinstance(v, str | int | float)
+        ]
+    return " · ".join(parts[:limit])
+
+
+def model_label(info: ModelInfo, current: bool) -> Text:
+    text = Text()
+    text.append("● " if current else "  ", style="bold green")
+    text.append(info.name, style="bold")
+    details = [info.source, info.architecture or "?", f"{info.size / 1e6:.0f} MB"]
+    text.append("   " + " · ".join(details), style="dim")
+    if info.error:
+        text.append("\n    ")
+        text.append(info.error, style="red")
+    elif info.card:
+        summary = card_summary(info.card)
+        if summary:
+            text.append("\n    ")
+            text.append(summary, style="italic")
+    return text
+
+
+def spec_for(info: ModelInfo) -> str:
+    return "" if info.source == "bundled" else str(info.path)
+
+
+class ModelsScreen(Screen[None]):
+    DEFAULT_CSS = """
+    ModelsScreen #models { height: 1fr; margin: 0 1; border: round $primary 50%; }
+    ModelsScreen #models:focus { border: round $primary; }
+    ModelsScreen #other { height: auto; padding: 0 1; }
+    ModelsScreen #model-path { width: 1fr; }
+    """
+    BINDINGS = [Binding("ctrl+l", "reload", "Rescan")]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.models: list[ModelInfo] = []
+
+    @property
+    def localrag(self) -> LocalRagApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        yield OptionList(id="models")
+        with Horizontal(id="other"):
+            yield Input(placeholder="or the path of any .gguf file", id="model-path")
+            yield Button("Use file", variant="primary", id="use-path")
+        yield StatusBar()
+        yield Footer()
+
+    def on_mount(self) -> None:
+        box = self.query_one("#models", OptionList)
+        box.border_title = "Models (Enter switches)"
+        box.border_subtitle = Text(f"GGUF files in {self.localrag.engine.models_dir}")
+        self.action_reload()
+
+    def action_reload(self) -> None:
+        self._list()
+
+    @work(thread=True, exclusive=True, group="models")
+    def _list(self) -> None:
+        engine = self.localrag.engine
+        try:
+            try:
+                current = str(resolve_generator(engine.settings.model, engine.models_dir).resolve())
+            except LocalRagError:
+                current = ""
+            self.post_message(ModelsListed(engine.models(), current))
+        except Exception as exc:  # a bad file in models/ must not close the picker
+            self.post_message(EngineFailed(user_error(exc), "listing models"))
+
+    def on_models_listed(self, message: ModelsListed) -> None:
+        self.models = message.models
+        current = message.current
+        box = self.query_one("#models", OptionList)
+        highlighted = box.highlighted
+        box.clear_options()
+        for i, info in enumerate(self.models):
+            is_current = str(info.path.resolve()) == current
+            box.add_option(Option(model_label(info, is_current), id=str(i), disabled=bool(info.error)))
+        if self.models:
+            box.highlighted = min(highlighted or 0, len(self.models) - 1)
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        if event.option.id is None:
+            return
+        info = self.models[int(event.option.id)]
+        self.switch(spec_for(info), info.name)
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "use-path":
+            self.use_path()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "model-path":
+            self.use_path()
+
+    def use_path(self) -> None:
+        value = self.query_one("#model-path", Input).value.strip()
+        if not value:
+            self.notify("Type the path of a .gguf file first.", severity="warning")
+            return
+        self.switch(str(Path(value).expanduser()), Path(value).stem)
+
+    def switch(self, spec: str, name: str) -> None:
+        self.localrag.activity = f"loading {name}…"
+        self._switch(spec, name)
+
+    @work(thread=True, exclusive=True, group="switch")
+    def _switch(self, spec: str, name: str) -> None:
+        engine = self.localrag.engine
+        try:
+            engine.set_model(spec)
+            engine.warm_up()
+            self.post_message(ModelSwitched(spec, engine.model_name()))
+        except Exception as exc:  # a bad model is an error in a modal, not a dead app
+            self.post_message(EngineFailed(user_error(exc), f"switching to {name}"))
+
+    def on_model_switched(self, message: ModelSwitched) -> None:
+        app = self.localrag
+        app.activity = ""
+        app.model_label = message.name
+        app.last_speed = None
+        try:
+            save_settings(app.engine.settings)
+        except OSError as exc:
+            self.notify(Text(f"Switched, but the choice was not saved: {exc}"), severity="warning")
+        self.notify(Text(f"Now answering with {message.name}"))
+        self._list()
+        app.refresh_status()
+
+    def on_engine_failed(self, message: EngineFailed) -> None:
+        message.stop()
+        self.localrag.activity = ""
+        self.localrag.show_error(message.error, message.action)

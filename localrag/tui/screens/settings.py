@@ -1,0 +1,120 @@
+"""The settings screen: the answer settings a user tunes, saved to the config file.
+
+Values are checked before anything is saved; a bad value is named in a notification and nothing
+changes. Saving writes the TOML file with `save_settings` and hands the new settings to the
+engine. The context size and GPU layers are fixed when llama.cpp loads a model, so when they
+change the model is re-selected, which makes the engine load it again on the next answer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Input, Label, Static, Switch
+
+from localrag.config import Settings, save_settings
+from localrag.errors import ConfigError, LocalRagError
+from localrag.tui.widgets.status import StatusBar
+
+if TYPE_CHECKING:
+    from localrag.tui.app import LocalRagApp
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    label: str
+    kind: type
+    low: float
+    high: float
+
+
+FIELDS = (
+    Field("top_k", "Sources per answer (top-k)", int, 1, 50),
+    Field("temperature", "Temperature (0 = always the likeliest word)", float, 0.0, 2.0),
+    Field("n_ctx", "Context size in tokens", int, 256, 131072),
+    Field("n_gpu_layers", "GPU layers (-1 all, 0 none)", int, -1, 1000),
+)
+RELOAD_FIELDS = ("n_ctx", "n_gpu_layers")
+
+
+def parse_settings(base: Settings, values: dict[str, str], only_documents: bool) -> Settings:
+    """The settings the form describes; ConfigError names the first bad field."""
+    changes: dict[str, object] = {"allow_model_knowledge": not only_documents}
+    for field in FIELDS:
+        raw = values[field.name].strip()
+        try:
+            value = field.kind(raw)
+        except ValueError:
+            raise ConfigError(f"{field.label}: '{raw}' is not a number", "type a number") from None
+        if not field.low <= value <= field.high:
+            raise ConfigError(
+                f"{field.label}: {raw} is out of range", f"use a value from {field.low:g} to {field.high:g}"
+            )
+        changes[field.name] = value
+    return base.replace(**changes)
+
+
+class SettingsScreen(Screen[None]):
+    DEFAULT_CSS = """
+    SettingsScreen VerticalScroll { padding: 1 2; }
+    SettingsScreen .field { height: auto; margin-bottom: 1; }
+    SettingsScreen .field Label { width: 46; padding: 1 1 0 0; }
+    SettingsScreen .field Input { width: 16; }
+    SettingsScreen #saved-to { color: $text-muted; }
+    """
+    BINDINGS = [Binding("ctrl+s", "save", "Save")]
+
+    @property
+    def localrag(self) -> LocalRagApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        settings = self.localrag.engine.settings
+        with VerticalScroll():
+            for field in FIELDS:
+                with Horizontal(classes="field"):
+                    yield Label(field.label)
+                    yield Input(str(getattr(settings, field.name)), id=field.name, type="number")
+            with Horizontal(classes="field"):
+                yield Label("Answer only from my documents")
+                yield Switch(not settings.allow_model_knowledge, id="only-documents")
+            yield Button("Save", variant="primary", id="save")
+            yield Static(id="saved-to")
+        yield StatusBar()
+        yield Footer()
+
+    def on_screen_resume(self) -> None:
+        settings = self.localrag.engine.settings
+        for field in FIELDS:
+            self.query_one(f"#{field.name}", Input).value = str(getattr(settings, field.name))
+        self.query_one("#only-documents", Switch).value = not settings.allow_model_knowledge
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "save":
+            self.action_save()
+
+    def action_save(self) -> None:
+        app = self.localrag
+        old = app.engine.settings
+        values = {f.name: self.query_one(f"#{f.name}", Input).value for f in FIELDS}
+        try:
+            new = parse_settings(old, values, self.query_one("#only-documents", Switch).value)
+            path = save_settings(new)
+        except LocalRagError as exc:
+            app.show_error(exc, "saving settings")
+            return
+        except OSError as exc:
+            app.show_error(LocalRagError(f"could not write the config file ({exc})", "check it is writable"))
+            return
+        app.engine.settings = new
+        if any(getattr(old, name) != getattr(new, name) for name in RELOAD_FIELDS):
+            app.reload_model()
+        self.query_one("#saved-to", Static).update(Text(f"Saved to {path}"))
+        self.notify("Settings saved.")

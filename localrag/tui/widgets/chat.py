@@ -1,0 +1,149 @@
+"""The conversation log: the user's questions and the streamed, Markdown-rendered answers.
+
+An answer streams into a Textual `Markdown` widget through `MarkdownStream`, which coalesces
+fragments when tokens arrive faster than the widget can re-render. The model's output is untrusted
+text: Textual's Markdown widget builds `Content` from the Markdown tokens and never parses Rich
+markup, and links are created with `open_links=False` so a link in an answer can only post a
+`LinkClicked` message, which the chat screen reports without opening anything. Questions, the
+searched-for query and the meta line are `rich.text.Text`, so no markup in them can style or act.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical, VerticalScroll
+from textual.message import Message
+from textual.widgets import Markdown, Static
+from textual.widgets.markdown import MarkdownStream
+
+from localrag.conversations import Turn
+
+
+class UserMessage(Static):
+    DEFAULT_CSS = """
+    UserMessage { margin: 1 0 0 0; padding: 0 1; background: $boost; border-left: thick $accent; }
+    """
+
+    def __init__(self, text: str) -> None:
+        super().__init__(Text(text))
+        self.question = text
+
+
+def _meta_line(turn: Turn) -> Text:
+    parts: list[tuple[str, str]] = []
+    if turn.cancelled:
+        parts.append(("✂ cut short (stopped with Esc)", "bold yellow"))
+    if turn.refused:
+        parts.append(("no relevant passage in your documents", "italic"))
+    cited = [s.n for s in turn.sources if s.cited]
+    if cited:
+        parts.append(("cites " + " ".join(f"[{n}]" for n in cited), ""))
+    if turn.invalid_citations:
+        parts.append(("cites missing " + " ".join(f"[{n}]" for n in turn.invalid_citations), "red"))
+    if turn.tokens_per_second:
+        parts.append((f"TTFT {turn.time_to_first_token:.2f}s · {turn.tokens_per_second:.1f} tok/s", "dim"))
+    text = Text()
+    for i, (words, style) in enumerate(parts):
+        if i:
+            text.append("  ·  ", style="dim")
+        text.append(words, style=style)
+    return text
+
+
+class AnswerView(Vertical):
+    """One assistant answer: Markdown body, the searched-for query (hidden by default), a meta line."""
+
+    DEFAULT_CSS = """
+    AnswerView { height: auto; margin: 1 0 0 0; padding: 0 1; }
+    AnswerView > Markdown { margin: 0; padding: 0; background: transparent; }
+    AnswerView > .query { color: $text-muted; display: none; }
+    AnswerView > .meta { color: $text-muted; height: auto; }
+    AnswerView.-selected { border-left: thick $secondary; }
+    AnswerView.-cut > .meta { color: $warning; }
+    """
+
+    class Selected(Message):
+        def __init__(self, view: AnswerView) -> None:
+            super().__init__()
+            self.view = view
+
+    def __init__(self, turn: Turn | None = None) -> None:
+        super().__init__()
+        self.turn = turn
+        self._stream: MarkdownStream | None = None
+        self._markdown = Markdown(turn.text if turn else "", open_links=False)
+        self._query = Static(classes="query")
+        self._meta = Static(classes="meta")
+        self.partial = ""
+
+    def compose(self) -> ComposeResult:
+        yield self._query
+        yield self._markdown
+        yield self._meta
+
+    def on_mount(self) -> None:
+        if self.turn is not None:
+            self.show_turn(self.turn)
+        else:
+            self._meta.update(Text("searching your documents…", style="italic"))
+
+    def show_query(self, question: str, query: str) -> None:
+        if query and query != question:
+            self._query.update(Text.assemble(("searched for: ", "italic"), query))
+        else:
+            self._query.update(Text("searched for the question as asked", style="italic"))
+
+    async def write(self, fragment: str) -> None:
+        if self._stream is None:
+            self._stream = Markdown.get_stream(self._markdown)
+            self._meta.update(Text("writing…  (Esc stops)", style="italic"))
+        self.partial += fragment
+        await self._stream.write(fragment)
+
+    async def finish(self, turn: Turn) -> None:
+        """Replace the streamed text by the final answer and show what was cited and how fast."""
+        if self._stream is not None:
+            await self._stream.stop()
+            self._stream = None
+        self.turn = turn
+        if turn.text != self.partial:
+            await self._markdown.update(turn.text)
+        self.show_turn(turn)
+
+    def show_turn(self, turn: Turn) -> None:
+        self.set_class(turn.cancelled, "-cut")
+        self.show_query("", turn.query)
+        self._meta.update(_meta_line(turn))
+
+    def on_click(self) -> None:
+        if self.turn is not None:
+            self.post_message(self.Selected(self))
+
+
+class ChatLog(VerticalScroll):
+    """Scrolls with the newest message unless the user scrolled up (Textual's anchor)."""
+
+    DEFAULT_CSS = """
+    ChatLog { height: 1fr; padding: 0 1; }
+    ChatLog.-show-queries AnswerView > .query { display: block; }
+    ChatLog > .empty { color: $text-muted; margin: 1 0; }
+    """
+
+    def on_mount(self) -> None:
+        self.anchor()
+
+    def show_empty(self, hint: str) -> None:
+        self.remove_children()
+        self.mount(Static(Text(hint), classes="empty"))
+
+    async def add_question(self, text: str) -> UserMessage:
+        await self.query(".empty").remove()
+        message = UserMessage(text)
+        await self.mount(message)
+        return message
+
+    async def add_answer(self, turn: Turn | None = None) -> AnswerView:
+        view = AnswerView(turn)
+        await self.mount(view)
+        return view

@@ -1,0 +1,63 @@
+"""The side panel of saved conversations.
+
+It only lists and asks: choosing, renaming, deleting or exporting posts a message, and the chat
+screen does the file work through `ConversationStore`. Titles come from the user's own questions
+and are rendered as `Text`, never as markup.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.binding import Binding
+from textual.message import Message
+from textual.widgets import OptionList
+from textual.widgets.option_list import Option
+
+from localrag.conversations import Conversation
+
+
+class ConversationList(OptionList):
+    DEFAULT_CSS = """
+    ConversationList { width: 26; height: 1fr; border: round $secondary 50%; }
+    ConversationList:focus { border: round $secondary; }
+    """
+
+    BINDINGS = [
+        Binding("r", "request('rename')", "Rename"),
+        Binding("delete,d", "request('delete')", "Delete"),
+        Binding("e", "request('export')", "Export"),
+    ]
+
+    class Requested(Message):
+        """`action` is one of open, rename, delete, export."""
+
+        def __init__(self, action: str, conversation_id: str) -> None:
+            super().__init__()
+            self.action = action
+            self.conversation_id = conversation_id
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.border_title = "Conversations"
+
+    def show(self, conversations: list[Conversation], current: str | None) -> None:
+        self.clear_options()
+        for c in conversations:
+            questions = sum(1 for t in c.turns if t.role == "user")
+            label = Text(c.title, style="bold" if c.id == current else "", no_wrap=True, overflow="ellipsis")
+            label.append(f"\n{questions} question{'s' if questions != 1 else ''}", style="dim")
+            self.add_option(Option(label, id=c.id))
+        if current is not None and any(o.id == current for o in self.options):
+            self.highlighted = self.get_option_index(current)
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        if event.option.id is not None:
+            self.post_message(self.Requested("open", event.option.id))
+
+    def action_request(self, action: str) -> None:
+        if self.highlighted is None:
+            return
+        option = self.get_option_at_index(self.highlighted)
+        if option.id is not None:
+            self.post_message(self.Requested(action, option.id))

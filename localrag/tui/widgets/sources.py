@@ -1,0 +1,78 @@
+"""The sources panel: the passages an answer was built from, marked cited / quote verified.
+
+Each option is built as `rich.text.Text` from the saved source, so a document's path or heading
+that contains markup such as `[@click=app.quit]` is shown as typed and cannot act. Choosing an
+option posts `SourcesPanel.Opened`; the chat screen answers by pushing the chunk viewer.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.message import Message
+from textual.widgets import OptionList
+from textual.widgets.option_list import Option
+
+from localrag.conversations import SavedSource, Turn
+
+QUOTE_MARKS = {
+    "verified": ("✓ quote", "green"),
+    "close": ("≈ quote", "yellow"),
+    "not_found": ("✗ quote", "red"),
+}
+
+
+def source_label(source: SavedSource, turn: Turn, *, pending: bool = False) -> Text:
+    text = Text(no_wrap=False)
+    text.append(f"[{source.n}] ", style="bold")
+    if pending:
+        text.append("…", style="dim")
+    elif source.cited:
+        text.append("● cited", style="bold green")
+    else:
+        text.append("○ not cited", style="dim")
+    status = turn.quote_status(source.n)
+    if status in QUOTE_MARKS:
+        words, style = QUOTE_MARKS[status]
+        text.append(" ")
+        text.append(words, style=style)
+    text.append("\n")
+    text.append(source.location, style="italic")
+    return text
+
+
+class SourcesPanel(OptionList):
+    DEFAULT_CSS = """
+    SourcesPanel { width: 34; height: 1fr; border: round $primary 50%; }
+    SourcesPanel:focus { border: round $primary; }
+    """
+
+    class Opened(Message):
+        def __init__(self, source: SavedSource, turn: Turn) -> None:
+            super().__init__()
+            self.source = source
+            self.turn = turn
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.turn: Turn | None = None
+        self.border_title = "Sources"
+
+    def show(self, turn: Turn | None, *, pending: bool = False) -> None:
+        self.turn = turn
+        self.clear_options()
+        if turn is None or not turn.sources:
+            message = "searching…" if pending else "no sources yet"
+            self.add_option(Option(Text(message, style="dim italic"), disabled=True))
+            self.border_subtitle = ""
+            return
+        self.add_options(Option(source_label(s, turn, pending=pending), id=str(s.n)) for s in turn.sources)
+        cited = sum(1 for s in turn.sources if s.cited)
+        self.border_subtitle = "" if pending else f"{cited} of {len(turn.sources)} cited · Enter opens"
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        if self.turn is None or event.option.id is None:
+            return
+        n = int(event.option.id)
+        source = next(s for s in self.turn.sources if s.n == n)
+        self.post_message(self.Opened(source, self.turn))

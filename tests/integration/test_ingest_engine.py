@@ -1,0 +1,164 @@
+"""Ingest through the Engine with the real MiniLM and a real LanceDB: incremental, robust, resumable."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from localrag.engine import Engine
+from localrag.errors import LocalRagError
+
+
+def _assert_consistent(engine: Engine) -> None:
+    """Every committed document has exactly its chunks, and no chunk is duplicated or orphaned."""
+    docs = engine.documents()
+    store = engine.store
+    total = 0
+    for doc in docs:
+        chunks = store.doc_chunks(doc.doc_id)
+        assert len(chunks) == doc.n_chunks, doc.path
+        assert [c.index for c in chunks] == list(range(doc.n_chunks)), doc.path
+        total += len(chunks)
+    assert store.chunk_count() == total
+
+
+def test_ingest_sample_corpus_then_reingest_skips(engine: Engine, corpus_copy: Path) -> None:
+    files = sorted(corpus_copy.iterdir())
+    first = engine.ingest([corpus_copy])
+    assert first.errors == []
+    assert first.added == len(files) >= 6
+    assert {d.file_type for d in engine.documents()} >= {"md", "pdf", "html", "txt", "docx"}
+    assert first.chunks_written == engine.store.chunk_count() > 0
+    _assert_consistent(engine)
+
+    second = engine.ingest([corpus_copy])
+    assert (second.added, second.updated, second.chunks_written) == (0, 0, 0)
+    assert second.unchanged == first.added
+
+
+def test_modify_delete_and_forget(engine: Engine, corpus_copy: Path) -> None:
+    engine.ingest([corpus_copy])
+    before = {Path(d.path).name: d for d in engine.documents()}
+    text_file = next(p for p in corpus_copy.iterdir() if p.suffix == ".txt")
+    text_file.write_text(text_file.read_text() + "\n\nA new closing paragraph about zebrafish migration.\n")
+    md_file = next(p for p in corpus_copy.iterdir() if p.suffix == ".md" and p.name != "SOURCE.md")
+    md_file.unlink()
+
+    report = engine.ingest([corpus_copy])
+    assert (report.updated, report.removed, report.added) == (1, 1, 0)
+    after = {Path(d.path).name: d for d in engine.documents()}
+    assert md_file.name not in after
+    assert after[text_file.name].content_hash != before[text_file.name].content_hash
+    hits = engine.search("zebrafish migration", k=3)
+    assert Path(hits[0].chunk.path).name == text_file.name
+    _assert_consistent(engine)
+
+    removed = engine.forget(text_file)
+    assert removed == after[text_file.name].n_chunks
+    assert text_file.name not in {Path(d.path).name for d in engine.documents()}
+    with pytest.raises(LocalRagError, match="not in the index"):
+        engine.forget(text_file)
+    _assert_consistent(engine)
+
+
+def test_broken_files_are_reported_and_the_rest_ingested(engine: Engine, tmp_path: Path) -> None:
+    from pypdf import PdfWriter
+
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    (folder / "good.txt").write_text("Copper kettles were polished every Friday at the old mill.\n")
+    (folder / "empty.txt").write_text("   \n")
+    (folder / "latin1.txt").write_bytes("Caf\xe9 cr\xe8me au lait, tr\xe8s bon.".encode("latin-1"))
+    (folder / "binary.txt").write_bytes(b"\x00\x01\x02binary\x00junk")
+    (folder / "broken.pdf").write_bytes(b"%PDF-1.4 this is not really a pdf")
+    (folder / "broken.docx").write_bytes(b"PK\x03\x04 not a zip")
+    writer = PdfWriter()
+    writer.add_blank_page(width=200, height=200)
+    writer.encrypt("secret")
+    with (folder / "locked.pdf").open("wb") as f:
+        writer.write(f)
+
+    report = engine.ingest([folder])
+    failed = {Path(e.path).name: e.reason for e in report.errors}
+    assert set(failed) == {"empty.txt", "latin1.txt", "binary.txt", "broken.pdf", "broken.docx", "locked.pdf"}
+    for name, reason in failed.items():
+        assert name in reason
+        assert "\n" not in reason
+    assert "encrypt" in failed["locked.pdf"].lower()
+    assert report.added == 1
+    assert [Path(d.path).name for d in engine.documents()] == ["good.txt"]
+
+
+def test_missing_path_is_a_clear_error(engine: Engine, tmp_path: Path) -> None:
+    with pytest.raises(LocalRagError, match="nowhere"):
+        engine.ingest([tmp_path / "nowhere"])
+
+
+_WORDS = (
+    "river harbour lantern granite orchard copper meadow falcon quarry spindle ember walnut "
+    "tundra violet marble canyon beacon thistle saddle pewter glacier cedar ribbon"
+).split()
+
+
+def _write_corpus(folder: Path, n_files: int) -> None:
+    rng = random.Random(7)
+    folder.mkdir()
+    for i in range(n_files):
+        paragraphs = [
+            " ".join(rng.choice(_WORDS) for _ in range(rng.randint(40, 90))).capitalize() + "."
+            for _ in range(rng.randint(2, 6))
+        ]
+        (folder / f"note_{i:04d}.md").write_text(f"# Note {i}\n\n" + "\n\n".join(paragraphs) + "\n")
+
+
+_INGEST_SCRIPT = """
+import sys
+from pathlib import Path
+from localrag.engine import Engine
+def progress(p):
+    print("done", p.files_done, p.chunks_written, flush=True)
+Engine().ingest([Path(sys.argv[1])], progress=progress)
+print("finished", flush=True)
+"""
+
+
+def test_sigkill_mid_ingest_then_resume(localrag_home: Path, engine: Engine, tmp_path: Path) -> None:
+    folder = tmp_path / "many"
+    _write_corpus(folder, 240)
+    env = {**os.environ, "LOCALRAG_COMMIT_CHUNKS": "24"}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _INGEST_SCRIPT, str(folder)],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env,
+    )
+    assert proc.stdout is not None
+    deadline = time.monotonic() + 240
+    killed_at = None
+    for line in proc.stdout:
+        parts = line.split()
+        if parts[0] == "done" and int(parts[2]) >= 100:
+            proc.send_signal(signal.SIGKILL)
+            killed_at = int(parts[1])
+            break
+        assert time.monotonic() < deadline, "ingest subprocess made no progress"
+    proc.wait(timeout=30)
+    assert killed_at is not None and killed_at < 240, "the ingest finished before it could be killed"
+    assert proc.returncode == -signal.SIGKILL
+
+    partial = len(engine.documents())
+    assert 0 < partial < 240
+    report = engine.ingest([folder])
+    assert report.unchanged == partial
+    assert report.added == 240 - partial
+    docs = engine.documents()
+    assert len(docs) == 240
+    ids = [c.chunk_id for d in docs for c in engine.store.doc_chunks(d.doc_id)]
+    assert not [i for i, n in Counter(ids).items() if n > 1]
+    _assert_consistent(engine)

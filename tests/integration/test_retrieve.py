@@ -1,0 +1,143 @@
+"""Hybrid retrieval over a real LanceDB: legs, fusion, filters, merging, reranking, real MiniLM."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from localrag.embed import HashEmbedder
+from localrag.rerank import Reranker
+from localrag.retrieve import Retriever, SearchFilters
+from localrag.store import Store
+from localrag.types import Chunk, Document
+
+EMB = HashEmbedder(dim=64)
+
+DOCS = {
+    "/notes/garden.md": ["Tomatoes need full sun and regular watering.", "Basil grows well next to tomatoes."],
+    "/notes/o'brien.md": ["Invoice INV-20931 was paid on 3 March."],
+    "/work/report.pdf": ["Quarterly revenue grew by twelve percent.", "Costs of watering systems fell."],
+    "/work/notes.txt": ["The meeting about tomatoes moved to Friday."],
+}
+
+
+def fill(store: Store, embedder: object, docs: dict[str, list[str]], overlap: int = 0) -> None:
+    all_docs, chunks = [], []
+    for path, texts in docs.items():
+        doc_id = "id" + str(abs(hash(path)))
+        all_docs.append(Document(doc_id, path, path.rsplit(".", 1)[-1], "h", 1, 1.0))
+        pos = 0
+        for i, text in enumerate(texts):
+            chunks.append(
+                Chunk(f"{doc_id}:{i}", doc_id, path, i, text, pos, pos + len(text), file_type=path.rsplit(".", 1)[-1])
+            )
+            pos += len(text) - overlap
+    store.write_batch(all_docs, chunks, embedder.embed([c.text for c in chunks]))  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def retriever(tmp_path: Path) -> Retriever:
+    store = Store(tmp_path / "db", embedder_name=EMB.name, dim=EMB.dim)
+    fill(store, EMB, DOCS)
+    return Retriever(store, EMB)
+
+
+def test_hybrid_hits_carry_both_legs(retriever: Retriever) -> None:
+    hits = retriever.search("tomatoes watering", k=3)
+    assert hits and len(hits) <= 3
+    assert all(h.vector_rank is not None or h.text_rank is not None for h in hits)
+    both = [h for h in hits if h.vector_rank and h.text_rank]
+    assert both, "a chunk found by both legs"
+    assert all(h.vector_score is not None and h.text_score is not None for h in both)
+    scores = [h.score for h in hits]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_text_leg_finds_exact_codes(retriever: Retriever) -> None:
+    hits = retriever.search("INV-20931", k=2, mode="text")
+    assert hits[0].chunk.path == "/notes/o'brien.md"
+    assert hits[0].vector_rank is None and hits[0].text_rank == 1
+    hybrid = retriever.search("INV-20931", k=2)
+    assert hybrid[0].chunk.path == "/notes/o'brien.md"
+
+
+def test_vector_mode_scores_are_cosine(retriever: Retriever) -> None:
+    hits = retriever.search("basil tomatoes", k=2, mode="vector")
+    assert hits[0].text_rank is None and hits[0].vector_rank == 1
+    assert hits[0].score == hits[0].vector_score and -1.0 <= hits[0].score <= 1.0001
+
+
+def test_filters_restrict_results(retriever: Retriever) -> None:
+    only_pdf = retriever.search("watering", k=5, filters=SearchFilters(file_types=("pdf",)))
+    assert only_pdf and {h.chunk.path for h in only_pdf} == {"/work/report.pdf"}
+    under_notes = retriever.search("tomatoes", k=5, filters=SearchFilters(path_glob="/notes"))
+    assert under_notes and all(h.chunk.path.startswith("/notes/") for h in under_notes)
+    quoted = retriever.search("invoice", k=5, filters=SearchFilters(path_glob="*/o'brien.md"))
+    assert [h.chunk.path for h in quoted] == ["/notes/o'brien.md"]
+    assert retriever.search("tomatoes", k=5, filters=SearchFilters(path_glob="*.docx")) == []
+
+
+def test_empty_query_and_k(retriever: Retriever) -> None:
+    assert retriever.search("   ", k=3) == []
+    assert retriever.search("tomatoes", k=0) == []
+
+
+def test_overlapping_neighbours_come_back_as_one_hit(tmp_path: Path) -> None:
+    store = Store(tmp_path / "db", embedder_name=EMB.name, dim=EMB.dim)
+    source = "Pelicans fish together. Pelicans nest on islands. Pelicans migrate in winter."
+    doc = Document("p", "/p.md", "md", "h", 1, 1.0)
+    chunks = [
+        Chunk("p:0", "p", "/p.md", 0, source[0:48], 0, 48),
+        Chunk("p:1", "p", "/p.md", 1, source[24:], 24, len(source)),
+    ]
+    store.write_batch([doc], chunks, EMB.embed([c.text for c in chunks]))
+    hits = Retriever(store, EMB).search("pelicans", k=4)
+    assert len(hits) == 1
+    assert hits[0].chunk.text == source and (hits[0].chunk.start, hits[0].chunk.end) == (0, len(source))
+
+
+class _LengthReranker(Reranker):
+    """Prefers shorter chunks: a fake cross-encoder whose order differs from the fused one."""
+
+    def __init__(self) -> None:
+        super().__init__(Path("/nonexistent"), top_n=10)
+
+    def score_pairs(self, query: str, texts: Sequence[str]) -> list[float]:
+        return [-float(len(t)) for t in texts]
+
+
+def test_reranker_reorders_candidates(tmp_path: Path) -> None:
+    store = Store(tmp_path / "db", embedder_name=EMB.name, dim=EMB.dim)
+    single = {f"/r/{i}.md": [text] for i, text in enumerate(t for texts in DOCS.values() for t in texts)}
+    fill(store, EMB, single)
+    plain = Retriever(store, EMB).search("tomatoes", k=3)
+    hits = Retriever(store, EMB, reranker=_LengthReranker()).search("tomatoes", k=3)
+    lengths = [len(h.chunk.text) for h in hits]
+    assert lengths == sorted(lengths)
+    assert lengths != [len(h.chunk.text) for h in plain], "the fake reranker must change the order"
+    assert [h.rerank_score for h in hits] == [-float(n) for n in lengths]
+
+
+def test_missing_reranker_folder_is_a_model_error() -> None:
+    from localrag.errors import ModelError
+
+    with pytest.raises(ModelError, match="not found"):
+        Reranker(Path("/nonexistent/reranker")).score_pairs("q", ["text"])
+
+
+def test_real_minilm_hybrid_finds_paraphrase_and_code(tmp_path: Path, real_embedder: object) -> None:
+    store = Store(tmp_path / "db", embedder_name="all-MiniLM-L6-v2", dim=384)
+    docs = {
+        "/k/car.md": ["My automobile would not start this morning because the battery was flat."],
+        "/k/tax.md": ["Form W-8BEN must be filed before the first payment."],
+        "/k/cook.md": ["Simmer the onions slowly until they turn golden brown."],
+    }
+    fill(store, real_embedder, docs)
+    retriever = Retriever(store, real_embedder)  # type: ignore[arg-type]
+    paraphrase = retriever.search("vehicle engine failed to turn over", k=1, mode="vector")
+    assert paraphrase[0].chunk.path == "/k/car.md"
+    assert retriever.search("my vehicle has a dead battery", k=1)[0].chunk.path == "/k/car.md"
+    code = retriever.search("W-8BEN", k=1)
+    assert code[0].chunk.path == "/k/tax.md" and code[0].text_rank == 1

@@ -1,0 +1,230 @@
+"""FakeEngine: a stand-in for `localrag.engine.Engine` in the fast TUI tests and the snapshots.
+
+It has the Engine's public methods and returns the same types, from a fixed, tiny in-memory
+corpus, with no model and no store, so widget tests run in milliseconds and snapshots are
+identical on every run. The pilot tests in test_app_real.py drive the real Engine instead.
+
+Knobs a test can turn:
+- `hold_after_first_token`: the stream stops after its first token until `cancel` is set (or a
+  timeout), so a test can press Esc mid-answer without timing races; `streaming` is set then.
+- `hold_ingest`: the ingest waits on this event after the first file's progress.
+- `fail_next`: the next `stream` raises it (to test error modals).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from localrag.config import Settings
+from localrag.errors import LocalRagError, ModelError
+from localrag.models import BUNDLED_GENERATOR, ModelInfo, bundled_generator_path
+from localrag.types import (
+    Answer,
+    AnswerEvent,
+    Chunk,
+    Document,
+    DoneEvent,
+    FileError,
+    GenerationStats,
+    Hit,
+    IngestProgress,
+    IngestReport,
+    Quote,
+    QuoteStatus,
+    SourcesEvent,
+    TokenEvent,
+)
+
+INJECTION = "[bold red]x[/] [@click=app.quit]y[/]"
+
+CORPUS = {
+    "/docs/kettle-manual.md": (
+        "Descaling",
+        "Descale the kettle every four weeks with white vinegar. Rinse twice before boiling water again.",
+    ),
+    "/docs/garden-notes.txt": (
+        "Tomatoes",
+        "Tomatoes need six hours of sun a day and deep watering twice a week in summer.",
+    ),
+    "/docs/[@click=app.quit]evil[bold red].md": (
+        "Markup",
+        f"This file contains literal markup: {INJECTION} and must be shown as typed.",
+    ),
+}
+
+
+@dataclass
+class FakeStatus:
+    documents: int
+    chunks: int
+    size_bytes: int
+    model: str
+    model_path: str = "/models/fake.gguf"
+    embedder: str = "hash-embedder"
+    embedder_path: str = ""
+    fts_index: str = "ready"
+    vector_index: str = "flat"
+    schema_version: int = 1
+    data_dir: str = "/data"
+    models_dir: str = "/models"
+    gpu_offload: bool = False
+
+
+@dataclass
+class FakeEngine:
+    settings: Settings = field(default_factory=Settings)
+    answer_text: str = 'Descale it every four weeks [1]. The manual says "with white vinegar. Rinse twice" [1].'
+    hold_after_first_token: bool = False
+    hold_ingest: threading.Event | None = None
+    fail_next: LocalRagError | None = None
+    calls: list[str] = field(default_factory=list)
+    streaming: threading.Event = field(default_factory=threading.Event)
+    histories: list[list[dict[str, str]]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._docs: dict[str, Document] = {}
+        self._chunks: dict[str, Chunk] = {}
+        for i, (path, (heading, text)) in enumerate(CORPUS.items()):
+            self._add(path, heading, text, i)
+        self._model = "fake-model"
+
+    def _add(self, path: str, heading: str, text: str, i: int) -> None:
+        doc_id = f"doc{i}"
+        self._docs[path] = Document(doc_id, path, Path(path).suffix.lstrip("."), f"h{i}", len(text), 0.0,
+                                    heading, 1)
+        self._chunks[f"{doc_id}-0"] = Chunk(f"{doc_id}-0", doc_id, path, 0, text, 0, len(text), None, heading,
+                                            Path(path).suffix.lstrip("."), len(text.split()))
+
+    @property
+    def models_dir(self) -> Path:
+        return Path("/models")
+
+    def model_name(self) -> str:
+        return self._model
+
+    def warm_up(self) -> None:
+        self.calls.append("warm_up")
+
+    def status(self) -> FakeStatus:
+        return FakeStatus(len(self._docs), len(self._chunks), 4096, self._model)
+
+    def documents(self) -> list[Document]:
+        return list(self._docs.values())
+
+    def chunk(self, chunk_id: str) -> Chunk:
+        return self._chunks[chunk_id]
+
+    def forget(self, path: str | Path) -> int:
+        doc = self._docs.pop(str(path), None)
+        if doc is None:
+            raise LocalRagError(f"{path}: not in the index", "run `localrag status` to see what is indexed")
+        removed = [k for k, c in self._chunks.items() if c.doc_id == doc.doc_id]
+        for k in removed:
+            del self._chunks[k]
+        return len(removed)
+
+    def ingest(
+        self,
+        paths: Sequence[Path | str],
+        *,
+        include: Sequence[str] = (),
+        exclude: Sequence[str] = (),
+        progress: Callable[[IngestProgress], None] | None = None,
+        cancel: threading.Event | None = None,
+    ) -> IngestReport:
+        self.calls.append(f"ingest {[str(p) for p in paths]}")
+        report = IngestReport()
+        total = len(paths) + 1
+        for done, path in enumerate(paths, start=1):
+            if cancel is not None and cancel.is_set():
+                report.cancelled = True
+                break
+            self._add(str(path), "Added", f"Text of {path}.", len(self._docs) + 10)
+            report.added += 1
+            report.chunks_written += 1
+            if progress:
+                progress(IngestProgress(done, total, report.chunks_written, str(path), 1.0 * done, 2.0))
+            if done == 1 and self.hold_ingest is not None:
+                self.hold_ingest.wait(10)
+        report.errors.append(FileError("/docs/broken.pdf", "not a PDF (bad header): re-save the file"))
+        report.seconds = 1.5
+        return report
+
+    def search(self, query: str, *, k: int | None = None, filters: object = None) -> list[Hit]:
+        words = set(query.lower().split())
+        scored = sorted(
+            self._chunks.values(), key=lambda c: (-len(words & set(c.text.lower().split())), c.chunk_id)
+        )
+        return [Hit(c, 1.0 / (i + 1), vector_rank=i + 1) for i, c in enumerate(scored[: k or self.settings.top_k])]
+
+    def rewrite_query(self, question: str, history: list[dict[str, str]]) -> str:
+        previous = [m["content"] for m in history if m["role"] == "user"]
+        return f"{previous[-1]} {question}" if previous and " it" in f" {question}" else question
+
+    def stream(
+        self,
+        question: str,
+        *,
+        k: int | None = None,
+        filters: object = None,
+        history: list[dict[str, str]] | None = None,
+        cancel: threading.Event | None = None,
+    ) -> Iterator[AnswerEvent]:
+        self.calls.append(f"stream {question}")
+        self.histories.append(list(history or []))
+        if self.fail_next is not None:
+            error, self.fail_next = self.fail_next, None
+            raise error
+        query = self.rewrite_query(question, history or [])
+        hits = self.search(query, k=k)
+        yield SourcesEvent(hits, query)
+        stats = GenerationStats(prompt_tokens=100, time_to_first_token=0.25)
+        pieces: list[str] = []
+        for i, word in enumerate(self.answer_text.split(" ")):
+            if cancel is not None and cancel.is_set():
+                stats.cancelled = True
+                break
+            piece = word if i == 0 else " " + word
+            pieces.append(piece)
+            stats.completion_tokens += 1
+            yield TokenEvent(piece)
+            if i == 0 and self.hold_after_first_token:
+                self.streaming.set()
+                if cancel is not None:
+                    cancel.wait(10)
+        stats.generation_seconds = stats.completion_tokens / 40.0
+        text = "".join(pieces)
+        quotes = []
+        source = hits[0].chunk.text
+        quoted = "with white vinegar. Rinse twice"
+        if quoted in text and quoted in source:
+            start = source.index(quoted)
+            quotes.append(Quote(quoted, 1, QuoteStatus.VERIFIED, 1.0, start, start + len(quoted)))
+        cited = [1] if "[1]" in text else []
+        yield DoneEvent(Answer(question, text, hits, cited, [], quotes, False, self._model, stats))
+
+    def ask(self, question: str, **kwargs: object) -> Answer:
+        answer = None
+        for event in self.stream(question, **kwargs):  # type: ignore[arg-type]
+            if isinstance(event, DoneEvent):
+                answer = event.answer
+        assert answer is not None
+        return answer
+
+    def models(self) -> list[ModelInfo]:
+        return [
+            ModelInfo(BUNDLED_GENERATOR, bundled_generator_path(), "bundled", 100_000_000, "llama"),
+            ModelInfo("kettle-raft", Path("/models/kettle-raft.gguf"), "models/", 120_000_000, "llama",
+                      {"base_model": "SmolLM2-135M-Instruct", "dataset": "raft-kettle.jsonl"}),
+            ModelInfo("broken", Path("/models/broken.gguf"), "models/", 10,
+                      error="/models/broken.gguf: not a GGUF file (wrong magic bytes)"),
+        ]
+
+    def set_model(self, spec: str) -> None:
+        if spec.endswith("broken.gguf") or spec.endswith(".txt"):
+            raise ModelError(f"{spec}: not a GGUF file (wrong magic bytes)", "point at a .gguf model file")
+        self.settings = replace(self.settings, model=spec)
+        self._model = Path(spec).stem if spec else "fake-model"

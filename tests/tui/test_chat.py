@@ -1,0 +1,223 @@
+"""Chat screen behaviour over the FakeEngine: streaming, sources, cancel, follow-ups, safety."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from conftest import wait_for
+from fake_engine import INJECTION, FakeEngine
+from textual.widgets import Input, Markdown, Static
+
+from localrag.conversations import ConversationStore
+from localrag.errors import ModelError
+from localrag.tui.app import LocalRagApp
+from localrag.tui.screens.chat import ChatScreen
+from localrag.tui.screens.chunk import ChunkScreen
+from localrag.tui.screens.dialogs import ErrorScreen
+from localrag.tui.widgets.chat import AnswerView, ChatLog, UserMessage
+from localrag.tui.widgets.sources import SourcesPanel
+
+pytestmark = pytest.mark.anyio
+
+
+def _plain(widget: Static) -> str:
+    return str(widget.render())
+
+
+async def _click_text(pilot, widget, needle: str) -> None:  # type: ignore[no-untyped-def]
+    """Click every cell of the first line of `widget` where `needle` is drawn."""
+    line = str(widget.render()).split("\n")[0]
+    start = line.index(needle[:10])
+    for x in range(start, min(start + len(needle), widget.content_region.width)):
+        await pilot.click(offset=(widget.content_region.x + x, widget.content_region.y))
+
+
+async def _ask(pilot, question: str) -> None:  # type: ignore[no-untyped-def]
+    app = pilot.app
+    box = app.screen.query_one("#question", Input)
+    box.value = question
+    box.focus()
+    await pilot.press("enter")
+
+
+async def test_answer_streams_with_sources_and_is_saved(app: LocalRagApp, fake_engine: FakeEngine) -> None:
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.engine_status is not None)
+        await _ask(pilot, "how do I descale the kettle?")
+        screen = app.screen
+        assert isinstance(screen, ChatScreen)
+        await wait_for(pilot, lambda: not screen.generating)
+        view = screen.query_one(AnswerView)
+        assert "every four weeks" in view.query_one(Markdown).source
+        assert view.turn is not None and not view.turn.cancelled
+        panel = screen.query_one(SourcesPanel)
+        labels = [str(panel.get_option_at_index(i).prompt) for i in range(panel.option_count)]
+        assert "kettle-manual.md" in labels[0] and "● cited" in labels[0] and "✓ quote" in labels[0]
+        assert "○ not cited" in labels[1]
+        assert app.last_speed == (0.25, 40.0)
+
+        saved = ConversationStore().list()
+        assert len(saved) == 1
+        assert [t.role for t in saved[0].turns] == ["user", "assistant"]
+        assert saved[0].turns[1].sources[0].cited
+
+
+async def test_escape_cancels_and_keeps_partial_answer_marked_cut(fake_engine: FakeEngine) -> None:
+    fake_engine.hold_after_first_token = True
+    app = LocalRagApp(fake_engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _ask(pilot, "how do I descale the kettle?")
+        await wait_for(pilot, fake_engine.streaming.is_set)
+        screen = app.screen
+        assert isinstance(screen, ChatScreen) and screen.generating
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not screen.generating)
+        view = screen.query_one(AnswerView)
+        assert view.has_class("-cut")
+        assert view.turn is not None and view.turn.cancelled
+        assert view.turn.text == "Descale"
+        assert "cut short" in _plain(view.query_one(".meta", Static))
+        saved = ConversationStore().list()[0]
+        assert saved.turns[-1].cancelled and saved.turns[-1].text == "Descale"
+
+
+async def test_follow_up_sends_history_and_shows_rewritten_query(app: LocalRagApp, fake_engine: FakeEngine) -> None:
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.screen
+        await _ask(pilot, "how do I descale the kettle?")
+        await wait_for(pilot, lambda: not screen.generating)
+        await _ask(pilot, "how often should I do it")
+        await wait_for(pilot, lambda: not screen.generating and len(screen.query(AnswerView)) == 2)
+        assert fake_engine.histories[1][0] == {"role": "user", "content": "how do I descale the kettle?"}
+        assert fake_engine.histories[1][1]["role"] == "assistant"
+        query = screen.query(AnswerView).last().query_one(".query", Static)
+        assert not query.display
+        await pilot.press("ctrl+r")
+        assert query.display
+        assert "searched for: how do I descale the kettle? how often should I do it" in _plain(query)
+
+
+async def test_source_opens_chunk_with_quote_highlighted(app: LocalRagApp) -> None:
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.screen
+        await _ask(pilot, "how do I descale the kettle?")
+        await wait_for(pilot, lambda: not screen.generating)
+        panel = screen.query_one(SourcesPanel)
+        panel.focus()
+        panel.highlighted = 0
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ChunkScreen))
+        chunk_screen = app.screen
+        assert isinstance(chunk_screen, ChunkScreen)
+        text = chunk_screen.query_one("#chunk-text", Static).render()
+        rendered = str(text)
+        assert rendered.startswith("Descale the kettle every four weeks")
+        highlighted = [rendered[s.start : s.end] for s in text.spans if "yellow" in str(s.style)]
+        assert highlighted == ["with white vinegar. Rinse twice"]
+        await pilot.press("escape")
+        assert isinstance(app.screen, ChatScreen)
+
+
+async def test_markup_in_documents_and_answers_is_shown_literally_and_does_not_act(fake_engine: FakeEngine) -> None:
+    fake_engine.answer_text = f"Here it is: {INJECTION} [1]"
+    app = LocalRagApp(fake_engine)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.screen
+        await _ask(pilot, f"what does {INJECTION} mean? literal")
+        await wait_for(pilot, lambda: not screen.generating)
+        assert INJECTION in _plain(screen.query_one(UserMessage))
+        paragraph = screen.query_one(AnswerView).query_one(Markdown).query("MarkdownParagraph").first()
+        assert INJECTION in str(paragraph.render())
+        panel = screen.query_one(SourcesPanel)
+        labels = [str(panel.get_option_at_index(i).prompt) for i in range(panel.option_count)]
+        assert any("[@click=app.quit]evil[bold red].md" in label for label in labels)
+        # No span of the rendered answer carries an action, and clicking the injected text does nothing.
+        content = paragraph.render()
+        assert not any("quit" in str(span.style) for span in content.spans)  # type: ignore[attr-defined]
+        await _click_text(pilot, paragraph, "[@click=app.quit]y[/]")
+        evil_row = next(i for i, label in enumerate(labels) if "evil" in label)
+        panel.scroll_to(y=0, animate=False)
+        await pilot.pause()
+        for x in range(panel.region.x + 2, panel.region.right - 2, 7):
+            for dy in (2 * evil_row + 1, 2 * evil_row + 2):
+                await pilot.click(offset=(x, panel.region.y + dy))
+                while not isinstance(app.screen, ChatScreen):
+                    await pilot.press("escape")
+        await pilot.pause()
+        assert app.is_running
+        # The document text in the chunk viewer is literal too.
+        panel.focus()
+        panel.highlighted = evil_row
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ChunkScreen))
+        assert INJECTION in str(app.screen.query_one("#chunk-text", Static).render())
+        assert app.is_running
+
+
+async def test_engine_error_shows_modal_and_app_survives(fake_engine: FakeEngine) -> None:
+    fake_engine.fail_next = ModelError("/models/bad.gguf: not a GGUF file", "point at a .gguf model file")
+    app = LocalRagApp(fake_engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = app.screen
+        await _ask(pilot, "anything")
+        await wait_for(pilot, lambda: isinstance(app.screen, ErrorScreen))
+        message = _plain(app.screen.query_one("#error-message", Static))
+        assert message == "/models/bad.gguf: not a GGUF file"
+        await pilot.press("enter")
+        assert app.screen is screen and not screen.generating
+        await _ask(pilot, "how do I descale the kettle?")
+        await wait_for(pilot, lambda: len(screen.query(AnswerView)) == 2 and not screen.generating)
+        assert screen.query(AnswerView).last().turn.text.startswith("Descale")  # type: ignore[union-attr]
+
+
+async def test_unexpected_exception_is_a_modal_not_a_crash(fake_engine: FakeEngine) -> None:
+    app = LocalRagApp(fake_engine)
+
+    def broken_stream(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("llama_decode returned -1")
+
+    fake_engine.stream = broken_stream  # type: ignore[method-assign, assignment]
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _ask(pilot, "anything")
+        await wait_for(pilot, lambda: isinstance(app.screen, ErrorScreen))
+        assert "RuntimeError: llama_decode returned -1" in _plain(app.screen.query_one("#error-message", Static))
+        assert app.is_running
+
+
+async def test_link_in_answer_is_not_opened(fake_engine: FakeEngine) -> None:
+    fake_engine.answer_text = "See [this page](https://example.com/x) [1]"
+    app = LocalRagApp(fake_engine)
+    opened: list[str] = []
+    app.open_url = lambda url, **kw: opened.append(url)  # type: ignore[method-assign, assignment, misc]
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.screen
+        await _ask(pilot, "link please")
+        await wait_for(pilot, lambda: not screen.generating)
+        paragraph = screen.query_one(AnswerView).query("MarkdownParagraph").first()
+        await _click_text(pilot, paragraph, "this page")
+        await pilot.pause()
+        assert opened == []
+        assert app.is_running
+
+
+async def test_second_question_waits_for_first(fake_engine: FakeEngine) -> None:
+    fake_engine.hold_after_first_token = True
+    app = LocalRagApp(fake_engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = app.screen
+        await _ask(pilot, "first")
+        await wait_for(pilot, fake_engine.streaming.is_set)
+        await _ask(pilot, "second")
+        await pilot.pause()
+        assert [c for c in fake_engine.calls if c.startswith("stream")] == ["stream first"]
+        assert len(screen.query(UserMessage)) == 1
+        assert isinstance(screen.cancel_event, threading.Event)
+        screen.cancel_event.set()
+        await wait_for(pilot, lambda: not screen.generating)
+
+
+async def test_chat_log_starts_with_hint(app: LocalRagApp) -> None:
+    async with app.run_test(size=(80, 24)):
+        log = app.screen.query_one(ChatLog)
+        assert "Ask a question" in _plain(log.query_one(".empty", Static))

@@ -1,0 +1,199 @@
+"""Library, models, settings, conversations, help and theme, over the FakeEngine."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from conftest import wait_for
+from fake_engine import FakeEngine
+from textual.widgets import DataTable, Input, OptionList, ProgressBar, Static
+
+from localrag.config import load_settings
+from localrag.conversations import ConversationStore, Turn
+from localrag.tui.app import LocalRagApp
+from localrag.tui.screens.chat import ChatScreen
+from localrag.tui.screens.dialogs import ConfirmScreen, ErrorScreen, HelpScreen, PromptScreen
+from localrag.tui.screens.library import LibraryScreen
+from localrag.tui.screens.models import ModelsScreen
+from localrag.tui.screens.settings import SettingsScreen
+from localrag.tui.widgets.chat import AnswerView, UserMessage
+from localrag.tui.widgets.conversations import ConversationList
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_ingest_shows_progress_while_chat_stays_usable(fake_engine: FakeEngine) -> None:
+    fake_engine.hold_ingest = threading.Event()
+    app = LocalRagApp(fake_engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f3")
+        library = app.screen
+        assert isinstance(library, LibraryScreen)
+        library.query_one("#paths", Input).value = "/new/a.md; /new/b.md"
+        await pilot.press("ctrl+g")
+        bar = library.query_one("#progress", ProgressBar)
+        await wait_for(pilot, lambda: bar.progress == 1)
+        assert bar.total == 3
+        assert "1/3 files" in str(library.query_one("#ingest-line", Static).render())
+        assert app.activity == "ingesting 1/3"
+        # The chat answers while the ingest is held mid-run.
+        await pilot.press("f2")
+        chat = app.screen
+        assert isinstance(chat, ChatScreen)
+        chat.query_one("#question", Input).value = "how do I descale the kettle?"
+        chat.query_one("#question", Input).focus()
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: chat.query(AnswerView) and not chat.generating)
+        fake_engine.hold_ingest.set()
+        await pilot.press("f3")
+        await wait_for(pilot, lambda: library.cancel_event is None)
+        report = str(library.query_one("#ingest-line", Static).render())
+        assert "2 added" in report
+        assert "/docs/broken.pdf: not a PDF" in report
+        table = library.query_one("#documents", DataTable)
+        await wait_for(pilot, lambda: table.row_count == 5)
+        assert app.activity == ""
+
+
+async def test_forget_document_after_confirmation(app: LocalRagApp, fake_engine: FakeEngine) -> None:
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f3")
+        library = app.screen
+        table = library.query_one("#documents", DataTable)
+        await wait_for(pilot, lambda: table.row_count == 3)
+        table.focus()
+        table.move_cursor(row=1)
+        target = library.documents[1].path  # type: ignore[attr-defined]
+        await pilot.press("delete")
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("y")
+        await wait_for(pilot, lambda: table.row_count == 2)
+        assert target not in [d.path for d in fake_engine.documents()]
+
+
+async def test_model_switch_is_saved_and_bad_model_is_an_error(app: LocalRagApp, fake_engine: FakeEngine) -> None:
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f4")
+        screen = app.screen
+        assert isinstance(screen, ModelsScreen)
+        box = screen.query_one("#models", OptionList)
+        await wait_for(pilot, lambda: box.option_count == 3)
+        labels = [str(box.get_option_at_index(i).prompt) for i in range(3)]
+        assert labels[0].startswith("● SmolLM2")
+        assert "base_model: SmolLM2-135M-Instruct" in labels[1]
+        assert "wrong magic bytes" in labels[2] and box.get_option_at_index(2).disabled
+        box.focus()
+        box.highlighted = 1
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.model_label == "kettle-raft")
+        assert load_settings().model == "/models/kettle-raft.gguf"
+        screen.query_one("#model-path", Input).value = "/tmp/notes.txt"
+        screen.query_one("#model-path", Input).focus()
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ErrorScreen))
+        assert "not a GGUF file" in str(app.screen.query_one("#error-message", Static).render())
+        await pilot.press("escape")
+        assert app.model_label == "kettle-raft" and app.is_running
+
+
+async def test_settings_are_validated_and_persisted(app: LocalRagApp, fake_engine: FakeEngine) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f5")
+        screen = app.screen
+        assert isinstance(screen, SettingsScreen)
+        screen.query_one("#top_k", Input).value = "0"
+        await pilot.press("ctrl+s")
+        assert isinstance(app.screen, ErrorScreen)
+        assert "out of range" in str(app.screen.query_one("#error-message", Static).render())
+        await pilot.press("escape")
+        assert load_settings().top_k == 4
+        screen.query_one("#top_k", Input).value = "8"
+        screen.query_one("#temperature", Input).value = "0.5"
+        screen.query_one("#only-documents").value = False  # type: ignore[attr-defined]
+        await pilot.press("ctrl+s")
+        saved = load_settings()
+        assert (saved.top_k, saved.temperature, saved.allow_model_knowledge) == (8, 0.5, True)
+        assert fake_engine.settings.top_k == 8
+
+
+async def test_conversation_survives_restart_and_can_be_renamed_exported_deleted(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    first = LocalRagApp(FakeEngine())
+    async with first.run_test(size=(120, 40)) as pilot:
+        chat = first.screen
+        chat.query_one("#question", Input).value = "how do I descale the kettle?"
+        chat.query_one("#question", Input).focus()
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: chat.query(AnswerView) and not chat.generating)
+
+    second = LocalRagApp(FakeEngine())
+    async with second.run_test(size=(120, 40)) as pilot:
+        chat = second.screen
+        assert isinstance(chat, ChatScreen)
+        panel = chat.query_one(ConversationList)
+        assert panel.option_count == 1
+        panel.focus()
+        panel.highlighted = 0
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: len(chat.query(AnswerView)) == 1)
+        assert str(chat.query_one(UserMessage).render()) == "how do I descale the kettle?"
+        assert chat.query_one(AnswerView).turn.sources[0].cited  # type: ignore[union-attr]
+
+        await pilot.press("r")
+        assert isinstance(second.screen, PromptScreen)
+        second.screen.query_one(Input).value = "Kettle care"
+        await pilot.press("enter")
+        assert ConversationStore().list()[0].title == "Kettle care"
+
+        await pilot.press("e")
+        conversation = ConversationStore().list()[0]
+        exported = (second.conversations.folder.parent / "exports" / f"{conversation.id}.md").read_text()
+        assert exported.startswith("# Kettle care")
+        assert "/docs/kettle-manual.md" in exported and "quote verified" in exported
+
+        await pilot.press("d")
+        assert isinstance(second.screen, ConfirmScreen)
+        await pilot.press("y")
+        await wait_for(pilot, lambda: panel.option_count == 0)
+        assert ConversationStore().list() == []
+        assert chat.conversation is None
+
+
+async def test_new_conversation_clears_the_log(app: LocalRagApp) -> None:
+    store = ConversationStore()
+    old = store.new()
+    old.turns = [Turn("user", "old question"), Turn("assistant", "old answer")]
+    store.save(old)
+    async with app.run_test(size=(80, 24)) as pilot:
+        chat = app.screen
+        await chat.open_conversation(store.load(old.id))  # type: ignore[attr-defined]
+        assert len(chat.query(UserMessage)) == 1
+        await pilot.press("ctrl+n")
+        assert len(chat.query(UserMessage)) == 0 and chat.conversation is None  # type: ignore[attr-defined]
+
+
+async def test_help_theme_and_narrow_layout(app: LocalRagApp) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f1")
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        assert app.theme == "textual-dark"
+        await pilot.press("ctrl+t")
+        assert app.theme == "textual-light"
+        chat = app.screen
+        panel = chat.query_one(ConversationList)
+        assert chat.has_class("-narrow") and not panel.display
+        await pilot.press("ctrl+b")
+        assert panel.display
+
+
+async def test_command_palette_lists_app_commands(app: LocalRagApp) -> None:
+    async with app.run_test(size=(120, 40)) as pilot:
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        for expected in ("Go to Library", "Go to Models", "Export conversation", "Show rewritten queries"):
+            assert expected in titles
+        await pilot.press("ctrl+p")
+        await pilot.press(*"Go to Models")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ModelsScreen))

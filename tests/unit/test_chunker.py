@@ -1,0 +1,239 @@
+"""Chunker behaviour with the HashEmbedder's word counter (and a deliberately non-additive one)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import pytest
+
+from localrag.embed import HashEmbedder
+from localrag.ingest.chunker import chunk_document
+from localrag.ingest.discover import discover, sample_corpus_dir
+from localrag.ingest.loaders import file_type, load_file
+from localrag.types import Chunk, LoadedText, Section
+
+COUNT = HashEmbedder().token_counts
+
+
+def chunk(
+    loaded: LoadedText,
+    max_tokens: int = 64,
+    overlap: int = 0,
+    counter: Callable[[Sequence[str]], list[int]] = COUNT,
+) -> list[Chunk]:
+    return chunk_document(
+        loaded, doc_id="doc", path="/x", file_type="md", token_counts=counter, max_tokens=max_tokens, overlap=overlap
+    )
+
+
+def md(tmp_path: Path, text: str) -> LoadedText:
+    path = tmp_path / "doc.md"
+    path.write_text(text, encoding="utf-8")
+    return load_file(path)
+
+
+def sentences(prefix: str, n: int) -> str:
+    return " ".join(f"{prefix} sentence number {i} has a few words." for i in range(n))
+
+
+def check_invariants(loaded: LoadedText, chunks: list[Chunk], max_tokens: int) -> None:
+    counts = COUNT([c.text for c in chunks])
+    for index, (c, count) in enumerate(zip(chunks, counts, strict=True)):
+        assert c.chunk_id == f"doc:{index:05d}" and c.index == index
+        assert loaded.text[c.start : c.end] == c.text
+        assert c.text == c.text.strip() and c.text
+        assert c.n_tokens == count <= max_tokens
+    # Nothing is lost: every non-space character of every section is in some chunk.
+    covered: set[int] = set()
+    for c in chunks:
+        covered.update(range(c.start, c.end))
+    for section in loaded.sections:
+        for i in range(section.start, section.end):
+            assert i in covered or loaded.text[i].isspace()
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in discover([sample_corpus_dir()])))
+@pytest.mark.parametrize(("max_tokens", "overlap"), [(48, 10), (200, 32)])
+def test_offsets_and_limits_on_every_format(name: str, max_tokens: int, overlap: int) -> None:
+    path = sample_corpus_dir() / name
+    loaded = load_file(path)
+    chunks = chunk_document(
+        loaded,
+        doc_id="doc",
+        path=str(path),
+        file_type=file_type(path),
+        token_counts=COUNT,
+        max_tokens=max_tokens,
+        overlap=overlap,
+    )
+    assert chunks
+    check_invariants(loaded, chunks, max_tokens)
+    assert all(c.file_type == file_type(path) and c.path == str(path) for c in chunks)
+
+
+def test_heading_change_starts_a_chunk_and_headings_stay_with_text(tmp_path: Path) -> None:
+    loaded = md(tmp_path, "# Guide\n\nIntro.\n\n## Alpha\n\nAlpha text.\n\n## Beta\n\nBeta text.\n")
+    chunks = chunk(loaded, max_tokens=200)
+    assert [c.text for c in chunks] == [
+        "# Guide\n\nIntro.",
+        "## Alpha\n\nAlpha text.",
+        "## Beta\n\nBeta text.",
+    ]
+    assert [c.heading for c in chunks] == ["Guide", "Guide > Alpha", "Guide > Beta"]
+
+
+def test_heading_alone_is_not_a_chunk(tmp_path: Path) -> None:
+    loaded = md(tmp_path, "# Guide\n\n## Alpha\n\nAlpha text.\n\n## Beta\n\nBeta text.\n")
+    chunks = chunk(loaded, max_tokens=200)
+    assert chunks[0].text == "# Guide\n\n## Alpha\n\nAlpha text."
+    assert chunks[0].heading == "Guide > Alpha"
+
+
+def test_small_subsections_are_packed_together(tmp_path: Path) -> None:
+    loaded = md(tmp_path, "# A\n\n## B\n\nb text.\n\n### C\n\nc text.\n\n### D\n\nd text.\n\n## E\n\ne text.\n")
+    chunks = chunk(loaded, max_tokens=200)
+    # Split depth is the second level (all under "A"): C and D stay with B, E is separate.
+    assert len(chunks) == 2
+    assert "### D" in chunks[0].text and chunks[1].text == "## E\n\ne text."
+
+
+def test_trailing_heading_moves_to_next_chunk(tmp_path: Path) -> None:
+    text = f"# T\n\n## A\n\n{sentences('first', 4)}\n\n### Sub\n\n{sentences('second', 4)}\n"
+    loaded = md(tmp_path, text)
+    chunks = chunk(loaded, max_tokens=60)
+    assert any(c.text.startswith("### Sub") for c in chunks)
+    assert not any(c.text.endswith("### Sub") for c in chunks)
+    check_invariants(loaded, chunks, 60)
+
+
+def test_code_block_is_not_split_when_it_fits(tmp_path: Path) -> None:
+    code = "```python\n" + "\n".join(f"value_{i} = compute({i})" for i in range(8)) + "\n```"
+    loaded = md(tmp_path, f"# Doc\n\n{sentences('intro', 4)}\n\n{code}\n\nAfter.\n")
+    chunks = chunk(loaded, max_tokens=80)
+    assert COUNT([code])[0] <= 80
+    assert any(code in c.text for c in chunks)
+    check_invariants(loaded, chunks, 80)
+
+
+def test_oversized_code_block_is_split_at_lines(tmp_path: Path) -> None:
+    code = "```python\n" + "\n".join(f"value_{i} = compute({i}, {i + 1})" for i in range(40)) + "\n```"
+    loaded = md(tmp_path, f"# Doc\n\n{code}\n")
+    chunks = chunk(loaded, max_tokens=50)
+    assert len(chunks) > 2
+    for c in chunks:
+        for line in c.text.split("\n"):
+            assert line.startswith(("# Doc", "```", "value_")) or not line
+        assert c.text.endswith((")", "```"))
+    check_invariants(loaded, chunks, 50)
+
+
+def test_oversized_paragraph_splits_at_sentences(tmp_path: Path) -> None:
+    loaded = md(tmp_path, sentences("Long", 30) + "\n")
+    chunks = chunk(loaded, max_tokens=40)
+    assert len(chunks) > 5
+    assert all(c.text.endswith("words.") and c.text.startswith("Long sentence") for c in chunks)
+    check_invariants(loaded, chunks, 40)
+
+
+def test_sentence_without_punctuation_splits_at_words(tmp_path: Path) -> None:
+    loaded = md(tmp_path, " ".join(f"word{i}" for i in range(300)) + "\n")
+    chunks = chunk(loaded, max_tokens=30)
+    check_invariants(loaded, chunks, 30)
+    assert " ".join(c.text for c in chunks).split() == loaded.text.split()
+
+
+def test_giant_token_is_cut_anyway(tmp_path: Path) -> None:
+    loaded = md(tmp_path, "a-" * 400 + "\n")
+    chunks = chunk(loaded, max_tokens=40)
+    check_invariants(loaded, chunks, 40)
+
+
+def test_overlap_carries_trailing_sentences(tmp_path: Path) -> None:
+    loaded = md(tmp_path, "# Doc\n\n" + sentences("S", 30) + "\n")
+    chunks = chunk(loaded, max_tokens=60, overlap=12)
+    assert len(chunks) >= 3
+    for before, after in zip(chunks, chunks[1:], strict=False):
+        assert after.start < before.end  # shared text
+        shared = loaded.text[after.start : before.end]
+        assert shared.endswith("words.") and shared.startswith("S sentence")
+        assert COUNT([shared])[0] - 2 <= 12
+    check_invariants(loaded, chunks, 60)
+
+
+def test_no_overlap_across_heading_change_or_when_disabled(tmp_path: Path) -> None:
+    text = f"# Doc\n\n## A\n\n{sentences('Alpha', 12)}\n\n## B\n\n{sentences('Beta', 12)}\n"
+    loaded = md(tmp_path, text)
+    with_overlap = chunk(loaded, max_tokens=60, overlap=12)
+    b_first = next(c for c in with_overlap if c.text.startswith("## B"))
+    previous = with_overlap[b_first.index - 1]
+    assert previous.end <= b_first.start
+    assert not any("Alpha" in c.text and c.heading.endswith("B") for c in with_overlap)
+    assert any(a.end > b.start for a, b in zip(with_overlap, with_overlap[1:], strict=False))
+    without = chunk(loaded, max_tokens=60, overlap=0)
+    assert all(a.end <= b.start for a, b in zip(without, without[1:], strict=False))
+
+
+def test_pages_and_heading_from_sections() -> None:
+    text = "Manual\n\nFirst page text.\n\nSecond page text."
+    loaded = LoadedText(
+        text,
+        (
+            Section(0, 6, "heading", ("Manual",), 1),
+            Section(8, 24, "paragraph", ("Manual",), 1),
+            Section(26, 43, "paragraph", ("Manual",), 2),
+        ),
+    )
+    assert loaded.text[26:43] == "Second page text."
+    chunks = chunk(loaded, max_tokens=8)
+    assert [(c.text, c.page, c.heading) for c in chunks] == [
+        ("Manual\n\nFirst page text.", 1, "Manual"),
+        ("Second page text.", 2, "Manual"),
+    ]
+
+
+def test_token_counting_is_batched(tmp_path: Path) -> None:
+    calls: list[int] = []
+
+    def counter(texts: Sequence[str]) -> list[int]:
+        calls.append(len(texts))
+        return COUNT(texts)
+
+    loaded = load_file(sample_corpus_dir() / "kestrel-point-lighthouse.md")
+    chunks = chunk(loaded, max_tokens=64, overlap=16, counter=counter)
+    assert len(chunks) > 5
+    assert len(calls) <= 3
+    assert max(calls) > 20
+
+
+def test_limit_holds_with_a_non_additive_tokenizer(tmp_path: Path) -> None:
+    """Counts of joined pieces exceed the sum of their parts; the final recount must catch it."""
+
+    def greedy(texts: Sequence[str]) -> list[int]:
+        return [n + n * n // 40 for n in COUNT(texts)]
+
+    loaded = md(tmp_path, "# Doc\n\n" + sentences("x", 40) + "\n")
+    chunks = chunk(loaded, max_tokens=60, overlap=8, counter=greedy)
+    assert all(c.n_tokens == greedy([c.text])[0] <= 60 for c in chunks)
+    assert all(loaded.text[c.start : c.end] == c.text for c in chunks)
+
+
+def test_nothing_to_chunk() -> None:
+    assert chunk(LoadedText("   ", (Section(0, 3, "paragraph"),))) == []
+
+
+def test_code_lines_are_not_carried_into_prose(tmp_path: Path) -> None:
+    code = "```\n" + "\n".join(f"step {i}" for i in range(6)) + "\n```"
+    loaded = md(tmp_path, f"# Doc\n\n{sentences('Intro', 3)}\n\n{code}\n\n{sentences('After', 6)}\n")
+    chunks = chunk(loaded, max_tokens=50, overlap=20)
+    after = next(c for c in chunks if "After sentence number 0" in c.text)
+    assert after.text.startswith("After sentence number 0")
+
+
+def test_oversized_code_block_pieces_overlap_each_other(tmp_path: Path) -> None:
+    code = "```\n" + "\n".join(f"call(step_{i})" for i in range(60)) + "\n```"
+    loaded = md(tmp_path, f"# Doc\n\n{code}\n")
+    chunks = chunk(loaded, max_tokens=60, overlap=10)
+    assert len(chunks) > 2
+    assert all(b.start < a.end for a, b in zip(chunks, chunks[1:], strict=False))
+    check_invariants(loaded, chunks, 60)

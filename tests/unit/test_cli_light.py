@@ -1,0 +1,31 @@
+"""The CLI's cheap paths stay cheap and its errors stay one line."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+
+def test_help_imports_no_heavy_library() -> None:
+    code = (
+        "import sys; from localrag.cli import run\n"
+        "try:\n    run(['--help'])\nexcept SystemExit:\n    pass\n"
+        "names = ('torch', 'llama_cpp', 'lancedb', 'sentence_transformers', 'textual')\n"
+        "heavy = [m for m in names if m in sys.modules]\n"
+        "print('HEAVY', heavy)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "HEAVY []" in result.stdout
+    assert "ingest" in result.stdout
+
+
+def test_user_error_is_one_line_exit_2(tmp_path) -> None:
+    missing = tmp_path / "nope.gguf"
+    result = subprocess.run(
+        [sys.executable, "-m", "localrag", "ask", "hello?", "--model", str(missing)],
+        capture_output=True, text=True,
+    )
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "nope.gguf" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1

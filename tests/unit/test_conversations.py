@@ -1,0 +1,99 @@
+"""Conversation files: atomic saves, round trips, damaged files, history and Markdown export."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from localrag.conversations import (
+    ConversationError,
+    ConversationStore,
+    Turn,
+    export_markdown,
+    title_from,
+    turn_from_answer,
+)
+from localrag.types import Answer, Chunk, GenerationStats, Hit, Quote, QuoteStatus
+
+
+def _answer(cancelled: bool = False) -> Answer:
+    chunk = Chunk("c1", "d1", "/docs/manual.pdf", 0, "Descale every four weeks with vinegar.", 0, 38, 3, "Care")
+    other = Chunk("c2", "d2", "/docs/other.md", 0, "Unrelated.", 0, 10)
+    return Answer(
+        "how often?",
+        'Every four weeks [1]. "every four weeks with vinegar" [1]',
+        sources=[Hit(chunk, 0.9), Hit(other, 0.4)],
+        cited=[1],
+        quotes=[Quote("every four weeks with vinegar", 1, QuoteStatus.VERIFIED, 1.0, 8, 37)],
+        model="m",
+        stats=GenerationStats(completion_tokens=20, time_to_first_token=0.3, generation_seconds=0.5,
+                              cancelled=cancelled),
+    )
+
+
+def test_round_trip_and_listing(localrag_home: Path) -> None:
+    store = ConversationStore()
+    conv = store.new()
+    conv.title = title_from("how often should   I descale\nthe kettle?")
+    conv.turns += [Turn("user", "how often?"), turn_from_answer(_answer(), "kettle how often?")]
+    path = store.save(conv)
+    assert path.parent == localrag_home / "data" / "conversations"
+    assert not list(path.parent.glob(".*.tmp"))
+    loaded = store.load(conv.id)
+    assert loaded.title == "how often should I descale the kettle?"
+    assert loaded.turns[1].sources[0].page == 3 and loaded.turns[1].sources[0].cited
+    assert not loaded.turns[1].sources[1].cited
+    assert loaded.turns[1].quote_status(1) == "verified" and loaded.turns[1].quote_status(2) is None
+    assert loaded.turns[1].tokens_per_second == 40.0
+    assert [c.id for c in store.list()] == [conv.id]
+
+
+def test_history_leaves_out_cut_answers() -> None:
+    conv = ConversationStore().new()
+    conv.turns += [Turn("user", "q1"), turn_from_answer(_answer(cancelled=True)), Turn("user", "q2")]
+    assert conv.history() == [{"role": "user", "content": "q1"}, {"role": "user", "content": "q2"}]
+
+
+def test_damaged_file_is_skipped_in_list_and_named_on_load(localrag_home: Path) -> None:
+    store = ConversationStore()
+    good = store.new()
+    store.save(good)
+    (store.folder / "20200101-000000-abcdef.json").write_text("{not json", encoding="utf-8")
+    assert [c.id for c in store.list()] == [good.id]
+    with pytest.raises(ConversationError, match="damaged"):
+        store.load("20200101-000000-abcdef")
+
+
+def test_rename_delete_and_bad_ids(localrag_home: Path) -> None:
+    store = ConversationStore()
+    conv = store.new()
+    store.save(conv)
+    assert store.rename(conv.id, "  Kettle   care ").title == "Kettle care"
+    with pytest.raises(ConversationError):
+        store.rename(conv.id, "   ")
+    with pytest.raises(ConversationError, match="not a valid"):
+        store.load("../../etc/passwd")
+    store.delete(conv.id)
+    assert store.list() == []
+
+
+def test_export_markdown_lists_sources_and_marks() -> None:
+    conv = ConversationStore().new()
+    conv.title = "Kettle"
+    conv.turns += [Turn("user", "how often?"), turn_from_answer(_answer(cancelled=True), "kettle how often?")]
+    text = export_markdown(conv)
+    assert text.startswith("# Kettle\n")
+    assert "## Q: how often?" in text
+    assert "1. `/docs/manual.pdf` (manual.pdf · p. 3 · Care) — cited, quote verified" in text
+    assert "2. `/docs/other.md` (other.md) — not cited" in text
+    assert "_(answer cut short)_" in text and "_Searched for: kettle how often?_" in text
+
+
+def test_saved_file_is_plain_json(localrag_home: Path) -> None:
+    store = ConversationStore()
+    conv = store.new()
+    conv.turns.append(Turn("user", "[bold]hi[/]"))
+    data = json.loads(store.save(conv).read_text(encoding="utf-8"))
+    assert data["version"] == 1 and data["turns"][0]["text"] == "[bold]hi[/]"

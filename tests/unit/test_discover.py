@@ -1,0 +1,86 @@
+"""discover(): recursion, order, de-duplication, skipped folders, include/exclude globs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from localrag.errors import LoaderError
+from localrag.ingest.discover import SKIP_DIRS, discover, sample_corpus_dir
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    files = [
+        "a.md", "b.txt", "image.png", "README", ".hidden.md", "~$draft.docx",
+        "docs/guide.pdf", "docs/deep/notes.md", "docs/deep/script.py",
+        "drafts/wip.md", ".git/config.txt", "node_modules/pkg/readme.md", ".obsidian/cache.md",
+        "__pycache__/x.txt", "src/.venv/lib.py",
+    ]
+    for name in files:
+        path = tmp_path / "root" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("x", encoding="utf-8")
+    return tmp_path / "root"
+
+
+def names(paths: list[Path], root: Path) -> list[str]:
+    return [p.relative_to(root).as_posix() for p in paths]
+
+
+def test_walks_recursively_sorted_and_skips(tree: Path) -> None:
+    found = list(discover([tree]))
+    assert all(p.is_absolute() for p in found)
+    assert names(found, tree) == [
+        "a.md", "b.txt", "docs/deep/notes.md", "docs/deep/script.py", "docs/guide.pdf", "drafts/wip.md",
+    ]
+    assert {".git", "node_modules", "__pycache__", ".venv"} <= SKIP_DIRS
+
+
+def test_deduplicates_overlapping_paths(tree: Path) -> None:
+    found = list(discover([tree / "docs", tree, tree / "a.md", tree / "docs" / ".." / "a.md"]))
+    assert len(found) == len(set(found)) == 6
+
+
+def test_include_patterns_match_name_or_relative_path(tree: Path) -> None:
+    assert names(list(discover([tree], include=["*.md"])), tree) == ["a.md", "docs/deep/notes.md", "drafts/wip.md"]
+    assert names(list(discover([tree], include=["docs/*"])), tree) == [
+        "docs/deep/notes.md", "docs/deep/script.py", "docs/guide.pdf",
+    ]
+
+
+def test_exclude_patterns_prune_files_and_folders(tree: Path) -> None:
+    assert names(list(discover([tree], exclude=["drafts", "*.py"])), tree) == [
+        "a.md", "b.txt", "docs/deep/notes.md", "docs/guide.pdf",
+    ]
+    assert names(list(discover([tree], include=["*.md"], exclude=["docs/deep/*"])), tree) == ["a.md", "drafts/wip.md"]
+
+
+def test_explicit_files(tree: Path) -> None:
+    assert list(discover([tree / "docs" / "guide.pdf"])) == [(tree / "docs" / "guide.pdf").resolve()]
+    assert list(discover([tree / ".hidden.md"])) == [(tree / ".hidden.md").resolve()]
+    assert list(discover([tree / "image.png"])) == []
+    assert list(discover([tree / "a.md"], exclude=["*.md"])) == []
+
+
+def test_given_root_inside_hidden_or_skipped_folder_is_walked(tree: Path) -> None:
+    assert names(list(discover([tree / ".obsidian"])), tree) == [".obsidian/cache.md"]
+
+
+def test_missing_path_raises_before_yielding(tree: Path) -> None:
+    with pytest.raises(LoaderError, match=r"no-such-folder.*no such file or folder"):
+        discover([tree, tree / "no-such-folder"])
+
+
+def test_symlinked_folders_are_not_followed(tree: Path) -> None:
+    (tree / "docs" / "loop").symlink_to(tree, target_is_directory=True)
+    found = list(discover([tree]))
+    assert len(found) == 6
+
+
+def test_sample_corpus_dir() -> None:
+    folder = sample_corpus_dir()
+    assert folder.is_dir() and (folder / "SOURCE.md").is_file()
+    suffixes = {p.suffix for p in discover([folder])}
+    assert {".md", ".pdf", ".html", ".txt", ".docx"} <= suffixes

@@ -1,0 +1,120 @@
+"""Fusion math, merging of overlapping hits and the SQL built from user filters (no models)."""
+
+from __future__ import annotations
+
+import pytest
+
+from localrag.retrieve import (
+    SearchFilters,
+    filters_to_sql,
+    glob_to_like,
+    merge_overlapping,
+    reciprocal_rank_fusion,
+)
+from localrag.store import sql_in, sql_literal
+from localrag.types import Chunk, Hit
+
+
+def hit(doc: str, start: int, end: int, text: str, score: float, **ranks: int | float | None) -> Hit:
+    chunk = Chunk(f"{doc}:{start}", doc, f"/{doc}.md", start // 10, text, start, end)
+    return Hit(chunk, score, **ranks)  # type: ignore[arg-type]
+
+
+def test_rrf_sums_reciprocal_ranks() -> None:
+    fused = dict(reciprocal_rank_fusion([["a", "b", "c"], ["b", "d"]], k=60))
+    assert fused["b"] == pytest.approx(1 / 62 + 1 / 61)
+    assert fused["a"] == pytest.approx(1 / 61)
+    assert fused["d"] == pytest.approx(1 / 62)
+    assert fused["c"] == pytest.approx(1 / 63)
+
+
+def test_rrf_orders_best_first_and_agreement_wins() -> None:
+    fused = reciprocal_rank_fusion([["a", "b", "c"], ["c", "b", "a"], ["b"]], k=10)
+    assert [item for item, _ in fused][0] == "b"
+    scores = [s for _, s in fused]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_rrf_ties_keep_first_seen_order() -> None:
+    fused = reciprocal_rank_fusion([["x", "y"], ["y", "x"]], k=60)
+    assert [item for item, _ in fused] == ["x", "y"]
+    assert fused[0][1] == fused[1][1]
+
+
+def test_rrf_weights_scale_each_list() -> None:
+    fused = dict(reciprocal_rank_fusion([["a"], ["b"]], k=0, weights=[1.0, 3.0]))
+    assert fused == {"a": pytest.approx(1.0), "b": pytest.approx(3.0)}
+    assert reciprocal_rank_fusion([["a"], ["b"]], k=0, weights=[1.0, 3.0])[0][0] == "b"
+
+
+def test_rrf_rejects_mismatched_weights_and_handles_empty() -> None:
+    with pytest.raises(ValueError):
+        reciprocal_rank_fusion([["a"], ["b"]], weights=[1.0])
+    assert reciprocal_rank_fusion([[], []]) == []
+
+
+def test_merge_overlapping_joins_text_once_and_keeps_best_ranks() -> None:
+    source = "The quick brown fox jumps over the lazy dog"
+    first = hit("d", 0, 19, source[0:19], 0.2, vector_rank=3, vector_score=0.5)
+    second = hit("d", 10, 30, source[10:30], 0.9, text_rank=1, text_score=7.0)
+    merged = merge_overlapping([second, first])
+    assert len(merged) == 1
+    m = merged[0]
+    assert m.chunk.text == source[0:30]
+    assert (m.chunk.start, m.chunk.end) == (0, 30)
+    assert m.chunk.chunk_id == "d:0"
+    assert m.score == 0.9
+    assert (m.vector_rank, m.text_rank) == (3, 1)
+    assert (m.vector_score, m.text_score) == (0.5, 7.0)
+
+
+def test_merge_touching_ranges_and_contained_chunk() -> None:
+    text = "abcdefghijklmnopqrstuvwxyz"
+    a = hit("d", 0, 10, text[0:10], 0.5)
+    b = hit("d", 10, 20, text[10:20], 0.4)
+    inner = hit("d", 12, 15, text[12:15], 0.3)
+    merged = merge_overlapping([a, b, inner])
+    assert [(h.chunk.start, h.chunk.end, h.chunk.text) for h in merged] == [(0, 20, text[0:20])]
+
+
+def test_merge_leaves_gaps_and_other_documents_apart_in_order() -> None:
+    a1 = hit("a", 0, 10, "x" * 10, 0.9)
+    b1 = hit("b", 0, 10, "y" * 10, 0.8)
+    a2 = hit("a", 11, 20, "z" * 9, 0.7)
+    a3 = hit("a", 18, 30, "z" * 12, 0.6)
+    merged = merge_overlapping([a1, b1, a2, a3])
+    assert [(h.chunk.doc_id, h.chunk.start, h.chunk.end) for h in merged] == [
+        ("a", 0, 10),
+        ("b", 0, 10),
+        ("a", 11, 30),
+    ]
+    assert merged[2].chunk.text == "z" * 9 + "z" * 10
+
+
+def test_merge_empty() -> None:
+    assert merge_overlapping([]) == []
+
+
+def test_sql_literal_escapes_quotes() -> None:
+    assert sql_literal("it's") == "'it''s'"
+    assert sql_literal("'; DROP TABLE chunks; --") == "'''; DROP TABLE chunks; --'"
+    assert sql_in("doc_id", ["a", "b'c"]) == "doc_id IN ('a', 'b''c')"
+
+
+def test_glob_to_like_escapes_like_wildcards() -> None:
+    assert glob_to_like("*.md") == "%.md"
+    assert glob_to_like("/x/**/a?.txt") == "/x/%/a_.txt"
+    assert glob_to_like("/50%_off/*") == "/50\\%\\_off/%"
+
+
+def test_filters_to_sql() -> None:
+    assert filters_to_sql(None) is None
+    assert filters_to_sql(SearchFilters()) is None
+    assert filters_to_sql(SearchFilters(file_types=("md", ".PDF"))) == "file_type IN ('md', 'pdf')"
+    assert filters_to_sql(SearchFilters(path_glob="*.md")) == "path LIKE '%.md'"
+    assert filters_to_sql(SearchFilters(path_glob="notes/*.md")) == "path LIKE '%/notes/%.md'"
+    assert filters_to_sql(SearchFilters(path_glob="/home/o'neil/docs/")) == (
+        "(path = '/home/o''neil/docs' OR path LIKE '/home/o''neil/docs/%')"
+    )
+    both = filters_to_sql(SearchFilters(path_glob="/a/*", file_types=("txt",)))
+    assert both == "path LIKE '/a/%' AND file_type IN ('txt')"

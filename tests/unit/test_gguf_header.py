@@ -1,0 +1,91 @@
+"""GGUF header checks: a bad file is refused with a one-line error that names it."""
+
+from __future__ import annotations
+
+import shutil
+import struct
+from pathlib import Path
+
+import pytest
+
+from localrag.errors import ModelError
+from localrag.models import bundled_generator_path, read_gguf_header, resolve_generator
+
+
+def _gguf(tmp_path: Path, *, version: int = 3, tensors: list[tuple[str, list[int], int, int]] | None = None,
+          extra: bytes = b"") -> Path:
+    def s(text: str) -> bytes:
+        return struct.pack("<Q", len(text)) + text.encode()
+
+    tensors = tensors if tensors is not None else [("w", [32], 0, 0)]
+    body = b"GGUF" + struct.pack("<IQQ", version, len(tensors), 1)
+    body += s("general.architecture") + struct.pack("<I", 8) + s("llama")
+    for name, dims, ggml_type, offset in tensors:
+        body += s(name) + struct.pack("<I", len(dims)) + b"".join(struct.pack("<Q", d) for d in dims)
+        body += struct.pack("<IQ", ggml_type, offset)
+    body += b"\0" * (-len(body) % 32)
+    path = tmp_path / "m.gguf"
+    path.write_bytes(body + extra)
+    return path
+
+
+def test_bundled_model_header_is_read() -> None:
+    header = read_gguf_header(bundled_generator_path())
+    assert header.architecture == "llama"
+    assert header.tensor_count > 100
+    assert "<|im_start|>" in header.chat_template
+
+
+def test_small_valid_file(tmp_path: Path) -> None:
+    header = read_gguf_header(_gguf(tmp_path, extra=b"\0" * 128))
+    assert header.architecture == "llama"
+    assert header.tensor_count == 1
+
+
+def test_wrong_magic(tmp_path: Path) -> None:
+    path = tmp_path / "model.gguf"
+    path.write_bytes(b"PK\x03\x04" + b"\0" * 100)
+    with pytest.raises(ModelError, match=r"model\.gguf: not a GGUF file"):
+        read_gguf_header(path)
+
+
+def test_unsupported_version(tmp_path: Path) -> None:
+    with pytest.raises(ModelError, match="version 99"):
+        read_gguf_header(_gguf(tmp_path, version=99))
+
+
+def test_tensor_data_missing(tmp_path: Path) -> None:
+    # 32 f32 elements need 128 bytes of data; only 64 follow the header.
+    with pytest.raises(ModelError, match="truncated"):
+        read_gguf_header(_gguf(tmp_path, extra=b"\0" * 64))
+
+
+def test_truncated_real_model(tmp_path: Path) -> None:
+    source = bundled_generator_path()
+    cut = tmp_path / "cut.gguf"
+    with source.open("rb") as src, cut.open("wb") as dst:
+        shutil.copyfileobj(src, dst, length=1 << 20)
+        dst.truncate(source.stat().st_size // 2)
+    with pytest.raises(ModelError, match=r"cut\.gguf: GGUF file is truncated \("):
+        read_gguf_header(cut)
+    tiny = tmp_path / "tiny.gguf"
+    tiny.write_bytes(source.read_bytes()[:5000])
+    with pytest.raises(ModelError, match="truncated inside its header"):
+        read_gguf_header(tiny)
+
+
+def test_error_is_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "empty.gguf"
+    path.write_bytes(b"")
+    with pytest.raises(ModelError) as info:
+        read_gguf_header(path)
+    assert "\n" not in str(info.value)
+    assert "empty.gguf" in str(info.value)
+
+
+def test_resolve_by_name_in_models_dir(tmp_path: Path) -> None:
+    (tmp_path / "mine.gguf").write_bytes(b"GGUF")
+    assert resolve_generator("mine", tmp_path) == (tmp_path / "mine.gguf").resolve()
+    assert resolve_generator("", tmp_path) == bundled_generator_path()
+    with pytest.raises(ModelError, match="model 'nothere' not found"):
+        resolve_generator("nothere", tmp_path)
