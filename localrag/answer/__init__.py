@@ -1,0 +1,44 @@
+"""Answer assembly: the prompt that goes to the model and the checks on what comes back.
+
+`prompt` builds numbered-source chat messages that fit the context window; `citations` parses the
+[n] citations and verifies the quotes against the retrieved chunk text. `finish_answer` joins the
+two into the `Answer` the engine returns, so the CLI, TUI and evaluation judge answers alike.
+"""
+
+from __future__ import annotations
+
+from localrag.answer.citations import extract_quotes, parse_citations, verify_quotes
+from localrag.answer.prompt import NO_ANSWER_TEXT, SYSTEM_PROMPT, build_messages, format_source
+from localrag.types import Answer, GenerationStats, Hit
+
+__all__ = [
+    "NO_ANSWER_TEXT",
+    "SYSTEM_PROMPT",
+    "build_messages",
+    "extract_quotes",
+    "finish_answer",
+    "format_source",
+    "parse_citations",
+    "verify_quotes",
+]
+
+
+def finish_answer(question: str, text: str, hits: list[Hit], stats: GenerationStats, model: str) -> Answer:
+    """The Answer for generated `text` over `hits` (the sources as numbered in the prompt).
+
+    `refused` marks the no-sources case where the engine did not ask the model and passes
+    NO_ANSWER_TEXT as the text; an answer from model knowledge (no hits, real text) is not refused.
+    """
+    text = text.strip()
+    cited, invalid = parse_citations(text, len(hits))
+    return Answer(
+        question=question,
+        text=text,
+        sources=list(hits),
+        cited=cited,
+        invalid_citations=invalid,
+        quotes=verify_quotes(text, hits),
+        refused=not hits and text == NO_ANSWER_TEXT,
+        model=model,
+        stats=stats,
+    )

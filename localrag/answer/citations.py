@@ -1,0 +1,219 @@
+"""Check what an answer claims about its sources: which numbers it cites and whether its quotes exist.
+
+Citations are bracketed source numbers in the forms small models actually write: [1], [1, 2],
+[1][3], [1-3], [Source 2]. Numbers of four or more digits are years, not citations.
+
+Quotes are the spans the model put in double quotes (straight or curly) or between
+##begin_quote## and ##end_quote## (the RAFT training format); the citation written right after a
+quote (or, failing that, right before it) says which source it claims to come from. A quote is
+checked against that source's chunk text only, because a quote attributed to the wrong source is a
+wrong citation; an unattributed quote is checked against every source. Both sides are normalised
+(case, whitespace, curly quotes, dashes) with a map back to the original offsets, so a verified
+quote can be highlighted in the chunk. A quote that is not verbatim gets a fuzzy score: the best
+difflib ratio between the quote and a window of the source of the same length, anchored at each
+block the two share (the "partial ratio" idea); 0.85 or more counts as close, which catches a
+dropped comma or a changed word but not an invented sentence.
+"""
+
+from __future__ import annotations
+
+import re
+from difflib import SequenceMatcher
+
+from localrag.types import Hit, Quote, QuoteStatus
+
+CLOSE_THRESHOLD = 0.85
+MIN_QUOTE_WORDS = 3
+
+_NUMBER = r"(?:source|src|doc(?:ument)?)?\s*#?\s*\d{1,3}"
+_CITATION = re.compile(
+    rf"\[\s*(?P<body>{_NUMBER}(?:\s*(?:,|;|&|and|-|–)\s*{_NUMBER})*)\s*\]"
+    rf"|\(\s*(?P<paren>(?:source|src)\s*#?\s*\d{{1,3}}(?:\s*(?:,|;|&|and|-|–)\s*{_NUMBER})*)\s*\)",
+    re.IGNORECASE,
+)
+_RANGE = re.compile(r"(\d{1,3})\s*[-–]\s*(?:(?:source|src|doc(?:ument)?)\s*#?\s*)?(\d{1,3})", re.IGNORECASE)
+_DIGITS = re.compile(r"\d{1,3}")
+_MAX_RANGE = 20
+
+_QUOTE = re.compile(
+    r"##begin_quote##(?P<tag>.*?)##end_quote##|“(?P<curly>[^”]*?)”|\"(?P<straight>[^\"]*?)\"",
+    re.DOTALL,
+)
+_AFTER = re.compile(r"[^\n\"“”\[(]{0,12}?(?P<cite>\[[^\]\n]{1,40}\]|\([^)\n]{1,40}\))")
+_BEFORE = re.compile(r"(?P<cite>\[[^\]\n]{1,40}\]|\([^)\n]{1,40}\))[^\n\"“”\])]{0,30}$")
+_TRAILING_CITE = re.compile(r"\s*(\[[^\]\n]{1,40}\])\s*[.,;:]?\s*$")
+_ELLIPSIS = re.compile(r"\s*(?:\.\s*\.\s*\.|…)\s*")
+_WORD = re.compile(r"\w+")
+
+_CHAR_MAP = {
+    "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'",
+    "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u2033": '"',
+    "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-", "\u2212": "-",
+    "\u00a0": " ", "\u200b": "", "\u00ad": "",
+}
+_EDGE_PUNCT = " .,;:!?'\"-"
+
+
+def _numbers(body: str) -> list[int]:
+    found: list[int] = []
+    rest = body
+    for match in _RANGE.finditer(body):
+        low, high = int(match.group(1)), int(match.group(2))
+        if low <= high and high - low <= _MAX_RANGE:
+            found.extend(range(low, high + 1))
+            rest = rest.replace(match.group(0), " ", 1)
+    found.extend(int(d) for d in _DIGITS.findall(rest))
+    return found
+
+
+def _cited_numbers(text: str) -> list[int]:
+    numbers: list[int] = []
+    for match in _CITATION.finditer(text):
+        numbers.extend(_numbers(match.group("body") or match.group("paren")))
+    return numbers
+
+
+def parse_citations(text: str, n_sources: int) -> tuple[list[int], list[int]]:
+    """(valid cited numbers, invalid ones), each unique in order of first appearance."""
+    valid: list[int] = []
+    invalid: list[int] = []
+    for number in _cited_numbers(text):
+        bucket = valid if 1 <= number <= n_sources else invalid
+        if number not in bucket:
+            bucket.append(number)
+    return valid, invalid
+
+
+def _first_number(cite: str) -> int | None:
+    numbers = _cited_numbers(cite)
+    return numbers[0] if numbers else None
+
+
+def extract_quotes(text: str) -> list[tuple[str, int | None]]:
+    """Quoted spans of three or more words, each with the source number cited next to it (or None)."""
+    quotes: list[tuple[str, int | None]] = []
+    for match in _QUOTE.finditer(text):
+        quote = next(g for g in (match.group("tag"), match.group("curly"), match.group("straight")) if g is not None)
+        if "\n\n" in quote:
+            continue
+        source: int | None = None
+        inner = _TRAILING_CITE.search(quote)
+        if inner:
+            source = _first_number(inner.group(1))
+            quote = quote[: inner.start()]
+        quote = quote.strip()
+        if len(_WORD.findall(quote)) < MIN_QUOTE_WORDS:
+            continue
+        if source is None:
+            after = _AFTER.match(text, match.end())
+            if after:
+                source = _first_number(after.group("cite"))
+        if source is None:
+            before = _BEFORE.search(text[max(0, match.start() - 80) : match.start()])
+            if before:
+                source = _first_number(before.group("cite"))
+        quotes.append((quote, source))
+    return quotes
+
+
+def _normalise(text: str) -> tuple[str, list[int]]:
+    """Lower-cased text with unified quotes, dashes and single spaces, and each char's original index."""
+    out: list[str] = []
+    index: list[int] = []
+    space = False
+    for i, ch in enumerate(text):
+        ch = _CHAR_MAP.get(ch, ch)
+        if not ch:
+            continue
+        if ch.isspace():
+            space = bool(out)
+            continue
+        if space:
+            out.append(" ")
+            index.append(i)
+            space = False
+        for low in ch.lower():
+            out.append(low)
+            index.append(i)
+    return "".join(out), index
+
+
+def _quote_parts(quote: str) -> list[str]:
+    normal, _ = _normalise(quote)
+    parts = [p.strip(_EDGE_PUNCT) for p in _ELLIPSIS.split(normal)]
+    return [p for p in parts if p]
+
+
+def _find_in_order(parts: list[str], haystack: str) -> tuple[int, int] | None:
+    start = end = 0
+    position = 0
+    for n, part in enumerate(parts):
+        found = haystack.find(part, position)
+        if found < 0:
+            return None
+        if n == 0:
+            start = found
+        position = end = found + len(part)
+    return start, end
+
+
+def _partial_ratio(needle: str, haystack: str) -> tuple[float, int, int]:
+    """Best ratio of `needle` against a same-length window of `haystack`, and that window."""
+    if not needle or not haystack:
+        return 0.0, 0, 0
+    if len(needle) >= len(haystack):
+        return SequenceMatcher(None, needle, haystack, autojunk=False).ratio(), 0, len(haystack)
+    blocks = SequenceMatcher(None, haystack, needle, autojunk=False).get_matching_blocks()
+    best = (0.0, 0, 0)
+    tried: set[int] = set()
+    for i, j, size in blocks:
+        if size == 0:
+            continue
+        start = max(0, min(i - j, len(haystack) - len(needle)))
+        if start in tried:
+            continue
+        tried.add(start)
+        end = start + len(needle)
+        ratio = SequenceMatcher(None, needle, haystack[start:end], autojunk=False).ratio()
+        if ratio > best[0]:
+            best = (ratio, start, end)
+    return best
+
+
+def _check(parts: list[str], source: tuple[str, list[int]]) -> tuple[QuoteStatus, float, int | None, int | None]:
+    normal, index = source
+    span = _find_in_order(parts, normal)
+    if span is not None:
+        return QuoteStatus.VERIFIED, 1.0, index[span[0]], index[span[1] - 1] + 1
+    ratio, start, end = _partial_ratio(" ".join(parts), normal)
+    if ratio >= CLOSE_THRESHOLD and end > start:
+        return QuoteStatus.CLOSE, ratio, index[start], index[end - 1] + 1
+    return QuoteStatus.NOT_FOUND, ratio, None, None
+
+
+def verify_quotes(text: str, hits: list[Hit]) -> list[Quote]:
+    """Each quote in `text` checked against its cited source (numbered from 1 in `hits` order)."""
+    normalised: dict[int, tuple[str, list[int]]] = {}
+
+    def source(number: int) -> tuple[str, list[int]]:
+        if number not in normalised:
+            normalised[number] = _normalise(hits[number - 1].chunk.text)
+        return normalised[number]
+
+    checked: list[Quote] = []
+    for quote, cited in extract_quotes(text):
+        parts = _quote_parts(quote)
+        if cited is not None and 1 <= cited <= len(hits):
+            status, similarity, start, end = _check(parts, source(cited))
+            checked.append(Quote(quote, cited, status, similarity, start, end))
+            continue
+        best = Quote(quote, None, QuoteStatus.NOT_FOUND, 0.0)
+        for number in range(1, len(hits) + 1):
+            status, similarity, start, end = _check(parts, source(number))
+            if similarity > best.similarity:
+                found = status is not QuoteStatus.NOT_FOUND
+                best = Quote(quote, number if found else None, status, similarity, start, end)
+            if status is QuoteStatus.VERIFIED:
+                break
+        checked.append(best)
+    return checked

@@ -1,0 +1,355 @@
+"""Text generation: the Generator protocol and its llama.cpp implementation.
+
+`LlamaGenerator` renders a chat with the GGUF's own Jinja chat template (the one stored under
+`tokenizer.chat_template`), tokenizes the rendered prompt once, and streams a completion of exactly
+those tokens. Rendering here rather than inside `create_chat_completion` matters for three reasons:
+the prompt that is counted against the context window is the prompt that runs, a GGUF without a
+template falls back to ChatML with a warning instead of llama-cpp-python's silent "llama-2" default,
+and the rendered text can be inspected in tests (`render`).
+
+The model file is checked with `read_gguf_header` in the constructor, so a wrong or truncated file
+fails with a one-line ModelError before llama.cpp sees it. The weights load on first use, under a
+lock, with llama.cpp's logging turned down to errors. Generation holds a second lock for the whole
+stream because a llama.cpp context is single-threaded; tokenization only reads the vocabulary and
+does not wait for a running answer, so a TUI can build the next prompt while one streams.
+
+The decode loop drives `Llama.generate` (token by token) itself rather than going through
+`create_completion`: it counts exactly the tokens it emits (the end-of-turn token excluded), checks
+the cancel event between tokens so a cancelled answer stops within one token, decodes UTF-8
+incrementally so a character split across tokens is never printed half, and holds back only the
+few characters that could still become a stop string. `Llama.generate` keeps the KV cache of the
+longest prefix the new prompt shares with the last one, so the system prompt and a follow-up's
+history are not read again.
+"""
+
+from __future__ import annotations
+
+import codecs
+import os
+import re
+import threading
+import time
+import warnings
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+from localrag.errors import ModelError
+from localrag.models import read_gguf_header
+from localrag.types import GenerationStats
+
+# Used only when a GGUF carries no template; ChatML is what most small instruct models were tuned on.
+CHATML_TEMPLATE = (
+    "{% for message in messages %}"
+    "{{ '<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>\n' }}"
+    "{% endfor %}"
+    "{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"
+)
+
+# Control-token look-alikes (<|im_end|>, <|eot_id|>, </s>, [INST]) in message text would be parsed as
+# real control tokens when the rendered prompt is tokenized, letting a document end its own turn.
+_SPECIAL_LIKE = re.compile(r"<\|[^<>|\s]{1,40}\|>|</?s>|\[/?INST\]", re.IGNORECASE)
+
+# Sampling defaults of llama.cpp's own chat completion; temperature 0 turns them into greedy decoding.
+_TOP_K = 40
+_TOP_P = 0.95
+_MIN_P = 0.05
+# Repeating a source's words is the point of a grounded answer, so no repeat penalty.
+_REPEAT_PENALTY = 1.0
+
+
+def _split_at_stops(pending: str, stops: Sequence[str]) -> tuple[str, str, bool]:
+    """(text to keep waiting on, text safe to emit, whether a stop string was reached)."""
+    cuts = [i for i in (pending.find(s) for s in stops) if i >= 0]
+    if cuts:
+        return "", pending[: min(cuts)], True
+    # Hold back a tail that could still grow into a stop string, so a stop never leaks half-printed.
+    hold = 0
+    for s in stops:
+        for size in range(min(len(s) - 1, len(pending)), hold, -1):
+            if pending.endswith(s[:size]):
+                hold = size
+                break
+    return pending[len(pending) - hold :], pending[: len(pending) - hold], False
+
+
+def neutralize_special_tokens(text: str) -> str:
+    """Break control-token look-alikes so they tokenize as plain text, not as chat structure."""
+    return _SPECIAL_LIKE.sub(lambda m: m.group(0)[0] + "\u200b" + m.group(0)[1:], text)
+
+
+class Generator(Protocol):
+    name: str
+    n_ctx: int
+
+    def count_tokens(self, text: str) -> int: ...
+
+    def prompt_tokens(self, messages: list[dict[str, str]]) -> int:
+        """Tokens of the chat prompt as the model's template renders it (with the assistant cue)."""
+        ...
+
+    def stream_chat(
+        self,
+        messages: list[dict[str, str]],
+        *,
+        max_tokens: int,
+        temperature: float = 0.0,
+        stop: Sequence[str] = (),
+        grammar: str | None = None,
+        cancel: threading.Event | None = None,
+        stats: GenerationStats | None = None,
+    ) -> Iterator[str]: ...
+
+    def complete(
+        self,
+        messages: list[dict[str, str]],
+        *,
+        max_tokens: int,
+        temperature: float = 0.0,
+        stop: Sequence[str] = (),
+        grammar: str | None = None,
+        cancel: threading.Event | None = None,
+        stats: GenerationStats | None = None,
+    ) -> str: ...
+
+
+def gpu_offload_supported() -> bool:
+    """Whether this llama.cpp build can put layers on a GPU (False for the portable CPU build)."""
+    import llama_cpp
+
+    return bool(llama_cpp.llama_supports_gpu_offload())
+
+
+def _token_text(llama: Any, token: int) -> str:
+    if token < 0:
+        return ""
+    return bytes(llama.detokenize([token], special=True)).decode("utf-8", errors="replace")
+
+
+class LlamaGenerator:
+    """A local GGUF model run by llama-cpp-python; see the module docstring."""
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        n_ctx: int = 2048,
+        n_threads: int = 0,
+        n_gpu_layers: int = -1,
+        seed: int = 0,
+    ) -> None:
+        self.path = Path(path)
+        self.header = read_gguf_header(self.path)
+        self.name = self.path.stem
+        trained = self.header.context_length
+        # Beyond the trained length RoPE extrapolates and a small model's output degrades to noise.
+        self.n_ctx = min(n_ctx, trained) if trained > 0 else n_ctx
+        self.n_threads = n_threads or os.cpu_count() or 1
+        self.n_gpu_layers = n_gpu_layers
+        self.seed = seed
+        self.template = self.header.chat_template
+        if not self.template:
+            warnings.warn(
+                f"{self.path}: the GGUF has no chat template; using ChatML, answers may be poor",
+                stacklevel=2,
+            )
+            self.template = CHATML_TEMPLATE
+        self._llama: Any = None
+        self._formatter: Any = None
+        self._eos_text = ""
+        self._grammars: dict[str, Any] = {}
+        self._load_lock = threading.Lock()
+        self._generate_lock = threading.Lock()
+
+    @property
+    def gpu_offload(self) -> bool:
+        return gpu_offload_supported()
+
+    @property
+    def loaded(self) -> bool:
+        return self._llama is not None
+
+    def forget_prompt_cache(self) -> None:
+        """Drop the reusable prompt prefix, so the next prompt is read from scratch (benchmarks)."""
+        if self._llama is not None:
+            with self._generate_lock:
+                self._llama.reset()
+
+    def _load(self) -> Any:
+        if self._llama is not None:
+            return self._llama
+        with self._load_lock:
+            if self._llama is None:
+                import llama_cpp
+                from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+                try:
+                    llama = llama_cpp.Llama(
+                        str(self.path),
+                        n_ctx=self.n_ctx,
+                        n_threads=self.n_threads,
+                        n_threads_batch=self.n_threads,
+                        n_gpu_layers=self.n_gpu_layers if self.gpu_offload else 0,
+                        seed=self.seed,
+                        verbose=False,
+                    )
+                except (ValueError, RuntimeError, OSError) as exc:
+                    raise ModelError(
+                        f"{self.path}: llama.cpp could not load the model ({exc})",
+                        "check that it is a complete GGUF of an architecture this llama.cpp supports",
+                    ) from exc
+                eos = llama.token_eos()
+                bos = llama.token_bos()
+                self._eos_text = _token_text(llama, eos)
+                self._formatter = Jinja2ChatFormatter(
+                    template=self.template,
+                    eos_token=self._eos_text,
+                    bos_token=_token_text(llama, bos),
+                    stop_token_ids=[eos],
+                )
+                self._llama = llama
+        return self._llama
+
+    def render(self, messages: list[dict[str, str]]) -> str:
+        """The prompt text the model sees: the chat template applied, ending with the assistant cue."""
+        self._load()
+        safe = [{**m, "content": neutralize_special_tokens(m.get("content", ""))} for m in messages]
+        try:
+            return str(self._formatter(messages=safe).prompt)
+        except Exception as exc:  # jinja2 raises many types; any of them means a broken template
+            raise ModelError(
+                f"{self.path}: the GGUF's chat template failed to render ({exc})",
+                "re-export the model with a working tokenizer.chat_template",
+            ) from exc
+
+    def _prompt_ids(self, messages: list[dict[str, str]]) -> list[int]:
+        # The template already places BOS where the model wants it, hence add_bos=False; special=True
+        # turns the template's own markers into control tokens.
+        return list(self._load().tokenize(self.render(messages).encode("utf-8"), add_bos=False, special=True))
+
+    def count_tokens(self, text: str) -> int:
+        if not text:
+            return 0
+        return len(self._load().tokenize(text.encode("utf-8"), add_bos=False, special=False))
+
+    def prompt_tokens(self, messages: list[dict[str, str]]) -> int:
+        return len(self._prompt_ids(messages))
+
+    def _grammar(self, grammar: str) -> Any:
+        compiled = self._grammars.get(grammar)
+        if compiled is not None:
+            return compiled
+        import llama_cpp
+        from llama_cpp.llama_grammar import LlamaGrammar
+
+        # LlamaGrammar.from_string does not parse; a bad grammar would reach llama.cpp's sampler chain
+        # as a null pointer, so try it once here and refuse it with a Python error.
+        vocab = llama_cpp.llama_model_get_vocab(self._load().model)
+        probe = llama_cpp.llama_sampler_init_grammar(vocab, grammar.encode(), b"root")
+        if not probe:
+            raise ValueError("the GBNF grammar does not parse (llama.cpp logged the reason to stderr)")
+        llama_cpp.llama_sampler_free(probe)
+        compiled = LlamaGrammar.from_string(grammar, verbose=False)
+        self._grammars[grammar] = compiled
+        return compiled
+
+    def stream_chat(
+        self,
+        messages: list[dict[str, str]],
+        *,
+        max_tokens: int,
+        temperature: float = 0.0,
+        stop: Sequence[str] = (),
+        grammar: str | None = None,
+        cancel: threading.Event | None = None,
+        stats: GenerationStats | None = None,
+    ) -> Iterator[str]:
+        """Yield the answer piece by piece; see the Generator protocol.
+
+        `stats.generation_seconds` is the time after the first piece, so `stats.tokens_per_second`
+        is the decoding speed; prompt reading is in `stats.time_to_first_token`.
+        """
+        stats = stats if stats is not None else GenerationStats()
+        started = time.perf_counter()
+        llama = self._load()
+        prompt = self._prompt_ids(messages)
+        room = self.n_ctx - len(prompt)
+        if room < 1:
+            raise ModelError(
+                f"{self.name}: the prompt is {len(prompt)} tokens but the context holds {self.n_ctx}",
+                "use fewer or shorter sources, or raise n_ctx",
+            )
+        stats.prompt_tokens = len(prompt)
+        stats.completion_tokens = 0
+        stats.cancelled = False
+        compiled = self._grammar(grammar) if grammar else None
+        if cancel is not None and cancel.is_set():
+            stats.cancelled = True
+            return
+        import llama_cpp
+
+        vocab = llama_cpp.llama_model_get_vocab(llama.model)
+        stops = [s for s in stop if s]
+        limit = min(max_tokens, room)
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        pending = ""
+        stopped = False
+        first: float | None = None
+        with self._generate_lock:
+            llama.set_seed(self.seed)
+            tokens = llama.generate(
+                prompt,
+                temp=temperature,
+                top_k=_TOP_K,
+                top_p=_TOP_P,
+                min_p=_MIN_P,
+                repeat_penalty=_REPEAT_PENALTY,
+                grammar=compiled,
+            )
+            try:
+                for token in tokens:
+                    if llama_cpp.llama_vocab_is_eog(vocab, token):
+                        break
+                    stats.completion_tokens += 1
+                    pending += decoder.decode(llama.detokenize([token]))
+                    pending, piece, stopped = _split_at_stops(pending, stops)
+                    if piece:
+                        if first is None:
+                            first = time.perf_counter()
+                            stats.time_to_first_token = first - started
+                        yield piece
+                    if stopped or stats.completion_tokens >= limit:
+                        break
+                    if cancel is not None and cancel.is_set():
+                        stats.cancelled = True
+                        break
+                # Text held back as a possible stop-string start is real text once generation ended.
+                tail = "" if stopped or stats.cancelled else pending + decoder.decode(b"", final=True)
+                if tail:
+                    yield tail
+            finally:
+                tokens.close()
+                stats.generation_seconds = time.perf_counter() - (first if first is not None else started)
+
+    def complete(
+        self,
+        messages: list[dict[str, str]],
+        *,
+        max_tokens: int,
+        temperature: float = 0.0,
+        stop: Sequence[str] = (),
+        grammar: str | None = None,
+        cancel: threading.Event | None = None,
+        stats: GenerationStats | None = None,
+    ) -> str:
+        return "".join(
+            self.stream_chat(
+                messages,
+                max_tokens=max_tokens,
+                temperature=temperature,
+                stop=stop,
+                grammar=grammar,
+                cancel=cancel,
+                stats=stats,
+            )
+        )

@@ -1,0 +1,128 @@
+"""Citation parsing, quote extraction and quote verification against the retrieved text."""
+
+from __future__ import annotations
+
+import pytest
+
+from localrag.answer import extract_quotes, parse_citations, verify_quotes
+from localrag.types import Chunk, Hit, QuoteStatus
+
+LIGHTHOUSE = (
+    "The Skerry Point lighthouse stands on a basalt reef two miles off the coast.\n"
+    "It was first lit on 14 March 1871, after six years of construction. The tower is 38 metres tall."
+)
+BAKERY = "Marta opened her bakery on Elm Street in 2009. She bakes rye bread every morning at four o'clock."
+
+
+def make_hit(text: str, name: str = "doc") -> Hit:
+    return Hit(Chunk(name, name, f"{name}.txt", 0, text, 0, len(text)), 1.0)
+
+
+HITS = [make_hit(LIGHTHOUSE, "light"), make_hit(BAKERY, "bakery")]
+
+
+@pytest.mark.parametrize(
+    ("text", "n", "expected"),
+    [
+        ("It was lit in 1871 [1].", 2, ([1], [])),
+        ("Both say so [1, 2].", 2, ([1, 2], [])),
+        ("See [2][1] and again [2].", 2, ([2, 1], [])),
+        ("As [Source 2] says, and [source 1].", 3, ([2, 1], [])),
+        ("Per (Source 3).", 3, ([3], [])),
+        ("Ranges [1-3] count.", 3, ([1, 2, 3], [])),
+        ("Nothing cited here.", 2, ([], [])),
+        ("Cites [0] and [5] and [2].", 2, ([2], [0, 5])),
+        ("In [2014] it rained; list item (1) is not a citation.", 2, ([], [])),
+        ("[1 and 2]", 2, ([1, 2], [])),
+    ],
+)
+def test_parse_citations(text: str, n: int, expected: tuple[list[int], list[int]]) -> None:
+    assert parse_citations(text, n) == expected
+
+
+def test_extract_quotes_in_all_three_styles_with_their_sources() -> None:
+    text = (
+        'It was lit in 1871 [1]: "first lit on 14 March 1871". '
+        "Marta bakes early “She bakes rye bread every morning” [2]. "
+        "##begin_quote##The tower is 38 metres tall##end_quote## [1]"
+    )
+    assert extract_quotes(text) == [
+        ("first lit on 14 March 1871", 1),
+        ("She bakes rye bread every morning", 2),
+        ("The tower is 38 metres tall", 1),
+    ]
+
+
+def test_citation_before_the_quote_is_used_when_none_follows() -> None:
+    assert extract_quotes('According to [2], "she bakes rye bread" every day.') == [("she bakes rye bread", 2)]
+
+
+def test_citation_written_inside_the_closing_quote_is_taken_and_stripped() -> None:
+    assert extract_quotes('He said "the tower is 38 metres tall [1]."') == [("the tower is 38 metres tall", 1)]
+
+
+def test_short_quotes_and_unattributed_quotes() -> None:
+    text = 'A "scare" quote, a "two words" one, and "three words here" alone.'
+    assert extract_quotes(text) == [("three words here", None)]
+
+
+def test_quote_does_not_span_paragraphs() -> None:
+    assert extract_quotes('He said "this is open\n\nand this is not one" ok') == []
+
+
+def test_verbatim_quote_is_verified_with_offsets_into_the_chunk() -> None:
+    [quote] = verify_quotes('Lit in 1871 [1]: "first lit on 14 March 1871".', HITS)
+    assert quote.status is QuoteStatus.VERIFIED and quote.source == 1 and quote.similarity == 1.0
+    assert quote.start is not None and quote.end is not None
+    assert LIGHTHOUSE[quote.start : quote.end] == "first lit on 14 March 1871"
+
+
+def test_verification_ignores_case_whitespace_and_quote_characters() -> None:
+    text = "“the SKERRY point  lighthouse stands on a basalt reef two miles off the coast. it was first lit” [1]"
+    [quote] = verify_quotes(text, HITS)
+    assert quote.status is QuoteStatus.VERIFIED
+    assert LIGHTHOUSE[quote.start : quote.end].startswith("The Skerry Point")
+    assert LIGHTHOUSE[quote.start : quote.end].endswith("first lit")
+    [apostrophe] = verify_quotes("“every morning at four o’clock” [2]", HITS)
+    assert apostrophe.status is QuoteStatus.VERIFIED
+
+
+def test_quote_with_an_ellipsis_is_verified_when_its_parts_appear_in_order() -> None:
+    [quote] = verify_quotes('"It was first lit ... after six years of construction" [1]', HITS)
+    assert quote.status is QuoteStatus.VERIFIED
+    assert LIGHTHOUSE[quote.start : quote.end] == "It was first lit on 14 March 1871, after six years of construction"
+    [swapped] = verify_quotes('"after six years of construction ... It was first lit" [1]', HITS)
+    assert swapped.status is not QuoteStatus.VERIFIED
+
+
+def test_slightly_altered_quote_is_close() -> None:
+    [quote] = verify_quotes('"It was first lit on 14 March 1872 after six years of construction" [1]', HITS)
+    assert quote.status is QuoteStatus.CLOSE
+    assert 0.85 <= quote.similarity < 1.0
+    assert quote.start is not None and "first lit" in LIGHTHOUSE[quote.start : quote.end]
+
+
+def test_invented_quote_is_not_found() -> None:
+    [quote] = verify_quotes('"the lighthouse was painted red in 1990" [1]', HITS)
+    assert quote.status is QuoteStatus.NOT_FOUND and quote.similarity < 0.85
+    assert quote.start is None
+
+
+def test_quote_is_checked_only_against_the_source_it_cites() -> None:
+    [quote] = verify_quotes('"She bakes rye bread every morning" [1]', HITS)
+    assert quote.source == 1 and quote.status is QuoteStatus.NOT_FOUND
+
+
+def test_unattributed_quote_is_found_in_any_source() -> None:
+    [quote] = verify_quotes('She starts early: "bakes rye bread every morning".', HITS)
+    assert quote.status is QuoteStatus.VERIFIED and quote.source == 2
+    assert BAKERY[quote.start : quote.end] == "bakes rye bread every morning"
+
+
+def test_quote_citing_a_missing_source_is_searched_everywhere() -> None:
+    [quote] = verify_quotes('"The tower is 38 metres tall" [7]', HITS)
+    assert quote.status is QuoteStatus.VERIFIED and quote.source == 1
+
+
+def test_no_quotes_no_results() -> None:
+    assert verify_quotes("It was lit in 1871 [1].", HITS) == []
