@@ -135,6 +135,8 @@ def _print_sources(answer: Answer, out: Console) -> None:
         source = f"[{quote.source}]" if quote.source else ""
         out.print(Text(f"  {label} {source} ", style="green" if label.startswith("✓") else "yellow")
                   + Text(f"“{quote.text}”"))
+    if answer.attributed:
+        out.print(Text("  the answer cited no source itself; the model named it when asked afterwards", style="dim"))
     if answer.invalid_citations:
         out.print(Text(f"  cited sources that do not exist: {answer.invalid_citations}", style="yellow"))
     stats = answer.stats

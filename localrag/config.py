@@ -30,7 +30,9 @@ class Settings:
     n_gpu_layers: int = field(
         default=-1, metadata={"doc": "layers offloaded to a GPU; -1: all, ignored by a CPU-only build"}
     )
-    temperature: float = field(default=0.1, metadata={"doc": "sampling temperature; 0 is greedy"})
+    temperature: float = field(
+        default=0.0, metadata={"doc": "sampling temperature; 0 is greedy and reproducible, small models wander above"}
+    )
     max_answer_tokens: int = field(default=320, metadata={"doc": "room kept in the context for the answer"})
     top_k: int = field(
         default=4, metadata={"doc": "sources put in the prompt; prompt length is latency on small models"}
@@ -46,6 +48,10 @@ class Settings:
     allow_model_knowledge: bool = field(
         default=False,
         metadata={"doc": "answer from the model's own memory when nothing relevant is retrieved"},
+    )
+    attribution_turn: bool = field(
+        default=True,
+        metadata={"doc": "when an answer cites no source, ask the model (grammar-constrained) which one holds it"},
     )
     embed_batch_size: int = field(default=32, metadata={"doc": "chunks per embedding batch"})
     commit_chunks: int = field(

@@ -242,7 +242,14 @@ class Engine:
         history: list[dict[str, str]] | None = None,
         cancel: threading.Event | None = None,
     ) -> Iterator[AnswerEvent]:
-        from localrag.answer import NO_ANSWER_TEXT, build_messages, finish_answer
+        from localrag.answer import (
+            NO_ANSWER_TEXT,
+            attribution_messages,
+            build_messages,
+            citation_grammar,
+            finish_answer,
+            parse_citations,
+        )
 
         question = question.strip()
         if not question:
@@ -274,7 +281,29 @@ class Engine:
         ):
             pieces.append(piece)
             yield TokenEvent(piece)
-        yield DoneEvent(finish_answer(question, "".join(pieces), used, stats, generator.name))
+        text = "".join(pieces).strip()
+        attributed = False
+        if (
+            self.settings.attribution_turn
+            and used
+            and text
+            and not stats.cancelled
+            and not parse_citations(text, len(used))[0]
+        ):
+            # Small models rarely cite unprompted; a second turn whose grammar admits only an existing
+            # source number makes the model itself pick the source, reusing the cached prompt prefix.
+            citation = generator.complete(
+                attribution_messages(messages, text),
+                max_tokens=6,
+                temperature=0.0,
+                grammar=citation_grammar(len(used)),
+                cancel=cancel,
+            ).strip()
+            if citation:
+                attributed = True
+                pieces.append(f" {citation}")
+                yield TokenEvent(f" {citation}")
+        yield DoneEvent(finish_answer(question, "".join(pieces), used, stats, generator.name, attributed=attributed))
 
     def ask(
         self,

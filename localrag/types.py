@@ -120,6 +120,8 @@ class Answer:
     `sources` are the hits that went into the prompt, numbered from 1 in that order; `cited` holds
     the numbers the answer cited that exist; `invalid_citations` the numbers it cited that do not.
     `refused` is True when nothing relevant was retrieved and the model was not asked.
+    `attributed` is True when the answer cited nothing by itself and its citation came from the
+    follow-up, grammar-constrained turn that asked the model which source holds the answer.
     """
 
     question: str
@@ -131,6 +133,7 @@ class Answer:
     refused: bool = False
     model: str = ""
     stats: GenerationStats = field(default_factory=GenerationStats)
+    attributed: bool = False
 
 
 @dataclass(frozen=True)

@@ -8,13 +8,22 @@ two into the `Answer` the engine returns, so the CLI, TUI and evaluation judge a
 from __future__ import annotations
 
 from localrag.answer.citations import extract_quotes, parse_citations, verify_quotes
-from localrag.answer.prompt import NO_ANSWER_TEXT, SYSTEM_PROMPT, build_messages, format_source
+from localrag.answer.prompt import (
+    NO_ANSWER_TEXT,
+    SYSTEM_PROMPT,
+    attribution_messages,
+    build_messages,
+    citation_grammar,
+    format_source,
+)
 from localrag.types import Answer, GenerationStats, Hit
 
 __all__ = [
     "NO_ANSWER_TEXT",
     "SYSTEM_PROMPT",
+    "attribution_messages",
     "build_messages",
+    "citation_grammar",
     "extract_quotes",
     "finish_answer",
     "format_source",
@@ -23,7 +32,9 @@ __all__ = [
 ]
 
 
-def finish_answer(question: str, text: str, hits: list[Hit], stats: GenerationStats, model: str) -> Answer:
+def finish_answer(
+    question: str, text: str, hits: list[Hit], stats: GenerationStats, model: str, *, attributed: bool = False
+) -> Answer:
     """The Answer for generated `text` over `hits` (the sources as numbered in the prompt).
 
     `refused` marks the no-sources case where the engine did not ask the model and passes
@@ -41,4 +52,5 @@ def finish_answer(question: str, text: str, hits: list[Hit], stats: GenerationSt
         refused=not hits and text == NO_ANSWER_TEXT,
         model=model,
         stats=stats,
+        attributed=attributed,
     )

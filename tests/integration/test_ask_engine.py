@@ -1,0 +1,115 @@
+"""Asking through the Engine and the CLI with the bundled models over the sample corpus."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from localrag.engine import Engine
+from localrag.ingest.discover import sample_corpus_dir
+from localrag.types import DoneEvent, SourcesEvent, TokenEvent
+
+QUESTION = "When was the Kestrel Point lighthouse first lit?"
+
+
+@pytest.fixture
+def ingested(engine: Engine) -> Engine:
+    engine.ingest([sample_corpus_dir()])
+    return engine
+
+
+def test_answer_cites_the_document_that_holds_it(ingested: Engine) -> None:
+    answer = ingested.ask(QUESTION)
+    assert not answer.refused
+    assert "1871" in answer.text
+    assert answer.cited, answer.text
+    cited = {Path(answer.sources[n - 1].chunk.path).name for n in answer.cited}
+    assert cited == {"kestrel-point-lighthouse.md"}
+    assert answer.invalid_citations == []
+    assert answer.stats.completion_tokens > 0
+
+
+def test_stream_order_and_text(ingested: Engine) -> None:
+    events = list(ingested.stream(QUESTION))
+    assert isinstance(events[0], SourcesEvent) and events[0].hits
+    assert isinstance(events[-1], DoneEvent)
+    tokens = [e.text for e in events if isinstance(e, TokenEvent)]
+    assert len(tokens) > 3
+    answer = events[-1].answer
+    assert "".join(tokens).strip() == answer.text
+    assert [h.chunk.chunk_id for h in answer.sources] == [h.chunk.chunk_id for h in events[0].hits]
+
+
+def test_unrelated_question_is_refused_without_the_model(ingested: Engine) -> None:
+    answer = ingested.ask("What is the capital of Mongolia?")
+    assert answer.refused
+    assert answer.sources == []
+    assert answer.stats.completion_tokens == 0
+
+
+def test_allow_model_knowledge_answers_anyway(ingested: Engine) -> None:
+    ingested.settings = ingested.settings.replace(allow_model_knowledge=True, max_answer_tokens=24)
+    answer = ingested.ask("What is the capital of Mongolia?")
+    assert not answer.refused
+    assert answer.text
+
+
+def test_cancel_stops_generation_and_keeps_the_partial_answer(ingested: Engine) -> None:
+    cancel = threading.Event()
+    seen = 0
+    answer = None
+    for event in ingested.stream("Describe how to descale the Aurora Duo espresso machine.", cancel=cancel):
+        if isinstance(event, TokenEvent):
+            seen += 1
+            if seen == 3:
+                cancel.set()
+        elif isinstance(event, DoneEvent):
+            answer = event.answer
+    assert answer is not None
+    assert answer.stats.cancelled
+    assert answer.stats.completion_tokens <= 4
+    assert answer.text
+
+
+def test_follow_up_is_rewritten_with_the_previous_question(ingested: Engine) -> None:
+    history = [{"role": "user", "content": "How large is the water tank of the Aurora Duo?"},
+               {"role": "assistant", "content": "2.5 litres [1]"}]
+    assert ingested.rewrite_query("And how heavy is it?", history).startswith("How large is the water tank")
+    assert ingested.rewrite_query("Who owns Larkspur?", history) == "Who owns Larkspur?"
+
+
+def _cli(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "LOCALRAG_HOME": str(home)}
+    return subprocess.run([sys.executable, "-m", "localrag", *args], capture_output=True, text=True, env=env,
+                          timeout=300)
+
+
+def test_cli_ingest_ask_json_status_forget(tmp_path: Path, corpus_copy: Path) -> None:
+    home = tmp_path / "cli-home"
+    ingest = _cli("ingest", str(corpus_copy), home=home)
+    assert ingest.returncode == 0, ingest.stderr
+    assert "7 added" in ingest.stderr
+
+    ask = _cli("ask", QUESTION, "--json", home=home)
+    assert ask.returncode == 0, ask.stderr
+    data = json.loads(ask.stdout)
+    assert "1871" in data["text"]
+    assert data["sources"][0]["chunk"]["path"].endswith("kestrel-point-lighthouse.md")
+    assert data["cited"]
+
+    status = json.loads(_cli("status", "--json", home=home).stdout)
+    assert status["documents"] == 7 and status["chunks"] > 0
+
+    forget = _cli("forget", str(corpus_copy / "kestrel-point-lighthouse.md"), home=home)
+    assert forget.returncode == 0, forget.stderr
+    assert json.loads(_cli("status", "--json", home=home).stdout)["documents"] == 6
+
+    missing = _cli("ingest", str(tmp_path / "nowhere"), home=home)
+    assert missing.returncode == 2
+    assert "nowhere" in missing.stderr and "Traceback" not in missing.stderr
