@@ -10,8 +10,13 @@ from __future__ import annotations
 import socket
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from localrag.embed import SentenceTransformerEmbedder
+    from localrag.generate import LlamaGenerator
 
 
 class NetworkAccessError(AssertionError):
@@ -60,3 +65,21 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"shared evaluation data not found at {SHARED_DATA}")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def real_embedder() -> SentenceTransformerEmbedder:
+    """The bundled MiniLM, loaded once for every test that needs it (it is read-only)."""
+    from localrag.embed import SentenceTransformerEmbedder
+    from localrag.models import bundled_embedder_path
+
+    return SentenceTransformerEmbedder(bundled_embedder_path())
+
+
+@pytest.fixture(scope="session")
+def real_generator() -> LlamaGenerator:
+    """The bundled SmolLM2 GGUF, loaded once for every test that needs it."""
+    from localrag.generate import LlamaGenerator
+    from localrag.models import bundled_generator_path
+
+    return LlamaGenerator(bundled_generator_path(), n_ctx=2048)

@@ -21,16 +21,14 @@ encrypted, scanned or corrupt file) is a one-line `LoaderError` naming the file 
 from __future__ import annotations
 
 import codecs
-import logging
 import re
-import statistics
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from localrag.errors import LoaderError
+from localrag.ingest.pdf import load_pdf
+from localrag.ingest.structure import LIST_LINE, SPACES, HeadingPath, TextBuilder, prose_kind, squash
 from localrag.types import LoadedText, Section
 
 if TYPE_CHECKING:
@@ -74,7 +72,7 @@ def load_file(path: Path) -> LoadedText:
     if not path.is_file():
         raise LoaderError(f"{path}: no such file", "check the path")
     if kind == "pdf":
-        loaded = _load_pdf(path)
+        loaded = load_pdf(path)
     elif kind == "docx":
         loaded = _load_docx(path)
     elif kind == "html":
@@ -91,54 +89,6 @@ def load_file(path: Path) -> LoadedText:
 
 
 # --- shared helpers -------------------------------------------------------------------------------
-
-
-class _Builder:
-    """Assembles extracted blocks into one text, blank-line separated, recording each block's span."""
-
-    def __init__(self) -> None:
-        self._parts: list[str] = []
-        self._length = 0
-        self.sections: list[Section] = []
-
-    def add(self, text: str, kind: str, headings: tuple[str, ...], page: int | None = None) -> None:
-        # Code keeps its indentation; everything else is trimmed.
-        text = text.strip("\n").rstrip() if kind == "code" else text.strip()
-        if not text:
-            return
-        if self._parts:
-            self._parts.append("\n\n")
-            self._length += 2
-        self.sections.append(Section(self._length, self._length + len(text), kind, headings, page))
-        self._parts.append(text)
-        self._length += len(text)
-
-    def build(self, title: str) -> LoadedText:
-        return LoadedText("".join(self._parts), tuple(self.sections), title)
-
-
-class _HeadingPath:
-    """The heading path in force: entering a level-n heading drops every heading at level n or deeper."""
-
-    def __init__(self) -> None:
-        self._stack: list[tuple[int, str]] = []
-
-    def enter(self, level: int, title: str) -> tuple[str, ...]:
-        while self._stack and self._stack[-1][0] >= level:
-            self._stack.pop()
-        self._stack.append((level, title))
-        return self.path
-
-    @property
-    def path(self) -> tuple[str, ...]:
-        return tuple(title for _, title in self._stack)
-
-
-_SPACES = re.compile(r"\s+")
-
-
-def _squash(text: str) -> str:
-    return _SPACES.sub(" ", text).strip()
 
 
 def _read_bytes(path: Path) -> bytes:
@@ -198,7 +148,6 @@ def _span(text: str, starts: list[int], first_line: int, end_line: int) -> tuple
 # --- plain text and source code -------------------------------------------------------------------
 
 _BLANK_LINES = re.compile(r"\n[ \t]*\n\s*")
-_LIST_LINE = re.compile(r"^\s*(?:[-*+\u2022]|\d+[.)])\s+")
 
 
 def _blocks(text: str) -> Iterator[tuple[int, int]]:
@@ -218,8 +167,6 @@ def _trimmed(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
         yield start + lead, start + lead + len(stripped)
 
 
-def _prose_kind(block: str) -> str:
-    return "list" if all(_LIST_LINE.match(line) for line in block.split("\n")) else "paragraph"
 
 
 def _load_plain(path: Path) -> LoadedText:
@@ -235,13 +182,13 @@ def _load_plain(path: Path) -> LoadedText:
             and len(block) <= 80
             and index + 1 < len(blocks)
             and not block.endswith((".", ",", ";", ":", "!", "?"))
-            and not _LIST_LINE.match(block)
+            and not LIST_LINE.match(block)
         )
         if is_heading:
-            headings = (_squash(block),)
+            headings = (squash(block),)
             sections.append(Section(start, end, "heading", headings))
         else:
-            sections.append(Section(start, end, _prose_kind(block), headings))
+            sections.append(Section(start, end, prose_kind(block), headings))
     first_line = text.strip().split("\n", 1)[0].strip()
     return LoadedText(text, tuple(sections), first_line if 0 < len(first_line) <= 100 else path.stem)
 
@@ -292,7 +239,7 @@ def _load_markdown(path: Path) -> LoadedText:
     parsed = text if front is None else "\n" * text.count("\n", 0, front.end()) + text[front.end():]
     tokens = MarkdownIt("commonmark").enable("table").parse(parsed)
     starts = _line_starts(text)
-    headings = _HeadingPath()
+    headings = HeadingPath()
     sections: list[Section] = []
     title = ""
     for i, token in enumerate(tokens):
@@ -300,8 +247,8 @@ def _load_markdown(path: Path) -> LoadedText:
             continue
         if token.type == "heading_open":
             inline = tokens[i + 1]
-            name = _squash("".join(c.content for c in inline.children or () if c.type in ("text", "code_inline")))
-            name = name or _squash(inline.content)
+            name = squash("".join(c.content for c in inline.children or () if c.type in ("text", "code_inline")))
+            name = name or squash(inline.content)
             path_now = headings.enter(int(token.tag[1]), name)
             if not title and token.tag == "h1":
                 title = name
@@ -332,8 +279,8 @@ _BLOCK_TAGS = frozenset(
 
 class _HtmlWalker:
     def __init__(self) -> None:
-        self.out = _Builder()
-        self.headings = _HeadingPath()
+        self.out = TextBuilder()
+        self.headings = HeadingPath()
         self.first_h1 = ""
         self._inline: list[str] = []
 
@@ -348,7 +295,7 @@ class _HtmlWalker:
         for child in element.children:
             if isinstance(child, NavigableString):
                 if type(child) is NavigableString:  # not a comment, doctype or CDATA
-                    self._inline.append(_SPACES.sub(" ", str(child)))
+                    self._inline.append(SPACES.sub(" ", str(child)))
                 continue
             if not isinstance(child, Tag) or child.name in _DROP_TAGS or child.has_attr("hidden"):
                 continue
@@ -357,7 +304,7 @@ class _HtmlWalker:
                 self._inline.append("\n")
             elif re.fullmatch(r"h[1-6]", name):
                 self.flush()
-                title = _squash(child.get_text())
+                title = squash(child.get_text())
                 if title:
                     self.first_h1 = self.first_h1 or (title if name == "h1" else "")
                     self.out.add(title, "heading", self.headings.enter(int(name[1]), title))
@@ -395,7 +342,7 @@ def _html_list(element: Tag, depth: int) -> list[str]:
                 own.append(str(child))
         number += 1
         marker = f"{number}." if element.name == "ol" else ("-" if item.name != "dd" else " ")
-        text = _squash("".join(own))
+        text = squash("".join(own))
         if text:
             lines.append(f"{'  ' * depth}{marker} {text}")
         for sub in nested:
@@ -406,7 +353,7 @@ def _html_list(element: Tag, depth: int) -> list[str]:
 def _html_table(table: Tag) -> list[str]:
     rows = []
     for row in table.find_all("tr"):
-        cells = [_squash(cell.get_text()) for cell in row.find_all(["th", "td"], recursive=False)]
+        cells = [squash(cell.get_text()) for cell in row.find_all(["th", "td"], recursive=False)]
         if any(cells):
             rows.append(" | ".join(cells))
     return rows
@@ -427,7 +374,7 @@ def _load_html(path: Path) -> LoadedText:
     walker = _HtmlWalker()
     walker.walk(soup.body or soup)
     walker.flush()
-    page_title = _squash(soup.title.get_text()) if soup.title else ""
+    page_title = squash(soup.title.get_text()) if soup.title else ""
     return walker.out.build(page_title or walker.first_h1 or path.stem)
 
 
@@ -493,7 +440,7 @@ def _docx_table(table: Any) -> Iterable[str]:
             if id(cell._tc) in seen:
                 continue
             seen.add(id(cell._tc))
-            cells.append(_squash(cell.text))
+            cells.append(squash(cell.text))
         if any(cells):
             yield " | ".join(cells)
 
@@ -504,170 +451,19 @@ def _load_docx(path: Path) -> LoadedText:
     try:
         document = docx.Document(str(path))
         blocks = list(_docx_blocks(document))
-        title = _squash(document.core_properties.title or "")
+        title = squash(document.core_properties.title or "")
     except Exception as exc:  # python-docx raises zip, XML and key errors for damaged files alike
         raise LoaderError(
             f"{path}: not a readable .docx file ({type(exc).__name__})",
             "it may be corrupt, password-protected or an old .doc: re-save it as .docx",
         ) from exc
-    out = _Builder()
-    headings = _HeadingPath()
+    out = TextBuilder()
+    headings = HeadingPath()
     for kind, text, level in blocks:
-        if kind == "heading" and level is not None and _squash(text):
-            name = _squash(text)
+        if kind == "heading" and level is not None and squash(text):
+            name = squash(text)
             title = title or name
             out.add(name, "heading", headings.enter(level, name))
         else:
             out.add(text, "paragraph" if kind == "heading" else kind, headings.path)
     return out.build(title or path.stem)
-
-
-# --- PDF ------------------------------------------------------------------------------------------
-
-
-@dataclass
-class _PdfLine:
-    parts: list[str] = field(default_factory=list)
-    y: float | None = None
-    sizes: list[tuple[float, int]] = field(default_factory=list)
-
-    @property
-    def text(self) -> str:
-        return _squash("".join(self.parts))
-
-    @property
-    def size(self) -> float:
-        """Font size of most of the line's characters, rounded so equal styles compare equal."""
-        if not self.sizes:
-            return 0.0
-        weights: dict[float, int] = {}
-        for size, count in self.sizes:
-            weights[size] = weights.get(size, 0) + count
-        return max(weights, key=lambda s: weights[s])
-
-
-def _pdf_page_lines(page: Any) -> list[_PdfLine]:
-    """Lines as pypdf emits them, each with its baseline height and font size on the page."""
-    lines = [_PdfLine()]
-
-    def visit(text: str, cm: list[float], tm: list[float], font: Any, font_size: float) -> None:
-        if not text:
-            return
-        scale = abs((tm[0] * tm[3] - tm[1] * tm[2]) * (cm[0] * cm[3] - cm[1] * cm[2])) ** 0.5
-        y = cm[1] * tm[4] + cm[3] * tm[5] + cm[5]
-        for i, piece in enumerate(text.split("\n")):
-            if i:
-                lines.append(_PdfLine())
-            line = lines[-1]
-            line.parts.append(piece)
-            if piece.strip():
-                line.sizes.append((round(float(font_size) * scale * 2) / 2, len(piece.strip())))
-                if line.y is None:
-                    line.y = y
-
-    page.extract_text(visitor_text=visit)
-    return [line for line in lines if line.text]
-
-
-def _pdf_blocks(lines: list[_PdfLine], body: float, heading_sizes: list[float]) -> Iterator[tuple[str, int]]:
-    """(text, heading level or 0) per block: larger type is a heading, a larger gap a new paragraph.
-
-    Wrapped lines of a paragraph are joined with spaces; a line that starts a list item keeps its
-    own line, so lists stay lists.
-    """
-    gaps = [
-        a.y - b.y
-        for a, b in zip(lines, lines[1:], strict=False)
-        if a.y is not None and b.y is not None and a.size == b.size == body and a.y > b.y
-    ]
-    usual_gap = statistics.median(gaps) if gaps else body * 1.2
-    block = ""
-    block_level = 0
-    previous: _PdfLine | None = None
-    for line in lines:
-        level = heading_sizes.index(line.size) + 1 if line.size in heading_sizes and len(line.text) < 150 else 0
-        new_block = previous is None or level != block_level
-        if previous is not None and not new_block and previous.y is not None and line.y is not None:
-            gap = previous.y - line.y
-            new_block = gap < 0 or gap > usual_gap * 1.3
-        if new_block and block:
-            yield block, block_level
-            block = ""
-        if not block:
-            block = line.text
-        else:
-            block += ("\n" if not level and _LIST_LINE.match(line.text) else " ") + line.text
-        block_level = level
-        previous = line
-    if block:
-        yield block, block_level
-
-
-@contextmanager
-def _quiet_pypdf() -> Iterator[None]:
-    """pypdf logs repairable damage as warnings; on a terminal UI they would land on the screen."""
-    logger = logging.getLogger("pypdf")
-    level = logger.level
-    logger.setLevel(logging.ERROR)
-    try:
-        yield
-    finally:
-        logger.setLevel(level)
-
-
-def _load_pdf(path: Path) -> LoadedText:
-    with _quiet_pypdf():
-        return _read_pdf(path)
-
-
-def _read_pdf(path: Path) -> LoadedText:
-    from pypdf import PdfReader
-
-    try:
-        reader = PdfReader(str(path))
-        encrypted = reader.is_encrypted
-    except Exception as exc:  # pypdf raises many exception types for damaged files
-        raise LoaderError(
-            f"{path}: not a readable PDF ({type(exc).__name__}: {exc})", "it may be corrupt or truncated"
-        ) from exc
-    if encrypted:
-        # Many PDFs are encrypted with an empty user password only to restrict printing or copying.
-        try:
-            opened = bool(reader.decrypt(""))
-        except Exception:  # wrong password, or a cipher this install cannot handle
-            opened = False
-        if not opened:
-            raise LoaderError(f"{path}: PDF is encrypted", "decrypt it first, e.g. `qpdf --decrypt in.pdf out.pdf`")
-    pages: list[list[_PdfLine]] = []
-    for number, page in enumerate(reader.pages, start=1):
-        try:
-            pages.append(_pdf_page_lines(page))
-        except Exception as exc:  # damaged content streams surface as arbitrary errors inside pypdf
-            raise LoaderError(
-                f"{path}: page {number} cannot be read ({type(exc).__name__})", "it may be corrupt; re-export the PDF"
-            ) from exc
-    weights: dict[float, int] = {}
-    for line in (line for page_lines in pages for line in page_lines):
-        weights[line.size] = weights.get(line.size, 0) + len(line.text)
-    if not weights:
-        raise LoaderError(
-            f"{path}: no extractable text (a scanned PDF?)", "run OCR on it first, e.g. `ocrmypdf in.pdf out.pdf`"
-        )
-    body = max(weights, key=lambda s: weights[s])
-    heading_sizes = sorted((s for s in weights if s >= body * 1.15), reverse=True)[:6]
-    out = _Builder()
-    headings = _HeadingPath()
-    title = ""
-    for number, page_lines in enumerate(pages, start=1):
-        for text, level in _pdf_blocks(page_lines, body, heading_sizes):
-            if level:
-                title = title or text
-                out.add(text, "heading", headings.enter(level, text), number)
-            else:
-                out.add(text, _prose_kind(text), headings.path, number)
-    metadata_title = ""
-    try:
-        metadata_title = _squash(str((reader.metadata or {}).get("/Title") or ""))
-    except Exception:  # a damaged info dictionary only costs the title
-        metadata_title = ""
-    return out.build(metadata_title or title or path.stem)

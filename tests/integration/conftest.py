@@ -1,7 +1,7 @@
 """Real parts for integration tests: the bundled MiniLM and SmolLM2, a real LanceDB per test.
 
-The models load once per session (they are read-only); each test gets its own LOCALRAG_HOME and so
-its own store.
+The models are the session-wide fixtures of tests/conftest.py; each test gets its own LOCALRAG_HOME
+and so its own store.
 """
 
 from __future__ import annotations
@@ -17,23 +17,12 @@ from localrag.embed import SentenceTransformerEmbedder
 from localrag.engine import Engine
 from localrag.generate import LlamaGenerator
 from localrag.ingest.discover import sample_corpus_dir
-from localrag.models import bundled_embedder_path, bundled_generator_path
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "tests/integration" in str(item.fspath):
             item.add_marker(pytest.mark.integration)
-
-
-@pytest.fixture(scope="session")
-def real_embedder() -> SentenceTransformerEmbedder:
-    return SentenceTransformerEmbedder(bundled_embedder_path())
-
-
-@pytest.fixture(scope="session")
-def real_generator() -> LlamaGenerator:
-    return LlamaGenerator(bundled_generator_path(), n_ctx=2048)
 
 
 @pytest.fixture

@@ -1,9 +1,9 @@
 """Pilot tests of the app over the real Engine: bundled MiniLM and SmolLM2, real LanceDB, sample corpus.
 
-The models load once per module. Each test ingests the sample corpus through the library screen
-(so the progress path is exercised for real) into its own LOCALRAG_HOME. The cancel test paces
-the real generator, holding it after its first piece until Esc is pressed, so "Esc during an
-answer" does not depend on how fast this machine generates.
+The models are the session-wide fixtures of tests/conftest.py. Each test ingests the sample
+corpus through the library screen (so the progress path is exercised for real) into its own
+LOCALRAG_HOME. The cancel test paces the real generator, holding it after its first piece until
+Esc is pressed, so "Esc during an answer" does not depend on how fast this machine generates.
 """
 
 from __future__ import annotations
@@ -20,11 +20,9 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, OptionList, Static
 
 from localrag.config import load_settings
-from localrag.embed import SentenceTransformerEmbedder
 from localrag.engine import Engine
-from localrag.generate import LlamaGenerator
 from localrag.ingest.discover import sample_corpus_dir
-from localrag.models import bundled_embedder_path, bundled_generator_path
+from localrag.models import bundled_generator_path
 from localrag.tui.app import LocalRagApp
 from localrag.tui.screens.chat import ChatScreen
 from localrag.tui.screens.chunk import ChunkScreen
@@ -36,16 +34,6 @@ from localrag.tui.widgets.conversations import ConversationList
 from localrag.tui.widgets.sources import SourcesPanel
 
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]
-
-
-@pytest.fixture(scope="module")
-def real_embedder() -> SentenceTransformerEmbedder:
-    return SentenceTransformerEmbedder(bundled_embedder_path())
-
-
-@pytest.fixture(scope="module")
-def real_generator() -> LlamaGenerator:
-    return LlamaGenerator(bundled_generator_path(), n_ctx=2048)
 
 
 @pytest.fixture

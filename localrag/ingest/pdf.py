@@ -1,0 +1,169 @@
+"""PDF loading with pypdf: text by page, headings by font size, paragraphs by vertical gaps.
+
+pypdf's text visitor reports each text run's position and font size. Lines are rebuilt from those
+runs; a line whose type is clearly larger than the body's (the most common size) is a heading, ranked
+into levels by size, and a vertical gap well above the usual line spacing starts a new paragraph.
+Wrapped lines are joined with spaces. Page numbers are kept on every section.
+"""
+
+from __future__ import annotations
+
+import logging
+import statistics
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from localrag.errors import LoaderError
+from localrag.ingest.structure import LIST_LINE, HeadingPath, TextBuilder, prose_kind, squash
+from localrag.types import LoadedText
+
+
+@dataclass
+class _PdfLine:
+    parts: list[str] = field(default_factory=list)
+    y: float | None = None
+    sizes: list[tuple[float, int]] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        return squash("".join(self.parts))
+
+    @property
+    def size(self) -> float:
+        """Font size of most of the line's characters, rounded so equal styles compare equal."""
+        if not self.sizes:
+            return 0.0
+        weights: dict[float, int] = {}
+        for size, count in self.sizes:
+            weights[size] = weights.get(size, 0) + count
+        return max(weights, key=lambda s: weights[s])
+
+
+def _pdf_page_lines(page: Any) -> list[_PdfLine]:
+    """Lines as pypdf emits them, each with its baseline height and font size on the page."""
+    lines = [_PdfLine()]
+
+    def visit(text: str, cm: list[float], tm: list[float], font: Any, font_size: float) -> None:
+        if not text:
+            return
+        scale = abs((tm[0] * tm[3] - tm[1] * tm[2]) * (cm[0] * cm[3] - cm[1] * cm[2])) ** 0.5
+        y = cm[1] * tm[4] + cm[3] * tm[5] + cm[5]
+        for i, piece in enumerate(text.split("\n")):
+            if i:
+                lines.append(_PdfLine())
+            line = lines[-1]
+            line.parts.append(piece)
+            if piece.strip():
+                line.sizes.append((round(float(font_size) * scale * 2) / 2, len(piece.strip())))
+                if line.y is None:
+                    line.y = y
+
+    page.extract_text(visitor_text=visit)
+    return [line for line in lines if line.text]
+
+
+def _pdf_blocks(lines: list[_PdfLine], body: float, heading_sizes: list[float]) -> Iterator[tuple[str, int]]:
+    """(text, heading level or 0) per block: larger type is a heading, a larger gap a new paragraph.
+
+    Wrapped lines of a paragraph are joined with spaces; a line that starts a list item keeps its
+    own line, so lists stay lists.
+    """
+    gaps = [
+        a.y - b.y
+        for a, b in zip(lines, lines[1:], strict=False)
+        if a.y is not None and b.y is not None and a.size == b.size == body and a.y > b.y
+    ]
+    usual_gap = statistics.median(gaps) if gaps else body * 1.2
+    block = ""
+    block_level = 0
+    previous: _PdfLine | None = None
+    for line in lines:
+        level = heading_sizes.index(line.size) + 1 if line.size in heading_sizes and len(line.text) < 150 else 0
+        new_block = previous is None or level != block_level
+        if previous is not None and not new_block and previous.y is not None and line.y is not None:
+            gap = previous.y - line.y
+            new_block = gap < 0 or gap > usual_gap * 1.3
+        if new_block and block:
+            yield block, block_level
+            block = ""
+        if not block:
+            block = line.text
+        else:
+            block += ("\n" if not level and LIST_LINE.match(line.text) else " ") + line.text
+        block_level = level
+        previous = line
+    if block:
+        yield block, block_level
+
+
+@contextmanager
+def _quiet_pypdf() -> Iterator[None]:
+    """pypdf logs repairable damage as warnings; on a terminal UI they would land on the screen."""
+    logger = logging.getLogger("pypdf")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def load_pdf(path: Path) -> LoadedText:
+    with _quiet_pypdf():
+        return _read_pdf(path)
+
+
+def _read_pdf(path: Path) -> LoadedText:
+    from pypdf import PdfReader
+
+    try:
+        reader = PdfReader(str(path))
+        encrypted = reader.is_encrypted
+    except Exception as exc:  # pypdf raises many exception types for damaged files
+        raise LoaderError(
+            f"{path}: not a readable PDF ({type(exc).__name__}: {exc})", "it may be corrupt or truncated"
+        ) from exc
+    if encrypted:
+        # Many PDFs are encrypted with an empty user password only to restrict printing or copying.
+        try:
+            opened = bool(reader.decrypt(""))
+        except Exception:  # wrong password, or a cipher this install cannot handle
+            opened = False
+        if not opened:
+            raise LoaderError(f"{path}: PDF is encrypted", "decrypt it first, e.g. `qpdf --decrypt in.pdf out.pdf`")
+    pages: list[list[_PdfLine]] = []
+    for number, page in enumerate(reader.pages, start=1):
+        try:
+            pages.append(_pdf_page_lines(page))
+        except Exception as exc:  # damaged content streams surface as arbitrary errors inside pypdf
+            raise LoaderError(
+                f"{path}: page {number} cannot be read ({type(exc).__name__})", "it may be corrupt; re-export the PDF"
+            ) from exc
+    weights: dict[float, int] = {}
+    for line in (line for page_lines in pages for line in page_lines):
+        weights[line.size] = weights.get(line.size, 0) + len(line.text)
+    if not weights:
+        raise LoaderError(
+            f"{path}: no extractable text (a scanned PDF?)", "run OCR on it first, e.g. `ocrmypdf in.pdf out.pdf`"
+        )
+    body = max(weights, key=lambda s: weights[s])
+    heading_sizes = sorted((s for s in weights if s >= body * 1.15), reverse=True)[:6]
+    out = TextBuilder()
+    headings = HeadingPath()
+    title = ""
+    for number, page_lines in enumerate(pages, start=1):
+        for text, level in _pdf_blocks(page_lines, body, heading_sizes):
+            if level:
+                title = title or text
+                out.add(text, "heading", headings.enter(level, text), number)
+            else:
+                out.add(text, prose_kind(text), headings.path, number)
+    metadata_title = ""
+    try:
+        metadata_title = squash(str((reader.metadata or {}).get("/Title") or ""))
+    except Exception:  # a damaged info dictionary only costs the title
+        metadata_title = ""
+    return out.build(metadata_title or title or path.stem)
