@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -69,6 +69,11 @@ class EngineStatus:
     models_dir: str
     gpu_offload: bool
 
+
+# Settings read when a part is built: changing one means building that part again.
+_GENERATOR_FIELDS = frozenset({"model", "n_ctx", "n_threads", "n_gpu_layers"})
+_EMBEDDER_FIELDS = frozenset({"embedder", "embed_batch_size", "vector_index_min_rows"})
+_RETRIEVER_FIELDS = frozenset({"reranker"})
 
 # Words that make a follow-up lean on the conversation before it.
 _FOLLOW_UP = re.compile(
@@ -165,11 +170,23 @@ class Engine:
 
     def set_model(self, spec: str) -> None:
         """Switch the generator; the file is checked now and loaded on first use."""
-        path = resolve_generator(spec, self.models_dir)
-        read_gguf_header(path)
+        read_gguf_header(resolve_generator(spec, self.models_dir))
         with self._lock:
             self.settings = self.settings.replace(model=spec)
             self._generator = None
+
+    def update_settings(self, settings: Settings) -> None:
+        """Use new settings; a part whose own settings changed is loaded again on its next use."""
+        with self._lock:
+            changed = {f.name for f in fields(Settings) if getattr(self.settings, f.name) != getattr(settings, f.name)}
+            self.settings = settings
+            if changed & _GENERATOR_FIELDS:
+                self._generator = None
+            if changed & _EMBEDDER_FIELDS:
+                self._embedder = None
+                self._store = None
+            if changed & (_EMBEDDER_FIELDS | _RETRIEVER_FIELDS):
+                self._retriever = None
 
     # -- documents -----------------------------------------------------------------------------
 
@@ -258,13 +275,14 @@ class Engine:
         generator = self.generator
         query = self.rewrite_query(question, history or [])
         hits = self.search(query, k=k, filters=filters)
-        if not self._relevant(hits) and not self.settings.allow_model_knowledge:
+        relevant = self._relevant(hits)
+        if not relevant and not self.settings.allow_model_knowledge:
             yield SourcesEvent([], query)
             yield DoneEvent(Answer(question, NO_ANSWER_TEXT, refused=True, model=generator.name))
             return
         messages, used = build_messages(
             question,
-            hits if self._relevant(hits) else [],
+            hits if relevant else [],
             generator,
             max_answer_tokens=self.settings.max_answer_tokens,
             history=history,

@@ -223,6 +223,9 @@ class FakeEngine:
                       error="/models/broken.gguf: not a GGUF file (wrong magic bytes)"),
         ]
 
+    def update_settings(self, settings: Settings) -> None:
+        self.settings = settings
+
     def set_model(self, spec: str) -> None:
         if spec.endswith("broken.gguf") or spec.endswith(".txt"):
             raise ModelError(f"{spec}: not a GGUF file (wrong magic bytes)", "point at a .gguf model file")

@@ -113,7 +113,7 @@ class SettingsScreen(Screen[None]):
         except OSError as exc:
             app.show_error(LocalRagError(f"could not write the config file ({exc})", "check it is writable"))
             return
-        app.engine.settings = new
+        app.engine.update_settings(new)
         if any(getattr(old, name) != getattr(new, name) for name in RELOAD_FIELDS):
             app.reload_model()
         self.query_one("#saved-to", Static).update(Text(f"Saved to {path}"))
