@@ -62,9 +62,11 @@ def _user_turn(question: str, blocks: list[str]) -> str:
     return "\n\n".join([f"Question: {question}", "Documents:", *blocks, f"Question again: {question}"])
 
 
-def _messages(
+def messages_for(
     question: str, blocks: list[str], history: list[dict[str, str]]
 ) -> list[dict[str, str]]:
+    """The answering chat for already formatted source blocks; RAFT training data uses it too, so a
+    tuned model trains on exactly the layout it answers in."""
     return [
         {"role": "system", "content": SYSTEM_PROMPT},
         *history,
@@ -126,20 +128,20 @@ def build_messages(
 
     blocks = [format_source(n, hit) for n, hit in enumerate(hits, start=1)]
     # Estimate from per-block counts to jump close to the answer, then confirm on the rendered chat.
-    base = generator.prompt_tokens(_messages(question, [], turns))
+    base = generator.prompt_tokens(messages_for(question, [], turns))
     sizes = [generator.count_tokens(b) + 2 for b in blocks]
     keep = len(blocks)
     while keep > 1 and base + sum(sizes[:keep]) > budget:
         keep -= 1
-    while keep > 1 and generator.prompt_tokens(_messages(question, blocks[:keep], turns)) > budget:
+    while keep > 1 and generator.prompt_tokens(messages_for(question, blocks[:keep], turns)) > budget:
         keep -= 1
-    while turns and generator.prompt_tokens(_messages(question, blocks[:keep], turns)) > budget:
+    while turns and generator.prompt_tokens(messages_for(question, blocks[:keep], turns)) > budget:
         turns = _drop_oldest_exchange(turns)
     used = hits[:keep]
-    messages = _messages(question, blocks[:keep], turns)
+    messages = messages_for(question, blocks[:keep], turns)
     if generator.prompt_tokens(messages) <= budget:
         return messages, used
-    return _messages(question, [_trimmed_block(question, used[0], generator, turns, budget)], turns), used
+    return messages_for(question, [_trimmed_block(question, used[0], generator, turns, budget)], turns), used
 
 
 def _trimmed_block(
@@ -152,7 +154,7 @@ def _trimmed_block(
         return format_source(1, hit, " ".join(words[:count]) + _TRIMMED)
 
     def fits(count: int) -> bool:
-        return generator.prompt_tokens(_messages(question, [block(count)], turns)) <= budget
+        return generator.prompt_tokens(messages_for(question, [block(count)], turns)) <= budget
 
     if not fits(0):
         raise ModelError(

@@ -1,0 +1,292 @@
+"""RAFT examples from grounded QA pairs: oracle plus distractor documents and a quoted chain of thought.
+
+For each QA pair (RAFT, Zhang et al. 2024): the oracle chunk plus `k` distractor chunks, the oracle
+kept with probability `p_oracle` (otherwise the model sees only distractors and has to answer from
+what it learnt), the documents shuffled. Distractors are hard negatives by default: the retriever's
+best hits for the question from OTHER documents, which look relevant but do not hold the answer, so
+the model learns to tell them apart; random chunks of other documents are the option (and fill up
+when the retriever finds too few). Everything draws from a `random.Random` seeded by the config seed
+and the pair itself, so a re-run gives the same set whatever the order of the pairs.
+
+The chain-of-thought answer is built, not generated: the oracle sentences that contain the gold
+answer (normalised), or failing that the one sharing most of its content words, are quoted between
+`##begin_quote##` and `##end_quote##`, cited by document number when the oracle is present, and
+the answer ends with `<ANSWER>: ...`. Every quote is then checked with the answer-time verifier
+(`localrag.answer.citations.verify_quotes`); an example with a quote that is not verbatim in the
+oracle is dropped, so the model is never trained to invent a quote.
+
+The split is by document (no document's questions on two sides), so validation and test measure
+reading unseen documents rather than recall of trained ones: documents are ordered by a seeded hash
+and each goes to the split furthest below its target share of questions. The user turn is laid out
+by `localrag.answer.prompt`, the same numbered-document layout the model sees at answer time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import re
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+
+from localrag.answer.citations import verify_quotes
+from localrag.answer.prompt import SYSTEM_PROMPT, format_source, messages_for
+from localrag.raft.qa import ProgressCallback, QAPair, RaftProgress, content_words, normalise
+from localrag.types import Chunk, Hit, QuoteStatus
+
+SPLITS = ("train", "validation", "test")
+BEGIN_QUOTE = "##begin_quote##"
+END_QUOTE = "##end_quote##"
+ANSWER_TAG = "<ANSWER>:"
+MAX_QUOTED_SENTENCES = 2
+
+# Sentence ends, and blank lines: a quote may not span a paragraph break (the verifier skips those).
+_SENTENCE = re.compile(r"(?:[^\n.!?]|[.!?]+(?=[^\s.!?]))+[.!?]*")
+
+_TAGGED = re.compile(re.escape(BEGIN_QUOTE) + r".*?" + re.escape(END_QUOTE) + r"(?: \[\d+\])?", re.DOTALL)
+
+Search = Callable[[str, int], list[Hit]]
+TokenCounter = Callable[[str], int]
+
+
+@dataclass(frozen=True)
+class RaftConfig:
+    """How the RAFT set is drawn; the defaults are the RAFT paper's training settings."""
+
+    # Distractor documents per example; RAFT trained with 4.
+    k: int = 4
+    # Probability that the oracle is among the documents; RAFT found 0.8 better than always (1.0).
+    p_oracle: float = 0.8
+    # "hard": retriever hits from other documents; "random": any chunks of other documents.
+    distractors: str = "hard"
+    # Seeds every random choice so a re-run builds the same set.
+    seed: int = 0
+    # Target shares of questions for train / validation / test; documents are never split.
+    split: tuple[float, float, float] = (0.8, 0.1, 0.1)
+
+    def __post_init__(self) -> None:
+        if self.k < 0 or not 0.0 <= self.p_oracle <= 1.0:
+            raise ValueError("k must be >= 0 and p_oracle within [0, 1]")
+        if self.distractors not in ("hard", "random"):
+            raise ValueError('distractors must be "hard" or "random"')
+        if len(self.split) != 3 or min(self.split) < 0 or sum(self.split) <= 0:
+            raise ValueError("split needs three non-negative shares")
+
+
+@dataclass
+class RaftExample:
+    """One training example: `documents` in prompt order, the oracle at `oracle_index` (None: left out)."""
+
+    question: str
+    answer: str
+    cot: str
+    oracle: Chunk
+    documents: list[Chunk]
+    oracle_index: int | None
+    split: str = "train"
+    origin: str = ""
+
+    def to_json(self) -> dict[str, object]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, object]) -> RaftExample:
+        raw = dict(data)
+        oracle = raw.pop("oracle")
+        documents = raw.pop("documents")
+        assert isinstance(oracle, dict) and isinstance(documents, list)
+        return cls(oracle=Chunk(**oracle), documents=[Chunk(**d) for d in documents], **raw)  # type: ignore[arg-type]
+
+
+@dataclass
+class DatasetReport:
+    examples: int = 0
+    dropped: Counter[str] = field(default_factory=Counter)
+
+
+def sentences(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each sentence of `text`, trimmed of surrounding whitespace."""
+    spans = []
+    for match in _SENTENCE.finditer(text):
+        start, end = match.start(), match.end()
+        while start < end and text[start].isspace():
+            start += 1
+        while end > start and text[end - 1].isspace():
+            end -= 1
+        if end > start:
+            spans.append((start, end))
+    return spans
+
+
+def supporting_sentences(question: str, answer: str, oracle: str) -> list[str]:
+    """Oracle sentences that contain the answer, else the one sharing most of its content words."""
+    found = [oracle[s:e] for s, e in sentences(oracle)]
+    key = normalise(answer)
+    containing = [s for s in found if key and f" {key} " in f" {normalise(s)} "]
+    if containing:
+        return containing[:MAX_QUOTED_SENTENCES]
+    answer_words, question_words = set(content_words(answer)), set(content_words(question))
+    scored = [
+        (len(answer_words & set(content_words(s))), len(question_words & set(content_words(s))), -i, s)
+        for i, s in enumerate(found)
+    ]
+    best = max(scored, default=None)
+    return [best[3]] if best is not None and best[0] > 0 else []
+
+
+def chain_of_thought(answer: str, quotes: Sequence[str], number: int | None) -> str:
+    """The reasoning text: the quotes (cited by document `number` when present), then the answer."""
+    cite = f" [{number}]" if number is not None else ""
+    quoted = " ".join(f"{BEGIN_QUOTE}{q}{END_QUOTE}{cite}" for q in quotes)
+    where = f"Document [{number}] answers this. It says" if number is not None else "The source of this says"
+    return f"{where}: {quoted} So the answer is: {answer}\n\n{ANSWER_TAG} {answer}"
+
+
+def quotes_verified(cot: str, oracle: Chunk, documents: Sequence[Chunk], number: int | None) -> bool:
+    """True when every quote in `cot` is verbatim in the oracle (checked by the answer-time verifier)."""
+    hits = [Hit(c, 0.0) for c in documents] if number is not None else [Hit(oracle, 0.0)]
+    # Only the tagged spans are the claims; a question or answer that has words in double quotes is not.
+    tagged = _TAGGED.findall(cot)
+    checked = verify_quotes(" ".join(tagged), hits)
+    target = number if number is not None else 1
+    return (
+        len(checked) == len(tagged) > 0
+        and all(q.status is QuoteStatus.VERIFIED and q.source == target for q in checked)
+    )
+
+
+def _rng(config: RaftConfig, pair: QAPair) -> random.Random:
+    return random.Random(f"{config.seed}\x00{pair.chunk.chunk_id}\x00{pair.question}")
+
+
+def choose_distractors(
+    pair: QAPair, pool: Sequence[Chunk], config: RaftConfig, rng: random.Random, search: Search | None
+) -> list[Chunk]:
+    """`config.k` chunks of other documents: hard negatives first (if asked and possible), then random."""
+    chosen: dict[str, Chunk] = {}
+    if config.distractors == "hard" and search is not None and config.k > 0:
+        for hit in search(pair.question, 4 * config.k + 8):
+            if hit.chunk.doc_id != pair.chunk.doc_id and hit.chunk.chunk_id not in chosen:
+                chosen[hit.chunk.chunk_id] = hit.chunk
+            if len(chosen) == config.k:
+                break
+    others = [c for c in pool if c.doc_id != pair.chunk.doc_id and c.chunk_id not in chosen]
+    missing = config.k - len(chosen)
+    if missing > 0 and others:
+        for extra in rng.sample(others, min(missing, len(others))):
+            chosen[extra.chunk_id] = extra
+    return list(chosen.values())
+
+
+def assign_splits(pairs: Sequence[QAPair], config: RaftConfig) -> dict[str, str]:
+    """doc_id -> split, filling each split toward its share of questions, whole documents at a time."""
+    counts = Counter(p.chunk.doc_id for p in pairs)
+    shares = [s / sum(config.split) for s in config.split]
+    order = sorted(counts, key=lambda d: hashlib.sha256(f"{config.seed}\x00{d}".encode()).hexdigest())
+    filled = [0, 0, 0]
+    assigned: dict[str, str] = {}
+    for doc_id in order:
+        total = sum(filled) + counts[doc_id]
+        # The split whose share would fall furthest short of its target without this document.
+        gaps = [shares[i] * total - filled[i] if shares[i] > 0 else float("-inf") for i in range(3)]
+        choice = max(range(3), key=lambda i: (gaps[i], -i))
+        filled[choice] += counts[doc_id]
+        assigned[doc_id] = SPLITS[choice]
+    return assigned
+
+
+def build_examples(
+    pairs: Sequence[QAPair],
+    pool: Sequence[Chunk],
+    config: RaftConfig | None = None,
+    *,
+    search: Search | None = None,
+    progress: ProgressCallback | None = None,
+) -> tuple[list[RaftExample], DatasetReport]:
+    """One RAFT example per usable pair, in pair order, with its split; see the module docstring."""
+    config = config or RaftConfig()
+    report = DatasetReport()
+    splits = assign_splits(pairs, config)
+    seen: set[tuple[str, str]] = set()
+    examples: list[RaftExample] = []
+    started = time.perf_counter()
+    for done, pair in enumerate(pairs, start=1):
+        key = (normalise(pair.question), normalise(pair.answer))
+        if key in seen:
+            report.dropped["duplicate"] += 1
+        else:
+            seen.add(key)
+            example = _example(pair, pool, config, search, splits[pair.chunk.doc_id], report)
+            if example is not None:
+                examples.append(example)
+        if progress is not None:
+            elapsed = time.perf_counter() - started
+            progress(RaftProgress("examples", done, len(pairs), pair.chunk.path, elapsed,
+                                  elapsed / done * (len(pairs) - done)))
+    report.examples = len(examples)
+    return examples, report
+
+
+def _example(
+    pair: QAPair, pool: Sequence[Chunk], config: RaftConfig, search: Search | None, split: str,
+    report: DatasetReport,
+) -> RaftExample | None:
+    quotes = supporting_sentences(pair.question, pair.answer, pair.chunk.text)
+    if not quotes:
+        report.dropped["no supporting sentence"] += 1
+        return None
+    rng = _rng(config, pair)
+    documents = choose_distractors(pair, pool, config, rng, search)
+    keep_oracle = rng.random() < config.p_oracle
+    if keep_oracle:
+        documents.append(pair.chunk)
+    rng.shuffle(documents)
+    oracle_index = documents.index(pair.chunk) if keep_oracle else None
+    number = oracle_index + 1 if oracle_index is not None else None
+    cot = chain_of_thought(pair.answer, quotes, number)
+    if not quotes_verified(cot, pair.chunk, documents, number):
+        report.dropped["quote not verbatim"] += 1
+        return None
+    return RaftExample(pair.question, pair.answer, cot, pair.chunk, documents, oracle_index, split, pair.origin)
+
+
+def chat_messages(example: RaftExample) -> list[dict[str, str]]:
+    """System, user (the answer-time numbered-document layout) and assistant (the chain of thought)."""
+    blocks = [format_source(n, Hit(c, 0.0)) for n, c in enumerate(example.documents, start=1)]
+    return [*messages_for(example.question, blocks, []), {"role": "assistant", "content": example.cot}]
+
+
+def completion_record(example: RaftExample) -> dict[str, str]:
+    """Prompt/completion pair: the system and user turns as plain text, the chain of thought to learn."""
+    system, user, assistant = chat_messages(example)
+    return {"prompt": f"{system['content']}\n\n{user['content']}\n\n", "completion": assistant["content"]}
+
+
+def _lengths(values: list[int]) -> dict[str, float]:
+    if not values:
+        return {"min": 0, "mean": 0.0, "max": 0}
+    return {"min": min(values), "mean": round(sum(values) / len(values), 1), "max": max(values)}
+
+
+def statistics(examples: Sequence[RaftExample], count_tokens: TokenCounter | None = None) -> dict[str, object]:
+    """Counts per split, documents per split, oracle rate, and prompt/answer lengths in tokens."""
+    count = count_tokens or (lambda text: len(text.split()))
+    out: dict[str, object] = {"system_prompt": SYSTEM_PROMPT}
+    for split in ("all", *SPLITS):
+        chosen = [e for e in examples if split == "all" or e.split == split]
+        records = [completion_record(e) for e in chosen]
+        out[split] = {
+            "examples": len(chosen),
+            "documents": len({e.oracle.doc_id for e in chosen}),
+            "oracle_rate": round(sum(e.oracle_index is not None for e in chosen) / len(chosen), 3) if chosen else 0.0,
+            "prompt_tokens": _lengths([count(r["prompt"]) for r in records]),
+            "completion_tokens": _lengths([count(r["completion"]) for r in records]),
+        }
+    return out
+
+
+def jsonl(records: Sequence[dict[str, object]]) -> str:
+    return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)

@@ -1,0 +1,133 @@
+"""The resumable build: stages, manifest, skipping finished stages, cancellation, output files."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+import threading
+from pathlib import Path
+
+import pytest
+
+from localrag.raft.build import HF_MISSING, MANIFEST, build_raft
+from localrag.raft.dataset import SPLITS, RaftConfig
+from localrag.types import Chunk, Hit
+
+CHUNKS = [
+    Chunk(f"d{d}:{i}", f"d{d}", f"/docs/doc{d}.txt", i,
+          f"Document {d} part {i} talks about topic {d * 10 + i}. It has a second sentence here.", 0, 80)
+    for d in range(10)
+    for i in range(2)
+]
+_TEXT = re.compile(r"Document (\d+) part (\d+) talks about topic (\d+)")
+
+
+class FakeGenerator:
+    name = "fake-gen"
+    n_ctx = 2048
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def complete(self, messages: list[dict[str, str]], **_: object) -> str:
+        self.calls += 1
+        doc, part, topic = _TEXT.search(messages[-1]["content"]).groups()  # type: ignore[union-attr]
+        return json.dumps({"question": f"Which topic is covered in document {doc} section {part}?",
+                           "answer": f"topic {topic}"})
+
+    def count_tokens(self, text: str) -> int:
+        return len(text) // 4
+
+
+def test_build_writes_every_split_and_format(tmp_path: Path) -> None:
+    generator = FakeGenerator()
+    seen: list[str] = []
+    report = build_raft(tmp_path / "raft", CHUNKS, generator=generator, config=RaftConfig(k=2, distractors="random"),
+                        count_tokens=generator.count_tokens, progress=lambda p: seen.append(p.stage))
+    out = tmp_path / "raft"
+    assert generator.calls == 20 and report.qa.made == 20 and report.dataset.examples == 20
+    assert set(seen) == {"qa", "examples"} and not report.skipped_stages
+    split_of_doc: dict[str, str] = {}
+    total = 0
+    for split in SPLITS:
+        chat = [json.loads(line) for line in (out / f"{split}.chat.jsonl").read_text().splitlines()]
+        completion = (out / f"{split}.completion.jsonl").read_text().splitlines()
+        assert len(chat) == len(completion)
+        total += len(chat)
+        for record in chat:
+            assert [m["role"] for m in record["messages"]] == ["system", "user", "assistant"]
+            assert "<ANSWER>: topic" in record["messages"][2]["content"]
+            doc = re.search(r"in document (\d+)", record["messages"][1]["content"]).group(1)  # type: ignore[union-attr]
+            assert split_of_doc.setdefault(doc, split) == split
+    assert total == 20
+    stats = json.loads((out / "stats.json").read_text())
+    assert stats["all"]["examples"] == 20 and stats["train"]["examples"] >= 14
+    assert set(json.loads((out / MANIFEST).read_text())["stages"]) == {"qa", "examples", "formats"}
+    if importlib.util.find_spec("datasets") is None:
+        assert report.notes == [HF_MISSING] and not (out / "hf").exists()
+    else:
+        assert (out / "hf").is_dir()
+
+
+def test_rerun_skips_finished_stages_and_redoes_changed_ones(tmp_path: Path) -> None:
+    build_raft(tmp_path, CHUNKS, generator=FakeGenerator(), config=RaftConfig(k=2, distractors="random"))
+    before = (tmp_path / "train.chat.jsonl").read_text()
+    again = FakeGenerator()
+    report = build_raft(tmp_path, CHUNKS, generator=again, config=RaftConfig(k=2, distractors="random"))
+    assert again.calls == 0 and report.skipped_stages == ["qa", "examples", "formats"]
+    assert report.qa.made == 20 and report.dataset.examples == 20
+    changed = build_raft(tmp_path, CHUNKS, generator=again, config=RaftConfig(k=3, distractors="random"))
+    assert again.calls == 0 and changed.skipped_stages == ["qa"]
+    assert (tmp_path / "train.chat.jsonl").read_text() != before
+
+
+def test_a_missing_output_file_reruns_its_stage(tmp_path: Path) -> None:
+    build_raft(tmp_path, CHUNKS, generator=FakeGenerator(), config=RaftConfig(distractors="random"))
+    (tmp_path / "examples.jsonl").unlink()
+    report = build_raft(tmp_path, CHUNKS, generator=FakeGenerator(), config=RaftConfig(distractors="random"))
+    assert report.skipped_stages == ["qa", "formats"]
+    assert (tmp_path / "examples.jsonl").exists()
+
+
+def test_changed_chunks_invalidate_the_qa_stage(tmp_path: Path) -> None:
+    build_raft(tmp_path, CHUNKS, generator=FakeGenerator(), config=RaftConfig(distractors="random"))
+    generator = FakeGenerator()
+    report = build_raft(tmp_path, CHUNKS[:-2], generator=generator, config=RaftConfig(distractors="random"))
+    assert generator.calls == 18 and report.skipped_stages == []
+
+
+def test_cancel_records_nothing(tmp_path: Path) -> None:
+    cancel = threading.Event()
+    cancel.set()
+    report = build_raft(tmp_path, CHUNKS, generator=FakeGenerator(), cancel=cancel)
+    assert report.cancelled and not (tmp_path / MANIFEST).exists() and not (tmp_path / "qa.jsonl").exists()
+
+
+def test_imported_qa_and_hard_negatives(tmp_path: Path) -> None:
+    qa_file = tmp_path / "mine.jsonl"
+    qa_file.write_text(json.dumps({"question": "What does part one of doc three cover?", "answer": "topic 31",
+                                   "path": "/docs/doc3.txt"}) + "\n")
+
+    def search(query: str, k: int) -> list[Hit]:
+        return [Hit(c, 1.0) for c in CHUNKS[:k]]
+
+    report = build_raft(tmp_path / "out", CHUNKS, qa_files=[qa_file], search=search,
+                        config=RaftConfig(k=2, p_oracle=1.0))
+    (example,) = [json.loads(line) for line in (tmp_path / "out" / "examples.jsonl").read_text().splitlines()]
+    assert example["origin"] == f"{qa_file}:1"
+    assert sorted(d["chunk_id"] for d in example["documents"] if d["doc_id"] != "d3") == ["d0:0", "d0:1"]
+    assert report.qa.made == 1
+
+
+def test_needs_a_source(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="generator or Q&A files"):
+        build_raft(tmp_path, CHUNKS)
+
+
+def test_max_chunks_spreads_over_documents(tmp_path: Path) -> None:
+    generator = FakeGenerator()
+    report = build_raft(tmp_path, CHUNKS, generator=generator, max_chunks=12, config=RaftConfig(distractors="random"))
+    assert generator.calls == 12 and report.qa.made == 12
+    pairs = [json.loads(line) for line in (tmp_path / "qa.jsonl").read_text().splitlines()]
+    assert len({p["chunk"]["doc_id"] for p in pairs}) == 10

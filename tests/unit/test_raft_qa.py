@@ -1,0 +1,135 @@
+"""QA pairs: grammar-held generation with a fake generator, the grounding filters, and file import."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from localrag.errors import ModelError
+from localrag.raft.qa import QA_GRAMMAR, QAImportError, QAPair, generate_qa, import_qa, rejection, support
+from localrag.types import Chunk
+
+
+def chunk(text: str, path: str = "/docs/bees.txt", index: int = 0) -> Chunk:
+    return Chunk(f"{path}:{index}", "id-" + path, path, index, text, 0, len(text))
+
+
+BEES = chunk("A honey bee colony has one queen. The queen lays up to two thousand eggs a day in summer.")
+LIGHT = chunk("Kestrel Point lighthouse was first lit in 1874 and automated in 1988.", "/docs/light.md")
+
+
+class FakeGenerator:
+    name = "fake"
+    n_ctx = 2048
+
+    def __init__(self, replies: Sequence[str | Exception]) -> None:
+        self.replies = list(replies)
+        self.grammars: list[str | None] = []
+
+    def complete(self, messages: list[dict[str, str]], *, max_tokens: int, temperature: float = 0.0,
+                 grammar: str | None = None, **_: object) -> str:
+        self.grammars.append(grammar)
+        reply = self.replies.pop(0)
+        if isinstance(reply, Exception):
+            raise reply
+        return reply
+
+
+def qa(question: str, answer: str) -> str:
+    return json.dumps({"question": question, "answer": answer})
+
+
+def test_support_verbatim_and_word_share() -> None:
+    assert support("two thousand eggs", BEES.text) == 1.0
+    assert support("Two  THOUSAND eggs!", BEES.text) == 1.0
+    assert support("two thousand wasps", BEES.text) == pytest.approx(2 / 3)
+    assert support("the of", BEES.text) == 0.0
+
+
+@pytest.mark.parametrize(
+    ("question", "answer", "reason"),
+    [
+        ("Queens here?", "one", "question too short"),
+        ("How many queens does a colony have?", "", "empty answer"),
+        ("The queen lays up to two thousand eggs", "two thousand eggs", "question copied from the chunk"),
+        ("How many eggs does the queen lay each day?", "fifty wasps", "answer not supported by the chunk"),
+        ("one queen bee colony", "one queen bee colony", "question repeats the answer"),
+    ],
+)
+def test_rejections(question: str, answer: str, reason: str) -> None:
+    assert rejection(question, answer, BEES) == reason
+
+
+def test_generate_keeps_grounded_pairs_and_counts_the_rest() -> None:
+    generator = FakeGenerator([
+        qa("How many eggs does the queen lay a day?", "up to two thousand eggs"),
+        "{not json",
+        ModelError("boom"),
+        qa("When was Kestrel Point lighthouse automated?", "in 1999 by robots"),
+    ])
+    pairs, report = generate_qa([BEES, BEES, LIGHT, LIGHT], generator)
+    assert [p.answer for p in pairs] == ["up to two thousand eggs"]
+    assert pairs[0].chunk == BEES and pairs[0].origin == "generated"
+    assert report.made == 1
+    assert report.skipped == {"reply not valid JSON": 1, "generation failed": 1, "answer not supported by the chunk": 1}
+    assert report.errors and "light.md" in report.errors[0]
+    assert generator.grammars == [QA_GRAMMAR] * 4
+
+
+def test_generate_drops_duplicate_questions_and_reports_progress() -> None:
+    generator = FakeGenerator([qa("How many queens does a colony have?", "one queen")] * 2)
+    seen: list[int] = []
+    pairs, report = generate_qa([BEES, BEES], generator, progress=lambda p: seen.append(p.done))
+    assert len(pairs) == 1 and report.skipped == {"duplicate question": 1}
+    assert seen == [1, 2]
+
+
+def test_generate_stops_on_cancel() -> None:
+    cancel = threading.Event()
+    cancel.set()
+    pairs, report = generate_qa([BEES], FakeGenerator([]), cancel=cancel)
+    assert pairs == [] and report.cancelled
+
+
+def test_pair_round_trips_through_json() -> None:
+    pair = QAPair("How many queens are there?", "one", BEES, "x.jsonl:3")
+    assert QAPair.from_json(json.loads(json.dumps(pair.to_json()))) == pair
+
+
+def test_import_jsonl_by_path_name_and_passage(tmp_path: Path) -> None:
+    file = tmp_path / "qa.jsonl"
+    file.write_text("\n".join([
+        json.dumps({"question": "How many eggs a day?", "answer": "two thousand", "path": "/docs/bees.txt"}),
+        "{broken",
+        json.dumps({"question": "When was it first lit?", "answer": "1874", "document": "light.md"}),
+        json.dumps({"question": "Who lays the eggs?", "answer": "the queen", "passage": "one queen. The queen lays"}),
+        json.dumps({"question": "What is missing here?", "answer": "x"}),
+        json.dumps({"question": "What about unknown docs?", "answer": "x", "path": "/nope.txt"}),
+        json.dumps(["a", "list"]),
+    ]) + "\n")
+    pairs, report = import_qa([file], [BEES, LIGHT])
+    assert [(p.chunk.path, p.origin) for p in pairs] == [
+        ("/docs/bees.txt", f"{file}:1"), ("/docs/light.md", f"{file}:3"), ("/docs/bees.txt", f"{file}:4")
+    ]
+    assert report.skipped == {"malformed line": 3, "document not ingested": 1}
+    assert f"{file}:2: not valid JSON" in report.errors[0]
+    assert any(e.startswith(f"{file}:5:") for e in report.errors)
+
+
+def test_import_csv_reports_line_numbers(tmp_path: Path) -> None:
+    file = tmp_path / "qa.csv"
+    file.write_text('question,answer,path\n"When was the lighthouse automated?",1988,/docs/light.md\n'
+                    'How many eggs a day?,lots of honey,/docs/bees.txt\n')
+    pairs, report = import_qa([file], [BEES, LIGHT])
+    assert [p.answer for p in pairs] == ["1988"]
+    assert report.skipped == {"no chunk holds the answer": 1}
+    assert report.errors[0].startswith(f"{file}:3:")
+
+
+def test_import_missing_file_is_a_user_error(tmp_path: Path) -> None:
+    with pytest.raises(QAImportError, match="no such Q&A file"):
+        import_qa([tmp_path / "nope.jsonl"], [BEES])
