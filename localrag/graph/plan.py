@@ -1,0 +1,157 @@
+"""Relation-path planning: which relations, in which order, lead from the question's entity to the answer.
+
+Two planners, each tagging the paths it returns with its name:
+
+- `GrammarPlanner` asks the GGUF model, held to a GBNF grammar whose alternatives are relation
+  paths the graph can follow. With linked entities the alternatives are the exact relation
+  sequences reachable from them (`GraphIndex.relation_sequences`); without, any sequence of 1 to
+  `max_hops` of the graph's relation names. Top-k is greedy decoding without replacement: after
+  each answer that path is removed from the grammar and the model is asked again, so k calls give
+  the model's k preferred distinct paths, deterministically (sampling with llama.cpp's fixed seed
+  would repeat itself).
+- `EmbeddingPlanner` needs no generator: it verbalises each reachable relation sequence
+  (("plays_in_club", "is_in_country") -> "plays in club is in country") and ranks them by cosine
+  similarity to the question with the entity mentions taken out, since the mention says who the
+  question is about, not which relations it asks for.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+import numpy as np
+
+from localrag.graph.paths import GraphIndex, LinkedEntity, question_tokens
+
+if TYPE_CHECKING:
+    from localrag.embed import Embedder
+    from localrag.generate import Generator
+
+SEPARATOR = " -> "
+
+
+@dataclass(frozen=True)
+class PlannedPath:
+    relations: tuple[str, ...]
+    score: float
+    planner: str  # "grammar" or "embedding"
+
+
+class Planner(Protocol):
+    name: str
+
+    def plan(
+        self, question: str, index: GraphIndex, linked: Sequence[LinkedEntity], k: int = 3
+    ) -> list[PlannedPath]: ...
+
+
+def _literal(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def relation_path_grammar(relations: Sequence[str], max_hops: int = 2) -> str:
+    """GBNF for any path of 1..max_hops relations from `relations`, joined by ' -> '."""
+    if not relations or max_hops < 1:
+        raise ValueError("a relation-path grammar needs at least one relation and one hop")
+    body = "rel" + f" ({_literal(SEPARATOR)} rel" * (max_hops - 1) + ")?" * (max_hops - 1)
+    rel = " | ".join(_literal(r) for r in sorted(set(relations)))
+    return f"root ::= {body}\nrel ::= {rel}\n"
+
+
+def path_choice_grammar(paths: Sequence[Sequence[str]]) -> str:
+    """GBNF whose alternatives are exactly these relation paths."""
+    if not paths:
+        raise ValueError("a path-choice grammar needs at least one path")
+    alternatives = " | ".join(_literal(SEPARATOR.join(p)) for p in dict.fromkeys(tuple(p) for p in paths))
+    return f"root ::= {alternatives}\n"
+
+
+def parse_path(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.strip().split(SEPARATOR.strip()) if part.strip())
+
+
+def verbalise(relations: Sequence[str]) -> str:
+    return " ".join(r.replace("_", " ") for r in relations)
+
+
+def strip_mentions(question: str, linked: Sequence[LinkedEntity]) -> str:
+    text = " ".join(question_tokens(question))
+    for entity in linked:
+        text = text.replace(entity.mention, " ")
+    return " ".join(text.split())
+
+
+PLAN_SYSTEM = (
+    "You plan how to answer questions over a knowledge graph. Given a question and the relations the "
+    "graph has, write the sequence of relations that leads from the entity named in the question to "
+    "the answer, joined by ' -> '."
+)
+
+
+def plan_messages(question: str, relations: Sequence[str], linked: Sequence[LinkedEntity]) -> list[dict[str, str]]:
+    names = ", ".join(e.name for e in linked) or "unknown"
+    user = (
+        f"Relations: {', '.join(sorted(set(relations)))}\n"
+        f"Entity in the question: {names}\n"
+        f"Question: {question}\n"
+        "Relation path:"
+    )
+    return [{"role": "system", "content": PLAN_SYSTEM}, {"role": "user", "content": user}]
+
+
+class EmbeddingPlanner:
+    name = "embedding"
+
+    def __init__(self, embedder: Embedder, max_hops: int = 2) -> None:
+        self.embedder = embedder
+        self.max_hops = max_hops
+        self._cache: dict[tuple[str, ...], np.ndarray] = {}
+
+    def _vectors(self, sequences: Sequence[tuple[str, ...]]) -> np.ndarray:
+        missing = [s for s in sequences if s not in self._cache]
+        if missing:
+            for seq, vec in zip(missing, self.embedder.embed([verbalise(s) for s in missing]), strict=True):
+                self._cache[seq] = vec
+        return np.stack([self._cache[s] for s in sequences])
+
+    def plan(self, question: str, index: GraphIndex, linked: Sequence[LinkedEntity], k: int = 3) -> list[PlannedPath]:
+        sequences = index.relation_sequences([e.entity_id for e in linked], self.max_hops)
+        if not sequences:
+            return []
+        query = self.embedder.embed([strip_mentions(question, linked) or question])[0]
+        scores = self._vectors(sequences) @ query
+        order = np.argsort(-scores, kind="stable")[:k]
+        return [PlannedPath(sequences[i], float(scores[i]), self.name) for i in order]
+
+
+class GrammarPlanner:
+    name = "grammar"
+
+    def __init__(self, generator: Generator, max_hops: int = 2, max_tokens: int = 48) -> None:
+        self.generator = generator
+        self.max_hops = max_hops
+        self.max_tokens = max_tokens
+
+    def plan(self, question: str, index: GraphIndex, linked: Sequence[LinkedEntity], k: int = 3) -> list[PlannedPath]:
+        candidates = index.relation_sequences([e.entity_id for e in linked], self.max_hops) if linked else []
+        relations = sorted({r for seq in candidates for r in seq}) if candidates else index.relations
+        if not relations:
+            return []
+        messages = plan_messages(question, relations, linked)
+        remaining = list(candidates)
+        planned: list[PlannedPath] = []
+        for rank in range(k):
+            if candidates and not remaining:
+                break
+            grammar = path_choice_grammar(remaining) if candidates else relation_path_grammar(relations, self.max_hops)
+            text = self.generator.complete(messages, max_tokens=self.max_tokens, temperature=0.0, grammar=grammar)
+            path = parse_path(text)
+            if not path or any(p.relations == path for p in planned):
+                break
+            planned.append(PlannedPath(path, 1.0 / (rank + 1), self.name))
+            if not candidates:
+                break  # without an explicit list a path cannot be taken out of the grammar
+            remaining = [seq for seq in remaining if seq != path]
+        return planned

@@ -1,0 +1,327 @@
+"""The knowledge-graph tables: entities and triples, in the same LanceDB folder as the chunks.
+
+- `entities`: one row per entity: `entity_id` (its normalised name, so the same entity written as
+  "Tom_Hanks", "tom hanks" or "Tom  Hanks" is one row: exact duplicates merge by construction), the
+  first surface `name` seen, `aliases` (other normalised names that mean it) and a `vector` of the
+  name for embedding-based linking.
+- `triples`: head id, relation, tail id, `source` (a chunk id, or `file:line` for imported triples)
+  and `doc_id`, so forgetting a document deletes its triples (`delete_for_documents`) and then the
+  entities no triple mentions any more.
+
+Relations are normalised to lower_snake_case, the form a GBNF grammar and a prompt can list.
+Reading for question answering goes through `paths.GraphIndex.load(store)`, which reads both tables
+once into memory; LanceDB is the durable copy, not the per-hop lookup.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from localrag.errors import LocalRagError, StoreError
+from localrag.store import sql_in
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+    from lancedb.table import Table
+
+    from localrag.embed import Embedder
+
+ENTITIES, TRIPLES = "entities", "triples"
+_IN_BATCH = 500
+_SPACES = re.compile(r"\s+")
+_RELATION_BAD = re.compile(r"[^a-z0-9_]+")
+
+
+class GraphImportError(LocalRagError):
+    title = "Bad triple"
+
+
+def normalise_entity(name: str) -> str:
+    """Case, underscores and runs of whitespace do not distinguish entities."""
+    return _SPACES.sub(" ", name.replace("_", " ")).strip().lower()
+
+
+def normalise_relation(name: str) -> str:
+    """lower_snake_case with nothing but [a-z0-9_], so it is a safe literal in a grammar and a prompt."""
+    return _RELATION_BAD.sub("_", _SPACES.sub("_", name.strip().lower())).strip("_")
+
+
+@dataclass(frozen=True)
+class Triple:
+    head: str
+    relation: str
+    tail: str
+    source: str = ""
+    doc_id: str = ""
+
+
+@dataclass
+class ImportReport:
+    """What `import_triples` did: rows written, and the lines it skipped with the reason for each."""
+
+    triples: int = 0
+    entities: int = 0
+    errors: list[GraphImportError] = field(default_factory=list)
+
+
+@dataclass
+class GraphStats:
+    entities: int
+    triples: int
+    relations: dict[str, int]
+    documents: int
+
+
+def _entities_schema(dim: int) -> pa.Schema:
+    import pyarrow as pa
+
+    return pa.schema(
+        [
+            pa.field("entity_id", pa.string(), nullable=False),
+            pa.field("name", pa.string()),
+            pa.field("aliases", pa.list_(pa.string())),
+            pa.field("vector", pa.list_(pa.float32(), dim)),
+        ]
+    )
+
+
+def _triples_schema() -> pa.Schema:
+    import pyarrow as pa
+
+    return pa.schema(
+        [
+            pa.field("head", pa.string(), nullable=False),
+            pa.field("relation", pa.string(), nullable=False),
+            pa.field("tail", pa.string(), nullable=False),
+            pa.field("source", pa.string()),
+            pa.field("doc_id", pa.string()),
+        ]
+    )
+
+
+def _parse_line(line: str, where: str, delimiter: str) -> tuple[str, str, str]:
+    fields = next(csv.reader([line], delimiter=delimiter)) if delimiter == "," else line.split("\t")
+    fields = [f.strip() for f in fields]
+    if len(fields) != 3:
+        raise GraphImportError(
+            f"{where}: expected 3 fields (head, relation, tail), found {len(fields)}",
+            "fix or delete the line; the other lines were imported",
+        )
+    head, relation, tail = fields
+    if not normalise_entity(head) or not normalise_entity(tail) or not normalise_relation(relation):
+        raise GraphImportError(f"{where}: empty head, relation or tail", "fix or delete the line")
+    return head, relation, tail
+
+
+class GraphStore:
+    """Entities and triples of one localrag store; `embedder` makes the entity-name vectors."""
+
+    def __init__(self, db_dir: Path, embedder: Embedder) -> None:
+        import lancedb
+
+        self.path = Path(db_dir)
+        self.embedder = embedder
+        self.dim = embedder.dim
+        self._lock = threading.RLock()
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+            self._db = lancedb.connect(str(self.path), read_consistency_interval=timedelta(seconds=1))
+            self._entities: Table = self._db.create_table(ENTITIES, schema=_entities_schema(self.dim), exist_ok=True)
+            self._triples: Table = self._db.create_table(TRIPLES, schema=_triples_schema(), exist_ok=True)
+        except OSError as exc:
+            raise StoreError(
+                f"{self.path}: cannot open the graph tables ({exc})", "check the folder's permissions"
+            ) from exc
+        stored = self._entities.schema.field("vector").type.list_size
+        if stored != self.dim:
+            raise StoreError(
+                f"{self.path}: graph entities were embedded with dimension {stored}, not {self.dim}",
+                "use the embedder the store was built with, or delete the entities and triples tables",
+            )
+
+    # --- reading -------------------------------------------------------------------------------
+
+    def entity_rows(self) -> pa.Table:
+        return self._entities.search().limit(None).to_arrow()
+
+    def triple_rows(self) -> pa.Table:
+        return self._triples.search().limit(None).to_arrow()
+
+    def version(self) -> tuple[int, int]:
+        """Changes whenever either table does; a cached `GraphIndex` compares it to know it is stale."""
+        return self._entities.version, self._triples.version
+
+    def relations(self) -> list[str]:
+        column = self._triples.search().select(["relation"]).limit(None).to_arrow()["relation"]
+        return sorted(set(column.to_pylist()))
+
+    def stats(self) -> GraphStats:
+        table = self._triples.search().select(["relation", "doc_id"]).limit(None).to_arrow()
+        relations: dict[str, int] = {}
+        for rel in table["relation"].to_pylist():
+            relations[rel] = relations.get(rel, 0) + 1
+        return GraphStats(
+            entities=self._entities.count_rows(),
+            triples=table.num_rows,
+            relations=dict(sorted(relations.items())),
+            documents=len(set(table["doc_id"].to_pylist())),
+        )
+
+    # --- writing -------------------------------------------------------------------------------
+
+    def add_triples(
+        self, triples: Sequence[Triple], aliases: dict[str, Iterable[str]] | None = None
+    ) -> tuple[int, int]:
+        """Add triples (surface names; entities are created as needed); exact duplicates are skipped.
+
+        `aliases` maps an entity's surface name to other names for it: a triple that uses an alias
+        lands on the entity, and linking finds it by either name. Returns (new triples, new entities).
+        """
+        import pyarrow as pa
+
+        alias_of = self._alias_map()
+        for name, others in (aliases or {}).items():
+            for other in others:
+                alias_of.setdefault(
+                    normalise_entity(other), alias_of.get(normalise_entity(name), normalise_entity(name))
+                )
+
+        def resolve(name: str) -> str:
+            norm = normalise_entity(name)
+            return alias_of.get(norm, norm)
+
+        with self._lock:
+            existing = set(
+                self._entities.search().select(["entity_id"]).limit(None).to_arrow()["entity_id"].to_pylist()
+            )
+            new_names: dict[str, str] = {}
+            rows: dict[tuple[str, str, str, str], Triple] = {}
+            for t in triples:
+                head, tail = resolve(t.head), resolve(t.tail)
+                for eid, surface in ((head, t.head), (tail, t.tail)):
+                    if eid not in existing and eid not in new_names:
+                        new_names[eid] = surface.strip()
+                key = (head, normalise_relation(t.relation), tail, t.doc_id)
+                rows.setdefault(key, Triple(head, key[1], tail, t.source, t.doc_id))
+            present = self._existing_keys({k[3] for k in rows})
+            fresh = [t for k, t in rows.items() if k not in present]
+            if new_names:
+                ids = list(new_names)
+                vectors = self.embedder.embed([new_names[i].replace("_", " ") for i in ids])
+                wanted = aliases or {}
+                alias_lists = [
+                    sorted({normalise_entity(a) for n, al in wanted.items() if resolve(n) == i for a in al} - {i})
+                    for i in ids
+                ]
+                schema = _entities_schema(self.dim)
+                arrays = [
+                    pa.array(ids, type=pa.string()),
+                    pa.array([new_names[i] for i in ids], type=pa.string()),
+                    pa.array(alias_lists, type=pa.list_(pa.string())),
+                    pa.FixedSizeListArray.from_arrays(pa.array(np.asarray(vectors, np.float32).reshape(-1)), self.dim),
+                ]
+                self._entities.add(pa.Table.from_arrays(arrays, schema=schema))
+            if fresh:
+                self._triples.add(
+                    pa.Table.from_pylist(
+                        [
+                            {
+                                "head": t.head,
+                                "relation": t.relation,
+                                "tail": t.tail,
+                                "source": t.source,
+                                "doc_id": t.doc_id,
+                            }
+                            for t in fresh
+                        ],
+                        schema=_triples_schema(),
+                    )
+                )
+        return len(fresh), len(new_names)
+
+    def _alias_map(self) -> dict[str, str]:
+        table = self._entities.search().select(["entity_id", "aliases"]).limit(None).to_arrow()
+        out: dict[str, str] = {}
+        for eid, aliases in zip(table["entity_id"].to_pylist(), table["aliases"].to_pylist(), strict=True):
+            for alias in aliases or []:
+                out[alias] = eid
+        return out
+
+    def _existing_keys(self, doc_ids: set[str]) -> set[tuple[str, str, str, str]]:
+        keys: set[tuple[str, str, str, str]] = set()
+        ids = sorted(doc_ids)
+        for i in range(0, len(ids), _IN_BATCH):
+            table = self._triples.search().where(sql_in("doc_id", ids[i : i + _IN_BATCH])).limit(None).to_arrow()
+            keys.update(
+                zip(
+                    table["head"].to_pylist(),
+                    table["relation"].to_pylist(),
+                    table["tail"].to_pylist(),
+                    table["doc_id"].to_pylist(),
+                    strict=True,
+                )
+            )
+        return keys
+
+    def import_triples(self, path: Path, *, doc_id: str | None = None) -> ImportReport:
+        """Import a TSV (tab) or CSV (.csv) file of head, relation, tail; a bad line is reported, not fatal.
+
+        The triples' `doc_id` defaults to `file:<absolute path>`, so re-importing the same file does
+        not duplicate them and `delete_for_documents` can drop the file's triples.
+        """
+        path = Path(path)
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise GraphImportError(
+                f"{path}: cannot read the triples file ({exc})", "pass a UTF-8 TSV or CSV file"
+            ) from exc
+        delimiter = "," if path.suffix.lower() == ".csv" else "\t"
+        doc = doc_id or f"file:{path.resolve()}"
+        report = ImportReport()
+        triples: list[Triple] = []
+        for number, line in enumerate(lines, start=1):
+            if not line.strip() or line.lstrip().startswith("#"):
+                continue
+            where = f"{path}:{number}"
+            try:
+                head, relation, tail = _parse_line(line, where, delimiter)
+            except GraphImportError as exc:
+                report.errors.append(exc)
+                continue
+            triples.append(Triple(head, relation, tail, source=f"{path.name}:{number}", doc_id=doc))
+        report.triples, report.entities = self.add_triples(triples)
+        return report
+
+    def delete_for_documents(self, doc_ids: Sequence[str]) -> int:
+        """Forget these documents' triples, then the entities no remaining triple mentions."""
+        ids = list(doc_ids)
+        removed = 0
+        with self._lock:
+            for i in range(0, len(ids), _IN_BATCH):
+                removed += self._triples.delete(sql_in("doc_id", ids[i : i + _IN_BATCH])).num_deleted_rows
+            if removed:
+                table = self._triples.search().select(["head", "tail"]).limit(None).to_arrow()
+                used = set(table["head"].to_pylist()) | set(table["tail"].to_pylist())
+                known = self._entities.search().select(["entity_id"]).limit(None).to_arrow()["entity_id"].to_pylist()
+                orphans = [e for e in known if e not in used]
+                for i in range(0, len(orphans), _IN_BATCH):
+                    self._entities.delete(sql_in("entity_id", orphans[i : i + _IN_BATCH]))
+        return removed
+
+
+def entity_vectors(table: pa.Table) -> np.ndarray:
+    """The `vector` column of an entities table as an (n, dim) float32 matrix."""
+    column = table["vector"].combine_chunks()
+    if len(column) == 0:
+        return np.zeros((0, column.type.list_size), dtype=np.float32)
+    return np.asarray(column.values.to_numpy(zero_copy_only=False), dtype=np.float32).reshape(len(column), -1)

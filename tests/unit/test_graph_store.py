@@ -1,0 +1,133 @@
+"""Graph tables and the in-memory index on a small hand-made graph (HashEmbedder, real LanceDB)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from localrag.embed import HashEmbedder
+from localrag.graph.paths import GraphIndex
+from localrag.graph.store import GraphStore, Triple, normalise_entity, normalise_relation
+
+FILMS = """Tom_Hanks\tstarred_in\tBig
+Tom_Hanks\tstarred_in\tCast_Away
+Big\tdirected_by\tPenny_Marshall
+Cast_Away\tdirected_by\tRobert_Zemeckis
+Forrest_Gump\tdirected_by\tRobert_Zemeckis
+Meg_Ryan\tstarred_in\tSleepless_in_Seattle
+"""
+
+
+@pytest.fixture
+def graph(tmp_path: Path) -> GraphStore:
+    return GraphStore(tmp_path / "db", HashEmbedder(dim=32))
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_normalisation_merges_case_underscores_and_spaces() -> None:
+    assert normalise_entity("Tom_Hanks") == normalise_entity("  tom   HANKS ") == "tom hanks"
+    assert normalise_relation("Directed By") == "directed_by"
+    assert normalise_relation("is-in country!") == "is_in_country"
+
+
+def test_import_tsv_counts_and_relations(graph: GraphStore, tmp_path: Path) -> None:
+    report = graph.import_triples(write(tmp_path, "films.tsv", FILMS))
+    assert (report.triples, report.errors) == (6, [])
+    assert report.entities == 8
+    assert graph.relations() == ["directed_by", "starred_in"]
+    stats = graph.stats()
+    assert (stats.triples, stats.entities, stats.documents) == (6, 8, 1)
+    assert stats.relations == {"directed_by": 3, "starred_in": 3}
+
+
+def test_reimport_does_not_duplicate(graph: GraphStore, tmp_path: Path) -> None:
+    path = write(tmp_path, "films.tsv", FILMS)
+    graph.import_triples(path)
+    again = graph.import_triples(path)
+    assert (again.triples, again.entities) == (0, 0)
+    assert graph.stats().triples == 6
+
+
+def test_bad_lines_are_reported_with_file_and_line_and_skipped(graph: GraphStore, tmp_path: Path) -> None:
+    path = write(tmp_path, "bad.tsv", "A\tknows\tB\nonly_two\tfields\n\nC\tknows\t \nD\tknows\tE\n")
+    report = graph.import_triples(path)
+    assert report.triples == 2
+    assert [str(e).split(":")[-2] for e in report.errors] == ["2", "4"]
+    assert f"{path}:2" in str(report.errors[0])
+
+
+def test_csv_with_quoted_commas(graph: GraphStore, tmp_path: Path) -> None:
+    report = graph.import_triples(write(tmp_path, "g.csv", '"Paris, France",capital of,France\n'))
+    assert report.triples == 1
+    index = GraphIndex.load(graph)
+    assert index.adjacency[("paris, france", "capital_of")][0][0] == "france"
+
+
+def test_case_variants_merge_into_one_entity(graph: GraphStore) -> None:
+    graph.add_triples([Triple("Tom_Hanks", "starred_in", "Big"), Triple("tom hanks", "Starred In", "BIG")])
+    assert graph.stats().entities == 2
+    assert graph.stats().triples == 1
+
+
+def test_alias_lands_on_the_entity(graph: GraphStore) -> None:
+    graph.add_triples([Triple("Tom_Hanks", "starred_in", "Big")], aliases={"Tom_Hanks": ["Thomas Jeffrey Hanks"]})
+    graph.add_triples([Triple("Thomas Jeffrey Hanks", "born_in", "Concord")])
+    index = GraphIndex.load(graph)
+    assert index.out_relations["tom hanks"] == {"starred_in", "born_in"}
+    assert [e.how for e in index.link("where was thomas jeffrey hanks born?")] == ["alias"]
+
+
+def test_delete_for_documents_removes_triples_and_orphan_entities(graph: GraphStore, tmp_path: Path) -> None:
+    graph.import_triples(write(tmp_path, "films.tsv", FILMS), doc_id="films")
+    graph.add_triples([Triple("Big", "released_in", "1988", source="c1", doc_id="notes")])
+    assert graph.delete_for_documents(["films"]) == 6
+    stats = graph.stats()
+    assert (stats.triples, stats.entities) == (1, 2)
+    assert GraphIndex.load(graph).names == {"big": "Big", "1988": "1988"}
+
+
+def test_follow_two_hops_with_sources(graph: GraphStore, tmp_path: Path) -> None:
+    graph.import_triples(write(tmp_path, "films.tsv", FILMS))
+    index = GraphIndex.load(graph)
+    paths = index.follow(["tom hanks"], ["starred_in", "directed_by"])
+    assert sorted(p.end for p in paths) == ["penny marshall", "robert zemeckis"]
+    big = next(p for p in paths if p.end == "penny marshall")
+    assert [s.source for s in big.steps] == ["films.tsv:1", "films.tsv:3"]
+    assert big.render(index.names) == "Tom_Hanks -> starred_in -> Big -> directed_by -> Penny_Marshall"
+    assert index.follow(["tom hanks"], ["directed_by"]) == []
+    assert len(index.follow(["tom hanks"], ["starred_in", "directed_by"], max_paths=1)) == 1
+
+
+def test_link_exact_longest_match_first(graph: GraphStore, tmp_path: Path) -> None:
+    graph.import_triples(write(tmp_path, "films.tsv", FILMS))
+    index = GraphIndex.load(graph)
+    linked = index.link("Who directed the films Tom_Hanks starred in?")
+    assert [(e.entity_id, e.how) for e in linked] == [("tom hanks", "exact")]
+    assert [e.entity_id for e in index.link("was Sleepless in Seattle good?")] == ["sleepless in seattle"]
+
+
+def test_link_falls_back_to_embedding(graph: GraphStore, tmp_path: Path) -> None:
+    graph.import_triples(write(tmp_path, "films.tsv", FILMS))
+    index = GraphIndex.load(graph)
+    assert index.link("who is hanks", threshold=0.5) == []
+    linked = index.link("who is hanks", graph.embedder, threshold=0.5)
+    assert linked and linked[0].entity_id == "tom hanks" and linked[0].how == "embedding"
+
+
+def test_relation_sequences_skip_going_straight_back(graph: GraphStore) -> None:
+    graph.add_triples(
+        [
+            Triple("Ann", "plays_in_club", "Reds"),
+            Triple("Reds", "plays_in_club_inverse", "Ann"),
+            Triple("Reds", "is_in_country", "Spain"),
+        ]
+    )
+    index = GraphIndex.load(graph)
+    seqs = set(index.relation_sequences(["ann"]))
+    assert seqs == {("plays_in_club",), ("plays_in_club", "is_in_country")}
