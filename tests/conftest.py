@@ -7,6 +7,7 @@ Textual keep working.
 
 from __future__ import annotations
 
+import os
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -50,21 +51,11 @@ def localrag_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[P
     home = tmp_path / "localrag-home"
     home.mkdir()
     monkeypatch.setenv("LOCALRAG_HOME", str(home))
-    monkeypatch.delenv("LOCALRAG_MODELS_DIR", raising=False)
-    for name in list(__import__("os").environ):
-        if name.startswith("LOCALRAG_") and name not in {"LOCALRAG_HOME"}:
+    # A developer's own LOCALRAG_* settings must not change what the tests see.
+    for name in list(os.environ):
+        if name.startswith("LOCALRAG_") and name != "LOCALRAG_HOME":
             monkeypatch.delenv(name, raising=False)
     yield home
-
-
-SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-
-
-@pytest.fixture(scope="session")
-def shared_data() -> Path:
-    if not SHARED_DATA.is_dir():
-        pytest.skip(f"shared evaluation data not found at {SHARED_DATA}")
-    return SHARED_DATA
 
 
 @pytest.fixture(scope="session")
