@@ -74,7 +74,9 @@ class LocalRagApp(App[None]):
         self.model_label = self.engine.model_name()
         if self._warm:
             self.activity = "loading models…"
-            self._warm_up()
+            # Importing torch in a thread still competes for the GIL; starting after the first
+            # refresh keeps it from delaying the first frame.
+            self.call_after_refresh(self._warm_up)
 
     # -- engine workers --------------------------------------------------------------------------
 
