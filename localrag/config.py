@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from localrag import paths
+from localrag.atomic import write_text_atomic
 from localrag.errors import ConfigError
 
 
@@ -127,7 +128,5 @@ def save_settings(settings: Settings, config_file: Path | None = None) -> Path:
         for f in fields(Settings)
         if getattr(settings, f.name) != getattr(default, f.name)
     ]
-    tmp = path.with_suffix(".toml.tmp")
-    tmp.write_text("\n".join(lines) + ("\n" if lines else ""), encoding="utf-8")
-    tmp.replace(path)
+    write_text_atomic(path, "\n".join(lines) + ("\n" if lines else ""))
     return path

@@ -13,7 +13,6 @@ store. This module is core: the TUI uses it, but it imports nothing from the UI.
 from __future__ import annotations
 
 import json
-import os
 import re
 import secrets
 import time
@@ -22,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from localrag import paths
+from localrag.atomic import write_text_atomic
 from localrag.errors import LocalRagError
 from localrag.types import Answer, Hit, QuoteStatus
 
@@ -192,13 +192,7 @@ class ConversationStore:
         conversation.updated = time.time()
         path = self._path(conversation.id)
         self.folder.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        data = json.dumps(conversation.to_json(), ensure_ascii=False, indent=1)
-        with tmp.open("w", encoding="utf-8") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        tmp.replace(path)
+        write_text_atomic(path, json.dumps(conversation.to_json(), ensure_ascii=False, indent=1))
         return path
 
     def load(self, conversation_id: str) -> Conversation:

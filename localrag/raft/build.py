@@ -30,6 +30,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from localrag.atomic import write_text_atomic
 from localrag.generate import Generator
 from localrag.raft.dataset import (
     SPLITS,
@@ -86,13 +87,6 @@ def _file_hash(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write `text` to a temporary file beside `path`, then rename it over `path`."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-
-
 class _Manifest:
     def __init__(self, out_dir: Path) -> None:
         self.path = out_dir / MANIFEST
@@ -110,7 +104,7 @@ class _Manifest:
 
     def record(self, stage: str, inputs: str, files: Sequence[str]) -> None:
         self.stages[stage] = {"inputs": inputs, "files": list(files)}
-        write_atomic(self.path, json.dumps({"version": 1, "stages": self.stages}, indent=2))
+        write_text_atomic(self.path, json.dumps({"version": 1, "stages": self.stages}, indent=2))
 
 
 def _qa_report_json(report: QAReport) -> dict[str, object]:
@@ -216,8 +210,8 @@ def build_raft(
                 report.cancelled = True
                 return report
         report.qa.made = len(pairs)
-        write_atomic(qa_path, jsonl([p.to_json() for p in pairs]))
-        write_atomic(qa_report_path, json.dumps(_qa_report_json(report.qa), indent=2))
+        write_text_atomic(qa_path, jsonl([p.to_json() for p in pairs]))
+        write_text_atomic(qa_report_path, json.dumps(_qa_report_json(report.qa), indent=2))
         manifest.record("qa", qa_inputs, [qa_path.name, qa_report_path.name])
 
     search_kind = "hard" if config.distractors == "hard" and search is not None else "random"
@@ -230,9 +224,9 @@ def build_raft(
         report.dataset = DatasetReport(saved["examples"], Counter(saved["dropped"]))
     else:
         examples, report.dataset = build_examples(pairs, chunks, config, search=search, progress=progress)
-        write_atomic(examples_path, jsonl([e.to_json() for e in examples]))
+        write_text_atomic(examples_path, jsonl([e.to_json() for e in examples]))
         saved_report = {"examples": report.dataset.examples, "dropped": dict(report.dataset.dropped)}
-        write_atomic(dataset_report_path, json.dumps(saved_report, indent=2))
+        write_text_atomic(dataset_report_path, json.dumps(saved_report, indent=2))
         manifest.record("examples", examples_inputs, [examples_path.name, dataset_report_path.name])
 
     counter_name = getattr(count_tokens, "__qualname__", None) if count_tokens else "words"
@@ -249,14 +243,14 @@ def build_raft(
     else:
         for split in SPLITS:
             chosen_examples = [e for e in examples if e.split == split]
-            write_atomic(out_dir / f"{split}.chat.jsonl",
+            write_text_atomic(out_dir / f"{split}.chat.jsonl",
                          jsonl([{"messages": chat_messages(e)} for e in chosen_examples]))
-            write_atomic(out_dir / f"{split}.completion.jsonl",
+            write_text_atomic(out_dir / f"{split}.completion.jsonl",
                          jsonl([completion_record(e) for e in chosen_examples]))
         report.stats = statistics(examples, count_tokens)
         report.stats["qa_skipped"] = dict(report.qa.skipped)
         report.stats["examples_dropped"] = dict(report.dataset.dropped)
-        write_atomic(out_dir / "stats.json", json.dumps(report.stats, indent=2))
+        write_text_atomic(out_dir / "stats.json", json.dumps(report.stats, indent=2))
         note = _write_hf(out_dir, examples)
         if note is None:
             names.append("hf")
