@@ -32,6 +32,7 @@ from pathlib import Path
 
 from localrag.atomic import write_text_atomic
 from localrag.generate import Generator
+from localrag.ingest.pipeline import file_hash
 from localrag.raft.dataset import (
     SPLITS,
     DatasetReport,
@@ -81,10 +82,6 @@ def _hash(*parts: object) -> str:
         digest.update(json.dumps(part, sort_keys=True, default=str).encode())
         digest.update(b"\x00")
     return digest.hexdigest()
-
-
-def _file_hash(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 class _Manifest:
@@ -185,7 +182,7 @@ def build_raft(
     qa_inputs = _hash(
         "qa", pool_hash, [c.chunk_id for c in chosen], generator.name if generator else None,
         str(getattr(generator, "path", "")), QA_GRAMMAR, QA_SYSTEM_PROMPT,
-        [(str(f), _file_hash(Path(f))) for f in qa_files if Path(f).is_file()],
+        [(str(f), file_hash(Path(f))) for f in qa_files if Path(f).is_file()],
     )
     qa_path, qa_report_path = out_dir / "qa.jsonl", out_dir / "qa_report.json"
     if manifest.done("qa", qa_inputs):
