@@ -1,5 +1,9 @@
 """The `localrag` command: parse, call the Engine, print. Nothing else lives here.
 
+Commands beyond the everyday ones (fine-tuning, evaluation, graph) live in sibling modules listed in
+COMMAND_MODULES; each has `add_commands(sub)` that registers its sub-parsers with a `handler` default,
+called as `handler(args, out, err) -> exit code`.
+
 argparse and rich only at import: `localrag --help` must not pull in torch, llama_cpp or lancedb.
 User errors (LocalRagError) go to stderr as one line with exit code 2, never a traceback. Text from
 documents and from the model is printed as plain text (rich `Text`, never markup), so a document
@@ -10,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import importlib
 import json
 import sys
 import threading
@@ -30,6 +35,7 @@ if TYPE_CHECKING:
     from localrag.types import Answer
 
 DEMO_QUESTION = "When was the Kestrel Point lighthouse first lit?"
+COMMAND_MODULES: tuple[str, ...] = ()
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -76,10 +82,12 @@ def _parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="ingest the bundled sample corpus and answer a question about it")
     model_flag(demo)
     demo.add_argument("question", nargs="?", default=DEMO_QUESTION)
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).add_commands(sub)
     return parser
 
 
-def _engine(args: argparse.Namespace, **overrides: Any) -> Engine:
+def engine_from_args(args: argparse.Namespace, **overrides: Any) -> Engine:
     from localrag.engine import Engine
 
     settings = load_settings(args.config, model=getattr(args, "model", None), **overrides)
@@ -229,25 +237,27 @@ def run(argv: Sequence[str] | None = None) -> int:
     out = Console(highlight=False)
     err = Console(stderr=True, highlight=False)
     try:
+        if getattr(args, "handler", None) is not None:
+            return int(args.handler(args, out, err))
         if args.command in (None, "chat"):
             return _chat(args)
         if args.command == "ingest":
-            return _ingest(_engine(args, embedder=args.embedder), args.paths, args.include, args.exclude, err)
+            return _ingest(engine_from_args(args, embedder=args.embedder), args.paths, args.include, args.exclude, err)
         if args.command == "ask":
-            engine = _engine(args, top_k=args.top_k, allow_model_knowledge=args.allow_model_knowledge)
+            engine = engine_from_args(args, top_k=args.top_k, allow_model_knowledge=args.allow_model_knowledge)
             return _ask(engine, args.question, args, out)
         if args.command == "status":
-            return _status(_engine(args), args.json, out)
+            return _status(engine_from_args(args), args.json, out)
         if args.command == "forget":
-            removed = _engine(args).forget(args.path)
+            removed = engine_from_args(args).forget(args.path)
             err.print(Text(f"forgot {args.path}: {removed} chunks removed"))
             return 0
         if args.command == "models":
-            return _models(_engine(args), args.json, out)
+            return _models(engine_from_args(args), args.json, out)
         if args.command == "demo":
             from localrag.ingest.discover import sample_corpus_dir
 
-            engine = _engine(args)
+            engine = engine_from_args(args)
             corpus = sample_corpus_dir()
             err.print(Text(f"Ingesting the sample corpus in {corpus}", style="bold"))
             _ingest(engine, [corpus], (), (), err)
