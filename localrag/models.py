@@ -225,6 +225,36 @@ class ModelInfo:
     error: str = ""
 
 
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def card_summary(card: dict[str, Any]) -> tuple[str, str]:
+    """(base model file name, "val loss X, Q8_0 agreement Y%") from a model card, for `localrag models`.
+
+    A card comes from disk and may be old, hand-edited or from another tool, so every field is
+    optional and a missing or odd one just leaves its part out.
+    """
+    base = card.get("base")
+    base_name = Path(str(base.get("path", ""))).name if isinstance(base, dict) else ""
+    training = card.get("training") if isinstance(card.get("training"), dict) else {}
+    evaluation = card.get("evaluation") if isinstance(card.get("evaluation"), dict) else {}
+    val_loss = _number(training.get("val_loss"))
+    metrics = training.get("metrics")
+    if val_loss is None and isinstance(metrics, list):
+        losses = [_number(m.get("val_loss")) for m in metrics if isinstance(m, dict)]
+        val_loss = next((v for v in reversed(losses) if v is not None), None)
+    figures = []
+    if val_loss is not None:
+        figures.append(f"val loss {val_loss:.3f}")
+    agreement = _number(evaluation.get("agreement_quant"))
+    if agreement is not None:
+        figures.append(f"{card.get('quant') or 'quantized'} agreement {agreement:.1%}")
+    if "error" in card:
+        figures.append(str(card["error"]))
+    return base_name, ", ".join(figures)
+
+
 def _info(name: str, path: Path, source: str) -> ModelInfo:
     try:
         header = read_gguf_header(path)

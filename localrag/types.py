@@ -122,6 +122,8 @@ class Answer:
     `refused` is True when nothing relevant was retrieved and the model was not asked.
     `attributed` is True when the answer cited nothing by itself and its citation came from the
     follow-up, grammar-constrained turn that asked the model which source holds the answer.
+    `raw_text` is the model's text as generated; `text` differs from it only for a RAFT-tuned model,
+    whose ##begin_quote## markup and `<ANSWER>:` tag are tidied into readable reasoning and answer.
     """
 
     question: str
@@ -134,6 +136,7 @@ class Answer:
     model: str = ""
     stats: GenerationStats = field(default_factory=GenerationStats)
     attributed: bool = False
+    raw_text: str = ""
 
 
 @dataclass(frozen=True)

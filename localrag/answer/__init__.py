@@ -7,7 +7,13 @@ two into the `Answer` the engine returns, so the CLI, TUI and evaluation judge a
 
 from __future__ import annotations
 
-from localrag.answer.citations import extract_quotes, parse_citations, verify_quotes
+from localrag.answer.citations import (
+    extract_quotes,
+    parse_citations,
+    split_raft_answer,
+    tidy_raft_text,
+    verify_quotes,
+)
 from localrag.answer.prompt import (
     NO_ANSWER_TEXT,
     SYSTEM_PROMPT,
@@ -28,6 +34,8 @@ __all__ = [
     "finish_answer",
     "format_source",
     "parse_citations",
+    "split_raft_answer",
+    "tidy_raft_text",
     "verify_quotes",
 ]
 
@@ -39,12 +47,15 @@ def finish_answer(
 
     `refused` marks the no-sources case where the engine did not ask the model and passes
     NO_ANSWER_TEXT as the text; an answer from model knowledge (no hits, real text) is not refused.
+    Citations and quotes are read from the raw text, where RAFT quote tags still mark the claims;
+    `text` is the tidied version (see `tidy_raft_text`) and `raw_text` the model's own.
     """
     text = text.strip()
     cited, invalid = parse_citations(text, len(hits))
     return Answer(
         question=question,
-        text=text,
+        text=tidy_raft_text(text),
+        raw_text=text,
         sources=list(hits),
         cited=cited,
         invalid_citations=invalid,

@@ -13,6 +13,12 @@ quote can be highlighted in the chunk. A quote that is not verbatim gets a fuzzy
 difflib ratio between the quote and a window of the source of the same length, anchored at each
 block the two share (the "partial ratio" idea); 0.85 or more counts as close, which catches a
 dropped comma or a changed word but not an invented sentence.
+
+A RAFT-tuned model answers in its training format: reasoning that quotes the documents between
+##begin_quote## and ##end_quote##, then `<ANSWER>: ...`. Its quotes are verified like any others
+(from the raw text); `tidy_raft_text` turns the markup into what a reader wants, the reasoning with
+the quotes in curly quotes and the final answer on its own line, and leaves other text unchanged.
+A tag cut off by the token limit is dropped rather than shown half-written.
 """
 
 from __future__ import annotations
@@ -44,6 +50,10 @@ _BEFORE = re.compile(r"(?P<cite>\[[^\]\n]{1,40}\]|\([^)\n]{1,40}\))[^\n\"“”\
 _TRAILING_CITE = re.compile(r"\s*(\[[^\]\n]{1,40}\])\s*[.,;:]?\s*$")
 _ELLIPSIS = re.compile(r"\s*(?:\.\s*\.\s*\.|…)\s*")
 _WORD = re.compile(r"\w+")
+_RAFT_QUOTE = re.compile(r"##begin_quote##(?P<quote>.*?)##end_quote##", re.DOTALL)
+# Stray or truncated markers: "##begin_quote##" without its end, or "##end_q" cut off at max tokens.
+_RAFT_MARKER = re.compile(r"##(?:begin|end)_quote##|#{1,2}[a-z_]{0,12}#?$")
+_ANSWER_TAG = re.compile(r"<\s*ANSWER\s*>\s*:?", re.IGNORECASE)
 
 _CHAR_MAP = {
     "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'",
@@ -217,3 +227,33 @@ def verify_quotes(text: str, hits: list[Hit]) -> list[Quote]:
                 break
         checked.append(best)
     return checked
+
+
+def split_raft_answer(text: str) -> tuple[str, str] | None:
+    """(reasoning, final answer) of a RAFT-format reply, or None when it has no `<ANSWER>:` tag.
+
+    The final answer runs from the first tag to the next one (a small model sometimes repeats it).
+    """
+    tags = list(_ANSWER_TAG.finditer(text))
+    if not tags:
+        return None
+    end = tags[1].start() if len(tags) > 1 else len(text)
+    return text[: tags[0].start()].strip(), text[tags[0].end() : end].strip()
+
+
+def tidy_raft_text(text: str) -> str:
+    """RAFT markup made readable: “quotes” instead of quote tags, the answer after "Answer:"; else `text`."""
+    if "_quote##" not in text and not _ANSWER_TAG.search(text):
+        return text
+
+    def plain(part: str) -> str:
+        part = _RAFT_QUOTE.sub(lambda m: f"“{m.group('quote').strip()}”", part)
+        return _RAFT_MARKER.sub("", part).strip()
+
+    parts = split_raft_answer(text)
+    if parts is None:
+        return plain(text)
+    reasoning, final = plain(parts[0]), plain(parts[1])
+    if not final:
+        return reasoning
+    return f"{reasoning}\n\nAnswer: {final}" if reasoning else final

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from localrag.types import Answer
 
 DEMO_QUESTION = "When was the Kestrel Point lighthouse first lit?"
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = ("localrag.cli.evaluate", "localrag.cli.graph", "localrag.cli.tune")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -69,6 +69,10 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--allow-model-knowledge", action="store_true", default=None,
                      help="answer from the model's memory when nothing relevant is found")
     ask.add_argument("--json", action="store_true", help="print the answer and its sources as JSON")
+    ask.add_argument("--graph", action="store_true",
+                     help="answer from the knowledge graph (`localrag graph build`) and show the reasoning paths")
+    ask.add_argument("--planner", choices=("embedding", "grammar"),
+                     help="with --graph: rank relation paths by embedding (default) or let the model choose")
 
     status = sub.add_parser("status", help="documents, chunks, size on disk, models and index state")
     status.add_argument("--json", action="store_true")
@@ -164,6 +168,10 @@ def answer_to_json(answer: Answer) -> dict[str, Any]:
 
 
 def _ask(engine: Engine, question: str, args: argparse.Namespace, out: Console) -> int:
+    if getattr(args, "graph", False):
+        from localrag.cli.graph import ask_graph
+
+        return ask_graph(engine, question, args, out)
     from localrag.retrieve import SearchFilters
     from localrag.types import DoneEvent, SourcesEvent, TokenEvent
 
@@ -193,6 +201,9 @@ def _ask(engine: Engine, question: str, args: argparse.Namespace, out: Console) 
         out.print(Text(answer.text))
     else:
         sys.stdout.write("\n")
+        if answer.raw_text and answer.text != answer.raw_text:
+            # A RAFT-tuned model streams its training markup (quote tags, <ANSWER>:); show the clean reading too.
+            out.print(Text("\n" + answer.text))
     _print_sources(answer, out)
     return 0
 
@@ -217,10 +228,14 @@ def _models(engine: Engine, as_json: bool, out: Console) -> int:
         rows = [{**dataclasses.asdict(m), "path": str(m.path)} for m in models]
         sys.stdout.write(json.dumps(rows, indent=2) + "\n")
         return 0
-    table = Table("name", "source", "arch", "size", "path")
+    from localrag.models import card_summary
+
+    table = Table("name", "source", "arch", "size", "tuned from", "figures", "path")
     for m in models:
+        # A model card (models/NAME.json, written by `localrag export`) says what a tuned model came from.
+        base, figures = card_summary(m.card) if m.card else ("", "")
         table.add_row(Text(m.name), Text(m.source), Text(m.architecture or m.error or "?"),
-                      Text(f"{m.size / 1e6:.0f} MB"), Text(str(m.path)))
+                      Text(f"{m.size / 1e6:.0f} MB"), Text(base), Text(figures), Text(str(m.path)))
     out.print(table)
     return 0
 

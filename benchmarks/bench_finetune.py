@@ -1,0 +1,193 @@
+"""Training speed of `localrag.tune.finetune` against a plain transformers + peft Trainer loop.
+
+    .venv/bin/python benchmarks/bench_finetune.py --quick     # 4 steps per variant
+    .venv/bin/python benchmarks/bench_finetune.py             # 12 steps per variant
+
+Both variants train the bundled SmolLM2-135M with the same LoRA config (r 16, alpha 32, dropout 0.05,
+all seven projections), batch 1, no accumulation, max 512 tokens, on the same tokenized RAFT examples
+(built from three sample documents and a small Q&A list, two distractors each), in the same order
+(token ids from llama.cpp's vocabulary, as localrag trains). The baseline is
+transformers' Trainer over a peft model with the full forward (`model(..., labels=...)`), linear
+schedule, same learning rate, warm-up, clipping and seed. Each variant runs in its own process, so its
+peak RSS is its own. Timing is per optimizer step from the end of step 1 to the end of step N-1: the
+first step pays one-off allocations and localrag's last step includes the final validation pass.
+Wall and process CPU seconds are both reported, since this machine's cores are shared.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+QA = [
+    ("beekeeping-basics.txt", "When was the Hollow Brook Beekeepers Association founded?", "1962"),
+    ("beekeeping-basics.txt", "How many frames does a brood box hold?", "eleven frames"),
+    ("beekeeping-basics.txt", "How long does a worker bee live in summer?", "about six weeks"),
+    ("kestrel-point-lighthouse.md", "How tall is Kestrel Point Lighthouse?", "38 metres"),
+    ("kestrel-point-lighthouse.md", "When was the Kestrel Point light first lit?", "14 March 1871"),
+    ("kestrel-point-lighthouse.md", "How many steps lead to the lantern gallery?", "142 steps"),
+    ("quillpad-formatting-codes.md", "How deep can Quillpad codes be nested?", "up to 8 levels deep"),
+    ("quillpad-formatting-codes.md", "When was Quillpad version 4.2 released?", "3 June 2023"),
+]
+
+
+def build_data(home: Path) -> Path:
+    from localrag.config import load_settings
+    from localrag.embed import HashEmbedder
+    from localrag.engine import Engine
+    from localrag.ingest.discover import sample_corpus_dir
+    from localrag.raft.build import build_raft
+    from localrag.raft.dataset import RaftConfig
+    from localrag.raft.qa import store_chunks
+
+    corpus = sample_corpus_dir()
+    engine = Engine(load_settings(), embedder=HashEmbedder())
+    engine.ingest([corpus / name for name in {path for path, _, _ in QA}])
+    qa_file = home / "qa.jsonl"
+    qa_file.write_text("".join(json.dumps({"question": q, "answer": a, "path": p}) + "\n" for p, q, a in QA))
+    out = home / "raft"
+    build_raft(out, store_chunks(engine.store), qa_files=[qa_file], search=engine.retriever.search,
+               config=RaftConfig(k=2, p_oracle=1.0, split=(0.8, 0.2, 0.0)))
+    return out
+
+
+def _config(steps: int) -> Any:
+    from localrag.tune.config import FinetuneConfig
+
+    return FinetuneConfig(steps=steps, grad_accum=1, max_tokens=512, warmup_steps=1, save_every=10_000,
+                          eval_every=10_000, eval_examples=1, backend="peft")
+
+
+def _per_step(stamps: dict[int, tuple[float, float]], steps: int) -> dict[str, float]:
+    first, last = stamps[1], stamps[steps - 1]
+    n = steps - 2
+    return {"wall_s_per_step": (last[0] - first[0]) / n, "cpu_s_per_step": (last[1] - first[1]) / n}
+
+
+def run_ours(data: Path, steps: int) -> dict[str, float]:
+    from localrag.models import bundled_generator_path
+    from localrag.tune.finetune import TrainProgress, finetune
+
+    stamps: dict[int, tuple[float, float]] = {}
+
+    def note(update: TrainProgress) -> None:
+        if update.loss is not None:
+            stamps[update.step] = (time.perf_counter(), time.process_time())
+
+    with tempfile.TemporaryDirectory() as run:
+        finetune(data, Path(run) / "run", bundled_generator_path(), _config(steps), progress=note)
+    return _per_step(stamps, steps)
+
+
+def run_trainer(data: Path, steps: int) -> dict[str, float]:
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from torch.utils.data import SequentialSampler
+    from transformers import Trainer, TrainerCallback, TrainingArguments
+
+    from localrag.models import bundled_generator_path
+    from localrag.tune.backends import lora_settings
+    from localrag.tune.base import load_base
+    from localrag.tune.data import IGNORE, gguf_encoder, load_split
+    from localrag.tune.finetune import _Order
+
+    config = _config(steps)
+    torch.set_num_threads(os.cpu_count() or 1)
+    model, tokenizer = load_base(bundled_generator_path())
+    model.config.use_cache = False
+    torch.manual_seed(config.seed)
+    model = get_peft_model(model, LoraConfig(task_type="CAUSAL_LM", **lora_settings(config)))
+    examples, _ = load_split(data, "train", tokenizer, config.max_tokens, gguf_encoder(bundled_generator_path()))
+    # The very examples localrag's loop takes, in its order, so both variants do the same work per step.
+    order = _Order(len(examples), config.seed)
+    rows = [{"input_ids": examples[i].input_ids, "labels": examples[i].labels}
+            for i in (order.batch(m, 1)[0] for m in range(steps))]
+
+    def collate(batch: list[dict[str, list[int]]]) -> dict[str, Any]:
+        width = max(len(r["input_ids"]) for r in batch)
+        pad = tokenizer.pad_token_id or 0
+        return {
+            "input_ids": torch.tensor([r["input_ids"] + [pad] * (width - len(r["input_ids"])) for r in batch]),
+            "labels": torch.tensor([r["labels"] + [IGNORE] * (width - len(r["labels"])) for r in batch]),
+            "attention_mask": torch.tensor([[1] * len(r["input_ids"]) + [0] * (width - len(r["input_ids"]))
+                                            for r in batch]),
+        }
+
+    class InOrder(Trainer):
+        def _get_train_sampler(self, *args: Any, **kwargs: Any) -> Any:
+            return SequentialSampler(self.train_dataset)
+
+    stamps: dict[int, tuple[float, float]] = {}
+
+    class Stamp(TrainerCallback):
+        def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+            stamps[state.global_step] = (time.perf_counter(), time.process_time())
+
+    with tempfile.TemporaryDirectory() as out:
+        arguments = TrainingArguments(
+            output_dir=out, max_steps=steps, per_device_train_batch_size=1, gradient_accumulation_steps=1,
+            learning_rate=config.learning_rate, warmup_steps=config.warmup_steps, lr_scheduler_type="linear",
+            weight_decay=config.weight_decay, max_grad_norm=config.max_grad_norm, seed=config.seed,
+            logging_steps=1, save_strategy="no", report_to=[], use_cpu=True, dataloader_num_workers=0,
+            disable_tqdm=True,
+        )
+        InOrder(model=model, args=arguments, train_dataset=rows, data_collator=collate,
+                callbacks=[Stamp()]).train()
+    return _per_step(stamps, steps)
+
+
+def child(variant: str, data: Path, steps: int) -> None:
+    from localrag.offline import enforce_offline
+
+    enforce_offline()
+    figures = run_ours(data, steps) if variant == "ours" else run_trainer(data, steps)
+    figures["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps(figures))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="4 steps per variant instead of 12")
+    parser.add_argument("--variant", choices=("ours", "trainer"), help=argparse.SUPPRESS)
+    parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--steps", type=int, default=0, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.variant:
+        child(args.variant, args.data, args.steps)
+        return
+    steps = 4 if args.quick else 12
+    with tempfile.TemporaryDirectory() as tmp:
+        home = Path(tmp)
+        env = {**os.environ, "LOCALRAG_HOME": str(home)}
+        os.environ["LOCALRAG_HOME"] = str(home)
+        data = build_data(home)
+        from localrag.models import bundled_generator_path
+        from localrag.tune.base import hf_folder
+
+        hf_folder(bundled_generator_path())  # convert the GGUF once, outside both timings
+        results: dict[str, dict[str, float]] = {}
+        for variant in ("trainer", "ours"):
+            done = subprocess.run([sys.executable, __file__, "--variant", variant, "--data", str(data),
+                                   "--steps", str(steps)], env=env, capture_output=True, text=True, check=True)
+            results[variant] = json.loads(done.stdout.strip().splitlines()[-1])
+    print(f"bench_finetune: SmolLM2-135M, LoRA r16 all projections, batch 1, max 512 tokens, {steps} steps")
+    print(f"{'variant':<28} {'wall s/step':>12} {'cpu s/step':>11} {'peak RSS MB':>12}")
+    names = {"trainer": "transformers Trainer + peft", "ours": "localrag finetune()"}
+    for variant, figures in results.items():
+        print(f"{names[variant]:<28} {figures['wall_s_per_step']:>12.2f} {figures['cpu_s_per_step']:>11.2f} "
+              f"{figures['peak_rss_mb']:>12.0f}")
+    ratio = results["trainer"]["wall_s_per_step"] / results["ours"]["wall_s_per_step"]
+    cpu_ratio = results["trainer"]["cpu_s_per_step"] / results["ours"]["cpu_s_per_step"]
+    print(f"speed ratio (ours / Trainer, steps per second): wall {ratio:.2f}x, cpu {cpu_ratio:.2f}x (goal >= 1.0)")
+
+
+if __name__ == "__main__":
+    main()

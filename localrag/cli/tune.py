@@ -1,0 +1,454 @@
+"""The fine-tuning commands: `raft build`, `finetune`, `export`, and `tune` which chains them.
+
+Each is a thin shell over a library function (`build_raft`, `finetune`, `export_model`,
+`run_tune`): parse, show a progress bar on stderr, print a summary that says where the files are
+and what to run next. Long stages run in a worker thread while the main thread waits, so Ctrl-C
+reaches the main thread as KeyboardInterrupt and becomes the stage's cancel event: the RAFT build
+keeps what it finished, training stops after saving a checkpoint, and the summary says how to
+resume. A second Ctrl-C stops at once (the files are written atomically, so nothing is left half
+written). Export has no cancel point; interrupting it leaves no partial model in models/.
+
+Only argparse and rich at import, like every CLI module: the libraries load inside the handlers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.text import Text
+
+if TYPE_CHECKING:
+    from localrag.engine import Engine
+    from localrag.raft.qa import RaftProgress
+
+T = TypeVar("T")
+
+QUANTS = ("Q8_0", "Q4_K_M", "Q5_K_M", "F16")
+# argparse dest -> FinetuneConfig field, for the training flags shared by `finetune` and `tune`.
+_TRAIN_FLAGS = {
+    "steps": "steps", "lr": "learning_rate", "batch_size": "batch_size", "grad_accum": "grad_accum",
+    "max_tokens": "max_tokens", "lora_r": "lora_r", "lora_alpha": "lora_alpha", "lora_dropout": "lora_dropout",
+    "warmup_steps": "warmup_steps", "eval_every": "eval_every", "save_every": "save_every", "seed": "seed",
+    "backend": "backend",
+}
+
+
+def _probability(value: str) -> float:
+    number = float(value)
+    if not 0.0 <= number <= 1.0:
+        raise argparse.ArgumentTypeError(f"{value} is not within 0 and 1")
+    return number
+
+
+def _count(value: str) -> int:
+    number = int(value)
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"{value} is negative")
+    return number
+
+
+def _raft_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--qa-file", action="append", default=[], type=Path, metavar="FILE",
+                   help="your own Q&A pairs (JSONL or CSV: question, answer, path or passage); repeatable")
+    p.add_argument("--generate", action="store_true",
+                   help="also have the model write Q&A from chunks (the default when no --qa-file is given)")
+    p.add_argument("--model", help="GGUF that writes the questions (default: the configured model); "
+                                   "a larger local model writes better ones")
+    p.add_argument("--max-chunks", type=_count, metavar="N", help="write questions from at most N chunks")
+    p.add_argument("--k", type=_count, metavar="N", help="distractor documents per example (default 4)")
+    p.add_argument("--p-oracle", type=_probability, metavar="P",
+                   help="share of examples that keep the answering document (default 0.8)")
+    p.add_argument("--distractors", choices=("hard", "random"),
+                   help="hard: the retriever's near misses (default); random: any other chunks")
+
+
+def _train_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--base", type=Path, help="base model: a GGUF file or a local Hugging Face folder "
+                                             "(default: the configured model, else the bundled SmolLM2)")
+    p.add_argument("--steps", type=int, metavar="N", help="optimizer steps (default 200)")
+    p.add_argument("--lr", type=float, metavar="X", help="learning rate (default 1e-4)")
+    p.add_argument("--batch-size", type=int, metavar="N")
+    p.add_argument("--grad-accum", type=int, metavar="N", help="examples per update = batch size x this")
+    p.add_argument("--max-tokens", type=int, metavar="N", help="longest example; documents are cut, never answers")
+    p.add_argument("--lora-r", type=int, metavar="N")
+    p.add_argument("--lora-alpha", type=int, metavar="N")
+    p.add_argument("--lora-dropout", type=float, metavar="X")
+    p.add_argument("--warmup-steps", type=int, metavar="N")
+    p.add_argument("--eval-every", type=int, metavar="N", help="validation loss every N steps")
+    p.add_argument("--save-every", type=int, metavar="N", help="checkpoint every N steps")
+    p.add_argument("--seed", type=int)
+    p.add_argument("--backend", choices=("auto", "peft", "unsloth"),
+                   help="auto: Unsloth on a CUDA GPU when installed, else transformers + peft")
+
+
+def _export_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--quant", choices=QUANTS, default="Q8_0", help="quantization of the GGUF (default Q8_0)")
+    p.add_argument("--lora-gguf", action="store_true", help="also write the adapter as a LoRA GGUF")
+    p.add_argument("--force", action="store_true", help="replace an existing model of that name")
+
+
+def add_commands(sub: argparse._SubParsersAction) -> None:
+    raft = sub.add_parser("raft", help="RAFT training data from the indexed documents")
+    raft_sub = raft.add_subparsers(dest="raft_command", metavar="COMMAND", required=True)
+    build = raft_sub.add_parser("build", help="write Q&A pairs and a RAFT set (resumable)")
+    _raft_flags(build)
+    build.add_argument("--out", type=Path, help="output folder (default: DATA_DIR/raft)")
+    build.set_defaults(handler=_raft_build)
+
+    finetune = sub.add_parser("finetune", help="LoRA fine-tuning on a RAFT set (resumable)")
+    finetune.add_argument("--data", type=Path, required=True, help="a `localrag raft build` folder")
+    finetune.add_argument("--run", type=Path, help="run folder (default: one per --data folder, under DATA_DIR/runs)")
+    _train_flags(finetune)
+    finetune.set_defaults(handler=_finetune)
+
+    export = sub.add_parser("export", help="merge a fine-tuned run into a verified, quantized models/NAME.gguf")
+    export.add_argument("--run", type=Path, required=True, help="a finished `localrag finetune` run folder")
+    export.add_argument("--name", required=True, help="model name: writes models/NAME.gguf and NAME.json")
+    _export_flags(export)
+    export.set_defaults(handler=_export)
+
+    tune = sub.add_parser(
+        "tune", help="documents -> Q&A -> RAFT set -> fine-tune -> export -> verify, in one resumable command"
+    )
+    tune.add_argument("--name", required=True, help="model name: ends as models/NAME.gguf, used as --model NAME")
+    tune.add_argument("--quick", action="store_true",
+                      help="a first try that finishes in minutes on a CPU (12 chunks, 10 steps, 512 tokens)")
+    tune.add_argument("--restart", action="store_true", help="throw away this name's unfinished run and start over")
+    _raft_flags(tune)
+    _train_flags(tune)
+    _export_flags(tune)
+    tune.set_defaults(handler=_tune)
+
+
+# -- shared helpers ------------------------------------------------------------------------------
+
+
+def run_cancellable(work: Callable[[threading.Event], T], err: Console, stopping: str) -> T:
+    """`work(cancel)` in a worker thread; the first Ctrl-C sets `cancel`, a second one gives up waiting."""
+    cancel = threading.Event()
+    done = threading.Event()
+    box: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            box["value"] = work(cancel)
+        except BaseException as exc:  # handed to the main thread, which raises it
+            box["error"] = exc
+        finally:
+            done.set()
+
+    def interrupted() -> None:
+        if cancel.is_set():
+            raise KeyboardInterrupt
+        cancel.set()
+        err.print(Text(stopping + " (Ctrl-C again to quit now)", style="yellow"))
+
+    # `done`, not Thread.is_alive: a Ctrl-C inside start() leaves the thread running but not yet "alive".
+    try:
+        threading.Thread(target=target, name="localrag-tune", daemon=True).start()
+    except KeyboardInterrupt:
+        interrupted()
+    while not done.is_set():
+        try:
+            done.wait(0.2)
+        except KeyboardInterrupt:
+            interrupted()
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
+
+
+def _train_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    return {field: getattr(args, flag) for flag, field in _TRAIN_FLAGS.items() if getattr(args, flag, None) is not None}
+
+
+def _raft_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    values = {"k": args.k, "p_oracle": args.p_oracle, "distractors": args.distractors}
+    return {k: v for k, v in values.items() if v is not None}
+
+
+def _default_base(engine: Engine, base: Path | None) -> Path:
+    from localrag.models import resolve_generator
+
+    return base.expanduser() if base is not None else resolve_generator(engine.settings.model, engine.models_dir)
+
+
+def _fmt(value: Any, spec: str = ".3f") -> str:
+    return "–" if value is None else format(value, spec)
+
+
+def _eta(seconds: float | None) -> str:
+    return "" if seconds is None else f"ETA {int(seconds) // 60}:{int(seconds) % 60:02d}"
+
+
+def _progress(err: Console) -> Progress:
+    """The house bar (see `_ingest`); each task says what it is doing in its `info` field."""
+    return Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[info]}"),
+        console=err,
+        transient=True,
+    )
+
+
+def _raft_info(p: RaftProgress) -> tuple[str, str]:
+    label = "Writing Q&A" if p.stage == "qa" else "Building examples"
+    return label, f"{Path(p.current).name}  {_eta(p.eta)}".strip()
+
+
+def _train_info(p: Any) -> str:
+    return (f"loss {_fmt(p.loss)}  val {_fmt(p.val_loss)}  {_fmt(p.steps_per_second, '.2f')} steps/s  "
+            f"{_eta(p.eta_seconds)}  {p.message}").strip()
+
+
+def _print_raft_summary(summary: dict[str, Any], out_dir: Path, out: Console) -> None:
+    skipped = ", ".join(f"{n} {why}" for why, n in summary["qa_skipped"].items()) or "none"
+    dropped = ", ".join(f"{n} {why}" for why, n in summary["examples_dropped"].items()) or "none"
+    splits = summary["splits"]
+    out.print(Text(f"Q&A pairs: {summary['qa_made']} made; skipped: {skipped}; errors: {summary['qa_errors']}"))
+    out.print(Text(f"RAFT examples: {summary['examples']} (dropped: {dropped}); "
+                   f"train {splits['train']} / validation {splits['validation']} / test {splits['test']}"))
+    out.print(Text(f"files in {out_dir}"))
+
+
+# -- raft build ----------------------------------------------------------------------------------
+
+
+def _raft_build(args: argparse.Namespace, out: Console, err: Console) -> int:
+    from localrag.cli import engine_from_args
+    from localrag.raft.build import build_raft
+    from localrag.raft.dataset import RaftConfig
+    from localrag.tune.chain import ingested_chunks, raft_summary
+    from localrag.tune.runs import default_raft_dir
+
+    engine = engine_from_args(args)
+    chunks = ingested_chunks(engine.store)
+    config = RaftConfig(**_raft_overrides(args))
+    generator = engine.generator if args.generate or not args.qa_file else None
+    search = engine.retriever.search if config.distractors == "hard" else None
+    out_dir = (args.out or default_raft_dir()).expanduser()
+    with _progress(err) as bar:
+        task = bar.add_task("Building RAFT set", total=None, info="")
+
+        def on_progress(p: RaftProgress) -> None:
+            label, info = _raft_info(p)
+            bar.update(task, description=label, completed=p.done, total=p.total, info=info)
+
+        report = run_cancellable(
+            lambda cancel: build_raft(
+                out_dir, chunks, generator=generator, qa_files=args.qa_file, search=search, config=config,
+                count_tokens=generator.count_tokens if generator is not None else None,
+                max_chunks=args.max_chunks, progress=on_progress, cancel=cancel,
+            ),
+            err, "stopping after the current chunk…",
+        )
+    if report.cancelled:
+        err.print(Text(f"stopped; what was finished is kept in {out_dir}: run the same command to go on",
+                       style="yellow"))
+        return 130
+    for error in report.qa.errors[:5]:
+        err.print(Text(f"skipped: {error}", style="yellow"))
+    if report.skipped_stages:
+        err.print(Text(f"already built with the same inputs: {', '.join(report.skipped_stages)}", style="dim"))
+    for note in report.notes:
+        err.print(Text(note, style="dim"))
+    _print_raft_summary(raft_summary(report), out_dir, out)
+    out.print(Text(f"next: localrag finetune --data {out_dir}", style="bold"))
+    return 0
+
+
+# -- finetune ------------------------------------------------------------------------------------
+
+
+def _finetune(args: argparse.Namespace, out: Console, err: Console) -> int:
+    from localrag.cli import engine_from_args
+    from localrag.tune.config import FinetuneConfig
+    from localrag.tune.finetune import finetune
+    from localrag.tune.runs import TuneError, default_run_dir
+
+    data = args.data.expanduser()
+    if not (data / "train.chat.jsonl").is_file():
+        raise TuneError(f"{data} is not a RAFT set (it has no train.chat.jsonl)",
+                        "build one with `localrag raft build`, then pass its folder to --data")
+    engine = engine_from_args(args)
+    base = _default_base(engine, args.base)
+    config = FinetuneConfig(**_train_overrides(args))
+    run_dir = (args.run or default_run_dir(data)).expanduser()
+    err.print(Text(f"Fine-tuning {base.name} on {data} into {run_dir}", style="bold"))
+    with _progress(err) as bar:
+        task = bar.add_task("Training", total=config.steps, info="")
+
+        def on_progress(p: Any) -> None:
+            bar.update(task, completed=p.step, total=p.total, info=_train_info(p))
+
+        result = run_cancellable(
+            lambda cancel: finetune(data, run_dir, base, config, progress=on_progress, cancel=cancel),
+            err, "stopping: saving a checkpoint…",
+        )
+    resumed = f", resumed from step {result.resumed_from}" if result.resumed_from else ""
+    out.print(Text(f"backend: {result.backend}{resumed}"))
+    out.print(Text(f"{result.steps} steps in {result.seconds:.0f}s; train loss {_fmt(result.train_loss)}, "
+                   f"validation loss {_fmt(result.val_loss)}"))
+    if result.stopped:
+        out.print(Text(f"stopped at step {result.steps}; the checkpoint is in {run_dir / 'checkpoints'}. "
+                       f"Resume with the same command: localrag finetune --data {data} --run {run_dir}",
+                       style="yellow"))
+        return 130
+    out.print(Text(f"adapter in {result.adapter_dir}"))
+    out.print(Text(f"next: localrag export --run {run_dir} --name NAME", style="bold"))
+    return 0
+
+
+# -- export --------------------------------------------------------------------------------------
+
+
+def _check_new_model(models_dir: Path, name: str, force: bool) -> Path:
+    from localrag.tune.runs import TuneError, check_model_name
+
+    target = models_dir / f"{check_model_name(name)}.gguf"
+    if target.exists() and not force:
+        raise TuneError(f"a model named '{name}' already exists: {target}",
+                        "pick another --name, or add --force to replace it")
+    return target
+
+
+def _print_export(result: Any, out: Console) -> None:
+    out.print(Text(f"top-1 agreement with the merged model: F16 {result.agreement_f16:.1%}, "
+                   f"{result.quant} {result.agreement_quant:.1%}"))
+    if result.perplexity_f16 is not None or result.perplexity_quant is not None:
+        out.print(Text(f"validation perplexity: F16 {_fmt(result.perplexity_f16, '.2f')}, "
+                       f"{result.quant} {_fmt(result.perplexity_quant, '.2f')}"))
+    out.print(Text(f"wrote {result.path} and its card {result.card_path}"))
+    if result.lora_path is not None:
+        out.print(Text(f"LoRA adapter GGUF: {result.lora_path}"))
+
+
+def _export(args: argparse.Namespace, out: Console, err: Console) -> int:
+    from localrag.cli import engine_from_args
+    from localrag.tune.runs import TuneError
+
+    run_dir = args.run.expanduser()
+    engine = engine_from_args(args)
+    _check_new_model(engine.models_dir, args.name, args.force)
+    if not (run_dir / "adapter").is_dir():
+        raise TuneError(f"{run_dir} has no finished adapter (no adapter/ folder)",
+                        "finish its training with `localrag finetune --run` on that folder first")
+    from localrag.tune.export import export_model
+
+    with _progress(err) as bar:
+        task = bar.add_task("Exporting", total=100, info="")
+
+        def on_progress(stage: str, fraction: float) -> None:
+            bar.update(task, completed=round(100 * fraction), info=stage)
+
+        result = export_model(run_dir, args.name, models_dir=engine.models_dir, quant=args.quant,
+                              lora_gguf=args.lora_gguf, progress=on_progress)
+    _print_export(result, out)
+    out.print(Text(f"exported in {result.seconds:.0f}s; try: localrag ask --model {args.name} \"...\"", style="bold"))
+    return 0
+
+
+# -- tune ----------------------------------------------------------------------------------------
+
+_STAGE_TITLES = {
+    "raft": "Q&A and RAFT set",
+    "finetune": "fine-tuning",
+    "export": "export to GGUF",
+    "verify": "verify and register",
+}
+
+
+class _ChainDisplay:
+    """One line per stage as it starts, is skipped or finishes, and the running stage's bar below it."""
+
+    def __init__(self, err: Console) -> None:
+        self.bar = _progress(err)
+        self.tasks = {
+            "raft": self.bar.add_task("Writing Q&A", total=None, visible=False, info=""),
+            "finetune": self.bar.add_task("Training", total=None, visible=False, info=""),
+            "export": self.bar.add_task("Exporting", total=100, visible=False, info=""),
+        }
+
+    def stage(self, stage: str, state: str, detail: str) -> None:
+        number = f"[{list(_STAGE_TITLES).index(stage) + 1}/{len(_STAGE_TITLES)}]"
+        for name, task in self.tasks.items():
+            self.bar.update(task, visible=state == "started" and name == stage)
+        if state == "started":
+            self.bar.console.print(Text(f"{number} {_STAGE_TITLES[stage]}…", style="bold"))
+            return
+        style = {"skipped": "dim", "done": "green", "stopped": "yellow"}[state]
+        self.bar.console.print(Text(f"{number} {_STAGE_TITLES[stage]}: {state}" + (f" ({detail})" if detail else ""),
+                                    style=style))
+
+    def raft(self, p: RaftProgress) -> None:
+        label, info = _raft_info(p)
+        self.bar.update(self.tasks["raft"], description=label, completed=p.done, total=p.total, info=info)
+
+    def train(self, p: Any) -> None:
+        self.bar.update(self.tasks["finetune"], completed=p.step, total=p.total, info=_train_info(p))
+
+    def export(self, stage: str, fraction: float) -> None:
+        self.bar.update(self.tasks["export"], completed=round(100 * fraction), info=stage)
+
+
+def _print_tune(result: Any, out: Console) -> None:
+    summaries = result.summaries
+    if "raft" in summaries:
+        _print_raft_summary(summaries["raft"], result.raft_dir, out)
+    if "finetune" in summaries:
+        f = summaries["finetune"]
+        out.print(Text(f"training: {f['steps']} steps on {f['backend']}, train loss {_fmt(f['train_loss'])}, "
+                       f"validation loss {_fmt(f['val_loss'])}, run in {result.run_dir}"))
+    if "export" in summaries:
+        e = summaries["export"]
+        out.print(Text(f"export: {e['quant']}, top-1 agreement F16 {e['agreement_f16']:.1%}, "
+                       f"{e['quant']} {e['agreement_quant']:.1%}; {e['path']}"))
+    if "verify" in summaries:
+        v = summaries["verify"]
+        out.print(Text(f"check on a held-out question: {v['question']}", style="dim"))
+        out.print(Text(f"  reply: {v['reply']}", style="dim"))
+        out.print(Text(f"  gold answer: {v['gold']}; RAFT answer format: {'yes' if v['answer_tag'] else 'no'}; "
+                       f"quotes verified {v['quotes_verified']}/{v['quotes']}", style="dim"))
+
+
+def _tune(args: argparse.Namespace, out: Console, err: Console) -> int:
+    from localrag.cli import engine_from_args
+    from localrag.tune.chain import ChainHooks, make_plan, run_tune
+    from localrag.tune.runs import check_model_name
+
+    check_model_name(args.name)
+    engine = engine_from_args(args)
+    plan = make_plan(
+        args.name, _default_base(engine, args.base), quick=args.quick, qa_files=args.qa_file, generate=args.generate,
+        qa_model=engine.settings.model, max_chunks=args.max_chunks, raft=_raft_overrides(args),
+        finetune=_train_overrides(args), quant=args.quant, lora_gguf=args.lora_gguf,
+    )
+    source = f"{len(plan.qa_files)} Q&A file(s)" if plan.qa_files else ""
+    if plan.generate:
+        source += (" and " if source else "") + f"questions written by {engine.model_name()}"
+    err.print(Text(f"Tuning '{plan.name}' from {plan.base.name} ({source}"
+                   + (", quick size" if plan.quick else "") + ")", style="bold"))
+    display = _ChainDisplay(err)
+    hooks = ChainHooks(stage=display.stage, raft=display.raft, train=display.train, export=display.export)
+    with display.bar:
+        result = run_cancellable(
+            lambda cancel: run_tune(engine, plan, force=args.force, restart=args.restart, hooks=hooks, cancel=cancel,
+                                    n_threads=engine.settings.n_threads),
+            err, "stopping after the current step…",
+        )
+    _print_tune(result, out)
+    if result.stopped:
+        out.print(Text(f"stopped during {_STAGE_TITLES[result.stopped]}; its work so far is in {result.directory}. "
+                       "Run the same command again to resume.", style="yellow"))
+        return 130
+    out.print(Text(f"'{result.name}' is ready ({result.seconds:.0f}s): localrag ask --model {result.name} \"...\"",
+                   style="bold green"))
+    return 0

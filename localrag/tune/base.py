@@ -1,0 +1,182 @@
+"""Load the base model for fine-tuning from a GGUF file or a local Hugging Face folder.
+
+A GGUF base (the bundled SmolLM2, or any llama.cpp model a user has) is read by transformers itself
+(`from_pretrained(folder, gguf_file=name)`), which de-quantizes the weights to float32 and rebuilds the
+tokenizer and its chat template from the GGUF metadata, so the tuned model keeps the template llama.cpp
+uses at answer time. transformers leaves a GGUF "quantizer" on such a model that refuses
+`save_pretrained`; it is cleared here, since the weights are plain float32 by then.
+
+Reading a GGUF this way is slow (about 26 s for the 135M model, most of it tokenizer and metadata
+conversion, not arithmetic), and every fine-tune, resume and export needs the base again. So a GGUF
+of up to `CACHE_MAX_BYTES` is converted once into a Hugging Face folder under the data dir's cache,
+keyed by the file's sha256 and the transformers version, and later loads read that folder (under a
+second). The folder is written to a temporary name and renamed, so a killed conversion leaves nothing
+that looks complete. Larger GGUFs are not cached: their float32 copy would take tens of GB of disk.
+
+Only architectures the GGUF writer in `localrag.tune` can write back are accepted; anything else is
+refused before any weights are read, with the supported list in the message.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from localrag import paths
+from localrag.errors import ModelError
+from localrag.models import read_gguf_header
+from localrag.offline import enforce_offline
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedModel, PreTrainedTokenizerBase
+
+SUPPORTED_ARCHITECTURES = ("llama", "qwen2", "gemma", "gemma2", "mistral")
+
+# float32 is ~4x a Q4 file and ~2x an F16 one; 2 GiB of GGUF keeps the cached copy within a few GB.
+CACHE_MAX_BYTES = 2 * 1024**3
+
+
+class UnsupportedModelError(ModelError):
+    title = "Unsupported model"
+
+
+def is_gguf(base: Path) -> bool:
+    return Path(base).is_file()
+
+
+def base_architecture(base: Path) -> str:
+    """The base's architecture (GGUF general.architecture or config.json model_type), checked.
+
+    Raises ModelError for a missing or unreadable base, UnsupportedModelError for another family.
+    """
+    base = Path(base)
+    if is_gguf(base):
+        architecture = read_gguf_header(base).architecture
+    elif (base / "config.json").is_file():
+        try:
+            architecture = str(json.loads((base / "config.json").read_text(encoding="utf-8")).get("model_type", ""))
+        except (OSError, ValueError) as exc:
+            raise ModelError(f"{base / 'config.json'}: unreadable ({exc})", "point at a complete model folder") from exc
+    else:
+        raise ModelError(
+            f"{base}: neither a GGUF file nor a Hugging Face model folder (no config.json)",
+            "give a .gguf file or a local folder saved with save_pretrained",
+        )
+    if architecture not in SUPPORTED_ARCHITECTURES:
+        raise UnsupportedModelError(
+            f"{base}: architecture '{architecture or 'unknown'}' cannot be fine-tuned and exported here",
+            f"use a model of one of these families: {', '.join(SUPPORTED_ARCHITECTURES)}",
+        )
+    return architecture
+
+
+def base_sha256(base: Path) -> str:
+    """sha256 of a GGUF file, or of a folder's file names and contents (weights, config, tokenizer)."""
+    base = Path(base)
+    if is_gguf(base):
+        with base.open("rb") as f:
+            return hashlib.file_digest(f, "sha256").hexdigest()
+    digest = hashlib.sha256()
+    for file in sorted(p for p in base.rglob("*") if p.is_file()):
+        digest.update(str(file.relative_to(base)).encode() + b"\x00")
+        with file.open("rb") as f:
+            digest.update(hashlib.file_digest(f, "sha256").digest())
+    return digest.hexdigest()
+
+
+def _cache_dir(sha256: str) -> Path:
+    import transformers
+
+    return paths.data_dir() / "cache" / "gguf-hf" / f"{sha256[:20]}-transformers{transformers.__version__}"
+
+
+def _strip_gguf_quantizer(model: Any) -> None:
+    # The weights are de-quantized float32 already; the leftover GGUF quantizer only blocks saving.
+    model.hf_quantizer = None
+    if hasattr(model.config, "quantization_config"):
+        del model.config.quantization_config
+
+
+def _quiet_transformers() -> None:
+    # Loading bars from transformers would land in the middle of the CLI's own progress display.
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+
+
+def _read_gguf(base: Path) -> tuple[Any, Any]:
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    _quiet_transformers()
+
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(base.parent, gguf_file=base.name)
+        model = AutoModelForCausalLM.from_pretrained(base.parent, gguf_file=base.name)
+    except (ValueError, OSError, RuntimeError, KeyError) as exc:
+        raise ModelError(
+            f"{base}: transformers could not read the GGUF ({exc})",
+            "use an unquantized or Q8/Q4 GGUF of a supported family, or a Hugging Face folder",
+        ) from exc
+    _strip_gguf_quantizer(model)
+    return model, tokenizer
+
+
+def hf_folder(base: Path, sha256: str | None = None) -> Path | None:
+    """A Hugging Face folder holding `base`: the folder itself, or the cached conversion of a GGUF.
+
+    Converts (and caches) a GGUF on first use; None for a GGUF too large to cache.
+    """
+    base = Path(base)
+    if not is_gguf(base):
+        return base
+    if base.stat().st_size > CACHE_MAX_BYTES:
+        return None
+    enforce_offline()
+    target = _cache_dir(sha256 or base_sha256(base))
+    if (target / "config.json").is_file():
+        return target
+    model, tokenizer = _read_gguf(base)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.parent.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(tmp)
+    tokenizer.save_pretrained(tmp)
+    (tmp / "localrag-source.json").write_text(json.dumps({"gguf": str(base)}), encoding="utf-8")
+    try:
+        tmp.rename(target)
+    except OSError:
+        # Another process finished the same conversion first; its copy is as good as ours.
+        shutil.rmtree(tmp, ignore_errors=True)
+    return target
+
+
+def load_base(base: Path) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
+    """The base model (float32, on CPU) and its tokenizer with the chat template; see the module docstring."""
+    base = Path(base).expanduser()
+    base_architecture(base)
+    enforce_offline()
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    _quiet_transformers()
+    folder = hf_folder(base)
+    if folder is None:
+        model, tokenizer = _read_gguf(base)
+    else:
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(folder)
+            model = AutoModelForCausalLM.from_pretrained(folder, dtype="float32")
+        except (ValueError, OSError, RuntimeError, KeyError) as exc:
+            raise ModelError(
+                f"{base}: transformers could not load the model ({exc})",
+                "check that the folder holds config.json, the weights and the tokenizer",
+            ) from exc
+    if getattr(tokenizer, "chat_template", None) in (None, ""):
+        raise ModelError(
+            f"{base}: the model has no chat template",
+            "fine-tune an instruct model whose tokenizer carries a chat template",
+        )
+    return model, tokenizer

@@ -1,0 +1,312 @@
+"""`export_model`: a finished fine-tuning run -> a verified, quantized models/NAME.gguf and its card.
+
+The stages, each reported through `progress(stage, fraction)`:
+
+    load      the base (localrag.tune.base.load_base) and the run's peft adapter
+    merge     merge_and_unload: the LoRA update is added into the base weights
+    write     an F16 GGUF in run_dir/export/ (gguf_writer: base metadata, base tensor set)
+    verify    the F16 file against the merged model: greedy top-1 agreement >= 0.99 or
+              ExportVerificationError (a wrong export fails here, before anything reaches models/)
+    quantize  llama.cpp's quantizer to the requested type, then the same check, reported only:
+              quantization is meant to change some predictions
+    lora      optionally, a llama.cpp LoRA adapter GGUF in models/adapters/
+    install   copy into models/ under a hidden temporary name, fsync, rename to NAME.gguf
+    card      models/NAME.json, written last and atomically
+
+Why this order: everything slow or fallible happens in the run's own work folder, and models/ only
+ever sees a rename of a complete, verified file. Temporary files in models/ start with "." and do
+not end in ".gguf" (so `localrag models` never lists them); one left by a killed export is removed
+by the next export once its process id is no longer alive.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from localrag.tune.card import build_card, file_sha256, write_card
+from localrag.tune.gguf_writer import ExportError, write_f16_gguf, write_lora_gguf
+from localrag.tune.quantize import QUANT_TYPES, check_quant, quantize, temp_path_for
+from localrag.tune.verify import (
+    F16_AGREEMENT_MIN,
+    VerifyResult,
+    check_chat_template,
+    check_gguf,
+    reference_predictions,
+    verification_texts,
+    worker_threads,
+)
+
+__all__ = ["QUANT_TYPES", "ExportResult", "export_merged", "export_model", "clean_stale_temps"]
+
+ProgressFn = Callable[[str, float], None]
+_TEMP_NAME = re.compile(r"^\..+\.(\d+)\.(partial|tmp)$")
+_COPY_CHUNK = 16 << 20
+
+
+@dataclass
+class ExportResult:
+    path: Path
+    card_path: Path
+    quant: str
+    agreement_f16: float
+    agreement_quant: float
+    perplexity_f16: float | None
+    perplexity_quant: float | None
+    seconds: float
+    lora_path: Path | None
+    prompts: int = 0
+    reference_perplexity: float | None = None
+
+
+@dataclass
+class MergedExport:
+    """What `export_merged` wrote and measured."""
+
+    f16_path: Path
+    quant_path: Path
+    quant: str
+    architecture: str
+    f16: VerifyResult
+    quantized: VerifyResult
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def clean_stale_temps(folder: Path) -> list[Path]:
+    """Remove temporary files left in `folder` by exports whose process is gone; returns them."""
+    removed = []
+    if not folder.is_dir():
+        return removed
+    for path in folder.iterdir():
+        match = _TEMP_NAME.match(path.name)
+        if match and path.is_file() and not _pid_alive(int(match.group(1))):
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
+
+
+def install_file(src: Path, dst: Path, progress: ProgressFn | None = None) -> Path:
+    """Copy `src` to `dst` through a hidden temporary sibling, fsync, then rename; never a partial `dst`."""
+    tmp = temp_path_for(dst)
+    total = max(1, src.stat().st_size)
+    done = 0
+    try:
+        with src.open("rb") as fin, tmp.open("wb") as fout:
+            while block := fin.read(_COPY_CHUNK):
+                fout.write(block)
+                done += len(block)
+                if progress is not None:
+                    progress("install", done / total)
+            fout.flush()
+            os.fsync(fout.fileno())
+        os.replace(tmp, dst)
+    finally:
+        tmp.unlink(missing_ok=True)
+    dir_fd = os.open(dst.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+    return dst
+
+
+def export_merged(
+    model: Any,
+    tokenizer: Any,
+    base: Path,
+    out_path: Path,
+    *,
+    quant: str = "Q8_0",
+    data_dir: Path | None = None,
+    prompts: int = 8,
+    max_tokens: int = 256,
+    name: str | None = None,
+    progress: ProgressFn | None = None,
+) -> MergedExport:
+    """Write `model` as F16 GGUF at `out_path`, verify it, quantize beside it and check the quantized file.
+
+    `out_path` is the F16 file; the quantized one is `out_path` with the quant type in its name.
+    Raises ExportVerificationError when the F16 agreement is below F16_AGREEMENT_MIN.
+    """
+    quant = check_quant(quant)
+    report = progress or (lambda stage, fraction: None)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    overrides = {"general.name": name} if name else None
+    written = write_f16_gguf(model, base, out_path, metadata_overrides=overrides, progress=report)
+    report("verify f16", 0.0)
+    check_chat_template(out_path, tokenizer)
+    texts = verification_texts(data_dir, tokenizer, limit=prompts)
+    references = reference_predictions(model, tokenizer, texts, max_tokens=max_tokens)
+    f16 = check_gguf(out_path, references, min_agreement=F16_AGREEMENT_MIN, label="the F16 export")
+    report("verify f16", 1.0)
+    if quant == "F16":
+        return MergedExport(out_path, out_path, quant, written.architecture, f16, f16)
+    report("quantize", 0.0)
+    stem = out_path.name.removesuffix(".gguf").removesuffix(".F16")
+    quant_path = out_path.with_name(f"{stem}.{quant}.gguf")
+    quantize(out_path, quant_path, quant)
+    report("quantize", 1.0)
+    report("verify quant", 0.0)
+    quantized = check_gguf(quant_path, references, label=f"the {quant} export")
+    report("verify quant", 1.0)
+    return MergedExport(out_path, quant_path, quant, written.architecture, f16, quantized)
+
+
+def _load_merged(base: Path, adapter_dir: Path, report: ProgressFn) -> tuple[Any, Any]:
+    from localrag.offline import enforce_offline
+    from localrag.tune.base import load_base
+
+    enforce_offline()
+    from peft import PeftModel
+
+    model, tokenizer = load_base(base)
+    try:
+        tuned = PeftModel.from_pretrained(model, str(adapter_dir))
+    except (ValueError, OSError, RuntimeError, KeyError) as exc:
+        raise ExportError(
+            f"{adapter_dir}: the adapter does not load onto {base.name} ({exc})",
+            "export with the base model the run was trained on",
+        ) from exc
+    report("merge", 0.0)
+    import torch
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(worker_threads())
+    try:
+        merged = tuned.merge_and_unload()
+    finally:
+        torch.set_num_threads(previous)
+    report("merge", 1.0)
+    return merged, tokenizer
+
+
+def _run_record(run_dir: Path) -> dict[str, Any]:
+    from localrag.tune.checkpoint import read_run
+
+    record = read_run(run_dir)
+    if record is None:
+        raise ExportError(f"{run_dir}: no run.json here", "point --run at a fine-tuning run folder")
+    if not (run_dir / "adapter" / "adapter_config.json").is_file():
+        raise ExportError(
+            f"{run_dir}: the run has no final adapter yet (status '{record.get('status', 'unknown')}')",
+            "finish the fine-tuning run first (run `localrag finetune` again to resume it)",
+        )
+    return record
+
+
+def export_model(
+    run_dir: Path,
+    name: str,
+    *,
+    models_dir: Path,
+    quant: str = "Q8_0",
+    lora_gguf: bool = False,
+    progress: ProgressFn | None = None,
+) -> ExportResult:
+    """Merge, write, verify, quantize and install a finished run as models_dir/NAME.gguf (+ NAME.json)."""
+    from localrag.tune.base import base_sha256
+    from localrag.tune.runs import check_model_name
+
+    start = time.monotonic()
+    name = check_model_name(name)
+    quant = check_quant(quant)
+    report = progress or (lambda stage, fraction: None)
+    run_dir = Path(run_dir)
+    record = _run_record(run_dir)
+    base_info = record.get("base", {})
+    base = Path(str(base_info.get("path", ""))).expanduser()
+    if not base.exists():
+        raise ExportError(f"{run_dir}: the run's base model {base} is gone", "restore the base model file")
+    base_hash = base_sha256(base)
+    if base_info.get("sha256") and base_info["sha256"] != base_hash:
+        raise ExportError(
+            f"{base}: the file changed since the run was trained on it (sha256 differs)",
+            "restore the original base model, or fine-tune again",
+        )
+    models_dir = Path(models_dir)
+    models_dir.mkdir(parents=True, exist_ok=True)
+    clean_stale_temps(models_dir)
+    clean_stale_temps(models_dir / "adapters")
+
+    report("load", 0.0)
+    model, tokenizer = _load_merged(base, run_dir / "adapter", report)
+    data = record.get("data", {})
+    data_dir = Path(data["dir"]) if data.get("dir") else None
+    work = run_dir / "export"
+    shutil.rmtree(work, ignore_errors=True)
+    merged = export_merged(
+        model, tokenizer, base, work / f"{name}.F16.gguf", quant=quant, data_dir=data_dir, name=name, progress=report
+    )
+
+    lora_path = None
+    if lora_gguf:
+        report("lora", 0.0)
+        (models_dir / "adapters").mkdir(exist_ok=True)
+        lora_work = write_lora_gguf(run_dir / "adapter", base, work / f"{name}.lora.gguf").path
+        lora_path = install_file(lora_work, models_dir / "adapters" / f"{name}.lora.gguf")
+        report("lora", 1.0)
+    # An old card must not outlive the file it describes, even for the moment before the new one lands.
+    (models_dir / f"{name}.json").unlink(missing_ok=True)
+    final = install_file(merged.quant_path, models_dir / f"{name}.gguf", report)
+    files = {final.name: file_sha256(final)}
+    if lora_path is not None:
+        files[f"adapters/{lora_path.name}"] = file_sha256(lora_path)
+
+    report("card", 0.0)
+    f16, quantized = merged.f16, merged.quantized
+    training_keys = ("status", "backend", "device", "seconds", "steps_done", "train_loss", "val_loss", "metrics")
+    training = {k: record[k] for k in training_keys if k in record}
+    card = build_card(
+        name,
+        base_path=str(base),
+        base_sha256=base_hash,
+        architecture=str(base_info.get("architecture") or merged.architecture),
+        quant=quant,
+        data_hash=str(data.get("hash", "")),
+        data_dir=str(data.get("dir", "")),
+        config=record.get("config", {}),
+        training=training,
+        evaluation={
+            "agreement_f16": f16.agreement,
+            "agreement_quant": quantized.agreement,
+            "perplexity_f16": f16.perplexity,
+            "perplexity_quant": quantized.perplexity,
+            "perplexity_merged": f16.reference_perplexity,
+            "prompts": f16.prompts,
+            "positions": f16.positions,
+            "source": "validation split" if data_dir and (data_dir / "validation.chat.jsonl").is_file() else "fixed",
+        },
+        files=files,
+        data_splits={k: data[k] for k in ("train", "validation") if k in data},
+    )
+    card_path = write_card(models_dir / f"{name}.json", card)
+    shutil.rmtree(work, ignore_errors=True)
+    report("card", 1.0)
+    return ExportResult(
+        path=final,
+        card_path=card_path,
+        quant=quant,
+        agreement_f16=f16.agreement,
+        agreement_quant=quantized.agreement,
+        perplexity_f16=f16.perplexity,
+        perplexity_quant=quantized.perplexity,
+        seconds=time.monotonic() - start,
+        lora_path=lora_path,
+        prompts=f16.prompts,
+        reference_perplexity=f16.reference_perplexity,
+    )

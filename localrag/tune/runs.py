@@ -1,0 +1,53 @@
+"""Where fine-tuning work lives on disk, and the names a tuned model may take.
+
+Everything sits under the data dir, next to the index it was made from:
+
+    data_dir/raft/                  `localrag raft build` without --out
+    data_dir/runs/DATA-HASH8/       `localrag finetune --data DATA` without --run
+    data_dir/tune/NAME/             `localrag tune --name NAME`: chain.json, raft/, run/
+
+Default folders are derived from their inputs (the data folder's resolved path, the model name), so
+running the same command again finds the same folder and resumes there instead of starting over.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+
+from localrag import paths
+from localrag.errors import LocalRagError
+
+# A model name becomes models/NAME.gguf and a `--model NAME` argument: a plain file name, nothing
+# that a shell or another OS would read differently.
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+
+
+class TuneError(LocalRagError):
+    title = "Fine-tuning error"
+
+
+def check_model_name(name: str) -> str:
+    """`name` itself when it is usable as models/NAME.gguf; else TuneError saying what is allowed."""
+    if not _NAME.fullmatch(name) or name.endswith(".gguf"):
+        raise TuneError(
+            f"'{name}' cannot be a model name",
+            "use letters, digits, '.', '_' or '-' (at most 64, not starting with '.' or '-', no .gguf suffix)",
+        )
+    return name
+
+
+def default_raft_dir() -> Path:
+    return paths.data_dir() / "raft"
+
+
+def default_run_dir(data_dir: Path) -> Path:
+    """One run folder per RAFT folder, so `localrag finetune --data D` twice resumes the first run."""
+    resolved = Path(data_dir).expanduser().resolve()
+    digest = hashlib.sha256(str(resolved).encode()).hexdigest()[:8]
+    return paths.data_dir() / "runs" / f"{resolved.name}-{digest}"
+
+
+def tune_dir(name: str) -> Path:
+    return paths.data_dir() / "tune" / check_model_name(name)

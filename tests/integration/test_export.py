@@ -1,0 +1,199 @@
+"""Export with the bundled SmolLM2: a merged LoRA -> verified Q8_0 GGUF in models/, and a killed export.
+
+The run folder is made by hand (a peft LoRA with small random B on the bundled base), so these tests
+do not depend on the fine-tuning code, only on the run.json/adapter layout it writes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from localrag.models import bundled_generator_path, read_gguf_header
+
+KILL_SCRIPT = """
+import os, signal, sys
+from pathlib import Path
+from localrag.tune.export import export_model
+
+def progress(stage, fraction):
+    # Die by SIGKILL once part of the model has been copied into models/.
+    if stage == "install" and fraction > 0:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+export_model(Path(sys.argv[1]), "tuned", models_dir=Path(sys.argv[2]), quant="F16", progress=progress)
+"""
+
+CHATS = [
+    ("Where is the Eiffel Tower?", "The Eiffel Tower stands in Paris, France."),
+    ("What colour is the sky on a clear day?", "On a clear day the sky is blue."),
+    ("Name a prime number above ten.", "Eleven is a prime number above ten."),
+]
+
+
+@pytest.fixture(scope="module")
+def shared_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One LOCALRAG_HOME for the module, so the base's converted copy is made once."""
+    return tmp_path_factory.mktemp("export-home")
+
+
+@pytest.fixture(scope="module")
+def tuned_run(shared_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A finished run: run.json, a validation split, and a LoRA adapter whose merge changes the model."""
+    import torch
+    from peft import LoraConfig, get_peft_model
+
+    from localrag.tune.base import base_sha256, load_base
+
+    run = tmp_path_factory.mktemp("run")
+    data = run / "raft"
+    data.mkdir()
+    records = [{"messages": [{"role": "user", "content": q}, {"role": "assistant", "content": a}]} for q, a in CHATS]
+    (data / "validation.chat.jsonl").write_text("\n".join(json.dumps(r) for r in records) + "\n", encoding="utf-8")
+    base = bundled_generator_path()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("LOCALRAG_HOME", str(shared_home))
+        model, _ = load_base(base)
+        torch.manual_seed(0)
+        targets = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
+        peft_model = get_peft_model(model, LoraConfig(r=8, lora_alpha=16, target_modules=targets))
+        for name, param in peft_model.named_parameters():
+            if "lora_B" in name:
+                torch.nn.init.normal_(param, std=0.02)
+        peft_model.save_pretrained(run / "adapter")
+        record = {
+            "status": "done",
+            "base": {"path": str(base), "sha256": base_sha256(base), "architecture": "llama"},
+            "config": {"lora_r": 8, "lora_alpha": 16},
+            "data": {"hash": "test-data", "dir": str(data)},
+            "metrics": [{"step": 1, "loss": 2.0}],
+            "backend": "peft",
+        }
+        (run / "run.json").write_text(json.dumps(record), encoding="utf-8")
+    return run
+
+
+def _logits(path: Path, ids: list[int], lora: Path | None = None) -> np.ndarray:
+    import llama_cpp
+
+    llm = llama_cpp.Llama(
+        model_path=str(path), lora_path=str(lora) if lora else None, n_ctx=256, logits_all=True, verbose=False
+    )
+    try:
+        llm.eval(ids)
+        return np.array(llm.scores[: len(ids)])
+    finally:
+        llm.close()
+
+
+def test_killed_export_leaves_nothing_then_export_q8_chats_and_verifies(
+    tuned_run: Path, shared_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import llama_cpp
+
+    from localrag.tune.export import export_model
+
+    monkeypatch.setenv("LOCALRAG_HOME", str(shared_home))
+    models = tmp_path / "models"
+    killed = subprocess.run(
+        [sys.executable, "-c", KILL_SCRIPT, str(tuned_run), str(models)],
+        env={**os.environ, "LOCALRAG_HOME": str(shared_home)},
+        capture_output=True,
+        timeout=900,
+    )
+    assert killed.returncode == -signal.SIGKILL, killed.stderr.decode()[-2000:]
+    left = [p.name for p in models.iterdir()]
+    assert not [n for n in left if n.endswith((".gguf", ".json"))]
+    assert [n for n in left if n.startswith(".tuned.gguf.")], "the kill should have hit the copy into models/"
+
+    result = export_model(tuned_run, "tuned", models_dir=models, quant="Q8_0", lora_gguf=True)
+
+    assert result.agreement_f16 >= 0.99
+    assert result.path == models / "tuned.gguf"
+    assert sorted(p.name for p in models.iterdir()) == ["adapters", "tuned.gguf", "tuned.json"]
+    assert sorted(p.name for p in (models / "adapters").iterdir()) == ["tuned.lora.gguf"]
+    card = json.loads(result.card_path.read_text())
+    assert card["quant"] == "Q8_0" and card["base"]["architecture"] == "llama"
+    assert card["data"] == {"hash": "test-data", "dir": str(tuned_run / "raft")}
+    assert card["evaluation"]["prompts"] == len(CHATS) and card["evaluation"]["source"] == "validation split"
+    assert card["evaluation"]["agreement_quant"] == result.agreement_quant > 0.8
+    from localrag.tune.card import file_sha256
+
+    assert card["files"]["tuned.gguf"] == file_sha256(result.path)
+
+    base = bundled_generator_path()
+    header = read_gguf_header(result.path)
+    assert header.chat_template == read_gguf_header(base).chat_template
+    assert header.metadata["general.file_type"] == llama_cpp.LLAMA_FTYPE_MOSTLY_Q8_0
+    llm = llama_cpp.Llama(model_path=str(result.path), n_ctx=512, verbose=False)
+    try:
+        reply = llm.create_chat_completion(
+            messages=[{"role": "user", "content": "Say hello."}], max_tokens=16, temperature=0.0
+        )
+        ids = llm.tokenize(b"<|im_start|>user\nWhere is Paris?<|im_end|>\n", add_bos=True, special=True)
+    finally:
+        llm.close()
+    assert reply["choices"][0]["message"]["content"].strip()
+
+    # The merge is in the file: the tuned model's logits differ from the base's, and the LoRA GGUF
+    # applied to the base at load time moves the base most of the way to the tuned model.
+    tuned, plain = _logits(result.path, ids), _logits(base, ids)
+    with_lora = _logits(base, ids, lora=result.lora_path)
+    assert np.abs(tuned - plain).max() > 1.0
+    assert np.abs(with_lora - tuned).mean() < 0.5 * np.abs(plain - tuned).mean()
+
+
+def test_hf_folder_base_exports_an_equivalent_gguf(
+    shared_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Hugging Face folder base: metadata built from config + tokenizer.json, same behaviour in llama.cpp."""
+    from localrag.tune.base import hf_folder, load_base
+    from localrag.tune.gguf_writer import write_f16_gguf
+    from localrag.tune.verify import check_gguf, reference_predictions, verification_texts
+
+    monkeypatch.setenv("LOCALRAG_HOME", str(shared_home))
+    folder = hf_folder(bundled_generator_path())
+    assert folder is not None and folder.is_dir()
+    model, tokenizer = load_base(folder)
+    out = write_f16_gguf(model, folder, tmp_path / "from-folder.gguf").path
+    header = read_gguf_header(out)
+    base_header = read_gguf_header(bundled_generator_path())
+    for key in ("llama.block_count", "llama.attention.head_count_kv", "tokenizer.ggml.bos_token_id"):
+        assert header.metadata[key] == base_header.metadata[key], key
+    assert header.tensor_count == base_header.tensor_count
+    references = reference_predictions(model, tokenizer, verification_texts(None, tokenizer))
+    result = check_gguf(out, references, min_agreement=0.99)
+    assert result.tokenizer_mismatches == 0
+
+
+def test_verification_fails_a_wrong_export(shared_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Skipping the q/k permutation (a classic converter bug) must be caught, not shipped."""
+    from localrag.tune.base import load_base
+    from localrag.tune.gguf_writer import unpermute_qk, write_gguf_from_gguf_base
+    from localrag.tune.verify import ExportVerificationError, check_gguf, reference_predictions, verification_texts
+
+    monkeypatch.setenv("LOCALRAG_HOME", str(shared_home))
+    base = bundled_generator_path()
+    model, tokenizer = load_base(base)
+    heads, kv_heads = model.config.num_attention_heads, model.config.num_key_value_heads
+    state = {}
+    for name, tensor in model.state_dict().items():
+        array = tensor.float().numpy()
+        # Un-permuting first cancels the writer's permutation: the file gets transformers' row order.
+        if name.endswith("q_proj.weight"):
+            array = unpermute_qk(array, heads, heads)
+        elif name.endswith("k_proj.weight"):
+            array = unpermute_qk(array, heads, kv_heads)
+        state[name] = array
+    out = write_gguf_from_gguf_base(state, base, tmp_path / "wrong.gguf").path
+    references = reference_predictions(model, tokenizer, verification_texts(None, tokenizer, limit=2))
+    with pytest.raises(ExportVerificationError, match="permutation") as info:
+        check_gguf(out, references, min_agreement=0.99)
+    assert "wrong.gguf" in str(info.value)

@@ -1,0 +1,132 @@
+"""The fine-tuning commands: light to parse, one-line errors, flags reach the plan, Ctrl-C cancels."""
+
+from __future__ import annotations
+
+import _thread
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rich.console import Console
+
+from localrag.cli import run
+from localrag.cli.tune import run_cancellable
+from localrag.tune.chain import TuneResult
+
+
+@pytest.mark.parametrize("command", [["tune"], ["raft", "build"], ["finetune"], ["export"]])
+def test_help_of_each_command_imports_no_heavy_library(command: list[str]) -> None:
+    code = (
+        "import sys; from localrag.cli import run\n"
+        f"try:\n    run({command + ['--help']!r})\nexcept SystemExit:\n    pass\n"
+        "names = ('torch', 'transformers', 'peft', 'gguf', 'llama_cpp', 'lancedb', 'sentence_transformers')\n"
+        "print('HEAVY', [m for m in names if m in sys.modules])\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "HEAVY []" in result.stdout
+    assert "usage: localrag" in result.stdout
+
+
+def test_bad_model_name_is_a_one_line_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(["tune", "--name", "../escape", "--quick"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "cannot be a model name" in err and len(err.splitlines()) == 1
+
+
+def test_export_refuses_an_existing_model_without_force(localrag_home: Path, tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    (localrag_home / "models").mkdir()
+    (localrag_home / "models" / "mine.gguf").write_bytes(b"GGUF")
+    assert run(["export", "--run", str(tmp_path), "--name", "mine"]) == 2
+    assert "already exists" in capsys.readouterr().err
+    assert run(["export", "--run", str(tmp_path), "--name", "mine", "--force"]) == 2
+    assert "no finished adapter" in capsys.readouterr().err
+
+
+def test_finetune_needs_a_raft_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(["finetune", "--data", str(tmp_path)]) == 2
+    assert "not a RAFT set" in capsys.readouterr().err
+
+
+def _fake_run_tune(stopped: str | None, seen: dict[str, Any]) -> Any:
+    def fake(engine: Any, plan: Any, *, force: bool, restart: bool, hooks: Any, cancel: Any,
+             n_threads: int) -> TuneResult:
+        seen.update(plan=plan, force=force, restart=restart)
+        hooks.stage("raft", "skipped", "already done")
+        hooks.stage("finetune", "started", "")
+        hooks.train(type("P", (), {"step": 2, "total": 3, "loss": 1.5, "val_loss": None, "steps_per_second": 0.5,
+                                   "eta_seconds": 2.0, "message": ""})())
+        result = TuneResult(plan.name, Path("/tmp/tune") / plan.name, Path("/tmp/models") / f"{plan.name}.gguf")
+        result.stopped = stopped
+        if stopped is None:
+            hooks.stage("finetune", "done", "")
+            result.summaries["finetune"] = {"steps": 3, "backend": "peft", "train_loss": 1.2, "val_loss": 1.4}
+        return result
+
+    return fake
+
+
+def test_tune_flags_reach_the_plan_and_a_finished_run_says_how_to_use_it(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    seen: dict[str, Any] = {}
+    monkeypatch.setattr("localrag.tune.chain.run_tune", _fake_run_tune(None, seen))
+    code = run(["tune", "--name", "mine", "--quick", "--steps", "3", "--k", "1", "--quant", "Q4_K_M", "--force"])
+    assert code == 0
+    plan = seen["plan"]
+    assert plan.quick and plan.finetune.steps == 3 and plan.finetune.max_tokens == 512
+    assert plan.raft.k == 1 and plan.quant == "Q4_K_M" and plan.generate and plan.base.name.endswith(".gguf")
+    assert seen["force"] and not seen["restart"]
+    captured = capsys.readouterr()
+    out, err = " ".join(captured.out.split()), " ".join(captured.err.split())
+    assert "localrag ask --model mine" in out
+    assert "training: 3 steps on peft" in out
+    assert "[1/4] Q&A and RAFT set: skipped" in err
+
+
+def test_a_stopped_tune_exits_130_and_says_how_to_resume(monkeypatch: pytest.MonkeyPatch,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr("localrag.tune.chain.run_tune", _fake_run_tune("finetune", {}))
+    assert run(["tune", "--name", "mine"]) == 130
+    assert "Run the same command again to resume" in " ".join(capsys.readouterr().out.split())
+
+
+def test_first_ctrl_c_cancels_the_work_and_its_result_still_comes_back() -> None:
+    started = threading.Event()
+
+    def work(cancel: threading.Event) -> str:
+        started.set()
+        return "cancelled" if cancel.wait(10) else "timed out"
+
+    def interrupt() -> None:
+        started.wait(5)
+        _thread.interrupt_main()
+
+    threading.Thread(target=interrupt, daemon=True).start()
+    err = Console(file=open("/dev/null", "w"), highlight=False)  # noqa: SIM115
+    assert run_cancellable(work, err, "stopping") == "cancelled"
+
+
+def test_errors_in_the_worker_reach_the_caller() -> None:
+    def work(cancel: threading.Event) -> None:
+        raise ValueError("boom")
+
+    with pytest.raises(ValueError, match="boom"):
+        run_cancellable(work, Console(), "stopping")
+
+
+def test_card_summary_reads_base_and_figures_and_tolerates_odd_cards() -> None:
+    from localrag.models import card_summary
+
+    card = {
+        "base": {"path": "/m/SmolLM2.Q4_1.gguf"}, "quant": "Q8_0",
+        "training": {"metrics": [{"step": 5, "val_loss": 2.5}, {"step": 10, "loss": 2.0},
+                                 {"step": 10, "val_loss": 2.25}]},
+        "evaluation": {"agreement_quant": 0.987},
+    }
+    assert card_summary(card) == ("SmolLM2.Q4_1.gguf", "val loss 2.250, Q8_0 agreement 98.7%")
+    assert card_summary({"base": "not a dict", "training": [], "evaluation": {"agreement_quant": "high"}}) == ("", "")
+    assert card_summary({"error": "x.json: unreadable model card"}) == ("", "x.json: unreadable model card")

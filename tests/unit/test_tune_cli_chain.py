@@ -1,0 +1,255 @@
+"""The tune chain's bookkeeping with fake stages: skip finished stages, resume, refuse mixed runs."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import threading
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from localrag.models import bundled_generator_path
+from localrag.tune.chain import (
+    QUICK_FINETUNE,
+    QUICK_MAX_CHUNKS,
+    STATE_FILE,
+    ChainHooks,
+    StageFunctions,
+    make_plan,
+    run_tune,
+    smoke_test,
+)
+from localrag.tune.runs import TuneError, check_model_name
+from localrag.types import Chunk, Document
+
+CHUNKS = [
+    Chunk(f"d{d}:{i}", f"d{d}", f"/docs/doc{d}.txt", i,
+          f"Document {d} part {i} talks about topic {d * 10 + i}. It has a second sentence here.", 0, 80)
+    for d in range(10)
+    for i in range(2)
+]
+_TEXT = re.compile(r"Document (\d+) part (\d+) talks about topic (\d+)")
+
+
+class FakeGenerator:
+    name = "fake-gen"
+    n_ctx = 2048
+
+    def complete(self, messages: list[dict[str, str]], **_: object) -> str:
+        doc, part, topic = _TEXT.search(messages[-1]["content"]).groups()  # type: ignore[union-attr]
+        return json.dumps({"question": f"Which topic is covered in document {doc} section {part}?",
+                           "answer": f"topic {topic}"})
+
+    def count_tokens(self, text: str) -> int:
+        return len(text) // 4
+
+
+class FakeStore:
+    def __init__(self, chunks: list[Chunk]) -> None:
+        self.chunks = chunks
+
+    def documents(self) -> list[Document]:
+        ids = sorted({c.doc_id for c in self.chunks})
+        return [Document(i, f"/docs/{i}.txt", "txt", "h", 1, 0.0) for i in ids]
+
+    def doc_chunks(self, doc_id: str) -> list[Chunk]:
+        return [c for c in self.chunks if c.doc_id == doc_id]
+
+
+class FakeEngine:
+    def __init__(self, models_dir: Path, chunks: list[Chunk] = CHUNKS) -> None:
+        self.store = FakeStore(chunks)
+        self.retriever = SimpleNamespace(search=lambda query, k: [])
+        self.generator = FakeGenerator()
+        self.models_dir = models_dir
+
+
+class FakeStages:
+    """Finetune/export/verify that write the files the real ones would and count their calls."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+        self.stop_training = False
+
+    def finetune(self, data_dir: Path, run_dir: Path, base: Path, config: Any, *, progress: Any = None,
+                 cancel: threading.Event | None = None) -> Any:
+        self.calls.append("finetune")
+        assert (data_dir / "train.chat.jsonl").is_file()
+        resumed = 5 if (run_dir / "checkpoints").is_dir() else None
+        (run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
+        if progress is not None:
+            progress(SimpleNamespace(step=5, total=config.steps, loss=1.0, val_loss=None, steps_per_second=1.0,
+                                     eta_seconds=5.0, message=""))
+        if self.stop_training:
+            return SimpleNamespace(stopped=True, steps=5, train_loss=1.0, val_loss=None, backend="peft",
+                                   seconds=1.0, resumed_from=resumed, adapter_dir=run_dir / "adapter")
+        (run_dir / "adapter").mkdir()
+        return SimpleNamespace(stopped=False, steps=config.steps, train_loss=0.5, val_loss=0.7, backend="peft",
+                               seconds=2.0, resumed_from=resumed, adapter_dir=run_dir / "adapter")
+
+    def export(self, run_dir: Path, name: str, *, models_dir: Path, quant: str = "Q8_0", lora_gguf: bool = False,
+               progress: Any = None) -> Any:
+        self.calls.append("export")
+        assert (run_dir / "adapter").is_dir()
+        models_dir.mkdir(parents=True, exist_ok=True)
+        path = models_dir / f"{name}.gguf"
+        path.write_bytes(b"GGUF fake " + name.encode())
+        path.with_suffix(".json").write_text("{}")
+        return SimpleNamespace(path=path, card_path=path.with_suffix(".json"), quant=quant, agreement_f16=1.0,
+                               agreement_quant=0.98, perplexity_f16=3.0, perplexity_quant=3.1, seconds=1.0,
+                               lora_path=None)
+
+    def verify(self, model_path: Path, raft_dir: Path, models_dir: Path) -> dict[str, Any]:
+        self.calls.append("verify")
+        return {"question": "q", "gold": "a", "reply": "a", "answer_tag": True, "quotes": 1, "quotes_verified": 1}
+
+    def functions(self) -> StageFunctions:
+        return StageFunctions(finetune=self.finetune, export=self.export, verify=self.verify)
+
+
+def plan(name: str = "mine", **kw: Any) -> Any:
+    return make_plan(name, Path("/models/base.gguf"), raft={"k": 2, "distractors": "random"}, **kw)
+
+
+def run(tmp_path: Path, fake: FakeStages, the_plan: Any = None, **kw: Any) -> Any:
+    return run_tune(FakeEngine(tmp_path / "models"), the_plan or plan(), directory=tmp_path / "tune",
+                    stages=fake.functions(), **kw)
+
+
+def test_first_run_does_every_stage_and_a_rerun_skips_them_all(tmp_path: Path) -> None:
+    fake = FakeStages()
+    seen: list[tuple[str, str]] = []
+    result = run(tmp_path, fake, hooks=ChainHooks(stage=lambda s, state, _: seen.append((s, state))))
+    assert result.ran == ["raft", "finetune", "export", "verify"] and result.stopped is None
+    assert fake.calls == ["finetune", "export", "verify"]
+    assert seen[:2] == [("raft", "started"), ("raft", "done")]
+    state = json.loads((tmp_path / "tune" / STATE_FILE).read_text())
+    assert set(state["stages"]) == {"raft", "finetune", "export", "verify"}
+    assert state["stages"]["raft"]["splits"]["train"] > 0
+    assert result.model_path == tmp_path / "models" / "mine.gguf" and result.model_path.is_file()
+
+    again = run(tmp_path, fake)
+    assert again.skipped == ["raft", "finetune", "export", "verify"] and again.ran == []
+    assert fake.calls == ["finetune", "export", "verify"]
+    assert again.summaries["export"]["agreement_quant"] == 0.98
+
+
+def test_cancelled_training_stops_the_chain_and_the_rerun_resumes_it(tmp_path: Path) -> None:
+    fake = FakeStages()
+    fake.stop_training = True
+    stopped = run(tmp_path, fake)
+    assert stopped.stopped == "finetune" and stopped.ran == ["raft"]
+    assert not (tmp_path / "models" / "mine.gguf").exists()
+    state = json.loads((tmp_path / "tune" / STATE_FILE).read_text())
+    assert set(state["stages"]) == {"raft"}
+
+    fake.stop_training = False
+    resumed = run(tmp_path, fake)
+    assert resumed.skipped == ["raft"] and resumed.ran == ["finetune", "export", "verify"]
+    assert resumed.summaries["finetune"]["resumed_from"] == 5
+
+
+def test_cancel_before_a_stage_records_nothing_for_it(tmp_path: Path) -> None:
+    cancel = threading.Event()
+    fake = FakeStages()
+    hooks = ChainHooks(stage=lambda stage, state, _: cancel.set() if (stage, state) == ("raft", "done") else None)
+    result = run(tmp_path, fake, hooks=hooks, cancel=cancel)
+    assert result.stopped == "finetune" and fake.calls == []
+
+
+def test_lost_output_reruns_its_stage_and_every_later_one(tmp_path: Path) -> None:
+    fake = FakeStages()
+    run(tmp_path, fake)
+    shutil.rmtree(tmp_path / "tune" / "run" / "adapter")
+    again = run(tmp_path, fake)
+    assert again.skipped == ["raft"] and again.ran == ["finetune", "export", "verify"]
+
+
+def test_other_settings_are_refused_until_restart(tmp_path: Path) -> None:
+    fake = FakeStages()
+    run(tmp_path, fake)
+    with pytest.raises(TuneError, match=r"other settings \(finetune\).*--restart"):
+        run(tmp_path, fake, plan(finetune={"steps": 7}))
+    # The existing model is this run's own, so a restart may replace it without --force.
+    restarted = run(tmp_path, fake, plan(finetune={"steps": 7}), restart=True)
+    assert restarted.ran == ["raft", "finetune", "export", "verify"]
+
+
+def test_a_model_that_is_not_this_runs_own_needs_force(tmp_path: Path) -> None:
+    models = tmp_path / "models"
+    models.mkdir()
+    (models / "mine.gguf").write_bytes(b"someone else's model")
+    fake = FakeStages()
+    with pytest.raises(TuneError, match="already exists.*--force"):
+        run(tmp_path, fake)
+    assert fake.calls == []
+    assert run(tmp_path, fake, force=True).ran == ["raft", "finetune", "export", "verify"]
+    # Replaced by hand after the export: not this run's model any more.
+    (models / "mine.gguf").write_bytes(b"replaced by hand, longer than before")
+    with pytest.raises(TuneError, match="already exists"):
+        run(tmp_path, fake)
+
+
+def test_nothing_ingested_says_to_ingest_first(tmp_path: Path) -> None:
+    with pytest.raises(TuneError, match="localrag ingest"):
+        run_tune(FakeEngine(tmp_path / "models", chunks=[]), plan(), directory=tmp_path / "tune",
+                 stages=FakeStages().functions())
+
+
+def test_a_raft_set_without_training_examples_is_a_clear_error(tmp_path: Path) -> None:
+    # Every generated pair fails the grounding check, so no example is left to train on.
+    engine = FakeEngine(tmp_path / "models")
+    engine.generator.complete = lambda messages, **_: json.dumps(  # type: ignore[method-assign]
+        {"question": "What is the answer to this?", "answer": "something not in the chunk at all"})
+    with pytest.raises(TuneError, match="no training examples.*larger --model"):
+        run_tune(engine, plan(), directory=tmp_path / "tune", stages=FakeStages().functions())
+
+
+def test_plan_layers_defaults_quick_sizes_and_explicit_flags() -> None:
+    full = make_plan("a", Path("b.gguf"))
+    assert full.finetune is not None and full.finetune.steps == 200 and full.max_chunks is None
+    assert full.raft.k == 4 and full.generate  # no Q&A files: the model writes the questions
+    quick = make_plan("a", Path("b.gguf"), quick=True, finetune={"steps": 3}, raft={"p_oracle": 1.0})
+    assert quick.finetune is not None
+    assert quick.finetune.steps == 3 and quick.finetune.max_tokens == QUICK_FINETUNE["max_tokens"]
+    assert quick.max_chunks == QUICK_MAX_CHUNKS and quick.raft.k == 2 and quick.raft.p_oracle == 1.0
+    with_files = make_plan("a", Path("b.gguf"), qa_files=[Path("qa.jsonl")])
+    assert not with_files.generate
+
+
+@pytest.mark.parametrize("name", ["../evil", ".hidden", "a/b", "x.gguf", "", "a" * 65, "sp ace"])
+def test_unusable_model_names_are_refused(name: str) -> None:
+    with pytest.raises(TuneError, match="cannot be a model name"):
+        check_model_name(name)
+
+
+def test_smoke_test_answers_a_held_out_question_and_judges_the_reply(tmp_path: Path) -> None:
+    fake = FakeStages()
+    result = run(tmp_path, fake)
+    models = tmp_path / "real-models"
+    models.mkdir()
+    model = models / "mine.gguf"
+    shutil.copyfile(bundled_generator_path(), model)
+    model.with_suffix(".json").write_text(json.dumps({"name": "mine", "quant": "Q8_0"}))
+    seen: list[list[dict[str, str]]] = []
+
+    class Replier:
+        def complete(self, messages: list[dict[str, str]], **_: object) -> str:
+            seen.append(messages)
+            topic = _TEXT.search(messages[-1]["content"])
+            assert topic is not None
+            quote = f"Document {topic.group(1)} part {topic.group(2)} talks about"
+            return f"It says ##begin_quote##{quote}##end_quote##\n<ANSWER>: topic {topic.group(3)}"
+
+    figures = smoke_test(model, result.raft_dir, models, generator_factory=lambda path: Replier())  # type: ignore[arg-type,return-value]
+    assert [m["role"] for m in seen[0]] == ["system", "user"]
+    assert figures["answer_tag"] and figures["quotes"] == 1 and figures["quotes_verified"] == 1
+    assert "##" not in figures["reply"] and figures["reply"].startswith("It says “Document")
+
+    model.with_suffix(".json").unlink()
+    with pytest.raises(TuneError, match="model card"):
+        smoke_test(model, result.raft_dir, models, generator_factory=lambda path: Replier())  # type: ignore[arg-type,return-value]
