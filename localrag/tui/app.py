@@ -40,13 +40,26 @@ from localrag.tui.screens.settings import SettingsScreen
 if TYPE_CHECKING:
     from localrag.engine import Engine, EngineStatus
 
-MODE_TITLES = {"chat": "Chat", "library": "Library", "models": "Models", "settings": "Settings"}
+def _evals_screen() -> Screen:
+    # Built on first visit: the evaluation modules pull in numpy, which the first frame must not wait for.
+    from localrag.tui.screens.evals import EvalsScreen
+
+    return EvalsScreen()
+
+
+MODE_TITLES = {"chat": "Chat", "library": "Library", "models": "Models", "settings": "Settings", "evals": "Evaluations"}
 
 
 class LocalRagApp(App[None]):
     TITLE = "localrag"
     CSS_PATH = "app.tcss"
-    MODES = {"chat": ChatScreen, "library": LibraryScreen, "models": ModelsScreen, "settings": SettingsScreen}
+    MODES = {
+        "chat": ChatScreen,
+        "library": LibraryScreen,
+        "models": ModelsScreen,
+        "settings": SettingsScreen,
+        "evals": _evals_screen,
+    }
     DEFAULT_MODE = "chat"
     BINDINGS = [
         Binding("f1", "help", "Help"),
@@ -54,6 +67,7 @@ class LocalRagApp(App[None]):
         Binding("f3", "switch_mode('library')", "Library"),
         Binding("f4", "switch_mode('models')", "Models"),
         Binding("f5", "switch_mode('settings')", "Settings"),
+        Binding("f6", "switch_mode('evals')", "Evals"),
         Binding("ctrl+t", "toggle_theme", "Theme", show=False),
     ]
 

@@ -1,0 +1,185 @@
+"""The issue's result: the bundled 135M model with RAG versus the same model RAFT-tuned, also with RAG.
+
+    .venv/bin/python benchmarks/bench_rag_vs_raft.py --quick            # minutes: the chain runs end to end
+    .venv/bin/python benchmarks/bench_rag_vs_raft.py --dataset covidqa --pairs 400 --steps 200 --questions 100
+
+1. The data set's documents are split with `localrag.evaluate.datasets.split_documents` (seeded hash
+   of the document id; PubMedQA: its official test list). Only train-side documents are ingested for
+   training, and only train-side questions become Q&A pairs.
+2. The gold Q&A of the train side -> a JSONL file (question, answer, document file name) ->
+   `build_raft(qa_files=...)`: the import attaches each pair to the chunk holding the answer, adds 4
+   hard distractors from the train-side index with P(oracle) = 0.8, CoT with verified quotes.
+   For PubMedQA the "answer" is the yes/no/maybe label and the pair is located by the abstract's
+   first sentence (a label is not in the text).
+3. `finetune()` (transformers + peft on CPU here) for --steps steps -> `export_model()` to Q8_0 GGUF.
+4. `run_eval` over test-side questions with the full corpus in a fresh index, models bundled and
+   the tuned one, mode rag, the same RAG prompt; the tuned model's text after `<ANSWER>:` is scored.
+   The report's paired bootstrap interval of (tuned - base) on the headline metric is the result.
+
+Everything is cached under --out (default benchmarks/results/raft-<dataset>[-quick]): each stage
+resumes (RAFT build, fine-tune checkpoints, eval records), so the command can be re-run after a stop.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from localrag.config import Settings  # noqa: E402
+from localrag.evaluate.datasets import EvalDataset, load_dataset, side, split_documents  # noqa: E402
+from localrag.evaluate.report import write_report  # noqa: E402
+from localrag.evaluate.runner import EvalConfig, run_eval  # noqa: E402
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+FOLDERS = {"covidqa": "covidqa", "pubmedqa": "pubmedqa_pqal"}
+_SENTENCE = re.compile(r"(?<=[.!?])\s+")
+
+
+def _log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def train_index(dataset: EvalDataset, out: Path, settings: Settings, max_documents: int | None = None):  # type: ignore[no-untyped-def]
+    """Train-side documents in their own store; returns (store, embedder, name -> doc id).
+
+    With `max_documents`, only the first that many train-side documents holding questions (quick runs)."""
+    from localrag.embed import SentenceTransformerEmbedder
+    from localrag.evaluate.runner import build_index
+    from localrag.models import bundled_embedder_path
+
+    sides = split_documents(dataset)
+    train_docs = [d for d in dataset.documents if sides[d.doc_id] == "train"]
+    if max_documents is not None:
+        wanted = list(dict.fromkeys(q.gold_ids[0] for q in side(dataset, "train").questions))[:max_documents]
+        train_docs = [d for d in train_docs if d.doc_id in set(wanted)]
+    train = EvalDataset(dataset.name, dataset.kind, dataset.source, [], train_docs)
+    embedder = SentenceTransformerEmbedder(bundled_embedder_path(), batch_size=32)
+    store = build_index(train, out, embedder, settings)
+    names = json.loads((out / "corpus.json").read_text())
+    return store, embedder, names
+
+
+def qa_file(dataset: EvalDataset, names: dict[str, str], path: Path, pairs: int) -> int:
+    """Train-side gold Q&A as an import file for build_raft; returns how many lines were written."""
+    by_id = {doc_id: name for name, doc_id in names.items()}
+    texts = {d.doc_id: d.text for d in dataset.documents}
+    rows = []
+    for q in side(dataset, "train").questions:
+        doc = q.gold_ids[0]
+        if doc not in by_id:
+            continue
+        if q.label is not None:
+            first = _SENTENCE.split(texts[doc].strip())[0]
+            rows.append({"question": q.question, "answer": q.label, "path": f"{by_id[doc]}.txt", "passage": first})
+        else:
+            rows.append({"question": q.question, "answer": q.answers[0], "path": f"{by_id[doc]}.txt"})
+        if len(rows) >= pairs:
+            break
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return len(rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--dataset", choices=tuple(FOLDERS), default="covidqa")
+    parser.add_argument("--quick", action="store_true",
+                        help="tiny budget: 3 train documents, 24 pairs, 4 steps, 4 questions over 8 documents")
+    parser.add_argument("--pairs", type=int, default=400, help="train-side Q&A pairs for the RAFT set")
+    parser.add_argument("--steps", type=int, default=200, help="optimizer steps")
+    parser.add_argument("--lr", type=float, default=1e-4)
+    parser.add_argument("--grad-accum", type=int, default=4, help="examples per optimizer step")
+    parser.add_argument("--max-tokens", type=int, default=1024, help="training example length cap")
+    parser.add_argument("--answer-tokens", type=int, default=128,
+                        help="answer budget at evaluation; a RAFT chain of thought needs ~150 before <ANSWER>:")
+    parser.add_argument("--questions", type=int, default=100, help="test-side questions evaluated")
+    parser.add_argument("--max-documents", type=int, help="cut the evaluation corpus (quick runs)")
+    parser.add_argument("--train-documents", type=int, help="index only this many train-side documents")
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args()
+    if args.quick:
+        args.pairs, args.steps, args.questions = 24, 4, 4
+        args.max_documents = args.max_documents or 8
+        args.train_documents = args.train_documents or 3
+    suffix = "-quick" if args.quick else ""
+    out = args.out or Path(__file__).resolve().parent / "results" / f"raft-{args.dataset}{suffix}"
+    out.mkdir(parents=True, exist_ok=True)
+    if not DATA.is_dir():
+        sys.exit(f"evaluation data not found at {DATA}")
+
+    from localrag.models import bundled_generator_path
+    from localrag.raft.build import build_raft
+    from localrag.raft.dataset import RaftConfig
+    from localrag.raft.qa import store_chunks
+    from localrag.retrieve import Retriever
+    from localrag.tune.config import FinetuneConfig
+    from localrag.tune.export import export_model
+    from localrag.tune.finetune import finetune
+
+    started = time.perf_counter()
+    dataset = load_dataset(DATA / FOLDERS[args.dataset], args.dataset)
+    settings = Settings(max_answer_tokens=args.answer_tokens)
+    sides = split_documents(dataset)
+    _log(f"{dataset.name}: {sum(v == 'train' for v in sides.values())} train / "
+         f"{sum(v == 'test' for v in sides.values())} test documents")
+
+    _log("indexing the train-side documents")
+    store, embedder, names = train_index(dataset, out / "train", settings, args.train_documents)
+    written = qa_file(dataset, names, out / "train_qa.jsonl", args.pairs)
+    _log(f"{written} train-side Q&A pairs -> RAFT set")
+    retriever = Retriever(store, embedder)
+    raft = build_raft(out / "raft", store_chunks(store), qa_files=[out / "train_qa.jsonl"],
+                      search=lambda q, k: retriever.search(q, k), config=RaftConfig(split=(0.9, 0.1, 0.0)))
+    _log(f"RAFT: {raft.qa.made} pairs kept, skipped {dict(raft.qa.skipped)}; examples per split "
+         f"{ {k: v.get('examples') for k, v in raft.stats.items() if isinstance(v, dict) and 'examples' in v} }")
+
+    config = FinetuneConfig(steps=args.steps, learning_rate=args.lr, grad_accum=args.grad_accum,
+                            max_tokens=args.max_tokens, eval_every=max(1, min(25, args.steps)),
+                            save_every=max(1, min(25, args.steps)), warmup_steps=min(10, max(1, args.steps // 10)))
+    t0 = time.perf_counter()
+
+    def on_step(p) -> None:  # type: ignore[no-untyped-def]
+        if p.step and (p.step % 5 == 0 or p.step == p.total):
+            _log(f"step {p.step}/{p.total} loss {p.loss} val {p.val_loss} {p.steps_per_second:.3f} steps/s")
+
+    tuned = finetune(out / "raft", out / "finetune", bundled_generator_path(), config, progress=on_step)
+    train_seconds = time.perf_counter() - t0
+    _log(f"fine-tune: {tuned.steps} steps, train loss {tuned.train_loss}, val loss {tuned.val_loss}, "
+         f"{tuned.backend}, {tuned.seconds:.0f}s")
+    models_dir = out / "models"
+    name = f"raft-{args.dataset}"
+    if not (models_dir / f"{name}.gguf").is_file():
+        exported = export_model(out / "finetune", name, models_dir=models_dir, quant="Q8_0")
+        _log(f"export: {exported.path} agreement F16 {exported.agreement_f16:.3f} Q8_0 {exported.agreement_quant:.3f}")
+    os.environ["LOCALRAG_MODELS_DIR"] = str(models_dir)
+
+    _log("evaluating base+RAG and tuned+RAG on the test side")
+    eval_config = EvalConfig(modes=("rag",), models=("bundled", name), limit=args.questions,
+                             max_documents=args.max_documents, max_answer_tokens=args.answer_tokens)
+    run_eval(dataset, out / "eval", eval_config, settings=settings)
+    summary = write_report(out / "eval")
+    print(f"dataset {dataset.name}; split: {summary.info['split']}")
+    train_examples = raft.stats.get("train", {}).get("examples", "?")  # type: ignore[union-attr]
+    print(f"RAFT set: {train_examples} training examples from {written} train-side pairs; "
+          f"fine-tune {tuned.steps} steps lr {args.lr} ({tuned.backend}) in {train_seconds:.0f}s")
+    for row in summary.rows:
+        f = row.figures[summary.headline]
+        print(f"{row.model:>18} + RAG  {summary.headline} {100 * f.value:.1f} [{100 * f.low:.1f}, {100 * f.high:.1f}]"
+              f"  n={f.n}")
+    for d in summary.differences:
+        if d["value"] is not None:
+            print(f"difference {d['b']} - {d['a']}: {100 * d['value']:+.1f} points "
+                  f"[{100 * d['low']:+.1f}, {100 * d['high']:+.1f}]")
+    if summary.baseline:
+        print(f"majority baseline: {summary.baseline}")
+    print(f"report: {out / 'eval' / 'report.md'}; total {time.perf_counter() - started:.0f}s")
+
+
+if __name__ == "__main__":
+    main()

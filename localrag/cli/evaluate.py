@@ -1,0 +1,153 @@
+"""`localrag eval`: run an evaluation, list past runs, show one.
+
+    localrag eval DATASET [--format covidqa|pubmedqa|hotpotqa|musique|jsonl] [--modes model,rag]
+                  [--models bundled,NAME] [--limit N] [--k 4] [--side test] [--out DIR]
+    localrag eval list
+    localrag eval show RUN
+
+DATASET is a JSONL file, one of the data set folders, or a set name (covidqa, pubmedqa, hotpotqa,
+musique) looked up under $LOCALRAG_EVAL_DATA. `list` and `show` are words in the DATASET position (a
+file named so can be given as ./list): argparse cannot mix a free positional with sub-commands.
+Ctrl-C stops after the question in flight; the same command resumes the run. Only argparse and rich
+are imported here; the evaluation modules load inside the handler.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+if TYPE_CHECKING:
+    from localrag.evaluate.report import Summary
+
+
+def add_commands(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("eval", help="measure answers and retrieval on a question set (also: eval list, eval show RUN)",
+                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("target", nargs="+", metavar="DATASET", help="question set, or `list`, or `show RUN`")
+    p.add_argument("--format", choices=("covidqa", "pubmedqa", "hotpotqa", "musique", "jsonl"),
+                   help="data set format (default: detected)")
+    p.add_argument("--corpus", type=Path, help="JSONL corpus {id, text, title} for a --format jsonl set")
+    p.add_argument("--modes", default="model,rag", help="comma-separated: model (no retrieval), rag")
+    p.add_argument("--models", default="bundled", help="comma-separated: bundled and names from `localrag models`")
+    p.add_argument("--limit", type=int, help="score only the first N questions")
+    p.add_argument("--k", type=int, default=4, help="sources in the RAG prompt and the k of recall@k")
+    p.add_argument("--side", choices=("test", "train", "all"),
+                   help="which side of the document split to score (default: test for the shared sets, all for jsonl)")
+    p.add_argument("--max-documents", type=int, help="cut the corpus to the gold documents plus others, up to N")
+    p.add_argument("--seed", type=int, default=0, help="split and bootstrap seed")
+    p.add_argument("--out", type=Path, help="run folder (default: a new folder under the data dir's evals/)")
+    p.set_defaults(handler=_handle)
+
+
+def _handle(args: argparse.Namespace, out: Console, err: Console) -> int:
+    first = args.target[0]
+    if first == "list" and len(args.target) == 1:
+        return _list(out)
+    if first == "show":
+        if len(args.target) != 2:
+            err.print(Text("usage: localrag eval show RUN", style="red"))
+            return 2
+        return _show(args.target[1], out)
+    if len(args.target) != 1:
+        err.print(Text("usage: localrag eval DATASET [options]", style="red"))
+        return 2
+    return _run(args, out, err)
+
+
+def _split(value: str) -> tuple[str, ...]:
+    return tuple(v.strip() for v in value.split(",") if v.strip())
+
+
+def _run(args: argparse.Namespace, out: Console, err: Console) -> int:
+    import threading
+    import time
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from localrag.config import load_settings
+    from localrag.evaluate.datasets import load_dataset, resolve_dataset
+    from localrag.evaluate.report import runs_root, write_report
+    from localrag.evaluate.runner import EvalConfig, EvalProgress, run_eval
+
+    path, fmt = resolve_dataset(args.target[0], args.format)
+    dataset = load_dataset(path, fmt, corpus=args.corpus)
+    config = EvalConfig(modes=_split(args.modes), models=_split(args.models), limit=args.limit, k=args.k,
+                        side=args.side or ("all" if fmt == "jsonl" else "test"), seed=args.seed,
+                        max_documents=args.max_documents)
+    run_dir = args.out or runs_root() / f"{time.strftime('%Y%m%d-%H%M%S')}-{dataset.name}"
+    err.print(Text(f"Evaluating {dataset.name} ({len(dataset.questions)} questions, {len(dataset.documents)} "
+                   f"documents) into {run_dir}", style="bold"))
+    cancel = threading.Event()
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                  TextColumn("{task.fields[note]}", style="dim"), console=err, transient=True) as bar:
+        task = bar.add_task("eval", total=None, note="")
+
+        def on_progress(p: EvalProgress) -> None:
+            bar.update(task, completed=p.done, total=p.total, description=f"{p.model}/{p.mode}",
+                       note=p.message[:50])
+
+        try:
+            result = run_eval(dataset, run_dir, config, settings=load_settings(args.config),
+                              progress=on_progress, cancel=cancel)
+        except KeyboardInterrupt:
+            cancel.set()
+            err.print(Text(f"interrupted: rerun the same command with --out {run_dir} to resume", style="yellow"))
+            return 130
+    if result.skipped:
+        err.print(Text(f"resumed: {result.skipped} answers were already in the run", style="dim"))
+    summary = write_report(run_dir)
+    _print_summary(summary, out)
+    out.print(Text(f"report: {run_dir / 'report.md'}  plot: {run_dir / 'plot.png'}", style="dim"))
+    return 0
+
+
+def _print_summary(summary: Summary, out: Console) -> None:
+    from localrag.evaluate.report import METRIC_LABELS, columns, format_figure
+
+    cols = columns(summary)
+    table = Table("model", "mode", *[METRIC_LABELS[c] for c in cols],
+                  title=f"{summary.info.get('dataset', {}).get('name', '')}: {summary.n_questions} questions "
+                        "(% with 95 % CI)")
+    for row in summary.rows:
+        table.add_row(Text(row.model), Text(row.mode), *[Text(format_figure(row.figures.get(c), c)) for c in cols])
+    out.print(table)
+    if summary.baseline:
+        b = summary.baseline
+        out.print(Text(f"majority baseline (\"{b['label']}\"): accuracy {100 * b['accuracy']:.1f}, "
+                       f"macro-F1 {100 * b['macro_f1']:.1f}"))
+    for d in summary.differences:
+        if d["value"] is not None:
+            out.print(Text(f"{d['b']} - {d['a']} ({d['metric']}): {100 * d['value']:+.1f} points "
+                           f"[{100 * d['low']:+.1f}, {100 * d['high']:+.1f}]"))
+    out.print(Text(f"split: {summary.info.get('split', '?')}", style="dim"))
+
+
+def _list(out: Console) -> int:
+    from localrag.evaluate.report import list_runs, runs_root
+
+    runs = list_runs()
+    if not runs:
+        out.print(Text(f"no evaluation runs in {runs_root()}"))
+        return 0
+    table = Table("run", "data set", "status", "started", "questions", "models", "modes")
+    for r in runs:
+        table.add_row(Text(r.path.name), Text(r.dataset), Text(r.status), Text(r.started), Text(str(r.questions)),
+                      Text(", ".join(r.models)), Text(", ".join(r.modes)))
+    out.print(table)
+    return 0
+
+
+def _show(spec: str, out: Console) -> int:
+    from localrag.evaluate.report import find_run, write_report
+
+    run_dir = find_run(spec)
+    summary = write_report(run_dir)
+    _print_summary(summary, out)
+    out.print(Text(f"report: {run_dir / 'report.md'}", style="dim"))
+    return 0

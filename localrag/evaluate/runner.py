@@ -1,0 +1,358 @@
+"""Run modes x models over the same questions, one cached record per question, resumable.
+
+A run folder holds everything about one evaluation:
+
+    run.json         the data set, the config, the split statement, the question ids, status
+    corpus/          the data set's documents as text files (one per document; corpus.json maps names to ids)
+    index/           a fresh LanceDB store of that corpus, built with localrag's own ingest pipeline
+    records.jsonl    one JSON line per (model, mode, question), appended as each one finishes
+
+Modes: "model" asks the model the bare question (no retrieval); "rag" goes through `Engine.stream`,
+the same answer path as `localrag ask` (hybrid retrieval, the cited-answer prompt, citation and quote
+checks), against the run's own store. A tuned RAFT model runs the same RAG prompt; only the part of its
+reply after `<ANSWER>:` is scored. Decoding is greedy (temperature 0) with llama.cpp's fixed seed, so a
+run is reproducible. Yes/no/maybe questions get " Answer yes, no or maybe." appended in every mode and
+the first of those words in the reply is the label (no grammar: a constrained label would hide whether
+the model can answer in the product's own prompt).
+
+Each record is appended with one `write` of a whole line and fsynced, so a killed run loses at most the
+question in flight; a torn last line is cut off when the run starts again, and questions whose record is
+present are skipped. run.json carries a fingerprint of the data set and config: resuming with other
+settings is refused (use another --out), while a larger --limit simply extends the run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from localrag.atomic import write_text_atomic
+from localrag.config import Settings, load_settings
+from localrag.errors import LocalRagError
+from localrag.evaluate import metrics
+from localrag.evaluate.datasets import EvalDataset, EvalQuestion, select, side, split_description
+from localrag.types import GenerationStats
+
+if TYPE_CHECKING:
+    from localrag.embed import Embedder
+    from localrag.engine import Engine
+    from localrag.generate import Generator
+    from localrag.store import Store
+
+MODES = ("model", "rag")
+BUNDLED = "bundled"
+RUN_FILE = "run.json"
+RECORDS_FILE = "records.jsonl"
+LABEL_INSTRUCTION = " Answer yes, no or maybe."
+NO_RETRIEVAL_SYSTEM = "You are a helpful assistant. Answer the question briefly."
+
+
+class EvalRunError(LocalRagError):
+    title = "Evaluation run"
+
+
+@dataclass(frozen=True)
+class EvalConfig:
+    modes: tuple[str, ...] = MODES
+    models: tuple[str, ...] = (BUNDLED,)
+    limit: int | None = None
+    k: int = 4  # sources in the RAG prompt; the product's default top_k
+    side: str = "test"  # which side of the document split is scored: "test", "train" or "all"
+    test_fraction: float = 0.5  # share of documents on the test side (sets without an official split)
+    seed: int = 0  # split hash and bootstrap seed
+    max_answer_tokens: int = 128  # answers here are a phrase or a sentence; 320 only costs time on CPU
+    max_documents: int | None = None  # cut the corpus (gold documents first) for quick runs
+
+    def fingerprint(self, dataset: EvalDataset) -> str:
+        settings = {k: v for k, v in asdict(self).items() if k != "limit"}
+        return hashlib.sha256(json.dumps([dataset.name, dataset.source, settings], sort_keys=True).encode()).hexdigest()
+
+
+@dataclass
+class EvalProgress:
+    done: int
+    total: int
+    model: str
+    mode: str
+    message: str = ""
+
+
+@dataclass
+class EvalRun:
+    run_dir: Path
+    records: list[dict[str, Any]] = field(default_factory=list)
+    skipped: int = 0
+    cancelled: bool = False
+
+
+def record_key(model: str, mode: str, qid: str) -> str:
+    return f"{model}|{mode}|{qid}"
+
+
+def read_records(run_dir: Path) -> list[dict[str, Any]]:
+    """Every complete record of a run (a torn last line is ignored)."""
+    path = Path(run_dir) / RECORDS_FILE
+    if not path.is_file():
+        return []
+    records = []
+    for line in path.read_text(encoding="utf-8").split("\n")[:-1]:
+        try:
+            records.append(json.loads(line))
+        except ValueError:
+            continue
+    return records
+
+
+def _cut_torn_tail(path: Path) -> None:
+    if not path.is_file():
+        return
+    data = path.read_bytes()
+    if data and not data.endswith(b"\n"):
+        write_text_atomic(path, data[: data.rfind(b"\n") + 1].decode("utf-8"))
+
+
+def append_record(run_dir: Path, record: dict[str, Any]) -> None:
+    line = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
+    fd = os.open(Path(run_dir) / RECORDS_FILE, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        os.write(fd, line)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def prepare(dataset: EvalDataset, config: EvalConfig) -> EvalDataset:
+    """The questions this config scores: one side of the split, then --limit and the corpus cut."""
+    chosen = dataset if config.side == "all" else side(
+        dataset, config.side, test_fraction=config.test_fraction, seed=config.seed)
+    return select(chosen, config.limit, max_documents=config.max_documents)
+
+
+def _start(run_dir: Path, dataset: EvalDataset, config: EvalConfig, questions: Sequence[EvalQuestion]) -> None:
+    run_file = run_dir / RUN_FILE
+    fingerprint = config.fingerprint(dataset)
+    if run_file.is_file():
+        saved = json.loads(run_file.read_text())
+        if saved.get("fingerprint") != fingerprint:
+            raise EvalRunError(f"{run_dir}: holds a run of another data set or config",
+                               "pick a new --out folder, or rerun with the same options to resume")
+    info = {
+        "version": 1,
+        "dataset": {"name": dataset.name, "kind": dataset.kind, "source": dataset.source,
+                    "documents": len(dataset.documents)},
+        "config": asdict(config),
+        "split": split_description(dataset, test_fraction=config.test_fraction, seed=config.seed)
+        if config.side != "all" else "no split: every question scored",
+        "questions": [q.qid for q in questions],
+        "fingerprint": fingerprint,
+        "status": "running",
+        "started": time.strftime("%Y-%m-%dT%H:%M:%S"),
+    }
+    write_text_atomic(run_file, json.dumps(info, indent=2))
+
+
+def _finish(run_dir: Path, status: str, seconds: float) -> None:
+    run_file = run_dir / RUN_FILE
+    info = json.loads(run_file.read_text())
+    info["status"] = status
+    info["seconds"] = round(info.get("seconds", 0.0) + seconds, 1)
+    info["finished"] = time.strftime("%Y-%m-%dT%H:%M:%S")
+    write_text_atomic(run_file, json.dumps(info, indent=2))
+
+
+def write_corpus(dataset: EvalDataset, run_dir: Path) -> Path:
+    """The corpus as text files (the ingest pipeline reads files) and a name -> document id map."""
+    folder = run_dir / "corpus"
+    folder.mkdir(parents=True, exist_ok=True)
+    names: dict[str, str] = {}
+    for i, doc in enumerate(dataset.documents):
+        name = f"{i:06d}"
+        names[name] = doc.doc_id
+        path = folder / f"{name}.txt"
+        text = f"{doc.title}\n\n{doc.text}" if doc.title else doc.text
+        if not path.is_file() or path.read_text(encoding="utf-8") != text:
+            write_text_atomic(path, text)
+    write_text_atomic(run_dir / "corpus.json", json.dumps(names))
+    return folder
+
+
+def build_index(dataset: EvalDataset, run_dir: Path, embedder: Embedder, settings: Settings) -> Store:
+    """A store of the data set's corpus in the run folder; incremental, so a resumed run reuses it."""
+    from localrag.ingest.pipeline import run_ingest
+    from localrag.store import Store
+
+    folder = write_corpus(dataset, run_dir)
+    store = Store(run_dir / "index", embedder_name=embedder.name, dim=embedder.dim)
+    report = run_ingest([folder], store=store, embedder=embedder, settings=settings)
+    if report.errors:
+        raise EvalRunError(f"{run_dir / 'corpus'}: {len(report.errors)} documents failed to ingest "
+                           f"({report.errors[0].reason})", "check the corpus texts")
+    return store
+
+
+def _engine(settings: Settings, store: Store | None, embedder: Embedder, generator: Generator | None) -> Engine:
+    from localrag.engine import Engine
+
+    # The run's own store instead of the user's index; Engine builds the retriever over it lazily.
+    return Engine(settings, embedder=embedder, generator=generator, store=store)
+
+
+def _doc_key(path: str, names: dict[str, str]) -> str:
+    stem = Path(path).stem
+    return names.get(stem, Path(path).name)
+
+
+def _score(record: dict[str, Any], question: EvalQuestion, k: int) -> dict[str, float | None]:
+    scored = record["scored"]
+    scores: dict[str, float | None] = {}
+    if question.answers:
+        scores["em"] = metrics.exact_match(scored, question.answers)
+        scores["f1"] = metrics.token_f1(scored, question.answers)
+        scores["hit"] = metrics.substring_hit(scored, question.answers)
+    if question.label is not None:
+        scores["correct"] = float(record["label"] == question.label)
+    if record["mode"] == "rag":
+        scores[f"recall@{k}"] = metrics.recall_at_k(record["retrieved"], question.gold_ids, k)
+        scores["mrr"] = metrics.reciprocal_rank(record["retrieved"], question.gold_ids)
+        scores["citation_precision"] = metrics.citation_precision(record["cited"], question.gold_ids)
+        scores["quote_rate"] = metrics.quote_rate(record["quotes"])
+    scores["ttft"] = record["ttft"] if record["completion_tokens"] else None
+    scores["tok_s"] = record["tok_s"] if record["completion_tokens"] else None
+    return scores
+
+
+def _prompt(question: EvalQuestion) -> str:
+    return question.question + (LABEL_INSTRUCTION if question.label is not None else "")
+
+
+def answer_question(
+    engine: Engine, mode: str, question: EvalQuestion, *, k: int, names: dict[str, str],
+    cancel: threading.Event | None = None,
+) -> dict[str, Any]:
+    """One model's answer to one question in one mode, as a scored record."""
+    from localrag.types import DoneEvent
+
+    prompt = _prompt(question)
+    retrieved: list[str] = []
+    sources: list[str] = []
+    cited: list[str] = []
+    quotes: list[str] = []
+    refused = False
+    started = time.perf_counter()
+    if mode == "model":
+        stats = GenerationStats()
+        text = engine.generator.complete(
+            [{"role": "system", "content": NO_RETRIEVAL_SYSTEM}, {"role": "user", "content": prompt}],
+            max_tokens=engine.settings.max_answer_tokens, temperature=0.0, cancel=cancel, stats=stats,
+        ).strip()
+    else:
+        retrieved = [_doc_key(h.chunk.path, names) for h in engine.search(prompt, k=k)]
+        answer = None
+        for event in engine.stream(prompt, k=k, cancel=cancel):
+            if isinstance(event, DoneEvent):
+                answer = event.answer
+        assert answer is not None, "Engine.stream always ends with a DoneEvent"
+        text, stats, refused = answer.text.strip(), answer.stats, answer.refused
+        sources = [_doc_key(h.chunk.path, names) for h in answer.sources]
+        cited = [sources[n - 1] for n in answer.cited if 0 < n <= len(sources)]
+        quotes = [q.status.value for q in answer.quotes]
+    scored = metrics.answer_part(text)
+    record: dict[str, Any] = {
+        "qid": question.qid, "mode": mode, "model": engine.model_name(), "question": question.question,
+        "gold_answers": list(question.answers), "gold_label": question.label, "gold_ids": list(question.gold_ids),
+        "answer": text, "scored": scored, "label": metrics.label_of(scored) if question.label is not None else None,
+        "retrieved": retrieved, "sources": sources, "cited": cited, "quotes": quotes, "refused": refused,
+        "ttft": stats.time_to_first_token, "tok_s": stats.tokens_per_second,
+        "completion_tokens": stats.completion_tokens, "seconds": time.perf_counter() - started,
+    }
+    record["scores"] = _score(record, question, k)
+    return record
+
+
+def model_setting(spec: str) -> str:
+    """`bundled` -> the settings' empty model (the bundled SmolLM2); anything else as given."""
+    return "" if spec == BUNDLED else spec
+
+
+def run_eval(
+    dataset: EvalDataset,
+    run_dir: Path,
+    config: EvalConfig | None = None,
+    *,
+    settings: Settings | None = None,
+    embedder: Embedder | None = None,
+    generator_for: Callable[[str], Generator] | None = None,
+    progress: Callable[[EvalProgress], None] | None = None,
+    cancel: threading.Event | None = None,
+) -> EvalRun:
+    """Run (or finish) an evaluation in `run_dir`; see the module docstring.
+
+    `embedder` and `generator_for(model spec)` replace the configured models (tests use fakes).
+    """
+    config = config or EvalConfig()
+    unknown = [m for m in config.modes if m not in MODES]
+    if unknown or not config.modes:
+        raise EvalRunError(f"unknown mode {unknown[0] if unknown else '(none)'}", f"use one of {', '.join(MODES)}")
+    chosen = prepare(dataset, config)
+    if not chosen.questions:
+        raise EvalRunError(f"{dataset.name}: no questions on the {config.side} side", "use --side all or more data")
+    if "rag" in config.modes and not chosen.documents:
+        raise EvalRunError(f"{dataset.source}: the data set has no corpus to retrieve from",
+                           "give a corpus file (--corpus) or use --modes model")
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    _start(run_dir, chosen, config, chosen.questions)
+    _cut_torn_tail(run_dir / RECORDS_FILE)
+    base = (settings or load_settings()).replace(
+        temperature=0.0, top_k=config.k, max_answer_tokens=config.max_answer_tokens, allow_model_knowledge=True)
+    done = {record_key(r["spec"], r["mode"], r["qid"]) for r in read_records(run_dir)}
+    total = len(config.models) * len(config.modes) * len(chosen.questions)
+    result = EvalRun(run_dir)
+    started = time.perf_counter()
+    count = 0
+    store: Store | None = None
+    names: dict[str, str] = {}
+    for spec in config.models:
+        todo = [(m, q) for m in config.modes for q in chosen.questions if record_key(spec, m, q.qid) not in done]
+        count += len(config.modes) * len(chosen.questions) - len(todo)
+        result.skipped += len(config.modes) * len(chosen.questions) - len(todo)
+        if not todo:
+            continue
+        if embedder is None:
+            from localrag.embed import SentenceTransformerEmbedder
+            from localrag.models import resolve_embedder
+
+            embedder = SentenceTransformerEmbedder(resolve_embedder(base.embedder), batch_size=base.embed_batch_size)
+        if store is None and "rag" in config.modes:
+            if progress:
+                progress(EvalProgress(count, total, spec, "rag", f"indexing {len(chosen.documents)} documents"))
+            store = build_index(chosen, run_dir, embedder, base)
+            names = json.loads((run_dir / "corpus.json").read_text())
+        generator = generator_for(spec) if generator_for else None
+        engine = _engine(base.replace(model=model_setting(spec)), store, embedder, generator)
+        for mode, question in todo:
+            if cancel is not None and cancel.is_set():
+                result.cancelled = True
+                break
+            record = answer_question(engine, mode, question, k=config.k, names=names, cancel=cancel)
+            if cancel is not None and cancel.is_set():
+                result.cancelled = True
+                break
+            record["spec"] = spec
+            append_record(run_dir, record)
+            count += 1
+            if progress:
+                progress(EvalProgress(count, total, spec, mode, question.question))
+        if result.cancelled:
+            break
+    _finish(run_dir, "stopped" if result.cancelled else "done", time.perf_counter() - started)
+    wanted = {record_key(s, m, q.qid) for s in config.models for m in config.modes for q in chosen.questions}
+    result.records = [r for r in read_records(run_dir) if record_key(r["spec"], r["mode"], r["qid"]) in wanted]
+    return result

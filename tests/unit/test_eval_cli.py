@@ -1,0 +1,41 @@
+"""`localrag eval` argument handling without models: list, show, and errors as one line with exit code 2."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from localrag.cli import run
+from localrag.evaluate.report import runs_root
+
+
+def test_list_without_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(["eval", "list"]) == 0
+    assert "no evaluation runs" in capsys.readouterr().out
+
+
+def test_malformed_dataset_line_is_one_error_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "set.jsonl"
+    bad.write_text('{"question": "A?", "answers": ["x"]}\n{"question": 3}\n')
+    assert run(["eval", str(bad), "--modes", "model"]) == 2
+    err = capsys.readouterr().err
+    assert f"{bad}:2:" in err.replace("\n", "") and "Traceback" not in err
+
+
+def test_show_a_run_by_name(capsys: pytest.CaptureFixture[str]) -> None:
+    folder = runs_root() / "r1"
+    folder.mkdir(parents=True)
+    info = {"dataset": {"name": "toy", "kind": "extractive"}, "config": {"models": ["bundled"], "modes": ["model"]},
+            "questions": ["q1"], "status": "done", "started": "2026-01-01T00:00:00", "split": "by document"}
+    (folder / "run.json").write_text(json.dumps(info))
+    record = {"spec": "bundled", "mode": "model", "qid": "q1", "gold_label": None, "label": None,
+              "scores": {"em": 1.0, "f1": 1.0, "hit": 1.0}}
+    (folder / "records.jsonl").write_text(json.dumps(record) + "\n")
+    assert run(["eval", "list"]) == 0
+    assert "r1" in capsys.readouterr().out
+    assert run(["eval", "show", "r1"]) == 0
+    out = capsys.readouterr().out
+    assert "100.0" in out and (folder / "report.md").is_file() and (folder / "plot.png").is_file()
+    assert run(["eval", "show"]) == 2

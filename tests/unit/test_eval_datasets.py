@@ -1,0 +1,63 @@
+"""The adapters over the shared data sets (read in place) and the split they report; no models."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from localrag.evaluate.datasets import DatasetError, load_dataset, resolve_dataset, side, split_documents
+
+DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+needs_data = pytest.mark.skipif(not DATA.is_dir(), reason="shared evaluation data not present")
+
+
+@needs_data
+def test_covidqa_articles_are_the_corpus() -> None:
+    data = load_dataset(DATA / "covidqa", "covidqa")
+    assert len(data.documents) == 98 and len(data.questions) == 1380
+    ids = {d.doc_id for d in data.documents}
+    texts = {d.doc_id: d.text for d in data.documents}
+    assert all(q.gold_ids[0] in ids for q in data.questions)
+    # Every gold span occurs in its article (the bad answer_start offsets are not used).
+    assert all(q.answers[0] in texts[q.gold_ids[0]] for q in data.questions)
+    test, train = side(data, "test"), side(data, "train")
+    assert len(test.questions) + len(train.questions) == 1380
+    test_docs = {q.gold_ids[0] for q in test.questions}
+    assert test_docs.isdisjoint({q.gold_ids[0] for q in train.questions})
+
+
+@needs_data
+def test_pubmedqa_uses_the_official_test_list() -> None:
+    data = load_dataset(DATA / "pubmedqa_pqal", "pubmedqa")
+    official = json.loads((DATA / "pubmedqa_pqal/data/test_ground_truth.json").read_text())
+    test = side(data, "test")
+    assert {q.qid: q.label for q in test.questions} == official
+    assert len(side(data, "train").questions) == 500
+    assert set(split_documents(data).values()) == {"train", "test"}
+    assert data.kind == "label"
+    # The official file is sorted by label; a --limit slice must still hold all three classes.
+    assert {q.label for q in test.questions[:50]} == {"yes", "no", "maybe"}
+
+
+@needs_data
+@pytest.mark.parametrize(("fmt", "n_docs"), [("hotpotqa", 994), ("musique", 1890)])
+def test_multihop_gold_paragraphs_are_in_the_corpus(fmt: str, n_docs: int) -> None:
+    data = load_dataset(DATA / "hotpotqa_musique", fmt)
+    ids = {d.doc_id for d in data.documents}
+    assert len(data.questions) == 100
+    assert len(ids) <= n_docs and len(ids) > n_docs * 0.9
+    assert all(q.gold_ids and set(q.gold_ids) <= ids for q in data.questions)
+
+
+def test_set_names_resolve_through_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(DatasetError, match="LOCALRAG_EVAL_DATA"):
+        resolve_dataset("covidqa")
+    (tmp_path / "covidqa/data/question-answering").mkdir(parents=True)
+    (tmp_path / "covidqa/data/question-answering/200423_covidQA.json").write_text("{}")
+    monkeypatch.setenv("LOCALRAG_EVAL_DATA", str(tmp_path))
+    assert resolve_dataset("covidqa") == (tmp_path / "covidqa", "covidqa")
+    assert resolve_dataset(str(tmp_path / "covidqa")) == (tmp_path / "covidqa", "covidqa")
+    with pytest.raises(DatasetError, match="cannot tell"):
+        resolve_dataset(str(tmp_path))

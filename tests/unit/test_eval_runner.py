@@ -1,0 +1,202 @@
+"""The JSONL format, the document split, and a resumable run with a fake model (no real models)."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from localrag.config import Settings
+from localrag.embed import HashEmbedder
+from localrag.evaluate.datasets import (
+    DatasetError,
+    EvalDataset,
+    EvalDocument,
+    EvalQuestion,
+    document_side,
+    load_jsonl,
+    select,
+    side,
+    split_documents,
+)
+from localrag.evaluate.report import list_runs, summarise, write_report
+from localrag.evaluate.runner import RECORDS_FILE, EvalConfig, EvalProgress, EvalRunError, read_records, run_eval
+from localrag.types import GenerationStats
+
+
+def write_lines(path: Path, rows: list[object]) -> Path:
+    path.write_text("\n".join(r if isinstance(r, str) else json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    return path
+
+
+def test_jsonl_with_sibling_corpus(tmp_path: Path) -> None:
+    questions = write_lines(tmp_path / "qs.jsonl", [
+        {"id": "a", "question": "Where is the tower?", "answers": ["Paris"], "gold_ids": ["d1"]},
+        {"question": "Is it tall?", "answer": "yes it is", "gold_docs": "d2"},
+    ])
+    write_lines(tmp_path / "qs.corpus.jsonl", [{"id": "d1", "text": "The tower is in Paris."},
+                                               {"id": "d2", "text": "It is tall.", "title": "Height"}])
+    data = load_jsonl(questions)
+    assert [q.qid for q in data.questions] == ["a", "2"]
+    assert data.questions[1].answers == ("yes it is",) and data.questions[1].gold_ids == ("d2",)
+    assert [d.doc_id for d in data.documents] == ["d1", "d2"] and data.documents[1].title == "Height"
+    assert data.kind == "extractive"
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        ("{not json", "not a JSON object"),
+        ('["a list"]', "not a JSON object"),
+        ('{"answers": ["x"]}', 'no "question"'),
+        ('{"question": "Why?"}', 'no "answers" and no "label"'),
+        ('{"question": "Why?", "label": "perhaps"}', "is not one of yes, no, maybe"),
+        ('{"question": "Why?", "answers": [{"x": 1}]}', "must be a string or a list"),
+    ],
+)
+def test_malformed_line_names_file_and_line(tmp_path: Path, line: str, reason: str) -> None:
+    path = write_lines(tmp_path / "bad.jsonl", [{"question": "Fine?", "label": "yes"}, "", line])
+    with pytest.raises(DatasetError) as info:
+        load_jsonl(path)
+    assert f"{path}:3:" in str(info.value)
+    assert reason in str(info.value)
+
+
+def test_labelled_set_and_duplicate_ids(tmp_path: Path) -> None:
+    path = write_lines(tmp_path / "l.jsonl", [{"id": 1, "question": "A?", "label": "Yes"},
+                                              {"id": 2, "question": "B?", "label": "maybe"}])
+    data = load_jsonl(path)
+    assert data.kind == "label" and [q.label for q in data.questions] == ["yes", "maybe"]
+    dup = write_lines(tmp_path / "d.jsonl", [{"id": 1, "question": "A?", "label": "yes"},
+                                             {"id": 1, "question": "B?", "label": "no"}])
+    with pytest.raises(DatasetError, match=r"d\.jsonl:2: id '1' used twice"):
+        load_jsonl(dup)
+
+
+def dataset(n_docs: int = 40, kind: str = "extractive") -> EvalDataset:
+    documents = [EvalDocument(f"doc{i}", f"Document {i} says the code word is word{i}.") for i in range(n_docs)]
+    questions = [
+        EvalQuestion(f"q{i}", f"What is the code word of document {i}?", (f"word{i}",) if kind != "label" else (),
+                     ("yes" if i % 3 else "no") if kind == "label" else None, (f"doc{i}",))
+        for i in range(n_docs)
+    ]
+    return EvalDataset("toy", kind, "memory", questions, documents)
+
+
+def test_split_is_deterministic_disjoint_and_seeded() -> None:
+    data = dataset(200)
+    first, again = split_documents(data), split_documents(data)
+    assert first == again
+    assert 60 < sum(v == "test" for v in first.values()) < 140
+    assert split_documents(data, seed=1) != first
+    test_q, train_q = side(data, "test"), side(data, "train")
+    assert {q.qid for q in test_q.questions}.isdisjoint({q.qid for q in train_q.questions})
+    assert all(document_side(g) == "test" for q in test_q.questions for g in q.gold_ids)
+    assert len(test_q.documents) == 200  # retrieval still sees the whole corpus
+
+
+def test_select_keeps_gold_documents_first() -> None:
+    cut = select(dataset(40), 3, max_documents=5)
+    assert [q.qid for q in cut.questions] == ["q0", "q1", "q2"]
+    assert [d.doc_id for d in cut.documents] == ["doc0", "doc1", "doc2", "doc3", "doc4"]
+
+
+class EchoGenerator:
+    """Answers "word<i>" for document i's question; cites source 1 with a quote of it."""
+
+    name = "echo"
+    n_ctx = 2048
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def count_tokens(self, text: str) -> int:
+        return len(text.split())
+
+    def prompt_tokens(self, messages: list[dict[str, str]]) -> int:
+        return sum(self.count_tokens(m["content"]) + 4 for m in messages)
+
+    def _reply(self, messages: list[dict[str, str]]) -> str:
+        self.calls += 1
+        number = messages[-1]["content"].split("document ")[1].split("?")[0]
+        return f'The code word is word{number}. "the code word is word{number}" [1]'
+
+    def stream_chat(self, messages: list[dict[str, str]], *, max_tokens: int, stats: GenerationStats | None = None,
+                    **_: object) -> Iterator[str]:
+        if stats is not None:
+            stats.completion_tokens, stats.generation_seconds, stats.time_to_first_token = 8, 0.5, 0.1
+        yield self._reply(messages)
+
+    def complete(self, messages: list[dict[str, str]], *, max_tokens: int, grammar: str | None = None,
+                 stats: GenerationStats | None = None, **_: object) -> str:
+        if grammar is not None:
+            return "[1]"
+        if stats is not None:
+            stats.completion_tokens, stats.generation_seconds, stats.time_to_first_token = 4, 0.5, 0.1
+        return self._reply(messages).split(" \"")[0]
+
+
+def test_interrupted_run_resumes_without_asking_again(tmp_path: Path) -> None:
+    data = dataset(12)
+    generator = EchoGenerator()
+    config = EvalConfig(modes=("model", "rag"), side="all", k=3)
+    cancel = threading.Event()
+
+    def stop_after_five(p: EvalProgress) -> None:
+        if p.done >= 5:
+            cancel.set()
+
+    run_dir = tmp_path / "run"
+    first = run_eval(data, run_dir, config, settings=Settings(), embedder=HashEmbedder(),
+                     generator_for=lambda spec: generator, progress=stop_after_five, cancel=cancel)
+    assert first.cancelled and len(read_records(run_dir)) == 5
+    assert json.loads((run_dir / "run.json").read_text())["status"] == "stopped"
+    # A torn last line, as a kill in the middle of a write would leave it.
+    with (run_dir / RECORDS_FILE).open("a") as f:
+        f.write('{"qid": "q9", "mode": "rag"')
+    asked = generator.calls
+    second = run_eval(data, run_dir, config, settings=Settings(), embedder=HashEmbedder(),
+                      generator_for=lambda spec: generator)
+    assert not second.cancelled and second.skipped == 5
+    keys = [(r["mode"], r["qid"]) for r in second.records]
+    assert len(keys) == len(set(keys)) == 24
+    assert generator.calls - asked == 19
+    model_rows = [r for r in second.records if r["mode"] == "model"]
+    assert all(r["scores"]["hit"] == 1.0 and r["scores"]["em"] == 0.0 for r in model_rows)
+    rag = [r for r in second.records if r["mode"] == "rag"]
+    assert all(r["retrieved"] and r["sources"] for r in rag)
+    assert all(r["scores"]["citation_precision"] in (0.0, 1.0) for r in rag)
+
+
+def test_resume_with_other_settings_is_refused(tmp_path: Path) -> None:
+    generator = EchoGenerator()
+    run_eval(dataset(4), tmp_path / "run", EvalConfig(modes=("model",), side="all"), settings=Settings(),
+             embedder=HashEmbedder(), generator_for=lambda spec: generator)
+    with pytest.raises(EvalRunError, match="another data set or config"):
+        run_eval(dataset(4), tmp_path / "run", EvalConfig(modes=("model",), side="all", k=2), settings=Settings(),
+                 embedder=HashEmbedder(), generator_for=lambda spec: generator)
+
+
+def test_report_for_a_labelled_set(tmp_path: Path) -> None:
+    class Sayer(EchoGenerator):
+        def complete(self, messages: list[dict[str, str]], **kw: object) -> str:
+            return "Yes, it is."
+
+    run_dir = tmp_path / "evals" / "r1"
+    run_eval(dataset(9, kind="label"), run_dir, EvalConfig(modes=("model",), side="all"), settings=Settings(),
+             embedder=HashEmbedder(), generator_for=lambda spec: Sayer())
+    summary = write_report(run_dir)
+    row = summary.rows[0]
+    # gold: "no" for 0, 3, 6, else "yes" -> always "yes" scores 6/9
+    assert row.figures["accuracy"].value == pytest.approx(6 / 9)
+    assert summary.baseline["label"] == "yes" and summary.baseline["accuracy"] == pytest.approx(6 / 9)
+    report = (run_dir / "report.md").read_text()
+    assert "| bundled | model |" in report and "Majority-class baseline" in report
+    assert (run_dir / "plot.png").read_bytes()[:4] == b"\x89PNG"
+    results = json.loads((run_dir / "results.json").read_text())
+    assert len(results["records"]) == 9 and results["records"][0]["label"] == "yes"
+    assert [r.dataset for r in list_runs(tmp_path / "evals")] == ["toy"]
+    assert summarise(run_dir).n_questions == 9
