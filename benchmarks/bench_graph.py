@@ -8,8 +8,10 @@ first `--limit` questions of WC-P2.txt: links the topic entity (`--link text`, t
 from the question text with `GraphIndex.link`; `--link gold` uses the head of the gold path, as the
 KGQA format gives it), plans relation paths with each planner, follows them and answers.
 
-Hits@1: the top answer is in the question's answer set. Path accuracy: the planned top-1 relation
-path equals the gold one. Latency: p50/p95 of `GraphIndex.follow` for the gold 2-hop relation path
+Questions are read with `localrag.graph.kgqa.load_wc2014` and scored by `kgqa.evaluate_graph`:
+Hits@1 (the top answer is in the question's answer set), answer F1 (the predicted set, i.e. the
+candidates tied at the top score, against the answer set) and path accuracy (the planned top-1
+relation path equals the gold one). Latency: p50/p95 of `GraphIndex.follow` for the gold 2-hop relation path
 from the gold head (the path retrieval step alone, index already in memory). `--quick` = 50 questions.
 The data stays in ../shared/data; nothing is copied into the repository.
 """
@@ -26,28 +28,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from localrag.graph.paths import GraphIndex, LinkedEntity  # noqa: E402
+from localrag.graph.kgqa import evaluate_graph, load_wc2014, summarise  # noqa: E402
+from localrag.graph.paths import GraphIndex  # noqa: E402
 from localrag.graph.plan import EmbeddingPlanner, GrammarPlanner, Planner  # noqa: E402
-from localrag.graph.reason import ModelReasoner, answer_question  # noqa: E402
+from localrag.graph.reason import ModelReasoner  # noqa: E402
 from localrag.graph.store import GraphStore, normalise_entity  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data" / "wc2014_kgqa" / "data"
-
-
-def load_questions(limit: int) -> list[dict[str, object]]:
-    out: list[dict[str, object]] = []
-    for line in (DATA / "WC-P2.txt").read_text(encoding="utf-8").splitlines()[:limit]:
-        fields = line.split("\t")
-        gold = fields[2].split("#")
-        out.append(
-            {
-                "question": fields[0],
-                "answers": {normalise_entity(a) for a in fields[3].split("/") if a},
-                "head": normalise_entity(gold[0]),
-                "path": (gold[1], gold[3]),
-            }
-        )
-    return out
 
 
 def main() -> None:
@@ -70,7 +57,7 @@ def main() -> None:
         from localrag.generate import LlamaGenerator
 
         generator = LlamaGenerator(bundled_generator_path(), n_ctx=2048)
-    questions = load_questions(limit)
+    questions = load_wc2014(DATA / "WC-P2.txt", limit=limit)
     with tempfile.TemporaryDirectory() as tmp:
         store = GraphStore(Path(tmp) / "db", embedder)
         started = time.perf_counter()
@@ -87,7 +74,7 @@ def main() -> None:
         latencies = []
         for q in questions:
             t0 = time.perf_counter()
-            index.follow([str(q["head"])], list(q["path"]))  # type: ignore[arg-type]
+            index.follow([normalise_entity(q.topics[0])], q.gold_paths[0])
             latencies.append((time.perf_counter() - t0) * 1000)
         latencies.sort()
         print(
@@ -95,27 +82,23 @@ def main() -> None:
             f"p95 {latencies[int(0.95 * (len(latencies) - 1))]:.3f} ms over {len(latencies)} questions"
         )
 
-        linked_ok = sum(1 for q in questions if any(e.entity_id == q["head"] for e in index.link(str(q["question"]))))
+        linked_ok = sum(
+            any(e.entity_id == normalise_entity(q.topics[0]) for e in index.link(q.question)) for q in questions
+        )
         print(f"linking from question text: topic entity found for {linked_ok}/{len(questions)}")
 
         reasoner = ModelReasoner(generator) if args.reasoner == "model" and generator is not None else None
         for name in args.planners.split(","):
             planner: Planner = EmbeddingPlanner(embedder) if name == "embedding" else GrammarPlanner(generator)  # type: ignore[arg-type]
-            hits = path_ok = 0
             started = time.perf_counter()
-            for q in questions:
-                gold_link = [LinkedEntity(str(q["head"]), index.names[str(q["head"])], 1.0, "gold", "")]
-                linked = gold_link if args.link == "gold" else None
-                result = answer_question(
-                    str(q["question"]), index, planner, embedder=embedder, linked=linked, reasoner=reasoner
-                )
-                hits += bool(result.candidates) and result.candidates[0].entity_id in q["answers"]  # type: ignore[operator]
-                path_ok += bool(result.planned) and result.planned[0].relations == q["path"]
+            records = evaluate_graph(questions, index, planner, embedder=embedder, reasoner=reasoner,
+                                     link="topic" if args.link == "gold" else "text")
             seconds = time.perf_counter() - started
-            n = len(questions)
+            summary = summarise(records, planner=name, reasoner=args.reasoner, link=args.link)
             print(
-                f"planner={name} link={args.link} reasoner={args.reasoner}: Hits@1 {hits / n:.3f}, "
-                f"path accuracy {path_ok / n:.3f} over {n} questions, {seconds / n * 1000:.0f} ms/question"
+                f"planner={name} link={args.link} reasoner={args.reasoner}: Hits@1 {summary.hits_at_1:.3f}, "
+                f"answer F1 {summary.answer_f1:.3f}, path accuracy {summary.path_accuracy:.3f} over "
+                f"{summary.questions} questions, {seconds / len(questions) * 1000:.0f} ms/question"
             )
 
 

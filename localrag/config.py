@@ -54,6 +54,10 @@ class Settings:
         default=True,
         metadata={"doc": "when an answer cites no source, ask the model (grammar-constrained) which one holds it"},
     )
+    graph_planner: str = field(
+        default="embedding",
+        metadata={"doc": "graph mode planner: embedding (fine for tiny models) or grammar (the model plans)"},
+    )
     embed_batch_size: int = field(default=32, metadata={"doc": "chunks per embedding batch"})
     commit_chunks: int = field(
         default=256, metadata={"doc": "chunks per store commit; a kill loses at most one batch of work"}

@@ -9,6 +9,10 @@ Answering: retrieve (hybrid search), refuse when nothing relevant came back (unl
 allow answering from the model's memory), fit the sources into the context by the model's own
 token counts, stream the answer, then parse its citations and check every quote against the cited
 source. `stream()` yields SourcesEvent, TokenEvent..., DoneEvent; `ask()` drains it.
+
+Graph mode (`graph_build`, `graph_import`, `graph_stats`, `ask_graph`) keeps the knowledge graph
+in the same LanceDB folder as the chunks and an in-memory `GraphIndex` of it that is rebuilt only
+when the graph tables' versions change. `forget` deletes a document's triples with its chunks.
 """
 
 from __future__ import annotations
@@ -49,6 +53,10 @@ from localrag.types import (
 if TYPE_CHECKING:
     from localrag.embed import Embedder
     from localrag.generate import Generator
+    from localrag.graph.extract import ExtractConfig, GraphBuildProgress, GraphBuildReport
+    from localrag.graph.paths import GraphIndex
+    from localrag.graph.reason import GraphAnswer
+    from localrag.graph.store import GraphStats, GraphStore, ImportReport
     from localrag.retrieve import Retriever, SearchFilters
     from localrag.store import Store
 
@@ -74,6 +82,7 @@ class EngineStatus:
 _GENERATOR_FIELDS = frozenset({"model", "n_ctx", "n_threads", "n_gpu_layers"})
 _EMBEDDER_FIELDS = frozenset({"embedder", "embed_batch_size", "vector_index_min_rows"})
 _RETRIEVER_FIELDS = frozenset({"reranker"})
+GRAPH_PLANNERS = ("embedding", "grammar")
 
 # Words that make a follow-up lean on the conversation before it.
 _FOLLOW_UP = re.compile(
@@ -90,12 +99,16 @@ class Engine:
         *,
         embedder: Embedder | None = None,
         generator: Generator | None = None,
+        store: Store | None = None,
     ) -> None:
+        """Parts passed in are used as they are (an evaluation's own store, a test's fake embedder)."""
         self.settings = settings if settings is not None else load_settings()
         self._embedder = embedder
         self._generator = generator
-        self._store: Store | None = None
+        self._store: Store | None = store
         self._retriever: Retriever | None = None
+        self._graph: GraphStore | None = None
+        self._graph_index: tuple[tuple[int, int], GraphIndex] | None = None
         self._lock = threading.RLock()
 
     # -- lazily loaded parts -------------------------------------------------------------------
@@ -144,6 +157,15 @@ class Engine:
             return self._retriever
 
     @property
+    def graph(self) -> GraphStore:
+        with self._lock:
+            if self._graph is None:
+                from localrag.graph.store import GraphStore
+
+                self._graph = GraphStore(paths.db_dir(), self.embedder)
+            return self._graph
+
+    @property
     def generator(self) -> Generator:
         with self._lock:
             if self._generator is None:
@@ -185,6 +207,8 @@ class Engine:
             if changed & _EMBEDDER_FIELDS:
                 self._embedder = None
                 self._store = None
+                self._graph = None
+                self._graph_index = None
             if changed & (_EMBEDDER_FIELDS | _RETRIEVER_FIELDS):
                 self._retriever = None
 
@@ -216,12 +240,15 @@ class Engine:
         return self.store.documents()
 
     def forget(self, path: str | Path) -> int:
-        """Remove one document (or every document under a folder); returns chunks removed."""
+        """Remove one document (or every document under a folder) and its triples; returns chunks removed."""
         target = Path(path).expanduser().resolve()
         docs = [d for d in self.store.documents() if Path(d.path) == target or Path(d.path).is_relative_to(target)]
         if not docs:
             raise LocalRagError(f"{target}: not in the index", "run `localrag status` to see what is indexed")
-        return self.store.delete_documents([d.doc_id for d in docs])
+        ids = [d.doc_id for d in docs]
+        removed = self.store.delete_documents(ids)
+        self.graph.delete_for_documents(ids)
+        return removed
 
     def chunk(self, chunk_id: str) -> Chunk:
         found = self.store.chunks([chunk_id])
@@ -338,6 +365,77 @@ class Engine:
                 answer = event.answer
         assert answer is not None, "stream() always ends with a DoneEvent"
         return answer
+
+    # -- graph mode ----------------------------------------------------------------------------
+
+    def graph_build(
+        self,
+        *,
+        progress: Callable[[GraphBuildProgress], None] | None = None,
+        cancel: threading.Event | None = None,
+        config: ExtractConfig | None = None,
+    ) -> GraphBuildReport:
+        """Extract triples from the chunks not yet in the graph; drop those of changed or forgotten files."""
+        from localrag.graph.extract import build_graph
+
+        return build_graph(
+            self.store, self.graph, self.generator, self.embedder, config, progress=progress, cancel=cancel
+        )
+
+    def graph_import(self, path: Path | str) -> ImportReport:
+        return self.graph.import_triples(Path(path).expanduser())
+
+    def graph_stats(self) -> GraphStats:
+        return self.graph.stats()
+
+    def graph_index(self) -> GraphIndex:
+        """The in-memory graph, read again only when the graph tables changed since the last read."""
+        from localrag.graph.paths import GraphIndex
+
+        with self._lock:
+            version = self.graph.version()
+            if self._graph_index is None or self._graph_index[0] != version:
+                self._graph_index = (version, GraphIndex.load(self.graph))
+            return self._graph_index[1]
+
+    def ask_graph(
+        self,
+        question: str,
+        *,
+        planner: str | None = None,
+        k: int = 3,
+        max_paths: int = 50,
+        model_reasoner: bool = False,
+    ) -> GraphAnswer:
+        """Answer from reasoning paths in the knowledge graph; every planned path names its planner.
+
+        `planner` is "embedding" (the default: a 135M model cannot plan) or "grammar" (the model
+        chooses among relation paths the graph can follow); None reads the `graph_planner` setting.
+        """
+        from localrag.graph.plan import EmbeddingPlanner, GrammarPlanner
+        from localrag.graph.reason import ModelReasoner, answer_question
+
+        question = question.strip()
+        if not question:
+            raise LocalRagError("the question is empty", "type a question about your documents")
+        choice = planner or self.settings.graph_planner
+        if choice not in GRAPH_PLANNERS:
+            raise LocalRagError(f"unknown graph planner '{choice}'", f"use one of: {', '.join(GRAPH_PLANNERS)}")
+        index = self.graph_index()
+        if not index.n_triples:
+            raise LocalRagError(
+                "the knowledge graph is empty", "run `localrag graph build` or `localrag graph import FILE` first"
+            )
+        chosen = GrammarPlanner(self.generator) if choice == "grammar" else EmbeddingPlanner(self.embedder)
+        reasoner = ModelReasoner(self.generator) if model_reasoner else None
+        return answer_question(
+            question, index, chosen, embedder=self.embedder, reasoner=reasoner, k=k, max_paths=max_paths
+        )
+
+    def path_chunks(self, answer: GraphAnswer) -> dict[str, Chunk]:
+        """The indexed chunks the answer's path steps came from, by chunk id (imported steps have none)."""
+        sources = {step.source for path in answer.paths for step in path.steps}
+        return {c.chunk_id: c for c in self.store.chunks(sorted(sources))}
 
     # -- information ---------------------------------------------------------------------------
 

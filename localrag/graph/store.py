@@ -7,6 +7,9 @@
 - `triples`: head id, relation, tail id, `source` (a chunk id, or `file:line` for imported triples)
   and `doc_id`, so forgetting a document deletes its triples (`delete_for_documents`) and then the
   entities no triple mentions any more.
+- `graph_built`: one row per chunk that extraction has finished (`chunk_id`, `doc_id`, the
+  document's `content_hash`, the triples it gave), so `graph build` resumes where it stopped and
+  re-extracts a document only when its content changed. Imported triples have no rows here.
 
 Relations are normalised to lower_snake_case, the form a GBNF grammar and a prompt can list.
 Reading for question answering goes through `paths.GraphIndex.load(store)`, which reads both tables
@@ -35,7 +38,7 @@ if TYPE_CHECKING:
 
     from localrag.embed import Embedder
 
-ENTITIES, TRIPLES = "entities", "triples"
+ENTITIES, TRIPLES, BUILT = "entities", "triples", "graph_built"
 _IN_BATCH = 500
 _SPACES = re.compile(r"\s+")
 _RELATION_BAD = re.compile(r"[^a-z0-9_]+")
@@ -108,6 +111,19 @@ def _triples_schema() -> pa.Schema:
     )
 
 
+def _built_schema() -> pa.Schema:
+    import pyarrow as pa
+
+    return pa.schema(
+        [
+            pa.field("chunk_id", pa.string(), nullable=False),
+            pa.field("doc_id", pa.string(), nullable=False),
+            pa.field("content_hash", pa.string()),
+            pa.field("triples", pa.int32()),
+        ]
+    )
+
+
 def _parse_line(line: str, where: str, delimiter: str) -> tuple[str, str, str]:
     fields = next(csv.reader([line], delimiter=delimiter)) if delimiter == "," else line.split("\t")
     fields = [f.strip() for f in fields]
@@ -137,6 +153,7 @@ class GraphStore:
             self._db = lancedb.connect(str(self.path), read_consistency_interval=timedelta(seconds=1))
             self._entities: Table = self._db.create_table(ENTITIES, schema=_entities_schema(self.dim), exist_ok=True)
             self._triples: Table = self._db.create_table(TRIPLES, schema=_triples_schema(), exist_ok=True)
+            self._built: Table = self._db.create_table(BUILT, schema=_built_schema(), exist_ok=True)
         except OSError as exc:
             raise StoreError(
                 f"{self.path}: cannot open the graph tables ({exc})", "check the folder's permissions"
@@ -176,7 +193,30 @@ class GraphStore:
             documents=len(set(table["doc_id"].to_pylist())),
         )
 
+    def built_chunks(self) -> dict[str, tuple[str, str]]:
+        """chunk_id -> (doc_id, content_hash) of every chunk whose extraction finished."""
+        table = self._built.search().limit(None).to_arrow()
+        return {
+            c: (d, h or "")
+            for c, d, h in zip(
+                table["chunk_id"].to_pylist(),
+                table["doc_id"].to_pylist(),
+                table["content_hash"].to_pylist(),
+                strict=True,
+            )
+        }
+
     # --- writing -------------------------------------------------------------------------------
+
+    def mark_built(self, rows: Sequence[tuple[str, str, str, int]]) -> None:
+        """Record (chunk_id, doc_id, content_hash, triples) for chunks whose extraction finished."""
+        import pyarrow as pa
+
+        if not rows:
+            return
+        records = [{"chunk_id": c, "doc_id": d, "content_hash": h, "triples": n} for c, d, h, n in rows]
+        with self._lock:
+            self._built.add(pa.Table.from_pylist(records, schema=_built_schema()))
 
     def add_triples(
         self, triples: Sequence[Triple], aliases: dict[str, Iterable[str]] | None = None
@@ -303,12 +343,13 @@ class GraphStore:
         return report
 
     def delete_for_documents(self, doc_ids: Sequence[str]) -> int:
-        """Forget these documents' triples, then the entities no remaining triple mentions."""
+        """Forget these documents' triples and build records, then the entities no triple mentions."""
         ids = list(doc_ids)
         removed = 0
         with self._lock:
             for i in range(0, len(ids), _IN_BATCH):
                 removed += self._triples.delete(sql_in("doc_id", ids[i : i + _IN_BATCH])).num_deleted_rows
+                self._built.delete(sql_in("doc_id", ids[i : i + _IN_BATCH]))
             if removed:
                 table = self._triples.search().select(["head", "tail"]).limit(None).to_arrow()
                 used = set(table["head"].to_pylist()) | set(table["tail"].to_pylist())

@@ -5,11 +5,18 @@ AnswerFinished to this screen; the handlers grow the answer view and fill the so
 sets the worker's cancel event: the engine stops generating and still ends with a DoneEvent, so
 the partial answer is saved like any other, flagged as cut. The conversation file is rewritten
 after the question and again after the answer, so a crash loses at most the answer in progress.
+
+Ctrl+G switches graph mode: questions go to `Engine.ask_graph` instead, the input says so, and
+the reasoning-paths panel takes the sources panel's place. The saved turn holds the answer with
+its paths written out (so a reopened conversation still shows them) and, as sources, the chunks
+the paths' triples came from; choosing a step in the panel opens its chunk with the step's two
+entities highlighted.
 """
 
 from __future__ import annotations
 
 import threading
+import weakref
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -17,11 +24,13 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Markdown
 
 from localrag.conversations import (
     Conversation,
+    SavedQuote,
     SavedSource,
     Turn,
     export_markdown,
@@ -36,14 +45,44 @@ from localrag.tui.screens.chunk import ChunkScreen
 from localrag.tui.screens.dialogs import ConfirmScreen, PromptScreen
 from localrag.tui.widgets.chat import AnswerView, ChatLog
 from localrag.tui.widgets.conversations import ConversationList
+from localrag.tui.widgets.graph_paths import GraphPathsPanel, GraphView
 from localrag.tui.widgets.sources import SourcesPanel
 from localrag.tui.widgets.status import StatusBar
-from localrag.types import DoneEvent, SourcesEvent, TokenEvent
+from localrag.types import Chunk, DoneEvent, SourcesEvent, TokenEvent
 
 if TYPE_CHECKING:
+    from localrag.graph.paths import Step
     from localrag.tui.app import LocalRagApp
 
 EMPTY_HINT = "Ask a question about your documents below. F3 adds documents, F1 shows every key."
+DOCUMENTS_PLACEHOLDER = "Ask about your documents… (Esc stops)"
+GRAPH_PLACEHOLDER = "Ask the knowledge graph… (Ctrl+G back to documents)"
+_MARKDOWN_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]<>#|~"})
+
+
+def _md(text: str) -> str:
+    """Entity names come from documents: escaped, they are shown as written, never as Markdown."""
+    return text.translate(_MARKDOWN_SPECIAL)
+
+
+def graph_turn_text(view: GraphView) -> str:
+    """The answer as Markdown: the answer entity, then each reasoning path with its planner."""
+    answer = view.answer
+    if not answer.candidates:
+        reason = "no entity of the question is in the graph" if not answer.linked else "no planned path leads anywhere"
+        return f"No reasoning path in the knowledge graph answers this ({reason})."
+    supporting = {id(p) for p in answer.supporting}
+    lines = [f"**{_md(answer.answer)}**", "", "Reasoning paths:", ""]
+    for number, path in enumerate(view.ordered_paths()[:10], start=1):
+        mark = "✓ " if id(path) in supporting else ""
+        lines.append(f"{number}. {mark}{_md(path.render(view.names))} ({view.planner(path)} planner)")
+    if len(answer.paths) > 10:
+        lines.append(f"\n… and {len(answer.paths) - 10} more in the paths panel")
+    return "\n".join(lines)
+
+
+def _saved_source(n: int, chunk: Chunk) -> SavedSource:
+    return SavedSource(n, chunk.chunk_id, chunk.doc_id, chunk.path, chunk.text, chunk.page, chunk.heading, 0.0, True)
 
 
 class ChatScreen(Screen[None]):
@@ -55,6 +94,11 @@ class ChatScreen(Screen[None]):
     ChatScreen.-narrow.-toggle-conversations ConversationList { display: block; }
     ChatScreen.-wide.-toggle-conversations ConversationList { display: none; }
     ChatScreen.-narrow SourcesPanel { width: 28; }
+    ChatScreen GraphPathsPanel { display: none; }
+    ChatScreen.-graph GraphPathsPanel { display: block; }
+    ChatScreen.-graph SourcesPanel { display: none; }
+    ChatScreen.-narrow GraphPathsPanel { width: 30; }
+    ChatScreen.-graph #question { border: tall $secondary; }
     """
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
     BINDINGS = [
@@ -63,7 +107,13 @@ class ChatScreen(Screen[None]):
         Binding("ctrl+b", "toggle_conversations", "Chats"),
         Binding("ctrl+r", "toggle_queries", "Queries"),
         Binding("ctrl+e", "export", "Export"),
+        Binding("ctrl+g", "toggle_graph", "Graph mode", show=False),
     ]
+
+    class GraphAnswered(Message):
+        def __init__(self, view: GraphView) -> None:
+            super().__init__()
+            self.view = view
 
     def __init__(self) -> None:
         super().__init__()
@@ -71,6 +121,9 @@ class ChatScreen(Screen[None]):
         self.cancel_event: threading.Event | None = None
         self._answer_view: AnswerView | None = None
         self._pending_query = ""
+        self.graph_mode = False
+        # Weak keys: an answer view removed with its conversation takes its graph view with it.
+        self._graph_views: weakref.WeakKeyDictionary[AnswerView, GraphView] = weakref.WeakKeyDictionary()
 
     @property
     def localrag(self) -> LocalRagApp:
@@ -85,14 +138,16 @@ class ChatScreen(Screen[None]):
             yield ConversationList(id="conversations")
             with Vertical(id="chat-pane"):
                 yield ChatLog(id="log")
-                yield Input(placeholder="Ask about your documents… (Esc stops)", id="question")
+                yield Input(placeholder=DOCUMENTS_PLACEHOLDER, id="question")
             yield SourcesPanel(id="sources")
+            yield GraphPathsPanel(id="graph-paths")
         yield StatusBar()
         yield Footer()
 
     def on_mount(self) -> None:
         self.query_one(ChatLog).show_empty(EMPTY_HINT)
         self.query_one(SourcesPanel).show(None)
+        self.query_one(GraphPathsPanel).show(None)
         self.refresh_conversations()
         self.query_one("#question", Input).focus()
 
@@ -227,8 +282,13 @@ class ChatScreen(Screen[None]):
         await log.add_question(question)
         self._answer_view = await log.add_answer()
         self._pending_query = question
-        self.query_one(SourcesPanel).show(None, pending=True)
         self.cancel_event = threading.Event()
+        if self.graph_mode:
+            self.query_one(GraphPathsPanel).show(None, pending=True)
+            self.localrag.activity = "following graph paths…"
+            self._answer_graph(question)
+            return
+        self.query_one(SourcesPanel).show(None, pending=True)
         self.localrag.activity = "answering…"
         self._answer(question, history, self.cancel_event)
 
@@ -244,6 +304,52 @@ class ChatScreen(Screen[None]):
                     self.post_message(AnswerFinished(event.answer))
         except Exception as exc:  # the app must outlive any failure of one answer
             self.post_message(AnswerFailed(user_error(exc)))
+
+    @work(thread=True, exclusive=True, group="answer")
+    def _answer_graph(self, question: str) -> None:
+        try:
+            engine = self.localrag.engine
+            answer = engine.ask_graph(question)
+            view = GraphView(answer, engine.graph_index().names, engine.path_chunks(answer))
+            self.post_message(self.GraphAnswered(view))
+        except Exception as exc:  # the app must outlive any failure of one answer
+            self.post_message(AnswerFailed(user_error(exc)))
+
+    async def on_chat_screen_graph_answered(self, message: GraphAnswered) -> None:
+        view = message.view
+        chunks = list(view.chunks.values())
+        turn = Turn(
+            role="assistant",
+            text=graph_turn_text(view),
+            query=self._pending_query,
+            sources=[_saved_source(n, c) for n, c in enumerate(chunks, start=1)],
+            model=f"graph · {view.answer.reasoner}",
+        )
+        if self._answer_view is not None:
+            self._graph_views[self._answer_view] = view
+        await self._finish(turn)
+
+    def action_toggle_graph(self) -> None:
+        self.graph_mode = not self.graph_mode
+        self.set_class(self.graph_mode, "-graph")
+        box = self.query_one("#question", Input)
+        box.placeholder = GRAPH_PLACEHOLDER if self.graph_mode else DOCUMENTS_PLACEHOLDER
+        box.border_title = "graph mode" if self.graph_mode else None
+        self.notify("Graph mode: answers follow reasoning paths in the knowledge graph."
+                    if self.graph_mode else "Document mode: answers come from retrieved passages.")
+
+    def on_graph_paths_panel_opened(self, message: GraphPathsPanel.Opened) -> None:
+        if message.chunk is None:
+            self.notify(Text(f"This step was imported ({message.step.source}); it has no passage to show."))
+            return
+        self.open_step(message.step, message.chunk)
+
+    def open_step(self, step: Step, chunk: Chunk) -> None:
+        view = self.query_one(GraphPathsPanel).view
+        shown = view.names if view is not None else {}
+        source = _saved_source(1, chunk)
+        marks = [SavedQuote(shown.get(e, e), 1, "verified") for e in (step.head, step.tail)]
+        self.app.push_screen(ChunkScreen(source, Turn(role="assistant", text="", sources=[source], quotes=marks)))
 
     def on_answer_started(self, message: AnswerStarted) -> None:
         self._pending_query = message.query
@@ -290,6 +396,8 @@ class ChatScreen(Screen[None]):
         for other in self.query(AnswerView):
             other.set_class(other is view, "-selected")
         self.query_one(SourcesPanel).show(view.turn)
+        if view in self._graph_views:
+            self.query_one(GraphPathsPanel).show(self._graph_views[view])
 
     def on_answer_view_selected(self, message: AnswerView.Selected) -> None:
         self._select(message.view)

@@ -1,0 +1,243 @@
+"""Path retrieval on a graph of a million triples: store build, index load, 2-hop link + follow latency, memory.
+
+    .venv/bin/python benchmarks/bench_graph_scale.py [--triples 1000000] [--queries 500] [--quick]
+
+A synthetic graph with the shape of a real one: entity names of one to three words from a
+syllable generator (people, organisations, places, works; a name repeats across kinds only by
+chance), a few hundred relations, and power-law (Zipf) degrees for heads, tails and relations, so
+a few hub entities have thousands of edges and most have one or two. It is written through
+`GraphStore.add_triples` into LanceDB in a temp dir, with `HashEmbedder` (384-dim, MiniLM's
+width) for the entity vectors: the vectors' values do not change linking by exact name or path
+following, and MiniLM would spend most of an hour embedding 200k names on two cores.
+
+Then, in a fresh subprocess so its memory is the reader's alone: the `localrag.graph` import time,
+`GraphIndex.load` time (LanceDB read and dict build, split), resident memory after the load, and
+for `--queries` 2-hop questions (a head drawn in proportion to its degree, a relation path that
+exists from it, a question naming the head) the latency of linking from the question text plus
+following the path (`GraphIndex.link` + `GraphIndex.follow`), each separately too, and of
+`relation_sequences` (what the planners enumerate). `--quick` = 100k triples, 200 queries.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+SYLLABLES = [
+    "ka", "ri", "mo", "len", "tas", "vor", "el", "an", "dru", "bel", "sto", "mar", "qui", "zen", "lo", "fa",
+    "ne", "shi", "gor", "ta", "wyn", "pel", "ric", "ost", "ha", "mi", "dor", "ul", "ve", "sa", "brin", "tel",
+]
+KINDS = {
+    "person": ("", ""),
+    "organisation": ("", " Group"),
+    "place": ("Port ", ""),
+    "work": ("The ", ""),
+}
+VERBS = ["works", "lives", "born", "located", "founded", "owned", "directed", "written", "member", "part",
+         "married", "studied", "plays", "published", "managed", "headed", "sponsored", "acquired", "named", "built"]
+PREPS = ["in", "for", "by", "of", "at", "with", "to", "from", "under", "after", "on", "near", "since", "via", "as"]
+
+
+def _word(rng: random.Random) -> str:
+    return "".join(rng.choice(SYLLABLES) for _ in range(rng.randint(2, 3))).capitalize()
+
+
+def make_entities(n: int, rng: random.Random) -> list[str]:
+    names: dict[str, None] = {}
+    kinds = list(KINDS.items())
+    while len(names) < n:
+        _, (prefix, suffix) = rng.choice(kinds)
+        words = " ".join(_word(rng) for _ in range(rng.randint(1, 2)))
+        names.setdefault(f"{prefix}{words}{suffix}", None)
+    return list(names)
+
+
+def make_relations(n: int) -> list[str]:
+    return [f"{v}_{p}" if i < len(VERBS) * len(PREPS) else f"{v}_{p}_{i}"
+            for i, (v, p) in enumerate((v, p) for p in PREPS for v in VERBS)][:n]
+
+
+def zipf_indices(n_items: int, size: int, exponent: float, rng: np.random.Generator) -> np.ndarray:
+    """Indices in [0, n_items) with P(i) proportional to 1/(i+1)^exponent, in a shuffled item order."""
+    weights = 1.0 / np.arange(1, n_items + 1) ** exponent
+    weights /= weights.sum()
+    return rng.permutation(n_items)[rng.choice(n_items, size=size, p=weights)]
+
+
+def build(db: Path, n_triples: int, seed: int) -> dict[str, float]:
+    from localrag.embed import HashEmbedder
+    from localrag.graph.store import GraphStore, Triple
+
+    rng = random.Random(seed)
+    nrng = np.random.default_rng(seed)
+    n_entities = max(1000, n_triples // 5)
+    entities = make_entities(n_entities, rng)
+    relations = make_relations(300)
+    # 3% more draws than asked: self-loops and repeated triples are dropped on the way in.
+    draws = int(n_triples * 1.03)
+    heads = zipf_indices(n_entities, draws, 0.9, nrng)
+    tails = zipf_indices(n_entities, draws, 0.9, nrng)
+    rels = zipf_indices(len(relations), draws, 1.0, nrng)
+    store = GraphStore(db, HashEmbedder(dim=384))
+    started = time.perf_counter()
+    batch = 100_000
+    for start in range(0, draws, batch):
+        stop = min(draws, start + batch)
+        doc = f"doc-{start // batch}"
+        store.add_triples(
+            [
+                Triple(entities[heads[i]], relations[rels[i]], entities[tails[i]], f"{doc}:{i}", doc)
+                for i in range(start, stop)
+                if heads[i] != tails[i]
+            ]
+        )
+    seconds = time.perf_counter() - started
+    stats = store.stats()
+    return {"triples": stats.triples, "entities": stats.entities, "relations": len(stats.relations),
+            "build_s": seconds}
+
+
+def _rss_mib() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def _pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * (len(ordered) - 1)))]
+
+
+def measure(db: Path, queries: int, seed: int) -> dict[str, float]:
+    """Runs in its own process: import, load, and the per-question latencies."""
+    rss0 = _rss_mib()
+    started = time.perf_counter()
+    from localrag.embed import HashEmbedder
+    from localrag.graph.paths import GraphIndex
+    from localrag.graph.store import GraphStore
+
+    import_s = time.perf_counter() - started
+    started = time.perf_counter()
+    store = GraphStore(db, HashEmbedder(dim=384))  # imports lancedb and opens the tables
+    open_s = time.perf_counter() - started
+    rss1 = _rss_mib()
+    started = time.perf_counter()
+    entities, triples = store.entity_rows(), store.triple_rows()
+    read_s = time.perf_counter() - started
+    del entities, triples
+    started = time.perf_counter()
+    index = GraphIndex.load(store)
+    load_s = time.perf_counter() - started
+    rss2 = _rss_mib()
+
+    rng = random.Random(seed)
+    heads = [h for (h, _r) in index.adjacency]
+    questions: list[tuple[str, str, tuple[str, str]]] = []
+    while len(questions) < queries:
+        head = rng.choice(heads)  # one entry per (head, relation): drawn roughly by degree
+        r1 = rng.choice(sorted(index.out_relations[head]))
+        mid = rng.choice(index.adjacency[(head, r1)])[0]
+        if mid not in index.out_relations:
+            continue
+        r2 = rng.choice(sorted(index.out_relations[mid]))
+        name = index.names[head]
+        questions.append((f"what {r2.replace('_', ' ')} the one that {name} {r1.replace('_', ' ')}?", head, (r1, r2)))
+
+    link_ms, follow_ms, both_ms, seq_ms, found = [], [], [], [], []
+    for text, head, path in questions:
+        t0 = time.perf_counter()
+        linked = index.link(text)
+        t1 = time.perf_counter()
+        paths = index.follow([e.entity_id for e in linked], list(path))
+        t2 = time.perf_counter()
+        index.relation_sequences([e.entity_id for e in linked], 2)
+        t3 = time.perf_counter()
+        link_ms.append((t1 - t0) * 1000)
+        follow_ms.append((t2 - t1) * 1000)
+        both_ms.append((t2 - t0) * 1000)
+        seq_ms.append((t3 - t2) * 1000)
+        found.append(len(paths))
+        if head not in {e.entity_id for e in linked}:
+            print(f"  note: linking missed {index.names[head]!r} in {text!r}")
+    degrees = [len(v) for v in index.adjacency.values()]
+    return {
+        "import_s": import_s,
+        "open_s": open_s,
+        "read_s": read_s,
+        "load_s": load_s,
+        "rss_start_mib": rss0,
+        "rss_index_mib": rss2 - rss1,
+        "rss_total_mib": rss2,
+        "link_p50": statistics.median(link_ms),
+        "link_p95": _pct(link_ms, 0.95),
+        "follow_p50": statistics.median(follow_ms),
+        "follow_p95": _pct(follow_ms, 0.95),
+        "both_p50": statistics.median(both_ms),
+        "both_p95": _pct(both_ms, 0.95),
+        "both_max": max(both_ms),
+        "seq_p50": statistics.median(seq_ms),
+        "seq_p95": _pct(seq_ms, 0.95),
+        "paths_p50": statistics.median(found),
+        "paths_max": max(found),
+        "max_fanout": max(degrees),
+        "queries": len(questions),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--triples", type=int, default=1_000_000)
+    parser.add_argument("--queries", type=int, default=500)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--measure", type=Path, help=argparse.SUPPRESS)  # the subprocess's entry
+    args = parser.parse_args()
+    if args.measure is not None:
+        print(json.dumps(measure(args.measure, args.queries, args.seed)))
+        return
+    n_triples, queries = (100_000, 200) if args.quick else (args.triples, args.queries)
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Path(tmp) / "db"
+        built = build(db, n_triples, args.seed)
+        print(
+            f"built: {built['triples']:,} triples, {built['entities']:,} entities, {built['relations']} relations "
+            f"in {built['build_s']:.1f} s ({built['triples'] / built['build_s']:,.0f} triples/s, hash embedder)"
+        )
+        reply = subprocess.run(
+            [sys.executable, __file__, "--measure", str(db), "--queries", str(queries), "--seed", str(args.seed)],
+            check=True, capture_output=True, text=True,
+        )
+        for line in reply.stdout.splitlines()[:-1]:
+            print(line)
+        m = json.loads(reply.stdout.splitlines()[-1])
+    print(f"import localrag.graph: {m['import_s'] * 1000:.0f} ms; GraphStore open (lancedb import + tables) "
+          f"{m['open_s'] * 1000:.0f} ms")
+    print(
+        f"GraphIndex.load: {m['load_s']:.2f} s (of which the LanceDB read alone {m['read_s']:.2f} s); "
+        f"resident memory {m['rss_total_mib']:.0f} MiB, +{m['rss_index_mib']:.0f} MiB for the index"
+    )
+    print(f"largest (entity, relation) fan-out {m['max_fanout']:,}; paths per question p50 {m['paths_p50']:.0f}, "
+          f"max {m['paths_max']:.0f} (follow's cap: 50)")
+    print(
+        f"2-hop link + follow over {m['queries']} questions: p50 {m['both_p50']:.3f} ms, p95 {m['both_p95']:.3f} ms, "
+        f"max {m['both_max']:.3f} ms  (link p50 {m['link_p50']:.3f} / p95 {m['link_p95']:.3f} ms; "
+        f"follow p50 {m['follow_p50']:.3f} / p95 {m['follow_p95']:.3f} ms)"
+    )
+    print(f"relation_sequences (2 hops, for planning): p50 {m['seq_p50']:.3f} ms, p95 {m['seq_p95']:.3f} ms")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,219 @@
+"""`localrag graph build | import | stats`: the knowledge graph of graph mode, from the command line.
+
+`build` extracts triples from the indexed chunks with the local model (resumable: Ctrl-C keeps
+what was committed and the next build goes on from there), `import` reads a TSV/CSV of
+head, relation, tail, `stats` counts what the graph holds. Answers come from `localrag ask --graph`.
+Names from documents are printed as rich `Text`, never as markup.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+if TYPE_CHECKING:
+    from localrag.engine import Engine
+    from localrag.graph.extract import GraphBuildProgress, GraphBuildReport
+    from localrag.graph.reason import GraphAnswer
+    from localrag.types import Chunk
+
+
+def add_commands(sub: argparse._SubParsersAction) -> None:
+    graph = sub.add_parser("graph", help="build, import and inspect the knowledge graph for `ask --graph`")
+    actions = graph.add_subparsers(dest="graph_command", metavar="ACTION", required=True)
+
+    build = actions.add_parser("build", help="extract triples from the indexed documents with the local model")
+    build.add_argument("--model", help="GGUF file or model name under models/ (default: bundled SmolLM2)")
+    build.add_argument("--relations", type=Path, metavar="FILE",
+                       help="relation vocabulary, one `relation: synonym, ...` a line (default: a small general one)")
+    build.add_argument("--strict", action="store_true",
+                       help="drop triples whose relation is not in the vocabulary (default: keep them as related_to)")
+    build.add_argument("--json", action="store_true", help="print the build report as JSON")
+    build.set_defaults(handler=_build)
+
+    load = actions.add_parser("import", help="add triples from a TSV or CSV file of head, relation, tail")
+    load.add_argument("file", type=Path)
+    load.set_defaults(handler=_import)
+
+    stats = actions.add_parser("stats", help="entities, triples and relations in the graph")
+    stats.add_argument("--json", action="store_true")
+    stats.set_defaults(handler=_stats)
+
+
+def _build(args: argparse.Namespace, out: Console, err: Console) -> int:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from localrag.cli import engine_from_args
+    from localrag.graph.extract import FALLBACK_RELATION, ExtractConfig, RelationVocabulary, load_vocabulary
+
+    fallback = None if args.strict else FALLBACK_RELATION
+    if args.relations is not None:
+        vocabulary = load_vocabulary(args.relations, fallback=fallback)
+    else:
+        vocabulary = RelationVocabulary(fallback=fallback)
+    engine = engine_from_args(args)
+    cancel = threading.Event()
+    with Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("chunks  {task.fields[triples]} triples"),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("Extracting", total=None, triples=0)
+
+        def on_progress(p: GraphBuildProgress) -> None:
+            bar.update(task, completed=p.chunks_done, total=p.chunks_total, triples=p.triples)
+
+        try:
+            report = engine.graph_build(progress=on_progress, cancel=cancel, config=ExtractConfig(vocabulary))
+        except KeyboardInterrupt:
+            cancel.set()
+            raise
+    if args.json:
+        sys.stdout.write(json.dumps(build_report_json(report), indent=2) + "\n")
+        return 0
+    for error in report.errors:
+        err.print(Text(f"skipped: {error}", style="yellow"))
+    err.print(Text(build_summary(report), style="bold"))
+    if report.dropped:
+        reasons = ", ".join(f"{n} {why}" for why, n in report.dropped.most_common())
+        err.print(Text(f"proposed triples refused: {reasons}", style="dim"))
+    return 0
+
+
+def build_summary(report: GraphBuildReport) -> str:
+    line = (
+        f"{report.chunks_extracted} chunks read ({report.chunks_skipped} already built), "
+        f"{report.triples_added} triples and {report.entities_added} entities added "
+        f"({report.triples_per_chunk:.1f} per chunk, {report.entities_merged} names merged), "
+        f"{report.failed + report.invalid_replies} generations failed; {report.seconds:.1f}s"
+    )
+    if report.triples_removed:
+        line += f"; {report.triples_removed} triples of changed or forgotten documents removed"
+    if report.cancelled:
+        line += " (cancelled: run it again to go on)"
+    return line
+
+
+def build_report_json(report: GraphBuildReport) -> dict[str, object]:
+    data = dataclasses.asdict(report)
+    data["dropped"] = dict(report.dropped)
+    data["triples_per_chunk"] = report.triples_per_chunk
+    return data
+
+
+def _import(args: argparse.Namespace, out: Console, err: Console) -> int:
+    from localrag.cli import engine_from_args
+
+    report = engine_from_args(args).graph_import(args.file)
+    for error in report.errors:
+        err.print(Text(f"skipped: {error}", style="yellow"))
+    err.print(Text(f"imported {args.file}: {report.triples} new triples, {report.entities} new entities, "
+                   f"{len(report.errors)} lines skipped", style="bold"))
+    return 0
+
+
+def _stats(args: argparse.Namespace, out: Console, err: Console) -> int:
+    from localrag.cli import engine_from_args
+
+    stats = engine_from_args(args).graph_stats()
+    if args.json:
+        sys.stdout.write(json.dumps(dataclasses.asdict(stats), indent=2) + "\n")
+        return 0
+    out.print(Text(f"{stats.entities} entities, {stats.triples} triples from {stats.documents} sources"))
+    if stats.relations:
+        table = Table("relation", "triples")
+        for relation, count in sorted(stats.relations.items(), key=lambda kv: -kv[1]):
+            table.add_row(Text(relation), Text(str(count)))
+        out.print(table)
+    return 0
+
+
+def step_source(source: str, chunks: dict[str, Chunk]) -> str:
+    """Where a path step came from: the chunk's document (and page) or the imported file's line."""
+    chunk = chunks.get(source)
+    if chunk is None:
+        return source
+    return chunk.path + (f", page {chunk.page}" if chunk.page else "")
+
+
+def graph_answer_json(answer: GraphAnswer, names: dict[str, str], chunks: dict[str, Chunk]) -> dict[str, object]:
+    planner_of = {p.relations: p.planner for p in answer.planned}
+    supporting = {id(p) for p in answer.supporting}
+    return {
+        "question": answer.question,
+        "answer": answer.answer,
+        "reasoner": answer.reasoner,
+        "linked": [dataclasses.asdict(e) for e in answer.linked],
+        "planned": [{"relations": list(p.relations), "score": p.score, "planner": p.planner} for p in answer.planned],
+        "candidates": [{"name": c.name, "score": c.score, "paths": len(c.paths)} for c in answer.candidates],
+        "paths": [
+            {
+                "path": p.render(names),
+                "planner": planner_of.get(p.relations, ""),
+                "supports_answer": id(p) in supporting,
+                "steps": [
+                    {
+                        **dataclasses.asdict(s),
+                        "head_name": names.get(s.head, s.head),
+                        "tail_name": names.get(s.tail, s.tail),
+                        "where": step_source(s.source, chunks),
+                    }
+                    for s in p.steps
+                ],
+            }
+            for p in answer.paths
+        ],
+    }
+
+
+def print_graph_answer(
+    answer: GraphAnswer, names: dict[str, str], chunks: dict[str, Chunk], out: Console, limit: int = 10
+) -> None:
+    """The answer, then each reasoning path `e0 -> r1 -> e1 ...` with its planner and sources."""
+    if not answer.candidates:
+        out.print(Text("No reasoning path in the knowledge graph answers this.", style="italic"))
+        if not answer.linked:
+            out.print(Text("No entity of the question was found in the graph.", style="dim"))
+        return
+    out.print(Text(answer.answer, style="bold"))
+    planner_of = {p.relations: p.planner for p in answer.planned}
+    supporting = {id(p) for p in answer.supporting}
+    ordered = [*answer.supporting, *(p for p in answer.paths if id(p) not in supporting)]
+    out.print()
+    chosen_by = "the model" if answer.reasoner == "model" else "the paths' votes"
+    out.print(Text(f"Reasoning paths ({len(answer.paths)}; answer chosen by {chosen_by})", style="bold"))
+    for number, path in enumerate(ordered[:limit], start=1):
+        mark = "✓" if id(path) in supporting else " "
+        line = Text(f"{mark} {number}. ", style="green" if mark == "✓" else "")
+        line.append(path.render(names))
+        line.append(f"   [{planner_of.get(path.relations, '?')} planner]", style="dim")
+        out.print(line)
+        for step in path.steps:
+            out.print(Text(f"      {step.relation}: ", style="dim") + Text(step_source(step.source, chunks)))
+    if len(ordered) > limit:
+        out.print(Text(f"  … and {len(ordered) - limit} more paths (--json lists them all)", style="dim"))
+
+
+def ask_graph(engine: Engine, question: str, args: argparse.Namespace, out: Console) -> int:
+    """`localrag ask --graph`: the answer with its reasoning paths, or all of it as JSON."""
+    answer = engine.ask_graph(question, planner=getattr(args, "planner", None))
+    names = engine.graph_index().names
+    chunks = engine.path_chunks(answer)
+    if getattr(args, "json", False):
+        sys.stdout.write(json.dumps(graph_answer_json(answer, names, chunks), indent=2, ensure_ascii=False) + "\n")
+        return 0
+    print_graph_answer(answer, names, chunks, out)
+    return 0

@@ -1,0 +1,521 @@
+"""Triples from the user's chunks: a local GGUF model held to a JSON grammar, then checked and merged.
+
+For each chunk the model sees a few-shot prompt (a worked example as an earlier user/assistant
+turn, because a 135M model copies a shown format far better than it follows a described one) and
+replies under `TRIPLES_GRAMMAR`: a JSON list of at most `MAX_TRIPLES` objects
+`{"subject", "relation", "object"}` with bounded string lengths, so every reply is parseable and
+cannot run on. A reply cut by the token budget keeps its complete objects.
+
+Each proposed triple then goes through checks that a small model needs:
+- the relation is mapped onto a small vocabulary (`RelationVocabulary`: snake_case names, each
+  with synonyms; unknown relations fall back to `related_to`, or are dropped when the fallback is
+  off), so the graph has few relations and the planners can tell them apart;
+- subject and object must occur in the chunk, fuzzily (case, punctuation, plural endings and
+  small misspellings are forgiven), otherwise the model invented them: dropped and counted;
+- entity names are cleaned (leading articles, edge punctuation) and merged with the known entities:
+  first by normalised name or alias, then by embedding cosine above `merge_threshold`, so
+  "the Kestrel Point Lighthouse" and "Kestrel Point lighthouse" become one node.
+Every kept triple records its chunk_id and doc_id.
+
+`build_graph` is incremental. A row in the graph's `graph_built` table marks a chunk as done for
+one content hash of its document: chunks already done are skipped, so a cancelled or killed build
+resumes; a document that changed or was forgotten loses its triples before anything is extracted.
+Work is committed every `commit_every` chunks, so a kill loses at most that much. A generation
+that fails or replies with nothing parseable is skipped and counted, and not marked done, so the
+next build tries it again.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from localrag.errors import LocalRagError
+from localrag.generate import neutralize_special_tokens
+from localrag.graph.store import GraphStore, Triple, entity_vectors, normalise_entity, normalise_relation
+from localrag.types import Chunk, GenerationStats
+
+if TYPE_CHECKING:
+    from localrag.embed import Embedder
+    from localrag.generate import Generator
+    from localrag.store import Store
+
+MAX_TRIPLES = 5
+MAX_ENTITY_CHARS = 48
+MAX_RELATION_CHARS = 32
+
+TRIPLES_GRAMMAR = f"""root ::= "[" ws ( triple ( "," ws triple ){{0,{MAX_TRIPLES - 1}}} )? ws "]"
+triple ::= ( "{{" ws "\\"subject\\":" ws entity "," ws "\\"relation\\":" ws relation ","
+  ws "\\"object\\":" ws entity ws "}}" )
+entity ::= "\\"" char{{1,{MAX_ENTITY_CHARS}}} "\\""
+relation ::= "\\"" [a-zA-Z] [a-zA-Z_ ]{{0,{MAX_RELATION_CHARS - 1}}} "\\""
+char ::= [^"\\\\\\n]
+ws ::= [ \\n]?
+"""
+
+DEFAULT_RELATIONS: dict[str, tuple[str, ...]] = {
+    "is_a": ("is", "is a", "is an", "was", "type", "type of", "kind of", "instance of", "category"),
+    "part_of": ("part of", "belongs to", "member of", "component of", "section of"),
+    "has_part": ("has", "have", "contains", "includes", "consists of", "comprises", "has part"),
+    "located_in": ("located in", "in", "is in", "lies in", "stands on", "situated in", "based in", "found in",
+                   "located on", "located at", "near", "location", "place"),
+    "created_by": ("built by", "made by", "designed by", "written by", "invented by", "founded by",
+                   "created by", "developed by", "engineer", "builder", "author"),
+    "used_for": ("used for", "used to", "for", "purpose", "serves"),
+    "requires": ("needs", "requires", "must have", "depends on", "need"),
+    "causes": ("causes", "leads to", "results in", "produces", "prevents"),
+    "date": ("date", "year", "when", "built in", "lit on", "first lit", "opened", "founded in", "started",
+             "began", "retired in", "since"),
+    "role": ("keeper", "principal keeper", "works as", "job", "role", "position", "employed as"),
+    "replaced_by": ("replaced by", "succeeded by", "followed by", "superseded by"),
+    "amount": ("number", "count", "height", "size", "length", "weight", "cost", "costs", "measures", "tall"),
+}
+FALLBACK_RELATION = "related_to"
+
+EXTRACT_SYSTEM = (
+    "You extract facts from a passage as a JSON list of triples. Each triple is "
+    '{"subject": ..., "relation": ..., "object": ...}. Subject and object are short names copied '
+    "from the passage. Relations: {relations}. At most {max} triples."
+)
+
+EXAMPLE_PASSAGE = (
+    "The Harwick Bridge crosses the River Sell in Tamford. It was designed by the engineer Ruth Okafor "
+    "and opened in 1902. Okafor also designed the Tamford Library, which is part of Tamford University."
+)
+EXAMPLE_REPLY = (
+    '[{"subject": "Harwick Bridge", "relation": "located_in", "object": "Tamford"},\n'
+    '{"subject": "Harwick Bridge", "relation": "created_by", "object": "Ruth Okafor"},\n'
+    '{"subject": "Harwick Bridge", "relation": "date", "object": "1902"},\n'
+    '{"subject": "Tamford Library", "relation": "created_by", "object": "Ruth Okafor"},\n'
+    '{"subject": "Tamford Library", "relation": "part_of", "object": "Tamford University"}]'
+)
+
+_ARTICLE = re.compile(r"^(the|a|an)\s+", re.IGNORECASE)
+_EDGE = " \t\n.,;:!?\"'`()[]{}*_#"
+_WORDS = re.compile(r"[a-z0-9]+")
+_OBJECT = re.compile(r"\{[^{}]*\}")
+
+
+@dataclass
+class RelationVocabulary:
+    """The relations a built graph may use, each with the phrasings that map onto it.
+
+    `canonical` maps a snake_case relation to its synonyms (any case or spacing); `fallback` is what
+    an unmatched relation becomes, or None to drop the triple.
+    """
+
+    canonical: Mapping[str, Sequence[str]] = field(default_factory=lambda: dict(DEFAULT_RELATIONS))
+    fallback: str | None = FALLBACK_RELATION
+
+    def __post_init__(self) -> None:
+        self._exact: dict[str, str] = {}
+        for name, synonyms in self.canonical.items():
+            rel = normalise_relation(name)
+            self._exact[rel] = rel
+            for synonym in synonyms:
+                self._exact.setdefault(normalise_relation(synonym), rel)
+        # Longest phrase first, so "built_in" (a date) beats "in" (a place) inside "was_built_in".
+        self._phrases = sorted(self._exact, key=lambda p: (-len(p.split("_")), -len(p), p))
+
+    @property
+    def names(self) -> list[str]:
+        out = sorted({normalise_relation(n) for n in self.canonical})
+        return [*out, self.fallback] if self.fallback and self.fallback not in out else out
+
+    def map(self, relation: str) -> str | None:
+        """The vocabulary relation for a model's phrasing, the fallback, or None (drop)."""
+        rel = normalise_relation(relation)
+        if not rel:
+            return None
+        if rel in self._exact:
+            return self._exact[rel]
+        words = rel.split("_")
+        for phrase in self._phrases:
+            size = len(phrase.split("_"))
+            parts = phrase.split("_")
+            if any(words[i : i + size] == parts for i in range(len(words) - size + 1)):
+                return self._exact[phrase]
+        return self.fallback
+
+
+class VocabularyError(LocalRagError):
+    title = "Bad relation vocabulary"
+
+
+def load_vocabulary(path: Path, *, fallback: str | None = FALLBACK_RELATION) -> RelationVocabulary:
+    """A vocabulary from a text file, one relation a line: `relation: synonym, synonym, ...`.
+
+    Blank lines and lines starting with # are skipped; a line without a colon is a relation with
+    no synonyms. The file replaces the default vocabulary, which is how a user with a known schema
+    keeps the graph to their own relation names.
+    """
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise VocabularyError(f"{path}: cannot read the relation vocabulary ({exc})", "pass a UTF-8 text file") from exc
+    canonical: dict[str, tuple[str, ...]] = {}
+    for number, line in enumerate(lines, start=1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        name, _, synonyms = line.partition(":")
+        relation = normalise_relation(name)
+        if not relation:
+            raise VocabularyError(f"{path}:{number}: no relation name before the colon", "write `relation: synonyms`")
+        canonical[relation] = tuple(s.strip() for s in synonyms.split(",") if s.strip())
+    if not canonical:
+        raise VocabularyError(f"{path}: no relations in the file", "write one `relation: synonym, ...` per line")
+    return RelationVocabulary(canonical, fallback)
+
+
+def clean_entity(name: str) -> str:
+    """The surface name to store: edge punctuation, Markdown emphasis and a leading article removed."""
+    text = " ".join(name.replace("*", "").replace("`", "").split()).strip(_EDGE)
+    text = _ARTICLE.sub("", text).strip(_EDGE)
+    return text
+
+
+def _words(text: str) -> list[str]:
+    return _WORDS.findall(text.lower())
+
+
+def occurs_in(name: str, text: str, *, cutoff: float = 0.8) -> bool:
+    """Whether `name` appears in `text` allowing case, punctuation, plurals and small misspellings.
+
+    Exact word-sequence containment first; otherwise every word of the name must closely match
+    some word of the text (difflib ratio >= cutoff, or a shared 5-letter stem).
+    """
+    target = _words(name)
+    if not target:
+        return False
+    words = _words(text)
+    if " ".join(target) in " ".join(words):
+        return True
+    vocab = set(words)
+    for word in target:
+        if word in vocab:
+            continue
+        if len(word) >= 5 and any(w[:5] == word[:5] for w in vocab):
+            continue
+        if not difflib.get_close_matches(word, vocab, n=1, cutoff=cutoff):
+            return False
+    return True
+
+
+def parse_triples(reply: str) -> list[dict[str, str]] | None:
+    """The triples in a reply, or None when nothing parses; a cut-off list keeps its whole objects."""
+    try:
+        data = json.loads(reply)
+    except json.JSONDecodeError:
+        data = []
+        for match in _OBJECT.findall(reply):
+            try:
+                data.append(json.loads(match))
+            except json.JSONDecodeError:
+                continue
+        if not data:
+            return None
+    if not isinstance(data, list):
+        return None
+    out = []
+    for item in data:
+        if isinstance(item, dict) and all(isinstance(item.get(k), str) for k in ("subject", "relation", "object")):
+            out.append({k: item[k] for k in ("subject", "relation", "object")})
+    return out
+
+
+def extraction_messages(chunk: Chunk, vocabulary: RelationVocabulary) -> list[dict[str, str]]:
+    system = EXTRACT_SYSTEM.replace("{relations}", ", ".join(vocabulary.names)).replace("{max}", str(MAX_TRIPLES))
+    passage = neutralize_special_tokens(chunk.text)
+    return [
+        {"role": "system", "content": system},
+        {"role": "user", "content": f"Passage: {EXAMPLE_PASSAGE}\nTriples:"},
+        {"role": "assistant", "content": EXAMPLE_REPLY},
+        {"role": "user", "content": f"Passage: {passage}\nTriples:"},
+    ]
+
+
+class EntityMerger:
+    """Maps a cleaned name to the entity it means: same normalised name or alias, else a close embedding.
+
+    Seeded with the graph's entities, it grows as the build meets new names, so two spellings met in
+    the same build merge too. `aliases` collects canonical surface -> other surfaces for the store.
+    """
+
+    def __init__(self, embedder: Embedder, threshold: float = 0.9) -> None:
+        self.embedder = embedder
+        self.threshold = threshold
+        self._surface: dict[str, str] = {}
+        self._ids: list[str] = []
+        self._vectors = np.zeros((0, embedder.dim), dtype=np.float32)
+        self.aliases: dict[str, set[str]] = {}
+        self.merged = 0
+
+    def seed(self, graph: GraphStore) -> None:
+        rows = graph.entity_rows()
+        ids = rows["entity_id"].to_pylist()
+        for eid, name, aliases in zip(ids, rows["name"].to_pylist(), rows["aliases"].to_pylist(), strict=True):
+            self._surface[eid] = name
+            for alias in aliases or []:
+                self._surface.setdefault(alias, name)
+        self._ids = list(ids)
+        self._vectors = entity_vectors(rows) if ids else self._vectors
+
+    def resolve(self, names: Iterable[str]) -> dict[str, str]:
+        """Cleaned name -> the surface name of the entity it merges into (itself when new)."""
+        out: dict[str, str] = {}
+        pending: list[str] = []
+        for name in dict.fromkeys(names):
+            key = normalise_entity(name)
+            if key in self._surface:
+                out[name] = self._surface[key]
+            else:
+                pending.append(name)
+        if not pending:
+            return out
+        vectors = np.asarray(self.embedder.embed(pending), dtype=np.float32)
+        for name, vector in zip(pending, vectors, strict=True):
+            key = normalise_entity(name)
+            if key in self._surface:  # an earlier name of this same batch
+                out[name] = self._surface[key]
+                continue
+            if len(self._ids):
+                sims = self._vectors @ vector
+                best = int(np.argmax(sims))
+                if sims[best] >= self.threshold:
+                    canonical = self._surface[self._ids[best]]
+                    self._surface[key] = canonical
+                    self.aliases.setdefault(canonical, set()).add(name)
+                    self.merged += 1
+                    out[name] = canonical
+                    continue
+            self._surface[key] = name
+            self._ids.append(key)
+            self._vectors = np.vstack([self._vectors, vector[None, :]])
+            out[name] = name
+        return out
+
+
+@dataclass
+class ExtractConfig:
+    """Knobs of graph building; the defaults suit the bundled 135M model."""
+
+    vocabulary: RelationVocabulary = field(default_factory=RelationVocabulary)
+    # Cosine of entity-name vectors above which two names are one entity; MiniLM puts spelling
+    # variants of one name above 0.9 and different names sharing a word below.
+    merge_threshold: float = 0.9
+    # Enough for MAX_TRIPLES short triples; a reply cut here still keeps its complete triples.
+    max_tokens: int = 256
+    commit_every: int = 8
+
+
+@dataclass
+class ChunkTriples:
+    """What extraction made of one chunk: kept triples and why the others were dropped."""
+
+    triples: list[Triple]
+    proposed: int
+    dropped: Counter[str]
+
+
+@dataclass
+class GraphBuildProgress:
+    chunks_done: int
+    chunks_total: int
+    triples: int
+    current: str
+    elapsed: float
+    eta: float | None
+
+
+@dataclass
+class GraphBuildReport:
+    """What `build_graph` did; `dropped` counts the proposed triples refused, by reason."""
+
+    chunks_total: int = 0
+    chunks_extracted: int = 0
+    chunks_skipped: int = 0
+    failed: int = 0
+    invalid_replies: int = 0
+    proposed: int = 0
+    triples_added: int = 0
+    entities_added: int = 0
+    entities_merged: int = 0
+    triples_removed: int = 0
+    documents_removed: int = 0
+    dropped: Counter[str] = field(default_factory=Counter)
+    errors: list[str] = field(default_factory=list)
+    cancelled: bool = False
+    seconds: float = 0.0
+    generation_seconds: float = 0.0
+    generated_tokens: int = 0
+
+    @property
+    def triples_per_chunk(self) -> float:
+        return self.triples_added / self.chunks_extracted if self.chunks_extracted else 0.0
+
+
+def check_triples(
+    raw: Sequence[Mapping[str, str]], chunk: Chunk, vocabulary: RelationVocabulary
+) -> tuple[list[tuple[str, str, str]], Counter[str]]:
+    """Clean, map and verify proposed triples against the chunk text; returns kept triples and drops."""
+    dropped: Counter[str] = Counter()
+    kept: list[tuple[str, str, str]] = []
+    seen: set[tuple[str, str, str]] = set()
+    for item in raw:
+        subject, obj = clean_entity(item["subject"]), clean_entity(item["object"])
+        relation = vocabulary.map(item["relation"])
+        if not subject or not obj:
+            dropped["empty name"] += 1
+        elif normalise_entity(subject) == normalise_entity(obj):
+            dropped["subject is the object"] += 1
+        elif relation is None:
+            dropped["relation not in vocabulary"] += 1
+        elif not occurs_in(subject, chunk.text):
+            dropped["subject not in chunk"] += 1
+        elif not occurs_in(obj, chunk.text):
+            dropped["object not in chunk"] += 1
+        elif (normalise_entity(subject), relation, normalise_entity(obj)) in seen:
+            dropped["duplicate"] += 1
+        else:
+            seen.add((normalise_entity(subject), relation, normalise_entity(obj)))
+            kept.append((subject, relation, obj))
+    return kept, dropped
+
+
+def extract_chunk(
+    chunk: Chunk,
+    generator: Generator,
+    merger: EntityMerger,
+    config: ExtractConfig,
+    *,
+    cancel: threading.Event | None = None,
+    stats: GenerationStats | None = None,
+) -> ChunkTriples | None:
+    """Triples of one chunk, or None when the reply had nothing parseable (a failed generation)."""
+    reply = generator.complete(
+        extraction_messages(chunk, config.vocabulary),
+        max_tokens=config.max_tokens,
+        temperature=0.0,
+        grammar=TRIPLES_GRAMMAR,
+        cancel=cancel,
+        stats=stats,
+    )
+    raw = parse_triples(reply)
+    if raw is None:
+        return None
+    kept, dropped = check_triples(raw, chunk, config.vocabulary)
+    canonical = merger.resolve([name for s, _, o in kept for name in (s, o)])
+    triples: list[Triple] = []
+    for s, r, o in kept:
+        head, tail = canonical[s], canonical[o]
+        # Two different names can merge into one entity, which would make a self-loop.
+        if normalise_entity(head) == normalise_entity(tail):
+            dropped["subject is the object"] += 1
+            continue
+        triples.append(Triple(head, r, tail, source=chunk.chunk_id, doc_id=chunk.doc_id))
+    return ChunkTriples(triples, len(raw), dropped)
+
+
+def _eta(started: float, done: int, total: int) -> float | None:
+    if done == 0:
+        return None
+    return (time.perf_counter() - started) / done * (total - done)
+
+
+def build_graph(
+    store: Store,
+    graph: GraphStore,
+    generator: Generator,
+    embedder: Embedder,
+    config: ExtractConfig | None = None,
+    *,
+    progress: Callable[[GraphBuildProgress], None] | None = None,
+    cancel: threading.Event | None = None,
+) -> GraphBuildReport:
+    """Bring the graph up to date with the indexed documents; see the module docstring."""
+    config = config or ExtractConfig()
+    report = GraphBuildReport()
+    started = time.perf_counter()
+    documents = {d.doc_id: d for d in store.documents()}
+    built = graph.built_chunks()
+    stale = sorted(
+        {doc for doc, digest in built.values() if doc not in documents or documents[doc].content_hash != digest}
+    )
+    if stale:
+        report.documents_removed = sum(1 for d in stale if d not in documents)
+        report.triples_removed = graph.delete_for_documents(stale)
+        built = {c: v for c, v in built.items() if v[0] not in stale}
+    todo: list[Chunk] = []
+    for doc in sorted(documents.values(), key=lambda d: d.path):
+        for chunk in store.doc_chunks(doc.doc_id):
+            if chunk.chunk_id in built:
+                report.chunks_skipped += 1
+            else:
+                todo.append(chunk)
+    report.chunks_total = report.chunks_skipped + len(todo)
+    merger = EntityMerger(embedder, config.merge_threshold)
+    merger.seed(graph)
+    pending: list[Triple] = []
+    marks: list[tuple[str, str, str, int]] = []
+
+    def commit() -> None:
+        added, entities = graph.add_triples(pending, {k: sorted(v) for k, v in merger.aliases.items()})
+        report.triples_added += added
+        report.entities_added += entities
+        graph.mark_built(marks)
+        pending.clear()
+        marks.clear()
+
+    for done, chunk in enumerate(todo, start=1):
+        if cancel is not None and cancel.is_set():
+            report.cancelled = True
+            break
+        stats = GenerationStats()
+        try:
+            result = extract_chunk(chunk, generator, merger, config, cancel=cancel, stats=stats)
+        except LocalRagError as exc:
+            report.failed += 1
+            report.errors.append(f"{chunk.path}#{chunk.index}: {exc}")
+            result = None
+        else:
+            report.generation_seconds += stats.time_to_first_token + stats.generation_seconds
+            report.generated_tokens += stats.completion_tokens
+            if stats.cancelled:
+                report.cancelled = True
+                break
+            if result is None:
+                report.invalid_replies += 1
+        if result is not None:
+            report.chunks_extracted += 1
+            report.proposed += result.proposed
+            report.dropped.update(result.dropped)
+            pending.extend(result.triples)
+            marks.append((chunk.chunk_id, chunk.doc_id, documents[chunk.doc_id].content_hash, len(result.triples)))
+        if len(marks) >= config.commit_every:
+            commit()
+        if progress is not None:
+            progress(
+                GraphBuildProgress(
+                    done,
+                    len(todo),
+                    report.triples_added + len(pending),
+                    chunk.path,
+                    time.perf_counter() - started,
+                    _eta(started, done, len(todo)),
+                )
+            )
+    if marks or pending:
+        commit()
+    report.entities_merged = merger.merged
+    report.seconds = time.perf_counter() - started
+    return report

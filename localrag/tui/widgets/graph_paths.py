@@ -1,0 +1,113 @@
+"""The reasoning-paths panel of graph mode: each path as a header, each of its steps selectable.
+
+A graph answer is only as good as the chain behind it, so the panel lists every reasoning path
+`e0 -> r1 -> e1 -> r2 -> e2` (the ones supporting the answer first, marked ✓) with the planner that
+proposed it, and under it one option per step with the document the step's triple came from.
+Choosing a step posts `GraphPathsPanel.Opened` with the step and, when the triple was extracted
+from an indexed chunk, that chunk; the chat screen opens it in the chunk viewer. Everything shown
+is built as `rich.text.Text`, so entity names taken from documents cannot carry markup.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual.message import Message
+from textual.widgets import OptionList
+from textual.widgets.option_list import Option
+
+from localrag.types import Chunk
+
+if TYPE_CHECKING:
+    from localrag.graph.paths import ReasoningPath, Step
+    from localrag.graph.reason import GraphAnswer
+
+
+@dataclass
+class GraphView:
+    """What the panel shows for one graph answer: the answer, display names and the steps' chunks."""
+
+    answer: GraphAnswer
+    names: dict[str, str]  # the graph index's own dict, shared, not copied: it can be large
+    chunks: Mapping[str, Chunk]
+
+    def ordered_paths(self) -> list[ReasoningPath]:
+        supporting = {id(p) for p in self.answer.supporting}
+        return [*self.answer.supporting, *(p for p in self.answer.paths if id(p) not in supporting)]
+
+    def planner(self, path: ReasoningPath) -> str:
+        return next((p.planner for p in self.answer.planned if p.relations == path.relations), "?")
+
+    def where(self, step: Step) -> str:
+        chunk = self.chunks.get(step.source)
+        if chunk is None:
+            return f"imported · {step.source}"
+        return Path(chunk.path).name + (f" · p. {chunk.page}" if chunk.page else "")
+
+
+def path_label(view: GraphView, path: ReasoningPath, number: int, supporting: bool) -> Text:
+    text = Text(no_wrap=False)
+    text.append(f"{'✓' if supporting else '·'} {number}. ", style="bold green" if supporting else "bold")
+    text.append(path.render(view.names))
+    text.append(f"  ({view.planner(path)} planner)", style="dim italic")
+    return text
+
+
+def step_label(view: GraphView, step: Step) -> Text:
+    text = Text(no_wrap=False)
+    text.append("   ")
+    text.append(view.names.get(step.head, step.head))
+    text.append(f" -{step.relation}-> ", style="bold")
+    text.append(view.names.get(step.tail, step.tail))
+    text.append("\n   ")
+    text.append(view.where(step), style="italic")
+    return text
+
+
+class GraphPathsPanel(OptionList):
+    DEFAULT_CSS = """
+    GraphPathsPanel { width: 40; height: 1fr; border: round $secondary 50%; }
+    GraphPathsPanel:focus { border: round $secondary; }
+    """
+
+    class Opened(Message):
+        def __init__(self, step: Step, chunk: Chunk | None) -> None:
+            super().__init__()
+            self.step = step
+            self.chunk = chunk
+
+    def __init__(self, *, id: str | None = None, limit: int = 20) -> None:
+        super().__init__(id=id)
+        self.view: GraphView | None = None
+        self.limit = limit
+        self._steps: dict[str, Step] = {}
+        self.border_title = "Reasoning paths"
+
+    def show(self, view: GraphView | None, *, pending: bool = False) -> None:
+        self.view = view
+        self._steps = {}
+        self.clear_options()
+        if view is None or not view.answer.paths:
+            message = "following paths…" if pending else "no reasoning path yet"
+            self.add_option(Option(Text(message, style="dim italic"), disabled=True))
+            self.border_subtitle = ""
+            return
+        supporting = {id(p) for p in view.answer.supporting}
+        for number, path in enumerate(view.ordered_paths()[: self.limit], start=1):
+            self.add_option(Option(path_label(view, path, number, id(path) in supporting), disabled=True))
+            for i, step in enumerate(path.steps):
+                key = f"{number}:{i}"
+                self._steps[key] = step
+                self.add_option(Option(step_label(view, step), id=key))
+        self.border_subtitle = f"{len(view.answer.paths)} paths · Enter opens a step"
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        if self.view is None or event.option.id not in self._steps:
+            return
+        step = self._steps[event.option.id]
+        self.post_message(self.Opened(step, self.view.chunks.get(step.source)))

@@ -1,0 +1,71 @@
+"""Graph mode through the Engine with the bundled models: build from sample documents, import, ask, forget."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from localrag.cli import run
+from localrag.engine import Engine
+from localrag.graph.extract import DEFAULT_RELATIONS, FALLBACK_RELATION, GraphBuildProgress
+from localrag.ingest.discover import sample_corpus_dir
+
+FILMS = """Tom_Hanks\tstarred_in\tBig
+Tom_Hanks\tborn_in\tConcord
+Big\tdirected_by\tPenny_Marshall
+Concord\tlocated_in\tCalifornia
+Meg_Ryan\tstarred_in\tSleepless_in_Seattle
+Sleepless_in_Seattle\tdirected_by\tNora_Ephron
+"""
+DOCS = ("kestrel-point-lighthouse.md", "quillpad-formatting-codes.md")
+
+
+@pytest.mark.integration
+def test_build_import_ask_forget(engine: Engine, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    for name in DOCS:
+        shutil.copy(sample_corpus_dir() / name, folder / name)
+    engine.ingest([folder])
+    chunks = {c.chunk_id: c for d in engine.documents() for c in engine.store.doc_chunks(d.doc_id)}
+
+    seen: list[GraphBuildProgress] = []
+    report = engine.graph_build(progress=seen.append)
+    assert report.chunks_total == len(chunks)
+    assert report.chunks_extracted + report.failed + report.invalid_replies == len(chunks)
+    assert report.triples_added > 0, report
+    assert seen[-1].chunks_done == len(chunks)
+    rows = engine.graph.triple_rows().to_pylist()
+    assert {r["source"] for r in rows} <= set(chunks)
+    assert all(r["doc_id"] == chunks[r["source"]].doc_id for r in rows)
+    assert {r["relation"] for r in rows} <= {FALLBACK_RELATION, *DEFAULT_RELATIONS}
+    assert engine.graph_build().chunks_skipped == len(chunks)  # nothing left to do: resumable, incremental
+
+    films = tmp_path / "films.tsv"
+    films.write_text(FILMS, encoding="utf-8")
+    assert engine.graph_import(films).triples == 6
+    answer = engine.ask_graph("Who directed the film that Tom Hanks starred in?")
+    assert answer.answer == "Penny_Marshall"
+    names = engine.graph_index().names
+    assert answer.supporting[0].render(names) == "Tom_Hanks -> starred_in -> Big -> directed_by -> Penny_Marshall"
+    assert answer.planned[0].planner == "embedding"
+    assert engine.path_chunks(answer) == {}  # imported steps have a file line, not a chunk
+
+    code = run(["graph", "stats", "--json"])
+    stats = json.loads(capsys.readouterr().out)
+    assert code == 0 and stats["triples"] == len(rows) + 6 and stats["relations"]["directed_by"] == 2
+    code = run(["ask", "--graph", "--json", "Who directed the film that Tom Hanks starred in?"])
+    printed = json.loads(capsys.readouterr().out)
+    assert code == 0 and printed["answer"] == "Penny_Marshall"
+    assert printed["paths"][0]["planner"] == "embedding" and printed["paths"][0]["supports_answer"]
+    assert printed["paths"][0]["steps"][0]["where"] == "films.tsv:1"
+
+    lighthouse = folder / DOCS[0]
+    engine.forget(lighthouse)
+    left = engine.graph.triple_rows().to_pylist()
+    gone = {c.doc_id for c in chunks.values() if c.path == str(lighthouse)}
+    assert not any(r["doc_id"] in gone for r in left)
+    assert sum(1 for r in left if r["doc_id"].startswith("file:")) == 6

@@ -1,0 +1,75 @@
+"""Graph mode through the Engine with the HashEmbedder and a scripted generator (real LanceDB, no models)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from test_graph_extract import ScriptedGenerator, reply
+
+from localrag.config import Settings
+from localrag.embed import HashEmbedder
+from localrag.engine import Engine
+from localrag.errors import LocalRagError
+from localrag.graph.extract import EntityMerger, ExtractConfig, extract_chunk
+from localrag.types import Chunk
+
+NOTES = "Ruth Okafor designed the Harwick Bridge. The Harwick Bridge is in Tamford. Tamford lies in Sellshire."
+FILMS = "Tom_Hanks\tstarred_in\tBig\nBig\tdirected_by\tPenny_Marshall\n"
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> Engine:
+    generator = ScriptedGenerator(
+        {
+            "Ruth Okafor": reply(
+                ("Harwick Bridge", "designed by", "Ruth Okafor"),
+                ("Harwick Bridge", "is in", "Tamford"),
+                ("Tamford", "lies in", "Sellshire"),
+            )
+        }
+    )
+    return Engine(Settings(), embedder=HashEmbedder(dim=64), generator=generator)  # type: ignore[arg-type]
+
+
+def test_build_ask_and_forget_through_the_engine(engine: Engine, tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "notes.txt").write_text(NOTES, encoding="utf-8")
+    engine.ingest([docs])
+    report = engine.graph_build()
+    assert report.triples_added == 3 and engine.graph_stats().relations == {"created_by": 1, "located_in": 2}
+
+    answer = engine.ask_graph("Where is Harwick Bridge located?")
+    assert answer.answer == "Tamford"
+    assert all(p.planner == "embedding" for p in answer.planned)
+    rendered = [p.render(engine.graph_index().names) for p in answer.paths]
+    assert "Harwick Bridge -> located_in -> Tamford -> located_in -> Sellshire" in rendered
+    chunks = engine.path_chunks(answer)
+    assert [c.path for c in chunks.values()] == [str((docs / "notes.txt").resolve())]
+
+    (tmp_path / "films.tsv").write_text(FILMS, encoding="utf-8")
+    assert engine.graph_import(tmp_path / "films.tsv").triples == 2
+    assert engine.ask_graph("Who directed the film Tom Hanks starred in?").answer == "Penny_Marshall"
+
+    engine.forget(docs / "notes.txt")
+    stats = engine.graph_stats()
+    assert stats.triples == 2 and stats.documents == 1  # the imported file's triples stay
+    assert engine.graph.built_chunks() == {}
+
+
+def test_ask_graph_refuses_an_empty_graph_and_an_unknown_planner(engine: Engine) -> None:
+    with pytest.raises(LocalRagError, match="knowledge graph is empty"):
+        engine.ask_graph("anything?")
+    with pytest.raises(LocalRagError, match="unknown graph planner"):
+        engine.ask_graph("anything?", planner="oracle")
+
+
+def test_names_merged_into_one_entity_make_no_self_loop() -> None:
+    text = "Kestrel Point Lighthouse, also called Lighthouse Kestrel Point, is tall."
+    chunk = Chunk("d:00000", "d", "/d.md", 0, text, 0, len(text))
+    generator = ScriptedGenerator({"Kestrel": reply(("Kestrel Point Lighthouse", "is", "Lighthouse Kestrel Point"))})
+    merger = EntityMerger(HashEmbedder(dim=64), threshold=0.9)
+    result = extract_chunk(chunk, generator, merger, ExtractConfig())  # type: ignore[arg-type]
+    assert result is not None and result.triples == [] and result.dropped == {"subject is the object": 1}
+
