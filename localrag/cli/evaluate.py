@@ -5,11 +5,14 @@
     localrag eval list
     localrag eval show RUN
 
+    localrag eval QUESTIONS --format kgqa [--planner embedding|grammar] [--limit N]
+
 DATASET is a JSONL file, one of the data set folders, or a set name (covidqa, pubmedqa, hotpotqa,
 musique) looked up under $LOCALRAG_EVAL_DATA. `list` and `show` are words in the DATASET position (a
-file named so can be given as ./list): argparse cannot mix a free positional with sub-commands.
-Ctrl-C stops after the question in flight; the same command resumes the run. Only argparse and rich
-are imported here; the evaluation modules load inside the handler.
+file named so can be given as ./list). Ctrl-C stops after the question in flight; the same command
+resumes the run. `--format kgqa` runs graph mode over a KGQA set (JSONL: question, answers,
+topic_entity, triples, gold_path; or a WC2014 question file such as WC-P2.txt) and reports Hits@1,
+answer F1 and path accuracy.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("eval", help="measure answers and retrieval on a question set (also: eval list, eval show RUN)",
                        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("target", nargs="+", metavar="DATASET", help="question set, or `list`, or `show RUN`")
-    p.add_argument("--format", choices=("covidqa", "pubmedqa", "hotpotqa", "musique", "jsonl"),
+    p.add_argument("--format", choices=("covidqa", "pubmedqa", "hotpotqa", "musique", "jsonl", "kgqa"),
                    help="data set format (default: detected)")
     p.add_argument("--corpus", type=Path, help="JSONL corpus {id, text, title} for a --format jsonl set")
     p.add_argument("--modes", default="model,rag", help="comma-separated: model (no retrieval), rag")
@@ -42,6 +45,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--max-documents", type=int, help="cut the corpus to the gold documents plus others, up to N")
     p.add_argument("--seed", type=int, default=0, help="split and bootstrap seed")
     p.add_argument("--out", type=Path, help="run folder (default: a new folder under the data dir's evals/)")
+    p.add_argument("--planner", choices=("embedding", "grammar"), default="embedding",
+                   help="graph mode's relation-path planner (--format kgqa)")
     p.set_defaults(handler=_handle)
 
 
@@ -57,6 +62,8 @@ def _handle(args: argparse.Namespace, out: Console, err: Console) -> int:
     if len(args.target) != 1:
         err.print(Text("usage: localrag eval DATASET [options]", style="red"))
         return 2
+    if args.format == "kgqa":
+        return _run_kgqa(args, out, err)
     return _run(args, out, err)
 
 
@@ -104,6 +111,50 @@ def _run(args: argparse.Namespace, out: Console, err: Console) -> int:
     summary = write_report(run_dir)
     _print_summary(summary, out)
     out.print(Text(f"report: {run_dir / 'report.md'}  plot: {run_dir / 'plot.png'}", style="dim"))
+    return 0
+
+
+def _run_kgqa(args: argparse.Namespace, out: Console, err: Console) -> int:
+    import json
+    import time
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from localrag.atomic import write_text_atomic
+    from localrag.cli import engine_from_args
+    from localrag.evaluate.metrics import mean_figure
+    from localrag.evaluate.report import runs_root
+    from localrag.graph.kgqa import load_kgqa, load_wc2014, run_kgqa
+
+    source = Path(args.target[0])
+    load = load_kgqa if source.suffix == ".jsonl" else load_wc2014
+    questions = load(source, limit=args.limit)
+    run_dir = args.out or runs_root() / f"{time.strftime('%Y%m%d-%H%M%S')}-kgqa-{source.stem}"
+    run_dir.mkdir(parents=True, exist_ok=True)
+    engine = engine_from_args(args)
+    err.print(Text(f"Graph mode over {len(questions)} questions of {source} into {run_dir}", style="bold"))
+    with Progress(TextColumn("graph mode"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                  console=err, transient=True) as bar:
+        task = bar.add_task("kgqa", total=len(questions))
+        result = run_kgqa(questions, embedder=engine.embedder, work_dir=run_dir / "graphs",
+                          generator=engine.generator if args.planner == "grammar" else None,
+                          planner=args.planner, progress=lambda done, total: bar.update(task, completed=done))
+    records = [r.to_json() for r in result.records]
+    write_text_atomic(run_dir / "records.jsonl", "".join(json.dumps(r) + "\n" for r in records))
+    figures = {
+        "Hits@1": mean_figure([r.hit for r in result.records], seed=args.seed),
+        "answer F1": mean_figure([r.f1 for r in result.records], seed=args.seed),
+        "path accuracy": mean_figure([None if r.path_ok is None else float(r.path_ok) for r in result.records],
+                                     seed=args.seed),
+    }
+    summary = {**result.summary.to_json(), "figures": {k: f.to_json() for k, f in figures.items()}}
+    write_text_atomic(run_dir / "summary.json", json.dumps(summary, indent=2))
+    table = Table("metric", "value (95 % CI)", "n", title=f"{source.name}: graph mode, {args.planner} planner")
+    for label, f in figures.items():
+        value = "n/a" if f.value is None else f"{100 * f.value:.1f} [{100 * f.low:.1f}, {100 * f.high:.1f}]"
+        table.add_row(Text(label), Text(value), Text(str(f.n)))
+    out.print(table)
+    out.print(Text(f"records: {run_dir / 'records.jsonl'}  summary: {run_dir / 'summary.json'}", style="dim"))
     return 0
 
 

@@ -1,0 +1,38 @@
+"""`localrag eval --format kgqa`: graph mode over a KGQA file, with the bundled embedder."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from localrag.cli import run
+
+pytestmark = pytest.mark.integration
+
+
+def test_kgqa_eval_scores_graph_mode_and_writes_records(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "kb.tsv").write_text(
+        "Tom Hanks\tstarred_in\tBig\nBig\tdirected_by\tPenny Marshall\n"
+        "Meg Ryan\tstarred_in\tSleepless in Seattle\nSleepless in Seattle\tdirected_by\tNora Ephron\n",
+        encoding="utf-8",
+    )
+    questions = [
+        {"question": "Who directed the films Tom Hanks starred in?", "answers": ["Penny Marshall"],
+         "topic_entity": "Tom Hanks", "triples": "kb.tsv", "gold_path": ["starred_in", "directed_by"]},
+        {"question": "Who directed the films Meg Ryan starred in?", "answers": ["Nora Ephron"],
+         "topic_entity": "Meg Ryan", "triples": "kb.tsv", "gold_path": ["starred_in", "directed_by"]},
+    ]
+    source = tmp_path / "films.jsonl"
+    source.write_text("".join(json.dumps(q) + "\n" for q in questions), encoding="utf-8")
+
+    assert run(["eval", str(source), "--format", "kgqa", "--out", str(tmp_path / "run")]) == 0
+
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert summary["questions"] == 2
+    assert summary["figures"]["Hits@1"]["n"] == 2
+    records = [json.loads(line) for line in (tmp_path / "run" / "records.jsonl").read_text().splitlines()]
+    assert [r["answers"] for r in records] == [["Penny Marshall"], ["Nora Ephron"]]
+    assert all(r["hit"] == 1.0 and r["path_ok"] for r in records)
+    assert "Hits@1" in capsys.readouterr().out
