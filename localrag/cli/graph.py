@@ -1,8 +1,10 @@
-"""`localrag graph build | import | stats`: the knowledge graph of graph mode, from the command line.
+"""`localrag graph build | import | stats | training`: the knowledge graph of graph mode, from the command line.
 
 `build` extracts triples from the indexed chunks with the local model (resumable: Ctrl-C keeps
 what was committed and the next build goes on from there), `import` reads a TSV/CSV of
-head, relation, tail, `stats` counts what the graph holds. Answers come from `localrag ask --graph`.
+head, relation, tail, `stats` counts what the graph holds, `training` writes RoG-style planning and
+reasoning examples on this graph in the RAFT chat format (`localrag finetune --data DIR` trains on
+them). Answers come from `localrag ask --graph`.
 Names from documents are printed as rich `Text`, never as markup.
 """
 
@@ -47,6 +49,12 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     stats = actions.add_parser("stats", help="entities, triples and relations in the graph")
     stats.add_argument("--json", action="store_true")
     stats.set_defaults(handler=_stats)
+
+    training = actions.add_parser("training", help="RoG planning/reasoning examples on this graph for `finetune`")
+    training.add_argument("questions", type=Path,
+                          help="KGQA JSONL (question, answers, topic_entity[, gold_path]) or a WC2014 question file")
+    training.add_argument("--out", type=Path, required=True, help="folder for {train,validation,test}.chat.jsonl")
+    training.set_defaults(handler=_training)
 
 
 def _build(args: argparse.Namespace, out: Console, err: Console) -> int:
@@ -122,6 +130,28 @@ def _import(args: argparse.Namespace, out: Console, err: Console) -> int:
         err.print(Text(f"skipped: {error}", style="yellow"))
     err.print(Text(f"imported {args.file}: {report.triples} new triples, {report.entities} new entities, "
                    f"{len(report.errors)} lines skipped", style="bold"))
+    return 0
+
+
+def _training(args: argparse.Namespace, out: Console, err: Console) -> int:
+    from localrag.cli import engine_from_args
+    from localrag.graph.kgqa import load_kgqa, load_wc2014
+    from localrag.graph.training import build_graph_examples, write_graph_dataset
+
+    load = load_kgqa if args.questions.suffix == ".jsonl" else load_wc2014
+    questions = load(args.questions)
+    engine = engine_from_args(args)
+    index = engine.graph_index()
+    if not index.n_triples:
+        err.print(Text("the knowledge graph is empty: run `localrag graph build` or `graph import FILE` first",
+                       style="red"))
+        return 2
+    examples, report = build_graph_examples(questions, index)
+    counts = write_graph_dataset(examples, report, args.out)
+    dropped = ", ".join(f"{reason} {n}" for reason, n in report.dropped.items()) or "none"
+    err.print(Text(f"{len(examples)} examples from {report.questions} questions "
+                   f"({', '.join(f'{k} {v}' for k, v in counts.items())}); dropped: {dropped}", style="bold"))
+    out.print(Text(f"written to {args.out}; train with `localrag finetune --data {args.out}`"))
     return 0
 
 
