@@ -37,8 +37,8 @@ from localrag.graph.paths import GraphIndex, LinkedEntity, ReasoningPath
 from localrag.graph.plan import SEPARATOR, plan_messages
 from localrag.graph.reason import reason_messages
 from localrag.graph.store import normalise_entity
+from localrag.raft.dataset import SPLITS, split_groups
 
-SPLITS = ("train", "validation", "test")
 KINDS = ("plan", "reason")
 
 
@@ -123,19 +123,8 @@ def answer_paths(
 
 
 def assign_splits(groups: Sequence[str], config: GraphTrainingConfig) -> dict[str, str]:
-    """group -> split: groups in seeded-hash order, each to the split furthest below its share of items."""
-    counts = Counter(groups)
-    shares = [s / sum(config.split) for s in config.split]
-    order = sorted(counts, key=lambda g: hashlib.sha256(f"{config.seed}\x00{g}".encode()).hexdigest())
-    filled = [0, 0, 0]
-    out: dict[str, str] = {}
-    for group in order:
-        total = sum(filled) + counts[group]
-        gaps = [shares[i] * total - filled[i] if shares[i] > 0 else float("-inf") for i in range(3)]
-        choice = max(range(3), key=lambda i: (gaps[i], -i))
-        filled[choice] += counts[group]
-        out[group] = SPLITS[choice]
-    return out
+    """topic entity -> split, with the RAFT set's rule (whole groups, seeded, toward each share)."""
+    return split_groups(groups, config.split, config.seed)
 
 
 def _linked(index: GraphIndex, question: KGQAQuestion) -> list[LinkedEntity]:

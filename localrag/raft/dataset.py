@@ -181,21 +181,30 @@ def choose_distractors(
     return list(chosen.values())
 
 
-def assign_splits(pairs: Sequence[QAPair], config: RaftConfig) -> dict[str, str]:
-    """doc_id -> split, filling each split toward its share of questions, whole documents at a time."""
-    counts = Counter(p.chunk.doc_id for p in pairs)
-    shares = [s / sum(config.split) for s in config.split]
-    order = sorted(counts, key=lambda d: hashlib.sha256(f"{config.seed}\x00{d}".encode()).hexdigest())
+def split_groups(groups: Sequence[str], split: Sequence[float], seed: int) -> dict[str, str]:
+    """group -> split name, whole groups at a time, each split filled toward its share of the items.
+
+    `groups` has one entry per item (a question's document, a question's topic entity), so a group's
+    size is how often it occurs; groups are visited in seeded-hash order so the split is reproducible.
+    """
+    counts = Counter(groups)
+    shares = [s / sum(split) for s in split]
+    order = sorted(counts, key=lambda g: hashlib.sha256(f"{seed}\x00{g}".encode()).hexdigest())
     filled = [0, 0, 0]
     assigned: dict[str, str] = {}
-    for doc_id in order:
-        total = sum(filled) + counts[doc_id]
-        # The split whose share would fall furthest short of its target without this document.
+    for group in order:
+        total = sum(filled) + counts[group]
+        # The split whose share would fall furthest short of its target without this group.
         gaps = [shares[i] * total - filled[i] if shares[i] > 0 else float("-inf") for i in range(3)]
         choice = max(range(3), key=lambda i: (gaps[i], -i))
-        filled[choice] += counts[doc_id]
-        assigned[doc_id] = SPLITS[choice]
+        filled[choice] += counts[group]
+        assigned[group] = SPLITS[choice]
     return assigned
+
+
+def assign_splits(pairs: Sequence[QAPair], config: RaftConfig) -> dict[str, str]:
+    """doc_id -> split: no document's questions on two sides."""
+    return split_groups([p.chunk.doc_id for p in pairs], config.split, config.seed)
 
 
 def build_examples(
