@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import _thread
+import signal
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -94,6 +96,19 @@ def test_a_stopped_tune_exits_130_and_says_how_to_resume(monkeypatch: pytest.Mon
     assert "Run the same command again to resume" in " ".join(capsys.readouterr().out.split())
 
 
+@pytest.fixture
+def python_sigint() -> Iterator[None]:
+    """Python's own SIGINT handler, as the command line has it.
+
+    interrupt_main() does nothing while SIGINT is SIG_DFL or SIG_IGN, which a library loaded by an
+    earlier test in the same process may leave behind.
+    """
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+@pytest.mark.usefixtures("python_sigint")
 def test_first_ctrl_c_cancels_the_work_and_its_result_still_comes_back() -> None:
     started = threading.Event()
 
