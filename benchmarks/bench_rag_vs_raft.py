@@ -2,6 +2,9 @@
 
     .venv/bin/python benchmarks/bench_rag_vs_raft.py --quick            # minutes: the chain runs end to end
     .venv/bin/python benchmarks/bench_rag_vs_raft.py --dataset covidqa --pairs 400 --steps 200 --questions 100
+    # a second configuration beside the first, reusing its base-model answers (same questions and prompt):
+    .venv/bin/python benchmarks/bench_rag_vs_raft.py --dataset covidqa --name raft-covidqa-2 --p-oracle 1.0 \
+        --out benchmarks/results/raft-covidqa-2 --base-records benchmarks/results/raft-covidqa/eval
 
 1. The data set's documents are split with `localrag.evaluate.datasets.split_documents` (seeded hash
    of the document id; PubMedQA: its official test list). Only train-side documents are ingested for
@@ -9,8 +12,10 @@
 2. The gold Q&A of the train side -> a JSONL file (question, answer, document file name) ->
    `build_raft(qa_files=...)`: the import attaches each pair to the chunk holding the answer, adds 4
    hard distractors from the train-side index with P(oracle) = 0.8, CoT with verified quotes.
-   For PubMedQA the "answer" is the yes/no/maybe label and the pair is located by the abstract's
-   first sentence (a label is not in the text).
+   For PubMedQA the "answer" is the yes/no/maybe label (with the eval's " Answer yes, no or maybe."
+   on the question, so the training prompt is the evaluation prompt) and the abstract's conclusion
+   (LONG_ANSWER, which is not part of the abstract text) is the pair's evidence: the chain of thought
+   quotes the abstract sentence closest to it, and the pair is located by that sentence.
 3. `finetune()` (transformers + peft on CPU here) for --steps steps -> `export_model()` to Q8_0 GGUF.
 4. `run_eval` over test-side questions with the full corpus in a fresh index, models bundled and
    the tuned one, mode rag, the same RAG prompt; the tuned model's text after `<ANSWER>:` is scored.
@@ -35,7 +40,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from localrag.config import Settings  # noqa: E402
 from localrag.evaluate.datasets import EvalDataset, load_dataset, side, split_documents  # noqa: E402
 from localrag.evaluate.report import write_report  # noqa: E402
-from localrag.evaluate.runner import EvalConfig, run_eval  # noqa: E402
+from localrag.evaluate.runner import (  # noqa: E402
+    LABEL_INSTRUCTION,
+    RECORDS_FILE,
+    EvalConfig,
+    append_record,
+    read_records,
+    run_eval,
+)
+from localrag.raft.dataset import sentences  # noqa: E402
+from localrag.raft.qa import content_words  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 FOLDERS = {"covidqa": "covidqa", "pubmedqa": "pubmedqa_pqal"}
@@ -66,24 +80,56 @@ def train_index(dataset: EvalDataset, out: Path, settings: Settings, max_documen
     return store, embedder, names
 
 
+def closest_sentence(text: str, evidence: str) -> str:
+    """The sentence of `text` sharing most content words with `evidence` (the first one on a tie)."""
+    wanted = set(content_words(evidence))
+    found = [text[a:b] for a, b in sentences(text)] or [text]
+    return max(found, key=lambda s: (len(wanted & set(content_words(s))), -found.index(s)))
+
+
+def conclusions(dataset: EvalDataset) -> dict[str, str]:
+    """PubMedQA: PMID -> the abstract's conclusion (LONG_ANSWER), the evidence for its label."""
+    if dataset.name != "pubmedqa":
+        return {}
+    items = json.loads((Path(dataset.source) / "data" / "ori_pqal.json").read_text(encoding="utf-8"))
+    return {pmid: str(item.get("LONG_ANSWER", "")) for pmid, item in items.items()}
+
+
 def qa_file(dataset: EvalDataset, names: dict[str, str], path: Path, pairs: int) -> int:
     """Train-side gold Q&A as an import file for build_raft; returns how many lines were written."""
     by_id = {doc_id: name for name, doc_id in names.items()}
     texts = {d.doc_id: d.text for d in dataset.documents}
+    evidence = conclusions(dataset)
     rows = []
     for q in side(dataset, "train").questions:
         doc = q.gold_ids[0]
         if doc not in by_id:
             continue
         if q.label is not None:
-            first = _SENTENCE.split(texts[doc].strip())[0]
-            rows.append({"question": q.question, "answer": q.label, "path": f"{by_id[doc]}.txt", "passage": first})
+            because = evidence.get(doc, "")
+            passage = closest_sentence(texts[doc], because) if because else _SENTENCE.split(texts[doc].strip())[0]
+            rows.append({"question": q.question + LABEL_INSTRUCTION, "answer": q.label, "path": f"{by_id[doc]}.txt",
+                         "passage": passage, "evidence": because})
         else:
             rows.append({"question": q.question, "answer": q.answers[0], "path": f"{by_id[doc]}.txt"})
         if len(rows) >= pairs:
             break
     path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     return len(rows)
+
+
+def reuse_base_records(source: Path, run_dir: Path) -> None:
+    """Copy the bundled model's records of an earlier run into `run_dir` (resume then skips them)."""
+    if not (source / RECORDS_FILE).is_file():
+        sys.exit(f"{source}: no {RECORDS_FILE} to reuse; give the eval folder of an earlier run")
+    run_dir.mkdir(parents=True, exist_ok=True)
+    have = {(r["spec"], r["mode"], r["qid"]) for r in read_records(run_dir)}
+    copied = 0
+    for record in read_records(source):
+        if record["spec"] == "bundled" and (record["spec"], record["mode"], record["qid"]) not in have:
+            append_record(run_dir, record)
+            copied += 1
+    _log(f"reused {copied} bundled-model records from {source}")
 
 
 def main() -> None:
@@ -101,6 +147,12 @@ def main() -> None:
     parser.add_argument("--questions", type=int, default=100, help="test-side questions evaluated")
     parser.add_argument("--max-documents", type=int, help="cut the evaluation corpus (quick runs)")
     parser.add_argument("--train-documents", type=int, help="index only this many train-side documents")
+    parser.add_argument("--p-oracle", type=float, default=0.8, help="share of examples whose oracle is shown")
+    parser.add_argument("--distractors", type=int, default=4, help="distractor documents per example")
+    parser.add_argument("--name", help="the tuned model's name (default raft-DATASET)")
+    parser.add_argument("--base-records", type=Path,
+                        help="an earlier eval folder of this benchmark (same questions, k, answer tokens): "
+                             "its bundled-model records are reused instead of answered again")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     if args.quick:
@@ -135,7 +187,8 @@ def main() -> None:
     _log(f"{written} train-side Q&A pairs -> RAFT set")
     retriever = Retriever(store, embedder)
     raft = build_raft(out / "raft", store_chunks(store), qa_files=[out / "train_qa.jsonl"],
-                      search=lambda q, k: retriever.search(q, k), config=RaftConfig(split=(0.9, 0.1, 0.0)))
+                      search=lambda q, k: retriever.search(q, k),
+                      config=RaftConfig(k=args.distractors, p_oracle=args.p_oracle, split=(0.9, 0.1, 0.0)))
     _log(f"RAFT: {raft.qa.made} pairs kept, skipped {dict(raft.qa.skipped)}; examples per split "
          f"{ {k: v.get('examples') for k, v in raft.stats.items() if isinstance(v, dict) and 'examples' in v} }")
 
@@ -153,7 +206,7 @@ def main() -> None:
     _log(f"fine-tune: {tuned.steps} steps, train loss {tuned.train_loss}, val loss {tuned.val_loss}, "
          f"{tuned.backend}, {tuned.seconds:.0f}s")
     models_dir = out / "models"
-    name = f"raft-{args.dataset}"
+    name = args.name or f"raft-{args.dataset}"
     if not (models_dir / f"{name}.gguf").is_file():
         exported = export_model(out / "finetune", name, models_dir=models_dir, quant="Q8_0")
         _log(f"export: {exported.path} agreement F16 {exported.agreement_f16:.3f} Q8_0 {exported.agreement_quant:.3f}")
@@ -162,6 +215,8 @@ def main() -> None:
     _log("evaluating base+RAG and tuned+RAG on the test side")
     eval_config = EvalConfig(modes=("rag",), models=("bundled", name), limit=args.questions,
                              max_documents=args.max_documents, max_answer_tokens=args.answer_tokens)
+    if args.base_records:
+        reuse_base_records(args.base_records, out / "eval")
     run_eval(dataset, out / "eval", eval_config, settings=settings)
     summary = write_report(out / "eval")
     print(f"dataset {dataset.name}; split: {summary.info['split']}")

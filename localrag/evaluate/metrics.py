@@ -86,6 +86,11 @@ def answer_part(text: str) -> str:
     return parts[-1].strip() if len(parts) > 1 else text.strip()
 
 
+def has_answer_tag(text: str) -> bool:
+    """True when `text` has a RAFT `<ANSWER>:` tag."""
+    return _RAFT_ANSWER.search(text) is not None
+
+
 def label_of(text: str) -> str | None:
     """The first yes/no/maybe word of a reply, lower-cased; None when there is none."""
     found = _LABEL_WORD.search(text)

@@ -252,6 +252,7 @@ def answer_question(
             [{"role": "system", "content": NO_RETRIEVAL_SYSTEM}, {"role": "user", "content": prompt}],
             max_tokens=engine.settings.max_answer_tokens, temperature=0.0, cancel=cancel, stats=stats,
         ).strip()
+        raw = text
     else:
         retrieved = [_doc_key(h.chunk.path, names) for h in engine.search(prompt, k=k)]
         answer = None
@@ -260,10 +261,12 @@ def answer_question(
                 answer = event.answer
         assert answer is not None, "Engine.stream always ends with a DoneEvent"
         text, stats, refused = answer.text.strip(), answer.stats, answer.refused
+        # The shown text of a RAFT-tuned model is tidied ("Answer: ..."); its `<ANSWER>:` part is scored.
+        raw = (answer.raw_text or answer.text).strip()
         sources = [_doc_key(h.chunk.path, names) for h in answer.sources]
         cited = [sources[n - 1] for n in answer.cited if 0 < n <= len(sources)]
         quotes = [q.status.value for q in answer.quotes]
-    scored = metrics.answer_part(text)
+    scored = metrics.answer_part(raw) if metrics.has_answer_tag(raw) else text
     record: dict[str, Any] = {
         "qid": question.qid, "mode": mode, "model": engine.model_name(), "question": question.question,
         "gold_answers": list(question.answers), "gold_label": question.label, "gold_ids": list(question.gold_ids),

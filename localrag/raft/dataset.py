@@ -121,14 +121,15 @@ def sentences(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def supporting_sentences(question: str, answer: str, oracle: str) -> list[str]:
-    """Oracle sentences that contain the answer, else the one sharing most of its content words."""
+def supporting_sentences(question: str, answer: str, oracle: str, evidence: str = "") -> list[str]:
+    """Oracle sentences that contain the answer, else the one sharing most content words with the
+    answer and its `evidence` (a label such as "yes" has none of its own, its rationale does)."""
     found = [oracle[s:e] for s, e in sentences(oracle)]
     key = normalise(answer)
     containing = [s for s in found if key and f" {key} " in f" {normalise(s)} "]
     if containing:
         return containing[:MAX_QUOTED_SENTENCES]
-    answer_words, question_words = set(content_words(answer)), set(content_words(question))
+    answer_words, question_words = set(content_words(f"{answer} {evidence}")), set(content_words(question))
     scored = [
         (len(answer_words & set(content_words(s))), len(question_words & set(content_words(s))), -i, s)
         for i, s in enumerate(found)
@@ -243,7 +244,7 @@ def _example(
     pair: QAPair, pool: Sequence[Chunk], config: RaftConfig, search: Search | None, split: str,
     report: DatasetReport,
 ) -> RaftExample | None:
-    quotes = supporting_sentences(pair.question, pair.answer, pair.chunk.text)
+    quotes = supporting_sentences(pair.question, pair.answer, pair.chunk.text, pair.evidence)
     if not quotes:
         report.dropped["no supporting sentence"] += 1
         return None

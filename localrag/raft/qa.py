@@ -18,7 +18,9 @@ Import reads JSONL or CSV files that the user already has, with `question`, `ans
 document reference (`path`/`document`/`doc`) or the passage text (`passage`/`context`/`text`). The
 pair is attached to the chunk that holds it: among the chunks of the named document (matched by
 full path, else by file name), or among all chunks for a passage, the one that best contains the
-answer (or the passage). A malformed line is reported as `file:line: reason` and skipped.
+answer (or the passage). An optional `evidence` (`rationale`/`explanation`) is text that backs an
+answer the document does not spell out, such as a yes/no label: it places the pair in the named
+document when the answer cannot, and the chain of thought quotes the chunk's sentences closest to it. A malformed line is reported as `file:line: reason` and skipped.
 """
 
 from __future__ import annotations
@@ -71,6 +73,7 @@ _QUESTION_KEYS = ("question", "query", "q")
 _ANSWER_KEYS = ("answer", "gold_answer", "a")
 _PATH_KEYS = ("path", "document", "doc", "file", "source")
 _PASSAGE_KEYS = ("passage", "context", "text", "chunk")
+_EVIDENCE_KEYS = ("evidence", "rationale", "explanation")
 
 
 class QAImportError(LocalRagError):
@@ -79,21 +82,30 @@ class QAImportError(LocalRagError):
 
 @dataclass(frozen=True)
 class QAPair:
-    """A question whose answer is in `chunk`; `origin` is "generated" or "file:line" of the import."""
+    """A question whose answer is in `chunk`; `origin` is "generated" or "file:line" of the import.
+
+    `evidence` (imports only) backs an answer that is not written in the chunk, e.g. a yes/no label.
+    """
 
     question: str
     answer: str
     chunk: Chunk
     origin: str = "generated"
+    evidence: str = ""
 
     def to_json(self) -> dict[str, object]:
-        return {"question": self.question, "answer": self.answer, "origin": self.origin, "chunk": asdict(self.chunk)}
+        data: dict[str, object] = {"question": self.question, "answer": self.answer, "origin": self.origin,
+                                   "chunk": asdict(self.chunk)}
+        if self.evidence:
+            data["evidence"] = self.evidence
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, object]) -> QAPair:
         chunk = data["chunk"]
         assert isinstance(chunk, dict)
-        return cls(str(data["question"]), str(data["answer"]), Chunk(**chunk), str(data.get("origin", "")))
+        return cls(str(data["question"]), str(data["answer"]), Chunk(**chunk), str(data.get("origin", "")),
+                   str(data.get("evidence", "")))
 
 
 @dataclass
@@ -276,7 +288,7 @@ def _rows(path: Path) -> Iterable[tuple[int, dict[str, object] | str]]:
             yield number, data if isinstance(data, dict) else "not a JSON object"
 
 
-def _best_chunk(candidates: Sequence[Chunk], answer: str, passage: str) -> Chunk | None:
+def _best_chunk(candidates: Sequence[Chunk], answer: str, passage: str, evidence: str = "") -> Chunk | None:
     if not candidates:
         return None
     if passage:
@@ -284,7 +296,13 @@ def _best_chunk(candidates: Sequence[Chunk], answer: str, passage: str) -> Chunk
     else:
         scored = [(support(answer, c.text), c) for c in candidates]
     score, best = max(scored, key=lambda item: item[0])
-    return best if score >= MIN_SUPPORT else None
+    if score >= MIN_SUPPORT:
+        return best
+    if evidence and not passage:
+        # A label is not written in the document; its evidence paraphrases it, so any overlap places it.
+        score, best = max(((support(evidence, c.text), c) for c in candidates), key=lambda item: item[0])
+        return best if score > 0 else None
+    return None
 
 
 def import_qa(files: Sequence[Path], chunks: Sequence[Chunk]) -> tuple[list[QAPair], QAReport]:
@@ -317,13 +335,14 @@ def import_qa(files: Sequence[Path], chunks: Sequence[Chunk]) -> tuple[list[QAPa
                 candidates = by_path.get(reference) or by_name.get(Path(reference).name, [])
             else:
                 candidates = list(chunks)
-            chunk = _best_chunk(candidates, answer, passage)
+            evidence = _field(row, _EVIDENCE_KEYS)
+            chunk = _best_chunk(candidates, answer, passage, evidence)
             if chunk is None:
                 reason = "document not ingested" if reference and not candidates else "no chunk holds the answer"
                 report.skipped[reason] += 1
                 report.errors.append(f"{where}: {reason} ({reference or passage[:40]})")
                 continue
             if dedup.admit(question):
-                pairs.append(QAPair(question, answer, chunk, origin=where))
+                pairs.append(QAPair(question, answer, chunk, origin=where, evidence=evidence))
     report.made = len(pairs)
     return pairs, report

@@ -171,6 +171,19 @@ def test_interrupted_run_resumes_without_asking_again(tmp_path: Path) -> None:
     assert all(r["scores"]["citation_precision"] in (0.0, 1.0) for r in rag)
 
 
+def test_a_raft_reply_is_scored_on_its_answer_tag_and_shown_tidied(tmp_path: Path) -> None:
+    class RaftSayer(EchoGenerator):
+        def _reply(self, messages: list[dict[str, str]]) -> str:
+            number = messages[-1]["content"].split("document ")[1].split("?")[0]
+            return f"##begin_quote##the code word is word{number}##end_quote## [1]\n\n<ANSWER>: word{number}"
+
+    run = run_eval(dataset(3), tmp_path / "run", EvalConfig(modes=("rag",), side="all", k=2), settings=Settings(),
+                   embedder=HashEmbedder(), generator_for=lambda spec: RaftSayer())
+    assert [r["scored"] for r in run.records] == ["word0", "word1", "word2"]
+    assert all(r["scores"]["em"] == 1.0 for r in run.records)
+    assert all("<ANSWER>" not in r["answer"] and "Answer: word" in r["answer"] for r in run.records)
+
+
 def test_resume_with_other_settings_is_refused(tmp_path: Path) -> None:
     generator = EchoGenerator()
     run_eval(dataset(4), tmp_path / "run", EvalConfig(modes=("model",), side="all"), settings=Settings(),

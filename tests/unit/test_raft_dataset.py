@@ -51,6 +51,18 @@ def test_supporting_sentences_prefer_the_answer_then_overlap() -> None:
     assert supporting_sentences("q", "wasps", ORACLE.text) == []
 
 
+def test_a_label_answer_is_backed_by_the_sentence_closest_to_its_evidence() -> None:
+    question = "Does a colony have a single queen?"
+    assert supporting_sentences(question, "yes", ORACLE.text) == []
+    assert supporting_sentences(question, "yes", ORACLE.text, evidence="Each colony keeps only one queen.") == [
+        "A colony keeps one queen."
+    ]
+    labelled = QAPair(question, "yes", ORACLE, evidence="Each colony keeps only one queen.")
+    examples, report = build_examples([labelled], POOL, RaftConfig(p_oracle=1.0))
+    assert report.examples == 1 and "##begin_quote##A colony keeps one queen.##end_quote##" in examples[0].cot
+    assert examples[0].cot.endswith(f"{ANSWER_TAG} yes")
+
+
 def test_example_has_k_distractors_from_other_documents_and_a_verified_quote() -> None:
     examples, report = build_examples([pair()], POOL, RaftConfig(k=4, p_oracle=1.0, distractors="random"))
     (example,) = examples

@@ -98,6 +98,16 @@ def test_generate_stops_on_cancel() -> None:
 def test_pair_round_trips_through_json() -> None:
     pair = QAPair("How many queens are there?", "one", BEES, "x.jsonl:3")
     assert QAPair.from_json(json.loads(json.dumps(pair.to_json()))) == pair
+    backed = QAPair("Is there one queen?", "yes", BEES, "x.jsonl:4", evidence="A hive has a single queen.")
+    assert QAPair.from_json(json.loads(json.dumps(backed.to_json()))) == backed
+
+
+def test_import_keeps_the_evidence_of_a_label_answer(tmp_path: Path) -> None:
+    file = tmp_path / "qa.jsonl"
+    file.write_text(json.dumps({"question": "Is there one queen?", "answer": "yes", "path": "/docs/bees.txt",
+                                "rationale": "A hive has a single queen."}) + "\n")
+    pairs, _ = import_qa([file], [BEES, LIGHT])
+    assert [(p.answer, p.evidence) for p in pairs] == [("yes", "A hive has a single queen.")]
 
 
 def test_import_jsonl_by_path_name_and_passage(tmp_path: Path) -> None:
