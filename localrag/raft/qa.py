@@ -20,7 +20,8 @@ pair is attached to the chunk that holds it: among the chunks of the named docum
 full path, else by file name), or among all chunks for a passage, the one that best contains the
 answer (or the passage). An optional `evidence` (`rationale`/`explanation`) is text that backs an
 answer the document does not spell out, such as a yes/no label: it places the pair in the named
-document when the answer cannot, and the chain of thought quotes the chunk's sentences closest to it. A malformed line is reported as `file:line: reason` and skipped.
+document when the answer cannot, and the chain of thought quotes the chunk's sentences closest to it.
+A malformed line is reported as `file:line: reason` and skipped.
 """
 
 from __future__ import annotations
