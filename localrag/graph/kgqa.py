@@ -128,13 +128,17 @@ def parse_question(data: object, where: str, base: Path) -> KGQAQuestion:
     )
 
 
+def _lines(path: Path, kind: str, hint: str) -> list[str]:
+    try:
+        return path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise KGQAFormatError(f"{path}: cannot read the {kind} file ({exc})", hint) from exc
+
+
 def load_kgqa(path: Path, *, limit: int | None = None) -> list[KGQAQuestion]:
     """Questions of a KGQA JSONL file; blank lines are skipped, a malformed one raises KGQAFormatError."""
     path = Path(path)
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise KGQAFormatError(f"{path}: cannot read the KGQA file ({exc})", "pass a UTF-8 JSONL file") from exc
+    lines = _lines(path, "KGQA", "pass a UTF-8 JSONL file")
     out: list[KGQAQuestion] = []
     for number, line in enumerate(lines, start=1):
         if not line.strip():
@@ -178,10 +182,7 @@ def load_wc2014(path: Path, *, triples: Path | None = None, limit: int | None = 
     """
     path = Path(path)
     kb = Path(triples) if triples is not None else path.with_name("WC2014.txt")
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise KGQAFormatError(f"{path}: cannot read the WC2014 file ({exc})", "pass WC-P2.txt or WC-C.txt") from exc
+    lines = _lines(path, "WC2014", "pass WC-P2.txt or WC-C.txt")
     out: list[KGQAQuestion] = []
     for number, line in enumerate(lines, start=1):
         if not line.strip():
