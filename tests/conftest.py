@@ -1,12 +1,14 @@
 """Fixtures every test gets: a private LOCALRAG_HOME and no network.
 
-Connections to anything but a local (AF_UNIX) socket raise, so a code path that tries a hub
-download or telemetry fails the test that reached it. asyncio's self-pipe (a Unix socketpair) and
-Textual keep working.
+Connections to anything but a local (AF_UNIX) socket or the loopback interface raise, so a code
+path that tries a hub download or telemetry fails the test that reached it. Servers a test starts on
+127.0.0.0/8 or ::1 (the API server, a fake download server) stay reachable; asyncio's self-pipe (a
+Unix socketpair) and Textual keep working.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import socket
 from collections.abc import Iterator
@@ -24,15 +26,28 @@ class NetworkAccessError(AssertionError):
     pass
 
 
-def _refuse(self: socket.socket, address: object, *args: object) -> None:
-    if self.family in (socket.AF_INET, socket.AF_INET6):
+def _is_loopback(address: object) -> bool:
+    # Only literal addresses count: a host name would need a resolver, which is itself the network.
+    if not isinstance(address, tuple) or not address or not isinstance(address[0], str):
+        return False
+    try:
+        return ipaddress.ip_address(address[0]).is_loopback
+    except ValueError:
+        return False
+
+
+def _check(sock: socket.socket, address: object) -> None:
+    if sock.family in (socket.AF_INET, socket.AF_INET6) and not _is_loopback(address):
         raise NetworkAccessError(f"test tried to open a network connection to {address!r}")
+
+
+def _refuse(self: socket.socket, address: object, *args: object) -> None:
+    _check(self, address)
     return _real_connect(self, address)
 
 
 def _refuse_ex(self: socket.socket, address: object) -> int:
-    if self.family in (socket.AF_INET, socket.AF_INET6):
-        raise NetworkAccessError(f"test tried to open a network connection to {address!r}")
+    _check(self, address)
     return _real_connect_ex(self, address)
 
 
