@@ -31,7 +31,6 @@ from localrag.models import (
     BUNDLED_EMBEDDER,
     BUNDLED_GENERATOR,
     ModelInfo,
-    list_models,
     read_gguf_header,
     resolve_embedder,
     resolve_generator,
@@ -79,7 +78,7 @@ class EngineStatus:
 
 
 # Settings read when a part is built: changing one means building that part again.
-_GENERATOR_FIELDS = frozenset({"model", "n_ctx", "n_threads", "n_gpu_layers"})
+_GENERATOR_FIELDS = frozenset({"model", "model_dirs", "memory_check", "n_ctx", "n_threads", "n_gpu_layers"})
 _EMBEDDER_FIELDS = frozenset({"embedder", "embed_batch_size", "vector_index_min_rows"})
 _RETRIEVER_FIELDS = frozenset({"reranker"})
 GRAPH_PLANNERS = ("embedding", "grammar")
@@ -171,7 +170,7 @@ class Engine:
             if self._generator is None:
                 from localrag.generate import LlamaGenerator
 
-                path = resolve_generator(self.settings.model, self.models_dir)
+                path = self.check_model(self.settings.model)
                 self._generator = LlamaGenerator(
                     path,
                     n_ctx=self.settings.n_ctx,
@@ -183,7 +182,27 @@ class Engine:
     def model_name(self) -> str:
         if self._generator is not None:
             return self._generator.name
-        return Path(self.settings.model).stem if self.settings.model else BUNDLED_GENERATOR
+        spec = self.settings.model
+        if not spec:
+            return BUNDLED_GENERATOR
+        # A path shows as its file name; `ollama:llama3.2:3b` is already a name (and has dots).
+        return Path(spec).stem if spec.endswith(".gguf") or "/" in spec or "\\" in spec else spec
+
+    def resolve_model(self, spec: str) -> Path:
+        """The GGUF file a --model value names (a path, a models/ name, or another tool's model)."""
+        return resolve_generator(spec, self.models_dir, self.settings.model_dirs)
+
+    def check_model(self, spec: str) -> Path:
+        """Resolve, check the header, and refuse a model that will not fit in memory at n_ctx."""
+        path = self.resolve_model(spec)
+        read_gguf_header(path)
+        if self.settings.memory_check and not (self.settings.n_gpu_layers != 0 and _gpu_offload()):
+            # Layers offloaded to a GPU live in its memory, which /proc/meminfo does not describe.
+            from localrag.discover_models import shape_of
+            from localrag.model_memory import check_fits
+
+            check_fits(path, shape_of(path), self.settings.n_ctx)
+        return path
 
     def warm_up(self) -> None:
         """Load everything now (the TUI calls this in a worker after its first frame)."""
@@ -192,7 +211,7 @@ class Engine:
 
     def set_model(self, spec: str) -> None:
         """Switch the generator; the file is checked now and loaded on first use."""
-        read_gguf_header(resolve_generator(spec, self.models_dir))
+        self.check_model(spec)
         with self._lock:
             self.settings = self.settings.replace(model=spec)
             self._generator = None
@@ -440,13 +459,15 @@ class Engine:
     # -- information ---------------------------------------------------------------------------
 
     def models(self) -> list[ModelInfo]:
-        return list_models(self.models_dir, self.settings.model)
+        from localrag.discover_models import list_all
+
+        return list_all(self.models_dir, self.settings.model, self.settings.model_dirs)
 
     def status(self) -> EngineStatus:
         store = self.store.status()
         model_path = ""
         try:
-            model_path = str(resolve_generator(self.settings.model, self.models_dir))
+            model_path = str(self.resolve_model(self.settings.model))
         except LocalRagError as exc:
             model_path = f"unavailable: {exc}"
         embedder_path = str(resolve_embedder(self.settings.embedder))

@@ -39,6 +39,14 @@ _SCALARS = {0: "<B", 1: "<b", 2: "<H", 3: "<h", 4: "<I", 5: "<i", 6: "<f", 7: "<
 _STRING, _ARRAY = 8, 9
 # Arrays longer than this (token lists, merges) are skipped rather than kept in memory.
 _KEEP_ARRAY_MAX = 64
+# general.file_type (llama.cpp's llama_ftype) -> the quantization name people know the file by.
+QUANT_NAMES: dict[int, str] = {
+    0: "F32", 1: "F16", 2: "Q4_0", 3: "Q4_1", 7: "Q8_0", 8: "Q5_0", 9: "Q5_1", 10: "Q2_K", 11: "Q3_K_S",
+    12: "Q3_K_M", 13: "Q3_K_L", 14: "Q4_K_S", 15: "Q4_K_M", 16: "Q5_K_S", 17: "Q5_K_M", 18: "Q6_K",
+    19: "IQ2_XXS", 20: "IQ2_XS", 21: "Q2_K_S", 22: "IQ3_XS", 23: "IQ3_XXS", 24: "IQ1_S", 25: "IQ4_NL",
+    26: "IQ3_S", 27: "IQ3_M", 28: "IQ2_S", 29: "IQ2_M", 30: "IQ4_XS", 31: "IQ1_M", 32: "BF16",
+    36: "TQ1_0", 37: "TQ2_0",
+}
 
 
 @dataclass
@@ -63,7 +71,20 @@ class GGUFHeader:
 
     @property
     def context_length(self) -> int:
-        return int(self.metadata.get(f"{self.architecture}.context_length", 0) or 0)
+        return self.arch_int("context_length")
+
+    @property
+    def quantization(self) -> str:
+        file_type = self.metadata.get("general.file_type")
+        return QUANT_NAMES.get(file_type, f"type {file_type}") if isinstance(file_type, int) else ""
+
+    def arch_int(self, key: str) -> int:
+        """An integer field of this architecture (`llama.block_count`, ...); 0 when absent or odd."""
+        value = self.metadata.get(f"{self.architecture}.{key}")
+        # head_count_kv may be a per-layer array in some architectures; the largest bounds the KV cache.
+        if isinstance(value, list):
+            value = max((v for v in value if isinstance(v, int)), default=0)
+        return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
 class _Truncated(Exception):
@@ -185,18 +206,29 @@ def bundled_embedder_path() -> Path:
     return folder / "model"
 
 
-def resolve_generator(spec: str, models_dir: Path) -> Path:
-    """A GGUF path from a setting: empty for the bundled model, a file path, or a name in models/."""
+def resolve_generator(spec: str, models_dir: Path, model_dirs: str = "") -> Path:
+    """A GGUF path from a setting: empty for the bundled model, a file path, a name in models/, or
+    a model another tool keeps (`ollama:NAME:TAG`, `lmstudio:...`, or its plain name if unambiguous).
+
+    models/ is looked at before the other tools' stores, so a name there always means that file.
+    """
     if not spec:
         return bundled_generator_path()
     candidate = Path(spec).expanduser()
     if candidate.is_file():
         return candidate.resolve()
-    for name in (spec, f"{spec}.gguf"):
+    local = spec.removeprefix("models:")
+    for name in (local, f"{local}.gguf"):
         if (models_dir / name).is_file():
             return (models_dir / name).resolve()
+    # Imported here: discovery builds on this module's header reader.
+    from localrag.discover_models import discover, resolve_name
+
+    found = resolve_name(spec, discover(model_dirs))
+    if found is not None:
+        return found
     raise ModelError(
-        f"model '{spec}' not found: it is neither a file nor a model in {models_dir}",
+        f"model '{spec}' not found: it is not a file, not in {models_dir}, and no other tool's store has it",
         "run `localrag models` to see what is available",
     )
 
@@ -223,6 +255,11 @@ class ModelInfo:
     architecture: str = ""
     card: dict[str, Any] = field(default_factory=dict)
     error: str = ""
+    quantization: str = ""
+    parameters: str = ""
+    context_length: int = 0
+    # Whether this llama.cpp build knows the architecture; None when that cannot be told.
+    loadable: bool | None = None
 
 
 def _number(value: Any) -> float | None:
@@ -267,7 +304,9 @@ def _info(name: str, path: Path, source: str) -> ModelInfo:
             card = json.loads(card_file.read_text(encoding="utf-8"))
         except (json.JSONDecodeError, UnicodeDecodeError):
             card = {"error": f"{card_file}: unreadable model card"}
-    return ModelInfo(name, path, source, header.file_size, header.architecture, card)
+    return ModelInfo(name, path, source, header.file_size, header.architecture, card,
+                     quantization=header.quantization, context_length=header.context_length,
+                     parameters=str(header.metadata.get("general.size_label") or ""))
 
 
 def list_models(models_dir: Path, configured: str = "") -> list[ModelInfo]:

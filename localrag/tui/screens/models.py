@@ -104,7 +104,8 @@ class ModelsScreen(Screen[None]):
         engine = self.localrag.engine
         try:
             try:
-                current = str(resolve_generator(engine.settings.model, engine.models_dir).resolve())
+                settings = engine.settings
+                current = str(resolve_generator(settings.model, engine.models_dir, settings.model_dirs).resolve())
             except LocalRagError:
                 current = ""
             self.post_message(ModelsListed(engine.models(), current))
