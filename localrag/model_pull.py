@@ -138,9 +138,11 @@ def _hf_remote(spec: str, revision: str) -> Remote:
     sibling = next((s for s in siblings if s["rfilename"] == file_name), None)
     if sibling is None:
         raise PullError(f"hf:{repo} has no file {file_name}", "run it without the file name to list the GGUF files")
-    lfs = sibling.get("lfs") if isinstance(sibling.get("lfs"), dict) else {}
+    lfs = sibling.get("lfs")
+    lfs = lfs if isinstance(lfs, dict) else {}
     commit = str(info.get("sha") or revision)
-    card = info.get("cardData") if isinstance(info.get("cardData"), dict) else {}
+    card = info.get("cardData")
+    card = card if isinstance(card, dict) else {}
     size = lfs.get("size", sibling.get("size"))
     return Remote(
         spec=f"hf:{repo}/{file_name}",
