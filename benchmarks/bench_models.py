@@ -89,6 +89,11 @@ def bench_discovery(count: int, runs: int) -> dict[str, object]:
             "warm_ms": round(1000 * statistics.median(warm), 1), "goal_ms": 200}
 
 
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, *args: object) -> None:
+        pass
+
+
 def bench_pull(megabytes: int, runs: int) -> dict[str, object]:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
@@ -102,9 +107,7 @@ def bench_pull(megabytes: int, runs: int) -> dict[str, object]:
             for _ in range(megabytes):
                 f.write(block)
         size = payload.stat().st_size
-        handler = partial(SimpleHTTPRequestHandler, directory=str(served))
-        handler.log_message = lambda *a: None  # type: ignore[attr-defined]
-        httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        httpd = ThreadingHTTPServer(("127.0.0.1", 0), partial(_QuietHandler, directory=str(served)))
         threading.Thread(target=httpd.serve_forever, daemon=True).start()
         url = f"http://127.0.0.1:{httpd.server_address[1]}/big.gguf"
         ours, curl = [], []
@@ -139,11 +142,9 @@ def main() -> None:
     args = parser.parse_args()
     for name in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "all_proxy"):
         os.environ.pop(name, None)
-    summary = {
-        "discovery": bench_discovery(args.models, args.runs),
-        "pull": bench_pull(args.pull_mb, args.runs),
-        "loadavg_before": Path("/proc/loadavg").read_text().split()[:3],
-    }
+    summary: dict[str, object] = {"loadavg_before": Path("/proc/loadavg").read_text().split()[:3]}
+    summary["discovery"] = bench_discovery(args.models, args.runs)
+    summary["pull"] = bench_pull(args.pull_mb, args.runs)
     summary["loadavg_after"] = Path("/proc/loadavg").read_text().split()[:3]
     print(json.dumps(summary, indent=2))
     args.summary.parent.mkdir(parents=True, exist_ok=True)

@@ -177,9 +177,7 @@ def _raft_overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _default_base(engine: Engine, base: Path | None) -> Path:
-    from localrag.models import resolve_generator
-
-    return base.expanduser() if base is not None else resolve_generator(engine.settings.model, engine.models_dir)
+    return base.expanduser() if base is not None else engine.resolve_model(engine.settings.model)
 
 
 def _fmt(value: Any, spec: str = ".3f") -> str:
