@@ -171,22 +171,22 @@ class Engine:
                 from localrag.generate import LlamaGenerator
 
                 path = self.check_model(self.settings.model)
-                self._generator = LlamaGenerator(
+                generator = LlamaGenerator(
                     path,
                     n_ctx=self.settings.n_ctx,
                     n_threads=self.settings.n_threads,
                     n_gpu_layers=self.settings.n_gpu_layers,
                 )
+                if self.settings.model:
+                    # An Ollama blob's file is named sha256-...: answers are labelled with the name asked for.
+                    generator.name = _model_label(self.settings.model)
+                self._generator = generator
             return self._generator
 
     def model_name(self) -> str:
         if self._generator is not None:
             return self._generator.name
-        spec = self.settings.model
-        if not spec:
-            return BUNDLED_GENERATOR
-        # A path shows as its file name; `ollama:llama3.2:3b` is already a name (and has dots).
-        return Path(spec).stem if spec.endswith(".gguf") or "/" in spec or "\\" in spec else spec
+        return _model_label(self.settings.model) if self.settings.model else BUNDLED_GENERATOR
 
     def resolve_model(self, spec: str) -> Path:
         """The GGUF file a --model value names (a path, a models/ name, or another tool's model)."""
@@ -486,6 +486,11 @@ class Engine:
             models_dir=str(self.models_dir),
             gpu_offload=_gpu_offload(),
         )
+
+
+def _model_label(spec: str) -> str:
+    """A path shows as its file name; `ollama:llama3.2:3b` or `mine` is already a name."""
+    return Path(spec).stem if Path(spec).expanduser().is_file() else spec
 
 
 def _gpu_offload() -> bool:

@@ -16,7 +16,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
-from rich.table import Table
+from rich.table import Column, Table
 from rich.text import Text
 
 if TYPE_CHECKING:
@@ -80,8 +80,9 @@ def _list(args: argparse.Namespace, out: Console, err: Console) -> int:
         group = [m for m in models if m.source == source]
         if not group:
             continue
-        table = Table("--model", "arch", "quant", "params", "context", "size", "loads", "notes", "path",
-                      title=Text(title, style="bold"), title_justify="left")
+        # The name is what a user copies into --model: folded onto a second line, never cut short.
+        table = Table(Column("--model", overflow="fold"), "arch", "quant", "params", "context", "size", "loads",
+                      "notes", Column("path", overflow="fold"), title=Text(title, style="bold"), title_justify="left")
         for m in group:
             base, figures = card_summary(m.card) if m.card else ("", "")
             notes = m.error or ", ".join(x for x in (f"tuned from {base}" if base else "", figures) if x)
