@@ -83,6 +83,24 @@ def hf_endpoint() -> str:
     return str(constants.ENDPOINT).rstrip("/")
 
 
+class _RedirectHandler(urllib.request.HTTPRedirectHandler):
+    """Follow redirects (a file download goes on to a storage host) but keep the token to its own host."""
+
+    def redirect_request(self, req: urllib.request.Request, fp: Any, code: int, msg: str, headers: Any,
+                         newurl: str) -> urllib.request.Request | None:
+        new = super().redirect_request(req, fp, code, msg, headers, newurl)
+        if new is not None and urllib.parse.urlparse(newurl).netloc != urllib.parse.urlparse(req.full_url).netloc:
+            new.remove_header("Authorization")
+        return new
+
+
+_OPENER = urllib.request.build_opener(_RedirectHandler)
+
+
+def _open(request: urllib.request.Request, timeout: float) -> Any:
+    return _OPENER.open(request, timeout=timeout)
+
+
 def _request(url: str, token: str = "", **headers: str) -> urllib.request.Request:
     request = urllib.request.Request(url, headers={"User-Agent": f"localrag/{__version__}", **headers})
     if token:
@@ -101,7 +119,7 @@ def _http_error(url: str, exc: urllib.error.HTTPError, hf: bool) -> PullError:
 
 def _get_json(url: str, token: str) -> dict[str, Any]:
     try:
-        with urllib.request.urlopen(_request(url, token), timeout=TIMEOUT_S) as response:
+        with _open(_request(url, token), timeout=TIMEOUT_S) as response:
             data = json.loads(response.read().decode("utf-8"))
     except urllib.error.HTTPError as exc:
         raise _http_error(url, exc, hf=True) from None
@@ -163,7 +181,7 @@ def _url_remote(url: str) -> Remote:
         raise PullError(f"{url}: not the URL of a .gguf file", "pull a GGUF model file")
     sha256 = ""
     try:
-        with urllib.request.urlopen(_request(url + ".sha256"), timeout=TIMEOUT_S) as response:
+        with _open(_request(url + ".sha256"), timeout=TIMEOUT_S) as response:
             words = response.read(4096).decode("ascii", errors="replace").split()
             if words and len(words[0]) == 64:
                 sha256 = words[0].lower()
@@ -206,7 +224,7 @@ def _stream(remote: Remote, part: Path, progress: Progress | None) -> tuple[hash
     while True:
         headers = {"Range": f"bytes={offset}-"} if offset else {}
         try:
-            with urllib.request.urlopen(_request(remote.url, remote.token, **headers), timeout=TIMEOUT_S) as response:
+            with _open(_request(remote.url, remote.token, **headers), timeout=TIMEOUT_S) as response:
                 if offset and response.status != 206:
                     offset, resumed_from, digest = 0, 0, hashlib.sha256()  # the server ignored the range
                 if remote.size is None:

@@ -32,6 +32,7 @@ class ServerState:
     files: dict[str, bytes] = field(default_factory=dict)
     json: dict[str, object] = field(default_factory=dict)
     drops: dict[str, list[int]] = field(default_factory=dict)  # path -> bytes to send before each drop
+    redirects: dict[str, str] = field(default_factory=dict)
     ignore_range: bool = False
     requests: list[tuple[str, str | None]] = field(default_factory=list)
 
@@ -46,6 +47,12 @@ class Handler(BaseHTTPRequestHandler):
         state: ServerState = self.server.state  # type: ignore[attr-defined]
         path = urllib.parse.urlparse(self.path).path
         state.requests.append((path, self.headers.get("Range")))
+        if path in state.redirects:
+            self.send_response(302)
+            self.send_header("Location", state.redirects[path])
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         if path in state.json:
             body = json.dumps(state.json[path]).encode()
             self.send_response(200)
@@ -178,7 +185,9 @@ def _hf_repo(state: ServerState, files: dict[str, bytes]) -> None:
         ],
     }
     for name, data in files.items():
-        state.files[f"/owner/Repo-GGUF/resolve/c0ffee/{name}"] = data
+        # As on the Hub, the resolve URL redirects to where the file is stored.
+        state.redirects[f"/owner/Repo-GGUF/resolve/c0ffee/{name}"] = f"/storage/{name}"
+        state.files[f"/storage/{name}"] = data
 
 
 def test_pull_from_a_hugging_face_style_endpoint(server: tuple[str, ServerState], models: Path,
@@ -191,6 +200,11 @@ def test_pull_from_a_hugging_face_style_endpoint(server: tuple[str, ServerState]
     assert result.path.name == "model-Q4_K_M.gguf" and result.checked
     assert (card["source"], card["revision"], card["license"]) == (
         "hf:owner/Repo-GGUF/model-Q4_K_M.gguf", "c0ffee", "apache-2.0")
+    # A dropped download resumes through the redirect, Range header and all.
+    state.drops["/storage/model-Q4_K_M.gguf"] = [120_000]
+    again = pull("hf:owner/Repo-GGUF/model-Q4_K_M.gguf", models, name="again")
+    assert again.path.read_bytes() == MODEL
+    assert ("/storage/model-Q4_K_M.gguf", "bytes=120000-") in state.requests
     _hf_repo(state, {"a-Q4_K_M.gguf": MODEL, "a-Q8_0.gguf": MODEL})
     with pytest.raises(ModelError, match="holds 2 GGUF files: a-Q4_K_M.gguf, a-Q8_0.gguf"):
         pull("hf:owner/Repo-GGUF", models)
@@ -205,7 +219,7 @@ def test_hf_size_mismatch_is_refused(server: tuple[str, ServerState], models: Pa
     base, state = server
     monkeypatch.setenv("HF_ENDPOINT", base)
     _hf_repo(state, {"m.gguf": MODEL})
-    state.files["/owner/Repo-GGUF/resolve/c0ffee/m.gguf"] = MODEL[:-10]
+    state.files["/storage/m.gguf"] = MODEL[:-10]
     with pytest.raises(ModelError, match="damaged"):
         pull("hf:owner/Repo-GGUF/m.gguf", models)
     assert not models.exists() or list(models.iterdir()) == []
@@ -229,3 +243,13 @@ def test_pull_help_says_it_uses_the_network(capsys: pytest.CaptureFixture[str]) 
     with pytest.raises(SystemExit):
         run(["models", "pull", "--help"])
     assert "only localrag command that uses the network" in " ".join(capsys.readouterr().out.split())
+
+
+def test_token_stays_with_its_own_host() -> None:
+    handler = model_pull._RedirectHandler()
+    request = model_pull._request("http://127.0.0.1:1/o/r/resolve/c/m.gguf", "secret", Range="bytes=5-")
+    same = handler.redirect_request(request, None, 302, "Found", {}, "http://127.0.0.1:1/storage/m.gguf")
+    other = handler.redirect_request(request, None, 302, "Found", {}, "http://127.0.0.2:1/storage/m.gguf")
+    assert same is not None and same.get_header("Authorization") == "Bearer secret"
+    assert other is not None and other.get_header("Authorization") is None
+    assert other.get_header("Range") == "bytes=5-"
