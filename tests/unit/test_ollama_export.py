@@ -76,3 +76,19 @@ def test_cli_export_ollama_for_an_existing_model(localrag_home: Path, monkeypatc
     assert "FROM " + str(gguf.resolve()) in gguf.with_suffix(".Modelfile").read_text()
     assert run(["export", "--name", "tuned"]) == 2
     assert "export needs --run" in capsys.readouterr().err
+
+
+def test_tune_ollama_hands_the_new_model_over(localrag_home: Path, monkeypatch: pytest.MonkeyPatch,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    from localrag.tune.chain import TuneResult
+
+    monkeypatch.setenv("PATH", str(localrag_home))  # no ollama on PATH
+    gguf = write_gguf(localrag_home / "models" / "kettle.gguf", chat_template="<|im_start|>")
+
+    def fake_run_tune(engine: object, plan: object, **kwargs: object) -> TuneResult:
+        return TuneResult("kettle", localrag_home / "tune" / "kettle", gguf)  # the chain itself is tested elsewhere
+
+    monkeypatch.setattr("localrag.tune.chain.run_tune", fake_run_tune)
+    assert run(["tune", "--name", "kettle", "--quick", "--ollama"]) == 0
+    assert "ollama create kettle -f" in " ".join(capsys.readouterr().out.split())
+    assert gguf.with_suffix(".Modelfile").is_file()
