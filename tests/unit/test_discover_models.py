@@ -20,12 +20,17 @@ from localrag.engine import Engine
 from localrag.errors import ModelError
 from localrag.models import bundled_generator_path, resolve_generator
 
+REAL_ROOTS = {name: getattr(discover_models, name)
+              for name in ("ollama_root", "lmstudio_roots", "gpt4all_roots", "hf_cache_root")}
+
 
 @pytest.fixture
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home = tmp_path / "home"
     home.mkdir()
     monkeypatch.setenv("HOME", str(home))
+    for name, function in REAL_ROOTS.items():  # undo conftest's guard: this HOME is the test's own
+        monkeypatch.setattr(discover_models, name, function)
     for name in ("OLLAMA_MODELS", "HF_HUB_CACHE", "HF_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "LOCALAPPDATA"):
         monkeypatch.delenv(name, raising=False)
     return home
