@@ -41,7 +41,7 @@ from typing import Any
 from localrag import paths
 from localrag.atomic import write_text_atomic
 from localrag.errors import ModelError
-from localrag.model_memory import ModelShape
+from localrag.model_memory import ModelShape, estimate
 from localrag.models import ModelInfo, list_models, read_gguf_header
 
 # Listing order and the prefix `--model` takes for each source.
@@ -328,14 +328,21 @@ def discover(model_dirs: str = "", cache: HeaderCache | None = None) -> list[Mod
     return found
 
 
-def list_all(models_dir: Path, configured: str = "", model_dirs: str = "") -> list[ModelInfo]:
-    """What `localrag models` shows: the bundled model, models/, the configured file, then the other tools'."""
+def list_all(models_dir: Path, configured: str = "", model_dirs: str = "", n_ctx: int = 0) -> list[ModelInfo]:
+    """What `localrag models` shows: the bundled model, models/, the configured file, then the other tools'.
+
+    With `n_ctx`, each model's estimated memory at that context is filled in (see model_memory).
+    """
     cache = HeaderCache()
     own = list_models(models_dir, configured)
     seen = {m.path.resolve() for m in own}
     for info in own:
         info.loadable = can_load(info.architecture)
     found = own + [m for m in discover(model_dirs, cache) if m.path.resolve() not in seen]
+    if n_ctx:
+        for info in found:
+            if not info.error:
+                info.memory = estimate(shape_of(info.path, cache), n_ctx).total
     cache.save()
     return found
 

@@ -461,7 +461,7 @@ class Engine:
     def models(self) -> list[ModelInfo]:
         from localrag.discover_models import list_all
 
-        return list_all(self.models_dir, self.settings.model, self.settings.model_dirs)
+        return list_all(self.models_dir, self.settings.model, self.settings.model_dirs, self.settings.n_ctx)
 
     def status(self) -> EngineStatus:
         store = self.store.status()

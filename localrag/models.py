@@ -285,6 +285,8 @@ class ModelInfo:
     context_length: int = 0
     # Whether this llama.cpp build knows the architecture; None when that cannot be told.
     loadable: bool | None = None
+    # Estimated bytes to run it at the configured n_ctx (weights + KV cache + buffers); 0 if not estimated.
+    memory: int = 0
 
 
 def _number(value: Any) -> float | None:

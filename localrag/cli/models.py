@@ -2,7 +2,8 @@
 
 The listing reads other tools' stores in place (see localrag/discover_models.py); in a terminal it is
 one table per source, in a pipe one tab-separated line per model (source, --model name, architecture,
-quantization, parameters, context, size in bytes, loadable, path), and `--json` gives every field.
+quantization, parameters, trained context, size in bytes, estimated bytes needed at the configured
+n_ctx, loadable, path), and `--json` gives every field.
 `pull` is the only command that uses the network.
 """
 
@@ -65,7 +66,9 @@ def _list(args: argparse.Namespace, out: Console, err: Console) -> int:
     from localrag.discover_models import SOURCE_TITLES, full_name
     from localrag.models import card_summary
 
-    models = engine_from_args(args).models()
+    engine = engine_from_args(args)
+    models = engine.models()
+    n_ctx = engine.settings.n_ctx
     if args.json:
         sys.stdout.write(json.dumps([_row(m) for m in models], indent=2) + "\n")
         return 0
@@ -73,7 +76,7 @@ def _list(args: argparse.Namespace, out: Console, err: Console) -> int:
         for m in models:
             sys.stdout.write("\t".join([
                 m.source, "" if m.source == "bundled" else full_name(m), m.architecture or m.error, m.quantization,
-                m.parameters, str(m.context_length or ""), str(m.size), _loads(m), str(m.path),
+                m.parameters, str(m.context_length or ""), str(m.size), str(m.memory or ""), _loads(m), str(m.path),
             ]) + "\n")
         return 0
     for source, title in SOURCE_TITLES.items():
@@ -81,14 +84,16 @@ def _list(args: argparse.Namespace, out: Console, err: Console) -> int:
         if not group:
             continue
         # The name is what a user copies into --model: folded onto a second line, never cut short.
-        table = Table(Column("--model", overflow="fold"), "arch", "quant", "params", "context", "size", "loads",
-                      "notes", Column("path", overflow="fold"), title=Text(title, style="bold"), title_justify="left")
+        table = Table(Column("--model", overflow="fold"), "arch", "quant", "params", "context", "size",
+                      f"memory at n_ctx {n_ctx}", "loads", "notes", Column("path", overflow="fold"),
+                      title=Text(title, style="bold"), title_justify="left")
         for m in group:
             base, figures = card_summary(m.card) if m.card else ("", "")
             notes = m.error or ", ".join(x for x in (f"tuned from {base}" if base else "", figures) if x)
             table.add_row(Text("(default)" if source == "bundled" else full_name(m)), Text(m.architecture or "?"),
                           Text(m.quantization), Text(m.parameters), Text(str(m.context_length or "")),
-                          Text(f"{m.size / 1e9:.2f} GB"), Text(_loads(m)), Text(notes), Text(str(m.path)))
+                          Text(f"{m.size / 1e9:.2f} GB"), Text(f"{m.memory / 1e9:.2f} GB" if m.memory else ""),
+                          Text(_loads(m)), Text(notes), Text(str(m.path)))
         out.print(table)
     return 0
 

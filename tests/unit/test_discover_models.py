@@ -182,6 +182,9 @@ def test_models_command_json_and_pipe(stores: dict[str, Path], capsys: pytest.Ca
     assert by_use[""]["source"] == "bundled"
     assert by_use["ollama:qwen:0.5b"]["architecture"] == "qwen2"
     assert by_use["ollama:qwen:0.5b"]["path"] == str(stores["ollama-tagged"])
+    # Memory at n_ctx 2048: weights + KV cache (2 layers x 2 KV heads x (16 + 16) x 2 bytes a token) + buffers.
+    qwen = by_use["ollama:qwen:0.5b"]
+    assert qwen["memory"] == qwen["size"] + 2048 * 2 * 2 * 32 * 2 + int(qwen["size"] * 0.1) + 256 * 1024**2
     assert run(["models"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert all("\t" in line for line in lines)
