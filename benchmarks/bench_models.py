@@ -9,9 +9,14 @@ and nothing is copied). Timed: `discover()` with an empty header cache (first ru
 arrive) and with a warm cache (every later `localrag models` and chat start), median of --runs.
 Goal (issue 17): under 200 ms.
 
-Pull: a file of --pull-mb MiB served by a ThreadingHTTPServer on 127.0.0.1; `pull()` (streamed, hashed,
-renamed, header checked) against `curl -s -o FILE` of the same URL, alternating, median of --runs.
+Pull: a file of --pull-mb MiB served by `python -m http.server` (its own process) on 127.0.0.1; `pull()`
+(streamed, hashed, fsynced, renamed, header checked) against `curl -s -o FILE` of the same URL,
+alternating, median of --runs.
 Goal: pull >= 0.9x curl's throughput. Load average is recorded: the machine is shared.
+
+Memory: the estimate localrag checks before loading (model_memory.estimate) against the peak resident
+memory (VmHWM) of a process that loads the bundled model at that n_ctx and evaluates one prompt, less
+the peak of a process that only imports llama_cpp.
 """
 
 from __future__ import annotations
@@ -19,14 +24,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -89,9 +92,13 @@ def bench_discovery(count: int, runs: int) -> dict[str, object]:
             "warm_ms": round(1000 * statistics.median(warm), 1), "goal_ms": 200}
 
 
-class _QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, *args: object) -> None:
-        pass
+def _wait_for_port(port: int) -> None:
+    for _ in range(100):
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise RuntimeError(f"the test server on port {port} did not start")
 
 
 def bench_pull(megabytes: int, runs: int) -> dict[str, object]:
@@ -107,11 +114,16 @@ def bench_pull(megabytes: int, runs: int) -> dict[str, object]:
             for _ in range(megabytes):
                 f.write(block)
         size = payload.stat().st_size
-        httpd = ThreadingHTTPServer(("127.0.0.1", 0), partial(_QuietHandler, directory=str(served)))
-        threading.Thread(target=httpd.serve_forever, daemon=True).start()
-        url = f"http://127.0.0.1:{httpd.server_address[1]}/big.gguf"
+        # The server runs in its own process, so neither client shares an interpreter (or its GIL) with it.
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        server = subprocess.Popen([sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1",
+                                   "--directory", str(served)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        url = f"http://127.0.0.1:{port}/big.gguf"
         ours, curl = [], []
         try:
+            _wait_for_port(port)
             for run in range(runs):
                 target = root / f"curl-{run}.gguf"
                 started = time.perf_counter()
@@ -125,12 +137,40 @@ def bench_pull(megabytes: int, runs: int) -> dict[str, object]:
                 assert result.size == size
                 result.path.unlink()
         finally:
-            httpd.shutdown()
-            httpd.server_close()
+            server.terminate()
+            server.wait()
     mib = size / (1 << 20)
     ours_rate, curl_rate = mib / statistics.median(ours), mib / statistics.median(curl)
     return {"mib": round(mib, 1), "runs": runs, "pull_mib_s": round(ours_rate, 1), "curl_mib_s": round(curl_rate, 1),
             "ratio": round(ours_rate / curl_rate, 3), "goal_ratio": 0.9}
+
+
+MEMORY_CHILD = r"""
+import sys, llama_cpp
+llm = llama_cpp.Llama(sys.argv[1], n_ctx=int(sys.argv[2]), n_threads=2, verbose=False)
+llm.eval(llm.tokenize(b"Hello, how are you today?"))
+peak = next(int(l.split()[1]) * 1024 for l in open("/proc/self/status") if l.startswith("VmHWM:"))
+print(peak)
+"""
+
+
+def bench_memory(contexts: list[int]) -> list[dict[str, object]]:
+    """The estimate against the peak resident memory of a process that loads the bundled model and evaluates."""
+    from localrag.discover_models import shape_of
+    from localrag.model_memory import estimate
+
+    path = bundled_generator_path()
+    baseline = int(subprocess.run([sys.executable, "-c", "import llama_cpp, sys\n"
+                                   "print(next(int(l.split()[1]) * 1024 for l in open('/proc/self/status') "
+                                   "if l.startswith('VmHWM:')))"], capture_output=True, text=True, check=True).stdout)
+    rows = []
+    for n_ctx in contexts:
+        peak = int(subprocess.run([sys.executable, "-c", MEMORY_CHILD, str(path), str(n_ctx)], capture_output=True,
+                                  text=True, check=True).stdout)
+        need = estimate(shape_of(path), n_ctx)
+        rows.append({"n_ctx": n_ctx, "estimate_mib": round(need.total / 2**20), "kv_mib": round(need.kv_cache / 2**20),
+                     "measured_mib": round((peak - baseline) / 2**20)})
+    return rows
 
 
 def main() -> None:
@@ -145,6 +185,7 @@ def main() -> None:
     summary: dict[str, object] = {"loadavg_before": Path("/proc/loadavg").read_text().split()[:3]}
     summary["discovery"] = bench_discovery(args.models, args.runs)
     summary["pull"] = bench_pull(args.pull_mb, args.runs)
+    summary["memory_bundled"] = bench_memory([2048, 8192])
     summary["loadavg_after"] = Path("/proc/loadavg").read_text().split()[:3]
     print(json.dumps(summary, indent=2))
     args.summary.parent.mkdir(parents=True, exist_ok=True)
