@@ -351,6 +351,9 @@ def list_all(models_dir: Path, configured: str = "", model_dirs: str = "", n_ctx
 
 
 def full_name(info: ModelInfo) -> str:
+    """What --model takes for this model: SOURCE:NAME, or the path of a configured file."""
+    if info.source == "configured":
+        return str(info.path)
     prefix = next((p for p, s in SOURCES.items() if s == info.source), info.source)
     return f"{prefix}:{info.name}"
 
