@@ -276,9 +276,12 @@ def _meta_for(remote: Remote) -> dict[str, Any]:
 def pull(spec: str, models_dir: Path, *, name: str = "", revision: str = "main", force: bool = False,
          progress: Progress | None = None) -> Pulled:
     """Download a GGUF into models_dir as NAME.gguf with its card; see the module docstring."""
+    from localrag.tune.runs import check_model_name
+
     started = time.monotonic()
     remote = remote_for(spec, revision)
-    stem = name or remote.file_name.removesuffix(".gguf")
+    # The same rule as for exported models, so the name works as --model NAME and stays inside models/.
+    stem = check_model_name(name or remote.file_name.removesuffix(".gguf"))
     target = models_dir / f"{stem}.gguf"
     if target.exists() and not force:
         raise PullError(f"{target} already exists", "pass --force to replace it, or --name to pick another name")

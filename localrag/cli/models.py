@@ -111,8 +111,12 @@ def _pull(args: argparse.Namespace, out: Console, err: Console) -> int:
         def on_progress(done: int, total: int | None) -> None:
             bar.update(task, completed=done, total=total)
 
-        result = pull(args.source, paths.models_dir(), name=args.name or "", revision=args.revision,
-                      force=args.force, progress=on_progress)
+        try:
+            result = pull(args.source, paths.models_dir(), name=args.name or "", revision=args.revision,
+                          force=args.force, progress=on_progress)
+        except KeyboardInterrupt:
+            err.print(Text("interrupted: run the same command again to resume the download"))
+            raise
     checked = "size and sha256 checked" if result.checked else "size checked (the server states no sha256)"
     resumed = f", resumed at {result.resumed_from} bytes" if result.resumed_from else ""
     err.print(Text(f"{result.size / 1e6:.1f} MB in {result.seconds:.1f}s, {checked}{resumed}"))

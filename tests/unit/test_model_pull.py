@@ -235,6 +235,8 @@ def test_cli_pull_then_list(server: tuple[str, ServerState], localrag_home: Path
     assert run(["models", "--json"]) == 0
     rows = {r["use"]: r for r in json.loads(capsys.readouterr().out)}
     assert rows["models:mine"]["card"]["source"] == f"{base}/m/tiny.gguf"
+    assert run(["models", "pull", f"{base}/m/tiny.gguf", "--name", "../outside"]) == 2
+    assert "'../outside' cannot be a model name" in capsys.readouterr().err
     assert run(["models", "pull", "ftp://nowhere/x.gguf"]) == 2
     assert "neither hf:OWNER/REPO" in capsys.readouterr().err
 
