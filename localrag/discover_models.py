@@ -3,8 +3,9 @@
 Sources (no network; a blob is never copied, the model is loaded from where it lies):
 - ollama: `$OLLAMA_MODELS` or ~/.ollama/models. manifests/REGISTRY/NAMESPACE/MODEL/TAG is JSON whose
   layer of media type `application/vnd.ollama.image.model` names a GGUF blob at blobs/sha256-HEX; its
-  config blob holds family, parameter size and quantization. Named MODEL:TAG (NAMESPACE/MODEL:TAG
-  outside the default `library` namespace); the registry is left out of the name.
+  config blob holds the parameter size and quantization (the family is the header's architecture).
+  Named MODEL:TAG (NAMESPACE/MODEL:TAG outside the default `library` namespace); the registry is left
+  out of the name.
 - lmstudio: ~/.lmstudio/models and ~/.cache/lm-studio/models, PUBLISHER/REPO/FILE.gguf, named
   PUBLISHER/REPO/FILE.
 - gpt4all: the GPT4All app's data folder (FILE.gguf), named FILE.
@@ -67,30 +68,25 @@ class Found:
     source: str
     parameters: str = ""
     quantization: str = ""
-    family: str = ""
 
 
 # -- where each tool keeps its models ---------------------------------------------------------------
 
 
-def _home() -> Path:
-    return Path.home()
-
-
 def ollama_root() -> Path:
     explicit = os.environ.get("OLLAMA_MODELS")
-    return Path(explicit).expanduser() if explicit else _home() / ".ollama" / "models"
+    return Path(explicit).expanduser() if explicit else Path.home() / ".ollama" / "models"
 
 
 def lmstudio_roots() -> list[Path]:
-    return [_home() / ".lmstudio" / "models", _home() / ".cache" / "lm-studio" / "models"]
+    return [Path.home() / ".lmstudio" / "models", Path.home() / ".cache" / "lm-studio" / "models"]
 
 
 def gpt4all_roots() -> list[Path]:
-    data = os.environ.get("XDG_DATA_HOME") or str(_home() / ".local" / "share")
+    data = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     roots = [Path(data) / "nomic.ai" / "GPT4All"]
     if sys.platform == "darwin":
-        roots.append(_home() / "Library" / "Application Support" / "nomic.ai" / "GPT4All")
+        roots.append(Path.home() / "Library" / "Application Support" / "nomic.ai" / "GPT4All")
     if os.environ.get("LOCALAPPDATA"):
         roots.append(Path(os.environ["LOCALAPPDATA"]) / "nomic.ai" / "GPT4All")
     return roots
@@ -101,7 +97,7 @@ def hf_cache_root() -> Path:
         return Path(os.environ["HF_HUB_CACHE"]).expanduser()
     if os.environ.get("HF_HOME"):
         return Path(os.environ["HF_HOME"]).expanduser() / "hub"
-    cache = os.environ.get("XDG_CACHE_HOME") or str(_home() / ".cache")
+    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(cache) / "huggingface" / "hub"
 
 
@@ -144,7 +140,6 @@ def _ollama(root: Path) -> Iterator[Found]:
         if config_digest:
             try:
                 config = json.loads((root / "blobs" / str(config_digest).replace(":", "-")).read_text(encoding="utf-8"))
-                found.family = str(config.get("model_family") or "")
                 found.parameters = str(config.get("model_type") or "")
                 found.quantization = str(config.get("file_type") or "")
             except (OSError, ValueError, AttributeError):
