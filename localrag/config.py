@@ -22,6 +22,14 @@ from localrag.errors import ConfigError
 @dataclass
 class Settings:
     model: str = field(default="", metadata={"doc": "GGUF path or name under models/; empty: bundled SmolLM2"})
+    model_dirs: str = field(
+        default="",
+        metadata={"doc": "more folders of GGUF files for `localrag models` and --model; ':' between them"},
+    )
+    memory_check: bool = field(
+        default=True,
+        metadata={"doc": "refuse a model whose estimated memory at n_ctx exceeds the free memory"},
+    )
     embedder: str = field(
         default="", metadata={"doc": "sentence-transformers folder; empty: bundled all-MiniLM-L6-v2"}
     )

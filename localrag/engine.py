@@ -31,7 +31,6 @@ from localrag.models import (
     BUNDLED_EMBEDDER,
     BUNDLED_GENERATOR,
     ModelInfo,
-    list_models,
     read_gguf_header,
     resolve_embedder,
     resolve_generator,
@@ -79,7 +78,7 @@ class EngineStatus:
 
 
 # Settings read when a part is built: changing one means building that part again.
-_GENERATOR_FIELDS = frozenset({"model", "n_ctx", "n_threads", "n_gpu_layers"})
+_GENERATOR_FIELDS = frozenset({"model", "model_dirs", "memory_check", "n_ctx", "n_threads", "n_gpu_layers"})
 _EMBEDDER_FIELDS = frozenset({"embedder", "embed_batch_size", "vector_index_min_rows"})
 _RETRIEVER_FIELDS = frozenset({"reranker"})
 GRAPH_PLANNERS = ("embedding", "grammar")
@@ -171,19 +170,39 @@ class Engine:
             if self._generator is None:
                 from localrag.generate import LlamaGenerator
 
-                path = resolve_generator(self.settings.model, self.models_dir)
-                self._generator = LlamaGenerator(
+                path = self.check_model(self.settings.model)
+                generator = LlamaGenerator(
                     path,
                     n_ctx=self.settings.n_ctx,
                     n_threads=self.settings.n_threads,
                     n_gpu_layers=self.settings.n_gpu_layers,
                 )
+                if self.settings.model:
+                    # An Ollama blob's file is named sha256-...: answers are labelled with the name asked for.
+                    generator.name = _model_label(self.settings.model)
+                self._generator = generator
             return self._generator
 
     def model_name(self) -> str:
         if self._generator is not None:
             return self._generator.name
-        return Path(self.settings.model).stem if self.settings.model else BUNDLED_GENERATOR
+        return _model_label(self.settings.model) if self.settings.model else BUNDLED_GENERATOR
+
+    def resolve_model(self, spec: str) -> Path:
+        """The GGUF file a --model value names (a path, a models/ name, or another tool's model)."""
+        return resolve_generator(spec, self.models_dir, self.settings.model_dirs)
+
+    def check_model(self, spec: str) -> Path:
+        """Resolve, check the header, and refuse a model that will not fit in memory at n_ctx."""
+        path = self.resolve_model(spec)
+        read_gguf_header(path)
+        if self.settings.memory_check and not (self.settings.n_gpu_layers != 0 and _gpu_offload()):
+            # Layers offloaded to a GPU live in its memory, which /proc/meminfo does not describe.
+            from localrag.discover_models import shape_of
+            from localrag.model_memory import check_fits
+
+            check_fits(path, shape_of(path), self.settings.n_ctx)
+        return path
 
     def warm_up(self) -> None:
         """Load everything now (the TUI calls this in a worker after its first frame)."""
@@ -192,7 +211,7 @@ class Engine:
 
     def set_model(self, spec: str) -> None:
         """Switch the generator; the file is checked now and loaded on first use."""
-        read_gguf_header(resolve_generator(spec, self.models_dir))
+        self.check_model(spec)
         with self._lock:
             self.settings = self.settings.replace(model=spec)
             self._generator = None
@@ -440,13 +459,15 @@ class Engine:
     # -- information ---------------------------------------------------------------------------
 
     def models(self) -> list[ModelInfo]:
-        return list_models(self.models_dir, self.settings.model)
+        from localrag.discover_models import list_all
+
+        return list_all(self.models_dir, self.settings.model, self.settings.model_dirs, self.settings.n_ctx)
 
     def status(self) -> EngineStatus:
         store = self.store.status()
         model_path = ""
         try:
-            model_path = str(resolve_generator(self.settings.model, self.models_dir))
+            model_path = str(self.resolve_model(self.settings.model))
         except LocalRagError as exc:
             model_path = f"unavailable: {exc}"
         embedder_path = str(resolve_embedder(self.settings.embedder))
@@ -465,6 +486,11 @@ class Engine:
             models_dir=str(self.models_dir),
             gpu_offload=_gpu_offload(),
         )
+
+
+def _model_label(spec: str) -> str:
+    """A path shows as its file name; `ollama:llama3.2:3b` or `mine` is already a name."""
+    return Path(spec).stem if Path(spec).expanduser().is_file() else spec
 
 
 def _gpu_offload() -> bool:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import mmap
 import struct
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,8 +38,17 @@ _GGML_BLOCKS: dict[int, tuple[int, int]] = {
 }
 _SCALARS = {0: "<B", 1: "<b", 2: "<H", 3: "<h", 4: "<I", 5: "<i", 6: "<f", 7: "<?", 10: "<Q", 11: "<q", 12: "<d"}
 _STRING, _ARRAY = 8, 9
+_U64 = struct.Struct("<Q")
 # Arrays longer than this (token lists, merges) are skipped rather than kept in memory.
 _KEEP_ARRAY_MAX = 64
+# general.file_type (llama.cpp's llama_ftype) -> the quantization name people know the file by.
+QUANT_NAMES: dict[int, str] = {
+    0: "F32", 1: "F16", 2: "Q4_0", 3: "Q4_1", 7: "Q8_0", 8: "Q5_0", 9: "Q5_1", 10: "Q2_K", 11: "Q3_K_S",
+    12: "Q3_K_M", 13: "Q3_K_L", 14: "Q4_K_S", 15: "Q4_K_M", 16: "Q5_K_S", 17: "Q5_K_M", 18: "Q6_K",
+    19: "IQ2_XXS", 20: "IQ2_XS", 21: "Q2_K_S", 22: "IQ3_XS", 23: "IQ3_XXS", 24: "IQ1_S", 25: "IQ4_NL",
+    26: "IQ3_S", 27: "IQ3_M", 28: "IQ2_S", 29: "IQ2_M", 30: "IQ4_XS", 31: "IQ1_M", 32: "BF16",
+    36: "TQ1_0", 37: "TQ2_0",
+}
 
 
 @dataclass
@@ -63,7 +73,20 @@ class GGUFHeader:
 
     @property
     def context_length(self) -> int:
-        return int(self.metadata.get(f"{self.architecture}.context_length", 0) or 0)
+        return self.arch_int("context_length")
+
+    @property
+    def quantization(self) -> str:
+        file_type = self.metadata.get("general.file_type")
+        return QUANT_NAMES.get(file_type, f"type {file_type}") if isinstance(file_type, int) else ""
+
+    def arch_int(self, key: str) -> int:
+        """An integer field of this architecture (`llama.block_count`, ...); 0 when absent or odd."""
+        value = self.metadata.get(f"{self.architecture}.{key}")
+        # head_count_kv may be a per-layer array in some architectures; the largest bounds the KV cache.
+        if isinstance(value, list):
+            value = max((v for v in value if isinstance(v, int)), default=0)
+        return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
 class _Truncated(Exception):
@@ -85,6 +108,26 @@ def _read_string(f: BinaryIO) -> str:
     return _read(f, _unpack(f, "<Q")).decode("utf-8", errors="replace")
 
 
+def _skip_strings(f: BinaryIO, count: int) -> None:
+    """Step over an array of strings (a vocabulary: 50k-250k of them) without reading each one.
+
+    Walking the lengths in a memory map is about ten times faster than two reads per string, and a
+    model's header is read on every `localrag models` until its summary is cached.
+    """
+    start = f.tell()
+    with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as view:
+        end = len(view)
+        pos = start
+        unpack_length = _U64.unpack_from
+        for _ in range(count):
+            if pos + 8 > end:
+                raise _Truncated
+            pos += 8 + unpack_length(view, pos)[0]
+    if pos > end:
+        raise _Truncated
+    f.seek(pos)
+
+
 def _read_value(f: BinaryIO, vtype: int) -> Any:
     if vtype in _SCALARS:
         return _unpack(f, _SCALARS[vtype])
@@ -95,6 +138,9 @@ def _read_value(f: BinaryIO, vtype: int) -> Any:
         count = _unpack(f, "<Q")
         if item_type in _SCALARS and count > _KEEP_ARRAY_MAX:
             f.seek(struct.calcsize(_SCALARS[item_type]) * count, 1)
+            return None
+        if item_type == _STRING and count > _KEEP_ARRAY_MAX:
+            _skip_strings(f, count)
             return None
         items = [_read_value(f, item_type) for _ in range(count)]
         return items if count <= _KEEP_ARRAY_MAX else None
@@ -185,18 +231,29 @@ def bundled_embedder_path() -> Path:
     return folder / "model"
 
 
-def resolve_generator(spec: str, models_dir: Path) -> Path:
-    """A GGUF path from a setting: empty for the bundled model, a file path, or a name in models/."""
+def resolve_generator(spec: str, models_dir: Path, model_dirs: str = "") -> Path:
+    """A GGUF path from a setting: empty for the bundled model, a file path, a name in models/, or
+    a model another tool keeps (`ollama:NAME:TAG`, `lmstudio:...`, or its plain name if unambiguous).
+
+    models/ is looked at before the other tools' stores, so a name there always means that file.
+    """
     if not spec:
         return bundled_generator_path()
     candidate = Path(spec).expanduser()
     if candidate.is_file():
         return candidate.resolve()
-    for name in (spec, f"{spec}.gguf"):
+    local = spec.removeprefix("models:")
+    for name in (local, f"{local}.gguf"):
         if (models_dir / name).is_file():
             return (models_dir / name).resolve()
+    # Imported here: discovery builds on this module's header reader.
+    from localrag.discover_models import discover, resolve_name
+
+    found = resolve_name(spec, discover(model_dirs))
+    if found is not None:
+        return found
     raise ModelError(
-        f"model '{spec}' not found: it is neither a file nor a model in {models_dir}",
+        f"model '{spec}' not found: it is not a file, not in {models_dir}, and no other tool's store has it",
         "run `localrag models` to see what is available",
     )
 
@@ -223,6 +280,13 @@ class ModelInfo:
     architecture: str = ""
     card: dict[str, Any] = field(default_factory=dict)
     error: str = ""
+    quantization: str = ""
+    parameters: str = ""
+    context_length: int = 0
+    # Whether this llama.cpp build knows the architecture; None when that cannot be told.
+    loadable: bool | None = None
+    # Estimated bytes to run it at the configured n_ctx (weights + KV cache + buffers); 0 if not estimated.
+    memory: int = 0
 
 
 def _number(value: Any) -> float | None:
@@ -237,8 +301,10 @@ def card_summary(card: dict[str, Any]) -> tuple[str, str]:
     """
     base = card.get("base")
     base_name = Path(str(base.get("path", ""))).name if isinstance(base, dict) else ""
-    training = card.get("training") if isinstance(card.get("training"), dict) else {}
-    evaluation = card.get("evaluation") if isinstance(card.get("evaluation"), dict) else {}
+    training = card.get("training")
+    training = training if isinstance(training, dict) else {}
+    evaluation = card.get("evaluation")
+    evaluation = evaluation if isinstance(evaluation, dict) else {}
     val_loss = _number(training.get("val_loss"))
     metrics = training.get("metrics")
     if val_loss is None and isinstance(metrics, list):
@@ -267,7 +333,9 @@ def _info(name: str, path: Path, source: str) -> ModelInfo:
             card = json.loads(card_file.read_text(encoding="utf-8"))
         except (json.JSONDecodeError, UnicodeDecodeError):
             card = {"error": f"{card_file}: unreadable model card"}
-    return ModelInfo(name, path, source, header.file_size, header.architecture, card)
+    return ModelInfo(name, path, source, header.file_size, header.architecture, card,
+                     quantization=header.quantization, context_length=header.context_length,
+                     parameters=str(header.metadata.get("general.size_label") or ""))
 
 
 def list_models(models_dir: Path, configured: str = "") -> list[ModelInfo]:

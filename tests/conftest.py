@@ -73,6 +73,20 @@ def localrag_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[P
     yield home
 
 
+@pytest.fixture(autouse=True)
+def no_other_tools_models(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The developer's own Ollama, LM Studio, GPT4All and HF-cache models stay out of every test.
+
+    Discovery looks there on each `localrag models` and each --model name; a test that wants a store
+    builds one (tests/unit/test_discover_models.py) and points these back at it.
+    """
+    nowhere = tmp_path / "no-model-stores"
+    monkeypatch.setattr("localrag.discover_models.ollama_root", lambda: nowhere)
+    monkeypatch.setattr("localrag.discover_models.lmstudio_roots", lambda: [nowhere])
+    monkeypatch.setattr("localrag.discover_models.gpt4all_roots", lambda: [nowhere])
+    monkeypatch.setattr("localrag.discover_models.hf_cache_root", lambda: nowhere)
+
+
 @pytest.fixture(scope="session")
 def real_embedder() -> SentenceTransformerEmbedder:
     """The bundled MiniLM, loaded once for every test that needs it (it is read-only)."""

@@ -35,7 +35,9 @@ if TYPE_CHECKING:
     from localrag.types import Answer
 
 DEMO_QUESTION = "When was the Kestrel Point lighthouse first lit?"
-COMMAND_MODULES: tuple[str, ...] = ("localrag.cli.evaluate", "localrag.cli.graph", "localrag.cli.tune")
+COMMAND_MODULES: tuple[str, ...] = (
+    "localrag.cli.evaluate", "localrag.cli.graph", "localrag.cli.models", "localrag.cli.tune",
+)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -48,7 +50,8 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     def model_flag(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--model", help="GGUF file or model name under models/ (default: bundled SmolLM2)")
+        p.add_argument("--model", help="GGUF file, model name under models/, or one `localrag models` lists "
+                       "(e.g. ollama:llama3.2:3b); default: bundled SmolLM2")
 
     chat = sub.add_parser("chat", help="open the terminal chat app")
     model_flag(chat)
@@ -79,9 +82,6 @@ def _parser() -> argparse.ArgumentParser:
 
     forget = sub.add_parser("forget", help="remove a document (or every document under a folder)")
     forget.add_argument("path", type=Path)
-
-    models = sub.add_parser("models", help="list the bundled model, models/ and the configured one")
-    models.add_argument("--json", action="store_true")
 
     demo = sub.add_parser("demo", help="ingest the bundled sample corpus and answer a question about it")
     model_flag(demo)
@@ -222,24 +222,6 @@ def _status(engine: Engine, as_json: bool, out: Console) -> int:
     return 0
 
 
-def _models(engine: Engine, as_json: bool, out: Console) -> int:
-    models = engine.models()
-    if as_json:
-        rows = [{**dataclasses.asdict(m), "path": str(m.path)} for m in models]
-        sys.stdout.write(json.dumps(rows, indent=2) + "\n")
-        return 0
-    from localrag.models import card_summary
-
-    table = Table("name", "source", "arch", "size", "tuned from", "figures", "path")
-    for m in models:
-        # A model card (models/NAME.json, written by `localrag export`) says what a tuned model came from.
-        base, figures = card_summary(m.card) if m.card else ("", "")
-        table.add_row(Text(m.name), Text(m.source), Text(m.architecture or m.error or "?"),
-                      Text(f"{m.size / 1e6:.0f} MB"), Text(base), Text(figures), Text(str(m.path)))
-    out.print(table)
-    return 0
-
-
 def _chat(args: argparse.Namespace) -> int:
     from localrag.tui.app import run_app
 
@@ -267,8 +249,6 @@ def run(argv: Sequence[str] | None = None) -> int:
             removed = engine_from_args(args).forget(args.path)
             err.print(Text(f"forgot {args.path}: {removed} chunks removed"))
             return 0
-        if args.command == "models":
-            return _models(engine_from_args(args), args.json, out)
         if args.command == "demo":
             from localrag.ingest.discover import sample_corpus_dir
 

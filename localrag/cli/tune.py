@@ -91,6 +91,8 @@ def _export_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quant", choices=QUANTS, default="Q8_0", help="quantization of the GGUF (default Q8_0)")
     p.add_argument("--lora-gguf", action="store_true", help="also write the adapter as a LoRA GGUF")
     p.add_argument("--force", action="store_true", help="replace an existing model of that name")
+    p.add_argument("--ollama", action="store_true",
+                   help="also write a Modelfile beside the GGUF and run `ollama create` (or print the command)")
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
@@ -108,7 +110,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     finetune.set_defaults(handler=_finetune)
 
     export = sub.add_parser("export", help="merge a fine-tuned run into a verified, quantized models/NAME.gguf")
-    export.add_argument("--run", type=Path, required=True, help="a finished `localrag finetune` run folder")
+    export.add_argument("--run", type=Path, help="a finished `localrag finetune` run folder "
+                        "(without it, --ollama hands the existing model --name names to Ollama)")
     export.add_argument("--name", required=True, help="model name: writes models/NAME.gguf and NAME.json")
     _export_flags(export)
     export.set_defaults(handler=_export)
@@ -174,9 +177,7 @@ def _raft_overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _default_base(engine: Engine, base: Path | None) -> Path:
-    from localrag.models import resolve_generator
-
-    return base.expanduser() if base is not None else resolve_generator(engine.settings.model, engine.models_dir)
+    return base.expanduser() if base is not None else engine.resolve_model(engine.settings.model)
 
 
 def _fmt(value: Any, spec: str = ".3f") -> str:
@@ -333,10 +334,16 @@ def _print_export(result: Any, out: Console) -> None:
 
 def _export(args: argparse.Namespace, out: Console, err: Console) -> int:
     from localrag.cli import engine_from_args
+    from localrag.cli.models import hand_to_ollama
     from localrag.tune.runs import TuneError
 
-    run_dir = args.run.expanduser()
     engine = engine_from_args(args)
+    if args.run is None:
+        if not args.ollama:
+            raise TuneError("export needs --run, a finished `localrag finetune` run folder",
+                            "or pass --ollama to hand the existing model --name to Ollama")
+        return hand_to_ollama(engine.resolve_model(args.name), engine, out)
+    run_dir = args.run.expanduser()
     _check_new_model(engine.models_dir, args.name, args.force)
     if not (run_dir / "adapter").is_dir():
         raise TuneError(f"{run_dir} has no finished adapter (no adapter/ folder)",
@@ -353,7 +360,7 @@ def _export(args: argparse.Namespace, out: Console, err: Console) -> int:
                               lora_gguf=args.lora_gguf, progress=on_progress)
     _print_export(result, out)
     out.print(Text(f"exported in {result.seconds:.0f}s; try: localrag ask --model {args.name} \"...\"", style="bold"))
-    return 0
+    return hand_to_ollama(result.path, engine, out) if args.ollama else 0
 
 
 # -- tune ----------------------------------------------------------------------------------------
@@ -451,4 +458,8 @@ def _tune(args: argparse.Namespace, out: Console, err: Console) -> int:
         return 130
     out.print(Text(f"'{result.name}' is ready ({result.seconds:.0f}s): localrag ask --model {result.name} \"...\"",
                    style="bold green"))
+    if args.ollama:
+        from localrag.cli.models import hand_to_ollama
+
+        return hand_to_ollama(result.model_path, engine, out)
     return 0

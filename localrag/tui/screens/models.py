@@ -1,4 +1,6 @@
-"""The model picker: the bundled model, every GGUF in models/ (with its model card), or any path.
+"""The model picker: the bundled model, every GGUF in models/ (with its model card), the models other
+tools keep (Ollama, LM Studio, GPT4All, the Hugging Face cache, `model_dirs`) under one heading per
+tool, or any path.
 
 Listing reads GGUF headers and switching loads the model, so both run in thread workers. A model
 whose header is bad is still listed, with the reason, and refuses to be chosen: the engine checks
@@ -21,6 +23,7 @@ from textual.widgets import Button, Footer, Input, OptionList
 from textual.widgets.option_list import Option
 
 from localrag.config import save_settings
+from localrag.discover_models import SOURCE_TITLES, full_name
 from localrag.errors import LocalRagError
 from localrag.models import ModelInfo, resolve_generator
 from localrag.tui.messages import EngineFailed, ModelsListed, ModelSwitched, user_error
@@ -48,7 +51,10 @@ def model_label(info: ModelInfo, current: bool) -> Text:
     text = Text()
     text.append("● " if current else "  ", style="bold green")
     text.append(info.name, style="bold")
-    details = [info.source, info.architecture or "?", f"{info.size / 1e6:.0f} MB"]
+    details = [info.source, info.architecture or "?", info.quantization, f"{info.size / 1e6:.0f} MB"]
+    if info.loadable is False:
+        details.append("this llama.cpp cannot load it")
+    details = [d for d in details if d]
     text.append("   " + " · ".join(details), style="dim")
     if info.error:
         text.append("\n    ")
@@ -61,8 +67,15 @@ def model_label(info: ModelInfo, current: bool) -> Text:
     return text
 
 
+# localrag's own models come first without a heading; each other tool's models get one.
+_OWN_SOURCES = ("bundled", "models/", "configured")
+
+
 def spec_for(info: ModelInfo) -> str:
-    return "" if info.source == "bundled" else str(info.path)
+    if info.source == "bundled":
+        return ""
+    # Another tool's model is saved by name: Ollama replaces the blob file when a tag is pulled again.
+    return str(info.path) if info.source in _OWN_SOURCES else full_name(info)
 
 
 class ModelsScreen(Screen[None]):
@@ -104,7 +117,8 @@ class ModelsScreen(Screen[None]):
         engine = self.localrag.engine
         try:
             try:
-                current = str(resolve_generator(engine.settings.model, engine.models_dir).resolve())
+                settings = engine.settings
+                current = str(resolve_generator(settings.model, engine.models_dir, settings.model_dirs).resolve())
             except LocalRagError:
                 current = ""
             self.post_message(ModelsListed(engine.models(), current))
@@ -117,11 +131,16 @@ class ModelsScreen(Screen[None]):
         box = self.query_one("#models", OptionList)
         highlighted = box.highlighted
         box.clear_options()
+        heading = ""
         for i, info in enumerate(self.models):
+            if info.source not in _OWN_SOURCES and info.source != heading:
+                heading = info.source
+                box.add_option(Option(Text(SOURCE_TITLES.get(heading, heading), style="bold underline"),
+                                      disabled=True))
             is_current = str(info.path.resolve()) == current
             box.add_option(Option(model_label(info, is_current), id=str(i), disabled=bool(info.error)))
         if self.models:
-            box.highlighted = min(highlighted or 0, len(self.models) - 1)
+            box.highlighted = min(highlighted or 0, box.option_count - 1)
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         if event.option.id is None:
@@ -166,8 +185,8 @@ class ModelsScreen(Screen[None]):
         try:
             save_settings(app.engine.settings)
         except OSError as exc:
-            self.notify(Text(f"Switched, but the choice was not saved: {exc}"), severity="warning")
-        self.notify(Text(f"Now answering with {message.name}"))
+            self.notify(f"Switched, but the choice was not saved: {exc}", severity="warning", markup=False)
+        self.notify(f"Now answering with {message.name}", markup=False)
         self._list()
         app.refresh_status()
 

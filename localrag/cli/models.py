@@ -1,0 +1,140 @@
+"""`localrag models` (every model on this machine, grouped by where it lives) and `localrag models pull`.
+
+The listing reads other tools' stores in place (see localrag/discover_models.py); in a terminal it is
+one table per source, in a pipe one tab-separated line per model (source, --model name, architecture,
+quantization, parameters, trained context, size in bytes, estimated bytes needed at the configured
+n_ctx, loadable, path), and `--json` gives every field.
+`pull` is the only command that uses the network.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import shlex
+import sys
+from typing import TYPE_CHECKING, Any
+
+from rich.console import Console
+from rich.table import Column, Table
+from rich.text import Text
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from localrag.engine import Engine
+    from localrag.models import ModelInfo
+
+
+def add_commands(sub: argparse._SubParsersAction) -> None:
+    models = sub.add_parser(
+        "models",
+        help="list models: bundled, models/, Ollama, LM Studio, GPT4All, the Hugging Face cache, model_dirs",
+        description="List every GGUF model on this machine (read in place, never copied). "
+                    "Use a listed name with --model, e.g. --model ollama:llama3.2:3b.",
+    )
+    models.add_argument("--json", action="store_true", help="every field of every model as JSON")
+    models.set_defaults(handler=_list)
+    models_sub = models.add_subparsers(dest="models_command", metavar="COMMAND")
+    pull = models_sub.add_parser(
+        "pull",
+        help="download a GGUF into models/ (the only command that uses the network)",
+        description="Download a GGUF model into models/ with a progress bar, resuming an interrupted "
+                    "download, checking size and sha256, and writing a model card. This is the only "
+                    "localrag command that uses the network, and only when you run it.",
+    )
+    pull.add_argument("source", metavar="SOURCE", help="hf:OWNER/REPO[/FILE.gguf] or an https URL of a .gguf file")
+    pull.add_argument("--name", help="model name in models/ (default: the file name)")
+    pull.add_argument("--revision", default="main", help="hf: branch, tag or commit (default main)")
+    pull.add_argument("--force", action="store_true", help="replace a model of that name")
+    pull.set_defaults(handler=_pull)
+
+
+def _row(m: ModelInfo) -> dict[str, Any]:
+    from localrag.discover_models import full_name
+
+    return {**dataclasses.asdict(m), "path": str(m.path), "use": "" if m.source == "bundled" else full_name(m)}
+
+
+def _loads(m: ModelInfo) -> str:
+    return {True: "yes", False: "no", None: "?"}[m.loadable]
+
+
+def _list(args: argparse.Namespace, out: Console, err: Console) -> int:
+    from localrag.cli import engine_from_args
+    from localrag.discover_models import SOURCE_TITLES, full_name
+    from localrag.models import card_summary
+
+    engine = engine_from_args(args)
+    models = engine.models()
+    n_ctx = engine.settings.n_ctx
+    if args.json:
+        sys.stdout.write(json.dumps([_row(m) for m in models], indent=2) + "\n")
+        return 0
+    if not out.is_terminal:
+        for m in models:
+            sys.stdout.write("\t".join([
+                m.source, "" if m.source == "bundled" else full_name(m), m.architecture or m.error, m.quantization,
+                m.parameters, str(m.context_length or ""), str(m.size), str(m.memory or ""), _loads(m), str(m.path),
+            ]) + "\n")
+        return 0
+    for source, title in SOURCE_TITLES.items():
+        group = [m for m in models if m.source == source]
+        if not group:
+            continue
+        # The name is what a user copies into --model: folded onto a second line, never cut short.
+        table = Table(Column("--model", overflow="fold"), "arch", "quant", "params", "context", "size",
+                      f"memory at n_ctx {n_ctx}", "loads", "notes", Column("path", overflow="fold"),
+                      title=Text(title, style="bold"), title_justify="left")
+        for m in group:
+            base, figures = card_summary(m.card) if m.card else ("", "")
+            notes = m.error or ", ".join(x for x in (f"tuned from {base}" if base else "", figures) if x)
+            table.add_row(Text("(default)" if source == "bundled" else full_name(m)), Text(m.architecture or "?"),
+                          Text(m.quantization), Text(m.parameters), Text(str(m.context_length or "")),
+                          Text(f"{m.size / 1e9:.2f} GB"), Text(f"{m.memory / 1e9:.2f} GB" if m.memory else ""),
+                          Text(_loads(m)), Text(notes), Text(str(m.path)))
+        out.print(table)
+    return 0
+
+
+def _pull(args: argparse.Namespace, out: Console, err: Console) -> int:
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
+
+    from localrag import paths
+    from localrag.model_pull import pull
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
+                  TimeRemainingColumn(), console=err, transient=True) as bar:
+        task = bar.add_task("Downloading", total=None)
+
+        def on_progress(done: int, total: int | None) -> None:
+            bar.update(task, completed=done, total=total)
+
+        try:
+            result = pull(args.source, paths.models_dir(), name=args.name or "", revision=args.revision,
+                          force=args.force, progress=on_progress)
+        except KeyboardInterrupt:
+            err.print(Text("interrupted: run the same command again to resume the download"))
+            raise
+    checked = "size and sha256 checked" if result.checked else "size checked (the server states no sha256)"
+    resumed = f", resumed at {result.resumed_from} bytes" if result.resumed_from else ""
+    err.print(Text(f"{result.size / 1e6:.1f} MB in {result.seconds:.1f}s, {checked}{resumed}"))
+    out.print(Text(f"pulled {result.path} (card {result.card}); use it with --model {result.path.stem}"),
+              soft_wrap=True)
+    return 0
+
+
+def hand_to_ollama(gguf: Path, engine: Engine, out: Console) -> int:
+    """`export --ollama` / `tune --ollama`: a Modelfile beside the GGUF, `ollama create` when Ollama is here."""
+    from localrag.ollama_export import export_to_ollama
+
+    settings = engine.settings
+    result = export_to_ollama(gguf, temperature=settings.temperature, num_ctx=settings.n_ctx)
+    out.print(Text(f"wrote {result.modelfile}"), soft_wrap=True)
+    command = shlex.join(result.command)
+    if result.created:
+        out.print(Text(f"ran `{command}`: run it with `ollama run {result.name}`"), soft_wrap=True)
+    else:
+        out.print(Text(f"ollama is not on PATH here; to add the model to Ollama run:\n  {command}"), soft_wrap=True)
+    return 0

@@ -1,0 +1,197 @@
+"""Models other tools keep: found in place (never copied), named for --model, ambiguity explained.
+
+Every store is built in a temp HOME with the layout its tool writes; the GGUF files are small real
+ones (tests/unit/model_stores.py), and one Ollama blob is the bundled SmolLM2 itself.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from model_stores import gguf_bytes, hf_cache_model, ollama_model, write_gguf
+
+from localrag import discover_models
+from localrag.cli import run
+from localrag.config import Settings
+from localrag.discover_models import HeaderCache, can_load, discover, full_name, list_all, resolve_name
+from localrag.engine import Engine
+from localrag.errors import ModelError
+from localrag.models import bundled_generator_path, resolve_generator
+
+REAL_ROOTS = {name: getattr(discover_models, name)
+              for name in ("ollama_root", "lmstudio_roots", "gpt4all_roots", "hf_cache_root")}
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    for name, function in REAL_ROOTS.items():  # undo conftest's guard: this HOME is the test's own
+        monkeypatch.setattr(discover_models, name, function)
+    for name in ("OLLAMA_MODELS", "HF_HUB_CACHE", "HF_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "LOCALAPPDATA"):
+        monkeypatch.delenv(name, raising=False)
+    return home
+
+
+@pytest.fixture
+def stores(home: Path) -> dict[str, Path]:
+    """One model in each tool's store, plus a second 'qwen' to make a plain name ambiguous."""
+    ollama = home / ".ollama" / "models"
+    return {
+        "ollama": ollama_model(ollama, "smollm2", "latest", link_to=bundled_generator_path()),
+        "ollama-tagged": ollama_model(ollama, "qwen", "0.5b", gguf=gguf_bytes("qwen2", name="qwen")),
+        "ollama-user": ollama_model(ollama, "tiny", "q8", namespace="someone", gguf=gguf_bytes(name="tiny")),
+        "lmstudio": write_gguf(home / ".lmstudio" / "models" / "pub" / "repo-GGUF" / "model-Q4_K_M.gguf",
+                               arch="phi3", context_length=8192, size_label="3.8B"),
+        "lmstudio-mmproj": write_gguf(home / ".lmstudio" / "models" / "pub" / "repo-GGUF" / "mmproj-model-f16.gguf",
+                                      arch="clip"),
+        "gpt4all": write_gguf(home / ".local" / "share" / "nomic.ai" / "GPT4All" / "qwen.gguf", arch="qwen2"),
+        "hf": hf_cache_model(home / ".cache" / "huggingface" / "hub", "owner", "Model-GGUF",
+                             {"model-q8_0.gguf": gguf_bytes(file_type=7)}) / "model-q8_0.gguf",
+    }
+
+
+def _by_full_name(models: list) -> dict[str, object]:
+    return {full_name(m): m for m in models}
+
+
+def test_every_store_is_found_in_place(stores: dict[str, Path], localrag_home: Path) -> None:
+    found = _by_full_name(discover())
+    assert set(found) == {
+        "ollama:smollm2:latest", "ollama:qwen:0.5b", "ollama:someone/tiny:q8", "lmstudio:pub/repo-GGUF/model-Q4_K_M",
+        "gpt4all:qwen", "hf:owner/Model-GGUF/model-q8_0",
+    }
+    smol = found["ollama:smollm2:latest"]
+    assert smol.path == stores["ollama"]  # the blob itself, not a copy
+    assert smol.architecture == "llama" and smol.quantization == "Q4_K_M" and smol.parameters == "1B"
+    assert smol.size == bundled_generator_path().stat().st_size
+    phi = found["lmstudio:pub/repo-GGUF/model-Q4_K_M"]
+    assert (phi.architecture, phi.quantization, phi.context_length, phi.parameters) == ("phi3", "Q4_K_M", 8192, "3.8B")
+    assert found["hf:owner/Model-GGUF/model-q8_0"].quantization == "Q8_0"
+    assert not (localrag_home / "models").exists()
+
+
+def test_plain_and_full_names_resolve(stores: dict[str, Path]) -> None:
+    models = discover()
+    assert resolve_name("ollama:smollm2:latest", models) == stores["ollama"]
+    assert resolve_name("smollm2", models) == stores["ollama"]  # Ollama's rule: no tag means latest
+    assert resolve_name("qwen:0.5b", models) == stores["ollama-tagged"]
+    assert resolve_name("someone/tiny:q8", models) == stores["ollama-user"]
+    assert resolve_name("lmstudio:pub/repo-GGUF/model-Q4_K_M", models) == stores["lmstudio"]
+    assert resolve_name("model-Q4_K_M", models) == stores["lmstudio"]
+    assert resolve_name("hf:owner/Model-GGUF/model-q8_0.gguf", models) == stores["hf"]
+    assert resolve_name("nothing", models) is None
+
+
+def test_ambiguous_name_lists_the_candidates(stores: dict[str, Path], tmp_path: Path) -> None:
+    write_gguf(tmp_path / "extra" / "smollm2.gguf")
+    with pytest.raises(ModelError) as info:
+        resolve_generator("smollm2", tmp_path / "models", str(tmp_path / "extra"))
+    message = str(info.value)
+    assert "ambiguous" in message and "ollama:smollm2:latest" in message and "dir:smollm2" in message
+    assert "\n" not in message
+    # models/ comes first: a name there is that file, whatever other tools hold.
+    mine = write_gguf(tmp_path / "models" / "smollm2.gguf")
+    assert resolve_generator("smollm2", tmp_path / "models", str(tmp_path / "extra")) == mine.resolve()
+
+
+def test_not_found_says_where_it_looked(home: Path, tmp_path: Path) -> None:
+    with pytest.raises(ModelError, match="'ollama:nope:1b' not found"):
+        resolve_generator("ollama:nope:1b", tmp_path / "models")
+
+
+def test_split_models_and_projectors(home: Path) -> None:
+    folder = home / ".lmstudio" / "models" / "pub" / "big-GGUF"
+    first = write_gguf(folder / "big-00001-of-00002.gguf")
+    second = write_gguf(folder / "big-00002-of-00002.gguf")
+    found = discover()
+    assert [m.name for m in found] == ["pub/big-GGUF/big-00001-of-00002"]
+    assert found[0].size == first.stat().st_size + second.stat().st_size
+
+
+def test_hf_cache_uses_the_revision_main_points_to(home: Path) -> None:
+    hub = home / ".cache" / "huggingface" / "hub"
+    hf_cache_model(hub, "o", "r", {"old.gguf": gguf_bytes()}, revision="old", main=False)
+    newest = hf_cache_model(hub, "o", "r", {"new.gguf": gguf_bytes()}, revision="new")
+    assert [m.path for m in discover()] == [newest / "new.gguf"]
+
+
+def test_env_overrides_and_model_dirs(home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OLLAMA_MODELS", str(tmp_path / "ollama-elsewhere"))
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub-elsewhere"))
+    ollama_model(tmp_path / "ollama-elsewhere", "m", "1b")
+    hf_cache_model(tmp_path / "hub-elsewhere", "o", "r", {"sub/f.gguf": gguf_bytes()})
+    write_gguf(tmp_path / "mine" / "deep" / "x.gguf")
+    names = {full_name(m) for m in discover(f"{tmp_path / 'mine'}:{tmp_path / 'absent'}")}
+    assert names == {"ollama:m:1b", "hf:o/r/sub/f", "dir:deep/x"}
+
+
+def test_a_broken_file_is_listed_with_its_error(home: Path) -> None:
+    bad = home / ".local" / "share" / "nomic.ai" / "GPT4All" / "bad.gguf"
+    bad.parent.mkdir(parents=True)
+    bad.write_bytes(b"not a model")
+    [info] = discover()
+    assert "not a GGUF file" in info.error
+    with pytest.raises(ModelError, match="not a GGUF file"):
+        resolve_name("bad", [info])
+
+
+def test_header_cache_skips_unchanged_files(stores: dict[str, Path], tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    cache_file = tmp_path / "index.json"
+    cache = HeaderCache(cache_file)
+    first = discover(cache=cache)
+    assert not cache_file.exists()  # a caller's cache is saved by the caller
+    cache.save()
+
+    def refuse(path: Path) -> None:
+        raise AssertionError(f"header of {path} read again")
+
+    monkeypatch.setattr(discover_models, "read_gguf_header", refuse)
+    again = discover(cache=HeaderCache(cache_file))
+    assert [(m.name, m.architecture) for m in again] == [(m.name, m.architecture) for m in first]
+    write_gguf(stores["gpt4all"], arch="gemma3")  # changed file: read again
+    with pytest.raises(AssertionError, match="read again"):
+        discover(cache=HeaderCache(cache_file))
+
+
+def test_loadable_flag_comes_from_this_llama_cpp() -> None:
+    if can_load("llama") is None:
+        pytest.skip("llama.cpp library file not found")
+    assert can_load("llama") is True and can_load("qwen2") is True
+    assert can_load("phi3") is True and can_load("gemma3") is True
+    assert can_load("surely-not-an-architecture") is False
+
+
+def test_engine_loads_an_ollama_blob_by_name(stores: dict[str, Path]) -> None:
+    engine = Engine(Settings(model="ollama:smollm2"))
+    assert engine.check_model("ollama:smollm2") == stores["ollama"]
+    assert engine.model_name() == "ollama:smollm2"
+    # The blob is a link to the bundled file here: listed once, as the bundled model.
+    listed = [m for m in list_all(engine.models_dir) if m.path.resolve() == bundled_generator_path().resolve()]
+    assert [m.source for m in listed] == ["bundled"]
+
+
+def test_models_command_json_and_pipe(stores: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(["models", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    by_use = {r["use"]: r for r in rows}
+    assert by_use[""]["source"] == "bundled"
+    assert by_use["ollama:qwen:0.5b"]["architecture"] == "qwen2"
+    assert by_use["ollama:qwen:0.5b"]["path"] == str(stores["ollama-tagged"])
+    # Memory at n_ctx 2048: weights + KV cache (2 layers x 2 KV heads x (16 + 16) x 2 bytes a token) + buffers.
+    qwen = by_use["ollama:qwen:0.5b"]
+    assert qwen["memory"] == qwen["size"] + 2048 * 2 * 2 * 32 * 2 + int(qwen["size"] * 0.1) + 256 * 1024**2
+    assert run(["models"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert all("\t" in line for line in lines)
+    assert any(line.startswith("gpt4all\tgpt4all:qwen\tqwen2\t") for line in lines)
+
+
+def test_unknown_model_is_a_one_line_cli_error(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(["ask", "hi", "--model", "ollama:nope"]) == 2
+    err = capsys.readouterr().err
+    assert "'ollama:nope' not found" in err and "Traceback" not in err
