@@ -25,7 +25,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 from localrag.errors import LoaderError
-from localrag.ingest.structure import TextBuilder, prose_kind, squash
+from localrag.ingest.structure import prose_kind, squash
 from localrag.types import LoadedText
 
 _HEADERS = ("From", "To", "Cc", "Date")
@@ -65,7 +65,8 @@ def message_text(message: EmailMessage, fallback_title: str) -> LoadedText:
         try:
             content = str(body.get_content())
         except (LookupError, ValueError):  # an unknown charset: the bytes as Latin-1 lose nothing
-            content = (body.get_payload(decode=True) or b"").decode("latin-1")
+            payload = body.get_payload(decode=True)
+            content = payload.decode("latin-1") if isinstance(payload, bytes) else ""
     if body is not None and body.get_content_type() == "text/html":
         walker.walk(BeautifulSoup(content, "html.parser"))
         walker.flush()
@@ -83,10 +84,13 @@ def attachments(message: EmailMessage, wanted: Callable[[str], bool]) -> Iterato
             inner = part.get_payload()
             name = _UNSAFE_NAME.sub("_", part.get_filename() or f"forwarded-{number}")
             name = name if name.lower().endswith(".eml") else f"{name}.eml"
-            data = inner[0].as_bytes() if isinstance(inner, list) and inner else b""
+            data = inner[0].as_bytes() if isinstance(inner, list) and inner and hasattr(inner[0], "as_bytes") else b""
+        elif part.get_content_maintype() == "image" and part.get_content_disposition() != "attachment":
+            continue  # logos and pictures shown in the body: OCR'ing them costs seconds and finds no text
         else:
             name = _UNSAFE_NAME.sub("_", part.get_filename() or "").strip(". ")
-            data = part.get_payload(decode=True) or b""
+            payload = part.get_payload(decode=True)
+            data = payload if isinstance(payload, bytes) else b""
         if not name or not data or not wanted(name):
             continue
         if name in seen:

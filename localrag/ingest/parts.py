@@ -53,7 +53,7 @@ def load_parts(path: Path, *, ocr: bool = True, notify: Notify | None = None) ->
     for name, message in read_messages(path):
         yield Part(name, "eml", message_text(message, path.stem if not name else f"{path.stem} {name}"))
         for attachment in attachments(message, wanted):
-            inner = part_path(name, attachment.name)
+            inner = f"{name}/{attachment.name}" if name else attachment.name
             shown = part_path(str(path), inner)
             inner_kind = file_type(Path(attachment.name))
             try:

@@ -172,7 +172,9 @@ def _read_pdf(path: Path, ocr: bool, notify: Notify | None) -> LoadedText:
         weights[line.size] = weights.get(line.size, 0) + len(line.text)
     if not weights and not any(scanned.values()):
         if ocr:
-            raise LoaderError(f"{path}: no text, and OCR found none on its pages", "exclude it if it holds no text")
+            raise LoaderError(
+                f"{path}: no extractable text, and OCR found none on its pages", "exclude it if it holds no text"
+            )
         raise LoaderError(f"{path}: no extractable text (a scanned PDF?)", "ingest it with OCR on (without --no-ocr)")
     body = max(weights, key=lambda s: weights[s]) if weights else 0.0
     heading_sizes = sorted((s for s in weights if s >= body * 1.15), reverse=True)[:6]

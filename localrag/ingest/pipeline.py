@@ -136,7 +136,7 @@ def run_ingest(
                 report.unchanged += 1
             else:
                 stat = path.stat()
-                new_paths = set()
+                new_paths: set[str] = set()
                 for part in load_parts(path, ocr=settings.ocr, notify=notify):
                     part_name = part_path(name, part.name)
                     if part.loaded is None:
@@ -160,6 +160,7 @@ def run_ingest(
                     batch.chunks.extend(chunks)
                     batch.titles[doc_id] = part.loaded.title
                 # Parts the file no longer holds (an attachment removed from a draft, say) go with it.
+                parts_of[name] = sorted(new_paths - {name})
                 stale = [doc_id_for(p) for p in old_parts if p not in new_paths]
                 if stale:
                     store.delete_documents(stale)

@@ -53,7 +53,7 @@ def _regions(rows: Iterable[list[str]]) -> Iterator[list[str]]:
         yield region
 
 
-def table_blocks(region: list[str], limit: int = ROWS_CHARS) -> Iterator[str]:
+def table_blocks(region: list[str], limit: int) -> Iterator[str]:
     """A region as blocks of at most about `limit` characters of rows, each led by the header row."""
     header, rows = region[0], region[1:]
     if not rows:
@@ -76,7 +76,7 @@ def _add_sheet(out: TextBuilder, headings: HeadingPath, name: str, rows: Iterabl
         path = headings.enter(1, name)
         out.add(name, "heading", path)
     for region in _regions(rows):
-        for block in table_blocks(region):
+        for block in table_blocks(region, ROWS_CHARS):
             out.add(block, "table", path)
 
 
