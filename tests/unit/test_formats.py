@@ -106,7 +106,8 @@ def test_csv_sniffs_the_delimiter_and_keeps_quoted_cells(tmp_path: Path) -> None
     path.write_text('item;price;note\nespresso;2.10;"strong; short"\nlatte;3.40;\n', encoding="utf-8")
     loaded = load_file(path)
     assert file_type(path) == "csv"
-    assert sections(loaded, "table") == [("item | price | note\nespresso | 2.10 | strong; short\nlatte | 3.40", (), None)]
+    expected = "item | price | note\nespresso | 2.10 | strong; short\nlatte | 3.40"
+    assert sections(loaded, "table") == [(expected, (), None)]
 
 
 # --- OpenDocument, RTF ----------------------------------------------------------------------------
@@ -141,7 +142,8 @@ def make_odt(path: Path, content: str = _ODT_CONTENT) -> Path:
         archive.writestr(
             "META-INF/manifest.xml",
             '<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0">'
-            '<manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.text"/>'
+            '<manifest:file-entry manifest:full-path="/"'
+            ' manifest:media-type="application/vnd.oasis.opendocument.text"/>'
             '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>'
             "</manifest:manifest>",
         )
@@ -199,7 +201,8 @@ def make_epub(path: Path, *, nav: bool) -> Path:
         archive.writestr(zipfile.ZipInfo("mimetype"), "application/epub+zip")
         archive.writestr("META-INF/container.xml", _CONTAINER)
         archive.writestr("OEBPS/content.opf", opf)
-        archive.writestr("OEBPS/text/one.xhtml", chapter.format("<p>The ferry left at dawn.</p><h2>Fog</h2><p>Grey.</p>"))
+        one = chapter.format("<p>The ferry left at dawn.</p><h2>Fog</h2><p>Grey.</p>")
+        archive.writestr("OEBPS/text/one.xhtml", one)
         archive.writestr("OEBPS/text/two b.xhtml", chapter.format("<h1>The Return</h1><p>Home by noon.</p>"))
         if nav:
             archive.writestr(
@@ -212,7 +215,8 @@ def make_epub(path: Path, *, nav: bool) -> Path:
             archive.writestr(
                 "OEBPS/toc.ncx",
                 '<ncx xmlns="http://www.daisy.org/z3986/2005/ncx/" version="2005-1"><navMap>'
-                '<navPoint id="p1"><navLabel><text>Departure</text></navLabel><content src="text/one.xhtml"/></navPoint>'
+                '<navPoint id="p1"><navLabel><text>Departure</text></navLabel>'
+                '<content src="text/one.xhtml"/></navPoint>'
                 '<navPoint id="p2"><navLabel><text>The Return</text></navLabel><content src="text/two%20b.xhtml"/>'
                 "</navPoint></navMap></ncx>",
             )
@@ -354,7 +358,8 @@ def test_mbox_messages_are_parts(tmp_path: Path) -> None:
     path = tmp_path / "inbox.mbox"
     box = mailbox.mbox(str(path))
     box.add(make_message("First", "Lighthouse keys are at the harbour office."))
-    box.add(make_message("Second", "Boat inspection moved to Friday.", {"notes.txt": (b"Bring the logbook.", "text/plain")}))
+    notes = {"notes.txt": (b"Bring the logbook.", "text/plain")}
+    box.add(make_message("Second", "Boat inspection moved to Friday.", notes))
     box.close()
     parts = list(load_parts(path))
     assert [(p.name, p.loaded.title if p.loaded else "") for p in parts] == [
