@@ -27,6 +27,7 @@ from __future__ import annotations
 import codecs
 import re
 from collections.abc import Callable, Iterable, Iterator
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +39,7 @@ from localrag.types import LoadedText, Section
 
 if TYPE_CHECKING:
     from bs4 import Tag
+    from markdown_it import MarkdownIt
 
 _CODE_LANGUAGES: dict[str, str] = {
     ".py": "python", ".pyi": "python", ".js": "javascript", ".mjs": "javascript", ".jsx": "javascript",
@@ -308,14 +310,20 @@ _MD_KINDS = {
 }
 
 
-def markdown_blocks(text: str) -> Iterator[tuple[int, int, str, int, str]]:
-    """(start, end, kind, heading level or 0, heading name) per top-level Markdown block of `text`."""
+@cache
+def _markdown_parser() -> MarkdownIt:
+    # Building a parser costs milliseconds: a notebook asks for one per Markdown cell.
     from markdown_it import MarkdownIt
 
+    return MarkdownIt("commonmark").enable("table")
+
+
+def markdown_blocks(text: str) -> Iterator[tuple[int, int, str, int, str]]:
+    """(start, end, kind, heading level or 0, heading name) per top-level Markdown block of `text`."""
     # Front matter would parse as a rule and a setext heading; blank it out, keeping line numbers.
     front = _FRONT_MATTER.match(text)
     parsed = text if front is None else "\n" * text.count("\n", 0, front.end()) + text[front.end():]
-    tokens = MarkdownIt("commonmark").enable("table").parse(parsed)
+    tokens = _markdown_parser().parse(parsed)
     starts = _line_starts(text)
     for i, token in enumerate(tokens):
         if token.level != 0 or token.map is None:
