@@ -35,7 +35,9 @@ if TYPE_CHECKING:
     from localrag.types import Answer
 
 DEMO_QUESTION = "When was the Kestrel Point lighthouse first lit?"
-COMMAND_MODULES: tuple[str, ...] = ("localrag.cli.evaluate", "localrag.cli.graph", "localrag.cli.tune")
+COMMAND_MODULES: tuple[str, ...] = (
+    "localrag.cli.evaluate", "localrag.cli.graph", "localrag.cli.tune", "localrag.cli.watch",
+)
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -1,7 +1,7 @@
 """OCR for scanned pages and images, fully offline: RapidOCR on ONNX Runtime with the models in its wheel.
 
-Why RapidOCR: the `rapidocr` wheel (Apache-2.0) carries its PP-OCR detection, orientation and
-recognition models as ONNX files, so nothing is fetched at run time. RapidOCR would download a model
+Why RapidOCR: the `rapidocr` wheel (Apache-2.0) carries its PP-OCR detection and recognition
+models as ONNX files, so nothing is fetched at run time. RapidOCR would download a model
 that is missing, so the engine is given the bundled files by path, and a missing file is an error
 here, never a download. PDF pages are rendered with pypdfium2 (the PDFium renderer, Apache-2.0 /
 BSD-3), images are read with Pillow; multi-frame TIFFs become pages.
@@ -11,7 +11,8 @@ joins the line whose vertical centre it shares, lines are sorted top to bottom, 
 well above the page's usual line spacing starts a new paragraph. Layout beyond that (columns,
 tables) is not recovered: OCR'd text is indexed as paragraphs, with its page number.
 
-The engine is built once per process (loading three ONNX sessions takes about a second) and is
+The orientation classifier is off: on upright pages it flipped lines that were fine. The engine
+is built once per process (loading its two ONNX sessions takes about a second) and is
 used from one thread at a time.
 """
 
@@ -43,11 +44,7 @@ _MAX_SIDE = 3000
 # scales the *short* side up to 736, which turns a 900x200 snippet into 3000x736 and costs seconds;
 # lines of body text stay well detectable at 1280 px per page height.
 _DETECT_SIDE = 1280
-_MODEL_FILES = {
-    "Det": "PP-OCRv6_det_small.onnx",
-    "Cls": "ch_ppocr_mobile_v2.0_cls_mobile.onnx",
-    "Rec": "PP-OCRv6_rec_small.onnx",
-}
+_MODEL_FILES = {"Det": "PP-OCRv6_det_small.onnx", "Rec": "PP-OCRv6_rec_small.onnx"}
 _engine_lock = threading.Lock()
 
 
@@ -91,6 +88,9 @@ def _engine() -> Any:
     params["Global.log_level"] = "error"
     params["Global.max_side_len"] = _MAX_SIDE
     params["Det.limit_type"] = "max"
+    # The per-line orientation classifier turns about one line in eight of an upright page upside
+    # down (CER 13-17 % with it, 0-1 % without, benchmarks/bench_ocr.py); scans are upright.
+    params["Global.use_cls"] = False
     params["Det.limit_side_len"] = _DETECT_SIDE
     return RapidOCR(params=params)
 
