@@ -99,7 +99,8 @@ def main() -> None:
                 seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_started
                 errors = levenshtein(text, reference)
                 rows.append({"page": name, "dpi": dpi, "chars": len(reference), "errors": errors,
-                             "cer": errors / len(reference), "seconds": round(seconds, 2), "cpu_seconds": round(cpu, 2)})
+                             "cer": errors / len(reference), "seconds": round(seconds, 2),
+                             "cpu_seconds": round(cpu, 2)})
                 print(f"{dpi} dpi  {name:<24} CER {errors / len(reference):6.2%}  {seconds:5.1f} s wall"
                       f"  {cpu:5.1f} s CPU", flush=True)
     summary: dict[str, object] = {"command": " ".join(sys.argv), "cpus": os.cpu_count(),
