@@ -65,6 +65,10 @@ class _Batch:
     titles: dict[str, str] = field(default_factory=dict)
 
 
+class _Cancelled(Exception):
+    """Raised through a loader by `notify` when the ingest is cancelled mid-file."""
+
+
 def _parts_by_file(known: dict[str, str], files: set[str]) -> dict[str, list[str]]:
     """Stored part paths (`mail.eml/report.pdf`) grouped by the file among `files` that holds them."""
     parts: dict[str, list[str]] = {}
@@ -116,6 +120,9 @@ def run_ingest(
         batch.titles.clear()
 
     def notify(activity: str) -> None:
+        # Called between slow steps inside one file (OCR pages), so a cancel need not wait for a long scan.
+        if cancel is not None and cancel.is_set():
+            raise _Cancelled
         if progress is not None:
             elapsed = time.monotonic() - started
             progress(
@@ -137,6 +144,7 @@ def run_ingest(
             else:
                 stat = path.stat()
                 new_paths: set[str] = set()
+                this = _Batch()  # joins the batch only once the whole file is read
                 for part in load_parts(path, ocr=settings.ocr, notify=notify):
                     part_name = part_path(name, part.name)
                     if part.loaded is None:
@@ -153,12 +161,15 @@ def run_ingest(
                         max_tokens=min(settings.chunk_tokens, embedder.max_tokens - CONTEXT_TOKENS),
                         overlap=settings.chunk_overlap,
                     )
-                    batch.docs.append(
+                    this.docs.append(
                         Document(doc_id, part_name, part.kind, digest, stat.st_size, stat.st_mtime, part.loaded.title,
                                  len(chunks))
                     )
-                    batch.chunks.extend(chunks)
-                    batch.titles[doc_id] = part.loaded.title
+                    this.chunks.extend(chunks)
+                    this.titles[doc_id] = part.loaded.title
+                batch.docs.extend(this.docs)
+                batch.chunks.extend(this.chunks)
+                batch.titles.update(this.titles)
                 # Parts the file no longer holds (an attachment removed from a draft, say) go with it.
                 parts_of[name] = sorted(new_paths - {name})
                 stale = [doc_id_for(p) for p in old_parts if p not in new_paths]
@@ -168,6 +179,9 @@ def run_ingest(
                     report.updated += 1
                 else:
                     report.added += 1
+        except _Cancelled:
+            report.cancelled = True
+            break
         except LoaderError as exc:
             report.errors.append(FileError(name, str(exc)))
         except OSError as exc:

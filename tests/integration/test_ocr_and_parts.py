@@ -116,3 +116,28 @@ def test_pipeline_reports_ocr_and_indexes_mail_attachments(
     assert (off.unchanged, off.errors) == (1, [])
     engine.forget(mail)
     assert [d.path for d in engine.documents()] == [str(folder / "scan.png")]
+
+
+def test_cancel_stops_between_ocr_pages_and_keeps_nothing_half_read(
+    localrag_home: Path, real_embedder: SentenceTransformerEmbedder, scan: Path, tmp_path: Path
+) -> None:
+    import threading
+
+    from fpdf import FPDF
+
+    pdf = FPDF(format=(160, 60))
+    for _ in range(3):
+        pdf.add_page()
+        pdf.image(str(scan), x=0, y=0, w=160)
+    path = tmp_path / "long-scan.pdf"
+    pdf.output(str(path))
+    cancel = threading.Event()
+
+    def on_progress(p: IngestProgress) -> None:
+        if p.activity:
+            cancel.set()  # as the Library screen's Stop button does, while page 1 is being read
+
+    engine = Engine(load_settings(), embedder=real_embedder)
+    report = engine.ingest([path], progress=on_progress, cancel=cancel)
+    assert report.cancelled and report.added == 0
+    assert engine.documents() == []
