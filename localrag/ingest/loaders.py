@@ -312,10 +312,18 @@ _MD_KINDS = {
 
 @cache
 def _markdown_parser() -> MarkdownIt:
-    # Building a parser costs milliseconds: a notebook asks for one per Markdown cell.
+    # Built once: building costs milliseconds and a notebook asks for one per Markdown cell. Only the
+    # block structure is needed, so inline parsing (most of the work) is left to heading names.
     from markdown_it import MarkdownIt
 
-    return MarkdownIt("commonmark").enable("table")
+    return MarkdownIt("commonmark").enable("table").disable("inline")
+
+
+@cache
+def _markdown_inline_parser() -> MarkdownIt:
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark")
 
 
 def markdown_blocks(text: str) -> Iterator[tuple[int, int, str, int, str]]:
@@ -330,9 +338,11 @@ def markdown_blocks(text: str) -> Iterator[tuple[int, int, str, int, str]]:
             continue
         level, name = 0, ""
         if token.type == "heading_open":
-            inline = tokens[i + 1]
-            name = squash("".join(c.content for c in inline.children or () if c.type in ("text", "code_inline")))
-            level, name, kind = int(token.tag[1]), name or squash(inline.content), "heading"
+            source = tokens[i + 1].content
+            inline = _markdown_inline_parser().parseInline(source)[0] if source else None
+            children = inline.children or () if inline is not None else ()
+            name = squash("".join(c.content for c in children if c.type in ("text", "code_inline")))
+            level, name, kind = int(token.tag[1]), name or squash(source), "heading"
         elif token.type in _MD_KINDS:
             kind = _MD_KINDS[token.type]
         else:

@@ -107,6 +107,13 @@ def load_xlsx(path: Path) -> LoadedText:
     return out.build(title or path.stem)
 
 
+def _csv_cells(row: list[str]) -> list[str]:
+    # Cells of a CSV are strings already; most need only trimming, so the regex runs for the rest.
+    if any("\n" in c or "  " in c or "\t" in c or "\r" in c for c in row):
+        return [squash(c) for c in row]
+    return [c.strip() for c in row]
+
+
 def load_csv(path: Path, text: str) -> LoadedText:
     """`text` is the decoded file; the delimiter is sniffed (comma, semicolon, tab or pipe)."""
     sample = text[:8192]
@@ -117,7 +124,7 @@ def load_csv(path: Path, text: str) -> LoadedText:
     csv.field_size_limit(1 << 24)
     out = TextBuilder()
     try:
-        rows = ([_cell(v) for v in row] for row in csv.reader(io.StringIO(text), dialect))
+        rows = (_csv_cells(row) for row in csv.reader(io.StringIO(text), dialect))
         _add_sheet(out, HeadingPath(), "", rows)
     except csv.Error as exc:
         raise LoaderError(f"{path}: not readable as CSV ({exc})", "check its quoting, or rename it to .txt") from exc
