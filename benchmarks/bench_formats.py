@@ -4,7 +4,7 @@
 
 For each format a file of a few hundred KB is written with the library such files come from (the
 text is COVID-QA article sentences, so it reads like documents do). Then the same file is read two
-ways, best of 3 each: `load_file` (text plus the structure the chunker needs) and the plainest
+ways, best of 5 each: `load_file` (text plus the structure the chunker needs) and the plainest
 extraction the library offers (all text, no structure). Reported: MB/s of each and their ratio,
 loader over raw (goal >= 0.9). `--scale` multiplies the file sizes.
 """
@@ -256,8 +256,8 @@ def main() -> None:
             megabytes = path.stat().st_size / 1e6
             raw_chars = len(raw(path))
             loaded_chars = sum(len(p.loaded.text) for p in load_parts(path) if p.loaded is not None)
-            raw_s = best_of(3, partial(raw, path))
-            load_s = best_of(3, partial(load_all, path))
+            raw_s = best_of(5, partial(raw, path))
+            load_s = best_of(5, partial(load_all, path))
             row = {"format": suffix, "mb": round(megabytes, 3), "raw_mb_s": round(megabytes / raw_s, 2),
                    "load_mb_s": round(megabytes / load_s, 2), "ratio": round(raw_s / load_s, 2),
                    "raw_chars": raw_chars, "loaded_chars": loaded_chars}

@@ -111,7 +111,8 @@ def watch(
     if on_event is not None:
         on_event(WatchEvent(report=first))
     pending = _Pending()
-    poll_ms = max(50, int(settle * 250))
+    # How often settled paths are looked for: a path is ingested at most this late after it settles.
+    poll_ms = max(50, min(100, int(settle * 250)))
 
     def wanted(_change: watchfiles.Change, path: str) -> bool:
         # A name without a suffix may be a folder moved in or out: `_apply` tells once it settles.
