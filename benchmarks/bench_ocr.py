@@ -86,12 +86,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=int, default=2, help="COVID-QA articles to typeset (one page each)")
     parser.add_argument("--summary", type=Path, default=Path("benchmarks/summaries/ocr.json"))
+    parser.add_argument("--dpi", type=int, action="append", help="render resolution(s) (default: 150 and 300)")
+    parser.add_argument("--orientation-classifier", action="store_true",
+                        help="turn on RapidOCR's per-line orientation classifier (off in localrag)")
     args = parser.parse_args()
+    resolutions = args.dpi or [150, 300]
+    ocr.USE_ORIENTATION_CLASSIFIER = args.orientation_classifier
     ocr.ocr_lines(np.full((64, 64, 3), 255, dtype=np.uint8))  # load the engine before timing
     rows = []
     with tempfile.TemporaryDirectory() as folder:
         pages = manual_pages() + covid_pages(args.pages, Path(folder))
-        for dpi in (150, 300):
+        for dpi in resolutions:
             for name, path, index, reference in pages:
                 started, cpu_started = time.perf_counter(), time.process_time()
                 image = ocr.render_pdf_page(path, index, dpi)
@@ -104,8 +109,9 @@ def main() -> None:
                 print(f"{dpi} dpi  {name:<24} CER {errors / len(reference):6.2%}  {seconds:5.1f} s wall"
                       f"  {cpu:5.1f} s CPU", flush=True)
     summary: dict[str, object] = {"command": " ".join(sys.argv), "cpus": os.cpu_count(),
+                                  "orientation_classifier": args.orientation_classifier,
                                   "loadavg_end": Path("/proc/loadavg").read_text().split()[:3], "pages": rows}
-    for dpi in (150, 300):
+    for dpi in resolutions:
         mine = [r for r in rows if r["dpi"] == dpi]
         cer = sum(int(r["errors"]) for r in mine) / sum(int(r["chars"]) for r in mine)
         per_page = sum(float(r["seconds"]) for r in mine) / len(mine)

@@ -506,7 +506,8 @@ def _docx_blocks(document: Any) -> Iterator[tuple[str, str, int | None]]:
     """(kind, text, heading level) per block; runs of list or code paragraphs become one block."""
     from docx.table import Table
 
-    run_kind, run_lines = "", []
+    run_kind = ""
+    run_lines: list[str] = []
     for block in document.iter_inner_content():
         kind, text, level = "paragraph", "", None
         if isinstance(block, Table):

@@ -46,7 +46,13 @@ _MAX_SIDE = 3000
 # scales the *short* side up to 736, which turns a 900x200 snippet into 3000x736 and costs seconds;
 # lines of body text stay well detectable at 1280 px per page height.
 _DETECT_SIDE = 1280
-_MODEL_FILES = {"Det": "PP-OCRv6_det_small.onnx", "Rec": "PP-OCRv6_rec_small.onnx"}
+_MODEL_FILES = {
+    "Det": "PP-OCRv6_det_small.onnx",
+    "Cls": "ch_ppocr_mobile_v2.0_cls_mobile.onnx",
+    "Rec": "PP-OCRv6_rec_small.onnx",
+}
+# Off for the reason given where the engine is built; benchmarks/bench_ocr.py can turn it on to compare.
+USE_ORIENTATION_CLASSIFIER = False
 _engine_lock = threading.Lock()
 
 
@@ -92,7 +98,7 @@ def _engine() -> Any:
     params["Det.limit_type"] = "max"
     # The per-line orientation classifier turns about one line in eight of an upright page upside
     # down (CER 13-17 % with it, 0-1 % without, benchmarks/bench_ocr.py); scans are upright.
-    params["Global.use_cls"] = False
+    params["Global.use_cls"] = USE_ORIENTATION_CLASSIFIER
     params["Det.limit_side_len"] = _DETECT_SIDE
     return RapidOCR(params=params)
 

@@ -192,7 +192,8 @@ def _read_pdf(path: Path, ocr: bool, notify: Notify | None) -> LoadedText:
                 out.add(text, prose_kind(text), headings.path, number)
     metadata_title = ""
     try:
-        metadata_title = squash(str((reader.metadata or {}).get("/Title") or ""))
+        metadata = reader.metadata
+        metadata_title = squash(str(metadata.get("/Title") or "")) if metadata is not None else ""
     except Exception:  # a damaged info dictionary only costs the title
         metadata_title = ""
     return out.build(metadata_title or title or path.stem)

@@ -9,6 +9,11 @@ Why it is shaped this way:
   duplicate chunks.
 - Only one batch of chunks and vectors is held in memory, so memory does not grow with the corpus.
 - One bad file becomes a `FileError` line in the report; the ingest goes on.
+- A file can hold several documents (a mail and its attachments, a mailbox's messages; see
+  `ingest.parts`). They carry the file's hash, join a batch together once the whole file is read,
+  and parts the file no longer holds are forgotten when it is read again.
+- Slow steps inside a file (OCR, page by page) report through `notify`, which is also where a
+  cancel takes effect without waiting for the rest of a long scan.
 """
 
 from __future__ import annotations
