@@ -107,9 +107,6 @@ def watch(
         if not root.is_dir():
             raise LocalRagError(f"{root}: not a folder", "watch folders; ingest single files with `localrag ingest`")
     stop = stop or threading.Event()
-    first = engine.ingest(roots)
-    if on_event is not None:
-        on_event(WatchEvent(report=first))
     pending = _Pending()
     # How often settled paths are looked for: a path is ingested at most this late after it settles.
     poll_ms = max(50, min(100, int(settle * 250)))
@@ -122,9 +119,17 @@ def watch(
         *roots, watch_filter=wanted, debounce=poll_ms, step=50, rust_timeout=poll_ms, yield_on_timeout=True,
         stop_event=stop, raise_interrupt=False,
     )
-    if ready is not None:
-        ready.set()
+    caught_up = False
     for changes in changes_seen:
+        if not caught_up:
+            # The watcher runs from the first step of the loop, so what changes during this first
+            # ingest is queued and follows; ingesting first would miss saves made meanwhile.
+            caught_up = True
+            first = engine.ingest(roots)
+            if on_event is not None:
+                on_event(WatchEvent(report=first))
+            if ready is not None:
+                ready.set()
         now = time.monotonic()
         for _change, name in changes:
             pending.add(Path(name), now)
