@@ -12,8 +12,8 @@ well above the page's usual line spacing starts a new paragraph. Layout beyond t
 tables) is not recovered: OCR'd text is indexed as paragraphs, with its page number.
 
 The orientation classifier is off: on upright pages it flipped lines that were fine. The engine
-is built once per process (loading its two ONNX sessions takes about a second) and is
-used from one thread at a time.
+is built once per process, on first use (loading the ONNX sessions is not free), and is used from
+one thread at a time.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ RENDER_DPI = 300
 # RapidOCR shrinks images whose long side exceeds this; recognition reads line crops at this scale.
 _MAX_SIDE = 3000
 # Detection (finding the lines) runs on the image scaled so its long side is this. RapidOCR's default
-# scales the *short* side up to 736, which turns a 900x200 snippet into 3000x736 and costs seconds;
+# scales the *short* side up to 736, which turns a 900x200 snippet into a 3000x736 image to search;
 # lines of body text stay well detectable at 1280 px per page height.
 _DETECT_SIDE = 1280
 _MODEL_FILES = {
@@ -96,10 +96,10 @@ def _engine() -> Any:
     params["Global.log_level"] = "error"
     params["Global.max_side_len"] = _MAX_SIDE
     params["Det.limit_type"] = "max"
-    # The per-line orientation classifier turns about one line in eight of an upright page upside
-    # down (CER 13-17 % with it, 0-1 % without, benchmarks/bench_ocr.py); scans are upright.
-    params["Global.use_cls"] = USE_ORIENTATION_CLASSIFIER
     params["Det.limit_side_len"] = _DETECT_SIDE
+    # The per-line orientation classifier turns about one line in eight of an upright page upside
+    # down (CER 13.9 % with it, 0.01 % without: benchmarks/README.md); scans are upright.
+    params["Global.use_cls"] = USE_ORIENTATION_CLASSIFIER
     return RapidOCR(params=params)
 
 
