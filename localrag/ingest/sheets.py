@@ -24,8 +24,8 @@ from localrag.ingest.structure import HeadingPath, TextBuilder, squash
 from localrag.ingest.zipguard import check_zip
 from localrag.types import LoadedText
 
-# Characters of rows per block after the header: about 150 MiniLM tokens of mixed words and numbers,
-# so a block plus its header fits one 200-token chunk.
+# Characters of rows per block after the header, chosen so that a block and its header usually fit
+# one 200-token chunk (numbers cost MiniLM more tokens per character than words do).
 ROWS_CHARS = 500
 
 
