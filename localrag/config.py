@@ -67,6 +67,9 @@ class Settings:
         metadata={"doc": "graph mode planner: embedding (fine for tiny models) or grammar (the model plans)"},
     )
     embed_batch_size: int = field(default=32, metadata={"doc": "chunks per embedding batch"})
+    ocr: bool = field(
+        default=True, metadata={"doc": "read scanned PDF pages and images with the bundled OCR engine (slow)"}
+    )
     commit_chunks: int = field(
         default=256, metadata={"doc": "chunks per store commit; a kill loses at most one batch of work"}
     )

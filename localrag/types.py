@@ -170,7 +170,10 @@ class FileError:
 
 @dataclass
 class IngestProgress:
-    """Reported after each file; `files_total` is known once discovery finished."""
+    """Reported after each file; `files_total` is known once discovery finished.
+
+    `activity` is set, within a file, while a slow step runs (e.g. "OCR scan.pdf page 3/12").
+    """
 
     files_done: int
     files_total: int
@@ -178,6 +181,7 @@ class IngestProgress:
     current: str
     elapsed: float
     eta: float | None
+    activity: str = ""
 
 
 @dataclass

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 DEMO_QUESTION = "When was the Kestrel Point lighthouse first lit?"
 COMMAND_MODULES: tuple[str, ...] = (
     "localrag.cli.evaluate", "localrag.cli.graph", "localrag.cli.models", "localrag.cli.tune",
+    "localrag.cli.watch",
 )
 
 
@@ -61,6 +62,8 @@ def _parser() -> argparse.ArgumentParser:
     ingest.add_argument("--include", action="append", default=[], metavar="GLOB", help="only matching files")
     ingest.add_argument("--exclude", action="append", default=[], metavar="GLOB", help="skip matching files")
     ingest.add_argument("--embedder", help="local sentence-transformers folder (default: bundled MiniLM)")
+    ingest.add_argument("--no-ocr", dest="ocr", action="store_false", default=None,
+                        help="do not OCR scanned PDF pages and images (OCR is slow: seconds per page)")
 
     ask = sub.add_parser("ask", help="answer a question from the indexed documents")
     ask.add_argument("question")
@@ -100,6 +103,7 @@ def engine_from_args(args: argparse.Namespace, **overrides: Any) -> Engine:
 
 def _ingest(engine: Engine, paths: Sequence[Path], include: Sequence[str], exclude: Sequence[str],
             err: Console) -> int:
+    from rich.markup import escape
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from localrag.types import IngestProgress
@@ -116,7 +120,10 @@ def _ingest(engine: Engine, paths: Sequence[Path], include: Sequence[str], exclu
         task = bar.add_task("Ingesting", total=None, chunks=0)
 
         def on_progress(p: IngestProgress) -> None:
-            bar.update(task, completed=p.files_done, total=p.files_total, chunks=p.chunks_written)
+            # Document text (a file name) is data: escape it so brackets are not read as markup.
+            description = escape(p.activity) if p.activity else "Ingesting"
+            bar.update(task, completed=p.files_done, total=p.files_total, chunks=p.chunks_written,
+                       description=description)
 
         report = engine.ingest(paths, include=include, exclude=exclude, progress=on_progress)
     for error in report.errors:
@@ -239,7 +246,8 @@ def run(argv: Sequence[str] | None = None) -> int:
         if args.command in (None, "chat"):
             return _chat(args)
         if args.command == "ingest":
-            return _ingest(engine_from_args(args, embedder=args.embedder), args.paths, args.include, args.exclude, err)
+            engine = engine_from_args(args, embedder=args.embedder, ocr=args.ocr)
+            return _ingest(engine, args.paths, args.include, args.exclude, err)
         if args.command == "ask":
             engine = engine_from_args(args, top_k=args.top_k, allow_model_knowledge=args.allow_model_knowledge)
             return _ask(engine, args.question, args, out)

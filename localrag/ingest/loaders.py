@@ -13,6 +13,10 @@ fenced code block is not a heading), BeautifulSoup reads HTML, python-docx reads
 reads PDFs. pypdf's text visitor also reports each line's position and font size, which is how PDF
 headings (larger type) and paragraphs (larger vertical gaps) are found.
 
+Further formats have loaders in modules of their own, imported on first use: slides (.pptx),
+sheets (.xlsx, .csv), opendoc (.odt), ebook (.epub), rtf, mail (.eml, .mbox), notebook (.ipynb) and
+ocr (images, and scanned PDF pages through pdf.py).
+
 Text is data: nothing is stripped or interpreted, so markup-like or instruction-like content reaches
 the index and the UI literally. Every failure a user can fix (wrong encoding, binary content, an
 encrypted, scanned or corrupt file) is a one-line `LoaderError` naming the file and what to do.
@@ -22,17 +26,20 @@ from __future__ import annotations
 
 import codecs
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from localrag.errors import LoaderError
+from localrag.ingest.ocr import IMAGE_EXTENSIONS, Notify
 from localrag.ingest.pdf import load_pdf
 from localrag.ingest.structure import LIST_LINE, SPACES, HeadingPath, TextBuilder, prose_kind, squash
 from localrag.types import LoadedText, Section
 
 if TYPE_CHECKING:
     from bs4 import Tag
+    from markdown_it import MarkdownIt
 
 _CODE_LANGUAGES: dict[str, str] = {
     ".py": "python", ".pyi": "python", ".js": "javascript", ".mjs": "javascript", ".jsx": "javascript",
@@ -41,13 +48,15 @@ _CODE_LANGUAGES: dict[str, str] = {
     ".rs": "rust", ".rb": "ruby", ".php": "php", ".swift": "swift", ".lua": "lua", ".r": "r",
     ".jl": "julia", ".sh": "shell", ".bash": "shell", ".zsh": "shell", ".ps1": "powershell",
     ".sql": "sql", ".css": "css", ".toml": "toml", ".yaml": "yaml", ".yml": "yaml", ".ini": "ini",
-    ".cfg": "ini",
+    ".cfg": "ini", ".json": "json",
 }
 _PLAIN_TYPES: dict[str, str] = {
-    ".txt": "txt", ".text": "txt", ".rst": "txt", ".log": "txt", ".csv": "txt", ".tsv": "txt",
+    ".txt": "txt", ".text": "txt", ".rst": "txt", ".log": "txt", ".csv": "csv", ".tsv": "csv",
     ".md": "md", ".markdown": "md", ".mdown": "md", ".mkd": "md",
     ".html": "html", ".htm": "html", ".xhtml": "html",
-    ".pdf": "pdf", ".docx": "docx",
+    ".pdf": "pdf", ".docx": "docx", ".pptx": "pptx", ".xlsx": "xlsx", ".xlsm": "xlsx", ".odt": "odt",
+    ".epub": "epub", ".rtf": "rtf", ".eml": "eml", ".mbox": "mbox", ".ipynb": "ipynb",
+    **dict.fromkeys(IMAGE_EXTENSIONS, "image"),
 }
 SUPPORTED_EXTENSIONS: frozenset[str] = frozenset(_PLAIN_TYPES) | frozenset(_CODE_LANGUAGES)
 
@@ -65,14 +74,22 @@ def file_type(path: Path) -> str:
     )
 
 
-def load_file(path: Path) -> LoadedText:
-    """Extract text and structure from one file; raises LoaderError with a fix for anything unreadable."""
+def load_file(path: Path, *, ocr: bool = True, notify: Notify | None = None) -> LoadedText:
+    """Extract text and structure from one file; raises LoaderError with a fix for anything unreadable.
+
+    `ocr` lets scanned PDF pages and images be read by OCR; `notify` hears what a slow step (OCR) is
+    doing. An .mbox holds many documents: read it with `ingest.parts.load_parts`.
+    """
     path = Path(path)
     kind = file_type(path)
     if not path.is_file():
         raise LoaderError(f"{path}: no such file", "check the path")
-    if kind == "pdf":
-        loaded = load_pdf(path)
+    if kind == "mbox":
+        raise ValueError(f"{path}: a mailbox holds many documents; read it with ingest.parts.load_parts")
+    if kind in _FORMAT_LOADERS:
+        loaded = _FORMAT_LOADERS[kind](path, ocr, notify)
+    elif kind == "pdf":
+        loaded = load_pdf(path, ocr=ocr, notify=notify)
     elif kind == "docx":
         loaded = _load_docx(path)
     elif kind == "html":
@@ -86,6 +103,69 @@ def load_file(path: Path) -> LoadedText:
     if not loaded.text.strip() or not loaded.sections:
         raise LoaderError(f"{path}: no text to index (the file is empty or blank)", "add text or exclude the file")
     return loaded
+
+
+def _image(path: Path, ocr: bool, notify: Notify | None) -> LoadedText:
+    from localrag.ingest.ocr import load_image
+
+    if not ocr:
+        raise LoaderError(f"{path}: an image is read only by OCR, which is off", "ingest it without --no-ocr")
+    return load_image(path, notify)
+
+
+def _pptx(path: Path, ocr: bool, notify: Notify | None) -> LoadedText:
+    from localrag.ingest.slides import load_pptx
+
+    return load_pptx(path)
+
+
+def _xlsx(path: Path, ocr: bool, notify: Notify | None) -> LoadedText:
+    from localrag.ingest.sheets import load_xlsx
+
+    return load_xlsx(path)
+
+
+def _csv(path: Path, ocr: bool, notify: Notify | None) -> LoadedText:
+    from localrag.ingest.sheets import load_csv
+
+    return load_csv(path, _decode(_read_bytes(path), path))
+
+
+def _odt(path: Path, ocr: bool, notify: Notify | None) -> LoadedText:
+    from localrag.ingest.opendoc import load_odt
+
+    return load_odt(path)
+
+
+def _epub(path: Path, ocr: bool, notify: Notify | None) -> LoadedText:
+    from localrag.ingest.ebook import load_epub
+
+    return load_epub(path)
+
+
+def _rtf(path: Path, ocr: bool, notify: Notify | None) -> LoadedText:
+    from localrag.ingest.rtf import load_rtf
+
+    return load_rtf(path, _read_bytes(path))
+
+
+def _eml(path: Path, ocr: bool, notify: Notify | None) -> LoadedText:
+    from localrag.ingest.mail import message_text, read_messages
+
+    return next(message_text(message, path.stem) for _, message in read_messages(path))
+
+
+def _ipynb(path: Path, ocr: bool, notify: Notify | None) -> LoadedText:
+    from localrag.ingest.notebook import load_notebook
+
+    return load_notebook(path, _decode(_read_bytes(path), path))
+
+
+# Formats whose loaders live in their own modules, imported on first use (each pulls in a library).
+_FORMAT_LOADERS: dict[str, Callable[[Path, bool, Notify | None], LoadedText]] = {
+    "image": _image, "pptx": _pptx, "xlsx": _xlsx, "csv": _csv, "odt": _odt, "epub": _epub, "rtf": _rtf,
+    "eml": _eml, "ipynb": _ipynb,
+}
 
 
 # --- shared helpers -------------------------------------------------------------------------------
@@ -230,36 +310,60 @@ _MD_KINDS = {
 }
 
 
-def _load_markdown(path: Path) -> LoadedText:
+@cache
+def _markdown_parser() -> MarkdownIt:
+    # Built once: building costs milliseconds and a notebook asks for one per Markdown cell. Only the
+    # block structure is needed, so inline parsing (most of the work) is left to heading names.
     from markdown_it import MarkdownIt
 
-    text = _decode(_read_bytes(path), path)
+    return MarkdownIt("commonmark").enable("table").disable("inline")
+
+
+@cache
+def _markdown_inline_parser() -> MarkdownIt:
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark")
+
+
+def markdown_blocks(text: str) -> Iterator[tuple[int, int, str, int, str]]:
+    """(start, end, kind, heading level or 0, heading name) per top-level Markdown block of `text`."""
     # Front matter would parse as a rule and a setext heading; blank it out, keeping line numbers.
     front = _FRONT_MATTER.match(text)
     parsed = text if front is None else "\n" * text.count("\n", 0, front.end()) + text[front.end():]
-    tokens = MarkdownIt("commonmark").enable("table").parse(parsed)
+    tokens = _markdown_parser().parse(parsed)
     starts = _line_starts(text)
-    headings = HeadingPath()
-    sections: list[Section] = []
-    title = ""
     for i, token in enumerate(tokens):
         if token.level != 0 or token.map is None:
             continue
+        level, name = 0, ""
         if token.type == "heading_open":
-            inline = tokens[i + 1]
-            name = squash("".join(c.content for c in inline.children or () if c.type in ("text", "code_inline")))
-            name = name or squash(inline.content)
-            path_now = headings.enter(int(token.tag[1]), name)
-            if not title and token.tag == "h1":
-                title = name
-            kind = "heading"
+            source = tokens[i + 1].content
+            inline = _markdown_inline_parser().parseInline(source)[0] if source else None
+            children = inline.children or () if inline is not None else ()
+            name = squash("".join(c.content for c in children if c.type in ("text", "code_inline")))
+            level, name, kind = int(token.tag[1]), name or squash(source), "heading"
         elif token.type in _MD_KINDS:
-            path_now, kind = headings.path, _MD_KINDS[token.type]
+            kind = _MD_KINDS[token.type]
         else:
             continue
         start, end = _span(text, starts, token.map[0], token.map[1])
         if start < end:
-            sections.append(Section(start, end, kind, path_now))
+            yield start, end, kind, level, name
+
+
+def _load_markdown(path: Path) -> LoadedText:
+    text = _decode(_read_bytes(path), path)
+    headings = HeadingPath()
+    sections: list[Section] = []
+    title = ""
+    for start, end, kind, level, name in markdown_blocks(text):
+        if level:
+            if not title and level == 1:
+                title = name
+            sections.append(Section(start, end, kind, headings.enter(level, name)))
+        else:
+            sections.append(Section(start, end, kind, headings.path))
     if not title:
         title = next((s.headings[-1] for s in sections if s.kind == "heading"), path.stem)
     return LoadedText(text, tuple(sections), title)
@@ -277,7 +381,7 @@ _BLOCK_TAGS = frozenset(
 )
 
 
-class _HtmlWalker:
+class HtmlWalker:
     def __init__(self) -> None:
         self.out = TextBuilder()
         self.headings = HeadingPath()
@@ -371,7 +475,7 @@ def _load_html(path: Path) -> LoadedText:
         # Legacy pages declare their charset in a <meta> tag, which BeautifulSoup honours.
         markup = data
     soup = BeautifulSoup(markup, "html.parser")
-    walker = _HtmlWalker()
+    walker = HtmlWalker()
     walker.walk(soup.body or soup)
     walker.flush()
     page_title = squash(soup.title.get_text()) if soup.title else ""
@@ -402,7 +506,8 @@ def _docx_blocks(document: Any) -> Iterator[tuple[str, str, int | None]]:
     """(kind, text, heading level) per block; runs of list or code paragraphs become one block."""
     from docx.table import Table
 
-    run_kind, run_lines = "", []
+    run_kind = ""
+    run_lines: list[str] = []
     for block in document.iter_inner_content():
         kind, text, level = "paragraph", "", None
         if isinstance(block, Table):

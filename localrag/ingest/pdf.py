@@ -4,6 +4,10 @@ pypdf's text visitor reports each text run's position and font size. Lines are r
 runs; a line whose type is clearly larger than the body's (the most common size) is a heading, ranked
 into levels by size, and a vertical gap well above the usual line spacing starts a new paragraph.
 Wrapped lines are joined with spaces. Page numbers are kept on every section.
+
+A page with (next to) no text layer but with an image on it is a scan: with OCR on, it is rendered
+and read by `ingest.ocr`, page by page, so a PDF that mixes typed and scanned pages keeps both. A
+page that has a text layer is never OCR'd.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from localrag.errors import LoaderError
+from localrag.ingest.ocr import Notify, ocr_pdf_page
 from localrag.ingest.structure import LIST_LINE, HeadingPath, TextBuilder, prose_kind, squash
 from localrag.types import LoadedText
 
@@ -111,12 +116,26 @@ def _quiet_pypdf() -> Iterator[None]:
         logger.setLevel(level)
 
 
-def load_pdf(path: Path) -> LoadedText:
+def load_pdf(path: Path, *, ocr: bool = True, notify: Notify | None = None) -> LoadedText:
     with _quiet_pypdf():
-        return _read_pdf(path)
+        return _read_pdf(path, ocr, notify)
 
 
-def _read_pdf(path: Path) -> LoadedText:
+# A page with fewer extracted characters than this is treated as having no text layer (a scan often
+# carries a stamped page number or a few stray glyphs).
+_SCAN_MAX_CHARS = 20
+
+
+def _is_scan(page: Any, lines: list[_PdfLine]) -> bool:
+    if sum(len(line.text) for line in lines) >= _SCAN_MAX_CHARS:
+        return False
+    try:
+        return len(page.images) > 0
+    except Exception:  # an image pypdf cannot decode is still an image for PDFium to render
+        return True
+
+
+def _read_pdf(path: Path, ocr: bool, notify: Notify | None) -> LoadedText:
     from pypdf import PdfReader
 
     try:
@@ -135,6 +154,7 @@ def _read_pdf(path: Path) -> LoadedText:
         if not opened:
             raise LoaderError(f"{path}: PDF is encrypted", "decrypt it first, e.g. `qpdf --decrypt in.pdf out.pdf`")
     pages: list[list[_PdfLine]] = []
+    scanned: dict[int, list[str]] = {}  # 1-based page number -> OCR'd paragraphs
     for number, page in enumerate(reader.pages, start=1):
         try:
             pages.append(_pdf_page_lines(page))
@@ -142,19 +162,28 @@ def _read_pdf(path: Path) -> LoadedText:
             raise LoaderError(
                 f"{path}: page {number} cannot be read ({type(exc).__name__})", "it may be corrupt; re-export the PDF"
             ) from exc
+        if ocr and _is_scan(page, pages[-1]):
+            if notify is not None:
+                notify(f"OCR {path.name} page {number}/{len(reader.pages)}")
+            scanned[number] = ocr_pdf_page(path, number - 1)
+            pages[-1] = []
     weights: dict[float, int] = {}
     for line in (line for page_lines in pages for line in page_lines):
         weights[line.size] = weights.get(line.size, 0) + len(line.text)
-    if not weights:
-        raise LoaderError(
-            f"{path}: no extractable text (a scanned PDF?)", "run OCR on it first, e.g. `ocrmypdf in.pdf out.pdf`"
-        )
-    body = max(weights, key=lambda s: weights[s])
+    if not weights and not any(scanned.values()):
+        if ocr:
+            raise LoaderError(
+                f"{path}: no extractable text, and OCR found none on its pages", "exclude it if it holds no text"
+            )
+        raise LoaderError(f"{path}: no extractable text (a scanned PDF?)", "ingest it with OCR on (without --no-ocr)")
+    body = max(weights, key=lambda s: weights[s]) if weights else 0.0
     heading_sizes = sorted((s for s in weights if s >= body * 1.15), reverse=True)[:6]
     out = TextBuilder()
     headings = HeadingPath()
     title = ""
     for number, page_lines in enumerate(pages, start=1):
+        for text in scanned.get(number, ()):
+            out.add(text, prose_kind(text), headings.path, number)
         for text, level in _pdf_blocks(page_lines, body, heading_sizes):
             if level:
                 title = title or text
@@ -163,7 +192,8 @@ def _read_pdf(path: Path) -> LoadedText:
                 out.add(text, prose_kind(text), headings.path, number)
     metadata_title = ""
     try:
-        metadata_title = squash(str((reader.metadata or {}).get("/Title") or ""))
+        metadata = reader.metadata
+        metadata_title = squash(str(metadata.get("/Title") or "")) if metadata is not None else ""
     except Exception:  # a damaged info dictionary only costs the title
         metadata_title = ""
     return out.build(metadata_title or title or path.stem)

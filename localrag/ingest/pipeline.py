@@ -9,6 +9,11 @@ Why it is shaped this way:
   duplicate chunks.
 - Only one batch of chunks and vectors is held in memory, so memory does not grow with the corpus.
 - One bad file becomes a `FileError` line in the report; the ingest goes on.
+- A file can hold several documents (a mail and its attachments, a mailbox's messages; see
+  `ingest.parts`). They carry the file's hash, join a batch together once the whole file is read,
+  and parts the file no longer holds are forgotten when it is read again.
+- Slow steps inside a file (OCR, page by page) report through `notify`, which is also where a
+  cancel takes effect without waiting for the rest of a long scan.
 """
 
 from __future__ import annotations
@@ -25,7 +30,8 @@ from localrag.config import Settings
 from localrag.errors import LoaderError
 from localrag.ingest.chunker import chunk_document
 from localrag.ingest.discover import discover
-from localrag.ingest.loaders import file_type, load_file
+from localrag.ingest.loaders import file_type
+from localrag.ingest.parts import load_parts, part_path
 from localrag.types import Chunk, Document, FileError, IngestProgress, IngestReport
 
 if TYPE_CHECKING:
@@ -64,6 +70,23 @@ class _Batch:
     titles: dict[str, str] = field(default_factory=dict)
 
 
+class _Cancelled(Exception):
+    """Raised through a loader by `notify` when the ingest is cancelled mid-file."""
+
+
+def _parts_by_file(known: dict[str, str], files: set[str]) -> dict[str, list[str]]:
+    """Stored part paths (`mail.eml/report.pdf`) grouped by the file among `files` that holds them."""
+    parts: dict[str, list[str]] = {}
+    for stored in known:
+        lowered = stored.lower()
+        if stored in files or not any(f"{suffix}/" in lowered for suffix in (".eml", ".mbox")):
+            continue
+        holder = next((str(p) for p in Path(stored).parents if str(p) in files), None)
+        if holder is not None:
+            parts.setdefault(holder, []).append(stored)
+    return parts
+
+
 def _is_under(path: str, folders: Sequence[Path]) -> bool:
     return any(Path(path).is_relative_to(folder) for folder in folders)
 
@@ -83,8 +106,11 @@ def run_ingest(
     report = IngestReport()
     roots = [Path(p).expanduser().resolve() for p in paths]
     files = list(discover(roots, include, exclude))
+    if not settings.ocr:  # an image holds no text without OCR: leave it out rather than report each one
+        files = [f for f in files if file_type(f) != "image"]
     store.repair()
     known = store.document_hashes()
+    parts_of = _parts_by_file(known, {str(f) for f in files})
     batch = _Batch()
 
     def flush() -> None:
@@ -98,6 +124,18 @@ def run_ingest(
         batch.chunks.clear()
         batch.titles.clear()
 
+    def notify(activity: str) -> None:
+        # Called between slow steps inside one file (OCR pages), so a cancel need not wait for a long scan.
+        if cancel is not None and cancel.is_set():
+            raise _Cancelled
+        if progress is not None:
+            elapsed = time.monotonic() - started
+            progress(
+                IngestProgress(done - 1, len(files), report.chunks_written + len(batch.chunks), name, elapsed, None,
+                               activity)
+            )
+
+    done, name = 0, ""
     for done, path in enumerate(files, start=1):
         if cancel is not None and cancel.is_set():
             report.cancelled = True
@@ -105,35 +143,56 @@ def run_ingest(
         name = str(path)
         try:
             digest = file_hash(path)
-            if known.get(name) == digest:
+            old_parts = parts_of.get(name, [])
+            if known.get(name, known.get(old_parts[0]) if old_parts else None) == digest:
                 report.unchanged += 1
             else:
-                loaded = load_file(path)
-                doc_id = doc_id_for(name)
-                kind = file_type(path)
-                chunks = chunk_document(
-                    loaded,
-                    doc_id=doc_id,
-                    path=name,
-                    file_type=kind,
-                    token_counts=embedder.token_counts,
-                    max_tokens=min(settings.chunk_tokens, embedder.max_tokens - CONTEXT_TOKENS),
-                    overlap=settings.chunk_overlap,
-                )
                 stat = path.stat()
-                batch.docs.append(
-                    Document(doc_id, name, kind, digest, stat.st_size, stat.st_mtime, loaded.title, len(chunks))
-                )
-                batch.chunks.extend(chunks)
-                batch.titles[doc_id] = loaded.title
-                if name in known:
+                new_paths: set[str] = set()
+                this = _Batch()  # joins the batch only once the whole file is read
+                for part in load_parts(path, ocr=settings.ocr, notify=notify):
+                    part_name = part_path(name, part.name)
+                    if part.loaded is None:
+                        report.errors.append(FileError(part_name, str(part.error)))
+                        continue
+                    new_paths.add(part_name)
+                    doc_id = doc_id_for(part_name)
+                    chunks = chunk_document(
+                        part.loaded,
+                        doc_id=doc_id,
+                        path=part_name,
+                        file_type=part.kind,
+                        token_counts=embedder.token_counts,
+                        max_tokens=min(settings.chunk_tokens, embedder.max_tokens - CONTEXT_TOKENS),
+                        overlap=settings.chunk_overlap,
+                    )
+                    this.docs.append(
+                        Document(doc_id, part_name, part.kind, digest, stat.st_size, stat.st_mtime, part.loaded.title,
+                                 len(chunks))
+                    )
+                    this.chunks.extend(chunks)
+                    this.titles[doc_id] = part.loaded.title
+                batch.docs.extend(this.docs)
+                batch.chunks.extend(this.chunks)
+                batch.titles.update(this.titles)
+                # Parts the file no longer holds (an attachment removed from a draft, say) go with it.
+                parts_of[name] = sorted(new_paths - {name})
+                stale = [doc_id_for(p) for p in old_parts if p not in new_paths]
+                if stale:
+                    store.delete_documents(stale)
+                if name in known or old_parts:
                     report.updated += 1
                 else:
                     report.added += 1
+        except _Cancelled:
+            report.cancelled = True
+            break
         except LoaderError as exc:
             report.errors.append(FileError(name, str(exc)))
         except OSError as exc:
             report.errors.append(FileError(name, f"{name}: cannot read ({exc.strerror or exc})"))
+        # Only between files: all parts of a file commit together, so a file's hash is never stored
+        # for some of its parts but not others.
         if len(batch.chunks) >= settings.commit_chunks:
             flush()
         if progress is not None:
@@ -143,7 +202,7 @@ def run_ingest(
     flush()
 
     if not report.cancelled:
-        present = {str(p) for p in files}
+        present = {str(p) for p in files} | {p for paths in parts_of.values() for p in paths}
         folders = [r for r in roots if r.is_dir()]
         gone = [
             d.doc_id

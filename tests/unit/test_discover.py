@@ -13,7 +13,7 @@ from localrag.ingest.discover import SKIP_DIRS, discover, sample_corpus_dir
 @pytest.fixture
 def tree(tmp_path: Path) -> Path:
     files = [
-        "a.md", "b.txt", "image.png", "README", ".hidden.md", "~$draft.docx",
+        "a.md", "b.txt", "sound.wav", "README", ".hidden.md", "~$draft.docx",
         "docs/guide.pdf", "docs/deep/notes.md", "docs/deep/script.py",
         "drafts/wip.md", ".git/config.txt", "node_modules/pkg/readme.md", ".obsidian/cache.md",
         "__pycache__/x.txt", "src/.venv/lib.py",
@@ -60,7 +60,7 @@ def test_exclude_patterns_prune_files_and_folders(tree: Path) -> None:
 def test_explicit_files(tree: Path) -> None:
     assert list(discover([tree / "docs" / "guide.pdf"])) == [(tree / "docs" / "guide.pdf").resolve()]
     assert list(discover([tree / ".hidden.md"])) == [(tree / ".hidden.md").resolve()]
-    assert list(discover([tree / "image.png"])) == []
+    assert list(discover([tree / "sound.wav"])) == []
     assert list(discover([tree / "a.md"], exclude=["*.md"])) == []
 
 

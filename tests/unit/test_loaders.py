@@ -53,8 +53,8 @@ def test_file_type_by_extension() -> None:
     assert file_type(Path("main.py")) == "code:python"
     assert file_type(Path("lib.rs")) == "code:rust"
     assert {".txt", ".md", ".pdf", ".html", ".docx", ".py"} <= SUPPORTED_EXTENSIONS
-    with pytest.raises(LoaderError, match=r"photo\.jpg"):
-        file_type(Path("photo.jpg"))
+    with pytest.raises(LoaderError, match=r"song\.mp3"):
+        file_type(Path("song.mp3"))
 
 
 # --- plain text -----------------------------------------------------------------------------------

@@ -65,7 +65,7 @@ def progress_line(p: IngestProgress) -> Text:
         (f"{p.files_done}/{p.files_total or '?'} files", "bold"),
         f" · {p.chunks_written} chunks · {_duration(p.elapsed)} elapsed · ETA {_duration(p.eta)}\n",
         ("now: ", "dim"),
-        p.current,
+        p.activity or p.current,
     )
 
 

@@ -1,0 +1,77 @@
+"""`localrag watch [PATH...]`: keep the index in step with folders until Ctrl-C.
+
+With paths, those folders are watched and remembered; with none, the remembered ones are resumed.
+`--forget-folders` clears the list. One line per change on stderr (`--json`: one JSON object per line
+on stdout, for scripts). Paths come from the file system and are printed as plain text.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rich.console import Console
+from rich.text import Text
+
+if TYPE_CHECKING:
+    from localrag.ingest.watch import WatchEvent
+
+
+def add_commands(sub: argparse._SubParsersAction) -> None:
+    watch = sub.add_parser("watch", help="keep the index in step with folders as files change (Ctrl-C stops)")
+    watch.add_argument("paths", nargs="*", type=Path, metavar="FOLDER",
+                       help="folders to watch and remember (default: the remembered ones)")
+    watch.add_argument("--settle", type=float, default=1.0, metavar="SECONDS",
+                       help="quiet time before a changed file is ingested, so a double save is read once")
+    watch.add_argument("--no-ocr", dest="ocr", action="store_false", default=None,
+                       help="do not OCR scanned PDF pages and images")
+    watch.add_argument("--forget-folders", action="store_true", help="clear the remembered folders and exit")
+    watch.add_argument("--json", action="store_true", help="one JSON object per change on stdout")
+    watch.set_defaults(handler=_watch)
+
+
+def _watch(args: argparse.Namespace, out: Console, err: Console) -> int:
+    from localrag.cli import engine_from_args
+    from localrag.errors import LocalRagError
+    from localrag.ingest.watch import remember_folders, remembered_folders, watch
+
+    if args.forget_folders:
+        remember_folders([])
+        err.print("no folders remembered")
+        return 0
+    folders = [p.expanduser().resolve() for p in args.paths] or remembered_folders()
+    if not folders:
+        raise LocalRagError("no folders to watch", "name them: `localrag watch ~/Documents/notes`")
+    for folder in folders:
+        if not folder.is_dir():
+            raise LocalRagError(f"{folder}: not a folder", "watch folders; ingest single files with `localrag ingest`")
+    if args.paths:
+        remember_folders(sorted(set(remembered_folders()) | set(folders)))
+    engine = engine_from_args(args, ocr=args.ocr)
+    err.print(Text(f"watching {', '.join(str(f) for f in folders)} (Ctrl-C stops)"))
+
+    def show(event: WatchEvent) -> None:
+        report = event.report
+        if args.json:
+            print(json.dumps({
+                "ingested": event.ingested, "forgotten": event.forgotten,
+                "added": report.added if report else 0, "updated": report.updated if report else 0,
+                "errors": [e.reason for e in report.errors] if report else [],
+            }), flush=True)
+            return
+        for path in event.forgotten:
+            err.print(Text(f"forgot {path}"))
+        if report is not None:
+            err.print(Text(f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged, "
+                           f"{report.removed} removed, {len(report.errors)} failed"))
+            for error in report.errors:
+                err.print(Text(f"skipped: {error.reason}", style="yellow"))
+
+    try:
+        watch(engine, folders, settle=args.settle, on_event=show)
+    except KeyboardInterrupt:
+        pass
+    err.print("stopped")
+    return 0

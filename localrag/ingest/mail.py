@@ -1,0 +1,133 @@
+"""E-mail (.eml, .mbox) with the standard library's `email` package.
+
+A message becomes one document: its subject is the title and the heading, a header block (From, To,
+Cc, Date) opens the text so those are searchable and quotable, and the body follows (the plain-text
+part, or the HTML part read by the HTML walker when there is no plain one). An .mbox is split into
+its messages, each its own document, so a search hit names the message rather than a 5,000-mail
+archive.
+
+Attachments whose type localrag reads become documents of their own, named under the message
+(`inbox.mbox/12/report.pdf`), and are loaded by the loader their extension picks, from a temporary
+copy. Forwarded messages (message/rfc822 parts) are attachments like any other, read as .eml.
+A broken attachment is one error line; the message and the other attachments are still indexed.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import mailbox
+import re
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from email.message import EmailMessage
+from pathlib import Path
+
+from localrag.errors import LoaderError
+from localrag.ingest.structure import prose_kind, squash
+from localrag.types import LoadedText
+
+_HEADERS = ("From", "To", "Cc", "Date")
+_UNSAFE_NAME = re.compile(r"[\x00-\x1f/\\]+")
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """An attachment worth loading: `name` is unique within its message."""
+
+    name: str
+    data: bytes
+
+
+def _header(message: EmailMessage, name: str) -> str:
+    try:
+        return squash(str(message.get(name) or ""))
+    except (ValueError, TypeError):  # a malformed header the policy cannot parse
+        return squash(str(message.get_all(name, [""])[0]))
+
+
+def message_text(message: EmailMessage, fallback_title: str) -> LoadedText:
+    """Subject as heading, then the header block, then the body."""
+    from bs4 import BeautifulSoup
+
+    from localrag.ingest.loaders import HtmlWalker
+
+    subject = _header(message, "Subject") or fallback_title
+    walker = HtmlWalker()
+    out = walker.out
+    path = walker.headings.enter(0, subject)  # the body's own <h1> nests under the subject
+    out.add(subject, "heading", path)
+    out.add("\n".join(f"{name}: {value}" for name in _HEADERS if (value := _header(message, name))), "paragraph", path)
+    body = message.get_body(preferencelist=("plain", "html"))
+    content = ""
+    if body is not None:
+        try:
+            content = str(body.get_content())
+        except (LookupError, ValueError):  # an unknown charset: the bytes as Latin-1 lose nothing
+            payload = body.get_payload(decode=True)
+            content = payload.decode("latin-1") if isinstance(payload, bytes) else ""
+    if body is not None and body.get_content_type() == "text/html":
+        walker.walk(BeautifulSoup(content, "html.parser"))
+        walker.flush()
+    else:
+        for block in re.split(r"\n[ \t]*\n", content.replace("\r\n", "\n")):
+            out.add(block, prose_kind(block.strip()), path)
+    return out.build(subject)
+
+
+def attachments(message: EmailMessage, wanted: Callable[[str], bool]) -> Iterator[Attachment]:
+    """Attachments whose file name `wanted` accepts; forwarded messages count as `.eml` files."""
+    seen: set[str] = set()
+    for number, part in enumerate(message.iter_attachments(), start=1):
+        if part.get_content_type() == "message/rfc822":
+            inner = part.get_payload()
+            name = _UNSAFE_NAME.sub("_", part.get_filename() or f"forwarded-{number}")
+            name = name if name.lower().endswith(".eml") else f"{name}.eml"
+            data = inner[0].as_bytes() if isinstance(inner, list) and inner and hasattr(inner[0], "as_bytes") else b""
+        elif part.get_content_maintype() == "image" and part.get_content_disposition() != "attachment":
+            continue  # logos and pictures shown in the body: OCR'ing them costs seconds and finds no text
+        else:
+            name = _UNSAFE_NAME.sub("_", part.get_filename() or "").strip(". ")
+            payload = part.get_payload(decode=True)
+            data = payload if isinstance(payload, bytes) else b""
+        if not name or not data or not wanted(name):
+            continue
+        if name in seen:
+            name = f"{number}-{name}"
+        seen.add(name)
+        yield Attachment(name, data)
+
+
+def read_messages(path: Path) -> Iterator[tuple[str, EmailMessage]]:
+    """(part name, message): "" for an .eml, "1", "2", ... for the messages of an .mbox."""
+    try:
+        if path.suffix.lower() == ".mbox":
+            box = mailbox.mbox(str(path), factory=None, create=False)
+            try:
+                for number, key in enumerate(box.iterkeys(), start=1):
+                    raw = box.get_bytes(key)
+                    yield str(number), _parse(raw)
+            finally:
+                box.close()
+        else:
+            yield "", _parse(path.read_bytes())
+    except OSError as exc:
+        raise LoaderError(f"{path}: cannot read ({exc.strerror or exc})", "check the file's permissions") from exc
+
+
+def _parse(raw: bytes) -> EmailMessage:
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    assert isinstance(message, EmailMessage)  # the default policy's factory
+    return message
+
+
+def load_attachment(attachment: Attachment, shown_as: str, loader: Callable[[Path], LoadedText]) -> LoadedText:
+    """Run `loader` on a temporary copy; errors name the attachment (`shown_as`), not the copy."""
+    with tempfile.TemporaryDirectory(prefix="localrag-mail-") as folder:
+        copy = Path(folder) / attachment.name
+        copy.write_bytes(attachment.data)
+        try:
+            return loader(copy)
+        except LoaderError as exc:
+            raise LoaderError(exc.message.replace(str(copy), shown_as), exc.hint) from exc

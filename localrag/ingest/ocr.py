@@ -1,0 +1,203 @@
+"""OCR for scanned pages and images, fully offline: RapidOCR on ONNX Runtime with the models in its wheel.
+
+Why RapidOCR: the `rapidocr` wheel (Apache-2.0) carries its PP-OCR detection and recognition
+models as ONNX files, so nothing is fetched at run time. RapidOCR would download a model
+that is missing, so the engine is given the bundled files by path, and a missing file is an error
+here, never a download. PDF pages are rendered with pypdfium2 (the PDFium renderer, Apache-2.0 /
+BSD-3), images are read with Pillow; multi-frame TIFFs become pages.
+
+RapidOCR returns one box per detected run of text. Boxes are put back into reading order: a box
+joins the line whose vertical centre it shares, lines are sorted top to bottom, and a vertical gap
+well above the page's usual line spacing starts a new paragraph. Layout beyond that (columns,
+tables) is not recovered: OCR'd text is indexed as paragraphs, with its page number.
+
+The orientation classifier is off: on upright pages it flipped lines that were fine. The engine
+is built once per process, on first use (loading the ONNX sessions is not free), and is used from
+one thread at a time.
+"""
+
+from __future__ import annotations
+
+import statistics
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from localrag.errors import LoaderError
+from localrag.ingest.structure import TextBuilder, prose_kind
+from localrag.types import LoadedText
+
+if TYPE_CHECKING:
+    import numpy as np
+
+Notify = Callable[[str], None]
+
+IMAGE_EXTENSIONS: frozenset[str] = frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp"})
+# Rendering resolution for scanned PDF pages: CER was 0.01 % at both 150 and 300 dpi on typeset pages
+# (benchmarks/README.md), and detection runs at a fixed size, so the finer render costs no more time
+# and keeps small print of real scans legible.
+RENDER_DPI = 300
+# RapidOCR shrinks images whose long side exceeds this; recognition reads line crops at this scale.
+_MAX_SIDE = 3000
+# Detection (finding the lines) runs on the image scaled so its long side is this. RapidOCR's default
+# scales the *short* side up to 736, which turns a 900x200 snippet into a 3000x736 image to search;
+# lines of body text stay well detectable at 1280 px per page height.
+_DETECT_SIDE = 1280
+_MODEL_FILES = {
+    "Det": "PP-OCRv6_det_small.onnx",
+    "Cls": "ch_ppocr_mobile_v2.0_cls_mobile.onnx",
+    "Rec": "PP-OCRv6_rec_small.onnx",
+}
+# Off for the reason given where the engine is built; benchmarks/bench_ocr.py can turn it on to compare.
+USE_ORIENTATION_CLASSIFIER = False
+_engine_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class OcrLine:
+    """One line of recognised text and its box on the image, in pixels (y grows downwards)."""
+
+    text: str
+    top: float
+    bottom: float
+    left: float
+
+    @property
+    def height(self) -> float:
+        return self.bottom - self.top
+
+
+def _bundled_models() -> dict[str, Path]:
+    import importlib.util
+
+    spec = importlib.util.find_spec("rapidocr")
+    if spec is None or not spec.submodule_search_locations:
+        raise LoaderError("OCR engine not installed (package `rapidocr`)", "reinstall localrag, or use --no-ocr")
+    folder = Path(next(iter(spec.submodule_search_locations))) / "models"
+    found = {step: folder / name for step, name in _MODEL_FILES.items()}
+    missing = [str(p) for p in found.values() if not p.is_file()]
+    if missing:
+        raise LoaderError(
+            f"OCR model file missing: {missing[0]}", "reinstall the `rapidocr` package, or use --no-ocr"
+        )
+    return found
+
+
+@cache
+def _engine() -> Any:
+    try:
+        from rapidocr import RapidOCR
+    except ImportError as exc:  # onnxruntime, opencv or rapidocr itself absent or broken
+        raise LoaderError(f"OCR engine cannot load ({exc})", "reinstall localrag, or use --no-ocr") from exc
+    params: dict[str, Any] = {f"{step}.model_path": str(path) for step, path in _bundled_models().items()}
+    params["Global.log_level"] = "error"
+    params["Global.max_side_len"] = _MAX_SIDE
+    params["Det.limit_type"] = "max"
+    params["Det.limit_side_len"] = _DETECT_SIDE
+    # The per-line orientation classifier turns about one line in eight of an upright page upside
+    # down (CER 13.9 % with it, 0.01 % without: benchmarks/README.md); scans are upright.
+    params["Global.use_cls"] = USE_ORIENTATION_CLASSIFIER
+    return RapidOCR(params=params)
+
+
+def ocr_lines(image: np.ndarray) -> list[OcrLine]:
+    """Recognised lines of an RGB or grey image (a numpy array), in reading order."""
+    with _engine_lock:
+        result = _engine()(image)
+    if result.boxes is None or not result.txts:
+        return []
+    boxes = []
+    for box, text in zip(result.boxes, result.txts, strict=False):
+        text = str(text).strip()
+        if text:
+            ys = [float(point[1]) for point in box]
+            xs = [float(point[0]) for point in box]
+            boxes.append(OcrLine(text, min(ys), max(ys), min(xs)))
+    return _reading_order(boxes)
+
+
+def _reading_order(boxes: list[OcrLine]) -> list[OcrLine]:
+    """Merge boxes that share a line (their vertical centres within half a line height), top to bottom."""
+    rows: list[list[OcrLine]] = []
+    for box in sorted(boxes, key=lambda b: (b.top + b.bottom) / 2):
+        centre = (box.top + box.bottom) / 2
+        if rows:
+            row = rows[-1]
+            row_centre = statistics.fmean((b.top + b.bottom) / 2 for b in row)
+            if abs(centre - row_centre) < 0.5 * statistics.fmean(b.height for b in row):
+                row.append(box)
+                continue
+        rows.append([box])
+    lines = []
+    for row in rows:
+        row.sort(key=lambda b: b.left)
+        lines.append(
+            OcrLine(" ".join(b.text for b in row), min(b.top for b in row), max(b.bottom for b in row), row[0].left)
+        )
+    return lines
+
+
+def paragraphs(lines: list[OcrLine]) -> Iterator[str]:
+    """Lines joined into paragraphs: a gap well above the usual line pitch ends one."""
+    if not lines:
+        return
+    pitches = [b.top - a.top for a, b in zip(lines, lines[1:], strict=False) if b.top > a.top]
+    usual = statistics.median(pitches) if pitches else lines[0].height * 1.2
+    block = [lines[0].text]
+    for previous, line in zip(lines, lines[1:], strict=False):
+        if line.top - previous.top > usual * 1.4:
+            yield " ".join(block)
+            block = []
+        block.append(line.text)
+    yield " ".join(block)
+
+
+def render_pdf_page(path: Path, index: int, dpi: int = RENDER_DPI) -> np.ndarray:
+    """Page `index` (0-based) of a PDF as an RGB array, rendered by PDFium."""
+    import pypdfium2
+
+    try:
+        document = pypdfium2.PdfDocument(str(path))
+        try:
+            page = document[index]
+            bitmap = page.render(scale=dpi / 72)
+            return bitmap.to_numpy()[:, :, :3].copy()
+        finally:
+            document.close()
+    except pypdfium2.PdfiumError as exc:
+        raise LoaderError(f"{path}: page {index + 1} cannot be rendered for OCR ({exc})", "re-export the PDF") from exc
+
+
+def ocr_pdf_page(path: Path, index: int, dpi: int = RENDER_DPI) -> list[str]:
+    """Paragraphs OCR'd from page `index` (0-based) of a PDF."""
+    return list(paragraphs(ocr_lines(render_pdf_page(path, index, dpi))))
+
+
+def _image_frames(path: Path) -> Iterator[np.ndarray]:
+    import numpy as np
+    from PIL import Image, ImageSequence, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as image:
+            for frame in ImageSequence.Iterator(image):
+                yield np.asarray(frame.convert("RGB"))
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
+        raise LoaderError(
+            f"{path}: not a readable image ({type(exc).__name__})", "it may be corrupt or truncated; re-save it"
+        ) from exc
+
+
+def load_image(path: Path, notify: Notify | None = None) -> LoadedText:
+    """OCR every frame of an image file; each frame is a page."""
+    out = TextBuilder()
+    for number, frame in enumerate(_image_frames(path), start=1):
+        if notify is not None:
+            notify(f"OCR {path.name} page {number}")
+        for text in paragraphs(ocr_lines(frame)):
+            out.add(text, prose_kind(text), (), number)
+    if not out.sections:
+        raise LoaderError(f"{path}: OCR found no text in the image", "exclude it if it holds no text")
+    return out.build(path.stem)

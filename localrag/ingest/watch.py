@@ -1,0 +1,158 @@
+"""Watched folders: keep the index in step with folders as files are saved, renamed and deleted.
+
+`watchfiles` (Rust `notify`: inotify, FSEvents, ReadDirectoryChangesW) reports changes. Each changed
+path waits until it has been quiet for `settle` seconds, so an editor's save-twice or a copy in
+progress is ingested once, as its final version; then the settled paths go through the ordinary
+`Engine.ingest` (content hashes, batched kill-safe commits, per-file errors), and deleted paths
+through `Engine.forget`. A rename is a delete plus an add. Editors' temporary and swap files and
+anything ingest would not pick up (unsupported types, hidden files, `.git`, `node_modules`) are
+ignored, by the same rules as `discover`.
+
+On start every folder is ingested once, which catches up with whatever changed while nothing was
+watching. The folders are remembered in `watched.json` beside the config file, so `localrag watch`
+with no paths resumes them.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from localrag import paths
+from localrag.atomic import write_text_atomic
+from localrag.errors import LocalRagError
+from localrag.ingest.discover import SKIP_DIRS
+from localrag.ingest.loaders import SUPPORTED_EXTENSIONS
+from localrag.types import IngestReport
+
+if TYPE_CHECKING:
+    from localrag.engine import Engine
+
+# Names editors and downloaders write beside or instead of the real file while saving.
+_TEMP_SUFFIXES = (".swp", ".swo", ".swx", ".tmp", ".temp", ".bak", ".part", ".crdownload", ".kate-swp", "~")
+_TEMP_PREFIXES = (".", "~$", ".#", "#")
+
+
+def watched_file() -> Path:
+    return paths.config_dir() / "watched.json"
+
+
+def remembered_folders() -> list[Path]:
+    file = watched_file()
+    if not file.is_file():
+        return []
+    try:
+        return [Path(p) for p in json.loads(file.read_text(encoding="utf-8"))]
+    except (ValueError, TypeError) as exc:
+        raise LocalRagError(f"{file}: not a JSON list of folders ({exc})", "fix or delete the file") from exc
+
+
+def remember_folders(folders: Sequence[Path]) -> None:
+    watched_file().parent.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(watched_file(), json.dumps([str(f) for f in folders], indent=1) + "\n")
+
+
+def is_watched_name(path: Path) -> bool:
+    """Whether a change to `path` concerns ingest: a supported type, not a temp file or a hidden/tool folder."""
+    name = path.name
+    if name.startswith(_TEMP_PREFIXES) or name.endswith(_TEMP_SUFFIXES):
+        return False
+    if any(part in SKIP_DIRS or (part.startswith(".") and part not in (".", "..")) for part in path.parts[:-1]):
+        return False
+    return path.suffix.lower() in SUPPORTED_EXTENSIONS
+
+
+@dataclass
+class WatchEvent:
+    """What one settled batch of changes did."""
+
+    ingested: list[str] = field(default_factory=list)
+    forgotten: list[str] = field(default_factory=list)
+    report: IngestReport | None = None
+
+
+@dataclass
+class _Pending:
+    last_change: dict[Path, float] = field(default_factory=dict)
+
+    def add(self, path: Path, when: float) -> None:
+        self.last_change[path] = when
+
+    def settled(self, now: float, settle: float) -> list[Path]:
+        ready = [p for p, t in self.last_change.items() if now - t >= settle]
+        for path in ready:
+            del self.last_change[path]
+        return sorted(ready)
+
+
+def watch(
+    engine: Engine,
+    folders: Sequence[Path],
+    *,
+    settle: float = 1.0,
+    stop: threading.Event | None = None,
+    on_event: Callable[[WatchEvent], None] | None = None,
+    ready: threading.Event | None = None,
+) -> None:
+    """Ingest `folders`, then follow their changes until `stop` is set (or Ctrl-C)."""
+    import watchfiles
+
+    roots = [Path(f).expanduser().resolve() for f in folders]
+    for root in roots:
+        if not root.is_dir():
+            raise LocalRagError(f"{root}: not a folder", "watch folders; ingest single files with `localrag ingest`")
+    stop = stop or threading.Event()
+    pending = _Pending()
+    # How often settled paths are looked for: a path is ingested at most this late after it settles.
+    poll_ms = max(50, min(100, int(settle * 250)))
+
+    def wanted(_change: watchfiles.Change, path: str) -> bool:
+        # A name without a suffix may be a folder moved in or out: `_apply` tells once it settles.
+        return is_watched_name(Path(path)) or (not Path(path).suffix and is_watched_name(Path(path, "x.txt")))
+
+    changes_seen = watchfiles.watch(
+        *roots, watch_filter=wanted, debounce=poll_ms, step=50, rust_timeout=poll_ms, yield_on_timeout=True,
+        stop_event=stop, raise_interrupt=False,
+    )
+    caught_up = False
+    for changes in changes_seen:
+        if not caught_up:
+            # The watcher runs from the first step of the loop, so what changes during this first
+            # ingest is queued and follows; ingesting first would miss saves made meanwhile.
+            caught_up = True
+            first = engine.ingest(roots)
+            if on_event is not None:
+                on_event(WatchEvent(report=first))
+            if ready is not None:
+                ready.set()
+        now = time.monotonic()
+        for _change, name in changes:
+            pending.add(Path(name), now)
+        settled = pending.settled(now, settle)
+        if settled:
+            event = _apply(engine, settled)
+            if on_event is not None and (event.ingested or event.forgotten):
+                on_event(event)
+
+
+def _apply(engine: Engine, settled: list[Path]) -> WatchEvent:
+    """Ingest what exists (a folder moved in is ingested whole); forget what is gone, with its parts."""
+    event = WatchEvent()
+    present = [p for p in settled if p.exists()]
+    indexed = [d.path for d in engine.documents()]
+    for path in settled:
+        if path.exists():
+            continue
+        prefix = f"{path}/"
+        if any(d == str(path) or d.startswith(prefix) for d in indexed):
+            engine.forget(path)
+            event.forgotten.append(str(path))
+    if present:
+        event.report = engine.ingest(present)
+        event.ingested = [str(p) for p in present]
+    return event

@@ -1,0 +1,143 @@
+"""OCR with the models bundled in the `rapidocr` wheel, and multi-document files through the real pipeline.
+
+Pages are kept small (a few words at a large size) so the real detection and recognition models
+run in a second or two each on 2 cores.
+"""
+
+from __future__ import annotations
+
+import email.message
+from pathlib import Path
+
+import pytest
+
+from localrag.config import load_settings
+from localrag.embed import SentenceTransformerEmbedder
+from localrag.engine import Engine
+from localrag.errors import LoaderError
+from localrag.ingest.loaders import load_file
+from localrag.types import IngestProgress
+
+
+def text_image(path: Path, lines: list[str]) -> Path:
+    """Black text on white, as a scanner would give it."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    font = ImageFont.load_default(size=40)
+    image = Image.new("RGB", (900, 80 + 70 * len(lines)), "white")
+    draw = ImageDraw.Draw(image)
+    for number, line in enumerate(lines):
+        draw.text((40, 40 + 70 * number), line, fill="black", font=font)
+    image.save(path)
+    return path
+
+
+def scanned_pdf(path: Path, image: Path, text_first_page: str = "") -> Path:
+    """A PDF whose last page is only an image; with `text_first_page`, a typed page comes first."""
+    from fpdf import FPDF
+
+    pdf = FPDF(format=(160, 60))
+    pdf.set_auto_page_break(False)
+    if text_first_page:
+        pdf.add_page()
+        pdf.set_font("Helvetica", size=14)
+        pdf.cell(0, 10, text_first_page)
+    pdf.add_page()
+    pdf.image(str(image), x=0, y=0, w=160)
+    pdf.output(str(path))
+    return path
+
+
+@pytest.fixture(scope="module")
+def scan(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return text_image(tmp_path_factory.mktemp("ocr") / "scan.png", ["Lighthouse keeper", "Tuesday 42 lanterns"])
+
+
+def test_image_is_read_by_ocr(scan: Path) -> None:
+    loaded = load_file(scan)
+    assert "Lighthouse keeper" in loaded.text and "42 lanterns" in loaded.text
+    assert {s.page for s in loaded.sections} == {1}
+    with pytest.raises(LoaderError, match=r"scan\.png: an image is read only by OCR, which is off"):
+        load_file(scan, ocr=False)
+
+
+def test_mixed_pdf_typed_page_kept_scanned_page_ocrd(scan: Path, tmp_path: Path) -> None:
+    path = scanned_pdf(tmp_path / "mixed.pdf", scan, text_first_page="Harbour opening hours")
+    activities: list[str] = []
+    loaded = load_file(path, notify=activities.append)
+    pages = {loaded.text[s.start : s.end]: s.page for s in loaded.sections}
+    assert pages["Harbour opening hours"] == 1  # from the text layer
+    ocr_text = " ".join(text for text, page in pages.items() if page == 2)
+    assert "Lighthouse keeper" in ocr_text and "42 lanterns" in ocr_text
+    assert activities == ["OCR mixed.pdf page 2/2"]  # the typed page is not OCR'd
+
+    only_scan = scanned_pdf(tmp_path / "only.pdf", scan)
+    with pytest.raises(LoaderError, match=r"only\.pdf: no extractable text .*without --no-ocr"):
+        load_file(only_scan, ocr=False)
+
+
+def test_pipeline_reports_ocr_and_indexes_mail_attachments(
+    localrag_home: Path, real_embedder: SentenceTransformerEmbedder, scan: Path, tmp_path: Path
+) -> None:
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "scan.png").write_bytes(scan.read_bytes())
+    message = email.message.EmailMessage()
+    message["Subject"] = "Keeper rota"
+    message["From"] = "ana@example.org"
+    message.set_content("The rota is attached.")
+    message.add_attachment(b"# Rota\n\nMarta keeps the light on Sundays.\n", maintype="text", subtype="markdown",
+                           filename="rota.md")
+    mail = folder / "rota.eml"
+    mail.write_bytes(message.as_bytes())
+
+    engine = Engine(load_settings(), embedder=real_embedder)
+    events: list[IngestProgress] = []
+    report = engine.ingest([folder], progress=events.append)
+    assert (report.added, report.errors) == (2, [])
+    assert any(e.activity == "OCR scan.png page 1" for e in events)
+    paths = sorted(d.path for d in engine.documents())
+    assert paths == [str(mail), f"{mail}/rota.md", str(folder / "scan.png")]
+    assert engine.search("who keeps the light on Sundays")[0].chunk.path == f"{mail}/rota.md"
+
+    # Unchanged: nothing reloaded, the attachment stays. A new version without it: the attachment goes.
+    again = engine.ingest([folder])
+    assert (again.unchanged, again.removed) == (2, 0)
+    assert len(engine.documents()) == 3
+    message.clear_content()
+    message.set_content("No rota this week.")
+    mail.write_bytes(message.as_bytes())
+    third = engine.ingest([folder])
+    assert third.updated == 1
+    assert sorted(d.path for d in engine.documents()) == [str(mail), str(folder / "scan.png")]
+
+    # Off: images are left out of the run, and forgetting the mail takes its parts with it.
+    off = Engine(load_settings(ocr=False), embedder=real_embedder).ingest([folder])
+    assert (off.unchanged, off.errors) == (1, [])
+    engine.forget(mail)
+    assert [d.path for d in engine.documents()] == [str(folder / "scan.png")]
+
+
+def test_cancel_stops_between_ocr_pages_and_keeps_nothing_half_read(
+    localrag_home: Path, real_embedder: SentenceTransformerEmbedder, scan: Path, tmp_path: Path
+) -> None:
+    import threading
+
+    from fpdf import FPDF
+
+    pdf = FPDF(format=(160, 60))
+    for _ in range(3):
+        pdf.add_page()
+        pdf.image(str(scan), x=0, y=0, w=160)
+    path = tmp_path / "long-scan.pdf"
+    pdf.output(str(path))
+    cancel = threading.Event()
+
+    def on_progress(p: IngestProgress) -> None:
+        if p.activity:
+            cancel.set()  # as the Library screen's Stop button does, while page 1 is being read
+
+    engine = Engine(load_settings(), embedder=real_embedder)
+    report = engine.ingest([path], progress=on_progress, cancel=cancel)
+    assert report.cancelled and report.added == 0
+    assert engine.documents() == []

@@ -1,0 +1,369 @@
+"""Loaders for office, e-book, mail and notebook formats, each on a small real file the test writes
+with the library (or the standard-library module) that such files come from."""
+
+from __future__ import annotations
+
+import email.message
+import json
+import mailbox
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from localrag.errors import LoaderError
+from localrag.ingest import zipguard
+from localrag.ingest.loaders import file_type, load_file
+from localrag.ingest.parts import load_parts
+from localrag.types import LoadedText
+
+
+def sections(loaded: LoadedText, kind: str | None = None) -> list[tuple[str, tuple[str, ...], int | None]]:
+    return [
+        (loaded.text[s.start : s.end], s.headings, s.page) for s in loaded.sections if kind is None or s.kind == kind
+    ]
+
+
+# --- PowerPoint -----------------------------------------------------------------------------------
+
+
+def make_pptx(path: Path) -> Path:
+    from pptx import Presentation
+    from pptx.util import Inches
+
+    deck = Presentation()
+    first = deck.slides.add_slide(deck.slide_layouts[1])  # title and content
+    first.shapes.title.text = "Quarterly results"
+    body = first.placeholders[1].text_frame
+    body.text = "Revenue grew 12 percent"
+    item = body.add_paragraph()
+    item.text = "Driven by the Lisbon office"
+    item.level = 1
+    first.notes_slide.notes_text_frame.text = "Mention the hiring freeze."
+    second = deck.slides.add_slide(deck.slide_layouts[5])  # title only
+    second.shapes.title.text = "Headcount"
+    table = second.shapes.add_table(2, 2, Inches(1), Inches(2), Inches(4), Inches(1)).table
+    for row, values in enumerate([("Office", "People"), ("Lisbon", "41")]):
+        for column, value in enumerate(values):
+            table.cell(row, column).text = value
+    deck.slides.add_slide(deck.slide_layouts[6])  # blank: no title, no text
+    deck.save(str(path))
+    return path
+
+
+def test_pptx_titles_are_headings_and_notes_follow(tmp_path: Path) -> None:
+    loaded = load_file(make_pptx(tmp_path / "deck.pptx"))
+    assert file_type(tmp_path / "deck.pptx") == "pptx"
+    assert loaded.title == "Quarterly results"
+    assert sections(loaded, "heading") == [
+        ("Quarterly results", ("Quarterly results",), 1),
+        ("Headcount", ("Headcount",), 2),
+        ("Slide 3", ("Slide 3",), 3),
+    ]
+    assert sections(loaded, "list") == [
+        ("- Revenue grew 12 percent\n  - Driven by the Lisbon office", ("Quarterly results",), 1)
+    ]
+    assert ("Notes: Mention the hiring freeze.", ("Quarterly results",), 1) in sections(loaded)
+    assert sections(loaded, "table") == [("Office | People\nLisbon | 41", ("Headcount",), 2)]
+
+
+# --- spreadsheets ---------------------------------------------------------------------------------
+
+
+def test_xlsx_regions_repeat_their_header_row(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import openpyxl
+
+    from localrag.ingest import sheets
+
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.title = "Staff"
+    sheet.append(["Name", "Office", "Started"])
+    for number in range(6):
+        sheet.append([f"Person {number}", "Lisbon", 2020 + number])
+    sheet.append([])
+    sheet.append(["Room", "Seats"])
+    sheet.append(["Atlas", 12.0])
+    other = workbook.create_sheet("Notes")
+    other["A1"] = "Only a note"
+    path = tmp_path / "staff.xlsx"
+    workbook.save(path)
+
+    monkeypatch.setattr(sheets, "ROWS_CHARS", 60)  # about two rows per block
+    loaded = load_file(path)
+    tables = sections(loaded, "table")
+    staff = [text for text, headings, _ in tables if headings == ("Staff",)]
+    assert len(staff) == 4
+    assert all(block.startswith("Name | Office | Started\n") for block in staff[:3])
+    assert "Person 5 | Lisbon | 2025" in staff[2]
+    assert staff[3] == "Room | Seats\nAtlas | 12"
+    assert ("Only a note", ("Notes",), None) in tables
+    assert [text for text, _, _ in sections(loaded, "heading")] == ["Staff", "Notes"]
+
+
+def test_csv_sniffs_the_delimiter_and_keeps_quoted_cells(tmp_path: Path) -> None:
+    path = tmp_path / "prices.csv"
+    path.write_text('item;price;note\nespresso;2.10;"strong; short"\nlatte;3.40;\n', encoding="utf-8")
+    loaded = load_file(path)
+    assert file_type(path) == "csv"
+    expected = "item | price | note\nespresso | 2.10 | strong; short\nlatte | 3.40"
+    assert sections(loaded, "table") == [(expected, (), None)]
+
+
+# --- OpenDocument, RTF ----------------------------------------------------------------------------
+
+_ODT_CONTENT = """<?xml version="1.0" encoding="UTF-8"?>
+<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0"
+  xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"
+  xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" office:version="1.3">
+ <office:body><office:text>
+  <text:sequence-decls/>
+  <text:h text:outline-level="1">Field guide</text:h>
+  <text:p>Kestrels<text:s text:c="2"/>hover<text:tab/>into the wind.<text:line-break/>Second line.</text:p>
+  <text:section text:name="S1">
+   <text:h text:outline-level="2">Sightings</text:h>
+   <text:list><text:list-item><text:p>Dawn</text:p>
+     <text:list><text:list-item><text:p>near the cliff</text:p></text:list-item></text:list>
+   </text:list-item><text:list-item><text:p>Dusk</text:p></text:list-item></text:list>
+   <table:table><table:table-row><table:table-cell><text:p>Bird</text:p></table:table-cell>
+     <table:table-cell><text:p>Count</text:p></table:table-cell></table:table-row>
+    <table:table-row><table:table-cell><text:p>Kestrel</text:p></table:table-cell>
+     <table:table-cell><text:p>3</text:p></table:table-cell></table:table-row></table:table>
+  </text:section>
+ </office:text></office:body>
+</office:document-content>"""
+
+
+def make_odt(path: Path, content: str = _ODT_CONTENT) -> Path:
+    """The parts an OpenDocument text needs, as the ODF 1.3 package spec lays them out."""
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr(zipfile.ZipInfo("mimetype"), "application/vnd.oasis.opendocument.text")
+        archive.writestr("content.xml", content, zipfile.ZIP_DEFLATED)
+        archive.writestr(
+            "META-INF/manifest.xml",
+            '<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0">'
+            '<manifest:file-entry manifest:full-path="/"'
+            ' manifest:media-type="application/vnd.oasis.opendocument.text"/>'
+            '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>'
+            "</manifest:manifest>",
+        )
+    return path
+
+
+def test_odt_headings_lists_tables_and_encoded_spaces(tmp_path: Path) -> None:
+    loaded = load_file(make_odt(tmp_path / "guide.odt"))
+    assert loaded.title == "Field guide"
+    assert sections(loaded, "paragraph") == [("Kestrels  hover\tinto the wind.\nSecond line.", ("Field guide",), None)]
+    assert sections(loaded, "list") == [("- Dawn\n  - near the cliff\n- Dusk", ("Field guide", "Sightings"), None)]
+    assert sections(loaded, "table") == [("Bird | Count\nKestrel | 3", ("Field guide", "Sightings"), None)]
+
+
+def test_rtf_paragraphs_and_escapes(tmp_path: Path) -> None:
+    path = tmp_path / "letter.rtf"
+    path.write_bytes(
+        rb"{\rtf1\ansi{\fonttbl\f0\fswiss Helvetica;}\f0\pard Caf\'e9 opening hours\par"
+        rb"\par We open at {\b seven} every day.\par}"
+    )
+    loaded = load_file(path)
+    assert loaded.title == "Caf\u00e9 opening hours"
+    assert [text for text, _, _ in sections(loaded)] == ["Caf\u00e9 opening hours", "We open at seven every day."]
+    path.write_bytes(b"not rtf at all")
+    with pytest.raises(LoaderError, match=r"letter\.rtf: not an RTF file"):
+        load_file(path)
+
+
+# --- EPUB -----------------------------------------------------------------------------------------
+
+_CONTAINER = (
+    '<?xml version="1.0"?><container version="1.0" xmlns="urn:oasis:names:tc:opendocument:xmlns:container">'
+    '<rootfiles><rootfile full-path="OEBPS/content.opf" media-type="application/oebps-package+xml"/>'
+    "</rootfiles></container>"
+)
+
+
+def make_epub(path: Path, *, nav: bool) -> Path:
+    """A two-chapter EPUB 3 (nav document) or EPUB 2 (NCX) book, laid out as the EPUB spec says."""
+    toc_item = (
+        '<item id="nav" href="nav.xhtml" media-type="application/xhtml+xml" properties="nav"/>'
+        if nav
+        else '<item id="ncx" href="toc.ncx" media-type="application/x-dtbncx+xml"/>'
+    )
+    spine_toc = "" if nav else ' toc="ncx"'
+    opf = (
+        '<?xml version="1.0"?><package xmlns="http://www.idpf.org/2007/opf" version="3.0">'
+        '<metadata xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:title>Harbour Tales</dc:title></metadata>'
+        f'<manifest>{toc_item}<item id="c1" href="text/one.xhtml" media-type="application/xhtml+xml"/>'
+        '<item id="c2" href="text/two%20b.xhtml" media-type="application/xhtml+xml"/></manifest>'
+        f"<spine{spine_toc}><itemref idref='c1'/><itemref idref='c2'/></spine></package>"
+    )
+    chapter = '<html xmlns="http://www.w3.org/1999/xhtml"><body>{}</body></html>'
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr(zipfile.ZipInfo("mimetype"), "application/epub+zip")
+        archive.writestr("META-INF/container.xml", _CONTAINER)
+        archive.writestr("OEBPS/content.opf", opf)
+        one = chapter.format("<p>The ferry left at dawn.</p><h2>Fog</h2><p>Grey.</p>")
+        archive.writestr("OEBPS/text/one.xhtml", one)
+        archive.writestr("OEBPS/text/two b.xhtml", chapter.format("<h1>The Return</h1><p>Home by noon.</p>"))
+        if nav:
+            archive.writestr(
+                "OEBPS/nav.xhtml",
+                '<html xmlns="http://www.w3.org/1999/xhtml" xmlns:epub="http://www.idpf.org/2007/ops"><body>'
+                '<nav epub:type="toc"><ol><li><a href="text/one.xhtml">Departure</a></li>'
+                '<li><a href="text/two%20b.xhtml#start">The Return</a></li></ol></nav></body></html>',
+            )
+        else:
+            archive.writestr(
+                "OEBPS/toc.ncx",
+                '<ncx xmlns="http://www.daisy.org/z3986/2005/ncx/" version="2005-1"><navMap>'
+                '<navPoint id="p1"><navLabel><text>Departure</text></navLabel>'
+                '<content src="text/one.xhtml"/></navPoint>'
+                '<navPoint id="p2"><navLabel><text>The Return</text></navLabel><content src="text/two%20b.xhtml"/>'
+                "</navPoint></navMap></ncx>",
+            )
+    return path
+
+
+@pytest.mark.parametrize("nav", [True, False], ids=["epub3-nav", "epub2-ncx"])
+def test_epub_chapters_are_headings(tmp_path: Path, nav: bool) -> None:
+    loaded = load_file(make_epub(tmp_path / "tales.epub", nav=nav))
+    assert loaded.title == "Harbour Tales"
+    assert sections(loaded) == [
+        ("Departure", ("Departure",), None),
+        ("The ferry left at dawn.", ("Departure",), None),
+        ("Fog", ("Departure", "Fog"), None),
+        ("Grey.", ("Departure", "Fog"), None),
+        # The chapter opens with its own title: not repeated, and nothing of chapter 1 carries over.
+        ("The Return", ("The Return",), None),
+        ("Home by noon.", ("The Return",), None),
+    ]
+
+
+def test_epub_with_drm_is_reported(tmp_path: Path) -> None:
+    path = make_epub(tmp_path / "locked.epub", nav=True)
+    with zipfile.ZipFile(path, "a") as archive:
+        archive.writestr("META-INF/encryption.xml", "<encryption/>")
+    with pytest.raises(LoaderError, match=r"locked\.epub: the e-book is encrypted"):
+        load_file(path)
+
+
+# --- zip bombs ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["bomb.xlsx", "bomb.pptx", "bomb.epub", "bomb.odt"])
+def test_zip_bombs_are_refused_before_inflating(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    # The limits scaled down so the test inflates nothing big: 2 MiB of zeros packs to about 2 KiB.
+    monkeypatch.setattr(zipguard, "RATIO_CHECKED_ABOVE", 1 << 20)
+    path = tmp_path / name
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("content.xml", b"\0" * (2 << 20))
+    with pytest.raises(LoaderError, match=rf"{name}: would inflate to 2 MiB .* possible zip bomb"):
+        load_file(path)
+    path.write_bytes(b"PK\x03\x04 truncated")
+    with pytest.raises(LoaderError, match=rf"{name}: not a readable"):
+        load_file(path)
+
+
+# --- notebooks and JSON ---------------------------------------------------------------------------
+
+
+def test_ipynb_markdown_headings_code_and_text_outputs(tmp_path: Path) -> None:
+    notebook = {
+        "nbformat": 4,
+        "nbformat_minor": 5,
+        "metadata": {},
+        "cells": [
+            {"cell_type": "markdown", "metadata": {}, "source": ["# Tide analysis\n", "\n", "Data from the pier."]},
+            {
+                "cell_type": "code", "metadata": {}, "execution_count": 1, "source": "print(max(tides))",
+                "outputs": [
+                    {"output_type": "stream", "name": "stdout", "text": ["4.2\n"]},
+                    {"output_type": "display_data", "metadata": {}, "data": {"image/png": "iVBORw0KGgo="}},
+                ],
+            },
+            {"cell_type": "markdown", "metadata": {}, "source": "## Summary"},
+            {"cell_type": "code", "metadata": {}, "execution_count": 2, "source": "", "outputs": []},
+        ],
+    }
+    path = tmp_path / "tides.ipynb"
+    path.write_text(json.dumps(notebook), encoding="utf-8")
+    loaded = load_file(path)
+    assert loaded.title == "Tide analysis"
+    assert sections(loaded) == [
+        ("# Tide analysis", ("Tide analysis",), None),
+        ("Data from the pier.", ("Tide analysis",), None),
+        ("print(max(tides))", ("Tide analysis",), None),
+        ("4.2", ("Tide analysis",), None),
+        ("## Summary", ("Tide analysis", "Summary"), None),
+    ]
+    path.write_text('{"cells": 3}', encoding="utf-8")
+    with pytest.raises(LoaderError, match=r"tides\.ipynb: not a Jupyter notebook"):
+        load_file(path)
+
+
+def test_json_is_code(tmp_path: Path) -> None:
+    path = tmp_path / "config.json"
+    path.write_text('{\n  "port": 8080\n}\n', encoding="utf-8")
+    assert file_type(path) == "code:json"
+    assert sections(load_file(path), "code") == [('{\n  "port": 8080\n}', (), None)]
+
+
+# --- mail -----------------------------------------------------------------------------------------
+
+
+def make_message(subject: str, body: str, attachments: dict[str, tuple[bytes, str]] | None = None) -> bytes:
+    message = email.message.EmailMessage()
+    message["Subject"] = subject
+    message["From"] = "Ana Ferreira <ana@example.org>"
+    message["To"] = "team@example.org"
+    message["Date"] = "Tue, 03 Mar 2026 09:15:00 +0000"
+    message.set_content(body)
+    for name, (data, mime) in (attachments or {}).items():
+        maintype, subtype = mime.split("/")
+        message.add_attachment(data, maintype=maintype, subtype=subtype, filename=name)
+    return message.as_bytes()
+
+
+def test_eml_headers_body_and_attachments_as_their_own_parts(tmp_path: Path) -> None:
+    path = tmp_path / "mail.eml"
+    path.write_bytes(
+        make_message(
+            "Ferry timetable",
+            "Hi all,\n\nThe winter timetable starts on Monday.\n",
+            {
+                "timetable.md": (b"# Winter\n\nFirst ferry at 06:40.\n", "text/markdown"),
+                "broken.pdf": (b"%PDF-1.4 nothing else", "application/pdf"),
+                "photo.bin": (b"\x00\x01", "application/octet-stream"),
+            },
+        )
+    )
+    parts = list(load_parts(path))
+    assert [(p.name, p.kind) for p in parts] == [("", "eml"), ("timetable.md", "md"), ("broken.pdf", "pdf")]
+    body = parts[0].loaded
+    assert body is not None and body.title == "Ferry timetable"
+    assert sections(body)[:2] == [
+        ("Ferry timetable", ("Ferry timetable",), None),
+        (
+            "From: Ana Ferreira <ana@example.org>\nTo: team@example.org\nDate: Tue, 03 Mar 2026 09:15:00 +0000",
+            ("Ferry timetable",),
+            None,
+        ),
+    ]
+    assert "The winter timetable starts on Monday." in body.text
+    assert parts[1].loaded is not None and "First ferry at 06:40." in parts[1].loaded.text
+    # The broken attachment is an error naming it under the message, not the temporary copy.
+    assert parts[2].loaded is None and str(parts[2].error).startswith(f"{path}/broken.pdf: not a readable PDF")
+
+
+def test_mbox_messages_are_parts(tmp_path: Path) -> None:
+    path = tmp_path / "inbox.mbox"
+    box = mailbox.mbox(str(path))
+    box.add(make_message("First", "Lighthouse keys are at the harbour office."))
+    notes = {"notes.txt": (b"Bring the logbook.", "text/plain")}
+    box.add(make_message("Second", "Boat inspection moved to Friday.", notes))
+    box.close()
+    parts = list(load_parts(path))
+    assert [(p.name, p.loaded.title if p.loaded else "") for p in parts] == [
+        ("1", "First"), ("2", "Second"), ("2/notes.txt", "Bring the logbook."),
+    ]
+    with pytest.raises(ValueError, match="many documents"):
+        load_file(path)
