@@ -29,13 +29,16 @@ from rich.text import Text
 from localrag import __version__
 from localrag.config import load_settings
 from localrag.errors import LocalRagError
+from localrag.shapes import answer_json
 
 if TYPE_CHECKING:
     from localrag.engine import Engine
     from localrag.types import Answer
 
 DEMO_QUESTION = "When was the Kestrel Point lighthouse first lit?"
-COMMAND_MODULES: tuple[str, ...] = ("localrag.cli.evaluate", "localrag.cli.graph", "localrag.cli.tune")
+COMMAND_MODULES: tuple[str, ...] = (
+    "localrag.cli.evaluate", "localrag.cli.graph", "localrag.cli.serve", "localrag.cli.tune"
+)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -159,14 +162,6 @@ def _print_sources(answer: Answer, out: Console) -> None:
     ))
 
 
-def answer_to_json(answer: Answer) -> dict[str, Any]:
-    data = dataclasses.asdict(answer)
-    data["stats"]["tokens_per_second"] = answer.stats.tokens_per_second
-    for quote in data["quotes"]:
-        quote["status"] = quote["status"].value
-    return data
-
-
 def _ask(engine: Engine, question: str, args: argparse.Namespace, out: Console) -> int:
     if getattr(args, "graph", False):
         from localrag.cli.graph import ask_graph
@@ -195,7 +190,7 @@ def _ask(engine: Engine, question: str, args: argparse.Namespace, out: Console) 
         raise
     assert answer is not None
     if as_json:
-        sys.stdout.write(json.dumps(answer_to_json(answer), indent=2, ensure_ascii=False) + "\n")
+        sys.stdout.write(json.dumps(answer_json(answer), indent=2, ensure_ascii=False) + "\n")
         return 0
     if answer.refused:
         out.print(Text(answer.text))
