@@ -1,6 +1,6 @@
 """What `localrag serve` adds to `Engine.ask`: per-request overhead, throughput under 4 clients, memory.
 
-    .venv/bin/python benchmarks/bench_serve.py [--requests 12] [--clients 4]
+    .venv/bin/python benchmarks/bench_serve.py [--requests 12] [--clients 4]    (LOCALRAG_* settings apply)
 
 The bundled SmolLM2 and MiniLM answer the same question over the sample corpus, in a private
 LOCALRAG_HOME. The API server (uvicorn in a thread, the app of `localrag serve`) wraps the same
@@ -119,6 +119,8 @@ def main() -> None:
         "command": f"benchmarks/bench_serve.py --requests {args.requests} --clients {args.clients}",
         "load_average": Path("/proc/loadavg").read_text().split()[:3],
         "model": engine.model_name(),
+        "settings": {"n_threads": engine.settings.n_threads, "top_k": engine.settings.top_k,
+                     "max_answer_tokens": engine.settings.max_answer_tokens},
         "requests": args.requests,
         "engine_ask_p50_s": round(statistics.median(direct), 3),
         "api_request_p50_s": round(statistics.median(api), 3),

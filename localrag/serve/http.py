@@ -186,7 +186,7 @@ def _chunk_json(completion_id: str, created: int, model: str, delta: dict[str, s
                 finish: str | None = None, **extra: Any) -> str:
     chunk = {"id": completion_id, "object": "chat.completion.chunk", "created": created, "model": model,
              "choices": [{"index": 0, "delta": delta, "finish_reason": finish}], **extra}
-    return f"data: {json.dumps(chunk, ensure_ascii=False)}\n\n"
+    return f"data: {json.dumps(chunk, ensure_ascii=False, separators=(',', ':'))}\n\n"
 
 
 def _vector(values: Any, encoding: str) -> Any:
