@@ -21,10 +21,8 @@ from localrag.errors import LocalRagError
 class QueueFullError(LocalRagError):
     title = "Server busy"
 
-    def __init__(self, running: int, waiting: int, retry_after: int) -> None:
-        super().__init__(
-            f"the model is busy ({running} running, {waiting} waiting)", f"retry in about {retry_after} s"
-        )
+    def __init__(self, what: str, running: int, waiting: int, retry_after: int) -> None:
+        super().__init__(f"{what} is busy ({running} running, {waiting} waiting)", f"retry in about {retry_after} s")
         self.retry_after = retry_after
 
 
@@ -67,8 +65,9 @@ class Ticket:
 
 
 class ModelGate:
-    def __init__(self, queue_size: int = 8) -> None:
+    def __init__(self, queue_size: int = 8, what: str = "the model") -> None:
         self.queue_size = queue_size
+        self.what = what
         self._lock = asyncio.Lock()
         self._reserved = 0
         # Mean seconds per request, smoothed; seeded with a guess until the first request finishes.
@@ -86,7 +85,7 @@ class ModelGate:
         """A ticket, or QueueFullError when `queue_size` requests already wait behind the running one."""
         if self._reserved >= self.queue_size + 1:
             # A place frees when the running request ends: about one mean service time from now.
-            raise QueueFullError(self.running, self.waiting, max(1, math.ceil(self._mean_seconds)))
+            raise QueueFullError(self.what, self.running, self.waiting, max(1, math.ceil(self._mean_seconds)))
         self._reserved += 1
         return Ticket(self)
 

@@ -199,7 +199,7 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None)
     """The ASGI app over `engine`; with a token, every request must carry it."""
     limits = limits or Limits()
     gate = ModelGate(limits.queue_size)
-    ingest_gate = ModelGate(queue_size=0)
+    ingest_gate = ModelGate(queue_size=0, what="an ingest")
 
     def handler(fn: Callable[[Request], Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]:
         async def wrapped(request: Request) -> Response:

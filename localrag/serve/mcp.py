@@ -104,7 +104,7 @@ def build_server(engine: Engine) -> MCPServer:
 
     @server.tool()
     def ingest(
-        paths: Annotated[list[str], Field(min_length=1, description="files or folders on this machine")],
+        paths: Annotated[list[str], Field(min_length=1, description="absolute file or folder paths")],
         include: Annotated[list[str] | None, Field(description="only files matching these globs")] = None,
         exclude: Annotated[list[str] | None, Field(description="skip files matching these globs")] = None,
     ) -> dict[str, Any]:
