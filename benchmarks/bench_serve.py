@@ -116,7 +116,9 @@ def main() -> None:
 
     sequential_rate = args.requests / sum(direct)
     summary = {
-        "command": f"benchmarks/bench_serve.py --requests {args.requests} --clients {args.clients}",
+        "command": " ".join([*(f"{k}={v}" for k, v in sorted(os.environ.items())
+                                if k.startswith("LOCALRAG_") and k != "LOCALRAG_HOME"),
+                              f"benchmarks/bench_serve.py --requests {args.requests} --clients {args.clients}"]),
         "load_average": Path("/proc/loadavg").read_text().split()[:3],
         "model": engine.model_name(),
         "settings": {"n_threads": engine.settings.n_threads, "top_k": engine.settings.top_k,
