@@ -54,6 +54,7 @@ if TYPE_CHECKING:
     from localrag.engine import Engine
     from localrag.types import Answer
 
+
 class ApiError(Exception):
     def __init__(self, status: int, message: str, kind: str = "invalid_request_error", code: str | None = None,
                  headers: dict[str, str] | None = None) -> None:
