@@ -1,6 +1,6 @@
 """`localrag serve` on the loopback interface: the `openai` client and plain HTTP against a real server.
 
-One Engine (bundled MiniLM and SmolLM2, the sample corpus in a real LanceDB) is shared by the
+One Engine (bundled MiniLM and SmolLM2, two sample files in a real LanceDB) is shared by the
 module; each server is uvicorn in a thread on a port the kernel picks. Answers are kept short
 (top_k 2, 48 answer tokens): the tests are about the API, not the answers' quality.
 """
@@ -67,7 +67,7 @@ def engine(tmp_path_factory: pytest.TempPathFactory, real_embedder: SentenceTran
     store = Store(db, embedder_name=real_embedder.name, dim=real_embedder.dim)
     engine = Engine(Settings(top_k=2, max_answer_tokens=48), embedder=real_embedder, generator=real_generator,
                     store=store)
-    engine.ingest([sample_corpus_dir()])
+    engine.ingest([sample_corpus_dir() / name for name in ("kestrel-point-lighthouse.md", "beekeeping-basics.txt")])
     return engine
 
 
