@@ -77,6 +77,10 @@ class Settings:
         default=20_000,
         metadata={"doc": "build an ANN vector index once the chunks table has this many rows"},
     )
+    api_token: str = field(
+        default="",
+        metadata={"doc": "bearer token `localrag serve` requires of every request; needed to bind a non-loopback host"},
+    )
 
     def replace(self, **overrides: Any) -> Settings:
         """A copy with the given fields changed; None values are ignored (unset CLI flags)."""

@@ -275,6 +275,13 @@ class Engine:
             raise LocalRagError(f"chunk {chunk_id} is not in the index", "it may have been re-ingested: ask again")
         return found[0]
 
+    def document_chunks(self, doc_id: str) -> tuple[Document, list[Chunk]]:
+        """One indexed document and its chunks in reading order."""
+        found = [d for d in self.store.documents() if d.doc_id == doc_id]
+        if not found:
+            raise LocalRagError(f"document {doc_id} is not in the index", "list the indexed documents to get an id")
+        return found[0], self.store.doc_chunks(doc_id)
+
     # -- answering -----------------------------------------------------------------------------
 
     def search(self, query: str, *, k: int | None = None, filters: SearchFilters | None = None) -> list[Hit]:

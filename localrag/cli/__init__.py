@@ -29,6 +29,7 @@ from rich.text import Text
 from localrag import __version__
 from localrag.config import load_settings
 from localrag.errors import LocalRagError
+from localrag.shapes import answer_json
 
 if TYPE_CHECKING:
     from localrag.engine import Engine
@@ -36,8 +37,8 @@ if TYPE_CHECKING:
 
 DEMO_QUESTION = "When was the Kestrel Point lighthouse first lit?"
 COMMAND_MODULES: tuple[str, ...] = (
-    "localrag.cli.evaluate", "localrag.cli.graph", "localrag.cli.models", "localrag.cli.tune",
-    "localrag.cli.watch",
+    "localrag.cli.evaluate", "localrag.cli.graph", "localrag.cli.models", "localrag.cli.serve",
+    "localrag.cli.tune", "localrag.cli.watch",
 )
 
 
@@ -166,14 +167,6 @@ def _print_sources(answer: Answer, out: Console) -> None:
     ))
 
 
-def answer_to_json(answer: Answer) -> dict[str, Any]:
-    data = dataclasses.asdict(answer)
-    data["stats"]["tokens_per_second"] = answer.stats.tokens_per_second
-    for quote in data["quotes"]:
-        quote["status"] = quote["status"].value
-    return data
-
-
 def _ask(engine: Engine, question: str, args: argparse.Namespace, out: Console) -> int:
     if getattr(args, "graph", False):
         from localrag.cli.graph import ask_graph
@@ -202,7 +195,7 @@ def _ask(engine: Engine, question: str, args: argparse.Namespace, out: Console) 
         raise
     assert answer is not None
     if as_json:
-        sys.stdout.write(json.dumps(answer_to_json(answer), indent=2, ensure_ascii=False) + "\n")
+        sys.stdout.write(json.dumps(answer_json(answer), indent=2, ensure_ascii=False) + "\n")
         return 0
     if answer.refused:
         out.print(Text(answer.text))

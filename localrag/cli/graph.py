@@ -22,6 +22,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from localrag.shapes import graph_answer_json, step_source
+
 if TYPE_CHECKING:
     from localrag.engine import Engine
     from localrag.graph.extract import GraphBuildProgress, GraphBuildReport
@@ -169,44 +171,6 @@ def _stats(args: argparse.Namespace, out: Console, err: Console) -> int:
             table.add_row(Text(relation), Text(str(count)))
         out.print(table)
     return 0
-
-
-def step_source(source: str, chunks: dict[str, Chunk]) -> str:
-    """Where a path step came from: the chunk's document (and page) or the imported file's line."""
-    chunk = chunks.get(source)
-    if chunk is None:
-        return source
-    return chunk.path + (f", page {chunk.page}" if chunk.page else "")
-
-
-def graph_answer_json(answer: GraphAnswer, names: dict[str, str], chunks: dict[str, Chunk]) -> dict[str, object]:
-    planner_of = {p.relations: p.planner for p in answer.planned}
-    supporting = {id(p) for p in answer.supporting}
-    return {
-        "question": answer.question,
-        "answer": answer.answer,
-        "reasoner": answer.reasoner,
-        "linked": [dataclasses.asdict(e) for e in answer.linked],
-        "planned": [{"relations": list(p.relations), "score": p.score, "planner": p.planner} for p in answer.planned],
-        "candidates": [{"name": c.name, "score": c.score, "paths": len(c.paths)} for c in answer.candidates],
-        "paths": [
-            {
-                "path": p.render(names),
-                "planner": planner_of.get(p.relations, ""),
-                "supports_answer": id(p) in supporting,
-                "steps": [
-                    {
-                        **dataclasses.asdict(s),
-                        "head_name": names.get(s.head, s.head),
-                        "tail_name": names.get(s.tail, s.tail),
-                        "where": step_source(s.source, chunks),
-                    }
-                    for s in p.steps
-                ],
-            }
-            for p in answer.paths
-        ],
-    }
 
 
 def print_graph_answer(

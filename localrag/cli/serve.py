@@ -1,0 +1,68 @@
+"""`localrag serve` (OpenAI-compatible HTTP API) and `localrag mcp` (MCP server on stdio).
+
+Both hand one Engine to a server in `localrag.serve`; the server libraries load inside the handlers.
+`mcp` writes nothing to stdout but the protocol: its messages go to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from rich.console import Console
+
+
+def _positive(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not a positive number")
+    return number
+
+
+def _count(value: str) -> int:
+    number = int(value)
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"{value} is negative")
+    return number
+
+
+def add_commands(sub: argparse._SubParsersAction) -> None:
+    from localrag.serve.limits import DEFAULT_HOST, DEFAULT_PORT, Limits
+
+    defaults = Limits()
+    serve = sub.add_parser("serve", help="serve the index over an OpenAI-compatible HTTP API (local only by default)")
+    serve.add_argument("--host", default=DEFAULT_HOST,
+                       help=f"address to bind (default {DEFAULT_HOST}); any other needs --token")
+    serve.add_argument("--port", type=_count, default=DEFAULT_PORT, help=f"default {DEFAULT_PORT}; 0 picks a free one")
+    serve.add_argument("--token", help="bearer token every request must send (default: the api_token setting)")
+    serve.add_argument("--model", help="GGUF file or model name under models/ (default: bundled SmolLM2)")
+    serve.add_argument("--queue", type=_count, default=defaults.queue_size, metavar="N",
+                       help=f"requests that may wait for the model; more get 503 (default {defaults.queue_size})")
+    serve.add_argument("--max-body-bytes", type=_positive, default=defaults.max_body_bytes, metavar="N",
+                       help=f"largest request body (default {defaults.max_body_bytes})")
+    serve.add_argument("--max-question-chars", type=_positive, default=defaults.max_question_chars, metavar="N",
+                       help=f"longest question (default {defaults.max_question_chars})")
+    serve.set_defaults(handler=_serve)
+
+    mcp = sub.add_parser("mcp", help="run an MCP server on stdio (for desktop assistants and editors)")
+    mcp.add_argument("--model", help="GGUF file or model name under models/ (default: bundled SmolLM2)")
+    mcp.set_defaults(handler=_mcp)
+
+
+def _serve(args: argparse.Namespace, out: Console, err: Console) -> int:
+    from localrag.cli import engine_from_args
+    from localrag.serve.http import serve
+    from localrag.serve.limits import Limits
+
+    engine = engine_from_args(args)
+    limits = Limits(max_body_bytes=args.max_body_bytes, max_question_chars=args.max_question_chars,
+                    queue_size=args.queue)
+    serve(engine, args.host, args.port, token=args.token or engine.settings.api_token, limits=limits)
+    return 0
+
+
+def _mcp(args: argparse.Namespace, out: Console, err: Console) -> int:
+    from localrag.cli import engine_from_args
+    from localrag.serve.mcp import run_stdio
+
+    run_stdio(engine_from_args(args))
+    return 0

@@ -1,0 +1,364 @@
+"""`localrag serve`: the Engine over an OpenAI-compatible HTTP API (Starlette on uvicorn).
+
+Endpoints:
+  POST /v1/chat/completions  the last user message is answered with retrieval (earlier messages are
+                             the conversation, as in the chat app); `stream: true` sends SSE chunks.
+                             The answer's sources, citations and quote checks ride in an extra
+                             `localrag` field (`localrag.shapes.answer_json`), which plain clients ignore.
+  GET  /v1/models            the loaded generator and the index's embedder
+  POST /v1/embeddings        vectors from the index's embedder (float or base64, as clients ask)
+  POST /search               ranked chunks with each retriever's rank and score
+  POST /ingest               add files/folders; returns the ingest report
+  GET  /healthz              liveness and the model queue
+
+The server answers with the settings it was started with: a request's `model`, `temperature` or
+`max_tokens` does not change them (there is one loaded model and one index). A client's system
+message is not passed to the model either: localrag's prompt is what makes it cite its sources.
+
+Safety: it binds 127.0.0.1 by default. Binding any other address needs a token (`--token` or the
+`api_token` setting), and then every request must send `Authorization: Bearer TOKEN`, compared in
+constant time. Bodies are capped (`max_body_bytes`, checked while reading, so a body without a
+Content-Length is capped too) and so are questions. Requests that need the generator queue on one
+`ModelGate`; when its queue is full the answer is 503 with Retry-After. Errors have the OpenAI
+shape `{"error": {"message", "type", "code"}}`.
+"""
+
+from __future__ import annotations
+
+import base64
+import hmac
+import ipaddress
+import json
+import socket
+import sys
+import threading
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from starlette.applications import Starlette
+from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from localrag.errors import ConfigError, LocalRagError
+from localrag.serve.gate import ModelGate, QueueFullError, Ticket
+from localrag.serve.limits import DEFAULT_HOST, DEFAULT_PORT, Limits
+from localrag.shapes import answer_json, hit_json, ingest_report_json
+from localrag.types import DoneEvent, TokenEvent
+
+if TYPE_CHECKING:
+    from localrag.engine import Engine
+    from localrag.types import Answer
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, message: str, kind: str = "invalid_request_error", code: str | None = None,
+                 headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.kind = kind
+        self.code = code
+        self.headers = headers or {}
+
+
+def _error_response(exc: ApiError) -> JSONResponse:
+    body = {"error": {"message": exc.message, "type": exc.kind, "code": exc.code}}
+    return JSONResponse(body, status_code=exc.status, headers=exc.headers)
+
+
+def _busy(exc: QueueFullError) -> ApiError:
+    return ApiError(503, str(exc), "server_busy", "queue_full", {"Retry-After": str(exc.retry_after)})
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # a name: it could resolve anywhere
+
+
+class BearerAuth:
+    """Every request must carry `Authorization: Bearer TOKEN`; compared in constant time."""
+
+    def __init__(self, app: ASGIApp, token: str) -> None:
+        self.app = app
+        self.expected = f"Bearer {token}".encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            given = dict(scope["headers"]).get(b"authorization", b"")
+            if not hmac.compare_digest(given, self.expected):
+                error = ApiError(401, "missing or wrong bearer token", "authentication_error", "invalid_token",
+                                 {"WWW-Authenticate": "Bearer"})
+                await _error_response(error)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+class _TicketedStream(StreamingResponse):
+    """A streamed answer that gives the model back however the stream ends, even unstarted."""
+
+    def __init__(self, body: AsyncIterator[str], ticket: Ticket, cancel: threading.Event) -> None:
+        super().__init__(body, media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
+        self.ticket = ticket
+        self.cancel = cancel
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self.cancel.set()
+            self.ticket.release()
+
+
+async def _json_body(request: Request, limits: Limits) -> dict[str, Any]:
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limits.max_body_bytes:
+        raise ApiError(413, f"request body of {declared} bytes is over the {limits.max_body_bytes}-byte limit",
+                       code="body_too_large")
+    body = bytearray()
+    async for part in request.stream():
+        body += part
+        if len(body) > limits.max_body_bytes:
+            raise ApiError(413, f"request body is over the {limits.max_body_bytes}-byte limit", code="body_too_large")
+    try:
+        data = json.loads(body)
+    except ValueError as exc:
+        raise ApiError(400, f"the body is not valid JSON ({exc})") from exc
+    if not isinstance(data, dict):
+        raise ApiError(400, "the body must be a JSON object")
+    return data
+
+
+def _text(content: Any) -> str:
+    """A message's text: a string, or the text parts of a list of content parts."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(p.get("text", "") for p in content if isinstance(p, dict) and p.get("type") == "text")
+    raise ApiError(400, "a message's content must be a string or a list of content parts")
+
+
+def _chat_request(data: dict[str, Any], limits: Limits) -> tuple[str, list[dict[str, str]]]:
+    """The question (the last message, which must be the user's) and the conversation before it."""
+    messages = data.get("messages")
+    if not isinstance(messages, list) or not messages or not all(isinstance(m, dict) for m in messages):
+        raise ApiError(400, "`messages` must be a non-empty list of {role, content} objects")
+    if messages[-1].get("role") != "user":
+        raise ApiError(400, "the last message must be the user's question")
+    question = _text(messages[-1].get("content")).strip()
+    if not question:
+        raise ApiError(400, "the question is empty")
+    if len(question) > limits.max_question_chars:
+        raise ApiError(400, f"the question has {len(question)} characters; the limit is {limits.max_question_chars}",
+                       code="question_too_long")
+    history = [{"role": m["role"], "content": _text(m.get("content"))}
+               for m in messages[:-1] if m.get("role") in ("user", "assistant")]
+    return question, history
+
+
+def _completion_id() -> str:
+    return f"chatcmpl-{uuid.uuid4().hex}"
+
+
+def completion_json(answer: Answer, completion_id: str, created: int) -> dict[str, Any]:
+    stats = answer.stats
+    return {
+        "id": completion_id,
+        "object": "chat.completion",
+        "created": created,
+        "model": answer.model,
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": answer.text},
+                     "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": stats.prompt_tokens, "completion_tokens": stats.completion_tokens,
+                  "total_tokens": stats.prompt_tokens + stats.completion_tokens},
+        "localrag": answer_json(answer),
+    }
+
+
+def _chunk_json(completion_id: str, created: int, model: str, delta: dict[str, str],
+                finish: str | None = None, **extra: Any) -> str:
+    chunk = {"id": completion_id, "object": "chat.completion.chunk", "created": created, "model": model,
+             "choices": [{"index": 0, "delta": delta, "finish_reason": finish}], **extra}
+    return f"data: {json.dumps(chunk, ensure_ascii=False, separators=(',', ':'))}\n\n"
+
+
+def _vector(values: Any, encoding: str) -> Any:
+    if encoding == "base64":
+        return base64.b64encode(values.astype("<f4").tobytes()).decode("ascii")
+    return [float(v) for v in values]
+
+
+def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None) -> ASGIApp:
+    """The ASGI app over `engine`; with a token, every request must carry it."""
+    limits = limits or Limits()
+    gate = ModelGate(limits.queue_size)
+    ingest_gate = ModelGate(queue_size=0, what="an ingest")
+
+    def handler(fn: Callable[[Request], Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]:
+        async def wrapped(request: Request) -> Response:
+            try:
+                return await fn(request)
+            except ApiError as exc:
+                return _error_response(exc)
+            except QueueFullError as exc:
+                return _error_response(_busy(exc))
+            except LocalRagError as exc:
+                return _error_response(ApiError(400, str(exc), code=type(exc).__name__))
+
+        return wrapped
+
+    async def chat(request: Request) -> Response:
+        data = await _json_body(request, limits)
+        question, history = _chat_request(data, limits)
+        ticket = gate.reserve()
+        completion_id, created = _completion_id(), int(time.time())
+        if not data.get("stream"):
+            async with ticket:
+                answer = await run_in_threadpool(engine.ask, question, history=history)
+            return JSONResponse(completion_json(answer, completion_id, created))
+        cancel = threading.Event()
+        model = engine.model_name()
+
+        async def events() -> AsyncIterator[str]:
+            await ticket.acquire()
+            yield _chunk_json(completion_id, created, model, {"role": "assistant", "content": ""})
+            try:
+                async for event in iterate_in_threadpool(engine.stream(question, history=history, cancel=cancel)):
+                    if isinstance(event, TokenEvent):
+                        yield _chunk_json(completion_id, created, model, {"content": event.text})
+                    elif isinstance(event, DoneEvent):
+                        if event.answer.refused:
+                            # A refusal streams no tokens: its text is the whole answer.
+                            yield _chunk_json(completion_id, created, model, {"content": event.answer.text})
+                        yield _chunk_json(completion_id, created, model, {}, "stop",
+                                          localrag=answer_json(event.answer))
+            except LocalRagError as exc:
+                # The status line has gone out; the error travels as an event, as OpenAI's own streams do.
+                error = {"message": str(exc), "type": "invalid_request_error", "code": type(exc).__name__}
+                yield f"data: {json.dumps({'error': error})}\n\n"
+            yield "data: [DONE]\n\n"
+
+        return _TicketedStream(events(), ticket, cancel)
+
+    async def models(request: Request) -> Response:
+        names = [engine.model_name(), engine.embedder.name]
+        data = [{"id": name, "object": "model", "created": 0, "owned_by": "localrag"} for name in names]
+        return JSONResponse({"object": "list", "data": data})
+
+    async def embeddings(request: Request) -> Response:
+        data = await _json_body(request, limits)
+        given = data.get("input")
+        texts = [given] if isinstance(given, str) else given
+        if not isinstance(texts, list) or not texts or not all(isinstance(t, str) for t in texts):
+            raise ApiError(400, "`input` must be a string or a non-empty list of strings (token arrays are not taken)")
+        if len(texts) > limits.max_embedding_inputs:
+            raise ApiError(400, f"{len(texts)} inputs; the limit is {limits.max_embedding_inputs} a request")
+        encoding = data.get("encoding_format") or "float"
+        if encoding not in ("float", "base64"):
+            raise ApiError(400, f"encoding_format '{encoding}' is not supported; use float or base64")
+        embedder = engine.embedder
+        vectors = await run_in_threadpool(embedder.embed, texts)
+        counts = await run_in_threadpool(embedder.token_counts, texts)
+        rows = [{"object": "embedding", "index": i, "embedding": _vector(v, encoding)} for i, v in enumerate(vectors)]
+        usage = {"prompt_tokens": sum(counts), "total_tokens": sum(counts)}
+        return JSONResponse({"object": "list", "data": rows, "model": embedder.name, "usage": usage})
+
+    async def search(request: Request) -> Response:
+        from localrag.retrieve import SearchFilters
+
+        data = await _json_body(request, limits)
+        query = data.get("query")
+        if not isinstance(query, str) or not query.strip():
+            raise ApiError(400, "`query` must be a non-empty string")
+        if len(query) > limits.max_question_chars:
+            raise ApiError(400, f"the query has {len(query)} characters; the limit is {limits.max_question_chars}",
+                           code="question_too_long")
+        k = data.get("k", engine.settings.top_k)
+        if not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= limits.max_search_k:
+            raise ApiError(400, f"`k` must be an integer from 1 to {limits.max_search_k}")
+        path_glob, file_types = data.get("path_glob"), data.get("file_types") or []
+        if path_glob is not None and not isinstance(path_glob, str):
+            raise ApiError(400, "`path_glob` must be a string")
+        if not isinstance(file_types, list) or not all(isinstance(t, str) for t in file_types):
+            raise ApiError(400, "`file_types` must be a list of strings such as [\"pdf\", \"md\"]")
+        filters = SearchFilters(path_glob, tuple(file_types)) if path_glob or file_types else None
+        hits = await run_in_threadpool(lambda: engine.search(query, k=k, filters=filters))
+        return JSONResponse({"query": query, "hits": [hit_json(h) for h in hits]})
+
+    async def ingest(request: Request) -> Response:
+        data = await _json_body(request, limits)
+        paths = data.get("paths")
+        if not isinstance(paths, list) or not paths or not all(isinstance(p, str) and p for p in paths):
+            raise ApiError(400, "`paths` must be a non-empty list of file or folder paths on the server")
+        include, exclude = data.get("include") or [], data.get("exclude") or []
+        for name, globs in (("include", include), ("exclude", exclude)):
+            if not isinstance(globs, list) or not all(isinstance(g, str) for g in globs):
+                raise ApiError(400, f"`{name}` must be a list of glob patterns")
+        async with ingest_gate.reserve():
+            report = await run_in_threadpool(lambda: engine.ingest(paths, include=include, exclude=exclude))
+        return JSONResponse(ingest_report_json(report))
+
+    async def healthz(request: Request) -> Response:
+        return JSONResponse({"status": "ok", "model": engine.model_name(),
+                             "queue": {"running": gate.running, "waiting": gate.waiting, "size": gate.queue_size}})
+
+    routes = [
+        Route("/v1/chat/completions", handler(chat), methods=["POST"]),
+        Route("/v1/models", handler(models), methods=["GET"]),
+        Route("/v1/embeddings", handler(embeddings), methods=["POST"]),
+        Route("/search", handler(search), methods=["POST"]),
+        Route("/ingest", handler(ingest), methods=["POST"]),
+        Route("/healthz", handler(healthz), methods=["GET"]),
+    ]
+    app: ASGIApp = Starlette(routes=routes)
+    return BearerAuth(app, token) if token else app
+
+
+def check_binding(host: str, token: str) -> None:
+    """No token, no start on anything but loopback."""
+    if not is_loopback(host) and not token:
+        raise ConfigError(
+            f"--host {host} would expose your documents beyond this machine without a token",
+            "pass --token SECRET (or set api_token in the config), or keep the default --host 127.0.0.1",
+        )
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """The listening socket, bound now so a taken port is a one-line error and port 0 gets a real number."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise ConfigError(f"cannot listen on {host}:{port} ({exc.strerror})",
+                          "choose another --port, or stop what uses it") from exc
+    sock.listen(128)
+    sock.set_inheritable(True)
+    return sock
+
+
+def serve(engine: Engine, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, *, token: str = "",
+          limits: Limits | None = None) -> None:
+    """Check the binding, load the models, then serve until interrupted."""
+    import uvicorn
+
+    check_binding(host, token)
+    sock = bind(host, port)
+    engine.warm_up()  # the first request must not pay for loading the model
+    bound = sock.getsockname()
+    shown = f"[{bound[0]}]" if sock.family == socket.AF_INET6 else bound[0]
+    # One line scripts (and tests) can wait for: the address actually bound, port 0 resolved.
+    print(f"localrag: serving {engine.model_name()} on http://{shown}:{bound[1]}", file=sys.stderr, flush=True)
+    config = uvicorn.Config(create_app(engine, token=token, limits=limits), log_level="warning",
+                            timeout_graceful_shutdown=5)
+    uvicorn.Server(config).run(sockets=[sock])

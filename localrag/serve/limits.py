@@ -1,0 +1,18 @@
+"""What one request may ask of `localrag serve`, kept apart from the server so the CLI's help stays light."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8765
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_body_bytes: int = 1_000_000
+    max_question_chars: int = 4_000
+    # Requests that may wait behind the one running on the model; more are refused with 503.
+    queue_size: int = 8
+    max_embedding_inputs: int = 256
+    max_search_k: int = 100

@@ -1,0 +1,92 @@
+"""The JSON shapes of what localrag returns, defined once for every front end.
+
+`ask --json`, `ask --graph --json`, the HTTP API (`localrag serve`) and the MCP tools (`localrag mcp`)
+all render answers, sources, quotes, search hits, graph paths, documents and ingest reports through
+these functions, so a script that reads one front end's output reads the others'. The shapes follow
+the dataclasses in `localrag.types` field for field (a hit is `{"chunk": {...}, "score": ..., the
+ranks and scores of each retriever}`), plus the derived values a reader would otherwise recompute
+(`tokens_per_second`, a graph step's entity names and where it came from).
+
+Only plain values come out (str, int, float, bool, None, lists, dicts): `json.dumps` takes them as
+they are.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING, Any
+
+from localrag.types import Answer, Chunk, Document, Hit, IngestReport
+
+if TYPE_CHECKING:
+    from localrag.graph.reason import GraphAnswer
+
+
+def answer_json(answer: Answer) -> dict[str, Any]:
+    """An answer with its numbered sources (hits, in prompt order), citations and checked quotes."""
+    data = dataclasses.asdict(answer)
+    data["stats"]["tokens_per_second"] = answer.stats.tokens_per_second
+    for quote in data["quotes"]:
+        quote["status"] = quote["status"].value
+    return data
+
+
+def hit_json(hit: Hit) -> dict[str, Any]:
+    """A retrieved chunk with its fused score and each retriever's rank and score (None: not found by it)."""
+    return dataclasses.asdict(hit)
+
+
+def chunk_json(chunk: Chunk) -> dict[str, Any]:
+    return dataclasses.asdict(chunk)
+
+
+def document_json(document: Document) -> dict[str, Any]:
+    return dataclasses.asdict(document)
+
+
+def ingest_report_json(report: IngestReport) -> dict[str, Any]:
+    """Counts of files added/updated/unchanged/removed, chunks written, and each failed file with why."""
+    return dataclasses.asdict(report)
+
+
+def step_source(source: str, chunks: dict[str, Chunk]) -> str:
+    """Where a path step came from: the chunk's document (and page) or the imported file's line."""
+    chunk = chunks.get(source)
+    if chunk is None:
+        return source
+    return chunk.path + (f", page {chunk.page}" if chunk.page else "")
+
+
+def graph_answer_json(answer: GraphAnswer, names: dict[str, str], chunks: dict[str, Chunk]) -> dict[str, Any]:
+    """A graph answer with every reasoning path: its planner, whether it supports the answer, its steps' sources.
+
+    `names` maps entity ids to names (`Engine.graph_index().names`), `chunks` the chunks the steps came
+    from (`Engine.path_chunks(answer)`).
+    """
+    planner_of = {p.relations: p.planner for p in answer.planned}
+    supporting = {id(p) for p in answer.supporting}
+    return {
+        "question": answer.question,
+        "answer": answer.answer,
+        "reasoner": answer.reasoner,
+        "linked": [dataclasses.asdict(e) for e in answer.linked],
+        "planned": [{"relations": list(p.relations), "score": p.score, "planner": p.planner} for p in answer.planned],
+        "candidates": [{"name": c.name, "score": c.score, "paths": len(c.paths)} for c in answer.candidates],
+        "paths": [
+            {
+                "path": p.render(names),
+                "planner": planner_of.get(p.relations, ""),
+                "supports_answer": id(p) in supporting,
+                "steps": [
+                    {
+                        **dataclasses.asdict(s),
+                        "head_name": names.get(s.head, s.head),
+                        "tail_name": names.get(s.tail, s.tail),
+                        "where": step_source(s.source, chunks),
+                    }
+                    for s in p.steps
+                ],
+            }
+            for p in answer.paths
+        ],
+    }

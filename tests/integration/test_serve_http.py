@@ -1,0 +1,160 @@
+"""`localrag serve` on the loopback interface: the `openai` client and plain HTTP against a real server.
+
+One Engine (bundled MiniLM and SmolLM2, two sample files in a real LanceDB) is shared by the
+module; each server is uvicorn in a thread on a port the kernel picks. Answers are kept short
+(top_k 2, 48 answer tokens): the tests are about the API, not the answers' quality.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import socket
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+
+from localrag.config import Settings
+from localrag.embed import SentenceTransformerEmbedder
+from localrag.engine import Engine
+from localrag.generate import LlamaGenerator
+from localrag.ingest.discover import sample_corpus_dir
+from localrag.serve.http import create_app
+from localrag.serve.limits import Limits
+from localrag.store import Store
+
+QUESTION = "When was the Kestrel Point lighthouse first lit?"
+TOKEN = "s3cret-token"
+
+
+class Running:
+    def __init__(self, engine: Engine, token: str = "", limits: Limits | None = None) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        config = uvicorn.Config(create_app(engine, token=token, limits=limits), log_level="warning")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
+        self.thread.start()
+        while not self.server.started:
+            self.thread.join(0.02)
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+
+    def request(self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None,
+                raw: bytes | None = None) -> tuple[int, dict[str, str], Any]:
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
+        payload = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+        conn.request(method, path, body=payload, headers={"Content-Type": "application/json", **(headers or {})})
+        response = conn.getresponse()
+        data = response.read()
+        conn.close()
+        is_json = response.getheader("content-type", "").startswith("application/json")
+        return response.status, {k.lower(): v for k, v in response.getheaders()}, json.loads(data) if is_json else data
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory: pytest.TempPathFactory, real_embedder: SentenceTransformerEmbedder,
+           real_generator: LlamaGenerator) -> Engine:
+    db = tmp_path_factory.mktemp("serve-db")
+    store = Store(db, embedder_name=real_embedder.name, dim=real_embedder.dim)
+    engine = Engine(Settings(top_k=2, max_answer_tokens=48), embedder=real_embedder, generator=real_generator,
+                    store=store)
+    engine.ingest([sample_corpus_dir() / name for name in ("kestrel-point-lighthouse.md", "beekeeping-basics.txt")])
+    return engine
+
+
+@pytest.fixture(scope="module")
+def server(engine: Engine) -> Iterator[Running]:
+    running = Running(engine, limits=Limits(max_body_bytes=10_000, max_question_chars=500))
+    yield running
+    running.stop()
+
+
+def test_openai_client_chat_stream_models_embeddings(server: Running, engine: Engine) -> None:
+    from openai import OpenAI
+
+    client = OpenAI(base_url=f"http://127.0.0.1:{server.port}/v1", api_key="unused", max_retries=0)
+    reply = client.chat.completions.create(model="any", messages=[{"role": "user", "content": QUESTION}])
+    text = reply.choices[0].message.content
+    extra = reply.model_extra["localrag"]
+    assert text and text == extra["text"] and not extra["refused"]
+    assert extra["sources"][0]["chunk"]["path"].endswith(".md") and extra["cited"]
+    assert reply.usage is not None and reply.usage.completion_tokens > 0
+
+    chunks = list(client.chat.completions.create(
+        model="any", messages=[{"role": "user", "content": QUESTION}], stream=True))
+    streamed = "".join(c.choices[0].delta.content or "" for c in chunks)
+    assert chunks[-1].choices[0].finish_reason == "stop"
+    final = chunks[-1].model_extra["localrag"]
+    assert streamed.strip() == final["raw_text"].strip() and final["sources"]
+
+    assert [m.id for m in client.models.list().data] == [engine.model_name(), engine.embedder.name]
+    vectors = client.embeddings.create(model="any", input=["lighthouse", "espresso"]).data
+    assert [len(v.embedding) for v in vectors] == [384, 384]
+
+
+def test_plain_http_search_ingest_health_and_limits(server: Running, tmp_path: Path) -> None:
+    status, _, health = server.request("GET", "/healthz")
+    assert status == 200 and health["status"] == "ok"
+
+    status, _, found = server.request("POST", "/search", {"query": "lighthouse first lit", "k": 3})
+    assert status == 200 and len(found["hits"]) == 3
+    assert found["hits"][0]["chunk"]["path"].endswith("kestrel-point-lighthouse.md")
+    assert {"vector_rank", "text_rank", "score"} <= set(found["hits"][0])
+
+    note = tmp_path / "note.md"
+    note.write_text("# Tide tables\n\nThe harbour tide gauge was installed in 1902.\n", encoding="utf-8")
+    status, _, report = server.request("POST", "/ingest", {"paths": [str(note)]})
+    assert status == 200 and report["added"] == 1 and report["errors"] == []
+
+    assert server.request("POST", "/search", raw=b"{not json")[0] == 400
+    status, _, error = server.request("POST", "/search", {"query": "x", "k": 0})
+    assert status == 400 and "`k`" in error["error"]["message"]
+    long = {"messages": [{"role": "user", "content": "why " * 200}]}
+    status, _, error = server.request("POST", "/v1/chat/completions", long)
+    assert status == 400 and error["error"]["code"] == "question_too_long"
+    status, _, error = server.request("POST", "/v1/chat/completions", {"messages": [{"role": "assistant"}]})
+    assert status == 400 and "last message" in error["error"]["message"]
+    status, _, error = server.request("POST", "/search", raw=b"{" + b" " * 20_000 + b"}")
+    assert status == 413 and error["error"]["code"] == "body_too_large"
+
+
+def test_token_is_required_and_checked(engine: Engine) -> None:
+    guarded = Running(engine, token=TOKEN)
+    try:
+        status, headers, error = guarded.request("GET", "/healthz")
+        assert status == 401 and headers["www-authenticate"] == "Bearer"
+        assert guarded.request("GET", "/healthz", headers={"Authorization": "Bearer nope"})[0] == 401
+        assert guarded.request("GET", "/healthz", headers={"Authorization": f"Bearer {TOKEN}"})[0] == 200
+    finally:
+        guarded.stop()
+
+
+def test_no_token_no_start_beyond_loopback(capsys: pytest.CaptureFixture[str]) -> None:
+    from localrag.cli import run
+
+    assert run(["serve", "--host", "0.0.0.0"]) == 2
+    assert "--token" in capsys.readouterr().err
+
+
+def test_twenty_concurrent_requests_are_answered_or_refused_cleanly(engine: Engine) -> None:
+    busy = Running(engine, limits=Limits(queue_size=2))
+    body = {"messages": [{"role": "user", "content": QUESTION}]}
+    try:
+        with ThreadPoolExecutor(20) as pool:
+            results = list(pool.map(lambda _: busy.request("POST", "/v1/chat/completions", body), range(20)))
+    finally:
+        busy.stop()
+    answered = [r for r in results if r[0] == 200]
+    refused = [r for r in results if r[0] == 503]
+    assert len(answered) + len(refused) == 20
+    assert answered and all(r[2]["choices"][0]["message"]["content"] for r in answered)
+    assert refused and all(int(r[1]["retry-after"]) >= 1 and r[2]["error"]["code"] == "queue_full" for r in refused)

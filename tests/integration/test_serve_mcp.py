@@ -1,0 +1,90 @@
+"""`localrag mcp` as a subprocess over stdio, driven by the `mcp` SDK's own client.
+
+One session walks every tool and both resources on the bundled models: ingest two sample files,
+list, search, ask, read a document and a chunk, ask the graph (imported beforehand into the same
+LOCALRAG_HOME), and checks that a bad argument and a user error come back as tool errors.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from localrag.config import load_settings
+from localrag.embed import SentenceTransformerEmbedder
+from localrag.engine import Engine
+from localrag.ingest.discover import sample_corpus_dir
+
+ROOT = Path(__file__).resolve().parents[2]
+TOOLS = {"search", "ask", "ask_graph", "ingest", "status", "list_documents"}
+SAMPLES = ("kestrel-point-lighthouse.md", "beekeeping-basics.txt")
+FILMS = "Tom_Hanks\tstarred_in\tBig\nBig\tdirected_by\tPenny_Marshall\n"
+
+
+async def _session(home: Path) -> dict[str, Any]:
+    from mcp import ClientSession, StdioServerParameters
+    from mcp.client.stdio import stdio_client
+
+    # One llama.cpp thread: on a busy 2-core machine, threads that wait on each other at every
+    # token make a second thread many times slower, not faster.
+    env = {"LOCALRAG_HOME": str(home), "LOCALRAG_TOP_K": "2", "LOCALRAG_MAX_ANSWER_TOKENS": "48",
+           "LOCALRAG_N_THREADS": "1",
+           "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    params = StdioServerParameters(command=sys.executable, args=["-m", "localrag", "mcp"], env=env, cwd=str(ROOT))
+    seen: dict[str, Any] = {}
+    async with stdio_client(params) as (read, write), ClientSession(read, write) as session:
+        await session.initialize()
+        seen["tools"] = {t.name: t for t in (await session.list_tools()).tools}
+        seen["templates"] = {t.uri_template for t in (await session.list_resource_templates()).resource_templates}
+
+        async def call(name: str, **arguments: Any) -> Any:
+            result = await session.call_tool(name, arguments)
+            if result.is_error:
+                return ("error", result.content[0].text)
+            return result.structured_content
+
+        seen["ingest"] = await call("ingest", paths=[str(sample_corpus_dir() / name) for name in SAMPLES])
+        seen["documents"] = await call("list_documents")
+        seen["search"] = await call("search", query="lighthouse first lit", k=3)
+        seen["ask"] = await call("ask", question="When was the Kestrel Point lighthouse first lit?")
+        seen["ask_graph"] = await call("ask_graph", question="Who directed the film that Tom Hanks starred in?")
+        seen["status"] = await call("status")
+        seen["bad_k"] = await call("search", query="lighthouse", k="many")
+        seen["empty"] = await call("ask", question="   ")
+        doc_id = seen["documents"]["documents"][0]["doc_id"]
+        chunk_id = seen["search"]["hits"][0]["chunk"]["chunk_id"]
+        seen["doc"] = json.loads((await session.read_resource(f"localrag://doc/{doc_id}")).contents[0].text)
+        seen["chunk"] = json.loads((await session.read_resource(f"localrag://chunk/{chunk_id}")).contents[0].text)
+    return seen
+
+
+def test_every_tool_and_resource_over_stdio(
+    localrag_home: Path, tmp_path: Path, real_embedder: SentenceTransformerEmbedder
+) -> None:
+    films = tmp_path / "films.tsv"
+    films.write_text(FILMS, encoding="utf-8")
+    Engine(load_settings(), embedder=real_embedder).graph_import(films)
+
+    seen = asyncio.run(_session(localrag_home))
+
+    assert set(seen["tools"]) == TOOLS
+    assert all(t.description and "Returns" in t.description or t.name in ("status", "list_documents")
+               for t in seen["tools"].values())
+    assert seen["tools"]["search"].input_schema["properties"]["k"]["maximum"] == 100
+    assert seen["templates"] == {"localrag://doc/{doc_id}", "localrag://chunk/{chunk_id}"}
+    assert seen["ingest"]["added"] == 2 and seen["ingest"]["errors"] == []
+    assert len(seen["documents"]["documents"]) == 2 and seen["status"]["documents"] == 2
+    assert seen["search"]["hits"][0]["chunk"]["path"].endswith("kestrel-point-lighthouse.md")
+    answer = seen["ask"]
+    assert answer["text"] and answer["sources"] and not answer["refused"]
+    assert all(q["status"] in ("verified", "close", "not_found") for q in answer["quotes"])
+    assert seen["ask_graph"]["answer"] == "Penny_Marshall" and seen["ask_graph"]["paths"][0]["supports_answer"]
+    assert seen["bad_k"][0] == "error" and "k" in seen["bad_k"][1]
+    assert seen["empty"][0] == "error"
+    assert seen["empty"][1].endswith("the question is empty (type a question about your documents)")
+    assert seen["doc"]["chunks"] and seen["doc"]["document"]["doc_id"] == seen["documents"]["documents"][0]["doc_id"]
+    assert seen["chunk"]["chunk_id"] == seen["search"]["hits"][0]["chunk"]["chunk_id"]
