@@ -23,6 +23,8 @@ from rich.table import Table
 from rich.text import Text
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from localrag.engine import Engine
     from localrag.graph.extract import GraphBuildProgress, GraphBuildReport
     from localrag.graph.reason import GraphAnswer
@@ -179,7 +181,7 @@ def step_source(source: str, chunks: dict[str, Chunk]) -> str:
     return chunk.path + (f", page {chunk.page}" if chunk.page else "")
 
 
-def graph_answer_json(answer: GraphAnswer, names: dict[str, str], chunks: dict[str, Chunk]) -> dict[str, object]:
+def graph_answer_json(answer: GraphAnswer, names: Mapping[str, str], chunks: dict[str, Chunk]) -> dict[str, object]:
     planner_of = {p.relations: p.planner for p in answer.planned}
     supporting = {id(p) for p in answer.supporting}
     return {
@@ -210,7 +212,7 @@ def graph_answer_json(answer: GraphAnswer, names: dict[str, str], chunks: dict[s
 
 
 def print_graph_answer(
-    answer: GraphAnswer, names: dict[str, str], chunks: dict[str, Chunk], out: Console, limit: int = 10
+    answer: GraphAnswer, names: Mapping[str, str], chunks: dict[str, Chunk], out: Console, limit: int = 10
 ) -> None:
     """The answer, then each reasoning path `e0 -> r1 -> e1 ...` with its planner and sources."""
     if not answer.candidates:

@@ -34,7 +34,7 @@ TRIPLES = [
 def index() -> GraphIndex:
     names = {e: e.title() for t in TRIPLES for e in (t[0], t[2])}
     embedder = HashEmbedder(dim=32)
-    return GraphIndex(names, {}, embedder.embed(list(names)), TRIPLES)
+    return GraphIndex.from_triples(names, {}, embedder.embed(list(names)), TRIPLES)
 
 
 def hanks() -> list[LinkedEntity]:
