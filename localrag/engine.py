@@ -55,6 +55,7 @@ if TYPE_CHECKING:
     from localrag.generate import Generator
     from localrag.graph.extract import ExtractConfig, GraphBuildProgress, GraphBuildReport
     from localrag.graph.paths import GraphIndex
+    from localrag.graph.plan import EmbeddingPlanner
     from localrag.graph.reason import GraphAnswer
     from localrag.graph.store import GraphStats, GraphStore, ImportReport
     from localrag.retrieve import Retriever, SearchFilters
@@ -109,6 +110,7 @@ class Engine:
         self._retriever: Retriever | None = None
         self._graph: GraphStore | None = None
         self._graph_index: tuple[tuple[int, int], GraphIndex] | None = None
+        self._graph_planner: EmbeddingPlanner | None = None
         self._lock = threading.RLock()
 
     # -- lazily loaded parts -------------------------------------------------------------------
@@ -209,6 +211,7 @@ class Engine:
                 self._store = None
                 self._graph = None
                 self._graph_index = None
+                self._graph_planner = None
             if changed & (_EMBEDDER_FIELDS | _RETRIEVER_FIELDS):
                 self._retriever = None
 
@@ -412,7 +415,7 @@ class Engine:
         `planner` is "embedding" (the default: a 135M model cannot plan) or "grammar" (the model
         chooses among relation paths the graph can follow); None reads the `graph_planner` setting.
         """
-        from localrag.graph.plan import EmbeddingPlanner, GrammarPlanner
+        from localrag.graph.plan import MAX_HOPS, EmbeddingPlanner, GrammarPlanner, Planner
         from localrag.graph.reason import ModelReasoner, answer_question
 
         question = question.strip()
@@ -426,7 +429,16 @@ class Engine:
             raise LocalRagError(
                 "the knowledge graph is empty", "run `localrag graph build` or `localrag graph import FILE` first"
             )
-        chosen = GrammarPlanner(self.generator) if choice == "grammar" else EmbeddingPlanner(self.embedder)
+        hops = self.settings.graph_max_hops
+        if not 1 <= hops <= MAX_HOPS:
+            raise LocalRagError(f"graph_max_hops is {hops}", f"set it to 1 to {MAX_HOPS} (3 is the default)")
+        chosen: Planner
+        if choice == "grammar":
+            chosen = GrammarPlanner(self.generator, hops)
+        else:  # kept, with its cache of relation-path vectors, while the embedder and the setting stay
+            if self._graph_planner is None or self._graph_planner.max_hops != hops:
+                self._graph_planner = EmbeddingPlanner(self.embedder, hops)
+            chosen = self._graph_planner
         reasoner = ModelReasoner(self.generator) if model_reasoner else None
         return answer_question(
             question, index, chosen, embedder=self.embedder, reasoner=reasoner, k=k, max_paths=max_paths

@@ -111,7 +111,11 @@ class _Names(Mapping[str, str]):
 
 
 VectorReader = Callable[[Sequence[str]], np.ndarray]
-_BLOCK = 4096  # partial paths expanded together while following: bounds memory on hubs, keeps order
+_NONE = np.zeros(0, dtype=np.int64)
+# Partial paths are expanded together in blocks, in order: a first small block (most questions need
+# few paths), doubling up to the largest, so a hub neither costs one numpy call per path nor
+# expands thousands of paths when fifty are wanted.
+_FIRST_BLOCK, _BLOCK = 32, 4096
 
 
 class GraphIndex:
@@ -238,7 +242,7 @@ class GraphIndex:
 
         `max_fanout` caps the tails taken per (entity, relation), so a hub entity cannot blow up
         the frontier; the bound on length is the length of `relations`. Partial paths are expanded
-        a block at a time, depth first, so a long path from a hub stops as soon as enough are found.
+        a block at a time, depth first, so following stops as soon as enough paths are found.
         """
         cols = self.columns
         rel_ids = [cols.relation_id(r) for r in relations]
@@ -262,10 +266,10 @@ class GraphIndex:
                 wanted -= len(found[-1])
                 return
             tails = cols.tail[edges]
-            for b in range(0, len(longer), _BLOCK):
-                walk(longer[b : b + _BLOCK], tails[b : b + _BLOCK])
-                if wanted <= 0:
-                    return
+            start, size = 0, _FIRST_BLOCK
+            while start < len(longer) and wanted > 0:
+                walk(longer[start : start + size], tails[start : start + size])
+                start, size = start + size, min(2 * size, _BLOCK)
 
         walk(np.zeros((len(begin), 0), dtype=np.int64), begin)
         return [self._path(row) for block in found for row in block]
@@ -279,31 +283,50 @@ class GraphIndex:
             )
         )
 
+    def reach(self, starts: Sequence[str]) -> np.ndarray:
+        """The entity numbers of the starts that are in the graph: where relation sequences begin."""
+        return np.unique([self.columns.position[s] for s in starts if s in self.columns.position]).astype(np.int64)
+
+    def extend(
+        self, prefix: tuple[str, ...], ents: np.ndarray, *, onward: bool = True, max_entities: int | None = None
+    ) -> list[tuple[tuple[str, ...], np.ndarray]]:
+        """Each relation out of `ents` as (prefix + relation, the entities it leads to), relations sorted.
+
+        A relation straight back along the inverse of the prefix's last one is left out (it leads
+        home). `onward=False` skips gathering the entities (the last hop needs only the relations);
+        `max_entities` keeps at most that many entities per prefix (the lowest numbers), so a hub
+        does not carry its whole neighbourhood into the next hop.
+        """
+        cols = self.columns
+        if max_entities is not None and len(ents) > max_entities:
+            ents = ents[:max_entities]
+        edges = cols.out_edge[cols.edges(ents)]
+        rels = cols.rel[edges]
+        if onward:  # group the tails by relation with one sort, not one mask per relation
+            order = np.argsort(rels, kind="stable")
+            rels, tails = rels[order], cols.tail[edges[order]]
+        found, firsts = np.unique(rels, return_index=True)
+        bounds = [*firsts.tolist(), len(rels)]
+        out: list[tuple[tuple[str, ...], np.ndarray]] = []
+        for i, rel in enumerate(found.tolist()):
+            seq = (*prefix, self.relations[rel])
+            if prefix and _inverses(prefix[-1], seq[-1]):
+                continue
+            reached = np.unique(tails[bounds[i] : bounds[i + 1]]).astype(np.int64) if onward else _NONE
+            out.append((seq, reached))
+        return out
+
     def relation_sequences(self, starts: Sequence[str], max_hops: int = 2, limit: int = 2000) -> list[tuple[str, ...]]:
         """Every relation sequence of length 1..max_hops that can be followed from the starts (sorted per prefix)."""
-        cols = self.columns
         seen: dict[tuple[str, ...], None] = {}
-        begin = np.unique([cols.position[s] for s in starts if s in cols.position]).astype(np.int64)
-        layer: dict[tuple[str, ...], np.ndarray] = {(): begin}
+        layer = [((), self.reach(starts))]
         for hop in range(max_hops):
-            last = hop == max_hops - 1
-            nxt: dict[tuple[str, ...], np.ndarray] = {}
-            for prefix, ents in layer.items():
-                edges = cols.out_edge[cols.edges(ents)]
-                rels = cols.rel[edges]
-                if not last:  # group the tails by relation once (a sort), not one mask per relation
-                    order = np.argsort(rels, kind="stable")
-                    rels, tails = rels[order], cols.tail[edges[order]]
-                found, starts = np.unique(rels, return_index=True)
-                bounds = [*starts.tolist(), len(rels)]
-                for i, rel in enumerate(found.tolist()):
-                    seq = (*prefix, self.relations[rel])
-                    if prefix and _inverses(prefix[-1], seq[-1]):
-                        continue  # going a relation and straight back along its inverse leads home
+            nxt = []
+            for prefix, ents in layer:
+                for seq, reached in self.extend(prefix, ents, onward=hop < max_hops - 1):
                     seen.setdefault(seq, None)
                     if len(seen) >= limit:
                         return list(seen)
-                    if not last:
-                        nxt[seq] = np.unique(tails[bounds[i] : bounds[i + 1]]).astype(np.int64)
+                    nxt.append((seq, reached))
             layer = nxt
         return list(seen)

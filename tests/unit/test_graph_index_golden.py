@@ -14,6 +14,7 @@ the probes are drawn from the generator's own triple list, not from the index un
 from __future__ import annotations
 
 import json
+import math
 import random
 import sys
 import tempfile
@@ -119,7 +120,10 @@ def probes(index: Any) -> dict[str, Any]:
     for _ in range(30):
         start = normalise_entity(rng.choice(heads))
         out["sequences"].append([start, sorted(list(s) for s in index.relation_sequences([start], 2))])
-    planner = EmbeddingPlanner(TextSeededEmbedder())  # type: ignore[arg-type]
+    try:  # the beam planner with an unbounded beam and no length rule ranks every sequence, as the old one did
+        planner = EmbeddingPlanner(TextSeededEmbedder(), 2, beam=10**6, margin=-math.inf)  # type: ignore[arg-type]
+    except TypeError:  # f6477af, where the golden file was written: the planner took only max_hops (2)
+        planner = EmbeddingPlanner(TextSeededEmbedder())  # type: ignore[arg-type]
     for _ in range(30):
         row = rng.choice(rows)
         question = f"what {row[1].replace('_', ' ')} {row[0].replace(' ', '_')} ?"
