@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -57,6 +57,7 @@ if TYPE_CHECKING:
     from localrag.graph.paths import GraphIndex
     from localrag.graph.plan import EmbeddingPlanner
     from localrag.graph.reason import GraphAnswer
+    from localrag.graph.related import RelatedResult
     from localrag.graph.store import GraphStats, GraphStore, ImportReport
     from localrag.retrieve import Retriever, SearchFilters
     from localrag.store import Store
@@ -446,8 +447,24 @@ class Engine:
 
     def path_chunks(self, answer: GraphAnswer) -> dict[str, Chunk]:
         """The indexed chunks the answer's path steps came from, by chunk id (imported steps have none)."""
-        sources = {step.source for path in answer.paths for step in path.steps}
-        return {c.chunk_id: c for c in self.store.chunks(sorted(sources))}
+        return self.source_chunks(step.source for path in answer.paths for step in path.steps)
+
+    def source_chunks(self, sources: Iterable[str]) -> dict[str, Chunk]:
+        """The indexed chunks with these ids (graph steps' sources; `file:line` sources have none)."""
+        return {c.chunk_id: c for c in self.store.chunks(sorted(set(sources)))}
+
+    def related(
+        self, entities: Sequence[str], *, relations: Sequence[str] | None = None, k: int = 10
+    ) -> RelatedResult:
+        """Entities sharing the most specific neighbours with `entities`, each with the paths that join them."""
+        from localrag.graph.related import find_related
+
+        index = self.graph_index()
+        if not index.n_triples:
+            raise LocalRagError(
+                "the knowledge graph is empty", "run `localrag graph build` or `localrag graph import FILE` first"
+            )
+        return find_related(index, entities, relations=relations, k=k, embedder=self.embedder)
 
     # -- information ---------------------------------------------------------------------------
 

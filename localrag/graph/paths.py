@@ -275,13 +275,13 @@ class GraphIndex:
         return [self._path(row) for block in found for row in block]
 
     def _path(self, edges: np.ndarray) -> ReasoningPath:
+        return ReasoningPath(tuple(self.step(int(e)) for e in edges))
+
+    def step(self, triple: int) -> Step:
+        """The triple with this number (its place in the triples table), as a path step."""
         cols, ids = self.columns, self.entity_ids
-        return ReasoningPath(
-            tuple(
-                Step(ids[cols.head[e]], self.relations[cols.rel[e]], ids[cols.tail[e]], cols.source(int(e)))
-                for e in edges
-            )
-        )
+        head, tail = ids[cols.head[triple]], ids[cols.tail[triple]]
+        return Step(head, self.relations[cols.rel[triple]], tail, cols.source(triple))
 
     def reach(self, starts: Sequence[str]) -> np.ndarray:
         """The entity numbers of the starts that are in the graph: where relation sequences begin."""
@@ -319,9 +319,9 @@ class GraphIndex:
     def relation_sequences(self, starts: Sequence[str], max_hops: int = 2, limit: int = 2000) -> list[tuple[str, ...]]:
         """Every relation sequence of length 1..max_hops that can be followed from the starts (sorted per prefix)."""
         seen: dict[tuple[str, ...], None] = {}
-        layer = [((), self.reach(starts))]
+        layer: list[tuple[tuple[str, ...], np.ndarray]] = [((), self.reach(starts))]
         for hop in range(max_hops):
-            nxt = []
+            nxt: list[tuple[tuple[str, ...], np.ndarray]] = []
             for prefix, ents in layer:
                 for seq, reached in self.extend(prefix, ents, onward=hop < max_hops - 1):
                     seen.setdefault(seq, None)
