@@ -6,7 +6,8 @@ For the first `--limit` WC-P2 questions and the three-hop questions of `make_wc2
 embedding planner with an unbounded beam and no length rule (so every relation sequence of one to
 three hops the graph can follow is a candidate) scores all candidates; printed: how often the gold
 path is a candidate and ranks first, its median rank, the gold path's score minus its own prefix's,
-and the best one-hop extension's score minus the gold path's (percentiles 5, 25, 50, 75, 95).
+and the best one-hop extension's score minus the gold path's (percentiles 5, 25, 50, 75, 95); for
+the three-hop set also which path comes first for each template.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import math
 import statistics
 import sys
 import tempfile
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -42,9 +44,12 @@ def main() -> None:
         index = load_triples_index(DATA / "WC2014.txt", embedder, Path(tmp))
         for name, questions in sets.items():
             ranks, over_prefix, extension = [], [], []
+            firsts: Counter[tuple[str, tuple[str, ...]]] = Counter()
             for q in questions:
                 planned = planner.plan(q.question, index, link_topics(index, q.topics), k=10**6)
                 scores = {p.relations: p.score for p in planned}
+                if planned:
+                    firsts[(q.id.rsplit("-", 1)[0], planned[0].relations)] += 1
                 gold = q.gold_paths[0]
                 if gold not in scores:
                     continue
@@ -61,6 +66,9 @@ def main() -> None:
                 print(f"  gold - its prefix, percentiles {pct}: {np.percentile(over_prefix, pct).round(3).tolist()}")
             if extension:
                 print(f"  best extension - gold, percentiles {pct}: {np.percentile(extension, pct).round(3).tolist()}")
+            if name == "3-hop":
+                for (template, path), n in sorted(firsts.items()):
+                    print(f"  {template}: first {' -> '.join(path)} ({n})")
 
 
 if __name__ == "__main__":
