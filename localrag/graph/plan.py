@@ -16,9 +16,9 @@ Two planners, each tagging the paths it returns with its name:
   at a time, only along relations the graph has from the entities reached so far (at most
   `max_entities` of them per sequence): every relation out of the beam is scored, and the `beam`
   best sequences of this length are the only ones extended. The length comes from the question: a
-  sequence is a candidate only if it matches the question better than its own prefix (a relation
-  that adds nothing the question asks for does not lengthen the path), and candidates of all
-  lengths are ranked together. So a two-hop question keeps its two-hop answer when a third hop
+  sequence that matches the question no better than its own prefix (a relation that adds nothing
+  the question asks for) is ranked after every sequence that does; within each group, sequences of
+  all lengths are ranked together by similarity. So a two-hop question keeps its two-hop answer when a third hop
   is possible, and `max_hops` (1 to MAX_HOPS) only bounds the search.
 """
 
@@ -156,10 +156,9 @@ class EmbeddingPlanner:
                 scores[seq] = float(sim)
             best = np.argsort(-sims, kind="stable")[: self.beam]
             layer = [grown[i] for i in best]
-        candidates = [
-            seq for seq, score in scores.items() if len(seq) == 1 or score > scores[seq[:-1]] + self.margin
-        ]
-        ranked = sorted(candidates, key=lambda seq: -scores[seq])
+        # A path that matches the question no better than its own prefix comes after every path that does.
+        adds = {seq: len(seq) == 1 or score > scores[seq[:-1]] + self.margin for seq, score in scores.items()}
+        ranked = sorted(scores, key=lambda seq: (not adds[seq], -scores[seq]))
         return [PlannedPath(seq, scores[seq], self.name) for seq in ranked[:k]]
 
 
