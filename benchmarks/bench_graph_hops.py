@@ -53,7 +53,8 @@ class CachedEmbedder:
 
     def __init__(self, inner: Any) -> None:
         self.inner = inner
-        self.name, self.dim = inner.name, inner.dim
+        self.name, self.dim, self.max_tokens = inner.name, inner.dim, inner.max_tokens
+        self.token_counts = inner.token_counts
         self.cache: dict[str, np.ndarray] = {}
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
@@ -103,7 +104,7 @@ def main() -> None:
                 summary = summarise(records, planner=name, reasoner="paths", link="topic")
                 hits = mean_figure([r.hit for r in records], seed=0)
                 seconds = sorted(r.seconds for r in records)
-                row = {
+                row: dict[str, Any] = {
                     "questions": summary.questions,
                     "hits_at_1": hits.to_json(),
                     "path_accuracy": summary.path_accuracy,

@@ -60,10 +60,10 @@ def main() -> None:
     for label, relations in (("all relations", None), ("plays_for_country only", ["plays_for_country"])):
         hits, rr = [], []
         for player, club in held.items():
-            votes: Counter[str] = Counter()
+            votes: dict[str, float] = {}
             for other in related_entities(index, [player], relations=relations, k=50):
                 for their_club, _ in index.tails(other.entity_id, "plays_in_club"):
-                    votes[their_club] += other.score
+                    votes[their_club] = votes.get(their_club, 0.0) + other.score
             order = sorted(votes, key=lambda c: (-votes[c], c)) + [c for c in by_popularity if c not in votes]
             rank = order.index(club) + 1
             hits.append(float(rank <= 10))

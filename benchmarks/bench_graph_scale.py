@@ -124,7 +124,7 @@ def _pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * (len(ordered) - 1)))]
 
 
-def measure(db: Path, queries: int, seed: int) -> dict[str, float]:
+def measure(db: Path, queries: int, seed: int) -> dict[str, object]:
     """Runs in its own process: import, load, and the per-question latencies."""
     rss0 = _rss_mib()
     started = time.perf_counter()

@@ -25,7 +25,7 @@ from __future__ import annotations
 import csv
 import re
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -279,7 +279,7 @@ class GraphStore:
             self._built.add(pa.Table.from_pylist(records, schema=_built_schema()))
 
     def add_triples(
-        self, triples: Sequence[Triple], aliases: dict[str, Iterable[str]] | None = None
+        self, triples: Sequence[Triple], aliases: Mapping[str, Iterable[str]] | None = None
     ) -> tuple[int, int]:
         """Add triples (surface names; entities are created as needed); exact duplicates are skipped.
 
