@@ -66,6 +66,9 @@ class Settings:
         default="embedding",
         metadata={"doc": "graph mode planner: embedding (fine for tiny models) or grammar (the model plans)"},
     )
+    graph_max_hops: int = field(
+        default=3, metadata={"doc": "longest relation path graph mode plans, 1 to 4 (shorter ones when they fit)"}
+    )
     embed_batch_size: int = field(default=32, metadata={"doc": "chunks per embedding batch"})
     ocr: bool = field(
         default=True, metadata={"doc": "read scanned PDF pages and images with the bundled OCR engine (slow)"}

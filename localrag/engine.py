@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -54,7 +54,9 @@ if TYPE_CHECKING:
     from localrag.generate import Generator
     from localrag.graph.extract import ExtractConfig, GraphBuildProgress, GraphBuildReport
     from localrag.graph.paths import GraphIndex
+    from localrag.graph.plan import EmbeddingPlanner
     from localrag.graph.reason import GraphAnswer
+    from localrag.graph.related import RelatedResult
     from localrag.graph.store import GraphStats, GraphStore, ImportReport
     from localrag.retrieve import Retriever, SearchFilters
     from localrag.store import Store
@@ -108,6 +110,7 @@ class Engine:
         self._retriever: Retriever | None = None
         self._graph: GraphStore | None = None
         self._graph_index: tuple[tuple[int, int], GraphIndex] | None = None
+        self._graph_planner: EmbeddingPlanner | None = None
         self._lock = threading.RLock()
 
     # -- lazily loaded parts -------------------------------------------------------------------
@@ -228,6 +231,7 @@ class Engine:
                 self._store = None
                 self._graph = None
                 self._graph_index = None
+                self._graph_planner = None
             if changed & (_EMBEDDER_FIELDS | _RETRIEVER_FIELDS):
                 self._retriever = None
 
@@ -438,7 +442,7 @@ class Engine:
         `planner` is "embedding" (the default: a 135M model cannot plan) or "grammar" (the model
         chooses among relation paths the graph can follow); None reads the `graph_planner` setting.
         """
-        from localrag.graph.plan import EmbeddingPlanner, GrammarPlanner
+        from localrag.graph.plan import MAX_HOPS, EmbeddingPlanner, GrammarPlanner, Planner
         from localrag.graph.reason import ModelReasoner, answer_question
 
         question = question.strip()
@@ -452,7 +456,16 @@ class Engine:
             raise LocalRagError(
                 "the knowledge graph is empty", "run `localrag graph build` or `localrag graph import FILE` first"
             )
-        chosen = GrammarPlanner(self.generator) if choice == "grammar" else EmbeddingPlanner(self.embedder)
+        hops = self.settings.graph_max_hops
+        if not 1 <= hops <= MAX_HOPS:
+            raise LocalRagError(f"graph_max_hops is {hops}", f"set it to 1 to {MAX_HOPS} (3 is the default)")
+        chosen: Planner
+        if choice == "grammar":
+            chosen = GrammarPlanner(self.generator, hops)
+        else:  # kept, with its cache of relation-path vectors, while the embedder and the setting stay
+            if self._graph_planner is None or self._graph_planner.max_hops != hops:
+                self._graph_planner = EmbeddingPlanner(self.embedder, hops)
+            chosen = self._graph_planner
         reasoner = ModelReasoner(self.generator) if model_reasoner else None
         return answer_question(
             question, index, chosen, embedder=self.embedder, reasoner=reasoner, k=k, max_paths=max_paths
@@ -460,8 +473,24 @@ class Engine:
 
     def path_chunks(self, answer: GraphAnswer) -> dict[str, Chunk]:
         """The indexed chunks the answer's path steps came from, by chunk id (imported steps have none)."""
-        sources = {step.source for path in answer.paths for step in path.steps}
-        return {c.chunk_id: c for c in self.store.chunks(sorted(sources))}
+        return self.source_chunks(step.source for path in answer.paths for step in path.steps)
+
+    def source_chunks(self, sources: Iterable[str]) -> dict[str, Chunk]:
+        """The indexed chunks with these ids (graph steps' sources; `file:line` sources have none)."""
+        return {c.chunk_id: c for c in self.store.chunks(sorted(set(sources)))}
+
+    def related(
+        self, entities: Sequence[str], *, relations: Sequence[str] | None = None, k: int = 10
+    ) -> RelatedResult:
+        """Entities sharing the most specific neighbours with `entities`, each with the paths that join them."""
+        from localrag.graph.related import find_related
+
+        index = self.graph_index()
+        if not index.n_triples:
+            raise LocalRagError(
+                "the knowledge graph is empty", "run `localrag graph build` or `localrag graph import FILE` first"
+            )
+        return find_related(index, entities, relations=relations, k=k, embedder=self.embedder)
 
     # -- information ---------------------------------------------------------------------------
 

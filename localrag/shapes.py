@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 from localrag.types import Answer, Chunk, Document, Hit, IngestReport
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from localrag.graph.reason import GraphAnswer
 
 
@@ -57,7 +59,7 @@ def step_source(source: str, chunks: dict[str, Chunk]) -> str:
     return chunk.path + (f", page {chunk.page}" if chunk.page else "")
 
 
-def graph_answer_json(answer: GraphAnswer, names: dict[str, str], chunks: dict[str, Chunk]) -> dict[str, Any]:
+def graph_answer_json(answer: GraphAnswer, names: Mapping[str, str], chunks: dict[str, Chunk]) -> dict[str, Any]:
     """A graph answer with every reasoning path: its planner, whether it supports the answer, its steps' sources.
 
     `names` maps entity ids to names (`Engine.graph_index().names`), `chunks` the chunks the steps came

@@ -138,7 +138,8 @@ def _run_kgqa(args: argparse.Namespace, out: Console, err: Console) -> int:
         task = bar.add_task("kgqa", total=len(questions))
         result = run_kgqa(questions, embedder=engine.embedder, work_dir=run_dir / "graphs",
                           generator=engine.generator if args.planner == "grammar" else None,
-                          planner=args.planner, progress=lambda done, total: bar.update(task, completed=done))
+                          planner=args.planner, max_hops=engine.settings.graph_max_hops,
+                          progress=lambda done, total: bar.update(task, completed=done))
     records = [r.to_json() for r in result.records]
     write_text_atomic(run_dir / "records.jsonl", "".join(json.dumps(r) + "\n" for r in records))
     figures = {

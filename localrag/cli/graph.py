@@ -1,10 +1,11 @@
-"""`localrag graph build | import | stats | training`: the knowledge graph of graph mode, from the command line.
+"""`localrag graph build | import | stats | training` and `localrag related`: graph mode from the command line.
 
 `build` extracts triples from the indexed chunks with the local model (resumable: Ctrl-C keeps
 what was committed and the next build goes on from there), `import` reads a TSV/CSV of
 head, relation, tail, `stats` counts what the graph holds, `training` writes RoG-style planning and
 reasoning examples on this graph in the RAFT chat format (`localrag finetune --data DIR` trains on
-them). Answers come from `localrag ask --graph`.
+them). Answers come from `localrag ask --graph`; `localrag related ENTITY ...` lists the entities
+that share the most specific neighbours with the given ones, each with the paths that join them.
 Names from documents are printed as rich `Text`, never as markup.
 """
 
@@ -25,6 +26,8 @@ from rich.text import Text
 from localrag.shapes import graph_answer_json, step_source
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from localrag.engine import Engine
     from localrag.graph.extract import GraphBuildProgress, GraphBuildReport
     from localrag.graph.reason import GraphAnswer
@@ -57,6 +60,13 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                           help="KGQA JSONL (question, answers, topic_entity[, gold_path]) or a WC2014 question file")
     training.add_argument("--out", type=Path, required=True, help="folder for {train,validation,test}.chat.jsonl")
     training.set_defaults(handler=_training)
+
+    related = sub.add_parser("related", help="entities like the given ones, each with the graph paths that join them")
+    related.add_argument("entities", nargs="+", metavar="ENTITY", help="one or more entity names (several: liked both)")
+    related.add_argument("--relation", action="append", metavar="R", help="count only this relation (repeatable)")
+    related.add_argument("-k", type=int, default=10, help="how many entities (default 10)")
+    related.add_argument("--json", action="store_true")
+    related.set_defaults(handler=_related)
 
 
 def _build(args: argparse.Namespace, out: Console, err: Console) -> int:
@@ -157,6 +167,57 @@ def _training(args: argparse.Namespace, out: Console, err: Console) -> int:
     return 0
 
 
+def _related(args: argparse.Namespace, out: Console, err: Console) -> int:
+    from localrag.cli import engine_from_args
+
+    engine = engine_from_args(args)
+    result = engine.related(args.entities, relations=args.relation, k=args.k)
+    names = engine.graph_index().names
+    chunks = engine.source_chunks(
+        s.source for r in result.related for link in r.links for s in (link.seed_step, link.other_step)
+    )
+    if args.json:
+        data = {
+            "seeds": [dataclasses.asdict(s) for s in result.seeds],
+            "relations": result.relations,
+            "related": [
+                {
+                    "entity_id": r.entity_id,
+                    "name": r.name,
+                    "score": round(r.score, 6),
+                    "paths": [
+                        {
+                            "path": link.render(names),
+                            "weight": round(link.weight, 6),
+                            "steps": [
+                                {**dataclasses.asdict(s), "where": step_source(s.source, chunks)}
+                                for s in (link.seed_step, link.other_step)
+                            ],
+                        }
+                        for link in r.links
+                    ],
+                }
+                for r in result.related
+            ],
+        }
+        sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+        return 0
+    seeds = ", ".join(s.name for s in result.seeds)
+    if not result.related:
+        out.print(Text(f"Nothing in the graph shares a neighbour with {seeds}.", style="italic"))
+        return 0
+    out.print(Text(f"Related to {seeds} (score: shared neighbours, each 1/log2(1 + how many share it))", style="bold"))
+    for number, r in enumerate(result.related, start=1):
+        out.print(Text(f"{number}. ") + Text(r.name, style="bold") + Text(f"  {r.score:.2f}", style="dim"))
+        for link in r.links[:3]:
+            out.print(Text("     ") + Text(link.render(names)))
+            where = [step_source(s.source, chunks) for s in (link.seed_step, link.other_step)]
+            out.print(Text(f"       {link.seed_step.relation}: {where[0]}; {where[1]}", style="dim"))
+        if len(r.links) > 3:
+            out.print(Text(f"     … and {len(r.links) - 3} more shared neighbours (--json: all)", style="dim"))
+    return 0
+
+
 def _stats(args: argparse.Namespace, out: Console, err: Console) -> int:
     from localrag.cli import engine_from_args
 
@@ -174,7 +235,7 @@ def _stats(args: argparse.Namespace, out: Console, err: Console) -> int:
 
 
 def print_graph_answer(
-    answer: GraphAnswer, names: dict[str, str], chunks: dict[str, Chunk], out: Console, limit: int = 10
+    answer: GraphAnswer, names: Mapping[str, str], chunks: dict[str, Chunk], out: Console, limit: int = 10
 ) -> None:
     """The answer, then each reasoning path `e0 -> r1 -> e1 ...` with its planner and sources."""
     if not answer.candidates:

@@ -433,18 +433,22 @@ def run_kgqa(
     reasoner: str = "paths",
     link: str = "topic",
     k: int = 3,
+    max_hops: int = 3,
     progress: Progress | None = None,
 ) -> KGQAResult:
     """Graph mode over a KGQA set: records in question order and the summary; see the module docstring.
 
-    `planner="grammar"` and `reasoner="model"` need `generator`. Graph stores are kept in `work_dir`
-    (keyed by the triples file's content), so a second run over the same file does not re-import it.
+    `planner="grammar"` and `reasoner="model"` need `generator`; `max_hops` bounds the planned paths.
+    Graph stores are kept in `work_dir` (keyed by the triples file's content), so a second run over
+    the same file does not re-import it.
     """
     if planner not in PLANNERS or reasoner not in REASONERS:
         raise ValueError(f"planner must be one of {PLANNERS}, reasoner one of {REASONERS}")
     if generator is None and (planner == "grammar" or reasoner == "model"):
         raise ValueError("the grammar planner and the model reasoner need a generator")
-    chosen: Planner = EmbeddingPlanner(embedder) if planner == "embedding" else GrammarPlanner(generator)  # type: ignore[arg-type]
+    chosen: Planner = (
+        EmbeddingPlanner(embedder, max_hops) if planner == "embedding" else GrammarPlanner(generator, max_hops)  # type: ignore[arg-type]
+    )
     model = ModelReasoner(generator) if reasoner == "model" and generator is not None else None
     by_file: dict[Path, list[int]] = {}
     for i, q in enumerate(questions):

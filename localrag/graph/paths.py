@@ -1,10 +1,11 @@
-"""Entity linking and relation-path following over an in-memory adjacency index.
+"""Entity linking and relation-path following over the column-wise graph index.
 
-`GraphIndex.load(store)` reads the entities and triples tables once into dicts: `(entity, relation)
--> [(tail, source)]` and `entity -> {relations out of it}`. Following a 2-hop path is then a few
-dict lookups instead of a LanceDB query per hop, which is what keeps path retrieval in the
-milliseconds on a graph of a million triples. The caller (the engine) keeps the index and reloads it
-when `GraphStore.version()` changes.
+`GraphIndex.load(store)` takes the store's `GraphColumns` (dictionary-encoded ids, sorted adjacency
+both ways; kept on disk beside the tables and updated by the store's writes, see `columns`), so a
+start reads one file instead of every triple. Following a path expands a whole frontier with one
+`np.searchsorted` per hop; the entity-name vectors are read from LanceDB only when linking first
+needs them. The caller (the engine) keeps the index and loads it again when
+`GraphStore.version()` changes.
 
 Linking goes from cheap and certain to costly and fuzzy: the question's word n-grams (longest first,
 non-overlapping) are looked up among normalised entity names and aliases; only when nothing matches
@@ -15,17 +16,18 @@ threshold.
 from __future__ import annotations
 
 import re
-from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from localrag.graph.store import GraphStore, entity_vectors, normalise_entity
+from localrag.graph.columns import GraphColumns, ranges
+from localrag.graph.store import normalise_entity
 
 if TYPE_CHECKING:
     from localrag.embed import Embedder
+    from localrag.graph.store import GraphStore
 
 _TOKEN = re.compile(r"[^\s]+")
 _EDGE_PUNCT = "?!,;:\"'()[]{}"
@@ -66,7 +68,7 @@ class ReasoningPath:
     def relations(self) -> tuple[str, ...]:
         return tuple(s.relation for s in self.steps)
 
-    def render(self, names: dict[str, str]) -> str:
+    def render(self, names: Mapping[str, str]) -> str:
         parts = [names.get(self.start, self.start)]
         for s in self.steps:
             parts.append(f"-> {s.relation} -> {names.get(s.tail, s.tail)}")
@@ -89,48 +91,100 @@ def _inverses(a: str, b: str) -> bool:
     return a != b and a.removesuffix("_inverse") == b.removesuffix("_inverse")
 
 
-class GraphIndex:
-    """The graph as dicts, built once; see the module docstring."""
+class _Names(Mapping[str, str]):
+    """Entity id -> surface name, over the columns' two lists (no third copy of every name)."""
 
-    def __init__(
-        self,
+    def __init__(self, columns: GraphColumns) -> None:
+        self._columns = columns
+
+    def __getitem__(self, eid: str) -> str:
+        return self._columns.names[self._columns.position[eid]]
+
+    def __contains__(self, eid: object) -> bool:
+        return eid in self._columns.position
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._columns.entity_ids)
+
+    def __len__(self) -> int:
+        return len(self._columns.entity_ids)
+
+
+VectorReader = Callable[[Sequence[str]], np.ndarray]
+_NONE = np.zeros(0, dtype=np.int64)
+# Partial paths are expanded together in blocks, in order: a first small block (most questions need
+# few paths), doubling up to the largest, so a hub neither costs one numpy call per path nor
+# expands thousands of paths when fifty are wanted.
+_FIRST_BLOCK, _BLOCK = 32, 4096
+
+
+class GraphIndex:
+    """The graph for question answering; see the module docstring."""
+
+    def __init__(self, columns: GraphColumns, vectors: np.ndarray | VectorReader) -> None:
+        self.columns = columns
+        self.names: Mapping[str, str] = _Names(columns)
+        self.entity_ids = columns.entity_ids
+        self.aliases = columns.aliases
+        self.relations = columns.relations
+        self.n_triples = columns.n_triples
+        self.max_ngram = columns.max_ngram
+        self._vectors = None if callable(vectors) else np.asarray(vectors, dtype=np.float32)
+        self._read_vectors = vectors if callable(vectors) else None
+
+    @classmethod
+    def load(cls, store: GraphStore) -> GraphIndex:
+        return cls(store.columns(), store.vectors_of)
+
+    @classmethod
+    def from_triples(
+        cls,
         names: dict[str, str],
         aliases: dict[str, str],
         vectors: np.ndarray,
         triples: Iterable[tuple[str, str, str, str]],
-    ) -> None:
-        self.names = names
-        self.entity_ids = list(names)
-        self.aliases = aliases
-        self.vectors = np.asarray(vectors, dtype=np.float32)
-        self.adjacency: dict[tuple[str, str], list[tuple[str, str]]] = {}
-        self.out_relations: dict[str, set[str]] = {}
-        count = 0
-        for head, relation, tail, source in triples:
-            self.adjacency.setdefault((head, relation), []).append((tail, source))
-            self.out_relations.setdefault(head, set()).add(relation)
-            count += 1
-        self.n_triples = count
-        self.relations = sorted({rel for _, rel in self.adjacency})
-        self.max_ngram = max((len(e.split()) for e in [*names, *aliases]), default=1)
+    ) -> GraphIndex:
+        """An index of (head, relation, tail, source) id tuples; `names` (id -> name) orders `vectors`."""
+        import pyarrow as pa
 
-    @classmethod
-    def load(cls, store: GraphStore) -> GraphIndex:
-        entities = store.entity_rows()
-        triples = store.triple_rows()
-        ids = entities["entity_id"].to_pylist()
-        names = dict(zip(ids, entities["name"].to_pylist(), strict=True))
-        aliases = {
-            alias: eid for eid, als in zip(ids, entities["aliases"].to_pylist(), strict=True) for alias in als or []
-        }
-        rows = zip(
-            triples["head"].to_pylist(),
-            triples["relation"].to_pylist(),
-            triples["tail"].to_pylist(),
-            triples["source"].to_pylist(),
-            strict=True,
+        rows = list(triples)
+        by_id: dict[str, list[str]] = {}
+        for alias, eid in aliases.items():
+            by_id.setdefault(eid, []).append(alias)
+        entities = pa.table(
+            {
+                "entity_id": pa.array(list(names), type=pa.string()),
+                "name": pa.array(list(names.values()), type=pa.string()),
+                "aliases": pa.array([by_id.get(e, []) for e in names], type=pa.list_(pa.string())),
+            }
         )
-        return cls(names, aliases, entity_vectors(entities), rows)
+        columns = ("head", "relation", "tail", "source")
+        table = pa.table({c: pa.array([r[i] for r in rows], type=pa.string()) for i, c in enumerate(columns)})
+        table = table.append_column("doc_id", pa.array([""] * len(rows), type=pa.string()))
+        return cls(GraphColumns.from_tables(entities, table), vectors)
+
+    @property
+    def vectors(self) -> np.ndarray:
+        """The entity-name vectors in entity order, (n, dim) float32; read from the store on first use."""
+        if self._vectors is None:
+            assert self._read_vectors is not None
+            self._vectors = np.asarray(self._read_vectors(self.entity_ids), dtype=np.float32)
+        return self._vectors
+
+    def tails(self, entity: str, relation: str) -> list[tuple[str, str]]:
+        """(tail id, source) of every triple (entity, relation, tail), in the triples' order."""
+        pos, rel = self.columns.position.get(entity), self.columns.relation_id(relation)
+        if pos is None or rel is None:
+            return []
+        edges = self.columns.out_edge[self.columns.edges(np.asarray([pos]), rel)]
+        return [(self.entity_ids[self.columns.tail[e]], self.columns.source(int(e))) for e in edges]
+
+    def out_relations(self, entity: str) -> set[str]:
+        pos = self.columns.position.get(entity)
+        if pos is None:
+            return set()
+        edges = self.columns.out_edge[self.columns.edges(np.asarray([pos]))]
+        return {self.relations[r] for r in np.unique(self.columns.rel[edges])}
 
     # --- linking -------------------------------------------------------------------------------
 
@@ -159,7 +213,7 @@ class GraphIndex:
                 else:
                     continue
                 used[i : i + n] = [True] * n
-        if found or embedder is None or not len(self.vectors):
+        if found or embedder is None or not self.entity_ids:
             return found[:limit]
         return self._link_by_embedding(tokens, embedder, threshold, limit)
 
@@ -184,44 +238,95 @@ class GraphIndex:
     def follow(
         self, starts: Sequence[str], relations: Sequence[str], *, max_paths: int = 50, max_fanout: int = 200
     ) -> list[ReasoningPath]:
-        """Breadth-first along `relations` from each start; at most `max_paths` complete paths.
+        """The paths along `relations` from each start, in order (start, then each hop's triples); at most `max_paths`.
 
         `max_fanout` caps the tails taken per (entity, relation), so a hub entity cannot blow up
-        the frontier; the bound on length is the length of `relations`.
+        the frontier; the bound on length is the length of `relations`. Partial paths are expanded
+        a block at a time, depth first, so following stops as soon as enough paths are found.
         """
-        if not relations:
+        cols = self.columns
+        rel_ids = [cols.relation_id(r) for r in relations]
+        if not relations or max_paths < 1 or any(r is None for r in rel_ids):
             return []
-        frontier: deque[tuple[Step, ...]] = deque()
-        for start in starts:
-            for tail, source in self.adjacency.get((start, relations[0]), [])[:max_fanout]:
-                frontier.append((Step(start, relations[0], tail, source),))
-        done: list[ReasoningPath] = []
-        while frontier and len(done) < max_paths:
-            steps = frontier.popleft()
-            depth = len(steps)
-            if depth == len(relations):
-                done.append(ReasoningPath(steps))
+        hops = [int(r) for r in rel_ids if r is not None]
+        begin = np.asarray([cols.position[s] for s in starts if s in cols.position], dtype=np.int64)
+        found: list[np.ndarray] = []
+        wanted = max_paths
+
+        def walk(paths: np.ndarray, ends: np.ndarray) -> None:
+            nonlocal wanted
+            depth = paths.shape[1]
+            lo, hi = cols.edge_bounds(ends, hops[depth])
+            hi = np.minimum(hi, lo + max_fanout)
+            out = ranges(lo, hi)
+            edges = cols.out_edge[out].astype(np.int64)
+            longer = np.column_stack([np.repeat(paths, hi - lo, axis=0), edges])
+            if depth + 1 == len(hops):
+                found.append(longer[:wanted])
+                wanted -= len(found[-1])
+                return
+            tails = cols.tail[edges]
+            start, size = 0, _FIRST_BLOCK
+            while start < len(longer) and wanted > 0:
+                walk(longer[start : start + size], tails[start : start + size])
+                start, size = start + size, min(2 * size, _BLOCK)
+
+        walk(np.zeros((len(begin), 0), dtype=np.int64), begin)
+        return [self._path(row) for block in found for row in block]
+
+    def _path(self, edges: np.ndarray) -> ReasoningPath:
+        return ReasoningPath(tuple(self.step(int(e)) for e in edges))
+
+    def step(self, triple: int) -> Step:
+        """The triple with this number (its place in the triples table), as a path step."""
+        cols, ids = self.columns, self.entity_ids
+        head, tail = ids[cols.head[triple]], ids[cols.tail[triple]]
+        return Step(head, self.relations[cols.rel[triple]], tail, cols.source(triple))
+
+    def reach(self, starts: Sequence[str]) -> np.ndarray:
+        """The entity numbers of the starts that are in the graph: where relation sequences begin."""
+        return np.unique([self.columns.position[s] for s in starts if s in self.columns.position]).astype(np.int64)
+
+    def extend(
+        self, prefix: tuple[str, ...], ents: np.ndarray, *, onward: bool = True, max_entities: int | None = None
+    ) -> list[tuple[tuple[str, ...], np.ndarray]]:
+        """Each relation out of `ents` as (prefix + relation, the entities it leads to), relations sorted.
+
+        A relation straight back along the inverse of the prefix's last one is left out (it leads
+        home). `onward=False` skips gathering the entities (the last hop needs only the relations);
+        `max_entities` keeps at most that many entities per prefix (the lowest numbers), so a hub
+        does not carry its whole neighbourhood into the next hop.
+        """
+        cols = self.columns
+        if max_entities is not None and len(ents) > max_entities:
+            ents = ents[:max_entities]
+        edges = cols.out_edge[cols.edges(ents)]
+        rels = cols.rel[edges]
+        if onward:  # group the tails by relation with one sort, not one mask per relation
+            order = np.argsort(rels, kind="stable")
+            rels, tails = rels[order], cols.tail[edges[order]]
+        found, firsts = np.unique(rels, return_index=True)
+        bounds = [*firsts.tolist(), len(rels)]
+        out: list[tuple[tuple[str, ...], np.ndarray]] = []
+        for i, rel in enumerate(found.tolist()):
+            seq = (*prefix, self.relations[rel])
+            if prefix and _inverses(prefix[-1], seq[-1]):
                 continue
-            here, relation = steps[-1].tail, relations[depth]
-            for tail, source in self.adjacency.get((here, relation), [])[:max_fanout]:
-                frontier.append((*steps, Step(here, relation, tail, source)))
-        return done
+            reached = np.unique(tails[bounds[i] : bounds[i + 1]]).astype(np.int64) if onward else _NONE
+            out.append((seq, reached))
+        return out
 
     def relation_sequences(self, starts: Sequence[str], max_hops: int = 2, limit: int = 2000) -> list[tuple[str, ...]]:
-        """Every relation sequence of length 1..max_hops that can be followed from the starts."""
+        """Every relation sequence of length 1..max_hops that can be followed from the starts (sorted per prefix)."""
         seen: dict[tuple[str, ...], None] = {}
-        layer: dict[tuple[str, ...], set[str]] = {(): set(starts)}
-        for _ in range(max_hops):
-            nxt: dict[tuple[str, ...], set[str]] = {}
-            for prefix, ents in layer.items():
-                for ent in ents:
-                    for rel in self.out_relations.get(ent, ()):
-                        seq = (*prefix, rel)
-                        if prefix and _inverses(prefix[-1], rel):
-                            continue  # going a relation and straight back along its inverse leads home
-                        seen.setdefault(seq, None)
-                        nxt.setdefault(seq, set()).update(t for t, _ in self.adjacency[(ent, rel)])
-                        if len(seen) >= limit:
-                            return list(seen)
+        layer: list[tuple[tuple[str, ...], np.ndarray]] = [((), self.reach(starts))]
+        for hop in range(max_hops):
+            nxt: list[tuple[tuple[str, ...], np.ndarray]] = []
+            for prefix, ents in layer:
+                for seq, reached in self.extend(prefix, ents, onward=hop < max_hops - 1):
+                    seen.setdefault(seq, None)
+                    if len(seen) >= limit:
+                        return list(seen)
+                    nxt.append((seq, reached))
             layer = nxt
         return list(seen)

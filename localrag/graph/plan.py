@@ -9,10 +9,17 @@ Two planners, each tagging the paths it returns with its name:
   each answer that path is removed from the grammar and the model is asked again, so k calls give
   the model's k preferred distinct paths, deterministically (sampling with llama.cpp's fixed seed
   would repeat itself).
-- `EmbeddingPlanner` needs no generator: it verbalises each reachable relation sequence
+- `EmbeddingPlanner` needs no generator: it verbalises relation sequences
   (("plays_in_club", "is_in_country") -> "plays in club is in country") and ranks them by cosine
   similarity to the question with the entity mentions taken out, since the mention says who the
-  question is about, not which relations it asks for.
+  question is about, not which relations it asks for. Sequences are grown by beam search, one hop
+  at a time, only along relations the graph has from the entities reached so far (at most
+  `max_entities` of them per sequence): every relation out of the beam is scored, and the `beam`
+  best sequences of this length are the only ones extended. The length comes from the question: a
+  sequence that matches the question no better than its own prefix (a relation that adds nothing
+  the question asks for) is ranked after every sequence that does; within each group, sequences of
+  all lengths are ranked together by similarity. So a two-hop question keeps its two-hop answer when a third hop
+  is possible, and `max_hops` (1 to MAX_HOPS) only bounds the search.
 """
 
 from __future__ import annotations
@@ -30,6 +37,7 @@ if TYPE_CHECKING:
     from localrag.generate import Generator
 
 SEPARATOR = " -> "
+MAX_HOPS = 4
 
 
 @dataclass(frozen=True)
@@ -101,37 +109,65 @@ def plan_messages(question: str, relations: Sequence[str], linked: Sequence[Link
     return [{"role": "system", "content": PLAN_SYSTEM}, {"role": "user", "content": user}]
 
 
+def _check_hops(max_hops: int) -> int:
+    if not 1 <= max_hops <= MAX_HOPS:
+        raise ValueError(f"max_hops must be 1 to {MAX_HOPS}, not {max_hops}")
+    return max_hops
+
+
 class EmbeddingPlanner:
     name = "embedding"
 
-    def __init__(self, embedder: Embedder, max_hops: int = 2) -> None:
+    def __init__(
+        self, embedder: Embedder, max_hops: int = 3, *, beam: int = 8, max_entities: int = 2000, margin: float = 0.0
+    ) -> None:
         self.embedder = embedder
-        self.max_hops = max_hops
+        self.max_hops = _check_hops(max_hops)
+        self.beam = beam
+        self.max_entities = max_entities
+        self.margin = margin
         self._cache: dict[tuple[str, ...], np.ndarray] = {}
 
     def _vectors(self, sequences: Sequence[tuple[str, ...]]) -> np.ndarray:
-        missing = [s for s in sequences if s not in self._cache]
+        missing = [s for s in dict.fromkeys(sequences) if s not in self._cache]
         if missing:
             for seq, vec in zip(missing, self.embedder.embed([verbalise(s) for s in missing]), strict=True):
                 self._cache[seq] = vec
         return np.stack([self._cache[s] for s in sequences])
 
     def plan(self, question: str, index: GraphIndex, linked: Sequence[LinkedEntity], k: int = 3) -> list[PlannedPath]:
-        sequences = index.relation_sequences([e.entity_id for e in linked], self.max_hops)
-        if not sequences:
+        starts = index.reach([e.entity_id for e in linked])
+        if not len(starts):
             return []
         query = self.embedder.embed([strip_mentions(question, linked) or question])[0]
-        scores = self._vectors(sequences) @ query
-        order = np.argsort(-scores, kind="stable")[:k]
-        return [PlannedPath(sequences[i], float(scores[i]), self.name) for i in order]
+        scores: dict[tuple[str, ...], float] = {}
+        layer: list[tuple[tuple[str, ...], np.ndarray]] = [((), starts)]
+        for hop in range(self.max_hops):
+            onward = hop < self.max_hops - 1
+            grown = [
+                ext
+                for prefix, ents in layer
+                for ext in index.extend(prefix, ents, onward=onward, max_entities=self.max_entities)
+            ]
+            if not grown:
+                break
+            sims = self._vectors([seq for seq, _ in grown]) @ query
+            for (seq, _), sim in zip(grown, sims, strict=True):
+                scores[seq] = float(sim)
+            best = np.argsort(-sims, kind="stable")[: self.beam]
+            layer = [grown[i] for i in best]
+        # A path that matches the question no better than its own prefix comes after every path that does.
+        adds = {seq: len(seq) == 1 or score > scores[seq[:-1]] + self.margin for seq, score in scores.items()}
+        ranked = sorted(scores, key=lambda seq: (not adds[seq], -scores[seq]))
+        return [PlannedPath(seq, scores[seq], self.name) for seq in ranked[:k]]
 
 
 class GrammarPlanner:
     name = "grammar"
 
-    def __init__(self, generator: Generator, max_hops: int = 2, max_tokens: int = 48) -> None:
+    def __init__(self, generator: Generator, max_hops: int = 3, max_tokens: int = 48) -> None:
         self.generator = generator
-        self.max_hops = max_hops
+        self.max_hops = _check_hops(max_hops)
         self.max_tokens = max_tokens
 
     def plan(self, question: str, index: GraphIndex, linked: Sequence[LinkedEntity], k: int = 3) -> list[PlannedPath]:

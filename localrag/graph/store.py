@@ -12,8 +12,12 @@
   re-extracts a document only when its content changed. Imported triples have no rows here.
 
 Relations are normalised to lower_snake_case, the form a GBNF grammar and a prompt can list.
-Reading for question answering goes through `paths.GraphIndex.load(store)`, which reads both tables
-once into memory; LanceDB is the durable copy, not the per-hop lookup.
+Reading for question answering goes through `columns()`: the graph as `columns.GraphColumns`
+(numbered entities and relations, sorted adjacency), saved beside the tables as `graph_index.npz`
+so a start reads one file instead of every row. Each write here (`add_triples`,
+`delete_for_documents`) applies itself to the columns in memory too, and the file is written again
+when `columns()` is next asked for; a file or cache whose key (table versions and row counts) is
+not the tables' current one is never used: the columns are built again from the tables.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from __future__ import annotations
 import csv
 import re
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -30,6 +34,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from localrag.errors import LocalRagError, StoreError
+from localrag.graph.columns import GraphColumns, IndexKey
 from localrag.store import sql_in
 
 if TYPE_CHECKING:
@@ -39,6 +44,7 @@ if TYPE_CHECKING:
     from localrag.embed import Embedder
 
 ENTITIES, TRIPLES, BUILT = "entities", "triples", "graph_built"
+INDEX_FILE = "graph_index.npz"
 _IN_BATCH = 500
 _SPACES = re.compile(r"\s+")
 _RELATION_BAD = re.compile(r"[^a-z0-9_]+")
@@ -158,6 +164,8 @@ class GraphStore:
             raise StoreError(
                 f"{self.path}: cannot open the graph tables ({exc})", "check the folder's permissions"
             ) from exc
+        self._columns: GraphColumns | None = None
+        self._columns_saved = False
         stored = self._entities.schema.field("vector").type.list_size
         if stored != self.dim:
             raise StoreError(
@@ -176,6 +184,58 @@ class GraphStore:
     def version(self) -> tuple[int, int]:
         """Changes whenever either table does; a cached `GraphIndex` compares it to know it is stale."""
         return self._entities.version, self._triples.version
+
+    def index_key(self) -> IndexKey:
+        """What a saved or cached `GraphColumns` must match to be current: versions and row counts."""
+        return (
+            self._entities.version,
+            self._triples.version,
+            self._entities.count_rows(),
+            self._triples.count_rows(),
+        )
+
+    def columns(self) -> GraphColumns:
+        """The graph as columns, current with the tables: cached, else the saved file, else built and saved."""
+        with self._lock:
+            key = self.index_key()
+            if self._columns is None or self._columns.key != key:
+                self._columns = GraphColumns.load(self.path / INDEX_FILE, key)
+                self._columns_saved = self._columns is not None
+            if self._columns is None:
+                self._columns = GraphColumns.from_tables(
+                    self._entities.search().select(["entity_id", "name", "aliases"]).limit(None).to_arrow(),
+                    self.triple_rows(),
+                    key,
+                )
+            if not self._columns_saved:
+                try:
+                    self._columns.save(self.path / INDEX_FILE)
+                    self._columns_saved = True
+                except OSError:
+                    pass  # a read-only folder: the columns still serve this process, built again next start
+            return self._columns
+
+    def _current_columns(self) -> GraphColumns | None:
+        """The cached or saved columns if they are current (before a write, to apply it to them)."""
+        key = self.index_key()
+        if self._columns is not None and self._columns.key == key:
+            return self._columns
+        saved = GraphColumns.load(self.path / INDEX_FILE, key)
+        self._columns, self._columns_saved = saved, saved is not None
+        return saved
+
+    def vectors_of(self, entity_ids: Sequence[str]) -> np.ndarray:
+        """The entity-name vectors of these ids, in their order (zeros for an id the table lacks)."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        table = self._entities.search().select(["entity_id", "vector"]).limit(None).to_arrow()
+        found = pc.index_in(pa.array(list(entity_ids), type=pa.string()), value_set=table["entity_id"])
+        rows = np.asarray(pc.fill_null(found, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
+        stored = entity_vectors(table)
+        out = np.zeros((len(rows), self.dim), dtype=np.float32)
+        out[rows >= 0] = stored[rows[rows >= 0]]
+        return out
 
     def relations(self) -> list[str]:
         column = self._triples.search().select(["relation"]).limit(None).to_arrow()["relation"]
@@ -219,7 +279,7 @@ class GraphStore:
             self._built.add(pa.Table.from_pylist(records, schema=_built_schema()))
 
     def add_triples(
-        self, triples: Sequence[Triple], aliases: dict[str, Iterable[str]] | None = None
+        self, triples: Sequence[Triple], aliases: Mapping[str, Iterable[str]] | None = None
     ) -> tuple[int, int]:
         """Add triples (surface names; entities are created as needed); exact duplicates are skipped.
 
@@ -240,6 +300,9 @@ class GraphStore:
             return alias_of.get(norm, norm)
 
         with self._lock:
+            base = self._current_columns()
+            written_entities: pa.Table | None = None
+            written_triples: pa.Table | None = None
             existing = set(
                 self._entities.search().select(["entity_id"]).limit(None).to_arrow()["entity_id"].to_pylist()
             )
@@ -269,23 +332,24 @@ class GraphStore:
                     pa.array(alias_lists, type=pa.list_(pa.string())),
                     pa.FixedSizeListArray.from_arrays(pa.array(np.asarray(vectors, np.float32).reshape(-1)), self.dim),
                 ]
-                self._entities.add(pa.Table.from_arrays(arrays, schema=schema))
+                written_entities = pa.Table.from_arrays(arrays, schema=schema)
+                self._entities.add(written_entities)
             if fresh:
-                self._triples.add(
-                    pa.Table.from_pylist(
-                        [
-                            {
-                                "head": t.head,
-                                "relation": t.relation,
-                                "tail": t.tail,
-                                "source": t.source,
-                                "doc_id": t.doc_id,
-                            }
-                            for t in fresh
-                        ],
-                        schema=_triples_schema(),
-                    )
+                written_triples = pa.Table.from_pylist(
+                    [
+                        {"head": t.head, "relation": t.relation, "tail": t.tail, "source": t.source, "doc_id": t.doc_id}
+                        for t in fresh
+                    ],
+                    schema=_triples_schema(),
                 )
+                self._triples.add(written_triples)
+            if base is not None and (written_entities is not None or written_triples is not None):
+                self._columns = base.extended(
+                    written_entities if written_entities is not None else _entities_schema(self.dim).empty_table(),
+                    written_triples if written_triples is not None else _triples_schema().empty_table(),
+                    self.index_key(),
+                )
+                self._columns_saved = False
         return len(fresh), len(new_names)
 
     def _alias_map(self) -> dict[str, str]:
@@ -340,6 +404,8 @@ class GraphStore:
                 continue
             triples.append(Triple(head, relation, tail, source=f"{path.name}:{number}", doc_id=doc))
         report.triples, report.entities = self.add_triples(triples)
+        if report.triples:
+            self.columns()  # saved now, so the next start reads the file instead of every row
         return report
 
     def delete_for_documents(self, doc_ids: Sequence[str]) -> int:
@@ -347,6 +413,7 @@ class GraphStore:
         ids = list(doc_ids)
         removed = 0
         with self._lock:
+            base = self._current_columns()
             for i in range(0, len(ids), _IN_BATCH):
                 removed += self._triples.delete(sql_in("doc_id", ids[i : i + _IN_BATCH])).num_deleted_rows
                 self._built.delete(sql_in("doc_id", ids[i : i + _IN_BATCH]))
@@ -357,6 +424,10 @@ class GraphStore:
                 orphans = [e for e in known if e not in used]
                 for i in range(0, len(orphans), _IN_BATCH):
                     self._entities.delete(sql_in("entity_id", orphans[i : i + _IN_BATCH]))
+                if base is not None:
+                    self._columns = base.without_documents(ids, self.index_key())
+                    self._columns_saved = False
+                self.columns()
         return removed
 
 

@@ -34,7 +34,7 @@ TRIPLES = [
 def index() -> GraphIndex:
     names = {e: e.title() for t in TRIPLES for e in (t[0], t[2])}
     embedder = HashEmbedder(dim=32)
-    return GraphIndex(names, {}, embedder.embed(list(names)), TRIPLES)
+    return GraphIndex.from_triples(names, {}, embedder.embed(list(names)), TRIPLES)
 
 
 def hanks() -> list[LinkedEntity]:
@@ -107,7 +107,7 @@ def test_grammar_planner_without_linked_entities_uses_relation_grammar(index: Gr
     generator = FakeGenerator(["born_in"])
     planned = GrammarPlanner(generator).plan("where was he born", index, [], k=3)
     assert [p.relations for p in planned] == [("born_in",)]
-    assert str(generator.grammars[0]).startswith('root ::= rel (" -> " rel)?')
+    assert str(generator.grammars[0]).startswith('root ::= rel (" -> " rel (" -> " rel)?)?')  # max_hops 3
 
 
 def test_answer_from_paths_names_the_supporting_path(index: GraphIndex) -> None:

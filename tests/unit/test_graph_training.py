@@ -35,7 +35,7 @@ KB = Path("kb.tsv")
 @pytest.fixture
 def index() -> GraphIndex:
     names = {e: e.title().replace(" ", "_") for t in TRIPLES for e in (t[0], t[2])}
-    return GraphIndex(names, {}, HashEmbedder(dim=32).embed(list(names)), TRIPLES)
+    return GraphIndex.from_triples(names, {}, HashEmbedder(dim=32).embed(list(names)), TRIPLES)
 
 
 def question(text: str, answers: tuple[str, ...], gold: tuple[tuple[str, ...], ...] = (), topic: str = "Tom_Hanks",
@@ -123,7 +123,7 @@ def test_split_keeps_each_topic_on_one_side() -> None:
 def test_examples_about_one_topic_share_a_split() -> None:
     triples = [(f"p{i}", "born_in", f"c{i % 5}", "") for i in range(30)]
     names = {e: e for t in triples for e in (t[0], t[2])}
-    index = GraphIndex(names, {}, HashEmbedder(dim=16).embed(list(names)), triples)
+    index = GraphIndex.from_triples(names, {}, HashEmbedder(dim=16).embed(list(names)), triples)
     questions = [question(f"where was p{i} born {v}?", (f"c{i % 5}",), topic=f"p{i}") for i in range(30) for v in "ab"]
     examples, _ = build_graph_examples(questions, index)
     by_topic: dict[str, set[str]] = {}

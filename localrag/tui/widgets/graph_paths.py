@@ -32,7 +32,7 @@ class GraphView:
     """What the panel shows for one graph answer: the answer, display names and the steps' chunks."""
 
     answer: GraphAnswer
-    names: dict[str, str]  # the graph index's own dict, shared, not copied: it can be large
+    names: Mapping[str, str]  # the graph index's own mapping, shared, not copied: it can be large
     chunks: Mapping[str, Chunk]
 
     def ordered_paths(self) -> list[ReasoningPath]:

@@ -1,0 +1,114 @@
+"""Three-hop KGQA questions from the WC2014 knowledge base, by template, as a KGQA JSONL file.
+
+    .venv/bin/python benchmarks/make_wc2014_3hop.py [--kb ../shared/data/wc2014_kgqa/data/WC2014.txt] \
+        [--per-template 50] [--seed 7] [--out benchmarks/results/wc2014-3hop.jsonl]
+    localrag eval benchmarks/results/wc2014-3hop.jsonl --format kgqa
+
+Six templates, one per three-relation path the KB supports without going a relation and straight
+back along its inverse (players -> clubs -> countries and round again), each with two wordings used
+alternately; they come in pairs that start from the same kind of entity and end at the same kind,
+so the path, not the entity types, decides the answer (player -> player twice, club -> club
+twice, country -> country twice). For each template, `--per-template` topic entities are drawn with
+random.Random(seed) from those the path can be followed from; the answers are every entity at the
+path's end (graph mode's Hits@1 needs its top answer among them), the gold path is the template's.
+The questions point at the KB file where it lies (it is not copied: its licence is not stated), so
+the output goes to benchmarks/results/ (not committed) and is made again by this command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+KB = ROOT.parent / "shared" / "data" / "wc2014_kgqa" / "data" / "WC2014.txt"
+
+TEMPLATES: list[tuple[tuple[str, str, str], tuple[str, str]]] = [
+    (
+        ("plays_in_club", "is_in_country", "plays_for_country_inverse"),
+        ("name a player from the country where the club of {x} is ?",
+         "which player plays for the country that the club of {x} is in ?"),
+    ),
+    (
+        ("plays_for_country", "is_in_country_inverse", "plays_in_club_inverse"),
+        ("name a player at a club in the country {x} plays for ?",
+         "who plays for a club located in the country of {x} ?"),
+    ),
+    (
+        ("plays_in_club_inverse", "plays_for_country", "is_in_country_inverse"),
+        ("name a club in the country of a player of {x} ?",
+         "which club is in a country that a player at {x} plays for ?"),
+    ),
+    (
+        ("is_in_country", "plays_for_country_inverse", "plays_in_club"),
+        ("which club does a player from the country of {x} play for ?",
+         "name a club of a player who plays for the country where {x} is ?"),
+    ),
+    (
+        ("plays_for_country_inverse", "plays_in_club", "is_in_country"),
+        ("in which country is the club of a player from {x} ?",
+         "where is a club that a player from {x} plays for ?"),
+    ),
+    (
+        ("is_in_country_inverse", "plays_in_club_inverse", "plays_for_country"),
+        ("which country does a player at a club in {x} play for ?",
+         "name the country of a player whose club is in {x} ?"),
+    ),
+]
+
+
+def read_kb(path: Path) -> dict[tuple[str, str], list[str]]:
+    out: dict[tuple[str, str], list[str]] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        fields = line.split("\t")
+        if len(fields) == 3:
+            out.setdefault((fields[0], fields[1]), []).append(fields[2])
+    return out
+
+
+def ends(kb: dict[tuple[str, str], list[str]], start: str, path: tuple[str, ...]) -> list[str]:
+    frontier = [start]
+    for relation in path:
+        frontier = list(dict.fromkeys(t for e in frontier for t in kb.get((e, relation), [])))
+    return frontier
+
+
+def make(kb_path: Path, per_template: int, seed: int) -> list[dict[str, object]]:
+    kb = read_kb(kb_path)
+    rng = random.Random(seed)
+    questions: list[dict[str, object]] = []
+    for number, (path, wordings) in enumerate(TEMPLATES, start=1):
+        starts = sorted({h for (h, r) in kb if r == path[0] and ends(kb, h, path)})
+        for i, topic in enumerate(rng.sample(starts, min(per_template, len(starts)))):
+            questions.append(
+                {
+                    "id": f"3hop-t{number}-{i + 1}",
+                    "question": wordings[i % len(wordings)].format(x=topic),
+                    "answers": ends(kb, topic, path),
+                    "topic_entity": topic,
+                    "triples": str(kb_path.resolve()),
+                    "gold_path": list(path),
+                }
+            )
+    return questions
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--kb", type=Path, default=KB)
+    parser.add_argument("--per-template", type=int, default=50)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "wc2014-3hop.jsonl")
+    args = parser.parse_args()
+    questions = make(args.kb, args.per_template, args.seed)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text("".join(json.dumps(q, ensure_ascii=False) + "\n" for q in questions), encoding="utf-8")
+    sizes = sorted(len(q["answers"]) for q in questions)  # type: ignore[arg-type]
+    print(f"wrote {len(questions)} questions to {args.out} (answers per question: median {sizes[len(sizes) // 2]}, "
+          f"max {sizes[-1]})")
+
+
+if __name__ == "__main__":
+    main()

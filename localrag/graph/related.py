@@ -1,0 +1,151 @@
+"""Entities related to given ones, each with the concrete graph paths that connect them.
+
+Two entities are linked when they share a neighbour through the same relation in the same
+direction: `X -> directed_by -> D <- directed_by <- Y` (both point at D) or
+`X <- member_of <- G -> member_of -> Y` (D points at both). Each shared (relation, neighbour)
+adds `1 / log2(1 + degree)` to Y's score, where `degree` is how many entities share that
+neighbour through that relation (X included): a director of two films says more than a country
+of seven hundred players, so hubs do not dominate, and no weight is learned. A relation and its
+`*_inverse` state one fact, so they count once. Neighbours shared by more than `max_degree`
+entities are skipped (they say little and cost much). Several seeds ("because you liked A and
+B") add up; `relations` restricts which relations count.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from localrag.errors import LocalRagError
+from localrag.graph.paths import GraphIndex, LinkedEntity, Step
+from localrag.graph.store import normalise_entity, normalise_relation
+
+if TYPE_CHECKING:
+    from localrag.embed import Embedder
+
+
+@dataclass(frozen=True)
+class SharedLink:
+    """seed and other joined at `via`: `seed_step` and `other_step` are the two triples, as stored."""
+
+    seed_step: Step
+    other_step: Step
+    via: str
+    pointing_at_via: bool  # True: seed -> r -> via <- r <- other; False: seed <- r <- via -> r -> other
+    weight: float
+
+    def render(self, names: Mapping[str, str]) -> str:
+        get = names.get
+        seed = self.seed_step.head if self.pointing_at_via else self.seed_step.tail
+        other = self.other_step.head if self.pointing_at_via else self.other_step.tail
+        r = self.seed_step.relation
+        arrow = f"-> {r} -> {{}} <- {r} <-" if self.pointing_at_via else f"<- {r} <- {{}} -> {r} ->"
+        return f"{get(seed, seed)} {arrow.format(get(self.via, self.via))} {get(other, other)}"
+
+
+@dataclass
+class RelatedEntity:
+    entity_id: str
+    name: str
+    score: float
+    links: list[SharedLink] = field(default_factory=list)
+
+
+def _base(relation: str) -> str:
+    return relation.removesuffix("_inverse")
+
+
+def related_entities(
+    index: GraphIndex,
+    seeds: Sequence[str],
+    *,
+    relations: Sequence[str] | None = None,
+    k: int = 10,
+    max_degree: int = 5000,
+) -> list[RelatedEntity]:
+    """The `k` entities that share the most specific neighbours with the seeds (entity ids), best first."""
+    cols = index.columns
+    seed_pos = {cols.position[s] for s in seeds if s in cols.position}
+    wanted = None if relations is None else {_base(r) for r in relations}
+    found: dict[int, RelatedEntity] = {}
+    counted: set[tuple[int, int, str]] = set()  # (other, via, base relation): one fact counts once
+    for seed in sorted(seed_pos):
+        for pointing in (True, False):
+            ends = cols.edges(np.asarray([seed]), incoming=not pointing)
+            for edge in (cols.out_edge if pointing else cols.in_edge)[ends].tolist():
+                relation = index.relations[cols.rel[edge]]
+                if wanted is not None and _base(relation) not in wanted:
+                    continue
+                via = int(cols.tail[edge] if pointing else cols.head[edge])
+                back = cols.edges(np.asarray([via]), int(cols.rel[edge]), incoming=pointing)
+                others = (cols.in_edge if pointing else cols.out_edge)[back]
+                if len(others) < 2 or len(others) > max_degree:
+                    continue
+                weight = 1.0 / math.log2(1 + len(others))
+                for other_edge in others.tolist():
+                    other = int(cols.head[other_edge] if pointing else cols.tail[other_edge])
+                    key = (other, via, _base(relation))
+                    if other in seed_pos or key in counted:
+                        continue
+                    counted.add(key)
+                    entry = found.get(other)
+                    if entry is None:
+                        eid = index.entity_ids[other]
+                        entry = found[other] = RelatedEntity(eid, index.names[eid], 0.0)
+                    entry.score += weight
+                    entry.links.append(
+                        SharedLink(index.step(edge), index.step(other_edge), index.entity_ids[via], pointing, weight)
+                    )
+    ranked = sorted(found.values(), key=lambda e: (-e.score, e.entity_id))[:k]
+    for entry in ranked:
+        entry.links.sort(key=lambda link: -link.weight)
+    return ranked
+
+
+class RelatedError(LocalRagError):
+    title = "Cannot find related entities"
+
+
+@dataclass
+class RelatedResult:
+    seeds: list[LinkedEntity]
+    relations: list[str] | None
+    related: list[RelatedEntity]
+
+
+def find_related(
+    index: GraphIndex,
+    names: Sequence[str],
+    *,
+    relations: Sequence[str] | None = None,
+    k: int = 10,
+    embedder: Embedder | None = None,
+) -> RelatedResult:
+    """`related_entities` for entity names as a user writes them (exact, alias, else the nearest name)."""
+    seeds: list[LinkedEntity] = []
+    for name in names:
+        norm = normalise_entity(name)
+        eid = norm if norm in index.names else index.aliases.get(norm)
+        if eid is not None:
+            seeds.append(LinkedEntity(eid, index.names[eid], 1.0, "exact", norm))
+            continue
+        near = index.link(name, embedder, limit=1)
+        if not near:
+            raise RelatedError(
+                f"'{name}' is not an entity of the graph", "check the spelling (case and underscores do not matter)"
+            )
+        seeds.append(near[0])
+    wanted = None
+    if relations:
+        wanted = [normalise_relation(r) for r in relations]
+        unknown = [r for r in wanted if r not in index.relations and f"{r}_inverse" not in index.relations]
+        if unknown:
+            raise RelatedError(
+                f"relation '{unknown[0]}' is not in the graph", f"use one of: {', '.join(index.relations[:20])}"
+            )
+    found = related_entities(index, [s.entity_id for s in seeds], relations=wanted, k=k)
+    return RelatedResult(seeds, wanted, found)

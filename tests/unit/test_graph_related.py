@@ -1,0 +1,87 @@
+"""`related`: entities sharing specific neighbours, scored by inverse degree, each with its joining paths."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from localrag.config import Settings
+from localrag.embed import HashEmbedder
+from localrag.engine import Engine
+from localrag.graph.paths import GraphIndex
+from localrag.graph.related import RelatedError, find_related, related_entities
+
+TRIPLES = [
+    ("big", "directed_by", "penny marshall", "f:1"),
+    ("a league", "directed_by", "penny marshall", "f:2"),
+    ("big", "starring", "tom hanks", "f:3"),
+    ("a league", "starring", "tom hanks", "f:4"),
+    ("cast away", "starring", "tom hanks", "f:5"),
+    ("cast away", "directed_by", "zemeckis", "f:6"),
+    ("forrest gump", "directed_by", "zemeckis", "f:7"),
+    ("forrest gump", "starring", "tom hanks", "f:8"),
+    ("tom hanks", "starring_inverse", "big", "f:3i"),
+    ("penny marshall", "directed_by_inverse", "big", "f:1i"),
+]
+FILMS_TSV = "".join(f"{h}\t{r}\t{t}\n" for h, r, t, _ in TRIPLES)
+
+
+@pytest.fixture
+def index() -> GraphIndex:
+    names = {e: e.title() for t in TRIPLES for e in (t[0], t[2])}
+    return GraphIndex.from_triples(names, {}, HashEmbedder(dim=16).embed(list(names)), TRIPLES)
+
+
+def test_specific_neighbours_outweigh_hubs_and_paths_are_concrete(index: GraphIndex) -> None:
+    ranked = related_entities(index, ["big"])
+    assert [r.entity_id for r in ranked] == ["a league", "cast away", "forrest gump"]
+    top = ranked[0]
+    # a director of two films (1 / log2 3) counts more than a star of four (1 / log2 5); each fact once
+    assert top.score == pytest.approx(1 / 1.5849625 + 1 / 2.3219281, rel=1e-5)
+    assert [link.render(index.names) for link in top.links] == [
+        "Big -> directed_by -> Penny Marshall <- directed_by <- A League",
+        "Big -> starring -> Tom Hanks <- starring <- A League",
+    ]
+    assert (top.links[0].seed_step.source, top.links[0].other_step.source) == ("f:1", "f:2")
+
+
+def test_relation_filter_several_seeds_and_hub_cap(index: GraphIndex) -> None:
+    only_director = related_entities(index, ["big"], relations=["directed_by"])
+    assert [r.entity_id for r in only_director] == ["a league"]
+    both = related_entities(index, ["big", "cast away"])
+    assert [r.entity_id for r in both][:2] == ["a league", "forrest gump"]
+    assert "big" not in {r.entity_id for r in both}
+    assert related_entities(index, ["big"], max_degree=3)[0].links[0].via == "penny marshall"
+    assert [r.entity_id for r in related_entities(index, ["big"], max_degree=3)] == ["a league"]
+
+
+def test_names_and_relations_are_checked(index: GraphIndex) -> None:
+    assert find_related(index, ["Big"], relations=["Directed By"]).related[0].name == "A League"
+    with pytest.raises(RelatedError, match="'Jaws' is not an entity"):
+        find_related(index, ["Jaws"])
+    with pytest.raises(RelatedError, match="relation 'produced_by' is not in the graph"):
+        find_related(index, ["big"], relations=["produced by"])
+
+
+def test_related_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    import localrag.cli
+    from localrag.cli import run
+
+    engine = Engine(Settings(), embedder=HashEmbedder(dim=16))
+    monkeypatch.setattr(localrag.cli, "engine_from_args", lambda *a, **k: engine)
+    (tmp_path / "films.tsv").write_text(FILMS_TSV, encoding="utf-8")
+    engine.graph_import(tmp_path / "films.tsv")
+
+    assert run(["related", "Big", "--json", "-k", "1"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert [r["name"] for r in data["related"]] == ["a league"]
+    assert data["related"][0]["paths"][0]["steps"][0]["where"] == "films.tsv:1"
+
+    assert run(["related", "big"]) == 0
+    text = capsys.readouterr().out
+    assert "1. a league" in text and "big -> directed_by -> penny marshall <- directed_by <- a league" in text
+
+    assert run(["related", "Jaws"]) == 2
+    assert "'Jaws' is not an entity of the graph" in capsys.readouterr().err
