@@ -65,9 +65,18 @@ def _random_words_query(sentence: str, df: Counter[str], rng: random.Random) -> 
     return " ".join(rng.sample(words, keep))
 
 
+def _drop_rarest_query(sentence: str, df: Counter[str], rng: random.Random) -> str | None:
+    words = list(dict.fromkeys(fusion.content_words(sentence)))
+    if len(words) < fusion.MIN_WORDS + 2:
+        return None
+    rarest = set(sorted(words, key=lambda w: (df[w.lower()], rng.random()))[:2])
+    return " ".join(w for w in words if w not in rarest)
+
+
 MAKERS: dict[str, fusion.QueryMaker] = {
     "sentence": _sentence_query,
     "random 60% of content words": _random_words_query,
+    "content words less the 2 rarest": _drop_rarest_query,
     "commoner content words (localrag)": fusion.make_query,
 }
 # Per corpus: (gold cases, {pseudo-query way: (choice, seconds)}).

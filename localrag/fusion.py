@@ -201,7 +201,9 @@ def _rank_of_first(ranked: Sequence[str], gold: set[str]) -> int | None:
     return next((i for i, item in enumerate(ranked, start=1) if item in gold), None)
 
 
-def score_candidates(cases: Sequence[Case], candidates: Sequence[Fusion] = CANDIDATES) -> dict[Fusion, tuple[float, float]]:
+def score_candidates(
+    cases: Sequence[Case], candidates: Sequence[Fusion] = CANDIDATES
+) -> dict[Fusion, tuple[float, float]]:
     """(hit@5, MRR over the fused top FETCH) of each candidate on the same leg lists."""
     scores: dict[Fusion, tuple[float, float]] = {}
     for fusion in candidates:

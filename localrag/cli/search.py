@@ -95,7 +95,9 @@ def _search(args: argparse.Namespace, out: Console, err: Console) -> int:
         return 0
     for position, hit in enumerate(hits, start=1):
         chunk = hit.chunk
-        where = chunk.path + (f", page {chunk.page}" if chunk.page else "") + (f" — {chunk.heading}" if chunk.heading else "")
+        where = chunk.path + (f", page {chunk.page}" if chunk.page else "")
+        if chunk.heading:
+            where += f" — {chunk.heading}"
         legs = "  ".join(
             [
                 f"fused {hit.score:.4f}",

@@ -23,11 +23,11 @@ from localrag.types import Chunk
 
 
 def _cases(good_leg: str, n: int = 40) -> list[tuple[list[str], list[str], set[str]]]:
-    """The good leg ranks the source 3rd; the other leg never finds it and ranks other chunks first."""
+    """The good leg ranks the source 4th; the other leg never finds it and ranks other chunks first."""
     cases = []
     for q in range(n):
         source = f"src{q}"
-        good = [f"g{q}-1", f"g{q}-2", source] + [f"g{q}-{i}" for i in range(4, 21)]
+        good = [f"g{q}-1", f"g{q}-2", f"g{q}-3", source] + [f"g{q}-{i}" for i in range(5, 21)]
         bad = [f"b{q}-{i}" for i in range(1, 21)]
         cases.append((good, bad, {source}) if good_leg == "vector" else (bad, good, {source}))
     return cases
@@ -37,7 +37,7 @@ def test_the_better_leg_alone_is_chosen_when_the_other_only_adds_noise() -> None
     for leg, expected in (("vector", Fusion(text_weight=0.0)), ("text", Fusion(vector_weight=0.0))):
         scores = score_candidates(_cases(leg))
         assert pick(scores) == expected
-        assert scores[expected] == (1.0, pytest.approx(1 / 3))
+        assert scores[expected] == (1.0, pytest.approx(1 / 4))
         # Equal-weight RRF interleaves the other leg's first ranks and pushes the source out of the top 5.
         assert scores[DEFAULT][0] == 0.0
 
