@@ -58,7 +58,7 @@ def _like_escape(text: str) -> str:
 
 def glob_to_like(pattern: str) -> str:
     """A shell-style glob as a LIKE pattern (backslash escapes): `*` -> `%`, `?` -> `_`."""
-    out = []
+    out: list[str] = []
     for ch in pattern:
         if ch == "*":
             # `**` and `*` both cross folder separators, as LIKE has no notion of them.
