@@ -73,7 +73,15 @@ def _drop_rarest_query(sentence: str, df: Counter[str], rng: random.Random) -> s
     return " ".join(w for w in words if w not in rarest)
 
 
+def _three_common_query(sentence: str, df: Counter[str], rng: random.Random) -> str | None:
+    words = list(dict.fromkeys(fusion.content_words(sentence)))
+    if len(words) < 5:
+        return None
+    return " ".join(sorted(words, key=lambda w: (-df[w.lower()], rng.random()))[:3])
+
+
 MAKERS: dict[str, fusion.QueryMaker] = {
+    "3 commonest content words": _three_common_query,
     "sentence": _sentence_query,
     "random 60% of content words": _random_words_query,
     "content words less the 2 rarest": _drop_rarest_query,
@@ -202,13 +210,16 @@ def _score(cases: list[Case], metric, fuse: Callable[[Leg, Leg], list[str]]) -> 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--choice-only", action="store_true", help="skip the table of fixed fusion rules")
+    parser.add_argument("--sets", nargs="+", choices=("covid", "hotpot", "musique"),
+                        default=["covid", "hotpot", "musique"], help="corpora to run (default: all three)")
     args = parser.parse_args()
     embedder = _corpus.load_embedder()
-    sets = [
-        ("COVID-QA hit@5", covid_cases(embedder), _hit),
-        ("HotpotQA R@5", paragraph_cases("HotpotQA", bench_recall.hotpot, embedder), _recall),
-        ("MuSiQue R@5", paragraph_cases("MuSiQue", bench_recall.musique, embedder), _recall),
-    ]
+    builders = {
+        "covid": lambda: ("COVID-QA hit@5", covid_cases(embedder), _hit),
+        "hotpot": lambda: ("HotpotQA R@5", paragraph_cases("HotpotQA", bench_recall.hotpot, embedder), _recall),
+        "musique": lambda: ("MuSiQue R@5", paragraph_cases("MuSiQue", bench_recall.musique, embedder), _recall),
+    }
+    sets = [builders[name]() for name in args.sets]
     if not args.choice_only:
         print(f"{'rule':<32}" + "".join(f"{name:>16}" for name, _, _ in sets))
         for rule, fuse in RULES.items():
@@ -241,8 +252,9 @@ def main() -> None:
     with open("/proc/loadavg") as f:
         summary["loadavg"] = f.read().split()[:3]
     SUMMARY.parent.mkdir(exist_ok=True)
-    SUMMARY.write_text(json.dumps(summary, indent=2) + "\n")
-    print(f"summary: {SUMMARY}")
+    path = SUMMARY if len(sets) == len(builders) else SUMMARY.with_name(f"fusion_choice_{'_'.join(args.sets)}.json")
+    path.write_text(json.dumps(summary, indent=2) + "\n")
+    print(f"summary: {path}")
 
 
 if __name__ == "__main__":

@@ -242,7 +242,7 @@ class Engine:
             progress=progress,
             cancel=cancel,
         )
-        # A corpus that grew a lot may now suit another fusion; the choice takes seconds, not minutes.
+        # An index whose fusion was chosen (`retrieval tune-fusion`) is measured again once it grew a lot.
         if not report.cancelled and needs_choice(self.fusion_choice(), self.store.chunk_count()):
             report.fusion = self.tune_fusion().summary()
         return report
@@ -497,12 +497,12 @@ class Engine:
         )
 
     def _fusion_summary(self) -> str:
-        from localrag.fusion import DEFAULT, MIN_CHUNKS
+        from localrag.fusion import DEFAULT
 
         choice = self.fusion_choice()
         if choice is not None:
             return choice.summary()
-        return f"{DEFAULT.label} (default; chosen per index from {MIN_CHUNKS} chunks on)"
+        return f"{DEFAULT.label} (default; `localrag retrieval tune-fusion` measures others)"
 
 
 def _apply_fusion(retriever: Retriever, choice: FusionChoice) -> None:

@@ -11,10 +11,17 @@ lacks its answer (often the rarest, most specific words), and the rest is shuffl
 `FETCH` for every pseudo-query is fetched once from the real store, every candidate fuses the same
 lists, and the candidate with the best hit@5 wins (then MRR, then the order of CANDIDATES, which
 starts with the default). A hit is the chunk the sentence came from, or any chunk holding the
-whole sentence (the overlap of neighbouring chunks).
+whole sentence (the overlap of neighbouring chunks). `choose_fusion(queries=...)` takes other
+questions instead, e.g. ones a local model wrote per chunk.
 
-The choice and its figures live in the store's `meta` table, so they travel with the index; it is
-made again when the index has grown by `REGROW` since the last choice (`needs_choice`).
+Measured (benchmarks/README.md, "Fusion chosen per corpus"): pseudo-queries built from a chunk's own
+words favour BM25 on every corpus tried, whatever the words kept (the sentence, a random 60 %, the
+commoner 60 %, three words). That choice is right on COVID-QA (hit@5 0.691, the default 0.621),
+ties the better leg on HotpotQA (0.795, the default 0.810) and is wrong on MuSiQue (0.499, the vector
+leg 0.622). So the choice is not made by itself: `localrag retrieval tune-fusion` makes it for an
+index whose owner asks, and only such an index is measured again after it has grown by `REGROW`.
+
+The choice and its figures live in the store's `meta` table, so they travel with the index.
 """
 
 from __future__ import annotations
@@ -230,18 +237,27 @@ def leg_cases(store: Store, embedder: Embedder, queries: Sequence[PseudoQuery]) 
     for query, vector in zip(queries, vectors, strict=True):
         vector_hits = store.vector_search(vector, FETCH)
         text_hits = store.text_search(query.text, FETCH)
-        gold = {query.chunk_id} | {c.chunk_id for c, _ in (*vector_hits, *text_hits) if query.sentence in c.text}
+        gold = {query.chunk_id}
+        if query.sentence:
+            gold |= {c.chunk_id for c, _ in (*vector_hits, *text_hits) if query.sentence in c.text}
         cases.append(([c.chunk_id for c, _ in vector_hits], [c.chunk_id for c, _ in text_hits], gold))
     return cases
 
 
-def choose_fusion(store: Store, embedder: Embedder, *, n_queries: int = N_QUERIES, seed: int = 0) -> FusionChoice:
-    """Measure every candidate on pseudo-queries from this store's chunks and return the best."""
+def choose_fusion(
+    store: Store,
+    embedder: Embedder,
+    *,
+    n_queries: int = N_QUERIES,
+    seed: int = 0,
+    queries: Sequence[PseudoQuery] | None = None,
+) -> FusionChoice:
+    """Measure every candidate on pseudo-queries from this store's chunks (or on `queries`) and return the best."""
     started = time.monotonic()
     ids = store.chunk_ids()
     total = len(ids)
-    queries: list[PseudoQuery] = []
-    if total >= MIN_CHUNKS:
+    queries = list(queries or [])
+    if not queries and total >= MIN_CHUNKS:
         # A few times more chunks than queries leaves room for chunks without a usable sentence.
         sample = random.Random(seed).sample(ids, min(total, 4 * n_queries))
         queries = pseudo_queries(store.chunks(sample), n_queries, seed)
@@ -269,7 +285,10 @@ def save_choice(store: Store, choice: FusionChoice) -> None:
 
 
 def needs_choice(choice: FusionChoice | None, chunks: int) -> bool:
-    """True when the index is big enough and has no choice yet, or has grown by REGROW since it."""
-    if chunks < MIN_CHUNKS:
+    """True when a choice was asked for and the index has since grown by REGROW (or first became big enough).
+
+    An index with no choice keeps the default: the pseudo-query measure is biased to BM25 (module doc).
+    """
+    if chunks < MIN_CHUNKS or choice is None:
         return False
-    return choice is None or not choice.queries or chunks >= REGROW * max(choice.chunks, 1)
+    return not choice.queries or chunks >= REGROW * max(choice.chunks, 1)

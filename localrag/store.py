@@ -476,6 +476,9 @@ class Store:
         """BM25 over heading + text, best first; the query is plain words (no query syntax)."""
         if not any(ch.isalnum() for ch in query) or self._fts_index() is None:
             return []
+        # LanceDB reads a double quote as the start of a phrase query, which the index (built without
+        # positions) refuses: a question that quotes a title would raise instead of searching.
+        query = query.replace('"', " ")
 
         def make(limit: int) -> Any:
             search = (

@@ -1,8 +1,8 @@
 """`localrag retrieval tune-fusion`: choose now how this index fuses its vector and BM25 legs.
 
-The choice is otherwise made by itself once an ingest leaves the index with enough chunks, and made
-again after it has grown by half (localrag/fusion.py); this command forces it, for example after
-forgetting many documents. It prints each candidate's hit@5 and MRR on the pseudo-queries.
+Without it an index keeps the default fusion; after it, the choice is made again whenever an ingest
+has grown the index by half (localrag/fusion.py, which also says how far the measure is trusted).
+It prints each candidate's hit@5 and MRR on the pseudo-queries.
 """
 
 from __future__ import annotations

@@ -47,15 +47,16 @@ def retrieval_engine(localrag_home: Path, real_embedder: SentenceTransformerEmbe
     return Engine(load_settings(), embedder=real_embedder)
 
 
-def test_an_ingest_that_makes_the_index_big_enough_chooses_bm25_for_made_up_words(
+def test_tune_fusion_chooses_bm25_for_made_up_words_and_the_index_keeps_it(
     retrieval_engine: Engine, tmp_path: Path, real_embedder: SentenceTransformerEmbedder
 ) -> None:
     report = retrieval_engine.ingest([_made_up_corpus(tmp_path / "notes", MIN_CHUNKS + 10)])
-    assert report.fusion, "the first ingest past MIN_CHUNKS chooses the fusion"
-    choice = retrieval_engine.fusion_choice()
-    assert choice is not None and choice.queries >= MIN_CHUNKS
+    assert not report.fusion, "an index keeps the default fusion until a choice is asked for"
+    choice = retrieval_engine.tune_fusion()
+    assert choice.queries >= MIN_CHUNKS
     assert choice.fusion.text_weight > choice.fusion.vector_weight, choice.hit_at_5
     assert choice.hit_at_5[choice.fusion.label] > choice.hit_at_5["vector only"]
+    assert retrieval_engine.retriever.text_weight == choice.fusion.text_weight
     # The choice lives in the index: another Engine on the same store reads it and searches with it.
     again = Engine(load_settings(), embedder=real_embedder)
     assert again.fusion_choice() == choice
