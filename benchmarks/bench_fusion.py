@@ -1,6 +1,6 @@
 """Does fusion lose to its best leg? Vector, BM25 and fusion rules on three corpora side by side.
 
-    .venv/bin/python benchmarks/bench_fusion.py [--choice-only] [--queries N]
+    .venv/bin/python benchmarks/bench_fusion.py [--choice-only] [--sets covid hotpot musique]
 
 - COVID-QA: the 98 articles cut by localrag's own chunker (200 MiniLM tokens, overlap 32); up to
   3 questions per article whose answer text lies inside one chunk; hit@5 = a chunk holding the
@@ -16,10 +16,10 @@ better leg on all three corpora?
 
 Then the per-corpus choice (localrag/fusion.py): on each corpus's own store, pseudo-queries made
 from its chunks (never the gold questions) choose among localrag.fusion.CANDIDATES, and the chosen
-fusion is scored on the gold questions beside each leg and the default. Three ways of making a
-pseudo-query are compared: the sentence itself, a random 60 % of its content words, and the one
-localrag uses (its commoner content words: the rarest dropped, as a question lacks its answer).
-A JSON summary goes to benchmarks/summaries/fusion_choice.json.
+fusion is scored on the gold questions beside each leg and the default. Five ways of making a
+pseudo-query from a sentence are compared (MAKERS), among them the one localrag uses (its commoner
+content words: the rarest dropped, as a question lacks its answer). A JSON summary goes to
+benchmarks/summaries/fusion_choice.json (fusion_choice_<sets>.json with --sets).
 """
 
 from __future__ import annotations
