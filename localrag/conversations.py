@@ -55,6 +55,11 @@ class SavedSource:
     heading: str = ""
     score: float = 0.0
     cited: bool = False
+    # Why it ranked where it did: each retrieval leg's 1-based rank and score (None: not in its list).
+    vector_rank: int | None = None
+    text_rank: int | None = None
+    vector_score: float | None = None
+    text_score: float | None = None
 
     @property
     def location(self) -> str:
@@ -103,6 +108,10 @@ def sources_from_hits(hits: list[Hit], cited: list[int] | None = None) -> list[S
             heading=h.chunk.heading,
             score=float(h.score),
             cited=i in cited_set,
+            vector_rank=h.vector_rank,
+            text_rank=h.text_rank,
+            vector_score=h.vector_score,
+            text_score=h.text_score,
         )
         for i, h in enumerate(hits, start=1)
     ]

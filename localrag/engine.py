@@ -51,6 +51,7 @@ from localrag.types import (
 
 if TYPE_CHECKING:
     from localrag.embed import Embedder
+    from localrag.fusion import FusionChoice
     from localrag.generate import Generator
     from localrag.graph.extract import ExtractConfig, GraphBuildProgress, GraphBuildReport
     from localrag.graph.paths import GraphIndex
@@ -77,6 +78,7 @@ class EngineStatus:
     data_dir: str
     models_dir: str
     gpu_offload: bool
+    fusion: str = ""
 
 
 # Settings read when a part is built: changing one means building that part again.
@@ -155,7 +157,11 @@ class Engine:
                     from localrag.rerank import Reranker
 
                     reranker = Reranker(Path(self.settings.reranker).expanduser())
-                self._retriever = Retriever(self.store, self.embedder, reranker=reranker)
+                retriever = Retriever(self.store, self.embedder, reranker=reranker)
+                choice = self.fusion_choice()
+                if choice is not None:
+                    _apply_fusion(retriever, choice)
+                self._retriever = retriever
             return self._retriever
 
     @property
@@ -246,9 +252,10 @@ class Engine:
         progress: Callable[[IngestProgress], None] | None = None,
         cancel: threading.Event | None = None,
     ) -> IngestReport:
+        from localrag.fusion import needs_choice
         from localrag.ingest.pipeline import run_ingest
 
-        return run_ingest(
+        report = run_ingest(
             [Path(p) for p in paths_],
             store=self.store,
             embedder=self.embedder,
@@ -258,6 +265,10 @@ class Engine:
             progress=progress,
             cancel=cancel,
         )
+        # An index whose fusion was chosen (`retrieval tune-fusion`) is measured again once it grew a lot.
+        if not report.cancelled and needs_choice(self.fusion_choice(), self.store.chunk_count()):
+            report.fusion = self.tune_fusion().summary()
+        return report
 
     def documents(self) -> list[Document]:
         return self.store.documents()
@@ -289,7 +300,25 @@ class Engine:
     # -- answering -----------------------------------------------------------------------------
 
     def search(self, query: str, *, k: int | None = None, filters: SearchFilters | None = None) -> list[Hit]:
+        """Hybrid search: each hit keeps both legs' ranks and scores beside its fused score."""
         return self.retriever.search(query, k or self.settings.top_k, filters)
+
+    def fusion_choice(self) -> FusionChoice | None:
+        """The fusion chosen for this index and its figures; None: never chosen (the default applies)."""
+        from localrag.fusion import load_choice
+
+        return load_choice(self.store)
+
+    def tune_fusion(self, *, n_queries: int | None = None) -> FusionChoice:
+        """Choose the fusion for this index from pseudo-queries made from its chunks, store it and use it."""
+        from localrag.fusion import N_QUERIES, choose_fusion, save_choice
+
+        choice = choose_fusion(self.store, self.embedder, n_queries=n_queries or N_QUERIES)
+        save_choice(self.store, choice)
+        with self._lock:
+            if self._retriever is not None:
+                _apply_fusion(self._retriever, choice)
+        return choice
 
     def _relevant(self, hits: list[Hit]) -> bool:
         best = max((h.vector_score for h in hits if h.vector_score is not None), default=None)
@@ -521,7 +550,22 @@ class Engine:
             data_dir=str(paths.data_dir()),
             models_dir=str(self.models_dir),
             gpu_offload=_gpu_offload(),
+            fusion=self._fusion_summary(),
         )
+
+    def _fusion_summary(self) -> str:
+        from localrag.fusion import DEFAULT
+
+        choice = self.fusion_choice()
+        if choice is not None:
+            return choice.summary()
+        return f"{DEFAULT.label} (default; `localrag retrieval tune-fusion` measures others)"
+
+
+def _apply_fusion(retriever: Retriever, choice: FusionChoice) -> None:
+    retriever.rrf_k = choice.fusion.rrf_k
+    retriever.vector_weight = choice.fusion.vector_weight
+    retriever.text_weight = choice.fusion.text_weight
 
 
 def _model_label(spec: str) -> str:

@@ -8,7 +8,8 @@ smaller k lets a leg's first ranks count more than agreement far down both lists
 (recall@5 vector 0.785, BM25 0.795) equal-weight fusion gives 0.810 at any k; on MuSiQue, where
 BM25 is weak (0.499 against 0.622), k=10 loses least (0.608 against 0.602 at k=60) and has the best
 MRR (0.846, vector 0.832). Weighting BM25 up helps HotpotQA and hurts MuSiQue, and the reverse, so
-the legs weigh the same. benchmarks/bench_recall.py --sweep prints the whole grid.
+the default weighs the legs the same (benchmarks/bench_recall.py --sweep prints the whole grid), and
+each index chooses its own k and weights, or one leg alone, from its own text (localrag/fusion.py).
 
 After fusion (and the optional cross-encoder rerank), overlapping or touching chunks of the same
 document are merged into one hit, so the prompt does not spend tokens on the same sentences twice.
@@ -57,7 +58,7 @@ def _like_escape(text: str) -> str:
 
 def glob_to_like(pattern: str) -> str:
     """A shell-style glob as a LIKE pattern (backslash escapes): `*` -> `%`, `?` -> `_`."""
-    out = []
+    out: list[str] = []
     for ch in pattern:
         if ch == "*":
             # `**` and `*` both cross folder separators, as LIKE has no notion of them.

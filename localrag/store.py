@@ -262,6 +262,22 @@ class Store:
         assert self._documents is not None, "migrations create the tables"
         return self._documents
 
+    def get_meta(self, key: str) -> str | None:
+        """A value other parts keep with the index (e.g. the chosen fusion), or None."""
+        rows = self._meta.search().where(f"key = {sql_literal(key)}").limit(None).to_arrow().to_pylist()
+        return rows[-1]["value"] if rows else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        import pyarrow as pa
+
+        with self._lock:
+            (
+                self._meta.merge_insert("key")
+                .when_matched_update_all()
+                .when_not_matched_insert_all()
+                .execute(pa.Table.from_pylist([{"key": key, "value": value}], schema=_meta_schema()))
+            )
+
     def schema_version(self) -> int:
         return sum(1 for k in self._read_meta() if k.startswith("migration:"))
 
@@ -399,6 +415,11 @@ class Store:
         table = self.documents_table.search().select(["n_chunks"]).limit(None).to_arrow()
         return int(sum(v or 0 for v in table["n_chunks"].to_pylist()))
 
+    def chunk_ids(self) -> list[str]:
+        """The ids of every committed chunk, in table order."""
+        table = self.chunks_table.search().select(["chunk_id", "doc_id", "commit_id"]).limit(None).to_arrow()
+        return [r["chunk_id"] for r in self._visible_rows(table.to_pylist())]
+
     def _chunk_rows(self, where: str) -> list[dict[str, Any]]:
         rows = self.chunks_table.search().where(where).select(_CHUNK_COLUMNS).limit(None).to_arrow().to_pylist()
         return self._visible_rows(rows)
@@ -455,6 +476,9 @@ class Store:
         """BM25 over heading + text, best first; the query is plain words (no query syntax)."""
         if not any(ch.isalnum() for ch in query) or self._fts_index() is None:
             return []
+        # LanceDB reads a double quote as the start of a phrase query, which the index (built without
+        # positions) refuses: a question that quotes a title would raise instead of searching.
+        query = query.replace('"', " ")
 
         def make(limit: int) -> Any:
             search = (

@@ -194,3 +194,5 @@ class IngestReport:
     errors: list[FileError] = field(default_factory=list)
     seconds: float = 0.0
     cancelled: bool = False
+    # The fusion chosen again after this ingest grew the index (localrag/fusion.py); "" when not.
+    fusion: str = ""

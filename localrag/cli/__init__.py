@@ -33,12 +33,19 @@ from localrag.shapes import answer_json
 
 if TYPE_CHECKING:
     from localrag.engine import Engine
+    from localrag.retrieve import SearchFilters
     from localrag.types import Answer
 
 DEMO_QUESTION = "When was the Kestrel Point lighthouse first lit?"
 COMMAND_MODULES: tuple[str, ...] = (
-    "localrag.cli.evaluate", "localrag.cli.graph", "localrag.cli.models", "localrag.cli.serve",
-    "localrag.cli.tune", "localrag.cli.watch",
+    "localrag.cli.evaluate",
+    "localrag.cli.graph",
+    "localrag.cli.models",
+    "localrag.cli.retrieval",
+    "localrag.cli.search",
+    "localrag.cli.serve",
+    "localrag.cli.tune",
+    "localrag.cli.watch",
 )
 
 
@@ -70,9 +77,7 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("question")
     model_flag(ask)
     ask.add_argument("-k", "--top-k", type=int, help="sources to put in the prompt")
-    ask.add_argument("--path", dest="path_glob", metavar="GLOB", help="only documents whose path matches")
-    ask.add_argument("--type", dest="file_types", action="append", default=[], metavar="EXT",
-                     help="only documents of this type (pdf, md, html, txt, docx, ...); repeatable")
+    add_filter_flags(ask)
     ask.add_argument("--allow-model-knowledge", action="store_true", default=None,
                      help="answer from the model's memory when nothing relevant is found")
     ask.add_argument("--json", action="store_true", help="print the answer and its sources as JSON")
@@ -93,6 +98,21 @@ def _parser() -> argparse.ArgumentParser:
     for name in COMMAND_MODULES:
         importlib.import_module(name).add_commands(sub)
     return parser
+
+
+def add_filter_flags(parser: argparse.ArgumentParser) -> None:
+    """--path and --type: the filters `ask` and `search` share."""
+    parser.add_argument("--path", dest="path_glob", metavar="GLOB", help="only documents whose path matches")
+    parser.add_argument("--type", dest="file_types", action="append", default=[], metavar="EXT",
+                        help="only documents of this type (pdf, md, html, txt, docx, ...); repeatable")
+
+
+def filters_from_args(args: argparse.Namespace) -> SearchFilters | None:
+    from localrag.retrieve import SearchFilters
+
+    if getattr(args, "path_glob", None) or getattr(args, "file_types", None):
+        return SearchFilters(path_glob=args.path_glob, file_types=tuple(args.file_types or ()))
+    return None
 
 
 def engine_from_args(args: argparse.Namespace, **overrides: Any) -> Engine:
@@ -135,6 +155,8 @@ def _ingest(engine: Engine, paths: Sequence[Path], include: Sequence[str], exclu
         f"written in {report.seconds:.1f}s"
     )
     err.print(Text(summary, style="bold"))
+    if report.fusion:
+        err.print(Text(f"fusion chosen for this index: {report.fusion}", style="dim"))
     return 0
 
 
@@ -172,12 +194,9 @@ def _ask(engine: Engine, question: str, args: argparse.Namespace, out: Console) 
         from localrag.cli.graph import ask_graph
 
         return ask_graph(engine, question, args, out)
-    from localrag.retrieve import SearchFilters
     from localrag.types import DoneEvent, SourcesEvent, TokenEvent
 
-    filters = None
-    if getattr(args, "path_glob", None) or getattr(args, "file_types", None):
-        filters = SearchFilters(path_glob=args.path_glob, file_types=tuple(args.file_types or ()))
+    filters = filters_from_args(args)
     cancel = threading.Event()
     answer = None
     as_json = getattr(args, "json", False)

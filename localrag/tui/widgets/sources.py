@@ -2,12 +2,14 @@
 
 Each option is built as `rich.text.Text` from the saved source, so a document's path or heading
 that contains markup such as `[@click=app.quit]` is shown as typed and cannot act. Choosing an
-option posts `SourcesPanel.Opened`; the chat screen answers by pushing the chunk viewer.
+option posts `SourcesPanel.Opened`; the chat screen answers by pushing the chunk viewer. The `w`
+key shows under each source why it ranked where it did (fused score, each leg's rank and score).
 """
 
 from __future__ import annotations
 
 from rich.text import Text
+from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
@@ -21,7 +23,19 @@ QUOTE_MARKS = {
 }
 
 
-def source_label(source: SavedSource, turn: Turn, *, pending: bool = False) -> Text:
+def rank_line(source: SavedSource) -> str:
+    """Why a source ranked where it did: the fused score and each leg's rank and score."""
+
+    def leg(name: str, rank: int | None, score: float | None) -> str:
+        return f"{name} -" if rank is None else f"{name} #{rank} ({score or 0.0:.2f})"
+
+    return " · ".join(
+        [f"fused {source.score:.3f}", leg("vector", source.vector_rank, source.vector_score),
+         leg("BM25", source.text_rank, source.text_score)]
+    )
+
+
+def source_label(source: SavedSource, turn: Turn, *, pending: bool = False, ranks: bool = False) -> Text:
     text = Text(no_wrap=False)
     text.append(f"[{source.n}] ", style="bold")
     if pending:
@@ -37,6 +51,9 @@ def source_label(source: SavedSource, turn: Turn, *, pending: bool = False) -> T
         text.append(words, style=style)
     text.append("\n")
     text.append(source.location, style="italic")
+    if ranks:
+        text.append("\n")
+        text.append(rank_line(source), style="dim")
     return text
 
 
@@ -45,6 +62,9 @@ class SourcesPanel(OptionList):
     SourcesPanel { width: 34; height: 1fr; border: round $primary 50%; }
     SourcesPanel:focus { border: round $primary; }
     """
+
+    # Not in the footer, so the panel looks as before until asked; the README names the key.
+    BINDINGS = [Binding("w", "toggle_ranks", "Why ranked", show=False)]
 
     class Opened(Message):
         def __init__(self, source: SavedSource, turn: Turn) -> None:
@@ -55,19 +75,31 @@ class SourcesPanel(OptionList):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.turn: Turn | None = None
+        self.show_ranks = False
+        self._pending = False
         self.border_title = "Sources"
 
     def show(self, turn: Turn | None, *, pending: bool = False) -> None:
         self.turn = turn
+        self._pending = pending
         self.clear_options()
         if turn is None or not turn.sources:
             message = "searching…" if pending else "no sources yet"
             self.add_option(Option(Text(message, style="dim italic"), disabled=True))
             self.border_subtitle = ""
             return
-        self.add_options(Option(source_label(s, turn, pending=pending), id=str(s.n)) for s in turn.sources)
+        self.add_options(
+            Option(source_label(s, turn, pending=pending, ranks=self.show_ranks), id=str(s.n)) for s in turn.sources
+        )
         cited = sum(1 for s in turn.sources if s.cited)
         self.border_subtitle = "" if pending else f"{cited} of {len(turn.sources)} cited · Enter opens"
+
+    def action_toggle_ranks(self) -> None:
+        """Show or hide, under each source, the fused score and where each retrieval leg ranked it."""
+        self.show_ranks = not self.show_ranks
+        highlighted = self.highlighted
+        self.show(self.turn, pending=self._pending)
+        self.highlighted = highlighted
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()

@@ -1,0 +1,62 @@
+"""`localrag retrieval tune-fusion`: choose now how this index fuses its vector and BM25 legs.
+
+Without it an index keeps the default fusion; after it, the choice is made again whenever an ingest
+has grown the index by half (localrag/fusion.py, which also says how far the measure is trusted).
+It prints each candidate's hit@5 and MRR on the pseudo-queries.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+from typing import TYPE_CHECKING
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+if TYPE_CHECKING:
+    from localrag.fusion import FusionChoice
+
+
+def add_commands(sub: argparse._SubParsersAction) -> None:
+    retrieval = sub.add_parser("retrieval", help="tune how retrieval works on this index")
+    actions = retrieval.add_subparsers(dest="retrieval_command", metavar="ACTION", required=True)
+    tune = actions.add_parser(
+        "tune-fusion", help="choose the fusion of the vector and BM25 legs from pseudo-queries made from the index"
+    )
+    tune.add_argument("--queries", type=int, help="pseudo-queries to measure on (default 200)")
+    tune.add_argument("--json", action="store_true", help="print the choice and every candidate's figures as JSON")
+    tune.set_defaults(handler=_tune_fusion)
+
+
+def choice_to_json(choice: FusionChoice) -> dict[str, object]:
+    data = dataclasses.asdict(choice)
+    data["fusion"]["label"] = choice.fusion.label
+    return data
+
+
+def _tune_fusion(args: argparse.Namespace, out: Console, err: Console) -> int:
+    from localrag.cli import engine_from_args
+    from localrag.errors import LocalRagError
+    from localrag.fusion import MIN_CHUNKS
+
+    if args.queries is not None and args.queries < 10:
+        raise LocalRagError(f"--queries {args.queries}: too few to compare fusions", "pass 10 or more")
+    choice = engine_from_args(args).tune_fusion(n_queries=args.queries)
+    if args.json:
+        sys.stdout.write(json.dumps(choice_to_json(choice), indent=2) + "\n")
+        return 0
+    if not choice.queries:
+        out.print(Text(f"{choice.chunks} chunks: too few to measure (from {MIN_CHUNKS} on); "
+                       f"using {choice.fusion.label}"), soft_wrap=True)
+        return 0
+    table = Table("fusion", "hit@5", "MRR", title=f"{choice.queries} pseudo-queries, {choice.chunks} chunks")
+    for label, hit in sorted(choice.hit_at_5.items(), key=lambda kv: (-kv[1], -choice.mrr.get(kv[0], 0.0))):
+        style = "bold" if label == choice.fusion.label else ""
+        table.add_row(Text(label, style=style), Text(f"{hit:.3f}"), Text(f"{choice.mrr.get(label, 0.0):.3f}"))
+    out.print(table)
+    out.print(Text(f"chosen: {choice.fusion.label} ({choice.seconds:.1f}s)", style="bold"), soft_wrap=True)
+    return 0

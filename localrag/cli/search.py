@@ -1,0 +1,117 @@
+"""`localrag search "query"`: retrieval without generation.
+
+Prints the ranked chunks with their document, page and heading, where each leg (vector, BM25) ranked
+them, with its score, and the fused score, so a user sees why a passage came first; `--json` gives
+the same to scripts. Takes the same filters as `ask`. Chunk text is printed as plain rich `Text`,
+never markup, and lines are not wrapped when stdout is not a terminal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+from typing import TYPE_CHECKING, Any
+
+from rich.console import Console
+from rich.text import Text
+
+if TYPE_CHECKING:
+    from localrag.fusion import FusionChoice
+    from localrag.types import Hit
+
+SCHEMA_VERSION = 1
+EXCERPT_CHARS = 240
+
+
+def add_commands(sub: argparse._SubParsersAction) -> None:
+    from localrag.cli import add_filter_flags
+
+    search = sub.add_parser("search", help="the ranked passages for a query, with each retrieval leg's rank; no answer")
+    search.add_argument("query")
+    search.add_argument("-k", "--top-k", type=int, default=10, help="passages to show (default 10)")
+    add_filter_flags(search)
+    search.add_argument("--json", action="store_true", help="print the ranked passages as JSON")
+    search.set_defaults(handler=_search)
+
+
+def _leg(rank: int | None, score: float | None) -> dict[str, Any] | None:
+    return None if rank is None else {"rank": rank, "score": score}
+
+
+def hit_to_json(position: int, hit: Hit) -> dict[str, Any]:
+    """One ranked passage: where it is, its text, and each leg's rank/score (null: not in that leg's list)."""
+    chunk = hit.chunk
+    return {
+        "rank": position,
+        "chunk_id": chunk.chunk_id,
+        "path": chunk.path,
+        "page": chunk.page,
+        "heading": chunk.heading,
+        "start": chunk.start,
+        "end": chunk.end,
+        "text": chunk.text,
+        "fused_score": hit.score,
+        "vector": _leg(hit.vector_rank, hit.vector_score),
+        "bm25": _leg(hit.text_rank, hit.text_score),
+        "rerank_score": hit.rerank_score,
+    }
+
+
+def search_to_json(query: str, hits: list[Hit], choice: FusionChoice | None) -> dict[str, Any]:
+    from localrag.fusion import DEFAULT
+
+    fusion = choice.fusion if choice is not None else DEFAULT
+    return {
+        "schema": SCHEMA_VERSION,
+        "query": query,
+        "fusion": {**dataclasses.asdict(fusion), "label": fusion.label, "chosen": choice is not None},
+        "hits": [hit_to_json(i, h) for i, h in enumerate(hits, start=1)],
+    }
+
+
+def _leg_text(name: str, rank: int | None, score: float | None) -> str:
+    return f"{name} -" if rank is None else f"{name} #{rank} ({score:.3f})"
+
+
+def _search(args: argparse.Namespace, out: Console, err: Console) -> int:
+    from localrag.cli import engine_from_args, filters_from_args
+    from localrag.errors import LocalRagError
+
+    if args.top_k is not None and args.top_k <= 0:
+        raise LocalRagError(f"-k {args.top_k}: must be at least 1", "pass a positive number of passages")
+    if not args.query.strip():
+        raise LocalRagError("the query is empty", "type some words to search for")
+    engine = engine_from_args(args)
+    hits = engine.search(args.query, k=args.top_k, filters=filters_from_args(args))
+    choice = engine.fusion_choice()
+    if args.json:
+        sys.stdout.write(json.dumps(search_to_json(args.query, hits, choice), indent=2, ensure_ascii=False) + "\n")
+        return 0
+    wrap = out.is_terminal
+    if not hits:
+        out.print(Text("no passages found"), soft_wrap=not wrap)
+        return 0
+    for position, hit in enumerate(hits, start=1):
+        chunk = hit.chunk
+        where = chunk.path + (f", page {chunk.page}" if chunk.page else "")
+        if chunk.heading:
+            where += f" — {chunk.heading}"
+        legs = "  ".join(
+            [
+                f"fused {hit.score:.4f}",
+                _leg_text("vector", hit.vector_rank, hit.vector_score),
+                _leg_text("BM25", hit.text_rank, hit.text_score),
+            ]
+            + ([f"rerank {hit.rerank_score:.3f}"] if hit.rerank_score is not None else [])
+        )
+        excerpt = " ".join(chunk.text.split())
+        if len(excerpt) > EXCERPT_CHARS:
+            excerpt = excerpt[:EXCERPT_CHARS].rstrip() + "…"
+        out.print(Text(f"{position}. ", style="bold") + Text(where), soft_wrap=not wrap)
+        out.print(Text(f"   {legs}", style="dim"), soft_wrap=not wrap)
+        out.print(Text(f"   {excerpt}"), soft_wrap=not wrap)
+    label = choice.fusion.label if choice is not None else "default fusion"
+    err.print(Text(f"fusion: {label}", style="dim"), soft_wrap=True)
+    return 0

@@ -1,0 +1,294 @@
+"""Fusion chosen per corpus: how to combine the vector and BM25 legs for this index.
+
+Why: no fixed rule wins everywhere. On COVID-QA BM25 alone beats every fusion of it with MiniLM
+(biomedical vocabulary MiniLM does not know); on MuSiQue the vector leg leads; on HotpotQA fusion
+beats both (benchmarks/README.md, "Fusion against its best leg"). So each index measures which of
+a few candidates (RRF with several k and leg weights, or one leg alone) finds its own text best.
+
+How, without gold questions: pseudo-queries are made from the index's own chunks. A sampled chunk
+gives one sentence; the sentence loses its stop words and then its rarest words, as a real question
+lacks its answer (often the rarest, most specific words), and the rest is shuffled. Each leg's top
+`FETCH` for every pseudo-query is fetched once from the real store, every candidate fuses the same
+lists, and the candidate with the best hit@5 wins (then MRR, then the order of CANDIDATES, which
+starts with the default). A hit is the chunk the sentence came from, or any chunk holding the
+whole sentence (the overlap of neighbouring chunks). `choose_fusion(queries=...)` takes other
+questions instead, e.g. ones a local model wrote per chunk.
+
+Measured (benchmarks/README.md, "Fusion chosen per corpus"): pseudo-queries built from a chunk's own
+words favour BM25 on every corpus tried, whatever the words kept (the sentence, a random 60 %, the
+commoner 60 %, three words). That choice is right on COVID-QA (hit@5 0.691, the default 0.621),
+ties the better leg on HotpotQA (0.795, the default 0.810) and is wrong on MuSiQue (0.499, the vector
+leg 0.622). So the choice is not made by itself: `localrag retrieval tune-fusion` makes it for an
+index whose owner asks, and only such an index is measured again after it has grown by `REGROW`.
+
+The choice and its figures live in the store's `meta` table, so they travel with the index.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from localrag.retrieve import RRF_K, TEXT_WEIGHT, VECTOR_WEIGHT, reciprocal_rank_fusion
+
+if TYPE_CHECKING:
+    from localrag.embed import Embedder
+    from localrag.store import Store
+    from localrag.types import Chunk
+
+META_KEY = "fusion"
+FETCH = 20
+TOP = 5
+N_QUERIES = 200
+# Below this many chunks top-5 retrieval is too easy to tell the candidates apart: keep the default.
+MIN_CHUNKS = 50
+# Choose again once the index has grown by half since the last choice.
+REGROW = 1.5
+# Pseudo-queries keep this share of a sentence's content words, between these bounds.
+KEEP_SHARE = 0.6
+MIN_WORDS, MAX_WORDS = 3, 10
+
+_WORD = re.compile(r"[^\W_][\w'\-]*")
+_SENTENCE_END = re.compile(r"(?<=[.!?;])\s+|\n+")
+_STOP = frozenset(
+    """a about above after again against all also am an and any are as at be because been before being below
+    between both but by can could did do does doing down during each few for from further had has have having
+    he her here hers herself him himself his how i if in into is it its itself just me more most my myself no
+    nor not now of off on once only or other our ours ourselves out over own same she should so some such
+    than that the their theirs them themselves then there these they this those through to too under until
+    up very was we were what when where which while who whom why will with would you your yours yourself
+    yourselves may might must shall et al""".split()
+)
+
+
+@dataclass(frozen=True)
+class Fusion:
+    """Reciprocal rank fusion: score = vector_weight / (rrf_k + vector rank) + text_weight / (rrf_k + BM25 rank).
+
+    A zero weight leaves that leg out of the order (its candidates only fill up behind the other's).
+    """
+
+    rrf_k: int = RRF_K
+    vector_weight: float = VECTOR_WEIGHT
+    text_weight: float = TEXT_WEIGHT
+
+    @property
+    def label(self) -> str:
+        if self.text_weight == 0:
+            return "vector only"
+        if self.vector_weight == 0:
+            return "BM25 only"
+        return f"RRF k={self.rrf_k}, vector x{self.vector_weight:g}, BM25 x{self.text_weight:g}"
+
+    def fuse(self, vector_ids: Sequence[str], text_ids: Sequence[str]) -> list[tuple[str, float]]:
+        return reciprocal_rank_fusion(
+            [vector_ids, text_ids], k=self.rrf_k, weights=[self.vector_weight, self.text_weight]
+        )
+
+
+DEFAULT = Fusion()
+CANDIDATES: tuple[Fusion, ...] = (
+    DEFAULT,
+    Fusion(text_weight=0.0),
+    Fusion(vector_weight=0.0),
+    Fusion(text_weight=0.5),
+    Fusion(text_weight=2.0),
+    Fusion(text_weight=0.25),
+    Fusion(text_weight=4.0),
+    Fusion(rrf_k=60),
+    Fusion(rrf_k=60, text_weight=0.5),
+    Fusion(rrf_k=60, text_weight=2.0),
+)
+
+
+@dataclass
+class FusionChoice:
+    """The fusion chosen for one index, and what it was chosen on.
+
+    `hit_at_5` and `mrr` are per candidate label, measured on `queries` pseudo-queries when the index
+    held `chunks` chunks.
+    """
+
+    fusion: Fusion
+    queries: int
+    chunks: int
+    hit_at_5: dict[str, float] = field(default_factory=dict)
+    mrr: dict[str, float] = field(default_factory=dict)
+    chosen_at: str = ""
+    seconds: float = 0.0
+
+    def summary(self) -> str:
+        label = self.fusion.label
+        if not self.queries:
+            return f"{label} (default)"
+        legs = ", ".join(
+            f"{name} {self.hit_at_5[key]:.2f}"
+            for name, key in (("vector", "vector only"), ("BM25", "BM25 only"), ("default", DEFAULT.label))
+            if key in self.hit_at_5 and key != label
+        )
+        return (
+            f"{label}: hit@5 {self.hit_at_5.get(label, 0.0):.2f} on {self.queries} pseudo-queries "
+            f"({legs}); chosen {self.chosen_at} at {self.chunks} chunks"
+        )
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> FusionChoice:
+        data: dict[str, Any] = json.loads(text)
+        return cls(**{**data, "fusion": Fusion(**data["fusion"])})
+
+
+@dataclass(frozen=True)
+class PseudoQuery:
+    text: str
+    chunk_id: str
+    sentence: str
+
+
+def _sentences(text: str) -> list[str]:
+    return [s.strip() for s in _SENTENCE_END.split(text) if len(_WORD.findall(s)) >= 6]
+
+
+def content_words(text: str) -> list[str]:
+    return [w for w in _WORD.findall(text) if w.lower() not in _STOP and len(w) > 1]
+
+
+def make_query(sentence: str, df: Counter[str], rng: random.Random) -> str | None:
+    """A question-like query from one sentence: its commoner content words, shuffled; None if too short."""
+    words = list(dict.fromkeys(content_words(sentence)))
+    if len(words) < MIN_WORDS + 1:
+        return None
+    keep = max(MIN_WORDS, min(MAX_WORDS, round(KEEP_SHARE * len(words))))
+    # The rarest words go first: a question lacks its answer, and the answer is the specific part.
+    common = sorted(words, key=lambda w: (-df[w.lower()], rng.random()))[:keep]
+    rng.shuffle(common)
+    return " ".join(common)
+
+
+QueryMaker = Callable[[str, Counter[str], random.Random], "str | None"]
+
+
+def pseudo_queries(chunks: Sequence[Chunk], n: int, seed: int = 0, make: QueryMaker = make_query) -> list[PseudoQuery]:
+    """Up to `n` pseudo-queries, one per sampled chunk, deterministic for a seed.
+
+    `make` turns a sentence into a query (benchmarks/bench_fusion.py compares other ways).
+    """
+    rng = random.Random(seed)
+    df: Counter[str] = Counter()
+    for chunk in chunks:
+        df.update({w.lower() for w in _WORD.findall(chunk.text)})
+    order = list(range(len(chunks)))
+    rng.shuffle(order)
+    out: list[PseudoQuery] = []
+    for i in order:
+        sentences = _sentences(chunks[i].text)
+        if not sentences:
+            continue
+        sentence = rng.choice(sentences)
+        query = make(sentence, df, rng)
+        if query:
+            out.append(PseudoQuery(query, chunks[i].chunk_id, sentence))
+            if len(out) >= n:
+                break
+    return out
+
+
+Case = tuple[list[str], list[str], set[str]]
+
+
+def _rank_of_first(ranked: Sequence[str], gold: set[str]) -> int | None:
+    return next((i for i, item in enumerate(ranked, start=1) if item in gold), None)
+
+
+def score_candidates(
+    cases: Sequence[Case], candidates: Sequence[Fusion] = CANDIDATES
+) -> dict[Fusion, tuple[float, float]]:
+    """(hit@5, MRR over the fused top FETCH) of each candidate on the same leg lists."""
+    scores: dict[Fusion, tuple[float, float]] = {}
+    for fusion in candidates:
+        hits = rr = 0.0
+        for vector_ids, text_ids, gold in cases:
+            rank = _rank_of_first([item for item, _ in fusion.fuse(vector_ids, text_ids)][:FETCH], gold)
+            hits += rank is not None and rank <= TOP
+            rr += 1.0 / rank if rank else 0.0
+        n = max(len(cases), 1)
+        scores[fusion] = (hits / n, rr / n)
+    return scores
+
+
+def pick(scores: dict[Fusion, tuple[float, float]]) -> Fusion:
+    """Best hit@5, then MRR; an exact tie keeps the earlier candidate (the default first)."""
+    order = {fusion: i for i, fusion in enumerate(scores)}
+    return max(scores, key=lambda f: (scores[f][0], scores[f][1], -order[f]))
+
+
+def leg_cases(store: Store, embedder: Embedder, queries: Sequence[PseudoQuery]) -> list[Case]:
+    """Each leg's top FETCH chunk ids per pseudo-query, with the chunks that count as its hit."""
+    vectors = embedder.embed([q.text for q in queries])
+    cases: list[Case] = []
+    for query, vector in zip(queries, vectors, strict=True):
+        vector_hits = store.vector_search(vector, FETCH)
+        text_hits = store.text_search(query.text, FETCH)
+        gold = {query.chunk_id}
+        if query.sentence:
+            gold |= {c.chunk_id for c, _ in (*vector_hits, *text_hits) if query.sentence in c.text}
+        cases.append(([c.chunk_id for c, _ in vector_hits], [c.chunk_id for c, _ in text_hits], gold))
+    return cases
+
+
+def choose_fusion(
+    store: Store,
+    embedder: Embedder,
+    *,
+    n_queries: int = N_QUERIES,
+    seed: int = 0,
+    queries: Sequence[PseudoQuery] | None = None,
+) -> FusionChoice:
+    """Measure every candidate on pseudo-queries from this store's chunks (or on `queries`) and return the best."""
+    started = time.monotonic()
+    ids = store.chunk_ids()
+    total = len(ids)
+    queries = list(queries or [])
+    if not queries and total >= MIN_CHUNKS:
+        # A few times more chunks than queries leaves room for chunks without a usable sentence.
+        sample = random.Random(seed).sample(ids, min(total, 4 * n_queries))
+        queries = pseudo_queries(store.chunks(sample), n_queries, seed)
+    if not queries:
+        return FusionChoice(DEFAULT, 0, total, chosen_at=time.strftime("%Y-%m-%dT%H:%M:%S"))
+    scores = score_candidates(leg_cases(store, embedder, queries))
+    return FusionChoice(
+        fusion=pick(scores),
+        queries=len(queries),
+        chunks=total,
+        hit_at_5={f.label: round(s[0], 4) for f, s in scores.items()},
+        mrr={f.label: round(s[1], 4) for f, s in scores.items()},
+        chosen_at=time.strftime("%Y-%m-%dT%H:%M:%S"),
+        seconds=round(time.monotonic() - started, 2),
+    )
+
+
+def load_choice(store: Store) -> FusionChoice | None:
+    text = store.get_meta(META_KEY)
+    return FusionChoice.from_json(text) if text else None
+
+
+def save_choice(store: Store, choice: FusionChoice) -> None:
+    store.set_meta(META_KEY, choice.to_json())
+
+
+def needs_choice(choice: FusionChoice | None, chunks: int) -> bool:
+    """True when a choice was asked for and the index has since grown by REGROW (or first became big enough).
+
+    An index with no choice keeps the default: the pseudo-query measure is biased to BM25 (module doc).
+    """
+    if chunks < MIN_CHUNKS or choice is None:
+        return False
+    return not choice.queries or chunks >= REGROW * max(choice.chunks, 1)

@@ -1,0 +1,117 @@
+"""`localrag search` and the per-index fusion choice, with the bundled MiniLM and a real LanceDB."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+
+from localrag.cli import run
+from localrag.config import load_settings
+from localrag.embed import SentenceTransformerEmbedder
+from localrag.engine import Engine
+from localrag.fusion import MIN_CHUNKS, load_choice
+from localrag.ingest.discover import sample_corpus_dir
+
+
+def _made_up_corpus(folder: Path, n: int) -> Path:
+    """`n` notes in made-up words: MiniLM knows none of them, BM25 matches them exactly."""
+    rng = random.Random(5)
+    syllables = ["ka", "zu", "mer", "tol", "vin", "qua", "rek", "sno", "bri", "dax", "lom", "fep", "gry", "hul"]
+    vocabulary = sorted({"".join(rng.choices(syllables, k=3)) for _ in range(600)})
+    folder.mkdir()
+    for i in range(n):
+        sentences = [" ".join(rng.choices(vocabulary, k=10)).capitalize() + "." for _ in range(3)]
+        (folder / f"note{i:03d}.txt").write_text(" ".join(sentences), encoding="utf-8")
+    return folder
+
+
+@pytest.fixture
+def cli_ingested(localrag_home: Path, real_embedder: SentenceTransformerEmbedder,
+                 monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """The sample corpus ingested through the CLI, whose engines share the session's loaded MiniLM."""
+    import localrag.cli
+
+    def engine_from_args(args: object, **overrides: object) -> Engine:
+        return Engine(load_settings(getattr(args, "config", None), **overrides), embedder=real_embedder)
+
+    monkeypatch.setattr(localrag.cli, "engine_from_args", engine_from_args)
+    assert run(["ingest", str(sample_corpus_dir())]) == 0
+    capsys.readouterr()
+
+
+@pytest.fixture
+def retrieval_engine(localrag_home: Path, real_embedder: SentenceTransformerEmbedder) -> Engine:
+    return Engine(load_settings(), embedder=real_embedder)
+
+
+def test_tune_fusion_chooses_bm25_for_made_up_words_and_the_index_keeps_it(
+    retrieval_engine: Engine, tmp_path: Path, real_embedder: SentenceTransformerEmbedder
+) -> None:
+    report = retrieval_engine.ingest([_made_up_corpus(tmp_path / "notes", MIN_CHUNKS + 10)])
+    assert not report.fusion, "an index keeps the default fusion until a choice is asked for"
+    choice = retrieval_engine.tune_fusion()
+    assert choice.queries >= MIN_CHUNKS
+    assert choice.fusion.text_weight > choice.fusion.vector_weight, choice.hit_at_5
+    assert choice.hit_at_5[choice.fusion.label] > choice.hit_at_5["vector only"]
+    assert retrieval_engine.retriever.text_weight == choice.fusion.text_weight
+    # The choice lives in the index: another Engine on the same store reads it and searches with it.
+    again = Engine(load_settings(), embedder=real_embedder)
+    assert again.fusion_choice() == choice
+    assert again.retriever.text_weight == choice.fusion.text_weight
+    assert choice.fusion.label in again.status().fusion
+    # A second ingest that grows the index by less than half does not choose again.
+    assert not retrieval_engine.ingest([_made_up_corpus(tmp_path / "more", 10)]).fusion
+
+
+def test_search_json_keeps_both_legs_ranks_and_text_prints_plain_lines(
+    cli_ingested: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(["search", "When was the Kestrel Point lighthouse first lit?", "-k", "3", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["schema"] == 1
+    assert data["query"] == "When was the Kestrel Point lighthouse first lit?"
+    assert set(data["fusion"]) == {"rrf_k", "vector_weight", "text_weight", "label", "chosen"}
+    hits = data["hits"]
+    assert 1 <= len(hits) <= 3
+    assert [h["rank"] for h in hits] == list(range(1, len(hits) + 1))
+    keys = {"rank", "chunk_id", "path", "page", "heading", "start", "end", "text", "fused_score", "vector", "bm25",
+            "rerank_score"}
+    for hit in hits:
+        assert set(hit) == keys
+        assert isinstance(hit["fused_score"], float)
+        for leg in ("vector", "bm25"):
+            assert hit[leg] is None or (isinstance(hit[leg]["rank"], int) and isinstance(hit[leg]["score"], float))
+    top = hits[0]
+    assert Path(top["path"]).name == "kestrel-point-lighthouse.md"
+    assert top["vector"] is not None and top["bm25"] is not None
+    assert [h["fused_score"] for h in hits] == sorted((h["fused_score"] for h in hits), reverse=True)
+
+    # A double quote is LanceDB's phrase syntax, which the BM25 index cannot serve: searched as words.
+    assert run(["search", 'the "Kestrel Point" lighthouse', "-k", "1", "--json"]) == 0
+    assert Path(json.loads(capsys.readouterr().out)["hits"][0]["path"]).name == "kestrel-point-lighthouse.md"
+
+    assert run(["search", "lighthouse", "--type", "pdf", "--json"]) == 0
+    assert {Path(h["path"]).suffix for h in json.loads(capsys.readouterr().out)["hits"]} <= {".pdf"}
+
+    assert run(["search", "[bold]lighthouse[/bold]", "-k", "2"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("1. ") and "vector #" in out and "BM25 #" in out
+    assert run(["search", "lighthouse", "-k", "0"]) == 2
+    assert "-k 0" in capsys.readouterr().err
+
+
+def test_tune_fusion_command_on_a_small_index_keeps_the_default(
+    cli_ingested: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(["retrieval", "tune-fusion", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["queries"] == 0 and data["fusion"]["label"].startswith("RRF k=10")
+    assert run(["status", "--json"]) == 0
+    assert "RRF k=10" in json.loads(capsys.readouterr().out)["fusion"]
+
+
+def test_load_choice_is_none_on_a_fresh_index(retrieval_engine: Engine) -> None:
+    assert load_choice(retrieval_engine.store) is None

@@ -1,0 +1,108 @@
+"""The per-corpus fusion chooser on leg lists whose better leg is known, and its pseudo-queries."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+
+import pytest
+
+from localrag.fusion import (
+    CANDIDATES,
+    DEFAULT,
+    MIN_CHUNKS,
+    Fusion,
+    FusionChoice,
+    make_query,
+    needs_choice,
+    pick,
+    pseudo_queries,
+    score_candidates,
+)
+from localrag.types import Chunk
+
+
+def _cases(good_leg: str, n: int = 40) -> list[tuple[list[str], list[str], set[str]]]:
+    """The good leg ranks the source 4th; the other leg never finds it and ranks other chunks first."""
+    cases = []
+    for q in range(n):
+        source = f"src{q}"
+        good = [f"g{q}-1", f"g{q}-2", f"g{q}-3", source] + [f"g{q}-{i}" for i in range(5, 21)]
+        bad = [f"b{q}-{i}" for i in range(1, 21)]
+        cases.append((good, bad, {source}) if good_leg == "vector" else (bad, good, {source}))
+    return cases
+
+
+def test_the_better_leg_alone_is_chosen_when_the_other_only_adds_noise() -> None:
+    for leg, expected in (("vector", Fusion(text_weight=0.0)), ("text", Fusion(vector_weight=0.0))):
+        scores = score_candidates(_cases(leg))
+        assert pick(scores) == expected
+        assert scores[expected] == (1.0, pytest.approx(1 / 4))
+        # Equal-weight RRF interleaves the other leg's first ranks and pushes the source out of the top 5.
+        assert scores[DEFAULT][0] == 0.0
+
+
+def test_fusion_is_chosen_when_each_leg_finds_half_the_sources() -> None:
+    cases = []
+    for q in range(40):
+        source = f"src{q}"
+        found = [source] + [f"x{q}-{i}" for i in range(2, 21)]
+        missed = [f"y{q}-{i}" for i in range(1, 21)]
+        cases.append((found, missed, {source}) if q % 2 else (missed, found, {source}))
+    scores = score_candidates(cases)
+    chosen = pick(scores)
+    assert chosen.vector_weight > 0 and chosen.text_weight > 0
+    assert scores[chosen][0] == 1.0
+
+
+def test_an_exact_tie_keeps_the_default() -> None:
+    same = [([f"s{q}"] + [f"a{q}-{i}" for i in range(19)], [f"s{q}"] + [f"b{q}-{i}" for i in range(19)], {f"s{q}"})
+            for q in range(10)]
+    assert pick(score_candidates(same)) == DEFAULT
+    assert CANDIDATES[0] == DEFAULT
+
+
+def test_a_zero_weight_leg_only_fills_in_behind_the_other() -> None:
+    fused = [item for item, _ in Fusion(text_weight=0.0).fuse(["a", "b"], ["c", "a", "d"])]
+    assert fused[:2] == ["a", "b"]
+    assert set(fused[2:]) == {"c", "d"}
+
+
+def test_pseudo_queries_drop_stop_words_and_the_rarest_words() -> None:
+    df = Counter({"lighthouse": 9, "keeper": 8, "lamp": 7, "lit": 6, "coast": 5, "kestrel": 1, "1871": 1})
+    query = make_query("The Kestrel lighthouse keeper lit the lamp on the coast in 1871.", df, random.Random(0))
+    assert query is not None
+    words = set(query.split())
+    assert words <= {"Kestrel", "lighthouse", "keeper", "lit", "lamp", "coast", "1871"}
+    assert "the" not in words and "The" not in words
+    assert "1871" not in words and "Kestrel" not in words
+    assert make_query("Too short to ask.", df, random.Random(0)) is None
+
+
+def test_pseudo_queries_are_deterministic_and_name_their_chunk() -> None:
+    text = "Bees gather nectar from clover fields in early summer. Honey is extracted from the frames by spinning."
+    chunks = [Chunk(f"c{i}", f"d{i}", f"/x/{i}.txt", 0, f"{text} Hive number {i} sits near the orchard wall.", 0, 1)
+              for i in range(30)]
+    first, again = pseudo_queries(chunks, 10, seed=3), pseudo_queries(chunks, 10, seed=3)
+    assert first == again and len(first) == 10
+    for q in first:
+        source = next(c for c in chunks if c.chunk_id == q.chunk_id)
+        assert q.sentence in source.text
+
+
+def test_a_chosen_fusion_is_chosen_again_after_the_index_grows_by_half() -> None:
+    choice = FusionChoice(Fusion(text_weight=2.0), queries=200, chunks=1000)
+    assert not needs_choice(choice, 1400)
+    assert needs_choice(choice, 1500)
+    # Never asked for: the default stays (the pseudo-query measure favours BM25, see fusion.py).
+    assert not needs_choice(None, 100_000)
+    # Asked for while too small to measure: measured once the index is big enough.
+    assert not needs_choice(FusionChoice(DEFAULT, queries=0, chunks=10), MIN_CHUNKS - 1)
+    assert needs_choice(FusionChoice(DEFAULT, queries=0, chunks=10), MIN_CHUNKS)
+
+
+def test_choice_survives_its_json_form() -> None:
+    choice = FusionChoice(Fusion(rrf_k=60, vector_weight=0.0), 120, 4000, {"BM25 only": 0.9}, {"BM25 only": 0.7},
+                          "2026-01-01T00:00:00", 3.5)
+    assert FusionChoice.from_json(choice.to_json()) == choice
+    assert "BM25 only: hit@5 0.90 on 120 pseudo-queries" in choice.summary()
