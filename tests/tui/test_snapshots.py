@@ -28,8 +28,11 @@ async def _answered(pilot: Pilot) -> None:
     await wait_for(pilot, lambda: app.engine_status is not None)  # type: ignore[attr-defined]
     chat = app.screen
     assert isinstance(chat, ChatScreen)
-    chat.query_one("#question", Input).value = "How often should I descale the kettle?"
-    chat.query_one("#question", Input).focus()
+    question = chat.query_one("#question", Input)
+    # A blinking cursor is drawn or not depending on when the frame is taken: keep it drawn.
+    question.cursor_blink = False
+    question.value = "How often should I descale the kettle?"
+    question.focus()
     await pilot.press("enter")
     await wait_for(pilot, lambda: chat.conversation is not None and len(chat.conversation.turns) == 2)
     # Under load the last Markdown re-render and the log's scroll-to-end can trail the message.
