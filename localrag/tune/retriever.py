@@ -50,6 +50,8 @@ if TYPE_CHECKING:
 CARD_JSON = "localrag-card.json"
 CARD_MD = "localrag-card.md"
 HIT_K = 5
+# Hard negatives are looked for at least this deep, even when the filter depth is shallower.
+NEGATIVE_DEPTH = 20
 # `tune --quick --retriever`: enough optimizer steps to show the stage working, in seconds.
 QUICK_MAX_STEPS = 10
 
@@ -136,11 +138,12 @@ def mine_pairs(
         return report
     held = held_out_documents([p.chunk.doc_id for p in kept], held_out)
     vectors = embedder.embed([p.question for p in kept])
+    depth = max(top, NEGATIVE_DEPTH)
     for pair, vector in zip(kept, vectors, strict=True):
-        by_vector = [c for c, _ in store.vector_search(vector, top)]
-        by_text = [c for c, _ in store.text_search(pair.question, top)]
+        by_vector = [c for c, _ in store.vector_search(vector, depth)]
+        by_text = [c for c, _ in store.text_search(pair.question, depth)]
         own = pair.chunk.chunk_id
-        if all(c.chunk_id != own for c in by_vector + by_text):
+        if all(c.chunk_id != own for c in by_vector[:top] + by_text[:top]):
             report.dropped_not_found += 1
             continue
         negative = _hard_negative(by_vector, by_text, pair.chunk.doc_id)
