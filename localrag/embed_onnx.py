@@ -56,6 +56,7 @@ _PROBES = (
     " ".join(["Long inputs are truncated at the model's maximum length."] * 60),
 )
 _OPSET = 17
+_CARD_PREFIXES = ("README", "localrag-card")
 
 
 def check_backend(backend: str) -> str:
@@ -70,9 +71,14 @@ def variant_name(folder: Path, backend: str) -> str:
 
 
 def folder_digest(folder: Path) -> str:
-    """A hash of every file of the model folder (names and bytes), so an edited folder is exported anew."""
+    """A hash of the model folder's files (names and bytes), so an edited folder is exported anew.
+
+    Cards (README.md, localrag-card.*) are not the model: a tuned embedder judged before its card
+    was written keeps the export it was judged with.
+    """
     digest = hashlib.sha256()
-    for path in sorted(p for p in Path(folder).rglob("*") if p.is_file()):
+    files = (p for p in Path(folder).rglob("*") if p.is_file() and not p.name.startswith(_CARD_PREFIXES))
+    for path in sorted(files):
         digest.update(str(path.relative_to(folder)).encode())
         with path.open("rb") as f:
             digest.update(hashlib.file_digest(f, "sha256").digest())
@@ -80,7 +86,8 @@ def folder_digest(folder: Path) -> str:
 
 
 def export_dir(folder: Path) -> Path:
-    return paths.cache_dir() / "onnx" / f"{embedder_name(folder)}-{folder_digest(folder)}"
+    # By content only: a tuned embedder judged in its staging folder keeps its export once renamed.
+    return paths.cache_dir() / "onnx" / folder_digest(folder)
 
 
 @contextmanager

@@ -451,6 +451,7 @@ def _retriever_stage(
     force: bool,
 ) -> dict[str, Any] | None:
     """Train and judge the embedder; switch the index to it only when it won. Resumes a stopped switch."""
+    from localrag.embed import load_embedder
     from localrag.models import resolve_embedder
     from localrag.tune.retriever import CARD_JSON, embedders_dir, tune_retriever
 
@@ -478,6 +479,7 @@ def _retriever_stage(
             work_dir=result.directory / "retriever",
             config=plan.retriever,
             run=str(result.directory),
+            load=lambda folder: load_embedder(folder, engine.settings.embed_backend),
             force=force,
             progress=hooks.retriever,
             cancel=cancel,

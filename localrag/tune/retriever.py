@@ -264,8 +264,8 @@ def embedders_dir(models_dir: Path) -> Path:
     return Path(models_dir) / "embedders"
 
 
-def save_embedder(model: Any, target: Path, card: dict[str, Any], *, force: bool = False) -> Path:
-    """Write the model and its card beside `target`, then rename into place: never half a folder."""
+def stage_embedder(model: Any, target: Path, *, force: bool = False) -> Path:
+    """Save the model beside `target` (a hidden folder), to be judged and then committed."""
     if target.exists() and not force:
         raise TuneError(f"an embedder named '{target.name}' already exists: {target}",
                         "pick another --name, or add --force to replace it")
@@ -274,6 +274,11 @@ def save_embedder(model: Any, target: Path, card: dict[str, Any], *, force: bool
     if staging.exists():
         shutil.rmtree(staging)
     model.save(str(staging), create_model_card=False)
+    return staging
+
+
+def commit_embedder(staging: Path, target: Path, card: dict[str, Any]) -> Path:
+    """Add the card, then rename the staged folder into place: never half a folder under its name."""
     write_text_atomic(staging / CARD_JSON, json.dumps(card, indent=2) + "\n")
     write_text_atomic(staging / CARD_MD, card_markdown(card))
     if target.exists():
@@ -308,6 +313,12 @@ def card_markdown(card: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _default_load(folder: Path) -> Embedder:
+    from localrag.embed import load_embedder
+
+    return load_embedder(folder, "onnx")
+
+
 def _gold_rows(pairs: Sequence[MinedPair], chunk_ids: Sequence[str]) -> tuple[list[str], list[int]]:
     row_of = {cid: i for i, cid in enumerate(chunk_ids)}
     held = [p for p in pairs if p.held_out and p.chunk.chunk_id in row_of]
@@ -325,11 +336,15 @@ def tune_retriever(
     work_dir: Path,
     config: RetrieverConfig | None = None,
     run: str = "",
+    load: Callable[[Path], Embedder] | None = None,
     force: bool = False,
     progress: ProgressCallback | None = None,
     cancel: threading.Event | None = None,
 ) -> dict[str, Any] | None:
-    """Mine, train, gate and save; returns the stage summary (None when cancelled). Does not switch the index."""
+    """Mine, train, gate and save; returns the stage summary (None when cancelled). Does not switch the index.
+
+    `load` makes an Embedder of a model folder for the gate (default: ONNX Runtime).
+    """
     config = config or RetrieverConfig()
     check_model_name(name)
     pairs = read_pairs(raft_dir)
@@ -349,10 +364,13 @@ def tune_retriever(
     texts = [embedding_text(by_id[cid], titles.get(by_id[cid].doc_id, "")) for cid in chunk_ids]
     if progress is not None:
         progress("gate", 0, len(texts))
-    encode = {"normalize_embeddings": True, "convert_to_numpy": True, "show_progress_bar": False}
-    tuned = gate_figures(model.encode(questions, **encode), model.encode(texts, batch_size=32, **encode), gold)
-    better = tuned.beats(current)
     target = embedders_dir(models_dir) / name
+    staging = stage_embedder(model, target, force=force)
+    # Judged through the runtime the index would use (ONNX by default: the export is cached by the
+    # folder's model files, so the switch that may follow reuses it).
+    candidate = (load or _default_load)(staging)
+    tuned = gate_figures(candidate.embed(questions), candidate.embed(texts), gold)
+    better = tuned.beats(current)
     card = {
         "name": name,
         "kind": "embedder",
@@ -378,7 +396,7 @@ def tune_retriever(
         # The tune folder that made it: a resumed run reuses it instead of training again.
         "run": run,
     }
-    save_embedder(model, target, card, force=force)
+    commit_embedder(staging, target, card)
     return {"path": str(target), "better": better, "current": dataclasses.asdict(current),
             "tuned": dataclasses.asdict(tuned), "train_pairs": training["train_pairs"],
             "held_out_pairs": len(held), "steps": training["steps"], "train_loss": training["train_loss"]}

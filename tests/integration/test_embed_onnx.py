@@ -71,7 +71,9 @@ def test_export_is_cached_and_keyed_by_the_folder(tmp_path: Path) -> None:
     # A copy with one changed file is another model: it gets its own export folder.
     copy = tmp_path / "copy"
     shutil.copytree(folder, copy)
-    (copy / "README.md").write_text("edited\n")
+    (copy / "README.md").write_text("a card is not the model\n")
+    assert export_dir(copy) == export_dir(folder)
+    (copy / "config.json").write_text((copy / "config.json").read_text() + "\n")
     assert export_dir(copy) != export_dir(folder)
     assert not list(tmp_path.glob("**/.*.tmp"))
 

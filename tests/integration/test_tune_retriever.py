@@ -114,6 +114,7 @@ def test_a_worse_embedder_is_saved_with_its_figures_but_not_switched_in(
     summary = tune_retriever(
         name="wrecked", raft_dir=raft_dir, store=engine.store, embedder=engine.embedder,
         base=bundled_embedder_path(), models_dir=engine.models_dir, work_dir=tmp_path / "work", config=config,
+        load=SentenceTransformerEmbedder,
     )
     assert summary is not None and summary["better"] is False
     assert summary["tuned"]["hit_at_5"] < summary["current"]["hit_at_5"]
