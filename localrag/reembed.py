@@ -4,9 +4,9 @@ A store holds the vectors of one embedder and refuses another (store.py), so the
 into a second store beside the first, `lancedb.next/`, document by document through
 `Store.write_batch` (the same commit markers that make ingest kill-safe: a document is there with
 all its chunks or not at all). A re-run finds the documents already copied, with the same content
-hash, and carries on after them. When every document is in, the other tables of the folder (the
-knowledge graph) are moved across, a marker file says the copy is complete, and two renames swap
-the folders: `lancedb` -> `lancedb.previous`, `lancedb.next` -> `lancedb`. A kill between them is
+hash, and carries on after them. When every document is in, a marker file says the copy is
+complete; then the other tables of the folder (the knowledge graph) are moved across and two
+renames swap the folders: `lancedb` -> `lancedb.previous`, `lancedb.next` -> `lancedb`. A kill between them is
 finished by `finish_swap`, which the Engine calls before it opens the store, so the index is never
 found missing. Chunk ids are kept, so Q&A sets and conversations that name chunks still resolve.
 
@@ -59,6 +59,7 @@ def finish_swap(db_dir: Path) -> None:
     upcoming, previous = next_dir(db_dir), previous_dir(db_dir)
     if (upcoming / COMPLETE).is_file():
         if db_dir.exists():
+            _move_other_tables(db_dir, upcoming)
             if previous.exists():
                 shutil.rmtree(previous)
             db_dir.rename(previous)
@@ -124,7 +125,6 @@ def reembed_index(
     if not report.cancelled:
         flush()
         target.refresh_indexes()
-        _move_other_tables(db_dir, next_dir(db_dir))
         finished = time.strftime("%Y-%m-%dT%H:%M:%S")
         marker = {"embedder": embedder.name, "documents": len(documents), "finished": finished}
         write_text_atomic(next_dir(db_dir) / COMPLETE, json.dumps(marker) + "\n")

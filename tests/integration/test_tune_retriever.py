@@ -202,3 +202,15 @@ def test_a_swap_cut_between_its_renames_is_finished(tmp_path: Path) -> None:
     finish_swap(db)
     assert (db / COMPLETE).is_file() and not upcoming.exists() and not previous_dir(db).exists()
     finish_swap(db)  # nothing to do: no error
+
+
+def test_a_complete_copy_takes_the_graph_tables_along(tmp_path: Path) -> None:
+    db = tmp_path / "lancedb"
+    (db / "triples.lance").mkdir(parents=True)
+    (db / "chunks.lance").mkdir()
+    upcoming = next_dir(db)
+    (upcoming / "chunks.lance").mkdir(parents=True)
+    (upcoming / COMPLETE).write_text("{}")
+    finish_swap(db)
+    assert (db / "triples.lance").is_dir() and (db / COMPLETE).is_file()
+    assert not upcoming.exists() and not previous_dir(db).exists()
