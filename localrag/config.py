@@ -61,7 +61,7 @@ class Settings:
     embed_backend: str = field(
         default="onnx",
         metadata={
-            "doc": "embedder runtime: onnx (same vectors as torch, ~3x faster on CPU), "
+            "doc": "embedder runtime: onnx (same vectors as torch, faster on CPU), "
             "onnx-int8 (faster again, its own vectors: needs its own index) or torch"
         },
     )

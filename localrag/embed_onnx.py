@@ -1,7 +1,7 @@
 """ONNX Runtime encoding of a local sentence-transformers folder: exported here, cached, batched by length.
 
-Ingest is embedding time, and ONNX Runtime runs MiniLM several times faster than torch on a CPU
-(benchmarks/README.md, "ONNX Runtime encoding"). The export is made from the folder's own weights
+Ingest is embedding time, and ONNX Runtime runs MiniLM faster than torch on a CPU, and far better
+when other work competes for the cores (benchmarks/README.md, "ONNX Runtime encoding"). The export is made from the folder's own weights
 on first use and cached under the data dir, keyed by a hash of the folder's files, so nothing is
 ever downloaded and a changed (for example re-tuned) folder gets a new export.
 
@@ -16,8 +16,8 @@ Two variants:
 - "onnx": float32, the same vectors as torch (max difference ~1e-7), so an index built with either
   one is searched by the other; the embedder keeps its name.
 - "onnx-int8": MatMul weights quantized to int8 per channel (dynamic quantization), faster again but
-  its vectors differ (cosine ~0.99 to the float ones), so it carries its own name (`+int8`) and the
-  store refuses to mix it with the float vectors.
+  its vectors differ (cosine 0.995 on average to the float ones), so it carries its own name
+  (`+int8`) and the store refuses to mix it with the float vectors.
 
 Texts are sorted by token count and batched, so a batch pads to its own longest text, not to the
 longest of the whole call.
