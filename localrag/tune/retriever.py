@@ -16,8 +16,8 @@
     save       models/embedders/NAME (written beside, then renamed into place) with localrag-card.json
                and localrag-card.md; switching re-embeds the index (localrag.reembed, resumable)
 
-Training is the only slow part: about a minute per 1,000 pairs and epoch on two cores
-(benchmarks/README.md, "Tuned embedder").
+Training and embedding every chunk for the gate are the slow parts; benchmarks/bench_tune_retriever.py
+times them on COVID-QA.
 """
 
 from __future__ import annotations
