@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import subprocess
@@ -27,6 +28,7 @@ from localrag.models import bundled_embedder_path
 from localrag.raft.qa import QAPair
 from localrag.reembed import COMPLETE, finish_swap, next_dir, previous_dir
 from localrag.store import recorded_embedder
+from localrag.tune.chain import make_plan, run_tune
 from localrag.tune.retriever import (
     GateFigures,
     RetrieverConfig,
@@ -214,3 +216,37 @@ def test_a_complete_copy_takes_the_graph_tables_along(tmp_path: Path) -> None:
     finish_swap(db)
     assert (db / "triples.lance").is_dir() and (db / COMPLETE).is_file()
     assert not upcoming.exists() and not previous_dir(db).exists()
+
+
+class ChunkQuestions:
+    """A generator stand-in that asks about each chunk's first words: the chain's raft stage, in a second."""
+
+    name = "chunk-questions"
+    n_ctx = 2048
+
+    def complete(self, messages: list[dict[str, str]], **_: object) -> str:
+        words = re.findall(r"[A-Za-z]+", messages[-1]["content"].split("Text:\n", 1)[1])
+        return json.dumps({"question": "What does the text say about " + " ".join(words[:8]) + "?",
+                           "answer": " ".join(words[:3])})
+
+    def count_tokens(self, text: str) -> int:
+        return len(text) // 4
+
+
+@pytest.mark.skipif(not os.environ.get("LOCALRAG_SLOW_TESTS"), reason="minutes on 2 cores: set LOCALRAG_SLOW_TESTS=1")
+def test_the_tune_chain_runs_the_retriever_stage_and_skips_it_when_done(
+    sample_index: Path, real_embedder: SentenceTransformerEmbedder, tmp_path: Path
+) -> None:
+    shutil.copytree(sample_index, paths.db_dir())
+    engine = Engine(load_settings(embed_backend="torch"), embedder=real_embedder, generator=ChunkQuestions())
+    plan = make_plan("sample-emb", tmp_path / "base.gguf", quick=True, model=False,
+                     retriever={"batch_size": 8, "held_out": 0.34})
+    result = run_tune(engine, plan, directory=tmp_path / "tune")
+    assert result.ran == ["raft", "retriever"] and result.stopped is None
+    summary = result.summaries["retriever"]
+    assert Path(summary["path"]).is_dir() and summary["steps"] > 0
+    assert summary["switched"] == summary["better"]
+    expected = "sample-emb" if summary["better"] else real_embedder.name
+    assert recorded_embedder(paths.db_dir()) == (expected, real_embedder.dim)
+    again = run_tune(engine, plan, directory=tmp_path / "tune")
+    assert again.skipped == ["raft", "retriever"] and again.ran == []
