@@ -203,7 +203,7 @@ def train_embedder(
     from sentence_transformers.base.sampler import BatchSamplers
     from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
     from sentence_transformers.sentence_transformer.training_args import SentenceTransformerTrainingArguments
-    from transformers import TrainerCallback
+    from transformers import PrinterCallback, TrainerCallback
 
     train = [p for p in pairs if not p.held_out]
     if not train:
@@ -231,7 +231,8 @@ def train_embedder(
         max_steps=config.max_steps if config.max_steps > 0 else -1,
         per_device_train_batch_size=config.batch_size,
         learning_rate=config.learning_rate,
-        warmup_ratio=0.1,
+        # A float below 1 is a share of the steps (transformers 5).
+        warmup_steps=0.1,
         batch_sampler=BatchSamplers.NO_DUPLICATES,
         save_strategy="no",
         report_to="none",
@@ -248,6 +249,8 @@ def train_embedder(
         loss=MultipleNegativesRankingLoss(model),
         callbacks=[Hooks()],
     )
+    # Its per-step log lines would land in the middle of the CLI's progress display.
+    trainer.remove_callback(PrinterCallback)
     started = time.perf_counter()
     output = trainer.train()
     if cancel is not None and cancel.is_set():
