@@ -69,6 +69,13 @@ class Settings:
     graph_max_hops: int = field(
         default=3, metadata={"doc": "longest relation path graph mode plans, 1 to 4 (shorter ones when they fit)"}
     )
+    embed_backend: str = field(
+        default="onnx",
+        metadata={
+            "doc": "embedder runtime: onnx (same vectors as torch, faster on CPU), "
+            "onnx-int8 (faster again, its own vectors: needs its own index) or torch"
+        },
+    )
     embed_batch_size: int = field(default=32, metadata={"doc": "chunks per embedding batch"})
     ocr: bool = field(
         default=True, metadata={"doc": "read scanned PDF pages and images with the bundled OCR engine (slow)"}

@@ -40,12 +40,18 @@ class Embedder(Protocol):
         ...
 
 
+def embedder_name(folder: Path) -> str:
+    """The name an index records for this folder (the package name for the bundled `.../model`)."""
+    folder = Path(folder)
+    return folder.parent.name if folder.name == "model" else folder.name
+
+
 class SentenceTransformerEmbedder:
     """A local sentence-transformers folder, loaded on first use and kept."""
 
     def __init__(self, folder: Path, batch_size: int = 32, device: str = "cpu") -> None:
         self.folder = Path(folder)
-        self.name = self.folder.parent.name if self.folder.name == "model" else self.folder.name
+        self.name = embedder_name(self.folder)
         self.batch_size = batch_size
         self.device = device
         self._model: Any = None
@@ -101,6 +107,15 @@ class SentenceTransformerEmbedder:
             show_progress_bar=False,
         )
         return np.asarray(vectors, dtype=np.float32)
+
+
+def load_embedder(folder: Path, backend: str = "onnx", batch_size: int = 32) -> Embedder:
+    """The embedder for a local sentence-transformers folder on the chosen runtime (see embed_onnx)."""
+    from localrag.embed_onnx import OnnxEmbedder, check_backend
+
+    if check_backend(backend) == "torch":
+        return SentenceTransformerEmbedder(folder, batch_size=batch_size)
+    return OnnxEmbedder(folder, backend=backend, batch_size=batch_size)
 
 
 _WORD = re.compile(r"\w+|[^\w\s]")

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from localrag import paths
-from localrag.config import Settings, load_settings
+from localrag.config import Settings, load_settings, save_settings
 from localrag.errors import LocalRagError
 from localrag.models import (
     BUNDLED_EMBEDDER,
@@ -59,6 +59,7 @@ if TYPE_CHECKING:
     from localrag.graph.reason import GraphAnswer
     from localrag.graph.related import RelatedResult
     from localrag.graph.store import GraphStats, GraphStore, ImportReport
+    from localrag.reembed import ReembedReport
     from localrag.retrieve import Retriever, SearchFilters
     from localrag.store import Store
 
@@ -72,6 +73,7 @@ class EngineStatus:
     model_path: str
     embedder: str
     embedder_path: str
+    embed_backend: str
     fts_index: str
     vector_index: str
     schema_version: int
@@ -83,7 +85,7 @@ class EngineStatus:
 
 # Settings read when a part is built: changing one means building that part again.
 _GENERATOR_FIELDS = frozenset({"model", "model_dirs", "memory_check", "n_ctx", "n_threads", "n_gpu_layers"})
-_EMBEDDER_FIELDS = frozenset({"embedder", "embed_batch_size", "vector_index_min_rows"})
+_EMBEDDER_FIELDS = frozenset({"embedder", "embed_backend", "embed_batch_size", "vector_index_min_rows"})
 _RETRIEVER_FIELDS = frozenset({"reranker"})
 GRAPH_PLANNERS = ("embedding", "grammar")
 
@@ -125,19 +127,24 @@ class Engine:
     def embedder(self) -> Embedder:
         with self._lock:
             if self._embedder is None:
-                from localrag.embed import SentenceTransformerEmbedder
+                from localrag.embed import load_embedder
 
                 folder = resolve_embedder(self.settings.embedder)
-                self._embedder = SentenceTransformerEmbedder(folder, batch_size=self.settings.embed_batch_size)
+                self._embedder = load_embedder(
+                    folder, self.settings.embed_backend, batch_size=self.settings.embed_batch_size
+                )
             return self._embedder
 
     @property
     def store(self) -> Store:
         with self._lock:
             if self._store is None:
+                from localrag.reembed import finish_swap
                 from localrag.store import Store
 
                 embedder = self.embedder
+                # A re-embedding killed between its two folder renames is finished before opening.
+                finish_swap(paths.db_dir())
                 self._store = Store(
                     paths.db_dir(),
                     embedder_name=embedder.name,
@@ -268,6 +275,30 @@ class Engine:
         # An index whose fusion was chosen (`retrieval tune-fusion`) is measured again once it grew a lot.
         if not report.cancelled and needs_choice(self.fusion_choice(), self.store.chunk_count()):
             report.fusion = self.tune_fusion().summary()
+        return report
+
+    def switch_embedder(
+        self,
+        folder: Path,
+        *,
+        progress: Callable[[int, int], None] | None = None,
+        cancel: threading.Event | None = None,
+    ) -> ReembedReport:
+        """Re-embed the index with the embedder in `folder` (resumable) and make it the configured one."""
+        from localrag.embed import load_embedder
+        from localrag.reembed import reembed_index
+
+        new = load_embedder(folder, self.settings.embed_backend, self.settings.embed_batch_size)
+        with self._lock:
+            # The old store's handles must not outlive the folder swap.
+            self._store = self._retriever = self._graph = self._graph_index = None
+            report = reembed_index(
+                paths.db_dir(), new, commit_chunks=self.settings.commit_chunks, progress=progress, cancel=cancel
+            )
+            if not report.cancelled:
+                settings = self.settings.replace(embedder=str(folder))
+                save_settings(settings)
+                self.update_settings(settings)
         return report
 
     def documents(self) -> list[Document]:
@@ -544,6 +575,7 @@ class Engine:
             model_path=model_path,
             embedder=BUNDLED_EMBEDDER if not self.settings.embedder else self.embedder.name,
             embedder_path=embedder_path,
+            embed_backend=self.settings.embed_backend,
             fts_index=store.fts_index,
             vector_index=store.vector_index,
             schema_version=store.schema_version,

@@ -18,6 +18,7 @@ _VARS = {
     "TOKENIZERS_PARALLELISM": "false",
     # Progress bars and warnings from model loading would land in the middle of CLI and TUI output.
     "HF_HUB_DISABLE_PROGRESS_BARS": "1",
+    "HF_DATASETS_DISABLE_PROGRESS_BARS": "1",
     "TRANSFORMERS_VERBOSITY": "error",
     "TRANSFORMERS_NO_ADVISORY_WARNINGS": "1",
 }

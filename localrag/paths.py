@@ -36,6 +36,16 @@ def config_file() -> Path:
     return config_dir() / "config.toml"
 
 
+def cache_dir() -> Path:
+    """Files localrag derives and can always make again (ONNX exports); LOCALRAG_CACHE_DIR moves it.
+
+    The tests point it at one folder for the whole session, so the embedder is exported once, not
+    once per test home.
+    """
+    explicit = os.environ.get("LOCALRAG_CACHE_DIR")
+    return Path(explicit).expanduser() if explicit else data_dir() / "cache"
+
+
 def db_dir() -> Path:
     return data_dir() / "lancedb"
 

@@ -190,7 +190,30 @@ MIGRATIONS: list[tuple[str, Callable[[Store], None]]] = [
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
+def recorded_embedder(db_dir: Path) -> tuple[str, int] | None:
+    """(embedder name, dimension) the store in `db_dir` was built with; None when there is no store."""
+    import lancedb
+
+    if not Path(db_dir).is_dir():
+        return None
+    db = lancedb.connect(str(db_dir))
+    if META not in db.list_tables().tables:
+        return None
+    meta = {r["key"]: r["value"] for r in db.open_table(META).to_arrow().to_pylist()}
+    if "embedder" not in meta:
+        return None
+    return meta["embedder"], int(meta.get("dim") or 0)
+
+
 class Store:
+    @classmethod
+    def open_existing(cls, db_dir: Path) -> Store:
+        """The store in `db_dir` opened with the embedder it records: for reading rows, whatever built them."""
+        recorded = recorded_embedder(db_dir)
+        if recorded is None:
+            raise StoreError(f"{db_dir}: there is no index here", "run `localrag ingest PATH` first")
+        return cls(db_dir, embedder_name=recorded[0], dim=recorded[1])
+
     def __init__(self, db_dir: Path, *, embedder_name: str, dim: int, vector_index_min_rows: int = 20_000) -> None:
         import lancedb
 
@@ -236,7 +259,8 @@ class Store:
             raise StoreError(
                 f"{self.path}: built with embedder '{stored_name}' (dim {stored_dim}), "
                 f"not '{self.embedder_name}' (dim {self.dim})",
-                f"pass --embedder {stored_name}, or re-ingest into a fresh store",
+                f"pass --embedder {stored_name} (with the embed_backend that built it: a '+int8' name is onnx-int8), "
+                "or re-ingest into a fresh store",
             )
 
     def _migrate(self, meta: dict[str, str]) -> None:
@@ -431,6 +455,22 @@ class Store:
             for row in self._chunk_rows(sql_in("chunk_id", part)):
                 found[row["chunk_id"]] = _row_to_chunk(row)
         return [found[i] for i in chunk_ids if i in found]
+
+    def vectors(self) -> tuple[list[str], np.ndarray]:
+        """(chunk ids, vectors) of every committed chunk, for whole-index comparisons of embedders."""
+        table = self.chunks_table.search().select(["chunk_id", "doc_id", "commit_id", "vector"]).limit(None).to_arrow()
+        committed = self._committed_ids()
+        keep = [
+            i
+            for i, (doc_id, commit_id) in enumerate(
+                zip(table["doc_id"].to_pylist(), table["commit_id"].to_pylist(), strict=True)
+            )
+            if committed.get(doc_id) == commit_id
+        ]
+        ids = table["chunk_id"].to_pylist()
+        flat = table["vector"].combine_chunks().flatten().to_numpy(zero_copy_only=False)
+        matrix = np.asarray(flat, dtype=np.float32).reshape(-1, self.dim)
+        return [ids[i] for i in keep], matrix[keep]
 
     def doc_chunks(self, doc_id: str) -> list[Chunk]:
         rows = self._chunk_rows(f"doc_id = {sql_literal(doc_id)}")

@@ -61,8 +61,14 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(socket.socket, "connect_ex", _refuse_ex)
 
 
+@pytest.fixture(scope="session")
+def session_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One cache for the session: the ONNX export of the bundled embedder is made once, not per test."""
+    return tmp_path_factory.mktemp("localrag-cache")
+
+
 @pytest.fixture(autouse=True)
-def localrag_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+def localrag_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, session_cache: Path) -> Iterator[Path]:
     home = tmp_path / "localrag-home"
     home.mkdir()
     monkeypatch.setenv("LOCALRAG_HOME", str(home))
@@ -70,6 +76,7 @@ def localrag_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[P
     for name in list(os.environ):
         if name.startswith("LOCALRAG_") and name != "LOCALRAG_HOME":
             monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LOCALRAG_CACHE_DIR", str(session_cache))
     yield home
 
 

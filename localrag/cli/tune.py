@@ -123,6 +123,10 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     tune.add_argument("--quick", action="store_true",
                       help="a first try that finishes in minutes on a CPU (12 chunks, 10 steps, 512 tokens)")
     tune.add_argument("--restart", action="store_true", help="throw away this name's unfinished run and start over")
+    tune.add_argument("--retriever", action="store_true",
+                      help="tune the embedder on the questions instead of the model: saved as models/embedders/NAME, "
+                           "and the index switches to it only if it beats the current one on held-out documents")
+    tune.add_argument("--retriever-epochs", type=float, metavar="X", help="embedder training epochs (default 1)")
     _raft_flags(tune)
     _train_flags(tune)
     _export_flags(tune)
@@ -367,6 +371,7 @@ def _export(args: argparse.Namespace, out: Console, err: Console) -> int:
 
 _STAGE_TITLES = {
     "raft": "Q&A and RAFT set",
+    "retriever": "embedder tuning",
     "finetune": "fine-tuning",
     "export": "export to GGUF",
     "verify": "verify and register",
@@ -376,16 +381,18 @@ _STAGE_TITLES = {
 class _ChainDisplay:
     """One line per stage as it starts, is skipped or finishes, and the running stage's bar below it."""
 
-    def __init__(self, err: Console) -> None:
+    def __init__(self, err: Console, stages: tuple[str, ...]) -> None:
         self.bar = _progress(err)
+        self.stages = stages
         self.tasks = {
             "raft": self.bar.add_task("Writing Q&A", total=None, visible=False, info=""),
+            "retriever": self.bar.add_task("Embedder", total=None, visible=False, info=""),
             "finetune": self.bar.add_task("Training", total=None, visible=False, info=""),
             "export": self.bar.add_task("Exporting", total=100, visible=False, info=""),
         }
 
     def stage(self, stage: str, state: str, detail: str) -> None:
-        number = f"[{list(_STAGE_TITLES).index(stage) + 1}/{len(_STAGE_TITLES)}]"
+        number = f"[{self.stages.index(stage) + 1}/{len(self.stages)}]"
         for name, task in self.tasks.items():
             self.bar.update(task, visible=state == "started" and name == stage)
         if state == "started":
@@ -405,11 +412,27 @@ class _ChainDisplay:
     def export(self, stage: str, fraction: float) -> None:
         self.bar.update(self.tasks["export"], completed=round(100 * fraction), info=stage)
 
+    def retriever(self, step: str, done: int, total: int) -> None:
+        labels = {"train": "Training the embedder", "gate": "Judging on held-out questions",
+                  "reembed": "Re-embedding the index"}
+        self.bar.update(self.tasks["retriever"], description=labels.get(step, step), completed=done,
+                        total=total or None)
+
 
 def _print_tune(result: Any, out: Console) -> None:
     summaries = result.summaries
     if "raft" in summaries:
         _print_raft_summary(summaries["raft"], result.raft_dir, out)
+    if "retriever" in summaries:
+        r = summaries["retriever"]
+        current, tuned = r["current"], r["tuned"]
+        out.print(Text(f"embedder: {r['steps']} steps on {r['train_pairs']} pairs; held-out hit@5 "
+                       f"{current['hit_at_5']:.3f} -> {tuned['hit_at_5']:.3f}, MRR {current['mrr']:.3f} -> "
+                       f"{tuned['mrr']:.3f} ({r['held_out_pairs']} questions from unseen documents); {r['path']}"))
+        if r.get("switched"):
+            out.print(Text(f"the index now uses it ({r['reembedded_chunks']} chunks re-embedded)", style="green"))
+        else:
+            out.print(Text("not better than the current embedder: the index keeps the current one", style="yellow"))
     if "finetune" in summaries:
         f = summaries["finetune"]
         out.print(Text(f"training: {f['steps']} steps on {f['backend']}, train loss {_fmt(f['train_loss'])}, "
@@ -428,7 +451,7 @@ def _print_tune(result: Any, out: Console) -> None:
 
 def _tune(args: argparse.Namespace, out: Console, err: Console) -> int:
     from localrag.cli import engine_from_args
-    from localrag.tune.chain import ChainHooks, make_plan, run_tune
+    from localrag.tune.chain import ChainHooks, make_plan, planned_stages, run_tune
     from localrag.tune.runs import check_model_name
 
     check_model_name(args.name)
@@ -437,14 +460,16 @@ def _tune(args: argparse.Namespace, out: Console, err: Console) -> int:
         args.name, _default_base(engine, args.base), quick=args.quick, qa_files=args.qa_file, generate=args.generate,
         qa_model=engine.settings.model, max_chunks=args.max_chunks, raft=_raft_overrides(args),
         finetune=_train_overrides(args), quant=args.quant, lora_gguf=args.lora_gguf,
+        retriever=_retriever_overrides(args) if args.retriever else None, model=not args.retriever,
     )
     source = f"{len(plan.qa_files)} Q&A file(s)" if plan.qa_files else ""
     if plan.generate:
         source += (" and " if source else "") + f"questions written by {engine.model_name()}"
     err.print(Text(f"Tuning '{plan.name}' from {plan.base.name} ({source}"
                    + (", quick size" if plan.quick else "") + ")", style="bold"))
-    display = _ChainDisplay(err)
-    hooks = ChainHooks(stage=display.stage, raft=display.raft, train=display.train, export=display.export)
+    display = _ChainDisplay(err, planned_stages(plan))
+    hooks = ChainHooks(stage=display.stage, raft=display.raft, train=display.train, export=display.export,
+                       retriever=display.retriever)
     with display.bar:
         result = run_cancellable(
             lambda cancel: run_tune(engine, plan, force=args.force, restart=args.restart, hooks=hooks, cancel=cancel,
@@ -456,10 +481,24 @@ def _tune(args: argparse.Namespace, out: Console, err: Console) -> int:
         out.print(Text(f"stopped during {_STAGE_TITLES[result.stopped]}; its work so far is in {result.directory}. "
                        "Run the same command again to resume.", style="yellow"))
         return 130
-    out.print(Text(f"'{result.name}' is ready ({result.seconds:.0f}s): localrag ask --model {result.name} \"...\"",
-                   style="bold green"))
-    if args.ollama:
-        from localrag.cli.models import hand_to_ollama
+    if plan.model:
+        out.print(Text(f"'{result.name}' is ready ({result.seconds:.0f}s): localrag ask --model {result.name} \"...\"",
+                       style="bold green"))
+        if args.ollama:
+            from localrag.cli.models import hand_to_ollama
 
-        return hand_to_ollama(result.model_path, engine, out)
+            return hand_to_ollama(result.model_path, engine, out)
     return 0
+
+
+def _retriever_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    overrides: dict[str, Any] = {}
+    if args.retriever_epochs is not None:
+        overrides["epochs"] = args.retriever_epochs
+    if args.batch_size is not None:
+        overrides["batch_size"] = args.batch_size
+    if args.lr is not None:
+        overrides["learning_rate"] = args.lr
+    if args.seed is not None:
+        overrides["seed"] = args.seed
+    return overrides

@@ -329,10 +329,10 @@ def run_eval(
         if not todo:
             continue
         if embedder is None:
-            from localrag.embed import SentenceTransformerEmbedder
+            from localrag.embed import load_embedder
             from localrag.models import resolve_embedder
 
-            embedder = SentenceTransformerEmbedder(resolve_embedder(base.embedder), batch_size=base.embed_batch_size)
+            embedder = load_embedder(resolve_embedder(base.embedder), base.embed_backend, base.embed_batch_size)
         if store is None and "rag" in config.modes:
             if progress:
                 progress(EvalProgress(count, total, spec, "rag", f"indexing {len(chosen.documents)} documents"))

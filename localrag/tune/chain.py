@@ -47,13 +47,18 @@ from localrag.raft.qa import ProgressCallback
 from localrag.tune.runs import TuneError, check_model_name, tune_dir
 
 if TYPE_CHECKING:
+    from localrag.config import Settings
+    from localrag.embed import Embedder
     from localrag.generate import Generator
     from localrag.retrieve import Retriever
     from localrag.store import Store
     from localrag.tune.config import FinetuneConfig
+    from localrag.tune.retriever import RetrieverConfig
     from localrag.types import Chunk
 
-STAGES = ("raft", "finetune", "export", "verify")
+STAGES = ("raft", "retriever", "finetune", "export", "verify")
+# The generator's stages; a plan with `model=False` (`tune --retriever`) stops before them.
+MODEL_STAGES = ("finetune", "export", "verify")
 STATE_FILE = "chain.json"
 
 QUICK_MAX_CHUNKS = 12
@@ -88,6 +93,17 @@ class TuneEngine(Protocol):
     def models_dir(self) -> Path: ...
 
 
+class RetrieverEngine(TuneEngine, Protocol):
+    """What the retriever stage needs besides: the embedder, its settings, and the index switch."""
+
+    settings: Settings
+
+    @property
+    def embedder(self) -> Embedder: ...
+
+    def switch_embedder(self, folder: Path, *, progress: Any = None, cancel: threading.Event | None = None) -> Any: ...
+
+
 @dataclass(frozen=True)
 class TunePlan:
     """Everything that decides what a tune run produces; fixed for the life of its folder."""
@@ -105,6 +121,16 @@ class TunePlan:
     quant: str = "Q8_0"
     lora_gguf: bool = False
     quick: bool = False
+    # Tune the embedder on the same questions (`tune --retriever`); None: leave it as it is.
+    retriever: RetrieverConfig | None = None
+    # Run the generator's stages (finetune, export, verify); `tune --retriever` alone skips them.
+    model: bool = True
+
+
+def planned_stages(plan: TunePlan) -> tuple[str, ...]:
+    return tuple(
+        s for s in STAGES if (s != "retriever" or plan.retriever is not None) and (plan.model or s not in MODEL_STAGES)
+    )
 
 
 def make_plan(
@@ -120,6 +146,8 @@ def make_plan(
     finetune: dict[str, Any] | None = None,
     quant: str = "Q8_0",
     lora_gguf: bool = False,
+    retriever: dict[str, Any] | None = None,
+    model: bool = True,
 ) -> TunePlan:
     """A plan from the defaults, then the --quick sizes, then what the user gave explicitly (`raft`, `finetune`)."""
     from localrag.tune.config import FinetuneConfig
@@ -129,6 +157,13 @@ def make_plan(
     train_fields: dict[str, Any] = dict(QUICK_FINETUNE) if quick else {}
     train_fields.update(finetune or {})
     known = {f.name for f in dataclasses.fields(FinetuneConfig)}
+    retriever_config = None
+    if retriever is not None:
+        from localrag.tune.retriever import QUICK_MAX_STEPS, RetrieverConfig
+
+        retriever_fields = {"max_steps": QUICK_MAX_STEPS} if quick else {}
+        retriever_fields.update(retriever)
+        retriever_config = RetrieverConfig(**retriever_fields)
     return TunePlan(
         name=check_model_name(name),
         base=Path(base),
@@ -141,6 +176,8 @@ def make_plan(
         quant=quant,
         lora_gguf=lora_gguf,
         quick=quick,
+        retriever=retriever_config,
+        model=model,
     )
 
 
@@ -152,6 +189,8 @@ class ChainHooks:
     raft: ProgressCallback | None = None
     train: Callable[[Any], None] | None = None
     export: Callable[[str, float], None] | None = None
+    # ("train" | "gate" | "reembed", done, total) from the retriever stage.
+    retriever: Callable[[str, int, int], None] | None = None
 
 
 @dataclass
@@ -215,6 +254,9 @@ def plan_identity(plan: TunePlan) -> dict[str, Any]:
                 "quant": plan.quant,
                 "lora_gguf": plan.lora_gguf,
                 "quick": plan.quick,
+                # Only when set, so the runs started before the retriever stage existed still resume.
+                **({"retriever": dataclasses.asdict(plan.retriever)} if plan.retriever is not None else {}),
+                **({} if plan.model else {"model": False}),
             },
             default=str,
         )
@@ -253,6 +295,8 @@ def _file_stamp(path: Path) -> list[int]:
 def _output_present(stage: str, result: TuneResult, recorded: dict[str, Any]) -> bool:
     if stage == "raft":
         return (result.raft_dir / "train.chat.jsonl").is_file()
+    if stage == "retriever":
+        return Path(str(recorded.get("path", ""))).is_dir()
     if stage == "finetune":
         return (result.run_dir / "adapter").is_dir()
     if stage == "export":
@@ -312,7 +356,7 @@ def run_tune(
     state.save()
     functions = stages
     redo = False
-    for stage in STAGES:
+    for stage in planned_stages(plan):
         recorded = state.stages.get(stage)
         if not redo and recorded is not None and _output_present(stage, result, recorded):
             result.skipped.append(stage)
@@ -331,6 +375,8 @@ def run_tune(
         stage_started = time.perf_counter()
         if stage == "raft":
             summary = _raft_stage(engine, plan, result, hooks, cancel)
+        elif stage == "retriever":
+            summary = _retriever_stage(engine, plan, result, hooks, cancel, force)  # type: ignore[arg-type]
         elif stage == "finetune":
             assert functions is not None
             summary = _finetune_stage(functions, plan, result, hooks, cancel)
@@ -394,6 +440,63 @@ def _raft_stage(
     if report.cancelled:
         return None
     return raft_summary(report)
+
+
+def _retriever_stage(
+    engine: RetrieverEngine,
+    plan: TunePlan,
+    result: TuneResult,
+    hooks: ChainHooks,
+    cancel: threading.Event,
+    force: bool,
+) -> dict[str, Any] | None:
+    """Train and judge the embedder; switch the index to it only when it won. Resumes a stopped switch."""
+    from localrag.embed import load_embedder
+    from localrag.models import resolve_embedder
+    from localrag.tune.retriever import CARD_JSON, embedders_dir, tune_retriever
+
+    target = embedders_dir(Path(engine.models_dir)) / result.name
+    card_file = target / CARD_JSON
+    summary: dict[str, Any] | None = None
+    if card_file.is_file():
+        card = json.loads(card_file.read_text(encoding="utf-8"))
+        # This run trained it already (a later stop was in the re-embedding): judge it by its card again.
+        if card.get("run") == str(result.directory):
+            gate = card["gate"]
+            summary = {"path": str(target), "better": gate["better"], "current": gate["current"],
+                       "tuned": gate["tuned"], "train_pairs": card["data"]["train_pairs"],
+                       "held_out_pairs": card["data"]["held_out_pairs"], "steps": card["training"]["steps"],
+                       "train_loss": card["training"]["train_loss"]}
+    if summary is None:
+        assert plan.retriever is not None
+        summary = tune_retriever(
+            name=result.name,
+            raft_dir=result.raft_dir,
+            store=engine.store,
+            embedder=engine.embedder,
+            base=resolve_embedder(engine.settings.embedder),
+            models_dir=Path(engine.models_dir),
+            work_dir=result.directory / "retriever",
+            config=plan.retriever,
+            run=str(result.directory),
+            load=lambda folder: load_embedder(folder, engine.settings.embed_backend),
+            force=force,
+            progress=hooks.retriever,
+            cancel=cancel,
+        )
+        if summary is None:
+            return None
+    summary["switched"] = False
+    if summary["better"]:
+        def on_progress(done: int, total: int) -> None:
+            if hooks.retriever is not None:
+                hooks.retriever("reembed", done, total)
+
+        report = engine.switch_embedder(target, progress=on_progress, cancel=cancel)
+        if report.cancelled:
+            return None
+        summary.update(switched=True, reembedded_chunks=report.chunks, reembed_seconds=round(report.seconds, 1))
+    return summary
 
 
 def raft_summary(report: Any) -> dict[str, Any]:

@@ -1,0 +1,307 @@
+"""ONNX Runtime encoding of a local sentence-transformers folder: exported here, cached, batched by length.
+
+Ingest is embedding time, and ONNX Runtime runs MiniLM faster than torch on a CPU, and far better
+when other work competes for the cores (benchmarks/README.md, "ONNX Runtime encoding"). The export
+is made from the folder's own weights on first use and cached (`paths.cache_dir()`, under the data
+dir), keyed by a hash of the folder's model files, so nothing is ever downloaded and a changed (for
+example re-tuned) folder gets a new export.
+
+Why not sentence-transformers' own `backend="onnx"`: it loads through optimum-onnx, whose only
+release pins transformers < 4.58 while sentence-transformers 6 needs transformers 5, so the two
+cannot be installed together. Instead torch's own exporter traces the whole sentence-transformers
+pipeline (transformer, pooling, normalisation) into one graph, which onnxruntime runs with the
+folder's fast tokenizer (`tokenizer.json`, the same one the torch path counts chunk tokens with).
+Every export is checked against the torch model on texts of several lengths before it is kept.
+
+Two variants:
+- "onnx": float32, the same vectors as torch (max difference ~1e-7), so an index built with either
+  one is searched by the other; the embedder keeps its name.
+- "onnx-int8": MatMul weights quantized to int8 per channel (dynamic quantization), faster again but
+  its vectors differ (cosine 0.995 on average to the float ones), so it carries its own name
+  (`+int8`) and the store refuses to mix it with the float vectors.
+
+Texts are sorted by token count and batched, so a batch pads to its own longest text, not to the
+longest of the whole call.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import threading
+import warnings
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from localrag import paths
+from localrag.embed import embedder_name
+from localrag.errors import ConfigError, ModelError
+from localrag.offline import enforce_offline
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+BACKENDS = ("onnx", "onnx-int8", "torch")
+INT8_SUFFIX = "+int8"
+# An export is kept only if it reproduces the torch vectors this closely (cosine, every probe text).
+_MIN_EXPORT_COSINE = 0.9999
+_PROBES = (
+    "A short probe.",
+    "A somewhat longer probe sentence, so the exported graph sees a second sequence length and padding.",
+    " ".join(["Long inputs are truncated at the model's maximum length."] * 60),
+)
+_OPSET = 17
+_CARD_PREFIXES = ("README", "localrag-card")
+
+
+def check_backend(backend: str) -> str:
+    if backend not in BACKENDS:
+        raise ConfigError(f"unknown embed_backend '{backend}'", f"use one of: {', '.join(BACKENDS)}")
+    return backend
+
+
+def variant_name(folder: Path, backend: str) -> str:
+    """Float backends share a name (their vectors agree to ~1e-7); the int8 export has its own."""
+    return embedder_name(folder) + (INT8_SUFFIX if backend == "onnx-int8" else "")
+
+
+def folder_digest(folder: Path) -> str:
+    """A hash of the model folder's files (names and bytes), so an edited folder is exported anew.
+
+    Cards (README.md, localrag-card.*) are not the model: a tuned embedder judged before its card
+    was written keeps the export it was judged with.
+    """
+    digest = hashlib.sha256()
+    files = (p for p in Path(folder).rglob("*") if p.is_file() and not p.name.startswith(_CARD_PREFIXES))
+    for path in sorted(files):
+        digest.update(str(path.relative_to(folder)).encode())
+        with path.open("rb") as f:
+            digest.update(hashlib.file_digest(f, "sha256").digest())
+    return digest.hexdigest()[:16]
+
+
+def export_dir(folder: Path) -> Path:
+    # By content only: a tuned embedder judged in its staging folder keeps its export once renamed.
+    return paths.cache_dir() / "onnx" / folder_digest(folder)
+
+
+@contextmanager
+def _quiet() -> Iterator[None]:
+    """Tracer and quantizer warnings are about graph internals a user cannot act on."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        logging.disable(logging.WARNING)
+        try:
+            yield
+        finally:
+            logging.disable(logging.NOTSET)
+
+
+def _tmp_beside(path: Path) -> Path:
+    return path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+
+
+def _export_float(folder: Path, target: Path) -> None:
+    """Trace the sentence-transformers pipeline into `target` and check it against torch first."""
+    enforce_offline()
+    import torch
+    from sentence_transformers import SentenceTransformer
+
+    model = SentenceTransformer(str(folder), device="cpu", local_files_only=True).eval()
+    features = {k: v for k, v in model.preprocess(list(_PROBES[:2])).items() if isinstance(v, torch.Tensor)}
+    names = [n for n in ("input_ids", "attention_mask", "token_type_ids") if n in features]
+
+    class Pipeline(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
+            return self.model(dict(zip(names, inputs, strict=True)))["sentence_embedding"]
+
+    axes: dict[str, dict[int, str]] = {n: {0: "batch", 1: "tokens"} for n in names}
+    axes["sentence_embedding"] = {0: "batch"}
+    tmp = _tmp_beside(target)
+    try:
+        with _quiet(), torch.no_grad():
+            torch.onnx.export(
+                Pipeline().eval(),
+                tuple(features[n] for n in names),
+                str(tmp),
+                input_names=names,
+                output_names=["sentence_embedding"],
+                dynamic_axes=axes,
+                opset_version=_OPSET,
+                dynamo=False,
+            )
+        reference = model.encode(list(_PROBES), normalize_embeddings=True, convert_to_numpy=True)
+        _check_against(tmp, folder, np.asarray(reference, dtype=np.float32), _MIN_EXPORT_COSINE)
+        tmp.replace(target)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _quantize(source: Path, target: Path) -> None:
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    tmp = _tmp_beside(target)
+    try:
+        with _quiet():
+            # MatMul only and per channel: quantizing the embedding Gather too, or per tensor, cost
+            # cosine 0.96 to the float vectors where this keeps ~0.99.
+            quantize_dynamic(
+                str(source), str(tmp), op_types_to_quantize=["MatMul"], per_channel=True, weight_type=QuantType.QInt8
+            )
+        tmp.replace(target)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _check_against(onnx_file: Path, folder: Path, reference: NDArray[np.float32], min_cosine: float) -> None:
+    probe = OnnxEmbedder(folder, onnx_file=onnx_file)
+    cosines = (probe.embed(list(_PROBES)) * reference).sum(axis=1)
+    if float(cosines.min()) < min_cosine:
+        raise ModelError(
+            f"{folder}: the ONNX export does not reproduce the model (cosine {cosines.min():.4f})",
+            "set embed_backend = \"torch\" for this embedder",
+        )
+
+
+def ensure_export(folder: Path, backend: str) -> Path:
+    """The cached ONNX file for this folder and backend, exported (atomically) on first use."""
+    folder = Path(folder)
+    if not (folder / "tokenizer.json").is_file():
+        raise ModelError(
+            f"{folder}: no tokenizer.json, which the ONNX backend needs",
+            "set embed_backend = \"torch\" for this embedder",
+        )
+    directory = export_dir(folder)
+    directory.mkdir(parents=True, exist_ok=True)
+    float_file = directory / "model.onnx"
+    if not float_file.is_file():
+        try:
+            _export_float(folder, float_file)
+        except (RuntimeError, ValueError, OSError) as exc:
+            raise ModelError(
+                f"{folder}: could not export the embedder to ONNX ({exc})",
+                "set embed_backend = \"torch\" for this embedder",
+            ) from exc
+    if backend != "onnx-int8":
+        return float_file
+    int8_file = directory / "model.int8.onnx"
+    if not int8_file.is_file():
+        _quantize(float_file, int8_file)
+    return int8_file
+
+
+def _max_seq_length(folder: Path) -> int:
+    for name in ("sentence_bert_config.json", "tokenizer_config.json"):
+        try:
+            data = json.loads((folder / name).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        value = data.get("max_seq_length") or data.get("model_max_length")
+        if isinstance(value, int) and 0 < value <= 100_000:
+            return value
+    return 512
+
+
+class OnnxEmbedder:
+    """The Embedder protocol over onnxruntime; exports (or finds) the ONNX file on first use."""
+
+    def __init__(
+        self,
+        folder: Path,
+        *,
+        backend: str = "onnx",
+        batch_size: int = 32,
+        onnx_file: Path | None = None,
+    ) -> None:
+        self.folder = Path(folder)
+        self.backend = check_backend(backend)
+        self.name = variant_name(self.folder, backend)
+        self.batch_size = max(1, batch_size)
+        self._onnx_file = onnx_file
+        self._max_tokens = _max_seq_length(self.folder)
+        self._session: Any = None
+        self._dim: int | None = None
+        self._tokenizers: tuple[Any, Any] | None = None
+        self._lock = threading.Lock()
+
+    def _load(self) -> tuple[Any, Any, Any]:
+        """(session, truncating tokenizer, counting tokenizer), built once."""
+        with self._lock:
+            if self._session is None:
+                import onnxruntime as ort
+                from tokenizers import Tokenizer
+
+                onnx_file = self._onnx_file or ensure_export(self.folder, self.backend)
+                options = ort.SessionOptions()
+                options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+                # Idle worker threads would otherwise spin on the cores llama.cpp needs right after a
+                # query is embedded.
+                options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+                truncating = Tokenizer.from_file(str(self.folder / "tokenizer.json"))
+                truncating.no_padding()
+                truncating.enable_truncation(self._max_tokens)
+                counting = Tokenizer.from_file(str(self.folder / "tokenizer.json"))
+                counting.no_padding()
+                counting.no_truncation()
+                self._tokenizers = (truncating, counting)
+                self._session = ort.InferenceSession(str(onnx_file), options, providers=["CPUExecutionProvider"])
+            assert self._tokenizers is not None
+            return self._session, *self._tokenizers
+
+    @property
+    def dim(self) -> int:
+        if self._dim is None:
+            width = self._load()[0].get_outputs()[0].shape[-1]
+            # The exporter keeps the embedding width static; a symbolic one is read off a probe vector.
+            self._dim = width if isinstance(width, int) else int(self._run(["dim"]).shape[1])
+        return self._dim
+
+    @property
+    def max_tokens(self) -> int:
+        return self._max_tokens
+
+    def token_counts(self, texts: Sequence[str]) -> list[int]:
+        if not texts:
+            return []
+        return [len(e.ids) for e in self._load()[2].encode_batch(list(texts), add_special_tokens=True)]
+
+    def embed(self, texts: Sequence[str]) -> NDArray[np.float32]:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        out = self._run(texts)
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        return out / np.maximum(norms, 1e-12)
+
+    def _run(self, texts: Sequence[str]) -> NDArray[np.float32]:
+        session, tokenizer, _ = self._load()
+        names = {i.name for i in session.get_inputs()}
+        encodings = tokenizer.encode_batch(list(texts), add_special_tokens=True)
+        order = np.argsort([len(e.ids) for e in encodings], kind="stable")
+        parts: list[tuple[Any, NDArray[np.float32]]] = []
+        for start in range(0, len(order), self.batch_size):
+            rows = order[start : start + self.batch_size]
+            width = max(len(encodings[i].ids) for i in rows)
+            ids = np.zeros((len(rows), width), dtype=np.int64)
+            mask = np.zeros_like(ids)
+            types = np.zeros_like(ids)
+            for r, i in enumerate(rows):
+                n = len(encodings[i].ids)
+                ids[r, :n] = encodings[i].ids
+                mask[r, :n] = 1
+                types[r, :n] = encodings[i].type_ids
+            feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
+            parts.append((rows, session.run(None, {k: v for k, v in feed.items() if k in names})[0]))
+        out = np.zeros((len(texts), parts[0][1].shape[1]), dtype=np.float32)
+        for rows, vectors in parts:
+            out[rows] = vectors
+        return out

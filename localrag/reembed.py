@@ -1,0 +1,133 @@
+"""Re-embed the whole index with another embedder: resumable, kill-safe, and switched over at once.
+
+A store holds the vectors of one embedder and refuses another (store.py), so the new vectors go
+into a second store beside the first, `lancedb.next/`, document by document through
+`Store.write_batch` (the same commit markers that make ingest kill-safe: a document is there with
+all its chunks or not at all). A re-run finds the documents already copied, with the same content
+hash, and carries on after them. When every document is in, a marker file says the copy is
+complete; then the other tables of the folder (the knowledge graph) are moved across and two
+renames swap the folders: `lancedb` -> `lancedb.previous`, `lancedb.next` -> `lancedb`. A kill between them is
+finished by `finish_swap`, which the Engine calls before it opens the store, so the index is never
+found missing. Chunk ids are kept, so Q&A sets and conversations that name chunks still resolve.
+
+Graph entity vectors are moved as they are: they name entities, are only used to link a question
+to an entity, and keep working with the old vectors until `graph build` runs again.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from localrag.atomic import write_text_atomic
+from localrag.ingest.pipeline import embedding_text
+from localrag.store import CHUNKS, DOCUMENTS, META, Store
+
+if TYPE_CHECKING:
+    from localrag.embed import Embedder
+    from localrag.types import Chunk, Document
+
+COMPLETE = "REEMBED_COMPLETE.json"
+
+
+@dataclass
+class ReembedReport:
+    documents: int = 0
+    copied: int = 0
+    resumed: int = 0
+    chunks: int = 0
+    seconds: float = 0.0
+    cancelled: bool = False
+
+
+def next_dir(db_dir: Path) -> Path:
+    return db_dir.with_name(db_dir.name + ".next")
+
+
+def previous_dir(db_dir: Path) -> Path:
+    return db_dir.with_name(db_dir.name + ".previous")
+
+
+def finish_swap(db_dir: Path) -> None:
+    """Complete a swap that a kill interrupted; does nothing when there is none."""
+    upcoming, previous = next_dir(db_dir), previous_dir(db_dir)
+    if (upcoming / COMPLETE).is_file():
+        if db_dir.exists():
+            _move_other_tables(db_dir, upcoming)
+            if previous.exists():
+                shutil.rmtree(previous)
+            db_dir.rename(previous)
+        upcoming.rename(db_dir)
+    if previous.exists() and db_dir.exists():
+        shutil.rmtree(previous)
+
+
+def _move_other_tables(source: Path, target: Path) -> None:
+    """The graph's tables (everything but the three the new store wrote itself) go with the index."""
+    for table in sorted(source.glob("*.lance")):
+        if table.stem not in (CHUNKS, DOCUMENTS, META) and not (target / table.name).exists():
+            table.rename(target / table.name)
+
+
+def reembed_index(
+    db_dir: Path,
+    embedder: Embedder,
+    *,
+    commit_chunks: int = 256,
+    progress: Callable[[int, int], None] | None = None,
+    cancel: threading.Event | None = None,
+) -> ReembedReport:
+    """Copy every document of the store in `db_dir` into a store of `embedder`'s vectors, then swap."""
+    started = time.monotonic()
+    report = ReembedReport()
+    finish_swap(db_dir)
+    # The old store is opened with whatever embedder built it: only its rows are read.
+    old = Store.open_existing(db_dir)
+    target = Store(next_dir(db_dir), embedder_name=embedder.name, dim=embedder.dim)
+    target.repair()
+    done = target.document_hashes()
+    documents = old.documents()
+    report.documents = len(documents)
+    batch_docs: list[Document] = []
+    batch_chunks: list[Chunk] = []
+    texts: list[str] = []
+
+    def flush() -> None:
+        if batch_docs:
+            target.write_batch(batch_docs, batch_chunks, embedder.embed(texts))
+            report.copied += len(batch_docs)
+            report.chunks += len(batch_chunks)
+            batch_docs.clear()
+            batch_chunks.clear()
+            texts.clear()
+
+    for number, doc in enumerate(documents, start=1):
+        if cancel is not None and cancel.is_set():
+            report.cancelled = True
+            break
+        if done.get(doc.path) == doc.content_hash:
+            report.resumed += 1
+            continue
+        chunks = old.doc_chunks(doc.doc_id)
+        batch_docs.append(doc)
+        batch_chunks.extend(chunks)
+        texts.extend(embedding_text(c, doc.title) for c in chunks)
+        if len(batch_chunks) >= commit_chunks:
+            flush()
+        if progress is not None:
+            progress(number, len(documents))
+    if not report.cancelled:
+        flush()
+        target.refresh_indexes()
+        finished = time.strftime("%Y-%m-%dT%H:%M:%S")
+        marker = {"embedder": embedder.name, "documents": len(documents), "finished": finished}
+        write_text_atomic(next_dir(db_dir) / COMPLETE, json.dumps(marker) + "\n")
+        finish_swap(db_dir)
+    report.seconds = time.monotonic() - started
+    return report

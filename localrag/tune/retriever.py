@@ -1,0 +1,405 @@
+"""`localrag tune --retriever`: fine-tune the embedder on questions written from the user's own chunks.
+
+    pairs      qa.jsonl of a RAFT build: (question -> the chunk it was written from)
+    filter     a pair is kept only if its own chunk is in the top `top` of the vector or the BM25 leg:
+               a question that neither leg can find is clumsy or off-chunk (the 135M model writes many)
+    negatives  per pair, the best-ranked chunk of another document from either leg (vector and BM25
+               ranks interleaved): the near misses the index actually confuses it with
+    split      by document: a share of the documents (hash order) is held out, so the held-out
+               questions are about text the training never saw
+    train      sentence-transformers' trainer, MultipleNegativesRankingLoss (in-batch negatives plus
+               the hard negative), no-duplicates batches, CPU
+    gate       held-out hit@5 and MRR of the vector leg over the whole index, current embedder (the
+               index's own vectors) against the tuned one (every chunk embedded again); the index is
+               switched only when the tuned one is better (hit@5, then MRR), and the card says so
+               either way with both figures
+    save       models/embedders/NAME (written beside, then renamed into place) with localrag-card.json
+               and localrag-card.md; switching re-embeds the index (localrag.reembed, resumable)
+
+Training and embedding every chunk for the gate are the slow parts; benchmarks/bench_tune_retriever.py
+times them on COVID-QA.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import math
+import shutil
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from localrag.atomic import write_text_atomic
+from localrag.ingest.pipeline import embedding_text
+from localrag.offline import enforce_offline
+from localrag.raft.qa import QAPair
+from localrag.tune.runs import TuneError, check_model_name
+
+if TYPE_CHECKING:
+    from localrag.embed import Embedder
+    from localrag.store import Store
+    from localrag.types import Chunk
+
+CARD_JSON = "localrag-card.json"
+CARD_MD = "localrag-card.md"
+HIT_K = 5
+# Hard negatives are looked for at least this deep, even when the filter depth is shallower.
+NEGATIVE_DEPTH = 20
+# `tune --quick --retriever`: enough optimizer steps to show the stage working, in seconds.
+QUICK_MAX_STEPS = 10
+
+
+@dataclass(frozen=True)
+class RetrieverConfig:
+    """Embedder tuning; each field says why it has its default."""
+
+    # One pass over a few thousand pairs moves MiniLM measurably; more epochs overfit model-written questions.
+    epochs: float = 1.0
+    # 0: run the epochs; otherwise stop after this many optimizer steps (the quick plan).
+    max_steps: int = 0
+    # In-batch negatives: a larger batch is a harder task; 32 fits 2 cores and a few GB.
+    batch_size: int = 32
+    # The usual fine-tuning rate for MiniLM-sized sentence encoders.
+    learning_rate: float = 2e-5
+    # Share of documents held out for the gate.
+    held_out: float = 0.2
+    # A pair whose chunk is below this rank in both legs is dropped (the issue's top 50).
+    top: int = 50
+    seed: int = 0
+
+
+@dataclass
+class MinedPair:
+    question: str
+    chunk: Chunk
+    positive: str
+    negative: str | None
+    held_out: bool
+
+
+@dataclass
+class MiningReport:
+    pairs: list[MinedPair] = field(default_factory=list)
+    dropped_not_found: int = 0
+    dropped_missing_chunk: int = 0
+    no_negative: int = 0
+
+
+@dataclass
+class GateFigures:
+    hit_at_5: float
+    mrr: float
+    questions: int
+
+    def beats(self, other: GateFigures) -> bool:
+        """Better hit@5, or the same hit@5 and a better MRR."""
+        if not math.isclose(self.hit_at_5, other.hit_at_5):
+            return self.hit_at_5 > other.hit_at_5
+        return self.mrr > other.mrr and not math.isclose(self.mrr, other.mrr)
+
+
+def read_pairs(raft_dir: Path) -> list[QAPair]:
+    path = Path(raft_dir) / "qa.jsonl"
+    if not path.is_file():
+        raise TuneError(f"{raft_dir} has no qa.jsonl", "build the questions first: localrag raft build")
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [QAPair.from_json(json.loads(line)) for line in lines if line.strip()]
+
+
+def held_out_documents(doc_ids: Sequence[str], share: float) -> set[str]:
+    """A stable share of the documents (at least one, never all) by hash order."""
+    unique = sorted(set(doc_ids), key=lambda d: hashlib.sha1(d.encode()).hexdigest())
+    if len(unique) < 2:
+        raise TuneError(
+            f"the questions come from {len(unique)} document(s); the held-out check needs two or more",
+            "ingest more documents and build the questions again",
+        )
+    count = min(len(unique) - 1, max(1, round(share * len(unique))))
+    return set(unique[:count])
+
+
+def mine_pairs(
+    pairs: Sequence[QAPair], store: Store, embedder: Embedder, *, top: int = 50, held_out: float = 0.2
+) -> MiningReport:
+    """Filter pairs by whether either leg finds their chunk, attach one hard negative, split by document."""
+    report = MiningReport()
+    titles = {d.doc_id: d.title for d in store.documents()}
+    live = {c.chunk_id: c for c in store.chunks([p.chunk.chunk_id for p in pairs])}
+    kept = [p for p in pairs if p.chunk.chunk_id in live]
+    report.dropped_missing_chunk = len(pairs) - len(kept)
+    if not kept:
+        return report
+    held = held_out_documents([p.chunk.doc_id for p in kept], held_out)
+    vectors = embedder.embed([p.question for p in kept])
+    depth = max(top, NEGATIVE_DEPTH)
+    for pair, vector in zip(kept, vectors, strict=True):
+        by_vector = [c for c, _ in store.vector_search(vector, depth)]
+        by_text = [c for c, _ in store.text_search(pair.question, depth)]
+        own = pair.chunk.chunk_id
+        if all(c.chunk_id != own for c in by_vector[:top] + by_text[:top]):
+            report.dropped_not_found += 1
+            continue
+        negative = _hard_negative(by_vector, by_text, pair.chunk.doc_id)
+        if negative is None:
+            report.no_negative += 1
+        chunk = live[own]
+        report.pairs.append(
+            MinedPair(
+                question=pair.question,
+                chunk=chunk,
+                positive=embedding_text(chunk, titles.get(chunk.doc_id, "")),
+                negative=embedding_text(negative, titles.get(negative.doc_id, "")) if negative else None,
+                held_out=chunk.doc_id in held,
+            )
+        )
+    return report
+
+
+def _hard_negative(by_vector: Sequence[Chunk], by_text: Sequence[Chunk], doc_id: str) -> Chunk | None:
+    """The best-ranked chunk of another document, taking the two legs' ranks in turn."""
+    for rank in range(max(len(by_vector), len(by_text))):
+        for leg in (by_vector, by_text):
+            if rank < len(leg) and leg[rank].doc_id != doc_id:
+                return leg[rank]
+    return None
+
+
+def gate_figures(query_vectors: np.ndarray, chunk_vectors: np.ndarray, gold_rows: Sequence[int]) -> GateFigures:
+    """hit@5 and MRR (to rank 20) of exact cosine search over the whole index."""
+    if not len(gold_rows):
+        return GateFigures(0.0, 0.0, 0)
+    scores = query_vectors @ chunk_vectors.T
+    hits, reciprocal = [], []
+    for row, gold in enumerate(gold_rows):
+        rank = int((scores[row] > scores[row, gold]).sum())
+        hits.append(rank < HIT_K)
+        reciprocal.append(1.0 / (rank + 1) if rank < 20 else 0.0)
+    return GateFigures(round(float(np.mean(hits)), 4), round(float(np.mean(reciprocal)), 4), len(gold_rows))
+
+
+ProgressCallback = Callable[[str, int, int], None]
+
+
+def train_embedder(
+    base: Path,
+    pairs: Sequence[MinedPair],
+    work_dir: Path,
+    config: RetrieverConfig,
+    *,
+    progress: ProgressCallback | None = None,
+    cancel: threading.Event | None = None,
+) -> tuple[Any, dict[str, Any]]:
+    """(the trained SentenceTransformer, figures); None as model when cancelled."""
+    enforce_offline()
+    from datasets import Dataset
+    from sentence_transformers import SentenceTransformer, SentenceTransformerTrainer
+    from sentence_transformers.base.sampler import BatchSamplers
+    from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
+    from sentence_transformers.sentence_transformer.training_args import SentenceTransformerTrainingArguments
+    from transformers import PrinterCallback, TrainerCallback
+
+    train = [p for p in pairs if not p.held_out]
+    if not train:
+        raise TuneError("no training pairs are left after filtering", "write more questions (raise --max-chunks)")
+    # A pair without a negative still teaches through the batch's other chunks; its column repeats the positive's
+    # neighbour so the table stays rectangular.
+    columns = {
+        "anchor": [p.question for p in train],
+        "positive": [p.positive for p in train],
+        "negative": [p.negative or train[(i + 1) % len(train)].positive for i, p in enumerate(train)],
+    }
+    model = SentenceTransformer(str(base), device="cpu", local_files_only=True)
+
+    class Hooks(TrainerCallback):  # type: ignore[misc]
+        def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> Any:
+            if progress is not None:
+                progress("train", int(state.global_step), int(state.max_steps))
+            if cancel is not None and cancel.is_set():
+                control.should_training_stop = True
+            return control
+
+    args = SentenceTransformerTrainingArguments(
+        output_dir=str(work_dir / "trainer"),
+        num_train_epochs=config.epochs,
+        max_steps=config.max_steps if config.max_steps > 0 else -1,
+        per_device_train_batch_size=config.batch_size,
+        learning_rate=config.learning_rate,
+        # A float below 1 is a share of the steps (transformers 5).
+        warmup_steps=0.1,
+        batch_sampler=BatchSamplers.NO_DUPLICATES,
+        save_strategy="no",
+        report_to="none",
+        logging_steps=10,
+        use_cpu=True,
+        seed=config.seed,
+        disable_tqdm=True,
+        dataloader_num_workers=0,
+    )
+    trainer = SentenceTransformerTrainer(
+        model=model,
+        args=args,
+        train_dataset=Dataset.from_dict(columns),
+        loss=MultipleNegativesRankingLoss(model),
+        callbacks=[Hooks()],
+    )
+    # Its per-step log lines would land in the middle of the CLI's progress display.
+    trainer.remove_callback(PrinterCallback)
+    started = time.perf_counter()
+    output = trainer.train()
+    if cancel is not None and cancel.is_set():
+        return None, {}
+    return model, {
+        "steps": int(output.global_step),
+        "train_loss": round(float(output.training_loss), 4),
+        "train_pairs": len(train),
+        "train_seconds": round(time.perf_counter() - started, 1),
+    }
+
+
+def embedders_dir(models_dir: Path) -> Path:
+    return Path(models_dir) / "embedders"
+
+
+def stage_embedder(model: Any, target: Path, *, force: bool = False) -> Path:
+    """Save the model beside `target` (a hidden folder), to be judged and then committed."""
+    if target.exists() and not force:
+        raise TuneError(f"an embedder named '{target.name}' already exists: {target}",
+                        "pick another --name, or add --force to replace it")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = target.with_name(f".{target.name}.partial")
+    if staging.exists():
+        shutil.rmtree(staging)
+    model.save(str(staging), create_model_card=False)
+    return staging
+
+
+def commit_embedder(staging: Path, target: Path, card: dict[str, Any]) -> Path:
+    """Add the card, then rename the staged folder into place: never half a folder under its name."""
+    write_text_atomic(staging / CARD_JSON, json.dumps(card, indent=2) + "\n")
+    write_text_atomic(staging / CARD_MD, card_markdown(card))
+    if target.exists():
+        retired = target.with_name(f".{target.name}.replaced")
+        if retired.exists():
+            shutil.rmtree(retired)
+        target.rename(retired)
+        staging.rename(target)
+        shutil.rmtree(retired)
+    else:
+        staging.rename(target)
+    return target
+
+
+def card_markdown(card: dict[str, Any]) -> str:
+    gate = card["gate"]
+    verdict = "better than the current embedder" if gate["better"] else "not better than the current embedder"
+    lines = [
+        f"# {card['name']}: a tuned embedder",
+        "",
+        f"- base: {card['base']}",
+        f"- data: {card['data']['train_pairs']} training pairs from {card['data']['source']} "
+        f"({card['data']['held_out_pairs']} held out, split by document)",
+        f"- training: {card['training']['steps']} steps, loss {card['training']['train_loss']}, "
+        f"{card['training']['train_seconds']} s",
+        f"- held-out hit@5: current {gate['current']['hit_at_5']:.3f}, tuned {gate['tuned']['hit_at_5']:.3f}; "
+        f"MRR current {gate['current']['mrr']:.3f}, tuned {gate['tuned']['mrr']:.3f} "
+        f"({gate['current']['questions']} questions)",
+        f"- verdict: {verdict}",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _default_load(folder: Path) -> Embedder:
+    from localrag.embed import load_embedder
+
+    return load_embedder(folder, "onnx")
+
+
+def _gold_rows(pairs: Sequence[MinedPair], chunk_ids: Sequence[str]) -> tuple[list[str], list[int]]:
+    row_of = {cid: i for i, cid in enumerate(chunk_ids)}
+    held = [p for p in pairs if p.held_out and p.chunk.chunk_id in row_of]
+    return [p.question for p in held], [row_of[p.chunk.chunk_id] for p in held]
+
+
+def tune_retriever(
+    *,
+    name: str,
+    raft_dir: Path,
+    store: Store,
+    embedder: Embedder,
+    base: Path,
+    models_dir: Path,
+    work_dir: Path,
+    config: RetrieverConfig | None = None,
+    run: str = "",
+    load: Callable[[Path], Embedder] | None = None,
+    force: bool = False,
+    progress: ProgressCallback | None = None,
+    cancel: threading.Event | None = None,
+) -> dict[str, Any] | None:
+    """Mine, train, gate and save; returns the stage summary (None when cancelled). Does not switch the index.
+
+    `load` makes an Embedder of a model folder for the gate (default: ONNX Runtime).
+    """
+    config = config or RetrieverConfig()
+    check_model_name(name)
+    pairs = read_pairs(raft_dir)
+    mined = mine_pairs(pairs, store, embedder, top=config.top, held_out=config.held_out)
+    held = [p for p in mined.pairs if p.held_out]
+    if not held:
+        raise TuneError("no held-out question survived the filter, so a tuned embedder could not be judged",
+                        "write more questions (raise --max-chunks), or use a larger --model to write them")
+    model, training = train_embedder(base, mined.pairs, work_dir, config, progress=progress, cancel=cancel)
+    if model is None:
+        return None
+    chunk_ids, current_vectors = store.vectors()
+    questions, gold = _gold_rows(mined.pairs, chunk_ids)
+    current = gate_figures(embedder.embed(questions), current_vectors, gold)
+    by_id = {c.chunk_id: c for c in store.chunks(chunk_ids)}
+    titles = {d.doc_id: d.title for d in store.documents()}
+    texts = [embedding_text(by_id[cid], titles.get(by_id[cid].doc_id, "")) for cid in chunk_ids]
+    if progress is not None:
+        progress("gate", 0, len(texts))
+    target = embedders_dir(models_dir) / name
+    staging = stage_embedder(model, target, force=force)
+    # Judged through the runtime the index would use (ONNX by default: the export is cached by the
+    # folder's model files, so the switch that may follow reuses it).
+    candidate = (load or _default_load)(staging)
+    tuned = gate_figures(candidate.embed(questions), candidate.embed(texts), gold)
+    better = tuned.beats(current)
+    card = {
+        "name": name,
+        "kind": "embedder",
+        "base": str(base),
+        "data": {
+            "source": str(Path(raft_dir) / "qa.jsonl"),
+            "pairs_read": len(pairs),
+            "dropped_not_found_in_top": mined.dropped_not_found,
+            "dropped_chunk_gone": mined.dropped_missing_chunk,
+            "without_hard_negative": mined.no_negative,
+            "train_pairs": training["train_pairs"],
+            "held_out_pairs": len(held),
+        },
+        "config": dataclasses.asdict(config),
+        "training": training,
+        "gate": {
+            "metric": f"held-out vector-leg hit@{HIT_K}, then MRR",
+            "current": dataclasses.asdict(current),
+            "tuned": dataclasses.asdict(tuned),
+            "better": better,
+        },
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        # The tune folder that made it: a resumed run reuses it instead of training again.
+        "run": run,
+    }
+    commit_embedder(staging, target, card)
+    return {"path": str(target), "better": better, "current": dataclasses.asdict(current),
+            "tuned": dataclasses.asdict(tuned), "train_pairs": training["train_pairs"],
+            "held_out_pairs": len(held), "steps": training["steps"], "train_loss": training["train_loss"]}

@@ -1,0 +1,95 @@
+"""The ONNX Runtime embedder against the bundled MiniLM on torch: same vectors, same tokens, its own cache.
+
+The export is made once per test session (LOCALRAG_CACHE_DIR is shared by tests/conftest.py).
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from localrag.config import load_settings
+from localrag.embed import SentenceTransformerEmbedder, load_embedder
+from localrag.embed_onnx import OnnxEmbedder, export_dir
+from localrag.engine import Engine
+from localrag.errors import ConfigError, ModelError, StoreError
+from localrag.models import bundled_embedder_path
+from localrag.store import Store
+
+TEXTS = [
+    "How do bees keep the hive warm in winter?",
+    "The lighthouse at Kestrel Point was automated in 1987 and its lens moved to the museum. " * 3,
+    "x",
+    " ".join(["A long chunk is truncated at the model's maximum length."] * 60),
+]
+
+
+@pytest.fixture(scope="module")
+def torch_vectors(real_embedder: SentenceTransformerEmbedder) -> np.ndarray:
+    return real_embedder.embed(TEXTS)
+
+
+def test_onnx_reproduces_torch(real_embedder: SentenceTransformerEmbedder, torch_vectors: np.ndarray) -> None:
+    onnx = load_embedder(bundled_embedder_path(), "onnx")
+    assert isinstance(onnx, OnnxEmbedder)
+    vectors = onnx.embed(TEXTS)
+    assert vectors.dtype == np.float32 and vectors.shape == torch_vectors.shape
+    assert np.abs(vectors - torch_vectors).max() < 1e-4
+    # Same vectors, so the same name: an index built by either runtime is searched by the other.
+    assert onnx.name == real_embedder.name
+    assert onnx.dim == real_embedder.dim and onnx.max_tokens == real_embedder.max_tokens
+    assert onnx.token_counts(TEXTS) == real_embedder.token_counts(TEXTS)
+    # Batching by length must not reorder the rows.
+    single = np.vstack([onnx.embed([t]) for t in TEXTS])
+    assert np.abs(single - vectors).max() < 1e-4
+    assert onnx.embed([]).shape == (0, onnx.dim)
+
+
+def test_int8_is_close_but_named_apart(
+    tmp_path: Path, real_embedder: SentenceTransformerEmbedder, torch_vectors: np.ndarray
+) -> None:
+    int8 = load_embedder(bundled_embedder_path(), "onnx-int8")
+    cosines = (int8.embed(TEXTS) * torch_vectors).sum(axis=1)
+    assert cosines.min() > 0.95
+    assert int8.name == f"{real_embedder.name}+int8"
+    Store(tmp_path / "db", embedder_name=real_embedder.name, dim=real_embedder.dim)
+    with pytest.raises(StoreError, match=r"\+int8"):
+        Store(tmp_path / "db", embedder_name=int8.name, dim=int8.dim)
+
+
+def test_export_is_cached_and_keyed_by_the_folder(tmp_path: Path) -> None:
+    folder = bundled_embedder_path()
+    first = OnnxEmbedder(folder)
+    first.embed(["warm"])
+    cached = export_dir(folder) / "model.onnx"
+    stamp = cached.stat().st_mtime_ns
+    OnnxEmbedder(folder).embed(["again"])
+    assert cached.stat().st_mtime_ns == stamp, "a second embedder exported again instead of using the cache"
+    # A copy with one changed file is another model: it gets its own export folder.
+    copy = tmp_path / "copy"
+    shutil.copytree(folder, copy)
+    (copy / "README.md").write_text("a card is not the model\n")
+    assert export_dir(copy) == export_dir(folder)
+    (copy / "config.json").write_text((copy / "config.json").read_text() + "\n")
+    assert export_dir(copy) != export_dir(folder)
+    assert not list(tmp_path.glob("**/.*.tmp"))
+
+
+def test_bad_backend_and_folder_are_clear_errors(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="embed_backend"):
+        load_embedder(bundled_embedder_path(), "tensorrt")
+    folder = tmp_path / "no-tokenizer"
+    shutil.copytree(bundled_embedder_path(), folder)
+    (folder / "tokenizer.json").unlink()
+    with pytest.raises(ModelError, match="tokenizer.json"):
+        OnnxEmbedder(folder).embed(["x"])
+
+
+def test_engine_uses_the_configured_backend() -> None:
+    assert isinstance(Engine(load_settings()).embedder, OnnxEmbedder)
+    torch_engine = Engine(load_settings(embed_backend="torch"))
+    assert isinstance(torch_engine.embedder, SentenceTransformerEmbedder)
+    assert torch_engine.status().embed_backend == "torch"

@@ -1,0 +1,252 @@
+"""Embedder tuning on a real index: the pair miner, the held-out gate, and re-embedding killed mid-way.
+
+Questions are made from the chunks themselves (no generator), so these tests take seconds; the
+bundled MiniLM (torch) is the current embedder, a real LanceDB the index.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from localrag import paths
+from localrag.config import load_settings
+from localrag.embed import SentenceTransformerEmbedder
+from localrag.engine import Engine
+from localrag.ingest.discover import sample_corpus_dir
+from localrag.models import bundled_embedder_path
+from localrag.raft.qa import QAPair
+from localrag.reembed import COMPLETE, finish_swap, next_dir, previous_dir
+from localrag.store import recorded_embedder
+from localrag.tune.chain import make_plan, run_tune
+from localrag.tune.retriever import (
+    GateFigures,
+    RetrieverConfig,
+    held_out_documents,
+    mine_pairs,
+    read_pairs,
+    tune_retriever,
+)
+
+
+@pytest.fixture(scope="module")
+def sample_index(tmp_path_factory: pytest.TempPathFactory, real_embedder: SentenceTransformerEmbedder) -> Path:
+    """The sample corpus ingested once for the module; each test gets a copy of its LanceDB folder."""
+    root = tmp_path_factory.mktemp("sample-index")
+    corpus = root / "corpus"
+    shutil.copytree(sample_corpus_dir(), corpus)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("LOCALRAG_HOME", str(root / "home"))
+        Engine(load_settings(), embedder=real_embedder).ingest([corpus])
+        return paths.db_dir()
+
+
+def _torch_engine(embedder: SentenceTransformerEmbedder, sample_index: Path) -> Engine:
+    shutil.copytree(sample_index, paths.db_dir())
+    return Engine(load_settings(embed_backend="torch"), embedder=embedder)
+
+
+def _questions(engine: Engine) -> list[QAPair]:
+    """One question per chunk from its own words, plus one that nothing in the corpus answers."""
+    pairs = []
+    for doc in engine.documents():
+        for chunk in engine.store.doc_chunks(doc.doc_id):
+            words = chunk.text.split()[:12]
+            pairs.append(QAPair("What does this say about " + " ".join(words) + "?", words[-1], chunk))
+    stray = pairs[0].chunk
+    pairs.append(QAPair("Which zqxv flurbon glimmets the vorpal snark?", "none", stray))
+    return pairs
+
+
+def _write_qa(folder: Path, pairs: list[QAPair]) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "qa.jsonl").write_text("".join(json.dumps(p.to_json()) + "\n" for p in pairs))
+    return folder
+
+
+def test_miner_filters_finds_negatives_and_splits_by_document(
+    sample_index: Path, real_embedder: SentenceTransformerEmbedder
+) -> None:
+    engine = _torch_engine(real_embedder, sample_index)
+    pairs = _questions(engine)
+    # The sample corpus has fewer than 50 chunks, so the filter is tried at a depth it can fail.
+    report = mine_pairs(pairs, engine.store, engine.embedder, top=5, held_out=0.34)
+    kept = {p.question for p in report.pairs}
+    assert "Which zqxv flurbon glimmets the vorpal snark?" not in kept
+    assert report.dropped_not_found >= 1
+    assert len(report.pairs) >= len(pairs) * 0.8
+    assert report.no_negative == 0
+    for pair in report.pairs:
+        assert pair.negative is not None and pair.negative != pair.positive
+        assert pair.chunk.text in pair.positive
+    # The split is by document: no document gives questions to both sides.
+    held = {p.chunk.doc_id for p in report.pairs if p.held_out}
+    train = {p.chunk.doc_id for p in report.pairs if not p.held_out}
+    assert held and train and not held & train
+    with pytest.raises(Exception, match="two or more"):
+        held_out_documents(["only-one"], 0.2)
+
+
+def test_gate_prefers_hit_rate_then_mrr() -> None:
+    assert GateFigures(0.8, 0.5, 10).beats(GateFigures(0.7, 0.9, 10))
+    assert not GateFigures(0.7, 0.9, 10).beats(GateFigures(0.8, 0.5, 10))
+    assert GateFigures(0.8, 0.6, 10).beats(GateFigures(0.8, 0.5, 10))
+    assert not GateFigures(0.8, 0.5, 10).beats(GateFigures(0.8, 0.5, 10))
+
+
+def test_a_worse_embedder_is_saved_with_its_figures_but_not_switched_in(
+    sample_index: Path, real_embedder: SentenceTransformerEmbedder, tmp_path: Path
+) -> None:
+    engine = _torch_engine(real_embedder, sample_index)
+    raft_dir = _write_qa(tmp_path / "raft", _questions(engine))
+    assert len(read_pairs(raft_dir)) > 10
+    before = recorded_embedder(paths.db_dir())
+    # A learning rate a thousand times too high wrecks the encoder in a few steps: a deliberately worse model.
+    config = RetrieverConfig(max_steps=4, batch_size=8, learning_rate=2e-2, held_out=0.34)
+    summary = tune_retriever(
+        name="wrecked", raft_dir=raft_dir, store=engine.store, embedder=engine.embedder,
+        base=bundled_embedder_path(), models_dir=engine.models_dir, work_dir=tmp_path / "work", config=config,
+        load=SentenceTransformerEmbedder,
+    )
+    assert summary is not None and summary["better"] is False
+    assert summary["tuned"]["hit_at_5"] < summary["current"]["hit_at_5"]
+    folder = Path(summary["path"])
+    card = json.loads((folder / "localrag-card.json").read_text())
+    assert card["gate"]["better"] is False and card["training"]["steps"] == 4
+    assert "not better" in (folder / "localrag-card.md").read_text()
+    assert (folder / "modules.json").is_file()
+    assert not list(folder.parent.glob(".*"))
+    # Nothing switched: the index and the settings keep the current embedder.
+    assert recorded_embedder(paths.db_dir()) == before
+    assert load_settings().embedder == ""
+
+
+_SWITCH_SCRIPT = """
+import sys
+from pathlib import Path
+from localrag.engine import Engine
+from localrag.ingest.discover import sample_corpus_dir
+def progress(done, total):
+    print("done", done, total, flush=True)
+Engine().switch_embedder(Path(sys.argv[1]), progress=progress)
+print("finished", flush=True)
+"""
+
+
+def _write_corpus(folder: Path, n_files: int) -> None:
+    rng = random.Random(3)
+    words = "harbour lantern granite orchard copper meadow falcon quarry spindle ember walnut tundra".split()
+    folder.mkdir()
+    for i in range(n_files):
+        text = " ".join(rng.choice(words) for _ in range(rng.randint(30, 60)))
+        (folder / f"note_{i:03d}.md").write_text(f"# Note {i}\n\n{text.capitalize()}.\n")
+
+
+def test_reembedding_killed_mid_way_resumes_and_switches(
+    real_embedder: SentenceTransformerEmbedder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LOCALRAG_EMBED_BACKEND", "torch")
+    engine = Engine(load_settings(), embedder=real_embedder)
+    _write_corpus(tmp_path / "notes", 60)
+    engine.ingest([tmp_path / "notes"])
+    ids_before = sorted(c.chunk_id for d in engine.documents() for c in engine.store.doc_chunks(d.doc_id))
+    tuned = tmp_path / "minilm-tuned"  # another name: the index must be rebuilt for it
+    shutil.copytree(bundled_embedder_path(), tuned)
+
+    env = {**os.environ, "LOCALRAG_COMMIT_CHUNKS": "4"}
+    proc = subprocess.Popen([sys.executable, "-c", _SWITCH_SCRIPT, str(tuned)], stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, text=True, env=env)
+    assert proc.stdout is not None
+    deadline = time.monotonic() + 240
+    killed_at = None
+    for line in proc.stdout:
+        parts = line.split()
+        if parts[0] == "done" and int(parts[1]) >= 20:
+            proc.send_signal(signal.SIGKILL)  # the Python process itself, not a wrapper
+            killed_at = int(parts[1])
+            break
+        assert time.monotonic() < deadline, "the re-embedding made no progress"
+    proc.wait(timeout=30)
+    assert killed_at is not None and proc.returncode == -signal.SIGKILL
+    # Killed mid-way: the live index is untouched, the partial copy waits beside it.
+    assert recorded_embedder(paths.db_dir()) == (real_embedder.name, real_embedder.dim)
+    partial = recorded_embedder(next_dir(paths.db_dir()))
+    assert partial == ("minilm-tuned", real_embedder.dim)
+    assert not (next_dir(paths.db_dir()) / COMPLETE).exists()
+
+    engine = Engine(load_settings())
+    report = engine.switch_embedder(tuned)
+    assert 0 < report.resumed < 60 and report.resumed + report.copied == 60
+    assert recorded_embedder(paths.db_dir()) == ("minilm-tuned", real_embedder.dim)
+    assert not next_dir(paths.db_dir()).exists() and not previous_dir(paths.db_dir()).exists()
+    assert load_settings().embedder == str(tuned)
+    ids_after = sorted(c.chunk_id for d in engine.documents() for c in engine.store.doc_chunks(d.doc_id))
+    assert ids_after == ids_before
+    assert engine.search("granite orchard falcon", k=3)
+
+
+def test_a_swap_cut_between_its_renames_is_finished(tmp_path: Path) -> None:
+    db = tmp_path / "lancedb"
+    upcoming = next_dir(db)
+    upcoming.mkdir()
+    (upcoming / COMPLETE).write_text("{}")
+    previous_dir(db).mkdir()  # the first rename happened, the second did not
+    finish_swap(db)
+    assert (db / COMPLETE).is_file() and not upcoming.exists() and not previous_dir(db).exists()
+    finish_swap(db)  # nothing to do: no error
+
+
+def test_a_complete_copy_takes_the_graph_tables_along(tmp_path: Path) -> None:
+    db = tmp_path / "lancedb"
+    (db / "triples.lance").mkdir(parents=True)
+    (db / "chunks.lance").mkdir()
+    upcoming = next_dir(db)
+    (upcoming / "chunks.lance").mkdir(parents=True)
+    (upcoming / COMPLETE).write_text("{}")
+    finish_swap(db)
+    assert (db / "triples.lance").is_dir() and (db / COMPLETE).is_file()
+    assert not upcoming.exists() and not previous_dir(db).exists()
+
+
+class ChunkQuestions:
+    """A generator stand-in that asks about each chunk's first words: the chain's raft stage, in a second."""
+
+    name = "chunk-questions"
+    n_ctx = 2048
+
+    def complete(self, messages: list[dict[str, str]], **_: object) -> str:
+        words = re.findall(r"[A-Za-z]+", messages[-1]["content"].split("Text:\n", 1)[1])
+        return json.dumps({"question": "What does the text say about " + " ".join(words[:8]) + "?",
+                           "answer": " ".join(words[:3])})
+
+    def count_tokens(self, text: str) -> int:
+        return len(text) // 4
+
+
+@pytest.mark.skipif(not os.environ.get("LOCALRAG_SLOW_TESTS"), reason="minutes on 2 cores: set LOCALRAG_SLOW_TESTS=1")
+def test_the_tune_chain_runs_the_retriever_stage_and_skips_it_when_done(
+    sample_index: Path, real_embedder: SentenceTransformerEmbedder, tmp_path: Path
+) -> None:
+    shutil.copytree(sample_index, paths.db_dir())
+    engine = Engine(load_settings(embed_backend="torch"), embedder=real_embedder, generator=ChunkQuestions())
+    plan = make_plan("sample-emb", tmp_path / "base.gguf", quick=True, model=False,
+                     retriever={"batch_size": 8, "held_out": 0.34})
+    result = run_tune(engine, plan, directory=tmp_path / "tune")
+    assert result.ran == ["raft", "retriever"] and result.stopped is None
+    summary = result.summaries["retriever"]
+    assert Path(summary["path"]).is_dir() and summary["steps"] > 0
+    assert summary["switched"] == summary["better"]
+    expected = "sample-emb" if summary["better"] else real_embedder.name
+    assert recorded_embedder(paths.db_dir()) == (expected, real_embedder.dim)
+    again = run_tune(engine, plan, directory=tmp_path / "tune")
+    assert again.skipped == ["raft", "retriever"] and again.ran == []

@@ -1,0 +1,33 @@
+"""`tune --retriever` in the chain's plan: which stages run, and old runs still resume."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from localrag.tune.chain import make_plan, plan_identity, planned_stages
+from localrag.tune.retriever import QUICK_MAX_STEPS, held_out_documents
+
+
+def test_retriever_plan_runs_questions_then_the_embedder_only(tmp_path: Path) -> None:
+    plan = make_plan("docs", tmp_path / "base.gguf", retriever={}, model=False)
+    assert planned_stages(plan) == ("raft", "retriever")
+    both = make_plan("docs", tmp_path / "base.gguf", retriever={"epochs": 2.0})
+    assert planned_stages(both) == ("raft", "retriever", "finetune", "export", "verify")
+    assert both.retriever is not None and both.retriever.epochs == 2.0
+    quick = make_plan("docs", tmp_path / "base.gguf", quick=True, retriever={}, model=False)
+    assert quick.retriever is not None and quick.retriever.max_steps == QUICK_MAX_STEPS
+
+
+def test_a_plan_without_the_retriever_keeps_its_old_identity(tmp_path: Path) -> None:
+    plan = make_plan("docs", tmp_path / "base.gguf")
+    assert planned_stages(plan) == ("raft", "finetune", "export", "verify")
+    identity = plan_identity(plan)
+    assert "retriever" not in identity and "model" not in identity
+    assert "retriever" in plan_identity(make_plan("docs", tmp_path / "base.gguf", retriever={}, model=False))
+
+
+def test_held_out_documents_are_stable_and_never_all() -> None:
+    docs = [f"doc{i}" for i in range(10)]
+    held = held_out_documents(docs, 0.2)
+    assert len(held) == 2 and held == held_out_documents(list(reversed(docs)), 0.2)
+    assert len(held_out_documents(docs[:2], 0.9)) == 1
