@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.text import Text
 
@@ -120,6 +121,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     tune.add_argument("--quick", action="store_true",
                       help="a first try that finishes in minutes on a CPU (12 chunks, 10 steps, 512 tokens)")
     tune.add_argument("--restart", action="store_true", help="throw away this name's unfinished run and start over")
+    tune.add_argument("--force-default", action="store_true",
+                      help="make the tuned model the default for ask and chat even when it is not better than its base")
     _raft_flags(tune)
     _train_flags(tune)
     _export_flags(tune)
@@ -363,6 +366,7 @@ _STAGE_TITLES = {
     "finetune": "fine-tuning",
     "export": "export to GGUF",
     "verify": "verify and register",
+    "gate": "compare with the base model",
 }
 
 
@@ -375,6 +379,7 @@ class _ChainDisplay:
             "raft": self.bar.add_task("Writing Q&A", total=None, visible=False, info=""),
             "finetune": self.bar.add_task("Training", total=None, visible=False, info=""),
             "export": self.bar.add_task("Exporting", total=100, visible=False, info=""),
+            "gate": self.bar.add_task("Comparing", total=None, visible=False, info=""),
         }
 
     def stage(self, stage: str, state: str, detail: str) -> None:
@@ -398,6 +403,10 @@ class _ChainDisplay:
     def export(self, stage: str, fraction: float) -> None:
         self.bar.update(self.tasks["export"], completed=round(100 * fraction), info=stage)
 
+    def gate(self, p: Any) -> None:
+        # Only the model's file name: the question text is document data, and this column renders markup.
+        self.bar.update(self.tasks["gate"], completed=p.done, total=p.total, info=escape(Path(p.model).name))
+
 
 def _print_tune(result: Any, out: Console) -> None:
     summaries = result.summaries
@@ -417,6 +426,15 @@ def _print_tune(result: Any, out: Console) -> None:
         out.print(Text(f"  reply: {v['reply']}", style="dim"))
         out.print(Text(f"  gold answer: {v['gold']}; RAFT answer format: {'yes' if v['answer_tag'] else 'no'}; "
                        f"quotes verified {v['quotes_verified']}/{v['quotes']}", style="dim"))
+    if "gate" in summaries:
+        from localrag.tune.gate import GateResult
+
+        gate = GateResult.from_json(summaries["gate"])
+        out.print(Text(gate.describe(), style="green" if gate.better else "yellow"))
+        for side, figures in gate.figures.items():
+            out.print(Text(f"  {side} + RAG: " + ", ".join(f"{k} {v}" for k, v in figures.items()), style="dim"))
+        if gate.run_dir:
+            out.print(Text(f"  comparison: localrag eval show {gate.run_dir}", style="dim"))
 
 
 def _tune(args: argparse.Namespace, out: Console, err: Console) -> int:
@@ -437,7 +455,8 @@ def _tune(args: argparse.Namespace, out: Console, err: Console) -> int:
     err.print(Text(f"Tuning '{plan.name}' from {plan.base.name} ({source}"
                    + (", quick size" if plan.quick else "") + ")", style="bold"))
     display = _ChainDisplay(err)
-    hooks = ChainHooks(stage=display.stage, raft=display.raft, train=display.train, export=display.export)
+    hooks = ChainHooks(stage=display.stage, raft=display.raft, train=display.train, export=display.export,
+                       gate=display.gate)
     with display.bar:
         result = run_cancellable(
             lambda cancel: run_tune(engine, plan, force=args.force, restart=args.restart, hooks=hooks, cancel=cancel,
@@ -451,4 +470,24 @@ def _tune(args: argparse.Namespace, out: Console, err: Console) -> int:
         return 130
     out.print(Text(f"'{result.name}' is ready ({result.seconds:.0f}s): localrag ask --model {result.name} \"...\"",
                    style="bold green"))
+    _apply_gate(result, args, out)
     return 0
+
+
+def _apply_gate(result: Any, args: argparse.Namespace, out: Console) -> None:
+    """Make the model the default when the gate says it is better, or when --force-default asks for it."""
+    from localrag.tune.gate import GateResult, make_default
+
+    if "gate" not in result.summaries:
+        return
+    gate = GateResult.from_json(result.summaries["gate"])
+    # A rerun that skipped the gate leaves the default as the user has it since, unless forced now.
+    if "gate" not in result.ran and not args.force_default:
+        return
+    card = result.model_path.with_suffix(".json")
+    if make_default(result.name, gate, force=args.force_default, card_path=card, config_file=args.config):
+        why = "it is better than its base" if gate.better else "--force-default"
+        out.print(Text(f"'{result.name}' is now the default model for ask and chat ({why})", style="bold"))
+    else:
+        out.print(Text(f"the default model stays as it was; use it with --model {result.name}, "
+                       "or rerun with --force-default to make it the default anyway", style="yellow"))

@@ -35,6 +35,9 @@ class FinetuneConfig:
     grad_accum: int = 4
     # Five ~200-token chunks and the answer fit; longer examples lose document text, never the answer.
     max_tokens: int = 1024
+    # Longest packed row (transformers + peft): a step's examples share rows up to this many tokens, so
+    # the CPU multiplies fewer, larger matrices. Activations grow with it (benchmarks/README.md).
+    pack_tokens: int = 2048
     # Rank 16 is the common LoRA choice: enough capacity for a format and a habit, a few MB of adapter.
     lora_r: int = 16
     # alpha = 2r keeps the update scale at 2, the usual setting that needs no learning-rate retuning.
@@ -66,6 +69,7 @@ class FinetuneConfig:
             "batch_size",
             "grad_accum",
             "max_tokens",
+            "pack_tokens",
             "lora_r",
             "lora_alpha",
             "eval_every",
