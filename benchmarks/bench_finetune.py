@@ -11,9 +11,11 @@ trains). Variants:
 
 - trainer: transformers' Trainer over a peft model with the full forward (`model(..., labels=...)`),
   linear schedule, same learning rate, warm-up, clipping and seed; torch's default thread count.
-- packed: `localrag.tune.finetune` as shipped: each step's 4 examples packed into rows of up to 2048
-  tokens, per-example attention, output layer on answer positions only, load-aware thread count.
-- unpacked: the same loop with `pack_tokens=1`, so every example is its own row (packing's share).
+- ours: `localrag.tune.finetune` as shipped: output layer on answer positions only, load-aware
+  thread count, bf16 autocast on a CPU with native bf16 (`precision="auto"`), each step's examples
+  packed into rows of at most max_tokens (here every example is ~500 tokens, so one per row).
+- fp32: the same loop with `precision="fp32"` (bf16's share of the speed-up).
+- packed2k: the same loop with `pack_tokens=2048`, four examples per row (packing's share; memory).
 
 Each run is its own process (its peak RSS is its own), and the variants alternate round by round, so
 a change in the shared machine's load hits all of them. Timing is per optimizer step from the end of
@@ -68,15 +70,16 @@ def build_data(home: Path) -> Path:
 
 
 ACCUM = 4
-VARIANTS = {"trainer": "transformers Trainer + peft", "packed": "localrag, packed (default)",
-            "unpacked": "localrag, one example per row"}
+VARIANTS = {"trainer": "transformers Trainer + peft", "ours": "localrag finetune() (default)",
+            "fp32": "localrag, precision fp32", "packed2k": "localrag, pack_tokens 2048"}
+OVERRIDES: dict[str, dict[str, Any]] = {"ours": {}, "fp32": {"precision": "fp32"}, "packed2k": {"pack_tokens": 2048}}
 
 
-def _config(steps: int, pack_tokens: int = 2048) -> Any:
+def _config(steps: int, **overrides: Any) -> Any:
     from localrag.tune.config import FinetuneConfig
 
     return FinetuneConfig(steps=steps, grad_accum=ACCUM, max_tokens=512, warmup_steps=1, save_every=10_000,
-                          eval_every=10_000, eval_examples=1, backend="peft", pack_tokens=pack_tokens)
+                          eval_every=10_000, eval_examples=1, backend="peft", **overrides)
 
 
 def _examples(data: Path) -> list[Any]:
@@ -110,7 +113,7 @@ def _per_step(stamps: dict[int, tuple[float, float]], steps: int, data: Path) ->
             "tokens_per_s": _timed_tokens(data, steps) / wall}
 
 
-def run_ours(data: Path, steps: int, pack_tokens: int) -> dict[str, float]:
+def run_ours(data: Path, steps: int, overrides: dict[str, Any]) -> dict[str, float]:
     from localrag.models import bundled_generator_path
     from localrag.tune.finetune import TrainProgress, finetune
 
@@ -121,7 +124,7 @@ def run_ours(data: Path, steps: int, pack_tokens: int) -> dict[str, float]:
             stamps[update.step] = (time.perf_counter(), time.process_time())
 
     with tempfile.TemporaryDirectory() as run:
-        finetune(data, Path(run) / "run", bundled_generator_path(), _config(steps, pack_tokens), progress=note)
+        finetune(data, Path(run) / "run", bundled_generator_path(), _config(steps, **overrides), progress=note)
     return _per_step(stamps, steps, data)
 
 
@@ -188,7 +191,7 @@ def child(variant: str, data: Path, steps: int) -> None:
     if variant == "trainer":
         figures = run_trainer(data, steps)
     else:
-        figures = run_ours(data, steps, 2048 if variant == "packed" else 1)
+        figures = run_ours(data, steps, OVERRIDES[variant])
     figures["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps(figures))
 
@@ -201,7 +204,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="4 steps per run and one round")
     parser.add_argument("--rounds", type=int, help="rounds of all variants (default 2; 1 with --quick)")
-    parser.add_argument("--variants", default=",".join(VARIANTS), help="comma-separated, run in this order")
+    parser.add_argument("--variants", default="trainer,ours,fp32", help="comma-separated, run in this order")
     parser.add_argument("--summary", type=Path, help="also write the figures as JSON here")
     parser.add_argument("--variant", choices=tuple(VARIANTS), help=argparse.SUPPRESS)
     parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)

@@ -17,6 +17,9 @@ How it runs:
   products. Unsloth brings its own attention kernels, so there each micro-batch is padded as before.
 - Threads: torch gets the cores that are not already busy (`verify.worker_threads`); on a shared
   2-core machine two spinning threads against other work are slower than one.
+- Precision (`precision`, CPU only): on a CPU with native bfloat16 arithmetic the training passes run
+  under bf16 autocast (matrix products in bf16; weights, LoRA matrices, optimizer and loss in float32),
+  1.3x faster per pass here; elsewhere float32, since emulated bf16 is slower than float32.
 - Why not transformers' Trainer: the loop is short, and it computes the LM head only on answer
   positions. RAFT prompts are mostly documents, and the head (vocabulary x hidden) is the largest
   matrix in a small model, so skipping it on prompt positions saves a good part of each step.
@@ -35,7 +38,7 @@ import contextlib
 import random
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -155,6 +158,31 @@ def _answer_loss_sum(model: Any, ids: Any, labels: Any, mask: Any = None, **pack
     if cap:
         logits = (logits / cap).tanh() * cap
     return F.cross_entropy(logits, targets[keep], reduction="sum")
+
+
+def cpu_has_native_bf16() -> bool:
+    """Whether this CPU multiplies bfloat16 natively (avx512_bf16 or AMX; Linux's /proc/cpuinfo flags)."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace").split()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+def use_bf16(precision: str) -> bool:
+    return precision == "bf16" or (precision == "auto" and cpu_has_native_bf16())
+
+
+def _autocast(losses: Iterator[Any], bf16: bool) -> Iterator[Any]:
+    """Each forward of `losses` under bf16 autocast when asked; the backward runs outside, as autocast wants."""
+    import torch
+
+    while True:
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            loss = next(losses, None)
+        if loss is None:
+            return
+        yield loss
 
 
 def _row_loss_sum(model: Any, row: PackedRow) -> Any:
@@ -312,7 +340,10 @@ def finetune(
 
     model.train()
     packing = backend != "unsloth"
+    pack_tokens = config.pack_tokens or config.max_tokens
     attention = packed_attention(model) if packing else contextlib.nullcontext()
+    bf16 = device == "cpu" and use_bf16(config.precision)
+    record["precision"] = "bf16" if bf16 else "fp32"
     with attention:
         try:
             while step < config.steps:
@@ -327,11 +358,11 @@ def finetune(
                 loss_sum = 0.0
                 # Lazy, so each pass's activations are freed by its backward before the next forward.
                 if packing:
-                    rows = pack_rows([e for batch in micro_batches for e in batch], config.pack_tokens)
+                    rows = pack_rows([e for batch in micro_batches for e in batch], pack_tokens)
                     losses = (_row_loss_sum(model, pack(row, device)) for row in rows)
                 else:
                     losses = (_answer_loss_sum(model, *_collate(batch, pad_id, device)) for batch in micro_batches)
-                for loss in losses:
+                for loss in _autocast(losses, bf16):
                     (loss / max(1, tokens)).backward()
                     loss_sum += float(loss.detach())
                 updating = True

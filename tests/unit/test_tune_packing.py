@@ -107,3 +107,17 @@ def test_rows_are_filled_longest_first_within_the_budget() -> None:
     assert all(sum(len(e.input_ids) for e in r) <= 1024 for r in rows)
     assert [[len(e.input_ids) for e in r] for r in rows] == [[700, 300], [500, 480], [120, 90]]
     assert [len(r) for r in pack_rows(examples[:1], 100)] == [1]  # longer than the budget: a row of its own
+
+
+def test_precision_and_pack_settings_are_checked_and_resolved(monkeypatch: pytest.MonkeyPatch) -> None:
+    from localrag.tune import finetune
+    from localrag.tune.config import FinetuneConfig, FinetuneError
+
+    with pytest.raises(FinetuneError, match="unknown training precision 'fp16'"):
+        FinetuneConfig(precision="fp16")
+    with pytest.raises(FinetuneError, match="pack_tokens=-1"):
+        FinetuneConfig(pack_tokens=-1)
+    monkeypatch.setattr(finetune, "cpu_has_native_bf16", lambda: False)
+    assert not finetune.use_bf16("auto") and finetune.use_bf16("bf16") and not finetune.use_bf16("fp32")
+    monkeypatch.setattr(finetune, "cpu_has_native_bf16", lambda: True)
+    assert finetune.use_bf16("auto") and not finetune.use_bf16("fp32")
