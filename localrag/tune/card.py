@@ -83,7 +83,8 @@ def card_markdown(card: Mapping[str, Any]) -> str:
     lines += [f"**{gate_summary(dict(card))}**" if gate else "Not compared with its base model.", ""]
     if gate:
         lines += [
-            f"Compared on {gate.get('questions', 0)} questions of the held-out test split of its own Q&A set "
+            f"Compared on {gate.get('questions', 0)} questions of the held-out {gate.get('split', 'test')} split "
+            "of its own Q&A set "
             f"(documents never seen in training), base + RAG vs tuned + RAG through `localrag eval`; "
             f"paired bootstrap interval of the {gate.get('metric_label', gate.get('metric', ''))} difference. "
             f"Default model: {'switched to it' if gate.get('default') else 'not switched to it'}.",

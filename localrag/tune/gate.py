@@ -1,7 +1,9 @@
 """The gate at the end of `localrag tune`: is the tuned model better than its base on documents it never saw?
 
 How it works. The RAFT set is split by document (`localrag.raft.dataset`), so its test split holds
-questions about documents no training example came from. Those questions, with the user's own
+questions about documents no training example came from (a set too small to have a test split, as
+`--quick` on a few documents often is, uses its validation split: also documents never trained on,
+whose loss is only watched). Those questions, with the user's own
 ingested chunks as the corpus, become an `EvalDataset`, and `localrag eval`'s runner answers each of
 them twice through the answer path of `localrag ask` (hybrid retrieval, the cited-answer prompt,
 greedy decoding): once with the base GGUF, once with the tuned one. The score is token F1 of the
@@ -70,6 +72,7 @@ class GateResult:
     reason: str = ""
     figures: dict[str, dict[str, str]] = field(default_factory=dict)
     run_dir: str = ""
+    split: str = "test"
 
     @property
     def better(self) -> bool:
@@ -120,20 +123,26 @@ def verdict(
 
 
 def gate_dataset(raft_dir: Path, chunks: Sequence[Chunk]) -> EvalDataset:
-    """The RAFT set's test-split questions over the user's chunks (each chunk one document of its file's id)."""
+    """The RAFT set's test-split questions (else validation) over the user's chunks, each chunk a document.
+
+    The data set's `name` says which split the questions came from ("test" or "validation").
+    """
     from localrag.evaluate.datasets import EvalDataset, EvalDocument, EvalQuestion
 
-    questions = []
+    by_split: dict[str, list[EvalQuestion]] = {"test": [], "validation": []}
     path = Path(raft_dir) / "examples.jsonl"
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         if not line.strip():
             continue
         example = json.loads(line)
-        if example.get("split") == "test":
-            questions.append(EvalQuestion(f"test-{number}", str(example["question"]), (str(example["answer"]),),
-                                          gold_ids=(str(example["oracle"]["doc_id"]),)))
+        split = example.get("split")
+        if split in by_split:
+            by_split[split].append(EvalQuestion(f"{split}-{number}", str(example["question"]),
+                                                (str(example["answer"]),),
+                                                gold_ids=(str(example["oracle"]["doc_id"]),)))
+    split = "test" if by_split["test"] else "validation"
     documents = [EvalDocument(c.doc_id, c.text) for c in chunks]
-    return EvalDataset("tune test split", "extractive", str(path), questions, documents)
+    return EvalDataset(split, "extractive", str(path), by_split[split], documents)
 
 
 def compare_generators(
@@ -155,7 +164,7 @@ def compare_generators(
     from localrag.evaluate.runner import EvalConfig, run_eval
 
     if not dataset.questions:
-        return not_compared("the Q&A set has no test-split questions", base=base_spec, tuned=tuned_spec)
+        return not_compared("the Q&A set has no test or validation questions", base=base_spec, tuned=tuned_spec)
     config = EvalConfig(modes=("rag",), models=(base_spec, tuned_spec), limit=limit, side="all",
                         max_documents=max_documents)
     run = run_eval(dataset, run_dir, config, settings=settings, embedder=embedder, generator_for=generator_for,
@@ -171,7 +180,7 @@ def compare_generators(
     }
     difference = summary.differences[0] if summary.differences else {}
     return from_difference(difference, metric=summary.headline, base=base_spec, tuned=tuned_spec,
-                           figures=figures, run_dir=str(run_dir))
+                           figures=figures, run_dir=str(run_dir), split=dataset.name)
 
 
 def run_gate(

@@ -123,13 +123,23 @@ def test_a_better_tuned_model_becomes_the_default(setup: dict[str, Path]) -> Non
     assert (setup["gate"] / "records.jsonl").is_file() and result.run_dir == str(setup["gate"])
 
 
-def test_no_test_questions_or_a_folder_base_is_not_compared(setup: dict[str, Path]) -> None:
-    for line_split in ("train",):
-        lines = [json.loads(x) for x in (setup["raft"] / "examples.jsonl").read_text().splitlines()]
-        (setup["raft"] / "examples.jsonl").write_text("".join(json.dumps({**x, "split": line_split}) + "\n"
-                                                              for x in lines))
+def resplit(setup: dict[str, Path], split: str, first: int) -> None:
+    lines = [json.loads(x) for x in (setup["raft"] / "examples.jsonl").read_text().splitlines()]
+    (setup["raft"] / "examples.jsonl").write_text("".join(
+        json.dumps({**x, "split": split if i < first else "train"}) + "\n" for i, x in enumerate(lines)))
+
+
+def test_a_set_without_a_test_split_is_judged_on_its_validation_split(setup: dict[str, Path]) -> None:
+    resplit(setup, "validation", 5)
     result = gate(setup, tuned_good=True)
-    assert result.verdict == "not compared" and "no test-split questions" in result.reason
+    assert result.better and result.questions == 5 and result.split == "validation"
+    assert "held-out validation split" in setup["model"].with_suffix(".md").read_text()
+
+
+def test_no_held_out_questions_or_a_folder_base_is_not_compared(setup: dict[str, Path]) -> None:
+    resplit(setup, "train", 12)
+    result = gate(setup, tuned_good=True)
+    assert result.verdict == "not compared" and "no test or validation questions" in result.reason
     assert result.describe().startswith("not better than base: not compared")
     assert not make_default("mine", result, config_file=setup["config"])
 
