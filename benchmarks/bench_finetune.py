@@ -2,6 +2,14 @@
 
     .venv/bin/python benchmarks/bench_finetune.py --quick     # 4 steps per run, 1 round
     .venv/bin/python benchmarks/bench_finetune.py             # 6 steps per run, 2 rounds (A/B/C, A/B/C)
+    .venv/bin/python benchmarks/bench_finetune.py --passes 3  # one process, passes interleaved A/B/C x 3
+
+`--passes N` is the measurement that survives a loaded shared machine: one process loads the model
+once and times single training passes (forward + backward of one example; the LoRA optimizer step is
+negligible beside them) of each variant in turn, A/B/C, N rounds, on the same examples, in process
+CPU seconds. trainer: the full forward `model(input_ids, labels=labels)` that the Trainer runs, float32;
+ours: localrag's pass (output layer on answer positions, per-example attention, bf16 autocast where
+native); fp32: ours in float32. Both use the same thread count here, so the threads' share is not in it.
 
 Every variant trains the bundled SmolLM2-135M with the same LoRA config (r 16, alpha 32, dropout 0.05,
 all seven projections), 4 examples per optimizer step (batch 1 x 4 accumulation, the `tune` default),
@@ -15,7 +23,8 @@ trains). Variants:
   thread count, bf16 autocast on a CPU with native bf16 (`precision="auto"`), each step's examples
   packed into rows of at most max_tokens (here every example is ~500 tokens, so one per row).
 - fp32: the same loop with `precision="fp32"` (bf16's share of the speed-up).
-- packed2k: the same loop with `pack_tokens=2048`, four examples per row (packing's share; memory).
+- packed2k: the fp32 loop with `pack_tokens=2048`, four examples per row (packing's share; memory);
+  compare it with fp32, which at max_tokens 512 leaves every ~500-token example in a row of its own.
 
 Each run is its own process (its peak RSS is its own), and the variants alternate round by round, so
 a change in the shared machine's load hits all of them. Timing is per optimizer step from the end of
@@ -71,8 +80,9 @@ def build_data(home: Path) -> Path:
 
 ACCUM = 4
 VARIANTS = {"trainer": "transformers Trainer + peft", "ours": "localrag finetune() (default)",
-            "fp32": "localrag, precision fp32", "packed2k": "localrag, pack_tokens 2048"}
-OVERRIDES: dict[str, dict[str, Any]] = {"ours": {}, "fp32": {"precision": "fp32"}, "packed2k": {"pack_tokens": 2048}}
+            "fp32": "localrag, precision fp32", "packed2k": "localrag, fp32, pack_tokens 2048"}
+OVERRIDES: dict[str, dict[str, Any]] = {"ours": {}, "fp32": {"precision": "fp32"},
+                                        "packed2k": {"pack_tokens": 2048, "precision": "fp32"}}
 
 
 def _config(steps: int, **overrides: Any) -> Any:
@@ -196,6 +206,54 @@ def child(variant: str, data: Path, steps: int) -> None:
     print(json.dumps(figures))
 
 
+def passes(data: Path, rounds: int) -> dict[str, Any]:
+    """Single training passes of each variant, interleaved in one process; see the module docstring."""
+    import torch
+    from peft import LoraConfig, get_peft_model
+
+    from localrag.models import bundled_generator_path
+    from localrag.tune.backends import lora_settings
+    from localrag.tune.base import load_base
+    from localrag.tune.finetune import _autocast, _row_loss_sum, use_bf16
+    from localrag.tune.packing import pack, packed_attention
+    from localrag.tune.verify import worker_threads
+
+    torch.set_num_threads(worker_threads())
+    config = _config(4)
+    model, _ = load_base(bundled_generator_path())
+    model.config.use_cache = False
+    torch.manual_seed(config.seed)
+    model = get_peft_model(model, LoraConfig(task_type="CAUSAL_LM", **lora_settings(config)))
+    model.train()
+    examples = _examples(data)[:rounds]
+    bf16 = use_bf16("auto")
+
+    def trainer(example: Any) -> Any:
+        return model(input_ids=torch.tensor([example.input_ids]), labels=torch.tensor([example.labels])).loss
+
+    def _ours(example: Any, autocast: bool) -> Any:
+        with packed_attention(model):
+            return next(_autocast((_row_loss_sum(model, pack([example])) for _ in [0]), autocast))
+
+    variants = {"trainer": trainer, "ours": lambda e: _ours(e, bf16), "fp32": lambda e: _ours(e, False)}
+    timings: dict[str, list[tuple[float, float]]] = {v: [] for v in variants}
+    for example in [examples[0], *examples]:  # the first round warms every variant up and is not kept
+        for name, run in variants.items():
+            cpu, wall = time.process_time(), time.perf_counter()
+            run(example).backward()
+            model.zero_grad(set_to_none=True)
+            timings[name].append((time.process_time() - cpu, time.perf_counter() - wall))
+    tokens = sum(len(e.input_ids) for e in examples)
+    out: dict[str, Any] = {"threads": torch.get_num_threads(), "bf16": bf16, "examples": len(examples),
+                           "tokens": tokens, "variants": {}}
+    for name, values in timings.items():
+        kept = values[1:]
+        cpu, wall = sum(c for c, _ in kept), sum(w for _, w in kept)
+        out["variants"][name] = {"cpu_s": round(cpu, 2), "wall_s": round(wall, 2),
+                                 "tokens_per_cpu_s": tokens / cpu, "tokens_per_wall_s": tokens / wall}
+    return out
+
+
 def _mean(runs: list[dict[str, float]], key: str) -> float:
     return sum(r[key] for r in runs) / len(runs)
 
@@ -206,12 +264,16 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, help="rounds of all variants (default 2; 1 with --quick)")
     parser.add_argument("--variants", default="trainer,ours,fp32", help="comma-separated, run in this order")
     parser.add_argument("--summary", type=Path, help="also write the figures as JSON here")
+    parser.add_argument("--passes", type=int, help="time N interleaved rounds of single passes in one process")
     parser.add_argument("--variant", choices=tuple(VARIANTS), help=argparse.SUPPRESS)
     parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--steps", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.variant:
         child(args.variant, args.data, args.steps)
+        return
+    if args.passes:
+        _main_passes(args)
         return
     steps = args.steps or (4 if args.quick else 6)
     rounds = args.rounds or (1 if args.quick else 2)
@@ -251,6 +313,28 @@ def main() -> None:
             "examples_per_step": ACCUM, "load_average_1min": [round(x, 2) for x in loads],
             "cores": os.cpu_count(), "runs": results, "ratios_vs_trainer": ratios,
         }, indent=2) + "\n")
+
+
+def _main_passes(args: argparse.Namespace) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ["LOCALRAG_HOME"] = tmp
+        data = build_data(Path(tmp))
+        loads = [os.getloadavg()[0]]
+        result = passes(data, args.passes)
+        loads.append(os.getloadavg()[0])
+    variants = result["variants"]
+    print(f"bench_finetune --passes: SmolLM2-135M, LoRA r16, {result['examples']} examples ({result['tokens']} tokens) "
+          f"x {len(variants)} variants interleaved, {result['threads']} thread(s), bf16 native: {result['bf16']}; "
+          f"load average (1 min) {min(loads):.1f}-{max(loads):.1f} on {os.cpu_count()} cores")
+    print(f"{'variant':<12} {'tokens/CPU s':>13} {'tokens/wall s':>14} {'vs trainer (CPU)':>17}")
+    base = variants["trainer"]["tokens_per_cpu_s"]
+    for name, v in variants.items():
+        print(f"{name:<12} {v['tokens_per_cpu_s']:>13.1f} {v['tokens_per_wall_s']:>14.1f} "
+              f"{v['tokens_per_cpu_s'] / base:>16.2f}x")
+    if args.summary:
+        args.summary.write_text(json.dumps({"command": "benchmarks/bench_finetune.py " + " ".join(sys.argv[1:]),
+                                            "load_average_1min": [round(x, 2) for x in loads], **result},
+                                           indent=2) + "\n")
 
 
 if __name__ == "__main__":
