@@ -228,14 +228,15 @@ def record_gate(card_path: Path, result: GateResult, *, default: bool | None = N
 
 def make_default(
     name: str, result: GateResult, *, force: bool = False, card_path: Path | None = None,
-    config_file: Path | None = None,
+    config_file: Path | None = None, setting: str = "model",
 ) -> bool:
-    """Save `name` as the configured model when it beat its base (or `force`); True when it became the default."""
+    """Save `name` as the configured `setting` ("model"; "embedder" for a tuned embedder's folder) when it
+    beat its base, or when `force`; True when it became the default."""
     from localrag.config import update_saved_settings
 
     switch = result.better or force
     if switch:
-        update_saved_settings({"model": name}, config_file)
+        update_saved_settings({setting: name}, config_file)
     if card_path is not None and card_path.is_file():
         record_gate(card_path, result, default=switch)
     return switch
