@@ -20,9 +20,10 @@ deletes the folder and starts over.
 The verify stage checks what a user will touch: the model is listed by `list_models` with its card,
 loads in llama.cpp, and answers one held-out question of the RAFT set, whose reply is judged like
 any answer (RAFT format present, quotes verified against the documents it was shown). The gate stage
-then answers the whole test split with the base and with the tuned model and writes the verdict,
-"better than base: +X [lo, hi]" or "not better than base", into the card (`localrag.tune.gate`); the
-front end makes the model the default only when it is better (or the user forces it).
+then answers the held-out test split (validation when there is none) with the base and the tuned
+model and writes the verdict, "better than base: +X [lo, hi]" or "not better than base", into the
+card (`localrag.tune.gate`); the front end makes the model the default only when it is better (or
+the user forces it).
 
 `--quick` is a plan sized to finish in minutes on two CPU cores with the bundled 135M model: a
 dozen chunks, two distractors, ten training steps on 512-token examples. It shows the whole chain
