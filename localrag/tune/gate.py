@@ -178,7 +178,12 @@ def compare_generators(
                if name in rows[spec].figures}
         for side, spec in (("base", base_spec), ("tuned", tuned_spec)) if spec in rows
     }
-    difference = summary.differences[0] if summary.differences else {}
+    difference = dict(summary.differences[0]) if summary.differences else {}
+    if difference and difference.get("a") != f"{base_spec}/rag":
+        # eval reports B - A with A the first model in its records; the verdict needs tuned - base.
+        value, low, high = (difference.get(k) for k in ("value", "low", "high"))
+        if value is not None and low is not None and high is not None:
+            difference.update(value=-value, low=-high, high=-low)
     return from_difference(difference, metric=summary.headline, base=base_spec, tuned=tuned_spec,
                            figures=figures, run_dir=str(run_dir), split=dataset.name)
 
