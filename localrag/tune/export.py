@@ -89,7 +89,7 @@ def _pid_alive(pid: int) -> bool:
 
 def clean_stale_temps(folder: Path) -> list[Path]:
     """Remove temporary files left in `folder` by exports whose process is gone; returns them."""
-    removed = []
+    removed: list[Path] = []
     if not folder.is_dir():
         return removed
     for path in folder.iterdir():
