@@ -1,17 +1,36 @@
 """Training speed of `localrag.tune.finetune` against a plain transformers + peft Trainer loop.
 
-    .venv/bin/python benchmarks/bench_finetune.py --quick     # 4 steps per variant
-    .venv/bin/python benchmarks/bench_finetune.py             # 12 steps per variant
+    .venv/bin/python benchmarks/bench_finetune.py --quick     # 4 steps per run, 1 round
+    .venv/bin/python benchmarks/bench_finetune.py             # 6 steps per run, 2 rounds (A/B/C, A/B/C)
+    .venv/bin/python benchmarks/bench_finetune.py --passes 3  # one process, passes interleaved A/B/C x 3
 
-Both variants train the bundled SmolLM2-135M with the same LoRA config (r 16, alpha 32, dropout 0.05,
-all seven projections), batch 1, no accumulation, max 512 tokens, on the same tokenized RAFT examples
-(built from three sample documents and a small Q&A list, two distractors each), in the same order
-(token ids from llama.cpp's vocabulary, as localrag trains). The baseline is
-transformers' Trainer over a peft model with the full forward (`model(..., labels=...)`), linear
-schedule, same learning rate, warm-up, clipping and seed. Each variant runs in its own process, so its
-peak RSS is its own. Timing is per optimizer step from the end of step 1 to the end of step N-1: the
-first step pays one-off allocations and localrag's last step includes the final validation pass.
-Wall and process CPU seconds are both reported, since this machine's cores are shared.
+`--passes N` is the measurement that survives a loaded shared machine: one process loads the model
+once and times single training passes (forward + backward of one example; the LoRA optimizer step is
+negligible beside them) of each variant in turn, A/B/C, N rounds, on the same examples, in process
+CPU seconds. trainer: the full forward `model(input_ids, labels=labels)` that the Trainer runs, float32;
+ours: localrag's pass (output layer on answer positions, per-example attention, bf16 autocast where
+native); fp32: ours in float32. Both use the same thread count here, so the threads' share is not in it.
+
+Every variant trains the bundled SmolLM2-135M with the same LoRA config (r 16, alpha 32, dropout 0.05,
+all seven projections), 4 examples per optimizer step (batch 1 x 4 accumulation, the `tune` default),
+max 512 tokens, on the same tokenized RAFT examples (built from three sample documents and a small
+Q&A list, two distractors each), in the same order (token ids from llama.cpp's vocabulary, as localrag
+trains). Variants:
+
+- trainer: transformers' Trainer over a peft model with the full forward (`model(..., labels=...)`),
+  linear schedule, same learning rate, warm-up, clipping and seed; torch's default thread count.
+- ours: `localrag.tune.finetune` as shipped: output layer on answer positions only, load-aware
+  thread count, bf16 autocast on a CPU with native bf16 (`precision="auto"`), each step's examples
+  packed into rows of at most max_tokens (here every example is ~500 tokens, so one per row).
+- fp32: the same loop with `precision="fp32"` (bf16's share of the speed-up).
+- packed2k: the fp32 loop with `pack_tokens=2048`, four examples per row (packing's share; memory);
+  compare it with fp32, which at max_tokens 512 leaves every ~500-token example in a row of its own.
+
+Each run is its own process (its peak RSS is its own), and the variants alternate round by round, so
+a change in the shared machine's load hits all of them. Timing is per optimizer step from the end of
+step 1 to the end of step N-1 (the first step pays one-off allocations, localrag's last one the final
+validation pass). Trained tokens/s counts every token of the examples in the timed steps, which all
+variants share. Wall and process CPU seconds are both reported; the load average is printed.
 """
 
 from __future__ import annotations
@@ -59,20 +78,52 @@ def build_data(home: Path) -> Path:
     return out
 
 
-def _config(steps: int) -> Any:
+ACCUM = 4
+VARIANTS = {"trainer": "transformers Trainer + peft", "ours": "localrag finetune() (default)",
+            "fp32": "localrag, precision fp32", "packed2k": "localrag, fp32, pack_tokens 2048"}
+OVERRIDES: dict[str, dict[str, Any]] = {"ours": {}, "fp32": {"precision": "fp32"},
+                                        "packed2k": {"pack_tokens": 2048, "precision": "fp32"}}
+
+
+def _config(steps: int, **overrides: Any) -> Any:
     from localrag.tune.config import FinetuneConfig
 
-    return FinetuneConfig(steps=steps, grad_accum=1, max_tokens=512, warmup_steps=1, save_every=10_000,
-                          eval_every=10_000, eval_examples=1, backend="peft")
+    return FinetuneConfig(steps=steps, grad_accum=ACCUM, max_tokens=512, warmup_steps=1, save_every=10_000,
+                          eval_every=10_000, eval_examples=1, backend="peft", **overrides)
 
 
-def _per_step(stamps: dict[int, tuple[float, float]], steps: int) -> dict[str, float]:
+def _examples(data: Path) -> list[Any]:
+    from transformers import AutoTokenizer
+
+    from localrag.models import bundled_generator_path
+    from localrag.tune.base import hf_folder
+    from localrag.tune.data import gguf_encoder, load_split
+
+    folder = hf_folder(bundled_generator_path())
+    assert folder is not None
+    tokenizer = AutoTokenizer.from_pretrained(folder)
+    return load_split(data, "train", tokenizer, 512, gguf_encoder(bundled_generator_path()))[0]
+
+
+def _timed_tokens(data: Path, steps: int) -> int:
+    """Tokens of the examples in the timed steps (2 .. N-1), in the order both loops take them."""
+    from localrag.tune.config import FinetuneConfig
+    from localrag.tune.finetune import _Order
+
+    examples = _examples(data)
+    order = _Order(len(examples), FinetuneConfig().seed)
+    return sum(len(examples[order.batch(m, 1)[0]].input_ids) for m in range(ACCUM, (steps - 1) * ACCUM))
+
+
+def _per_step(stamps: dict[int, tuple[float, float]], steps: int, data: Path) -> dict[str, float]:
     first, last = stamps[1], stamps[steps - 1]
     n = steps - 2
-    return {"wall_s_per_step": (last[0] - first[0]) / n, "cpu_s_per_step": (last[1] - first[1]) / n}
+    wall = last[0] - first[0]
+    return {"wall_s_per_step": wall / n, "cpu_s_per_step": (last[1] - first[1]) / n,
+            "tokens_per_s": _timed_tokens(data, steps) / wall}
 
 
-def run_ours(data: Path, steps: int) -> dict[str, float]:
+def run_ours(data: Path, steps: int, overrides: dict[str, Any]) -> dict[str, float]:
     from localrag.models import bundled_generator_path
     from localrag.tune.finetune import TrainProgress, finetune
 
@@ -83,8 +134,8 @@ def run_ours(data: Path, steps: int) -> dict[str, float]:
             stamps[update.step] = (time.perf_counter(), time.process_time())
 
     with tempfile.TemporaryDirectory() as run:
-        finetune(data, Path(run) / "run", bundled_generator_path(), _config(steps), progress=note)
-    return _per_step(stamps, steps)
+        finetune(data, Path(run) / "run", bundled_generator_path(), _config(steps, **overrides), progress=note)
+    return _per_step(stamps, steps, data)
 
 
 def run_trainer(data: Path, steps: int) -> dict[str, float]:
@@ -100,7 +151,6 @@ def run_trainer(data: Path, steps: int) -> dict[str, float]:
     from localrag.tune.finetune import _Order
 
     config = _config(steps)
-    torch.set_num_threads(os.cpu_count() or 1)
     model, tokenizer = load_base(bundled_generator_path())
     model.config.use_cache = False
     torch.manual_seed(config.seed)
@@ -109,7 +159,7 @@ def run_trainer(data: Path, steps: int) -> dict[str, float]:
     # The very examples localrag's loop takes, in its order, so both variants do the same work per step.
     order = _Order(len(examples), config.seed)
     rows = [{"input_ids": examples[i].input_ids, "labels": examples[i].labels}
-            for i in (order.batch(m, 1)[0] for m in range(steps))]
+            for i in (order.batch(m, 1)[0] for m in range(steps * ACCUM))]
 
     def collate(batch: list[dict[str, list[int]]]) -> dict[str, Any]:
         width = max(len(r["input_ids"]) for r in batch)
@@ -133,7 +183,7 @@ def run_trainer(data: Path, steps: int) -> dict[str, float]:
 
     with tempfile.TemporaryDirectory() as out:
         arguments = TrainingArguments(
-            output_dir=out, max_steps=steps, per_device_train_batch_size=1, gradient_accumulation_steps=1,
+            output_dir=out, max_steps=steps, per_device_train_batch_size=1, gradient_accumulation_steps=ACCUM,
             learning_rate=config.learning_rate, warmup_steps=config.warmup_steps, lr_scheduler_type="linear",
             weight_decay=config.weight_decay, max_grad_norm=config.max_grad_norm, seed=config.seed,
             logging_steps=1, save_strategy="no", report_to=[], use_cpu=True, dataloader_num_workers=0,
@@ -141,29 +191,93 @@ def run_trainer(data: Path, steps: int) -> dict[str, float]:
         )
         InOrder(model=model, args=arguments, train_dataset=rows, data_collator=collate,
                 callbacks=[Stamp()]).train()
-    return _per_step(stamps, steps)
+    return _per_step(stamps, steps, data)
 
 
 def child(variant: str, data: Path, steps: int) -> None:
     from localrag.offline import enforce_offline
 
     enforce_offline()
-    figures = run_ours(data, steps) if variant == "ours" else run_trainer(data, steps)
+    if variant == "trainer":
+        figures = run_trainer(data, steps)
+    else:
+        figures = run_ours(data, steps, OVERRIDES[variant])
     figures["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps(figures))
 
 
+def passes(data: Path, rounds: int) -> dict[str, Any]:
+    """Single training passes of each variant, interleaved in one process; see the module docstring."""
+    import torch
+    from peft import LoraConfig, get_peft_model
+
+    from localrag.models import bundled_generator_path
+    from localrag.tune.backends import lora_settings
+    from localrag.tune.base import load_base
+    from localrag.tune.finetune import _autocast, _row_loss_sum, use_bf16
+    from localrag.tune.packing import pack, packed_attention
+    from localrag.tune.verify import worker_threads
+
+    torch.set_num_threads(worker_threads())
+    config = _config(4)
+    model, _ = load_base(bundled_generator_path())
+    model.config.use_cache = False
+    torch.manual_seed(config.seed)
+    model = get_peft_model(model, LoraConfig(task_type="CAUSAL_LM", **lora_settings(config)))
+    model.train()
+    examples = _examples(data)[:rounds]
+    bf16 = use_bf16("auto")
+
+    def trainer(example: Any) -> Any:
+        return model(input_ids=torch.tensor([example.input_ids]), labels=torch.tensor([example.labels])).loss
+
+    def _ours(example: Any, autocast: bool) -> Any:
+        with packed_attention(model):
+            return next(_autocast((_row_loss_sum(model, pack([example])) for _ in [0]), autocast))
+
+    variants = {"trainer": trainer, "ours": lambda e: _ours(e, bf16), "fp32": lambda e: _ours(e, False)}
+    timings: dict[str, list[tuple[float, float]]] = {v: [] for v in variants}
+    for example in [examples[0], *examples]:  # the first round warms every variant up and is not kept
+        for name, run in variants.items():
+            cpu, wall = time.process_time(), time.perf_counter()
+            run(example).backward()
+            model.zero_grad(set_to_none=True)
+            timings[name].append((time.process_time() - cpu, time.perf_counter() - wall))
+    tokens = sum(len(e.input_ids) for e in examples)
+    out: dict[str, Any] = {"threads": torch.get_num_threads(), "bf16": bf16, "examples": len(examples),
+                           "tokens": tokens, "variants": {}}
+    for name, values in timings.items():
+        kept = values[1:]
+        cpu, wall = sum(c for c, _ in kept), sum(w for _, w in kept)
+        out["variants"][name] = {"cpu_s": round(cpu, 2), "wall_s": round(wall, 2),
+                                 "tokens_per_cpu_s": tokens / cpu, "tokens_per_wall_s": tokens / wall}
+    return out
+
+
+def _mean(runs: list[dict[str, float]], key: str) -> float:
+    return sum(r[key] for r in runs) / len(runs)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="4 steps per variant instead of 12")
-    parser.add_argument("--variant", choices=("ours", "trainer"), help=argparse.SUPPRESS)
+    parser.add_argument("--quick", action="store_true", help="4 steps per run and one round")
+    parser.add_argument("--rounds", type=int, help="rounds of all variants (default 2; 1 with --quick)")
+    parser.add_argument("--variants", default="trainer,ours,fp32", help="comma-separated, run in this order")
+    parser.add_argument("--summary", type=Path, help="also write the figures as JSON here")
+    parser.add_argument("--passes", type=int, help="time N interleaved rounds of single passes in one process")
+    parser.add_argument("--variant", choices=tuple(VARIANTS), help=argparse.SUPPRESS)
     parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--steps", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.variant:
         child(args.variant, args.data, args.steps)
         return
-    steps = 4 if args.quick else 12
+    if args.passes:
+        _main_passes(args)
+        return
+    steps = args.steps or (4 if args.quick else 6)
+    rounds = args.rounds or (1 if args.quick else 2)
+    variants = [v for v in args.variants.split(",") if v]
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)
         env = {**os.environ, "LOCALRAG_HOME": str(home)}
@@ -172,21 +286,55 @@ def main() -> None:
         from localrag.models import bundled_generator_path
         from localrag.tune.base import hf_folder
 
-        hf_folder(bundled_generator_path())  # convert the GGUF once, outside both timings
-        results: dict[str, dict[str, float]] = {}
-        for variant in ("trainer", "ours"):
-            done = subprocess.run([sys.executable, __file__, "--variant", variant, "--data", str(data),
-                                   "--steps", str(steps)], env=env, capture_output=True, text=True, check=True)
-            results[variant] = json.loads(done.stdout.strip().splitlines()[-1])
-    print(f"bench_finetune: SmolLM2-135M, LoRA r16 all projections, batch 1, max 512 tokens, {steps} steps")
-    print(f"{'variant':<28} {'wall s/step':>12} {'cpu s/step':>11} {'peak RSS MB':>12}")
-    names = {"trainer": "transformers Trainer + peft", "ours": "localrag finetune()"}
-    for variant, figures in results.items():
-        print(f"{names[variant]:<28} {figures['wall_s_per_step']:>12.2f} {figures['cpu_s_per_step']:>11.2f} "
-              f"{figures['peak_rss_mb']:>12.0f}")
-    ratio = results["trainer"]["wall_s_per_step"] / results["ours"]["wall_s_per_step"]
-    cpu_ratio = results["trainer"]["cpu_s_per_step"] / results["ours"]["cpu_s_per_step"]
-    print(f"speed ratio (ours / Trainer, steps per second): wall {ratio:.2f}x, cpu {cpu_ratio:.2f}x (goal >= 1.0)")
+        hf_folder(bundled_generator_path())  # convert the GGUF once, outside every timing
+        results: dict[str, list[dict[str, float]]] = {v: [] for v in variants}
+        loads = [os.getloadavg()[0]]
+        for _ in range(rounds):
+            for variant in variants:
+                done = subprocess.run([sys.executable, __file__, "--variant", variant, "--data", str(data),
+                                       "--steps", str(steps)], env=env, capture_output=True, text=True, check=True)
+                results[variant].append(json.loads(done.stdout.strip().splitlines()[-1]))
+                loads.append(os.getloadavg()[0])
+    print(f"bench_finetune: SmolLM2-135M, LoRA r16 all projections, {ACCUM} examples per step, max 512 tokens, "
+          f"{steps} steps per run, {rounds} round(s); load average (1 min) {min(loads):.1f}-{max(loads):.1f} "
+          f"on {os.cpu_count()} cores")
+    print(f"{'variant':<32} {'tokens/s':>9} {'wall s/step':>12} {'cpu s/step':>11} {'peak RSS MB':>12}")
+    for variant, runs in results.items():
+        print(f"{VARIANTS[variant]:<32} {_mean(runs, 'tokens_per_s'):>9.1f} {_mean(runs, 'wall_s_per_step'):>12.2f} "
+              f"{_mean(runs, 'cpu_s_per_step'):>11.2f} {max(r['peak_rss_mb'] for r in runs):>12.0f}")
+    ratios = {}
+    if "trainer" in results:
+        for variant in (v for v in variants if v != "trainer"):
+            ratios[variant] = _mean(results[variant], "tokens_per_s") / _mean(results["trainer"], "tokens_per_s")
+            print(f"{VARIANTS[variant]} / Trainer, trained tokens/s: {ratios[variant]:.2f}x (goal >= 1.5)")
+    if args.summary:
+        args.summary.write_text(json.dumps({
+            "command": "benchmarks/bench_finetune.py " + " ".join(sys.argv[1:]), "steps": steps, "rounds": rounds,
+            "examples_per_step": ACCUM, "load_average_1min": [round(x, 2) for x in loads],
+            "cores": os.cpu_count(), "runs": results, "ratios_vs_trainer": ratios,
+        }, indent=2) + "\n")
+
+
+def _main_passes(args: argparse.Namespace) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ["LOCALRAG_HOME"] = tmp
+        data = build_data(Path(tmp))
+        loads = [os.getloadavg()[0]]
+        result = passes(data, args.passes)
+        loads.append(os.getloadavg()[0])
+    variants = result["variants"]
+    print(f"bench_finetune --passes: SmolLM2-135M, LoRA r16, {result['examples']} examples ({result['tokens']} tokens) "
+          f"x {len(variants)} variants interleaved, {result['threads']} thread(s), bf16 native: {result['bf16']}; "
+          f"load average (1 min) {min(loads):.1f}-{max(loads):.1f} on {os.cpu_count()} cores")
+    print(f"{'variant':<12} {'tokens/CPU s':>13} {'tokens/wall s':>14} {'vs trainer (CPU)':>17}")
+    base = variants["trainer"]["tokens_per_cpu_s"]
+    for name, v in variants.items():
+        print(f"{name:<12} {v['tokens_per_cpu_s']:>13.1f} {v['tokens_per_wall_s']:>14.1f} "
+              f"{v['tokens_per_cpu_s'] / base:>16.2f}x")
+    if args.summary:
+        args.summary.write_text(json.dumps({"command": "benchmarks/bench_finetune.py " + " ".join(sys.argv[1:]),
+                                            "load_average_1min": [round(x, 2) for x in loads], **result},
+                                           indent=2) + "\n")
 
 
 if __name__ == "__main__":

@@ -159,3 +159,27 @@ def save_settings(settings: Settings, config_file: Path | None = None) -> Path:
     ]
     write_text_atomic(path, "\n".join(lines) + ("\n" if lines else ""))
     return path
+
+
+def update_saved_settings(changes: dict[str, Any], config_file: Path | None = None) -> Path:
+    """Change only `changes` in the TOML file, keeping its other lines' values; atomically.
+
+    Unlike `save_settings(load_settings(...))` this never writes environment variables or one-off CLI
+    flags into the file: `tune` making its model the default must not also persist LOCALRAG_TOP_K=8.
+    """
+    path = config_file or paths.config_file()
+    known = {f.name: _TYPES[str(f.type)] for f in fields(Settings)}
+    current: dict[str, Any] = {}
+    if path.is_file():
+        try:
+            current = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{path}: not valid TOML ({exc})", "fix the file or delete it") from exc
+    for name, value in changes.items():
+        if name not in known:
+            raise ConfigError(f"unknown setting '{name}'", f"known: {', '.join(known)}")
+        current[name] = _coerce(name, known[name], value, "update")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = [f"{name} = {_toml_value(value)}" for name, value in current.items()]
+    write_text_atomic(path, "\n".join(lines) + ("\n" if lines else ""))
+    return path

@@ -16,6 +16,7 @@ import importlib.util
 import json
 import mmap
 import struct
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -293,6 +294,12 @@ def _number(value: Any) -> float | None:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
+def card_section(card: Mapping[str, Any], key: str) -> dict[str, Any]:
+    """`card[key]` when it is an object, else {}: a card on disk may be old, hand-edited or from another tool."""
+    value = card.get(key)
+    return dict(value) if isinstance(value, Mapping) else {}
+
+
 def card_summary(card: dict[str, Any]) -> tuple[str, str]:
     """(base model file name, "val loss X, Q8_0 agreement Y%") from a model card, for `localrag models`.
 
@@ -301,10 +308,7 @@ def card_summary(card: dict[str, Any]) -> tuple[str, str]:
     """
     base = card.get("base")
     base_name = Path(str(base.get("path", ""))).name if isinstance(base, dict) else ""
-    training = card.get("training")
-    training = training if isinstance(training, dict) else {}
-    evaluation = card.get("evaluation")
-    evaluation = evaluation if isinstance(evaluation, dict) else {}
+    training, evaluation = card_section(card, "training"), card_section(card, "evaluation")
     val_loss = _number(training.get("val_loss"))
     metrics = training.get("metrics")
     if val_loss is None and isinstance(metrics, list):
@@ -316,9 +320,34 @@ def card_summary(card: dict[str, Any]) -> tuple[str, str]:
     agreement = _number(evaluation.get("agreement_quant"))
     if agreement is not None:
         figures.append(f"{card.get('quant') or 'quantized'} agreement {agreement:.1%}")
+    gate = gate_summary(card)
+    if gate:
+        figures.append(gate)
     if "error" in card:
         figures.append(str(card["error"]))
     return base_name, ", ".join(figures)
+
+
+def gate_summary(card: dict[str, Any]) -> str:
+    """The card's verdict against its base model, as `localrag models`, the TUI and `tune` print it.
+
+    "better than base: +X [lo, hi] token F1 points, N held-out questions", "not better than base: ..." or
+    "not better than base: not compared (why)"; "" for a card without a gate (an `export` outside `tune`, another tool).
+    The gate (`localrag.tune.gate`) writes the fields; the wording lives here so every front end agrees.
+    """
+    gate = card_section(card, "gate")
+    if not gate:
+        return ""
+    verdict = str(gate.get("verdict", ""))
+    value, low, high = (_number(gate.get(k)) for k in ("difference", "low", "high"))
+    if verdict == "not compared" or value is None or low is None or high is None:
+        return f"not better than base: not compared ({gate.get('reason') or 'no figures'})"
+    head = "better than base" if verdict == "better" else "not better than base"
+    metric = str(gate.get("metric_label") or gate.get("metric") or "")
+    n = gate.get("questions")
+    # Gate metrics are fractions (token F1, recall@k): shown as percentage points like `localrag eval`.
+    return (f"{head}: {100 * value:+.1f} [{100 * low:+.1f}, {100 * high:+.1f}] {metric} points"
+            + (f", {n} held-out questions" if n else ""))
 
 
 def _info(name: str, path: Path, source: str) -> ModelInfo:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.text import Text
 
@@ -127,6 +128,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                       help="tune the embedder on the questions instead of the model: saved as models/embedders/NAME, "
                            "and the index switches to it only if it beats the current one on held-out documents")
     tune.add_argument("--retriever-epochs", type=float, metavar="X", help="embedder training epochs (default 1)")
+    tune.add_argument("--force-default", action="store_true",
+                      help="make the tuned model the default for ask and chat even when it is not better than its base")
     _raft_flags(tune)
     _train_flags(tune)
     _export_flags(tune)
@@ -375,6 +378,7 @@ _STAGE_TITLES = {
     "finetune": "fine-tuning",
     "export": "export to GGUF",
     "verify": "verify and register",
+    "gate": "compare with the base model",
 }
 
 
@@ -389,6 +393,7 @@ class _ChainDisplay:
             "retriever": self.bar.add_task("Embedder", total=None, visible=False, info=""),
             "finetune": self.bar.add_task("Training", total=None, visible=False, info=""),
             "export": self.bar.add_task("Exporting", total=100, visible=False, info=""),
+            "gate": self.bar.add_task("Comparing", total=None, visible=False, info=""),
         }
 
     def stage(self, stage: str, state: str, detail: str) -> None:
@@ -417,6 +422,9 @@ class _ChainDisplay:
                   "reembed": "Re-embedding the index"}
         self.bar.update(self.tasks["retriever"], description=labels.get(step, step), completed=done,
                         total=total or None)
+    def gate(self, p: Any) -> None:
+        # Only the model's file name: the question text is document data, and this column renders markup.
+        self.bar.update(self.tasks["gate"], completed=p.done, total=p.total, info=escape(Path(p.model).name))
 
 
 def _print_tune(result: Any, out: Console) -> None:
@@ -447,6 +455,15 @@ def _print_tune(result: Any, out: Console) -> None:
         out.print(Text(f"  reply: {v['reply']}", style="dim"))
         out.print(Text(f"  gold answer: {v['gold']}; RAFT answer format: {'yes' if v['answer_tag'] else 'no'}; "
                        f"quotes verified {v['quotes_verified']}/{v['quotes']}", style="dim"))
+    if "gate" in summaries:
+        from localrag.tune.gate import GateResult
+
+        gate = GateResult.from_json(summaries["gate"])
+        out.print(Text(gate.describe(), style="green" if gate.better else "yellow"))
+        for side, figures in gate.figures.items():
+            out.print(Text(f"  {side} + RAG: " + ", ".join(f"{k} {v}" for k, v in figures.items()), style="dim"))
+        if gate.run_dir:
+            out.print(Text(f"  comparison: localrag eval show {gate.run_dir}", style="dim"))
 
 
 def _tune(args: argparse.Namespace, out: Console, err: Console) -> int:
@@ -469,7 +486,7 @@ def _tune(args: argparse.Namespace, out: Console, err: Console) -> int:
                    + (", quick size" if plan.quick else "") + ")", style="bold"))
     display = _ChainDisplay(err, planned_stages(plan))
     hooks = ChainHooks(stage=display.stage, raft=display.raft, train=display.train, export=display.export,
-                       retriever=display.retriever)
+                       retriever=display.retriever, gate=display.gate)
     with display.bar:
         result = run_cancellable(
             lambda cancel: run_tune(engine, plan, force=args.force, restart=args.restart, hooks=hooks, cancel=cancel,
@@ -484,6 +501,7 @@ def _tune(args: argparse.Namespace, out: Console, err: Console) -> int:
     if plan.model:
         out.print(Text(f"'{result.name}' is ready ({result.seconds:.0f}s): localrag ask --model {result.name} \"...\"",
                        style="bold green"))
+        _apply_gate(result, args, out)
         if args.ollama:
             from localrag.cli.models import hand_to_ollama
 
@@ -502,3 +520,22 @@ def _retriever_overrides(args: argparse.Namespace) -> dict[str, Any]:
     if args.seed is not None:
         overrides["seed"] = args.seed
     return overrides
+
+
+def _apply_gate(result: Any, args: argparse.Namespace, out: Console) -> None:
+    """Make the model the default when the gate says it is better, or when --force-default asks for it."""
+    from localrag.tune.gate import GateResult, make_default
+
+    if "gate" not in result.summaries:
+        return
+    gate = GateResult.from_json(result.summaries["gate"])
+    # A rerun that skipped the gate leaves the default as the user has it since, unless forced now.
+    if "gate" not in result.ran and not args.force_default:
+        return
+    card = result.model_path.with_suffix(".json")
+    if make_default(result.name, gate, force=args.force_default, card_path=card, config_file=args.config):
+        why = "it is better than its base" if gate.better else "--force-default"
+        out.print(Text(f"'{result.name}' is now the default model for ask and chat ({why})", style="bold"))
+    else:
+        out.print(Text(f"the default model stays as it was; use it with --model {result.name}, "
+                       "or rerun with --force-default to make it the default anyway", style="yellow"))

@@ -3,7 +3,11 @@
 It records what the model is made of and how well it came out, so a GGUF found in models/ months
 later can be traced to its base file, its training data and its hyper-parameters, and its file can
 be checked against the recorded hash. The card is plain JSON (no schema library) and is written
-atomically, after the GGUF, so a card never describes a file that is not there.
+atomically, after the GGUF, so a card never describes a file that is not there. A Markdown copy for
+people, models/NAME.md, is rendered from the same dict beside it; the JSON is the one programs read.
+
+`localrag tune` adds a "gate" key once it has compared the model with its base on held-out
+questions (`localrag.tune.gate`); the card is rewritten, JSON and Markdown, with the comparison.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from localrag.atomic import write_text_atomic
+from localrag.models import card_section, gate_summary
 
 CARD_KEYS = ("name", "created", "base", "quant", "data", "config", "training", "evaluation", "files")
 
@@ -59,8 +64,57 @@ def build_card(
 
 
 def write_card(path: Path, card: Mapping[str, Any]) -> Path:
+    """models/NAME.json, then its Markdown twin models/NAME.md; returns the JSON path."""
     write_text_atomic(path, json.dumps(card, indent=2, sort_keys=False, default=str) + "\n")
+    write_text_atomic(path.with_suffix(".md"), card_markdown(card))
     return path
+
+
+def _cell(value: Any) -> str:
+    # Card values come from files and flags: keep a table row one row.
+    return str(value).replace("|", "\\|").replace("\n", " ")
+
+
+def card_markdown(card: Mapping[str, Any]) -> str:
+    """The card for people: what the model is, how it compares with its base, how it was made."""
+    base = card_section(card, "base")
+    lines = [f"# {card.get('name', 'model')}", ""]
+    gate = card_section(card, "gate")
+    lines += [f"**{gate_summary(dict(card))}**" if gate else "Not compared with its base model.", ""]
+    if gate:
+        lines += [
+            f"Compared on {gate.get('questions', 0)} questions of the held-out {gate.get('split', 'test')} split "
+            "of its own Q&A set "
+            f"(documents never seen in training), base + RAG vs tuned + RAG through `localrag eval`; "
+            f"paired bootstrap interval of the {gate.get('metric_label', gate.get('metric', ''))} difference. "
+            f"Default model: {'switched to it' if gate.get('default') else 'not switched to it'}.",
+            "",
+        ]
+        figures = card_section(gate, "figures")
+        names = sorted({n for side in figures.values() if isinstance(side, Mapping) for n in side})
+        if names:
+            lines += ["| model | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
+            for label, side in figures.items():
+                cells = [side.get(n, "–") if isinstance(side, Mapping) else "–" for n in names]
+                lines.append(f"| {_cell(label)} | " + " | ".join(_cell(c) for c in cells) + " |")
+            lines.append("")
+    lines += [
+        "| | |",
+        "|---|---|",
+        f"| base | {_cell(base.get('path', ''))} |",
+        f"| architecture | {_cell(base.get('architecture', ''))} |",
+        f"| quantization | {_cell(card.get('quant', ''))} |",
+        f"| created | {_cell(card.get('created', ''))} |",
+    ]
+    training = card_section(card, "training")
+    for key in ("backend", "steps_done", "train_loss", "val_loss"):
+        if key in training:
+            lines.append(f"| {key.replace('_', ' ')} | {_cell(training[key])} |")
+    evaluation = card_section(card, "evaluation")
+    for key in ("agreement_f16", "agreement_quant"):
+        if key in evaluation:
+            lines.append(f"| {key.replace('_', ' ')} | {_cell(evaluation[key])} |")
+    return "\n".join([*lines, "", "The full record is in the JSON card beside this file.", ""])
 
 
 def read_card(path: Path) -> dict[str, Any]:

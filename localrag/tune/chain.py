@@ -5,6 +5,7 @@ One folder per model name, `data_dir/tune/NAME/` (see `localrag.tune.runs`):
     chain.json   the plan this run was started with, and each finished stage with its figures
     raft/        the RAFT set (`build_raft`; it resumes its own qa/examples/formats stages)
     run/         the fine-tuning run (`finetune`; it resumes from its newest checkpoint)
+    gate/        the comparison with the base model (an eval run; it resumes question by question)
 
 and the result, `models/NAME.gguf` with its card `models/NAME.json`, written by `export_model`.
 
@@ -16,9 +17,13 @@ has to run again, every later stage runs again too, since its input may have cha
 folder: a re-run with other settings is refused rather than quietly mixing two runs; `restart`
 deletes the folder and starts over.
 
-The last stage checks what a user will touch: the model is listed by `list_models` with its card,
+The verify stage checks what a user will touch: the model is listed by `list_models` with its card,
 loads in llama.cpp, and answers one held-out question of the RAFT set, whose reply is judged like
-any answer (RAFT format present, quotes verified against the documents it was shown).
+any answer (RAFT format present, quotes verified against the documents it was shown). The gate stage
+then answers the held-out test split (validation when there is none) with the base and the tuned
+model and writes the verdict, "better than base: +X [lo, hi]" or "not better than base", into the
+card (`localrag.tune.gate`); the front end makes the model the default only when it is better (or
+the user forces it).
 
 `--quick` is a plan sized to finish in minutes on two CPU cores with the bundled 135M model: a
 dozen chunks, two distractors, ten training steps on 512-token examples. It shows the whole chain
@@ -49,6 +54,7 @@ from localrag.tune.runs import TuneError, check_model_name, tune_dir
 if TYPE_CHECKING:
     from localrag.config import Settings
     from localrag.embed import Embedder
+    from localrag.evaluate.runner import EvalProgress
     from localrag.generate import Generator
     from localrag.retrieve import Retriever
     from localrag.store import Store
@@ -56,9 +62,10 @@ if TYPE_CHECKING:
     from localrag.tune.retriever import RetrieverConfig
     from localrag.types import Chunk
 
-STAGES = ("raft", "retriever", "finetune", "export", "verify")
+STAGES = ("raft", "retriever", "finetune", "export", "verify", "gate")
 # The generator's stages; a plan with `model=False` (`tune --retriever`) stops before them.
-MODEL_STAGES = ("finetune", "export", "verify")
+MODEL_STAGES = ("finetune", "export", "verify", "gate")
+GATE_DIR = "gate"
 STATE_FILE = "chain.json"
 
 QUICK_MAX_CHUNKS = 12
@@ -92,11 +99,12 @@ class TuneEngine(Protocol):
     @property
     def models_dir(self) -> Path: ...
 
+    @property
+    def settings(self) -> Settings: ...
+
 
 class RetrieverEngine(TuneEngine, Protocol):
-    """What the retriever stage needs besides: the embedder, its settings, and the index switch."""
-
-    settings: Settings
+    """What the retriever stage needs besides: the embedder and the index switch."""
 
     @property
     def embedder(self) -> Embedder: ...
@@ -152,7 +160,7 @@ def make_plan(
     """A plan from the defaults, then the --quick sizes, then what the user gave explicitly (`raft`, `finetune`)."""
     from localrag.tune.config import FinetuneConfig
 
-    raft_fields = {"k": QUICK_RAFT.k} if quick else {}
+    raft_fields: dict[str, Any] = {"k": QUICK_RAFT.k} if quick else {}
     raft_fields.update(raft or {})
     train_fields: dict[str, Any] = dict(QUICK_FINETUNE) if quick else {}
     train_fields.update(finetune or {})
@@ -191,26 +199,30 @@ class ChainHooks:
     export: Callable[[str, float], None] | None = None
     # ("train" | "gate" | "reembed", done, total) from the retriever stage.
     retriever: Callable[[str, int, int], None] | None = None
+    gate: Callable[[EvalProgress], None] | None = None
 
 
 @dataclass
 class StageFunctions:
-    """The stage implementations: `finetune` and `export_model` per tune_api.md, `verify` as `smoke_test`."""
+    """The stage implementations: `finetune` and `export_model` per tune_api.md, `verify` as `smoke_test`,
+    `gate` as `localrag.tune.gate.run_gate` (model, base, raft dir, gate dir, chunks, settings, progress, cancel)."""
 
     finetune: Callable[..., Any]
     export: Callable[..., Any]
     verify: Callable[[Path, Path, Path], dict[str, Any]]
+    gate: Callable[..., Any]
 
 
 def real_stages(n_threads: int = 0) -> StageFunctions:
     """The library's stages; `n_threads` for the verify stage's llama.cpp (0: one per core)."""
     from localrag.tune.export import export_model
     from localrag.tune.finetune import finetune
+    from localrag.tune.gate import run_gate
 
     def verify(model_path: Path, raft_dir: Path, models_dir: Path) -> dict[str, Any]:
         return smoke_test(model_path, raft_dir, models_dir, n_threads=n_threads)
 
-    return StageFunctions(finetune=finetune, export=export_model, verify=verify)
+    return StageFunctions(finetune=finetune, export=export_model, verify=verify, gate=run_gate)
 
 
 @dataclass
@@ -231,6 +243,10 @@ class TuneResult:
     @property
     def run_dir(self) -> Path:
         return self.directory / "run"
+
+    @property
+    def gate_dir(self) -> Path:
+        return self.directory / GATE_DIR
 
 
 def plan_identity(plan: TunePlan) -> dict[str, Any]:
@@ -302,7 +318,17 @@ def _output_present(stage: str, result: TuneResult, recorded: dict[str, Any]) ->
     if stage == "export":
         # The model file must still be the one this run wrote, not a copy put there since.
         return result.model_path.is_file() and recorded.get("stamp") == _file_stamp(result.model_path)
+    if stage == "gate":
+        # The verdict lives in the card: a card rewritten without it (a new export) needs the gate again.
+        return result.model_path.is_file() and _card_has_gate(result.model_path.with_suffix(".json"))
     return result.model_path.is_file()
+
+
+def _card_has_gate(card_path: Path) -> bool:
+    try:
+        return isinstance(json.loads(card_path.read_text(encoding="utf-8")).get("gate"), dict)
+    except (OSError, ValueError, AttributeError):
+        return False
 
 
 def _changed_keys(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
@@ -383,9 +409,12 @@ def run_tune(
         elif stage == "export":
             assert functions is not None
             summary = _export_stage(functions, plan, result, Path(engine.models_dir), hooks)
-        else:
+        elif stage == "verify":
             assert functions is not None
             summary = functions.verify(result.model_path, result.raft_dir, Path(engine.models_dir))
+        else:
+            assert functions is not None
+            summary = _gate_stage(functions, engine, plan, result, hooks, cancel)
         if summary is None:
             result.stopped = stage
             _notify(hooks, stage, "stopped", "run the same command again to resume")
@@ -559,6 +588,21 @@ def _export_stage(
         "lora_path": str(outcome.lora_path) if outcome.lora_path else None,
         "stamp": _file_stamp(Path(outcome.path)),
     }
+
+
+def _gate_stage(
+    functions: StageFunctions, engine: TuneEngine, plan: TunePlan, result: TuneResult, hooks: ChainHooks,
+    cancel: threading.Event,
+) -> dict[str, Any] | None:
+    # The eval run resumes by question, keyed by the model's path: answers of a model this run replaced
+    # by a new export must not count for the new one.
+    if "export" in result.ran and result.gate_dir.exists():
+        shutil.rmtree(result.gate_dir)
+    outcome = functions.gate(
+        result.model_path, Path(plan.base), result.raft_dir, result.gate_dir, ingested_chunks(engine.store),
+        settings=engine.settings, progress=hooks.gate, cancel=cancel,
+    )
+    return None if outcome is None else dict(outcome.to_json())
 
 
 def held_out_example(raft_dir: Path) -> Any:

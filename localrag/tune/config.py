@@ -14,6 +14,7 @@ from typing import Any
 from localrag.errors import LocalRagError
 
 BACKENDS = ("auto", "peft", "unsloth")
+PRECISIONS = ("auto", "fp32", "bf16")
 
 
 class FinetuneError(LocalRagError):
@@ -35,6 +36,13 @@ class FinetuneConfig:
     grad_accum: int = 4
     # Five ~200-token chunks and the answer fit; longer examples lose document text, never the answer.
     max_tokens: int = 1024
+    # Longest packed row (transformers + peft); 0: max_tokens. Short examples then share a row, and a row
+    # is never longer than one example may be, so packing never raises peak memory: activations grow
+    # with the row (a 2,000-token row of the 135M model peaked at 9.4 GB, benchmarks/README.md).
+    pack_tokens: int = 0
+    # "auto": bfloat16 autocast on a CPU with native bf16 arithmetic (avx512_bf16 or AMX), else float32.
+    # Matrix products in bf16 with float32 weights, optimizer and loss; 1.3x per pass measured here.
+    precision: str = "auto"
     # Rank 16 is the common LoRA choice: enough capacity for a format and a habit, a few MB of adapter.
     lora_r: int = 16
     # alpha = 2r keeps the update scale at 2, the usual setting that needs no learning-rate retuning.
@@ -82,6 +90,11 @@ class FinetuneConfig:
                 "fine-tuning settings: learning_rate must be > 0, lora_dropout in [0, 1), warmup_steps >= 0",
                 "fix the values",
             )
+        if self.pack_tokens < 0:
+            raise FinetuneError(f"fine-tuning setting pack_tokens={self.pack_tokens} must be 0 or more",
+                                "use 0 for max_tokens")
+        if self.precision not in PRECISIONS:
+            raise FinetuneError(f"unknown training precision '{self.precision}'", f"use one of {', '.join(PRECISIONS)}")
         if self.backend not in BACKENDS:
             raise FinetuneError(f"unknown fine-tuning backend '{self.backend}'", f"use one of {', '.join(BACKENDS)}")
         if not self.target_modules:

@@ -89,7 +89,7 @@ def _pid_alive(pid: int) -> bool:
 
 def clean_stale_temps(folder: Path) -> list[Path]:
     """Remove temporary files left in `folder` by exports whose process is gone; returns them."""
-    removed = []
+    removed: list[Path] = []
     if not folder.is_dir():
         return removed
     for path in folder.iterdir():
@@ -262,6 +262,7 @@ def export_model(
         report("lora", 1.0)
     # An old card must not outlive the file it describes, even for the moment before the new one lands.
     (models_dir / f"{name}.json").unlink(missing_ok=True)
+    (models_dir / f"{name}.md").unlink(missing_ok=True)
     final = install_file(merged.quant_path, models_dir / f"{name}.gguf", report)
     files = {final.name: file_sha256(final)}
     if lora_path is not None:

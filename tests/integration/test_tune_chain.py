@@ -54,9 +54,18 @@ def test_quick_tune_exports_a_model_that_is_listed_and_answers(
     model = localrag_home / "models" / "sample-tuned.gguf"
     assert model.is_file() and model.with_suffix(".json").is_file()
     state = json.loads((localrag_home / "data" / "tune" / "sample-tuned" / "chain.json").read_text())
-    assert list(state["stages"]) == ["raft", "finetune", "export", "verify"]
+    assert list(state["stages"]) == ["raft", "finetune", "export", "verify", "gate"]
     assert state["stages"]["finetune"]["steps"] == 4
     assert state["stages"]["export"]["agreement_f16"] >= 0.99
+    # The gate compared it with the bundled base on the test split; ten steps rarely make a better model,
+    # and only a better one becomes the default.
+    card = json.loads(model.with_suffix(".json").read_text())
+    gate = card["gate"]
+    assert gate["verdict"] == state["stages"]["gate"]["verdict"] and gate["questions"] > 0
+    assert gate["verdict"] in ("better", "not better", "not compared") and "than base" in out
+    assert gate["default"] == (gate["verdict"] == "better")
+    assert ("model = \"sample-tuned\"" in (localrag_home / "config" / "config.toml").read_text()) == gate["default"]
+    assert "than base" in model.with_suffix(".md").read_text()
 
     assert run(["models", "--json"]) == 0
     listed = {m["name"]: m for m in json.loads(capsys.readouterr().out)}
@@ -69,5 +78,6 @@ def test_quick_tune_exports_a_model_that_is_listed_and_answers(
 
     assert run(tune) == 0
     err = " ".join(capsys.readouterr().err.split())
-    for stage in ("Q&A and RAFT set", "fine-tuning", "export to GGUF", "verify and register"):
+    for stage in ("Q&A and RAFT set", "fine-tuning", "export to GGUF", "verify and register",
+                  "compare with the base model"):
         assert f"{stage}: skipped" in err

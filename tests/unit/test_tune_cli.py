@@ -86,7 +86,36 @@ def test_tune_flags_reach_the_plan_and_a_finished_run_says_how_to_use_it(
     out, err = " ".join(captured.out.split()), " ".join(captured.err.split())
     assert "localrag ask --model mine" in out
     assert "training: 3 steps on peft" in out
-    assert "[1/4] Q&A and RAFT set: skipped" in err
+    assert "[1/5] Q&A and RAFT set: skipped" in err
+
+
+@pytest.mark.parametrize(("difference", "low", "flags", "default"), [
+    (-0.03, -0.08, [], False),                    # worse: registered, not made the default
+    (-0.03, -0.08, ["--force-default"], True),    # the user insists
+    (0.06, 0.01, [], True),                       # better: the interval lies above zero
+])
+def test_only_a_better_model_becomes_the_default(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], localrag_home: Path,
+    difference: float, low: float, flags: list[str], default: bool,
+) -> None:
+    from localrag.config import load_settings
+    from localrag.tune.gate import GateResult
+
+    def fake(engine: Any, plan: Any, **_: Any) -> TuneResult:
+        result = TuneResult(plan.name, localrag_home / "tune", localrag_home / "models" / f"{plan.name}.gguf")
+        gate = GateResult("better" if low > 0 else "not better", "f1", difference, low, difference + 0.04, 20,
+                          "base.gguf", "mine.gguf")
+        result.ran, result.summaries["gate"] = ["gate"], gate.to_json()
+        return result
+
+    monkeypatch.setattr("localrag.tune.chain.run_tune", fake)
+    assert run(["tune", "--name", "mine", *flags]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert ("better than base: +6.0 [+1.0, +10.0] token F1 points, 20 held-out questions" in out) == (low > 0)
+    assert ("not better than base: -3.0 [-8.0, +1.0]" in out) == (low < 0)
+    assert ("'mine' is now the default model" in out) == default
+    assert ("the default model stays as it was" in out) != default
+    assert (load_settings().model == "mine") == default
 
 
 def test_a_stopped_tune_exits_130_and_says_how_to_resume(monkeypatch: pytest.MonkeyPatch,

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from localrag.config import Settings
 from localrag.models import bundled_generator_path
 from localrag.tune.chain import (
     QUICK_FINETUNE,
@@ -23,6 +24,7 @@ from localrag.tune.chain import (
     run_tune,
     smoke_test,
 )
+from localrag.tune.gate import GateResult, record_gate
 from localrag.tune.runs import TuneError, check_model_name
 from localrag.types import Chunk, Document
 
@@ -66,6 +68,7 @@ class FakeEngine:
         self.retriever = SimpleNamespace(search=lambda query, k: [])
         self.generator = FakeGenerator()
         self.models_dir = models_dir
+        self.settings = Settings()
 
 
 class FakeStages:
@@ -107,8 +110,17 @@ class FakeStages:
         self.calls.append("verify")
         return {"question": "q", "gold": "a", "reply": "a", "answer_tag": True, "quotes": 1, "quotes_verified": 1}
 
+    def gate(self, model_path: Path, base: Path, raft_dir: Path, gate_dir: Path, chunks: list[Chunk], *,
+             settings: Settings, progress: Any = None, cancel: threading.Event | None = None) -> GateResult:
+        self.calls.append("gate")
+        assert chunks and (raft_dir / "examples.jsonl").is_file()
+        gate_dir.mkdir(parents=True, exist_ok=True)
+        result = GateResult("not better", "f1", -0.02, -0.05, 0.01, 3, str(base), str(model_path))
+        record_gate(model_path.with_suffix(".json"), result)
+        return result
+
     def functions(self) -> StageFunctions:
-        return StageFunctions(finetune=self.finetune, export=self.export, verify=self.verify)
+        return StageFunctions(finetune=self.finetune, export=self.export, verify=self.verify, gate=self.gate)
 
 
 def plan(name: str = "mine", **kw: Any) -> Any:
@@ -124,17 +136,17 @@ def test_first_run_does_every_stage_and_a_rerun_skips_them_all(tmp_path: Path) -
     fake = FakeStages()
     seen: list[tuple[str, str]] = []
     result = run(tmp_path, fake, hooks=ChainHooks(stage=lambda s, state, _: seen.append((s, state))))
-    assert result.ran == ["raft", "finetune", "export", "verify"] and result.stopped is None
-    assert fake.calls == ["finetune", "export", "verify"]
+    assert result.ran == ["raft", "finetune", "export", "verify", "gate"] and result.stopped is None
+    assert fake.calls == ["finetune", "export", "verify", "gate"]
     assert seen[:2] == [("raft", "started"), ("raft", "done")]
     state = json.loads((tmp_path / "tune" / STATE_FILE).read_text())
-    assert set(state["stages"]) == {"raft", "finetune", "export", "verify"}
+    assert set(state["stages"]) == {"raft", "finetune", "export", "verify", "gate"}
     assert state["stages"]["raft"]["splits"]["train"] > 0
     assert result.model_path == tmp_path / "models" / "mine.gguf" and result.model_path.is_file()
 
     again = run(tmp_path, fake)
-    assert again.skipped == ["raft", "finetune", "export", "verify"] and again.ran == []
-    assert fake.calls == ["finetune", "export", "verify"]
+    assert again.skipped == ["raft", "finetune", "export", "verify", "gate"] and again.ran == []
+    assert fake.calls == ["finetune", "export", "verify", "gate"]
     assert again.summaries["export"]["agreement_quant"] == 0.98
 
 
@@ -149,7 +161,7 @@ def test_cancelled_training_stops_the_chain_and_the_rerun_resumes_it(tmp_path: P
 
     fake.stop_training = False
     resumed = run(tmp_path, fake)
-    assert resumed.skipped == ["raft"] and resumed.ran == ["finetune", "export", "verify"]
+    assert resumed.skipped == ["raft"] and resumed.ran == ["finetune", "export", "verify", "gate"]
     assert resumed.summaries["finetune"]["resumed_from"] == 5
 
 
@@ -166,7 +178,7 @@ def test_lost_output_reruns_its_stage_and_every_later_one(tmp_path: Path) -> Non
     run(tmp_path, fake)
     shutil.rmtree(tmp_path / "tune" / "run" / "adapter")
     again = run(tmp_path, fake)
-    assert again.skipped == ["raft"] and again.ran == ["finetune", "export", "verify"]
+    assert again.skipped == ["raft"] and again.ran == ["finetune", "export", "verify", "gate"]
 
 
 def test_other_settings_are_refused_until_restart(tmp_path: Path) -> None:
@@ -176,7 +188,7 @@ def test_other_settings_are_refused_until_restart(tmp_path: Path) -> None:
         run(tmp_path, fake, plan(finetune={"steps": 7}))
     # The existing model is this run's own, so a restart may replace it without --force.
     restarted = run(tmp_path, fake, plan(finetune={"steps": 7}), restart=True)
-    assert restarted.ran == ["raft", "finetune", "export", "verify"]
+    assert restarted.ran == ["raft", "finetune", "export", "verify", "gate"]
 
 
 def test_a_model_that_is_not_this_runs_own_needs_force(tmp_path: Path) -> None:
@@ -187,7 +199,7 @@ def test_a_model_that_is_not_this_runs_own_needs_force(tmp_path: Path) -> None:
     with pytest.raises(TuneError, match="already exists.*--force"):
         run(tmp_path, fake)
     assert fake.calls == []
-    assert run(tmp_path, fake, force=True).ran == ["raft", "finetune", "export", "verify"]
+    assert run(tmp_path, fake, force=True).ran == ["raft", "finetune", "export", "verify", "gate"]
     # Replaced by hand after the export: not this run's model any more.
     (models / "mine.gguf").write_bytes(b"replaced by hand, longer than before")
     with pytest.raises(TuneError, match="already exists"):
@@ -253,3 +265,15 @@ def test_smoke_test_answers_a_held_out_question_and_judges_the_reply(tmp_path: P
     model.with_suffix(".json").unlink()
     with pytest.raises(TuneError, match="model card"):
         smoke_test(model, result.raft_dir, models, generator_factory=lambda path: Replier())  # type: ignore[arg-type,return-value]
+
+
+def test_the_gate_verdict_lands_in_the_card_and_a_card_without_it_reruns_only_the_gate(tmp_path: Path) -> None:
+    fake = FakeStages()
+    result = run(tmp_path, fake)
+    card_path = tmp_path / "models" / "mine.json"
+    assert json.loads(card_path.read_text())["gate"]["verdict"] == "not better"
+    assert result.summaries["gate"]["difference"] == -0.02
+    assert "not better than base" in card_path.with_suffix(".md").read_text()
+    card_path.write_text("{}")
+    again = run(tmp_path, fake)
+    assert again.ran == ["gate"] and fake.calls[-1] == "gate"

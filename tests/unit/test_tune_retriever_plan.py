@@ -12,7 +12,7 @@ def test_retriever_plan_runs_questions_then_the_embedder_only(tmp_path: Path) ->
     plan = make_plan("docs", tmp_path / "base.gguf", retriever={}, model=False)
     assert planned_stages(plan) == ("raft", "retriever")
     both = make_plan("docs", tmp_path / "base.gguf", retriever={"epochs": 2.0})
-    assert planned_stages(both) == ("raft", "retriever", "finetune", "export", "verify")
+    assert planned_stages(both) == ("raft", "retriever", "finetune", "export", "verify", "gate")
     assert both.retriever is not None and both.retriever.epochs == 2.0
     quick = make_plan("docs", tmp_path / "base.gguf", quick=True, retriever={}, model=False)
     assert quick.retriever is not None and quick.retriever.max_steps == QUICK_MAX_STEPS
@@ -20,7 +20,7 @@ def test_retriever_plan_runs_questions_then_the_embedder_only(tmp_path: Path) ->
 
 def test_a_plan_without_the_retriever_keeps_its_old_identity(tmp_path: Path) -> None:
     plan = make_plan("docs", tmp_path / "base.gguf")
-    assert planned_stages(plan) == ("raft", "finetune", "export", "verify")
+    assert planned_stages(plan) == ("raft", "finetune", "export", "verify", "gate")
     identity = plan_identity(plan)
     assert "retriever" not in identity and "model" not in identity
     assert "retriever" in plan_identity(make_plan("docs", tmp_path / "base.gguf", retriever={}, model=False))

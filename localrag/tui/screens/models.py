@@ -25,7 +25,7 @@ from textual.widgets.option_list import Option
 from localrag.config import save_settings
 from localrag.discover_models import SOURCE_TITLES, full_name
 from localrag.errors import LocalRagError
-from localrag.models import ModelInfo, resolve_generator
+from localrag.models import ModelInfo, gate_summary, resolve_generator
 from localrag.tui.messages import EngineFailed, ModelsListed, ModelSwitched, user_error
 from localrag.tui.widgets.status import StatusBar
 
@@ -64,6 +64,11 @@ def model_label(info: ModelInfo, current: bool) -> Text:
         if summary:
             text.append("\n    ")
             text.append(summary, style="italic")
+        # A tuned model's comparison with its base, so nobody picks a worse model without seeing it.
+        gate = gate_summary(info.card)
+        if gate:
+            text.append("\n    ")
+            text.append(gate, style="green" if gate.startswith("better") else "yellow")
     return text
 
 

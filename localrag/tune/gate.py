@@ -1,0 +1,247 @@
+"""The gate at the end of `localrag tune`: is the tuned model better than its base on documents it never saw?
+
+How it works. The RAFT set is split by document (`localrag.raft.dataset`), so its test split holds
+questions about documents no training example came from (a set too small to have a test split, as
+`--quick` on a few documents often is, uses its validation split: also documents never trained on,
+whose loss is only watched). Those questions, with the user's own
+ingested chunks as the corpus, become an `EvalDataset`, and `localrag eval`'s runner answers each of
+them twice through the answer path of `localrag ask` (hybrid retrieval, the cited-answer prompt,
+greedy decoding): once with the base GGUF, once with the tuned one. The score is token F1 of the
+answer (of a RAFT reply, the part after `<ANSWER>:`), and the verdict rests on the paired bootstrap
+interval of tuned minus base over the same questions (`localrag.evaluate.metrics.paired_difference`):
+"better" only when the whole 95 % interval lies above zero. A difference inside the noise, or no
+comparison at all (no test questions, a base that is not a GGUF), is "not better", and the user's
+default model stays what it was unless they ask for the tuned one with `--force-default`.
+
+The comparison is an ordinary eval run in data_dir/tune/NAME/gate/: resumed question by question
+after a stop, and readable with `localrag eval show`. Its cost is two answers per question, for at
+most `GATE_QUESTIONS` questions, over a corpus cut to `GATE_MAX_DOCUMENTS` chunks (the gold ones
+first; retrieval is then a little easier than in the full index, for both models alike).
+
+Reuse. `verdict` and `GateResult` know nothing about generators: a tuned embedder is judged by the
+same rule from per-question retrieval scores (say recall@k) of the base and the tuned embedder, and
+`record_gate` writes any verdict into a model card (JSON and Markdown); `make_default` applies the
+default-model rule. The wording of a verdict is `localrag.models.gate_summary`, shared by every front end.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from localrag.models import card_section, gate_summary
+
+if TYPE_CHECKING:
+    from localrag.config import Settings
+    from localrag.embed import Embedder
+    from localrag.evaluate.datasets import EvalDataset
+    from localrag.evaluate.runner import EvalProgress
+    from localrag.generate import Generator
+    from localrag.types import Chunk
+
+# 100 questions give a paired interval of a few F1 points (benchmarks/README.md, "RAG vs RAFT-tuned + RAG");
+# more only lengthen the wait at the end of `tune` (two answers per question).
+GATE_QUESTIONS = 100
+# Re-embedding the corpus for the comparison costs about a second per 100 chunks on two cores.
+GATE_MAX_DOCUMENTS = 2000
+METRIC_LABELS = {"f1": "token F1", "recall@k": "recall@k", "hit": "substring hit", "em": "EM"}
+# Figures of each model kept on the card beside the verdict (eval's names; missing ones are left out).
+CARD_FIGURES = ("f1", "em", "citation_precision", "quote_rate", "recall@k")
+
+
+@dataclass(frozen=True)
+class GateResult:
+    """A tuned model against its base on the same held-out questions (fractions: 0.05 is 5 points).
+
+    `verdict` is "better" (the interval of tuned - base lies above 0), "not better", or "not compared"
+    with `reason`. `figures` maps "base" / "tuned" to eval's formatted figures for the card.
+    """
+
+    verdict: str
+    metric: str
+    difference: float | None = None
+    low: float | None = None
+    high: float | None = None
+    questions: int = 0
+    base: str = ""
+    tuned: str = ""
+    reason: str = ""
+    figures: dict[str, dict[str, str]] = field(default_factory=dict)
+    run_dir: str = ""
+    split: str = "test"
+
+    @property
+    def better(self) -> bool:
+        return self.verdict == "better"
+
+    def to_json(self) -> dict[str, Any]:
+        return {**asdict(self), "metric_label": METRIC_LABELS.get(self.metric, self.metric)}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> GateResult:
+        known = {f for f in cls.__dataclass_fields__}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+    def describe(self) -> str:
+        """"better than base: +X [lo, hi] token F1 points, N held-out questions" or "not better than base: ..."."""
+        return gate_summary({"gate": self.to_json()})
+
+
+def not_compared(reason: str, *, metric: str = "f1", base: str = "", tuned: str = "") -> GateResult:
+    return GateResult("not compared", metric, base=base, tuned=tuned, reason=reason)
+
+
+def from_difference(
+    difference: Mapping[str, Any], *, metric: str, base: str, tuned: str, **extra: Any
+) -> GateResult:
+    """A verdict from a paired difference (`Figure.to_json()`: value, low, high, n) of tuned - base."""
+    value, low, high, n = (difference.get(k) for k in ("value", "low", "high", "n"))
+    if value is None or low is None or high is None or not n:
+        return not_compared("no question was answered by both models", metric=metric, base=base, tuned=tuned)
+    return GateResult("better" if low > 0 else "not better", metric, float(value), float(low), float(high), int(n),
+                      base, tuned, **extra)
+
+
+def verdict(
+    base_values: Sequence[float], tuned_values: Sequence[float], *, metric: str, base: str = "", tuned: str = "",
+    seed: int = 0, figures: dict[str, dict[str, str]] | None = None,
+) -> GateResult:
+    """The verdict from per-question scores of base and tuned on the same questions, in the same order."""
+    from localrag.evaluate.metrics import paired_difference
+
+    if len(base_values) != len(tuned_values):
+        raise ValueError("base and tuned scores must cover the same questions")
+    diff = paired_difference(base_values, tuned_values, seed=seed)
+    return from_difference(diff.to_json(), metric=metric, base=base, tuned=tuned, figures=figures or {})
+
+
+# -- the tuned generator against its base --------------------------------------------------------
+
+
+def gate_dataset(raft_dir: Path, chunks: Sequence[Chunk]) -> EvalDataset:
+    """The RAFT set's test-split questions (else validation) over the user's chunks, each chunk a document.
+
+    The data set's `name` says which split the questions came from ("test" or "validation").
+    """
+    from localrag.evaluate.datasets import EvalDataset, EvalDocument, EvalQuestion
+
+    by_split: dict[str, list[EvalQuestion]] = {"test": [], "validation": []}
+    path = Path(raft_dir) / "examples.jsonl"
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        example = json.loads(line)
+        split = example.get("split")
+        if split in by_split:
+            by_split[split].append(EvalQuestion(f"{split}-{number}", str(example["question"]),
+                                                (str(example["answer"]),),
+                                                gold_ids=(str(example["oracle"]["doc_id"]),)))
+    split = "test" if by_split["test"] else "validation"
+    documents = [EvalDocument(c.doc_id, c.text) for c in chunks]
+    return EvalDataset(split, "extractive", str(path), by_split[split], documents)
+
+
+def compare_generators(
+    dataset: EvalDataset,
+    base_spec: str,
+    tuned_spec: str,
+    run_dir: Path,
+    *,
+    settings: Settings | None = None,
+    embedder: Embedder | None = None,
+    generator_for: Callable[[str], Generator] | None = None,
+    limit: int = GATE_QUESTIONS,
+    max_documents: int = GATE_MAX_DOCUMENTS,
+    progress: Callable[[EvalProgress], None] | None = None,
+    cancel: threading.Event | None = None,
+) -> GateResult | None:
+    """Base + RAG vs tuned + RAG on `dataset` through `localrag eval`; None when cancelled (resumable)."""
+    from localrag.evaluate.report import format_figure, summarise
+    from localrag.evaluate.runner import EvalConfig, run_eval
+
+    if not dataset.questions:
+        return not_compared("the Q&A set has no test or validation questions", base=base_spec, tuned=tuned_spec)
+    config = EvalConfig(modes=("rag",), models=(base_spec, tuned_spec), limit=limit, side="all",
+                        max_documents=max_documents)
+    run = run_eval(dataset, run_dir, config, settings=settings, embedder=embedder, generator_for=generator_for,
+                   progress=progress, cancel=cancel)
+    if run.cancelled:
+        return None
+    summary = summarise(run_dir)
+    rows = {row.model: row for row in summary.rows}
+    figures = {
+        side: {name: format_figure(rows[spec].figures.get(name), name) for name in CARD_FIGURES
+               if name in rows[spec].figures}
+        for side, spec in (("base", base_spec), ("tuned", tuned_spec)) if spec in rows
+    }
+    difference = dict(summary.differences[0]) if summary.differences else {}
+    if difference and difference.get("a") != f"{base_spec}/rag":
+        # eval reports B - A with A the first model in its records; the verdict needs tuned - base.
+        value, low, high = (difference.get(k) for k in ("value", "low", "high"))
+        if value is not None and low is not None and high is not None:
+            difference.update(value=-value, low=-high, high=-low)
+    return from_difference(difference, metric=summary.headline, base=base_spec, tuned=tuned_spec,
+                           figures=figures, run_dir=str(run_dir), split=dataset.name)
+
+
+def run_gate(
+    model_path: Path,
+    base: Path,
+    raft_dir: Path,
+    run_dir: Path,
+    chunks: Sequence[Chunk],
+    *,
+    settings: Settings | None = None,
+    embedder: Embedder | None = None,
+    generator_for: Callable[[str], Generator] | None = None,
+    progress: Callable[[EvalProgress], None] | None = None,
+    cancel: threading.Event | None = None,
+) -> GateResult | None:
+    """The `tune` chain's last stage: compare, then write the verdict into the model's card."""
+    base_spec, tuned_spec = str(Path(base).expanduser().resolve()), str(Path(model_path).resolve())
+    if not Path(base_spec).is_file():
+        result: GateResult | None = not_compared(
+            "the base is a Hugging Face folder, with no GGUF of it to answer with", base=base_spec, tuned=tuned_spec)
+    else:
+        result = compare_generators(gate_dataset(raft_dir, chunks), base_spec, tuned_spec, run_dir,
+                                    settings=settings, embedder=embedder, generator_for=generator_for,
+                                    progress=progress, cancel=cancel)
+    if result is not None:
+        record_gate(Path(model_path).with_suffix(".json"), result)
+    return result
+
+
+# -- the card and the default model ----------------------------------------------------------------
+
+
+def record_gate(card_path: Path, result: GateResult, *, default: bool | None = None) -> dict[str, Any]:
+    """Write `result` into the card at `card_path` (and its Markdown twin); `default`: whether it was made default."""
+    from localrag.tune.card import read_card, write_card
+
+    card: dict[str, Any] = read_card(card_path) if card_path.is_file() else {"name": card_path.stem}
+    previous = card_section(card, "gate")
+    gate = result.to_json()
+    gate["default"] = bool(previous.get("default")) if default is None else default
+    card["gate"] = gate
+    write_card(card_path, card)
+    return card
+
+
+def make_default(
+    name: str, result: GateResult, *, force: bool = False, card_path: Path | None = None,
+    config_file: Path | None = None, setting: str = "model",
+) -> bool:
+    """Save `name` as the configured `setting` ("model"; "embedder" for a tuned embedder's folder) when it
+    beat its base, or when `force`; True when it became the default."""
+    from localrag.config import update_saved_settings
+
+    switch = result.better or force
+    if switch:
+        update_saved_settings({setting: name}, config_file)
+    if card_path is not None and card_path.is_file():
+        record_gate(card_path, result, default=switch)
+    return switch

@@ -1,0 +1,168 @@
+"""The gate at the end of `tune`: a worse tuned model is registered as not better and not made default.
+
+The comparison runs through the real eval runner, a real LanceDB store in the temp dir and the real
+card and config files; only the two generators are stand-ins (a model that reads the answer from its
+sources, and one that does not), so the verdict is known in advance and the test takes seconds.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from localrag.config import Settings, load_settings
+from localrag.embed import HashEmbedder
+from localrag.models import card_summary, gate_summary
+from localrag.raft.dataset import RaftExample
+from localrag.tune.card import write_card
+from localrag.tune.gate import GateResult, make_default, run_gate, verdict
+from localrag.types import Chunk, GenerationStats
+
+CHUNKS = [Chunk(f"doc{i}:0", f"doc{i}", f"/docs/doc{i}.txt", 0, f"Document {i} says the code word is word{i}.", 0, 40)
+          for i in range(12)]
+
+
+class Reader:
+    """Answers document i's question with its code word (good) or with nothing useful (worse)."""
+
+    name = "reader"
+    n_ctx = 2048
+
+    def __init__(self, good: bool) -> None:
+        self.good = good
+
+    def count_tokens(self, text: str) -> int:
+        return len(text.split())
+
+    def prompt_tokens(self, messages: list[dict[str, str]]) -> int:
+        return sum(self.count_tokens(m["content"]) + 4 for m in messages)
+
+    def _reply(self, messages: list[dict[str, str]]) -> str:
+        number = messages[-1]["content"].split("document ")[1].split("?")[0]
+        if not self.good:
+            return "I am not sure about that."
+        return f"##begin_quote##the code word is word{number}##end_quote## [1]\n\n<ANSWER>: word{number}"
+
+    def stream_chat(self, messages: list[dict[str, str]], *, stats: GenerationStats | None = None,
+                    **_: object) -> Iterator[str]:
+        if stats is not None:
+            stats.completion_tokens, stats.generation_seconds, stats.time_to_first_token = 8, 0.5, 0.1
+        yield self._reply(messages)
+
+    def complete(self, messages: list[dict[str, str]], *, grammar: str | None = None, **_: object) -> str:
+        return "[1]" if grammar is not None else self._reply(messages)
+
+
+@pytest.fixture
+def setup(tmp_path: Path) -> dict[str, Path]:
+    raft = tmp_path / "raft"
+    raft.mkdir()
+    examples = [RaftExample(f"What is the code word of document {i}?", f"word{i}", "", c, [c], 0,
+                            "test" if i < 8 else "train") for i, c in enumerate(CHUNKS)]
+    (raft / "examples.jsonl").write_text("".join(json.dumps(e.to_json()) + "\n" for e in examples))
+    models = tmp_path / "models"
+    models.mkdir()
+    base = tmp_path / "base.gguf"
+    base.write_bytes(b"GGUF stand-in: the generators below never load it")
+    model = models / "mine.gguf"
+    model.write_bytes(b"GGUF stand-in")
+    write_card(model.with_suffix(".json"), {"name": "mine", "quant": "Q8_0"})
+    config = tmp_path / "config.toml"
+    config.write_text('top_k = 3\nmodel = "previous"\n')
+    return {"raft": raft, "base": base, "model": model, "config": config, "gate": tmp_path / "gate"}
+
+
+def gate(paths: dict[str, Path], tuned_good: bool) -> GateResult:
+    tuned_spec = str(paths["model"].resolve())
+
+    def generator_for(spec: str) -> Reader:
+        return Reader(good=tuned_good if spec == tuned_spec else not tuned_good)
+
+    result = run_gate(paths["model"], paths["base"], paths["raft"], paths["gate"], CHUNKS, settings=Settings(),
+                      embedder=HashEmbedder(), generator_for=generator_for)  # type: ignore[arg-type]
+    assert result is not None
+    return result
+
+
+def test_a_worse_tuned_model_is_registered_as_not_better_and_not_made_default(setup: dict[str, Path]) -> None:
+    result = gate(setup, tuned_good=False)
+    assert result.verdict == "not better" and not result.better
+    assert result.questions == 8 and result.difference is not None and result.difference < 0
+    assert result.high is not None and result.high < 0
+    card_path = setup["model"].with_suffix(".json")
+    card = json.loads(card_path.read_text())
+    assert card["gate"]["verdict"] == "not better" and card["gate"]["questions"] == 8
+    assert card["gate"]["figures"]["base"]["f1"].startswith("100.0")
+    assert gate_summary(card).startswith("not better than base: -100.0 [-100.0, -100.0] token F1 points")
+    assert "not better than base" in card_summary(card)[1]
+    markdown = card_path.with_suffix(".md").read_text()
+    assert "**not better than base: -100.0" in markdown and "| tuned |" in markdown
+
+    assert not make_default("mine", result, card_path=card_path, config_file=setup["config"])
+    assert load_settings(setup["config"]).model == "previous"
+    assert json.loads(card_path.read_text())["gate"]["default"] is False
+    assert "Default model: not switched to it" in card_path.with_suffix(".md").read_text()
+
+    # The user may still insist; the card then says it was made the default.
+    assert make_default("mine", result, force=True, card_path=card_path, config_file=setup["config"])
+    settings = load_settings(setup["config"])
+    assert settings.model == "mine" and settings.top_k == 3
+    assert json.loads(card_path.read_text())["gate"]["default"] is True
+
+
+def test_a_better_tuned_model_becomes_the_default(setup: dict[str, Path]) -> None:
+    result = gate(setup, tuned_good=True)
+    assert result.better and result.low is not None and result.low > 0
+    assert result.describe() == "better than base: +100.0 [+100.0, +100.0] token F1 points, 8 held-out questions"
+    assert make_default("mine", result, card_path=setup["model"].with_suffix(".json"), config_file=setup["config"])
+    assert load_settings(setup["config"]).model == "mine"
+    # The comparison is an ordinary eval run folder, so `localrag eval show` reads it.
+    assert (setup["gate"] / "records.jsonl").is_file() and result.run_dir == str(setup["gate"])
+
+
+def resplit(setup: dict[str, Path], split: str, first: int) -> None:
+    lines = [json.loads(x) for x in (setup["raft"] / "examples.jsonl").read_text().splitlines()]
+    (setup["raft"] / "examples.jsonl").write_text("".join(
+        json.dumps({**x, "split": split if i < first else "train"}) + "\n" for i, x in enumerate(lines)))
+
+
+def test_a_set_without_a_test_split_is_judged_on_its_validation_split(setup: dict[str, Path]) -> None:
+    resplit(setup, "validation", 5)
+    result = gate(setup, tuned_good=True)
+    assert result.better and result.questions == 5 and result.split == "validation"
+    assert "held-out validation split" in setup["model"].with_suffix(".md").read_text()
+
+
+def test_no_held_out_questions_or_a_folder_base_is_not_compared(setup: dict[str, Path]) -> None:
+    resplit(setup, "train", 12)
+    result = gate(setup, tuned_good=True)
+    assert result.verdict == "not compared" and "no test or validation questions" in result.reason
+    assert result.describe().startswith("not better than base: not compared")
+    assert not make_default("mine", result, config_file=setup["config"])
+
+    folder = setup["base"].parent / "hf-base"
+    folder.mkdir()
+    setup["base"] = folder
+    assert "Hugging Face folder" in gate(setup, tuned_good=True).reason
+
+
+def test_verdict_needs_the_whole_interval_above_zero() -> None:
+    noisy = verdict([0.5, 0.2, 0.9, 0.1], [0.6, 0.1, 0.95, 0.2], metric="recall@k")
+    assert noisy.verdict == "not better" and noisy.low is not None and noisy.low <= 0 < noisy.high  # type: ignore[operator]
+    clear = verdict([0.1] * 20, [0.3] * 20, metric="recall@k")
+    assert clear.better and clear.describe().startswith("better than base: +20.0 [+20.0, +20.0] recall@k points")
+    assert GateResult.from_json(clear.to_json()) == clear
+    with pytest.raises(ValueError):
+        verdict([0.1], [0.1, 0.2], metric="f1")
+
+
+def test_the_models_screen_shows_the_verdict_beside_the_model() -> None:
+    from localrag.models import ModelInfo
+    from localrag.tui.screens.models import model_label
+
+    card = {"name": "mine", "gate": GateResult("not better", "f1", -0.02, -0.05, 0.01, 30).to_json()}
+    label = model_label(ModelInfo("mine", Path("/m/mine.gguf"), "models/", 1, "llama", card), current=False)
+    assert "not better than base: -2.0 [-5.0, +1.0] token F1 points, 30 held-out questions" in label.plain
