@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 from localrag import paths
 from localrag.config import Settings, load_settings
-from localrag.errors import LocalRagError
+from localrag.errors import ConfigError, LocalRagError
 from localrag.models import (
     BUNDLED_EMBEDDER,
     BUNDLED_GENERATOR,
@@ -36,6 +36,7 @@ from localrag.models import (
     resolve_embedder,
     resolve_generator,
 )
+from localrag.safe_text import path_text
 from localrag.types import (
     Answer,
     AnswerEvent,
@@ -241,7 +242,7 @@ class Engine:
 
     def forget(self, path: str | Path) -> int:
         """Remove one document (or every document under a folder) and its triples; returns chunks removed."""
-        target = Path(path).expanduser().resolve()
+        target = Path(path_text(Path(path).expanduser().resolve()))
         docs = [d for d in self.store.documents() if Path(d.path) == target or Path(d.path).is_relative_to(target)]
         if not docs:
             raise LocalRagError(f"{target}: not in the index", "run `localrag status` to see what is indexed")
@@ -259,6 +260,8 @@ class Engine:
     # -- answering -----------------------------------------------------------------------------
 
     def search(self, query: str, *, k: int | None = None, filters: SearchFilters | None = None) -> list[Hit]:
+        if k is not None and k < 1:
+            raise ConfigError(f"k = {k}: at least one source must be searched for", "use k of 1 or more")
         return self.retriever.search(query, k or self.settings.top_k, filters)
 
     def _relevant(self, hits: list[Hit]) -> bool:

@@ -20,10 +20,17 @@ index was built by a flat scan of the unindexed tail, so text search never misse
 `refresh_indexes()` folds the tail into the indexes (`optimize`, which also compacts the many small
 fragments that batched appends leave) and builds the IVF_HNSW_SQ cosine index once the table is big
 enough for an ANN index to beat a flat scan.
+
+A full disk: a write that fails for lack of space is a `StoreError` naming the data dir, the space
+free and about how much the step needs; what was committed before stays. Compaction rewrites the
+table, so `refresh_indexes` skips it (returning a note, not failing the ingest) when the free space
+is smaller than the chunks table, or when it runs out of space midway.
 """
 
 from __future__ import annotations
 
+import errno
+import shutil
 import threading
 import time
 import uuid
@@ -62,6 +69,11 @@ _CHUNK_COLUMNS = [
     "heading",
     "n_tokens",
 ]
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """LanceDB reports ENOSPC from its Rust side as an OSError or a RuntimeError holding the OS message."""
+    return getattr(exc, "errno", None) == errno.ENOSPC or "No space left on device" in str(exc)
 
 
 def sql_literal(value: str) -> str:
@@ -302,8 +314,6 @@ class Store:
 
     def write_batch(self, docs: list[Document], chunks: list[Chunk], vectors: np.ndarray) -> None:
         """Replace these documents with these chunks; all of a document's chunks must be in the batch."""
-        import pyarrow as pa
-
         if not docs:
             return
         vectors = np.asarray(vectors, dtype=np.float32)
@@ -316,6 +326,37 @@ class Store:
                 raise ValueError(f"chunk {c.chunk_id} belongs to document {c.doc_id}, which is not in the batch")
             counts[c.doc_id] += 1
         commit_id = uuid.uuid4().hex
+        try:
+            self._write(docs, chunks, vectors, by_id, counts, commit_id)
+        except Exception as exc:
+            if is_disk_full(exc):
+                # Arrow columns, the BM25 index over the text, and LanceDB's manifests: about 3x the payload.
+                needed = 3 * (vectors.nbytes + sum(len(c.text.encode("utf-8", "replace")) for c in chunks))
+                raise self.disk_full_error(needed, f"writing {len(chunks)} chunks") from exc
+            raise
+
+    def disk_full_error(self, needed: int, doing: str) -> StoreError:
+        try:
+            free = f"{shutil.disk_usage(self.path).free / 1e6:,.0f} MB free"
+        except OSError:
+            free = "free space unknown"
+        return StoreError(
+            f"{self.path}: the disk is full ({free}; {doing} needs about {needed / 1e6:,.0f} MB more)",
+            "free space on that disk or set LOCALRAG_HOME to another one, then run it again: "
+            "what was committed is kept",
+        )
+
+    def _write(
+        self,
+        docs: list[Document],
+        chunks: list[Chunk],
+        vectors: np.ndarray,
+        by_id: dict[str, Document],
+        counts: dict[str, int],
+        commit_id: str,
+    ) -> None:
+        import pyarrow as pa
+
         with self._lock:
             if chunks:
                 columns: dict[str, list[Any]] = {
@@ -486,8 +527,23 @@ class Store:
         if self._fts_index() is None and self.chunks_table.count_rows() > 0:
             self.chunks_table.create_index(FTS_COLUMN, config=FTS(with_position=False), replace=True)
 
-    def refresh_indexes(self, vector_index_min_rows: int | None = None) -> None:
-        """Compact, fold new rows into the indexes, build the ANN index once the table is big enough."""
+    def refresh_indexes(self, vector_index_min_rows: int | None = None) -> str:
+        """Compact, fold new rows into the indexes, build the ANN index once the table is big enough.
+
+        Returns "" or a one-line note saying what was skipped for lack of disk space.
+        """
+        try:
+            needed = self.size_bytes()
+            if shutil.disk_usage(self.path).free < needed:
+                return f"compaction skipped: it needs about {needed / 1e6:,.0f} MB free in {self.path}"
+            self._refresh_indexes(vector_index_min_rows)
+        except Exception as exc:
+            if not is_disk_full(exc):
+                raise
+            return f"compaction skipped: the disk holding {self.path} is full"
+        return ""
+
+    def _refresh_indexes(self, vector_index_min_rows: int | None) -> None:
         from lancedb.index import HnswSq
 
         threshold = self.vector_index_min_rows if vector_index_min_rows is None else vector_index_min_rows

@@ -190,3 +190,4 @@ class IngestReport:
     errors: list[FileError] = field(default_factory=list)
     seconds: float = 0.0
     cancelled: bool = False
+    notes: list[str] = field(default_factory=list)  # what was skipped without failing (compaction on a full disk)

@@ -6,8 +6,9 @@ called as `handler(args, out, err) -> exit code`.
 
 argparse and rich only at import: `localrag --help` must not pull in torch, llama_cpp or lancedb.
 User errors (LocalRagError) go to stderr as one line with exit code 2, never a traceback. Text from
-documents and from the model is printed as plain text (rich `Text`, never markup), so a document
-containing `[bold red]` or an escape-looking sequence cannot style or act on the terminal.
+documents and from the model is printed as plain text (rich `Text`, never markup), and both consoles
+(`cli/console.py`) make control characters visible, so a document containing `[bold red]` or an
+escape sequence cannot style or act on the terminal; in a pipe nothing is wrapped or coloured.
 """
 
 from __future__ import annotations
@@ -27,8 +28,10 @@ from rich.table import Table
 from rich.text import Text
 
 from localrag import __version__
+from localrag.cli.console import make_console
 from localrag.config import load_settings
 from localrag.errors import LocalRagError
+from localrag.safe_text import path_text, printable
 
 if TYPE_CHECKING:
     from localrag.engine import Engine
@@ -58,6 +61,7 @@ def _parser() -> argparse.ArgumentParser:
     ingest.add_argument("--include", action="append", default=[], metavar="GLOB", help="only matching files")
     ingest.add_argument("--exclude", action="append", default=[], metavar="GLOB", help="skip matching files")
     ingest.add_argument("--embedder", help="local sentence-transformers folder (default: bundled MiniLM)")
+    ingest.add_argument("--json", action="store_true", help="print the report (counts, skipped files) as JSON")
 
     ask = sub.add_parser("ask", help="answer a question from the indexed documents")
     ask.add_argument("question")
@@ -79,6 +83,7 @@ def _parser() -> argparse.ArgumentParser:
 
     forget = sub.add_parser("forget", help="remove a document (or every document under a folder)")
     forget.add_argument("path", type=Path)
+    forget.add_argument("--json", action="store_true", help="print what was removed as JSON")
 
     models = sub.add_parser("models", help="list the bundled model, models/ and the configured one")
     models.add_argument("--json", action="store_true")
@@ -99,7 +104,7 @@ def engine_from_args(args: argparse.Namespace, **overrides: Any) -> Engine:
 
 
 def _ingest(engine: Engine, paths: Sequence[Path], include: Sequence[str], exclude: Sequence[str],
-            err: Console) -> int:
+            err: Console, as_json: bool = False) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from localrag.types import IngestProgress
@@ -119,8 +124,13 @@ def _ingest(engine: Engine, paths: Sequence[Path], include: Sequence[str], exclu
             bar.update(task, completed=p.files_done, total=p.files_total, chunks=p.chunks_written)
 
         report = engine.ingest(paths, include=include, exclude=exclude, progress=on_progress)
+    if as_json:
+        sys.stdout.write(json.dumps(dataclasses.asdict(report), indent=2, ensure_ascii=False) + "\n")
+        return 0
     for error in report.errors:
         err.print(Text(f"skipped: {error.reason}", style="yellow"))
+    for note in report.notes:
+        err.print(Text(note, style="yellow"))
     summary = (
         f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged, "
         f"{report.removed} removed, {len(report.errors)} failed; {report.chunks_written} chunks "
@@ -186,7 +196,7 @@ def _ask(engine: Engine, question: str, args: argparse.Namespace, out: Console) 
             if isinstance(event, SourcesEvent) and not as_json and event.hits:
                 out.print(Text(f"Answering from {len(event.hits)} sources…", style="dim"))
             elif isinstance(event, TokenEvent) and not as_json:
-                sys.stdout.write(event.text)
+                sys.stdout.write(printable(event.text))
                 sys.stdout.flush()
             elif isinstance(event, DoneEvent):
                 answer = event.answer
@@ -249,15 +259,16 @@ def _chat(args: argparse.Namespace) -> int:
 
 def run(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    out = Console(highlight=False)
-    err = Console(stderr=True, highlight=False)
+    out = make_console()
+    err = make_console(stderr=True)
     try:
         if getattr(args, "handler", None) is not None:
             return int(args.handler(args, out, err))
         if args.command in (None, "chat"):
             return _chat(args)
         if args.command == "ingest":
-            return _ingest(engine_from_args(args, embedder=args.embedder), args.paths, args.include, args.exclude, err)
+            engine = engine_from_args(args, embedder=args.embedder)
+            return _ingest(engine, args.paths, args.include, args.exclude, err, args.json)
         if args.command == "ask":
             engine = engine_from_args(args, top_k=args.top_k, allow_model_knowledge=args.allow_model_knowledge)
             return _ask(engine, args.question, args, out)
@@ -265,7 +276,10 @@ def run(argv: Sequence[str] | None = None) -> int:
             return _status(engine_from_args(args), args.json, out)
         if args.command == "forget":
             removed = engine_from_args(args).forget(args.path)
-            err.print(Text(f"forgot {args.path}: {removed} chunks removed"))
+            if args.json:
+                sys.stdout.write(json.dumps({"path": path_text(args.path), "chunks_removed": removed}) + "\n")
+            else:
+                err.print(Text(f"forgot {path_text(args.path)}: {removed} chunks removed"))
             return 0
         if args.command == "models":
             return _models(engine_from_args(args), args.json, out)

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 from localrag.errors import LoaderError
 from localrag.ingest.pdf import load_pdf
 from localrag.ingest.structure import LIST_LINE, SPACES, HeadingPath, TextBuilder, prose_kind, squash
+from localrag.ingest.zipguard import guard_zip
 from localrag.types import LoadedText, Section
 
 if TYPE_CHECKING:
@@ -448,6 +449,7 @@ def _docx_table(table: Any) -> Iterable[str]:
 def _load_docx(path: Path) -> LoadedText:
     import docx
 
+    guard_zip(path)
     try:
         document = docx.Document(str(path))
         blocks = list(_docx_blocks(document))

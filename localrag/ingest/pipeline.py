@@ -8,12 +8,19 @@ Why it is shaped this way:
   a killed run left half-written, and the hashes make the re-run resume where it stopped, without
   duplicate chunks.
 - Only one batch of chunks and vectors is held in memory, so memory does not grow with the corpus.
-- One bad file becomes a `FileError` line in the report; the ingest goes on.
+- One bad file becomes a `FileError` line in the report; the ingest goes on. A parser that fails in
+  a way no loader foresaw (a third-party library's own exception, MemoryError, RecursionError) is
+  still one file's failure, and a run that stops for good (a store write, Ctrl-C) commits the files
+  already read before it goes, so the good files of a batch are never lost with a bad one.
+- Files are identified by `safe_text.path_text`: a name that is not valid UTF-8 gets `\\xNN` escapes
+  instead of breaking the id, the store or the report.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
+import stat
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -26,6 +33,7 @@ from localrag.errors import LoaderError
 from localrag.ingest.chunker import chunk_document
 from localrag.ingest.discover import discover
 from localrag.ingest.loaders import file_type, load_file
+from localrag.safe_text import path_text, printable
 from localrag.types import Chunk, Document, FileError, IngestProgress, IngestReport
 
 if TYPE_CHECKING:
@@ -37,11 +45,15 @@ ProgressCallback = Callable[[IngestProgress], None]
 
 def doc_id_for(path: str) -> str:
     """Stable per absolute path, so a changed file replaces its own chunks."""
-    return hashlib.sha1(path.encode("utf-8")).hexdigest()[:16]
+    return hashlib.sha1(path_text(path).encode("utf-8")).hexdigest()[:16]
 
 
 def file_hash(path: Path) -> str:
-    with path.open("rb") as f:
+    # O_NONBLOCK: opening a FIFO named on the command line must not wait forever for a writer.
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    with os.fdopen(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise LoaderError(f"{path}: not a regular file (a FIFO, socket or device)", "name a regular file")
         return hashlib.file_digest(f, "sha256").hexdigest()
 
 
@@ -82,7 +94,10 @@ def run_ingest(
     started = time.monotonic()
     report = IngestReport()
     roots = [Path(p).expanduser().resolve() for p in paths]
-    files = list(discover(roots, include, exclude))
+    problems: list[tuple[str, str]] = []
+    files = list(discover(roots, include, exclude, problems))
+    for where, why in problems:
+        report.errors.append(FileError(path_text(where), printable(f"{path_text(where)}: {why}", multiline=False)))
     store.repair()
     known = store.document_hashes()
     batch = _Batch()
@@ -98,53 +113,33 @@ def run_ingest(
         batch.chunks.clear()
         batch.titles.clear()
 
-    for done, path in enumerate(files, start=1):
-        if cancel is not None and cancel.is_set():
-            report.cancelled = True
-            break
-        name = str(path)
-        try:
-            digest = file_hash(path)
-            if known.get(name) == digest:
-                report.unchanged += 1
-            else:
-                loaded = load_file(path)
-                doc_id = doc_id_for(name)
-                kind = file_type(path)
-                chunks = chunk_document(
-                    loaded,
-                    doc_id=doc_id,
-                    path=name,
-                    file_type=kind,
-                    token_counts=embedder.token_counts,
-                    max_tokens=min(settings.chunk_tokens, embedder.max_tokens - CONTEXT_TOKENS),
-                    overlap=settings.chunk_overlap,
+    flushing = False
+    try:
+        for done, path in enumerate(files, start=1):
+            if cancel is not None and cancel.is_set():
+                report.cancelled = True
+                break
+            name = path_text(path)
+            _ingest_file(path, name, known, batch, report, embedder, settings)
+            if len(batch.chunks) >= settings.commit_chunks:
+                flushing = True
+                flush()
+                flushing = False
+            if progress is not None:
+                elapsed = time.monotonic() - started
+                eta = elapsed / done * (len(files) - done) if done else None
+                progress(
+                    IngestProgress(done, len(files), report.chunks_written + len(batch.chunks), name, elapsed, eta)
                 )
-                stat = path.stat()
-                batch.docs.append(
-                    Document(doc_id, name, kind, digest, stat.st_size, stat.st_mtime, loaded.title, len(chunks))
-                )
-                batch.chunks.extend(chunks)
-                batch.titles[doc_id] = loaded.title
-                if name in known:
-                    report.updated += 1
-                else:
-                    report.added += 1
-        except LoaderError as exc:
-            report.errors.append(FileError(name, str(exc)))
-        except OSError as exc:
-            report.errors.append(FileError(name, f"{name}: cannot read ({exc.strerror or exc})"))
-        if len(batch.chunks) >= settings.commit_chunks:
-            flush()
-        if progress is not None:
-            elapsed = time.monotonic() - started
-            eta = elapsed / done * (len(files) - done) if done else None
-            progress(IngestProgress(done, len(files), report.chunks_written + len(batch.chunks), name, elapsed, eta))
+    except BaseException:
+        if not flushing:
+            flush()  # the files read so far are whole; keep them
+        raise
     flush()
 
     if not report.cancelled:
-        present = {str(p) for p in files}
-        folders = [r for r in roots if r.is_dir()]
+        present = {path_text(p) for p in files}
+        folders = [Path(path_text(r)) for r in roots if r.is_dir()]
         gone = [
             d.doc_id
             for d in store.documents()
@@ -153,6 +148,52 @@ def run_ingest(
         if gone:
             store.delete_documents(gone)
             report.removed = len(gone)
-    store.refresh_indexes()
+    note = store.refresh_indexes()
+    if note:
+        report.notes.append(note)
     report.seconds = time.monotonic() - started
     return report
+
+
+def _ingest_file(
+    path: Path, name: str, known: dict[str, str], batch: _Batch, report: IngestReport, embedder: Embedder,
+    settings: Settings,
+) -> None:
+    """Load and chunk one file into `batch`, or add its one-line error to `report`."""
+    try:
+        digest = file_hash(path)
+        if known.get(name) == digest:
+            report.unchanged += 1
+        else:
+            loaded = load_file(path)
+            doc_id = doc_id_for(name)
+            kind = file_type(path)
+            chunks = chunk_document(
+                loaded,
+                doc_id=doc_id,
+                path=name,
+                file_type=kind,
+                token_counts=embedder.token_counts,
+                max_tokens=min(settings.chunk_tokens, embedder.max_tokens - CONTEXT_TOKENS),
+                overlap=settings.chunk_overlap,
+            )
+            info = path.stat()
+            batch.docs.append(
+                Document(doc_id, name, kind, digest, info.st_size, info.st_mtime, loaded.title, len(chunks))
+            )
+            batch.chunks.extend(chunks)
+            batch.titles[doc_id] = loaded.title
+            if name in known:
+                report.updated += 1
+            else:
+                report.added += 1
+    except LoaderError as exc:
+        report.errors.append(FileError(name, printable(str(exc), multiline=False)))
+    except OSError as exc:
+        reason = f"{name}: cannot read ({exc.strerror or exc})"
+        report.errors.append(FileError(name, printable(reason, multiline=False)))
+    except Exception as exc:
+        # A third-party parser failed in a way no loader foresaw (its own exception types, MemoryError,
+        # RecursionError): still this one file's problem, and the other files go on.
+        reason = f"{name}: could not be parsed ({type(exc).__name__}: {str(exc)[:200]})"
+        report.errors.append(FileError(name, printable(reason + "; exclude it or re-save it", multiline=False)))
