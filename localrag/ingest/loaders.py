@@ -238,7 +238,10 @@ def _load_markdown(path: Path) -> LoadedText:
     # Front matter would parse as a rule and a setext heading; blank it out, keeping line numbers.
     front = _FRONT_MATTER.match(text)
     parsed = text if front is None else "\n" * text.count("\n", 0, front.end()) + text[front.end():]
-    tokens = MarkdownIt("commonmark").enable("table").parse(parsed)
+    # Only the block structure is needed: inline parsing of a whole file costs ~150 bytes per character
+    # (a 5 MB single-line file took 835 MB), so it runs on heading text alone.
+    tokens = MarkdownIt("commonmark").enable("table").disable("inline").parse(parsed)
+    inline_parser = MarkdownIt("commonmark")
     starts = _line_starts(text)
     headings = HeadingPath()
     sections: list[Section] = []
@@ -248,7 +251,8 @@ def _load_markdown(path: Path) -> LoadedText:
             continue
         if token.type == "heading_open":
             inline = tokens[i + 1]
-            name = squash("".join(c.content for c in inline.children or () if c.type in ("text", "code_inline")))
+            children = [c for t in inline_parser.parseInline(inline.content) for c in t.children or ()]
+            name = squash("".join(c.content for c in children if c.type in ("text", "code_inline")))
             name = name or squash(inline.content)
             path_now = headings.enter(int(token.tag[1]), name)
             if not title and token.tag == "h1":
@@ -360,10 +364,21 @@ def _html_table(table: Tag) -> list[str]:
     return rows
 
 
+# BeautifulSoup's tree costs ~750 bytes per tag (a 1.9 MB page of 400k tags took 300 MB), so a page
+# is refused by its number of tags, not its size: long text and inline images cost little.
+MAX_HTML_TAGS = 1_000_000
+
+
 def _load_html(path: Path) -> LoadedText:
     from bs4 import BeautifulSoup
 
     data = _read_bytes(path)
+    tags = data.count(b"<")
+    if tags > MAX_HTML_TAGS:
+        raise LoaderError(
+            f"{path}: too many HTML tags to parse safely ({tags:,}; limit {MAX_HTML_TAGS:,})",
+            "split the page, or save it as text or PDF",
+        )
     try:
         markup: str | bytes = _decode(data, path)
     except LoaderError:
