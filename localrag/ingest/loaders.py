@@ -21,6 +21,7 @@ encrypted, scanned or corrupt file) is a one-line `LoaderError` naming the file 
 from __future__ import annotations
 
 import codecs
+import dataclasses
 import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -86,7 +87,16 @@ def load_file(path: Path) -> LoadedText:
         loaded = _load_plain(path)
     if not loaded.text.strip() or not loaded.sections:
         raise LoaderError(f"{path}: no text to index (the file is empty or blank)", "add text or exclude the file")
+    if _SURROGATE.search(loaded.text) or _SURROGATE.search(loaded.title):
+        # A damaged PDF or a legacy page can decode to lone surrogates, which the tokenizer, Arrow and
+        # JSON all refuse; one U+FFFD each keeps every section offset valid.
+        loaded = dataclasses.replace(
+            loaded, text=_SURROGATE.sub("\ufffd", loaded.text), title=_SURROGATE.sub("\ufffd", loaded.title)
+        )
     return loaded
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 # --- shared helpers -------------------------------------------------------------------------------

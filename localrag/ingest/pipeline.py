@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from localrag.config import Settings
 from localrag.errors import LoaderError
 from localrag.ingest.chunker import chunk_document
@@ -37,6 +39,8 @@ from localrag.safe_text import path_text, printable
 from localrag.types import Chunk, Document, FileError, IngestProgress, IngestReport
 
 if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
     from localrag.embed import Embedder
     from localrag.store import Store
 
@@ -74,6 +78,7 @@ class _Batch:
     docs: list[Document] = field(default_factory=list)
     chunks: list[Chunk] = field(default_factory=list)
     titles: dict[str, str] = field(default_factory=dict)
+    updated: set[str] = field(default_factory=set)  # doc ids that replace an older version
 
 
 def _is_under(path: str, folders: Sequence[Path]) -> bool:
@@ -106,12 +111,19 @@ def run_ingest(
         if not batch.docs:
             return
         texts = [embedding_text(c, batch.titles.get(c.doc_id, "")) for c in batch.chunks]
-        vectors = embedder.embed(texts)
+        try:
+            vectors = embedder.embed(texts)
+        except Exception:
+            # One document's text broke the embedder: find it, so the rest of the batch still goes in.
+            vectors = _embed_each(batch, texts, embedder, report)
+        if not batch.docs:
+            return
         store.write_batch(batch.docs, batch.chunks, vectors)
         report.chunks_written += len(batch.chunks)
         batch.docs.clear()
         batch.chunks.clear()
         batch.titles.clear()
+        batch.updated.clear()
 
     flushing = False
     try:
@@ -155,6 +167,28 @@ def run_ingest(
     return report
 
 
+def _embed_each(batch: _Batch, texts: list[str], embedder: Embedder, report: IngestReport) -> NDArray[np.float32]:
+    """Embed a batch document by document, dropping (and reporting) those the embedder fails on."""
+    keep_docs, keep_chunks, parts = [], [], []
+    for doc in batch.docs:
+        rows = [i for i, c in enumerate(batch.chunks) if c.doc_id == doc.doc_id]
+        try:
+            parts.append(embedder.embed([texts[i] for i in rows]))
+        except Exception as exc:
+            reason = f"{doc.path}: its text could not be embedded ({type(exc).__name__}: {str(exc)[:200]})"
+            report.errors.append(FileError(doc.path, printable(reason, multiline=False)))
+            if doc.doc_id in batch.updated:
+                report.updated -= 1
+            else:
+                report.added -= 1
+            continue
+        keep_docs.append(doc)
+        keep_chunks.extend(batch.chunks[i] for i in rows)
+    batch.docs[:] = keep_docs
+    batch.chunks[:] = keep_chunks
+    return np.concatenate(parts) if parts else np.zeros((0, embedder.dim), dtype=np.float32)
+
+
 def _ingest_file(
     path: Path, name: str, known: dict[str, str], batch: _Batch, report: IngestReport, embedder: Embedder,
     settings: Settings,
@@ -184,6 +218,7 @@ def _ingest_file(
             batch.chunks.extend(chunks)
             batch.titles[doc_id] = loaded.title
             if name in known:
+                batch.updated.add(doc_id)
                 report.updated += 1
             else:
                 report.added += 1
