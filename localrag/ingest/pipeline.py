@@ -169,7 +169,9 @@ def run_ingest(
 
 def _embed_each(batch: _Batch, texts: list[str], embedder: Embedder, report: IngestReport) -> NDArray[np.float32]:
     """Embed a batch document by document, dropping (and reporting) those the embedder fails on."""
-    keep_docs, keep_chunks, parts = [], [], []
+    keep_docs: list[Document] = []
+    keep_chunks: list[Chunk] = []
+    parts: list[NDArray[np.float32]] = []
     for doc in batch.docs:
         rows = [i for i, c in enumerate(batch.chunks) if c.doc_id == doc.doc_id]
         try:
