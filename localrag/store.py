@@ -25,6 +25,8 @@ A full disk: a write that fails for lack of space is a `StoreError` naming the d
 free and about how much the step needs; what was committed before stays. Compaction rewrites the
 table, so `refresh_indexes` skips it (returning a note, not failing the ingest) when the free space
 is smaller than the chunks table, or when it runs out of space midway.
+
+A damaged table or index: see `store_damage` (one error naming it; the full-text index rebuilt).
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from localrag.errors import StoreError
+from localrag.store_damage import diagnose, guarded, is_damage
 from localrag.types import Chunk, Document
 
 if TYPE_CHECKING:
@@ -229,6 +232,7 @@ class Store:
 
     # --- opening -------------------------------------------------------------------------------
 
+    @guarded
     def _read_meta(self) -> dict[str, str]:
         rows = self._meta.to_arrow().to_pylist()
         return {r["key"]: r["value"] for r in rows}
@@ -251,6 +255,7 @@ class Store:
                 f"pass --embedder {stored_name}, or re-ingest into a fresh store",
             )
 
+    @guarded
     def _migrate(self, meta: dict[str, str]) -> None:
         if "embedder" not in meta:
             self._meta.add([{"key": "embedder", "value": self.embedder_name}, {"key": "dim", "value": str(self.dim)}])
@@ -299,19 +304,23 @@ class Store:
             query = query.where(where)
         return query.limit(None).to_arrow().to_pylist()
 
+    @guarded
     def document(self, path: str) -> Document | None:
         rows = self._document_rows(f"path = {sql_literal(path)}")
         return _row_to_document(rows[0]) if rows else None
 
+    @guarded
     def documents(self) -> list[Document]:
         return sorted((_row_to_document(r) for r in self._document_rows()), key=lambda d: d.path)
 
+    @guarded
     def document_hashes(self) -> dict[str, str]:
         table = self.documents_table.search().select(["path", "content_hash"]).limit(None).to_arrow()
         return dict(zip(table["path"].to_pylist(), table["content_hash"].to_pylist(), strict=True))
 
     # --- writing -------------------------------------------------------------------------------
 
+    @guarded
     def write_batch(self, docs: list[Document], chunks: list[Chunk], vectors: np.ndarray) -> None:
         """Replace these documents with these chunks; all of a document's chunks must be in the batch."""
         if not docs:
@@ -405,6 +414,7 @@ class Store:
                 self.chunks_table.delete(f"{sql_in('doc_id', part)} AND commit_id != {sql_literal(commit_id)}")
             self._ensure_fts_index()
 
+    @guarded
     def delete_documents(self, doc_ids: Sequence[str]) -> int:
         """Forget documents: the rows first, so their chunks vanish from search at once."""
         removed = 0
@@ -416,6 +426,7 @@ class Store:
                 removed += self.chunks_table.delete(sql_in("doc_id", part)).num_deleted_rows
         return removed
 
+    @guarded
     def repair(self) -> int:
         """Delete chunks whose (doc_id, commit_id) is not committed: what a killed write left."""
         with self._lock:
@@ -436,6 +447,7 @@ class Store:
 
     # --- reading -------------------------------------------------------------------------------
 
+    @guarded
     def chunk_count(self) -> int:
         table = self.documents_table.search().select(["n_chunks"]).limit(None).to_arrow()
         return int(sum(v or 0 for v in table["n_chunks"].to_pylist()))
@@ -444,6 +456,7 @@ class Store:
         rows = self.chunks_table.search().where(where).select(_CHUNK_COLUMNS).limit(None).to_arrow().to_pylist()
         return self._visible_rows(rows)
 
+    @guarded
     def chunks(self, chunk_ids: Sequence[str]) -> list[Chunk]:
         """The committed chunks with these ids, in the order asked; unknown ids are left out."""
         found: dict[str, Chunk] = {}
@@ -452,6 +465,7 @@ class Store:
                 found[row["chunk_id"]] = _row_to_chunk(row)
         return [found[i] for i in chunk_ids if i in found]
 
+    @guarded
     def doc_chunks(self, doc_id: str) -> list[Chunk]:
         rows = self._chunk_rows(f"doc_id = {sql_literal(doc_id)}")
         return [_row_to_chunk(r) for r in sorted(rows, key=lambda r: r["idx"])]
@@ -471,6 +485,7 @@ class Store:
                 return [(_row_to_chunk(r), score(r)) for r in visible[:k]]
             limit *= 4
 
+    @guarded
     def vector_search(self, vector: np.ndarray, k: int, where: str | None = None) -> list[tuple[Chunk, float]]:
         """Cosine similarity (1 - cosine distance), best first."""
         query_vector = np.asarray(vector, dtype=np.float32).reshape(-1)
@@ -492,8 +507,27 @@ class Store:
 
         return self._ranked(make, k, lambda r: 1.0 - float(r["_distance"]))
 
+    @guarded
     def text_search(self, query: str, k: int, where: str | None = None) -> list[tuple[Chunk, float]]:
-        """BM25 over heading + text, best first; the query is plain words (no query syntax)."""
+        """BM25 over heading + text, best first; the query is plain words (no query syntax).
+
+        A damaged full-text index is rebuilt from the chunks table, once, and the search run again.
+        """
+        try:
+            return self._text_search(query, k, where)
+        except Exception as exc:
+            if not is_damage(exc) or diagnose(self):
+                raise
+            self.rebuild_fts_index()
+            return self._text_search(query, k, where)
+
+    def rebuild_fts_index(self) -> None:
+        from lancedb.index import FTS
+
+        with self._lock:
+            self.chunks_table.create_index(FTS_COLUMN, config=FTS(with_position=False), replace=True)
+
+    def _text_search(self, query: str, k: int, where: str | None) -> list[tuple[Chunk, float]]:
         if not any(ch.isalnum() for ch in query) or self._fts_index() is None:
             return []
 
@@ -527,6 +561,7 @@ class Store:
         if self._fts_index() is None and self.chunks_table.count_rows() > 0:
             self.chunks_table.create_index(FTS_COLUMN, config=FTS(with_position=False), replace=True)
 
+    @guarded
     def refresh_indexes(self, vector_index_min_rows: int | None = None) -> str:
         """Compact, fold new rows into the indexes, build the ANN index once the table is big enough.
 
@@ -565,6 +600,7 @@ class Store:
     def size_bytes(self) -> int:
         return sum(f.stat().st_size for f in self.path.rglob("*") if f.is_file())
 
+    @guarded
     def status(self) -> StoreStatus:
         fts, vec = self._fts_index(), self._vector_index()
 
