@@ -50,6 +50,7 @@ from localrag.types import (
     SourcesEvent,
     TokenEvent,
 )
+from localrag.writer_lock import writer_lock
 
 if TYPE_CHECKING:
     from localrag.embed import Embedder
@@ -226,16 +227,17 @@ class Engine:
     ) -> IngestReport:
         from localrag.ingest.pipeline import run_ingest
 
-        return run_ingest(
-            [Path(p) for p in paths_],
-            store=self.store,
-            embedder=self.embedder,
-            settings=self.settings,
-            include=include,
-            exclude=exclude,
-            progress=progress,
-            cancel=cancel,
-        )
+        with writer_lock(self.store.path):
+            return run_ingest(
+                [Path(p) for p in paths_],
+                store=self.store,
+                embedder=self.embedder,
+                settings=self.settings,
+                include=include,
+                exclude=exclude,
+                progress=progress,
+                cancel=cancel,
+            )
 
     def documents(self) -> list[Document]:
         return self.store.documents()
@@ -247,8 +249,9 @@ class Engine:
         if not docs:
             raise LocalRagError(f"{target}: not in the index", "run `localrag status` to see what is indexed")
         ids = [d.doc_id for d in docs]
-        removed = self.store.delete_documents(ids)
-        self.graph.delete_for_documents(ids)
+        with writer_lock(self.store.path):
+            removed = self.store.delete_documents(ids)
+            self.graph.delete_for_documents(ids)
         return removed
 
     def chunk(self, chunk_id: str) -> Chunk:

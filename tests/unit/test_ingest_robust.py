@@ -192,3 +192,16 @@ def test_a_long_single_line_is_chunked_in_bounded_pieces(monkeypatch: pytest.Mon
 
 def test_stored_path_is_valid_utf8_for_any_name() -> None:
     assert path_text(os.fsdecode(b"/x/\xff\xfe.md")).encode("utf-8") == b"/x/\\xff\\xfe.md"
+
+
+def test_writers_wait_for_each_other(engine: Engine, tmp_path: Path) -> None:
+    from localrag.writer_lock import writer_lock
+
+    folder = _folder(tmp_path, {b"a.txt": b"First.\n"})
+    done = threading.Event()
+    with writer_lock(engine.store.path):  # another writer (process or thread) is at work
+        worker = threading.Thread(target=lambda: (engine.ingest([folder]), done.set()), daemon=True)
+        worker.start()
+        assert not done.wait(1.0), "the second writer did not wait"
+    assert done.wait(60)
+    assert [Path(d.path).name for d in engine.documents()] == ["a.txt"]
