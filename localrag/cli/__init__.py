@@ -117,6 +117,7 @@ def _ingest(engine: Engine, paths: Sequence[Path], include: Sequence[str], exclu
         TimeRemainingColumn(),
         console=err,
         transient=True,
+        disable=not err.is_terminal,  # in a pipe a bar is noise (it left an empty line)
     ) as bar:
         task = bar.add_task("Ingesting", total=None, chunks=0)
 

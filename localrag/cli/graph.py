@@ -79,6 +79,7 @@ def _build(args: argparse.Namespace, out: Console, err: Console) -> int:
         TimeRemainingColumn(),
         console=err,
         transient=True,
+        disable=not err.is_terminal,
     ) as bar:
         task = bar.add_task("Extracting", total=None, triples=0)
 
