@@ -49,7 +49,3 @@ def path_text(path: str | os.PathLike[str]) -> str:
     except UnicodeDecodeError:
         return raw.decode("utf-8", "backslashreplace")
 
-
-def display_path(path: str | os.PathLike[str]) -> str:
-    """A path as one printable line: a newline in a name shows as U+240A, an undecodable byte as U+FFFD."""
-    return printable(os.fspath(path), multiline=False)

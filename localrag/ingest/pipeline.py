@@ -116,10 +116,9 @@ def run_ingest(
         except Exception:
             # One document's text broke the embedder: find it, so the rest of the batch still goes in.
             vectors = _embed_each(batch, texts, embedder, report)
-        if not batch.docs:
-            return
-        store.write_batch(batch.docs, batch.chunks, vectors)
-        report.chunks_written += len(batch.chunks)
+        if batch.docs:
+            store.write_batch(batch.docs, batch.chunks, vectors)
+            report.chunks_written += len(batch.chunks)
         batch.docs.clear()
         batch.chunks.clear()
         batch.titles.clear()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from localrag.safe_text import display_path, path_text, printable
+from localrag.safe_text import path_text, printable
 
 CSI = "\x1b[41mred\x1b[0m"
 OSC = "\x1b]0;pwned\x07"
@@ -36,5 +36,5 @@ def test_undecodable_file_names_get_a_stable_valid_text() -> None:
     assert stored == "/tmp/caf\\xe9-\\xff.txt"
     stored.encode("utf-8")  # valid for Arrow, JSON and the terminal
     assert path_text("/tmp/ordinary é.txt") == "/tmp/ordinary é.txt"
-    assert display_path(name) == "/tmp/caf\ufffd-\ufffd.txt"
-    assert display_path("/tmp/two\nlines.txt") == "/tmp/two\u240alines.txt"
+    assert printable(name, multiline=False) == "/tmp/caf\ufffd-\ufffd.txt"  # shown: replacement characters
+    assert printable("/tmp/two\nlines.txt", multiline=False) == "/tmp/two\u240alines.txt"
