@@ -98,7 +98,7 @@ def test_fuzz_ingest(seed: int, tmp_path: Path, real_embedder: SentenceTransform
     folder.mkdir()
     # Lines of many MB make a run embedding-bound (minutes per file on 2 cores) without finding more:
     # their memory is measured one by one in benchmarks/bench_hostile_inputs.py and with LOCALRAG_FUZZ_BIG.
-    cases = generate(folder, COUNT, seed, big=BIG, long_line_max=20_000)
+    cases = generate(folder, COUNT, seed, big=BIG, long_line_max=20_000 if FULL else 10_000)
     engine = Engine(load_settings(), embedder=real_embedder)
     real_embedder.token_counts(["warm up"])
     before = _peak_mb()
