@@ -3,13 +3,21 @@
 Precedence, lowest first: the defaults below, the TOML file at `paths.config_file()`, environment
 variables `LOCALRAG_<FIELD>` (for example LOCALRAG_TOP_K=8), then explicit overrides from a CLI flag
 or the TUI. `save_settings` writes the TOML file back atomically so the TUI can persist choices.
+
+Settings validates itself: every number has a `range` (and `graph_planner` its `choices`) in its
+field metadata, checked in `__post_init__` however the Settings was made. `load_settings` checks
+each value as it reads it, so the one-line error names where the bad value came from (the TOML
+file, the LOCALRAG_ variable or the command-line option); the TUI's settings form uses the same
+ranges (`setting_range`). The TOML file may start with a UTF-8 BOM (Windows editors write one).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -34,25 +42,36 @@ class Settings:
         default="", metadata={"doc": "sentence-transformers folder; empty: bundled all-MiniLM-L6-v2"}
     )
     reranker: str = field(default="", metadata={"doc": "local cross-encoder folder; empty: no reranking"})
-    n_ctx: int = field(default=2048, metadata={"doc": "context window in tokens; prompt and answer share it"})
-    n_threads: int = field(default=0, metadata={"doc": "CPU threads for llama.cpp; 0: all cores"})
+    n_ctx: int = field(
+        default=2048, metadata={"doc": "context window in tokens; prompt and answer share it", "range": (256, 131072)}
+    )
+    n_threads: int = field(default=0, metadata={"doc": "CPU threads for llama.cpp; 0: all cores", "range": (0, 1024)})
     n_gpu_layers: int = field(
-        default=-1, metadata={"doc": "layers offloaded to a GPU; -1: all, ignored by a CPU-only build"}
+        default=-1,
+        metadata={"doc": "layers offloaded to a GPU; -1: all, ignored by a CPU-only build", "range": (-1, 1000)},
     )
     temperature: float = field(
-        default=0.0, metadata={"doc": "sampling temperature; 0 is greedy and reproducible, small models wander above"}
+        default=0.0,
+        metadata={
+            "doc": "sampling temperature; 0 is greedy and reproducible, small models wander above",
+            "range": (0.0, 2.0),
+        },
     )
-    max_answer_tokens: int = field(default=320, metadata={"doc": "room kept in the context for the answer"})
+    max_answer_tokens: int = field(
+        default=320, metadata={"doc": "room kept in the context for the answer", "range": (1, 32768)}
+    )
     top_k: int = field(
-        default=4, metadata={"doc": "sources put in the prompt; prompt length is latency on small models"}
+        default=4,
+        metadata={"doc": "sources put in the prompt; prompt length is latency on small models", "range": (1, 100)},
     )
     chunk_tokens: int = field(
-        default=200, metadata={"doc": "chunk size in embedder tokens; MiniLM silently drops past 256"}
+        default=200,
+        metadata={"doc": "chunk size in embedder tokens; MiniLM silently drops past 256", "range": (16, 8192)},
     )
-    chunk_overlap: int = field(default=32, metadata={"doc": "tokens shared by neighbouring chunks"})
+    chunk_overlap: int = field(default=32, metadata={"doc": "tokens shared by neighbouring chunks", "range": (0, 4096)})
     min_similarity: float = field(
         default=0.25,
-        metadata={"doc": "cosine below which a vector-only hit counts as not relevant"},
+        metadata={"doc": "cosine below which a vector-only hit counts as not relevant", "range": (-1.0, 1.0)},
     )
     allow_model_knowledge: bool = field(
         default=False,
@@ -64,37 +83,109 @@ class Settings:
     )
     graph_planner: str = field(
         default="embedding",
-        metadata={"doc": "graph mode planner: embedding (fine for tiny models) or grammar (the model plans)"},
+        metadata={
+            "doc": "graph mode planner: embedding (fine for tiny models) or grammar (the model plans)",
+            "choices": ("embedding", "grammar"),
+        },
     )
     graph_max_hops: int = field(
-        default=3, metadata={"doc": "longest relation path graph mode plans, 1 to 4 (shorter ones when they fit)"}
+        default=3,
+        metadata={
+            "doc": "longest relation path graph mode plans, 1 to 4 (shorter ones when they fit)",
+            "range": (1, 4),
+        },
     )
     embed_backend: str = field(
         default="onnx",
         metadata={
             "doc": "embedder runtime: onnx (same vectors as torch, faster on CPU), "
-            "onnx-int8 (faster again, its own vectors: needs its own index) or torch"
+            "onnx-int8 (faster again, its own vectors: needs its own index) or torch",
+            "choices": ("onnx", "onnx-int8", "torch"),
         },
     )
-    embed_batch_size: int = field(default=32, metadata={"doc": "chunks per embedding batch"})
+    embed_batch_size: int = field(default=32, metadata={"doc": "chunks per embedding batch", "range": (1, 4096)})
     ocr: bool = field(
         default=True, metadata={"doc": "read scanned PDF pages and images with the bundled OCR engine (slow)"}
     )
     commit_chunks: int = field(
-        default=256, metadata={"doc": "chunks per store commit; a kill loses at most one batch of work"}
+        default=256,
+        metadata={"doc": "chunks per store commit; a kill loses at most one batch of work", "range": (1, 100_000)},
     )
     vector_index_min_rows: int = field(
         default=20_000,
-        metadata={"doc": "build an ANN vector index once the chunks table has this many rows"},
+        metadata={
+            "doc": "build an ANN vector index once the chunks table has this many rows",
+            "range": (256, 10**9),
+        },
     )
     api_token: str = field(
         default="",
         metadata={"doc": "bearer token `localrag serve` requires of every request; needed to bind a non-loopback host"},
     )
 
+    def __post_init__(self) -> None:
+        validate(dataclasses.asdict(self))
+
     def replace(self, **overrides: Any) -> Settings:
         """A copy with the given fields changed; None values are ignored (unset CLI flags)."""
         return dataclasses.replace(self, **{k: v for k, v in overrides.items() if v is not None})
+
+
+_FIELDS = {f.name: f for f in fields(Settings)}
+# Prompt room left when the answer's share is taken from the context: the system prompt alone is ~100.
+MIN_PROMPT_TOKENS = 128
+
+
+def setting_range(name: str) -> tuple[float, float]:
+    """The (low, high) bounds of a numeric setting, inclusive."""
+    low, high = _FIELDS[name].metadata["range"]
+    return low, high
+
+
+def check_value(name: str, value: Any, origin: str = "settings") -> None:
+    """Raise ConfigError, naming `origin`, if `value` is not a valid value for setting `name`."""
+    meta = _FIELDS[name].metadata
+    kind = _TYPES[str(_FIELDS[name].type)]
+    if kind is bool or kind is str:
+        right_type = isinstance(value, kind)
+    else:  # a bool is an int to Python, not a number to a user
+        right_type = isinstance(value, int if kind is int else (int, float)) and not isinstance(value, bool)
+    if not right_type:
+        raise ConfigError(
+            f"{origin}: setting '{name}' must be {kind.__name__}, got {value!r}",
+            "fix the value or remove it to use the default",
+        )
+    if "range" in meta:
+        low, high = meta["range"]
+        if not (math.isfinite(value) and low <= value <= high):
+            raise ConfigError(
+                f"{origin}: setting '{name}' = {value!r} is out of range", f"use a value from {low:g} to {high:g}"
+            )
+    if "choices" in meta and value not in meta["choices"]:
+        raise ConfigError(
+            f"{origin}: setting '{name}' = {value!r} is not known", f"use one of: {', '.join(meta['choices'])}"
+        )
+
+
+def validate(values: Mapping[str, Any], origins: Mapping[str, str] | None = None) -> None:
+    """Check every field of a full set of setting values, and the rules between fields."""
+    origins = origins or {}
+    for name, value in values.items():
+        check_value(name, value, origins.get(name, "settings"))
+    if values["n_ctx"] - values["max_answer_tokens"] < MIN_PROMPT_TOKENS:
+        origin = origins.get("max_answer_tokens") or origins.get("n_ctx", "settings")
+        raise ConfigError(
+            f"{origin}: max_answer_tokens ({values['max_answer_tokens']}) leaves less than {MIN_PROMPT_TOKENS} "
+            f"of the n_ctx ({values['n_ctx']}) context for the prompt",
+            "lower max_answer_tokens or raise n_ctx",
+        )
+    if values["chunk_overlap"] >= values["chunk_tokens"]:
+        origin = origins.get("chunk_overlap") or origins.get("chunk_tokens", "settings")
+        raise ConfigError(
+            f"{origin}: chunk_overlap ({values['chunk_overlap']}) must be smaller than chunk_tokens "
+            f"({values['chunk_tokens']})",
+            "lower chunk_overlap",
+        )
 
 
 def _coerce(name: str, kind: type, value: Any, origin: str) -> Any:
@@ -108,8 +199,10 @@ def _coerce(name: str, kind: type, value: Any, origin: str) -> Any:
             if text in {"0", "false", "no", "off"}:
                 return False
             raise ValueError(text)
+        if isinstance(value, bool) or (kind is int and isinstance(value, float) and not value.is_integer()):
+            raise ValueError(value)
         return kind(value)
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, OverflowError) as exc:
         raise ConfigError(
             f"{origin}: setting '{name}' must be {kind.__name__}, got {value!r}",
             "fix the value or remove it to use the default",
@@ -119,24 +212,36 @@ def _coerce(name: str, kind: type, value: Any, origin: str) -> Any:
 _TYPES = {"str": str, "int": int, "float": float, "bool": bool}
 
 
-def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+def load_settings(
+    config_file: Path | None = None, *, origin: str = "command-line option", **overrides: Any
+) -> Settings:
+    """Defaults < TOML file < LOCALRAG_ variables < `overrides` (None: unset); each value checked where read."""
     path = config_file or paths.config_file()
     values: dict[str, Any] = {}
+    origins: dict[str, str] = {}
     known = {f.name: _TYPES[str(f.type)] for f in fields(Settings)}
     if path.is_file():
         try:
-            raw = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raw = tomllib.loads(path.read_text(encoding="utf-8-sig"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:  # BOM accepted; other bad bytes not
             raise ConfigError(f"{path}: not valid TOML ({exc})", "fix the file or delete it") from exc
         for name, value in raw.items():
             if name not in known:
                 raise ConfigError(f"{path}: unknown setting '{name}'", f"known: {', '.join(known)}")
-            values[name] = _coerce(name, known[name], value, str(path))
+            origins[name] = str(path)
+            values[name] = _coerce(name, known[name], value, origins[name])
     for name, kind in known.items():
         env = os.environ.get(f"LOCALRAG_{name.upper()}")
         if env is not None:
-            values[name] = _coerce(name, kind, env, f"LOCALRAG_{name.upper()}")
-    return Settings(**values).replace(**overrides)
+            origins[name] = f"LOCALRAG_{name.upper()}"
+            values[name] = _coerce(name, kind, env, origins[name])
+    for name, value in overrides.items():
+        if value is not None:
+            origins[name] = origin
+            values[name] = value
+    merged = {**dataclasses.asdict(Settings()), **values}
+    validate(merged, origins)
+    return Settings(**merged)
 
 
 def _toml_value(value: Any) -> str:

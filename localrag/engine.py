@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 from localrag import paths
 from localrag.config import Settings, load_settings, save_settings
-from localrag.errors import LocalRagError
+from localrag.errors import ConfigError, LocalRagError
 from localrag.models import (
     BUNDLED_EMBEDDER,
     BUNDLED_GENERATOR,
@@ -35,6 +35,7 @@ from localrag.models import (
     resolve_embedder,
     resolve_generator,
 )
+from localrag.safe_text import path_text
 from localrag.types import (
     Answer,
     AnswerEvent,
@@ -48,6 +49,7 @@ from localrag.types import (
     SourcesEvent,
     TokenEvent,
 )
+from localrag.writer_lock import writer_lock
 
 if TYPE_CHECKING:
     from localrag.embed import Embedder
@@ -262,16 +264,17 @@ class Engine:
         from localrag.fusion import needs_choice
         from localrag.ingest.pipeline import run_ingest
 
-        report = run_ingest(
-            [Path(p) for p in paths_],
-            store=self.store,
-            embedder=self.embedder,
-            settings=self.settings,
-            include=include,
-            exclude=exclude,
-            progress=progress,
-            cancel=cancel,
-        )
+        with writer_lock(self.store.path):
+            report = run_ingest(
+                [Path(p) for p in paths_],
+                store=self.store,
+                embedder=self.embedder,
+                settings=self.settings,
+                include=include,
+                exclude=exclude,
+                progress=progress,
+                cancel=cancel,
+            )
         # An index whose fusion was chosen (`retrieval tune-fusion`) is measured again once it grew a lot.
         if not report.cancelled and needs_choice(self.fusion_choice(), self.store.chunk_count()):
             report.fusion = self.tune_fusion().summary()
@@ -289,7 +292,8 @@ class Engine:
         from localrag.reembed import reembed_index
 
         new = load_embedder(folder, self.settings.embed_backend, self.settings.embed_batch_size)
-        with self._lock:
+        # Re-embedding writes the store: it waits for (and holds off) an ingest or forget like any writer.
+        with self._lock, writer_lock(paths.db_dir()):
             # The old store's handles must not outlive the folder swap.
             self._store = self._retriever = self._graph = self._graph_index = None
             report = reembed_index(
@@ -306,13 +310,14 @@ class Engine:
 
     def forget(self, path: str | Path) -> int:
         """Remove one document (or every document under a folder) and its triples; returns chunks removed."""
-        target = Path(path).expanduser().resolve()
+        target = Path(path_text(Path(path).expanduser().resolve()))
         docs = [d for d in self.store.documents() if Path(d.path) == target or Path(d.path).is_relative_to(target)]
         if not docs:
             raise LocalRagError(f"{target}: not in the index", "run `localrag status` to see what is indexed")
         ids = [d.doc_id for d in docs]
-        removed = self.store.delete_documents(ids)
-        self.graph.delete_for_documents(ids)
+        with writer_lock(self.store.path):
+            removed = self.store.delete_documents(ids)
+            self.graph.delete_for_documents(ids)
         return removed
 
     def chunk(self, chunk_id: str) -> Chunk:
@@ -332,6 +337,8 @@ class Engine:
 
     def search(self, query: str, *, k: int | None = None, filters: SearchFilters | None = None) -> list[Hit]:
         """Hybrid search: each hit keeps both legs' ranks and scores beside its fused score."""
+        if k is not None and k < 1:
+            raise ConfigError(f"k = {k}: at least one source must be searched for", "use k of 1 or more")
         return self.retriever.search(query, k or self.settings.top_k, filters)
 
     def fusion_choice(self) -> FusionChoice | None:

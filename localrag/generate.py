@@ -27,10 +27,11 @@ from __future__ import annotations
 import codecs
 import os
 import re
+import sys
 import threading
 import time
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -51,6 +52,37 @@ CHATML_TEMPLATE = (
 _SPECIAL_LIKE = re.compile(r"<\|[^<>|\s]{1,40}\|>|</?s>|\[/?INST\]", re.IGNORECASE)
 
 # Sampling defaults of llama.cpp's own chat completion; temperature 0 turns them into greedy decoding.
+# A chat template is code from the model file: rendering is bounded in time (nested loops) and in
+# what it may add around the messages (a real template adds a few hundred characters).
+RENDER_SECONDS = 5.0
+RENDER_EXTRA_CHARS = 100_000
+
+
+class _TemplateTimeout(Exception):
+    pass
+
+
+def _within(seconds: float, work: Callable[[], Any]) -> Any:
+    """Run `work` in this thread, raising _TemplateTimeout once it has run `seconds`.
+
+    Jinja compiles a template to Python, so a trace function sees every line it runs and can stop
+    it; a thread or a signal could not (a signal works in the main thread only).
+    """
+    deadline = time.monotonic() + seconds
+
+    def tracer(frame: Any, event: str, arg: Any) -> Any:
+        if time.monotonic() > deadline:
+            raise _TemplateTimeout
+        return tracer
+
+    previous = sys.gettrace()
+    sys.settrace(tracer)
+    try:
+        return work()
+    finally:
+        sys.settrace(previous)
+
+
 _TOP_K = 40
 _TOP_P = 0.95
 _MIN_P = 0.05
@@ -215,12 +247,25 @@ class LlamaGenerator:
         self._load()
         safe = [{**m, "content": neutralize_special_tokens(m.get("content", ""))} for m in messages]
         try:
-            return str(self._formatter(messages=safe).prompt)
+            prompt = str(_within(RENDER_SECONDS, lambda: self._formatter(messages=safe).prompt))
+        except _TemplateTimeout:
+            raise ModelError(
+                f"{self.path}: the GGUF's chat template did not finish rendering within {RENDER_SECONDS:g}s",
+                "the template loops without end: re-export the model with a working tokenizer.chat_template",
+            ) from None
         except Exception as exc:  # jinja2 raises many types; any of them means a broken template
             raise ModelError(
                 f"{self.path}: the GGUF's chat template failed to render ({exc})",
                 "re-export the model with a working tokenizer.chat_template",
             ) from exc
+        limit = sum(len(m.get("content", "")) for m in messages) + RENDER_EXTRA_CHARS
+        if len(prompt) > limit:
+            raise ModelError(
+                f"{self.path}: the GGUF's chat template wrote {len(prompt):,} characters for "
+                f"{limit - RENDER_EXTRA_CHARS:,} of messages",
+                "re-export the model with a working tokenizer.chat_template",
+            )
+        return prompt
 
     def _prompt_ids(self, messages: list[dict[str, str]]) -> list[int]:
         # The template already places BOS where the model wants it, hence add_bos=False; special=True

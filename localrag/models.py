@@ -15,6 +15,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import mmap
+import os
 import struct
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -94,7 +95,15 @@ class _Truncated(Exception):
     pass
 
 
+# A crafted header can declare a 2**60-byte string or arrays nested thousands deep: refuse those as
+# corrupt before reading, instead of a MemoryError or RecursionError. Real headers stay far below.
+_MAX_FIELD_BYTES = 64 * 2**20
+_MAX_ARRAY_DEPTH = 8
+
+
 def _read(f: BinaryIO, n: int) -> bytes:
+    if n > _MAX_FIELD_BYTES:
+        raise ValueError(f"a field declares {n} bytes")
     data = f.read(n)
     if len(data) != n:
         raise _Truncated
@@ -129,22 +138,30 @@ def _skip_strings(f: BinaryIO, count: int) -> None:
     f.seek(pos)
 
 
-def _read_value(f: BinaryIO, vtype: int) -> Any:
+def _read_value(f: BinaryIO, vtype: int, depth: int = 0) -> Any:
     if vtype in _SCALARS:
         return _unpack(f, _SCALARS[vtype])
     if vtype == _STRING:
         return _read_string(f)
     if vtype == _ARRAY:
+        if depth >= _MAX_ARRAY_DEPTH:
+            raise ValueError(f"arrays nested more than {_MAX_ARRAY_DEPTH} deep")
         item_type = _unpack(f, "<I")
         count = _unpack(f, "<Q")
+        # Every item takes at least one byte: a count past the bytes left means a cut (or lying) file.
+        if count > os.fstat(f.fileno()).st_size - f.tell():
+            raise _Truncated
         if item_type in _SCALARS and count > _KEEP_ARRAY_MAX:
             f.seek(struct.calcsize(_SCALARS[item_type]) * count, 1)
             return None
         if item_type == _STRING and count > _KEEP_ARRAY_MAX:
             _skip_strings(f, count)
             return None
-        items = [_read_value(f, item_type) for _ in range(count)]
-        return items if count <= _KEEP_ARRAY_MAX else None
+        if count > _KEEP_ARRAY_MAX:  # walked past (token lists), not kept
+            for _ in range(count):
+                _read_value(f, item_type, depth + 1)
+            return None
+        return [_read_value(f, item_type, depth + 1) for _ in range(count)]
     raise ValueError(f"unknown GGUF value type {vtype}")
 
 
@@ -179,6 +196,8 @@ def read_gguf_header(path: Path) -> GGUFHeader:
             for _ in range(tensor_count):
                 _read_string(f)
                 n_dims = _unpack(f, "<I")
+                if n_dims > 8:  # ggml tensors have at most 4
+                    raise ValueError(f"a tensor declares {n_dims} dimensions")
                 dims = [_unpack(f, "<Q") for _ in range(n_dims)]
                 ggml_type = _unpack(f, "<I")
                 offset = _unpack(f, "<Q")
@@ -192,8 +211,10 @@ def read_gguf_header(path: Path) -> GGUFHeader:
             data_start = -(-f.tell() // alignment) * alignment
     except _Truncated:
         raise ModelError(f"{path}: GGUF file is truncated inside its header", "re-download or re-export it") from None
-    except (ValueError, struct.error, UnicodeDecodeError, OverflowError) as exc:
+    except (ValueError, struct.error, UnicodeDecodeError, OverflowError, MemoryError, RecursionError) as exc:
         raise ModelError(f"{path}: GGUF header is corrupt ({exc})", "re-download or re-export it") from exc
+    except OSError as exc:
+        raise ModelError(f"{path}: cannot read ({exc.strerror or exc})", "check the file's permissions") from exc
     if tensor_count == 0:
         raise ModelError(f"{path}: GGUF file holds no tensors", "point at a complete model file")
     if data_start + data_end > size:
@@ -351,17 +372,24 @@ def gate_summary(card: dict[str, Any]) -> str:
 
 
 def _info(name: str, path: Path, source: str) -> ModelInfo:
+    """One model's row; a bad file becomes a row with `error`, never an exception for the whole list."""
     try:
         header = read_gguf_header(path)
     except ModelError as exc:
-        return ModelInfo(name, path, source, path.stat().st_size if path.exists() else 0, error=str(exc))
+        try:
+            size = path.stat().st_size
+        except OSError:
+            size = 0
+        return ModelInfo(name, path, source, size, error=str(exc))
     card_file = path.with_suffix(".json")
     card: dict[str, Any] = {}
     if card_file.is_file():
         try:
-            card = json.loads(card_file.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError):
+            card = json.loads(card_file.read_text(encoding="utf-8-sig"))
+        except (json.JSONDecodeError, UnicodeDecodeError, OSError, RecursionError):
             card = {"error": f"{card_file}: unreadable model card"}
+        if not isinstance(card, dict):
+            card = {"error": f"{card_file}: a model card must be a JSON object"}
     return ModelInfo(name, path, source, header.file_size, header.architecture, card,
                      quantization=header.quantization, context_length=header.context_length,
                      parameters=str(header.metadata.get("general.size_label") or ""))

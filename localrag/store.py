@@ -20,10 +20,19 @@ index was built by a flat scan of the unindexed tail, so text search never misse
 `refresh_indexes()` folds the tail into the indexes (`optimize`, which also compacts the many small
 fragments that batched appends leave) and builds the IVF_HNSW_SQ cosine index once the table is big
 enough for an ANN index to beat a flat scan.
+
+A full disk: a write that fails for lack of space is a `StoreError` naming the data dir, the space
+free and about how much the step needs; what was committed before stays. Compaction rewrites the
+table, so `refresh_indexes` skips it (returning a note, not failing the ingest) when the free space
+is smaller than the chunks table, or when it runs out of space midway.
+
+A damaged table or index: see `store_damage` (one error naming it; the full-text index rebuilt).
 """
 
 from __future__ import annotations
 
+import errno
+import shutil
 import threading
 import time
 import uuid
@@ -36,6 +45,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from localrag.errors import StoreError
+from localrag.store_damage import diagnose, guarded, is_damage
 from localrag.types import Chunk, Document
 
 if TYPE_CHECKING:
@@ -62,6 +72,11 @@ _CHUNK_COLUMNS = [
     "heading",
     "n_tokens",
 ]
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """LanceDB reports ENOSPC from its Rust side as an OSError or a RuntimeError holding the OS message."""
+    return getattr(exc, "errno", None) == errno.ENOSPC or "No space left on device" in str(exc)
 
 
 def sql_literal(value: str) -> str:
@@ -240,6 +255,7 @@ class Store:
 
     # --- opening -------------------------------------------------------------------------------
 
+    @guarded
     def _read_meta(self) -> dict[str, str]:
         rows = self._meta.to_arrow().to_pylist()
         return {r["key"]: r["value"] for r in rows}
@@ -263,6 +279,7 @@ class Store:
                 "or re-ingest into a fresh store",
             )
 
+    @guarded
     def _migrate(self, meta: dict[str, str]) -> None:
         if "embedder" not in meta:
             self._meta.add([{"key": "embedder", "value": self.embedder_name}, {"key": "dim", "value": str(self.dim)}])
@@ -327,23 +344,25 @@ class Store:
             query = query.where(where)
         return query.limit(None).to_arrow().to_pylist()
 
+    @guarded
     def document(self, path: str) -> Document | None:
         rows = self._document_rows(f"path = {sql_literal(path)}")
         return _row_to_document(rows[0]) if rows else None
 
+    @guarded
     def documents(self) -> list[Document]:
         return sorted((_row_to_document(r) for r in self._document_rows()), key=lambda d: d.path)
 
+    @guarded
     def document_hashes(self) -> dict[str, str]:
         table = self.documents_table.search().select(["path", "content_hash"]).limit(None).to_arrow()
         return dict(zip(table["path"].to_pylist(), table["content_hash"].to_pylist(), strict=True))
 
     # --- writing -------------------------------------------------------------------------------
 
+    @guarded
     def write_batch(self, docs: list[Document], chunks: list[Chunk], vectors: np.ndarray) -> None:
         """Replace these documents with these chunks; all of a document's chunks must be in the batch."""
-        import pyarrow as pa
-
         if not docs:
             return
         vectors = np.asarray(vectors, dtype=np.float32)
@@ -356,6 +375,37 @@ class Store:
                 raise ValueError(f"chunk {c.chunk_id} belongs to document {c.doc_id}, which is not in the batch")
             counts[c.doc_id] += 1
         commit_id = uuid.uuid4().hex
+        try:
+            self._write(docs, chunks, vectors, by_id, counts, commit_id)
+        except Exception as exc:
+            if is_disk_full(exc):
+                # Arrow columns, the BM25 index over the text, and LanceDB's manifests: about 3x the payload.
+                needed = 3 * (vectors.nbytes + sum(len(c.text.encode("utf-8", "replace")) for c in chunks))
+                raise self.disk_full_error(needed, f"writing {len(chunks)} chunks") from exc
+            raise
+
+    def disk_full_error(self, needed: int, doing: str) -> StoreError:
+        try:
+            free = f"{shutil.disk_usage(self.path).free / 1e6:,.0f} MB free"
+        except OSError:
+            free = "free space unknown"
+        return StoreError(
+            f"{self.path}: the disk is full ({free}; {doing} needs about {needed / 1e6:,.0f} MB more)",
+            "free space on that disk or set LOCALRAG_HOME to another one, then run it again: "
+            "what was committed is kept",
+        )
+
+    def _write(
+        self,
+        docs: list[Document],
+        chunks: list[Chunk],
+        vectors: np.ndarray,
+        by_id: dict[str, Document],
+        counts: dict[str, int],
+        commit_id: str,
+    ) -> None:
+        import pyarrow as pa
+
         with self._lock:
             if chunks:
                 columns: dict[str, list[Any]] = {
@@ -404,6 +454,7 @@ class Store:
                 self.chunks_table.delete(f"{sql_in('doc_id', part)} AND commit_id != {sql_literal(commit_id)}")
             self._ensure_fts_index()
 
+    @guarded
     def delete_documents(self, doc_ids: Sequence[str]) -> int:
         """Forget documents: the rows first, so their chunks vanish from search at once."""
         removed = 0
@@ -415,6 +466,7 @@ class Store:
                 removed += self.chunks_table.delete(sql_in("doc_id", part)).num_deleted_rows
         return removed
 
+    @guarded
     def repair(self) -> int:
         """Delete chunks whose (doc_id, commit_id) is not committed: what a killed write left."""
         with self._lock:
@@ -435,6 +487,7 @@ class Store:
 
     # --- reading -------------------------------------------------------------------------------
 
+    @guarded
     def chunk_count(self) -> int:
         table = self.documents_table.search().select(["n_chunks"]).limit(None).to_arrow()
         return int(sum(v or 0 for v in table["n_chunks"].to_pylist()))
@@ -448,6 +501,7 @@ class Store:
         rows = self.chunks_table.search().where(where).select(_CHUNK_COLUMNS).limit(None).to_arrow().to_pylist()
         return self._visible_rows(rows)
 
+    @guarded
     def chunks(self, chunk_ids: Sequence[str]) -> list[Chunk]:
         """The committed chunks with these ids, in the order asked; unknown ids are left out."""
         found: dict[str, Chunk] = {}
@@ -472,6 +526,7 @@ class Store:
         matrix = np.asarray(flat, dtype=np.float32).reshape(-1, self.dim)
         return [ids[i] for i in keep], matrix[keep]
 
+    @guarded
     def doc_chunks(self, doc_id: str) -> list[Chunk]:
         rows = self._chunk_rows(f"doc_id = {sql_literal(doc_id)}")
         return [_row_to_chunk(r) for r in sorted(rows, key=lambda r: r["idx"])]
@@ -491,6 +546,7 @@ class Store:
                 return [(_row_to_chunk(r), score(r)) for r in visible[:k]]
             limit *= 4
 
+    @guarded
     def vector_search(self, vector: np.ndarray, k: int, where: str | None = None) -> list[tuple[Chunk, float]]:
         """Cosine similarity (1 - cosine distance), best first."""
         query_vector = np.asarray(vector, dtype=np.float32).reshape(-1)
@@ -512,8 +568,27 @@ class Store:
 
         return self._ranked(make, k, lambda r: 1.0 - float(r["_distance"]))
 
+    @guarded
     def text_search(self, query: str, k: int, where: str | None = None) -> list[tuple[Chunk, float]]:
-        """BM25 over heading + text, best first; the query is plain words (no query syntax)."""
+        """BM25 over heading + text, best first; the query is plain words (no query syntax).
+
+        A damaged full-text index is rebuilt from the chunks table, once, and the search run again.
+        """
+        try:
+            return self._text_search(query, k, where)
+        except Exception as exc:
+            if not is_damage(exc) or diagnose(self):
+                raise
+            self.rebuild_fts_index()
+            return self._text_search(query, k, where)
+
+    def rebuild_fts_index(self) -> None:
+        from lancedb.index import FTS
+
+        with self._lock:
+            self.chunks_table.create_index(FTS_COLUMN, config=FTS(with_position=False), replace=True)
+
+    def _text_search(self, query: str, k: int, where: str | None) -> list[tuple[Chunk, float]]:
         if not any(ch.isalnum() for ch in query) or self._fts_index() is None:
             return []
         # LanceDB reads a double quote as the start of a phrase query, which the index (built without
@@ -550,8 +625,24 @@ class Store:
         if self._fts_index() is None and self.chunks_table.count_rows() > 0:
             self.chunks_table.create_index(FTS_COLUMN, config=FTS(with_position=False), replace=True)
 
-    def refresh_indexes(self, vector_index_min_rows: int | None = None) -> None:
-        """Compact, fold new rows into the indexes, build the ANN index once the table is big enough."""
+    @guarded
+    def refresh_indexes(self, vector_index_min_rows: int | None = None) -> str:
+        """Compact, fold new rows into the indexes, build the ANN index once the table is big enough.
+
+        Returns "" or a one-line note saying what was skipped for lack of disk space.
+        """
+        try:
+            needed = self.size_bytes()
+            if shutil.disk_usage(self.path).free < needed:
+                return f"compaction skipped: it needs about {needed / 1e6:,.0f} MB free in {self.path}"
+            self._refresh_indexes(vector_index_min_rows)
+        except Exception as exc:
+            if not is_disk_full(exc):
+                raise
+            return f"compaction skipped: the disk holding {self.path} is full"
+        return ""
+
+    def _refresh_indexes(self, vector_index_min_rows: int | None) -> None:
         from lancedb.index import HnswSq
 
         threshold = self.vector_index_min_rows if vector_index_min_rows is None else vector_index_min_rows
@@ -573,6 +664,7 @@ class Store:
     def size_bytes(self) -> int:
         return sum(f.stat().st_size for f in self.path.rglob("*") if f.is_file())
 
+    @guarded
     def status(self) -> StoreStatus:
         fts, vec = self._fts_index(), self._vector_index()
 

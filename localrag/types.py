@@ -196,3 +196,4 @@ class IngestReport:
     cancelled: bool = False
     # The fusion chosen again after this ingest grew the index (localrag/fusion.py); "" when not.
     fusion: str = ""
+    notes: list[str] = field(default_factory=list)  # what was skipped without failing (compaction on a full disk)

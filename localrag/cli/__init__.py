@@ -6,8 +6,9 @@ called as `handler(args, out, err) -> exit code`.
 
 argparse and rich only at import: `localrag --help` must not pull in torch, llama_cpp or lancedb.
 User errors (LocalRagError) go to stderr as one line with exit code 2, never a traceback. Text from
-documents and from the model is printed as plain text (rich `Text`, never markup), so a document
-containing `[bold red]` or an escape-looking sequence cannot style or act on the terminal.
+documents and from the model is printed as plain text (rich `Text`, never markup), and both consoles
+(`cli/console.py`) make control characters visible, so a document containing `[bold red]` or an
+escape sequence cannot style or act on the terminal; in a pipe nothing is wrapped or coloured.
 """
 
 from __future__ import annotations
@@ -27,8 +28,10 @@ from rich.table import Table
 from rich.text import Text
 
 from localrag import __version__
+from localrag.cli.console import make_console
 from localrag.config import load_settings
 from localrag.errors import LocalRagError
+from localrag.safe_text import path_text, printable
 from localrag.shapes import answer_json
 
 if TYPE_CHECKING:
@@ -72,6 +75,7 @@ def _parser() -> argparse.ArgumentParser:
     ingest.add_argument("--embedder", help="local sentence-transformers folder (default: bundled MiniLM)")
     ingest.add_argument("--no-ocr", dest="ocr", action="store_false", default=None,
                         help="do not OCR scanned PDF pages and images (OCR is slow: seconds per page)")
+    ingest.add_argument("--json", action="store_true", help="print the report (counts, skipped files) as JSON")
 
     ask = sub.add_parser("ask", help="answer a question from the indexed documents")
     ask.add_argument("question")
@@ -91,6 +95,7 @@ def _parser() -> argparse.ArgumentParser:
 
     forget = sub.add_parser("forget", help="remove a document (or every document under a folder)")
     forget.add_argument("path", type=Path)
+    forget.add_argument("--json", action="store_true", help="print what was removed as JSON")
 
     demo = sub.add_parser("demo", help="ingest the bundled sample corpus and answer a question about it")
     model_flag(demo)
@@ -123,7 +128,7 @@ def engine_from_args(args: argparse.Namespace, **overrides: Any) -> Engine:
 
 
 def _ingest(engine: Engine, paths: Sequence[Path], include: Sequence[str], exclude: Sequence[str],
-            err: Console) -> int:
+            err: Console, as_json: bool = False) -> int:
     from rich.markup import escape
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -137,6 +142,7 @@ def _ingest(engine: Engine, paths: Sequence[Path], include: Sequence[str], exclu
         TimeRemainingColumn(),
         console=err,
         transient=True,
+        disable=not err.is_terminal,  # in a pipe a bar is noise (it left an empty line)
     ) as bar:
         task = bar.add_task("Ingesting", total=None, chunks=0)
 
@@ -147,8 +153,13 @@ def _ingest(engine: Engine, paths: Sequence[Path], include: Sequence[str], exclu
                        description=description)
 
         report = engine.ingest(paths, include=include, exclude=exclude, progress=on_progress)
+    if as_json:
+        sys.stdout.write(json.dumps(dataclasses.asdict(report), indent=2, ensure_ascii=False) + "\n")
+        return 0
     for error in report.errors:
         err.print(Text(f"skipped: {error.reason}", style="yellow"))
+    for note in report.notes:
+        err.print(Text(note, style="yellow"))
     summary = (
         f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged, "
         f"{report.removed} removed, {len(report.errors)} failed; {report.chunks_written} chunks "
@@ -205,7 +216,7 @@ def _ask(engine: Engine, question: str, args: argparse.Namespace, out: Console) 
             if isinstance(event, SourcesEvent) and not as_json and event.hits:
                 out.print(Text(f"Answering from {len(event.hits)} sources…", style="dim"))
             elif isinstance(event, TokenEvent) and not as_json:
-                sys.stdout.write(event.text)
+                sys.stdout.write(printable(event.text))
                 sys.stdout.flush()
             elif isinstance(event, DoneEvent):
                 answer = event.answer
@@ -250,8 +261,8 @@ def _chat(args: argparse.Namespace) -> int:
 
 def run(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    out = Console(highlight=False)
-    err = Console(stderr=True, highlight=False)
+    out = make_console()
+    err = make_console(stderr=True)
     try:
         if getattr(args, "handler", None) is not None:
             return int(args.handler(args, out, err))
@@ -259,7 +270,7 @@ def run(argv: Sequence[str] | None = None) -> int:
             return _chat(args)
         if args.command == "ingest":
             engine = engine_from_args(args, embedder=args.embedder, ocr=args.ocr)
-            return _ingest(engine, args.paths, args.include, args.exclude, err)
+            return _ingest(engine, args.paths, args.include, args.exclude, err, args.json)
         if args.command == "ask":
             engine = engine_from_args(args, top_k=args.top_k, allow_model_knowledge=args.allow_model_knowledge)
             return _ask(engine, args.question, args, out)
@@ -267,7 +278,10 @@ def run(argv: Sequence[str] | None = None) -> int:
             return _status(engine_from_args(args), args.json, out)
         if args.command == "forget":
             removed = engine_from_args(args).forget(args.path)
-            err.print(Text(f"forgot {args.path}: {removed} chunks removed"))
+            if args.json:
+                sys.stdout.write(json.dumps({"path": path_text(args.path), "chunks_removed": removed}) + "\n")
+            else:
+                err.print(Text(f"forgot {path_text(args.path)}: {removed} chunks removed"))
             return 0
         if args.command == "demo":
             from localrag.ingest.discover import sample_corpus_dir

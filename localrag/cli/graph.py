@@ -49,6 +49,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 
     load = actions.add_parser("import", help="add triples from a TSV or CSV file of head, relation, tail")
     load.add_argument("file", type=Path)
+    load.add_argument("--json", action="store_true", help="print the import report as JSON")
     load.set_defaults(handler=_import)
 
     stats = actions.add_parser("stats", help="entities, triples and relations in the graph")
@@ -90,6 +91,7 @@ def _build(args: argparse.Namespace, out: Console, err: Console) -> int:
         TimeRemainingColumn(),
         console=err,
         transient=True,
+        disable=not err.is_terminal,
     ) as bar:
         task = bar.add_task("Extracting", total=None, triples=0)
 
@@ -138,6 +140,11 @@ def _import(args: argparse.Namespace, out: Console, err: Console) -> int:
     from localrag.cli import engine_from_args
 
     report = engine_from_args(args).graph_import(args.file)
+    if args.json:
+        data = {"file": str(args.file), "triples": report.triples, "entities": report.entities,
+                "errors": [str(e) for e in report.errors]}
+        sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+        return 0
     for error in report.errors:
         err.print(Text(f"skipped: {error}", style="yellow"))
     err.print(Text(f"imported {args.file}: {report.triples} new triples, {report.entities} new entities, "

@@ -179,7 +179,7 @@ def load_dataset(path: Path, fmt: str, *, corpus: Path | None = None) -> EvalDat
 
 def _read_json(path: Path) -> object:
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        return json.loads(path.read_text(encoding="utf-8-sig"))
     except OSError as exc:
         raise DatasetError(f"{path}: cannot read ({exc.strerror})", "check the path") from exc
     except ValueError as exc:
@@ -257,7 +257,7 @@ def load_musique(folder: Path) -> EvalDataset:
 
 def _jsonl_lines(path: Path) -> Iterable[tuple[int, dict[str, object]]]:
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        lines = path.read_text(encoding="utf-8-sig").splitlines()
     except OSError as exc:
         raise DatasetError(f"{path}: cannot read ({exc.strerror})", "check the path") from exc
     except UnicodeDecodeError as exc:

@@ -160,7 +160,7 @@ def load_vocabulary(path: Path, *, fallback: str | None = FALLBACK_RELATION) -> 
     keeps the graph to their own relation names.
     """
     try:
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
+        lines = Path(path).read_text(encoding="utf-8-sig").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
         raise VocabularyError(f"{path}: cannot read the relation vocabulary ({exc})", "pass a UTF-8 text file") from exc
     canonical: dict[str, tuple[str, ...]] = {}

@@ -130,7 +130,7 @@ def parse_question(data: object, where: str, base: Path) -> KGQAQuestion:
 
 def _lines(path: Path, kind: str, hint: str) -> list[str]:
     try:
-        return path.read_text(encoding="utf-8").splitlines()
+        return path.read_text(encoding="utf-8-sig").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
         raise KGQAFormatError(f"{path}: cannot read the {kind} file ({exc})", hint) from exc
 
@@ -216,7 +216,7 @@ def load_wc2014(path: Path, *, triples: Path | None = None, limit: int | None = 
 def read_triples(path: Path) -> list[tuple[str, str, str]]:
     """(head, relation, tail) of a tab-separated triples file, surface names as written; other lines skipped."""
     out = []
-    for line in Path(path).read_text(encoding="utf-8").splitlines():
+    for line in Path(path).read_text(encoding="utf-8-sig").splitlines():
         fields = [f.strip() for f in line.split("\t")]
         if len(fields) == 3 and all(fields) and not fields[0].startswith("#"):
             out.append((fields[0], fields[1], fields[2]))

@@ -23,9 +23,10 @@ not the tables' current one is never used: the columns are built again from the 
 from __future__ import annotations
 
 import csv
+import io
 import re
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -130,8 +131,32 @@ def _built_schema() -> pa.Schema:
     )
 
 
-def _parse_line(line: str, where: str, delimiter: str) -> tuple[str, str, str]:
-    fields = next(csv.reader([line], delimiter=delimiter)) if delimiter == "," else line.split("\t")
+# A first row naming the columns is a header, not a triple.
+_HEADER_WORDS = (
+    {"head", "subject", "source", "from", "h", "s"},
+    {"relation", "predicate", "relationship", "property", "rel", "r", "p"},
+    {"tail", "object", "target", "to", "t", "o"},
+)
+
+
+def _is_header(fields: list[str]) -> bool:
+    return len(fields) == 3 and all(f.strip().lower() in words for f, words in zip(fields, _HEADER_WORDS, strict=True))
+
+
+def _rows(text: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
+    """(first line number, fields) per row: CSV with the csv module's quoting (a quoted field may
+    span lines), TSV one row per line."""
+    if delimiter == "\t":
+        yield from ((number, line.split("\t")) for number, line in enumerate(text.splitlines(), start=1))
+        return
+    reader = csv.reader(io.StringIO(text, newline=""))
+    start = 1
+    for row in reader:
+        yield start, row
+        start = reader.line_num + 1
+
+
+def _parse_fields(fields: list[str], where: str) -> tuple[str, str, str]:
     fields = [f.strip() for f in fields]
     if len(fields) != 3:
         raise GraphImportError(
@@ -384,7 +409,7 @@ class GraphStore:
         """
         path = Path(path)
         try:
-            lines = path.read_text(encoding="utf-8").splitlines()
+            text = path.read_text(encoding="utf-8-sig")
         except (OSError, UnicodeDecodeError) as exc:
             raise GraphImportError(
                 f"{path}: cannot read the triples file ({exc})", "pass a UTF-8 TSV or CSV file"
@@ -393,12 +418,21 @@ class GraphStore:
         doc = doc_id or f"file:{path.resolve()}"
         report = ImportReport()
         triples: list[Triple] = []
-        for number, line in enumerate(lines, start=1):
-            if not line.strip() or line.lstrip().startswith("#"):
+        first = True
+        try:
+            rows = list(_rows(text, delimiter))
+        except csv.Error as exc:
+            raise GraphImportError(f"{path}: not a readable CSV file ({exc})", "fix the quoting") from exc
+        for number, fields in rows:
+            if not any(f.strip() for f in fields) or fields[0].lstrip().startswith("#"):
                 continue
+            if first and _is_header(fields):
+                first = False
+                continue
+            first = False
             where = f"{path}:{number}"
             try:
-                head, relation, tail = _parse_line(line, where, delimiter)
+                head, relation, tail = _parse_fields(fields, where)
             except GraphImportError as exc:
                 report.errors.append(exc)
                 continue

@@ -21,6 +21,11 @@ How it works:
    over the limit is halved at whitespace until it fits. A chunk never exceeds `max_tokens`, because
    MiniLM drops the excess silently.
 
+6. A long document is chunked in segments of about `SEGMENT_CHARS` characters (a section longer than
+   that is cut at a line break, else at a space), so the pieces, counts and units held at once stay
+   bounded whatever the file holds: a 50 MB single-line file costs what a 200 kB one does, times the
+   number of segments. Overlap does not cross a segment boundary.
+
 Chunks are spans of `loaded.text` (`loaded.text[start:end] == chunk.text`), so a citation can point
 at the exact place; the heading path is metadata, and prepending it to the embedded text is the
 pipeline's choice.
@@ -30,7 +35,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from localrag.types import Chunk, LoadedText, Section
@@ -45,6 +50,7 @@ _MIN_SENTENCE_CHARS = 4
 _LINE = re.compile(r"[^\n]+")
 _WORD = re.compile(r"\S+")
 _SPACE = re.compile(r"\s")
+SEGMENT_CHARS = 200_000
 
 
 @dataclass
@@ -123,7 +129,64 @@ def chunk_document(
             sections.append(Section(start, end, section.kind, section.headings, section.page))
     if not sections:
         return []
+    depth = _split_depth(sections)
+    spans: list[_Span] = []
+    for segment in _segments(text, sections):
+        spans.extend(_chunk_segment(text, segment, depth, token_counts, max_tokens, overlap))
+    return [
+        Chunk(
+            chunk_id=f"{doc_id}:{index:05d}",
+            doc_id=doc_id,
+            path=path,
+            index=index,
+            text=text[span.start : span.end],
+            start=span.start,
+            end=span.end,
+            page=span.page,
+            heading=" > ".join(span.headings),
+            file_type=file_type,
+            n_tokens=span.tokens,
+        )
+        for index, span in enumerate(spans)
+    ]
 
+
+def _segments(text: str, sections: list[Section]) -> Iterator[list[Section]]:
+    """Runs of sections of about SEGMENT_CHARS characters; a longer section is cut into several."""
+    current: list[Section] = []
+    size = 0
+    for section in sections:
+        for part in _cut(text, section):
+            if current and size + part.end - part.start > SEGMENT_CHARS:
+                yield current
+                current, size = [], 0
+            current.append(part)
+            size += part.end - part.start
+    if current:
+        yield current
+
+
+def _cut(text: str, section: Section) -> Iterator[Section]:
+    start = section.start
+    while section.end - start > SEGMENT_CHARS:
+        limit = start + SEGMENT_CHARS
+        cut = text.rfind("\n", start + SEGMENT_CHARS // 2, limit)
+        if cut < 0:
+            cut = text.rfind(" ", start + SEGMENT_CHARS // 2, limit)
+        if cut < 0:
+            cut = limit
+        s, e = _trim(text, start, cut)
+        if s < e:
+            yield Section(s, e, section.kind, section.headings, section.page)
+        start = cut
+    s, e = _trim(text, start, section.end)
+    if s < e:
+        yield Section(s, e, section.kind, section.headings, section.page)
+
+
+def _chunk_segment(
+    text: str, sections: list[Section], depth: int, token_counts: TokenCounter, max_tokens: int, overlap: int
+) -> list[_Span]:
     pieces = [_pieces(text, s, s.start, s.end) for s in sections]
     flat = [span for spans in pieces for span in spans]
     counts = _counts(token_counts, ["", *(text[s:e] for s, e in flat)])
@@ -156,24 +219,8 @@ def chunk_document(
             units.append(section_fine)
     all_fine = [u for section_fine in fine for u in section_fine]
 
-    spans = _pack([u for section_units in units for u in section_units], all_fine, sections, budget, overlap)
-    spans = _enforce_limit(text, spans, token_counts, max_tokens)
-    return [
-        Chunk(
-            chunk_id=f"{doc_id}:{index:05d}",
-            doc_id=doc_id,
-            path=path,
-            index=index,
-            text=text[span.start : span.end],
-            start=span.start,
-            end=span.end,
-            page=span.page,
-            heading=" > ".join(span.headings),
-            file_type=file_type,
-            n_tokens=span.tokens,
-        )
-        for index, span in enumerate(spans)
-    ]
+    spans = _pack([u for section_units in units for u in section_units], all_fine, depth, budget, overlap)
+    return _enforce_limit(text, spans, token_counts, max_tokens)
 
 
 @dataclass
@@ -185,8 +232,7 @@ class _Span:
     tokens: int = 0
 
 
-def _pack(units: list[_Unit], fine: list[_Unit], sections: list[Section], budget: int, overlap: int) -> list[_Span]:
-    depth = _split_depth(sections)
+def _pack(units: list[_Unit], fine: list[_Unit], depth: int, budget: int, overlap: int) -> list[_Span]:
     starts = [u.start for u in fine]
     groups: list[tuple[list[_Unit], bool]] = []  # (units, continues the previous chunk after a size break)
     current: list[_Unit] = []

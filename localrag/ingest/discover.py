@@ -2,7 +2,11 @@
 
 Folders are walked recursively with `os.walk`, pruning tool and dependency folders (`SKIP_DIRS`) and
 hidden folders before descending, so a project's `.git` or `node_modules` costs nothing. Symlinked
-folders are not followed (no cycles, no escaping the tree). Inside folders, editor lock files
+folders are not followed (no cycles, no escaping the tree), and a symlinked file is taken only when
+its target lies inside the folder being walked (where the target itself is found, so the file is
+indexed once, under its real path): a link out of the tree would index a file the user did not ask
+for, under a path that outlives the link. A sub-folder that cannot be listed and a file whose path
+the OS refuses (too long) are reported to `problems`, not skipped silently. Inside folders, editor lock files
 (`~$report.docx`, `.#notes.md`) and hidden files are skipped as well: they are half-written or not the
 user's text. A file named explicitly is taken if its type is supported, hidden or not.
 
@@ -45,8 +49,13 @@ def _wanted(path: Path, relative: str, include: Sequence[str], exclude: Sequence
     return not _matches(exclude, relative, name)
 
 
-def _walk(root: Path, include: Sequence[str], exclude: Sequence[str]) -> Iterator[Path]:
-    for folder, dirnames, filenames in os.walk(root):
+def _walk(
+    root: Path, include: Sequence[str], exclude: Sequence[str], problems: list[tuple[str, str]]
+) -> Iterator[Path]:
+    def unreadable(exc: OSError) -> None:
+        problems.append((str(exc.filename or root), f"cannot list the folder ({exc.strerror or exc}): skipped"))
+
+    for folder, dirnames, filenames in os.walk(root, onerror=unreadable):
         here = Path(folder)
         base = here.relative_to(root).as_posix()
         prefix = "" if base == "." else f"{base}/"
@@ -59,15 +68,29 @@ def _walk(root: Path, include: Sequence[str], exclude: Sequence[str]) -> Iterato
             path = here / filename
             if filename.startswith((".", "~$")):
                 continue
-            if _wanted(path, prefix + filename, include, exclude) and path.is_file():
-                yield path
+            if not _wanted(path, prefix + filename, include, exclude):
+                continue
+            try:
+                if not path.is_file() or (path.is_symlink() and not path.resolve().is_relative_to(root)):
+                    continue
+            except OSError as exc:  # a path past the OS length limit, a link loop
+                problems.append((str(path), f"cannot be read ({exc.strerror or exc}): skipped"))
+                continue
+            yield path
 
 
-def discover(paths: Sequence[Path], include: Sequence[str] = (), exclude: Sequence[str] = ()) -> Iterator[Path]:
+def discover(
+    paths: Sequence[Path],
+    include: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+    problems: list[tuple[str, str]] | None = None,
+) -> Iterator[Path]:
     """Supported files under `paths` (files or folders), absolute, sorted and de-duplicated.
 
     Every path is checked before anything is yielded: one that does not exist raises LoaderError.
+    Folders and files that could not be read are appended to `problems` as (path, reason).
     """
+    problems = [] if problems is None else problems
     roots = []
     for given in paths:
         path = Path(given).expanduser()
@@ -77,7 +100,7 @@ def discover(paths: Sequence[Path], include: Sequence[str] = (), exclude: Sequen
     found: set[Path] = set()
     for root in roots:
         if root.is_dir():
-            found.update(p.resolve() for p in _walk(root, include, exclude))
+            found.update(p.resolve() for p in _walk(root, include, exclude, problems))
         elif _wanted(root, root.name, include, exclude):
             found.add(root)
     return iter(sorted(found))

@@ -21,7 +21,7 @@ from xml.etree import ElementTree
 
 from localrag.errors import LoaderError
 from localrag.ingest.structure import HeadingPath, squash
-from localrag.ingest.zipguard import check_zip
+from localrag.ingest.zipguard import guard_zip
 from localrag.types import LoadedText
 
 _NS = {
@@ -74,7 +74,7 @@ def load_epub(path: Path) -> LoadedText:
 
     from localrag.ingest.loaders import HtmlWalker
 
-    check_zip(path)
+    guard_zip(path)
     walker = HtmlWalker()
     try:
         with zipfile.ZipFile(path) as archive:

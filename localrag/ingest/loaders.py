@@ -25,6 +25,7 @@ encrypted, scanned or corrupt file) is a one-line `LoaderError` naming the file 
 from __future__ import annotations
 
 import codecs
+import dataclasses
 import re
 from collections.abc import Callable, Iterable, Iterator
 from functools import cache
@@ -35,6 +36,7 @@ from localrag.errors import LoaderError
 from localrag.ingest.ocr import IMAGE_EXTENSIONS, Notify
 from localrag.ingest.pdf import load_pdf
 from localrag.ingest.structure import LIST_LINE, SPACES, HeadingPath, TextBuilder, prose_kind, squash
+from localrag.ingest.zipguard import guard_zip
 from localrag.types import LoadedText, Section
 
 if TYPE_CHECKING:
@@ -102,6 +104,12 @@ def load_file(path: Path, *, ocr: bool = True, notify: Notify | None = None) -> 
         loaded = _load_plain(path)
     if not loaded.text.strip() or not loaded.sections:
         raise LoaderError(f"{path}: no text to index (the file is empty or blank)", "add text or exclude the file")
+    if _SURROGATE.search(loaded.text) or _SURROGATE.search(loaded.title):
+        # A damaged PDF or a legacy page can decode to lone surrogates, which the tokenizer, Arrow and
+        # JSON all refuse; one U+FFFD each keeps every section offset valid.
+        loaded = dataclasses.replace(
+            loaded, text=_SURROGATE.sub("\ufffd", loaded.text), title=_SURROGATE.sub("\ufffd", loaded.title)
+        )
     return loaded
 
 
@@ -166,6 +174,9 @@ _FORMAT_LOADERS: dict[str, Callable[[Path, bool, Notify | None], LoadedText]] = 
     "image": _image, "pptx": _pptx, "xlsx": _xlsx, "csv": _csv, "odt": _odt, "epub": _epub, "rtf": _rtf,
     "eml": _eml, "ipynb": _ipynb,
 }
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 # --- shared helpers -------------------------------------------------------------------------------
@@ -463,10 +474,21 @@ def _html_table(table: Tag) -> list[str]:
     return rows
 
 
+# BeautifulSoup's tree costs ~750 bytes per tag (a 1.9 MB page of 400k tags took 300 MB), so a page
+# is refused by its number of tags, not its size: long text and inline images cost little.
+MAX_HTML_TAGS = 1_000_000
+
+
 def _load_html(path: Path) -> LoadedText:
     from bs4 import BeautifulSoup
 
     data = _read_bytes(path)
+    tags = data.count(b"<")
+    if tags > MAX_HTML_TAGS:
+        raise LoaderError(
+            f"{path}: too many HTML tags to parse safely ({tags:,}; limit {MAX_HTML_TAGS:,})",
+            "split the page, or save it as text or PDF",
+        )
     try:
         markup: str | bytes = _decode(data, path)
     except LoaderError:
@@ -553,6 +575,7 @@ def _docx_table(table: Any) -> Iterable[str]:
 def _load_docx(path: Path) -> LoadedText:
     import docx
 
+    guard_zip(path)
     try:
         document = docx.Document(str(path))
         blocks = list(_docx_blocks(document))

@@ -15,7 +15,7 @@ from xml.etree import ElementTree
 
 from localrag.errors import LoaderError
 from localrag.ingest.structure import HeadingPath, TextBuilder, squash
-from localrag.ingest.zipguard import check_zip
+from localrag.ingest.zipguard import guard_zip
 from localrag.types import LoadedText
 
 _NS = {
@@ -92,7 +92,7 @@ def _walk(parent: ElementTree.Element, out: TextBuilder, headings: HeadingPath, 
 
 
 def load_odt(path: Path) -> LoadedText:
-    check_zip(path)
+    guard_zip(path)
     try:
         with zipfile.ZipFile(path) as archive:
             content = ElementTree.fromstring(archive.read("content.xml"))

@@ -8,7 +8,12 @@ Why it is shaped this way:
   a killed run left half-written, and the hashes make the re-run resume where it stopped, without
   duplicate chunks.
 - Only one batch of chunks and vectors is held in memory, so memory does not grow with the corpus.
-- One bad file becomes a `FileError` line in the report; the ingest goes on.
+- One bad file becomes a `FileError` line in the report; the ingest goes on. A parser that fails in
+  a way no loader foresaw (a third-party library's own exception, MemoryError, RecursionError) is
+  still one file's failure, and a run that stops for good (a store write, Ctrl-C) commits the files
+  already read before it goes, so the good files of a batch are never lost with a bad one.
+- Files are identified by `safe_text.path_text`: a name that is not valid UTF-8 gets `\\xNN` escapes
+  instead of breaking the id, the store or the report.
 - A file can hold several documents (a mail and its attachments, a mailbox's messages; see
   `ingest.parts`). They carry the file's hash, join a batch together once the whole file is read,
   and parts the file no longer holds are forgotten when it is read again.
@@ -19,6 +24,8 @@ Why it is shaped this way:
 from __future__ import annotations
 
 import hashlib
+import os
+import stat
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -26,15 +33,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from localrag.config import Settings
 from localrag.errors import LoaderError
 from localrag.ingest.chunker import chunk_document
 from localrag.ingest.discover import discover
 from localrag.ingest.loaders import file_type
 from localrag.ingest.parts import load_parts, part_path
+from localrag.safe_text import path_text, printable
 from localrag.types import Chunk, Document, FileError, IngestProgress, IngestReport
 
 if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
     from localrag.embed import Embedder
     from localrag.store import Store
 
@@ -43,11 +55,15 @@ ProgressCallback = Callable[[IngestProgress], None]
 
 def doc_id_for(path: str) -> str:
     """Stable per absolute path, so a changed file replaces its own chunks."""
-    return hashlib.sha1(path.encode("utf-8")).hexdigest()[:16]
+    return hashlib.sha1(path_text(path).encode("utf-8")).hexdigest()[:16]
 
 
 def file_hash(path: Path) -> str:
-    with path.open("rb") as f:
+    # O_NONBLOCK: opening a FIFO named on the command line must not wait forever for a writer.
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    with os.fdopen(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise LoaderError(f"{path}: not a regular file (a FIFO, socket or device)", "name a regular file")
         return hashlib.file_digest(f, "sha256").hexdigest()
 
 
@@ -68,6 +84,7 @@ class _Batch:
     docs: list[Document] = field(default_factory=list)
     chunks: list[Chunk] = field(default_factory=list)
     titles: dict[str, str] = field(default_factory=dict)
+    updated: set[str] = field(default_factory=set)  # doc ids that replace an older version
 
 
 class _Cancelled(Exception):
@@ -105,24 +122,33 @@ def run_ingest(
     started = time.monotonic()
     report = IngestReport()
     roots = [Path(p).expanduser().resolve() for p in paths]
-    files = list(discover(roots, include, exclude))
+    problems: list[tuple[str, str]] = []
+    files = list(discover(roots, include, exclude, problems))
+    for where, why in problems:
+        report.errors.append(FileError(path_text(where), printable(f"{path_text(where)}: {why}", multiline=False)))
     if not settings.ocr:  # an image holds no text without OCR: leave it out rather than report each one
         files = [f for f in files if file_type(f) != "image"]
     store.repair()
     known = store.document_hashes()
-    parts_of = _parts_by_file(known, {str(f) for f in files})
+    parts_of = _parts_by_file(known, {path_text(f) for f in files})
     batch = _Batch()
 
     def flush() -> None:
         if not batch.docs:
             return
         texts = [embedding_text(c, batch.titles.get(c.doc_id, "")) for c in batch.chunks]
-        vectors = embedder.embed(texts)
-        store.write_batch(batch.docs, batch.chunks, vectors)
-        report.chunks_written += len(batch.chunks)
+        try:
+            vectors = embedder.embed(texts)
+        except Exception:
+            # One document's text broke the embedder: find it, so the rest of the batch still goes in.
+            vectors = _embed_each(batch, texts, embedder, report)
+        if batch.docs:
+            store.write_batch(batch.docs, batch.chunks, vectors)
+            report.chunks_written += len(batch.chunks)
         batch.docs.clear()
         batch.chunks.clear()
         batch.titles.clear()
+        batch.updated.clear()
 
     def notify(activity: str) -> None:
         # Called between slow steps inside one file (OCR pages), so a cancel need not wait for a long scan.
@@ -136,74 +162,39 @@ def run_ingest(
             )
 
     done, name = 0, ""
-    for done, path in enumerate(files, start=1):
-        if cancel is not None and cancel.is_set():
-            report.cancelled = True
-            break
-        name = str(path)
-        try:
-            digest = file_hash(path)
-            old_parts = parts_of.get(name, [])
-            if known.get(name, known.get(old_parts[0]) if old_parts else None) == digest:
-                report.unchanged += 1
-            else:
-                stat = path.stat()
-                new_paths: set[str] = set()
-                this = _Batch()  # joins the batch only once the whole file is read
-                for part in load_parts(path, ocr=settings.ocr, notify=notify):
-                    part_name = part_path(name, part.name)
-                    if part.loaded is None:
-                        report.errors.append(FileError(part_name, str(part.error)))
-                        continue
-                    new_paths.add(part_name)
-                    doc_id = doc_id_for(part_name)
-                    chunks = chunk_document(
-                        part.loaded,
-                        doc_id=doc_id,
-                        path=part_name,
-                        file_type=part.kind,
-                        token_counts=embedder.token_counts,
-                        max_tokens=min(settings.chunk_tokens, embedder.max_tokens - CONTEXT_TOKENS),
-                        overlap=settings.chunk_overlap,
-                    )
-                    this.docs.append(
-                        Document(doc_id, part_name, part.kind, digest, stat.st_size, stat.st_mtime, part.loaded.title,
-                                 len(chunks))
-                    )
-                    this.chunks.extend(chunks)
-                    this.titles[doc_id] = part.loaded.title
-                batch.docs.extend(this.docs)
-                batch.chunks.extend(this.chunks)
-                batch.titles.update(this.titles)
-                # Parts the file no longer holds (an attachment removed from a draft, say) go with it.
-                parts_of[name] = sorted(new_paths - {name})
-                stale = [doc_id_for(p) for p in old_parts if p not in new_paths]
-                if stale:
-                    store.delete_documents(stale)
-                if name in known or old_parts:
-                    report.updated += 1
-                else:
-                    report.added += 1
-        except _Cancelled:
-            report.cancelled = True
-            break
-        except LoaderError as exc:
-            report.errors.append(FileError(name, str(exc)))
-        except OSError as exc:
-            report.errors.append(FileError(name, f"{name}: cannot read ({exc.strerror or exc})"))
-        # Only between files: all parts of a file commit together, so a file's hash is never stored
-        # for some of its parts but not others.
-        if len(batch.chunks) >= settings.commit_chunks:
-            flush()
-        if progress is not None:
-            elapsed = time.monotonic() - started
-            eta = elapsed / done * (len(files) - done) if done else None
-            progress(IngestProgress(done, len(files), report.chunks_written + len(batch.chunks), name, elapsed, eta))
+    flushing = False
+    try:
+        for done, path in enumerate(files, start=1):
+            if cancel is not None and cancel.is_set():
+                report.cancelled = True
+                break
+            name = path_text(path)
+            try:
+                _ingest_file(path, name, known, parts_of, batch, report, store, embedder, settings, notify)
+            except _Cancelled:
+                report.cancelled = True
+                break
+            # Only between files: all parts of a file commit together, so a file's hash is never stored
+            # for some of its parts but not others.
+            if len(batch.chunks) >= settings.commit_chunks:
+                flushing = True
+                flush()
+                flushing = False
+            if progress is not None:
+                elapsed = time.monotonic() - started
+                eta = elapsed / done * (len(files) - done) if done else None
+                progress(
+                    IngestProgress(done, len(files), report.chunks_written + len(batch.chunks), name, elapsed, eta)
+                )
+    except BaseException:
+        if not flushing:
+            flush()  # the files read so far are whole; keep them
+        raise
     flush()
 
     if not report.cancelled:
-        present = {str(p) for p in files} | {p for paths in parts_of.values() for p in paths}
-        folders = [r for r in roots if r.is_dir()]
+        present = {path_text(p) for p in files} | {p for paths in parts_of.values() for p in paths}
+        folders = [Path(path_text(r)) for r in roots if r.is_dir()]
         gone = [
             d.doc_id
             for d in store.documents()
@@ -212,6 +203,97 @@ def run_ingest(
         if gone:
             store.delete_documents(gone)
             report.removed = len(gone)
-    store.refresh_indexes()
+    note = store.refresh_indexes()
+    if note:
+        report.notes.append(note)
     report.seconds = time.monotonic() - started
     return report
+
+
+def _embed_each(batch: _Batch, texts: list[str], embedder: Embedder, report: IngestReport) -> NDArray[np.float32]:
+    """Embed a batch document by document, dropping (and reporting) those the embedder fails on."""
+    keep_docs: list[Document] = []
+    keep_chunks: list[Chunk] = []
+    parts: list[NDArray[np.float32]] = []
+    for doc in batch.docs:
+        rows = [i for i, c in enumerate(batch.chunks) if c.doc_id == doc.doc_id]
+        try:
+            parts.append(embedder.embed([texts[i] for i in rows]))
+        except Exception as exc:
+            reason = f"{doc.path}: its text could not be embedded ({type(exc).__name__}: {str(exc)[:200]})"
+            report.errors.append(FileError(doc.path, printable(reason, multiline=False)))
+            if doc.doc_id in batch.updated:
+                report.updated -= 1
+            else:
+                report.added -= 1
+            continue
+        keep_docs.append(doc)
+        keep_chunks.extend(batch.chunks[i] for i in rows)
+    batch.docs[:] = keep_docs
+    batch.chunks[:] = keep_chunks
+    return np.concatenate(parts) if parts else np.zeros((0, embedder.dim), dtype=np.float32)
+
+
+def _ingest_file(
+    path: Path, name: str, known: dict[str, str], parts_of: dict[str, list[str]], batch: _Batch,
+    report: IngestReport, store: Store, embedder: Embedder, settings: Settings, notify: Callable[[str], None],
+) -> None:
+    """Load and chunk one file (every document it holds) into `batch`, or add its one-line error to `report`."""
+    try:
+        digest = file_hash(path)
+        old_parts = parts_of.get(name, [])
+        if known.get(name, known.get(old_parts[0]) if old_parts else None) == digest:
+            report.unchanged += 1
+            return
+        info = path.stat()
+        new_paths: set[str] = set()
+        this = _Batch()  # joins the batch only once the whole file is read
+        for part in load_parts(path, ocr=settings.ocr, notify=notify):
+            part_name = part_path(name, part.name)
+            if part.loaded is None:
+                report.errors.append(FileError(part_name, printable(str(part.error), multiline=False)))
+                continue
+            new_paths.add(part_name)
+            doc_id = doc_id_for(part_name)
+            chunks = chunk_document(
+                part.loaded,
+                doc_id=doc_id,
+                path=part_name,
+                file_type=part.kind,
+                token_counts=embedder.token_counts,
+                max_tokens=min(settings.chunk_tokens, embedder.max_tokens - CONTEXT_TOKENS),
+                overlap=settings.chunk_overlap,
+            )
+            this.docs.append(
+                Document(doc_id, part_name, part.kind, digest, info.st_size, info.st_mtime, part.loaded.title,
+                         len(chunks))
+            )
+            this.chunks.extend(chunks)
+            this.titles[doc_id] = part.loaded.title
+            if part_name in known:
+                this.updated.add(doc_id)
+        batch.docs.extend(this.docs)
+        batch.chunks.extend(this.chunks)
+        batch.titles.update(this.titles)
+        batch.updated.update(this.updated)
+        # Parts the file no longer holds (an attachment removed from a draft, say) go with it.
+        parts_of[name] = sorted(new_paths - {name})
+        stale = [doc_id_for(p) for p in old_parts if p not in new_paths]
+        if stale:
+            store.delete_documents(stale)
+        if name in known or old_parts:
+            report.updated += 1
+        else:
+            report.added += 1
+    except _Cancelled:
+        raise
+    except LoaderError as exc:
+        report.errors.append(FileError(name, printable(str(exc), multiline=False)))
+    except OSError as exc:
+        reason = f"{name}: cannot read ({exc.strerror or exc})"
+        report.errors.append(FileError(name, printable(reason, multiline=False)))
+    except Exception as exc:
+        # A third-party parser failed in a way no loader foresaw (its own exception types, MemoryError,
+        # RecursionError): still this one file's problem, and the other files go on.
+        reason = f"{name}: could not be parsed ({type(exc).__name__}: {str(exc)[:200]})"
+        report.errors.append(FileError(name, printable(reason + "; exclude it or re-save it", multiline=False)))

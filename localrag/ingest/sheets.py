@@ -21,7 +21,7 @@ from pathlib import Path
 
 from localrag.errors import LoaderError
 from localrag.ingest.structure import HeadingPath, TextBuilder, squash
-from localrag.ingest.zipguard import check_zip
+from localrag.ingest.zipguard import guard_zip
 from localrag.types import LoadedText
 
 # Characters of rows per block after the header, chosen so that a block and its header usually fit
@@ -85,7 +85,7 @@ def _add_sheet(out: TextBuilder, headings: HeadingPath, name: str, rows: Iterabl
 def load_xlsx(path: Path) -> LoadedText:
     import openpyxl
 
-    check_zip(path)
+    guard_zip(path)
     out = TextBuilder()
     headings = HeadingPath()
     try:

@@ -15,7 +15,7 @@ from typing import Any
 
 from localrag.errors import LoaderError
 from localrag.ingest.structure import HeadingPath, TextBuilder, squash
-from localrag.ingest.zipguard import check_zip
+from localrag.ingest.zipguard import guard_zip
 from localrag.types import LoadedText
 
 
@@ -49,7 +49,7 @@ def _shape_blocks(shapes: Any, title_id: int | None) -> Iterator[tuple[str, str]
 def load_pptx(path: Path) -> LoadedText:
     from pptx import Presentation
 
-    check_zip(path)
+    guard_zip(path)
     out = TextBuilder()
     headings = HeadingPath()
     try:

@@ -1,46 +1,65 @@
-"""Decompression-bomb guard for zip-based formats (.pptx, .xlsx, .epub, .odt, and .docx's cousins).
+"""A size check for zip-based formats (.docx, .pptx, .xlsx, .epub) before any parser opens them.
 
-A zip's central directory states every member's compressed and uncompressed size, so the damage a
-file could do is known before any member is inflated. Office XML compresses well (ratios of 10-40
-are normal, a repetitive sheet can pass 100), so a high ratio alone is not refused: a file is refused
-when what it would inflate to is large in absolute terms, or large and implausibly compressed. The
-stated sizes can lie, which is why loaders read members through libraries that stop at the stated
-size (zipfile raises on a member longer than its header says).
+A 3 MB zip can inflate to gigabytes, and python-docx and its kin read every part into memory and
+build an XML tree of the text parts (several times their size). `guard_zip` reads only the central
+directory and refuses a file whose declared sizes are past the caps. The declared sizes can be
+trusted as an upper bound because Python's `zipfile`, which all these parsers read through, stops
+each member at its declared size (and fails its CRC if the data was longer).
+
+The caps are per file and generous for real documents: a 300-page report is a few MB of XML.
 """
 
 from __future__ import annotations
 
 import zipfile
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from localrag.errors import LoaderError
 
-MAX_TOTAL_BYTES = 1 << 30  # nothing a person writes by hand inflates past 1 GiB of XML
-RATIO_CHECKED_ABOVE = 64 << 20  # below 64 MiB inflated, any ratio is harmless
-MAX_RATIO = 100
-MAX_MEMBERS = 50_000
+# Members a parser turns into an in-memory tree; media and fonts are only held as bytes.
+PARSED_SUFFIXES: frozenset[str] = frozenset(
+    {".xml", ".rels", ".html", ".htm", ".xhtml", ".opf", ".ncx", ".json", ".txt", ".css", ".svg"}
+)
+MAX_PARSED_BYTES = 32 * 2**20
+MAX_TOTAL_BYTES = 256 * 2**20
+MAX_MEMBERS = 10_000
+MAX_RATIO = 100  # inflated / compressed, checked for members past RATIO_FLOOR bytes
+RATIO_FLOOR = 2**20
 
 
-def check_zip(path: Path) -> None:
-    """Raise LoaderError if `path` is not a zip, or would inflate to a size no document needs."""
+def guard_zip(
+    path: Path,
+    *,
+    max_parsed_bytes: int = MAX_PARSED_BYTES,
+    max_total_bytes: int = MAX_TOTAL_BYTES,
+    max_members: int = MAX_MEMBERS,
+    max_ratio: float = MAX_RATIO,
+) -> None:
+    """Raise LoaderError if `path` would inflate past the caps; read nothing but the zip directory.
+
+    A file that is not a readable zip passes: the format's parser then fails on it and says so in
+    the format's own words.
+    """
     try:
         with zipfile.ZipFile(path) as archive:
             members = archive.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise LoaderError(
-            f"{path}: not a readable {path.suffix.lower() or 'zip'} file ({type(exc).__name__})",
-            "it may be corrupt or truncated; re-save it from the program that made it",
-        ) from exc
-    if len(members) > MAX_MEMBERS:
-        raise LoaderError(
-            f"{path}: archive holds {len(members):,} parts (limit {MAX_MEMBERS:,})", "exclude the file"
-        )
-    inflated = sum(m.file_size for m in members)
-    packed = sum(m.compress_size for m in members)
-    ratio = inflated / max(packed, 1)
-    if inflated > MAX_TOTAL_BYTES or (inflated > RATIO_CHECKED_ABOVE and ratio > MAX_RATIO):
-        raise LoaderError(
-            f"{path}: would inflate to {inflated / 2**20:,.0f} MiB ({ratio:,.0f}x its packed size): "
-            "refused as a possible zip bomb",
-            "if the file is genuine, split it into smaller files",
-        )
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError):
+        return
+    except OSError as exc:
+        raise LoaderError(f"{path}: cannot read ({exc.strerror or exc})", "check the file's permissions") from exc
+
+    def refuse(why: str) -> LoaderError:
+        return LoaderError(f"{path}: refused, {why} (a zip bomb or an unusually large file)", "exclude the file")
+
+    if len(members) > max_members:
+        raise refuse(f"{len(members):,} parts inside (limit {max_members:,})")
+    total = sum(m.file_size for m in members)
+    if total > max_total_bytes:
+        raise refuse(f"inflates to {total / 2**20:,.0f} MB (limit {max_total_bytes / 2**20:,.0f} MB)")
+    parsed = sum(m.file_size for m in members if PurePosixPath(m.filename).suffix.lower() in PARSED_SUFFIXES)
+    if parsed > max_parsed_bytes:
+        raise refuse(f"{parsed / 2**20:,.0f} MB of markup to parse (limit {max_parsed_bytes / 2**20:,.0f} MB)")
+    for member in members:
+        if member.file_size > RATIO_FLOOR and member.file_size > max_ratio * max(member.compress_size, 1):
+            ratio = member.file_size / max(member.compress_size, 1)
+            raise refuse(f"part {member.filename!r} inflates {ratio:,.0f}x (limit {max_ratio:,.0f}x)")

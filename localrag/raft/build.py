@@ -110,7 +110,7 @@ def _qa_report_json(report: QAReport) -> dict[str, object]:
 
 
 def _read_jsonl(path: Path) -> list[dict[str, object]]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [json.loads(line) for line in path.read_text(encoding="utf-8-sig").splitlines() if line.strip()]
 
 
 def _write_hf(out_dir: Path, examples: Sequence[RaftExample]) -> str | None:

@@ -80,7 +80,7 @@ def read_chats(path: Path) -> list[list[dict[str, str]]]:
     if not path.is_file():
         raise FinetuneError(f"{path}: no such training file", "run `localrag raft build` to make the RAFT folder")
     chats: list[list[dict[str, str]]] = []
-    with path.open(encoding="utf-8") as f:
+    with path.open(encoding="utf-8-sig") as f:
         for number, line in enumerate(f, start=1):
             if not line.strip():
                 continue

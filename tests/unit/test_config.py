@@ -1,11 +1,12 @@
 from __future__ import annotations
 
+from dataclasses import fields
 from pathlib import Path
 
 import pytest
 
 from localrag import paths
-from localrag.config import Settings, load_settings, save_settings
+from localrag.config import Settings, load_settings, save_settings, setting_range
 from localrag.errors import ConfigError
 
 
@@ -54,3 +55,81 @@ def test_paths_follow_localrag_home(localrag_home: Path) -> None:
     assert paths.data_dir() == localrag_home / "data"
     assert paths.models_dir() == localrag_home / "models"
     assert paths.db_dir().is_relative_to(localrag_home)
+
+
+# --- every setting is range-checked by the core, for file, environment and flags alike -----------
+
+_NUMERIC = [f for f in fields(Settings) if "range" in f.metadata]
+
+
+def _outside(name: str) -> list[float]:
+    low, high = setting_range(name)
+    kind = int if isinstance(getattr(Settings(), name), int) else float
+    return [kind(low - 1), kind(high + 1)]
+
+
+def test_every_numeric_and_choice_setting_has_a_rule() -> None:
+    unchecked = [f.name for f in fields(Settings) if f.type not in ("str", "bool") and "range" not in f.metadata]
+    assert unchecked == []
+    assert Settings.__dataclass_fields__["graph_planner"].metadata["choices"]
+
+
+@pytest.mark.parametrize("name", [f.name for f in _NUMERIC])
+def test_out_of_range_values_name_their_source(name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for bad in _outside(name):
+        config = tmp_path / "c.toml"
+        config.write_text(f"{name} = {bad!r}\n")
+        with pytest.raises(ConfigError, match=rf"c\.toml: setting '{name}' = .* out of range"):
+            load_settings(config)
+        monkeypatch.setenv(f"LOCALRAG_{name.upper()}", str(bad))
+        with pytest.raises(ConfigError, match=rf"LOCALRAG_{name.upper()}: setting '{name}'"):
+            load_settings(tmp_path / "none.toml")
+        monkeypatch.delenv(f"LOCALRAG_{name.upper()}")
+        with pytest.raises(ConfigError, match=rf"command-line option: setting '{name}'"):
+            load_settings(tmp_path / "none.toml", **{name: bad})
+        with pytest.raises(ConfigError, match="out of range"):
+            Settings(**{name: bad})
+    low, high = setting_range(name)
+    for good in (low, high):
+        value = type(getattr(Settings(), name))(good)
+        overrides = {name: value}
+        if name == "chunk_tokens" and value <= Settings().chunk_overlap:
+            overrides["chunk_overlap"] = 0
+        if name == "max_answer_tokens" and value > 1000:
+            overrides["n_ctx"] = 65536
+        if name == "n_ctx" and value < 1000:
+            overrides["max_answer_tokens"] = 64
+        if name == "chunk_overlap" and value >= Settings().chunk_tokens:
+            overrides["chunk_tokens"] = int(value) + 1
+        assert getattr(Settings(**overrides), name) == value
+
+
+def test_the_issue_cases_are_one_line_errors() -> None:
+    for bad in ({"commit_chunks": 0}, {"embed_batch_size": 0}, {"n_ctx": 0}, {"chunk_tokens": 0}, {"top_k": 0},
+                {"top_k": -3}, {"temperature": float("nan")}, {"graph_planner": "guess"}, {"top_k": True}):
+        with pytest.raises(ConfigError) as info:
+            Settings(**bad)
+        assert "\n" not in str(info.value)
+
+
+def test_rules_between_fields(tmp_path: Path) -> None:
+    config = tmp_path / "c.toml"
+    config.write_text("n_ctx = 300\nmax_answer_tokens = 250\n")
+    with pytest.raises(ConfigError, match="c.toml: max_answer_tokens .* leaves less than"):
+        load_settings(config)
+    with pytest.raises(ConfigError, match="chunk_overlap .* smaller than chunk_tokens"):
+        load_settings(tmp_path / "none.toml", chunk_tokens=64, chunk_overlap=64)
+
+
+def test_values_of_the_wrong_kind_in_the_file(tmp_path: Path) -> None:
+    config = tmp_path / "c.toml"
+    for text in ("top_k = true\n", "top_k = 4.5\n", "temperature = true\n", 'graph_planner = 3\n'):
+        config.write_text(text)
+        with pytest.raises(ConfigError, match="c.toml: setting"):
+            load_settings(config)
+
+
+def test_config_file_with_a_utf8_bom(tmp_path: Path) -> None:
+    config = tmp_path / "c.toml"
+    config.write_bytes(b"\xef\xbb\xbftop_k = 7\n")
+    assert load_settings(config).top_k == 7

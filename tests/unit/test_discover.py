@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -84,3 +85,38 @@ def test_sample_corpus_dir() -> None:
     assert folder.is_dir() and (folder / "SOURCE.md").is_file()
     suffixes = {p.suffix for p in discover([folder])}
     assert {".md", ".pdf", ".html", ".txt", ".docx"} <= suffixes
+
+
+def test_symlinked_files_leaving_the_folder_are_skipped(tmp_path: Path) -> None:
+    inside, outside = tmp_path / "in", tmp_path / "out"
+    inside.mkdir()
+    outside.mkdir()
+    (outside / "secret.txt").write_text("outside")
+    (inside / "real.txt").write_text("inside")
+    (inside / "out-link.txt").symlink_to(outside / "secret.txt")
+    (inside / "in-link.txt").symlink_to(inside / "real.txt")
+    assert list(discover([inside])) == [(inside / "real.txt").resolve()]
+
+
+def test_unreadable_folders_are_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "ok.txt").write_text("fine")
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    (locked / "hidden-from-us.txt").write_text("x")
+    locked.chmod(0)
+    real_scandir = os.scandir
+
+    def scandir(path: object) -> object:
+        # Tests run as root here, which reads any folder: refuse this one the way the OS refuses a user.
+        if Path(str(path)) == locked:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    problems: list[tuple[str, str]] = []
+    try:
+        found = list(discover([tmp_path], problems=problems))
+    finally:
+        locked.chmod(0o755)
+    assert found == [(tmp_path / "ok.txt").resolve()]
+    assert problems == [(str(locked), "cannot list the folder (Permission denied): skipped")]

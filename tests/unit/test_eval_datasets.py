@@ -61,3 +61,11 @@ def test_set_names_resolve_through_the_environment(tmp_path: Path, monkeypatch: 
     assert resolve_dataset(str(tmp_path / "covidqa")) == (tmp_path / "covidqa", "covidqa")
     with pytest.raises(DatasetError, match="cannot tell"):
         resolve_dataset(str(tmp_path))
+
+
+def test_jsonl_with_a_utf8_bom_is_read(tmp_path: Path) -> None:
+    from localrag.evaluate.datasets import load_jsonl
+
+    path = tmp_path / "qa.jsonl"
+    path.write_bytes(b'\xef\xbb\xbf{"question": "Who lit the lamp?", "answers": ["the keeper"]}\n')
+    assert [q.question for q in load_jsonl(path).questions] == ["Who lit the lamp?"]

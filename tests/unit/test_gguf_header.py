@@ -89,3 +89,36 @@ def test_resolve_by_name_in_models_dir(tmp_path: Path) -> None:
     assert resolve_generator("", tmp_path) == bundled_generator_path()
     with pytest.raises(ModelError, match="model 'nothere' not found"):
         resolve_generator("nothere", tmp_path)
+
+
+def _crafted(tmp_path: Path, kv: bytes) -> Path:
+    path = tmp_path / "crafted.gguf"
+    path.write_bytes(b"GGUF" + struct.pack("<IQQ", 3, 1, 1) + kv + b"\0" * 64)
+    return path
+
+
+def test_crafted_headers_are_one_line_errors_not_memory_or_recursion_errors(tmp_path: Path) -> None:
+    huge_key = struct.pack("<Q", 2**62)
+    with pytest.raises(ModelError, match="crafted.gguf: GGUF header is corrupt"):
+        read_gguf_header(_crafted(tmp_path, huge_key))
+    key = struct.pack("<Q", 1) + b"k"
+    nested = key + struct.pack("<I", 9) + b"".join(struct.pack("<IQ", 9, 1) for _ in range(5000))
+    with pytest.raises(ModelError, match="nested more than"):
+        read_gguf_header(_crafted(tmp_path, nested))
+    many = key + struct.pack("<I", 9) + struct.pack("<IQ", 8, 2**40)
+    with pytest.raises(ModelError, match="crafted.gguf"):
+        read_gguf_header(_crafted(tmp_path, many))
+
+
+def test_one_bad_file_in_models_does_not_break_the_list(tmp_path: Path) -> None:
+    from localrag.models import list_models
+
+    models = tmp_path / "models"
+    models.mkdir()
+    shutil.copy(_crafted(tmp_path, struct.pack("<Q", 2**62)), models / "bomb.gguf")
+    shutil.copy(_gguf(tmp_path, extra=b"\0" * 128), models / "fine.gguf")
+    (models / "fine.json").write_text("[1, 2]")  # a card that is not an object
+    rows = {m.name: m for m in list_models(models)}
+    assert "corrupt" in rows["bomb"].error
+    assert rows["fine"].error == "" and rows["fine"].architecture == "llama"
+    assert "must be a JSON object" in rows["fine"].card["error"]

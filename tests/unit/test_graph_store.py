@@ -131,3 +131,18 @@ def test_relation_sequences_skip_going_straight_back(graph: GraphStore) -> None:
     index = GraphIndex.load(graph)
     seqs = set(index.relation_sequences(["ann"]))
     assert seqs == {("plays_in_club",), ("plays_in_club", "is_in_country")}
+
+
+def test_csv_header_row_bom_and_quoted_fields_spanning_lines(graph: GraphStore, tmp_path: Path) -> None:
+    text = '\ufeffsubject,predicate,object\n"Tom Hanks",starred_in,"Big"\n"Penny\nMarshall",directed,"Big"\nbad,row\n'
+    report = graph.import_triples(write(tmp_path, "films.csv", text))
+    assert report.triples == 2  # the header is not a triple; the quoted name with a newline is one field
+    assert [str(e) for e in report.errors] == [
+        f"{tmp_path / 'films.csv'}:5: expected 3 fields (head, relation, tail), found 2 "
+        "(fix or delete the line; the other lines were imported)"
+    ]
+
+
+def test_tsv_header_row_is_skipped(graph: GraphStore, tmp_path: Path) -> None:
+    report = graph.import_triples(write(tmp_path, "films.tsv", "head\trelation\ttail\n" + FILMS))
+    assert report.triples == 6 and report.errors == []

@@ -3,7 +3,8 @@
 The passage is the copy saved with the answer, so it matches what the model read even if the file
 changed since. Quote offsets from verification point into this text; a quote without offsets (a
 close or unverified one) is looked up case-insensitively so it still shows where it came from when
-it can. The text is a `rich.text.Text`: markup inside a document is displayed, never applied.
+it can. The text is a `rich.text.Text`: markup inside a document is displayed, never applied,
+and control characters are made visible (`safe_text.printable`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 
 from localrag.conversations import SavedSource, Turn
+from localrag.safe_text import printable
 
 HIGHLIGHT = "bold black on yellow"
 
@@ -38,7 +40,7 @@ def quote_spans(source: SavedSource, turn: Turn) -> list[tuple[int, int]]:
 
 
 def highlighted_text(source: SavedSource, turn: Turn) -> Text:
-    text = Text(source.text)
+    text = Text(printable(source.text))  # one character for one: the quote offsets still hold
     for start, end in quote_spans(source, turn):
         text.stylize(HIGHLIGHT, start, end)
     return text
@@ -69,8 +71,9 @@ class ChunkScreen(ModalScreen[None]):
         with Vertical() as box:
             box.border_title = Text(f"Source [{self.source.n}]")
             yield Static(
-                Text.assemble(("path  ", "bold"), self.source.path, "\n", ("where ", "bold"),
-                              self.source.location, "\n", ("      ", ""), " · ".join(marks)),
+                Text.assemble(("path  ", "bold"), printable(self.source.path, multiline=False), "\n",
+                              ("where ", "bold"), printable(self.source.location, multiline=False), "\n",
+                              ("      ", ""), " · ".join(marks)),
                 classes="where",
             )
             with VerticalScroll():

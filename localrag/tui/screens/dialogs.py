@@ -14,6 +14,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Markdown, Static
 
 from localrag.errors import LocalRagError
+from localrag.safe_text import printable
 
 DIALOG_CSS = """
 {name} {{ align: center middle; }}
@@ -43,9 +44,9 @@ class ErrorScreen(ModalScreen[None]):
         with Vertical():
             title = self.error.title + (f" while {self.action}" if self.action else "")
             yield Static(Text(title), classes="title")
-            yield Static(Text(self.error.message), id="error-message")
+            yield Static(Text(printable(self.error.message)), id="error-message")
             if self.error.hint:
-                yield Static(Text("What to do: " + self.error.hint), classes="hint")
+                yield Static(Text("What to do: " + printable(self.error.hint)), classes="hint")
             with Horizontal():
                 yield Button("OK", variant="primary", id="ok")
 

@@ -20,6 +20,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, DataTable, DirectoryTree, Footer, Input, Label, ProgressBar, Static
 
+from localrag.safe_text import printable
 from localrag.tui.messages import (
     DocumentForgotten,
     DocumentsListed,
@@ -80,9 +81,9 @@ def report_text(r: IngestReport) -> Text:
         text.append(f"\n{len(r.errors)} file(s) could not be read:", style="bold red")
         for e in r.errors:
             text.append("\n  ")
-            text.append(e.path, style="bold")
+            text.append(printable(e.path, multiline=False), style="bold")
             text.append(": ")
-            text.append(e.reason)
+            text.append(printable(e.reason, multiline=False))
     return text
 
 
@@ -196,8 +197,8 @@ class LibraryScreen(Screen[None]):
         for d in self.documents:
             path = Path(d.path)
             table.add_row(
-                Text(path.name), Text(d.file_type), Text(str(d.n_chunks)), Text(_size(d.size)),
-                Text(str(path.parent)), key=d.doc_id,
+                Text(printable(path.name, multiline=False)), Text(d.file_type), Text(str(d.n_chunks)),
+                Text(_size(d.size)), Text(printable(str(path.parent), multiline=False)), key=d.doc_id,
             )
         table.border_subtitle = f"{len(self.documents)} documents · Delete forgets"
 
@@ -212,7 +213,10 @@ class LibraryScreen(Screen[None]):
                 self._forget(doc.path)
 
         self.app.push_screen(
-            ConfirmScreen(f"Forget {doc.path}? Its chunks leave the index; the file stays on disk.", "Forget"),
+            ConfirmScreen(
+                f"Forget {printable(doc.path, multiline=False)}? Its chunks leave the index; the file stays on disk.",
+                "Forget",
+            ),
             answered,
         )
 
@@ -224,7 +228,7 @@ class LibraryScreen(Screen[None]):
             self.post_message(EngineFailed(user_error(exc), "forgetting a document"))
 
     def on_document_forgotten(self, message: DocumentForgotten) -> None:
-        self.notify(Text(f"Forgot {message.path} ({message.chunks} chunks)"))
+        self.notify(Text(f"Forgot {printable(str(message.path), multiline=False)} ({message.chunks} chunks)"))
         self._list_documents()
         self.localrag.refresh_status()
 

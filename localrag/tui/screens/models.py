@@ -26,6 +26,7 @@ from localrag.config import save_settings
 from localrag.discover_models import SOURCE_TITLES, full_name
 from localrag.errors import LocalRagError
 from localrag.models import ModelInfo, gate_summary, resolve_generator
+from localrag.safe_text import printable
 from localrag.tui.messages import EngineFailed, ModelsListed, ModelSwitched, user_error
 from localrag.tui.widgets.status import StatusBar
 
@@ -50,20 +51,20 @@ def card_summary(card: dict[str, Any], limit: int = 3) -> str:
 def model_label(info: ModelInfo, current: bool) -> Text:
     text = Text()
     text.append("● " if current else "  ", style="bold green")
-    text.append(info.name, style="bold")
+    text.append(printable(info.name, multiline=False), style="bold")
     details = [info.source, info.architecture or "?", info.quantization, f"{info.size / 1e6:.0f} MB"]
     if info.loadable is False:
         details.append("this llama.cpp cannot load it")
     details = [d for d in details if d]
-    text.append("   " + " · ".join(details), style="dim")
+    text.append(printable("   " + " · ".join(details), multiline=False), style="dim")
     if info.error:
         text.append("\n    ")
-        text.append(info.error, style="red")
+        text.append(printable(info.error, multiline=False), style="red")
     elif info.card:
         summary = card_summary(info.card)
         if summary:
             text.append("\n    ")
-            text.append(summary, style="italic")
+            text.append(printable(summary, multiline=False), style="italic")
         # A tuned model's comparison with its base, so nobody picks a worse model without seeing it.
         gate = gate_summary(info.card)
         if gate:

@@ -18,7 +18,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, Static, Switch
 
-from localrag.config import Settings, save_settings
+from localrag.config import Settings, save_settings, setting_range
 from localrag.errors import ConfigError, LocalRagError
 from localrag.tui.widgets.status import StatusBar
 
@@ -31,15 +31,22 @@ class Field:
     name: str
     label: str
     kind: type
-    low: float
-    high: float
+
+    @property
+    def low(self) -> float:
+        return setting_range(self.name)[0]
+
+    @property
+    def high(self) -> float:
+        return setting_range(self.name)[1]
 
 
+# The ranges are the core's (Settings validates itself); the form only names them in its own words.
 FIELDS = (
-    Field("top_k", "Sources per answer (top-k)", int, 1, 50),
-    Field("temperature", "Temperature (0 = always the likeliest word)", float, 0.0, 2.0),
-    Field("n_ctx", "Context size in tokens", int, 256, 131072),
-    Field("n_gpu_layers", "GPU layers (-1 all, 0 none)", int, -1, 1000),
+    Field("top_k", "Sources per answer (top-k)", int),
+    Field("temperature", "Temperature (0 = always the likeliest word)", float),
+    Field("n_ctx", "Context size in tokens", int),
+    Field("n_gpu_layers", "GPU layers (-1 all, 0 none)", int),
 )
 RELOAD_FIELDS = ("n_ctx", "n_gpu_layers")
 

@@ -18,6 +18,7 @@ from textual.widgets import Markdown, Static
 from textual.widgets.markdown import MarkdownStream
 
 from localrag.conversations import Turn
+from localrag.safe_text import printable
 
 
 class UserMessage(Static):
@@ -72,7 +73,7 @@ class AnswerView(Vertical):
         super().__init__()
         self.turn = turn
         self._stream: MarkdownStream | None = None
-        self._markdown = Markdown(turn.text if turn else "", open_links=False)
+        self._markdown = Markdown(printable(turn.text) if turn else "", open_links=False)
         self._query = Static(classes="query")
         self._meta = Static(classes="meta")
         self.partial = ""
@@ -99,7 +100,7 @@ class AnswerView(Vertical):
             self._stream = Markdown.get_stream(self._markdown)
             self._meta.update(Text("writing…  (Esc stops)", style="italic"))
         self.partial += fragment
-        await self._stream.write(fragment)
+        await self._stream.write(printable(fragment))
 
     async def finish(self, turn: Turn) -> None:
         """Replace the streamed text by the final answer and show what was cited and how fast."""
@@ -108,7 +109,7 @@ class AnswerView(Vertical):
             self._stream = None
         self.turn = turn
         if turn.text != self.partial:
-            await self._markdown.update(turn.text)
+            await self._markdown.update(printable(turn.text))
         self.show_turn(turn)
 
     def show_turn(self, turn: Turn) -> None:

@@ -20,6 +20,7 @@ from textual.message import Message
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
+from localrag.safe_text import printable
 from localrag.types import Chunk
 
 if TYPE_CHECKING:
@@ -52,7 +53,7 @@ class GraphView:
 def path_label(view: GraphView, path: ReasoningPath, number: int, supporting: bool) -> Text:
     text = Text(no_wrap=False)
     text.append(f"{'✓' if supporting else '·'} {number}. ", style="bold green" if supporting else "bold")
-    text.append(path.render(view.names))
+    text.append(printable(path.render(view.names), multiline=False))
     text.append(f"  ({view.planner(path)} planner)", style="dim italic")
     return text
 
@@ -60,11 +61,11 @@ def path_label(view: GraphView, path: ReasoningPath, number: int, supporting: bo
 def step_label(view: GraphView, step: Step) -> Text:
     text = Text(no_wrap=False)
     text.append("   ")
-    text.append(view.names.get(step.head, step.head))
+    text.append(printable(view.names.get(step.head, step.head), multiline=False))
     text.append(f" -{step.relation}-> ", style="bold")
-    text.append(view.names.get(step.tail, step.tail))
+    text.append(printable(view.names.get(step.tail, step.tail), multiline=False))
     text.append("\n   ")
-    text.append(view.where(step), style="italic")
+    text.append(printable(view.where(step), multiline=False), style="italic")
     return text
 
 

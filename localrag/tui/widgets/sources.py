@@ -1,7 +1,8 @@
 """The sources panel: the passages an answer was built from, marked cited / quote verified.
 
 Each option is built as `rich.text.Text` from the saved source, so a document's path or heading
-that contains markup such as `[@click=app.quit]` is shown as typed and cannot act. Choosing an
+that contains markup such as `[@click=app.quit]` is shown as typed and cannot act, and control
+characters (terminal escape sequences) are made visible by `safe_text.printable`. Choosing an
 option posts `SourcesPanel.Opened`; the chat screen answers by pushing the chunk viewer. The `w`
 key shows under each source why it ranked where it did (fused score, each leg's rank and score).
 """
@@ -15,6 +16,7 @@ from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from localrag.conversations import SavedSource, Turn
+from localrag.safe_text import printable
 
 QUOTE_MARKS = {
     "verified": ("✓ quote", "green"),
@@ -50,7 +52,7 @@ def source_label(source: SavedSource, turn: Turn, *, pending: bool = False, rank
         text.append(" ")
         text.append(words, style=style)
     text.append("\n")
-    text.append(source.location, style="italic")
+    text.append(printable(source.location, multiline=False), style="italic")
     if ranks:
         text.append("\n")
         text.append(rank_line(source), style="dim")

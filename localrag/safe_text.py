@@ -1,0 +1,51 @@
+"""Text from documents and file names, made safe to store and to show.
+
+Two problems live here, one function each:
+
+- `path_text`: a file name on Linux is bytes, and one that is not valid UTF-8 reaches Python as a
+  string holding lone surrogates (PEP 383), which UTF-8 encoders, Arrow and JSON all refuse. The
+  index stores and identifies a file by `path_text(path)`: the same string for every valid name (so
+  existing ids do not change), and `\\xNN` for each byte that is not UTF-8, so such a file gets a
+  stable id, a printable name and survives a re-ingest like any other. A literal backslash-x name
+  and an undecodable one could map to the same text; that is the price of a readable stored path.
+- `printable`: a heading, a file name or an answer can hold terminal escape sequences (ESC [ 41 m
+  recolours, ESC ] 0 ; ... BEL retitles the window) and other control characters. Rich and Textual
+  show markup literally but pass ESC through, so every front end runs document-derived text through
+  `printable`, which replaces each C0 control by its Unicode control picture (ESC shows as U+241B),
+  DEL by U+2421, and each C1 control, bidirectional override and lone surrogate (an undecodable byte
+  of a file name) by U+FFFD. What remains of an escape sequence is ordinary text, shown and never
+  executed. One character stays one character, so offsets into a chunk (quote highlights) and
+  column widths still hold. Newlines and tabs stay in running text (`multiline=True`) and become
+  visible in one-line fields such as file names.
+"""
+
+from __future__ import annotations
+
+import os
+
+_REPLACEMENT = "\ufffd"
+_ONE_LINE: dict[int, str] = {code: chr(0x2400 + code) for code in range(0x20)}
+_ONE_LINE[0x7F] = "\u2421"
+# C1 controls (0x9b is a one-byte CSI), the bidi embeddings/overrides/isolates that reorder what a
+# reader sees, and lone surrogates.
+for _code in (*range(0x80, 0xA0), *range(0x202A, 0x202F), *range(0x2066, 0x206A), *range(0xD800, 0xE000)):
+    _ONE_LINE[_code] = _REPLACEMENT
+_MULTILINE = {code: text for code, text in _ONE_LINE.items() if code not in (0x09, 0x0A)}
+
+
+def printable(text: str, *, multiline: bool = True) -> str:
+    """`text` with every control character and lone surrogate replaced by one visible character."""
+    return text.translate(_MULTILINE if multiline else _ONE_LINE)
+
+
+def path_text(path: str | os.PathLike[str]) -> str:
+    """The stored, valid-UTF-8 text of a path: unchanged when the name decodes, `\\xNN` per bad byte."""
+    try:
+        raw = os.fsencode(path)
+    except UnicodeEncodeError:  # a surrogate no file system produced (only code builds such paths)
+        return printable(os.fspath(path), multiline=False)
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("utf-8", "backslashreplace")
+

@@ -1,0 +1,207 @@
+"""Ingest against hostile inputs, on a real LanceDB with the hashing embedder (no model needed)."""
+
+from __future__ import annotations
+
+import errno
+import io
+import os
+import threading
+import zipfile
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from localrag.config import Settings
+from localrag.embed import HashEmbedder
+from localrag.engine import Engine
+from localrag.errors import LoaderError, StoreError
+from localrag.ingest import chunker
+from localrag.ingest.chunker import chunk_document
+from localrag.ingest.loaders import load_file
+from localrag.ingest.zipguard import guard_zip
+from localrag.safe_text import path_text
+from localrag.types import LoadedText, Section
+
+
+@pytest.fixture
+def engine(localrag_home: Path) -> Engine:
+    return Engine(Settings(commit_chunks=2), embedder=HashEmbedder(dim=32))
+
+
+def _folder(tmp_path: Path, files: dict[bytes, bytes]) -> Path:
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    for name, data in files.items():
+        Path(os.fsdecode(os.fsencode(folder) + b"/" + name)).write_bytes(data)
+    return folder
+
+
+def test_file_name_that_is_not_utf8(engine: Engine, tmp_path: Path) -> None:
+    folder = _folder(tmp_path, {b"caf\xe9.txt": b"Latin-1 named notes about herons.\n",
+                                b"good.txt": b"Plain notes about puffins.\n"})
+    report = engine.ingest([folder])
+    assert (report.added, report.errors) == (2, [])
+    paths = sorted(d.path for d in engine.documents())
+    assert paths == [f"{folder}/caf\\xe9.txt", f"{folder}/good.txt"]
+    again = engine.ingest([folder])
+    assert (again.unchanged, again.added, again.removed) == (2, 0, 0)
+    assert engine.forget(folder) > 0 and engine.documents() == []
+
+
+def test_fifo_named_explicitly_is_one_error_not_a_hang(engine: Engine, tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe.txt"
+    os.mkfifo(fifo)
+    good = tmp_path / "good.txt"
+    good.write_text("Notes about gannets.\n")
+    result: dict[str, object] = {}
+    worker = threading.Thread(target=lambda: result.update(report=engine.ingest([fifo, good])), daemon=True)
+    worker.start()
+    worker.join(60)
+    assert not worker.is_alive(), "ingest of a FIFO hung"
+    report = result["report"]
+    assert report.added == 1  # type: ignore[attr-defined]
+    assert [e.reason for e in report.errors] == [  # type: ignore[attr-defined]
+        f"{fifo}: not a regular file (a FIFO, socket or device) (name a regular file)"
+    ]
+
+
+def test_a_parser_crash_is_one_files_error(engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from localrag.ingest import pipeline
+
+    folder = _folder(tmp_path, {b"a.txt": b"First.\n", b"b.txt": b"Second.\n", b"c.txt": b"Third.\n"})
+    real = pipeline.load_file
+
+    def flaky(path: Path) -> LoadedText:
+        if path.name == "b.txt":
+            raise RecursionError("maximum recursion depth exceeded")
+        return real(path)
+
+    monkeypatch.setattr(pipeline, "load_file", flaky)
+    report = engine.ingest([folder])
+    assert report.added == 2
+    assert [e.path for e in report.errors] == [str(folder / "b.txt")]
+    assert "could not be parsed (RecursionError" in report.errors[0].reason
+
+
+def test_good_files_are_committed_when_the_run_stops(engine: Engine, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from localrag.ingest import pipeline
+
+    folder = _folder(tmp_path, {b"a.txt": b"First.\n", b"b.txt": b"Second.\n", b"c.txt": b"Third.\n"})
+    real = pipeline.load_file
+
+    def interrupted(path: Path) -> LoadedText:
+        if path.name == "b.txt":
+            raise KeyboardInterrupt
+        return real(path)
+
+    monkeypatch.setattr(pipeline, "load_file", interrupted)
+    engine.settings = engine.settings.replace(commit_chunks=100)  # a.txt would wait in the batch
+    with pytest.raises(KeyboardInterrupt):
+        engine.ingest([folder])
+    assert [Path(d.path).name for d in engine.documents()] == ["a.txt"]
+
+
+class _PoisonEmbedder(HashEmbedder):
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        if any("POISON" in t for t in texts):
+            raise TypeError("TextEncodeInput must be Union[TextInputSequence, Tuple[InputSequence, InputSequence]]")
+        return super().embed(texts)
+
+
+def test_one_document_the_embedder_rejects_does_not_lose_the_batch(localrag_home: Path, tmp_path: Path) -> None:
+    engine = Engine(Settings(), embedder=_PoisonEmbedder(dim=32))
+    folder = _folder(tmp_path, {b"a.txt": b"First.\n", b"b.txt": b"POISON here.\n", b"c.txt": b"Third.\n"})
+    report = engine.ingest([folder])
+    assert sorted(Path(d.path).name for d in engine.documents()) == ["a.txt", "c.txt"]
+    assert report.added == 2
+    assert [Path(e.path).name for e in report.errors] == ["b.txt"]
+    assert "could not be embedded (TypeError" in report.errors[0].reason
+
+
+def test_disk_full_is_one_line_naming_the_data_dir(engine: Engine, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = _folder(tmp_path, {b"a.txt": b"First.\n"})
+    store = engine.store
+
+    def full(*args: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(store, "_write", full)
+    with pytest.raises(StoreError) as info:
+        engine.ingest([folder])
+    message = str(info.value)
+    assert message.startswith(f"{store.path}: the disk is full (") and "\n" not in message
+    assert "writing 1 chunks needs about" in message
+
+
+def test_compaction_is_skipped_when_space_is_short(engine: Engine, tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    import shutil
+
+    from localrag import store as store_module
+
+    folder = _folder(tmp_path, {b"a.txt": b"First.\n"})
+    engine.ingest([folder])
+    (folder / "b.txt").write_text("Second.\n")
+    usage = shutil.disk_usage(tmp_path)
+    monkeypatch.setattr(store_module.shutil, "disk_usage", lambda path: usage._replace(free=10))
+    report = engine.ingest([folder])
+    assert report.added == 1 and report.errors == []
+    assert report.notes and report.notes[0].startswith("compaction skipped: it needs about")
+
+
+def _bomb(path: Path, megabytes: int) -> Path:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive, \
+            archive.open("word/document.xml", "w", force_zip64=True) as member:
+        for _ in range(megabytes):
+            member.write(b"A" * 2**20)
+    path.write_bytes(buffer.getvalue())
+    return path
+
+
+def test_zip_bomb_docx_is_refused_before_parsing(tmp_path: Path) -> None:
+    bomb = _bomb(tmp_path / "bomb.docx", 40)
+    assert bomb.stat().st_size < 200_000
+    with pytest.raises(LoaderError, match=r"bomb\.docx: refused, 40 MB of markup to parse \(limit 32 MB\)"):
+        load_file(bomb)
+    with pytest.raises(LoaderError, match=r"inflates 1,0\d\dx \(limit 100x\)"):
+        guard_zip(_bomb(tmp_path / "small.docx", 2))
+
+
+def test_a_long_single_line_is_chunked_in_bounded_pieces(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(chunker, "SEGMENT_CHARS", 20_000)
+    text = " ".join(f"word{i % 97}" for i in range(60_000))  # ~400 kB, one line, no sentence end
+    longest: list[int] = []
+    embedder = HashEmbedder()
+
+    def counts(texts: Sequence[str]) -> list[int]:
+        longest.append(max((len(t) for t in texts), default=0))
+        return embedder.token_counts(texts)
+
+    loaded = LoadedText(text, (Section(0, len(text), "paragraph"),), "long")
+    chunks = chunk_document(loaded, doc_id="d", path="p", file_type="txt", token_counts=counts, max_tokens=128,
+                            overlap=16)
+    assert max(longest) <= 20_000  # no tokenizer call ever saw the whole line
+    assert all(text[c.start : c.end] == c.text and c.n_tokens <= 128 for c in chunks)
+    assert " ".join(c.text for c in chunks).count("word5 ") >= text.count("word5 ")
+
+
+def test_stored_path_is_valid_utf8_for_any_name() -> None:
+    assert path_text(os.fsdecode(b"/x/\xff\xfe.md")).encode("utf-8") == b"/x/\\xff\\xfe.md"
+
+
+def test_writers_wait_for_each_other(engine: Engine, tmp_path: Path) -> None:
+    from localrag.writer_lock import writer_lock
+
+    folder = _folder(tmp_path, {b"a.txt": b"First.\n"})
+    done = threading.Event()
+    with writer_lock(engine.store.path):  # another writer (process or thread) is at work
+        worker = threading.Thread(target=lambda: (engine.ingest([folder]), done.set()), daemon=True)
+        worker.start()
+        assert not done.wait(1.0), "the second writer did not wait"
+    assert done.wait(60)
+    assert [Path(d.path).name for d in engine.documents()] == ["a.txt"]
