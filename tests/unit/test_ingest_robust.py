@@ -9,6 +9,7 @@ import threading
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -68,17 +69,17 @@ def test_fifo_named_explicitly_is_one_error_not_a_hang(engine: Engine, tmp_path:
 
 
 def test_a_parser_crash_is_one_files_error(engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from localrag.ingest import pipeline
+    from localrag.ingest import parts
 
     folder = _folder(tmp_path, {b"a.txt": b"First.\n", b"b.txt": b"Second.\n", b"c.txt": b"Third.\n"})
-    real = pipeline.load_file
+    real = parts.load_file
 
-    def flaky(path: Path) -> LoadedText:
+    def flaky(path: Path, **kwargs: Any) -> LoadedText:
         if path.name == "b.txt":
             raise RecursionError("maximum recursion depth exceeded")
-        return real(path)
+        return real(path, **kwargs)
 
-    monkeypatch.setattr(pipeline, "load_file", flaky)
+    monkeypatch.setattr(parts, "load_file", flaky)
     report = engine.ingest([folder])
     assert report.added == 2
     assert [e.path for e in report.errors] == [str(folder / "b.txt")]
@@ -87,17 +88,17 @@ def test_a_parser_crash_is_one_files_error(engine: Engine, tmp_path: Path, monke
 
 def test_good_files_are_committed_when_the_run_stops(engine: Engine, tmp_path: Path,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    from localrag.ingest import pipeline
+    from localrag.ingest import parts
 
     folder = _folder(tmp_path, {b"a.txt": b"First.\n", b"b.txt": b"Second.\n", b"c.txt": b"Third.\n"})
-    real = pipeline.load_file
+    real = parts.load_file
 
-    def interrupted(path: Path) -> LoadedText:
+    def interrupted(path: Path, **kwargs: Any) -> LoadedText:
         if path.name == "b.txt":
             raise KeyboardInterrupt
-        return real(path)
+        return real(path, **kwargs)
 
-    monkeypatch.setattr(pipeline, "load_file", interrupted)
+    monkeypatch.setattr(parts, "load_file", interrupted)
     engine.settings = engine.settings.replace(commit_chunks=100)  # a.txt would wait in the batch
     with pytest.raises(KeyboardInterrupt):
         engine.ingest([folder])
