@@ -463,7 +463,7 @@ class Store:
             for part in _batches(ids):
                 self.documents_table.delete(sql_in("doc_id", part))
             for part in _batches(ids):
-                removed += self.chunks_table.delete(sql_in("doc_id", part)).num_deleted_rows
+                removed += self.chunks_table.delete(sql_in("doc_id", part)).num_deleted_rows  # type: ignore[attr-defined]  # lancedb's stubs lag DeleteResult
         return removed
 
     @guarded
@@ -482,7 +482,7 @@ class Store:
                     result = self.chunks_table.delete(
                         f"commit_id = {sql_literal(commit_id)} AND {sql_in('doc_id', part)}"
                     )
-                    removed += result.num_deleted_rows
+                    removed += result.num_deleted_rows  # type: ignore[attr-defined]  # lancedb's stubs lag DeleteResult
             return removed
 
     # --- reading -------------------------------------------------------------------------------
@@ -557,7 +557,7 @@ class Store:
         def make(limit: int) -> Any:
             query = (
                 self.chunks_table.search(query_vector, query_type="vector", vector_column_name="vector")
-                .distance_type("cosine")
+                .distance_type("cosine")  # type: ignore[attr-defined]  # missing from lancedb's stubs
                 .select([*_CHUNK_COLUMNS, "_distance"])
                 .limit(limit)
             )

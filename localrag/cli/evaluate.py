@@ -152,7 +152,9 @@ def _run_kgqa(args: argparse.Namespace, out: Console, err: Console) -> int:
     write_text_atomic(run_dir / "summary.json", json.dumps(summary, indent=2))
     table = Table("metric", "value (95 % CI)", "n", title=f"{source.name}: graph mode, {args.planner} planner")
     for label, f in figures.items():
-        value = "n/a" if f.value is None else f"{100 * f.value:.1f} [{100 * f.low:.1f}, {100 * f.high:.1f}]"
+        value = "n/a"
+        if f.value is not None and f.low is not None and f.high is not None:
+            value = f"{100 * f.value:.1f} [{100 * f.low:.1f}, {100 * f.high:.1f}]"
         table.add_row(Text(label), Text(value), Text(str(f.n)))
     out.print(table)
     out.print(Text(f"records: {run_dir / 'records.jsonl'}  summary: {run_dir / 'summary.json'}", style="dim"))

@@ -268,7 +268,8 @@ def _jsonl_lines(path: Path) -> Iterable[tuple[int, dict[str, object]]]:
         try:
             row = json.loads(line)
         except ValueError as exc:
-            raise DatasetError(f"{path}:{number}: not a JSON object ({exc.msg})", "one JSON object per line") from exc
+            why = getattr(exc, "msg", exc)  # JSONDecodeError's message without its position; other ValueErrors whole
+            raise DatasetError(f"{path}:{number}: not a JSON object ({why})", "one JSON object per line") from exc
         if not isinstance(row, dict):
             raise DatasetError(f"{path}:{number}: not a JSON object", "one JSON object per line")
         yield number, row

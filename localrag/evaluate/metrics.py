@@ -25,6 +25,7 @@ import string
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -190,11 +191,11 @@ def label_figures(predicted: Sequence[str | None], gold: Sequence[str], *, seed:
     if not pairs:
         return {"accuracy": Figure(None, None, None, 0), "macro_f1": Figure(None, None, None, 0)}
 
-    def acc(sample: Sequence[object]) -> float:
-        return accuracy([p for p, _ in sample], [g for _, g in sample])  # type: ignore[misc]
+    def acc(sample: Sequence[Any]) -> float:
+        return accuracy([p for p, _ in sample], [g for _, g in sample])
 
-    def mf1(sample: Sequence[object]) -> float:
-        return macro_f1([p for p, _ in sample], [g for _, g in sample])  # type: ignore[misc]
+    def mf1(sample: Sequence[Any]) -> float:
+        return macro_f1([p for p, _ in sample], [g for _, g in sample])
 
     out = {}
     for name, stat in (("accuracy", acc), ("macro_f1", mf1)):

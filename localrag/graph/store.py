@@ -449,7 +449,7 @@ class GraphStore:
         with self._lock:
             base = self._current_columns()
             for i in range(0, len(ids), _IN_BATCH):
-                removed += self._triples.delete(sql_in("doc_id", ids[i : i + _IN_BATCH])).num_deleted_rows
+                removed += self._triples.delete(sql_in("doc_id", ids[i : i + _IN_BATCH])).num_deleted_rows  # type: ignore[attr-defined]  # lancedb's stubs lag DeleteResult
                 self._built.delete(sql_in("doc_id", ids[i : i + _IN_BATCH]))
             if removed:
                 table = self._triples.search().select(["head", "tail"]).limit(None).to_arrow()

@@ -29,7 +29,7 @@ import random
 import re
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 
 from localrag.answer.citations import verify_quotes
@@ -298,5 +298,5 @@ def statistics(examples: Sequence[RaftExample], count_tokens: TokenCounter | Non
     return out
 
 
-def jsonl(records: Sequence[dict[str, object]]) -> str:
+def jsonl(records: Sequence[Mapping[str, object]]) -> str:
     return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)

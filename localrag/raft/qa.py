@@ -312,9 +312,9 @@ def import_qa(files: Sequence[Path], chunks: Sequence[Chunk]) -> tuple[list[QAPa
     dedup = _Dedup(report)
     by_path: dict[str, list[Chunk]] = {}
     by_name: dict[str, list[Chunk]] = {}
-    for chunk in chunks:
-        by_path.setdefault(chunk.path, []).append(chunk)
-        by_name.setdefault(Path(chunk.path).name, []).append(chunk)
+    for each in chunks:
+        by_path.setdefault(each.path, []).append(each)
+        by_name.setdefault(Path(each.path).name, []).append(each)
     pairs: list[QAPair] = []
     for file in files:
         file = Path(file)

@@ -77,9 +77,9 @@ def load_peft(base: Path, config: FinetuneConfig) -> tuple[Any, Any, str]:
     model.config.use_cache = False
     # LoRA's A matrices start random: seed them so a run is reproducible from its config.
     torch.manual_seed(config.seed)
-    model = get_peft_model(model, LoraConfig(task_type="CAUSAL_LM", **lora_settings(config)))
+    peft_model: Any = get_peft_model(model, LoraConfig(task_type="CAUSAL_LM", **lora_settings(config)))
     device = "cuda" if torch.cuda.is_available() else "cpu"
-    return model.to(device), tokenizer, device
+    return peft_model.to(device), tokenizer, device
 
 
 def load_unsloth(base: Path, config: FinetuneConfig, sha256: str | None = None) -> tuple[Any, Any, str]:

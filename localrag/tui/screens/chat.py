@@ -19,7 +19,6 @@ import threading
 import weakref
 from typing import TYPE_CHECKING
 
-from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -40,6 +39,7 @@ from localrag.conversations import (
     turn_from_answer,
 )
 from localrag.errors import LocalRagError
+from localrag.safe_text import printable
 from localrag.tui.messages import AnswerFailed, AnswerFinished, AnswerStarted, AnswerToken, user_error
 from localrag.tui.screens.chunk import ChunkScreen
 from localrag.tui.screens.dialogs import ConfirmScreen, PromptScreen
@@ -238,7 +238,7 @@ class ChatScreen(Screen[None]):
                 "exporting",
             )
             return
-        self.notify(Text(f"Exported to {path}"), title="Exported", timeout=8)
+        self.notify(f"Exported to {path}", title="Exported", timeout=8, markup=False)
 
     def action_export(self) -> None:
         if self.conversation is None or not self.conversation.turns:
@@ -340,7 +340,8 @@ class ChatScreen(Screen[None]):
 
     def on_graph_paths_panel_opened(self, message: GraphPathsPanel.Opened) -> None:
         if message.chunk is None:
-            self.notify(Text(f"This step was imported ({message.step.source}); it has no passage to show."))
+            source = printable(message.step.source, multiline=False)
+            self.notify(f"This step was imported ({source}); it has no passage to show.", markup=False)
             return
         self.open_step(message.step, message.chunk)
 
@@ -411,4 +412,5 @@ class ChatScreen(Screen[None]):
     def on_markdown_link_clicked(self, message: Markdown.LinkClicked) -> None:
         # Links in a model's answer are untrusted: show where one points, never open it.
         message.stop()
-        self.notify(Text(f"Link not opened: {message.href}"), severity="warning")
+        href = printable(message.href, multiline=False)
+        self.notify(f"Link not opened: {href}", severity="warning", markup=False)

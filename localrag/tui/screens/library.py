@@ -228,7 +228,7 @@ class LibraryScreen(Screen[None]):
             self.post_message(EngineFailed(user_error(exc), "forgetting a document"))
 
     def on_document_forgotten(self, message: DocumentForgotten) -> None:
-        self.notify(Text(f"Forgot {printable(str(message.path), multiline=False)} ({message.chunks} chunks)"))
+        self.notify(f"Forgot {printable(str(message.path), multiline=False)} ({message.chunks} chunks)", markup=False)
         self._list_documents()
         self.localrag.refresh_status()
 
@@ -287,13 +287,16 @@ class LibraryScreen(Screen[None]):
                 paths,
                 include=include,
                 exclude=exclude,
-                progress=lambda p: self.post_message(IngestProgressed(p)),
+                progress=self._post_progress,
                 cancel=cancel,
             )
         except Exception as exc:  # one bad ingest must not take the app down
             self.post_message(EngineFailed(user_error(exc), "ingesting"))
             report = IngestReport(cancelled=True)
         self.post_message(IngestFinished(report))
+
+    def _post_progress(self, progress: IngestProgress) -> None:
+        self.post_message(IngestProgressed(progress))
 
     def on_ingest_progressed(self, message: IngestProgressed) -> None:
         p = message.progress
