@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from localrag.atomic import write_text_atomic
-from localrag.models import card_section, gate_summary
+from localrag.errors import ModelError
+from localrag.models import card_section, gate_summary, read_gguf_header
 
 CARD_KEYS = ("name", "created", "base", "quant", "data", "config", "training", "evaluation", "files")
 
@@ -33,12 +34,34 @@ def file_sha256(path: Path, chunk: int = 1 << 20) -> str:
     return digest.hexdigest()
 
 
+def base_licence(base: Path) -> str:
+    """The licence the base model states: a GGUF's `general.license`, or a Hugging Face folder's README
+    front matter (`license: ...`); "" when it states none. A tuned model inherits its base's terms."""
+    try:
+        if base.is_file():
+            return str(read_gguf_header(base).metadata.get("general.license") or "")
+        readme = base / "README.md"
+        if readme.is_file():
+            lines = readme.read_text(encoding="utf-8-sig", errors="replace").splitlines()
+            if lines and lines[0].strip() == "---":
+                for line in lines[1:]:
+                    if line.strip() == "---":
+                        break
+                    key, _, value = line.partition(":")
+                    if key.strip() == "license":
+                        return value.strip().strip("'\"")
+    except (ModelError, OSError):
+        pass
+    return ""
+
+
 def build_card(
     name: str,
     *,
     base_path: str,
     base_sha256: str,
     architecture: str,
+    licence: str = "",
     quant: str,
     data_hash: str,
     data_dir: str,
@@ -53,7 +76,7 @@ def build_card(
     return {
         "name": name,
         "created": (created or datetime.now(UTC)).isoformat(timespec="seconds"),
-        "base": {"path": base_path, "sha256": base_sha256, "architecture": architecture},
+        "base": {"path": base_path, "sha256": base_sha256, "architecture": architecture, "license": licence},
         "quant": quant,
         "data": {"hash": data_hash, "dir": data_dir, **dict(data_splits or {})},
         "config": dict(config),
@@ -103,6 +126,7 @@ def card_markdown(card: Mapping[str, Any]) -> str:
         "|---|---|",
         f"| base | {_cell(base.get('path', ''))} |",
         f"| architecture | {_cell(base.get('architecture', ''))} |",
+        f"| base licence | {_cell(base.get('license') or 'not stated by the base model')} |",
         f"| quantization | {_cell(card.get('quant', ''))} |",
         f"| created | {_cell(card.get('created', ''))} |",
     ]

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from localrag.tune.card import build_card, file_sha256, write_card
+from localrag.tune.card import base_licence, build_card, file_sha256, write_card
 from localrag.tune.gguf_writer import ExportError, write_f16_gguf, write_lora_gguf
 from localrag.tune.quantize import QUANT_TYPES, check_quant, quantize, temp_path_for
 from localrag.tune.verify import (
@@ -277,6 +277,7 @@ def export_model(
         base_path=str(base),
         base_sha256=base_hash,
         architecture=str(base_info.get("architecture") or merged.architecture),
+        licence=base_licence(base),
         quant=quant,
         data_hash=str(data.get("hash", "")),
         data_dir=str(data.get("dir", "")),

@@ -264,7 +264,7 @@ def test_card_contents_round_trip(tmp_path: Path) -> None:
         files={"m.gguf": file_sha256(model)},
     )
     assert tuple(card) == CARD_KEYS
-    assert card["base"] == {"path": "/b.gguf", "sha256": "abc", "architecture": "llama"}
+    assert card["base"] == {"path": "/b.gguf", "sha256": "abc", "architecture": "llama", "license": ""}
     assert card["data"] == {"hash": "d1", "dir": "/raft"}
     assert card["files"] == {"m.gguf": hashlib.sha256(b"weights").hexdigest()}
     path = write_card(tmp_path / "m.json", card)
