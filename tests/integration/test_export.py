@@ -110,14 +110,14 @@ def test_killed_export_leaves_nothing_then_export_q8_chats_and_verifies(
     )
     assert killed.returncode == -signal.SIGKILL, killed.stderr.decode()[-2000:]
     left = [p.name for p in models.iterdir()]
-    assert not [n for n in left if n.endswith((".gguf", ".json"))]
+    assert not [n for n in left if n.endswith((".gguf", ".json", ".md"))]
     assert [n for n in left if n.startswith(".tuned.gguf.")], "the kill should have hit the copy into models/"
 
     result = export_model(tuned_run, "tuned", models_dir=models, quant="Q8_0", lora_gguf=True)
 
     assert result.agreement_f16 >= 0.99
     assert result.path == models / "tuned.gguf"
-    assert sorted(p.name for p in models.iterdir()) == ["adapters", "tuned.gguf", "tuned.json"]
+    assert sorted(p.name for p in models.iterdir()) == ["adapters", "tuned.gguf", "tuned.json", "tuned.md"]
     assert sorted(p.name for p in (models / "adapters").iterdir()) == ["tuned.lora.gguf"]
     card = json.loads(result.card_path.read_text())
     assert card["quant"] == "Q8_0" and card["base"]["architecture"] == "llama"

@@ -75,12 +75,16 @@ def test_shape_comes_from_the_header(tmp_path: Path) -> None:
 
 
 def test_engine_refuses_before_loading(monkeypatch: pytest.MonkeyPatch) -> None:
-    # The bundled model at a 50M-token context needs far more than any laptop has: refused, not killed.
-    engine = Engine(Settings(n_ctx=50_000_000))
+    # The bundled model at the largest context Settings allows needs ~3 GiB of KV cache; on a machine
+    # with 1 GiB free it is refused, not killed. (Settings refuses a context past 131,072 itself.)
+    from localrag import model_memory
+
+    monkeypatch.setattr(model_memory, "available_memory", lambda: 1 << 30)
+    engine = Engine(Settings(n_ctx=131_072))
     with pytest.raises(ModelError) as info:
         _ = engine.generator
     assert bundled_generator_path().name in str(info.value) and "set n_ctx to" in str(info.value)
     assert engine._generator is None
     # The setting switches the check off for a machine that swaps on purpose.
-    engine.update_settings(engine.settings.replace(memory_check=False, n_ctx=50_000_000))
+    engine.update_settings(engine.settings.replace(memory_check=False, n_ctx=131_072))
     assert engine.check_model("") == bundled_generator_path()
