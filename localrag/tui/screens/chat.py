@@ -72,11 +72,10 @@ def graph_turn_text(view: GraphView) -> str:
     if not answer.candidates:
         reason = "no entity of the question is in the graph" if not answer.linked else "no planned path leads anywhere"
         return f"No reasoning path in the knowledge graph answers this ({reason})."
-    supporting = {id(p) for p in answer.supporting}
     lines = [f"**{_md(answer.answer)}**", "", "Reasoning paths:", ""]
-    for number, path in enumerate(view.ordered_paths()[:10], start=1):
-        mark = "✓ " if id(path) in supporting else ""
-        lines.append(f"{number}. {mark}{_md(path.render(view.names))} ({view.planner(path)} planner)")
+    for number, path in enumerate(answer.ordered_paths()[:10], start=1):
+        mark = "✓ " if answer.supports(path) else ""
+        lines.append(f"{number}. {mark}{_md(path.render(view.names))} ({answer.planner_of(path) or '?'} planner)")
     if len(answer.paths) > 10:
         lines.append(f"\n… and {len(answer.paths) - 10} more in the paths panel")
     return "\n".join(lines)
@@ -87,6 +86,7 @@ def _saved_source(n: int, chunk: Chunk) -> SavedSource:
 
 
 class ChatScreen(LocalRagScreen):
+    WORKER_ACTIONS = {"answer": "answering"}
     DEFAULT_CSS = """
     ChatScreen #main { height: 1fr; }
     ChatScreen #chat-pane { width: 1fr; }
@@ -362,7 +362,8 @@ class ChatScreen(LocalRagScreen):
 
     def worker_failed(self, worker: Worker[object], error: LocalRagError) -> None:
         # The app shows the error; the answer so far is kept, marked as cut short.
-        self.call_later(self._keep_partial)
+        if worker.group == "answer":
+            self.call_later(self._keep_partial)
 
     async def _keep_partial(self) -> None:
         partial = self._answer_view.partial if self._answer_view else ""
