@@ -23,7 +23,7 @@ from typing import Any
 from localrag import paths
 from localrag.atomic import write_text_atomic
 from localrag.errors import LocalRagError
-from localrag.types import Answer, Hit, QuoteStatus
+from localrag.types import Answer, Hit, QuoteStatus, quote_label
 
 FORMAT_VERSION = 1
 _ID = re.compile(r"^[0-9a-z-]{1,64}$")
@@ -241,9 +241,6 @@ class ConversationStore:
         self._path(conversation_id).unlink(missing_ok=True)
 
 
-_STATUS_WORDS = {"verified": "verified", "close": "close match", "not_found": "not found in the source"}
-
-
 def export_markdown(conversation: Conversation) -> str:
     """The conversation as Markdown: each question, each answer, and the sources it was built from."""
     out = [f"# {conversation.title}", ""]
@@ -261,11 +258,11 @@ def export_markdown(conversation: Conversation) -> str:
             for s in turn.sources:
                 mark = "cited" if s.cited else "not cited"
                 status = turn.quote_status(s.n)
-                quote = f", quote {_STATUS_WORDS.get(status, status)}" if status else ""
+                quote = f", quote {quote_label(status)}" if status else ""
                 out.append(f"{s.n}. `{s.path}` ({s.location}) — {mark}{quote}")
             out.append("")
         for q in turn.quotes:
-            out += [f"> {' '.join(q.text.split())} [{q.source}] ({_STATUS_WORDS.get(q.status, q.status)})", ""]
+            out += [f"> {' '.join(q.text.split())} [{q.source}] ({quote_label(q.status)})", ""]
     return "\n".join(out).rstrip() + "\n"
 
 

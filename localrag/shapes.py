@@ -14,6 +14,7 @@ they are.
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from localrag.types import Answer, Chunk, Document, Hit, IngestReport
@@ -51,11 +52,16 @@ def ingest_report_json(report: IngestReport) -> dict[str, Any]:
     return dataclasses.asdict(report)
 
 
-def step_source(source: str, chunks: dict[str, Chunk]) -> str:
-    """Where a path step came from: the chunk's document (and page) or the imported file's line."""
+def step_source(source: str, chunks: Mapping[str, Chunk], *, short: bool = False) -> str:
+    """Where a path step came from: the chunk's document (and page) or the imported file's line.
+
+    `short` is the narrow panel's form: the file name only, and "imported" before an imported line.
+    """
     chunk = chunks.get(source)
     if chunk is None:
-        return source
+        return f"imported · {source}" if short else source
+    if short:
+        return Path(chunk.path).name + (f" · p. {chunk.page}" if chunk.page else "")
     return chunk.path + (f", page {chunk.page}" if chunk.page else "")
 
 
@@ -65,8 +71,6 @@ def graph_answer_json(answer: GraphAnswer, names: Mapping[str, str], chunks: dic
     `names` maps entity ids to names (`Engine.graph_index().names`), `chunks` the chunks the steps came
     from (`Engine.path_chunks(answer)`).
     """
-    planner_of = {p.relations: p.planner for p in answer.planned}
-    supporting = {id(p) for p in answer.supporting}
     return {
         "question": answer.question,
         "answer": answer.answer,
@@ -77,8 +81,8 @@ def graph_answer_json(answer: GraphAnswer, names: Mapping[str, str], chunks: dic
         "paths": [
             {
                 "path": p.render(names),
-                "planner": planner_of.get(p.relations, ""),
-                "supports_answer": id(p) in supporting,
+                "planner": answer.planner_of(p),
+                "supports_answer": answer.supports(p),
                 "steps": [
                     {
                         **dataclasses.asdict(s),

@@ -83,9 +83,28 @@ class Hit:
 
 
 class QuoteStatus(StrEnum):
+    """How a quote matched its source. The value is the JSON code; `mark` and `label` are the one
+    wording the CLI, the chat app and the Markdown export show people."""
+
     VERIFIED = "verified"
     CLOSE = "close"
     NOT_FOUND = "not_found"
+
+    @property
+    def mark(self) -> str:
+        return {"verified": "✓", "close": "≈", "not_found": "✗"}[self.value]
+
+    @property
+    def label(self) -> str:
+        return {"verified": "verified", "close": "close match", "not_found": "not in source"}[self.value]
+
+
+def quote_label(status: str) -> str:
+    """`QuoteStatus.label` of a status saved as text (a conversation file); an unknown one as it is."""
+    try:
+        return QuoteStatus(status).label
+    except ValueError:
+        return status
 
 
 @dataclass(frozen=True)

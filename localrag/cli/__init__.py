@@ -33,6 +33,7 @@ from localrag.config import load_settings
 from localrag.errors import LocalRagError
 from localrag.safe_text import path_text, printable
 from localrag.shapes import answer_json
+from localrag.types import QuoteStatus
 
 if TYPE_CHECKING:
     from localrag.engine import Engine
@@ -184,9 +185,10 @@ def _print_sources(answer: Answer, out: Console) -> None:
         mark = "cited" if number in answer.cited else "not cited"
         out.print(Text(f"[{number}] ", style="bold") + Text(where) + Text(f"  ({mark})", style="dim"))
     for quote in answer.quotes:
-        label = {"verified": "✓ verified", "close": "≈ close match", "not_found": "✗ not in source"}[quote.status.value]
+        status = quote.status
         source = f"[{quote.source}]" if quote.source else ""
-        out.print(Text(f"  {label} {source} ", style="green" if label.startswith("✓") else "yellow")
+        out.print(Text(f"  {status.mark} {status.label} {source} ",
+                       style="green" if status is QuoteStatus.VERIFIED else "yellow")
                   + Text(f"“{quote.text}”"))
     if answer.attributed:
         out.print(Text("  the answer cited no source itself; the model named it when asked afterwards", style="dim"))

@@ -251,17 +251,15 @@ def print_graph_answer(
             out.print(Text("No entity of the question was found in the graph.", style="dim"))
         return
     out.print(Text(answer.answer, style="bold"))
-    planner_of = {p.relations: p.planner for p in answer.planned}
-    supporting = {id(p) for p in answer.supporting}
-    ordered = [*answer.supporting, *(p for p in answer.paths if id(p) not in supporting)]
+    ordered = answer.ordered_paths()
     out.print()
     chosen_by = "the model" if answer.reasoner == "model" else "the paths' votes"
     out.print(Text(f"Reasoning paths ({len(answer.paths)}; answer chosen by {chosen_by})", style="bold"))
     for number, path in enumerate(ordered[:limit], start=1):
-        mark = "✓" if id(path) in supporting else " "
+        mark = "✓" if answer.supports(path) else " "
         line = Text(f"{mark} {number}. ", style="green" if mark == "✓" else "")
         line.append(path.render(names))
-        line.append(f"   [{planner_of.get(path.relations, '?')} planner]", style="dim")
+        line.append(f"   [{answer.planner_of(path) or '?'} planner]", style="dim")
         out.print(line)
         for step in path.steps:
             out.print(Text(f"      {step.relation}: ", style="dim") + Text(step_source(step.source, chunks)))

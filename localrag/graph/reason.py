@@ -54,6 +54,19 @@ class GraphAnswer:
     def supporting(self) -> list[ReasoningPath]:
         return self.candidates[0].paths if self.candidates else []
 
+    def supports(self, path: ReasoningPath) -> bool:
+        """Whether `path` leads to the answer (identity: two paths may read the same)."""
+        return any(p is path for p in self.supporting)
+
+    def ordered_paths(self) -> list[ReasoningPath]:
+        """Every path, the ones supporting the answer first: the order the CLI and the chat app list them in."""
+        supporting = {id(p) for p in self.supporting}
+        return [*self.supporting, *(p for p in self.paths if id(p) not in supporting)]
+
+    def planner_of(self, path: ReasoningPath) -> str:
+        """Which planner proposed `path`'s relation chain; "" when none of the plans has it."""
+        return next((p.planner for p in self.planned if p.relations == path.relations), "")
+
 
 def retrieve_paths(
     index: GraphIndex, linked: Sequence[LinkedEntity], planned: Sequence[PlannedPath], max_paths: int = 50

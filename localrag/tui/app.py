@@ -7,8 +7,10 @@ How it is put together:
 - The four main screens (chat, library, models, settings) are app modes, so each keeps its state
   and its running workers while the user switches away: an ingest keeps going during a chat.
 - Engine calls happen only in `@work(thread=True)` workers that post messages from
-  `localrag.tui.messages`; handlers on the UI thread change widgets. Errors come back as messages
-  and are shown in a modal with the error's one-line message and hint; the app does not exit.
+  `localrag.tui.messages`; handlers on the UI thread change widgets. Workers raise (they run with
+  `exit_on_error=False`); `on_worker_failed` is the one place a failure is handled: it logs the
+  traceback (Textual log and `tui.log` in the data dir), lets the worker's screen undo its own state,
+  and shows the error's one-line message and hint in a modal; the app does not exit.
 - State the status bar shows (model, index size, last answer's speed, running activity) lives in
   reactive attributes on the app, which every screen's StatusBar watches.
 
@@ -17,6 +19,7 @@ Run it with `localrag` (or `localrag chat`), or `python -m localrag.tui.app`.
 
 from __future__ import annotations
 
+import traceback
 from collections.abc import Iterable
 from functools import partial
 from typing import TYPE_CHECKING
@@ -26,11 +29,14 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.reactive import reactive
 from textual.screen import Screen
+from textual.worker import Worker, WorkerState
 
 from localrag.config import Settings
 from localrag.conversations import ConversationStore
 from localrag.errors import LocalRagError
-from localrag.tui.messages import EngineFailed, EngineReady, user_error
+from localrag.tui.failures import log_traceback
+from localrag.tui.messages import EngineReady, user_error
+from localrag.tui.screens.base import LocalRagScreen
 from localrag.tui.screens.chat import ChatScreen
 from localrag.tui.screens.dialogs import ErrorScreen, HelpScreen
 from localrag.tui.screens.library import LibraryScreen
@@ -94,27 +100,23 @@ class LocalRagApp(App[None]):
 
     # -- engine workers --------------------------------------------------------------------------
 
-    @work(thread=True, exclusive=True, group="warm-up")
+    # What each of the app's own worker groups was doing, for the error modal.
+    WORKER_ACTIONS = {"warm-up": "loading the models", "status": "reading the index status",
+                      "reload": "reloading the model"}
+
+    @work(thread=True, exclusive=True, group="warm-up", exit_on_error=False)
     def _warm_up(self) -> None:
-        try:
-            self.engine.warm_up()
-            self.post_message(EngineReady(self.engine.status()))
-        except Exception as exc:  # a bad model or store is shown, and the app stays up to fix it
-            self.post_message(EngineFailed(user_error(exc), "loading the models"))
+        self.engine.warm_up()
+        self.post_message(EngineReady(self.engine.status()))
 
-    @work(thread=True, exclusive=True, group="status")
+    @work(thread=True, exclusive=True, group="status", exit_on_error=False)
     def _status(self) -> None:
-        try:
-            self.post_message(EngineReady(self.engine.status()))
-        except Exception as exc:  # the status bar can do without; the error says why
-            self.post_message(EngineFailed(user_error(exc), "reading the index status"))
+        self.post_message(EngineReady(self.engine.status()))
 
-    @work(thread=True, exclusive=True, group="reload")
+    @work(thread=True, exclusive=True, group="reload", exit_on_error=False)
     def _reload_model(self) -> None:
-        try:
-            self.engine.set_model(self.engine.settings.model)
-        except Exception as exc:  # the old model stays selected in the settings file
-            self.post_message(EngineFailed(user_error(exc), "reloading the model"))
+        # On failure the old model stays selected in the settings file.
+        self.engine.set_model(self.engine.settings.model)
 
     def refresh_status(self) -> None:
         self._status()
@@ -129,10 +131,28 @@ class LocalRagApp(App[None]):
         if self.activity == "loading models…":
             self.activity = ""
 
-    def on_engine_failed(self, message: EngineFailed) -> None:
-        if self.activity == "loading models…":
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR:
+            self.on_worker_failed(event.worker, None)
+
+    def on_worker_failed(self, worker: Worker[object], screen: LocalRagScreen | None) -> None:
+        """The one error path of every worker: log the traceback, let its screen undo, show the user error.
+
+        A bad model, store or file is shown in a modal and the app stays up to fix it.
+        """
+        error = worker.error
+        if not isinstance(error, Exception):  # a cancelled worker is not an error
+            return
+        action = screen.worker_action(worker) if screen is not None else self.WORKER_ACTIONS.get(worker.group, "")
+        self.log.error(f"worker {worker.name!r} failed while {action or 'working'}:\n"
+                       + "".join(traceback.format_exception(type(error), error, error.__traceback__)))
+        log_traceback(error, action)
+        shown = user_error(error)
+        if screen is not None:
+            screen.worker_failed(worker, shown)
+        elif self.activity == "loading models…":
             self.activity = "models not loaded"
-        self.show_error(message.error, message.action)
+        self.show_error(shown, action)
 
     def show_error(self, error: LocalRagError, action: str = "") -> None:
         self.push_screen(ErrorScreen(error, action))

@@ -2,7 +2,8 @@
 
 Engine calls run in thread workers; a worker never touches a widget. It posts one of these to the
 screen or app that started it, and that node's handler changes the widgets on the UI thread.
-`post_message` is thread safe, which is what makes this split work.
+`post_message` is thread safe, which is what makes this split work. A worker that fails just raises:
+`LocalRagApp.on_worker_failed` is the one place failures are shown and logged.
 """
 
 from __future__ import annotations
@@ -27,15 +28,6 @@ class EngineReady(Message):
         self.status = status
 
 
-class EngineFailed(Message):
-    """An engine call raised a LocalRagError; the app shows it in a modal."""
-
-    def __init__(self, error: LocalRagError, action: str) -> None:
-        super().__init__()
-        self.error = error
-        self.action = action
-
-
 class AnswerStarted(Message):
     def __init__(self, hits: list[Hit], query: str) -> None:
         super().__init__()
@@ -53,14 +45,6 @@ class AnswerFinished(Message):
     def __init__(self, answer: Answer) -> None:
         super().__init__()
         self.answer = answer
-
-
-class AnswerFailed(Message):
-    """The answer worker stopped on an error; the partial answer is kept."""
-
-    def __init__(self, error: LocalRagError) -> None:
-        super().__init__()
-        self.error = error
 
 
 class IngestProgressed(Message):
@@ -103,9 +87,9 @@ class ModelSwitched(Message):
 
 
 def user_error(exc: Exception) -> LocalRagError:
-    """What a worker reports: a LocalRagError as is; anything else (a bug) wrapped so the app lives on.
+    """What the user sees of a worker's failure: a LocalRagError as is; anything else (a bug) wrapped.
 
-    The traceback of a non-LocalRagError still goes to the Textual log via the worker's caller.
+    The traceback goes to the Textual log and the log file (`LocalRagApp.on_worker_failed`).
     """
     if isinstance(exc, LocalRagError):
         return exc

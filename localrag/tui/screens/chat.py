@@ -24,7 +24,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import Footer, Input, Markdown
 
 from localrag.conversations import (
@@ -40,7 +39,8 @@ from localrag.conversations import (
 )
 from localrag.errors import LocalRagError
 from localrag.safe_text import printable
-from localrag.tui.messages import AnswerFailed, AnswerFinished, AnswerStarted, AnswerToken, user_error
+from localrag.tui.messages import AnswerFinished, AnswerStarted, AnswerToken
+from localrag.tui.screens.base import LocalRagScreen
 from localrag.tui.screens.chunk import ChunkScreen
 from localrag.tui.screens.dialogs import ConfirmScreen, PromptScreen
 from localrag.tui.widgets.chat import AnswerView, ChatLog
@@ -51,8 +51,9 @@ from localrag.tui.widgets.status import StatusBar
 from localrag.types import Chunk, DoneEvent, SourcesEvent, TokenEvent
 
 if TYPE_CHECKING:
+    from textual.worker import Worker
+
     from localrag.graph.paths import Step
-    from localrag.tui.app import LocalRagApp
 
 EMPTY_HINT = "Ask a question about your documents below. F3 adds documents, F1 shows every key."
 DOCUMENTS_PLACEHOLDER = "Ask about your documents… (Esc stops)"
@@ -71,11 +72,10 @@ def graph_turn_text(view: GraphView) -> str:
     if not answer.candidates:
         reason = "no entity of the question is in the graph" if not answer.linked else "no planned path leads anywhere"
         return f"No reasoning path in the knowledge graph answers this ({reason})."
-    supporting = {id(p) for p in answer.supporting}
     lines = [f"**{_md(answer.answer)}**", "", "Reasoning paths:", ""]
-    for number, path in enumerate(view.ordered_paths()[:10], start=1):
-        mark = "✓ " if id(path) in supporting else ""
-        lines.append(f"{number}. {mark}{_md(path.render(view.names))} ({view.planner(path)} planner)")
+    for number, path in enumerate(answer.ordered_paths()[:10], start=1):
+        mark = "✓ " if answer.supports(path) else ""
+        lines.append(f"{number}. {mark}{_md(path.render(view.names))} ({answer.planner_of(path) or '?'} planner)")
     if len(answer.paths) > 10:
         lines.append(f"\n… and {len(answer.paths) - 10} more in the paths panel")
     return "\n".join(lines)
@@ -85,7 +85,8 @@ def _saved_source(n: int, chunk: Chunk) -> SavedSource:
     return SavedSource(n, chunk.chunk_id, chunk.doc_id, chunk.path, chunk.text, chunk.page, chunk.heading, 0.0, True)
 
 
-class ChatScreen(Screen[None]):
+class ChatScreen(LocalRagScreen):
+    WORKER_ACTIONS = {"answer": "answering"}
     DEFAULT_CSS = """
     ChatScreen #main { height: 1fr; }
     ChatScreen #chat-pane { width: 1fr; }
@@ -124,10 +125,6 @@ class ChatScreen(Screen[None]):
         self.graph_mode = False
         # Weak keys: an answer view removed with its conversation takes its graph view with it.
         self._graph_views: weakref.WeakKeyDictionary[AnswerView, GraphView] = weakref.WeakKeyDictionary()
-
-    @property
-    def localrag(self) -> LocalRagApp:
-        return self.app  # type: ignore[return-value]
 
     @property
     def generating(self) -> bool:
@@ -292,28 +289,22 @@ class ChatScreen(Screen[None]):
         self.localrag.activity = "answering…"
         self._answer(question, history, self.cancel_event)
 
-    @work(thread=True, exclusive=True, group="answer")
+    @work(thread=True, exclusive=True, group="answer", exit_on_error=False)
     def _answer(self, question: str, history: list[dict[str, str]], cancel: threading.Event) -> None:
-        try:
-            for event in self.localrag.engine.stream(question, history=history, cancel=cancel):
-                if isinstance(event, SourcesEvent):
-                    self.post_message(AnswerStarted(event.hits, event.query))
-                elif isinstance(event, TokenEvent):
-                    self.post_message(AnswerToken(event.text))
-                elif isinstance(event, DoneEvent):
-                    self.post_message(AnswerFinished(event.answer))
-        except Exception as exc:  # the app must outlive any failure of one answer
-            self.post_message(AnswerFailed(user_error(exc)))
+        for event in self.localrag.engine.stream(question, history=history, cancel=cancel):
+            if isinstance(event, SourcesEvent):
+                self.post_message(AnswerStarted(event.hits, event.query))
+            elif isinstance(event, TokenEvent):
+                self.post_message(AnswerToken(event.text))
+            elif isinstance(event, DoneEvent):
+                self.post_message(AnswerFinished(event.answer))
 
-    @work(thread=True, exclusive=True, group="answer")
+    @work(thread=True, exclusive=True, group="answer", exit_on_error=False)
     def _answer_graph(self, question: str) -> None:
-        try:
-            engine = self.localrag.engine
-            answer = engine.ask_graph(question)
-            view = GraphView(answer, engine.graph_index().names, engine.path_chunks(answer))
-            self.post_message(self.GraphAnswered(view))
-        except Exception as exc:  # the app must outlive any failure of one answer
-            self.post_message(AnswerFailed(user_error(exc)))
+        engine = self.localrag.engine
+        answer = engine.ask_graph(question)
+        view = GraphView(answer, engine.graph_index().names, engine.path_chunks(answer))
+        self.post_message(self.GraphAnswered(view))
 
     async def on_chat_screen_graph_answered(self, message: GraphAnswered) -> None:
         view = message.view
@@ -369,10 +360,14 @@ class ChatScreen(Screen[None]):
         if turn.tokens_per_second:
             self.localrag.last_speed = (turn.time_to_first_token, turn.tokens_per_second)
 
-    async def on_answer_failed(self, message: AnswerFailed) -> None:
+    def worker_failed(self, worker: Worker[object], error: LocalRagError) -> None:
+        # The app shows the error; the answer so far is kept, marked as cut short.
+        if worker.group == "answer":
+            self.call_later(self._keep_partial)
+
+    async def _keep_partial(self) -> None:
         partial = self._answer_view.partial if self._answer_view else ""
         await self._finish(Turn(role="assistant", text=partial, query=self._pending_query, cancelled=True))
-        self.localrag.show_error(message.error, "answering")
 
     async def _finish(self, turn: Turn) -> None:
         if self._answer_view is not None:

@@ -18,11 +18,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import Footer, Markdown, OptionList
 from textual.widgets.option_list import Option
 
 from localrag.evaluate.report import RunInfo, list_runs, markdown, runs_root, summarise
+from localrag.tui.screens.base import LocalRagScreen
 from localrag.tui.widgets.status import StatusBar
 
 EMPTY_TEXT = "No evaluation runs yet. Run `localrag eval DATASET` (see `localrag eval --help`)."
@@ -49,7 +49,8 @@ def run_label(run: RunInfo) -> Text:
     return text
 
 
-class EvalsScreen(Screen[None]):
+class EvalsScreen(LocalRagScreen):
+    WORKER_ACTIONS = {"eval-runs": "listing evaluation runs"}
     DEFAULT_CSS = """
     EvalsScreen #evals-body { height: 1fr; }
     EvalsScreen #runs { width: 36; border: round $primary 50%; }
@@ -82,7 +83,7 @@ class EvalsScreen(Screen[None]):
     def action_reload(self) -> None:
         self._list()
 
-    @work(thread=True, exclusive=True, group="eval-runs")
+    @work(thread=True, exclusive=True, group="eval-runs", exit_on_error=False)
     def _list(self) -> None:
         self.post_message(RunsListed(list_runs(self.root)))
 
@@ -101,11 +102,11 @@ class EvalsScreen(Screen[None]):
         if event.option.id is not None and int(event.option.id) < len(self.runs):
             self._load(self.runs[int(event.option.id)].path)
 
-    @work(thread=True, exclusive=True, group="eval-report")
+    @work(thread=True, exclusive=True, group="eval-report", exit_on_error=False)
     def _load(self, path: Path) -> None:
         try:
             text = markdown(summarise(path))
-        except Exception as exc:  # a half-written or foreign run folder shows why, the list stays usable
+        except Exception as exc:  # a run that cannot be read is content, shown in the report pane, not a failure
             text = f"# {path.name}\n\nCould not read this run: {exc}"
         self.post_message(ReportReady(path, text))
 

@@ -10,31 +10,28 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen, Screen
+from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, DirectoryTree, Footer, Input, Label, ProgressBar, Static
+from textual.worker import Worker
 
+from localrag.errors import LocalRagError
 from localrag.safe_text import printable
 from localrag.tui.messages import (
     DocumentForgotten,
     DocumentsListed,
-    EngineFailed,
     IngestFinished,
     IngestProgressed,
-    user_error,
 )
+from localrag.tui.screens.base import LocalRagScreen
 from localrag.tui.screens.dialogs import ConfirmScreen
 from localrag.tui.widgets.status import StatusBar
 from localrag.types import Document, IngestProgress, IngestReport
-
-if TYPE_CHECKING:
-    from localrag.tui.app import LocalRagApp
 
 
 def parse_paths(value: str) -> list[Path]:
@@ -126,7 +123,8 @@ class PathPickerScreen(ModalScreen[Path | None]):
         self.dismiss(node.data.path if node is not None and node.data is not None else None)
 
 
-class LibraryScreen(Screen[None]):
+class LibraryScreen(LocalRagScreen):
+    WORKER_ACTIONS = {"documents": "listing documents", "forget": "forgetting a document", "ingest": "ingesting"}
     DEFAULT_CSS = """
     LibraryScreen #add { height: auto; padding: 0 1; }
     LibraryScreen .row { height: auto; }
@@ -149,10 +147,6 @@ class LibraryScreen(Screen[None]):
         super().__init__()
         self.cancel_event: threading.Event | None = None
         self.documents: list[Document] = []
-
-    @property
-    def localrag(self) -> LocalRagApp:
-        return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
         with Vertical(id="add"):
@@ -183,12 +177,9 @@ class LibraryScreen(Screen[None]):
 
     # -- documents -------------------------------------------------------------------------------
 
-    @work(thread=True, exclusive=True, group="documents")
+    @work(thread=True, exclusive=True, group="documents", exit_on_error=False)
     def _list_documents(self) -> None:
-        try:
-            self.post_message(DocumentsListed(self.localrag.engine.documents()))
-        except Exception as exc:  # the screen must outlive a broken store
-            self.post_message(EngineFailed(user_error(exc), "listing documents"))
+        self.post_message(DocumentsListed(self.localrag.engine.documents()))
 
     def on_documents_listed(self, message: DocumentsListed) -> None:
         self.documents = sorted(message.documents, key=lambda d: d.path)
@@ -220,21 +211,14 @@ class LibraryScreen(Screen[None]):
             answered,
         )
 
-    @work(thread=True, group="forget")
+    @work(thread=True, group="forget", exit_on_error=False)
     def _forget(self, path: str) -> None:
-        try:
-            self.post_message(DocumentForgotten(path, self.localrag.engine.forget(path)))
-        except Exception as exc:  # a failed forget is reported, the list stays
-            self.post_message(EngineFailed(user_error(exc), "forgetting a document"))
+        self.post_message(DocumentForgotten(path, self.localrag.engine.forget(path)))
 
     def on_document_forgotten(self, message: DocumentForgotten) -> None:
         self.notify(f"Forgot {printable(str(message.path), multiline=False)} ({message.chunks} chunks)", markup=False)
         self._list_documents()
         self.localrag.refresh_status()
-
-    def on_engine_failed(self, message: EngineFailed) -> None:
-        message.stop()
-        self.localrag.show_error(message.error, message.action)
 
     # -- ingest ----------------------------------------------------------------------------------
 
@@ -280,20 +264,20 @@ class LibraryScreen(Screen[None]):
         self.localrag.activity = "ingesting…"
         self._ingest(paths, include, exclude, self.cancel_event)
 
-    @work(thread=True, exclusive=True, group="ingest")
+    @work(thread=True, exclusive=True, group="ingest", exit_on_error=False)
     def _ingest(self, paths: list[Path], include: list[str], exclude: list[str], cancel: threading.Event) -> None:
-        try:
-            report = self.localrag.engine.ingest(
-                paths,
-                include=include,
-                exclude=exclude,
-                progress=self._post_progress,
-                cancel=cancel,
-            )
-        except Exception as exc:  # one bad ingest must not take the app down
-            self.post_message(EngineFailed(user_error(exc), "ingesting"))
-            report = IngestReport(cancelled=True)
+        report = self.localrag.engine.ingest(
+            paths,
+            include=include,
+            exclude=exclude,
+            progress=self._post_progress,
+            cancel=cancel,
+        )
         self.post_message(IngestFinished(report))
+
+    def worker_failed(self, worker: Worker[object], error: LocalRagError) -> None:
+        if worker.group == "ingest":  # the progress bar and Stop button go back as after a cancelled ingest
+            self.post_message(IngestFinished(IngestReport(cancelled=True)))
 
     def _post_progress(self, progress: IngestProgress) -> None:
         self.post_message(IngestProgressed(progress))

@@ -11,27 +11,25 @@ switch is saved to the config file, so the next start uses the same model.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, OptionList
 from textual.widgets.option_list import Option
+from textual.worker import Worker
 
 from localrag.config import save_settings
 from localrag.discover_models import SOURCE_TITLES, full_name
 from localrag.errors import LocalRagError
 from localrag.models import ModelInfo, gate_summary, resolve_generator
 from localrag.safe_text import printable
-from localrag.tui.messages import EngineFailed, ModelsListed, ModelSwitched, user_error
+from localrag.tui.messages import ModelsListed, ModelSwitched
+from localrag.tui.screens.base import LocalRagScreen
 from localrag.tui.widgets.status import StatusBar
-
-if TYPE_CHECKING:
-    from localrag.tui.app import LocalRagApp
 
 # Model card keys worth a line in the picker, in this order; the rest stays in the .json file.
 CARD_KEYS = ("base_model", "dataset", "method", "quantization", "created", "eval")
@@ -84,7 +82,7 @@ def spec_for(info: ModelInfo) -> str:
     return str(info.path) if info.source in _OWN_SOURCES else full_name(info)
 
 
-class ModelsScreen(Screen[None]):
+class ModelsScreen(LocalRagScreen):
     DEFAULT_CSS = """
     ModelsScreen #models { height: 1fr; margin: 0 1; border: round $primary 50%; }
     ModelsScreen #models:focus { border: round $primary; }
@@ -96,10 +94,7 @@ class ModelsScreen(Screen[None]):
     def __init__(self) -> None:
         super().__init__()
         self.models: list[ModelInfo] = []
-
-    @property
-    def localrag(self) -> LocalRagApp:
-        return self.app  # type: ignore[return-value]
+        self._switching_to = ""
 
     def compose(self) -> ComposeResult:
         yield OptionList(id="models")
@@ -118,18 +113,15 @@ class ModelsScreen(Screen[None]):
     def action_reload(self) -> None:
         self._list()
 
-    @work(thread=True, exclusive=True, group="models")
+    @work(thread=True, exclusive=True, group="models", exit_on_error=False)
     def _list(self) -> None:
         engine = self.localrag.engine
         try:
-            try:
-                settings = engine.settings
-                current = str(resolve_generator(settings.model, engine.models_dir, settings.model_dirs).resolve())
-            except LocalRagError:
-                current = ""
-            self.post_message(ModelsListed(engine.models(), current))
-        except Exception as exc:  # a bad file in models/ must not close the picker
-            self.post_message(EngineFailed(user_error(exc), "listing models"))
+            settings = engine.settings
+            current = str(resolve_generator(settings.model, engine.models_dir, settings.model_dirs).resolve())
+        except LocalRagError:  # no current model is a picker with none marked, not an error
+            current = ""
+        self.post_message(ModelsListed(engine.models(), current))
 
     def on_models_listed(self, message: ModelsListed) -> None:
         self.models = message.models
@@ -171,17 +163,15 @@ class ModelsScreen(Screen[None]):
 
     def switch(self, spec: str, name: str) -> None:
         self.localrag.activity = f"loading {name}…"
-        self._switch(spec, name)
+        self._switching_to = name
+        self._switch(spec)
 
-    @work(thread=True, exclusive=True, group="switch")
-    def _switch(self, spec: str, name: str) -> None:
+    @work(thread=True, exclusive=True, group="switch", exit_on_error=False)
+    def _switch(self, spec: str) -> None:
         engine = self.localrag.engine
-        try:
-            engine.set_model(spec)
-            engine.warm_up()
-            self.post_message(ModelSwitched(spec, engine.model_name()))
-        except Exception as exc:  # a bad model is an error in a modal, not a dead app
-            self.post_message(EngineFailed(user_error(exc), f"switching to {name}"))
+        engine.set_model(spec)
+        engine.warm_up()
+        self.post_message(ModelSwitched(spec, engine.model_name()))
 
     def on_model_switched(self, message: ModelSwitched) -> None:
         app = self.localrag
@@ -196,7 +186,8 @@ class ModelsScreen(Screen[None]):
         self._list()
         app.refresh_status()
 
-    def on_engine_failed(self, message: EngineFailed) -> None:
-        message.stop()
-        self.localrag.activity = ""
-        self.localrag.show_error(message.error, message.action)
+    def worker_action(self, worker: Worker[object]) -> str:
+        return f"switching to {self._switching_to}" if worker.group == "switch" else "listing models"
+
+    def worker_failed(self, worker: Worker[object], error: LocalRagError) -> None:
+        self.localrag.activity = ""  # a bad model is an error in a modal; the old one stays

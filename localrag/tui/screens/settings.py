@@ -9,21 +9,17 @@ change the model is re-selected, which makes the engine load it again on the nex
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, Static, Switch
 
 from localrag.config import Settings, save_settings, setting_range
 from localrag.errors import ConfigError, LocalRagError
+from localrag.tui.screens.base import LocalRagScreen
 from localrag.tui.widgets.status import StatusBar
-
-if TYPE_CHECKING:
-    from localrag.tui.app import LocalRagApp
 
 
 @dataclass(frozen=True)
@@ -68,7 +64,7 @@ def parse_settings(base: Settings, values: dict[str, str], only_documents: bool)
     return base.replace(**changes)
 
 
-class SettingsScreen(Screen[None]):
+class SettingsScreen(LocalRagScreen):
     DEFAULT_CSS = """
     SettingsScreen VerticalScroll { padding: 1 2; }
     SettingsScreen .field { height: auto; margin-bottom: 1; }
@@ -77,10 +73,6 @@ class SettingsScreen(Screen[None]):
     SettingsScreen #saved-to { color: $text-muted; }
     """
     BINDINGS = [Binding("ctrl+s", "save", "Save")]
-
-    @property
-    def localrag(self) -> LocalRagApp:
-        return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
         settings = self.localrag.engine.settings

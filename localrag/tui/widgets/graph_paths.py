@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -21,6 +20,7 @@ from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from localrag.safe_text import printable
+from localrag.shapes import step_source
 from localrag.types import Chunk
 
 if TYPE_CHECKING:
@@ -36,25 +36,15 @@ class GraphView:
     names: Mapping[str, str]  # the graph index's own mapping, shared, not copied: it can be large
     chunks: Mapping[str, Chunk]
 
-    def ordered_paths(self) -> list[ReasoningPath]:
-        supporting = {id(p) for p in self.answer.supporting}
-        return [*self.answer.supporting, *(p for p in self.answer.paths if id(p) not in supporting)]
-
-    def planner(self, path: ReasoningPath) -> str:
-        return next((p.planner for p in self.answer.planned if p.relations == path.relations), "?")
-
     def where(self, step: Step) -> str:
-        chunk = self.chunks.get(step.source)
-        if chunk is None:
-            return f"imported · {step.source}"
-        return Path(chunk.path).name + (f" · p. {chunk.page}" if chunk.page else "")
+        return step_source(step.source, self.chunks, short=True)
 
 
 def path_label(view: GraphView, path: ReasoningPath, number: int, supporting: bool) -> Text:
     text = Text(no_wrap=False)
     text.append(f"{'✓' if supporting else '·'} {number}. ", style="bold green" if supporting else "bold")
     text.append(printable(path.render(view.names), multiline=False))
-    text.append(f"  ({view.planner(path)} planner)", style="dim italic")
+    text.append(f"  ({view.answer.planner_of(path) or '?'} planner)", style="dim italic")
     return text
 
 
@@ -97,9 +87,8 @@ class GraphPathsPanel(OptionList):
             self.add_option(Option(Text(message, style="dim italic"), disabled=True))
             self.border_subtitle = ""
             return
-        supporting = {id(p) for p in view.answer.supporting}
-        for number, path in enumerate(view.ordered_paths()[: self.limit], start=1):
-            self.add_option(Option(path_label(view, path, number, id(path) in supporting), disabled=True))
+        for number, path in enumerate(view.answer.ordered_paths()[: self.limit], start=1):
+            self.add_option(Option(path_label(view, path, number, view.answer.supports(path)), disabled=True))
             for i, step in enumerate(path.steps):
                 key = f"{number}:{i}"
                 self._steps[key] = step

@@ -17,12 +17,9 @@ from textual.widgets.option_list import Option
 
 from localrag.conversations import SavedSource, Turn
 from localrag.safe_text import printable
+from localrag.types import QuoteStatus
 
-QUOTE_MARKS = {
-    "verified": ("✓ quote", "green"),
-    "close": ("≈ quote", "yellow"),
-    "not_found": ("✗ quote", "red"),
-}
+QUOTE_STYLES = {QuoteStatus.VERIFIED: "green", QuoteStatus.CLOSE: "yellow", QuoteStatus.NOT_FOUND: "red"}
 
 
 def rank_line(source: SavedSource) -> str:
@@ -47,10 +44,10 @@ def source_label(source: SavedSource, turn: Turn, *, pending: bool = False, rank
     else:
         text.append("○ not cited", style="dim")
     status = turn.quote_status(source.n)
-    if status in QUOTE_MARKS:
-        words, style = QUOTE_MARKS[status]
+    if status in QUOTE_STYLES:
+        quote = QuoteStatus(status)
         text.append(" ")
-        text.append(words, style=style)
+        text.append(f"{quote.mark} quote", style=QUOTE_STYLES[quote])
     text.append("\n")
     text.append(printable(source.location, multiline=False), style="italic")
     if ranks:
