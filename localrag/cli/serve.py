@@ -10,19 +10,7 @@ import argparse
 
 from rich.console import Console
 
-
-def _positive(value: str) -> int:
-    number = int(value)
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"{value} is not a positive number")
-    return number
-
-
-def _count(value: str) -> int:
-    number = int(value)
-    if number < 0:
-        raise argparse.ArgumentTypeError(f"{value} is negative")
-    return number
+from localrag.cli.argtypes import count, positive
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
@@ -32,14 +20,14 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     serve = sub.add_parser("serve", help="serve the index over an OpenAI-compatible HTTP API (local only by default)")
     serve.add_argument("--host", default=DEFAULT_HOST,
                        help=f"address to bind (default {DEFAULT_HOST}); any other needs --token")
-    serve.add_argument("--port", type=_count, default=DEFAULT_PORT, help=f"default {DEFAULT_PORT}; 0 picks a free one")
+    serve.add_argument("--port", type=count, default=DEFAULT_PORT, help=f"default {DEFAULT_PORT}; 0 picks a free one")
     serve.add_argument("--token", help="bearer token every request must send (default: the api_token setting)")
     serve.add_argument("--model", help="GGUF file or model name under models/ (default: bundled SmolLM2)")
-    serve.add_argument("--queue", type=_count, default=defaults.queue_size, metavar="N",
+    serve.add_argument("--queue", type=count, default=defaults.queue_size, metavar="N",
                        help=f"requests that may wait for the model; more get 503 (default {defaults.queue_size})")
-    serve.add_argument("--max-body-bytes", type=_positive, default=defaults.max_body_bytes, metavar="N",
+    serve.add_argument("--max-body-bytes", type=positive, default=defaults.max_body_bytes, metavar="N",
                        help=f"largest request body (default {defaults.max_body_bytes})")
-    serve.add_argument("--max-question-chars", type=_positive, default=defaults.max_question_chars, metavar="N",
+    serve.add_argument("--max-question-chars", type=positive, default=defaults.max_question_chars, metavar="N",
                        help=f"longest question (default {defaults.max_question_chars})")
     serve.set_defaults(handler=_serve)
 

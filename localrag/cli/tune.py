@@ -24,6 +24,8 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.text import Text
 
+from localrag.cli.argtypes import count, probability
+
 if TYPE_CHECKING:
     from localrag.engine import Engine
     from localrag.raft.qa import RaftProgress
@@ -40,20 +42,6 @@ _TRAIN_FLAGS = {
 }
 
 
-def _probability(value: str) -> float:
-    number = float(value)
-    if not 0.0 <= number <= 1.0:
-        raise argparse.ArgumentTypeError(f"{value} is not within 0 and 1")
-    return number
-
-
-def _count(value: str) -> int:
-    number = int(value)
-    if number < 0:
-        raise argparse.ArgumentTypeError(f"{value} is negative")
-    return number
-
-
 def _raft_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--qa-file", action="append", default=[], type=Path, metavar="FILE",
                    help="your own Q&A pairs (JSONL or CSV: question, answer, path or passage); repeatable")
@@ -61,9 +49,9 @@ def _raft_flags(p: argparse.ArgumentParser) -> None:
                    help="also have the model write Q&A from chunks (the default when no --qa-file is given)")
     p.add_argument("--model", help="GGUF that writes the questions (default: the configured model); "
                                    "a larger local model writes better ones")
-    p.add_argument("--max-chunks", type=_count, metavar="N", help="write questions from at most N chunks")
-    p.add_argument("--k", type=_count, metavar="N", help="distractor documents per example (default 4)")
-    p.add_argument("--p-oracle", type=_probability, metavar="P",
+    p.add_argument("--max-chunks", type=count, metavar="N", help="write questions from at most N chunks")
+    p.add_argument("--k", type=count, metavar="N", help="distractor documents per example (default 4)")
+    p.add_argument("--p-oracle", type=probability, metavar="P",
                    help="share of examples that keep the answering document (default 0.8)")
     p.add_argument("--distractors", choices=("hard", "random"),
                    help="hard: the retriever's near misses (default); random: any other chunks")
