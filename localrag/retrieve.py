@@ -1,7 +1,9 @@
 """Hybrid retrieval: dense vectors and BM25, fused by reciprocal rank, optionally reranked.
 
 Why both legs: MiniLM finds paraphrases but misses rare names, numbers and codes, which BM25 nails
-(on COVID-QA BM25 hit@5 was 0.84 against 0.73 for dense). Each leg over-fetches `FETCH_FACTOR * k`
+(on COVID-QA's chunks BM25 hit@5 is 0.691 against 0.441 for dense:
+`benchmarks/bench_fusion.py --sets covid --choice-only`, summary in
+benchmarks/summaries/fusion_choice_covid.json). Each leg over-fetches `FETCH_FACTOR * k`
 candidates; reciprocal rank fusion adds `weight / (rrf_k + rank)` per leg, which needs no score
 calibration between cosine similarities and BM25 scores. `RRF_K` is 10, not the textbook 60: a
 smaller k lets a leg's first ranks count more than agreement far down both lists. On HotpotQA
