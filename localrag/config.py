@@ -24,6 +24,7 @@ from typing import Any
 
 from localrag import paths
 from localrag.atomic import write_text_atomic
+from localrag.collection import DEFAULT_COLLECTION, check_name
 from localrag.errors import ConfigError
 
 
@@ -118,6 +119,10 @@ class Settings:
             "range": (256, 10**9),
         },
     )
+    collection: str = field(
+        default=DEFAULT_COLLECTION,
+        metadata={"doc": "the collection ingest, questions and forget use (`localrag collections` lists them)"},
+    )
     api_token: str = field(
         default="",
         metadata={"doc": "bearer token `localrag serve` requires of every request; needed to bind a non-loopback host"},
@@ -161,6 +166,8 @@ def check_value(name: str, value: Any, origin: str = "settings") -> None:
             raise ConfigError(
                 f"{origin}: setting '{name}' = {value!r} is out of range", f"use a value from {low:g} to {high:g}"
             )
+    if name == "collection":
+        check_name(value, f"{origin}: setting 'collection'")
     if "choices" in meta and value not in meta["choices"]:
         raise ConfigError(
             f"{origin}: setting '{name}' = {value!r} is not known", f"use one of: {', '.join(meta['choices'])}"

@@ -13,6 +13,14 @@ source. `stream()` yields SourcesEvent, TokenEvent..., DoneEvent; `ask()` drains
 Graph mode (`graph_build`, `graph_import`, `graph_stats`, `ask_graph`) keeps the knowledge graph
 in the same LanceDB folder as the chunks and an in-memory `GraphIndex` of it that is rebuilt only
 when the graph tables' versions change. `forget` deletes a document's triples with its chunks.
+
+Collections: an Engine works in one collection, the `collection` setting (default `default`): its
+store, graph, fusion choice and watched folders are that collection's, so every front end gets
+isolation by building its Engine with the setting, and the TUI switches with `update_settings`.
+Ingest creates the collection when it does not exist; reading a missing one is a CollectionError.
+`collections()`, `create_collection`, `rename_collection` and `delete_collection` manage the
+folder's registry. Conversations are not per collection: a question's sources are kept in the
+conversation as text, so an old conversation reads the same whichever collection is chosen.
 """
 
 from __future__ import annotations
@@ -25,6 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from localrag import paths
+from localrag.collection import DEFAULT_COLLECTION
 from localrag.config import Settings, load_settings, save_settings
 from localrag.errors import ConfigError, LocalRagError
 from localrag.models import (
@@ -83,11 +92,20 @@ class EngineStatus:
     models_dir: str
     gpu_offload: bool
     fusion: str = ""
+    collection: str = DEFAULT_COLLECTION
+
+
+@dataclass
+class CollectionInfo:
+    name: str
+    documents: int
+    chunks: int
 
 
 # Settings read when a part is built: changing one means building that part again.
 _GENERATOR_FIELDS = frozenset({"model", "model_dirs", "memory_check", "n_ctx", "n_threads", "n_gpu_layers"})
 _EMBEDDER_FIELDS = frozenset({"embedder", "embed_backend", "embed_batch_size", "vector_index_min_rows"})
+_STORE_FIELDS = frozenset({"collection"})
 _RETRIEVER_FIELDS = frozenset({"reranker"})
 GRAPH_PLANNERS = ("embedding", "grammar")
 
@@ -139,6 +157,10 @@ class Engine:
 
     @property
     def store(self) -> Store:
+        """The chosen collection's store; a collection that does not exist is a CollectionError."""
+        return self._open_store(create=False)
+
+    def _open_store(self, *, create: bool) -> Store:
         with self._lock:
             if self._store is None:
                 from localrag.reembed import finish_swap
@@ -152,8 +174,13 @@ class Engine:
                     embedder_name=embedder.name,
                     dim=embedder.dim,
                     vector_index_min_rows=self.settings.vector_index_min_rows,
+                    collection=self.settings.collection,
+                    create=create,
                 )
             return self._store
+
+    def _writer_lock_dir(self) -> Path:
+        return self._store.path if self._store is not None else paths.db_dir()
 
     @property
     def retriever(self) -> Retriever:
@@ -179,7 +206,8 @@ class Engine:
             if self._graph is None:
                 from localrag.graph.store import GraphStore
 
-                self._graph = GraphStore(paths.db_dir(), self.embedder)
+                store = self.store
+                self._graph = GraphStore(store.path, self.embedder, store.suffix)
             return self._graph
 
     @property
@@ -243,11 +271,12 @@ class Engine:
                 self._generator = None
             if changed & _EMBEDDER_FIELDS:
                 self._embedder = None
+            if changed & (_EMBEDDER_FIELDS | _STORE_FIELDS):
                 self._store = None
                 self._graph = None
                 self._graph_index = None
                 self._graph_planner = None
-            if changed & (_EMBEDDER_FIELDS | _RETRIEVER_FIELDS):
+            if changed & (_EMBEDDER_FIELDS | _STORE_FIELDS | _RETRIEVER_FIELDS):
                 self._retriever = None
 
     # -- documents -----------------------------------------------------------------------------
@@ -264,10 +293,10 @@ class Engine:
         from localrag.fusion import needs_choice
         from localrag.ingest.pipeline import run_ingest
 
-        with writer_lock(self.store.path):
+        with writer_lock(self._writer_lock_dir()):
             report = run_ingest(
                 [Path(p) for p in paths_],
-                store=self.store,
+                store=self._open_store(create=True),
                 embedder=self.embedder,
                 settings=self.settings,
                 include=include,
@@ -307,6 +336,60 @@ class Engine:
 
     def documents(self) -> list[Document]:
         return self.store.documents()
+
+    # -- collections ---------------------------------------------------------------------------
+
+    def collections(self) -> list[CollectionInfo]:
+        """Every collection in the store folder with its document and chunk counts, by name."""
+        from localrag.store import Store, recorded_embedder
+
+        if recorded_embedder(paths.db_dir()) is None:
+            return [CollectionInfo(DEFAULT_COLLECTION, 0, 0)]
+        folder = self._folder()
+        found = []
+        for name in sorted(folder.registry()):
+            store = Store.open_existing(paths.db_dir(), name)
+            found.append(CollectionInfo(name, store.document_count(), store.chunk_count()))
+        return found
+
+    def create_collection(self, name: str) -> None:
+        with writer_lock(paths.db_dir()):
+            self._folder().create_collection(name)
+
+    def rename_collection(self, old: str, new: str) -> None:
+        """Rename a collection (its tables stay); an Engine working in it follows it to the new name."""
+        from localrag.ingest.watch import rename_watched
+
+        with writer_lock(paths.db_dir()):
+            self._folder().rename_collection(old, new)
+            rename_watched(old, new)
+        with self._lock:
+            self._drop_store()
+            if self.settings.collection == old:
+                self.settings = self.settings.replace(collection=new)
+
+    def delete_collection(self, name: str) -> None:
+        """Delete a collection: its documents, chunks, graph and remembered folders."""
+        from localrag.ingest.watch import rename_watched
+
+        with writer_lock(paths.db_dir()):
+            self._folder().delete_collection(name)
+            rename_watched(name, None)
+        with self._lock:
+            self._drop_store()
+
+    def _folder(self) -> Store:
+        """A store of the folder for registry changes: opened with the embedder it records, if any."""
+        from localrag.reembed import finish_swap
+        from localrag.store import Store, recorded_embedder
+
+        finish_swap(paths.db_dir())
+        if recorded_embedder(paths.db_dir()) is not None:
+            return Store.open_existing(paths.db_dir())
+        return Store(paths.db_dir(), embedder_name=self.embedder.name, dim=self.embedder.dim)
+
+    def _drop_store(self) -> None:
+        self._store = self._retriever = self._graph = self._graph_index = None
 
     def forget(self, path: str | Path) -> int:
         """Remove one document (or every document under a folder) and its triples; returns chunks removed."""
@@ -590,6 +673,7 @@ class Engine:
             models_dir=str(self.models_dir),
             gpu_offload=_gpu_offload(),
             fusion=self._fusion_summary(),
+            collection=self.settings.collection,
         )
 
     def _fusion_summary(self) -> str:

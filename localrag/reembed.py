@@ -10,7 +10,8 @@ renames swap the folders: `lancedb` -> `lancedb.previous`, `lancedb.next` -> `la
 finished by `finish_swap`, which the Engine calls before it opens the store, so the index is never
 found missing. Chunk ids are kept, so Q&A sets and conversations that name chunks still resolve.
 
-Graph entity vectors are moved as they are: they name entities, are only used to link a question
+Every collection is copied, each under its own id, so the graph tables moved across still belong to
+theirs. Graph entity vectors are moved as they are: they name entities, are only used to link a question
 to an entity, and keep working with the old vectors until `graph build` runs again.
 """
 
@@ -69,9 +70,9 @@ def finish_swap(db_dir: Path) -> None:
 
 
 def _move_other_tables(source: Path, target: Path) -> None:
-    """The graph's tables (everything but the three the new store wrote itself) go with the index."""
+    """The graph's tables (everything but the ones the new store wrote itself) go with the index."""
     for table in sorted(source.glob("*.lance")):
-        if table.stem not in (CHUNKS, DOCUMENTS, META) and not (target / table.name).exists():
+        if table.stem.partition("__")[0] not in (CHUNKS, DOCUMENTS, META) and not (target / table.name).exists():
             table.rename(target / table.name)
 
 
@@ -88,12 +89,47 @@ def reembed_index(
     report = ReembedReport()
     finish_swap(db_dir)
     # The old store is opened with whatever embedder built it: only its rows are read.
-    old = Store.open_existing(db_dir)
-    target = Store(next_dir(db_dir), embedder_name=embedder.name, dim=embedder.dim)
-    target.repair()
+    registry = Store.open_existing(db_dir).registry()
+    first = Store(next_dir(db_dir), embedder_name=embedder.name, dim=embedder.dim)
+    pairs = []
+    for name, ident in sorted(registry.items()):
+        if ident:
+            # The old folder's id, so the graph tables moved across still belong to this collection.
+            first.create_collection(name, ident)
+        old = Store.open_existing(db_dir, name)
+        target = Store(next_dir(db_dir), embedder_name=embedder.name, dim=embedder.dim, collection=name)
+        target.repair()
+        pairs.append((old, target))
+    report.documents = sum(len(old.documents()) for old, _ in pairs)
+    number = 0
+    for old, target in pairs:
+        number = _copy(old, target, embedder, commit_chunks, report, number, progress, cancel)
+        if report.cancelled:
+            break
+    if not report.cancelled:
+        for _, target in pairs:
+            target.refresh_indexes()
+        finished = time.strftime("%Y-%m-%dT%H:%M:%S")
+        marker = {"embedder": embedder.name, "documents": report.documents, "finished": finished}
+        write_text_atomic(next_dir(db_dir) / COMPLETE, json.dumps(marker) + "\n")
+        finish_swap(db_dir)
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def _copy(
+    old: Store,
+    target: Store,
+    embedder: Embedder,
+    commit_chunks: int,
+    report: ReembedReport,
+    number: int,
+    progress: Callable[[int, int], None] | None,
+    cancel: threading.Event | None,
+) -> int:
+    """Copy one collection's documents not yet in `target`; returns the documents counted so far."""
     done = target.document_hashes()
     documents = old.documents()
-    report.documents = len(documents)
     batch_docs: list[Document] = []
     batch_chunks: list[Chunk] = []
     texts: list[str] = []
@@ -107,7 +143,8 @@ def reembed_index(
             batch_chunks.clear()
             texts.clear()
 
-    for number, doc in enumerate(documents, start=1):
+    for doc in documents:
+        number += 1
         if cancel is not None and cancel.is_set():
             report.cancelled = True
             break
@@ -121,13 +158,7 @@ def reembed_index(
         if len(batch_chunks) >= commit_chunks:
             flush()
         if progress is not None:
-            progress(number, len(documents))
+            progress(number, report.documents)
     if not report.cancelled:
         flush()
-        target.refresh_indexes()
-        finished = time.strftime("%Y-%m-%dT%H:%M:%S")
-        marker = {"embedder": embedder.name, "documents": len(documents), "finished": finished}
-        write_text_atomic(next_dir(db_dir) / COMPLETE, json.dumps(marker) + "\n")
-        finish_swap(db_dir)
-    report.seconds = time.monotonic() - started
-    return report
+    return number

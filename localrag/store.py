@@ -1,11 +1,14 @@
 """The LanceDB store: every read and write of documents, chunks and their vectors.
 
-Layout: one LanceDB folder with three tables.
+Layout: one LanceDB folder; each collection (collection.py) has its own `chunks` and `documents`
+tables (names with the collection's suffix), and the folder has one `meta` table.
 - `chunks`: one row per chunk with its text, position, metadata, MiniLM vector and `fts_text` (the
   heading path and the text, which the native BM25 index covers).
 - `documents`: one row per ingested file. A document row is the commit marker of its chunks.
-- `meta`: key/value rows: the embedder and dimension the vectors were made with, and one row per
-  applied migration (ordered, named, recorded once, as in simonw/llm).
+- `meta`: key/value rows: the embedder and dimension the vectors were made with (one for the folder),
+  the collections registry, per-collection values (keys with the collection's suffix), and one row
+  per applied migration (ordered, named, recorded once, as in simonw/llm). A later migration that
+  changes the chunk or document tables must apply itself to every registered collection.
 
 Crash consistency: every `write_batch` gets a fresh `commit_id`. It first appends the new chunks
 tagged with it, then upserts the document rows carrying the same id (one atomic merge_insert: the
@@ -44,6 +47,18 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from localrag.collection import (
+    DEFAULT_COLLECTION,
+    REGISTRY_KEY,
+    CollectionError,
+    check_name,
+    dump_registry,
+    missing,
+    new_id,
+    parse_registry,
+    suffix,
+    table_id,
+)
 from localrag.errors import StoreError
 from localrag.store_damage import diagnose, guarded, is_damage
 from localrag.types import Chunk, Document
@@ -104,6 +119,7 @@ class StoreStatus:
     vector_index: str
     schema_version: int
     path: str
+    collection: str = DEFAULT_COLLECTION
 
 
 def _chunks_schema(dim: int) -> pa.Schema:
@@ -183,24 +199,40 @@ def _row_to_document(row: dict[str, Any]) -> Document:
     )
 
 
-def _create_tables(store: Store) -> None:
-    store._chunks = store._db.create_table(CHUNKS, schema=_chunks_schema(store.dim), exist_ok=True)
-    store._documents = store._db.create_table(DOCUMENTS, schema=_documents_schema(), exist_ok=True)
+def _new_tables(db: Any, table_suffix: str, dim: int) -> None:
+    db.create_table(CHUNKS + table_suffix, schema=_chunks_schema(dim), exist_ok=True)
+    db.create_table(DOCUMENTS + table_suffix, schema=_documents_schema(), exist_ok=True)
 
 
-def _key_indexes(store: Store) -> None:
+def _index_keys(db: Any, table_suffix: str) -> None:
     """BTREE indexes on the keys every delete and lookup filters by, so they do not scan the table."""
     from lancedb.index import BTree
 
-    store.chunks_table.create_index("doc_id", config=BTree(), replace=True)
-    store.chunks_table.create_index("chunk_id", config=BTree(), replace=True)
-    store.documents_table.create_index("doc_id", config=BTree(), replace=True)
+    chunks, documents = db.open_table(CHUNKS + table_suffix), db.open_table(DOCUMENTS + table_suffix)
+    chunks.create_index("doc_id", config=BTree(), replace=True)
+    chunks.create_index("chunk_id", config=BTree(), replace=True)
+    documents.create_index("doc_id", config=BTree(), replace=True)
+
+
+def _create_tables(store: Store) -> None:
+    _new_tables(store._db, "", store.dim)
+
+
+def _key_indexes(store: Store) -> None:
+    _index_keys(store._db, "")
+
+
+def _register_collections(store: Store) -> None:
+    """The tables every store had so far become the `default` collection, in place (nothing copied)."""
+    if store._folder_meta(REGISTRY_KEY) is None:
+        store._set_folder_meta(REGISTRY_KEY, dump_registry({DEFAULT_COLLECTION: ""}))
 
 
 # Append only: a store records each applied name in `meta` and runs the rest in this order.
 MIGRATIONS: list[tuple[str, Callable[[Store], None]]] = [
     ("0001_create_tables", _create_tables),
     ("0002_key_indexes", _key_indexes),
+    ("0003_collections", _register_collections),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -221,15 +253,30 @@ def recorded_embedder(db_dir: Path) -> tuple[str, int] | None:
 
 
 class Store:
+    """The tables of one collection (`collection`) in the LanceDB folder `db_dir`.
+
+    `create`: make the collection when it does not exist yet (writers); otherwise a missing one is a
+    CollectionError. The registry methods (`registry`, `create_collection`, ...) act on the folder.
+    """
+
     @classmethod
-    def open_existing(cls, db_dir: Path) -> Store:
+    def open_existing(cls, db_dir: Path, collection: str = DEFAULT_COLLECTION) -> Store:
         """The store in `db_dir` opened with the embedder it records: for reading rows, whatever built them."""
         recorded = recorded_embedder(db_dir)
         if recorded is None:
             raise StoreError(f"{db_dir}: there is no index here", "run `localrag ingest PATH` first")
-        return cls(db_dir, embedder_name=recorded[0], dim=recorded[1])
+        return cls(db_dir, embedder_name=recorded[0], dim=recorded[1], collection=collection)
 
-    def __init__(self, db_dir: Path, *, embedder_name: str, dim: int, vector_index_min_rows: int = 20_000) -> None:
+    def __init__(
+        self,
+        db_dir: Path,
+        *,
+        embedder_name: str,
+        dim: int,
+        vector_index_min_rows: int = 20_000,
+        collection: str = DEFAULT_COLLECTION,
+        create: bool = False,
+    ) -> None:
         import lancedb
 
         self.path = Path(db_dir)
@@ -251,7 +298,10 @@ class Store:
         self._check_compatible(meta)
         self._chunks: Table | None = None
         self._documents: Table | None = None
+        self.collection = check_name(collection)
+        self.suffix = ""
         self._migrate(meta)
+        self._open_collection(create)
 
     # --- opening -------------------------------------------------------------------------------
 
@@ -283,15 +333,85 @@ class Store:
     def _migrate(self, meta: dict[str, str]) -> None:
         if "embedder" not in meta:
             self._meta.add([{"key": "embedder", "value": self.embedder_name}, {"key": "dim", "value": str(self.dim)}])
-        names = set(self._db.list_tables().tables)
-        if CHUNKS in names and DOCUMENTS in names:
-            self._chunks = self._db.open_table(CHUNKS)
-            self._documents = self._db.open_table(DOCUMENTS)
         for name, step in MIGRATIONS:
             if f"migration:{name}" in meta:
                 continue
             step(self)
             self._meta.add([{"key": f"migration:{name}", "value": time.strftime("%Y-%m-%dT%H:%M:%S")}])
+
+    @guarded
+    def _open_collection(self, create: bool) -> None:
+        ident = self.registry().get(self.collection)
+        if ident is None:
+            if not create:
+                raise missing(self.collection)
+            ident = self.create_collection(self.collection)
+        self.suffix = suffix(ident)
+        self._chunks = self._db.open_table(CHUNKS + self.suffix)
+        self._documents = self._db.open_table(DOCUMENTS + self.suffix)
+
+    # --- the collections registry (the whole folder) -------------------------------------------
+
+    def registry(self) -> dict[str, str]:
+        """Collection name -> id, for every collection in the folder."""
+        return parse_registry(self._folder_meta(REGISTRY_KEY))
+
+    def create_collection(self, name: str, ident: str | None = None) -> str:
+        """Make an empty collection's tables, then register it (the commit point); returns its id.
+
+        `ident`: the id to use (a re-embedding keeps each collection's); a collection already
+        registered under that id is left as it is, so a resumed copy goes on.
+        """
+        check_name(name)
+        registry = self.registry()
+        if name in registry and ident is not None and registry[name] == ident:
+            return ident
+        if name in registry:
+            raise CollectionError(f"collection '{name}' already exists", "pick another name")
+        self._drop_unregistered(registry)
+        ident = ident or new_id()
+        _new_tables(self._db, suffix(ident), self.dim)
+        _index_keys(self._db, suffix(ident))
+        self._set_folder_meta(REGISTRY_KEY, dump_registry({**registry, name: ident}))
+        return ident
+
+    def rename_collection(self, old: str, new: str) -> None:
+        """One registry write: the tables keep their names."""
+        check_name(new)
+        registry = self.registry()
+        if old == DEFAULT_COLLECTION:
+            raise CollectionError("the 'default' collection cannot be renamed", "create a new collection instead")
+        if old not in registry:
+            raise missing(old)
+        if new in registry:
+            raise CollectionError(f"collection '{new}' already exists", "pick another name")
+        registry[new] = registry.pop(old)
+        self._set_folder_meta(REGISTRY_KEY, dump_registry(registry))
+        if self.collection == old:
+            self.collection = new
+
+    def delete_collection(self, name: str) -> None:
+        """Unregister (the commit point: it is gone), then drop its tables and files."""
+        registry = self.registry()
+        if name == DEFAULT_COLLECTION:
+            raise CollectionError(
+                "the 'default' collection cannot be deleted", "forget its documents with `localrag forget PATH`"
+            )
+        if name not in registry:
+            raise missing(name)
+        del registry[name]
+        self._set_folder_meta(REGISTRY_KEY, dump_registry(registry))
+        self._drop_unregistered(registry)
+
+    def _drop_unregistered(self, registry: dict[str, str]) -> None:
+        """Tables and files of collections no longer registered: what a delete (or a killed one) left."""
+        live = set(registry.values())
+        for table in self._db.list_tables().tables:
+            if table_id(table) and table_id(table) not in live:
+                self._db.drop_table(table)
+        for file in self.path.iterdir():
+            if file.is_file() and table_id(file.stem) and table_id(file.stem) not in live:
+                file.unlink()
 
     @property
     def chunks_table(self) -> Table:
@@ -304,11 +424,17 @@ class Store:
         return self._documents
 
     def get_meta(self, key: str) -> str | None:
-        """A value other parts keep with the index (e.g. the chosen fusion), or None."""
+        """A value other parts keep with this collection's index (e.g. the chosen fusion), or None."""
+        return self._folder_meta(key + self.suffix)
+
+    def set_meta(self, key: str, value: str) -> None:
+        self._set_folder_meta(key + self.suffix, value)
+
+    def _folder_meta(self, key: str) -> str | None:
         rows = self._meta.search().where(f"key = {sql_literal(key)}").limit(None).to_arrow().to_pylist()
         return rows[-1]["value"] if rows else None
 
-    def set_meta(self, key: str, value: str) -> None:
+    def _set_folder_meta(self, key: str, value: str) -> None:
         import pyarrow as pa
 
         with self._lock:
@@ -488,6 +614,10 @@ class Store:
     # --- reading -------------------------------------------------------------------------------
 
     @guarded
+    def document_count(self) -> int:
+        return self.documents_table.count_rows()
+
+    @guarded
     def chunk_count(self) -> int:
         table = self.documents_table.search().select(["n_chunks"]).limit(None).to_arrow()
         return int(sum(v or 0 for v in table["n_chunks"].to_pylist()))
@@ -662,7 +792,9 @@ class Store:
     # --- status --------------------------------------------------------------------------------
 
     def size_bytes(self) -> int:
-        return sum(f.stat().st_size for f in self.path.rglob("*") if f.is_file())
+        """Bytes of this collection's chunk and document tables."""
+        tables = [self.path / f"{name}{self.suffix}.lance" for name in (CHUNKS, DOCUMENTS)]
+        return sum(f.stat().st_size for table in tables for f in table.rglob("*") if f.is_file())
 
     @guarded
     def status(self) -> StoreStatus:
@@ -685,4 +817,5 @@ class Store:
             vector_index=describe(vec, "IVF_HNSW_SQ cosine") if vec else "none (exact search)",
             schema_version=self.schema_version(),
             path=str(self.path),
+            collection=self.collection,
         )

@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 
 DEMO_QUESTION = "When was the Kestrel Point lighthouse first lit?"
 COMMAND_MODULES: tuple[str, ...] = (
+    "localrag.cli.collections",
     "localrag.cli.evaluate",
     "localrag.cli.graph",
     "localrag.cli.models",
@@ -61,6 +62,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"localrag {__version__}")
     parser.add_argument("--config", type=Path, help="settings file (default: the user config dir)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    from localrag.cli.collections import add_collection_flag
 
     def model_flag(p: argparse.ArgumentParser) -> None:
         p.add_argument("--model", help="GGUF file, model name under models/, or one `localrag models` lists "
@@ -68,6 +70,7 @@ def _parser() -> argparse.ArgumentParser:
 
     chat = sub.add_parser("chat", help="open the terminal chat app")
     model_flag(chat)
+    add_collection_flag(chat)
 
     ingest = sub.add_parser("ingest", help="add files and folders to the index")
     ingest.add_argument("paths", nargs="+", type=Path, metavar="PATH")
@@ -77,6 +80,7 @@ def _parser() -> argparse.ArgumentParser:
     ingest.add_argument("--no-ocr", dest="ocr", action="store_false", default=None,
                         help="do not OCR scanned PDF pages and images (OCR is slow: seconds per page)")
     ingest.add_argument("--json", action="store_true", help="print the report (counts, skipped files) as JSON")
+    add_collection_flag(ingest)
 
     ask = sub.add_parser("ask", help="answer a question from the indexed documents")
     ask.add_argument("question")
@@ -90,13 +94,16 @@ def _parser() -> argparse.ArgumentParser:
                      help="answer from the knowledge graph (`localrag graph build`) and show the reasoning paths")
     ask.add_argument("--planner", choices=("embedding", "grammar"),
                      help="with --graph: rank relation paths by embedding (default) or let the model choose")
+    add_collection_flag(ask)
 
     status = sub.add_parser("status", help="documents, chunks, size on disk, models and index state")
     status.add_argument("--json", action="store_true")
+    add_collection_flag(status)
 
     forget = sub.add_parser("forget", help="remove a document (or every document under a folder)")
     forget.add_argument("path", type=Path)
     forget.add_argument("--json", action="store_true", help="print what was removed as JSON")
+    add_collection_flag(forget)
 
     demo = sub.add_parser("demo", help="ingest the bundled sample corpus and answer a question about it")
     model_flag(demo)
@@ -124,7 +131,8 @@ def filters_from_args(args: argparse.Namespace) -> SearchFilters | None:
 def engine_from_args(args: argparse.Namespace, **overrides: Any) -> Engine:
     from localrag.engine import Engine
 
-    settings = load_settings(args.config, model=getattr(args, "model", None), **overrides)
+    settings = load_settings(args.config, model=getattr(args, "model", None),
+                             collection=getattr(args, "collection", None), **overrides)
     return Engine(settings)
 
 
@@ -257,7 +265,8 @@ def _status(engine: Engine, as_json: bool, out: Console) -> int:
 def _chat(args: argparse.Namespace) -> int:
     from localrag.tui.app import run_app
 
-    run_app(load_settings(args.config, model=getattr(args, "model", None)))
+    run_app(load_settings(args.config, model=getattr(args, "model", None),
+                          collection=getattr(args, "collection", None)))
     return 0
 
 

@@ -35,6 +35,8 @@ if TYPE_CHECKING:
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
+    from localrag.cli.collections import add_collection_flag
+
     graph = sub.add_parser("graph", help="build, import and inspect the knowledge graph for `ask --graph`")
     actions = graph.add_subparsers(dest="graph_command", metavar="ACTION", required=True)
 
@@ -45,21 +47,25 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     build.add_argument("--strict", action="store_true",
                        help="drop triples whose relation is not in the vocabulary (default: keep them as related_to)")
     build.add_argument("--json", action="store_true", help="print the build report as JSON")
+    add_collection_flag(build)
     build.set_defaults(handler=_build)
 
     load = actions.add_parser("import", help="add triples from a TSV or CSV file of head, relation, tail")
     load.add_argument("file", type=Path)
     load.add_argument("--json", action="store_true", help="print the import report as JSON")
+    add_collection_flag(load)
     load.set_defaults(handler=_import)
 
     stats = actions.add_parser("stats", help="entities, triples and relations in the graph")
     stats.add_argument("--json", action="store_true")
+    add_collection_flag(stats)
     stats.set_defaults(handler=_stats)
 
     training = actions.add_parser("training", help="RoG planning/reasoning examples on this graph for `finetune`")
     training.add_argument("questions", type=Path,
                           help="KGQA JSONL (question, answers, topic_entity[, gold_path]) or a WC2014 question file")
     training.add_argument("--out", type=Path, required=True, help="folder for {train,validation,test}.chat.jsonl")
+    add_collection_flag(training)
     training.set_defaults(handler=_training)
 
     related = sub.add_parser("related", help="entities like the given ones, each with the graph paths that join them")
@@ -67,6 +73,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     related.add_argument("--relation", action="append", metavar="R", help="count only this relation (repeatable)")
     related.add_argument("-k", type=int, default=10, help="how many entities (default 10)")
     related.add_argument("--json", action="store_true")
+    add_collection_flag(related)
     related.set_defaults(handler=_related)
 
 

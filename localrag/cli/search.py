@@ -27,12 +27,14 @@ EXCERPT_CHARS = 240
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
     from localrag.cli import add_filter_flags
+    from localrag.cli.collections import add_collection_flag
 
     search = sub.add_parser("search", help="the ranked passages for a query, with each retrieval leg's rank; no answer")
     search.add_argument("query")
     search.add_argument("-k", "--top-k", type=int, default=10, help="passages to show (default 10)")
     add_filter_flags(search)
     search.add_argument("--json", action="store_true", help="print the ranked passages as JSON")
+    add_collection_flag(search)
     search.set_defaults(handler=_search)
 
 

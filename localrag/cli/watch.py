@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
+    from localrag.cli.collections import add_collection_flag
+
     watch = sub.add_parser("watch", help="keep the index in step with folders as files change (Ctrl-C stops)")
     watch.add_argument("paths", nargs="*", type=Path, metavar="FOLDER",
                        help="folders to watch and remember (default: the remembered ones)")
@@ -29,6 +31,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                        help="do not OCR scanned PDF pages and images")
     watch.add_argument("--forget-folders", action="store_true", help="clear the remembered folders and exit")
     watch.add_argument("--json", action="store_true", help="one JSON object per change on stdout")
+    add_collection_flag(watch)
     watch.set_defaults(handler=_watch)
 
 
@@ -37,19 +40,20 @@ def _watch(args: argparse.Namespace, out: Console, err: Console) -> int:
     from localrag.errors import LocalRagError
     from localrag.ingest.watch import remember_folders, remembered_folders, watch
 
+    engine = engine_from_args(args, ocr=args.ocr)
+    collection = engine.settings.collection
     if args.forget_folders:
-        remember_folders([])
-        err.print("no folders remembered")
+        remember_folders([], collection)
+        err.print(Text(f"no folders remembered for collection {collection}"))
         return 0
-    folders = [p.expanduser().resolve() for p in args.paths] or remembered_folders()
+    folders = [p.expanduser().resolve() for p in args.paths] or remembered_folders(collection)
     if not folders:
         raise LocalRagError("no folders to watch", "name them: `localrag watch ~/Documents/notes`")
     for folder in folders:
         if not folder.is_dir():
             raise LocalRagError(f"{folder}: not a folder", "watch folders; ingest single files with `localrag ingest`")
     if args.paths:
-        remember_folders(sorted(set(remembered_folders()) | set(folders)))
-    engine = engine_from_args(args, ocr=args.ocr)
+        remember_folders(sorted(set(remembered_folders(collection)) | set(folders)), collection)
     err.print(Text(f"watching {', '.join(str(f) for f in folders)} (Ctrl-C stops)"))
 
     def show(event: WatchEvent) -> None:

@@ -170,21 +170,32 @@ def _parse_fields(fields: list[str], where: str) -> tuple[str, str, str]:
 
 
 class GraphStore:
-    """Entities and triples of one localrag store; `embedder` makes the entity-name vectors."""
+    """Entities and triples of one collection; `embedder` makes the entity-name vectors.
 
-    def __init__(self, db_dir: Path, embedder: Embedder) -> None:
+    `table_suffix` is the collection's (`Store.suffix`): a collection's graph is built from its own
+    chunks, so it has its own tables and index file.
+    """
+
+    def __init__(self, db_dir: Path, embedder: Embedder, table_suffix: str = "") -> None:
         import lancedb
 
         self.path = Path(db_dir)
+        self.index_file = self.path / f"{Path(INDEX_FILE).stem}{table_suffix}.npz"
         self.embedder = embedder
         self.dim = embedder.dim
         self._lock = threading.RLock()
         try:
             self.path.mkdir(parents=True, exist_ok=True)
             self._db = lancedb.connect(str(self.path), read_consistency_interval=timedelta(seconds=1))
-            self._entities: Table = self._db.create_table(ENTITIES, schema=_entities_schema(self.dim), exist_ok=True)
-            self._triples: Table = self._db.create_table(TRIPLES, schema=_triples_schema(), exist_ok=True)
-            self._built: Table = self._db.create_table(BUILT, schema=_built_schema(), exist_ok=True)
+            self._entities: Table = self._db.create_table(
+                ENTITIES + table_suffix, schema=_entities_schema(self.dim), exist_ok=True
+            )
+            self._triples: Table = self._db.create_table(
+                TRIPLES + table_suffix, schema=_triples_schema(), exist_ok=True
+            )
+            self._built: Table = self._db.create_table(
+                BUILT + table_suffix, schema=_built_schema(), exist_ok=True
+            )
         except OSError as exc:
             raise StoreError(
                 f"{self.path}: cannot open the graph tables ({exc})", "check the folder's permissions"
@@ -224,7 +235,7 @@ class GraphStore:
         with self._lock:
             key = self.index_key()
             if self._columns is None or self._columns.key != key:
-                self._columns = GraphColumns.load(self.path / INDEX_FILE, key)
+                self._columns = GraphColumns.load(self.index_file, key)
                 self._columns_saved = self._columns is not None
             if self._columns is None:
                 self._columns = GraphColumns.from_tables(
@@ -234,7 +245,7 @@ class GraphStore:
                 )
             if not self._columns_saved:
                 try:
-                    self._columns.save(self.path / INDEX_FILE)
+                    self._columns.save(self.index_file)
                     self._columns_saved = True
                 except OSError:
                     pass  # a read-only folder: the columns still serve this process, built again next start
@@ -245,7 +256,7 @@ class GraphStore:
         key = self.index_key()
         if self._columns is not None and self._columns.key == key:
             return self._columns
-        saved = GraphColumns.load(self.path / INDEX_FILE, key)
+        saved = GraphColumns.load(self.index_file, key)
         self._columns, self._columns_saved = saved, saved is not None
         return saved
 

@@ -9,8 +9,9 @@ anything ingest would not pick up (unsupported types, hidden files, `.git`, `nod
 ignored, by the same rules as `discover`.
 
 On start every folder is ingested once, which catches up with whatever changed while nothing was
-watching. The folders are remembered in `watched.json` beside the config file, so `localrag watch`
-with no paths resumes them.
+watching. The folders are remembered per collection in `watched.json` beside the config file
+(`{"collection": [folders]}`; the bare list an earlier version wrote is `default`'s), so
+`localrag watch` with no paths resumes the chosen collection's.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from typing import TYPE_CHECKING
 
 from localrag import paths
 from localrag.atomic import write_text_atomic
+from localrag.collection import DEFAULT_COLLECTION
 from localrag.errors import LocalRagError
 from localrag.ingest.discover import SKIP_DIRS
 from localrag.ingest.loaders import SUPPORTED_EXTENSIONS
@@ -42,19 +44,46 @@ def watched_file() -> Path:
     return paths.config_dir() / "watched.json"
 
 
-def remembered_folders() -> list[Path]:
+def _remembered() -> dict[str, list[str]]:
     file = watched_file()
     if not file.is_file():
-        return []
+        return {}
     try:
-        return [Path(p) for p in json.loads(file.read_text(encoding="utf-8"))]
-    except (ValueError, TypeError) as exc:
-        raise LocalRagError(f"{file}: not a JSON list of folders ({exc})", "fix or delete the file") from exc
+        value = json.loads(file.read_text(encoding="utf-8"))
+        if isinstance(value, list):
+            value = {DEFAULT_COLLECTION: value}
+        return {str(name): [str(f) for f in folders] for name, folders in value.items()}
+    except (ValueError, TypeError, AttributeError) as exc:
+        raise LocalRagError(
+            f"{file}: not a JSON object of collection -> folders ({exc})", "fix or delete the file"
+        ) from exc
 
 
-def remember_folders(folders: Sequence[Path]) -> None:
+def _write_remembered(remembered: dict[str, list[str]]) -> None:
     watched_file().parent.mkdir(parents=True, exist_ok=True)
-    write_text_atomic(watched_file(), json.dumps([str(f) for f in folders], indent=1) + "\n")
+    kept = {name: folders for name, folders in sorted(remembered.items()) if folders}
+    write_text_atomic(watched_file(), json.dumps(kept, indent=1) + "\n")
+
+
+def remembered_folders(collection: str = DEFAULT_COLLECTION) -> list[Path]:
+    return [Path(p) for p in _remembered().get(collection, [])]
+
+
+def remember_folders(folders: Sequence[Path], collection: str = DEFAULT_COLLECTION) -> None:
+    remembered = _remembered()
+    remembered[collection] = [str(f) for f in folders]
+    _write_remembered(remembered)
+
+
+def rename_watched(old: str, new: str | None) -> None:
+    """Follow a collection's rename (`new`) or deletion (None) in the remembered folders."""
+    remembered = _remembered()
+    if old not in remembered:
+        return
+    folders = remembered.pop(old)
+    if new is not None:
+        remembered[new] = folders
+    _write_remembered(remembered)
 
 
 def is_watched_name(path: Path) -> bool:

@@ -1,0 +1,98 @@
+"""`localrag collections`: list, create, rename and delete collections; the `--collection` option.
+
+A collection is a separate index in the same store folder (localrag/collection.py). Every command
+that reads or writes the index takes `--collection NAME` (default: the `collection` setting, which
+LOCALRAG_COLLECTION or the config file can set once for a script). Deleting asks first on a
+terminal; `--yes` skips the question, and a delete with no terminal to ask on needs it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import TYPE_CHECKING
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+if TYPE_CHECKING:
+    from localrag.engine import Engine
+
+
+def add_collection_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--collection", metavar="NAME",
+                        help="the collection to use (default: the `collection` setting, normally `default`)")
+
+
+def add_commands(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("collections", help="list collections with their sizes (also: create, rename, delete)",
+                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--json", action="store_true", help="print the list as JSON")
+    actions = p.add_subparsers(dest="collections_command", metavar="ACTION")
+    create = actions.add_parser("create", help="make an empty collection")
+    create.add_argument("name")
+    rename = actions.add_parser("rename", help="rename a collection (its documents stay)")
+    rename.add_argument("old")
+    rename.add_argument("new")
+    delete = actions.add_parser("delete", help="delete a collection with its documents, chunks and graph")
+    delete.add_argument("name")
+    delete.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    p.set_defaults(handler=_handle)
+
+
+def _handle(args: argparse.Namespace, out: Console, err: Console) -> int:
+    from localrag.cli import engine_from_args
+
+    engine = engine_from_args(args)
+    command = args.collections_command
+    if command == "create":
+        engine.create_collection(args.name)
+        err.print(Text(f"created collection {args.name}"))
+    elif command == "rename":
+        engine.rename_collection(args.old, args.new)
+        err.print(Text(f"renamed collection {args.old} to {args.new}"))
+    elif command == "delete":
+        return _delete(engine, args.name, args.yes, err)
+    else:
+        return _list(engine, args.json, out)
+    return 0
+
+
+def _list(engine: Engine, as_json: bool, out: Console) -> int:
+    current = engine.settings.collection
+    found = engine.collections()
+    if as_json:
+        rows = [{"name": c.name, "documents": c.documents, "chunks": c.chunks, "current": c.name == current}
+                for c in found]
+        sys.stdout.write(json.dumps(rows, indent=2) + "\n")
+        return 0
+    table = Table(box=None)
+    for column in ("", "collection", "documents", "chunks"):
+        table.add_column(column, justify="right" if column in ("documents", "chunks") else "left")
+    for c in found:
+        table.add_row("*" if c.name == current else "", Text(c.name), str(c.documents), str(c.chunks))
+    out.print(table)
+    return 0
+
+
+def _delete(engine: Engine, name: str, yes: bool, err: Console) -> int:
+    from localrag.errors import LocalRagError
+
+    if not yes:
+        sizes = {c.name: c for c in engine.collections()}
+        if name in sizes and not sys.stdin.isatty():
+            raise LocalRagError(f"collection '{name}': not deleted without confirmation",
+                                "pass --yes to delete it without being asked")
+        if name in sizes:
+            info = sizes[name]
+            answer = input(f"Delete collection '{name}' with {info.documents} documents "
+                           f"and {info.chunks} chunks? [y/N] ")
+            if answer.strip().lower() not in ("y", "yes"):
+                err.print("nothing deleted")
+                return 1
+    engine.delete_collection(name)
+    err.print(Text(f"deleted collection {name}"))
+    return 0
+

@@ -1,0 +1,75 @@
+"""Collections: separate indexes in one LanceDB folder, and the rules for their names.
+
+A collection is a set of tables of its own: `chunks`, `documents` and the graph's tables, each name
+followed by the collection's suffix (`__` and a random id; none for `default`, whose tables keep the
+names every store had before collections existed). A question is answered from the tables of one
+collection only, so it cannot see another's chunks by construction, with no filter to forget
+(benchmarks/README.md, "Collections", has the figures behind this choice over a partition column).
+
+The registry is one JSON row in the folder's `meta` table, name -> id. Renaming rewrites that row
+alone (one atomic merge, no table touched); creating makes the tables first and registers them
+last; deleting unregisters first and drops the tables after, so a kill at any point leaves only
+tables nothing names, which the next create or delete drops. One embedder serves the whole folder.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+
+from localrag.errors import LocalRagError
+
+DEFAULT_COLLECTION = "default"
+REGISTRY_KEY = "collections"
+SEPARATOR = "__"
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+
+
+class CollectionError(LocalRagError):
+    title = "Collection error"
+
+
+def check_name(name: str, origin: str = "collection") -> str:
+    """`name` when it is a valid collection name; a one-line CollectionError naming it otherwise."""
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
+        raise CollectionError(
+            f"{origin}: {name!r} is not a valid collection name",
+            "use 1 to 64 letters, digits, '-', '_' or '.', starting with a letter or digit",
+        )
+    return name
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+def suffix(collection_id: str) -> str:
+    """What follows each table name of the collection with this id ('' for `default`)."""
+    return f"{SEPARATOR}{collection_id}" if collection_id else ""
+
+
+def table_id(table_name: str) -> str:
+    """The collection id a table name carries ('' for `default`'s tables)."""
+    _, sep, ident = table_name.partition(SEPARATOR)
+    return ident if sep else ""
+
+
+def parse_registry(text: str | None) -> dict[str, str]:
+    """name -> id from the registry row; a store from before collections has only `default`."""
+    if not text:
+        return {DEFAULT_COLLECTION: ""}
+    value = json.loads(text)
+    return {str(k): str(v) for k, v in value.items()}
+
+
+def dump_registry(registry: dict[str, str]) -> str:
+    return json.dumps(dict(sorted(registry.items())))
+
+
+def missing(name: str) -> CollectionError:
+    return CollectionError(
+        f"collection '{name}' does not exist",
+        f"create it with `localrag collections create {name}` or ingest into it; "
+        "`localrag collections` lists them",
+    )

@@ -1,0 +1,158 @@
+"""Collections on a real LanceDB with the bundled MiniLM: isolation, migration, rename and delete."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from localrag import paths
+from localrag.collection import CollectionError
+from localrag.config import load_settings
+from localrag.embed import SentenceTransformerEmbedder
+from localrag.engine import Engine
+from localrag.generate import LlamaGenerator
+from localrag.store import Store
+
+TEXT = "# Harbour\n\nThe Wrenfield ferry leaves the harbour at seven each morning.\n"
+
+
+def engine_in(collection: str, embedder: SentenceTransformerEmbedder,
+              generator: LlamaGenerator | None = None) -> Engine:
+    return Engine(load_settings(collection=collection), embedder=embedder, generator=generator)
+
+
+@pytest.fixture
+def two(tmp_path: Path, localrag_home: Path, real_embedder: SentenceTransformerEmbedder,
+        real_generator: LlamaGenerator) -> tuple[Engine, Engine, Path, Path]:
+    """The same text ingested into `default` (folder a) and `work` (folder b); b has one more file."""
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir()
+    b.mkdir()
+    (a / "ferry.md").write_text(TEXT)
+    (b / "ferry.md").write_text(TEXT)
+    (b / "kiln.md").write_text("# Kiln\n\nThe Ostrava kiln fires stoneware at 1280 degrees.\n")
+    first = engine_in("default", real_embedder, real_generator)
+    second = engine_in("work", real_embedder, real_generator)
+    first.ingest([a])
+    second.ingest([b])
+    return first, second, a, b
+
+
+def test_a_question_sees_only_its_own_collection(two: tuple[Engine, Engine, Path, Path]) -> None:
+    first, second, a, b = two
+    assert {Path(h.chunk.path).parent for h in first.search("When does the ferry leave?", k=10)} == {a}
+    assert {Path(h.chunk.path).parent for h in second.search("When does the ferry leave?", k=10)} == {b}
+    assert not [h for h in first.search("Ostrava kiln stoneware", k=10) if "kiln" in h.chunk.path]
+    answer = first.ask("What temperature does the Ostrava kiln fire at?")
+    assert all(Path(h.chunk.path).parent == a for h in answer.sources)
+
+
+def test_forget_in_one_collection_leaves_the_other(two: tuple[Engine, Engine, Path, Path]) -> None:
+    first, second, a, b = two
+    first.forget(a / "ferry.md")
+    assert first.documents() == []
+    assert sorted(Path(d.path).name for d in second.documents()) == ["ferry.md", "kiln.md"]
+    with pytest.raises(Exception, match="not in the index"):
+        first.forget(b / "kiln.md")
+
+
+def test_list_rename_and_delete(two: tuple[Engine, Engine, Path, Path], tmp_path: Path) -> None:
+    first, second, _, b = two
+    listed = {c.name: (c.documents, c.chunks) for c in first.collections()}
+    assert listed["default"][0] == 1 and listed["work"][0] == 2 and listed["work"][1] >= 2
+
+    first.rename_collection("work", "job")
+    assert [c.name for c in first.collections()] == ["default", "job"]
+    moved = engine_in("job", second.embedder)
+    assert len(moved.documents()) == 2
+    with pytest.raises(CollectionError, match="'work' does not exist"):
+        engine_in("work", second.embedder).documents()
+
+    first.delete_collection("job")
+    assert [c.name for c in first.collections()] == ["default"]
+    tables = Store.open_existing(paths.db_dir()).registry()
+    assert tables == {"default": ""}
+    import lancedb
+
+    assert not [t for t in lancedb.connect(str(paths.db_dir())).list_tables().tables if "__" in t]
+    with pytest.raises(CollectionError, match="cannot be deleted"):
+        first.delete_collection("default")
+    with pytest.raises(CollectionError, match="cannot be renamed"):
+        first.rename_collection("default", "other")
+    # A name used before gets fresh, empty tables.
+    first.create_collection("job")
+    assert engine_in("job", second.embedder).documents() == []
+
+
+def test_bad_names_are_one_clear_error(localrag_home: Path, real_embedder: SentenceTransformerEmbedder) -> None:
+    with pytest.raises(CollectionError, match="option: setting 'collection': '../x' is not a valid"):
+        load_settings(collection="../x")
+    engine = engine_in("default", real_embedder)
+    with pytest.raises(CollectionError, match="not a valid collection name"):
+        engine.create_collection("has space")
+
+
+def test_graph_triples_are_per_collection(two: tuple[Engine, Engine, Path, Path], tmp_path: Path) -> None:
+    first, second, _, _ = two
+    triples = tmp_path / "t.tsv"
+    triples.write_text("Wrenfield ferry\tdeparts_from\tharbour\n")
+    second.graph_import(triples)
+    assert second.graph_stats().triples == 1
+    assert first.graph_stats().triples == 0
+
+
+def test_a_store_from_before_collections_becomes_default(
+    localrag_home: Path, real_embedder: SentenceTransformerEmbedder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import localrag.store as store_module
+
+    folder = tmp_path / "old"
+    folder.mkdir()
+    (folder / "ferry.md").write_text(TEXT)
+    with monkeypatch.context() as patch:
+        patch.setattr(store_module, "MIGRATIONS", store_module.MIGRATIONS[:2])
+        Engine(load_settings(), embedder=real_embedder).ingest([folder])
+    migrated = Store.open_existing(paths.db_dir())
+    assert migrated.registry() == {"default": ""}
+    assert migrated.schema_version() == len(store_module.MIGRATIONS)
+    assert [Path(d.path).name for d in migrated.documents()] == ["ferry.md"]
+
+
+def test_cli_collection_option_setting_and_commands(
+    localrag_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from localrag.cli import run
+
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "ferry.md").write_text(TEXT)
+    assert run(["ingest", str(notes), "--collection", "work", "--json"]) == 0
+    capsys.readouterr()
+    assert run(["collections", "--json"]) == 0
+    listed = {c["name"]: c for c in json.loads(capsys.readouterr().out)}
+    assert listed["work"]["documents"] == 1 and listed["default"]["documents"] == 0
+    assert listed["default"]["current"] and not listed["work"]["current"]
+
+    assert run(["search", "ferry harbour", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["hits"] == []
+    monkeypatch.setenv("LOCALRAG_COLLECTION", "work")  # set once for a script
+    assert run(["search", "ferry harbour", "--json"]) == 0
+    assert [Path(h["path"]).parent for h in json.loads(capsys.readouterr().out)["hits"]] == [notes]
+    monkeypatch.delenv("LOCALRAG_COLLECTION")
+
+    assert run(["status", "--collection", "nope"]) == 2
+    assert "collection 'nope' does not exist" in capsys.readouterr().err
+    assert run(["ingest", str(notes), "--collection", "bad name"]) == 2
+    assert "not a valid collection name" in capsys.readouterr().err
+
+    assert run(["collections", "rename", "work", "job"]) == 0
+    monkeypatch.setattr("sys.stdin.isatty", lambda: False)
+    assert run(["collections", "delete", "job"]) == 2  # no terminal to confirm on
+    assert "--yes" in capsys.readouterr().err
+    assert run(["collections", "delete", "job", "--yes"]) == 0
+    capsys.readouterr()
+    assert run(["collections", "--json"]) == 0
+    assert [c["name"] for c in json.loads(capsys.readouterr().out)] == ["default"]
