@@ -37,10 +37,6 @@ def timed(fn: Callable[[], Any]) -> float:
     return time.perf_counter() - started
 
 
-def p50_ms(fn: Callable[[Any], Any], items: list[Any]) -> float:
-    return round(1000 * statistics.median(timed(lambda item=item: fn(item)) for item in items), 2)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--chunks", type=int, default=4000)

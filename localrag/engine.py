@@ -70,6 +70,7 @@ if TYPE_CHECKING:
     from localrag.graph.reason import GraphAnswer
     from localrag.graph.related import RelatedResult
     from localrag.graph.store import GraphStats, GraphStore, ImportReport
+    from localrag.ingest.watch import WatchEvent
     from localrag.reembed import ReembedReport
     from localrag.retrieve import Retriever, SearchFilters
     from localrag.store import Store
@@ -336,6 +337,33 @@ class Engine:
 
     def documents(self) -> list[Document]:
         return self.store.documents()
+
+    # -- watched folders -----------------------------------------------------------------------
+
+    def watched_folders(self) -> list[Path]:
+        """The folders remembered for this collection, which `watch` with none resumes."""
+        from localrag.ingest.watch import remembered_folders
+
+        return remembered_folders(self.settings.collection)
+
+    def remember_watched(self, folders: Sequence[Path]) -> None:
+        from localrag.ingest.watch import remember_folders
+
+        remember_folders(folders, self.settings.collection)
+
+    def watch(
+        self,
+        folders: Sequence[Path],
+        *,
+        settle: float = 1.0,
+        stop: threading.Event | None = None,
+        on_event: Callable[[WatchEvent], None] | None = None,
+        ready: threading.Event | None = None,
+    ) -> None:
+        """Keep this collection in step with `folders` until `stop` is set (ingest/watch.py)."""
+        from localrag.ingest.watch import watch
+
+        watch(self, folders, settle=settle, stop=stop, on_event=on_event, ready=ready)
 
     # -- collections ---------------------------------------------------------------------------
 

@@ -38,22 +38,20 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 def _watch(args: argparse.Namespace, out: Console, err: Console) -> int:
     from localrag.cli import engine_from_args
     from localrag.errors import LocalRagError
-    from localrag.ingest.watch import remember_folders, remembered_folders, watch
 
     engine = engine_from_args(args, ocr=args.ocr)
-    collection = engine.settings.collection
     if args.forget_folders:
-        remember_folders([], collection)
-        err.print(Text(f"no folders remembered for collection {collection}"))
+        engine.remember_watched([])
+        err.print(Text(f"no folders remembered for collection {engine.settings.collection}"))
         return 0
-    folders = [p.expanduser().resolve() for p in args.paths] or remembered_folders(collection)
+    folders = [p.expanduser().resolve() for p in args.paths] or engine.watched_folders()
     if not folders:
         raise LocalRagError("no folders to watch", "name them: `localrag watch ~/Documents/notes`")
     for folder in folders:
         if not folder.is_dir():
             raise LocalRagError(f"{folder}: not a folder", "watch folders; ingest single files with `localrag ingest`")
     if args.paths:
-        remember_folders(sorted(set(remembered_folders(collection)) | set(folders)), collection)
+        engine.remember_watched(sorted(set(engine.watched_folders()) | set(folders)))
     err.print(Text(f"watching {', '.join(str(f) for f in folders)} (Ctrl-C stops)"))
 
     def show(event: WatchEvent) -> None:
@@ -74,7 +72,7 @@ def _watch(args: argparse.Namespace, out: Console, err: Console) -> int:
                 err.print(Text(f"skipped: {error.reason}", style="yellow"))
 
     try:
-        watch(engine, folders, settle=args.settle, on_event=show)
+        engine.watch(folders, settle=args.settle, on_event=show)
     except KeyboardInterrupt:
         pass
     err.print("stopped")

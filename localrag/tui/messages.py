@@ -16,7 +16,8 @@ from localrag.errors import LocalRagError
 from localrag.types import Answer, Document, Hit, IngestProgress, IngestReport
 
 if TYPE_CHECKING:
-    from localrag.engine import EngineStatus
+    from localrag.engine import CollectionInfo, EngineStatus
+    from localrag.ingest.watch import WatchEvent
     from localrag.models import ModelInfo
 
 
@@ -84,6 +85,27 @@ class ModelSwitched(Message):
         super().__init__()
         self.spec = spec
         self.name = name
+
+
+class CollectionsListed(Message):
+    def __init__(self, collections: list[CollectionInfo], current: str) -> None:
+        super().__init__()
+        self.collections = collections
+        self.current = current
+
+
+class CollectionSwitched(Message):
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.name = name
+
+
+class FoldersChanged(Message):
+    """A watched folder's change went into the index (or out of it)."""
+
+    def __init__(self, event: WatchEvent) -> None:
+        super().__init__()
+        self.event = event
 
 
 def user_error(exc: Exception) -> LocalRagError:

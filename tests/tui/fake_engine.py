@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from localrag.config import Settings
+from localrag.engine import CollectionInfo
 from localrag.errors import LocalRagError, ModelError
 from localrag.models import BUNDLED_GENERATOR, ModelInfo, bundled_generator_path
 from localrag.types import (
@@ -225,6 +226,23 @@ class FakeEngine:
 
     def update_settings(self, settings: Settings) -> None:
         self.settings = settings
+
+    def collections(self) -> list[CollectionInfo]:
+        return [CollectionInfo("default", len(self._docs), len(self._chunks))]
+
+    def create_collection(self, name: str) -> None:
+        self.calls.append(f"create_collection {name}")
+
+    def watched_folders(self) -> list[Path]:
+        return []
+
+    def remember_watched(self, folders: Sequence[Path]) -> None:
+        self.calls.append(f"remember_watched {[str(f) for f in folders]}")
+
+    def watch(self, folders: Sequence[Path], *, stop: threading.Event | None = None, **_: object) -> None:
+        self.calls.append(f"watch {[str(f) for f in folders]}")
+        if stop is not None:
+            stop.wait(10)
 
     def set_model(self, spec: str) -> None:
         if spec.endswith("broken.gguf") or spec.endswith(".txt"):

@@ -1,5 +1,10 @@
 """The library screen: ingest files or folders with a progress bar, list and forget documents.
 
+The top row picks the collection the whole app works in (the Engine's `collection` setting, for
+this session; `New` creates one) and switches watching on and off: the chosen collection's
+remembered folders, or the folders typed in the paths box (then remembered), are kept in step by
+a watch worker until the switch goes off or another collection is picked.
+
 The ingest runs in a thread worker owned by this screen. The screen is an app mode, so it stays
 alive when the user switches back to the chat: the ingest goes on, the status bar on every screen
 shows its progress, and the chat keeps answering from what is already committed. Per-file errors
@@ -10,6 +15,7 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import work
@@ -17,21 +23,38 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, DataTable, DirectoryTree, Footer, Input, Label, ProgressBar, Static
+from textual.widgets import (
+    Button,
+    DataTable,
+    DirectoryTree,
+    Footer,
+    Input,
+    Label,
+    ProgressBar,
+    Select,
+    Static,
+    Switch,
+)
 from textual.worker import Worker
 
 from localrag.errors import LocalRagError
 from localrag.safe_text import printable
 from localrag.tui.messages import (
+    CollectionsListed,
+    CollectionSwitched,
     DocumentForgotten,
     DocumentsListed,
+    FoldersChanged,
     IngestFinished,
     IngestProgressed,
 )
 from localrag.tui.screens.base import LocalRagScreen
-from localrag.tui.screens.dialogs import ConfirmScreen
+from localrag.tui.screens.dialogs import ConfirmScreen, PromptScreen
 from localrag.tui.widgets.status import StatusBar
 from localrag.types import Document, IngestProgress, IngestReport
+
+if TYPE_CHECKING:
+    from localrag.ingest.watch import WatchEvent
 
 
 def parse_paths(value: str) -> list[Path]:
@@ -124,9 +147,19 @@ class PathPickerScreen(ModalScreen[Path | None]):
 
 
 class LibraryScreen(LocalRagScreen):
-    WORKER_ACTIONS = {"documents": "listing documents", "forget": "forgetting a document", "ingest": "ingesting"}
+    WORKER_ACTIONS = {
+        "documents": "listing documents",
+        "forget": "forgetting a document",
+        "ingest": "ingesting",
+        "collections": "listing collections",
+        "collection": "switching collection",
+        "watch": "watching folders",
+    }
     DEFAULT_CSS = """
     LibraryScreen #add { height: auto; padding: 0 1; }
+    LibraryScreen #collection { width: 24; }
+    LibraryScreen .row Label { padding: 1 1 0 1; text-wrap: nowrap; text-overflow: ellipsis; }
+    LibraryScreen #watch-state { width: 1fr; }
     LibraryScreen .row { height: auto; }
     LibraryScreen #paths { width: 1fr; }
     LibraryScreen #include, LibraryScreen #exclude { width: 1fr; }
@@ -147,9 +180,18 @@ class LibraryScreen(LocalRagScreen):
         super().__init__()
         self.cancel_event: threading.Event | None = None
         self.documents: list[Document] = []
+        self.watch_stop: threading.Event | None = None
+        self.watched: list[Path] = []
 
     def compose(self) -> ComposeResult:
         with Vertical(id="add"):
+            with Horizontal(classes="row"):
+                yield Label("Collection")
+                current = self.localrag.engine.settings.collection
+                yield Select([(current, current)], value=current, allow_blank=False, id="collection")
+                yield Button("New", id="new-collection")
+                yield Switch(False, id="watch")
+                yield Label("not watching", id="watch-state")
             with Horizontal(classes="row"):
                 yield Input(placeholder="files or folders to add, separated by ;", id="paths")
                 yield Button("Browse", id="browse")
@@ -170,6 +212,7 @@ class LibraryScreen(LocalRagScreen):
         table.border_title = "Indexed documents"
         table.add_columns("document", "type", "chunks", "size", "folder")
         self._list_documents()
+        self._list_collections()
 
     def on_screen_resume(self) -> None:
         if not self.has_class("-ingesting"):
@@ -220,10 +263,117 @@ class LibraryScreen(LocalRagScreen):
         self._list_documents()
         self.localrag.refresh_status()
 
+    # -- collections -----------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="collections", exit_on_error=False)
+    def _list_collections(self) -> None:
+        engine = self.localrag.engine
+        self.post_message(CollectionsListed(engine.collections(), engine.settings.collection))
+
+    def on_collections_listed(self, message: CollectionsListed) -> None:
+        select: Select[str] = self.query_one("#collection", Select)
+        names = [c.name for c in message.collections]
+        if message.current not in names:  # chosen but still empty: it is made by the first ingest
+            names.append(message.current)
+        with self.prevent(Select.Changed):
+            select.set_options((name, name) for name in sorted(names))
+            select.value = message.current
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        if event.select.id == "collection" and isinstance(event.value, str):
+            if event.value != self.localrag.engine.settings.collection:
+                self._stop_watching()
+                self._switch_collection(event.value, create=False)
+
+    @work(thread=True, exclusive=True, group="collection", exit_on_error=False)
+    def _switch_collection(self, name: str, create: bool) -> None:
+        engine = self.localrag.engine
+        if create:
+            engine.create_collection(name)
+        engine.update_settings(engine.settings.replace(collection=name))
+        self.post_message(CollectionSwitched(name))
+
+    def on_collection_switched(self, message: CollectionSwitched) -> None:
+        self.notify(f"Collection: {message.name}", markup=False)
+        self._list_collections()
+        self._list_documents()
+        self.localrag.refresh_status()
+
+    def action_new_collection(self) -> None:
+        def named(name: str | None) -> None:
+            if name and name.strip():
+                self._stop_watching()
+                self._switch_collection(name.strip(), create=True)
+
+        self.app.push_screen(PromptScreen("Name of the new collection", placeholder="e.g. work-notes"), named)
+
+    # -- watching ----------------------------------------------------------------------------------
+
+    def on_switch_changed(self, event: Switch.Changed) -> None:
+        if event.switch.id != "watch":
+            return
+        if not event.value:
+            self._stop_watching()
+            return
+        if self.watch_stop is not None:
+            return
+        engine = self.localrag.engine
+        typed = [p.expanduser().resolve() for p in parse_paths(self.query_one("#paths", Input).value)]
+        folders = [p for p in typed if p.is_dir()] or engine.watched_folders()
+        if not folders:
+            self.notify("Type a folder in the paths box first: it is watched and remembered.", severity="warning")
+            with self.prevent(Switch.Changed):
+                event.switch.value = False
+            return
+        self.watch_stop = threading.Event()
+        self.watched = folders
+        self._set_watch_state()
+        self._watch(folders, self.watch_stop)
+
+    @work(thread=True, group="watch", exit_on_error=False)
+    def _watch(self, folders: list[Path], stop: threading.Event) -> None:
+        engine = self.localrag.engine
+        engine.remember_watched(sorted(set(engine.watched_folders()) | set(folders)))
+
+        def changed(event: WatchEvent) -> None:
+            self.post_message(FoldersChanged(event))
+
+        engine.watch(folders, stop=stop, on_event=changed)
+
+    def on_folders_changed(self, message: FoldersChanged) -> None:
+        self._list_documents()
+        self.localrag.refresh_status()
+
+    def _stop_watching(self) -> None:
+        if self.watch_stop is not None:
+            self.watch_stop.set()
+        self.watch_stop = None
+        self.watched = []
+        with self.prevent(Switch.Changed):
+            self.query_one("#watch", Switch).value = False
+        self._set_watch_state()
+
+    def _set_watch_state(self) -> None:
+        label = self.query_one("#watch-state", Label)
+        if self.watched:
+            plural = "s" if len(self.watched) > 1 else ""
+            label.update(Text(f"watching {len(self.watched)} folder{plural}"))
+            # The folders' names are file-system text: plain Text, never markup.
+            label.tooltip = Text("\n".join(printable(str(f), multiline=False) for f in self.watched))
+        else:
+            label.update(Text("not watching"))
+            label.tooltip = None
+
+    def on_unmount(self) -> None:
+        if self.watch_stop is not None:
+            self.watch_stop.set()
+
     # -- ingest ----------------------------------------------------------------------------------
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
-        if event.button.id == "browse":
+        if event.button.id == "new-collection":
+            self.action_new_collection()
+        elif event.button.id == "browse":
             self.action_browse()
         elif event.button.id == "ingest":
             if self.cancel_event is not None:
@@ -278,6 +428,10 @@ class LibraryScreen(LocalRagScreen):
     def worker_failed(self, worker: Worker[object], error: LocalRagError) -> None:
         if worker.group == "ingest":  # the progress bar and Stop button go back as after a cancelled ingest
             self.post_message(IngestFinished(IngestReport(cancelled=True)))
+        elif worker.group == "watch":
+            self._stop_watching()
+        elif worker.group == "collection":  # the picker shows the collection still in use
+            self._list_collections()
 
     def _post_progress(self, progress: IngestProgress) -> None:
         self.post_message(IngestProgressed(progress))
