@@ -70,6 +70,7 @@ if TYPE_CHECKING:
     from localrag.graph.reason import GraphAnswer
     from localrag.graph.related import RelatedResult
     from localrag.graph.store import GraphStats, GraphStore, ImportReport
+    from localrag.ingest.prefetch import PrefetchingEmbedder
     from localrag.ingest.watch import WatchEvent
     from localrag.reembed import ReembedReport
     from localrag.retrieve import Retriever, SearchFilters
@@ -136,6 +137,7 @@ class Engine:
         self._graph: GraphStore | None = None
         self._graph_index: tuple[tuple[int, int], GraphIndex] | None = None
         self._graph_planner: EmbeddingPlanner | None = None
+        self._prefetcher: PrefetchingEmbedder | None = None
         self._lock = threading.RLock()
 
     # -- lazily loaded parts -------------------------------------------------------------------
@@ -272,6 +274,7 @@ class Engine:
                 self._generator = None
             if changed & _EMBEDDER_FIELDS:
                 self._embedder = None
+                self._prefetcher = None
             if changed & (_EMBEDDER_FIELDS | _STORE_FIELDS):
                 self._store = None
                 self._graph = None
@@ -290,7 +293,9 @@ class Engine:
         exclude: Sequence[str] = (),
         progress: Callable[[IngestProgress], None] | None = None,
         cancel: threading.Event | None = None,
+        refresh: bool = True,
     ) -> IngestReport:
+        """Add or update files and folders; `refresh=False` leaves compaction to `refresh_indexes()`."""
         from localrag.fusion import needs_choice
         from localrag.ingest.pipeline import run_ingest
 
@@ -298,17 +303,37 @@ class Engine:
             report = run_ingest(
                 [Path(p) for p in paths_],
                 store=self._open_store(create=True),
-                embedder=self.embedder,
+                embedder=self._ingest_embedder(),
                 settings=self.settings,
                 include=include,
                 exclude=exclude,
                 progress=progress,
                 cancel=cancel,
+                refresh=refresh,
             )
         # An index whose fusion was chosen (`retrieval tune-fusion`) is measured again once it grew a lot.
         if not report.cancelled and needs_choice(self.fusion_choice(), self.store.chunk_count()):
             report.fusion = self.tune_fusion().summary()
         return report
+
+    def _ingest_embedder(self) -> Embedder | PrefetchingEmbedder:
+        prefetcher = self._prefetcher
+        return prefetcher if prefetcher is not None and prefetcher.inner is self.embedder else self.embedder
+
+    def prefetch(self, path: Path) -> bool:
+        """Embed a changed file ahead of its ingest (ingest/prefetch.py); False: not started."""
+        from localrag.ingest.prefetch import PrefetchingEmbedder
+
+        with self._lock:
+            if self._prefetcher is None or self._prefetcher.inner is not self.embedder:
+                self._prefetcher = PrefetchingEmbedder(self.embedder, self.settings)
+            prefetcher = self._prefetcher
+        return prefetcher.prefetch(path)
+
+    def refresh_indexes(self) -> str:
+        """Compact and fold new rows into the indexes (after ingests run with `refresh=False`)."""
+        with writer_lock(self._writer_lock_dir()):
+            return self.store.refresh_indexes()
 
     def switch_embedder(
         self,

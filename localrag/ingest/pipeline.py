@@ -19,6 +19,10 @@ Why it is shaped this way:
   and parts the file no longer holds are forgotten when it is read again.
 - Slow steps inside a file (OCR, page by page) report through `notify`, which is also where a
   cancel takes effect without waiting for the rest of a long scan.
+- `refresh=False` leaves compaction and index folding to the caller: `watch` runs many one-file
+  ingests and compacts when the folders go quiet (new rows are searchable before that anyway).
+- `embedding_texts` is the text a file's chunks would be embedded as, without touching the store:
+  `watch` embeds a changed file while waiting for it to settle (ingest/prefetch.py).
 """
 
 from __future__ import annotations
@@ -42,7 +46,7 @@ from localrag.ingest.discover import discover
 from localrag.ingest.loaders import file_type
 from localrag.ingest.parts import load_parts, part_path
 from localrag.safe_text import path_text, printable
-from localrag.types import Chunk, Document, FileError, IngestProgress, IngestReport
+from localrag.types import Chunk, Document, FileError, IngestProgress, IngestReport, LoadedText
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -118,6 +122,7 @@ def run_ingest(
     exclude: Sequence[str] = (),
     progress: ProgressCallback | None = None,
     cancel: threading.Event | None = None,
+    refresh: bool = True,
 ) -> IngestReport:
     started = time.monotonic()
     report = IngestReport()
@@ -203,7 +208,7 @@ def run_ingest(
         if gone:
             store.delete_documents(gone)
             report.removed = len(gone)
-    note = store.refresh_indexes()
+    note = store.refresh_indexes() if refresh else ""
     if note:
         report.notes.append(note)
     report.seconds = time.monotonic() - started
@@ -234,6 +239,32 @@ def _embed_each(batch: _Batch, texts: list[str], embedder: Embedder, report: Ing
     return np.concatenate(parts) if parts else np.zeros((0, embedder.dim), dtype=np.float32)
 
 
+def _chunked(loaded: LoadedText, kind: str, part_name: str, embedder: Embedder, settings: Settings) -> list[Chunk]:
+    return chunk_document(
+        loaded,
+        doc_id=doc_id_for(part_name),
+        path=part_name,
+        file_type=kind,
+        token_counts=embedder.token_counts,
+        max_tokens=min(settings.chunk_tokens, embedder.max_tokens - CONTEXT_TOKENS),
+        overlap=settings.chunk_overlap,
+    )
+
+
+def embedding_texts(path: Path, embedder: Embedder, settings: Settings) -> list[str]:
+    """The texts ingesting `path` would embed, in order; [] for a file that cannot be read."""
+    name = path_text(Path(path).expanduser().resolve())
+    texts: list[str] = []
+    try:
+        for part in load_parts(Path(name), ocr=settings.ocr, notify=lambda _activity: None):
+            if part.loaded is not None:
+                chunks = _chunked(part.loaded, part.kind, part_path(name, part.name), embedder, settings)
+                texts.extend(embedding_text(c, part.loaded.title) for c in chunks)
+    except Exception:  # the ingest itself reports this file's error; a guess that fails costs nothing
+        return []
+    return texts
+
+
 def _ingest_file(
     path: Path, name: str, known: dict[str, str], parts_of: dict[str, list[str]], batch: _Batch,
     report: IngestReport, store: Store, embedder: Embedder, settings: Settings, notify: Callable[[str], None],
@@ -255,15 +286,7 @@ def _ingest_file(
                 continue
             new_paths.add(part_name)
             doc_id = doc_id_for(part_name)
-            chunks = chunk_document(
-                part.loaded,
-                doc_id=doc_id,
-                path=part_name,
-                file_type=part.kind,
-                token_counts=embedder.token_counts,
-                max_tokens=min(settings.chunk_tokens, embedder.max_tokens - CONTEXT_TOKENS),
-                overlap=settings.chunk_overlap,
-            )
+            chunks = _chunked(part.loaded, part.kind, part_name, embedder, settings)
             this.docs.append(
                 Document(doc_id, part_name, part.kind, digest, info.st_size, info.st_mtime, part.loaded.title,
                          len(chunks))

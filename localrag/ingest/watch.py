@@ -8,6 +8,11 @@ through `Engine.forget`. A rename is a delete plus an add. Editors' temporary an
 anything ingest would not pick up (unsupported types, hidden files, `.git`, `node_modules`) are
 ignored, by the same rules as `discover`.
 
+A changed file is embedded while it settles (`Engine.prefetch`, ingest/prefetch.py), so the ingest
+after the settle mostly commits. Those one-file ingests skip compaction; it runs once the folders
+have been quiet for `COMPACT_AFTER` seconds, and when watching stops (new rows are searchable
+before: LanceDB scans what its indexes do not cover yet).
+
 On start every folder is ingested once, which catches up with whatever changed while nothing was
 watching. The folders are remembered per collection in `watched.json` beside the config file
 (`{"collection": [folders]}`; the bare list an earlier version wrote is `default`'s), so
@@ -38,6 +43,8 @@ if TYPE_CHECKING:
 # Names editors and downloaders write beside or instead of the real file while saving.
 _TEMP_SUFFIXES = (".swp", ".swo", ".swx", ".tmp", ".temp", ".bak", ".part", ".crdownload", ".kate-swp", "~")
 _TEMP_PREFIXES = (".", "~$", ".#", "#")
+# Quiet seconds after the last ingest before the tables are compacted and their indexes updated.
+COMPACT_AFTER = 10.0
 
 
 def watched_file() -> Path:
@@ -149,6 +156,7 @@ def watch(
         stop_event=stop, raise_interrupt=False,
     )
     caught_up = False
+    last_ingest: float | None = None  # set while ingests wait for compaction
     for changes in changes_seen:
         if not caught_up:
             # The watcher runs from the first step of the loop, so what changes during this first
@@ -160,13 +168,21 @@ def watch(
             if ready is not None:
                 ready.set()
         now = time.monotonic()
-        for _change, name in changes:
+        for change, name in changes:
             pending.add(Path(name), now)
+            if change != watchfiles.Change.deleted and Path(name).is_file():
+                engine.prefetch(Path(name))
         settled = pending.settled(now, settle)
         if settled:
             event = _apply(engine, settled)
+            last_ingest = now if event.ingested else last_ingest
             if on_event is not None and (event.ingested or event.forgotten):
                 on_event(event)
+        elif last_ingest is not None and not pending.last_change and now - last_ingest >= COMPACT_AFTER:
+            engine.refresh_indexes()
+            last_ingest = None
+    if last_ingest is not None:
+        engine.refresh_indexes()
 
 
 def _apply(engine: Engine, settled: list[Path]) -> WatchEvent:
@@ -182,6 +198,6 @@ def _apply(engine: Engine, settled: list[Path]) -> WatchEvent:
             engine.forget(path)
             event.forgotten.append(str(path))
     if present:
-        event.report = engine.ingest(present)
+        event.report = engine.ingest(present, refresh=False)
         event.ingested = [str(p) for p in present]
     return event
