@@ -39,7 +39,7 @@ def two(tmp_path: Path, localrag_home: Path, real_embedder: SentenceTransformerE
     return first, second, a, b
 
 
-def test_a_question_sees_only_its_own_collection(two: tuple[Engine, Engine, Path, Path]) -> None:
+def test_a_question_sees_only_its_own_collection(two: tuple[Engine, Engine, Path, Path], tmp_path: Path) -> None:
     first, second, a, b = two
     assert {Path(h.chunk.path).parent for h in first.search("When does the ferry leave?", k=10)} == {a}
     assert {Path(h.chunk.path).parent for h in second.search("When does the ferry leave?", k=10)} == {b}
@@ -47,9 +47,14 @@ def test_a_question_sees_only_its_own_collection(two: tuple[Engine, Engine, Path
     answer = first.ask("What temperature does the Ostrava kiln fire at?")
     assert all(Path(h.chunk.path).parent == a for h in answer.sources)
 
+    # The knowledge graph is per collection too: it is built from the collection's chunks.
+    triples = tmp_path / "t.tsv"
+    triples.write_text("Wrenfield ferry\tdeparts_from\tharbour\n")
+    second.graph_import(triples)
+    assert second.graph_stats().triples == 1
+    assert first.graph_stats().triples == 0
 
-def test_forget_in_one_collection_leaves_the_other(two: tuple[Engine, Engine, Path, Path]) -> None:
-    first, second, a, b = two
+    # Forgetting in one collection leaves the other.
     first.forget(a / "ferry.md")
     assert first.documents() == []
     assert sorted(Path(d.path).name for d in second.documents()) == ["ferry.md", "kiln.md"]
@@ -93,13 +98,21 @@ def test_bad_names_are_one_clear_error(localrag_home: Path, real_embedder: Sente
         engine.create_collection("has space")
 
 
-def test_graph_triples_are_per_collection(two: tuple[Engine, Engine, Path, Path], tmp_path: Path) -> None:
+def test_reembedding_copies_every_collection_with_its_graph(
+    two: tuple[Engine, Engine, Path, Path], tmp_path: Path, real_embedder: SentenceTransformerEmbedder
+) -> None:
+    from localrag.reembed import reembed_index
+
     first, second, _, _ = two
     triples = tmp_path / "t.tsv"
     triples.write_text("Wrenfield ferry\tdeparts_from\tharbour\n")
     second.graph_import(triples)
-    assert second.graph_stats().triples == 1
-    assert first.graph_stats().triples == 0
+    report = reembed_index(paths.db_dir(), real_embedder)
+    assert report.documents == 3 and not report.cancelled
+    after = engine_in("work", real_embedder)
+    assert sorted(Path(d.path).name for d in after.documents()) == ["ferry.md", "kiln.md"]
+    assert after.graph_stats().triples == 1
+    assert len(engine_in("default", real_embedder).documents()) == 1
 
 
 def test_a_store_from_before_collections_becomes_default(
