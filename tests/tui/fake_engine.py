@@ -71,6 +71,7 @@ class FakeStatus:
     schema_version: int = 1
     data_dir: str = "/data"
     models_dir: str = "/models"
+    collection: str = "default"
     gpu_offload: bool = False
 
 

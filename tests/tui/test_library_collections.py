@@ -15,6 +15,7 @@ from localrag.engine import Engine
 from localrag.tui.app import LocalRagApp
 from localrag.tui.screens.dialogs import PromptScreen
 from localrag.tui.screens.library import LibraryScreen
+from localrag.tui.widgets.status import StatusBar
 
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]
 
@@ -55,6 +56,8 @@ async def test_watch_switch_and_collection_picker(engine: Engine, tmp_path: Path
         picker = library.query_one("#collection", Select)
         await wait_for(pilot, lambda: picker.value == "work")
         assert engine.watched_folders() == []  # folders are remembered per collection
+        bar = library.query_one(StatusBar)
+        await wait_for(pilot, lambda: "in work" in str(bar.render()))
 
         picker.value = "default"
         await wait_for(pilot, lambda: engine.settings.collection == "default" and table.row_count == 2, 30)

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 from rich.text import Text
 from textual.widgets import Static
 
+from localrag.collection import DEFAULT_COLLECTION
+
 if TYPE_CHECKING:
     from localrag.tui.app import LocalRagApp
 
@@ -32,6 +34,8 @@ class StatusBar(Static):
         parts: list[tuple[str, str]] = [("model ", "dim"), (app.model_label or "…", "bold")]
         if status is not None:
             parts += [("  docs ", "dim"), (str(status.documents), ""), ("  chunks ", "dim"), (str(status.chunks), "")]
+            if status.collection != DEFAULT_COLLECTION:  # the usual case stays as short as before
+                parts += [("  in ", "dim"), (status.collection, "")]
         if app.last_speed is not None:
             ttft, tps = app.last_speed
             parts += [("  TTFT ", "dim"), (f"{ttft:.2f}s", ""), ("  ", ""), (f"{tps:.1f} tok/s", "")]
