@@ -342,6 +342,8 @@ class Store:
     @guarded
     def _open_collection(self, create: bool) -> None:
         ident = self.registry().get(self.collection)
+        if ident is None:  # perhaps made by another process within the last second
+            ident = self._current_registry().get(self.collection)
         if ident is None:
             if not create:
                 raise missing(self.collection)
@@ -356,6 +358,15 @@ class Store:
         """Collection name -> id, for every collection in the folder."""
         return parse_registry(self._folder_meta(REGISTRY_KEY))
 
+    def _current_registry(self) -> dict[str, str]:
+        """The registry as another process may have just written it (changes hold the writer lock).
+
+        Reads otherwise see other processes' writes up to a second late; a change made on a stale
+        registry would drop a collection created meanwhile.
+        """
+        self._meta.checkout_latest()
+        return self.registry()
+
     def create_collection(self, name: str, ident: str | None = None) -> str:
         """Make an empty collection's tables, then register it (the commit point); returns its id.
 
@@ -363,7 +374,7 @@ class Store:
         registered under that id is left as it is, so a resumed copy goes on.
         """
         check_name(name)
-        registry = self.registry()
+        registry = self._current_registry()
         if name in registry and ident is not None and registry[name] == ident:
             return ident
         if name in registry:
@@ -378,7 +389,7 @@ class Store:
     def rename_collection(self, old: str, new: str) -> None:
         """One registry write: the tables keep their names."""
         check_name(new)
-        registry = self.registry()
+        registry = self._current_registry()
         if old == DEFAULT_COLLECTION:
             raise CollectionError("the 'default' collection cannot be renamed", "create a new collection instead")
         if old not in registry:
@@ -392,7 +403,7 @@ class Store:
 
     def delete_collection(self, name: str) -> None:
         """Unregister (the commit point: it is gone), then drop its tables and files."""
-        registry = self.registry()
+        registry = self._current_registry()
         if name == DEFAULT_COLLECTION:
             raise CollectionError(
                 "the 'default' collection cannot be deleted", "forget its documents with `localrag forget PATH`"
