@@ -1,0 +1,34 @@
+"""Watched folders are remembered per collection; the bare list an earlier version wrote is `default`'s."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from localrag.errors import LocalRagError
+from localrag.ingest.watch import remember_folders, remembered_folders, rename_watched, watched_file
+
+
+def test_per_collection_and_the_old_list_format(localrag_home: Path, tmp_path: Path) -> None:
+    watched_file().parent.mkdir(parents=True, exist_ok=True)
+    watched_file().write_text(json.dumps([str(tmp_path / "old")]))
+    assert remembered_folders() == [tmp_path / "old"]
+    assert remembered_folders("work") == []
+
+    remember_folders([tmp_path / "w"], "work")
+    assert remembered_folders("work") == [tmp_path / "w"]
+    assert remembered_folders() == [tmp_path / "old"]
+
+    rename_watched("work", "job")
+    assert remembered_folders("work") == [] and remembered_folders("job") == [tmp_path / "w"]
+    rename_watched("job", None)
+    assert json.loads(watched_file().read_text()) == {"default": [str(tmp_path / "old")]}
+
+
+def test_a_broken_file_is_one_clear_error(localrag_home: Path) -> None:
+    watched_file().parent.mkdir(parents=True, exist_ok=True)
+    watched_file().write_text("{not json")
+    with pytest.raises(LocalRagError, match="watched.json: not a JSON object"):
+        remembered_folders()
