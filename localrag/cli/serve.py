@@ -11,6 +11,7 @@ import argparse
 from rich.console import Console
 
 from localrag.cli.argtypes import count, positive
+from localrag.cli.collections import add_collection_flag
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
@@ -29,10 +30,12 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                        help=f"largest request body (default {defaults.max_body_bytes})")
     serve.add_argument("--max-question-chars", type=positive, default=defaults.max_question_chars, metavar="N",
                        help=f"longest question (default {defaults.max_question_chars})")
+    add_collection_flag(serve)
     serve.set_defaults(handler=_serve)
 
     mcp = sub.add_parser("mcp", help="run an MCP server on stdio (for desktop assistants and editors)")
     mcp.add_argument("--model", help="GGUF file or model name under models/ (default: bundled SmolLM2)")
+    add_collection_flag(mcp)
     mcp.set_defaults(handler=_mcp)
 
 
