@@ -23,6 +23,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -107,10 +108,11 @@ def main() -> None:
         where = f"collection = '{target}'"
 
         def vector_tables(v: Any) -> Any:
-            return own.search(v).distance_type("cosine").limit(10).to_arrow()
+            return own.search(v).distance_type("cosine").limit(10).to_arrow()  # type: ignore[attr-defined]
 
         def vector_column(v: Any) -> Any:
-            return shared.search(v).distance_type("cosine").where(where, prefilter=True).limit(10).to_arrow()
+            query = shared.search(v).distance_type("cosine")  # type: ignore[attr-defined]
+            return query.where(where, prefilter=True).limit(10).to_arrow()
 
         def text_tables(q: str) -> Any:
             return own.search(q.replace('"', " "), query_type="fts").limit(10).to_arrow()
@@ -119,17 +121,17 @@ def main() -> None:
             return (shared.search(q.replace('"', " "), query_type="fts")
                     .where(where, prefilter=True).limit(10).to_arrow())
 
-        for fn in (vector_tables, vector_column):  # warm the caches before timing
-            fn(query_vectors[0])
-        for fn in (text_tables, text_column):
-            fn(questions[0])
+        for warm in (vector_tables, vector_column):  # warm the caches before timing
+            warm(query_vectors[0])
+        for warm_text in (text_tables, text_column):
+            warm_text(questions[0])
         # Interleaved rounds, so both layouts see the same machine load.
         vt, vc, tt, tc = [], [], [], []
         for v, q in zip(query_vectors, questions, strict=True):
-            vt.append(timed(lambda v=v: vector_tables(v)))
-            vc.append(timed(lambda v=v: vector_column(v)))
-            tt.append(timed(lambda q=q: text_tables(q)))
-            tc.append(timed(lambda q=q: text_column(q)))
+            vt.append(timed(partial(vector_tables, v)))
+            vc.append(timed(partial(vector_column, v)))
+            tt.append(timed(partial(text_tables, q)))
+            tc.append(timed(partial(text_column, q)))
         # Isolation check: the column layout's answers must all be from the target collection.
         assert set(vector_column(query_vectors[0])["collection"].to_pylist()) == {target}
 
