@@ -133,11 +133,15 @@ def test_a_store_from_before_collections_becomes_default(
 
 
 def test_cli_collection_option_setting_and_commands(
-    localrag_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    localrag_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+    real_embedder: SentenceTransformerEmbedder,
 ) -> None:
     import json
 
     from localrag.cli import run
+
+    # Each command builds its own Engine: they share the session's loaded MiniLM instead of loading it again.
+    monkeypatch.setattr("localrag.embed.load_embedder", lambda *_a, **_k: real_embedder)
 
     notes = tmp_path / "notes"
     notes.mkdir()
