@@ -42,7 +42,10 @@ class PrefetchingEmbedder:
         self.settings = settings
         self._vectors: dict[str, NDArray[np.float32]] = {}
         self._lock = threading.Lock()  # guards _vectors and _in_flight
-        self._embedding = threading.Lock()  # held while a prefetch embeds
+        # One of the prefetch and the ingest uses the inner embedder at a time: an ingest waits for a
+        # prefetch of its texts rather than embed them twice, and a tokenizer (the torch backend's)
+        # is never used from two of these threads at once.
+        self._embedding = threading.Lock()
         self._in_flight = 0
 
     @property
@@ -54,15 +57,15 @@ class PrefetchingEmbedder:
         return self.inner.max_tokens
 
     def token_counts(self, texts: Sequence[str]) -> list[int]:
-        return self.inner.token_counts(texts)
+        with self._embedding:
+            return self.inner.token_counts(texts)
 
     def embed(self, texts: Sequence[str]) -> NDArray[np.float32]:
-        with self._embedding:  # a prefetch of these very texts may be running: wait for it
-            pass
-        with self._lock:
-            found = [self._vectors.pop(t, None) for t in texts]
-        missing = [t for t, v in zip(texts, found, strict=True) if v is None]
-        fresh = iter(self.inner.embed(missing)) if missing else iter(())
+        with self._embedding:
+            with self._lock:
+                found = [self._vectors.pop(t, None) for t in texts]
+            missing = [t for t, v in zip(texts, found, strict=True) if v is None]
+            fresh = iter(self.inner.embed(missing)) if missing else iter(())
         rows = [v if v is not None else next(fresh) for v in found]
         return np.stack(rows).astype(np.float32) if rows else np.zeros((0, self.dim), dtype=np.float32)
 
