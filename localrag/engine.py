@@ -64,6 +64,7 @@ if TYPE_CHECKING:
     from localrag.reembed import ReembedReport
     from localrag.retrieve import Retriever, SearchFilters
     from localrag.store import Store
+    from localrag.store_repair import RepairReport
 
 
 @dataclass
@@ -303,6 +304,25 @@ class Engine:
                 settings = self.settings.replace(embedder=str(folder))
                 save_settings(settings)
                 self.update_settings(settings)
+        return report
+
+    def repair(self, *, dry_run: bool = False) -> RepairReport:
+        """Check the store (tables, indexes, row checksums), rebuild what is damaged, read lost files again."""
+        from localrag.reembed import finish_swap
+        from localrag.store_repair import repair_store
+
+        db_dir = paths.db_dir()
+        with self._lock, writer_lock(db_dir):
+            # The handles of a damaged store must not outlive its repair.
+            self._store = self._retriever = self._graph = self._graph_index = None
+            finish_swap(db_dir)
+            report = repair_store(db_dir, self.embedder, dry_run=dry_run)
+        if report.reingest and not dry_run:
+            report.lost = [p for p in report.reingest if not Path(p).is_file()]
+            on_disk = [p for p in report.reingest if Path(p).is_file()]
+            if on_disk:
+                ingested = self.ingest(on_disk)
+                report.reingest_errors = [e.reason for e in ingested.errors]
         return report
 
     def documents(self) -> list[Document]:

@@ -5,8 +5,7 @@ from whichever read first touches it, so every command failed with a traceback. 
 Store's public methods: such an error becomes one `StoreError` that names the damaged table (found
 by reading each table once, `diagnose`) and the recovery. The full-text index holds nothing that is
 not in the chunks table, so a search that fails on it rebuilds it from the chunks and tries again
-(`Store.text_search`); a damaged documents or chunks table needs the files read again, which a
-fresh ingest into a new store does.
+(`Store.text_search`). Everything else is `localrag repair`'s (store_repair.py): the hint says so.
 """
 
 from __future__ import annotations
@@ -22,6 +21,7 @@ if TYPE_CHECKING:
     from localrag.store import Store
 
 F = TypeVar("F", bound=Callable[..., Any])
+REPAIR_HINT = "run `localrag repair`: it rebuilds what it can and reads the files of the rest again"
 
 
 def is_damage(exc: BaseException) -> bool:
@@ -52,10 +52,7 @@ def damage_error(store: Store, exc: BaseException) -> StoreError:
     # LanceDB appends the Rust source location of the error: noise to a user.
     first_line = re.sub(r",? */rustc/\S+", "", str(exc).splitlines()[0])[:200] if str(exc) else type(exc).__name__
     what = f"the {table} table cannot be read" if table else "an index cannot be read"
-    return StoreError(
-        f"{store.path}: the store is damaged, {what} ({first_line})",
-        f"move {store.path} aside and run `localrag ingest` on your folders again (files are re-read from disk)",
-    )
+    return StoreError(f"{store.path}: the store is damaged, {what} ({first_line})", REPAIR_HINT)
 
 
 def guarded(method: F) -> F:
