@@ -17,6 +17,7 @@ when the graph tables' versions change. `forget` deletes a document's triples wi
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -330,10 +331,18 @@ class Engine:
 
     def forget(self, path: str | Path) -> int:
         """Remove one document (or every document under a folder) and its triples; returns chunks removed."""
-        target = Path(path_text(Path(path).expanduser().resolve()))
-        docs = [d for d in self.store.documents() if Path(d.path) == target or Path(d.path).is_relative_to(target)]
+        given = Path(path).expanduser()
+        # A link ingested under its own path (follow_links_outside) is named by that path, not its target's.
+        targets = {Path(path_text(given.resolve())), Path(path_text(Path(os.path.abspath(given))))}
+        docs = [
+            d
+            for d in self.store.documents()
+            if any(Path(d.path) == target or Path(d.path).is_relative_to(target) for target in targets)
+        ]
         if not docs:
-            raise LocalRagError(f"{target}: not in the index", "run `localrag status` to see what is indexed")
+            raise LocalRagError(
+                f"{path_text(given.resolve())}: not in the index", "run `localrag status` to see what is indexed"
+            )
         ids = [d.doc_id for d in docs]
         with writer_lock(self.store.path):
             removed = self.store.delete_documents(ids)

@@ -206,3 +206,31 @@ def test_writers_wait_for_each_other(engine: Engine, tmp_path: Path) -> None:
         assert not done.wait(1.0), "the second writer did not wait"
     assert done.wait(60)
     assert [Path(d.path).name for d in engine.documents()] == ["a.txt"]
+
+
+def test_links_out_of_the_folder_named_or_indexed_under_the_link(localrag_home: Path, tmp_path: Path) -> None:
+    docs, elsewhere = (tmp_path / "docs").resolve(), (tmp_path / "elsewhere").resolve()
+    (docs / "linked").mkdir(parents=True)
+    elsewhere.mkdir()
+    (docs / "own.txt").write_text("Notes about herons.\n")
+    (elsewhere / "secret.txt").write_text("Notes about puffins.\n")
+    link = docs / "linked" / "puffins.txt"
+    link.symlink_to(elsewhere / "secret.txt")
+
+    skipping = Engine(Settings(), embedder=HashEmbedder(dim=32))
+    report = skipping.ingest([docs])
+    assert [d.path for d in skipping.documents()] == [str(docs / "own.txt")]
+    assert [e.path for e in report.errors] == [str(link)] and "follow_links_outside" in report.errors[0].reason
+
+    following = Engine(Settings(follow_links_outside=True), embedder=HashEmbedder(dim=32))
+    following.ingest([docs])
+    assert [d.path for d in following.documents()] == [str(link), str(docs / "own.txt")]
+    assert following.forget(docs / "linked") == 1  # forget of the folder holding the link removes it
+    assert [d.path for d in following.documents()] == [str(docs / "own.txt")]
+    following.ingest([docs])
+    assert following.forget(link) == 1  # the link's own path names it, not its target's
+    following.ingest([docs])
+    link.unlink()  # a deleted link goes from the index at the next ingest, like a deleted file
+    assert following.ingest([docs]).removed == 1
+    assert [d.path for d in following.documents()] == [str(docs / "own.txt")]
+    assert (elsewhere / "secret.txt").is_file()
