@@ -84,6 +84,11 @@ def is_disk_full(exc: BaseException) -> bool:
     return getattr(exc, "errno", None) == errno.ENOSPC or "No space left on device" in str(exc)
 
 
+def megabytes(size: int) -> str:
+    """A size for a message: whole MB, with a decimal below 10 MB (a small write is not "0 MB")."""
+    return f"{size / 1e6:,.0f} MB" if size >= 10e6 else f"{size / 1e6:.1f} MB"
+
+
 def sql_literal(value: str) -> str:
     """A SQL string literal: single quotes doubled, so user input cannot end the string."""
     return "'" + value.replace("'", "''") + "'"
@@ -433,11 +438,11 @@ class Store:
 
     def disk_full_error(self, needed: int, doing: str) -> StoreError:
         try:
-            free = f"{shutil.disk_usage(self.path).free / 1e6:,.0f} MB free"
+            free = f"{megabytes(shutil.disk_usage(self.path).free)} free"
         except OSError:
             free = "free space unknown"
         return StoreError(
-            f"{self.path}: the disk is full ({free}; {doing} needs about {needed / 1e6:,.0f} MB more)",
+            f"{self.path}: the disk is full ({free}; {doing} needs about {megabytes(needed)} more)",
             "free space on that disk or set LOCALRAG_HOME to another one, then run it again: "
             "what was committed is kept",
         )
@@ -730,7 +735,7 @@ class Store:
         try:
             needed = self.size_bytes()
             if shutil.disk_usage(self.path).free < needed:
-                return f"compaction skipped: it needs about {needed / 1e6:,.0f} MB free in {self.path}"
+                return f"compaction skipped: it needs about {megabytes(needed)} free in {self.path}"
             self._refresh_indexes(vector_index_min_rows)
         except Exception as exc:
             if not is_disk_full(exc):

@@ -5,9 +5,10 @@ from __future__ import annotations
 import errno
 import io
 import os
+import re
 import threading
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -234,3 +235,57 @@ def test_links_out_of_the_folder_named_or_indexed_under_the_link(localrag_home: 
     assert following.ingest([docs]).removed == 1
     assert [d.path for d in following.documents()] == [str(docs / "own.txt")]
     assert (elsewhere / "secret.txt").is_file()
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A real 40 MB file system (tmpfs), where mounting one is allowed (root in a container); else skipped."""
+    import subprocess
+
+    mount = tmp_path / "small"
+    mount.mkdir()
+    made = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=40m", "tmpfs", str(mount)], capture_output=True)
+    if made.returncode != 0:
+        pytest.skip("cannot mount a small tmpfs here (needs root)")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", str(mount)], check=True)
+
+
+def _fill(disk: Path, leave: int) -> Path:
+    filler = disk / "filler"
+    fd = os.open(filler, os.O_WRONLY | os.O_CREAT)
+    try:
+        while True:
+            os.write(fd, b"\0" * 2**16)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+    os.truncate(filler, max(0, filler.stat().st_size - leave))
+    return filler
+
+
+def test_a_really_full_disk(small_disk: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LOCALRAG_HOME", str(small_disk / "home"))
+    words = "harbour lantern granite orchard copper meadow falcon quarry".split()
+    folder = _folder(tmp_path, {f"n{i}.md".encode(): (" ".join(words[(i + j) % 8] for j in range(400))).encode()
+                                for i in range(30)})
+    engine = Engine(Settings(commit_chunks=8), embedder=HashEmbedder(dim=384))
+    engine.ingest([folder / "n0.md"])
+    filler = _fill(small_disk, leave=2**16)
+    with pytest.raises(StoreError) as info:
+        engine.ingest([folder])
+    message = str(info.value)
+    assert message.startswith(f"{engine.store.path}: the disk is full (") and "\n" not in message
+    assert re.search(r"\(0\.\d MB free; writing \d+ chunks needs about \d+\.\d MB more\)", message), message
+    reader = Engine(Settings(), embedder=HashEmbedder(dim=384))
+    assert reader.search("granite orchard", k=3)  # reading needs no space
+    assert reader.repair(dry_run=True).damage == []
+    os.truncate(filler, filler.stat().st_size - 4_000_000)  # free only part of what a compaction wants
+    writer = Engine(Settings(commit_chunks=8), embedder=HashEmbedder(dim=384))
+    report = writer.ingest([folder])
+    assert report.errors == [] and len(writer.documents()) == 30
+    assert writer.ingest([folder]).unchanged == 30
+    assert writer.repair(dry_run=True).damage == []
