@@ -48,7 +48,7 @@ import numpy as np
 
 from localrag.errors import StoreError
 from localrag.row_sums import text_sum, text_sums, vector_sums
-from localrag.store_damage import REPAIR_HINT, diagnose, guarded, is_damage
+from localrag.store_damage import REPAIR_HINT, guarded
 from localrag.types import Chunk, Document
 
 if TYPE_CHECKING:
@@ -673,15 +673,9 @@ class Store:
     def text_search(self, query: str, k: int, where: str | None = None) -> list[tuple[Chunk, float]]:
         """BM25 over heading + text, best first; the query is plain words (no query syntax).
 
-        A damaged full-text index is rebuilt from the chunks table, once, and the search run again.
+        A damaged full-text index is rebuilt from the chunks table (`guarded`) and the search run again.
         """
-        try:
-            return self._text_search(query, k, where)
-        except Exception as exc:
-            if not is_damage(exc) or diagnose(self):
-                raise
-            self.rebuild_fts_index()
-            return self._text_search(query, k, where)
+        return self._text_search(query, k, where)
 
     def rebuild_fts_index(self) -> None:
         from lancedb.index import FTS

@@ -8,9 +8,8 @@ What is checked, in the order a repair needs it:
    so it is made again empty and its documents are read again from disk. Each rebuild drops the table
    and writes it anew; a kill in between leaves the table missing, which the next repair rebuilds the
    same way, and the Store refuses to open a store with a missing table, pointing here.
-2. Each index answers a probe (a term of the first row for the BM25 index, the first row's vector for
-   the vector index, the first id for a key index). One that fails is built again: indexes hold
-   nothing the chunks table does not.
+2. Each index answers a probe (`store_damage.index_probes`). One that fails is built again: indexes
+   hold nothing the tables do not.
 3. Each committed chunk row's checksums (`row_sums`). A vector that fails beside a text that passes
    is embedded again from the text; a text that fails cannot be recovered, so its whole document is
    removed and listed to be read again.
@@ -22,20 +21,17 @@ Engine ingests those still on disk and names the rest as lost.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from localrag.errors import StoreError
 from localrag.ingest.pipeline import embedding_text
-from localrag.store import CHUNKS, DOCUMENTS, FTS_COLUMN, META, Store, chunks_schema, documents_schema, sql_literal
-from localrag.store_damage import is_damage
+from localrag.store import CHUNKS, DOCUMENTS, META, Store, chunks_schema, documents_schema
+from localrag.store_damage import index_probes, is_damage
 
 if TYPE_CHECKING:
     from lancedb.db import DBConnection
-    from lancedb.table import Table
 
     from localrag.embed import Embedder
 
@@ -160,50 +156,9 @@ def _documents_from_chunks(db: DBConnection) -> list[dict[str, Any]]:
     ]
 
 
-def _probe_text(store: Store, word: str) -> None:
-    store.chunks_table.search(word, query_type="fts", fts_columns=FTS_COLUMN).limit(1).to_arrow()
-
-
-def _probe_vector(store: Store, vector: list[float]) -> None:
-    store.chunks_table.search(vector, vector_column_name="vector").limit(1).to_arrow()
-
-
-def _probe_key(table: Table, column: str, value: str) -> None:
-    table.search().where(f"{column} = {sql_literal(value)}").limit(1).to_arrow()
-
-
-def _rebuild_key_index(table: Table, column: str) -> None:
-    from lancedb.index import BTree
-
-    table.create_index(column, config=BTree(), replace=True)
-
-
-def _index_probes(store: Store) -> list[tuple[str, Callable[[], None], Callable[[], None]]]:
-    """(label, probe, rebuild) for every index of the store, the probe reading the index."""
-    first = store.chunks_table.search().select(["chunk_id", "doc_id", "text", "vector"]).limit(1).to_arrow()
-    if not first.num_rows:
-        return []
-    row = first.to_pylist()[0]
-    word = next((w for w in row["text"].split() if w.isalnum()), "the")
-    probes: list[tuple[str, Callable[[], None], Callable[[], None]]] = []
-    for table, table_name in ((store.chunks_table, CHUNKS), (store.documents_table, DOCUMENTS)):
-        for index in table.list_indices():
-            kind, column = str(index.index_type).upper(), index.columns[0]
-            label = f"the {kind} index on {table_name}.{column}"
-            if kind in ("FTS", "INVERTED"):
-                probes.append((label, partial(_probe_text, store, word), store.rebuild_fts_index))
-            elif "HNSW" in kind or "IVF" in kind:
-                probes.append((label, partial(_probe_vector, store, row["vector"]), store.build_vector_index))
-            else:
-                probes.append(
-                    (label, partial(_probe_key, table, column, row[column]), partial(_rebuild_key_index, table, column))
-                )
-    return probes
-
-
 def _fixed_indexes(store: Store, report: RepairReport) -> None:
     """Step 2: probe each index; build again the ones that fail (only report them, in a dry run)."""
-    for label, probe, rebuild in _index_probes(store):
+    for label, probe, rebuild in index_probes(store):
         try:
             probe()
         except Exception as exc:

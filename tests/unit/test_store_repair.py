@@ -209,5 +209,20 @@ def test_cut_vector_index_is_built_again(tmp_path: Path) -> None:
             handle.truncate(f.stat().st_size // 2)
     check = repair_store(tmp_path / "db", embedder, dry_run=True)
     assert check.damage == ["the IVFHNSWSQ index on chunks.vector is unreadable"], check.damage
-    assert repair_store(tmp_path / "db", embedder).whole
+    # A search that trips on it builds it again (store_damage.guarded): the repair then finds nothing.
+    reopened = Store(tmp_path / "db", embedder_name=embedder.name, dim=DIM)
+    assert [c.chunk_id for c, _ in reopened.vector_search(embedder.embed(["storm 7 word7"])[0], 1)] == ["d7:00000"]
     assert repair_store(tmp_path / "db", embedder, dry_run=True).damage == []
+
+
+@pytest.mark.parametrize("pattern", [
+    "chunks.lance/_indices/*/page_data.lance",
+    "documents.lance/_indices/*/page_data.lance",
+])
+def test_a_damaged_key_index_is_rebuilt_on_use(clean_store: Path, localrag_home: Path, pattern: str) -> None:
+    """Tables whole, an index cut: the command that trips on it rebuilds it and goes on, no repair needed."""
+    engine = _fresh(clean_store, localrag_home)
+    _cut(localrag_home, pattern)
+    doc = engine.documents()[0]
+    assert engine.store.doc_chunks(doc.doc_id) and engine.forget(doc.path) == 1
+    assert engine.repair(dry_run=True).damage == []
