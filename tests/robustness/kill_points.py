@@ -4,8 +4,8 @@
 `timeout` between, so the signal reaches the worker) with LOCALRAG_HOME set. The child counts every
 write that can leave state behind: LanceDB table writes (add, delete, merge, update, add_columns,
 create_index, optimize), table creation and removal, renames and replaces (atomic file writes end
-in one) and folder removals. A kill point is (n, "before" | "after"): the child SIGKILLs itself just
-before the n-th write starts or just after it returns, so a point reproduces exactly; n = 0 never
+in one), file and folder removals. A kill point is (n, "before" | "after"): the child SIGKILLs
+itself just before the n-th write starts or just after it returns, so a point reproduces; n = 0 never
 kills and the child prints the number of writes a whole run made, from which a test draws its
 points with a seeded random.Random. Work functions are `module:function` names taking string
 arguments; the ones the kill tests use live below and build their parts as the Engine does.
@@ -14,6 +14,7 @@ arguments; the ones the kill tests use live below and build their parts as the E
 from __future__ import annotations
 
 import os
+import random
 import subprocess
 import sys
 from pathlib import Path
@@ -49,11 +50,11 @@ def counted(owner, name):
 
 for name in ("add", "delete", "update", "add_columns", "create_index", "optimize"):
     counted(LanceTable, name)
+for name in ("rename", "replace", "unlink"):
+    counted(os, name)
 counted(LanceMergeInsertBuilder, "execute")
 counted(LanceDBConnection, "create_table")
 counted(LanceDBConnection, "drop_table")
-counted(os, "rename")
-counted(os, "replace")
 counted(shutil, "rmtree")
 module, function = work.split(":")
 getattr(importlib.import_module(module), function)(*args)
@@ -75,6 +76,12 @@ def run_killed(work: str, args: list[str], home: Path, kill_at: int = 0, phase: 
     if proc.returncode not in (0, -9):
         raise AssertionError(f"{work} failed (exit {proc.returncode}):\n{proc.stderr[-3000:]}")
     return proc.returncode, writes
+
+
+def draw_points(total: int, count: int, seed: int) -> list[tuple[int, str]]:
+    """`count` kill points out of a run of `total` writes, drawn with random.Random(seed), in order."""
+    every = [(n, phase) for n in range(1, total + 1) for phase in ("before", "after")]
+    return sorted(random.Random(seed).sample(every, min(count, len(every))))
 
 
 # --- work functions (run in the child) ---------------------------------------------------------

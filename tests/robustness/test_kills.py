@@ -27,7 +27,7 @@ from localrag.engine import Engine
 from localrag.graph.store import GraphStore
 from localrag.reembed import finish_swap, next_dir, previous_dir
 from localrag.store import Store, recorded_embedder
-from tests.robustness.kill_points import run_killed
+from tests.robustness.kill_points import draw_points, run_killed
 
 # Read at import: the autouse fixture clears LOCALRAG_* variables before each test runs.
 SLOW = os.environ.get("LOCALRAG_SLOW_TESTS") == "1"
@@ -38,16 +38,12 @@ _figures: dict[str, dict[str, Any]] = {}
 _WORDS = "harbour lantern granite orchard copper meadow falcon quarry spindle ember walnut tundra".split()
 
 
-def _points(total: int, count: int, seed: int) -> list[tuple[int, str]]:
-    every = [(n, phase) for n in range(1, total + 1) for phase in ("before", "after")]
-    return sorted(random.Random(seed).sample(every, min(count, len(every))))
-
-
 def _record(name: str, points: list[tuple[int, str]], total: int, survived: int, lost: int) -> None:
     _figures[name] = {"writes_in_a_run": total, "kill_points": [f"{n}:{p}" for n, p in points],
                       "kills": len(points), "survived": survived, "rows_lost_or_duplicated": lost}
-    if SUMMARY:
-        Path(SUMMARY).write_text(json.dumps(_figures, indent=2) + "\n")
+    if SUMMARY:  # merged with what is there: the export's kill test writes to the same file
+        before = json.loads(Path(SUMMARY).read_text()) if Path(SUMMARY).is_file() else {}
+        Path(SUMMARY).write_text(json.dumps({**before, **_figures}, indent=2) + "\n")
 
 
 def _db(home: Path) -> Path:
@@ -124,7 +120,7 @@ def test_reembedding_killed_at_a_random_write_resumes_to_the_clean_result(
     ingested: Path, reembed_clean: tuple[int, dict[str, Any]], tmp_path: Path
 ) -> None:
     total, clean = reembed_clean
-    points = _points(total, 1, seed=5)
+    points = draw_points(total, 1, seed=5)
     survived, lost = _kill_reembed(ingested, tmp_path, points, _index_state(ingested), clean)
     assert (survived, lost) == (1, 0)
 
@@ -134,7 +130,7 @@ def test_reembedding_killed_at_many_random_writes(
     ingested: Path, reembed_clean: tuple[int, dict[str, Any]], tmp_path: Path
 ) -> None:
     total, clean = reembed_clean
-    points = _points(total, KILLS, seed=15)
+    points = draw_points(total, KILLS, seed=15)
     survived, lost = _kill_reembed(ingested, tmp_path, points, _index_state(ingested), clean)
     _record("reembed", points, total, survived, lost)
     assert (survived, lost) == (len(points), 0)
@@ -176,7 +172,7 @@ def test_graph_import_killed_at_many_random_writes(tmp_path: Path) -> None:
     assert code == 0 and total > 5
     clean = _graph_state(clean_home)
     assert len(clean["triples"]) > 100
-    points = _points(total, KILLS, seed=16)
+    points = draw_points(total, KILLS, seed=16)
     survived = lost_rows = 0
     for n, phase in points:
         home = tmp_path / f"graph-{n}-{phase}"
