@@ -318,9 +318,9 @@ class Engine:
             self._store = self._retriever = self._graph = self._graph_index = None
             finish_swap(db_dir)
             report = repair_store(db_dir, self.embedder, dry_run=dry_run)
-        if report.reingest and not dry_run:
+        if not dry_run:
             report.lost = [p for p in report.reingest if not Path(p).is_file()]
-            on_disk = [p for p in report.reingest if Path(p).is_file()]
+            on_disk = [p for p in report.reingest + report.refresh if Path(p).is_file()]
             if on_disk:
                 ingested = self.ingest(on_disk)
                 report.reingest_errors = [e.reason for e in ingested.errors]

@@ -3,9 +3,10 @@
 What is checked, in the order a repair needs it:
 1. Each table (meta, documents, chunks) reads end to end. A table that does not, or is missing, is
    rebuilt from what the others hold: `meta` from the embedder and the migrations (the fusion choice
-   it kept is lost and chosen again later); `documents` from the chunks rows (path, type, hash, count;
-   titles and sizes come back when the files are read again); `chunks` cannot be rebuilt from anything,
-   so it is made again empty and its documents are read again from disk. Each rebuild drops the table
+   it kept is lost and chosen again later); `documents` from the chunks rows (path, type, count; the
+   titles and sizes come back when the files still on disk are read again, `RepairReport.refresh`);
+   `chunks` cannot be rebuilt from anything, so it is made again empty and its documents are read
+   again from disk. Each rebuild drops the table
    and writes it anew; a kill in between leaves the table missing, which the next repair rebuilds the
    same way, and the Store refuses to open a store with a missing table, pointing here.
 2. Each index answers a probe (`store_damage.index_probes`). One that fails is built again: indexes
@@ -13,9 +14,9 @@ What is checked, in the order a repair needs it:
 3. Each committed chunk row's checksums (`row_sums`). A vector that fails beside a text that passes
    is embedded again from the text; a text that fails cannot be recovered, so its whole document is
    removed and listed to be read again.
-Leftover rows of killed writes are removed too (`Store.repair`). `check_store` (the `--check` flag)
-does steps 1-3 without changing anything. Files to read again are in `RepairReport.reingest`: the
-Engine ingests those still on disk and names the rest as lost.
+Leftover rows of killed writes are removed too (`Store.repair`). A dry run (`--check`) does steps
+1-3 without changing anything. Files whose rows are gone are in `RepairReport.reingest`: the Engine
+ingests those still on disk and names the rest as lost.
 """
 
 from __future__ import annotations
@@ -46,6 +47,8 @@ class RepairReport:
     fixed: list[str] = field(default_factory=list)  # one line per thing rebuilt or removed
     reingest: list[str] = field(default_factory=list)  # paths whose rows are gone: read them again
     lost: list[str] = field(default_factory=list)  # of those, the ones no longer on disk
+    # Paths whose chunks were kept but whose details (title, size) were lost: read again when still on disk.
+    refresh: list[str] = field(default_factory=list)
     reingest_errors: list[str] = field(default_factory=list)
 
     @property
@@ -91,7 +94,7 @@ def _fixed_tables(
         rows = _documents_from_chunks(db)
         _recreate(db, DOCUMENTS, documents_schema(), rows)
         # A blank hash makes the ingest read each file again, which brings back titles and sizes.
-        report.reingest.extend(r["path"] for r in rows)
+        report.refresh.extend(r["path"] for r in rows)
         report.fixed.append(f"the documents table was rebuilt from the chunks ({len(rows)} documents)")
     if states[META] != "ok":
         dim = db.open_table(CHUNKS).schema.field("vector").type.list_size
@@ -220,4 +223,5 @@ def repair_store(db_dir: Path, embedder: Embedder, *, dry_run: bool = False) -> 
     _fixed_indexes(store, report)
     _fixed_rows(store, embedder, report)
     report.reingest = sorted(set(report.reingest))
+    report.refresh = sorted(set(report.refresh) - set(report.reingest))
     return report

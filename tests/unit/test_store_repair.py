@@ -226,3 +226,19 @@ def test_a_damaged_key_index_is_rebuilt_on_use(clean_store: Path, localrag_home:
     doc = engine.documents()[0]
     assert engine.store.doc_chunks(doc.doc_id) and engine.forget(doc.path) == 1
     assert engine.repair(dry_run=True).damage == []
+
+
+def test_rebuilt_documents_keep_a_file_gone_from_disk(clean_store: Path, localrag_home: Path, corpus: Path,
+                                                       tmp_path: Path) -> None:
+    """Its chunks were never damaged: it stays searchable, with only its title gone, and is not called lost."""
+    engine = _fresh(clean_store, localrag_home)
+    _cut(localrag_home, "documents.lance/data/*.lance")
+    moved = tmp_path / "note2.md"
+    shutil.move(corpus / "note2.md", moved)
+    try:
+        report = engine.repair()
+    finally:
+        shutil.move(moved, corpus / "note2.md")
+    assert report.whole and report.lost == [] and len(report.refresh) == 3
+    assert {d.title for d in engine.documents()} == {"Note 0", "Note 1", ""}
+    _searchable(engine)
