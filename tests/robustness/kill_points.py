@@ -104,12 +104,13 @@ def graph_import(*files: str) -> None:
         engine.graph_import(file)
 
 
-def reembed(dim: str) -> None:
-    """What `Engine.switch_embedder` does to the store, with a hashing embedder of another size."""
+def reembed(dim: str, db_dir: str = "") -> None:
+    """What `Engine.switch_embedder` does to the store (LOCALRAG_HOME's unless `db_dir`), with a hashing
+    embedder of another size."""
     from localrag import paths
     from localrag.reembed import reembed_index
 
-    reembed_index(paths.db_dir(), _hash_embedder(dim, f"hash-{dim}"), commit_chunks=4)
+    reembed_index(Path(db_dir) if db_dir else paths.db_dir(), _hash_embedder(dim, f"hash-{dim}"), commit_chunks=4)
 
 
 def export(run_dir: str, models_dir: str) -> None:

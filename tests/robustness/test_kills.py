@@ -27,7 +27,7 @@ from localrag.engine import Engine
 from localrag.graph.store import GraphStore
 from localrag.reembed import finish_swap, next_dir, previous_dir
 from localrag.store import Store, recorded_embedder
-from tests.robustness.kill_points import draw_points, run_killed
+from tests.robustness.kill_points import draw_points, reembed, run_killed
 
 # Read at import: the autouse fixture clears LOCALRAG_* variables before each test runs.
 SLOW = os.environ.get("LOCALRAG_SLOW_TESTS") == "1"
@@ -99,7 +99,7 @@ def _kill_reembed(ingested: Path, tmp_path: Path, points: list[tuple[int, str]],
         finish_swap(_db(home))
         now = _index_state(home)
         assert now["chunks"] == before["chunks"] and now["embedder"] in (before["embedder"], clean["embedder"])
-        run_killed("tests.robustness.kill_points:reembed", ["16"], home)
+        reembed("16", str(_db(home)))  # resumed here: the kill was the child's
         lost = _same_index(_index_state(home), clean)
         lost_rows += lost
         survived += not lost
