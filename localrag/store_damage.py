@@ -103,7 +103,11 @@ def index_probes(store: Store) -> list[tuple[str, Callable[[], None], Callable[[
                 probes.append((label, partial(_probe_vector, store, row["vector"]), store.build_vector_index))
             else:
                 probes.append(
-                    (label, partial(_probe_key, table, column, row[column]), partial(_rebuild_key_index, table, column))
+                    (
+                        label,
+                        partial(_probe_key, table, column, str(row.get(column) or "")),
+                        partial(_rebuild_key_index, table, column),
+                    )
                 )
     return probes
 
@@ -123,6 +127,8 @@ def rebuild_damaged_indexes(store: Store) -> list[str]:
 
 
 def _rebuilt(store: Store) -> bool:
+    if getattr(store, "_chunks", None) is None or getattr(store, "_documents", None) is None:
+        return False  # still being opened: nothing to probe yet
     try:
         return bool(rebuild_damaged_indexes(store))
     except Exception as exc:
