@@ -91,7 +91,9 @@ def main() -> None:
         "write_batch_us_per_chunk": round(write_s * per, 1),
         "minilm_embed_us_per_chunk": round(embed_s * 1e6 / args.embed_sample, 1),
         "verify_us_per_chunk": round(verify_s * per, 1),
-        "sums_share_of_embed_plus_write": round(sums_s * per / (embed_s * 1e6 / args.embed_sample + write_s * per), 4),
+        "sums_percent_of_embed_plus_write": round(
+            100 * sums_s * per / (embed_s * 1e6 / args.embed_sample + write_s * per), 4
+        ),
         "loadavg": os.getloadavg(),
     }
     print(json.dumps(result, indent=2))
