@@ -108,6 +108,13 @@ class Settings:
     ocr: bool = field(
         default=True, metadata={"doc": "read scanned PDF pages and images with the bundled OCR engine (slow)"}
     )
+    follow_links_outside: bool = field(
+        default=False,
+        metadata={
+            "doc": "ingest a symlinked file whose target is outside the folder being ingested, under the "
+            "link's path (default: skip it and name it in the report)"
+        },
+    )
     commit_chunks: int = field(
         default=256,
         metadata={"doc": "chunks per store commit; a kill loses at most one batch of work", "range": (1, 100_000)},

@@ -25,6 +25,7 @@ conversation as text, so an old conversation reads the same whichever collection
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -75,6 +76,7 @@ if TYPE_CHECKING:
     from localrag.reembed import ReembedReport
     from localrag.retrieve import Retriever, SearchFilters
     from localrag.store import Store
+    from localrag.store_repair import RepairReport
 
 
 @dataclass
@@ -360,6 +362,25 @@ class Engine:
                 self.update_settings(settings)
         return report
 
+    def repair(self, *, dry_run: bool = False) -> RepairReport:
+        """Check the store (tables, indexes, row checksums), rebuild what is damaged, read lost files again."""
+        from localrag.reembed import finish_swap
+        from localrag.store_repair import repair_store
+
+        db_dir = paths.db_dir()
+        with self._lock, writer_lock(db_dir):
+            # The handles of a damaged store must not outlive its repair.
+            self._store = self._retriever = self._graph = self._graph_index = None
+            finish_swap(db_dir)
+            report = repair_store(db_dir, self.embedder, dry_run=dry_run, collection=self.settings.collection)
+        if not dry_run:
+            report.lost = [p for p in report.reingest if not Path(p).is_file()]
+            on_disk = [p for p in report.reingest + report.refresh if Path(p).is_file()]
+            if on_disk:
+                ingested = self.ingest(on_disk)
+                report.reingest_errors = [e.reason for e in ingested.errors]
+        return report
+
     def documents(self) -> list[Document]:
         return self.store.documents()
 
@@ -446,10 +467,18 @@ class Engine:
 
     def forget(self, path: str | Path) -> int:
         """Remove one document (or every document under a folder) and its triples; returns chunks removed."""
-        target = Path(path_text(Path(path).expanduser().resolve()))
-        docs = [d for d in self.store.documents() if Path(d.path) == target or Path(d.path).is_relative_to(target)]
+        given = Path(path).expanduser()
+        # A link ingested under its own path (follow_links_outside) is named by that path, not its target's.
+        targets = {Path(path_text(given.resolve())), Path(path_text(Path(os.path.abspath(given))))}
+        docs = [
+            d
+            for d in self.store.documents()
+            if any(Path(d.path) == target or Path(d.path).is_relative_to(target) for target in targets)
+        ]
         if not docs:
-            raise LocalRagError(f"{target}: not in the index", "run `localrag status` to see what is indexed")
+            raise LocalRagError(
+                f"{path_text(given.resolve())}: not in the index", "run `localrag status` to see what is indexed"
+            )
         ids = [d.doc_id for d in docs]
         with writer_lock(self.store.path):
             removed = self.store.delete_documents(ids)

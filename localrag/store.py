@@ -30,6 +30,8 @@ table, so `refresh_indexes` skips it (returning a note, not failing the ingest) 
 is smaller than the chunks table, or when it runs out of space midway.
 
 A damaged table or index: see `store_damage` (one error naming it; the full-text index rebuilt).
+Silent damage (a flipped block that still reads): every chunk row carries checksums of its text and
+its vector (`row_sums`), which `damaged_rows()` verifies and `localrag repair` acts on.
 """
 
 from __future__ import annotations
@@ -60,7 +62,8 @@ from localrag.collection import (
     table_id,
 )
 from localrag.errors import StoreError
-from localrag.store_damage import diagnose, guarded, is_damage
+from localrag.row_sums import text_sum, text_sums, vector_sums
+from localrag.store_damage import REPAIR_HINT, guarded, is_commit_conflict
 from localrag.types import Chunk, Document
 
 if TYPE_CHECKING:
@@ -73,6 +76,8 @@ FTS_COLUMN = "fts_text"
 _KEEP_OLD_VERSIONS = timedelta(minutes=10)
 # SQL `IN (...)` lists are split so a predicate stays a reasonable size.
 _IN_BATCH = 500
+# Rows read at a time when checksums are computed or verified: a bounded slice of a big table.
+_SUM_BATCH = 4096
 _CHUNK_COLUMNS = [
     "chunk_id",
     "doc_id",
@@ -92,6 +97,11 @@ _CHUNK_COLUMNS = [
 def is_disk_full(exc: BaseException) -> bool:
     """LanceDB reports ENOSPC from its Rust side as an OSError or a RuntimeError holding the OS message."""
     return getattr(exc, "errno", None) == errno.ENOSPC or "No space left on device" in str(exc)
+
+
+def megabytes(size: int) -> str:
+    """A size for a message: whole MB, with a decimal below 10 MB (a small write is not "0 MB")."""
+    return f"{size / 1e6:,.0f} MB" if size >= 10e6 else f"{size / 1e6:.1f} MB"
 
 
 def sql_literal(value: str) -> str:
@@ -122,7 +132,7 @@ class StoreStatus:
     collection: str = DEFAULT_COLLECTION
 
 
-def _chunks_schema(dim: int) -> pa.Schema:
+def chunks_schema(dim: int) -> pa.Schema:
     import pyarrow as pa
 
     return pa.schema(
@@ -142,11 +152,13 @@ def _chunks_schema(dim: int) -> pa.Schema:
             pa.field("heading", pa.string()),
             pa.field("n_tokens", pa.int32()),
             pa.field("vector", pa.list_(pa.float32(), dim)),
+            pa.field("text_sum", pa.int64()),
+            pa.field("vector_sum", pa.int64()),
         ]
     )
 
 
-def _documents_schema() -> pa.Schema:
+def documents_schema() -> pa.Schema:
     import pyarrow as pa
 
     return pa.schema(
@@ -200,8 +212,8 @@ def _row_to_document(row: dict[str, Any]) -> Document:
 
 
 def _new_tables(db: Any, table_suffix: str, dim: int) -> None:
-    db.create_table(CHUNKS + table_suffix, schema=_chunks_schema(dim), exist_ok=True)
-    db.create_table(DOCUMENTS + table_suffix, schema=_documents_schema(), exist_ok=True)
+    db.create_table(CHUNKS + table_suffix, schema=chunks_schema(dim), exist_ok=True)
+    db.create_table(DOCUMENTS + table_suffix, schema=documents_schema(), exist_ok=True)
 
 
 def _index_keys(db: Any, table_suffix: str) -> None:
@@ -223,9 +235,58 @@ def _key_indexes(store: Store) -> None:
 
 
 def _register_collections(store: Store) -> None:
-    """The tables every store had so far become the `default` collection, in place (nothing copied)."""
+    """The tables every store had so far become the `default` collection, in place (nothing copied).
+
+    A store whose meta table was made again (`localrag repair`) lost its registry: collections whose
+    tables are still there come back as `recovered-ID`, so nothing drops them as a delete's leftovers.
+    """
     if store._folder_meta(REGISTRY_KEY) is None:
-        store._set_folder_meta(REGISTRY_KEY, dump_registry({DEFAULT_COLLECTION: ""}))
+        tables = set(store._db.list_tables().tables)
+        found = {table_id(t) for t in tables if table_id(t) and CHUNKS + suffix(table_id(t)) in tables}
+        registry = {DEFAULT_COLLECTION: "", **{f"recovered-{ident}": ident for ident in found}}
+        store._set_folder_meta(REGISTRY_KEY, dump_registry(registry))
+
+
+def _row_sums(store: Store) -> None:
+    """Checksum columns for stores written before them, filled from the rows as they are now."""
+    for ident in store.registry().values():
+        store._bind(ident)
+        _fill_row_sums(store)
+
+
+def _fill_row_sums(store: Store) -> None:
+    import pyarrow as pa
+
+    table = store.chunks_table
+    missing = [pa.field(name, pa.int64()) for name in ("text_sum", "vector_sum") if name not in table.schema.names]
+    if missing:
+        table.add_columns(missing)
+    store.repair()  # leftovers of a killed write share chunk ids with committed rows: the merge needs one each
+    # Only rows without sums: a store whose meta table was rebuilt runs this again, and must not
+    # bless rows whose sums no longer match.
+    unsummed = table.search().where("text_sum IS NULL OR vector_sum IS NULL").select(["chunk_id", "text", "vector"])
+    for batch in unsummed.limit(None).to_batches(_SUM_BATCH):
+        ids, texts, vectors = _sum_inputs(batch, store.dim)
+        if not ids:
+            continue
+        update = pa.table(
+            {
+                "chunk_id": pa.array(ids, pa.string()),
+                "text_sum": pa.array([text_sum(i, t) for i, t in zip(ids, texts, strict=True)], pa.int64()),
+                "vector_sum": pa.array(vector_sums(ids, vectors), pa.int64()),
+            }
+        )
+        table.merge_insert("chunk_id").when_matched_update_all().execute(update)
+
+
+def _sum_inputs(batch: Any, dim: int) -> tuple[list[str], list[bytes], np.ndarray]:
+    """Chunk ids, texts as raw bytes (damage cannot fail a UTF-8 decode) and vectors of a record batch."""
+    import pyarrow.compute as pc
+
+    ids = batch.column("chunk_id").to_pylist()
+    texts = pc.cast(batch.column("text"), "binary").to_pylist()
+    flat = batch.column("vector").flatten().to_numpy(zero_copy_only=False)
+    return ids, [t or b"" for t in texts], np.asarray(flat, dtype=np.float32).reshape(-1, dim)
 
 
 # Append only: a store records each applied name in `meta` and runs the rest in this order.
@@ -233,6 +294,7 @@ MIGRATIONS: list[tuple[str, Callable[[Store], None]]] = [
     ("0001_create_tables", _create_tables),
     ("0002_key_indexes", _key_indexes),
     ("0003_collections", _register_collections),
+    ("0004_row_sums", _row_sums),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -348,9 +410,19 @@ class Store:
             if not create:
                 raise missing(self.collection)
             ident = self.create_collection(self.collection)
-        self.suffix = suffix(ident)
-        self._chunks = self._db.open_table(CHUNKS + self.suffix)
-        self._documents = self._db.open_table(DOCUMENTS + self.suffix)
+        self._bind(ident)
+
+    def _bind(self, ident: str) -> None:
+        """Point this store at the tables of the collection with id `ident`."""
+        table_suffix = suffix(ident)
+        names = set(self._db.list_tables().tables)
+        lost = " and ".join(t for t in (CHUNKS + table_suffix, DOCUMENTS + table_suffix) if t not in names)
+        if lost:
+            raise StoreError(f"{self.path}: the store is damaged, the {lost} table is missing", REPAIR_HINT)
+        self.suffix = table_suffix
+        self._chunks = self._db.open_table(CHUNKS + table_suffix)
+        self._documents = self._db.open_table(DOCUMENTS + table_suffix)
+        self._committed_version = -1
 
     # --- the collections registry (the whole folder) -------------------------------------------
 
@@ -523,11 +595,11 @@ class Store:
 
     def disk_full_error(self, needed: int, doing: str) -> StoreError:
         try:
-            free = f"{shutil.disk_usage(self.path).free / 1e6:,.0f} MB free"
+            free = f"{megabytes(shutil.disk_usage(self.path).free)} free"
         except OSError:
             free = "free space unknown"
         return StoreError(
-            f"{self.path}: the disk is full ({free}; {doing} needs about {needed / 1e6:,.0f} MB more)",
+            f"{self.path}: the disk is full ({free}; {doing} needs about {megabytes(needed)} more)",
             "free space on that disk or set LOCALRAG_HOME to another one, then run it again: "
             "what was committed is kept",
         )
@@ -560,11 +632,17 @@ class Store:
                     "page": [c.page for c in chunks],
                     "heading": [c.heading for c in chunks],
                     "n_tokens": [c.n_tokens for c in chunks],
+                    "text_sum": text_sums([c.chunk_id for c in chunks], [c.text for c in chunks]),
+                    "vector_sum": vector_sums([c.chunk_id for c in chunks], vectors),
                 }
-                schema = _chunks_schema(self.dim)
-                arrays = [pa.array(columns[f.name], type=f.type) for f in schema if f.name != "vector"]
+                schema = chunks_schema(self.dim)
                 flat = pa.array(vectors.reshape(-1), type=pa.float32())
-                arrays.append(pa.FixedSizeListArray.from_arrays(flat, self.dim))
+                arrays = [
+                    pa.FixedSizeListArray.from_arrays(flat, self.dim)
+                    if f.name == "vector"
+                    else pa.array(columns[f.name], type=f.type)
+                    for f in schema
+                ]
                 self.chunks_table.add(pa.Table.from_arrays(arrays, schema=schema))
             doc_rows = [
                 {
@@ -584,7 +662,7 @@ class Store:
                 self.documents_table.merge_insert("doc_id")
                 .when_matched_update_all()
                 .when_not_matched_insert_all()
-                .execute(pa.Table.from_pylist(doc_rows, schema=_documents_schema()))
+                .execute(pa.Table.from_pylist(doc_rows, schema=documents_schema()))
             )
             ids = list(by_id)
             for part in _batches(ids):
@@ -621,6 +699,49 @@ class Store:
                     )
                     removed += result.num_deleted_rows  # type: ignore[attr-defined]  # lancedb's stubs lag DeleteResult
             return removed
+
+    # --- checksums -----------------------------------------------------------------------------
+
+    @guarded
+    def damaged_rows(self) -> tuple[int, list[tuple[str, str, bool, bool]]]:
+        """(rows checked, [(chunk_id, doc_id, text_ok, vector_ok)] of committed rows whose sums fail)."""
+        import pyarrow.compute as pc
+
+        committed = self._committed_ids()
+        checked, bad = 0, []
+        columns = ["chunk_id", "doc_id", "commit_id", "text", "vector", "text_sum", "vector_sum"]
+        for batch in self.chunks_table.search().select(columns).limit(None).to_batches(_SUM_BATCH):
+            ids, texts, vectors = _sum_inputs(batch, self.dim)
+            doc_ids = batch.column("doc_id").to_pylist()
+            commits = batch.column("commit_id").to_pylist()
+            stored_text = pc.fill_null(batch.column("text_sum"), 0).to_pylist()
+            stored_vector = pc.fill_null(batch.column("vector_sum"), 0).to_pylist()
+            for i, (chunk_id, doc_id) in enumerate(zip(ids, doc_ids, strict=True)):
+                if committed.get(doc_id) != commits[i]:
+                    continue
+                checked += 1
+                text_ok = text_sum(chunk_id, texts[i]) == stored_text[i]
+                vector_ok = vector_sums([chunk_id], vectors[i : i + 1])[0] == stored_vector[i]
+                if not (text_ok and vector_ok):
+                    bad.append((chunk_id, doc_id, text_ok, vector_ok))
+        return checked, bad
+
+    @guarded
+    def replace_vectors(self, chunk_ids: Sequence[str], vectors: np.ndarray) -> None:
+        """New vectors (and their sums) for these committed chunks; text and ids stay as they are."""
+        import pyarrow as pa
+
+        vectors = np.asarray(vectors, dtype=np.float32).reshape(len(chunk_ids), self.dim)
+        update = pa.table(
+            {
+                "chunk_id": pa.array(list(chunk_ids), pa.string()),
+                "vector": pa.FixedSizeListArray.from_arrays(pa.array(vectors.reshape(-1), pa.float32()), self.dim),
+                "vector_sum": pa.array(vector_sums(chunk_ids, vectors), pa.int64()),
+            }
+        )
+        with self._lock:
+            self.repair()  # one row per chunk id for the merge
+            self.chunks_table.merge_insert("chunk_id").when_matched_update_all().execute(update)
 
     # --- reading -------------------------------------------------------------------------------
 
@@ -713,15 +834,9 @@ class Store:
     def text_search(self, query: str, k: int, where: str | None = None) -> list[tuple[Chunk, float]]:
         """BM25 over heading + text, best first; the query is plain words (no query syntax).
 
-        A damaged full-text index is rebuilt from the chunks table, once, and the search run again.
+        A damaged full-text index is rebuilt from the chunks table (`guarded`) and the search run again.
         """
-        try:
-            return self._text_search(query, k, where)
-        except Exception as exc:
-            if not is_damage(exc) or diagnose(self):
-                raise
-            self.rebuild_fts_index()
-            return self._text_search(query, k, where)
+        return self._text_search(query, k, where)
 
     def rebuild_fts_index(self) -> None:
         from lancedb.index import FTS
@@ -775,7 +890,7 @@ class Store:
         try:
             needed = self.size_bytes()
             if shutil.disk_usage(self.path).free < needed:
-                return f"compaction skipped: it needs about {needed / 1e6:,.0f} MB free in {self.path}"
+                return f"compaction skipped: it needs about {megabytes(needed)} free in {self.path}"
             self._refresh_indexes(vector_index_min_rows)
         except Exception as exc:
             if not is_disk_full(exc):
@@ -783,22 +898,32 @@ class Store:
             return f"compaction skipped: the disk holding {self.path} is full"
         return ""
 
-    def _refresh_indexes(self, vector_index_min_rows: int | None) -> None:
+    def build_vector_index(self) -> None:
+        """(Re)build the ANN index over every row's vector."""
         from lancedb.index import HnswSq
 
+        # One IVF partition: a single HNSW graph is the most accurate and fits memory up to
+        # millions of 384-dim SQ vectors; more partitions only pay off beyond that.
+        partitions = max(1, self.chunks_table.count_rows() // 1_000_000)
+        with self._lock:
+            self.chunks_table.create_index(
+                "vector", config=HnswSq(distance_type="cosine", num_partitions=partitions), replace=True
+            )
+
+    def _refresh_indexes(self, vector_index_min_rows: int | None) -> None:
         threshold = self.vector_index_min_rows if vector_index_min_rows is None else vector_index_min_rows
         with self._lock:
             self._ensure_fts_index()
-            rows = self.chunks_table.count_rows()
-            if self._vector_index() is None and rows >= max(threshold, 256):
-                # One IVF partition: a single HNSW graph is the most accurate and fits memory up to
-                # millions of 384-dim SQ vectors; more partitions only pay off beyond that.
-                partitions = max(1, rows // 1_000_000)
-                self.chunks_table.create_index(
-                    "vector", config=HnswSq(distance_type="cosine", num_partitions=partitions), replace=True
-                )
+            if self._vector_index() is None and self.chunks_table.count_rows() >= max(threshold, 256):
+                self.build_vector_index()
             for table in (self.chunks_table, self.documents_table, self._meta):
-                table.optimize(cleanup_older_than=_KEEP_OLD_VERSIONS)
+                try:
+                    table.optimize(cleanup_older_than=_KEEP_OLD_VERSIONS)
+                except Exception as exc:
+                    # `meta` is the whole folder's: another Store (a collection being made, a graph)
+                    # may commit to it meanwhile. Compaction changes no data; the next refresh does it.
+                    if not is_commit_conflict(exc):
+                        raise
 
     # --- status --------------------------------------------------------------------------------
 

@@ -3,10 +3,10 @@
 LanceDB reports a truncated or corrupt file as a RuntimeError (or OSError) holding "LanceError",
 from whichever read first touches it, so every command failed with a traceback. `guarded` wraps the
 Store's public methods: such an error becomes one `StoreError` that names the damaged table (found
-by reading each table once, `diagnose`) and the recovery. The full-text index holds nothing that is
-not in the chunks table, so a search that fails on it rebuilds it from the chunks and tries again
-(`Store.text_search`); a damaged documents or chunks table needs the files read again, which a
-fresh ingest into a new store does.
+by reading each table once, `diagnose`) and the recovery. When every table reads, an index is what
+failed; indexes hold nothing the tables do not, so each index whose probe fails is built again from
+its table and the call is made once more. A damaged table is `localrag repair`'s (store_repair.py):
+the hint says so.
 """
 
 from __future__ import annotations
@@ -14,20 +14,29 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from localrag.errors import StoreError
 
 if TYPE_CHECKING:
+    from lancedb.table import Table
+
     from localrag.store import Store
 
 F = TypeVar("F", bound=Callable[..., Any])
+REPAIR_HINT = "run `localrag repair`: it rebuilds what it can and reads the files of the rest again"
+
+
+def is_commit_conflict(exc: BaseException) -> bool:
+    """LanceDB refused a commit because another writer committed first: a race, not damage."""
+    return "commit conflict" in str(exc)
 
 
 def is_damage(exc: BaseException) -> bool:
     """An error LanceDB raised reading a file that is not what its manifest says (cut, flipped)."""
     text = str(exc)
-    if "No space left on device" in text:  # a full disk is not damage (store.is_disk_full)
+    if "No space left on device" in text or is_commit_conflict(exc):  # a full disk: store.is_disk_full
         return False
     return isinstance(exc, (RuntimeError, OSError, ValueError)) and ("LanceError" in text or "lance error" in text)
 
@@ -52,10 +61,85 @@ def damage_error(store: Store, exc: BaseException) -> StoreError:
     # LanceDB appends the Rust source location of the error: noise to a user.
     first_line = re.sub(r",? */rustc/\S+", "", str(exc).splitlines()[0])[:200] if str(exc) else type(exc).__name__
     what = f"the {table} table cannot be read" if table else "an index cannot be read"
-    return StoreError(
-        f"{store.path}: the store is damaged, {what} ({first_line})",
-        f"move {store.path} aside and run `localrag ingest` on your folders again (files are re-read from disk)",
-    )
+    return StoreError(f"{store.path}: the store is damaged, {what} ({first_line})", REPAIR_HINT)
+
+
+def _probe_text(store: Store, word: str) -> None:
+    from localrag.store import FTS_COLUMN
+
+    store.chunks_table.search(word, query_type="fts", fts_columns=FTS_COLUMN).limit(1).to_arrow()
+
+
+def _probe_vector(store: Store, vector: list[float]) -> None:
+    store.chunks_table.search(vector, vector_column_name="vector").limit(1).to_arrow()
+
+
+def _probe_key(table: Table, column: str, value: str) -> None:
+    from localrag.store import sql_literal
+
+    table.search().where(f"{column} = {sql_literal(value)}").limit(1).to_arrow()
+
+
+def _rebuild_key_index(table: Table, column: str) -> None:
+    from lancedb.index import BTree
+
+    table.create_index(column, config=BTree(), replace=True)
+
+
+def index_probes(store: Store) -> list[tuple[str, Callable[[], None], Callable[[], None]]]:
+    """(label, probe, rebuild) for every index of the store.
+
+    Each probe is a query that reads its index: a term of the first chunk for the BM25 index, its
+    vector for the vector index, its ids for the key indexes.
+    """
+    first = store.chunks_table.search().select(["chunk_id", "doc_id", "text", "vector"]).limit(1).to_arrow()
+    if not first.num_rows:
+        return []
+    row = first.to_pylist()[0]
+    word = next((w for w in row["text"].split() if w.isalnum()), "the")
+    probes: list[tuple[str, Callable[[], None], Callable[[], None]]] = []
+    for table, table_name in ((store.chunks_table, "chunks"), (store.documents_table, "documents")):
+        for index in table.list_indices():
+            kind, column = str(index.index_type).upper(), index.columns[0]
+            label = f"the {kind} index on {table_name}.{column}"
+            if kind in ("FTS", "INVERTED"):
+                probes.append((label, partial(_probe_text, store, word), store.rebuild_fts_index))
+            elif "HNSW" in kind or "IVF" in kind:
+                probes.append((label, partial(_probe_vector, store, row["vector"]), store.build_vector_index))
+            else:
+                probes.append(
+                    (
+                        label,
+                        partial(_probe_key, table, column, str(row.get(column) or "")),
+                        partial(_rebuild_key_index, table, column),
+                    )
+                )
+    return probes
+
+
+def rebuild_damaged_indexes(store: Store) -> list[str]:
+    """Build again every index whose probe fails; the labels of those rebuilt."""
+    rebuilt = []
+    for label, probe, rebuild in index_probes(store):
+        try:
+            probe()
+        except Exception as exc:
+            if not is_damage(exc):
+                raise
+            rebuild()
+            rebuilt.append(label)
+    return rebuilt
+
+
+def _rebuilt(store: Store) -> bool:
+    if getattr(store, "_chunks", None) is None or getattr(store, "_documents", None) is None:
+        return False  # still being opened: nothing to probe yet
+    try:
+        return bool(rebuild_damaged_indexes(store))
+    except Exception as exc:
+        if is_damage(exc):
+            return False
+        raise
 
 
 def guarded(method: F) -> F:
@@ -68,8 +152,10 @@ def guarded(method: F) -> F:
         except StoreError:
             raise
         except Exception as exc:
-            if is_damage(exc):
-                raise damage_error(self, exc) from exc
-            raise
+            if not is_damage(exc):
+                raise
+            if not diagnose(self) and _rebuilt(self):
+                return method(self, *args, **kwargs)  # only an index was damaged, and it is rebuilt
+            raise damage_error(self, exc) from exc
 
     return cast(F, wrapper)

@@ -2,11 +2,13 @@
 
 Folders are walked recursively with `os.walk`, pruning tool and dependency folders (`SKIP_DIRS`) and
 hidden folders before descending, so a project's `.git` or `node_modules` costs nothing. Symlinked
-folders are not followed (no cycles, no escaping the tree), and a symlinked file is taken only when
-its target lies inside the folder being walked (where the target itself is found, so the file is
-indexed once, under its real path): a link out of the tree would index a file the user did not ask
-for, under a path that outlives the link. A sub-folder that cannot be listed and a file whose path
-the OS refuses (too long) are reported to `problems`, not skipped silently. Inside folders, editor lock files
+folders are not followed (no cycles, no escaping the tree). A symlinked file whose target lies
+inside the folder being walked is taken once, under the target's real path (the walk finds the
+target itself too). A link that leaves the folder is skipped and named in `problems` by default: it
+would index a file the user did not point at. With `follow_links_outside` (a setting) it is taken
+under the link's own path, so deleting the link, or `forget` of the folder holding it, removes it
+like any file there. A sub-folder that cannot be listed and a file whose path the OS refuses (too
+long) are reported to `problems` too, never skipped silently. Inside folders, editor lock files
 (`~$report.docx`, `.#notes.md`) and hidden files are skipped as well: they are half-written or not the
 user's text. A file named explicitly is taken if its type is supported, hidden or not.
 
@@ -50,8 +52,13 @@ def _wanted(path: Path, relative: str, include: Sequence[str], exclude: Sequence
 
 
 def _walk(
-    root: Path, include: Sequence[str], exclude: Sequence[str], problems: list[tuple[str, str]]
+    root: Path,
+    include: Sequence[str],
+    exclude: Sequence[str],
+    problems: list[tuple[str, str]],
+    follow_links_outside: bool,
 ) -> Iterator[Path]:
+    """Absolute paths to ingest under `root`: real paths, or a link's own path when it leaves the root."""
     def unreadable(exc: OSError) -> None:
         problems.append((str(exc.filename or root), f"cannot list the folder ({exc.strerror or exc}): skipped"))
 
@@ -71,12 +78,22 @@ def _walk(
             if not _wanted(path, prefix + filename, include, exclude):
                 continue
             try:
-                if not path.is_file() or (path.is_symlink() and not path.resolve().is_relative_to(root)):
+                if not path.is_file():
                     continue
+                if not path.is_symlink():
+                    yield path
+                    continue
+                target = path.resolve()
             except OSError as exc:  # a path past the OS length limit, a link loop
                 problems.append((str(path), f"cannot be read ({exc.strerror or exc}): skipped"))
                 continue
-            yield path
+            if target.is_relative_to(root):
+                yield target
+            elif follow_links_outside:
+                yield path
+            else:
+                problems.append((str(path), f"a link to {target}, outside {root}: skipped "
+                                 "(set follow_links_outside = true to index it under the link's path)"))
 
 
 def discover(
@@ -84,6 +101,7 @@ def discover(
     include: Sequence[str] = (),
     exclude: Sequence[str] = (),
     problems: list[tuple[str, str]] | None = None,
+    follow_links_outside: bool = False,
 ) -> Iterator[Path]:
     """Supported files under `paths` (files or folders), absolute, sorted and de-duplicated.
 
@@ -100,7 +118,7 @@ def discover(
     found: set[Path] = set()
     for root in roots:
         if root.is_dir():
-            found.update(p.resolve() for p in _walk(root, include, exclude, problems))
+            found.update(_walk(root, include, exclude, problems, follow_links_outside))
         elif _wanted(root, root.name, include, exclude):
             found.add(root)
     return iter(sorted(found))

@@ -269,7 +269,8 @@ def _field(row: dict[str, object], keys: Iterable[str]) -> str:
 def _rows(path: Path) -> Iterable[tuple[int, dict[str, object] | str]]:
     """(line number, row) per record; a row that cannot be read comes as its error message."""
     try:
-        handle = path.open(encoding="utf-8", newline="")
+        # utf-8-sig: a BOM that a Windows editor wrote is not part of the first field or line.
+        handle = path.open(encoding="utf-8-sig", newline="")
     except OSError as error:
         raise QAImportError(f"{path}: cannot open ({error.strerror})", "check the path") from error
     with handle:

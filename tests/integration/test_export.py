@@ -197,3 +197,44 @@ def test_verification_fails_a_wrong_export(shared_home: Path, tmp_path: Path, mo
     with pytest.raises(ExportVerificationError, match="permutation") as info:
         check_gguf(out, references, min_agreement=0.99)
     assert "wrong.gguf" in str(info.value)
+
+
+# Read at import: the autouse fixture clears LOCALRAG_* variables before each test runs.
+_KILLS = int(os.environ.get("LOCALRAG_KILLS", "10"))
+_KILL_SUMMARY = os.environ.get("LOCALRAG_KILL_SUMMARY")
+
+
+@pytest.mark.skipif(os.environ.get("LOCALRAG_SLOW_TESTS") != "1", reason="LOCALRAG_SLOW_TESTS=1: ten full exports")
+def test_export_killed_at_random_writes_installs_nothing_partial_and_finishes(
+    tuned_run: Path, shared_home: Path, tmp_path: Path
+) -> None:
+    """SIGKILL the exporting process at seeded random writes (tests/robustness/kill_points.py): models/ never
+    holds a partial model under its final name, and the export run again installs the clean run's file."""
+    from localrag.tune.card import file_sha256
+    from tests.robustness.kill_points import draw_points, run_killed
+
+    work = "tests.robustness.kill_points:export"
+    # The first export in a home also writes caches (the merged base): the second is the one to count.
+    run_killed(work, [str(tuned_run), str(tmp_path / "warm-up")], shared_home, timeout=1800)
+    clean = tmp_path / "clean"
+    code, total = run_killed(work, [str(tuned_run), str(clean)], shared_home, timeout=1800)
+    assert code == 0 and total > 0
+    final = sorted(p.name for p in clean.iterdir())
+    digest = file_sha256(clean / "tuned.gguf")
+    points = draw_points(total, _KILLS, seed=17)
+    for n, phase in points:
+        models = tmp_path / f"models-{n}-{phase}"
+        code, _ = run_killed(work, [str(tuned_run), str(models)], shared_home, n, phase, timeout=1800)
+        assert code == -9, f"the export ended before write {n}"
+        if (models / "tuned.gguf").exists():  # installed whole, or not at all
+            assert file_sha256(models / "tuned.gguf") == digest
+        run_killed(work, [str(tuned_run), str(models)], shared_home, timeout=1800)
+        assert sorted(p.name for p in models.iterdir()) == final
+        assert file_sha256(models / "tuned.gguf") == digest
+        assert json.loads((models / "tuned.json").read_text())["files"] == {"tuned.gguf": digest}
+    summary = _KILL_SUMMARY
+    if summary:  # beside the graph import and re-embedding figures of tests/robustness/test_kills.py
+        figures = json.loads(Path(summary).read_text()) if Path(summary).is_file() else {}
+        figures["export"] = {"writes_in_a_run": total, "kill_points": [f"{n}:{p}" for n, p in points],
+                             "kills": len(points), "survived": len(points), "rows_lost_or_duplicated": 0}
+        Path(summary).write_text(json.dumps(figures, indent=2) + "\n")

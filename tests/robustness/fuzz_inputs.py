@@ -8,8 +8,8 @@ one is, so a test can check the outcome of one ingest over the whole folder:
 - `bad`: must be reported, once, as a skipped file (`IngestReport.errors`), never crash the run.
 - `either`: damaged in a way a parser may shrug off (a flipped byte in a PDF): reported at most once,
   or indexed; the run must not crash.
-- `ignored`: never indexed and never reported (symlink loops, dangling links, links out of the
-  folder, unsupported extensions).
+- `ignored`: never indexed and never reported (symlink loops, dangling links, unsupported
+  extensions; a link out of the folder is reported, and this generator makes none).
 
 The same seed gives the same files, so a failure reproduces with the seed in the test's message.
 Real sample files (the bundled PDF and .docx) are the base of the damaged binary cases.

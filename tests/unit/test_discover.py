@@ -95,7 +95,40 @@ def test_symlinked_files_leaving_the_folder_are_skipped(tmp_path: Path) -> None:
     (inside / "real.txt").write_text("inside")
     (inside / "out-link.txt").symlink_to(outside / "secret.txt")
     (inside / "in-link.txt").symlink_to(inside / "real.txt")
-    assert list(discover([inside])) == [(inside / "real.txt").resolve()]
+    problems: list[tuple[str, str]] = []
+    assert list(discover([inside], problems=problems)) == [(inside / "real.txt").resolve()]
+    [(where, why)] = problems
+    assert where == str(inside.resolve() / "out-link.txt") and "outside" in why and "follow_links_outside" in why
+
+
+def test_links_leaving_the_folder_are_taken_under_the_links_path_when_asked(tmp_path: Path) -> None:
+    inside, outside = (tmp_path / "in").resolve(), (tmp_path / "out").resolve()
+    (inside / "sub").mkdir(parents=True)
+    outside.mkdir()
+    (outside / "secret.txt").write_text("outside")
+    (inside / "real.txt").write_text("inside")
+    (inside / "sub" / "out-link.txt").symlink_to(outside / "secret.txt")
+    (inside / "in-link.txt").symlink_to(inside / "real.txt")
+    problems: list[tuple[str, str]] = []
+    found = list(discover([inside], problems=problems, follow_links_outside=True))
+    assert found == [inside / "real.txt", inside / "sub" / "out-link.txt"] and problems == []
+
+
+def test_paths_past_the_os_limit_are_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "ok.txt").write_text("fine")
+    (tmp_path / "long.txt").write_text("x")
+    real_is_file = Path.is_file
+
+    def is_file(self: Path, *args: object, **kwargs: object) -> bool:
+        # Building a path past PATH_MAX needs a deep tree; the OS's answer to one is this error.
+        if self.name == "long.txt":
+            raise OSError(36, "File name too long", str(self))
+        return real_is_file(self)
+
+    monkeypatch.setattr(Path, "is_file", is_file)
+    problems: list[tuple[str, str]] = []
+    assert list(discover([tmp_path], problems=problems)) == [(tmp_path / "ok.txt").resolve()]
+    assert problems == [(str(tmp_path.resolve() / "long.txt"), "cannot be read (File name too long): skipped")]
 
 
 def test_unreadable_folders_are_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import errno
 import io
 import os
+import re
 import threading
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -206,3 +207,85 @@ def test_writers_wait_for_each_other(engine: Engine, tmp_path: Path) -> None:
         assert not done.wait(1.0), "the second writer did not wait"
     assert done.wait(60)
     assert [Path(d.path).name for d in engine.documents()] == ["a.txt"]
+
+
+def test_links_out_of_the_folder_named_or_indexed_under_the_link(localrag_home: Path, tmp_path: Path) -> None:
+    docs, elsewhere = (tmp_path / "docs").resolve(), (tmp_path / "elsewhere").resolve()
+    (docs / "linked").mkdir(parents=True)
+    elsewhere.mkdir()
+    (docs / "own.txt").write_text("Notes about herons.\n")
+    (elsewhere / "secret.txt").write_text("Notes about puffins.\n")
+    link = docs / "linked" / "puffins.txt"
+    link.symlink_to(elsewhere / "secret.txt")
+
+    skipping = Engine(Settings(), embedder=HashEmbedder(dim=32))
+    report = skipping.ingest([docs])
+    assert [d.path for d in skipping.documents()] == [str(docs / "own.txt")]
+    assert [e.path for e in report.errors] == [str(link)] and "follow_links_outside" in report.errors[0].reason
+
+    following = Engine(Settings(follow_links_outside=True), embedder=HashEmbedder(dim=32))
+    following.ingest([docs])
+    assert [d.path for d in following.documents()] == [str(link), str(docs / "own.txt")]
+    assert following.forget(docs / "linked") == 1  # forget of the folder holding the link removes it
+    assert [d.path for d in following.documents()] == [str(docs / "own.txt")]
+    following.ingest([docs])
+    assert following.forget(link) == 1  # the link's own path names it, not its target's
+    following.ingest([docs])
+    link.unlink()  # a deleted link goes from the index at the next ingest, like a deleted file
+    assert following.ingest([docs]).removed == 1
+    assert [d.path for d in following.documents()] == [str(docs / "own.txt")]
+    assert (elsewhere / "secret.txt").is_file()
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A real 40 MB file system (tmpfs), where mounting one is allowed (root in a container); else skipped."""
+    import subprocess
+
+    mount = tmp_path / "small"
+    mount.mkdir()
+    made = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=40m", "tmpfs", str(mount)], capture_output=True)
+    if made.returncode != 0:
+        pytest.skip("cannot mount a small tmpfs here (needs root)")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", str(mount)], check=True)
+
+
+def _fill(disk: Path, leave: int) -> Path:
+    filler = disk / "filler"
+    fd = os.open(filler, os.O_WRONLY | os.O_CREAT)
+    try:
+        while True:
+            os.write(fd, b"\0" * 2**16)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+    os.truncate(filler, max(0, filler.stat().st_size - leave))
+    return filler
+
+
+def test_a_really_full_disk(small_disk: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LOCALRAG_HOME", str(small_disk / "home"))
+    words = "harbour lantern granite orchard copper meadow falcon quarry".split()
+    folder = _folder(tmp_path, {f"n{i}.md".encode(): (" ".join(words[(i + j) % 8] for j in range(400))).encode()
+                                for i in range(30)})
+    engine = Engine(Settings(commit_chunks=8), embedder=HashEmbedder(dim=384))
+    engine.ingest([folder / "n0.md"])
+    filler = _fill(small_disk, leave=2**16)
+    with pytest.raises(StoreError) as info:
+        engine.ingest([folder])
+    message = str(info.value)
+    assert message.startswith(f"{engine.store.path}: the disk is full (") and "\n" not in message
+    assert re.search(r"\(0\.\d MB free; writing \d+ chunks needs about \d+\.\d MB more\)", message), message
+    reader = Engine(Settings(), embedder=HashEmbedder(dim=384))
+    assert reader.search("granite orchard", k=3)  # reading needs no space
+    assert reader.repair(dry_run=True).damage == []
+    os.truncate(filler, filler.stat().st_size - 4_000_000)  # free only part of what a compaction wants
+    writer = Engine(Settings(commit_chunks=8), embedder=HashEmbedder(dim=384))
+    report = writer.ingest([folder])
+    assert report.errors == [] and len(writer.documents()) == 30
+    assert writer.ingest([folder]).unchanged == 30
+    assert writer.repair(dry_run=True).damage == []

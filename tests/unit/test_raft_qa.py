@@ -140,6 +140,17 @@ def test_import_csv_reports_line_numbers(tmp_path: Path) -> None:
     assert report.errors[0].startswith(f"{file}:3:")
 
 
+@pytest.mark.parametrize("name", ["qa.csv", "qa.jsonl"])
+def test_import_accepts_a_utf8_bom(tmp_path: Path, name: str) -> None:
+    file = tmp_path / name
+    row = {"question": "When was it first lit?", "answer": "1874", "document": "light.md"}
+    csv_text = "question,answer,document\nWhen was it first lit?,1874,light.md\n"
+    text = csv_text if name.endswith(".csv") else json.dumps(row)
+    file.write_bytes(b"\xef\xbb\xbf" + text.encode())
+    pairs, report = import_qa([file], [BEES, LIGHT])
+    assert [p.answer for p in pairs] == ["1874"] and report.errors == []
+
+
 def test_import_missing_file_is_a_user_error(tmp_path: Path) -> None:
     with pytest.raises(QAImportError, match="no such Q&A file"):
         import_qa([tmp_path / "nope.jsonl"], [BEES])

@@ -50,7 +50,7 @@ def test_damaged_table_is_named_with_the_recovery(clean_store: Path, localrag_ho
         engine.search("lighthouse keeper")
     message = str(info.value)
     assert f"the store is damaged, the {table} table cannot be read" in message
-    assert "move " in message and "localrag ingest" in message and "/rustc/" not in message
+    assert "localrag repair" in message and "/rustc/" not in message
     assert "\n" not in message
 
 

@@ -1,0 +1,261 @@
+"""`localrag repair`: damage each kind of store file (cut or silently flipped), then check the report and recovery."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from localrag.cli import run
+from localrag.config import Settings
+from localrag.embed import HashEmbedder
+from localrag.engine import Engine
+from localrag.errors import StoreError
+from localrag.ingest.pipeline import embedding_text
+from localrag.store import CHUNKS, META, Store
+
+DIM = 32
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("corpus")
+    for i in range(3):
+        (folder / f"note{i}.md").write_text(f"# Note {i}\n\nThe lighthouse keeper logged storm number {i}{i}{i}.\n")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def clean_store(tmp_path_factory: pytest.TempPathFactory, corpus: Path) -> Path:
+    """A small ingested store, made once and copied for each damage."""
+    home = tmp_path_factory.mktemp("home")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("LOCALRAG_HOME", str(home))
+        Engine(Settings(), embedder=HashEmbedder(dim=DIM)).ingest([corpus])
+    return home
+
+
+def _fresh(clean: Path, home: Path) -> Engine:
+    shutil.rmtree(home)
+    shutil.copytree(clean, home)
+    return Engine(Settings(), embedder=HashEmbedder(dim=DIM))
+
+
+def _db(home: Path) -> Path:
+    return home / "data" / "lancedb"
+
+
+def _cut(home: Path, pattern: str) -> None:
+    files = sorted(_db(home).glob(pattern))
+    assert files, pattern
+    for f in files:
+        with f.open("r+b") as handle:
+            handle.truncate(f.stat().st_size // 2)
+
+
+def _flip(home: Path, needle: bytes) -> None:
+    """Change one byte inside every copy of `needle` in the chunks data: damage a read cannot notice."""
+    [data] = _db(home).glob("chunks.lance/data/*.lance")
+    raw = bytearray(data.read_bytes())
+    at = raw.find(needle)
+    assert at >= 0
+    while at >= 0:
+        raw[at + len(needle) // 2] ^= 0x10
+        at = raw.find(needle, at + 1)
+    data.write_bytes(bytes(raw))
+
+
+def _searchable(engine: Engine) -> None:
+    assert engine.status().documents == 3
+    hits = engine.store.text_search("lighthouse keeper storm", 5)
+    assert {h.path for h, _ in hits} == {d.path for d in engine.documents()}
+    assert engine.repair(dry_run=True).damage == []
+
+
+def test_clean_store_has_no_damage(clean_store: Path, localrag_home: Path) -> None:
+    report = _fresh(clean_store, localrag_home).repair(dry_run=True)
+    assert report.rows_checked == 3 and report.damage == [] and report.whole
+
+
+def test_flipped_vector_is_found_and_embedded_again(clean_store: Path, localrag_home: Path) -> None:
+    engine = _fresh(clean_store, localrag_home)
+    chunk = engine.store.doc_chunks(engine.documents()[1].doc_id)[0]
+    _, vectors = engine.store.vectors()
+    _flip(localrag_home, np.asarray(vectors[1], dtype=np.float32).tobytes())
+    engine = Engine(Settings(), embedder=HashEmbedder(dim=DIM))
+    check = engine.repair(dry_run=True)
+    assert check.damage == ["1 chunk vectors do not match their checksums"] and not check.whole
+
+    report = engine.repair()
+    assert report.fixed == ["1 vectors were embedded again from their chunks' text"] and report.whole
+    ids, repaired = engine.store.vectors()
+    expected = HashEmbedder(dim=DIM).embed([embedding_text(chunk, engine.documents()[1].title)])[0]
+    assert np.allclose(repaired[ids.index(chunk.chunk_id)], expected)
+    _searchable(engine)
+
+
+def test_flipped_text_removes_the_document_and_reads_the_file_again(clean_store: Path, localrag_home: Path) -> None:
+    engine = _fresh(clean_store, localrag_home)
+    _flip(localrag_home, b"number 111")
+    engine = Engine(Settings(), embedder=HashEmbedder(dim=DIM))
+    assert engine.repair(dry_run=True).damage == ["the text of 1 documents does not match its checksums"]
+    report = engine.repair()
+    assert [Path(p).name for p in report.reingest] == ["note1.md"] and report.lost == [] and report.whole
+    assert "number 111" in engine.store.doc_chunks(engine.documents()[1].doc_id)[0].text
+    _searchable(engine)
+
+
+def test_flipped_text_of_a_deleted_file_is_named_as_lost(clean_store: Path, localrag_home: Path,
+                                                          corpus: Path, tmp_path: Path) -> None:
+    _fresh(clean_store, localrag_home)
+    _flip(localrag_home, b"number 222")
+    moved = tmp_path / "note2.md"
+    shutil.move(corpus / "note2.md", moved)
+    try:
+        report = Engine(Settings(), embedder=HashEmbedder(dim=DIM)).repair()
+    finally:
+        shutil.move(moved, corpus / "note2.md")
+    assert [Path(p).name for p in report.lost] == ["note2.md"] and not report.whole
+
+
+@pytest.mark.parametrize(("pattern", "table"), [
+    ("documents.lance/data/*.lance", "documents"),
+    ("chunks.lance/data/*.lance", "chunks"),
+    ("meta.lance/data/*.lance", "meta"),
+])
+def test_cut_table_is_rebuilt(clean_store: Path, localrag_home: Path, pattern: str, table: str) -> None:
+    engine = _fresh(clean_store, localrag_home)
+    _cut(localrag_home, pattern)
+    check = engine.repair(dry_run=True)
+    assert check.damage == [f"the {table} table is unreadable"]
+    report = engine.repair()
+    assert report.whole, report
+    _searchable(engine)
+    if table != "meta":  # the documents read again have their titles back
+        assert {d.title for d in engine.documents()} == {"Note 0", "Note 1", "Note 2"}
+
+
+def test_missing_table_after_a_killed_rebuild(clean_store: Path, localrag_home: Path) -> None:
+    """A repair killed between dropping a table and writing it again leaves it missing: both the store
+    and the next repair say so, and the repair finishes the job."""
+    engine = _fresh(clean_store, localrag_home)
+    shutil.rmtree(_db(localrag_home) / f"{CHUNKS}.lance")
+    with pytest.raises(StoreError, match="the chunks table is missing.*localrag repair"):
+        engine.status()
+    assert engine.repair(dry_run=True).damage == ["the chunks table is missing"]
+    assert engine.repair().whole
+    _searchable(engine)
+
+
+@pytest.mark.parametrize("pattern", [
+    "chunks.lance/_indices/*/part_0_invert.lance",
+    "chunks.lance/_indices/*/page_data.lance",
+    "documents.lance/_indices/*/page_data.lance",
+])
+def test_cut_index_is_built_again(clean_store: Path, localrag_home: Path, pattern: str) -> None:
+    engine = _fresh(clean_store, localrag_home)
+    _cut(localrag_home, pattern)
+    check = engine.repair(dry_run=True)
+    assert check.damage and all(line.endswith("index on " + line.split(" on ")[1]) for line in check.damage)
+    report = engine.repair()
+    assert len(report.fixed) == len(check.damage) and report.whole
+    _searchable(engine)
+
+
+def test_store_written_before_checksums_gets_them(clean_store: Path, localrag_home: Path) -> None:
+    engine = _fresh(clean_store, localrag_home)
+    engine.store.chunks_table.drop_columns(["text_sum", "vector_sum"])
+    engine.store._meta.delete("key = 'migration:0004_row_sums'")
+    store = Store(_db(localrag_home), embedder_name=HashEmbedder.name, dim=DIM)
+    assert store.damaged_rows() == (3, [])
+    assert META in store._db.list_tables().tables
+
+
+def test_repair_command_check_then_repair(clean_store: Path, localrag_home: Path,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    _fresh(clean_store, localrag_home)
+    _cut(localrag_home, "chunks.lance/_indices/*/part_0_invert.lance")
+    with pytest.MonkeyPatch.context() as patch:  # the CLI builds its own Engine: it must get the test embedder
+        patch.setattr("localrag.engine.Engine.embedder", property(lambda self: HashEmbedder(dim=DIM)))
+        assert run(["repair", "--check", "--json"]) == 1
+        checked = json.loads(capsys.readouterr().out)
+        assert checked["damage"] == ["the FTS index on chunks.fts_text is unreadable"] and not checked["whole"]
+        assert run(["repair"]) == 0
+        out = capsys.readouterr().out
+        assert "fixed: the FTS index on chunks.fts_text was built again from the table" in out
+        assert run(["repair", "--check"]) == 0
+        assert "no damage found" in capsys.readouterr().out
+
+
+def test_cut_vector_index_is_built_again(tmp_path: Path) -> None:
+    from localrag.store_repair import repair_store
+    from localrag.types import Chunk, Document
+
+    embedder = HashEmbedder(dim=DIM)
+    store = Store(tmp_path / "db", embedder_name=embedder.name, dim=DIM)
+    docs = [Document(doc_id=f"d{i}", path=f"/notes/{i}.md", file_type="markdown", content_hash=str(i), size=1,
+                     mtime=0.0, title="", n_chunks=1) for i in range(300)]
+    chunks = [Chunk(chunk_id=f"d{i}:00000", doc_id=f"d{i}", path=f"/notes/{i}.md", index=0, text=f"storm {i} word{i}",
+                    start=0, end=10) for i in range(300)]
+    store.write_batch(docs, chunks, embedder.embed([c.text for c in chunks]))
+    store.refresh_indexes(vector_index_min_rows=0)
+    index = store._vector_index()
+    assert index is not None
+    for f in (tmp_path / "db" / "chunks.lance" / "_indices" / str(index.index_uuid)).iterdir():
+        with f.open("r+b") as handle:
+            handle.truncate(f.stat().st_size // 2)
+    check = repair_store(tmp_path / "db", embedder, dry_run=True)
+    assert check.damage == ["the IVFHNSWSQ index on chunks.vector is unreadable"], check.damage
+    # A search that trips on it builds it again (store_damage.guarded): the repair then finds nothing.
+    reopened = Store(tmp_path / "db", embedder_name=embedder.name, dim=DIM)
+    # Top 5, not top 1: the index quantizes, and hash vectors of near-identical texts nearly tie.
+    assert "d7:00000" in [c.chunk_id for c, _ in reopened.vector_search(embedder.embed(["storm 7 word7"])[0], 5)]
+    assert repair_store(tmp_path / "db", embedder, dry_run=True).damage == []
+
+
+@pytest.mark.parametrize("pattern", [
+    "chunks.lance/_indices/*/page_data.lance",
+    "documents.lance/_indices/*/page_data.lance",
+])
+def test_a_damaged_key_index_is_rebuilt_on_use(clean_store: Path, localrag_home: Path, pattern: str) -> None:
+    """Tables whole, an index cut: the command that trips on it rebuilds it and goes on, no repair needed."""
+    engine = _fresh(clean_store, localrag_home)
+    _cut(localrag_home, pattern)
+    doc = engine.documents()[0]
+    assert engine.store.doc_chunks(doc.doc_id) and engine.forget(doc.path) == 1
+    assert engine.repair(dry_run=True).damage == []
+
+
+def test_rebuilt_documents_keep_a_file_gone_from_disk(clean_store: Path, localrag_home: Path, corpus: Path,
+                                                       tmp_path: Path) -> None:
+    """Its chunks were never damaged: it stays searchable, with only its title gone, and is not called lost."""
+    engine = _fresh(clean_store, localrag_home)
+    _cut(localrag_home, "documents.lance/data/*.lance")
+    moved = tmp_path / "note2.md"
+    shutil.move(corpus / "note2.md", moved)
+    try:
+        report = engine.repair()
+    finally:
+        shutil.move(moved, corpus / "note2.md")
+    assert report.whole and report.lost == [] and len(report.refresh) == 3
+    assert {d.title for d in engine.documents()} == {"Note 0", "Note 1", ""}
+    _searchable(engine)
+
+
+def test_collections_come_back_after_the_meta_table_is_made_again(tmp_path: Path) -> None:
+    """The registry lives in `meta`: rebuilt, it names the surviving collections recovered-ID, never drops them."""
+    from localrag.store_repair import repair_store
+
+    embedder = HashEmbedder(dim=DIM)
+    store = Store(tmp_path / "db", embedder_name=embedder.name, dim=DIM)
+    ident = store.create_collection("work")
+    store._db.drop_table(META)
+    report = repair_store(tmp_path / "db", embedder)
+    assert any("recovered-ID" in line for line in report.fixed)
+    reopened = Store(tmp_path / "db", embedder_name=embedder.name, dim=DIM)
+    assert reopened.registry() == {"default": "", f"recovered-{ident}": ident}
+    reopened.create_collection("more")  # a create drops unregistered tables: the recovered ones must stay
+    assert Store(tmp_path / "db", embedder_name=embedder.name, dim=DIM, collection=f"recovered-{ident}")
