@@ -25,6 +25,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from localrag.cli.common import progress_bar, usage_error
+
 if TYPE_CHECKING:
     from localrag.evaluate.report import Summary
 
@@ -56,12 +58,10 @@ def _handle(args: argparse.Namespace, out: Console, err: Console) -> int:
         return _list(out)
     if first == "show":
         if len(args.target) != 2:
-            err.print(Text("usage: localrag eval show RUN", style="red"))
-            return 2
+            return usage_error(err, "usage: localrag eval show RUN")
         return _show(args.target[1], out)
     if len(args.target) != 1:
-        err.print(Text("usage: localrag eval DATASET [options]", style="red"))
-        return 2
+        return usage_error(err, "usage: localrag eval DATASET [options]")
     if args.format == "kgqa":
         return _run_kgqa(args, out, err)
     return _run(args, out, err)
@@ -74,8 +74,6 @@ def _split(value: str) -> tuple[str, ...]:
 def _run(args: argparse.Namespace, out: Console, err: Console) -> int:
     import threading
     import time
-
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from localrag.config import load_settings
     from localrag.evaluate.datasets import load_dataset, resolve_dataset
@@ -91,8 +89,7 @@ def _run(args: argparse.Namespace, out: Console, err: Console) -> int:
     err.print(Text(f"Evaluating {dataset.name} ({len(dataset.questions)} questions, {len(dataset.documents)} "
                    f"documents) into {run_dir}", style="bold"))
     cancel = threading.Event()
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                  TextColumn("{task.fields[note]}", style="dim"), console=err, transient=True) as bar:
+    with progress_bar(err, "{task.fields[note]}") as bar:
         task = bar.add_task("eval", total=None, note="")
 
         def on_progress(p: EvalProgress) -> None:
@@ -117,9 +114,7 @@ def _run(args: argparse.Namespace, out: Console, err: Console) -> int:
 def _run_kgqa(args: argparse.Namespace, out: Console, err: Console) -> int:
     import time
 
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-    from localrag.cli import engine_from_args
+    from localrag.cli.common import engine_from_args
     from localrag.evaluate.kgqa import SUMMARY_FILE, KGQAConfig, run_kgqa_eval
     from localrag.evaluate.report import REPORT_FILE, runs_root
 
@@ -129,9 +124,8 @@ def _run_kgqa(args: argparse.Namespace, out: Console, err: Console) -> int:
     config = KGQAConfig(planner=args.planner, limit=args.limit, seed=args.seed,
                         max_hops=engine.settings.graph_max_hops)
     err.print(Text(f"Graph mode over {source} into {run_dir}", style="bold"))
-    with Progress(TextColumn("graph mode"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                  console=err, transient=True) as bar:
-        task = bar.add_task("kgqa", total=None)
+    with progress_bar(err) as bar:
+        task = bar.add_task("graph mode", total=None)
         result = run_kgqa_eval(source, run_dir, config, embedder=engine.embedder,
                                generator=engine.generator if args.planner == "grammar" else None,
                                progress=lambda done, total: bar.update(task, completed=done, total=total))
