@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -38,6 +37,7 @@ from localrag.config import Settings, load_settings
 from localrag.errors import LocalRagError
 from localrag.evaluate import metrics
 from localrag.evaluate.datasets import EvalDataset, EvalQuestion, select, side, split_description
+from localrag.jsonl import append_jsonl, read_jsonl
 from localrag.types import GenerationStats
 
 if TYPE_CHECKING:
@@ -101,13 +101,7 @@ def read_records(run_dir: Path) -> list[dict[str, Any]]:
     path = Path(run_dir) / RECORDS_FILE
     if not path.is_file():
         return []
-    records = []
-    for line in path.read_text(encoding="utf-8").split("\n")[:-1]:
-        try:
-            records.append(json.loads(line))
-        except ValueError:
-            continue
-    return records
+    return [record for _, record in read_jsonl(path, error=EvalRunError, complete_only=True)]
 
 
 def cut_torn_tail(path: Path) -> None:
@@ -120,13 +114,7 @@ def cut_torn_tail(path: Path) -> None:
 
 
 def append_record(run_dir: Path, record: dict[str, Any]) -> None:
-    line = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
-    fd = os.open(Path(run_dir) / RECORDS_FILE, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-    try:
-        os.write(fd, line)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    append_jsonl(Path(run_dir) / RECORDS_FILE, record)
 
 
 def prepare(dataset: EvalDataset, config: EvalConfig) -> EvalDataset:
