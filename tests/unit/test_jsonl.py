@@ -1,4 +1,4 @@
-"""The one JSON Lines reader/writer: file:line errors, a BOM, blank lines, a torn last line, atomic and appended writes."""
+"""The one JSON Lines reader/writer: file:line errors, a BOM, blank lines, a torn last line, both writes."""
 
 from __future__ import annotations
 
