@@ -142,11 +142,10 @@ def _import(args: argparse.Namespace, out: Console, err: Console) -> int:
 
 def _training(args: argparse.Namespace, out: Console, err: Console) -> int:
     from localrag.cli.common import engine_from_args
-    from localrag.graph.kgqa import load_kgqa, load_wc2014
+    from localrag.graph.kgqa import load_questions
     from localrag.graph.training import build_graph_examples, write_graph_dataset
 
-    load = load_kgqa if args.questions.suffix == ".jsonl" else load_wc2014
-    questions = load(args.questions)
+    questions = load_questions(args.questions)
     engine = engine_from_args(args)
     index = engine.graph_index()
     if not index.n_triples:

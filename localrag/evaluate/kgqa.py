@@ -31,7 +31,7 @@ from localrag.evaluate.runner import RECORDS_FILE, append_record, cut_torn_tail,
 if TYPE_CHECKING:
     from localrag.embed import Embedder
     from localrag.generate import Generator
-    from localrag.graph.kgqa import KGQAQuestion, KGQARecord
+    from localrag.graph.kgqa import KGQARecord
 
 MODE = "graph"
 KIND = "kgqa"
@@ -65,14 +65,6 @@ class KGQARun:
     skipped: int = 0
 
 
-def load_questions(source: Path, limit: int | None = None) -> list[KGQAQuestion]:
-    """A KGQA JSONL file, or a WC2014 question file (WC-P2.txt, WC-C.txt) for any other suffix."""
-    from localrag.graph.kgqa import load_kgqa, load_wc2014
-
-    load = load_kgqa if Path(source).suffix == ".jsonl" else load_wc2014
-    return load(Path(source), limit=limit)
-
-
 def _record(record: KGQARecord, spec: str) -> dict[str, Any]:
     scores = {"hits@1": record.hit, "answer_f1": record.f1,
               "path_accuracy": None if record.path_ok is None else float(record.path_ok)}
@@ -99,10 +91,10 @@ def run_kgqa_eval(
 
     `generator` is needed by the grammar planner only.
     """
-    from localrag.graph.kgqa import run_kgqa, summarise
+    from localrag.graph.kgqa import load_questions, run_kgqa, summarise
 
     source = Path(source)
-    questions = load_questions(source, config.limit)
+    questions = load_questions(source, limit=config.limit)
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     info = {

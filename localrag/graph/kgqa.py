@@ -147,6 +147,12 @@ def load_kgqa(path: Path, *, limit: int | None = None) -> list[KGQAQuestion]:
     return out
 
 
+def load_questions(path: Path, *, limit: int | None = None) -> list[KGQAQuestion]:
+    """A KGQA JSONL file, or a WC2014 question file (WC-P2.txt, WC-C.txt) for any other suffix."""
+    load = load_kgqa if Path(path).suffix == ".jsonl" else load_wc2014
+    return load(Path(path), limit=limit)
+
+
 def _with_id(question: KGQAQuestion, qid: str) -> KGQAQuestion:
     return dataclasses.replace(question, id=qid)
 

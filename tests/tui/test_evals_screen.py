@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from conftest import wait_for
-from fake_engine import FakeEngine
+from fakes import FakeEngine
 from textual.widgets import Markdown, OptionList
 
 from localrag.evaluate.runner import RECORDS_FILE, RUN_FILE
