@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from conftest import wait_for
-from fakes import FakeEngine
+from fakes import FILMS, FakeEngine
 from textual.widgets import Markdown, OptionList
 
 from localrag.evaluate.runner import RECORDS_FILE, RUN_FILE
@@ -70,7 +70,7 @@ async def test_a_graph_mode_run_is_listed_with_its_report(tmp_path: Path) -> Non
     from localrag.embed import HashEmbedder
     from localrag.evaluate.kgqa import KGQAConfig, run_kgqa_eval
 
-    (tmp_path / "kb.tsv").write_text("Big\tdirected_by\tPenny_Marshall\n", encoding="utf-8")
+    (tmp_path / "kb.tsv").write_text(FILMS, encoding="utf-8")
     source = tmp_path / "films.jsonl"
     source.write_text(json.dumps({"question": "who directed Big?", "answers": ["Penny_Marshall"],
                                   "topic_entity": "Big", "triples": "kb.tsv", "gold_path": ["directed_by"]}) + "\n")

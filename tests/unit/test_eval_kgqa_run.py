@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from fakes import FILMS
 
 from localrag.cli import run
 from localrag.embed import HashEmbedder
@@ -13,7 +14,6 @@ from localrag.evaluate.kgqa import SUMMARY_FILE, KGQAConfig, run_kgqa_eval
 from localrag.evaluate.report import list_runs, markdown, runs_root, summarise
 from localrag.evaluate.runner import EvalRunError, read_records
 
-KB = "Tom_Hanks\tstarred_in\tBig\nBig\tdirected_by\tPenny_Marshall\nTom_Hanks\tborn_in\tConcord\n"
 QUESTIONS = [
     {"question": "who directed the films Tom_Hanks starred in?", "answers": ["Penny_Marshall"],
      "topic_entity": "Tom_Hanks", "triples": "kb.tsv", "gold_path": ["starred_in", "directed_by"]},
@@ -23,7 +23,7 @@ QUESTIONS = [
 
 
 def films(folder: Path) -> Path:
-    (folder / "kb.tsv").write_text(KB, encoding="utf-8")
+    (folder / "kb.tsv").write_text(FILMS, encoding="utf-8")
     source = folder / "films.jsonl"
     source.write_text("".join(json.dumps(q) + "\n" for q in QUESTIONS), encoding="utf-8")
     return source
