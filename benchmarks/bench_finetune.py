@@ -63,6 +63,7 @@ def build_data(home: Path) -> Path:
     from localrag.embed import HashEmbedder
     from localrag.engine import Engine
     from localrag.ingest.discover import sample_corpus_dir
+    from localrag.jsonl import write_jsonl
     from localrag.raft.build import build_raft
     from localrag.raft.dataset import RaftConfig
     from localrag.raft.qa import store_chunks
@@ -71,7 +72,7 @@ def build_data(home: Path) -> Path:
     engine = Engine(load_settings(), embedder=HashEmbedder())
     engine.ingest([corpus / name for name in {path for path, _, _ in QA}])
     qa_file = home / "qa.jsonl"
-    qa_file.write_text("".join(json.dumps({"question": q, "answer": a, "path": p}) + "\n" for p, q, a in QA))
+    write_jsonl(qa_file, [{"question": q, "answer": a, "path": p} for p, q, a in QA])
     out = home / "raft"
     build_raft(out, store_chunks(engine.store), qa_files=[qa_file], search=engine.retriever.search,
                config=RaftConfig(k=2, p_oracle=1.0, split=(0.8, 0.2, 0.0)))

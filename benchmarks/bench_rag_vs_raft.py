@@ -48,6 +48,7 @@ from localrag.evaluate.runner import (  # noqa: E402
     read_records,
     run_eval,
 )
+from localrag.jsonl import write_jsonl  # noqa: E402
 from localrag.raft.dataset import sentences  # noqa: E402
 from localrag.raft.qa import content_words  # noqa: E402
 
@@ -114,7 +115,7 @@ def qa_file(dataset: EvalDataset, names: dict[str, str], path: Path, pairs: int)
             rows.append({"question": q.question, "answer": q.answers[0], "path": f"{by_id[doc]}.txt"})
         if len(rows) >= pairs:
             break
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    write_jsonl(path, rows)
     return len(rows)
 
 

@@ -1,8 +1,10 @@
 """The `localrag` command: parse, call the Engine, print. Nothing else lives here.
 
-Commands beyond the everyday ones (fine-tuning, evaluation, graph) live in sibling modules listed in
-COMMAND_MODULES; each has `add_commands(sub)` that registers its sub-parsers with a `handler` default,
-called as `handler(args, out, err) -> exit code`.
+Every command lives in a module listed in COMMAND_MODULES (the everyday ones in `cli/everyday.py`);
+each has `add_commands(sub)` that registers its sub-parsers with a `handler` default, called as
+`handler(args, out, err) -> exit code`. What the modules share (the Engine from the arguments, the
+filter flags, the progress bar, JSON output, the usage-error exit) is in `cli/common.py`: modules
+import from there, never from this package, so imports run one way.
 
 argparse and rich only at import: `localrag --help` must not pull in torch, llama_cpp or lancedb.
 User errors (LocalRagError) go to stderr as one line with exit code 2, never a traceback. Text from
@@ -14,39 +16,24 @@ escape sequence cannot style or act on the terminal; in a pipe nothing is wrappe
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import importlib
-import json
 import sys
-import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
 from localrag import __version__
+from localrag.cli.common import USAGE_EXIT
 from localrag.cli.console import make_console
-from localrag.config import load_settings
 from localrag.errors import LocalRagError
-from localrag.safe_text import path_text, printable
-from localrag.shapes import answer_json
-from localrag.types import QuoteStatus
 
-if TYPE_CHECKING:
-    from localrag.engine import Engine
-    from localrag.retrieve import SearchFilters
-    from localrag.types import Answer
-
-DEMO_QUESTION = "When was the Kestrel Point lighthouse first lit?"
 COMMAND_MODULES: tuple[str, ...] = (
     "localrag.cli.collections",
+    "localrag.cli.everyday",
     "localrag.cli.evaluate",
     "localrag.cli.graph",
     "localrag.cli.models",
-    "localrag.cli.repair",
     "localrag.cli.retrieval",
     "localrag.cli.search",
     "localrag.cli.serve",
@@ -63,212 +50,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"localrag {__version__}")
     parser.add_argument("--config", type=Path, help="settings file (default: the user config dir)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    from localrag.cli.collections import add_collection_flag
-
-    def model_flag(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--model", help="GGUF file, model name under models/, or one `localrag models` lists "
-                       "(e.g. ollama:llama3.2:3b); default: bundled SmolLM2")
-
-    chat = sub.add_parser("chat", help="open the terminal chat app")
-    model_flag(chat)
-    add_collection_flag(chat)
-
-    ingest = sub.add_parser("ingest", help="add files and folders to the index")
-    ingest.add_argument("paths", nargs="+", type=Path, metavar="PATH")
-    ingest.add_argument("--include", action="append", default=[], metavar="GLOB", help="only matching files")
-    ingest.add_argument("--exclude", action="append", default=[], metavar="GLOB", help="skip matching files")
-    ingest.add_argument("--embedder", help="local sentence-transformers folder (default: bundled MiniLM)")
-    ingest.add_argument("--no-ocr", dest="ocr", action="store_false", default=None,
-                        help="do not OCR scanned PDF pages and images (OCR is slow: seconds per page)")
-    ingest.add_argument("--json", action="store_true", help="print the report (counts, skipped files) as JSON")
-    add_collection_flag(ingest)
-
-    ask = sub.add_parser("ask", help="answer a question from the indexed documents")
-    ask.add_argument("question")
-    model_flag(ask)
-    ask.add_argument("-k", "--top-k", type=int, help="sources to put in the prompt")
-    add_filter_flags(ask)
-    ask.add_argument("--allow-model-knowledge", action="store_true", default=None,
-                     help="answer from the model's memory when nothing relevant is found")
-    ask.add_argument("--json", action="store_true", help="print the answer and its sources as JSON")
-    ask.add_argument("--graph", action="store_true",
-                     help="answer from the knowledge graph (`localrag graph build`) and show the reasoning paths")
-    ask.add_argument("--planner", choices=("embedding", "grammar"),
-                     help="with --graph: rank relation paths by embedding (default) or let the model choose")
-    add_collection_flag(ask)
-
-    status = sub.add_parser("status", help="documents, chunks, size on disk, models and index state")
-    status.add_argument("--json", action="store_true")
-    add_collection_flag(status)
-
-    forget = sub.add_parser("forget", help="remove a document (or every document under a folder)")
-    forget.add_argument("path", type=Path)
-    forget.add_argument("--json", action="store_true", help="print what was removed as JSON")
-    add_collection_flag(forget)
-
-    demo = sub.add_parser("demo", help="ingest the bundled sample corpus and answer a question about it")
-    model_flag(demo)
-    demo.add_argument("question", nargs="?", default=DEMO_QUESTION)
     for name in COMMAND_MODULES:
         importlib.import_module(name).add_commands(sub)
     return parser
-
-
-def add_filter_flags(parser: argparse.ArgumentParser) -> None:
-    """--path and --type: the filters `ask` and `search` share."""
-    parser.add_argument("--path", dest="path_glob", metavar="GLOB", help="only documents whose path matches")
-    parser.add_argument("--type", dest="file_types", action="append", default=[], metavar="EXT",
-                        help="only documents of this type (pdf, md, html, txt, docx, ...); repeatable")
-
-
-def filters_from_args(args: argparse.Namespace) -> SearchFilters | None:
-    from localrag.retrieve import SearchFilters
-
-    if getattr(args, "path_glob", None) or getattr(args, "file_types", None):
-        return SearchFilters(path_glob=args.path_glob, file_types=tuple(args.file_types or ()))
-    return None
-
-
-def engine_from_args(args: argparse.Namespace, **overrides: Any) -> Engine:
-    from localrag.engine import Engine
-
-    settings = load_settings(args.config, model=getattr(args, "model", None),
-                             collection=getattr(args, "collection", None), **overrides)
-    return Engine(settings)
-
-
-def _ingest(engine: Engine, paths: Sequence[Path], include: Sequence[str], exclude: Sequence[str],
-            err: Console, as_json: bool = False) -> int:
-    from rich.markup import escape
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-    from localrag.types import IngestProgress
-
-    with Progress(
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("files  {task.fields[chunks]} chunks"),
-        TimeRemainingColumn(),
-        console=err,
-        transient=True,
-        disable=not err.is_terminal,  # in a pipe a bar is noise (it left an empty line)
-    ) as bar:
-        task = bar.add_task("Ingesting", total=None, chunks=0)
-
-        def on_progress(p: IngestProgress) -> None:
-            # Document text (a file name) is data: escape it so brackets are not read as markup.
-            description = escape(p.activity) if p.activity else "Ingesting"
-            bar.update(task, completed=p.files_done, total=p.files_total, chunks=p.chunks_written,
-                       description=description)
-
-        report = engine.ingest(paths, include=include, exclude=exclude, progress=on_progress)
-    if as_json:
-        sys.stdout.write(json.dumps(dataclasses.asdict(report), indent=2, ensure_ascii=False) + "\n")
-        return 0
-    for error in report.errors:
-        err.print(Text(f"skipped: {error.reason}", style="yellow"))
-    for note in report.notes:
-        err.print(Text(note, style="yellow"))
-    summary = (
-        f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged, "
-        f"{report.removed} removed, {len(report.errors)} failed; {report.chunks_written} chunks "
-        f"written in {report.seconds:.1f}s"
-    )
-    err.print(Text(summary, style="bold"))
-    if report.fusion:
-        err.print(Text(f"fusion chosen for this index: {report.fusion}", style="dim"))
-    return 0
-
-
-def _print_sources(answer: Answer, out: Console) -> None:
-    if answer.refused:
-        return
-    out.print()
-    out.print(Text("Sources", style="bold"))
-    for number, hit in enumerate(answer.sources, start=1):
-        chunk = hit.chunk
-        where = chunk.path + (f", page {chunk.page}" if chunk.page else "")
-        if chunk.heading:
-            where += f" — {chunk.heading}"
-        mark = "cited" if number in answer.cited else "not cited"
-        out.print(Text(f"[{number}] ", style="bold") + Text(where) + Text(f"  ({mark})", style="dim"))
-    for quote in answer.quotes:
-        status = quote.status
-        source = f"[{quote.source}]" if quote.source else ""
-        out.print(Text(f"  {status.mark} {status.label} {source} ",
-                       style="green" if status is QuoteStatus.VERIFIED else "yellow")
-                  + Text(f"“{quote.text}”"))
-    if answer.attributed:
-        out.print(Text("  the answer cited no source itself; the model named it when asked afterwards", style="dim"))
-    if answer.invalid_citations:
-        out.print(Text(f"  cited sources that do not exist: {answer.invalid_citations}", style="yellow"))
-    stats = answer.stats
-    out.print(Text(
-        f"{answer.model}: first token {stats.time_to_first_token:.2f}s, {stats.tokens_per_second:.0f} tok/s"
-        + (" (cancelled)" if stats.cancelled else ""),
-        style="dim",
-    ))
-
-
-def _ask(engine: Engine, question: str, args: argparse.Namespace, out: Console) -> int:
-    if getattr(args, "graph", False):
-        from localrag.cli.graph import ask_graph
-
-        return ask_graph(engine, question, args, out)
-    from localrag.types import DoneEvent, SourcesEvent, TokenEvent
-
-    filters = filters_from_args(args)
-    cancel = threading.Event()
-    answer = None
-    as_json = getattr(args, "json", False)
-    try:
-        for event in engine.stream(question, k=getattr(args, "top_k", None), filters=filters, cancel=cancel):
-            if isinstance(event, SourcesEvent) and not as_json and event.hits:
-                out.print(Text(f"Answering from {len(event.hits)} sources…", style="dim"))
-            elif isinstance(event, TokenEvent) and not as_json:
-                sys.stdout.write(printable(event.text))
-                sys.stdout.flush()
-            elif isinstance(event, DoneEvent):
-                answer = event.answer
-    except KeyboardInterrupt:
-        cancel.set()
-        raise
-    assert answer is not None
-    if as_json:
-        sys.stdout.write(json.dumps(answer_json(answer), indent=2, ensure_ascii=False) + "\n")
-        return 0
-    if answer.refused:
-        out.print(Text(answer.text))
-    else:
-        sys.stdout.write("\n")
-        if answer.raw_text and answer.text != answer.raw_text:
-            # A RAFT-tuned model streams its training markup (quote tags, <ANSWER>:); show the clean reading too.
-            out.print(Text("\n" + answer.text))
-    _print_sources(answer, out)
-    return 0
-
-
-def _status(engine: Engine, as_json: bool, out: Console) -> int:
-    status = engine.status()
-    if as_json:
-        sys.stdout.write(json.dumps(dataclasses.asdict(status), indent=2) + "\n")
-        return 0
-    table = Table(show_header=False, box=None)
-    for key, value in dataclasses.asdict(status).items():
-        if key == "size_bytes":
-            value = f"{value / 1e6:.1f} MB"
-        table.add_row(Text(key.replace("_", " ")), Text(str(value)))
-    out.print(table)
-    return 0
-
-
-def _chat(args: argparse.Namespace) -> int:
-    from localrag.tui.app import run_app
-
-    run_app(load_settings(args.config, model=getattr(args, "model", None),
-                          collection=getattr(args, "collection", None)))
-    return 0
 
 
 def run(argv: Sequence[str] | None = None) -> int:
@@ -276,41 +60,17 @@ def run(argv: Sequence[str] | None = None) -> int:
     out = make_console()
     err = make_console(stderr=True)
     try:
-        if getattr(args, "handler", None) is not None:
-            return int(args.handler(args, out, err))
-        if args.command in (None, "chat"):
-            return _chat(args)
-        if args.command == "ingest":
-            engine = engine_from_args(args, embedder=args.embedder, ocr=args.ocr)
-            return _ingest(engine, args.paths, args.include, args.exclude, err, args.json)
-        if args.command == "ask":
-            engine = engine_from_args(args, top_k=args.top_k, allow_model_knowledge=args.allow_model_knowledge)
-            return _ask(engine, args.question, args, out)
-        if args.command == "status":
-            return _status(engine_from_args(args), args.json, out)
-        if args.command == "forget":
-            removed = engine_from_args(args).forget(args.path)
-            if args.json:
-                sys.stdout.write(json.dumps({"path": path_text(args.path), "chunks_removed": removed}) + "\n")
-            else:
-                err.print(Text(f"forgot {path_text(args.path)}: {removed} chunks removed"))
-            return 0
-        if args.command == "demo":
-            from localrag.ingest.discover import sample_corpus_dir
+        if getattr(args, "handler", None) is None:  # no command: the chat app
+            from localrag.cli.everyday import chat_command
 
-            engine = engine_from_args(args)
-            corpus = sample_corpus_dir()
-            err.print(Text(f"Ingesting the sample corpus in {corpus}", style="bold"))
-            _ingest(engine, [corpus], (), (), err)
-            out.print(Text(f"\nQ: {args.question}\n", style="bold"))
-            return _ask(engine, args.question, args, out)
+            return chat_command(args, out, err)
+        return int(args.handler(args, out, err))
     except LocalRagError as exc:
         err.print(Text(f"localrag: {exc}", style="red"), soft_wrap=True)
-        return 2
+        return USAGE_EXIT
     except KeyboardInterrupt:
         err.print(Text("localrag: interrupted", style="red"))
         return 130
-    return 0
 
 
 def main() -> None:

@@ -9,7 +9,6 @@ terminal; `--yes` skips the question, and a delete with no terminal to ask on ne
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import TYPE_CHECKING
 
@@ -43,7 +42,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 
 
 def _handle(args: argparse.Namespace, out: Console, err: Console) -> int:
-    from localrag.cli import engine_from_args
+    from localrag.cli.common import engine_from_args
 
     engine = engine_from_args(args)
     command = args.collections_command
@@ -61,12 +60,14 @@ def _handle(args: argparse.Namespace, out: Console, err: Console) -> int:
 
 
 def _list(engine: Engine, as_json: bool, out: Console) -> int:
+    from localrag.cli.common import print_json
+
     current = engine.settings.collection
     found = engine.collections()
     if as_json:
         rows = [{"name": c.name, "documents": c.documents, "chunks": c.chunks, "current": c.name == current}
                 for c in found]
-        sys.stdout.write(json.dumps(rows, indent=2) + "\n")
+        print_json(rows)
         return 0
     table = Table(box=None)
     for column in ("", "collection", "documents", "chunks"):

@@ -12,7 +12,7 @@ musique) looked up under $LOCALRAG_EVAL_DATA. `list` and `show` are words in the
 file named so can be given as ./list). Ctrl-C stops after the question in flight; the same command
 resumes the run. `--format kgqa` runs graph mode over a KGQA set (JSONL: question, answers,
 topic_entity, triples, gold_path; or a WC2014 question file such as WC-P2.txt) and reports Hits@1,
-answer F1 and path accuracy.
+answer F1 and path accuracy; its run folder is listed and shown like any other.
 """
 
 from __future__ import annotations
@@ -24,6 +24,8 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
+
+from localrag.cli.common import progress_bar, usage_error
 
 if TYPE_CHECKING:
     from localrag.evaluate.report import Summary
@@ -56,12 +58,10 @@ def _handle(args: argparse.Namespace, out: Console, err: Console) -> int:
         return _list(out)
     if first == "show":
         if len(args.target) != 2:
-            err.print(Text("usage: localrag eval show RUN", style="red"))
-            return 2
+            return usage_error(err, "usage: localrag eval show RUN")
         return _show(args.target[1], out)
     if len(args.target) != 1:
-        err.print(Text("usage: localrag eval DATASET [options]", style="red"))
-        return 2
+        return usage_error(err, "usage: localrag eval DATASET [options]")
     if args.format == "kgqa":
         return _run_kgqa(args, out, err)
     return _run(args, out, err)
@@ -74,8 +74,6 @@ def _split(value: str) -> tuple[str, ...]:
 def _run(args: argparse.Namespace, out: Console, err: Console) -> int:
     import threading
     import time
-
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from localrag.config import load_settings
     from localrag.evaluate.datasets import load_dataset, resolve_dataset
@@ -91,8 +89,7 @@ def _run(args: argparse.Namespace, out: Console, err: Console) -> int:
     err.print(Text(f"Evaluating {dataset.name} ({len(dataset.questions)} questions, {len(dataset.documents)} "
                    f"documents) into {run_dir}", style="bold"))
     cancel = threading.Event()
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                  TextColumn("{task.fields[note]}", style="dim"), console=err, transient=True) as bar:
+    with progress_bar(err, "{task.fields[note]}") as bar:
         task = bar.add_task("eval", total=None, note="")
 
         def on_progress(p: EvalProgress) -> None:
@@ -115,49 +112,34 @@ def _run(args: argparse.Namespace, out: Console, err: Console) -> int:
 
 
 def _run_kgqa(args: argparse.Namespace, out: Console, err: Console) -> int:
-    import json
     import time
 
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-    from localrag.atomic import write_text_atomic
-    from localrag.cli import engine_from_args
-    from localrag.evaluate.metrics import mean_figure
-    from localrag.evaluate.report import runs_root
-    from localrag.graph.kgqa import load_kgqa, load_wc2014, run_kgqa
+    from localrag.cli.common import engine_from_args
+    from localrag.evaluate.kgqa import SUMMARY_FILE, KGQAConfig, run_kgqa_eval
+    from localrag.evaluate.report import REPORT_FILE, runs_root
 
     source = Path(args.target[0])
-    load = load_kgqa if source.suffix == ".jsonl" else load_wc2014
-    questions = load(source, limit=args.limit)
     run_dir = args.out or runs_root() / f"{time.strftime('%Y%m%d-%H%M%S')}-kgqa-{source.stem}"
-    run_dir.mkdir(parents=True, exist_ok=True)
     engine = engine_from_args(args)
-    err.print(Text(f"Graph mode over {len(questions)} questions of {source} into {run_dir}", style="bold"))
-    with Progress(TextColumn("graph mode"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                  console=err, transient=True) as bar:
-        task = bar.add_task("kgqa", total=len(questions))
-        result = run_kgqa(questions, embedder=engine.embedder, work_dir=run_dir / "graphs",
-                          generator=engine.generator if args.planner == "grammar" else None,
-                          planner=args.planner, max_hops=engine.settings.graph_max_hops,
-                          progress=lambda done, total: bar.update(task, completed=done))
-    records = [r.to_json() for r in result.records]
-    write_text_atomic(run_dir / "records.jsonl", "".join(json.dumps(r) + "\n" for r in records))
-    figures = {
-        "Hits@1": mean_figure([r.hit for r in result.records], seed=args.seed),
-        "answer F1": mean_figure([r.f1 for r in result.records], seed=args.seed),
-        "path accuracy": mean_figure([None if r.path_ok is None else float(r.path_ok) for r in result.records],
-                                     seed=args.seed),
-    }
-    summary = {**result.summary.to_json(), "figures": {k: f.to_json() for k, f in figures.items()}}
-    write_text_atomic(run_dir / "summary.json", json.dumps(summary, indent=2))
+    config = KGQAConfig(planner=args.planner, limit=args.limit, seed=args.seed,
+                        max_hops=engine.settings.graph_max_hops)
+    err.print(Text(f"Graph mode over {source} into {run_dir}", style="bold"))
+    with progress_bar(err) as bar:
+        task = bar.add_task("graph mode", total=None)
+        result = run_kgqa_eval(source, run_dir, config, embedder=engine.embedder,
+                               generator=engine.generator if args.planner == "grammar" else None,
+                               progress=lambda done, total: bar.update(task, completed=done, total=total))
+    if result.skipped:
+        err.print(Text(f"resumed: {result.skipped} answers were already in the run", style="dim"))
     table = Table("metric", "value (95 % CI)", "n", title=f"{source.name}: graph mode, {args.planner} planner")
-    for label, f in figures.items():
+    for label, f in result.figures.items():
         value = "n/a"
         if f.value is not None and f.low is not None and f.high is not None:
             value = f"{100 * f.value:.1f} [{100 * f.low:.1f}, {100 * f.high:.1f}]"
         table.add_row(Text(label), Text(value), Text(str(f.n)))
     out.print(table)
-    out.print(Text(f"records: {run_dir / 'records.jsonl'}  summary: {run_dir / 'summary.json'}", style="dim"))
+    out.print(Text(f"records: {run_dir / 'records.jsonl'}  summary: {run_dir / SUMMARY_FILE}  "
+                   f"report: {run_dir / REPORT_FILE}", style="dim"))
     return 0
 
 

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
-import sys
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,6 +21,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from localrag.cli.common import print_json, progress_bar, usage_error
 from localrag.shapes import graph_answer_json, step_source
 
 if TYPE_CHECKING:
@@ -78,9 +77,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 
 
 def _build(args: argparse.Namespace, out: Console, err: Console) -> int:
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-    from localrag.cli import engine_from_args
+    from localrag.cli.common import engine_from_args
     from localrag.graph.extract import FALLBACK_RELATION, ExtractConfig, RelationVocabulary, load_vocabulary
 
     fallback = None if args.strict else FALLBACK_RELATION
@@ -90,16 +87,7 @@ def _build(args: argparse.Namespace, out: Console, err: Console) -> int:
         vocabulary = RelationVocabulary(fallback=fallback)
     engine = engine_from_args(args)
     cancel = threading.Event()
-    with Progress(
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("chunks  {task.fields[triples]} triples"),
-        TimeRemainingColumn(),
-        console=err,
-        transient=True,
-        disable=not err.is_terminal,
-    ) as bar:
+    with progress_bar(err, "chunks  {task.fields[triples]} triples") as bar:
         task = bar.add_task("Extracting", total=None, triples=0)
 
         def on_progress(p: GraphBuildProgress) -> None:
@@ -111,7 +99,7 @@ def _build(args: argparse.Namespace, out: Console, err: Console) -> int:
             cancel.set()
             raise
     if args.json:
-        sys.stdout.write(json.dumps(build_report_json(report), indent=2) + "\n")
+        print_json(build_report_json(report))
         return 0
     for error in report.errors:
         err.print(Text(f"skipped: {error}", style="yellow"))
@@ -144,13 +132,13 @@ def build_report_json(report: GraphBuildReport) -> dict[str, object]:
 
 
 def _import(args: argparse.Namespace, out: Console, err: Console) -> int:
-    from localrag.cli import engine_from_args
+    from localrag.cli.common import engine_from_args
 
     report = engine_from_args(args).graph_import(args.file)
     if args.json:
         data = {"file": str(args.file), "triples": report.triples, "entities": report.entities,
                 "errors": [str(e) for e in report.errors]}
-        sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+        print_json(data)
         return 0
     for error in report.errors:
         err.print(Text(f"skipped: {error}", style="yellow"))
@@ -160,18 +148,15 @@ def _import(args: argparse.Namespace, out: Console, err: Console) -> int:
 
 
 def _training(args: argparse.Namespace, out: Console, err: Console) -> int:
-    from localrag.cli import engine_from_args
-    from localrag.graph.kgqa import load_kgqa, load_wc2014
+    from localrag.cli.common import engine_from_args
+    from localrag.graph.kgqa import load_questions
     from localrag.graph.training import build_graph_examples, write_graph_dataset
 
-    load = load_kgqa if args.questions.suffix == ".jsonl" else load_wc2014
-    questions = load(args.questions)
+    questions = load_questions(args.questions)
     engine = engine_from_args(args)
     index = engine.graph_index()
     if not index.n_triples:
-        err.print(Text("the knowledge graph is empty: run `localrag graph build` or `graph import FILE` first",
-                       style="red"))
-        return 2
+        return usage_error(err, "the knowledge graph is empty: run `localrag graph build` or `graph import FILE` first")
     examples, report = build_graph_examples(questions, index)
     counts = write_graph_dataset(examples, report, args.out)
     dropped = ", ".join(f"{reason} {n}" for reason, n in report.dropped.items()) or "none"
@@ -182,7 +167,7 @@ def _training(args: argparse.Namespace, out: Console, err: Console) -> int:
 
 
 def _related(args: argparse.Namespace, out: Console, err: Console) -> int:
-    from localrag.cli import engine_from_args
+    from localrag.cli.common import engine_from_args
 
     engine = engine_from_args(args)
     result = engine.related(args.entities, relations=args.relation, k=args.k)
@@ -214,7 +199,7 @@ def _related(args: argparse.Namespace, out: Console, err: Console) -> int:
                 for r in result.related
             ],
         }
-        sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+        print_json(data)
         return 0
     seeds = ", ".join(s.name for s in result.seeds)
     if not result.related:
@@ -233,11 +218,11 @@ def _related(args: argparse.Namespace, out: Console, err: Console) -> int:
 
 
 def _stats(args: argparse.Namespace, out: Console, err: Console) -> int:
-    from localrag.cli import engine_from_args
+    from localrag.cli.common import engine_from_args
 
     stats = engine_from_args(args).graph_stats()
     if args.json:
-        sys.stdout.write(json.dumps(dataclasses.asdict(stats), indent=2) + "\n")
+        print_json(dataclasses.asdict(stats))
         return 0
     out.print(Text(f"{stats.entities} entities, {stats.triples} triples from {stats.documents} sources"))
     if stats.relations:
@@ -280,7 +265,7 @@ def ask_graph(engine: Engine, question: str, args: argparse.Namespace, out: Cons
     names = engine.graph_index().names
     chunks = engine.path_chunks(answer)
     if getattr(args, "json", False):
-        sys.stdout.write(json.dumps(graph_answer_json(answer, names, chunks), indent=2, ensure_ascii=False) + "\n")
+        print_json(graph_answer_json(answer, names, chunks))
         return 0
     print_graph_answer(answer, names, chunks, out)
     return 0

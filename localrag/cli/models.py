@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import shlex
 import sys
 from typing import TYPE_CHECKING, Any
@@ -19,6 +18,8 @@ from typing import TYPE_CHECKING, Any
 from rich.console import Console
 from rich.table import Column, Table
 from rich.text import Text
+
+from localrag.cli.common import print_json, progress_bar
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -62,7 +63,7 @@ def _loads(m: ModelInfo) -> str:
 
 
 def _list(args: argparse.Namespace, out: Console, err: Console) -> int:
-    from localrag.cli import engine_from_args
+    from localrag.cli.common import engine_from_args
     from localrag.discover_models import SOURCE_TITLES, full_name
     from localrag.models import card_summary
 
@@ -70,7 +71,7 @@ def _list(args: argparse.Namespace, out: Console, err: Console) -> int:
     models = engine.models()
     n_ctx = engine.settings.n_ctx
     if args.json:
-        sys.stdout.write(json.dumps([_row(m) for m in models], indent=2) + "\n")
+        print_json([_row(m) for m in models])
         return 0
     if not out.is_terminal:
         for m in models:
@@ -99,13 +100,10 @@ def _list(args: argparse.Namespace, out: Console, err: Console) -> int:
 
 
 def _pull(args: argparse.Namespace, out: Console, err: Console) -> int:
-    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
-
     from localrag import paths
     from localrag.model_pull import pull
 
-    with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
-                  TimeRemainingColumn(), console=err, transient=True) as bar:
+    with progress_bar(err, download=True) as bar:
         task = bar.add_task("Downloading", total=None)
 
         def on_progress(done: int, total: int | None) -> None:

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
-import sys
 
 from rich.console import Console
 from rich.text import Text
@@ -28,13 +26,13 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 
 
 def _repair(args: argparse.Namespace, out: Console, err: Console) -> int:
-    from localrag.cli import engine_from_args
+    from localrag.cli.common import engine_from_args, print_json
     from localrag.safe_text import path_text
 
     overrides = {"embedder": args.embedder} if args.embedder else {}
     report = engine_from_args(args, **overrides).repair(dry_run=args.check)
     if args.json:
-        sys.stdout.write(json.dumps({**dataclasses.asdict(report), "whole": report.whole}, indent=2) + "\n")
+        print_json({**dataclasses.asdict(report), "whole": report.whole})
     else:
         out.print(Text(f"{report.rows_checked} chunk rows checked"))
         for line in report.damage:

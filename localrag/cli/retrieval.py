@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
-import sys
 from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
+
+from localrag.cli.common import print_json
 
 if TYPE_CHECKING:
     from localrag.fusion import FusionChoice
@@ -39,7 +39,7 @@ def choice_to_json(choice: FusionChoice) -> dict[str, object]:
 
 
 def _tune_fusion(args: argparse.Namespace, out: Console, err: Console) -> int:
-    from localrag.cli import engine_from_args
+    from localrag.cli.common import engine_from_args
     from localrag.errors import LocalRagError
     from localrag.fusion import MIN_CHUNKS
 
@@ -47,7 +47,7 @@ def _tune_fusion(args: argparse.Namespace, out: Console, err: Console) -> int:
         raise LocalRagError(f"--queries {args.queries}: too few to compare fusions", "pass 10 or more")
     choice = engine_from_args(args).tune_fusion(n_queries=args.queries)
     if args.json:
-        sys.stdout.write(json.dumps(choice_to_json(choice), indent=2) + "\n")
+        print_json(choice_to_json(choice))
         return 0
     if not choice.queries:
         out.print(Text(f"{choice.chunks} chunks: too few to measure (from {MIN_CHUNKS} on); "

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
-import sys
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.text import Text
+
+from localrag.cli.common import print_json
 
 if TYPE_CHECKING:
     from localrag.fusion import FusionChoice
@@ -26,8 +26,8 @@ EXCERPT_CHARS = 240
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
-    from localrag.cli import add_filter_flags
     from localrag.cli.collections import add_collection_flag
+    from localrag.cli.common import add_filter_flags
 
     search = sub.add_parser("search", help="the ranked passages for a query, with each retrieval leg's rank; no answer")
     search.add_argument("query")
@@ -78,7 +78,7 @@ def _leg_text(name: str, rank: int | None, score: float | None) -> str:
 
 
 def _search(args: argparse.Namespace, out: Console, err: Console) -> int:
-    from localrag.cli import engine_from_args, filters_from_args
+    from localrag.cli.common import engine_from_args, filters_from_args
     from localrag.errors import LocalRagError
 
     if args.top_k is not None and args.top_k <= 0:
@@ -89,7 +89,7 @@ def _search(args: argparse.Namespace, out: Console, err: Console) -> int:
     hits = engine.search(args.query, k=args.top_k, filters=filters_from_args(args))
     choice = engine.fusion_choice()
     if args.json:
-        sys.stdout.write(json.dumps(search_to_json(args.query, hits, choice), indent=2, ensure_ascii=False) + "\n")
+        print_json(search_to_json(args.query, hits, choice))
         return 0
     wrap = out.is_terminal
     if not hits:

@@ -40,7 +40,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 
 
 def _serve(args: argparse.Namespace, out: Console, err: Console) -> int:
-    from localrag.cli import engine_from_args
+    from localrag.cli.common import engine_from_args
     from localrag.serve.http import serve
     from localrag.serve.limits import Limits
 
@@ -52,7 +52,7 @@ def _serve(args: argparse.Namespace, out: Console, err: Console) -> int:
 
 
 def _mcp(args: argparse.Namespace, out: Console, err: Console) -> int:
-    from localrag.cli import engine_from_args
+    from localrag.cli.common import engine_from_args
     from localrag.serve.mcp import run_stdio
 
     run_stdio(engine_from_args(args))

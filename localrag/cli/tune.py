@@ -20,11 +20,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from rich.console import Console
-from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.text import Text
 
 from localrag.cli.argtypes import count, probability
+from localrag.cli.common import progress_bar
 
 if TYPE_CHECKING:
     from localrag.engine import Engine
@@ -33,6 +32,7 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 QUANTS = ("Q8_0", "Q4_K_M", "Q5_K_M", "F16")
+INFO = "{task.fields[info]}"  # the progress bar's detail: what each task is doing
 # argparse dest -> FinetuneConfig field, for the training flags shared by `finetune` and `tune`.
 _TRAIN_FLAGS = {
     "steps": "steps", "lr": "learning_rate", "batch_size": "batch_size", "grad_accum": "grad_accum",
@@ -183,18 +183,6 @@ def _eta(seconds: float | None) -> str:
     return "" if seconds is None else f"ETA {int(seconds) // 60}:{int(seconds) % 60:02d}"
 
 
-def _progress(err: Console) -> Progress:
-    """The house bar (see `_ingest`); each task says what it is doing in its `info` field."""
-    return Progress(
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[info]}"),
-        console=err,
-        transient=True,
-    )
-
-
 def _raft_info(p: RaftProgress) -> tuple[str, str]:
     label = "Writing Q&A" if p.stage == "qa" else "Building examples"
     return label, f"{Path(p.current).name}  {_eta(p.eta)}".strip()
@@ -219,7 +207,7 @@ def _print_raft_summary(summary: dict[str, Any], out_dir: Path, out: Console) ->
 
 
 def _raft_build(args: argparse.Namespace, out: Console, err: Console) -> int:
-    from localrag.cli import engine_from_args
+    from localrag.cli.common import engine_from_args
     from localrag.raft.build import build_raft
     from localrag.raft.dataset import RaftConfig
     from localrag.tune.chain import ingested_chunks, raft_summary
@@ -231,7 +219,7 @@ def _raft_build(args: argparse.Namespace, out: Console, err: Console) -> int:
     generator = engine.generator if args.generate or not args.qa_file else None
     search = engine.retriever.search if config.distractors == "hard" else None
     out_dir = (args.out or default_raft_dir()).expanduser()
-    with _progress(err) as bar:
+    with progress_bar(err, INFO) as bar:
         task = bar.add_task("Building RAFT set", total=None, info="")
 
         def on_progress(p: RaftProgress) -> None:
@@ -265,7 +253,7 @@ def _raft_build(args: argparse.Namespace, out: Console, err: Console) -> int:
 
 
 def _finetune(args: argparse.Namespace, out: Console, err: Console) -> int:
-    from localrag.cli import engine_from_args
+    from localrag.cli.common import engine_from_args
     from localrag.tune.config import FinetuneConfig
     from localrag.tune.finetune import finetune
     from localrag.tune.runs import TuneError, default_run_dir
@@ -279,7 +267,7 @@ def _finetune(args: argparse.Namespace, out: Console, err: Console) -> int:
     config = FinetuneConfig(**_train_overrides(args))
     run_dir = (args.run or default_run_dir(data)).expanduser()
     err.print(Text(f"Fine-tuning {base.name} on {data} into {run_dir}", style="bold"))
-    with _progress(err) as bar:
+    with progress_bar(err, INFO) as bar:
         task = bar.add_task("Training", total=config.steps, info="")
 
         def on_progress(p: Any) -> None:
@@ -328,7 +316,7 @@ def _print_export(result: Any, out: Console) -> None:
 
 
 def _export(args: argparse.Namespace, out: Console, err: Console) -> int:
-    from localrag.cli import engine_from_args
+    from localrag.cli.common import engine_from_args
     from localrag.cli.models import hand_to_ollama
     from localrag.tune.runs import TuneError
 
@@ -345,7 +333,7 @@ def _export(args: argparse.Namespace, out: Console, err: Console) -> int:
                         "finish its training with `localrag finetune --run` on that folder first")
     from localrag.tune.export import export_model
 
-    with _progress(err) as bar:
+    with progress_bar(err, INFO) as bar:
         task = bar.add_task("Exporting", total=100, info="")
 
         def on_progress(stage: str, fraction: float) -> None:
@@ -374,7 +362,7 @@ class _ChainDisplay:
     """One line per stage as it starts, is skipped or finishes, and the running stage's bar below it."""
 
     def __init__(self, err: Console, stages: tuple[str, ...]) -> None:
-        self.bar = _progress(err)
+        self.bar = progress_bar(err, INFO)
         self.stages = stages
         self.tasks = {
             "raft": self.bar.add_task("Writing Q&A", total=None, visible=False, info=""),
@@ -412,7 +400,7 @@ class _ChainDisplay:
                         total=total or None)
     def gate(self, p: Any) -> None:
         # Only the model's file name: the question text is document data, and this column renders markup.
-        self.bar.update(self.tasks["gate"], completed=p.done, total=p.total, info=escape(Path(p.model).name))
+        self.bar.update(self.tasks["gate"], completed=p.done, total=p.total, info=Path(p.model).name)
 
 
 def _print_tune(result: Any, out: Console) -> None:
@@ -455,7 +443,7 @@ def _print_tune(result: Any, out: Console) -> None:
 
 
 def _tune(args: argparse.Namespace, out: Console, err: Console) -> int:
-    from localrag.cli import engine_from_args
+    from localrag.cli.common import engine_from_args
     from localrag.tune.chain import ChainHooks, make_plan, planned_stages, run_tune
     from localrag.tune.runs import check_model_name
 

@@ -8,12 +8,13 @@ on stdout, for scripts). Paths come from the file system and are printed as plai
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.text import Text
+
+from localrag.cli.common import print_json
 
 if TYPE_CHECKING:
     from localrag.ingest.watch import WatchEvent
@@ -36,7 +37,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 
 
 def _watch(args: argparse.Namespace, out: Console, err: Console) -> int:
-    from localrag.cli import engine_from_args
+    from localrag.cli.common import engine_from_args
     from localrag.errors import LocalRagError
 
     engine = engine_from_args(args, ocr=args.ocr)
@@ -57,11 +58,11 @@ def _watch(args: argparse.Namespace, out: Console, err: Console) -> int:
     def show(event: WatchEvent) -> None:
         report = event.report
         if args.json:
-            print(json.dumps({
+            print_json({
                 "ingested": event.ingested, "forgotten": event.forgotten,
                 "added": report.added if report else 0, "updated": report.updated if report else 0,
                 "errors": [e.reason for e in report.errors] if report else [],
-            }), flush=True)
+            }, indent=None)
             return
         for path in event.forgotten:
             err.print(Text(f"forgot {path}"))

@@ -40,6 +40,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from localrag.errors import LocalRagError
+from localrag.jsonl import read_jsonl
 
 FORMATS = ("covidqa", "pubmedqa", "hotpotqa", "musique", "jsonl")
 LABELS = ("yes", "no", "maybe")
@@ -256,23 +257,7 @@ def load_musique(folder: Path) -> EvalDataset:
 
 
 def _jsonl_lines(path: Path) -> Iterable[tuple[int, dict[str, object]]]:
-    try:
-        lines = path.read_text(encoding="utf-8-sig").splitlines()
-    except OSError as exc:
-        raise DatasetError(f"{path}: cannot read ({exc.strerror})", "check the path") from exc
-    except UnicodeDecodeError as exc:
-        raise DatasetError(f"{path}: not UTF-8 text", "save the file as UTF-8") from exc
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except ValueError as exc:
-            why = getattr(exc, "msg", exc)  # JSONDecodeError's message without its position; other ValueErrors whole
-            raise DatasetError(f"{path}:{number}: not a JSON object ({why})", "one JSON object per line") from exc
-        if not isinstance(row, dict):
-            raise DatasetError(f"{path}:{number}: not a JSON object", "one JSON object per line")
-        yield number, row
+    return read_jsonl(path, error=DatasetError, hint="one JSON object per line")
 
 
 def _strings(value: object, where: str, key: str) -> tuple[str, ...]:

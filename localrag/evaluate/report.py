@@ -25,11 +25,12 @@ from localrag.evaluate import metrics
 from localrag.evaluate.metrics import Figure
 from localrag.evaluate.runner import RUN_FILE, read_records
 
-HEADLINE = {"extractive": "f1", "label": "accuracy", "multihop": "hit"}
+HEADLINE = {"extractive": "f1", "label": "accuracy", "multihop": "hit", "kgqa": "hits@1"}
 # Order and labels of the columns in reports; a metric missing for a data set is left out.
 METRIC_LABELS = {
     "em": "EM", "f1": "token F1", "hit": "substring hit", "accuracy": "accuracy", "macro_f1": "macro-F1",
     "recall@k": "recall@k", "mrr": "MRR", "citation_precision": "citation precision", "quote_rate": "quotes verified",
+    "hits@1": "Hits@1", "answer_f1": "answer F1", "path_accuracy": "path accuracy",
     "ttft": "first token (s)", "tok_s": "tokens/s",
 }
 REPORT_FILE = "report.md"
@@ -133,6 +134,13 @@ def columns(summary: Summary) -> list[str]:
     return [name for name in METRIC_LABELS if name in present]
 
 
+def _setup_line(config: dict[str, Any]) -> str:
+    if "planner" in config:  # a graph-mode (KGQA) run: no prompt, no decoding; the planner is the "model"
+        return f"- Graph mode: {config['planner']} planner, paths of up to {config.get('max_hops')} hops"
+    return (f"- Models: {', '.join(config.get('models', []))}; modes: {', '.join(config.get('modes', []))}; "
+            f"k = {config.get('k')}; greedy decoding; max {config.get('max_answer_tokens')} answer tokens")
+
+
 def markdown(summary: Summary) -> str:
     info = summary.info
     dataset = info.get("dataset", {})
@@ -145,8 +153,7 @@ def markdown(summary: Summary) -> str:
         f"{dataset.get('documents', '?')} documents)",
         f"- Questions scored: {summary.n_questions} (answered by every model and mode; side: {config.get('side')})",
         f"- Split: {info.get('split', '?')}",
-        f"- Models: {', '.join(config.get('models', []))}; modes: {', '.join(config.get('modes', []))}; "
-        f"k = {config.get('k')}; greedy decoding; max {config.get('max_answer_tokens')} answer tokens",
+        _setup_line(config),
         f"- Headline metric: {METRIC_LABELS.get(summary.headline, summary.headline)}. Figures in % with 95 % "
         f"bootstrap intervals ({metrics.BOOTSTRAP_SAMPLES} resamples, seed {config.get('seed', 0)}); "
         "times are means.",

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -38,6 +37,7 @@ from localrag.config import Settings, load_settings
 from localrag.errors import LocalRagError
 from localrag.evaluate import metrics
 from localrag.evaluate.datasets import EvalDataset, EvalQuestion, select, side, split_description
+from localrag.jsonl import append_jsonl, read_jsonl
 from localrag.types import GenerationStats
 
 if TYPE_CHECKING:
@@ -101,16 +101,11 @@ def read_records(run_dir: Path) -> list[dict[str, Any]]:
     path = Path(run_dir) / RECORDS_FILE
     if not path.is_file():
         return []
-    records = []
-    for line in path.read_text(encoding="utf-8").split("\n")[:-1]:
-        try:
-            records.append(json.loads(line))
-        except ValueError:
-            continue
-    return records
+    return [record for _, record in read_jsonl(path, error=EvalRunError, complete_only=True)]
 
 
-def _cut_torn_tail(path: Path) -> None:
+def cut_torn_tail(path: Path) -> None:
+    """Drop a last line a killed run left half written, so appending starts on a fresh line."""
     if not path.is_file():
         return
     data = path.read_bytes()
@@ -119,13 +114,7 @@ def _cut_torn_tail(path: Path) -> None:
 
 
 def append_record(run_dir: Path, record: dict[str, Any]) -> None:
-    line = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
-    fd = os.open(Path(run_dir) / RECORDS_FILE, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-    try:
-        os.write(fd, line)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    append_jsonl(Path(run_dir) / RECORDS_FILE, record)
 
 
 def prepare(dataset: EvalDataset, config: EvalConfig) -> EvalDataset:
@@ -136,13 +125,6 @@ def prepare(dataset: EvalDataset, config: EvalConfig) -> EvalDataset:
 
 
 def _start(run_dir: Path, dataset: EvalDataset, config: EvalConfig, questions: Sequence[EvalQuestion]) -> None:
-    run_file = run_dir / RUN_FILE
-    fingerprint = config.fingerprint(dataset)
-    if run_file.is_file():
-        saved = json.loads(run_file.read_text())
-        if saved.get("fingerprint") != fingerprint:
-            raise EvalRunError(f"{run_dir}: holds a run of another data set or config",
-                               "pick a new --out folder, or rerun with the same options to resume")
     info = {
         "version": 1,
         "dataset": {"name": dataset.name, "kind": dataset.kind, "source": dataset.source,
@@ -151,14 +133,24 @@ def _start(run_dir: Path, dataset: EvalDataset, config: EvalConfig, questions: S
         "split": split_description(dataset, test_fraction=config.test_fraction, seed=config.seed)
         if config.side != "all" else "no split: every question scored",
         "questions": [q.qid for q in questions],
-        "fingerprint": fingerprint,
-        "status": "running",
-        "started": time.strftime("%Y-%m-%dT%H:%M:%S"),
     }
+    start_run(run_dir, info, config.fingerprint(dataset))
+
+
+def start_run(run_dir: Path, info: dict[str, Any], fingerprint: str) -> None:
+    """Write run.json (status running) for a new run or a resumed one; a run of other settings is refused."""
+    run_file = run_dir / RUN_FILE
+    if run_file.is_file():
+        saved = json.loads(run_file.read_text())
+        if saved.get("fingerprint") != fingerprint:
+            raise EvalRunError(f"{run_dir}: holds a run of another data set or config",
+                               "pick a new --out folder, or rerun with the same options to resume")
+    info = {**info, "fingerprint": fingerprint, "status": "running", "started": time.strftime("%Y-%m-%dT%H:%M:%S")}
     write_text_atomic(run_file, json.dumps(info, indent=2))
 
 
-def _finish(run_dir: Path, status: str, seconds: float) -> None:
+def finish_run(run_dir: Path, status: str, seconds: float) -> None:
+    """Mark run.json done or stopped, adding this session's seconds to the run's total."""
     run_file = run_dir / RUN_FILE
     info = json.loads(run_file.read_text())
     info["status"] = status
@@ -312,7 +304,7 @@ def run_eval(
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     _start(run_dir, chosen, config, chosen.questions)
-    _cut_torn_tail(run_dir / RECORDS_FILE)
+    cut_torn_tail(run_dir / RECORDS_FILE)
     base = (settings or load_settings()).replace(
         temperature=0.0, top_k=config.k, max_answer_tokens=config.max_answer_tokens, allow_model_knowledge=True)
     done = {record_key(r["spec"], r["mode"], r["qid"]) for r in read_records(run_dir)}
@@ -355,7 +347,7 @@ def run_eval(
                 progress(EvalProgress(count, total, spec, mode, question.question))
         if result.cancelled:
             break
-    _finish(run_dir, "stopped" if result.cancelled else "done", time.perf_counter() - started)
+    finish_run(run_dir, "stopped" if result.cancelled else "done", time.perf_counter() - started)
     wanted = {record_key(s, m, q.qid) for s in config.models for m in config.modes for q in chosen.questions}
     result.records = [r for r in read_records(run_dir) if record_key(r["spec"], r["mode"], r["qid"]) in wanted]
     return result

@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import json
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
@@ -44,6 +43,7 @@ from localrag.graph.paths import GraphIndex, LinkedEntity
 from localrag.graph.plan import EmbeddingPlanner, GrammarPlanner, Planner
 from localrag.graph.reason import GraphAnswer, ModelReasoner, answer_question
 from localrag.graph.store import GraphStore, normalise_entity, normalise_relation
+from localrag.jsonl import read_jsonl, write_jsonl
 
 if TYPE_CHECKING:
     from localrag.embed import Embedder
@@ -138,21 +138,19 @@ def _lines(path: Path, kind: str, hint: str) -> list[str]:
 def load_kgqa(path: Path, *, limit: int | None = None) -> list[KGQAQuestion]:
     """Questions of a KGQA JSONL file; blank lines are skipped, a malformed one raises KGQAFormatError."""
     path = Path(path)
-    lines = _lines(path, "KGQA", "pass a UTF-8 JSONL file")
     out: list[KGQAQuestion] = []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        where = f"{path}:{number}"
-        try:
-            data = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise KGQAFormatError(f"{where}: not valid JSON ({exc.msg})", "write one JSON object per line") from exc
-        question = parse_question(data, where, path.parent)
+    for number, data in read_jsonl(path, error=KGQAFormatError):
+        question = parse_question(data, f"{path}:{number}", path.parent)
         out.append(question if question.id else _with_id(question, f"{path.stem}-{number}"))
         if limit is not None and len(out) >= limit:
             break
     return out
+
+
+def load_questions(path: Path, *, limit: int | None = None) -> list[KGQAQuestion]:
+    """A KGQA JSONL file, or a WC2014 question file (WC-P2.txt, WC-C.txt) for any other suffix."""
+    load = load_kgqa if Path(path).suffix == ".jsonl" else load_wc2014
+    return load(Path(path), limit=limit)
 
 
 def _with_id(question: KGQAQuestion, qid: str) -> KGQAQuestion:
@@ -162,15 +160,15 @@ def _with_id(question: KGQAQuestion, qid: str) -> KGQAQuestion:
 def write_kgqa(questions: Iterable[KGQAQuestion], path: Path) -> None:
     """Write questions as KGQA JSONL, triples paths relative to the file's folder where they can be."""
     path = Path(path)
-    lines = []
+    records = []
     for q in questions:
         record = q.to_json()
         try:
             record["triples"] = str(q.triples.relative_to(path.parent.resolve()))
         except ValueError:
             pass  # a triples file outside the folder keeps its absolute path
-        lines.append(json.dumps(record, ensure_ascii=False))
-    path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+        records.append(record)
+    write_jsonl(path, records)
 
 
 def load_wc2014(path: Path, *, triples: Path | None = None, limit: int | None = None) -> list[KGQAQuestion]:

@@ -37,6 +37,7 @@ from localrag.graph.paths import GraphIndex, LinkedEntity, ReasoningPath
 from localrag.graph.plan import SEPARATOR, plan_messages
 from localrag.graph.reason import reason_messages
 from localrag.graph.store import normalise_entity
+from localrag.jsonl import write_jsonl
 from localrag.raft.dataset import SPLITS, split_groups
 
 KINDS = ("plan", "reason")
@@ -229,12 +230,8 @@ def write_graph_dataset(
     counts: dict[str, int] = {}
     for split in SPLITS:
         chosen = [e for e in examples if e.split == split]
-        write_text_atomic(out_dir / f"{split}.chat.jsonl", _jsonl([e.chat_record() for e in chosen]))
+        write_jsonl(out_dir / f"{split}.chat.jsonl", [e.chat_record() for e in chosen])
         counts[split] = len(chosen)
-    write_text_atomic(out_dir / "graph_examples.jsonl", _jsonl([e.to_json() for e in examples]))
+    write_jsonl(out_dir / "graph_examples.jsonl", [e.to_json() for e in examples])
     write_text_atomic(out_dir / "graph_report.json", json.dumps(report.to_json(), indent=2) + "\n")
     return counts
-
-
-def _jsonl(records: Sequence[dict[str, object]]) -> str:
-    return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)

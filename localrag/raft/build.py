@@ -33,6 +33,7 @@ from pathlib import Path
 from localrag.atomic import write_text_atomic
 from localrag.generate import Generator
 from localrag.ingest.pipeline import file_hash
+from localrag.jsonl import read_jsonl, write_jsonl
 from localrag.raft.dataset import (
     SPLITS,
     DatasetReport,
@@ -43,7 +44,6 @@ from localrag.raft.dataset import (
     build_examples,
     chat_messages,
     completion_record,
-    jsonl,
     statistics,
 )
 from localrag.raft.qa import (
@@ -107,10 +107,6 @@ class _Manifest:
 def _qa_report_json(report: QAReport) -> dict[str, object]:
     # Not dataclasses.asdict: it rebuilds a Counter from (key, value) pairs and so corrupts it.
     return {"made": report.made, "skipped": dict(report.skipped), "errors": report.errors}
-
-
-def _read_jsonl(path: Path) -> list[dict[str, object]]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8-sig").splitlines() if line.strip()]
 
 
 def _write_hf(out_dir: Path, examples: Sequence[RaftExample]) -> str | None:
@@ -187,7 +183,7 @@ def build_raft(
     qa_path, qa_report_path = out_dir / "qa.jsonl", out_dir / "qa_report.json"
     if manifest.done("qa", qa_inputs):
         report.skipped_stages.append("qa")
-        pairs = [QAPair.from_json(r) for r in _read_jsonl(qa_path)]
+        pairs = [QAPair.from_json(r) for _, r in read_jsonl(qa_path)]
         saved = json.loads(qa_report_path.read_text())
         report.qa = QAReport(saved["made"], Counter(saved["skipped"]), saved["errors"])
     else:
@@ -207,7 +203,7 @@ def build_raft(
                 report.cancelled = True
                 return report
         report.qa.made = len(pairs)
-        write_text_atomic(qa_path, jsonl([p.to_json() for p in pairs]))
+        write_jsonl(qa_path, [p.to_json() for p in pairs])
         write_text_atomic(qa_report_path, json.dumps(_qa_report_json(report.qa), indent=2))
         manifest.record("qa", qa_inputs, [qa_path.name, qa_report_path.name])
 
@@ -216,12 +212,12 @@ def build_raft(
     examples_path, dataset_report_path = out_dir / "examples.jsonl", out_dir / "dataset_report.json"
     if manifest.done("examples", examples_inputs):
         report.skipped_stages.append("examples")
-        examples = [RaftExample.from_json(r) for r in _read_jsonl(examples_path)]
+        examples = [RaftExample.from_json(r) for _, r in read_jsonl(examples_path)]
         saved = json.loads(dataset_report_path.read_text())
         report.dataset = DatasetReport(saved["examples"], Counter(saved["dropped"]))
     else:
         examples, report.dataset = build_examples(pairs, chunks, config, search=search, progress=progress)
-        write_text_atomic(examples_path, jsonl([e.to_json() for e in examples]))
+        write_jsonl(examples_path, [e.to_json() for e in examples])
         saved_report = {"examples": report.dataset.examples, "dropped": dict(report.dataset.dropped)}
         write_text_atomic(dataset_report_path, json.dumps(saved_report, indent=2))
         manifest.record("examples", examples_inputs, [examples_path.name, dataset_report_path.name])
@@ -240,10 +236,8 @@ def build_raft(
     else:
         for split in SPLITS:
             chosen_examples = [e for e in examples if e.split == split]
-            write_text_atomic(out_dir / f"{split}.chat.jsonl",
-                         jsonl([{"messages": chat_messages(e)} for e in chosen_examples]))
-            write_text_atomic(out_dir / f"{split}.completion.jsonl",
-                         jsonl([completion_record(e) for e in chosen_examples]))
+            write_jsonl(out_dir / f"{split}.chat.jsonl", [{"messages": chat_messages(e)} for e in chosen_examples])
+            write_jsonl(out_dir / f"{split}.completion.jsonl", [completion_record(e) for e in chosen_examples])
         report.stats = statistics(examples, count_tokens)
         report.stats["qa_skipped"] = dict(report.qa.skipped)
         report.stats["examples_dropped"] = dict(report.dataset.dropped)

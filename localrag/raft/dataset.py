@@ -24,12 +24,11 @@ by `localrag.answer.prompt`, the same numbered-document layout the model sees at
 from __future__ import annotations
 
 import hashlib
-import json
 import random
 import re
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 
 from localrag.answer.citations import verify_quotes
@@ -298,5 +297,3 @@ def statistics(examples: Sequence[RaftExample], count_tokens: TokenCounter | Non
     return out
 
 
-def jsonl(records: Sequence[Mapping[str, object]]) -> str:
-    return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)

@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING
 
 from localrag.errors import LocalRagError
 from localrag.generate import Generator
+from localrag.jsonl import parse_object
 from localrag.types import Chunk
 
 if TYPE_CHECKING:
@@ -283,11 +284,9 @@ def _rows(path: Path) -> Iterable[tuple[int, dict[str, object] | str]]:
             if not line.strip():
                 continue
             try:
-                data = json.loads(line)
-            except json.JSONDecodeError as error:
-                yield number, f"not valid JSON ({error.msg})"
-                continue
-            yield number, data if isinstance(data, dict) else "not a JSON object"
+                yield number, parse_object(line)
+            except ValueError as error:
+                yield number, str(error)
 
 
 def _best_chunk(candidates: Sequence[Chunk], answer: str, passage: str, evidence: str = "") -> Chunk | None:

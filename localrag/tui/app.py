@@ -12,7 +12,7 @@ How it is put together:
   traceback (Textual log and `tui.log` in the data dir), lets the worker's screen undo its own state,
   and shows the error's one-line message and hint in a modal; the app does not exit.
 - State the status bar shows (model, index size, last answer's speed, running activity) lives in
-  reactive attributes on the app, which every screen's StatusBar watches.
+  reactive attributes on the app; each screen (`screens/base.py`) copies them onto its StatusBar.
 
 Run it with `localrag` (or `localrag chat`), or `python -m localrag.tui.app`.
 """

@@ -47,6 +47,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from localrag.atomic import write_text_atomic
 from localrag.ingest.pipeline import file_hash
+from localrag.jsonl import read_jsonl
 from localrag.raft.dataset import RaftConfig
 from localrag.raft.qa import ProgressCallback
 from localrag.tune.runs import TuneError, check_model_name, tune_dir
@@ -610,11 +611,7 @@ def held_out_example(raft_dir: Path) -> Any:
     from localrag.raft.dataset import RaftExample
 
     path = raft_dir / "examples.jsonl"
-    examples = [
-        RaftExample.from_json(json.loads(line))
-        for line in path.read_text(encoding="utf-8").splitlines()
-        if line.strip()
-    ]
+    examples = [RaftExample.from_json(record) for _, record in read_jsonl(path, error=TuneError)]
     for split in ("test", "validation", "train"):
         for example in examples:
             if example.split == split:

@@ -28,7 +28,6 @@ since a RAFT folder is machine-written and a bad line means it is damaged, not t
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 import re
 from collections import Counter
@@ -38,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from localrag.generate import neutralize_special_tokens
+from localrag.jsonl import read_jsonl
 from localrag.raft.dataset import BEGIN_QUOTE, END_QUOTE
 from localrag.tune.config import FinetuneError
 
@@ -80,31 +80,25 @@ def read_chats(path: Path) -> list[list[dict[str, str]]]:
     if not path.is_file():
         raise FinetuneError(f"{path}: no such training file", "run `localrag raft build` to make the RAFT folder")
     chats: list[list[dict[str, str]]] = []
-    with path.open(encoding="utf-8-sig") as f:
-        for number, line in enumerate(f, start=1):
-            if not line.strip():
-                continue
-            try:
-                messages = json.loads(line)["messages"]
-            except (ValueError, KeyError, TypeError) as exc:
-                raise FinetuneError(
-                    f'{path}:{number}: not a JSON record with "messages" ({exc})',
-                    "rebuild the RAFT folder with `localrag raft build`",
-                ) from exc
-            valid = (
-                isinstance(messages, list)
-                and len(messages) >= 2
-                and all(
-                    isinstance(m, dict) and isinstance(m.get("role"), str) and isinstance(m.get("content"), str)
-                    for m in messages
-                )
+    rebuild = "rebuild the RAFT folder with `localrag raft build`"
+    for number, record in read_jsonl(path, error=FinetuneError, hint=rebuild):
+        messages = record.get("messages")
+        if messages is None:
+            raise FinetuneError(f'{path}:{number}: not a JSON record with "messages"', rebuild)
+        valid = (
+            isinstance(messages, list)
+            and len(messages) >= 2
+            and all(
+                isinstance(m, dict) and isinstance(m.get("role"), str) and isinstance(m.get("content"), str)
+                for m in messages
             )
-            if not valid or messages[-1]["role"] != "assistant":
-                raise FinetuneError(
-                    f"{path}:{number}: messages must be role/content turns ending with the assistant",
-                    "rebuild the RAFT folder with `localrag raft build`",
-                )
-            chats.append([{"role": m["role"], "content": m["content"]} for m in messages])
+        )
+        if not valid or messages[-1]["role"] != "assistant":
+            raise FinetuneError(
+                f"{path}:{number}: messages must be role/content turns ending with the assistant",
+                rebuild,
+            )
+        chats.append([{"role": m["role"], "content": m["content"]} for m in messages])
     return chats
 
 

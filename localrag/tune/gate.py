@@ -26,13 +26,13 @@ default-model rule. The wording of a verdict is `localrag.models.gate_summary`, 
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from localrag.jsonl import read_jsonl
 from localrag.models import card_section, gate_summary
 
 if TYPE_CHECKING:
@@ -131,10 +131,7 @@ def gate_dataset(raft_dir: Path, chunks: Sequence[Chunk]) -> EvalDataset:
 
     by_split: dict[str, list[EvalQuestion]] = {"test": [], "validation": []}
     path = Path(raft_dir) / "examples.jsonl"
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        example = json.loads(line)
+    for number, example in read_jsonl(path):
         split = example.get("split")
         if split in by_split:
             by_split[split].append(EvalQuestion(f"{split}-{number}", str(example["question"]),

@@ -38,6 +38,7 @@ import numpy as np
 
 from localrag.atomic import write_text_atomic
 from localrag.ingest.pipeline import embedding_text
+from localrag.jsonl import read_jsonl
 from localrag.offline import enforce_offline
 from localrag.raft.qa import QAPair
 from localrag.tune.runs import TuneError, check_model_name
@@ -109,8 +110,7 @@ def read_pairs(raft_dir: Path) -> list[QAPair]:
     path = Path(raft_dir) / "qa.jsonl"
     if not path.is_file():
         raise TuneError(f"{raft_dir} has no qa.jsonl", "build the questions first: localrag raft build")
-    lines = path.read_text(encoding="utf-8").splitlines()
-    return [QAPair.from_json(json.loads(line)) for line in lines if line.strip()]
+    return [QAPair.from_json(record) for _, record in read_jsonl(path, error=TuneError)]
 
 
 def held_out_documents(doc_ids: Sequence[str], share: float) -> set[str]:

@@ -17,7 +17,6 @@ read differently by the exported model.
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import time
@@ -28,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from localrag.jsonl import read_jsonl
 from localrag.tune.gguf_writer import ExportError
 
 F16_AGREEMENT_MIN = 0.99
@@ -73,13 +73,11 @@ def verification_texts(data_dir: Path | None, tokenizer: Any, *, limit: int = 8)
     conversations: list[list[dict[str, str]]] = []
     source = data_dir / "validation.chat.jsonl" if data_dir is not None else None
     if source is not None and source.is_file():
-        with source.open(encoding="utf-8") as f:
-            for line in f:
-                if len(conversations) >= limit:
-                    break
-                messages = json.loads(line).get("messages") if line.strip() else None
-                if messages:
-                    conversations.append(messages)
+        for _, record in read_jsonl(source, error=ExportVerificationError):
+            if len(conversations) >= limit:
+                break
+            if record.get("messages"):
+                conversations.append(record["messages"])
     if not conversations:
         conversations = [
             [{"role": "user", "content": q}, {"role": "assistant", "content": a}]

@@ -7,19 +7,13 @@ import shutil
 from pathlib import Path
 
 import pytest
+from fakes import FILMS
 
 from localrag.cli import run
 from localrag.engine import Engine
 from localrag.graph.extract import DEFAULT_RELATIONS, FALLBACK_RELATION, GraphBuildProgress
 from localrag.ingest.discover import sample_corpus_dir
 
-FILMS = """Tom_Hanks\tstarred_in\tBig
-Tom_Hanks\tborn_in\tConcord
-Big\tdirected_by\tPenny_Marshall
-Concord\tlocated_in\tCalifornia
-Meg_Ryan\tstarred_in\tSleepless_in_Seattle
-Sleepless_in_Seattle\tdirected_by\tNora_Ephron
-"""
 DOCS = ("kestrel-point-lighthouse.md", "quillpad-formatting-codes.md")
 
 

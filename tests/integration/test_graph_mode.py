@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from fakes import FILMS
 
 from localrag.embed import SentenceTransformerEmbedder
 from localrag.generate import LlamaGenerator
@@ -12,14 +13,6 @@ from localrag.graph.paths import GraphIndex
 from localrag.graph.plan import EmbeddingPlanner, GrammarPlanner
 from localrag.graph.reason import ModelReasoner, answer_question
 from localrag.graph.store import GraphStore
-
-FILMS = """Tom_Hanks\tstarred_in\tBig
-Tom_Hanks\tborn_in\tConcord
-Big\tdirected_by\tPenny_Marshall
-Concord\tlocated_in\tCalifornia
-Meg_Ryan\tstarred_in\tSleepless_in_Seattle
-Sleepless_in_Seattle\tdirected_by\tNora_Ephron
-"""
 
 
 @pytest.mark.integration

@@ -32,12 +32,12 @@ def _made_up_corpus(folder: Path, n: int) -> Path:
 def cli_ingested(localrag_home: Path, real_embedder: SentenceTransformerEmbedder,
                  monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     """The sample corpus ingested through the CLI, whose engines share the session's loaded MiniLM."""
-    import localrag.cli
+    import localrag.cli.common
 
     def engine_from_args(args: object, **overrides: object) -> Engine:
         return Engine(load_settings(getattr(args, "config", None), **overrides), embedder=real_embedder)
 
-    monkeypatch.setattr(localrag.cli, "engine_from_args", engine_from_args)
+    monkeypatch.setattr(localrag.cli.common, "engine_from_args", engine_from_args)
     assert run(["ingest", str(sample_corpus_dir())]) == 0
     capsys.readouterr()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from fake_engine import FakeEngine
+from fakes import FakeEngine
 from textual.pilot import Pilot
 
 from localrag.tui.app import LocalRagApp

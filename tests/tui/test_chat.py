@@ -6,7 +6,7 @@ import threading
 
 import pytest
 from conftest import wait_for
-from fake_engine import INJECTION, FakeEngine
+from fakes import INJECTION, FakeEngine
 from textual.widgets import Input, Markdown, Static
 
 from localrag.conversations import ConversationStore

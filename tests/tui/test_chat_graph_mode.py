@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import pytest
 from conftest import wait_for
-from fake_engine import INJECTION, FakeEngine
+from fakes import INJECTION, FakeEngine
 from textual.widgets import Input, Markdown, Static
 
 from localrag.errors import LocalRagError

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from conftest import wait_for
-from fake_engine import FakeEngine
+from fakes import FILMS, FakeEngine
 from textual.widgets import Markdown, OptionList
 
 from localrag.evaluate.runner import RECORDS_FILE, RUN_FILE
@@ -64,3 +64,22 @@ async def test_no_runs_says_how_to_make_one(tmp_path: Path) -> None:
         await app.push_screen(screen)
         await pilot.pause(0.2)
         assert screen.query_one("#report", Markdown).source == EMPTY_TEXT
+
+
+async def test_a_graph_mode_run_is_listed_with_its_report(tmp_path: Path) -> None:
+    from localrag.embed import HashEmbedder
+    from localrag.evaluate.kgqa import KGQAConfig, run_kgqa_eval
+
+    (tmp_path / "kb.tsv").write_text(FILMS, encoding="utf-8")
+    source = tmp_path / "films.jsonl"
+    source.write_text(json.dumps({"question": "who directed Big?", "answers": ["Penny_Marshall"],
+                                  "topic_entity": "Big", "triples": "kb.tsv", "gold_path": ["directed_by"]}) + "\n")
+    run_kgqa_eval(source, tmp_path / "evals" / "kg", KGQAConfig(), embedder=HashEmbedder(dim=64))
+    app = LocalRagApp(FakeEngine(), warm_up=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = EvalsScreen(root=tmp_path / "evals")
+        await app.push_screen(screen)
+        await wait_for(pilot, lambda: screen.shown == tmp_path / "evals" / "kg")
+        assert [r.dataset for r in screen.runs] == ["kgqa-films"]
+        report = screen.query_one("#report", Markdown).source
+        assert "| embedding planner | graph | 100.0" in report and "path accuracy" in report

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from conftest import wait_for
-from fake_engine import FakeEngine
+from fakes import FakeEngine
 from textual.widgets import OptionList
 
 from localrag.config import load_settings

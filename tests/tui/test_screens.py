@@ -6,7 +6,7 @@ import threading
 
 import pytest
 from conftest import wait_for
-from fake_engine import FakeEngine
+from fakes import FakeEngine
 from textual.widgets import DataTable, Input, OptionList, ProgressBar, Static
 
 from localrag.config import load_settings
@@ -197,3 +197,34 @@ async def test_command_palette_lists_app_commands(app: LocalRagApp) -> None:
         await pilot.pause(0.3)
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, ModelsScreen))
+
+
+async def test_status_bar_shows_what_it_is_given_and_follows_the_app() -> None:
+    from textual.app import App, ComposeResult
+
+    from localrag.tui.widgets.status import StatusBar
+
+    class Bare(App[None]):
+        def compose(self) -> ComposeResult:
+            yield StatusBar(model_label="tiny [b]model", documents=3, chunks=40, last_speed=(0.5, 12.0))
+
+    app = Bare()
+    async with app.run_test(size=(100, 3)) as pilot:
+        bar = app.query_one(StatusBar)
+        assert str(bar.render()) == "model tiny [b]model  docs 3  chunks 40  TTFT 0.50s  12.0 tok/s"
+        bar.activity = "ingesting"
+        await pilot.pause()
+        assert str(bar.render()).endswith("· ingesting")
+
+
+async def test_the_screen_copies_the_apps_state_onto_its_status_bar() -> None:
+    from localrag.tui.widgets.status import StatusBar
+
+    app = LocalRagApp(FakeEngine(), warm_up=False)
+    async with app.run_test(size=(120, 30)) as pilot:
+        bar = app.screen.query_one(StatusBar)
+        app.activity = "indexing notes"
+        app.last_speed = (0.25, 30.0)
+        await pilot.pause()
+        assert (bar.activity, bar.last_speed) == ("indexing notes", (0.25, 30.0))
+        assert bar.model_label == app.model_label

@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 from conftest import wait_for
-from fake_engine import FakeEngine
+from fakes import FakeEngine
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, OptionList
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from conftest import wait_for
-from fake_engine import FakeEngine
+from fakes import FakeEngine
 from textual.widgets import Input, Static
 
 from localrag.tui.app import LocalRagApp

@@ -29,3 +29,20 @@ def test_user_error_is_one_line_exit_2(tmp_path) -> None:
     assert "Traceback" not in result.stderr
     assert "nope.gguf" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_command_modules_import_the_shared_helpers_not_the_package() -> None:
+    """localrag.cli imports its command modules; they must not import names back from it (a cycle)."""
+    import ast
+    from pathlib import Path
+
+    import localrag.cli
+
+    folder = Path(localrag.cli.__file__).parent
+    submodules = {p.stem for p in folder.glob("*.py")}
+    back = []
+    for path in sorted(folder.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module == "localrag.cli":
+                back += [f"{path.name}: {a.name}" for a in node.names if a.name not in submodules]
+    assert back == []

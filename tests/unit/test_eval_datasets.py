@@ -69,3 +69,54 @@ def test_jsonl_with_a_utf8_bom_is_read(tmp_path: Path) -> None:
     path = tmp_path / "qa.jsonl"
     path.write_bytes(b'\xef\xbb\xbf{"question": "Who lit the lamp?", "answers": ["the keeper"]}\n')
     assert [q.question for q in load_jsonl(path).questions] == ["Who lit the lamp?"]
+
+
+# The same adapters on small hand-written sets in each data set's own layout (tests/fixtures/eval_data),
+# so a fresh clone without the shared data still runs them.
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "eval_data"
+
+
+def test_covidqa_layout_fixture() -> None:
+    data = load_dataset(FIXTURES / "covidqa", "covidqa")
+    assert (data.name, data.kind) == ("covidqa", "extractive")
+    assert [d.doc_id for d in data.documents] == ["501", "502", "503", "504"]
+    assert len(data.questions) == 5  # the question with only blank answers is left out
+    texts = {d.doc_id: d.text for d in data.documents}
+    assert all(q.answers[0] in texts[q.gold_ids[0]] for q in data.questions)
+    assert data.questions[1].answers == ("about seven days",)  # repeated answers once
+    test, train = side(data, "test"), side(data, "train")
+    assert len(test.questions) + len(train.questions) == 5
+    assert {q.gold_ids[0] for q in test.questions}.isdisjoint({q.gold_ids[0] for q in train.questions})
+
+
+def test_pubmedqa_layout_fixture_uses_its_test_list() -> None:
+    data = load_dataset(FIXTURES / "pubmedqa_pqal", "pubmedqa")
+    official = json.loads((FIXTURES / "pubmedqa_pqal/data/test_ground_truth.json").read_text())
+    test = side(data, "test")
+    assert {q.qid: q.label for q in test.questions} == official
+    assert len(side(data, "train").questions) == 3
+    assert data.kind == "label" and set(split_documents(data).values()) == {"train", "test"}
+    # Test side first in ori_pqal order, not the label-sorted order of the official file.
+    assert [q.qid for q in data.questions[:3]] == ["30002", "30003", "30004"]
+
+
+@pytest.mark.parametrize(("fmt", "n_docs", "gold"), [
+    ("hotpotqa", 3, [("Ada Pryce", "Kestrel Point"), ("Larkspur",)]),
+    ("musique", 3, [2]),
+])
+def test_multihop_layout_fixtures_keep_gold_paragraphs_in_the_corpus(fmt: str, n_docs: int, gold: list[object]) -> None:
+    data = load_dataset(FIXTURES / "hotpotqa_musique", fmt)
+    ids = {d.doc_id for d in data.documents}
+    assert len(ids) == n_docs  # MuSiQue's repeated paragraph is one document
+    assert all(q.gold_ids and set(q.gold_ids) <= ids for q in data.questions)
+    if fmt == "hotpotqa":
+        assert [q.gold_ids for q in data.questions] == gold
+    else:
+        assert [len(q.gold_ids) for q in data.questions] == gold
+        assert data.questions[0].answers == ("Brno", "Brno, Czechia")
+
+
+def test_set_names_resolve_under_the_fixture_folder(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LOCALRAG_EVAL_DATA", str(FIXTURES))
+    assert resolve_dataset("covidqa") == (FIXTURES / "covidqa", "covidqa")
+    assert resolve_dataset(str(FIXTURES / "pubmedqa_pqal")) == (FIXTURES / "pubmedqa_pqal", "pubmedqa")

@@ -66,11 +66,11 @@ def test_names_and_relations_are_checked(index: GraphIndex) -> None:
 
 
 def test_related_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    import localrag.cli
+    import localrag.cli.common
     from localrag.cli import run
 
     engine = Engine(Settings(), embedder=HashEmbedder(dim=16))
-    monkeypatch.setattr(localrag.cli, "engine_from_args", lambda *a, **k: engine)
+    monkeypatch.setattr(localrag.cli.common, "engine_from_args", lambda *a, **k: engine)
     (tmp_path / "films.tsv").write_text(FILMS_TSV, encoding="utf-8")
     engine.graph_import(tmp_path / "films.tsv")
 

@@ -9,39 +9,16 @@ import threading
 from pathlib import Path
 
 import pytest
+from fakes import SAMPLE_CHUNKS as CHUNKS
+from fakes import QAGenerator
 
 from localrag.raft.build import HF_MISSING, MANIFEST, build_raft
 from localrag.raft.dataset import SPLITS, RaftConfig
-from localrag.types import Chunk, Hit
-
-CHUNKS = [
-    Chunk(f"d{d}:{i}", f"d{d}", f"/docs/doc{d}.txt", i,
-          f"Document {d} part {i} talks about topic {d * 10 + i}. It has a second sentence here.", 0, 80)
-    for d in range(10)
-    for i in range(2)
-]
-_TEXT = re.compile(r"Document (\d+) part (\d+) talks about topic (\d+)")
-
-
-class FakeGenerator:
-    name = "fake-gen"
-    n_ctx = 2048
-
-    def __init__(self) -> None:
-        self.calls = 0
-
-    def complete(self, messages: list[dict[str, str]], **_: object) -> str:
-        self.calls += 1
-        doc, part, topic = _TEXT.search(messages[-1]["content"]).groups()  # type: ignore[union-attr]
-        return json.dumps({"question": f"Which topic is covered in document {doc} section {part}?",
-                           "answer": f"topic {topic}"})
-
-    def count_tokens(self, text: str) -> int:
-        return len(text) // 4
+from localrag.types import Hit
 
 
 def test_build_writes_every_split_and_format(tmp_path: Path) -> None:
-    generator = FakeGenerator()
+    generator = QAGenerator()
     seen: list[str] = []
     report = build_raft(tmp_path / "raft", CHUNKS, generator=generator, config=RaftConfig(k=2, distractors="random"),
                         count_tokens=generator.count_tokens, progress=lambda p: seen.append(p.stage))
@@ -71,9 +48,9 @@ def test_build_writes_every_split_and_format(tmp_path: Path) -> None:
 
 
 def test_rerun_skips_finished_stages_and_redoes_changed_ones(tmp_path: Path) -> None:
-    build_raft(tmp_path, CHUNKS, generator=FakeGenerator(), config=RaftConfig(k=2, distractors="random"))
+    build_raft(tmp_path, CHUNKS, generator=QAGenerator(), config=RaftConfig(k=2, distractors="random"))
     before = (tmp_path / "train.chat.jsonl").read_text()
-    again = FakeGenerator()
+    again = QAGenerator()
     report = build_raft(tmp_path, CHUNKS, generator=again, config=RaftConfig(k=2, distractors="random"))
     assert again.calls == 0 and report.skipped_stages == ["qa", "examples", "formats"]
     assert report.qa.made == 20 and report.dataset.examples == 20
@@ -83,16 +60,16 @@ def test_rerun_skips_finished_stages_and_redoes_changed_ones(tmp_path: Path) -> 
 
 
 def test_a_missing_output_file_reruns_its_stage(tmp_path: Path) -> None:
-    build_raft(tmp_path, CHUNKS, generator=FakeGenerator(), config=RaftConfig(distractors="random"))
+    build_raft(tmp_path, CHUNKS, generator=QAGenerator(), config=RaftConfig(distractors="random"))
     (tmp_path / "examples.jsonl").unlink()
-    report = build_raft(tmp_path, CHUNKS, generator=FakeGenerator(), config=RaftConfig(distractors="random"))
+    report = build_raft(tmp_path, CHUNKS, generator=QAGenerator(), config=RaftConfig(distractors="random"))
     assert report.skipped_stages == ["qa", "formats"]
     assert (tmp_path / "examples.jsonl").exists()
 
 
 def test_changed_chunks_invalidate_the_qa_stage(tmp_path: Path) -> None:
-    build_raft(tmp_path, CHUNKS, generator=FakeGenerator(), config=RaftConfig(distractors="random"))
-    generator = FakeGenerator()
+    build_raft(tmp_path, CHUNKS, generator=QAGenerator(), config=RaftConfig(distractors="random"))
+    generator = QAGenerator()
     report = build_raft(tmp_path, CHUNKS[:-2], generator=generator, config=RaftConfig(distractors="random"))
     assert generator.calls == 18 and report.skipped_stages == []
 
@@ -100,7 +77,7 @@ def test_changed_chunks_invalidate_the_qa_stage(tmp_path: Path) -> None:
 def test_cancel_records_nothing(tmp_path: Path) -> None:
     cancel = threading.Event()
     cancel.set()
-    report = build_raft(tmp_path, CHUNKS, generator=FakeGenerator(), cancel=cancel)
+    report = build_raft(tmp_path, CHUNKS, generator=QAGenerator(), cancel=cancel)
     assert report.cancelled and not (tmp_path / MANIFEST).exists() and not (tmp_path / "qa.jsonl").exists()
 
 
@@ -126,7 +103,7 @@ def test_needs_a_source(tmp_path: Path) -> None:
 
 
 def test_max_chunks_spreads_over_documents(tmp_path: Path) -> None:
-    generator = FakeGenerator()
+    generator = QAGenerator()
     report = build_raft(tmp_path, CHUNKS, generator=generator, max_chunks=12, config=RaftConfig(distractors="random"))
     assert generator.calls == 12 and report.qa.made == 12
     pairs = [json.loads(line) for line in (tmp_path / "qa.jsonl").read_text().splitlines()]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import shutil
 import threading
 from pathlib import Path
@@ -11,6 +10,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from fakes import SAMPLE_CHUNKS, SAMPLE_TOPIC, QAGenerator
 
 from localrag.config import Settings
 from localrag.models import bundled_generator_path
@@ -28,27 +28,6 @@ from localrag.tune.gate import GateResult, record_gate
 from localrag.tune.runs import TuneError, check_model_name
 from localrag.types import Chunk, Document
 
-CHUNKS = [
-    Chunk(f"d{d}:{i}", f"d{d}", f"/docs/doc{d}.txt", i,
-          f"Document {d} part {i} talks about topic {d * 10 + i}. It has a second sentence here.", 0, 80)
-    for d in range(10)
-    for i in range(2)
-]
-_TEXT = re.compile(r"Document (\d+) part (\d+) talks about topic (\d+)")
-
-
-class FakeGenerator:
-    name = "fake-gen"
-    n_ctx = 2048
-
-    def complete(self, messages: list[dict[str, str]], **_: object) -> str:
-        doc, part, topic = _TEXT.search(messages[-1]["content"]).groups()  # type: ignore[union-attr]
-        return json.dumps({"question": f"Which topic is covered in document {doc} section {part}?",
-                           "answer": f"topic {topic}"})
-
-    def count_tokens(self, text: str) -> int:
-        return len(text) // 4
-
 
 class FakeStore:
     def __init__(self, chunks: list[Chunk]) -> None:
@@ -63,10 +42,10 @@ class FakeStore:
 
 
 class FakeEngine:
-    def __init__(self, models_dir: Path, chunks: list[Chunk] = CHUNKS) -> None:
+    def __init__(self, models_dir: Path, chunks: list[Chunk] = SAMPLE_CHUNKS) -> None:
         self.store = FakeStore(chunks)
         self.retriever = SimpleNamespace(search=lambda query, k: [])
-        self.generator = FakeGenerator()
+        self.generator = QAGenerator()
         self.models_dir = models_dir
         self.settings = Settings()
 
@@ -252,7 +231,7 @@ def test_smoke_test_answers_a_held_out_question_and_judges_the_reply(tmp_path: P
     class Replier:
         def complete(self, messages: list[dict[str, str]], **_: object) -> str:
             seen.append(messages)
-            topic = _TEXT.search(messages[-1]["content"])
+            topic = SAMPLE_TOPIC.search(messages[-1]["content"])
             assert topic is not None
             quote = f"Document {topic.group(1)} part {topic.group(2)} talks about"
             return f"It says ##begin_quote##{quote}##end_quote##\n<ANSWER>: topic {topic.group(3)}"

@@ -1,20 +1,21 @@
 """The one-line status bar: model, documents and chunks, last answer's speed, what is running.
 
-Every screen has one. It holds no state of its own: it watches the app's reactive attributes, so
-one assignment on the app updates the bar on whichever screen is showing.
+Every screen has one. It shows its own reactive attributes and nothing else; the screen it is on
+sets them from the app's state (`LocalRagScreen`), so the widget knows nothing about the app and a
+test can build one with the values it wants to see.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rich.text import Text
+from textual.reactive import reactive
 from textual.widgets import Static
 
 from localrag.collection import DEFAULT_COLLECTION
 
-if TYPE_CHECKING:
-    from localrag.tui.app import LocalRagApp
+SHOWN = ("model_label", "documents", "chunks", "collection", "last_speed", "activity")
 
 
 class StatusBar(Static):
@@ -22,24 +23,41 @@ class StatusBar(Static):
     StatusBar { height: 1; background: $panel; color: $text-muted; padding: 0 1; }
     """
 
+    model_label: reactive[str] = reactive("")
+    documents: reactive[int | None] = reactive(None)  # None: the index has not been counted yet
+    chunks: reactive[int | None] = reactive(None)
+    collection: reactive[str] = reactive(DEFAULT_COLLECTION)
+    last_speed: reactive[tuple[float, float] | None] = reactive(None)  # (time to first token, tokens/s)
+    activity: reactive[str] = reactive("")
+
+    def __init__(
+        self, *, model_label: str = "", documents: int | None = None, chunks: int | None = None,
+        collection: str = DEFAULT_COLLECTION, last_speed: tuple[float, float] | None = None, activity: str = "",
+        id: str | None = None,
+    ) -> None:
+        super().__init__(id=id)
+        self.set_reactive(StatusBar.model_label, model_label)
+        self.set_reactive(StatusBar.documents, documents)
+        self.set_reactive(StatusBar.chunks, chunks)
+        self.set_reactive(StatusBar.collection, collection)
+        self.set_reactive(StatusBar.last_speed, last_speed)
+        self.set_reactive(StatusBar.activity, activity)
+
     def on_mount(self) -> None:
-        app: LocalRagApp = self.app  # type: ignore[assignment]
-        for name in ("engine_status", "last_speed", "activity", "model_label"):
-            self.watch(app, name, self._changed, init=False)
+        for name in SHOWN:
+            self.watch(self, name, self._changed, init=False)
         self._changed()
 
     def _changed(self, _value: Any = None) -> None:
-        app: LocalRagApp = self.app  # type: ignore[assignment]
-        status = app.engine_status
-        parts: list[tuple[str, str]] = [("model ", "dim"), (app.model_label or "…", "bold")]
-        if status is not None:
-            parts += [("  docs ", "dim"), (str(status.documents), ""), ("  chunks ", "dim"), (str(status.chunks), "")]
-            if status.collection != DEFAULT_COLLECTION:  # the usual case stays as short as before
-                parts += [("  in ", "dim"), (status.collection, "")]
-        if app.last_speed is not None:
-            ttft, tps = app.last_speed
+        parts: list[tuple[str, str]] = [("model ", "dim"), (self.model_label or "…", "bold")]
+        if self.documents is not None and self.chunks is not None:
+            parts += [("  docs ", "dim"), (str(self.documents), ""), ("  chunks ", "dim"), (str(self.chunks), "")]
+        if self.collection != DEFAULT_COLLECTION:  # the usual case stays as short as before
+            parts += [("  in ", "dim"), (self.collection, "")]
+        if self.last_speed is not None:
+            ttft, tps = self.last_speed
             parts += [("  TTFT ", "dim"), (f"{ttft:.2f}s", ""), ("  ", ""), (f"{tps:.1f} tok/s", "")]
-        if app.activity:
-            parts += [("  · ", "dim"), (app.activity, "italic")]
+        if self.activity:
+            parts += [("  · ", "dim"), (self.activity, "italic")]
         # Model names come from files on disk: Text.assemble keeps them literal, never markup.
         self.update(Text.assemble(*parts, no_wrap=True, overflow="ellipsis"))

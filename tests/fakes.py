@@ -1,6 +1,12 @@
-"""FakeEngine: a stand-in for `localrag.engine.Engine` in the fast TUI tests and the snapshots.
+"""Stand-ins the tests share: a fake engine, the sample chunks and a fake Q&A generator, the small films graph.
 
-It has the Engine's public methods and returns the same types, from a fixed, tiny in-memory
+- `FakeEngine`: a stand-in for `localrag.engine.Engine` in the fast TUI tests and the snapshots
+  (tests/unit/test_fakes.py checks its methods still match the Engine's names and signatures).
+- `SAMPLE_CHUNKS` (ten documents of two chunks, each naming its topic) and `QAGenerator`, which writes
+  the question and answer a RAFT build asks of each chunk: for the RAFT and tune tests, without a model.
+- `FILMS`: the small films knowledge graph (head, relation, tail TSV) the graph tests import.
+
+The fake engine has the Engine's public methods and returns the same types, from a fixed, tiny in-memory
 corpus, with no model and no store, so widget tests run in milliseconds and snapshots are
 identical on every run. The pilot tests in test_app_real.py drive the real Engine instead.
 
@@ -13,6 +19,8 @@ Knobs a test can turn:
 
 from __future__ import annotations
 
+import json
+import re
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -130,17 +138,18 @@ class FakeEngine:
 
     def ingest(
         self,
-        paths: Sequence[Path | str],
+        paths_: Sequence[Path | str],
         *,
         include: Sequence[str] = (),
         exclude: Sequence[str] = (),
         progress: Callable[[IngestProgress], None] | None = None,
         cancel: threading.Event | None = None,
+        refresh: bool = True,
     ) -> IngestReport:
-        self.calls.append(f"ingest {[str(p) for p in paths]}")
+        self.calls.append(f"ingest {[str(p) for p in paths_]}")
         report = IngestReport()
-        total = len(paths) + 1
-        for done, path in enumerate(paths, start=1):
+        total = len(paths_) + 1
+        for done, path in enumerate(paths_, start=1):
             if cancel is not None and cancel.is_set():
                 report.cancelled = True
                 break
@@ -208,9 +217,17 @@ class FakeEngine:
         cited = [1] if "[1]" in text else []
         yield DoneEvent(Answer(question, text, hits, cited, [], quotes, False, self._model, stats))
 
-    def ask(self, question: str, **kwargs: object) -> Answer:
+    def ask(
+        self,
+        question: str,
+        *,
+        k: int | None = None,
+        filters: object = None,
+        history: list[dict[str, str]] | None = None,
+        cancel: threading.Event | None = None,
+    ) -> Answer:
         answer = None
-        for event in self.stream(question, **kwargs):  # type: ignore[arg-type]
+        for event in self.stream(question, k=k, filters=filters, history=history, cancel=cancel):
             if isinstance(event, DoneEvent):
                 answer = event.answer
         assert answer is not None
@@ -250,3 +267,40 @@ class FakeEngine:
             raise ModelError(f"{spec}: not a GGUF file (wrong magic bytes)", "point at a .gguf model file")
         self.settings = replace(self.settings, model=spec)
         self._model = Path(spec).stem if spec else "fake-model"
+
+
+SAMPLE_CHUNKS = [
+    Chunk(f"d{d}:{i}", f"d{d}", f"/docs/doc{d}.txt", i,
+          f"Document {d} part {i} talks about topic {d * 10 + i}. It has a second sentence here.", 0, 80)
+    for d in range(10)
+    for i in range(2)
+]
+SAMPLE_TOPIC = re.compile(r"Document (\d+) part (\d+) talks about topic (\d+)")
+
+
+class QAGenerator:
+    """Answers a RAFT Q&A prompt about a sample chunk with its topic, as the JSON the grammar asks for."""
+
+    name = "fake-gen"
+    n_ctx = 2048
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def complete(self, messages: list[dict[str, str]], **_: object) -> str:
+        self.calls += 1
+        doc, part, topic = SAMPLE_TOPIC.search(messages[-1]["content"]).groups()  # type: ignore[union-attr]
+        return json.dumps({"question": f"Which topic is covered in document {doc} section {part}?",
+                           "answer": f"topic {topic}"})
+
+    def count_tokens(self, text: str) -> int:
+        return len(text) // 4
+
+
+FILMS = """Tom_Hanks\tstarred_in\tBig
+Tom_Hanks\tborn_in\tConcord
+Big\tdirected_by\tPenny_Marshall
+Concord\tlocated_in\tCalifornia
+Meg_Ryan\tstarred_in\tSleepless_in_Seattle
+Sleepless_in_Seattle\tdirected_by\tNora_Ephron
+"""

@@ -1,0 +1,94 @@
+"""What every command module shares: the Engine from the arguments, the filter flags, the progress bar,
+JSON output and the usage-error exit.
+
+Command modules import from here (never from the `localrag.cli` package, which imports them), so the
+package and its modules import in one direction. Only argparse and rich at import.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import TYPE_CHECKING, Any
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    TextColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
+from rich.text import Text
+
+from localrag.config import load_settings
+
+if TYPE_CHECKING:
+    from localrag.engine import Engine
+    from localrag.retrieve import SearchFilters
+
+USAGE_EXIT = 2  # argparse's own code for a bad command line; LocalRagError exits with it too
+
+
+def engine_from_args(args: argparse.Namespace, **overrides: Any) -> Engine:
+    """The Engine for a command: settings from --config, --model and --collection where the command has them,
+    then `overrides`."""
+    from localrag.engine import Engine
+
+    settings = load_settings(args.config, model=getattr(args, "model", None),
+                             collection=getattr(args, "collection", None), **overrides)
+    return Engine(settings)
+
+
+def add_model_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", help="GGUF file, model name under models/, or one `localrag models` lists "
+                        "(e.g. ollama:llama3.2:3b); default: bundled SmolLM2")
+
+
+def add_filter_flags(parser: argparse.ArgumentParser) -> None:
+    """--path and --type: the filters `ask` and `search` share."""
+    parser.add_argument("--path", dest="path_glob", metavar="GLOB", help="only documents whose path matches")
+    parser.add_argument("--type", dest="file_types", action="append", default=[], metavar="EXT",
+                        help="only documents of this type (pdf, md, html, txt, docx, ...); repeatable")
+
+
+def filters_from_args(args: argparse.Namespace) -> SearchFilters | None:
+    from localrag.retrieve import SearchFilters
+
+    if getattr(args, "path_glob", None) or getattr(args, "file_types", None):
+        return SearchFilters(path_glob=args.path_glob, file_types=tuple(args.file_types or ()))
+    return None
+
+
+def progress_bar(err: Console, detail: str = "", *, download: bool = False) -> Progress:
+    """The house progress bar on stderr: what it is doing, the bar, done/total (or bytes and speed), `detail`
+    (a format string over the task's fields), time left.
+
+    Descriptions and details are shown as typed, never as markup: they carry file names and questions.
+    In a pipe the bar is off (it is noise there and left an empty line); it disappears when done.
+    """
+    columns: list[ProgressColumn] = [
+        TextColumn("{task.description}", style="progress.description", markup=False),
+        BarColumn(),
+    ]
+    columns += [DownloadColumn(), TransferSpeedColumn()] if download else [MofNCompleteColumn()]
+    if detail:
+        columns.append(TextColumn(detail, markup=False))
+    columns.append(TimeRemainingColumn())
+    return Progress(*columns, console=err, transient=True, disable=not err.is_terminal)
+
+
+def print_json(data: Any, *, indent: int | None = 2) -> None:
+    """`--json` output: UTF-8 as is (names stay readable), one document per call, flushed for a pipe."""
+    sys.stdout.write(json.dumps(data, indent=indent, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
+def usage_error(err: Console, message: str) -> int:
+    """A command line that parsed but cannot run: one red line on stderr and the usage exit code."""
+    err.print(Text(message, style="red"), soft_wrap=True)
+    return USAGE_EXIT

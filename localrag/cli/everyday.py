@@ -1,0 +1,234 @@
+"""The everyday commands: `chat` (also with no command), `ingest`, `ask`, `status`, `forget` and `demo`."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from localrag.cli import common
+from localrag.cli.common import add_filter_flags, add_model_flag, filters_from_args, print_json, progress_bar
+from localrag.config import load_settings
+from localrag.safe_text import path_text, printable
+from localrag.shapes import answer_json
+from localrag.types import QuoteStatus
+
+if TYPE_CHECKING:
+    from localrag.engine import Engine
+    from localrag.types import Answer
+
+DEMO_QUESTION = "When was the Kestrel Point lighthouse first lit?"
+
+
+def add_commands(sub: argparse._SubParsersAction) -> None:
+    from localrag.cli.collections import add_collection_flag
+
+    chat = sub.add_parser("chat", help="open the terminal chat app")
+    add_model_flag(chat)
+    add_collection_flag(chat)
+    chat.set_defaults(handler=chat_command)
+
+    ingest = sub.add_parser("ingest", help="add files and folders to the index")
+    ingest.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    ingest.add_argument("--include", action="append", default=[], metavar="GLOB", help="only matching files")
+    ingest.add_argument("--exclude", action="append", default=[], metavar="GLOB", help="skip matching files")
+    ingest.add_argument("--embedder", help="local sentence-transformers folder (default: bundled MiniLM)")
+    ingest.add_argument("--no-ocr", dest="ocr", action="store_false", default=None,
+                        help="do not OCR scanned PDF pages and images (OCR is slow: seconds per page)")
+    ingest.add_argument("--json", action="store_true", help="print the report (counts, skipped files) as JSON")
+    add_collection_flag(ingest)
+    ingest.set_defaults(handler=_ingest_command)
+
+    ask = sub.add_parser("ask", help="answer a question from the indexed documents")
+    ask.add_argument("question")
+    add_model_flag(ask)
+    ask.add_argument("-k", "--top-k", type=int, help="sources to put in the prompt")
+    add_filter_flags(ask)
+    ask.add_argument("--allow-model-knowledge", action="store_true", default=None,
+                     help="answer from the model's memory when nothing relevant is found")
+    ask.add_argument("--json", action="store_true", help="print the answer and its sources as JSON")
+    ask.add_argument("--graph", action="store_true",
+                     help="answer from the knowledge graph (`localrag graph build`) and show the reasoning paths")
+    ask.add_argument("--planner", choices=("embedding", "grammar"),
+                     help="with --graph: rank relation paths by embedding (default) or let the model choose")
+    add_collection_flag(ask)
+    ask.set_defaults(handler=_ask_command)
+
+    status = sub.add_parser("status", help="documents, chunks, size on disk, models and index state")
+    status.add_argument("--json", action="store_true")
+    add_collection_flag(status)
+    status.set_defaults(handler=_status_command)
+
+    forget = sub.add_parser("forget", help="remove a document (or every document under a folder)")
+    forget.add_argument("path", type=Path)
+    forget.add_argument("--json", action="store_true", help="print what was removed as JSON")
+    add_collection_flag(forget)
+    forget.set_defaults(handler=_forget_command)
+
+    demo = sub.add_parser("demo", help="ingest the bundled sample corpus and answer a question about it")
+    add_model_flag(demo)
+    demo.add_argument("question", nargs="?", default=DEMO_QUESTION)
+    demo.set_defaults(handler=_demo_command)
+
+
+def chat_command(args: argparse.Namespace, out: Console, err: Console) -> int:
+    """Open the chat app; also what `localrag` with no command does."""
+    from localrag.tui.app import run_app
+
+    run_app(load_settings(args.config, model=getattr(args, "model", None),
+                          collection=getattr(args, "collection", None)))
+    return 0
+
+
+def _ingest_command(args: argparse.Namespace, out: Console, err: Console) -> int:
+    engine = common.engine_from_args(args, embedder=args.embedder, ocr=args.ocr)
+    return _ingest(engine, args.paths, args.include, args.exclude, err, args.json)
+
+
+def _ask_command(args: argparse.Namespace, out: Console, err: Console) -> int:
+    engine = common.engine_from_args(args, top_k=args.top_k, allow_model_knowledge=args.allow_model_knowledge)
+    return _ask(engine, args.question, args, out)
+
+
+def _status_command(args: argparse.Namespace, out: Console, err: Console) -> int:
+    return _status(common.engine_from_args(args), args.json, out)
+
+
+def _forget_command(args: argparse.Namespace, out: Console, err: Console) -> int:
+    removed = common.engine_from_args(args).forget(args.path)
+    if args.json:
+        print_json({"path": path_text(args.path), "chunks_removed": removed}, indent=None)
+    else:
+        err.print(Text(f"forgot {path_text(args.path)}: {removed} chunks removed"))
+    return 0
+
+
+def _demo_command(args: argparse.Namespace, out: Console, err: Console) -> int:
+    from localrag.ingest.discover import sample_corpus_dir
+
+    engine = common.engine_from_args(args)
+    corpus = sample_corpus_dir()
+    err.print(Text(f"Ingesting the sample corpus in {corpus}", style="bold"))
+    _ingest(engine, [corpus], (), (), err)
+    out.print(Text(f"\nQ: {args.question}\n", style="bold"))
+    return _ask(engine, args.question, args, out)
+
+
+def _ingest(engine: Engine, paths: Sequence[Path], include: Sequence[str], exclude: Sequence[str],
+            err: Console, as_json: bool = False) -> int:
+    from localrag.types import IngestProgress
+
+    with progress_bar(err, "files  {task.fields[chunks]} chunks") as bar:
+        task = bar.add_task("Ingesting", total=None, chunks=0)
+
+        def on_progress(p: IngestProgress) -> None:
+            bar.update(task, completed=p.files_done, total=p.files_total, chunks=p.chunks_written,
+                       description=p.activity or "Ingesting")
+
+        report = engine.ingest(paths, include=include, exclude=exclude, progress=on_progress)
+    if as_json:
+        print_json(dataclasses.asdict(report))
+        return 0
+    for error in report.errors:
+        err.print(Text(f"skipped: {error.reason}", style="yellow"))
+    for note in report.notes:
+        err.print(Text(note, style="yellow"))
+    summary = (
+        f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged, "
+        f"{report.removed} removed, {len(report.errors)} failed; {report.chunks_written} chunks "
+        f"written in {report.seconds:.1f}s"
+    )
+    err.print(Text(summary, style="bold"))
+    if report.fusion:
+        err.print(Text(f"fusion chosen for this index: {report.fusion}", style="dim"))
+    return 0
+
+
+def _print_sources(answer: Answer, out: Console) -> None:
+    if answer.refused:
+        return
+    out.print()
+    out.print(Text("Sources", style="bold"))
+    for number, hit in enumerate(answer.sources, start=1):
+        chunk = hit.chunk
+        where = chunk.path + (f", page {chunk.page}" if chunk.page else "")
+        if chunk.heading:
+            where += f" — {chunk.heading}"
+        mark = "cited" if number in answer.cited else "not cited"
+        out.print(Text(f"[{number}] ", style="bold") + Text(where) + Text(f"  ({mark})", style="dim"))
+    for quote in answer.quotes:
+        status = quote.status
+        source = f"[{quote.source}]" if quote.source else ""
+        out.print(Text(f"  {status.mark} {status.label} {source} ",
+                       style="green" if status is QuoteStatus.VERIFIED else "yellow")
+                  + Text(f"“{quote.text}”"))
+    if answer.attributed:
+        out.print(Text("  the answer cited no source itself; the model named it when asked afterwards", style="dim"))
+    if answer.invalid_citations:
+        out.print(Text(f"  cited sources that do not exist: {answer.invalid_citations}", style="yellow"))
+    stats = answer.stats
+    out.print(Text(
+        f"{answer.model}: first token {stats.time_to_first_token:.2f}s, {stats.tokens_per_second:.0f} tok/s"
+        + (" (cancelled)" if stats.cancelled else ""),
+        style="dim",
+    ))
+
+
+def _ask(engine: Engine, question: str, args: argparse.Namespace, out: Console) -> int:
+    if getattr(args, "graph", False):
+        from localrag.cli.graph import ask_graph
+
+        return ask_graph(engine, question, args, out)
+    from localrag.types import DoneEvent, SourcesEvent, TokenEvent
+
+    filters = filters_from_args(args)
+    cancel = threading.Event()
+    answer = None
+    as_json = getattr(args, "json", False)
+    try:
+        for event in engine.stream(question, k=getattr(args, "top_k", None), filters=filters, cancel=cancel):
+            if isinstance(event, SourcesEvent) and not as_json and event.hits:
+                out.print(Text(f"Answering from {len(event.hits)} sources…", style="dim"))
+            elif isinstance(event, TokenEvent) and not as_json:
+                sys.stdout.write(printable(event.text))
+                sys.stdout.flush()
+            elif isinstance(event, DoneEvent):
+                answer = event.answer
+    except KeyboardInterrupt:
+        cancel.set()
+        raise
+    assert answer is not None
+    if as_json:
+        print_json(answer_json(answer))
+        return 0
+    if answer.refused:
+        out.print(Text(answer.text))
+    else:
+        sys.stdout.write("\n")
+        if answer.raw_text and answer.text != answer.raw_text:
+            # A RAFT-tuned model streams its training markup (quote tags, <ANSWER>:); show the clean reading too.
+            out.print(Text("\n" + answer.text))
+    _print_sources(answer, out)
+    return 0
+
+
+def _status(engine: Engine, as_json: bool, out: Console) -> int:
+    status = engine.status()
+    if as_json:
+        print_json(dataclasses.asdict(status))
+        return 0
+    table = Table(show_header=False, box=None)
+    for key, value in dataclasses.asdict(status).items():
+        if key == "size_bytes":
+            value = f"{value / 1e6:.1f} MB"
+        table.add_row(Text(key.replace("_", " ")), Text(str(value)))
+    out.print(table)
+    return 0

@@ -1,0 +1,64 @@
+"""A KGQA evaluation is a run folder like every other: `eval list`, `eval show` and the report read it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from fakes import FILMS
+
+from localrag.cli import run
+from localrag.embed import HashEmbedder
+from localrag.evaluate.kgqa import SUMMARY_FILE, KGQAConfig, run_kgqa_eval
+from localrag.evaluate.report import list_runs, markdown, runs_root, summarise
+from localrag.evaluate.runner import EvalRunError, read_records
+
+QUESTIONS = [
+    {"question": "who directed the films Tom_Hanks starred in?", "answers": ["Penny_Marshall"],
+     "topic_entity": "Tom_Hanks", "triples": "kb.tsv", "gold_path": ["starred_in", "directed_by"]},
+    {"question": "where was Tom_Hanks born?", "answers": ["Concord"], "topic_entity": "Tom_Hanks",
+     "triples": "kb.tsv"},
+]
+
+
+def films(folder: Path) -> Path:
+    (folder / "kb.tsv").write_text(FILMS, encoding="utf-8")
+    source = folder / "films.jsonl"
+    source.write_text("".join(json.dumps(q) + "\n" for q in QUESTIONS), encoding="utf-8")
+    return source
+
+
+def test_kgqa_run_is_listed_summarised_and_resumed(tmp_path: Path) -> None:
+    source = films(tmp_path)
+    root = tmp_path / "evals"
+    embedder = HashEmbedder(dim=64)
+    first = run_kgqa_eval(source, root / "films", KGQAConfig(), embedder=embedder)
+    assert first.skipped == 0 and [r.id for r in first.records] == ["films-1", "films-2"]
+    assert first.figures["path accuracy"].n == 1  # only the first question has a gold path
+    summary_file = json.loads((root / "films" / SUMMARY_FILE).read_text())
+    assert summary_file["questions"] == 2 and summary_file["figures"]["Hits@1"]["n"] == 2
+
+    [listed] = list_runs(root)
+    assert (listed.dataset, listed.status, listed.questions) == ("kgqa-films", "done", 2)
+    assert (listed.models, listed.modes) == (["embedding planner"], ["graph"])
+    summary = summarise(root / "films")
+    assert summary.n_questions == 2 and summary.headline == "hits@1"
+    [row] = summary.rows
+    assert (row.model, row.mode) == ("embedding planner", "graph")
+    assert row.figures["hits@1"].value == first.figures["Hits@1"].value
+    text = markdown(summary)
+    assert "Graph mode: embedding planner" in text and "| Hits@1 | answer F1 | path accuracy |" in text
+
+    again = run_kgqa_eval(source, root / "films", KGQAConfig(), embedder=embedder)
+    assert again.skipped == 2 and len(read_records(root / "films")) == 2
+    with pytest.raises(EvalRunError, match="another data set or config"):
+        run_kgqa_eval(source, root / "films", KGQAConfig(max_hops=1), embedder=embedder)
+
+
+def test_eval_list_and_show_read_a_kgqa_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    run_kgqa_eval(films(tmp_path), runs_root() / "kg1", KGQAConfig(), embedder=HashEmbedder(dim=64))
+    assert run(["eval", "list"]) == 0
+    assert "kg1" in capsys.readouterr().out
+    assert run(["eval", "show", "kg1"]) == 0
+    assert "Hits@1" in capsys.readouterr().out
