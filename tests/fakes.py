@@ -29,6 +29,7 @@ from pathlib import Path
 from localrag.config import Settings
 from localrag.engine import CollectionInfo
 from localrag.errors import LocalRagError, ModelError
+from localrag.ingest.watch import WatchEvent
 from localrag.models import BUNDLED_GENERATOR, ModelInfo, bundled_generator_path
 from localrag.types import (
     Answer,
@@ -257,7 +258,15 @@ class FakeEngine:
     def remember_watched(self, folders: Sequence[Path]) -> None:
         self.calls.append(f"remember_watched {[str(f) for f in folders]}")
 
-    def watch(self, folders: Sequence[Path], *, stop: threading.Event | None = None, **_: object) -> None:
+    def watch(
+        self,
+        folders: Sequence[Path],
+        *,
+        settle: float = 1.0,
+        stop: threading.Event | None = None,
+        on_event: Callable[[WatchEvent], None] | None = None,
+        ready: threading.Event | None = None,
+    ) -> None:
         self.calls.append(f"watch {[str(f) for f in folders]}")
         if stop is not None:
             stop.wait(10)
