@@ -1,7 +1,8 @@
 """Graph mode on two- and three-hop questions: the beam planner against the exhaustive two-hop planner.
 
     .venv/bin/python benchmarks/make_wc2014_3hop.py           # writes benchmarks/results/wc2014-3hop.jsonl
-    .venv/bin/python benchmarks/bench_graph_hops.py [--limit N] [--summary benchmarks/summaries/graph_hops.json]
+    .venv/bin/python benchmarks/bench_graph_hops.py [--limit N] [--three FILE] [--planners NAME ...] \
+        [--summary benchmarks/summaries/graph_hops.json]
 
 Sets: WC-P2 (two-hop), WC-C (conjunctive: two one-hop constraints) from ../shared/data/wc2014_kgqa,
 and the three-hop questions `make_wc2014_3hop.py` writes from the same knowledge base. Planners, all
@@ -86,12 +87,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--limit", type=int, default=None, help="questions per set")
     parser.add_argument("--planners", nargs="*", default=list(PLANNERS))
+    parser.add_argument("--three", type=Path, default=THREE, help="the three-hop questions (make_wc2014_3hop.py)")
     parser.add_argument("--summary", type=Path, default=None)
     args = parser.parse_args()
     sets = {
         "WC-P2": load_wc2014(DATA / "WC-P2.txt", limit=args.limit),
         "WC-C": load_wc2014(DATA / "WC-C.txt", limit=args.limit),
-        "3-hop": load_kgqa(THREE, limit=args.limit),
+        "3-hop": load_kgqa(args.three, limit=args.limit),
     }
     embedder = CachedEmbedder(SentenceTransformerEmbedder(bundled_embedder_path()))
     out: dict[str, dict[str, object]] = {}
