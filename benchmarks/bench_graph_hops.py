@@ -131,7 +131,8 @@ def main() -> None:
                 )
     if args.summary is not None:
         load = Path("/proc/loadavg").read_text().split()[:3]
-        args.summary.write_text(json.dumps({"loadavg": load, "limit": args.limit, "sets": out}, indent=1) + "\n")
+        summary = {"loadavg": load, "limit": args.limit, "three": args.three.name, "sets": out}
+        args.summary.write_text(json.dumps(summary, indent=1) + "\n")
 
 
 if __name__ == "__main__":
