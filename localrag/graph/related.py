@@ -12,8 +12,8 @@ B") add up; `relations` restricts which relations count.
 
 `question_related` answers questions that ask for such entities ("what else is like Big?", "films
 like Big and Cast Away", "because I liked Big"): a cue ("like", "similar to", "liked", ...) directly
-followed by entity mentions (as the graph links them) joined by "and", "or" or commas; those
-entities are the seeds. A cue followed by anything else ("what is Big like?", "I would like to
+followed by entity mentions (as the graph links them) joined by "and", "or" or commas, articles
+allowed; those entities are the seeds. A cue followed by anything else ("what is Big like?", "I would like to
 know") is no such question.
 """
 
@@ -161,7 +161,7 @@ def find_related(
 RECOMMENDATION_CUES = (
     "like", "likes", "liked", "similar to", "resembling", "related to", "enjoyed", "loved", "reminds me of",
 )
-_JOINERS = frozenset({"and", "or", "both", "also", "as", "well", "&", "+"})
+_JOINERS = frozenset({"and", "or", "both", "also", "as", "well", "the", "a", "an", "&", "+"})
 
 
 def recommendation_seeds(question: str, index: GraphIndex, embedder: Embedder | None = None) -> list[LinkedEntity]:

@@ -96,6 +96,7 @@ def test_related_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
 def test_recommendation_questions_name_their_seeds(index: GraphIndex) -> None:
     assert [s.entity_id for s in recommendation_seeds("What else is like Big?", index)] == ["big"]
     assert [s.entity_id for s in recommendation_seeds("films like Big and Cast Away", index)] == ["big", "cast away"]
+    assert [s.entity_id for s in recommendation_seeds("films like the Big and a League", index)] == ["big", "a league"]
     seeds = recommendation_seeds("Because I liked Forrest Gump, A League or Big, what next?", index)
     assert [s.entity_id for s in seeds] == ["forrest gump", "a league", "big"]
     for other in ("What is Big like?", "I would like to know who directed Big", "who directed big?", "like jaws"):
