@@ -45,19 +45,16 @@ def cue_words(question: str, linked: Sequence[LinkedEntity]) -> list[str]:
     """The question's content words in order of distance from the nearest entity mention (ties: left first)."""
     tokens = question_tokens(question)
     mentions = [m.split() for m in dict.fromkeys(e.mention for e in linked) if m]
-    words: list[tuple[int, str]] = []
-    marks: list[int] = []
+    words: list[str] = []  # the question's words, each mention as one empty word
+    marks: list[int] = []  # where the mentions are
     i = 0
     while i < len(tokens):
         hit = next((m for m in mentions if tokens[i : i + len(m)] == m), None)
         if hit is not None:
             marks.append(len(words))
-            words.append((len(words), ""))
-            i += len(hit)
-            continue
-        words.append((len(words), tokens[i]))
-        i += 1
-    cues = [(pos, w) for pos, w in words if w and w not in FUNCTION_WORDS and any(c.isalpha() for c in w)]
+        words.append("" if hit is not None else tokens[i])
+        i += len(hit) if hit is not None else 1
+    cues = [(pos, w) for pos, w in enumerate(words) if w not in FUNCTION_WORDS and any(c.isalpha() for c in w)]
     if not marks:
         return [w for _, w in cues]
     return [w for _, w in sorted(cues, key=lambda c: (min(abs(c[0] - m) for m in marks), c[0]))]
