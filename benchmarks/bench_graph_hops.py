@@ -1,23 +1,27 @@
 """Graph mode on two- and three-hop questions: the beam planner against the exhaustive two-hop planner.
 
     .venv/bin/python benchmarks/make_wc2014_3hop.py           # writes benchmarks/results/wc2014-3hop.jsonl
-    .venv/bin/python benchmarks/bench_graph_hops.py [--limit N] [--summary benchmarks/summaries/graph_hops.json]
+    .venv/bin/python benchmarks/bench_graph_hops.py [--limit N] [--three FILE] [--planners NAME ...] \
+        [--summary benchmarks/summaries/graph_hops.json]
 
 Sets: WC-P2 (two-hop), WC-C (conjunctive: two one-hop constraints) from ../shared/data/wc2014_kgqa,
 and the three-hop questions `make_wc2014_3hop.py` writes from the same knowledge base. Planners, all
 with the bundled MiniLM embedder, the topic entity given (as `localrag eval --format kgqa` does)
 and the answer from path votes:
 
-- `exhaustive-2`: every relation sequence of one or two hops ranked by similarity (the planner
-  before beam search: `max_hops=2`, unbounded beam, no length rule);
-- `beam-3` (the default), `beam-4`: beam search up to three or four hops with the length rule
-  (a sequence must match the question better than its own prefix);
+- `exhaustive-2`: every relation sequence of one or two hops ranked by whole-path similarity (the
+  planner before beam search: `max_hops=2`, unbounded beam, no length rule, no word alignment);
+- `similarity-3`: beam search up to three hops ranked by whole-path similarity alone (the planner
+  before word alignment, `aligned=False`);
+- `beam-3` (the default), `beam-4`: beam search up to three or four hops, scored by word alignment
+  plus whole-path similarity (`localrag.graph.align`), with the length rule (a sequence must score
+  better than its own prefix);
 - `beam-3-no-rule`: beam-3 without the length rule, to show what the rule is for.
 
 Per set and planner: Hits@1 with a bootstrap 95 % interval, path accuracy, and the median and 95th
 percentile seconds per question (planning + following + ranking). The embedder is wrapped in a
-cache and the questions (as the planner sees them: entity mentions taken out) are embedded in one
-batch first, so the four planners share one encoding of each text and the times are the planners'
+cache and the questions (as the planner sees them: entity mentions taken out, and their cue words)
+are embedded in one batch first, so the four planners share one encoding of each text and the times are the planners'
 own work, without MiniLM (on a loaded two-core machine one encode costs more than everything else).
 """
 
@@ -41,7 +45,8 @@ DATA = ROOT.parent / "shared" / "data" / "wc2014_kgqa" / "data"
 THREE = ROOT / "benchmarks" / "results" / "wc2014-3hop.jsonl"
 
 PLANNERS = {
-    "exhaustive-2": {"max_hops": 2, "beam": 10**6, "margin": -math.inf},
+    "exhaustive-2": {"max_hops": 2, "beam": 10**6, "margin": -math.inf, "aligned": False},
+    "similarity-3": {"max_hops": 3, "aligned": False},
     "beam-3": {"max_hops": 3},
     "beam-3-no-rule": {"max_hops": 3, "margin": -math.inf},
     "beam-4": {"max_hops": 4},
@@ -67,6 +72,7 @@ class CachedEmbedder:
 def main() -> None:
     from localrag.embed import SentenceTransformerEmbedder
     from localrag.evaluate.metrics import mean_figure
+    from localrag.graph.align import cue_words
     from localrag.graph.kgqa import (
         evaluate_graph,
         link_topics,
@@ -81,12 +87,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--limit", type=int, default=None, help="questions per set")
     parser.add_argument("--planners", nargs="*", default=list(PLANNERS))
+    parser.add_argument("--three", type=Path, default=THREE, help="the three-hop questions (make_wc2014_3hop.py)")
     parser.add_argument("--summary", type=Path, default=None)
     args = parser.parse_args()
     sets = {
         "WC-P2": load_wc2014(DATA / "WC-P2.txt", limit=args.limit),
         "WC-C": load_wc2014(DATA / "WC-C.txt", limit=args.limit),
-        "3-hop": load_kgqa(THREE, limit=args.limit),
+        "3-hop": load_kgqa(args.three, limit=args.limit),
     }
     embedder = CachedEmbedder(SentenceTransformerEmbedder(bundled_embedder_path()))
     out: dict[str, dict[str, object]] = {}
@@ -95,7 +102,7 @@ def main() -> None:
         texts = []
         for q in (q for questions in sets.values() for q in questions):
             linked = link_topics(index, q.topics)
-            texts.append(strip_mentions(q.question, linked) or q.question)
+            texts.extend([strip_mentions(q.question, linked) or q.question, *cue_words(q.question, linked)])
         embedder.embed(texts)
         for name in args.planners:
             planner = EmbeddingPlanner(embedder, **PLANNERS[name])  # type: ignore[arg-type]
@@ -124,7 +131,8 @@ def main() -> None:
                 )
     if args.summary is not None:
         load = Path("/proc/loadavg").read_text().split()[:3]
-        args.summary.write_text(json.dumps({"loadavg": load, "limit": args.limit, "sets": out}, indent=1) + "\n")
+        summary = {"loadavg": load, "limit": args.limit, "three": args.three.name, "sets": out}
+        args.summary.write_text(json.dumps(summary, indent=1) + "\n")
 
 
 if __name__ == "__main__":

@@ -724,6 +724,18 @@ class Engine:
             )
         return find_related(index, entities, relations=relations, k=k, embedder=self.embedder)
 
+    def ask_related(self, question: str, *, k: int = 10) -> RelatedResult | None:
+        """Entities like the ones a question names ("what else is like X?"), with their joining paths.
+
+        None for any other question (`graph.related.question_related` decides), so `ask --graph` answers it.
+        """
+        from localrag.graph.related import question_related
+
+        index = self.graph_index()
+        if not index.n_triples:
+            return None  # ask_graph says the graph is empty
+        return question_related(index, question.strip(), k=k, embedder=self.embedder)
+
     # -- information ---------------------------------------------------------------------------
 
     def models(self) -> list[ModelInfo]:

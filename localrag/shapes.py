@@ -1,6 +1,6 @@
 """The JSON shapes of what localrag returns, defined once for every front end.
 
-`ask --json`, `ask --graph --json`, the HTTP API (`localrag serve`) and the MCP tools (`localrag mcp`)
+`ask --json`, `ask --graph --json`, `related --json`, the HTTP API (`localrag serve`) and the MCP tools (`localrag mcp`)
 all render answers, sources, quotes, search hits, graph paths, documents and ingest reports through
 these functions, so a script that reads one front end's output reads the others'. The shapes follow
 the dataclasses in `localrag.types` field for field (a hit is `{"chunk": {...}, "score": ..., the
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from localrag.graph.reason import GraphAnswer
+    from localrag.graph.related import RelatedResult
 
 
 def answer_json(answer: Answer) -> dict[str, Any]:
@@ -94,5 +95,35 @@ def graph_answer_json(answer: GraphAnswer, names: Mapping[str, str], chunks: dic
                 ],
             }
             for p in answer.paths
+        ],
+    }
+
+
+def related_json(result: RelatedResult, names: Mapping[str, str], chunks: Mapping[str, Chunk]) -> dict[str, Any]:
+    """Related entities best first, each with every joining path and both its steps' sources.
+
+    `chunks`: the chunks the steps came from (`Engine.source_chunks`); `names` as for graph answers.
+    """
+    return {
+        "seeds": [dataclasses.asdict(s) for s in result.seeds],
+        "relations": result.relations,
+        "related": [
+            {
+                "entity_id": r.entity_id,
+                "name": r.name,
+                "score": round(r.score, 6),
+                "paths": [
+                    {
+                        "path": link.render(names),
+                        "weight": round(link.weight, 6),
+                        "steps": [
+                            {**dataclasses.asdict(s), "where": step_source(s.source, chunks)}
+                            for s in (link.seed_step, link.other_step)
+                        ],
+                    }
+                    for link in r.links
+                ],
+            }
+            for r in result.related
         ],
     }

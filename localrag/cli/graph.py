@@ -5,7 +5,8 @@ what was committed and the next build goes on from there), `import` reads a TSV/
 head, relation, tail, `stats` counts what the graph holds, `training` writes RoG-style planning and
 reasoning examples on this graph in the RAFT chat format (`localrag finetune --data DIR` trains on
 them). Answers come from `localrag ask --graph`; `localrag related ENTITY ...` lists the entities
-that share the most specific neighbours with the given ones, each with the paths that join them.
+that share the most specific neighbours with the given ones, each with the paths that join them,
+as `ask --graph` does for a question like "what else is like X?".
 Names from documents are printed as rich `Text`, never as markup.
 """
 
@@ -22,7 +23,7 @@ from rich.table import Table
 from rich.text import Text
 
 from localrag.cli.common import print_json, progress_bar, usage_error
-from localrag.shapes import graph_answer_json, step_source
+from localrag.shapes import graph_answer_json, related_json, step_source
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     from localrag.engine import Engine
     from localrag.graph.extract import GraphBuildProgress, GraphBuildReport
     from localrag.graph.reason import GraphAnswer
+    from localrag.graph.related import RelatedResult
     from localrag.types import Chunk
 
 
@@ -170,41 +172,27 @@ def _related(args: argparse.Namespace, out: Console, err: Console) -> int:
     from localrag.cli.common import engine_from_args
 
     engine = engine_from_args(args)
-    result = engine.related(args.entities, relations=args.relation, k=args.k)
+    show_related(engine, engine.related(args.entities, relations=args.relation, k=args.k), args, out)
+    return 0
+
+
+def show_related(engine: Engine, result: RelatedResult, args: argparse.Namespace, out: Console,
+                 question: str | None = None) -> None:
+    """Related entities with their joining paths and sources, or as JSON (with the question, when one asked)."""
     names = engine.graph_index().names
     chunks = engine.source_chunks(
         s.source for r in result.related for link in r.links for s in (link.seed_step, link.other_step)
     )
-    if args.json:
-        data = {
-            "seeds": [dataclasses.asdict(s) for s in result.seeds],
-            "relations": result.relations,
-            "related": [
-                {
-                    "entity_id": r.entity_id,
-                    "name": r.name,
-                    "score": round(r.score, 6),
-                    "paths": [
-                        {
-                            "path": link.render(names),
-                            "weight": round(link.weight, 6),
-                            "steps": [
-                                {**dataclasses.asdict(s), "where": step_source(s.source, chunks)}
-                                for s in (link.seed_step, link.other_step)
-                            ],
-                        }
-                        for link in r.links
-                    ],
-                }
-                for r in result.related
-            ],
-        }
+    if getattr(args, "json", False):
+        data = related_json(result, names, chunks)
+        if question is not None:
+            data = {"question": question, "intent": "related", **data}
         print_json(data)
-        return 0
+        return
     seeds = ", ".join(s.name for s in result.seeds)
     if not result.related:
         out.print(Text(f"Nothing in the graph shares a neighbour with {seeds}.", style="italic"))
-        return 0
+        return
     out.print(Text(f"Related to {seeds} (score: shared neighbours, each 1/log2(1 + how many share it))", style="bold"))
     for number, r in enumerate(result.related, start=1):
         out.print(Text(f"{number}. ") + Text(r.name, style="bold") + Text(f"  {r.score:.2f}", style="dim"))
@@ -214,7 +202,6 @@ def _related(args: argparse.Namespace, out: Console, err: Console) -> int:
             out.print(Text(f"       {link.seed_step.relation}: {where[0]}; {where[1]}", style="dim"))
         if len(r.links) > 3:
             out.print(Text(f"     … and {len(r.links) - 3} more shared neighbours (--json: all)", style="dim"))
-    return 0
 
 
 def _stats(args: argparse.Namespace, out: Console, err: Console) -> int:
@@ -260,7 +247,15 @@ def print_graph_answer(
 
 
 def ask_graph(engine: Engine, question: str, args: argparse.Namespace, out: Console) -> int:
-    """`localrag ask --graph`: the answer with its reasoning paths, or all of it as JSON."""
+    """`localrag ask --graph`: the answer with its reasoning paths, or all of it as JSON.
+
+    A question asking for entities like named ones ("what else is like X?") gets those entities
+    and the paths joining them, as `localrag related` shows them.
+    """
+    related = engine.ask_related(question)
+    if related is not None:
+        show_related(engine, related, args, out, question=question)
+        return 0
     answer = engine.ask_graph(question, planner=getattr(args, "planner", None))
     names = engine.graph_index().names
     chunks = engine.path_chunks(answer)

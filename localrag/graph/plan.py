@@ -9,17 +9,20 @@ Two planners, each tagging the paths it returns with its name:
   each answer that path is removed from the grammar and the model is asked again, so k calls give
   the model's k preferred distinct paths, deterministically (sampling with llama.cpp's fixed seed
   would repeat itself).
-- `EmbeddingPlanner` needs no generator: it verbalises relation sequences
-  (("plays_in_club", "is_in_country") -> "plays in club is in country") and ranks them by cosine
-  similarity to the question with the entity mentions taken out, since the mention says who the
-  question is about, not which relations it asks for. Sequences are grown by beam search, one hop
-  at a time, only along relations the graph has from the entities reached so far (at most
-  `max_entities` of them per sequence): every relation out of the beam is scored, and the `beam`
-  best sequences of this length are the only ones extended. The length comes from the question: a
-  sequence that matches the question no better than its own prefix (a relation that adds nothing
-  the question asks for) is ranked after every sequence that does; within each group, sequences of
-  all lengths are ranked together by similarity. So a two-hop question keeps its two-hop answer when a third hop
-  is possible, and `max_hops` (1 to MAX_HOPS) only bounds the search.
+- `EmbeddingPlanner` needs no generator. A relation sequence's score is its alignment with the
+  question's cue words (`align`: words in order of distance from the entity mention, assigned in
+  order to the sequence's relations, which decides the relations, their order and the length)
+  plus SENTENCE_WEIGHT times the cosine similarity of the verbalised sequence
+  (("plays_in_club", "is_in_country") -> "plays in club is in country") with the question, the
+  entity mentions taken out (they say who the question is about, not which relations it asks
+  for). `aligned=False` keeps the similarity alone (the planner before alignment, for
+  benchmarks). Sequences are grown by beam search, one hop at a time, only along relations the
+  graph has from the entities reached so far (at most `max_entities` of them per sequence): every
+  relation out of the beam is scored, and the `beam` best sequences of this length are the only
+  ones extended. A sequence that scores no better than its own prefix (a relation that adds
+  nothing the question asks for) is ranked after every sequence that does; within each group,
+  sequences of all lengths are ranked together by score, so `max_hops` (1 to MAX_HOPS) only
+  bounds the search.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
+from localrag.graph.align import Landings, alignment_scores, cue_words, relation_words
 from localrag.graph.paths import GraphIndex, LinkedEntity, question_tokens
 
 if TYPE_CHECKING:
@@ -38,6 +42,10 @@ if TYPE_CHECKING:
 
 SEPARATOR = " -> "
 MAX_HOPS = 4
+# Weight of the whole-path similarity beside the word alignment: it settles what the alignment
+# cannot see, e.g. two relations that fit a question's words equally well. Chosen among 0, 0.1,
+# 0.25, 0.5 and 1 on WC-P2 and the three-hop set (benchmarks/README.md, "Aligning relations").
+SENTENCE_WEIGHT = 0.25
 
 
 @dataclass(frozen=True)
@@ -119,27 +127,59 @@ class EmbeddingPlanner:
     name = "embedding"
 
     def __init__(
-        self, embedder: Embedder, max_hops: int = 3, *, beam: int = 8, max_entities: int = 2000, margin: float = 0.0
+        self,
+        embedder: Embedder,
+        max_hops: int = 3,
+        *,
+        beam: int = 8,
+        max_entities: int = 2000,
+        margin: float = 0.0,
+        aligned: bool = True,
     ) -> None:
         self.embedder = embedder
         self.max_hops = _check_hops(max_hops)
         self.beam = beam
         self.max_entities = max_entities
         self.margin = margin
-        self._cache: dict[tuple[str, ...], np.ndarray] = {}
+        self.aligned = aligned
+        self._cache: dict[str, np.ndarray] = {}
+        self._landings: Landings | None = None
 
-    def _vectors(self, sequences: Sequence[tuple[str, ...]]) -> np.ndarray:
-        missing = [s for s in dict.fromkeys(sequences) if s not in self._cache]
+    def _encode(self, texts: Sequence[str]) -> np.ndarray:
+        missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
         if missing:
-            for seq, vec in zip(missing, self.embedder.embed([verbalise(s) for s in missing]), strict=True):
-                self._cache[seq] = vec
-        return np.stack([self._cache[s] for s in sequences])
+            self._cache.update(zip(missing, self.embedder.embed(missing), strict=True))
+        return np.stack([self._cache[t] for t in texts])
+
+    def _hop_similarities(self, index: GraphIndex, relations: Sequence[str], cues: np.ndarray) -> np.ndarray:
+        """(cue words, relations): each word's similarity to each relation as a hop (its words and its landing)."""
+        if self._landings is None or self._landings.index is not index:
+            self._landings = Landings(index)
+        landings = self._landings
+        own = cues @ self._encode([relation_words(r) for r in relations]).T
+        landed = cues @ self._encode([relation_words(landings.of(r)) for r in relations]).T
+        return (own + landed) / 2
+
+    def _scores(
+        self, index: GraphIndex, sequences: Sequence[tuple[str, ...]], query: np.ndarray, cues: np.ndarray
+    ) -> np.ndarray:
+        """Each sequence's score (all of one length): word alignment plus the weighted whole-path similarity."""
+        whole = self._encode([verbalise(s) for s in sequences]) @ query
+        if not self.aligned:
+            return whole
+        relations = sorted({r for s in sequences for r in s})
+        column = {r: i for i, r in enumerate(relations)}
+        hops = self._hop_similarities(index, relations, cues)
+        sims = np.stack([hops[:, [column[r] for r in s]] for s in sequences])
+        return alignment_scores(sims) + SENTENCE_WEIGHT * whole
 
     def plan(self, question: str, index: GraphIndex, linked: Sequence[LinkedEntity], k: int = 3) -> list[PlannedPath]:
         starts = index.reach([e.entity_id for e in linked])
         if not len(starts):
             return []
-        query = self.embedder.embed([strip_mentions(question, linked) or question])[0]
+        cues = cue_words(question, linked) if self.aligned else []
+        vectors = self._encode([strip_mentions(question, linked) or question, *cues])
+        query, cue_vectors = vectors[0], vectors[1:]
         scores: dict[tuple[str, ...], float] = {}
         layer: list[tuple[tuple[str, ...], np.ndarray]] = [((), starts)]
         for hop in range(self.max_hops):
@@ -151,7 +191,7 @@ class EmbeddingPlanner:
             ]
             if not grown:
                 break
-            sims = self._vectors([seq for seq, _ in grown]) @ query
+            sims = self._scores(index, [seq for seq, _ in grown], query, cue_vectors)
             for (seq, _), sim in zip(grown, sims, strict=True):
                 scores[seq] = float(sim)
             best = np.argsort(-sims, kind="stable")[: self.beam]

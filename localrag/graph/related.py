@@ -9,6 +9,12 @@ of seven hundred players, so hubs do not dominate, and no weight is learned. A r
 `*_inverse` state one fact, so they count once. Neighbours shared by more than `max_degree`
 entities are skipped (they say little and cost much). Several seeds ("because you liked A and
 B") add up; `relations` restricts which relations count.
+
+`question_related` answers questions that ask for such entities ("what else is like Big?", "films
+like Big and Cast Away", "because I liked Big"): a cue ("like", "similar to", "liked", ...) directly
+followed by entity mentions (as the graph links them) joined by "and", "or" or commas, articles
+allowed; those entities are the seeds. A cue followed by anything else ("what is Big like?", "I would like to
+know") is no such question.
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from localrag.errors import LocalRagError
-from localrag.graph.paths import GraphIndex, LinkedEntity, Step
+from localrag.graph.paths import GraphIndex, LinkedEntity, Step, question_tokens
 from localrag.graph.store import normalise_entity, normalise_relation
 
 if TYPE_CHECKING:
@@ -149,3 +155,46 @@ def find_related(
             )
     found = related_entities(index, [s.entity_id for s in seeds], relations=wanted, k=k)
     return RelatedResult(seeds, wanted, found)
+
+
+# Cues that ask for entities like the ones named right after them.
+RECOMMENDATION_CUES = (
+    "like", "likes", "liked", "similar to", "resembling", "related to", "enjoyed", "loved", "reminds me of",
+)
+_JOINERS = frozenset({"and", "or", "both", "also", "as", "well", "the", "a", "an", "&", "+"})
+
+
+def recommendation_seeds(question: str, index: GraphIndex, embedder: Embedder | None = None) -> list[LinkedEntity]:
+    """The entities a question asks for things like (see the module docstring); [] when it asks no such thing."""
+    tokens = question_tokens(question)
+    cues = [cue.split() for cue in RECOMMENDATION_CUES]
+    starts = [i + len(c) for i in range(len(tokens)) for c in cues if tokens[i : i + len(c)] == c]
+    if not starts:
+        return []
+    linked = index.link(question, embedder, limit=10)
+    for start in starts:
+        seeds: list[LinkedEntity] = []
+        at = start
+        while at < len(tokens):
+            here = next((e for e in linked if tokens[at : at + len(e.mention.split())] == e.mention.split()), None)
+            if here is not None:
+                if here.entity_id not in {s.entity_id for s in seeds}:
+                    seeds.append(here)
+                at += len(here.mention.split())
+            elif tokens[at] in _JOINERS:
+                at += 1
+            else:
+                break
+        if seeds:
+            return seeds
+    return []
+
+
+def question_related(
+    index: GraphIndex, question: str, *, k: int = 10, embedder: Embedder | None = None
+) -> RelatedResult | None:
+    """`related_entities` for a question asking for entities like the ones it names; None for any other question."""
+    seeds = recommendation_seeds(question, index, embedder)
+    if not seeds:
+        return None
+    return RelatedResult(seeds, None, related_entities(index, [s.entity_id for s in seeds], k=k))

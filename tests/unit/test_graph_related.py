@@ -11,7 +11,13 @@ from localrag.config import Settings
 from localrag.embed import HashEmbedder
 from localrag.engine import Engine
 from localrag.graph.paths import GraphIndex
-from localrag.graph.related import RelatedError, find_related, related_entities
+from localrag.graph.related import (
+    RelatedError,
+    find_related,
+    question_related,
+    recommendation_seeds,
+    related_entities,
+)
 
 TRIPLES = [
     ("big", "directed_by", "penny marshall", "f:1"),
@@ -85,3 +91,43 @@ def test_related_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
 
     assert run(["related", "Jaws"]) == 2
     assert "'Jaws' is not an entity of the graph" in capsys.readouterr().err
+
+
+def test_recommendation_questions_name_their_seeds(index: GraphIndex) -> None:
+    assert [s.entity_id for s in recommendation_seeds("What else is like Big?", index)] == ["big"]
+    assert [s.entity_id for s in recommendation_seeds("films like Big and Cast Away", index)] == ["big", "cast away"]
+    assert [s.entity_id for s in recommendation_seeds("films like the Big and a League", index)] == ["big", "a league"]
+    seeds = recommendation_seeds("Because I liked Forrest Gump, A League or Big, what next?", index)
+    assert [s.entity_id for s in seeds] == ["forrest gump", "a league", "big"]
+    for other in ("What is Big like?", "I would like to know who directed Big", "who directed big?", "like jaws"):
+        assert recommendation_seeds(other, index) == []
+    result = question_related(index, "anything similar to Big?", k=1)
+    assert result is not None and [r.entity_id for r in result.related] == ["a league"]
+    assert question_related(index, "who starred in big?") is None
+
+
+def test_ask_graph_routes_recommendations_to_related(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import localrag.cli.common
+    from localrag.cli import run
+
+    engine = Engine(Settings(), embedder=HashEmbedder(dim=16))
+    monkeypatch.setattr(localrag.cli.common, "engine_from_args", lambda *a, **k: engine)
+    (tmp_path / "films.tsv").write_text(FILMS_TSV, encoding="utf-8")
+    engine.graph_import(tmp_path / "films.tsv")
+
+    assert run(["ask", "--graph", "--json", "what else is like Big?"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert (data["question"], data["intent"]) == ("what else is like Big?", "related")
+    assert [s["entity_id"] for s in data["seeds"]] == ["big"]
+    assert data["related"][0]["name"] == "a league"
+    assert data["related"][0]["paths"][0]["steps"][1]["where"] == "films.tsv:2"
+
+    assert run(["ask", "--graph", "films like Big and Cast Away"]) == 0
+    text = capsys.readouterr().out
+    assert "Related to big, cast away" in text and "1. a league" in text and "films.tsv:" in text
+
+    assert run(["ask", "--graph", "--json", "who starred in big?"]) == 0
+    answer = json.loads(capsys.readouterr().out)  # not a recommendation: a graph answer with its paths
+    assert "intent" not in answer and answer["linked"][0]["entity_id"] == "big" and answer["paths"]
