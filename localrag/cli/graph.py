@@ -74,7 +74,13 @@ def _build(args: argparse.Namespace, out: Console, err: Console) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from localrag.cli import engine_from_args
-    from localrag.graph.extract import FALLBACK_RELATION, ExtractConfig, RelationVocabulary, load_vocabulary
+    from localrag.graph.extract import (
+        FALLBACK_RELATION,
+        ExtractConfig,
+        RelationVocabulary,
+        build_summary,
+        load_vocabulary,
+    )
 
     fallback = None if args.strict else FALLBACK_RELATION
     if args.relations is not None:
@@ -113,20 +119,6 @@ def _build(args: argparse.Namespace, out: Console, err: Console) -> int:
         reasons = ", ".join(f"{n} {why}" for why, n in report.dropped.most_common())
         err.print(Text(f"proposed triples refused: {reasons}", style="dim"))
     return 0
-
-
-def build_summary(report: GraphBuildReport) -> str:
-    line = (
-        f"{report.chunks_extracted} chunks read ({report.chunks_skipped} already built), "
-        f"{report.triples_added} triples and {report.entities_added} entities added "
-        f"({report.triples_per_chunk:.1f} per chunk, {report.entities_merged} names merged), "
-        f"{report.failed + report.invalid_replies} generations failed; {report.seconds:.1f}s"
-    )
-    if report.triples_removed:
-        line += f"; {report.triples_removed} triples of changed or forgotten documents removed"
-    if report.cancelled:
-        line += " (cancelled: run it again to go on)"
-    return line
 
 
 def build_report_json(report: GraphBuildReport) -> dict[str, object]:

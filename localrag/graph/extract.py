@@ -42,6 +42,15 @@ import numpy as np
 
 from localrag.errors import LocalRagError
 from localrag.generate import neutralize_special_tokens
+from localrag.graph.focused import (
+    MAX_ENTITIES,
+    NO_RELATION,
+    heading_entity,
+    mentions,
+    relation_lines,
+    resolve_pronouns,
+    triples_grammar,
+)
 from localrag.graph.store import GraphStore, Triple, entity_vectors, normalise_entity, normalise_relation
 from localrag.types import Chunk, GenerationStats
 
@@ -99,6 +108,24 @@ EXAMPLE_REPLY = (
     '{"subject": "Tamford Library", "relation": "created_by", "object": "Ruth Okafor"},\n'
     '{"subject": "Tamford Library", "relation": "part_of", "object": "Tamford University"}]'
 )
+
+# The focused method's prompt (see localrag/graph/focused.py) and its worked example: the object
+# -> (subject, relation) of each fact the example passage states; its other names get `none`.
+FOCUSED_SYSTEM = (
+    "For each name in the Names list, say which name in the passage it is a fact about, and the relation, "
+    "or none when the passage states no such fact. A fact about the Topic has the Topic as its subject. "
+    "Relations, each with an example phrasing:\n{relations}"
+)
+EXAMPLE_TOPIC = "Harwick Bridge"
+EXAMPLE_FACTS = {
+    "River Sell": ("Harwick Bridge", "located_in"),
+    "Tamford": ("Harwick Bridge", "located_in"),
+    "Ruth Okafor": ("Harwick Bridge", "created_by"),
+    "1902": ("Harwick Bridge", "date"),
+    "Okafor": ("Tamford Library", "created_by"),
+    "Tamford University": ("Tamford Library", "part_of"),
+}
+FOCUSED_TOKENS = 320
 
 _ARTICLE = re.compile(r"^(the|a|an)\s+", re.IGNORECASE)
 _EDGE = " \t\n.,;:!?\"'`()[]{}*_#"
@@ -316,6 +343,8 @@ class ExtractConfig:
     # Enough for MAX_TRIPLES short triples; a reply cut here still keeps its complete triples.
     max_tokens: int = 256
     commit_every: int = 8
+    # "single": one few-shot prompt, free-text names; "focused": see `extract_focused`.
+    method: str = "single"
 
 
 @dataclass
@@ -364,6 +393,21 @@ class GraphBuildReport:
         return self.triples_added / self.chunks_extracted if self.chunks_extracted else 0.0
 
 
+def build_summary(report: GraphBuildReport) -> str:
+    """One line on what a build did, as the CLI and the chat app show it."""
+    line = (
+        f"{report.chunks_extracted} chunks read ({report.chunks_skipped} already built), "
+        f"{report.triples_added} triples and {report.entities_added} entities added "
+        f"({report.triples_per_chunk:.1f} per chunk, {report.entities_merged} names merged), "
+        f"{report.failed + report.invalid_replies} generations failed; {report.seconds:.1f}s"
+    )
+    if report.triples_removed:
+        line += f"; {report.triples_removed} triples of changed or forgotten documents removed"
+    if report.cancelled:
+        line += " (cancelled: run it again to go on)"
+    return line
+
+
 def check_triples(
     raw: Sequence[Mapping[str, str]], chunk: Chunk, vocabulary: RelationVocabulary
 ) -> tuple[list[tuple[str, str, str]], Counter[str]]:
@@ -392,6 +436,93 @@ def check_triples(
     return kept, dropped
 
 
+def _generate(
+    generator: Generator,
+    messages: list[dict[str, str]],
+    grammar: str,
+    max_tokens: int,
+    cancel: threading.Event | None,
+    stats: GenerationStats | None,
+) -> str:
+    """One grammar-held greedy generation whose counts are added to `stats` (a chunk may take two)."""
+    own = GenerationStats()
+    reply = generator.complete(
+        messages, max_tokens=max_tokens, temperature=0.0, grammar=grammar, cancel=cancel, stats=own
+    )
+    if stats is not None:
+        stats.prompt_tokens += own.prompt_tokens
+        stats.completion_tokens += own.completion_tokens
+        stats.time_to_first_token += own.time_to_first_token
+        stats.generation_seconds += own.generation_seconds
+        stats.cancelled = stats.cancelled or own.cancelled
+    return reply
+
+
+def focused_entities(chunk: Chunk) -> list[str]:
+    """The entities the relation pass may use: the heading entity if the text names it, then the mentions.
+
+    Once each by normalised name, at most MAX_ENTITIES.
+    """
+    heading = heading_entity(chunk.heading)
+    names = [heading] if heading and occurs_in(heading, chunk.text) else []
+    out: dict[str, str] = {}
+    for name in [*names, *mentions(chunk.text)]:
+        out.setdefault(normalise_entity(name), name)
+    return list(out.values())[:MAX_ENTITIES]
+
+
+def _focused_example() -> tuple[str, list[str], str]:
+    """The worked example in the focused format: resolved passage, its entities, the reply."""
+    chunk = Chunk("example", "example", "example", 0, EXAMPLE_PASSAGE, 0, len(EXAMPLE_PASSAGE),
+                  heading=EXAMPLE_TOPIC)
+    entities = focused_entities(chunk)
+    entries = [
+        {"object": e, "subject": EXAMPLE_FACTS.get(e, (EXAMPLE_TOPIC, NO_RELATION))[0],
+         "relation": EXAMPLE_FACTS.get(e, (EXAMPLE_TOPIC, NO_RELATION))[1]}
+        for e in entities[1:]
+    ]
+    return resolve_pronouns(EXAMPLE_PASSAGE, EXAMPLE_TOPIC), entities, json.dumps(entries)
+
+
+def focused_messages(chunk: Chunk, entities: Sequence[str], vocabulary: RelationVocabulary) -> list[dict[str, str]]:
+    """The relation pass: relations with an example each, the topic, the names, the pronoun-resolved passage."""
+    relations = relation_lines((name, vocabulary.canonical.get(name, ())) for name in vocabulary.names)
+    system = FOCUSED_SYSTEM.replace("{relations}", relations)
+    topic = heading_entity(chunk.heading)
+    passage = resolve_pronouns(neutralize_special_tokens(chunk.text), topic)
+    example, example_entities, example_reply = _focused_example()
+    return [
+        {"role": "system", "content": system},
+        {"role": "user", "content": f"Topic: {EXAMPLE_TOPIC}\nNames: {json.dumps(example_entities)}\n"
+                                    f"Passage: {example}\nFacts:"},
+        {"role": "assistant", "content": example_reply},
+        {"role": "user", "content": f"Topic: {neutralize_special_tokens(topic) or 'none'}\n"
+                                    f"Names: {json.dumps(list(entities), ensure_ascii=False)}\n"
+                                    f"Passage: {passage}\nFacts:"},
+    ]
+
+
+def propose_triples(
+    chunk: Chunk,
+    generator: Generator,
+    config: ExtractConfig,
+    *,
+    cancel: threading.Event | None = None,
+    stats: GenerationStats | None = None,
+) -> list[dict[str, str]] | None:
+    """The model's triples for one chunk by `config.method`, before any check; None: nothing parseable."""
+    if config.method == "single":
+        messages = extraction_messages(chunk, config.vocabulary)
+        return parse_triples(_generate(generator, messages, TRIPLES_GRAMMAR, config.max_tokens, cancel, stats))
+    entities = focused_entities(chunk)
+    if len(entities) < 2:
+        return []
+    grammar = triples_grammar(entities, config.vocabulary.names)
+    messages = focused_messages(chunk, entities, config.vocabulary)
+    raw = parse_triples(_generate(generator, messages, grammar, FOCUSED_TOKENS, cancel, stats))
+    return None if raw is None else [t for t in raw if t["relation"] != NO_RELATION]
+
+
 def extract_chunk(
     chunk: Chunk,
     generator: Generator,
@@ -402,15 +533,7 @@ def extract_chunk(
     stats: GenerationStats | None = None,
 ) -> ChunkTriples | None:
     """Triples of one chunk, or None when the reply had nothing parseable (a failed generation)."""
-    reply = generator.complete(
-        extraction_messages(chunk, config.vocabulary),
-        max_tokens=config.max_tokens,
-        temperature=0.0,
-        grammar=TRIPLES_GRAMMAR,
-        cancel=cancel,
-        stats=stats,
-    )
-    raw = parse_triples(reply)
+    raw = propose_triples(chunk, generator, config, cancel=cancel, stats=stats)
     if raw is None:
         return None
     kept, dropped = check_triples(raw, chunk, config.vocabulary)
