@@ -1,4 +1,4 @@
-"""The chat app's graph features over a FakeEngine: `graph build` from the library screen."""
+"""The chat app's graph features over a FakeEngine: `graph build` from the library screen, saved paths."""
 
 from __future__ import annotations
 
@@ -7,15 +7,22 @@ from dataclasses import dataclass, field
 
 import pytest
 from conftest import wait_for
-from fake_engine import FakeEngine
-from textual.widgets import ProgressBar, Static
+from fake_engine import INJECTION, FakeEngine
+from test_chat_graph_mode import GraphFakeEngine
+from textual.widgets import Input, ProgressBar, Static
 
 from localrag.errors import LocalRagError
 from localrag.graph.extract import GraphBuildProgress, GraphBuildReport
 from localrag.tui.app import LocalRagApp
+from localrag.tui.screens.chat import ChatScreen
+from localrag.tui.screens.chunk import ChunkScreen
 from localrag.tui.screens.dialogs import ErrorScreen
 from localrag.tui.screens.library import LibraryScreen
+from localrag.tui.widgets.chat import AnswerView
+from localrag.tui.widgets.conversations import ConversationList
 from localrag.tui.widgets.graph_build import GraphBuildPanel
+from localrag.tui.widgets.graph_paths import GraphPathsPanel
+from localrag.tui.widgets.sources import SourcesPanel
 
 pytestmark = pytest.mark.anyio
 
@@ -85,3 +92,38 @@ async def test_a_failed_graph_build_is_shown_once_and_the_panel_can_run_again() 
         panel = library.query_one(GraphBuildPanel)
         assert not panel.running and app.activity == ""
         assert "failed" in str(panel.query_one("#graph-line", Static).render())
+
+
+async def test_a_reopened_conversation_lists_its_graph_paths_in_the_paths_panel() -> None:
+    first = LocalRagApp(GraphFakeEngine())
+    async with first.run_test(size=(120, 40)) as pilot:
+        chat = first.screen
+        assert isinstance(chat, ChatScreen)
+        await pilot.press("ctrl+g")
+        box = chat.query_one("#question", Input)
+        box.value = "where do I buy what descales the kettle?"
+        box.focus()
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: chat.query(AnswerView) and not chat.generating)
+
+    # A plain engine: what the panel shows comes from the saved conversation, not from a graph.
+    second = LocalRagApp(FakeEngine())
+    async with second.run_test(size=(120, 40)) as pilot:
+        chat = second.screen
+        assert isinstance(chat, ChatScreen)
+        conversations = chat.query_one(ConversationList)
+        conversations.focus()
+        conversations.highlighted = 0
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: len(chat.query(AnswerView)) == 1)
+        paths = chat.query_one(GraphPathsPanel)
+        assert not chat.graph_mode and paths.display and not chat.query_one(SourcesPanel).display
+        labels = [str(paths.get_option_at_index(i).prompt) for i in range(paths.option_count)]
+        assert labels[0] == f"✓ 1. Kettle -> descaled_with -> white vinegar -> sold_at -> Shop {INJECTION}  " \
+                            "(embedding planner)"
+        assert "kettle-manual.md" in labels[1] and "imported · prices.tsv:3" in labels[2]
+        paths.focus()
+        paths.highlighted = 1
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(second.screen, ChunkScreen))
+        assert "white vinegar" in str(second.screen.query_one("#chunk-text", Static).render())

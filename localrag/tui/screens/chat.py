@@ -45,7 +45,7 @@ from localrag.tui.screens.chunk import ChunkScreen
 from localrag.tui.screens.dialogs import ConfirmScreen, PromptScreen
 from localrag.tui.widgets.chat import AnswerView, ChatLog
 from localrag.tui.widgets.conversations import ConversationList
-from localrag.tui.widgets.graph_paths import GraphPathsPanel, GraphView
+from localrag.tui.widgets.graph_paths import GraphPathsPanel, GraphView, saved_paths, view_from_turn
 from localrag.tui.widgets.sources import SourcesPanel
 from localrag.tui.widgets.status import StatusBar
 from localrag.types import Chunk, DoneEvent, SourcesEvent, TokenEvent
@@ -98,6 +98,8 @@ class ChatScreen(LocalRagScreen):
     ChatScreen GraphPathsPanel { display: none; }
     ChatScreen.-graph GraphPathsPanel { display: block; }
     ChatScreen.-graph SourcesPanel { display: none; }
+    ChatScreen.-graph-turn GraphPathsPanel { display: block; }
+    ChatScreen.-graph-turn SourcesPanel { display: none; }
     ChatScreen.-narrow GraphPathsPanel { width: 30; }
     ChatScreen.-graph #question { border: tall $secondary; }
     """
@@ -173,6 +175,7 @@ class ChatScreen(LocalRagScreen):
         log = self.query_one(ChatLog)
         await log.remove_children()
         last: Turn | None = None
+        last_view: AnswerView | None = None
         if conversation is None or not conversation.turns:
             log.show_empty(EMPTY_HINT)
         else:
@@ -180,9 +183,13 @@ class ChatScreen(LocalRagScreen):
                 if turn.role == "user":
                     await log.add_question(turn.text)
                 else:
-                    await log.add_answer(turn)
+                    last_view = await log.add_answer(turn)
+                    graph_view = view_from_turn(turn)
+                    if graph_view is not None:
+                        self._graph_views[last_view] = graph_view
                     last = turn
         self.query_one(SourcesPanel).show(last)
+        self._show_graph_turn(last_view)
         self.refresh_conversations()
         log.scroll_end(animate=False)
 
@@ -285,6 +292,7 @@ class ChatScreen(LocalRagScreen):
             self.localrag.activity = "following graph paths…"
             self._answer_graph(question)
             return
+        self.set_class(False, "-graph-turn")
         self.query_one(SourcesPanel).show(None, pending=True)
         self.localrag.activity = "answering…"
         self._answer(question, history, self.cancel_event)
@@ -315,6 +323,7 @@ class ChatScreen(LocalRagScreen):
             query=self._pending_query,
             sources=[_saved_source(n, c) for n, c in enumerate(chunks, start=1)],
             model=f"graph · {view.answer.reasoner}",
+            graph_paths=saved_paths(view),
         )
         if self._answer_view is not None:
             self._graph_views[self._answer_view] = view
@@ -323,6 +332,7 @@ class ChatScreen(LocalRagScreen):
     def action_toggle_graph(self) -> None:
         self.graph_mode = not self.graph_mode
         self.set_class(self.graph_mode, "-graph")
+        self.remove_class("-graph-turn")  # the mode's own panel now, whichever answer is selected
         box = self.query_one("#question", Input)
         box.placeholder = GRAPH_PLACEHOLDER if self.graph_mode else DOCUMENTS_PLACEHOLDER
         box.border_title = "graph mode" if self.graph_mode else None
@@ -392,8 +402,14 @@ class ChatScreen(LocalRagScreen):
         for other in self.query(AnswerView):
             other.set_class(other is view, "-selected")
         self.query_one(SourcesPanel).show(view.turn)
-        if view in self._graph_views:
-            self.query_one(GraphPathsPanel).show(self._graph_views[view])
+        self._show_graph_turn(view)
+
+    def _show_graph_turn(self, view: AnswerView | None) -> None:
+        """A graph answer's paths replace the sources panel while that answer is the selected one, in either mode."""
+        graph = self._graph_views.get(view) if view is not None else None
+        if graph is not None:
+            self.query_one(GraphPathsPanel).show(graph)
+        self.set_class(graph is not None, "-graph-turn")
 
     def on_answer_view_selected(self, message: AnswerView.Selected) -> None:
         self._select(message.view)

@@ -19,6 +19,7 @@ from textual.message import Message
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
+from localrag.conversations import SavedPath, SavedStep, Turn
 from localrag.safe_text import printable
 from localrag.shapes import step_source
 from localrag.types import Chunk
@@ -26,6 +27,9 @@ from localrag.types import Chunk
 if TYPE_CHECKING:
     from localrag.graph.paths import ReasoningPath, Step
     from localrag.graph.reason import GraphAnswer
+
+# Paths a saved graph turn keeps: the panel lists no more than its default limit anyway.
+SAVED_PATHS = 20
 
 
 @dataclass
@@ -38,6 +42,52 @@ class GraphView:
 
     def where(self, step: Step) -> str:
         return step_source(step.source, self.chunks, short=True)
+
+
+def saved_paths(view: GraphView) -> list[SavedPath]:
+    """The view's paths as a conversation keeps them (supporting first, at most SAVED_PATHS)."""
+    answer, names = view.answer, view.names
+    return [
+        SavedPath(
+            [SavedStep(s.head, s.relation, s.tail, s.source, names.get(s.head, s.head), names.get(s.tail, s.tail))
+             for s in path.steps],
+            answer.planner_of(path),
+            answer.supports(path),
+        )
+        for path in answer.ordered_paths()[:SAVED_PATHS]
+    ]
+
+
+def view_from_turn(turn: Turn) -> GraphView | None:
+    """A saved graph turn as the panel shows it: its paths, names and passages as they were; None: not graph."""
+    from localrag.graph.paths import ReasoningPath, Step
+    from localrag.graph.plan import PlannedPath
+    from localrag.graph.reason import Candidate, GraphAnswer
+
+    if not turn.graph_paths:
+        return None
+    names: dict[str, str] = {}
+    paths: list[ReasoningPath] = []
+    supporting: list[ReasoningPath] = []
+    planned: dict[tuple[str, ...], PlannedPath] = {}
+    for saved in turn.graph_paths:
+        path = ReasoningPath(tuple(Step(s.head, s.relation, s.tail, s.source) for s in saved.steps))
+        for s in saved.steps:
+            names.setdefault(s.head, s.head_name)
+            names.setdefault(s.tail, s.tail_name)
+        paths.append(path)
+        if saved.supports_answer:
+            supporting.append(path)
+        if saved.planner:
+            planned.setdefault(path.relations, PlannedPath(path.relations, 0.0, saved.planner))
+    candidates = [Candidate(supporting[0].end, names[supporting[0].end], 1.0, supporting)] if supporting else []
+    reasoner = turn.model.removeprefix("graph · ") or "paths"
+    answer = GraphAnswer(turn.query, [], list(planned.values()), paths, candidates, reasoner)
+    chunks = {
+        s.chunk_id: Chunk(s.chunk_id, s.doc_id, s.path, 0, s.text, 0, len(s.text), s.page, s.heading)
+        for s in turn.sources
+    }
+    return GraphView(answer, names, chunks)
 
 
 def path_label(view: GraphView, path: ReasoningPath, number: int, supporting: bool) -> Text:
