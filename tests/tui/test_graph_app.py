@@ -9,15 +9,18 @@ import pytest
 from conftest import wait_for
 from fake_engine import INJECTION, FakeEngine
 from test_chat_graph_mode import GraphFakeEngine
-from textual.widgets import Input, ProgressBar, Static
+from textual.widgets import Input, OptionList, ProgressBar, Static
 
 from localrag.errors import LocalRagError
 from localrag.graph.extract import GraphBuildProgress, GraphBuildReport
+from localrag.graph.paths import LinkedEntity, Step
+from localrag.graph.related import RelatedEntity, RelatedResult, SharedLink
 from localrag.tui.app import LocalRagApp
 from localrag.tui.screens.chat import ChatScreen
 from localrag.tui.screens.chunk import ChunkScreen
 from localrag.tui.screens.dialogs import ErrorScreen
 from localrag.tui.screens.library import LibraryScreen
+from localrag.tui.screens.related import RelatedScreen
 from localrag.tui.widgets.chat import AnswerView
 from localrag.tui.widgets.conversations import ConversationList
 from localrag.tui.widgets.graph_build import GraphBuildPanel
@@ -127,3 +130,64 @@ async def test_a_reopened_conversation_lists_its_graph_paths_in_the_paths_panel(
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(second.screen, ChunkScreen))
         assert "white vinegar" in str(second.screen.query_one("#chunk-text", Static).render())
+
+
+@dataclass
+class RelatedFakeEngine(GraphFakeEngine):
+    """GraphFakeEngine whose `related` finds lemon juice through the kettle, from the manual and a TSV."""
+
+    related_asked: list[list[str]] = field(default_factory=list)
+
+    def related(self, entities: list[str], **kwargs: object) -> RelatedResult:
+        self.related_asked.append(list(entities))
+        manual = next(c for c in self._chunks.values() if c.path.endswith("kettle-manual.md"))
+        link = SharedLink(Step("kettle", "descaled_with", "vinegar", manual.chunk_id),
+                          Step("kettle", "descaled_with", "lemon", "remedies.tsv:2"), "kettle", False, 1.0)
+        return RelatedResult([LinkedEntity("vinegar", "white vinegar", 1.0, "exact", "vinegar")], None,
+                             [RelatedEntity("lemon", "lemon juice", 1.0, [link])])
+
+    def source_chunks(self, sources: object) -> dict[str, object]:
+        wanted = set(sources)  # type: ignore[call-overload]
+        return {k: c for k, c in self._chunks.items() if k in wanted}
+
+
+class RelatedIndex:
+    names = {"kettle": "Kettle", "vinegar": "white vinegar", "shop": f"Shop {INJECTION}", "lemon": "lemon juice"}
+
+
+async def test_related_on_a_path_step_lists_entities_whose_steps_open_their_source() -> None:
+    engine = RelatedFakeEngine()
+    engine.graph_index = RelatedIndex  # type: ignore[method-assign, assignment]
+    app = LocalRagApp(engine)
+    async with app.run_test(size=(120, 40)) as pilot:
+        chat = app.screen
+        assert isinstance(chat, ChatScreen)
+        await pilot.press("ctrl+g")
+        box = chat.query_one("#question", Input)
+        box.value = "where do I buy what descales the kettle?"
+        box.focus()
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: not chat.generating)
+        paths = chat.query_one(GraphPathsPanel)
+        paths.focus()
+        paths.highlighted = 1  # Kettle -descaled_with-> white vinegar
+        await pilot.press("r")
+        await wait_for(pilot, lambda: isinstance(app.screen, RelatedScreen))
+        assert engine.related_asked == [["vinegar"]]
+        related = app.screen
+        listing = related.query_one("#related", OptionList)
+        labels = [str(listing.get_option_at_index(i).prompt) for i in range(listing.option_count)]
+        assert labels[0] == "1. lemon juice  1.00"
+        assert labels[1].strip() == "white vinegar <- descaled_with <- Kettle -> descaled_with -> lemon juice"
+        assert "kettle-manual.md" in labels[2] and "imported · remedies.tsv:2" in labels[3]
+        listing.focus()
+        listing.highlighted = 2
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ChunkScreen))
+        assert "white vinegar" in str(app.screen.query_one("#chunk-text", Static).render())
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is related)
+        listing.highlighted = 3
+        await pilot.press("enter")  # an imported step: a notice, the list stays
+        await pilot.pause()
+        assert app.screen is related and app.activity == ""

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import threading
 import weakref
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from textual import work
@@ -43,6 +44,7 @@ from localrag.tui.messages import AnswerFinished, AnswerStarted, AnswerToken
 from localrag.tui.screens.base import LocalRagScreen
 from localrag.tui.screens.chunk import ChunkScreen
 from localrag.tui.screens.dialogs import ConfirmScreen, PromptScreen
+from localrag.tui.screens.related import RelatedScreen
 from localrag.tui.widgets.chat import AnswerView, ChatLog
 from localrag.tui.widgets.conversations import ConversationList
 from localrag.tui.widgets.graph_paths import GraphPathsPanel, GraphView, saved_paths, view_from_turn
@@ -54,6 +56,7 @@ if TYPE_CHECKING:
     from textual.worker import Worker
 
     from localrag.graph.paths import Step
+    from localrag.graph.related import RelatedResult
 
 EMPTY_HINT = "Ask a question about your documents below. F3 adds documents, F1 shows every key."
 DOCUMENTS_PLACEHOLDER = "Ask about your documents… (Esc stops)"
@@ -86,7 +89,7 @@ def _saved_source(n: int, chunk: Chunk) -> SavedSource:
 
 
 class ChatScreen(LocalRagScreen):
-    WORKER_ACTIONS = {"answer": "answering"}
+    WORKER_ACTIONS = {"answer": "answering", "related": "finding related entities"}
     DEFAULT_CSS = """
     ChatScreen #main { height: 1fr; }
     ChatScreen #chat-pane { width: 1fr; }
@@ -117,6 +120,13 @@ class ChatScreen(LocalRagScreen):
         def __init__(self, view: GraphView) -> None:
             super().__init__()
             self.view = view
+
+    class RelatedFound(Message):
+        def __init__(self, result: RelatedResult, names: Mapping[str, str], chunks: dict[str, Chunk]) -> None:
+            super().__init__()
+            self.result = result
+            self.names = names
+            self.chunks = chunks
 
     def __init__(self) -> None:
         super().__init__()
@@ -346,9 +356,32 @@ class ChatScreen(LocalRagScreen):
             return
         self.open_step(message.step, message.chunk)
 
-    def open_step(self, step: Step, chunk: Chunk) -> None:
+    def on_graph_paths_panel_related_requested(self, message: GraphPathsPanel.RelatedRequested) -> None:
+        self.localrag.activity = f"finding what is related to {printable(message.name, multiline=False)}…"
+        self._related(message.entity_id)
+
+    @work(thread=True, exclusive=True, group="related", exit_on_error=False)
+    def _related(self, entity_id: str) -> None:
+        engine = self.localrag.engine
+        result = engine.related([entity_id])
+        steps = [s for r in result.related for link in r.links for s in (link.seed_step, link.other_step)]
+        chunks = engine.source_chunks(s.source for s in steps)
+        self.post_message(self.RelatedFound(result, engine.graph_index().names, chunks))
+
+    def on_chat_screen_related_found(self, message: RelatedFound) -> None:
+        self.localrag.activity = ""
+        self.app.push_screen(RelatedScreen(message.result, message.names, message.chunks, self._open_related_step))
+
+    def _open_related_step(self, step: Step, chunk: Chunk | None, names: Mapping[str, str]) -> None:
+        if chunk is None:
+            source = printable(step.source, multiline=False)
+            self.notify(f"This step was imported ({source}); it has no passage to show.", markup=False)
+            return
+        self.open_step(step, chunk, names)
+
+    def open_step(self, step: Step, chunk: Chunk, names: Mapping[str, str] | None = None) -> None:
         view = self.query_one(GraphPathsPanel).view
-        shown = view.names if view is not None else {}
+        shown = names if names is not None else view.names if view is not None else {}
         source = _saved_source(1, chunk)
         marks = [SavedQuote(shown.get(e, e), 1, "verified") for e in (step.head, step.tail)]
         self.app.push_screen(ChunkScreen(source, Turn(role="assistant", text="", sources=[source], quotes=marks)))
@@ -374,6 +407,8 @@ class ChatScreen(LocalRagScreen):
         # The app shows the error; the answer so far is kept, marked as cut short.
         if worker.group == "answer":
             self.call_later(self._keep_partial)
+        elif worker.group == "related":
+            self.localrag.activity = ""
 
     async def _keep_partial(self) -> None:
         partial = self._answer_view.partial if self._answer_view else ""

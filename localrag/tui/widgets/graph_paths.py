@@ -4,7 +4,8 @@ A graph answer is only as good as the chain behind it, so the panel lists every 
 `e0 -> r1 -> e1 -> r2 -> e2` (the ones supporting the answer first, marked ✓) with the planner that
 proposed it, and under it one option per step with the document the step's triple came from.
 Choosing a step posts `GraphPathsPanel.Opened` with the step and, when the triple was extracted
-from an indexed chunk, that chunk; the chat screen opens it in the chunk viewer. Everything shown
+from an indexed chunk, that chunk; the chat screen opens it in the chunk viewer. `r` on a step
+posts `RelatedRequested` for the entity the step leads to (the chat screen lists what is related). Everything shown
 is built as `rich.text.Text`, so entity names taken from documents cannot carry markup.
 """
 
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from rich.text import Text
+from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
@@ -99,13 +101,18 @@ def path_label(view: GraphView, path: ReasoningPath, number: int, supporting: bo
 
 
 def step_label(view: GraphView, step: Step) -> Text:
+    return step_text(view.names, step, view.where(step))
+
+
+def step_text(names: Mapping[str, str], step: Step, where: str) -> Text:
+    """`head -relation-> tail` and, under it, where the triple came from."""
     text = Text(no_wrap=False)
     text.append("   ")
-    text.append(printable(view.names.get(step.head, step.head), multiline=False))
+    text.append(printable(names.get(step.head, step.head), multiline=False))
     text.append(f" -{step.relation}-> ", style="bold")
-    text.append(printable(view.names.get(step.tail, step.tail), multiline=False))
+    text.append(printable(names.get(step.tail, step.tail), multiline=False))
     text.append("\n   ")
-    text.append(printable(view.where(step), multiline=False), style="italic")
+    text.append(printable(where, multiline=False), style="italic")
     return text
 
 
@@ -120,6 +127,16 @@ class GraphPathsPanel(OptionList):
             super().__init__()
             self.step = step
             self.chunk = chunk
+
+    class RelatedRequested(Message):
+        """The user asked for the entities related to `entity_id` (the highlighted step's end)."""
+
+        def __init__(self, entity_id: str, name: str) -> None:
+            super().__init__()
+            self.entity_id = entity_id
+            self.name = name
+
+    BINDINGS = [Binding("r", "related", "Related to step's end")]
 
     def __init__(self, *, id: str | None = None, limit: int = 20) -> None:
         super().__init__(id=id)
@@ -143,7 +160,7 @@ class GraphPathsPanel(OptionList):
                 key = f"{number}:{i}"
                 self._steps[key] = step
                 self.add_option(Option(step_label(view, step), id=key))
-        self.border_subtitle = f"{len(view.answer.paths)} paths · Enter opens a step"
+        self.border_subtitle = f"{len(view.answer.paths)} paths · Enter opens a step · r: related"
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
@@ -151,3 +168,10 @@ class GraphPathsPanel(OptionList):
             return
         step = self._steps[event.option.id]
         self.post_message(self.Opened(step, self.view.chunks.get(step.source)))
+
+    def action_related(self) -> None:
+        option = self.highlighted_option
+        if self.view is None or option is None or option.id not in self._steps:
+            return
+        entity = self._steps[option.id].tail
+        self.post_message(self.RelatedRequested(entity, self.view.names.get(entity, entity)))
