@@ -175,9 +175,10 @@ def _related(args: argparse.Namespace, out: Console, err: Console) -> int:
     chunks = engine.source_chunks(
         s.source for r in result.related for link in r.links for s in (link.seed_step, link.other_step)
     )
+    aliases = {s.entity_id: engine.entity_aliases(s.entity_id) for s in result.seeds}
     if args.json:
         data = {
-            "seeds": [dataclasses.asdict(s) for s in result.seeds],
+            "seeds": [{**dataclasses.asdict(s), "aliases": aliases[s.entity_id]} for s in result.seeds],
             "relations": result.relations,
             "related": [
                 {
@@ -201,7 +202,8 @@ def _related(args: argparse.Namespace, out: Console, err: Console) -> int:
         }
         sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
         return 0
-    seeds = ", ".join(s.name for s in result.seeds)
+    seeds = ", ".join(s.name + (f" (also: {', '.join(aliases[s.entity_id])})" if aliases[s.entity_id] else "")
+                      for s in result.seeds)
     if not result.related:
         out.print(Text(f"Nothing in the graph shares a neighbour with {seeds}.", style="italic"))
         return 0

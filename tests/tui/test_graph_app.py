@@ -146,6 +146,9 @@ class RelatedFakeEngine(GraphFakeEngine):
         return RelatedResult([LinkedEntity("vinegar", "white vinegar", 1.0, "exact", "vinegar")], None,
                              [RelatedEntity("lemon", "lemon juice", 1.0, [link])])
 
+    def entity_aliases(self, entity_id: str) -> list[str]:
+        return ["distilled vinegar"] if entity_id == "vinegar" else []
+
     def source_chunks(self, sources: object) -> dict[str, object]:
         wanted = set(sources)  # type: ignore[call-overload]
         return {k: c for k, c in self._chunks.items() if k in wanted}
@@ -175,6 +178,8 @@ async def test_related_on_a_path_step_lists_entities_whose_steps_open_their_sour
         await wait_for(pilot, lambda: isinstance(app.screen, RelatedScreen))
         assert engine.related_asked == [["vinegar"]]
         related = app.screen
+        title = str(related.query_one("#related-title", Static).render())
+        assert title == "Related to white vinegar (also: distilled vinegar)"
         listing = related.query_one("#related", OptionList)
         labels = [str(listing.get_option_at_index(i).prompt) for i in range(listing.option_count)]
         assert labels[0] == "1. lemon juice  1.00"

@@ -12,6 +12,7 @@ from localrag.embed import HashEmbedder
 from localrag.engine import Engine
 from localrag.graph.paths import GraphIndex
 from localrag.graph.related import RelatedError, find_related, related_entities
+from localrag.graph.store import Triple
 
 TRIPLES = [
     ("big", "directed_by", "penny marshall", "f:1"),
@@ -85,3 +86,21 @@ def test_related_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
 
     assert run(["related", "Jaws"]) == 2
     assert "'Jaws' is not an entity of the graph" in capsys.readouterr().err
+
+
+def test_related_command_shows_the_aliases_merged_into_the_entity(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import localrag.cli
+    from localrag.cli import run
+
+    engine = Engine(Settings(), embedder=HashEmbedder(dim=16))
+    monkeypatch.setattr(localrag.cli, "engine_from_args", lambda *a, **k: engine)
+    (tmp_path / "films.tsv").write_text(FILMS_TSV, encoding="utf-8")
+    engine.graph_import(tmp_path / "films.tsv")
+    engine.graph.add_triples([Triple("Big", "released_in", "1988")], aliases={"Big": ["Big (1988 film)"]})
+
+    assert run(["related", "big (1988 film)", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["seeds"][0]["aliases"] == ["big (1988 film)"]
+    assert run(["related", "Big"]) == 0
+    assert "Related to big (also: big (1988 film))" in capsys.readouterr().out

@@ -122,11 +122,18 @@ class ChatScreen(LocalRagScreen):
             self.view = view
 
     class RelatedFound(Message):
-        def __init__(self, result: RelatedResult, names: Mapping[str, str], chunks: dict[str, Chunk]) -> None:
+        def __init__(
+            self,
+            result: RelatedResult,
+            names: Mapping[str, str],
+            chunks: dict[str, Chunk],
+            aliases: dict[str, list[str]],
+        ) -> None:
             super().__init__()
             self.result = result
             self.names = names
             self.chunks = chunks
+            self.aliases = aliases
 
     def __init__(self) -> None:
         super().__init__()
@@ -366,11 +373,14 @@ class ChatScreen(LocalRagScreen):
         result = engine.related([entity_id])
         steps = [s for r in result.related for link in r.links for s in (link.seed_step, link.other_step)]
         chunks = engine.source_chunks(s.source for s in steps)
-        self.post_message(self.RelatedFound(result, engine.graph_index().names, chunks))
+        aliases = {s.entity_id: engine.entity_aliases(s.entity_id) for s in result.seeds}
+        self.post_message(self.RelatedFound(result, engine.graph_index().names, chunks, aliases))
 
     def on_chat_screen_related_found(self, message: RelatedFound) -> None:
         self.localrag.activity = ""
-        self.app.push_screen(RelatedScreen(message.result, message.names, message.chunks, self._open_related_step))
+        self.app.push_screen(
+            RelatedScreen(message.result, message.names, message.chunks, self._open_related_step, message.aliases)
+        )
 
     def _open_related_step(self, step: Step, chunk: Chunk | None, names: Mapping[str, str]) -> None:
         if chunk is None:

@@ -1,7 +1,8 @@
 """The entities related to one entity of a reasoning path (`localrag graph related`), as a modal list.
 
-Each result is a header (name and score) followed by the paths that join it to the entity,
-`X -> r -> via <- r <- Y`, and under each path its two triples with where they came from. Choosing
+The title names the entity with the other names entity linking merged into it. Each result is a
+header (name and score) followed by the paths that join it to the entity, `X -> r -> via <- r <- Y`,
+and under each path its two triples with where they came from. Choosing
 a triple opens its passage through `open_step`, the chat screen's own chunk viewer, on top of this
 list, so Escape comes back here. All text is `rich.text.Text`: names from documents carry no markup.
 """
@@ -48,8 +49,10 @@ class RelatedScreen(ModalScreen[None]):
         names: Mapping[str, str],
         chunks: Mapping[str, Chunk],
         open_step: Callable[[Step, Chunk | None, Mapping[str, str]], None],
+        aliases: Mapping[str, list[str]] | None = None,
     ) -> None:
         super().__init__()
+        self.aliases = aliases or {}
         self.result = result
         self.names = names
         self.chunks = chunks
@@ -57,7 +60,10 @@ class RelatedScreen(ModalScreen[None]):
         self._steps: dict[str, Step] = {}
 
     def compose(self) -> ComposeResult:
-        seeds = ", ".join(s.name for s in self.result.seeds)
+        seeds = ", ".join(
+            s.name + (f" (also: {', '.join(self.aliases[s.entity_id])})" if self.aliases.get(s.entity_id) else "")
+            for s in self.result.seeds
+        )
         with Vertical():
             yield Static(Text(f"Related to {printable(seeds, multiline=False)}"), id="related-title")
             yield OptionList(*self._options(), id="related")
