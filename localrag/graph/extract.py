@@ -45,11 +45,13 @@ from localrag.generate import neutralize_special_tokens
 from localrag.graph.focused import (
     MAX_ENTITIES,
     NO_RELATION,
+    fact_grammar,
     heading_entity,
+    linking_words,
     mentions,
     relation_lines,
+    relation_phrases,
     resolve_pronouns,
-    triples_grammar,
 )
 from localrag.graph.store import GraphStore, Triple, entity_vectors, normalise_entity, normalise_relation
 from localrag.types import Chunk, GenerationStats
@@ -112,20 +114,20 @@ EXAMPLE_REPLY = (
 # The focused method's prompt (see localrag/graph/focused.py) and its worked example: the object
 # -> (subject, relation) of each fact the example passage states; its other names get `none`.
 FOCUSED_SYSTEM = (
-    "For each name in the Names list, say which name in the passage it is a fact about, and the relation, "
-    "or none when the passage states no such fact. A fact about the Topic has the Topic as its subject. "
-    "Relations, each with an example phrasing:\n{relations}"
+    "For the Object, say which other name of the passage it is a fact about and the words that relate "
+    "them, or none when the passage states no such fact. A fact about the Topic has the Topic as its "
+    "subject. Relations and the words that mean them:\n{relations}"
 )
 EXAMPLE_TOPIC = "Harwick Bridge"
 EXAMPLE_FACTS = {
-    "River Sell": ("Harwick Bridge", "located_in"),
-    "Tamford": ("Harwick Bridge", "located_in"),
-    "Ruth Okafor": ("Harwick Bridge", "created_by"),
-    "1902": ("Harwick Bridge", "date"),
-    "Okafor": ("Tamford Library", "created_by"),
-    "Tamford University": ("Tamford Library", "part_of"),
+    "Tamford": ("Harwick Bridge", "in"),
+    "Ruth Okafor": ("Harwick Bridge", "designed by"),
+    "River Sell": ("Harwick Bridge", NO_RELATION),
+    "1902": ("Harwick Bridge", "opened"),
+    "Okafor": ("Tamford Library", "designed by"),
+    "Tamford University": ("Tamford Library", "part of"),
 }
-FOCUSED_TOKENS = 320
+FACT_TOKENS = 24
 
 _ARTICLE = re.compile(r"^(the|a|an)\s+", re.IGNORECASE)
 _EDGE = " \t\n.,;:!?\"'`()[]{}*_#"
@@ -166,13 +168,17 @@ class RelationVocabulary:
             return None
         if rel in self._exact:
             return self._exact[rel]
-        words = rel.split("_")
+        found = self.find(rel.split("_"))
+        return found if found is not None else self.fallback
+
+    def find(self, words: Sequence[str]) -> str | None:
+        """The relation of the longest phrasing that occurs in `words` (lower case), or None."""
         for phrase in self._phrases:
-            size = len(phrase.split("_"))
             parts = phrase.split("_")
-            if any(words[i : i + size] == parts for i in range(len(words) - size + 1)):
+            size = len(parts)
+            if any(list(words[i : i + size]) == parts for i in range(len(words) - size + 1)):
                 return self._exact[phrase]
-        return self.fallback
+        return None
 
 
 class VocabularyError(LocalRagError):
@@ -471,35 +477,29 @@ def focused_entities(chunk: Chunk) -> list[str]:
     return list(out.values())[:MAX_ENTITIES]
 
 
-def _focused_example() -> tuple[str, list[str], str]:
-    """The worked example in the focused format: resolved passage, its entities, the reply."""
-    chunk = Chunk("example", "example", "example", 0, EXAMPLE_PASSAGE, 0, len(EXAMPLE_PASSAGE),
-                  heading=EXAMPLE_TOPIC)
-    entities = focused_entities(chunk)
-    entries = [
-        {"object": e, "subject": EXAMPLE_FACTS.get(e, (EXAMPLE_TOPIC, NO_RELATION))[0],
-         "relation": EXAMPLE_FACTS.get(e, (EXAMPLE_TOPIC, NO_RELATION))[1]}
-        for e in entities[1:]
-    ]
-    return resolve_pronouns(EXAMPLE_PASSAGE, EXAMPLE_TOPIC), entities, json.dumps(entries)
+def focused_messages(
+    chunk: Chunk, entities: Sequence[str], obj: str, vocabulary: RelationVocabulary
+) -> list[dict[str, str]]:
+    """The relation turn for one object: relations and phrasings, the worked example, then the chunk and object.
 
-
-def focused_messages(chunk: Chunk, entities: Sequence[str], vocabulary: RelationVocabulary) -> list[dict[str, str]]:
-    """The relation pass: relations with an example each, the topic, the names, the pronoun-resolved passage."""
+    Everything before the object is the same for all objects of a chunk, so the prompt cache holds it.
+    """
     relations = relation_lines((name, vocabulary.canonical.get(name, ())) for name in vocabulary.names)
-    system = FOCUSED_SYSTEM.replace("{relations}", relations)
     topic = heading_entity(chunk.heading)
+    example_entities = [EXAMPLE_TOPIC, *mentions(EXAMPLE_PASSAGE)]
+    example = (f"Topic: {EXAMPLE_TOPIC}\nNames: {json.dumps(list(dict.fromkeys(example_entities)))}\n"
+               f"Passage: {resolve_pronouns(EXAMPLE_PASSAGE, EXAMPLE_TOPIC)}\n")
+    messages = [{"role": "system", "content": FOCUSED_SYSTEM.replace("{relations}", relations)}]
+    for i, (name, (subject, phrase)) in enumerate(EXAMPLE_FACTS.items()):
+        messages.append({"role": "user", "content": f"{example if i == 0 else ''}Object: {name}"})
+        messages.append({"role": "assistant", "content": f"{subject} | {phrase}"})
     passage = resolve_pronouns(neutralize_special_tokens(chunk.text), topic)
-    example, example_entities, example_reply = _focused_example()
-    return [
-        {"role": "system", "content": system},
-        {"role": "user", "content": f"Topic: {EXAMPLE_TOPIC}\nNames: {json.dumps(example_entities)}\n"
-                                    f"Passage: {example}\nFacts:"},
-        {"role": "assistant", "content": example_reply},
-        {"role": "user", "content": f"Topic: {neutralize_special_tokens(topic) or 'none'}\n"
-                                    f"Names: {json.dumps(list(entities), ensure_ascii=False)}\n"
-                                    f"Passage: {passage}\nFacts:"},
-    ]
+    messages.append({
+        "role": "user",
+        "content": f"Topic: {neutralize_special_tokens(topic) or 'none'}\n"
+                   f"Names: {json.dumps(list(entities), ensure_ascii=False)}\nPassage: {passage}\nObject: {obj}",
+    })
+    return messages
 
 
 def propose_triples(
@@ -515,12 +515,26 @@ def propose_triples(
         messages = extraction_messages(chunk, config.vocabulary)
         return parse_triples(_generate(generator, messages, TRIPLES_GRAMMAR, config.max_tokens, cancel, stats))
     entities = focused_entities(chunk)
-    if len(entities) < 2:
-        return []
-    grammar = triples_grammar(entities, config.vocabulary.names)
-    messages = focused_messages(chunk, entities, config.vocabulary)
-    raw = parse_triples(_generate(generator, messages, grammar, FOCUSED_TOKENS, cancel, stats))
-    return None if raw is None else [t for t in raw if t["relation"] != NO_RELATION]
+    vocabulary = [(name, config.vocabulary.canonical.get(name, ())) for name in config.vocabulary.names]
+    phrases = relation_phrases(vocabulary)
+    passage = resolve_pronouns(chunk.text, heading_entity(chunk.heading))
+    out: list[dict[str, str]] = []
+    for obj in entities[1:] if len(entities) > 1 else []:
+        others = [e for e in entities if e != obj]
+        reply = _generate(generator, focused_messages(chunk, entities, obj, config.vocabulary),
+                          fact_grammar(others, phrases), FACT_TOKENS, cancel, stats)
+        subject, _, phrase = reply.partition(" | ")
+        if stats is not None and stats.cancelled:
+            break
+        if not subject or phrase in ("", NO_RELATION):
+            continue
+        between, beside = linking_words(passage, subject, obj)
+        relation = config.vocabulary.find(between)
+        if relation is None and obj[:1].isdigit():  # the words after a number qualify it: "26 years old"
+            relation = config.vocabulary.find(beside)
+        if relation is not None:
+            out.append({"subject": subject, "relation": relation, "object": obj})
+    return out
 
 
 def extract_chunk(
