@@ -44,6 +44,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                        help="relation vocabulary, one `relation: synonym, ...` a line (default: a small general one)")
     build.add_argument("--strict", action="store_true",
                        help="drop triples whose relation is not in the vocabulary (default: keep them as related_to)")
+    build.add_argument("--method", choices=["single", "focused"], default=None,
+                       help="single: one prompt for a list of triples; focused: entities first, then the subject "
+                            "of each and the relation the passage words (default: ExtractConfig's)")
     build.add_argument("--json", action="store_true", help="print the build report as JSON")
     build.set_defaults(handler=_build)
 
@@ -105,7 +108,10 @@ def _build(args: argparse.Namespace, out: Console, err: Console) -> int:
             bar.update(task, completed=p.chunks_done, total=p.chunks_total, triples=p.triples)
 
         try:
-            report = engine.graph_build(progress=on_progress, cancel=cancel, config=ExtractConfig(vocabulary))
+            config = ExtractConfig(vocabulary)
+            if args.method:
+                config.method = args.method
+            report = engine.graph_build(progress=on_progress, cancel=cancel, config=config)
         except KeyboardInterrupt:
             cancel.set()
             raise

@@ -349,7 +349,8 @@ class ExtractConfig:
     # Enough for MAX_TRIPLES short triples; a reply cut here still keeps its complete triples.
     max_tokens: int = 256
     commit_every: int = 8
-    # "single": one few-shot prompt, free-text names; "focused": see `extract_focused`.
+    # "single": one few-shot prompt for a list of free-text triples; "focused": see
+    # localrag/graph/focused.py (`graph build --method`).
     method: str = "single"
 
 

@@ -9,7 +9,7 @@ from test_graph_extract import ScriptedGenerator
 
 from localrag.embed import HashEmbedder
 from localrag.generate import LlamaGenerator
-from localrag.graph.extract import EntityMerger, ExtractConfig, RelationVocabulary, extract_chunk, focused_messages
+from localrag.graph.extract import EntityMerger, ExtractConfig, RelationVocabulary, extract_chunk
 from localrag.graph.focused import (
     fact_grammar,
     heading_entity,
@@ -54,18 +54,16 @@ def test_linking_words_lie_between_the_names_in_one_sentence() -> None:
     assert vocab.find(["a", "b"]) is None and vocab.map("a b") == "related_to"
 
 
-def test_fact_grammar_parses_in_llama_cpp_and_allows_only_the_names_and_phrases() -> None:
-    from localrag.models import bundled_generator_path
-
+def test_fact_grammar_parses_in_llama_cpp_and_allows_only_the_names_and_phrases(
+    real_generator: LlamaGenerator,
+) -> None:
     phrases = relation_phrases([("located_in", ("located in", "in")), ("created_by", ("designed by",))])
     assert phrases == ["located in", "in", "created by", "designed by"]
     grammar = fact_grammar(["Ruth Okafor", 'Bad "quote"', "Tamford"], phrases)
     assert 'entity ::= "Ruth Okafor" | "Tamford"' in grammar and '"none"' in grammar
-    generator = LlamaGenerator(bundled_generator_path(), n_ctx=1024)
-    reply = generator.complete(
-        focused_messages(profile(), ["Ruth Okafor", "Tamford"], "Tamford", RelationVocabulary()),
-        max_tokens=24, grammar=grammar,
-    )
+    # A short prompt: the point is that llama.cpp takes the grammar and holds the reply to it.
+    messages = [{"role": "user", "content": "Where is the Harwick Bridge? Reply as: name | relation"}]
+    reply = real_generator.complete(messages, max_tokens=24, grammar=grammar)
     subject, _, phrase = reply.partition(" | ")
     assert subject in ("Ruth Okafor", "Tamford") and phrase in [*phrases, "none"]
 
