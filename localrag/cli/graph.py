@@ -45,8 +45,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     build.add_argument("--strict", action="store_true",
                        help="drop triples whose relation is not in the vocabulary (default: keep them as related_to)")
     build.add_argument("--method", choices=["single", "focused"], default=None,
-                       help="single: one prompt for a list of triples; focused: entities first, then the subject "
-                            "of each and the relation the passage words (default: ExtractConfig's)")
+                       help="focused (default): the chunk's names, then for each the entity it is about and the "
+                            "relation the passage words; single: one prompt for a whole list of triples")
     build.add_argument("--json", action="store_true", help="print the build report as JSON")
     build.set_defaults(handler=_build)
 

@@ -1,10 +1,15 @@
 """Triples from the user's chunks: a local GGUF model held to a JSON grammar, then checked and merged.
 
-For each chunk the model sees a few-shot prompt (a worked example as an earlier user/assistant
-turn, because a 135M model copies a shown format far better than it follows a described one) and
-replies under `TRIPLES_GRAMMAR`: a JSON list of at most `MAX_TRIPLES` objects
-`{"subject", "relation", "object"}` with bounded string lengths, so every reply is parseable and
-cannot run on. A reply cut by the token budget keeps its complete objects.
+Two methods propose triples (`ExtractConfig.method`, `graph build --method`):
+- "focused", the default: the chunk's names first, then for each name the entity it is a fact
+  about and the relation the passage words between them (localrag/graph/focused.py). On WC2014
+  profiles it kept triples at precision 0.72, recall 0.43 where "single" reached recall 0.03
+  (`benchmarks/bench_graph_extract.py --set paragraphs --paragraphs 12`).
+- "single": a few-shot prompt (a worked example as an earlier user/assistant turn, because a
+  135M model copies a shown format far better than it follows a described one) and a reply
+  under `TRIPLES_GRAMMAR`: a JSON list of at most `MAX_TRIPLES` objects
+  `{"subject", "relation", "object"}` with bounded string lengths, so every reply is parseable and
+  cannot run on. A reply cut by the token budget keeps its complete objects.
 
 Each proposed triple then goes through checks that a small model needs:
 - the relation is mapped onto a small vocabulary (`RelationVocabulary`: snake_case names, each
@@ -349,9 +354,9 @@ class ExtractConfig:
     # Enough for MAX_TRIPLES short triples; a reply cut here still keeps its complete triples.
     max_tokens: int = 256
     commit_every: int = 8
-    # "single": one few-shot prompt for a list of free-text triples; "focused": see
-    # localrag/graph/focused.py (`graph build --method`).
-    method: str = "single"
+    # "focused" (localrag/graph/focused.py) or "single" (one prompt for a list of free-text
+    # triples); see the module docstring for the measured difference.
+    method: str = "focused"
 
 
 @dataclass

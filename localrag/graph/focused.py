@@ -27,7 +27,7 @@ from collections.abc import Iterable, Sequence
 # Words that start a sentence with a capital without naming anything.
 _NOT_NAMES = frozenset(
     "a an the he she it they his her its their this that these those at in on for of from with by to and "
-    "or but as after before when while there here then also his i we you our your".split()
+    "or but as after before when while there here then also i we you our your".split()
 )
 # Lower-case words allowed inside a capitalised run: "Bank of England", "Vasco da Gama".
 _JOINERS = frozenset("of de da do del della di du la le van von der den y".split())
@@ -67,8 +67,8 @@ def mentions(text: str) -> list[str]:
                 if run[0].lower() in _NOT_NAMES:
                     run = run[1:]
                 name = " ".join(run[:MAX_NAME_WORDS]).rstrip(".")
-                # "26-year-old" names the number 26.
-                out.setdefault(_NUMBER.match(name).group(0) if name[0].isdigit() else name, None)  # type: ignore[union-attr]
+                number = _NUMBER.match(name)
+                out.setdefault(number.group(0) if number else name, None)  # "26-year-old" names 26
             run = []
     return [m for m in out if m]
 
@@ -90,12 +90,8 @@ def _literal(text: str) -> str:
     return '"' + text + '"'
 
 
-def _json_quote(text: str) -> str:
-    """`text` inside a JSON string, written as GBNF literal content: quotes escaped for both."""
-    return '\\"' + text + '\\"'
-
-
 def _json_safe(name: str) -> bool:
+    """Whether `name` can sit in a GBNF literal and a JSON string as it is."""
     return bool(name) and not any(c in name for c in '"\\\n\r\t')
 
 
