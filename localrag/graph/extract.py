@@ -3,8 +3,8 @@
 Two methods propose triples (`ExtractConfig.method`, `graph build --method`):
 - "focused", the default: the chunk's names first, then for each name the entity it is a fact
   about and the relation the passage words between them (localrag/graph/focused.py). On WC2014
-  profiles it kept triples at precision 0.72, recall 0.43 where "single" reached recall 0.03
-  (`benchmarks/bench_graph_extract.py --set paragraphs --paragraphs 12`).
+  profiles it kept triples at precision 0.73, recall 0.46 where "single" reached recall 0.03
+  (`benchmarks/bench_graph_extract.py --set paragraphs --paragraphs 12`; benchmarks/README.md).
 - "single": a few-shot prompt (a worked example as an earlier user/assistant turn, because a
   135M model copies a shown format far better than it follows a described one) and a reply
   under `TRIPLES_GRAMMAR`: a JSON list of at most `MAX_TRIPLES` objects
@@ -523,6 +523,7 @@ def propose_triples(
     entities = focused_entities(chunk)
     vocabulary = [(name, config.vocabulary.canonical.get(name, ())) for name in config.vocabulary.names]
     phrases = relation_phrases(vocabulary)
+    topic = heading_entity(chunk.heading) if entities and entities[0] == heading_entity(chunk.heading) else ""
     passage = resolve_pronouns(chunk.text, heading_entity(chunk.heading))
     out: list[dict[str, str]] = []
     for obj in entities[1:] if len(entities) > 1 else []:
@@ -534,13 +535,22 @@ def propose_triples(
             break
         if not subject or phrase in ("", NO_RELATION):
             continue
-        between, beside = linking_words(passage, subject, obj)
-        relation = config.vocabulary.find(between)
-        if relation is None and obj[:1].isdigit():  # the words after a number qualify it: "26 years old"
-            relation = config.vocabulary.find(beside)
-        if relation is not None:
-            out.append({"subject": subject, "relation": relation, "object": obj})
+        # The heading's entity is the next subject to try: most facts of a chunk under a name are about it.
+        for head in dict.fromkeys(h for h in (subject, topic) if h and h != obj):
+            relation = worded_relation(passage, head, obj, config.vocabulary)
+            if relation is not None:
+                out.append({"subject": head, "relation": relation, "object": obj})
+                break
     return out
+
+
+def worded_relation(passage: str, subject: str, obj: str, vocabulary: RelationVocabulary) -> str | None:
+    """The vocabulary relation the passage words between `subject` and `obj` in one sentence, or None."""
+    between, beside = linking_words(passage, subject, obj)
+    relation = vocabulary.find(between)
+    if relation is None and obj[:1].isdigit():  # the words after a number qualify it: "26 years old"
+        relation = vocabulary.find(beside)
+    return relation
 
 
 def extract_chunk(

@@ -9,11 +9,12 @@ spends its few triples on the first sentence. This method narrows what it can sa
    fact about and the relation, as one of the vocabulary's phrasings or `none`, under a grammar
    that allows nothing else (`fact_grammar`). The 135M model picks the subject well and the
    relation hardly better than the first on the list, so the relation kept is the one whose
-   phrasing the passage uses between subject and object (`linking_words`); a pair the passage
-   does not join in one sentence with a vocabulary phrasing gives no triple. One object per
-   generation because the 135M model, asked for a whole list, copies its first relation into
-   every later entry; the prompts of one
-   chunk share everything up to the object, so llama.cpp's prompt cache reads the passage once.
+   phrasing the passage uses between subject and object (`linking_words`), trying the heading's
+   entity as the subject when the model's has none; a pair the passage does not join in one
+   sentence with a vocabulary phrasing gives no triple. One object per generation because the
+   135M model, asked for a whole list, copies its first relation into every later entry; the
+   prompts of one chunk share everything up to the object, so llama.cpp's prompt cache reads the
+   passage once.
    The prompt shows each relation with its phrasings, names the heading as the passage's topic,
    and has the passage's personal pronouns replaced by the heading entity (`resolve_pronouns`), so
    "He wears number 10" under the heading "Karim Benzema" offers the model the subject it needs.

@@ -69,10 +69,11 @@ def test_fact_grammar_parses_in_llama_cpp_and_allows_only_the_names_and_phrases(
 
 
 def test_focused_extraction_keeps_the_model_subject_and_the_passage_relation(tmp_path: Path) -> None:
-    # The relation is the vocabulary phrasing the passage uses between the model's subject and the
-    # object (after a number: beside it); no such phrasing, or the model's none, gives no triple.
+    # The relation is the vocabulary phrasing the passage uses between the model's subject (else the
+    # heading's entity) and the object (after a number: beside it); no such phrasing, or the model's
+    # none, gives no triple.
     generator = ScriptedGenerator({
-        "Object: 41": "Ruth Okafor | designed by",
+        "Object: 41": "Okafor Partners | designed by",  # never in a sentence with 41: the heading's entity is
         "Object: Tamford": "Harwick Bridge | in",
         "Object: Harwick Bridge": "Ruth Okafor | designed by",
         "Object: Okafor Partners": "Ruth Okafor | none",
