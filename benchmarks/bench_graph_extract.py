@@ -1,43 +1,62 @@
-"""Triple extraction quality and speed: WC2014 facts written as sentences, extracted back by the GGUF model.
+"""Triple extraction quality and speed: WC2014 facts written as text, extracted back by the GGUF model.
 
-    .venv/bin/python benchmarks/bench_graph_extract.py [--sentences 200] [--per-chunk 1]
-        [--vocabulary kb|default] [--model PATH] [--quick]
+    .venv/bin/python benchmarks/bench_graph_extract.py [--set sentences|paragraphs] [--sentences 200]
+        [--paragraphs 16] [--per-chunk 1] [--methods single,focused] [--vocabulary kb|default]
+        [--model PATH] [--quick] [--summary FILE]
 
-The WC2014 triples are written as one sentence each ("Alan PULIDO plays in club Tigres UANL.", a
-triple and its `_inverse` being one fact), and a seeded sample of `--sentences` of them is cut
-into chunks of `--per-chunk` sentences. Each chunk goes through `localrag.graph.extract.extract_chunk`
-(the few-shot prompt, the JSON grammar, the relation vocabulary, the in-chunk check, entity
-merging with MiniLM), the same step `build_graph` runs per chunk. `--vocabulary kb` (the default)
-gives the extractor the KB's own six relations with their phrasings as synonyms, as a user with a
-known schema would configure it; `default` keeps extract.py's general vocabulary, against which
-only the entity pairs can match.
+Two sets, both written from the WC2014 knowledge base at run time (its SOURCE forbids copying the
+data into the repository, so the text is regenerated here, seeded, and its sha256 is printed and
+kept in the summary so a rerun can show it read the same set):
+- `sentences` (the first round's set): each fact as one plain sentence ("Alan PULIDO plays in club
+  Tigres UANL.", a triple and its `_inverse` being one fact), a seeded sample of `--sentences`, cut
+  into chunks of `--per-chunk` sentences.
+- `paragraphs`: `--paragraphs` players drawn with random.Random(seed), each a short profile under
+  the player's name as its heading, three or four sentences in varied wording, written from the
+  player's five KB facts plus the country of his club (`PARAGRAPH_TEMPLATES`); later sentences
+  say "He"/"His", as people write. The gold triples of a paragraph are exactly the KB facts its
+  template states (the template lists them), so recall is measured against what the text says.
+Each chunk goes through `localrag.graph.extract.extract_chunk` once per method of `--methods`
+(`ExtractConfig.method`), the step `build_graph` runs per chunk; the methods take turns chunk by
+chunk, each with its own entity merger, so they see the same machine load. `--vocabulary kb` (the
+default) gives the extractor the KB's own six relations with their phrasings as synonyms, as a
+user with a known schema would configure it; `default` keeps extract.py's general vocabulary,
+against which only the entity pairs can match.
 
 Scored against the KB triples (both directions stored, names normalised as the graph store does):
 - entity-pair precision: extracted triples whose (subject, object) is a KB pair; recall: facts of
-  the processed sentences whose (head, tail) was extracted;
+  the processed chunks whose (head, tail) was extracted;
 - triple precision / recall: the same, the relation also equal;
 - relation accuracy: among extracted triples with a right pair, the share with the right relation.
-Speed: extraction tokens/s and chunks/s (the whole pipeline: prompt, grammar, checks, merging)
-against raw generation (the same model on the same prompt right after, no grammar and no pipeline,
-for as many tokens as the extraction generated; decoding time only, the prompt being cached by
-then), interleaved so both see the same machine load.
-`--quick` = 50 sentences. The data is read in place; nothing is copied into the repository.
+Speed: seconds per chunk through the whole pipeline, generated tokens per chunk, and each method's
+time as a ratio to the first method's in the same run.
+`--quick` = 50 sentences or 8 paragraphs.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
 import random
 import sys
 import time
 from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from localrag.graph.kgqa import fact_sentences, read_triples  # noqa: E402
+from localrag.graph.extract import (  # noqa: E402
+    ChunkTriples,
+    EntityMerger,
+    ExtractConfig,
+    RelationVocabulary,
+    extract_chunk,
+)
+from localrag.graph.kgqa import fact_sentences, forward, read_triples  # noqa: E402
 from localrag.graph.store import normalise_entity, normalise_relation  # noqa: E402
+from localrag.types import Chunk, GenerationStats  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data" / "wc2014_kgqa" / "data"
 KB_VOCABULARY = {
@@ -49,105 +68,204 @@ KB_VOCABULARY = {
     "is_in_country": ("is in country", "located in", "based in", "in country"),
 }
 
+# Each sentence template with the facts it states: P player, A age, X position, N national team,
+# C club, K shirt number, Q the country of the club. One sentence is drawn from each group, in order.
+PARAGRAPH_TEMPLATES: list[list[tuple[str, tuple[str, ...]]]] = [
+    [
+        ("{P} is a {A}-year-old {x} who plays for {N}.", ("is_aged", "plays_position", "plays_for_country")),
+        ("{P}, aged {A}, is a {x} playing for {N}.", ("is_aged", "plays_position", "plays_for_country")),
+        ("{P} plays as a {x} for {N}. He is {A} years old.",
+         ("plays_position", "plays_for_country", "is_aged")),
+    ],
+    [
+        ("At club level he plays for {C}, a club based in {Q}.", ("plays_in_club", "club_country")),
+        ("His club is {C}, which is in {Q}.", ("plays_in_club", "club_country")),
+        ("He is a member of {C}. {C} is located in {Q}.", ("plays_in_club", "club_country")),
+    ],
+    [
+        ("He wears the number {K} shirt.", ("wears_number",)),
+        ("His shirt number is {K}.", ("wears_number",)),
+        ("For {N} he wears number {K}.", ("wears_number",)),
+    ],
+]
+
+
+def kb_facts(kb: list[tuple[str, str, str]]) -> dict[str, dict[str, str]]:
+    """Player (or club) surface name -> relation -> its one tail, from the forward triples."""
+    facts: dict[str, dict[str, str]] = {}
+    for triple in kb:
+        head, relation, tail = forward(*triple)
+        facts.setdefault(head, {})[relation] = tail
+    return facts
+
+
+def paragraphs(kb: list[tuple[str, str, str]], n: int, seed: int) -> list[tuple[str, str, list[tuple[str, str, str]]]]:
+    """(heading, text, gold forward triples) for `n` seeded players with all five facts and a club country."""
+    facts = kb_facts(kb)
+    players = sorted(
+        name for name, rels in facts.items()
+        if {"is_aged", "plays_position", "plays_for_country", "plays_in_club", "wears_number"} <= set(rels)
+        and "is_in_country" in facts.get(rels["plays_in_club"], {})
+    )
+    rng = random.Random(seed)
+    out = []
+    for player in rng.sample(players, n):
+        rels = facts[player]
+        club = rels["plays_in_club"]
+        values = {
+            "P": player.replace("_", " "), "A": rels["is_aged"], "x": rels["plays_position"].lower(),
+            "N": rels["plays_for_country"].replace("_", " "), "C": club.replace("_", " "),
+            "K": rels["wears_number"], "Q": facts[club]["is_in_country"].replace("_", " "),
+        }
+        sentences, gold = [], []
+        for group in PARAGRAPH_TEMPLATES:
+            template, stated = rng.choice(group)
+            sentences.append(template.format(**values))
+            for relation in stated:
+                if relation == "club_country":
+                    gold.append((club, "is_in_country", facts[club]["is_in_country"]))
+                else:
+                    gold.append((player, relation, rels[relation]))
+        heading = values["P"]
+        out.append((heading, f"{heading}\n" + " ".join(sentences), gold))
+    return out
+
 
 def main() -> None:
     parser = argparse.ArgumentParser()
+    parser.add_argument("--set", choices=["sentences", "paragraphs"], default="sentences")
     parser.add_argument("--sentences", type=int, default=200)
+    parser.add_argument("--paragraphs", type=int, default=16)
     parser.add_argument("--per-chunk", type=int, default=1)
+    parser.add_argument("--methods", default="single,focused", help="extraction methods to compare, comma-separated")
     parser.add_argument("--vocabulary", choices=["kb", "default"], default="kb")
     parser.add_argument("--model", type=Path, default=None, help="a GGUF file; default: the bundled model")
+    parser.add_argument("--threads", type=int, default=0, help="llama.cpp threads (0: all cores)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--summary", type=Path, default=None, help="write the figures as JSON here")
     args = parser.parse_args()
-    n_sentences = 50 if args.quick else args.sentences
 
     from localrag.embed import SentenceTransformerEmbedder
     from localrag.generate import LlamaGenerator
-    from localrag.graph.extract import (
-        EntityMerger,
-        ExtractConfig,
-        RelationVocabulary,
-        extract_chunk,
-        extraction_messages,
-    )
     from localrag.models import bundled_embedder_path, bundled_generator_path
-    from localrag.types import Chunk, GenerationStats
 
     kb = read_triples(DATA / "WC2014.txt")
     pairs: dict[tuple[str, str], set[str]] = {}
     for head, relation, tail in kb:
         pairs.setdefault((normalise_entity(head), normalise_entity(tail)), set()).add(normalise_relation(relation))
-    facts = list(fact_sentences(kb).items())
-    random.Random(args.seed).shuffle(facts)
-    facts = facts[:n_sentences]
     chunks: list[tuple[Chunk, list[tuple[str, str, str]]]] = []
-    for start in range(0, len(facts), args.per_chunk):
-        group = facts[start : start + args.per_chunk]
-        text = " ".join(sentence for _, sentence in group)
-        chunk = Chunk(f"c{start}", f"d{start}", f"facts/{start}.txt", 0, text, 0, len(text))
-        chunks.append((chunk, [triple for triple, _ in group]))
+    if args.set == "sentences":
+        facts = list(fact_sentences(kb).items())
+        random.Random(args.seed).shuffle(facts)
+        facts = facts[: 50 if args.quick else args.sentences]
+        for start in range(0, len(facts), args.per_chunk):
+            group = facts[start : start + args.per_chunk]
+            text = " ".join(sentence for _, sentence in group)
+            chunk = Chunk(f"c{start}", f"d{start}", f"facts/{start}.txt", 0, text, 0, len(text))
+            chunks.append((chunk, [triple for triple, _ in group]))
+    else:
+        for i, (heading, text, gold) in enumerate(paragraphs(kb, 8 if args.quick else args.paragraphs, args.seed)):
+            chunks.append((Chunk(f"c{i}", f"d{i}", f"players/{i}.md", 0, text, 0, len(text), heading=heading), gold))
+    n_sentences = sum(c.text.count(". ") + 1 for c, _ in chunks)
+    digest = hashlib.sha256(json.dumps([[c.heading, c.text, g] for c, g in chunks]).encode()).hexdigest()
 
     model_path = args.model or bundled_generator_path()
-    generator = LlamaGenerator(model_path, n_ctx=2048)
+    generator = LlamaGenerator(model_path, n_ctx=2048, n_threads=args.threads)
     embedder = SentenceTransformerEmbedder(bundled_embedder_path())
     vocabulary = RelationVocabulary(KB_VOCABULARY, fallback=None) if args.vocabulary == "kb" else RelationVocabulary()
-    config = ExtractConfig(vocabulary=vocabulary)
-    merger = EntityMerger(embedder, config.merge_threshold)
+    methods = args.methods.split(",")
+    runs = {m: Run(m, ExtractConfig(vocabulary=vocabulary, method=m), EntityMerger(embedder, 0.9)) for m in methods}
     embedder.embed(["warm up"])
     generator.count_tokens("warm up")
 
-    extracted: list[tuple[str, str, str]] = []
-    gold_found: set[tuple[str, str, str]] = set()
-    proposed = failed = tokens = raw_tokens = 0
-    pipeline_s = raw_s = 0.0
-    dropped: Counter[str] = Counter()
     for done, (chunk, gold) in enumerate(chunks, start=1):
-        stats = GenerationStats()
-        started = time.perf_counter()
-        result = extract_chunk(chunk, generator, merger, config, stats=stats)
-        pipeline_s += time.perf_counter() - started
-        tokens += stats.completion_tokens
-        # The same prompt, no grammar and no checks, for as many tokens: the generator's own speed.
-        raw = GenerationStats()
-        generator.complete(extraction_messages(chunk, vocabulary), max_tokens=max(stats.completion_tokens, 1),
-                           stats=raw)
-        raw_s += raw.generation_seconds
-        raw_tokens += raw.completion_tokens
-        if result is None:
-            failed += 1
-        else:
-            proposed += result.proposed
-            dropped.update(result.dropped)
-            got = {(normalise_entity(t.head), normalise_entity(t.tail)) for t in result.triples}
-            extracted.extend((t.head, t.relation, t.tail) for t in result.triples)
-            gold_found.update(g for g in gold if (normalise_entity(g[0]), normalise_entity(g[2])) in got)
-        if done % 5 == 0:
-            right = sum((normalise_entity(t[0]), normalise_entity(t[2])) in pairs for t in extracted)
-            print(f"  {done}/{len(chunks)} chunks: {len(extracted)} triples kept, {right} with a KB pair, "
-                  f"{len(gold_found)} of {sum(len(g) for _, g in chunks[:done])} facts found; "
-                  f"{tokens / pipeline_s:.1f} vs raw {raw_tokens / max(raw_s, 1e-9):.1f} tokens/s", flush=True)
+        for run in runs.values():  # interleaved, so every method sees the same machine load
+            stats = GenerationStats()
+            started = time.perf_counter()
+            result = extract_chunk(chunk, generator, run.merger, run.config, stats=stats)
+            run.seconds += time.perf_counter() - started
+            run.tokens += stats.completion_tokens
+            run.add(result, gold)
+        if done % 2 == 0:
+            print(f"  {done}/{len(chunks)} chunks: " + "; ".join(
+                f"{r.method}: {len(r.extracted)} kept, {len(r.triple_found)} of "
+                f"{sum(len(g) for _, g in chunks[:done])} facts, {r.seconds / done:.1f} s/chunk" for r in runs.values()
+            ), flush=True)
 
-    pair_ok = [t for t in extracted if (normalise_entity(t[0]), normalise_entity(t[2])) in pairs]
-    triple_ok = [t for t in pair_ok if t[1] in pairs[(normalise_entity(t[0]), normalise_entity(t[2]))]]
-    gold_triples = {g for g in gold_found for t in extracted
-                    if (normalise_entity(t[0]), t[1], normalise_entity(t[2]))
-                    == (normalise_entity(g[0]), g[1], normalise_entity(g[2]))}
-    n_gold, n_ext = len(facts), len(extracted)
-    print(f"model: {Path(model_path).name}; embedder: {Path(bundled_embedder_path()).name}; "
-          f"vocabulary: {args.vocabulary}; {len(chunks)} chunks of {args.per_chunk} sentence(s), {n_gold} facts")
-    print(f"proposed {proposed} triples, kept {n_ext}; failed replies {failed}; dropped {dict(dropped)}")
-    print(
-        f"entity pairs: precision {len(pair_ok) / max(n_ext, 1):.3f}, recall {len(gold_found) / n_gold:.3f}; "
-        f"triples (relation too): precision {len(triple_ok) / max(n_ext, 1):.3f}, "
-        f"recall {len(gold_triples) / n_gold:.3f}; relation accuracy on right pairs "
-        f"{len(triple_ok) / max(len(pair_ok), 1):.3f}"
-    )
-    print(
-        f"speed: extraction {tokens / pipeline_s:.1f} tokens/s, {len(chunks) / pipeline_s:.2f} chunks/s "
-        f"({pipeline_s / len(chunks):.2f} s/chunk); raw decoding on the same prompts {raw_tokens / raw_s:.1f} "
-        f"tokens/s; extraction runs at "
-        f"{(tokens / pipeline_s) / (raw_tokens / raw_s):.2f}x the raw token rate"
-    )
+    n_gold = sum(len(g) for _, g in chunks)
+    loadavg = Path("/proc/loadavg").read_text().split()[:3] if Path("/proc/loadavg").exists() else None
+    print(f"model: {Path(model_path).name}; vocabulary: {args.vocabulary}; set: {args.set}, {len(chunks)} chunks, "
+          f"{n_sentences} sentences, {n_gold} facts (sha256 {digest[:12]}); load average {loadavg}")
+    summary = {
+        "set": args.set, "model": Path(model_path).name, "vocabulary": args.vocabulary, "seed": args.seed,
+        "chunks": len(chunks), "sentences": n_sentences, "gold_facts": n_gold, "set_sha256": digest,
+        "loadavg_at_end": loadavg, "methods": {},
+    }
+    first = runs[methods[0]]
+    for run in runs.values():
+        figures = run.figures(pairs, n_gold, len(chunks))
+        figures["time_vs_" + first.method] = round(run.seconds / first.seconds, 2)
+        summary["methods"][run.method] = figures
+        print(f"{run.method}: proposed {run.proposed}, kept {len(run.extracted)}, failed replies {run.failed}, "
+              f"dropped {dict(run.dropped)}")
+        print(f"  entity pairs: precision {figures['pair_precision']:.3f}, recall {figures['pair_recall']:.3f}; "
+              f"triples: precision {figures['triple_precision']:.3f}, recall {figures['triple_recall']:.3f}; "
+              f"relation accuracy on right pairs {figures['relation_accuracy']:.3f}")
+        print(f"  {figures['seconds_per_chunk']:.2f} s/chunk ({figures['time_vs_' + first.method]}x {first.method}), "
+              f"{figures['tokens_per_chunk']} generated tokens/chunk")
+    if args.summary:
+        args.summary.parent.mkdir(parents=True, exist_ok=True)
+        args.summary.write_text(json.dumps(summary, indent=1) + "\n")
+
+
+@dataclass
+class Run:
+    """One extraction method's counters over the chunks."""
+
+    method: str
+    config: ExtractConfig
+    merger: EntityMerger
+    extracted: list[tuple[str, str, str]] = field(default_factory=list)
+    pair_found: set[tuple[str, str, str]] = field(default_factory=set)
+    triple_found: set[tuple[str, str, str]] = field(default_factory=set)
+    dropped: Counter[str] = field(default_factory=Counter)
+    proposed: int = 0
+    failed: int = 0
+    tokens: int = 0
+    seconds: float = 0.0
+
+    def add(self, result: ChunkTriples | None, gold: list[tuple[str, str, str]]) -> None:
+        if result is None:
+            self.failed += 1
+            return
+        self.proposed += result.proposed
+        self.dropped.update(result.dropped)
+        got = [(t.head, t.relation, t.tail) for t in result.triples]
+        self.extracted.extend(got)
+        got_pairs = {(normalise_entity(h), normalise_entity(t)) for h, _, t in got}
+        got_keys = {_key(t) for t in got}
+        self.pair_found.update(g for g in gold if (normalise_entity(g[0]), normalise_entity(g[2])) in got_pairs)
+        self.triple_found.update(g for g in gold if _key(g) in got_keys)
+
+    def figures(self, pairs: dict[tuple[str, str], set[str]], n_gold: int, n_chunks: int) -> dict[str, object]:
+        pair_ok = [t for t in self.extracted if (normalise_entity(t[0]), normalise_entity(t[2])) in pairs]
+        triple_ok = [t for t in pair_ok if t[1] in pairs[(normalise_entity(t[0]), normalise_entity(t[2]))]]
+        n_ext = len(self.extracted)
+        return {
+            "proposed": self.proposed, "kept": n_ext, "failed_replies": self.failed, "dropped": dict(self.dropped),
+            "pair_precision": round(len(pair_ok) / max(n_ext, 1), 3),
+            "pair_recall": round(len(self.pair_found) / n_gold, 3),
+            "triple_precision": round(len(triple_ok) / max(n_ext, 1), 3),
+            "triple_recall": round(len(self.triple_found) / n_gold, 3),
+            "relation_accuracy": round(len(triple_ok) / max(len(pair_ok), 1), 3),
+            "seconds_per_chunk": round(self.seconds / n_chunks, 2),
+            "tokens_per_chunk": round(self.tokens / n_chunks, 1),
+        }
+
+
+def _key(t: tuple[str, str, str]) -> tuple[str, str, str]:
+    return normalise_entity(t[0]), t[1], normalise_entity(t[2])
 
 
 if __name__ == "__main__":

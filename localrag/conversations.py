@@ -72,6 +72,27 @@ class SavedSource:
 
 
 @dataclass
+class SavedStep:
+    """One triple of a saved reasoning path, with the names and the source line as shown when answered."""
+
+    head: str
+    relation: str
+    tail: str
+    source: str
+    head_name: str
+    tail_name: str
+
+
+@dataclass
+class SavedPath:
+    """A graph answer's reasoning path: its steps, the planner that proposed it, whether it led to the answer."""
+
+    steps: list[SavedStep]
+    planner: str = ""
+    supports_answer: bool = False
+
+
+@dataclass
 class Turn:
     """A user question or an assistant answer. Assistant turns carry sources, quotes and timing."""
 
@@ -87,6 +108,9 @@ class Turn:
     model: str = ""
     time_to_first_token: float = 0.0
     tokens_per_second: float = 0.0
+    # A graph-mode answer's paths (supporting ones first), so a reopened conversation can list them
+    # in the paths panel; the steps' passages are among `sources`.
+    graph_paths: list[SavedPath] = field(default_factory=list)
 
     def quote_status(self, n: int) -> str | None:
         """The best verification status among the quotes attributed to source `n`; None if none."""
@@ -161,6 +185,11 @@ class Conversation:
             raw = dict(raw)
             raw["sources"] = [SavedSource(**s) for s in raw.get("sources", [])]
             raw["quotes"] = [SavedQuote(**q) for q in raw.get("quotes", [])]
+            raw["graph_paths"] = [
+                SavedPath([SavedStep(**step) for step in p.get("steps", [])], p.get("planner", ""),
+                          bool(p.get("supports_answer", False)))
+                for p in raw.get("graph_paths", [])
+            ]
             turns.append(Turn(**raw))
         return cls(
             id=str(data["id"]),

@@ -650,6 +650,10 @@ class Engine:
     def graph_stats(self) -> GraphStats:
         return self.graph.stats()
 
+    def entity_aliases(self, entity_id: str) -> list[str]:
+        """Other names entity linking merged into this entity (normalised), to show next to it."""
+        return self.graph.aliases_of(entity_id)
+
     def graph_index(self) -> GraphIndex:
         """The in-memory graph, read again only when the graph tables changed since the last read."""
         from localrag.graph.paths import GraphIndex

@@ -83,6 +83,8 @@ def _within(seconds: float, work: Callable[[], Any]) -> Any:
         sys.settrace(previous)
 
 
+GRAMMAR_CACHE = 32  # compiled grammars kept; see LlamaGenerator._grammar
+
 _TOP_K = 40
 _TOP_P = 0.95
 _MIN_P = 0.05
@@ -295,6 +297,9 @@ class LlamaGenerator:
             raise ValueError("the GBNF grammar does not parse (llama.cpp logged the reason to stderr)")
         llama_cpp.llama_sampler_free(probe)
         compiled = LlamaGrammar.from_string(grammar, verbose=False)
+        # Graph extraction writes a grammar per chunk: keep the recent few, not every one ever used.
+        while len(self._grammars) >= GRAMMAR_CACHE:
+            self._grammars.pop(next(iter(self._grammars)))
         self._grammars[grammar] = compiled
         return compiled
 

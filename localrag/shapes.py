@@ -99,13 +99,20 @@ def graph_answer_json(answer: GraphAnswer, names: Mapping[str, str], chunks: dic
     }
 
 
-def related_json(result: RelatedResult, names: Mapping[str, str], chunks: Mapping[str, Chunk]) -> dict[str, Any]:
+def related_json(
+    result: RelatedResult,
+    names: Mapping[str, str],
+    chunks: Mapping[str, Chunk],
+    aliases: Mapping[str, list[str]] | None = None,
+) -> dict[str, Any]:
     """Related entities best first, each with every joining path and both its steps' sources.
 
-    `chunks`: the chunks the steps came from (`Engine.source_chunks`); `names` as for graph answers.
+    `chunks`: the chunks the steps came from (`Engine.source_chunks`); `names` as for graph answers;
+    `aliases`: entity id -> the other names merged into it (`Engine.entity_aliases`), shown on the seeds.
     """
+    aliases = aliases or {}
     return {
-        "seeds": [dataclasses.asdict(s) for s in result.seeds],
+        "seeds": [{**dataclasses.asdict(s), "aliases": aliases.get(s.entity_id, [])} for s in result.seeds],
         "relations": result.relations,
         "related": [
             {

@@ -47,6 +47,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                        help="relation vocabulary, one `relation: synonym, ...` a line (default: a small general one)")
     build.add_argument("--strict", action="store_true",
                        help="drop triples whose relation is not in the vocabulary (default: keep them as related_to)")
+    build.add_argument("--method", choices=["single", "focused"], default=None,
+                       help="focused (default): the chunk's names, then for each the entity it is about and the "
+                            "relation the passage words; single: one prompt for a whole list of triples")
     build.add_argument("--json", action="store_true", help="print the build report as JSON")
     add_collection_flag(build)
     build.set_defaults(handler=_build)
@@ -80,7 +83,13 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 
 def _build(args: argparse.Namespace, out: Console, err: Console) -> int:
     from localrag.cli.common import engine_from_args
-    from localrag.graph.extract import FALLBACK_RELATION, ExtractConfig, RelationVocabulary, load_vocabulary
+    from localrag.graph.extract import (
+        FALLBACK_RELATION,
+        ExtractConfig,
+        RelationVocabulary,
+        build_summary,
+        load_vocabulary,
+    )
 
     fallback = None if args.strict else FALLBACK_RELATION
     if args.relations is not None:
@@ -96,7 +105,10 @@ def _build(args: argparse.Namespace, out: Console, err: Console) -> int:
             bar.update(task, completed=p.chunks_done, total=p.chunks_total, triples=p.triples)
 
         try:
-            report = engine.graph_build(progress=on_progress, cancel=cancel, config=ExtractConfig(vocabulary))
+            config = ExtractConfig(vocabulary)
+            if args.method:
+                config.method = args.method
+            report = engine.graph_build(progress=on_progress, cancel=cancel, config=config)
         except KeyboardInterrupt:
             cancel.set()
             raise
@@ -110,20 +122,6 @@ def _build(args: argparse.Namespace, out: Console, err: Console) -> int:
         reasons = ", ".join(f"{n} {why}" for why, n in report.dropped.most_common())
         err.print(Text(f"proposed triples refused: {reasons}", style="dim"))
     return 0
-
-
-def build_summary(report: GraphBuildReport) -> str:
-    line = (
-        f"{report.chunks_extracted} chunks read ({report.chunks_skipped} already built), "
-        f"{report.triples_added} triples and {report.entities_added} entities added "
-        f"({report.triples_per_chunk:.1f} per chunk, {report.entities_merged} names merged), "
-        f"{report.failed + report.invalid_replies} generations failed; {report.seconds:.1f}s"
-    )
-    if report.triples_removed:
-        line += f"; {report.triples_removed} triples of changed or forgotten documents removed"
-    if report.cancelled:
-        line += " (cancelled: run it again to go on)"
-    return line
 
 
 def build_report_json(report: GraphBuildReport) -> dict[str, object]:
@@ -183,13 +181,15 @@ def show_related(engine: Engine, result: RelatedResult, args: argparse.Namespace
     chunks = engine.source_chunks(
         s.source for r in result.related for link in r.links for s in (link.seed_step, link.other_step)
     )
+    aliases = {s.entity_id: engine.entity_aliases(s.entity_id) for s in result.seeds}
     if getattr(args, "json", False):
-        data = related_json(result, names, chunks)
+        data = related_json(result, names, chunks, aliases)
         if question is not None:
             data = {"question": question, "intent": "related", **data}
         print_json(data)
         return
-    seeds = ", ".join(s.name for s in result.seeds)
+    seeds = ", ".join(s.name + (f" (also: {', '.join(aliases[s.entity_id])})" if aliases[s.entity_id] else "")
+                      for s in result.seeds)
     if not result.related:
         out.print(Text(f"Nothing in the graph shares a neighbour with {seeds}.", style="italic"))
         return

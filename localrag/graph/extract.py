@@ -1,10 +1,15 @@
 """Triples from the user's chunks: a local GGUF model held to a JSON grammar, then checked and merged.
 
-For each chunk the model sees a few-shot prompt (a worked example as an earlier user/assistant
-turn, because a 135M model copies a shown format far better than it follows a described one) and
-replies under `TRIPLES_GRAMMAR`: a JSON list of at most `MAX_TRIPLES` objects
-`{"subject", "relation", "object"}` with bounded string lengths, so every reply is parseable and
-cannot run on. A reply cut by the token budget keeps its complete objects.
+Two methods propose triples (`ExtractConfig.method`, `graph build --method`):
+- "focused", the default: the chunk's names first, then for each name the entity it is a fact
+  about and the relation the passage words between them (localrag/graph/focused.py). On WC2014
+  profiles it kept triples at precision 0.73, recall 0.46 where "single" reached recall 0.03
+  (`benchmarks/bench_graph_extract.py --set paragraphs --paragraphs 12`; benchmarks/README.md).
+- "single": a few-shot prompt (a worked example as an earlier user/assistant turn, because a
+  135M model copies a shown format far better than it follows a described one) and a reply
+  under `TRIPLES_GRAMMAR`: a JSON list of at most `MAX_TRIPLES` objects
+  `{"subject", "relation", "object"}` with bounded string lengths, so every reply is parseable and
+  cannot run on. A reply cut by the token budget keeps its complete objects.
 
 Each proposed triple then goes through checks that a small model needs:
 - the relation is mapped onto a small vocabulary (`RelationVocabulary`: snake_case names, each
@@ -42,6 +47,17 @@ import numpy as np
 
 from localrag.errors import LocalRagError
 from localrag.generate import neutralize_special_tokens
+from localrag.graph.focused import (
+    MAX_ENTITIES,
+    NO_RELATION,
+    fact_grammar,
+    heading_entity,
+    linking_words,
+    mentions,
+    relation_lines,
+    relation_phrases,
+    resolve_pronouns,
+)
 from localrag.graph.store import GraphStore, Triple, entity_vectors, normalise_entity, normalise_relation
 from localrag.types import Chunk, GenerationStats
 
@@ -100,6 +116,24 @@ EXAMPLE_REPLY = (
     '{"subject": "Tamford Library", "relation": "part_of", "object": "Tamford University"}]'
 )
 
+# The focused method's prompt (see localrag/graph/focused.py) and its worked example: the object
+# -> (subject, relation) of each fact the example passage states; its other names get `none`.
+FOCUSED_SYSTEM = (
+    "For the Object, say which other name of the passage it is a fact about and the words that relate "
+    "them, or none when the passage states no such fact. A fact about the Topic has the Topic as its "
+    "subject. Relations and the words that mean them:\n{relations}"
+)
+EXAMPLE_TOPIC = "Harwick Bridge"
+EXAMPLE_FACTS = {
+    "Tamford": ("Harwick Bridge", "in"),
+    "Ruth Okafor": ("Harwick Bridge", "designed by"),
+    "River Sell": ("Harwick Bridge", NO_RELATION),
+    "1902": ("Harwick Bridge", "opened"),
+    "Okafor": ("Tamford Library", "designed by"),
+    "Tamford University": ("Tamford Library", "part of"),
+}
+FACT_TOKENS = 24
+
 _ARTICLE = re.compile(r"^(the|a|an)\s+", re.IGNORECASE)
 _EDGE = " \t\n.,;:!?\"'`()[]{}*_#"
 _WORDS = re.compile(r"[a-z0-9]+")
@@ -139,13 +173,17 @@ class RelationVocabulary:
             return None
         if rel in self._exact:
             return self._exact[rel]
-        words = rel.split("_")
+        found = self.find(rel.split("_"))
+        return found if found is not None else self.fallback
+
+    def find(self, words: Sequence[str]) -> str | None:
+        """The relation of the longest phrasing that occurs in `words` (lower case), or None."""
         for phrase in self._phrases:
-            size = len(phrase.split("_"))
             parts = phrase.split("_")
-            if any(words[i : i + size] == parts for i in range(len(words) - size + 1)):
+            size = len(parts)
+            if any(list(words[i : i + size]) == parts for i in range(len(words) - size + 1)):
                 return self._exact[phrase]
-        return self.fallback
+        return None
 
 
 class VocabularyError(LocalRagError):
@@ -316,6 +354,9 @@ class ExtractConfig:
     # Enough for MAX_TRIPLES short triples; a reply cut here still keeps its complete triples.
     max_tokens: int = 256
     commit_every: int = 8
+    # "focused" (localrag/graph/focused.py) or "single" (one prompt for a list of free-text
+    # triples); see the module docstring for the measured difference.
+    method: str = "focused"
 
 
 @dataclass
@@ -364,6 +405,21 @@ class GraphBuildReport:
         return self.triples_added / self.chunks_extracted if self.chunks_extracted else 0.0
 
 
+def build_summary(report: GraphBuildReport) -> str:
+    """One line on what a build did, as the CLI and the chat app show it."""
+    line = (
+        f"{report.chunks_extracted} chunks read ({report.chunks_skipped} already built), "
+        f"{report.triples_added} triples and {report.entities_added} entities added "
+        f"({report.triples_per_chunk:.1f} per chunk, {report.entities_merged} names merged), "
+        f"{report.failed + report.invalid_replies} generations failed; {report.seconds:.1f}s"
+    )
+    if report.triples_removed:
+        line += f"; {report.triples_removed} triples of changed or forgotten documents removed"
+    if report.cancelled:
+        line += " (cancelled: run it again to go on)"
+    return line
+
+
 def check_triples(
     raw: Sequence[Mapping[str, str]], chunk: Chunk, vocabulary: RelationVocabulary
 ) -> tuple[list[tuple[str, str, str]], Counter[str]]:
@@ -392,6 +448,111 @@ def check_triples(
     return kept, dropped
 
 
+def _generate(
+    generator: Generator,
+    messages: list[dict[str, str]],
+    grammar: str,
+    max_tokens: int,
+    cancel: threading.Event | None,
+    stats: GenerationStats | None,
+) -> str:
+    """One grammar-held greedy generation whose counts are added to `stats` (a chunk may take two)."""
+    own = GenerationStats()
+    reply = generator.complete(
+        messages, max_tokens=max_tokens, temperature=0.0, grammar=grammar, cancel=cancel, stats=own
+    )
+    if stats is not None:
+        stats.prompt_tokens += own.prompt_tokens
+        stats.completion_tokens += own.completion_tokens
+        stats.time_to_first_token += own.time_to_first_token
+        stats.generation_seconds += own.generation_seconds
+        stats.cancelled = stats.cancelled or own.cancelled
+    return reply
+
+
+def focused_entities(chunk: Chunk) -> list[str]:
+    """The entities the relation pass may use: the heading entity if the text names it, then the mentions.
+
+    Once each by normalised name, at most MAX_ENTITIES.
+    """
+    heading = heading_entity(chunk.heading)
+    names = [heading] if heading and occurs_in(heading, chunk.text) else []
+    out: dict[str, str] = {}
+    for name in [*names, *mentions(chunk.text)]:
+        out.setdefault(normalise_entity(name), name)
+    return list(out.values())[:MAX_ENTITIES]
+
+
+def focused_messages(
+    chunk: Chunk, entities: Sequence[str], obj: str, vocabulary: RelationVocabulary
+) -> list[dict[str, str]]:
+    """The relation turn for one object: relations and phrasings, the worked example, then the chunk and object.
+
+    Everything before the object is the same for all objects of a chunk, so the prompt cache holds it.
+    """
+    relations = relation_lines((name, vocabulary.canonical.get(name, ())) for name in vocabulary.names)
+    topic = heading_entity(chunk.heading)
+    example_entities = [EXAMPLE_TOPIC, *mentions(EXAMPLE_PASSAGE)]
+    example = (f"Topic: {EXAMPLE_TOPIC}\nNames: {json.dumps(list(dict.fromkeys(example_entities)))}\n"
+               f"Passage: {resolve_pronouns(EXAMPLE_PASSAGE, EXAMPLE_TOPIC)}\n")
+    messages = [{"role": "system", "content": FOCUSED_SYSTEM.replace("{relations}", relations)}]
+    for i, (name, (subject, phrase)) in enumerate(EXAMPLE_FACTS.items()):
+        messages.append({"role": "user", "content": f"{example if i == 0 else ''}Object: {name}"})
+        messages.append({"role": "assistant", "content": f"{subject} | {phrase}"})
+    passage = resolve_pronouns(neutralize_special_tokens(chunk.text), topic)
+    messages.append({
+        "role": "user",
+        "content": f"Topic: {neutralize_special_tokens(topic) or 'none'}\n"
+                   f"Names: {json.dumps(list(entities), ensure_ascii=False)}\nPassage: {passage}\nObject: {obj}",
+    })
+    return messages
+
+
+def propose_triples(
+    chunk: Chunk,
+    generator: Generator,
+    config: ExtractConfig,
+    *,
+    cancel: threading.Event | None = None,
+    stats: GenerationStats | None = None,
+) -> list[dict[str, str]] | None:
+    """The model's triples for one chunk by `config.method`, before any check; None: nothing parseable."""
+    if config.method == "single":
+        messages = extraction_messages(chunk, config.vocabulary)
+        return parse_triples(_generate(generator, messages, TRIPLES_GRAMMAR, config.max_tokens, cancel, stats))
+    entities = focused_entities(chunk)
+    vocabulary = [(name, config.vocabulary.canonical.get(name, ())) for name in config.vocabulary.names]
+    phrases = relation_phrases(vocabulary)
+    topic = heading_entity(chunk.heading) if entities and entities[0] == heading_entity(chunk.heading) else ""
+    passage = resolve_pronouns(chunk.text, heading_entity(chunk.heading))
+    out: list[dict[str, str]] = []
+    for obj in entities[1:] if len(entities) > 1 else []:
+        others = [e for e in entities if e != obj]
+        reply = _generate(generator, focused_messages(chunk, entities, obj, config.vocabulary),
+                          fact_grammar(others, phrases), FACT_TOKENS, cancel, stats)
+        subject, _, phrase = reply.partition(" | ")
+        if stats is not None and stats.cancelled:
+            break
+        if not subject or phrase in ("", NO_RELATION):
+            continue
+        # The heading's entity is the next subject to try: most facts of a chunk under a name are about it.
+        for head in dict.fromkeys(h for h in (subject, topic) if h and h != obj):
+            relation = worded_relation(passage, head, obj, config.vocabulary)
+            if relation is not None:
+                out.append({"subject": head, "relation": relation, "object": obj})
+                break
+    return out
+
+
+def worded_relation(passage: str, subject: str, obj: str, vocabulary: RelationVocabulary) -> str | None:
+    """The vocabulary relation the passage words between `subject` and `obj` in one sentence, or None."""
+    between, beside = linking_words(passage, subject, obj)
+    relation = vocabulary.find(between)
+    if relation is None and obj[:1].isdigit():  # the words after a number qualify it: "26 years old"
+        relation = vocabulary.find(beside)
+    return relation
+
+
 def extract_chunk(
     chunk: Chunk,
     generator: Generator,
@@ -402,15 +563,7 @@ def extract_chunk(
     stats: GenerationStats | None = None,
 ) -> ChunkTriples | None:
     """Triples of one chunk, or None when the reply had nothing parseable (a failed generation)."""
-    reply = generator.complete(
-        extraction_messages(chunk, config.vocabulary),
-        max_tokens=config.max_tokens,
-        temperature=0.0,
-        grammar=TRIPLES_GRAMMAR,
-        cancel=cancel,
-        stats=stats,
-    )
-    raw = parse_triples(reply)
+    raw = propose_triples(chunk, generator, config, cancel=cancel, stats=stats)
     if raw is None:
         return None
     kept, dropped = check_triples(raw, chunk, config.vocabulary)

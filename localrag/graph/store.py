@@ -27,7 +27,7 @@ import io
 import re
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -36,7 +36,7 @@ import numpy as np
 
 from localrag.errors import LocalRagError, StoreError
 from localrag.graph.columns import GraphColumns, IndexKey
-from localrag.store import sql_in
+from localrag.store import sql_in, sql_literal
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -379,7 +379,11 @@ class GraphStore:
                     schema=_triples_schema(),
                 )
                 self._triples.add(written_triples)
-            if base is not None and (written_entities is not None or written_triples is not None):
+            grown = self._grow_aliases({resolve(n): al for n, al in (aliases or {}).items()}, existing)
+            if base is not None and grown:
+                base = replace(base, aliases={**base.aliases, **grown},
+                               max_ngram=max(base.max_ngram, *(len(a.split()) for a in grown)))
+            if base is not None and (written_entities is not None or written_triples is not None or grown):
                 self._columns = base.extended(
                     written_entities if written_entities is not None else _entities_schema(self.dim).empty_table(),
                     written_triples if written_triples is not None else _triples_schema().empty_table(),
@@ -387,6 +391,46 @@ class GraphStore:
                 )
                 self._columns_saved = False
         return len(fresh), len(new_names)
+
+    def _grow_aliases(self, wanted: Mapping[str, Iterable[str]], existing: set[str]) -> dict[str, str]:
+        """Store new aliases of entities already in the table on their rows; returns alias -> entity id added.
+
+        Entity linking merges a spelling into a known entity; without this the next build and
+        `related` would not know that spelling, and the user could not see what was merged.
+        """
+        import pyarrow as pa
+
+        targets = sorted(e for e in wanted if e in existing)
+        if not targets:
+            return {}
+        rows = [
+            row
+            for i in range(0, len(targets), _IN_BATCH)
+            for row in self._entities.search().where(sql_in("entity_id", targets[i : i + _IN_BATCH]))
+            .limit(None).to_arrow().to_pylist()
+        ]
+        added: dict[str, str] = {}
+        changed = []
+        for row in rows:
+            have = set(row["aliases"] or [])
+            new = {normalise_entity(a) for a in wanted[row["entity_id"]]} - have - {row["entity_id"]}
+            if new:
+                row["aliases"] = sorted(have | new)
+                changed.append(row)
+                added.update(dict.fromkeys(new, row["entity_id"]))
+        if changed:
+            (
+                self._entities.merge_insert("entity_id")
+                .when_matched_update_all()
+                .execute(pa.Table.from_pylist(changed, schema=_entities_schema(self.dim)))
+            )
+        return added
+
+    def aliases_of(self, entity_id: str) -> list[str]:
+        """The other names stored for an entity (normalised), for showing what entity linking merged into it."""
+        rows = self._entities.search().where(f"entity_id = {sql_literal(entity_id)}").select(["aliases"])
+        found = rows.limit(1).to_arrow()["aliases"].to_pylist()
+        return sorted(found[0] or []) if found else []
 
     def _alias_map(self) -> dict[str, str]:
         table = self._entities.search().select(["entity_id", "aliases"]).limit(None).to_arrow()

@@ -34,6 +34,9 @@ LIGHTHOUSE = (
     "Kestrel Point Lighthouse stands on the northern headland of Brannock Bay. Work began in 1868 under "
     "the engineer Margaret Ellery Voss."
 )
+# The build machinery is tested with the single-prompt method, whose scripted replies are whole lists;
+# the focused method has its own tests (test_graph_focused.py).
+SINGLE = ExtractConfig(method="single")
 QUARRY = "The stone was quarried at Carrow Quarry and brought to the headland of Brannock Bay on a tramway."
 
 
@@ -200,7 +203,7 @@ def test_build_extracts_merges_and_keeps_provenance(graph: GraphStore) -> None:
         }
     )
     seen: list[GraphBuildProgress] = []
-    report = build_graph(store, graph, gen, HashEmbedder(dim=64), progress=seen.append)  # type: ignore[arg-type]
+    report = build_graph(store, graph, gen, HashEmbedder(dim=64), SINGLE, progress=seen.append)  # type: ignore[arg-type]
     assert all(g == TRIPLES_GRAMMAR for g in gen.grammars)
     assert (report.chunks_total, report.chunks_extracted, report.proposed) == (2, 2, 4)
     assert report.triples_added == 3 and report.dropped == {"object not in chunk": 1}
@@ -228,15 +231,15 @@ def test_build_resumes_and_follows_changed_and_forgotten_documents(graph: GraphS
         }
     )
     embedder = HashEmbedder(dim=64)
-    build_graph(store, graph, gen, embedder)  # type: ignore[arg-type]
+    build_graph(store, graph, gen, embedder, SINGLE)  # type: ignore[arg-type]
     gen.calls.clear()
 
-    again = build_graph(store, graph, gen, embedder)  # type: ignore[arg-type]
+    again = build_graph(store, graph, gen, embedder, SINGLE)  # type: ignore[arg-type]
     assert gen.calls == [] and again.chunks_skipped == 2 and again.triples_added == 0
 
     store.put("lighthouse", ["Changed text: Ada Penhallow kept Kestrel Point."], digest="h2")
     del store.docs["quarry"]
-    changed = build_graph(store, graph, gen, embedder)  # type: ignore[arg-type]
+    changed = build_graph(store, graph, gen, embedder, SINGLE)  # type: ignore[arg-type]
     assert len(gen.calls) == 1 and changed.chunks_extracted == 1
     assert changed.triples_removed == 2 and changed.documents_removed == 1
     rows = graph.triple_rows().to_pylist()
@@ -250,7 +253,7 @@ def test_failed_and_unparseable_generations_are_counted_and_retried(graph: Graph
     store = FakeStore()
     store.put("lighthouse", [LIGHTHOUSE, QUARRY])
     gen = ScriptedGenerator({"Margaret Ellery": ModelError("boom", "retry"), "Carrow Quarry": "garbage"})
-    config = replace(ExtractConfig(), commit_every=1)
+    config = replace(SINGLE, commit_every=1)
     report = build_graph(store, graph, gen, HashEmbedder(dim=64), config)  # type: ignore[arg-type]
     assert (report.failed, report.invalid_replies, report.chunks_extracted) == (1, 1, 0)
     assert "boom" in report.errors[0]
@@ -268,9 +271,9 @@ def test_cancel_stops_between_chunks_and_the_rest_resumes(graph: GraphStore) -> 
     def stop_after_first(p: GraphBuildProgress) -> None:
         cancel.set()
 
-    first = build_graph(store, graph, gen, HashEmbedder(dim=64), progress=stop_after_first, cancel=cancel)  # type: ignore[arg-type]
+    first = build_graph(store, graph, gen, HashEmbedder(dim=64), SINGLE, progress=stop_after_first, cancel=cancel)  # type: ignore[arg-type]
     assert first.cancelled and first.chunks_extracted == 1
-    rest = build_graph(store, graph, gen, HashEmbedder(dim=64))  # type: ignore[arg-type]
+    rest = build_graph(store, graph, gen, HashEmbedder(dim=64), SINGLE)  # type: ignore[arg-type]
     assert rest.chunks_skipped == 1 and rest.chunks_extracted == 2
 
 

@@ -37,7 +37,7 @@ def test_build_ask_and_forget_through_the_engine(engine: Engine, tmp_path: Path)
     docs.mkdir()
     (docs / "notes.txt").write_text(NOTES, encoding="utf-8")
     engine.ingest([docs])
-    report = engine.graph_build()
+    report = engine.graph_build(config=ExtractConfig(method="single"))
     assert report.triples_added == 3 and engine.graph_stats().relations == {"created_by": 1, "located_in": 2}
 
     answer = engine.ask_graph("Where is Harwick Bridge located?")
@@ -70,6 +70,6 @@ def test_names_merged_into_one_entity_make_no_self_loop() -> None:
     chunk = Chunk("d:00000", "d", "/d.md", 0, text, 0, len(text))
     generator = ScriptedGenerator({"Kestrel": reply(("Kestrel Point Lighthouse", "is", "Lighthouse Kestrel Point"))})
     merger = EntityMerger(HashEmbedder(dim=64), threshold=0.9)
-    result = extract_chunk(chunk, generator, merger, ExtractConfig())  # type: ignore[arg-type]
+    result = extract_chunk(chunk, generator, merger, ExtractConfig(method="single"))  # type: ignore[arg-type]
     assert result is not None and result.triples == [] and result.dropped == {"subject is the object": 1}
 

@@ -18,6 +18,7 @@ from localrag.graph.related import (
     recommendation_seeds,
     related_entities,
 )
+from localrag.graph.store import Triple
 
 TRIPLES = [
     ("big", "directed_by", "penny marshall", "f:1"),
@@ -131,3 +132,21 @@ def test_ask_graph_routes_recommendations_to_related(
     assert run(["ask", "--graph", "--json", "who starred in big?"]) == 0
     answer = json.loads(capsys.readouterr().out)  # not a recommendation: a graph answer with its paths
     assert "intent" not in answer and answer["linked"][0]["entity_id"] == "big" and answer["paths"]
+
+
+def test_related_command_shows_the_aliases_merged_into_the_entity(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import localrag.cli.common
+    from localrag.cli import run
+
+    engine = Engine(Settings(), embedder=HashEmbedder(dim=16))
+    monkeypatch.setattr(localrag.cli.common, "engine_from_args", lambda *a, **k: engine)
+    (tmp_path / "films.tsv").write_text(FILMS_TSV, encoding="utf-8")
+    engine.graph_import(tmp_path / "films.tsv")
+    engine.graph.add_triples([Triple("Big", "released_in", "1988")], aliases={"Big": ["Big (1988 film)"]})
+
+    assert run(["related", "big (1988 film)", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["seeds"][0]["aliases"] == ["big (1988 film)"]
+    assert run(["related", "Big"]) == 0
+    assert "Related to big (also: big (1988 film))" in capsys.readouterr().out

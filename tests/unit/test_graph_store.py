@@ -83,6 +83,19 @@ def test_alias_lands_on_the_entity(graph: GraphStore) -> None:
     assert [e.how for e in index.link("where was thomas jeffrey hanks born?")] == ["alias"]
 
 
+def test_alias_merged_into_an_existing_entity_is_stored_on_it(graph: GraphStore) -> None:
+    graph.add_triples([Triple("Tom_Hanks", "starred_in", "Big")])
+    index = GraphIndex.load(graph)  # columns cached before the alias arrives: they must learn it too
+    graph.add_triples([Triple("Tom_Hanks", "starred_in", "Cast_Away")], aliases={"Tom_Hanks": ["Thomas Jeffrey Hanks"]})
+    graph.add_triples([Triple("tom hanks", "born_in", "Concord")],
+                      aliases={"Tom Hanks": ["T Hanks", "thomas jeffrey hanks"]})
+    assert graph.aliases_of("tom hanks") == ["t hanks", "thomas jeffrey hanks"]
+    assert graph.stats().entities == 4
+    index = GraphIndex.load(graph)
+    assert [e.how for e in index.link("where was thomas jeffrey hanks born?")] == ["alias"]
+    assert GraphIndex.load(GraphStore(graph.path, HashEmbedder(dim=32))).aliases == index.aliases  # saved and read back
+
+
 def test_delete_for_documents_removes_triples_and_orphan_entities(graph: GraphStore, tmp_path: Path) -> None:
     graph.import_triples(write(tmp_path, "films.tsv", FILMS), doc_id="films")
     graph.add_triples([Triple("Big", "released_in", "1988", source="c1", doc_id="notes")])

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import threading
 import weakref
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from textual import work
@@ -43,9 +44,10 @@ from localrag.tui.messages import AnswerFinished, AnswerStarted, AnswerToken
 from localrag.tui.screens.base import LocalRagScreen
 from localrag.tui.screens.chunk import ChunkScreen
 from localrag.tui.screens.dialogs import ConfirmScreen, PromptScreen
+from localrag.tui.screens.related import RelatedScreen
 from localrag.tui.widgets.chat import AnswerView, ChatLog
 from localrag.tui.widgets.conversations import ConversationList
-from localrag.tui.widgets.graph_paths import GraphPathsPanel, GraphView
+from localrag.tui.widgets.graph_paths import GraphPathsPanel, GraphView, saved_paths, view_from_turn
 from localrag.tui.widgets.sources import SourcesPanel
 from localrag.tui.widgets.status import StatusBar
 from localrag.types import Chunk, DoneEvent, SourcesEvent, TokenEvent
@@ -54,6 +56,7 @@ if TYPE_CHECKING:
     from textual.worker import Worker
 
     from localrag.graph.paths import Step
+    from localrag.graph.related import RelatedResult
 
 EMPTY_HINT = "Ask a question about your documents below. F3 adds documents, F1 shows every key."
 DOCUMENTS_PLACEHOLDER = "Ask about your documents… (Esc stops)"
@@ -86,7 +89,7 @@ def _saved_source(n: int, chunk: Chunk) -> SavedSource:
 
 
 class ChatScreen(LocalRagScreen):
-    WORKER_ACTIONS = {"answer": "answering"}
+    WORKER_ACTIONS = {"answer": "answering", "related": "finding related entities"}
     DEFAULT_CSS = """
     ChatScreen #main { height: 1fr; }
     ChatScreen #chat-pane { width: 1fr; }
@@ -98,6 +101,8 @@ class ChatScreen(LocalRagScreen):
     ChatScreen GraphPathsPanel { display: none; }
     ChatScreen.-graph GraphPathsPanel { display: block; }
     ChatScreen.-graph SourcesPanel { display: none; }
+    ChatScreen.-graph-turn GraphPathsPanel { display: block; }
+    ChatScreen.-graph-turn SourcesPanel { display: none; }
     ChatScreen.-narrow GraphPathsPanel { width: 30; }
     ChatScreen.-graph #question { border: tall $secondary; }
     """
@@ -115,6 +120,20 @@ class ChatScreen(LocalRagScreen):
         def __init__(self, view: GraphView) -> None:
             super().__init__()
             self.view = view
+
+    class RelatedFound(Message):
+        def __init__(
+            self,
+            result: RelatedResult,
+            names: Mapping[str, str],
+            chunks: dict[str, Chunk],
+            aliases: dict[str, list[str]],
+        ) -> None:
+            super().__init__()
+            self.result = result
+            self.names = names
+            self.chunks = chunks
+            self.aliases = aliases
 
     def __init__(self) -> None:
         super().__init__()
@@ -173,6 +192,7 @@ class ChatScreen(LocalRagScreen):
         log = self.query_one(ChatLog)
         await log.remove_children()
         last: Turn | None = None
+        last_view: AnswerView | None = None
         if conversation is None or not conversation.turns:
             log.show_empty(EMPTY_HINT)
         else:
@@ -180,9 +200,13 @@ class ChatScreen(LocalRagScreen):
                 if turn.role == "user":
                     await log.add_question(turn.text)
                 else:
-                    await log.add_answer(turn)
+                    last_view = await log.add_answer(turn)
+                    graph_view = view_from_turn(turn)
+                    if graph_view is not None:
+                        self._graph_views[last_view] = graph_view
                     last = turn
         self.query_one(SourcesPanel).show(last)
+        self._show_graph_turn(last_view)
         self.refresh_conversations()
         log.scroll_end(animate=False)
 
@@ -285,6 +309,7 @@ class ChatScreen(LocalRagScreen):
             self.localrag.activity = "following graph paths…"
             self._answer_graph(question)
             return
+        self.set_class(False, "-graph-turn")
         self.query_one(SourcesPanel).show(None, pending=True)
         self.localrag.activity = "answering…"
         self._answer(question, history, self.cancel_event)
@@ -315,6 +340,7 @@ class ChatScreen(LocalRagScreen):
             query=self._pending_query,
             sources=[_saved_source(n, c) for n, c in enumerate(chunks, start=1)],
             model=f"graph · {view.answer.reasoner}",
+            graph_paths=saved_paths(view),
         )
         if self._answer_view is not None:
             self._graph_views[self._answer_view] = view
@@ -323,6 +349,7 @@ class ChatScreen(LocalRagScreen):
     def action_toggle_graph(self) -> None:
         self.graph_mode = not self.graph_mode
         self.set_class(self.graph_mode, "-graph")
+        self.remove_class("-graph-turn")  # the mode's own panel now, whichever answer is selected
         box = self.query_one("#question", Input)
         box.placeholder = GRAPH_PLACEHOLDER if self.graph_mode else DOCUMENTS_PLACEHOLDER
         box.border_title = "graph mode" if self.graph_mode else None
@@ -336,9 +363,35 @@ class ChatScreen(LocalRagScreen):
             return
         self.open_step(message.step, message.chunk)
 
-    def open_step(self, step: Step, chunk: Chunk) -> None:
+    def on_graph_paths_panel_related_requested(self, message: GraphPathsPanel.RelatedRequested) -> None:
+        self.localrag.activity = f"finding what is related to {printable(message.name, multiline=False)}…"
+        self._related(message.entity_id)
+
+    @work(thread=True, exclusive=True, group="related", exit_on_error=False)
+    def _related(self, entity_id: str) -> None:
+        engine = self.localrag.engine
+        result = engine.related([entity_id])
+        steps = [s for r in result.related for link in r.links for s in (link.seed_step, link.other_step)]
+        chunks = engine.source_chunks(s.source for s in steps)
+        aliases = {s.entity_id: engine.entity_aliases(s.entity_id) for s in result.seeds}
+        self.post_message(self.RelatedFound(result, engine.graph_index().names, chunks, aliases))
+
+    def on_chat_screen_related_found(self, message: RelatedFound) -> None:
+        self.localrag.activity = ""
+        self.app.push_screen(
+            RelatedScreen(message.result, message.names, message.chunks, self._open_related_step, message.aliases)
+        )
+
+    def _open_related_step(self, step: Step, chunk: Chunk | None, names: Mapping[str, str]) -> None:
+        if chunk is None:
+            source = printable(step.source, multiline=False)
+            self.notify(f"This step was imported ({source}); it has no passage to show.", markup=False)
+            return
+        self.open_step(step, chunk, names)
+
+    def open_step(self, step: Step, chunk: Chunk, names: Mapping[str, str] | None = None) -> None:
         view = self.query_one(GraphPathsPanel).view
-        shown = view.names if view is not None else {}
+        shown = names if names is not None else view.names if view is not None else {}
         source = _saved_source(1, chunk)
         marks = [SavedQuote(shown.get(e, e), 1, "verified") for e in (step.head, step.tail)]
         self.app.push_screen(ChunkScreen(source, Turn(role="assistant", text="", sources=[source], quotes=marks)))
@@ -364,6 +417,8 @@ class ChatScreen(LocalRagScreen):
         # The app shows the error; the answer so far is kept, marked as cut short.
         if worker.group == "answer":
             self.call_later(self._keep_partial)
+        elif worker.group == "related":
+            self.localrag.activity = ""
 
     async def _keep_partial(self) -> None:
         partial = self._answer_view.partial if self._answer_view else ""
@@ -392,8 +447,14 @@ class ChatScreen(LocalRagScreen):
         for other in self.query(AnswerView):
             other.set_class(other is view, "-selected")
         self.query_one(SourcesPanel).show(view.turn)
-        if view in self._graph_views:
-            self.query_one(GraphPathsPanel).show(self._graph_views[view])
+        self._show_graph_turn(view)
+
+    def _show_graph_turn(self, view: AnswerView | None) -> None:
+        """A graph answer's paths replace the sources panel while that answer is the selected one, in either mode."""
+        graph = self._graph_views.get(view) if view is not None else None
+        if graph is not None:
+            self.query_one(GraphPathsPanel).show(graph)
+        self.set_class(graph is not None, "-graph-turn")
 
     def on_answer_view_selected(self, message: AnswerView.Selected) -> None:
         self._select(message.view)

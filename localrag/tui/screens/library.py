@@ -50,6 +50,8 @@ from localrag.tui.messages import (
 )
 from localrag.tui.screens.base import LocalRagScreen
 from localrag.tui.screens.dialogs import ConfirmScreen, PromptScreen
+from localrag.tui.widgets.graph_build import WORKER_GROUP as GRAPH_BUILD
+from localrag.tui.widgets.graph_build import GraphBuildFinished, GraphBuildPanel
 from localrag.tui.widgets.status import StatusBar
 from localrag.types import Document, IngestProgress, IngestReport
 
@@ -154,6 +156,7 @@ class LibraryScreen(LocalRagScreen):
         "collections": "listing collections",
         "collection": "switching collection",
         "watch": "watching folders",
+        GRAPH_BUILD: "building the graph",
     }
     DEFAULT_CSS = """
     LibraryScreen #add { height: auto; padding: 0 1; }
@@ -174,6 +177,7 @@ class LibraryScreen(LocalRagScreen):
         Binding("ctrl+g", "ingest", "Ingest"),
         Binding("escape", "stop", "Stop ingest", show=False),
         Binding("delete,f", "forget", "Forget doc"),
+        Binding("ctrl+b", "graph_build", "Build graph / stop"),
     ]
 
     def __init__(self) -> None:
@@ -202,6 +206,7 @@ class LibraryScreen(LocalRagScreen):
         with Vertical(id="progress-box"):
             yield ProgressBar(id="progress", show_eta=False)
             yield Static(id="ingest-line")
+        yield GraphBuildPanel(id="graph-build")
         table: DataTable[str | Text] = DataTable(id="documents", cursor_type="row", zebra_stripes=True)
         yield table
         yield StatusBar()
@@ -432,6 +437,9 @@ class LibraryScreen(LocalRagScreen):
             self._stop_watching()
         elif worker.group == "collection":  # the picker shows the collection still in use
             self._list_collections()
+        elif worker.group == GRAPH_BUILD:
+            self.query_one(GraphBuildPanel).failed()
+            self.localrag.activity = ""
 
     def _post_progress(self, progress: IngestProgress) -> None:
         self.post_message(IngestProgressed(progress))
@@ -465,3 +473,22 @@ class LibraryScreen(LocalRagScreen):
         if self.cancel_event is not None:
             self.cancel_event.set()
             self.localrag.activity = "stopping ingest…"
+
+    # -- graph build -----------------------------------------------------------------------------
+
+    def action_graph_build(self) -> None:
+        """Extract triples from the indexed chunks not yet in the graph (`localrag graph build`), or stop it."""
+        panel = self.query_one(GraphBuildPanel)
+        if panel.stop():
+            self.localrag.activity = "stopping the graph build…"
+        else:
+            panel.start(self)
+
+    def on_graph_build_finished(self, message: GraphBuildFinished) -> None:
+        self.localrag.activity = ""
+        r = message.report
+        self.notify(
+            f"Graph build {'stopped' if r.cancelled else 'finished'}: {r.triples_added} triples added",
+            severity="warning" if r.errors else "information",
+        )
+        self.localrag.refresh_status()

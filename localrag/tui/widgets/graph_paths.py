@@ -4,7 +4,8 @@ A graph answer is only as good as the chain behind it, so the panel lists every 
 `e0 -> r1 -> e1 -> r2 -> e2` (the ones supporting the answer first, marked ✓) with the planner that
 proposed it, and under it one option per step with the document the step's triple came from.
 Choosing a step posts `GraphPathsPanel.Opened` with the step and, when the triple was extracted
-from an indexed chunk, that chunk; the chat screen opens it in the chunk viewer. Everything shown
+from an indexed chunk, that chunk; the chat screen opens it in the chunk viewer. `r` on a step
+posts `RelatedRequested` for the entity the step leads to (the chat screen lists what is related). Everything shown
 is built as `rich.text.Text`, so entity names taken from documents cannot carry markup.
 """
 
@@ -15,10 +16,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from rich.text import Text
+from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
+from localrag.conversations import SavedPath, SavedStep, Turn
 from localrag.safe_text import printable
 from localrag.shapes import step_source
 from localrag.types import Chunk
@@ -26,6 +29,9 @@ from localrag.types import Chunk
 if TYPE_CHECKING:
     from localrag.graph.paths import ReasoningPath, Step
     from localrag.graph.reason import GraphAnswer
+
+# Paths a saved graph turn keeps: the panel lists no more than its default limit anyway.
+SAVED_PATHS = 20
 
 
 @dataclass
@@ -40,6 +46,52 @@ class GraphView:
         return step_source(step.source, self.chunks, short=True)
 
 
+def saved_paths(view: GraphView) -> list[SavedPath]:
+    """The view's paths as a conversation keeps them (supporting first, at most SAVED_PATHS)."""
+    answer, names = view.answer, view.names
+    return [
+        SavedPath(
+            [SavedStep(s.head, s.relation, s.tail, s.source, names.get(s.head, s.head), names.get(s.tail, s.tail))
+             for s in path.steps],
+            answer.planner_of(path),
+            answer.supports(path),
+        )
+        for path in answer.ordered_paths()[:SAVED_PATHS]
+    ]
+
+
+def view_from_turn(turn: Turn) -> GraphView | None:
+    """A saved graph turn as the panel shows it: its paths, names and passages as they were; None: not graph."""
+    from localrag.graph.paths import ReasoningPath, Step
+    from localrag.graph.plan import PlannedPath
+    from localrag.graph.reason import Candidate, GraphAnswer
+
+    if not turn.graph_paths:
+        return None
+    names: dict[str, str] = {}
+    paths: list[ReasoningPath] = []
+    supporting: list[ReasoningPath] = []
+    planned: dict[tuple[str, ...], PlannedPath] = {}
+    for saved in turn.graph_paths:
+        path = ReasoningPath(tuple(Step(s.head, s.relation, s.tail, s.source) for s in saved.steps))
+        for s in saved.steps:
+            names.setdefault(s.head, s.head_name)
+            names.setdefault(s.tail, s.tail_name)
+        paths.append(path)
+        if saved.supports_answer:
+            supporting.append(path)
+        if saved.planner:
+            planned.setdefault(path.relations, PlannedPath(path.relations, 0.0, saved.planner))
+    candidates = [Candidate(supporting[0].end, names[supporting[0].end], 1.0, supporting)] if supporting else []
+    reasoner = turn.model.removeprefix("graph · ") or "paths"
+    answer = GraphAnswer(turn.query, [], list(planned.values()), paths, candidates, reasoner)
+    chunks = {
+        s.chunk_id: Chunk(s.chunk_id, s.doc_id, s.path, 0, s.text, 0, len(s.text), s.page, s.heading)
+        for s in turn.sources
+    }
+    return GraphView(answer, names, chunks)
+
+
 def path_label(view: GraphView, path: ReasoningPath, number: int, supporting: bool) -> Text:
     text = Text(no_wrap=False)
     text.append(f"{'✓' if supporting else '·'} {number}. ", style="bold green" if supporting else "bold")
@@ -49,13 +101,18 @@ def path_label(view: GraphView, path: ReasoningPath, number: int, supporting: bo
 
 
 def step_label(view: GraphView, step: Step) -> Text:
+    return step_text(view.names, step, view.where(step))
+
+
+def step_text(names: Mapping[str, str], step: Step, where: str) -> Text:
+    """`head -relation-> tail` and, under it, where the triple came from."""
     text = Text(no_wrap=False)
     text.append("   ")
-    text.append(printable(view.names.get(step.head, step.head), multiline=False))
+    text.append(printable(names.get(step.head, step.head), multiline=False))
     text.append(f" -{step.relation}-> ", style="bold")
-    text.append(printable(view.names.get(step.tail, step.tail), multiline=False))
+    text.append(printable(names.get(step.tail, step.tail), multiline=False))
     text.append("\n   ")
-    text.append(printable(view.where(step), multiline=False), style="italic")
+    text.append(printable(where, multiline=False), style="italic")
     return text
 
 
@@ -70,6 +127,16 @@ class GraphPathsPanel(OptionList):
             super().__init__()
             self.step = step
             self.chunk = chunk
+
+    class RelatedRequested(Message):
+        """The user asked for the entities related to `entity_id` (the highlighted step's end)."""
+
+        def __init__(self, entity_id: str, name: str) -> None:
+            super().__init__()
+            self.entity_id = entity_id
+            self.name = name
+
+    BINDINGS = [Binding("r", "related", "Related to step's end")]
 
     def __init__(self, *, id: str | None = None, limit: int = 20) -> None:
         super().__init__(id=id)
@@ -93,7 +160,7 @@ class GraphPathsPanel(OptionList):
                 key = f"{number}:{i}"
                 self._steps[key] = step
                 self.add_option(Option(step_label(view, step), id=key))
-        self.border_subtitle = f"{len(view.answer.paths)} paths · Enter opens a step"
+        self.border_subtitle = f"{len(view.answer.paths)} paths · Enter opens a step · r: related"
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
@@ -101,3 +168,10 @@ class GraphPathsPanel(OptionList):
             return
         step = self._steps[event.option.id]
         self.post_message(self.Opened(step, self.view.chunks.get(step.source)))
+
+    def action_related(self) -> None:
+        option = self.highlighted_option
+        if self.view is None or option is None or option.id not in self._steps:
+            return
+        entity = self._steps[option.id].tail
+        self.post_message(self.RelatedRequested(entity, self.view.names.get(entity, entity)))

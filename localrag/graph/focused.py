@@ -1,0 +1,147 @@
+"""The "focused" extraction: entities first, then a relation for each among only those entities.
+
+A 135M model asked for free-text triples invents names, copies pronouns ("He") as subjects and
+spends its few triples on the first sentence. This method narrows what it can say, in two passes:
+1. Entities: the chunk's heading entity and the capitalised runs and numbers of the passage
+   (`mentions`), each as written in the passage. (A model pass listing the names under a grammar of
+   the passage's words was tried: it cost more than the rest of the extraction on two cores.)
+2. Relations, one short generation per entity as the object: the model names the entity it is a
+   fact about and the relation, as one of the vocabulary's phrasings or `none`, under a grammar
+   that allows nothing else (`fact_grammar`). The 135M model picks the subject well and the
+   relation hardly better than the first on the list, so the relation kept is the one whose
+   phrasing the passage uses between subject and object (`linking_words`), trying the heading's
+   entity as the subject when the model's has none; a pair the passage does not join in one
+   sentence with a vocabulary phrasing gives no triple. One object per generation because the
+   135M model, asked for a whole list, copies its first relation into every later entry; the
+   prompts of one chunk share everything up to the object, so llama.cpp's prompt cache reads the
+   passage once.
+   The prompt shows each relation with its phrasings, names the heading as the passage's topic,
+   and has the passage's personal pronouns replaced by the heading entity (`resolve_pronouns`), so
+   "He wears number 10" under the heading "Karim Benzema" offers the model the subject it needs.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+
+# Words that start a sentence with a capital without naming anything.
+_NOT_NAMES = frozenset(
+    "a an the he she it they his her its their this that these those at in on for of from with by to and "
+    "or but as after before when while there here then also i we you our your".split()
+)
+# Lower-case words allowed inside a capitalised run: "Bank of England", "Vasco da Gama".
+_JOINERS = frozenset("of de da do del della di du la le van von der den y".split())
+_TOKEN = re.compile(r"[^\W_](?:[\w'.&-]*[^\W_])?")
+_SUBJECT_PRONOUN = re.compile(r"\b(?:he|she)\b", re.IGNORECASE)
+_POSSESSIVE = re.compile(r"\b(?:his|her)\b", re.IGNORECASE)
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_IT = re.compile(r"(^|[.!?]\s+)(It|Its)\b")
+
+NO_RELATION = "none"
+MAX_ENTITIES = 12
+MAX_NAME_WORDS = 6
+
+
+def heading_entity(heading: str) -> str:
+    """The innermost heading of a chunk's heading path ("Players > Karim Benzema" -> "Karim Benzema")."""
+    return heading.rsplit(" > ", 1)[-1].strip(" \t#*") if heading else ""
+
+
+def mentions(text: str) -> list[str]:
+    """Capitalised word runs and numbers in `text`, in order of first appearance, each once.
+
+    A run may hold lower-case joiners ("Bank of England") but not end on one; a lone capitalised
+    word that is a function word ("He", "At") is not a name.
+    """
+    out: dict[str, None] = {}
+    for sentence in re.split(r"(?<=[.!?;:])\s+|\n+", text):
+        run: list[str] = []
+        for token in [*_TOKEN.findall(sentence), ""]:
+            capital = bool(token) and (token[0].isupper() or token[0].isdigit())
+            if capital or (run and token.lower() in _JOINERS):
+                run.append(token)
+                continue
+            while run and run[-1].lower() in _JOINERS:
+                run.pop()
+            if run and not (len(run) == 1 and run[0].lower() in _NOT_NAMES):
+                if run[0].lower() in _NOT_NAMES:
+                    run = run[1:]
+                name = " ".join(run[:MAX_NAME_WORDS]).rstrip(".")
+                number = _NUMBER.match(name)
+                out.setdefault(number.group(0) if number else name, None)  # "26-year-old" names 26
+            run = []
+    return [m for m in out if m]
+
+
+def resolve_pronouns(text: str, entity: str) -> str:
+    """`text` with he/she -> `entity`, his/her -> `entity`'s, and sentence-initial It/Its likewise.
+
+    Only for a chunk under a heading that names one entity: there the pronouns almost always mean it.
+    """
+    if not entity:
+        return text
+    text = _POSSESSIVE.sub(f"{entity}'s", text)
+    text = _SUBJECT_PRONOUN.sub(entity, text)
+    return _IT.sub(lambda m: m.group(1) + (f"{entity}'s" if m.group(2) == "Its" else entity), text)
+
+
+def _literal(text: str) -> str:
+    """A GBNF string literal for `text` (already free of quotes, backslashes and newlines)."""
+    return '"' + text + '"'
+
+
+def _json_safe(name: str) -> bool:
+    """Whether `name` can sit in a GBNF literal and a JSON string as it is."""
+    return bool(name) and not any(c in name for c in '"\\\n\r\t')
+
+
+def linking_words(passage: str, subject: str, obj: str, *, around: int = 2) -> tuple[list[str], list[str]]:
+    """The words that join `subject` and `obj` in the first sentence naming both, lower case.
+
+    Returns the words between the two names and the `around` words on the far side of the object
+    ("26 years old", "number 10" read either way); two empty lists when no sentence names both.
+    The relation is then the vocabulary phrasing found between, else (for a number) beside the
+    object, so a relation is kept only when the passage words it.
+    """
+    target_s, target_o = _lower_words(subject), _lower_words(obj)
+    for sentence in re.split(r"(?<=[.!?;])\s+|\n+", passage):
+        words = _lower_words(sentence)
+        s_at, o_at = _find(words, target_s), _find(words, target_o)
+        if s_at < 0 or o_at < 0:
+            continue
+        o_end = o_at + len(target_o)
+        if s_at < o_at:
+            return words[s_at + len(target_s) : o_at], words[o_end : o_end + around]
+        return words[o_end:s_at], words[max(o_at - around, 0) : o_at]
+    return [], []
+
+
+def _lower_words(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9]+", text.lower())
+
+
+def _find(words: Sequence[str], target: Sequence[str]) -> int:
+    size = len(target)
+    return next((i for i in range(len(words) - size + 1) if size and list(words[i : i + size]) == list(target)), -1)
+
+
+def fact_grammar(entities: Sequence[str], phrases: Sequence[str]) -> str:
+    """`subject | phrase` for one object: the subject one of `entities`, the phrase one of `phrases` or none."""
+    names = " | ".join(_literal(e) for e in entities if _json_safe(e))
+    rels = " | ".join(_literal(r) for r in dict.fromkeys([*phrases, NO_RELATION]) if _json_safe(r))
+    return f'root ::= entity " | " relation\nentity ::= {names}\nrelation ::= {rels}\n'
+
+
+def relation_phrases(vocabulary: Iterable[tuple[str, Sequence[str]]]) -> list[str]:
+    """Every phrasing the model may write as a relation: each relation's name in words, then its synonyms."""
+    out: dict[str, None] = {}
+    for name, synonyms in vocabulary:
+        for phrase in (name.replace("_", " "), *synonyms):
+            out.setdefault(" ".join(phrase.lower().split()), None)
+    return [p for p in out if p]
+
+
+def relation_lines(vocabulary: Iterable[tuple[str, Sequence[str]]]) -> str:
+    """One line per relation with the phrasings that mean it: `- located_in: located in, lies in, ...`."""
+    return "\n".join(f"- {name}: {', '.join(synonyms)}" if synonyms else f"- {name}" for name, synonyms in vocabulary)

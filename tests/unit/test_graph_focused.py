@@ -1,0 +1,103 @@
+"""The focused extraction method: mentions, pronouns, linking words, the per-object grammar, and a scripted run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from test_graph_extract import ScriptedGenerator
+
+from localrag.embed import HashEmbedder
+from localrag.generate import LlamaGenerator
+from localrag.graph.extract import EntityMerger, ExtractConfig, RelationVocabulary, extract_chunk
+from localrag.graph.focused import (
+    fact_grammar,
+    heading_entity,
+    linking_words,
+    mentions,
+    relation_phrases,
+    resolve_pronouns,
+)
+from localrag.types import Chunk
+
+PROFILE = (
+    "Ruth Okafor\nRuth Okafor is a 41-year-old engineer from Tamford. She designed the Harwick Bridge, "
+    "which is located in Tamford. Her firm is Okafor Partners."
+)
+
+
+def profile() -> Chunk:
+    return Chunk("p:00000", "p", "/docs/people.md", 0, PROFILE, 0, len(PROFILE), heading="People > Ruth Okafor")
+
+
+def test_mentions_are_names_and_numbers_not_sentence_openers() -> None:
+    assert mentions(PROFILE) == ["Ruth Okafor", "41", "Tamford", "Harwick Bridge", "Okafor Partners"]
+    assert mentions("The Bank of England opened in 1694. At first it was small.") == ["Bank of England", "1694"]
+
+
+def test_pronouns_become_the_heading_entity() -> None:
+    assert heading_entity("People > Ruth Okafor") == "Ruth Okafor"
+    text = resolve_pronouns("She designed it. Her firm grew. It was new.", "Ruth Okafor")
+    assert text == "Ruth Okafor designed it. Ruth Okafor's firm grew. Ruth Okafor was new."
+    assert resolve_pronouns("She designed it.", "") == "She designed it."
+
+
+def test_linking_words_lie_between_the_names_in_one_sentence() -> None:
+    passage = resolve_pronouns(PROFILE, "Ruth Okafor")
+    assert linking_words(passage, "Harwick Bridge", "Tamford") == (["which", "is", "located", "in"], [])
+    assert linking_words(passage, "Ruth Okafor", "41") == (["is", "a"], ["year", "old"])
+    assert linking_words(passage, "Tamford", "Harwick Bridge") == (["which", "is", "located", "in"],
+                                                                   ["designed", "the"])
+    assert linking_words(passage, "Okafor Partners", "Harwick Bridge") == ([], [])  # never in one sentence
+    vocab = RelationVocabulary()
+    assert vocab.find(linking_words(passage, "Harwick Bridge", "Tamford")[0]) == "located_in"
+    assert vocab.find(["a", "b"]) is None and vocab.map("a b") == "related_to"
+
+
+def test_fact_grammar_parses_in_llama_cpp_and_allows_only_the_names_and_phrases(
+    real_generator: LlamaGenerator,
+) -> None:
+    phrases = relation_phrases([("located_in", ("located in", "in")), ("created_by", ("designed by",))])
+    assert phrases == ["located in", "in", "created by", "designed by"]
+    grammar = fact_grammar(["Ruth Okafor", 'Bad "quote"', "Tamford"], phrases)
+    assert 'entity ::= "Ruth Okafor" | "Tamford"' in grammar and '"none"' in grammar
+    # A short prompt: the point is that llama.cpp takes the grammar and holds the reply to it.
+    messages = [{"role": "user", "content": "Where is the Harwick Bridge? Reply as: name | relation"}]
+    reply = real_generator.complete(messages, max_tokens=24, grammar=grammar)
+    subject, _, phrase = reply.partition(" | ")
+    assert subject in ("Ruth Okafor", "Tamford") and phrase in [*phrases, "none"]
+
+
+def test_focused_extraction_keeps_the_model_subject_and_the_passage_relation(tmp_path: Path) -> None:
+    # The relation is the vocabulary phrasing the passage uses between the model's subject (else the
+    # heading's entity) and the object (after a number: beside it); no such phrasing, or the model's
+    # none, gives no triple.
+    generator = ScriptedGenerator({
+        "Object: 41": "Okafor Partners | designed by",  # never in a sentence with 41: the heading's entity is
+        "Object: Tamford": "Harwick Bridge | in",
+        "Object: Harwick Bridge": "Ruth Okafor | designed by",
+        "Object: Okafor Partners": "Ruth Okafor | none",
+    })
+    vocabulary = RelationVocabulary({"age": ("years old", "year old"), "located_in": ("located in",),
+                                     "created_by": ("designed by",)}, fallback=None)
+    config = ExtractConfig(vocabulary=vocabulary, method="focused")
+    result = extract_chunk(profile(), generator, EntityMerger(HashEmbedder(dim=32)), config)  # type: ignore[arg-type]
+    assert result is not None
+    assert [(t.head, t.relation, t.tail) for t in result.triples] == [
+        ("Ruth Okafor", "age", "41"),
+        ("Harwick Bridge", "located_in", "Tamford"),
+    ]
+    assert len(generator.calls) == 4 and all(c.endswith(("41", "Tamford", "Harwick Bridge", "Okafor Partners"))
+                                             for c in generator.calls)
+    assert "Ruth Okafor designed the Harwick Bridge" in generator.calls[0]  # pronouns resolved for the model
+
+
+@pytest.mark.parametrize("method", ["single", "focused"])
+def test_a_chunk_without_names_costs_the_focused_method_nothing(method: str) -> None:
+    generator = ScriptedGenerator({})
+    text = "nothing here is named."
+    config = ExtractConfig(method=method)
+    result = extract_chunk(Chunk("x", "x", "x", 0, text, 0, len(text)), generator,
+                           EntityMerger(HashEmbedder(dim=32)), config)  # type: ignore[arg-type]
+    assert result is not None and result.triples == []
+    assert len(generator.calls) == (1 if method == "single" else 0)
