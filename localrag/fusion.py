@@ -208,20 +208,24 @@ def _rank_of_first(ranked: Sequence[str], gold: set[str]) -> int | None:
     return next((i for i, item in enumerate(ranked, start=1) if item in gold), None)
 
 
+def candidate_ranks(cases: Sequence[Case], candidates: Sequence[Fusion] = CANDIDATES) -> dict[Fusion, list[int | None]]:
+    """Per candidate, the rank of each case's first hit in the fused top FETCH (None: not there)."""
+    return {
+        fusion: [_rank_of_first([item for item, _ in fusion.fuse(v, t)][:FETCH], gold) for v, t, gold in cases]
+        for fusion in candidates
+    }
+
+
+def hit_mrr(ranks: Sequence[int | None]) -> tuple[float, float]:
+    n = max(len(ranks), 1)
+    return (sum(r is not None and r <= TOP for r in ranks) / n, sum(1.0 / r for r in ranks if r) / n)
+
+
 def score_candidates(
     cases: Sequence[Case], candidates: Sequence[Fusion] = CANDIDATES
 ) -> dict[Fusion, tuple[float, float]]:
     """(hit@5, MRR over the fused top FETCH) of each candidate on the same leg lists."""
-    scores: dict[Fusion, tuple[float, float]] = {}
-    for fusion in candidates:
-        hits = rr = 0.0
-        for vector_ids, text_ids, gold in cases:
-            rank = _rank_of_first([item for item, _ in fusion.fuse(vector_ids, text_ids)][:FETCH], gold)
-            hits += rank is not None and rank <= TOP
-            rr += 1.0 / rank if rank else 0.0
-        n = max(len(cases), 1)
-        scores[fusion] = (hits / n, rr / n)
-    return scores
+    return {fusion: hit_mrr(ranks) for fusion, ranks in candidate_ranks(cases, candidates).items()}
 
 
 def pick(scores: dict[Fusion, tuple[float, float]]) -> Fusion:
