@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import random
 import sys
@@ -116,16 +115,12 @@ Hits = dict[fusion.Fusion, list[int | None]]  # per question, the rank of its ch
 VECTOR, BM25 = fusion.Fusion(text_weight=0.0), fusion.Fusion(vector_weight=0.0)
 
 
-def _hits(ranks: list[int | None]) -> list[bool]:
-    return [r is not None and r <= fusion.TOP for r in ranks]
-
-
 def _mean(ranks: list[int | None]) -> float:
     return fusion.hit_mrr(ranks)[0]
 
 
 def _best_leg(hits: Hits) -> fusion.Fusion:
-    # A tie goes to the vector leg: it was the better leg on gold where the two were level (HotpotQA aside).
+    # A tie goes to the vector leg, as in fusion.pick_guarded.
     return max((VECTOR, BM25), key=lambda f: _mean(hits[f]))
 
 
@@ -141,26 +136,11 @@ def rule_leg_first(hits: Hits) -> fusion.Fusion:
     return best
 
 
-def rule_leg_unless_sure(hits: Hits, z: float = 1.0) -> fusion.Fusion:
-    """The better leg, unless a fusion beats it by more than z standard errors of the paired difference."""
-    leg = _best_leg(hits)
-    best, margin = leg, 0.0
-    for candidate, ranks in hits.items():
-        values, base = _hits(ranks), _hits(hits[leg])
-        gained = sum(a and not b for a, b in zip(values, base, strict=True))
-        lost = sum(b and not a for a, b in zip(values, base, strict=True))
-        n = max(len(values), 1)
-        diff = (gained - lost) / n
-        if diff > z * math.sqrt(gained + lost) / n and diff > margin:
-            best, margin = candidate, diff
-    return best
-
-
 RULES: dict[str, Callable[[Hits], fusion.Fusion]] = {
     "best hit@5 (localrag.fusion.pick)": rule_best,
     "best hit@5, tie to the better leg": rule_leg_first,
-    "better leg unless a fusion wins by > 1 SE": rule_leg_unless_sure,
-    "better leg unless a fusion wins by > 2 SE": lambda h: rule_leg_unless_sure(h, 2.0),
+    "better leg unless a fusion wins by > 1 SE (fusion.pick_guarded)": fusion.pick_guarded,
+    "better leg unless a fusion wins by > 2 SE": lambda h: fusion.pick_guarded(h, 2.0),
     "better leg alone": _best_leg,
 }
 

@@ -27,6 +27,7 @@ The choice and its figures live in the store's `meta` table, so they travel with
 from __future__ import annotations
 
 import json
+import math
 import random
 import re
 import time
@@ -50,6 +51,8 @@ N_QUERIES = 200
 MIN_CHUNKS = 50
 # Choose again once the index has grown by half since the last choice.
 REGROW = 1.5
+# pick_guarded: a fusion replaces the better leg only when it wins by more than this many standard errors.
+GUARD_Z = 1.0
 # Pseudo-queries keep this share of a sentence's content words, between these bounds.
 KEEP_SHARE = 0.6
 MIN_WORDS, MAX_WORDS = 3, 10
@@ -232,6 +235,28 @@ def pick(scores: dict[Fusion, tuple[float, float]]) -> Fusion:
     """Best hit@5, then MRR; an exact tie keeps the earlier candidate (the default first)."""
     order = {fusion: i for i, fusion in enumerate(scores)}
     return max(scores, key=lambda f: (scores[f][0], scores[f][1], -order[f]))
+
+
+def pick_guarded(ranks: dict[Fusion, list[int | None]], z: float = GUARD_Z) -> Fusion:
+    """The better leg alone, unless a fusion beats it by more than `z` standard errors of the paired difference.
+
+    On the choice set the result is never below its better leg, by construction; the margin keeps a
+    fusion that won by chance on a few dozen questions from being preferred to a leg. A tie between the
+    legs goes to the vector leg.
+    """
+    vector, text = Fusion(text_weight=0.0), Fusion(vector_weight=0.0)
+    leg = vector if hit_mrr(ranks[vector])[0] >= hit_mrr(ranks[text])[0] else text
+    base = [r is not None and r <= TOP for r in ranks[leg]]
+    best, best_gain = leg, 0.0
+    for fusion, fused in ranks.items():
+        hits = [r is not None and r <= TOP for r in fused]
+        gained = sum(a and not b for a, b in zip(hits, base, strict=True))
+        lost = sum(b and not a for a, b in zip(hits, base, strict=True))
+        n = max(len(hits), 1)
+        gain = (gained - lost) / n
+        if gain > z * math.sqrt(gained + lost) / n and gain > best_gain:
+            best, best_gain = fusion, gain
+    return best
 
 
 def leg_cases(store: Store, embedder: Embedder, queries: Sequence[PseudoQuery]) -> list[Case]:
