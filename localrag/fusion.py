@@ -51,6 +51,8 @@ N_QUERIES = 200
 MIN_CHUNKS = 50
 # Choose again once the index has grown by half since the last choice.
 REGROW = 1.5
+# What a choice was measured on: pseudo-queries cut from chunks, or questions a model wrote per chunk.
+PSEUDO, WRITTEN = "pseudo-queries", "written questions"
 # pick_guarded: a fusion replaces the better leg only when it wins by more than this many standard errors.
 GUARD_Z = 1.0
 # Pseudo-queries keep this share of a sentence's content words, between these bounds.
@@ -114,8 +116,8 @@ CANDIDATES: tuple[Fusion, ...] = (
 class FusionChoice:
     """The fusion chosen for one index, and what it was chosen on.
 
-    `hit_at_5` and `mrr` are per candidate label, measured on `queries` pseudo-queries when the index
-    held `chunks` chunks.
+    `hit_at_5` and `mrr` are per candidate label, measured on `queries` questions of kind `source`
+    (PSEUDO, or WRITTEN: questions a model wrote per chunk) when the index held `chunks` chunks.
     """
 
     fusion: Fusion
@@ -125,6 +127,7 @@ class FusionChoice:
     mrr: dict[str, float] = field(default_factory=dict)
     chosen_at: str = ""
     seconds: float = 0.0
+    source: str = PSEUDO
 
     def summary(self) -> str:
         label = self.fusion.label
@@ -136,7 +139,7 @@ class FusionChoice:
             if key in self.hit_at_5 and key != label
         )
         return (
-            f"{label}: hit@5 {self.hit_at_5.get(label, 0.0):.2f} on {self.queries} pseudo-queries "
+            f"{label}: hit@5 {self.hit_at_5.get(label, 0.0):.2f} on {self.queries} {self.source} "
             f"({legs}); chosen {self.chosen_at} at {self.chunks} chunks"
         )
 
@@ -281,10 +284,15 @@ def choose_fusion(
     seed: int = 0,
     queries: Sequence[PseudoQuery] | None = None,
 ) -> FusionChoice:
-    """Measure every candidate on pseudo-queries from this store's chunks (or on `queries`) and return the best."""
+    """Measure every candidate on pseudo-queries from this store's chunks and return the best.
+
+    `queries`: questions written per chunk (a RAFT build's) instead; from those the choice is
+    `pick_guarded` (never below the better leg on them), from pseudo-queries `pick`.
+    """
     started = time.monotonic()
     ids = store.chunk_ids()
     total = len(ids)
+    source = WRITTEN if queries else PSEUDO
     queries = list(queries or [])
     if not queries and total >= MIN_CHUNKS:
         # A few times more chunks than queries leaves room for chunks without a usable sentence.
@@ -292,15 +300,17 @@ def choose_fusion(
         queries = pseudo_queries(store.chunks(sample), n_queries, seed)
     if not queries:
         return FusionChoice(DEFAULT, 0, total, chosen_at=time.strftime("%Y-%m-%dT%H:%M:%S"))
-    scores = score_candidates(leg_cases(store, embedder, queries))
+    ranks = candidate_ranks(leg_cases(store, embedder, queries))
+    scores = {fusion: hit_mrr(r) for fusion, r in ranks.items()}
     return FusionChoice(
-        fusion=pick(scores),
+        fusion=pick_guarded(ranks) if source == WRITTEN else pick(scores),
         queries=len(queries),
         chunks=total,
         hit_at_5={f.label: round(s[0], 4) for f, s in scores.items()},
         mrr={f.label: round(s[1], 4) for f, s in scores.items()},
         chosen_at=time.strftime("%Y-%m-%dT%H:%M:%S"),
         seconds=round(time.monotonic() - started, 2),
+        source=source,
     )
 
 
@@ -317,7 +327,8 @@ def needs_choice(choice: FusionChoice | None, chunks: int) -> bool:
     """True when a choice was asked for and the index has since grown by REGROW (or first became big enough).
 
     An index with no choice keeps the default: the pseudo-query measure is biased to BM25 (module doc).
+    A choice made from written questions is kept until it is asked for again: no new ones exist.
     """
-    if chunks < MIN_CHUNKS or choice is None:
+    if chunks < MIN_CHUNKS or choice is None or choice.source != PSEUDO:
         return False
     return not choice.queries or chunks >= REGROW * max(choice.chunks, 1)
