@@ -21,11 +21,11 @@ ties the better leg on HotpotQA (0.795, the default 0.810) and is wrong on MuSiQ
 leg 0.622). So the choice is not made by itself: `localrag retrieval tune-fusion` makes it for an
 index whose owner asks, and only such an index is measured again after it has grown by `REGROW`.
 
-Questions a local model wrote per chunk (a RAFT build's; `retrieval tune-fusion --questions`) rank
-the legs as the gold questions do on all three sets, and `pick_guarded` on them (the better leg
-unless a fusion wins by more than one standard error) met the better leg on each, measured on only
-20-32 questions per set (benchmarks/README.md, "Fusion chosen on model-written questions"). That
-choice too is made only when asked for.
+Questions a local model wrote per chunk (a RAFT build's; `retrieval tune-fusion --questions`) are
+closer: `pick_guarded` on them (the better leg unless a fusion wins by more than one standard error)
+was at or above the better leg on all three sets, but on MuSiQue the legs tied on them and the
+vector leg came from the tie-break (benchmarks/README.md, "Fusion chosen on model-written
+questions"). That choice too is made only when asked for.
 
 The choice and its figures live in the store's `meta` table, so they travel with the index.
 """
