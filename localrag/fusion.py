@@ -251,7 +251,8 @@ def pick_guarded(ranks: dict[Fusion, list[int | None]], z: float = GUARD_Z) -> F
 
     On the choice set the result is never below its better leg, by construction; the margin keeps a
     fusion that won by chance on a few dozen questions from being preferred to a leg. A tie between the
-    legs goes to the vector leg.
+    legs goes to the vector leg: chosen knowing that on MuSiQue the legs tie on written questions while
+    the vector leg leads on the gold ones (benchmarks/README.md), so not a gold-free rule.
     """
     vector, text = Fusion(text_weight=0.0), Fusion(vector_weight=0.0)
     leg = vector if hit_mrr(ranks[vector])[0] >= hit_mrr(ranks[text])[0] else text
