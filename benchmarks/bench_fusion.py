@@ -91,7 +91,8 @@ MAKERS: dict[str, fusion.QueryMaker] = {
 Result = tuple[list[Case], dict[str, tuple[fusion.Fusion, dict[fusion.Fusion, tuple[float, float]], float]]]
 
 
-def covid_cases(embedder) -> Result:  # type: ignore[no-untyped-def]
+def covid_corpus(embedder):  # type: ignore[no-untyped-def]
+    """(documents, chunks, gold questions with their chunk ids) of COVID-QA cut by localrag's chunker."""
     data = json.loads((_corpus.DATA / "covidqa/data/question-answering/200423_covidQA.json").read_text())["data"]
     chunks: list[Chunk] = []
     docs: list[Document] = []
@@ -110,6 +111,11 @@ def covid_cases(embedder) -> Result:  # type: ignore[no-untyped-def]
             gold = {c.chunk_id for c in cut if at >= 0 and c.start <= at and at + len(answer) <= c.end}
             if gold:
                 questions.append((qa["question"], gold))
+    return docs, chunks, questions
+
+
+def covid_cases(embedder) -> Result:  # type: ignore[no-untyped-def]
+    docs, chunks, questions = covid_corpus(embedder)
     vectors = _corpus.cached_vectors([c.text for c in chunks], "covid_chunks")
     with tempfile.TemporaryDirectory() as tmp:
         store = Store(Path(tmp) / "db", embedder_name=embedder.name, dim=vectors.shape[1])

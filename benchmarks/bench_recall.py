@@ -55,10 +55,8 @@ def musique() -> tuple[list[tuple[str, str]], list[tuple[str, set[str]]]]:
     return paragraphs, questions
 
 
-def build_store(folder: Path, paragraphs: list[tuple[str, str]], embedder, tag: str) -> Store:  # type: ignore[no-untyped-def]
-    texts = [f"{title}\n{text}" for title, text in paragraphs]  # what the pipeline embeds: title, then text
-    vectors = _corpus.cached_vectors(texts, tag)
-    store = Store(folder, embedder_name=embedder.name, dim=vectors.shape[1])
+def paragraph_chunks(paragraphs: list[tuple[str, str]], tag: str) -> tuple[list[Document], list[Chunk]]:
+    """One document with one chunk (heading = its title) per paragraph."""
     docs = [
         Document(str(i), f"/{tag}/{i}.txt", "txt", str(i), len(t), 0.0, title)
         for i, (title, t) in enumerate(paragraphs)
@@ -67,6 +65,14 @@ def build_store(folder: Path, paragraphs: list[tuple[str, str]], embedder, tag: 
         Chunk(f"{i}:0", str(i), f"/{tag}/{i}.txt", 0, t, 0, len(t), heading=title, file_type="txt")
         for i, (title, t) in enumerate(paragraphs)
     ]
+    return docs, chunks
+
+
+def build_store(folder: Path, paragraphs: list[tuple[str, str]], embedder, tag: str) -> Store:  # type: ignore[no-untyped-def]
+    texts = [f"{title}\n{text}" for title, text in paragraphs]  # what the pipeline embeds: title, then text
+    vectors = _corpus.cached_vectors(texts, tag)
+    store = Store(folder, embedder_name=embedder.name, dim=vectors.shape[1])
+    docs, chunks = paragraph_chunks(paragraphs, tag)
     for start in range(0, len(docs), 256):
         store.write_batch(docs[start : start + 256], chunks[start : start + 256], vectors[start : start + 256])
     store.refresh_indexes()

@@ -63,7 +63,7 @@ from localrag.writer_lock import writer_lock
 
 if TYPE_CHECKING:
     from localrag.embed import Embedder
-    from localrag.fusion import FusionChoice
+    from localrag.fusion import FusionChoice, PseudoQuery
     from localrag.generate import Generator
     from localrag.graph.extract import ExtractConfig, GraphBuildProgress, GraphBuildReport
     from localrag.graph.paths import GraphIndex
@@ -512,16 +512,34 @@ class Engine:
 
         return load_choice(self.store)
 
-    def tune_fusion(self, *, n_queries: int | None = None) -> FusionChoice:
-        """Choose the fusion for this index from pseudo-queries made from its chunks, store it and use it."""
+    def tune_fusion(self, *, n_queries: int | None = None, questions: Path | None = None) -> FusionChoice:
+        """Choose the fusion for this index, store it and use it.
+
+        Measured on pseudo-queries made from its chunks, or on `questions`: a RAFT build folder (or its
+        qa.jsonl) whose questions were written per chunk of this index.
+        """
         from localrag.fusion import N_QUERIES, choose_fusion, save_choice
 
-        choice = choose_fusion(self.store, self.embedder, n_queries=n_queries or N_QUERIES)
+        written = self._written_questions(questions) if questions is not None else None
+        choice = choose_fusion(self.store, self.embedder, n_queries=n_queries or N_QUERIES, queries=written)
         save_choice(self.store, choice)
         with self._lock:
             if self._retriever is not None:
                 _apply_fusion(self._retriever, choice)
         return choice
+
+    def _written_questions(self, path: Path) -> list[PseudoQuery]:
+        from localrag.fusion import PseudoQuery
+        from localrag.tune.retriever import read_pairs
+
+        path = Path(path)
+        pairs = read_pairs(path.parent if path.is_file() else path)
+        live = {c.chunk_id for c in self.store.chunks([p.chunk.chunk_id for p in pairs])}
+        kept = [PseudoQuery(p.question, p.chunk.chunk_id, "") for p in pairs if p.chunk.chunk_id in live]
+        if not kept:
+            raise ConfigError(f"{path}: none of its {len(pairs)} questions is about a chunk of this index",
+                              "write them from this index: localrag raft build")
+        return kept
 
     def _relevant(self, hits: list[Hit]) -> bool:
         best = max((h.vector_score for h in hits if h.vector_score is not None), default=None)

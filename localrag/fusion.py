@@ -21,12 +21,19 @@ ties the better leg on HotpotQA (0.795, the default 0.810) and is wrong on MuSiQ
 leg 0.622). So the choice is not made by itself: `localrag retrieval tune-fusion` makes it for an
 index whose owner asks, and only such an index is measured again after it has grown by `REGROW`.
 
+Questions a local model wrote per chunk (a RAFT build's; `retrieval tune-fusion --questions`) are
+closer: `pick_guarded` on them (the better leg unless a fusion wins by more than one standard error)
+was at or above the better leg on all three sets, but on MuSiQue the legs tied on them and the
+vector leg came from the tie-break (benchmarks/README.md, "Fusion chosen on model-written
+questions"). That choice too is made only when asked for.
+
 The choice and its figures live in the store's `meta` table, so they travel with the index.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import random
 import re
 import time
@@ -50,6 +57,10 @@ N_QUERIES = 200
 MIN_CHUNKS = 50
 # Choose again once the index has grown by half since the last choice.
 REGROW = 1.5
+# What a choice was measured on: pseudo-queries cut from chunks, or questions a model wrote per chunk.
+PSEUDO, WRITTEN = "pseudo-queries", "written questions"
+# pick_guarded: a fusion replaces the better leg only when it wins by more than this many standard errors.
+GUARD_Z = 1.0
 # Pseudo-queries keep this share of a sentence's content words, between these bounds.
 KEEP_SHARE = 0.6
 MIN_WORDS, MAX_WORDS = 3, 10
@@ -111,8 +122,8 @@ CANDIDATES: tuple[Fusion, ...] = (
 class FusionChoice:
     """The fusion chosen for one index, and what it was chosen on.
 
-    `hit_at_5` and `mrr` are per candidate label, measured on `queries` pseudo-queries when the index
-    held `chunks` chunks.
+    `hit_at_5` and `mrr` are per candidate label, measured on `queries` questions of kind `source`
+    (PSEUDO, or WRITTEN: questions a model wrote per chunk) when the index held `chunks` chunks.
     """
 
     fusion: Fusion
@@ -122,6 +133,7 @@ class FusionChoice:
     mrr: dict[str, float] = field(default_factory=dict)
     chosen_at: str = ""
     seconds: float = 0.0
+    source: str = PSEUDO
 
     def summary(self) -> str:
         label = self.fusion.label
@@ -133,7 +145,7 @@ class FusionChoice:
             if key in self.hit_at_5 and key != label
         )
         return (
-            f"{label}: hit@5 {self.hit_at_5.get(label, 0.0):.2f} on {self.queries} pseudo-queries "
+            f"{label}: hit@5 {self.hit_at_5.get(label, 0.0):.2f} on {self.queries} {self.source} "
             f"({legs}); chosen {self.chosen_at} at {self.chunks} chunks"
         )
 
@@ -208,26 +220,53 @@ def _rank_of_first(ranked: Sequence[str], gold: set[str]) -> int | None:
     return next((i for i, item in enumerate(ranked, start=1) if item in gold), None)
 
 
+def candidate_ranks(cases: Sequence[Case], candidates: Sequence[Fusion] = CANDIDATES) -> dict[Fusion, list[int | None]]:
+    """Per candidate, the rank of each case's first hit in the fused top FETCH (None: not there)."""
+    return {
+        fusion: [_rank_of_first([item for item, _ in fusion.fuse(v, t)][:FETCH], gold) for v, t, gold in cases]
+        for fusion in candidates
+    }
+
+
+def hit_mrr(ranks: Sequence[int | None]) -> tuple[float, float]:
+    n = max(len(ranks), 1)
+    return (sum(r is not None and r <= TOP for r in ranks) / n, sum(1.0 / r for r in ranks if r) / n)
+
+
 def score_candidates(
     cases: Sequence[Case], candidates: Sequence[Fusion] = CANDIDATES
 ) -> dict[Fusion, tuple[float, float]]:
     """(hit@5, MRR over the fused top FETCH) of each candidate on the same leg lists."""
-    scores: dict[Fusion, tuple[float, float]] = {}
-    for fusion in candidates:
-        hits = rr = 0.0
-        for vector_ids, text_ids, gold in cases:
-            rank = _rank_of_first([item for item, _ in fusion.fuse(vector_ids, text_ids)][:FETCH], gold)
-            hits += rank is not None and rank <= TOP
-            rr += 1.0 / rank if rank else 0.0
-        n = max(len(cases), 1)
-        scores[fusion] = (hits / n, rr / n)
-    return scores
+    return {fusion: hit_mrr(ranks) for fusion, ranks in candidate_ranks(cases, candidates).items()}
 
 
 def pick(scores: dict[Fusion, tuple[float, float]]) -> Fusion:
     """Best hit@5, then MRR; an exact tie keeps the earlier candidate (the default first)."""
     order = {fusion: i for i, fusion in enumerate(scores)}
     return max(scores, key=lambda f: (scores[f][0], scores[f][1], -order[f]))
+
+
+def pick_guarded(ranks: dict[Fusion, list[int | None]], z: float = GUARD_Z) -> Fusion:
+    """The better leg alone, unless a fusion beats it by more than `z` standard errors of the paired difference.
+
+    On the choice set the result is never below its better leg, by construction; the margin keeps a
+    fusion that won by chance on a few dozen questions from being preferred to a leg. A tie between the
+    legs goes to the vector leg: chosen knowing that on MuSiQue the legs tie on written questions while
+    the vector leg leads on the gold ones (benchmarks/README.md), so not a gold-free rule.
+    """
+    vector, text = Fusion(text_weight=0.0), Fusion(vector_weight=0.0)
+    leg = vector if hit_mrr(ranks[vector])[0] >= hit_mrr(ranks[text])[0] else text
+    base = [r is not None and r <= TOP for r in ranks[leg]]
+    best, best_gain = leg, 0.0
+    for fusion, fused in ranks.items():
+        hits = [r is not None and r <= TOP for r in fused]
+        gained = sum(a and not b for a, b in zip(hits, base, strict=True))
+        lost = sum(b and not a for a, b in zip(hits, base, strict=True))
+        n = max(len(hits), 1)
+        gain = (gained - lost) / n
+        if gain > z * math.sqrt(gained + lost) / n and gain > best_gain:
+            best, best_gain = fusion, gain
+    return best
 
 
 def leg_cases(store: Store, embedder: Embedder, queries: Sequence[PseudoQuery]) -> list[Case]:
@@ -252,10 +291,15 @@ def choose_fusion(
     seed: int = 0,
     queries: Sequence[PseudoQuery] | None = None,
 ) -> FusionChoice:
-    """Measure every candidate on pseudo-queries from this store's chunks (or on `queries`) and return the best."""
+    """Measure every candidate on pseudo-queries from this store's chunks and return the best.
+
+    `queries`: questions written per chunk (a RAFT build's) instead; from those the choice is
+    `pick_guarded` (never below the better leg on them), from pseudo-queries `pick`.
+    """
     started = time.monotonic()
     ids = store.chunk_ids()
     total = len(ids)
+    source = WRITTEN if queries else PSEUDO
     queries = list(queries or [])
     if not queries and total >= MIN_CHUNKS:
         # A few times more chunks than queries leaves room for chunks without a usable sentence.
@@ -263,15 +307,17 @@ def choose_fusion(
         queries = pseudo_queries(store.chunks(sample), n_queries, seed)
     if not queries:
         return FusionChoice(DEFAULT, 0, total, chosen_at=time.strftime("%Y-%m-%dT%H:%M:%S"))
-    scores = score_candidates(leg_cases(store, embedder, queries))
+    ranks = candidate_ranks(leg_cases(store, embedder, queries))
+    scores = {fusion: hit_mrr(r) for fusion, r in ranks.items()}
     return FusionChoice(
-        fusion=pick(scores),
+        fusion=pick_guarded(ranks) if source == WRITTEN else pick(scores),
         queries=len(queries),
         chunks=total,
         hit_at_5={f.label: round(s[0], 4) for f, s in scores.items()},
         mrr={f.label: round(s[1], 4) for f, s in scores.items()},
         chosen_at=time.strftime("%Y-%m-%dT%H:%M:%S"),
         seconds=round(time.monotonic() - started, 2),
+        source=source,
     )
 
 
@@ -288,7 +334,8 @@ def needs_choice(choice: FusionChoice | None, chunks: int) -> bool:
     """True when a choice was asked for and the index has since grown by REGROW (or first became big enough).
 
     An index with no choice keeps the default: the pseudo-query measure is biased to BM25 (module doc).
+    A choice made from written questions is kept until it is asked for again: no new ones exist.
     """
-    if chunks < MIN_CHUNKS or choice is None:
+    if chunks < MIN_CHUNKS or choice is None or choice.source != PSEUDO:
         return False
     return not choice.queries or chunks >= REGROW * max(choice.chunks, 1)

@@ -2,13 +2,16 @@
 
 Without it an index keeps the default fusion; after it, the choice is made again whenever an ingest
 has grown the index by half (localrag/fusion.py, which also says how far the measure is trusted).
-It prints each candidate's hit@5 and MRR on the pseudo-queries.
+It prints each candidate's hit@5 and MRR on the pseudo-queries, or with `--questions` on the
+questions a RAFT build wrote per chunk of this index (then a fusion is taken over the better leg only
+when it wins by more than one standard error; see benchmarks/README.md for what either measure is worth).
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.console import Console
@@ -28,6 +31,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         "tune-fusion", help="choose the fusion of the vector and BM25 legs from pseudo-queries made from the index"
     )
     tune.add_argument("--queries", type=int, help="pseudo-queries to measure on (default 200)")
+    tune.add_argument("--questions", type=Path, metavar="RAFT_DIR",
+                      help="measure on the questions of this RAFT build (its qa.jsonl) instead of pseudo-queries")
     tune.add_argument("--json", action="store_true", help="print the choice and every candidate's figures as JSON")
     tune.set_defaults(handler=_tune_fusion)
 
@@ -45,7 +50,7 @@ def _tune_fusion(args: argparse.Namespace, out: Console, err: Console) -> int:
 
     if args.queries is not None and args.queries < 10:
         raise LocalRagError(f"--queries {args.queries}: too few to compare fusions", "pass 10 or more")
-    choice = engine_from_args(args).tune_fusion(n_queries=args.queries)
+    choice = engine_from_args(args).tune_fusion(n_queries=args.queries, questions=args.questions)
     if args.json:
         print_json(choice_to_json(choice))
         return 0
@@ -53,7 +58,7 @@ def _tune_fusion(args: argparse.Namespace, out: Console, err: Console) -> int:
         out.print(Text(f"{choice.chunks} chunks: too few to measure (from {MIN_CHUNKS} on); "
                        f"using {choice.fusion.label}"), soft_wrap=True)
         return 0
-    table = Table("fusion", "hit@5", "MRR", title=f"{choice.queries} pseudo-queries, {choice.chunks} chunks")
+    table = Table("fusion", "hit@5", "MRR", title=f"{choice.queries} {choice.source}, {choice.chunks} chunks")
     for label, hit in sorted(choice.hit_at_5.items(), key=lambda kv: (-kv[1], -choice.mrr.get(kv[0], 0.0))):
         style = "bold" if label == choice.fusion.label else ""
         table.add_row(Text(label, style=style), Text(f"{hit:.3f}"), Text(f"{choice.mrr.get(label, 0.0):.3f}"))

@@ -115,3 +115,34 @@ def test_tune_fusion_command_on_a_small_index_keeps_the_default(
 
 def test_load_choice_is_none_on_a_fresh_index(retrieval_engine: Engine) -> None:
     assert load_choice(retrieval_engine.store) is None
+
+
+def test_tune_fusion_on_written_questions_keeps_the_leg_that_finds_them(
+    retrieval_engine: Engine, tmp_path: Path, real_embedder: SentenceTransformerEmbedder,
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    import localrag.cli.common
+    from localrag.raft.qa import QAPair, store_chunks
+
+    retrieval_engine.ingest([_made_up_corpus(tmp_path / "notes", MIN_CHUNKS + 10)])
+    monkeypatch.setattr(localrag.cli.common, "engine_from_args",
+                        lambda args, **o: Engine(load_settings(**o), embedder=real_embedder))
+    # "Questions" in the made-up words of their chunk: BM25 finds them, MiniLM cannot.
+    raft = tmp_path / "raft"
+    raft.mkdir()
+    pairs = [QAPair(f"What is {' '.join(c.text.split()[3:7])}?", c.text.split()[0], c)
+             for c in store_chunks(retrieval_engine.store)[:30]]
+    (raft / "qa.jsonl").write_text("".join(json.dumps(p.to_json()) + "\n" for p in pairs))
+    assert run(["retrieval", "tune-fusion", "--questions", str(raft), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["source"] == "written questions" and data["queries"] == 30
+    assert data["fusion"]["label"] == "BM25 only", data["hit_at_5"]
+    assert run(["status", "--json"]) == 0
+    assert "BM25 only" in json.loads(capsys.readouterr().out)["fusion"]
+
+    stranger = tmp_path / "other" / "qa.jsonl"
+    stranger.parent.mkdir()
+    stranger.write_text(json.dumps({**pairs[0].to_json(), "chunk": {**pairs[0].to_json()["chunk"],  # type: ignore[dict-item]
+                                                                    "chunk_id": "elsewhere"}}) + "\n")
+    assert run(["retrieval", "tune-fusion", "--questions", str(stranger)]) == 2
+    assert "none of its 1 questions" in capsys.readouterr().err

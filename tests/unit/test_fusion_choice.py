@@ -13,9 +13,11 @@ from localrag.fusion import (
     MIN_CHUNKS,
     Fusion,
     FusionChoice,
+    candidate_ranks,
     make_query,
     needs_choice,
     pick,
+    pick_guarded,
     pseudo_queries,
     score_candidates,
 )
@@ -106,3 +108,33 @@ def test_choice_survives_its_json_form() -> None:
                           "2026-01-01T00:00:00", 3.5)
     assert FusionChoice.from_json(choice.to_json()) == choice
     assert "BM25 only: hit@5 0.90 on 120 pseudo-queries" in choice.summary()
+
+
+def test_the_guarded_pick_keeps_the_better_leg_when_the_other_only_adds_noise() -> None:
+    for leg, expected in (("vector", Fusion(text_weight=0.0)), ("text", Fusion(vector_weight=0.0))):
+        assert pick_guarded(candidate_ranks(_cases(leg))) == expected
+
+
+def test_the_guarded_pick_takes_a_fusion_that_wins_clearly() -> None:
+    cases = []
+    for q in range(40):
+        source = f"src{q}"
+        found = [source] + [f"x{q}-{i}" for i in range(2, 21)]
+        missed = [f"y{q}-{i}" for i in range(1, 21)]
+        cases.append((found, missed, {source}) if q % 2 else (missed, found, {source}))
+    chosen = pick_guarded(candidate_ranks(cases))
+    assert chosen.vector_weight > 0 and chosen.text_weight > 0
+
+
+def test_the_guarded_pick_keeps_the_leg_when_a_fusion_wins_by_one_question() -> None:
+    # The vector leg finds 30 of 40 sources at rank 1; on one more the BM25 leg finds it at rank 1 too,
+    # which only fusion can use: a gain of one question in forty is within chance.
+    cases = []
+    for q in range(40):
+        source = f"src{q}"
+        vector = ([source] if q < 30 else []) + [f"v{q}-{i}" for i in range(1, 20)]
+        text = ([source] if q == 30 else []) + [f"t{q}-{i}" for i in range(1, 20)]
+        cases.append((vector, text, {source}))
+    ranks = candidate_ranks(cases)
+    assert pick(score_candidates(cases)) != Fusion(text_weight=0.0)
+    assert pick_guarded(ranks) == Fusion(text_weight=0.0)
