@@ -445,7 +445,8 @@ class Engine:
                 attributed = True
                 pieces.append(f" {citation}")
                 yield TokenEvent(f" {citation}")
-        yield DoneEvent(finish_answer(question, "".join(pieces), used, stats, generator.name, attributed=attributed))
+        yield DoneEvent(finish_answer(question, "".join(pieces), used, stats, generator.name, attributed=attributed,
+                                      answer_from_quote=self.settings.raft_answer == "quote"))
 
     def ask(
         self,

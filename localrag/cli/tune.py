@@ -38,7 +38,7 @@ _TRAIN_FLAGS = {
     "steps": "steps", "lr": "learning_rate", "batch_size": "batch_size", "grad_accum": "grad_accum",
     "max_tokens": "max_tokens", "lora_r": "lora_r", "lora_alpha": "lora_alpha", "lora_dropout": "lora_dropout",
     "warmup_steps": "warmup_steps", "eval_every": "eval_every", "save_every": "save_every", "seed": "seed",
-    "backend": "backend",
+    "backend": "backend", "answer_weight": "answer_weight",
 }
 
 
@@ -55,6 +55,8 @@ def _raft_flags(p: argparse.ArgumentParser) -> None:
                    help="share of examples that keep the answering document (default 0.8)")
     p.add_argument("--distractors", choices=("hard", "random"),
                    help="hard: the retriever's near misses (default); random: any other chunks")
+    p.add_argument("--cot", choices=("full", "short"),
+                   help="full: up to two quotes and a line of reasoning (default); short: one quote, then the answer")
 
 
 def _train_flags(p: argparse.ArgumentParser) -> None:
@@ -72,6 +74,8 @@ def _train_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--eval-every", type=int, metavar="N", help="validation loss every N steps")
     p.add_argument("--save-every", type=int, metavar="N", help="checkpoint every N steps")
     p.add_argument("--seed", type=int)
+    p.add_argument("--answer-weight", type=float, metavar="X",
+                   help="loss weight of the final answer (after <ANSWER>:) against the quote's 1 (default 1)")
     p.add_argument("--backend", choices=("auto", "peft", "unsloth"),
                    help="auto: Unsloth on a CUDA GPU when installed, else transformers + peft")
 
@@ -167,7 +171,7 @@ def _train_overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _raft_overrides(args: argparse.Namespace) -> dict[str, Any]:
-    values = {"k": args.k, "p_oracle": args.p_oracle, "distractors": args.distractors}
+    values = {"k": args.k, "p_oracle": args.p_oracle, "distractors": args.distractors, "cot": args.cot}
     return {k: v for k, v in values.items() if v is not None}
 
 
