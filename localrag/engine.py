@@ -30,6 +30,7 @@ from localrag.errors import ConfigError, LocalRagError
 from localrag.models import (
     BUNDLED_EMBEDDER,
     BUNDLED_GENERATOR,
+    EmbedderInfo,
     ModelInfo,
     read_gguf_header,
     resolve_embedder,
@@ -566,6 +567,12 @@ class Engine:
         from localrag.discover_models import list_all
 
         return list_all(self.models_dir, self.settings.model, self.settings.model_dirs, self.settings.n_ctx)
+
+    def embedders(self) -> list[EmbedderInfo]:
+        """Tuned embedders saved by `tune --retriever`, each with its card (and gate verdict)."""
+        from localrag.models import list_embedders
+
+        return list_embedders(self.models_dir)
 
     def status(self) -> EngineStatus:
         store = self.store.status()

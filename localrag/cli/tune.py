@@ -429,10 +429,11 @@ def _print_tune(result: Any, out: Console) -> None:
         out.print(Text(f"embedder: {r['steps']} steps on {r['train_pairs']} pairs; held-out hit@5 "
                        f"{current['hit_at_5']:.3f} -> {tuned['hit_at_5']:.3f}, MRR {current['mrr']:.3f} -> "
                        f"{tuned['mrr']:.3f} ({r['held_out_pairs']} questions from unseen documents); {r['path']}"))
+        out.print(Text(r.get("verdict", ""), style="green" if r["better"] else "yellow"))
         if r.get("switched"):
             out.print(Text(f"the index now uses it ({r['reembedded_chunks']} chunks re-embedded)", style="green"))
         else:
-            out.print(Text("not better than the current embedder: the index keeps the current one", style="yellow"))
+            out.print(Text("the index keeps the current embedder", style="yellow"))
     if "finetune" in summaries:
         f = summaries["finetune"]
         out.print(Text(f"training: {f['steps']} steps on {f['backend']}, train loss {_fmt(f['train_loss'])}, "
