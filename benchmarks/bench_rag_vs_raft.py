@@ -39,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from localrag.config import Settings  # noqa: E402
 from localrag.evaluate.datasets import EvalDataset, load_dataset, side, split_documents  # noqa: E402
-from localrag.evaluate.report import write_report  # noqa: E402
+from localrag.evaluate.report import format_figure, write_report  # noqa: E402
 from localrag.evaluate.runner import (  # noqa: E402
     LABEL_INSTRUCTION,
     RECORDS_FILE,
@@ -214,9 +214,9 @@ def main() -> None:
          f"{sum(v == 'test' for v in sides.values())} test documents")
 
     if args.base_only:
-        config = EvalConfig(modes=("rag",), models=("bundled",), limit=args.questions,
-                            max_documents=args.max_documents, max_answer_tokens=args.answer_tokens)
-        run_eval(dataset, out / "eval", config, settings=settings)
+        base_config = EvalConfig(modes=("rag",), models=("bundled",), limit=args.questions,
+                                 max_documents=args.max_documents, max_answer_tokens=args.answer_tokens)
+        run_eval(dataset, out / "eval", base_config, settings=settings)
         write_report(out / "eval")
         print(f"base records: {out / 'eval'}; total {time.perf_counter() - started:.0f}s")
         return
@@ -269,13 +269,13 @@ def main() -> None:
     _log(f"{add_quote_records(dataset, out / 'eval', name, eval_config)} records scored with the quote as answer")
     summary = write_report(out / "eval")
     print(f"dataset {dataset.name}; split: {summary.info['split']}")
-    train_examples = raft.stats.get("train", {}).get("examples", "?")  # type: ignore[union-attr]
+    train_stats = raft.stats.get("train")
+    train_examples = train_stats.get("examples", "?") if isinstance(train_stats, dict) else "?"
     print(f"RAFT set: {train_examples} training examples from {written} train-side pairs; "
           f"fine-tune {tuned.steps} steps lr {args.lr} ({tuned.backend}) in {train_seconds:.0f}s")
     for row in summary.rows:
         f = row.figures[summary.headline]
-        print(f"{row.model:>18} + RAG  {summary.headline} {100 * f.value:.1f} [{100 * f.low:.1f}, {100 * f.high:.1f}]"
-              f"  n={f.n}")
+        print(f"{row.model:>18} + RAG  {summary.headline} {format_figure(f, summary.headline)}  n={f.n}")
     for d in summary.differences:
         if d["value"] is not None:
             print(f"difference {d['b']} - {d['a']}: {100 * d['value']:+.1f} points "
