@@ -135,6 +135,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--list", action="store_true", help="print the recipes and whether each is done")
     parser.add_argument("--questions", type=int, default=100, help="test-side questions per evaluation")
     parser.add_argument("--out", type=Path, help="sweep folder (default benchmarks/results/sweep[-quick])")
+    parser.add_argument("--summary", type=Path,
+                        help="also write the table as JSON here (and as Markdown beside it, .md)")
     parser.add_argument("--runner", help=argparse.SUPPRESS)  # tests: a stand-in for bench_rag_vs_raft.py
     args = parser.parse_args(argv)
     folder = args.out or HERE / "results" / ("sweep-quick" if args.quick else "sweep")
@@ -156,11 +158,26 @@ def main(argv: list[str] | None = None) -> int:
             print(f"[sweep] {name}: already in {folder / TABLE}", file=sys.stderr)
             continue
         flags = RECIPES[name]
+        started = load_average()
         run_bench([*common, *flags, "--name", f"sweep-{name}", "--base-records", str(base_records)],
                   folder / name, runner, name)
-        append_row(folder, result_row(name, flags, folder / name / "eval"))
+        append_row(folder, {**result_row(name, flags, folder / name / "eval"),
+                            "load_average": [started, load_average()]})
         (folder / "table.md").write_text(markdown(read_table(folder)), encoding="utf-8")
+    if args.summary:
+        rows = read_table(folder)
+        args.summary.write_text(json.dumps({"questions": args.questions, "rows": rows}, indent=1) + "\n",
+                                encoding="utf-8")
+        args.summary.with_suffix(".md").write_text(markdown(rows), encoding="utf-8")
     return 0
+
+
+def load_average() -> float | None:
+    """The 1-minute load average (Linux), stated beside the figures of a shared machine."""
+    try:
+        return float(Path("/proc/loadavg").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 if __name__ == "__main__":
