@@ -44,9 +44,9 @@ RECIPES: dict[str, list[str]] = {
     "lr1e-4-3ep": ["--lr", "1e-4", "--steps", "270"],
     "lr5e-5-3ep": ["--lr", "5e-5", "--steps", "270"],
     "lr5e-5-3ep-k3-oracle1": ["--lr", "5e-5", "--steps", "270", "--distractors", "3", "--p-oracle", "1.0"],
-    # ~80 examples (a quarter epoch): what a loaded 2-core machine trained in the hour it was run.
-    "short-aw3": [*_MATCHED, "--cot", "short", "--answer-weight", "3", "--lr", "2e-4", "--steps", "40",
-                  "--grad-accum", "2"],
+    # 48 examples: what a 2-core machine shared at load ~22 could train and evaluate in the hour it had.
+    "short-aw3": [*_MATCHED, "--cot", "short", "--answer-weight", "3", "--lr", "2e-4", "--pairs", "200",
+                  "--steps", "24", "--grad-accum", "2"],
     "full-aw3": [*_MATCHED, "--answer-weight", "3", "--lr", "2e-4", "--steps", "60"],
     "short-aw1": [*_MATCHED, "--cot", "short", "--lr", "2e-4", "--steps", "60"],
     "short-aw3-lr1e-4-2ep": [*_MATCHED, "--cot", "short", "--answer-weight", "3", "--lr", "1e-4", "--steps", "180"],

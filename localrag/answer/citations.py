@@ -248,7 +248,8 @@ def quoted_answer(text: str, quotes: list[Quote]) -> str | None:
     sentence that holds the answer more reliably than it writes the answer (benchmarks/README.md), so
     the verified sentence can stand in for what it wrote after `<ANSWER>:` (Settings.raft_answer "quote").
     """
-    tagged = {m.group("quote").strip() for m in _RAFT_QUOTE.finditer(text)}
+    # The tagged spans as verify_quotes read them (a citation written inside the tag taken off).
+    tagged = {quote for quote, _ in extract_quotes(" ".join(m.group(0) for m in _RAFT_QUOTE.finditer(text)))}
     return next((q.text for q in quotes if q.status is QuoteStatus.VERIFIED and q.text in tagged), None)
 
 

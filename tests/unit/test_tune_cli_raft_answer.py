@@ -81,6 +81,9 @@ def test_only_raft_quote_tags_stand_in_for_the_answer() -> None:
     answer = finish_answer("q", raw, HITS, GenerationStats(), "base", answer_from_quote=True)
     assert answer.quotes[0].status is QuoteStatus.VERIFIED and quoted_answer(raw, answer.quotes) is None
     assert answer.text == raw
+    inside = "##begin_quote##first lit on 14 March 1871 [2]##end_quote##\n<ANSWER>: 1871"
+    assert finish_answer("q", inside, HITS, GenerationStats(), "t", answer_from_quote=True).text.endswith(
+        "Answer: first lit on 14 March 1871")
     # A tagged quote whose answer tag was cut off by the token limit still gives the answer.
     cut = "##begin_quote##first lit on 14 March 1871##end_quote## [2] So the"
     answer = finish_answer("q", cut, HITS, GenerationStats(), "t", answer_from_quote=True)
