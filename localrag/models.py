@@ -363,6 +363,9 @@ def gate_summary(card: dict[str, Any]) -> str:
     if not gate:
         return ""
     verdict = str(gate.get("verdict", ""))
+    if not verdict and isinstance(gate.get("better"), bool):
+        # An embedder card from before the paired verdict: its old rule's answer, said to have no interval.
+        return f"{'better' if gate['better'] else 'not better'} than the current embedder (older card, no interval)"
     value, low, high = (_number(gate.get(k)) for k in ("difference", "low", "high"))
     # A tuned embedder is judged against the embedder the index uses, a generator against its base.
     against = str(gate.get("against") or "base")

@@ -30,6 +30,8 @@ def test_better_only_when_the_paired_interval_of_hit_at_5_is_above_zero() -> Non
     assert gate_summary({"gate": close}).startswith("not better than the current embedder: +2.5 [")
     worse = gate_section([0] * 40, [9] * 40, current="minilm", tuned="mine")
     assert worse["verdict"] == "not better" and worse["high"] < 0
+    old_card = {"gate": {"metric": "held-out vector-leg hit@5, then MRR", "better": True}}
+    assert gate_summary(old_card) == "better than the current embedder (older card, no interval)"
 
 
 def _save(tmp_path: Path, name: str, gate: dict[str, object]) -> Path:
