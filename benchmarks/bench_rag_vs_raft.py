@@ -39,14 +39,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from localrag.config import Settings  # noqa: E402
 from localrag.evaluate.datasets import EvalDataset, load_dataset, side, split_documents  # noqa: E402
-from localrag.evaluate.report import write_report  # noqa: E402
+from localrag.evaluate.report import format_figure, write_report  # noqa: E402
 from localrag.evaluate.runner import (  # noqa: E402
     LABEL_INSTRUCTION,
     RECORDS_FILE,
     EvalConfig,
     append_record,
+    prepare,
     read_records,
     run_eval,
+    score_record,
 )
 from localrag.jsonl import write_jsonl  # noqa: E402
 from localrag.raft.dataset import sentences  # noqa: E402
@@ -55,6 +57,7 @@ from localrag.raft.qa import content_words  # noqa: E402
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 FOLDERS = {"covidqa": "covidqa", "pubmedqa": "pubmedqa_pqal"}
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
+QUOTE_SUFFIX = "+quote"
 
 
 def _log(message: str) -> None:
@@ -133,6 +136,26 @@ def reuse_base_records(source: Path, run_dir: Path) -> None:
     _log(f"reused {copied} bundled-model records from {source}")
 
 
+def add_quote_records(dataset: EvalDataset, run_dir: Path, name: str, config: EvalConfig) -> int:
+    """Records of `name` read the other way (Settings.raft_answer "quote"), as model NAME+quote.
+
+    Each tuned record keeps its first verified quote (`quote_answer`); scored with that quote as the final
+    answer (the model's own answer where it quoted nothing verifiable), the same replies give the
+    inference-time option's figures and its paired difference with the base, with no second generation."""
+    questions = {q.qid: q for q in prepare(dataset, config).questions}
+    spec = f"{name}{QUOTE_SUFFIX}"
+    have = {r["qid"] for r in read_records(run_dir) if r["spec"] == spec}
+    added = 0
+    for record in read_records(run_dir):
+        if record["spec"] != name or record["qid"] in have or record["qid"] not in questions:
+            continue
+        derived = {**record, "spec": spec, "scored": record.get("quote_answer") or record["scored"]}
+        derived["scores"] = score_record(derived, questions[record["qid"]], config.k)
+        append_record(run_dir, derived)
+        added += 1
+    return added
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dataset", choices=tuple(FOLDERS), default="covidqa")
@@ -150,11 +173,20 @@ def main() -> None:
     parser.add_argument("--train-documents", type=int, help="index only this many train-side documents")
     parser.add_argument("--p-oracle", type=float, default=0.8, help="share of examples whose oracle is shown")
     parser.add_argument("--distractors", type=int, default=4, help="distractor documents per example")
+    parser.add_argument("--cot", choices=("full", "short"), default="full",
+                        help="chain of thought: full (up to two quotes and reasoning) or short (one quote)")
+    parser.add_argument("--qa-source", choices=("gold", "model"), default="gold",
+                        help="training questions: the data set's train-side gold pairs (written like the test "
+                             "questions), or questions the bundled model writes from --pairs train-side chunks")
+    parser.add_argument("--answer-weight", type=float, default=1.0,
+                        help="loss weight of the final answer against the quote's 1")
     parser.add_argument("--name", help="the tuned model's name (default raft-DATASET)")
     parser.add_argument("--base-records", type=Path,
                         help="an earlier eval folder of this benchmark (same questions, k, answer tokens): "
                              "its bundled-model records are reused instead of answered again")
     parser.add_argument("--out", type=Path)
+    parser.add_argument("--base-only", action="store_true",
+                        help="only the bundled model's answers (no RAFT set, no training): records for --base-records")
     args = parser.parse_args()
     if args.quick:
         args.pairs, args.steps, args.questions = 24, 4, 4
@@ -182,18 +214,34 @@ def main() -> None:
     _log(f"{dataset.name}: {sum(v == 'train' for v in sides.values())} train / "
          f"{sum(v == 'test' for v in sides.values())} test documents")
 
+    if args.base_only:
+        base_config = EvalConfig(modes=("rag",), models=("bundled",), limit=args.questions,
+                                 max_documents=args.max_documents, max_answer_tokens=args.answer_tokens)
+        run_eval(dataset, out / "eval", base_config, settings=settings)
+        write_report(out / "eval")
+        print(f"base records: {out / 'eval'}; total {time.perf_counter() - started:.0f}s")
+        return
+
     _log("indexing the train-side documents")
     store, embedder, names = train_index(dataset, out / "train", settings, args.train_documents)
     written = qa_file(dataset, names, out / "train_qa.jsonl", args.pairs)
     _log(f"{written} train-side Q&A pairs -> RAFT set")
     retriever = Retriever(store, embedder)
-    raft = build_raft(out / "raft", store_chunks(store), qa_files=[out / "train_qa.jsonl"],
+    if args.qa_source == "model":
+        from localrag.generate import LlamaGenerator
+
+        sources = {"generator": LlamaGenerator(bundled_generator_path(), n_ctx=2048), "max_chunks": args.pairs}
+    else:
+        sources = {"qa_files": [out / "train_qa.jsonl"]}
+    raft = build_raft(out / "raft", store_chunks(store), **sources,  # type: ignore[arg-type]
                       search=lambda q, k: retriever.search(q, k),
-                      config=RaftConfig(k=args.distractors, p_oracle=args.p_oracle, split=(0.9, 0.1, 0.0)))
+                      config=RaftConfig(k=args.distractors, p_oracle=args.p_oracle, split=(0.9, 0.1, 0.0),
+                                        cot=args.cot))
     _log(f"RAFT: {raft.qa.made} pairs kept, skipped {dict(raft.qa.skipped)}; examples per split "
          f"{ {k: v.get('examples') for k, v in raft.stats.items() if isinstance(v, dict) and 'examples' in v} }")
 
     config = FinetuneConfig(steps=args.steps, learning_rate=args.lr, grad_accum=args.grad_accum,
+                            answer_weight=args.answer_weight,
                             max_tokens=args.max_tokens, eval_every=max(1, min(25, args.steps)),
                             save_every=max(1, min(25, args.steps)), warmup_steps=min(10, max(1, args.steps // 10)))
     t0 = time.perf_counter()
@@ -219,15 +267,16 @@ def main() -> None:
     if args.base_records:
         reuse_base_records(args.base_records, out / "eval")
     run_eval(dataset, out / "eval", eval_config, settings=settings)
+    _log(f"{add_quote_records(dataset, out / 'eval', name, eval_config)} records scored with the quote as answer")
     summary = write_report(out / "eval")
     print(f"dataset {dataset.name}; split: {summary.info['split']}")
-    train_examples = raft.stats.get("train", {}).get("examples", "?")  # type: ignore[union-attr]
+    train_stats = raft.stats.get("train")
+    train_examples = train_stats.get("examples", "?") if isinstance(train_stats, dict) else "?"
     print(f"RAFT set: {train_examples} training examples from {written} train-side pairs; "
           f"fine-tune {tuned.steps} steps lr {args.lr} ({tuned.backend}) in {train_seconds:.0f}s")
     for row in summary.rows:
         f = row.figures[summary.headline]
-        print(f"{row.model:>18} + RAG  {summary.headline} {100 * f.value:.1f} [{100 * f.low:.1f}, {100 * f.high:.1f}]"
-              f"  n={f.n}")
+        print(f"{row.model:>18} + RAG  {summary.headline} {format_figure(f, summary.headline)}  n={f.n}")
     for d in summary.differences:
         if d["value"] is not None:
             print(f"difference {d['b']} - {d['a']}: {100 * d['value']:+.1f} points "

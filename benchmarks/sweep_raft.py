@@ -2,23 +2,28 @@
 
     .venv/bin/python benchmarks/sweep_raft.py --list                 # the recipes and which are done
     .venv/bin/python benchmarks/sweep_raft.py                        # run every recipe not yet in the table
-    .venv/bin/python benchmarks/sweep_raft.py --only lr5e-5-3ep      # one recipe
+    .venv/bin/python benchmarks/sweep_raft.py --only short-aw3       # one recipe (repeatable)
+    .venv/bin/python benchmarks/sweep_raft.py --questions 50         # a smaller evaluation for every run
     .venv/bin/python benchmarks/sweep_raft.py --quick                # the chain's smallest size, for a smoke run
 
-Each recipe is a set of `bench_rag_vs_raft.py` flags (learning rate, steps, P(oracle), distractors, ...)
-run in its own folder, benchmarks/results/sweep[-quick]/NAME/, with the base model's answers reused
-from the first finished recipe (same questions, k and answer budget). When a recipe finishes, one
-line with its figures (the report's paired difference tuned - base on the headline metric, and each
-row's figures) is appended to table.jsonl and the Markdown table.md is rewritten from it.
+First the base model's answers (`bench_rag_vs_raft.py --base-only`, folder base/), once; then each recipe,
+a set of `bench_rag_vs_raft.py` flags, in its own folder benchmarks/results/sweep[-quick]/NAME/, reusing
+those base answers (same questions, k, prompt and answer budget: `--questions` and `--answer-tokens` are
+passed to every run alike). When a recipe finishes, one line with its figures is appended to
+table.jsonl and the Markdown table.md is rewritten from it: per model (base, tuned, and the tuned
+model's replies read with its verified quote as the answer, "+quote") the headline metric and citation
+precision with their intervals, and each one's paired difference with the base on the headline metric.
 
 Resuming: a recipe with a line in table.jsonl is skipped; an unfinished one is started again and the
 benchmark resumes inside it (RAFT build, training checkpoints, eval records), so a killed sweep loses
 at most the step or question in flight. A line is appended with one write and fsync, and a torn last
 line (a kill during that write) is ignored, so the table never holds half a run.
 
-The recipes are the issue's cheap first candidates that the benchmark's flags can express (a lower
-learning rate over more epochs, P(oracle) and the distractor count matched to evaluation's k = 4);
-recipes that need new training formats (a shorter chain of thought, answer-weighted loss) are not here.
+The recipes are the issue's cheap candidates: a lower learning rate over more epochs; P(oracle) and
+the distractor count matched to evaluation's k = 4; a short chain of thought (one quote, then the
+answer: `--cot short`); the loss on the final answer weighted above the quote (`--answer-weight`);
+questions the model writes instead of the gold train-side ones (`--qa-source model`). The answer span
+taken from the verified quote at inference time needs no recipe of its own: every run reports it.
 """
 
 from __future__ import annotations
@@ -33,12 +38,24 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 # name -> bench_rag_vs_raft.py flags. 400 pairs x 0.9 train share at 4 examples per step: ~90 steps an epoch.
+_MATCHED = ["--distractors", "3", "--p-oracle", "1.0", "--max-tokens", "768"]  # 4 documents shown, as at eval
 RECIPES: dict[str, list[str]] = {
     "baseline-lr1e-4": ["--lr", "1e-4", "--steps", "200"],
     "lr1e-4-3ep": ["--lr", "1e-4", "--steps", "270"],
     "lr5e-5-3ep": ["--lr", "5e-5", "--steps", "270"],
     "lr5e-5-3ep-k3-oracle1": ["--lr", "5e-5", "--steps", "270", "--distractors", "3", "--p-oracle", "1.0"],
+    # 48 examples: what a 2-core machine shared at load ~22 could train and evaluate in the hour it had.
+    "short-aw3": [*_MATCHED, "--cot", "short", "--answer-weight", "3", "--lr", "2e-4", "--pairs", "200",
+                  "--steps", "24", "--grad-accum", "2"],
+    "full-aw3": [*_MATCHED, "--answer-weight", "3", "--lr", "2e-4", "--steps", "60"],
+    "short-aw1": [*_MATCHED, "--cot", "short", "--lr", "2e-4", "--steps", "60"],
+    "short-aw3-lr1e-4-2ep": [*_MATCHED, "--cot", "short", "--answer-weight", "3", "--lr", "1e-4", "--steps", "180"],
+    "short-aw3-modelqa": [*_MATCHED, "--cot", "short", "--answer-weight", "3", "--lr", "2e-4", "--steps", "60",
+                          "--qa-source", "model"],
 }
+BASE = "base"
+# The answer budget of every run: the base's answers are reused only under the same one.
+ANSWER_TOKENS = "192"
 TABLE = "table.jsonl"
 
 
@@ -69,40 +86,46 @@ def append_row(folder: Path, row: dict[str, Any]) -> None:
         os.close(fd)
 
 
+def _figure(f: dict[str, Any] | None) -> str:
+    if not f or f.get("value") is None:
+        return "–"
+    return f"{100 * f['value']:.1f} [{100 * f['low']:.1f}, {100 * f['high']:.1f}]"
+
+
+def _difference(d: dict[str, Any] | None) -> str:
+    if not d or d.get("value") is None:
+        return "–"
+    return f"{100 * d['value']:+.1f} [{100 * d['low']:+.1f}, {100 * d['high']:+.1f}]"
+
+
 def markdown(rows: list[dict[str, Any]]) -> str:
-    lines = ["| recipe | flags | difference tuned - base (points, 95 % CI) | base | tuned |", "|---|---|---|---|---|"]
+    lines = ["| recipe | model | headline (95 % CI) | citation precision | tuned - base, paired (points) | flags |",
+             "|---|---|---|---|---|---|"]
     for row in rows:
-        d = row.get("difference") or {}
-        diff = "–" if d.get("value") is None else (
-            f"{100 * d['value']:+.1f} [{100 * d['low']:+.1f}, {100 * d['high']:+.1f}] ({row.get('metric')})")
-        figures = row.get("figures", {})
-        lines.append(f"| {row['recipe']} | `{' '.join(row['flags'])}` | {diff} | {figures.get('base', '–')} | "
-                     f"{figures.get('tuned', '–')} |")
+        for model in row.get("models", []):
+            lines.append(f"| {row['recipe']} | {model['model']} | {_figure(model.get('headline'))} "
+                         f"({row.get('metric')}) | {_figure(model.get('citation_precision'))} | "
+                         f"{_difference(model.get('difference'))} | `{' '.join(row['flags'])}` |")
     return "\n".join(lines) + "\n"
 
 
 def result_row(recipe: str, flags: list[str], eval_dir: Path) -> dict[str, Any]:
-    """The table line of a finished recipe, from its eval folder's results.json."""
+    """The table line of a finished recipe, from its eval folder's results.json: every model's figures."""
     results = json.loads((eval_dir / "results.json").read_text(encoding="utf-8"))
     headline = results["headline"]
-    figures = {}
-    for row in results["rows"]:
-        f = row["figures"].get(headline) or {}
-        side = "base" if row["model"] == "bundled" else "tuned"
-        if f.get("value") is not None:
-            figures[side] = f"{100 * f['value']:.1f} [{100 * f['low']:.1f}, {100 * f['high']:.1f}]"
-    differences = results.get("differences") or [{}]
-    return {"recipe": recipe, "flags": flags, "metric": headline, "difference": differences[0], "figures": figures}
+    # eval reports each model's difference with the first one in its records: the base, whose were copied first.
+    differences = {d["b"].rsplit("/", 1)[0]: d for d in results.get("differences") or []}
+    models = [{"model": "base" if row["model"] == "bundled" else row["model"],
+               "headline": row["figures"].get(headline), "citation_precision": row["figures"].get("citation_precision"),
+               "difference": differences.get(row["model"])} for row in results["rows"]]
+    return {"recipe": recipe, "flags": flags, "metric": headline, "questions": results.get("questions"),
+            "models": models}
 
 
-def run_recipe(name: str, flags: list[str], folder: Path, base_records: Path | None, runner: list[str]) -> Path:
-    out = folder / name
-    command = [*runner, *flags, "--name", f"sweep-{name}", "--out", str(out)]
-    if base_records is not None:
-        command += ["--base-records", str(base_records)]
-    print(f"[sweep] {name}: {' '.join(command)}", file=sys.stderr, flush=True)
+def run_bench(flags: list[str], out: Path, runner: list[str], label: str) -> None:
+    command = [*runner, *flags, "--out", str(out)]
+    print(f"[sweep] {label}: {' '.join(command)}", file=sys.stderr, flush=True)
     subprocess.run(command, check=True)
-    return out / "eval"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -110,7 +133,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="every recipe at the benchmark's --quick size")
     parser.add_argument("--only", action="append", choices=tuple(RECIPES), help="run just this recipe (repeatable)")
     parser.add_argument("--list", action="store_true", help="print the recipes and whether each is done")
+    parser.add_argument("--questions", type=int, default=100, help="test-side questions per evaluation")
     parser.add_argument("--out", type=Path, help="sweep folder (default benchmarks/results/sweep[-quick])")
+    parser.add_argument("--summary", type=Path,
+                        help="also write the table as JSON here (and as Markdown beside it, .md)")
     parser.add_argument("--runner", help=argparse.SUPPRESS)  # tests: a stand-in for bench_rag_vs_raft.py
     args = parser.parse_args(argv)
     folder = args.out or HERE / "results" / ("sweep-quick" if args.quick else "sweep")
@@ -120,17 +146,38 @@ def main(argv: list[str] | None = None) -> int:
         for name, flags in RECIPES.items():
             print(f"{name:<26} {'done' if name in done else 'to run':<7} {' '.join(flags)}")
         return 0
-    runner = [sys.executable, args.runner or str(HERE / "bench_rag_vs_raft.py")] + (["--quick"] if args.quick else [])
-    base_records = next((folder / name / "eval" for name in done if (folder / name / "eval").is_dir()), None)
+    runner = [sys.executable, args.runner or str(HERE / "bench_rag_vs_raft.py")]
+    common = ["--quick"] if args.quick else ["--questions", str(args.questions)]
+    common += ["--answer-tokens", ANSWER_TOKENS]
+    base_records = folder / BASE / "eval"
+    todo = [name for name in args.only or list(RECIPES) if name not in done]
+    if todo and not (base_records / "results.json").is_file():
+        run_bench([*common, "--base-only"], folder / BASE, runner, BASE)
     for name in args.only or list(RECIPES):
         if name in done:
             print(f"[sweep] {name}: already in {folder / TABLE}", file=sys.stderr)
             continue
-        eval_dir = run_recipe(name, RECIPES[name], folder, base_records, runner)
-        append_row(folder, result_row(name, RECIPES[name], eval_dir))
-        base_records = base_records or eval_dir
+        flags = RECIPES[name]
+        started = load_average()
+        run_bench([*common, *flags, "--name", f"sweep-{name}", "--base-records", str(base_records)],
+                  folder / name, runner, name)
+        append_row(folder, {**result_row(name, flags, folder / name / "eval"),
+                            "load_average": [started, load_average()]})
         (folder / "table.md").write_text(markdown(read_table(folder)), encoding="utf-8")
+    if args.summary:
+        rows = read_table(folder)
+        args.summary.write_text(json.dumps({"questions": args.questions, "rows": rows}, indent=1) + "\n",
+                                encoding="utf-8")
+        args.summary.with_suffix(".md").write_text(markdown(rows), encoding="utf-8")
     return 0
+
+
+def load_average() -> float | None:
+    """The 1-minute load average (Linux), stated beside the figures of a shared machine."""
+    try:
+        return float(Path("/proc/loadavg").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 if __name__ == "__main__":

@@ -82,6 +82,14 @@ class Settings:
         default=True,
         metadata={"doc": "when an answer cites no source, ask the model (grammar-constrained) which one holds it"},
     )
+    raft_answer: str = field(
+        default="model",
+        metadata={
+            "doc": "a RAFT-tuned model's final answer: model (what it wrote after <ANSWER>:) or quote "
+                   "(its first verified quote, when it has one)",
+            "choices": ("model", "quote"),
+        },
+    )
     graph_planner: str = field(
         default="embedding",
         metadata={

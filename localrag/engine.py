@@ -40,6 +40,7 @@ from localrag.errors import ConfigError, LocalRagError
 from localrag.models import (
     BUNDLED_EMBEDDER,
     BUNDLED_GENERATOR,
+    EmbedderInfo,
     ModelInfo,
     read_gguf_header,
     resolve_embedder,
@@ -628,7 +629,8 @@ class Engine:
                 attributed = True
                 pieces.append(f" {citation}")
                 yield TokenEvent(f" {citation}")
-        yield DoneEvent(finish_answer(question, "".join(pieces), used, stats, generator.name, attributed=attributed))
+        yield DoneEvent(finish_answer(question, "".join(pieces), used, stats, generator.name, attributed=attributed,
+                                      answer_from_quote=self.settings.raft_answer == "quote"))
 
     def ask(
         self,
@@ -764,6 +766,12 @@ class Engine:
         from localrag.discover_models import list_all
 
         return list_all(self.models_dir, self.settings.model, self.settings.model_dirs, self.settings.n_ctx)
+
+    def embedders(self) -> list[EmbedderInfo]:
+        """Tuned embedders saved by `tune --retriever`, each with its card (and gate verdict)."""
+        from localrag.models import list_embedders
+
+        return list_embedders(self.models_dir)
 
     def status(self) -> EngineStatus:
         store = self.store.status()

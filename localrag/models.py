@@ -26,6 +26,9 @@ from localrag.errors import ModelError
 
 BUNDLED_GENERATOR = "SmolLM2-135M-Instruct (bundled)"
 BUNDLED_EMBEDDER = "all-MiniLM-L6-v2 (bundled)"
+# Where `tune --retriever` saves tuned embedders (models/embedders/NAME) and the card inside each.
+EMBEDDERS_DIR = "embedders"
+EMBEDDER_CARD = "localrag-card.json"
 
 GGUF_MAGIC = b"GGUF"
 SUPPORTED_GGUF_VERSIONS = (2, 3)
@@ -360,10 +363,15 @@ def gate_summary(card: dict[str, Any]) -> str:
     if not gate:
         return ""
     verdict = str(gate.get("verdict", ""))
+    if not verdict and isinstance(gate.get("better"), bool):
+        # An embedder card from before the paired verdict: its old rule's answer, said to have no interval.
+        return f"{'better' if gate['better'] else 'not better'} than the current embedder (older card, no interval)"
     value, low, high = (_number(gate.get(k)) for k in ("difference", "low", "high"))
+    # A tuned embedder is judged against the embedder the index uses, a generator against its base.
+    against = str(gate.get("against") or "base")
     if verdict == "not compared" or value is None or low is None or high is None:
-        return f"not better than base: not compared ({gate.get('reason') or 'no figures'})"
-    head = "better than base" if verdict == "better" else "not better than base"
+        return f"not better than {against}: not compared ({gate.get('reason') or 'no figures'})"
+    head = f"better than {against}" if verdict == "better" else f"not better than {against}"
     metric = str(gate.get("metric_label") or gate.get("metric") or "")
     n = gate.get("questions")
     # Gate metrics are fractions (token F1, recall@k): shown as percentage points like `localrag eval`.
@@ -381,18 +389,39 @@ def _info(name: str, path: Path, source: str) -> ModelInfo:
         except OSError:
             size = 0
         return ModelInfo(name, path, source, size, error=str(exc))
-    card_file = path.with_suffix(".json")
-    card: dict[str, Any] = {}
-    if card_file.is_file():
-        try:
-            card = json.loads(card_file.read_text(encoding="utf-8-sig"))
-        except (json.JSONDecodeError, UnicodeDecodeError, OSError, RecursionError):
-            card = {"error": f"{card_file}: unreadable model card"}
-        if not isinstance(card, dict):
-            card = {"error": f"{card_file}: a model card must be a JSON object"}
+    card = read_card_file(path.with_suffix(".json"))
     return ModelInfo(name, path, source, header.file_size, header.architecture, card,
                      quantization=header.quantization, context_length=header.context_length,
                      parameters=str(header.metadata.get("general.size_label") or ""))
+
+
+def read_card_file(card_file: Path) -> dict[str, Any]:
+    """A model card's JSON; {} when there is none, {"error": ...} when it is unreadable (never an exception)."""
+    if not card_file.is_file():
+        return {}
+    try:
+        card = json.loads(card_file.read_text(encoding="utf-8-sig"))
+    except (json.JSONDecodeError, UnicodeDecodeError, OSError, RecursionError):
+        return {"error": f"{card_file}: unreadable model card"}
+    return card if isinstance(card, dict) else {"error": f"{card_file}: a model card must be a JSON object"}
+
+
+@dataclass
+class EmbedderInfo:
+    """A tuned embedder folder in models/embedders/ and its card (`tune --retriever` writes both)."""
+
+    name: str
+    path: Path
+    card: dict[str, Any] = field(default_factory=dict)
+
+
+def list_embedders(models_dir: Path) -> list[EmbedderInfo]:
+    """The tuned embedders under `models_dir`/embedders, by name; folders without a card are not embedders."""
+    folder = Path(models_dir) / EMBEDDERS_DIR
+    if not folder.is_dir():
+        return []
+    return [EmbedderInfo(p.name, p, read_card_file(p / EMBEDDER_CARD)) for p in sorted(folder.iterdir())
+            if p.is_dir() and not p.name.startswith(".") and (p / EMBEDDER_CARD).is_file()]
 
 
 def list_models(models_dir: Path, configured: str = "") -> list[ModelInfo]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from localrag.answer.citations import (
     extract_quotes,
     parse_citations,
+    quoted_answer,
     split_raft_answer,
     tidy_raft_text,
     verify_quotes,
@@ -34,6 +35,7 @@ __all__ = [
     "finish_answer",
     "format_source",
     "parse_citations",
+    "quoted_answer",
     "split_raft_answer",
     "tidy_raft_text",
     "verify_quotes",
@@ -41,25 +43,29 @@ __all__ = [
 
 
 def finish_answer(
-    question: str, text: str, hits: list[Hit], stats: GenerationStats, model: str, *, attributed: bool = False
+    question: str, text: str, hits: list[Hit], stats: GenerationStats, model: str, *, attributed: bool = False,
+    answer_from_quote: bool = False,
 ) -> Answer:
     """The Answer for generated `text` over `hits` (the sources as numbered in the prompt).
 
     `refused` marks the no-sources case where the engine did not ask the model and passes
     NO_ANSWER_TEXT as the text; an answer from model knowledge (no hits, real text) is not refused.
     Citations and quotes are read from the raw text, where RAFT quote tags still mark the claims;
-    `text` is the tidied version (see `tidy_raft_text`) and `raw_text` the model's own.
+    `text` is the tidied version (see `tidy_raft_text`) and `raw_text` the model's own. With
+    `answer_from_quote`, a RAFT reply's first verified quote is its final answer (`quoted_answer`).
     """
     text = text.strip()
     cited, invalid = parse_citations(text, len(hits))
+    quotes = verify_quotes(text, hits)
+    final = quoted_answer(text, quotes) if answer_from_quote else None
     return Answer(
         question=question,
-        text=tidy_raft_text(text),
+        text=tidy_raft_text(text, final),
         raw_text=text,
         sources=list(hits),
         cited=cited,
         invalid_citations=invalid,
-        quotes=verify_quotes(text, hits),
+        quotes=quotes,
         refused=not hits and text == NO_ANSWER_TEXT,
         model=model,
         stats=stats,

@@ -241,8 +241,22 @@ def split_raft_answer(text: str) -> tuple[str, str] | None:
     return text[: tags[0].start()].strip(), text[tags[0].end() : end].strip()
 
 
-def tidy_raft_text(text: str) -> str:
-    """RAFT markup made readable: “quotes” instead of quote tags, the answer after "Answer:"; else `text`."""
+def quoted_answer(text: str, quotes: list[Quote]) -> str | None:
+    """The first verified ##begin_quote## span of a RAFT-format reply, as its answer; None when there is none.
+
+    `quotes` are `verify_quotes(text, ...)`, in the order the reply quotes. A small tuned model copies a
+    sentence that holds the answer more reliably than it writes the answer (benchmarks/README.md), so
+    the verified sentence can stand in for what it wrote after `<ANSWER>:` (Settings.raft_answer "quote").
+    """
+    # The tagged spans as verify_quotes read them (a citation written inside the tag taken off).
+    tagged = {quote for quote, _ in extract_quotes(" ".join(m.group(0) for m in _RAFT_QUOTE.finditer(text)))}
+    return next((q.text for q in quotes if q.status is QuoteStatus.VERIFIED and q.text in tagged), None)
+
+
+def tidy_raft_text(text: str, final: str | None = None) -> str:
+    """RAFT markup made readable: “quotes” instead of quote tags, the answer after "Answer:"; else `text`.
+
+    `final` replaces what the model wrote after `<ANSWER>:` (see `quoted_answer`)."""
     if "_quote##" not in text and not _ANSWER_TAG.search(text):
         return text
 
@@ -252,8 +266,8 @@ def tidy_raft_text(text: str) -> str:
 
     parts = split_raft_answer(text)
     if parts is None:
-        return plain(text)
-    reasoning, final = plain(parts[0]), plain(parts[1])
+        return plain(text) if final is None else f"{plain(text)}\n\nAnswer: {final}"
+    reasoning, final = plain(parts[0]), plain(parts[1]) if final is None else final
     if not final:
         return reasoning
     return f"{reasoning}\n\nAnswer: {final}" if reasoning else final

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from localrag.engine import Engine
-    from localrag.models import ModelInfo
+    from localrag.models import EmbedderInfo, ModelInfo
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
@@ -62,6 +62,13 @@ def _loads(m: ModelInfo) -> str:
     return {True: "yes", False: "no", None: "?"}[m.loadable]
 
 
+def _embedder_row(e: EmbedderInfo) -> dict[str, Any]:
+    from localrag.models import gate_summary
+
+    return {"kind": "embedder", "name": e.name, "use": e.name, "path": str(e.path), "source": "embedders/",
+            "card": e.card, "gate": gate_summary(e.card) or e.card.get("error", "")}
+
+
 def _list(args: argparse.Namespace, out: Console, err: Console) -> int:
     from localrag.cli.common import engine_from_args
     from localrag.discover_models import SOURCE_TITLES, full_name
@@ -69,9 +76,10 @@ def _list(args: argparse.Namespace, out: Console, err: Console) -> int:
 
     engine = engine_from_args(args)
     models = engine.models()
+    embedders = engine.embedders()
     n_ctx = engine.settings.n_ctx
     if args.json:
-        print_json([_row(m) for m in models])
+        print_json([{"kind": "generator", **_row(m)} for m in models] + [_embedder_row(e) for e in embedders])
         return 0
     if not out.is_terminal:
         for m in models:
@@ -79,6 +87,9 @@ def _list(args: argparse.Namespace, out: Console, err: Console) -> int:
                 m.source, "" if m.source == "bundled" else full_name(m), m.architecture or m.error, m.quantization,
                 m.parameters, str(m.context_length or ""), str(m.size), str(m.memory or ""), _loads(m), str(m.path),
             ]) + "\n")
+        # Embedders have no GGUF columns: source, name, the gate's verdict, path.
+        for row in map(_embedder_row, embedders):
+            sys.stdout.write("\t".join([row["source"], row["name"], row["gate"], row["path"]]) + "\n")
         return 0
     for source, title in SOURCE_TITLES.items():
         group = [m for m in models if m.source == source]
@@ -95,6 +106,12 @@ def _list(args: argparse.Namespace, out: Console, err: Console) -> int:
                           Text(m.quantization), Text(m.parameters), Text(str(m.context_length or "")),
                           Text(f"{m.size / 1e9:.2f} GB"), Text(f"{m.memory / 1e9:.2f} GB" if m.memory else ""),
                           Text(_loads(m)), Text(notes), Text(str(m.path)))
+        out.print(table)
+    if embedders:
+        table = Table(Column("--embedder", overflow="fold"), "verdict", Column("path", overflow="fold"),
+                      title=Text("Tuned embedders (localrag models/embedders/)", style="bold"), title_justify="left")
+        for row in map(_embedder_row, embedders):
+            table.add_row(Text(row["name"]), Text(row["gate"]), Text(row["path"]))
         out.print(table)
     return 0
 

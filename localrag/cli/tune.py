@@ -38,7 +38,7 @@ _TRAIN_FLAGS = {
     "steps": "steps", "lr": "learning_rate", "batch_size": "batch_size", "grad_accum": "grad_accum",
     "max_tokens": "max_tokens", "lora_r": "lora_r", "lora_alpha": "lora_alpha", "lora_dropout": "lora_dropout",
     "warmup_steps": "warmup_steps", "eval_every": "eval_every", "save_every": "save_every", "seed": "seed",
-    "backend": "backend",
+    "backend": "backend", "answer_weight": "answer_weight",
 }
 
 
@@ -55,6 +55,8 @@ def _raft_flags(p: argparse.ArgumentParser) -> None:
                    help="share of examples that keep the answering document (default 0.8)")
     p.add_argument("--distractors", choices=("hard", "random"),
                    help="hard: the retriever's near misses (default); random: any other chunks")
+    p.add_argument("--cot", choices=("full", "short"),
+                   help="full: up to two quotes and a line of reasoning (default); short: one quote, then the answer")
 
 
 def _train_flags(p: argparse.ArgumentParser) -> None:
@@ -72,6 +74,8 @@ def _train_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--eval-every", type=int, metavar="N", help="validation loss every N steps")
     p.add_argument("--save-every", type=int, metavar="N", help="checkpoint every N steps")
     p.add_argument("--seed", type=int)
+    p.add_argument("--answer-weight", type=float, metavar="X",
+                   help="loss weight of the final answer (after <ANSWER>:) against the quote's 1 (default 1)")
     p.add_argument("--backend", choices=("auto", "peft", "unsloth"),
                    help="auto: Unsloth on a CUDA GPU when installed, else transformers + peft")
 
@@ -167,7 +171,7 @@ def _train_overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _raft_overrides(args: argparse.Namespace) -> dict[str, Any]:
-    values = {"k": args.k, "p_oracle": args.p_oracle, "distractors": args.distractors}
+    values = {"k": args.k, "p_oracle": args.p_oracle, "distractors": args.distractors, "cot": args.cot}
     return {k: v for k, v in values.items() if v is not None}
 
 
@@ -413,10 +417,11 @@ def _print_tune(result: Any, out: Console) -> None:
         out.print(Text(f"embedder: {r['steps']} steps on {r['train_pairs']} pairs; held-out hit@5 "
                        f"{current['hit_at_5']:.3f} -> {tuned['hit_at_5']:.3f}, MRR {current['mrr']:.3f} -> "
                        f"{tuned['mrr']:.3f} ({r['held_out_pairs']} questions from unseen documents); {r['path']}"))
+        out.print(Text(r.get("verdict", ""), style="green" if r["better"] else "yellow"))
         if r.get("switched"):
             out.print(Text(f"the index now uses it ({r['reembedded_chunks']} chunks re-embedded)", style="green"))
         else:
-            out.print(Text("not better than the current embedder: the index keeps the current one", style="yellow"))
+            out.print(Text("the index keeps the current embedder", style="yellow"))
     if "finetune" in summaries:
         f = summaries["finetune"]
         out.print(Text(f"training: {f['steps']} steps on {f['backend']}, train loss {_fmt(f['train_loss'])}, "

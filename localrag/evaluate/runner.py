@@ -201,7 +201,8 @@ def _doc_key(path: str, names: dict[str, str]) -> str:
     return names.get(stem, Path(path).name)
 
 
-def _score(record: dict[str, Any], question: EvalQuestion, k: int) -> dict[str, float | None]:
+def score_record(record: dict[str, Any], question: EvalQuestion, k: int) -> dict[str, float | None]:
+    """The record's scores from its `scored` text, retrieval and checks."""
     scored = record["scored"]
     scores: dict[str, float | None] = {}
     if question.answers:
@@ -229,6 +230,7 @@ def answer_question(
     cancel: threading.Event | None = None,
 ) -> dict[str, Any]:
     """One model's answer to one question in one mode, as a scored record."""
+    from localrag.answer import quoted_answer
     from localrag.types import DoneEvent
 
     prompt = _prompt(question)
@@ -236,6 +238,8 @@ def answer_question(
     sources: list[str] = []
     cited: list[str] = []
     quotes: list[str] = []
+    # Kept on every record, so one run can score both ways of reading a RAFT reply (Settings.raft_answer).
+    from_quote: str | None = None
     refused = False
     started = time.perf_counter()
     if mode == "model":
@@ -258,16 +262,20 @@ def answer_question(
         sources = [_doc_key(h.chunk.path, names) for h in answer.sources]
         cited = [sources[n - 1] for n in answer.cited if 0 < n <= len(sources)]
         quotes = [q.status.value for q in answer.quotes]
+        from_quote = quoted_answer(raw, answer.quotes)
     scored = metrics.answer_part(raw) if metrics.has_answer_tag(raw) else text
+    if from_quote is not None and engine.settings.raft_answer == "quote":
+        scored = from_quote
     record: dict[str, Any] = {
         "qid": question.qid, "mode": mode, "model": engine.model_name(), "question": question.question,
         "gold_answers": list(question.answers), "gold_label": question.label, "gold_ids": list(question.gold_ids),
         "answer": text, "scored": scored, "label": metrics.label_of(scored) if question.label is not None else None,
         "retrieved": retrieved, "sources": sources, "cited": cited, "quotes": quotes, "refused": refused,
+        "quote_answer": from_quote,
         "ttft": stats.time_to_first_token, "tok_s": stats.tokens_per_second,
         "completion_tokens": stats.completion_tokens, "seconds": time.perf_counter() - started,
     }
-    record["scores"] = _score(record, question, k)
+    record["scores"] = score_record(record, question, k)
     return record
 
 

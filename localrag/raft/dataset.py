@@ -41,6 +41,7 @@ BEGIN_QUOTE = "##begin_quote##"
 END_QUOTE = "##end_quote##"
 ANSWER_TAG = "<ANSWER>:"
 MAX_QUOTED_SENTENCES = 2
+COT_STYLES = ("full", "short")
 
 # Sentence ends, and blank lines: a quote may not span a paragraph break (the verifier skips those).
 _SENTENCE = re.compile(r"(?:[^\n.!?]|[.!?]+(?=[^\s.!?]))+[.!?]*")
@@ -65,6 +66,10 @@ class RaftConfig:
     seed: int = 0
     # Target shares of questions for train / validation / test; documents are never split.
     split: tuple[float, float, float] = (0.8, 0.1, 0.1)
+    # "full": "Document [n] answers this. It says: <up to 2 quotes> So the answer is: ..." then the tag;
+    # "short": one quote, then the tag. The short form leaves the loss fewer copied tokens to spend
+    # itself on (the 135M model learned to copy quotes, not to pick the answer span; benchmarks/README.md).
+    cot: str = "full"
 
     def __post_init__(self) -> None:
         if self.k < 0 or not 0.0 <= self.p_oracle <= 1.0:
@@ -73,6 +78,8 @@ class RaftConfig:
             raise ValueError('distractors must be "hard" or "random"')
         if len(self.split) != 3 or min(self.split) < 0 or sum(self.split) <= 0:
             raise ValueError("split needs three non-negative shares")
+        if self.cot not in COT_STYLES:
+            raise ValueError(f"cot must be one of {', '.join(COT_STYLES)}")
 
 
 @dataclass
@@ -137,9 +144,13 @@ def supporting_sentences(question: str, answer: str, oracle: str, evidence: str 
     return [best[3]] if best is not None and best[0] > 0 else []
 
 
-def chain_of_thought(answer: str, quotes: Sequence[str], number: int | None) -> str:
-    """The reasoning text: the quotes (cited by document `number` when present), then the answer."""
+def chain_of_thought(answer: str, quotes: Sequence[str], number: int | None, style: str = "full") -> str:
+    """The reasoning text: the quotes (cited by document `number` when present), then the answer.
+
+    `style` "short" keeps the first quote alone before the answer tag (see RaftConfig.cot)."""
     cite = f" [{number}]" if number is not None else ""
+    if style == "short":
+        return f"{BEGIN_QUOTE}{quotes[0]}{END_QUOTE}{cite}\n\n{ANSWER_TAG} {answer}"
     quoted = " ".join(f"{BEGIN_QUOTE}{q}{END_QUOTE}{cite}" for q in quotes)
     where = f"Document [{number}] answers this. It says" if number is not None else "The source of this says"
     return f"{where}: {quoted} So the answer is: {answer}\n\n{ANSWER_TAG} {answer}"
@@ -255,7 +266,7 @@ def _example(
     rng.shuffle(documents)
     oracle_index = documents.index(pair.chunk) if keep_oracle else None
     number = oracle_index + 1 if oracle_index is not None else None
-    cot = chain_of_thought(pair.answer, quotes, number)
+    cot = chain_of_thought(pair.answer, quotes, number, config.cot)
     if not quotes_verified(cot, pair.chunk, documents, number):
         report.dropped["quote not verbatim"] += 1
         return None

@@ -482,7 +482,7 @@ def _retriever_stage(
 ) -> dict[str, Any] | None:
     """Train and judge the embedder; switch the index to it only when it won. Resumes a stopped switch."""
     from localrag.embed import load_embedder
-    from localrag.models import resolve_embedder
+    from localrag.models import gate_summary, resolve_embedder
     from localrag.tune.retriever import CARD_JSON, embedders_dir, tune_retriever
 
     target = embedders_dir(Path(engine.models_dir)) / result.name
@@ -494,7 +494,8 @@ def _retriever_stage(
         if card.get("run") == str(result.directory):
             gate = card["gate"]
             summary = {"path": str(target), "better": gate["better"], "current": gate["current"],
-                       "tuned": gate["tuned"], "train_pairs": card["data"]["train_pairs"],
+                       "tuned": gate["tuned"], "verdict": gate_summary(card),
+                       "train_pairs": card["data"]["train_pairs"],
                        "held_out_pairs": card["data"]["held_out_pairs"], "steps": card["training"]["steps"],
                        "train_loss": card["training"]["train_loss"]}
     if summary is None:

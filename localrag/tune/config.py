@@ -67,6 +67,10 @@ class FinetuneConfig:
     max_grad_norm: float = 1.0
     # No weight decay: LoRA matrices start near zero and the run is short; decay would only slow them.
     weight_decay: float = 0.0
+    # Loss weight of the final answer's tokens (after `<ANSWER>:`) against 1 for the rest of the reply
+    # (mostly the copied quote). Above 1 spends more of the gradient on choosing the answer span, which
+    # the 135M model did not learn at 1 (benchmarks/README.md, "RAG vs RAFT-tuned + RAG").
+    answer_weight: float = 1.0
 
     def __post_init__(self) -> None:
         positive = (
@@ -85,6 +89,9 @@ class FinetuneConfig:
                 raise FinetuneError(
                     f"fine-tuning setting {name}={getattr(self, name)} must be at least 1", "fix the value"
                 )
+        if not self.answer_weight > 0:
+            raise FinetuneError(f"fine-tuning setting answer_weight={self.answer_weight} must be above 0",
+                                "use 1 for an even loss, more to weigh the final answer above the quote")
         if not self.learning_rate > 0 or not 0 <= self.lora_dropout < 1 or self.warmup_steps < 0:
             raise FinetuneError(
                 "fine-tuning settings: learning_rate must be > 0, lora_dropout in [0, 1), warmup_steps >= 0",

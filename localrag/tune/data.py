@@ -17,6 +17,8 @@ than in llama.cpp, and the model would train on token sequences it never sees at
 Hugging Face folder base the folder's own tokenizer is the reference.
 
 Labels are -100 (ignored by the loss) on every prompt token, so the loss is on the answer alone.
+`final_start` marks where the final answer (the text after `<ANSWER>:`) begins, so the loss can weigh
+it above the quote before it (FinetuneConfig.answer_weight).
 
 Too long for `max_tokens`? Document text goes first, never the answer or the question: the documents
 the answer does not quote are cut from their ends (longest first), then, only if that is not enough,
@@ -38,7 +40,7 @@ from typing import Any
 
 from localrag.generate import neutralize_special_tokens
 from localrag.jsonl import read_jsonl
-from localrag.raft.dataset import BEGIN_QUOTE, END_QUOTE
+from localrag.raft.dataset import ANSWER_TAG, BEGIN_QUOTE, END_QUOTE
 from localrag.tune.config import FinetuneError
 
 IGNORE = -100
@@ -60,11 +62,23 @@ class TokenizedExample:
     input_ids: list[int]
     labels: list[int]
     trimmed: bool = False
+    # Index of the first token after `<ANSWER>:` (the final answer); None when the reply has no tag.
+    final_start: int | None = None
 
     @property
     def answer_tokens(self) -> int:
         # Tokens the loss sees after the one-position shift of next-token prediction.
         return sum(1 for label in self.labels[1:] if label != IGNORE)
+
+    def label_weights(self, answer_weight: float) -> list[float]:
+        """Per-position loss weight: `answer_weight` from the final answer on, 1 before it (0 where ignored)."""
+        start = len(self.labels) if self.final_start is None else self.final_start
+        return [0.0 if label == IGNORE else (answer_weight if i >= start else 1.0)
+                for i, label in enumerate(self.labels)]
+
+    def weighted_tokens(self, answer_weight: float) -> float:
+        """The sum of the loss weights the loss sees (after the next-token shift): its normaliser."""
+        return sum(self.label_weights(answer_weight)[1:])
 
 
 @dataclass
@@ -196,7 +210,16 @@ def tokenize_chat(
         if shorter is None:
             return None
         prompt_ids = shorter
-    return TokenizedExample(prompt_ids + answer_ids, [IGNORE] * len(prompt_ids) + answer_ids, trimmed=trimmed)
+    tag = answer.find(ANSWER_TAG)
+    final_start = None
+    if tag >= 0:
+        # The text up to the tag's end is a prefix of answer_ids (BPE splits before the space RAFT writes
+        # after the tag); where the tag's last token merges with what follows, the merged token counts as answer.
+        head = encode(answer[: tag + len(ANSWER_TAG)])
+        shared = next((i for i, (a, b) in enumerate(zip(head, answer_ids, strict=False)) if a != b), len(head))
+        final_start = len(prompt_ids) + shared
+    return TokenizedExample(prompt_ids + answer_ids, [IGNORE] * len(prompt_ids) + answer_ids, trimmed=trimmed,
+                            final_start=final_start)
 
 
 def _trim(

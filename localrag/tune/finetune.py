@@ -10,6 +10,7 @@ How it runs:
 - One optimizer step = `grad_accum` x `batch_size` examples. The loss of a step is the mean over all of
   its answer tokens (each forward pass's summed loss is divided by the step's total answer-token count
   before backward), so a long answer weighs what its tokens weigh however the examples are grouped.
+  With `answer_weight` != 1 it is the weighted mean: the final answer's tokens count that much each.
   AdamW, linear warm-up then linear decay to zero, gradient clipping.
 - With transformers + peft the step's examples are packed (`packing`): sorted by length, laid into
   rows of at most `pack_tokens` tokens without padding, position ids restarting per example and
@@ -141,9 +142,10 @@ def _collate(examples: Sequence[TokenizedExample], pad_id: int, device: str) -> 
     return ids.to(device), labels.to(device), mask.to(device)
 
 
-def _answer_loss_sum(model: Any, ids: Any, labels: Any, mask: Any = None, **packed: Any) -> Any:
+def _answer_loss_sum(model: Any, ids: Any, labels: Any, mask: Any = None, weights: Any = None, **packed: Any) -> Any:
     """Summed next-token cross-entropy over answer positions, the LM head applied only there.
 
+    `weights` (shaped like `labels`): each position's loss weight (FinetuneConfig.answer_weight); None: all 1.
     `packed`: `position_ids` and `cu_seq_lens_q` of a packed row (see `localrag.tune.packing`).
     """
     import torch.nn.functional as F
@@ -157,7 +159,22 @@ def _answer_loss_sum(model: Any, ids: Any, labels: Any, mask: Any = None, **pack
     cap = getattr(causal.config, "final_logit_softcapping", None)
     if cap:
         logits = (logits / cap).tanh() * cap
-    return F.cross_entropy(logits, targets[keep], reduction="sum")
+    if weights is None:
+        return F.cross_entropy(logits, targets[keep], reduction="sum")
+    return (F.cross_entropy(logits, targets[keep], reduction="none") * weights[:, 1:][keep]).sum()
+
+
+def _weights(examples: Sequence[TokenizedExample], answer_weight: float, device: str, width: int | None = None) -> Any:
+    """Loss weights for a batch (one row per example, padded with 0 to `width`) or, without `width`, for
+    the packed row of `examples` (concatenated, as `pack` lays out ids and labels); None at weight 1."""
+    import torch
+
+    if answer_weight == 1.0:
+        return None
+    rows = [e.label_weights(answer_weight) for e in examples]
+    if width is None:
+        return torch.tensor([[w for row in rows for w in row]], device=device)
+    return torch.tensor([row + [0.0] * (width - len(row)) for row in rows], device=device)
 
 
 def cpu_has_native_bf16() -> bool:
@@ -185,8 +202,8 @@ def _autocast(losses: Iterator[Any], bf16: bool) -> Iterator[Any]:
         yield loss
 
 
-def _row_loss_sum(model: Any, row: PackedRow) -> Any:
-    return _answer_loss_sum(model, row.input_ids, row.labels, position_ids=row.position_ids,
+def _row_loss_sum(model: Any, row: PackedRow, weights: Any = None) -> Any:
+    return _answer_loss_sum(model, row.input_ids, row.labels, weights=weights, position_ids=row.position_ids,
                             cu_seq_lens_q=row.bounds)
 
 
@@ -354,14 +371,17 @@ def finetune(
                     [train[i] for i in order.batch(step * config.grad_accum + j, config.batch_size)]
                     for j in range(config.grad_accum)
                 ]
-                tokens = sum(e.answer_tokens for batch in micro_batches for e in batch)
+                weight = config.answer_weight
+                tokens = sum(e.weighted_tokens(weight) for batch in micro_batches for e in batch)
                 loss_sum = 0.0
                 # Lazy, so each pass's activations are freed by its backward before the next forward.
                 if packing:
                     rows = pack_rows([e for batch in micro_batches for e in batch], pack_tokens)
-                    losses = (_row_loss_sum(model, pack(row, device)) for row in rows)
+                    losses = (_row_loss_sum(model, pack(row, device), _weights(row, weight, device)) for row in rows)
                 else:
-                    losses = (_answer_loss_sum(model, *_collate(batch, pad_id, device)) for batch in micro_batches)
+                    losses = (_answer_loss_sum(model, *_collate(batch, pad_id, device),
+                                               _weights(batch, weight, device, max(len(e.input_ids) for e in batch)))
+                              for batch in micro_batches)
                 for loss in _autocast(losses, bf16):
                     (loss / max(1, tokens)).backward()
                     loss_sum += float(loss.detach())

@@ -10,9 +10,11 @@
     train      sentence-transformers' trainer, MultipleNegativesRankingLoss (in-batch negatives plus
                the hard negative), no-duplicates batches, CPU
     gate       held-out hit@5 and MRR of the vector leg over the whole index, current embedder (the
-               index's own vectors) against the tuned one (every chunk embedded again); the index is
-               switched only when the tuned one is better (hit@5, then MRR), and the card says so
-               either way with both figures
+               index's own vectors) against the tuned one (every chunk embedded again); the verdict is
+               the generator gate's (`localrag.tune.gate.verdict`): "better" only when the paired
+               bootstrap interval of tuned - current hit@5 over the same questions lies above zero.
+               The index is switched only then, and the card (and `localrag models`) says so either
+               way, with the difference, its interval and both embedders' figures
     save       models/embedders/NAME (written beside, then renamed into place) with localrag-card.json
                and localrag-card.md; switching re-embeds the index (localrag.reembed, resumable)
 
@@ -25,7 +27,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import math
 import shutil
 import threading
 import time
@@ -39,6 +40,7 @@ import numpy as np
 from localrag.atomic import write_text_atomic
 from localrag.ingest.pipeline import embedding_text
 from localrag.jsonl import read_jsonl
+from localrag.models import EMBEDDER_CARD, EMBEDDERS_DIR, gate_summary
 from localrag.offline import enforce_offline
 from localrag.raft.qa import QAPair
 from localrag.tune.runs import TuneError, check_model_name
@@ -48,7 +50,7 @@ if TYPE_CHECKING:
     from localrag.store import Store
     from localrag.types import Chunk
 
-CARD_JSON = "localrag-card.json"
+CARD_JSON = EMBEDDER_CARD
 CARD_MD = "localrag-card.md"
 HIT_K = 5
 # Hard negatives are looked for at least this deep, even when the filter depth is shallower.
@@ -98,12 +100,6 @@ class GateFigures:
     hit_at_5: float
     mrr: float
     questions: int
-
-    def beats(self, other: GateFigures) -> bool:
-        """Better hit@5, or the same hit@5 and a better MRR."""
-        if not math.isclose(self.hit_at_5, other.hit_at_5):
-            return self.hit_at_5 > other.hit_at_5
-        return self.mrr > other.mrr and not math.isclose(self.mrr, other.mrr)
 
 
 def read_pairs(raft_dir: Path) -> list[QAPair]:
@@ -171,17 +167,39 @@ def _hard_negative(by_vector: Sequence[Chunk], by_text: Sequence[Chunk], doc_id:
     return None
 
 
-def gate_figures(query_vectors: np.ndarray, chunk_vectors: np.ndarray, gold_rows: Sequence[int]) -> GateFigures:
-    """hit@5 and MRR (to rank 20) of exact cosine search over the whole index."""
+def question_ranks(query_vectors: np.ndarray, chunk_vectors: np.ndarray, gold_rows: Sequence[int]) -> list[int]:
+    """Each question's rank (0: first) of its own chunk in exact cosine search over the whole index."""
     if not len(gold_rows):
-        return GateFigures(0.0, 0.0, 0)
+        return []
     scores = query_vectors @ chunk_vectors.T
-    hits, reciprocal = [], []
-    for row, gold in enumerate(gold_rows):
-        rank = int((scores[row] > scores[row, gold]).sum())
-        hits.append(rank < HIT_K)
-        reciprocal.append(1.0 / (rank + 1) if rank < 20 else 0.0)
-    return GateFigures(round(float(np.mean(hits)), 4), round(float(np.mean(reciprocal)), 4), len(gold_rows))
+    return [int((scores[row] > scores[row, gold]).sum()) for row, gold in enumerate(gold_rows)]
+
+
+def gate_figures(ranks: Sequence[int]) -> GateFigures:
+    """hit@5 and MRR (to rank 20) from the questions' ranks."""
+    if not ranks:
+        return GateFigures(0.0, 0.0, 0)
+    hits = [rank < HIT_K for rank in ranks]
+    reciprocal = [1.0 / (rank + 1) if rank < 20 else 0.0 for rank in ranks]
+    return GateFigures(round(float(np.mean(hits)), 4), round(float(np.mean(reciprocal)), 4), len(ranks))
+
+
+def gate_section(
+    current_ranks: Sequence[int], tuned_ranks: Sequence[int], *, current: str, tuned: str
+) -> dict[str, Any]:
+    """The card's "gate": the paired verdict on held-out hit@5 (the generator gate's rule and fields, which
+    `localrag.models.gate_summary` words for every front end) plus both embedders' hit@5 and MRR."""
+    from localrag.tune.gate import verdict
+
+    result = verdict([float(r < HIT_K) for r in current_ranks], [float(r < HIT_K) for r in tuned_ranks],
+                     metric=f"hit@{HIT_K}", base=current, tuned=tuned)
+    return {
+        "verdict": result.verdict, "metric": result.metric, "metric_label": f"held-out hit@{HIT_K}",
+        "difference": result.difference, "low": result.low, "high": result.high, "questions": result.questions,
+        "reason": result.reason, "against": "the current embedder", "better": result.better,
+        "current": dataclasses.asdict(gate_figures(current_ranks)),
+        "tuned": dataclasses.asdict(gate_figures(tuned_ranks)),
+    }
 
 
 ProgressCallback = Callable[[str, int, int], None]
@@ -264,7 +282,7 @@ def train_embedder(
 
 
 def embedders_dir(models_dir: Path) -> Path:
-    return Path(models_dir) / "embedders"
+    return Path(models_dir) / EMBEDDERS_DIR
 
 
 def stage_embedder(model: Any, target: Path, *, force: bool = False) -> Path:
@@ -298,7 +316,6 @@ def commit_embedder(staging: Path, target: Path, card: dict[str, Any]) -> Path:
 
 def card_markdown(card: dict[str, Any]) -> str:
     gate = card["gate"]
-    verdict = "better than the current embedder" if gate["better"] else "not better than the current embedder"
     lines = [
         f"# {card['name']}: a tuned embedder",
         "",
@@ -310,7 +327,7 @@ def card_markdown(card: dict[str, Any]) -> str:
         f"- held-out hit@5: current {gate['current']['hit_at_5']:.3f}, tuned {gate['tuned']['hit_at_5']:.3f}; "
         f"MRR current {gate['current']['mrr']:.3f}, tuned {gate['tuned']['mrr']:.3f} "
         f"({gate['current']['questions']} questions)",
-        f"- verdict: {verdict}",
+        f"- verdict: {gate_summary(card)}",
         "",
     ]
     return "\n".join(lines)
@@ -361,7 +378,7 @@ def tune_retriever(
         return None
     chunk_ids, current_vectors = store.vectors()
     questions, gold = _gold_rows(mined.pairs, chunk_ids)
-    current = gate_figures(embedder.embed(questions), current_vectors, gold)
+    current_ranks = question_ranks(embedder.embed(questions), current_vectors, gold)
     by_id = {c.chunk_id: c for c in store.chunks(chunk_ids)}
     titles = {d.doc_id: d.title for d in store.documents()}
     texts = [embedding_text(by_id[cid], titles.get(by_id[cid].doc_id, "")) for cid in chunk_ids]
@@ -372,8 +389,8 @@ def tune_retriever(
     # Judged through the runtime the index would use (ONNX by default: the export is cached by the
     # folder's model files, so the switch that may follow reuses it).
     candidate = (load or _default_load)(staging)
-    tuned = gate_figures(candidate.embed(questions), candidate.embed(texts), gold)
-    better = tuned.beats(current)
+    tuned_ranks = question_ranks(candidate.embed(questions), candidate.embed(texts), gold)
+    gate = gate_section(current_ranks, tuned_ranks, current=embedder.name, tuned=name)
     card = {
         "name": name,
         "kind": "embedder",
@@ -389,17 +406,12 @@ def tune_retriever(
         },
         "config": dataclasses.asdict(config),
         "training": training,
-        "gate": {
-            "metric": f"held-out vector-leg hit@{HIT_K}, then MRR",
-            "current": dataclasses.asdict(current),
-            "tuned": dataclasses.asdict(tuned),
-            "better": better,
-        },
+        "gate": gate,
         "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
         # The tune folder that made it: a resumed run reuses it instead of training again.
         "run": run,
     }
     commit_embedder(staging, target, card)
-    return {"path": str(target), "better": better, "current": dataclasses.asdict(current),
-            "tuned": dataclasses.asdict(tuned), "train_pairs": training["train_pairs"],
+    return {"path": str(target), "better": gate["better"], "current": gate["current"], "tuned": gate["tuned"],
+            "verdict": gate_summary(card), "train_pairs": training["train_pairs"],
             "held_out_pairs": len(held), "steps": training["steps"], "train_loss": training["train_loss"]}

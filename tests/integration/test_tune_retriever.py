@@ -30,7 +30,6 @@ from localrag.reembed import COMPLETE, finish_swap, next_dir, previous_dir
 from localrag.store import recorded_embedder
 from localrag.tune.chain import make_plan, run_tune
 from localrag.tune.retriever import (
-    GateFigures,
     RetrieverConfig,
     held_out_documents,
     mine_pairs,
@@ -97,13 +96,6 @@ def test_miner_filters_finds_negatives_and_splits_by_document(
         held_out_documents(["only-one"], 0.2)
 
 
-def test_gate_prefers_hit_rate_then_mrr() -> None:
-    assert GateFigures(0.8, 0.5, 10).beats(GateFigures(0.7, 0.9, 10))
-    assert not GateFigures(0.7, 0.9, 10).beats(GateFigures(0.8, 0.5, 10))
-    assert GateFigures(0.8, 0.6, 10).beats(GateFigures(0.8, 0.5, 10))
-    assert not GateFigures(0.8, 0.5, 10).beats(GateFigures(0.8, 0.5, 10))
-
-
 def test_a_worse_embedder_is_saved_with_its_figures_but_not_switched_in(
     sample_index: Path, real_embedder: SentenceTransformerEmbedder, tmp_path: Path
 ) -> None:
@@ -123,7 +115,10 @@ def test_a_worse_embedder_is_saved_with_its_figures_but_not_switched_in(
     folder = Path(summary["path"])
     card = json.loads((folder / "localrag-card.json").read_text())
     assert card["gate"]["better"] is False and card["training"]["steps"] == 4
-    assert "not better" in (folder / "localrag-card.md").read_text()
+    # The generator gate's paired verdict, its interval on the card and in the Markdown twin.
+    assert card["gate"]["verdict"] == "not better" and card["gate"]["questions"] == summary["current"]["questions"]
+    assert card["gate"]["high"] is not None and "not better than the current embedder:" in summary["verdict"]
+    assert f"- verdict: {summary['verdict']}" in (folder / "localrag-card.md").read_text()
     assert (folder / "modules.json").is_file()
     assert not list(folder.parent.glob(".*"))
     # Nothing switched: the index and the settings keep the current embedder.

@@ -213,3 +213,23 @@ def test_report_for_a_labelled_set(tmp_path: Path) -> None:
     assert len(results["records"]) == 9 and results["records"][0]["label"] == "yes"
     assert [r.dataset for r in list_runs(tmp_path / "evals")] == ["toy"]
     assert summarise(run_dir).n_questions == 9
+
+
+def test_records_keep_the_verified_quote_and_score_it_with_raft_answer_quote(tmp_path: Path) -> None:
+    class RaftSayer(EchoGenerator):
+        def _reply(self, messages: list[dict[str, str]]) -> str:
+            number = messages[-1]["content"].split("document ")[1].split("?")[0]
+            return f"##begin_quote##the code word is word{number}##end_quote##\n\n<ANSWER>: it is word{number}"
+
+    config = EvalConfig(modes=("rag",), side="all", k=2)
+    # No citation turn: it would append " [1]" to these uncited replies.
+    run = run_eval(dataset(3), tmp_path / "model", config, settings=Settings(attribution_turn=False),
+                   embedder=HashEmbedder(), generator_for=lambda spec: RaftSayer())
+    # An unattributed quote is found in any source, so every reply's quote verifies.
+    assert [r["quote_answer"] for r in run.records] == [f"the code word is word{i}" for i in range(3)]
+    assert [r["scored"] for r in run.records] == [f"it is word{i}" for i in range(3)]
+    quoted = run_eval(dataset(3), tmp_path / "quote", config,
+                      settings=Settings(raft_answer="quote", attribution_turn=False),
+                      embedder=HashEmbedder(), generator_for=lambda spec: RaftSayer())
+    assert [r["scored"] for r in quoted.records] == [f"the code word is word{i}" for i in range(3)]
+    assert all(r["answer"].endswith(f"Answer: the code word is word{i}") for i, r in enumerate(quoted.records))

@@ -77,6 +77,21 @@ def test_example_has_k_distractors_from_other_documents_and_a_verified_quote() -
     assert [(q.status, q.source) for q in quotes] == [(QuoteStatus.VERIFIED, number)]
 
 
+def test_short_chain_of_thought_is_one_verified_quote_then_the_answer() -> None:
+    two = QAPair("Which facts about eggs?", "eggs", make_chunk(98, 0, "Hens lay eggs. Ducks lay eggs too."))
+    examples, report = build_examples([pair(), two], POOL, RaftConfig(k=2, p_oracle=1.0, cot="short",
+                                                                      distractors="random"))
+    assert report.examples == 2
+    first, second = examples
+    number = first.oracle_index + 1
+    assert first.cot == (f"##begin_quote##The queen lays two thousand eggs daily.##end_quote## [{number}]\n\n"
+                         f"{ANSWER_TAG} two thousand eggs")
+    # Two sentences hold the answer; the short form quotes only the first.
+    assert second.cot.count("##begin_quote##") == 1 and "Hens lay eggs." in second.cot
+    full, _ = build_examples([two], POOL, RaftConfig(k=2, p_oracle=1.0, distractors="random"))
+    assert full[0].cot.count("##begin_quote##") == 2
+
+
 def test_hard_negatives_come_from_the_search_other_documents_first() -> None:
     asked: list[tuple[str, int]] = []
 
@@ -152,3 +167,5 @@ def test_config_rejects_bad_values() -> None:
         RaftConfig(p_oracle=1.5)
     with pytest.raises(ValueError):
         RaftConfig(distractors="nearest")
+    with pytest.raises(ValueError):
+        RaftConfig(cot="long")

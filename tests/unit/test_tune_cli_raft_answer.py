@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from localrag.answer import finish_answer, split_raft_answer, tidy_raft_text
+from localrag.answer import finish_answer, quoted_answer, split_raft_answer, tidy_raft_text
 from localrag.types import Chunk, GenerationStats, Hit, QuoteStatus
 
 
@@ -59,3 +59,32 @@ def test_truncated_or_unmatched_markup_is_dropped_not_shown() -> None:
     assert tidy_raft_text("It says ##begin_quote##the queen lays eggs") == "It says the queen lays eggs"
     assert tidy_raft_text("It says ##begin_quote##the queen##end_quote## and ##end_q") == "It says “the queen” and"
     assert tidy_raft_text("Because of X.\n<ANSWER>:") == "Because of X."
+
+
+def test_answer_from_quote_takes_the_first_verified_quote_as_the_final_answer() -> None:
+    raw = ("##begin_quote##The queen lays nine eggs##end_quote## [1] "
+           "##begin_quote##was first lit on 14 March 1871 by keeper Ames##end_quote## [2]\n<ANSWER>: Ames")
+    answer = finish_answer("When was it lit?", raw, HITS, GenerationStats(), "tuned", answer_from_quote=True)
+    assert [q.status for q in answer.quotes] == [QuoteStatus.NOT_FOUND, QuoteStatus.VERIFIED]
+    assert answer.text.endswith("\n\nAnswer: was first lit on 14 March 1871 by keeper Ames")
+    assert answer.raw_text == raw and answer.cited == [1, 2]
+    # Off (the default), or with nothing verified, the model's own answer stays.
+    assert finish_answer("q", raw, HITS, GenerationStats(), "tuned").text.endswith("\n\nAnswer: Ames")
+    unverified = "##begin_quote##The queen lays nine eggs##end_quote## [1]\n<ANSWER>: nine"
+    assert finish_answer("q", unverified, HITS, GenerationStats(), "t", answer_from_quote=True).text.endswith(
+        "Answer: nine")
+
+
+def test_only_raft_quote_tags_stand_in_for_the_answer() -> None:
+    # A base model's "double-quoted" text is verified too, but it is not a RAFT quote: its answer is untouched.
+    raw = 'The record says "first lit on 14 March 1871" [2].'
+    answer = finish_answer("q", raw, HITS, GenerationStats(), "base", answer_from_quote=True)
+    assert answer.quotes[0].status is QuoteStatus.VERIFIED and quoted_answer(raw, answer.quotes) is None
+    assert answer.text == raw
+    inside = "##begin_quote##first lit on 14 March 1871 [2]##end_quote##\n<ANSWER>: 1871"
+    assert finish_answer("q", inside, HITS, GenerationStats(), "t", answer_from_quote=True).text.endswith(
+        "Answer: first lit on 14 March 1871")
+    # A tagged quote whose answer tag was cut off by the token limit still gives the answer.
+    cut = "##begin_quote##first lit on 14 March 1871##end_quote## [2] So the"
+    answer = finish_answer("q", cut, HITS, GenerationStats(), "t", answer_from_quote=True)
+    assert answer.text.endswith("\n\nAnswer: first lit on 14 March 1871")

@@ -140,3 +140,28 @@ def test_data_hash_follows_the_files(tmp_path: Path) -> None:
     assert data_hash(tmp_path) == first
     (tmp_path / "validation.chat.jsonl").write_text("c\n")
     assert data_hash(tmp_path) != first
+
+
+def test_final_start_marks_the_answer_after_its_tag_and_weighs_it() -> None:
+    tok = ChatMLTokenizer()
+    example = tokenize_chat(_chat("When was it first lit?", ["Bees make honey.", ORACLE], ANSWER), tok, 10_000)
+    assert example is not None and example.final_start is not None
+    assert tok.decode(example.input_ids[example.final_start:]) == " 14 March 1871<|im_end|>\n"
+    weights = example.label_weights(3.0)
+    first_answer = example.labels.index(next(t for t in example.labels if t != IGNORE))
+    assert set(weights[:first_answer]) == {0.0}
+    assert set(weights[first_answer:example.final_start]) == {1.0} and set(weights[example.final_start:]) == {3.0}
+    final = len(example.input_ids) - example.final_start
+    assert example.weighted_tokens(3.0) == example.answer_tokens + 2 * final
+    assert example.weighted_tokens(1.0) == example.answer_tokens
+    untagged = tokenize_chat(_chat("q?", [ORACLE], "It was 1871."), tok, 10_000)
+    assert untagged is not None and untagged.final_start is None
+    assert untagged.weighted_tokens(3.0) == untagged.answer_tokens
+
+
+def test_answer_weight_must_be_positive() -> None:
+    from localrag.tune.config import FinetuneConfig
+
+    with pytest.raises(FinetuneError, match="answer_weight"):
+        FinetuneConfig(answer_weight=0)
+    assert FinetuneConfig.from_json({"steps": 3}).answer_weight == 1.0  # a run.json from before the setting

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from localrag.tune.data import IGNORE, TokenizedExample
-from localrag.tune.finetune import _answer_loss_sum, _row_loss_sum
+from localrag.tune.finetune import _answer_loss_sum, _row_loss_sum, _weights
 from localrag.tune.packing import ATTENTION, pack, pack_rows, packed_attention
 
 torch = pytest.importorskip("torch")
@@ -121,3 +121,27 @@ def test_precision_and_pack_settings_are_checked_and_resolved(monkeypatch: pytes
     assert not finetune.use_bf16("auto") and finetune.use_bf16("bf16") and not finetune.use_bf16("fp32")
     monkeypatch.setattr(finetune, "cpu_has_native_bf16", lambda: True)
     assert finetune.use_bf16("auto") and not finetune.use_bf16("fp32")
+
+
+def test_weighted_loss_weighs_each_answer_position(model: Any) -> None:
+    tagged = [TokenizedExample(e.input_ids, e.labels, final_start=len(e.input_ids) - 2) for e in EXAMPLES]
+    with torch.no_grad():
+        for e in tagged:
+            ids, labels = torch.tensor([e.input_ids]), torch.tensor([e.labels])
+            plain = _answer_loss_sum(model, ids, labels)
+            assert torch.allclose(_answer_loss_sum(model, ids, labels, weights=_weights([e], 1.5, "cpu", len(ids[0]))),
+                                  _by_hand(model, e, 1.5))
+            assert _weights([e], 1.0, "cpu", len(ids[0])) is None
+            torch.testing.assert_close(_by_hand(model, e, 1.0), plain)
+        row = pack(tagged)
+        with packed_attention(model):
+            packed = _row_loss_sum(model, row, _weights(tagged, 2.0, "cpu"))
+        torch.testing.assert_close(packed, sum(_by_hand(model, e, 2.0) for e in tagged), atol=1e-5, rtol=1e-4)
+
+
+def _by_hand(model: Any, e: TokenizedExample, weight: float) -> Any:
+    """Per-position cross-entropy of the full forward, times each target's weight."""
+    logits = model(input_ids=torch.tensor([e.input_ids])).logits[0, :-1].float()
+    losses = torch.nn.functional.cross_entropy(logits, torch.tensor(e.labels[1:]), reduction="none",
+                                               ignore_index=IGNORE)
+    return (losses * torch.tensor(e.label_weights(weight)[1:])).sum()
