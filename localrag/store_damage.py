@@ -117,18 +117,25 @@ def index_probes(store: Store) -> list[tuple[str, Callable[[], None], Callable[[
     return probes
 
 
-def rebuild_damaged_indexes(store: Store) -> list[str]:
-    """Build again every index whose probe fails; the labels of those rebuilt."""
-    rebuilt = []
+def damaged_indexes(store: Store) -> list[tuple[str, Callable[[], None]]]:
+    """(label, rebuild) of every index whose probe fails as damage does."""
+    damaged = []
     for label, probe, rebuild in index_probes(store):
         try:
             probe()
         except Exception as exc:
             if not is_damage(exc):
                 raise
-            rebuild()
-            rebuilt.append(label)
-    return rebuilt
+            damaged.append((label, rebuild))
+    return damaged
+
+
+def rebuild_damaged_indexes(store: Store) -> list[str]:
+    """Build again every index whose probe fails; the labels of those rebuilt."""
+    damaged = damaged_indexes(store)
+    for _label, rebuild in damaged:
+        rebuild()
+    return [label for label, _rebuild in damaged]
 
 
 def _rebuilt(store: Store) -> bool:

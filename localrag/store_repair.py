@@ -31,7 +31,7 @@ from localrag.collection import DEFAULT_COLLECTION, REGISTRY_KEY, missing, parse
 from localrag.errors import StoreError
 from localrag.ingest.pipeline import embedding_text
 from localrag.store import CHUNKS, DOCUMENTS, META, Store, chunks_schema, documents_schema, sql_literal
-from localrag.store_damage import index_probes, is_damage
+from localrag.store_damage import damaged_indexes, is_damage
 
 if TYPE_CHECKING:
     from lancedb.db import DBConnection
@@ -190,16 +190,11 @@ def _documents_from_chunks(db: DBConnection, tables: _Tables) -> list[dict[str, 
 
 def _fixed_indexes(store: Store, report: RepairReport) -> None:
     """Step 2: probe each index; build again the ones that fail (only report them, in a dry run)."""
-    for label, probe, rebuild in index_probes(store):
-        try:
-            probe()
-        except Exception as exc:
-            if not is_damage(exc):
-                raise
-            report.damage.append(f"{label} is unreadable")
-            if not report.dry_run:
-                rebuild()
-                report.fixed.append(f"{label} was built again from the table")
+    for label, rebuild in damaged_indexes(store):
+        report.damage.append(f"{label} is unreadable")
+        if not report.dry_run:
+            rebuild()
+            report.fixed.append(f"{label} was built again from the table")
 
 
 def _fixed_rows(store: Store, embedder: Embedder, report: RepairReport) -> None:

@@ -34,6 +34,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "localrag.cli.evaluate",
     "localrag.cli.graph",
     "localrag.cli.models",
+    "localrag.cli.repair",
     "localrag.cli.retrieval",
     "localrag.cli.search",
     "localrag.cli.serve",

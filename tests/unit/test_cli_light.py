@@ -46,3 +46,18 @@ def test_command_modules_import_the_shared_helpers_not_the_package() -> None:
             if isinstance(node, ast.ImportFrom) and node.module == "localrag.cli":
                 back += [f"{path.name}: {a.name}" for a in node.names if a.name not in submodules]
     assert back == []
+
+
+def test_every_module_with_commands_is_registered() -> None:
+    """A command module left out of COMMAND_MODULES is a command that silently does not exist."""
+    import importlib
+    from pathlib import Path
+
+    import localrag.cli
+
+    folder = Path(localrag.cli.__file__).parent
+    with_commands = {
+        f"localrag.cli.{p.stem}" for p in folder.glob("*.py")
+        if hasattr(importlib.import_module(f"localrag.cli.{p.stem}"), "add_commands")
+    }
+    assert with_commands == set(localrag.cli.COMMAND_MODULES)

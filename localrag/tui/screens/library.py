@@ -51,7 +51,7 @@ from localrag.tui.messages import (
 from localrag.tui.screens.base import LocalRagScreen
 from localrag.tui.screens.dialogs import ConfirmScreen, PromptScreen
 from localrag.tui.widgets.graph_build import WORKER_GROUP as GRAPH_BUILD
-from localrag.tui.widgets.graph_build import GraphBuildFinished, GraphBuildPanel
+from localrag.tui.widgets.graph_build import GraphBuildFinished, GraphBuildPanel, duration_text
 from localrag.tui.widgets.status import StatusBar
 from localrag.types import Document, IngestProgress, IngestReport
 
@@ -68,13 +68,6 @@ def parse_patterns(value: str) -> list[str]:
     return [p for p in value.replace(",", " ").split() if p]
 
 
-def _duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "?"
-    seconds = int(seconds)
-    return f"{seconds // 60}m{seconds % 60:02d}s" if seconds >= 60 else f"{seconds}s"
-
-
 def _size(n: int) -> str:
     for unit in ("B", "KB", "MB"):
         if n < 1024:
@@ -86,7 +79,7 @@ def _size(n: int) -> str:
 def progress_line(p: IngestProgress) -> Text:
     return Text.assemble(
         (f"{p.files_done}/{p.files_total or '?'} files", "bold"),
-        f" · {p.chunks_written} chunks · {_duration(p.elapsed)} elapsed · ETA {_duration(p.eta)}\n",
+        f" · {p.chunks_written} chunks · {duration_text(p.elapsed)} elapsed · ETA {duration_text(p.eta)}\n",
         ("now: ", "dim"),
         p.activity or p.current,
     )

@@ -38,7 +38,8 @@ class GraphBuildFinished(Message):
         self.report = report
 
 
-def _duration(seconds: float | None) -> str:
+def duration_text(seconds: float | None) -> str:
+    """Elapsed time or an ETA as 3m05s ("?" when not known yet), for the progress lines."""
     if seconds is None:
         return "?"
     return f"{int(seconds) // 60}m{int(seconds) % 60:02d}s"
@@ -47,7 +48,7 @@ def _duration(seconds: float | None) -> str:
 def progress_line(p: GraphBuildProgress) -> Text:
     return Text.assemble(
         (f"{p.chunks_done}/{p.chunks_total} chunks", "bold"),
-        f" · {p.triples} triples · {_duration(p.elapsed)} elapsed · ETA {_duration(p.eta)}\n",
+        f" · {p.triples} triples · {duration_text(p.elapsed)} elapsed · ETA {duration_text(p.eta)}\n",
         ("now: ", "dim"),
         printable(p.current, multiline=False),
     )
