@@ -70,7 +70,7 @@ if TYPE_CHECKING:
     from localrag.graph.paths import GraphIndex
     from localrag.graph.plan import EmbeddingPlanner
     from localrag.graph.reason import GraphAnswer
-    from localrag.graph.related import RelatedResult
+    from localrag.graph.related import RelatedResult, RelatedView
     from localrag.graph.store import GraphStats, GraphStore, ImportReport
     from localrag.ingest.prefetch import PrefetchingEmbedder
     from localrag.ingest.watch import WatchEvent
@@ -747,6 +747,16 @@ class Engine:
                 "the knowledge graph is empty", "run `localrag graph build` or `localrag graph import FILE` first"
             )
         return find_related(index, entities, relations=relations, k=k, embedder=self.embedder)
+
+    def related_view(self, result: RelatedResult) -> RelatedView:
+        """Names, source chunks and seed aliases for showing `result`: one lookup for every front end."""
+        from localrag.graph.related import RelatedView
+
+        return RelatedView(
+            names=self.graph_index().names,
+            chunks=self.source_chunks(s.source for s in result.steps()),
+            aliases={s.entity_id: self.entity_aliases(s.entity_id) for s in result.seeds},
+        )
 
     def ask_related(self, question: str, *, k: int = 10) -> RelatedResult | None:
         """Entities like the ones a question names ("what else is like X?"), with their joining paths.

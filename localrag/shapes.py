@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from localrag.graph.reason import GraphAnswer
-    from localrag.graph.related import RelatedResult
+    from localrag.graph.related import RelatedResult, RelatedView
 
 
 def answer_json(answer: Answer) -> dict[str, Any]:
@@ -99,19 +99,17 @@ def graph_answer_json(answer: GraphAnswer, names: Mapping[str, str], chunks: dic
     }
 
 
-def related_json(
-    result: RelatedResult,
-    names: Mapping[str, str],
-    chunks: Mapping[str, Chunk],
-    aliases: Mapping[str, list[str]] | None = None,
-) -> dict[str, Any]:
+def related_json(result: RelatedResult, view: RelatedView, question: str | None = None) -> dict[str, Any]:
     """Related entities best first, each with every joining path and both its steps' sources.
 
-    `chunks`: the chunks the steps came from (`Engine.source_chunks`); `names` as for graph answers;
-    `aliases`: entity id -> the other names merged into it (`Engine.entity_aliases`), shown on the seeds.
+    `view`: names, source chunks and seed aliases (`Engine.related_view`). With `question`, the
+    shape of a question answered as a recommendation (`ask --graph "what else is like X?"`): the
+    question and `"intent": "related"` come first.
     """
-    aliases = aliases or {}
+    names, chunks, aliases = view.names, view.chunks, view.aliases
+    asked = {"question": question, "intent": "related"} if question is not None else {}
     return {
+        **asked,
         "seeds": [{**dataclasses.asdict(s), "aliases": aliases.get(s.entity_id, [])} for s in result.seeds],
         "relations": result.relations,
         "related": [

@@ -177,16 +177,10 @@ def _related(args: argparse.Namespace, out: Console, err: Console) -> int:
 def show_related(engine: Engine, result: RelatedResult, args: argparse.Namespace, out: Console,
                  question: str | None = None) -> None:
     """Related entities with their joining paths and sources, or as JSON (with the question, when one asked)."""
-    names = engine.graph_index().names
-    chunks = engine.source_chunks(
-        s.source for r in result.related for link in r.links for s in (link.seed_step, link.other_step)
-    )
-    aliases = {s.entity_id: engine.entity_aliases(s.entity_id) for s in result.seeds}
+    view = engine.related_view(result)
+    names, chunks, aliases = view.names, view.chunks, view.aliases
     if getattr(args, "json", False):
-        data = related_json(result, names, chunks, aliases)
-        if question is not None:
-            data = {"question": question, "intent": "related", **data}
-        print_json(data)
+        print_json(related_json(result, view, question))
         return
     seeds = ", ".join(s.name + (f" (also: {', '.join(aliases[s.entity_id])})" if aliases[s.entity_id] else "")
                       for s in result.seeds)

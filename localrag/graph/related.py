@@ -32,6 +32,7 @@ from localrag.graph.store import normalise_entity, normalise_relation
 
 if TYPE_CHECKING:
     from localrag.embed import Embedder
+    from localrag.types import Chunk
 
 
 @dataclass(frozen=True)
@@ -121,6 +122,20 @@ class RelatedResult:
     seeds: list[LinkedEntity]
     relations: list[str] | None
     related: list[RelatedEntity]
+
+    def steps(self) -> list[Step]:
+        """Both steps of every joining path, for looking up their sources."""
+        return [s for r in self.related for link in r.links for s in (link.seed_step, link.other_step)]
+
+
+@dataclass
+class RelatedView:
+    """What showing a RelatedResult needs besides it: entity id -> name, the chunks its steps came
+    from (`file:line` steps have none), and the names merged into each seed (aliases)."""
+
+    names: Mapping[str, str]
+    chunks: dict[str, Chunk]
+    aliases: dict[str, list[str]]
 
 
 def find_related(

@@ -22,7 +22,15 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
 from pydantic import Field
 
 from localrag.errors import LocalRagError
-from localrag.shapes import answer_json, chunk_json, document_json, graph_answer_json, hit_json, ingest_report_json
+from localrag.shapes import (
+    answer_json,
+    chunk_json,
+    document_json,
+    graph_answer_json,
+    hit_json,
+    ingest_report_json,
+    related_json,
+)
 
 if TYPE_CHECKING:
     from mcp.server.mcpserver import MCPServer
@@ -93,10 +101,15 @@ def build_server(engine: Engine) -> MCPServer:
         """Answer from the knowledge graph (`localrag graph build` first) with the reasoning paths behind it.
 
         Returns `answer`, the `paths` followed (each with its planner, whether it supports the answer,
-        and every step's document), `candidates`, the `linked` question entities and the plan.
+        and every step's document), `candidates`, the `linked` question entities and the plan. A
+        question asking for entities like named ones ("what else is like X?") gets instead the
+        `related` entities with their joining paths, `"intent": "related"` and the `seeds`.
         """
 
         def work() -> dict[str, Any]:
+            related = engine.ask_related(question)
+            if related is not None:  # "what else is like X?": the `related` shape, as `ask --graph --json` gives
+                return related_json(related, engine.related_view(related), question)
             answer = engine.ask_graph(question, planner=planner)
             return graph_answer_json(answer, engine.graph_index().names, engine.path_chunks(answer))
 

@@ -22,7 +22,7 @@ from localrag.ingest.discover import sample_corpus_dir
 ROOT = Path(__file__).resolve().parents[2]
 TOOLS = {"search", "ask", "ask_graph", "ingest", "status", "list_documents"}
 SAMPLES = ("kestrel-point-lighthouse.md", "beekeeping-basics.txt")
-FILMS = "Tom_Hanks\tstarred_in\tBig\nBig\tdirected_by\tPenny_Marshall\n"
+FILMS = "Tom_Hanks\tstarred_in\tBig\nBig\tdirected_by\tPenny_Marshall\nA_League\tdirected_by\tPenny_Marshall\n"
 
 
 async def _session(home: Path) -> dict[str, Any]:
@@ -52,6 +52,7 @@ async def _session(home: Path) -> dict[str, Any]:
         seen["search"] = await call("search", query="lighthouse first lit", k=3)
         seen["ask"] = await call("ask", question="When was the Kestrel Point lighthouse first lit?")
         seen["ask_graph"] = await call("ask_graph", question="Who directed the film that Tom Hanks starred in?")
+        seen["ask_like"] = await call("ask_graph", question="What else is like Big?")
         seen["status"] = await call("status")
         seen["bad_k"] = await call("search", query="lighthouse", k="many")
         seen["empty"] = await call("ask", question="   ")
@@ -83,6 +84,9 @@ def test_every_tool_and_resource_over_stdio(
     assert answer["text"] and answer["sources"] and not answer["refused"]
     assert all(q["status"] in ("verified", "close", "not_found") for q in answer["quotes"])
     assert seen["ask_graph"]["answer"] == "Penny_Marshall" and seen["ask_graph"]["paths"][0]["supports_answer"]
+    like = seen["ask_like"]  # a recommendation question gets `related`'s shape, as `ask --graph --json` does
+    assert (like["intent"], [s["entity_id"] for s in like["seeds"]]) == ("related", ["big"])
+    assert [r["entity_id"] for r in like["related"]] == ["a league"] and "films.tsv:" in json.dumps(like["related"])
     assert seen["bad_k"][0] == "error" and "k" in seen["bad_k"][1]
     assert seen["empty"][0] == "error"
     assert seen["empty"][1].endswith("the question is empty (type a question about your documents)")

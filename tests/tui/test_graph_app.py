@@ -11,10 +11,11 @@ from fakes import INJECTION, FakeEngine
 from test_chat_graph_mode import GraphFakeEngine
 from textual.widgets import Input, OptionList, ProgressBar, Static
 
+from localrag.engine import Engine
 from localrag.errors import LocalRagError
 from localrag.graph.extract import GraphBuildProgress, GraphBuildReport
 from localrag.graph.paths import LinkedEntity, Step
-from localrag.graph.related import RelatedEntity, RelatedResult, SharedLink
+from localrag.graph.related import RelatedEntity, RelatedResult, RelatedView, SharedLink
 from localrag.tui.app import LocalRagApp
 from localrag.tui.screens.chat import ChatScreen
 from localrag.tui.screens.chunk import ChunkScreen
@@ -152,6 +153,9 @@ class RelatedFakeEngine(GraphFakeEngine):
     def source_chunks(self, sources: object) -> dict[str, object]:
         wanted = set(sources)  # type: ignore[call-overload]
         return {k: c for k, c in self._chunks.items() if k in wanted}
+
+    def related_view(self, result: RelatedResult) -> RelatedView:
+        return Engine.related_view(self, result)  # type: ignore[arg-type]  # the Engine's rule over these lookups
 
 
 class RelatedIndex:

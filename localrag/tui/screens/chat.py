@@ -371,10 +371,8 @@ class ChatScreen(LocalRagScreen):
     def _related(self, entity_id: str) -> None:
         engine = self.localrag.engine
         result = engine.related([entity_id])
-        steps = [s for r in result.related for link in r.links for s in (link.seed_step, link.other_step)]
-        chunks = engine.source_chunks(s.source for s in steps)
-        aliases = {s.entity_id: engine.entity_aliases(s.entity_id) for s in result.seeds}
-        self.post_message(self.RelatedFound(result, engine.graph_index().names, chunks, aliases))
+        view = engine.related_view(result)
+        self.post_message(self.RelatedFound(result, view.names, view.chunks, view.aliases))
 
     def on_chat_screen_related_found(self, message: RelatedFound) -> None:
         self.localrag.activity = ""
