@@ -9,6 +9,7 @@ import pytest
 from conftest import wait_for
 from fakes import INJECTION, FakeEngine
 from test_chat_graph_mode import GraphFakeEngine
+from textual.pilot import Pilot
 from textual.widgets import Input, OptionList, ProgressBar, Static
 
 from localrag.engine import Engine
@@ -98,16 +99,21 @@ async def test_a_failed_graph_build_is_shown_once_and_the_panel_can_run_again() 
         assert "failed" in str(panel.query_one("#graph-line", Static).render())
 
 
+async def _ask_in_graph_mode(pilot: Pilot[None], chat: ChatScreen, question: str) -> None:
+    """Switch the chat to graph mode (Ctrl+G) and send `question`."""
+    await pilot.press("ctrl+g")
+    box = chat.query_one("#question", Input)
+    box.value = question
+    box.focus()
+    await pilot.press("enter")
+
+
 async def test_a_reopened_conversation_lists_its_graph_paths_in_the_paths_panel() -> None:
     first = LocalRagApp(GraphFakeEngine())
     async with first.run_test(size=(120, 40)) as pilot:
         chat = first.screen
         assert isinstance(chat, ChatScreen)
-        await pilot.press("ctrl+g")
-        box = chat.query_one("#question", Input)
-        box.value = "where do I buy what descales the kettle?"
-        box.focus()
-        await pilot.press("enter")
+        await _ask_in_graph_mode(pilot, chat, "where do I buy what descales the kettle?")
         await wait_for(pilot, lambda: chat.query(AnswerView) and not chat.generating)
 
     # A plain engine: what the panel shows comes from the saved conversation, not from a graph.
@@ -169,11 +175,7 @@ async def test_related_on_a_path_step_lists_entities_whose_steps_open_their_sour
     async with app.run_test(size=(120, 40)) as pilot:
         chat = app.screen
         assert isinstance(chat, ChatScreen)
-        await pilot.press("ctrl+g")
-        box = chat.query_one("#question", Input)
-        box.value = "where do I buy what descales the kettle?"
-        box.focus()
-        await pilot.press("enter")
+        await _ask_in_graph_mode(pilot, chat, "where do I buy what descales the kettle?")
         await wait_for(pilot, lambda: not chat.generating)
         paths = chat.query_one(GraphPathsPanel)
         paths.focus()
