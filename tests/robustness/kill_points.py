@@ -117,3 +117,51 @@ def export(run_dir: str, models_dir: str) -> None:
     from localrag.tune.export import export_model
 
     export_model(Path(run_dir), "tuned", models_dir=Path(models_dir), quant="F16")
+
+
+# --- made in the test process ----------------------------------------------------------------
+
+def tiny_tuned_run(folder: Path) -> Path:
+    """A finished fine-tuning run on a tiny random llama, whose export (`export` above) takes seconds.
+
+    The base is a Hugging Face folder: a 2-layer, 64-wide llama with random weights and the bundled
+    SmolLM2's tokenizer (the export writes a byte-level BPE vocabulary and checks llama.cpp reads
+    the texts as transformers does); the adapter is a LoRA whose random B makes the merge change the
+    weights. The export runs every stage the real one does (load, merge, F16 write, verification
+    against the merged model, install, card). Returns the run folder.
+    """
+    import json
+
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
+
+    from localrag.models import bundled_generator_path
+    from localrag.tune.base import base_sha256
+
+    bundled = bundled_generator_path()
+    tokenizer = AutoTokenizer.from_pretrained(bundled.parent, gguf_file=bundled.name)
+    torch.manual_seed(0)
+    config = LlamaConfig(
+        vocab_size=len(tokenizer), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+        num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=512, tie_word_embeddings=True,
+        bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id, initializer_range=0.5,
+    )
+    base, run = folder / "tiny-base", folder / "tiny-run"
+    model = LlamaForCausalLM(config)
+    model.save_pretrained(base)
+    tokenizer.save_pretrained(base)
+    tuned = get_peft_model(model, LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj"]))
+    for name, param in tuned.named_parameters():
+        if "lora_B" in name:
+            torch.nn.init.normal_(param, std=0.2)
+    tuned.save_pretrained(run / "adapter")
+    record = {
+        "status": "done",
+        "base": {"path": str(base), "sha256": base_sha256(base), "architecture": "llama"},
+        "config": {"lora_r": 4, "lora_alpha": 8},
+        "data": {"hash": "tiny"},
+        "backend": "peft",
+    }
+    (run / "run.json").write_text(json.dumps(record), encoding="utf-8")
+    return run

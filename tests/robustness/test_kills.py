@@ -1,11 +1,12 @@
-"""SIGKILL graph import and re-embedding at seeded random writes, resume, and compare with a clean run.
+"""SIGKILL graph import, re-embedding and export at seeded random writes, resume, compare with a clean run.
 
 Each operation runs once whole in a child process, which counts its writes (kill_points.py); kill
 points are drawn from those with random.Random(seed). For each point a fresh copy of the starting
 state is made, the worker process kills itself at that point, the state left is checked (readable,
 the live index whole), the operation is run again, and everything it produced is compared with the
 clean run's: a lost or duplicated row fails. The default suite kills the re-embedding at one point;
-LOCALRAG_SLOW_TESTS=1 runs LOCALRAG_KILLS points (default 12) of each operation, and
+LOCALRAG_SLOW_TESTS=1 runs LOCALRAG_KILLS points (default 12) of each operation (the export's on a tiny
+random llama, seconds per export; tests/integration/test_export.py kills the real model's), and
 LOCALRAG_KILL_SUMMARY=FILE writes the figures as JSON (see benchmarks/README.md).
 """
 
@@ -27,7 +28,8 @@ from localrag.engine import Engine
 from localrag.graph.store import GraphStore
 from localrag.reembed import finish_swap, next_dir, previous_dir
 from localrag.store import Store, recorded_embedder
-from tests.robustness.kill_points import draw_points, reembed, run_killed
+from localrag.tune.card import file_sha256
+from tests.robustness.kill_points import draw_points, reembed, run_killed, tiny_tuned_run
 
 # Read at import: the autouse fixture clears LOCALRAG_* variables before each test runs.
 SLOW = os.environ.get("LOCALRAG_SLOW_TESTS") == "1"
@@ -188,3 +190,46 @@ def test_graph_import_killed_at_many_random_writes(tmp_path: Path) -> None:
         survived += not lost
     _record("graph_import", points, total, survived, lost_rows)
     assert (survived, lost_rows) == (len(points), 0)
+
+
+# --- export ----------------------------------------------------------------------------------
+
+def _models_state(models: Path) -> dict[str, Any]:
+    """What an export left in models/: the files under final names (with the model's sha256 and the
+    card's record of it) and the hidden temporaries a killed export leaves for the next to remove."""
+    names = sorted(p.name for p in models.iterdir()) if models.is_dir() else []
+    final = [n for n in names if not n.startswith(".")]
+    state: dict[str, Any] = {"final": final, "temporary": [n for n in names if n.startswith(".")]}
+    if "tuned.gguf" in final:
+        state["sha256"] = file_sha256(models / "tuned.gguf")
+    if "tuned.json" in final:  # written atomically: a card that is there parses
+        state["card_files"] = json.loads((models / "tuned.json").read_text())["files"]
+    return state
+
+
+@pytest.mark.skipif(not SLOW, reason="LOCALRAG_SLOW_TESTS=1 kills the export at many points")
+def test_export_killed_at_many_random_writes(tmp_path: Path) -> None:
+    """A tiny llama's export, killed anywhere: models/ never holds a partial or different model under a
+    final name, a card never names a file that differs, and the export run again installs the clean run's
+    files (same sha256) and removes what the killed one left."""
+    run, home = tiny_tuned_run(tmp_path), tmp_path / "home"
+    work = "tests.robustness.kill_points:export"
+    code, total = run_killed(work, [str(run), str(tmp_path / "clean")], home)
+    assert code == 0 and total > 5
+    clean = _models_state(tmp_path / "clean")
+    assert clean["final"] == ["tuned.gguf", "tuned.json", "tuned.md"] and clean["temporary"] == []
+    assert clean["card_files"] == {"tuned.gguf": clean["sha256"]}
+    points = draw_points(total, KILLS, seed=17)
+    survived = 0
+    for n, phase in points:
+        models = tmp_path / f"models-{n}-{phase}"
+        code, _ = run_killed(work, [str(run), str(models)], home, n, phase)
+        assert code == -9, f"the export ended before write {n}"
+        left = _models_state(models)
+        assert set(left["final"]) <= set(clean["final"])
+        assert left.get("sha256", clean["sha256"]) == clean["sha256"]  # installed whole, or not at all
+        assert left.get("card_files", clean["card_files"]) == clean["card_files"]
+        run_killed(work, [str(run), str(models)], home)
+        survived += _models_state(models) == clean
+    _record("export_tiny_llama", points, total, survived, len(points) - survived)
+    assert survived == len(points)
