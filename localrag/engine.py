@@ -375,11 +375,15 @@ class Engine:
             finish_swap(db_dir)
             report = repair_store(db_dir, self.embedder, dry_run=dry_run, collection=self.settings.collection)
         if not dry_run:
-            report.lost = [p for p in report.reingest if not Path(p).is_file()]
+            report.lost = [p for p in report.reingest + report.reimport if not Path(p).is_file()]
             on_disk = [p for p in report.reingest + report.refresh if Path(p).is_file()]
             if on_disk:
                 ingested = self.ingest(on_disk)
                 report.reingest_errors = [e.reason for e in ingested.errors]
+            for file in report.reimport:
+                if Path(file).is_file():
+                    imported = self.graph_import(file)
+                    report.reingest_errors += [str(e) for e in imported.errors]
         return report
 
     def documents(self) -> list[Document]:
@@ -660,12 +664,15 @@ class Engine:
         """Extract triples from the chunks not yet in the graph; drop those of changed or forgotten files."""
         from localrag.graph.extract import build_graph
 
-        return build_graph(
-            self.store, self.graph, self.generator, self.embedder, config, progress=progress, cancel=cancel
-        )
+        # The graph tables are the store's too: one writer at a time (writer_lock.py).
+        with writer_lock(self._writer_lock_dir()):
+            return build_graph(
+                self.store, self.graph, self.generator, self.embedder, config, progress=progress, cancel=cancel
+            )
 
     def graph_import(self, path: Path | str) -> ImportReport:
-        return self.graph.import_triples(Path(path).expanduser())
+        with writer_lock(self._writer_lock_dir()):
+            return self.graph.import_triples(Path(path).expanduser())
 
     def graph_stats(self) -> GraphStats:
         return self.graph.stats()

@@ -6,10 +6,12 @@ What is checked, in the order a repair needs it:
    migrations (the fusion choice it kept is lost and chosen again later; the collections other than
    `default` are registered again as recovered-ID); `documents` from the chunks rows (path, type, count; the
    titles and sizes come back when the files still on disk are read again, `RepairReport.refresh`);
-   `chunks` cannot be rebuilt from anything, so it is made again empty and its documents are read
-   again from disk. Each rebuild drops the table
-   and writes it anew; a kill in between leaves the table missing, which the next repair rebuilds the
+   `chunks` cannot be rebuilt from anything: the rows of its data fragments that still read are kept
+   (`table_salvage.py`), a document all of whose chunks were read back stays, and the others are read
+   again from disk (a missing chunks table: all of them). Each rebuild drops the table and writes it
+   anew; a kill in between leaves the table missing, which the next repair rebuilds the
    same way, and the Store refuses to open a store with a missing table, pointing here.
+   Then the graph's tables and index file (`graph/repair.py`).
 2. Each index answers a probe (`store_damage.index_probes`). One that fails is built again: indexes
    hold nothing the tables do not.
 3. Each committed chunk row's checksums (`row_sums`). A vector that fails beside a text that passes
@@ -29,16 +31,31 @@ from typing import TYPE_CHECKING, Any
 
 from localrag.collection import DEFAULT_COLLECTION, REGISTRY_KEY, missing, parse_registry, suffix
 from localrag.errors import StoreError
+from localrag.graph.repair import repair_graph
 from localrag.ingest.pipeline import embedding_text
-from localrag.store import CHUNKS, DOCUMENTS, META, Store, chunks_schema, documents_schema, sql_literal
-from localrag.store_damage import damaged_indexes, is_damage
+from localrag.store import (
+    CHUNKS,
+    DOCUMENTS,
+    META,
+    Store,
+    _batches,
+    chunks_schema,
+    documents_schema,
+    sql_in,
+    sql_literal,
+)
+from localrag.store_damage import damaged_indexes
+from localrag.table_salvage import readable_rows, recreate_table, table_state
 
 if TYPE_CHECKING:
+    import pyarrow as pa
     from lancedb.db import DBConnection
 
     from localrag.embed import Embedder
 
 _READ_BATCH = 4096
+CHUNK_KEYS = ("doc_id", "chunk_id")
+DOCUMENT_KEYS = ("doc_id",)
 
 
 @dataclass
@@ -52,25 +69,13 @@ class RepairReport:
     # Paths whose chunks were kept but whose details (title, size) were lost: read again when still on disk.
     refresh: list[str] = field(default_factory=list)
     reingest_errors: list[str] = field(default_factory=list)
+    # Triple files some of whose triples were lost with a damaged triples table: imported again.
+    reimport: list[str] = field(default_factory=list)
 
     @property
     def whole(self) -> bool:
         """Nothing damaged was found, or everything found was put back."""
         return not self.damage or (not self.dry_run and not self.lost and not self.reingest_errors)
-
-
-def _table_state(db: DBConnection, name: str) -> str:
-    """Whether every row of the table reads: "ok", "missing" or "damaged"."""
-    if name not in db.list_tables().tables:
-        return "missing"
-    try:
-        for _ in db.open_table(name).search().limit(None).to_batches(_READ_BATCH):
-            pass
-    except Exception as exc:
-        if is_damage(exc):
-            return "damaged"
-        raise
-    return "ok"
 
 
 @dataclass(frozen=True)
@@ -79,6 +84,7 @@ class _Tables:
 
     chunks: str
     documents: str
+    suffix: str = ""
 
 
 def _collection_tables(db: DBConnection, collection: str, meta_state: str) -> _Tables:
@@ -95,7 +101,7 @@ def _collection_tables(db: DBConnection, collection: str, meta_state: str) -> _T
     if collection not in registry:
         raise missing(collection)
     table_suffix = suffix(registry[collection])
-    return _Tables(CHUNKS + table_suffix, DOCUMENTS + table_suffix)
+    return _Tables(CHUNKS + table_suffix, DOCUMENTS + table_suffix, table_suffix)
 
 
 def _fixed_tables(
@@ -105,12 +111,14 @@ def _fixed_tables(
     for name in (META, tables.documents, tables.chunks):
         if states[name] != "ok":
             report.damage.append(f"the {name} table is {'missing' if states[name] == 'missing' else 'unreadable'}")
+    if states[tables.chunks] == "damaged":
+        _salvaged_chunks(db, embedder, report, states, tables)
     if report.dry_run:
         return
-    if states[tables.chunks] != "ok":
+    if states[tables.chunks] == "missing":
         paths = _document_paths(db, tables) if states[tables.documents] == "ok" else []
-        _recreate(db, tables.chunks, chunks_schema(embedder.dim), keys=("doc_id", "chunk_id"))
-        _recreate(db, tables.documents, documents_schema(), keys=("doc_id",))
+        recreate_table(db, tables.chunks, chunks_schema(embedder.dim), keys=CHUNK_KEYS)
+        recreate_table(db, tables.documents, documents_schema(), keys=DOCUMENT_KEYS)
         report.reingest.extend(paths)
         report.fixed.append(
             f"the chunks table was made again, empty: {len(paths)} documents are read again"
@@ -118,8 +126,9 @@ def _fixed_tables(
             else "the chunks and documents tables were made again, empty: ingest your folders again"
         )
     elif states[tables.documents] != "ok":
-        rows = _documents_from_chunks(db, tables)
-        _recreate(db, tables.documents, documents_schema(), keys=("doc_id",), rows=rows)
+        columns = ["doc_id", "commit_id", "path", "file_type"]
+        rows = _documents_from_chunks(db.open_table(tables.chunks).search().select(columns).limit(None).to_arrow())
+        recreate_table(db, tables.documents, documents_schema(), keys=DOCUMENT_KEYS, rows=rows)
         # A blank hash makes the ingest read each file again, which brings back titles and sizes.
         report.refresh.extend(r["path"] for r in rows)
         report.fixed.append(f"the documents table was rebuilt from the chunks ({len(rows)} documents)")
@@ -139,32 +148,16 @@ def _fixed_tables(
         )
 
 
-def _recreate(
-    db: DBConnection, name: str, schema: Any, *, keys: tuple[str, ...], rows: list[dict[str, Any]] | None = None
-) -> None:
-    import pyarrow as pa
-    from lancedb.index import BTree
-
-    if name in db.list_tables().tables:
-        db.drop_table(name)
-    table = db.create_table(name, schema=schema)
-    if rows:
-        table.add(pa.Table.from_pylist(rows, schema=schema))
-    for key in keys:
-        table.create_index(key, config=BTree(), replace=True)
-
-
 def _document_paths(db: DBConnection, tables: _Tables) -> list[str]:
     table = db.open_table(tables.documents).search().select(["path"]).limit(None).to_arrow()
     return sorted(set(table["path"].to_pylist()))
 
 
-def _documents_from_chunks(db: DBConnection, tables: _Tables) -> list[dict[str, Any]]:
+def _documents_from_chunks(chunks: pa.Table) -> list[dict[str, Any]]:
     """One documents row per doc id, for the commit with the most chunk rows (a killed write's leftovers are fewer)."""
-    columns = ["doc_id", "commit_id", "path", "file_type"]
     counts: Counter[tuple[str, str]] = Counter()
     details: dict[str, tuple[str, str]] = {}
-    for batch in db.open_table(tables.chunks).search().select(columns).limit(None).to_batches(_READ_BATCH):
+    for batch in chunks.select(["doc_id", "commit_id", "path", "file_type"]).to_batches(_READ_BATCH):
         for row in batch.to_pylist():
             counts[(row["doc_id"], row["commit_id"])] += 1
             details[row["doc_id"]] = (row["path"], row["file_type"])
@@ -186,6 +179,66 @@ def _documents_from_chunks(db: DBConnection, tables: _Tables) -> list[dict[str, 
         }
         for doc_id, (commit_id, n) in sorted(best.items())
     ]
+
+
+def _salvaged_chunks(
+    db: DBConnection, embedder: Embedder, report: RepairReport, states: dict[str, str], tables: _Tables
+) -> None:
+    """The chunks table is damaged: keep the rows of the fragments that read (table_salvage.py).
+
+    With the documents table whole, a document is kept when every chunk of its committed write was
+    read back; the others lose their partial rows and are read again from their files. Their
+    content hash is blanked first, so a kill before the end still leaves them to be read again by
+    the next ingest. Without a documents table, the documents are rebuilt from the rows read back
+    (each file is read again, as when only the documents table is damaged); a document none of
+    whose rows was read back is unknown, and the report says to ingest the folders again.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    chunks = db.open_table(tables.chunks)
+    salvage = readable_rows(chunks)
+    rows = salvage.rows
+    report.damage.append(salvage.summary(tables.chunks))
+    if report.dry_run:
+        return
+    if rows.schema.field("vector").type.list_size != embedder.dim:
+        raise StoreError(
+            f"{tables.chunks}: the store's vectors have {rows.schema.field('vector').type.list_size} dimensions, "
+            f"the embedder '{embedder.name}' {embedder.dim}",
+            "run `localrag repair` with the --embedder that built the index",
+        )
+    if states[tables.documents] == "ok":
+        documents = db.open_table(tables.documents)
+        docs = documents.search().limit(None).to_arrow().to_pylist()
+        read_back = Counter(zip(rows["doc_id"].to_pylist(), rows["commit_id"].to_pylist(), strict=True))
+        whole = {d["doc_id"]: d["commit_id"] for d in docs if read_back[(d["doc_id"], d["commit_id"])] == d["n_chunks"]}
+        partial = [d for d in docs if d["doc_id"] not in whole]
+        for part in _batches([d["doc_id"] for d in partial]):
+            documents.update(where=sql_in("doc_id", part), values={"content_hash": ""})
+        kept = pc.is_in(
+            pc.binary_join_element_wise(rows["doc_id"], rows["commit_id"], "\x00"),
+            value_set=pa.array([f"{d}\x00{c}" for d, c in whole.items()], type=pa.string()),
+        )
+        recreate_table(db, tables.chunks, chunks.schema, keys=CHUNK_KEYS, rows=rows.filter(kept))
+        for part in _batches([d["doc_id"] for d in partial]):
+            documents.delete(sql_in("doc_id", part))
+        report.reingest.extend(d["path"] for d in partial)
+        report.fixed.append(
+            f"the chunks table was rebuilt from the rows read back: {len(whole)} documents kept whole, "
+            f"{len(partial)} read again from their files"
+        )
+    else:
+        recreate_table(db, tables.chunks, chunks.schema, keys=CHUNK_KEYS, rows=rows)
+        found = _documents_from_chunks(rows)
+        recreate_table(db, tables.documents, documents_schema(), keys=DOCUMENT_KEYS, rows=found)
+        report.refresh.extend(d["path"] for d in found)
+        report.fixed.append(
+            f"the chunks table was rebuilt from the rows read back and the documents table from them "
+            f"({len(found)} documents, each read again); documents whose rows were all in the damaged "
+            "part are not known any more: ingest your folders again to bring them back"
+        )
+    states[tables.chunks] = states[tables.documents] = "ok"
 
 
 def _fixed_indexes(store: Store, report: RepairReport) -> None:
@@ -238,10 +291,12 @@ def repair_store(
     db = lancedb.connect(str(db_dir))
     if not Path(db_dir).is_dir() or not db.list_tables().tables:
         raise StoreError(f"{db_dir}: there is no index here", "run `localrag ingest PATH` first")
-    meta_state = _table_state(db, META)
+    meta_state = table_state(db, META)
     tables = _collection_tables(db, collection, meta_state)
-    states = {META: meta_state, **{name: _table_state(db, name) for name in (tables.documents, tables.chunks)}}
+    states = {META: meta_state, **{name: table_state(db, name) for name in (tables.documents, tables.chunks)}}
     _fixed_tables(db, Path(db_dir), embedder, report, states, tables)
+    repair_graph(db, Path(db_dir), embedder, tables.suffix, dry_run=dry_run, damage=report.damage,
+                 fixed=report.fixed, reimport=report.reimport)
     if dry_run and any(state != "ok" for state in states.values()):
         return report  # the rest needs whole tables, which only a repair makes
     store = Store(db_dir, embedder_name=embedder.name, dim=embedder.dim, collection=collection)

@@ -42,6 +42,9 @@ def _repair(args: argparse.Namespace, out: Console, err: Console) -> int:
         for path in report.reingest:
             lost = path in report.lost
             out.print(Text(f"{'lost (not on disk)' if lost else 'read again'}: {path_text(path)}"))
+        for path in report.reimport:
+            lost = path in report.lost
+            out.print(Text(f"{'lost (not on disk)' if lost else 'triples imported again'}: {path_text(path)}"))
         for path in report.refresh:
             out.print(Text(f"details read again: {path_text(path)}"))
         for line in report.reingest_errors:

@@ -10,7 +10,8 @@ under the link's own path, so deleting the link, or `forget` of the folder holdi
 like any file there. A sub-folder that cannot be listed and a file whose path the OS refuses (too
 long) are reported to `problems` too, never skipped silently. Inside folders, editor lock files
 (`~$report.docx`, `.#notes.md`) and hidden files are skipped as well: they are half-written or not the
-user's text. A file named explicitly is taken if its type is supported, hidden or not.
+user's text. A file named explicitly is taken if its type is supported, hidden or not; a link named
+explicitly is taken under its own path, wherever it points (the user named it).
 
 `include`/`exclude` are glob patterns matched both against the path relative to the root that was
 given and against the bare name, so `*.md`, `notes/*` and `drafts` all work; an exclude pattern that
@@ -114,7 +115,7 @@ def discover(
         path = Path(given).expanduser()
         if not path.exists():
             raise LoaderError(f"{path}: no such file or folder", "check the path")
-        roots.append(path.resolve())
+        roots.append(_named_path(path))
     found: set[Path] = set()
     for root in roots:
         if root.is_dir():
@@ -122,6 +123,15 @@ def discover(
         elif _wanted(root, root.name, include, exclude):
             found.add(root)
     return iter(sorted(found))
+
+
+def _named_path(path: Path) -> Path:
+    """The absolute path a named file is indexed under: a link to a file keeps its own name (in its
+    real folder), so deleting the link or `forget LINK` removes it, as for a link found in a folder;
+    a folder (linked or not) and anything else are resolved."""
+    if path.is_symlink() and path.is_file():
+        return path.absolute().parent.resolve() / path.name
+    return path.resolve()
 
 
 def sample_corpus_dir() -> Path:

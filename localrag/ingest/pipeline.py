@@ -128,7 +128,8 @@ def run_ingest(
     report = IngestReport()
     roots = [Path(p).expanduser().resolve() for p in paths]
     problems: list[tuple[str, str]] = []
-    files = list(discover(roots, include, exclude, problems, settings.follow_links_outside))
+    # The paths as given: discover keeps a named link's own path (resolving it here would lose it).
+    files = list(discover(paths, include, exclude, problems, settings.follow_links_outside))
     for where, why in problems:
         report.errors.append(FileError(path_text(where), printable(f"{path_text(where)}: {why}", multiline=False)))
     if not settings.ocr:  # an image holds no text without OCR: leave it out rather than report each one

@@ -5,7 +5,7 @@
 write that can leave state behind: LanceDB table writes (add, delete, merge, update, add_columns,
 create_index, optimize), table creation and removal, renames and replaces (atomic file writes end
 in one), file and folder removals. A kill point is (n, "before" | "after"): the child SIGKILLs
-itself just before the n-th write starts or just after it returns, so a point reproduces; n = 0 never
+itself just before the n-th write starts or just after it returns or raises, so a point reproduces; n = 0 never
 kills and the child prints the number of writes a whole run made, from which a test draws its
 points with a seeded random.Random. Work functions are `module:function` names taking string
 arguments; the ones the kill tests use live below and build their parts as the Engine does.
@@ -39,12 +39,14 @@ def counted(owner, name):
     def write(*a, **k):
         global count
         count += 1
-        if count == kill_at and phase == "before":
+        mine = count  # a write may make others (rmtree unlinks): "after" is after this one
+        if mine == kill_at and phase == "before":
             os.kill(os.getpid(), signal.SIGKILL)
-        result = original(*a, **k)
-        if count == kill_at and phase == "after":
-            os.kill(os.getpid(), signal.SIGKILL)
-        return result
+        try:
+            return original(*a, **k)
+        finally:  # a write that raises (an unlink of what is gone) has happened too
+            if mine == kill_at and phase == "after":
+                os.kill(os.getpid(), signal.SIGKILL)
 
     setattr(owner, name, write)
 

@@ -289,3 +289,20 @@ def test_a_really_full_disk(small_disk: Path, tmp_path: Path, monkeypatch: pytes
     assert report.errors == [] and len(writer.documents()) == 30
     assert writer.ingest([folder]).unchanged == 30
     assert writer.repair(dry_run=True).damage == []
+
+
+def test_a_link_named_explicitly_is_indexed_under_its_own_path(localrag_home: Path, tmp_path: Path) -> None:
+    elsewhere, docs = (tmp_path / "elsewhere").resolve(), (tmp_path / "docs").resolve()
+    elsewhere.mkdir()
+    docs.mkdir()
+    (elsewhere / "secret.txt").write_text("Notes about puffins.\n")
+    link = docs / "puffins.txt"
+    link.symlink_to(elsewhere / "secret.txt")
+    engine = Engine(Settings(), embedder=HashEmbedder(dim=32))
+    engine.ingest([link])
+    assert [d.path for d in engine.documents()] == [str(link)]
+    assert engine.forget(link) == 1 and engine.documents() == []
+    engine.ingest([link])
+    link.unlink()  # the link gone: an ingest of its folder removes it, the target stays
+    assert engine.ingest([docs]).removed == 1 and engine.documents() == []
+    assert (elsewhere / "secret.txt").is_file()
