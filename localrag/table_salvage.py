@@ -67,7 +67,8 @@ def readable_rows(table: Table) -> Salvage:
 
     schema = table.schema
     try:
-        fragments = int(table.stats()["fragment_stats"]["num_fragments"])
+        stats: Any = table.stats()  # a dict from the native layer, whatever the stubs say
+        fragments = int(stats["fragment_stats"]["num_fragments"])
     except Exception as exc:
         if not is_damage(exc):
             raise
