@@ -209,6 +209,22 @@ def test_writers_wait_for_each_other(engine: Engine, tmp_path: Path) -> None:
     assert [Path(d.path).name for d in engine.documents()] == ["a.txt"]
 
 
+def test_a_graph_import_waits_for_another_writer(engine: Engine, tmp_path: Path) -> None:
+    """The graph tables live in the store: an import (and a graph build) is a writer like an ingest."""
+    from localrag.writer_lock import writer_lock
+
+    engine.ingest([_folder(tmp_path, {b"a.txt": b"First.\n"})])
+    triples = tmp_path / "t.tsv"
+    triples.write_text("Harbour\tnear\tGranite Hill\n")
+    done = threading.Event()
+    with writer_lock(engine.store.path):
+        worker = threading.Thread(target=lambda: (engine.graph_import(triples), done.set()), daemon=True)
+        worker.start()
+        assert not done.wait(1.0), "the import did not wait for the writer"
+    assert done.wait(60)
+    assert engine.graph_stats().triples == 1
+
+
 def test_links_out_of_the_folder_named_or_indexed_under_the_link(localrag_home: Path, tmp_path: Path) -> None:
     docs, elsewhere = (tmp_path / "docs").resolve(), (tmp_path / "elsewhere").resolve()
     (docs / "linked").mkdir(parents=True)
