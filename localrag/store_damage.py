@@ -56,12 +56,34 @@ def diagnose(store: Store) -> str:
     return ""
 
 
+def _first_line(exc: BaseException) -> str:
+    # LanceDB appends the Rust source location of the error: noise to a user.
+    return re.sub(r",? */rustc/\S+", "", str(exc).splitlines()[0])[:200] if str(exc) else type(exc).__name__
+
+
 def damage_error(store: Store, exc: BaseException) -> StoreError:
     table = diagnose(store)
-    # LanceDB appends the Rust source location of the error: noise to a user.
-    first_line = re.sub(r",? */rustc/\S+", "", str(exc).splitlines()[0])[:200] if str(exc) else type(exc).__name__
     what = f"the {table} table cannot be read" if table else "an index cannot be read"
-    return StoreError(f"{store.path}: the store is damaged, {what} ({first_line})", REPAIR_HINT)
+    return StoreError(f"{store.path}: the store is damaged, {what} ({_first_line(exc)})", REPAIR_HINT)
+
+
+def graph_guarded(method: F) -> F:
+    """A GraphStore method: a LanceDB damage error becomes one StoreError pointing at `localrag repair`
+    (graph/repair.py), instead of a traceback in every command that reads the graph or forgets a file."""
+
+    @functools.wraps(method)
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except Exception as exc:
+            if not is_damage(exc):
+                raise
+            raise StoreError(
+                f"{self.path}: the knowledge graph is damaged, a graph table cannot be read ({_first_line(exc)})",
+                REPAIR_HINT,
+            ) from exc
+
+    return cast(F, wrapper)
 
 
 def _probe_text(store: Store, word: str) -> None:

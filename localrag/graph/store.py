@@ -37,6 +37,7 @@ import numpy as np
 from localrag.errors import LocalRagError, StoreError
 from localrag.graph.columns import GraphColumns, IndexKey
 from localrag.store import sql_in, sql_literal
+from localrag.store_damage import graph_guarded
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -211,9 +212,11 @@ class GraphStore:
 
     # --- reading -------------------------------------------------------------------------------
 
+    @graph_guarded
     def entity_rows(self) -> pa.Table:
         return self._entities.search().limit(None).to_arrow()
 
+    @graph_guarded
     def triple_rows(self) -> pa.Table:
         return self._triples.search().limit(None).to_arrow()
 
@@ -230,6 +233,7 @@ class GraphStore:
             self._triples.count_rows(),
         )
 
+    @graph_guarded
     def columns(self) -> GraphColumns:
         """The graph as columns, current with the tables: cached, else the saved file, else built and saved."""
         with self._lock:
@@ -260,6 +264,7 @@ class GraphStore:
         self._columns, self._columns_saved = saved, saved is not None
         return saved
 
+    @graph_guarded
     def vectors_of(self, entity_ids: Sequence[str]) -> np.ndarray:
         """The entity-name vectors of these ids, in their order (zeros for an id the table lacks)."""
         import pyarrow as pa
@@ -273,10 +278,12 @@ class GraphStore:
         out[rows >= 0] = stored[rows[rows >= 0]]
         return out
 
+    @graph_guarded
     def relations(self) -> list[str]:
         column = self._triples.search().select(["relation"]).limit(None).to_arrow()["relation"]
         return sorted(set(column.to_pylist()))
 
+    @graph_guarded
     def stats(self) -> GraphStats:
         table = self._triples.search().select(["relation", "doc_id"]).limit(None).to_arrow()
         relations: dict[str, int] = {}
@@ -289,6 +296,7 @@ class GraphStore:
             documents=len(set(table["doc_id"].to_pylist())),
         )
 
+    @graph_guarded
     def built_chunks(self) -> dict[str, tuple[str, str]]:
         """chunk_id -> (doc_id, content_hash) of every chunk whose extraction finished."""
         table = self._built.search().limit(None).to_arrow()
@@ -304,6 +312,7 @@ class GraphStore:
 
     # --- writing -------------------------------------------------------------------------------
 
+    @graph_guarded
     def mark_built(self, rows: Sequence[tuple[str, str, str, int]]) -> None:
         """Record (chunk_id, doc_id, content_hash, triples) for chunks whose extraction finished."""
         import pyarrow as pa
@@ -314,6 +323,7 @@ class GraphStore:
         with self._lock:
             self._built.add(pa.Table.from_pylist(records, schema=_built_schema()))
 
+    @graph_guarded
     def add_triples(
         self, triples: Sequence[Triple], aliases: Mapping[str, Iterable[str]] | None = None
     ) -> tuple[int, int]:
@@ -426,6 +436,7 @@ class GraphStore:
             )
         return added
 
+    @graph_guarded
     def aliases_of(self, entity_id: str) -> list[str]:
         """The other names stored for an entity (normalised), for showing what entity linking merged into it."""
         rows = self._entities.search().where(f"entity_id = {sql_literal(entity_id)}").select(["aliases"])
@@ -456,6 +467,7 @@ class GraphStore:
             )
         return keys
 
+    @graph_guarded
     def import_triples(self, path: Path, *, doc_id: str | None = None) -> ImportReport:
         """Import a TSV (tab) or CSV (.csv) file of head, relation, tail; a bad line is reported, not fatal.
 
@@ -497,6 +509,7 @@ class GraphStore:
             self.columns()  # saved now, so the next start reads the file instead of every row
         return report
 
+    @graph_guarded
     def delete_for_documents(self, doc_ids: Sequence[str]) -> int:
         """Forget these documents' triples and build records, then the entities no triple mentions."""
         ids = list(doc_ids)

@@ -15,6 +15,7 @@ import pytest
 from localrag.config import Settings
 from localrag.embed import HashEmbedder
 from localrag.engine import Engine
+from localrag.errors import StoreError
 from localrag.graph.store import GraphStore
 
 DIM = 32
@@ -123,6 +124,8 @@ def test_a_cut_triples_fragment_is_imported_again_from_its_file(
     engine, a, b = graph_home
     clean = _triples(localrag_home)
     _cut_file_holding(_db(localrag_home) / "triples.lance" / "data", b"copper mine")
+    with pytest.raises(StoreError, match="the knowledge graph is damaged.*localrag repair"):
+        Engine(Settings(), embedder=HashEmbedder(dim=DIM)).graph_stats()  # one line, not a traceback
     check = Engine(Settings(), embedder=HashEmbedder(dim=DIM)).repair(dry_run=True)
     assert check.damage == [
         "the triples table is unreadable: 2 rows of triples can be read back, 1 data fragments cannot"
