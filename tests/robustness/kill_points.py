@@ -97,6 +97,14 @@ def _hash_embedder(dim: str, name: str = "") -> HashEmbedder:
     return embedder
 
 
+def ingest(folder: str) -> None:
+    """An ingest of `folder` as `localrag ingest` makes it, with a hashing embedder and commits of 4 chunks."""
+    from localrag.config import Settings
+    from localrag.engine import Engine
+
+    Engine(Settings(commit_chunks=4), embedder=_hash_embedder("32")).ingest([Path(folder)])
+
+
 def graph_import(*files: str) -> None:
     from localrag.config import Settings
     from localrag.engine import Engine

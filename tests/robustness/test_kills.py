@@ -138,6 +138,37 @@ def test_reembedding_killed_at_many_random_writes(
     assert (survived, lost) == (len(points), 0)
 
 
+# --- ingest ----------------------------------------------------------------------------------
+
+@pytest.mark.skipif(not SLOW, reason="LOCALRAG_SLOW_TESTS=1 kills the ingest at many points")
+def test_ingest_killed_at_many_random_writes(tmp_path: Path) -> None:
+    """Killed anywhere, an ingest leaves a readable index; the ingest run again ends equal to a clean one."""
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    rng = random.Random(3)
+    for i in range(24):
+        text = " ".join(rng.choice(_WORDS) for _ in range(rng.randint(30, 60)))
+        (notes / f"note_{i:03d}.md").write_text(f"# Note {i}\n\n{text.capitalize()}.\n")
+    work = "tests.robustness.kill_points:ingest"
+    code, total = run_killed(work, [str(notes)], tmp_path / "clean")
+    assert code == 0 and total > 10
+    clean = _index_state(tmp_path / "clean")
+    points = draw_points(total, KILLS, seed=18)
+    survived = lost_rows = 0
+    for n, phase in points:
+        home = tmp_path / f"ingest-{n}-{phase}"
+        code, _ = run_killed(work, [str(notes)], home, n, phase)
+        assert code == -9, f"the ingest ended before write {n}"
+        if (_db(home) / "chunks.lance").exists():
+            _index_state(home)  # what the kill left reads
+        run_killed(work, [str(notes)], home)
+        lost = _same_index(_index_state(home), clean)
+        lost_rows += lost
+        survived += not lost
+    _record("ingest", points, total, survived, lost_rows)
+    assert (survived, lost_rows) == (len(points), 0)
+
+
 # --- graph import ----------------------------------------------------------------------------
 
 def _triple_files(folder: Path) -> list[str]:
