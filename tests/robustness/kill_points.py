@@ -165,7 +165,7 @@ def tiny_tuned_run(folder: Path) -> Path:
     for name, param in tuned.named_parameters():
         if "lora_B" in name:
             torch.nn.init.normal_(param, std=0.2)
-    tuned.save_pretrained(run / "adapter")
+    tuned.save_pretrained(str(run / "adapter"))
     record = {
         "status": "done",
         "base": {"path": str(base), "sha256": base_sha256(base), "architecture": "llama"},
