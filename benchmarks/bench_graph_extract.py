@@ -1,8 +1,8 @@
 """Triple extraction quality and speed: WC2014 facts written as text, extracted back by the GGUF model.
 
     .venv/bin/python benchmarks/bench_graph_extract.py [--set sentences|paragraphs] [--sentences 200]
-        [--paragraphs 16] [--per-chunk 1] [--methods single,focused] [--vocabulary kb|default]
-        [--model PATH] [--quick] [--summary FILE]
+        [--paragraphs 16] [--templates first|heldout] [--per-chunk 1] [--methods single,focused]
+        [--vocabulary kb|default] [--model PATH] [--quick] [--summary FILE]
 
 Two sets, both written from the WC2014 knowledge base at run time (its SOURCE forbids copying the
 data into the repository, so the text is regenerated here, seeded, and its sha256 is printed and
@@ -13,8 +13,11 @@ kept in the summary so a rerun can show it read the same set):
 - `paragraphs`: `--paragraphs` players drawn with random.Random(seed), each a short profile under
   the player's name as its heading, three or four sentences in varied wording, written from the
   player's five KB facts plus the country of his club (`PARAGRAPH_TEMPLATES`); later sentences
-  say "He"/"His", as people write. The gold triples of a paragraph are exactly the KB facts its
-  template states (the template lists them), so recall is measured against what the text says.
+  say "He"/"His", as people write; `--templates heldout` draws the sentences from
+  `HELDOUT_TEMPLATES` instead (other wordings, written and committed before the extraction was
+  changed while looking at the first ones: a check that it was not fitted to them). The gold
+  triples of a paragraph are exactly the KB facts its template states (the template lists them),
+  so recall is measured against what the text says.
 Each chunk goes through `localrag.graph.extract.extract_chunk` once per method of `--methods`
 (`ExtractConfig.method`), the step `build_graph` runs per chunk; the methods take turns chunk by
 chunk, each with its own entity merger, so they see the same machine load. `--vocabulary kb` (the
@@ -89,6 +92,26 @@ PARAGRAPH_TEMPLATES: list[list[tuple[str, tuple[str, ...]]]] = [
     ],
 ]
 
+# Held-out wordings of the same facts, in the same three groups (see the module docstring).
+HELDOUT_TEMPLATES: list[list[tuple[str, tuple[str, ...]]]] = [
+    [
+        ("{P} ({A}) is a {x} in the {N} squad.", ("is_aged", "plays_position", "plays_for_country")),
+        ("{P} is {A} and plays {x} for {N}.", ("is_aged", "plays_position", "plays_for_country")),
+        ("The {A}-year-old {x} {P} represents {N}.", ("is_aged", "plays_position", "plays_for_country")),
+    ],
+    [
+        ("He joined {C}, a club from {Q}.", ("plays_in_club", "club_country")),
+        ("His club side is {C}, based in {Q}.", ("plays_in_club", "club_country")),
+        ("He is on the books of {C}. {C} plays its football in {Q}.", ("plays_in_club", "club_country")),
+    ],
+    [
+        ("He takes the number {K}.", ("wears_number",)),
+        ("The number on his shirt is {K}.", ("wears_number",)),
+        ("He is listed with squad number {K}.", ("wears_number",)),
+    ],
+]
+TEMPLATE_SETS = {"first": PARAGRAPH_TEMPLATES, "heldout": HELDOUT_TEMPLATES}
+
 
 def kb_facts(kb: list[tuple[str, str, str]]) -> dict[str, dict[str, str]]:
     """Player (or club) surface name -> relation -> its one tail, from the forward triples."""
@@ -99,7 +122,9 @@ def kb_facts(kb: list[tuple[str, str, str]]) -> dict[str, dict[str, str]]:
     return facts
 
 
-def paragraphs(kb: list[tuple[str, str, str]], n: int, seed: int) -> list[tuple[str, str, list[tuple[str, str, str]]]]:
+def paragraphs(
+    kb: list[tuple[str, str, str]], n: int, seed: int, templates: str = "first"
+) -> list[tuple[str, str, list[tuple[str, str, str]]]]:
     """(heading, text, gold forward triples) for `n` seeded players with all five facts and a club country."""
     facts = kb_facts(kb)
     players = sorted(
@@ -118,7 +143,7 @@ def paragraphs(kb: list[tuple[str, str, str]], n: int, seed: int) -> list[tuple[
             "K": rels["wears_number"], "Q": facts[club]["is_in_country"].replace("_", " "),
         }
         sentences, gold = [], []
-        for group in PARAGRAPH_TEMPLATES:
+        for group in TEMPLATE_SETS[templates]:
             template, stated = rng.choice(group)
             sentences.append(template.format(**values))
             for relation in stated:
@@ -136,6 +161,7 @@ def main() -> None:
     parser.add_argument("--set", choices=["sentences", "paragraphs"], default="sentences")
     parser.add_argument("--sentences", type=int, default=200)
     parser.add_argument("--paragraphs", type=int, default=16)
+    parser.add_argument("--templates", choices=list(TEMPLATE_SETS), default="first", help="profile wordings")
     parser.add_argument("--per-chunk", type=int, default=1)
     parser.add_argument("--methods", default="single,focused", help="extraction methods to compare, comma-separated")
     parser.add_argument("--vocabulary", choices=["kb", "default"], default="kb")
@@ -165,7 +191,8 @@ def main() -> None:
             chunk = Chunk(f"c{start}", f"d{start}", f"facts/{start}.txt", 0, text, 0, len(text))
             chunks.append((chunk, [triple for triple, _ in group]))
     else:
-        for i, (heading, text, gold) in enumerate(paragraphs(kb, 8 if args.quick else args.paragraphs, args.seed)):
+        profiles = paragraphs(kb, 8 if args.quick else args.paragraphs, args.seed, args.templates)
+        for i, (heading, text, gold) in enumerate(profiles):
             chunks.append((Chunk(f"c{i}", f"d{i}", f"players/{i}.md", 0, text, 0, len(text), heading=heading), gold))
     n_sentences = sum(c.text.count(". ") + 1 for c, _ in chunks)
     digest = hashlib.sha256(json.dumps([[c.heading, c.text, g] for c, g in chunks]).encode()).hexdigest()
@@ -198,7 +225,8 @@ def main() -> None:
     print(f"model: {Path(model_path).name}; vocabulary: {args.vocabulary}; set: {args.set}, {len(chunks)} chunks, "
           f"{n_sentences} sentences, {n_gold} facts (sha256 {digest[:12]}); load average {loadavg}")
     summary = {
-        "set": args.set, "model": Path(model_path).name, "vocabulary": args.vocabulary, "seed": args.seed,
+        "set": args.set, "templates": args.templates if args.set == "paragraphs" else None,
+        "model": Path(model_path).name, "vocabulary": args.vocabulary, "seed": args.seed,
         "chunks": len(chunks), "sentences": n_sentences, "gold_facts": n_gold, "set_sha256": digest,
         "loadavg_at_end": loadavg, "methods": {},
     }

@@ -12,6 +12,12 @@ missing from the path leaves its words to a relation that does not fit them), an
 must explain some word (a relation the question does not ask for takes words from one that fits
 them better), which decides the path's length as well as its relations and their order.
 
+A cue word whose stem three or more of the graph's relation names share, at least half of them
+("play" on WC2014, in
+plays_in_club, plays_for_country and plays_position) tells none of them apart, yet MiniLM finds it
+nearest one of them ("play" to plays_position): it is given the same similarity to every hop (its
+mean over the graph's relations), so it still holds its place in the order but chooses nothing.
+
 Each hop is described by its relation's words and by what it lands on: a relation's name says
 what its tail is (`plays_in_club` lands on a club), but an inverse relation lands on the inverted
 relation's heads, which its name does not say (`is_in_country_inverse` lands on clubs). Those are
@@ -43,7 +49,7 @@ LANDING_SHARE = 0.5
 
 def cue_words(question: str, linked: Sequence[LinkedEntity]) -> list[str]:
     """The question's content words in order of distance from the nearest entity mention (ties: left first)."""
-    tokens = question_tokens(question)
+    tokens = [t.removesuffix("'s").removesuffix("'") for t in question_tokens(question)]  # "X's club": X, club
     mentions = [m.split() for m in dict.fromkeys(e.mention for e in linked) if m]
     words: list[str] = []  # the question's words, each mention as one empty word
     marks: list[int] = []  # where the mentions are
@@ -58,6 +64,24 @@ def cue_words(question: str, linked: Sequence[LinkedEntity]) -> list[str]:
     if not marks:
         return [w for _, w in cues]
     return [w for _, w in sorted(cues, key=lambda c: (min(abs(c[0] - m) for m in marks), c[0]))]
+
+
+def shared_stems(relations: Sequence[str]) -> set[str]:
+    """Word stems that three or more relation names share, at least half of them (the module docstring)."""
+    bases = {relation_words(r) for r in relations}
+    counts: dict[str, int] = {}
+    for base in bases:
+        for word in {stem(w) for w in base.split()}:
+            counts[word] = counts.get(word, 0) + 1
+    return {word for word, n in counts.items() if n >= 3 and 2 * n >= len(bases)}
+
+
+def stem(word: str) -> str:
+    """`word` less an -ing, -ed or -s ending ("playing", "played", "plays": play; "player" stays)."""
+    for ending in ("ing", "ed", "s"):
+        if word.endswith(ending) and len(word) - len(ending) >= 3 and not word.endswith("ss"):
+            return word[: -len(ending)]
+    return word
 
 
 def relation_words(relation: str) -> str:

@@ -177,13 +177,54 @@ class RelationVocabulary:
         return found if found is not None else self.fallback
 
     def find(self, words: Sequence[str]) -> str | None:
-        """The relation of the longest phrasing that occurs in `words` (lower case), or None."""
+        """The relation of the longest phrasing that occurs in `words` (lower case), or None.
+
+        Words are compared without a plural or third-person "s", so "a 26-year-old" is worded by
+        "years old" and "they play for" by "plays for".
+        """
+        stems = [_stem(w) for w in words]
         for phrase in self._phrases:
-            parts = phrase.split("_")
+            parts = [_stem(w) for w in phrase.split("_")]
             size = len(parts)
-            if any(list(words[i : i + size]) == parts for i in range(len(words) - size + 1)):
+            if any(stems[i : i + size] == parts for i in range(len(stems) - size + 1)):
                 return self._exact[phrase]
         return None
+
+    def objects_named_after(self, text: str) -> list[str]:
+        """Lower-case words a phrasing of this vocabulary introduces ("plays as a forward": forward).
+
+        Capitalised runs are names already (`focused.mentions`); a common noun after a phrasing that
+        relates things is the object the phrasing names, though written in lower case ("a
+        26-year-old forward": the age's phrasing names the noun it qualifies, a fact of the same subject).
+        """
+        words = re.findall(r"[A-Za-z0-9]+", text)
+        stems = [_stem(w.lower()) for w in words]
+        # A word of a phrasing names a relation, not an object ("wears number 10": the object is 10).
+        relation_words = {_stem(w) for phrase in self._phrases for w in phrase.split("_")}
+        found: dict[str, int] = {}  # word -> where it first follows a phrasing
+        for phrase in self._phrases:
+            parts = [_stem(w) for w in phrase.split("_")]
+            for i in range(len(stems) - len(parts) + 1):
+                if stems[i : i + len(parts)] != parts:
+                    continue
+                at = i + len(parts)
+                while at < len(words) and words[at].lower() in _ARTICLES:
+                    at += 1
+                word = words[at] if at < len(words) else ""
+                if word.isalpha() and word.islower() and word not in _NOT_OBJECTS and _stem(word) not in relation_words:
+                    found[word] = min(found.get(word, at), at)
+        return sorted(found, key=found.__getitem__)
+
+
+_ARTICLES = frozenset("a an the".split())
+_NOT_OBJECTS = frozenset(
+    "a an the is are was were be been has have had he she it they his her its their this that these those "
+    "who which where when what and or but as at in on for of from with by to".split()
+)
+
+
+def _stem(word: str) -> str:
+    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
 
 
 class VocabularyError(LocalRagError):
@@ -470,15 +511,17 @@ def _generate(
     return reply
 
 
-def focused_entities(chunk: Chunk) -> list[str]:
-    """The entities the relation pass may use: the heading entity if the text names it, then the mentions.
+def focused_entities(chunk: Chunk, vocabulary: RelationVocabulary | None = None) -> list[str]:
+    """The entities the relation pass may use: the heading entity if the text names it, then the mentions,
+    then the lower-case words the vocabulary's phrasings introduce ("plays as a forward").
 
     Once each by normalised name, at most MAX_ENTITIES.
     """
     heading = heading_entity(chunk.heading)
     names = [heading] if heading and occurs_in(heading, chunk.text) else []
+    named = vocabulary.objects_named_after(chunk.text) if vocabulary is not None else []
     out: dict[str, str] = {}
-    for name in [*names, *mentions(chunk.text)]:
+    for name in [*names, *mentions(chunk.text), *named]:
         out.setdefault(normalise_entity(name), name)
     return list(out.values())[:MAX_ENTITIES]
 
@@ -520,7 +563,7 @@ def propose_triples(
     if config.method == "single":
         messages = extraction_messages(chunk, config.vocabulary)
         return parse_triples(_generate(generator, messages, TRIPLES_GRAMMAR, config.max_tokens, cancel, stats))
-    entities = focused_entities(chunk)
+    entities = focused_entities(chunk, config.vocabulary)
     vocabulary = [(name, config.vocabulary.canonical.get(name, ())) for name in config.vocabulary.names]
     phrases = relation_phrases(vocabulary)
     topic = heading_entity(chunk.heading) if entities and entities[0] == heading_entity(chunk.heading) else ""

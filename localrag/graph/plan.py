@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
-from localrag.graph.align import Landings, alignment_scores, cue_words, relation_words
+from localrag.graph.align import Landings, alignment_scores, cue_words, relation_words, shared_stems, stem
 from localrag.graph.paths import GraphIndex, LinkedEntity, question_tokens
 
 if TYPE_CHECKING:
@@ -151,17 +151,29 @@ class EmbeddingPlanner:
             self._cache.update(zip(missing, self.embedder.embed(missing), strict=True))
         return np.stack([self._cache[t] for t in texts])
 
-    def _hop_similarities(self, index: GraphIndex, relations: Sequence[str], cues: np.ndarray) -> np.ndarray:
-        """(cue words, relations): each word's similarity to each relation as a hop (its words and its landing)."""
+    def _hop_similarities(
+        self, index: GraphIndex, relations: Sequence[str], cues: np.ndarray, flat: np.ndarray
+    ) -> np.ndarray:
+        """(cue words, relations): each word's similarity to each relation as a hop (its words and its landing);
+        the `flat` words' the same for every relation."""
         if self._landings is None or self._landings.index is not index:
             self._landings = Landings(index)
         landings = self._landings
         own = cues @ self._encode([relation_words(r) for r in relations]).T
         landed = cues @ self._encode([relation_words(landings.of(r)) for r in relations]).T
-        return (own + landed) / 2
+        hops = (own + landed) / 2
+        if flat.any():  # words the relation names share fit every hop alike (localrag.graph.align)
+            every = cues[flat] @ self._encode(sorted({relation_words(r) for r in index.relations})).T
+            hops[flat] = every.mean(axis=1, keepdims=True)
+        return hops
 
     def _scores(
-        self, index: GraphIndex, sequences: Sequence[tuple[str, ...]], query: np.ndarray, cues: np.ndarray
+        self,
+        index: GraphIndex,
+        sequences: Sequence[tuple[str, ...]],
+        query: np.ndarray,
+        cues: np.ndarray,
+        flat: np.ndarray,
     ) -> np.ndarray:
         """Each sequence's score (all of one length): word alignment plus the weighted whole-path similarity."""
         whole = self._encode([verbalise(s) for s in sequences]) @ query
@@ -169,7 +181,7 @@ class EmbeddingPlanner:
             return whole
         relations = sorted({r for s in sequences for r in s})
         column = {r: i for i, r in enumerate(relations)}
-        hops = self._hop_similarities(index, relations, cues)
+        hops = self._hop_similarities(index, relations, cues, flat)
         sims = np.stack([hops[:, [column[r] for r in s]] for s in sequences])
         return alignment_scores(sims) + SENTENCE_WEIGHT * whole
 
@@ -178,6 +190,8 @@ class EmbeddingPlanner:
         if not len(starts):
             return []
         cues = cue_words(question, linked) if self.aligned else []
+        shared = shared_stems(index.relations)
+        flat = np.array([stem(w) in shared for w in cues], dtype=bool)
         vectors = self._encode([strip_mentions(question, linked) or question, *cues])
         query, cue_vectors = vectors[0], vectors[1:]
         scores: dict[tuple[str, ...], float] = {}
@@ -191,7 +205,7 @@ class EmbeddingPlanner:
             ]
             if not grown:
                 break
-            sims = self._scores(index, [seq for seq, _ in grown], query, cue_vectors)
+            sims = self._scores(index, [seq for seq, _ in grown], query, cue_vectors, flat)
             for (seq, _), sim in zip(grown, sims, strict=True):
                 scores[seq] = float(sim)
             best = np.argsort(-sims, kind="stable")[: self.beam]

@@ -13,6 +13,7 @@ from localrag.errors import LocalRagError
 from localrag.graph.paths import LinkedEntity, ReasoningPath, Step
 from localrag.graph.plan import PlannedPath
 from localrag.graph.reason import Candidate, GraphAnswer
+from localrag.graph.related import RelatedResult
 from localrag.tui.app import LocalRagApp
 from localrag.tui.screens.chat import ChatScreen
 from localrag.tui.screens.chunk import ChunkScreen
@@ -45,6 +46,9 @@ class GraphFakeEngine(FakeEngine):
         linked = [LinkedEntity("kettle", "Kettle", 1.0, "exact", "kettle")]
         planned = [PlannedPath(("descaled_with", "sold_at"), 0.8, "embedding")]
         return GraphAnswer(question, linked, planned, [first], [Candidate("shop", "Shop", 1.0, [first])], "paths")
+
+    def ask_related(self, question: str, **kwargs: object) -> RelatedResult | None:
+        return None  # as the Engine does for a question that asks for no entities like named ones
 
     def graph_index(self) -> FakeIndex:
         return FakeIndex()

@@ -145,6 +145,9 @@ class RelatedFakeEngine(GraphFakeEngine):
 
     related_asked: list[list[str]] = field(default_factory=list)
 
+    def ask_related(self, question: str, **kwargs: object) -> RelatedResult | None:
+        return self.related(["vinegar"]) if "like white vinegar" in question else None
+
     def related(self, entities: list[str], **kwargs: object) -> RelatedResult:
         self.related_asked.append(list(entities))
         manual = next(c for c in self._chunks.values() if c.path.endswith("kettle-manual.md"))
@@ -202,3 +205,43 @@ async def test_related_on_a_path_step_lists_entities_whose_steps_open_their_sour
         await pilot.press("enter")  # an imported step: a notice, the list stays
         await pilot.pause()
         assert app.screen is related and app.activity == ""
+
+
+async def test_a_question_for_things_like_an_entity_opens_the_related_view_and_is_saved() -> None:
+    engine = RelatedFakeEngine()
+    engine.graph_index = RelatedIndex  # type: ignore[method-assign, assignment]
+    app = LocalRagApp(engine)
+    async with app.run_test(size=(120, 40)) as pilot:
+        chat = app.screen
+        assert isinstance(chat, ChatScreen)
+        await _ask_in_graph_mode(pilot, chat, "what else is like white vinegar?")
+        await wait_for(pilot, lambda: isinstance(app.screen, RelatedScreen))
+        # Routed as `ask --graph` and MCP route it: the related entities, not a reasoning-path answer.
+        assert engine.related_asked == [["vinegar"]] and engine.graph_questions == []
+        related = app.screen
+        assert str(related.query_one("#related-title", Static).render()) == \
+            "Related to white vinegar (also: distilled vinegar)"
+        listing = related.query_one("#related", OptionList)
+        listing.focus()
+        listing.highlighted = 2
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ChunkScreen))
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is related)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is chat)
+        assert not chat.generating and app.activity == ""
+        turn = chat.conversation.turns[-1]  # type: ignore[union-attr]
+        assert turn.model == "graph · related"
+        assert turn.text.splitlines()[0] == "Like **white vinegar**:"
+        # Names and relations escaped: text from documents is never Markdown.
+        assert r"1. **lemon juice** (1.00): white vinegar \<- descaled\_with \<- Kettle -\> descaled" in turn.text
+        assert [s.path for s in turn.sources] == ["/docs/kettle-manual.md"]
+
+        # Any other question in graph mode still gets reasoning paths.
+        box = chat.query_one("#question", Input)
+        box.value = "where do I buy what descales the kettle?"
+        box.focus()
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: engine.graph_questions and not chat.generating)
+        assert isinstance(app.screen, ChatScreen)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from localrag.embed import HashEmbedder, SentenceTransformerEmbedder
-from localrag.graph.align import Landings, alignment_scores, cue_words
+from localrag.graph.align import Landings, alignment_scores, cue_words, shared_stems, stem
 from localrag.graph.paths import GraphIndex, LinkedEntity
 from localrag.graph.plan import EmbeddingPlanner
 
@@ -44,6 +44,14 @@ def test_cue_words_nearest_the_mention_come_first() -> None:
     question = "Name a player from the country where the club of Ann is?"
     assert cue_words(question, linked("ann")) == ["club", "where", "country", "player"]
     assert cue_words("which club does he play for?", []) == ["club", "play"]  # no mention: left to right
+    assert cue_words("who plays for Ann's club?", linked("ann")) == ["club", "plays", "who"]  # a possessive mention
+
+
+def test_a_stem_most_relation_names_share_is_flat_for_every_hop(index: GraphIndex) -> None:
+    assert [stem(w) for w in ("plays", "playing", "played", "player", "class", "is")] == \
+        ["play", "play", "play", "player", "class", "is"]
+    assert shared_stems(index.relations) == {"play"}  # in three of the four relation names
+    assert shared_stems(["born_in", "located_in"]) == set()  # "in" in two names: too few to tell
 
 
 def test_alignment_is_monotone_and_every_relation_gets_a_word() -> None:
@@ -71,3 +79,12 @@ def test_order_and_length_come_from_the_question(index: GraphIndex, real_embedde
     assert player_first[0].relations == ("plays_for_country_inverse", "plays_in_club", "is_in_country")
     two = planner.plan("where is the football club that ann plays for?", index, linked("ann"))
     assert two[0].relations == ("plays_in_club", "is_in_country")
+
+
+def test_a_shared_verb_next_to_the_answer_word_does_not_pick_the_last_hop(
+    index: GraphIndex, real_embedder: SentenceTransformerEmbedder
+) -> None:
+    # MiniLM puts "play" nearest plays_position; a word every plays_* relation has must not decide.
+    planner = EmbeddingPlanner(real_embedder, max_hops=3)
+    plan = planner.plan("which professional football team do players from spain play for?", index, linked("spain"))
+    assert plan[0].relations == ("plays_for_country_inverse", "plays_in_club")

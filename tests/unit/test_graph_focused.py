@@ -9,7 +9,7 @@ from test_graph_extract import ScriptedGenerator
 
 from localrag.embed import HashEmbedder
 from localrag.generate import LlamaGenerator
-from localrag.graph.extract import EntityMerger, ExtractConfig, RelationVocabulary, extract_chunk
+from localrag.graph.extract import EntityMerger, ExtractConfig, RelationVocabulary, extract_chunk, focused_entities
 from localrag.graph.focused import (
     fact_grammar,
     heading_entity,
@@ -77,6 +77,7 @@ def test_focused_extraction_keeps_the_model_subject_and_the_passage_relation(tmp
         "Object: Tamford": "Harwick Bridge | in",
         "Object: Harwick Bridge": "Ruth Okafor | designed by",
         "Object: Okafor Partners": "Ruth Okafor | none",
+        "Object: engineer": "Ruth Okafor | none",  # a lower-case noun a phrasing introduces ("41-year-old engineer")
     })
     vocabulary = RelationVocabulary({"age": ("years old", "year old"), "located_in": ("located in",),
                                      "created_by": ("designed by",)}, fallback=None)
@@ -87,8 +88,8 @@ def test_focused_extraction_keeps_the_model_subject_and_the_passage_relation(tmp
         ("Ruth Okafor", "age", "41"),
         ("Harwick Bridge", "located_in", "Tamford"),
     ]
-    assert len(generator.calls) == 4 and all(c.endswith(("41", "Tamford", "Harwick Bridge", "Okafor Partners"))
-                                             for c in generator.calls)
+    objects = ("41", "Tamford", "Harwick Bridge", "Okafor Partners", "engineer")
+    assert len(generator.calls) == 5 and all(c.endswith(objects) for c in generator.calls)
     assert "Ruth Okafor designed the Harwick Bridge" in generator.calls[0]  # pronouns resolved for the model
 
 
@@ -101,3 +102,15 @@ def test_a_chunk_without_names_costs_the_focused_method_nothing(method: str) -> 
                            EntityMerger(HashEmbedder(dim=32)), config)  # type: ignore[arg-type]
     assert result is not None and result.triples == []
     assert len(generator.calls) == (1 if method == "single" else 0)
+
+
+def test_the_vocabulary_matches_inflections_and_names_lower_case_objects() -> None:
+    vocabulary = RelationVocabulary({"age": ("years old",), "position": ("plays as",), "member_of": ("plays for",),
+                                     "shirt": ("wears number",)}, fallback=None)
+    assert vocabulary.find("is a 26 year old".split()) == "age"  # "26-year-old", as "years old"
+    assert vocabulary.find("they play for".split()) == "member_of"
+    text = "Ana Ruiz plays as a forward for Spain. She is a 26-year-old striker. She wears number 9."
+    # "forward" is named by "plays as", "striker" by "years old"; "number" names a relation, not an object.
+    assert vocabulary.objects_named_after(text) == ["forward", "striker"]
+    chunk = Chunk("a", "a", "/docs/a.md", 0, text, 0, len(text), heading="Ana Ruiz")
+    assert focused_entities(chunk, vocabulary) == ["Ana Ruiz", "Spain", "26", "9", "forward", "striker"]

@@ -10,7 +10,9 @@ Ctrl+G switches graph mode: questions go to `Engine.ask_graph` instead, the inpu
 the reasoning-paths panel takes the sources panel's place. The saved turn holds the answer with
 its paths written out (so a reopened conversation still shows them) and, as sources, the chunks
 the paths' triples came from; choosing a step in the panel opens its chunk with the step's two
-entities highlighted.
+entities highlighted. A question asking for entities like named ones ("what else is like X?") is
+answered as `ask --graph` and MCP answer it, by `Engine.ask_related`: the turn lists the related
+entities and the related view opens on them.
 """
 
 from __future__ import annotations
@@ -56,7 +58,7 @@ if TYPE_CHECKING:
     from textual.worker import Worker
 
     from localrag.graph.paths import Step
-    from localrag.graph.related import RelatedResult
+    from localrag.graph.related import RelatedResult, RelatedView
 
 EMPTY_HINT = "Ask a question about your documents below. F3 adds documents, F1 shows every key."
 DOCUMENTS_PLACEHOLDER = "Ask about your documents… (Esc stops)"
@@ -81,6 +83,18 @@ def graph_turn_text(view: GraphView) -> str:
         lines.append(f"{number}. {mark}{_md(path.render(view.names))} ({answer.planner_of(path) or '?'} planner)")
     if len(answer.paths) > 10:
         lines.append(f"\n… and {len(answer.paths) - 10} more in the paths panel")
+    return "\n".join(lines)
+
+
+def related_turn_text(result: RelatedResult, names: Mapping[str, str]) -> str:
+    """A recommendation answer as Markdown: each related entity with its score and its strongest joining path."""
+    seeds = _md(", ".join(s.name for s in result.seeds))
+    if not result.related:
+        return f"Nothing in the knowledge graph shares a neighbour with {seeds}."
+    lines = [f"Like **{seeds}**:", ""]
+    for number, entity in enumerate(result.related, start=1):
+        path = f": {_md(entity.links[0].render(names))}" if entity.links else ""
+        lines.append(f"{number}. **{_md(entity.name)}** ({entity.score:.2f}){path}")
     return "\n".join(lines)
 
 
@@ -119,6 +133,12 @@ class ChatScreen(LocalRagScreen):
     class GraphAnswered(Message):
         def __init__(self, view: GraphView) -> None:
             super().__init__()
+            self.view = view
+
+    class RelatedAnswered(Message):
+        def __init__(self, result: RelatedResult, view: RelatedView) -> None:
+            super().__init__()
+            self.result = result
             self.view = view
 
     class RelatedFound(Message):
@@ -327,6 +347,10 @@ class ChatScreen(LocalRagScreen):
     @work(thread=True, exclusive=True, group="answer", exit_on_error=False)
     def _answer_graph(self, question: str) -> None:
         engine = self.localrag.engine
+        related = engine.ask_related(question)
+        if related is not None:
+            self.post_message(self.RelatedAnswered(related, engine.related_view(related)))
+            return
         answer = engine.ask_graph(question)
         view = GraphView(answer, engine.graph_index().names, engine.path_chunks(answer))
         self.post_message(self.GraphAnswered(view))
@@ -345,6 +369,19 @@ class ChatScreen(LocalRagScreen):
         if self._answer_view is not None:
             self._graph_views[self._answer_view] = view
         await self._finish(turn)
+
+    async def on_chat_screen_related_answered(self, message: RelatedAnswered) -> None:
+        view = message.view
+        turn = Turn(
+            role="assistant",
+            text=related_turn_text(message.result, view.names),
+            query=self._pending_query,
+            sources=[_saved_source(n, c) for n, c in enumerate(view.chunks.values(), start=1)],
+            model="graph · related",
+        )
+        self.query_one(GraphPathsPanel).show(None)
+        await self._finish(turn)
+        self._open_related(message.result, view.names, view.chunks, view.aliases)
 
     def action_toggle_graph(self) -> None:
         self.graph_mode = not self.graph_mode
@@ -375,10 +412,17 @@ class ChatScreen(LocalRagScreen):
         self.post_message(self.RelatedFound(result, view.names, view.chunks, view.aliases))
 
     def on_chat_screen_related_found(self, message: RelatedFound) -> None:
+        self._open_related(message.result, message.names, message.chunks, message.aliases)
+
+    def _open_related(
+        self,
+        result: RelatedResult,
+        names: Mapping[str, str],
+        chunks: dict[str, Chunk],
+        aliases: dict[str, list[str]],
+    ) -> None:
         self.localrag.activity = ""
-        self.app.push_screen(
-            RelatedScreen(message.result, message.names, message.chunks, self._open_related_step, message.aliases)
-        )
+        self.app.push_screen(RelatedScreen(result, names, chunks, self._open_related_step, aliases))
 
     def _open_related_step(self, step: Step, chunk: Chunk | None, names: Mapping[str, str]) -> None:
         if chunk is None:
