@@ -7,7 +7,14 @@ from pathlib import Path
 import pytest
 
 from localrag.tune.ict import ICT_ORIGIN, ict_pairs
-from localrag.tune.retriever import MinedPair, RetrieverConfig, judged_pairs, source_pairs, training_pairs
+from localrag.tune.retriever import (
+    MIN_WRITTEN_TO_JUDGE,
+    MinedPair,
+    RetrieverConfig,
+    judged_pairs,
+    source_pairs,
+    training_pairs,
+)
 from localrag.tune.runs import TuneError
 from localrag.types import Chunk
 
@@ -55,8 +62,10 @@ def test_training_and_judging_pairs_follow_the_source() -> None:
     assert training_pairs(pairs, "model") == [pairs[0], pairs[2]]
     assert training_pairs(pairs, "ict") == [pairs[1], pairs[3]]
     assert training_pairs(pairs, "both") == pairs
-    # Written questions judge whenever any were held out; inverse-cloze ones only when there are none.
-    assert judged_pairs(pairs) == [pairs[2]]
+    # Written questions judge alone only when there are enough of them to show a difference.
+    assert judged_pairs(pairs) == [pairs[2], pairs[3]]
+    many = [_mined("generated", True) for _ in range(MIN_WRITTEN_TO_JUDGE)]
+    assert judged_pairs([*many, pairs[3]]) == many
     assert judged_pairs([pairs[0], pairs[3]]) == [pairs[3]]
 
 
