@@ -13,9 +13,10 @@
    benchmarks/results/tune_retriever_qa_N.jsonl, so an interrupted run resumes; `--qa-minutes` stops
    the writing early. The gold questions never take part.
 3. On a copy of the index, `tune_retriever` with `--pairs`: the miner (top-50 filter, hard negatives,
-   split by document), training, the held-out gate (judged on the held-out written questions for
-   every pair source). Timed, with the process's peak RSS sampled during this step only. The index
-   switch then reuses the gate's vectors of every chunk instead of embedding them a second time.
+   split by document), training, the held-out gate (the held-out written questions, with the
+   held-out inverse-cloze pairs when fewer than 30 written ones are held out). Timed, with the
+   process's peak RSS sampled during this step only. The index switch then reuses the gate's
+   vectors of every chunk instead of embedding them a second time.
 4. Gold evaluation: 200 of the COVID-QA questions on those articles (all 1,380 for all 98) drawn
    with random.Random(7) (all of them when fewer); article-level hit@5 (a top-5 chunk from the
    question's article) of the vector leg, the BM25 leg and hybrid search (`Engine.search`), with the

@@ -122,8 +122,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     tune.add_argument("--retriever-epochs", type=float, metavar="X", help="embedder training epochs (default 1)")
     tune.add_argument("--retriever-pairs", choices=("model", "ict", "both"),
                       help="embedder training pairs: the written questions (model, default), a sentence of each "
-                           "chunk -> its chunk (ict: inverse cloze, no language model), or both; the gate judges "
-                           "on the held-out written questions either way")
+                           "chunk -> its chunk (ict: inverse cloze, no language model), or both")
     tune.add_argument("--force-default", action="store_true",
                       help="make the tuned model the default for ask and chat even when it is not better than its base")
     _raft_flags(tune)

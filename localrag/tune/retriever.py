@@ -8,8 +8,9 @@
                ranks interleaved): the near misses the index actually confuses it with
     split      by document: a share of the documents (hash order) is held out, so the held-out
                questions are about text the training never saw; the gate judges on the held-out
-               written questions whenever there are any, whatever the pairs trained on, since they
-               are phrased as users ask (inverse-cloze sentences are copies of the text)
+               written questions, whatever the pairs trained on, since they are phrased as users ask
+               (inverse-cloze sentences are copies of the text), and on the held-out inverse-cloze
+               pairs as well when too few written ones are held out to show a difference
     train      sentence-transformers' trainer, CachedMultipleNegativesRankingLoss (in-batch negatives
                plus the hard negative, the batch worked through in mini-batches to bound memory),
                no-duplicates batches, CPU
