@@ -1,20 +1,29 @@
-"""Embedder tuning on COVID-QA: wall time, peak memory, and gold-question hit@5 before and after.
+"""Embedder tuning on COVID-QA: wall time, peak memory, the held-out gate, and gold hit@5 before and after.
 
-    .venv/bin/python benchmarks/bench_tune_retriever.py [--articles 98] [--qa-chunks 200] [--epochs 1]
+    LOCALRAG_N_THREADS=1 OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_tune_retriever.py \
+        --qa-chunks 200 --questions-only                       # ingest + question writing (resumable)
+    ... benchmarks/bench_tune_retriever.py --pairs model       # then one run per pair source
+    ... benchmarks/bench_tune_retriever.py --pairs ict         # (model | ict | both)
 
 1. The first `--articles` of the 98 COVID-QA articles are written as text files and ingested by a
-   real Engine (ONNX MiniLM, the default chunking): about 3,000 chunks for all 98.
-2. The bundled SmolLM2-135M writes one question per chunk for `--qa-chunks` chunks spread over the
-   documents (`raft.qa.generate_qa`, its grammar and filters); cached in benchmarks/results/ by
-   chunk ids, so a re-run skips this part. The gold questions never take part.
-3. `tune_retriever`: the miner (top-50 filter, hard negatives), the document split, training, the
-   held-out gate. Timed, with the process's peak RSS sampled during this step only.
+   real Engine (ONNX MiniLM, the default chunking) into benchmarks/results/tune_retriever_home_N, once:
+   later runs reuse it (the cached questions name its chunk ids).
+2. The bundled SmolLM2-135M writes one question per chunk for up to `--qa-chunks` chunks spread over
+   the documents (`raft.qa.generate_qa`, its grammar and checks), one cached line per chunk asked in
+   benchmarks/results/tune_retriever_qa_N.jsonl, so an interrupted run resumes; `--qa-minutes` stops
+   the writing early. The gold questions never take part.
+3. On a copy of the index, `tune_retriever` with `--pairs`: the miner (top-50 filter, hard negatives,
+   split by document), training, the held-out gate (the held-out written questions, with the
+   held-out inverse-cloze pairs when fewer than 30 written ones are held out). Timed, with the
+   process's peak RSS sampled during this step only. The index switch then reuses the gate's
+   vectors of every chunk instead of embedding them a second time.
 4. Gold evaluation: 200 of the COVID-QA questions on those articles (all 1,380 for all 98) drawn
-   with random.Random(7) (all of them when fewer); article-level
-   hit@5 (a top-5 chunk from the question's article) of the vector leg and of hybrid search, with
-   the current MiniLM and then with the tuned embedder switched in (the index re-embedded), whatever
-   the gate said, so both figures exist.
-Writes benchmarks/summaries/tune_retriever.json.
+   with random.Random(7) (all of them when fewer); article-level hit@5 (a top-5 chunk from the
+   question's article) of the vector leg, the BM25 leg and hybrid search (`Engine.search`), with the
+   current MiniLM and then with the tuned embedder switched in, whatever the gate said, so both
+   figures exist; the paired bootstrap interval of each difference (the gate's `verdict`).
+`--threads N` (default: LOCALRAG_N_THREADS) caps torch and ONNX Runtime threads.
+Writes benchmarks/summaries/tune_retriever_<pairs>.json.
 """
 
 from __future__ import annotations
@@ -81,93 +90,228 @@ def article_of(path: str) -> int:
     return int(Path(path).stem.split("_")[1])
 
 
-def hit_at_5(engine, questions: list[tuple[str, int]]) -> dict[str, float]:  # type: ignore[no-untyped-def]
+def gold_hits(engine, questions: list[tuple[str, int]]) -> dict[str, list[float]]:  # type: ignore[no-untyped-def]
+    """Per gold question, 1.0 when a top-5 chunk of each leg (and of hybrid search) is from its article."""
     vectors = engine.embedder.embed([q for q, _ in questions])
-    dense = hybrid = 0
+    hits: dict[str, list[float]] = {"dense": [], "bm25": [], "hybrid": []}
     for (question, gold), vector in zip(questions, vectors, strict=True):
-        dense += any(article_of(c.path) == gold for c, _ in engine.store.vector_search(vector, 5))
-        hybrid += any(article_of(h.chunk.path) == gold for h in engine.search(question, k=5))
-    return {"dense_hit@5": round(dense / len(questions), 3), "hybrid_hit@5": round(hybrid / len(questions), 3)}
+        legs = {
+            "dense": [c.path for c, _ in engine.store.vector_search(vector, 5)],
+            "bm25": [c.path for c, _ in engine.store.text_search(question, 5)],
+            "hybrid": [h.chunk.path for h in engine.search(question, k=5)],
+        }
+        for leg, paths in legs.items():
+            hits[leg].append(float(any(article_of(path) == gold for path in paths)))
+    return hits
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--articles", type=int, default=98, help="COVID-QA articles to index (all: 98)")
-    parser.add_argument("--qa-chunks", type=int, default=200, help="chunks the 135M model writes questions for")
-    parser.add_argument("--epochs", type=float, default=1.0)
-    args = parser.parse_args()
-    home = Path(tempfile.mkdtemp(prefix="bench-tune-retriever-"))
-    os.environ["LOCALRAG_HOME"] = str(home)
-    os.environ.setdefault("LOCALRAG_CACHE_DIR", str(_corpus.RESULTS / "cache"))
+def rates(hits: dict[str, list[float]]) -> dict[str, float]:
+    return {f"{leg}_hit@5": round(sum(v) / len(v), 3) for leg, v in hits.items()}
 
-    from localrag.config import load_settings
-    from localrag.engine import Engine
+
+class Remembering:
+    """An embedder that keeps every text's vector, so the index switch reuses the gate's."""
+
+    def __init__(self, inner) -> None:  # type: ignore[no-untyped-def]
+        self.inner, self.name, self.dim, self.seen = inner, inner.name, inner.dim, {}
+
+    def __getattr__(self, attr: str):  # type: ignore[no-untyped-def]
+        return getattr(self.inner, attr)
+
+    def embed(self, texts):  # type: ignore[no-untyped-def]
+        import numpy as np
+
+        missing = [t for t in dict.fromkeys(texts) if t not in self.seen]
+        if missing:
+            self.seen.update(zip(missing, self.inner.embed(missing), strict=True))
+        return np.stack([self.seen[t] for t in texts]) if texts else self.inner.embed(texts)
+
+
+def run_variant(engine, base: Path, chunks, asked: list[dict], args: argparse.Namespace) -> None:  # type: ignore[no-untyped-def,type-arg]
+    """Tune on a copy of the ingested index (the base stays as the cached questions' ids need it)."""
+    import shutil
+    from unittest.mock import patch
+
+    from localrag.embed import Embedder, load_embedder
     from localrag.models import resolve_embedder
-    from localrag.raft.build import spread
-    from localrag.raft.qa import generate_qa, store_chunks
+    from localrag.tune.gate import verdict
     from localrag.tune.retriever import RetrieverConfig, tune_retriever
 
-    engine = Engine(load_settings())
-    started = time.perf_counter()
-    write_articles(home / "covid", args.articles)
-    engine.ingest([home / "covid"])
-    chunks = store_chunks(engine.store)
-    ingest_seconds = time.perf_counter() - started
-    print(f"ingested {len(chunks)} chunks in {ingest_seconds:.0f}s", file=sys.stderr, flush=True)
+    del engine
+    home = Path(tempfile.mkdtemp(prefix="bench-tune-retriever-", dir=_corpus.RESULTS))
+    shutil.copytree(base / "data", home / "data")
+    os.environ["LOCALRAG_HOME"] = str(home)
+    from localrag.config import load_settings
+    from localrag.engine import Engine
 
-    chosen = spread(chunks, args.qa_chunks)
-    cache = _corpus.RESULTS / f"covid_qa_{len(chunks)}_{len(chosen)}.jsonl"
+    engine = Engine(load_settings())
     raft_dir = home / "raft"
     raft_dir.mkdir()
-    if cache.is_file():
-        (raft_dir / "qa.jsonl").write_text(cache.read_text())
-        qa_seconds = None
-    else:
-        began = time.perf_counter()
-        pairs, report = generate_qa(chosen, engine.generator)
-        qa_seconds = round(time.perf_counter() - began, 1)
-        text = "".join(json.dumps(p.to_json()) + "\n" for p in pairs)
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        cache.write_text(text)
-        (raft_dir / "qa.jsonl").write_text(text)
-        print(f"{len(pairs)} questions in {qa_seconds}s; skipped {dict(report.skipped)}", file=sys.stderr, flush=True)
+    written = [r["pair"] for r in asked if r["pair"] is not None]
+    (raft_dir / "qa.jsonl").write_text("".join(json.dumps(p) + "\n" for p in written))
+    print(f"{len(written)} written questions from {len(asked)} chunks", file=sys.stderr, flush=True)
 
     questions = gold_questions(args.articles)
-    before = hit_at_5(engine, questions)
-    print(f"before: {before}", file=sys.stderr, flush=True)
+    before = gold_hits(engine, questions)
+    print(f"before: {rates(before)}", file=sys.stderr, flush=True)
+
+    judged: list[Embedder] = []
+
+    def load(folder: Path) -> Embedder:
+        judged.append(Remembering(load_embedder(folder, engine.settings.embed_backend)))
+        return judged[-1]
 
     began = time.perf_counter()
     with PeakRss() as rss:
         summary = tune_retriever(
             name="covid-tuned", raft_dir=raft_dir, store=engine.store, embedder=engine.embedder,
             base=resolve_embedder(""), models_dir=engine.models_dir, work_dir=home / "work",
-            config=RetrieverConfig(epochs=args.epochs),
+            config=RetrieverConfig(epochs=args.epochs, pairs=args.pairs, ict_limit=args.ict_limit), load=load,
         )
     tune_seconds = time.perf_counter() - began
     assert summary is not None
-    print(f"tuned in {tune_seconds:.0f}s: {summary}", file=sys.stderr, flush=True)
+    card = json.loads((Path(summary["path"]) / "localrag-card.json").read_text())
+    print(f"tuned in {tune_seconds:.0f}s (peak RSS {rss.peak / 2**20:.0f} MB): {summary['verdict']}",
+          file=sys.stderr, flush=True)
 
-    report = engine.switch_embedder(Path(summary["path"]))
-    after = hit_at_5(engine, questions)
-    print(f"after: {after}", file=sys.stderr, flush=True)
+    # The switch re-embeds every chunk exactly as the gate just did (same export of the same folder): the
+    # gate's vectors are handed over instead of computing them a second time on this one core.
+    def reuse(folder: Path, *args, **kwargs) -> Embedder:  # type: ignore[no-untyped-def]
+        # The gate judged the staged folder; the index records the name of the folder it was renamed to.
+        judged[-1].name = load_embedder(folder, *args, **kwargs).name
+        return judged[-1]
+
+    with patch("localrag.embed.load_embedder", reuse):
+        report = engine.switch_embedder(Path(summary["path"]))
+    after = gold_hits(engine, questions)
+    print(f"after: {rates(after)}", file=sys.stderr, flush=True)
+    paired = {
+        leg: {k: getattr(result, k) for k in ("difference", "low", "high", "verdict")}
+        for leg in before
+        for result in [verdict(before[leg], after[leg], metric="gold hit@5")]
+    }
     result = {
         "command": " ".join(["benchmarks/bench_tune_retriever.py", *sys.argv[1:]]),
+        "threads": args.threads,
         "articles": args.articles,
         "chunks": len(chunks),
         "gold_questions": len(questions),
-        "qa_chunks": len(chosen),
-        "qa_seconds": qa_seconds,
+        "qa_chunks_asked": len(asked),
+        "written_questions": len(written),
+        "qa_seconds_per_chunk": round(sum(r["seconds"] for r in asked) / max(1, len(asked)), 2),
+        "pairs": args.pairs,
         "tune_seconds": round(tune_seconds, 1),
         "tune_peak_rss_mb": round(rss.peak / 2**20),
-        "reembed_seconds": round(report.seconds, 1),
-        "gate": {k: summary[k] for k in ("better", "current", "tuned", "train_pairs", "held_out_pairs", "steps")},
-        "gold_before": before,
-        "gold_after": after,
-        "load_average": Path("/proc/loadavg").read_text().split()[:3],
+        "reembed_seconds_with_the_gates_vectors": round(report.seconds, 1),
+        "data": card["data"],
+        "training": card["training"],
+        "gate": card["gate"],
+        "gold_before": rates(before),
+        "gold_after": rates(after),
+        "gold_paired_difference": paired,
+        "load_average_end": Path("/proc/loadavg").read_text().split()[:3],
     }
-    SUMMARY.parent.mkdir(parents=True, exist_ok=True)
-    SUMMARY.write_text(json.dumps(result, indent=2) + "\n")
+    out = SUMMARY.with_name(f"tune_retriever_{args.pairs}.json")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
+    shutil.rmtree(home)
+
+
+def one_thread_onnx(threads: int) -> None:
+    """ONNX Runtime ignores OMP_NUM_THREADS; the benchmark's thread budget reaches its sessions this way."""
+    import onnxruntime as ort
+
+    make = ort.SessionOptions
+
+    def options() -> ort.SessionOptions:
+        made = make()
+        made.intra_op_num_threads = threads
+        made.inter_op_num_threads = 1
+        return made
+
+    ort.SessionOptions = options
+
+
+def prepare(base: Path, articles: int):  # type: ignore[no-untyped-def]
+    """An Engine over BASE (ingested once, reused by later runs: the cached questions name its chunk ids)."""
+    os.environ["LOCALRAG_HOME"] = str(base)
+    from localrag.config import load_settings
+    from localrag.engine import Engine
+
+    engine = Engine(load_settings())
+    marker = base / "ingested.json"
+    if not marker.is_file():
+        started = time.perf_counter()
+        write_articles(base / "covid", articles)
+        engine.ingest([base / "covid"])
+        marker.write_text(json.dumps({"articles": articles, "seconds": round(time.perf_counter() - started, 1),
+                                      "load_average": Path("/proc/loadavg").read_text().split()[:3]}))
+    return engine
+
+
+def write_questions(engine, chunks, limit: int, minutes: float, cache: Path) -> list[dict]:  # type: ignore[no-untyped-def,type-arg]
+    """One line per chunk asked (the pair, or null when raft's checks refused it), appended as written, so an
+    interrupted run resumes; stops after `limit` chunks or `minutes` of writing in this run."""
+    from localrag.raft.build import spread
+    from localrag.raft.qa import generate_qa
+
+    done = {}
+    if cache.is_file():
+        for line in cache.read_text().splitlines():
+            record = json.loads(line)
+            done[record["chunk_id"]] = record
+    began = time.perf_counter()
+    with cache.open("a") as out:
+        for chunk in spread(chunks, limit):
+            if chunk.chunk_id in done:
+                continue
+            if time.perf_counter() - began > minutes * 60:
+                break
+            asked = time.perf_counter()
+            pairs, report = generate_qa([chunk], engine.generator)
+            record = {"chunk_id": chunk.chunk_id, "pair": pairs[0].to_json() if pairs else None,
+                      "skipped": dict(report.skipped), "seconds": round(time.perf_counter() - asked, 2)}
+            done[chunk.chunk_id] = record
+            out.write(json.dumps(record) + "\n")
+            out.flush()
+            print(f"{len(done)} asked, {sum(r['pair'] is not None for r in done.values())} kept",
+                  file=sys.stderr, flush=True)
+    return list(done.values())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--articles", type=int, default=98, help="COVID-QA articles to index (all: 98)")
+    parser.add_argument("--qa-chunks", type=int, default=200, help="chunks the 135M model writes questions for")
+    parser.add_argument("--qa-minutes", type=float, default=60.0, help="stop writing questions after this long")
+    parser.add_argument("--questions-only", action="store_true", help="ingest and write questions, then stop")
+    parser.add_argument("--pairs", choices=("model", "ict", "both"), default="model",
+                        help="training pairs: model-written questions, inverse-cloze sentences, or both")
+    parser.add_argument("--epochs", type=float, default=1.0)
+    parser.add_argument("--ict-limit", type=int, default=1000, help="inverse-cloze pairs drawn (0: one per chunk)")
+    parser.add_argument("--threads", type=int, default=int(os.environ.get("LOCALRAG_N_THREADS", "0") or 0),
+                        help="torch and ONNX Runtime threads (0: their defaults)")
+    args = parser.parse_args()
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
+        one_thread_onnx(args.threads)
+    os.environ.setdefault("LOCALRAG_CACHE_DIR", str(_corpus.RESULTS / "cache"))
+    base = _corpus.RESULTS / f"tune_retriever_home_{args.articles}"
+    engine = prepare(base, args.articles)
+    marker = json.loads((base / "ingested.json").read_text())
+
+    from localrag.raft.qa import store_chunks
+
+    chunks = store_chunks(engine.store)
+    print(f"{len(chunks)} chunks (ingest {marker['seconds']}s)", file=sys.stderr, flush=True)
+    cache = _corpus.RESULTS / f"tune_retriever_qa_{args.articles}.jsonl"
+    asked = write_questions(engine, chunks, args.qa_chunks, args.qa_minutes, cache)
+    if args.questions_only:
+        return
+    run_variant(engine, base, chunks, asked, args)
 
 
 if __name__ == "__main__":

@@ -120,6 +120,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                       help="tune the embedder on the questions instead of the model: saved as models/embedders/NAME, "
                            "and the index switches to it only if it beats the current one on held-out documents")
     tune.add_argument("--retriever-epochs", type=float, metavar="X", help="embedder training epochs (default 1)")
+    tune.add_argument("--retriever-pairs", choices=("model", "ict", "both"),
+                      help="embedder training pairs: the written questions (model, default), a sentence of each "
+                           "chunk -> its chunk (ict: inverse cloze, no language model), or both")
     tune.add_argument("--force-default", action="store_true",
                       help="make the tuned model the default for ask and chat even when it is not better than its base")
     _raft_flags(tune)
@@ -494,6 +497,8 @@ def _retriever_overrides(args: argparse.Namespace) -> dict[str, Any]:
     overrides: dict[str, Any] = {}
     if args.retriever_epochs is not None:
         overrides["epochs"] = args.retriever_epochs
+    if args.retriever_pairs is not None:
+        overrides["pairs"] = args.retriever_pairs
     if args.batch_size is not None:
         overrides["batch_size"] = args.batch_size
     if args.lr is not None:

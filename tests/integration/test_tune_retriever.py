@@ -25,10 +25,11 @@ from localrag.embed import SentenceTransformerEmbedder
 from localrag.engine import Engine
 from localrag.ingest.discover import sample_corpus_dir
 from localrag.models import bundled_embedder_path
-from localrag.raft.qa import QAPair
+from localrag.raft.qa import QAPair, store_chunks
 from localrag.reembed import COMPLETE, finish_swap, next_dir, previous_dir
 from localrag.store import recorded_embedder
 from localrag.tune.chain import make_plan, run_tune
+from localrag.tune.ict import ict_pairs
 from localrag.tune.retriever import (
     RetrieverConfig,
     held_out_documents,
@@ -124,6 +125,27 @@ def test_a_worse_embedder_is_saved_with_its_figures_but_not_switched_in(
     # Nothing switched: the index and the settings keep the current embedder.
     assert recorded_embedder(paths.db_dir()) == before
     assert load_settings().embedder == ""
+
+
+def test_inverse_cloze_pairs_need_no_questions_and_are_mined_with_the_sentence_cut_out(
+    sample_index: Path, real_embedder: SentenceTransformerEmbedder, tmp_path: Path
+) -> None:
+    engine = _torch_engine(real_embedder, sample_index)
+    cloze = ict_pairs(store_chunks(engine.store))
+    report = mine_pairs(cloze, engine.store, engine.embedder, top=50, held_out=0.34)
+    assert len(report.pairs) == len(cloze) > 5
+    # Most positives are their chunk without the question's sentence; the miner keeps the pair's text.
+    assert sum(p.question not in p.positive for p in report.pairs) >= len(report.pairs) // 2
+    config = RetrieverConfig(max_steps=2, batch_size=8, held_out=0.34, pairs="ict")
+    summary = tune_retriever(
+        name="cloze", raft_dir=tmp_path / "no-raft-build", store=engine.store, embedder=engine.embedder,
+        base=bundled_embedder_path(), models_dir=engine.models_dir, work_dir=tmp_path / "work", config=config,
+        load=SentenceTransformerEmbedder,
+    )
+    assert summary is not None and summary["steps"] == 2
+    data = json.loads((Path(summary["path"]) / "localrag-card.json").read_text())["data"]
+    assert data["ict_pairs"] == len(cloze) and data["pairs_read"] == 0
+    assert data["judged_on"] == "inverse-cloze pairs"
 
 
 _SWITCH_SCRIPT = """

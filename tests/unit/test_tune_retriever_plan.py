@@ -31,3 +31,14 @@ def test_held_out_documents_are_stable_and_never_all() -> None:
     held = held_out_documents(docs, 0.2)
     assert len(held) == 2 and held == held_out_documents(list(reversed(docs)), 0.2)
     assert len(held_out_documents(docs[:2], 0.9)) == 1
+
+
+def test_retriever_pairs_reach_the_plan_from_the_command_line(tmp_path: Path) -> None:
+    from localrag.cli import _parser
+    from localrag.cli.tune import _retriever_overrides
+
+    args = _parser().parse_args(["tune", "--name", "docs", "--retriever", "--retriever-pairs", "ict"])
+    plan = make_plan("docs", tmp_path / "base.gguf", retriever=_retriever_overrides(args), model=False)
+    assert plan.retriever is not None and plan.retriever.pairs == "ict"
+    default = make_plan("docs", tmp_path / "base.gguf", retriever={}, model=False)
+    assert default.retriever is not None and default.retriever.pairs == "model"
