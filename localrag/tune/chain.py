@@ -170,7 +170,7 @@ def make_plan(
     if retriever is not None:
         from localrag.tune.retriever import QUICK_MAX_STEPS, RetrieverConfig
 
-        retriever_fields = {"max_steps": QUICK_MAX_STEPS} if quick else {}
+        retriever_fields: dict[str, Any] = {"max_steps": QUICK_MAX_STEPS} if quick else {}
         retriever_fields.update(retriever)
         retriever_config = RetrieverConfig(**retriever_fields)
     return TunePlan(
