@@ -38,17 +38,26 @@ def is_damage(exc: BaseException) -> bool:
     text = str(exc)
     if "No space left on device" in text or is_commit_conflict(exc):  # a full disk: store.is_disk_full
         return False
+    if type(exc).__name__ == "RustPanic":  # LanceDB's reader panicked: seen on a manifest cut to a few bytes
+        return True
     return isinstance(exc, (RuntimeError, OSError, ValueError)) and ("LanceError" in text or "lance error" in text)
 
 
 def diagnose(store: Store) -> str:
-    """The first table that cannot be read end to end, or "" if every table reads."""
-    for name in ("meta", "documents", "chunks"):
+    """The first table that cannot be opened or read end to end, or "" if every table reads."""
+    from localrag.store import CHUNKS, DOCUMENTS, META
+
+    db = getattr(store, "_db", None)
+    if db is None:  # the connection itself failed: nothing to read
+        return ""
+    suffix = getattr(store, "suffix", "")
+    names = {"meta": META, "documents": DOCUMENTS + suffix, "chunks": CHUNKS + suffix}
+    for name, table_name in names.items():
         table = getattr(store, f"_{name}", None)  # None while the store is still being opened
-        if table is None:
+        if table is None and table_name not in db.list_tables().tables:
             continue
         try:
-            table.to_arrow()
+            (table if table is not None else db.open_table(table_name)).to_arrow()
         except Exception as exc:
             if is_damage(exc):
                 return name
@@ -58,7 +67,7 @@ def diagnose(store: Store) -> str:
 
 def _first_line(exc: BaseException) -> str:
     # LanceDB appends the Rust source location of the error: noise to a user.
-    return re.sub(r",? */rustc/\S+", "", str(exc).splitlines()[0])[:200] if str(exc) else type(exc).__name__
+    return re.sub(r",? *\S+\.rs:\d+:\d+", "", str(exc).splitlines()[0])[:200] if str(exc) else type(exc).__name__
 
 
 def damage_error(store: Store, exc: BaseException) -> StoreError:
