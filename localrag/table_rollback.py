@@ -12,6 +12,7 @@ the table's whole folder is set aside, and the caller rebuilds the table as if i
 from __future__ import annotations
 
 import shutil
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,11 +71,14 @@ def _manifests(table_dir: Path) -> list[Path]:
 def roll_back(db: DBConnection, db_dir: Path, name: str) -> Rollback:
     """Set aside the newest manifests of table `name` (which does not open) until it opens.
 
-    The quarantine folder is beside the store's (`<data>/quarantine/<time>/`), so dropping or
+    The quarantine folder is beside the store's (`<data>/quarantine/<time>-<random>/`), so dropping or
     rebuilding the table cannot touch what was set aside.
     """
     table_dir = Path(db_dir) / f"{name}.lance"
-    aside = Path(db_dir).parent / "quarantine" / time.strftime("%Y%m%d-%H%M%S") / f"{name}.lance"
+    quarantine = Path(db_dir).parent / "quarantine"
+    quarantine.mkdir(exist_ok=True)
+    # A folder of its own per repair: a second repair within the same second must not touch the first's.
+    aside = Path(tempfile.mkdtemp(prefix=time.strftime("%Y%m%d-%H%M%S-"), dir=quarantine)) / f"{name}.lance"
     manifests = _manifests(table_dir)
     newest = manifest_version(manifests[0]) if manifests else 0
     versions = aside / "_versions"
