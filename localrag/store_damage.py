@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from localrag.errors import StoreError
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from lancedb.table import Table
 
     from localrag.store import Store
@@ -87,12 +89,15 @@ def graph_guarded(method: F) -> F:
         except Exception as exc:
             if not is_damage(exc):
                 raise
-            raise StoreError(
-                f"{self.path}: the knowledge graph is damaged, a graph table cannot be read ({_first_line(exc)})",
-                REPAIR_HINT,
-            ) from exc
+            raise graph_damage_error(self.path, exc) from exc
 
     return cast(F, wrapper)
+
+
+def graph_damage_error(path: Path, exc: BaseException) -> StoreError:
+    return StoreError(
+        f"{path}: the knowledge graph is damaged, a graph table cannot be read ({_first_line(exc)})", REPAIR_HINT
+    )
 
 
 def _probe_text(store: Store, word: str) -> None:

@@ -1,6 +1,10 @@
 """`localrag repair`: find what is damaged in the store and put back what can be put back.
 
 What is checked, in the order a repair needs it:
+0. Each table opens. One whose newest manifest is damaged is rolled back to the newest version that
+   opens, its damaged manifests set aside in the quarantine folder (`table_rollback.py`); the
+   documents and chunks tables are then made to agree (`_reconciled`). When no version opens, the
+   table's folder is set aside and the table is missing, which step 1 rebuilds.
 1. Each table (meta, then the collection's documents and chunks) reads end to end. A table that
    does not, or is missing, is rebuilt from what the others hold: `meta` from the embedder and the
    migrations (the fusion choice it kept is lost and chosen again later; the collections other than
