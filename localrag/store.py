@@ -63,7 +63,7 @@ from localrag.collection import (
 )
 from localrag.errors import StoreError
 from localrag.row_sums import text_sum, text_sums, vector_sums
-from localrag.store_damage import REPAIR_HINT, guarded, is_commit_conflict
+from localrag.store_damage import REPAIR_HINT, damage_error, guarded, is_commit_conflict, is_damage
 from localrag.types import Chunk, Document
 
 if TYPE_CHECKING:
@@ -354,7 +354,11 @@ class Store:
             # every read (interval 0) cost ~6 ms per query at 10k chunks.
             self._db = lancedb.connect(str(self.path), read_consistency_interval=timedelta(seconds=1))
             self._meta = self._db.create_table(META, schema=_meta_schema(), exist_ok=True)
-        except OSError as exc:
+        except Exception as exc:
+            if is_damage(exc):  # a damaged newest manifest: the meta table does not open
+                raise damage_error(self, exc) from exc
+            if not isinstance(exc, OSError):
+                raise
             raise StoreError(f"{self.path}: cannot open the store ({exc})", "check the folder's permissions") from exc
         meta = self._read_meta()
         self._check_compatible(meta)

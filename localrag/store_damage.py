@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from localrag.errors import StoreError
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from lancedb.table import Table
 
     from localrag.store import Store
@@ -38,17 +40,26 @@ def is_damage(exc: BaseException) -> bool:
     text = str(exc)
     if "No space left on device" in text or is_commit_conflict(exc):  # a full disk: store.is_disk_full
         return False
+    if type(exc).__name__ == "RustPanic":  # LanceDB's reader panicked: seen on a manifest cut to a few bytes
+        return True
     return isinstance(exc, (RuntimeError, OSError, ValueError)) and ("LanceError" in text or "lance error" in text)
 
 
 def diagnose(store: Store) -> str:
-    """The first table that cannot be read end to end, or "" if every table reads."""
-    for name in ("meta", "documents", "chunks"):
+    """The first table that cannot be opened or read end to end, or "" if every table reads."""
+    from localrag.store import CHUNKS, DOCUMENTS, META
+
+    db = getattr(store, "_db", None)
+    if db is None:  # the connection itself failed: nothing to read
+        return ""
+    suffix = getattr(store, "suffix", "")
+    names = {"meta": META, "documents": DOCUMENTS + suffix, "chunks": CHUNKS + suffix}
+    for name, table_name in names.items():
         table = getattr(store, f"_{name}", None)  # None while the store is still being opened
-        if table is None:
+        if table is None and table_name not in db.list_tables().tables:
             continue
         try:
-            table.to_arrow()
+            (table if table is not None else db.open_table(table_name)).to_arrow()
         except Exception as exc:
             if is_damage(exc):
                 return name
@@ -58,7 +69,7 @@ def diagnose(store: Store) -> str:
 
 def _first_line(exc: BaseException) -> str:
     # LanceDB appends the Rust source location of the error: noise to a user.
-    return re.sub(r",? */rustc/\S+", "", str(exc).splitlines()[0])[:200] if str(exc) else type(exc).__name__
+    return re.sub(r",? *\S+\.rs:\d+:\d+", "", str(exc).splitlines()[0])[:200] if str(exc) else type(exc).__name__
 
 
 def damage_error(store: Store, exc: BaseException) -> StoreError:
@@ -78,12 +89,15 @@ def graph_guarded(method: F) -> F:
         except Exception as exc:
             if not is_damage(exc):
                 raise
-            raise StoreError(
-                f"{self.path}: the knowledge graph is damaged, a graph table cannot be read ({_first_line(exc)})",
-                REPAIR_HINT,
-            ) from exc
+            raise graph_damage_error(self.path, exc) from exc
 
     return cast(F, wrapper)
+
+
+def graph_damage_error(path: Path, exc: BaseException) -> StoreError:
+    return StoreError(
+        f"{path}: the knowledge graph is damaged, a graph table cannot be read ({_first_line(exc)})", REPAIR_HINT
+    )
 
 
 def _probe_text(store: Store, word: str) -> None:

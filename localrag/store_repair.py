@@ -1,6 +1,10 @@
 """`localrag repair`: find what is damaged in the store and put back what can be put back.
 
 What is checked, in the order a repair needs it:
+0. Each table opens. One whose newest manifest is damaged is rolled back to the newest version that
+   opens, its damaged manifests set aside in the quarantine folder (`table_rollback.py`); the
+   documents and chunks tables are then made to agree (`_reconciled`). When no version opens, the
+   table's folder is set aside and the table is missing, which step 1 rebuilds.
 1. Each table (meta, then the collection's documents and chunks) reads end to end. A table that
    does not, or is missing, is rebuilt from what the others hold: `meta` from the embedder and the
    migrations (the fusion choice it kept is lost and chosen again later; the collections other than
@@ -45,6 +49,7 @@ from localrag.store import (
     sql_literal,
 )
 from localrag.store_damage import damaged_indexes
+from localrag.table_rollback import opens, roll_back
 from localrag.table_salvage import readable_rows, recreate_table, table_state
 
 if TYPE_CHECKING:
@@ -109,7 +114,7 @@ def _fixed_tables(
 ) -> None:
     """Step 1: rebuild the tables that are missing or unreadable (or only report them, in a dry run)."""
     for name in (META, tables.documents, tables.chunks):
-        if states[name] != "ok":
+        if states[name] not in ("ok", "unopened"):  # one that does not open is reported by _rolled_back
             report.damage.append(f"the {name} table is {'missing' if states[name] == 'missing' else 'unreadable'}")
     if states[tables.chunks] == "damaged":
         _salvaged_chunks(db, embedder, report, states, tables)
@@ -146,6 +151,48 @@ def _fixed_tables(
             "`localrag retrieval tune-fusion` is forgotten: run it again; collections other than 'default' "
             "come back as recovered-ID: name them again with `localrag collections rename`)"
         )
+
+
+def _rolled_back(db: DBConnection, db_dir: Path, names: list[str], report: RepairReport) -> list[str]:
+    """The tables among `names` that do not open (a damaged newest manifest); unless a dry run, each
+    is rolled back to the newest version that opens, or set aside whole to be rebuilt (table_rollback.py)."""
+    unopened = [name for name in names if name in db.list_tables().tables and not opens(db, name)]
+    for name in unopened:
+        report.damage.append(f"the {name} table does not open: the manifest of its newest version is damaged")
+        if not report.dry_run:
+            report.fixed.append(roll_back(db, db_dir, name).summary())
+    return unopened
+
+
+def _reconciled(db: DBConnection, tables: _Tables, report: RepairReport) -> None:
+    """After a rollback of the documents or chunks table: make the two agree again.
+
+    A document whose committed chunks are not all there (written in a commit the chunks table lost)
+    is read again from its file: its content hash is blanked first, so a kill before the end still
+    leaves it to be read again by the next ingest, then its rows go. Chunks whose document has no
+    row (the documents table lost its commit) get a row made from them, and the file is read again
+    for its title and size. Chunks of a commit their document does not name go with `Store.repair`.
+    """
+    chunks = db.open_table(tables.chunks)
+    documents = db.open_table(tables.documents)
+    rows = chunks.search().select(["doc_id", "commit_id", "path", "file_type"]).limit(None).to_arrow()
+    docs = documents.search().select(["doc_id", "commit_id", "n_chunks", "path"]).limit(None).to_arrow().to_pylist()
+    counts = Counter(zip(rows["doc_id"].to_pylist(), rows["commit_id"].to_pylist(), strict=True))
+    partial = [d for d in docs if counts[(d["doc_id"], d["commit_id"])] != d["n_chunks"]]
+    known = {d["doc_id"] for d in docs}
+    found = _documents_from_chunks(rows.filter([d not in known for d in rows["doc_id"].to_pylist()]))
+    for part in _batches([d["doc_id"] for d in partial]):
+        documents.update(where=sql_in("doc_id", part), values={"content_hash": ""})
+    for part in _batches([d["doc_id"] for d in partial]):
+        chunks.delete(sql_in("doc_id", part))
+        documents.delete(sql_in("doc_id", part))
+    if found:
+        documents.add(found)
+        report.refresh.extend(d["path"] for d in found)
+        report.fixed.append(f"{len(found)} documents rows lost with the rollback were made again from their chunks")
+    if partial:
+        report.reingest.extend(d["path"] for d in partial)
+        report.fixed.append(f"{len(partial)} documents whose chunks were lost with the rollback are read again")
 
 
 def _document_paths(db: DBConnection, tables: _Tables) -> list[str]:
@@ -291,10 +338,18 @@ def repair_store(
     db = lancedb.connect(str(db_dir))
     if not Path(db_dir).is_dir() or not db.list_tables().tables:
         raise StoreError(f"{db_dir}: there is no index here", "run `localrag ingest PATH` first")
-    meta_state = table_state(db, META)
+    unopened = _rolled_back(db, Path(db_dir), [META], report)
+    meta_state = "unopened" if unopened and dry_run else table_state(db, META)
     tables = _collection_tables(db, collection, meta_state)
+    unopened = _rolled_back(db, Path(db_dir), [tables.documents, tables.chunks], report)
     states = {META: meta_state, **{name: table_state(db, name) for name in (tables.documents, tables.chunks)}}
+    if dry_run:
+        states.update(dict.fromkeys(unopened, "unopened"))
+    # Rolled back to a version that reads: the other table may hold rows of the commits lost, or lack them.
+    reconcile = unopened and states[tables.documents] == states[tables.chunks] == "ok" and not dry_run
     _fixed_tables(db, Path(db_dir), embedder, report, states, tables)
+    if reconcile:
+        _reconciled(db, tables, report)
     repair_graph(db, Path(db_dir), embedder, tables.suffix, dry_run=dry_run, damage=report.damage,
                  fixed=report.fixed, reimport=report.reimport)
     if dry_run and any(state != "ok" for state in states.values()):

@@ -37,7 +37,7 @@ import numpy as np
 from localrag.errors import LocalRagError, StoreError
 from localrag.graph.columns import GraphColumns, IndexKey
 from localrag.store import sql_in, sql_literal
-from localrag.store_damage import graph_guarded
+from localrag.store_damage import graph_damage_error, graph_guarded, is_damage
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -197,7 +197,11 @@ class GraphStore:
             self._built: Table = self._db.create_table(
                 BUILT + table_suffix, schema=_built_schema(), exist_ok=True
             )
-        except OSError as exc:
+        except Exception as exc:
+            if is_damage(exc):  # a damaged newest manifest: the table does not open
+                raise graph_damage_error(self.path, exc) from exc
+            if not isinstance(exc, OSError):
+                raise
             raise StoreError(
                 f"{self.path}: cannot open the graph tables ({exc})", "check the folder's permissions"
             ) from exc

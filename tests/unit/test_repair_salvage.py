@@ -172,3 +172,31 @@ def test_a_cut_graph_index_file_is_built_again(graph_home: tuple[Engine, Path, P
     report = Engine(Settings(), embedder=HashEmbedder(dim=DIM)).repair()
     assert report.fixed == ["the graph index file graph_index.npz was built again from the tables"] and report.whole
     assert index.read_bytes() == saved
+
+
+@pytest.mark.parametrize("kind", ["triples", "entities", "graph_built"])
+@pytest.mark.parametrize("every", [False, True], ids=["newest", "every"])
+def test_a_damaged_graph_manifest_is_set_aside(graph_home: tuple[Engine, Path, Path], localrag_home: Path,
+                                               kind: str, every: bool) -> None:
+    """A graph table whose newest manifest (or every one) is cut: one line from the graph commands; the
+    repair rolls it back (or sets its folder aside) and the graph reads again."""
+    from localrag.table_rollback import manifest_version
+
+    engine, _a, b = graph_home
+    engine.graph_stats()  # makes graph_built if no command made it yet
+    manifests = sorted(_db(localrag_home).glob(f"{kind}.lance/_versions/*.manifest"), key=manifest_version)
+    for f in manifests if every else manifests[-1:]:
+        with f.open("r+b") as handle:
+            handle.truncate(f.stat().st_size // 2)
+    with pytest.raises(StoreError, match="localrag repair"):
+        Engine(Settings(), embedder=HashEmbedder(dim=DIM)).graph_stats()
+    check = Engine(Settings(), embedder=HashEmbedder(dim=DIM)).repair(dry_run=True)
+    assert check.damage == [f"the {kind} table does not open: the manifest of its newest version is damaged"]
+    report = Engine(Settings(), embedder=HashEmbedder(dim=DIM)).repair()
+    # graph_built, never written here, has one version: none older to go back to.
+    rolled = "no version of" if every or len(manifests) == 1 else "was rolled back"
+    assert any(rolled in line for line in report.fixed), report.fixed
+    engine = Engine(Settings(), embedder=HashEmbedder(dim=DIM))
+    engine.graph_import(b)  # the graph takes writes again
+    assert engine.graph_stats().triples >= 1
+    assert Engine(Settings(), embedder=HashEmbedder(dim=DIM)).repair(dry_run=True).damage == []

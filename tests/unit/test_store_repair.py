@@ -261,3 +261,97 @@ def test_collections_come_back_after_the_meta_table_is_made_again(tmp_path: Path
     assert reopened.registry() == {"default": "", f"recovered-{ident}": ident}
     reopened.create_collection("more")  # a create drops unregistered tables: the recovered ones must stay
     assert Store(tmp_path / "db", embedder_name=embedder.name, dim=DIM, collection=f"recovered-{ident}")
+
+
+def _manifests(home: Path, table: str) -> list[Path]:
+    """The table's manifest files, newest first."""
+    from localrag.table_rollback import manifest_version
+
+    return sorted(_db(home).glob(f"{table}.lance/_versions/*.manifest"), key=manifest_version, reverse=True)
+
+
+def _cut_files(files: list[Path]) -> None:
+    for f in files:
+        with f.open("r+b") as handle:
+            handle.truncate(f.stat().st_size // 2)
+
+
+@pytest.mark.parametrize("table", ["meta", "documents", "chunks"])
+def test_damaged_newest_manifest_is_set_aside(clean_store: Path, localrag_home: Path, table: str,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    """The table does not open; its previous version does: every command says so in one line, and the
+    repair rolls the table back one version, keeping the damaged manifest in the quarantine folder."""
+    engine = _fresh(clean_store, localrag_home)
+    newest = _manifests(localrag_home, table)[0]
+    _cut_files([newest])
+    with pytest.raises(StoreError, match=f"the {table} table cannot be read.*localrag repair"):
+        engine.status()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("localrag.engine.Engine.embedder", property(lambda self: HashEmbedder(dim=DIM)))
+        assert run(["status"]) == 2
+        err = capsys.readouterr().err
+        assert "localrag repair" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    check = engine.repair(dry_run=True)
+    assert check.damage == [f"the {table} table does not open: the manifest of its newest version is damaged"]
+    report = engine.repair()
+    assert report.fixed[0].startswith(f"the {table} table was rolled back from version"), report.fixed
+    assert report.whole and report.reingest == []
+    assert [p.name for p in (localrag_home / "data" / "quarantine").glob(f"*/{table}.lance/_versions/*")] == [
+        newest.name
+    ]
+    _searchable(engine)
+
+
+@pytest.mark.parametrize("table", ["documents", "chunks"])
+def test_rollback_makes_documents_and_chunks_agree(clean_store: Path, localrag_home: Path, tmp_path: Path,
+                                                   table: str) -> None:
+    """Every manifest since a fourth note was ingested is damaged: the rolled-back table lacks its rows,
+    which the other table holds; the repair reads the note again and all four are searchable."""
+    engine = _fresh(clean_store, localrag_home)
+    before = getattr(engine.store, f"{table}_table").version
+    more = tmp_path / "more"  # not tmp_path itself: the store's home may be inside it
+    more.mkdir()
+    (more / "note3.md").write_text("# Note 3\n\nThe ferry captain logged fog number 333.\n")
+    engine.ingest([more])
+    _cut_files(_manifests(localrag_home, table)[: getattr(engine.store, f"{table}_table").version - before])
+    engine = Engine(Settings(), embedder=HashEmbedder(dim=DIM))
+    report = engine.repair()
+    assert report.whole, report
+    # The chunks rolled back: note3's document row is dropped and its file read again. The documents
+    # rolled back: its row is made from its chunks, and the file read again for its title.
+    assert [Path(p).name for p in (report.reingest if table == "chunks" else report.refresh)] == ["note3.md"]
+    assert {d.title for d in engine.documents()} == {"Note 0", "Note 1", "Note 2", "Note 3"}
+    [(hit, _score)] = engine.store.text_search("ferry captain fog", 1)
+    assert Path(hit.path).name == "note3.md"
+    assert engine.repair(dry_run=True).damage == []
+
+
+@pytest.mark.parametrize("table", ["meta", "documents", "chunks"])
+def test_no_version_opens_sets_the_table_aside(clean_store: Path, localrag_home: Path, table: str) -> None:
+    """Every manifest is damaged: the whole table folder goes to quarantine and the table is rebuilt."""
+    engine = _fresh(clean_store, localrag_home)
+    _cut_files(_manifests(localrag_home, table))
+    report = engine.repair()
+    assert report.fixed[0].startswith(f"no version of the {table} table opens"), report.fixed
+    assert report.whole, report
+    assert list((localrag_home / "data" / "quarantine").glob(f"*/{table}.lance/data"))
+    _searchable(engine)
+
+
+@pytest.mark.parametrize("table", ["documents", "chunks"])
+def test_cut_deletion_file(clean_store: Path, localrag_home: Path, table: str) -> None:
+    """A `forget` writes a deletion file; cut, the table does not read: one line, and the repair keeps
+    the file forgotten and reads the others again."""
+    engine = _fresh(clean_store, localrag_home)
+    forgotten = engine.documents()[1].path
+    assert engine.forget(forgotten) == 1
+    _cut(localrag_home, f"{table}.lance/_deletions/*")
+    engine = Engine(Settings(), embedder=HashEmbedder(dim=DIM))
+    with pytest.raises(StoreError, match=f"the {table} table cannot be read.*localrag repair"):
+        engine.store.text_search("lighthouse keeper storm", 5)
+    assert f"the {table} table is unreadable" in engine.repair(dry_run=True).damage
+    assert engine.repair().whole
+    assert forgotten not in {d.path for d in engine.documents()} and engine.status().documents == 2
+    hits = engine.store.text_search("lighthouse keeper storm", 5)
+    assert {h.path for h, _ in hits} == {d.path for d in engine.documents()}
+    assert engine.repair(dry_run=True).damage == []
