@@ -37,7 +37,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from localrag.config import Settings  # noqa: E402
+from localrag.config import Settings, load_settings  # noqa: E402
 from localrag.evaluate.datasets import EvalDataset, load_dataset, side, split_documents  # noqa: E402
 from localrag.evaluate.report import format_figure, write_report  # noqa: E402
 from localrag.evaluate.runner import (  # noqa: E402
@@ -180,6 +180,8 @@ def main() -> None:
                              "questions), or questions the bundled model writes from --pairs train-side chunks")
     parser.add_argument("--answer-weight", type=float, default=1.0,
                         help="loss weight of the final answer against the quote's 1")
+    parser.add_argument("--eval-examples", type=int, default=32,
+                        help="validation examples per validation pass during training (fewer: less CPU)")
     parser.add_argument("--name", help="the tuned model's name (default raft-DATASET)")
     parser.add_argument("--base-records", type=Path,
                         help="an earlier eval folder of this benchmark (same questions, k, answer tokens): "
@@ -209,7 +211,8 @@ def main() -> None:
 
     started = time.perf_counter()
     dataset = load_dataset(DATA / FOLDERS[args.dataset], args.dataset)
-    settings = Settings(max_answer_tokens=args.answer_tokens)
+    # Defaults and LOCALRAG_ variables (LOCALRAG_N_THREADS: a job given one core), never a user's config file.
+    settings = load_settings(out / "no-config.toml", max_answer_tokens=args.answer_tokens)
     sides = split_documents(dataset)
     _log(f"{dataset.name}: {sum(v == 'train' for v in sides.values())} train / "
          f"{sum(v == 'test' for v in sides.values())} test documents")
@@ -241,7 +244,7 @@ def main() -> None:
          f"{ {k: v.get('examples') for k, v in raft.stats.items() if isinstance(v, dict) and 'examples' in v} }")
 
     config = FinetuneConfig(steps=args.steps, learning_rate=args.lr, grad_accum=args.grad_accum,
-                            answer_weight=args.answer_weight,
+                            answer_weight=args.answer_weight, eval_examples=args.eval_examples,
                             max_tokens=args.max_tokens, eval_every=max(1, min(25, args.steps)),
                             save_every=max(1, min(25, args.steps)), warmup_steps=min(10, max(1, args.steps // 10)))
     t0 = time.perf_counter()

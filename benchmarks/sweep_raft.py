@@ -47,7 +47,10 @@ RECIPES: dict[str, list[str]] = {
     # 48 examples: what a 2-core machine shared at load ~22 could train and evaluate in the hour it had.
     "short-aw3": [*_MATCHED, "--cot", "short", "--answer-weight", "3", "--lr", "2e-4", "--pairs", "200",
                   "--steps", "24", "--grad-accum", "2"],
-    "full-aw3": [*_MATCHED, "--answer-weight", "3", "--lr", "2e-4", "--steps", "60"],
+    # The full chain (the one that learned to quote) with the answer weighted 3x, scored both ways; sized for
+    # ~45 minutes of one shared core: 250 pairs, 48 steps of 4 examples (under one epoch).
+    "full-aw3": [*_MATCHED, "--answer-weight", "3", "--lr", "2e-4", "--pairs", "250", "--steps", "48",
+                 "--eval-examples", "16"],
     "short-aw1": [*_MATCHED, "--cot", "short", "--lr", "2e-4", "--steps", "60"],
     "short-aw3-lr1e-4-2ep": [*_MATCHED, "--cot", "short", "--answer-weight", "3", "--lr", "1e-4", "--steps", "180"],
     "short-aw3-modelqa": [*_MATCHED, "--cot", "short", "--answer-weight", "3", "--lr", "2e-4", "--steps", "60",
