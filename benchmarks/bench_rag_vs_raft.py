@@ -31,6 +31,7 @@ import argparse
 import json
 import os
 import re
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -123,7 +124,7 @@ def qa_file(dataset: EvalDataset, names: dict[str, str], path: Path, pairs: int)
 
 
 def reuse_base_records(source: Path, run_dir: Path) -> None:
-    """Copy the bundled model's records of an earlier run into `run_dir` (resume then skips them)."""
+    """Copy the bundled model's records of an earlier run into `run_dir` (resume then skips them), and its index."""
     if not (source / RECORDS_FILE).is_file():
         sys.exit(f"{source}: no {RECORDS_FILE} to reuse; give the eval folder of an earlier run")
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -134,6 +135,14 @@ def reuse_base_records(source: Path, run_dir: Path) -> None:
             append_record(run_dir, record)
             copied += 1
     _log(f"reused {copied} bundled-model records from {source}")
+    # The same corpus indexed again costs ~10 minutes of one core. The index stores each document by its
+    # resolved path, so this run's corpus folder is a link to the earlier one (its files, its paths) and the
+    # index a copy of it: the ingest then finds every document unchanged. A real folder would add them twice.
+    fresh = not (run_dir / "index").exists() and not (run_dir / "corpus").exists()
+    if fresh and (source / "index").is_dir() and (source / "corpus").is_dir():
+        (run_dir / "corpus").symlink_to((source / "corpus").resolve(), target_is_directory=True)
+        shutil.copytree(source / "index", run_dir / "index")
+        _log(f"reused the evaluation index of {source}")
 
 
 def add_quote_records(dataset: EvalDataset, run_dir: Path, name: str, config: EvalConfig) -> int:

@@ -8,11 +8,12 @@
 
 First the base model's answers (`bench_rag_vs_raft.py --base-only`, folder base/), once; then each recipe,
 a set of `bench_rag_vs_raft.py` flags, in its own folder benchmarks/results/sweep[-quick]/NAME/, reusing
-those base answers (same questions, k, prompt and answer budget: `--questions` and `--answer-tokens` are
-passed to every run alike). When a recipe finishes, one line with its figures is appended to
+those base answers and their evaluation index (same questions, k, prompt and answer budget: `--questions`
+and `--answer-tokens` are passed to every run alike). When a recipe finishes, one line with its figures is appended to
 table.jsonl and the Markdown table.md is rewritten from it: per model (base, tuned, and the tuned
-model's replies read with its verified quote as the answer, "+quote") the headline metric and citation
-precision with their intervals, and each one's paired difference with the base on the headline metric.
+model's replies read with its verified quote as the answer, "+quote") the headline metric, citation
+precision and quotes verified (the share of a reply's quotes found verbatim, over replies that quote)
+with their intervals, and each one's paired difference with the base on the headline metric.
 
 Resuming: a recipe with a line in table.jsonl is skipped; an unfinished one is started again and the
 benchmark resumes inside it (RAFT build, training checkpoints, eval records), so a killed sweep loses
@@ -102,12 +103,14 @@ def _difference(d: dict[str, Any] | None) -> str:
 
 
 def markdown(rows: list[dict[str, Any]]) -> str:
-    lines = ["| recipe | model | headline (95 % CI) | citation precision | tuned - base, paired (points) | flags |",
-             "|---|---|---|---|---|---|"]
+    lines = ["| recipe | model | headline (95 % CI) | citation precision | quotes verified "
+             "| tuned - base, paired (points) | flags |",
+             "|---|---|---|---|---|---|---|"]
     for row in rows:
         for model in row.get("models", []):
             lines.append(f"| {row['recipe']} | {model['model']} | {_figure(model.get('headline'))} "
                          f"({row.get('metric')}) | {_figure(model.get('citation_precision'))} | "
+                         f"{_figure(model.get('quote_rate'))} | "
                          f"{_difference(model.get('difference'))} | `{' '.join(row['flags'])}` |")
     return "\n".join(lines) + "\n"
 
@@ -120,7 +123,8 @@ def result_row(recipe: str, flags: list[str], eval_dir: Path) -> dict[str, Any]:
     differences = {d["b"].rsplit("/", 1)[0]: d for d in results.get("differences") or []}
     models = [{"model": "base" if row["model"] == "bundled" else row["model"],
                "headline": row["figures"].get(headline), "citation_precision": row["figures"].get("citation_precision"),
-               "difference": differences.get(row["model"])} for row in results["rows"]]
+               "quote_rate": row["figures"].get("quote_rate"), "difference": differences.get(row["model"])}
+              for row in results["rows"]]
     return {"recipe": recipe, "flags": flags, "metric": headline, "questions": results.get("questions"),
             "models": models}
 
