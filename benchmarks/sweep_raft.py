@@ -52,7 +52,9 @@ RECIPES: dict[str, list[str]] = {
     # ~45 minutes of one shared core: 250 pairs, 48 steps of 4 examples (under one epoch).
     "full-aw3": [*_MATCHED, "--answer-weight", "3", "--lr", "2e-4", "--pairs", "250", "--steps", "48",
                  "--eval-examples", "16"],
-    "short-aw1": [*_MATCHED, "--cot", "short", "--lr", "2e-4", "--steps", "60"],
+    # The short chain at full-aw3's size: one quote then the tag, so the reply reaches its answer in the budget.
+    "short-aw1": [*_MATCHED, "--cot", "short", "--lr", "2e-4", "--pairs", "250", "--steps", "48", "--eval-examples",
+                  "16"],
     "short-aw3-lr1e-4-2ep": [*_MATCHED, "--cot", "short", "--answer-weight", "3", "--lr", "1e-4", "--steps", "180"],
     "short-aw3-modelqa": [*_MATCHED, "--cot", "short", "--answer-weight", "3", "--lr", "2e-4", "--steps", "60",
                           "--qa-source", "model"],
