@@ -31,13 +31,14 @@ import argparse
 import json
 import os
 import re
+import shutil
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from localrag.config import Settings  # noqa: E402
+from localrag.config import Settings, load_settings  # noqa: E402
 from localrag.evaluate.datasets import EvalDataset, load_dataset, side, split_documents  # noqa: E402
 from localrag.evaluate.report import format_figure, write_report  # noqa: E402
 from localrag.evaluate.runner import (  # noqa: E402
@@ -123,7 +124,7 @@ def qa_file(dataset: EvalDataset, names: dict[str, str], path: Path, pairs: int)
 
 
 def reuse_base_records(source: Path, run_dir: Path) -> None:
-    """Copy the bundled model's records of an earlier run into `run_dir` (resume then skips them)."""
+    """Copy the bundled model's records of an earlier run into `run_dir` (resume then skips them), and its index."""
     if not (source / RECORDS_FILE).is_file():
         sys.exit(f"{source}: no {RECORDS_FILE} to reuse; give the eval folder of an earlier run")
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -134,6 +135,14 @@ def reuse_base_records(source: Path, run_dir: Path) -> None:
             append_record(run_dir, record)
             copied += 1
     _log(f"reused {copied} bundled-model records from {source}")
+    # The same corpus indexed again costs ~10 minutes of one core. The index stores each document by its
+    # resolved path, so this run's corpus folder is a link to the earlier one (its files, its paths) and the
+    # index a copy of it: the ingest then finds every document unchanged. A real folder would add them twice.
+    fresh = not (run_dir / "index").exists() and not (run_dir / "corpus").exists()
+    if fresh and (source / "index").is_dir() and (source / "corpus").is_dir():
+        (run_dir / "corpus").symlink_to((source / "corpus").resolve(), target_is_directory=True)
+        shutil.copytree(source / "index", run_dir / "index")
+        _log(f"reused the evaluation index of {source}")
 
 
 def add_quote_records(dataset: EvalDataset, run_dir: Path, name: str, config: EvalConfig) -> int:
@@ -180,6 +189,8 @@ def main() -> None:
                              "questions), or questions the bundled model writes from --pairs train-side chunks")
     parser.add_argument("--answer-weight", type=float, default=1.0,
                         help="loss weight of the final answer against the quote's 1")
+    parser.add_argument("--eval-examples", type=int, default=32,
+                        help="validation examples per validation pass during training (fewer: less CPU)")
     parser.add_argument("--name", help="the tuned model's name (default raft-DATASET)")
     parser.add_argument("--base-records", type=Path,
                         help="an earlier eval folder of this benchmark (same questions, k, answer tokens): "
@@ -209,7 +220,8 @@ def main() -> None:
 
     started = time.perf_counter()
     dataset = load_dataset(DATA / FOLDERS[args.dataset], args.dataset)
-    settings = Settings(max_answer_tokens=args.answer_tokens)
+    # Defaults and LOCALRAG_ variables (LOCALRAG_N_THREADS: a job given one core), never a user's config file.
+    settings = load_settings(out / "no-config.toml", max_answer_tokens=args.answer_tokens)
     sides = split_documents(dataset)
     _log(f"{dataset.name}: {sum(v == 'train' for v in sides.values())} train / "
          f"{sum(v == 'test' for v in sides.values())} test documents")
@@ -241,7 +253,7 @@ def main() -> None:
          f"{ {k: v.get('examples') for k, v in raft.stats.items() if isinstance(v, dict) and 'examples' in v} }")
 
     config = FinetuneConfig(steps=args.steps, learning_rate=args.lr, grad_accum=args.grad_accum,
-                            answer_weight=args.answer_weight,
+                            answer_weight=args.answer_weight, eval_examples=args.eval_examples,
                             max_tokens=args.max_tokens, eval_every=max(1, min(25, args.steps)),
                             save_every=max(1, min(25, args.steps)), warmup_steps=min(10, max(1, args.steps // 10)))
     t0 = time.perf_counter()

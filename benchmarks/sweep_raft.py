@@ -8,11 +8,12 @@
 
 First the base model's answers (`bench_rag_vs_raft.py --base-only`, folder base/), once; then each recipe,
 a set of `bench_rag_vs_raft.py` flags, in its own folder benchmarks/results/sweep[-quick]/NAME/, reusing
-those base answers (same questions, k, prompt and answer budget: `--questions` and `--answer-tokens` are
-passed to every run alike). When a recipe finishes, one line with its figures is appended to
+those base answers and their evaluation index (same questions, k, prompt and answer budget: `--questions`
+and `--answer-tokens` are passed to every run alike). When a recipe finishes, one line with its figures is appended to
 table.jsonl and the Markdown table.md is rewritten from it: per model (base, tuned, and the tuned
-model's replies read with its verified quote as the answer, "+quote") the headline metric and citation
-precision with their intervals, and each one's paired difference with the base on the headline metric.
+model's replies read with its verified quote as the answer, "+quote") the headline metric, citation
+precision and quotes verified (the share of a reply's quotes found verbatim, over replies that quote)
+with their intervals, and each one's paired difference with the base on the headline metric.
 
 Resuming: a recipe with a line in table.jsonl is skipped; an unfinished one is started again and the
 benchmark resumes inside it (RAFT build, training checkpoints, eval records), so a killed sweep loses
@@ -47,8 +48,13 @@ RECIPES: dict[str, list[str]] = {
     # 48 examples: what a 2-core machine shared at load ~22 could train and evaluate in the hour it had.
     "short-aw3": [*_MATCHED, "--cot", "short", "--answer-weight", "3", "--lr", "2e-4", "--pairs", "200",
                   "--steps", "24", "--grad-accum", "2"],
-    "full-aw3": [*_MATCHED, "--answer-weight", "3", "--lr", "2e-4", "--steps", "60"],
-    "short-aw1": [*_MATCHED, "--cot", "short", "--lr", "2e-4", "--steps", "60"],
+    # The full chain (the one that learned to quote) with the answer weighted 3x, scored both ways; sized for
+    # ~45 minutes of one shared core: 250 pairs, 48 steps of 4 examples (under one epoch).
+    "full-aw3": [*_MATCHED, "--answer-weight", "3", "--lr", "2e-4", "--pairs", "250", "--steps", "48",
+                 "--eval-examples", "16"],
+    # The short chain at full-aw3's size: one quote then the tag, so the reply reaches its answer in the budget.
+    "short-aw1": [*_MATCHED, "--cot", "short", "--lr", "2e-4", "--pairs", "250", "--steps", "48", "--eval-examples",
+                  "16"],
     "short-aw3-lr1e-4-2ep": [*_MATCHED, "--cot", "short", "--answer-weight", "3", "--lr", "1e-4", "--steps", "180"],
     "short-aw3-modelqa": [*_MATCHED, "--cot", "short", "--answer-weight", "3", "--lr", "2e-4", "--steps", "60",
                           "--qa-source", "model"],
@@ -99,12 +105,14 @@ def _difference(d: dict[str, Any] | None) -> str:
 
 
 def markdown(rows: list[dict[str, Any]]) -> str:
-    lines = ["| recipe | model | headline (95 % CI) | citation precision | tuned - base, paired (points) | flags |",
-             "|---|---|---|---|---|---|"]
+    lines = ["| recipe | model | headline (95 % CI) | citation precision | quotes verified "
+             "| tuned - base, paired (points) | flags |",
+             "|---|---|---|---|---|---|---|"]
     for row in rows:
         for model in row.get("models", []):
             lines.append(f"| {row['recipe']} | {model['model']} | {_figure(model.get('headline'))} "
                          f"({row.get('metric')}) | {_figure(model.get('citation_precision'))} | "
+                         f"{_figure(model.get('quote_rate'))} | "
                          f"{_difference(model.get('difference'))} | `{' '.join(row['flags'])}` |")
     return "\n".join(lines) + "\n"
 
@@ -117,7 +125,8 @@ def result_row(recipe: str, flags: list[str], eval_dir: Path) -> dict[str, Any]:
     differences = {d["b"].rsplit("/", 1)[0]: d for d in results.get("differences") or []}
     models = [{"model": "base" if row["model"] == "bundled" else row["model"],
                "headline": row["figures"].get(headline), "citation_precision": row["figures"].get("citation_precision"),
-               "difference": differences.get(row["model"])} for row in results["rows"]]
+               "quote_rate": row["figures"].get("quote_rate"), "difference": differences.get(row["model"])}
+              for row in results["rows"]]
     return {"recipe": recipe, "flags": flags, "metric": headline, "questions": results.get("questions"),
             "models": models}
 

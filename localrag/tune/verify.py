@@ -95,6 +95,10 @@ def worker_threads() -> int:
     machine and falls back to one thread on a busy one.
     """
     cores = max(1, os.cpu_count() or 1)
+    # An explicit count (the llama.cpp setting's variable) wins: a job given one core of a shared machine.
+    chosen = os.environ.get("LOCALRAG_N_THREADS", "")
+    if chosen.isdigit() and int(chosen) > 0:
+        return int(chosen)
     try:
         busy = os.getloadavg()[0]
     except OSError:
