@@ -419,7 +419,7 @@ def _print_tune(result: Any, out: Console) -> None:
         current, tuned = r["current"], r["tuned"]
         out.print(Text(f"embedder: {r['steps']} steps on {r['train_pairs']} pairs; held-out hit@5 "
                        f"{current['hit_at_5']:.3f} -> {tuned['hit_at_5']:.3f}, MRR {current['mrr']:.3f} -> "
-                       f"{tuned['mrr']:.3f} ({r['held_out_pairs']} questions from unseen documents); {r['path']}"))
+                       f"{tuned['mrr']:.3f} ({r['held_out_pairs']} held-out pairs from unseen documents); {r['path']}"))
         out.print(Text(r.get("verdict", ""), style="green" if r["better"] else "yellow"))
         if r.get("switched"):
             out.print(Text(f"the index now uses it ({r['reembedded_chunks']} chunks re-embedded)", style="green"))
@@ -463,12 +463,15 @@ def _tune(args: argparse.Namespace, out: Console, err: Console) -> int:
         finetune=_train_overrides(args), quant=args.quant, lora_gguf=args.lora_gguf,
         retriever=_retriever_overrides(args) if args.retriever else None, model=not args.retriever,
     )
+    stages = planned_stages(plan)
     source = f"{len(plan.qa_files)} Q&A file(s)" if plan.qa_files else ""
-    if plan.generate:
+    if plan.generate and "raft" in stages:
         source += (" and " if source else "") + f"questions written by {engine.model_name()}"
+    if plan.retriever is not None and plan.retriever.pairs != "model":
+        source += (" and " if source else "") + "inverse-cloze pairs from the indexed chunks"
     err.print(Text(f"Tuning '{plan.name}' from {plan.base.name} ({source}"
                    + (", quick size" if plan.quick else "") + ")", style="bold"))
-    display = _ChainDisplay(err, planned_stages(plan))
+    display = _ChainDisplay(err, stages)
     hooks = ChainHooks(stage=display.stage, raft=display.raft, train=display.train, export=display.export,
                        retriever=display.retriever, gate=display.gate)
     with display.bar:

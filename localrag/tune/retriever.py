@@ -284,7 +284,14 @@ def train_embedder(
         disable_tqdm=True,
         dataloader_num_workers=0,
     )
-    trainer = SentenceTransformerTrainer(
+    class Trainer(SentenceTransformerTrainer):  # type: ignore[misc]
+        # The model card callback gathers a hub page's widget examples (we write our own card) and draws a
+        # progress bar for it on the user's terminal, into a pipe too; sentence-transformers documents
+        # overriding this method to drop the callback.
+        def add_model_card_callback(self, default_args_dict: dict[str, Any]) -> None:
+            return None
+
+    trainer = Trainer(
         model=model,
         args=args,
         train_dataset=Dataset.from_dict(columns),

@@ -42,3 +42,13 @@ def test_retriever_pairs_reach_the_plan_from_the_command_line(tmp_path: Path) ->
     assert plan.retriever is not None and plan.retriever.pairs == "ict"
     default = make_plan("docs", tmp_path / "base.gguf", retriever={}, model=False)
     assert default.retriever is not None and default.retriever.pairs == "model"
+
+
+def test_an_embedder_only_run_on_inverse_cloze_pairs_writes_no_questions(tmp_path: Path) -> None:
+    ict = make_plan("docs", tmp_path / "base.gguf", retriever={"pairs": "ict"}, model=False)
+    assert planned_stages(ict) == ("retriever",)
+    # With the generator tuned too, the RAFT set is needed anyway, and its questions join the gate.
+    assert planned_stages(make_plan("docs", tmp_path / "base.gguf", retriever={"pairs": "ict"}))[:2] == (
+        "raft", "retriever")
+    assert planned_stages(make_plan("docs", tmp_path / "base.gguf", retriever={"pairs": "both"}, model=False)) == (
+        "raft", "retriever")
