@@ -142,18 +142,10 @@ class ChatScreen(LocalRagScreen):
             self.view = view
 
     class RelatedFound(Message):
-        def __init__(
-            self,
-            result: RelatedResult,
-            names: Mapping[str, str],
-            chunks: dict[str, Chunk],
-            aliases: dict[str, list[str]],
-        ) -> None:
+        def __init__(self, result: RelatedResult, view: RelatedView) -> None:
             super().__init__()
             self.result = result
-            self.names = names
-            self.chunks = chunks
-            self.aliases = aliases
+            self.view = view
 
     def __init__(self) -> None:
         super().__init__()
@@ -381,7 +373,7 @@ class ChatScreen(LocalRagScreen):
         )
         self.query_one(GraphPathsPanel).show(None)
         await self._finish(turn)
-        self._open_related(message.result, view.names, view.chunks, view.aliases)
+        self._open_related(message.result, view)
 
     def action_toggle_graph(self) -> None:
         self.graph_mode = not self.graph_mode
@@ -408,21 +400,15 @@ class ChatScreen(LocalRagScreen):
     def _related(self, entity_id: str) -> None:
         engine = self.localrag.engine
         result = engine.related([entity_id])
-        view = engine.related_view(result)
-        self.post_message(self.RelatedFound(result, view.names, view.chunks, view.aliases))
+        self.post_message(self.RelatedFound(result, engine.related_view(result)))
 
     def on_chat_screen_related_found(self, message: RelatedFound) -> None:
-        self._open_related(message.result, message.names, message.chunks, message.aliases)
+        self._open_related(message.result, message.view)
 
-    def _open_related(
-        self,
-        result: RelatedResult,
-        names: Mapping[str, str],
-        chunks: dict[str, Chunk],
-        aliases: dict[str, list[str]],
-    ) -> None:
+    def _open_related(self, result: RelatedResult, view: RelatedView) -> None:
         self.localrag.activity = ""
-        self.app.push_screen(RelatedScreen(result, names, chunks, self._open_related_step, aliases))
+        self.app.push_screen(
+            RelatedScreen(result, view.names, view.chunks, self._open_related_step, view.aliases))
 
     def _open_related_step(self, step: Step, chunk: Chunk | None, names: Mapping[str, str]) -> None:
         if chunk is None:
