@@ -1,4 +1,4 @@
-"""Embedder tuning on COVID-QA: wall time, peak memory, the held-out gate, and gold hit@5 before and after.
+"""Embedder tuning on COVID-QA, HotpotQA or MuSiQue: wall time, peak memory, the gate, gold retrieval before and after.
 
     LOCALRAG_N_THREADS=1 OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_tune_retriever.py \
         --qa-chunks 200 --questions-only                       # ingest + question writing (resumable)
@@ -22,8 +22,12 @@
    question's article) of the vector leg, the BM25 leg and hybrid search (`Engine.search`), with the
    current MiniLM and then with the tuned embedder switched in, whatever the gate said, so both
    figures exist; the paired bootstrap interval of each difference (the gate's `verdict`).
+`--set hotpot|musique` (with `--pairs ict`: no language model) instead ingests that set's corpus, one text
+file per paragraph (its title, a blank line, its text), and scores its questions as benchmarks/bench_recall.py
+does: recall@5 of the gold paragraphs among the top 5, MRR of the first one (0 past the 20th), for the vector
+leg, the BM25 leg and `Engine.search`, before and after the switch, with the same paired intervals.
 `--threads N` (default: LOCALRAG_N_THREADS) caps torch and ONNX Runtime threads.
-Writes benchmarks/summaries/tune_retriever_<pairs>.json.
+Writes benchmarks/summaries/tune_retriever_<pairs>.json (COVID-QA) or tune_retriever_<set>_<pairs>.json.
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _corpus  # noqa: E402
+import bench_recall  # noqa: E402
 
 SUMMARY = Path(__file__).resolve().parent / "summaries" / "tune_retriever.json"
 
@@ -93,7 +98,7 @@ def article_of(path: str) -> int:
 def gold_hits(engine, questions: list[tuple[str, int]]) -> dict[str, list[float]]:  # type: ignore[no-untyped-def]
     """Per gold question, 1.0 when a top-5 chunk of each leg (and of hybrid search) is from its article."""
     vectors = engine.embedder.embed([q for q, _ in questions])
-    hits: dict[str, list[float]] = {"dense": [], "bm25": [], "hybrid": []}
+    hits: dict[str, list[float]] = {"dense_hit@5": [], "bm25_hit@5": [], "hybrid_hit@5": []}
     for (question, gold), vector in zip(questions, vectors, strict=True):
         legs = {
             "dense": [c.path for c, _ in engine.store.vector_search(vector, 5)],
@@ -101,12 +106,41 @@ def gold_hits(engine, questions: list[tuple[str, int]]) -> dict[str, list[float]
             "hybrid": [h.chunk.path for h in engine.search(question, k=5)],
         }
         for leg, paths in legs.items():
-            hits[leg].append(float(any(article_of(path) == gold for path in paths)))
+            hits[f"{leg}_hit@5"].append(float(any(article_of(path) == gold for path in paths)))
     return hits
 
 
+PARAGRAPH_SETS = {"hotpot": bench_recall.hotpot, "musique": bench_recall.musique}
+
+
+def paragraph_ranking(paths: list[str]) -> list[str]:
+    """The paragraphs (ids as bench_recall numbers them) in the order of their first chunk."""
+    return list(dict.fromkeys(str(int(Path(path).stem.split("_")[1])) for path in paths))
+
+
+def gold_recall(engine, questions: list[tuple[str, set[str]]]) -> dict[str, list[float]]:  # type: ignore[no-untyped-def]
+    """Per question, recall@5 and reciprocal rank of its gold paragraphs, per leg, scored by bench_recall."""
+    vectors = engine.embedder.embed([q for q, _ in questions])
+    fetch = 20
+    scores: dict[str, list[float]] = {}
+    for (question, gold), vector in zip(questions, vectors, strict=True):
+        legs = {
+            "dense": paragraph_ranking([c.path for c, _ in engine.store.vector_search(vector, fetch)]),
+            "bm25": paragraph_ranking([c.path for c, _ in engine.store.text_search(question, fetch)]),
+        }
+        # as bench_recall: recall from what the engine returns for k=5, MRR from a deeper list
+        top = paragraph_ranking([h.chunk.path for h in engine.search(question, k=5)])
+        deep = paragraph_ranking([h.chunk.path for h in engine.search(question, k=fetch)])
+        figures = {leg: bench_recall.score(ranked, gold) for leg, ranked in legs.items()}
+        figures["hybrid"] = (bench_recall.score(top, gold)[0], bench_recall.score(deep, gold)[1])
+        for leg, (recall, rr) in figures.items():
+            scores.setdefault(f"{leg}_recall@5", []).append(recall)
+            scores.setdefault(f"{leg}_mrr", []).append(rr)
+    return scores
+
+
 def rates(hits: dict[str, list[float]]) -> dict[str, float]:
-    return {f"{leg}_hit@5": round(sum(v) / len(v), 3) for leg, v in hits.items()}
+    return {metric: round(sum(v) / len(v), 3) for metric, v in hits.items()}
 
 
 class Remembering:
@@ -148,11 +182,24 @@ def run_variant(engine, base: Path, chunks, asked: list[dict], args: argparse.Na
     raft_dir = home / "raft"
     raft_dir.mkdir()
     written = [r["pair"] for r in asked if r["pair"] is not None]
-    (raft_dir / "qa.jsonl").write_text("".join(json.dumps(p) + "\n" for p in written))
+    if args.set == "covid":  # the paragraph sets train on inverse-cloze pairs only: no questions file
+        (raft_dir / "qa.jsonl").write_text("".join(json.dumps(p) + "\n" for p in written))
     print(f"{len(written)} written questions from {len(asked)} chunks", file=sys.stderr, flush=True)
 
-    questions = gold_questions(args.articles)
-    before = gold_hits(engine, questions)
+    if args.set == "covid":
+        questions: list = gold_questions(args.articles)  # type: ignore[type-arg]
+
+        def score(engine) -> dict[str, list[float]]:  # type: ignore[no-untyped-def]
+            return gold_hits(engine, questions)
+    else:
+        questions = PARAGRAPH_SETS[args.set]()[1]
+
+        def score(engine) -> dict[str, list[float]]:  # type: ignore[no-untyped-def]
+            return gold_recall(engine, questions)
+
+    began = time.perf_counter()
+    before = score(engine)
+    print(f"gold scoring took {time.perf_counter() - began:.0f}s", file=sys.stderr, flush=True)
     print(f"before: {rates(before)}", file=sys.stderr, flush=True)
 
     judged: list[Embedder] = []
@@ -164,7 +211,7 @@ def run_variant(engine, base: Path, chunks, asked: list[dict], args: argparse.Na
     began = time.perf_counter()
     with PeakRss() as rss:
         summary = tune_retriever(
-            name="covid-tuned", raft_dir=raft_dir, store=engine.store, embedder=engine.embedder,
+            name=f"{args.set}-tuned", raft_dir=raft_dir, store=engine.store, embedder=engine.embedder,
             base=resolve_embedder(""), models_dir=engine.models_dir, work_dir=home / "work",
             config=RetrieverConfig(epochs=args.epochs, pairs=args.pairs, ict_limit=args.ict_limit), load=load,
         )
@@ -183,17 +230,18 @@ def run_variant(engine, base: Path, chunks, asked: list[dict], args: argparse.Na
 
     with patch("localrag.embed.load_embedder", reuse):
         report = engine.switch_embedder(Path(summary["path"]))
-    after = gold_hits(engine, questions)
+    after = score(engine)
     print(f"after: {rates(after)}", file=sys.stderr, flush=True)
     paired = {
-        leg: {k: getattr(result, k) for k in ("difference", "low", "high", "verdict")}
-        for leg in before
-        for result in [verdict(before[leg], after[leg], metric="gold hit@5")]
+        metric: {k: getattr(result, k) for k in ("difference", "low", "high", "verdict")}
+        for metric in before
+        for result in [verdict(before[metric], after[metric], metric=f"gold {metric}")]
     }
     result = {
         "command": " ".join(["benchmarks/bench_tune_retriever.py", *sys.argv[1:]]),
         "threads": args.threads,
-        "articles": args.articles,
+        "set": args.set,
+        "articles": args.articles if args.set == "covid" else None,
         "chunks": len(chunks),
         "gold_questions": len(questions),
         "qa_chunks_asked": len(asked),
@@ -211,7 +259,8 @@ def run_variant(engine, base: Path, chunks, asked: list[dict], args: argparse.Na
         "gold_paired_difference": paired,
         "load_average_end": Path("/proc/loadavg").read_text().split()[:3],
     }
-    out = SUMMARY.with_name(f"tune_retriever_{args.pairs}.json")
+    tag = args.pairs if args.set == "covid" else f"{args.set}_{args.pairs}"
+    out = SUMMARY.with_name(f"tune_retriever_{tag}.json")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
@@ -233,7 +282,13 @@ def one_thread_onnx(threads: int) -> None:
     ort.SessionOptions = options
 
 
-def prepare(base: Path, articles: int):  # type: ignore[no-untyped-def]
+def write_paragraphs(folder: Path, name: str) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for i, (title, text) in enumerate(PARAGRAPH_SETS[name]()[0]):
+        (folder / f"para_{i:04d}.txt").write_text(f"{title}\n\n{text}\n")
+
+
+def prepare(base: Path, articles: int, name: str = "covid"):  # type: ignore[no-untyped-def]
     """An Engine over BASE (ingested once, reused by later runs: the cached questions name its chunk ids)."""
     os.environ["LOCALRAG_HOME"] = str(base)
     from localrag.config import load_settings
@@ -243,7 +298,10 @@ def prepare(base: Path, articles: int):  # type: ignore[no-untyped-def]
     marker = base / "ingested.json"
     if not marker.is_file():
         started = time.perf_counter()
-        write_articles(base / "covid", articles)
+        if name == "covid":
+            write_articles(base / "covid", articles)
+        else:
+            write_paragraphs(base / "covid", name)
         engine.ingest([base / "covid"])
         marker.write_text(json.dumps({"articles": articles, "seconds": round(time.perf_counter() - started, 1),
                                       "load_average": Path("/proc/loadavg").read_text().split()[:3]}))
@@ -282,6 +340,8 @@ def write_questions(engine, chunks, limit: int, minutes: float, cache: Path) -> 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--set", choices=("covid", *PARAGRAPH_SETS), default="covid",
+                        help="COVID-QA articles, or the HotpotQA / MuSiQue paragraphs (then --pairs ict)")
     parser.add_argument("--articles", type=int, default=98, help="COVID-QA articles to index (all: 98)")
     parser.add_argument("--qa-chunks", type=int, default=200, help="chunks the 135M model writes questions for")
     parser.add_argument("--qa-minutes", type=float, default=60.0, help="stop writing questions after this long")
@@ -293,14 +353,17 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=int(os.environ.get("LOCALRAG_N_THREADS", "0") or 0),
                         help="torch and ONNX Runtime threads (0: their defaults)")
     args = parser.parse_args()
+    if args.set != "covid" and args.pairs != "ict":
+        parser.error("--set hotpot|musique has no written questions: use --pairs ict")
     if args.threads:
         import torch
 
         torch.set_num_threads(args.threads)
         one_thread_onnx(args.threads)
     os.environ.setdefault("LOCALRAG_CACHE_DIR", str(_corpus.RESULTS / "cache"))
-    base = _corpus.RESULTS / f"tune_retriever_home_{args.articles}"
-    engine = prepare(base, args.articles)
+    base = _corpus.RESULTS / (f"tune_retriever_home_{args.articles}" if args.set == "covid"
+                              else f"tune_retriever_home_{args.set}")
+    engine = prepare(base, args.articles, args.set)
     marker = json.loads((base / "ingested.json").read_text())
 
     from localrag.raft.qa import store_chunks
@@ -308,7 +371,7 @@ def main() -> None:
     chunks = store_chunks(engine.store)
     print(f"{len(chunks)} chunks (ingest {marker['seconds']}s)", file=sys.stderr, flush=True)
     cache = _corpus.RESULTS / f"tune_retriever_qa_{args.articles}.jsonl"
-    asked = write_questions(engine, chunks, args.qa_chunks, args.qa_minutes, cache)
+    asked = write_questions(engine, chunks, args.qa_chunks, args.qa_minutes, cache) if args.set == "covid" else []
     if args.questions_only:
         return
     run_variant(engine, base, chunks, asked, args)
