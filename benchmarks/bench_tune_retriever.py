@@ -147,7 +147,8 @@ class Remembering:
     """An embedder that keeps every text's vector, so the index switch reuses the gate's."""
 
     def __init__(self, inner) -> None:  # type: ignore[no-untyped-def]
-        self.inner, self.name, self.dim, self.seen = inner, inner.name, inner.dim, {}
+        self.inner, self.name, self.dim = inner, inner.name, inner.dim
+        self.seen: dict[str, object] = {}
 
     def __getattr__(self, attr: str):  # type: ignore[no-untyped-def]
         return getattr(self.inner, attr)
