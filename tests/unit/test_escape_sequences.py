@@ -38,3 +38,12 @@ def test_sources_panel_and_chunk_viewer_show_escapes() -> None:
     assert "\x1b" not in label and "\u241b" in label
     shown = highlighted_text(source, turn).plain
     assert "\x1b" not in shown and "\x07" not in shown and len(shown) == len(source.text)
+
+
+def test_ingest_progress_line_shows_escapes() -> None:
+    from localrag.tui.screens.library import progress_line
+    from localrag.types import IngestProgress
+
+    for activity in ("", f"OCR {NAME} page 1/2"):
+        shown = progress_line(IngestProgress(1, 2, 3, NAME, 1.0, 2.0, activity)).plain
+        assert "\x1b" not in shown and "\u241b[41mx.md" in shown

@@ -81,7 +81,7 @@ def progress_line(p: IngestProgress) -> Text:
         (f"{p.files_done}/{p.files_total or '?'} files", "bold"),
         f" · {p.chunks_written} chunks · {duration_text(p.elapsed)} elapsed · ETA {duration_text(p.eta)}\n",
         ("now: ", "dim"),
-        p.activity or p.current,
+        printable(p.activity or p.current, multiline=False),
     )
 
 
