@@ -46,6 +46,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+# The children run this file again: they must import the localrag beside it, not an installed copy.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
 QA = [
     ("beekeeping-basics.txt", "When was the Hollow Brook Beekeepers Association founded?", "1962"),
     ("beekeeping-basics.txt", "How many frames does a brood box hold?", "eleven frames"),
@@ -217,7 +220,7 @@ def passes(data: Path, rounds: int) -> dict[str, Any]:
     from localrag.tune.base import load_base
     from localrag.tune.finetune import _autocast, _row_loss_sum, use_bf16
     from localrag.tune.packing import pack, packed_attention
-    from localrag.tune.verify import worker_threads
+    from localrag.tune.threads import worker_threads
 
     torch.set_num_threads(worker_threads())
     config = _config(4)

@@ -33,6 +33,7 @@ from typing import Any
 from localrag.tune.card import base_licence, build_card, file_sha256, write_card
 from localrag.tune.gguf_writer import ExportError, write_f16_gguf, write_lora_gguf
 from localrag.tune.quantize import QUANT_TYPES, check_quant, quantize, temp_path_for
+from localrag.tune.threads import worker_threads
 from localrag.tune.verify import (
     F16_AGREEMENT_MIN,
     VerifyResult,
@@ -40,7 +41,6 @@ from localrag.tune.verify import (
     check_gguf,
     reference_predictions,
     verification_texts,
-    worker_threads,
 )
 
 __all__ = ["QUANT_TYPES", "ExportResult", "export_merged", "export_model", "clean_stale_temps"]

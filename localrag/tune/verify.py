@@ -18,7 +18,6 @@ read differently by the exported model.
 from __future__ import annotations
 
 import math
-import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -29,6 +28,7 @@ import numpy as np
 
 from localrag.jsonl import read_jsonl
 from localrag.tune.gguf_writer import ExportError
+from localrag.tune.threads import worker_threads
 
 F16_AGREEMENT_MIN = 0.99
 FIXED_CONVERSATIONS: tuple[tuple[str, str], ...] = (
@@ -84,26 +84,6 @@ def verification_texts(data_dir: Path | None, tokenizer: Any, *, limit: int = 8)
             for q, a in FIXED_CONVERSATIONS[:limit]
         ]
     return [str(tokenizer.apply_chat_template(m, tokenize=False)) for m in conversations]
-
-
-def worker_threads() -> int:
-    """CPU threads worth using now: the cores not already busy, at least one.
-
-    Both torch and llama.cpp spin-wait between the parts of a matrix product; when other processes
-    hold the cores, two spinning threads on a loaded 2-core machine ran the same forward passes 17x
-    slower than one thread (70 s vs 4 s). Sizing by the load average keeps all cores on an idle
-    machine and falls back to one thread on a busy one.
-    """
-    cores = max(1, os.cpu_count() or 1)
-    # An explicit count (the llama.cpp setting's variable) wins: a job given one core of a shared machine.
-    chosen = os.environ.get("LOCALRAG_N_THREADS", "")
-    if chosen.isdigit() and int(chosen) > 0:
-        return int(chosen)
-    try:
-        busy = os.getloadavg()[0]
-    except OSError:
-        return cores
-    return max(1, min(cores, round(cores - busy)))
 
 
 def check_chat_template(gguf_path: Path, tokenizer: Any) -> None:
@@ -167,14 +147,15 @@ def check_gguf(
 
     start = time.monotonic()
     n_ctx = max(len(r.ids) for r in references) + 8
+    threads = worker_threads()
     try:
         llm = llama_cpp.Llama(
             model_path=str(gguf_path),
             n_ctx=n_ctx,
             n_batch=n_ctx,
             logits_all=True,
-            n_threads=worker_threads(),
-            n_threads_batch=worker_threads(),
+            n_threads=threads,
+            n_threads_batch=threads,
             verbose=False,
         )
     except ValueError as exc:

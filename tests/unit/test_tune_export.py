@@ -332,25 +332,3 @@ def test_chat_template_must_survive_the_export(tiny_base: tuple[Path, dict], tmp
         check_chat_template(out, SimpleNamespace(chat_template=template + " "))
 
 
-def test_worker_threads_follow_the_free_cores(monkeypatch: pytest.MonkeyPatch) -> None:
-    from localrag.tune import verify
-
-    monkeypatch.delenv("LOCALRAG_N_THREADS", raising=False)
-    monkeypatch.setattr(verify.os, "cpu_count", lambda: 8)
-    monkeypatch.setattr(verify.os, "getloadavg", lambda: (0.2, 0.0, 0.0))
-    assert verify.worker_threads() == 8
-    monkeypatch.setattr(verify.os, "getloadavg", lambda: (5.0, 0.0, 0.0))
-    assert verify.worker_threads() == 3
-    monkeypatch.setattr(verify.os, "getloadavg", lambda: (17.0, 0.0, 0.0))
-    assert verify.worker_threads() == 1
-
-
-def test_an_explicit_thread_count_wins_over_the_load(monkeypatch: pytest.MonkeyPatch) -> None:
-    from localrag.tune import verify
-
-    monkeypatch.setattr(verify.os, "cpu_count", lambda: 8)
-    monkeypatch.setattr(verify.os, "getloadavg", lambda: (0.2, 0.0, 0.0))
-    monkeypatch.setenv("LOCALRAG_N_THREADS", "1")  # a job given one core of a shared machine
-    assert verify.worker_threads() == 1
-    monkeypatch.setenv("LOCALRAG_N_THREADS", "0")  # the setting's "all cores": the load decides again
-    assert verify.worker_threads() == 8

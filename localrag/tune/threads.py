@@ -1,0 +1,77 @@
+"""How many CPU threads a training, export or quantizing job should take now.
+
+Torch and llama.cpp spin-wait between the parts of a matrix product; when other processes hold the
+cores, two spinning threads on a loaded 2-core machine ran the same forward passes 17x slower than
+one thread (70 s vs 4 s). So a job takes the cores that are free now, and at least one.
+
+"Free now" comes from the kernel's CPU counters over a short sample, less this process's own CPU
+time, and not from the load average. The load average trails by about a minute and counts this
+process's own earlier work. So a training stage started right after question writing in the same
+`tune`, or a benchmark run right after another, saw a busy machine and took one thread of two idle
+cores. Measured on an idle 2-core machine: 1.04x the Trainer baseline's tokens/s with the one
+thread, 1.43x with two ("Faster CPU training on an idle machine" in benchmarks/README.md). Where
+there is no /proc/stat (not Linux), the load average is used.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+# Long enough to see a neighbour's steady use of a core, short beside any job that asks.
+SAMPLE_S = 0.3
+_PROC_STAT = Path("/proc/stat")
+
+
+def worker_threads() -> int:
+    """CPU threads worth using now: the cores other processes are not using, at least one."""
+    cores = max(1, os.cpu_count() or 1)
+    # An explicit count (the llama.cpp setting's variable) wins: a job given one core of a shared machine.
+    chosen = os.environ.get("LOCALRAG_N_THREADS", "")
+    if chosen.isdigit() and int(chosen) > 0:
+        return int(chosen)
+    busy = busy_cores_of_others(cores)
+    if busy is None:
+        return cores
+    return max(1, min(cores, round(cores - busy)))
+
+
+def busy_cores_of_others(cores: int) -> float | None:
+    """Cores' worth of CPU that other processes used over the last `SAMPLE_S` seconds.
+
+    Falls back to the 1-minute load average without /proc/stat; None when neither can be read.
+    """
+    first = cpu_counters()
+    if first is None:
+        try:
+            return os.getloadavg()[0]
+        except OSError:
+            return None
+    own_start = time.process_time()
+    time.sleep(SAMPLE_S)
+    second = cpu_counters()
+    own = time.process_time() - own_start
+    if second is None:
+        return None
+    busy_ticks = (second[0] - first[0]) - own * os.sysconf("SC_CLK_TCK")
+    total_ticks = second[1] - first[1]
+    if total_ticks <= 0:
+        return 0.0
+    return max(0.0, busy_ticks / total_ticks) * cores
+
+
+def cpu_counters() -> tuple[int, int] | None:
+    """(busy, total) clock ticks summed over all CPUs since boot, from /proc/stat; None without it."""
+    try:
+        line = _PROC_STAT.read_text(encoding="ascii").splitlines()[0]
+    except (OSError, IndexError, UnicodeDecodeError):
+        return None
+    fields = line.split()
+    if not fields or fields[0] != "cpu" or len(fields) < 5:
+        return None
+    # user nice system idle iowait irq softirq steal (guest time is already inside user and nice)
+    ticks = [int(value) for value in fields[1:9]]
+    idle = ticks[3] + (ticks[4] if len(ticks) > 4 else 0)
+    total = sum(ticks)
+    return total - idle, total

@@ -1,0 +1,81 @@
+"""The thread count a tuning job takes: free cores from a CPU sample, not the trailing load average."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable
+
+import pytest
+
+from localrag.tune import threads
+
+
+def _counters(*samples: tuple[int, int]) -> Callable[[], tuple[int, int]]:
+    it = iter(samples)
+    return lambda: next(it)
+
+
+def test_cores_others_keep_busy_are_left_to_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("LOCALRAG_N_THREADS", raising=False)
+    monkeypatch.setattr(threads.os, "cpu_count", lambda: 8)
+    monkeypatch.setattr(threads, "SAMPLE_S", 0.0)
+    # 8 cores, 800 ticks over the sample: 500 of them busy is 5 cores' worth, so 3 are left.
+    monkeypatch.setattr(threads, "cpu_counters", _counters((0, 0), (500, 800)))
+    assert threads.worker_threads() == 3
+    monkeypatch.setattr(threads, "cpu_counters", _counters((0, 0), (0, 800)))
+    assert threads.worker_threads() == 8
+    monkeypatch.setattr(threads, "cpu_counters", _counters((0, 0), (800, 800)))
+    assert threads.worker_threads() == 1
+
+
+def test_a_stale_load_average_does_not_cost_an_idle_machine_its_cores(monkeypatch: pytest.MonkeyPatch) -> None:
+    # What the idle benchmark hit: the previous run still counted in the load average.
+    monkeypatch.delenv("LOCALRAG_N_THREADS", raising=False)
+    monkeypatch.setattr(threads.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(threads.os, "getloadavg", lambda: (1.9, 1.0, 0.5))
+    monkeypatch.setattr(threads, "SAMPLE_S", 0.0)
+    monkeypatch.setattr(threads, "cpu_counters", _counters((1000, 5000), (1000, 5200)))
+    assert threads.worker_threads() == 2
+
+
+def test_this_process_s_own_cpu_is_not_counted_as_a_neighbour_s() -> None:
+    if threads.cpu_counters() is None:
+        pytest.skip("no /proc/stat on this system")
+    stop = time.monotonic() + 2 * threads.SAMPLE_S + 1.0
+
+    def spin() -> None:
+        while time.monotonic() < stop:
+            pass
+
+    # A thread of this process spins on a core through the sample: it is ours, not another process's.
+    worker = threading.Thread(target=spin)
+    worker.start()
+    try:
+        busy = threads.busy_cores_of_others(os.cpu_count() or 1)
+    finally:
+        worker.join()
+    assert busy is not None
+    # Other processes on a shared test machine may add to it, but our spinning core must not.
+    assert busy < (os.cpu_count() or 1) - 0.5
+
+
+def test_without_proc_stat_the_load_average_decides(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("LOCALRAG_N_THREADS", raising=False)
+    monkeypatch.setattr(threads.os, "cpu_count", lambda: 8)
+    monkeypatch.setattr(threads, "cpu_counters", lambda: None)
+    monkeypatch.setattr(threads.os, "getloadavg", lambda: (5.0, 0.0, 0.0))
+    assert threads.worker_threads() == 3
+    monkeypatch.setattr(threads.os, "getloadavg", lambda: (17.0, 0.0, 0.0))
+    assert threads.worker_threads() == 1
+
+
+def test_an_explicit_thread_count_wins_over_the_machine(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(threads.os, "cpu_count", lambda: 8)
+    monkeypatch.setattr(threads, "SAMPLE_S", 0.0)
+    monkeypatch.setattr(threads, "cpu_counters", lambda: (0, 0))
+    monkeypatch.setenv("LOCALRAG_N_THREADS", "1")  # a job given one core of a shared machine
+    assert threads.worker_threads() == 1
+    monkeypatch.setenv("LOCALRAG_N_THREADS", "0")  # the setting's "all cores": the machine decides again
+    assert threads.worker_threads() == 8
