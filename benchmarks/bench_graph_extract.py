@@ -1,7 +1,7 @@
 """Triple extraction quality and speed: WC2014 facts written as text, extracted back by the GGUF model.
 
     .venv/bin/python benchmarks/bench_graph_extract.py [--set sentences|paragraphs] [--sentences 200]
-        [--paragraphs 16] [--templates first|heldout] [--per-chunk 1] [--methods single,focused]
+        [--paragraphs 16] [--templates first|heldout|heldout2] [--per-chunk 1] [--methods single,focused]
         [--vocabulary kb|default] [--model PATH] [--quick] [--summary FILE]
 
 Two sets, both written from the WC2014 knowledge base at run time (its SOURCE forbids copying the
@@ -15,7 +15,8 @@ kept in the summary so a rerun can show it read the same set):
   player's five KB facts plus the country of his club (`PARAGRAPH_TEMPLATES`); later sentences
   say "He"/"His", as people write; `--templates heldout` draws the sentences from
   `HELDOUT_TEMPLATES` instead (other wordings, written and committed before the extraction was
-  changed while looking at the first ones: a check that it was not fitted to them). The gold
+  changed while looking at the first ones: a check that it was not fitted to them), and
+  `--templates heldout2` from `HELDOUT2_TEMPLATES` (written before the next change). The gold
   triples of a paragraph are exactly the KB facts its template states (the template lists them),
   so recall is measured against what the text says.
 Each chunk goes through `localrag.graph.extract.extract_chunk` once per method of `--methods`
@@ -110,7 +111,27 @@ HELDOUT_TEMPLATES: list[list[tuple[str, tuple[str, ...]]]] = [
         ("He is listed with squad number {K}.", ("wears_number",)),
     ],
 ]
-TEMPLATE_SETS = {"first": PARAGRAPH_TEMPLATES, "heldout": HELDOUT_TEMPLATES}
+# A second held-out set, written (issue 20, fifth round) before the extraction learned to relate names the
+# vocabulary's phrasings do not join: the check on that change, which was chosen on the first templates only.
+HELDOUT2_TEMPLATES: list[list[tuple[str, tuple[str, ...]]]] = [
+    [
+        ("{P}, {A}, is a {x} capped by {N}.", ("is_aged", "plays_position", "plays_for_country")),
+        ("Now {A}, {P} lines up at {x} for the {N} national side.",
+         ("is_aged", "plays_position", "plays_for_country")),
+        ("{N} call on {P}, a {A}-year-old {x}.", ("is_aged", "plays_position", "plays_for_country")),
+    ],
+    [
+        ("He spends his club career at {C} in {Q}.", ("plays_in_club", "club_country")),
+        ("His employers are {C}, who play in {Q}.", ("plays_in_club", "club_country")),
+        ("He signed for {C}. {C} hail from {Q}.", ("plays_in_club", "club_country")),
+    ],
+    [
+        ("He is handed the number {K} jersey.", ("wears_number",)),
+        ("His jersey bears the number {K}.", ("wears_number",)),
+        ("He pulls on the {K} shirt.", ("wears_number",)),
+    ],
+]
+TEMPLATE_SETS = {"first": PARAGRAPH_TEMPLATES, "heldout": HELDOUT_TEMPLATES, "heldout2": HELDOUT2_TEMPLATES}
 
 
 def kb_facts(kb: list[tuple[str, str, str]]) -> dict[str, dict[str, str]]:
