@@ -45,12 +45,15 @@ import random
 import sys
 import time
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from localrag.atomic import write_text_atomic  # noqa: E402
 from localrag.graph.extract import (  # noqa: E402
     ChunkTriples,
     EntityMerger,
@@ -59,6 +62,8 @@ from localrag.graph.extract import (  # noqa: E402
     extract_chunk,
 )
 from localrag.graph.kgqa import fact_sentences, forward, read_triples  # noqa: E402
+from localrag.graph.relate import KIND_WEIGHT, RelationMatcher  # noqa: E402
+from localrag.graph.relate import THRESHOLD as RELATE_THRESHOLD  # noqa: E402
 from localrag.graph.store import normalise_entity, normalise_relation  # noqa: E402
 from localrag.types import Chunk, GenerationStats  # noqa: E402
 
@@ -184,7 +189,15 @@ def main() -> None:
     parser.add_argument("--paragraphs", type=int, default=16)
     parser.add_argument("--templates", choices=list(TEMPLATE_SETS), default="first", help="profile wordings")
     parser.add_argument("--per-chunk", type=int, default=1)
-    parser.add_argument("--methods", default="single,focused", help="extraction methods to compare, comma-separated")
+    parser.add_argument("--methods", default="single,focused",
+                        help="extraction methods to compare, comma-separated: single, focused, phrased (focused "
+                             "with vocabulary phrasings only, as before the relation matcher)")
+    parser.add_argument("--thresholds", type=float, nargs="+", default=[RELATE_THRESHOLD],
+                        help="relation matcher thresholds for `focused` (several: one run each)")
+    parser.add_argument("--kind-weights", type=float, nargs="+", default=[KIND_WEIGHT],
+                        help="relation matcher kind weights for `focused` (several: one run each)")
+    parser.add_argument("--replies", type=Path, default=None,
+                        help="a JSON file of the model's replies by prompt, read and extended (RememberingGenerator)")
     parser.add_argument("--vocabulary", choices=["kb", "default"], default="kb")
     parser.add_argument("--model", type=Path, default=None, help="a GGUF file; default: the bundled model")
     parser.add_argument("--threads", type=int, default=0, help="llama.cpp threads (0: all cores)")
@@ -219,11 +232,22 @@ def main() -> None:
     digest = hashlib.sha256(json.dumps([[c.heading, c.text, g] for c, g in chunks]).encode()).hexdigest()
 
     model_path = args.model or bundled_generator_path()
-    generator = LlamaGenerator(model_path, n_ctx=2048, n_threads=args.threads)
+    generator = RememberingGenerator(LlamaGenerator(model_path, n_ctx=2048, n_threads=args.threads), args.replies)
     embedder = SentenceTransformerEmbedder(bundled_embedder_path())
     vocabulary = RelationVocabulary(KB_VOCABULARY, fallback=None) if args.vocabulary == "kb" else RelationVocabulary()
     methods = args.methods.split(",")
-    runs = {m: Run(m, ExtractConfig(vocabulary=vocabulary, method=m), EntityMerger(embedder, 0.9)) for m in methods}
+    runs: dict[str, Run] = {}
+    for method in methods:
+        if method == "phrased":  # the focused method before the relation matcher: vocabulary phrasings only
+            runs[method] = Run(method, ExtractConfig(vocabulary=vocabulary, relate_threshold=None),
+                               EntityMerger(embedder, 0.9))
+            continue
+        grid = [(t, w) for t in args.thresholds for w in args.kind_weights] if method == "focused" else [(0.0, 0.0)]
+        for threshold, weight in grid:
+            name = method if len(grid) == 1 else f"{method}@t{threshold:g},w{weight:g}"
+            config = ExtractConfig(vocabulary=vocabulary, method=method, relate_threshold=threshold)
+            matcher = RelationMatcher(embedder, vocabulary, threshold=threshold, kind_weight=weight)
+            runs[name] = Run(name, config, EntityMerger(embedder, 0.9), matcher if method == "focused" else None)
     embedder.embed(["warm up"])
     generator.count_tokens("warm up")
 
@@ -231,7 +255,8 @@ def main() -> None:
         for run in runs.values():  # interleaved, so every method sees the same machine load
             stats = GenerationStats()
             started = time.perf_counter()
-            result = extract_chunk(chunk, generator, run.merger, run.config, stats=stats)
+            result = extract_chunk(chunk, generator, run.merger, run.config, stats=stats,  # type: ignore[arg-type]
+                                   matcher=run.matcher)
             run.seconds += time.perf_counter() - started
             run.tokens += stats.completion_tokens
             run.add(result, gold)
@@ -249,9 +274,10 @@ def main() -> None:
         "set": args.set, "templates": args.templates if args.set == "paragraphs" else None,
         "model": Path(model_path).name, "vocabulary": args.vocabulary, "seed": args.seed,
         "chunks": len(chunks), "sentences": n_sentences, "gold_facts": n_gold, "set_sha256": digest,
-        "loadavg_at_end": loadavg, "methods": {},
+        "loadavg_at_end": loadavg, "replies_generated": generator.generated, "replies_remembered": generator.remembered,
+        "methods": {},
     }
-    first = runs[methods[0]]
+    first = next(iter(runs.values()))
     for run in runs.values():
         figures = run.figures(pairs, n_gold, len(chunks))
         figures["time_vs_" + first.method] = round(run.seconds / first.seconds, 2)
@@ -263,9 +289,59 @@ def main() -> None:
               f"relation accuracy on right pairs {figures['relation_accuracy']:.3f}")
         print(f"  {figures['seconds_per_chunk']:.2f} s/chunk ({figures['time_vs_' + first.method]}x {first.method}), "
               f"{figures['tokens_per_chunk']} generated tokens/chunk")
+    generator.save()
+    print(f"model replies: {generator.generated} generated, {generator.remembered} remembered (times and tokens "
+          "count the generated ones only)")
     if args.summary:
         args.summary.parent.mkdir(parents=True, exist_ok=True)
         args.summary.write_text(json.dumps(summary, indent=1) + "\n")
+
+
+class RememberingGenerator:
+    """The wrapped generator with its replies kept by prompt: in memory, and in `path` across runs.
+
+    Extraction decodes greedily under a grammar, so one prompt gets one reply: with the replies
+    kept, runs that ask the model the same things (the relation matcher's settings, `phrased`
+    beside `focused`) generate each reply once, and a rerun after a change to what is done with
+    the replies generates nothing. Only generated replies count in times and tokens.
+    """
+
+    def __init__(self, inner: Any, path: Path | None) -> None:
+        self.inner = inner
+        self.name, self.n_ctx = inner.name, inner.n_ctx
+        self.path = path
+        self.replies: dict[str, str] = json.loads(path.read_text()) if path is not None and path.exists() else {}
+        self.generated = 0
+        self.remembered = 0
+
+    def count_tokens(self, text: str) -> int:
+        return int(self.inner.count_tokens(text))
+
+    def complete(self, messages: list[dict[str, str]], *, max_tokens: int, temperature: float = 0.0,
+                 stop: Sequence[str] = (), grammar: str | None = None, cancel: Any = None,
+                 stats: GenerationStats | None = None) -> str:
+        prompt = [self.name, messages, grammar, max_tokens, temperature, list(stop)]
+        key = hashlib.sha256(json.dumps(prompt).encode()).hexdigest()
+        if key in self.replies:
+            self.remembered += 1
+            return self.replies[key]
+        own = GenerationStats()
+        reply: str = self.inner.complete(messages, max_tokens=max_tokens, temperature=temperature, stop=stop,
+                                         grammar=grammar, cancel=cancel, stats=own)
+        self.generated += 1
+        if not own.cancelled:
+            self.replies[key] = reply
+        if stats is not None:
+            stats.completion_tokens += own.completion_tokens
+            stats.time_to_first_token += own.time_to_first_token
+            stats.generation_seconds += own.generation_seconds
+            stats.cancelled = own.cancelled
+        return reply
+
+    def save(self) -> None:
+        if self.path is not None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            write_text_atomic(self.path, json.dumps(self.replies) + "\n")
 
 
 @dataclass
@@ -275,6 +351,7 @@ class Run:
     method: str
     config: ExtractConfig
     merger: EntityMerger
+    matcher: RelationMatcher | None = None
     extracted: list[tuple[str, str, str]] = field(default_factory=list)
     pair_found: set[tuple[str, str, str]] = field(default_factory=set)
     triple_found: set[tuple[str, str, str]] = field(default_factory=set)
