@@ -1,7 +1,8 @@
 """Triple extraction quality and speed: WC2014 facts written as text, extracted back by the GGUF model.
 
     .venv/bin/python benchmarks/bench_graph_extract.py [--set sentences|paragraphs] [--sentences 200]
-        [--paragraphs 16] [--templates first|heldout|heldout2] [--per-chunk 1] [--methods single,focused]
+        [--paragraphs 16] [--templates first|heldout|heldout2] [--per-chunk 1] [--methods single,focused,phrased]
+        [--thresholds T ...] [--kind-weights W ...] [--replies FILE]
         [--vocabulary kb|default] [--model PATH] [--quick] [--summary FILE]
 
 Two sets, both written from the WC2014 knowledge base at run time (its SOURCE forbids copying the
@@ -289,6 +290,8 @@ def main() -> None:
               f"relation accuracy on right pairs {figures['relation_accuracy']:.3f}")
         print(f"  {figures['seconds_per_chunk']:.2f} s/chunk ({figures['time_vs_' + first.method]}x {first.method}), "
               f"{figures['tokens_per_chunk']} generated tokens/chunk")
+        print(f"  wrong triples (relation -> the KB's): {figures['wrong_triples']}; "
+              f"missed facts: {figures['missed_facts']}")
     generator.save()
     print(f"model replies: {generator.generated} generated, {generator.remembered} remembered (times and tokens "
           "count the generated ones only)")
@@ -356,6 +359,7 @@ class Run:
     pair_found: set[tuple[str, str, str]] = field(default_factory=set)
     triple_found: set[tuple[str, str, str]] = field(default_factory=set)
     dropped: Counter[str] = field(default_factory=Counter)
+    missed: Counter[str] = field(default_factory=Counter)  # gold facts not extracted, by relation
     proposed: int = 0
     failed: int = 0
     tokens: int = 0
@@ -373,11 +377,17 @@ class Run:
         got_keys = {_key(t) for t in got}
         self.pair_found.update(g for g in gold if (normalise_entity(g[0]), normalise_entity(g[2])) in got_pairs)
         self.triple_found.update(g for g in gold if _key(g) in got_keys)
+        self.missed.update(g[1] for g in gold if _key(g) not in got_keys)
 
     def figures(self, pairs: dict[tuple[str, str], set[str]], n_gold: int, n_chunks: int) -> dict[str, object]:
         pair_ok = [t for t in self.extracted if (normalise_entity(t[0]), normalise_entity(t[2])) in pairs]
         triple_ok = [t for t in pair_ok if t[1] in pairs[(normalise_entity(t[0]), normalise_entity(t[2]))]]
         n_ext = len(self.extracted)
+        # Each wrong triple as "its relation -> what the KB holds for the pair" ("none": not a KB pair).
+        wrong = Counter(
+            f"{t[1]} -> {'/'.join(sorted(pairs.get((normalise_entity(t[0]), normalise_entity(t[2])), ()))) or 'none'}"
+            for t in self.extracted if t not in triple_ok
+        )
         return {
             "proposed": self.proposed, "kept": n_ext, "failed_replies": self.failed, "dropped": dict(self.dropped),
             "pair_precision": round(len(pair_ok) / max(n_ext, 1), 3),
@@ -387,6 +397,8 @@ class Run:
             "relation_accuracy": round(len(triple_ok) / max(len(pair_ok), 1), 3),
             "seconds_per_chunk": round(self.seconds / n_chunks, 2),
             "tokens_per_chunk": round(self.tokens / n_chunks, 1),
+            "wrong_triples": dict(wrong.most_common()),
+            "missed_facts": dict(self.missed.most_common()),
         }
 
 
