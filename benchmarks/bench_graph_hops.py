@@ -1,7 +1,8 @@
 """Graph mode on two- and three-hop questions: the beam planner against the exhaustive two-hop planner.
 
     .venv/bin/python benchmarks/make_wc2014_3hop.py           # writes benchmarks/results/wc2014-3hop.jsonl
-    .venv/bin/python benchmarks/bench_graph_hops.py [--limit N] [--three FILE] [--planners NAME ...] \
+    .venv/bin/python benchmarks/bench_graph_hops.py [--limit N] [--sample N] [--sets NAME ...] [--three FILE] \
+        [--planners NAME ...] [--k K] [--offer N] [--threads N] \
         [--summary benchmarks/summaries/graph_hops.json]
 
 Sets: WC-P2 (two-hop), WC-C (conjunctive: two one-hop constraints) from ../shared/data/wc2014_kgqa,
@@ -16,7 +17,15 @@ and the answer from path votes:
 - `beam-3` (the default), `beam-4`: beam search up to three or four hops, scored by word alignment
   plus whole-path similarity (`localrag.graph.align`), with the length rule (a sequence must score
   better than its own prefix);
-- `beam-3-no-rule`: beam-3 without the length rule, to show what the rule is for.
+- `beam-3-no-rule`: beam-3 without the length rule, to show what the rule is for;
+- `grammar-3`, `grammar-aligned-3` (only when named in `--planners`: they load the bundled GGUF):
+  the bundled model chooses among relation paths under a grammar, `grammar-3` among every
+  sequence of up to three hops the graph reaches from the entity (the grammar planner before),
+  `grammar-aligned-3` among beam-3's best `--offer` (the default planner since). With `--k 1` one
+  generation per question: the first planned path decides Hits@1 and path accuracy whenever it
+  reaches an entity, which every offered path does, so `--k 1` changes neither figure here.
+`--sample N` takes N evenly spaced questions of each set (the three-hop files run template by
+template, so a `--limit` would drop whole templates); `--sets` picks sets.
 
 Per set and planner: Hits@1 with a bootstrap 95 % interval, path accuracy, and the median and 95th
 percentile seconds per question (planning + following + ranking). The embedder is wrapped in a
@@ -52,6 +61,17 @@ PLANNERS = {
     "beam-4": {"max_hops": 4},
 }
 
+# The grammar planners (the bundled model chooses, held to a grammar of relation paths, up to three
+# hops), by the embedding planner that picks the paths offered: None offers every reachable sequence.
+GRAMMAR_PLANNERS: dict[str, str | None] = {"grammar-3": None, "grammar-aligned-3": "beam-3"}
+
+
+def evenly(questions: list[Any], n: int | None) -> list[Any]:
+    """`n` questions spread evenly over the list (all when None or more than there are)."""
+    if n is None or n >= len(questions):
+        return questions
+    return [questions[i * len(questions) // n] for i in range(n)]
+
 
 class CachedEmbedder:
     """The same vectors as the wrapped embedder, each text encoded once."""
@@ -81,21 +101,35 @@ def main() -> None:
         load_wc2014,
         summarise,
     )
-    from localrag.graph.plan import EmbeddingPlanner, strip_mentions
+    from localrag.graph.plan import OFFER, EmbeddingPlanner, GrammarPlanner, strip_mentions
     from localrag.models import bundled_embedder_path
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--limit", type=int, default=None, help="questions per set")
-    parser.add_argument("--planners", nargs="*", default=list(PLANNERS))
+    parser.add_argument("--planners", nargs="*", default=list(PLANNERS),
+                        help=f"of {', '.join([*PLANNERS, *GRAMMAR_PLANNERS])}")
+    parser.add_argument("--sets", nargs="*", default=["WC-P2", "WC-C", "3-hop"], help="WC-P2, WC-C, 3-hop")
+    parser.add_argument("--sample", type=int, default=None,
+                        help="evenly spaced questions per set (after --limit), so every template is in")
+    parser.add_argument("--k", type=int, default=3, help="relation paths planned per question")
+    parser.add_argument("--offer", type=int, default=OFFER, help="paths a grammar planner with a ranker offers")
+    parser.add_argument("--threads", type=int, default=1, help="llama.cpp threads for the grammar planners")
     parser.add_argument("--three", type=Path, default=THREE, help="the three-hop questions (make_wc2014_3hop.py)")
     parser.add_argument("--summary", type=Path, default=None)
     args = parser.parse_args()
-    sets = {
-        "WC-P2": load_wc2014(DATA / "WC-P2.txt", limit=args.limit),
-        "WC-C": load_wc2014(DATA / "WC-C.txt", limit=args.limit),
-        "3-hop": load_kgqa(args.three, limit=args.limit),
+    loaders = {
+        "WC-P2": lambda: load_wc2014(DATA / "WC-P2.txt", limit=args.limit),
+        "WC-C": lambda: load_wc2014(DATA / "WC-C.txt", limit=args.limit),
+        "3-hop": lambda: load_kgqa(args.three, limit=args.limit),
     }
+    sets = {name: evenly(loaders[name](), args.sample) for name in args.sets}
     embedder = CachedEmbedder(SentenceTransformerEmbedder(bundled_embedder_path()))
+    generator = None
+    if any(name in GRAMMAR_PLANNERS for name in args.planners):
+        from localrag.generate import LlamaGenerator
+        from localrag.models import bundled_generator_path
+
+        generator = LlamaGenerator(bundled_generator_path(), n_ctx=2048, n_threads=args.threads)
     out: dict[str, dict[str, object]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         index = load_triples_index(DATA / "WC2014.txt", embedder.inner, Path(tmp))
@@ -105,9 +139,15 @@ def main() -> None:
             texts.extend([strip_mentions(q.question, linked) or q.question, *cue_words(q.question, linked)])
         embedder.embed(texts)
         for name in args.planners:
-            planner = EmbeddingPlanner(embedder, **PLANNERS[name])  # type: ignore[arg-type]
+            planner: Any
+            if name in GRAMMAR_PLANNERS:
+                ranking = GRAMMAR_PLANNERS[name]
+                ranker = EmbeddingPlanner(embedder, **PLANNERS[ranking]) if ranking else None  # type: ignore[arg-type]
+                planner = GrammarPlanner(generator, 3, ranker=ranker, offer=args.offer)  # type: ignore[arg-type]
+            else:
+                planner = EmbeddingPlanner(embedder, **PLANNERS[name])  # type: ignore[arg-type]
             for set_name, questions in sets.items():
-                records = evaluate_graph(questions, index, planner, embedder=embedder)
+                records = evaluate_graph(questions, index, planner, embedder=embedder, k=args.k)
                 summary = summarise(records, planner=name, reasoner="paths", link="topic")
                 hits = mean_figure([r.hit for r in records], seed=0)
                 seconds = sorted(r.seconds for r in records)
@@ -131,7 +171,8 @@ def main() -> None:
                 )
     if args.summary is not None:
         load = Path("/proc/loadavg").read_text().split()[:3]
-        summary = {"loadavg": load, "limit": args.limit, "three": args.three.name, "sets": out}
+        summary = {"loadavg": load, "limit": args.limit, "sample": args.sample, "k": args.k, "offer": args.offer,
+                   "three": args.three.name, "sets": out}
         args.summary.write_text(json.dumps(summary, indent=1) + "\n")
 
 

@@ -722,13 +722,13 @@ class Engine:
         hops = self.settings.graph_max_hops
         if not 1 <= hops <= MAX_HOPS:
             raise LocalRagError(f"graph_max_hops is {hops}", f"set it to 1 to {MAX_HOPS} (3 is the default)")
-        chosen: Planner
+        # Kept, with its cache of relation-path vectors, while the embedder and the setting stay; it also
+        # picks the paths the grammar planner offers the model.
+        if self._graph_planner is None or self._graph_planner.max_hops != hops:
+            self._graph_planner = EmbeddingPlanner(self.embedder, hops)
+        chosen: Planner = self._graph_planner
         if choice == "grammar":
-            chosen = GrammarPlanner(self.generator, hops)
-        else:  # kept, with its cache of relation-path vectors, while the embedder and the setting stay
-            if self._graph_planner is None or self._graph_planner.max_hops != hops:
-                self._graph_planner = EmbeddingPlanner(self.embedder, hops)
-            chosen = self._graph_planner
+            chosen = GrammarPlanner(self.generator, hops, ranker=self._graph_planner)
         reasoner = ModelReasoner(self.generator) if model_reasoner else None
         return answer_question(
             question, index, chosen, embedder=self.embedder, reasoner=reasoner, k=k, max_paths=max_paths

@@ -2,8 +2,11 @@
 
 Two methods propose triples (`ExtractConfig.method`, `graph build --method`):
 - "focused", the default: the chunk's names first, then for each name the entity it is a fact
-  about and the relation the passage words between them (localrag/graph/focused.py). On WC2014
-  profiles it kept triples at precision 0.73, recall 0.46 where "single" reached recall 0.03
+  about and the relation the passage words between them (localrag/graph/focused.py), by a phrasing
+  of the vocabulary or, with the relation matcher `build_graph` uses (localrag/graph/relate.py), by
+  what the joining words mean and what kind of thing the object is. On WC2014 profiles it kept
+  triples at precision 0.88, recall 0.71 where "single" reached recall 0.03, and recall 0.44 / 0.33
+  at precision 0.71 / 0.53 on two sets of wordings written after the vocabulary
   (`benchmarks/bench_graph_extract.py --set paragraphs --paragraphs 12`; benchmarks/README.md).
 - "single": a few-shot prompt (a worked example as an earlier user/assistant turn, because a
   135M model copies a shown format far better than it follows a described one) and a reply
@@ -58,6 +61,8 @@ from localrag.graph.focused import (
     relation_phrases,
     resolve_pronouns,
 )
+from localrag.graph.relate import THRESHOLD as RELATE_THRESHOLD
+from localrag.graph.relate import RelationMatcher
 from localrag.graph.store import GraphStore, Triple, entity_vectors, normalise_entity, normalise_relation
 from localrag.types import Chunk, GenerationStats
 
@@ -182,27 +187,47 @@ class RelationVocabulary:
         Words are compared without a plural or third-person "s", so "a 26-year-old" is worded by
         "years old" and "they play for" by "plays for".
         """
+        phrase = self.find_phrase(words)
+        return self._exact[phrase] if phrase is not None else None
+
+    def find_phrase(self, words: Sequence[str]) -> str | None:
+        """The longest phrasing (snake_case) that occurs in `words`, as `find` matches them, or None."""
         stems = [_stem(w) for w in words]
         for phrase in self._phrases:
-            parts = [_stem(w) for w in phrase.split("_")]
-            size = len(parts)
-            if any(stems[i : i + size] == parts for i in range(len(stems) - size + 1)):
-                return self._exact[phrase]
+            if _contains(stems, [_stem(w) for w in phrase.split("_")]):
+                return phrase
         return None
 
-    def objects_named_after(self, text: str) -> list[str]:
+    def phrase_length_at(self, words: Sequence[str], at: int) -> int:
+        """How many of `words` from `at` on the longest phrasing starting there takes (0: none starts there)."""
+        stems = [_stem(w) for w in words[at:]]
+        for phrase in self._phrases:  # longest first
+            parts = [_stem(w) for w in phrase.split("_")]
+            if stems[: len(parts)] == parts:
+                return len(parts)
+        return 0
+
+    def worded_by(self, phrase: str) -> list[str]:
+        """The relations a phrasing found in a passage may mean: its own, then those with a phrasing
+        that holds it ("plays for" is plays_in_club's, and part of plays_for_country's name)."""
+        parts = [_stem(w) for w in phrase.split("_")]
+        holding = (self._exact[p] for p in self._phrases if _contains([_stem(w) for w in p.split("_")], parts))
+        return list(dict.fromkeys([self._exact[phrase], *holding]))
+
+    def objects_named_after(self, text: str, introducers: Sequence[str] = ()) -> list[str]:
         """Lower-case words a phrasing of this vocabulary introduces ("plays as a forward": forward).
 
         Capitalised runs are names already (`focused.mentions`); a common noun after a phrasing that
         relates things is the object the phrasing names, though written in lower case ("a
         26-year-old forward": the age's phrasing names the noun it qualifies, a fact of the same subject).
+        `introducers` are more phrases that name the word after them (`PREDICATE_NOUN`: "is a forward").
         """
         words = re.findall(r"[A-Za-z0-9]+", text)
         stems = [_stem(w.lower()) for w in words]
         # A word of a phrasing names a relation, not an object ("wears number 10": the object is 10).
         relation_words = {_stem(w) for phrase in self._phrases for w in phrase.split("_")}
         found: dict[str, int] = {}  # word -> where it first follows a phrasing
-        for phrase in self._phrases:
+        for phrase in [*self._phrases, *(normalise_relation(p) for p in introducers)]:
             parts = [_stem(w) for w in phrase.split("_")]
             for i in range(len(stems) - len(parts) + 1):
                 if stems[i : i + len(parts)] != parts:
@@ -217,6 +242,9 @@ class RelationVocabulary:
 
 
 _ARTICLES = frozenset("a an the".split())
+# A noun after a copula and an article says what the subject is ("X is a forward"): an object for the
+# relation matcher (localrag/graph/relate.py) to name, which no vocabulary phrasing introduces.
+PREDICATE_NOUN = ("is a", "is an", "was a", "was an")
 _NOT_OBJECTS = frozenset(
     "a an the is are was were be been has have had he she it they his her its their this that these those "
     "who which where when what and or but as at in on for of from with by to".split()
@@ -225,6 +253,11 @@ _NOT_OBJECTS = frozenset(
 
 def _stem(word: str) -> str:
     return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
+
+
+def _contains(words: Sequence[str], part: Sequence[str]) -> bool:
+    size = len(part)
+    return any(list(words[i : i + size]) == list(part) for i in range(len(words) - size + 1))
 
 
 class VocabularyError(LocalRagError):
@@ -398,6 +431,9 @@ class ExtractConfig:
     # "focused" (localrag/graph/focused.py) or "single" (one prompt for a list of free-text
     # triples); see the module docstring for the measured difference.
     method: str = "focused"
+    # The focused method relates a pair whose joining words no phrasing of the vocabulary matches when a
+    # relation's meaning and kind score this much (localrag/graph/relate.py); None: phrasings only.
+    relate_threshold: float | None = RELATE_THRESHOLD
 
 
 @dataclass
@@ -511,15 +547,19 @@ def _generate(
     return reply
 
 
-def focused_entities(chunk: Chunk, vocabulary: RelationVocabulary | None = None) -> list[str]:
+def focused_entities(
+    chunk: Chunk, vocabulary: RelationVocabulary | None = None, *, predicates: bool = False
+) -> list[str]:
     """The entities the relation pass may use: the heading entity if the text names it, then the mentions,
-    then the lower-case words the vocabulary's phrasings introduce ("plays as a forward").
+    then the lower-case words the vocabulary's phrasings introduce ("plays as a forward") and, with
+    `predicates`, those a copula and an article introduce ("is a forward").
 
     Once each by normalised name, at most MAX_ENTITIES.
     """
     heading = heading_entity(chunk.heading)
     names = [heading] if heading and occurs_in(heading, chunk.text) else []
-    named = vocabulary.objects_named_after(chunk.text) if vocabulary is not None else []
+    introducers = PREDICATE_NOUN if predicates else ()
+    named = vocabulary.objects_named_after(chunk.text, introducers) if vocabulary is not None else []
     out: dict[str, str] = {}
     for name in [*names, *mentions(chunk.text), *named]:
         out.setdefault(normalise_entity(name), name)
@@ -558,12 +598,17 @@ def propose_triples(
     *,
     cancel: threading.Event | None = None,
     stats: GenerationStats | None = None,
+    matcher: RelationMatcher | None = None,
 ) -> list[dict[str, str]] | None:
-    """The model's triples for one chunk by `config.method`, before any check; None: nothing parseable."""
+    """The model's triples for one chunk by `config.method`, before any check; None: nothing parseable.
+
+    With a `matcher` the focused method also relates pairs no vocabulary phrasing joins, and offers
+    the model the nouns a copula introduces as objects.
+    """
     if config.method == "single":
         messages = extraction_messages(chunk, config.vocabulary)
         return parse_triples(_generate(generator, messages, TRIPLES_GRAMMAR, config.max_tokens, cancel, stats))
-    entities = focused_entities(chunk, config.vocabulary)
+    entities = focused_entities(chunk, config.vocabulary, predicates=matcher is not None)
     vocabulary = [(name, config.vocabulary.canonical.get(name, ())) for name in config.vocabulary.names]
     phrases = relation_phrases(vocabulary)
     topic = heading_entity(chunk.heading) if entities and entities[0] == heading_entity(chunk.heading) else ""
@@ -580,20 +625,54 @@ def propose_triples(
             continue
         # The heading's entity is the next subject to try: most facts of a chunk under a name are about it.
         for head in dict.fromkeys(h for h in (subject, topic) if h and h != obj):
-            relation = worded_relation(passage, head, obj, config.vocabulary)
+            relation = worded_relation(passage, head, obj, config.vocabulary, matcher, others)
             if relation is not None:
                 out.append({"subject": head, "relation": relation, "object": obj})
                 break
     return out
 
 
-def worded_relation(passage: str, subject: str, obj: str, vocabulary: RelationVocabulary) -> str | None:
-    """The vocabulary relation the passage words between `subject` and `obj` in one sentence, or None."""
+def worded_relation(
+    passage: str,
+    subject: str,
+    obj: str,
+    vocabulary: RelationVocabulary,
+    matcher: RelationMatcher | None = None,
+    others: Sequence[str] = (),
+) -> str | None:
+    """The vocabulary relation the passage words between `subject` and `obj` in one sentence, or None.
+
+    Without a `matcher`, only a phrasing of the vocabulary found verbatim; with one, the relation the
+    joining words after the chunk's `others` names mean and the object's kind fit best
+    (localrag/graph/relate.py).
+    """
     between, beside = linking_words(passage, subject, obj)
-    relation = vocabulary.find(between)
-    if relation is None and obj[:1].isdigit():  # the words after a number qualify it: "26 years old"
-        relation = vocabulary.find(beside)
-    return relation
+    number = obj[:1].isdigit()
+    if matcher is not None:
+        between = after_other_names(between, others, vocabulary)
+    phrase = vocabulary.find_phrase(between)
+    if phrase is None and number:  # the words after a number qualify it: "26 years old"
+        phrase = vocabulary.find_phrase(beside)
+    verbatim = vocabulary.worded_by(phrase) if phrase is not None else []
+    if matcher is None:
+        return verbatim[0] if verbatim else None
+    return matcher.match([*between, *beside] if number else between, obj, verbatim)
+
+
+def after_other_names(words: Sequence[str], others: Sequence[str], vocabulary: RelationVocabulary) -> list[str]:
+    """The joining words after the last of the chunk's other names among them, with a number's own phrasing.
+
+    A phrasing before another name relates the subject to that name, not to the object: in "plays as
+    a forward for Spain" Spain is joined by "for"; in "is a 28 years old midfielder" by nothing.
+    """
+    cut = 0
+    for name in others:
+        target = re.findall(r"[a-z0-9]+", name.lower())
+        for at in range(len(words) - len(target) + 1):
+            if target and list(words[at : at + len(target)]) == target:
+                end = at + len(target)
+                cut = max(cut, end + (vocabulary.phrase_length_at(words, end) if name[:1].isdigit() else 0))
+    return list(words[cut:])
 
 
 def extract_chunk(
@@ -604,9 +683,10 @@ def extract_chunk(
     *,
     cancel: threading.Event | None = None,
     stats: GenerationStats | None = None,
+    matcher: RelationMatcher | None = None,
 ) -> ChunkTriples | None:
     """Triples of one chunk, or None when the reply had nothing parseable (a failed generation)."""
-    raw = propose_triples(chunk, generator, config, cancel=cancel, stats=stats)
+    raw = propose_triples(chunk, generator, config, cancel=cancel, stats=stats, matcher=matcher)
     if raw is None:
         return None
     kept, dropped = check_triples(raw, chunk, config.vocabulary)
@@ -620,6 +700,13 @@ def extract_chunk(
             continue
         triples.append(Triple(head, r, tail, source=chunk.chunk_id, doc_id=chunk.doc_id))
     return ChunkTriples(triples, len(raw), dropped)
+
+
+def matcher_for(config: ExtractConfig, embedder: Embedder) -> RelationMatcher | None:
+    """The relation matcher the focused method uses under `config`, or None (vocabulary phrasings only)."""
+    if config.method != "focused" or config.relate_threshold is None:
+        return None
+    return RelationMatcher(embedder, config.vocabulary, threshold=config.relate_threshold)
 
 
 def _eta(started: float, done: int, total: int) -> float | None:
@@ -660,6 +747,7 @@ def build_graph(
                 todo.append(chunk)
     report.chunks_total = report.chunks_skipped + len(todo)
     merger = EntityMerger(embedder, config.merge_threshold)
+    matcher = matcher_for(config, embedder) if todo else None
     merger.seed(graph)
     pending: list[Triple] = []
     marks: list[tuple[str, str, str, int]] = []
@@ -678,7 +766,7 @@ def build_graph(
             break
         stats = GenerationStats()
         try:
-            result = extract_chunk(chunk, generator, merger, config, cancel=cancel, stats=stats)
+            result = extract_chunk(chunk, generator, merger, config, cancel=cancel, stats=stats, matcher=matcher)
         except LocalRagError as exc:
             report.failed += 1
             report.errors.append(f"{chunk.path}#{chunk.index}: {exc}")

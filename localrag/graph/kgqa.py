@@ -444,9 +444,10 @@ def run_kgqa(
         raise ValueError(f"planner must be one of {PLANNERS}, reasoner one of {REASONERS}")
     if generator is None and (planner == "grammar" or reasoner == "model"):
         raise ValueError("the grammar planner and the model reasoner need a generator")
-    chosen: Planner = (
-        EmbeddingPlanner(embedder, max_hops) if planner == "embedding" else GrammarPlanner(generator, max_hops)  # type: ignore[arg-type]
-    )
+    ranker = EmbeddingPlanner(embedder, max_hops)  # also picks the paths the grammar planner offers
+    chosen: Planner = ranker
+    if planner == "grammar":
+        chosen = GrammarPlanner(generator, max_hops, ranker=ranker)  # type: ignore[arg-type]
     model = ModelReasoner(generator) if reasoner == "model" and generator is not None else None
     by_file: dict[Path, list[int]] = {}
     for i, q in enumerate(questions):

@@ -8,7 +8,10 @@ Two planners, each tagging the paths it returns with its name:
   `max_hops` of the graph's relation names. Top-k is greedy decoding without replacement: after
   each answer that path is removed from the grammar and the model is asked again, so k calls give
   the model's k preferred distinct paths, deterministically (sampling with llama.cpp's fixed seed
-  would repeat itself).
+  would repeat itself). Given a `ranker` (an EmbeddingPlanner, as the engine and `eval --format
+  kgqa` give it), the alternatives are the ranker's best `offer` paths instead of every reachable
+  sequence: the word alignment prunes what the model may choose, and the grammar stays small
+  when an entity reaches hundreds of three-hop sequences.
 - `EmbeddingPlanner` needs no generator. A relation sequence's score is its alignment with the
   question's cue words (`align`: words in order of distance from the entity mention, assigned in
   order to the sequence's relations, which decides the relations, their order and the length)
@@ -46,6 +49,9 @@ MAX_HOPS = 4
 # cannot see, e.g. two relations that fit a question's words equally well. Chosen among 0, 0.1,
 # 0.25, 0.5 and 1 on WC-P2 and the three-hop set (benchmarks/README.md, "Aligning relations").
 SENTENCE_WEIGHT = 0.25
+# How many relation paths the grammar planner offers the model when it has a ranker (the embedding
+# planner): its best ones, so the grammar stays small and the choice is among paths that fit the question.
+OFFER = 5
 
 
 @dataclass(frozen=True)
@@ -219,13 +225,31 @@ class EmbeddingPlanner:
 class GrammarPlanner:
     name = "grammar"
 
-    def __init__(self, generator: Generator, max_hops: int = 3, max_tokens: int = 48) -> None:
+    def __init__(
+        self,
+        generator: Generator,
+        max_hops: int = 3,
+        max_tokens: int = 48,
+        *,
+        ranker: EmbeddingPlanner | None = None,
+        offer: int = OFFER,
+    ) -> None:
         self.generator = generator
         self.max_hops = _check_hops(max_hops)
         self.max_tokens = max_tokens
+        self.ranker = ranker
+        self.offer = offer
+
+    def candidates(self, question: str, index: GraphIndex, linked: Sequence[LinkedEntity]) -> list[tuple[str, ...]]:
+        """The relation paths the model may choose among: the ranker's best `offer`, else every reachable one."""
+        if not linked:
+            return []
+        if self.ranker is not None:
+            return [p.relations for p in self.ranker.plan(question, index, linked, k=self.offer)]
+        return index.relation_sequences([e.entity_id for e in linked], self.max_hops)
 
     def plan(self, question: str, index: GraphIndex, linked: Sequence[LinkedEntity], k: int = 3) -> list[PlannedPath]:
-        candidates = index.relation_sequences([e.entity_id for e in linked], self.max_hops) if linked else []
+        candidates = self.candidates(question, index, linked)
         relations = sorted({r for seq in candidates for r in seq}) if candidates else index.relations
         if not relations:
             return []

@@ -12,6 +12,7 @@ from localrag.embed import HashEmbedder
 from localrag.engine import Engine
 from localrag.errors import LocalRagError
 from localrag.graph.extract import EntityMerger, ExtractConfig, extract_chunk
+from localrag.graph.plan import OFFER, path_choice_grammar
 from localrag.types import Chunk
 
 NOTES = "Ruth Okafor designed the Harwick Bridge. The Harwick Bridge is in Tamford. Tamford lies in Sellshire."
@@ -56,6 +57,18 @@ def test_build_ask_and_forget_through_the_engine(engine: Engine, tmp_path: Path)
     stats = engine.graph_stats()
     assert stats.triples == 2 and stats.documents == 1  # the imported file's triples stay
     assert engine.graph.built_chunks() == {}
+
+
+def test_the_grammar_planner_chooses_among_the_embedding_planners_best_paths(engine: Engine, tmp_path: Path) -> None:
+    (tmp_path / "films.tsv").write_text(FILMS, encoding="utf-8")
+    engine.graph_import(tmp_path / "films.tsv")
+    generator = engine.generator
+    generator.replies = {"Relation path:": "starred_in -> directed_by"}  # type: ignore[attr-defined]
+    question = "Who directed the film Tom Hanks starred in?"
+    answer = engine.ask_graph(question, planner="grammar", k=1)
+    assert answer.answer == "Penny_Marshall" and answer.planned[0].planner == "grammar"
+    ranked = engine.ask_graph(question, planner="embedding", k=OFFER).planned
+    assert generator.grammars[-1] == path_choice_grammar([p.relations for p in ranked])  # type: ignore[attr-defined]
 
 
 def test_ask_graph_refuses_an_empty_graph_and_an_unknown_planner(engine: Engine) -> None:

@@ -103,6 +103,21 @@ def test_grammar_planner_takes_each_answer_out_of_the_next_grammar(index: GraphI
     assert "Relations: born_in, directed_by, located_in, starred_in" in generator.messages[0][1]["content"]
 
 
+def test_grammar_planner_with_a_ranker_offers_only_the_rankers_best_paths(index: GraphIndex) -> None:
+    question = "who directed the films tom hanks starred in"
+    ranker = EmbeddingPlanner(HashEmbedder(dim=256))
+    best = [p.relations for p in ranker.plan(question, index, hanks(), k=2)]
+    generator = FakeGenerator([" -> ".join(best[1]), " -> ".join(best[0])])
+    planner = GrammarPlanner(generator, ranker=ranker, offer=2)  # type: ignore[arg-type]
+    assert planner.candidates(question, index, hanks()) == best
+    planned = planner.plan(question, index, hanks(), k=3)
+    assert [p.relations for p in planned] == [best[1], best[0]]  # the model's order; nothing left after two
+    assert generator.grammars[0] == path_choice_grammar(best)
+    assert generator.grammars[1] == path_choice_grammar([best[0]])
+    reachable = index.relation_sequences(["tom hanks"], 3)
+    assert len(reachable) > 2 and GrammarPlanner(generator).candidates(question, index, hanks()) == reachable  # type: ignore[arg-type]
+
+
 def test_grammar_planner_without_linked_entities_uses_relation_grammar(index: GraphIndex) -> None:
     generator = FakeGenerator(["born_in"])
     planned = GrammarPlanner(generator).plan("where was he born", index, [], k=3)

@@ -1,0 +1,72 @@
+"""The relation matcher: a pair's joining words matched to the vocabulary by meaning, and the object's kind.
+
+With the bundled MiniLM (the embedder the build uses), on wordings and relations outside the WC2014
+sets the matcher's settings were chosen on.
+"""
+
+from __future__ import annotations
+
+from localrag.embed import SentenceTransformerEmbedder
+from localrag.graph.extract import RelationVocabulary, after_other_names, focused_entities, worded_relation
+from localrag.graph.relate import RelationMatcher, relation_kind
+from localrag.types import Chunk
+
+VOCABULARY = RelationVocabulary(
+    {
+        "works_for_company": ("works for", "employed by"),
+        "lives_in_city": ("lives in", "resident of"),
+        "studied_at_university": ("studied at", "graduate of"),
+        "married_to": ("married to", "wife of", "husband of"),
+    },
+    fallback=None,
+)
+
+
+def test_a_relation_name_says_its_objects_kind_when_its_last_word_is_not_a_function_word() -> None:
+    assert relation_kind("plays_for_country") == "country"
+    assert relation_kind("works_for_company") == "company"
+    assert relation_kind("located_in") == "" and relation_kind("is_a") == "" and relation_kind("date") == ""
+
+
+def test_words_the_vocabulary_does_not_list_are_matched_by_meaning(real_embedder: SentenceTransformerEmbedder) -> None:
+    matcher = RelationMatcher(real_embedder, VOCABULARY)
+    assert matcher.match(["made", "her", "home", "in"], "Lisbon") == "lives_in_city"
+    assert matcher.match(["moved", "to"], "Porto") == "lives_in_city"
+    assert matcher.match(["holds", "a", "degree", "from"], "Kestrel University") == "studied_at_university"
+    assert matcher.match(["and", "then"], "Tuesday") is None  # nothing the vocabulary means: no triple
+    assert matcher.match(["met"], "Ana Reis") is None
+    assert matcher.match([], "Lisbon") is None
+
+
+def test_the_objects_kind_can_overrule_a_phrasing_found_verbatim(real_embedder: SentenceTransformerEmbedder) -> None:
+    vocabulary = RelationVocabulary({"plays_in_club": ("plays for",), "plays_for_country": ("represents",)},
+                                    fallback=None)
+    matcher = RelationMatcher(real_embedder, vocabulary)
+    assert vocabulary.find(["plays", "for"]) == "plays_in_club"
+    verbatim = vocabulary.worded_by("plays_for")  # its own relation, and the one whose name holds the phrase
+    assert verbatim == ["plays_in_club", "plays_for_country"]
+    assert matcher.match(["plays", "for"], "Brazil", verbatim) == "plays_for_country"
+    assert matcher.match(["plays", "for"], "Norway", verbatim) == "plays_for_country"
+    assert matcher.match(["plays", "for"], "Ajax", verbatim) == "plays_in_club"
+    assert matcher.match(["plays", "for"], "Feyenoord", verbatim) == "plays_in_club"
+
+
+def test_extraction_relates_unlisted_wordings_and_offers_predicate_nouns(
+    real_embedder: SentenceTransformerEmbedder,
+) -> None:
+    text = "Ines Moreau is a chemist. She graduated from Kestrel University and moved to Porto."
+    chunk = Chunk("c", "d", "/docs/people.md", 0, text, 0, len(text), heading="People > Ines Moreau")
+    matcher = RelationMatcher(real_embedder, VOCABULARY)
+    passage = "Ines Moreau graduated from Kestrel University."
+    assert worded_relation(passage, "Ines Moreau", "Kestrel University", VOCABULARY) is None  # phrasings only
+    assert worded_relation(passage, "Ines Moreau", "Kestrel University", VOCABULARY, matcher) == "studied_at_university"
+    assert "chemist" not in focused_entities(chunk, VOCABULARY)
+    assert focused_entities(chunk, VOCABULARY, predicates=True)[-1] == "chemist"
+
+
+def test_a_phrasing_before_another_name_is_that_names() -> None:
+    vocabulary = RelationVocabulary({"is_aged": ("years old",), "plays_position": ("plays as",)}, fallback=None)
+    assert after_other_names("plays as a forward for".split(), ["forward", "Spain"], vocabulary) == ["for"]
+    # A number takes its own phrasing along: nothing joins "is a 28 years old" to the noun after it.
+    assert after_other_names("is a 28 years old".split(), ["28"], vocabulary) == []
+    assert after_other_names("plays as a".split(), ["Spain"], vocabulary) == ["plays", "as", "a"]
