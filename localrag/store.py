@@ -3,7 +3,7 @@
 Layout: one LanceDB folder; each collection (collection.py) has its own `chunks` and `documents`
 tables (names with the collection's suffix), and the folder has one `meta` table.
 - `chunks`: one row per chunk with its text, position, metadata, MiniLM vector and `fts_text` (the
-  document title, the heading path and the text, which the native BM25 index covers: `search_text`).
+  heading path and the text, which the native BM25 index covers).
 - `documents`: one row per ingested file. A document row is the commit marker of its chunks.
 - `meta`: key/value rows: the embedder and dimension the vectors were made with (one for the folder),
   the collections registry, per-collection values (keys with the collection's suffix), and one row
@@ -116,19 +116,6 @@ def sql_in(column: str, values: Iterable[str]) -> str:
 def _batches(values: Sequence[str], size: int = _IN_BATCH) -> Iterable[Sequence[str]]:
     for i in range(0, len(values), size):
         yield values[i : i + size]
-
-
-def search_text(chunk: Chunk, title: str) -> str:
-    """What BM25 indexes for a chunk: its document's title and its heading path above its text.
-
-    Why the title: a chunk deep in a document seldom repeats the words that say what the document is about,
-    which a question names; the vector leg embeds the same header (ingest/pipeline.py `embedding_text`).
-    A heading path that already starts with the title does not repeat it.
-    """
-    parts = [part for part in (title, chunk.heading) if part]
-    if title and chunk.heading.startswith(title):
-        parts = [chunk.heading]
-    return "\n".join([*parts, chunk.text])
 
 
 @dataclass
@@ -643,7 +630,7 @@ class Store:
                     "file_type": [c.file_type or by_id[c.doc_id].file_type for c in chunks],
                     "idx": [c.index for c in chunks],
                     "text": [c.text for c in chunks],
-                    FTS_COLUMN: [search_text(c, by_id[c.doc_id].title) for c in chunks],
+                    FTS_COLUMN: [f"{c.heading}\n{c.text}" if c.heading else c.text for c in chunks],
                     "char_start": [c.start for c in chunks],
                     "char_end": [c.end for c in chunks],
                     "page": [c.page for c in chunks],

@@ -239,8 +239,6 @@ def _span(text: str, starts: list[int], first_line: int, end_line: int) -> tuple
 # --- plain text and source code -------------------------------------------------------------------
 
 _BLANK_LINES = re.compile(r"\n[ \t]*\n\s*")
-# A plain text file's first line is its title up to this long, or up to the longer bound when a blank line follows it.
-TITLE_CHARS, TITLE_BLOCK_CHARS = 100, 200
 
 
 def _blocks(text: str) -> Iterator[tuple[int, int]]:
@@ -282,17 +280,8 @@ def _load_plain(path: Path) -> LoadedText:
             sections.append(Section(start, end, "heading", headings))
         else:
             sections.append(Section(start, end, prose_kind(block), headings))
-    return LoadedText(text, tuple(sections), _plain_title(text, blocks, path))
-
-
-def _plain_title(text: str, blocks: list[tuple[int, int]], path: Path) -> str:
-    """The first line when it is short, or up to `TITLE_BLOCK_CHARS` when a blank line follows it (a paper's
-    title runs to ~200 characters); else the file name."""
     first_line = text.strip().split("\n", 1)[0].strip()
-    if 0 < len(first_line) <= TITLE_CHARS:
-        return first_line
-    alone = len(blocks) > 1 and text[blocks[0][0] : blocks[0][1]] == first_line
-    return first_line if alone and len(first_line) <= TITLE_BLOCK_CHARS else path.stem
+    return LoadedText(text, tuple(sections), first_line if 0 < len(first_line) <= 100 else path.stem)
 
 
 def _load_code(path: Path) -> LoadedText:

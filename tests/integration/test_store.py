@@ -9,7 +9,7 @@ import pytest
 
 from localrag.embed import HashEmbedder
 from localrag.errors import StoreError
-from localrag.store import SCHEMA_VERSION, Store, search_text
+from localrag.store import SCHEMA_VERSION, Store
 from localrag.types import Chunk, Document
 
 EMB = HashEmbedder(dim=32)
@@ -168,14 +168,3 @@ def test_batch_must_hold_whole_documents(store: Store) -> None:
         store.write_batch([other_doc], chunks, EMB.embed(["x"]))
     with pytest.raises(ValueError):
         store.write_batch([doc], chunks, np.zeros((2, EMB.dim), dtype=np.float32))
-
-
-def test_bm25_sees_the_document_title_above_every_chunk(store: Store) -> None:
-    doc = Document("id-p", "/p/paper.txt", "txt", "h1", 100, 1.0, title="Pangolin coronavirus receptors")
-    chunks = [Chunk("id-p:0", "id-p", "/p/paper.txt", 0, "We sampled twelve animals.", 0, 26),
-              Chunk("id-p:1", "id-p", "/p/paper.txt", 1, "Binding was weak.", 26, 43, heading="Results")]
-    store.write_batch([doc], chunks, EMB.embed([c.text for c in chunks]))
-    assert {c.chunk_id for c, _ in store.text_search("pangolin", 5)} == {"id-p:0", "id-p:1"}
-    assert search_text(chunks[1], doc.title) == "Pangolin coronavirus receptors\nResults\nBinding was weak."
-    titled = Chunk("id-p:2", "id-p", "/p/paper.txt", 2, "x", 43, 44, heading="Pangolin coronavirus receptors > Aims")
-    assert search_text(titled, doc.title) == "Pangolin coronavirus receptors > Aims\nx"

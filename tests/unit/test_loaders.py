@@ -398,14 +398,3 @@ def test_unicode_file_name(tmp_path: Path) -> None:
     path = tmp_path / "caf\u00e9 notes.md"
     path.write_bytes(b"# Caf\xc3\xa9\n\nOpen at 8.\n")
     assert load_file(path).sections[0].headings == ("Caf\u00e9",)
-
-
-def test_text_title_is_a_long_first_line_when_a_blank_line_follows(tmp_path: Path) -> None:
-    title = "Functional Genetic Variants in a Receptor Gene Are Associated with Mother-to-Child Transmission of a Virus"
-    assert 100 < len(title) <= 200
-    path = tmp_path / "paper.txt"
-    path.write_text(f"{title}\n\nAbstract: the study found something.\n", encoding="utf-8")
-    assert load_file(path).title == title
-    # A long first line that runs on into its paragraph is prose, not a title.
-    path.write_text(f"{title}\nand the sentence goes on.\n\nMore text here.\n", encoding="utf-8")
-    assert load_file(path).title == "paper"
