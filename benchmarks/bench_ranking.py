@@ -1,27 +1,30 @@
-"""Ranking after fusion, on a real Engine's index: document caps, document-level fusion, legs of two indexes mixed.
+"""Ranking after fusion on a real Engine's index: per-document caps, document-level fusion, two indexes compared.
 
     export LOCALRAG_N_THREADS=1 OMP_NUM_THREADS=1
     .venv/bin/python benchmarks/bench_tune_retriever.py --qa-chunks 0 --questions-only --threads 1  # ingest once
     .venv/bin/python benchmarks/bench_ranking.py --set covid --home benchmarks/results/tune_retriever_home_98 \
         --tag base --threads 1
+    .venv/bin/python benchmarks/bench_ranking.py ... --tag other --against base   # paired, index against index
 
-1. The index is one bench_tune_retriever.py ingested (COVID-QA: the 98 articles, one text file each;
-   `--set hotpot|musique`: one text file per paragraph). Nothing is ingested here.
+1. The index is one that bench_tune_retriever.py ingested (COVID-QA: the 98 articles, one text file each;
+   `--set hotpot|musique`: one text file per paragraph) or tuned and kept (`--keep`). Nothing is ingested here.
 2. Gold: COVID-QA's 200 questions drawn with random.Random(7) (bench_tune_retriever.gold_questions), scored
-   at article level (a top-5 hit from the question's article) and at answer level (a top-5 hit whose span
-   holds the answer's characters); HotpotQA / MuSiQue: bench_recall's questions, recall@5 of the gold
-   paragraphs. MRR: of the first gold document in the top 20.
-3. Each leg's top `FETCH` per question is fetched once from the store, as Retriever.search fetches it for
-   k = 5, and cached with the chunk spans in benchmarks/results/ranking_legs_<set>_<tag>.json, keyed by
-   (document number, chunk index) so the legs of two indexes of the same files can be mixed
-   (`--vector-from TAG --text-from TAG`: e.g. one index's vector leg with another's BM25 leg).
-4. Every rule ranks the same lists through localrag.retrieve.rank_hits (fusion, merge of touching chunks,
-   the document rule, the top 5), so a rule scores what Engine.search would return with it; one
-   Engine.search per question checks that the default agrees with the cached simulation.
-5. Gold-free: pseudo-queries from the index's own chunks (localrag.fusion.pseudo_queries, random.Random(0))
-   and each rule's hit@5 of the chunk a query came from, what a per-corpus choice would see.
-Paired 95 % bootstrap intervals against the default ranking (localrag.tune.gate.verdict).
-Summary: benchmarks/summaries/ranking_<set>_<tag>.json.
+   at article level (recall@5 = a top-5 hit from the question's article) and at answer level (answer_hit@5 =
+   a top-5 hit whose span holds the answer's characters); HotpotQA / MuSiQue: bench_recall's questions,
+   recall@5 of the gold paragraphs. MRR: of the first gold document among the distinct documents.
+3. Each leg's top 20 per question (what Retriever.search fetches for k = 5) is fetched once from the store
+   and cached with the chunk spans in benchmarks/results/ranking_legs_<set>_<tag>.json, keyed by (document
+   number, chunk index), so two indexes of the same files can be compared question by question (`--against
+   TAG`) or their legs mixed (`--vector-from TAG`, `--text-from TAG`).
+4. Every rule ranks the same lists: fusions through localrag.retrieve.rank_hits, the code Retriever.search
+   runs (fusion, then touching chunks merged, then the top k); the experimental document rules (a cap per
+   document, documents by summed score) rearrange its output here. One Engine.search per question checks
+   that the default simulated here is what the engine returns.
+5. Gold-free: 200 pseudo-queries from the index's own chunks (localrag.fusion.pseudo_queries, seed 0) and each
+   rule's hit@5 of the chunk a query came from; and what `localrag retrieval tune-fusion` chooses for the
+   index (localrag.fusion.choose_fusion), scored on the gold questions.
+Paired 95 % bootstrap intervals (localrag.tune.gate.verdict) against the default fusion on the same index.
+Summary: benchmarks/summaries/ranking_<set>_<tag>[_vs_<against>].json.
 """
 
 from __future__ import annotations
@@ -121,7 +124,8 @@ def capped(fusion, cap: int) -> Ranker:  # type: ignore[no-untyped-def]
         taken: dict[str, int] = {}
         first: list[Any] = []
         rest: list[Any] = []
-        for hit in rank_hits(to_hits(legs["vector"]), to_hits(legs["text"]), fusion, len(legs["vector"]) * 2 + 2):
+        every = len(legs["vector"]) + len(legs["text"])
+        for hit in rank_hits(to_hits(legs["vector"]), to_hits(legs["text"]), fusion, every):
             taken[hit.chunk.doc_id] = taken.get(hit.chunk.doc_id, 0) + 1
             (first if taken[hit.chunk.doc_id] <= cap else rest).append(hit)
         return (first + rest)[:k]
@@ -287,6 +291,10 @@ def main() -> None:
         difference, low, high = (paired.difference or 0.0), (paired.low or 0.0), (paired.high or 0.0)
         row: dict[str, Any] = {metric: mean(values) for metric, values in per.items()}
         row["paired_recall@5"] = [round(difference, 4), round(low, 4), round(high, 4)]
+        if "answer_hit@5" in per:
+            answered = verdict(base["answer_hit@5"], per["answer_hit@5"], metric="answer_hit@5")
+            shown_answer = (answered.difference, answered.low, answered.high)
+            row["paired_answer_hit@5"] = [round(x or 0.0, 4) for x in shown_answer]
         if pseudo:
             row["pseudo_hit@5"] = mean(pseudo[label])
         for metric in [m for m in ("recall@5", "answer_hit@5") if against and m in per]:
