@@ -156,13 +156,15 @@ def document_sum(fusion) -> Ranker:  # type: ignore[no-untyped-def]
 
 def rules() -> dict[str, Ranker]:
     """Every fusion x document rule measured, by label."""
-    from localrag.fusion import Fusion
+    from localrag.fusion import CANDIDATES, Fusion
 
-    fusions = [Fusion(), Fusion(text_weight=0.0), Fusion(vector_weight=0.0), Fusion(text_weight=2.0),
-               Fusion(text_weight=0.5)]
+    with_document_rules = [Fusion(), Fusion(text_weight=0.0), Fusion(vector_weight=0.0), Fusion(text_weight=2.0),
+                           Fusion(text_weight=0.5)]
     out: dict[str, Ranker] = {}
-    for fusion in fusions:
+    for fusion in [*with_document_rules, *(f for f in CANDIDATES if f not in with_document_rules)]:
         out[fusion.label] = ranked_by(fusion)
+        if fusion not in with_document_rules:
+            continue
         for cap in (1, 2):
             out[f"{fusion.label}, {cap} per document first"] = capped(fusion, cap)
         if fusion.vector_weight and fusion.text_weight:
