@@ -24,7 +24,8 @@
    rule's hit@5 of the chunk a query came from; and what `localrag retrieval tune-fusion` chooses for the
    index (localrag.fusion.choose_fusion), scored on the gold questions.
 Paired 95 % bootstrap intervals (localrag.tune.gate.verdict) against the default fusion on the same index.
-Summary: benchmarks/summaries/ranking_<set>_<tag>[_vs_<against>].json.
+`--second-hop` adds fusions with a second query per question (the question and its top hit's text).
+Summary: benchmarks/summaries/ranking_<set>_<tag>[_vs_<against>][_second_hop].json.
 """
 
 from __future__ import annotations
@@ -154,6 +155,31 @@ def document_sum(fusion) -> Ranker:  # type: ignore[no-untyped-def]
     return rank
 
 
+def second_hop_queries(engine, items: list[dict]) -> list[str]:  # type: ignore[no-untyped-def,type-arg]
+    """Each question followed by the text of its top hit (pseudo-relevance feedback: a bridge entity of a
+    two-hop question is often named in the first paragraph found)."""
+    out = []
+    for item in items:
+        hits = engine.search(item["question"], k=1)
+        out.append(f"{item['question']}\n{hits[0].chunk.text}" if hits else item["question"])
+    return out
+
+
+def second_hop(fusion, weight: float) -> Ranker:  # type: ignore[no-untyped-def]
+    """Both legs of the question and both legs of its second-hop query, fused in one RRF (the latter weighted)."""
+    from localrag.retrieve import merge_overlapping, reciprocal_rank_fusion
+    from localrag.types import Hit
+
+    def rank(legs: dict[str, list[Row]], k: int) -> list[Any]:
+        lists = [to_hits(legs[name]) for name in ("vector", "text", "hop_vector", "hop_text")]
+        hits = {chunk.chunk_id: Hit(chunk, score) for listed in reversed(lists) for chunk, score in listed}
+        weights = [fusion.vector_weight, fusion.text_weight, weight, weight]
+        fused = reciprocal_rank_fusion([[c.chunk_id for c, _ in listed] for listed in lists], fusion.rrf_k, weights)
+        return merge_overlapping([hits[chunk_id] for chunk_id, _ in fused])[:k]
+
+    return rank
+
+
 def rules() -> dict[str, Ranker]:
     """Every fusion x document rule measured, by label."""
     from localrag.fusion import CANDIDATES, Fusion
@@ -239,6 +265,7 @@ def main() -> None:
     parser.add_argument("--vector-from", help="score the vector leg cached under this tag instead")
     parser.add_argument("--text-from", help="score the BM25 leg cached under this tag instead")
     parser.add_argument("--against", help="paired differences of every rule against the legs cached under this tag")
+    parser.add_argument("--second-hop", action="store_true", help="also rules with a second-hop query per question")
     parser.add_argument("--pseudo", type=int, default=200, help="pseudo-queries for the gold-free figures (0: none)")
     parser.add_argument("--threads", type=int, default=int(os.environ.get("LOCALRAG_N_THREADS", "0") or 0))
     args = parser.parse_args()
@@ -275,11 +302,20 @@ def main() -> None:
             real = [doc_number(h.chunk.path) for h in engine.search(item["question"], k=TOP)]
             agree += real == [int(h.chunk.doc_id) for h in default(leg, TOP)]
     rankers = rules()
+    if args.second_hop:
+        hop_cache = _corpus.RESULTS / f"ranking_hop_legs_{args.set}_{args.tag}.json"
+        if not hop_cache.is_file():
+            hop_cache.write_text(json.dumps(fetch_legs(engine, second_hop_queries(engine, items))))
+        for leg, hop in zip(legs, json.loads(hop_cache.read_text()), strict=True):
+            leg["hop_vector"], leg["hop_text"] = hop["vector"], hop["text"]
+        for weight in (0.5, 1.0):
+            rankers[f"{DEFAULT.label}, second hop x{weight:g}"] = second_hop(DEFAULT, weight)
     gold = evaluate(items, legs, rankers)
     pseudo_items, pseudo_legs = pseudo_cases(engine, args.pseudo) if args.pseudo and not mixed else ([], [])
-    pseudo = pseudo_hits(engine, pseudo_items, pseudo_legs, rankers) if pseudo_items else {}
+    one_hop = {label: rank for label, rank in rankers.items() if "second hop" not in label}  # legs of one query
+    pseudo = pseudo_hits(engine, pseudo_items, pseudo_legs, one_hop) if pseudo_items else {}
     other = _corpus.RESULTS / f"ranking_legs_{args.set}_{args.against}.json"
-    against = evaluate(items, json.loads(other.read_text()), rankers) if args.against else {}
+    against = evaluate(items, json.loads(other.read_text()), one_hop) if args.against else {}
     # What `localrag retrieval tune-fusion` would choose for this index (pseudo-queries, no gold question).
     choice = choose_fusion(engine.store, engine.embedder) if not mixed else None
     base = gold[DEFAULT.label]
@@ -297,9 +333,9 @@ def main() -> None:
             answered = verdict(base["answer_hit@5"], per["answer_hit@5"], metric="answer_hit@5")
             shown_answer = (answered.difference, answered.low, answered.high)
             row["paired_answer_hit@5"] = [round(x or 0.0, 4) for x in shown_answer]
-        if pseudo:
+        if label in pseudo:
             row["pseudo_hit@5"] = mean(pseudo[label])
-        for metric in [m for m in ("recall@5", "answer_hit@5") if against and m in per]:
+        for metric in [m for m in ("recall@5", "answer_hit@5") if label in against and m in per]:
             versus = verdict(against[label][metric], per[metric], metric=metric)
             interval = (versus.difference, versus.low, versus.high)
             row[f"vs_{args.against}_{metric}"] = [round(x or 0.0, 4) for x in interval]
@@ -328,6 +364,7 @@ def main() -> None:
     }
     name = f"ranking_{args.set}_{args.tag}" + "".join(f"_{leg}-{tag}" for leg, tag in mixed.items())
     name += f"_vs_{args.against}" if args.against else ""
+    name += "_second_hop" if args.second_hop else ""
     SUMMARIES.mkdir(exist_ok=True)
     (SUMMARIES / f"{name}.json").write_text(json.dumps(summary, indent=2) + "\n")
 
