@@ -27,6 +27,8 @@ file per paragraph (its title, a blank line, its text), and scores its questions
 does: recall@5 of the gold paragraphs among the top 5, MRR of the first one (0 past the 20th), for the vector
 leg, the BM25 leg and `Engine.search`, before and after the switch, with the same paired intervals.
 `--threads N` (default: LOCALRAG_N_THREADS) caps torch and ONNX Runtime threads.
+`--home DIR` starts from another ingested index (e.g. one ingested by other code), `--name` names the summary, `--keep`
+keeps the tuned copy of the index (for bench_ranking.py) instead of deleting it.
 Writes benchmarks/summaries/tune_retriever_<pairs>.json (COVID-QA) or tune_retriever_<set>_<pairs>.json.
 """
 
