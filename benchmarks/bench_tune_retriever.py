@@ -27,6 +27,8 @@ file per paragraph (its title, a blank line, its text), and scores its questions
 does: recall@5 of the gold paragraphs among the top 5, MRR of the first one (0 past the 20th), for the vector
 leg, the BM25 leg and `Engine.search`, before and after the switch, with the same paired intervals.
 `--threads N` (default: LOCALRAG_N_THREADS) caps torch and ONNX Runtime threads.
+`--home DIR` starts from another ingested index (e.g. one ingested by other code), `--name` names the summary, `--keep`
+keeps the tuned copy of the index (for bench_ranking.py) instead of deleting it.
 Writes benchmarks/summaries/tune_retriever_<pairs>.json (COVID-QA) or tune_retriever_<set>_<pairs>.json.
 """
 
@@ -260,12 +262,15 @@ def run_variant(engine, base: Path, chunks, asked: list[dict], args: argparse.Na
         "gold_paired_difference": paired,
         "load_average_end": Path("/proc/loadavg").read_text().split()[:3],
     }
-    tag = args.pairs if args.set == "covid" else f"{args.set}_{args.pairs}"
+    tag = args.name or (args.pairs if args.set == "covid" else f"{args.set}_{args.pairs}")
     out = SUMMARY.with_name(f"tune_retriever_{tag}.json")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
-    shutil.rmtree(home)
+    if args.keep:  # for bench_ranking.py: the tuned index, its settings naming the tuned embedder
+        print(f"kept the tuned index: LOCALRAG_HOME={home}", file=sys.stderr, flush=True)
+    else:
+        shutil.rmtree(home)
 
 
 def one_thread_onnx(threads: int) -> None:
@@ -353,6 +358,9 @@ def main() -> None:
     parser.add_argument("--ict-limit", type=int, default=1000, help="inverse-cloze pairs drawn (0: one per chunk)")
     parser.add_argument("--threads", type=int, default=int(os.environ.get("LOCALRAG_N_THREADS", "0") or 0),
                         help="torch and ONNX Runtime threads (0: their defaults)")
+    parser.add_argument("--home", type=Path, help="the ingested index to start from (default: by set, under results/)")
+    parser.add_argument("--name", help="the summary is tune_retriever_NAME.json (default: by set and pairs)")
+    parser.add_argument("--keep", action="store_true", help="keep the tuned copy of the index (its path is printed)")
     args = parser.parse_args()
     if args.set != "covid" and args.pairs != "ict":
         parser.error("--set hotpot|musique has no written questions: use --pairs ict")
@@ -362,8 +370,8 @@ def main() -> None:
         torch.set_num_threads(args.threads)
         one_thread_onnx(args.threads)
     os.environ.setdefault("LOCALRAG_CACHE_DIR", str(_corpus.RESULTS / "cache"))
-    base = _corpus.RESULTS / (f"tune_retriever_home_{args.articles}" if args.set == "covid"
-                              else f"tune_retriever_home_{args.set}")
+    base = args.home or _corpus.RESULTS / (f"tune_retriever_home_{args.articles}" if args.set == "covid"
+                                           else f"tune_retriever_home_{args.set}")
     engine = prepare(base, args.articles, args.set)
     marker = json.loads((base / "ingested.json").read_text())
 

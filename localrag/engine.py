@@ -202,7 +202,7 @@ class Engine:
                 retriever = Retriever(self.store, self.embedder, reranker=reranker)
                 choice = self.fusion_choice()
                 if choice is not None:
-                    _apply_fusion(retriever, choice)
+                    retriever.fusion = choice.fusion
                 self._retriever = retriever
             return self._retriever
 
@@ -530,7 +530,7 @@ class Engine:
         save_choice(self.store, choice)
         with self._lock:
             if self._retriever is not None:
-                _apply_fusion(self._retriever, choice)
+                self._retriever.fusion = choice.fusion
         return choice
 
     def _written_questions(self, path: Path) -> list[PseudoQuery]:
@@ -824,12 +824,6 @@ class Engine:
         if choice is not None:
             return choice.summary()
         return f"{DEFAULT.label} (default; `localrag retrieval tune-fusion` measures others)"
-
-
-def _apply_fusion(retriever: Retriever, choice: FusionChoice) -> None:
-    retriever.rrf_k = choice.fusion.rrf_k
-    retriever.vector_weight = choice.fusion.vector_weight
-    retriever.text_weight = choice.fusion.text_weight
 
 
 def _model_label(spec: str) -> str:

@@ -23,7 +23,7 @@ Filters become a SQL predicate over the chunks table; every user-supplied string
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +34,7 @@ from localrag.types import Chunk, Hit
 
 if TYPE_CHECKING:
     from localrag.embed import Embedder
+    from localrag.fusion import Fusion
     from localrag.rerank import Reranker
     from localrag.store import Store
 
@@ -174,22 +175,55 @@ def merge_overlapping(hits: list[Hit]) -> list[Hit]:
     return [hit for _, hit in sorted(merged, key=lambda pair: pair[0])]
 
 
+def fuse_legs(
+    vector_hits: Sequence[tuple[Chunk, float]], text_hits: Sequence[tuple[Chunk, float]], fusion: Fusion | None
+) -> list[Hit]:
+    """Both legs' hits as one list, each keeping its ranks and scores in both legs.
+
+    `fusion` None: the legs' hits in order, vector first (a one-leg search); else ordered by the fused score.
+    """
+    hits: dict[str, Hit] = {}
+    for rank, (chunk, score) in enumerate(vector_hits, start=1):
+        hits[chunk.chunk_id] = Hit(chunk, score, vector_rank=rank, vector_score=score)
+    for rank, (chunk, score) in enumerate(text_hits, start=1):
+        hit = hits.setdefault(chunk.chunk_id, Hit(chunk, score))
+        hit.text_rank, hit.text_score = rank, score
+    if fusion is None:
+        return list(hits.values())
+    ranked = []
+    for chunk_id, score in fusion.fuse([c.chunk_id for c, _ in vector_hits], [c.chunk_id for c, _ in text_hits]):
+        hits[chunk_id].score = score
+        ranked.append(hits[chunk_id])
+    return ranked
+
+
+def rank_hits(
+    vector_hits: Sequence[tuple[Chunk, float]],
+    text_hits: Sequence[tuple[Chunk, float]],
+    fusion: Fusion,
+    k: int,
+    *,
+    mode: Mode = "hybrid",
+    rerank: Callable[[list[Hit]], list[Hit]] | None = None,
+) -> list[Hit]:
+    """The `k` best hits from both legs' lists: fused (one leg alone unless `mode` is hybrid), reranked, and
+    touching chunks of one document merged."""
+    ranked = fuse_legs(vector_hits, text_hits, fusion if mode == "hybrid" else None)
+    if rerank is not None:
+        ranked = rerank(ranked)
+    return merge_overlapping(ranked)[:k]
+
+
 class Retriever:
     def __init__(
-        self,
-        store: Store,
-        embedder: Embedder,
-        reranker: Reranker | None = None,
-        rrf_k: int = RRF_K,
-        vector_weight: float = VECTOR_WEIGHT,
-        text_weight: float = TEXT_WEIGHT,
+        self, store: Store, embedder: Embedder, reranker: Reranker | None = None, fusion: Fusion | None = None
     ) -> None:
+        from localrag.fusion import DEFAULT
+
         self.store = store
         self.embedder = embedder
         self.reranker = reranker
-        self.rrf_k = rrf_k
-        self.vector_weight = vector_weight
-        self.text_weight = text_weight
+        self.fusion = fusion or DEFAULT
         # LanceDB releases the GIL while it searches, so the BM25 leg runs beside the vector leg.
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bm25")
 
@@ -206,24 +240,6 @@ class Retriever:
         text_future = self._pool.submit(self.store.text_search, query, fetch, where) if mode != "vector" else None
         vector_hits = self._vector_leg(query, fetch, where) if mode != "text" else []
         text_hits = text_future.result() if text_future is not None else []
-        hits: dict[str, Hit] = {}
-        for rank, (chunk, score) in enumerate(vector_hits, start=1):
-            hits[chunk.chunk_id] = Hit(chunk, score, vector_rank=rank, vector_score=score)
-        for rank, (chunk, score) in enumerate(text_hits, start=1):
-            hit = hits.setdefault(chunk.chunk_id, Hit(chunk, score))
-            hit.text_rank, hit.text_score = rank, score
-        if mode == "hybrid":
-            fused = reciprocal_rank_fusion(
-                [[c.chunk_id for c, _ in vector_hits], [c.chunk_id for c, _ in text_hits]],
-                k=self.rrf_k,
-                weights=[self.vector_weight, self.text_weight],
-            )
-            ranked = []
-            for chunk_id, score in fused:
-                hits[chunk_id].score = score
-                ranked.append(hits[chunk_id])
-        else:
-            ranked = list(hits.values())
-        if self.reranker is not None:
-            ranked = self.reranker.rerank(query, ranked)
-        return merge_overlapping(ranked)[:k]
+        reranker = self.reranker
+        rerank = (lambda ranked: reranker.rerank(query, ranked)) if reranker is not None else None
+        return rank_hits(vector_hits, text_hits, self.fusion, k, mode=mode, rerank=rerank)

@@ -56,11 +56,11 @@ def test_tune_fusion_chooses_bm25_for_made_up_words_and_the_index_keeps_it(
     assert choice.queries >= MIN_CHUNKS
     assert choice.fusion.text_weight > choice.fusion.vector_weight, choice.hit_at_5
     assert choice.hit_at_5[choice.fusion.label] > choice.hit_at_5["vector only"]
-    assert retrieval_engine.retriever.text_weight == choice.fusion.text_weight
+    assert retrieval_engine.retriever.fusion == choice.fusion
     # The choice lives in the index: another Engine on the same store reads it and searches with it.
     again = Engine(load_settings(), embedder=real_embedder)
     assert again.fusion_choice() == choice
-    assert again.retriever.text_weight == choice.fusion.text_weight
+    assert again.retriever.fusion == choice.fusion
     assert choice.fusion.label in again.status().fusion
     # A second ingest that grows the index by less than half does not choose again.
     assert not retrieval_engine.ingest([_made_up_corpus(tmp_path / "more", 10)]).fusion

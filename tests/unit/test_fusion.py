@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import pytest
 
+from localrag.fusion import Fusion
 from localrag.retrieve import (
     SearchFilters,
     filters_to_sql,
     glob_to_like,
     merge_overlapping,
+    rank_hits,
     reciprocal_rank_fusion,
 )
 from localrag.store import sql_in, sql_literal
@@ -118,3 +120,19 @@ def test_filters_to_sql() -> None:
     )
     both = filters_to_sql(SearchFilters(path_glob="/a/*", file_types=("txt",)))
     assert both == "path LIKE '/a/%' AND file_type IN ('txt')"
+
+
+def test_rank_hits_fuses_then_merges_touching_chunks_as_search_does() -> None:
+    a0 = Chunk("a:0", "a", "/a.md", 0, "one two", 0, 7)
+    a1 = Chunk("a:1", "a", "/a.md", 1, " three", 7, 13)
+    a9 = Chunk("a:9", "a", "/a.md", 9, "far away", 90, 98)
+    b0 = Chunk("b:0", "b", "/b.md", 0, "other", 0, 5)
+    vector = [(a0, 0.9), (a1, 0.8), (a9, 0.7), (b0, 0.6)]
+    text = [(b0, 5.0), (a0, 4.0)]
+    hits = rank_hits(vector, text, Fusion(), 3)
+    assert [h.chunk.chunk_id for h in hits] == ["a:0", "b:0", "a:9"]
+    assert hits[0].chunk.text == "one two three" and (hits[0].vector_rank, hits[0].text_rank) == (1, 2)
+    assert hits[1].score == pytest.approx(1 / 14 + 1 / 11)
+    assert [h.chunk.chunk_id for h in rank_hits(vector, text, Fusion(vector_weight=0.0), 2)] == ["b:0", "a:0"]
+    # One leg alone (mode "text") keeps the legs' own order and scores: no fusion.
+    assert [h.chunk.chunk_id for h in rank_hits([], text, Fusion(), 2, mode="text")] == ["b:0", "a:0"]
