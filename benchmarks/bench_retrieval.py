@@ -65,15 +65,14 @@ class _Precomputed:
         return np.stack([self.vectors[t] for t in texts])
 
 
-def corpus_vectors(n: int, backend: str) -> tuple[list[str], np.ndarray]:
-    """The first n pieces and their vectors: a slice of the 100k cache when it holds them."""
+def corpus_vectors(n: int, backend: str) -> tuple[list[str], np.ndarray, dict[str, Any]]:
+    """The first n pieces, their vectors (a slice of the 100k cache when it holds them), how they were made."""
     tag = "pieces" + ("-int8" if backend == "onnx-int8" else "")
     pieces = [t for _, t in _corpus.benchmark_pieces(FULL)]
-    if n < FULL:
-        prefix = _corpus.cached_prefix(pieces, tag, n)
-        if prefix is not None:
-            return pieces[:n], prefix
-    return pieces[:n], _corpus.cached_vectors(pieces[:n], tag, _corpus.onnx_embedder(backend))
+    prefix = _corpus.cached_prefix(pieces, tag, n) if n < FULL else None
+    vectors = prefix if prefix is not None else _corpus.cached_vectors(pieces[:n], tag, _corpus.onnx_embedder(backend))
+    made = _corpus.vectors_path(pieces if prefix is not None or n == FULL else pieces[:n], tag).with_suffix(".json")
+    return pieces[:n], vectors, json.loads(made.read_text()) if made.is_file() else {}
 
 
 def timed(fn: Callable[[], object], repeat: int) -> list[float]:
@@ -179,13 +178,18 @@ def main() -> None:
     args = parser.parse_args()
     load_before = os.getloadavg()
     n = 10_000 if args.quick else FULL
-    texts, vectors = corpus_vectors(n, args.embed_backend)
+    texts, vectors, made = corpus_vectors(n, args.embed_backend)
     if args.embed_only:
-        print(f"{len(texts)} vectors cached in {_corpus.RESULTS}")
+        print(f"{len(texts)} vectors cached in {_corpus.RESULTS}: {made}")
         return
     questions = _corpus.covid_questions(QUERIES)
-    embedder = _corpus.onnx_embedder(args.embed_backend)
-    query_vectors = _corpus.cached_vectors(questions, "covid_questions", embedder)
+    # The store's rows and the questions' vectors come from the same backend; the query embedding
+    # and the whole search are timed with the default one (float32), whichever built the rows.
+    suffix = "-int8" if args.embed_backend == "onnx-int8" else ""
+    query_vectors = _corpus.cached_vectors(
+        questions, f"covid_questions{suffix}", _corpus.onnx_embedder(args.embed_backend)
+    )
+    embedder = _corpus.onnx_embedder()
     for q in questions[:10]:
         embedder.embed([q])
     embed_ms = [timed(lambda q=q: embedder.embed([q]), 1)[0] for q in questions]
@@ -230,8 +234,8 @@ def main() -> None:
     summary: dict[str, Any] = {
         "command": "benchmarks/bench_retrieval.py " + " ".join(sys.argv[1:]),
         "chunks": n,
-        "embed_backend": args.embed_backend,
-        "embed_threads": getattr(embedder, "threads", 0),
+        "rows_embedded": made,
+        "query_embedder": f"{embedder.name} ({embedder.backend}, threads {embedder.threads or 'default'})",
         "seconds": {k: round(v, 1) for k, v in seconds.items()},
         "size_mb": round(status.size_bytes / 1e6),
         "vector_index": status.vector_index,

@@ -36,6 +36,7 @@ its vector (`row_sums`), which `damaged_rows()` verifies and `localrag repair` a
 
 from __future__ import annotations
 
+import asyncio
 import errno
 import shutil
 import threading
@@ -68,7 +69,7 @@ from localrag.types import Chunk, Document
 
 if TYPE_CHECKING:
     import pyarrow as pa
-    from lancedb.table import Table
+    from lancedb.table import AsyncTable, Table
 
 CHUNKS, DOCUMENTS, META = "chunks", "documents", "meta"
 FTS_COLUMN = "fts_text"
@@ -348,6 +349,7 @@ class Store:
         self._lock = threading.RLock()
         self._committed: dict[str, str] = {}
         self._committed_version = -1
+        self._fts_seen = False
         try:
             self.path.mkdir(parents=True, exist_ok=True)
             # Writes by this process are seen at once; another process's within a second. Checking on
@@ -427,6 +429,7 @@ class Store:
         self._chunks = self._db.open_table(CHUNKS + table_suffix)
         self._documents = self._db.open_table(DOCUMENTS + table_suffix)
         self._committed_version = -1
+        self._fts_seen = False
 
     # --- the collections registry (the whole folder) -------------------------------------------
 
@@ -537,18 +540,23 @@ class Store:
 
     # --- committed documents -----------------------------------------------------------------
 
-    def _committed_ids(self) -> dict[str, str]:
-        """doc_id -> commit_id of committed documents, reloaded whenever the table changed."""
+    def _committed_ids(self, version: int | None = None) -> dict[str, str]:
+        """doc_id -> commit_id of committed documents, reloaded whenever the table changed.
+
+        `version`: the documents table's version when the caller already read it (a search does, in
+        the same trip as its query).
+        """
         with self._lock:
-            version = self.documents_table.version
+            if version is None:
+                version = self.documents_table.version
             if version != self._committed_version:
                 table = self.documents_table.search().select(["doc_id", "commit_id"]).limit(None).to_arrow()
                 self._committed = dict(zip(table["doc_id"].to_pylist(), table["commit_id"].to_pylist(), strict=True))
                 self._committed_version = version
             return self._committed
 
-    def _visible_rows(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        committed = self._committed_ids()
+    def _visible_rows(self, rows: list[dict[str, Any]], version: int | None = None) -> list[dict[str, Any]]:
+        committed = self._committed_ids(version)
         return [r for r in rows if committed.get(r["doc_id"]) == r["commit_id"]]
 
     def _document_rows(self, where: str | None = None) -> list[dict[str, Any]]:
@@ -798,15 +806,33 @@ class Store:
         return [_row_to_chunk(r) for r in sorted(rows, key=lambda r: r["idx"])]
 
     def _ranked(
-        self, make_query: Callable[[int], Any], k: int, score: Callable[[dict[str, Any]], float]
+        self, build: Callable[[AsyncTable, int], Any], k: int, score: Callable[[dict[str, Any]], float]
     ) -> list[tuple[Chunk, float]]:
-        """Run a top-k query, dropping uncommitted rows; asks for more while some were dropped."""
+        """Run a top-k query, dropping uncommitted rows; asks for more while some were dropped.
+
+        One trip to LanceDB's event loop runs the query and reads the documents table's version. The
+        sync query API crosses from this thread to that loop about eight times per search (schema
+        look-ups, index listing, execution, each result batch, the version), and on a loaded machine
+        every crossing waits for a core (benchmarks/README.md, "Hybrid query at 100k chunks, one trip").
+        """
         if k <= 0:
             return []
+        from lancedb.background_loop import LOOP
+
+        # The async handle under each sync table: the same dataset, caches and read consistency, so a
+        # search still sees this process's writes at once. lancedb (pinned) keeps it as `_table`.
+        chunks: AsyncTable = self.chunks_table._table  # type: ignore[attr-defined]
+        documents: AsyncTable = self.documents_table._table  # type: ignore[attr-defined]
+
+        async def search(limit: int) -> tuple[Any, int]:
+            found, version = await asyncio.gather(build(chunks, limit).to_arrow(), documents.version())
+            return found, version
+
         limit = k
         while True:
-            rows = make_query(limit).to_arrow().to_pylist()
-            visible = self._visible_rows(rows)
+            found, version = LOOP.run(search(limit))
+            rows = found.to_pylist()
+            visible = self._visible_rows(rows, version)
             # Uncommitted rows only exist between a killed ingest and the next repair(): rare.
             if len(visible) >= k or len(rows) < limit or limit >= 16 * k:
                 return [(_row_to_chunk(r), score(r)) for r in visible[:k]]
@@ -818,21 +844,22 @@ class Store:
         query_vector = np.asarray(vector, dtype=np.float32).reshape(-1)
         if query_vector.shape[0] != self.dim:
             raise ValueError(f"query vector has {query_vector.shape[0]} dimensions, the store {self.dim}")
-        has_index = self._vector_index() is not None
 
-        def make(limit: int) -> Any:
+        def build(table: AsyncTable, limit: int) -> Any:
             query = (
-                self.chunks_table.search(query_vector, query_type="vector", vector_column_name="vector")
-                .distance_type("cosine")  # type: ignore[attr-defined]  # missing from lancedb's stubs
+                table.query()
+                .nearest_to(query_vector)
+                .column("vector")
+                .distance_type("cosine")
                 .select([*_CHUNK_COLUMNS, "_distance"])
                 .limit(limit)
+                # HNSW candidate list: wider than k so recall stays near brute force. An exact search
+                # (no index yet) ignores it, so no index look-up is needed first.
+                .ef(max(4 * limit, 64))
             )
-            if has_index:
-                # HNSW candidate list: wider than k so recall stays near brute force.
-                query = query.ef(max(4 * limit, 64))
-            return query.where(where, prefilter=True) if where else query
+            return query.where(where) if where else query
 
-        return self._ranked(make, k, lambda r: 1.0 - float(r["_distance"]))
+        return self._ranked(build, k, lambda r: 1.0 - float(r["_distance"]))
 
     @guarded
     def text_search(self, query: str, k: int, where: str | None = None) -> list[tuple[Chunk, float]]:
@@ -849,21 +876,25 @@ class Store:
             self.chunks_table.create_index(FTS_COLUMN, config=FTS(with_position=False), replace=True)
 
     def _text_search(self, query: str, k: int, where: str | None) -> list[tuple[Chunk, float]]:
-        if not any(ch.isalnum() for ch in query) or self._fts_index() is None:
+        if not any(ch.isalnum() for ch in query) or not self._has_fts_index():
             return []
         # LanceDB reads a double quote as the start of a phrase query, which the index (built without
         # positions) refuses: a question that quotes a title would raise instead of searching.
         query = query.replace('"', " ")
 
-        def make(limit: int) -> Any:
-            search = (
-                self.chunks_table.search(query, query_type="fts", fts_columns=FTS_COLUMN)
-                .select([*_CHUNK_COLUMNS, "_score"])
-                .limit(limit)
-            )
-            return search.where(where, prefilter=True) if where else search
+        def build(table: AsyncTable, limit: int) -> Any:
+            search = table.query().nearest_to_text(query, columns=FTS_COLUMN).select([*_CHUNK_COLUMNS, "_score"])
+            search = search.limit(limit)
+            return search.where(where) if where else search
 
-        return self._ranked(make, k, lambda r: float(r["_score"]))
+        return self._ranked(build, k, lambda r: float(r["_score"]))
+
+    def _has_fts_index(self) -> bool:
+        """Whether the BM25 index exists. Once seen it is remembered: it is only ever replaced, never
+        dropped, so a search need not list the indexes each time."""
+        if not self._fts_seen:
+            self._fts_seen = self._fts_index() is not None
+        return self._fts_seen
 
     # --- indexes -------------------------------------------------------------------------------
 
