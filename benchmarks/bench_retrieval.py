@@ -5,7 +5,9 @@
 Chunks are 100k windows of 1-4 sentences from the shared data (COVID-QA, PubMedQA, HotpotQA,
 MuSiQue) with real MiniLM vectors, embedded by the default backend (ONNX Runtime, float32; threads:
 LOCALRAG_N_THREADS) and cached in benchmarks/results/ (embedding them on a CPU takes a long while
-the first time; `--embed-only` just fills the cache). Queries are 200 COVID-QA questions. The store
+the first time; `--embed-only` just fills the cache; `--embed-backend onnx-int8` makes the rows
+and the questions' vectors with the int8 export instead, about twice as fast to make, cosine ~0.995
+to the float ones). Queries are 200 COVID-QA questions. The store
 is built through `Store.write_batch` + `refresh_indexes`, so at 100k rows it carries the
 IVF_HNSW_SQ index; `--quick` uses 10k chunks, below the index threshold, so vector search is exact
 there (`--ids` of two `--quick` runs, one per code version, `--compare`d: the same answers).
@@ -38,6 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _corpus  # noqa: E402
 
+import localrag.store as store_module  # noqa: E402
 from localrag.retrieve import Retriever  # noqa: E402
 from localrag.store import Store  # noqa: E402
 from localrag.types import Chunk, Document  # noqa: E402
@@ -117,6 +120,7 @@ def build_store(folder: Path, texts: list[str], vectors: np.ndarray) -> tuple[St
     started = time.perf_counter()
     store.refresh_indexes()
     seconds["refresh_indexes"] = time.perf_counter() - started
+    del store.build_vector_index  # the class's own again, for later rebuilds
     return store, seconds
 
 
@@ -159,6 +163,26 @@ def ef_sweep(store: Store, vectors: np.ndarray, query_vectors: np.ndarray, efs: 
     return lines
 
 
+def build_sweep(store: Store, vectors: np.ndarray, query_vectors: np.ndarray, candidates: Sequence[int]) -> list[str]:
+    """The ANN index built again with each HNSW ef_construction: build time, recall@10, vector top-20 p50."""
+    lines = [f"{'ef_construction':>15} {'build s':>8} {'recall@10':>10} {'p50 ms':>7}"]
+    exact = [set(np.argsort(-(vectors @ v))[:10].tolist()) for v in query_vectors]
+    for ef_construction in candidates:
+        store_module.HNSW_EF_CONSTRUCTION = ef_construction
+        started = time.perf_counter()
+        store.build_vector_index()
+        build_s = time.perf_counter() - started
+        for v in query_vectors[:10]:
+            store.vector_search(v, 4 * K)
+        ms = [timed(lambda v=v: store.vector_search(v, 4 * K), 1)[0] for v in query_vectors]
+        recall = [
+            len(best & {int(c.chunk_id[1:]) for c, _ in store.vector_search(v, 10)}) / 10
+            for v, best in zip(query_vectors, exact, strict=True)
+        ]
+        lines.append(f"{ef_construction:>15} {build_s:>8.1f} {statistics.mean(recall):>10.3f} {pct(ms, 50):>7.1f}")
+    return lines
+
+
 def compare_ids(ours: dict[str, list[str]], other_file: Path) -> str:
     other = json.loads(other_file.read_text())["ids"]
     same = sum(1 for q, ids in ours.items() if other.get(q) == ids)
@@ -175,7 +199,11 @@ def main() -> None:
     parser.add_argument("--compare", type=Path, help="an --ids file of another run: count identical answers")
     parser.add_argument("--summary", type=Path, help="write the figures here (JSON)")
     parser.add_argument("--ef-sweep", help="comma-separated HNSW ef values: recall and speed of the bare ANN query")
+    parser.add_argument("--ef-construction", type=int, help="build the HNSW graph with this candidate list")
+    parser.add_argument("--build-sweep", help="comma-separated ef_construction values: rebuild the index with each")
     args = parser.parse_args()
+    if args.ef_construction:
+        store_module.HNSW_EF_CONSTRUCTION = args.ef_construction
     load_before = os.getloadavg()
     n = 10_000 if args.quick else FULL
     texts, vectors, made = corpus_vectors(n, args.embed_backend)
@@ -196,6 +224,8 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         store, seconds = build_store(Path(tmp) / "db", texts, vectors)
+        # getattr: the same script also times older checkouts, whose store has no such settings
+        hnsw = {k: getattr(store_module, f"HNSW_{k.upper()}", None) for k in ("m", "ef_construction")}
         status = store.status()
         retriever = Retriever(store, _Precomputed(dict(zip(questions, query_vectors, strict=True))))
         whole = Retriever(store, embedder)
@@ -218,6 +248,9 @@ def main() -> None:
         if args.ef_sweep:
             sweep = ef_sweep(store, vectors, query_vectors, [int(e) for e in args.ef_sweep.split(",")])
             profiles.append("--- ef sweep ---\n" + "\n".join(sweep))
+        if args.build_sweep:
+            sweep = build_sweep(store, vectors, query_vectors, [int(e) for e in args.build_sweep.split(",")])
+            profiles.append("--- index build sweep (the index rebuilt on the compacted table) ---\n" + "\n".join(sweep))
         if args.profile:
             pairs = list(zip(questions, query_vectors, strict=True))
             profiles.append(profile("vector leg", [lambda v=v: store.vector_search(v, 4 * K) for _, v in pairs]))
@@ -239,6 +272,7 @@ def main() -> None:
         "seconds": {k: round(v, 1) for k, v in seconds.items()},
         "size_mb": round(status.size_bytes / 1e6),
         "vector_index": status.vector_index,
+        "hnsw": hnsw,
         "ms": {label: {"p50": round(pct(v, 50), 2), "p95": round(pct(v, 95), 2)} for label, v in rows.items()},
         "ann_recall_at_10": round(statistics.mean(recall), 4),
         "loadavg_start": [round(x, 2) for x in load_before],
