@@ -30,6 +30,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -174,7 +175,7 @@ def build_sweep(store: Store, vectors: np.ndarray, query_vectors: np.ndarray, ca
         build_s = time.perf_counter() - started
         for v in query_vectors[:10]:
             store.vector_search(v, 4 * K)
-        ms = [timed(lambda v=v: store.vector_search(v, 4 * K), 1)[0] for v in query_vectors]
+        ms = [timed(partial(store.vector_search, v, 4 * K), 1)[0] for v in query_vectors]
         recall = [
             len(best & {int(c.chunk_id[1:]) for c, _ in store.vector_search(v, 10)}) / 10
             for v, best in zip(query_vectors, exact, strict=True)
@@ -220,7 +221,7 @@ def main() -> None:
     embedder = _corpus.onnx_embedder()
     for q in questions[:10]:
         embedder.embed([q])
-    embed_ms = [timed(lambda q=q: embedder.embed([q]), 1)[0] for q in questions]
+    embed_ms = [timed(partial(embedder.embed, [q]), 1)[0] for q in questions]
 
     with tempfile.TemporaryDirectory() as tmp:
         store, seconds = build_store(Path(tmp) / "db", texts, vectors)
@@ -236,10 +237,10 @@ def main() -> None:
         vec_ms, fts_ms, hyb_ms, whole_ms, recall = [], [], [], [], []
         ids: dict[str, list[str]] = {}
         for q, v in zip(questions, query_vectors, strict=True):
-            vec_ms += timed(lambda v=v: store.vector_search(v, 4 * K), 1)
-            fts_ms += timed(lambda q=q: store.text_search(q, 4 * K), 1)
-            hyb_ms += timed(lambda q=q: retriever.search(q, K), 1)
-            whole_ms += timed(lambda q=q: whole.search(q, K), 1)
+            vec_ms += timed(partial(store.vector_search, v, 4 * K), 1)
+            fts_ms += timed(partial(store.text_search, q, 4 * K), 1)
+            hyb_ms += timed(partial(retriever.search, q, K), 1)
+            whole_ms += timed(partial(whole.search, q, K), 1)
             ids[q] = [h.chunk.chunk_id for h in retriever.search(q, K)]
             exact = set(np.argsort(-(vectors @ v))[:10].tolist())
             found = {int(c.chunk_id[1:]) for c, _ in store.vector_search(v, 10)}
@@ -253,9 +254,9 @@ def main() -> None:
             profiles.append("--- index build sweep (the index rebuilt on the compacted table) ---\n" + "\n".join(sweep))
         if args.profile:
             pairs = list(zip(questions, query_vectors, strict=True))
-            profiles.append(profile("vector leg", [lambda v=v: store.vector_search(v, 4 * K) for _, v in pairs]))
-            profiles.append(profile("BM25 leg", [lambda q=q: store.text_search(q, 4 * K) for q, _ in pairs]))
-            profiles.append(profile("hybrid", [lambda q=q: retriever.search(q, K) for q, _ in pairs]))
+            profiles.append(profile("vector leg", [partial(store.vector_search, v, 4 * K) for _, v in pairs]))
+            profiles.append(profile("BM25 leg", [partial(store.text_search, q, 4 * K) for q, _ in pairs]))
+            profiles.append(profile("hybrid", [partial(retriever.search, q, K) for q, _ in pairs]))
 
     rows = {
         f"vector top-{4 * K}": vec_ms,

@@ -36,7 +36,6 @@ its vector (`row_sums`), which `damaged_rows()` verifies and `localrag repair` a
 
 from __future__ import annotations
 
-import asyncio
 import errno
 import shutil
 import threading
@@ -823,6 +822,8 @@ class Store:
         """
         if k <= 0:
             return []
+        import asyncio
+
         from lancedb.background_loop import LOOP
 
         # The async handle under each sync table: the same dataset, caches and read consistency, so a
