@@ -79,6 +79,25 @@ def corpus_vectors(n: int, backend: str) -> tuple[list[str], np.ndarray, dict[st
     return pieces[:n], vectors, json.loads(made.read_text()) if made.is_file() else {}
 
 
+def embed_probe(backend: str, sample: int) -> str:
+    """How long embedding all 100k pieces would take: the rate on `sample` random pieces, per token."""
+    import random
+
+    pieces = [t for _, t in _corpus.benchmark_pieces(FULL)]
+    embedder = _corpus.onnx_embedder(backend)
+    limit = embedder.max_tokens
+    tokens = sum(min(n, limit) for n in embedder.token_counts(pieces))
+    drawn = random.Random(1).sample(pieces, sample)
+    embedder.embed(drawn[:32])
+    started = time.perf_counter()
+    embedder.embed(drawn)
+    rate = sum(min(n, limit) for n in embedder.token_counts(drawn)) / (time.perf_counter() - started)
+    return (
+        f"{backend}, threads {embedder.threads or 'default'}: {rate:,.0f} tokens/s on {sample} random pieces; "
+        f"all {len(pieces):,} pieces ({tokens:,} tokens) would take {tokens / rate / 60:.1f} min"
+    )
+
+
 def timed(fn: Callable[[], object], repeat: int) -> list[float]:
     out = []
     for _ in range(repeat):
@@ -195,6 +214,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="10k chunks instead of 100k")
     parser.add_argument("--embed-backend", default="onnx", choices=("onnx", "onnx-int8"))
     parser.add_argument("--embed-only", action="store_true", help="fill the vector cache and stop")
+    parser.add_argument("--embed-probe", type=int, metavar="N", help="project the embedding time from N pieces, stop")
     parser.add_argument("--profile", action="store_true", help="print cProfile of each leg and of the hybrid")
     parser.add_argument("--ids", type=Path, help="write each question's hybrid top-k chunk ids here (JSON)")
     parser.add_argument("--compare", type=Path, help="an --ids file of another run: count identical answers")
@@ -206,6 +226,9 @@ def main() -> None:
     if args.ef_construction:
         store_module.HNSW_EF_CONSTRUCTION = args.ef_construction
     load_before = os.getloadavg()
+    if args.embed_probe:
+        print(embed_probe(args.embed_backend, args.embed_probe), f"(load average {load_before[0]:.2f})")
+        return
     n = 10_000 if args.quick else FULL
     texts, vectors, made = corpus_vectors(n, args.embed_backend)
     if args.embed_only:
