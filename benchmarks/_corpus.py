@@ -77,22 +77,81 @@ def load_embedder():  # type: ignore[no-untyped-def]
     return SentenceTransformerEmbedder(bundled_embedder_path(), batch_size=64)
 
 
-def cached_vectors(texts: list[str], tag: str) -> np.ndarray:
-    """MiniLM vectors for `texts`, from benchmarks/results/ when the same texts were embedded before."""
+def onnx_embedder(backend: str = "onnx"):  # type: ignore[no-untyped-def]
+    """The bundled MiniLM on ONNX Runtime (the default backend), with LOCALRAG_N_THREADS threads when set."""
+    import os
+
+    from localrag.embed import load_embedder as load
+    from localrag.models import bundled_embedder_path
+
+    threads = os.environ.get("LOCALRAG_N_THREADS", "")
+    return load(bundled_embedder_path(), backend, batch_size=32, threads=int(threads) if threads.isdigit() else 0)
+
+
+def vectors_path(texts: list[str], tag: str) -> Path:
+    """Where cached_vectors keeps the vectors of these texts."""
     digest = hashlib.sha1("\n".join(texts).encode()).hexdigest()[:12]
-    path = RESULTS / f"vectors_{tag}_{len(texts)}_{digest}.npy"
+    return RESULTS / f"vectors_{tag}_{len(texts)}_{digest}.npy"
+
+
+def cached_prefix(texts: list[str], tag: str, n: int) -> np.ndarray | None:
+    """Vectors of texts[:n] from the cache of all of `texts`, finished or still being embedded; None if short."""
+    path = vectors_path(texts, tag)
+    if path.is_file():
+        return np.asarray(np.load(path, mmap_mode="r")[:n], dtype=np.float32)
+    blocks = sorted(path.with_name(f"{path.stem}.blocks").glob("*[0-9].npy"))
+    parts, have = [], 0
+    for block in blocks:
+        if int(block.name[:8]) != have or have >= n:
+            break
+        parts.append(np.load(block))
+        have += len(parts[-1])
+    return np.concatenate(parts)[:n] if have >= n else None
+
+
+def cached_vectors(texts: list[str], tag: str, embedder=None) -> np.ndarray:  # type: ignore[no-untyped-def]
+    """MiniLM vectors for `texts`, from benchmarks/results/ when the same texts were embedded before.
+
+    `embedder`: the one to embed with (default: sentence-transformers on torch). A long embedding is
+    kept in blocks as it goes, so a killed run resumes where it stopped; the blocks' wall time is
+    recorded beside the vectors (`.json`: rows, seconds, embedder).
+    """
+    path = vectors_path(texts, tag)
     if path.is_file():
         return np.load(path)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    embedder = load_embedder()
-    started = time.perf_counter()
-    parts = []
+    embedder = embedder or load_embedder()
+    blocks = RESULTS / f"{path.stem}.blocks"
+    blocks.mkdir(exist_ok=True)
+    log = blocks / "seconds.json"
+    seconds: dict[str, float] = json.loads(log.read_text()) if log.is_file() else {}
     step = 4096
     for i in range(0, len(texts), step):
-        parts.append(embedder.embed(texts[i : i + step]))
+        block = blocks / f"{i:08d}.npy"
+        if block.is_file():
+            continue
+        started = time.perf_counter()
+        vectors = np.asarray(embedder.embed(texts[i : i + step]), dtype=np.float32)
+        seconds[block.name] = time.perf_counter() - started
+        _save_atomic(block, vectors)
+        log.write_text(json.dumps(seconds))
         done = min(i + step, len(texts))
-        rate = done / (time.perf_counter() - started)
+        rate = sum(min(step, len(texts) - int(name[:8])) for name in seconds) / sum(seconds.values())
         print(f"  embedded {done}/{len(texts)} ({rate:.0f}/s)", file=sys.stderr, flush=True)
-    vectors = np.concatenate(parts).astype(np.float32)
-    np.save(path, vectors)
+    vectors = np.concatenate([np.load(blocks / f"{i:08d}.npy") for i in range(0, len(texts), step)])
+    info = {"rows": len(texts), "seconds": round(sum(seconds.values()), 1), "embedder": getattr(embedder, "name", "")}
+    info["backend"] = getattr(embedder, "backend", "torch")
+    info["threads"] = getattr(embedder, "threads", 0)
+    path.with_suffix(".json").write_text(json.dumps(info, indent=2) + "\n")
+    _save_atomic(path, vectors)
+    for block in blocks.iterdir():
+        block.unlink()
+    blocks.rmdir()
     return vectors
+
+
+def _save_atomic(path: Path, array: np.ndarray) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    with tmp.open("wb") as f:
+        np.save(f, array)
+    tmp.replace(path)

@@ -109,13 +109,16 @@ class SentenceTransformerEmbedder:
         return np.asarray(vectors, dtype=np.float32)
 
 
-def load_embedder(folder: Path, backend: str = "onnx", batch_size: int = 32) -> Embedder:
-    """The embedder for a local sentence-transformers folder on the chosen runtime (see embed_onnx)."""
+def load_embedder(folder: Path, backend: str = "onnx", batch_size: int = 32, threads: int = 0) -> Embedder:
+    """The embedder for a local sentence-transformers folder on the chosen runtime (see embed_onnx).
+
+    `threads`: ONNX Runtime's intra-op threads (0: its default); the torch backend keeps torch's setting.
+    """
     from localrag.embed_onnx import OnnxEmbedder, check_backend
 
     if check_backend(backend) == "torch":
         return SentenceTransformerEmbedder(folder, batch_size=batch_size)
-    return OnnxEmbedder(folder, backend=backend, batch_size=batch_size)
+    return OnnxEmbedder(folder, backend=backend, batch_size=batch_size, threads=threads)
 
 
 _WORD = re.compile(r"\w+|[^\w\s]")

@@ -222,12 +222,15 @@ class OnnxEmbedder:
         backend: str = "onnx",
         batch_size: int = 32,
         onnx_file: Path | None = None,
+        threads: int = 0,
     ) -> None:
+        """`threads`: ONNX Runtime's intra-op threads; 0 leaves its default (one per physical core)."""
         self.folder = Path(folder)
         self.backend = check_backend(backend)
         self.name = variant_name(self.folder, backend)
         self.batch_size = max(1, batch_size)
         self._onnx_file = onnx_file
+        self.threads = max(0, threads)
         self._max_tokens = _max_seq_length(self.folder)
         self._session: Any = None
         self._dim: int | None = None
@@ -247,6 +250,10 @@ class OnnxEmbedder:
                 # Idle worker threads would otherwise spin on the cores llama.cpp needs right after a
                 # query is embedded.
                 options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+                if self.threads:
+                    # ONNX Runtime ignores OMP_NUM_THREADS: a job given one core says so here.
+                    options.intra_op_num_threads = self.threads
+                    options.inter_op_num_threads = 1
                 truncating = Tokenizer.from_file(str(self.folder / "tokenizer.json"))
                 truncating.no_padding()
                 truncating.enable_truncation(self._max_tokens)

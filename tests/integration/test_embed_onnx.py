@@ -93,3 +93,12 @@ def test_engine_uses_the_configured_backend() -> None:
     torch_engine = Engine(load_settings(embed_backend="torch"))
     assert isinstance(torch_engine.embedder, SentenceTransformerEmbedder)
     assert torch_engine.status().embed_backend == "torch"
+
+
+def test_thread_count_reaches_the_session_and_keeps_the_vectors() -> None:
+    one = load_embedder(bundled_embedder_path(), "onnx", threads=1)
+    assert isinstance(one, OnnxEmbedder)
+    vectors = one.embed(TEXTS)
+    assert one._load()[0].get_session_options().intra_op_num_threads == 1
+    default = OnnxEmbedder(bundled_embedder_path())
+    assert np.abs(vectors - default.embed(TEXTS)).max() < 1e-5
