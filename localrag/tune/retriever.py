@@ -48,6 +48,7 @@ from localrag.jsonl import read_jsonl
 from localrag.models import EMBEDDER_CARD, EMBEDDERS_DIR, gate_summary
 from localrag.offline import enforce_offline
 from localrag.raft.qa import QAPair
+from localrag.tune.arenas import limit_malloc_arenas
 from localrag.tune.ict import ICT_ORIGIN
 from localrag.tune.runs import TuneError, check_model_name
 
@@ -433,6 +434,7 @@ def tune_retriever(
     """
     config = config or RetrieverConfig()
     check_model_name(name)
+    limit_malloc_arenas()
     written, cloze = source_pairs(raft_dir, store, config)
     pairs = [*written, *cloze]
     # Mined together, so both kinds share one split by document.
