@@ -53,6 +53,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -273,7 +275,7 @@ def main() -> None:
 
     model_path = args.model or bundled_generator_path()
     generator = RememberingGenerator(LlamaGenerator(model_path, n_ctx=2048, n_threads=args.threads), args.replies)
-    embedder = SentenceTransformerEmbedder(bundled_embedder_path())
+    embedder = RememberingEmbedder(SentenceTransformerEmbedder(bundled_embedder_path()))
     examples = {} if args.no_examples else KB_EXAMPLES
     vocabulary = (RelationVocabulary(KB_VOCABULARY, fallback=None, examples=examples) if args.vocabulary == "kb"
                   else RelationVocabulary())
@@ -388,6 +390,35 @@ class RememberingGenerator:
         if self.path is not None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             write_text_atomic(self.path, json.dumps(self.replies) + "\n")
+
+
+class RememberingEmbedder:
+    """The wrapped embedder with each text's vector kept: a grid's matchers and mergers encode the same
+    joining words and names once (MiniLM's vector of a text does not depend on its batch but for float noise)."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self._vectors: dict[str, np.ndarray] = {}
+
+    @property
+    def dim(self) -> int:
+        return int(self.inner.dim)
+
+    @property
+    def max_tokens(self) -> int:
+        return int(self.inner.max_tokens)
+
+    def token_counts(self, texts: Sequence[str]) -> list[int]:
+        return list(self.inner.token_counts(texts))
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        missing = [t for t in dict.fromkeys(texts) if t not in self._vectors]
+        if missing:
+            self._vectors.update(zip(missing, self.inner.embed(missing), strict=True))
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return np.stack([self._vectors[t] for t in texts]).astype(np.float32)
 
 
 @dataclass

@@ -57,6 +57,7 @@ from localrag.graph.focused import (
     heading_entity,
     linking_words,
     mentions,
+    nearest_names,
     number_context,
     relation_lines,
     relation_phrases,
@@ -653,12 +654,50 @@ def propose_triples(
         if not subject or phrase in ("", NO_RELATION):
             continue
         # The heading's entity is the next subject to try: most facts of a chunk under a name are about it.
-        for head in dict.fromkeys(h for h in (subject, topic) if h and h != obj):
-            relation = worded_relation(passage, head, obj, config.vocabulary, matcher, others)
-            if relation is not None:
-                out.append({"subject": head, "relation": relation, "object": obj})
-                break
+        if matcher is None:
+            for head in dict.fromkeys(h for h in (subject, topic) if h and h != obj):
+                found = scored_relation(passage, head, obj, config.vocabulary, matcher, others)
+                if found is not None:
+                    out.append({"subject": head, "relation": found[0], "object": obj})
+                    break
+            continue
+        out.extend(subject_triples(passage, obj, [subject, topic], others, config.vocabulary, matcher))
     return out
+
+
+def subject_triples(
+    passage: str,
+    obj: str,
+    chosen: Sequence[str],
+    others: Sequence[str],
+    vocabulary: RelationVocabulary,
+    matcher: RelationMatcher,
+) -> list[dict[str, str]]:
+    """The triples with `obj` as object: the best-scoring subject's, and each other subject's written right up to it.
+
+    Subjects tried: `chosen` (the model's, the topic), then the proper name written nearest before the
+    object in each sentence naming it ("His club is C, which is in Q": the joining words after C are the
+    same for C and the topic, and the subject term tells them apart). The best-scoring subject's triple is
+    kept (the first tried on a tie), and also another subject's when no other proper name stands between it
+    and the object: one name can be the object of facts about several subjects ("plays as a forward for
+    Spain ... a club based in Spain"), but words after another name relate that name, not the subject.
+    """
+    heads = [*chosen, *nearest_names(passage, obj, others)]
+    scored: list[tuple[str, str, float, bool]] = []
+    for head in dict.fromkeys(h for h in heads if h and h != obj):
+        found = scored_relation(passage, head, obj, vocabulary, matcher, others)
+        if found is not None:
+            between, _ = linking_words(passage, head, obj)
+            relayed = any(_holds(between, n) for n in others if n[:1].isupper() and n not in (head, obj))
+            scored.append((head, *found, relayed))
+    if not scored:
+        return []
+    best = max(scored, key=lambda t: t[2])  # the first of the best on a tie
+    return [{"subject": h, "relation": r, "object": obj} for h, r, _, relayed in scored if h == best[0] or not relayed]
+
+
+def _holds(words: Sequence[str], name: str) -> bool:
+    return _contains(words, re.findall(r"[a-z0-9]+", name.lower()))
 
 
 def worded_relation(
@@ -675,6 +714,19 @@ def worded_relation(
     joining words after the chunk's `others` names mean and the object's kind fit best
     (localrag/graph/relate.py).
     """
+    found = scored_relation(passage, subject, obj, vocabulary, matcher, others)
+    return found[0] if found is not None else None
+
+
+def scored_relation(
+    passage: str,
+    subject: str,
+    obj: str,
+    vocabulary: RelationVocabulary,
+    matcher: RelationMatcher | None = None,
+    others: Sequence[str] = (),
+) -> tuple[str, float] | None:
+    """`worded_relation` with its score (the matcher's; 1.0 for a phrasing found verbatim without one)."""
     between, beside = linking_words(passage, subject, obj)
     number = obj[:1].isdigit()
     if matcher is not None:
@@ -684,9 +736,9 @@ def worded_relation(
         phrase = vocabulary.find_phrase(beside)
     verbatim = vocabulary.worded_by(phrase) if phrase is not None else []
     if matcher is None:
-        return verbatim[0] if verbatim else None
+        return (verbatim[0], 1.0) if verbatim else None
     context = number_context(passage, obj, [subject, *others]) if number else []
-    return matcher.match([*between, *beside] if number else between, obj, verbatim, subject=subject, context=context)
+    return matcher.best([*between, *beside] if number else between, obj, verbatim, subject=subject, context=context)
 
 
 def after_other_names(words: Sequence[str], others: Sequence[str], vocabulary: RelationVocabulary) -> list[str]:

@@ -117,6 +117,31 @@ def linking_words(passage: str, subject: str, obj: str, *, around: int = 2) -> t
     return [], []
 
 
+def nearest_names(passage: str, obj: str, names: Sequence[str]) -> list[str]:
+    """Per sentence naming `obj`, the name among `names` written nearest before it, once each.
+
+    Only proper names count (capitalised, not a number): a value such as "forward" or "27" is not a subject.
+    """
+    target = _lower_words(obj)
+    out: dict[str, None] = {}
+    for sentence in re.split(r"(?<=[.!?;])\s+|\n+", passage):
+        words = _lower_words(sentence)
+        at = _find(words, target)
+        if at < 0:
+            continue
+        best, end = "", -1
+        for name in names:
+            span = _lower_words(name)
+            if not name[:1].isupper() or span == target:
+                continue
+            for i in range(at - len(span) + 1):
+                if span and words[i : i + len(span)] == span and i + len(span) > end:
+                    best, end = name, i + len(span)
+        if best:
+            out.setdefault(best, None)
+    return list(out)
+
+
 def number_context(passage: str, number: str, names: Sequence[str], *, around: int = 3) -> list[str]:
     """Up to `around` words each side of `number` in the first sentence naming it, lower case, stopping at
     any of `names`: what says which number it is ("is 27 years old", "the number 10 jersey")."""

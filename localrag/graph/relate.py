@@ -151,12 +151,25 @@ class RelationMatcher:
         context: Sequence[str] = (),
     ) -> str | None:
         """The best-scoring relation when it reaches the threshold, else None; a tie goes to the first of `verbatim`."""
+        found = self.best(words, obj, verbatim, subject=subject, context=context)
+        return found[0] if found is not None else None
+
+    def best(
+        self,
+        words: Sequence[str],
+        obj: str,
+        verbatim: Sequence[str] = (),
+        *,
+        subject: str = "",
+        context: Sequence[str] = (),
+    ) -> tuple[str, float] | None:
+        """`match`'s relation with its score, so subjects can be compared; None below the threshold."""
         scores = self.scores(words, obj, verbatim, subject=subject, context=context)
         if not scores:
             return None
         top = max(scores.values())
         relation = next((r for r in verbatim if scores.get(r, -np.inf) >= top), max(scores, key=scores.__getitem__))
-        return relation if scores[relation] >= self.threshold else None
+        return (relation, scores[relation]) if scores[relation] >= self.threshold else None
 
 
 def is_number(name: str) -> bool:
