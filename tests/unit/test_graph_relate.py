@@ -17,9 +17,10 @@ from localrag.graph.extract import (
     after_other_names,
     focused_entities,
     load_vocabulary,
+    subject_triples,
     worded_relation,
 )
-from localrag.graph.focused import number_context
+from localrag.graph.focused import nearest_names, number_context
 from localrag.graph.relate import RelationMatcher, relation_kind
 from localrag.types import Chunk
 
@@ -146,3 +147,25 @@ def test_a_lower_case_word_the_graph_holds_is_offered_as_a_name() -> None:
     chunk = Chunk("c", "d", "/docs/people.md", 0, text, 0, len(text), heading="People > Ines Moreau")
     assert "forward" not in focused_entities(chunk, VOCABULARY)
     assert focused_entities(chunk, VOCABULARY, known={"forward", "ines moreau"}.__contains__)[-1] == "forward"
+
+
+def test_the_nearest_proper_name_before_an_object_is_a_subject_to_try() -> None:
+    passage = "Ines Moreau is a chemist in Porto. Her employer is Kestrel Foods, which is based in Porto."
+    names = ["Ines Moreau", "chemist", "Kestrel Foods", "Porto"]
+    assert nearest_names(passage, "Porto", names) == ["Ines Moreau", "Kestrel Foods"]
+    assert nearest_names("A chemist in Porto.", "Porto", ["chemist"]) == []  # a value is no subject
+
+
+def test_one_name_can_be_the_object_of_several_subjects_but_not_through_another_name(
+    real_embedder: SentenceTransformerEmbedder,
+) -> None:
+    matcher = RelationMatcher(real_embedder, EXAMPLED)
+    names = ["Ines Moreau", "Kestrel Foods Corporation", "Porto"]
+    both = "Ines Moreau lives in Porto. Ines Moreau works for Kestrel Foods Corporation, headquartered in Porto."
+    found = subject_triples(both, "Porto", ["Ines Moreau"], names, EXAMPLED, matcher)
+    assert [(t["subject"], t["relation"]) for t in found] == [
+        ("Ines Moreau", "lives_in_city"), ("Kestrel Foods Corporation", "headquartered_in_city"),
+    ]
+    relayed = "Ines Moreau works for Kestrel Foods Corporation, headquartered in Porto."
+    found = subject_triples(relayed, "Porto", ["Ines Moreau"], names, EXAMPLED, matcher)
+    assert [(t["subject"], t["relation"]) for t in found] == [("Kestrel Foods Corporation", "headquartered_in_city")]
