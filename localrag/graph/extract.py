@@ -5,9 +5,9 @@ Two methods propose triples (`ExtractConfig.method`, `graph build --method`):
   about and the relation the passage words between them (localrag/graph/focused.py), by a phrasing
   of the vocabulary or, with the relation matcher `build_graph` uses (localrag/graph/relate.py), by
   what the joining words mean, what kind of thing the object is and, with the vocabulary's example
-  facts, what kind of thing the subject is. On WC2014 profiles it kept triples at precision 0.89,
-  recall 0.86 where "single" reached recall 0.03, and recall 0.57 / 0.53 / 0.29 at precision
-  0.70 / 0.59 / 0.54 on three sets of wordings written after the vocabulary
+  facts, what kind of thing the subject is. On WC2014 profiles it kept triples at precision 0.886,
+  recall 0.861 where "single" reached recall 0.03, and recall 0.569 / 0.528 / 0.292 at precision
+  0.695 / 0.585 / 0.538 on three sets of wordings written after the vocabulary
   (`benchmarks/bench_graph_extract.py --set paragraphs --paragraphs 12`; benchmarks/README.md).
 - "single": a few-shot prompt (a worked example as an earlier user/assistant turn, because a
   135M model copies a shown format far better than it follows a described one) and a reply
