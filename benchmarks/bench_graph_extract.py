@@ -1,9 +1,8 @@
 """Triple extraction quality and speed: WC2014 facts written as text, extracted back by the GGUF model.
 
     .venv/bin/python benchmarks/bench_graph_extract.py [--set sentences|paragraphs] [--sentences 200]
-        [--paragraphs 16] [--templates first|heldout|heldout2|heldout3] [--per-chunk 1]
-        [--methods single,focused,phrased]
-        [--thresholds T ...] [--kind-weights W ...] [--subject-weights S ...] [--no-examples] [--replies FILE]
+        [--paragraphs 16] [--templates first|heldout|heldout2|heldout3] [--per-chunk 1] [--methods single,focused,phrased]
+        [--thresholds T ...] [--kind-weights W ...] [--replies FILE]
         [--vocabulary kb|default] [--model PATH] [--quick] [--summary FILE]
 
 Two sets, both written from the WC2014 knowledge base at run time (its SOURCE forbids copying the
@@ -53,8 +52,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -67,7 +64,7 @@ from localrag.graph.extract import (  # noqa: E402
     extract_chunk,
 )
 from localrag.graph.kgqa import fact_sentences, forward, read_triples  # noqa: E402
-from localrag.graph.relate import KIND_WEIGHT, SUBJECT_WEIGHT, RelationMatcher  # noqa: E402
+from localrag.graph.relate import KIND_WEIGHT, RelationMatcher  # noqa: E402
 from localrag.graph.relate import THRESHOLD as RELATE_THRESHOLD  # noqa: E402
 from localrag.graph.store import normalise_entity, normalise_relation  # noqa: E402
 from localrag.types import Chunk, GenerationStats  # noqa: E402
@@ -80,17 +77,6 @@ KB_VOCABULARY = {
     "is_aged": ("is aged", "age", "aged", "years old"),
     "wears_number": ("wears number", "number", "shirt number", "wears"),
     "is_in_country": ("is in country", "located in", "based in", "in country"),
-}
-# One example fact per relation (`RelationVocabulary.examples`), as a user describing the schema would give it:
-# added in the sixth round for the relation matcher's subject and type terms; a player and a club outside the
-# WC2014 knowledge base. `--no-examples` leaves them out.
-KB_EXAMPLES = {
-    "plays_in_club": ("Erling Haaland", "Manchester City"),
-    "plays_for_country": ("Erling Haaland", "Norway"),
-    "plays_position": ("Erling Haaland", "striker"),
-    "is_aged": ("Erling Haaland", "23"),
-    "wears_number": ("Erling Haaland", "9"),
-    "is_in_country": ("Molde FK", "Norway"),
 }
 
 # Each sentence template with the facts it states: P player, A age, X position, N national team,
@@ -235,9 +221,6 @@ def main() -> None:
                         help="relation matcher thresholds for `focused` (several: one run each)")
     parser.add_argument("--kind-weights", type=float, nargs="+", default=[KIND_WEIGHT],
                         help="relation matcher kind weights for `focused` (several: one run each)")
-    parser.add_argument("--subject-weights", type=float, nargs="+", default=[SUBJECT_WEIGHT],
-                        help="relation matcher subject weights for `focused` (several: one run each)")
-    parser.add_argument("--no-examples", action="store_true", help="the KB vocabulary without its example facts")
     parser.add_argument("--replies", type=Path, default=None,
                         help="a JSON file of the model's replies by prompt, read and extended (RememberingGenerator)")
     parser.add_argument("--vocabulary", choices=["kb", "default"], default="kb")
@@ -275,10 +258,8 @@ def main() -> None:
 
     model_path = args.model or bundled_generator_path()
     generator = RememberingGenerator(LlamaGenerator(model_path, n_ctx=2048, n_threads=args.threads), args.replies)
-    embedder = RememberingEmbedder(SentenceTransformerEmbedder(bundled_embedder_path()))
-    examples = {} if args.no_examples else KB_EXAMPLES
-    vocabulary = (RelationVocabulary(KB_VOCABULARY, fallback=None, examples=examples) if args.vocabulary == "kb"
-                  else RelationVocabulary())
+    embedder = SentenceTransformerEmbedder(bundled_embedder_path())
+    vocabulary = RelationVocabulary(KB_VOCABULARY, fallback=None) if args.vocabulary == "kb" else RelationVocabulary()
     methods = args.methods.split(",")
     runs: dict[str, Run] = {}
     for method in methods:
@@ -286,13 +267,11 @@ def main() -> None:
             runs[method] = Run(method, ExtractConfig(vocabulary=vocabulary, relate_threshold=None),
                                EntityMerger(embedder, 0.9))
             continue
-        grid = ([(t, w, v) for t in args.thresholds for w in args.kind_weights for v in args.subject_weights]
-                if method == "focused" else [(0.0, 0.0, 0.0)])
-        for threshold, weight, subject_weight in grid:
-            name = method if len(grid) == 1 else f"{method}@t{threshold:g},w{weight:g},s{subject_weight:g}"
+        grid = [(t, w) for t in args.thresholds for w in args.kind_weights] if method == "focused" else [(0.0, 0.0)]
+        for threshold, weight in grid:
+            name = method if len(grid) == 1 else f"{method}@t{threshold:g},w{weight:g}"
             config = ExtractConfig(vocabulary=vocabulary, method=method, relate_threshold=threshold)
-            matcher = RelationMatcher(embedder, vocabulary, threshold=threshold, kind_weight=weight,
-                                      subject_weight=subject_weight)
+            matcher = RelationMatcher(embedder, vocabulary, threshold=threshold, kind_weight=weight)
             runs[name] = Run(name, config, EntityMerger(embedder, 0.9), matcher if method == "focused" else None)
     embedder.embed(["warm up"])
     generator.count_tokens("warm up")
@@ -390,35 +369,6 @@ class RememberingGenerator:
         if self.path is not None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             write_text_atomic(self.path, json.dumps(self.replies) + "\n")
-
-
-class RememberingEmbedder:
-    """The wrapped embedder with each text's vector kept: a grid's matchers and mergers encode the same
-    joining words and names once (MiniLM's vector of a text does not depend on its batch but for float noise)."""
-
-    def __init__(self, inner: Any) -> None:
-        self.inner = inner
-        self.name = inner.name
-        self._vectors: dict[str, np.ndarray] = {}
-
-    @property
-    def dim(self) -> int:
-        return int(self.inner.dim)
-
-    @property
-    def max_tokens(self) -> int:
-        return int(self.inner.max_tokens)
-
-    def token_counts(self, texts: Sequence[str]) -> list[int]:
-        return list(self.inner.token_counts(texts))
-
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
-        missing = [t for t in dict.fromkeys(texts) if t not in self._vectors]
-        if missing:
-            self._vectors.update(zip(missing, self.inner.embed(missing), strict=True))
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        return np.stack([self._vectors[t] for t in texts]).astype(np.float32)
 
 
 @dataclass

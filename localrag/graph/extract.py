@@ -58,8 +58,6 @@ from localrag.graph.focused import (
     heading_entity,
     linking_words,
     mentions,
-    nearest_names,
-    number_context,
     relation_lines,
     relation_phrases,
     resolve_pronouns,
@@ -153,15 +151,11 @@ class RelationVocabulary:
     """The relations a built graph may use, each with the phrasings that map onto it.
 
     `canonical` maps a snake_case relation to its synonyms (any case or spacing); `fallback` is what
-    an unmatched relation becomes, or None to drop the triple. `examples` maps a relation to one
-    example fact (subject, object) that says what kind of thing it relates: the relation matcher
-    (localrag/graph/relate.py) compares a pair's subject with the example's and keeps numbers to
-    the relations whose example object is a number, and the other way round.
+    an unmatched relation becomes, or None to drop the triple.
     """
 
     canonical: Mapping[str, Sequence[str]] = field(default_factory=lambda: dict(DEFAULT_RELATIONS))
     fallback: str | None = FALLBACK_RELATION
-    examples: Mapping[str, tuple[str, str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._exact: dict[str, str] = {}
@@ -272,37 +266,28 @@ class VocabularyError(LocalRagError):
 
 
 def load_vocabulary(path: Path, *, fallback: str | None = FALLBACK_RELATION) -> RelationVocabulary:
-    """A vocabulary from a text file, one relation a line: `relation: synonym, synonym, ... | subject -> object`.
+    """A vocabulary from a text file, one relation a line: `relation: synonym, synonym, ...`.
 
     Blank lines and lines starting with # are skipped; a line without a colon is a relation with
-    no synonyms; the part after `|`, optional, is one example fact of the relation
-    (`plays_for_country: represents | Erling Haaland -> Norway`). The file replaces the default
-    vocabulary, which is how a user with a known schema keeps the graph to their own relation names.
+    no synonyms. The file replaces the default vocabulary, which is how a user with a known schema
+    keeps the graph to their own relation names.
     """
     try:
         lines = Path(path).read_text(encoding="utf-8-sig").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
         raise VocabularyError(f"{path}: cannot read the relation vocabulary ({exc})", "pass a UTF-8 text file") from exc
     canonical: dict[str, tuple[str, ...]] = {}
-    examples: dict[str, tuple[str, str]] = {}
     for number, line in enumerate(lines, start=1):
         if not line.strip() or line.lstrip().startswith("#"):
             continue
-        line, bar, example = line.partition("|")
         name, _, synonyms = line.partition(":")
         relation = normalise_relation(name)
         if not relation:
             raise VocabularyError(f"{path}:{number}: no relation name before the colon", "write `relation: synonyms`")
         canonical[relation] = tuple(s.strip() for s in synonyms.split(",") if s.strip())
-        if bar:
-            subject, arrow, obj = (part.strip() for part in example.partition("->"))
-            if not (arrow and subject and obj):
-                raise VocabularyError(f"{path}:{number}: the example after '|' is not `subject -> object`",
-                                      "write one example fact as `| subject -> object`, or leave it out")
-            examples[relation] = (subject, obj)
     if not canonical:
         raise VocabularyError(f"{path}: no relations in the file", "write one `relation: synonym, ...` per line")
-    return RelationVocabulary(canonical, fallback, examples)
+    return RelationVocabulary(canonical, fallback)
 
 
 def clean_entity(name: str) -> str:
@@ -397,10 +382,6 @@ class EntityMerger:
                 self._surface.setdefault(alias, name)
         self._ids = list(ids)
         self._vectors = entity_vectors(rows) if ids else self._vectors
-
-    def knows(self, name: str) -> bool:
-        """Whether `name` is an entity already, by normalised name or alias (not by embedding)."""
-        return normalise_entity(name) in self._surface
 
     def resolve(self, names: Iterable[str]) -> dict[str, str]:
         """Cleaned name -> the surface name of the entity it merges into (itself when new)."""
@@ -568,16 +549,11 @@ def _generate(
 
 
 def focused_entities(
-    chunk: Chunk,
-    vocabulary: RelationVocabulary | None = None,
-    *,
-    predicates: bool = False,
-    known: Callable[[str], bool] | None = None,
+    chunk: Chunk, vocabulary: RelationVocabulary | None = None, *, predicates: bool = False
 ) -> list[str]:
     """The entities the relation pass may use: the heading entity if the text names it, then the mentions,
     then the lower-case words the vocabulary's phrasings introduce ("plays as a forward") and, with
-    `predicates`, those a copula and an article introduce ("is a forward"), then the lower-case words
-    `known` says are entities already (the graph's, or this build's: "forward" in "deployed at forward").
+    `predicates`, those a copula and an article introduce ("is a forward").
 
     Once each by normalised name, at most MAX_ENTITIES.
     """
@@ -585,10 +561,6 @@ def focused_entities(
     names = [heading] if heading and occurs_in(heading, chunk.text) else []
     introducers = PREDICATE_NOUN if predicates else ()
     named = vocabulary.objects_named_after(chunk.text, introducers) if vocabulary is not None else []
-    if known is not None:
-        # A common noun is a name wherever it is written once the graph holds it as an entity.
-        words = re.findall(r"[A-Za-z]+", chunk.text)
-        named += [w for w in dict.fromkeys(words) if w.islower() and w not in _NOT_OBJECTS and known(w)]
     out: dict[str, str] = {}
     for name in [*names, *mentions(chunk.text), *named]:
         out.setdefault(normalise_entity(name), name)
@@ -628,18 +600,16 @@ def propose_triples(
     cancel: threading.Event | None = None,
     stats: GenerationStats | None = None,
     matcher: RelationMatcher | None = None,
-    known: Callable[[str], bool] | None = None,
 ) -> list[dict[str, str]] | None:
     """The model's triples for one chunk by `config.method`, before any check; None: nothing parseable.
 
     With a `matcher` the focused method also relates pairs no vocabulary phrasing joins, and offers
-    the model the nouns a copula introduces as objects and the lower-case words `known` says are entities.
+    the model the nouns a copula introduces as objects.
     """
     if config.method == "single":
         messages = extraction_messages(chunk, config.vocabulary)
         return parse_triples(_generate(generator, messages, TRIPLES_GRAMMAR, config.max_tokens, cancel, stats))
-    entities = focused_entities(chunk, config.vocabulary, predicates=matcher is not None,
-                                known=known if matcher is not None else None)
+    entities = focused_entities(chunk, config.vocabulary, predicates=matcher is not None)
     vocabulary = [(name, config.vocabulary.canonical.get(name, ())) for name in config.vocabulary.names]
     phrases = relation_phrases(vocabulary)
     topic = heading_entity(chunk.heading) if entities and entities[0] == heading_entity(chunk.heading) else ""
@@ -655,50 +625,12 @@ def propose_triples(
         if not subject or phrase in ("", NO_RELATION):
             continue
         # The heading's entity is the next subject to try: most facts of a chunk under a name are about it.
-        if matcher is None:
-            for head in dict.fromkeys(h for h in (subject, topic) if h and h != obj):
-                found = scored_relation(passage, head, obj, config.vocabulary, matcher, others)
-                if found is not None:
-                    out.append({"subject": head, "relation": found[0], "object": obj})
-                    break
-            continue
-        out.extend(subject_triples(passage, obj, [subject, topic], others, config.vocabulary, matcher))
+        for head in dict.fromkeys(h for h in (subject, topic) if h and h != obj):
+            relation = worded_relation(passage, head, obj, config.vocabulary, matcher, others)
+            if relation is not None:
+                out.append({"subject": head, "relation": relation, "object": obj})
+                break
     return out
-
-
-def subject_triples(
-    passage: str,
-    obj: str,
-    chosen: Sequence[str],
-    others: Sequence[str],
-    vocabulary: RelationVocabulary,
-    matcher: RelationMatcher,
-) -> list[dict[str, str]]:
-    """The triples with `obj` as object: the best-scoring subject's, and each other subject's written right up to it.
-
-    Subjects tried: `chosen` (the model's, the topic), then the proper name written nearest before the
-    object in each sentence naming it ("His club is C, which is in Q": the joining words after C are the
-    same for C and the topic, and the subject term tells them apart). The best-scoring subject's triple is
-    kept (the first tried on a tie), and also another subject's when no other proper name stands between it
-    and the object: one name can be the object of facts about several subjects ("plays as a forward for
-    Spain ... a club based in Spain"), but words after another name relate that name, not the subject.
-    """
-    heads = [*chosen, *nearest_names(passage, obj, others)]
-    scored: list[tuple[str, str, float, bool]] = []
-    for head in dict.fromkeys(h for h in heads if h and h != obj):
-        found = scored_relation(passage, head, obj, vocabulary, matcher, others)
-        if found is not None:
-            between, _ = linking_words(passage, head, obj)
-            relayed = any(_holds(between, n) for n in others if n[:1].isupper() and n not in (head, obj))
-            scored.append((head, *found, relayed))
-    if not scored:
-        return []
-    best = max(scored, key=lambda t: t[2])  # the first of the best on a tie
-    return [{"subject": h, "relation": r, "object": obj} for h, r, _, relayed in scored if h == best[0] or not relayed]
-
-
-def _holds(words: Sequence[str], name: str) -> bool:
-    return _contains(words, re.findall(r"[a-z0-9]+", name.lower()))
 
 
 def worded_relation(
@@ -715,19 +647,6 @@ def worded_relation(
     joining words after the chunk's `others` names mean and the object's kind fit best
     (localrag/graph/relate.py).
     """
-    found = scored_relation(passage, subject, obj, vocabulary, matcher, others)
-    return found[0] if found is not None else None
-
-
-def scored_relation(
-    passage: str,
-    subject: str,
-    obj: str,
-    vocabulary: RelationVocabulary,
-    matcher: RelationMatcher | None = None,
-    others: Sequence[str] = (),
-) -> tuple[str, float] | None:
-    """`worded_relation` with its score (the matcher's; 1.0 for a phrasing found verbatim without one)."""
     between, beside = linking_words(passage, subject, obj)
     number = obj[:1].isdigit()
     if matcher is not None:
@@ -737,9 +656,8 @@ def scored_relation(
         phrase = vocabulary.find_phrase(beside)
     verbatim = vocabulary.worded_by(phrase) if phrase is not None else []
     if matcher is None:
-        return (verbatim[0], 1.0) if verbatim else None
-    context = number_context(passage, obj, [subject, *others]) if number else []
-    return matcher.best([*between, *beside] if number else between, obj, verbatim, subject=subject, context=context)
+        return verbatim[0] if verbatim else None
+    return matcher.match([*between, *beside] if number else between, obj, verbatim)
 
 
 def after_other_names(words: Sequence[str], others: Sequence[str], vocabulary: RelationVocabulary) -> list[str]:
@@ -769,7 +687,7 @@ def extract_chunk(
     matcher: RelationMatcher | None = None,
 ) -> ChunkTriples | None:
     """Triples of one chunk, or None when the reply had nothing parseable (a failed generation)."""
-    raw = propose_triples(chunk, generator, config, cancel=cancel, stats=stats, matcher=matcher, known=merger.knows)
+    raw = propose_triples(chunk, generator, config, cancel=cancel, stats=stats, matcher=matcher)
     if raw is None:
         return None
     kept, dropped = check_triples(raw, chunk, config.vocabulary)

@@ -117,60 +117,6 @@ def linking_words(passage: str, subject: str, obj: str, *, around: int = 2) -> t
     return [], []
 
 
-def nearest_names(passage: str, obj: str, names: Sequence[str]) -> list[str]:
-    """Per sentence naming `obj`, the name among `names` written nearest before it, once each.
-
-    Only proper names count (capitalised, not a number): a value such as "forward" or "27" is not a subject.
-    """
-    target = _lower_words(obj)
-    out: dict[str, None] = {}
-    for sentence in re.split(r"(?<=[.!?;])\s+|\n+", passage):
-        words = _lower_words(sentence)
-        at = _find(words, target)
-        if at < 0:
-            continue
-        best, end = "", -1
-        for name in names:
-            span = _lower_words(name)
-            if not name[:1].isupper() or span == target:
-                continue
-            for i in range(at - len(span) + 1):
-                if span and words[i : i + len(span)] == span and i + len(span) > end:
-                    best, end = name, i + len(span)
-        if best:
-            out.setdefault(best, None)
-    return list(out)
-
-
-def number_context(passage: str, number: str, names: Sequence[str], *, around: int = 3) -> list[str]:
-    """Up to `around` words each side of `number` in the first sentence naming it, lower case, stopping at
-    any of `names`: what says which number it is ("is 27 years old", "the number 10 jersey")."""
-    target = _lower_words(number)
-    spans = [_lower_words(n) for n in names if _lower_words(n) != target]
-    for sentence in re.split(r"(?<=[.!?;])\s+|\n+", passage):
-        words = _lower_words(sentence)
-        at = _find(words, target)
-        if at < 0:
-            continue
-        named = [False] * len(words)
-        for span in spans:
-            for i in range(len(words) - len(span) + 1):
-                if span and words[i : i + len(span)] == span:
-                    named[i : i + len(span)] = [True] * len(span)
-        left: list[str] = []
-        for i in range(at - 1, max(at - 1 - around, -1), -1):
-            if named[i]:
-                break
-            left.insert(0, words[i])
-        right: list[str] = []
-        for i in range(at + len(target), min(at + len(target) + around, len(words))):
-            if named[i]:
-                break
-            right.append(words[i])
-        return [*left, *right]
-    return []
-
-
 def _lower_words(text: str) -> list[str]:
     return re.findall(r"[a-z0-9]+", text.lower())
 

@@ -14,18 +14,9 @@ model related, with the bundled embedder and no training:
   name when that names a kind of thing (`plays_for_country`: country; `located_in`: none, and such
   a relation gets the mean of the others), weighted by `KIND_WEIGHT`. So "plays for Spain" is
   `plays_for_country` and "plays for Ajax" `plays_in_club`; a tie goes to the verbatim phrasing's own.
-- a number's kind is not in its name ("27" is an age or a shirt number alike), so for a number the
-  kind is the cosine between the words around it in its sentence (`focused.number_context`:
-  "27 years old", "the number 10 jersey") and the relation's phrasings, the best of them;
-- with the vocabulary's example facts (`RelationVocabulary.examples`): the subject, the cosine
-  between the pair's subject and the relation's example subject, less its mean over the relations
-  that have one, weighted by `SUBJECT_WEIGHT` ("Atletico Madrid ... in Spain" is `is_in_country`,
-  "Koke ... in the Spain squad" `plays_for_country`: the relations differ in what they are said
-  of); and the object's type: a relation whose example object is a number takes only numbers, one
-  whose example object is not takes no number.
 The best relation is kept when its score reaches the threshold, else the pair gets no triple.
-The weights and the threshold were chosen on the first WC2014 profile templates only and then run
-once on held-out template sets (benchmarks/README.md, "Graph mode, fifth round" and "sixth round").
+`KIND_WEIGHT` and `THRESHOLD` were chosen on the first WC2014 profile templates only and then run
+once on two held-out template sets (benchmarks/README.md, "Graph mode, fifth round").
 """
 
 from __future__ import annotations
@@ -45,11 +36,9 @@ if TYPE_CHECKING:
 # Chosen on the first profile templates only, by the rule "most triple recall at precision >= 0.75, then the
 # smallest kind weight, then the highest threshold" over thresholds 0.5-2.0 and kind weights 0-4
 # (benchmarks/README.md, "Graph mode, fifth round"): the kind outweighs the words, as the vocabulary's "plays for"
-# otherwise takes every "for". The subject weight was added by the same rule (the smallest subject weight first)
-# over thresholds 1.2-2.0, kind weights 2-4 and subject weights 0-3, which kept the other two ("sixth round").
+# otherwise takes every "for".
 KIND_WEIGHT = 3.0
 THRESHOLD = 1.6
-SUBJECT_WEIGHT = 1.0
 
 
 def relation_kind(relation: str) -> str:
@@ -69,13 +58,11 @@ class RelationMatcher:
         *,
         threshold: float = THRESHOLD,
         kind_weight: float = KIND_WEIGHT,
-        subject_weight: float = SUBJECT_WEIGHT,
     ) -> None:
         self.embedder = embedder
         self.vocabulary = vocabulary
         self.threshold = threshold
         self.kind_weight = kind_weight
-        self.subject_weight = subject_weight
         self.relations = [r for r in vocabulary.names if r != vocabulary.fallback]
         self._cache: dict[str, np.ndarray] = {}
         phrasings = [(r, p) for r in self.relations for p in dict.fromkeys(_phrasings(r, vocabulary))]
@@ -84,11 +71,6 @@ class RelationMatcher:
         kinds = [relation_kind(r) for r in self.relations]
         self._kinded = np.array([bool(k) for k in kinds])
         self._kind_vectors = self._encode([k or r for k, r in zip(kinds, self.relations, strict=True)])
-        examples = {normalise_relation(r): fact for r, fact in vocabulary.examples.items()}
-        self._exampled = np.array([r in examples for r in self.relations], dtype=bool)
-        self._example_subjects = self._encode([examples[r][0] if r in examples else r for r in self.relations])
-        # Whether a relation takes numbers, as its example object says (None: no example, any object).
-        self._numeric = [is_number(examples[r][1]) if r in examples else None for r in self.relations]
 
     def _encode(self, texts: Sequence[str]) -> np.ndarray:
         missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
@@ -96,86 +78,33 @@ class RelationMatcher:
             self._cache.update(zip(missing, np.asarray(self.embedder.embed(missing), dtype=np.float32), strict=True))
         return np.stack([self._cache[t] for t in texts])
 
-    def scores(
-        self,
-        words: Sequence[str],
-        obj: str,
-        verbatim: Sequence[str] = (),
-        *,
-        subject: str = "",
-        context: Sequence[str] = (),
-    ) -> dict[str, float]:
-        """Each relation's score for `obj` joined to `subject` by `words`; `verbatim`: the relations whose
-        phrasing the words hold (`RelationVocabulary.worded_by`), which count 1 for the words; `context`:
-        for a number, the words around it (the module docstring). A relation the object's type rules out
-        is left out."""
+    def scores(self, words: Sequence[str], obj: str, verbatim: Sequence[str] = ()) -> dict[str, float]:
+        """Each relation's score for `obj` joined to its subject by `words`; `verbatim`: the relations whose
+        phrasing the words hold (`RelationVocabulary.worded_by`), which count 1 for the words."""
         if not self.relations or not words:
             return {}
-        number = is_number(obj)
         joined, thing = self._encode([" ".join(words), obj])
-        best = self._best_phrasing(joined)
+        best = np.full(len(self.relations), -1.0, dtype=np.float32)
+        np.maximum.at(best, self._owner, self._phrasing_vectors @ joined)
         for relation in verbatim:
             if relation in self.relations:
                 best[self.relations.index(relation)] = 1.0
-        if number and context:
-            kind = self._best_phrasing(self._encode([" ".join(context)])[0])
+        kind = self._kind_vectors @ thing
+        if self._kinded.any():
+            kind[~self._kinded] = kind[self._kinded].mean()
         else:
-            kind = self._kind_vectors @ thing
-            if self._kinded.any():
-                kind[~self._kinded] = kind[self._kinded].mean()
-            else:
-                kind[:] = 0.0
+            kind[:] = 0.0
         total = best + self.kind_weight * kind
-        if subject and self.subject_weight and self._exampled.any():
-            like = self._example_subjects @ self._encode([subject])[0]
-            like = np.where(self._exampled, like - like[self._exampled].mean(), 0.0)
-            total = total + self.subject_weight * like
-        return {
-            r: float(s)
-            for r, s, takes in zip(self.relations, total, self._numeric, strict=True)
-            if takes is None or takes == number
-        }
+        return {r: float(s) for r, s in zip(self.relations, total, strict=True)}
 
-    def _best_phrasing(self, vector: np.ndarray) -> np.ndarray:
-        """Per relation, the best cosine between `vector` and one of its phrasings."""
-        best = np.full(len(self.relations), -1.0, dtype=np.float32)
-        np.maximum.at(best, self._owner, self._phrasing_vectors @ vector)
-        return best
-
-    def match(
-        self,
-        words: Sequence[str],
-        obj: str,
-        verbatim: Sequence[str] = (),
-        *,
-        subject: str = "",
-        context: Sequence[str] = (),
-    ) -> str | None:
+    def match(self, words: Sequence[str], obj: str, verbatim: Sequence[str] = ()) -> str | None:
         """The best-scoring relation when it reaches the threshold, else None; a tie goes to the first of `verbatim`."""
-        found = self.best(words, obj, verbatim, subject=subject, context=context)
-        return found[0] if found is not None else None
-
-    def best(
-        self,
-        words: Sequence[str],
-        obj: str,
-        verbatim: Sequence[str] = (),
-        *,
-        subject: str = "",
-        context: Sequence[str] = (),
-    ) -> tuple[str, float] | None:
-        """`match`'s relation with its score, so subjects can be compared; None below the threshold."""
-        scores = self.scores(words, obj, verbatim, subject=subject, context=context)
+        scores = self.scores(words, obj, verbatim)
         if not scores:
             return None
         top = max(scores.values())
         relation = next((r for r in verbatim if scores.get(r, -np.inf) >= top), max(scores, key=scores.__getitem__))
-        return (relation, scores[relation]) if scores[relation] >= self.threshold else None
-
-
-def is_number(name: str) -> bool:
-    """Whether an entity name is a number ("26", "1902"), as `focused.mentions` writes numbers."""
-    return name[:1].isdigit()
+        return relation if scores[relation] >= self.threshold else None
 
 
 def _phrasings(relation: str, vocabulary: RelationVocabulary) -> list[str]:
