@@ -1,7 +1,7 @@
 """Triple extraction quality and speed: WC2014 facts written as text, extracted back by the GGUF model.
 
     .venv/bin/python benchmarks/bench_graph_extract.py [--set sentences|paragraphs] [--sentences 200]
-        [--paragraphs 16] [--templates first|heldout|heldout2] [--per-chunk 1] [--methods single,focused,phrased]
+        [--paragraphs 16] [--templates first|heldout|heldout2|heldout3] [--per-chunk 1] [--methods single,focused,phrased]
         [--thresholds T ...] [--kind-weights W ...] [--replies FILE]
         [--vocabulary kb|default] [--model PATH] [--quick] [--summary FILE]
 
@@ -17,7 +17,8 @@ kept in the summary so a rerun can show it read the same set):
   say "He"/"His", as people write; `--templates heldout` draws the sentences from
   `HELDOUT_TEMPLATES` instead (other wordings, written and committed before the extraction was
   changed while looking at the first ones: a check that it was not fitted to them), and
-  `--templates heldout2` from `HELDOUT2_TEMPLATES` (written before the next change). The gold
+  `--templates heldout2` from `HELDOUT2_TEMPLATES` (written before the next change) and
+  `--templates heldout3` from `HELDOUT3_TEMPLATES` (written before the sixth round's). The gold
   triples of a paragraph are exactly the KB facts its template states (the template lists them),
   so recall is measured against what the text says.
 Each chunk goes through `localrag.graph.extract.extract_chunk` once per method of `--methods`
@@ -137,7 +138,30 @@ HELDOUT2_TEMPLATES: list[list[tuple[str, tuple[str, ...]]]] = [
         ("He pulls on the {K} shirt.", ("wears_number",)),
     ],
 ]
-TEMPLATE_SETS = {"first": PARAGRAPH_TEMPLATES, "heldout": HELDOUT_TEMPLATES, "heldout2": HELDOUT2_TEMPLATES}
+# A third held-out set, written (issue 20, sixth round) before the subject-kind and number-context terms and the
+# position candidates were added (chosen on the first templates only): wordings none of the sets above use.
+HELDOUT3_TEMPLATES: list[list[tuple[str, tuple[str, ...]]]] = [
+    [
+        ("{P} turns out for {N} in the {x} role and is {A}.", ("is_aged", "plays_position", "plays_for_country")),
+        ("Selected by {N} as a {x}, {P} is {A} years of age.",
+         ("is_aged", "plays_position", "plays_for_country")),
+        ("{P}, who is {A}, is deployed at {x} by {N}.", ("is_aged", "plays_position", "plays_for_country")),
+    ],
+    [
+        ("His wages are paid by {C}, an outfit in {Q}.", ("plays_in_club", "club_country")),
+        ("Domestically he is contracted to {C}, whose ground stands in {Q}.", ("plays_in_club", "club_country")),
+        ("He is registered with {C}. {C} compete in the top flight of {Q}.", ("plays_in_club", "club_country")),
+    ],
+    [
+        ("He sports {K} on his back.", ("wears_number",)),
+        ("His kit is printed with {K}.", ("wears_number",)),
+        ("Fans know him by the {K} on his back.", ("wears_number",)),
+    ],
+]
+TEMPLATE_SETS = {
+    "first": PARAGRAPH_TEMPLATES, "heldout": HELDOUT_TEMPLATES, "heldout2": HELDOUT2_TEMPLATES,
+    "heldout3": HELDOUT3_TEMPLATES,
+}
 
 
 def kb_facts(kb: list[tuple[str, str, str]]) -> dict[str, dict[str, str]]:

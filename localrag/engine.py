@@ -743,9 +743,10 @@ class Engine:
         return {c.chunk_id: c for c in self.store.chunks(sorted(set(sources)))}
 
     def related(
-        self, entities: Sequence[str], *, relations: Sequence[str] | None = None, k: int = 10
+        self, entities: Sequence[str], *, relations: Sequence[str] | None = None, k: int = 10, scoring: str = "shared"
     ) -> RelatedResult:
-        """Entities sharing the most specific neighbours with `entities`, each with the paths that join them."""
+        """Entities sharing the most specific neighbours with `entities`, each with the paths that join them;
+        `scoring`: "shared" (inverse-degree shared neighbours) or "pagerank" (localrag/graph/related.py)."""
         from localrag.graph.related import find_related
 
         index = self.graph_index()
@@ -753,7 +754,7 @@ class Engine:
             raise LocalRagError(
                 "the knowledge graph is empty", "run `localrag graph build` or `localrag graph import FILE` first"
             )
-        return find_related(index, entities, relations=relations, k=k, embedder=self.embedder)
+        return find_related(index, entities, relations=relations, k=k, embedder=self.embedder, scoring=scoring)
 
     def related_view(self, result: RelatedResult) -> RelatedView:
         """Names, source chunks and seed aliases for showing `result`: one lookup for every front end."""

@@ -112,6 +112,7 @@ def related_json(result: RelatedResult, view: RelatedView, question: str | None 
         **asked,
         "seeds": [{**dataclasses.asdict(s), "aliases": aliases.get(s.entity_id, [])} for s in result.seeds],
         "relations": result.relations,
+        "scoring": result.scoring,
         "related": [
             {
                 "entity_id": r.entity_id,

@@ -76,6 +76,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     related.add_argument("entities", nargs="+", metavar="ENTITY", help="one or more entity names (several: liked both)")
     related.add_argument("--relation", action="append", metavar="R", help="count only this relation (repeatable)")
     related.add_argument("-k", type=int, default=10, help="how many entities (default 10)")
+    related.add_argument("--score", choices=("shared", "pagerank"), default="shared",
+                         help="shared: specific shared neighbours (default); pagerank: personalized PageRank")
     related.add_argument("--json", action="store_true")
     add_collection_flag(related)
     related.set_defaults(handler=_related)
@@ -170,7 +172,8 @@ def _related(args: argparse.Namespace, out: Console, err: Console) -> int:
     from localrag.cli.common import engine_from_args
 
     engine = engine_from_args(args)
-    show_related(engine, engine.related(args.entities, relations=args.relation, k=args.k), args, out)
+    show_related(engine, engine.related(args.entities, relations=args.relation, k=args.k, scoring=args.score),
+                 args, out)
     return 0
 
 
@@ -187,9 +190,12 @@ def show_related(engine: Engine, result: RelatedResult, args: argparse.Namespace
     if not result.related:
         out.print(Text(f"Nothing in the graph shares a neighbour with {seeds}.", style="italic"))
         return
-    out.print(Text(f"Related to {seeds} (score: shared neighbours, each 1/log2(1 + how many share it))", style="bold"))
+    rule = ("personalized PageRank from them" if result.scoring == "pagerank"
+            else "shared neighbours, each 1/log2(1 + how many share it)")
+    out.print(Text(f"Related to {seeds} (score: {rule})", style="bold"))
+    shown = ".3g" if result.scoring == "pagerank" else ".2f"  # a PageRank share is small: significant digits
     for number, r in enumerate(result.related, start=1):
-        out.print(Text(f"{number}. ") + Text(r.name, style="bold") + Text(f"  {r.score:.2f}", style="dim"))
+        out.print(Text(f"{number}. ") + Text(r.name, style="bold") + Text(f"  {r.score:{shown}}", style="dim"))
         for link in r.links[:3]:
             out.print(Text("     ") + Text(link.render(names)))
             where = [step_source(s.source, chunks) for s in (link.seed_step, link.other_step)]

@@ -150,3 +150,33 @@ def test_related_command_shows_the_aliases_merged_into_the_entity(
     assert json.loads(capsys.readouterr().out)["seeds"][0]["aliases"] == ["big (1988 film)"]
     assert run(["related", "Big"]) == 0
     assert "Related to big (also: big (1988 film))" in capsys.readouterr().out
+
+
+def test_pagerank_scoring_ranks_the_same_explained_entities_by_the_walk_from_the_seed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # a shares one specific neighbour with s; b only a hub, but b reaches s's other neighbours by another relation
+    rows = [("s", "r", "x"), ("a", "r", "x"), *((e, "r", "h") for e in ("s", "b", "c1", "c2", "c3", "c4")),
+            *(("s", "likes", f"y{i}") for i in range(3)), *(("b", "owns", f"y{i}") for i in range(3))]
+    triples = [(h, r, t, f"g:{i}") for i, (h, r, t) in enumerate(rows)]
+    names = {e: e for t in triples for e in (t[0], t[2])}
+    graph = GraphIndex.from_triples(names, {}, HashEmbedder(dim=16).embed(list(names)), triples)
+    shared = related_entities(graph, ["s"])
+    walked = related_entities(graph, ["s"], scoring="pagerank")
+    assert [r.entity_id for r in shared][:2] == ["a", "b"]
+    assert [r.entity_id for r in walked][:2] == ["b", "a"]
+    assert {r.entity_id for r in walked} == {r.entity_id for r in shared}  # the same entities, each with its paths
+    assert all(r.links for r in walked) and 0 < sum(r.score for r in walked) < 1
+
+    import localrag.cli.common
+    from localrag.cli import run
+
+    engine = Engine(Settings(), embedder=HashEmbedder(dim=16))
+    monkeypatch.setattr(localrag.cli.common, "engine_from_args", lambda *a, **k: engine)
+    (tmp_path / "films.tsv").write_text(FILMS_TSV, encoding="utf-8")
+    engine.graph_import(tmp_path / "films.tsv")
+    assert run(["related", "Big", "--score", "pagerank", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["scoring"] == "pagerank" and data["related"][0]["name"] == "a league"
+    assert run(["related", "Big", "--score", "pagerank"]) == 0
+    assert "personalized PageRank" in capsys.readouterr().out
