@@ -204,8 +204,7 @@ def _frozen_linears_to_bf16(model: Any) -> None:
 
     embedding = model.get_input_embeddings().weight
     for module in model.modules():
-        weight = getattr(module, "weight", None)
-        if isinstance(module, torch.nn.Linear) and not weight.requires_grad and weight is not embedding:
+        if isinstance(module, torch.nn.Linear) and not module.weight.requires_grad and module.weight is not embedding:
             module.to(torch.bfloat16)
 
 
