@@ -58,6 +58,10 @@ RECIPES: dict[str, list[str]] = {
     "short-aw3-lr1e-4-2ep": [*_MATCHED, "--cot", "short", "--answer-weight", "3", "--lr", "1e-4", "--steps", "180"],
     "short-aw3-modelqa": [*_MATCHED, "--cot", "short", "--answer-weight", "3", "--lr", "2e-4", "--steps", "60",
                           "--qa-source", "model"],
+    # The brief's untried recipe on the best format so far: the short chain at half the learning rate over two
+    # epochs. 200 pairs -> 168 train examples (run of 2026-12-02): 86 steps of 4 = 344 examples, 2.05 epochs.
+    "short-aw1-lr1e-4-2ep": [*_MATCHED, "--cot", "short", "--lr", "1e-4", "--pairs", "200", "--steps", "86",
+                             "--eval-examples", "16"],
 }
 BASE = "base"
 # The answer budget of every run: the base's answers are reused only under the same one.
