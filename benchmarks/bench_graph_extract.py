@@ -1,7 +1,8 @@
 """Triple extraction quality and speed: WC2014 facts written as text, extracted back by the GGUF model.
 
     .venv/bin/python benchmarks/bench_graph_extract.py [--set sentences|paragraphs] [--sentences 200]
-        [--paragraphs 16] [--templates first|heldout|heldout2|heldout3] [--per-chunk 1] [--methods single,focused,phrased]
+        [--paragraphs 16] [--templates first|heldout|heldout2|heldout3] [--per-chunk 1]
+        [--methods single,focused,phrased]
         [--thresholds T ...] [--kind-weights W ...] [--replies FILE]
         [--vocabulary kb|default] [--model PATH] [--quick] [--summary FILE]
 

@@ -4,10 +4,9 @@ Two methods propose triples (`ExtractConfig.method`, `graph build --method`):
 - "focused", the default: the chunk's names first, then for each name the entity it is a fact
   about and the relation the passage words between them (localrag/graph/focused.py), by a phrasing
   of the vocabulary or, with the relation matcher `build_graph` uses (localrag/graph/relate.py), by
-  what the joining words mean, what kind of thing the object is and, with the vocabulary's example
-  facts, what kind of thing the subject is. On WC2014 profiles it kept triples at precision 0.886,
-  recall 0.861 where "single" reached recall 0.03, and recall 0.569 / 0.528 / 0.292 at precision
-  0.695 / 0.585 / 0.538 on three sets of wordings written after the vocabulary
+  what the joining words mean and what kind of thing the object is. On WC2014 profiles it kept
+  triples at precision 0.88, recall 0.71 where "single" reached recall 0.03, and recall 0.44 / 0.33
+  / 0.46 at precision 0.71 / 0.53 / 0.81 on three sets of wordings written after the vocabulary
   (`benchmarks/bench_graph_extract.py --set paragraphs --paragraphs 12`; benchmarks/README.md).
 - "single": a few-shot prompt (a worked example as an earlier user/assistant turn, because a
   135M model copies a shown format far better than it follows a described one) and a reply
