@@ -19,8 +19,7 @@ How it runs:
 - Threads: torch gets the cores that are not already busy (`tune.threads.worker_threads`); on a shared
   2-core machine two spinning threads against other work are slower than one.
 - Precision (`precision`, CPU only): on a CPU with native bfloat16 arithmetic the training passes run
-  under bf16 autocast (matrix products in bf16; the frozen linear weights stored in bf16, which skips autocast's cast of
-  them in every pass; LoRA matrices, optimizer and loss in float32),
+  under bf16 autocast (matrix products in bf16; weights, LoRA matrices, optimizer and loss in float32),
   1.3x faster per pass here; elsewhere float32, since emulated bf16 is slower than float32.
 - Why not transformers' Trainer: the loop is short, and it computes the LM head only on answer
   positions. RAFT prompts are mostly documents, and the head (vocabulary x hidden) is the largest
@@ -46,7 +45,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from localrag.tune.arenas import limit_malloc_arenas
 from localrag.tune.backends import load_for_training, select_backend
 from localrag.tune.base import base_architecture, base_sha256, is_gguf
 from localrag.tune.checkpoint import (
@@ -192,22 +190,6 @@ def use_bf16(precision: str) -> bool:
     return precision == "bf16" or (precision == "auto" and cpu_has_native_bf16())
 
 
-def _frozen_linears_to_bf16(model: Any) -> None:
-    """Store the frozen linear weights in bfloat16, for a loop that runs under bf16 autocast.
-
-    Autocast caches its casts only for weights that require grad, so a frozen float32 weight is
-    read and cast again in every forward pass. Its products already run in bf16, so storing it that
-    way gives the same numbers without the casts, and halves the base's largest matrices in memory.
-    Weights shared with the input embedding stay float32: the lookup does not run through autocast.
-    """
-    import torch
-
-    embedding = model.get_input_embeddings().weight
-    for module in model.modules():
-        if isinstance(module, torch.nn.Linear) and not module.weight.requires_grad and module.weight is not embedding:
-            module.to(torch.bfloat16)
-
-
 def _autocast(losses: Iterator[Any], bf16: bool) -> Iterator[Any]:
     """Each forward of `losses` under bf16 autocast when asked; the backward runs outside, as autocast wants."""
     import torch
@@ -225,9 +207,7 @@ def _row_loss_sum(model: Any, row: PackedRow, weights: Any = None) -> Any:
                             cu_seq_lens_q=row.bounds)
 
 
-def _validation_loss(
-    model: Any, examples: Sequence[TokenizedExample], pad_id: int, device: str, bf16: bool = False
-) -> float | None:
+def _validation_loss(model: Any, examples: Sequence[TokenizedExample], pad_id: int, device: str) -> float | None:
     import torch
 
     tokens = sum(e.answer_tokens for e in examples)
@@ -235,7 +215,7 @@ def _validation_loss(
         return None
     model.eval()
     total = 0.0
-    with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+    with torch.no_grad():
         for example in examples:
             total += float(_answer_loss_sum(model, *_collate([example], pad_id, device)))
     model.train()
@@ -303,7 +283,6 @@ def finetune(
 
     if not torch.cuda.is_available():
         torch.set_num_threads(worker_threads())
-        limit_malloc_arenas()
     model, tokenizer, device = load_for_training(base, config, backend, bsha)
     _emit(progress, TrainProgress(0, config.steps, None, None, 0.0, None, "tokenizing the training data"))
     encode = gguf_encoder(base) if is_gguf(base) else None
@@ -382,8 +361,6 @@ def finetune(
     attention = packed_attention(model) if packing else contextlib.nullcontext()
     bf16 = device == "cpu" and use_bf16(config.precision)
     record["precision"] = "bf16" if bf16 else "fp32"
-    if bf16:
-        _frozen_linears_to_bf16(model)
     with attention:
         try:
             while step < config.steps:
@@ -423,7 +400,7 @@ def finetune(
                     "seconds": round(elapsed(), 2),
                 }
                 if step % config.eval_every == 0 or step == config.steps:
-                    entry["val_loss"] = _validation_loss(model, validation, pad_id, device, bf16)
+                    entry["val_loss"] = _validation_loss(model, validation, pad_id, device)
                 metrics.append(entry)
                 rate = session_steps / max(1e-9, time.perf_counter() - session_start)
                 _emit(
