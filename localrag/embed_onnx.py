@@ -231,8 +231,8 @@ class OnnxEmbedder:
 
         The default is training's free-cores rule (LOCALRAG_N_THREADS when set), so an ingest beside
         other work takes the cores that are free instead of fighting for busy ones; it is asked once,
-        at the first embedding (it samples the CPU counters for `tune.threads.SAMPLE_S`). 0 leaves
-        ONNX Runtime's default (one thread per physical core).
+        when the session is made (its CPU sample runs beside the loading). 0 leaves ONNX Runtime's
+        default (one thread per physical core).
         """
         self.folder = Path(folder)
         self.backend = check_backend(backend)
@@ -253,17 +253,22 @@ class OnnxEmbedder:
                 import onnxruntime as ort
                 from tokenizers import Tokenizer
 
+                chosen: list[int] = []
+                rule = None
+                if callable(self.threads):
+                    ask: Callable[[], int] = self.threads
+                    # The rule's CPU sample (0.3 s) runs while the export is found (its files hashed) and
+                    # the tokenizers load: the rule does not count this process's own CPU as a neighbour's.
+                    rule = threading.Thread(target=lambda: chosen.append(ask()), daemon=True)
+                    rule.start()
+                else:
+                    chosen.append(self.threads)
                 onnx_file = self._onnx_file or ensure_export(self.folder, self.backend)
                 options = ort.SessionOptions()
                 options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
                 # Idle worker threads would otherwise spin on the cores llama.cpp needs right after a
                 # query is embedded.
                 options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-                threads = self.threads() if callable(self.threads) else self.threads
-                if threads > 0:
-                    # ONNX Runtime ignores OMP_NUM_THREADS: a job given one core says so here.
-                    options.intra_op_num_threads = threads
-                    options.inter_op_num_threads = 1
                 truncating = Tokenizer.from_file(str(self.folder / "tokenizer.json"))
                 truncating.no_padding()
                 truncating.enable_truncation(self._max_tokens)
@@ -271,6 +276,13 @@ class OnnxEmbedder:
                 counting.no_padding()
                 counting.no_truncation()
                 self._tokenizers = (truncating, counting)
+                if rule is not None:
+                    rule.join()
+                threads = chosen[0] if chosen else 0  # a rule that failed leaves ONNX Runtime's default
+                if threads > 0:
+                    # ONNX Runtime ignores OMP_NUM_THREADS: a job given one core says so here.
+                    options.intra_op_num_threads = threads
+                    options.inter_op_num_threads = 1
                 self._session = ort.InferenceSession(str(onnx_file), options, providers=["CPUExecutionProvider"])
             assert self._tokenizers is not None
             return self._session, *self._tokenizers
