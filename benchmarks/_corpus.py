@@ -78,14 +78,14 @@ def load_embedder():  # type: ignore[no-untyped-def]
 
 
 def onnx_embedder(backend: str = "onnx"):  # type: ignore[no-untyped-def]
-    """The bundled MiniLM on ONNX Runtime (the default backend), with LOCALRAG_N_THREADS threads when set."""
-    import os
+    """The bundled MiniLM on ONNX Runtime (the default backend), its threads by the free-cores rule.
 
+    The rule takes LOCALRAG_N_THREADS when it is set.
+    """
     from localrag.embed import load_embedder as load
     from localrag.models import bundled_embedder_path
 
-    threads = os.environ.get("LOCALRAG_N_THREADS", "")
-    return load(bundled_embedder_path(), backend, batch_size=32, threads=int(threads) if threads.isdigit() else 0)
+    return load(bundled_embedder_path(), backend, batch_size=32)
 
 
 def vectors_path(texts: list[str], tag: str) -> Path:
@@ -141,7 +141,7 @@ def cached_vectors(texts: list[str], tag: str, embedder=None) -> np.ndarray:  # 
     vectors = np.concatenate([np.load(blocks / f"{i:08d}.npy") for i in range(0, len(texts), step)])
     info = {"rows": len(texts), "seconds": round(sum(seconds.values()), 1), "embedder": getattr(embedder, "name", "")}
     info["backend"] = getattr(embedder, "backend", "torch")
-    info["threads"] = getattr(embedder, "threads", 0)
+    info["threads"] = getattr(embedder, "session_threads", 0)
     path.with_suffix(".json").write_text(json.dumps(info, indent=2) + "\n")
     _save_atomic(path, vectors)
     for block in blocks.iterdir():

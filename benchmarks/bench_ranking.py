@@ -269,8 +269,8 @@ def main() -> None:
     parser.add_argument("--pseudo", type=int, default=200, help="pseudo-queries for the gold-free figures (0: none)")
     parser.add_argument("--threads", type=int, default=int(os.environ.get("LOCALRAG_N_THREADS", "0") or 0))
     args = parser.parse_args()
-    if args.threads:
-        tuning.one_thread_onnx(args.threads)
+    if args.threads:  # the ONNX embedder's thread rule follows LOCALRAG_N_THREADS
+        os.environ["LOCALRAG_N_THREADS"] = str(args.threads)
     os.environ["LOCALRAG_HOME"] = str(args.home.resolve())
     os.environ.setdefault("LOCALRAG_CACHE_DIR", str(_corpus.RESULTS / "cache"))
     from localrag.config import load_settings

@@ -26,7 +26,8 @@
 file per paragraph (its title, a blank line, its text), and scores its questions as benchmarks/bench_recall.py
 does: recall@5 of the gold paragraphs among the top 5, MRR of the first one (0 past the 20th), for the vector
 leg, the BM25 leg and `Engine.search`, before and after the switch, with the same paired intervals.
-`--threads N` (default: LOCALRAG_N_THREADS) caps torch and ONNX Runtime threads.
+`--threads N` (default: LOCALRAG_N_THREADS) caps torch, ONNX Runtime and llama.cpp threads (it sets
+LOCALRAG_N_THREADS, which the embedder's free-cores rule and the settings follow).
 `--home DIR` starts from another ingested index (e.g. one ingested by other code), `--name` names the summary, `--keep`
 keeps the tuned copy of the index (for bench_ranking.py) instead of deleting it.
 Writes benchmarks/summaries/tune_retriever_<pairs>.json (COVID-QA) or tune_retriever_<set>_<pairs>.json.
@@ -273,21 +274,6 @@ def run_variant(engine, base: Path, chunks, asked: list[dict], args: argparse.Na
         shutil.rmtree(home)
 
 
-def one_thread_onnx(threads: int) -> None:
-    """ONNX Runtime ignores OMP_NUM_THREADS; the benchmark's thread budget reaches its sessions this way."""
-    import onnxruntime as ort
-
-    make = ort.SessionOptions
-
-    def options() -> ort.SessionOptions:
-        made = make()
-        made.intra_op_num_threads = threads
-        made.inter_op_num_threads = 1
-        return made
-
-    ort.SessionOptions = options
-
-
 def write_paragraphs(folder: Path, name: str) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     for i, (title, text) in enumerate(PARAGRAPH_SETS[name]()[0]):
@@ -368,7 +354,8 @@ def main() -> None:
         import torch
 
         torch.set_num_threads(args.threads)
-        one_thread_onnx(args.threads)
+        # The ONNX embedder (and llama.cpp's question writing) take their thread count from here.
+        os.environ["LOCALRAG_N_THREADS"] = str(args.threads)
     os.environ.setdefault("LOCALRAG_CACHE_DIR", str(_corpus.RESULTS / "cache"))
     base = args.home or _corpus.RESULTS / (f"tune_retriever_home_{args.articles}" if args.set == "covid"
                                            else f"tune_retriever_home_{args.set}")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -19,6 +19,7 @@ import numpy as np
 
 from localrag.errors import ModelError
 from localrag.offline import enforce_offline
+from localrag.tune.threads import worker_threads
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -109,10 +110,13 @@ class SentenceTransformerEmbedder:
         return np.asarray(vectors, dtype=np.float32)
 
 
-def load_embedder(folder: Path, backend: str = "onnx", batch_size: int = 32, threads: int = 0) -> Embedder:
+def load_embedder(
+    folder: Path, backend: str = "onnx", batch_size: int = 32, threads: int | Callable[[], int] = worker_threads
+) -> Embedder:
     """The embedder for a local sentence-transformers folder on the chosen runtime (see embed_onnx).
 
-    `threads`: ONNX Runtime's intra-op threads (0: its default); the torch backend keeps torch's setting.
+    `threads`: ONNX Runtime's intra-op threads, or the rule asked when the model loads (default: the
+    free-cores rule training follows; 0: ONNX Runtime's default); the torch backend keeps torch's setting.
     """
     from localrag.embed_onnx import OnnxEmbedder, check_backend
 

@@ -32,7 +32,7 @@ import logging
 import os
 import threading
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -43,6 +43,7 @@ from localrag import paths
 from localrag.embed import embedder_name
 from localrag.errors import ConfigError, ModelError
 from localrag.offline import enforce_offline
+from localrag.tune.threads import worker_threads
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -154,7 +155,9 @@ def _quantize(source: Path, target: Path) -> None:
     try:
         with _quiet():
             # MatMul only and per channel: quantizing the embedding Gather too, or per tensor, cost
-            # cosine 0.96 to the float vectors where this keeps ~0.99.
+            # cosine 0.96 to the float vectors where this keeps ~0.995. Recipes that stay closer
+            # (the feed-forward outputs in float: 0.9975) cost the 2x speed-up and still missed
+            # MuSiQue's dense recall by 0.015 (benchmarks/README.md, "int8 recipes").
             quantize_dynamic(
                 str(source), str(tmp), op_types_to_quantize=["MatMul"], per_channel=True, weight_type=QuantType.QInt8
             )
@@ -164,7 +167,7 @@ def _quantize(source: Path, target: Path) -> None:
 
 
 def _check_against(onnx_file: Path, folder: Path, reference: NDArray[np.float32], min_cosine: float) -> None:
-    probe = OnnxEmbedder(folder, onnx_file=onnx_file)
+    probe = OnnxEmbedder(folder, onnx_file=onnx_file, threads=0)  # a one-off check: no CPU sample
     cosines = (probe.embed(list(_PROBES)) * reference).sum(axis=1)
     if float(cosines.min()) < min_cosine:
         raise ModelError(
@@ -222,15 +225,21 @@ class OnnxEmbedder:
         backend: str = "onnx",
         batch_size: int = 32,
         onnx_file: Path | None = None,
-        threads: int = 0,
+        threads: int | Callable[[], int] = worker_threads,
     ) -> None:
-        """`threads`: ONNX Runtime's intra-op threads; 0 leaves its default (one per physical core)."""
+        """`threads`: ONNX Runtime's intra-op threads, or the rule that gives them when the session is made.
+
+        The default is training's free-cores rule (LOCALRAG_N_THREADS when set), so an ingest beside
+        other work takes the cores that are free instead of fighting for busy ones; it is asked once,
+        when the session is made (its CPU sample runs beside the loading). 0 leaves ONNX Runtime's
+        default (one thread per physical core).
+        """
         self.folder = Path(folder)
         self.backend = check_backend(backend)
         self.name = variant_name(self.folder, backend)
         self.batch_size = max(1, batch_size)
         self._onnx_file = onnx_file
-        self.threads = max(0, threads)
+        self.threads = threads
         self._max_tokens = _max_seq_length(self.folder)
         self._session: Any = None
         self._dim: int | None = None
@@ -244,16 +253,22 @@ class OnnxEmbedder:
                 import onnxruntime as ort
                 from tokenizers import Tokenizer
 
+                chosen: list[int] = []
+                rule = None
+                if callable(self.threads):
+                    ask: Callable[[], int] = self.threads
+                    # The rule's CPU sample (0.3 s) runs while the export is found (its files hashed) and
+                    # the tokenizers load: the rule does not count this process's own CPU as a neighbour's.
+                    rule = threading.Thread(target=lambda: chosen.append(ask()), daemon=True)
+                    rule.start()
+                else:
+                    chosen.append(self.threads)
                 onnx_file = self._onnx_file or ensure_export(self.folder, self.backend)
                 options = ort.SessionOptions()
                 options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
                 # Idle worker threads would otherwise spin on the cores llama.cpp needs right after a
                 # query is embedded.
                 options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-                if self.threads:
-                    # ONNX Runtime ignores OMP_NUM_THREADS: a job given one core says so here.
-                    options.intra_op_num_threads = self.threads
-                    options.inter_op_num_threads = 1
                 truncating = Tokenizer.from_file(str(self.folder / "tokenizer.json"))
                 truncating.no_padding()
                 truncating.enable_truncation(self._max_tokens)
@@ -261,6 +276,13 @@ class OnnxEmbedder:
                 counting.no_padding()
                 counting.no_truncation()
                 self._tokenizers = (truncating, counting)
+                if rule is not None:
+                    rule.join()
+                threads = chosen[0] if chosen else 0  # a rule that failed leaves ONNX Runtime's default
+                if threads > 0:
+                    # ONNX Runtime ignores OMP_NUM_THREADS: a job given one core says so here.
+                    options.intra_op_num_threads = threads
+                    options.inter_op_num_threads = 1
                 self._session = ort.InferenceSession(str(onnx_file), options, providers=["CPUExecutionProvider"])
             assert self._tokenizers is not None
             return self._session, *self._tokenizers
@@ -276,6 +298,11 @@ class OnnxEmbedder:
     @property
     def max_tokens(self) -> int:
         return self._max_tokens
+
+    @property
+    def session_threads(self) -> int:
+        """The intra-op threads the session was made with (0: ONNX Runtime's default); loads the model."""
+        return int(self._load()[0].get_session_options().intra_op_num_threads)
 
     def token_counts(self, texts: Sequence[str]) -> list[int]:
         if not texts:

@@ -18,6 +18,7 @@ from localrag.engine import Engine
 from localrag.errors import ConfigError, ModelError, StoreError
 from localrag.models import bundled_embedder_path
 from localrag.store import Store
+from localrag.tune import threads
 
 TEXTS = [
     "How do bees keep the hive warm in winter?",
@@ -99,6 +100,27 @@ def test_thread_count_reaches_the_session_and_keeps_the_vectors() -> None:
     one = load_embedder(bundled_embedder_path(), "onnx", threads=1)
     assert isinstance(one, OnnxEmbedder)
     vectors = one.embed(TEXTS)
-    assert one._load()[0].get_session_options().intra_op_num_threads == 1
-    default = OnnxEmbedder(bundled_embedder_path())
+    assert one.session_threads == 1
+    default = OnnxEmbedder(bundled_embedder_path(), threads=0)
     assert np.abs(vectors - default.embed(TEXTS)).max() < 1e-5
+
+
+def test_the_engine_s_embedder_takes_the_free_cores_like_training(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Ingest embeds through the Engine's embedder: on a machine whose other processes keep all cores
+    # but one busy, it takes that one (ONNX Runtime's own default would take every core).
+    asked: list[int] = []
+
+    def others_hold_all_but_one(cores: int) -> float:
+        asked.append(cores)
+        return cores - 1.0
+
+    monkeypatch.setattr(threads, "busy_cores_of_others", others_hold_all_but_one)
+    embedder = Engine(load_settings()).embedder
+    assert isinstance(embedder, OnnxEmbedder)
+    embedder.embed(["the rule is asked when the session is made"])
+    embedder.embed(["and not again"])
+    assert embedder.session_threads == 1 and len(asked) == 1
+    # A job given a thread count (LOCALRAG_N_THREADS, as training takes it) gets that many.
+    monkeypatch.setenv("LOCALRAG_N_THREADS", "2")
+    embedder = Engine(load_settings()).embedder
+    assert isinstance(embedder, OnnxEmbedder) and embedder.session_threads == 2
