@@ -215,12 +215,12 @@ def passes(data: Path, rounds: int) -> dict[str, Any]:
     import torch
     from peft import LoraConfig, get_peft_model
 
+    from localrag.cpu_threads import worker_threads
     from localrag.models import bundled_generator_path
     from localrag.tune.backends import lora_settings
     from localrag.tune.base import load_base
     from localrag.tune.finetune import _autocast, _row_loss_sum, use_bf16
     from localrag.tune.packing import pack, packed_attention
-    from localrag.tune.threads import worker_threads
 
     torch.set_num_threads(worker_threads())
     config = _config(4)

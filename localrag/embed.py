@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
+from localrag.cpu_threads import worker_threads
 from localrag.errors import ModelError
 from localrag.offline import enforce_offline
-from localrag.tune.threads import worker_threads
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray

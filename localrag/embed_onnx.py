@@ -40,10 +40,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from localrag import paths
+from localrag.cpu_threads import worker_threads
 from localrag.embed import embedder_name
 from localrag.errors import ConfigError, ModelError
 from localrag.offline import enforce_offline
-from localrag.tune.threads import worker_threads
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray

@@ -16,7 +16,7 @@ How it runs:
   rows of at most `pack_tokens` tokens without padding, position ids restarting per example and
   attention computed per example, so the result is that of separate passes with fewer, larger matrix
   products. Unsloth brings its own attention kernels, so there each micro-batch is padded as before.
-- Threads: torch gets the cores that are not already busy (`tune.threads.worker_threads`); on a shared
+- Threads: torch gets the cores that are not already busy (`cpu_threads.worker_threads`); on a shared
   2-core machine two spinning threads against other work are slower than one.
 - Precision (`precision`, CPU only): on a CPU with native bfloat16 arithmetic the training passes run
   under bf16 autocast (matrix products in bf16; weights, LoRA matrices, optimizer and loss in float32),
@@ -45,6 +45,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from localrag.cpu_threads import worker_threads
 from localrag.tune.backends import load_for_training, select_backend
 from localrag.tune.base import base_architecture, base_sha256, is_gguf
 from localrag.tune.checkpoint import (
@@ -59,7 +60,6 @@ from localrag.tune.checkpoint import (
 from localrag.tune.config import FinetuneConfig, FinetuneError
 from localrag.tune.data import IGNORE, DataReport, TokenizedExample, data_hash, gguf_encoder, load_split
 from localrag.tune.packing import PackedRow, pack, pack_rows, packed_attention
-from localrag.tune.threads import worker_threads
 
 # Steps whose losses make up the reported training loss: one step's loss is too noisy at batch 1.
 _LOSS_WINDOW = 10

@@ -18,8 +18,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
+from localrag.cpu_threads import worker_threads
 from localrag.tune.gguf_writer import ExportError
-from localrag.tune.threads import worker_threads
 
 QUANT_TYPES = ("Q8_0", "Q4_K_M", "Q5_K_M", "F16")
 _FTYPE_NAMES = {

@@ -26,9 +26,9 @@ from typing import Any
 
 import numpy as np
 
+from localrag.cpu_threads import worker_threads
 from localrag.jsonl import read_jsonl
 from localrag.tune.gguf_writer import ExportError
-from localrag.tune.threads import worker_threads
 
 F16_AGREEMENT_MIN = 0.99
 FIXED_CONVERSATIONS: tuple[tuple[str, str], ...] = (

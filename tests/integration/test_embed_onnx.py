@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from localrag import cpu_threads as threads
 from localrag.config import load_settings
 from localrag.embed import SentenceTransformerEmbedder, load_embedder
 from localrag.embed_onnx import OnnxEmbedder, export_dir
@@ -18,7 +19,6 @@ from localrag.engine import Engine
 from localrag.errors import ConfigError, ModelError, StoreError
 from localrag.models import bundled_embedder_path
 from localrag.store import Store
-from localrag.tune import threads
 
 TEXTS = [
     "How do bees keep the hive warm in winter?",

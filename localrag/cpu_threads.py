@@ -1,4 +1,4 @@
-"""How many CPU threads a training, export or quantizing job should take now.
+"""How many CPU threads a training, export, quantizing or embedding job should take now.
 
 Torch and llama.cpp spin-wait between the parts of a matrix product; when other processes hold the
 cores, two spinning threads on a loaded 2-core machine ran the same forward passes 17x slower than
