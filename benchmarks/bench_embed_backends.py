@@ -19,6 +19,9 @@ Quality: every chunk embedded by each ONNX runtime (vectors cached in benchmarks
 a real Store; the dense leg's and the engine's hybrid search's recall@5 / MRR. Torch's quality is the
 float ONNX one: their vectors agree to the `onnx_vs_torch_max_abs_diff` measured on the speed chunks.
 
+`--runtimes` may add `torch-bf16` (sentence-transformers with bf16 weights, on a CPU with native bf16):
+it is timed like the others and scored on its own vectors like the quantized exports.
+
 Recipes (`--recipes`, candidates for the `onnx-int8` export, made here from the cached float export and
 kept in benchmarks/results/int8_recipes/): `onnx-int8` is the product's own export; RECIPES below are
 the alternatives tried. The `nbits` ones need the onnx-ir package (ONNX Runtime's MatMulNBits quantizer
@@ -274,7 +277,7 @@ def main() -> None:
     folder = bundled_embedder_path()
     embedders = {name: load_embedder(folder, name, batch_size=32, threads=args.threads)
                  for name in args.runtimes.split(",")}
-    exports = {name: ensure_export(folder, name) for name in embedders if name != "torch"}
+    exports = {name: ensure_export(folder, name) for name in embedders if not name.startswith("torch")}
     for name in filter(None, args.recipes.split(",")):
         exports[name] = recipe_file(folder, name)
         embedders[name] = OnnxEmbedder(folder, onnx_file=exports[name], threads=args.threads)
@@ -318,7 +321,8 @@ def main() -> None:
             if name == "torch" or args.speed_only:
                 continue
             # Keyed by the export file, so a changed recipe is never scored with an older one's vectors.
-            tag = f"{set_name}-{exports[name].parent.name}-{exports[name].stem}"
+            export = exports.get(name)
+            tag = f"{set_name}-{export.parent.name}-{export.stem}" if export else f"{set_name}-{name}"
             everything = _corpus.cached_vectors(texts, tag, embedder)
             if name == "onnx":
                 float_vectors = everything

@@ -108,8 +108,9 @@ class Settings:
         default="onnx",
         metadata={
             "doc": "embedder runtime: onnx (same vectors as torch, faster on CPU), "
-            "onnx-int8 (faster again, its own vectors: needs its own index) or torch",
-            "choices": ("onnx", "onnx-int8", "torch"),
+            "onnx-int8 or torch-bf16 (faster again, each with its own vectors: needs its own index; "
+            "torch-bf16 only on a CPU with native bf16) or torch",
+            "choices": ("onnx", "onnx-int8", "torch", "torch-bf16"),
         },
     )
     embed_batch_size: int = field(default=32, metadata={"doc": "chunks per embedding batch", "range": (1, 4096)})

@@ -40,15 +40,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from localrag import paths
-from localrag.cpu_threads import worker_threads
-from localrag.embed import embedder_name
+from localrag.cpu import cpu_has_native_bf16, worker_threads
+from localrag.embed import BF16_SUFFIX, embedder_name
 from localrag.errors import ConfigError, ModelError
 from localrag.offline import enforce_offline
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
-BACKENDS = ("onnx", "onnx-int8", "torch")
+BACKENDS = ("onnx", "onnx-int8", "torch", "torch-bf16")
 INT8_SUFFIX = "+int8"
 # An export is kept only if it reproduces the torch vectors this closely (cosine, every probe text).
 _MIN_EXPORT_COSINE = 0.9999
@@ -64,12 +64,19 @@ _CARD_PREFIXES = ("README", "localrag-card")
 def check_backend(backend: str) -> str:
     if backend not in BACKENDS:
         raise ConfigError(f"unknown embed_backend '{backend}'", f"use one of: {', '.join(BACKENDS)}")
+    if backend == "torch-bf16" and not cpu_has_native_bf16():
+        # Emulated bf16 arithmetic is slower than float32: the backend only pays on such a CPU.
+        raise ConfigError(
+            "embed_backend 'torch-bf16': this CPU has no native bfloat16 arithmetic (avx512_bf16 or AMX)",
+            "use embed_backend = \"onnx\"",
+        )
     return backend
 
 
 def variant_name(folder: Path, backend: str) -> str:
-    """Float backends share a name (their vectors agree to ~1e-7); the int8 export has its own."""
-    return embedder_name(folder) + (INT8_SUFFIX if backend == "onnx-int8" else "")
+    """Float backends share a name (their vectors agree to ~1e-7); int8 and bf16 have their own."""
+    suffix = {"onnx-int8": INT8_SUFFIX, "torch-bf16": BF16_SUFFIX}.get(backend, "")
+    return embedder_name(folder) + suffix
 
 
 def folder_digest(folder: Path) -> str:

@@ -397,7 +397,8 @@ class Store:
             raise StoreError(
                 f"{self.path}: built with embedder '{stored_name}' (dim {stored_dim}), "
                 f"not '{self.embedder_name}' (dim {self.dim})",
-                f"pass --embedder {stored_name} (with the embed_backend that built it: a '+int8' name is onnx-int8), "
+                f"pass --embedder {stored_name} (with the embed_backend that built it: a '+int8' name is onnx-int8, "
+                "a '+bf16' name torch-bf16), "
                 "or re-ingest into a fresh store",
             )
 

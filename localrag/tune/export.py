@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from localrag.cpu_threads import worker_threads
+from localrag.cpu import worker_threads
 from localrag.tune.card import base_licence, build_card, file_sha256, write_card
 from localrag.tune.gguf_writer import ExportError, write_f16_gguf, write_lora_gguf
 from localrag.tune.quantize import QUANT_TYPES, check_quant, quantize, temp_path_for

@@ -16,7 +16,7 @@ How it runs:
   rows of at most `pack_tokens` tokens without padding, position ids restarting per example and
   attention computed per example, so the result is that of separate passes with fewer, larger matrix
   products. Unsloth brings its own attention kernels, so there each micro-batch is padded as before.
-- Threads: torch gets the cores that are not already busy (`cpu_threads.worker_threads`); on a shared
+- Threads: torch gets the cores that are not already busy (`cpu.worker_threads`); on a shared
   2-core machine two spinning threads against other work are slower than one.
 - Precision (`precision`, CPU only): on a CPU with native bfloat16 arithmetic the training passes run
   under bf16 autocast (matrix products in bf16; weights, LoRA matrices, optimizer and loss in float32),
@@ -45,7 +45,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from localrag.cpu_threads import worker_threads
+from localrag.cpu import cpu_has_native_bf16, worker_threads
 from localrag.tune.backends import load_for_training, select_backend
 from localrag.tune.base import base_architecture, base_sha256, is_gguf
 from localrag.tune.checkpoint import (
@@ -175,15 +175,6 @@ def _weights(examples: Sequence[TokenizedExample], answer_weight: float, device:
     if width is None:
         return torch.tensor([[w for row in rows for w in row]], device=device)
     return torch.tensor([row + [0.0] * (width - len(row)) for row in rows], device=device)
-
-
-def cpu_has_native_bf16() -> bool:
-    """Whether this CPU multiplies bfloat16 natively (avx512_bf16 or AMX; Linux's /proc/cpuinfo flags)."""
-    try:
-        flags = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace").split()
-    except OSError:
-        return False
-    return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
 def use_bf16(precision: str) -> bool:

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
-from localrag.cpu_threads import worker_threads
+from localrag.cpu import worker_threads
 from localrag.tune.gguf_writer import ExportError
 
 QUANT_TYPES = ("Q8_0", "Q4_K_M", "Q5_K_M", "F16")

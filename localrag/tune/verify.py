@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from localrag.cpu_threads import worker_threads
+from localrag.cpu import worker_threads
 from localrag.jsonl import read_jsonl
 from localrag.tune.gguf_writer import ExportError
 

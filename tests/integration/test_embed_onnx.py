@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from localrag import cpu_threads as threads
+from localrag import cpu as threads
 from localrag.config import load_settings
 from localrag.embed import SentenceTransformerEmbedder, load_embedder
 from localrag.embed_onnx import OnnxEmbedder, export_dir

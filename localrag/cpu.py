@@ -1,4 +1,6 @@
-"""How many CPU threads a training, export, quantizing or embedding job should take now.
+"""What this CPU offers a job now: how many threads to take, and whether it multiplies bfloat16 natively.
+
+Threads: how many a training, export, quantizing or embedding job should take now.
 
 Torch and llama.cpp spin-wait between the parts of a matrix product; when other processes hold the
 cores, two spinning threads on a loaded 2-core machine ran the same forward passes 17x slower than
@@ -75,3 +77,12 @@ def cpu_counters() -> tuple[int, int] | None:
     idle = ticks[3] + (ticks[4] if len(ticks) > 4 else 0)
     total = sum(ticks)
     return total - idle, total
+
+
+def cpu_has_native_bf16() -> bool:
+    """Whether this CPU multiplies bfloat16 natively (avx512_bf16 or AMX; Linux's /proc/cpuinfo flags)."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace").split()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags

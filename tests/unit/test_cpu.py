@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 import pytest
 
-from localrag import cpu_threads as threads
+from localrag import cpu as threads
 
 
 def _counters(*samples: tuple[int, int]) -> Callable[[], tuple[int, int]]:
