@@ -215,7 +215,7 @@ def passes(data: Path, rounds: int) -> dict[str, Any]:
     import torch
     from peft import LoraConfig, get_peft_model
 
-    from localrag.cpu_threads import worker_threads
+    from localrag.cpu import worker_threads
     from localrag.models import bundled_generator_path
     from localrag.tune.backends import lora_settings
     from localrag.tune.base import load_base
