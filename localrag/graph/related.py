@@ -16,8 +16,8 @@ walk over the triples in both directions (only the counted relations) that jumps
 with probability `RESTART` at each step, `ITERATIONS` steps; an entity's score is the walk's share
 of time on it, so what is near the seeds through many specific paths, at any length, ranks first.
 Measured on WC2014 (benchmarks/README.md, "Graph mode, sixth round"): recovering held-out clubs,
-hit@10 0.540 against the shared-neighbour score's 0.360 with every relation counted, 0.630 against
-0.600 with `plays_for_country` only (paired intervals above zero). Not the default yet: the score
+hit@10 0.540 against the shared-neighbour score's 0.360 with every relation counted (paired
++0.180 [+0.125, +0.240]); with `plays_for_country` only, both rank alike. Not the default yet: the score
 has no simple reading for a user ("shared neighbours, each ...") and the chat app shows the default.
 
 `question_related` answers questions that ask for such entities ("what else is like Big?", "films

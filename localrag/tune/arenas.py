@@ -3,9 +3,10 @@
 glibc gives a thread that finds the main arena busy an arena of its own (up to eight per core), and
 memory freed into an arena stays in it. torch's and ONNX Runtime's worker threads each grow such a
 pool, so a process that trains on two threads holds memory that one thread freed and the other cannot
-reuse: embedder tuning on 3,538 COVID-QA chunks peaked at 4,199 MB RSS on two threads against 3,278 MB
-with the arenas capped at two (benchmarks/README.md, "Malloc arenas"). `mallopt(M_ARENA_MAX)` caps the
-arenas created from then on; it is glibc's own call, so elsewhere (macOS, Windows, musl) nothing changes.
+reuse: embedder tuning on 3,538 COVID-QA chunks peaked at 4,199 MB RSS on two threads against
+3,305 MB with this cap, in the same time (benchmarks/README.md, "Embedder tuning with glibc's malloc
+arenas capped"). `mallopt(M_ARENA_MAX)` caps the arenas created from then on; it is glibc's own call,
+so elsewhere (macOS, Windows, musl) nothing changes.
 """
 
 from __future__ import annotations
