@@ -54,8 +54,8 @@ class SentenceTransformerEmbedder:
     """A local sentence-transformers folder, loaded on first use and kept.
 
     `bf16`: the model's weights in bfloat16 (the `torch-bf16` backend): on a CPU that multiplies
-    bf16 natively it encodes about 2.1-2.3x as fast as float32 torch, with vectors at cosine 0.9999
-    to the float ones (benchmarks/README.md, "bf16 encoding"). They are still not the float vectors,
+    bf16 natively it encodes about 2.1-2.3x as fast as float32 torch (a whole ingest 1.7x), with vectors
+    at cosine 0.9999 to the float ones (benchmarks/README.md, "bf16 encoding"). They are still not the float vectors,
     so the name carries `+bf16` and an index keeps to one kind.
     """
 
