@@ -44,6 +44,11 @@ class Embedder(Protocol):
 BF16_SUFFIX = "+bf16"
 
 
+def unit_rows(vectors: NDArray[np.float32]) -> NDArray[np.float32]:
+    """Each row scaled to unit length (an all-zero row stays zero)."""
+    return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+
+
 def embedder_name(folder: Path) -> str:
     """The name an index records for this folder (the package name for the bundled `.../model`)."""
     folder = Path(folder)
@@ -122,10 +127,8 @@ class SentenceTransformerEmbedder:
             show_progress_bar=False,
         )
         vectors = np.asarray(vectors, dtype=np.float32)
-        if self.bf16:
-            # Normalised in bf16 they are unit length to ~3 digits only; the store's cosine wants exact.
-            vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
-        return vectors
+        # Normalised in bf16 they are unit length to ~3 digits only; the store's cosine wants exact.
+        return unit_rows(vectors) if self.bf16 else vectors
 
 
 def load_embedder(

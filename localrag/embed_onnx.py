@@ -41,7 +41,7 @@ import numpy as np
 
 from localrag import paths
 from localrag.cpu import cpu_has_native_bf16, worker_threads
-from localrag.embed import BF16_SUFFIX, embedder_name
+from localrag.embed import BF16_SUFFIX, embedder_name, unit_rows
 from localrag.errors import ConfigError, ModelError
 from localrag.offline import enforce_offline
 
@@ -319,9 +319,7 @@ class OnnxEmbedder:
     def embed(self, texts: Sequence[str]) -> NDArray[np.float32]:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        out = self._run(texts)
-        norms = np.linalg.norm(out, axis=1, keepdims=True)
-        return out / np.maximum(norms, 1e-12)
+        return unit_rows(self._run(texts))
 
     def _run(self, texts: Sequence[str]) -> NDArray[np.float32]:
         session, tokenizer, _ = self._load()

@@ -41,6 +41,18 @@ def index() -> GraphIndex:
     return GraphIndex.from_triples(names, {}, HashEmbedder(dim=16).embed(list(names)), TRIPLES)
 
 
+@pytest.fixture
+def films_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Engine:
+    """An engine with the films graph imported, the one the CLI commands of these tests reach."""
+    import localrag.cli.common
+
+    engine = Engine(Settings(), embedder=HashEmbedder(dim=16))
+    monkeypatch.setattr(localrag.cli.common, "engine_from_args", lambda *a, **k: engine)
+    (tmp_path / "films.tsv").write_text(FILMS_TSV, encoding="utf-8")
+    engine.graph_import(tmp_path / "films.tsv")
+    return engine
+
+
 def test_specific_neighbours_outweigh_hubs_and_paths_are_concrete(index: GraphIndex) -> None:
     ranked = related_entities(index, ["big"])
     assert [r.entity_id for r in ranked] == ["a league", "cast away", "forrest gump"]
@@ -72,14 +84,9 @@ def test_names_and_relations_are_checked(index: GraphIndex) -> None:
         find_related(index, ["big"], relations=["produced by"])
 
 
-def test_related_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    import localrag.cli.common
+def test_related_command(films_cli: Engine, capsys: pytest.CaptureFixture[str]) -> None:
     from localrag.cli import run
 
-    engine = Engine(Settings(), embedder=HashEmbedder(dim=16))
-    monkeypatch.setattr(localrag.cli.common, "engine_from_args", lambda *a, **k: engine)
-    (tmp_path / "films.tsv").write_text(FILMS_TSV, encoding="utf-8")
-    engine.graph_import(tmp_path / "films.tsv")
 
     assert run(["related", "Big", "--json", "-k", "1"]) == 0
     data = json.loads(capsys.readouterr().out)
@@ -107,16 +114,9 @@ def test_recommendation_questions_name_their_seeds(index: GraphIndex) -> None:
     assert question_related(index, "who starred in big?") is None
 
 
-def test_ask_graph_routes_recommendations_to_related(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    import localrag.cli.common
+def test_ask_graph_routes_recommendations_to_related(films_cli: Engine, capsys: pytest.CaptureFixture[str]) -> None:
     from localrag.cli import run
 
-    engine = Engine(Settings(), embedder=HashEmbedder(dim=16))
-    monkeypatch.setattr(localrag.cli.common, "engine_from_args", lambda *a, **k: engine)
-    (tmp_path / "films.tsv").write_text(FILMS_TSV, encoding="utf-8")
-    engine.graph_import(tmp_path / "films.tsv")
 
     assert run(["ask", "--graph", "--json", "what else is like Big?"]) == 0
     data = json.loads(capsys.readouterr().out)
@@ -135,16 +135,11 @@ def test_ask_graph_routes_recommendations_to_related(
 
 
 def test_related_command_shows_the_aliases_merged_into_the_entity(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    films_cli: Engine, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import localrag.cli.common
     from localrag.cli import run
 
-    engine = Engine(Settings(), embedder=HashEmbedder(dim=16))
-    monkeypatch.setattr(localrag.cli.common, "engine_from_args", lambda *a, **k: engine)
-    (tmp_path / "films.tsv").write_text(FILMS_TSV, encoding="utf-8")
-    engine.graph_import(tmp_path / "films.tsv")
-    engine.graph.add_triples([Triple("Big", "released_in", "1988")], aliases={"Big": ["Big (1988 film)"]})
+    films_cli.graph.add_triples([Triple("Big", "released_in", "1988")], aliases={"Big": ["Big (1988 film)"]})
 
     assert run(["related", "big (1988 film)", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["seeds"][0]["aliases"] == ["big (1988 film)"]
@@ -153,7 +148,7 @@ def test_related_command_shows_the_aliases_merged_into_the_entity(
 
 
 def test_pagerank_scoring_ranks_the_same_explained_entities_by_the_walk_from_the_seed(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    films_cli: Engine, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # a shares one specific neighbour with s; b only a hub, but b reaches s's other neighbours by another relation
     rows = [("s", "r", "x"), ("a", "r", "x"), *((e, "r", "h") for e in ("s", "b", "c1", "c2", "c3", "c4")),
@@ -168,13 +163,8 @@ def test_pagerank_scoring_ranks_the_same_explained_entities_by_the_walk_from_the
     assert {r.entity_id for r in walked} == {r.entity_id for r in shared}  # the same entities, each with its paths
     assert all(r.links for r in walked) and 0 < sum(r.score for r in walked) < 1
 
-    import localrag.cli.common
     from localrag.cli import run
 
-    engine = Engine(Settings(), embedder=HashEmbedder(dim=16))
-    monkeypatch.setattr(localrag.cli.common, "engine_from_args", lambda *a, **k: engine)
-    (tmp_path / "films.tsv").write_text(FILMS_TSV, encoding="utf-8")
-    engine.graph_import(tmp_path / "films.tsv")
     assert run(["related", "Big", "--score", "pagerank", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["scoring"] == "pagerank" and data["related"][0]["name"] == "a league"
