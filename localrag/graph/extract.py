@@ -635,8 +635,7 @@ def propose_triples(
                 kept = head
                 break
         if matcher is not None:
-            out.extend(nearest_name_triples(chunk, passage, obj, entities, out[-1] if kept else None,
-                                            config.vocabulary, matcher))
+            out.extend(nearest_name_triples(chunk, passage, obj, entities, kept, config.vocabulary, matcher))
     return out
 
 
@@ -645,7 +644,7 @@ def nearest_name_triples(
     passage: str,
     obj: str,
     entities: Sequence[str],
-    kept: dict[str, str] | None,
+    kept: str | None,
     vocabulary: RelationVocabulary,
     matcher: RelationMatcher,
 ) -> list[dict[str, str]]:
@@ -657,12 +656,8 @@ def nearest_name_triples(
     the name nearest before the object is its likeliest other subject. Taken only when that nearest
     entity is a proper name (not a number or a lower-case noun, which would stand between), not a
     sentence's capitalised first word alone (`opens_sentences_only`), and when the matcher relates the
-    two by the words between them, by another relation than the one `kept` (the object's triple with the
-    model's subject or the heading's entity) has: the same relation read for two names of one object most
-    often comes from the same words, read once for each ("He joined Ajax, a club in the Netherlands":
-    "a club in" joins the Netherlands to the player after the cut at Ajax, and to Ajax), so the words
-    do not say which name it belongs to. The object must be a name too: a number after a name ("called
-    up by Spain at 26") more often qualifies the clause's subject.
+    two by the words between them. The object must be a name too: a number after a name ("called up
+    by Spain at 26") more often qualifies the clause's subject.
     """
     if not obj[:1].isupper():
         return []
@@ -670,12 +665,11 @@ def nearest_name_triples(
     out: list[dict[str, str]] = []
     for sentence in sentences(passage):
         head = nearest_before(sentence, obj, entities)
-        taken = [t["subject"] for t in ([kept] if kept else []) + out]
-        if head is None or head not in names or head in taken:
+        if head is None or head == kept or head not in names or any(t["subject"] == head for t in out):
             continue
         others = [e for e in entities if e not in (head, obj)]
         relation = worded_relation(sentence, head, obj, vocabulary, matcher, others)
-        if relation is not None and (kept is None or relation != kept["relation"]):
+        if relation is not None:
             out.append({"subject": head, "relation": relation, "object": obj})
     return out
 

@@ -88,26 +88,17 @@ def test_an_object_is_also_a_fact_of_the_name_written_nearest_before_it(
     # its own triple by the words between them. A capitalised sentence opener ("Recently") is no such name.
     vocabulary = RelationVocabulary({**VOCABULARY.canonical, "based_in_city": ("based in", "located in")},
                                     fallback=None)
-    replies = {"Object: Halden Labs": "Ines Moreau | works for", "Object: Porto": "Ines Moreau | lives in",
-               "Object: Recently": "Ines Moreau | none"}
+    text = "Ines Moreau\nShe works for Halden Labs, a firm based in Porto. Recently, in Porto, she won a prize."
+    chunk = Chunk("c", "d", "/docs/people.md", 0, text, 0, len(text), heading="People > Ines Moreau")
+    generator = ScriptedGenerator({"Object: Halden Labs": "Ines Moreau | works for",
+                                   "Object: Porto": "Ines Moreau | lives in", "Object: Recently": "Ines Moreau | none"})
     matcher = RelationMatcher(real_embedder, vocabulary)
-
-    def triples(text: str, with_matcher: bool = True) -> set[tuple[str, str, str]]:
-        chunk = Chunk("c", "d", "/docs/people.md", 0, text, 0, len(text), heading="People > Ines Moreau")
-        found = propose_triples(chunk, ScriptedGenerator(replies), ExtractConfig(vocabulary=vocabulary),  # type: ignore[arg-type]
-                                matcher=matcher if with_matcher else None)
-        assert found is not None
-        return {(t["subject"], t["relation"], t["object"]) for t in found}
-
-    text = ("Ines Moreau\nShe lives in Porto. She works for Halden Labs, a firm based in Porto. "
-            "Recently, in Porto, she won a prize.")
-    assert triples(text) == {
-        ("Ines Moreau", "lives_in_city", "Porto"), ("Ines Moreau", "works_for_company", "Halden Labs"),
-        ("Halden Labs", "based_in_city", "Porto"),
-    }
+    triples = propose_triples(chunk, generator, ExtractConfig(vocabulary=vocabulary), matcher=matcher)  # type: ignore[arg-type]
+    assert triples is not None
+    found = {(t["subject"], t["relation"], t["object"]) for t in triples}
+    assert ("Ines Moreau", "works_for_company", "Halden Labs") in found
+    assert ("Halden Labs", "based_in_city", "Porto") in found
+    assert all(t["subject"] != "Recently" for t in triples)
     # Without the matcher (vocabulary phrasings only) the method is as before: one subject per object.
-    assert {s for s, _, _ in triples(text, with_matcher=False)} == {"Ines Moreau"}
-    # The same words read for both names ("a firm based in", after the cut at Halden Labs) give the same relation:
-    # they do not say whose it is, so the object keeps the model's subject only.
-    alone = triples("Ines Moreau\nShe works for Halden Labs, a firm based in Porto.")
-    assert ("Ines Moreau", "based_in_city", "Porto") in alone and all(s != "Halden Labs" for s, _, _ in alone)
+    plain = propose_triples(chunk, generator, ExtractConfig(vocabulary=vocabulary))  # type: ignore[arg-type]
+    assert plain is not None and all(t["subject"] == "Ines Moreau" for t in plain)
