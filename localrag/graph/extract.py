@@ -57,12 +57,9 @@ from localrag.graph.focused import (
     heading_entity,
     linking_words,
     mentions,
-    nearest_before,
-    opens_sentences_only,
     relation_lines,
     relation_phrases,
     resolve_pronouns,
-    sentences,
 )
 from localrag.graph.relate import THRESHOLD as RELATE_THRESHOLD
 from localrag.graph.relate import RelationMatcher
@@ -627,50 +624,11 @@ def propose_triples(
         if not subject or phrase in ("", NO_RELATION):
             continue
         # The heading's entity is the next subject to try: most facts of a chunk under a name are about it.
-        kept = None
         for head in dict.fromkeys(h for h in (subject, topic) if h and h != obj):
             relation = worded_relation(passage, head, obj, config.vocabulary, matcher, others)
             if relation is not None:
                 out.append({"subject": head, "relation": relation, "object": obj})
-                kept = head
                 break
-        if matcher is not None:
-            out.extend(nearest_name_triples(chunk, passage, obj, entities, kept, config.vocabulary, matcher))
-    return out
-
-
-def nearest_name_triples(
-    chunk: Chunk,
-    passage: str,
-    obj: str,
-    entities: Sequence[str],
-    kept: str | None,
-    vocabulary: RelationVocabulary,
-    matcher: RelationMatcher,
-) -> list[dict[str, str]]:
-    """Triples of a named `obj` with the name written nearest before it, in each sentence naming it.
-
-    One subject per object cannot say that a thing is a fact of two names ("He joined Ajax, a club
-    in the Netherlands": the player's country and the club's). English puts a name's own facts right
-    after it, in apposition or a relative clause ("Ajax, a club in ...", "Ajax, which is in ..."), so
-    the name nearest before the object is its likeliest other subject. Taken only when that nearest
-    entity is a proper name (not a number or a lower-case noun, which would stand between), not a
-    sentence's capitalised first word alone (`opens_sentences_only`), and when the matcher relates the
-    two by the words between them. The object must be a name too: a number after a name ("called up
-    by Spain at 26") more often qualifies the clause's subject.
-    """
-    if not obj[:1].isupper():
-        return []
-    names = [e for e in entities if e[:1].isupper() and not opens_sentences_only(e, chunk.text)]
-    out: list[dict[str, str]] = []
-    for sentence in sentences(passage):
-        head = nearest_before(sentence, obj, entities)
-        if head is None or head == kept or head not in names or any(t["subject"] == head for t in out):
-            continue
-        others = [e for e in entities if e not in (head, obj)]
-        relation = worded_relation(sentence, head, obj, vocabulary, matcher, others)
-        if relation is not None:
-            out.append({"subject": head, "relation": relation, "object": obj})
     return out
 
 

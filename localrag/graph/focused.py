@@ -105,7 +105,7 @@ def linking_words(passage: str, subject: str, obj: str, *, around: int = 2) -> t
     object, so a relation is kept only when the passage words it.
     """
     target_s, target_o = _lower_words(subject), _lower_words(obj)
-    for sentence in sentences(passage):
+    for sentence in re.split(r"(?<=[.!?;])\s+|\n+", passage):
         words = _lower_words(sentence)
         s_at, o_at = _find(words, target_s), _find(words, target_o)
         if s_at < 0 or o_at < 0:
@@ -115,45 +115,6 @@ def linking_words(passage: str, subject: str, obj: str, *, around: int = 2) -> t
             return words[s_at + len(target_s) : o_at], words[o_end : o_end + around]
         return words[o_end:s_at], words[max(o_at - around, 0) : o_at]
     return [], []
-
-
-def sentences(text: str) -> list[str]:
-    """`text` cut into sentences as `linking_words` cuts it (at . ! ? ; and line breaks)."""
-    return [s for s in re.split(r"(?<=[.!?;])\s+|\n+", text) if s]
-
-
-def nearest_before(sentence: str, obj: str, names: Sequence[str]) -> str | None:
-    """The one of `names` that ends nearest before `obj` in `sentence` (the longer on a tie), or None.
-
-    `names` should hold every entity of the chunk, so that the caller can tell when the nearest one
-    is not a name it accepts as a subject ("an engineer from Tamford": the noun, not the person).
-    """
-    words = _lower_words(sentence)
-    o_at = _find(words, _lower_words(obj))
-    if o_at < 0:
-        return None
-    best: tuple[int, int, str] | None = None
-    for name in names:
-        target = _lower_words(name)
-        size = len(target)
-        ends = [i + size for i in range(o_at - size + 1) if size and words[i : i + size] == target]
-        if ends and name != obj and (best is None or (ends[-1], size) > best[:2]):
-            best = (ends[-1], size, name)
-    return best[2] if best else None
-
-
-def opens_sentences_only(name: str, text: str) -> bool:
-    """Whether `name` is one word that `text` writes capitalised only as a sentence's first word.
-
-    Such a word's capital says nothing ("Selected by Spain ...", "Domestically he ..."): the position
-    capitalises any word, so it is a name only if the text capitalises it elsewhere too.
-    """
-    if len(_TOKEN.findall(name)) != 1:
-        return False
-    for sentence in sentences(text):
-        if name in _TOKEN.findall(sentence)[1:]:
-            return False
-    return True
 
 
 def _lower_words(text: str) -> list[str]:

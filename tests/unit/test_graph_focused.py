@@ -15,8 +15,6 @@ from localrag.graph.focused import (
     heading_entity,
     linking_words,
     mentions,
-    nearest_before,
-    opens_sentences_only,
     relation_phrases,
     resolve_pronouns,
 )
@@ -116,17 +114,3 @@ def test_the_vocabulary_matches_inflections_and_names_lower_case_objects() -> No
     assert vocabulary.objects_named_after(text) == ["forward", "striker"]
     chunk = Chunk("a", "a", "/docs/a.md", 0, text, 0, len(text), heading="Ana Ruiz")
     assert focused_entities(chunk, vocabulary) == ["Ana Ruiz", "Spain", "26", "9", "forward", "striker"]
-
-
-def test_the_name_nearest_before_an_object_and_sentence_openers() -> None:
-    names = ["Ruth Okafor", "Okafor", "Harwick Bridge", "Tamford", "engineer"]
-    sentence = "Ruth Okafor designed the Harwick Bridge, which is located in Tamford."
-    assert nearest_before(sentence, "Tamford", names) == "Harwick Bridge"
-    assert nearest_before(sentence, "Harwick Bridge", names) == "Ruth Okafor"  # the longer of two ending there
-    assert nearest_before("Ruth Okafor is an engineer from Tamford.", "Tamford", names) == "engineer"
-    assert nearest_before(sentence, "Ruth Okafor", names) is None
-    assert nearest_before("No one.", "Tamford", names) is None
-    text = "Selected by Tamford, she is 41. Domestically she builds bridges. Tamford paid. Ruth met Tamford."
-    assert opens_sentences_only("Selected", text) and opens_sentences_only("Domestically", text)
-    assert not opens_sentences_only("Tamford", text)  # also capitalised after a sentence's start
-    assert not opens_sentences_only("Ruth Okafor", "Ruth Okafor paid.")  # two words: a name wherever it stands

@@ -6,17 +6,8 @@ sets the matcher's settings were chosen on.
 
 from __future__ import annotations
 
-from test_graph_extract import ScriptedGenerator
-
 from localrag.embed import SentenceTransformerEmbedder
-from localrag.graph.extract import (
-    ExtractConfig,
-    RelationVocabulary,
-    after_other_names,
-    focused_entities,
-    propose_triples,
-    worded_relation,
-)
+from localrag.graph.extract import RelationVocabulary, after_other_names, focused_entities, worded_relation
 from localrag.graph.relate import RelationMatcher, relation_kind
 from localrag.types import Chunk
 
@@ -79,26 +70,3 @@ def test_a_phrasing_before_another_name_is_that_names() -> None:
     # A number takes its own phrasing along: nothing joins "is a 28 years old" to the noun after it.
     assert after_other_names("is a 28 years old".split(), ["28"], vocabulary) == []
     assert after_other_names("plays as a".split(), ["Spain"], vocabulary) == ["plays", "as", "a"]
-
-
-def test_an_object_is_also_a_fact_of_the_name_written_nearest_before_it(
-    real_embedder: SentenceTransformerEmbedder,
-) -> None:
-    # The model relates Porto to the topic only; the name nearest before it in a sentence, Halden Labs, gets
-    # its own triple by the words between them. A capitalised sentence opener ("Recently") is no such name.
-    vocabulary = RelationVocabulary({**VOCABULARY.canonical, "based_in_city": ("based in", "located in")},
-                                    fallback=None)
-    text = "Ines Moreau\nShe works for Halden Labs, a firm based in Porto. Recently, in Porto, she won a prize."
-    chunk = Chunk("c", "d", "/docs/people.md", 0, text, 0, len(text), heading="People > Ines Moreau")
-    generator = ScriptedGenerator({"Object: Halden Labs": "Ines Moreau | works for",
-                                   "Object: Porto": "Ines Moreau | lives in", "Object: Recently": "Ines Moreau | none"})
-    matcher = RelationMatcher(real_embedder, vocabulary)
-    triples = propose_triples(chunk, generator, ExtractConfig(vocabulary=vocabulary), matcher=matcher)  # type: ignore[arg-type]
-    assert triples is not None
-    found = {(t["subject"], t["relation"], t["object"]) for t in triples}
-    assert ("Ines Moreau", "works_for_company", "Halden Labs") in found
-    assert ("Halden Labs", "based_in_city", "Porto") in found
-    assert all(t["subject"] != "Recently" for t in triples)
-    # Without the matcher (vocabulary phrasings only) the method is as before: one subject per object.
-    plain = propose_triples(chunk, generator, ExtractConfig(vocabulary=vocabulary))  # type: ignore[arg-type]
-    assert plain is not None and all(t["subject"] == "Ines Moreau" for t in plain)
