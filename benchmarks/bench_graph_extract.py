@@ -1,7 +1,7 @@
 """Triple extraction quality and speed: WC2014 facts written as text, extracted back by the GGUF model.
 
     .venv/bin/python benchmarks/bench_graph_extract.py [--set sentences|paragraphs] [--sentences 200]
-        [--paragraphs 16] [--templates first|heldout|heldout2|heldout3] [--per-chunk 1]
+        [--paragraphs 16] [--templates first|heldout|heldout2|heldout3|heldout4] [--per-chunk 1]
         [--methods single,focused,phrased]
         [--thresholds T ...] [--kind-weights W ...] [--replies FILE]
         [--vocabulary kb|default] [--model PATH] [--quick] [--summary FILE]
@@ -19,7 +19,8 @@ kept in the summary so a rerun can show it read the same set):
   `HELDOUT_TEMPLATES` instead (other wordings, written and committed before the extraction was
   changed while looking at the first ones: a check that it was not fitted to them), and
   `--templates heldout2` from `HELDOUT2_TEMPLATES` (written before the next change) and
-  `--templates heldout3` from `HELDOUT3_TEMPLATES` (written before the sixth round's). The gold
+  `--templates heldout3` from `HELDOUT3_TEMPLATES` (written before the sixth round's) and
+  `--templates heldout4` from `HELDOUT4_TEMPLATES` (written before the seventh round's). The gold
   triples of a paragraph are exactly the KB facts its template states (the template lists them),
   so recall is measured against what the text says.
 Each chunk goes through `localrag.graph.extract.extract_chunk` once per method of `--methods`
@@ -159,9 +160,31 @@ HELDOUT3_TEMPLATES: list[list[tuple[str, tuple[str, ...]]]] = [
         ("Fans know him by the {K} on his back.", ("wears_number",)),
     ],
 ]
+# A fourth held-out set, written (issue 20, seventh round) before that round's change and run once on the code
+# before it: verbs and nouns none of the sets above use, ordinal-free numbers, a plural position, a pronoun.
+HELDOUT4_TEMPLATES: list[list[tuple[str, tuple[str, ...]]]] = [
+    [
+        ("{P}, a {x} by trade, was called up by {N} at the age of {A}.",
+         ("is_aged", "plays_position", "plays_for_country")),
+        ("{A} this season, {P} fills the {x} slot in the {N} line-up.",
+         ("is_aged", "plays_position", "plays_for_country")),
+        ("{N} picked {P} as one of its {x}s. He turned {A} this year.",
+         ("plays_for_country", "plays_position", "is_aged")),
+    ],
+    [
+        ("Week in, week out he trains with {C}, a team in the {Q} league.", ("plays_in_club", "club_country")),
+        ("{C}, founded in {Q}, holds his registration.", ("plays_in_club", "club_country")),
+        ("He earns his living at {C}. {C} make their home in {Q}.", ("plays_in_club", "club_country")),
+    ],
+    [
+        ("The team sheet lists him as number {K}.", ("wears_number",)),
+        ("He is allotted {K} for the tournament.", ("wears_number",)),
+        ("Spectators spot him in the {K} top.", ("wears_number",)),
+    ],
+]
 TEMPLATE_SETS = {
     "first": PARAGRAPH_TEMPLATES, "heldout": HELDOUT_TEMPLATES, "heldout2": HELDOUT2_TEMPLATES,
-    "heldout3": HELDOUT3_TEMPLATES,
+    "heldout3": HELDOUT3_TEMPLATES, "heldout4": HELDOUT4_TEMPLATES,
 }
 
 

@@ -23,6 +23,7 @@ from rich.table import Table
 from rich.text import Text
 
 from localrag.cli.common import print_json, progress_bar, usage_error
+from localrag.graph.scorings import SCORINGS
 from localrag.shapes import graph_answer_json, related_json, step_source
 
 if TYPE_CHECKING:
@@ -76,7 +77,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     related.add_argument("entities", nargs="+", metavar="ENTITY", help="one or more entity names (several: liked both)")
     related.add_argument("--relation", action="append", metavar="R", help="count only this relation (repeatable)")
     related.add_argument("-k", type=int, default=10, help="how many entities (default 10)")
-    related.add_argument("--score", choices=("shared", "pagerank"), default="shared",
+    related.add_argument("--score", choices=SCORINGS, default="shared",
                          help="shared: specific shared neighbours (default); pagerank: personalized PageRank")
     related.add_argument("--json", action="store_true")
     add_collection_flag(related)

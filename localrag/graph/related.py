@@ -38,6 +38,7 @@ import numpy as np
 
 from localrag.errors import LocalRagError
 from localrag.graph.paths import GraphIndex, LinkedEntity, Step, question_tokens
+from localrag.graph.scorings import SCORINGS
 from localrag.graph.store import normalise_entity, normalise_relation
 
 if TYPE_CHECKING:
@@ -189,6 +190,8 @@ def find_related(
     scoring: str = "shared",
 ) -> RelatedResult:
     """`related_entities` for entity names as a user writes them (exact, alias, else the nearest name)."""
+    if scoring not in SCORINGS:
+        raise RelatedError(f"score '{scoring}' is not known", f"use one of: {', '.join(SCORINGS)}")
     seeds: list[LinkedEntity] = []
     for name in names:
         norm = normalise_entity(name)

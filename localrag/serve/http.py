@@ -8,6 +8,8 @@ Endpoints:
   GET  /v1/models            the loaded generator and the index's embedder
   POST /v1/embeddings        vectors from the index's embedder (float or base64, as clients ask)
   POST /search               ranked chunks with each retriever's rank and score
+  POST /related              entities like the given ones in the graph, with their joining paths
+                             (`localrag related --json`'s shape; `score`: shared or pagerank)
   POST /ingest               add files/folders; returns the ingest report
   GET  /healthz              liveness and the model queue
 
@@ -47,7 +49,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from localrag.errors import ConfigError, LocalRagError
 from localrag.serve.gate import ModelGate, QueueFullError, Ticket
 from localrag.serve.limits import DEFAULT_HOST, DEFAULT_PORT, Limits
-from localrag.shapes import answer_json, hit_json, ingest_report_json
+from localrag.shapes import answer_json, hit_json, ingest_report_json, related_json
 from localrag.types import DoneEvent, TokenEvent
 
 if TYPE_CHECKING:
@@ -293,6 +295,25 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None)
         hits = await run_in_threadpool(lambda: engine.search(query, k=k, filters=filters))
         return JSONResponse({"query": query, "hits": [hit_json(h) for h in hits]})
 
+    async def related(request: Request) -> Response:
+        data = await _json_body(request, limits)
+        entities, relations = data.get("entities"), data.get("relations")
+        if not isinstance(entities, list) or not entities or not all(isinstance(e, str) and e for e in entities):
+            raise ApiError(400, "`entities` must be a non-empty list of entity names")
+        if relations is not None and not (isinstance(relations, list) and all(isinstance(r, str) for r in relations)):
+            raise ApiError(400, "`relations` must be a list of relation names")
+        k, score = data.get("k", 10), data.get("score", "shared")
+        if not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= limits.max_search_k:
+            raise ApiError(400, f"`k` must be an integer from 1 to {limits.max_search_k}")
+        if not isinstance(score, str):
+            raise ApiError(400, "`score` must be a string")
+
+        def work() -> dict[str, Any]:  # the score's own check is the Engine's, as for the CLI and MCP
+            result = engine.related(entities, relations=relations, k=k, scoring=score)
+            return related_json(result, engine.related_view(result))
+
+        return JSONResponse(await run_in_threadpool(work))
+
     async def ingest(request: Request) -> Response:
         data = await _json_body(request, limits)
         paths = data.get("paths")
@@ -315,6 +336,7 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None)
         Route("/v1/models", handler(models), methods=["GET"]),
         Route("/v1/embeddings", handler(embeddings), methods=["POST"]),
         Route("/search", handler(search), methods=["POST"]),
+        Route("/related", handler(related), methods=["POST"]),
         Route("/ingest", handler(ingest), methods=["POST"]),
         Route("/healthz", handler(healthz), methods=["GET"]),
     ]

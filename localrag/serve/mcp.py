@@ -1,6 +1,6 @@
 """`localrag mcp`: the Engine as an MCP server on stdio, built on the official `mcp` SDK (MCPServer).
 
-Tools: `search`, `ask`, `ask_graph`, `ingest`, `status`, `list_documents`. Each returns the JSON shape
+Tools: `search`, `ask`, `ask_graph`, `related`, `ingest`, `status`, `list_documents`. Each returns the JSON shape
 of `localrag.shapes` (the same as `ask --json`), as structured content and as its JSON text.
 Resources: `localrag://doc/{doc_id}` (a document and its chunks) and `localrag://chunk/{chunk_id}`.
 
@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
 from pydantic import Field
 
 from localrag.errors import LocalRagError
+from localrag.graph.scorings import SCORINGS
 from localrag.shapes import (
     answer_json,
     chunk_json,
@@ -112,6 +113,29 @@ def build_server(engine: Engine) -> MCPServer:
                 return related_json(related, engine.related_view(related), question)
             answer = engine.ask_graph(question, planner=planner)
             return graph_answer_json(answer, engine.graph_index().names, engine.path_chunks(answer))
+
+        return call(work)
+
+    @server.tool()
+    def related(
+        entities: Annotated[list[str], Field(min_length=1, max_length=20,
+                                             description="one or more entity names of the graph (several: liked all)")],
+        relations: Annotated[list[str] | None, Field(description="count only these relations")] = None,
+        k: Annotated[int, Field(ge=1, le=100, description="how many entities to return")] = 10,
+        score: Annotated[str, Field(description="shared: specific shared neighbours (default); pagerank: "
+                                                "personalized PageRank from the entities",
+                                    json_schema_extra={"enum": list(SCORINGS)})] = "shared",
+    ) -> dict[str, Any]:
+        """Entities like the given ones in the knowledge graph, as `localrag related --json` lists them.
+
+        Returns the `seeds` (the entities the names linked to, with their aliases), the `related`
+        entities best first, each with its `score` and the concrete paths that join it to a seed
+        (`X -> directed_by -> D <- directed_by <- Y`) with every step's document, and the `scoring`.
+        """
+
+        def work() -> dict[str, Any]:
+            result = engine.related(entities, relations=relations, k=k, scoring=score)
+            return related_json(result, engine.related_view(result))
 
         return call(work)
 

@@ -20,7 +20,7 @@ import pytest
 import uvicorn
 
 from localrag.config import Settings
-from localrag.embed import SentenceTransformerEmbedder
+from localrag.embed import HashEmbedder, SentenceTransformerEmbedder
 from localrag.engine import Engine
 from localrag.generate import LlamaGenerator
 from localrag.ingest.discover import sample_corpus_dir
@@ -158,3 +158,25 @@ def test_twenty_concurrent_requests_are_answered_or_refused_cleanly(engine: Engi
     assert len(answered) + len(refused) == 20
     assert answered and all(r[2]["choices"][0]["message"]["content"] for r in answered)
     assert refused and all(int(r[1]["retry-after"]) >= 1 and r[2]["error"]["code"] == "queue_full" for r in refused)
+
+
+def test_related_over_http_takes_the_cli_s_score_choices(tmp_path: Path) -> None:
+    # A graph-only engine (no model is needed to rank related entities): the films graph, imported.
+    engine = Engine(Settings(), embedder=HashEmbedder(dim=16))
+    films = tmp_path / "films.tsv"
+    films.write_text("Tom_Hanks\tstarred_in\tBig\nBig\tdirected_by\tPenny_Marshall\n"
+                     "A_League\tdirected_by\tPenny_Marshall\n", encoding="utf-8")
+    engine.graph_import(films)
+    running = Running(engine)
+    try:
+        status, _, shared = running.request("POST", "/related", {"entities": ["Big"]})
+        assert status == 200 and shared["scoring"] == "shared"
+        assert [r["entity_id"] for r in shared["related"]] == ["a league"] and "films.tsv:" in json.dumps(shared)
+        status, _, walked = running.request("POST", "/related", {"entities": ["Big"], "score": "pagerank", "k": 3})
+        assert status == 200 and walked["scoring"] == "pagerank" and walked["related"][0]["entity_id"] == "a league"
+        status, _, bad = running.request("POST", "/related", {"entities": ["Big"], "score": "walk"})
+        assert status == 400 and bad["error"]["message"] == "score 'walk' is not known (use one of: shared, pagerank)"
+        assert running.request("POST", "/related", {"entities": []})[0] == 400
+        assert running.request("POST", "/related", {"entities": ["Big"], "k": 0})[0] == 400
+    finally:
+        running.stop()

@@ -1,8 +1,8 @@
 """`localrag mcp` as a subprocess over stdio, driven by the `mcp` SDK's own client.
 
 One session walks every tool and both resources on the bundled models: ingest two sample files,
-list, search, ask, read a document and a chunk, ask the graph (imported beforehand into the same
-LOCALRAG_HOME), and checks that a bad argument and a user error come back as tool errors.
+list, search, ask, read a document and a chunk, ask the graph and list related entities (imported
+beforehand into the same LOCALRAG_HOME), and checks that a bad argument and a user error come back as tool errors.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from localrag.engine import Engine
 from localrag.ingest.discover import sample_corpus_dir
 
 ROOT = Path(__file__).resolve().parents[2]
-TOOLS = {"search", "ask", "ask_graph", "ingest", "status", "list_documents"}
+TOOLS = {"search", "ask", "ask_graph", "related", "ingest", "status", "list_documents"}
 SAMPLES = ("kestrel-point-lighthouse.md", "beekeeping-basics.txt")
 FILMS = "Tom_Hanks\tstarred_in\tBig\nBig\tdirected_by\tPenny_Marshall\nA_League\tdirected_by\tPenny_Marshall\n"
 
@@ -53,6 +53,8 @@ async def _session(home: Path) -> dict[str, Any]:
         seen["ask"] = await call("ask", question="When was the Kestrel Point lighthouse first lit?")
         seen["ask_graph"] = await call("ask_graph", question="Who directed the film that Tom Hanks starred in?")
         seen["ask_like"] = await call("ask_graph", question="What else is like Big?")
+        seen["related"] = await call("related", entities=["Big"], score="pagerank", k=5)
+        seen["bad_score"] = await call("related", entities=["Big"], score="walk")
         seen["status"] = await call("status")
         seen["bad_k"] = await call("search", query="lighthouse", k="many")
         seen["empty"] = await call("ask", question="   ")
@@ -87,6 +89,11 @@ def test_every_tool_and_resource_over_stdio(
     like = seen["ask_like"]  # a recommendation question gets `related`'s shape, as `ask --graph --json` does
     assert (like["intent"], [s["entity_id"] for s in like["seeds"]]) == ("related", ["big"])
     assert [r["entity_id"] for r in like["related"]] == ["a league"] and "films.tsv:" in json.dumps(like["related"])
+    assert seen["tools"]["related"].input_schema["properties"]["score"]["enum"] == ["shared", "pagerank"]
+    assert seen["related"]["scoring"] == "pagerank" and [r["entity_id"] for r in seen["related"]["related"]] == [
+        "a league"]
+    assert seen["bad_score"][0] == "error"
+    assert seen["bad_score"][1].endswith("score 'walk' is not known (use one of: shared, pagerank)")
     assert seen["bad_k"][0] == "error" and "k" in seen["bad_k"][1]
     assert seen["empty"][0] == "error"
     assert seen["empty"][1].endswith("the question is empty (type a question about your documents)")

@@ -82,6 +82,8 @@ def test_names_and_relations_are_checked(index: GraphIndex) -> None:
         find_related(index, ["Jaws"])
     with pytest.raises(RelatedError, match="relation 'produced_by' is not in the graph"):
         find_related(index, ["big"], relations=["produced by"])
+    with pytest.raises(RelatedError, match="score 'walk' is not known .use one of: shared, pagerank"):
+        find_related(index, ["big"], scoring="walk")  # the one check behind the CLI's, MCP's and HTTP's choices
 
 
 def test_related_command(films_cli: Engine, capsys: pytest.CaptureFixture[str]) -> None:
