@@ -386,9 +386,9 @@ def finetune(
         seeded_dropout(model)
     # A step's packed rows train side by side (row_workers), the cores shared out among them: on 2 cores
     # two rows of one thread each, not one row at a time on two threads.
-    workers = RowWorkers(min(threads, config.grad_accum * config.batch_size) if packing and device == "cpu" else 1)
+    workers = RowWorkers(min(threads, config.grad_accum * config.batch_size) if packing and device == "cpu" else 1,
+                         threads)
     if workers.count > 1:
-        torch.set_num_threads(max(1, threads // workers.count))
         # Each worker thread would grow a malloc arena of its own: two rows at once peaked at 4.4 GB
         # uncapped, 2.9 GB capped, as much as one row at a time (benchmarks/README.md, "Row workers").
         limit_malloc_arenas()

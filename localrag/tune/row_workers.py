@@ -95,13 +95,18 @@ def summed_gradients(per_row: Sequence[Sequence[torch.Tensor | None]],
 class RowWorkers:
     """`map` over rows with `count` threads (in the caller's thread when 1), results in input order.
 
-    The caller sets torch's thread count to one while several workers run: each row then has a core of
-    its own instead of two rows' threads contending for both cores.
+    With several workers, torch runs each operation on `cores // count` threads while the workers are
+    open, so each row has cores of its own instead of every row's threads contending for all of them;
+    closing restores torch's thread count for what the process does next.
     """
 
-    def __init__(self, count: int) -> None:
+    def __init__(self, count: int, cores: int) -> None:
         self.count = max(1, count)
         self._pool = ThreadPoolExecutor(self.count, thread_name_prefix="localrag-row") if self.count > 1 else None
+        self._threads_before = torch.get_num_threads()
+        if self.count > 1:
+            # Set before the workers start: a new thread takes torch's count when it first computes.
+            torch.set_num_threads(max(1, cores // self.count))
 
     def map(self, work: Callable[[T], R], items: Iterable[T]) -> list[R]:
         if self._pool is None:
@@ -120,6 +125,7 @@ class RowWorkers:
     def close(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
+            torch.set_num_threads(self._threads_before)
 
     def __enter__(self) -> RowWorkers:
         return self

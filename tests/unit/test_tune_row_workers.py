@@ -16,7 +16,7 @@ def test_map_keeps_the_input_order_when_later_items_finish_first() -> None:
         time.sleep(0.05 * (3 - n))
         return n * n
 
-    with RowWorkers(2) as workers:
+    with RowWorkers(2, 2) as workers:
         assert workers.map(work, [0, 1, 2, 3]) == [0, 1, 4, 9]
 
 
@@ -32,7 +32,7 @@ def test_a_failed_row_is_raised_only_once_the_running_rows_are_done() -> None:
         finished.set()
         return n
 
-    with RowWorkers(2) as workers, pytest.raises(ValueError, match="row 0"):
+    with RowWorkers(2, 2) as workers, pytest.raises(ValueError, match="row 0"):
         workers.map(work, [0, 1])
         assert finished.is_set()
     assert finished.is_set()
@@ -46,7 +46,7 @@ def test_a_dropout_mask_depends_on_its_seed_not_on_the_thread_that_draws_it() ->
         with dropout_stream(seed):
             return dropout(x)
 
-    with RowWorkers(2) as workers:
+    with RowWorkers(2, 2) as workers:
         threaded = workers.map(masked, [row_seed(0, 7, 0), row_seed(0, 7, 1)] * 3)
     here = masked(row_seed(0, 7, 0))
     assert all(torch.equal(here, mask) for mask in threaded[0::2])
@@ -60,3 +60,10 @@ def test_gradients_are_summed_in_row_order_and_a_missing_one_counts_as_zero() ->
     rows = [(torch.tensor([1.0, 2.0]), None), (torch.tensor([0.5, 0.5]), torch.ones(3))]
     first, second = summed_gradients(rows, parameters)
     assert first.tolist() == [1.5, 2.5] and second.tolist() == [1.0, 1.0, 1.0]
+
+
+def test_workers_run_torch_on_their_share_of_the_cores_and_give_the_count_back() -> None:
+    before = torch.get_num_threads()
+    with RowWorkers(2, 4) as workers:
+        assert workers.map(lambda _: torch.get_num_threads(), [0, 1]) == [2, 2]
+    assert torch.get_num_threads() == before
