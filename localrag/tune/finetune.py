@@ -16,8 +16,12 @@ How it runs:
   rows of at most `pack_tokens` tokens without padding, position ids restarting per example and
   attention computed per example, so the result is that of separate passes with fewer, larger matrix
   products. Unsloth brings its own attention kernels, so there each micro-batch is padded as before.
-- Threads: torch gets the cores that are not already busy (`cpu.worker_threads`); on a shared
-  2-core machine two spinning threads against other work are slower than one.
+- Threads: the loop gets the cores that are not already busy (`cpu.worker_threads`); on a shared
+  2-core machine two spinning threads against other work are slower than one. With several cores a
+  step's packed rows train side by side, the cores shared out among them (`row_workers`): two rows
+  of one thread each keep two cores busier than one row on two threads. The adapter is the same
+  bit for bit whatever the number of workers (per-row gradients summed in row order, dropout masks
+  seeded per row).
 - Precision (`precision`, CPU only): on a CPU with native bfloat16 arithmetic the training passes run
   under bf16 autocast (matrix products in bf16; weights, LoRA matrices, optimizer and loss in float32),
   1.3x faster per pass here; elsewhere float32, since emulated bf16 is slower than float32.
@@ -36,6 +40,7 @@ How it runs:
 from __future__ import annotations
 
 import contextlib
+import functools
 import random
 import threading
 import time
@@ -43,9 +48,10 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from localrag.cpu import cpu_has_native_bf16, worker_threads
+from localrag.tune.arenas import limit_malloc_arenas
 from localrag.tune.backends import load_for_training, select_backend
 from localrag.tune.base import base_architecture, base_sha256, is_gguf
 from localrag.tune.checkpoint import (
@@ -60,6 +66,9 @@ from localrag.tune.checkpoint import (
 from localrag.tune.config import FinetuneConfig, FinetuneError
 from localrag.tune.data import IGNORE, DataReport, TokenizedExample, data_hash, gguf_encoder, load_split
 from localrag.tune.packing import PackedRow, pack, pack_rows, packed_attention
+
+if TYPE_CHECKING:
+    from localrag.tune.row_workers import RowWorkers
 
 # Steps whose losses make up the reported training loss: one step's loss is too noisy at batch 1.
 _LOSS_WINDOW = 10
@@ -198,17 +207,35 @@ def _row_loss_sum(model: Any, row: PackedRow, weights: Any = None) -> Any:
                             cu_seq_lens_q=row.bounds)
 
 
-def _validation_loss(model: Any, examples: Sequence[TokenizedExample], pad_id: int, device: str) -> float | None:
+def _row_gradients(model: Any, trainable: Sequence[Any], weight: float, tokens: float, bf16: bool, device: str,
+                   seeded_row: tuple[int, Sequence[TokenizedExample]]) -> tuple[float, tuple[Any, ...]]:
+    """One packed row's summed loss and its share of the step's gradients (`row_workers`); the seed is its
+    dropout stream's."""
+    import torch
+
+    from localrag.tune.row_workers import dropout_stream
+
+    seed, row = seeded_row
+    with dropout_stream(seed), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+        loss = _row_loss_sum(model, pack(row, device), _weights(row, weight, device))
+    grads = torch.autograd.grad(loss / max(1, tokens), trainable, allow_unused=True)
+    return float(loss.detach()), grads
+
+
+def _validation_loss(model: Any, examples: Sequence[TokenizedExample], pad_id: int, device: str,
+                     workers: RowWorkers) -> float | None:
     import torch
 
     tokens = sum(e.answer_tokens for e in examples)
     if not tokens:
         return None
+
+    def loss(example: TokenizedExample) -> float:
+        with torch.no_grad():
+            return float(_answer_loss_sum(model, *_collate([example], pad_id, device)))
+
     model.eval()
-    total = 0.0
-    with torch.no_grad():
-        for example in examples:
-            total += float(_answer_loss_sum(model, *_collate([example], pad_id, device)))
+    total = sum(workers.map(loss, examples))
     model.train()
     return total / tokens
 
@@ -272,8 +299,11 @@ def finetune(
 
     import torch
 
+    from localrag.tune.row_workers import RowWorkers, row_seed, seeded_dropout, summed_gradients
+
+    threads = 1 if torch.cuda.is_available() else worker_threads()
     if not torch.cuda.is_available():
-        torch.set_num_threads(worker_threads())
+        torch.set_num_threads(threads)
     model, tokenizer, device = load_for_training(base, config, backend, bsha)
     _emit(progress, TrainProgress(0, config.steps, None, None, 0.0, None, "tokenizing the training data"))
     encode = gguf_encoder(base) if is_gguf(base) else None
@@ -352,7 +382,18 @@ def finetune(
     attention = packed_attention(model) if packing else contextlib.nullcontext()
     bf16 = device == "cpu" and use_bf16(config.precision)
     record["precision"] = "bf16" if bf16 else "fp32"
-    with attention:
+    if packing:
+        seeded_dropout(model)
+    # A step's packed rows train side by side (row_workers), the cores shared out among them: on 2 cores
+    # two rows of one thread each, not one row at a time on two threads.
+    workers = RowWorkers(min(threads, config.grad_accum * config.batch_size) if packing and device == "cpu" else 1,
+                         threads)
+    if workers.count > 1:
+        # Each worker thread would grow a malloc arena of its own: two rows at once peaked at 4.4 GB
+        # uncapped, 2.9 GB capped, as much as one row at a time (benchmarks/README.md, "Row workers").
+        limit_malloc_arenas()
+    record["row_workers"] = workers.count
+    with attention, workers:
         try:
             while step < config.steps:
                 if cancel is not None and cancel.is_set():
@@ -365,17 +406,24 @@ def finetune(
                 weight = config.answer_weight
                 tokens = sum(e.weighted_tokens(weight) for batch in micro_batches for e in batch)
                 loss_sum = 0.0
-                # Lazy, so each pass's activations are freed by its backward before the next forward.
                 if packing:
                     rows = pack_rows([e for batch in micro_batches for e in batch], pack_tokens)
-                    losses = (_row_loss_sum(model, pack(row, device), _weights(row, weight, device)) for row in rows)
+                    passes = workers.map(
+                        functools.partial(_row_gradients, model, trainable, weight, tokens, bf16, device),
+                        [(row_seed(config.seed, step, i), row) for i, row in enumerate(rows)],
+                    )
+                    loss_sum = sum(loss for loss, _ in passes)
+                    for parameter, grad in zip(trainable, summed_gradients([g for _, g in passes], trainable),
+                                               strict=True):
+                        parameter.grad = grad
                 else:
+                    # Lazy, so each pass's activations are freed by its backward before the next forward.
                     losses = (_answer_loss_sum(model, *_collate(batch, pad_id, device),
                                                _weights(batch, weight, device, max(len(e.input_ids) for e in batch)))
                               for batch in micro_batches)
-                for loss in _autocast(losses, bf16):
-                    (loss / max(1, tokens)).backward()
-                    loss_sum += float(loss.detach())
+                    for loss in _autocast(losses, bf16):
+                        (loss / max(1, tokens)).backward()
+                        loss_sum += float(loss.detach())
                 updating = True
                 torch.nn.utils.clip_grad_norm_(trainable, config.max_grad_norm)
                 optimizer.step()
@@ -391,7 +439,7 @@ def finetune(
                     "seconds": round(elapsed(), 2),
                 }
                 if step % config.eval_every == 0 or step == config.steps:
-                    entry["val_loss"] = _validation_loss(model, validation, pad_id, device)
+                    entry["val_loss"] = _validation_loss(model, validation, pad_id, device, workers)
                 metrics.append(entry)
                 rate = session_steps / max(1e-9, time.perf_counter() - session_start)
                 _emit(

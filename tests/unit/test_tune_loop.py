@@ -7,6 +7,7 @@ restored), the run record's history, and the immediate return of a finished run.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 from pathlib import Path
@@ -118,3 +119,26 @@ def test_lora_changes_the_model_and_loss_goes_down(tiny_base: Path, data_dir: Pa
     finetune(data_dir, tmp_path / "run", tiny_base, config)
     losses = [m["loss"] for m in json.loads((tmp_path / "run" / "run.json").read_text())["metrics"]]
     assert sum(losses[-3:]) / 3 < sum(losses[:3]) / 3
+
+
+def test_two_row_workers_train_exactly_the_adapter_one_trains(tiny_base: Path, data_dir: Path, tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    import torch
+    from transformers import AutoTokenizer
+
+    from localrag.tune.data import load_split
+    from localrag.tune.packing import pack_rows
+
+    examples = load_split(data_dir, "train", AutoTokenizer.from_pretrained(tiny_base), CONFIG.max_tokens)[0]
+    config = dataclasses.replace(CONFIG, pack_tokens=max(len(e.input_ids) for e in examples))
+    assert len(pack_rows(examples, config.pack_tokens)) == len(examples)  # a row each: two per step
+
+    records = {}
+    for workers in ("1", "2"):
+        monkeypatch.setenv("LOCALRAG_N_THREADS", workers)
+        finetune(data_dir, tmp_path / workers, tiny_base, config)
+        records[workers] = json.loads((tmp_path / workers / "run.json").read_text())
+    assert records["1"]["row_workers"] == 1 and records["2"]["row_workers"] == 2
+    one, two = _adapter(tmp_path / "1"), _adapter(tmp_path / "2")
+    assert all(torch.equal(one[k], two[k]) for k in one)  # type: ignore[arg-type]
+    assert [m["loss"] for m in records["1"]["metrics"]] == [m["loss"] for m in records["2"]["metrics"]]
