@@ -41,7 +41,12 @@ class Embedder(Protocol):
         ...
 
     def embed_queries(self, texts: Sequence[str]) -> NDArray[np.float32]:
-        """`embed` for questions: an embedder trained with a query prefix (e5) adds it; the others embed alike."""
+        """`embed` for questions: an embedder trained with a query prefix (e5) adds it; the others embed alike.
+
+        Only where a question meets passages. Graph mode matches short names against short names (mentions
+        against entity names, cue words against relation words): both sides go through `embed`, so they
+        share one prefix, as e5 asks for symmetric matching.
+        """
         ...
 
 

