@@ -166,7 +166,8 @@ def main() -> None:
     for set_name in args.sets.split(","):
         corpus = loaders[set_name]()
         texts, questions = corpus[2], corpus[3]
-        row: dict[str, object] = {"chunks": len(texts), "questions": len(questions), "embedders": {}}
+        row: dict[str, object] = {"command": summary["command"], "chunks": len(texts), "questions": len(questions),
+                                  "embedders": {}}
         entries: dict[str, dict[str, object]] = row["embedders"]  # type: ignore[assignment]
         sample = texts[: args.speed_chunks]
         seconds, cpu, _ = bench_embed_backends.timed_embedding(embedders, sample, args.rounds)

