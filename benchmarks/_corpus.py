@@ -109,12 +109,13 @@ def cached_prefix(texts: list[str], tag: str, n: int) -> np.ndarray | None:
     return np.concatenate(parts)[:n] if have >= n else None
 
 
-def cached_vectors(texts: list[str], tag: str, embedder=None) -> np.ndarray:  # type: ignore[no-untyped-def]
+def cached_vectors(texts: list[str], tag: str, embedder=None, step: int = 4096) -> np.ndarray:  # type: ignore[no-untyped-def]
     """MiniLM vectors for `texts`, from benchmarks/results/ when the same texts were embedded before.
 
     `embedder`: the one to embed with (default: sentence-transformers on torch). A long embedding is
     kept in blocks as it goes, so a killed run resumes where it stopped; the blocks' wall time is
-    recorded beside the vectors (`.json`: rows, seconds, embedder).
+    recorded beside the vectors (`.json`: rows, seconds, embedder). `step`: texts per block (smaller for a slow
+    embedder, so a kill loses less).
     """
     path = vectors_path(texts, tag)
     if path.is_file():
@@ -125,7 +126,6 @@ def cached_vectors(texts: list[str], tag: str, embedder=None) -> np.ndarray:  # 
     blocks.mkdir(exist_ok=True)
     log = blocks / "seconds.json"
     seconds: dict[str, float] = json.loads(log.read_text()) if log.is_file() else {}
-    step = 4096
     for i in range(0, len(texts), step):
         block = blocks / f"{i:08d}.npy"
         if block.is_file():

@@ -220,7 +220,7 @@ def query_p50(embedder, questions: list[str]) -> float:  # type: ignore[no-untyp
     times = []
     for question in questions:
         began = time.perf_counter()
-        embedder.embed([question])
+        embedder.embed_queries([question])
         times.append(time.perf_counter() - began)
     return statistics.median(times) * 1000
 
@@ -243,7 +243,7 @@ def quality(embedder, corpus: Corpus, vectors: np.ndarray, queries=None) -> dict
         store.refresh_indexes()
         retriever = Retriever(store, queries)
         dense, hybrid = [], []
-        query_vectors = queries.embed([q for q, _ in questions])
+        query_vectors = queries.embed_queries([q for q, _ in questions])
         for (question, gold), vector in zip(questions, query_vectors, strict=True):
             dense.append(bench_recall.score([c.doc_id for c, _ in store.vector_search(vector, 20)], gold))
             top = [h.chunk.doc_id for h in retriever.search(question, 5)]

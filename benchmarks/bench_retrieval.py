@@ -68,6 +68,9 @@ class _Precomputed:
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         return np.stack([self.vectors[t] for t in texts])
 
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self.embed(texts)
+
 
 def corpus_vectors(n: int, backend: str) -> tuple[list[str], np.ndarray, dict[str, Any]]:
     """The first n pieces, their vectors (a slice of the 100k cache when it holds them), how they were made."""

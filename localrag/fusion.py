@@ -271,7 +271,7 @@ def pick_guarded(ranks: dict[Fusion, list[int | None]], z: float = GUARD_Z) -> F
 
 def leg_cases(store: Store, embedder: Embedder, queries: Sequence[PseudoQuery]) -> list[Case]:
     """Each leg's top FETCH chunk ids per pseudo-query, with the chunks that count as its hit."""
-    vectors = embedder.embed([q.text for q in queries])
+    vectors = embedder.embed_queries([q.text for q in queries])
     cases: list[Case] = []
     for query, vector in zip(queries, vectors, strict=True):
         vector_hits = store.vector_search(vector, FETCH)

@@ -228,7 +228,7 @@ class Retriever:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bm25")
 
     def _vector_leg(self, query: str, fetch: int, where: str | None) -> list[tuple[Chunk, float]]:
-        vector = self.embedder.embed([query])[0]
+        vector = self.embedder.embed_queries([query])[0]
         return self.store.vector_search(vector, fetch, where)
 
     def search(self, query: str, k: int, filters: SearchFilters | None = None, mode: Mode = "hybrid") -> list[Hit]:

