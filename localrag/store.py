@@ -61,6 +61,7 @@ from localrag.collection import (
     suffix,
     table_id,
 )
+from localrag.embed import embedder_setting
 from localrag.errors import StoreError
 from localrag.row_sums import text_sum, text_sums, vector_sums
 from localrag.store_damage import REPAIR_HINT, damage_error, guarded, is_commit_conflict, is_damage
@@ -397,9 +398,9 @@ class Store:
             raise StoreError(
                 f"{self.path}: built with embedder '{stored_name}' (dim {stored_dim}), "
                 f"not '{self.embedder_name}' (dim {self.dim})",
-                f"pass --embedder {stored_name} (with the embed_backend that built it: a '+int8' name is onnx-int8, "
-                "a '+bf16' name torch-bf16), "
-                "or re-ingest into a fresh store",
+                f"set embedder = \"{embedder_setting(stored_name)}\" in the settings or LOCALRAG_EMBEDDER (a tuned or "
+                "custom embedder: its folder's path; and the embed_backend that built it: a '+int8' name is "
+                "onnx-int8, a '+bf16' name torch-bf16), or re-ingest into a fresh store",
             )
 
     @guarded
