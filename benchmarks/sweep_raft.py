@@ -62,6 +62,10 @@ RECIPES: dict[str, list[str]] = {
     # epochs. 200 pairs -> 168 train examples (run of 2026-12-02): 86 steps of 4 = 344 examples, 2.05 epochs.
     "short-aw1-lr1e-4-2ep": [*_MATCHED, "--cot", "short", "--lr", "1e-4", "--pairs", "200", "--steps", "86",
                              "--eval-examples", "16"],
+    # The brief's other untried rate: lr 5e-5 over three epochs on the same set, 168 train examples:
+    # 126 steps of 4 = 504 examples, 3.0 epochs.
+    "short-aw1-lr5e-5-3ep": [*_MATCHED, "--cot", "short", "--lr", "5e-5", "--pairs", "200", "--steps", "126",
+                             "--eval-examples", "16"],
 }
 BASE = "base"
 # The answer budget of every run: the base's answers are reused only under the same one.
