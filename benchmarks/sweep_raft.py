@@ -62,6 +62,10 @@ RECIPES: dict[str, list[str]] = {
     # epochs. 200 pairs -> 168 train examples (run of 2026-12-02): 86 steps of 4 = 344 examples, 2.05 epochs.
     "short-aw1-lr1e-4-2ep": [*_MATCHED, "--cot", "short", "--lr", "1e-4", "--pairs", "200", "--steps", "86",
                              "--eval-examples", "16"],
+    # The brief's other untried rate: lr 5e-5 over three epochs. The same 200 pairs gave 156 train examples on
+    # main 9681701 (run of 2026-12-02; 168 in the fourth round): 117 steps of 4 = 468 examples, 3.0 epochs.
+    "short-aw1-lr5e-5-3ep": [*_MATCHED, "--cot", "short", "--lr", "5e-5", "--pairs", "200", "--steps", "117",
+                             "--eval-examples", "16"],
 }
 BASE = "base"
 # The answer budget of every run: the base's answers are reused only under the same one.
