@@ -60,7 +60,8 @@ class SeededDropout(torch.nn.Module):
         generator = getattr(_stream, "generator", None)
         if not self.training or self.p == 0.0 or generator is None:
             return torch.nn.functional.dropout(x, self.p, self.training)
-        keep = torch.empty(x.shape, dtype=x.dtype, device=x.device).bernoulli_(1.0 - self.p, generator=generator)
+        # A bool mask is what autograd keeps for the backward: a quarter of a float32 one.
+        keep = torch.empty(x.shape, device=x.device).bernoulli_(1.0 - self.p, generator=generator).bool()
         return x * keep / (1.0 - self.p)
 
 
