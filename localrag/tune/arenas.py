@@ -1,4 +1,4 @@
-"""Fewer glibc malloc arenas for training on several threads (embedder tuning, LoRA row workers).
+"""Fewer glibc malloc arenas for embedder tuning, which trains on several threads.
 
 glibc gives a thread that finds the main arena busy an arena of its own (up to eight per core), and
 memory freed into an arena stays in it. torch's and ONNX Runtime's worker threads each grow such a

@@ -51,7 +51,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from localrag.cpu import cpu_has_native_bf16, worker_threads
-from localrag.tune.arenas import limit_malloc_arenas
 from localrag.tune.backends import load_for_training, select_backend
 from localrag.tune.base import base_architecture, base_sha256, is_gguf
 from localrag.tune.checkpoint import (
@@ -388,10 +387,6 @@ def finetune(
     # two rows of one thread each, not one row at a time on two threads.
     workers = RowWorkers(min(threads, config.grad_accum * config.batch_size) if packing and device == "cpu" else 1,
                          threads)
-    if workers.count > 1:
-        # Each worker thread would grow a malloc arena of its own: two rows at once peaked at 4.4 GB
-        # uncapped, 2.9 GB capped, as much as one row at a time (benchmarks/README.md, "Row workers").
-        limit_malloc_arenas()
     record["row_workers"] = workers.count
     with attention, workers:
         try:
