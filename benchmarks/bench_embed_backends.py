@@ -225,22 +225,29 @@ def query_p50(embedder, questions: list[str]) -> float:  # type: ignore[no-untyp
     return statistics.median(times) * 1000
 
 
-def quality(embedder, corpus: Corpus, vectors: np.ndarray, queries=None) -> dict[str, float]:  # type: ignore[no-untyped-def]
-    """Retrieval over `vectors` (made by `embedder`); the questions embedded by `queries` (default: the same)."""
-    queries = queries or embedder
-    docs, chunks, _, questions = corpus
+def corpus_store(folder: Path, embedder_name: str, corpus: Corpus, vectors: np.ndarray) -> Store:
+    """A real Store in `folder` holding the corpus's documents and chunks with `vectors`, in 256-document commits."""
+    docs, chunks, _, _ = corpus
     of_doc: dict[str, list[Chunk]] = {}
     for chunk in chunks:
         of_doc.setdefault(chunk.doc_id, []).append(chunk)
+    store = Store(folder / "db", embedder_name=embedder_name, dim=vectors.shape[1])
+    row = 0
+    for start in range(0, len(docs), 256):
+        batch = docs[start : start + 256]
+        batch_chunks = [c for d in batch for c in of_doc.get(d.doc_id, [])]
+        store.write_batch(batch, batch_chunks, vectors[row : row + len(batch_chunks)])
+        row += len(batch_chunks)
+    store.refresh_indexes()
+    return store
+
+
+def quality(embedder, corpus: Corpus, vectors: np.ndarray, queries=None) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    """Retrieval over `vectors` (made by `embedder`); the questions embedded by `queries` (default: the same)."""
+    queries = queries or embedder
+    questions = corpus[3]
     with tempfile.TemporaryDirectory() as tmp:
-        store = Store(Path(tmp) / "db", embedder_name=embedder.name, dim=vectors.shape[1])
-        row = 0
-        for start in range(0, len(docs), 256):
-            batch = docs[start : start + 256]
-            batch_chunks = [c for d in batch for c in of_doc.get(d.doc_id, [])]
-            store.write_batch(batch, batch_chunks, vectors[row : row + len(batch_chunks)])
-            row += len(batch_chunks)
-        store.refresh_indexes()
+        store = corpus_store(Path(tmp), embedder.name, corpus, vectors)
         retriever = Retriever(store, queries)
         dense, hybrid = [], []
         query_vectors = queries.embed_queries([q for q, _ in questions])

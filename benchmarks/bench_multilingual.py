@@ -45,7 +45,6 @@ from localrag.embed_onnx import ensure_export  # noqa: E402
 from localrag.fusion import CANDIDATES, DEFAULT, choose_fusion  # noqa: E402
 from localrag.models import bundled_embedder_path  # noqa: E402
 from localrag.retrieve import Retriever  # noqa: E402
-from localrag.store import Store  # noqa: E402
 
 SUMMARY = Path(__file__).resolve().parent / "summaries" / "multilingual.json"
 
@@ -78,21 +77,11 @@ def scored(  # type: ignore[no-untyped-def]
     embedder, corpus: bench_embed_backends.Corpus, vectors: np.ndarray, off_topic: list[str]
 ) -> dict[str, object]:
     """Retrieval figures; `off_topic`: questions this corpus cannot answer, for the best cosine they still get."""
-    docs, chunks, _, questions = corpus
-    of_doc: dict[str, list] = {}  # type: ignore[type-arg]
-    for chunk in chunks:
-        of_doc.setdefault(chunk.doc_id, []).append(chunk)
+    questions = corpus[3]
     asked = _Questions(embedder, [q for q, _ in questions])
     out: dict[str, object] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        store = Store(Path(tmp) / "db", embedder_name=embedder.name, dim=vectors.shape[1])
-        row = 0
-        for start in range(0, len(docs), 256):
-            batch = docs[start : start + 256]
-            batch_chunks = [c for d in batch for c in of_doc.get(d.doc_id, [])]
-            store.write_batch(batch, batch_chunks, vectors[row : row + len(batch_chunks)])
-            row += len(batch_chunks)
-        store.refresh_indexes()
+        store = bench_embed_backends.corpus_store(Path(tmp), embedder.name, corpus, vectors)
         dense = [
             bench_recall.score([c.doc_id for c, _ in store.vector_search(asked.vectors[q], 20)], gold)
             for q, gold in questions
