@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import sys
 import tempfile
 import time
@@ -111,15 +110,6 @@ def scored(  # type: ignore[no-untyped-def]
     return out
 
 
-def query_p50(embedder, questions: list[str]) -> float:  # type: ignore[no-untyped-def]
-    times = []
-    for question in questions:
-        began = time.perf_counter()
-        embedder.embed_queries([question])
-        times.append(time.perf_counter() - began)
-    return round(statistics.median(times) * 1000, 2)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sets", default="hotpotqa,musique", help="comma-separated: hotpotqa, musique, covid")
@@ -168,7 +158,7 @@ def main() -> None:
                 "chunks_per_s": round(len(sample) / seconds[name], 2),
                 "cpu_s_per_chunk": round(cpu[name] / len(sample), 4),
                 "cpu_speed_vs_minilm": round(cpu["minilm-onnx"] / cpu[name], 3),
-                "query_p50_ms": query_p50(embedder, [q for q, _ in questions[:100]]),
+                "query_p50_ms": round(bench_embed_backends.query_p50(embedder, [q for q, _ in questions[:100]]), 2),
             }
             print(f"{set_name} {name}: {json.dumps(entries[name])}", flush=True)
         for name, embedder in embedders.items():
