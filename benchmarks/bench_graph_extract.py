@@ -1,7 +1,7 @@
 """Triple extraction quality and speed: WC2014 facts written as text, extracted back by the GGUF model.
 
     .venv/bin/python benchmarks/bench_graph_extract.py [--set sentences|paragraphs] [--sentences 200]
-        [--paragraphs 16] [--templates first|heldout|heldout2|heldout3|heldout4] [--per-chunk 1]
+        [--paragraphs 16] [--templates first|heldout|heldout2|heldout3|heldout4|heldout5] [--per-chunk 1]
         [--methods single,focused,phrased]
         [--thresholds T ...] [--kind-weights W ...] [--replies FILE]
         [--vocabulary kb|default] [--model PATH] [--quick] [--summary FILE]
@@ -20,7 +20,8 @@ kept in the summary so a rerun can show it read the same set):
   changed while looking at the first ones: a check that it was not fitted to them), and
   `--templates heldout2` from `HELDOUT2_TEMPLATES` (written before the next change) and
   `--templates heldout3` from `HELDOUT3_TEMPLATES` (written before the sixth round's) and
-  `--templates heldout4` from `HELDOUT4_TEMPLATES` (written before the seventh round's). The gold
+  `--templates heldout4` from `HELDOUT4_TEMPLATES` (written before the seventh round's) and
+  `--templates heldout5` from `HELDOUT5_TEMPLATES` (written before the eighth round's). The gold
   triples of a paragraph are exactly the KB facts its template states (the template lists them),
   so recall is measured against what the text says.
 Each chunk goes through `localrag.graph.extract.extract_chunk` once per method of `--methods`
@@ -182,9 +183,32 @@ HELDOUT4_TEMPLATES: list[list[tuple[str, tuple[str, ...]]]] = [
         ("Spectators spot him in the {K} top.", ("wears_number",)),
     ],
 ]
+# A fifth held-out set, written (issue 20, eighth round) before that round's changes and run once on the code before
+# them: verbs none of the sets above use, and sentences opened as people write, by an adverb or a participle,
+# often with a comma ("Internationally, P ...", "Signed last summer, he ...", "Currently 26, P ...").
+HELDOUT5_TEMPLATES: list[list[tuple[str, tuple[str, ...]]]] = [
+    [
+        ("Currently {A}, {P} operates as a {x} for {N}.", ("is_aged", "plays_position", "plays_for_country")),
+        ("Having turned {A} in the spring, {P} earns caps for {N} as a {x}.",
+         ("is_aged", "plays_for_country", "plays_position")),
+        ("Internationally, {P} is a {x} with {N}. Last month he reached {A}.",
+         ("plays_position", "plays_for_country", "is_aged")),
+    ],
+    [
+        ("On weekends, he lines out for {C}, who are headquartered in {Q}.", ("plays_in_club", "club_country")),
+        ("Signed last summer, he now belongs to {C}. Within {Q}, {C} is among the oldest sides.",
+         ("plays_in_club", "club_country")),
+        ("His paycheque comes from {C}, situated in {Q}.", ("plays_in_club", "club_country")),
+    ],
+    [
+        ("Traditionally, he dons number {K}.", ("wears_number",)),
+        ("Printed on his back is the figure {K}.", ("wears_number",)),
+        ("Every match day, {K} is stitched onto his top.", ("wears_number",)),
+    ],
+]
 TEMPLATE_SETS = {
     "first": PARAGRAPH_TEMPLATES, "heldout": HELDOUT_TEMPLATES, "heldout2": HELDOUT2_TEMPLATES,
-    "heldout3": HELDOUT3_TEMPLATES, "heldout4": HELDOUT4_TEMPLATES,
+    "heldout3": HELDOUT3_TEMPLATES, "heldout4": HELDOUT4_TEMPLATES, "heldout5": HELDOUT5_TEMPLATES,
 }
 
 
