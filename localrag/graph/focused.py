@@ -52,26 +52,56 @@ def mentions(text: str) -> list[str]:
     """Capitalised word runs and numbers in `text`, in order of first appearance, each once.
 
     A run may hold lower-case joiners ("Bank of England") but not end on one; a lone capitalised
-    word that is a function word ("He", "At") is not a name.
+    word that is a function word ("He", "At") is not a name. A run does not span a comma or a
+    bracket ("Recently, Porto" is two runs). A sentence's start capitalises any word, so there a
+    capital is no evidence of a name (truecasing): a run that starts a sentence with a word keeps that word
+    only when the text writes it capitalised somewhere else, not at a sentence start; else a
+    one-word run ("Selected by ...") is no name, and a longer one loses its first word when the rest
+    is a name written elsewhere ("Within Spain" where "Spain" stands alone elsewhere).
     """
+    runs = [run for sentence in re.split(r"(?<=[.!?;:])\s+|\n+", text) for run in _runs(sentence)]
+    seen_inside = {word for opens, run in runs for word in (run[1:] if opens else run)}
+    runs_inside = {tuple(run) for opens, run in runs if not opens}
     out: dict[str, None] = {}
-    for sentence in re.split(r"(?<=[.!?;:])\s+|\n+", text):
+    for opens, run in runs:
+        if opens and not run[0][0].isdigit() and run[0] not in seen_inside:
+            if len(run) == 1:
+                continue
+            if tuple(run[1:]) in runs_inside:
+                run = run[1:]
+        if len(run) == 1 and run[0].lower() in _NOT_NAMES:
+            continue
+        if run[0].lower() in _NOT_NAMES:
+            run = run[1:]
+        name = " ".join(run[:MAX_NAME_WORDS]).rstrip(".")
+        number = _NUMBER.match(name)
+        out.setdefault(number.group(0) if number else name, None)  # "26-year-old" names 26
+    return [m for m in out if m]
+
+
+def _runs(sentence: str) -> list[tuple[bool, list[str]]]:
+    """The capitalised runs of one sentence as their tokens, each with whether it is the sentence's first word.
+
+    A run is cut at commas and brackets.
+    """
+    out: list[tuple[bool, list[str]]] = []
+    opening = True  # no word of the sentence read yet
+    for part in re.split(r"[,()\[\]]", sentence):
         run: list[str] = []
-        for token in [*_TOKEN.findall(sentence), ""]:
+        run_opens = False
+        for token in [*_TOKEN.findall(part), ""]:
             capital = bool(token) and (token[0].isupper() or token[0].isdigit())
             if capital or (run and token.lower() in _JOINERS):
+                run_opens = run_opens or (opening and not run)
                 run.append(token)
-                continue
-            while run and run[-1].lower() in _JOINERS:
-                run.pop()
-            if run and not (len(run) == 1 and run[0].lower() in _NOT_NAMES):
-                if run[0].lower() in _NOT_NAMES:
-                    run = run[1:]
-                name = " ".join(run[:MAX_NAME_WORDS]).rstrip(".")
-                number = _NUMBER.match(name)
-                out.setdefault(number.group(0) if number else name, None)  # "26-year-old" names 26
-            run = []
-    return [m for m in out if m]
+            else:
+                while run and run[-1].lower() in _JOINERS:
+                    run.pop()
+                if run:
+                    out.append((run_opens, run))
+                run, run_opens = [], False
+            opening = opening and not token
+    return out
 
 
 def resolve_pronouns(text: str, entity: str) -> str:

@@ -35,6 +35,25 @@ def test_mentions_are_names_and_numbers_not_sentence_openers() -> None:
     assert mentions("The Bank of England opened in 1694. At first it was small.") == ["Bank of England", "1694"]
 
 
+def test_a_name_does_not_span_a_comma_or_a_bracket() -> None:
+    assert mentions("He left Porto, Lisbon and Braga.") == ["Porto", "Lisbon", "Braga"]
+    assert mentions("Ruth Okafor (41) lives in Tamford.") == ["Ruth Okafor", "41", "Tamford"]
+    assert mentions("She moved. Recently, Porto signed Ruth Okafor.") == ["Porto", "Ruth Okafor"]
+
+
+def test_a_capital_at_a_sentence_start_is_no_evidence_of_a_name() -> None:
+    # one word capitalised only where a sentence starts: a sentence opener, not a name
+    assert mentions("Selected by Spain as a forward, Ruth Okafor is 26.") == ["Spain", "Ruth Okafor", "26"]
+    assert mentions("Domestically she is contracted to SS Lazio. Last month she turned 41.") == ["SS Lazio", "41"]
+    # the same word written capitalised inside a sentence elsewhere is a name wherever it stands
+    assert mentions("Okafor designed it. The engineer Ruth Okafor was 41.") == ["Okafor", "Ruth Okafor", "41"]
+    # an opener glued to a name written alone elsewhere is cut off; a name of several words is kept whole
+    assert mentions("Within Spain, Real Madrid CF is old. It plays in Spain.") == ["Spain", "Real Madrid CF"]
+    assert mentions("Real Madrid CF is old.") == ["Real Madrid CF"]
+    # numbers have no case: a sentence may start with one
+    assert mentions("26 this season, Ruth Okafor leads.") == ["26", "Ruth Okafor"]
+
+
 def test_pronouns_become_the_heading_entity() -> None:
     assert heading_entity("People > Ruth Okafor") == "Ruth Okafor"
     text = resolve_pronouns("She designed it. Her firm grew. It was new.", "Ruth Okafor")
