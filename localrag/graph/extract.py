@@ -644,17 +644,16 @@ def worded_relation(
 
     Without a `matcher`, only a phrasing of the vocabulary found verbatim; with one, the relation the
     joining words after the chunk's `others` names mean and the object's kind fit best
-    (localrag/graph/relate.py); a common noun in apposition to the subject is read as joined by "is a".
+    (localrag/graph/relate.py), a common noun in apposition to the subject read as joined by "is a".
     """
     between, beside = linking_words(passage, subject, obj)
     number = obj[:1].isdigit()
     if matcher is not None:
-        joining = between
         between = after_other_names(between, others, vocabulary)
-        if not between and obj.islower() and not number and _introduces_noun(joining):
-            # A common noun after its subject with only an article and its own qualifiers between is an
-            # apposition ("Ana Ruiz, a 30-year-old engineer") or a predicate whose words went with the age
-            # ("Ana Ruiz is a 30-year-old engineer"): it says what the subject is, so it is scored as "is a".
+        if not between and obj.islower() and not number:
+            # A common noun right beside a name, with nothing or only its own qualifiers between, is an
+            # apposition ("Ana Ruiz, a 30-year-old engineer"; "the engineer Ana Ruiz"): it says what the name
+            # is, as "is a" does, so it is scored as the copula it stands for.
             between = PREDICATE_NOUN[0].split()
     phrase = vocabulary.find_phrase(between)
     if phrase is None and number:  # the words after a number qualify it: "26 years old"
@@ -663,11 +662,6 @@ def worded_relation(
     if matcher is None:
         return verbatim[0] if verbatim else None
     return matcher.match([*between, *beside] if number else between, obj, verbatim)
-
-
-def _introduces_noun(words: Sequence[str]) -> bool:
-    """Whether joining words start as an apposition ("a", "the") or a predicate noun ("is a") does."""
-    return bool(words) and (words[0] in _ARTICLES or " ".join(words[:2]) in PREDICATE_NOUN)
 
 
 def after_other_names(words: Sequence[str], others: Sequence[str], vocabulary: RelationVocabulary) -> list[str]:
