@@ -644,17 +644,12 @@ def worded_relation(
 
     Without a `matcher`, only a phrasing of the vocabulary found verbatim; with one, the relation the
     joining words after the chunk's `others` names mean and the object's kind fit best
-    (localrag/graph/relate.py), a common noun in apposition to the subject read as joined by "is a".
+    (localrag/graph/relate.py).
     """
     between, beside = linking_words(passage, subject, obj)
     number = obj[:1].isdigit()
     if matcher is not None:
         between = after_other_names(between, others, vocabulary)
-        if not between and obj.islower() and not number:
-            # A common noun right beside a name, with nothing or only its own qualifiers between, is an
-            # apposition ("Ana Ruiz, a 30-year-old engineer"; "the engineer Ana Ruiz"): it says what the name
-            # is, as "is a" does, so it is scored as the copula it stands for.
-            between = PREDICATE_NOUN[0].split()
     phrase = vocabulary.find_phrase(between)
     if phrase is None and number:  # the words after a number qualify it: "26 years old"
         phrase = vocabulary.find_phrase(beside)
