@@ -82,11 +82,11 @@ def mentions(text: str) -> list[str]:
 def _runs(sentence: str) -> list[tuple[bool, list[str]]]:
     """The capitalised runs of one sentence as their tokens, each with whether it is the sentence's first word.
 
-    A run is cut at commas and brackets.
+    A run is cut at commas (not a number's: "1,000") and brackets.
     """
     out: list[tuple[bool, list[str]]] = []
     opening = True  # no word of the sentence read yet
-    for part in re.split(r"[,()\[\]]", sentence):
+    for part in re.split(r",(?!\d)|[()\[\]]", sentence):
         run: list[str] = []
         run_opens = False
         for token in [*_TOKEN.findall(part), ""]:

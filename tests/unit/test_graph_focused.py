@@ -39,6 +39,7 @@ def test_a_name_does_not_span_a_comma_or_a_bracket() -> None:
     assert mentions("He left Porto, Lisbon and Braga.") == ["Porto", "Lisbon", "Braga"]
     assert mentions("Ruth Okafor (41) lives in Tamford.") == ["Ruth Okafor", "41", "Tamford"]
     assert mentions("She moved. Recently, Porto signed Ruth Okafor.") == ["Porto", "Ruth Okafor"]
+    assert "000" not in mentions("A 1,000-watt lamp was fitted in Tamford.")  # a number's comma cuts nothing
 
 
 def test_a_capital_at_a_sentence_start_is_no_evidence_of_a_name() -> None:
