@@ -168,10 +168,11 @@ def _answer_loss_sum(model: Any, ids: Any, labels: Any, mask: Any = None, weight
     hidden = causal.get_decoder()(input_ids=ids, attention_mask=mask, **packed).last_hidden_state
     targets = labels[:, 1:]
     keep = targets != IGNORE
-    # The head in float32 even under autocast: a bf16 copy of its weight (vocabulary x hidden, the
-    # largest matrix of a small model) would be kept for the backward, per row, for a few positions.
+    # The head in its weight's own dtype even under autocast: a bf16 copy of the weight (vocabulary x
+    # hidden, the largest matrix of a small model) would be kept for the backward, per row, for a few positions.
+    head = causal.get_output_embeddings()
     with torch.autocast(ids.device.type, enabled=False):
-        logits = causal.get_output_embeddings()(hidden[:, :-1][keep].float())
+        logits = head(hidden[:, :-1][keep].to(head.weight.dtype)).float()
     # Gemma 2 squashes its logits; the full forward would, so this shortcut must too.
     cap = getattr(causal.config, "final_logit_softcapping", None)
     if cap:
