@@ -21,7 +21,11 @@ How it runs:
   step's packed rows train side by side, the cores shared out among them (`row_workers`): two rows
   of one thread each keep two cores busier than one row on two threads. The adapter is the same
   bit for bit whatever the number of workers (per-row gradients summed in row order, dropout masks
-  seeded per row).
+  seeded per row and layer).
+- Memory (CPU): each LoRA projection trains as one autograd function (`lora_linear`) that keeps only
+  references and a rank-r product for the backward, not peft's copies and dropout masks, and after each
+  step the freed pages go back to the system (`arenas.release_free_memory`), so two rows side by side
+  fit in the memory one row took.
 - Precision (`precision`, CPU only): on a CPU with native bfloat16 arithmetic the training passes run
   under bf16 autocast (matrix products in bf16; weights, LoRA matrices, optimizer and loss in float32),
   1.3x faster per pass here; elsewhere float32, since emulated bf16 is slower than float32.
@@ -51,6 +55,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from localrag.cpu import cpu_has_native_bf16, worker_threads
+from localrag.tune.arenas import release_free_memory
 from localrag.tune.backends import load_for_training, select_backend
 from localrag.tune.base import base_architecture, base_sha256, is_gguf
 from localrag.tune.checkpoint import (
@@ -156,13 +161,18 @@ def _answer_loss_sum(model: Any, ids: Any, labels: Any, mask: Any = None, weight
     `weights` (shaped like `labels`): each position's loss weight (FinetuneConfig.answer_weight); None: all 1.
     `packed`: `position_ids` and `cu_seq_lens_q` of a packed row (see `localrag.tune.packing`).
     """
+    import torch
     import torch.nn.functional as F
 
     causal = model.get_base_model()
     hidden = causal.get_decoder()(input_ids=ids, attention_mask=mask, **packed).last_hidden_state
     targets = labels[:, 1:]
     keep = targets != IGNORE
-    logits = causal.get_output_embeddings()(hidden[:, :-1][keep]).float()
+    # The head in its weight's own dtype even under autocast: a bf16 copy of the weight (vocabulary x
+    # hidden, the largest matrix of a small model) would be kept for the backward, per row, for a few positions.
+    head = causal.get_output_embeddings()
+    with torch.autocast(ids.device.type, enabled=False):
+        logits = head(hidden[:, :-1][keep].to(head.weight.dtype)).float()
     # Gemma 2 squashes its logits; the full forward would, so this shortcut must too.
     cap = getattr(causal.config, "final_logit_softcapping", None)
     if cap:
@@ -215,9 +225,10 @@ def _row_gradients(model: Any, trainable: Sequence[Any], weight: float, tokens: 
     from localrag.tune.row_workers import dropout_stream
 
     seed, row = seeded_row
-    with dropout_stream(seed), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
-        loss = _row_loss_sum(model, pack(row, device), _weights(row, weight, device))
-    grads = torch.autograd.grad(loss / max(1, tokens), trainable, allow_unused=True)
+    with dropout_stream(seed):
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            loss = _row_loss_sum(model, pack(row, device), _weights(row, weight, device))
+        grads = torch.autograd.grad(loss / max(1, tokens), trainable, allow_unused=True)
     return float(loss.detach()), grads
 
 
@@ -298,6 +309,7 @@ def finetune(
 
     import torch
 
+    from localrag.tune.lora_linear import fused_lora
     from localrag.tune.row_workers import RowWorkers, row_seed, seeded_dropout, summed_gradients
 
     threads = 1 if torch.cuda.is_available() else worker_threads()
@@ -388,7 +400,10 @@ def finetune(
     workers = RowWorkers(min(threads, config.grad_accum * config.batch_size) if packing and device == "cpu" else 1,
                          threads)
     record["row_workers"] = workers.count
-    with attention, workers:
+    # On the CPU each LoRA projection trains as one function that keeps little for the backward
+    # (`lora_linear`): two rows side by side fit where peft's chain of small operations did not.
+    fused = fused_lora(model) if packing and device == "cpu" else contextlib.nullcontext()
+    with attention, workers, fused:
         try:
             while step < config.steps:
                 if cancel is not None and cancel.is_set():
@@ -419,6 +434,11 @@ def finetune(
                     for loss in _autocast(losses, bf16):
                         (loss / max(1, tokens)).backward()
                         loss_sum += float(loss.detach())
+                if device == "cpu":
+                    # The rows' activations are free now; glibc keeps such pages in each worker's arena,
+                    # and a later step's differently shaped tensors fill them badly: the peak then
+                    # drifted from step to step (2.7-3.3 GB) where handing them back held it at ~2.7.
+                    release_free_memory()
                 updating = True
                 torch.nn.utils.clip_grad_norm_(trainable, config.max_grad_norm)
                 optimizer.step()

@@ -9,7 +9,7 @@ so the rows are the natural unit of work.
 What keeps the result independent of which thread finishes first:
 - Each row's gradients come from `torch.autograd.grad`, not from `.backward()` accumulating into the
   shared `.grad` in whatever order the threads reach it; the caller sums them in row order.
-- LoRA dropout draws its masks from a generator seeded by (seed, step, row) rather than from torch's
+- LoRA dropout masks are a fixed function of (seed, step, row, layer) rather than draws from torch's
   global generator, which two threads would consume in a racing order (`seeded_dropout`). A step's
   masks are then the same whichever worker trains the row, and after a resume too.
 So one worker and several give the same adapter, and a resumed run still equals an uninterrupted one.
@@ -40,41 +40,76 @@ def row_seed(seed: int, step: int, row: int) -> int:
 
 @contextmanager
 def dropout_stream(seed: int) -> Iterator[None]:
-    """Dropout masks drawn in this thread, inside the block, come from a generator seeded with `seed`."""
-    previous = getattr(_stream, "generator", None)
-    _stream.generator = torch.Generator().manual_seed(seed)
+    """Dropout masks drawn in this thread, inside the block, are a function of `seed` and the layer."""
+    previous = stream_seed()
+    _stream.seed = seed
     try:
         yield
     finally:
-        _stream.generator = previous
+        _stream.seed = previous
+
+
+def stream_seed() -> int | None:
+    """The seed of this thread's open `dropout_stream`; None outside one."""
+    seed: int | None = getattr(_stream, "seed", None)
+    return seed
+
+
+def layer_seed(stream: int, layer: int) -> int:
+    """The dropout seed of LoRA layer number `layer` in a row whose dropout stream is `stream`.
+
+    Keyed by layer, not drawn in call order, so a mask drawn again (in the backward, or when a layer is
+    recomputed) is the very mask the forward drew.
+    """
+    return row_seed(stream, layer, 0)
+
+
+def dropout_mask(shape: torch.Size | tuple[int, ...], p: float, seed: int) -> torch.Tensor:
+    """The positions that dropout keeps, each with probability 1 - p (to 1/32768): a bool tensor that is a
+    fixed function of (shape, p, seed)."""
+    count = 1
+    for size in shape:
+        count *= size
+    # One 64-bit draw makes four 16-bit ones: drawing per element (bernoulli_) took a quarter of a
+    # training pass on the bundled model, and the fused LoRA backward draws every mask a second time.
+    words = torch.empty((count + 3) // 4, dtype=torch.int64).random_(generator=torch.Generator().manual_seed(seed))
+    draws = words.view(torch.int16)[:count] & 0x7FFF
+    # Bool, since autograd keeps the mask for the backward where it runs: a quarter of a float32 one.
+    return (draws >= round(p * 0x8000)).view(shape)
 
 
 class SeededDropout(torch.nn.Module):
-    """`nn.Dropout` whose mask comes from the thread's `dropout_stream`, or torch's generator outside one."""
+    """`nn.Dropout` whose mask is `dropout_mask` of the thread's `dropout_stream` and this layer's number
+    `index`, or from torch's generator outside a stream."""
 
-    def __init__(self, p: float) -> None:
+    def __init__(self, p: float, index: int = 0) -> None:
         super().__init__()
         self.p = p
+        self.index = index
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        generator = getattr(_stream, "generator", None)
-        if not self.training or self.p == 0.0 or generator is None:
+        seed = stream_seed()
+        if not self.training or self.p == 0.0 or seed is None:
             return torch.nn.functional.dropout(x, self.p, self.training)
-        # A bool mask is what autograd keeps for the backward: a quarter of a float32 one.
-        keep = torch.empty(x.shape, device=x.device).bernoulli_(1.0 - self.p, generator=generator).bool()
-        return x * keep / (1.0 - self.p)
+        return x * dropout_mask(x.shape, self.p, layer_seed(seed, self.index)) / (1.0 - self.p)
+
+
+def lora_modules(model: torch.nn.Module) -> list[torch.nn.Module]:
+    """The LoRA layers of `model` (those with peft's `lora_dropout` table), in module order: a layer's
+    place in this list is its number in `layer_seed`."""
+    return [module for module in model.modules()
+            if isinstance(getattr(module, "lora_dropout", None), torch.nn.ModuleDict)]
 
 
 def seeded_dropout(model: torch.nn.Module) -> int:
     """Replace the LoRA layers' dropout modules (peft's `lora_dropout`) with `SeededDropout`; how many."""
     replaced = 0
-    for module in model.modules():
-        table = getattr(module, "lora_dropout", None)
-        if not isinstance(table, torch.nn.ModuleDict):
-            continue
+    for index, module in enumerate(lora_modules(model)):
+        table = module.lora_dropout
+        assert isinstance(table, torch.nn.ModuleDict)
         for name, dropout in list(table.items()):
             if isinstance(dropout, torch.nn.Dropout):
-                table[name] = SeededDropout(dropout.p)
+                table[name] = SeededDropout(dropout.p, index)
                 replaced += 1
     return replaced
 

@@ -23,3 +23,20 @@ def test_nothing_is_called_off_linux(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(arenas.sys, "platform", "darwin")
     monkeypatch.setattr(arenas.ctypes, "CDLL", lambda *_: pytest.fail("no libc call off Linux"))
     assert arenas.limit_malloc_arenas() is False
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="malloc_trim is glibc's")
+def test_free_pages_are_handed_back_after_many_small_blocks_are_freed() -> None:
+    # Small blocks live in the heap, not in mappings of their own, so only a trim returns their pages.
+    code = ("import ctypes; from localrag.tune.arenas import release_free_memory\n"
+            "blocks = [ctypes.create_string_buffer(4000) for _ in range(50_000)]\n"
+            "del blocks\n"
+            "print(release_free_memory())")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "True"
+
+
+def test_no_trim_is_called_off_linux(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(arenas.sys, "platform", "darwin")
+    monkeypatch.setattr(arenas.ctypes, "CDLL", lambda *_: pytest.fail("no libc call off Linux"))
+    assert arenas.release_free_memory() is False
