@@ -5,6 +5,7 @@ Real LanceDB in a temp dir and the hashing embedder; the bundled MiniLM for the 
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -103,7 +104,7 @@ def test_the_committer_runs_jobs_in_order_and_raises_a_jobs_error_at_the_next_ca
     results: list[int] = []
     committer: BackgroundCommitter[int] = BackgroundCommitter(results.append)
     for i in range(3):
-        committer.submit(lambda i=i: i, chunks=1)
+        committer.submit(functools.partial(int, i), chunks=1)
     committer.drain()
     assert results == [0, 1, 2] and committer.in_flight_chunks == 0
 
