@@ -100,7 +100,6 @@ class SentenceTransformerEmbedder:
         self.device = device
         self.bf16 = bf16
         self._model: Any = None
-        self._counting: Any = None
         self._lock = threading.Lock()
 
     def _load(self) -> Any:
@@ -137,30 +136,14 @@ class SentenceTransformerEmbedder:
     def token_counts(self, texts: Sequence[str]) -> list[int]:
         if not texts:
             return []
-        counting = self._counting_tokenizer()
-        if counting is not None:
-            return [len(e.ids) for e in counting.encode_batch(list(texts), add_special_tokens=True)]
-        encoded = self._load().tokenizer(list(texts), add_special_tokens=True, truncation=False)["input_ids"]
+        tokenizer = self._load().tokenizer
+        # The Rust tokenizer underneath counts a batch about a third faster than the transformers
+        # wrapper, and without its "sequence length is longer than" warning.
+        backend = getattr(tokenizer, "backend_tokenizer", None)
+        if backend is not None and backend.truncation is None:
+            return [len(e.ids) for e in backend.encode_batch(list(texts), add_special_tokens=True)]
+        encoded = tokenizer(list(texts), add_special_tokens=True, truncation=False)["input_ids"]
         return [len(ids) for ids in encoded]
-
-    def _counting_tokenizer(self) -> Any:
-        """A copy of the Rust tokenizer underneath, never truncating or padding; None for a slow tokenizer.
-
-        It counts a batch about a third faster than the transformers wrapper, without its "sequence length
-        is longer than" warning. A copy, because `encode` sets truncation on the model's own one for each
-        call: an ingest counts the next batch's tokens while the last one is encoded on another thread.
-        """
-        backend = getattr(self._load().tokenizer, "backend_tokenizer", None)
-        if backend is None:
-            return None
-        with self._lock:
-            if self._counting is None:
-                from tokenizers import Tokenizer
-
-                self._counting = Tokenizer.from_str(backend.to_str())
-                self._counting.no_truncation()
-                self._counting.no_padding()
-        return self._counting
 
     def embed(self, texts: Sequence[str]) -> NDArray[np.float32]:
         if not texts:

@@ -7,9 +7,7 @@ Why it is shaped this way:
   document visible only together with all its chunks. `Store.repair()` at the start removes whatever
   a killed run left half-written, and the hashes make the re-run resume where it stopped, without
   duplicate chunks.
-- A full batch is embedded and written on a worker thread while the next one is read and chunked
-  (ingest/committer.py): at most two batches of chunks and vectors are held in memory, so memory does
-  not grow with the corpus, and batches are written one at a time in the order they were read.
+- Only one batch of chunks and vectors is held in memory, so memory does not grow with the corpus.
 - One bad file becomes a `FileError` line in the report; the ingest goes on. A parser that fails in
   a way no loader foresaw (a third-party library's own exception, MemoryError, RecursionError) is
   still one file's failure, and a run that stops for good (a store write, Ctrl-C) commits the files
@@ -44,7 +42,6 @@ import numpy as np
 from localrag.config import Settings
 from localrag.errors import LoaderError
 from localrag.ingest.chunker import chunk_document
-from localrag.ingest.committer import BackgroundCommitter
 from localrag.ingest.discover import discover
 from localrag.ingest.loaders import file_type
 from localrag.ingest.parts import load_parts, part_path
@@ -142,35 +139,22 @@ def run_ingest(
     parts_of = _parts_by_file(known, {path_text(f) for f in files})
     batch = _Batch()
 
-    def applied(done: _Committed) -> None:
-        report.chunks_written += done.chunks_written
-        for error, was_update in done.dropped:
-            report.errors.append(error)
-            if was_update:
-                report.updated -= 1
-            else:
-                report.added -= 1
-
-    committer = BackgroundCommitter(applied)
-
-    def taken() -> _Batch:
-        """The batch read so far, leaving an empty one to fill."""
-        full = _Batch(list(batch.docs), list(batch.chunks), dict(batch.titles), set(batch.updated))
+    def flush() -> None:
+        if not batch.docs:
+            return
+        texts = [embedding_text(c, batch.titles.get(c.doc_id, "")) for c in batch.chunks]
+        try:
+            vectors = embedder.embed(texts)
+        except Exception:
+            # One document's text broke the embedder: find it, so the rest of the batch still goes in.
+            vectors = _embed_each(batch, texts, embedder, report)
+        if batch.docs:
+            store.write_batch(batch.docs, batch.chunks, vectors)
+            report.chunks_written += len(batch.chunks)
         batch.docs.clear()
         batch.chunks.clear()
         batch.titles.clear()
         batch.updated.clear()
-        return full
-
-    def flush() -> None:
-        if not batch.docs:
-            return
-        committer.drain()  # first: a Ctrl-C while waiting must find this batch still here, to commit it
-        full = taken()
-        committer.submit(lambda: _commit(full, store, embedder), len(full.chunks))
-
-    def written_or_pending() -> int:
-        return report.chunks_written + committer.in_flight_chunks + len(batch.chunks)
 
     def notify(activity: str) -> None:
         # Called between slow steps inside one file (OCR pages), so a cancel need not wait for a long scan.
@@ -178,9 +162,13 @@ def run_ingest(
             raise _Cancelled
         if progress is not None:
             elapsed = time.monotonic() - started
-            progress(IngestProgress(done - 1, len(files), written_or_pending(), name, elapsed, None, activity))
+            progress(
+                IngestProgress(done - 1, len(files), report.chunks_written + len(batch.chunks), name, elapsed, None,
+                               activity)
+            )
 
     done, name = 0, ""
+    flushing = False
     try:
         for done, path in enumerate(files, start=1):
             if cancel is not None and cancel.is_set():
@@ -195,20 +183,20 @@ def run_ingest(
             # Only between files: all parts of a file commit together, so a file's hash is never stored
             # for some of its parts but not others.
             if len(batch.chunks) >= settings.commit_chunks:
+                flushing = True
                 flush()
+                flushing = False
             if progress is not None:
                 elapsed = time.monotonic() - started
                 eta = elapsed / done * (len(files) - done) if done else None
-                progress(IngestProgress(done, len(files), written_or_pending(), name, elapsed, eta))
-        flush()
-        committer.drain()
+                progress(
+                    IngestProgress(done, len(files), report.chunks_written + len(batch.chunks), name, elapsed, eta)
+                )
     except BaseException:
-        committer.settle()
-        if not committer.failed and batch.docs:
-            applied(_commit(taken(), store, embedder))  # the files read so far are whole; keep them
+        if not flushing:
+            flush()  # the files read so far are whole; keep them
         raise
-    finally:
-        committer.close()
+    flush()
 
     if not report.cancelled:
         present = {path_text(p) for p in files} | {p for paths in parts_of.values() for p in paths}
@@ -228,33 +216,8 @@ def run_ingest(
     return report
 
 
-@dataclass
-class _Committed:
-    """What one batch's commit changes in the report, applied on the ingest's own thread."""
-
-    chunks_written: int
-    dropped: list[tuple[FileError, bool]]  # documents the embedder failed on: (their error, whether an update)
-
-
-def _commit(batch: _Batch, store: Store, embedder: Embedder) -> _Committed:
-    """Embed a batch and write it: runs on the committer's thread."""
-    texts = [embedding_text(c, batch.titles.get(c.doc_id, "")) for c in batch.chunks]
-    dropped: list[tuple[FileError, bool]] = []
-    try:
-        vectors = embedder.embed(texts)
-    except Exception:
-        # One document's text broke the embedder: find it, so the rest of the batch still goes in.
-        vectors = _embed_each(batch, texts, embedder, dropped)
-    if not batch.docs:
-        return _Committed(0, dropped)
-    store.write_batch(batch.docs, batch.chunks, vectors)
-    return _Committed(len(batch.chunks), dropped)
-
-
-def _embed_each(
-    batch: _Batch, texts: list[str], embedder: Embedder, dropped: list[tuple[FileError, bool]]
-) -> NDArray[np.float32]:
-    """Embed a batch document by document, dropping (and listing in `dropped`) those the embedder fails on."""
+def _embed_each(batch: _Batch, texts: list[str], embedder: Embedder, report: IngestReport) -> NDArray[np.float32]:
+    """Embed a batch document by document, dropping (and reporting) those the embedder fails on."""
     keep_docs: list[Document] = []
     keep_chunks: list[Chunk] = []
     parts: list[NDArray[np.float32]] = []
@@ -264,7 +227,11 @@ def _embed_each(
             parts.append(embedder.embed([texts[i] for i in rows]))
         except Exception as exc:
             reason = f"{doc.path}: its text could not be embedded ({type(exc).__name__}: {str(exc)[:200]})"
-            dropped.append((FileError(doc.path, printable(reason, multiline=False)), doc.doc_id in batch.updated))
+            report.errors.append(FileError(doc.path, printable(reason, multiline=False)))
+            if doc.doc_id in batch.updated:
+                report.updated -= 1
+            else:
+                report.added -= 1
             continue
         keep_docs.append(doc)
         keep_chunks.extend(batch.chunks[i] for i in rows)
