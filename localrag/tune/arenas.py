@@ -18,33 +18,33 @@ from __future__ import annotations
 
 import ctypes
 import sys
+from typing import Any
 
 # glibc's malloc.h: mallopt's parameter number for the arena cap.
 _M_ARENA_MAX = -8
 TRAINING_ARENAS = 2
 
 
+def _glibc(name: str, *argtypes: type) -> Any:
+    """glibc's function `name` with its argument types, returning an int; None off Linux or without it."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        function = getattr(ctypes.CDLL(None), name)
+    except (OSError, AttributeError):
+        return None
+    function.argtypes = list(argtypes)
+    function.restype = ctypes.c_int
+    return function
+
+
 def limit_malloc_arenas(arenas: int = TRAINING_ARENAS) -> bool:
     """Cap glibc's malloc arenas at `arenas` for the rest of the process; whether the cap was taken."""
-    if not sys.platform.startswith("linux"):
-        return False
-    try:
-        mallopt = ctypes.CDLL(None).mallopt
-    except (OSError, AttributeError):
-        return False
-    mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
-    mallopt.restype = ctypes.c_int
-    return mallopt(_M_ARENA_MAX, arenas) == 1
+    mallopt = _glibc("mallopt", ctypes.c_int, ctypes.c_int)
+    return mallopt is not None and mallopt(_M_ARENA_MAX, arenas) == 1
 
 
 def release_free_memory() -> bool:
     """Hand the pages that glibc's malloc holds free back to the system (`malloc_trim(0)`); whether it did."""
-    if not sys.platform.startswith("linux"):
-        return False
-    try:
-        trim = ctypes.CDLL(None).malloc_trim
-    except (OSError, AttributeError):
-        return False
-    trim.argtypes = [ctypes.c_size_t]
-    trim.restype = ctypes.c_int
-    return trim(0) == 1
+    trim = _glibc("malloc_trim", ctypes.c_size_t)
+    return trim is not None and trim(0) == 1
