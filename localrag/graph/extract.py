@@ -562,7 +562,7 @@ def focused_entities(
     introducers = PREDICATE_NOUN if predicates else ()
     named = vocabulary.objects_named_after(chunk.text, introducers) if vocabulary is not None else []
     out: dict[str, str] = {}
-    for name in [*names, *mentions(chunk.text), *named]:
+    for name in [*names, *mentions(chunk.text, [heading] if heading else []), *named]:
         out.setdefault(normalise_entity(name), name)
     return list(out.values())[:MAX_ENTITIES]
 

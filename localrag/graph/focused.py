@@ -23,12 +23,18 @@ spends its few triples on the first sentence. This method narrows what it can sa
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 # Words that start a sentence with a capital without naming anything.
 _NOT_NAMES = frozenset(
     "a an the he she it they his her its their this that these those at in on for of from with by to and "
-    "or but as after before when while there here then also i we you our your".split()
+    "or but as after before when while there here then also i we you our your every each last next".split()
+)
+# Words that follow an opening word ("Selected by", "Domestically she", "Recently,") rather than a subject.
+_OPENER_FOLLOWERS = frozenset(
+    "a an the he she it they his her its their by on in at with from for to of as into onto".split()
 )
 # Lower-case words allowed inside a capitalised run: "Bank of England", "Vasco da Gama".
 _JOINERS = frozenset("of de da do del della di du la le van von der den y".split())
@@ -48,45 +54,59 @@ def heading_entity(heading: str) -> str:
     return heading.rsplit(" > ", 1)[-1].strip(" \t#*") if heading else ""
 
 
-def mentions(text: str) -> list[str]:
+def mentions(text: str, known: Sequence[str] = ()) -> list[str]:
     """Capitalised word runs and numbers in `text`, in order of first appearance, each once.
 
     A run may hold lower-case joiners ("Bank of England") but not end on one; a lone capitalised
-    word that is a function word ("He", "At") is not a name. A run does not span a comma or a
-    bracket ("Recently, Porto" is two runs). A sentence's start capitalises any word, so there a
-    capital is no evidence of a name (truecasing): a run that starts a sentence with a word keeps that word
-    only when the text writes it capitalised somewhere else, not at a sentence start; else a
-    one-word run ("Selected by ...") is no name, and a longer one loses its first word when the rest
-    is a name written elsewhere ("Within Spain" where "Spain" stands alone elsewhere).
+    word that is a function word ("He", "At", "Every") is not a name. A run does not span a comma or a
+    bracket ("Recently, Porto" is two runs).
+
+    A sentence's start capitalises any word, so there a capital is weak evidence of a name. A one-word
+    run that opens a sentence is no name when it reads as an opener (a comma, a preposition, a pronoun
+    or an article follows it: "Recently, ...", "Selected by ...", "Domestically she ...") and nothing
+    else vouches for it: the text writes it capitalised inside a sentence, it opens two sentences or
+    more, or it is a word of a name in `known` (the chunk's heading entity). Otherwise it stays a name:
+    a subject opens its sentence ("Palmeiras is in Brazil.", "FRED plays for Brazil."). A longer run
+    loses its opening word when the rest is a name written elsewhere ("Within Spain" where "Spain"
+    stands alone elsewhere).
     """
     runs = [run for sentence in re.split(r"(?<=[.!?;:])\s+|\n+", text) for run in _runs(sentence)]
-    seen_inside = {word for opens, run in runs for word in (run[1:] if opens else run)}
-    runs_inside = {tuple(run) for opens, run in runs if not opens}
+    openers = Counter(run.words[0] for run in runs if run.opens)
+    vouched = {word for run in runs for word in (run.words[1:] if run.opens else run.words)}
+    vouched |= {word for word, count in openers.items() if count > 1}
+    vouched |= {word for name in known for word in _TOKEN.findall(name)}
+    runs_inside = {tuple(run.words) for run in runs if not run.opens}
     out: dict[str, None] = {}
-    for opens, run in runs:
-        if opens and not run[0][0].isdigit() and run[0] not in seen_inside:
-            if len(run) == 1:
+    for run in runs:
+        words = run.words
+        if run.opens and not words[0][0].isdigit() and words[0] not in vouched:
+            if len(words) == 1 and (run.then == "," or run.then.lower() in _OPENER_FOLLOWERS):
                 continue
-            if tuple(run[1:]) in runs_inside:
-                run = run[1:]
-        if len(run) == 1 and run[0].lower() in _NOT_NAMES:
+            if tuple(words[1:]) in runs_inside:
+                words = words[1:]
+        if len(words) == 1 and words[0].lower() in _NOT_NAMES:
             continue
-        if run[0].lower() in _NOT_NAMES:
-            run = run[1:]
-        name = " ".join(run[:MAX_NAME_WORDS]).rstrip(".")
+        if words[0].lower() in _NOT_NAMES:
+            words = words[1:]
+        name = " ".join(words[:MAX_NAME_WORDS]).rstrip(".")
         number = _NUMBER.match(name)
         out.setdefault(number.group(0) if number else name, None)  # "26-year-old" names 26
     return [m for m in out if m]
 
 
-def _runs(sentence: str) -> list[tuple[bool, list[str]]]:
-    """The capitalised runs of one sentence as their tokens, each with whether it is the sentence's first word.
+@dataclass(frozen=True)
+class _Run:
+    words: list[str]
+    opens: bool  # the run's first word is the sentence's first
+    then: str  # what follows it: the next word, "," or a bracket, or "" at the end of the sentence
 
-    A run is cut at commas (not a number's: "1,000") and brackets.
-    """
-    out: list[tuple[bool, list[str]]] = []
+
+def _runs(sentence: str) -> list[_Run]:
+    """The capitalised runs of one sentence. A run is cut at commas (not a number's: "1,000") and brackets."""
+    out: list[_Run] = []
     opening = True  # no word of the sentence read yet
-    for part in re.split(r",(?!\d)|[()\[\]]", sentence):
+    pieces = re.split(r"(,(?!\d)|[()\[\]])", sentence)
+    for part, cut in zip(pieces[::2], [*pieces[1::2], ""], strict=True):
         run: list[str] = []
         run_opens = False
         for token in [*_TOKEN.findall(part), ""]:
@@ -95,10 +115,11 @@ def _runs(sentence: str) -> list[tuple[bool, list[str]]]:
                 run_opens = run_opens or (opening and not run)
                 run.append(token)
             else:
+                then = token
                 while run and run[-1].lower() in _JOINERS:
-                    run.pop()
+                    then = run.pop()
                 if run:
-                    out.append((run_opens, run))
+                    out.append(_Run(run, run_opens, then or cut))
                 run, run_opens = [], False
             opening = opening and not token
     return out

@@ -55,6 +55,18 @@ def test_a_capital_at_a_sentence_start_is_no_evidence_of_a_name() -> None:
     assert mentions("26 this season, Ruth Okafor leads.") == ["26", "Ruth Okafor"]
 
 
+def test_a_subject_that_opens_its_sentence_is_still_a_name() -> None:
+    # a subject is followed by its verb, not by a comma, a preposition or a pronoun as an opener is
+    assert mentions("Okafor was born in Lagos.") == ["Okafor", "Lagos"]
+    assert mentions("FRED plays for country Brazil.") == ["FRED", "Brazil"]
+    # an opener-shaped word is a name when something vouches for it: it opens two sentences, or it is
+    # a word of the chunk's heading entity
+    assert mentions("Okafor, aged 41, lives in Lagos. Okafor, a designer, grew up in Tamford.") == [
+        "Okafor", "41", "Lagos", "Tamford"]
+    assert mentions("Okafor, aged 41, lives in Lagos.", ["Ruth Okafor"]) == ["Okafor", "41", "Lagos"]
+    assert mentions("Okafor, aged 41, lives in Lagos.") == ["41", "Lagos"]
+
+
 def test_pronouns_become_the_heading_entity() -> None:
     assert heading_entity("People > Ruth Okafor") == "Ruth Okafor"
     text = resolve_pronouns("She designed it. Her firm grew. It was new.", "Ruth Okafor")
