@@ -6,9 +6,9 @@ Two methods propose triples (`ExtractConfig.method`, `graph build --method`):
   of the vocabulary or, with the relation matcher `build_graph` uses (localrag/graph/relate.py), by
   what the joining words mean and what kind of thing the object is. On WC2014 profiles it kept
   triples at precision 0.88, recall 0.71 where "single" reached recall 0.03, and recall 0.53 / 0.42
-  / 0.46 / 0.43 / 0.40 at precision 0.78 / 0.61 / 0.81 / 0.89 / 0.67 on five sets of wordings written
+  / 0.46 / 0.43 / 0.39 at precision 0.78 / 0.61 / 0.81 / 0.89 / 0.65 on five sets of wordings written
   after the vocabulary (`benchmarks/bench_graph_extract.py --set paragraphs --paragraphs 12`;
-  benchmarks/README.md, "Graph mode, eighth round").
+  benchmarks/README.md, "Graph mode, eighth round" and its amendment).
 - "single": a few-shot prompt (a worked example as an earlier user/assistant turn, because a
   135M model copies a shown format far better than it follows a described one) and a reply
   under `TRIPLES_GRAMMAR`: a JSON list of at most `MAX_TRIPLES` objects

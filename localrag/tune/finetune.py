@@ -225,10 +225,9 @@ def _row_gradients(model: Any, trainable: Sequence[Any], weight: float, tokens: 
     from localrag.tune.row_workers import dropout_stream
 
     seed, row = seeded_row
-    with dropout_stream(seed):
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
-            loss = _row_loss_sum(model, pack(row, device), _weights(row, weight, device))
-        grads = torch.autograd.grad(loss / max(1, tokens), trainable, allow_unused=True)
+    with dropout_stream(seed), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+        loss = _row_loss_sum(model, pack(row, device), _weights(row, weight, device))
+    grads = torch.autograd.grad(loss / max(1, tokens), trainable, allow_unused=True)
     return float(loss.detach()), grads
 
 

@@ -3,7 +3,7 @@
 Why: peft's LoRA layer is a chain of small operations, and autograd keeps what each of them needs for
 the backward. On the bundled 135M model under bf16 autocast, one 500-token row kept ~860 MB: per LoRA
 projection a bf16 copy of the frozen weight, a bf16 copy of the input, a bf16 copy of the dropped-out
-input and a bool dropout mask (`benchmarks/README.md`, "Training rows side by side: the memory"). With
+input and a bool dropout mask (`benchmarks/README.md`, "Training rows side by side in 2.6 GB"). With
 two rows training side by side that made the peak 3.7 GB on a 3 GB budget.
 
 This function computes the same thing, `base(x) + B(A(dropout(x))) * scaling`, in the same precision
@@ -35,9 +35,8 @@ class _LoraLinear(torch.autograd.Function):
     @staticmethod
     def forward(ctx: Any, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, a: torch.Tensor,
                 b: torch.Tensor, scaling: float, p: float, seed: int, dtype: torch.dtype) -> torch.Tensor:
-        xc = x.to(dtype)
-        out = F.linear(xc, weight.to(dtype), None if bias is None else bias.to(dtype))
-        dropped = _dropped(x, p, seed).to(dtype) if p else xc
+        out = F.linear(x.to(dtype), weight.to(dtype), None if bias is None else bias.to(dtype))
+        dropped, _ = _dropped(x, p, seed, dtype)
         h = F.linear(dropped, a.to(dtype))
         out = out + F.linear(h, b.to(dtype)) * scaling
         ctx.save_for_backward(x, weight, a, b, h)
@@ -54,8 +53,7 @@ class _LoraLinear(torch.autograd.Function):
         flat = scaled.reshape(-1, scaled.shape[-1])
         grad_b = (flat.t() @ h.reshape(-1, h.shape[-1])).to(b.dtype)
         grad_h = scaled @ b.to(dtype)
-        keep = dropout_mask(x.shape, p, ctx.seed) if p else None
-        dropped = (x if keep is None else x * keep / (1.0 - p)).to(dtype)
+        dropped, keep = _dropped(x, p, ctx.seed, dtype)
         grad_a = (grad_h.reshape(-1, grad_h.shape[-1]).t() @ dropped.reshape(-1, dropped.shape[-1])).to(a.dtype)
         grad_lora = grad_h @ a.to(dtype)
         if keep is not None:
@@ -63,8 +61,12 @@ class _LoraLinear(torch.autograd.Function):
         return (grad_x + grad_lora).to(x.dtype), None, None, grad_a, grad_b, None, None, None, None
 
 
-def _dropped(x: torch.Tensor, p: float, seed: int) -> torch.Tensor:
-    return x * dropout_mask(x.shape, p, seed) / (1.0 - p)
+def _dropped(x: torch.Tensor, p: float, seed: int, dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """`x` after dropout, in `dtype`, and the mask it kept (None without dropout)."""
+    if not p:
+        return x.to(dtype), None
+    keep = dropout_mask(x.shape, p, seed)
+    return (x * keep / (1.0 - p)).to(dtype), keep
 
 
 def lora_linear(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, a: torch.Tensor, b: torch.Tensor,
