@@ -13,8 +13,8 @@ ingest embedded (`embedding_text`), with a float32 SentenceTransformer of the sa
 machine's load shows).
 
 Per backend the summary also gives the seconds spent inside each step (`stages`: opening the store, token
-counts, chunking, embedding, store writes, index refresh; summed over threads, so with the ingest's
-worker thread they can add up to more than the wall time), and a digest of the stored rows (chunk ids,
+counts, chunking, embedding, store writes, index refresh; summed over threads, so a checkout whose steps
+run on two threads can add up to more than the wall time), and a digest of the stored rows (chunk ids,
 texts, token counts, vectors), so two checkouts can be shown to store the same rows.
 
 `--threads N`: torch's threads and ONNX Runtime's (through LOCALRAG_N_THREADS), for a shared machine.
