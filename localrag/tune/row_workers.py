@@ -18,6 +18,7 @@ So one worker and several give the same adapter, and a resumed run still equals 
 from __future__ import annotations
 
 import hashlib
+import math
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
@@ -58,8 +59,8 @@ def stream_seed() -> int | None:
 def layer_seed(stream: int, layer: int) -> int:
     """The dropout seed of LoRA layer number `layer` in a row whose dropout stream is `stream`.
 
-    Keyed by layer, not drawn in call order, so a mask drawn again (in the backward, or when a layer is
-    recomputed) is the very mask the forward drew.
+    Keyed by layer, not drawn in call order, so the mask the fused LoRA backward draws again
+    (`lora_linear`) is the very mask the forward drew.
     """
     return row_seed(stream, layer, 0)
 
@@ -67,9 +68,7 @@ def layer_seed(stream: int, layer: int) -> int:
 def dropout_mask(shape: torch.Size | tuple[int, ...], p: float, seed: int) -> torch.Tensor:
     """The positions that dropout keeps, each with probability 1 - p (to 1/32768): a bool tensor that is a
     fixed function of (shape, p, seed)."""
-    count = 1
-    for size in shape:
-        count *= size
+    count = math.prod(shape)
     # One 64-bit draw makes four 16-bit ones: drawing per element (bernoulli_) took a quarter of a
     # training pass on the bundled model, and the fused LoRA backward draws every mask a second time.
     words = torch.empty((count + 3) // 4, dtype=torch.int64).random_(generator=torch.Generator().manual_seed(seed))
