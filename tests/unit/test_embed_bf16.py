@@ -1,4 +1,5 @@
-"""The torch-bf16 embedder runtime: its own name, unit vectors close to float32's, refused where bf16 is emulated."""
+"""Torch embedder runtimes: bf16 vectors close to float32's under their own name (refused where bf16 is
+emulated), and token counts that never truncate."""
 
 from __future__ import annotations
 
@@ -35,3 +36,13 @@ def test_a_cpu_without_native_bf16_is_told_to_use_onnx(monkeypatch: pytest.Monke
     with pytest.raises(ConfigError, match="no native bfloat16") as error:
         load_embedder(bundled_embedder_path(), "torch-bf16")
     assert error.value.hint == 'use embed_backend = "onnx"'
+
+
+def test_counting_after_encoding_still_counts_past_the_maximum() -> None:
+    """sentence-transformers' `encode` sets truncation on its tokenizer; counting must not inherit it."""
+    embedder = SentenceTransformerEmbedder(bundled_embedder_path())
+    long_text = " ".join(["word"] * 400)
+    before = embedder.token_counts([long_text, TEXTS[0]])
+    embedder.embed(TEXTS)
+    assert embedder.token_counts([long_text, TEXTS[0]]) == before
+    assert before[0] == 402 > embedder.max_tokens
