@@ -24,6 +24,9 @@ index was built by a flat scan of the unindexed tail, so text search never misse
 fragments that batched appends leave) and builds the IVF_HNSW_SQ cosine index once the table is big
 enough for an ANN index to beat a flat scan.
 
+Searches: the two searches run through LanceDB's async API, one trip per search (`store_reader`);
+everything else uses the sync API.
+
 A full disk: a write that fails for lack of space is a `StoreError` naming the data dir, the space
 free and about how much the step needs; what was committed before stays. Compaction rewrites the
 table, so `refresh_indexes` skips it (returning a note, not failing the ingest) when the free space
@@ -65,6 +68,7 @@ from localrag.embed import embedder_setting
 from localrag.errors import StoreError
 from localrag.row_sums import text_sum, text_sums, vector_sums
 from localrag.store_damage import REPAIR_HINT, damage_error, guarded, is_commit_conflict, is_damage
+from localrag.store_reader import StoreReader
 from localrag.types import Chunk, Document
 
 if TYPE_CHECKING:
@@ -355,6 +359,7 @@ class Store:
         self._lock = threading.RLock()
         self._committed: dict[str, str] = {}
         self._committed_version = -1
+        self._reader = StoreReader(self.path)
         try:
             self.path.mkdir(parents=True, exist_ok=True)
             # Writes by this process are seen at once; another process's within a second. Checking on
@@ -434,6 +439,7 @@ class Store:
         self.suffix = table_suffix
         self._chunks = self._db.open_table(CHUNKS + table_suffix)
         self._documents = self._db.open_table(DOCUMENTS + table_suffix)
+        self._reader.bind(CHUNKS + table_suffix, DOCUMENTS + table_suffix)
         self._committed_version = -1
 
     # --- the collections registry (the whole folder) -------------------------------------------
@@ -805,42 +811,14 @@ class Store:
         rows = self._chunk_rows(f"doc_id = {sql_literal(doc_id)}")
         return [_row_to_chunk(r) for r in sorted(rows, key=lambda r: r["idx"])]
 
-    def _ranked(
-        self, make_query: Callable[[int], Any], k: int, score: Callable[[dict[str, Any]], float]
-    ) -> list[tuple[Chunk, float]]:
-        """Run a top-k query, dropping uncommitted rows; asks for more while some were dropped."""
-        if k <= 0:
-            return []
-        limit = k
-        while True:
-            rows = make_query(limit).to_arrow().to_pylist()
-            visible = self._visible_rows(rows)
-            # Uncommitted rows only exist between a killed ingest and the next repair(): rare.
-            if len(visible) >= k or len(rows) < limit or limit >= 16 * k:
-                return [(_row_to_chunk(r), score(r)) for r in visible[:k]]
-            limit *= 4
-
     @guarded
     def vector_search(self, vector: np.ndarray, k: int, where: str | None = None) -> list[tuple[Chunk, float]]:
         """Cosine similarity (1 - cosine distance), best first."""
         query_vector = np.asarray(vector, dtype=np.float32).reshape(-1)
         if query_vector.shape[0] != self.dim:
             raise ValueError(f"query vector has {query_vector.shape[0]} dimensions, the store {self.dim}")
-        has_index = self._vector_index() is not None
-
-        def make(limit: int) -> Any:
-            query = (
-                self.chunks_table.search(query_vector, query_type="vector", vector_column_name="vector")
-                .distance_type("cosine")  # type: ignore[attr-defined]  # missing from lancedb's stubs
-                .select([*_CHUNK_COLUMNS, "_distance"])
-                .limit(limit)
-            )
-            if has_index:
-                # HNSW candidate list: wider than k so recall stays near brute force.
-                query = query.ef(max(4 * limit, 64))
-            return query.where(where, prefilter=True) if where else query
-
-        return self._ranked(make, k, lambda r: 1.0 - float(r["_distance"]))
+        rows = self._reader.vector(query_vector, k, where, [*_CHUNK_COLUMNS, "_distance"]).result()
+        return [(_row_to_chunk(r), 1.0 - float(r["_distance"])) for r in rows]
 
     @guarded
     def text_search(self, query: str, k: int, where: str | None = None) -> list[tuple[Chunk, float]]:
@@ -857,21 +835,13 @@ class Store:
             self.chunks_table.create_index(FTS_COLUMN, config=FTS(with_position=False), replace=True)
 
     def _text_search(self, query: str, k: int, where: str | None) -> list[tuple[Chunk, float]]:
-        if not any(ch.isalnum() for ch in query) or self._fts_index() is None:
+        if not any(ch.isalnum() for ch in query):
             return []
         # LanceDB reads a double quote as the start of a phrase query, which the index (built without
         # positions) refuses: a question that quotes a title would raise instead of searching.
         query = query.replace('"', " ")
-
-        def make(limit: int) -> Any:
-            search = (
-                self.chunks_table.search(query, query_type="fts", fts_columns=FTS_COLUMN)
-                .select([*_CHUNK_COLUMNS, "_score"])
-                .limit(limit)
-            )
-            return search.where(where, prefilter=True) if where else search
-
-        return self._ranked(make, k, lambda r: float(r["_score"]))
+        rows = self._reader.text(query, k, where, FTS_COLUMN, [*_CHUNK_COLUMNS, "_score"]).result()
+        return [(_row_to_chunk(r), float(r["_score"])) for r in rows]
 
     # --- indexes -------------------------------------------------------------------------------
 
