@@ -10,8 +10,8 @@ one trip per leg").
 
 The connection is LanceDB's public `connect_async` on the store's folder, separate from the sync one
 that writes. It checks for a newer table version on every read, so a search sees this process's own
-writes at once, as the sync handle did; measured at 100k chunks, that check cost nothing
-(`benchmarks/bench_retrieval.py --probe-consistency`).
+writes at once, as the sync handle did, and another process's too (the sync handle waited up to a
+second for those). The timings in that README section include the check.
 
 Only rows whose document commits them are returned, as everywhere else in the store: a killed ingest
 leaves uncommitted chunk rows until `repair`, and a search asks again for more while some were dropped.
