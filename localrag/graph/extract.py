@@ -54,6 +54,7 @@ from localrag.generate import neutralize_special_tokens
 from localrag.graph.focused import (
     MAX_ENTITIES,
     NO_RELATION,
+    apposed_number,
     fact_grammar,
     heading_entity,
     linking_words,
@@ -245,7 +246,10 @@ class RelationVocabulary:
 _ARTICLES = frozenset("a an the".split())
 # A noun after a copula and an article says what the subject is ("X is a forward"): an object for the
 # relation matcher (localrag/graph/relate.py) to name, which no vocabulary phrasing introduces.
-PREDICATE_NOUN = ("is a", "is an", "was a", "was an")
+# "as a" does the same for what the subject serves as ("operates as a goalkeeper", "selected as a forward").
+PREDICATE_NOUN = ("is a", "is an", "was a", "was an", "as a", "as an")
+# How a bare number set off beside a name is read: an age, so worded as the age is.
+AGE_WORDS = ("aged",)
 _NOT_OBJECTS = frozenset(
     "a an the is are was were be been has have had he she it they his her its their this that these those "
     "who which where when what and or but as at in on for of from with by to".split()
@@ -645,10 +649,14 @@ def worded_relation(
 
     Without a `matcher`, only a phrasing of the vocabulary found verbatim; with one, the relation the
     joining words after the chunk's `others` names mean and the object's kind fit best
-    (localrag/graph/relate.py).
+    (localrag/graph/relate.py). A number set off beside the subject by punctuation alone is read as
+    worded by `AGE_WORDS` (`focused.apposed_number`).
     """
     between, beside = linking_words(passage, subject, obj)
     number = obj[:1].isdigit()
+    if number and apposed_number(passage, subject, obj):
+        # A bare number set off beside a name is its age ("Ana Ruiz, 41,"), whatever words stand around it.
+        between, beside = list(AGE_WORDS), []
     if matcher is not None:
         between = after_other_names(between, others, vocabulary)
     phrase = vocabulary.find_phrase(between)

@@ -30,7 +30,9 @@ from dataclasses import dataclass
 # Words that start a sentence with a capital without naming anything.
 _NOT_NAMES = frozenset(
     "a an the he she it they his her its their this that these those at in on for of from with by to and "
-    "or but as after before when while there here then also i we you our your every each last next".split()
+    "or but as after before when while there here then also i we you our your every each last next "
+    # adverbs of time and degree that open a sentence ("Now 28, ...", "Currently 26, ...", "Still only 21, ...")
+    "now still already currently recently once soon today yesterday only just almost nearly".split()
 )
 # Words that follow an opening word ("Selected by", "Domestically she", "Recently,") rather than a subject.
 _OPENER_FOLLOWERS = frozenset(
@@ -47,6 +49,7 @@ _IT = re.compile(r"(^|[.!?]\s+)(It|Its)\b")
 NO_RELATION = "none"
 MAX_ENTITIES = 12
 MAX_NAME_WORDS = 6
+MAX_AGE = 120  # a bare number above this beside a name is no age
 
 
 def heading_entity(heading: str) -> str:
@@ -166,6 +169,30 @@ def linking_words(passage: str, subject: str, obj: str, *, around: int = 2) -> t
             return words[s_at + len(target_s) : o_at], words[o_end : o_end + around]
         return words[o_end:s_at], words[max(o_at - around, 0) : o_at]
     return [], []
+
+
+def apposed_number(passage: str, subject: str, number: str) -> bool:
+    """Whether `number` stands beside `subject` set off by punctuation alone, in the first sentence naming both.
+
+    "Ana Ruiz, 41, lives ...", "Ana Ruiz (41) lives ...", "Now 41, Ana Ruiz lives ...": English prose writes a
+    person's age so, with no word for it; a year or a count is written otherwise ("in 2014", "41 goals"). Only a
+    whole number up to `MAX_AGE`, and (before the name) only in the sentence's opening phrase.
+    """
+    if not number.isdigit() or int(number) > MAX_AGE:
+        return False
+    name = re.compile(r"(?<!\w)" + re.escape(subject) + r"(?!\w)", re.IGNORECASE)
+    digits = re.compile(r"(?<![\w.,-])" + number + r"(?![\w.-]|,\d)")
+    for sentence in re.split(r"(?<=[.!?;])\s+|\n+", passage):
+        s_at, n_at = name.search(sentence), digits.search(sentence)
+        if s_at is None or n_at is None:
+            continue
+        if s_at.start() < n_at.start():
+            return bool(re.fullmatch(r"\s*[,(]\s*", sentence[s_at.end() : n_at.start()])) and bool(
+                re.match(r"\s*[,)]", sentence[n_at.end() :])
+            )
+        opening = sentence[: n_at.start()]
+        return bool(re.fullmatch(r"\s*,\s*", sentence[n_at.end() : s_at.start()])) and not re.search(r"[\d,]", opening)
+    return False
 
 
 def _lower_words(text: str) -> list[str]:
