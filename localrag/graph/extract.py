@@ -650,7 +650,8 @@ def worded_relation(
     Without a `matcher`, only a phrasing of the vocabulary found verbatim; with one, the relation the
     joining words after the chunk's `others` names mean and the object's kind fit best
     (localrag/graph/relate.py). A number set off beside the subject by punctuation alone is read as
-    worded by `AGE_WORDS` (`focused.apposed_number`).
+    worded by `AGE_WORDS` (`focused.apposed_number`); a common noun in apposition to the subject as
+    joined by "is a".
     """
     between, beside = linking_words(passage, subject, obj)
     number = obj[:1].isdigit()
@@ -658,7 +659,13 @@ def worded_relation(
         # A bare number set off beside a name is its age ("Ana Ruiz, 41,"), whatever words stand around it.
         between, beside = list(AGE_WORDS), []
     if matcher is not None:
+        joining = between
         between = after_other_names(between, others, vocabulary)
+        if not between and obj.islower() and not number and _introduces_noun(joining):
+            # A common noun after its subject with only an article and its own qualifiers between is an
+            # apposition ("Ana Ruiz, a 30-year-old engineer") or a predicate whose words went with the age
+            # ("Ana Ruiz is a 30-year-old engineer"): it says what the subject is, so it is scored as "is a".
+            between = PREDICATE_NOUN[0].split()
     phrase = vocabulary.find_phrase(between)
     if phrase is None and number:  # the words after a number qualify it: "26 years old"
         phrase = vocabulary.find_phrase(beside)
@@ -666,6 +673,11 @@ def worded_relation(
     if matcher is None:
         return verbatim[0] if verbatim else None
     return matcher.match([*between, *beside] if number else between, obj, verbatim)
+
+
+def _introduces_noun(words: Sequence[str]) -> bool:
+    """Whether joining words start as an apposition ("a", "the") or a predicate noun ("is a") does."""
+    return bool(words) and (words[0] in _ARTICLES or " ".join(words[:2]) in PREDICATE_NOUN)
 
 
 def after_other_names(words: Sequence[str], others: Sequence[str], vocabulary: RelationVocabulary) -> list[str]:
