@@ -46,6 +46,11 @@ _POSSESSIVE = re.compile(r"\b(?:his|her)\b", re.IGNORECASE)
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _IT = re.compile(r"(^|[.!?]\s+)(It|Its)\b")
 
+# A verb of being or becoming between a name and a bare number (apposed_number).
+_COPULA = re.compile(r"\s+(?:is|was|(?:has |had |just )?turned|turns)\s+", re.IGNORECASE)
+# What may follow a bare number: the clause's end, or a word that counts nothing ("is 41 and", "turned 41 this year").
+_BARE_AFTER = re.compile(r"\s*(?:$|[.,;:!?)]|(?:and|but|or|this|last|in|on|at|when|since)\b)", re.IGNORECASE)
+
 NO_RELATION = "none"
 MAX_ENTITIES = 12
 MAX_NAME_WORDS = 6
@@ -87,14 +92,19 @@ def mentions(text: str, known: Sequence[str] = ()) -> list[str]:
                 continue
             if tuple(words[1:]) in runs_inside:
                 words = words[1:]
-        if len(words) == 1 and words[0].lower() in _NOT_NAMES:
+        if len(words) == 1 and _function_word(words[0]):
             continue
-        if words[0].lower() in _NOT_NAMES:
+        if _function_word(words[0]):
             words = words[1:]
         name = " ".join(words[:MAX_NAME_WORDS]).rstrip(".")
         number = _NUMBER.match(name)
         out.setdefault(number.group(0) if number else name, None)  # "26-year-old" names 26
     return [m for m in out if m]
+
+
+def _function_word(word: str) -> bool:
+    """Whether `word` is one of `_NOT_NAMES` as such: written in capitals it is an acronym ("AS Monaco", "US Open")."""
+    return word.lower() in _NOT_NAMES and not (len(word) > 1 and word.isupper())
 
 
 @dataclass(frozen=True)
@@ -172,24 +182,26 @@ def linking_words(passage: str, subject: str, obj: str, *, around: int = 2) -> t
 
 
 def apposed_number(passage: str, subject: str, number: str) -> bool:
-    """Whether `number` stands beside `subject` set off by punctuation alone, in the first sentence naming both.
+    """Whether `number` stands beside `subject` as a bare number, in the first sentence naming both.
 
-    "Ana Ruiz, 41, lives ...", "Ana Ruiz (41) lives ...", "Now 41, Ana Ruiz lives ...": English prose writes a
-    person's age so, with no word for it; a year or a count is written otherwise ("in 2014", "41 goals"). Only a
-    whole number up to `MAX_AGE`, and (before the name) only in the sentence's opening phrase.
+    "Ana Ruiz, 41, lives ...", "Ana Ruiz (41) lives ...", "Now 41, Ana Ruiz lives ...", and a bare number
+    after a verb of being or becoming, "Ana Ruiz is 41 and ...", "Ana Ruiz turned 41.": English prose writes a
+    person's age so, with no word for it; a year or a count is written otherwise ("in 2014", "41 goals", "is 41
+    points clear"). Only a whole number up to `MAX_AGE`, and (before the name) only in the sentence's opening phrase.
     """
     if not number.isdigit() or int(number) > MAX_AGE:
         return False
     name = re.compile(r"(?<!\w)" + re.escape(subject) + r"(?!\w)", re.IGNORECASE)
-    digits = re.compile(r"(?<![\w.,-])" + number + r"(?![\w.-]|,\d)")
+    digits = re.compile(r"(?<![\w.,-])" + number + r"(?![\w-]|[.,]\d)")
     for sentence in re.split(r"(?<=[.!?;])\s+|\n+", passage):
         s_at, n_at = name.search(sentence), digits.search(sentence)
         if s_at is None or n_at is None:
             continue
         if s_at.start() < n_at.start():
-            return bool(re.fullmatch(r"\s*[,(]\s*", sentence[s_at.end() : n_at.start()])) and bool(
-                re.match(r"\s*[,)]", sentence[n_at.end() :])
-            )
+            joining, after = sentence[s_at.end() : n_at.start()], sentence[n_at.end() :]
+            if _COPULA.fullmatch(joining):
+                return bool(_BARE_AFTER.match(after))
+            return bool(re.fullmatch(r"\s*[,(]\s*", joining)) and bool(re.match(r"\s*[,)]", after))
         opening = sentence[: n_at.start()]
         return bool(re.fullmatch(r"\s*,\s*", sentence[n_at.end() : s_at.start()])) and not re.search(r"[\d,]", opening)
     return False

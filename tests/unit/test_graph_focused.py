@@ -165,6 +165,12 @@ def test_a_bare_number_set_off_beside_a_name_is_an_age() -> None:
     for text in ("Ana Ruiz, 41, lives in Lagos.", "Ana Ruiz (41) lives in Lagos.", "Now 41, Ana Ruiz lives here.",
                  "At 41, Ana Ruiz is an engineer."):
         assert apposed_number(text, "Ana Ruiz", "41"), text
+    # a bare number after a verb of being or becoming
+    for text in ("Ana Ruiz is 41 and lives in Lagos.", "Ana Ruiz turned 41 this year.", "Ana Ruiz is 41.",
+                 "Ana Ruiz has turned 41."):
+        assert apposed_number(text, "Ana Ruiz", "41"), text
+    assert not apposed_number("Ana Ruiz is 41 points clear.", "Ana Ruiz", "41")  # a number that counts something
+    assert not apposed_number("Ana Ruiz is 41.5 m tall.", "Ana Ruiz", "41")
     # a year, a count, a number with its own words, a number not set off, a number after another phrase
     for text, number in (("In 2014, Ana Ruiz moved.", "2014"), ("Ana Ruiz scored 41 goals.", "41"),
                          ("Ana Ruiz, a 41-year-old, lives here.", "41"), ("Ana Ruiz wears 10, the number.", "10"),
@@ -183,3 +189,8 @@ def test_a_noun_after_as_a_is_offered_as_an_object() -> None:
     chunk = Chunk("a", "a", "/docs/a.md", 0, text, 0, len(text), heading="Ana Ruiz")
     assert focused_entities(chunk, vocabulary, predicates=True) == ["Ana Ruiz", "Spain", "goalkeeper"]
     assert focused_entities(chunk, vocabulary) == ["Ana Ruiz", "Spain"]
+
+
+def test_a_function_word_in_capitals_is_an_acronym_of_a_name() -> None:
+    assert mentions("He joined AS Monaco. US Sassuolo is old. As he said, At first it was small.") == [
+        "AS Monaco", "US Sassuolo"]
