@@ -62,6 +62,7 @@ from localrag.graph.focused import (
     relation_lines,
     relation_phrases,
     resolve_pronouns,
+    titles,
 )
 from localrag.graph.relate import THRESHOLD as RELATE_THRESHOLD
 from localrag.graph.relate import RelationMatcher
@@ -650,8 +651,8 @@ def worded_relation(
     Without a `matcher`, only a phrasing of the vocabulary found verbatim; with one, the relation the
     joining words after the chunk's `others` names mean and the object's kind fit best
     (localrag/graph/relate.py). A number set off beside the subject by punctuation alone is read as
-    worded by `AGE_WORDS` (`focused.apposed_number`); a common noun in apposition to the subject as
-    joined by "is a".
+    worded by `AGE_WORDS` (`focused.apposed_number`); a common noun in apposition to the subject, or
+    its title, as joined by "is a".
     """
     between, beside = linking_words(passage, subject, obj)
     number = obj[:1].isdigit()
@@ -661,10 +662,12 @@ def worded_relation(
     if matcher is not None:
         joining = between
         between = after_other_names(between, others, vocabulary)
-        if not between and obj.islower() and not number and _introduces_noun(joining):
+        noun = not between and obj.islower() and not number
+        if noun and (_introduces_noun(joining) or titles(passage, subject, obj)):
             # A common noun after its subject with only an article and its own qualifiers between is an
             # apposition ("Ana Ruiz, a 30-year-old engineer") or a predicate whose words went with the age
-            # ("Ana Ruiz is a 30-year-old engineer"): it says what the subject is, so it is scored as "is a".
+            # ("Ana Ruiz is a 30-year-old engineer"), and one right before it is its title ("the engineer Ana
+            # Ruiz"): it says what the subject is, so it is scored as "is a".
             between = PREDICATE_NOUN[0].split()
     phrase = vocabulary.find_phrase(between)
     if phrase is None and number:  # the words after a number qualify it: "26 years old"

@@ -207,6 +207,16 @@ def apposed_number(passage: str, subject: str, number: str) -> bool:
     return False
 
 
+def titles(passage: str, subject: str, noun: str) -> bool:
+    """Whether `noun` stands right before `subject` as its title: after an article and only the noun's own
+    hyphenated or numeric qualifiers ("the engineer Ruth Okafor", "The 26-year-old forward Ana Ruiz"), it says what
+    the name is. Without the article it is no title ("At club level Ana Ruiz ...").
+    """
+    qualifiers = r"(?:[\w]*\d[\w-]*\s+|\w+-[\w-]+\s+)*"
+    pattern = r"\b(?:the|a|an)\s+" + qualifiers + re.escape(noun) + r"\s+" + re.escape(subject) + r"(?!\w)"
+    return re.search(pattern, passage, re.IGNORECASE) is not None
+
+
 def _lower_words(text: str) -> list[str]:
     return re.findall(r"[a-z0-9]+", text.lower())
 

@@ -83,6 +83,8 @@ def test_a_noun_in_apposition_is_what_its_subject_is(real_embedder: SentenceTran
     # no joining word but an article, or "is a" whose other words went with the age: read as "is a"
     assert relation("Ines Moreau, a teacher, moved to Porto.", "teacher") == "has_profession"
     assert relation("Ines Moreau is a 40-year-old nurse.", "nurse") == "has_profession"
+    # a noun right before its subject after an article and its qualifiers is its title
+    assert relation("The 40-year-old nurse Ines Moreau moved to Porto.", "nurse") == "has_profession"
     # a noun before its subject is not taken for an apposition ("At school level she ..."), nor is a name
     assert relation("At school level Ines Moreau teaches.", "level") is None
     assert worded_relation("In Porto, Ines Moreau met.", "Ines Moreau", "Porto", vocabulary, matcher, others) is None
