@@ -66,8 +66,9 @@ def mentions(text: str, known: Sequence[str] = ()) -> list[str]:
     """Capitalised word runs and numbers in `text`, in order of first appearance, each once.
 
     A run may hold lower-case joiners ("Bank of England") but not end on one; a lone capitalised
-    word that is a function word ("He", "At", "Every") is not a name. A run does not span a comma or a
-    bracket ("Recently, Porto" is two runs).
+    word that is a function word or an adverb of time ("He", "At", "Every", "Now") is not a name, and a
+    run loses such a first word ("Now 28" names 28), unless it is written in capitals, as an acronym is
+    ("AS Monaco"). A run does not span a comma or a bracket ("Recently, Porto" is two runs).
 
     A sentence's start capitalises any word, so there a capital is weak evidence of a name. A one-word
     run that opens a sentence is no name when it reads as an opener (a comma, a preposition, a pronoun
