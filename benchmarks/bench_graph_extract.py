@@ -1,7 +1,7 @@
 """Triple extraction quality and speed: WC2014 facts written as text, extracted back by the GGUF model.
 
     .venv/bin/python benchmarks/bench_graph_extract.py [--set sentences|paragraphs] [--sentences 200]
-        [--paragraphs 16] [--templates first|heldout|heldout2|heldout3|heldout4|heldout5] [--per-chunk 1]
+        [--paragraphs 16] [--templates first|heldout|heldout2|...|heldout6] [--per-chunk 1]
         [--methods single,focused,phrased]
         [--thresholds T ...] [--kind-weights W ...] [--replies FILE]
         [--vocabulary kb|default] [--model PATH] [--quick] [--summary FILE]
@@ -21,7 +21,8 @@ kept in the summary so a rerun can show it read the same set):
   `--templates heldout2` from `HELDOUT2_TEMPLATES` (written before the next change) and
   `--templates heldout3` from `HELDOUT3_TEMPLATES` (written before the sixth round's) and
   `--templates heldout4` from `HELDOUT4_TEMPLATES` (written before the seventh round's) and
-  `--templates heldout5` from `HELDOUT5_TEMPLATES` (written before the eighth round's). The gold
+  `--templates heldout5` from `HELDOUT5_TEMPLATES` (written before the eighth round's) and
+  `--templates heldout6` from `HELDOUT6_TEMPLATES` (written before the ninth round's). The gold
   triples of a paragraph are exactly the KB facts its template states (the template lists them),
   so recall is measured against what the text says.
 Each chunk goes through `localrag.graph.extract.extract_chunk` once per method of `--methods`
@@ -206,9 +207,33 @@ HELDOUT5_TEMPLATES: list[list[tuple[str, tuple[str, ...]]]] = [
         ("Every match day, {K} is stitched onto his top.", ("wears_number",)),
     ],
 ]
+# A sixth held-out set, written (issue 20, ninth round) before that round's changes and run once on the code before
+# them: wordings none of the sets above use, as sports profiles write them: an age or a prepositional phrase opening
+# the sentence ("At A,", "Still only A,"), appositions ("C, the Q club,", "His squad number, K,"), a country's
+# possessive ("N's A-year-old x"), a club "of" its country, verbs of the trade ("plies his trade", "starred for").
+HELDOUT6_TEMPLATES: list[list[tuple[str, tuple[str, ...]]]] = [
+    [
+        ("{P}, {N}'s {A}-year-old {x}, made the final squad.", ("plays_for_country", "is_aged", "plays_position")),
+        ("At {A}, {P} is an established {x} in the {N} team.", ("is_aged", "plays_position", "plays_for_country")),
+        ("Still only {A}, {P} has become a regular {x} for {N}.",
+         ("is_aged", "plays_position", "plays_for_country")),
+    ],
+    [
+        ("He plies his trade with {C} of {Q}.", ("plays_in_club", "club_country")),
+        ("Since his transfer he has starred for {C}, one of the leading clubs in {Q}.",
+         ("plays_in_club", "club_country")),
+        ("{C}, the {Q} club, bought him two years ago.", ("plays_in_club", "club_country")),
+    ],
+    [
+        ("His squad number, {K}, was chosen by his father.", ("wears_number",)),
+        ("For the tournament he was assigned the {K} shirt.", ("wears_number",)),
+        ("He carries number {K} on his shirt.", ("wears_number",)),
+    ],
+]
 TEMPLATE_SETS = {
     "first": PARAGRAPH_TEMPLATES, "heldout": HELDOUT_TEMPLATES, "heldout2": HELDOUT2_TEMPLATES,
     "heldout3": HELDOUT3_TEMPLATES, "heldout4": HELDOUT4_TEMPLATES, "heldout5": HELDOUT5_TEMPLATES,
+    "heldout6": HELDOUT6_TEMPLATES,
 }
 
 

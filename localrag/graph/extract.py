@@ -54,6 +54,7 @@ from localrag.generate import neutralize_special_tokens
 from localrag.graph.focused import (
     MAX_ENTITIES,
     NO_RELATION,
+    apposed_number,
     fact_grammar,
     heading_entity,
     linking_words,
@@ -61,6 +62,7 @@ from localrag.graph.focused import (
     relation_lines,
     relation_phrases,
     resolve_pronouns,
+    titles,
 )
 from localrag.graph.relate import THRESHOLD as RELATE_THRESHOLD
 from localrag.graph.relate import RelationMatcher
@@ -245,7 +247,10 @@ class RelationVocabulary:
 _ARTICLES = frozenset("a an the".split())
 # A noun after a copula and an article says what the subject is ("X is a forward"): an object for the
 # relation matcher (localrag/graph/relate.py) to name, which no vocabulary phrasing introduces.
-PREDICATE_NOUN = ("is a", "is an", "was a", "was an")
+# "as a" does the same for what the subject serves as ("operates as a goalkeeper", "selected as a forward").
+PREDICATE_NOUN = ("is a", "is an", "was a", "was an", "as a", "as an")
+# How a bare number set off beside a name is read: an age, so worded as the age is.
+AGE_WORDS = ("aged",)
 _NOT_OBJECTS = frozenset(
     "a an the is are was were be been has have had he she it they his her its their this that these those "
     "who which where when what and or but as at in on for of from with by to".split()
@@ -645,12 +650,25 @@ def worded_relation(
 
     Without a `matcher`, only a phrasing of the vocabulary found verbatim; with one, the relation the
     joining words after the chunk's `others` names mean and the object's kind fit best
-    (localrag/graph/relate.py).
+    (localrag/graph/relate.py). A number set off beside the subject by punctuation alone is read as
+    worded by `AGE_WORDS` (`focused.apposed_number`); a common noun in apposition to the subject, or
+    its title, as joined by "is a".
     """
     between, beside = linking_words(passage, subject, obj)
     number = obj[:1].isdigit()
+    if number and apposed_number(passage, subject, obj):
+        # A bare number set off beside a name is its age ("Ana Ruiz, 41,"), whatever words stand around it.
+        between, beside = list(AGE_WORDS), []
     if matcher is not None:
+        joining = between
         between = after_other_names(between, others, vocabulary)
+        noun = not between and obj.islower() and not number
+        if noun and (_introduces_noun(joining) or titles(passage, subject, obj)):
+            # A common noun after its subject with only an article and its own qualifiers between is an
+            # apposition ("Ana Ruiz, a 30-year-old engineer") or a predicate whose words went with the age
+            # ("Ana Ruiz is a 30-year-old engineer"), and one right before it is its title ("the engineer Ana
+            # Ruiz"): it says what the subject is, so it is scored as "is a".
+            between = PREDICATE_NOUN[0].split()
     phrase = vocabulary.find_phrase(between)
     if phrase is None and number:  # the words after a number qualify it: "26 years old"
         phrase = vocabulary.find_phrase(beside)
@@ -658,6 +676,11 @@ def worded_relation(
     if matcher is None:
         return verbatim[0] if verbatim else None
     return matcher.match([*between, *beside] if number else between, obj, verbatim)
+
+
+def _introduces_noun(words: Sequence[str]) -> bool:
+    """Whether joining words start as an apposition ("a", "the") or a predicate noun ("is a") does."""
+    return bool(words) and (words[0] in _ARTICLES or " ".join(words[:2]) in PREDICATE_NOUN)
 
 
 def after_other_names(words: Sequence[str], others: Sequence[str], vocabulary: RelationVocabulary) -> list[str]:

@@ -30,7 +30,9 @@ from dataclasses import dataclass
 # Words that start a sentence with a capital without naming anything.
 _NOT_NAMES = frozenset(
     "a an the he she it they his her its their this that these those at in on for of from with by to and "
-    "or but as after before when while there here then also i we you our your every each last next".split()
+    "or but as after before when while there here then also i we you our your every each last next "
+    # adverbs of time and degree that open a sentence ("Now 28, ...", "Currently 26, ...", "Still only 21, ...")
+    "now still already currently recently once soon today yesterday only just almost nearly".split()
 )
 # Words that follow an opening word ("Selected by", "Domestically she", "Recently,") rather than a subject.
 _OPENER_FOLLOWERS = frozenset(
@@ -44,9 +46,15 @@ _POSSESSIVE = re.compile(r"\b(?:his|her)\b", re.IGNORECASE)
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _IT = re.compile(r"(^|[.!?]\s+)(It|Its)\b")
 
+# A verb of being or becoming between a name and a bare number (apposed_number).
+_COPULA = re.compile(r"\s+(?:is|was|(?:has |had |just )?turned|turns)\s+", re.IGNORECASE)
+# What may follow a bare number: the clause's end, or a word that counts nothing ("is 41 and", "turned 41 this year").
+_BARE_AFTER = re.compile(r"\s*(?:$|[.,;:!?)]|(?:and|but|or|this|last|in|on|at|when|since)\b)", re.IGNORECASE)
+
 NO_RELATION = "none"
 MAX_ENTITIES = 12
 MAX_NAME_WORDS = 6
+MAX_AGE = 120  # a bare number above this beside a name is no age
 
 
 def heading_entity(heading: str) -> str:
@@ -58,8 +66,9 @@ def mentions(text: str, known: Sequence[str] = ()) -> list[str]:
     """Capitalised word runs and numbers in `text`, in order of first appearance, each once.
 
     A run may hold lower-case joiners ("Bank of England") but not end on one; a lone capitalised
-    word that is a function word ("He", "At", "Every") is not a name. A run does not span a comma or a
-    bracket ("Recently, Porto" is two runs).
+    word that is a function word or an adverb of time ("He", "At", "Every", "Now") is not a name, and a
+    run loses such a first word ("Now 28" names 28), unless it is written in capitals, as an acronym is
+    ("AS Monaco"). A run does not span a comma or a bracket ("Recently, Porto" is two runs).
 
     A sentence's start capitalises any word, so there a capital is weak evidence of a name. A one-word
     run that opens a sentence is no name when it reads as an opener (a comma, a preposition, a pronoun
@@ -84,14 +93,19 @@ def mentions(text: str, known: Sequence[str] = ()) -> list[str]:
                 continue
             if tuple(words[1:]) in runs_inside:
                 words = words[1:]
-        if len(words) == 1 and words[0].lower() in _NOT_NAMES:
+        if len(words) == 1 and _function_word(words[0]):
             continue
-        if words[0].lower() in _NOT_NAMES:
+        if _function_word(words[0]):
             words = words[1:]
         name = " ".join(words[:MAX_NAME_WORDS]).rstrip(".")
         number = _NUMBER.match(name)
         out.setdefault(number.group(0) if number else name, None)  # "26-year-old" names 26
     return [m for m in out if m]
+
+
+def _function_word(word: str) -> bool:
+    """Whether `word` is one of `_NOT_NAMES` as such: written in capitals it is an acronym ("AS Monaco", "US Open")."""
+    return word.lower() in _NOT_NAMES and not (len(word) > 1 and word.isupper())
 
 
 @dataclass(frozen=True)
@@ -166,6 +180,42 @@ def linking_words(passage: str, subject: str, obj: str, *, around: int = 2) -> t
             return words[s_at + len(target_s) : o_at], words[o_end : o_end + around]
         return words[o_end:s_at], words[max(o_at - around, 0) : o_at]
     return [], []
+
+
+def apposed_number(passage: str, subject: str, number: str) -> bool:
+    """Whether `number` stands beside `subject` as a bare number, in the first sentence naming both.
+
+    "Ana Ruiz, 41, lives ...", "Ana Ruiz (41) lives ...", "Now 41, Ana Ruiz lives ...", and a bare number
+    after a verb of being or becoming, "Ana Ruiz is 41 and ...", "Ana Ruiz turned 41.": English prose writes a
+    person's age so, with no word for it; a year or a count is written otherwise ("in 2014", "41 goals", "is 41
+    points clear"). Only a whole number up to `MAX_AGE`, and (before the name) only in the sentence's opening phrase.
+    """
+    if not number.isdigit() or int(number) > MAX_AGE:
+        return False
+    name = re.compile(r"(?<!\w)" + re.escape(subject) + r"(?!\w)", re.IGNORECASE)
+    digits = re.compile(r"(?<![\w.,-])" + number + r"(?![\w-]|[.,]\d)")
+    for sentence in re.split(r"(?<=[.!?;])\s+|\n+", passage):
+        s_at, n_at = name.search(sentence), digits.search(sentence)
+        if s_at is None or n_at is None:
+            continue
+        if s_at.start() < n_at.start():
+            joining, after = sentence[s_at.end() : n_at.start()], sentence[n_at.end() :]
+            if _COPULA.fullmatch(joining):
+                return bool(_BARE_AFTER.match(after))
+            return bool(re.fullmatch(r"\s*[,(]\s*", joining)) and bool(re.match(r"\s*[,)]", after))
+        opening = sentence[: n_at.start()]
+        return bool(re.fullmatch(r"\s*,\s*", sentence[n_at.end() : s_at.start()])) and not re.search(r"[\d,]", opening)
+    return False
+
+
+def titles(passage: str, subject: str, noun: str) -> bool:
+    """Whether `noun` stands right before `subject` as its title: after an article and only the noun's own
+    hyphenated or numeric qualifiers ("the engineer Ruth Okafor", "The 26-year-old forward Ana Ruiz"), it says what
+    the name is. Without the article it is no title ("At club level Ana Ruiz ...").
+    """
+    qualifiers = r"(?:[\w]*\d[\w-]*\s+|\w+-[\w-]+\s+)*"
+    pattern = r"\b(?:the|a|an)\s+" + qualifiers + re.escape(noun) + r"\s+" + re.escape(subject) + r"(?!\w)"
+    return re.search(pattern, passage, re.IGNORECASE) is not None
 
 
 def _lower_words(text: str) -> list[str]:

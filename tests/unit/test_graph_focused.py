@@ -9,8 +9,16 @@ from test_graph_extract import ScriptedGenerator
 
 from localrag.embed import HashEmbedder
 from localrag.generate import LlamaGenerator
-from localrag.graph.extract import EntityMerger, ExtractConfig, RelationVocabulary, extract_chunk, focused_entities
+from localrag.graph.extract import (
+    EntityMerger,
+    ExtractConfig,
+    RelationVocabulary,
+    extract_chunk,
+    focused_entities,
+    worded_relation,
+)
 from localrag.graph.focused import (
+    apposed_number,
     fact_grammar,
     heading_entity,
     linking_words,
@@ -146,3 +154,43 @@ def test_the_vocabulary_matches_inflections_and_names_lower_case_objects() -> No
     assert vocabulary.objects_named_after(text) == ["forward", "striker"]
     chunk = Chunk("a", "a", "/docs/a.md", 0, text, 0, len(text), heading="Ana Ruiz")
     assert focused_entities(chunk, vocabulary) == ["Ana Ruiz", "Spain", "26", "9", "forward", "striker"]
+
+
+def test_an_adverb_opening_a_sentence_is_no_name_and_leaves_the_number_after_it() -> None:
+    text = "Now 28, Ana Ruiz leads. Currently 26, Bo Lee plays. Still only 21, Cy Hale plays. Recently, Porto won."
+    assert mentions(text) == ["28", "Ana Ruiz", "26", "Bo Lee", "21", "Cy Hale", "Porto"]
+
+
+def test_a_bare_number_set_off_beside_a_name_is_an_age() -> None:
+    for text in ("Ana Ruiz, 41, lives in Lagos.", "Ana Ruiz (41) lives in Lagos.", "Now 41, Ana Ruiz lives here.",
+                 "At 41, Ana Ruiz is an engineer."):
+        assert apposed_number(text, "Ana Ruiz", "41"), text
+    # a bare number after a verb of being or becoming
+    for text in ("Ana Ruiz is 41 and lives in Lagos.", "Ana Ruiz turned 41 this year.", "Ana Ruiz is 41.",
+                 "Ana Ruiz has turned 41."):
+        assert apposed_number(text, "Ana Ruiz", "41"), text
+    assert not apposed_number("Ana Ruiz is 41 points clear.", "Ana Ruiz", "41")  # a number that counts something
+    assert not apposed_number("Ana Ruiz is 41.5 m tall.", "Ana Ruiz", "41")
+    # a year, a count, a number with its own words, a number not set off, a number after another phrase
+    for text, number in (("In 2014, Ana Ruiz moved.", "2014"), ("Ana Ruiz scored 41 goals.", "41"),
+                         ("Ana Ruiz, a 41-year-old, lives here.", "41"), ("Ana Ruiz wears 10, the number.", "10"),
+                         ("With 3 goals in 2 games, Ana Ruiz led.", "2"), ("Ana Ruiz lives here, 41.", "41")):
+        assert not apposed_number(text, "Ana Ruiz", number), text
+    # the age is then worded as an age is, whatever words stand around it
+    vocabulary = RelationVocabulary({"age": ("aged",), "shirt": ("wears number", "number")}, fallback=None)
+    assert worded_relation("Ana Ruiz, 41, wears number 9.", "Ana Ruiz", "41", vocabulary) == "age"
+    assert worded_relation("Ana Ruiz, 41, wears number 9.", "Ana Ruiz", "9", vocabulary) == "shirt"
+    assert worded_relation("Now 41, Ana Ruiz leads.", "Ana Ruiz", "41", vocabulary) == "age"
+
+
+def test_a_noun_after_as_a_is_offered_as_an_object() -> None:
+    vocabulary = RelationVocabulary({"position": ("plays as",), "member_of": ("plays for",)}, fallback=None)
+    text = "Ana Ruiz operates as a goalkeeper for Spain."
+    chunk = Chunk("a", "a", "/docs/a.md", 0, text, 0, len(text), heading="Ana Ruiz")
+    assert focused_entities(chunk, vocabulary, predicates=True) == ["Ana Ruiz", "Spain", "goalkeeper"]
+    assert focused_entities(chunk, vocabulary) == ["Ana Ruiz", "Spain"]
+
+
+def test_a_function_word_in_capitals_is_an_acronym_of_a_name() -> None:
+    assert mentions("He joined AS Monaco. US Sassuolo is old. As he said, At first it was small.") == [
+        "AS Monaco", "US Sassuolo"]

@@ -70,3 +70,21 @@ def test_a_phrasing_before_another_name_is_that_names() -> None:
     # A number takes its own phrasing along: nothing joins "is a 28 years old" to the noun after it.
     assert after_other_names("is a 28 years old".split(), ["28"], vocabulary) == []
     assert after_other_names("plays as a".split(), ["Spain"], vocabulary) == ["plays", "as", "a"]
+
+
+def test_a_noun_in_apposition_is_what_its_subject_is(real_embedder: SentenceTransformerEmbedder) -> None:
+    vocabulary = RelationVocabulary({**VOCABULARY.canonical, "has_profession": ("works as",)}, fallback=None)
+    matcher = RelationMatcher(real_embedder, vocabulary)
+    others = ["Ines Moreau", "Porto", "40"]
+
+    def relation(passage: str, obj: str) -> str | None:
+        return worded_relation(passage, "Ines Moreau", obj, vocabulary, matcher, [*others, obj])
+
+    # no joining word but an article, or "is a" whose other words went with the age: read as "is a"
+    assert relation("Ines Moreau, a teacher, moved to Porto.", "teacher") == "has_profession"
+    assert relation("Ines Moreau is a 40-year-old nurse.", "nurse") == "has_profession"
+    # a noun right before its subject after an article and its qualifiers is its title
+    assert relation("The 40-year-old nurse Ines Moreau moved to Porto.", "nurse") == "has_profession"
+    # a noun before its subject is not taken for an apposition ("At school level she ..."), nor is a name
+    assert relation("At school level Ines Moreau teaches.", "level") is None
+    assert worded_relation("In Porto, Ines Moreau met.", "Ines Moreau", "Porto", vocabulary, matcher, others) is None
