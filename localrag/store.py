@@ -363,7 +363,8 @@ class Store:
         try:
             self.path.mkdir(parents=True, exist_ok=True)
             # Writes by this process are seen at once; another process's within a second. Checking on
-            # every read (interval 0) cost ~6 ms per query at 10k chunks.
+            # every read (interval 0) cost ~6 ms per query at 10k chunks when the searches went through
+            # this handle; they have their own connection now, which checks on every read (store_reader).
             self._db = lancedb.connect(str(self.path), read_consistency_interval=timedelta(seconds=1))
             self._meta = self._db.create_table(META, schema=_meta_schema(), exist_ok=True)
         except Exception as exc:
