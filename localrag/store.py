@@ -24,7 +24,7 @@ index was built by a flat scan of the unindexed tail, so text search never misse
 fragments that batched appends leave) and builds the IVF_HNSW_SQ cosine index once the table is big
 enough for an ANN index to beat a flat scan.
 
-Searches: the two searches run through LanceDB's async API, one trip per search (`store_reader`);
+Searches: the vector and BM25 searches run through LanceDB's async API, one trip per leg (`store_reader`);
 everything else uses the sync API.
 
 A full disk: a write that fails for lack of space is a `StoreError` naming the data dir, the space
