@@ -40,6 +40,7 @@ _OPENER_FOLLOWERS = frozenset(
 )
 # Lower-case words allowed inside a capitalised run: "Bank of England", "Vasco da Gama".
 _JOINERS = frozenset("of de da do del della di du la le van von der den y".split())
+_POSSESSIVE_END = re.compile(r"'s$", re.IGNORECASE)
 _TOKEN = re.compile(r"[^\W_](?:[\w'.&-]*[^\W_])?")
 _SUBJECT_PRONOUN = re.compile(r"\b(?:he|she)\b", re.IGNORECASE)
 _POSSESSIVE = re.compile(r"\b(?:his|her)\b", re.IGNORECASE)
@@ -68,7 +69,8 @@ def mentions(text: str, known: Sequence[str] = ()) -> list[str]:
     A run may hold lower-case joiners ("Bank of England") but not end on one; a lone capitalised
     word that is a function word or an adverb of time ("He", "At", "Every", "Now") is not a name, and a
     run loses such a first word ("Now 28" names 28), unless it is written in capitals, as an acronym is
-    ("AS Monaco"). A run does not span a comma or a bracket ("Recently, Porto" is two runs).
+    ("AS Monaco"). A run does not span a comma or a bracket ("Recently, Porto" is two runs), and a possessive
+    ends it ("Italy's 28-year-old" names Italy and 28).
 
     A sentence's start capitalises any word, so there a capital is weak evidence of a name. A one-word
     run that opens a sentence is no name when it reads as an opener (a comma, a preposition, a pronoun
@@ -125,7 +127,14 @@ def _runs(sentence: str) -> list[_Run]:
         run_opens = False
         for token in [*_TOKEN.findall(part), ""]:
             capital = bool(token) and (token[0].isupper() or token[0].isdigit())
-            if capital or (run and token.lower() in _JOINERS):
+            if capital and _POSSESSIVE_END.search(token):
+                # A possessive ends its noun phrase: "Italy's 28-year-old" is Italy and 28, "Real Madrid's Karim
+                # Benzema" two names; the name is written without the "'s".
+                run_opens = run_opens or (opening and not run)
+                run.append(_POSSESSIVE_END.sub("", token))
+                out.append(_Run(run, run_opens, "'s"))
+                run, run_opens = [], False
+            elif capital or (run and token.lower() in _JOINERS):
                 run_opens = run_opens or (opening and not run)
                 run.append(token)
             else:
