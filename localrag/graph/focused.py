@@ -70,7 +70,8 @@ def mentions(text: str, known: Sequence[str] = ()) -> list[str]:
     word that is a function word or an adverb of time ("He", "At", "Every", "Now") is not a name, and a
     run loses such a first word ("Now 28" names 28), unless it is written in capitals, as an acronym is
     ("AS Monaco"). A run does not span a comma or a bracket ("Recently, Porto" is two runs), and a possessive
-    ends it ("Italy's 28-year-old" names Italy and 28).
+    ends it ("Italy's 28-year-old" names Italy and 28). "Of" between a name of two or more words and a name
+    written alone elsewhere joins two names, not one ("Real Madrid CF of Spain" where "Spain" stands alone).
 
     A sentence's start capitalises any word, so there a capital is weak evidence of a name. A one-word
     run that opens a sentence is no name when it reads as an opener (a comma, a preposition, a pronoun
@@ -99,10 +100,21 @@ def mentions(text: str, known: Sequence[str] = ()) -> list[str]:
             continue
         if _function_word(words[0]):
             words = words[1:]
-        name = " ".join(words[:MAX_NAME_WORDS]).rstrip(".")
-        number = _NUMBER.match(name)
-        out.setdefault(number.group(0) if number else name, None)  # "26-year-old" names 26
+        for part in _of_parts(words, {tuple(r.words) for r in runs}):
+            name = " ".join(part[:MAX_NAME_WORDS]).rstrip(".")
+            number = _NUMBER.match(name)
+            out.setdefault(number.group(0) if number else name, None)  # "26-year-old" names 26
     return [m for m in out if m]
+
+
+def _of_parts(words: list[str], alone: set[tuple[str, ...]]) -> list[list[str]]:
+    """`words` as one name, or as two where "of" joins a name of two or more words to a name written alone
+    elsewhere: "Real Madrid CF of Spain" beside "for Spain" is a club and its country, while "Bank of England"
+    (one word before "of") and "Real Madrid CF of Spain" where Spain stands nowhere alone stay one name."""
+    for at, word in enumerate(words):
+        if word == "of" and at >= 2 and tuple(words[at + 1 :]) in alone:
+            return [words[:at], words[at + 1 :]]
+    return [words]
 
 
 def _function_word(word: str) -> bool:

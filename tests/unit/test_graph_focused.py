@@ -56,6 +56,13 @@ def test_a_possessive_ends_a_name() -> None:
     assert mentions("She is one of Tamford's best engineers.") == ["Tamford"]
 
 
+def test_of_joins_two_names_when_the_second_stands_alone_elsewhere() -> None:
+    assert mentions("She moved to Tamford. She works at Okafor Partners Ltd of Tamford.") == [
+        "Tamford", "Okafor Partners Ltd"]
+    assert mentions("She works at Okafor Partners Ltd of Tamford.") == ["Okafor Partners Ltd of Tamford"]
+    assert mentions("The Bank of England opened. England grew.") == ["Bank of England", "England"]
+
+
 def test_a_capital_at_a_sentence_start_is_no_evidence_of_a_name() -> None:
     # one word capitalised only where a sentence starts: a sentence opener, not a name
     assert mentions("Selected by Spain as a forward, Ruth Okafor is 26.") == ["Spain", "Ruth Okafor", "26"]
