@@ -253,7 +253,7 @@ _ARTICLES = frozenset("a an the".split())
 # "become a" likewise for what the subject has come to be ("has become a regular starter").
 PREDICATE_NOUN = ("is a", "is an", "was a", "was an", "as a", "as an", "become a", "become an", "became a",
                   "became an", "becomes a", "becomes an")
-# Words that may stand before a predicate's copula in the joining words ("has become a", "is now a" is not).
+# Auxiliaries and adverbs that may stand before a predicate noun's introducer in the joining words ("has become a").
 _AUXILIARIES = frozenset("has have had will would now already still also just since recently".split())
 MAX_NOUN_WORDS = 3  # a predicate noun with at most two qualifiers before it
 # How a bare number set off beside a name is read: an age, so worded as the age is.

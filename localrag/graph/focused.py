@@ -88,6 +88,7 @@ def mentions(text: str, known: Sequence[str] = ()) -> list[str]:
     vouched |= {word for word, count in openers.items() if count > 1}
     vouched |= {word for name in known for word in _TOKEN.findall(name)}
     runs_inside = {tuple(run.words) for run in runs if not run.opens}
+    alone = {tuple(run.words) for run in runs}
     out: dict[str, None] = {}
     for run in runs:
         words = run.words
@@ -100,7 +101,7 @@ def mentions(text: str, known: Sequence[str] = ()) -> list[str]:
             continue
         if _function_word(words[0]):
             words = words[1:]
-        for part in _of_parts(words, {tuple(r.words) for r in runs}):
+        for part in _of_parts(words, alone):
             name = " ".join(part[:MAX_NAME_WORDS]).rstrip(".")
             number = _NUMBER.match(name)
             out.setdefault(number.group(0) if number else name, None)  # "26-year-old" names 26
