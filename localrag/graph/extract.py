@@ -225,22 +225,24 @@ class RelationVocabulary:
         26-year-old forward": the age's phrasing names the noun it qualifies, a fact of the same subject).
         `introducers` are more phrases that name the word after them (`PREDICATE_NOUN`: "is a forward").
         """
-        words = re.findall(r"[A-Za-z0-9]+", text)
-        stems = [_stem(w.lower()) for w in words]
         # A word of a phrasing names a relation, not an object ("wears number 10": the object is 10).
         relation_words = {_stem(w) for phrase in self._phrases for w in phrase.split("_")}
-        found: dict[str, int] = {}  # word -> where it first follows a phrasing
-        for phrase in [*self._phrases, *(normalise_relation(p) for p in introducers)]:
-            parts = [_stem(w) for w in phrase.split("_")]
-            for i in range(len(stems) - len(parts) + 1):
-                if stems[i : i + len(parts)] != parts:
-                    continue
-                at = i + len(parts)
-                while at < len(words) and words[at].lower() in _ARTICLES:
-                    at += 1
-                word = words[at] if at < len(words) else ""
-                if word.isalpha() and word.islower() and word not in _NOT_OBJECTS and _stem(word) not in relation_words:
-                    found[word] = min(found.get(word, at), at)
+        found: dict[str, tuple[int, int]] = {}  # word -> (clause, where it first follows a phrasing)
+        # A noun phrase ends at punctuation, so its head is looked for clause by clause.
+        for clause, part in enumerate(re.split(r"[,.;:!?()\[\]]", text)):
+            words = re.findall(r"[A-Za-z0-9]+", part)
+            stems = [_stem(w.lower()) for w in words]
+            for phrase in [*self._phrases, *(normalise_relation(p) for p in introducers)]:
+                parts = [_stem(w) for w in phrase.split("_")]
+                for i in range(len(stems) - len(parts) + 1):
+                    if stems[i : i + len(parts)] != parts:
+                        continue
+                    at = i + len(parts)
+                    while at < len(words) and words[at].lower() in _ARTICLES:
+                        at += 1
+                    noun = _head_noun(words[at : at + MAX_NOUN_WORDS], relation_words)
+                    if noun:
+                        found[noun] = min(found.get(noun, (clause, at)), (clause, at))
         return sorted(found, key=found.__getitem__)
 
 
@@ -248,13 +250,36 @@ _ARTICLES = frozenset("a an the".split())
 # A noun after a copula and an article says what the subject is ("X is a forward"): an object for the
 # relation matcher (localrag/graph/relate.py) to name, which no vocabulary phrasing introduces.
 # "as a" does the same for what the subject serves as ("operates as a goalkeeper", "selected as a forward").
-PREDICATE_NOUN = ("is a", "is an", "was a", "was an", "as a", "as an")
+# "become a" likewise for what the subject has come to be ("has become a regular starter").
+PREDICATE_NOUN = ("is a", "is an", "was a", "was an", "as a", "as an", "become a", "become an", "became a",
+                  "became an", "becomes a", "becomes an")
+# Auxiliaries and adverbs that may stand before a predicate noun's introducer in the joining words ("has become a").
+_AUXILIARIES = frozenset("has have had will would now already still also just since recently".split())
+MAX_NOUN_WORDS = 3  # a predicate noun with at most two qualifiers before it
 # How a bare number set off beside a name is read: an age, so worded as the age is.
 AGE_WORDS = ("aged",)
 _NOT_OBJECTS = frozenset(
     "a an the is are was were be been has have had he she it they his her its their this that these those "
     "who which where when what and or but as at in on for of from with by to".split()
 )
+
+
+def _head_noun(words: Sequence[str], relation_words: set[str]) -> str:
+    """The head of the lower-case noun phrase `words` opens, or "": its last word before a function word, a name, a
+    number or a phrasing's word, not counting participles after it ("an established midfielder in": midfielder;
+    "a forward playing for": forward). English puts a noun phrase's head last, after its qualifiers."""
+    phrase: list[str] = []
+    for word in words:
+        if not (word.isalpha() and word.islower()) or word in _NOT_OBJECTS or _stem(word) in relation_words:
+            break
+        phrase.append(word)
+    while len(phrase) > 1 and _participle(phrase[-1]):
+        phrase.pop()
+    return phrase[-1] if phrase else ""
+
+
+def _participle(word: str) -> bool:
+    return len(word) > 4 and (word.endswith("ing") or (word.endswith("ed") and not word.endswith("eed")))
 
 
 def _stem(word: str) -> str:
@@ -651,8 +676,9 @@ def worded_relation(
     Without a `matcher`, only a phrasing of the vocabulary found verbatim; with one, the relation the
     joining words after the chunk's `others` names mean and the object's kind fit best
     (localrag/graph/relate.py). A number set off beside the subject by punctuation alone is read as
-    worded by `AGE_WORDS` (`focused.apposed_number`); a common noun in apposition to the subject, or
-    its title, as joined by "is a".
+    worded by `AGE_WORDS` (`focused.apposed_number`); a common noun in apposition to the subject (after an
+    article or a name's possessive), its title, or a predicate noun with its qualifiers ("has become a regular
+    forward"), as joined by "is a".
     """
     between, beside = linking_words(passage, subject, obj)
     number = obj[:1].isdigit()
@@ -662,8 +688,9 @@ def worded_relation(
     if matcher is not None:
         joining = between
         between = after_other_names(between, others, vocabulary)
-        noun = not between and obj.islower() and not number
-        if noun and (_introduces_noun(joining) or titles(passage, subject, obj)):
+        noun = obj.islower() and not number
+        apposed = _introduces_noun(joining) or _possessed(joining, others)
+        if noun and (_predicates(joining) or (not between and (apposed or titles(passage, subject, obj)))):
             # A common noun after its subject with only an article and its own qualifiers between is an
             # apposition ("Ana Ruiz, a 30-year-old engineer") or a predicate whose words went with the age
             # ("Ana Ruiz is a 30-year-old engineer"), and one right before it is its title ("the engineer Ana
@@ -683,17 +710,52 @@ def _introduces_noun(words: Sequence[str]) -> bool:
     return bool(words) and (words[0] in _ARTICLES or " ".join(words[:2]) in PREDICATE_NOUN)
 
 
+def _possessed(words: Sequence[str], others: Sequence[str]) -> bool:
+    """Whether joining words open with another name's possessive, which stands before a noun as an article does
+    ("Ana Ruiz, Spain's 30-year-old engineer": the engineer is what Ana Ruiz is)."""
+    for name in others:
+        target = re.findall(r"[a-z0-9]+", name.lower())
+        if target and not name.islower() and list(words[: len(target) + 1]) == [*target, "s"]:
+            return True
+    return False
+
+
+def _phrased_noun(before: Sequence[str], vocabulary: RelationVocabulary) -> bool:
+    """Whether the words `before` a common noun end with a phrasing of the vocabulary and then only articles."""
+    end = len(before)
+    while end and before[end - 1] in _ARTICLES:
+        end -= 1
+    return any(vocabulary.phrase_length_at(before, at) == end - at for at in range(end))
+
+
+def _predicates(words: Sequence[str]) -> bool:
+    """Whether joining words are a predicate noun's introducer and only the noun's qualifiers: auxiliaries, "is a" or
+    "become a", then words that are no function words ("has become a regular", "is an established")."""
+    at = 0
+    while at < len(words) and words[at] in _AUXILIARIES:
+        at += 1
+    if " ".join(words[at : at + 2]) not in PREDICATE_NOUN:
+        return False
+    qualifiers = words[at + 2 :]
+    return len(qualifiers) < MAX_NOUN_WORDS and not any(w in _NOT_OBJECTS for w in qualifiers)
+
+
 def after_other_names(words: Sequence[str], others: Sequence[str], vocabulary: RelationVocabulary) -> list[str]:
     """The joining words after the last of the chunk's other names among them, with a number's own phrasing.
 
     A phrasing before another name relates the subject to that name, not to the object: in "plays as
     a forward for Spain" Spain is joined by "for"; in "is a 28 years old midfielder" by nothing.
+    A common noun cuts only after a phrasing of the vocabulary: otherwise no phrasing is there to be
+    misread, and the cut would leave a bare preposition or nothing ("operates as a midfielder for
+    Italy": for; "Selected by Brazil as a midfielder, P": nothing).
     """
     cut = 0
     for name in others:
         target = re.findall(r"[a-z0-9]+", name.lower())
         for at in range(len(words) - len(target) + 1):
-            if target and list(words[at : at + len(target)]) == target:
+            if not target or list(words[at : at + len(target)]) != target:
+                continue
+            if not name.islower() or _phrased_noun(words[:at], vocabulary):
                 end = at + len(target)
                 cut = max(cut, end + (vocabulary.phrase_length_at(words, end) if name[:1].isdigit() else 0))
     return list(words[cut:])

@@ -40,6 +40,7 @@ _OPENER_FOLLOWERS = frozenset(
 )
 # Lower-case words allowed inside a capitalised run: "Bank of England", "Vasco da Gama".
 _JOINERS = frozenset("of de da do del della di du la le van von der den y".split())
+_POSSESSIVE_END = re.compile(r"'s$", re.IGNORECASE)
 _TOKEN = re.compile(r"[^\W_](?:[\w'.&-]*[^\W_])?")
 _SUBJECT_PRONOUN = re.compile(r"\b(?:he|she)\b", re.IGNORECASE)
 _POSSESSIVE = re.compile(r"\b(?:his|her)\b", re.IGNORECASE)
@@ -68,7 +69,9 @@ def mentions(text: str, known: Sequence[str] = ()) -> list[str]:
     A run may hold lower-case joiners ("Bank of England") but not end on one; a lone capitalised
     word that is a function word or an adverb of time ("He", "At", "Every", "Now") is not a name, and a
     run loses such a first word ("Now 28" names 28), unless it is written in capitals, as an acronym is
-    ("AS Monaco"). A run does not span a comma or a bracket ("Recently, Porto" is two runs).
+    ("AS Monaco"). A run does not span a comma or a bracket ("Recently, Porto" is two runs), and a possessive
+    ends it ("Italy's 28-year-old" names Italy and 28). "Of" between a name of two or more words and a name
+    written alone elsewhere joins two names, not one ("Real Madrid CF of Spain" where "Spain" stands alone).
 
     A sentence's start capitalises any word, so there a capital is weak evidence of a name. A one-word
     run that opens a sentence is no name when it reads as an opener (a comma, a preposition, a pronoun
@@ -85,6 +88,7 @@ def mentions(text: str, known: Sequence[str] = ()) -> list[str]:
     vouched |= {word for word, count in openers.items() if count > 1}
     vouched |= {word for name in known for word in _TOKEN.findall(name)}
     runs_inside = {tuple(run.words) for run in runs if not run.opens}
+    alone = {tuple(run.words) for run in runs}
     out: dict[str, None] = {}
     for run in runs:
         words = run.words
@@ -97,10 +101,21 @@ def mentions(text: str, known: Sequence[str] = ()) -> list[str]:
             continue
         if _function_word(words[0]):
             words = words[1:]
-        name = " ".join(words[:MAX_NAME_WORDS]).rstrip(".")
-        number = _NUMBER.match(name)
-        out.setdefault(number.group(0) if number else name, None)  # "26-year-old" names 26
+        for part in _of_parts(words, alone):
+            name = " ".join(part[:MAX_NAME_WORDS]).rstrip(".")
+            number = _NUMBER.match(name)
+            out.setdefault(number.group(0) if number else name, None)  # "26-year-old" names 26
     return [m for m in out if m]
+
+
+def _of_parts(words: list[str], alone: set[tuple[str, ...]]) -> list[list[str]]:
+    """`words` as one name, or as two where "of" joins a name of two or more words to a name written alone
+    elsewhere: "Real Madrid CF of Spain" beside "for Spain" is a club and its country, while "Bank of England"
+    (one word before "of") and "Real Madrid CF of Spain" where Spain stands nowhere alone stay one name."""
+    for at, word in enumerate(words):
+        if word == "of" and at >= 2 and tuple(words[at + 1 :]) in alone:
+            return [words[:at], words[at + 1 :]]
+    return [words]
 
 
 def _function_word(word: str) -> bool:
@@ -125,7 +140,14 @@ def _runs(sentence: str) -> list[_Run]:
         run_opens = False
         for token in [*_TOKEN.findall(part), ""]:
             capital = bool(token) and (token[0].isupper() or token[0].isdigit())
-            if capital or (run and token.lower() in _JOINERS):
+            if capital and _POSSESSIVE_END.search(token):
+                # A possessive ends its noun phrase: "Italy's 28-year-old" is Italy and 28, "Real Madrid's Karim
+                # Benzema" two names; the name is written without the "'s".
+                run_opens = run_opens or (opening and not run)
+                run.append(_POSSESSIVE_END.sub("", token))
+                out.append(_Run(run, run_opens, "'s"))
+                run, run_opens = [], False
+            elif capital or (run and token.lower() in _JOINERS):
                 run_opens = run_opens or (opening and not run)
                 run.append(token)
             else:

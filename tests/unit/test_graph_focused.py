@@ -50,6 +50,19 @@ def test_a_name_does_not_span_a_comma_or_a_bracket() -> None:
     assert "000" not in mentions("A 1,000-watt lamp was fitted in Tamford.")  # a number's comma cuts nothing
 
 
+def test_a_possessive_ends_a_name() -> None:
+    assert mentions("Ruth Okafor, Spain's 41-year-old engineer, spoke.") == ["Ruth Okafor", "Spain", "41"]
+    assert mentions("Okafor Partners's Ruth Okafor spoke.") == ["Okafor Partners", "Ruth Okafor"]
+    assert mentions("She is one of Tamford's best engineers.") == ["Tamford"]
+
+
+def test_of_joins_two_names_when_the_second_stands_alone_elsewhere() -> None:
+    assert mentions("She moved to Tamford. She works at Okafor Partners Ltd of Tamford.") == [
+        "Tamford", "Okafor Partners Ltd"]
+    assert mentions("She works at Okafor Partners Ltd of Tamford.") == ["Okafor Partners Ltd of Tamford"]
+    assert mentions("The Bank of England opened. England grew.") == ["Bank of England", "England"]
+
+
 def test_a_capital_at_a_sentence_start_is_no_evidence_of_a_name() -> None:
     # one word capitalised only where a sentence starts: a sentence opener, not a name
     assert mentions("Selected by Spain as a forward, Ruth Okafor is 26.") == ["Spain", "Ruth Okafor", "26"]

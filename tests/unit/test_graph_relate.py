@@ -7,7 +7,13 @@ sets the matcher's settings were chosen on.
 from __future__ import annotations
 
 from localrag.embed import SentenceTransformerEmbedder
-from localrag.graph.extract import RelationVocabulary, after_other_names, focused_entities, worded_relation
+from localrag.graph.extract import (
+    PREDICATE_NOUN,
+    RelationVocabulary,
+    after_other_names,
+    focused_entities,
+    worded_relation,
+)
 from localrag.graph.relate import RelationMatcher, relation_kind
 from localrag.types import Chunk
 
@@ -70,6 +76,19 @@ def test_a_phrasing_before_another_name_is_that_names() -> None:
     # A number takes its own phrasing along: nothing joins "is a 28 years old" to the noun after it.
     assert after_other_names("is a 28 years old".split(), ["28"], vocabulary) == []
     assert after_other_names("plays as a".split(), ["Spain"], vocabulary) == ["plays", "as", "a"]
+    # A common noun no phrasing introduces cuts nothing: "as a" is no phrasing of the vocabulary.
+    assert after_other_names("works as a forward for".split(), ["forward", "Spain"], vocabulary) == [
+        "works", "as", "a", "forward", "for"]
+    assert after_other_names("as a forward".split(), ["forward"], vocabulary) == ["as", "a", "forward"]
+
+
+def test_a_predicate_nouns_head_is_its_last_word() -> None:
+    vocabulary = RelationVocabulary({"plays_position": ("plays as",)}, fallback=None)
+    text = "Ines Moreau is an established chemist in Porto. She has become a regular lecturer for Kestrel University."
+    assert vocabulary.objects_named_after(text, PREDICATE_NOUN) == ["chemist", "lecturer"]
+    # a participle after the noun is not its head, and a phrase ends at punctuation
+    assert vocabulary.objects_named_after("She plays as a forward playing for Spain.") == ["forward"]
+    assert vocabulary.objects_named_after("She plays as a forward, scoring often.") == ["forward"]
 
 
 def test_a_noun_in_apposition_is_what_its_subject_is(real_embedder: SentenceTransformerEmbedder) -> None:
@@ -85,6 +104,10 @@ def test_a_noun_in_apposition_is_what_its_subject_is(real_embedder: SentenceTran
     assert relation("Ines Moreau is a 40-year-old nurse.", "nurse") == "has_profession"
     # a noun right before its subject after an article and its qualifiers is its title
     assert relation("The 40-year-old nurse Ines Moreau moved to Porto.", "nurse") == "has_profession"
+    # a predicate noun with its qualifiers, after "is a" or "has become a"; an apposition after a possessive
+    assert relation("Ines Moreau is an established teacher in Porto.", "teacher") == "has_profession"
+    assert relation("Ines Moreau has become a regular teacher in Porto.", "teacher") == "has_profession"
+    assert relation("Ines Moreau, Porto's 40-year-old teacher, spoke.", "teacher") == "has_profession"
     # a noun before its subject is not taken for an apposition ("At school level she ..."), nor is a name
     assert relation("At school level Ines Moreau teaches.", "level") is None
     assert worded_relation("In Porto, Ines Moreau met.", "Ines Moreau", "Porto", vocabulary, matcher, others) is None
