@@ -79,6 +79,7 @@ class StoreReader:
         self._names, self._tables, self._committed_read = (chunks, documents), None, None
 
     def submit(self, step: Callable[[], Awaitable[T]]) -> Future[T]:
+        """Start `step` on the search loop; the caller waits on the Future when it needs the result."""
         return asyncio.run_coroutine_threadsafe(self._guard(step), _event_loop())
 
     def _run(self, coro: Coroutine[Any, Any, T]) -> T:
