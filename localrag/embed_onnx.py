@@ -41,7 +41,7 @@ import numpy as np
 
 from localrag import paths
 from localrag.cpu import cpu_has_native_bf16, worker_threads
-from localrag.embed import BF16_SUFFIX, embedder_name, unit_rows
+from localrag.embed import BF16_SUFFIX, counting_copy, embedder_name, unit_rows
 from localrag.errors import ConfigError, ModelError
 from localrag.offline import enforce_offline
 
@@ -279,10 +279,7 @@ class OnnxEmbedder:
                 truncating = Tokenizer.from_file(str(self.folder / "tokenizer.json"))
                 truncating.no_padding()
                 truncating.enable_truncation(self._max_tokens)
-                counting = Tokenizer.from_file(str(self.folder / "tokenizer.json"))
-                counting.no_padding()
-                counting.no_truncation()
-                self._tokenizers = (truncating, counting)
+                self._tokenizers = (truncating, counting_copy(truncating))
                 if rule is not None:
                     rule.join()
                 threads = chosen[0] if chosen else 0  # a rule that failed leaves ONNX Runtime's default
