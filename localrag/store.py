@@ -68,7 +68,7 @@ from localrag.embed import embedder_setting
 from localrag.errors import StoreError
 from localrag.row_sums import text_sum, text_sums, vector_sums
 from localrag.store_damage import REPAIR_HINT, damage_error, guarded, is_commit_conflict, is_damage
-from localrag.store_reader import StoreReader
+from localrag.store_reader import StoreReader, commit_ids, committed_rows
 from localrag.types import Chunk, Document
 
 if TYPE_CHECKING:
@@ -558,13 +558,12 @@ class Store:
             version = self.documents_table.version
             if version != self._committed_version:
                 table = self.documents_table.search().select(["doc_id", "commit_id"]).limit(None).to_arrow()
-                self._committed = dict(zip(table["doc_id"].to_pylist(), table["commit_id"].to_pylist(), strict=True))
+                self._committed = commit_ids(table)
                 self._committed_version = version
             return self._committed
 
     def _visible_rows(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        committed = self._committed_ids()
-        return [r for r in rows if committed.get(r["doc_id"]) == r["commit_id"]]
+        return committed_rows(rows, self._committed_ids())
 
     def _document_rows(self, where: str | None = None) -> list[dict[str, Any]]:
         query = self.documents_table.search()

@@ -55,6 +55,17 @@ def _event_loop() -> asyncio.AbstractEventLoop:
         return _loop
 
 
+def commit_ids(table: Any) -> dict[str, str]:
+    """doc_id -> commit_id, from an Arrow table of document rows holding both columns."""
+    return dict(zip(table["doc_id"].to_pylist(), table["commit_id"].to_pylist(), strict=True))
+
+
+def committed_rows(rows: list[dict[str, Any]], committed: dict[str, str]) -> list[dict[str, Any]]:
+    """The chunk rows whose document commits them (`committed`: doc_id -> commit_id); the others are a killed
+    write's leftovers or an older version's, which no read shows (store.py, "Crash consistency")."""
+    return [r for r in rows if committed.get(r["doc_id"]) == r["commit_id"]]
+
+
 class StoreReader:
     """Runs a collection's vector and BM25 searches, each in one coroutine.
 
@@ -110,7 +121,7 @@ class StoreReader:
         version = await documents.version()
         if version != self._committed_version:
             table = await documents.query().select(["doc_id", "commit_id"]).to_arrow()
-            self._committed = dict(zip(table["doc_id"].to_pylist(), table["commit_id"].to_pylist(), strict=True))
+            self._committed = commit_ids(table)
             self._committed_version = version
         return self._committed
 
@@ -132,7 +143,7 @@ class StoreReader:
         while True:
             table, committed = await asyncio.gather(make_query(chunks, limit).to_arrow(), self._committed_ids())
             rows = table.to_pylist()
-            visible = [r for r in rows if committed.get(r["doc_id"]) == r["commit_id"]]
+            visible = committed_rows(rows, committed)
             if len(visible) >= k or len(rows) < limit or limit >= 16 * k:
                 return visible[:k]
             limit *= 4
