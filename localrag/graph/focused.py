@@ -45,6 +45,8 @@ _TOKEN = re.compile(r"[^\W_](?:[\w'.&-]*[^\W_])?")
 _SUBJECT_PRONOUN = re.compile(r"\b(?:he|she)\b", re.IGNORECASE)
 _POSSESSIVE = re.compile(r"\b(?:his|her)\b", re.IGNORECASE)
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+# Where the sentences whose words join two names end (linking_words, apposed_number).
+_CLAUSE_BREAK = re.compile(r"(?<=[.!?;])\s+|\n+")
 _IT = re.compile(r"(^|[.!?]\s+)(It|Its)\b")
 
 # A verb of being or becoming between a name and a bare number (apposed_number).
@@ -192,7 +194,7 @@ def linking_words(passage: str, subject: str, obj: str, *, around: int = 2) -> t
     object, so a relation is kept only when the passage words it.
     """
     target_s, target_o = _lower_words(subject), _lower_words(obj)
-    for sentence in re.split(r"(?<=[.!?;])\s+|\n+", passage):
+    for sentence in _CLAUSE_BREAK.split(passage):
         words = _lower_words(sentence)
         s_at, o_at = _find(words, target_s), _find(words, target_o)
         if s_at < 0 or o_at < 0:
@@ -216,7 +218,7 @@ def apposed_number(passage: str, subject: str, number: str) -> bool:
         return False
     name = re.compile(r"(?<!\w)" + re.escape(subject) + r"(?!\w)", re.IGNORECASE)
     digits = re.compile(r"(?<![\w.,-])" + number + r"(?![\w-]|[.,]\d)")
-    for sentence in re.split(r"(?<=[.!?;])\s+|\n+", passage):
+    for sentence in _CLAUSE_BREAK.split(passage):
         s_at, n_at = name.search(sentence), digits.search(sentence)
         if s_at is None or n_at is None:
             continue
