@@ -55,16 +55,13 @@ from localrag.graph.focused import (
     MAX_ENTITIES,
     NO_RELATION,
     apposed_number,
-    dated,
     fact_grammar,
     heading_entity,
-    label_words,
     linking_words,
     mentions,
     relation_lines,
     relation_phrases,
     resolve_pronouns,
-    spell_number_sign,
     titles,
 )
 from localrag.graph.relate import THRESHOLD as RELATE_THRESHOLD
@@ -220,10 +217,6 @@ class RelationVocabulary:
         holding = (self._exact[p] for p in self._phrases if _contains([_stem(w) for w in p.split("_")], parts))
         return list(dict.fromkeys([self._exact[phrase], *holding]))
 
-    def has_dates(self) -> bool:
-        """Whether a relation's name or phrasings say it has a date for its object ("date", "founded in", "since")."""
-        return any(_stem(w) in _DATE_WORDS for phrase in self._exact for w in phrase.split("_"))
-
     def objects_named_after(self, text: str, introducers: Sequence[str] = ()) -> list[str]:
         """Lower-case words a phrasing of this vocabulary introduces ("plays as a forward": forward).
 
@@ -231,8 +224,6 @@ class RelationVocabulary:
         relates things is the object the phrasing names, though written in lower case ("a
         26-year-old forward": the age's phrasing names the noun it qualifies, a fact of the same subject).
         `introducers` are more phrases that name the word after them (`PREDICATE_NOUN`: "is a forward").
-        A phrasing's word after a determiner or a possessive is a noun of that noun phrase ("his club football", "the
-        club shop"), there to qualify the word after it, not to relate the subject to it: it introduces nothing.
         """
         # A word of a phrasing names a relation, not an object ("wears number 10": the object is 10).
         relation_words = {_stem(w) for phrase in self._phrases for w in phrase.split("_")}
@@ -244,7 +235,7 @@ class RelationVocabulary:
             for phrase in [*self._phrases, *(normalise_relation(p) for p in introducers)]:
                 parts = [_stem(w) for w in phrase.split("_")]
                 for i in range(len(stems) - len(parts) + 1):
-                    if stems[i : i + len(parts)] != parts or (i and words[i - 1].lower() in _DETERMINERS):
+                    if stems[i : i + len(parts)] != parts:
                         continue
                     at = i + len(parts)
                     while at < len(words) and words[at].lower() in _ARTICLES:
@@ -256,9 +247,6 @@ class RelationVocabulary:
 
 
 _ARTICLES = frozenset("a an the".split())
-_DETERMINERS = frozenset("a an the his her its their my our your this that these those".split())
-# Words in a relation's phrasings that say it has a date for its object; a vocabulary without one relates no year.
-_DATE_WORDS = frozenset("date year when since founded born".split())
 # A noun after a copula and an article says what the subject is ("X is a forward"): an object for the
 # relation matcher (localrag/graph/relate.py) to name, which no vocabulary phrasing introduces.
 # "as a" does the same for what the subject serves as ("operates as a goalkeeper", "selected as a forward").
@@ -595,8 +583,7 @@ def focused_entities(
 ) -> list[str]:
     """The entities the relation pass may use: the heading entity if the text names it, then the mentions,
     then the lower-case words the vocabulary's phrasings introduce ("plays as a forward") and, with
-    `predicates`, those a copula and an article introduce ("is a forward"). A year written as a date ("since 2012")
-    is left out when no relation of the vocabulary has a date for its object.
+    `predicates`, those a copula and an article introduce ("is a forward").
 
     Once each by normalised name, at most MAX_ENTITIES.
     """
@@ -604,12 +591,8 @@ def focused_entities(
     names = [heading] if heading and occurs_in(heading, chunk.text) else []
     introducers = PREDICATE_NOUN if predicates else ()
     named = vocabulary.objects_named_after(chunk.text, introducers) if vocabulary is not None else []
-    found = mentions(chunk.text, [heading] if heading else [])
-    if vocabulary is not None and not vocabulary.has_dates():
-        # A year written as a date ("since 2012") is the object of no relation such a vocabulary has.
-        found = [name for name in found if not dated(chunk.text, name)]
     out: dict[str, str] = {}
-    for name in [*names, *found, *named]:
+    for name in [*names, *mentions(chunk.text, [heading] if heading else []), *named]:
         out.setdefault(normalise_entity(name), name)
     return list(out.values())[:MAX_ENTITIES]
 
@@ -660,7 +643,7 @@ def propose_triples(
     vocabulary = [(name, config.vocabulary.canonical.get(name, ())) for name in config.vocabulary.names]
     phrases = relation_phrases(vocabulary)
     topic = heading_entity(chunk.heading) if entities and entities[0] == heading_entity(chunk.heading) else ""
-    passage = spell_number_sign(resolve_pronouns(chunk.text, heading_entity(chunk.heading)))
+    passage = resolve_pronouns(chunk.text, heading_entity(chunk.heading))
     out: list[dict[str, str]] = []
     for obj in entities[1:] if len(entities) > 1 else []:
         others = [e for e in entities if e != obj]
@@ -673,7 +656,7 @@ def propose_triples(
             continue
         # The heading's entity is the next subject to try: most facts of a chunk under a name are about it.
         for head in dict.fromkeys(h for h in (subject, topic) if h and h != obj):
-            relation = worded_relation(passage, head, obj, config.vocabulary, matcher, others, topic=topic)
+            relation = worded_relation(passage, head, obj, config.vocabulary, matcher, others)
             if relation is not None:
                 out.append({"subject": head, "relation": relation, "object": obj})
                 break
@@ -687,8 +670,6 @@ def worded_relation(
     vocabulary: RelationVocabulary,
     matcher: RelationMatcher | None = None,
     others: Sequence[str] = (),
-    *,
-    topic: str = "",
 ) -> str | None:
     """The vocabulary relation the passage words between `subject` and `obj` in one sentence, or None.
 
@@ -697,12 +678,9 @@ def worded_relation(
     (localrag/graph/relate.py). A number set off beside the subject by punctuation alone is read as
     worded by `AGE_WORDS` (`focused.apposed_number`); a common noun in apposition to the subject (after an
     article or a name's possessive), its title, or a predicate noun with its qualifiers ("has become a regular
-    forward"), as joined by "is a". A value after a fact sheet's field label ("Club: Real Madrid CF") is a fact of the
-    chunk's `topic`, joined to it by the label's words, when no sentence names both.
+    forward"), as joined by "is a".
     """
     between, beside = linking_words(passage, subject, obj)
-    if subject == topic and not between and not beside:
-        between = label_words(passage, obj)
     number = obj[:1].isdigit()
     if number and apposed_number(passage, subject, obj):
         # A bare number set off beside a name is its age ("Ana Ruiz, 41,"), whatever words stand around it.
@@ -770,10 +748,7 @@ def after_other_names(words: Sequence[str], others: Sequence[str], vocabulary: R
     A common noun cuts only after a phrasing of the vocabulary: otherwise no phrasing is there to be
     misread, and the cut would leave a bare preposition or nothing ("operates as a midfielder for
     Italy": for; "Selected by Brazil as a midfielder, P": nothing).
-    A name and a participle right before the object qualify the object ("plays for Spain-based Real Madrid CF"):
-    they belong to its noun phrase, so the words before them join the subject to it.
     """
-    words = _unqualified(words, others)
     cut = 0
     for name in others:
         target = re.findall(r"[a-z0-9]+", name.lower())
@@ -784,17 +759,6 @@ def after_other_names(words: Sequence[str], others: Sequence[str], vocabulary: R
                 end = at + len(target)
                 cut = max(cut, end + (vocabulary.phrase_length_at(words, end) if name[:1].isdigit() else 0))
     return list(words[cut:])
-
-
-def _unqualified(words: Sequence[str], others: Sequence[str]) -> list[str]:
-    """Joining words without a last name-and-participle qualifier of the object ("for spain based" -> "for")."""
-    if len(words) < 2 or not _participle(words[-1]):
-        return list(words)
-    for name in others:
-        target = re.findall(r"[a-z0-9]+", name.lower())
-        if target and not name.islower() and list(words[-1 - len(target) : -1]) == target:
-            return list(words[: -1 - len(target)])
-    return list(words)
 
 
 def extract_chunk(

@@ -48,16 +48,6 @@ _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 # Where the sentences whose words join two names end (linking_words, apposed_number).
 _CLAUSE_BREAK = re.compile(r"(?<=[.!?;])\s+|\n+")
 _IT = re.compile(r"(^|[.!?]\s+)(It|Its)\b")
-# "No." (numero) before a numeral is the abbreviation of "number", not a sentence's end: "He is No. 10 in the squad".
-_NUMBER_SIGN = re.compile(r"\b(?:No|Nr|Nos)\.\s*(?=\d)", re.IGNORECASE)
-# A capitalised word joined by a hyphen to a lower-case participle or adjective qualifies the name after it with a
-# name of its own: "Spain-based Real Madrid", "London-born Ana Ruiz" (a number-led "26-year-old" is a number).
-_NAME_QUALIFIER = re.compile(r"([^\W\d_][\w'.&]*)-([a-z][a-z-]*)")
-# A field label of a fact sheet: at most three words ended by a colon ("Club:", "Shirt number:"), naming no one.
-_LABEL = re.compile(r"(?:^|(?<=[.!?;\n]))[ \t]*([^\W\d_][\w ]{0,40}?):[ \t]*")
-MAX_LABEL_WORDS = 3
-# Prepositions before a year that make it a date ("in 2013", "since 2012").
-_DATE_PREPOSITION = re.compile(r"\b(?:in|since|from|until|till|by|before|after|during)\s+$", re.IGNORECASE)
 
 # A verb of being or becoming between a name and a bare number (apposed_number).
 _COPULA = re.compile(r"\s+(?:is|was|(?:has |had |just )?turned|turns)\s+", re.IGNORECASE)
@@ -84,9 +74,6 @@ def mentions(text: str, known: Sequence[str] = ()) -> list[str]:
     ("AS Monaco"). A run does not span a comma or a bracket ("Recently, Porto" is two runs), and a possessive
     ends it ("Italy's 28-year-old" names Italy and 28). "Of" between a name of two or more words and a name
     written alone elsewhere joins two names, not one ("Real Madrid CF of Spain" where "Spain" stands alone).
-    A capitalised word hyphenated to a lower-case qualifier is a name of its own and ends the run ("Spain-based Real
-    Madrid CF" names Spain and Real Madrid CF); a fact sheet's field label ("Club:") is no name; "No." before a
-    numeral is the word "number" ("No. 10" names 10).
 
     A sentence's start capitalises any word, so there a capital is weak evidence of a name. A one-word
     run that opens a sentence is no name when it reads as an opener (a comma, a preposition, a pronoun
@@ -97,9 +84,7 @@ def mentions(text: str, known: Sequence[str] = ()) -> list[str]:
     loses its opening word when the rest is a name written elsewhere ("Within Spain" where "Spain"
     stands alone elsewhere).
     """
-    text = spell_number_sign(text)
-    sentences = re.split(r"(?<=[.!?;:])\s+|\n+", text)
-    runs = [run for sentence in sentences if not _is_label(sentence) for run in _runs(sentence)]
+    runs = [run for sentence in re.split(r"(?<=[.!?;:])\s+|\n+", text) for run in _runs(sentence)]
     openers = Counter(run.words[0] for run in runs if run.opens)
     vouched = {word for run in runs for word in (run.words[1:] if run.opens else run.words)}
     vouched |= {word for word, count in openers.items() if count > 1}
@@ -157,14 +142,7 @@ def _runs(sentence: str) -> list[_Run]:
         run_opens = False
         for token in [*_TOKEN.findall(part), ""]:
             capital = bool(token) and (token[0].isupper() or token[0].isdigit())
-            qualifier = _NAME_QUALIFIER.fullmatch(token) if capital else None
-            if qualifier:
-                # "Spain-based Real Madrid CF": the qualifier's name ends the run before it and is one of its own.
-                if run:
-                    out.append(_Run(run, run_opens, qualifier.group(1)))
-                out.append(_Run([qualifier.group(1)], opening and not run, qualifier.group(2)))
-                run, run_opens = [], False
-            elif capital and _POSSESSIVE_END.search(token):
+            if capital and _POSSESSIVE_END.search(token):
                 # A possessive ends its noun phrase: "Italy's 28-year-old" is Italy and 28, "Real Madrid's Karim
                 # Benzema" two names; the name is written without the "'s".
                 run_opens = run_opens or (opening and not run)
@@ -183,38 +161,6 @@ def _runs(sentence: str) -> list[_Run]:
                 run, run_opens = [], False
             opening = opening and not token
     return out
-
-
-def spell_number_sign(text: str) -> str:
-    """`text` with "No." before a numeral written as the word "number" ("He is No. 10" -> "He is number 10"): the
-    abbreviation's full stop ends no sentence, and the word is the one a vocabulary phrases."""
-    return _NUMBER_SIGN.sub("number ", text)
-
-
-def _is_label(sentence: str) -> bool:
-    """Whether a sentence is only a field label ended by a colon ("Club:", "Shirt number:")."""
-    sentence = sentence.strip()
-    return sentence.endswith(":") and 0 < len(_TOKEN.findall(sentence)) <= MAX_LABEL_WORDS
-
-
-def label_words(passage: str, obj: str) -> list[str]:
-    """The words of the field label right before `obj` ("Club: Real Madrid CF (Spain)." -> ["club"]), lower case, or
-    none. A fact sheet writes "Label: value" for a fact of the entity the sheet is about, with no verb: the label is
-    the only word for the relation, and the value the first thing after it."""
-    for label in _LABEL.finditer(passage):
-        words = _lower_words(label.group(1))
-        if len(words) <= MAX_LABEL_WORDS and re.match(re.escape(obj) + r"(?!\w)", passage[label.end() :], re.I):
-            return words
-    return []
-
-
-def dated(text: str, number: str) -> bool:
-    """Whether `number` is a year written as a date: four digits from 1000 to 2999 after a preposition of time
-    ("in 2013", "since 2012")."""
-    if not (len(number) == 4 and number.isdigit() and 1000 <= int(number) <= 2999):
-        return False
-    return any(_DATE_PREPOSITION.search(text[: m.start()])
-               for m in re.finditer(r"(?<![\w.,-])" + number + r"(?![\w-])", text))
 
 
 def resolve_pronouns(text: str, entity: str) -> str:
@@ -289,16 +235,11 @@ def apposed_number(passage: str, subject: str, number: str) -> bool:
 def titles(passage: str, subject: str, noun: str) -> bool:
     """Whether `noun` stands right before `subject` as its title: after an article and only the noun's own
     hyphenated or numeric qualifiers ("the engineer Ruth Okafor", "The 26-year-old forward Ana Ruiz"), it says what
-    the name is. Without the article it is no title ("At club level Ana Ruiz ..."). Such a noun phrase opening the
-    sentence and set off by a comma is a fronted apposition, and says the same ("A 26-year-old forward, Ana Ruiz ...").
+    the name is. Without the article it is no title ("At club level Ana Ruiz ...").
     """
     qualifiers = r"(?:[\w]*\d[\w-]*\s+|\w+-[\w-]+\s+)*"
     pattern = r"\b(?:the|a|an)\s+" + qualifiers + re.escape(noun) + r"\s+" + re.escape(subject) + r"(?!\w)"
-    # A noun phrase that opens its sentence, set off by a comma right before a name, is in apposition to it: "A
-    # 26-year-old forward, Ana Ruiz won ..." (the fronted appositive says what the sentence's subject is).
-    fronted = (r"(?:^|(?<=[.!?\n]))\s*(?:the|a|an)\s+" + qualifiers + re.escape(noun) + r"\s*,\s*"
-               + re.escape(subject) + r"(?!\w)")
-    return any(re.search(p, passage, re.IGNORECASE) is not None for p in (pattern, fronted))
+    return re.search(pattern, passage, re.IGNORECASE) is not None
 
 
 def _lower_words(text: str) -> list[str]:

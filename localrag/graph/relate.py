@@ -14,8 +14,7 @@ model related, with the bundled embedder and no training:
   name when that names a kind of thing (`plays_for_country`: country; `located_in`: none, and such
   a relation gets the mean of the others), weighted by `KIND_WEIGHT`. So "plays for Spain" is
   `plays_for_country` and "plays for Ajax" `plays_in_club`; a tie goes to the verbatim phrasing's own.
-The best relation is kept when its score reaches the threshold, else the pair gets no triple. An object
-governed by "for", "by", "with" or "against" is no place, so relations phrased only by place are not scored for it.
+The best relation is kept when its score reaches the threshold, else the pair gets no triple.
 `KIND_WEIGHT` and `THRESHOLD` were chosen on the first WC2014 profile templates only and then run
 once on two held-out template sets (benchmarks/README.md, "Graph mode, fifth round").
 """
@@ -40,10 +39,6 @@ if TYPE_CHECKING:
 # otherwise takes every "for".
 KIND_WEIGHT = 3.0
 THRESHOLD = 1.6
-# Prepositions that say where a thing is, and prepositions that never do: "for Spain" names whom one acts for, "by",
-# "with" and "against" an agent or a companion, so an object they govern is no place.
-LOCATIVE = frozenset("in at on within inside near".split())
-NOT_LOCATIVE = frozenset("for by with against".split())
 
 
 def relation_kind(relation: str) -> str:
@@ -73,8 +68,6 @@ class RelationMatcher:
         phrasings = [(r, p) for r in self.relations for p in dict.fromkeys(_phrasings(r, vocabulary))]
         self._owner = np.array([self.relations.index(r) for r, _ in phrasings])
         self._phrasing_vectors = self._encode([p for _, p in phrasings])
-        # Relations every phrasing of which says where a thing is ("is in country": in, "based in", "located in").
-        self.placed = {r for r in self.relations if all(LOCATIVE & set(p.split()) for p in _phrasings(r, vocabulary))}
         kinds = [relation_kind(r) for r in self.relations]
         self._kinded = np.array([bool(k) for k in kinds])
         self._kind_vectors = self._encode([k or r for k, r in zip(kinds, self.relations, strict=True)])
@@ -105,14 +98,8 @@ class RelationMatcher:
         return {r: float(s) for r, s in zip(self.relations, total, strict=True)}
 
     def match(self, words: Sequence[str], obj: str, verbatim: Sequence[str] = ()) -> str | None:
-        """The best-scoring relation when it reaches the threshold, else None; a tie goes to the first of `verbatim`.
-
-        An object governed by a preposition that never says where a thing is ("plays at forward for Spain") is not
-        related by a relation phrased only by where things are (`placed`).
-        """
+        """The best-scoring relation when it reaches the threshold, else None; a tie goes to the first of `verbatim`."""
         scores = self.scores(words, obj, verbatim)
-        if words and words[-1] in NOT_LOCATIVE:
-            scores = {r: s for r, s in scores.items() if r not in self.placed}
         if not scores:
             return None
         top = max(scores.values())

@@ -19,15 +19,12 @@ from localrag.graph.extract import (
 )
 from localrag.graph.focused import (
     apposed_number,
-    dated,
     fact_grammar,
     heading_entity,
-    label_words,
     linking_words,
     mentions,
     relation_phrases,
     resolve_pronouns,
-    spell_number_sign,
 )
 from localrag.types import Chunk
 
@@ -210,45 +207,3 @@ def test_a_noun_after_as_a_is_offered_as_an_object() -> None:
 def test_a_function_word_in_capitals_is_an_acronym_of_a_name() -> None:
     assert mentions("He joined AS Monaco. US Sassuolo is old. As he said, At first it was small.") == [
         "AS Monaco", "US Sassuolo"]
-
-
-def test_no_before_a_numeral_is_the_word_number_and_ends_no_sentence() -> None:
-    assert spell_number_sign("She is No. 7; no. 12 waits.") == "She is number 7; number 12 waits."
-    assert spell_number_sign("No. She said no.") == "No. She said no."  # "No." before no numeral is the word no
-    assert mentions("Ana Ruiz is No. 7 in the queue.") == ["Ana Ruiz", "7"]
-    vocabulary = RelationVocabulary({"ticket": ("number",)}, fallback=None)
-    passage = spell_number_sign("Ana Ruiz is No. 7 in the queue.")
-    assert worded_relation(passage, "Ana Ruiz", "7", vocabulary) == "ticket"
-
-
-def test_a_name_hyphenated_to_a_qualifier_is_a_name_of_its_own() -> None:
-    assert mentions("She works for London-based Kestrel Partners.") == ["London", "Kestrel Partners"]
-    assert mentions("Lagos-born Ana Ruiz sings.") == ["Lagos", "Ana Ruiz"]
-    # a hyphen between two capitalised words, or a number-led qualifier, is left as it was
-    assert mentions("She sang at Saint-Etienne with a 26-year-old.") == ["Saint-Etienne", "26"]
-
-
-def test_a_fact_sheets_label_is_no_name_and_words_the_value_after_it() -> None:
-    text = "Ana Ruiz\nShe sings. Employer: Kestrel Partners (Lagos). Desk: 12."
-    assert mentions(text, ["Ana Ruiz"]) == ["Ana Ruiz", "Kestrel Partners", "Lagos", "12"]
-    assert label_words(text, "Kestrel Partners") == ["employer"]
-    assert label_words(text, "12") == ["desk"]
-    assert label_words(text, "Lagos") == []  # not the first thing after the label
-    passage = "Ana Ruiz met her friend in the car park: Kestrel Partners was closed."
-    assert label_words(passage, "Kestrel Partners") == []
-    vocabulary = RelationVocabulary({"works_for": ("employer",), "lives_in": ("lives in",)}, fallback=None)
-    assert worded_relation(text, "Ana Ruiz", "Kestrel Partners", vocabulary, topic="Ana Ruiz") == "works_for"
-    # only for the chunk's topic: a label says nothing of another name
-    assert worded_relation(text, "Lagos", "Kestrel Partners", vocabulary, topic="Ana Ruiz") is None
-
-
-def test_a_year_after_a_preposition_of_time_is_a_date_and_no_object_without_a_date_relation() -> None:
-    text = "Ana Ruiz has sung with Kestrel Choir since 2012. She won in 2013 and sang 1999 songs."
-    assert dated(text, "2012") and dated(text, "2013")
-    assert not dated(text, "1999") and not dated("Ana Ruiz sang 120 songs in 41 days.", "41")
-    chunk = Chunk("a", "a", "/docs/a.md", 0, text, 0, len(text), heading="Ana Ruiz")
-    assert focused_entities(chunk, RelationVocabulary({"member_of": ("sings with",)}, fallback=None)) == [
-        "Ana Ruiz", "Kestrel Choir", "1999"]
-    # a vocabulary with a date relation keeps them
-    assert focused_entities(chunk, RelationVocabulary({"date": ("since",)}, fallback=None)) == [
-        "Ana Ruiz", "Kestrel Choir", "2012", "2013", "1999"]

@@ -111,38 +111,3 @@ def test_a_noun_in_apposition_is_what_its_subject_is(real_embedder: SentenceTran
     # a noun before its subject is not taken for an apposition ("At school level she ..."), nor is a name
     assert relation("At school level Ines Moreau teaches.", "level") is None
     assert worded_relation("In Porto, Ines Moreau met.", "Ines Moreau", "Porto", vocabulary, matcher, others) is None
-
-
-def test_a_fronted_noun_phrase_set_off_by_a_comma_is_in_apposition(real_embedder: SentenceTransformerEmbedder) -> None:
-    vocabulary = RelationVocabulary({**VOCABULARY.canonical, "has_profession": ("works as",)}, fallback=None)
-    matcher = RelationMatcher(real_embedder, vocabulary)
-    others = ["Ines Moreau", "Porto", "40", "nurse"]
-    passage = "Ines Moreau\nA 40-year-old nurse, Ines Moreau moved to Porto in May."
-    assert worded_relation(passage, "Ines Moreau", "nurse", vocabulary, matcher, others) == "has_profession"
-    # only where the noun phrase opens its sentence: "Porto has a nurse, Ines Moreau ..." says nothing of her job
-    passage = "Porto hired a nurse, Ines Moreau, in May."
-    assert worded_relation(passage, "Ines Moreau", "nurse", vocabulary, matcher, others) is None
-
-
-def test_a_phrasing_after_a_determiner_introduces_no_object() -> None:
-    vocabulary = RelationVocabulary({"member_of": ("club", "plays for")}, fallback=None)
-    # "club" qualifies the noun after it inside "his club football", "the club shop"
-    assert vocabulary.objects_named_after("He plays his club football in Porto. The club shop is shut.") == []
-    assert vocabulary.objects_named_after("She plays for club teams.") == ["teams"]  # "club" after no determiner
-
-
-def test_a_name_and_participle_before_the_object_qualify_it() -> None:
-    vocabulary = RelationVocabulary({"works_for_company": ("works for",)}, fallback=None)
-    others = ["London", "Kestrel Partners"]
-    assert after_other_names("works for london based".split(), others, vocabulary) == ["works", "for"]
-    # a name with no participle after it still cuts the words before it
-    assert after_other_names("met london and then".split(), others, vocabulary) == ["and", "then"]
-
-
-def test_an_object_after_for_by_or_with_is_no_place(real_embedder: SentenceTransformerEmbedder) -> None:
-    vocabulary = RelationVocabulary({"works_for_country": ("works for", "represents"),
-                                     "is_in_country": ("is in", "located in", "based in")}, fallback=None)
-    matcher = RelationMatcher(real_embedder, vocabulary)
-    assert matcher.placed == {"is_in_country"}
-    assert matcher.match(["sits", "on", "a", "committee", "for"], "Portugal") == "works_for_country"
-    assert matcher.match(["is", "based", "in"], "Portugal", ["is_in_country"]) == "is_in_country"
