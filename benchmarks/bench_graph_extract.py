@@ -1,7 +1,7 @@
 """Triple extraction quality and speed: WC2014 facts written as text, extracted back by the GGUF model.
 
     .venv/bin/python benchmarks/bench_graph_extract.py [--set sentences|paragraphs] [--sentences 200]
-        [--paragraphs 16] [--templates first|heldout|heldout2|...|heldout7] [--per-chunk 1]
+        [--paragraphs 16] [--templates first|heldout|heldout2|...|heldout8] [--per-chunk 1]
         [--methods single,focused,phrased]
         [--thresholds T ...] [--kind-weights W ...] [--replies FILE]
         [--vocabulary kb|default] [--model PATH] [--quick] [--summary FILE]
@@ -23,7 +23,8 @@ kept in the summary so a rerun can show it read the same set):
   `--templates heldout4` from `HELDOUT4_TEMPLATES` (written before the seventh round's) and
   `--templates heldout5` from `HELDOUT5_TEMPLATES` (written before the eighth round's) and
   `--templates heldout6` from `HELDOUT6_TEMPLATES` (written before the ninth round's) and
-  `--templates heldout7` from `HELDOUT7_TEMPLATES` (written before the tenth round's). The gold
+  `--templates heldout7` from `HELDOUT7_TEMPLATES` (written before the tenth round's) and
+  `--templates heldout8` from `HELDOUT8_TEMPLATES` (written before the eleventh round's). The gold
   triples of a paragraph are exactly the KB facts its template states (the template lists them),
   so recall is measured against what the text says.
 Each chunk goes through `localrag.graph.extract.extract_chunk` once per method of `--methods`
@@ -254,10 +255,35 @@ HELDOUT7_TEMPLATES: list[list[tuple[str, tuple[str, ...]]]] = [
         ("He is No. {K} in the squad.", ("wears_number",)),
     ],
 ]
+# An eighth held-out set, written (issue 20, eleventh round) before that round's changes and run once on the code
+# before them: wordings none of the sets above use, as encyclopedias, club press releases, fan wikis, match reports and
+# tournament programmes write them: a country as a modifier ("a N international", "Q side C"), a position as the
+# complement of "position is", an age in brackets after "aged", a sentence opened by a hyphenated age, a club named
+# only by its country later ("the Q outfit"), a move to a country, and a participle or a possessive carrying the number.
+HELDOUT8_TEMPLATES: list[list[tuple[str, tuple[str, ...]]]] = [
+    [
+        ("{P} (aged {A}) is a {N} international footballer whose usual position is {x}.",
+         ("is_aged", "plays_for_country", "plays_position")),
+        ("The {N} coach has included {P}, a {x} aged {A}, in his final list.",
+         ("plays_for_country", "plays_position", "is_aged")),
+        ("{A}-year-old {P} was {N}'s best {x} on the night.", ("is_aged", "plays_for_country", "plays_position")),
+    ],
+    [
+        ("He currently plays for {Q} side {C}.", ("plays_in_club", "club_country")),
+        ("{C} confirmed on Tuesday that he has extended his deal with the {Q} outfit.",
+         ("plays_in_club", "club_country")),
+        ("He moved to {Q} to join {C}.", ("club_country", "plays_in_club")),
+    ],
+    [
+        ("Wearing {K}, he is one to watch.", ("wears_number",)),
+        ("His {K} shirt is a best seller in the club shop.", ("wears_number",)),
+        ("He has worn the {K} throughout his international career.", ("wears_number",)),
+    ],
+]
 TEMPLATE_SETS = {
     "first": PARAGRAPH_TEMPLATES, "heldout": HELDOUT_TEMPLATES, "heldout2": HELDOUT2_TEMPLATES,
     "heldout3": HELDOUT3_TEMPLATES, "heldout4": HELDOUT4_TEMPLATES, "heldout5": HELDOUT5_TEMPLATES,
-    "heldout6": HELDOUT6_TEMPLATES, "heldout7": HELDOUT7_TEMPLATES,
+    "heldout6": HELDOUT6_TEMPLATES, "heldout7": HELDOUT7_TEMPLATES, "heldout8": HELDOUT8_TEMPLATES,
 }
 
 
