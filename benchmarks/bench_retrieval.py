@@ -95,7 +95,7 @@ def embed_probe(backend: str, sample: int) -> str:
     started = time.perf_counter()
     embedder.embed(drawn)
     rate = sum(min(n, limit) for n in embedder.token_counts(drawn)) / (time.perf_counter() - started)
-    threads = embedder.session_threads() or "default"
+    threads = embedder.session_threads or "default"
     return (
         f"{backend}, threads {threads}: {rate:,.0f} tokens/s on {sample} random pieces; "
         f"all {len(pieces):,} pieces ({tokens:,} tokens) would take {tokens / rate / 60:.1f} min"
@@ -296,7 +296,7 @@ def main() -> None:
         "command": "benchmarks/bench_retrieval.py " + " ".join(sys.argv[1:]),
         "chunks": n,
         "rows_embedded": made,
-        "query_embedder": f"{embedder.name} ({embedder.backend}, threads {embedder.session_threads() or 'default'})",
+        "query_embedder": f"{embedder.name} ({embedder.backend}, threads {embedder.session_threads or 'default'})",
         "seconds": {k: round(v, 1) for k, v in seconds.items()},
         "size_mb": round(status.size_bytes / 1e6),
         "vector_index": status.vector_index,
