@@ -1,7 +1,7 @@
 """Triple extraction quality and speed: WC2014 facts written as text, extracted back by the GGUF model.
 
     .venv/bin/python benchmarks/bench_graph_extract.py [--set sentences|paragraphs] [--sentences 200]
-        [--paragraphs 16] [--templates first|heldout|heldout2|...|heldout8] [--per-chunk 1]
+        [--paragraphs 16] [--templates first|heldout|heldout2|...|heldout9] [--per-chunk 1]
         [--methods single,focused,phrased]
         [--thresholds T ...] [--kind-weights W ...] [--replies FILE]
         [--vocabulary kb|default] [--model PATH] [--quick] [--summary FILE]
@@ -24,7 +24,8 @@ kept in the summary so a rerun can show it read the same set):
   `--templates heldout5` from `HELDOUT5_TEMPLATES` (written before the eighth round's) and
   `--templates heldout6` from `HELDOUT6_TEMPLATES` (written before the ninth round's) and
   `--templates heldout7` from `HELDOUT7_TEMPLATES` (written before the tenth round's) and
-  `--templates heldout8` from `HELDOUT8_TEMPLATES` (written before the eleventh round's). The gold
+  `--templates heldout8` from `HELDOUT8_TEMPLATES` (written before the eleventh round's) and
+  `--templates heldout9` from `HELDOUT9_TEMPLATES` (written before the twelfth round's). The gold
   triples of a paragraph are exactly the KB facts its template states (the template lists them),
   so recall is measured against what the text says.
 Each chunk goes through `localrag.graph.extract.extract_chunk` once per method of `--methods`
@@ -280,10 +281,37 @@ HELDOUT8_TEMPLATES: list[list[tuple[str, tuple[str, ...]]]] = [
         ("He has worn the {K} throughout his international career.", ("wears_number",)),
     ],
 ]
+# A ninth held-out set, written (issue 20, twelfth round) before that round's run of the eleventh round's rules and
+# without reading them or the extraction code: wordings none of the sets above use, as scouting reports, obituary-style
+# career summaries, quiz cards, transfer news, squad lists and commentators' notes write them: a bracketed country and
+# age after a report's heading, an age as "born A years ago", a question answered by the name, a club led by "Q club",
+# a club "in the Q first division", a club as "a Q institution", and the number as a question's answer, a shirt on a
+# peg, or what he "goes out in".
+HELDOUT9_TEMPLATES: list[list[tuple[str, tuple[str, ...]]]] = [
+    [
+        ("Scouting report on {P} ({N}, {A}): a {x} with a fine first touch.",
+         ("plays_for_country", "is_aged", "plays_position")),
+        ("Born {A} years ago, {P} went on to play {x} at international level for {N}.",
+         ("is_aged", "plays_position", "plays_for_country")),
+        ("Quiz card: which {N} {x} is {A} years old? Answer: {P}.",
+         ("plays_for_country", "plays_position", "is_aged")),
+    ],
+    [
+        ("{Q} club {C} have turned down a bid for him.", ("club_country", "plays_in_club")),
+        ("He is attached to {C} in the {Q} first division.", ("plays_in_club", "club_country")),
+        ("He gave his best years to {C}, a {Q} institution.", ("plays_in_club", "club_country")),
+    ],
+    [
+        ("Question: which number does he wear? Answer: {K}.", ("wears_number",)),
+        ("In the dressing room, the {K} shirt hangs on his peg.", ("wears_number",)),
+        ("Commentator's note: he goes out in {K} tonight.", ("wears_number",)),
+    ],
+]
 TEMPLATE_SETS = {
     "first": PARAGRAPH_TEMPLATES, "heldout": HELDOUT_TEMPLATES, "heldout2": HELDOUT2_TEMPLATES,
     "heldout3": HELDOUT3_TEMPLATES, "heldout4": HELDOUT4_TEMPLATES, "heldout5": HELDOUT5_TEMPLATES,
     "heldout6": HELDOUT6_TEMPLATES, "heldout7": HELDOUT7_TEMPLATES, "heldout8": HELDOUT8_TEMPLATES,
+    "heldout9": HELDOUT9_TEMPLATES,
 }
 
 
