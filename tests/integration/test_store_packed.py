@@ -83,3 +83,15 @@ def test_rows_without_a_packed_value_are_read_whole(tmp_path: Path) -> None:
     vectors = _write(store)
     store.chunks_table.update(where="idx % 2 = 0", values_sql={PACKED_COLUMN: "NULL"})
     _assert_hits_are_whole_chunks(store, vectors)
+
+
+def test_equal_scores_come_in_chunk_id_order(tmp_path: Path) -> None:
+    store = _open(tmp_path / "db")
+    # The same chunk in eight files (one file copied around): equal vectors and equal BM25 scores.
+    docs = [Document(f"copy{j}", f"/docs/copy{j}.md", "md", "h", 0, 0.0) for j in (5, 2, 7, 0, 3, 6, 1, 4)]
+    chunks = [Chunk(f"{d.doc_id}:0", d.doc_id, d.path, 0, "the same disclaimer text", 0, 24) for d in docs]
+    vector = np.ones((1, DIM), dtype=np.float32) / np.sqrt(DIM)
+    store.write_batch(docs, chunks, np.repeat(vector, len(docs), axis=0))
+    expected = sorted(c.chunk_id for c in chunks)
+    for hits in (store.vector_search(vector[0], 8), store.text_search("disclaimer", 8)):
+        assert [c.chunk_id for c, _ in hits] == expected
