@@ -898,20 +898,17 @@ class Store:
         return self._hits(rows, [float(r["_score"]) for r in rows])
 
     def _hits(self, rows: list[dict[str, Any]], scores: list[float]) -> list[tuple[Chunk, float]]:
-        """A search's rows as chunks with their scores, best first; equal scores in chunk id order.
+        """A search's rows (the reader's order: best first, equal scores in chunk id order) as chunks.
 
-        LanceDB returns rows of equal score (duplicate chunks, equal BM25 scores) in whatever order its
-        threads finish, which differs between runs: ordering them by id keeps one question's answer the
-        same. A row read with the packed column but without its value (a salvage of a table older than the
+        A row read with the packed column but without its value (a salvage of a table older than the
         column, or another process's fill not yet done) is read whole; one gone meanwhile is left out.
         """
-        ranked = sorted(zip(rows, scores, strict=True), key=lambda pair: (-pair[1], pair[0]["chunk_id"]))
         if PACKED_COLUMN not in self._hit_columns:
-            return [(_row_to_chunk(r), score) for r, score in ranked]
+            return [(_row_to_chunk(r), score) for r, score in zip(rows, scores, strict=True)]
         unfilled = [r["chunk_id"] for r in rows if r[PACKED_COLUMN] is None]
         whole = {c.chunk_id: c for c in self.chunks(unfilled)} if unfilled else {}
         hits = []
-        for r, score in ranked:
+        for r, score in zip(rows, scores, strict=True):
             chunk = whole.get(r["chunk_id"]) if r[PACKED_COLUMN] is None else _row_to_chunk(_unpacked(r))
             if chunk is not None:
                 hits.append((chunk, score))
