@@ -25,7 +25,9 @@ fragments that batched appends leave) and builds the IVF_HNSW_SQ cosine index on
 enough for an ANN index to beat a flat scan.
 
 Searches: the vector and BM25 searches run through LanceDB's async API, one trip per leg (`store_reader`);
-everything else uses the sync API.
+everything else uses the sync API. A search reads a hit's metadata from one JSON column, `packed`, that
+every write fills beside the separate columns (which the filters and all other reads use); migration
+0005 adds and fills it in stores made before it, and a row without it is read whole.
 
 A full disk: a write that fails for lack of space is a `StoreError` naming the data dir, the space
 free and about how much the step needs; what was committed before stays. Compaction rewrites the
@@ -40,6 +42,7 @@ its vector (`row_sums`), which `damaged_rows()` verifies and `localrag repair` a
 from __future__ import annotations
 
 import errno
+import json
 import shutil
 import threading
 import time
@@ -89,6 +92,13 @@ HNSW_M = 20
 HNSW_EF_CONSTRUCTION = 100
 # Rows read at a time when checksums are computed or verified: a bounded slice of a big table.
 _SUM_BATCH = 4096
+# A hit's metadata, also packed in one JSON column that the searches read: LanceDB fetches each selected
+# column of the top hits on its own, and eight small columns cost a hybrid search's two legs ~2.3 ms at 100k
+# chunks (benchmarks/README.md, "A hit's metadata in one packed column"). The separate columns stay for the
+# filters and every other read.
+PACKED_COLUMN = "packed"
+_PACKED_FIELDS = ("path", "file_type", "idx", "char_start", "char_end", "page", "heading", "n_tokens")
+_HIT_COLUMNS = ["chunk_id", "doc_id", "commit_id", "text", PACKED_COLUMN]
 _CHUNK_COLUMNS = [
     "chunk_id",
     "doc_id",
@@ -165,6 +175,7 @@ def chunks_schema(dim: int) -> pa.Schema:
             pa.field("vector", pa.list_(pa.float32(), dim)),
             pa.field("text_sum", pa.int64()),
             pa.field("vector_sum", pa.int64()),
+            pa.field(PACKED_COLUMN, pa.string()),
         ]
     )
 
@@ -207,6 +218,17 @@ def _row_to_chunk(row: dict[str, Any]) -> Chunk:
         file_type=row["file_type"] or "",
         n_tokens=int(row["n_tokens"] or 0),
     )
+
+
+def packed_column(columns: dict[str, list[Any]]) -> list[str]:
+    """The packed column for chunk rows given column-wise: each row's metadata columns as one JSON list."""
+    rows = zip(*(columns[name] for name in _PACKED_FIELDS), strict=True)
+    return [json.dumps(values, ensure_ascii=False) for values in rows]
+
+
+def _unpacked(row: dict[str, Any]) -> dict[str, Any]:
+    """A search row read with the packed column, as a row of the separate columns."""
+    return {**row, **dict(zip(_PACKED_FIELDS, json.loads(row[PACKED_COLUMN]), strict=True))}
 
 
 def _row_to_document(row: dict[str, Any]) -> Document:
@@ -290,6 +312,32 @@ def _fill_row_sums(store: Store) -> None:
         table.merge_insert("chunk_id").when_matched_update_all().execute(update)
 
 
+def _packed_hits(store: Store) -> None:
+    """The packed column for stores written before it, filled from each row's own metadata columns."""
+    for ident in store.registry().values():
+        store._bind(ident)
+        _fill_packed(store)
+
+
+def _fill_packed(store: Store) -> None:
+    import pyarrow as pa
+
+    table = store.chunks_table
+    if PACKED_COLUMN not in table.schema.names:
+        table.add_columns([pa.field(PACKED_COLUMN, pa.string())])
+    store.repair()  # the merge needs one row per chunk id, as in _fill_row_sums
+    # Only rows without it: a fill killed half-way is finished by the next open.
+    unfilled = table.search().where(f"{PACKED_COLUMN} IS NULL").select(["chunk_id", *_PACKED_FIELDS])
+    for batch in unfilled.limit(None).to_batches(_SUM_BATCH):
+        columns = batch.to_pydict()
+        if not columns["chunk_id"]:
+            continue
+        update = pa.table(
+            {"chunk_id": pa.array(columns["chunk_id"], pa.string()), PACKED_COLUMN: packed_column(columns)}
+        )
+        table.merge_insert("chunk_id").when_matched_update_all().execute(update)
+
+
 def _sum_inputs(batch: Any, dim: int) -> tuple[list[str], list[bytes], np.ndarray]:
     """Chunk ids, texts as raw bytes (damage cannot fail a UTF-8 decode) and vectors of a record batch."""
     import pyarrow.compute as pc
@@ -306,6 +354,7 @@ MIGRATIONS: list[tuple[str, Callable[[Store], None]]] = [
     ("0002_key_indexes", _key_indexes),
     ("0003_collections", _register_collections),
     ("0004_row_sums", _row_sums),
+    ("0005_packed_hits", _packed_hits),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -360,6 +409,7 @@ class Store:
         self._committed: dict[str, str] = {}
         self._committed_version = -1
         self._reader = StoreReader(self.path)
+        self._hit_columns = _CHUNK_COLUMNS
         try:
             self.path.mkdir(parents=True, exist_ok=True)
             # Writes by this process are seen at once; another process's within a second. Checking on
@@ -442,6 +492,9 @@ class Store:
         self._documents = self._db.open_table(DOCUMENTS + table_suffix)
         self._reader.bind(CHUNKS + table_suffix, DOCUMENTS + table_suffix)
         self._committed_version = -1
+        # Fixed for this binding: a column is never dropped, and one another process adds later is read
+        # from the next opening on.
+        self._hit_columns = _HIT_COLUMNS if PACKED_COLUMN in self._chunks.schema.names else _CHUNK_COLUMNS
 
     # --- the collections registry (the whole folder) -------------------------------------------
 
@@ -653,6 +706,7 @@ class Store:
                     "text_sum": text_sums([c.chunk_id for c in chunks], [c.text for c in chunks]),
                     "vector_sum": vector_sums([c.chunk_id for c in chunks], vectors),
                 }
+                columns[PACKED_COLUMN] = packed_column(columns)
                 schema = chunks_schema(self.dim)
                 flat = pa.array(vectors.reshape(-1), type=pa.float32())
                 arrays = [
@@ -817,8 +871,8 @@ class Store:
         query_vector = np.asarray(vector, dtype=np.float32).reshape(-1)
         if query_vector.shape[0] != self.dim:
             raise ValueError(f"query vector has {query_vector.shape[0]} dimensions, the store {self.dim}")
-        rows = self._reader.vector(query_vector, k, where, [*_CHUNK_COLUMNS, "_distance"]).result()
-        return [(_row_to_chunk(r), 1.0 - float(r["_distance"])) for r in rows]
+        rows = self._reader.vector(query_vector, k, where, [*self._hit_columns, "_distance"]).result()
+        return self._hits(rows, [1.0 - float(r["_distance"]) for r in rows])
 
     @guarded
     def text_search(self, query: str, k: int, where: str | None = None) -> list[tuple[Chunk, float]]:
@@ -840,8 +894,25 @@ class Store:
         # LanceDB reads a double quote as the start of a phrase query, which the index (built without
         # positions) refuses: a question that quotes a title would raise instead of searching.
         query = query.replace('"', " ")
-        rows = self._reader.text(query, k, where, FTS_COLUMN, [*_CHUNK_COLUMNS, "_score"]).result()
-        return [(_row_to_chunk(r), float(r["_score"])) for r in rows]
+        rows = self._reader.text(query, k, where, FTS_COLUMN, [*self._hit_columns, "_score"]).result()
+        return self._hits(rows, [float(r["_score"]) for r in rows])
+
+    def _hits(self, rows: list[dict[str, Any]], scores: list[float]) -> list[tuple[Chunk, float]]:
+        """A search's rows (the reader's order: best first, equal scores in chunk id order) as chunks.
+
+        A row read with the packed column but without its value (a salvage of a table older than the
+        column, or another process's fill not yet done) is read whole; one gone meanwhile is left out.
+        """
+        if PACKED_COLUMN not in self._hit_columns:
+            return [(_row_to_chunk(r), score) for r, score in zip(rows, scores, strict=True)]
+        unfilled = [r["chunk_id"] for r in rows if r[PACKED_COLUMN] is None]
+        whole = {c.chunk_id: c for c in self.chunks(unfilled)} if unfilled else {}
+        hits = []
+        for r, score in zip(rows, scores, strict=True):
+            chunk = whole.get(r["chunk_id"]) if r[PACKED_COLUMN] is None else _row_to_chunk(_unpacked(r))
+            if chunk is not None:
+                hits.append((chunk, score))
+        return hits
 
     # --- indexes -------------------------------------------------------------------------------
 

@@ -131,20 +131,29 @@ class StoreReader:
             self._committed_read = asyncio.ensure_future(self._read_committed())
         return self._committed_read
 
-    async def _ranked(self, make_query: Callable[[AsyncTable, int], Any], k: int) -> list[dict[str, Any]]:
-        """The top `k` committed rows; asks for more while some were dropped (rare: only after a kill).
+    async def _ranked(
+        self, make_query: Callable[[AsyncTable, int], Any], k: int, rank: Callable[[dict[str, Any]], float]
+    ) -> list[dict[str, Any]]:
+        """The top `k` committed rows by `rank` (lower first), equal ranks in chunk id order.
+
+        Reads one row past the cut, and asks for more while some were dropped (rare: only after a kill)
+        or while rows of the `k`-th row's rank reach the end of what was read: LanceDB returns equal ranks
+        in whatever order its threads finish, so which of them made the cut would change from run to run
+        (a file copied into two folders, equal BM25 scores). Both stop at 16 x `k` rows.
 
         The documents are read beside the query, not after it: a chunk row is written before its
         document commits it, so rows the query sees but the read does not yet commit are left out, as
         they would be had the commit come a moment later.
         """
         chunks = (await self._open())[0]
-        limit = k
+        limit = k + 1
         while True:
             table, committed = await asyncio.gather(make_query(chunks, limit).to_arrow(), self._committed_ids())
             rows = table.to_pylist()
-            visible = committed_rows(rows, committed)
-            if len(visible) >= k or len(rows) < limit or limit >= 16 * k:
+            visible = sorted(committed_rows(rows, committed), key=lambda r: (rank(r), r["chunk_id"]))
+            exhausted = len(rows) < limit or limit >= 16 * k
+            tie_at_cut = len(visible) > k and rank(visible[k - 1]) == rank(visible[-1])
+            if exhausted or (len(visible) >= k and not tie_at_cut):
                 return visible[:k]
             limit *= 4
 
@@ -159,7 +168,7 @@ class StoreReader:
             return query.where(where) if where else query
 
         async def search() -> list[dict[str, Any]]:
-            return await self._ranked(make, k) if k > 0 else []
+            return await self._ranked(make, k, lambda row: row["_distance"]) if k > 0 else []
 
         return self.submit(search)
 
@@ -173,6 +182,6 @@ class StoreReader:
             return search.where(where) if where else search
 
         async def search() -> list[dict[str, Any]]:
-            return await self._ranked(make, k) if k > 0 else []
+            return await self._ranked(make, k, lambda row: -row["_score"]) if k > 0 else []
 
         return self.submit(search)
