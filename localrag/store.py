@@ -280,62 +280,64 @@ def _register_collections(store: Store) -> None:
         store._set_folder_meta(REGISTRY_KEY, dump_registry(registry))
 
 
-def _row_sums(store: Store) -> None:
-    """Checksum columns for stores written before them, filled from the rows as they are now."""
-    for ident in store.registry().values():
-        store._bind(ident)
-        _fill_row_sums(store)
+def _in_every_collection(fill: Callable[[Store], None]) -> Callable[[Store], None]:
+    """A migration that runs `fill` on each collection's tables in turn."""
+
+    def migrate(store: Store) -> None:
+        for ident in store.registry().values():
+            store._bind(ident)
+            fill(store)
+
+    return migrate
 
 
-def _fill_row_sums(store: Store) -> None:
+def _fill_columns(
+    store: Store, fields: list[pa.Field], unfilled: str, read: list[str], values: Callable[[Any], dict[str, Any]]
+) -> None:
+    """Add the `fields` the chunks table lacks, then set them on the rows `unfilled` selects from `values`
+    of a batch of those rows' `read` columns, a batch at a time: a fill killed half-way is finished by
+    the next opening, and rows already filled are left as they are."""
     import pyarrow as pa
 
     table = store.chunks_table
-    missing = [pa.field(name, pa.int64()) for name in ("text_sum", "vector_sum") if name not in table.schema.names]
+    missing = [f for f in fields if f.name not in table.schema.names]
     if missing:
         table.add_columns(missing)
     store.repair()  # leftovers of a killed write share chunk ids with committed rows: the merge needs one each
-    # Only rows without sums: a store whose meta table was rebuilt runs this again, and must not
-    # bless rows whose sums no longer match.
-    unsummed = table.search().where("text_sum IS NULL OR vector_sum IS NULL").select(["chunk_id", "text", "vector"])
-    for batch in unsummed.limit(None).to_batches(_SUM_BATCH):
+    for batch in table.search().where(unfilled).select(["chunk_id", *read]).limit(None).to_batches(_SUM_BATCH):
+        if batch.num_rows:
+            update = pa.table({"chunk_id": batch.column("chunk_id"), **values(batch)})
+            table.merge_insert("chunk_id").when_matched_update_all().execute(update)
+
+
+def _fill_row_sums(store: Store) -> None:
+    """Checksum columns for stores written before them, filled from the rows as they are now.
+
+    Only rows without sums: a store whose meta table was rebuilt runs this again, and must not bless
+    rows whose sums no longer match.
+    """
+    import pyarrow as pa
+
+    def sums(batch: Any) -> dict[str, Any]:
         ids, texts, vectors = _sum_inputs(batch, store.dim)
-        if not ids:
-            continue
-        update = pa.table(
-            {
-                "chunk_id": pa.array(ids, pa.string()),
-                "text_sum": pa.array([text_sum(i, t) for i, t in zip(ids, texts, strict=True)], pa.int64()),
-                "vector_sum": pa.array(vector_sums(ids, vectors), pa.int64()),
-            }
-        )
-        table.merge_insert("chunk_id").when_matched_update_all().execute(update)
+        return {
+            "text_sum": pa.array([text_sum(i, t) for i, t in zip(ids, texts, strict=True)], pa.int64()),
+            "vector_sum": pa.array(vector_sums(ids, vectors), pa.int64()),
+        }
 
-
-def _packed_hits(store: Store) -> None:
-    """The packed column for stores written before it, filled from each row's own metadata columns."""
-    for ident in store.registry().values():
-        store._bind(ident)
-        _fill_packed(store)
+    fields = [pa.field("text_sum", pa.int64()), pa.field("vector_sum", pa.int64())]
+    _fill_columns(store, fields, "text_sum IS NULL OR vector_sum IS NULL", ["text", "vector"], sums)
 
 
 def _fill_packed(store: Store) -> None:
+    """The packed column for stores written before it, filled from each row's own metadata columns."""
     import pyarrow as pa
 
-    table = store.chunks_table
-    if PACKED_COLUMN not in table.schema.names:
-        table.add_columns([pa.field(PACKED_COLUMN, pa.string())])
-    store.repair()  # the merge needs one row per chunk id, as in _fill_row_sums
-    # Only rows without it: a fill killed half-way is finished by the next open.
-    unfilled = table.search().where(f"{PACKED_COLUMN} IS NULL").select(["chunk_id", *_PACKED_FIELDS])
-    for batch in unfilled.limit(None).to_batches(_SUM_BATCH):
-        columns = batch.to_pydict()
-        if not columns["chunk_id"]:
-            continue
-        update = pa.table(
-            {"chunk_id": pa.array(columns["chunk_id"], pa.string()), PACKED_COLUMN: packed_column(columns)}
-        )
-        table.merge_insert("chunk_id").when_matched_update_all().execute(update)
+    def packed(batch: Any) -> dict[str, Any]:
+        return {PACKED_COLUMN: pa.array(packed_column(batch.to_pydict()), pa.string())}
+
+    fields = [pa.field(PACKED_COLUMN, pa.string())]
+    _fill_columns(store, fields, f"{PACKED_COLUMN} IS NULL", list(_PACKED_FIELDS), packed)
 
 
 def _sum_inputs(batch: Any, dim: int) -> tuple[list[str], list[bytes], np.ndarray]:
@@ -353,8 +355,8 @@ MIGRATIONS: list[tuple[str, Callable[[Store], None]]] = [
     ("0001_create_tables", _create_tables),
     ("0002_key_indexes", _key_indexes),
     ("0003_collections", _register_collections),
-    ("0004_row_sums", _row_sums),
-    ("0005_packed_hits", _packed_hits),
+    ("0004_row_sums", _in_every_collection(_fill_row_sums)),
+    ("0005_packed_hits", _in_every_collection(_fill_packed)),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
