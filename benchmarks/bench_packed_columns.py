@@ -94,9 +94,9 @@ def main() -> None:
     parser.add_argument("--summary", type=Path, help="write the figures here (JSON)")
     args = parser.parse_args()
 
-    texts, vectors, _ = bench_retrieval.corpus_vectors(100_000, "onnx-int8")
-    questions = _corpus.covid_questions(200)
-    query_vectors = _corpus.cached_vectors(questions, "covid_questions_int8", _corpus.onnx_embedder("onnx-int8"))
+    texts, vectors, _ = bench_retrieval.corpus_vectors(bench_retrieval.FULL, "onnx-int8")
+    questions = _corpus.covid_questions(bench_retrieval.QUERIES)
+    query_vectors = _corpus.cached_vectors(questions, "covid_questions-int8", _corpus.onnx_embedder("onnx-int8"))
     with tempfile.TemporaryDirectory(prefix="localrag-packed-") as tmp:
         db_dir = Path(tmp) / "db"
         if args.db is None:
