@@ -1,6 +1,6 @@
 """Query speed of the store at 100k chunks: vector, BM25 and hybrid p50/p95, and ANN recall@10.
 
-    .venv/bin/python benchmarks/bench_retrieval.py [--quick] [--summary FILE] [--ids FILE] [--profile]
+    .venv/bin/python benchmarks/bench_retrieval.py [--quick] [--summary FILE] [--ids FILE] [--profile] [--reads]
 
 Chunks are 100k windows of 1-4 sentences from the shared data (COVID-QA, PubMedQA, HotpotQA,
 MuSiQue) with real MiniLM vectors, embedded by the default backend (ONNX Runtime, float32; threads:
@@ -15,6 +15,8 @@ there (`--ids` of two `--quick` runs, one per code version, `--compare`d: the sa
 Store work (the `hybrid` row) is timed with query vectors embedded beforehand; the query embedding
 is timed apart (each question once, the default embedder), and `hybrid + embedding` is the whole
 `Retriever.search` with the real embedder, the BM25 leg running beside the embedding.
+`--reads` counts, after the timings, how many LanceDB queries each leg's searches took: a leg asks
+again when rows of equal score straddle its cut.
 """
 
 from __future__ import annotations
@@ -207,6 +209,37 @@ def build_sweep(store: Store, vectors: np.ndarray, query_vectors: np.ndarray, ca
     return lines
 
 
+def leg_reads(store: Store, questions: Sequence[str], query_vectors: np.ndarray) -> dict[str, dict[str, int]]:
+    """LanceDB queries per leg search of the top 4K: more than one where equal scores straddle the cut."""
+    from localrag.store_reader import StoreReader
+
+    ranked = StoreReader._ranked
+    queries = [0]
+
+    async def counting(self: StoreReader, make_query: Any, k: int, rank: Any) -> list[dict[str, Any]]:
+        def make(table: Any, limit: int) -> Any:
+            queries[0] += 1
+            return make_query(table, limit)
+
+        return await ranked(self, make, k, rank)
+
+    legs: dict[str, Callable[[str, np.ndarray], object]] = {
+        "vector": lambda q, v: store.vector_search(v, 4 * K),
+        "BM25": lambda q, v: store.text_search(q, 4 * K),
+    }
+    out = {}
+    StoreReader._ranked = counting  # type: ignore[method-assign]
+    try:
+        for leg, search in legs.items():
+            queries[0] = 0
+            for q, v in zip(questions, query_vectors, strict=True):
+                search(q, v)
+            out[leg] = {"searches": len(questions), "lancedb_queries": queries[0]}
+    finally:
+        StoreReader._ranked = ranked  # type: ignore[method-assign]
+    return out
+
+
 def compare_ids(ours: dict[str, list[str]], other_file: Path) -> str:
     other = json.loads(other_file.read_text())["ids"]
     same = sum(1 for q, ids in ours.items() if other.get(q) == ids)
@@ -223,6 +256,7 @@ def main() -> None:
     parser.add_argument("--ids", type=Path, help="write each question's hybrid top-k chunk ids here (JSON)")
     parser.add_argument("--compare", type=Path, help="an --ids file of another run: count identical answers")
     parser.add_argument("--summary", type=Path, help="write the figures here (JSON)")
+    parser.add_argument("--reads", action="store_true", help="count the LanceDB queries each leg search took")
     parser.add_argument("--ef-sweep", help="comma-separated HNSW ef values: recall and speed of the bare ANN query")
     parser.add_argument("--ef-construction", type=int, help="build the HNSW graph with this candidate list")
     parser.add_argument("--build-sweep", help="comma-separated ef_construction values: rebuild the index with each")
@@ -272,6 +306,7 @@ def main() -> None:
             exact = set(np.argsort(-(vectors @ v))[:10].tolist())
             found = {int(c.chunk_id[1:]) for c, _ in store.vector_search(v, 10)}
             recall.append(len(exact & found) / 10)
+        reads = leg_reads(store, questions, query_vectors) if args.reads else None
         profiles = []
         if args.ef_sweep:
             sweep = ef_sweep(store, vectors, query_vectors, [int(e) for e in args.ef_sweep.split(",")])
@@ -316,6 +351,10 @@ def main() -> None:
         print(f"{label:<30} {pct(values, 50):>7.1f} {pct(values, 95):>7.1f}")
     print(f"ANN recall@10 vs exact: {summary['ann_recall_at_10']:.3f} over {len(recall)} queries")
     print(f"load average: start {summary['loadavg_start']}, end {summary['loadavg_end']}")
+    if reads:
+        summary["leg_reads"] = reads
+        for leg, counts in reads.items():
+            print(f"{leg} leg: {counts['lancedb_queries']} LanceDB queries for {counts['searches']} searches")
     if args.compare:
         line = compare_ids(ids, args.compare)
         summary["compare"] = line
