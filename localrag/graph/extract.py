@@ -59,6 +59,7 @@ from localrag.graph.focused import (
     heading_entity,
     linking_words,
     mentions,
+    placed_name,
     relation_lines,
     relation_phrases,
     resolve_pronouns,
@@ -652,15 +653,52 @@ def propose_triples(
         subject, _, phrase = reply.partition(" | ")
         if stats is not None and stats.cancelled:
             break
+        located = located_triple(passage, obj, others, config.vocabulary, matcher, heading_entity(chunk.heading))
+        if located is not None:
+            out.append(located)
         if not subject or phrase in ("", NO_RELATION):
             continue
         # The heading's entity is the next subject to try: most facts of a chunk under a name are about it.
         for head in dict.fromkeys(h for h in (subject, topic) if h and h != obj):
             relation = worded_relation(passage, head, obj, config.vocabulary, matcher, others)
             if relation is not None:
-                out.append({"subject": head, "relation": relation, "object": obj})
+                # A place inside another name's noun phrase is where that name stands, not where `head` does.
+                if located is None or relation != located["relation"]:
+                    out.append({"subject": head, "relation": relation, "object": obj})
                 break
     return out
+
+
+# How a place inside another name's noun phrase relates to that name (located_triple).
+LOCATED_WORDS = ("located", "in")
+
+
+def located_triple(
+    passage: str,
+    place: str,
+    others: Sequence[str],
+    vocabulary: RelationVocabulary,
+    matcher: RelationMatcher | None,
+    topic: str = "",
+) -> dict[str, str] | None:
+    """The triple a place written inside another name's noun phrase states, or None (`focused.placed_name`).
+
+    "Spain club Real Madrid CF" and "Hull City FC in the England first division" say where the club is, whatever
+    the model named as the place's subject: the relation is the one the vocabulary words as "located in", held to
+    the place's kind by the `matcher` (a name that is no place scores under its threshold).
+    """
+    if place[:1].isdigit() or place.islower():
+        return None
+    name = placed_name(passage, place, others, topic)
+    if not name:
+        return None
+    phrase = vocabulary.find_phrase(list(LOCATED_WORDS))
+    verbatim = vocabulary.worded_by(phrase) if phrase is not None else []
+    if matcher is None:
+        relation = verbatim[0] if verbatim else None
+    else:
+        relation = matcher.match(list(LOCATED_WORDS), place, verbatim)
+    return {"subject": name, "relation": relation, "object": place} if relation is not None else None
 
 
 def worded_relation(

@@ -47,7 +47,14 @@ _POSSESSIVE = re.compile(r"\b(?:his|her)\b", re.IGNORECASE)
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 # Where the sentences whose words join two names end (linking_words, apposed_number).
 _CLAUSE_BREAK = re.compile(r"(?<=[.!?;])\s+|\n+")
+_PHRASE_BREAK = re.compile(r"(?<=[.!?;:])\s+|\n+")
 _IT = re.compile(r"(^|[.!?]\s+)(It|Its)\b")
+
+# Words that end a place's own noun phrase before a name: function words, pronouns and auxiliaries (placed_name).
+_QUALIFIER_STOPS = frozenset(
+    "a an the is are was were be been has have had he she it they his her its their this that these those who which "
+    "where when what and or but as at in on for of from with by to than not".split()
+)
 
 # A verb of being or becoming between a name and a bare number (apposed_number).
 _COPULA = re.compile(r"\s+(?:is|was|(?:has |had |just )?turned|turns)\s+", re.IGNORECASE)
@@ -230,6 +237,49 @@ def apposed_number(passage: str, subject: str, number: str) -> bool:
         opening = sentence[: n_at.start()]
         return bool(re.fullmatch(r"\s*,\s*", sentence[n_at.end() : s_at.start()])) and not re.search(r"[\d,]", opening)
     return False
+
+
+# Words that may stand between a name and a place after it inside the name's noun phrase: a prepositional phrase or
+# an apposition ("Hull City FC in the England first division", "Sao Paulo FC, a Brazil institution", "C of Q").
+_PLACE_AFTER = frozenset("in of the a an one".split())
+MAX_PLACE_QUALIFIERS = 2  # "Q club C", "Q first-division side C": the place's own noun phrase before the name
+
+
+def placed_name(passage: str, place: str, others: Sequence[str], topic: str = "") -> str:
+    """The other name whose noun phrase holds `place`, in the first sentence where one does, or "".
+
+    A place written inside another name's noun phrase says where that name's thing is: before the name with only
+    lower-case qualifiers between ("Spain club Real Madrid CF", "Mexico side Club America"), or after it with only
+    articles and "in" / "of" between ("Hull City FC in the England first division", "Sao Paulo FC, a Brazil
+    institution", "Genoa CFC of Italy"). The chunk's `topic` is left out: a place beside the name a chunk is about
+    says what that name is ("Spain forward Ana Ruiz"), not where it stands. Names are capitalised, not numbers.
+    """
+    target = _lower_words(place)
+    candidates = [(n, _lower_words(n)) for n in others if n[:1].isupper() and n != topic and n != place]
+    # A colon ends a noun phrase too: "Club: Real Madrid CF (Spain)" holds Spain in Real Madrid CF's, not "Club".
+    for sentence in _PHRASE_BREAK.split(passage):
+        words = _lower_words(sentence)
+        at = _find(words, target)
+        if at < 0:
+            continue
+        end = at + len(target)
+        best: tuple[int, str] | None = None
+        for name, parts in candidates:
+            for start in (i for i in range(len(words) - len(parts) + 1) if words[i : i + len(parts)] == parts):
+                if start + len(parts) <= at:
+                    between = words[start + len(parts) : at]
+                    fits = all(w in _PLACE_AFTER for w in between)
+                elif start >= end:
+                    between = words[end:start]
+                    fits = 0 < len(between) <= MAX_PLACE_QUALIFIERS and all(w.isalpha() and w not in _QUALIFIER_STOPS
+                                                                          for w in between)
+                else:
+                    continue
+                if fits and (best is None or len(between) < best[0]):
+                    best = (len(between), name)
+        if best is not None:
+            return best[1]
+    return ""
 
 
 def titles(passage: str, subject: str, noun: str) -> bool:

@@ -23,6 +23,7 @@ from localrag.graph.focused import (
     heading_entity,
     linking_words,
     mentions,
+    placed_name,
     relation_phrases,
     resolve_pronouns,
 )
@@ -207,3 +208,21 @@ def test_a_noun_after_as_a_is_offered_as_an_object() -> None:
 def test_a_function_word_in_capitals_is_an_acronym_of_a_name() -> None:
     assert mentions("He joined AS Monaco. US Sassuolo is old. As he said, At first it was small.") == [
         "AS Monaco", "US Sassuolo"]
+
+
+def test_a_place_inside_another_names_noun_phrase_is_where_that_name_stands() -> None:
+    others = ["Ana Ruiz", "Lisbon", "Okafor Partners", "Tamford Library", "Club"]
+    # before the name with its own qualifiers, or after it behind articles, "in" or "of"
+    assert placed_name("Portugal firm Okafor Partners hired Ana Ruiz.", "Portugal", others) == "Okafor Partners"
+    assert placed_name("Ana Ruiz works at Okafor Partners in the Portugal region.", "Portugal", others) == (
+        "Okafor Partners")
+    assert placed_name("She gave years to Tamford Library, a Portugal institution.", "Portugal", others) == (
+        "Tamford Library")
+    assert placed_name("Ana Ruiz reads. Club: Okafor Partners (Portugal).", "Portugal", others) == "Okafor Partners"
+    # the chunk's topic is what a place beside it describes, not where it stands
+    assert placed_name("Portugal engineer Ana Ruiz designed it.", "Portugal", others, "Ana Ruiz") == ""
+    # a verb, a pronoun or a colon between: no noun phrase holds the place
+    assert placed_name("Okafor Partners moved to Portugal.", "Portugal", others) == ""
+    assert placed_name("Portugal is where Okafor Partners works.", "Portugal", others) == ""
+    assert placed_name("Club: Okafor Partners.", "Okafor Partners", others) == ""
+    assert placed_name("Lisbon is far.", "Portugal", others) == ""
