@@ -389,7 +389,8 @@ def extraction_messages(chunk: Chunk, vocabulary: RelationVocabulary) -> list[di
 
 
 class EntityMerger:
-    """Maps a cleaned name to the entity it means: same normalised name or alias, else a close embedding.
+    """Maps a cleaned name to the entity it means: same normalised name or alias, else a close embedding of a name
+    with the same numbers.
 
     Seeded with the graph's entities, it grows as the build meets new names, so two spellings met in
     the same build merge too. `aliases` collects canonical surface -> other surfaces for the store.
@@ -434,6 +435,10 @@ class EntityMerger:
                 continue
             if len(self._ids):
                 sims = self._vectors @ vector
+                # Names that differ in a number name different things however alike they read ("Apollo 11" and
+                # "Apollo 12", "Born 27" and "Born 28"): a vector barely moves with a digit.
+                digits = _digits(name)
+                sims[[_digits(self._surface[i]) != digits for i in self._ids]] = -np.inf
                 best = int(np.argmax(sims))
                 if sims[best] >= self.threshold:
                     canonical = self._surface[self._ids[best]]
@@ -447,6 +452,10 @@ class EntityMerger:
             self._vectors = np.vstack([self._vectors, vector[None, :]])
             out[name] = name
         return out
+
+
+def _digits(name: str) -> list[str]:
+    return re.findall(r"\d+", name)
 
 
 @dataclass
