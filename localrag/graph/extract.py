@@ -693,8 +693,9 @@ def located_triple(
     """The triple a place written inside another name's noun phrase states, or None (`focused.placed_name`).
 
     "Spain club Real Madrid CF" and "Hull City FC in the England first division" say where the club is, whatever
-    the model named as the place's subject: the relation is the one the vocabulary words as "located in", held to
-    the place's kind by the `matcher` (a name that is no place scores under its threshold).
+    the model named as the place's subject: the relation is the one the vocabulary words as "located in", when the
+    `matcher` scores it best for the place's kind and over its threshold (a name that is no place scores another
+    relation higher, or none high enough).
     """
     if place[:1].isdigit() or place.islower():
         return None
@@ -703,10 +704,10 @@ def located_triple(
         return None
     phrase = vocabulary.find_phrase(list(LOCATED_WORDS))
     verbatim = vocabulary.worded_by(phrase) if phrase is not None else []
-    if matcher is None:
-        relation = verbatim[0] if verbatim else None
-    else:
-        relation = matcher.match(list(LOCATED_WORDS), place, verbatim)
+    relation = verbatim[0] if verbatim else None
+    # A name of another kind scores another relation higher ("located in" Hull City FC is plays_in_club's kind).
+    if matcher is not None and relation is not None and matcher.match(list(LOCATED_WORDS), place, verbatim) != relation:
+        return None
     return {"subject": name, "relation": relation, "object": place} if relation is not None else None
 
 

@@ -251,8 +251,9 @@ def placed_name(passage: str, place: str, others: Sequence[str], topic: str = ""
     A place written inside another name's noun phrase says where that name's thing is: before the name with only
     lower-case qualifiers between ("Spain club Real Madrid CF", "Mexico side Club America"), or after it with only
     articles and "in" / "of" between ("Hull City FC in the England first division", "Sao Paulo FC, a Brazil
-    institution", "Genoa CFC of Italy"). The chunk's `topic` is left out: a place beside the name a chunk is about
-    says what that name is ("Spain forward Ana Ruiz"), not where it stands. Names are capitalised, not numbers.
+    institution", "Genoa CFC of Italy") or in brackets ("Genoa CFC (Italy)"). The chunk's `topic` is left out: a
+    place beside the name a chunk is about says what that name is ("Spain forward Ana Ruiz"), not where it stands.
+    Names are capitalised, not numbers.
     """
     target = _lower_words(place)
     candidates = [(n, _lower_words(n)) for n in others if n[:1].isupper() and n != topic and n != place]
@@ -268,7 +269,10 @@ def placed_name(passage: str, place: str, others: Sequence[str], topic: str = ""
             for start in (i for i in range(len(words) - len(parts) + 1) if words[i : i + len(parts)] == parts):
                 if start + len(parts) <= at:
                     between = words[start + len(parts) : at]
+                    # With no word between, only a bracket sets the place off as the name's ("C (Q)"): a comma may
+                    # end a fronted phrase instead ("Within Spain, Real Madrid CF is ...").
                     fits = all(w in _PLACE_AFTER for w in between)
+                    fits = fits and bool(between or _bracketed(sentence, name, place))
                 elif start >= end:
                     between = words[end:start]
                     fits = 0 < len(between) <= MAX_PLACE_QUALIFIERS and all(w.isalpha() and w not in _QUALIFIER_STOPS
@@ -280,6 +284,11 @@ def placed_name(passage: str, place: str, others: Sequence[str], topic: str = ""
         if best is not None:
             return best[1]
     return ""
+
+
+def _bracketed(sentence: str, name: str, place: str) -> bool:
+    pattern = r"(?<!\w)" + re.escape(name) + r"\s*\(\s*" + re.escape(place) + r"(?!\w)"
+    return re.search(pattern, sentence, re.IGNORECASE) is not None
 
 
 def titles(passage: str, subject: str, noun: str) -> bool:

@@ -226,3 +226,4 @@ def test_a_place_inside_another_names_noun_phrase_is_where_that_name_stands() ->
     assert placed_name("Portugal is where Okafor Partners works.", "Portugal", others) == ""
     assert placed_name("Club: Okafor Partners.", "Okafor Partners", others) == ""
     assert placed_name("Lisbon is far.", "Portugal", others) == ""
+    assert placed_name("Within Portugal, Okafor Partners is old.", "Okafor Partners", ["Portugal"]) == ""  # no bracket

@@ -128,3 +128,8 @@ def test_a_place_inside_a_names_noun_phrase_is_located_by_the_vocabulary(
         "subject": "Okafor Partners", "relation": "is_in_country", "object": "Portugal"}
     assert located_triple(passage, "41", others, vocabulary, matcher) is None  # a number is no place
     assert located_triple("Ana Ruiz lives in Portugal.", "Portugal", ["Ana Ruiz"], vocabulary, matcher) is None
+    # a company in a name's noun phrase is no place: the matcher scores the company's relation higher
+    assert located_triple("She joined Okafor Partners in the Acme Corporation group.", "Acme Corporation",
+                          ["Okafor Partners"], vocabulary, None)["subject"] == "Okafor Partners"  # type: ignore[index]
+    assert located_triple("She joined Okafor Partners in the Acme Corporation group.", "Acme Corporation",
+                          ["Okafor Partners"], vocabulary, matcher) is None
