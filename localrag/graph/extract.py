@@ -653,7 +653,9 @@ def propose_triples(
     vocabulary = [(name, config.vocabulary.canonical.get(name, ())) for name in config.vocabulary.names]
     phrases = relation_phrases(vocabulary)
     topic = heading_entity(chunk.heading) if entities and entities[0] == heading_entity(chunk.heading) else ""
-    passage = resolve_pronouns(chunk.text, heading_entity(chunk.heading))
+    # The words that decide a relation see object pronouns as the heading's entity too ("Ajax have turned down a bid
+    # for him"); the prompt keeps them, as the model's replies were measured on it.
+    passage = resolve_pronouns(chunk.text, heading_entity(chunk.heading), objects=True)
     out: list[dict[str, str]] = []
     for obj in entities[1:] if len(entities) > 1 else []:
         others = [e for e in entities if e != obj]

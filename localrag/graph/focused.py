@@ -44,6 +44,12 @@ _POSSESSIVE_END = re.compile(r"'s$", re.IGNORECASE)
 _TOKEN = re.compile(r"[^\W_](?:[\w'.&-]*[^\W_])?")
 _SUBJECT_PRONOUN = re.compile(r"\b(?:he|she)\b", re.IGNORECASE)
 _POSSESSIVE = re.compile(r"\b(?:his|her)\b", re.IGNORECASE)
+# "him", and "her" before what cannot be its noun (punctuation, a preposition, an article, a time word): an object.
+_OBJECT_PRONOUN = re.compile(
+    r"\bhim\b|\bher\b(?=\s*(?:[.,;:!?)]|$|(?:to|for|in|on|at|with|by|from|as|and|or|but|the|a|an|into|onto|over|"
+    r"after|before|since|until|during|last|this|that|again|twice|once|back|away|up|down|out|off)\b))",
+    re.IGNORECASE,
+)
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 # Where the sentences whose words join two names end (linking_words, apposed_number).
 _CLAUSE_BREAK = re.compile(r"(?<=[.!?;])\s+|\n+")
@@ -170,13 +176,18 @@ def _runs(sentence: str) -> list[_Run]:
     return out
 
 
-def resolve_pronouns(text: str, entity: str) -> str:
-    """`text` with he/she -> `entity`, his/her -> `entity`'s, and sentence-initial It/Its likewise.
+def resolve_pronouns(text: str, entity: str, *, objects: bool = False) -> str:
+    """`text` with he/she -> `entity`, his/her -> `entity`'s, and sentence-initial It/Its likewise; with `objects`,
+    the object pronouns too: him -> `entity`, and "her" where no noun follows it ("a bid for her.", "signed her in
+    2012").
 
-    Only for a chunk under a heading that names one entity: there the pronouns almost always mean it.
+    Only for a chunk under a heading that names one entity: there the pronouns almost always mean it ("them" is
+    left alone: it names more than the one entity).
     """
     if not entity:
         return text
+    if objects:
+        text = _OBJECT_PRONOUN.sub(entity, text)
     text = _POSSESSIVE.sub(f"{entity}'s", text)
     text = _SUBJECT_PRONOUN.sub(entity, text)
     return _IT.sub(lambda m: m.group(1) + (f"{entity}'s" if m.group(2) == "Its" else entity), text)

@@ -96,6 +96,16 @@ def test_pronouns_become_the_heading_entity() -> None:
     assert resolve_pronouns("She designed it.", "") == "She designed it."
 
 
+def test_object_pronouns_become_the_heading_entity_for_the_joining_words() -> None:
+    text = "Okafor Partners hired him in 2012. They gave her a prize, thanked her and praised her work."
+    assert resolve_pronouns(text, "Ruth Okafor", objects=True) == (
+        "Okafor Partners hired Ruth Okafor in 2012. They gave Ruth Okafor a prize, thanked Ruth Okafor and praised "
+        "Ruth Okafor's work.")
+    assert resolve_pronouns(text, "Ruth Okafor").startswith("Okafor Partners hired him in 2012.")  # the prompt's
+    passage = resolve_pronouns("Okafor Partners hired him in 2012.", "Ruth Okafor", objects=True)
+    assert linking_words(passage, "Ruth Okafor", "Okafor Partners") == (["hired"], [])
+
+
 def test_linking_words_lie_between_the_names_in_one_sentence() -> None:
     passage = resolve_pronouns(PROFILE, "Ruth Okafor")
     assert linking_words(passage, "Harwick Bridge", "Tamford") == (["which", "is", "located", "in"], [])
