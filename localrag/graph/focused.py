@@ -95,7 +95,8 @@ def mentions(text: str, known: Sequence[str] = ()) -> list[str]:
     more, or it is a word of a name in `known` (the chunk's heading entity). Otherwise it stays a name:
     a subject opens its sentence ("Palmeiras is in Brazil.", "FRED plays for Brazil."). A longer run
     loses its opening word when the rest is a name written elsewhere ("Within Spain" where "Spain"
-    stands alone elsewhere).
+    stands alone elsewhere), or when the rest is a number counting the plural noun after it ("Born 28 years ago"
+    names 28).
     """
     runs = [run for sentence in re.split(r"(?<=[.!?;:])\s+|\n+", text) for run in _runs(sentence)]
     openers = Counter(run.words[0] for run in runs if run.opens)
@@ -110,7 +111,7 @@ def mentions(text: str, known: Sequence[str] = ()) -> list[str]:
         if run.opens and not words[0][0].isdigit() and words[0] not in vouched:
             if len(words) == 1 and (run.then == "," or run.then.lower() in _OPENER_FOLLOWERS):
                 continue
-            if tuple(words[1:]) in runs_inside:
+            if tuple(words[1:]) in runs_inside or _counts(words, run.then):
                 words = words[1:]
         if len(words) == 1 and _function_word(words[0]):
             continue
@@ -121,6 +122,13 @@ def mentions(text: str, known: Sequence[str] = ()) -> list[str]:
             number = _NUMBER.match(name)
             out.setdefault(number.group(0) if number else name, None)  # "26-year-old" names 26
     return [m for m in out if m]
+
+
+def _counts(words: Sequence[str], then: str) -> bool:
+    """Whether a run is an opening word and a number that counts the plural noun after it ("Born 28 years ago, ...",
+    "Scored 12 goals, ..."): a quantity, so the opening word is no part of a name."""
+    return (len(words) == 2 and words[1].isdigit() and then.isalpha() and then.islower() and len(then) > 3
+            and then.endswith("s") and not then.endswith("ss"))
 
 
 def _of_parts(words: list[str], alone: set[tuple[str, ...]]) -> list[list[str]]:

@@ -89,6 +89,14 @@ def test_a_subject_that_opens_its_sentence_is_still_a_name() -> None:
     assert mentions("Okafor, aged 41, lives in Lagos.") == ["41", "Lagos"]
 
 
+def test_an_opening_word_before_a_number_that_counts_something_is_no_name() -> None:
+    assert mentions("Born 41 years ago, Ruth Okafor designed bridges.") == ["41", "Ruth Okafor"]
+    assert mentions("Built 80 years ago, the Harwick Bridge stands.") == ["80", "Harwick Bridge"]
+    # a number that counts nothing after it, or a word the text vouches for elsewhere, stays in the name
+    assert mentions("Apollo 11 landed in 1969.") == ["Apollo 11", "1969"]
+    assert mentions("Apollo 11 carries 3 astronauts. Apollo left.") == ["Apollo 11", "3", "Apollo"]
+
+
 def test_pronouns_become_the_heading_entity() -> None:
     assert heading_entity("People > Ruth Okafor") == "Ruth Okafor"
     text = resolve_pronouns("She designed it. Her firm grew. It was new.", "Ruth Okafor")
