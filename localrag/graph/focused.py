@@ -70,6 +70,7 @@ _BARE_AFTER = re.compile(r"\s*(?:$|[.,;:!?)]|(?:and|but|or|this|last|in|on|at|wh
 NO_RELATION = "none"
 MAX_ENTITIES = 12
 MAX_NAME_WORDS = 6
+MAX_LABEL_WORDS = 3  # a label before a colon: "Club:", "Shirt number:", "Commentator's note:"
 MAX_AGE = 120  # a bare number above this beside a name is no age
 
 
@@ -96,9 +97,10 @@ def mentions(text: str, known: Sequence[str] = ()) -> list[str]:
     a subject opens its sentence ("Palmeiras is in Brazil.", "FRED plays for Brazil."). A longer run
     loses its opening word when the rest is a name written elsewhere ("Within Spain" where "Spain"
     stands alone elsewhere), or when the rest is a number counting the plural noun after it ("Born 28 years ago"
-    names 28).
+    names 28). A label of at most three words ended by a colon ("Club:", "Quiz card:") is no name.
     """
-    runs = [run for sentence in re.split(r"(?<=[.!?;:])\s+|\n+", text) for run in _runs(sentence)]
+    runs = [run for sentence in re.split(r"(?<=[.!?;:])\s+|\n+", text) if not _is_label(sentence)
+            for run in _runs(sentence)]
     openers = Counter(run.words[0] for run in runs if run.opens)
     vouched = {word for run in runs for word in (run.words[1:] if run.opens else run.words)}
     vouched |= {word for word, count in openers.items() if count > 1}
@@ -122,6 +124,13 @@ def mentions(text: str, known: Sequence[str] = ()) -> list[str]:
             number = _NUMBER.match(name)
             out.setdefault(number.group(0) if number else name, None)  # "26-year-old" names 26
     return [m for m in out if m]
+
+
+def _is_label(sentence: str) -> bool:
+    """Whether a sentence is only a label ended by a colon ("Club:", "Quiz card:", "Commentator's note:"): it names
+    what follows, not a thing of its own."""
+    sentence = sentence.strip()
+    return sentence.endswith(":") and 0 < len(_TOKEN.findall(sentence)) <= MAX_LABEL_WORDS
 
 
 def _counts(words: Sequence[str], then: str) -> bool:

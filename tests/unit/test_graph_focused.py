@@ -97,6 +97,14 @@ def test_an_opening_word_before_a_number_that_counts_something_is_no_name() -> N
     assert mentions("Apollo 11 carries 3 astronauts. Apollo left.") == ["Apollo 11", "3", "Apollo"]
 
 
+def test_a_label_before_a_colon_is_no_name() -> None:
+    text = "Fact sheet: Ruth Okafor. Employer: Okafor Partners (Tamford). Engineer's note: she built 3 bridges."
+    assert mentions(text) == ["Ruth Okafor", "Okafor Partners", "Tamford", "3"]
+    # a longer phrase before a colon is a sentence of its own, with its names
+    assert mentions("Survey report on Ruth Okafor (Tamford, 41): an engineer.") == [
+        "Survey", "Ruth Okafor", "Tamford", "41"]
+
+
 def test_pronouns_become_the_heading_entity() -> None:
     assert heading_entity("People > Ruth Okafor") == "Ruth Okafor"
     text = resolve_pronouns("She designed it. Her firm grew. It was new.", "Ruth Okafor")
