@@ -664,13 +664,18 @@ def propose_triples(
         subject, _, phrase = reply.partition(" | ")
         if stats is not None and stats.cancelled:
             break
-        located = located_triple(passage, obj, others, config.vocabulary, matcher, heading_entity(chunk.heading))
+        heading = heading_entity(chunk.heading)
+        located = located_triple(passage, obj, others, config.vocabulary, matcher, heading)
         if located is not None:
             out.append(located)
         if not subject or phrase in ("", NO_RELATION):
             continue
         # The heading's entity is the next subject to try: most facts of a chunk under a name are about it.
         for head in dict.fromkeys(h for h in (subject, topic) if h and h != obj):
+            if located_triple(passage, head, [obj], config.vocabulary, matcher, heading) is not None:
+                # `head` is a place inside the object's noun phrase ("Spain club Real Madrid CF"): their one fact is
+                # where the object stands, given when the place was the object.
+                continue
             relation = worded_relation(passage, head, obj, config.vocabulary, matcher, others)
             if relation is not None:
                 # A place inside another name's noun phrase is where that name stands, not where `head` does.

@@ -173,6 +173,24 @@ def test_focused_extraction_keeps_the_model_subject_and_the_passage_relation(tmp
     assert "Ruth Okafor designed the Harwick Bridge" in generator.calls[0]  # pronouns resolved for the model
 
 
+def test_a_place_inside_a_names_noun_phrase_is_where_that_name_stands_and_nothing_else() -> None:
+    # The place gets its located triple whatever the model says, and as the model's subject for the name it
+    # qualifies it gives way to the heading's entity.
+    text = "Ruth Okafor\nRuth Okafor works for Portugal firm Okafor Partners."
+    chunk = Chunk("c", "d", "/docs/people.md", 0, text, 0, len(text), heading="People > Ruth Okafor")
+    generator = ScriptedGenerator({"Object: Portugal": "Ruth Okafor | none",
+                                   "Object: Okafor Partners": "Portugal | firm"})
+    vocabulary = RelationVocabulary({"works_for": ("works for", "firm"), "located_in": ("located in",)},
+                                    fallback=None)
+    config = ExtractConfig(vocabulary=vocabulary, method="focused")
+    result = extract_chunk(chunk, generator, EntityMerger(HashEmbedder(dim=32)), config)  # type: ignore[arg-type]
+    assert result is not None
+    assert [(t.head, t.relation, t.tail) for t in result.triples] == [
+        ("Okafor Partners", "located_in", "Portugal"),
+        ("Ruth Okafor", "works_for", "Okafor Partners"),
+    ]
+
+
 @pytest.mark.parametrize("method", ["single", "focused"])
 def test_a_chunk_without_names_costs_the_focused_method_nothing(method: str) -> None:
     generator = ScriptedGenerator({})
