@@ -303,8 +303,7 @@ def placed_name(passage: str, place: str, others: Sequence[str], topic: str = ""
                     fits = fits and bool(between or _bracketed(sentence, name, place))
                 elif start >= end:
                     between = words[end:start]
-                    fits = 0 < len(between) <= MAX_PLACE_QUALIFIERS and all(w.isalpha() and w not in _QUALIFIER_STOPS
-                                                                          for w in between)
+                    fits = 0 < len(between) <= MAX_PLACE_QUALIFIERS and all(_qualifier(w) for w in between)
                 else:
                     continue
                 if fits and (best is None or len(between) < best[0]):
@@ -312,6 +311,12 @@ def placed_name(passage: str, place: str, others: Sequence[str], topic: str = ""
         if best is not None:
             return best[1]
     return ""
+
+
+def _qualifier(word: str) -> bool:
+    """Whether a lower-case word may qualify a name's noun phrase ("club", "side"): no function word, and not in a
+    verb's finite forms ("joined", "plays", "represents"), which would make a clause of the words between."""
+    return word.isalpha() and word not in _QUALIFIER_STOPS and not word.endswith(("ed", "s"))
 
 
 def _bracketed(sentence: str, name: str, place: str) -> bool:

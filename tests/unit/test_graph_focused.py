@@ -267,6 +267,8 @@ def test_a_place_inside_another_names_noun_phrase_is_where_that_name_stands() ->
     assert placed_name("Portugal engineer Ana Ruiz designed it.", "Portugal", others, "Ana Ruiz") == ""
     # a verb, a pronoun or a colon between: no noun phrase holds the place
     assert placed_name("Okafor Partners moved to Portugal.", "Portugal", others) == ""
+    assert placed_name("Portugal joined Okafor Partners.", "Portugal", others) == ""  # a verb, not a qualifier
+    assert placed_name("Portugal hosts Okafor Partners.", "Portugal", others) == ""
     assert placed_name("Portugal is where Okafor Partners works.", "Portugal", others) == ""
     assert placed_name("Club: Okafor Partners.", "Okafor Partners", others) == ""
     assert placed_name("Lisbon is far.", "Portugal", others) == ""
