@@ -672,9 +672,10 @@ def propose_triples(
             continue
         # The heading's entity is the next subject to try: most facts of a chunk under a name are about it.
         for head in dict.fromkeys(h for h in (subject, topic) if h and h != obj):
-            if located_triple(passage, head, [obj], config.vocabulary, matcher, heading) is not None:
+            if head != heading and located_triple(passage, head, [obj], config.vocabulary, matcher) is not None:
                 # `head` is a place inside the object's noun phrase ("Spain club Real Madrid CF"): their one fact is
-                # where the object stands, given when the place was the object.
+                # where the object stands, given when the place was the object. The heading's entity qualifies no
+                # other name: a chunk is about it.
                 continue
             relation = worded_relation(passage, head, obj, config.vocabulary, matcher, others)
             if relation is not None:
