@@ -218,6 +218,16 @@ class RelationVocabulary:
         holding = (self._exact[p] for p in self._phrases if _contains([_stem(w) for w in p.split("_")], parts))
         return list(dict.fromkeys([self._exact[phrase], *holding]))
 
+    def apposed_nouns(self, text: str, entity: str) -> list[str]:
+        """The heads of the indefinite noun phrases set off in apposition right after `entity` ("Ana Ruiz, a chemist
+        with ...", "Report on Ana Ruiz (Lisbon, 41): an engineer of note"): they say what the entity is, though no
+        copula introduces them. Only the chunk's own entity's: an apposition after another name describes that one.
+        """
+        relation_words = {_stem(w) for phrase in self._phrases for w in phrase.split("_")}
+        pattern = re.compile(r"(?<!\w)" + re.escape(entity) + _APPOSITION.format(n=MAX_NOUN_WORDS), re.IGNORECASE)
+        found = (_head_noun(m.group(1).split(), relation_words) for m in pattern.finditer(text))
+        return list(dict.fromkeys(noun for noun in found if noun))
+
     def objects_named_after(self, text: str, introducers: Sequence[str] = ()) -> list[str]:
         """Lower-case words a phrasing of this vocabulary introduces ("plays as a forward": forward).
 
@@ -248,6 +258,8 @@ class RelationVocabulary:
 
 
 _ARTICLES = frozenset("a an the".split())
+# A name, its bracketed asides, then a comma or a colon and an indefinite article: an apposition says what it is.
+_APPOSITION = r"(?:\s*\([^()]*\))*\s*[,:]\s+(?:a|an)\s+((?:[A-Za-z]+\s*){{1,{n}}})"
 # A noun after a copula and an article says what the subject is ("X is a forward"): an object for the
 # relation matcher (localrag/graph/relate.py) to name, which no vocabulary phrasing introduces.
 # "as a" does the same for what the subject serves as ("operates as a goalkeeper", "selected as a forward").
@@ -593,7 +605,8 @@ def focused_entities(
 ) -> list[str]:
     """The entities the relation pass may use: the heading entity if the text names it, then the mentions,
     then the lower-case words the vocabulary's phrasings introduce ("plays as a forward") and, with
-    `predicates`, those a copula and an article introduce ("is a forward").
+    `predicates`, those a copula and an article introduce ("is a forward") and the heading entity's appositions
+    ("Ana Ruiz, a forward with ...").
 
     Once each by normalised name, at most MAX_ENTITIES.
     """
@@ -601,6 +614,8 @@ def focused_entities(
     names = [heading] if heading and occurs_in(heading, chunk.text) else []
     introducers = PREDICATE_NOUN if predicates else ()
     named = vocabulary.objects_named_after(chunk.text, introducers) if vocabulary is not None else []
+    if predicates and heading and vocabulary is not None:
+        named += vocabulary.apposed_nouns(chunk.text, heading)
     out: dict[str, str] = {}
     for name in [*names, *mentions(chunk.text, [heading] if heading else []), *named]:
         out.setdefault(normalise_entity(name), name)

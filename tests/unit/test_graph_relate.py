@@ -133,3 +133,13 @@ def test_a_place_inside_a_names_noun_phrase_is_located_by_the_vocabulary(
                           ["Okafor Partners"], vocabulary, None)["subject"] == "Okafor Partners"  # type: ignore[index]
     assert located_triple("She joined Okafor Partners in the Acme Corporation group.", "Acme Corporation",
                           ["Okafor Partners"], vocabulary, matcher) is None
+
+
+def test_an_apposition_after_the_chunks_entity_offers_its_noun() -> None:
+    text = "Survey of Ines Moreau (Porto, 41): a chemist with a steady hand. She works for Acme, a firm in Porto."
+    assert VOCABULARY.apposed_nouns(text, "Ines Moreau") == ["chemist"]
+    assert VOCABULARY.apposed_nouns("Ines Moreau, an engineer trained in Porto, is 41.", "Ines Moreau") == ["engineer"]
+    chunk = Chunk("c", "d", "/docs/people.md", 0, text, 0, len(text), heading="People > Ines Moreau")
+    assert "chemist" in focused_entities(chunk, VOCABULARY, predicates=True)
+    assert "firm" not in focused_entities(chunk, VOCABULARY, predicates=True)  # Acme's apposition, not hers
+    assert "chemist" not in focused_entities(chunk, VOCABULARY)
