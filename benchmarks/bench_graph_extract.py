@@ -1,7 +1,7 @@
 """Triple extraction quality and speed: WC2014 facts written as text, extracted back by the GGUF model.
 
     .venv/bin/python benchmarks/bench_graph_extract.py [--set sentences|paragraphs] [--sentences 200]
-        [--paragraphs 16] [--templates first|heldout|heldout2|...|heldout9] [--per-chunk 1]
+        [--paragraphs 16] [--templates first|heldout|heldout2|...|heldout10] [--per-chunk 1]
         [--methods single,focused,phrased]
         [--thresholds T ...] [--kind-weights W ...] [--replies FILE]
         [--vocabulary kb|default] [--model PATH] [--quick] [--summary FILE]
@@ -25,7 +25,8 @@ kept in the summary so a rerun can show it read the same set):
   `--templates heldout6` from `HELDOUT6_TEMPLATES` (written before the ninth round's) and
   `--templates heldout7` from `HELDOUT7_TEMPLATES` (written before the tenth round's) and
   `--templates heldout8` from `HELDOUT8_TEMPLATES` (written before the eleventh round's) and
-  `--templates heldout9` from `HELDOUT9_TEMPLATES` (written before the twelfth round's). The gold
+  `--templates heldout9` from `HELDOUT9_TEMPLATES` (written before the twelfth round's) and
+  `--templates heldout10` from `HELDOUT10_TEMPLATES` (written before the thirteenth round's). The gold
   triples of a paragraph are exactly the KB facts its template states (the template lists them),
   so recall is measured against what the text says.
 Each chunk goes through `localrag.graph.extract.extract_chunk` once per method of `--methods`
@@ -307,11 +308,40 @@ HELDOUT9_TEMPLATES: list[list[tuple[str, tuple[str, ...]]]] = [
         ("Commentator's note: he goes out in {K} tonight.", ("wears_number",)),
     ],
 ]
+# A tenth held-out set, written (issue 20, thirteenth round) before that round's rules and without reading them or the
+# extraction code: wordings none of the sets above use, as interview introductions, fan-forum posts, fantasy-football
+# tips, a club's press release announcing a signing, encyclopedia prose, a kit room's note and a match-day programme
+# write them: the name as the object of "sat down with" or "starting", "the lad" for the player, a question answered
+# in the next sentence or by a fragment, a position "in the game", a club's training ground or home matches placing it
+# in its country, the passive ("was snapped up by", "are heat-pressed onto"), and the number in an interviewer's
+# question or a programme's team grid.
+HELDOUT10_TEMPLATES: list[list[tuple[str, tuple[str, ...]]]] = [
+    [
+        ("Ahead of training we sat down with {P}, a {x} who, at {A}, is already a fixture in the {N} set-up.",
+         ("plays_position", "is_aged", "plays_for_country")),
+        ("Honestly, why do {N} keep starting {P} at {x}? The lad is {A} and still learning.",
+         ("plays_for_country", "plays_position", "is_aged")),
+        ("Fantasy tip: {P} is classed as a {x} in the game and is a nailed-on starter for {N}, which is not bad for a "
+         "{A}-year-old.", ("plays_position", "plays_for_country", "is_aged")),
+    ],
+    [
+        ("{C} are delighted to announce that he has agreed a three-year contract; he reports to the club's training "
+         "ground in {Q} after the World Cup.", ("plays_in_club", "club_country")),
+        ("Which club is he at these days? {C}, over in {Q}.", ("plays_in_club", "club_country")),
+        ("He was snapped up by {C}, a club whose home matches are played in {Q}.", ("plays_in_club", "club_country")),
+    ],
+    [
+        ("Kit room note: {K} and his surname are heat-pressed onto his match shirts the night before every game.",
+         ("wears_number",)),
+        ("Why does he wear {K}? 'It was the only one left when I arrived,' he laughs.", ("wears_number",)),
+        ("Look for {K} in the team grid on the back page of this programme: that is him.", ("wears_number",)),
+    ],
+]
 TEMPLATE_SETS = {
     "first": PARAGRAPH_TEMPLATES, "heldout": HELDOUT_TEMPLATES, "heldout2": HELDOUT2_TEMPLATES,
     "heldout3": HELDOUT3_TEMPLATES, "heldout4": HELDOUT4_TEMPLATES, "heldout5": HELDOUT5_TEMPLATES,
     "heldout6": HELDOUT6_TEMPLATES, "heldout7": HELDOUT7_TEMPLATES, "heldout8": HELDOUT8_TEMPLATES,
-    "heldout9": HELDOUT9_TEMPLATES,
+    "heldout9": HELDOUT9_TEMPLATES, "heldout10": HELDOUT10_TEMPLATES,
 }
 
 

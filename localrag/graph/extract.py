@@ -59,6 +59,7 @@ from localrag.graph.focused import (
     heading_entity,
     linking_words,
     mentions,
+    placed_name,
     relation_lines,
     relation_phrases,
     resolve_pronouns,
@@ -217,6 +218,16 @@ class RelationVocabulary:
         holding = (self._exact[p] for p in self._phrases if _contains([_stem(w) for w in p.split("_")], parts))
         return list(dict.fromkeys([self._exact[phrase], *holding]))
 
+    def apposed_nouns(self, text: str, entity: str) -> list[str]:
+        """The heads of the indefinite noun phrases set off in apposition right after `entity` ("Ana Ruiz, a chemist
+        with ...", "Report on Ana Ruiz (Lisbon, 41): an engineer of note"): they say what the entity is, though no
+        copula introduces them. Only the chunk's own entity's: an apposition after another name describes that one.
+        """
+        relation_words = {_stem(w) for phrase in self._phrases for w in phrase.split("_")}
+        pattern = re.compile(r"(?<!\w)" + re.escape(entity) + _APPOSITION.format(n=MAX_NOUN_WORDS), re.IGNORECASE)
+        found = (_head_noun(m.group(1).split(), relation_words) for m in pattern.finditer(text))
+        return list(dict.fromkeys(noun for noun in found if noun))
+
     def objects_named_after(self, text: str, introducers: Sequence[str] = ()) -> list[str]:
         """Lower-case words a phrasing of this vocabulary introduces ("plays as a forward": forward).
 
@@ -247,6 +258,8 @@ class RelationVocabulary:
 
 
 _ARTICLES = frozenset("a an the".split())
+# A name, its bracketed asides, then a comma or a colon and an indefinite article: an apposition says what it is.
+_APPOSITION = r"(?:\s*\([^()]*\))*\s*[,:]\s+(?:a|an)\s+((?:[A-Za-z]+\s*){{1,{n}}})"
 # A noun after a copula and an article says what the subject is ("X is a forward"): an object for the
 # relation matcher (localrag/graph/relate.py) to name, which no vocabulary phrasing introduces.
 # "as a" does the same for what the subject serves as ("operates as a goalkeeper", "selected as a forward").
@@ -388,7 +401,8 @@ def extraction_messages(chunk: Chunk, vocabulary: RelationVocabulary) -> list[di
 
 
 class EntityMerger:
-    """Maps a cleaned name to the entity it means: same normalised name or alias, else a close embedding.
+    """Maps a cleaned name to the entity it means: same normalised name or alias, else a close embedding of a name
+    with the same numbers.
 
     Seeded with the graph's entities, it grows as the build meets new names, so two spellings met in
     the same build merge too. `aliases` collects canonical surface -> other surfaces for the store.
@@ -433,6 +447,10 @@ class EntityMerger:
                 continue
             if len(self._ids):
                 sims = self._vectors @ vector
+                # Names that differ in a number name different things however alike they read ("Apollo 11" and
+                # "Apollo 12", "Born 27" and "Born 28"): a vector barely moves with a digit.
+                digits = _digits(name)
+                sims[[_digits(self._surface[i]) != digits for i in self._ids]] = -np.inf
                 best = int(np.argmax(sims))
                 if sims[best] >= self.threshold:
                     canonical = self._surface[self._ids[best]]
@@ -446,6 +464,10 @@ class EntityMerger:
             self._vectors = np.vstack([self._vectors, vector[None, :]])
             out[name] = name
         return out
+
+
+def _digits(name: str) -> list[str]:
+    return re.findall(r"\d+", name)
 
 
 @dataclass
@@ -583,7 +605,8 @@ def focused_entities(
 ) -> list[str]:
     """The entities the relation pass may use: the heading entity if the text names it, then the mentions,
     then the lower-case words the vocabulary's phrasings introduce ("plays as a forward") and, with
-    `predicates`, those a copula and an article introduce ("is a forward").
+    `predicates`, those a copula and an article introduce ("is a forward") and the heading entity's appositions
+    ("Ana Ruiz, a forward with ...").
 
     Once each by normalised name, at most MAX_ENTITIES.
     """
@@ -591,6 +614,8 @@ def focused_entities(
     names = [heading] if heading and occurs_in(heading, chunk.text) else []
     introducers = PREDICATE_NOUN if predicates else ()
     named = vocabulary.objects_named_after(chunk.text, introducers) if vocabulary is not None else []
+    if predicates and heading and vocabulary is not None:
+        named += vocabulary.apposed_nouns(chunk.text, heading)
     out: dict[str, str] = {}
     for name in [*names, *mentions(chunk.text, [heading] if heading else []), *named]:
         out.setdefault(normalise_entity(name), name)
@@ -643,7 +668,9 @@ def propose_triples(
     vocabulary = [(name, config.vocabulary.canonical.get(name, ())) for name in config.vocabulary.names]
     phrases = relation_phrases(vocabulary)
     topic = heading_entity(chunk.heading) if entities and entities[0] == heading_entity(chunk.heading) else ""
-    passage = resolve_pronouns(chunk.text, heading_entity(chunk.heading))
+    # The words that decide a relation see object pronouns as the heading's entity too ("Ajax have turned down a bid
+    # for him"); the prompt keeps them, as the model's replies were measured on it.
+    passage = resolve_pronouns(chunk.text, heading_entity(chunk.heading), objects=True)
     out: list[dict[str, str]] = []
     for obj in entities[1:] if len(entities) > 1 else []:
         others = [e for e in entities if e != obj]
@@ -652,15 +679,59 @@ def propose_triples(
         subject, _, phrase = reply.partition(" | ")
         if stats is not None and stats.cancelled:
             break
+        heading = heading_entity(chunk.heading)
+        located = located_triple(passage, obj, others, config.vocabulary, matcher, heading)
+        if located is not None:
+            out.append(located)
         if not subject or phrase in ("", NO_RELATION):
             continue
         # The heading's entity is the next subject to try: most facts of a chunk under a name are about it.
         for head in dict.fromkeys(h for h in (subject, topic) if h and h != obj):
+            if head != heading and located_triple(passage, head, [obj], config.vocabulary, matcher) is not None:
+                # `head` is a place inside the object's noun phrase ("Spain club Real Madrid CF"): their one fact is
+                # where the object stands, given when the place was the object. The heading's entity qualifies no
+                # other name: a chunk is about it.
+                continue
             relation = worded_relation(passage, head, obj, config.vocabulary, matcher, others)
             if relation is not None:
-                out.append({"subject": head, "relation": relation, "object": obj})
+                # A place inside another name's noun phrase is where that name stands, not where `head` does.
+                if located is None or relation != located["relation"]:
+                    out.append({"subject": head, "relation": relation, "object": obj})
                 break
     return out
+
+
+# How a place inside another name's noun phrase relates to that name (located_triple).
+LOCATED_WORDS = ("located", "in")
+
+
+def located_triple(
+    passage: str,
+    place: str,
+    others: Sequence[str],
+    vocabulary: RelationVocabulary,
+    matcher: RelationMatcher | None,
+    topic: str = "",
+) -> dict[str, str] | None:
+    """The triple a place written inside another name's noun phrase states, or None (`focused.placed_name`).
+
+    "Spain club Real Madrid CF" and "Hull City FC in the England first division" say where the club is, whatever
+    the model named as the place's subject: the relation is the one the vocabulary words as "located in", when the
+    `matcher` scores it best for the place's kind and over its threshold (a name that is no place scores another
+    relation higher, or none high enough).
+    """
+    if place[:1].isdigit() or place.islower():
+        return None
+    name = placed_name(passage, place, others, topic)
+    if not name:
+        return None
+    phrase = vocabulary.find_phrase(list(LOCATED_WORDS))
+    verbatim = vocabulary.worded_by(phrase) if phrase is not None else []
+    relation = verbatim[0] if verbatim else None
+    # A name of another kind scores another relation higher ("located in" Hull City FC is plays_in_club's kind).
+    if matcher is not None and relation is not None and matcher.match(list(LOCATED_WORDS), place, verbatim) != relation:
+        return None
+    return {"subject": name, "relation": relation, "object": place} if relation is not None else None
 
 
 def worded_relation(

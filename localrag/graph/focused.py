@@ -44,10 +44,23 @@ _POSSESSIVE_END = re.compile(r"'s$", re.IGNORECASE)
 _TOKEN = re.compile(r"[^\W_](?:[\w'.&-]*[^\W_])?")
 _SUBJECT_PRONOUN = re.compile(r"\b(?:he|she)\b", re.IGNORECASE)
 _POSSESSIVE = re.compile(r"\b(?:his|her)\b", re.IGNORECASE)
+# "him", and "her" before what cannot be its noun (punctuation, a preposition, an article, a time word): an object.
+_OBJECT_PRONOUN = re.compile(
+    r"\bhim\b|\bher\b(?=\s*(?:[.,;:!?)]|$|(?:to|for|in|on|at|with|by|from|as|and|or|but|the|a|an|into|onto|over|"
+    r"after|before|since|until|during|last|this|that|again|twice|once|back|away|up|down|out|off)\b))",
+    re.IGNORECASE,
+)
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 # Where the sentences whose words join two names end (linking_words, apposed_number).
 _CLAUSE_BREAK = re.compile(r"(?<=[.!?;])\s+|\n+")
+_PHRASE_BREAK = re.compile(r"(?<=[.!?;:])\s+|\n+")
 _IT = re.compile(r"(^|[.!?]\s+)(It|Its)\b")
+
+# Words that end a place's own noun phrase before a name: function words, pronouns and auxiliaries (placed_name).
+_QUALIFIER_STOPS = frozenset(
+    "a an the is are was were be been has have had he she it they his her its their this that these those who which "
+    "where when what and or but as at in on for of from with by to than not".split()
+)
 
 # A verb of being or becoming between a name and a bare number (apposed_number).
 _COPULA = re.compile(r"\s+(?:is|was|(?:has |had |just )?turned|turns)\s+", re.IGNORECASE)
@@ -57,6 +70,7 @@ _BARE_AFTER = re.compile(r"\s*(?:$|[.,;:!?)]|(?:and|but|or|this|last|in|on|at|wh
 NO_RELATION = "none"
 MAX_ENTITIES = 12
 MAX_NAME_WORDS = 6
+MAX_LABEL_WORDS = 3  # a label before a colon: "Club:", "Shirt number:", "Commentator's note:"
 MAX_AGE = 120  # a bare number above this beside a name is no age
 
 
@@ -82,9 +96,11 @@ def mentions(text: str, known: Sequence[str] = ()) -> list[str]:
     more, or it is a word of a name in `known` (the chunk's heading entity). Otherwise it stays a name:
     a subject opens its sentence ("Palmeiras is in Brazil.", "FRED plays for Brazil."). A longer run
     loses its opening word when the rest is a name written elsewhere ("Within Spain" where "Spain"
-    stands alone elsewhere).
+    stands alone elsewhere), or when the rest is a number counting the plural noun after it ("Born 28 years ago"
+    names 28). A label of at most three words ended by a colon ("Club:", "Quiz card:") is no name.
     """
-    runs = [run for sentence in re.split(r"(?<=[.!?;:])\s+|\n+", text) for run in _runs(sentence)]
+    runs = [run for sentence in re.split(r"(?<=[.!?;:])\s+|\n+", text) if not _is_label(sentence)
+            for run in _runs(sentence)]
     openers = Counter(run.words[0] for run in runs if run.opens)
     vouched = {word for run in runs for word in (run.words[1:] if run.opens else run.words)}
     vouched |= {word for word, count in openers.items() if count > 1}
@@ -97,7 +113,7 @@ def mentions(text: str, known: Sequence[str] = ()) -> list[str]:
         if run.opens and not words[0][0].isdigit() and words[0] not in vouched:
             if len(words) == 1 and (run.then == "," or run.then.lower() in _OPENER_FOLLOWERS):
                 continue
-            if tuple(words[1:]) in runs_inside:
+            if tuple(words[1:]) in runs_inside or _counts(words, run.then):
                 words = words[1:]
         if len(words) == 1 and _function_word(words[0]):
             continue
@@ -108,6 +124,20 @@ def mentions(text: str, known: Sequence[str] = ()) -> list[str]:
             number = _NUMBER.match(name)
             out.setdefault(number.group(0) if number else name, None)  # "26-year-old" names 26
     return [m for m in out if m]
+
+
+def _is_label(sentence: str) -> bool:
+    """Whether a sentence is only a label ended by a colon ("Club:", "Quiz card:", "Commentator's note:"): it names
+    what follows, not a thing of its own."""
+    sentence = sentence.strip()
+    return sentence.endswith(":") and 0 < len(_TOKEN.findall(sentence)) <= MAX_LABEL_WORDS
+
+
+def _counts(words: Sequence[str], then: str) -> bool:
+    """Whether a run is an opening word and a number that counts the plural noun after it ("Born 28 years ago, ...",
+    "Scored 12 goals, ..."): a quantity, so the opening word is no part of a name."""
+    return (len(words) == 2 and words[1].isdigit() and then.isalpha() and then.islower() and len(then) > 3
+            and then.endswith("s") and not then.endswith("ss"))
 
 
 def _of_parts(words: list[str], alone: set[tuple[str, ...]]) -> list[list[str]]:
@@ -163,13 +193,18 @@ def _runs(sentence: str) -> list[_Run]:
     return out
 
 
-def resolve_pronouns(text: str, entity: str) -> str:
-    """`text` with he/she -> `entity`, his/her -> `entity`'s, and sentence-initial It/Its likewise.
+def resolve_pronouns(text: str, entity: str, *, objects: bool = False) -> str:
+    """`text` with he/she -> `entity`, his/her -> `entity`'s, and sentence-initial It/Its likewise; with `objects`,
+    the object pronouns too: him -> `entity`, and "her" where no noun follows it ("a bid for her.", "signed her in
+    2012").
 
-    Only for a chunk under a heading that names one entity: there the pronouns almost always mean it.
+    Only for a chunk under a heading that names one entity: there the pronouns almost always mean it ("them" is
+    left alone: it names more than the one entity).
     """
     if not entity:
         return text
+    if objects:
+        text = _OBJECT_PRONOUN.sub(entity, text)
     text = _POSSESSIVE.sub(f"{entity}'s", text)
     text = _SUBJECT_PRONOUN.sub(entity, text)
     return _IT.sub(lambda m: m.group(1) + (f"{entity}'s" if m.group(2) == "Its" else entity), text)
@@ -230,6 +265,63 @@ def apposed_number(passage: str, subject: str, number: str) -> bool:
         opening = sentence[: n_at.start()]
         return bool(re.fullmatch(r"\s*,\s*", sentence[n_at.end() : s_at.start()])) and not re.search(r"[\d,]", opening)
     return False
+
+
+# Words that may stand between a name and a place after it inside the name's noun phrase: a prepositional phrase or
+# an apposition ("Hull City FC in the England first division", "Sao Paulo FC, a Brazil institution", "C of Q").
+_PLACE_AFTER = frozenset("in of the a an one".split())
+MAX_PLACE_QUALIFIERS = 2  # "Q club C", "Q first-division side C": the place's own noun phrase before the name
+
+
+def placed_name(passage: str, place: str, others: Sequence[str], topic: str = "") -> str:
+    """The other name whose noun phrase holds `place`, in the first sentence where one does, or "".
+
+    A place written inside another name's noun phrase says where that name's thing is: before the name with only
+    lower-case qualifiers between ("Spain club Real Madrid CF", "Mexico side Club America"), or after it with only
+    articles and "in" / "of" between ("Hull City FC in the England first division", "Sao Paulo FC, a Brazil
+    institution", "Genoa CFC of Italy") or in brackets ("Genoa CFC (Italy)"). The chunk's `topic` is left out: a
+    place beside the name a chunk is about says what that name is ("Spain forward Ana Ruiz"), not where it stands.
+    Names are capitalised, not numbers.
+    """
+    target = _lower_words(place)
+    candidates = [(n, _lower_words(n)) for n in others if n[:1].isupper() and n != topic and n != place]
+    # A colon ends a noun phrase too: "Club: Real Madrid CF (Spain)" holds Spain in Real Madrid CF's, not "Club".
+    for sentence in _PHRASE_BREAK.split(passage):
+        words = _lower_words(sentence)
+        at = _find(words, target)
+        if at < 0:
+            continue
+        end = at + len(target)
+        best: tuple[int, str] | None = None
+        for name, parts in candidates:
+            for start in (i for i in range(len(words) - len(parts) + 1) if words[i : i + len(parts)] == parts):
+                if start + len(parts) <= at:
+                    between = words[start + len(parts) : at]
+                    # With no word between, only a bracket sets the place off as the name's ("C (Q)"): a comma may
+                    # end a fronted phrase instead ("Within Spain, Real Madrid CF is ...").
+                    fits = all(w in _PLACE_AFTER for w in between)
+                    fits = fits and bool(between or _bracketed(sentence, name, place))
+                elif start >= end:
+                    between = words[end:start]
+                    fits = 0 < len(between) <= MAX_PLACE_QUALIFIERS and all(_qualifier(w) for w in between)
+                else:
+                    continue
+                if fits and (best is None or len(between) < best[0]):
+                    best = (len(between), name)
+        if best is not None:
+            return best[1]
+    return ""
+
+
+def _qualifier(word: str) -> bool:
+    """Whether a lower-case word may qualify a name's noun phrase ("club", "side"): no function word, and not in a
+    verb's finite forms ("joined", "plays", "represents"), which would make a clause of the words between."""
+    return word.isalpha() and word not in _QUALIFIER_STOPS and not word.endswith(("ed", "s"))
+
+
+def _bracketed(sentence: str, name: str, place: str) -> bool:
+    pattern = r"(?<!\w)" + re.escape(name) + r"\s*\(\s*" + re.escape(place) + r"(?!\w)"
+    return re.search(pattern, sentence, re.IGNORECASE) is not None
 
 
 def titles(passage: str, subject: str, noun: str) -> bool:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from localrag.embed import HashEmbedder
+from localrag.embed import HashEmbedder, SentenceTransformerEmbedder
 from localrag.errors import ModelError
 from localrag.graph.extract import (
     TRIPLES_GRAMMAR,
@@ -186,6 +186,16 @@ def test_merger_joins_case_alias_and_close_embeddings(graph: GraphStore) -> None
     assert again["Carrow Quarry"] == "Carrow Quarry"
     assert merger.merged == 1
     assert merger.aliases == {"Kestrel Point Lighthouse": {"Lighthouse Kestrel Point"}}
+
+
+def test_merger_keeps_names_that_differ_in_a_number_apart(real_embedder: SentenceTransformerEmbedder) -> None:
+    merger = EntityMerger(real_embedder, threshold=0.9)
+    merger.resolve(["Born 28", "Apollo 11", "Kestrel Point Lighthouse"])
+    again = merger.resolve(["Born 27", "Apollo 12", "Apollo 11", "Kestrel Point lighthouses"])
+    assert again["Born 27"] == "Born 27" and again["Apollo 12"] == "Apollo 12"  # MiniLM puts each pair above 0.9
+    assert again["Apollo 11"] == "Apollo 11"
+    assert again["Kestrel Point lighthouses"] == "Kestrel Point Lighthouse"  # no number: merged by its vector
+    assert merger.merged == 1
 
 
 def test_build_extracts_merges_and_keeps_provenance(graph: GraphStore) -> None:

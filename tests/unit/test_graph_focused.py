@@ -23,6 +23,7 @@ from localrag.graph.focused import (
     heading_entity,
     linking_words,
     mentions,
+    placed_name,
     relation_phrases,
     resolve_pronouns,
 )
@@ -88,11 +89,37 @@ def test_a_subject_that_opens_its_sentence_is_still_a_name() -> None:
     assert mentions("Okafor, aged 41, lives in Lagos.") == ["41", "Lagos"]
 
 
+def test_an_opening_word_before_a_number_that_counts_something_is_no_name() -> None:
+    assert mentions("Born 41 years ago, Ruth Okafor designed bridges.") == ["41", "Ruth Okafor"]
+    assert mentions("Built 80 years ago, the Harwick Bridge stands.") == ["80", "Harwick Bridge"]
+    # a number that counts nothing after it, or a word the text vouches for elsewhere, stays in the name
+    assert mentions("Apollo 11 landed in 1969.") == ["Apollo 11", "1969"]
+    assert mentions("Apollo 11 carries 3 astronauts. Apollo left.") == ["Apollo 11", "3", "Apollo"]
+
+
+def test_a_label_before_a_colon_is_no_name() -> None:
+    text = "Fact sheet: Ruth Okafor. Employer: Okafor Partners (Tamford). Engineer's note: she built 3 bridges."
+    assert mentions(text) == ["Ruth Okafor", "Okafor Partners", "Tamford", "3"]
+    # a longer phrase before a colon is a sentence of its own, with its names
+    assert mentions("Survey report on Ruth Okafor (Tamford, 41): an engineer.") == [
+        "Survey", "Ruth Okafor", "Tamford", "41"]
+
+
 def test_pronouns_become_the_heading_entity() -> None:
     assert heading_entity("People > Ruth Okafor") == "Ruth Okafor"
     text = resolve_pronouns("She designed it. Her firm grew. It was new.", "Ruth Okafor")
     assert text == "Ruth Okafor designed it. Ruth Okafor's firm grew. Ruth Okafor was new."
     assert resolve_pronouns("She designed it.", "") == "She designed it."
+
+
+def test_object_pronouns_become_the_heading_entity_for_the_joining_words() -> None:
+    text = "Okafor Partners hired him in 2012. They gave her a prize, thanked her and praised her work."
+    assert resolve_pronouns(text, "Ruth Okafor", objects=True) == (
+        "Okafor Partners hired Ruth Okafor in 2012. They gave Ruth Okafor a prize, thanked Ruth Okafor and praised "
+        "Ruth Okafor's work.")
+    assert resolve_pronouns(text, "Ruth Okafor").startswith("Okafor Partners hired him in 2012.")  # the prompt's
+    passage = resolve_pronouns("Okafor Partners hired him in 2012.", "Ruth Okafor", objects=True)
+    assert linking_words(passage, "Ruth Okafor", "Okafor Partners") == (["hired"], [])
 
 
 def test_linking_words_lie_between_the_names_in_one_sentence() -> None:
@@ -144,6 +171,24 @@ def test_focused_extraction_keeps_the_model_subject_and_the_passage_relation(tmp
     objects = ("41", "Tamford", "Harwick Bridge", "Okafor Partners", "engineer")
     assert len(generator.calls) == 5 and all(c.endswith(objects) for c in generator.calls)
     assert "Ruth Okafor designed the Harwick Bridge" in generator.calls[0]  # pronouns resolved for the model
+
+
+def test_a_place_inside_a_names_noun_phrase_is_where_that_name_stands_and_nothing_else() -> None:
+    # The place gets its located triple whatever the model says, and as the model's subject for the name it
+    # qualifies it gives way to the heading's entity.
+    text = "Ruth Okafor\nRuth Okafor works for Portugal firm Okafor Partners."
+    chunk = Chunk("c", "d", "/docs/people.md", 0, text, 0, len(text), heading="People > Ruth Okafor")
+    generator = ScriptedGenerator({"Object: Portugal": "Ruth Okafor | none",
+                                   "Object: Okafor Partners": "Portugal | firm"})
+    vocabulary = RelationVocabulary({"works_for": ("works for", "firm"), "located_in": ("located in",)},
+                                    fallback=None)
+    config = ExtractConfig(vocabulary=vocabulary, method="focused")
+    result = extract_chunk(chunk, generator, EntityMerger(HashEmbedder(dim=32)), config)  # type: ignore[arg-type]
+    assert result is not None
+    assert [(t.head, t.relation, t.tail) for t in result.triples] == [
+        ("Okafor Partners", "located_in", "Portugal"),
+        ("Ruth Okafor", "works_for", "Okafor Partners"),
+    ]
 
 
 @pytest.mark.parametrize("method", ["single", "focused"])
@@ -207,3 +252,24 @@ def test_a_noun_after_as_a_is_offered_as_an_object() -> None:
 def test_a_function_word_in_capitals_is_an_acronym_of_a_name() -> None:
     assert mentions("He joined AS Monaco. US Sassuolo is old. As he said, At first it was small.") == [
         "AS Monaco", "US Sassuolo"]
+
+
+def test_a_place_inside_another_names_noun_phrase_is_where_that_name_stands() -> None:
+    others = ["Ana Ruiz", "Lisbon", "Okafor Partners", "Tamford Library", "Club"]
+    # before the name with its own qualifiers, or after it behind articles, "in" or "of"
+    assert placed_name("Portugal firm Okafor Partners hired Ana Ruiz.", "Portugal", others) == "Okafor Partners"
+    assert placed_name("Ana Ruiz works at Okafor Partners in the Portugal region.", "Portugal", others) == (
+        "Okafor Partners")
+    assert placed_name("She gave years to Tamford Library, a Portugal institution.", "Portugal", others) == (
+        "Tamford Library")
+    assert placed_name("Ana Ruiz reads. Club: Okafor Partners (Portugal).", "Portugal", others) == "Okafor Partners"
+    # the chunk's topic is what a place beside it describes, not where it stands
+    assert placed_name("Portugal engineer Ana Ruiz designed it.", "Portugal", others, "Ana Ruiz") == ""
+    # a verb, a pronoun or a colon between: no noun phrase holds the place
+    assert placed_name("Okafor Partners moved to Portugal.", "Portugal", others) == ""
+    assert placed_name("Portugal joined Okafor Partners.", "Portugal", others) == ""  # a verb, not a qualifier
+    assert placed_name("Portugal hosts Okafor Partners.", "Portugal", others) == ""
+    assert placed_name("Portugal is where Okafor Partners works.", "Portugal", others) == ""
+    assert placed_name("Club: Okafor Partners.", "Okafor Partners", others) == ""
+    assert placed_name("Lisbon is far.", "Portugal", others) == ""
+    assert placed_name("Within Portugal, Okafor Partners is old.", "Okafor Partners", ["Portugal"]) == ""  # no bracket

@@ -12,6 +12,7 @@ from localrag.graph.extract import (
     RelationVocabulary,
     after_other_names,
     focused_entities,
+    located_triple,
     worded_relation,
 )
 from localrag.graph.relate import RelationMatcher, relation_kind
@@ -111,3 +112,34 @@ def test_a_noun_in_apposition_is_what_its_subject_is(real_embedder: SentenceTran
     # a noun before its subject is not taken for an apposition ("At school level she ..."), nor is a name
     assert relation("At school level Ines Moreau teaches.", "level") is None
     assert worded_relation("In Porto, Ines Moreau met.", "Ines Moreau", "Porto", vocabulary, matcher, others) is None
+
+
+def test_a_place_inside_a_names_noun_phrase_is_located_by_the_vocabulary(
+    real_embedder: SentenceTransformerEmbedder,
+) -> None:
+    vocabulary = RelationVocabulary({"works_for_company": ("works for",), "is_in_country": ("located in", "based in")},
+                                    fallback=None)
+    matcher = RelationMatcher(real_embedder, vocabulary)
+    passage = "Ana Ruiz works for Portugal firm Okafor Partners. Ana Ruiz is 41."
+    others = ["Ana Ruiz", "Okafor Partners", "41"]
+    assert located_triple(passage, "Portugal", others, vocabulary, matcher, "Ana Ruiz") == {
+        "subject": "Okafor Partners", "relation": "is_in_country", "object": "Portugal"}
+    assert located_triple(passage, "Portugal", others, vocabulary, None) == {
+        "subject": "Okafor Partners", "relation": "is_in_country", "object": "Portugal"}
+    assert located_triple(passage, "41", others, vocabulary, matcher) is None  # a number is no place
+    assert located_triple("Ana Ruiz lives in Portugal.", "Portugal", ["Ana Ruiz"], vocabulary, matcher) is None
+    # a company in a name's noun phrase is no place: the matcher scores the company's relation higher
+    assert located_triple("She joined Okafor Partners in the Acme Corporation group.", "Acme Corporation",
+                          ["Okafor Partners"], vocabulary, None)["subject"] == "Okafor Partners"  # type: ignore[index]
+    assert located_triple("She joined Okafor Partners in the Acme Corporation group.", "Acme Corporation",
+                          ["Okafor Partners"], vocabulary, matcher) is None
+
+
+def test_an_apposition_after_the_chunks_entity_offers_its_noun() -> None:
+    text = "Survey of Ines Moreau (Porto, 41): a chemist with a steady hand. She works for Acme, a firm in Porto."
+    assert VOCABULARY.apposed_nouns(text, "Ines Moreau") == ["chemist"]
+    assert VOCABULARY.apposed_nouns("Ines Moreau, an engineer trained in Porto, is 41.", "Ines Moreau") == ["engineer"]
+    chunk = Chunk("c", "d", "/docs/people.md", 0, text, 0, len(text), heading="People > Ines Moreau")
+    assert "chemist" in focused_entities(chunk, VOCABULARY, predicates=True)
+    assert "firm" not in focused_entities(chunk, VOCABULARY, predicates=True)  # Acme's apposition, not hers
+    assert "chemist" not in focused_entities(chunk, VOCABULARY)
