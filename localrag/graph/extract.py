@@ -667,10 +667,11 @@ def propose_triples(
     entities = focused_entities(chunk, config.vocabulary, predicates=matcher is not None)
     vocabulary = [(name, config.vocabulary.canonical.get(name, ())) for name in config.vocabulary.names]
     phrases = relation_phrases(vocabulary)
-    topic = heading_entity(chunk.heading) if entities and entities[0] == heading_entity(chunk.heading) else ""
+    heading = heading_entity(chunk.heading)
+    topic = heading if entities and entities[0] == heading else ""
     # The words that decide a relation see object pronouns as the heading's entity too ("Ajax have turned down a bid
     # for him"); the prompt keeps them, as the model's replies were measured on it.
-    passage = resolve_pronouns(chunk.text, heading_entity(chunk.heading), objects=True)
+    passage = resolve_pronouns(chunk.text, heading, objects=True)
     out: list[dict[str, str]] = []
     for obj in entities[1:] if len(entities) > 1 else []:
         others = [e for e in entities if e != obj]
@@ -679,7 +680,6 @@ def propose_triples(
         subject, _, phrase = reply.partition(" | ")
         if stats is not None and stats.cancelled:
             break
-        heading = heading_entity(chunk.heading)
         located = located_triple(passage, obj, others, config.vocabulary, matcher, heading)
         if located is not None:
             out.append(located)
