@@ -15,7 +15,7 @@ chunk in the vector leg, the BM25 leg and hybrid search (`Engine.search`): hit@5
 20th). The same for every question in a reply that parsed, whatever raft's checks said of it (the miner
 reads the question only, so a refused answer need not make a question useless for tuning). Chunks both
 writers were asked about are listed side by side (`--pairs-out`) for reading.
-Writes benchmarks/summaries/question_writer.json.
+Writes its figures under `--draw NAME` in benchmarks/summaries/question_writer.json (other draws' kept).
 """
 
 from __future__ import annotations
@@ -111,8 +111,10 @@ def main() -> None:
     parser.add_argument("--writer", action="append", required=True, metavar="LABEL=STEM",
                         help="a writer's label and its cache's model stem (empty: the bundled model); repeatable")
     parser.add_argument("--threads", type=int, default=1, help="ONNX Runtime and torch threads")
-    parser.add_argument("--pairs-out", type=Path, default=_corpus.RESULTS / "question_writer_pairs.json",
-                        help="every chunk's replies from each writer, side by side (for reading)")
+    parser.add_argument("--draw", default="first", help="the key these writers' figures go under in the summary")
+    parser.add_argument("--pairs-out", type=Path,
+                        help="every chunk's replies from each writer, side by side, for reading "
+                             "(default: results/question_writer_pairs_DRAW.json)")
     args = parser.parse_args()
     os.environ["LOCALRAG_N_THREADS"] = str(args.threads)
     os.environ.setdefault("LOCALRAG_CACHE_DIR", str(_corpus.RESULTS / "cache"))
@@ -120,7 +122,7 @@ def main() -> None:
     if not (base / "ingested.json").is_file():
         sys.exit(f"{base} is not ingested: run bench_tune_retriever.py --questions-only first")
     engine = bench_tune_retriever.prepare(base, args.articles)
-    summary: dict = {"index": json.loads((base / "ingested.json").read_text()), "writers": {}}  # type: ignore[type-arg]
+    summary: dict = {"writers": {}}  # type: ignore[type-arg]
     replies: dict[str, dict[str, dict]] = {}  # type: ignore[type-arg]
     checked: dict[str, dict[str, dict]] = {}  # type: ignore[type-arg]
     for spec in args.writer:
@@ -145,10 +147,14 @@ def main() -> None:
                     "checked": checked[label].get(cid)} for label in labels}}
         for cid in common
     ]
-    args.pairs_out.parent.mkdir(parents=True, exist_ok=True)
-    args.pairs_out.write_text(json.dumps(side_by_side, indent=1))
-    SUMMARY.write_text(json.dumps(summary, indent=2) + "\n")
-    print(f"wrote {SUMMARY} and {args.pairs_out}", file=sys.stderr)
+    pairs_out = args.pairs_out or _corpus.RESULTS / f"question_writer_pairs_{args.draw}.json"
+    pairs_out.parent.mkdir(parents=True, exist_ok=True)
+    pairs_out.write_text(json.dumps(side_by_side, indent=1))
+    whole = json.loads(SUMMARY.read_text()) if SUMMARY.is_file() else {}
+    whole["index"] = json.loads((base / "ingested.json").read_text())
+    whole.setdefault("draws", {})[args.draw] = summary
+    SUMMARY.write_text(json.dumps(whole, indent=2) + "\n")
+    print(f"wrote {SUMMARY} and {pairs_out}", file=sys.stderr)
 
 
 if __name__ == "__main__":

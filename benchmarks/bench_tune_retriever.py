@@ -16,6 +16,8 @@
    tune_retriever_qa_N_<file stem>.jsonl; each line also keeps the model's raw reply. `--qa-bos` (for a
    GGUF with no chat template) puts the model's BOS token before the ChatML the product falls back to,
    which has none (the rendered prompt is tokenized without adding one); its cache ends in _bos.
+   `--qa-skip N` leaves out each document's first N chunks (COVID-QA's first chunk is mostly the title
+   alone) before spreading; its cache ends in _skipN.
 3. On a copy of the index, `tune_retriever` with `--pairs`: the miner (top-50 filter, hard negatives,
    split by document), training, the held-out gate (the held-out written questions, with the
    held-out inverse-cloze pairs when fewer than 30 written ones are held out). Timed, with the
@@ -377,6 +379,7 @@ def main() -> None:
     parser.add_argument("--questions-only", action="store_true", help="ingest and write questions, then stop")
     parser.add_argument("--qa-model", type=Path,
                         help="GGUF that writes the questions (default: the bundled SmolLM2-135M); own reply cache")
+    parser.add_argument("--qa-skip", type=int, default=0, help="leave out each document's first N chunks")
     parser.add_argument("--qa-bos", action="store_true",
                         help="with a --qa-model that has no chat template: BOS before the ChatML fallback")
     parser.add_argument("--pairs", choices=("model", "ict", "both"), default="model",
@@ -419,13 +422,16 @@ def main() -> None:
     cache = _corpus.RESULTS / (f"tune_retriever_qa_{args.articles}.jsonl" if args.qa_model is None
                                else f"tune_retriever_qa_{args.articles}_{args.qa_model.stem}"
                                     f"{'_bos' if args.qa_bos else ''}.jsonl")
+    if args.qa_skip:
+        cache = cache.with_name(f"{cache.stem}_skip{args.qa_skip}.jsonl")
     if args.qa_bos:
         from localrag.generate import CHATML_TEMPLATE
 
         if args.qa_model is None or engine.generator.template != CHATML_TEMPLATE:
             parser.error("--qa-bos is for a --qa-model GGUF that carries no chat template")
         engine.generator.template = "{{ bos_token }}" + CHATML_TEMPLATE
-    asked = write_questions(engine, chunks, args.qa_chunks, args.qa_minutes, cache) if args.set == "covid" else []
+    asked = write_questions(engine, [c for c in chunks if c.index >= args.qa_skip], args.qa_chunks, args.qa_minutes,
+                            cache) if args.set == "covid" else []
     if args.questions_only:
         return
     run_variant(engine, base, chunks, asked, args)
