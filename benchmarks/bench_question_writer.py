@@ -11,9 +11,10 @@ LABEL=STEM`, an empty STEM for the bundled one) over the same ingested index, an
 seconds per chunk, how many questions passed raft's checks and why the others did not (the counts
 `raft.qa.generate_qa` gave), how many the embedder tuner's miner keeps (`tune.retriever.mine_pairs`: the
 chunk in the top 50 of either leg), and for the checked and for the kept questions the rank of their own
-chunk in the vector leg, the BM25 leg and hybrid search (`Engine.search`): hit@5 and MRR (0 past the
-20th). The same for every question in a reply that parsed, whatever raft's checks said of it (the miner
-reads the question only, so a refused answer need not make a question useless for tuning). Chunks both
+chunk in the vector leg, the BM25 leg and hybrid search (`Engine.search`, whose hits merge touching chunks: the
+hit whose range holds the chunk): hit@5 and MRR (0 past the 20th). The same for every question in a reply
+that parsed, whatever raft's checks said of it (the miner reads the question only, so a refused answer need
+not make a question useless for tuning). Chunks both
 writers were asked about are listed side by side (`--pairs-out`) for reading.
 Writes its figures under `--draw NAME` in benchmarks/summaries/question_writer.json (other draws' kept).
 """
@@ -55,12 +56,19 @@ def figures(ranks: list[int | None]) -> dict[str, float | int]:
     return {"n": len(ranks), "hit@5": round(sum(hits) / len(ranks), 3), "mrr": round(sum(reciprocal) / len(ranks), 3)}
 
 
-def leg_ranks(engine, question: str, own: str) -> dict[str, int | None]:  # type: ignore[no-untyped-def]
+def covers(hit, own) -> bool:  # type: ignore[no-untyped-def]
+    """Whether a hybrid hit holds the chunk: hybrid search merges touching chunks of a document into one hit
+    that keeps the first one's id, so the own chunk is found by its character range, not its id."""
+    return bool(hit.doc_id == own.doc_id and hit.start <= own.start and own.end <= hit.end)
+
+
+def leg_ranks(engine, question: str, own) -> dict[str, int | None]:  # type: ignore[no-untyped-def]
     vector = engine.embedder.embed_queries([question])[0]
+    merged = [h.chunk for h in engine.search(question, k=DEPTH)]
     return {
-        "vector": own_rank([c.chunk_id for c, _ in engine.store.vector_search(vector, DEPTH)], own),
-        "bm25": own_rank([c.chunk_id for c, _ in engine.store.text_search(question, DEPTH)], own),
-        "hybrid": own_rank([h.chunk.chunk_id for h in engine.search(question, k=DEPTH)], own),
+        "vector": own_rank([c.chunk_id for c, _ in engine.store.vector_search(vector, DEPTH)], own.chunk_id),
+        "bm25": own_rank([c.chunk_id for c, _ in engine.store.text_search(question, DEPTH)], own.chunk_id),
+        "hybrid": next((rank for rank, hit in enumerate(merged) if covers(hit, own)), None),
     }
 
 
@@ -77,7 +85,7 @@ def writer_report(engine, records: list[dict]) -> tuple[dict, dict[str, dict]]: 
     kept = {m.chunk.chunk_id for m in mined.pairs}
     per_chunk: dict[str, dict] = {}  # type: ignore[type-arg]
     for pair in pairs:
-        ranks = leg_ranks(engine, pair.question, pair.chunk.chunk_id)
+        ranks = leg_ranks(engine, pair.question, pair.chunk)
         per_chunk[pair.chunk.chunk_id] = {"question": pair.question, "answer": pair.answer, "ranks": ranks,
                                           "kept": pair.chunk.chunk_id in kept}
     seconds = [r["seconds"] for r in records]
@@ -100,7 +108,7 @@ def writer_report(engine, records: list[dict]) -> tuple[dict, dict[str, dict]]: 
     if every:
         report["parsed_questions"] = len(every)
         report["parsed_kept_by_top50_filter"] = len(mine_pairs(every, engine.store, engine.embedder, top=DEPTH).pairs)
-        ranks = [leg_ranks(engine, pair.question, pair.chunk.chunk_id) for pair in every]
+        ranks = [leg_ranks(engine, pair.question, pair.chunk) for pair in every]
         report["own_chunk_parsed"] = {leg: figures([r[leg] for r in ranks]) for leg in ("vector", "bm25", "hybrid")}
     return report, per_chunk
 
