@@ -161,6 +161,9 @@ def rejection(question: str, answer: str, chunk: Chunk) -> str | None:
         return "question too short"
     if not norm_answer:
         return "empty answer"
+    # "What is the answer?" / "a": a word as common as "a" is in every chunk, so support alone would pass it.
+    if not content_words(answer):
+        return "answer has no content word"
     if norm_question == norm_answer:
         return "question repeats the answer"
     if f" {norm_question} " in f" {normalise(chunk.text)} ":

@@ -55,6 +55,8 @@ def test_support_verbatim_and_word_share() -> None:
     [
         ("Queens here?", "one", "question too short"),
         ("How many queens does a colony have?", "", "empty answer"),
+        ("What is the answer to the question?", "a", "answer has no content word"),
+        ("Which insects does the text describe?", "it is", "answer has no content word"),
         ("The queen lays up to two thousand eggs", "two thousand eggs", "question copied from the chunk"),
         ("How many eggs does the queen lay each day?", "fifty wasps", "answer not supported by the chunk"),
         ("one queen bee colony", "one queen bee colony", "question repeats the answer"),
