@@ -10,6 +10,7 @@ from pathlib import Path
 import gguf
 import numpy as np
 import pytest
+from tiny_llama import FFN, HEAD_DIM, HEADS, HIDDEN, KV_HEADS, LAYERS, tiny_state_dict, write_tiny_base
 
 from localrag.tune.card import CARD_KEYS, build_card, file_sha256, read_card, write_card
 from localrag.tune.export import clean_stale_temps, install_file
@@ -26,69 +27,6 @@ from localrag.tune.gguf_writer import (
 )
 from localrag.tune.quantize import QUANT_TYPES, QuantizeError, check_quant, quantize
 from localrag.tune.verify import _nll, verification_texts
-
-HIDDEN, HEADS, KV_HEADS, FFN, VOCAB, LAYERS = 32, 4, 2, 64, 16, 2
-HEAD_DIM = HIDDEN // HEADS
-
-
-def tiny_state_dict(seed: int = 0) -> dict[str, np.ndarray]:
-    """HF-named float32 weights of a 2-layer llama with grouped-query attention."""
-    rng = np.random.default_rng(seed)
-    kv = KV_HEADS * HEAD_DIM
-    shapes = {"model.embed_tokens.weight": (VOCAB, HIDDEN), "model.norm.weight": (HIDDEN,)}
-    for i in range(LAYERS):
-        p = f"model.layers.{i}"
-        shapes |= {
-            f"{p}.self_attn.q_proj.weight": (HIDDEN, HIDDEN),
-            f"{p}.self_attn.k_proj.weight": (kv, HIDDEN),
-            f"{p}.self_attn.v_proj.weight": (kv, HIDDEN),
-            f"{p}.self_attn.o_proj.weight": (HIDDEN, HIDDEN),
-            f"{p}.mlp.gate_proj.weight": (FFN, HIDDEN),
-            f"{p}.mlp.up_proj.weight": (FFN, HIDDEN),
-            f"{p}.mlp.down_proj.weight": (HIDDEN, FFN),
-            f"{p}.input_layernorm.weight": (HIDDEN,),
-            f"{p}.post_attention_layernorm.weight": (HIDDEN,),
-        }
-    return {name: rng.standard_normal(shape).astype(np.float32) for name, shape in shapes.items()}
-
-
-def write_tiny_base(path: Path, state: dict[str, np.ndarray]) -> Path:
-    """A 'quantized' llama GGUF base as a downloaded model would be: F32 tensors, Q4_1 file-type key."""
-    writer = gguf.GGUFWriter(path, "llama")
-    writer.add_name("tiny base")
-    writer.add_block_count(LAYERS)
-    writer.add_context_length(128)
-    writer.add_embedding_length(HIDDEN)
-    writer.add_feed_forward_length(FFN)
-    writer.add_head_count(HEADS)
-    writer.add_head_count_kv(KV_HEADS)
-    writer.add_rope_dimension_count(HEAD_DIM)
-    writer.add_layer_norm_rms_eps(1e-5)
-    writer.add_file_type(gguf.LlamaFileType.MOSTLY_Q4_1)
-    writer.add_quantization_version(2)
-    writer.add_tokenizer_model("gpt2")
-    writer.add_tokenizer_pre("smollm")
-    tokens = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"] + [chr(ord("a") + i) for i in range(VOCAB - 3)]
-    writer.add_token_list(tokens)
-    writer.add_token_types([3, 3, 3] + [1] * (VOCAB - 3))
-    writer.add_token_merges(["a b", "c d"])
-    writer.add_bos_token_id(1)
-    writer.add_eos_token_id(2)
-    writer.add_chat_template("{% for m in messages %}<|im_start|>{{ m['content'] }}<|im_end|>{% endfor %}")
-    mapping = gguf_tensor_names(state, "llama", LAYERS)
-    for name in sorted(mapping):
-        data = state[mapping[name]]
-        if ".attn_q." in name:
-            data = permute_qk(data, HEADS, HEADS)
-        elif ".attn_k." in name:
-            data = permute_qk(data, HEADS, KV_HEADS)
-        writer.add_tensor(name, np.ascontiguousarray(data))
-    writer.add_tensor("rope_freqs.weight", np.linspace(1, 2, HEAD_DIM // 2, dtype=np.float32))
-    writer.write_header_to_file()
-    writer.write_kv_data_to_file()
-    writer.write_tensors_to_file()
-    writer.close()
-    return path
 
 
 @pytest.fixture
