@@ -40,7 +40,10 @@ from localrag.models import read_gguf_header
 from localrag.types import GenerationStats
 
 # Used only when a GGUF carries no template; ChatML is what most small instruct models were tuned on.
+# Prompts are tokenized without BOS (a template places it), so the fallback places it too; `bos_token`
+# is empty for a model whose vocabulary does not start a text with BOS.
 CHATML_TEMPLATE = (
+    "{{ bos_token }}"
     "{% for message in messages %}"
     "{{ '<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>\n' }}"
     "{% endfor %}"
@@ -234,11 +237,14 @@ class LlamaGenerator:
                     ) from exc
                 eos = llama.token_eos()
                 bos = llama.token_bos()
+                # llama.cpp adds BOS to a text only where the model's vocabulary asks for it: the fallback
+                # gives it to those models alone (gemma without it writes loops and echoes).
+                wants_bos = bool(self.header.chat_template) or bool(llama.tokenize(b"", add_bos=True))
                 self._eos_text = _token_text(llama, eos)
                 self._formatter = Jinja2ChatFormatter(
                     template=self.template,
                     eos_token=self._eos_text,
-                    bos_token=_token_text(llama, bos),
+                    bos_token=_token_text(llama, bos) if wants_bos else "",
                     stop_token_ids=[eos],
                 )
                 self._llama = llama

@@ -8,6 +8,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
+from tiny_llama import tiny_state_dict, write_tiny_base
 
 from localrag.answer import NO_ANSWER_TEXT, SYSTEM_PROMPT, build_messages, finish_answer
 from localrag.errors import ModelError
@@ -240,3 +241,15 @@ def test_gguf_template_is_kept_and_nothing_is_loaded_up_front(tmp_path: Path) ->
     generator = LlamaGenerator(model, n_ctx=4096)
     assert generator.template == template and generator.name == "t" and generator.n_ctx == 4096
     assert not generator.loaded
+
+
+@pytest.mark.parametrize("add_bos", [True, False])
+def test_the_chatml_fallback_starts_with_bos_where_the_vocabulary_asks_for_it(tmp_path: Path, add_bos: bool) -> None:
+    # Prompts are tokenized without BOS, as templates place it: a GGUF without one got none from the fallback.
+    model = write_tiny_base(tmp_path / "plain.gguf", tiny_state_dict(), chat_template=None, add_bos=add_bos)
+    with pytest.warns(UserWarning, match="no chat template"):
+        generator = LlamaGenerator(model, n_ctx=64, n_threads=1)
+    prompt = generator.render([{"role": "user", "content": "abc"}])
+    bos = "<|im_start|>"  # the tiny vocabulary's BOS is ChatML's own marker
+    assert prompt.startswith(bos + "<|im_start|>user\n") is add_bos
+    assert prompt.endswith("<|im_start|>assistant\n") and "abc" in prompt
