@@ -235,18 +235,25 @@ class RelationVocabulary:
         relates things is the object the phrasing names, though written in lower case ("a
         26-year-old forward": the age's phrasing names the noun it qualifies, a fact of the same subject).
         `introducers` are more phrases that name the word after them (`PREDICATE_NOUN`: "is a forward").
+        A phrasing's word after a determiner or a possessive is the noun of a noun phrase ("the museum's reading
+        room", "a museum whose main rooms"), not a verb's or a preposition's link from a subject to an object: it
+        introduces nothing.
         """
         # A word of a phrasing names a relation, not an object ("wears number 10": the object is 10).
         relation_words = {_stem(w) for phrase in self._phrases for w in phrase.split("_")}
+        phrasings = [(phrase, True) for phrase in self._phrases]
+        phrasings += [(normalise_relation(p), False) for p in introducers]
         found: dict[str, tuple[int, int]] = {}  # word -> (clause, where it first follows a phrasing)
         # A noun phrase ends at punctuation, so its head is looked for clause by clause.
         for clause, part in enumerate(re.split(r"[,.;:!?()\[\]]", text)):
             words = re.findall(r"[A-Za-z0-9]+", part)
             stems = [_stem(w.lower()) for w in words]
-            for phrase in [*self._phrases, *(normalise_relation(p) for p in introducers)]:
+            for phrase, vocabulary in phrasings:
                 parts = [_stem(w) for w in phrase.split("_")]
                 for i in range(len(stems) - len(parts) + 1):
                     if stems[i : i + len(parts)] != parts:
+                        continue
+                    if vocabulary and i and words[i - 1].lower() in _DETERMINERS:
                         continue
                     at = i + len(parts)
                     while at < len(words) and words[at].lower() in _ARTICLES:
@@ -258,6 +265,8 @@ class RelationVocabulary:
 
 
 _ARTICLES = frozenset("a an the".split())
+# Words that open a noun phrase; "s" is a name's possessive ("Ana's", split at the apostrophe).
+_DETERMINERS = _ARTICLES | frozenset("his her its their my our your this that these those s".split())
 # A name, its bracketed asides, then a comma or a colon and an indefinite article: an apposition says what it is.
 _APPOSITION = r"(?:\s*\([^()]*\))*\s*[,:]\s+(?:a|an)\s+((?:[A-Za-z]+\s*){{1,{n}}})"
 # A noun after a copula and an article says what the subject is ("X is a forward"): an object for the

@@ -92,6 +92,16 @@ def test_a_predicate_nouns_head_is_its_last_word() -> None:
     assert vocabulary.objects_named_after("She plays as a forward, scoring often.") == ["forward"]
 
 
+def test_a_phrasing_word_after_a_determiner_introduces_nothing() -> None:
+    vocabulary = RelationVocabulary({"works_at_museum": ("museum",), "plays_position": ("plays as",)}, fallback=None)
+    # "museum" after "the" / "a" / a possessive is the noun of a noun phrase, which qualifies the word after it
+    text = "She reports to the museum's reading room. It is a museum whose main galleries open late. Ana's museum shop."
+    assert vocabulary.objects_named_after(text) == []
+    # without a determiner the phrasing still introduces its noun, and so does a predicate noun's "is a"
+    assert vocabulary.objects_named_after("She works at museum archives.") == ["archives"]
+    assert vocabulary.objects_named_after("She is a curator.", PREDICATE_NOUN) == ["curator"]
+
+
 def test_a_noun_in_apposition_is_what_its_subject_is(real_embedder: SentenceTransformerEmbedder) -> None:
     vocabulary = RelationVocabulary({**VOCABULARY.canonical, "has_profession": ("works as",)}, fallback=None)
     matcher = RelationMatcher(real_embedder, vocabulary)
