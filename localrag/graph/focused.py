@@ -32,7 +32,9 @@ _NOT_NAMES = frozenset(
     "a an the he she it they his her its their this that these those at in on for of from with by to and "
     "or but as after before when while there here then also i we you our your every each last next "
     # adverbs of time and degree that open a sentence ("Now 28, ...", "Currently 26, ...", "Still only 21, ...")
-    "now still already currently recently once soon today yesterday only just almost nearly".split()
+    "now still already currently recently once soon today yesterday only just almost nearly "
+    # interrogatives, capitalised where they open a question ("Which firm is she at?", "Why does she ...?")
+    "which what why who whom whose where how".split()
 )
 # Words that follow an opening word ("Selected by", "Domestically she", "Recently,") rather than a subject.
 _OPENER_FOLLOWERS = frozenset(

@@ -105,6 +105,12 @@ def test_a_label_before_a_colon_is_no_name() -> None:
         "Survey", "Ruth Okafor", "Tamford", "41"]
 
 
+def test_an_interrogative_opening_a_question_is_no_name() -> None:
+    text = "Which firm is she at these days? Okafor Partners, in Tamford. Why does she sign as RO? What Tamford says."
+    assert mentions(text) == ["Okafor Partners", "Tamford", "RO"]
+    # written in capitals it is an acronym, as a function word is
+    assert mentions("She advises WHO on water.") == ["WHO"]
+
 def test_pronouns_become_the_heading_entity() -> None:
     assert heading_entity("People > Ruth Okafor") == "Ruth Okafor"
     text = resolve_pronouns("She designed it. Her firm grew. It was new.", "Ruth Okafor")
