@@ -275,6 +275,7 @@ _APPOSITION = r"(?:\s*\([^()]*\))*\s*[,:]\s+(?:a|an)\s+((?:[A-Za-z]+\s*){{1,{n}}
 # "become a" likewise for what the subject has come to be ("has become a regular starter").
 PREDICATE_NOUN = ("is a", "is an", "was a", "was an", "as a", "as an", "become a", "become an", "became a",
                   "became an", "becomes a", "becomes an")
+_COPULAS = frozenset("is was are were be been".split())
 # Auxiliaries and adverbs that may stand before a predicate noun's introducer in the joining words ("has become a").
 _AUXILIARIES = frozenset("has have had will would now already still also just since recently".split())
 MAX_NOUN_WORDS = 3  # a predicate noun with at most two qualifiers before it
@@ -810,10 +811,14 @@ def _phrased_noun(before: Sequence[str], vocabulary: RelationVocabulary) -> bool
 
 def _predicates(words: Sequence[str]) -> bool:
     """Whether joining words are a predicate noun's introducer and only the noun's qualifiers: auxiliaries, "is a" or
-    "become a", then words that are no function words ("has become a regular", "is an established")."""
+    "become a", then words that are no function words ("has become a regular", "is an established"). A copula and a
+    participle before "as a" introduce the noun as "as a" does ("is classed as a", "was listed as an")."""
     at = 0
     while at < len(words) and words[at] in _AUXILIARIES:
         at += 1
+    if at + 2 < len(words) and words[at] in _COPULAS and _participle(words[at + 1]) and words[at + 2] == "as":
+        # A passive verb of naming ("is classed as a chemist") says what the subject is, as "is a" does.
+        at += 2
     if " ".join(words[at : at + 2]) not in PREDICATE_NOUN:
         return False
     qualifiers = words[at + 2 :]

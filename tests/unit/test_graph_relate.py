@@ -124,6 +124,20 @@ def test_a_noun_in_apposition_is_what_its_subject_is(real_embedder: SentenceTran
     assert worded_relation("In Porto, Ines Moreau met.", "Ines Moreau", "Porto", vocabulary, matcher, others) is None
 
 
+def test_a_passive_verb_of_naming_before_as_a_introduces_a_predicate_noun(
+    real_embedder: SentenceTransformerEmbedder,
+) -> None:
+    vocabulary = RelationVocabulary({"works_for_company": ("works for",), "lives_in_city": ("lives in",),
+                                     "sings_voice": ("sings voice", "voice", "sings as"), "is_aged": ("aged",)},
+                                    fallback=None)
+    matcher = RelationMatcher(real_embedder, vocabulary)
+    others = ["Ines Moreau", "Kestrel Opera", "tenor"]
+    # "is classed as a tenor" says what she is, as "is a tenor" does (the words alone score below the threshold)
+    passage = "Ines Moreau is classed as a tenor in the guide and works for Kestrel Opera."
+    assert worded_relation(passage, "Ines Moreau", "tenor", vocabulary, matcher, others) == "sings_voice"
+    passage = "Ines Moreau is a tenor in the guide and works for Kestrel Opera."
+    assert worded_relation(passage, "Ines Moreau", "tenor", vocabulary, matcher, others) == "sings_voice"
+
 def test_a_place_inside_a_names_noun_phrase_is_located_by_the_vocabulary(
     real_embedder: SentenceTransformerEmbedder,
 ) -> None:
