@@ -269,6 +269,10 @@ def test_a_place_inside_another_names_noun_phrase_is_where_that_name_stands() ->
     assert placed_name("She gave years to Tamford Library, a Portugal institution.", "Portugal", others) == (
         "Tamford Library")
     assert placed_name("Ana Ruiz reads. Club: Okafor Partners (Portugal).", "Portugal", others) == "Okafor Partners"
+    # an adverb of direction before that "in" ("over in", "out in"); not before another preposition
+    assert placed_name("Where does she work? Okafor Partners, out in Portugal.", "Portugal", others) == (
+        "Okafor Partners")
+    assert placed_name("She left Okafor Partners, over to Portugal.", "Portugal", others) == ""
     # the chunk's topic is what a place beside it describes, not where it stands
     assert placed_name("Portugal engineer Ana Ruiz designed it.", "Portugal", others, "Ana Ruiz") == ""
     # a verb, a pronoun or a colon between: no noun phrase holds the place
