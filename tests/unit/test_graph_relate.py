@@ -124,6 +124,23 @@ def test_a_noun_in_apposition_is_what_its_subject_is(real_embedder: SentenceTran
     assert worded_relation("In Porto, Ines Moreau met.", "Ines Moreau", "Porto", vocabulary, matcher, others) is None
 
 
+def test_an_object_of_a_preposition_of_time_takes_only_a_dated_relation(
+    real_embedder: SentenceTransformerEmbedder,
+) -> None:
+    vocabulary = RelationVocabulary({"works_for_company": ("works for",), "lives_in_city": ("lives in", "based in"),
+                                     "is_in_country": ("is in country", "located in"),
+                                     "founded_in": ("founded in", "year founded")}, fallback=None)
+    matcher = RelationMatcher(real_embedder, vocabulary)
+    assert matcher.dated == {"founded_in"}
+    # "after" / "during" (and an article) govern an event or a time, which only a relation of dates takes
+    assert matcher.match("lives in".split(), "Lisbon") == "lives_in_city"
+    # ("after the Lisbon Expo" scored lives_in_city over the threshold by the object's words before this rule)
+    undated = RelationMatcher(real_embedder, RelationVocabulary(
+        {k: v for k, v in vocabulary.canonical.items() if k != "founded_in"}, fallback=None))
+    assert undated.dated == set()
+    assert undated.match("after the".split(), "Lisbon Expo") is None
+    assert undated.match("during the".split(), "Lisbon Expo") is None
+
 def test_a_passive_verb_of_naming_before_as_a_introduces_a_predicate_noun(
     real_embedder: SentenceTransformerEmbedder,
 ) -> None:
