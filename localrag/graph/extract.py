@@ -235,25 +235,18 @@ class RelationVocabulary:
         relates things is the object the phrasing names, though written in lower case ("a
         26-year-old forward": the age's phrasing names the noun it qualifies, a fact of the same subject).
         `introducers` are more phrases that name the word after them (`PREDICATE_NOUN`: "is a forward").
-        A phrasing's word after a determiner or a possessive is the noun of a noun phrase ("the museum's reading
-        room", "a museum whose main rooms"), not a verb's or a preposition's link from a subject to an object: it
-        introduces nothing.
         """
         # A word of a phrasing names a relation, not an object ("wears number 10": the object is 10).
         relation_words = {_stem(w) for phrase in self._phrases for w in phrase.split("_")}
-        phrasings = [(phrase, True) for phrase in self._phrases]
-        phrasings += [(normalise_relation(p), False) for p in introducers]
         found: dict[str, tuple[int, int]] = {}  # word -> (clause, where it first follows a phrasing)
         # A noun phrase ends at punctuation, so its head is looked for clause by clause.
         for clause, part in enumerate(re.split(r"[,.;:!?()\[\]]", text)):
             words = re.findall(r"[A-Za-z0-9]+", part)
             stems = [_stem(w.lower()) for w in words]
-            for phrase, vocabulary in phrasings:
+            for phrase in [*self._phrases, *(normalise_relation(p) for p in introducers)]:
                 parts = [_stem(w) for w in phrase.split("_")]
                 for i in range(len(stems) - len(parts) + 1):
                     if stems[i : i + len(parts)] != parts:
-                        continue
-                    if vocabulary and i and words[i - 1].lower() in _DETERMINERS:
                         continue
                     at = i + len(parts)
                     while at < len(words) and words[at].lower() in _ARTICLES:
@@ -265,8 +258,6 @@ class RelationVocabulary:
 
 
 _ARTICLES = frozenset("a an the".split())
-# Words that open a noun phrase; "s" is a name's possessive ("Ana's", split at the apostrophe).
-_DETERMINERS = _ARTICLES | frozenset("his her its their my our your this that these those s".split())
 # A name, its bracketed asides, then a comma or a colon and an indefinite article: an apposition says what it is.
 _APPOSITION = r"(?:\s*\([^()]*\))*\s*[,:]\s+(?:a|an)\s+((?:[A-Za-z]+\s*){{1,{n}}})"
 # A noun after a copula and an article says what the subject is ("X is a forward"): an object for the
@@ -275,7 +266,6 @@ _APPOSITION = r"(?:\s*\([^()]*\))*\s*[,:]\s+(?:a|an)\s+((?:[A-Za-z]+\s*){{1,{n}}
 # "become a" likewise for what the subject has come to be ("has become a regular starter").
 PREDICATE_NOUN = ("is a", "is an", "was a", "was an", "as a", "as an", "become a", "become an", "became a",
                   "became an", "becomes a", "becomes an")
-_COPULAS = frozenset("is was are were be been".split())
 # Auxiliaries and adverbs that may stand before a predicate noun's introducer in the joining words ("has become a").
 _AUXILIARIES = frozenset("has have had will would now already still also just since recently".split())
 MAX_NOUN_WORDS = 3  # a predicate noun with at most two qualifiers before it
@@ -811,14 +801,10 @@ def _phrased_noun(before: Sequence[str], vocabulary: RelationVocabulary) -> bool
 
 def _predicates(words: Sequence[str]) -> bool:
     """Whether joining words are a predicate noun's introducer and only the noun's qualifiers: auxiliaries, "is a" or
-    "become a", then words that are no function words ("has become a regular", "is an established"). A copula and a
-    participle before "as a" introduce the noun as "as a" does ("is classed as a", "was listed as an")."""
+    "become a", then words that are no function words ("has become a regular", "is an established")."""
     at = 0
     while at < len(words) and words[at] in _AUXILIARIES:
         at += 1
-    if at + 2 < len(words) and words[at] in _COPULAS and _participle(words[at + 1]) and words[at + 2] == "as":
-        # A passive verb of naming ("is classed as a chemist") says what the subject is, as "is a" does.
-        at += 2
     if " ".join(words[at : at + 2]) not in PREDICATE_NOUN:
         return False
     qualifiers = words[at + 2 :]

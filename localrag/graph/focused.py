@@ -32,9 +32,7 @@ _NOT_NAMES = frozenset(
     "a an the he she it they his her its their this that these those at in on for of from with by to and "
     "or but as after before when while there here then also i we you our your every each last next "
     # adverbs of time and degree that open a sentence ("Now 28, ...", "Currently 26, ...", "Still only 21, ...")
-    "now still already currently recently once soon today yesterday only just almost nearly "
-    # interrogatives, capitalised where they open a question ("Which firm is she at?", "Why does she ...?")
-    "which what why who whom whose where how".split()
+    "now still already currently recently once soon today yesterday only just almost nearly".split()
 )
 # Words that follow an opening word ("Selected by", "Domestically she", "Recently,") rather than a subject.
 _OPENER_FOLLOWERS = frozenset(
@@ -272,8 +270,6 @@ def apposed_number(passage: str, subject: str, number: str) -> bool:
 # Words that may stand between a name and a place after it inside the name's noun phrase: a prepositional phrase or
 # an apposition ("Hull City FC in the England first division", "Sao Paulo FC, a Brazil institution", "C of Q").
 _PLACE_AFTER = frozenset("in of the a an one".split())
-# Adverbs of direction that may stand before that "in" ("Okafor Partners, over in Portugal", "out in", "up in").
-_DIRECTIONS = frozenset("over out up down back across away".split())
 MAX_PLACE_QUALIFIERS = 2  # "Q club C", "Q first-division side C": the place's own noun phrase before the name
 
 
@@ -283,8 +279,7 @@ def placed_name(passage: str, place: str, others: Sequence[str], topic: str = ""
     A place written inside another name's noun phrase says where that name's thing is: before the name with only
     lower-case qualifiers between ("Spain club Real Madrid CF", "Mexico side Club America"), or after it with only
     articles and "in" / "of" between ("Hull City FC in the England first division", "Sao Paulo FC, a Brazil
-    institution", "Genoa CFC of Italy", with an adverb of direction before "in": "Genoa CFC, over in Italy") or in
-    brackets ("Genoa CFC (Italy)"). The chunk's `topic` is left out: a
+    institution", "Genoa CFC of Italy") or in brackets ("Genoa CFC (Italy)"). The chunk's `topic` is left out: a
     place beside the name a chunk is about says what that name is ("Spain forward Ana Ruiz"), not where it stands.
     Names are capitalised, not numbers.
     """
@@ -304,8 +299,7 @@ def placed_name(passage: str, place: str, others: Sequence[str], topic: str = ""
                     between = words[start + len(parts) : at]
                     # With no word between, only a bracket sets the place off as the name's ("C (Q)"): a comma may
                     # end a fronted phrase instead ("Within Spain, Real Madrid CF is ...").
-                    fits = all(w in _PLACE_AFTER or (w in _DIRECTIONS and between[i + 1 : i + 2] == ["in"])
-                               for i, w in enumerate(between))
+                    fits = all(w in _PLACE_AFTER for w in between)
                     fits = fits and bool(between or _bracketed(sentence, name, place))
                 elif start >= end:
                     between = words[end:start]

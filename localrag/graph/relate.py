@@ -14,9 +14,7 @@ model related, with the bundled embedder and no training:
   name when that names a kind of thing (`plays_for_country`: country; `located_in`: none, and such
   a relation gets the mean of the others), weighted by `KIND_WEIGHT`. So "plays for Spain" is
   `plays_for_country` and "plays for Ajax" `plays_in_club`; a tie goes to the verbatim phrasing's own.
-The best relation is kept when its score reaches the threshold, else the pair gets no triple. An object
-governed by a preposition of time ("after the Games") is an event or a time: only relations whose phrasings speak of
-dates are scored for it (`dated`).
+The best relation is kept when its score reaches the threshold, else the pair gets no triple.
 `KIND_WEIGHT` and `THRESHOLD` were chosen on the first WC2014 profile templates only and then run
 once on two held-out template sets (benchmarks/README.md, "Graph mode, fifth round").
 """
@@ -41,10 +39,6 @@ if TYPE_CHECKING:
 # otherwise takes every "for".
 KIND_WEIGHT = 3.0
 THRESHOLD = 1.6
-# Prepositions of time, whose object is an event or a time; words in a relation's phrasings that speak of dates.
-TEMPORAL = frozenset("after before during until till since".split())
-DATE_WORDS = frozenset("date dates year years when since founded born".split())
-_ARTICLES = frozenset("a an the".split())
 
 
 def relation_kind(relation: str) -> str:
@@ -74,8 +68,6 @@ class RelationMatcher:
         phrasings = [(r, p) for r in self.relations for p in dict.fromkeys(_phrasings(r, vocabulary))]
         self._owner = np.array([self.relations.index(r) for r, _ in phrasings])
         self._phrasing_vectors = self._encode([p for _, p in phrasings])
-        # Relations a phrasing of which speaks of dates ("founded in", "born on", "start date"): an event's or a time's.
-        self.dated = {r for r in self.relations if any(DATE_WORDS & set(p.split()) for p in _phrasings(r, vocabulary))}
         kinds = [relation_kind(r) for r in self.relations]
         self._kinded = np.array([bool(k) for k in kinds])
         self._kind_vectors = self._encode([k or r for k, r in zip(kinds, self.relations, strict=True)])
@@ -106,15 +98,8 @@ class RelationMatcher:
         return {r: float(s) for r, s in zip(self.relations, total, strict=True)}
 
     def match(self, words: Sequence[str], obj: str, verbatim: Sequence[str] = ()) -> str | None:
-        """The best-scoring relation when it reaches the threshold, else None; a tie goes to the first of `verbatim`.
-
-        An object governed by a preposition of time ("reports to the office in Lisbon after the Games") is an event or
-        a time: only a relation whose phrasings speak of dates (`dated`) may take it.
-        """
+        """The best-scoring relation when it reaches the threshold, else None; a tie goes to the first of `verbatim`."""
         scores = self.scores(words, obj, verbatim)
-        governing = [w for w in words if w not in _ARTICLES]
-        if governing and governing[-1] in TEMPORAL:
-            scores = {r: s for r, s in scores.items() if r in self.dated}
         if not scores:
             return None
         top = max(scores.values())

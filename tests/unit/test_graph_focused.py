@@ -105,12 +105,6 @@ def test_a_label_before_a_colon_is_no_name() -> None:
         "Survey", "Ruth Okafor", "Tamford", "41"]
 
 
-def test_an_interrogative_opening_a_question_is_no_name() -> None:
-    text = "Which firm is she at these days? Okafor Partners, in Tamford. Why does she sign as RO? What Tamford says."
-    assert mentions(text) == ["Okafor Partners", "Tamford", "RO"]
-    # written in capitals it is an acronym, as a function word is
-    assert mentions("She advises WHO on water.") == ["WHO"]
-
 def test_pronouns_become_the_heading_entity() -> None:
     assert heading_entity("People > Ruth Okafor") == "Ruth Okafor"
     text = resolve_pronouns("She designed it. Her firm grew. It was new.", "Ruth Okafor")
@@ -269,10 +263,6 @@ def test_a_place_inside_another_names_noun_phrase_is_where_that_name_stands() ->
     assert placed_name("She gave years to Tamford Library, a Portugal institution.", "Portugal", others) == (
         "Tamford Library")
     assert placed_name("Ana Ruiz reads. Club: Okafor Partners (Portugal).", "Portugal", others) == "Okafor Partners"
-    # an adverb of direction before that "in" ("over in", "out in"); not before another preposition
-    assert placed_name("Where does she work? Okafor Partners, out in Portugal.", "Portugal", others) == (
-        "Okafor Partners")
-    assert placed_name("She left Okafor Partners, over to Portugal.", "Portugal", others) == ""
     # the chunk's topic is what a place beside it describes, not where it stands
     assert placed_name("Portugal engineer Ana Ruiz designed it.", "Portugal", others, "Ana Ruiz") == ""
     # a verb, a pronoun or a colon between: no noun phrase holds the place
