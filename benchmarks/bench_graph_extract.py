@@ -1,7 +1,7 @@
 """Triple extraction quality and speed: WC2014 facts written as text, extracted back by the GGUF model.
 
     .venv/bin/python benchmarks/bench_graph_extract.py [--set sentences|paragraphs] [--sentences 200]
-        [--paragraphs 16] [--templates first|heldout|heldout2|...|heldout10] [--per-chunk 1]
+        [--paragraphs 16] [--templates first|heldout|heldout2|...|heldout11] [--per-chunk 1]
         [--methods single,focused,phrased]
         [--thresholds T ...] [--kind-weights W ...] [--replies FILE]
         [--vocabulary kb|default] [--model PATH] [--quick] [--summary FILE]
@@ -26,7 +26,8 @@ kept in the summary so a rerun can show it read the same set):
   `--templates heldout7` from `HELDOUT7_TEMPLATES` (written before the tenth round's) and
   `--templates heldout8` from `HELDOUT8_TEMPLATES` (written before the eleventh round's) and
   `--templates heldout9` from `HELDOUT9_TEMPLATES` (written before the twelfth round's) and
-  `--templates heldout10` from `HELDOUT10_TEMPLATES` (written before the thirteenth round's). The gold
+  `--templates heldout10` from `HELDOUT10_TEMPLATES` (written before the thirteenth round's) and
+  `--templates heldout11` from `HELDOUT11_TEMPLATES` (written before the fourteenth round's). The gold
   triples of a paragraph are exactly the KB facts its template states (the template lists them),
   so recall is measured against what the text says.
 Each chunk goes through `localrag.graph.extract.extract_chunk` once per method of `--methods`
@@ -337,11 +338,41 @@ HELDOUT10_TEMPLATES: list[list[tuple[str, tuple[str, ...]]]] = [
         ("Look for {K} in the team grid on the back page of this programme: that is him.", ("wears_number",)),
     ],
 ]
+# An eleventh held-out set, written (issue 20, fourteenth round) before that round's rules and without reading them or
+# the extraction code: wordings none of the sets above use, as a newspaper match report, a podcast transcript, the back
+# of a trading card, a club museum's plaque, a youth academy's newsletter, a social-media post, a manager's team-sheet
+# memo and a newspaper photo caption write them: the name not at the start, a country only as "the N line" or "the N
+# team sheet", a speaker's turns ("HOST:", "GUEST:"), a card's fields split by bars, the passive ("were worn by him"),
+# a club placed in its country by a superlative apposition, by a tour that visits him there or by "New club, new
+# country. Hello Q!", and the number as a podcast question's topic, a caption's "familiar K" or what a memo puts his
+# name next to.
+HELDOUT11_TEMPLATES: list[list[tuple[str, tuple[str, ...]]]] = [
+    [
+        ("Twice in stoppage time {P} hooked the ball off the {N} line, and the {A}-year-old {x} was mobbed by his "
+         "team-mates at the whistle.", ("plays_for_country", "is_aged", "plays_position")),
+        ("HOST: So, {P}. {A} years young and already the first name on the {N} team sheet. GUEST: And people forget "
+         "he has only been a {x} for two seasons.", ("is_aged", "plays_for_country", "plays_position")),
+        ("Trading card (back): {P} | {x} | {N} | Age {A} | Strengths: reading the game, composure.",
+         ("plays_position", "plays_for_country", "is_aged")),
+    ],
+    [
+        ("A plaque in the club museum reads: 'These boots were worn by him on his debut for {C}, the first club in "
+         "{Q} to turn professional.'", ("plays_in_club", "club_country")),
+        ("Old boys' corner: our former youth captain is now a first-team regular at {C}, and the academy squad will "
+         "visit him there on its tour of {Q} in May.", ("plays_in_club", "club_country")),
+        ("His first post as a {C} player: 'New club, new country. Hello {Q}!'", ("plays_in_club", "club_country")),
+    ],
+    [
+        ("The manager's team-sheet memo puts his name next to {K} and underlines it twice.", ("wears_number",)),
+        ("Pictured above in his familiar {K}, he salutes the travelling fans.", ("wears_number",)),
+        ("HOST: And the {K}, is there a story there? GUEST: His dad wore it too.", ("wears_number",)),
+    ],
+]
 TEMPLATE_SETS = {
     "first": PARAGRAPH_TEMPLATES, "heldout": HELDOUT_TEMPLATES, "heldout2": HELDOUT2_TEMPLATES,
     "heldout3": HELDOUT3_TEMPLATES, "heldout4": HELDOUT4_TEMPLATES, "heldout5": HELDOUT5_TEMPLATES,
     "heldout6": HELDOUT6_TEMPLATES, "heldout7": HELDOUT7_TEMPLATES, "heldout8": HELDOUT8_TEMPLATES,
-    "heldout9": HELDOUT9_TEMPLATES, "heldout10": HELDOUT10_TEMPLATES,
+    "heldout9": HELDOUT9_TEMPLATES, "heldout10": HELDOUT10_TEMPLATES, "heldout11": HELDOUT11_TEMPLATES,
 }
 
 
