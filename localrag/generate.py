@@ -49,6 +49,9 @@ CHATML_TEMPLATE = (
     "{% endfor %}"
     "{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"
 )
+# A model without ChatML's markers in its vocabulary (gemma) writes them as plain text at the end of
+# its turn and runs on into a made-up next turn: under the fallback they end the reply.
+CHATML_STOPS = ("<|im_end|>", "<|im_start|>")
 
 # Control-token look-alikes (<|im_end|>, <|eot_id|>, </s>, [INST]) in message text would be parsed as
 # real control tokens when the rendered prompt is tokenized, letting a document end its own turn.
@@ -191,6 +194,7 @@ class LlamaGenerator:
                 stacklevel=2,
             )
             self.template = CHATML_TEMPLATE
+        self._template_stops: tuple[str, ...] = () if self.header.chat_template else CHATML_STOPS
         self._llama: Any = None
         self._formatter: Any = None
         self._eos_text = ""
@@ -345,7 +349,7 @@ class LlamaGenerator:
         import llama_cpp
 
         vocab = llama_cpp.llama_model_get_vocab(llama.model)
-        stops = [s for s in stop if s]
+        stops = [s for s in (*stop, *self._template_stops) if s]
         limit = min(max_tokens, room)
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         pending = ""

@@ -253,3 +253,18 @@ def test_the_chatml_fallback_starts_with_bos_where_the_vocabulary_asks_for_it(tm
     bos = "<|im_start|>"  # the tiny vocabulary's BOS is ChatML's own marker
     assert prompt.startswith(bos + "<|im_start|>user\n") is add_bos
     assert prompt.endswith("<|im_start|>assistant\n") and "abc" in prompt
+
+
+def test_under_the_chatml_fallback_a_written_end_of_turn_ends_the_reply(tmp_path: Path) -> None:
+    # gemma's vocabulary has no ChatML markers: it writes them as text and ran on into a turn of its own.
+    letters = "abcdeimnrstu<|>_Ċ"  # GPT-2 byte form: Ċ is a newline
+    state = tiny_state_dict(vocab=3 + len(letters))
+    grammar = r'root ::= "abc<|im_end|>\n<|im_start|>user"'
+    messages = [{"role": "user", "content": "abc"}]
+    plain = write_tiny_base(tmp_path / "plain.gguf", state, chat_template=None, letters=letters)
+    with pytest.warns(UserWarning, match="no chat template"):
+        fallback = LlamaGenerator(plain, n_ctx=64, n_threads=1)
+    assert fallback.complete(messages, max_tokens=40, grammar=grammar) == "abc"
+    # A GGUF with its own template ends its turn with its own tokens: its text is not cut.
+    templated = LlamaGenerator(write_tiny_base(tmp_path / "t.gguf", state, letters=letters), n_ctx=64, n_threads=1)
+    assert templated.complete(messages, max_tokens=40, grammar=grammar).startswith("abc<|im_end|>\n")

@@ -11,14 +11,15 @@ from localrag.tune.gguf_writer import gguf_tensor_names, permute_qk
 
 HIDDEN, HEADS, KV_HEADS, FFN, VOCAB, LAYERS = 32, 4, 2, 64, 16, 2
 HEAD_DIM = HIDDEN // HEADS
+LETTERS = "abcdefghijklm"  # the vocabulary after its three control tokens: VOCAB - 3 single characters
 CHAT_TEMPLATE = "{% for m in messages %}<|im_start|>{{ m['content'] }}<|im_end|>{% endfor %}"
 
 
-def tiny_state_dict(seed: int = 0) -> dict[str, np.ndarray]:
+def tiny_state_dict(seed: int = 0, vocab: int = VOCAB) -> dict[str, np.ndarray]:
     """HF-named float32 weights of a 2-layer llama with grouped-query attention."""
     rng = np.random.default_rng(seed)
     kv = KV_HEADS * HEAD_DIM
-    shapes = {"model.embed_tokens.weight": (VOCAB, HIDDEN), "model.norm.weight": (HIDDEN,)}
+    shapes = {"model.embed_tokens.weight": (vocab, HIDDEN), "model.norm.weight": (HIDDEN,)}
     for i in range(LAYERS):
         p = f"model.layers.{i}"
         shapes |= {
@@ -36,11 +37,17 @@ def tiny_state_dict(seed: int = 0) -> dict[str, np.ndarray]:
 
 
 def write_tiny_base(
-    path: Path, state: dict[str, np.ndarray], *, chat_template: str | None = CHAT_TEMPLATE, add_bos: bool | None = None
+    path: Path,
+    state: dict[str, np.ndarray],
+    *,
+    chat_template: str | None = CHAT_TEMPLATE,
+    add_bos: bool | None = None,
+    letters: str = LETTERS,
 ) -> Path:
     """A 'quantized' llama GGUF base as a downloaded model would be: F32 tensors, Q4_1 file-type key.
 
-    `chat_template` None: a GGUF without one; `add_bos`: the vocabulary's tokenizer.ggml.add_bos_token (None: unset).
+    `chat_template` None: a GGUF without one; `add_bos`: the vocabulary's tokenizer.ggml.add_bos_token (None: unset);
+    `letters`: the single-character tokens, in GPT-2 byte form (Ċ is a newline), as many as `state` has rows less 3.
     """
     writer = gguf.GGUFWriter(path, "llama")
     writer.add_name("tiny base")
@@ -56,9 +63,8 @@ def write_tiny_base(
     writer.add_quantization_version(2)
     writer.add_tokenizer_model("gpt2")
     writer.add_tokenizer_pre("smollm")
-    tokens = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"] + [chr(ord("a") + i) for i in range(VOCAB - 3)]
-    writer.add_token_list(tokens)
-    writer.add_token_types([3, 3, 3] + [1] * (VOCAB - 3))
+    writer.add_token_list(["<|endoftext|>", "<|im_start|>", "<|im_end|>", *letters])
+    writer.add_token_types([3, 3, 3] + [1] * len(letters))
     writer.add_token_merges(["a b", "c d"])
     writer.add_bos_token_id(1)
     writer.add_eos_token_id(2)
