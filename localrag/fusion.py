@@ -5,27 +5,20 @@ Why: no fixed rule wins everywhere. On COVID-QA BM25 alone beats every fusion of
 beats both (benchmarks/README.md, "Fusion against its best leg"). So each index measures which of
 a few candidates (RRF with several k and leg weights, or one leg alone) finds its own text best.
 
-How, without gold questions: pseudo-queries are made from the index's own chunks. A sampled chunk
-gives one sentence; the sentence loses its stop words and then its rarest words, as a real question
-lacks its answer (often the rarest, most specific words), and the rest is shuffled. Each leg's top
-`FETCH` for every pseudo-query is fetched once from the real store, every candidate fuses the same
-lists, and the candidate with the best hit@5 wins (then MRR, then the order of CANDIDATES, which
-starts with the default). A hit is the chunk the sentence came from, or any chunk holding the
-whole sentence (the overlap of neighbouring chunks). `choose_fusion(queries=...)` takes other
-questions instead, e.g. ones a local model wrote per chunk.
+How, without gold questions: a sampled chunk gives one whole sentence, the sentence is cut out of its
+chunk in a scratch copy of the index (localrag/fusion_cut.py), and the chunk must then be found by what
+surrounds the sentence, as a question must find the passage that answers it. Each leg's top `FETCH` for
+every sentence is fetched once from the copy, every candidate fuses the same lists, and `pick_guarded`
+chooses: the better leg alone unless a fusion beats it by more than one standard error.
+`choose_fusion(queries=...)` takes questions a local model wrote per chunk instead (a RAFT build's),
+measured on the index itself.
 
-Measured (benchmarks/README.md, "Fusion chosen per corpus"): pseudo-queries built from a chunk's own
-words favour BM25 on every corpus tried, whatever the words kept (the sentence, a random 60 %, the
-commoner 60 %, three words). That choice is right on COVID-QA (hit@5 0.691, the default 0.621),
-ties the better leg on HotpotQA (0.795, the default 0.810) and is wrong on MuSiQue (0.499, the vector
-leg 0.622). So the choice is not made by itself: `localrag retrieval tune-fusion` makes it for an
-index whose owner asks, and only such an index is measured again after it has grown by `REGROW`.
-
-Questions a local model wrote per chunk (a RAFT build's; `retrieval tune-fusion --questions`) are
-closer: `pick_guarded` on them (the better leg unless a fusion wins by more than one standard error)
-was at or above the better leg on all three sets, but on MuSiQue the legs tied on them and the
-vector leg came from the tie-break (benchmarks/README.md, "Fusion chosen on model-written
-questions"). That choice too is made only when asked for.
+Measured (benchmarks/README.md, "Fusion chosen on cut-out sentences"): sentences left in their chunk
+favoured BM25 on every corpus, wrongly on MuSiQue (0.525 where the vector leg gets 0.613); cut out,
+the choice was at or above the better leg on COVID-QA, HotpotQA and MuSiQue. It was no better than the
+default fusion, which already ties or beats the better leg on those three Engine-built indexes, so the
+choice is made only when the index's owner asks (`localrag retrieval tune-fusion`), and such an index
+is measured again after it has grown by `REGROW`.
 
 The choice and its figures live in the store's `meta` table, so they travel with the index.
 """
@@ -188,6 +181,11 @@ def make_query(sentence: str, df: Counter[str], rng: random.Random) -> str | Non
 QueryMaker = Callable[[str, Counter[str], random.Random], "str | None"]
 
 
+def whole_sentence(sentence: str, df: Counter[str], rng: random.Random) -> str | None:
+    """The sentence itself: the query `choose_fusion` cuts out of its chunk (localrag/fusion_cut.py)."""
+    return sentence
+
+
 def pseudo_queries(chunks: Sequence[Chunk], n: int, seed: int = 0, make: QueryMaker = make_query) -> list[PseudoQuery]:
     """Up to `n` pseudo-queries, one per sampled chunk, deterministic for a seed.
 
@@ -291,26 +289,34 @@ def choose_fusion(
     seed: int = 0,
     queries: Sequence[PseudoQuery] | None = None,
 ) -> FusionChoice:
-    """Measure every candidate on pseudo-queries from this store's chunks and return the best.
+    """Measure every candidate on sentences cut out of this store's chunks and return `pick_guarded`'s choice.
 
-    `queries`: questions written per chunk (a RAFT build's) instead; from those the choice is
-    `pick_guarded` (never below the better leg on them), from pseudo-queries `pick`.
+    `queries`: questions written per chunk (a RAFT build's) instead, measured on the index itself.
+    The cut is made in a scratch copy beside the store (localrag/fusion_cut.py), never in the index.
     """
     started = time.monotonic()
-    ids = store.chunk_ids()
-    total = len(ids)
+    total = store.chunk_count()
     source = WRITTEN if queries else PSEUDO
     queries = list(queries or [])
-    if not queries and total >= MIN_CHUNKS:
+    cases: list[Case] = []
+    if queries:
+        cases = leg_cases(store, embedder, queries)
+    elif total >= MIN_CHUNKS:
+        from localrag.fusion_cut import cut_cases, sampled_chunks, scratch_copy
+
+        chunks = sampled_chunks(store, seed)
         # A few times more chunks than queries leaves room for chunks without a usable sentence.
-        sample = random.Random(seed).sample(ids, min(total, 4 * n_queries))
-        queries = pseudo_queries(store.chunks(sample), n_queries, seed)
-    if not queries:
+        sample = random.Random(seed).sample(chunks, min(len(chunks), 4 * n_queries))
+        queries = pseudo_queries(sample, n_queries, seed, make=whole_sentence)
+        if queries:
+            with scratch_copy(store, embedder, chunks, queries) as copy:
+                cases = cut_cases(copy, embedder, queries, {c.chunk_id: c.text for c in chunks}, FETCH)
+    if not cases:
         return FusionChoice(DEFAULT, 0, total, chosen_at=time.strftime("%Y-%m-%dT%H:%M:%S"))
-    ranks = candidate_ranks(leg_cases(store, embedder, queries))
+    ranks = candidate_ranks(cases)
     scores = {fusion: hit_mrr(r) for fusion, r in ranks.items()}
     return FusionChoice(
-        fusion=pick_guarded(ranks) if source == WRITTEN else pick(scores),
+        fusion=pick_guarded(ranks),
         queries=len(queries),
         chunks=total,
         hit_at_5={f.label: round(s[0], 4) for f, s in scores.items()},
@@ -333,7 +339,7 @@ def save_choice(store: Store, choice: FusionChoice) -> None:
 def needs_choice(choice: FusionChoice | None, chunks: int) -> bool:
     """True when a choice was asked for and the index has since grown by REGROW (or first became big enough).
 
-    An index with no choice keeps the default: the pseudo-query measure is biased to BM25 (module doc).
+    An index with no choice keeps the default: a measured choice did not beat it (module doc).
     A choice made from written questions is kept until it is asked for again: no new ones exist.
     """
     if chunks < MIN_CHUNKS or choice is None or choice.source != PSEUDO:

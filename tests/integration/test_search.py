@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import random
+import subprocess
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from localrag.cli import run
@@ -17,15 +19,27 @@ from localrag.ingest.discover import sample_corpus_dir
 
 
 def _made_up_corpus(folder: Path, n: int) -> Path:
-    """`n` notes in made-up words: MiniLM knows none of them, BM25 matches them exactly."""
+    """`n` notes in made-up words: MiniLM knows none of them, BM25 matches them exactly.
+
+    Each note's three sentences share its own three topic words, so a note can be found by a sentence
+    cut out of it (what `tune_fusion` measures) through the two sentences left.
+    """
     rng = random.Random(5)
     syllables = ["ka", "zu", "mer", "tol", "vin", "qua", "rek", "sno", "bri", "dax", "lom", "fep", "gry", "hul"]
     vocabulary = sorted({"".join(rng.choices(syllables, k=3)) for _ in range(600)})
     folder.mkdir()
     for i in range(n):
-        sentences = [" ".join(rng.choices(vocabulary, k=10)).capitalize() + "." for _ in range(3)]
+        topic = rng.sample(vocabulary, 3)
+        sentences = [" ".join(rng.sample(topic + rng.choices(vocabulary, k=7), 10)).capitalize() + "."
+                     for _ in range(3)]
         (folder / f"note{i:03d}.txt").write_text(" ".join(sentences), encoding="utf-8")
     return folder
+
+
+def _dead_pid() -> int:
+    process = subprocess.Popen(["true"])
+    process.wait()
+    return process.pid
 
 
 @pytest.fixture
@@ -52,11 +66,20 @@ def test_tune_fusion_chooses_bm25_for_made_up_words_and_the_index_keeps_it(
 ) -> None:
     report = retrieval_engine.ingest([_made_up_corpus(tmp_path / "notes", MIN_CHUNKS + 10)])
     assert not report.fusion, "an index keeps the default fusion until a choice is asked for"
+    ids = retrieval_engine.store.chunk_ids()
+    chunks, vectors = retrieval_engine.store.chunks(ids), retrieval_engine.store.vectors()[1]
+    # A scratch copy left by a killed chooser (its process gone) is removed by the next one.
+    stale = retrieval_engine.store.path.parent / f".fusion-scratch-{_dead_pid()}"
+    (stale / "chunks.lance").mkdir(parents=True)
     choice = retrieval_engine.tune_fusion()
     assert choice.queries >= MIN_CHUNKS
     assert choice.fusion.text_weight > choice.fusion.vector_weight, choice.hit_at_5
     assert choice.hit_at_5[choice.fusion.label] > choice.hit_at_5["vector only"]
     assert retrieval_engine.retriever.fusion == choice.fusion
+    # The sentences were cut out of a scratch copy, which is gone; the index itself is untouched.
+    assert not list(retrieval_engine.store.path.parent.glob(".fusion-scratch-*"))
+    assert retrieval_engine.store.chunks(ids) == chunks
+    assert np.array_equal(retrieval_engine.store.vectors()[1], vectors)
     # The choice lives in the index: another Engine on the same store reads it and searches with it.
     again = Engine(load_settings(), embedder=real_embedder)
     assert again.fusion_choice() == choice
@@ -146,3 +169,19 @@ def test_tune_fusion_on_written_questions_keeps_the_leg_that_finds_them(
                                                                     "chunk_id": "elsewhere"}}) + "\n")
     assert run(["retrieval", "tune-fusion", "--questions", str(stranger)]) == 2
     assert "none of its 1 questions" in capsys.readouterr().err
+
+
+def test_a_large_index_is_copied_for_the_choice_by_whole_documents(retrieval_engine: Engine) -> None:
+    from collections import Counter
+
+    from localrag.fusion_cut import sampled_chunks
+
+    retrieval_engine.ingest([sample_corpus_dir()])
+    store = retrieval_engine.store
+    per_doc = Counter(c.doc_id for c in store.chunks(store.chunk_ids()))
+    assert len(per_doc) > 3 and max(per_doc.values()) > 1
+    kept = Counter(c.doc_id for c in sampled_chunks(store, seed=0, limit=3))
+    assert sum(kept.values()) >= 3 and len(kept) < len(per_doc)
+    assert all(kept[doc] == per_doc[doc] for doc in kept)
+    assert sampled_chunks(store, seed=0, limit=3) == sampled_chunks(store, seed=0, limit=3)
+    assert len(sampled_chunks(store, seed=0)) == sum(per_doc.values())
