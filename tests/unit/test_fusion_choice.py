@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import random
+import subprocess
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
@@ -21,6 +24,7 @@ from localrag.fusion import (
     pseudo_queries,
     score_candidates,
 )
+from localrag.fusion_cut import PREFIX, clean_stale, cut_out
 from localrag.types import Chunk
 
 
@@ -138,3 +142,21 @@ def test_the_guarded_pick_keeps_the_leg_when_a_fusion_wins_by_one_question() -> 
     ranks = candidate_ranks(cases)
     assert pick(score_candidates(cases)) != Fusion(text_weight=0.0)
     assert pick_guarded(ranks) == Fusion(text_weight=0.0)
+
+
+def test_a_sentence_is_cut_out_of_its_chunk_once() -> None:
+    text = "Bees gather nectar. The hive is by the wall. Honey is spun. The hive is by the wall."
+    assert cut_out(text, "The hive is by the wall.") == "Bees gather nectar. Honey is spun. The hive is by the wall."
+    assert cut_out(text, "Not in the text.") == text
+
+
+def test_only_a_scratch_copy_whose_process_is_gone_is_removed(tmp_path: Path) -> None:
+    finished = subprocess.Popen(["true"])
+    finished.wait()
+    dead, alive = tmp_path / f"{PREFIX}{finished.pid}", tmp_path / f"{PREFIX}{os.getpid()}"
+    unnamed = tmp_path / f"{PREFIX}notes"
+    for folder in (dead, alive, unnamed):
+        (folder / "chunks.lance").mkdir(parents=True)
+    assert clean_stale(tmp_path) == [dead]
+    assert not dead.exists() and alive.is_dir() and unnamed.is_dir()
+    assert clean_stale(tmp_path / "absent") == []
