@@ -26,6 +26,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from localrag.processes import process_alive
+
 if TYPE_CHECKING:
     from localrag.embed import Embedder
     from localrag.fusion import Case, PseudoQuery
@@ -48,22 +50,12 @@ def cut_out(text: str, sentence: str) -> str:
     return (text[:start].rstrip() + " " + text[start + len(sentence):].lstrip()).strip()
 
 
-def _process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def clean_stale(folder: Path) -> list[Path]:
     """Remove scratch copies in `folder` whose process is gone; returns them."""
     removed = []
     for path in folder.glob(PREFIX + "*") if folder.is_dir() else []:
         pid = path.name.removeprefix(PREFIX)
-        if pid.isdigit() and not _process_alive(int(pid)):
+        if pid.isdigit() and not process_alive(int(pid)):
             shutil.rmtree(path, ignore_errors=True)
             removed.append(path)
     return removed

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from localrag.cpu import worker_threads
+from localrag.processes import process_alive
 from localrag.tune.card import base_licence, build_card, file_sha256, write_card
 from localrag.tune.gguf_writer import ExportError, write_f16_gguf, write_lora_gguf
 from localrag.tune.quantize import QUANT_TYPES, check_quant, quantize, temp_path_for
@@ -77,16 +78,6 @@ class MergedExport:
     quantized: VerifyResult
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def clean_stale_temps(folder: Path) -> list[Path]:
     """Remove temporary files left in `folder` by exports whose process is gone; returns them."""
     removed: list[Path] = []
@@ -94,7 +85,7 @@ def clean_stale_temps(folder: Path) -> list[Path]:
         return removed
     for path in folder.iterdir():
         match = _TEMP_NAME.match(path.name)
-        if match and path.is_file() and not _pid_alive(int(match.group(1))):
+        if match and path.is_file() and not process_alive(int(match.group(1))):
             path.unlink(missing_ok=True)
             removed.append(path)
     return removed
