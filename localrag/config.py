@@ -86,6 +86,10 @@ class Settings:
         default=True,
         metadata={"doc": "when an answer cites no source, ask the model (grammar-constrained) which one holds it"},
     )
+    stop_repeats: bool = field(
+        default=True,
+        metadata={"doc": "end an answer once it repeats a run of its own words a third time (a small model's loop)"},
+    )
     raft_answer: str = field(
         default="model",
         metadata={

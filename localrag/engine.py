@@ -25,6 +25,7 @@ conversation as text, so an old conversation reads the same whichever collection
 
 from __future__ import annotations
 
+import inspect
 import os
 import re
 import threading
@@ -578,6 +579,7 @@ class Engine:
             finish_answer,
             parse_citations,
         )
+        from localrag.answer.repeats import RepeatGuard
 
         question = question.strip()
         if not question:
@@ -601,15 +603,31 @@ class Engine:
         yield SourcesEvent(used, query)
         stats = GenerationStats()
         pieces: list[str] = []
-        for piece in generator.stream_chat(
+        guard = RepeatGuard() if self.settings.stop_repeats else None
+        stream = generator.stream_chat(
             messages,
             max_tokens=self.settings.max_answer_tokens,
             temperature=self.settings.temperature,
             cancel=cancel,
             stats=stats,
-        ):
-            pieces.append(piece)
-            yield TokenEvent(piece)
+        )
+        try:
+            for piece in stream:
+                shown = guard.feed(piece) if guard is not None else piece
+                if shown:
+                    pieces.append(shown)
+                    yield TokenEvent(shown)
+                if guard is not None and guard.looping:
+                    stats.stopped_repeating = True
+                    break
+        finally:
+            # A generator left suspended holds the model's lock, which the attribution turn needs.
+            if inspect.isgenerator(stream):
+                stream.close()
+        rest = guard.flush() if guard is not None else ""
+        if rest:
+            pieces.append(rest)
+            yield TokenEvent(rest)
         text = "".join(pieces).strip()
         attributed = False
         if (

@@ -126,6 +126,8 @@ class GenerationStats:
     time_to_first_token: float = 0.0
     generation_seconds: float = 0.0
     cancelled: bool = False
+    # The answer was ended because it began repeating itself (localrag/answer/repeats.py).
+    stopped_repeating: bool = False
 
     @property
     def tokens_per_second(self) -> float:

@@ -181,7 +181,8 @@ def _print_sources(answer: Answer, out: Console) -> None:
     stats = answer.stats
     out.print(Text(
         f"{answer.model}: first token {stats.time_to_first_token:.2f}s, {stats.tokens_per_second:.0f} tok/s"
-        + (" (cancelled)" if stats.cancelled else ""),
+        + (" (cancelled)" if stats.cancelled else "")
+        + (" (stopped where it began repeating itself)" if stats.stopped_repeating else ""),
         style="dim",
     ))
 

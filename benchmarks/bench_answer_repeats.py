@@ -1,0 +1,137 @@
+"""Answers that repeat themselves: how often the bundled model loops, and what ending them there changes.
+
+    .venv/bin/python benchmarks/bench_answer_repeats.py [--covid 60] [--model PATH]
+
+Every question is answered once through `Engine.stream` with `stop_repeats` off (greedy, no attribution
+turn), and the whole reply is kept. Greedy decoding makes a guarded answer exactly a prefix of that
+reply, so each rule of `localrag/answer/repeats.py` (a run of W words seen T times) is scored on the
+same replies: how many it cuts, the tokens and estimated seconds it saves (tokens cut / the reply's
+own decoding rate), and the answer measures before and after the cut.
+
+Sets: the sample corpus's twelve questions (bench_prompt.py: does the answer hold the expected words),
+and the first N of COVID-QA's 200 questions drawn with random.Random(7) over the 98-article index
+that bench_tune_retriever.py ingests (token F1 against the gold answer; article hit of the sources).
+Summary: benchmarks/summaries/answer_repeats.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import _corpus  # noqa: E402
+import bench_tune_retriever as tuning  # noqa: E402
+from bench_prompt import QUESTIONS  # noqa: E402
+
+SUMMARIES = Path(__file__).resolve().parent / "summaries"
+RULES = ((8, 3), (6, 3), (10, 3), (8, 2), (8, 4))
+
+
+def covid_items(n: int) -> list[tuple[str, list[str]]]:
+    """bench_tune_retriever.gold_questions' draw, with each question's gold answers."""
+    every = [(qa["question"], [a["text"] for a in qa["answers"]])
+             for a in tuning._articles(98) for p in a["paragraphs"] for qa in p["qas"]]
+    return random.Random(7).sample(every, min(200, len(every)))[:n]
+
+
+def replies(home: Path, questions: list[str], model: str) -> list[dict[str, Any]]:
+    os.environ["LOCALRAG_HOME"] = str(home)
+    from localrag.config import load_settings
+    from localrag.engine import Engine
+
+    settings = load_settings(model=model or None)
+    settings.stop_repeats = False
+    settings.attribution_turn = False
+    engine = Engine(settings)
+    out = []
+    for i, question in enumerate(questions, start=1):
+        started = time.perf_counter()
+        answer = engine.ask(question)
+        stats, seconds = answer.stats, time.perf_counter() - started
+        out.append({"question": question, "text": answer.raw_text, "sources": [h.chunk.path for h in answer.sources],
+                    "completion_tokens": stats.completion_tokens, "tok_s": stats.tokens_per_second,
+                    "seconds": seconds})
+        print(f"{i}/{len(questions)} {stats.completion_tokens} tokens {seconds:.1f} s", flush=True)
+    return out
+
+
+def score(records: list[dict[str, Any]], judge: Any, count_tokens: Any) -> dict[str, Any]:
+    from localrag.answer.repeats import loop_start
+
+    rules: dict[str, Any] = {}
+    for words, times in ((0, 0), *RULES):
+        cut = saved_tokens = 0
+        saved_s = 0.0
+        marks = []
+        for r in records:
+            text = r["text"]
+            at = loop_start(text, words, times, complete_only=True) if words else None
+            if at is not None:
+                kept = text[:at].rstrip()
+                cut += 1
+                tokens = max(0, r["completion_tokens"] - count_tokens(kept))
+                saved_tokens += tokens
+                saved_s += tokens / r["tok_s"] if r["tok_s"] else 0.0
+                text = kept
+            marks.append(judge(r, text))
+        label = f"{words} words x{times}" if words else "no guard"
+        rules[label] = {"cut": cut, "tokens_saved": saved_tokens, "seconds_saved_est": round(saved_s, 1),
+                        "score": round(sum(marks) / len(marks), 4), "scores": [round(m, 4) for m in marks]}
+    return {"answers": len(records), "tokens": sum(r["completion_tokens"] for r in records),
+            "seconds": round(sum(r["seconds"] for r in records), 1), "at_cap": None, "rules": rules}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--covid", type=int, default=60, help="COVID-QA questions (0: none)")
+    parser.add_argument("--home", type=Path, default=_corpus.RESULTS / "tune_retriever_home_98")
+    parser.add_argument("--model", default="")
+    parser.add_argument("--summary", type=Path, default=SUMMARIES / "answer_repeats.json")
+    args = parser.parse_args()
+    from localrag.config import load_settings
+    from localrag.engine import Engine
+    from localrag.evaluate.metrics import token_f1
+    from localrag.ingest.discover import sample_corpus_dir
+
+    sample_home = Path(tempfile.mkdtemp(prefix="localrag-repeats-"))
+    os.environ["LOCALRAG_HOME"] = str(sample_home)
+    engine = Engine(load_settings(model=args.model or None))
+    engine.ingest([sample_corpus_dir()])
+    count = engine.generator.count_tokens
+    cap = engine.settings.max_answer_tokens
+    summary: dict[str, Any] = {"command": " ".join(sys.argv), "max_answer_tokens": cap, "sets": {}}
+
+    sample = replies(sample_home, [q for q, _, _ in QUESTIONS], args.model)
+    expected = {q: e.split("|") for q, e, _ in QUESTIONS}
+    summary["sets"]["sample corpus"] = score(
+        sample, lambda r, text: float(any(e in text.lower() for e in expected[r["question"]])), count)
+    summary["sets"]["sample corpus"]["at_cap"] = sum(r["completion_tokens"] >= cap for r in sample)
+    summary["sets"]["sample corpus"]["records"] = sample
+    if args.covid:
+        items = covid_items(args.covid)
+        gold = dict(items)
+        covid = replies(args.home.resolve(), [q for q, _ in items], args.model)
+        summary["sets"]["COVID-QA"] = score(covid, lambda r, text: token_f1(text, gold[r["question"]]), count)
+        summary["sets"]["COVID-QA"]["at_cap"] = sum(r["completion_tokens"] >= cap for r in covid)
+        summary["sets"]["COVID-QA"]["records"] = covid
+    summary["load_average"] = os.getloadavg()
+    args.summary.write_text(json.dumps(summary, indent=1, ensure_ascii=False) + "\n")
+    for name, s in summary["sets"].items():
+        print(f"{name}: {s['answers']} answers, {s['tokens']} tokens, {s['at_cap']} at the cap")
+        for label, r in s["rules"].items():
+            print(f"  {label:14s} cut {r['cut']:3d}  tokens saved {r['tokens_saved']:5d} (~{r['seconds_saved_est']} s)"
+                  f"  score {r['score']:.4f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,67 @@
+"""The repeat guard: a looping answer ends where its loop began, and nothing else is cut or held for good."""
+
+from __future__ import annotations
+
+import re
+
+from localrag.answer.repeats import RepeatGuard, loop_start
+
+LOOP = (
+    "The policy needs a manager's approval. The company will also review all travel plans within 6 months "
+    "of returning. The company will also review all travel plans within 12 months of returning. The company "
+    "will also review all travel plans within 18 months of returning, and so on"
+)
+THIRD = LOOP.index("The company will also review all travel plans within 18")
+
+
+def stream(guard: RepeatGuard, text: str) -> tuple[str, list[str]]:
+    """Feed `text` a token-sized piece at a time, as a model streams it; what was shown, step by step."""
+    shown: list[str] = []
+    for piece in re.findall(r"\s*\S+", text):
+        shown.append(guard.feed(piece))
+        if guard.looping:
+            return "".join(shown), shown
+    shown.append(guard.flush())
+    return "".join(shown), shown
+
+
+def test_a_loop_ends_before_its_third_occurrence_which_is_never_shown() -> None:
+    assert loop_start(LOOP) == THIRD
+    guard = RepeatGuard()
+    shown, _ = stream(guard, LOOP)
+    assert guard.looping
+    assert shown == LOOP[:THIRD].rstrip()
+    assert guard.flush() == ""
+
+
+def test_text_without_a_loop_comes_out_whole_and_in_order() -> None:
+    text = "Trains are booked through Wayfarer. " * 2 + "The director approves trips above 2,500 pounds [1]."
+    guard = RepeatGuard()
+    shown, steps = stream(guard, text)
+    assert not guard.looping
+    assert shown == text
+    # Held back only by a few words: most pieces are shown before generation ends.
+    assert sum(map(len, steps[:-1])) > len(text) // 2
+
+
+def test_repeated_quotes_do_not_count_as_a_loop() -> None:
+    quote = "the vaccine was given to 120 adults over six weeks"
+    raft = (f"##begin_quote## {quote} ##end_quote## and again ##begin_quote## {quote} ##end_quote## "
+            f"<ANSWER>: {quote}")
+    assert loop_start(raft) is None
+    plain = f'It says "{quote}" and "{quote}", so {quote}.'
+    assert loop_start(plain) is None
+    guard = RepeatGuard()
+    assert stream(guard, raft)[0] == raft and not guard.looping
+
+
+def test_a_word_still_being_written_does_not_complete_a_run() -> None:
+    text = "a b c a b c a b c"
+    assert loop_start(text, words=3, times=3) == len("a b c a b c ")
+    assert loop_start(text, words=3, times=3, complete_only=True) is None  # "c" may yet become "cab"
+    assert loop_start(text + " ", words=3, times=3, complete_only=True) == len("a b c a b c ")
+
+
+def test_case_and_punctuation_do_not_hide_a_loop() -> None:
+    text = "Rail is fine, and cheap. RAIL IS FINE AND CHEAP! rail is fine and cheap."
+    assert loop_start(text, words=5, times=3) == text.index("rail is fine and cheap.")
