@@ -1,12 +1,14 @@
 """Answers that repeat themselves: how often the bundled model loops, and what ending them there changes.
 
-    .venv/bin/python benchmarks/bench_answer_repeats.py [--covid 60] [--model PATH]
+    .venv/bin/python benchmarks/bench_answer_repeats.py [--covid 60] [--model PATH] [--online]
 
 Every question is answered once through `Engine.stream` with `stop_repeats` off (greedy, no attribution
 turn), and the whole reply is kept. Greedy decoding makes a guarded answer exactly a prefix of that
 reply, so each rule of `localrag/answer/repeats.py` (a run of W words seen T times) is scored on the
 same replies: how many it cuts, the tokens and estimated seconds it saves (tokens cut / the reply's
-own decoding rate), and the answer measures before and after the cut.
+own decoding rate), and the answer measures before and after the cut. `--online` also answers each
+question with the guard on, right after, and times both: the seconds it saves as run, and whether
+each guarded answer is exactly the cut reply.
 
 Sets: the sample corpus's twelve questions (bench_prompt.py: does the answer hold the expected words),
 and the first N of COVID-QA's 200 questions drawn with random.Random(7) over the 98-article index
@@ -44,25 +46,43 @@ def covid_items(n: int) -> list[tuple[str, list[str]]]:
     return random.Random(7).sample(every, min(200, len(every)))[:n]
 
 
-def replies(home: Path, questions: list[str], model: str) -> list[dict[str, Any]]:
+def replies(home: Path, questions: list[str], model: str, online: bool) -> list[dict[str, Any]]:
+    """Each question answered without the guard; with `online`, right after it with the guard as well."""
     os.environ["LOCALRAG_HOME"] = str(home)
     from localrag.config import load_settings
     from localrag.engine import Engine
 
-    settings = load_settings(model=model or None)
-    settings.stop_repeats = False
-    settings.attribution_turn = False
+    settings = load_settings(model=model or None).replace(stop_repeats=False, attribution_turn=False)
     engine = Engine(settings)
     out = []
     for i, question in enumerate(questions, start=1):
-        started = time.perf_counter()
-        answer = engine.ask(question)
-        stats, seconds = answer.stats, time.perf_counter() - started
-        out.append({"question": question, "text": answer.raw_text, "sources": [h.chunk.path for h in answer.sources],
-                    "completion_tokens": stats.completion_tokens, "tok_s": stats.tokens_per_second,
-                    "seconds": seconds})
-        print(f"{i}/{len(questions)} {stats.completion_tokens} tokens {seconds:.1f} s", flush=True)
+        record: dict[str, Any] = {"question": question}
+        for guard in (False, True) if online else (False,):
+            engine.settings = settings.replace(stop_repeats=guard)
+            started = time.perf_counter()
+            answer = engine.ask(question)
+            stats, seconds = answer.stats, time.perf_counter() - started
+            run = {"text": answer.raw_text, "completion_tokens": stats.completion_tokens,
+                   "tok_s": stats.tokens_per_second, "seconds": seconds, "stopped": stats.stopped_repeating}
+            record.update(run) if not guard else record.update(guarded=run)
+            print(f"{i}/{len(questions)} guard {guard}: {stats.completion_tokens} tokens {seconds:.1f} s", flush=True)
+        out.append(record)
     return out
+
+
+def online_figures(records: list[dict[str, Any]]) -> dict[str, Any]:
+    """The guarded answers as run: seconds against the unguarded ones, and whether each was the expected prefix."""
+    from localrag.answer.repeats import loop_start
+
+    prefix = 0
+    for r in records:
+        at = loop_start(r["text"], complete_only=True)
+        prefix += r["guarded"]["text"] == (r["text"][:at].rstrip() if at is not None else r["text"])
+    return {"seconds_without": round(sum(r["seconds"] for r in records), 1),
+            "seconds_with": round(sum(r["guarded"]["seconds"] for r in records), 1),
+            "tokens_with": sum(r["guarded"]["completion_tokens"] for r in records),
+            "stopped": sum(r["guarded"]["stopped"] for r in records),
+            "guarded_equals_the_cut_reply": prefix}
 
 
 def score(records: list[dict[str, Any]], judge: Any, count_tokens: Any) -> dict[str, Any]:
@@ -96,6 +116,7 @@ def main() -> None:
     parser.add_argument("--covid", type=int, default=60, help="COVID-QA questions (0: none)")
     parser.add_argument("--home", type=Path, default=_corpus.RESULTS / "tune_retriever_home_98")
     parser.add_argument("--model", default="")
+    parser.add_argument("--online", action="store_true", help="also answer each question with the guard on, timed")
     parser.add_argument("--summary", type=Path, default=SUMMARIES / "answer_repeats.json")
     args = parser.parse_args()
     from localrag.config import load_settings
@@ -111,7 +132,7 @@ def main() -> None:
     cap = engine.settings.max_answer_tokens
     summary: dict[str, Any] = {"command": " ".join(sys.argv), "max_answer_tokens": cap, "sets": {}}
 
-    sample = replies(sample_home, [q for q, _, _ in QUESTIONS], args.model)
+    sample = replies(sample_home, [q for q, _, _ in QUESTIONS], args.model, args.online)
     expected = {q: e.split("|") for q, e, _ in QUESTIONS}
     summary["sets"]["sample corpus"] = score(
         sample, lambda r, text: float(any(e in text.lower() for e in expected[r["question"]])), count)
@@ -120,10 +141,13 @@ def main() -> None:
     if args.covid:
         items = covid_items(args.covid)
         gold = dict(items)
-        covid = replies(args.home.resolve(), [q for q, _ in items], args.model)
+        covid = replies(args.home.resolve(), [q for q, _ in items], args.model, args.online)
         summary["sets"]["COVID-QA"] = score(covid, lambda r, text: token_f1(text, gold[r["question"]]), count)
         summary["sets"]["COVID-QA"]["at_cap"] = sum(r["completion_tokens"] >= cap for r in covid)
         summary["sets"]["COVID-QA"]["records"] = covid
+    if args.online:
+        for s in summary["sets"].values():
+            s["online"] = online_figures(s["records"])
     summary["load_average"] = os.getloadavg()
     args.summary.write_text(json.dumps(summary, indent=1, ensure_ascii=False) + "\n")
     for name, s in summary["sets"].items():
@@ -131,6 +155,8 @@ def main() -> None:
         for label, r in s["rules"].items():
             print(f"  {label:14s} cut {r['cut']:3d}  tokens saved {r['tokens_saved']:5d} (~{r['seconds_saved_est']} s)"
                   f"  score {r['score']:.4f}")
+        if "online" in s:
+            print("  online:", s["online"])
 
 
 if __name__ == "__main__":
