@@ -59,6 +59,7 @@ def replies(home: Path, questions: list[str], model: str, online: bool) -> list[
         record: dict[str, Any] = {"question": question}
         for guard in (False, True) if online else (False,):
             engine.settings = settings.replace(stop_repeats=guard)
+            engine.generator.forget_prompt_cache()  # the second answer must read its prompt too
             started = time.perf_counter()
             answer = engine.ask(question)
             stats, seconds = answer.stats, time.perf_counter() - started
