@@ -104,6 +104,7 @@ class Turn:
     quotes: list[SavedQuote] = field(default_factory=list)
     invalid_citations: list[int] = field(default_factory=list)
     cancelled: bool = False
+    stopped_repeating: bool = False
     refused: bool = False
     model: str = ""
     time_to_first_token: float = 0.0
@@ -152,6 +153,7 @@ def turn_from_answer(answer: Answer, query: str = "") -> Turn:
         ],
         invalid_citations=list(answer.invalid_citations),
         cancelled=answer.stats.cancelled,
+        stopped_repeating=answer.stats.stopped_repeating,
         refused=answer.refused,
         model=answer.model,
         time_to_first_token=answer.stats.time_to_first_token,

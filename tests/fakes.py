@@ -15,6 +15,7 @@ Knobs a test can turn:
   timeout), so a test can press Esc mid-answer without timing races; `streaming` is set then.
 - `hold_ingest`: the ingest waits on this event after the first file's progress.
 - `fail_next`: the next `stream` raises it (to test error modals).
+- `stop_repeating`: the answer is marked as ended by the repeat guard.
 """
 
 from __future__ import annotations
@@ -89,6 +90,7 @@ class FakeEngine:
     settings: Settings = field(default_factory=Settings)
     answer_text: str = 'Descale it every four weeks [1]. The manual says "with white vinegar. Rinse twice" [1].'
     hold_after_first_token: bool = False
+    stop_repeating: bool = False
     hold_ingest: threading.Event | None = None
     fail_next: LocalRagError | None = None
     calls: list[str] = field(default_factory=list)
@@ -193,7 +195,7 @@ class FakeEngine:
         query = self.rewrite_query(question, history or [])
         hits = self.search(query, k=k)
         yield SourcesEvent(hits, query)
-        stats = GenerationStats(prompt_tokens=100, time_to_first_token=0.25)
+        stats = GenerationStats(prompt_tokens=100, time_to_first_token=0.25, stopped_repeating=self.stop_repeating)
         pieces: list[str] = []
         for i, word in enumerate(self.answer_text.split(" ")):
             if cancel is not None and cancel.is_set():

@@ -20,6 +20,8 @@ from collections import Counter
 
 WORDS = 8
 TIMES = 3
+# How every front end says an answer was ended by this guard.
+STOPPED_LABEL = "stopped where it began repeating itself"
 
 _WORD = re.compile(r"\w+")
 # A quote closed or still open at the end of the text; its words are the source's, not the model's.

@@ -178,11 +178,13 @@ def _print_sources(answer: Answer, out: Console) -> None:
         out.print(Text("  the answer cited no source itself; the model named it when asked afterwards", style="dim"))
     if answer.invalid_citations:
         out.print(Text(f"  cited sources that do not exist: {answer.invalid_citations}", style="yellow"))
+    from localrag.answer.repeats import STOPPED_LABEL
+
     stats = answer.stats
     out.print(Text(
         f"{answer.model}: first token {stats.time_to_first_token:.2f}s, {stats.tokens_per_second:.0f} tok/s"
         + (" (cancelled)" if stats.cancelled else "")
-        + (" (stopped where it began repeating itself)" if stats.stopped_repeating else ""),
+        + (f" ({STOPPED_LABEL})" if stats.stopped_repeating else ""),
         style="dim",
     ))
 

@@ -63,6 +63,19 @@ async def test_answer_streams_with_sources_and_is_saved(app: LocalRagApp, fake_e
         assert saved[0].turns[1].sources[0].cited
 
 
+async def test_an_answer_ended_by_the_repeat_guard_says_so(fake_engine: FakeEngine) -> None:
+    fake_engine.stop_repeating = True
+    app = LocalRagApp(fake_engine)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _ask(pilot, "how do I descale the kettle?")
+        screen = app.screen
+        assert isinstance(screen, ChatScreen)
+        await wait_for(pilot, lambda: not screen.generating)
+        view = screen.query_one(AnswerView)
+        assert not view.has_class("-cut")
+        assert "stopped where it began repeating itself" in _plain(view.query_one(".meta", Static))
+
+
 async def test_escape_cancels_and_keeps_partial_answer_marked_cut(fake_engine: FakeEngine) -> None:
     fake_engine.hold_after_first_token = True
     app = LocalRagApp(fake_engine)

@@ -50,6 +50,18 @@ def test_round_trip_and_listing(localrag_home: Path) -> None:
     assert [c.id for c in store.list()] == [conv.id]
 
 
+def test_an_answer_stopped_for_repeating_itself_is_saved_so(localrag_home: Path) -> None:
+    answer = _answer()
+    answer.stats.stopped_repeating = True
+    store = ConversationStore()
+    conv = store.new()
+    conv.turns += [Turn("user", "how often?"), turn_from_answer(answer)]
+    store.save(conv)
+    loaded = store.load(conv.id)
+    assert loaded.turns[1].stopped_repeating and not loaded.turns[1].cancelled
+    assert loaded.history()[-1]["role"] == "assistant"  # a whole answer, unlike a cancelled one
+
+
 def test_history_leaves_out_cut_answers() -> None:
     conv = ConversationStore().new()
     conv.turns += [Turn("user", "q1"), turn_from_answer(_answer(cancelled=True)), Turn("user", "q2")]

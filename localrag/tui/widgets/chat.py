@@ -32,9 +32,13 @@ class UserMessage(Static):
 
 
 def _meta_line(turn: Turn) -> Text:
+    from localrag.answer.repeats import STOPPED_LABEL
+
     parts: list[tuple[str, str]] = []
     if turn.cancelled:
         parts.append(("✂ cut short (stopped with Esc)", "bold yellow"))
+    if turn.stopped_repeating:
+        parts.append((STOPPED_LABEL, "dim"))
     if turn.refused:
         parts.append(("no relevant passage in your documents", "italic"))
     cited = [s.n for s in turn.sources if s.cited]
