@@ -342,6 +342,7 @@ class LlamaGenerator:
         stats.prompt_tokens = len(prompt)
         stats.completion_tokens = 0
         stats.cancelled = False
+        stats.hit_token_limit = False
         compiled = self._grammar(grammar) if grammar else None
         if cancel is not None and cancel.is_set():
             stats.cancelled = True
@@ -378,7 +379,10 @@ class LlamaGenerator:
                             first = time.perf_counter()
                             stats.time_to_first_token = first - started
                         yield piece
-                    if stopped or stats.completion_tokens >= limit:
+                    if stopped:
+                        break
+                    if stats.completion_tokens >= limit:
+                        stats.hit_token_limit = True
                         break
                     if cancel is not None and cancel.is_set():
                         stats.cancelled = True

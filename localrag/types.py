@@ -128,6 +128,8 @@ class GenerationStats:
     cancelled: bool = False
     # The answer was ended because it began repeating itself (localrag/answer/repeats.py).
     stopped_repeating: bool = False
+    # Generation stopped at its token limit (max_tokens or the context's room), not at an end of turn.
+    hit_token_limit: bool = False
 
     @property
     def tokens_per_second(self) -> float:

@@ -170,6 +170,12 @@ def _completion_id() -> str:
     return f"chatcmpl-{uuid.uuid4().hex}"
 
 
+def finish_reason(answer: Answer) -> str:
+    """OpenAI's reason an answer ended: "length" at the token limit, else "stop" (an end of turn, a stop
+    string, a cancel or the repeat guard)."""
+    return "length" if answer.stats.hit_token_limit else "stop"
+
+
 def completion_json(answer: Answer, completion_id: str, created: int) -> dict[str, Any]:
     stats = answer.stats
     return {
@@ -178,7 +184,7 @@ def completion_json(answer: Answer, completion_id: str, created: int) -> dict[st
         "created": created,
         "model": answer.model,
         "choices": [{"index": 0, "message": {"role": "assistant", "content": answer.text},
-                     "finish_reason": "stop"}],
+                     "finish_reason": finish_reason(answer)}],
         "usage": {"prompt_tokens": stats.prompt_tokens, "completion_tokens": stats.completion_tokens,
                   "total_tokens": stats.prompt_tokens + stats.completion_tokens},
         "localrag": answer_json(answer),
@@ -240,7 +246,7 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None)
                         if event.answer.refused:
                             # A refusal streams no tokens: its text is the whole answer.
                             yield _chunk_json(completion_id, created, model, {"content": event.answer.text})
-                        yield _chunk_json(completion_id, created, model, {}, "stop",
+                        yield _chunk_json(completion_id, created, model, {}, finish_reason(event.answer),
                                           localrag=answer_json(event.answer))
             except LocalRagError as exc:
                 # The status line has gone out; the error travels as an event, as OpenAI's own streams do.

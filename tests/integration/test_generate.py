@@ -69,6 +69,10 @@ def test_stream_yields_pieces_and_fills_stats(generator: LlamaGenerator) -> None
     assert len(pieces) <= stats.completion_tokens <= 24
     assert stats.time_to_first_token > 0 and stats.generation_seconds > 0 and not stats.cancelled
     assert "<|im_end|>" not in "".join(pieces)
+    assert stats.hit_token_limit == (stats.completion_tokens == 24)
+    short = GenerationStats()
+    generator.complete(MESSAGES, max_tokens=3, stats=short)
+    assert short.completion_tokens == 3 and short.hit_token_limit
 
 
 def test_greedy_generation_is_repeatable(generator: LlamaGenerator) -> None:
@@ -105,7 +109,9 @@ root   ::= "{" ws "\"colours\":" ws "[" ws string ("," ws string){0,4} ws "]" ws
 string ::= "\"" [a-zA-Z ]{1,20} "\""
 ws     ::= [ \t\n]{0,2}
 '''
-    text = generator.complete(MESSAGES, max_tokens=80, grammar=grammar)
+    stats = GenerationStats()
+    text = generator.complete(MESSAGES, max_tokens=80, grammar=grammar, stats=stats)
+    assert not stats.hit_token_limit  # the grammar's end is an end of turn, before the limit
     data = json.loads(text)
     assert isinstance(data["colours"], list) and data["colours"]
 

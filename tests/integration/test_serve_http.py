@@ -92,13 +92,30 @@ def test_openai_client_chat_stream_models_embeddings(server: Running, engine: En
     chunks = list(client.chat.completions.create(
         model="any", messages=[{"role": "user", "content": QUESTION}], stream=True))
     streamed = "".join(c.choices[0].delta.content or "" for c in chunks)
-    assert chunks[-1].choices[0].finish_reason == "stop"
     final = chunks[-1].model_extra["localrag"]
+    assert chunks[-1].choices[0].finish_reason == ("length" if final["stats"]["hit_token_limit"] else "stop")
     assert streamed.strip() == final["raw_text"].strip() and final["sources"]
 
     assert [m.id for m in client.models.list().data] == [engine.model_name(), engine.embedder.name]
     vectors = client.embeddings.create(model="any", input=["lighthouse", "espresso"]).data
     assert [len(v.embedding) for v in vectors] == [384, 384]
+
+
+def test_an_answer_cut_at_the_token_limit_finishes_with_length(server: Running, engine: Engine) -> None:
+    from openai import OpenAI
+
+    client = OpenAI(base_url=f"http://127.0.0.1:{server.port}/v1", api_key="unused", max_retries=0)
+    kept = engine.settings
+    engine.settings = kept.replace(max_answer_tokens=3, attribution_turn=False)
+    try:
+        reply = client.chat.completions.create(model="any", messages=[{"role": "user", "content": QUESTION}])
+        chunks = list(client.chat.completions.create(
+            model="any", messages=[{"role": "user", "content": QUESTION}], stream=True))
+    finally:
+        engine.settings = kept
+    assert reply.choices[0].finish_reason == "length" and reply.usage is not None
+    assert reply.usage.completion_tokens == 3
+    assert chunks[-1].choices[0].finish_reason == "length"
 
 
 def test_plain_http_search_ingest_health_and_limits(server: Running, tmp_path: Path) -> None:
