@@ -8,7 +8,8 @@ reply, so each rule of `localrag/answer/repeats.py` (a run of W words seen T tim
 same replies: how many it cuts, the tokens and estimated seconds it saves (tokens cut / the reply's
 own decoding rate), and the answer measures before and after the cut. `--online` also answers each
 question with the guard on, right after, and times both: the seconds it saves as run, and whether
-each guarded answer is exactly the cut reply.
+each guarded answer is exactly the cut reply. `--guard-cost` times the guard alone over the replies a
+summary holds.
 
 Sets: the sample corpus's twelve questions (bench_prompt.py: does the answer hold the expected words),
 and the first N of COVID-QA's 200 questions drawn with random.Random(7) over the 98-article index
@@ -112,6 +113,30 @@ def score(records: list[dict[str, Any]], judge: Any, count_tokens: Any) -> dict[
             "seconds": round(sum(r["seconds"] for r in records), 1), "at_cap": None, "rules": rules}
 
 
+def guard_cost(summary: Path) -> None:
+    """Time the guard alone over a summary's recorded replies, fed a word at a time as a stream is."""
+    import re
+
+    from localrag.answer.repeats import RepeatGuard
+
+    data = json.loads(summary.read_text())
+    fed, seconds = 0, 0.0
+    for s in data["sets"].values():
+        for r in s["records"]:
+            guard = RepeatGuard()
+            started = time.perf_counter()
+            for piece in re.findall(r"\s*\S+", r["text"]):
+                guard.feed(piece)
+                fed += 1
+                if guard.looping:
+                    break
+            seconds += time.perf_counter() - started
+    data["guard_cost"] = {"pieces": fed, "seconds": round(seconds, 4), "us_per_piece": round(seconds / fed * 1e6, 1),
+                          "load_average": os.getloadavg()}
+    summary.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n")
+    print(data["guard_cost"])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--covid", type=int, default=60, help="COVID-QA questions (0: none)")
@@ -119,7 +144,12 @@ def main() -> None:
     parser.add_argument("--model", default="")
     parser.add_argument("--online", action="store_true", help="also answer each question with the guard on, timed")
     parser.add_argument("--summary", type=Path, default=SUMMARIES / "answer_repeats.json")
+    parser.add_argument("--guard-cost", action="store_true",
+                        help="only time the guard over the replies already in --summary, and add that figure to it")
     args = parser.parse_args()
+    if args.guard_cost:
+        guard_cost(args.summary)
+        return
     from localrag.config import load_settings
     from localrag.engine import Engine
     from localrag.evaluate.metrics import token_f1
