@@ -87,7 +87,7 @@ def online_figures(records: list[dict[str, Any]]) -> dict[str, Any]:
             "guarded_equals_the_cut_reply": prefix}
 
 
-def score(records: list[dict[str, Any]], judge: Any, count_tokens: Any) -> dict[str, Any]:
+def score(records: list[dict[str, Any]], judge: Any, count_tokens: Any, cap: int) -> dict[str, Any]:
     from localrag.answer.repeats import loop_start
 
     rules: dict[str, Any] = {}
@@ -110,7 +110,8 @@ def score(records: list[dict[str, Any]], judge: Any, count_tokens: Any) -> dict[
         rules[label] = {"cut": cut, "tokens_saved": saved_tokens, "seconds_saved_est": round(saved_s, 1),
                         "score": round(sum(marks) / len(marks), 4), "scores": [round(m, 4) for m in marks]}
     return {"answers": len(records), "tokens": sum(r["completion_tokens"] for r in records),
-            "seconds": round(sum(r["seconds"] for r in records), 1), "at_cap": None, "rules": rules}
+            "seconds": round(sum(r["seconds"] for r in records), 1),
+            "at_cap": sum(r["completion_tokens"] >= cap for r in records), "rules": rules, "records": records}
 
 
 def guard_cost(summary: Path) -> None:
@@ -166,16 +167,12 @@ def main() -> None:
     sample = replies(sample_home, [q for q, _, _ in QUESTIONS], args.model, args.online)
     expected = {q: e.split("|") for q, e, _ in QUESTIONS}
     summary["sets"]["sample corpus"] = score(
-        sample, lambda r, text: float(any(e in text.lower() for e in expected[r["question"]])), count)
-    summary["sets"]["sample corpus"]["at_cap"] = sum(r["completion_tokens"] >= cap for r in sample)
-    summary["sets"]["sample corpus"]["records"] = sample
+        sample, lambda r, text: float(any(e in text.lower() for e in expected[r["question"]])), count, cap)
     if args.covid:
         items = covid_items(args.covid)
         gold = dict(items)
         covid = replies(args.home.resolve(), [q for q, _ in items], args.model, args.online)
-        summary["sets"]["COVID-QA"] = score(covid, lambda r, text: token_f1(text, gold[r["question"]]), count)
-        summary["sets"]["COVID-QA"]["at_cap"] = sum(r["completion_tokens"] >= cap for r in covid)
-        summary["sets"]["COVID-QA"]["records"] = covid
+        summary["sets"]["COVID-QA"] = score(covid, lambda r, text: token_f1(text, gold[r["question"]]), count, cap)
     if args.online:
         for s in summary["sets"].values():
             s["online"] = online_figures(s["records"])
