@@ -194,6 +194,15 @@ def load_embedder(
     return OnnxEmbedder(folder, backend=backend, batch_size=batch_size, threads=threads)
 
 
+def loading_activity(embedder: Embedder) -> str:
+    """What a progress line says while `embedder` loads; its first ONNX use is an export, long enough to name."""
+    from localrag.embed_onnx import OnnxEmbedder
+
+    if isinstance(embedder, OnnxEmbedder) and embedder.needs_export():
+        return "Exporting the embedder to ONNX (once)"
+    return "Loading the embedder"
+
+
 def open_embedder(
     spec: str, backend: str = "onnx", batch_size: int = 32, threads: int | Callable[[], int] = worker_threads
 ) -> Embedder:

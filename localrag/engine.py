@@ -29,6 +29,7 @@ import inspect
 import os
 import re
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -299,13 +300,21 @@ class Engine:
         refresh: bool = True,
     ) -> IngestReport:
         """Add or update files and folders; `refresh=False` leaves compaction to `refresh_indexes()`."""
+        from localrag.embed import loading_activity
         from localrag.fusion import needs_choice
         from localrag.ingest.pipeline import run_ingest
 
+        started = time.monotonic()
         with writer_lock(self._writer_lock_dir()):
+            if progress is not None and self._store is None:
+                # Opening the store loads the embedder: on a new home that is an ONNX export, seconds
+                # in which a progress line would otherwise sit at "0 files" saying nothing.
+                progress(IngestProgress(0, 0, 0, "", 0.0, None, loading_activity(self.embedder)))
+            store = self._open_store(create=True)
+            opened = time.monotonic() - started
             report = run_ingest(
                 [Path(p) for p in paths_],
-                store=self._open_store(create=True),
+                store=store,
                 embedder=self._ingest_embedder(),
                 settings=self.settings,
                 include=include,
@@ -314,6 +323,7 @@ class Engine:
                 cancel=cancel,
                 refresh=refresh,
             )
+        report.seconds += opened  # what the user waited for, the embedder's loading included
         # An index whose fusion was chosen (`retrieval tune-fusion`) is measured again once it grew a lot.
         if not report.cancelled and needs_choice(self.fusion_choice(), self.store.chunk_count()):
             report.fusion = self.tune_fusion().summary()

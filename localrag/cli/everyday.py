@@ -134,7 +134,7 @@ def _ingest(engine: Engine, paths: Sequence[Path], include: Sequence[str], exclu
         task = bar.add_task("Ingesting", total=None, chunks=0)
 
         def on_progress(p: IngestProgress) -> None:
-            bar.update(task, completed=p.files_done, total=p.files_total, chunks=p.chunks_written,
+            bar.update(task, completed=p.files_done, total=p.files_total or None, chunks=p.chunks_written,
                        description=p.activity or "Ingesting")
 
         report = engine.ingest(paths, include=include, exclude=exclude, progress=on_progress)

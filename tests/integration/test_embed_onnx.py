@@ -6,6 +6,7 @@ The export is made once per test session (LOCALRAG_CACHE_DIR is shared by tests/
 from __future__ import annotations
 
 import shutil
+import time
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +20,7 @@ from localrag.engine import Engine
 from localrag.errors import ConfigError, ModelError, StoreError
 from localrag.models import bundled_embedder_path
 from localrag.store import Store
+from localrag.types import IngestProgress
 
 TEXTS = [
     "How do bees keep the hive warm in winter?",
@@ -124,3 +126,35 @@ def test_the_engine_s_embedder_takes_the_free_cores_like_training(monkeypatch: p
     monkeypatch.setenv("LOCALRAG_N_THREADS", "2")
     embedder = Engine(load_settings()).embedder
     assert isinstance(embedder, OnnxEmbedder) and embedder.session_threads == 2
+
+
+def test_an_ingest_says_when_it_exports_the_embedder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, session_cache: Path
+) -> None:
+    """On a new cache the first progress line names the export (seconds of "0 files" otherwise), and the
+    report's seconds count the wait; with the export cached it only says the embedder is loading."""
+    folder = bundled_embedder_path()
+    OnnxEmbedder(folder).embed(["warm"])  # the session's export exists from here on
+    made = export_dir(folder)
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "note.txt").write_text("Bees keep the hive warm in winter by shivering their flight muscles.\n")
+    empty = tmp_path / "new-cache"
+    monkeypatch.setenv("LOCALRAG_CACHE_DIR", str(empty))
+    assert OnnxEmbedder(folder).needs_export()
+    seen: list[str] = []
+
+    def progress(p: IngestProgress) -> None:
+        seen.append(p.activity)
+        if p.activity.startswith("Exporting"):
+            # Stands in for the export (made once per session already): the engine then loads it.
+            shutil.copytree(made, export_dir(folder))
+            time.sleep(0.3)
+
+    report = Engine(load_settings()).ingest([docs], progress=progress)
+    assert seen[0] == "Exporting the embedder to ONNX (once)" and report.added == 1
+    assert report.seconds >= 0.3
+    monkeypatch.setenv("LOCALRAG_HOME", str(tmp_path / "second-home"))
+    seen.clear()
+    Engine(load_settings()).ingest([docs], progress=progress)
+    assert seen[0] == "Loading the embedder"
