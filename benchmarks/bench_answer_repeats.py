@@ -1,6 +1,7 @@
 """Answers that repeat themselves: how often the bundled model loops, and what ending them there changes.
 
     .venv/bin/python benchmarks/bench_answer_repeats.py [--covid 60] [--model PATH] [--online]
+    .venv/bin/python benchmarks/bench_answer_repeats.py --rescore   # the recorded replies, the guard's code now
 
 Every question is answered once through `Engine.stream` with `stop_repeats` off (greedy, no attribution
 turn), and the whole reply is kept. Greedy decoding makes a guarded answer exactly a prefix of that
@@ -138,6 +139,34 @@ def guard_cost(summary: Path) -> None:
     print(data["guard_cost"])
 
 
+def rescore(summary: Path) -> None:
+    """Score the replies a summary holds again with the guard's current code (no model run), beside the
+    recorded figures: for a change to the rule that greedy replies already recorded can show."""
+    from localrag.answer.repeats import loop_start
+    from localrag.evaluate.metrics import paired_difference, token_f1
+
+    data = json.loads(summary.read_text())
+    covid = data["sets"].get("COVID-QA")
+    if covid is None:
+        raise SystemExit(f"{summary}: no COVID-QA replies to score")
+    gold = dict(covid_items(len(covid["records"])))
+    count: dict[str, list[float]] = {"no guard": [], "8 words x3": []}
+    cut = 0
+    for r in covid["records"]:
+        at = loop_start(r["text"], complete_only=True)
+        cut += at is not None
+        count["no guard"].append(token_f1(r["text"], gold[r["question"]]))
+        count["8 words x3"].append(token_f1(r["text"][:at].rstrip() if at is not None else r["text"],
+                                            gold[r["question"]]))
+    base, guarded = count["no guard"], count["8 words x3"]
+    data["rescored"] = {"cut": cut, "score": round(sum(guarded) / len(guarded), 4),
+                        "vs no guard": paired_difference(base, guarded).to_json(),
+                        "higher": sum(b > a for a, b in zip(base, guarded, strict=True)),
+                        "lower": sum(b < a for a, b in zip(base, guarded, strict=True))}
+    summary.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n")
+    print(data["rescored"])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--covid", type=int, default=60, help="COVID-QA questions (0: none)")
@@ -147,7 +176,12 @@ def main() -> None:
     parser.add_argument("--summary", type=Path, default=SUMMARIES / "answer_repeats.json")
     parser.add_argument("--guard-cost", action="store_true",
                         help="only time the guard over the replies already in --summary, and add that figure to it")
+    parser.add_argument("--rescore", action="store_true",
+                        help="only score the COVID-QA replies already in --summary with the guard's current code")
     args = parser.parse_args()
+    if args.rescore:
+        rescore(args.summary)
+        return
     if args.guard_cost:
         guard_cost(args.summary)
         return

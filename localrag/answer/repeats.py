@@ -23,9 +23,14 @@ TIMES = 3
 # How every front end says an answer was ended by this guard.
 STOPPED_LABEL = "stopped where it began repeating itself"
 
+# A quote still open at the end of the text is taken for one being written up to this many words; past
+# them it is a stray quotation mark, which would otherwise hide every loop after it.
+OPEN_QUOTE_WORDS = 60
+
 _WORD = re.compile(r"\w+")
 # A quote closed or still open at the end of the text; its words are the source's, not the model's.
 _QUOTE = re.compile(r"##begin_quote##.*?(?:##end_quote##|$)|“[^”]*(?:”|$)|\"[^\"]*(?:\"|$)", re.DOTALL)
+_PAIRS = (("##begin_quote##", "##end_quote##"), ("“", "”"), ('"', '"'))
 
 
 class RepeatGuard:
@@ -88,9 +93,20 @@ def _unquoted_words(text: str) -> list[tuple[int, int, int, str]]:
     stretches, so a run of words that spans a quote can be told apart."""
     out: list[tuple[int, int, int, str]] = []
     start = 0
-    for stretch, quote in enumerate([*_QUOTE.finditer(text), None]):
+    quotes = list(_QUOTE.finditer(text))
+    if quotes and _is_stray(quotes[-1]):
+        quotes.pop()
+    for stretch, quote in enumerate([*quotes, None]):
         end = quote.start() if quote is not None else len(text)
         out.extend((stretch, m.start(), m.end(), m.group().lower()) for m in _WORD.finditer(text, start, end))
         if quote is not None:
             start = quote.end()
     return out
+
+
+def _is_stray(quote: re.Match[str]) -> bool:
+    """An unclosed quote running to the end of the text for more than OPEN_QUOTE_WORDS words."""
+    body = quote.group()
+    opener, closer = next(pair for pair in _PAIRS if body.startswith(pair[0]))
+    closed = len(body) >= len(opener) + len(closer) and body.endswith(closer)
+    return not closed and len(_WORD.findall(body)) > OPEN_QUOTE_WORDS

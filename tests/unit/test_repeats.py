@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from localrag.answer.repeats import RepeatGuard, loop_start
+from localrag.answer.repeats import OPEN_QUOTE_WORDS, RepeatGuard, loop_start
 
 LOOP = (
     "The policy needs a manager's approval. The company will also review all travel plans within 6 months "
@@ -65,3 +65,21 @@ def test_a_word_still_being_written_does_not_complete_a_run() -> None:
 def test_case_and_punctuation_do_not_hide_a_loop() -> None:
     text = "Rail is fine, and cheap. RAIL IS FINE AND CHEAP! rail is fine and cheap."
     assert loop_start(text, words=5, times=3) == text.index("rail is fine and cheap.")
+
+
+def test_a_quotation_mark_that_never_closes_hides_a_loop_only_while_it_could_be_a_quote() -> None:
+    opened = ('The manual says "descale it monthly with white vinegar, then rinse the tank twice and run '
+              "one empty cycle before brewing again. " + LOOP + ". The company will also review all travel plans "
+              "within 24 months of returning. The company will also review all travel plans within 30 months")
+    # Past OPEN_QUOTE_WORDS words the open mark is a stray one, and the loop after it is caught.
+    assert len(opened.split()) > OPEN_QUOTE_WORDS
+    assert loop_start(opened) == opened.index("The company will also review all travel plans within 18")
+    guard = RepeatGuard()
+    shown = stream(guard, opened)[0]
+    # Streaming, it is caught once the open quote has run past the limit: later than a closed one, but caught.
+    assert guard.looping and opened.startswith(shown) and len(shown) < len(opened)
+    # A quote still being written (short) keeps its words out of the count, as a closed one does.
+    short = 'It says "' + " ".join(["a b c d e f g h"] * 3)
+    assert loop_start(short) is None
+    assert loop_start(short.replace('"', "“")) is None
+    assert loop_start("##begin_quote## " + " ".join(["a b c d e f g h"] * 3)) is None
