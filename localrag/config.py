@@ -90,6 +90,14 @@ class Settings:
         default=True,
         metadata={"doc": "end an answer once it repeats a run of its own words a third time (a small model's loop)"},
     )
+    answer_mode: str = field(
+        default="generate",
+        metadata={
+            "doc": "generate (the model writes the answer) or extract (the sources' sentence that best answers "
+                   "the question, quoted, without loading the model)",
+            "choices": ("generate", "extract"),
+        },
+    )
     raft_answer: str = field(
         default="model",
         metadata={

@@ -107,6 +107,9 @@ class Turn:
     stopped_repeating: bool = False
     refused: bool = False
     model: str = ""
+    # The sources' sentence that best answers the question (Answer.evidence), and its source number.
+    evidence_text: str = ""
+    evidence_source: int | None = None
     time_to_first_token: float = 0.0
     tokens_per_second: float = 0.0
     # A graph-mode answer's paths (supporting ones first), so a reopened conversation can list them
@@ -156,6 +159,8 @@ def turn_from_answer(answer: Answer, query: str = "") -> Turn:
         stopped_repeating=answer.stats.stopped_repeating,
         refused=answer.refused,
         model=answer.model,
+        evidence_text=answer.evidence.text if answer.evidence is not None else "",
+        evidence_source=answer.evidence.source if answer.evidence is not None else None,
         time_to_first_token=answer.stats.time_to_first_token,
         tokens_per_second=answer.stats.tokens_per_second,
     )
@@ -274,6 +279,9 @@ class ConversationStore:
 
 def export_markdown(conversation: Conversation) -> str:
     """The conversation as Markdown: each question, each answer, and the sources it was built from."""
+    from localrag.answer.evidence import EVIDENCE_LABEL, EXTRACT_MODEL
+    from localrag.answer.repeats import STOPPED_LABEL
+
     out = [f"# {conversation.title}", ""]
     for turn in conversation.turns:
         if turn.role == "user":
@@ -282,6 +290,11 @@ def export_markdown(conversation: Conversation) -> str:
         out += [turn.text.strip() or "_(no answer)_", ""]
         if turn.cancelled:
             out += ["_(answer cut short)_", ""]
+        if turn.stopped_repeating:
+            out += [f"_({STOPPED_LABEL})_", ""]
+        if turn.evidence_text and turn.model != EXTRACT_MODEL:
+            out += [f"**{EVIDENCE_LABEL.capitalize()}** [{turn.evidence_source}]:", "",
+                    f"> {' '.join(turn.evidence_text.split())}", ""]
         if turn.query:
             out += [f"_Searched for: {turn.query}_", ""]
         if turn.sources:

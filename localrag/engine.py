@@ -589,19 +589,25 @@ class Engine:
             finish_answer,
             parse_citations,
         )
+        from localrag.answer.evidence import EXTRACT_MODEL, best_sentence
         from localrag.answer.repeats import RepeatGuard
 
         question = question.strip()
         if not question:
             raise LocalRagError("the question is empty", "type a question about your documents")
+        extract = self.settings.answer_mode == "extract"
         # The model file is checked before retrieval, so a bad --model fails fast and alone.
-        generator = self.generator
+        generator = None if extract else self.generator
         query = self.rewrite_query(question, history or [])
         hits = self.search(query, k=k, filters=filters)
         relevant = self._relevant(hits)
-        if not relevant and not self.settings.allow_model_knowledge:
+        if not relevant and (extract or not self.settings.allow_model_knowledge):
             yield SourcesEvent([], query)
-            yield DoneEvent(Answer(question, NO_ANSWER_TEXT, refused=True, model=generator.name))
+            model = EXTRACT_MODEL if generator is None else generator.name
+            yield DoneEvent(Answer(question, NO_ANSWER_TEXT, refused=True, model=model))
+            return
+        if generator is None:
+            yield from self._extracted(question, query, hits)
             return
         messages, used = build_messages(
             question,
@@ -660,8 +666,21 @@ class Engine:
                 attributed = True
                 pieces.append(f" {citation}")
                 yield TokenEvent(f" {citation}")
+        # After the reply, so the first token does not wait for it (benchmarks/README.md, "The best source sentence").
+        evidence = best_sentence(question, used, self.embedder) if used and not stats.cancelled else None
         yield DoneEvent(finish_answer(question, "".join(pieces), used, stats, generator.name, attributed=attributed,
-                                      answer_from_quote=self.settings.raft_answer == "quote"))
+                                      answer_from_quote=self.settings.raft_answer == "quote", evidence=evidence))
+
+    def _extracted(self, question: str, query: str, hits: list[Hit]) -> Iterator[AnswerEvent]:
+        """`answer_mode = "extract"`: the sources' best sentence, quoted and cited, is the answer."""
+        from localrag.answer import NO_ANSWER_TEXT, finish_answer
+        from localrag.answer.evidence import EXTRACT_MODEL, best_sentence, extracted_text
+
+        yield SourcesEvent(hits, query)
+        evidence = best_sentence(question, hits, self.embedder)
+        text = extracted_text(evidence) if evidence is not None else NO_ANSWER_TEXT
+        yield TokenEvent(text)
+        yield DoneEvent(finish_answer(question, text, hits, GenerationStats(), EXTRACT_MODEL, evidence=evidence))
 
     def ask(
         self,

@@ -119,6 +119,16 @@ class Quote:
     end: int | None = None
 
 
+@dataclass(frozen=True)
+class Evidence:
+    """The sentence of source `source` (1-based) that best answers the question, word for word
+    (localrag/answer/evidence.py); `score` is the rule's, for ordering, not a probability."""
+
+    source: int
+    text: str
+    score: float
+
+
 @dataclass
 class GenerationStats:
     prompt_tokens: int = 0
@@ -147,6 +157,8 @@ class Answer:
     follow-up, grammar-constrained turn that asked the model which source holds the answer.
     `raw_text` is the model's text as generated; `text` differs from it only for a RAFT-tuned model,
     whose ##begin_quote## markup and `<ANSWER>:` tag are tidied into readable reasoning and answer.
+    `evidence` is the sources' sentence that best answers the question, chosen without the model (None
+    when nothing was retrieved); with `answer_mode = "extract"` the answer is that sentence.
     """
 
     question: str
@@ -160,6 +172,7 @@ class Answer:
     stats: GenerationStats = field(default_factory=GenerationStats)
     attributed: bool = False
     raw_text: str = ""
+    evidence: Evidence | None = None
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ Knobs a test can turn:
 - `hold_ingest`: the ingest waits on this event after the first file's progress.
 - `fail_next`: the next `stream` raises it (to test error modals).
 - `stop_repeating`: the answer is marked as ended by the repeat guard.
+- `evidence`: the answer carries it as the sources' best sentence.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from localrag.types import (
     Chunk,
     Document,
     DoneEvent,
+    Evidence,
     FileError,
     GenerationStats,
     Hit,
@@ -91,6 +93,7 @@ class FakeEngine:
     answer_text: str = 'Descale it every four weeks [1]. The manual says "with white vinegar. Rinse twice" [1].'
     hold_after_first_token: bool = False
     stop_repeating: bool = False
+    evidence: Evidence | None = None
     hold_ingest: threading.Event | None = None
     fail_next: LocalRagError | None = None
     calls: list[str] = field(default_factory=list)
@@ -218,7 +221,8 @@ class FakeEngine:
             start = source.index(quoted)
             quotes.append(Quote(quoted, 1, QuoteStatus.VERIFIED, 1.0, start, start + len(quoted)))
         cited = [1] if "[1]" in text else []
-        yield DoneEvent(Answer(question, text, hits, cited, [], quotes, False, self._model, stats))
+        yield DoneEvent(Answer(question, text, hits, cited, [], quotes, False, self._model, stats,
+                               evidence=self.evidence))
 
     def ask(
         self,

@@ -23,7 +23,7 @@ from localrag.answer.prompt import (
     citation_grammar,
     format_source,
 )
-from localrag.types import Answer, GenerationStats, Hit
+from localrag.types import Answer, Evidence, GenerationStats, Hit
 
 __all__ = [
     "NO_ANSWER_TEXT",
@@ -44,7 +44,7 @@ __all__ = [
 
 def finish_answer(
     question: str, text: str, hits: list[Hit], stats: GenerationStats, model: str, *, attributed: bool = False,
-    answer_from_quote: bool = False,
+    answer_from_quote: bool = False, evidence: Evidence | None = None,
 ) -> Answer:
     """The Answer for generated `text` over `hits` (the sources as numbered in the prompt).
 
@@ -70,4 +70,5 @@ def finish_answer(
         model=model,
         stats=stats,
         attributed=attributed,
+        evidence=evidence,
     )

@@ -58,6 +58,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     add_filter_flags(ask)
     ask.add_argument("--allow-model-knowledge", action="store_true", default=None,
                      help="answer from the model's memory when nothing relevant is found")
+    ask.add_argument("--extract", dest="answer_mode", action="store_const", const="extract", default=None,
+                     help="answer with the sources' sentence that best answers the question, quoted; no model "
+                     "(the answer_mode setting)")
     ask.add_argument("--json", action="store_true", help="print the answer and its sources as JSON")
     ask.add_argument("--graph", action="store_true",
                      help="answer from the knowledge graph (`localrag graph build`) and show the reasoning paths")
@@ -98,7 +101,8 @@ def _ingest_command(args: argparse.Namespace, out: Console, err: Console) -> int
 
 
 def _ask_command(args: argparse.Namespace, out: Console, err: Console) -> int:
-    engine = common.engine_from_args(args, top_k=args.top_k, allow_model_knowledge=args.allow_model_knowledge)
+    engine = common.engine_from_args(args, top_k=args.top_k, allow_model_knowledge=args.allow_model_knowledge,
+                                     answer_mode=args.answer_mode)
     return _ask(engine, args.question, args, out)
 
 
@@ -178,8 +182,15 @@ def _print_sources(answer: Answer, out: Console) -> None:
         out.print(Text("  the answer cited no source itself; the model named it when asked afterwards", style="dim"))
     if answer.invalid_citations:
         out.print(Text(f"  cited sources that do not exist: {answer.invalid_citations}", style="yellow"))
+    from localrag.answer.evidence import EVIDENCE_LABEL, EXTRACT_MODEL
     from localrag.answer.repeats import STOPPED_LABEL
 
+    evidence = answer.evidence
+    if evidence is not None and answer.model != EXTRACT_MODEL:
+        out.print(Text(f"  {EVIDENCE_LABEL} [{evidence.source}] ", style="bold") + Text(f"“{evidence.text}”"))
+    if answer.model == EXTRACT_MODEL:
+        out.print(Text(answer.model, style="dim"))
+        return
     stats = answer.stats
     out.print(Text(
         f"{answer.model}: first token {stats.time_to_first_token:.2f}s, {stats.tokens_per_second:.0f} tok/s"

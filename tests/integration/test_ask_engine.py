@@ -11,10 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from localrag.answer.evidence import EXTRACT_MODEL
 from localrag.answer.repeats import loop_start
 from localrag.engine import Engine
 from localrag.ingest.discover import sample_corpus_dir
-from localrag.types import DoneEvent, SourcesEvent, TokenEvent
+from localrag.types import DoneEvent, QuoteStatus, SourcesEvent, TokenEvent
 
 QUESTION = "When was the Kestrel Point lighthouse first lit?"
 
@@ -34,6 +35,25 @@ def test_answer_cites_the_document_that_holds_it(ingested: Engine) -> None:
     assert cited == {"kestrel-point-lighthouse.md"}
     assert answer.invalid_citations == []
     assert answer.stats.completion_tokens > 0
+    # The best source sentence rides along, from the prompt's sources, word for word.
+    assert answer.evidence is not None and "1871" in answer.evidence.text
+    assert answer.evidence.text in answer.sources[answer.evidence.source - 1].chunk.text
+
+
+def test_extract_mode_answers_with_the_best_sentence_and_loads_no_model(ingested: Engine) -> None:
+    ingested.settings = ingested.settings.replace(answer_mode="extract")
+    ingested._generator = None  # the fixture hands it a loaded model: dropped, to see none is loaded
+    events = list(ingested.stream(QUESTION))
+    answer = events[-1].answer
+    assert ingested._generator is None
+    assert answer.model == EXTRACT_MODEL and answer.stats.completion_tokens == 0
+    assert "1871" in answer.text and answer.evidence is not None
+    assert "".join(e.text for e in events if isinstance(e, TokenEvent)) == answer.text
+    cited = {Path(answer.sources[n - 1].chunk.path).name for n in answer.cited}
+    assert cited == {"kestrel-point-lighthouse.md"}
+    # The answer is a quote of its source, so the answer's own check verifies it.
+    assert [q.status for q in answer.quotes] == [QuoteStatus.VERIFIED]
+    assert ingested.ask("What is the capital of Mongolia?").refused
 
 
 def test_stream_order_and_text(ingested: Engine) -> None:
@@ -122,6 +142,12 @@ def test_cli_ingest_ask_json_status_forget(tmp_path: Path, corpus_copy: Path) ->
     assert "1871" in data["text"]
     assert data["sources"][0]["chunk"]["path"].endswith("kestrel-point-lighthouse.md")
     assert data["cited"]
+    assert "1871" in data["evidence"]["text"] and data["evidence"]["source"] >= 1
+
+    extracted = _cli("ask", QUESTION, "--extract", home=home)
+    assert extracted.returncode == 0, extracted.stderr
+    assert "1871" in extracted.stdout and "✓ verified" in extracted.stdout
+    assert EXTRACT_MODEL in extracted.stdout and "tok/s" not in extracted.stdout
 
     status = json.loads(_cli("status", "--json", home=home).stdout)
     assert status["documents"] == 7 and status["chunks"] > 0

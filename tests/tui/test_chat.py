@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 
 import pytest
 from conftest import wait_for
 from fakes import INJECTION, FakeEngine
 from textual.widgets import Input, Markdown, Static
 
+from localrag.answer.evidence import EXTRACT_MODEL
 from localrag.conversations import ConversationStore
 from localrag.errors import ModelError
 from localrag.tui.app import LocalRagApp
@@ -17,6 +19,7 @@ from localrag.tui.screens.chunk import ChunkScreen
 from localrag.tui.screens.dialogs import ErrorScreen
 from localrag.tui.widgets.chat import AnswerView, ChatLog, UserMessage
 from localrag.tui.widgets.sources import SourcesPanel
+from localrag.types import Evidence
 
 pytestmark = pytest.mark.anyio
 
@@ -74,6 +77,26 @@ async def test_an_answer_ended_by_the_repeat_guard_says_so(fake_engine: FakeEngi
         view = screen.query_one(AnswerView)
         assert not view.has_class("-cut")
         assert "stopped where it began repeating itself" in _plain(view.query_one(".meta", Static))
+
+
+async def test_the_best_source_sentence_shows_under_a_generated_answer_only(fake_engine: FakeEngine) -> None:
+    fake_engine.evidence = Evidence(2, "Use [bold]white vinegar[/bold] once a month.", 1.2)
+    app = LocalRagApp(fake_engine)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _ask(pilot, "how do I descale the kettle?")
+        screen = app.screen
+        assert isinstance(screen, ChatScreen)
+        await wait_for(pilot, lambda: not screen.generating)
+        view = screen.query_one(AnswerView)
+        assert view.has_class("-evidence")
+        # Document text: shown literally, never as markup.
+        assert (_plain(view.query_one(".evidence", Static))
+                == "best sentence in the sources [2] “Use [bold]white vinegar[/bold] once a month.”")
+        assert view.turn is not None and view.turn.evidence_source == 2
+        # An extracted answer is that sentence already: not shown twice, and the meta line says no model answered.
+        view.show_turn(replace(view.turn, model=EXTRACT_MODEL))
+        assert not view.has_class("-evidence")
+        assert EXTRACT_MODEL in _plain(view.query_one(".meta", Static))
 
 
 async def test_escape_cancels_and_keeps_partial_answer_marked_cut(fake_engine: FakeEngine) -> None:

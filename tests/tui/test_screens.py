@@ -111,10 +111,12 @@ async def test_settings_are_validated_and_persisted(app: LocalRagApp, fake_engin
         screen.query_one("#top_k", Input).value = "8"
         screen.query_one("#temperature", Input).value = "0.5"
         screen.query_one("#only-documents").value = False  # type: ignore[attr-defined]
+        screen.query_one("#extract").value = True  # type: ignore[attr-defined]
         await pilot.press("ctrl+s")
         saved = load_settings()
         assert (saved.top_k, saved.temperature, saved.allow_model_knowledge) == (8, 0.5, True)
-        assert fake_engine.settings.top_k == 8
+        assert saved.answer_mode == "extract"
+        assert fake_engine.settings.top_k == 8 and fake_engine.settings.answer_mode == "extract"
 
 
 async def test_conversation_survives_restart_and_can_be_renamed_exported_deleted(tmp_path) -> None:  # type: ignore[no-untyped-def]

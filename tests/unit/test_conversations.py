@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from localrag.answer.evidence import EXTRACT_MODEL
 from localrag.conversations import (
     ConversationError,
     ConversationStore,
@@ -15,7 +16,7 @@ from localrag.conversations import (
     title_from,
     turn_from_answer,
 )
-from localrag.types import Answer, Chunk, GenerationStats, Hit, Quote, QuoteStatus
+from localrag.types import Answer, Chunk, Evidence, GenerationStats, Hit, Quote, QuoteStatus
 
 
 def _answer(cancelled: bool = False) -> Answer:
@@ -60,6 +61,24 @@ def test_an_answer_stopped_for_repeating_itself_is_saved_so(localrag_home: Path)
     loaded = store.load(conv.id)
     assert loaded.turns[1].stopped_repeating and not loaded.turns[1].cancelled
     assert loaded.history()[-1]["role"] == "assistant"  # a whole answer, unlike a cancelled one
+
+
+def test_the_evidence_is_saved_and_exported_with_the_repeat_stop(localrag_home: Path) -> None:
+    answer = _answer()
+    answer.stats.stopped_repeating = True
+    answer.evidence = Evidence(1, "Descale every four weeks with vinegar.", 1.1)
+    store = ConversationStore()
+    conv = store.new()
+    conv.turns += [Turn("user", "how often?"), turn_from_answer(answer)]
+    store.save(conv)
+    loaded = store.load(conv.id)
+    assert (loaded.turns[1].evidence_text, loaded.turns[1].evidence_source) == (answer.evidence.text, 1)
+    text = export_markdown(loaded)
+    assert "_(stopped where it began repeating itself)_" in text
+    assert "**Best sentence in the sources** [1]:\n\n> Descale every four weeks with vinegar." in text
+    # An extracted answer is that sentence: not written twice.
+    loaded.turns[1].model = EXTRACT_MODEL
+    assert "Best sentence" not in export_markdown(loaded)
 
 
 def test_history_leaves_out_cut_answers() -> None:

@@ -47,9 +47,13 @@ FIELDS = (
 RELOAD_FIELDS = ("n_ctx", "n_gpu_layers")
 
 
-def parse_settings(base: Settings, values: dict[str, str], only_documents: bool) -> Settings:
-    """The settings the form describes; ConfigError names the first bad field."""
+def parse_settings(
+    base: Settings, values: dict[str, str], only_documents: bool, extract: bool | None = None
+) -> Settings:
+    """The settings the form describes; ConfigError names the first bad field. `extract` None: answer mode unchanged."""
     changes: dict[str, object] = {"allow_model_knowledge": not only_documents}
+    if extract is not None:
+        changes["answer_mode"] = "extract" if extract else "generate"
     for field in FIELDS:
         raw = values[field.name].strip()
         try:
@@ -84,6 +88,9 @@ class SettingsScreen(LocalRagScreen):
             with Horizontal(classes="field"):
                 yield Label("Answer only from my documents")
                 yield Switch(not settings.allow_model_knowledge, id="only-documents")
+            with Horizontal(classes="field"):
+                yield Label("Answer with the sources' best sentence (no model)")
+                yield Switch(settings.answer_mode == "extract", id="extract")
             yield Button("Save", variant="primary", id="save")
             yield Static(id="saved-to")
         yield StatusBar()
@@ -94,6 +101,7 @@ class SettingsScreen(LocalRagScreen):
         for field in FIELDS:
             self.query_one(f"#{field.name}", Input).value = str(getattr(settings, field.name))
         self.query_one("#only-documents", Switch).value = not settings.allow_model_knowledge
+        self.query_one("#extract", Switch).value = settings.answer_mode == "extract"
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "save":
@@ -104,7 +112,8 @@ class SettingsScreen(LocalRagScreen):
         old = app.engine.settings
         values = {f.name: self.query_one(f"#{f.name}", Input).value for f in FIELDS}
         try:
-            new = parse_settings(old, values, self.query_one("#only-documents", Switch).value)
+            new = parse_settings(old, values, self.query_one("#only-documents", Switch).value,
+                                 self.query_one("#extract", Switch).value)
             path = save_settings(new)
         except LocalRagError as exc:
             app.show_error(exc, "saving settings")

@@ -32,6 +32,7 @@ class UserMessage(Static):
 
 
 def _meta_line(turn: Turn) -> Text:
+    from localrag.answer.evidence import EXTRACT_MODEL
     from localrag.answer.repeats import STOPPED_LABEL
 
     parts: list[tuple[str, str]] = []
@@ -46,6 +47,8 @@ def _meta_line(turn: Turn) -> Text:
         parts.append(("cites " + " ".join(f"[{n}]" for n in cited), ""))
     if turn.invalid_citations:
         parts.append(("cites missing " + " ".join(f"[{n}]" for n in turn.invalid_citations), "red"))
+    if turn.model == EXTRACT_MODEL:
+        parts.append((EXTRACT_MODEL, "dim"))
     if turn.tokens_per_second:
         parts.append((f"TTFT {turn.time_to_first_token:.2f}s · {turn.tokens_per_second:.1f} tok/s", "dim"))
     text = Text()
@@ -56,6 +59,16 @@ def _meta_line(turn: Turn) -> Text:
     return text
 
 
+def _evidence_line(turn: Turn) -> Text:
+    """The sources' best sentence under a generated answer; empty for an extracted one (it is the answer)."""
+    from localrag.answer.evidence import EVIDENCE_LABEL, EXTRACT_MODEL
+
+    if not turn.evidence_text or turn.model == EXTRACT_MODEL:
+        return Text()
+    return Text.assemble((f"{EVIDENCE_LABEL} [{turn.evidence_source}] ", "bold"),
+                         f"“{printable(turn.evidence_text, multiline=False)}”")
+
+
 class AnswerView(Vertical):
     """One assistant answer: Markdown body, the searched-for query (hidden by default), a meta line."""
 
@@ -64,6 +77,8 @@ class AnswerView(Vertical):
     AnswerView > Markdown { margin: 0; padding: 0; background: transparent; }
     AnswerView > .query { color: $text-muted; display: none; }
     AnswerView > .meta { color: $text-muted; height: auto; }
+    AnswerView > .evidence { height: auto; display: none; }
+    AnswerView.-evidence > .evidence { display: block; }
     AnswerView.-selected { border-left: thick $secondary; }
     AnswerView.-cut > .meta { color: $warning; }
     """
@@ -79,12 +94,14 @@ class AnswerView(Vertical):
         self._stream: MarkdownStream | None = None
         self._markdown = Markdown(printable(turn.text) if turn else "", open_links=False)
         self._query = Static(classes="query")
+        self._evidence = Static(classes="evidence")
         self._meta = Static(classes="meta")
         self.partial = ""
 
     def compose(self) -> ComposeResult:
         yield self._query
         yield self._markdown
+        yield self._evidence
         yield self._meta
 
     def on_mount(self) -> None:
@@ -119,6 +136,9 @@ class AnswerView(Vertical):
     def show_turn(self, turn: Turn) -> None:
         self.set_class(turn.cancelled, "-cut")
         self.show_query("", turn.query)
+        evidence = _evidence_line(turn)
+        self.set_class(bool(evidence), "-evidence")
+        self._evidence.update(evidence)
         self._meta.update(_meta_line(turn))
 
     def on_click(self) -> None:

@@ -1,0 +1,68 @@
+"""The sentence of the sources that best answers a question, found without the language model.
+
+Every answer carries it (`Answer.evidence`): the one sentence, quoted word for word, that a reader
+should check first. With `answer_mode = "extract"` it is the answer itself, and the model is not loaded.
+
+The rule: each sentence of three or more words in the sources is scored by the embedder's cosine
+between the question and the sentence, plus half the share of the question's content words that the
+sentence contains; the highest wins, the earlier sentence on a tie. Why both: the cosine alone picks a
+sentence on the right topic that often leaves out the asked-for fact, and the word share alone cannot
+tell two sentences that repeat the question's words apart. Chosen among five rules (cosine alone,
+word share alone, cosine plus 0.5 or 1 times the share, cosine plus the source's rank) on the sample
+corpus's twelve questions and the first 60 of COVID-QA's draw, then checked on the next 60 of that draw
+(benchmarks/README.md, "The best source sentence"). A known weakness: a sentence that repeats the
+question's names can outscore the one that states the fact under a shorter name ("the light").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from localrag.raft.dataset import sentences
+from localrag.raft.qa import content_words
+from localrag.types import Evidence, Hit
+
+if TYPE_CHECKING:
+    from localrag.embed import Embedder
+
+MIN_WORDS = 3
+WORD_SHARE_WEIGHT = 0.5
+# What an extracted answer names as its model: none was asked.
+EXTRACT_MODEL = "extracted from the sources (no model)"
+# How the front ends introduce the evidence under a generated answer.
+EVIDENCE_LABEL = "best sentence in the sources"
+
+
+def candidate_sentences(sources: Sequence[Hit]) -> list[tuple[int, str]]:
+    """(source number from 1, sentence) for every sentence of MIN_WORDS or more words, in source order."""
+    out: list[tuple[int, str]] = []
+    for number, hit in enumerate(sources, start=1):
+        text = hit.chunk.text
+        out.extend((number, text[s:e]) for s, e in sentences(text) if len(text[s:e].split()) >= MIN_WORDS)
+    return out
+
+
+def best_sentence(question: str, sources: Sequence[Hit], embedder: Embedder) -> Evidence | None:
+    """The sources' sentence that best answers `question` by the module's rule; None when they have none."""
+    candidates = candidate_sentences(sources)
+    if not candidates or not question.strip():
+        return None
+    asked = set(content_words(question))
+    vectors = embedder.embed([text for _, text in candidates])
+    cosines = vectors @ embedder.embed_queries([question])[0]
+    shares = np.array([len(asked.intersection(content_words(text))) / max(1, len(asked)) for _, text in candidates])
+    scores = cosines + WORD_SHARE_WEIGHT * shares
+    best = int(np.argmax(scores))  # the first of equal scores
+    number, text = candidates[best]
+    return Evidence(source=number, text=text, score=round(float(scores[best]), 4))
+
+
+def extracted_text(evidence: Evidence) -> str:
+    """The evidence as an answer: the sentence in quotation marks, then its source's citation, so the
+    answer's own quote check verifies it like a model's quote. Straight marks unless the sentence holds one."""
+    if '"' in evidence.text:
+        return f"\u201c{evidence.text}\u201d [{evidence.source}]"
+    return f'"{evidence.text}" [{evidence.source}]'
