@@ -260,7 +260,8 @@ class Engine:
     def warm_up(self) -> None:
         """Load everything now (the TUI calls this in a worker after its first frame)."""
         _ = self.retriever
-        self.generator.count_tokens("warm up")
+        if self.settings.answer_mode != "extract":  # answers need no model then; it loads when first asked for
+            self.generator.count_tokens("warm up")
 
     def set_model(self, spec: str) -> None:
         """Switch the generator; the file is checked now and loaded on first use."""

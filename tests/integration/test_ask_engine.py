@@ -43,6 +43,7 @@ def test_answer_cites_the_document_that_holds_it(ingested: Engine) -> None:
 def test_extract_mode_answers_with_the_best_sentence_and_loads_no_model(ingested: Engine) -> None:
     ingested.settings = ingested.settings.replace(answer_mode="extract")
     ingested._generator = None  # the fixture hands it a loaded model: dropped, to see none is loaded
+    ingested.warm_up()
     events = list(ingested.stream(QUESTION))
     answer = events[-1].answer
     assert ingested._generator is None

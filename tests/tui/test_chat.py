@@ -44,6 +44,15 @@ async def _ask(pilot, question: str) -> None:  # type: ignore[no-untyped-def]
     await pilot.press("enter")
 
 
+async def _answered(pilot) -> AnswerView:  # type: ignore[no-untyped-def]
+    """The answer view once the kettle question has been asked and answered."""
+    await _ask(pilot, "how do I descale the kettle?")
+    screen = pilot.app.screen
+    assert isinstance(screen, ChatScreen)
+    await wait_for(pilot, lambda: not screen.generating)
+    return screen.query_one(AnswerView)
+
+
 async def test_answer_streams_with_sources_and_is_saved(app: LocalRagApp, fake_engine: FakeEngine) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for(pilot, lambda: app.engine_status is not None)
@@ -70,11 +79,7 @@ async def test_an_answer_ended_by_the_repeat_guard_says_so(fake_engine: FakeEngi
     fake_engine.stop_repeating = True
     app = LocalRagApp(fake_engine)
     async with app.run_test(size=(120, 40)) as pilot:
-        await _ask(pilot, "how do I descale the kettle?")
-        screen = app.screen
-        assert isinstance(screen, ChatScreen)
-        await wait_for(pilot, lambda: not screen.generating)
-        view = screen.query_one(AnswerView)
+        view = await _answered(pilot)
         assert not view.has_class("-cut")
         assert "stopped where it began repeating itself" in _plain(view.query_one(".meta", Static))
 
@@ -83,11 +88,7 @@ async def test_the_best_source_sentence_shows_under_a_generated_answer_only(fake
     fake_engine.evidence = Evidence(2, "Use [bold]white vinegar[/bold] once a month.", 1.2)
     app = LocalRagApp(fake_engine)
     async with app.run_test(size=(120, 40)) as pilot:
-        await _ask(pilot, "how do I descale the kettle?")
-        screen = app.screen
-        assert isinstance(screen, ChatScreen)
-        await wait_for(pilot, lambda: not screen.generating)
-        view = screen.query_one(AnswerView)
+        view = await _answered(pilot)
         assert view.has_class("-evidence")
         # Document text: shown literally, never as markup.
         assert (_plain(view.query_one(".evidence", Static))
