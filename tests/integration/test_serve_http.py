@@ -87,6 +87,7 @@ def test_openai_client_chat_stream_models_embeddings(server: Running, engine: En
     extra = reply.model_extra["localrag"]
     assert text and text == extra["text"] and not extra["refused"]
     assert extra["sources"][0]["chunk"]["path"].endswith(".md") and extra["cited"]
+    assert "1871" in extra["evidence"]["text"]  # the sources' best sentence reaches API clients too
     assert reply.usage is not None and reply.usage.completion_tokens > 0
 
     chunks = list(client.chat.completions.create(

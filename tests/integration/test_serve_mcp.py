@@ -85,6 +85,7 @@ def test_every_tool_and_resource_over_stdio(
     answer = seen["ask"]
     assert answer["text"] and answer["sources"] and not answer["refused"]
     assert all(q["status"] in ("verified", "close", "not_found") for q in answer["quotes"])
+    assert "1871" in answer["evidence"]["text"]
     assert seen["ask_graph"]["answer"] == "Penny_Marshall" and seen["ask_graph"]["paths"][0]["supports_answer"]
     like = seen["ask_like"]  # a recommendation question gets `related`'s shape, as `ask --graph --json` does
     assert (like["intent"], [s["entity_id"] for s in like["seeds"]]) == ("related", ["big"])
