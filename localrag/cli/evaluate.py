@@ -1,6 +1,6 @@
 """`localrag eval`: run an evaluation, list past runs, show one.
 
-    localrag eval DATASET [--format covidqa|pubmedqa|hotpotqa|musique|jsonl] [--modes model,rag]
+    localrag eval DATASET [--format covidqa|pubmedqa|hotpotqa|musique|jsonl] [--modes model,rag,extract]
                   [--models bundled,NAME] [--limit N] [--k 4] [--side test] [--out DIR]
     localrag eval list
     localrag eval show RUN
@@ -38,7 +38,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--format", choices=("covidqa", "pubmedqa", "hotpotqa", "musique", "jsonl", "kgqa"),
                    help="data set format (default: detected)")
     p.add_argument("--corpus", type=Path, help="JSONL corpus {id, text, title} for a --format jsonl set")
-    p.add_argument("--modes", default="model,rag", help="comma-separated: model (no retrieval), rag")
+    p.add_argument("--modes", default="model,rag",
+                   help="comma-separated: model (no retrieval), rag, extract (the sources' best sentence, no model)")
     p.add_argument("--models", default="bundled", help="comma-separated: bundled and names from `localrag models`")
     p.add_argument("--limit", type=int, help="score only the first N questions")
     p.add_argument("--k", type=int, default=4, help="sources in the RAG prompt and the k of recall@k")

@@ -9,11 +9,12 @@ A run folder holds everything about one evaluation:
 
 Modes: "model" asks the model the bare question (no retrieval); "rag" goes through `Engine.stream`,
 the same answer path as `localrag ask` (hybrid retrieval, the cited-answer prompt, citation and quote
-checks), against the run's own store. A tuned RAFT model runs the same RAG prompt; only the part of its
-reply after `<ANSWER>:` is scored. Decoding is greedy (temperature 0) with llama.cpp's fixed seed, so a
-run is reproducible. Yes/no/maybe questions get " Answer yes, no or maybe." appended in every mode and
-the first of those words in the reply is the label (no grammar: a constrained label would hide whether
-the model can answer in the product's own prompt).
+checks), against the run's own store; "extract" goes the same way with `answer_mode = "extract"`: the
+sources' best sentence is the answer and no model is asked (`localrag ask --extract`). A tuned RAFT
+model runs the same RAG prompt; only the part of its reply after `<ANSWER>:` is scored. Decoding is
+greedy (temperature 0) with llama.cpp's fixed seed, so a run is reproducible. Yes/no/maybe questions get
+" Answer yes, no or maybe." appended in every mode and the first of those words in the reply is the label
+(no grammar: a constrained label would hide whether the model can answer in the product's own prompt).
 
 Each record is appended with one `write` of a whole line and fsynced, so a killed run loses at most the
 question in flight; a torn last line is cut off when the run starts again, and questions whose record is
@@ -46,7 +47,9 @@ if TYPE_CHECKING:
     from localrag.generate import Generator
     from localrag.store import Store
 
-MODES = ("model", "rag")
+MODES = ("model", "rag", "extract")
+# The modes that retrieve from the run's index (and are scored on retrieval and citations too).
+RETRIEVAL_MODES = ("rag", "extract")
 BUNDLED = "bundled"
 RUN_FILE = "run.json"
 RECORDS_FILE = "records.jsonl"
@@ -60,7 +63,7 @@ class EvalRunError(LocalRagError):
 
 @dataclass(frozen=True)
 class EvalConfig:
-    modes: tuple[str, ...] = MODES
+    modes: tuple[str, ...] = ("model", "rag")
     models: tuple[str, ...] = (BUNDLED,)
     limit: int | None = None
     k: int = 4  # sources in the RAG prompt; the product's default top_k
@@ -211,7 +214,7 @@ def score_record(record: dict[str, Any], question: EvalQuestion, k: int) -> dict
         scores["hit"] = metrics.substring_hit(scored, question.answers)
     if question.label is not None:
         scores["correct"] = float(record["label"] == question.label)
-    if record["mode"] == "rag":
+    if record["mode"] in RETRIEVAL_MODES:
         scores[f"recall@{k}"] = metrics.recall_at_k(record["retrieved"], question.gold_ids, k)
         scores["mrr"] = metrics.reciprocal_rank(record["retrieved"], question.gold_ids)
         scores["citation_precision"] = metrics.citation_precision(record["cited"], question.gold_ids)
@@ -306,7 +309,8 @@ def run_eval(
     chosen = prepare(dataset, config)
     if not chosen.questions:
         raise EvalRunError(f"{dataset.name}: no questions on the {config.side} side", "use --side all or more data")
-    if "rag" in config.modes and not chosen.documents:
+    retrieving = [m for m in config.modes if m in RETRIEVAL_MODES]
+    if retrieving and not chosen.documents:
         raise EvalRunError(f"{dataset.source}: the data set has no corpus to retrieve from",
                            "give a corpus file (--corpus) or use --modes model")
     run_dir = Path(run_dir)
@@ -332,18 +336,21 @@ def run_eval(
             from localrag.embed import open_embedder
 
             embedder = open_embedder(base.embedder, base.embed_backend, base.embed_batch_size)
-        if store is None and "rag" in config.modes:
+        if store is None and retrieving:
             if progress:
-                progress(EvalProgress(count, total, spec, "rag", f"indexing {len(chosen.documents)} documents"))
+                progress(EvalProgress(count, total, spec, retrieving[0], f"indexing {len(chosen.documents)} documents"))
             store = build_index(chosen, run_dir, embedder, base)
             names = json.loads((run_dir / "corpus.json").read_text())
         generator = generator_for(spec) if generator_for else None
         engine = _engine(base.replace(model=model_setting(spec)), store, embedder, generator)
+        engines = {mode: engine for mode in MODES}
+        if "extract" in config.modes:
+            engines["extract"] = _engine(engine.settings.replace(answer_mode="extract"), store, embedder, generator)
         for mode, question in todo:
             if cancel is not None and cancel.is_set():
                 result.cancelled = True
                 break
-            record = answer_question(engine, mode, question, k=config.k, names=names, cancel=cancel)
+            record = answer_question(engines[mode], mode, question, k=config.k, names=names, cancel=cancel)
             if cancel is not None and cancel.is_set():
                 result.cancelled = True
                 break

@@ -184,6 +184,19 @@ def test_a_raft_reply_is_scored_on_its_answer_tag_and_shown_tidied(tmp_path: Pat
     assert all("<ANSWER>" not in r["answer"] and "Answer: word" in r["answer"] for r in run.records)
 
 
+def test_extract_mode_answers_from_the_sources_without_the_model(tmp_path: Path) -> None:
+    generator = EchoGenerator()
+    run = run_eval(dataset(6), tmp_path / "run", EvalConfig(modes=("rag", "extract"), side="all", k=2),
+                   settings=Settings(), embedder=HashEmbedder(), generator_for=lambda spec: generator)
+    extracted = [r for r in run.records if r["mode"] == "extract"]
+    assert len(extracted) == 6 and generator.calls == 6  # the model answered the rag rows only
+    for record in extracted:
+        number = record["qid"][1:]
+        assert record["answer"] == f'"Document {number} says the code word is word{number}." [1]'
+        assert record["scores"]["hit"] == 1.0 and record["scores"]["recall@2"] == 1.0
+        assert record["quotes"] == ["verified"] and record["completion_tokens"] == 0
+
+
 def test_resume_with_other_settings_is_refused(tmp_path: Path) -> None:
     generator = EchoGenerator()
     run_eval(dataset(4), tmp_path / "run", EvalConfig(modes=("model",), side="all"), settings=Settings(),
