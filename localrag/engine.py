@@ -674,14 +674,12 @@ class Engine:
 
     def _extracted(self, question: str, query: str, hits: list[Hit]) -> Iterator[AnswerEvent]:
         """`answer_mode = "extract"`: the sources' best sentence, quoted and cited, is the answer."""
-        from localrag.answer import NO_ANSWER_TEXT, finish_answer
-        from localrag.answer.evidence import EXTRACT_MODEL, best_sentence, extracted_text
+        from localrag.answer.evidence import best_sentence, extracted_answer
 
         yield SourcesEvent(hits, query)
-        evidence = best_sentence(question, hits, self.embedder)
-        text = extracted_text(evidence) if evidence is not None else NO_ANSWER_TEXT
-        yield TokenEvent(text)
-        yield DoneEvent(finish_answer(question, text, hits, GenerationStats(), EXTRACT_MODEL, evidence=evidence))
+        answer = extracted_answer(question, best_sentence(question, hits, self.embedder), hits)
+        yield TokenEvent(answer.text)
+        yield DoneEvent(answer)
 
     def ask(
         self,

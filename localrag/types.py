@@ -122,11 +122,14 @@ class Quote:
 @dataclass(frozen=True)
 class Evidence:
     """The sentence of source `source` (1-based) that best answers the question, word for word
-    (localrag/answer/evidence.py); `score` is the rule's, for ordering, not a probability."""
+    (localrag/answer/evidence.py), at `start`:`end` of that source's chunk text; `score` is the rule's,
+    for ordering, not a probability."""
 
     source: int
     text: str
     score: float
+    start: int
+    end: int
 
 
 @dataclass

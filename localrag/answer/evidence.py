@@ -21,9 +21,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from localrag.answer.prompt import NO_ANSWER_TEXT
 from localrag.raft.dataset import sentences
 from localrag.raft.qa import content_words
-from localrag.types import Evidence, Hit
+from localrag.types import Answer, Evidence, Hit, Quote, QuoteStatus
 
 if TYPE_CHECKING:
     from localrag.embed import Embedder
@@ -36,12 +37,13 @@ EXTRACT_MODEL = "extracted from the sources (no model)"
 EVIDENCE_LABEL = "best sentence in the sources"
 
 
-def candidate_sentences(sources: Sequence[Hit]) -> list[tuple[int, str]]:
-    """(source number from 1, sentence) for every sentence of MIN_WORDS or more words, in source order."""
-    out: list[tuple[int, str]] = []
+def candidate_sentences(sources: Sequence[Hit]) -> list[tuple[int, int, int]]:
+    """(source number from 1, start, end in its chunk text) of every sentence of MIN_WORDS or more words,
+    in source order."""
+    out: list[tuple[int, int, int]] = []
     for number, hit in enumerate(sources, start=1):
         text = hit.chunk.text
-        out.extend((number, text[s:e]) for s, e in sentences(text) if len(text[s:e].split()) >= MIN_WORDS)
+        out.extend((number, s, e) for s, e in sentences(text) if len(text[s:e].split()) >= MIN_WORDS)
     return out
 
 
@@ -50,19 +52,33 @@ def best_sentence(question: str, sources: Sequence[Hit], embedder: Embedder) -> 
     candidates = candidate_sentences(sources)
     if not candidates or not question.strip():
         return None
+    texts = [sources[number - 1].chunk.text[start:end] for number, start, end in candidates]
     asked = set(content_words(question))
-    vectors = embedder.embed([text for _, text in candidates])
-    cosines = vectors @ embedder.embed_queries([question])[0]
-    shares = np.array([len(asked.intersection(content_words(text))) / max(1, len(asked)) for _, text in candidates])
+    cosines = embedder.embed(texts) @ embedder.embed_queries([question])[0]
+    shares = np.array([len(asked.intersection(content_words(text))) / max(1, len(asked)) for text in texts])
     scores = cosines + WORD_SHARE_WEIGHT * shares
     best = int(np.argmax(scores))  # the first of equal scores
-    number, text = candidates[best]
-    return Evidence(source=number, text=text, score=round(float(scores[best]), 4))
+    number, start, end = candidates[best]
+    return Evidence(source=number, text=texts[best], score=round(float(scores[best]), 4), start=start, end=end)
+
+
+def extracted_answer(question: str, evidence: Evidence | None, sources: list[Hit]) -> Answer:
+    """`answer_mode = "extract"`'s answer: the evidence quoted and cited, its quote verified where it stands.
+
+    Built here rather than parsed back from its text: a sentence of a paper often carries the paper's own
+    reference marks ("... 15-45% [1] ."), which a parse would take for citations of localrag's sources.
+    """
+    if evidence is None:
+        return Answer(question, NO_ANSWER_TEXT, sources=list(sources), model=EXTRACT_MODEL)
+    text = extracted_text(evidence)
+    quote = Quote(evidence.text, evidence.source, QuoteStatus.VERIFIED, 1.0, evidence.start, evidence.end)
+    return Answer(question, text, sources=list(sources), cited=[evidence.source], quotes=[quote], model=EXTRACT_MODEL,
+                  raw_text=text, evidence=evidence)
 
 
 def extracted_text(evidence: Evidence) -> str:
-    """The evidence as an answer: the sentence in quotation marks, then its source's citation, so the
-    answer's own quote check verifies it like a model's quote. Straight marks unless the sentence holds one."""
+    """The evidence as an answer's text: the sentence in quotation marks, then its source's citation.
+    Straight marks unless the sentence holds one."""
     if '"' in evidence.text:
         return f"\u201c{evidence.text}\u201d [{evidence.source}]"
     return f'"{evidence.text}" [{evidence.source}]'

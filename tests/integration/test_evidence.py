@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from localrag.answer import finish_answer
-from localrag.answer.evidence import best_sentence, candidate_sentences, extracted_text
+from localrag.answer import NO_ANSWER_TEXT, finish_answer
+from localrag.answer.evidence import best_sentence, candidate_sentences, extracted_answer, extracted_text
 from localrag.embed import SentenceTransformerEmbedder
-from localrag.types import Chunk, Evidence, GenerationStats, Hit, QuoteStatus
+from localrag.types import Chunk, GenerationStats, Hit, QuoteStatus
 
 
 def _hit(text: str, n: int = 0) -> Hit:
@@ -19,7 +19,7 @@ SOURCES = [
 
 
 def test_sentences_are_numbered_by_source_and_short_ones_left_out() -> None:
-    found = candidate_sentences(SOURCES)
+    found = [(n, SOURCES[n - 1].chunk.text[start:end]) for n, start, end in candidate_sentences(SOURCES)]
     assert (1, "Ok then.") not in found
     assert found[0] == (1, "The museum opens at nine.")
     assert (2, "The Kestrel Point light was first lit on 14 March 1871.") in found
@@ -39,10 +39,23 @@ def test_no_sentence_no_evidence(real_embedder: SentenceTransformerEmbedder) -> 
     assert best_sentence("   ", SOURCES, real_embedder) is None
 
 
-def test_an_extracted_answer_is_a_verified_quote_of_its_source() -> None:
-    for text in ("The light was first lit on 14 March 1871 by the keeper.",
-                 'The keeper wrote "lit at dusk" in the log book.'):
-        hits = [_hit(text)]
-        answer = finish_answer("q", extracted_text(Evidence(1, text, 1.0)), hits, GenerationStats(), "x")
-        assert answer.cited == [1]
-        assert [q.status for q in answer.quotes] == [QuoteStatus.VERIFIED]
+def test_an_extracted_answer_cites_and_quotes_its_source_whatever_marks_the_sentence_holds(
+    real_embedder: SentenceTransformerEmbedder,
+) -> None:
+    # A paper's own reference marks ("[2]") and quotation marks inside the sentence are the document's text:
+    # not citations of localrag's sources, and no reason for the quote to fail its check.
+    hits = [_hit("Lamps were trimmed daily. Without intervention, transmission is approximately 15-45% [2] ."),
+            _hit('The keeper wrote "lit at dusk" in the log book every evening.', 1)]
+    for question, source in (("How high is transmission without intervention?", 1), ("What did the keeper write?", 2)):
+        evidence = best_sentence(question, hits, real_embedder)
+        assert evidence is not None and evidence.source == source
+        answer = extracted_answer(question, evidence, hits)
+        assert answer.cited == [source] and answer.text == extracted_text(evidence)
+        [quote] = answer.quotes
+        assert quote.status is QuoteStatus.VERIFIED and quote.source == source
+        assert hits[source - 1].chunk.text[quote.start : quote.end] == evidence.text
+    # Parsed back as a generated answer is, the paper's "[2]" would have counted as citing source 2.
+    question = "How high is transmission without intervention?"
+    text = extracted_answer(question, best_sentence(question, hits, real_embedder), hits).text
+    assert sorted(finish_answer(question, text, hits, GenerationStats(), "x").cited) == [1, 2]
+    assert extracted_answer("q", None, hits).text == NO_ANSWER_TEXT

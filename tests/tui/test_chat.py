@@ -85,7 +85,7 @@ async def test_an_answer_ended_by_the_repeat_guard_says_so(fake_engine: FakeEngi
 
 
 async def test_the_best_source_sentence_shows_under_a_generated_answer_only(fake_engine: FakeEngine) -> None:
-    fake_engine.evidence = Evidence(2, "Use [bold]white vinegar[/bold] once a month.", 1.2)
+    fake_engine.evidence = Evidence(2, "Use [bold]white vinegar[/bold] once a month.", 1.2, 0, 43)
     app = LocalRagApp(fake_engine)
     async with app.run_test(size=(120, 40)) as pilot:
         view = await _answered(pilot)

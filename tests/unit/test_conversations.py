@@ -66,7 +66,7 @@ def test_an_answer_stopped_for_repeating_itself_is_saved_so(localrag_home: Path)
 def test_the_evidence_is_saved_and_exported_with_the_repeat_stop(localrag_home: Path) -> None:
     answer = _answer()
     answer.stats.stopped_repeating = True
-    answer.evidence = Evidence(1, "Descale every four weeks with vinegar.", 1.1)
+    answer.evidence = Evidence(1, "Descale every four weeks with vinegar.", 1.1, 0, 38)
     store = ConversationStore()
     conv = store.new()
     conv.turns += [Turn("user", "how often?"), turn_from_answer(answer)]
