@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/bench_extract.py [--covid 120] [--select 60] [--model PATH]
     .venv/bin/python benchmarks/bench_extract.py --evidence-cost     # the rule's own time, added to the summary
+    .venv/bin/python benchmarks/bench_extract.py --citation-marks    # sources' reference marks read as citations
 
 Every question is answered twice through `Engine.stream` on the same index: with the default settings
 (the model writes the answer; greedy, repeat guard on, attribution turn on) and with `answer_mode =
@@ -108,6 +109,32 @@ def evidence_cost(home: Path, questions: list[str], summary: Path) -> None:
     print(data["evidence_cost"])
 
 
+def citation_marks(home: Path, summary: Path) -> None:
+    """On the answers a summary holds: how many would a plain citation parse read differently from the answer
+    check, which leaves out the sources' own reference marks inside verbatim quotes (answer_citations)."""
+    os.environ["LOCALRAG_HOME"] = str(home)
+    from localrag.answer import answer_citations, parse_citations
+    from localrag.config import load_settings
+    from localrag.engine import Engine
+
+    engine = Engine(load_settings())
+    data = json.loads(summary.read_text())
+    counts = {mode: {"answers": 0, "read_differently": 0, "invalid_by_plain_parse": 0, "invalid_now": 0}
+              for mode in ("generate", "extract")}
+    for record in data["records"]:
+        hits = engine.search(record["question"], k=engine.settings.top_k)
+        for mode, count in counts.items():
+            text = record[mode]["text"]
+            plain, checked = parse_citations(text, len(hits)), answer_citations(text, hits)
+            count["answers"] += 1
+            count["read_differently"] += plain != checked
+            count["invalid_by_plain_parse"] += bool(plain[1])
+            count["invalid_now"] += bool(checked[1])
+    data["citation_marks"] = counts
+    summary.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n")
+    print(counts)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--covid", type=int, default=120, help="COVID-QA questions (0: none)")
@@ -117,7 +144,13 @@ def main() -> None:
     parser.add_argument("--summary", type=Path, default=SUMMARIES / "extract_vs_generate.json")
     parser.add_argument("--evidence-cost", action="store_true",
                         help="only time the evidence rule over the COVID-QA questions' sources, into --summary")
+    parser.add_argument("--citation-marks", action="store_true",
+                        help="only count, on the COVID-QA answers in --summary, the sources' reference marks that a "
+                        "plain citation parse would read as citations")
     args = parser.parse_args()
+    if args.citation_marks:
+        citation_marks(args.home.resolve(), args.summary)
+        return
     if args.evidence_cost:
         evidence_cost(args.home.resolve(), [q for q, _ in covid_items(args.covid)], args.summary)
         return

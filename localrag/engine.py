@@ -584,11 +584,11 @@ class Engine:
     ) -> Iterator[AnswerEvent]:
         from localrag.answer import (
             NO_ANSWER_TEXT,
+            answer_citations,
             attribution_messages,
             build_messages,
             citation_grammar,
             finish_answer,
-            parse_citations,
         )
         from localrag.answer.evidence import EXTRACT_MODEL, best_sentence
         from localrag.answer.repeats import RepeatGuard
@@ -652,7 +652,7 @@ class Engine:
             and used
             and text
             and not stats.cancelled
-            and not parse_citations(text, len(used))[0]
+            and not answer_citations(text, used)[0]
         ):
             # Small models rarely cite unprompted; a second turn whose grammar admits only an existing
             # source number makes the model itself pick the source, reusing the cached prompt prefix.

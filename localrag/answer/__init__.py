@@ -8,6 +8,7 @@ two into the `Answer` the engine returns, so the CLI, TUI and evaluation judge a
 from __future__ import annotations
 
 from localrag.answer.citations import (
+    answer_citations,
     extract_quotes,
     parse_citations,
     quoted_answer,
@@ -28,6 +29,7 @@ from localrag.types import Answer, Evidence, GenerationStats, Hit
 __all__ = [
     "NO_ANSWER_TEXT",
     "SYSTEM_PROMPT",
+    "answer_citations",
     "attribution_messages",
     "build_messages",
     "citation_grammar",
@@ -55,7 +57,7 @@ def finish_answer(
     `answer_from_quote`, a RAFT reply's first verified quote is its final answer (`quoted_answer`).
     """
     text = text.strip()
-    cited, invalid = parse_citations(text, len(hits))
+    cited, invalid = answer_citations(text, hits)
     quotes = verify_quotes(text, hits)
     final = quoted_answer(text, quotes) if answer_from_quote else None
     return Answer(

@@ -14,6 +14,11 @@ difflib ratio between the quote and a window of the source of the same length, a
 block the two share (the "partial ratio" idea); 0.85 or more counts as close, which catches a
 dropped comma or a changed word but not an invented sentence.
 
+A source's own reference marks are not citations: a paper's sentence often ends "... 15-45% [2] .", and
+an answer that quotes it copies the "[2]". A bracketed mark inside a quote whose whole text, mark
+included, is verbatim in a source is the document's text: it is not counted as citing source 2, and the
+quote keeps it (`answer_citations`, `verify_quotes`).
+
 A RAFT-tuned model answers in its training format: reasoning that quotes the documents between
 ##begin_quote## and ##end_quote##, then `<ANSWER>: ...`. Its quotes are verified like any others
 (from the raw text); `tidy_raft_text` turns the markup into what a reader wants, the reasoning with
@@ -24,6 +29,7 @@ A tag cut off by the token limit is dropped rather than shown half-written.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from difflib import SequenceMatcher
 
 from localrag.types import Hit, Quote, QuoteStatus
@@ -99,31 +105,53 @@ def _first_number(cite: str) -> int | None:
     return numbers[0] if numbers else None
 
 
-def extract_quotes(text: str) -> list[tuple[str, int | None]]:
-    """Quoted spans of three or more words, each with the source number cited next to it (or None)."""
-    quotes: list[tuple[str, int | None]] = []
+@dataclass(frozen=True)
+class _Quoted:
+    """A quoted span of an answer: `whole` as written, `bare` without a citation written inside its end,
+    `inner` that citation's number, `outer` the one written right after (or before) the quote, and
+    `span` where the quote's text lies in the answer."""
+
+    whole: str
+    bare: str
+    inner: int | None
+    outer: int | None
+    span: tuple[int, int]
+
+
+def _quoted(text: str) -> list[_Quoted]:
+    """Every quoted span of three or more words (without its inner citation), in order."""
+    found: list[_Quoted] = []
     for match in _QUOTE.finditer(text):
-        quote = next(g for g in (match.group("tag"), match.group("curly"), match.group("straight")) if g is not None)
+        group = next(g for g in ("tag", "curly", "straight") if match.group(g) is not None)
+        quote = match.group(group)
         if "\n\n" in quote:
             continue
-        source: int | None = None
-        inner = _TRAILING_CITE.search(quote)
-        if inner:
-            source = _first_number(inner.group(1))
-            quote = quote[: inner.start()]
-        quote = quote.strip()
-        if len(_WORD.findall(quote)) < MIN_QUOTE_WORDS:
+        inner: int | None = None
+        bare = quote
+        trailing = _TRAILING_CITE.search(quote)
+        if trailing:
+            inner = _first_number(trailing.group(1))
+            bare = quote[: trailing.start()]
+        bare = bare.strip()
+        if len(_WORD.findall(bare)) < MIN_QUOTE_WORDS:
             continue
-        if source is None:
-            after = _AFTER.match(text, match.end())
-            if after:
-                source = _first_number(after.group("cite"))
-        if source is None:
+        outer: int | None = None
+        after = _AFTER.match(text, match.end())
+        if after:
+            outer = _first_number(after.group("cite"))
+        else:
             before = _BEFORE.search(text[max(0, match.start() - 80) : match.start()])
             if before:
-                source = _first_number(before.group("cite"))
-        quotes.append((quote, source))
-    return quotes
+                outer = _first_number(before.group("cite"))
+        found.append(_Quoted(quote.strip(), bare, inner, outer, match.span(group)))
+    return found
+
+
+def extract_quotes(text: str) -> list[tuple[str, int | None]]:
+    """Quoted spans of three or more words, each with the source number cited next to it (or None).
+
+    A citation written inside the closing quote mark is taken as the quote's and taken off its text."""
+    return [(q.bare, q.inner if q.inner is not None else q.outer) for q in _quoted(text)]
 
 
 def _normalise(text: str) -> tuple[str, list[int]]:
@@ -201,25 +229,48 @@ def _check(parts: list[str], source: tuple[str, list[int]]) -> tuple[QuoteStatus
     return QuoteStatus.NOT_FOUND, ratio, None, None
 
 
+class _Sources:
+    """The sources' normalised texts, made once per answer."""
+
+    def __init__(self, hits: list[Hit]) -> None:
+        self.hits = hits
+        self._normalised: dict[int, tuple[str, list[int]]] = {}
+
+    def __len__(self) -> int:
+        return len(self.hits)
+
+    def text(self, number: int) -> tuple[str, list[int]]:
+        if number not in self._normalised:
+            self._normalised[number] = _normalise(self.hits[number - 1].chunk.text)
+        return self._normalised[number]
+
+    def verbatim(self, quote: str) -> bool:
+        """Whether `quote` is word for word in one of the sources."""
+        parts = _quote_parts(quote)
+        return any(_find_in_order(parts, self.text(n)[0]) is not None for n in range(1, len(self) + 1))
+
+
+def _document_text(quote: _Quoted, sources: _Sources) -> bool:
+    """Whether the citation marks inside `quote` are its source's own (the whole quote is verbatim in one)."""
+    return _CITATION.search(quote.whole) is not None and sources.verbatim(quote.whole)
+
+
 def verify_quotes(text: str, hits: list[Hit]) -> list[Quote]:
     """Each quote in `text` checked against its cited source (numbered from 1 in `hits` order)."""
-    normalised: dict[int, tuple[str, list[int]]] = {}
-
-    def source(number: int) -> tuple[str, list[int]]:
-        if number not in normalised:
-            normalised[number] = _normalise(hits[number - 1].chunk.text)
-        return normalised[number]
-
+    sources = _Sources(hits)
     checked: list[Quote] = []
-    for quote, cited in extract_quotes(text):
+    for quoted in _quoted(text):
+        quote, cited = quoted.bare, quoted.inner if quoted.inner is not None else quoted.outer
+        if quoted.inner is not None and _document_text(quoted, sources):
+            quote, cited = quoted.whole, quoted.outer  # the mark inside is the source's own reference
         parts = _quote_parts(quote)
         if cited is not None and 1 <= cited <= len(hits):
-            status, similarity, start, end = _check(parts, source(cited))
+            status, similarity, start, end = _check(parts, sources.text(cited))
             checked.append(Quote(quote, cited, status, similarity, start, end))
             continue
         best = Quote(quote, None, QuoteStatus.NOT_FOUND, 0.0)
         for number in range(1, len(hits) + 1):
-            status, similarity, start, end = _check(parts, source(number))
+            status, similarity, start, end = _check(parts, sources.text(number))
             if similarity > best.similarity:
                 found = status is not QuoteStatus.NOT_FOUND
                 best = Quote(quote, number if found else None, status, similarity, start, end)
@@ -227,6 +278,19 @@ def verify_quotes(text: str, hits: list[Hit]) -> list[Quote]:
                 break
         checked.append(best)
     return checked
+
+
+def answer_citations(text: str, hits: list[Hit]) -> tuple[list[int], list[int]]:
+    """`parse_citations` of an answer over `hits`, leaving out the marks inside quotes that are the
+    sources' own text (see the module docstring)."""
+    sources = _Sources(hits)
+    kept = list(text)
+    for quoted in _quoted(text):
+        if _document_text(quoted, sources):
+            start, end = quoted.span
+            for mark in _CITATION.finditer(text, start, end):
+                kept[mark.start() : mark.end()] = " " * (mark.end() - mark.start())
+    return parse_citations("".join(kept), len(hits))
 
 
 def split_raft_answer(text: str) -> tuple[str, str] | None:
@@ -248,8 +312,10 @@ def quoted_answer(text: str, quotes: list[Quote]) -> str | None:
     sentence that holds the answer more reliably than it writes the answer (benchmarks/README.md), so
     the verified sentence can stand in for what it wrote after `<ANSWER>:` (Settings.raft_answer "quote").
     """
-    # The tagged spans as verify_quotes read them (a citation written inside the tag taken off).
-    tagged = {quote for quote, _ in extract_quotes(" ".join(m.group(0) for m in _RAFT_QUOTE.finditer(text)))}
+    # The tagged spans as verify_quotes may read them: a citation written inside the tag taken off, or
+    # kept as the source's own reference mark.
+    spans = _quoted(" ".join(m.group(0) for m in _RAFT_QUOTE.finditer(text)))
+    tagged = {q.bare for q in spans} | {q.whole for q in spans}
     return next((q.text for q in quotes if q.status is QuoteStatus.VERIFIED and q.text in tagged), None)
 
 

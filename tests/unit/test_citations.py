@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from localrag.answer import extract_quotes, parse_citations, verify_quotes
+from localrag.answer import answer_citations, extract_quotes, parse_citations, quoted_answer, verify_quotes
 from localrag.types import Chunk, Hit, QuoteStatus
 
 LIGHTHOUSE = (
@@ -126,3 +126,43 @@ def test_quote_citing_a_missing_source_is_searched_everywhere() -> None:
 
 def test_no_quotes_no_results() -> None:
     assert verify_quotes("It was lit in 1871 [1].", HITS) == []
+
+
+PAPER = ("Without specific interventions, the rate of mother-to-child transmission is approximately 15-45% [2] . "
+         "Breastfeeding accounts for a third of it [12, 13].")
+
+
+def test_a_sources_own_reference_marks_inside_a_quote_are_not_citations() -> None:
+    hits = [make_hit(LIGHTHOUSE, "light"), make_hit(PAPER, "paper")]
+    text = ('The rate is high: "the rate of mother-to-child transmission is approximately 15-45% [2] ." [2] '
+            'and "Breastfeeding accounts for a third of it [12, 13]" [2].')
+    # The paper's [2], [12] and [13] are its own; the answer cites source 2 with the marks after its quotes.
+    assert answer_citations(text, hits) == ([2], [])
+    assert parse_citations(text, 2) == ([2], [12, 13])  # what a plain parse would have claimed
+    first, second = verify_quotes(text, hits)
+    assert (first.status, first.source) == (QuoteStatus.VERIFIED, 2)
+    assert first.text.endswith("15-45% [2] .") and PAPER[first.start : first.end] == first.text.rstrip(" .")
+    assert (second.status, second.source) == (QuoteStatus.VERIFIED, 2)
+    # Cited by nothing outside the quote, the quote is found wherever it is, and cites nothing itself.
+    alone = 'It says "the rate of mother-to-child transmission is approximately 15-45% [2] ."'
+    assert answer_citations(alone, [make_hit(PAPER, "paper"), make_hit(LIGHTHOUSE, "light")]) == ([], [])
+    [quote] = verify_quotes(alone, [make_hit(PAPER, "paper"), make_hit(LIGHTHOUSE, "light")])
+    assert (quote.status, quote.source) == (QuoteStatus.VERIFIED, 1)
+
+
+def test_a_citation_inside_the_closing_quote_that_the_source_does_not_hold_is_still_the_answers() -> None:
+    text = 'He said "the tower is 38 metres tall [1]." and "she bakes rye bread every morning [2]."'
+    assert answer_citations(text, HITS) == ([1, 2], [])
+    assert [(q.text, q.source, q.status) for q in verify_quotes(text, HITS)] == [
+        ("the tower is 38 metres tall", 1, QuoteStatus.VERIFIED),
+        ("she bakes rye bread every morning", 2, QuoteStatus.VERIFIED),
+    ]
+
+
+def test_a_raft_quote_that_keeps_its_sources_mark_can_still_be_the_answer() -> None:
+    hits = [make_hit(PAPER, "paper")]
+    text = ("##begin_quote##the rate of mother-to-child transmission is approximately 15-45% [2] .##end_quote## [1]"
+            "\n\n<ANSWER>: 15-45%")
+    quotes = verify_quotes(text, hits)
+    assert quotes[0].status is QuoteStatus.VERIFIED
+    assert quoted_answer(text, quotes) == quotes[0].text
