@@ -156,6 +156,23 @@ async def test_source_opens_chunk_with_quote_highlighted(app: LocalRagApp) -> No
         assert isinstance(app.screen, ChatScreen)
 
 
+async def test_the_best_sentence_is_underlined_in_its_source(fake_engine: FakeEngine) -> None:
+    sentence = "Rinse twice before boiling water again."
+    fake_engine.evidence = Evidence(1, sentence, 1.0, 56, 95)
+    app = LocalRagApp(fake_engine)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = (await _answered(pilot)).screen
+        panel = screen.query_one(SourcesPanel)
+        panel.focus()
+        panel.highlighted = 0
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ChunkScreen))
+        text = app.screen.query_one("#chunk-text", Static).render()
+        rendered = str(text)
+        assert [rendered[s.start : s.end] for s in text.spans if "underline" in str(s.style)] == [sentence]
+        assert "best sentence for the question underlined" in str(app.screen.query_one(".where", Static).render())
+
+
 async def test_markup_in_documents_and_answers_is_shown_literally_and_does_not_act(fake_engine: FakeEngine) -> None:
     fake_engine.answer_text = f"Here it is: {INJECTION} [1]"
     app = LocalRagApp(fake_engine)

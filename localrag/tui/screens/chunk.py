@@ -1,4 +1,5 @@
-"""The chunk viewer: one source passage as the answer saw it, with the quoted words highlighted.
+"""The chunk viewer: one source passage as the answer saw it, with the quoted words highlighted and the
+sentence that best answers the question (`Answer.evidence`) underlined.
 
 The passage is the copy saved with the answer, so it matches what the model read even if the file
 changed since. Quote offsets from verification point into this text; a quote without offsets (a
@@ -20,6 +21,7 @@ from localrag.conversations import SavedSource, Turn
 from localrag.safe_text import printable
 
 HIGHLIGHT = "bold black on yellow"
+EVIDENCE_STYLE = "underline"
 
 
 def quote_spans(source: SavedSource, turn: Turn) -> list[tuple[int, int]]:
@@ -39,8 +41,19 @@ def quote_spans(source: SavedSource, turn: Turn) -> list[tuple[int, int]]:
     return sorted(spans)
 
 
+def evidence_span(source: SavedSource, turn: Turn) -> tuple[int, int] | None:
+    """Where the answer's best sentence lies in this source's text (it is taken word for word from it)."""
+    if turn.evidence_source != source.n or not turn.evidence_text:
+        return None
+    at = source.text.find(turn.evidence_text)
+    return (at, at + len(turn.evidence_text)) if at >= 0 else None
+
+
 def highlighted_text(source: SavedSource, turn: Turn) -> Text:
     text = Text(printable(source.text))  # one character for one: the quote offsets still hold
+    evidence = evidence_span(source, turn)
+    if evidence is not None:
+        text.stylize(EVIDENCE_STYLE, *evidence)
     for start, end in quote_spans(source, turn):
         text.stylize(HIGHLIGHT, start, end)
     return text
@@ -68,6 +81,8 @@ class ChunkScreen(ModalScreen[None]):
         n_spans = len(quote_spans(self.source, self.turn))
         if n_spans:
             marks.append(f"{n_spans} quoted span{'s' if n_spans != 1 else ''} highlighted")
+        if evidence_span(self.source, self.turn) is not None:
+            marks.append("the best sentence for the question underlined")
         with Vertical() as box:
             box.border_title = Text(f"Source [{self.source.n}]")
             yield Static(
