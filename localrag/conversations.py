@@ -107,9 +107,12 @@ class Turn:
     stopped_repeating: bool = False
     refused: bool = False
     model: str = ""
-    # The sources' sentence that best answers the question (Answer.evidence), and its source number.
+    # The sources' sentence that best answers the question (Answer.evidence): its source number and where it
+    # lies in that source's text.
     evidence_text: str = ""
     evidence_source: int | None = None
+    evidence_start: int | None = None
+    evidence_end: int | None = None
     time_to_first_token: float = 0.0
     tokens_per_second: float = 0.0
     # A graph-mode answer's paths (supporting ones first), so a reopened conversation can list them
@@ -161,6 +164,8 @@ def turn_from_answer(answer: Answer, query: str = "") -> Turn:
         model=answer.model,
         evidence_text=answer.evidence.text if answer.evidence is not None else "",
         evidence_source=answer.evidence.source if answer.evidence is not None else None,
+        evidence_start=answer.evidence.start if answer.evidence is not None else None,
+        evidence_end=answer.evidence.end if answer.evidence is not None else None,
         time_to_first_token=answer.stats.time_to_first_token,
         tokens_per_second=answer.stats.tokens_per_second,
     )

@@ -43,10 +43,10 @@ def quote_spans(source: SavedSource, turn: Turn) -> list[tuple[int, int]]:
 
 def evidence_span(source: SavedSource, turn: Turn) -> tuple[int, int] | None:
     """Where the answer's best sentence lies in this source's text (it is taken word for word from it)."""
-    if turn.evidence_source != source.n or not turn.evidence_text:
+    if turn.evidence_source != source.n or turn.evidence_start is None or turn.evidence_end is None:
         return None
-    at = source.text.find(turn.evidence_text)
-    return (at, at + len(turn.evidence_text)) if at >= 0 else None
+    start, end = turn.evidence_start, turn.evidence_end
+    return (start, end) if 0 <= start < end <= len(source.text) else None
 
 
 def highlighted_text(source: SavedSource, turn: Turn) -> Text:
