@@ -6,13 +6,14 @@ should check first. With `answer_mode = "extract"` it is the answer itself, and 
 The rule: each sentence of three or more words in the sources is scored by the embedder's cosine
 between the question and the sentence, plus half the share of the question's content words that the
 sentence contains; the highest wins, the earlier sentence on a tie. A sentence may run over several
-lines of a wrapped paragraph; a blank line, a list item, a table row or a heading ends it. Why both: the cosine alone picks a
-sentence on the right topic that often leaves out the asked-for fact, and the word share alone cannot
-tell two sentences that repeat the question's words apart. Chosen among five rules (cosine alone,
-word share alone, cosine plus 0.5 or 1 times the share, cosine plus the source's rank) on the sample
-corpus's twelve questions and the first 60 of COVID-QA's draw, then checked on the next 60 of that draw
-(benchmarks/README.md, "The best source sentence"). A known weakness: a sentence that repeats the
-question's names can outscore the one that states the fact under a shorter name ("the light").
+lines of a wrapped paragraph; a blank line, a list item, a table row or a heading ends it. Why both:
+the cosine alone picks a sentence on the right topic that often leaves out the asked-for fact, and the
+word share alone cannot tell two sentences that repeat the question's words apart. Chosen among five
+rules (cosine alone, word share alone, cosine plus 0.5 or 1 times the share, cosine plus the source's
+rank) on the sample corpus's twelve questions and the first 60 of COVID-QA's draw, then checked on the
+next 60 of that draw (benchmarks/README.md, "The best source sentence"). A known weakness: a sentence
+that repeats the question's names can outscore the one that states the fact under a shorter name
+("the light").
 """
 
 from __future__ import annotations
