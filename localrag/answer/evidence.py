@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from localrag.answer.prompt import NO_ANSWER_TEXT
+from localrag.raft.dataset import trimmed_spans
 from localrag.raft.qa import content_words
 from localrag.types import Answer, Evidence, Hit, Quote, QuoteStatus
 
@@ -50,17 +51,7 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     Plain text and Markdown are often wrapped at a fixed width, so a sentence runs over several lines;
     a blank line, and a line that opens a list item, a table row or a heading, still end one.
     """
-    spans: list[tuple[int, int]] = []
-    for start, end in _units(text):
-        for match in _SENTENCE.finditer(text, start, end):
-            first, last = match.start(), match.end()
-            while first < last and text[first].isspace():
-                first += 1
-            while last > first and text[last - 1].isspace():
-                last -= 1
-            if last > first:
-                spans.append((first, last))
-    return spans
+    return [span for start, end in _units(text) for span in trimmed_spans(text, _SENTENCE.finditer(text, start, end))]
 
 
 def _units(text: str) -> list[tuple[int, int]]:

@@ -28,7 +28,7 @@ import random
 import re
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 
 from localrag.answer.citations import verify_quotes
@@ -115,8 +115,13 @@ class DatasetReport:
 
 def sentences(text: str) -> list[tuple[int, int]]:
     """(start, end) of each sentence of `text`, trimmed of surrounding whitespace."""
+    return trimmed_spans(text, _SENTENCE.finditer(text))
+
+
+def trimmed_spans(text: str, matches: Iterable[re.Match[str]]) -> list[tuple[int, int]]:
+    """Each match's (start, end) in `text` without the whitespace around it; matches of only whitespace left out."""
     spans = []
-    for match in _SENTENCE.finditer(text):
+    for match in matches:
         start, end = match.start(), match.end()
         while start < end and text[start].isspace():
             start += 1
