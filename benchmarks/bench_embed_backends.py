@@ -19,8 +19,9 @@ Quality: every chunk embedded by each ONNX runtime (vectors cached in benchmarks
 a real Store; the dense leg's and the engine's hybrid search's recall@5 / MRR. Torch's quality is the
 float ONNX one: their vectors agree to the `onnx_vs_torch_max_abs_diff` measured on the speed chunks.
 
-`--runtimes` may add `torch-bf16` (sentence-transformers with bf16 weights, on a CPU with native bf16):
-it is timed like the others and scored on its own vectors like the quantized exports.
+`--runtimes` may add `torch-bf16` (sentence-transformers with bf16 weights, on a CPU with native bf16),
+`openvino` and `openvino-bf16` (OpenVINO compiling the float export): each is timed like the others and
+scored on its own vectors like the quantized exports.
 
 Recipes (`--recipes`, candidates for the `onnx-int8` export, made here from the cached float export and
 kept in benchmarks/results/int8_recipes/): `onnx-int8` is the product's own export; RECIPES below are
@@ -284,7 +285,8 @@ def main() -> None:
     folder = bundled_embedder_path()
     embedders = {name: load_embedder(folder, name, batch_size=32, threads=args.threads)
                  for name in args.runtimes.split(",")}
-    exports = {name: ensure_export(folder, name) for name in embedders if not name.startswith("torch")}
+    # OpenVINO compiles the float export into vectors of its own: its cache tag is its name, not the file.
+    exports = {name: ensure_export(folder, name) for name in embedders if name.startswith("onnx")}
     for name in filter(None, args.recipes.split(",")):
         exports[name] = recipe_file(folder, name)
         embedders[name] = OnnxEmbedder(folder, onnx_file=exports[name], threads=args.threads)

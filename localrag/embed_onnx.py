@@ -13,12 +13,15 @@ pipeline (transformer, pooling, normalisation) into one graph, which onnxruntime
 folder's fast tokenizer (`tokenizer.json`, the same one the torch path counts chunk tokens with).
 Every export is checked against the torch model on texts of several lengths before it is kept.
 
-Two variants:
+Variants:
 - "onnx": float32, the same vectors as torch (max difference ~1e-7), so an index built with either
   one is searched by the other; the embedder keeps its name.
 - "onnx-int8": MatMul weights quantized to int8 per channel (dynamic quantization), faster again but
   its vectors differ (cosine 0.995 on average to the float ones), so it carries its own name
   (`+int8`) and the store refuses to mix it with the float vectors.
+- "openvino" and "openvino-bf16": the same float export compiled by OpenVINO (embed_openvino), in
+  float32 (the float vectors and name) or in bfloat16 (the `+bf16` name torch-bf16 has: both stay
+  within cosine 0.9999 of float32).
 
 Texts are sorted by token count and batched, so a batch pads to its own longest text, not to the
 longest of the whole call.
@@ -40,6 +43,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from localrag import paths
+from localrag.config import DEFAULT_EMBED_BACKEND
 from localrag.cpu import cpu_has_native_bf16, worker_threads
 from localrag.embed import BF16_SUFFIX, counting_copy, embedder_name, unit_rows
 from localrag.errors import ConfigError, ModelError
@@ -48,7 +52,7 @@ from localrag.offline import enforce_offline
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
-BACKENDS = ("onnx", "onnx-int8", "torch", "torch-bf16")
+BACKENDS = ("onnx", "onnx-int8", "openvino", "openvino-bf16", "torch", "torch-bf16")
 INT8_SUFFIX = "+int8"
 # An export is kept only if it reproduces the torch vectors this closely (cosine, every probe text).
 _MIN_EXPORT_COSINE = 0.9999
@@ -64,18 +68,18 @@ _CARD_PREFIXES = ("README", "localrag-card")
 def check_backend(backend: str) -> str:
     if backend not in BACKENDS:
         raise ConfigError(f"unknown embed_backend '{backend}'", f"use one of: {', '.join(BACKENDS)}")
-    if backend == "torch-bf16" and not cpu_has_native_bf16():
+    if backend.endswith("-bf16") and not cpu_has_native_bf16():
         # Emulated bf16 arithmetic is slower than float32: the backend only pays on such a CPU.
         raise ConfigError(
-            "embed_backend 'torch-bf16': this CPU has no native bfloat16 arithmetic (avx512_bf16 or AMX)",
-            "use embed_backend = \"onnx\"",
+            f"embed_backend '{backend}': this CPU has no native bfloat16 arithmetic (avx512_bf16 or AMX)",
+            f"use embed_backend = \"{DEFAULT_EMBED_BACKEND}\"",
         )
     return backend
 
 
 def variant_name(folder: Path, backend: str) -> str:
     """Float backends share a name (their vectors agree to ~1e-7); int8 and bf16 have their own."""
-    suffix = {"onnx-int8": INT8_SUFFIX, "torch-bf16": BF16_SUFFIX}.get(backend, "")
+    suffix = {"onnx-int8": INT8_SUFFIX, "torch-bf16": BF16_SUFFIX, "openvino-bf16": BF16_SUFFIX}.get(backend, "")
     return embedder_name(folder) + suffix
 
 
@@ -227,7 +231,8 @@ def _max_seq_length(folder: Path) -> int:
 
 
 class OnnxEmbedder:
-    """The Embedder protocol over onnxruntime; exports (or finds) the ONNX file on first use."""
+    """The Embedder protocol over the ONNX export, run by ONNX Runtime or OpenVINO; exports (or finds) the file
+    on first use."""
 
     def __init__(
         self,
@@ -238,11 +243,11 @@ class OnnxEmbedder:
         onnx_file: Path | None = None,
         threads: int | Callable[[], int] = worker_threads,
     ) -> None:
-        """`threads`: ONNX Runtime's intra-op threads, or the rule that gives them when the session is made.
+        """`threads`: the runtime's threads, or the rule that gives them when the runtime is made.
 
         The default is training's free-cores rule (LOCALRAG_N_THREADS when set), so an ingest beside
         other work takes the cores that are free instead of fighting for busy ones; it is asked once,
-        when the session is made (its CPU sample runs beside the loading). 0 leaves ONNX Runtime's
+        when the runtime is made (its CPU sample runs beside the loading). 0 leaves the runtime's
         default (one thread per physical core).
         """
         self.folder = Path(folder)
@@ -258,10 +263,9 @@ class OnnxEmbedder:
         self._lock = threading.Lock()
 
     def _load(self) -> tuple[Any, Any, Any]:
-        """(session, truncating tokenizer, counting tokenizer), built once."""
+        """(runtime, truncating tokenizer, counting tokenizer), built once."""
         with self._lock:
             if self._session is None:
-                import onnxruntime as ort
                 from tokenizers import Tokenizer
 
                 chosen: list[int] = []
@@ -275,23 +279,19 @@ class OnnxEmbedder:
                 else:
                     chosen.append(self.threads)
                 onnx_file = self._onnx_file or ensure_export(self.folder, self.backend)
-                options = ort.SessionOptions()
-                options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-                # Idle worker threads would otherwise spin on the cores llama.cpp needs right after a
-                # query is embedded.
-                options.add_session_config_entry("session.intra_op.allow_spinning", "0")
                 truncating = Tokenizer.from_file(str(self.folder / "tokenizer.json"))
                 truncating.no_padding()
                 truncating.enable_truncation(self._max_tokens)
                 self._tokenizers = (truncating, counting_copy(truncating))
                 if rule is not None:
                     rule.join()
-                threads = chosen[0] if chosen else 0  # a rule that failed leaves ONNX Runtime's default
-                if threads > 0:
-                    # ONNX Runtime ignores OMP_NUM_THREADS: a job given one core says so here.
-                    options.intra_op_num_threads = threads
-                    options.inter_op_num_threads = 1
-                self._session = ort.InferenceSession(str(onnx_file), options, providers=["CPUExecutionProvider"])
+                threads = chosen[0] if chosen else 0  # a rule that failed leaves the runtime's default
+                if self.backend.startswith("openvino"):
+                    from localrag.embed_openvino import OpenVinoRuntime
+
+                    self._session = OpenVinoRuntime(onnx_file, bf16=self.backend == "openvino-bf16", threads=threads)
+                else:
+                    self._session = _OrtRuntime(onnx_file, threads)
             assert self._tokenizers is not None
             return self._session, *self._tokenizers
 
@@ -305,9 +305,9 @@ class OnnxEmbedder:
     @property
     def dim(self) -> int:
         if self._dim is None:
-            width = self._load()[0].get_outputs()[0].shape[-1]
+            width = self._load()[0].width
             # The exporter keeps the embedding width static; a symbolic one is read off a probe vector.
-            self._dim = width if isinstance(width, int) else int(self._run(["dim"]).shape[1])
+            self._dim = width if width is not None else int(self._run(["dim"]).shape[1])
         return self._dim
 
     @property
@@ -316,8 +316,8 @@ class OnnxEmbedder:
 
     @property
     def session_threads(self) -> int:
-        """The intra-op threads the session was made with (0: ONNX Runtime's default); loads the model."""
-        return int(self._load()[0].get_session_options().intra_op_num_threads)
+        """The threads the runtime was made with (0: ONNX Runtime's default); loads the model."""
+        return int(self._load()[0].threads)
 
     def token_counts(self, texts: Sequence[str]) -> list[int]:
         if not texts:
@@ -333,8 +333,7 @@ class OnnxEmbedder:
         return self.embed(texts)
 
     def _run(self, texts: Sequence[str]) -> NDArray[np.float32]:
-        session, tokenizer, _ = self._load()
-        names = {i.name for i in session.get_inputs()}
+        runtime, tokenizer, _ = self._load()
         encodings = tokenizer.encode_batch(list(texts), add_special_tokens=True)
         order = np.argsort([len(e.ids) for e in encodings], kind="stable")
         parts: list[tuple[Any, NDArray[np.float32]]] = []
@@ -350,8 +349,40 @@ class OnnxEmbedder:
                 mask[r, :n] = 1
                 types[r, :n] = encodings[i].type_ids
             feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
-            parts.append((rows, session.run(None, {k: v for k, v in feed.items() if k in names})[0]))
+            parts.append((rows, runtime.run(feed)))
         out = np.zeros((len(texts), parts[0][1].shape[1]), dtype=np.float32)
         for rows, vectors in parts:
             out[rows] = vectors
+        return out
+
+
+class _OrtRuntime:
+    """An ONNX Runtime session over the export, with the interface embed_openvino's runtime shares."""
+
+    def __init__(self, onnx_file: Path, threads: int) -> None:
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        # Idle worker threads would otherwise spin on the cores llama.cpp needs right after a
+        # query is embedded.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        if threads > 0:
+            # ONNX Runtime ignores OMP_NUM_THREADS: a job given one core says so here.
+            options.intra_op_num_threads = threads
+            options.inter_op_num_threads = 1
+        self._session = ort.InferenceSession(str(onnx_file), options, providers=["CPUExecutionProvider"])
+        self.inputs = frozenset(i.name for i in self._session.get_inputs())
+
+    @property
+    def threads(self) -> int:
+        return int(self._session.get_session_options().intra_op_num_threads)
+
+    @property
+    def width(self) -> int | None:
+        width = self._session.get_outputs()[0].shape[-1]
+        return width if isinstance(width, int) else None
+
+    def run(self, feed: dict[str, NDArray[np.int64]]) -> NDArray[np.float32]:
+        out: NDArray[np.float32] = self._session.run(None, {k: v for k, v in feed.items() if k in self.inputs})[0]
         return out

@@ -458,7 +458,7 @@ class Store:
                 f"not '{self.embedder_name}' (dim {self.dim})",
                 f"set embedder = \"{embedder_setting(stored_name)}\" in the settings or LOCALRAG_EMBEDDER (a tuned or "
                 "custom embedder: its folder's path; and the embed_backend that built it: a '+int8' name is "
-                "onnx-int8, a '+bf16' name torch-bf16), or re-ingest into a fresh store",
+                "onnx-int8, a '+bf16' name openvino-bf16 or torch-bf16), or re-ingest into a fresh store",
             )
 
     @guarded

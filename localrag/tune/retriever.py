@@ -368,7 +368,7 @@ def card_markdown(card: dict[str, Any]) -> str:
 def _default_load(folder: Path) -> Embedder:
     from localrag.embed import load_embedder
 
-    return load_embedder(folder, "onnx")
+    return load_embedder(folder)
 
 
 def _gold_rows(pairs: Sequence[MinedPair], chunk_ids: Sequence[str]) -> tuple[list[str], list[int]]:

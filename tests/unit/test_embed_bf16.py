@@ -35,7 +35,7 @@ def test_a_cpu_without_native_bf16_is_told_to_use_onnx(monkeypatch: pytest.Monke
     monkeypatch.setattr(embed_onnx, "cpu_has_native_bf16", lambda: False)
     with pytest.raises(ConfigError, match="no native bfloat16") as error:
         load_embedder(bundled_embedder_path(), "torch-bf16")
-    assert error.value.hint == 'use embed_backend = "onnx"'
+    assert error.value.hint == 'use embed_backend = "openvino"'
 
 
 def test_counting_after_encoding_still_counts_past_the_maximum() -> None:
