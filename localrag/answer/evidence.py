@@ -18,58 +18,25 @@ that repeats the question's names can outscore the one that states the fact unde
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from localrag.answer.prompt import NO_ANSWER_TEXT
-from localrag.raft.dataset import trimmed_spans
 from localrag.raft.qa import content_words
+from localrag.sentences import sentence_spans
 from localrag.types import Answer, Evidence, Hit, Quote, QuoteStatus
 
 if TYPE_CHECKING:
     from localrag.embed import Embedder
 
 MIN_WORDS = 3
-# A sentence ends at . ! or ? followed by space (a line break is space here), or at the end of its unit.
-_SENTENCE = re.compile(r"(?:[^.!?]|[.!?]+(?=[^\s.!?]))+[.!?]*")
-_LINE = re.compile(r"[^\n]*(?:\n|$)")
-# A line that starts a list item ("- ", "* ", "+ ", "1. ", "2) "), a table row ("|") or a heading ("#").
-_OPENS_UNIT = re.compile(r"\s*(?:[-*+]\s|\d{1,3}[.)]\s|\||#)")
 WORD_SHARE_WEIGHT = 0.5
 # What an extracted answer names as its model: none was asked.
 EXTRACT_MODEL = "extracted from the sources (no model)"
 # How the front ends introduce the evidence under a generated answer.
 EVIDENCE_LABEL = "best sentence in the sources"
-
-
-def sentence_spans(text: str) -> list[tuple[int, int]]:
-    """(start, end) of each sentence of `text`, a line break inside a paragraph read as a space.
-
-    Plain text and Markdown are often wrapped at a fixed width, so a sentence runs over several lines;
-    a blank line, and a line that opens a list item, a table row or a heading, still end one.
-    """
-    return [span for start, end in _units(text) for span in trimmed_spans(text, _SENTENCE.finditer(text, start, end))]
-
-
-def _units(text: str) -> list[tuple[int, int]]:
-    """Spans of `text` that no sentence crosses: paragraphs, and in them each list item, table row or heading."""
-    units: list[tuple[int, int]] = []
-    start = 0
-    after_heading = False
-    for line in _LINE.finditer(text):
-        blank = not line.group().strip()
-        if line.start() > start and (blank or after_heading or _OPENS_UNIT.match(line.group())):
-            units.append((start, line.start()))
-            start = line.start()
-        if blank:
-            start = line.end()
-        after_heading = line.group().lstrip().startswith("#")
-    if start < len(text):
-        units.append((start, len(text)))
-    return units
 
 
 def candidate_sentences(sources: Sequence[Hit]) -> list[tuple[int, int, int]]:

@@ -28,12 +28,13 @@ import random
 import re
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 
 from localrag.answer.citations import verify_quotes
 from localrag.answer.prompt import SYSTEM_PROMPT, format_source, messages_for
 from localrag.raft.qa import ProgressCallback, QAPair, RaftProgress, content_words, normalise
+from localrag.sentences import one_line, sentence_spans
 from localrag.types import Chunk, Hit, QuoteStatus
 
 SPLITS = ("train", "validation", "test")
@@ -42,9 +43,6 @@ END_QUOTE = "##end_quote##"
 ANSWER_TAG = "<ANSWER>:"
 MAX_QUOTED_SENTENCES = 2
 COT_STYLES = ("full", "short")
-
-# Sentence ends, and blank lines: a quote may not span a paragraph break (the verifier skips those).
-_SENTENCE = re.compile(r"(?:[^\n.!?]|[.!?]+(?=[^\s.!?]))+[.!?]*")
 
 _TAGGED = re.compile(re.escape(BEGIN_QUOTE) + r".*?" + re.escape(END_QUOTE) + r"(?: \[\d+\])?", re.DOTALL)
 
@@ -114,28 +112,15 @@ class DatasetReport:
 
 
 def sentences(text: str) -> list[tuple[int, int]]:
-    """(start, end) of each sentence of `text`, trimmed of surrounding whitespace."""
-    return trimmed_spans(text, _SENTENCE.finditer(text))
-
-
-def trimmed_spans(text: str, matches: Iterable[re.Match[str]]) -> list[tuple[int, int]]:
-    """Each match's (start, end) in `text` without the whitespace around it; matches of only whitespace left out."""
-    spans = []
-    for match in matches:
-        start, end = match.start(), match.end()
-        while start < end and text[start].isspace():
-            start += 1
-        while end > start and text[end - 1].isspace():
-            end -= 1
-        if end > start:
-            spans.append((start, end))
-    return spans
+    """(start, end) of each sentence of `text` that a quote may take (see localrag.sentences: a sentence
+    wrapped over lines is read whole; a quote never spans a paragraph break)."""
+    return sentence_spans(text)
 
 
 def supporting_sentences(question: str, answer: str, oracle: str, evidence: str = "") -> list[str]:
     """Oracle sentences that contain the answer, else the one sharing most content words with the
     answer and its `evidence` (a label such as "yes" has none of its own, its rationale does)."""
-    found = [oracle[s:e] for s, e in sentences(oracle)]
+    found = [one_line(oracle[s:e]) for s, e in sentences(oracle)]
     key = normalise(answer)
     containing = [s for s in found if key and f" {key} " in f" {normalise(s)} "]
     if containing:

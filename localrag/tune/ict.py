@@ -15,8 +15,8 @@ import random
 import re
 from collections.abc import Sequence
 
-from localrag.raft.dataset import sentences
 from localrag.raft.qa import QAPair
+from localrag.sentences import one_line, sentence_spans
 from localrag.types import Chunk
 
 # QAPair.origin of an inverse-cloze pair: its chunk is the positive as given (the sentence cut out).
@@ -34,11 +34,11 @@ def ict_pairs(chunks: Sequence[Chunk], *, limit: int = 0, seed: int = 0) -> list
     rng = random.Random(seed)
     pairs: list[QAPair] = []
     for chunk in chunks:
-        spans = [(a, b) for a, b in sentences(chunk.text) if len(_WORD.findall(chunk.text[a:b])) >= MIN_WORDS]
+        spans = [(a, b) for a, b in sentence_spans(chunk.text) if len(_WORD.findall(chunk.text[a:b])) >= MIN_WORDS]
         if len(spans) < 2:
             continue
         start, end = rng.choice(spans)
-        question = chunk.text[start:end]
+        question = one_line(chunk.text[start:end])
         keep = rng.random() < KEEP_SENTENCE
         rest = chunk.text if keep else (chunk.text[:start].rstrip() + " " + chunk.text[end:].lstrip()).strip()
         pairs.append(QAPair(question, "", dataclasses.replace(chunk, text=rest), origin=ICT_ORIGIN))

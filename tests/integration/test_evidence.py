@@ -8,9 +8,9 @@ from localrag.answer.evidence import (
     candidate_sentences,
     extracted_answer,
     extracted_text,
-    sentence_spans,
 )
 from localrag.embed import HashEmbedder, SentenceTransformerEmbedder
+from localrag.sentences import sentence_spans
 from localrag.types import Chunk, GenerationStats, Hit, QuoteStatus
 
 

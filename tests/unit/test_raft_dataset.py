@@ -51,6 +51,20 @@ def test_supporting_sentences_prefer_the_answer_then_overlap() -> None:
     assert supporting_sentences("q", "wasps", ORACLE.text) == []
 
 
+def test_a_sentence_wrapped_over_lines_is_quoted_whole_on_one_line() -> None:
+    text = "Bees make honey.\nThe queen of a strong colony\nlays two thousand eggs a day in spring."
+    wrapped = make_chunk(98, 0, text)
+    assert supporting_sentences("q", "two thousand eggs", wrapped.text) == [
+        "The queen of a strong colony lays two thousand eggs a day in spring."
+    ]
+    examples, report = build_examples([pair(chunk=wrapped)], [*POOL, wrapped], RaftConfig(p_oracle=1.0))
+    assert report.examples == 1 and not report.dropped
+    # The quote verifies against the wrapped source: the answer-time check reads a line break as a space.
+    assert "##begin_quote##The queen of a strong colony lays two thousand eggs a day in spring.##end_quote##" in (
+        examples[0].cot
+    )
+
+
 def test_a_label_answer_is_backed_by_the_sentence_closest_to_its_evidence() -> None:
     question = "Does a colony have a single queen?"
     assert supporting_sentences(question, "yes", ORACLE.text) == []
