@@ -22,13 +22,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-if "--code" in sys.argv:  # before anything imports localrag
-    sys.path.insert(0, str(Path(sys.argv[sys.argv.index("--code") + 1]).resolve()))
-else:
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-import bench_ingest_backends  # noqa: E402
+import _checkout  # noqa: F401  (first: it chooses which localrag the imports below get)
+import bench_ingest_backends
 
 SUMMARY = Path(__file__).resolve().parent / "summaries" / "quote_sentences.json"
 _ENDS = re.compile(r"[.!?:][\"'”’)\]]*$")

@@ -35,14 +35,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-if "--code" in sys.argv:  # before anything imports localrag
-    sys.path.insert(0, str(Path(sys.argv[sys.argv.index("--code") + 1]).resolve()))
-else:
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-import bench_engine  # noqa: E402
-import numpy as np  # noqa: E402
+import _checkout  # noqa: F401  (first: it chooses which localrag the imports below get)
+import bench_engine
+import numpy as np
 
 SUMMARY = Path(__file__).resolve().parent / "summaries" / "ingest_backends.json"
 
