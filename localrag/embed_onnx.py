@@ -257,7 +257,7 @@ class OnnxEmbedder:
         self._onnx_file = onnx_file
         self.threads = threads
         self._max_tokens = _max_seq_length(self.folder)
-        self._session: Any = None
+        self._runtime: Any = None
         self._dim: int | None = None
         self._tokenizers: tuple[Any, Any] | None = None
         self._lock = threading.Lock()
@@ -265,7 +265,7 @@ class OnnxEmbedder:
     def _load(self) -> tuple[Any, Any, Any]:
         """(runtime, truncating tokenizer, counting tokenizer), built once."""
         with self._lock:
-            if self._session is None:
+            if self._runtime is None:
                 from tokenizers import Tokenizer
 
                 chosen: list[int] = []
@@ -289,16 +289,16 @@ class OnnxEmbedder:
                 if self.backend.startswith("openvino"):
                     from localrag.embed_openvino import OpenVinoRuntime
 
-                    self._session = OpenVinoRuntime(onnx_file, bf16=self.backend == "openvino-bf16", threads=threads)
+                    self._runtime = OpenVinoRuntime(onnx_file, bf16=self.backend == "openvino-bf16", threads=threads)
                 else:
-                    self._session = _OrtRuntime(onnx_file, threads)
+                    self._runtime = _OrtRuntime(onnx_file, threads)
             assert self._tokenizers is not None
-            return self._session, *self._tokenizers
+            return self._runtime, *self._tokenizers
 
     def needs_export(self) -> bool:
         """Whether loading will first export the model to ONNX (its first use under this cache: ~10 s for MiniLM
         on 2 cores, where a cached export loads in under a second)."""
-        if self._session is not None or self._onnx_file is not None:
+        if self._runtime is not None or self._onnx_file is not None:
             return False
         return not _export_file(export_dir(self.folder), self.backend).is_file()
 
