@@ -1,7 +1,7 @@
 """OpenVINO's CPU runtime for the embedder's ONNX export: the `openvino` and `openvino-bf16` backends.
 
-OpenVINO compiles the same cached ONNX file that ONNX Runtime runs (embed_onnx), fusing each attention
-block into one kernel. On this project's 2-core AVX-512 machine it encoded an ingest's chunks faster than
+OpenVINO compiles the same cached ONNX file that ONNX Runtime runs (embed_onnx), with attention fused
+into single kernels. On this project's 2-core AVX-512 machine it encoded an ingest's chunks faster than
 ONNX Runtime in float32, and in bfloat16 faster than torch's bf16 weights, whose attention gains nothing
 from bf16 on a CPU without AMX (benchmarks/README.md, "OpenVINO"). The bf16 variant only pays on a CPU
 that multiplies bf16 natively; `embed_onnx.check_backend` refuses it elsewhere.
