@@ -25,7 +25,7 @@ import numpy as np
 
 from localrag.answer.prompt import NO_ANSWER_TEXT
 from localrag.raft.qa import content_words
-from localrag.sentences import sentence_spans
+from localrag.sentences import one_line, sentence_spans
 from localrag.types import Answer, Evidence, Hit, Quote, QuoteStatus
 
 if TYPE_CHECKING:
@@ -55,7 +55,7 @@ def best_sentence(question: str, sources: Sequence[Hit], embedder: Embedder) -> 
     if not candidates or not question.strip():
         return None
     # Shown and embedded with its line breaks read as spaces; `start`:`end` still point into the chunk text.
-    texts = [" ".join(sources[number - 1].chunk.text[start:end].split()) for number, start, end in candidates]
+    texts = [one_line(sources[number - 1].chunk.text[start:end]) for number, start, end in candidates]
     asked = set(content_words(question))
     cosines = embedder.embed(texts) @ embedder.embed_queries([question])[0]
     shares = np.array([len(asked.intersection(content_words(text))) / max(1, len(asked)) for text in texts])
