@@ -192,7 +192,10 @@ def test_extract_mode_answers_from_the_sources_without_the_model(tmp_path: Path)
     assert len(extracted) == 6 and generator.calls == 6  # the model answered the rag rows only
     for record in extracted:
         number = record["qid"][1:]
-        assert record["answer"] == f'"Document {number} says the code word is word{number}." [1]'
+        # Toy documents tie in both legs; ties fall in chunk id order, and ids hash the temporary path,
+        # so the gold document is first or second: the quote must cite wherever it sits.
+        cited = record["sources"].index(f"doc{number}") + 1
+        assert record["answer"] == f'"Document {number} says the code word is word{number}." [{cited}]'
         assert record["scores"]["hit"] == 1.0 and record["scores"]["recall@2"] == 1.0
         assert record["quotes"] == ["verified"] and record["completion_tokens"] == 0
 
