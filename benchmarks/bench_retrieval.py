@@ -13,7 +13,8 @@ IVF_HNSW_SQ index; `--quick` uses 10k chunks, below the index threshold, so vect
 there (`--ids` of two `--quick` runs, one per code version, `--compare`d: the same answers).
 
 Store work (the `hybrid` row) is timed with query vectors embedded beforehand; the query embedding
-is timed apart (each question once, the default embedder), and `hybrid + embedding` is the whole
+is timed apart (each question once, float32 MiniLM on `--query-backend`: localrag's default runtime, OpenVINO,
+unless `onnx` asks for ONNX Runtime), and `hybrid + embedding` is the whole
 `Retriever.search` with the real embedder, the BM25 leg running beside the embedding.
 `--reads` counts, after the timings, how many LanceDB queries each leg's searches took: a leg asks
 again when rows of equal score straddle its cut.
@@ -43,6 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _corpus  # noqa: E402
 
+import localrag.config as config_module  # noqa: E402
 import localrag.store as store_module  # noqa: E402
 from localrag.retrieve import Retriever  # noqa: E402
 from localrag.store import Store  # noqa: E402
@@ -250,6 +252,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="10k chunks instead of 100k")
     parser.add_argument("--embed-backend", default="onnx", choices=("onnx", "onnx-int8"))
+    # getattr: older checkouts, which this script also times, ran ONNX Runtime by default
+    parser.add_argument("--query-backend", default=getattr(config_module, "DEFAULT_EMBED_BACKEND", "onnx"),
+                        choices=("openvino", "onnx"),
+                        help="the float runtime that embeds each question in the timed rows (default: localrag's)")
     parser.add_argument("--embed-only", action="store_true", help="fill the vector cache and stop")
     parser.add_argument("--embed-probe", type=int, metavar="N", help="project the embedding time from N pieces, stop")
     parser.add_argument("--profile", action="store_true", help="print cProfile of each leg and of the hybrid")
@@ -279,7 +285,7 @@ def main() -> None:
     query_vectors = _corpus.cached_vectors(
         questions, f"covid_questions{suffix}", _corpus.onnx_embedder(args.embed_backend)
     )
-    embedder = _corpus.onnx_embedder()
+    embedder = _corpus.onnx_embedder(args.query_backend)
     for q in questions[:10]:
         embedder.embed([q])
     embed_ms = [timed(partial(embedder.embed, [q]), 1)[0] for q in questions]
