@@ -8,8 +8,9 @@ inverse-cloze pairs take their pseudo-questions from). Every chunk an ingest wou
 corpus and of the first `--covid-articles` COVID-QA articles (one text file each) is cut by it; a sentence of three
 or more words counts as a fragment when it does not end a sentence (no ".", "!", "?" or ":" at its end, closing
 quotes and brackets aside) or does not start one (a lower-case first letter): an upper bound, since headings and
-list items end without a stop too. The clear case is counted apart: a sentence cut where its line wraps (no stop,
-and the next line goes on in lower case). `--code DIR` imports localrag from
+list items end without a stop too. The clear cases are counted apart: a sentence cut where its line wraps (no stop,
+and the next line goes on in lower case), one cut at a full stop with the text going on in lower case (an
+abbreviation's: "et al. found"), and a numbered item's "1." alone. `--code DIR` imports localrag from
 another checkout, for a before/after comparison.
 """
 
@@ -28,6 +29,8 @@ import bench_ingest_backends
 SUMMARY = Path(__file__).resolve().parent / "summaries" / "quote_sentences.json"
 _ENDS = re.compile(r"[.!?:][\"'”’)\]]*$")
 _WRAP = re.compile(r"[ \t]*\n[ \t]*[a-z]")
+_GOES_ON = re.compile(r"\s+[a-z]")
+_ITEM_NUMBER = re.compile(r"\d{1,3}[.)]")
 
 
 def chunk_texts(folder: Path) -> list[str]:
@@ -56,11 +59,15 @@ def chunk_texts(folder: Path) -> list[str]:
 def fragments(texts: list[str]) -> dict[str, object]:
     from localrag.raft.dataset import sentences
 
-    total = unended = unstarted = wrapped = 0
+    total = unended = unstarted = wrapped = abbreviation = numbers = 0
     examples: list[str] = []
     for text in texts:
         for start, end in sentences(text):
             sentence = text[start:end]
+            # Two more clear cuts: at an abbreviation's full stop ("et al." with the sentence going on in lower
+            # case), and a numbered item's "1." cut off as a sentence of its own.
+            abbreviation += sentence.endswith(".") and _GOES_ON.match(text, end) is not None
+            numbers += _ITEM_NUMBER.fullmatch(sentence) is not None
             if len(sentence.split()) < 3:
                 continue
             total += 1
@@ -76,7 +83,7 @@ def fragments(texts: list[str]) -> dict[str, object]:
     return {"chunks": len(texts), "sentences": total, "not_ending_a_sentence": unended,
             "not_starting_one": unstarted, "fragment_share_upper_bound": round(either / max(total, 1), 3),
             "cut_where_a_line_wraps": wrapped, "cut_share": round(wrapped / max(total, 1), 3),
-            "examples": examples}
+            "cut_before_a_lower_case_word": abbreviation, "item_numbers_alone": numbers, "examples": examples}
 
 
 def main() -> None:

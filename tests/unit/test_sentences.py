@@ -30,3 +30,17 @@ def test_headings_and_list_items_end_a_sentence() -> None:
     text = "# Swarms\nA swarm is calm\nat first.\n- check the queen cells\n  every week\n* Mark the queen."
     assert _sentences(text) == ["# Swarms", "A swarm is calm\nat first.", "- check the queen cells\n  every week",
                                 "* Mark the queen."]
+
+
+def test_an_abbreviation_before_a_lower_case_word_does_not_end_a_sentence() -> None:
+    text = "Tsetsarkin et al. found that the\nvirus was more infective, e.g. in mosquitoes. The strain spread."
+    assert _sentences(text) == ["Tsetsarkin et al. found that the\nvirus was more infective, e.g. in mosquitoes.",
+                                "The strain spread."]
+    # The price of the rule: a sentence that opens with a lower-case name is read as going on.
+    assert _sentences("Sales fell. iPads sold well.") == ["Sales fell. iPads sold well."]
+    assert _sentences("The dose was 5.2 mg. See Fig. 3 for it.") == ["The dose was 5.2 mg.", "See Fig.", "3 for it."]
+
+
+def test_a_numbered_item_keeps_its_number_in_its_first_sentence() -> None:
+    text = "Steps:\n1. Mark the queen. Close the hive.\n  2) Open it again\n3. "
+    assert _sentences(text) == ["Steps:", "1. Mark the queen.", "Close the hive.", "2) Open it again"]
