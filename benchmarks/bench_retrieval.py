@@ -13,8 +13,8 @@ IVF_HNSW_SQ index; `--quick` uses 10k chunks, below the index threshold, so vect
 there (`--ids` of two `--quick` runs, one per code version, `--compare`d: the same answers).
 
 Store work (the `hybrid` row) is timed with query vectors embedded beforehand; the query embedding
-is timed apart (each question once, float32 MiniLM on `--query-backend`: localrag's default runtime, OpenVINO,
-unless `onnx` asks for ONNX Runtime), and `hybrid + embedding` is the whole
+is timed apart (`embed_queries`, each question once, float32 MiniLM on `--query-backend`: localrag's default
+runtime, OpenVINO, unless `onnx` asks for ONNX Runtime), and `hybrid + embedding` is the whole
 `Retriever.search` with the real embedder, the BM25 leg running beside the embedding.
 `--reads` counts, after the timings, how many LanceDB queries each leg's searches took: a leg asks
 again when rows of equal score straddle its cut.
@@ -287,8 +287,8 @@ def main() -> None:
     )
     embedder = _corpus.onnx_embedder(args.query_backend)
     for q in questions[:10]:
-        embedder.embed([q])
-    embed_ms = [timed(partial(embedder.embed, [q]), 1)[0] for q in questions]
+        embedder.embed_queries([q])
+    embed_ms = [timed(partial(embedder.embed_queries, [q]), 1)[0] for q in questions]
 
     with tempfile.TemporaryDirectory() as tmp:
         store, seconds = build_store(Path(tmp) / "db", texts, vectors)

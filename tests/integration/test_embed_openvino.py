@@ -44,6 +44,22 @@ def test_openvino_float_reproduces_torch_under_its_name(real_embedder: SentenceT
     assert openvino.embed([]).shape == (0, openvino.dim)
 
 
+def test_openvino_embeds_questions_on_onnx_runtime_with_the_same_vectors() -> None:
+    """One short text on one thread runs faster on ONNX Runtime; an ingest's batches stay on OpenVINO."""
+    openvino = load_embedder(bundled_embedder_path(), "openvino", threads=1)
+    assert isinstance(openvino, OnnxEmbedder)
+    questions = openvino.embed_queries(TEXTS)
+    assert isinstance(openvino._question_runtime(), embed_onnx._OrtRuntime)
+    assert openvino._question_runtime().threads == 1
+    assert np.abs(questions - openvino.embed(TEXTS)).max() < 1e-4
+    assert openvino.embed_queries([]).shape == (0, openvino.dim)
+    # The bf16 variant's questions must share its documents' precision, and ONNX Runtime has no bf16.
+    if cpu_has_native_bf16():
+        bf16 = load_embedder(bundled_embedder_path(), "openvino-bf16", threads=1)
+        assert isinstance(bf16, OnnxEmbedder)
+        assert bf16._question_runtime() is bf16._load()[0]
+
+
 @pytest.mark.skipif(not cpu_has_native_bf16(), reason="this CPU has no native bf16 arithmetic")
 def test_openvino_bf16_is_close_to_float_and_shares_torch_bf16_s_index(
     tmp_path: Path, real_embedder: SentenceTransformerEmbedder
