@@ -37,10 +37,11 @@ def config_file() -> Path:
 
 
 def cache_dir() -> Path:
-    """Files localrag derives and can always make again (ONNX exports); LOCALRAG_CACHE_DIR moves it.
+    """Files localrag derives and can always make again (ONNX exports, a GGUF base's de-quantized copy for
+    training); LOCALRAG_CACHE_DIR moves it.
 
-    The tests point it at one folder for the whole session, so the embedder is exported once, not
-    once per test home.
+    The tests point it at one folder for the whole session, so the embedder is exported and the bundled
+    model converted once, not once per test home.
     """
     explicit = os.environ.get("LOCALRAG_CACHE_DIR")
     return Path(explicit).expanduser() if explicit else data_dir() / "cache"

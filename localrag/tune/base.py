@@ -91,7 +91,7 @@ def base_sha256(base: Path) -> str:
 def _cache_dir(sha256: str) -> Path:
     import transformers
 
-    return paths.data_dir() / "cache" / "gguf-hf" / f"{sha256[:20]}-transformers{transformers.__version__}"
+    return paths.cache_dir() / "gguf-hf" / f"{sha256[:20]}-transformers{transformers.__version__}"
 
 
 def _strip_gguf_quantizer(model: Any) -> None:

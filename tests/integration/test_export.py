@@ -40,12 +40,12 @@ CHATS = [
 
 @pytest.fixture(scope="module")
 def shared_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One LOCALRAG_HOME for the module, so the base's converted copy is made once."""
+    """One LOCALRAG_HOME for the module (the base's converted copy is in the session's cache, conftest)."""
     return tmp_path_factory.mktemp("export-home")
 
 
 @pytest.fixture(scope="module")
-def tuned_run(shared_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def tuned_run(shared_home: Path, session_cache: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A finished run: run.json, a validation split, and a LoRA adapter whose merge changes the model."""
     import torch
     from peft import LoraConfig, get_peft_model
@@ -60,6 +60,7 @@ def tuned_run(shared_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Pa
     base = bundled_generator_path()
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("LOCALRAG_HOME", str(shared_home))
+        mp.setenv("LOCALRAG_CACHE_DIR", str(session_cache))
         model, _ = load_base(base)
         torch.manual_seed(0)
         targets = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]

@@ -3,7 +3,7 @@ cancel, and a tuned model that still chats.
 
 The RAFT set is built once per module from three sample documents and a small Q&A file (one
 distractor per example, so examples are ~250 tokens and a CPU step takes seconds). The GGUF base is
-converted to its cached Hugging Face folder once per module; each test's LOCALRAG_HOME links to it.
+converted to its cached Hugging Face folder once per session (the session's LOCALRAG_CACHE_DIR, conftest).
 """
 
 from __future__ import annotations
@@ -62,10 +62,11 @@ finetune(Path(sys.argv[1]), Path(sys.argv[2]), bundled_generator_path(), config)
 
 
 @pytest.fixture(scope="module")
-def module_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+def module_home(tmp_path_factory: pytest.TempPathFactory, session_cache: Path) -> Iterator[Path]:
     home = tmp_path_factory.mktemp("finetune-home")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("LOCALRAG_HOME", str(home))
+        patch.setenv("LOCALRAG_CACHE_DIR", str(session_cache))
         yield home
 
 
@@ -84,26 +85,20 @@ def raft_dir(module_home: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def base_cache(module_home: Path) -> Path:
+def base_folder(module_home: Path) -> Path:
+    """The bundled model's converted folder, made before a test's trainer (a child process) would make it."""
     from localrag.tune.base import hf_folder
 
     folder = hf_folder(bundled_generator_path())
     assert folder is not None and (folder / "config.json").is_file()
-    return module_home / "data" / "cache"
+    return folder
 
 
-@pytest.fixture
-def shared_cache(localrag_home: Path, base_cache: Path) -> None:
-    (localrag_home / "data").mkdir(exist_ok=True)
-    (localrag_home / "data" / "cache").symlink_to(base_cache, target_is_directory=True)
-
-
-def test_training_prompt_is_what_llama_cpp_renders_and_tokenizes(raft_dir: Path, base_cache: Path,
+def test_training_prompt_is_what_llama_cpp_renders_and_tokenizes(raft_dir: Path, base_folder: Path,
                                                                  real_generator: LlamaGenerator) -> None:
     from transformers import AutoTokenizer
 
-    folder = next((base_cache / "gguf-hf").iterdir())
-    tokenizer = AutoTokenizer.from_pretrained(folder)
+    tokenizer = AutoTokenizer.from_pretrained(base_folder)
     chat = read_chats(raft_dir / "train.chat.jsonl")[0]
     prompt, answer = render(chat, tokenizer)
     assert prompt == real_generator.render(chat[:-1])
@@ -124,7 +119,7 @@ def _greedy_reply(model: Any, tokenizer: Any, question: str) -> str:
     return str(tokenizer.decode(output[0, inputs["input_ids"].shape[1]:], skip_special_tokens=True))
 
 
-@pytest.mark.usefixtures("shared_cache")
+@pytest.mark.usefixtures("base_folder")
 def test_killed_run_resumes_cancel_stops_and_the_tuned_model_still_chats(raft_dir: Path, tmp_path: Path) -> None:
     run = tmp_path / "run"
     script = tmp_path / "train.py"
