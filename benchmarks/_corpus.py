@@ -78,7 +78,8 @@ def load_embedder():  # type: ignore[no-untyped-def]
 
 
 def onnx_embedder(backend: str = "onnx"):  # type: ignore[no-untyped-def]
-    """The bundled MiniLM on ONNX Runtime (the default backend), its threads by the free-cores rule.
+    """The bundled MiniLM over its ONNX export (ONNX Runtime unless `backend` names OpenVINO), its threads by the
+    free-cores rule.
 
     The rule takes LOCALRAG_N_THREADS when it is set.
     """
