@@ -10,7 +10,8 @@ or more words counts as a fragment when it does not end a sentence (no ".", "!",
 quotes and brackets aside) or does not start one (a lower-case first letter): an upper bound, since headings and
 list items end without a stop too. The clear cases are counted apart: a sentence cut where its line wraps (no stop,
 and the next line goes on in lower case), one cut at a full stop with the text going on in lower case (an
-abbreviation's: "et al. found"), and a numbered item's "1." alone. `--code DIR` imports localrag from
+abbreviation's: "et al. found"), one cut after a title or "Fig." ("Dr.", "(Fig."), and a numbered item's "1."
+alone. `--code DIR` imports localrag from
 another checkout, for a before/after comparison.
 """
 
@@ -31,6 +32,7 @@ _ENDS = re.compile(r"[.!?:][\"'”’)\]]*$")
 _WRAP = re.compile(r"[ \t]*\n[ \t]*[a-z]")
 _GOES_ON = re.compile(r"\s+[a-z]")
 _ITEM_NUMBER = re.compile(r"\d{1,3}[.)]")
+_TITLE_OR_FIG = re.compile(r"\b(?:Figs?|Eqs?|Refs?|Dr|Mrs?|Ms|Prof|vs|cf|approx|e\.g|i\.e)\.$")
 
 
 def chunk_texts(folder: Path) -> list[str]:
@@ -59,14 +61,15 @@ def chunk_texts(folder: Path) -> list[str]:
 def fragments(texts: list[str]) -> dict[str, object]:
     from localrag.raft.dataset import sentences
 
-    total = unended = unstarted = wrapped = abbreviation = numbers = 0
+    total = unended = unstarted = wrapped = abbreviation = titles = numbers = 0
     examples: list[str] = []
     for text in texts:
         for start, end in sentences(text):
             sentence = text[start:end]
-            # Two more clear cuts: at an abbreviation's full stop ("et al." with the sentence going on in lower
-            # case), and a numbered item's "1." cut off as a sentence of its own.
+            # Three more clear cuts: at an abbreviation's full stop ("et al." with the sentence going on in lower
+            # case), after a title or "Fig." (not at the text's end), and a numbered item's "1." on its own.
             abbreviation += sentence.endswith(".") and _GOES_ON.match(text, end) is not None
+            titles += _TITLE_OR_FIG.search(sentence) is not None and end < len(text)
             numbers += _ITEM_NUMBER.fullmatch(sentence) is not None
             if len(sentence.split()) < 3:
                 continue
@@ -83,7 +86,8 @@ def fragments(texts: list[str]) -> dict[str, object]:
     return {"chunks": len(texts), "sentences": total, "not_ending_a_sentence": unended,
             "not_starting_one": unstarted, "fragment_share_upper_bound": round(either / max(total, 1), 3),
             "cut_where_a_line_wraps": wrapped, "cut_share": round(wrapped / max(total, 1), 3),
-            "cut_before_a_lower_case_word": abbreviation, "item_numbers_alone": numbers, "examples": examples}
+            "cut_before_a_lower_case_word": abbreviation, "cut_after_a_title_or_fig": titles,
+            "item_numbers_alone": numbers, "examples": examples}
 
 
 def main() -> None:

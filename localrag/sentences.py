@@ -5,8 +5,8 @@ Plain text and Markdown are often wrapped at a fixed width, so a sentence runs o
 inside a paragraph is read as a space. A blank line, and a line that opens a list item, a table row or a heading,
 still end one; a table row and a heading are each a unit of their own. Cutting at every line break instead made
 47 of the sample corpus's 278 sentences a fragment of a wrapped one (benchmarks/README.md, "Sentences the RAFT
-builder quotes"). An abbreviation's full stop before a lower-case word ("et al. found") does not end a sentence,
-and a numbered item's "1." belongs to the item's first sentence.
+builder quotes"). An abbreviation's full stop before a lower-case word ("et al. found"), or after a title or
+"Fig.", does not end a sentence, and a numbered item's "1." belongs to the item's first sentence.
 """
 
 from __future__ import annotations
@@ -17,7 +17,10 @@ from collections.abc import Iterable
 # A sentence ends at . ! or ? followed by space (a line break is space here), or at the end of its unit; not at a
 # "." before a lower-case word, which is an abbreviation's ("et al. found", "e.g. the", "Fig. a"): cut there, the
 # next sentence started in mid-clause (247 of 5,979 COVID-QA sentences did).
-_SENTENCE = re.compile(r"(?:[^.!?]|[.!?]+(?=[^\s.!?])|\.+(?=\s+[a-z]))+[.!?]*")
+# Nor after a title or a reference word that is always followed by what it names ("Dr. Li", "(Fig. 2)": 65 COVID-QA
+# sentences ended at "Fig."); "et al." and "etc." end sentences too often to be listed.
+_ABBREVIATION = r"\b(?:Figs?|Eqs?|Refs?|Dr|Mrs?|Ms|Prof|vs|cf|approx|e\.g|i\.e)\.(?=\s)"
+_SENTENCE = re.compile(rf"(?:{_ABBREVIATION}|[^.!?]|[.!?]+(?=[^\s.!?])|\.+(?=\s+[a-z]))+[.!?]*")
 # A numbered list item's number ("1. ", "2) "): part of the item's first sentence, not a sentence of its own.
 _ITEM_NUMBER = re.compile(r"\s*(\d{1,3}[.)]\s+)")
 _LINE = re.compile(r"[^\n]*(?:\n|$)")

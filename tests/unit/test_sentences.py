@@ -36,9 +36,13 @@ def test_an_abbreviation_before_a_lower_case_word_does_not_end_a_sentence() -> N
     text = "Tsetsarkin et al. found that the\nvirus was more infective, e.g. in mosquitoes. The strain spread."
     assert _sentences(text) == ["Tsetsarkin et al. found that the\nvirus was more infective, e.g. in mosquitoes.",
                                 "The strain spread."]
-    # The price of the rule: a sentence that opens with a lower-case name is read as going on.
+    # The price of the rule: a sentence that opens with a lower-case name is read as going on ("et al." before a
+    # capital still ends one, above: it ends sentences too often to be listed).
     assert _sentences("Sales fell. iPads sold well.") == ["Sales fell. iPads sold well."]
-    assert _sentences("The dose was 5.2 mg. See Fig. 3 for it.") == ["The dose was 5.2 mg.", "See Fig.", "3 for it."]
+    assert _sentences("The dose was 5.2 mg. See Fig. 3 for it.") == ["The dose was 5.2 mg.", "See Fig. 3 for it."]
+    assert _sentences("We thank Dr. Li (Figs. 2, 3). As Wang et al. Showed.") == ["We thank Dr. Li (Figs. 2, 3).",
+                                                                                "As Wang et al.", "Showed."]
+    assert _sentences("Andr. Next.") == ["Andr.", "Next."]  # a title only as a whole word
 
 
 def test_a_numbered_item_keeps_its_number_in_its_first_sentence() -> None:
