@@ -30,6 +30,8 @@ from localrag.errors import ConfigError
 # OpenVINO compiles the embedder's ONNX export into float32 vectors equal to ONNX Runtime's and torch's,
 # and encoded an ingest's chunks 1.3x as fast as ONNX Runtime here (benchmarks/README.md, "OpenVINO").
 DEFAULT_EMBED_BACKEND = "openvino"
+# The embedder runtimes (embed_onnx runs them); the settings check and the embedder read this one list.
+EMBED_BACKENDS = ("onnx", "onnx-int8", "openvino", "openvino-bf16", "torch", "torch-bf16")
 
 
 @dataclass
@@ -130,7 +132,7 @@ class Settings:
             "doc": "embedder runtime: openvino or onnx (same vectors as torch, faster on CPU), "
             "onnx-int8, openvino-bf16 or torch-bf16 (faster again, with vectors of their own: needs its own "
             "index; the bf16 ones only on a CPU with native bf16) or torch",
-            "choices": ("onnx", "onnx-int8", "openvino", "openvino-bf16", "torch", "torch-bf16"),
+            "choices": EMBED_BACKENDS,
         },
     )
     embed_batch_size: int = field(default=32, metadata={"doc": "chunks per embedding batch", "range": (1, 4096)})

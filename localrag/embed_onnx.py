@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from localrag import paths
-from localrag.config import DEFAULT_EMBED_BACKEND
+from localrag.config import DEFAULT_EMBED_BACKEND, EMBED_BACKENDS
 from localrag.cpu import cpu_has_native_bf16, worker_threads
 from localrag.embed import BF16_SUFFIX, counting_copy, embedder_name, unit_rows
 from localrag.errors import ConfigError, ModelError
@@ -52,7 +52,6 @@ from localrag.offline import enforce_offline
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
-BACKENDS = ("onnx", "onnx-int8", "openvino", "openvino-bf16", "torch", "torch-bf16")
 INT8_SUFFIX = "+int8"
 # An export is kept only if it reproduces the torch vectors this closely (cosine, every probe text).
 _MIN_EXPORT_COSINE = 0.9999
@@ -66,8 +65,8 @@ _CARD_PREFIXES = ("README", "localrag-card")
 
 
 def check_backend(backend: str) -> str:
-    if backend not in BACKENDS:
-        raise ConfigError(f"unknown embed_backend '{backend}'", f"use one of: {', '.join(BACKENDS)}")
+    if backend not in EMBED_BACKENDS:
+        raise ConfigError(f"unknown embed_backend '{backend}'", f"use one of: {', '.join(EMBED_BACKENDS)}")
     if backend.endswith("-bf16") and not cpu_has_native_bf16():
         # Emulated bf16 arithmetic is slower than float32: the backend only pays on such a CPU.
         raise ConfigError(

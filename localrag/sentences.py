@@ -15,17 +15,18 @@ import re
 from collections.abc import Iterable
 
 # A sentence ends at . ! or ? followed by space (a line break is space here), or at the end of its unit; not at a
-# "." before a lower-case word, which is an abbreviation's ("et al. found", "e.g. the", "Fig. a"): cut there, the
+# "." before a lower-case word, which is an abbreviation's ("et al. found", "e.g. the", "ca. two"): cut there, the
 # next sentence started in mid-clause (247 of 5,979 COVID-QA sentences did).
 # Nor after a title or a reference word that is always followed by what it names ("Dr. Li", "(Fig. 2)": 65 COVID-QA
 # sentences ended at "Fig."); "et al." and "etc." end sentences too often to be listed.
 _ABBREVIATION = r"\b(?:Figs?|Eqs?|Refs?|Dr|Mrs?|Ms|Prof|vs|cf|approx|e\.g|i\.e)\.(?=\s)"
 _SENTENCE = re.compile(rf"(?:{_ABBREVIATION}|[^.!?]|[.!?]+(?=[^\s.!?])|\.+(?=\s+[a-z]))+[.!?]*")
-# A numbered list item's number ("1. ", "2) "): part of the item's first sentence, not a sentence of its own.
-_ITEM_NUMBER = re.compile(r"\s*(\d{1,3}[.)]\s+)")
+_NUMBER = r"\d{1,3}[.)]\s"  # a numbered list item's "1. " or "2) "
+# The number is part of the item's first sentence, not a sentence of its own.
+_ITEM_NUMBER = re.compile(rf"\s*({_NUMBER}\s*)")
 _LINE = re.compile(r"[^\n]*(?:\n|$)")
 # A line that starts a list item ("- ", "* ", "+ ", "1. ", "2) "), a table row ("|") or a heading ("#").
-_OPENS_UNIT = re.compile(r"\s*(?:[-*+]\s|\d{1,3}[.)]\s|\||#)")
+_OPENS_UNIT = re.compile(rf"\s*(?:[-*+]\s|{_NUMBER}|\||#)")
 # A table row written without a leading "|" (as the HTML and sheet loaders write tables): two or more cell bars.
 _TABLE_ROW = re.compile(r"[^\n|]*\|[^\n|]*\|")
 
