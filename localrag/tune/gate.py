@@ -162,8 +162,12 @@ def compare_generators(
 
     if not dataset.questions:
         return not_compared("the Q&A set has no test or validation questions", base=base_spec, tuned=tuned_spec)
+    # Both models answer as the user's own settings let them, never longer than an eval answer.
+    answer_tokens = EvalConfig.max_answer_tokens
+    if settings is not None:
+        answer_tokens = min(answer_tokens, settings.max_answer_tokens)
     config = EvalConfig(modes=("rag",), models=(base_spec, tuned_spec), limit=limit, side="all",
-                        max_documents=max_documents)
+                        max_documents=max_documents, max_answer_tokens=answer_tokens)
     run = run_eval(dataset, run_dir, config, settings=settings, embedder=embedder, generator_for=generator_for,
                    progress=progress, cancel=cancel)
     if run.cancelled:

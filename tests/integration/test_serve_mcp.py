@@ -29,10 +29,10 @@ async def _session(home: Path) -> dict[str, Any]:
     from mcp import ClientSession, StdioServerParameters
     from mcp.client.stdio import stdio_client
 
-    # One llama.cpp thread: on a busy 2-core machine, threads that wait on each other at every
-    # token make a second thread many times slower, not faster.
+    # The SDK gives the server a bare environment: the session's cache is named so that the server
+    # reuses the embedder's ONNX export instead of making its own.
     env = {"LOCALRAG_HOME": str(home), "LOCALRAG_TOP_K": "2", "LOCALRAG_MAX_ANSWER_TOKENS": "48",
-           "LOCALRAG_N_THREADS": "1",
+           "LOCALRAG_CACHE_DIR": os.environ["LOCALRAG_CACHE_DIR"],
            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
     params = StdioServerParameters(command=sys.executable, args=["-m", "localrag", "mcp"], env=env, cwd=str(ROOT))
     seen: dict[str, Any] = {}

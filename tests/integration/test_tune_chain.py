@@ -37,15 +37,15 @@ QA = [
 def test_quick_tune_exports_a_model_that_is_listed_and_answers(
     tmp_path: Path, localrag_home: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # One llama.cpp thread: with the suite sharing two cores, more threads spin against each other.
+    # Short answers: the gate generates four, and their length is not what this test checks.
     (localrag_home / "config").mkdir(exist_ok=True)
-    (localrag_home / "config" / "config.toml").write_text("n_threads = 1\n")
+    (localrag_home / "config" / "config.toml").write_text("max_answer_tokens = 32\n")
     qa_file = tmp_path / "qa.jsonl"
     qa_file.write_text("".join(json.dumps({"question": q, "answer": a, "path": p}) + "\n" for q, a, p in QA))
     assert run(["ingest", str(sample_corpus_dir())]) == 0
     capsys.readouterr()
 
-    tune = ["tune", "--name", "sample-tuned", "--quick", "--qa-file", str(qa_file), "--steps", "4",
+    tune = ["tune", "--name", "sample-tuned", "--quick", "--qa-file", str(qa_file), "--steps", "2",
             "--eval-every", "2", "--save-every", "2"]
     assert run(tune) == 0, capsys.readouterr().err
     out = " ".join(capsys.readouterr().out.split())
@@ -55,7 +55,7 @@ def test_quick_tune_exports_a_model_that_is_listed_and_answers(
     assert model.is_file() and model.with_suffix(".json").is_file()
     state = json.loads((localrag_home / "data" / "tune" / "sample-tuned" / "chain.json").read_text())
     assert list(state["stages"]) == ["raft", "finetune", "export", "verify", "gate"]
-    assert state["stages"]["finetune"]["steps"] == 4
+    assert state["stages"]["finetune"]["steps"] == 2
     assert state["stages"]["export"]["agreement_f16"] >= 0.99
     # The gate compared it with the bundled base on the test split; ten steps rarely make a better model,
     # and only a better one becomes the default.

@@ -33,6 +33,7 @@ class Reader:
 
     def __init__(self, good: bool) -> None:
         self.good = good
+        self.answer_caps: list[object] = []
 
     def count_tokens(self, text: str) -> int:
         return len(text.split())
@@ -47,7 +48,8 @@ class Reader:
         return f"##begin_quote##the code word is word{number}##end_quote## [1]\n\n<ANSWER>: word{number}"
 
     def stream_chat(self, messages: list[dict[str, str]], *, stats: GenerationStats | None = None,
-                    **_: object) -> Iterator[str]:
+                    **options: object) -> Iterator[str]:
+        self.answer_caps.append(options.get("max_tokens"))
         if stats is not None:
             stats.completion_tokens, stats.generation_seconds, stats.time_to_first_token = 8, 0.5, 0.1
         yield self._reply(messages)
@@ -75,14 +77,19 @@ def setup(tmp_path: Path) -> dict[str, Path]:
     return {"raft": raft, "base": base, "model": model, "config": config, "gate": tmp_path / "gate"}
 
 
-def gate(paths: dict[str, Path], tuned_good: bool) -> GateResult:
+def gate(paths: dict[str, Path], tuned_good: bool, settings: Settings | None = None,
+         readers: list[Reader] | None = None) -> GateResult:
     tuned_spec = str(paths["model"].resolve())
 
     def generator_for(spec: str) -> Reader:
-        return Reader(good=tuned_good if spec == tuned_spec else not tuned_good)
+        reader = Reader(good=tuned_good if spec == tuned_spec else not tuned_good)
+        if readers is not None:
+            readers.append(reader)
+        return reader
 
-    result = run_gate(paths["model"], paths["base"], paths["raft"], paths["gate"], CHUNKS, settings=Settings(),
-                      embedder=HashEmbedder(), generator_for=generator_for)  # type: ignore[arg-type]
+    result = run_gate(paths["model"], paths["base"], paths["raft"], paths["gate"], CHUNKS,
+                      settings=settings or Settings(), embedder=HashEmbedder(),
+                      generator_for=generator_for)  # type: ignore[arg-type]
     assert result is not None
     return result
 
@@ -121,6 +128,17 @@ def test_a_better_tuned_model_becomes_the_default(setup: dict[str, Path]) -> Non
     assert load_settings(setup["config"]).model == "mine"
     # The comparison is an ordinary eval run folder, so `localrag eval show` reads it.
     assert (setup["gate"] / "records.jsonl").is_file() and result.run_dir == str(setup["gate"])
+
+
+def test_answers_are_as_long_as_the_users_setting_allows_and_at_most_an_eval_answer(
+        setup: dict[str, Path], tmp_path: Path) -> None:
+    readers: list[Reader] = []
+    gate(setup, tuned_good=True, settings=Settings(max_answer_tokens=32), readers=readers)
+    assert {cap for r in readers for cap in r.answer_caps} == {32}
+    readers.clear()
+    setup["gate"] = tmp_path / "gate-default-settings"
+    gate(setup, tuned_good=True, readers=readers)  # the default 320 is cut to an eval answer's 128
+    assert {cap for r in readers for cap in r.answer_caps} == {128}
 
 
 def resplit(setup: dict[str, Path], split: str, first: int) -> None:
