@@ -186,6 +186,25 @@ class Engine:
                 )
             return self._store
 
+    def _status_store(self) -> Store:
+        """The store for `status`: opened with the dimension the index records when it records this embedder.
+
+        Status reads counts, not vectors, and loading the embedder only to learn its dimension was a second
+        of every `localrag status` (OpenVINO compiling the model). Another embedder, or no index yet, goes
+        through `store`, which refuses a mismatch or records this embedder as before.
+        """
+        from localrag.reembed import finish_swap
+        from localrag.store import Store, recorded_embedder
+
+        with self._lock:
+            if self._store is not None:
+                return self._store
+        finish_swap(paths.db_dir())
+        recorded = recorded_embedder(paths.db_dir())
+        if recorded is None or recorded[0] != self.embedder.name:
+            return self.store
+        return Store.open_existing(paths.db_dir(), self.settings.collection)
+
     def _writer_lock_dir(self) -> Path:
         return self._store.path if self._store is not None else paths.db_dir()
 
@@ -837,7 +856,8 @@ class Engine:
         return list_embedders(self.models_dir)
 
     def status(self) -> EngineStatus:
-        store = self.store.status()
+        reading = self._status_store()
+        store = reading.status()
         model_path = ""
         try:
             model_path = str(self.resolve_model(self.settings.model))
@@ -862,14 +882,14 @@ class Engine:
             data_dir=str(paths.data_dir()),
             models_dir=str(self.models_dir),
             gpu_offload=_gpu_offload(),
-            fusion=self._fusion_summary(),
+            fusion=self._fusion_summary(reading),
             collection=self.settings.collection,
         )
 
-    def _fusion_summary(self) -> str:
-        from localrag.fusion import DEFAULT
+    def _fusion_summary(self, store: Store) -> str:
+        from localrag.fusion import DEFAULT, load_choice
 
-        choice = self.fusion_choice()
+        choice = load_choice(store)
         if choice is not None:
             return choice.summary()
         return f"{DEFAULT.label} (default; `localrag retrieval tune-fusion` measures others)"

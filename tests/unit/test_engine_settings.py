@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
+
+import pytest
 
 from localrag.config import Settings
 from localrag.embed import HashEmbedder
 from localrag.engine import Engine
+from localrag.errors import LocalRagError
 
 
 class _Generator:
@@ -34,3 +38,34 @@ def test_update_settings_drops_only_what_changed() -> None:
     assert engine._generator is None and engine._embedder is embedder
     engine.update_settings(engine.settings.replace(embedder="/elsewhere"))
     assert engine._embedder is None and engine._store is None and engine._retriever is None
+
+
+class _NameOnly(HashEmbedder):
+    """The index's embedder by name; its dimension is what loading the real model would cost."""
+
+    @property
+    def dim(self) -> int:
+        raise AssertionError("status loaded the embedder to learn its dimension")
+
+
+class _Other(HashEmbedder):
+    name = "other-embedder"
+
+
+def test_status_of_an_index_reads_the_dimension_it_records(tmp_path: Path) -> None:
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "note.txt").write_text("The lighthouse was first lit in 1871.\n", encoding="utf-8")
+    Engine(Settings(), embedder=HashEmbedder(), generator=_Generator()).ingest([folder])  # type: ignore[arg-type]
+
+    status = Engine(Settings(), embedder=_NameOnly(), generator=_Generator()).status()  # type: ignore[arg-type]
+    assert (status.documents, status.chunks) == (1, 1)
+    assert status.fusion.endswith("(default; `localrag retrieval tune-fusion` measures others)")
+    # Another embedder is still refused, as a search would refuse it.
+    with pytest.raises(LocalRagError, match="hash-embedder"):
+        Engine(Settings(), embedder=_Other(), generator=_Generator()).status()  # type: ignore[arg-type]
+    # The price: a model of the same name with another width is refused at its first search, not by status.
+    resized = Engine(Settings(), embedder=HashEmbedder(dim=32), generator=_Generator())  # type: ignore[arg-type]
+    assert resized.status().documents == 1
+    with pytest.raises(LocalRagError):
+        resized.search("lighthouse")
