@@ -200,7 +200,11 @@ class Engine:
             if self._store is not None:
                 return self._store
         finish_swap(paths.db_dir())
-        recorded = recorded_embedder(paths.db_dir())
+        try:
+            recorded = recorded_embedder(paths.db_dir())
+        except (RuntimeError, OSError, ValueError):
+            # A damaged meta table: `store` fails on it too, with the one-line error that names the repair.
+            recorded = None
         if recorded is None or recorded[0] != self.embedder.name:
             return self.store
         return Store.open_existing(paths.db_dir(), self.settings.collection)

@@ -26,6 +26,8 @@ default-model rule. The wording of a verdict is `localrag.models.gate_summary`, 
 
 from __future__ import annotations
 
+import json
+import shutil
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -168,6 +170,9 @@ def compare_generators(
         answer_tokens = min(answer_tokens, settings.max_answer_tokens)
     config = EvalConfig(modes=("rag",), models=(base_spec, tuned_spec), limit=limit, side="all",
                         max_documents=max_documents, max_answer_tokens=answer_tokens)
+    if _made_with_other_settings(Path(run_dir), config.fingerprint(dataset)):
+        # A gate stopped under another answer cap is judged again from the start, not refused by eval's runner.
+        shutil.rmtree(run_dir)
     run = run_eval(dataset, run_dir, config, settings=settings, embedder=embedder, generator_for=generator_for,
                    progress=progress, cancel=cancel)
     if run.cancelled:
@@ -187,6 +192,18 @@ def compare_generators(
             difference.update(value=-value, low=-high, high=-low)
     return from_difference(difference, metric=summary.headline, base=base_spec, tuned=tuned_spec,
                            figures=figures, run_dir=str(run_dir), split=dataset.name)
+
+
+def _made_with_other_settings(run_dir: Path, fingerprint: str) -> bool:
+    from localrag.evaluate.runner import RUN_FILE
+
+    try:
+        saved = json.loads((run_dir / RUN_FILE).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return False
+    except (OSError, ValueError):
+        return True
+    return not isinstance(saved, dict) or saved.get("fingerprint") != fingerprint
 
 
 def run_gate(

@@ -141,6 +141,14 @@ def test_answers_are_as_long_as_the_users_setting_allows_and_at_most_an_eval_ans
     assert {cap for r in readers for cap in r.answer_caps} == {128}
 
 
+def test_a_gate_stopped_under_another_answer_cap_is_judged_again(setup: dict[str, Path]) -> None:
+    gate(setup, tuned_good=True, settings=Settings(max_answer_tokens=32))
+    readers: list[Reader] = []
+    result = gate(setup, tuned_good=True, readers=readers)  # the eval runner would refuse the old folder
+    assert result.better and {cap for r in readers for cap in r.answer_caps} == {128}
+    assert json.loads((setup["gate"] / "run.json").read_text())["config"]["max_answer_tokens"] == 128
+
+
 def resplit(setup: dict[str, Path], split: str, first: int) -> None:
     lines = [json.loads(x) for x in (setup["raft"] / "examples.jsonl").read_text().splitlines()]
     (setup["raft"] / "examples.jsonl").write_text("".join(
