@@ -140,14 +140,18 @@ def _start(run_dir: Path, dataset: EvalDataset, config: EvalConfig, questions: S
     start_run(run_dir, info, config.fingerprint(dataset))
 
 
+def holds_other_run(run_dir: Path, fingerprint: str) -> bool:
+    """Whether `run_dir` holds a run of another data set or config (its run.json has another fingerprint)."""
+    run_file = run_dir / RUN_FILE
+    return run_file.is_file() and json.loads(run_file.read_text()).get("fingerprint") != fingerprint
+
+
 def start_run(run_dir: Path, info: dict[str, Any], fingerprint: str) -> None:
     """Write run.json (status running) for a new run or a resumed one; a run of other settings is refused."""
     run_file = run_dir / RUN_FILE
-    if run_file.is_file():
-        saved = json.loads(run_file.read_text())
-        if saved.get("fingerprint") != fingerprint:
-            raise EvalRunError(f"{run_dir}: holds a run of another data set or config",
-                               "pick a new --out folder, or rerun with the same options to resume")
+    if holds_other_run(run_dir, fingerprint):
+        raise EvalRunError(f"{run_dir}: holds a run of another data set or config",
+                           "pick a new --out folder, or rerun with the same options to resume")
     info = {**info, "fingerprint": fingerprint, "status": "running", "started": time.strftime("%Y-%m-%dT%H:%M:%S")}
     write_text_atomic(run_file, json.dumps(info, indent=2))
 

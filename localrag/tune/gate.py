@@ -26,7 +26,6 @@ default-model rule. The wording of a verdict is `localrag.models.gate_summary`, 
 
 from __future__ import annotations
 
-import json
 import shutil
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -160,7 +159,7 @@ def compare_generators(
 ) -> GateResult | None:
     """Base + RAG vs tuned + RAG on `dataset` through `localrag eval`; None when cancelled (resumable)."""
     from localrag.evaluate.report import format_figure, summarise
-    from localrag.evaluate.runner import EvalConfig, run_eval
+    from localrag.evaluate.runner import EvalConfig, holds_other_run, run_eval
 
     if not dataset.questions:
         return not_compared("the Q&A set has no test or validation questions", base=base_spec, tuned=tuned_spec)
@@ -170,7 +169,7 @@ def compare_generators(
         answer_tokens = min(answer_tokens, settings.max_answer_tokens)
     config = EvalConfig(modes=("rag",), models=(base_spec, tuned_spec), limit=limit, side="all",
                         max_documents=max_documents, max_answer_tokens=answer_tokens)
-    if _made_with_other_settings(Path(run_dir), config.fingerprint(dataset)):
+    if holds_other_run(Path(run_dir), config.fingerprint(dataset)):
         # A gate stopped under another answer cap is judged again from the start, not refused by eval's runner.
         shutil.rmtree(run_dir)
     run = run_eval(dataset, run_dir, config, settings=settings, embedder=embedder, generator_for=generator_for,
@@ -192,18 +191,6 @@ def compare_generators(
             difference.update(value=-value, low=-high, high=-low)
     return from_difference(difference, metric=summary.headline, base=base_spec, tuned=tuned_spec,
                            figures=figures, run_dir=str(run_dir), split=dataset.name)
-
-
-def _made_with_other_settings(run_dir: Path, fingerprint: str) -> bool:
-    from localrag.evaluate.runner import RUN_FILE
-
-    try:
-        saved = json.loads((run_dir / RUN_FILE).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return False
-    except (OSError, ValueError):
-        return True
-    return not isinstance(saved, dict) or saved.get("fingerprint") != fingerprint
 
 
 def run_gate(
