@@ -207,7 +207,9 @@ class Engine:
             recorded = None
         if recorded is None or recorded[0] != self.embedder.name:
             return self.store
-        return Store.open_existing(paths.db_dir(), self.settings.collection)
+        name, dim = recorded
+        return Store(paths.db_dir(), embedder_name=name, dim=dim,
+                     vector_index_min_rows=self.settings.vector_index_min_rows, collection=self.settings.collection)
 
     def _writer_lock_dir(self) -> Path:
         return self._store.path if self._store is not None else paths.db_dir()

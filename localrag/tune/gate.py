@@ -169,7 +169,7 @@ def compare_generators(
         answer_tokens = min(answer_tokens, settings.max_answer_tokens)
     config = EvalConfig(modes=("rag",), models=(base_spec, tuned_spec), limit=limit, side="all",
                         max_documents=max_documents, max_answer_tokens=answer_tokens)
-    if holds_other_run(Path(run_dir), config.fingerprint(dataset)):
+    if holds_other_run(run_dir, config.fingerprint(dataset)):
         # A gate stopped under another answer cap is judged again from the start, not refused by eval's runner.
         shutil.rmtree(run_dir)
     run = run_eval(dataset, run_dir, config, settings=settings, embedder=embedder, generator_for=generator_for,
