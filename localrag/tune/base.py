@@ -6,8 +6,11 @@ tokenizer and its chat template from the GGUF metadata, so the tuned model keeps
 uses at answer time. transformers leaves a GGUF "quantizer" on such a model that refuses
 `save_pretrained`; it is cleared here, since the weights are plain float32 by then.
 
-Reading a GGUF this way is slow (about 26 s for the 135M model, most of it tokenizer and metadata
-conversion, not arithmetic), and every fine-tune, resume and export needs the base again. So a GGUF
+Reading a GGUF this way is slow, and not for the arithmetic: transformers parses the whole file three
+times (config, tokenizer, model; each parse walks the 49k-token vocabulary element by element) and
+rebuilds gguf's tensor-name table once per module of the model. `_one_parse` shares one parse and one
+table across the three reads (32 -> 14 s for the 135M model, identical weights and tokenizer files:
+benchmarks/bench_gguf_base.py). Every fine-tune, resume and export still needs the base again, so a GGUF
 of up to `CACHE_MAX_BYTES` is converted once into a Hugging Face folder under the data dir's cache,
 keyed by the file's sha256 and the transformers version, and later loads read that folder (under a
 second). The folder is written to a temporary name and renamed, so a killed conversion leaves nothing
@@ -19,10 +22,14 @@ refused before any weights are read, with the supported list in the message.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
 import shutil
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -108,15 +115,53 @@ def _quiet_transformers() -> None:
     hf_logging.disable_progress_bar()
 
 
+# `_one_parse` swaps two module attributes of `gguf`; two conversions at once must not interleave.
+_ONE_PARSE_LOCK = threading.Lock()
+
+
+@contextmanager
+def _one_parse(base: Path) -> Iterator[None]:
+    """Within the block, `gguf.GGUFReader(base)` returns one shared reader and the tensor-name table is
+    built once per (architecture, layers).
+
+    transformers imports both names from `gguf` at each call, so replacing the module attributes reaches
+    it; any other file or argument still gets a fresh reader. The reader is only read from.
+    """
+    import gguf as gguf_package
+
+    # Typed loosely: the point is to put other callables where gguf's own class and function are.
+    gguf: Any = gguf_package
+    with _ONE_PARSE_LOCK:
+        fresh_reader, fresh_name_map = gguf.GGUFReader, gguf.get_tensor_name_map
+        target = base.resolve()
+        shared = fresh_reader(target)
+
+        def reader(path: Any, *args: Any, **kwargs: Any) -> Any:
+            if not args and not kwargs and Path(path).resolve() == target:
+                return shared
+            return fresh_reader(path, *args, **kwargs)
+
+        gguf.GGUFReader = reader
+        gguf.get_tensor_name_map = functools.cache(fresh_name_map)
+        try:
+            yield
+        finally:
+            gguf.GGUFReader = fresh_reader
+            gguf.get_tensor_name_map = fresh_name_map
+
+
 def _read_gguf(base: Path) -> tuple[Any, Any]:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     _quiet_transformers()
 
     try:
-        tokenizer = AutoTokenizer.from_pretrained(base.parent, gguf_file=base.name)
-        model = AutoModelForCausalLM.from_pretrained(base.parent, gguf_file=base.name)
-    except (ValueError, OSError, RuntimeError, KeyError) as exc:
+        with _one_parse(base):
+            tokenizer = AutoTokenizer.from_pretrained(base.parent, gguf_file=base.name)
+            model = AutoModelForCausalLM.from_pretrained(base.parent, gguf_file=base.name)
+    # Broad on purpose: on a GGUF it does not understand, transformers' path fails with whatever gguf's reader,
+    # numpy or the tokenizers library raise (IndexError, a bare Exception for a merge outside the vocabulary).
+    except Exception as exc:
         raise ModelError(
             f"{base}: transformers could not read the GGUF ({exc})",
             "use an unquantized or Q8/Q4 GGUF of a supported family, or a Hugging Face folder",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import gguf
@@ -42,12 +43,14 @@ def write_tiny_base(
     *,
     chat_template: str | None = CHAT_TEMPLATE,
     add_bos: bool | None = None,
-    letters: str = LETTERS,
+    letters: Sequence[str] = LETTERS,
 ) -> Path:
     """A 'quantized' llama GGUF base as a downloaded model would be: F32 tensors, Q4_1 file-type key.
 
     `chat_template` None: a GGUF without one; `add_bos`: the vocabulary's tokenizer.ggml.add_bos_token (None: unset);
-    `letters`: the single-character tokens, in GPT-2 byte form (Ċ is a newline), as many as `state` has rows less 3.
+    `letters`: the tokens after the control ones, in GPT-2 byte form (Ċ is a newline), as many as `state` has rows
+    less 3; single characters by default (llama.cpp takes the merges "a b" and "c d" without "ab" and "cd", transformers
+    does not).
     """
     writer = gguf.GGUFWriter(path, "llama")
     writer.add_name("tiny base")
