@@ -9,7 +9,7 @@ uses at answer time. transformers leaves a GGUF "quantizer" on such a model that
 Reading a GGUF this way is slow, and not for the arithmetic: transformers parses the whole file three
 times (config, tokenizer, model; each parse walks the 49k-token vocabulary element by element) and
 rebuilds gguf's tensor-name table once per module of the model. `_one_parse` shares one parse and one
-table across the three reads (32 -> 14 s for the 135M model, identical weights and tokenizer files:
+table across the three reads (29-31 -> 13-16 s for the 135M model, identical weights and tokenizer files:
 benchmarks/bench_gguf_base.py). Every fine-tune, resume and export still needs the base again, so a GGUF
 of up to `CACHE_MAX_BYTES` is converted once into a Hugging Face folder under the data dir's cache,
 keyed by the file's sha256 and the transformers version, and later loads read that folder (under a
