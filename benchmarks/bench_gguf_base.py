@@ -1,4 +1,5 @@
-"""Reading a GGUF base for fine-tuning: transformers' own three parses against localrag's one.
+"""Reading a GGUF base: for fine-tuning (transformers' own three parses against localrag's one) and for export
+(gguf's GGUFReader against `read_base_gguf`).
 
     .venv/bin/python benchmarks/bench_gguf_base.py [--model PATH] [--rounds 2]
 
@@ -10,7 +11,13 @@ pages warm in Python), alternating the two for `--rounds` rounds:
     one parse      the same two calls inside `_one_parse` (one shared GGUFReader, one tensor-name table)
 
 and checks that both give the same result: every weight tensor equal, and the same tokenizer files byte
-for byte. Summary: benchmarks/summaries/gguf_base.json.
+for byte. Then the read export makes of the base's key/values and tensor table, in the same way:
+
+    GGUFReader     gguf.GGUFReader(path), as `write_gguf_from_gguf_base` used it
+    read_base_gguf localrag.tune.gguf_base.read_base_gguf(path)
+
+(that both read the same is a unit test, tests/unit/test_tune_gguf_base.py). Summary:
+benchmarks/summaries/gguf_base.json.
 """
 
 from __future__ import annotations
@@ -50,11 +57,30 @@ print(seconds)
 """
 
 
+# Run in a child: read the base's key/values and tensor table one way, print the seconds.
+EXPORT_CHILD = """
+import sys, time
+from pathlib import Path
+path, way = Path(sys.argv[1]), sys.argv[2]
+import gguf
+from localrag.tune.gguf_base import read_base_gguf
+start = time.perf_counter()
+if way == "read_base_gguf":
+    read_base_gguf(path)
+else:
+    gguf.GGUFReader(path)
+print(time.perf_counter() - start)
+"""
+
+
 def read_once(model: Path, way: str, out: Path) -> float:
     out.mkdir(parents=True, exist_ok=True)
+    return _child(CHILD, str(model), way, str(out))
+
+
+def _child(code: str, *args: str) -> float:
     done = subprocess.run(
-        [sys.executable, "-c", CHILD, str(model), way, str(out)],
-        cwd=ROOT, capture_output=True, text=True, check=True,
+        [sys.executable, "-c", code, *args], cwd=ROOT, capture_output=True, text=True, check=True,
         env={**os.environ, "PYTHONPATH": str(ROOT), "TQDM_DISABLE": "1"},
     )
     return float(done.stdout.strip().splitlines()[-1])
@@ -88,6 +114,12 @@ def main() -> None:
                 seconds[way].append(round(took, 2))
                 print(f"round {round_ + 1}: {way:<12} {took:6.1f} s", flush=True)
         checks = same_result(Path(tmp) / "transformers-0", Path(tmp) / "one-parse-0")
+    export_reads: dict[str, list[float]] = {"GGUFReader": [], "read_base_gguf": []}
+    for round_ in range(args.rounds):
+        for way in export_reads:
+            took = _child(EXPORT_CHILD, str(model), way)
+            export_reads[way].append(round(took, 3))
+            print(f"round {round_ + 1}: {way:<14} {took:6.2f} s", flush=True)
     best = {way: min(times) for way, times in seconds.items()}
     summary: dict[str, Any] = {
         "model": model.name,
@@ -99,6 +131,7 @@ def main() -> None:
         "seconds": seconds,
         "speedup_best_of_rounds": round(best["transformers"] / best["one-parse"], 2),
         **checks,
+        "export_read_seconds": export_reads,
     }
     SUMMARIES.mkdir(exist_ok=True)
     (SUMMARIES / "gguf_base.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")

@@ -44,6 +44,8 @@ from localrag.errors import LocalRagError
 if TYPE_CHECKING:
     import gguf
 
+    from localrag.tune.gguf_base import BaseGGUF
+
 SUPPORTED_ARCHITECTURES = ("llama", "qwen2", "gemma", "gemma2", "mistral")
 # Hugging Face model_type -> the GGUF architecture llama.cpp writes it as.
 _HF_TO_GGUF_ARCH = {"llama": "llama", "mistral": "llama", "qwen2": "qwen2", "gemma": "gemma", "gemma2": "gemma2"}
@@ -168,29 +170,14 @@ def to_gguf_tensor(gguf_name: str, tensor: np.ndarray, arch: str, n_head: int, n
     return np.ascontiguousarray(data if data.ndim <= 1 else data.astype(np.float16))
 
 
-def _field_value(field: Any) -> tuple[Any, Any, Any]:
-    """(value, type, sub_type) of a reader field, strings kept as raw bytes so odd tokens survive."""
+def base_metadata(base: BaseGGUF) -> dict[str, tuple[Any, Any, Any]]:
+    """Every key/value of a GGUF worth carrying into a new file of the same model, as add_key_value takes them."""
     import gguf
 
-    main = field.types[0]
-    if main == gguf.GGUFValueType.STRING:
-        return bytes(field.parts[field.data[0]]), main, None
-    if main == gguf.GGUFValueType.ARRAY:
-        sub = field.types[-1]
-        if len(field.types) > 2:
-            raise ExportError(f"metadata key {field.name} is a nested array, which export cannot copy")
-        if sub == gguf.GGUFValueType.STRING:
-            return [bytes(field.parts[i]) for i in field.data], main, sub
-        return field.contents(), main, sub
-    return field.contents(), main, None
-
-
-def base_metadata(reader: gguf.GGUFReader) -> dict[str, tuple[Any, Any, Any]]:
-    """Every key/value of a GGUF worth carrying into a new file of the same model."""
     return {
-        name: _field_value(field)
-        for name, field in reader.fields.items()
-        if not name.startswith("GGUF.") and name not in _SKIPPED_KEYS
+        name: (value, gguf.GGUFValueType(vtype), None if sub is None else gguf.GGUFValueType(sub))
+        for name, (value, vtype, sub) in base.metadata.items()
+        if name not in _SKIPPED_KEYS
     }
 
 
@@ -257,28 +244,27 @@ def write_gguf_from_gguf_base(
     """F16 GGUF with the base GGUF's metadata and tensor set, the weights taken from `state_dict`."""
     import gguf
 
-    reader = gguf.GGUFReader(base)
-    arch_field = reader.fields.get("general.architecture")
-    base_arch = str(bytes(arch_field.parts[arch_field.data[0]]), "utf-8") if arch_field else ""
-    arch = gguf_architecture(base_arch, base)
-    n_layers = int(reader.fields[f"{arch}.block_count"].contents())
-    n_head = int(reader.fields[f"{arch}.attention.head_count"].contents())
-    kv_field = reader.fields.get(f"{arch}.attention.head_count_kv")
-    n_head_kv = int(kv_field.contents()) if kv_field else n_head
+    from localrag.tune.gguf_base import read_base_gguf
+
+    reader = read_base_gguf(base)
+    arch = gguf_architecture(reader.text("general.architecture"), base)
+    n_layers = int(reader.value(f"{arch}.block_count"))
+    n_head = int(reader.value(f"{arch}.attention.head_count"))
+    n_head_kv = int(reader.value(f"{arch}.attention.head_count_kv", n_head))
     mapping = gguf_tensor_names(state_dict.keys(), arch, n_layers)
 
     tensors: list[PlannedTensor] = []
     missing: list[str] = []
     for base_tensor in reader.tensors:
         name = base_tensor.name
-        expected = tuple(int(d) for d in reversed(base_tensor.shape))
+        expected = base_tensor.shape
         if name in mapping:
             planned = planned_from_model(name, state_dict[mapping[name]], arch, n_head, n_head_kv)
-        elif name.split(".")[0] in _BASE_ONLY_TENSORS and base_tensor.tensor_type in (
+        elif name.split(".")[0] in _BASE_ONLY_TENSORS and base_tensor.ggml_type in (
             gguf.GGMLQuantizationType.F32,
             gguf.GGMLQuantizationType.F16,
         ):
-            planned = PlannedTensor.ready(name, np.array(base_tensor.data).reshape(expected))
+            planned = PlannedTensor.ready(name, reader.float_tensor(base_tensor))
         else:
             missing.append(name)
             continue
@@ -298,8 +284,7 @@ def write_gguf_from_gguf_base(
     metadata = base_metadata(reader)
     for key, text in (metadata_overrides or {}).items():
         metadata[key] = (text.encode("utf-8"), gguf.GGUFValueType.STRING, None)
-    align_field = reader.fields.get("general.alignment")
-    alignment = int(align_field.contents()) if align_field else None
+    alignment = reader.value("general.alignment")
     return _write(out_path, arch, metadata, tensors, alignment, progress)
 
 
@@ -507,13 +492,13 @@ def write_lora_gguf(adapter_dir: Path, base: Path, out_path: Path) -> WrittenGGU
         n_layers, n_head = int(config["num_hidden_layers"]), int(config["num_attention_heads"])
         n_head_kv = int(config.get("num_key_value_heads") or n_head)
     else:
-        reader = gguf.GGUFReader(base)
-        field_ = reader.fields["general.architecture"]
-        arch = gguf_architecture(str(bytes(field_.parts[field_.data[0]]), "utf-8"), base)
-        n_layers = int(reader.fields[f"{arch}.block_count"].contents())
-        n_head = int(reader.fields[f"{arch}.attention.head_count"].contents())
-        kv = reader.fields.get(f"{arch}.attention.head_count_kv")
-        n_head_kv = int(kv.contents()) if kv else n_head
+        from localrag.tune.gguf_base import read_base_gguf
+
+        reader = read_base_gguf(base)
+        arch = gguf_architecture(reader.text("general.architecture"), base)
+        n_layers = int(reader.value(f"{arch}.block_count"))
+        n_head = int(reader.value(f"{arch}.attention.head_count"))
+        n_head_kv = int(reader.value(f"{arch}.attention.head_count_kv", n_head))
     name_map = tensor_name_map(arch, n_layers)
     weights = load_file(str(adapter_dir / "adapter_model.safetensors"))
     tensors: list[PlannedTensor] = []
