@@ -5,4 +5,9 @@ sentence_transformers) load inside the functions that need them, so `localrag --
 TUI's first frame do not wait for them.
 """
 
+from localrag.offline import block_telemetry
+
+# Before anything can import OpenVINO, whose import would otherwise send a usage event (see offline.py).
+block_telemetry()
+
 __version__ = "0.1.0"

@@ -1,13 +1,33 @@
-"""Switch the Hugging Face libraries to offline mode before they are imported.
+"""Switch the Hugging Face libraries to offline mode, and OpenVINO's telemetry off, before they are imported.
 
 transformers and huggingface_hub read these variables at import time; setting them here, once,
 keeps any code path from trying a hub download or sending telemetry. Every module that imports
 sentence_transformers, transformers, peft or unsloth calls `enforce_offline()` first.
+
+Two runtimes localrag embeds with report usage unless stopped, and `block_telemetry` stops both. The
+package's import calls it, so every front end, and any program that imports localrag, has it before
+either runtime loads:
+- OpenVINO (the default embedding runtime) sends a usage event to Google Analytics from a forked child
+  on every `import openvino` (`openvino.tools.ovc`, through the `openvino_telemetry` package it
+  requires), and writes a client id under ~/intel, unless it believes it runs in CI or finds an
+  opt-out file in the user's home. Neither is ours to set, so `openvino_telemetry` is made
+  unimportable in this process (None in sys.modules), and OpenVINO falls back to the no-op stub it
+  ships for when that package is missing.
+- ONNX Runtime (1.32) writes a device id and queues usage events (OS, CPU, memory, the Python
+  executable's path) in a SQLite file under ~/.cache/Microsoft/DeveloperTools/.onnxruntime for its
+  telemetry client to upload, unless ORT_DISABLE_TELEMETRY is set before it starts.
+tests/network_probe.py runs the CLI as a user would (no CI variable, a home of its own) and fails on
+a network attempt or a file written to that home.
 """
 
 from __future__ import annotations
 
 import os
+import sys
+
+# Packages that phone home on import and that their users may do without: their importers handle an
+# ImportError (checked: openvino.tools.ovc.telemetry_utils falls back to its telemetry_stub).
+_TELEMETRY_MODULES = ("openvino_telemetry",)
 
 _VARS = {
     "HF_HUB_OFFLINE": "1",
@@ -24,6 +44,14 @@ _VARS = {
 }
 
 
+def block_telemetry() -> None:
+    """Stop the runtimes' telemetry (see above); a package imported before localrag is left alone."""
+    for name in _TELEMETRY_MODULES:
+        sys.modules.setdefault(name, None)  # type: ignore[arg-type]
+    os.environ["ORT_DISABLE_TELEMETRY"] = "1"
+
+
 def enforce_offline() -> None:
+    block_telemetry()
     for key, value in _VARS.items():
         os.environ[key] = value

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 import threading
 from pathlib import Path
 
 import pytest
+from network_probe import reached_out, run_cli
 
 from localrag.answer.evidence import EXTRACT_MODEL
 from localrag.answer.repeats import loop_start
@@ -126,9 +125,8 @@ def test_follow_up_is_rewritten_with_the_previous_question(ingested: Engine) -> 
 
 
 def _cli(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "LOCALRAG_HOME": str(home)}
-    return subprocess.run([sys.executable, "-m", "localrag", *args], capture_output=True, text=True, env=env,
-                          timeout=300)
+    # Every command runs as on a user's machine (no CI variable) and must not reach the network.
+    return run_cli(*args, home=home, user_home=home.parent / "user-home")
 
 
 def test_cli_ingest_ask_json_status_forget(tmp_path: Path, corpus_copy: Path) -> None:
@@ -160,3 +158,6 @@ def test_cli_ingest_ask_json_status_forget(tmp_path: Path, corpus_copy: Path) ->
     missing = _cli("ingest", str(tmp_path / "nowhere"), home=home)
     assert missing.returncode == 2
     assert "nowhere" in missing.stderr and "Traceback" not in missing.stderr
+    # OpenVINO, the default embedding runtime, sent a usage event on import and wrote ~/intel/ until
+    # localrag blocked its telemetry package.
+    assert reached_out(tmp_path / "user-home") == ""
