@@ -57,13 +57,22 @@ _NOT_IN_A_USERS_SHELL = ("CI", "ORT_DISABLE_TELEMETRY", "DO_NOT_TRACK", "HF_HUB_
                          "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE")
 
 
+def child_args(*args: str) -> list[str]:
+    """The interpreter arguments that run `localrag ARGS` under the hook."""
+    return ["-c", _CHILD, *args]
+
+
+def probe_env(user_home: Path) -> dict[str, str]:
+    """What the child needs besides its usual environment: its own HOME and the log's path."""
+    user_home.mkdir(parents=True, exist_ok=True)
+    return {"HOME": str(user_home), "LOCALRAG_TEST_NETWORK_LOG": str(network_log(user_home))}
+
+
 def run_cli(*args: str, home: Path, user_home: Path, timeout: float = 300) -> subprocess.CompletedProcess[str]:
     """`localrag ARGS` with LOCALRAG_HOME=home and HOME=user_home; network attempts go to user_home/network.log."""
-    user_home.mkdir(parents=True, exist_ok=True)
     env = {name: value for name, value in os.environ.items() if name not in _NOT_IN_A_USERS_SHELL}
-    env |= {"LOCALRAG_HOME": str(home), "HOME": str(user_home),
-            "LOCALRAG_TEST_NETWORK_LOG": str(network_log(user_home))}
-    return subprocess.run([sys.executable, "-c", _CHILD, *args], capture_output=True, text=True, env=env,
+    env |= {"LOCALRAG_HOME": str(home)} | probe_env(user_home)
+    return subprocess.run([sys.executable, *child_args(*args)], capture_output=True, text=True, env=env,
                           timeout=timeout)
 
 

@@ -14,6 +14,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from network_probe import child_args, probe_env, reached_out
+
 from localrag.config import load_settings
 from localrag.embed import SentenceTransformerEmbedder
 from localrag.engine import Engine
@@ -29,12 +31,14 @@ async def _session(home: Path) -> dict[str, Any]:
     from mcp import ClientSession, StdioServerParameters
     from mcp.client.stdio import stdio_client
 
-    # The SDK gives the server a bare environment: the session's cache is named so that the server
-    # reuses the embedder's ONNX export instead of making its own.
+    # The SDK gives the server a bare environment (no CI variable, as on a user's machine): the session's
+    # cache is named so that the server reuses the embedder's ONNX export instead of making its own. The
+    # server runs under tests/network_probe.py's hook, with a home of its own.
     env = {"LOCALRAG_HOME": str(home), "LOCALRAG_TOP_K": "2", "LOCALRAG_MAX_ANSWER_TOKENS": "48",
            "LOCALRAG_CACHE_DIR": os.environ["LOCALRAG_CACHE_DIR"],
            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
-    params = StdioServerParameters(command=sys.executable, args=["-m", "localrag", "mcp"], env=env, cwd=str(ROOT))
+    env |= probe_env(home.parent / "user-home")
+    params = StdioServerParameters(command=sys.executable, args=child_args("mcp"), env=env, cwd=str(ROOT))
     seen: dict[str, Any] = {}
     async with stdio_client(params) as (read, write), ClientSession(read, write) as session:
         await session.initialize()
@@ -100,3 +104,4 @@ def test_every_tool_and_resource_over_stdio(
     assert seen["empty"][1].endswith("the question is empty (type a question about your documents)")
     assert seen["doc"]["chunks"] and seen["doc"]["document"]["doc_id"] == seen["documents"]["documents"][0]["doc_id"]
     assert seen["chunk"]["chunk_id"] == seen["search"]["hits"][0]["chunk"]["chunk_id"]
+    assert reached_out(localrag_home.parent / "user-home") == ""
