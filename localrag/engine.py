@@ -186,20 +186,24 @@ class Engine:
                 )
             return self._store
 
-    def _status_store(self) -> Store:
+    def _status_store(self) -> Store | None:
         """The store for `status`: opened with the dimension the index records when it records this embedder.
 
         Status reads counts, not vectors, and loading the embedder only to learn its dimension was a second
-        of every `localrag status` (OpenVINO compiling the model). Another embedder, or no index yet, goes
-        through `store`, which refuses a mismatch or records this embedder as before.
+        of every `localrag status` (OpenVINO compiling the model). Another embedder goes through `store`,
+        which refuses a mismatch. None before the first ingest (no index folder at all): status then reports
+        an empty index instead of creating one, which is a writer's job.
         """
         from localrag.reembed import finish_swap
+        from localrag.collection import DEFAULT_COLLECTION
         from localrag.store import Store, recorded_embedder
 
         with self._lock:
             if self._store is not None:
                 return self._store
         finish_swap(paths.db_dir())
+        if not paths.db_dir().exists() and self.settings.collection == DEFAULT_COLLECTION:
+            return None
         try:
             recorded = recorded_embedder(paths.db_dir())
         except (RuntimeError, OSError, ValueError):
@@ -862,8 +866,13 @@ class Engine:
         return list_embedders(self.models_dir)
 
     def status(self) -> EngineStatus:
+        from localrag.store import SCHEMA_VERSION, StoreStatus
+
         reading = self._status_store()
-        store = reading.status()
+        store = reading.status() if reading is not None else StoreStatus(
+            documents=0, chunks=0, size_bytes=0, embedder="", dim=0, fts_index="none",
+            vector_index="none (exact search)", schema_version=SCHEMA_VERSION, path=str(paths.db_dir()),
+            collection=self.settings.collection)
         model_path = ""
         try:
             model_path = str(self.resolve_model(self.settings.model))
@@ -892,10 +901,10 @@ class Engine:
             collection=self.settings.collection,
         )
 
-    def _fusion_summary(self, store: Store) -> str:
+    def _fusion_summary(self, store: Store | None) -> str:
         from localrag.fusion import DEFAULT, load_choice
 
-        choice = load_choice(store)
+        choice = load_choice(store) if store is not None else None
         if choice is not None:
             return choice.summary()
         return f"{DEFAULT.label} (default; `localrag retrieval tune-fusion` measures others)"

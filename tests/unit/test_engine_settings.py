@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from localrag import paths
 from localrag.config import Settings
 from localrag.embed import HashEmbedder
 from localrag.engine import Engine
@@ -69,3 +70,14 @@ def test_status_of_an_index_reads_the_dimension_it_records(tmp_path: Path) -> No
     assert resized.status().documents == 1
     with pytest.raises(LocalRagError):
         resized.search("lighthouse")
+
+
+def test_status_before_the_first_ingest_is_an_empty_index_and_creates_nothing(localrag_home: Path) -> None:
+    status = Engine(Settings(), embedder=_NameOnly(), generator=_Generator()).status()  # type: ignore[arg-type]
+    assert (status.documents, status.chunks, status.size_bytes) == (0, 0, 0)
+    assert (status.fts_index, status.vector_index) == ("none", "none (exact search)")
+    assert status.fusion.endswith("(default; `localrag retrieval tune-fusion` measures others)")
+    assert not paths.db_dir().exists()
+    # A collection that does not exist is still refused, by name.
+    with pytest.raises(LocalRagError, match="notes"):
+        Engine(Settings(collection="notes"), embedder=HashEmbedder(), generator=_Generator()).status()  # type: ignore[arg-type]
