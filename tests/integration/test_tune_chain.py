@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 
 import pytest
+from network_probe import reached_out, run_cli
 
 from localrag.cli import run
 from localrag.ingest.discover import sample_corpus_dir
@@ -47,8 +48,12 @@ def test_quick_tune_exports_a_model_that_is_listed_and_answers(
 
     tune = ["tune", "--name", "sample-tuned", "--quick", "--qa-file", str(qa_file), "--steps", "2",
             "--eval-every", "2", "--save-every", "2"]
-    assert run(tune) == 0, capsys.readouterr().err
-    out = " ".join(capsys.readouterr().out.split())
+    # The first run as on a user's machine (tests/network_probe.py): torch, transformers, peft, llama.cpp and
+    # the embedder all load in it, and none may reach the network or write to the user's home.
+    first = run_cli(*tune, home=localrag_home, user_home=tmp_path / "user-home", timeout=900)
+    assert first.returncode == 0, first.stderr
+    assert reached_out(tmp_path / "user-home") == ""
+    out = " ".join(first.stdout.split())
     assert "'sample-tuned' is ready" in out and "check on a held-out question" in out
 
     model = localrag_home / "models" / "sample-tuned.gguf"
