@@ -194,8 +194,8 @@ class Engine:
         which refuses a mismatch. None before the first ingest (no index folder at all): status then reports
         an empty index instead of creating one, which is a writer's job.
         """
-        from localrag.reembed import finish_swap
         from localrag.collection import DEFAULT_COLLECTION
+        from localrag.reembed import finish_swap
         from localrag.store import Store, recorded_embedder
 
         with self._lock:
