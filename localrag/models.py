@@ -41,8 +41,12 @@ _GGML_BLOCKS: dict[int, tuple[int, int]] = {
     21: (256, 110), 22: (256, 82), 23: (256, 136), 24: (1, 1), 25: (1, 2), 26: (1, 4), 27: (1, 8),
     28: (1, 8), 29: (256, 56), 30: (1, 2), 34: (256, 54), 35: (256, 66), 39: (32, 17),
 }
-_SCALARS = {0: "<B", 1: "<b", 2: "<H", 3: "<h", 4: "<I", 5: "<i", 6: "<f", 7: "<?", 10: "<Q", 11: "<q", 12: "<d"}
-_STRING, _ARRAY = 8, 9
+# GGUF value type -> struct format of one item; and the two types that are not fixed-width (also read by
+# localrag.tune.gguf_base, which keeps every value for export).
+GGUF_SCALAR_FORMATS = {
+    0: "<B", 1: "<b", 2: "<H", 3: "<h", 4: "<I", 5: "<i", 6: "<f", 7: "<?", 10: "<Q", 11: "<q", 12: "<d",
+}
+GGUF_STRING, GGUF_ARRAY = 8, 9
 _U64 = struct.Struct("<Q")
 # Arrays longer than this (token lists, merges) are skipped rather than kept in memory.
 _KEEP_ARRAY_MAX = 64
@@ -142,11 +146,11 @@ def _skip_strings(f: BinaryIO, count: int) -> None:
 
 
 def _read_value(f: BinaryIO, vtype: int, depth: int = 0) -> Any:
-    if vtype in _SCALARS:
-        return _unpack(f, _SCALARS[vtype])
-    if vtype == _STRING:
+    if vtype in GGUF_SCALAR_FORMATS:
+        return _unpack(f, GGUF_SCALAR_FORMATS[vtype])
+    if vtype == GGUF_STRING:
         return _read_string(f)
-    if vtype == _ARRAY:
+    if vtype == GGUF_ARRAY:
         if depth >= _MAX_ARRAY_DEPTH:
             raise ValueError(f"arrays nested more than {_MAX_ARRAY_DEPTH} deep")
         item_type = _unpack(f, "<I")
@@ -154,10 +158,10 @@ def _read_value(f: BinaryIO, vtype: int, depth: int = 0) -> Any:
         # Every item takes at least one byte: a count past the bytes left means a cut (or lying) file.
         if count > os.fstat(f.fileno()).st_size - f.tell():
             raise _Truncated
-        if item_type in _SCALARS and count > _KEEP_ARRAY_MAX:
-            f.seek(struct.calcsize(_SCALARS[item_type]) * count, 1)
+        if item_type in GGUF_SCALAR_FORMATS and count > _KEEP_ARRAY_MAX:
+            f.seek(struct.calcsize(GGUF_SCALAR_FORMATS[item_type]) * count, 1)
             return None
-        if item_type == _STRING and count > _KEEP_ARRAY_MAX:
+        if item_type == GGUF_STRING and count > _KEEP_ARRAY_MAX:
             _skip_strings(f, count)
             return None
         if count > _KEEP_ARRAY_MAX:  # walked past (token lists), not kept

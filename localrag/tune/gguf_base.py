@@ -21,11 +21,9 @@ from typing import Any
 
 import numpy as np
 
+from localrag.models import GGUF_ARRAY, GGUF_SCALAR_FORMATS, GGUF_STRING
 from localrag.tune.gguf_writer import ExportError
 
-_STRING, _ARRAY = 8, 9
-# GGUF value type -> struct format of one item.
-_SCALARS = {0: "<B", 1: "<b", 2: "<H", 3: "<h", 4: "<I", 5: "<i", 6: "<f", 7: "<?", 10: "<Q", 11: "<q", 12: "<d"}
 # ggml tensor types whose data export copies as they are.
 _FLOAT_TENSORS = {0: np.float32, 1: np.float16}
 
@@ -89,11 +87,11 @@ class _Cursor:
 
     def array(self, key: str) -> tuple[list[Any], int]:
         item_type, count = self.take("<I"), self.take("<Q")
-        if item_type == _STRING:
+        if item_type == GGUF_STRING:
             return [self.raw_string() for _ in range(count)], item_type
-        if item_type not in _SCALARS:
+        if item_type not in GGUF_SCALAR_FORMATS:
             raise ExportError(f"metadata key {key} is a nested array, which export cannot copy")
-        fmt = _SCALARS[item_type]
+        fmt = GGUF_SCALAR_FORMATS[item_type]
         width = struct.calcsize(fmt)
         if self.pos + width * count > len(self.view):
             raise struct.error("an array runs past the end of the file")
@@ -117,13 +115,13 @@ def read_base_gguf(path: Path) -> BaseGGUF:
             for _ in range(kv_count):
                 key = cursor.raw_string().decode("utf-8")
                 vtype = cursor.take("<I")
-                if vtype == _STRING:
+                if vtype == GGUF_STRING:
                     metadata[key] = (cursor.raw_string(), vtype, None)
-                elif vtype == _ARRAY:
+                elif vtype == GGUF_ARRAY:
                     items, item_type = cursor.array(key)
                     metadata[key] = (items, vtype, item_type)
-                elif vtype in _SCALARS:
-                    metadata[key] = (cursor.take(_SCALARS[vtype]), vtype, None)
+                elif vtype in GGUF_SCALAR_FORMATS:
+                    metadata[key] = (cursor.take(GGUF_SCALAR_FORMATS[vtype]), vtype, None)
                 else:
                     raise struct.error(f"unknown value type {vtype} for {key}")
             tensors = []
