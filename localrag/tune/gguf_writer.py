@@ -233,6 +233,14 @@ def _write(
     return WrittenGGUF(out_path, arch, total, out_path.stat().st_size)
 
 
+def _base_shape(reader: BaseGGUF) -> tuple[str, int, int, int]:
+    """(architecture, layers, attention heads, key/value heads) a GGUF base records."""
+    arch = gguf_architecture(reader.text("general.architecture"), reader.path)
+    n_head = int(reader.value(f"{arch}.attention.head_count"))
+    return (arch, int(reader.value(f"{arch}.block_count")), n_head,
+            int(reader.value(f"{arch}.attention.head_count_kv", n_head)))
+
+
 def write_gguf_from_gguf_base(
     state_dict: Mapping[str, Any],
     base: Path,
@@ -247,10 +255,7 @@ def write_gguf_from_gguf_base(
     from localrag.tune.gguf_base import read_base_gguf
 
     reader = read_base_gguf(base)
-    arch = gguf_architecture(reader.text("general.architecture"), base)
-    n_layers = int(reader.value(f"{arch}.block_count"))
-    n_head = int(reader.value(f"{arch}.attention.head_count"))
-    n_head_kv = int(reader.value(f"{arch}.attention.head_count_kv", n_head))
+    arch, n_layers, n_head, n_head_kv = _base_shape(reader)
     mapping = gguf_tensor_names(state_dict.keys(), arch, n_layers)
 
     tensors: list[PlannedTensor] = []
@@ -494,11 +499,7 @@ def write_lora_gguf(adapter_dir: Path, base: Path, out_path: Path) -> WrittenGGU
     else:
         from localrag.tune.gguf_base import read_base_gguf
 
-        reader = read_base_gguf(base)
-        arch = gguf_architecture(reader.text("general.architecture"), base)
-        n_layers = int(reader.value(f"{arch}.block_count"))
-        n_head = int(reader.value(f"{arch}.attention.head_count"))
-        n_head_kv = int(reader.value(f"{arch}.attention.head_count_kv", n_head))
+        arch, n_layers, n_head, n_head_kv = _base_shape(read_base_gguf(base))
     name_map = tensor_name_map(arch, n_layers)
     weights = load_file(str(adapter_dir / "adapter_model.safetensors"))
     tensors: list[PlannedTensor] = []
