@@ -2,7 +2,8 @@
 
 conftest's `no_network` guard patches sockets in the test process only: it cannot see a CLI child, nor
 a grandchild a library forks to send telemetry. And CI sets CI=true, which silences OpenVINO's
-telemetry (it checks that variable), while a user's machine does not. So `run_cli` starts the CLI
+telemetry (it checks that variable), while a user's machine does not. So `run_cli` (and `start_cli`,
+for a server or the chat app) starts the CLI
 without CI, with a temporary HOME (where OpenVINO would write its client id, under intel/), and under
 an audit hook that appends every name lookup of, or connection to, a non-loopback host to a log file.
 A forked child keeps the hook, so what it tries is logged too. The variables that switch telemetry and
@@ -68,12 +69,22 @@ def probe_env(user_home: Path) -> dict[str, str]:
     return {"HOME": str(user_home), "LOCALRAG_TEST_NETWORK_LOG": str(network_log(user_home))}
 
 
+def users_env(home: Path, user_home: Path) -> dict[str, str]:
+    """This process's environment as a user's shell would have it, with LOCALRAG_HOME=home and HOME=user_home."""
+    env = {name: value for name, value in os.environ.items() if name not in _NOT_IN_A_USERS_SHELL}
+    return env | {"LOCALRAG_HOME": str(home)} | probe_env(user_home)
+
+
 def run_cli(*args: str, home: Path, user_home: Path, timeout: float = 300) -> subprocess.CompletedProcess[str]:
     """`localrag ARGS` with LOCALRAG_HOME=home and HOME=user_home; network attempts go to user_home/network.log."""
-    env = {name: value for name, value in os.environ.items() if name not in _NOT_IN_A_USERS_SHELL}
-    env |= {"LOCALRAG_HOME": str(home)} | probe_env(user_home)
-    return subprocess.run([sys.executable, *child_args(*args)], capture_output=True, text=True, env=env,
-                          timeout=timeout)
+    return subprocess.run([sys.executable, *child_args(*args)], capture_output=True, text=True,
+                          env=users_env(home, user_home), timeout=timeout)
+
+
+def start_cli(*args: str, home: Path, user_home: Path) -> subprocess.Popen[str]:
+    """`localrag ARGS` as `run_cli` runs it, left running (a server): stderr is a pipe, stdout discarded."""
+    return subprocess.Popen([sys.executable, *child_args(*args)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            text=True, env=users_env(home, user_home))
 
 
 def network_log(user_home: Path) -> Path:

@@ -1,14 +1,27 @@
-"""Asking through the Engine and the CLI with the bundled models over the sample corpus."""
+"""Asking through the Engine and the CLI with the bundled models over the sample corpus.
+
+The CLI test also runs `localrag serve` and the chat app (in a pseudo-terminal) the way a user starts
+them, under tests/network_probe.py: every front end a user can open is checked for network attempts.
+"""
 
 from __future__ import annotations
 
+import fcntl
+import http.client
 import json
+import os
+import pty
+import signal
+import struct
 import subprocess
+import sys
+import termios
 import threading
+import time
 from pathlib import Path
 
 import pytest
-from network_probe import reached_out, run_cli
+from network_probe import child_args, reached_out, run_cli, start_cli, users_env
 
 from localrag.answer.evidence import EXTRACT_MODEL
 from localrag.answer.repeats import loop_start
@@ -129,7 +142,79 @@ def _cli(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
     return run_cli(*args, home=home, user_home=home.parent / "user-home")
 
 
-def test_cli_ingest_ask_json_status_forget(tmp_path: Path, corpus_copy: Path) -> None:
+def _serve_one_question(home: Path) -> dict[str, object]:
+    """`localrag serve` as a user starts it: one chat completion over loopback, then Ctrl+C ends it.
+
+    uvicorn shuts down gracefully and then raises the signal again, so the CLI ends as any interrupted
+    command does: "localrag: interrupted", exit status 130.
+    """
+    server = start_cli("serve", "--port", "0", home=home, user_home=home.parent / "user-home")
+    try:
+        assert server.stderr is not None
+        line = server.stderr.readline()
+        assert "serving" in line, line + server.stderr.read()
+        conn = http.client.HTTPConnection("127.0.0.1", int(line.rsplit(":", 1)[1]), timeout=120)
+        conn.request("POST", "/v1/chat/completions", body=json.dumps(
+            {"messages": [{"role": "user", "content": QUESTION}], "max_tokens": 48}),
+            headers={"Content-Type": "application/json"})
+        response = conn.getresponse()
+        body: dict[str, object] = json.loads(response.read())
+        assert response.status == 200, body
+        server.send_signal(signal.SIGINT)
+        assert server.wait(timeout=30) == 130
+        assert server.stderr.read().strip() == "localrag: interrupted"
+        return body
+    finally:
+        server.kill()
+
+
+def _chat_app_one_question(home: Path) -> list[dict[str, object]]:
+    """`localrag` with no command, in a pseudo-terminal: type a question, wait for the saved answer, Ctrl+Q.
+
+    The question is typed while the models still load, as a user would; the app holds it until they are
+    ready. The turns come from the conversation file the app saves after each message.
+    """
+    master, terminal = pty.openpty()
+    fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+    env = users_env(home, home.parent / "user-home") | {"TERM": "xterm-256color"}
+    app = subprocess.Popen([sys.executable, *child_args()], stdin=terminal, stdout=terminal, stderr=terminal,
+                           env=env, start_new_session=True)
+    os.close(terminal)
+    screen = bytearray()
+
+    def read_screen() -> None:  # the app blocks on a full terminal unless its output is read
+        while True:
+            try:
+                data = os.read(master, 65536)
+            except OSError:
+                return
+            if not data:
+                return
+            screen.extend(data)
+
+    threading.Thread(target=read_screen, daemon=True).start()
+    try:
+        deadline = time.monotonic() + 120
+        while b"loading models" not in screen:
+            assert time.monotonic() < deadline and app.poll() is None, bytes(screen[-2000:])
+            time.sleep(0.1)
+        os.write(master, QUESTION.encode() + b"\r")
+        saved = home / "data" / "conversations"
+        turns: list[dict[str, object]] = []
+        while not any(turn["role"] == "assistant" for turn in turns):
+            assert time.monotonic() < deadline and app.poll() is None, bytes(screen[-2000:])
+            time.sleep(0.2)
+            files = list(saved.glob("*.json")) if saved.exists() else []
+            turns = json.loads(files[0].read_text(encoding="utf-8"))["turns"] if files else []
+        os.write(master, b"\x11")  # Ctrl+Q
+        assert app.wait(timeout=30) == 0
+        return turns
+    finally:
+        app.kill()
+        os.close(master)
+
+
+def test_cli_serve_and_chat_app_as_a_user_runs_them(tmp_path: Path, corpus_copy: Path) -> None:
     home = tmp_path / "cli-home"
     ingest = _cli("ingest", str(corpus_copy), home=home)
     assert ingest.returncode == 0, ingest.stderr
@@ -150,6 +235,11 @@ def test_cli_ingest_ask_json_status_forget(tmp_path: Path, corpus_copy: Path) ->
 
     status = json.loads(_cli("status", "--json", home=home).stdout)
     assert status["documents"] == 7 and status["chunks"] > 0
+
+    served = _serve_one_question(home)
+    assert "1871" in served["choices"][0]["message"]["content"]
+    turns = _chat_app_one_question(home)
+    assert [turn["role"] for turn in turns] == ["user", "assistant"] and "1871" in str(turns[1]["text"])
 
     forget = _cli("forget", str(corpus_copy / "kestrel-point-lighthouse.md"), home=home)
     assert forget.returncode == 0, forget.stderr
