@@ -3,7 +3,8 @@
 OpenVINO compiles the same cached ONNX file that ONNX Runtime runs (embed_onnx), with attention fused
 into single kernels. On this project's 2-core AVX-512 machine it encoded an ingest's chunks faster than
 ONNX Runtime in float32, and in bfloat16 faster than torch's bf16 weights, whose attention gains nothing
-from bf16 on a CPU without AMX (benchmarks/README.md, "OpenVINO"). The bf16 variant only pays on a CPU
+from bf16 on a CPU without AMX (benchmarks/README.md, "OpenVINO"); on a 2-core AVX2-only one its float
+ingest was 1.25x ONNX Runtime's ("OpenVINO on an AVX2-only CPU"). The bf16 variant only pays on a CPU
 that multiplies bf16 natively; `embed_onnx.check_backend` refuses it elsewhere. On one short text on one thread
 (a question) OpenVINO was the slower, so the float backend's questions run on ONNX Runtime
 (`OnnxEmbedder.embed_queries`).
