@@ -18,7 +18,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from rich.text import Text
@@ -43,8 +43,26 @@ COMMAND_MODULES: tuple[str, ...] = (
 )
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, except that help and usage are not wrapped when stdout is not a terminal.
+
+    argparse wraps at the terminal's width and, in a pipe, at 80 columns: a command's help cut in two
+    lines cannot be grepped. Sub-parsers are made of the same class (`add_subparsers` defaults to it).
+    """
+
+    def _get_formatter(self) -> argparse.HelpFormatter:
+        if sys.stdout.isatty():
+            return super()._get_formatter()
+        make: Callable[..., argparse.HelpFormatter] = self.formatter_class  # argparse's formatters all take width
+        return make(prog=self.prog, width=_UNWRAPPED)
+
+
+# Wider than any help text: in a pipe each paragraph and each option's help stays on one line.
+_UNWRAPPED = 100_000
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="localrag",
         description="Offline assistant over your own documents. With no command, opens the chat app.",
     )

@@ -19,6 +19,17 @@ def test_help_imports_no_heavy_library() -> None:
     assert "ingest" in result.stdout
 
 
+def test_help_in_a_pipe_is_not_wrapped() -> None:
+    """argparse wraps at 80 columns in a pipe; a command's help split over two lines cannot be grepped."""
+    top = subprocess.run([sys.executable, "-m", "localrag", "--help"], capture_output=True, text=True, check=True)
+    assert any(line.split() == ["collections", "list", "collections", "with", "their", "sizes", "(also:", "create,",
+                                "rename,", "delete)"] for line in top.stdout.splitlines())
+    ingest = subprocess.run([sys.executable, "-m", "localrag", "ingest", "--help"], capture_output=True, text=True,
+                            check=True)
+    usage = ingest.stdout.splitlines()[0]
+    assert usage.startswith("usage: localrag ingest ") and usage.endswith("PATH [PATH ...]")
+
+
 def test_user_error_is_one_line_exit_2(tmp_path) -> None:
     missing = tmp_path / "nope.gguf"
     result = subprocess.run(
