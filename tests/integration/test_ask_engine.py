@@ -171,8 +171,9 @@ def _serve_one_question(home: Path) -> dict[str, object]:
 def _chat_app_one_question(home: Path) -> list[dict[str, object]]:
     """`localrag` with no command, in a pseudo-terminal: type a question, wait for the saved answer, Ctrl+Q.
 
-    The question is typed while the models still load, as a user would; the app holds it until they are
-    ready. The turns come from the conversation file the app saves after each message.
+    The question is typed as soon as the app is on screen, while the models may still load, as a user
+    would; the app holds it until they are ready. The turns come from the conversation file the app saves
+    after each message.
     """
     master, terminal = pty.openpty()
     fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
@@ -195,7 +196,7 @@ def _chat_app_one_question(home: Path) -> list[dict[str, object]]:
     threading.Thread(target=read_screen, daemon=True).start()
     try:
         deadline = time.monotonic() + 120
-        while b"loading models" not in screen:
+        while b"Library" not in screen:  # the footer's key for the library: the app is on screen
             assert time.monotonic() < deadline and app.poll() is None, bytes(screen[-2000:])
             time.sleep(0.1)
         os.write(master, QUESTION.encode() + b"\r")
