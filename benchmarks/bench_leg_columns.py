@@ -33,7 +33,7 @@ import _corpus  # noqa: E402
 import bench_retrieval  # noqa: E402
 from lancedb.background_loop import LOOP  # noqa: E402
 
-from localrag.store import _CHUNK_COLUMNS, FTS_COLUMN, sql_in  # noqa: E402
+from localrag.store_schema import CHUNK_COLUMNS, FTS_COLUMN, sql_in  # noqa: E402
 
 LIGHT = ["chunk_id", "doc_id", "commit_id", "char_start", "char_end"]
 
@@ -67,13 +67,13 @@ def main() -> None:
 
         def fetch(question: str, v: np.ndarray) -> Any:
             ids = [f"c{i}" for i in rng.integers(0, len(texts), 10)]
-            return LOOP.run(table.query().where(sql_in("chunk_id", ids)).select(_CHUNK_COLUMNS).to_arrow())
+            return LOOP.run(table.query().where(sql_in("chunk_id", ids)).select(CHUNK_COLUMNS).to_arrow())
 
         variants = {
-            "vector, all 12 columns": vector(list(_CHUNK_COLUMNS)),
+            "vector, all 12 columns": vector(list(CHUNK_COLUMNS)),
             "vector, 5 light columns": vector(LIGHT),
             "vector, chunk_id alone": vector(["chunk_id"]),
-            "BM25, all 12 columns": text(list(_CHUNK_COLUMNS)),
+            "BM25, all 12 columns": text(list(CHUNK_COLUMNS)),
             "BM25, 5 light columns": text(LIGHT),
             "BM25, chunk_id alone": text(["chunk_id"]),
             "fetch 10 rows by id": fetch,

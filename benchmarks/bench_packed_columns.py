@@ -35,12 +35,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _corpus  # noqa: E402
 import bench_retrieval  # noqa: E402
 
-from localrag.store import _CHUNK_COLUMNS, CHUNKS, FTS_COLUMN  # noqa: E402
 from localrag.store_reader import HNSW_EF_MIN  # noqa: E402
+from localrag.store_schema import CHUNK_COLUMNS, CHUNKS, FTS_COLUMN  # noqa: E402
 
 PACKED = ["path", "file_type", "idx", "char_start", "char_end", "page", "heading", "n_tokens"]
 VARIANTS = {
-    "all 12 columns (today)": list(_CHUNK_COLUMNS),
+    "all 12 columns (today)": list(CHUNK_COLUMNS),
     "id, doc, commit, text + packed": ["chunk_id", "doc_id", "commit_id", "text", "packed"],
     "id, doc, commit + packed (no text)": ["chunk_id", "doc_id", "commit_id", "packed"],
 }

@@ -866,7 +866,8 @@ class Engine:
         return list_embedders(self.models_dir)
 
     def status(self) -> EngineStatus:
-        from localrag.store import SCHEMA_VERSION, StoreStatus
+        from localrag.store import StoreStatus
+        from localrag.store_migrations import SCHEMA_VERSION
 
         reading = self._status_store()
         store = reading.status() if reading is not None else StoreStatus(

@@ -28,7 +28,8 @@ from typing import TYPE_CHECKING
 
 from localrag.atomic import write_text_atomic
 from localrag.ingest.pipeline import embedding_text
-from localrag.store import CHUNKS, DOCUMENTS, META, Store
+from localrag.store import Store
+from localrag.store_schema import CHUNKS, DOCUMENTS, META
 
 if TYPE_CHECKING:
     from localrag.embed import Embedder

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from localrag.store import sql_in, sql_literal
+from localrag.store_schema import sql_in, sql_literal
 from localrag.types import Chunk, Hit
 
 if TYPE_CHECKING:

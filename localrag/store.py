@@ -9,6 +9,8 @@ tables (names with the collection's suffix), and the folder has one `meta` table
   the collections registry, per-collection values (keys with the collection's suffix), and one row
   per applied migration (ordered, named, recorded once, as in simonw/llm). A later migration that
   changes the chunk or document tables must apply itself to every registered collection.
+The tables' names, columns, schemas and row conversions are in `store_schema`, the migrations in
+`store_migrations`; this module reads and writes.
 
 Crash consistency: every `write_batch` gets a fresh `commit_id`. It first appends the new chunks
 tagged with it, then upserts the document rows carrying the same id (one atomic merge_insert: the
@@ -42,12 +44,11 @@ its vector (`row_sums`), which `damaged_rows()` verifies and `localrag repair` a
 from __future__ import annotations
 
 import errno
-import json
 import shutil
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -71,48 +72,42 @@ from localrag.embed import embedder_setting
 from localrag.errors import StoreError
 from localrag.row_sums import text_sum, text_sums, vector_sums
 from localrag.store_damage import REPAIR_HINT, damage_error, guarded, is_commit_conflict, is_damage
+from localrag.store_migrations import MIGRATIONS, index_keys, new_tables
 from localrag.store_reader import StoreReader, commit_ids, committed_rows
+from localrag.store_schema import (
+    CHUNK_COLUMNS,
+    CHUNKS,
+    DOCUMENTS,
+    FTS_COLUMN,
+    HIT_COLUMNS,
+    META,
+    PACKED_COLUMN,
+    SUM_BATCH,
+    batches,
+    chunks_schema,
+    documents_schema,
+    meta_schema,
+    packed_column,
+    row_to_chunk,
+    row_to_document,
+    sql_in,
+    sql_literal,
+    sum_inputs,
+    unpacked,
+)
 from localrag.types import Chunk, Document
 
 if TYPE_CHECKING:
-    import pyarrow as pa
     from lancedb.table import Table
 
-CHUNKS, DOCUMENTS, META = "chunks", "documents", "meta"
-FTS_COLUMN = "fts_text"
 # Old versions stay this long so a reader in another process that opened one can still finish.
 _KEEP_OLD_VERSIONS = timedelta(minutes=10)
-# SQL `IN (...)` lists are split so a predicate stays a reasonable size.
-_IN_BATCH = 500
 # HNSW graph: neighbours per node (LanceDB's default) and the candidate list while building. At 100k
 # chunks a list of 100 instead of LanceDB's 300 built the index 2.4-2.7x faster (40.1 / 34.7 s against
 # 97.7 / 92.2 s, the same sessions, a loaded machine) at the same recall@10 against exact search (0.989),
 # with search `ef` as below: benchmarks/README.md, "Hybrid query at 100k chunks".
 HNSW_M = 20
 HNSW_EF_CONSTRUCTION = 100
-# Rows read at a time when checksums are computed or verified: a bounded slice of a big table.
-_SUM_BATCH = 4096
-# A hit's metadata, also packed in one JSON column that the searches read: LanceDB fetches each selected
-# column of the top hits on its own, and eight small columns cost a hybrid search's two legs ~2.3 ms at 100k
-# chunks (benchmarks/README.md, "A hit's metadata in one packed column"). The separate columns stay for the
-# filters and every other read.
-PACKED_COLUMN = "packed"
-_PACKED_FIELDS = ("path", "file_type", "idx", "char_start", "char_end", "page", "heading", "n_tokens")
-_HIT_COLUMNS = ["chunk_id", "doc_id", "commit_id", "text", PACKED_COLUMN]
-_CHUNK_COLUMNS = [
-    "chunk_id",
-    "doc_id",
-    "commit_id",
-    "path",
-    "file_type",
-    "idx",
-    "text",
-    "char_start",
-    "char_end",
-    "page",
-    "heading",
-    "n_tokens",
-]
 
 
 def is_disk_full(exc: BaseException) -> bool:
@@ -123,20 +118,6 @@ def is_disk_full(exc: BaseException) -> bool:
 def megabytes(size: int) -> str:
     """A size for a message: whole MB, with a decimal below 10 MB (a small write is not "0 MB")."""
     return f"{size / 1e6:,.0f} MB" if size >= 10e6 else f"{size / 1e6:.1f} MB"
-
-
-def sql_literal(value: str) -> str:
-    """A SQL string literal: single quotes doubled, so user input cannot end the string."""
-    return "'" + value.replace("'", "''") + "'"
-
-
-def sql_in(column: str, values: Iterable[str]) -> str:
-    return f"{column} IN ({', '.join(sql_literal(v) for v in values)})"
-
-
-def _batches(values: Sequence[str], size: int = _IN_BATCH) -> Iterable[Sequence[str]]:
-    for i in range(0, len(values), size):
-        yield values[i : i + size]
 
 
 @dataclass
@@ -151,214 +132,6 @@ class StoreStatus:
     schema_version: int
     path: str
     collection: str = DEFAULT_COLLECTION
-
-
-def chunks_schema(dim: int) -> pa.Schema:
-    import pyarrow as pa
-
-    return pa.schema(
-        [
-            pa.field("chunk_id", pa.string(), nullable=False),
-            pa.field("doc_id", pa.string(), nullable=False),
-            pa.field("commit_id", pa.string(), nullable=False),
-            pa.field("content_hash", pa.string()),
-            pa.field("path", pa.string()),
-            pa.field("file_type", pa.string()),
-            pa.field("idx", pa.int32()),
-            pa.field("text", pa.string()),
-            pa.field(FTS_COLUMN, pa.string()),
-            pa.field("char_start", pa.int64()),
-            pa.field("char_end", pa.int64()),
-            pa.field("page", pa.int32()),
-            pa.field("heading", pa.string()),
-            pa.field("n_tokens", pa.int32()),
-            pa.field("vector", pa.list_(pa.float32(), dim)),
-            pa.field("text_sum", pa.int64()),
-            pa.field("vector_sum", pa.int64()),
-            pa.field(PACKED_COLUMN, pa.string()),
-        ]
-    )
-
-
-def documents_schema() -> pa.Schema:
-    import pyarrow as pa
-
-    return pa.schema(
-        [
-            pa.field("doc_id", pa.string(), nullable=False),
-            pa.field("path", pa.string()),
-            pa.field("file_type", pa.string()),
-            pa.field("content_hash", pa.string()),
-            pa.field("size", pa.int64()),
-            pa.field("mtime", pa.float64()),
-            pa.field("title", pa.string()),
-            pa.field("n_chunks", pa.int32()),
-            pa.field("commit_id", pa.string()),
-        ]
-    )
-
-
-def _meta_schema() -> pa.Schema:
-    import pyarrow as pa
-
-    return pa.schema([pa.field("key", pa.string(), nullable=False), pa.field("value", pa.string())])
-
-
-def _row_to_chunk(row: dict[str, Any]) -> Chunk:
-    return Chunk(
-        chunk_id=row["chunk_id"],
-        doc_id=row["doc_id"],
-        path=row["path"],
-        index=int(row["idx"]),
-        text=row["text"],
-        start=int(row["char_start"]),
-        end=int(row["char_end"]),
-        page=row["page"],
-        heading=row["heading"] or "",
-        file_type=row["file_type"] or "",
-        n_tokens=int(row["n_tokens"] or 0),
-    )
-
-
-def packed_column(columns: dict[str, list[Any]]) -> list[str]:
-    """The packed column for chunk rows given column-wise: each row's metadata columns as one JSON list."""
-    rows = zip(*(columns[name] for name in _PACKED_FIELDS), strict=True)
-    return [json.dumps(values, ensure_ascii=False) for values in rows]
-
-
-def _unpacked(row: dict[str, Any]) -> dict[str, Any]:
-    """A search row read with the packed column, as a row of the separate columns."""
-    return {**row, **dict(zip(_PACKED_FIELDS, json.loads(row[PACKED_COLUMN]), strict=True))}
-
-
-def _row_to_document(row: dict[str, Any]) -> Document:
-    return Document(
-        doc_id=row["doc_id"],
-        path=row["path"],
-        file_type=row["file_type"] or "",
-        content_hash=row["content_hash"] or "",
-        size=int(row["size"] or 0),
-        mtime=float(row["mtime"] or 0.0),
-        title=row["title"] or "",
-        n_chunks=int(row["n_chunks"] or 0),
-    )
-
-
-def _new_tables(db: Any, table_suffix: str, dim: int) -> None:
-    db.create_table(CHUNKS + table_suffix, schema=chunks_schema(dim), exist_ok=True)
-    db.create_table(DOCUMENTS + table_suffix, schema=documents_schema(), exist_ok=True)
-
-
-def _index_keys(db: Any, table_suffix: str) -> None:
-    """BTREE indexes on the keys every delete and lookup filters by, so they do not scan the table."""
-    from lancedb.index import BTree
-
-    chunks, documents = db.open_table(CHUNKS + table_suffix), db.open_table(DOCUMENTS + table_suffix)
-    chunks.create_index("doc_id", config=BTree(), replace=True)
-    chunks.create_index("chunk_id", config=BTree(), replace=True)
-    documents.create_index("doc_id", config=BTree(), replace=True)
-
-
-def _create_tables(store: Store) -> None:
-    _new_tables(store._db, "", store.dim)
-
-
-def _key_indexes(store: Store) -> None:
-    _index_keys(store._db, "")
-
-
-def _register_collections(store: Store) -> None:
-    """The tables every store had so far become the `default` collection, in place (nothing copied).
-
-    A store whose meta table was made again (`localrag repair`) lost its registry: collections whose
-    tables are still there come back as `recovered-ID`, so nothing drops them as a delete's leftovers.
-    """
-    if store._folder_meta(REGISTRY_KEY) is None:
-        tables = set(store._db.list_tables().tables)
-        found = {table_id(t) for t in tables if table_id(t) and CHUNKS + suffix(table_id(t)) in tables}
-        registry = {DEFAULT_COLLECTION: "", **{f"recovered-{ident}": ident for ident in found}}
-        store._set_folder_meta(REGISTRY_KEY, dump_registry(registry))
-
-
-def _in_every_collection(fill: Callable[[Store], None]) -> Callable[[Store], None]:
-    """A migration that runs `fill` on each collection's tables in turn."""
-
-    def migrate(store: Store) -> None:
-        for ident in store.registry().values():
-            store._bind(ident)
-            fill(store)
-
-    return migrate
-
-
-def _fill_columns(
-    store: Store, fields: list[pa.Field], unfilled: str, read: list[str], values: Callable[[Any], dict[str, Any]]
-) -> None:
-    """Add the `fields` the chunks table lacks, then set them on the rows `unfilled` selects from `values`
-    of a batch of those rows' `read` columns, a batch at a time: a fill killed half-way is finished by
-    the next opening, and rows already filled are left as they are."""
-    import pyarrow as pa
-
-    table = store.chunks_table
-    missing = [f for f in fields if f.name not in table.schema.names]
-    if missing:
-        table.add_columns(missing)
-    store.repair()  # leftovers of a killed write share chunk ids with committed rows: the merge needs one each
-    for batch in table.search().where(unfilled).select(["chunk_id", *read]).limit(None).to_batches(_SUM_BATCH):
-        if batch.num_rows:
-            update = pa.table({"chunk_id": batch.column("chunk_id"), **values(batch)})
-            table.merge_insert("chunk_id").when_matched_update_all().execute(update)
-
-
-def _fill_row_sums(store: Store) -> None:
-    """Checksum columns for stores written before them, filled from the rows as they are now.
-
-    Only rows without sums: a store whose meta table was rebuilt runs this again, and must not bless
-    rows whose sums no longer match.
-    """
-    import pyarrow as pa
-
-    def sums(batch: Any) -> dict[str, Any]:
-        ids, texts, vectors = _sum_inputs(batch, store.dim)
-        return {
-            "text_sum": pa.array([text_sum(i, t) for i, t in zip(ids, texts, strict=True)], pa.int64()),
-            "vector_sum": pa.array(vector_sums(ids, vectors), pa.int64()),
-        }
-
-    fields = [pa.field("text_sum", pa.int64()), pa.field("vector_sum", pa.int64())]
-    _fill_columns(store, fields, "text_sum IS NULL OR vector_sum IS NULL", ["text", "vector"], sums)
-
-
-def _fill_packed(store: Store) -> None:
-    """The packed column for stores written before it, filled from each row's own metadata columns."""
-    import pyarrow as pa
-
-    def packed(batch: Any) -> dict[str, Any]:
-        return {PACKED_COLUMN: pa.array(packed_column(batch.to_pydict()), pa.string())}
-
-    fields = [pa.field(PACKED_COLUMN, pa.string())]
-    _fill_columns(store, fields, f"{PACKED_COLUMN} IS NULL", list(_PACKED_FIELDS), packed)
-
-
-def _sum_inputs(batch: Any, dim: int) -> tuple[list[str], list[bytes], np.ndarray]:
-    """Chunk ids, texts as raw bytes (damage cannot fail a UTF-8 decode) and vectors of a record batch."""
-    import pyarrow.compute as pc
-
-    ids = batch.column("chunk_id").to_pylist()
-    texts = pc.cast(batch.column("text"), "binary").to_pylist()
-    flat = batch.column("vector").flatten().to_numpy(zero_copy_only=False)
-    return ids, [t or b"" for t in texts], np.asarray(flat, dtype=np.float32).reshape(-1, dim)
-
-
-# Append only: a store records each applied name in `meta` and runs the rest in this order.
-MIGRATIONS: list[tuple[str, Callable[[Store], None]]] = [
-    ("0001_create_tables", _create_tables),
-    ("0002_key_indexes", _key_indexes),
-    ("0003_collections", _register_collections),
-    ("0004_row_sums", _in_every_collection(_fill_row_sums)),
-    ("0005_packed_hits", _in_every_collection(_fill_packed)),
-]
-SCHEMA_VERSION = len(MIGRATIONS)
 
 
 def recorded_embedder(db_dir: Path) -> tuple[str, int] | None:
@@ -411,14 +184,14 @@ class Store:
         self._committed: dict[str, str] = {}
         self._committed_version = -1
         self._reader = StoreReader(self.path)
-        self._hit_columns = _CHUNK_COLUMNS
+        self._hit_columns = CHUNK_COLUMNS
         try:
             self.path.mkdir(parents=True, exist_ok=True)
             # Writes by this process are seen at once; another process's within a second. Checking on
             # every read (interval 0) cost ~6 ms per query at 10k chunks when the searches went through
             # this handle; they have their own connection now, which checks on every read (store_reader).
             self._db = lancedb.connect(str(self.path), read_consistency_interval=timedelta(seconds=1))
-            self._meta = self._db.create_table(META, schema=_meta_schema(), exist_ok=True)
+            self._meta = self._db.create_table(META, schema=meta_schema(), exist_ok=True)
         except Exception as exc:
             if is_damage(exc):  # a damaged newest manifest: the meta table does not open
                 raise damage_error(self, exc) from exc
@@ -496,7 +269,7 @@ class Store:
         self._committed_version = -1
         # Fixed for this binding: a column is never dropped, and one another process adds later is read
         # from the next opening on.
-        self._hit_columns = _HIT_COLUMNS if PACKED_COLUMN in self._chunks.schema.names else _CHUNK_COLUMNS
+        self._hit_columns = HIT_COLUMNS if PACKED_COLUMN in self._chunks.schema.names else CHUNK_COLUMNS
 
     # --- the collections registry (the whole folder) -------------------------------------------
 
@@ -527,8 +300,8 @@ class Store:
             raise CollectionError(f"collection '{name}' already exists", "pick another name")
         self._drop_unregistered(registry)
         ident = ident or new_id()
-        _new_tables(self._db, suffix(ident), self.dim)
-        _index_keys(self._db, suffix(ident))
+        new_tables(self._db, suffix(ident), self.dim)
+        index_keys(self._db, suffix(ident))
         self._set_folder_meta(REGISTRY_KEY, dump_registry({**registry, name: ident}))
         return ident
 
@@ -599,7 +372,7 @@ class Store:
                 self._meta.merge_insert("key")
                 .when_matched_update_all()
                 .when_not_matched_insert_all()
-                .execute(pa.Table.from_pylist([{"key": key, "value": value}], schema=_meta_schema()))
+                .execute(pa.Table.from_pylist([{"key": key, "value": value}], schema=meta_schema()))
             )
 
     def schema_version(self) -> int:
@@ -629,11 +402,11 @@ class Store:
     @guarded
     def document(self, path: str) -> Document | None:
         rows = self._document_rows(f"path = {sql_literal(path)}")
-        return _row_to_document(rows[0]) if rows else None
+        return row_to_document(rows[0]) if rows else None
 
     @guarded
     def documents(self) -> list[Document]:
-        return sorted((_row_to_document(r) for r in self._document_rows()), key=lambda d: d.path)
+        return sorted((row_to_document(r) for r in self._document_rows()), key=lambda d: d.path)
 
     @guarded
     def document_hashes(self) -> dict[str, str]:
@@ -739,7 +512,7 @@ class Store:
                 .execute(pa.Table.from_pylist(doc_rows, schema=documents_schema()))
             )
             ids = list(by_id)
-            for part in _batches(ids):
+            for part in batches(ids):
                 self.chunks_table.delete(f"{sql_in('doc_id', part)} AND commit_id != {sql_literal(commit_id)}")
             self._ensure_fts_index()
 
@@ -749,9 +522,9 @@ class Store:
         removed = 0
         ids = list(doc_ids)
         with self._lock:
-            for part in _batches(ids):
+            for part in batches(ids):
                 self.documents_table.delete(sql_in("doc_id", part))
-            for part in _batches(ids):
+            for part in batches(ids):
                 removed += self.chunks_table.delete(sql_in("doc_id", part)).num_deleted_rows  # type: ignore[attr-defined]  # lancedb's stubs lag DeleteResult
         return removed
 
@@ -767,7 +540,7 @@ class Store:
                     orphans.setdefault(commit_id, set()).add(doc_id)
             removed = 0
             for commit_id, doc_ids in orphans.items():
-                for part in _batches(sorted(doc_ids)):
+                for part in batches(sorted(doc_ids)):
                     result = self.chunks_table.delete(
                         f"commit_id = {sql_literal(commit_id)} AND {sql_in('doc_id', part)}"
                     )
@@ -784,8 +557,8 @@ class Store:
         committed = self._committed_ids()
         checked, bad = 0, []
         columns = ["chunk_id", "doc_id", "commit_id", "text", "vector", "text_sum", "vector_sum"]
-        for batch in self.chunks_table.search().select(columns).limit(None).to_batches(_SUM_BATCH):
-            ids, texts, vectors = _sum_inputs(batch, self.dim)
+        for batch in self.chunks_table.search().select(columns).limit(None).to_batches(SUM_BATCH):
+            ids, texts, vectors = sum_inputs(batch, self.dim)
             doc_ids = batch.column("doc_id").to_pylist()
             commits = batch.column("commit_id").to_pylist()
             stored_text = pc.fill_null(batch.column("text_sum"), 0).to_pylist()
@@ -834,16 +607,16 @@ class Store:
         return [r["chunk_id"] for r in self._visible_rows(table.to_pylist())]
 
     def _chunk_rows(self, where: str) -> list[dict[str, Any]]:
-        rows = self.chunks_table.search().where(where).select(_CHUNK_COLUMNS).limit(None).to_arrow().to_pylist()
+        rows = self.chunks_table.search().where(where).select(CHUNK_COLUMNS).limit(None).to_arrow().to_pylist()
         return self._visible_rows(rows)
 
     @guarded
     def chunks(self, chunk_ids: Sequence[str]) -> list[Chunk]:
         """The committed chunks with these ids, in the order asked; unknown ids are left out."""
         found: dict[str, Chunk] = {}
-        for part in _batches(list(dict.fromkeys(chunk_ids))):
+        for part in batches(list(dict.fromkeys(chunk_ids))):
             for row in self._chunk_rows(sql_in("chunk_id", part)):
-                found[row["chunk_id"]] = _row_to_chunk(row)
+                found[row["chunk_id"]] = row_to_chunk(row)
         return [found[i] for i in chunk_ids if i in found]
 
     def vectors(self) -> tuple[list[str], np.ndarray]:
@@ -865,7 +638,7 @@ class Store:
     @guarded
     def doc_chunks(self, doc_id: str) -> list[Chunk]:
         rows = self._chunk_rows(f"doc_id = {sql_literal(doc_id)}")
-        return [_row_to_chunk(r) for r in sorted(rows, key=lambda r: r["idx"])]
+        return [row_to_chunk(r) for r in sorted(rows, key=lambda r: r["idx"])]
 
     @guarded
     def vector_search(self, vector: np.ndarray, k: int, where: str | None = None) -> list[tuple[Chunk, float]]:
@@ -906,12 +679,12 @@ class Store:
         column, or another process's fill not yet done) is read whole; one gone meanwhile is left out.
         """
         if PACKED_COLUMN not in self._hit_columns:
-            return [(_row_to_chunk(r), score) for r, score in zip(rows, scores, strict=True)]
+            return [(row_to_chunk(r), score) for r, score in zip(rows, scores, strict=True)]
         unfilled = [r["chunk_id"] for r in rows if r[PACKED_COLUMN] is None]
         whole = {c.chunk_id: c for c in self.chunks(unfilled)} if unfilled else {}
         hits = []
         for r, score in zip(rows, scores, strict=True):
-            chunk = whole.get(r["chunk_id"]) if r[PACKED_COLUMN] is None else _row_to_chunk(_unpacked(r))
+            chunk = whole.get(r["chunk_id"]) if r[PACKED_COLUMN] is None else row_to_chunk(unpacked(r))
             if chunk is not None:
                 hits.append((chunk, score))
         return hits

@@ -18,6 +18,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from localrag.errors import StoreError
+from localrag.store_schema import CHUNKS, DOCUMENTS, FTS_COLUMN, META, sql_literal
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -47,8 +48,6 @@ def is_damage(exc: BaseException) -> bool:
 
 def diagnose(store: Store) -> str:
     """The first table that cannot be opened or read end to end, or "" if every table reads."""
-    from localrag.store import CHUNKS, DOCUMENTS, META
-
     db = getattr(store, "_db", None)
     if db is None:  # the connection itself failed: nothing to read
         return ""
@@ -101,8 +100,6 @@ def graph_damage_error(path: Path, exc: BaseException) -> StoreError:
 
 
 def _probe_text(store: Store, word: str) -> None:
-    from localrag.store import FTS_COLUMN
-
     store.chunks_table.search(word, query_type="fts", fts_columns=FTS_COLUMN).limit(1).to_arrow()
 
 
@@ -111,8 +108,6 @@ def _probe_vector(store: Store, vector: list[float]) -> None:
 
 
 def _probe_key(table: Table, column: str, value: str) -> None:
-    from localrag.store import sql_literal
-
     table.search().where(f"{column} = {sql_literal(value)}").limit(1).to_arrow()
 
 

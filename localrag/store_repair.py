@@ -37,18 +37,9 @@ from localrag.collection import DEFAULT_COLLECTION, REGISTRY_KEY, missing, parse
 from localrag.errors import StoreError
 from localrag.graph.repair import repair_graph
 from localrag.ingest.pipeline import embedding_text
-from localrag.store import (
-    CHUNKS,
-    DOCUMENTS,
-    META,
-    Store,
-    _batches,
-    chunks_schema,
-    documents_schema,
-    sql_in,
-    sql_literal,
-)
+from localrag.store import Store
 from localrag.store_damage import damaged_indexes
+from localrag.store_schema import CHUNKS, DOCUMENTS, META, batches, chunks_schema, documents_schema, sql_in, sql_literal
 from localrag.table_rollback import opens, roll_back
 from localrag.table_salvage import readable_rows, recreate_table, table_state
 
@@ -181,9 +172,9 @@ def _reconciled(db: DBConnection, tables: _Tables, report: RepairReport) -> None
     partial = [d for d in docs if counts[(d["doc_id"], d["commit_id"])] != d["n_chunks"]]
     known = {d["doc_id"] for d in docs}
     found = _documents_from_chunks(rows.filter([d not in known for d in rows["doc_id"].to_pylist()]))
-    for part in _batches([d["doc_id"] for d in partial]):
+    for part in batches([d["doc_id"] for d in partial]):
         documents.update(where=sql_in("doc_id", part), values={"content_hash": ""})
-    for part in _batches([d["doc_id"] for d in partial]):
+    for part in batches([d["doc_id"] for d in partial]):
         chunks.delete(sql_in("doc_id", part))
         documents.delete(sql_in("doc_id", part))
     if found:
@@ -261,14 +252,14 @@ def _salvaged_chunks(
         read_back = Counter(zip(rows["doc_id"].to_pylist(), rows["commit_id"].to_pylist(), strict=True))
         whole = {d["doc_id"]: d["commit_id"] for d in docs if read_back[(d["doc_id"], d["commit_id"])] == d["n_chunks"]}
         partial = [d for d in docs if d["doc_id"] not in whole]
-        for part in _batches([d["doc_id"] for d in partial]):
+        for part in batches([d["doc_id"] for d in partial]):
             documents.update(where=sql_in("doc_id", part), values={"content_hash": ""})
         kept = pc.is_in(
             pc.binary_join_element_wise(rows["doc_id"], rows["commit_id"], "\x00"),
             value_set=pa.array([f"{d}\x00{c}" for d, c in whole.items()], type=pa.string()),
         )
         recreate_table(db, tables.chunks, chunks.schema, keys=CHUNK_KEYS, rows=rows.filter(kept))
-        for part in _batches([d["doc_id"] for d in partial]):
+        for part in batches([d["doc_id"] for d in partial]):
             documents.delete(sql_in("doc_id", part))
         report.reingest.extend(d["path"] for d in partial)
         report.fixed.append(

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from localrag.graph.store import BUILT, ENTITIES, INDEX_FILE, TRIPLES, GraphStore, Triple
-from localrag.store import _batches, sql_in
+from localrag.store_schema import batches, sql_in
 from localrag.table_rollback import opens, roll_back
 from localrag.table_salvage import readable_rows, recreate_table, table_state
 
@@ -131,7 +131,7 @@ def _lost_extractions(db: DBConnection, names: dict[str, str], states: dict[str,
     built = db.open_table(names[BUILT]).search().select(["chunk_id", "triples"]).limit(None).to_arrow()
     lost = [c for c, n in zip(built["chunk_id"].to_pylist(), built["triples"].to_pylist(), strict=True)
             if n and c not in sources]
-    for part in _batches(lost):
+    for part in batches(lost):
         db.open_table(names[BUILT]).delete(sql_in("chunk_id", part))
     return lost
 

@@ -36,8 +36,8 @@ import numpy as np
 
 from localrag.errors import LocalRagError, StoreError
 from localrag.graph.columns import GraphColumns, IndexKey
-from localrag.store import sql_in, sql_literal
 from localrag.store_damage import graph_damage_error, graph_guarded, is_damage
+from localrag.store_schema import sql_in, sql_literal
 
 if TYPE_CHECKING:
     import pyarrow as pa

@@ -9,7 +9,8 @@ import pytest
 
 from localrag.embed import HashEmbedder
 from localrag.errors import StoreError
-from localrag.store import SCHEMA_VERSION, Store
+from localrag.store import Store
+from localrag.store_migrations import SCHEMA_VERSION
 from localrag.types import Chunk, Document
 
 EMB = HashEmbedder(dim=32)

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
-from localrag.store import PACKED_COLUMN, Store
+from localrag.store import Store
+from localrag.store_schema import PACKED_COLUMN
 from localrag.types import Chunk, Document
 
 DIM = 8

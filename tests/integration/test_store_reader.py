@@ -7,8 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from localrag.store import _CHUNK_COLUMNS, FTS_COLUMN, Store
+from localrag.store import Store
 from localrag.store_reader import HNSW_EF_MIN
+from localrag.store_schema import CHUNK_COLUMNS, FTS_COLUMN
 from localrag.types import Chunk, Document
 
 DIM = 16
@@ -28,7 +29,7 @@ def _rows(n: int, seed: int = 0) -> tuple[Document, list[Chunk], np.ndarray]:
 
 def _sync_vector(store: Store, vector: np.ndarray, k: int, where: str | None, indexed: bool) -> list[tuple[str, float]]:
     query = store.chunks_table.search(vector, query_type="vector", vector_column_name="vector")
-    query = query.distance_type("cosine").select([*_CHUNK_COLUMNS, "_distance"]).limit(k)  # type: ignore[attr-defined]
+    query = query.distance_type("cosine").select([*CHUNK_COLUMNS, "_distance"]).limit(k)  # type: ignore[attr-defined]
     if indexed:
         query = query.ef(max(4 * k, HNSW_EF_MIN))
     if where:
@@ -38,7 +39,7 @@ def _sync_vector(store: Store, vector: np.ndarray, k: int, where: str | None, in
 
 def _sync_text(store: Store, text: str, k: int, where: str | None) -> list[tuple[str, float]]:
     query = store.chunks_table.search(text, query_type="fts", fts_columns=FTS_COLUMN).select(
-        [*_CHUNK_COLUMNS, "_score"]
+        [*CHUNK_COLUMNS, "_score"]
     )
     query = query.limit(k)
     if where:

@@ -13,7 +13,7 @@ from localrag.retrieve import (
     rank_hits,
     reciprocal_rank_fusion,
 )
-from localrag.store import sql_in, sql_literal
+from localrag.store_schema import sql_in, sql_literal
 from localrag.types import Chunk, Hit
 
 

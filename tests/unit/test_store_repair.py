@@ -15,7 +15,8 @@ from localrag.embed import HashEmbedder
 from localrag.engine import Engine
 from localrag.errors import StoreError
 from localrag.ingest.pipeline import embedding_text
-from localrag.store import CHUNKS, META, Store
+from localrag.store import Store
+from localrag.store_schema import CHUNKS, META
 
 DIM = 32
 

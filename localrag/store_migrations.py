@@ -1,0 +1,137 @@
+"""The store's migrations: ordered, named, each recorded in `meta` once applied (as in simonw/llm).
+
+`Store` runs the names it has not recorded, in order, when it opens a folder. Append only: a step that
+changes the chunk or document tables applies itself to every registered collection
+(`_in_every_collection`), and a fill killed half-way is finished by the next opening.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from localrag.collection import DEFAULT_COLLECTION, REGISTRY_KEY, dump_registry, suffix, table_id
+from localrag.row_sums import text_sum, vector_sums
+from localrag.store_schema import (
+    CHUNKS,
+    DOCUMENTS,
+    PACKED_COLUMN,
+    PACKED_FIELDS,
+    SUM_BATCH,
+    chunks_schema,
+    documents_schema,
+    packed_column,
+    sum_inputs,
+)
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from localrag.store import Store
+
+
+def new_tables(db: Any, table_suffix: str, dim: int) -> None:
+    db.create_table(CHUNKS + table_suffix, schema=chunks_schema(dim), exist_ok=True)
+    db.create_table(DOCUMENTS + table_suffix, schema=documents_schema(), exist_ok=True)
+
+
+def index_keys(db: Any, table_suffix: str) -> None:
+    """BTREE indexes on the keys every delete and lookup filters by, so they do not scan the table."""
+    from lancedb.index import BTree
+
+    chunks, documents = db.open_table(CHUNKS + table_suffix), db.open_table(DOCUMENTS + table_suffix)
+    chunks.create_index("doc_id", config=BTree(), replace=True)
+    chunks.create_index("chunk_id", config=BTree(), replace=True)
+    documents.create_index("doc_id", config=BTree(), replace=True)
+
+
+def _create_tables(store: Store) -> None:
+    new_tables(store._db, "", store.dim)
+
+
+def _key_indexes(store: Store) -> None:
+    index_keys(store._db, "")
+
+
+def _register_collections(store: Store) -> None:
+    """The tables every store had so far become the `default` collection, in place (nothing copied).
+
+    A store whose meta table was made again (`localrag repair`) lost its registry: collections whose
+    tables are still there come back as `recovered-ID`, so nothing drops them as a delete's leftovers.
+    """
+    if store._folder_meta(REGISTRY_KEY) is None:
+        tables = set(store._db.list_tables().tables)
+        found = {table_id(t) for t in tables if table_id(t) and CHUNKS + suffix(table_id(t)) in tables}
+        registry = {DEFAULT_COLLECTION: "", **{f"recovered-{ident}": ident for ident in found}}
+        store._set_folder_meta(REGISTRY_KEY, dump_registry(registry))
+
+
+def _in_every_collection(fill: Callable[[Store], None]) -> Callable[[Store], None]:
+    """A migration that runs `fill` on each collection's tables in turn."""
+
+    def migrate(store: Store) -> None:
+        for ident in store.registry().values():
+            store._bind(ident)
+            fill(store)
+
+    return migrate
+
+
+def _fill_columns(
+    store: Store, fields: list[pa.Field], unfilled: str, read: list[str], values: Callable[[Any], dict[str, Any]]
+) -> None:
+    """Add the `fields` the chunks table lacks, then set them on the rows `unfilled` selects from `values`
+    of a batch of those rows' `read` columns, a batch at a time: a fill killed half-way is finished by
+    the next opening, and rows already filled are left as they are."""
+    import pyarrow as pa
+
+    table = store.chunks_table
+    missing = [f for f in fields if f.name not in table.schema.names]
+    if missing:
+        table.add_columns(missing)
+    store.repair()  # leftovers of a killed write share chunk ids with committed rows: the merge needs one each
+    for batch in table.search().where(unfilled).select(["chunk_id", *read]).limit(None).to_batches(SUM_BATCH):
+        if batch.num_rows:
+            update = pa.table({"chunk_id": batch.column("chunk_id"), **values(batch)})
+            table.merge_insert("chunk_id").when_matched_update_all().execute(update)
+
+
+def _fill_row_sums(store: Store) -> None:
+    """Checksum columns for stores written before them, filled from the rows as they are now.
+
+    Only rows without sums: a store whose meta table was rebuilt runs this again, and must not bless
+    rows whose sums no longer match.
+    """
+    import pyarrow as pa
+
+    def sums(batch: Any) -> dict[str, Any]:
+        ids, texts, vectors = sum_inputs(batch, store.dim)
+        return {
+            "text_sum": pa.array([text_sum(i, t) for i, t in zip(ids, texts, strict=True)], pa.int64()),
+            "vector_sum": pa.array(vector_sums(ids, vectors), pa.int64()),
+        }
+
+    fields = [pa.field("text_sum", pa.int64()), pa.field("vector_sum", pa.int64())]
+    _fill_columns(store, fields, "text_sum IS NULL OR vector_sum IS NULL", ["text", "vector"], sums)
+
+
+def _fill_packed(store: Store) -> None:
+    """The packed column for stores written before it, filled from each row's own metadata columns."""
+    import pyarrow as pa
+
+    def packed(batch: Any) -> dict[str, Any]:
+        return {PACKED_COLUMN: pa.array(packed_column(batch.to_pydict()), pa.string())}
+
+    fields = [pa.field(PACKED_COLUMN, pa.string())]
+    _fill_columns(store, fields, f"{PACKED_COLUMN} IS NULL", list(PACKED_FIELDS), packed)
+
+
+# Append only: a store records each applied name in `meta` and runs the rest in this order.
+MIGRATIONS: list[tuple[str, Callable[[Store], None]]] = [
+    ("0001_create_tables", _create_tables),
+    ("0002_key_indexes", _key_indexes),
+    ("0003_collections", _register_collections),
+    ("0004_row_sums", _in_every_collection(_fill_row_sums)),
+    ("0005_packed_hits", _in_every_collection(_fill_packed)),
+]
+SCHEMA_VERSION = len(MIGRATIONS)
