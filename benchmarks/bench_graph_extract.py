@@ -69,13 +69,13 @@ from localrag.graph.extract import (  # noqa: E402
     ChunkTriples,
     EntityMerger,
     ExtractConfig,
-    RelationVocabulary,
     extract_chunk,
 )
 from localrag.graph.kgqa import fact_sentences, forward, read_triples  # noqa: E402
 from localrag.graph.relate import KIND_WEIGHT, RelationMatcher  # noqa: E402
 from localrag.graph.relate import THRESHOLD as RELATE_THRESHOLD  # noqa: E402
 from localrag.graph.store import normalise_entity, normalise_relation  # noqa: E402
+from localrag.graph.vocabulary import RelationVocabulary  # noqa: E402
 from localrag.types import Chunk, GenerationStats  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data" / "wc2014_kgqa" / "data"

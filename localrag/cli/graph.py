@@ -86,13 +86,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 
 def _build(args: argparse.Namespace, out: Console, err: Console) -> int:
     from localrag.cli.common import engine_from_args
-    from localrag.graph.extract import (
-        FALLBACK_RELATION,
-        ExtractConfig,
-        RelationVocabulary,
-        build_summary,
-        load_vocabulary,
-    )
+    from localrag.graph.extract import ExtractConfig, build_summary
+    from localrag.graph.vocabulary import FALLBACK_RELATION, RelationVocabulary, load_vocabulary
 
     fallback = None if args.strict else FALLBACK_RELATION
     if args.relations is not None:

@@ -31,7 +31,7 @@ from localrag.graph.store import normalise_relation
 
 if TYPE_CHECKING:
     from localrag.embed import Embedder
-    from localrag.graph.extract import RelationVocabulary
+    from localrag.graph.vocabulary import RelationVocabulary
 
 # Chosen on the first profile templates only, by the rule "most triple recall at precision >= 0.75, then the
 # smallest kind weight, then the highest threshold" over thresholds 0.5-2.0 and kind weights 0-4

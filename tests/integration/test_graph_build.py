@@ -11,7 +11,8 @@ from fakes import FILMS
 
 from localrag.cli import run
 from localrag.engine import Engine
-from localrag.graph.extract import DEFAULT_RELATIONS, FALLBACK_RELATION, GraphBuildProgress
+from localrag.graph.extract import GraphBuildProgress
+from localrag.graph.vocabulary import DEFAULT_RELATIONS, FALLBACK_RELATION
 from localrag.ingest.discover import sample_corpus_dir
 
 # The lighthouse page names people, places and dates; SOURCE.md is one short chunk. Extraction costs

@@ -17,17 +17,15 @@ from localrag.graph.extract import (
     EntityMerger,
     ExtractConfig,
     GraphBuildProgress,
-    RelationVocabulary,
-    VocabularyError,
     build_graph,
     check_triples,
     clean_entity,
     extraction_messages,
-    load_vocabulary,
     occurs_in,
     parse_triples,
 )
 from localrag.graph.store import GraphStore
+from localrag.graph.vocabulary import RelationVocabulary, VocabularyError, load_vocabulary
 from localrag.types import Chunk, Document, GenerationStats
 
 LIGHTHOUSE = (

@@ -12,7 +12,6 @@ from localrag.generate import LlamaGenerator
 from localrag.graph.extract import (
     EntityMerger,
     ExtractConfig,
-    RelationVocabulary,
     extract_chunk,
     focused_entities,
     worded_relation,
@@ -27,6 +26,7 @@ from localrag.graph.focused import (
     relation_phrases,
     resolve_pronouns,
 )
+from localrag.graph.vocabulary import RelationVocabulary
 from localrag.types import Chunk
 
 PROFILE = (
