@@ -47,7 +47,13 @@ def _serve(args: argparse.Namespace, out: Console, err: Console) -> int:
     engine = engine_from_args(args)
     limits = Limits(max_body_bytes=args.max_body_bytes, max_question_chars=args.max_question_chars,
                     queue_size=args.queue)
-    serve(engine, args.host, args.port, token=args.token or engine.settings.api_token, limits=limits)
+    try:
+        serve(engine, args.host, args.port, token=args.token or engine.settings.api_token, limits=limits)
+    except KeyboardInterrupt:
+        # uvicorn has finished the requests in flight and closed the socket, then raised Ctrl-C again so
+        # that it is not lost: here it is how a server is stopped, as `watch` is, not a failure.
+        pass
+    err.print("stopped")
     return 0
 
 
