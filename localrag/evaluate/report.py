@@ -15,6 +15,7 @@ reads their run.json files for `localrag eval list` and the TUI.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -184,6 +185,9 @@ def markdown(summary: Summary) -> str:
 
 def plot(summary: Summary, path: Path) -> None:
     """Bars of the answer and retrieval metrics per (model, mode) with their intervals as error bars."""
+    # matplotlib writes a font cache (and makes a settings folder) under the user's home on its first
+    # import unless MPLCONFIGDIR says where: localrag keeps what it writes in its own folders.
+    os.environ.setdefault("MPLCONFIGDIR", str(paths.cache_dir() / "matplotlib"))
     import matplotlib
 
     matplotlib.use("Agg")

@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 
 import pytest
+from network_probe import reached_out, run_cli
 
 from localrag.config import Settings
 from localrag.evaluate.datasets import load_dataset
@@ -46,3 +47,15 @@ def test_three_question_slice(fmt: str, tmp_path: Path) -> None:
     results = json.loads((tmp_path / "run" / "results.json").read_text())
     assert len(results["records"]) == len(read_records(tmp_path / "run"))
     assert "Split:" in (tmp_path / "run" / "report.md").read_text()
+
+
+def test_cli_eval_as_a_user_runs_it(tmp_path: Path) -> None:
+    """`localrag eval` in a child process under tests/network_probe.py: nothing reaches the network, and
+    nothing is written to the user's home (matplotlib's font cache, for the plot, went there until
+    MPLCONFIGDIR was set to localrag's cache)."""
+    user_home = tmp_path / "user-home"
+    run = run_cli("eval", str(DATA / "covidqa"), "--format", "covidqa", "--limit", "1", "--max-documents", "1",
+                  "--modes", "extract", "--out", str(tmp_path / "run"), home=tmp_path / "home", user_home=user_home)
+    assert run.returncode == 0, run.stderr
+    assert (tmp_path / "run" / "plot.png").stat().st_size > 0
+    assert reached_out(user_home) == ""
