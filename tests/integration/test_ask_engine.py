@@ -190,7 +190,8 @@ def _chat_app_one_question(home: Path) -> list[dict[str, object]]:
                 return
             screen.extend(data)
 
-    threading.Thread(target=read_screen, daemon=True).start()
+    reader = threading.Thread(target=read_screen, daemon=True)
+    reader.start()
     try:
         deadline = time.monotonic() + 120
         while b"Library" not in screen:  # the footer's key for the library: the app is on screen
@@ -209,6 +210,8 @@ def _chat_app_one_question(home: Path) -> list[dict[str, object]]:
         return turns
     finally:
         app.kill()
+        app.wait(timeout=30)
+        reader.join(timeout=10)  # it ends on the closed terminal; only then may its descriptor be closed
         os.close(master)
 
 
