@@ -22,6 +22,7 @@ watching. The folders are remembered per collection in `watched.json` beside the
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -151,6 +152,9 @@ def watch(
         # A name without a suffix may be a folder moved in or out: `_apply` tells once it settles.
         return is_watched_name(Path(path)) or (not Path(path).suffix and is_watched_name(Path(path, "x.txt")))
 
+    # Its one warning is "KeyboardInterrupt caught, stopping watch" (raise_interrupt=False, so that the loop
+    # below ends and the last refresh runs); the front ends say "stopped" themselves.
+    logging.getLogger("watchfiles.main").setLevel(logging.ERROR)
     changes_seen = watchfiles.watch(
         *roots, watch_filter=wanted, debounce=poll_ms, step=50, rust_timeout=poll_ms, yield_on_timeout=True,
         stop_event=stop, raise_interrupt=False,

@@ -1,7 +1,8 @@
 """Asking through the Engine and the CLI with the bundled models over the sample corpus.
 
-The CLI test also runs `localrag serve` and the chat app (in a pseudo-terminal) the way a user starts
-them, under tests/network_probe.py: every front end a user can open is checked for network attempts.
+The CLI test also runs `localrag serve`, `localrag watch` and the chat app (in a pseudo-terminal) the way
+a user starts them, under tests/network_probe.py: every front end a user can open is checked for network
+attempts.
 """
 
 from __future__ import annotations
@@ -165,6 +166,19 @@ def _serve_one_question(home: Path) -> dict[str, object]:
         server.kill()
 
 
+def _watch_until_caught_up(home: Path, folder: Path) -> str:
+    """`localrag watch FOLDER`: its first report (the catch-up ingest), then Ctrl+C; what it printed."""
+    watcher = start_cli("watch", str(folder), home=home, user_home=home.parent / "user-home")
+    try:
+        assert watcher.stderr is not None
+        lines = [watcher.stderr.readline() for _ in range(2)]  # "watching ...", then the catch-up's report
+        watcher.send_signal(signal.SIGINT)
+        assert watcher.wait(timeout=60) == 0
+        return "".join(lines) + watcher.stderr.read()
+    finally:
+        watcher.kill()
+
+
 def _chat_app_one_question(home: Path) -> list[dict[str, object]]:
     """`localrag` with no command, in a pseudo-terminal: type a question, wait for the saved answer, Ctrl+Q.
 
@@ -241,6 +255,8 @@ def test_cli_serve_and_chat_app_as_a_user_runs_them(tmp_path: Path, corpus_copy:
     assert "1871" in served["choices"][0]["message"]["content"]
     turns = _chat_app_one_question(home)
     assert [turn["role"] for turn in turns] == ["user", "assistant"] and "1871" in str(turns[1]["text"])
+    watched = _watch_until_caught_up(home, corpus_copy)
+    assert "7 unchanged" in watched and watched.endswith("stopped\n") and "KeyboardInterrupt" not in watched
 
     forget = _cli("forget", str(corpus_copy / "kestrel-point-lighthouse.md"), home=home)
     assert forget.returncode == 0, forget.stderr
