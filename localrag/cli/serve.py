@@ -7,6 +7,9 @@ Both hand one Engine to a server in `localrag.serve`; the server libraries load 
 from __future__ import annotations
 
 import argparse
+import os
+import signal
+from types import FrameType
 
 from rich.console import Console
 
@@ -61,5 +64,21 @@ def _mcp(args: argparse.Namespace, out: Console, err: Console) -> int:
     from localrag.cli.common import engine_from_args
     from localrag.serve.mcp import run_stdio
 
-    run_stdio(engine_from_args(args))
+    engine = engine_from_args(args)
+    signal.signal(signal.SIGINT, _stop_at_once)
+    run_stdio(engine)
     return 0
+
+
+def _stop_at_once(signum: int, frame: FrameType | None) -> None:
+    """Ctrl-C for the stdio server: say so and exit now.
+
+    The MCP SDK reads stdin in a worker thread that cancellation cannot interrupt, so after its own
+    Ctrl-C handling the server waits for one more line or the end of input (an open SDK issue: a stdio
+    server run at a terminal ignores the first Ctrl-C presses). A client ends the server by closing the
+    pipe, which works; this is for a person who started it by hand. Exiting at once is what a kill does,
+    which every write localrag makes survives (the store's commits, the writer lock's flock); a signal
+    handler writes with os.write, not through the console's locks.
+    """
+    os.write(2, b"stopped\n")
+    os._exit(0)

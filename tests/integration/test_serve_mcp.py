@@ -10,11 +10,13 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import signal
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
-from network_probe import child_args, probe_env, reached_out
+from network_probe import child_args, probe_env, reached_out, users_env
 
 from localrag.config import load_settings
 from localrag.embed import SentenceTransformerEmbedder
@@ -104,4 +106,24 @@ def test_every_tool_and_resource_over_stdio(
     assert seen["empty"][1].endswith("the question is empty (type a question about your documents)")
     assert seen["doc"]["chunks"] and seen["doc"]["document"]["doc_id"] == seen["documents"]["documents"][0]["doc_id"]
     assert seen["chunk"]["chunk_id"] == seen["search"]["hits"][0]["chunk"]["chunk_id"]
+    assert reached_out(localrag_home.parent / "user-home") == ""
+
+
+def test_ctrl_c_stops_the_stdio_server_at_once(localrag_home: Path) -> None:
+    """Started by hand, with its input still open: the SDK alone would wait for another line before ending."""
+    server = subprocess.Popen([sys.executable, *child_args("mcp")], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True,
+                              env=users_env(localrag_home, localrag_home.parent / "user-home"))
+    try:
+        assert server.stdin is not None and server.stdout is not None and server.stderr is not None
+        hello = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+            "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "test", "version": "0"}}}
+        server.stdin.write(json.dumps(hello) + "\n")
+        server.stdin.flush()
+        assert json.loads(server.stdout.readline())["id"] == 1  # serving, and reading its input again
+        server.send_signal(signal.SIGINT)
+        assert server.wait(timeout=15) == 0
+        assert server.stderr.read() == "stopped\n"
+    finally:
+        server.kill()
     assert reached_out(localrag_home.parent / "user-home") == ""
