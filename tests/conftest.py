@@ -54,6 +54,14 @@ def _refuse_ex(self: socket.socket, address: object) -> int:
 _real_connect = socket.socket.connect
 _real_connect_ex = socket.socket.connect_ex
 
+# scripts/test runs the suite in two pytest-xdist workers. Torch and llama.cpp spin-wait between the
+# parts of a matrix product (localrag/cpu.py), so two workers taking two threads each on 2 cores slow
+# each other's model tests down several times over; one thread each keeps both cores busy without that.
+# Set before any test imports torch, whose thread pool reads it once.
+WORKER_THREADS = "1" if os.environ.get("PYTEST_XDIST_WORKER") else ""
+if WORKER_THREADS:
+    os.environ.setdefault("OMP_NUM_THREADS", WORKER_THREADS)
+
 
 @pytest.fixture(autouse=True)
 def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -76,8 +84,16 @@ def localrag_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, session_cache
     for name in list(os.environ):
         if name.startswith("LOCALRAG_") and name != "LOCALRAG_HOME":
             monkeypatch.delenv(name, raising=False)
+    if WORKER_THREADS:
+        monkeypatch.setenv("LOCALRAG_N_THREADS", WORKER_THREADS)
     monkeypatch.setenv("LOCALRAG_CACHE_DIR", str(session_cache))
     yield home
+
+
+@pytest.fixture
+def no_worker_threads(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without the worker's one-thread count: for tests of the settings' defaults and of the thread rules."""
+    monkeypatch.delenv("LOCALRAG_N_THREADS", raising=False)
 
 
 @pytest.fixture(autouse=True)
@@ -109,4 +125,4 @@ def real_generator() -> LlamaGenerator:
     from localrag.generate import LlamaGenerator
     from localrag.models import bundled_generator_path
 
-    return LlamaGenerator(bundled_generator_path(), n_ctx=2048)
+    return LlamaGenerator(bundled_generator_path(), n_ctx=2048, n_threads=int(WORKER_THREADS or 0))

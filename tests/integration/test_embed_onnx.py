@@ -107,7 +107,9 @@ def test_thread_count_reaches_the_session_and_keeps_the_vectors() -> None:
     assert np.abs(vectors - default.embed(TEXTS)).max() < 1e-5
 
 
-def test_the_engine_s_embedder_takes_the_free_cores_like_training(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_engine_s_embedder_takes_the_free_cores_like_training(
+    monkeypatch: pytest.MonkeyPatch, no_worker_threads: None
+) -> None:
     # Ingest embeds through the Engine's embedder: on a machine whose other processes keep all cores
     # but one busy, it takes that one (ONNX Runtime's own default would take every core).
     asked: list[int] = []

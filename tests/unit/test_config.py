@@ -9,6 +9,8 @@ from localrag import paths
 from localrag.config import Settings, load_settings, save_settings, setting_range
 from localrag.errors import ConfigError
 
+pytestmark = pytest.mark.usefixtures("no_worker_threads")
+
 
 def test_defaults_without_file_or_env() -> None:
     assert load_settings() == Settings()
