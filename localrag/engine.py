@@ -5,10 +5,10 @@ TUI's first frame are instant. The embedder, the LanceDB store and the llama.cpp
 first use (or in `warm_up()`, which the TUI calls from a worker), each once, behind a lock, so
 worker threads can share one Engine.
 
-Answering: retrieve (hybrid search), refuse when nothing relevant came back (unless the settings
-allow answering from the model's memory), fit the sources into the context by the model's own
-token counts, stream the answer, then parse its citations and check every quote against the cited
-source. `stream()` yields SourcesEvent, TokenEvent..., DoneEvent; `ask()` drains it.
+Answering: retrieve (hybrid search), then `answer/pipeline.py` refuses when nothing relevant came
+back (unless the settings allow answering from the model's memory), fits the sources into the
+context, streams the answer and checks every quote against the cited source. `stream()` yields
+SourcesEvent, TokenEvent..., DoneEvent; `ask()` drains it.
 
 Graph mode (`graph_build`, `graph_import`, `graph_stats`, `ask_graph`) keeps the knowledge graph
 in the same LanceDB folder as the chunks and an in-memory `GraphIndex` of it that is rebuilt only
@@ -25,9 +25,7 @@ conversation as text, so an old conversation reads the same whichever collection
 
 from __future__ import annotations
 
-import inspect
 import os
-import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -55,12 +53,9 @@ from localrag.types import (
     Chunk,
     Document,
     DoneEvent,
-    GenerationStats,
     Hit,
     IngestProgress,
     IngestReport,
-    SourcesEvent,
-    TokenEvent,
 )
 from localrag.writer_lock import writer_lock
 
@@ -115,14 +110,6 @@ _EMBEDDER_FIELDS = frozenset({"embedder", "embed_backend", "embed_batch_size", "
 _STORE_FIELDS = frozenset({"collection"})
 _RETRIEVER_FIELDS = frozenset({"reranker"})
 GRAPH_PLANNERS = ("embedding", "grammar")
-
-# Words that make a follow-up lean on the conversation before it.
-_FOLLOW_UP = re.compile(
-    r"\b(it|its|they|them|their|this|that|these|those|he|she|his|her|there|then|one|ones|same|also|"
-    r"more|else|other|former|latter)\b",
-    re.IGNORECASE,
-)
-
 
 class Engine:
     def __init__(
@@ -586,21 +573,11 @@ class Engine:
                               "write them from this index: localrag raft build")
         return kept
 
-    def _relevant(self, hits: list[Hit]) -> bool:
-        best = max((h.vector_score for h in hits if h.vector_score is not None), default=None)
-        return best is not None and best >= self.settings.min_similarity
-
     def rewrite_query(self, question: str, history: list[dict[str, str]]) -> str:
-        """A standalone retrieval query for a follow-up question.
+        """A standalone retrieval query for a follow-up question (answer/pipeline.py, `follow_up_query`)."""
+        from localrag.answer.pipeline import follow_up_query
 
-        A 135M model rewrites unreliably, so the rewrite is deterministic: a question that leans on
-        the conversation (a pronoun, "also", "more") gets the previous user question prepended, which
-        carries its subject into both the BM25 and the vector query.
-        """
-        previous = [m["content"] for m in history if m.get("role") == "user"]
-        if not previous or not _FOLLOW_UP.search(question):
-            return question
-        return f"{previous[-1]} {question}"
+        return follow_up_query(question, history)
 
     def stream(
         self,
@@ -611,104 +588,17 @@ class Engine:
         history: list[dict[str, str]] | None = None,
         cancel: threading.Event | None = None,
     ) -> Iterator[AnswerEvent]:
-        from localrag.answer import (
-            NO_ANSWER_TEXT,
-            answer_citations,
-            attribution_messages,
-            build_messages,
-            citation_grammar,
-            finish_answer,
-        )
-        from localrag.answer.evidence import EXTRACT_MODEL, best_sentence
-        from localrag.answer.repeats import RepeatGuard
+        from localrag.answer.pipeline import answer_events
 
         question = question.strip()
         if not question:
             raise LocalRagError("the question is empty", "type a question about your documents")
-        extract = self.settings.answer_mode == "extract"
         # The model file is checked before retrieval, so a bad --model fails fast and alone.
-        generator = None if extract else self.generator
+        generator = None if self.settings.answer_mode == "extract" else self.generator
         query = self.rewrite_query(question, history or [])
         hits = self.search(query, k=k, filters=filters)
-        relevant = self._relevant(hits)
-        if not relevant and (extract or not self.settings.allow_model_knowledge):
-            yield SourcesEvent([], query)
-            model = EXTRACT_MODEL if generator is None else generator.name
-            yield DoneEvent(Answer(question, NO_ANSWER_TEXT, refused=True, model=model))
-            return
-        if generator is None:
-            yield from self._extracted(question, query, hits)
-            return
-        messages, used = build_messages(
-            question,
-            hits if relevant else [],
-            generator,
-            max_answer_tokens=self.settings.max_answer_tokens,
-            history=history,
-        )
-        yield SourcesEvent(used, query)
-        stats = GenerationStats()
-        pieces: list[str] = []
-        guard = RepeatGuard() if self.settings.stop_repeats else None
-        stream = generator.stream_chat(
-            messages,
-            max_tokens=self.settings.max_answer_tokens,
-            temperature=self.settings.temperature,
-            cancel=cancel,
-            stats=stats,
-        )
-        try:
-            for piece in stream:
-                shown = guard.feed(piece) if guard is not None else piece
-                if shown:
-                    pieces.append(shown)
-                    yield TokenEvent(shown)
-                if guard is not None and guard.looping:
-                    stats.stopped_repeating = True
-                    break
-        finally:
-            # A generator left suspended holds the model's lock, which the attribution turn needs.
-            if inspect.isgenerator(stream):
-                stream.close()
-        rest = guard.flush() if guard is not None else ""
-        if rest:
-            pieces.append(rest)
-            yield TokenEvent(rest)
-        text = "".join(pieces).strip()
-        attributed = False
-        if (
-            self.settings.attribution_turn
-            and used
-            and text
-            and not stats.cancelled
-            and not answer_citations(text, used)[0]
-        ):
-            # Small models rarely cite unprompted; a second turn whose grammar admits only an existing
-            # source number makes the model itself pick the source, reusing the cached prompt prefix.
-            citation = generator.complete(
-                attribution_messages(messages, text),
-                max_tokens=6,
-                temperature=0.0,
-                grammar=citation_grammar(len(used)),
-                cancel=cancel,
-            ).strip()
-            if citation:
-                attributed = True
-                pieces.append(f" {citation}")
-                yield TokenEvent(f" {citation}")
-        # After the reply, so the first token does not wait for it (benchmarks/README.md, "The best source sentence").
-        evidence = best_sentence(question, used, self.embedder) if used and not stats.cancelled else None
-        yield DoneEvent(finish_answer(question, "".join(pieces), used, stats, generator.name, attributed=attributed,
-                                      answer_from_quote=self.settings.raft_answer == "quote", evidence=evidence))
-
-    def _extracted(self, question: str, query: str, hits: list[Hit]) -> Iterator[AnswerEvent]:
-        """`answer_mode = "extract"`: the sources' best sentence, quoted and cited, is the answer."""
-        from localrag.answer.evidence import best_sentence, extracted_answer
-
-        yield SourcesEvent(hits, query)
-        answer = extracted_answer(question, best_sentence(question, hits, self.embedder), hits)
-        yield TokenEvent(answer.text)
-        yield DoneEvent(answer)
+        yield from answer_events(question, query, hits, generator=generator, embedder=self.embedder,
+                                 settings=self.settings, history=history, cancel=cancel)
 
     def ask(
         self,

@@ -1,0 +1,140 @@
+"""From retrieved hits to a checked answer, as events: what `Engine.stream` runs after retrieval.
+
+Refuse when nothing relevant came back (unless the settings allow answering from the model's
+memory), fit the sources into the context by the model's own token counts, stream the answer with
+the repeat guard, ask for a citation when the model gave none, then parse the citations and check
+every quote against the cited source. In `answer_mode = "extract"` the sources' best sentence,
+quoted and cited, is the answer and no model is loaded.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+import threading
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from localrag.answer import (
+    NO_ANSWER_TEXT,
+    answer_citations,
+    attribution_messages,
+    build_messages,
+    citation_grammar,
+    finish_answer,
+)
+from localrag.answer.evidence import EXTRACT_MODEL, best_sentence, extracted_answer
+from localrag.answer.repeats import RepeatGuard
+from localrag.types import Answer, AnswerEvent, DoneEvent, GenerationStats, Hit, SourcesEvent, TokenEvent
+
+if TYPE_CHECKING:
+    from localrag.config import Settings
+    from localrag.embed import Embedder
+    from localrag.generate import Generator
+
+# Words that make a follow-up lean on the conversation before it.
+_FOLLOW_UP = re.compile(
+    r"\b(it|its|they|them|their|this|that|these|those|he|she|his|her|there|then|one|ones|same|also|"
+    r"more|else|other|former|latter)\b",
+    re.IGNORECASE,
+)
+
+
+def follow_up_query(question: str, history: list[dict[str, str]]) -> str:
+    """A standalone retrieval query for a follow-up question.
+
+    A 135M model rewrites unreliably, so the rewrite is deterministic: a question that leans on
+    the conversation (a pronoun, "also", "more") gets the previous user question prepended, which
+    carries its subject into both the BM25 and the vector query.
+    """
+    previous = [m["content"] for m in history if m.get("role") == "user"]
+    if not previous or not _FOLLOW_UP.search(question):
+        return question
+    return f"{previous[-1]} {question}"
+
+
+def relevant(hits: list[Hit], min_similarity: float) -> bool:
+    """Whether the best vector score reaches the `min_similarity` setting (BM25 alone is no evidence)."""
+    best = max((h.vector_score for h in hits if h.vector_score is not None), default=None)
+    return best is not None and best >= min_similarity
+
+
+def answer_events(
+    question: str,
+    query: str,
+    hits: list[Hit],
+    *,
+    generator: Generator | None,
+    embedder: Embedder,
+    settings: Settings,
+    history: list[dict[str, str]] | None = None,
+    cancel: threading.Event | None = None,
+) -> Iterator[AnswerEvent]:
+    """SourcesEvent, TokenEvent..., DoneEvent for `question`; `generator` None: extract mode."""
+    found = relevant(hits, settings.min_similarity)
+    if not found and (generator is None or not settings.allow_model_knowledge):
+        yield SourcesEvent([], query)
+        model = EXTRACT_MODEL if generator is None else generator.name
+        yield DoneEvent(Answer(question, NO_ANSWER_TEXT, refused=True, model=model))
+        return
+    if generator is None:
+        yield SourcesEvent(hits, query)
+        answer = extracted_answer(question, best_sentence(question, hits, embedder), hits)
+        yield TokenEvent(answer.text)
+        yield DoneEvent(answer)
+        return
+    messages, used = build_messages(
+        question,
+        hits if found else [],
+        generator,
+        max_answer_tokens=settings.max_answer_tokens,
+        history=history,
+    )
+    yield SourcesEvent(used, query)
+    stats = GenerationStats()
+    pieces: list[str] = []
+    guard = RepeatGuard() if settings.stop_repeats else None
+    stream = generator.stream_chat(
+        messages,
+        max_tokens=settings.max_answer_tokens,
+        temperature=settings.temperature,
+        cancel=cancel,
+        stats=stats,
+    )
+    try:
+        for piece in stream:
+            shown = guard.feed(piece) if guard is not None else piece
+            if shown:
+                pieces.append(shown)
+                yield TokenEvent(shown)
+            if guard is not None and guard.looping:
+                stats.stopped_repeating = True
+                break
+    finally:
+        # A generator left suspended holds the model's lock, which the attribution turn needs.
+        if inspect.isgenerator(stream):
+            stream.close()
+    rest = guard.flush() if guard is not None else ""
+    if rest:
+        pieces.append(rest)
+        yield TokenEvent(rest)
+    text = "".join(pieces).strip()
+    attributed = False
+    if settings.attribution_turn and used and text and not stats.cancelled and not answer_citations(text, used)[0]:
+        # Small models rarely cite unprompted; a second turn whose grammar admits only an existing
+        # source number makes the model itself pick the source, reusing the cached prompt prefix.
+        citation = generator.complete(
+            attribution_messages(messages, text),
+            max_tokens=6,
+            temperature=0.0,
+            grammar=citation_grammar(len(used)),
+            cancel=cancel,
+        ).strip()
+        if citation:
+            attributed = True
+            pieces.append(f" {citation}")
+            yield TokenEvent(f" {citation}")
+    # After the reply, so the first token does not wait for it (benchmarks/README.md, "The best source sentence").
+    evidence = best_sentence(question, used, embedder) if used and not stats.cancelled else None
+    yield DoneEvent(finish_answer(question, "".join(pieces), used, stats, generator.name, attributed=attributed,
+                                  answer_from_quote=settings.raft_answer == "quote", evidence=evidence))
