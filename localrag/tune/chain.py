@@ -17,9 +17,8 @@ has to run again, every later stage runs again too, since its input may have cha
 folder: a re-run with other settings is refused rather than quietly mixing two runs; `restart`
 deletes the folder and starts over.
 
-The verify stage checks what a user will touch: the model is listed by `list_models` with its card,
-loads in llama.cpp, and answers one held-out question of the RAFT set, whose reply is judged like
-any answer (RAFT format present, quotes verified against the documents it was shown). The gate stage
+The verify stage checks what a user will touch (`localrag.tune.smoke`): the model is listed with its
+card, loads in llama.cpp, and answers one held-out question of the RAFT set. The gate stage
 then answers the held-out test split (validation when there is none) with the base and the tuned
 model and writes the verdict, "better than base: +X [lo, hi]" or "not better than base", into the
 card (`localrag.tune.gate`); the front end makes the model the default only when it is better (or
@@ -47,7 +46,6 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from localrag.atomic import write_text_atomic
 from localrag.ingest.pipeline import file_hash
-from localrag.jsonl import read_jsonl
 from localrag.raft.dataset import RaftConfig
 from localrag.raft.qa import ProgressCallback
 from localrag.tune.runs import TuneError, check_model_name, tune_dir
@@ -81,8 +79,6 @@ QUICK_FINETUNE = {
     "warmup_steps": 2,
     "eval_examples": 8,
 }
-# The verify stage's answer: long enough for a quote and the <ANSWER>: line, short enough to be quick.
-VERIFY_MAX_TOKENS = 160
 
 
 class TuneEngine(Protocol):
@@ -225,6 +221,7 @@ def real_stages(n_threads: int = 0) -> StageFunctions:
     from localrag.tune.export import export_model
     from localrag.tune.finetune import finetune
     from localrag.tune.gate import run_gate
+    from localrag.tune.smoke import smoke_test
 
     def verify(model_path: Path, raft_dir: Path, models_dir: Path) -> dict[str, Any]:
         return smoke_test(model_path, raft_dir, models_dir, n_threads=n_threads)
@@ -625,62 +622,3 @@ def _gate_stage(
         settings=engine.settings, progress=hooks.gate, cancel=cancel,
     )
     return None if outcome is None else dict(outcome.to_json())
-
-
-def held_out_example(raft_dir: Path) -> Any:
-    """The first test example of the RAFT set (else validation, else train), as a RaftExample."""
-    from localrag.raft.dataset import RaftExample
-
-    path = raft_dir / "examples.jsonl"
-    examples = [RaftExample.from_json(record) for _, record in read_jsonl(path, error=TuneError)]
-    for split in ("test", "validation", "train"):
-        for example in examples:
-            if example.split == split:
-                return example
-    raise TuneError(f"{path} holds no examples", "rebuild the RAFT set with `localrag tune --restart`")
-
-
-def smoke_test(
-    model_path: Path,
-    raft_dir: Path,
-    models_dir: Path,
-    *,
-    generator_factory: Callable[[Path], Generator] | None = None,
-    n_threads: int = 0,
-) -> dict[str, Any]:
-    """Listed with its card, loads in llama.cpp, answers a held-out RAFT question: the reply's figures."""
-    from localrag.answer import finish_answer, split_raft_answer
-    from localrag.models import list_models
-    from localrag.raft.dataset import chat_messages
-    from localrag.types import GenerationStats, Hit, QuoteStatus
-
-    listed = [m for m in list_models(models_dir) if m.path.resolve() == model_path.resolve()]
-    if not listed or listed[0].error:
-        why = listed[0].error if listed else "not listed"
-        raise TuneError(f"{model_path}: the exported model is not usable ({why})", "run the export again with --force")
-    if not listed[0].card or "error" in listed[0].card:
-        raise TuneError(
-            f"{model_path.with_suffix('.json')}: the model card is missing or unreadable",
-            "run the export again with --force",
-        )
-    example = held_out_example(raft_dir)
-    if generator_factory is None:
-        from localrag.generate import LlamaGenerator
-
-        generator: Generator = LlamaGenerator(model_path, n_ctx=4096, n_threads=n_threads)
-    else:
-        generator = generator_factory(model_path)
-    stats = GenerationStats()
-    messages = chat_messages(example)[:2]
-    reply = generator.complete(messages, max_tokens=VERIFY_MAX_TOKENS, temperature=0.0, stats=stats)
-    hits = [Hit(chunk, 0.0) for chunk in example.documents]
-    answer = finish_answer(example.question, reply, hits, stats, model_path.stem)
-    return {
-        "question": example.question,
-        "gold": example.answer,
-        "reply": answer.text,
-        "answer_tag": split_raft_answer(answer.raw_text) is not None,
-        "quotes": len(answer.quotes),
-        "quotes_verified": sum(q.status is QuoteStatus.VERIFIED for q in answer.quotes),
-        "tokens_per_second": round(stats.tokens_per_second, 1),
-    }

@@ -22,10 +22,10 @@ from localrag.tune.chain import (
     StageFunctions,
     make_plan,
     run_tune,
-    smoke_test,
 )
 from localrag.tune.gate import GateResult, record_gate
 from localrag.tune.runs import TuneError, check_model_name
+from localrag.tune.smoke import smoke_test
 from localrag.types import Chunk, Document
 
 
