@@ -45,6 +45,16 @@ def test_an_abbreviation_before_a_lower_case_word_does_not_end_a_sentence() -> N
     assert _sentences("Andr. Next.") == ["Andr.", "Next."]  # a title only as a whole word
 
 
+def test_a_word_that_numbers_what_follows_does_not_end_a_sentence() -> None:
+    text = "Approved by the committee (Ref. No. 258/11). Take test no. 2 and see Vol. 82, pp. 387-413. Done."
+    assert _sentences(text) == ["Approved by the committee (Ref. No. 258/11).",
+                                "Take test no. 2 and see Vol. 82, pp. 387-413.", "Done."]
+    assert _sentences("Processing is lawful under Art. 6 GDPR. It is.") == ["Processing is lawful under Art. 6 GDPR.",
+                                                                           "It is."]
+    # Only before a number: a sentence may end in "no." ("The answer was no. Then ...").
+    assert _sentences("The answer was no. Then we left.") == ["The answer was no.", "Then we left."]
+
+
 def test_a_numbered_item_keeps_its_number_in_its_first_sentence() -> None:
     text = "Steps:\n1. Mark the queen. Close the hive.\n  2) Open it again\n3. "
     assert _sentences(text) == ["Steps:", "1. Mark the queen.", "Close the hive.", "2) Open it again"]
