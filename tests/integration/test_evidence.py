@@ -8,6 +8,7 @@ from localrag.answer.evidence import (
     candidate_sentences,
     extracted_answer,
     extracted_text,
+    weighted_shares,
 )
 from localrag.embed import HashEmbedder, SentenceTransformerEmbedder
 from localrag.sentences import sentence_spans
@@ -53,6 +54,17 @@ def test_the_sentence_with_the_asked_fact_wins(real_embedder: SentenceTransforme
     assert (evidence.source, evidence.text) == (2, "The Kestrel Point light was first lit on 14 March 1871.")
     free = best_sentence("Which day is entry free?", SOURCES, real_embedder)
     assert free is not None and free.text == "Entry is free on Sundays."
+
+
+def test_a_question_word_every_sentence_holds_counts_for_less_than_a_rare_one() -> None:
+    texts = ["Descale the espresso machine every eight weeks.", "Grind the espresso beans fine.",
+             "Tamp the espresso firmly."]
+    shares = weighted_shares("How often should I descale the espresso machine?", texts)
+    # "espresso" is in every sentence, "descale" and "machine" in the first only: each of those two weighs
+    # more than "espresso", so the first holds over four times the others' share (1.69 + 1.69 + 1 against 1).
+    assert shares[1] == shares[2] and shares[0] > 4 * shares[1] > 0
+    assert weighted_shares("the of and", texts).tolist() == [0.0, 0.0, 0.0]  # no content words asked
+    assert weighted_shares("descale?", []).size == 0
 
 
 def test_no_sentence_no_evidence(real_embedder: SentenceTransformerEmbedder) -> None:

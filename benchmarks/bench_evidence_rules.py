@@ -1,0 +1,193 @@
+"""Rules for the best source sentence (answer/evidence.py), side by side on the same sources and vectors.
+
+    .venv/bin/python benchmarks/bench_evidence_rules.py                 # the sample corpus and COVID-QA 1-120
+    .venv/bin/python benchmarks/bench_evidence_rules.py --held-out RULE # COVID-QA 121-200 for RULE against "plain"
+
+The rule before 2026-12-04 ("plain": cosine to the question plus half the share of the question's content
+words the sentence holds) was chosen on the sample corpus's twelve questions and the first 60 of COVID-QA's
+Random(7) draw, and checked on the next 60 (bench_extract.py). The variants here add to the word share what the
+question asks for: a number for "how many / how much / how long ...", a time or date for "when / what year", a
+frequency for "how often" (a bonus of W when the sentence holds one; the answer-type idea of classic question
+answering); a stop-word list that also leaves out pronouns and auxiliaries ("I", "should", "can"); and a share
+whose words are weighted by how few of the candidate sentences hold them ("idfW": weight W instead of 0.5;
+"idf1.0" has been the product's rule since, `answer.evidence.weighted_shares`). They are chosen on the sample
+corpus and COVID-QA 1-120; questions 121-200 of the draw, which no rule has been chosen on, judge the one
+chosen, once (`--held-out`, against "plain"). Every rule scores the same sentences of the same hits
+(`Engine.search`, the default k) with the same cosines, so a difference is the rule's alone.
+Summary: benchmarks/summaries/evidence_rules.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import _corpus  # noqa: E402
+from bench_answer_repeats import covid_items  # noqa: E402
+from bench_prompt import QUESTIONS  # noqa: E402
+
+SUMMARY = Path(__file__).resolve().parent / "summaries" / "evidence_rules.json"
+WEIGHTS = (0.1, 0.2, 0.3)
+
+
+def prepared(home: Path, questions: list[str]) -> list[dict[str, Any]]:
+    """Per question: its candidate sentences (one line each) and their cosines to it."""
+    os.environ["LOCALRAG_HOME"] = str(home)
+    from localrag.answer.evidence import candidate_sentences
+    from localrag.config import load_settings
+    from localrag.engine import Engine
+    from localrag.sentences import one_line
+
+    engine = Engine(load_settings())
+    out = []
+    for question in questions:
+        hits = engine.search(question)
+        candidates = candidate_sentences(hits)
+        texts = [one_line(hits[n - 1].chunk.text[s:e]) for n, s, e in candidates]
+        cosines = (engine.embedder.embed(texts) @ engine.embedder.embed_queries([question])[0]) if texts else []
+        out.append({"question": question, "texts": texts, "cosines": np.asarray(cosines, dtype=float)})
+    return out
+
+
+# Pronouns, auxiliaries and question words that localrag's stop words (raft.qa) keep as content words.
+EXTRA_STOP = frozenset("i you we he she they me my your our his her them do does did can could should would will "
+                       "shall may might must much many often long far old".split())
+NUMBER_WORDS = ("one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|twenty|"
+                "thirty|forty|fifty|hundred|thousand|million|billion|half|dozen")
+ANSWER_TYPES = [
+    # (what the question says, what a sentence that answers it holds)
+    (r"\bhow often\b|\bhow frequently\b",
+     r"\bevery\b|\bper\b|\beach (?:day|week|month|year)\b|\b(?:daily|weekly|monthly|yearly|annually|hourly)\b|"
+     r"\b(?:once|twice)\b|\btimes? an?\b"),
+    (r"\bhow (?:many|much|long|large|big|old|far|high|heavy|tall|wide|deep)\b|\bwhat (?:percentage|proportion|"
+     r"fraction|number|amount|dose|size)\b",
+     rf"\d|\b(?:{NUMBER_WORDS})\b"),
+    (r"^\s*when\b|\bwhat (?:year|date|time|month|day)\b|\bwhich year\b",
+     # Month names by their capital: "may" and "march" are words too.
+     r"\b(?:1[5-9]|20)\d\d\b|\b(?-i:January|February|March|April|May|June|July|August|September|October|"
+     r"November|December)\b|\b\d{1,2}:\d\d\b|\b(?:century|decade|spring|summer|autumn|winter)\b"),
+]
+
+
+def word_share(question: str, text: str, *, pronouns: bool) -> float:
+    from localrag.raft.qa import content_words
+
+    asked = set(content_words(question))
+    if pronouns:
+        asked -= EXTRA_STOP
+    return len(asked.intersection(content_words(text))) / max(1, len(asked))
+
+
+def idf_shares(question: str, texts: list[str]) -> np.ndarray:
+    """Each sentence's share of the question's content words, each word weighted by how few of the candidate
+    sentences hold it (smoothed inverse document frequency): "descale" counts more than the "espresso" of
+    every sentence of an espresso manual."""
+    from localrag.raft.qa import content_words
+
+    asked = sorted(set(content_words(question)))
+    held = [set(content_words(text)) for text in texts]
+    weights = np.array([np.log((len(texts) + 1) / (sum(w in h for h in held) + 1)) + 1.0 for w in asked])
+    if not asked:
+        return np.zeros(len(texts))
+    return np.array([sum(wt for w, wt in zip(asked, weights, strict=True) if w in h) for h in held]) / weights.sum()
+
+
+def answer_type_bonus(question: str, text: str, weight: float) -> float:
+    import re
+
+    for asks, holds in ANSWER_TYPES:
+        if re.search(asks, question, re.IGNORECASE):
+            return weight if re.search(holds, text, re.IGNORECASE) else 0.0
+    return 0.0
+
+
+def choose(item: dict[str, Any], rule: str) -> str:
+    """The sentence `rule` picks for one prepared question ("" when the sources have none)."""
+    texts, cosines = item["texts"], item["cosines"]
+    if not texts:
+        return ""
+    name, _, weight = rule.partition("+type")
+    if name.startswith("idf"):
+        shares = idf_shares(item["question"], texts)
+        scores = cosines + float(name[3:] or 0.5) * shares
+    else:
+        shares = np.array([word_share(item["question"], text, pronouns=name == "pronouns") for text in texts])
+        scores = cosines + 0.5 * shares
+    if weight:
+        scores = scores + np.array([answer_type_bonus(item["question"], text, float(weight)) for text in texts])
+    return str(texts[int(np.argmax(scores))])
+
+
+def rules() -> list[str]:
+    typed = [f"{base}+type{w}" for base in ("plain", "pronouns") for w in WEIGHTS]
+    return ["plain", "pronouns", "idf0.5", "idf1.0", "idf1.5", "idf2.0", *typed, "idf1.0+type0.1"]
+
+
+def scored(items: list[dict[str, Any]], judge: Any, names: list[str]) -> dict[str, Any]:
+    from localrag.evaluate.metrics import paired_difference
+
+    picks = {rule: [choose(item, rule) for item in items] for rule in names}
+    values = {rule: [judge(item, text) for item, text in zip(items, texts, strict=True)]
+              for rule, texts in picks.items()}
+    out: dict[str, Any] = {"questions": len(items)}
+    for rule in names:
+        out[rule] = {"score": round(float(np.mean(values[rule])), 4)}
+        if rule != "plain":
+            out[rule]["vs plain"] = paired_difference(values["plain"], values[rule]).to_json()
+            out[rule]["higher / lower"] = [sum(b > a for a, b in zip(values["plain"], values[rule], strict=True)),
+                                           sum(b < a for a, b in zip(values["plain"], values[rule], strict=True))]
+    out["picks"] = [{"question": item["question"], **{rule: picks[rule][i] for rule in names}}
+                    for i, item in enumerate(items)]
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--home", type=Path, default=_corpus.RESULTS / "tune_retriever_home_98")
+    parser.add_argument("--held-out", default="", metavar="RULE", help="judge RULE on COVID-QA 121-200 against plain")
+    args = parser.parse_args()
+    from localrag.config import load_settings
+    from localrag.engine import Engine
+    from localrag.evaluate.metrics import token_f1
+    from localrag.ingest.discover import sample_corpus_dir
+
+    summary = json.loads(SUMMARY.read_text()) if SUMMARY.is_file() else {}
+    items = covid_items(200)
+    gold = dict(items)
+
+    def f1(item: dict[str, Any], text: str) -> float:
+        return token_f1(text, gold[item["question"]])
+
+    if args.held_out:
+        held = prepared(args.home.resolve(), [q for q, _ in items[120:]])
+        summary["held out: COVID-QA 121-200"] = scored(held, f1, ["plain", args.held_out])
+    else:
+        sample_home = Path(tempfile.mkdtemp(prefix="localrag-evidence-"))
+        os.environ["LOCALRAG_HOME"] = str(sample_home)
+        Engine(load_settings()).ingest([sample_corpus_dir()])
+        expected = {q: e.split("|") for q, e, _ in QUESTIONS}
+        sample = prepared(sample_home, [q for q, _, _ in QUESTIONS])
+        summary["sample corpus"] = scored(
+            sample, lambda item, text: float(any(e in text.lower() for e in expected[item["question"]])), rules())
+        chosen = prepared(args.home.resolve(), [q for q, _ in items[:120]])
+        summary["COVID-QA 1-120"] = scored(chosen, f1, rules())
+    summary["command"] = " ".join(sys.argv)
+    summary["load_average"] = os.getloadavg()
+    SUMMARY.write_text(json.dumps(summary, indent=1, ensure_ascii=False) + "\n")
+    for name, part in summary.items():
+        if isinstance(part, dict):
+            print(name, {k: v for k, v in part.items() if k != "picks"})
+
+
+if __name__ == "__main__":
+    main()
