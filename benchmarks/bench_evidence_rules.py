@@ -88,20 +88,6 @@ def word_share(question: str, text: str, *, pronouns: bool) -> float:
     return len(asked.intersection(content_words(text))) / max(1, len(asked))
 
 
-def idf_shares(question: str, texts: list[str]) -> np.ndarray:
-    """Each sentence's share of the question's content words, each word weighted by how few of the candidate
-    sentences hold it (smoothed inverse document frequency): "descale" counts more than the "espresso" of
-    every sentence of an espresso manual."""
-    from localrag.raft.qa import content_words
-
-    asked = sorted(set(content_words(question)))
-    held = [set(content_words(text)) for text in texts]
-    weights = np.array([np.log((len(texts) + 1) / (sum(w in h for h in held) + 1)) + 1.0 for w in asked])
-    if not asked:
-        return np.zeros(len(texts))
-    return np.array([sum(wt for w, wt in zip(asked, weights, strict=True) if w in h) for h in held]) / weights.sum()
-
-
 def answer_type_bonus(question: str, text: str, weight: float) -> float:
     import re
 
@@ -118,7 +104,9 @@ def choose(item: dict[str, Any], rule: str) -> str:
         return ""
     name, _, weight = rule.partition("+type")
     if name.startswith("idf"):
-        shares = idf_shares(item["question"], texts)
+        from localrag.answer.evidence import weighted_shares
+
+        shares = weighted_shares(item["question"], texts)
         scores = cosines + float(name[3:] or 0.5) * shares
     else:
         shares = np.array([word_share(item["question"], text, pronouns=name == "pronouns") for text in texts])

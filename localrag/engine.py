@@ -111,6 +111,7 @@ _STORE_FIELDS = frozenset({"collection"})
 _RETRIEVER_FIELDS = frozenset({"reranker"})
 GRAPH_PLANNERS = ("embedding", "grammar")
 
+
 class Engine:
     def __init__(
         self,

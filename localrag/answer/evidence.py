@@ -73,8 +73,8 @@ def weighted_shares(question: str, texts: Sequence[str]) -> np.ndarray:
     if not asked or not texts:
         return np.zeros(len(texts))
     held = [set(content_words(text)) for text in texts]
-    weights = np.array([np.log((len(texts) + 1) / (sum(word in words for words in held) + 1)) + 1.0 for word in asked])
     present = np.array([[word in words for word in asked] for words in held], dtype=float)
+    weights = np.log((len(texts) + 1) / (present.sum(axis=0) + 1)) + 1.0
     return np.asarray(present @ weights / weights.sum())
 
 
