@@ -1,0 +1,158 @@
+"""Which source an uncited answer is attributed to: the model's own pick against rules over the answer's words.
+
+    .venv/bin/python benchmarks/bench_attribution.py [--covid 200] [--select 120]   # answers, then the rules
+    .venv/bin/python benchmarks/bench_attribution.py --score                         # the rules on kept answers
+
+The bundled model rarely cites by itself, so when an answer cites nothing the pipeline asks it, in a second
+turn whose grammar admits only "[1]".."[n]", which source holds the answer (localrag/answer/pipeline.py).
+Seen as a user: "How many vacation days do employees get?" answered "25 days ... [3]", source 3 a German note
+about a coffee machine. This benchmark answers each question once through `Engine.ask` with the default
+settings, keeps the answer as written before the attribution turn, its sources and the model's pick
+(benchmarks/results/attribution_answers.json), then scores rules that need no model:
+
+- model: the attribution turn's pick (what ships);
+- first: always source 1;
+- answer words: the source holding the largest share of the answer's content words, each weighted by how few
+  of the sources hold it (`localrag.answer.evidence.weighted_shares` with the answer in the question's place);
+  no citation when no source holds any;
+- new words: the same over the answer's content words that the question does not hold (what the answer adds),
+  all of the answer's words when it adds none.
+
+A source is right when it holds a gold answer (COVID-QA: a gold span's normalised words; the sample corpus:
+the expected words, in the expected document). Scored on the answers the attribution turn cited, where at
+least one source is right; also on the correct answers alone (the answer holds a gold answer), where a wrong
+citation sends a reader away from the text that confirms it. Sets: the sample corpus's twelve questions and
+COVID-QA's 200-question Random(7) draw over the 98-article index that bench_tune_retriever.py ingests; a rule
+is chosen on the sample corpus and the first `--select` COVID-QA questions and judged on the rest.
+Summary: benchmarks/summaries/attribution.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import _corpus  # noqa: E402
+from bench_answer_repeats import covid_items  # noqa: E402
+from bench_prompt import QUESTIONS  # noqa: E402
+
+SUMMARIES = Path(__file__).resolve().parent / "summaries"
+ANSWERS = _corpus.RESULTS / "attribution_answers.json"
+
+
+def answered(home: Path, items: list[tuple[str, list[str], str]], model: str) -> list[dict[str, Any]]:
+    """Each question answered with the default settings; the text before the attribution turn kept apart."""
+    os.environ["LOCALRAG_HOME"] = str(home)
+    from localrag.config import load_settings
+    from localrag.engine import Engine
+
+    engine = Engine(load_settings(model=model or None))
+    out = []
+    for i, (question, gold, document) in enumerate(items, start=1):
+        started = time.perf_counter()
+        answer = engine.ask(question)
+        text = answer.raw_text
+        picked = None
+        if answer.attributed:
+            cut = text.rstrip().rfind(" [")
+            text, picked = text[:cut].strip(), answer.cited[0]
+        out.append({"question": question, "gold": gold, "document": document, "text": text,
+                    "attributed": answer.attributed, "model": picked, "cited": answer.cited,
+                    "sources": [{"path": h.chunk.path, "text": h.chunk.text} for h in answer.sources]})
+        print(f"{i}/{len(items)} {time.perf_counter() - started:.1f}s picked {picked} {text[:70]!r}", flush=True)
+    return out
+
+
+def right_sources(record: dict[str, Any]) -> set[int]:
+    """The numbers of the sources that hold a gold answer (in the expected document, where one is named)."""
+    from localrag.evaluate.metrics import substring_hit
+
+    return {n for n, source in enumerate(record["sources"], start=1)
+            if substring_hit(source["text"], record["gold"])
+            and record["document"].lower() in Path(source["path"]).name.lower()}
+
+
+def by_words(words: str, record: dict[str, Any]) -> int | None:
+    from localrag.answer.evidence import weighted_shares
+
+    shares = weighted_shares(words, [s["text"] for s in record["sources"]])
+    return int(shares.argmax()) + 1 if len(shares) and shares.max() > 0 else None
+
+
+def new_words(record: dict[str, Any]) -> int | None:
+    from localrag.raft.qa import content_words
+
+    asked = set(content_words(record["question"]))
+    added = [w for w in content_words(record["text"]) if w not in asked]
+    return by_words(" ".join(added) if added else record["text"], record)
+
+
+RULES: dict[str, Callable[[dict[str, Any]], int | None]] = {
+    "model": lambda r: r["model"],
+    "first": lambda r: 1,
+    "answer words": lambda r: by_words(r["text"], r),
+    "new words": new_words,
+}
+
+
+def scored(records: list[dict[str, Any]]) -> dict[str, Any]:
+    """Each rule's right citations on the attributed answers that have a right source, and on the correct ones."""
+    from localrag.evaluate.metrics import substring_hit
+
+    attributed = [r for r in records if r["attributed"] and right_sources(r)]
+    correct = [r for r in attributed if substring_hit(r["text"], r["gold"])]
+    out: dict[str, Any] = {"answers": len(records), "attributed": sum(r["attributed"] for r in records),
+                           "attributed with a right source": len(attributed), "of them correct": len(correct)}
+    for name, rule in RULES.items():
+        picks = [rule(r) for r in attributed]
+        out[name] = {
+            "right": sum(p in right_sources(r) for p, r in zip(picks, attributed, strict=True)),
+            "no citation": sum(p is None for p in picks),
+            "right when correct": sum(rule(r) in right_sources(r) for r in correct),
+        }
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--covid", type=int, default=200, help="COVID-QA questions (0: none)")
+    parser.add_argument("--select", type=int, default=120, help="the first N COVID-QA questions choose the rule")
+    parser.add_argument("--home", type=Path, default=_corpus.RESULTS / "tune_retriever_home_98")
+    parser.add_argument("--model", default="")
+    parser.add_argument("--score", action="store_true", help=f"only score the rules on {ANSWERS.name}")
+    parser.add_argument("--summary", type=Path, default=SUMMARIES / "attribution.json")
+    args = parser.parse_args()
+    if not args.score:
+        from localrag.config import load_settings
+        from localrag.engine import Engine
+        from localrag.ingest.discover import sample_corpus_dir
+
+        sample_home = Path(tempfile.mkdtemp(prefix="localrag-attribution-"))
+        os.environ["LOCALRAG_HOME"] = str(sample_home)
+        Engine(load_settings(model=args.model or None)).ingest([sample_corpus_dir()])
+        sample = answered(sample_home, [(q, e.split("|"), d) for q, e, d in QUESTIONS], args.model)
+        covid = answered(args.home.resolve(), [(q, g, "") for q, g in covid_items(args.covid)], args.model)
+        ANSWERS.write_text(json.dumps({"command": " ".join(sys.argv), "load_average": os.getloadavg(),
+                                       "sample": sample, "covid": covid}, ensure_ascii=False) + "\n")
+    kept = json.loads(ANSWERS.read_text())
+    summary = {"command": kept["command"], "load_average": kept["load_average"], "sets": {
+        "sample corpus": scored(kept["sample"]),
+        f"COVID-QA 1-{args.select}": scored(kept["covid"][:args.select]),
+        f"COVID-QA {args.select + 1}-{len(kept['covid'])}, held out": scored(kept["covid"][args.select:]),
+    }}
+    args.summary.write_text(json.dumps(summary, indent=1, ensure_ascii=False) + "\n")
+    print(json.dumps(summary["sets"], indent=1))
+
+
+if __name__ == "__main__":
+    main()
