@@ -109,16 +109,17 @@ def scored(records: list[dict[str, Any]]) -> dict[str, Any]:
     """Each rule's right citations on the attributed answers that have a right source, and on the correct ones."""
     from localrag.evaluate.metrics import substring_hit
 
-    attributed = [r for r in records if r["attributed"] and right_sources(r)]
-    correct = [r for r in attributed if substring_hit(r["text"], r["gold"])]
-    out: dict[str, Any] = {"answers": len(records), "attributed": sum(r["attributed"] for r in records),
+    right = {i: right_sources(r) for i, r in enumerate(records) if r["attributed"]}
+    attributed = [i for i, numbers in right.items() if numbers]
+    correct = {i for i in attributed if substring_hit(records[i]["text"], records[i]["gold"])}
+    out: dict[str, Any] = {"answers": len(records), "attributed": len(right),
                            "attributed with a right source": len(attributed), "of them correct": len(correct)}
     for name, rule in RULES.items():
-        picks = [rule(r) for r in attributed]
+        picks = {i: rule(records[i]) for i in attributed}
         out[name] = {
-            "right": sum(p in right_sources(r) for p, r in zip(picks, attributed, strict=True)),
-            "no citation": sum(p is None for p in picks),
-            "right when correct": sum(rule(r) in right_sources(r) for r in correct),
+            "right": sum(picks[i] in right[i] for i in attributed),
+            "no citation": sum(p is None for p in picks.values()),
+            "right when correct": sum(picks[i] in right[i] for i in correct),
         }
     return out
 
