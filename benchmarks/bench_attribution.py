@@ -3,18 +3,19 @@
     .venv/bin/python benchmarks/bench_attribution.py [--covid 200] [--select 120]   # answers, then the rules
     .venv/bin/python benchmarks/bench_attribution.py --score                         # the rules on kept answers
 
-The bundled model rarely cites by itself, so when an answer cites nothing the pipeline asks it, in a second
-turn whose grammar admits only "[1]".."[n]", which source holds the answer (localrag/answer/pipeline.py).
-Seen as a user: "How many vacation days do employees get?" answered "25 days ... [3]", source 3 a German note
-about a coffee machine. This benchmark answers each question once through `Engine.ask` with the default
-settings, keeps the answer as written before the attribution turn, its sources and the model's pick
+The bundled model rarely cites by itself, so when an answer cites nothing localrag adds a citation. Until
+2026-12-04 it asked the model, in a second turn whose grammar admits only "[1]".."[n]", which source holds
+the answer; seen as a user: "How many vacation days do employees get?" answered "25 days ... [3]", source 3 a
+German note about a coffee machine. This benchmark answers each question once through `Engine.ask` with the
+default settings but no added citation, asks the model that second turn itself (`attribution_turn` below,
+the turn as it shipped) when the answer cites nothing, keeps the answer, its sources and the model's pick
 (benchmarks/results/attribution_answers.json), then scores rules that need no model:
 
-- model: the attribution turn's pick (what ships);
+- model: the second turn's pick (what shipped until 2026-12-04);
 - first: always source 1;
 - answer words: the source holding the largest share of the answer's content words, each weighted by how few
-  of the sources hold it (`localrag.answer.evidence.weighted_shares` with the answer in the question's place);
-  no citation when no source holds any;
+  of the sources hold it, no citation when no source holds any (`localrag.answer.attribution.source_holding`,
+  what ships since);
 - new words: the same over the answer's content words that the question does not hold (what the answer adds),
   all of the answer's words when it adds none.
 
@@ -48,26 +49,41 @@ from bench_prompt import QUESTIONS  # noqa: E402
 
 SUMMARIES = Path(__file__).resolve().parent / "summaries"
 ANSWERS = _corpus.RESULTS / "attribution_answers.json"
+ATTRIBUTION_REQUEST = "Which document number contains that answer? Reply with the number in brackets."
+
+
+def attribution_turn(engine: Any, answer: Any) -> int:
+    """The model's pick of the source holding `answer`: the answering chat, its reply, one more question, and a
+    grammar that admits only "[1]".."[n]"."""
+    from localrag.answer import build_messages
+
+    generator = engine.generator
+    messages, used = build_messages(answer.question, answer.sources, generator,
+                                    max_answer_tokens=engine.settings.max_answer_tokens)
+    assert len(used) == len(answer.sources)  # the same sources fit again: the same chat as the answer's
+    numbers = " | ".join(f'"{n}"' for n in range(1, len(used) + 1))
+    reply = generator.complete([*messages, {"role": "assistant", "content": answer.raw_text},
+                                {"role": "user", "content": ATTRIBUTION_REQUEST}],
+                               max_tokens=6, temperature=0.0, grammar=f'root ::= "[" ({numbers}) "]"')
+    return int(reply.strip()[1:-1])
 
 
 def answered(home: Path, items: list[tuple[str, list[str], str]], model: str) -> list[dict[str, Any]]:
-    """Each question answered with the default settings; the text before the attribution turn kept apart."""
+    """Each question answered with the default settings but no added citation; the model's pick when it cited none."""
     os.environ["LOCALRAG_HOME"] = str(home)
     from localrag.config import load_settings
     from localrag.engine import Engine
 
-    engine = Engine(load_settings(model=model or None))
+    engine = Engine(load_settings(model=model or None).replace(attribution_turn=False))
     out = []
     for i, (question, gold, document) in enumerate(items, start=1):
         started = time.perf_counter()
         answer = engine.ask(question)
         text = answer.raw_text
-        picked = None
-        if answer.attributed:
-            cut = text.rstrip().rfind(" [")
-            text, picked = text[:cut].strip(), answer.cited[0]
+        uncited = bool(answer.sources and text and not answer.cited)
+        picked = attribution_turn(engine, answer) if uncited else None
         out.append({"question": question, "gold": gold, "document": document, "text": text,
-                    "attributed": answer.attributed, "model": picked, "cited": answer.cited,
+                    "attributed": uncited, "model": picked, "cited": answer.cited,
                     "sources": [{"path": h.chunk.path, "text": h.chunk.text} for h in answer.sources]})
         print(f"{i}/{len(items)} {time.perf_counter() - started:.1f}s picked {picked} {text[:70]!r}", flush=True)
     return out
@@ -83,10 +99,11 @@ def right_sources(record: dict[str, Any]) -> set[int]:
 
 
 def by_words(words: str, record: dict[str, Any]) -> int | None:
-    from localrag.answer.evidence import weighted_shares
+    from localrag.answer.attribution import source_holding
+    from localrag.types import Chunk, Hit
 
-    shares = weighted_shares(words, [s["text"] for s in record["sources"]])
-    return int(shares.argmax()) + 1 if len(shares) and shares.max() > 0 else None
+    return source_holding(words, [Hit(Chunk("", "", s["path"], 0, s["text"], 0, len(s["text"])), 0.0)
+                                  for s in record["sources"]])
 
 
 def new_words(record: dict[str, Any]) -> int | None:

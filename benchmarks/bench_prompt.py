@@ -59,7 +59,7 @@ def main() -> None:
         print(f"{'✓' if ok else '✗'} {'✓' if right else '✗'}  {question}\n      {answer.text[:150]!r}")
     n = len(QUESTIONS)
     print(f"\n{engine.model_name()}: correct {correct}/{n}, cited by itself {self_cited}/{n}, "
-          f"cited via attribution turn {attributed}/{n}, cites the right document {right_doc}/{n}")
+          f"citation added by localrag {attributed}/{n}, cites the right document {right_doc}/{n}")
 
 
 if __name__ == "__main__":

@@ -90,7 +90,7 @@ class Settings:
     )
     attribution_turn: bool = field(
         default=True,
-        metadata={"doc": "when an answer cites no source, ask the model (grammar-constrained) which one holds it"},
+        metadata={"doc": "when an answer cites no source, cite the one holding most of its words, marked as added"},
     )
     stop_repeats: bool = field(
         default=True,

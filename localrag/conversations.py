@@ -103,6 +103,8 @@ class Turn:
     sources: list[SavedSource] = field(default_factory=list)
     quotes: list[SavedQuote] = field(default_factory=list)
     invalid_citations: list[int] = field(default_factory=list)
+    # The answer cited nothing itself; localrag added its citation (Answer.attributed).
+    attributed: bool = False
     cancelled: bool = False
     stopped_repeating: bool = False
     refused: bool = False
@@ -158,6 +160,7 @@ def turn_from_answer(answer: Answer, query: str = "") -> Turn:
             SavedQuote(q.text, q.source, QuoteStatus(q.status).value, q.start, q.end) for q in answer.quotes
         ],
         invalid_citations=list(answer.invalid_citations),
+        attributed=answer.attributed,
         cancelled=answer.stats.cancelled,
         stopped_repeating=answer.stats.stopped_repeating,
         refused=answer.refused,
@@ -284,6 +287,7 @@ class ConversationStore:
 
 def export_markdown(conversation: Conversation) -> str:
     """The conversation as Markdown: each question, each answer, and the sources it was built from."""
+    from localrag.answer.attribution import ATTRIBUTED_LABEL
     from localrag.answer.evidence import EVIDENCE_LABEL, EXTRACT_MODEL
     from localrag.answer.repeats import STOPPED_LABEL
 
@@ -297,6 +301,8 @@ def export_markdown(conversation: Conversation) -> str:
             out += ["_(answer cut short)_", ""]
         if turn.stopped_repeating:
             out += [f"_({STOPPED_LABEL})_", ""]
+        if turn.attributed:
+            out += [f"_({ATTRIBUTED_LABEL})_", ""]
         if turn.evidence_text and turn.model != EXTRACT_MODEL:
             out += [f"**{EVIDENCE_LABEL.capitalize()}** [{turn.evidence_source}]:", "",
                     f"> {' '.join(turn.evidence_text.split())}", ""]

@@ -71,6 +71,7 @@ from localrag.collection import (
 from localrag.embed import embedder_setting
 from localrag.errors import StoreError
 from localrag.row_sums import text_sum, text_sums, vector_sums
+from localrag.sizes import megabytes
 from localrag.store_damage import REPAIR_HINT, damage_error, guarded, is_commit_conflict, is_damage
 from localrag.store_migrations import MIGRATIONS, index_keys, new_tables
 from localrag.store_reader import StoreReader, commit_ids, committed_rows
@@ -113,11 +114,6 @@ HNSW_EF_CONSTRUCTION = 100
 def is_disk_full(exc: BaseException) -> bool:
     """LanceDB reports ENOSPC from its Rust side as an OSError or a RuntimeError holding the OS message."""
     return getattr(exc, "errno", None) == errno.ENOSPC or "No space left on device" in str(exc)
-
-
-def megabytes(size: int) -> str:
-    """A size for a message: whole MB, with a decimal below 10 MB (a small write is not "0 MB")."""
-    return f"{size / 1e6:,.0f} MB" if size >= 10e6 else f"{size / 1e6:.1f} MB"
 
 
 @dataclass

@@ -156,8 +156,8 @@ class Answer:
     `sources` are the hits that went into the prompt, numbered from 1 in that order; `cited` holds
     the numbers the answer cited that exist; `invalid_citations` the numbers it cited that do not.
     `refused` is True when nothing relevant was retrieved and the model was not asked.
-    `attributed` is True when the answer cited nothing by itself and its citation came from the
-    follow-up, grammar-constrained turn that asked the model which source holds the answer.
+    `attributed` is True when the answer cited nothing by itself and localrag added the citation of the
+    source holding most of its words (`localrag.answer.attribution`).
     `raw_text` is the model's text as generated; `text` differs from it only for a RAFT-tuned model,
     whose ##begin_quote## markup and `<ANSWER>:` tag are tidied into readable reasoning and answer.
     `evidence` is the sources' sentence that best answers the question, chosen without the model (None

@@ -19,9 +19,7 @@ from localrag.answer.citations import (
 from localrag.answer.prompt import (
     NO_ANSWER_TEXT,
     SYSTEM_PROMPT,
-    attribution_messages,
     build_messages,
-    citation_grammar,
     format_source,
 )
 from localrag.types import Answer, Evidence, GenerationStats, Hit
@@ -30,9 +28,7 @@ __all__ = [
     "NO_ANSWER_TEXT",
     "SYSTEM_PROMPT",
     "answer_citations",
-    "attribution_messages",
     "build_messages",
-    "citation_grammar",
     "extract_quotes",
     "finish_answer",
     "format_source",

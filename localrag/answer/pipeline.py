@@ -2,9 +2,10 @@
 
 Refuse when nothing relevant came back (unless the settings allow answering from the model's
 memory), fit the sources into the context by the model's own token counts, stream the answer with
-the repeat guard, ask for a citation when the model gave none, then parse the citations and check
-every quote against the cited source. In `answer_mode = "extract"` the sources' best sentence,
-quoted and cited, is the answer and no model is loaded.
+the repeat guard, cite the source holding most of the answer's words when the model cited none
+(`attribution.py`), then parse the citations and check every quote against the cited source. In
+`answer_mode = "extract"` the sources' best sentence, quoted and cited, is the answer and no model is
+loaded.
 """
 
 from __future__ import annotations
@@ -18,11 +19,10 @@ from typing import TYPE_CHECKING
 from localrag.answer import (
     NO_ANSWER_TEXT,
     answer_citations,
-    attribution_messages,
     build_messages,
-    citation_grammar,
     finish_answer,
 )
+from localrag.answer.attribution import source_holding
 from localrag.answer.evidence import EXTRACT_MODEL, best_sentence, extracted_answer
 from localrag.answer.repeats import RepeatGuard
 from localrag.types import Answer, AnswerEvent, DoneEvent, GenerationStats, Hit, SourcesEvent, TokenEvent
@@ -111,7 +111,7 @@ def answer_events(
                 stats.stopped_repeating = True
                 break
     finally:
-        # A generator left suspended holds the model's lock, which the attribution turn needs.
+        # A generator left suspended holds the model's lock until it is collected; the next question needs it.
         if inspect.isgenerator(stream):
             stream.close()
     rest = guard.flush() if guard is not None else ""
@@ -121,19 +121,11 @@ def answer_events(
     text = "".join(pieces).strip()
     attributed = False
     if settings.attribution_turn and used and text and not stats.cancelled and not answer_citations(text, used)[0]:
-        # Small models rarely cite unprompted; a second turn whose grammar admits only an existing
-        # source number makes the model itself pick the source, reusing the cached prompt prefix.
-        citation = generator.complete(
-            attribution_messages(messages, text),
-            max_tokens=6,
-            temperature=0.0,
-            grammar=citation_grammar(len(used)),
-            cancel=cancel,
-        ).strip()
-        if citation:
+        number = source_holding(text, used)
+        if number is not None:
             attributed = True
-            pieces.append(f" {citation}")
-            yield TokenEvent(f" {citation}")
+            pieces.append(f" [{number}]")
+            yield TokenEvent(f" [{number}]")
     # After the reply, so the first token does not wait for it (benchmarks/README.md, "The best source sentence").
     evidence = best_sentence(question, used, embedder) if used and not stats.cancelled else None
     yield DoneEvent(finish_answer(question, "".join(pieces), used, stats, generator.name, attributed=attributed,

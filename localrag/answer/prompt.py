@@ -9,9 +9,8 @@ hybrid hits, greedy; the probe script is benchmarks/bench_prompt.py):
 Asking the question before and after the documents answered 5-6/12 right; XML-style
 <source id="n"> blocks with a worked example answered 2/12, the model often echoing a whole block
 back; a plain "[n] text" list with the question only at the end 5/12. No wording made the 135M
-model cite on its own more than 3/12, which is why the engine adds a grammar-constrained
-attribution turn (`attribution_messages`, `citation_grammar`) when an answer cites nothing: the
-model then has to pick one of the source numbers, and the answer says that it did so afterwards.
+model cite on its own more than 3/12, which is why the engine cites, for an answer that cites
+nothing, the source holding most of its words (`attribution.py`) and marks the citation as added.
 
 A document cannot forge structure: lines in its text that start like a source number ("[2] ..."),
 "Question:" or "Documents:" are defused before they go in, and the generator breaks chat
@@ -38,7 +37,6 @@ SYSTEM_PROMPT = (
     "Reply with a short answer that quotes the document's words in double quotes, followed by the "
     "number of the document it came from, like [2]."
 )
-ATTRIBUTION_REQUEST = "Which document number contains that answer? Reply with the number in brackets."
 
 NO_SOURCES_SYSTEM_PROMPT = "You are a helpful assistant. Answer briefly and say when you are not sure."
 
@@ -72,17 +70,6 @@ def messages_for(
         *history,
         {"role": "user", "content": _user_turn(question, blocks)},
     ]
-
-
-def attribution_messages(messages: list[dict[str, str]], answer_text: str) -> list[dict[str, str]]:
-    """The answering chat plus one more turn asking which document holds the answer."""
-    return [*messages, {"role": "assistant", "content": answer_text}, {"role": "user", "content": ATTRIBUTION_REQUEST}]
-
-
-def citation_grammar(n_sources: int) -> str:
-    """GBNF that admits exactly one citation of an existing source: [1] .. [n]."""
-    numbers = " | ".join(f'"{n}"' for n in range(1, n_sources + 1))
-    return f'root ::= "[" ({numbers}) "]"'
 
 
 def _clean_history(history: list[dict[str, str]] | None) -> list[dict[str, str]]:

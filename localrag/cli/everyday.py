@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
 from localrag.cli import common
@@ -178,11 +177,13 @@ def _print_sources(answer: Answer, out: Console) -> None:
         out.print(Text(f"  {status.mark} {status.label} {source} ",
                        style="green" if status is QuoteStatus.VERIFIED else "yellow")
                   + Text(f"“{quote.text}”"))
+    from localrag.answer.attribution import ATTRIBUTED_LABEL
+    from localrag.answer.evidence import EVIDENCE_LABEL, EXTRACT_MODEL
+
     if answer.attributed:
-        out.print(Text("  the answer cited no source itself; the model named it when asked afterwards", style="dim"))
+        out.print(Text(f"  {ATTRIBUTED_LABEL}", style="dim"))
     if answer.invalid_citations:
         out.print(Text(f"  cited sources that do not exist: {answer.invalid_citations}", style="yellow"))
-    from localrag.answer.evidence import EVIDENCE_LABEL, EXTRACT_MODEL
     from localrag.answer.repeats import STOPPED_LABEL
 
     evidence = answer.evidence
@@ -243,10 +244,24 @@ def _status(engine: Engine, as_json: bool, out: Console) -> int:
     if as_json:
         print_json(dataclasses.asdict(status))
         return 0
-    table = Table(show_header=False, box=None)
-    for key, value in dataclasses.asdict(status).items():
-        if key == "size_bytes":
-            value = f"{value / 1e6:.1f} MB"
-        table.add_row(Text(key.replace("_", " ")), Text(str(value)))
-    out.print(table)
+    # Plain aligned lines rather than a table: a table pads every row to its widest value, which a
+    # script reading the output through a pipe would have to strip.
+    rows = [(_STATUS_LABELS.get(key, key.replace("_", " ")), _status_value(key, value))
+            for key, value in dataclasses.asdict(status).items()]
+    width = max(len(label) for label, _ in rows)
+    for label, value in rows:
+        out.print(Text(f"{label:<{width}}  ") + Text(value), soft_wrap=True)
     return 0
+
+
+_STATUS_LABELS = {"size_bytes": "size on disk"}
+
+
+def _status_value(key: str, value: object) -> str:
+    if key == "size_bytes" and isinstance(value, int):
+        from localrag.sizes import size_text
+
+        return size_text(value)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)

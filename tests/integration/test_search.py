@@ -136,6 +136,19 @@ def test_tune_fusion_command_on_a_small_index_keeps_the_default(
     assert "RRF k=10" in json.loads(capsys.readouterr().out)["fusion"]
 
 
+def test_status_in_a_pipe_is_plain_aligned_lines(cli_ingested: None, capsys: pytest.CaptureFixture[str]) -> None:
+    from localrag.sizes import size_text
+
+    assert run(["status", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert run(["status"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == len(data) and all(line == line.strip() for line in lines)
+    size = next(line for line in lines if line.startswith("size on disk "))
+    assert size.split("  ")[-1].strip() == size_text(data["size_bytes"])
+    assert lines[0].split() == ["documents", str(data["documents"])]
+
+
 def test_load_choice_is_none_on_a_fresh_index(retrieval_engine: Engine) -> None:
     assert load_choice(retrieval_engine.store) is None
 

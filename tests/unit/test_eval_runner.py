@@ -130,10 +130,8 @@ class EchoGenerator:
             stats.completion_tokens, stats.generation_seconds, stats.time_to_first_token = 8, 0.5, 0.1
         yield self._reply(messages)
 
-    def complete(self, messages: list[dict[str, str]], *, max_tokens: int, grammar: str | None = None,
-                 stats: GenerationStats | None = None, **_: object) -> str:
-        if grammar is not None:
-            return "[1]"
+    def complete(self, messages: list[dict[str, str]], *, max_tokens: int, stats: GenerationStats | None = None,
+                 **_: object) -> str:
         if stats is not None:
             stats.completion_tokens, stats.generation_seconds, stats.time_to_first_token = 4, 0.5, 0.1
         return self._reply(messages).split(" \"")[0]
@@ -238,7 +236,7 @@ def test_records_keep_the_verified_quote_and_score_it_with_raft_answer_quote(tmp
             return f"##begin_quote##the code word is word{number}##end_quote##\n\n<ANSWER>: it is word{number}"
 
     config = EvalConfig(modes=("rag",), side="all", k=2)
-    # No citation turn: it would append " [1]" to these uncited replies.
+    # No added citation: it would append " [1]" to these uncited replies.
     run = run_eval(dataset(3), tmp_path / "model", config, settings=Settings(attribution_turn=False),
                    embedder=HashEmbedder(), generator_for=lambda spec: RaftSayer())
     # An unattributed quote is found in any source, so every reply's quote verifies.

@@ -100,16 +100,6 @@ def test_question_cannot_open_a_fake_source() -> None:
     assert len(source_blocks(user_content(messages))) == 1
 
 
-def test_attribution_turn_and_grammar_admit_only_existing_sources() -> None:
-    from localrag.answer import attribution_messages, citation_grammar
-
-    messages, _ = build_messages("q?", [make_hit("a b c")], WordGenerator(), max_answer_tokens=5)
-    follow = attribution_messages(messages, "It is c.")
-    assert follow[: len(messages)] == messages
-    assert [m["role"] for m in follow[-2:]] == ["assistant", "user"]
-    assert citation_grammar(3) == 'root ::= "[" ("1" | "2" | "3") "]"'
-
-
 def test_lowest_ranked_sources_are_dropped_whole_to_fit() -> None:
     hits = [make_hit(words(100, f"s{i}_"), f"d{i}") for i in range(5)]
     generator = WordGenerator(n_ctx=450)

@@ -54,8 +54,8 @@ class Reader:
             stats.completion_tokens, stats.generation_seconds, stats.time_to_first_token = 8, 0.5, 0.1
         yield self._reply(messages)
 
-    def complete(self, messages: list[dict[str, str]], *, grammar: str | None = None, **_: object) -> str:
-        return "[1]" if grammar is not None else self._reply(messages)
+    def complete(self, messages: list[dict[str, str]], **_: object) -> str:
+        return self._reply(messages)
 
 
 @pytest.fixture

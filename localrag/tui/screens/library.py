@@ -39,6 +39,7 @@ from textual.worker import Worker
 
 from localrag.errors import LocalRagError
 from localrag.safe_text import printable
+from localrag.sizes import size_text
 from localrag.tui.messages import (
     CollectionsListed,
     CollectionSwitched,
@@ -66,14 +67,6 @@ def parse_paths(value: str) -> list[Path]:
 
 def parse_patterns(value: str) -> list[str]:
     return [p for p in value.replace(",", " ").split() if p]
-
-
-def _size(n: int) -> str:
-    for unit in ("B", "KB", "MB"):
-        if n < 1024:
-            return f"{n:.0f} {unit}"
-        n /= 1024  # type: ignore[assignment]
-    return f"{n:.1f} GB"
 
 
 def progress_line(p: IngestProgress) -> Text:
@@ -230,7 +223,7 @@ class LibraryScreen(LocalRagScreen):
             path = Path(d.path)
             table.add_row(
                 Text(printable(path.name, multiline=False)), Text(d.file_type), Text(str(d.n_chunks)),
-                Text(_size(d.size)), Text(printable(str(path.parent), multiline=False)), key=d.doc_id,
+                Text(size_text(d.size)), Text(printable(str(path.parent), multiline=False)), key=d.doc_id,
             )
         table.border_subtitle = f"{len(self.documents)} documents · Delete forgets"
 

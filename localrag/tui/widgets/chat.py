@@ -44,7 +44,8 @@ def _meta_line(turn: Turn) -> Text:
         parts.append(("no relevant passage in your documents", "italic"))
     cited = [s.n for s in turn.sources if s.cited]
     if cited:
-        parts.append(("cites " + " ".join(f"[{n}]" for n in cited), ""))
+        parts.append(("cites " + " ".join(f"[{n}]" for n in cited)
+                      + (" (added by localrag: the answer cited none itself)" if turn.attributed else ""), ""))
     if turn.invalid_citations:
         parts.append(("cites missing " + " ".join(f"[{n}]" for n in turn.invalid_citations), "red"))
     if turn.model == EXTRACT_MODEL:

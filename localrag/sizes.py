@@ -1,0 +1,18 @@
+"""How a size in bytes reads in a listing or a message, the same in every front end."""
+
+from __future__ import annotations
+
+
+def size_text(size: int) -> str:
+    """A size for a listing, in the unit that shows it best (decimal units: 42.6 kB, 3.4 MB, 1.25 GB)."""
+    if size < 1000:
+        return f"{size} B"
+    for unit, scale in (("kB", 1e3), ("MB", 1e6)):
+        if size < scale * 999.95:  # what would round up to 1000.0 reads in the next unit
+            return f"{size / scale:.1f} {unit}"
+    return f"{size / 1e9:.2f} GB"
+
+
+def megabytes(size: int) -> str:
+    """A size for a message: whole MB, with a decimal below 10 MB (a small write is not "0 MB")."""
+    return f"{size / 1e6:,.0f} MB" if size >= 10e6 else f"{size / 1e6:.1f} MB"

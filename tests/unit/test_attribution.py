@@ -1,0 +1,90 @@
+"""An uncited answer's added citation: the source holding most of its words, never the model asked again."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from localrag.answer.attribution import source_holding
+from localrag.answer.pipeline import answer_events
+from localrag.config import Settings
+from localrag.conversations import Conversation, export_markdown, turn_from_answer
+from localrag.embed import HashEmbedder
+from localrag.types import Answer, Chunk, DoneEvent, Hit, TokenEvent
+
+COFFEE = "Die Kaffeemaschine im zweiten Stock wird jeden Freitag von Anna gereinigt."
+HANDBOOK = "Vacation. Employees get 25 days of paid vacation per year, booked through the portal."
+PARKING = "Parking. Staff park in the north garage; visitors use the south lot."
+
+
+def hit(text: str, name: str, vector_score: float = 0.9) -> Hit:
+    chunk = Chunk(name, name, f"/home/me/docs/{name}.md", 0, text, 0, len(text))
+    return Hit(chunk=chunk, score=1.0, vector_score=vector_score)
+
+
+class Replier:
+    """Streams a fixed reply; `complete` fails the test, since adding a citation must not ask the model."""
+
+    name = "replier"
+    n_ctx = 2048
+
+    def __init__(self, reply: str) -> None:
+        self.reply = reply
+
+    def count_tokens(self, text: str) -> int:
+        return len(text.split())
+
+    def prompt_tokens(self, messages: list[dict[str, str]]) -> int:
+        return sum(self.count_tokens(m["content"]) + 4 for m in messages)
+
+    def stream_chat(self, messages: list[dict[str, str]], **_: object) -> Iterator[str]:
+        yield self.reply
+
+    def complete(self, messages: list[dict[str, str]], **_: object) -> str:
+        raise AssertionError("the model was asked again")
+
+
+def answered(reply: str, sources: list[Hit], settings: Settings | None = None) -> tuple[Answer, str]:
+    events = list(answer_events("How many vacation days do employees get?", "q", sources,
+                                generator=Replier(reply), embedder=HashEmbedder(), settings=settings or Settings()))
+    done = events[-1]
+    assert isinstance(done, DoneEvent)
+    return done.answer, "".join(e.text for e in events if isinstance(e, TokenEvent))
+
+
+def test_the_source_holding_the_answers_words_not_the_first_or_a_foreign_one() -> None:
+    sources = [hit(COFFEE, "de"), hit(PARKING, "parking"), hit(HANDBOOK, "handbook")]
+    assert source_holding("25 days of paid vacation per year", sources) == 3
+
+
+def test_rare_words_count_for_more_and_the_earlier_source_wins_a_tie() -> None:
+    sources = [hit("Employees park here.", "a"), hit("Employees get 25 days.", "b")]
+    # "employees" is in both, so "days" decides.
+    assert source_holding("Employees get 25 days", sources) == 2
+    assert source_holding("Employees", sources) == 1
+
+
+def test_no_citation_when_no_source_holds_any_of_the_answers_words() -> None:
+    assert source_holding("I am not sure.", [hit(COFFEE, "de"), hit(PARKING, "parking")]) is None
+    assert source_holding("anything", []) is None
+
+
+def test_an_uncited_answer_gets_the_right_source_streamed_and_marked_as_added() -> None:
+    sources = [hit(COFFEE, "de"), hit(HANDBOOK, "handbook")]
+    answer, streamed = answered("Employees get 25 days of paid vacation per year.", sources)
+    assert answer.attributed and answer.cited == [2]
+    assert streamed.endswith(" [2]") and answer.text.endswith("[2]")
+    turn = turn_from_answer(answer)
+    assert turn.attributed
+    saved = Conversation.from_json(Conversation("c", turns=[turn]).to_json())
+    assert saved.turns[0].attributed
+    assert "localrag cited the source holding most of its words" in export_markdown(saved)
+
+
+def test_a_self_cited_answer_an_unsupported_one_and_the_setting_off_get_nothing_added() -> None:
+    sources = [hit(COFFEE, "de"), hit(HANDBOOK, "handbook")]
+    cited, _ = answered('"25 days of paid vacation" [1]', sources)
+    assert cited.cited == [1] and not cited.attributed
+    unsupported, streamed = answered("I am not sure.", sources)
+    assert unsupported.cited == [] and not unsupported.attributed and streamed == "I am not sure."
+    off, _ = answered("Employees get 25 days.", sources, Settings(attribution_turn=False))
+    assert off.cited == [] and not off.attributed
