@@ -105,6 +105,8 @@ class Turn:
     invalid_citations: list[int] = field(default_factory=list)
     # The answer cited nothing itself; localrag added its citation (Answer.attributed).
     attributed: bool = False
+    # Cited sources holding none of the words their citing sentence adds to the question.
+    unsupported_citations: list[int] = field(default_factory=list)
     cancelled: bool = False
     stopped_repeating: bool = False
     refused: bool = False
@@ -161,6 +163,7 @@ def turn_from_answer(answer: Answer, query: str = "") -> Turn:
         ],
         invalid_citations=list(answer.invalid_citations),
         attributed=answer.attributed,
+        unsupported_citations=list(answer.unsupported_citations),
         cancelled=answer.stats.cancelled,
         stopped_repeating=answer.stats.stopped_repeating,
         refused=answer.refused,
@@ -288,6 +291,7 @@ class ConversationStore:
 def export_markdown(conversation: Conversation) -> str:
     """The conversation as Markdown: each question, each answer, and the sources it was built from."""
     from localrag.answer.attribution import ATTRIBUTED_LABEL
+    from localrag.answer.claims import UNSUPPORTED_LABEL
     from localrag.answer.evidence import EVIDENCE_LABEL, EXTRACT_MODEL
     from localrag.answer.repeats import STOPPED_LABEL
 
@@ -312,6 +316,8 @@ def export_markdown(conversation: Conversation) -> str:
             out += ["**Sources**", ""]
             for s in turn.sources:
                 mark = "cited" if s.cited else "not cited"
+                if s.n in turn.unsupported_citations:
+                    mark += f" ({UNSUPPORTED_LABEL})"
                 status = turn.quote_status(s.n)
                 quote = f", quote {quote_label(status)}" if status else ""
                 out.append(f"{s.n}. `{s.path}` ({s.location}) — {mark}{quote}")

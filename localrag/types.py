@@ -154,7 +154,9 @@ class Answer:
     """A finished (or cancelled) answer with its sources and checked citations.
 
     `sources` are the hits that went into the prompt, numbered from 1 in that order; `cited` holds
-    the numbers the answer cited that exist; `invalid_citations` the numbers it cited that do not.
+    the numbers the answer cited that exist; `invalid_citations` the numbers it cited that do not;
+    `unsupported_citations` the cited numbers whose source holds none of the words the citing sentence
+    adds to the question (`localrag.answer.claims`).
     `refused` is True when nothing relevant was retrieved and the model was not asked.
     `attributed` is True when the answer cited nothing by itself and localrag added the citation of the
     source holding most of its words (`localrag.answer.attribution`).
@@ -176,6 +178,7 @@ class Answer:
     attributed: bool = False
     raw_text: str = ""
     evidence: Evidence | None = None
+    unsupported_citations: list[int] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """Answer assembly: the prompt that goes to the model and the checks on what comes back.
 
 `prompt` builds numbered-source chat messages that fit the context window; `citations` parses the
-[n] citations and verifies the quotes against the retrieved chunk text. `finish_answer` joins the
+[n] citations and verifies the quotes against the retrieved chunk text; `claims` checks that a cited
+source holds the words of the sentence citing it. `finish_answer` joins the
 two into the `Answer` the engine returns, so the CLI, TUI and evaluation judge answers alike.
 """
 
@@ -16,6 +17,7 @@ from localrag.answer.citations import (
     tidy_raft_text,
     verify_quotes,
 )
+from localrag.answer.claims import unsupported_citations
 from localrag.answer.prompt import (
     NO_ANSWER_TEXT,
     SYSTEM_PROMPT,
@@ -54,6 +56,7 @@ def finish_answer(
     """
     text = text.strip()
     cited, invalid = answer_citations(text, hits)
+    unsupported = unsupported_citations(question, text, hits)
     quotes = verify_quotes(text, hits)
     final = quoted_answer(text, quotes) if answer_from_quote else None
     return Answer(
@@ -69,4 +72,5 @@ def finish_answer(
         stats=stats,
         attributed=attributed,
         evidence=evidence,
+        unsupported_citations=unsupported,
     )

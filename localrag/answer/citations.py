@@ -280,9 +280,9 @@ def verify_quotes(text: str, hits: list[Hit]) -> list[Quote]:
     return checked
 
 
-def answer_citations(text: str, hits: list[Hit]) -> tuple[list[int], list[int]]:
-    """`parse_citations` of an answer over `hits`, leaving out the marks inside quotes that are the
-    sources' own text (see the module docstring)."""
+def _own_marks(text: str, hits: list[Hit]) -> str:
+    """`text` with the citation marks that are the sources' own text (inside a verbatim quote) blanked out,
+    offsets unchanged (see the module docstring)."""
     sources = _Sources(hits)
     kept = list(text)
     for quoted in _quoted(text):
@@ -290,7 +290,25 @@ def answer_citations(text: str, hits: list[Hit]) -> tuple[list[int], list[int]]:
             start, end = quoted.span
             for mark in _CITATION.finditer(text, start, end):
                 kept[mark.start() : mark.end()] = " " * (mark.end() - mark.start())
-    return parse_citations("".join(kept), len(hits))
+    return "".join(kept)
+
+
+def answer_citations(text: str, hits: list[Hit]) -> tuple[list[int], list[int]]:
+    """`parse_citations` of an answer over `hits`, leaving out the marks inside quotes that are the
+    sources' own text."""
+    return parse_citations(_own_marks(text, hits), len(hits))
+
+
+def citation_marks(text: str, hits: list[Hit]) -> list[tuple[int, list[int]]]:
+    """(offset in `text`, numbers it cites) of each of the answer's own citation marks, as `answer_citations`
+    reads them."""
+    return [(mark.start(), _numbers(mark.group("body") or mark.group("paren")))
+            for mark in _CITATION.finditer(_own_marks(text, hits))]
+
+
+def without_marks(text: str) -> str:
+    """`text` without citation marks and RAFT tags: the words a sentence says."""
+    return _ANSWER_TAG.sub(" ", _RAFT_MARKER.sub(" ", _CITATION.sub(" ", text)))
 
 
 def split_raft_answer(text: str) -> tuple[str, str] | None:

@@ -160,6 +160,11 @@ def _ingest(engine: Engine, paths: Sequence[Path], include: Sequence[str], exclu
 
 
 def _print_sources(answer: Answer, out: Console) -> None:
+    from localrag.answer.attribution import ATTRIBUTED_LABEL
+    from localrag.answer.claims import UNSUPPORTED_LABEL
+    from localrag.answer.evidence import EVIDENCE_LABEL, EXTRACT_MODEL
+    from localrag.answer.repeats import STOPPED_LABEL
+
     if answer.refused:
         return
     out.print()
@@ -169,23 +174,20 @@ def _print_sources(answer: Answer, out: Console) -> None:
         where = chunk.path + (f", page {chunk.page}" if chunk.page else "")
         if chunk.heading:
             where += f" — {chunk.heading}"
-        mark = "cited" if number in answer.cited else "not cited"
-        out.print(Text(f"[{number}] ", style="bold") + Text(where) + Text(f"  ({mark})", style="dim"))
+        mark, style = ("cited", "dim") if number in answer.cited else ("not cited", "dim")
+        if number in answer.unsupported_citations:
+            mark, style = f"cited, but it {UNSUPPORTED_LABEL}", "yellow"
+        out.print(Text(f"[{number}] ", style="bold") + Text(where) + Text(f"  ({mark})", style=style))
     for quote in answer.quotes:
         status = quote.status
         source = f"[{quote.source}]" if quote.source else ""
         out.print(Text(f"  {status.mark} {status.label} {source} ",
                        style="green" if status is QuoteStatus.VERIFIED else "yellow")
                   + Text(f"“{quote.text}”"))
-    from localrag.answer.attribution import ATTRIBUTED_LABEL
-    from localrag.answer.evidence import EVIDENCE_LABEL, EXTRACT_MODEL
-
     if answer.attributed:
         out.print(Text(f"  {ATTRIBUTED_LABEL}", style="dim"))
     if answer.invalid_citations:
         out.print(Text(f"  cited sources that do not exist: {answer.invalid_citations}", style="yellow"))
-    from localrag.answer.repeats import STOPPED_LABEL
-
     evidence = answer.evidence
     if evidence is not None and answer.model != EXTRACT_MODEL:
         out.print(Text(f"  {EVIDENCE_LABEL} [{evidence.source}] ", style="bold") + Text(f"“{evidence.text}”"))

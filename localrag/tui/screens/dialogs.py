@@ -116,7 +116,8 @@ sources; everything stays on this machine.
 | Tab | move between the question box, the sources and the conversations |
 
 In **Sources**, `● cited` marks a source the answer cited (when the answer cited none itself, localrag
-cites the source holding most of its words and says so under the answer); `✓ quote` means a quote in the answer
+cites the source holding most of its words and says so under the answer), `✗ cited, unsupported` one that holds
+none of the words the answer cites it for; `✓ quote` means a quote in the answer
 was found word for word in that source, `≈ quote` nearly, `✗ quote` not at all. Enter on a source opens it with
 the quoted words highlighted. In **Conversations**: Enter opens, `r` renames, `d` deletes,
 `e` exports.

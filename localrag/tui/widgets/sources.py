@@ -39,6 +39,8 @@ def source_label(source: SavedSource, turn: Turn, *, pending: bool = False, rank
     text.append(f"[{source.n}] ", style="bold")
     if pending:
         text.append("…", style="dim")
+    elif source.n in turn.unsupported_citations:
+        text.append("✗ cited, unsupported", style="bold yellow")
     elif source.cited:
         text.append("● cited", style="bold green")
     else:
