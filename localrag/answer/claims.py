@@ -38,7 +38,8 @@ _SELF_TALK = frozenset("answer answers question document documents source source
 MIN_CLAIM_WORDS = 3
 
 
-def _words(text: str) -> list[str]:
+def claim_words(text: str) -> list[str]:
+    """The content words of what an answer says: number words as digits, its talk about itself left out."""
     return [_NUMBER_WORDS.get(word, word) for word in content_words(text) if word not in _SELF_TALK]
 
 
@@ -48,10 +49,10 @@ def _said(text: str, offset: int) -> list[str]:
     spans = sentence_spans(text)
     at = next((i for i, (start, end) in enumerate(spans) if start <= offset < end), None)
     if at is None:
-        return _words(without_marks(text))
+        return claim_words(without_marks(text))
     words: list[str] = []
     for start, end in reversed(spans[: at + 1]):
-        words = _words(without_marks(text[start:end])) + words
+        words = claim_words(without_marks(text[start:end])) + words
         if len(words) >= MIN_CLAIM_WORDS:
             break
     return words
@@ -60,7 +61,7 @@ def _said(text: str, offset: int) -> list[str]:
 def unsupported_citations(question: str, text: str, hits: list[Hit]) -> list[int]:
     """The cited source numbers (in order of first citation) of which some citation's source holds none of the
     words its sentence adds to `question`."""
-    asked = set(_words(question))
+    asked = set(claim_words(question))
     held: dict[int, set[str]] = {}
     out: list[int] = []
     for offset, numbers in citation_marks(text, hits):
@@ -70,7 +71,7 @@ def unsupported_citations(question: str, text: str, hits: list[Hit]) -> list[int
             if not added or not 1 <= number <= len(hits) or number in out:
                 continue
             if number not in held:
-                held[number] = set(_words(hits[number - 1].chunk.text))
+                held[number] = set(claim_words(hits[number - 1].chunk.text))
             if not added & held[number]:
                 out.append(number)
     return out

@@ -21,7 +21,7 @@ states the fact under a shorter name ("the light").
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -66,13 +66,15 @@ def best_sentence(question: str, sources: Sequence[Hit], embedder: Embedder) -> 
     return Evidence(source=number, text=texts[best], score=round(float(scores[best]), 4), start=start, end=end)
 
 
-def weighted_shares(question: str, texts: Sequence[str]) -> np.ndarray:
-    """Each text's share of the question's content words, a word weighted by log((n + 1) / (df + 1)) + 1 where
-    df of the n texts hold it: the words every candidate holds tell the candidates apart least."""
-    asked = sorted(set(content_words(question)))
+def weighted_shares(question: str, texts: Sequence[str],
+                    words: Callable[[str], list[str]] = content_words) -> np.ndarray:
+    """Each text's share of the question's content words (as `words` reads them), a word weighted by
+    log((n + 1) / (df + 1)) + 1 where df of the n texts hold it: the words every candidate holds tell the
+    candidates apart least."""
+    asked = sorted(set(words(question)))
     if not asked or not texts:
         return np.zeros(len(texts))
-    held = [set(content_words(text)) for text in texts]
+    held = [set(words(text)) for text in texts]
     present = np.array([[word in words for word in asked] for words in held], dtype=float)
     weights = np.log((len(texts) + 1) / (present.sum(axis=0) + 1)) + 1.0
     return np.asarray(present @ weights / weights.sum())

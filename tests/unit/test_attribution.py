@@ -88,3 +88,11 @@ def test_a_self_cited_answer_an_unsupported_one_and_the_setting_off_get_nothing_
     assert unsupported.cited == [] and not unsupported.attributed and streamed == "I am not sure."
     off, _ = answered("Employees get 25 days.", sources, Settings(attribution_turn=False))
     assert off.cited == [] and not off.attributed
+
+
+def test_words_are_read_as_the_citation_check_reads_them() -> None:
+    sources = [hit("Core hours are 10:00 to 15:00.", "hours"),
+               hit("Staff may work from home up to three days.", "home")]
+    # "3" is the source's "three"; "answer" is the reply's talk about itself, held by neither.
+    assert source_holding("The answer is: 3", sources) == 2
+    assert source_holding("The answer is:", sources) is None
