@@ -56,7 +56,7 @@ def finish_answer(
     """
     text = text.strip()
     cited, invalid = answer_citations(text, hits)
-    unsupported = unsupported_citations(question, text, hits)
+    unsupported = unsupported_citations(question, text, hits, attributed=attributed)
     quotes = verify_quotes(text, hits)
     final = quoted_answer(text, quotes) if answer_from_quote else None
     return Answer(

@@ -7,7 +7,9 @@ sentence's content words that the question lacks (all of them when it adds none)
 counting as its digits ("fourteen hives" holds the "14" of "14 hives"). The sentence is the answer's sentence
 that holds the citation mark, read together with the sentences before it while it has fewer than three
 content words (a mark standing alone after a full stop, "... 25 days. [3]"; a cut-off "Viruses"; "The answer
-is: 1"); words an answer says about itself ("answer", "document", "states") do not count.
+is: 1"); words an answer says about itself ("answer", "document", "states") and the prompt's labels it echoes
+("Question again:") do not count. The citation localrag adds to an answer that cites nothing stands for the
+whole answer, so the whole answer is what it is checked against.
 
 Why the added words: an answer repeats the question ("The Hollow Brook apiary has 14 hives"), so every source
 retrieved for the question holds some of its words, and "holds none of the sentence's words" flagged 1 of 42
@@ -19,6 +21,8 @@ words ("two weeks" for "14 days") is flagged.
 """
 
 from __future__ import annotations
+
+import re
 
 from localrag.answer.citations import citation_marks, without_marks
 from localrag.raft.qa import content_words
@@ -38,9 +42,15 @@ _SELF_TALK = frozenset("answer answers question document documents source source
 MIN_CLAIM_WORDS = 3
 
 
+# The prompt's own labels (`prompt.py`), which a small model sometimes echoes: "Question again: <the question>".
+_PROMPT_LABEL = re.compile(r"^[ \t]*(?:question(?: again)?|documents?)[ \t]*:", re.IGNORECASE | re.MULTILINE)
+
+
 def claim_words(text: str) -> list[str]:
-    """The content words of what an answer says: number words as digits, its talk about itself left out."""
-    return [_NUMBER_WORDS.get(word, word) for word in content_words(text) if word not in _SELF_TALK]
+    """The content words of what an answer says: number words as digits, its talk about itself and the prompt's
+    labels it echoes left out."""
+    return [_NUMBER_WORDS.get(word, word) for word in content_words(_PROMPT_LABEL.sub(" ", text))
+            if word not in _SELF_TALK]
 
 
 def _said(text: str, offset: int) -> list[str]:
@@ -58,14 +68,17 @@ def _said(text: str, offset: int) -> list[str]:
     return words
 
 
-def unsupported_citations(question: str, text: str, hits: list[Hit]) -> list[int]:
+def unsupported_citations(question: str, text: str, hits: list[Hit], *, attributed: bool = False) -> list[int]:
     """The cited source numbers (in order of first citation) of which some citation's source holds none of the
-    words its sentence adds to `question`."""
+    words its sentence adds to `question`. With `attributed`, the last mark is the one localrag added for the
+    whole answer (`attribution.py`), and the whole answer is what it cites."""
     asked = set(claim_words(question))
     held: dict[int, set[str]] = {}
     out: list[int] = []
-    for offset, numbers in citation_marks(text, hits):
-        said = set(_said(text, offset))
+    marks = citation_marks(text, hits)
+    for i, (offset, numbers) in enumerate(marks):
+        whole = attributed and i == len(marks) - 1
+        said = set(claim_words(without_marks(text)) if whole else _said(text, offset))
         added = said - asked or said
         for number in numbers:
             if not added or not 1 <= number <= len(hits) or number in out:

@@ -42,6 +42,19 @@ def test_a_mark_after_the_full_stop_and_a_short_sentence_read_the_sentence_befor
     assert unsupported_citations(QUESTION, "They get 25 paid days. The answer is: 25 [2]", SOURCES) == []
 
 
+def test_an_echoed_prompt_label_is_not_a_claim() -> None:
+    text = "Employees get 25 days of paid vacation.\n\nQuestion again: How many vacation days do employees get?\n\n" \
+           "The answer is: [2]"
+    assert unsupported_citations(QUESTION, text, SOURCES) == []
+
+
+def test_a_citation_localrag_added_cites_the_whole_answer() -> None:
+    text = "Employees get 25 days of paid vacation. Staff may start early. [2]"
+    assert unsupported_citations(QUESTION, text, SOURCES) == [2]
+    assert unsupported_citations(QUESTION, text, SOURCES, attributed=True) == []
+    assert unsupported_citations(QUESTION, "Staff may start early. [1]", SOURCES, attributed=True) == [1]
+
+
 def test_numbers_written_as_words_count_as_their_digits() -> None:
     sources = [hit("The teaching apiary has fourteen hives behind the mill.", "bees")]
     assert unsupported_citations("How many hives does the apiary have?", "It has 14 hives [1].", sources) == []
