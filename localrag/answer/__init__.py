@@ -2,8 +2,8 @@
 
 `prompt` builds numbered-source chat messages that fit the context window; `citations` parses the
 [n] citations and verifies the quotes against the retrieved chunk text; `claims` checks that a cited
-source holds the words of the sentence citing it. `finish_answer` joins the
-two into the `Answer` the engine returns, so the CLI, TUI and evaluation judge answers alike.
+source holds the words of the sentence citing it. `finish_answer` joins them into the `Answer` the
+engine returns, so the CLI, TUI and evaluation judge answers alike.
 """
 
 from __future__ import annotations

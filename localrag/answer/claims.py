@@ -31,17 +31,14 @@ from localrag.types import Hit
 
 # How the front ends mark such a citation.
 UNSUPPORTED_LABEL = "holds none of the words the answer cites it for"
-_NUMBER_WORDS = {word: str(i) for i, word in enumerate(
-    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
-    "seventeen eighteen nineteen twenty".split())}
-
-
-# What an answer says about itself rather than about the documents ("The answer is:", "The document states").
-_SELF_TALK = frozenset("answer answers question document documents source sources text states according".split())
 # A sentence this short (a cut-off "Viruses", "The answer is: 1") is read with the sentence before it.
 MIN_CLAIM_WORDS = 3
 
-
+_NUMBER_WORDS = {word: str(i) for i, word in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+    "seventeen eighteen nineteen twenty".split())}
+# What an answer says about itself rather than about the documents ("The answer is:", "The document states").
+_SELF_TALK = frozenset("answer answers question document documents source sources text states according".split())
 # The prompt's own labels (`prompt.py`), which a small model sometimes echoes: "Question again: <the question>".
 _PROMPT_LABEL = re.compile(r"^[ \t]*(?:question(?: again)?|documents?)[ \t]*:", re.IGNORECASE | re.MULTILINE)
 

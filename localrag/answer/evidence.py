@@ -75,7 +75,7 @@ def weighted_shares(question: str, texts: Sequence[str],
     if not asked or not texts:
         return np.zeros(len(texts))
     held = [set(words(text)) for text in texts]
-    present = np.array([[word in words for word in asked] for words in held], dtype=float)
+    present = np.array([[word in text_words for word in asked] for text_words in held], dtype=float)
     weights = np.log((len(texts) + 1) / (present.sum(axis=0) + 1)) + 1.0
     return np.asarray(present @ weights / weights.sum())
 
