@@ -124,6 +124,14 @@ def citation_precision(cited: Sequence[str], gold: Sequence[str]) -> float | Non
     return sum(1 for c in cited if c in wanted) / len(cited)
 
 
+def citation_support(cited: Sequence[str], unsupported: Sequence[str]) -> float | None:
+    """Share of cited sources that hold some of the words the answer cites them for (`localrag.answer.claims`);
+    None when nothing was cited. Needs no gold, so it reads a model's citations on any question set."""
+    if not cited:
+        return None
+    return 1.0 - len(unsupported) / len(cited)
+
+
 def quote_rate(statuses: Sequence[str]) -> float | None:
     """Share of quotes that verified; None when the answer quoted nothing."""
     if not statuses:

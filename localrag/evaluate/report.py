@@ -30,7 +30,8 @@ HEADLINE = {"extractive": "f1", "label": "accuracy", "multihop": "hit", "kgqa": 
 # Order and labels of the columns in reports; a metric missing for a data set is left out.
 METRIC_LABELS = {
     "em": "EM", "f1": "token F1", "hit": "substring hit", "accuracy": "accuracy", "macro_f1": "macro-F1",
-    "recall@k": "recall@k", "mrr": "MRR", "citation_precision": "citation precision", "quote_rate": "quotes verified",
+    "recall@k": "recall@k", "mrr": "MRR", "citation_precision": "citation precision",
+    "citation_support": "citations supported", "quote_rate": "quotes verified",
     "hits@1": "Hits@1", "answer_f1": "answer F1", "path_accuracy": "path accuracy",
     "ttft": "first token (s)", "tok_s": "tokens/s",
 }

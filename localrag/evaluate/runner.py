@@ -222,6 +222,8 @@ def score_record(record: dict[str, Any], question: EvalQuestion, k: int) -> dict
         scores[f"recall@{k}"] = metrics.recall_at_k(record["retrieved"], question.gold_ids, k)
         scores["mrr"] = metrics.reciprocal_rank(record["retrieved"], question.gold_ids)
         scores["citation_precision"] = metrics.citation_precision(record["cited"], question.gold_ids)
+        if "unsupported" in record:  # records of runs from before the check have none
+            scores["citation_support"] = metrics.citation_support(record["cited"], record["unsupported"])
         scores["quote_rate"] = metrics.quote_rate(record["quotes"])
     scores["ttft"] = record["ttft"] if record["completion_tokens"] else None
     scores["tok_s"] = record["tok_s"] if record["completion_tokens"] else None
@@ -244,6 +246,7 @@ def answer_question(
     retrieved: list[str] = []
     sources: list[str] = []
     cited: list[str] = []
+    unsupported: list[str] = []
     quotes: list[str] = []
     # Kept on every record, so one run can score both ways of reading a RAFT reply (Settings.raft_answer).
     from_quote: str | None = None
@@ -268,6 +271,7 @@ def answer_question(
         raw = (answer.raw_text or answer.text).strip()
         sources = [_doc_key(h.chunk.path, names) for h in answer.sources]
         cited = [sources[n - 1] for n in answer.cited if 0 < n <= len(sources)]
+        unsupported = [sources[n - 1] for n in answer.unsupported_citations if 0 < n <= len(sources)]
         quotes = [q.status.value for q in answer.quotes]
         from_quote = quoted_answer(raw, answer.quotes)
     scored = metrics.answer_part(raw) if metrics.has_answer_tag(raw) else text
@@ -277,7 +281,8 @@ def answer_question(
         "qid": question.qid, "mode": mode, "model": engine.model_name(), "question": question.question,
         "gold_answers": list(question.answers), "gold_label": question.label, "gold_ids": list(question.gold_ids),
         "answer": text, "scored": scored, "label": metrics.label_of(scored) if question.label is not None else None,
-        "retrieved": retrieved, "sources": sources, "cited": cited, "quotes": quotes, "refused": refused,
+        "retrieved": retrieved, "sources": sources, "cited": cited, "unsupported": unsupported, "quotes": quotes,
+        "refused": refused,
         "quote_answer": from_quote,
         "ttft": stats.time_to_first_token, "tok_s": stats.tokens_per_second,
         "completion_tokens": stats.completion_tokens, "seconds": time.perf_counter() - started,

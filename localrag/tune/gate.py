@@ -51,7 +51,7 @@ GATE_QUESTIONS = 100
 GATE_MAX_DOCUMENTS = 2000
 METRIC_LABELS = {"f1": "token F1", "recall@k": "recall@k", "hit": "substring hit", "em": "EM"}
 # Figures of each model kept on the card beside the verdict (eval's names; missing ones are left out).
-CARD_FIGURES = ("f1", "em", "citation_precision", "quote_rate", "recall@k")
+CARD_FIGURES = ("f1", "em", "citation_precision", "citation_support", "quote_rate", "recall@k")
 
 
 @dataclass(frozen=True)

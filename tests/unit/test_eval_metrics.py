@@ -52,6 +52,8 @@ def test_citation_precision_and_quote_rate() -> None:
     assert metrics.citation_precision([], ["d1"]) is None
     assert metrics.quote_rate(["verified", "close", "not_found", "verified"]) == 0.5
     assert metrics.quote_rate([]) is None
+    assert metrics.citation_support(["d1", "d4"], ["d4"]) == 0.5
+    assert metrics.citation_support([], []) is None
 
 
 def test_accuracy_macro_f1_and_majority_baseline_by_hand() -> None:

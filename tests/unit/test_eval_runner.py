@@ -167,6 +167,8 @@ def test_interrupted_run_resumes_without_asking_again(tmp_path: Path) -> None:
     rag = [r for r in second.records if r["mode"] == "rag"]
     assert all(r["retrieved"] and r["sources"] for r in rag)
     assert all(r["scores"]["citation_precision"] in (0.0, 1.0) for r in rag)
+    # Only its own document holds a reply's code word, so a citation is supported exactly when it is right.
+    assert all(r["scores"]["citation_support"] == r["scores"]["citation_precision"] for r in rag)
 
 
 def test_a_raft_reply_is_scored_on_its_answer_tag_and_shown_tidied(tmp_path: Path) -> None:
