@@ -53,15 +53,18 @@ def replies(home: Path, questions: list[str], model: str, online: bool) -> list[
     os.environ["LOCALRAG_HOME"] = str(home)
     from localrag.config import load_settings
     from localrag.engine import Engine
+    from localrag.generate import LlamaGenerator
 
     settings = load_settings(model=model or None).replace(stop_repeats=False, attribution_turn=False)
     engine = Engine(settings)
+    generator = engine.generator
+    assert isinstance(generator, LlamaGenerator)  # the prompt cache to forget is llama.cpp's
     out = []
     for i, question in enumerate(questions, start=1):
         record: dict[str, Any] = {"question": question}
         for guard in (False, True) if online else (False,):
             engine.settings = settings.replace(stop_repeats=guard)
-            engine.generator.forget_prompt_cache()  # the second answer must read its prompt too
+            generator.forget_prompt_cache()  # the second answer must read its prompt too
             started = time.perf_counter()
             answer = engine.ask(question)
             stats, seconds = answer.stats, time.perf_counter() - started
