@@ -78,6 +78,9 @@ def test_an_uncited_answer_gets_the_right_source_streamed_and_marked_as_added() 
     saved = Conversation.from_json(Conversation("c", turns=[turn]).to_json())
     assert saved.turns[0].attributed
     assert "localrag cited the source holding most of its words" in export_markdown(saved)
+    from localrag.tui.widgets.chat import _meta_line
+
+    assert "cites [2] (added by localrag" in _meta_line(saved.turns[0]).plain
 
 
 def test_a_self_cited_answer_an_unsupported_one_and_the_setting_off_get_nothing_added() -> None:
