@@ -114,6 +114,7 @@ class Turn:
     # The sources' sentence that best answers the question (Answer.evidence): its source number and where it
     # lies in that source's text.
     evidence_text: str = ""
+    evidence_header: str = ""
     evidence_source: int | None = None
     evidence_start: int | None = None
     evidence_end: int | None = None
@@ -169,6 +170,7 @@ def turn_from_answer(answer: Answer, query: str = "") -> Turn:
         refused=answer.refused,
         model=answer.model,
         evidence_text=answer.evidence.text if answer.evidence is not None else "",
+        evidence_header=answer.evidence.header if answer.evidence is not None else "",
         evidence_source=answer.evidence.source if answer.evidence is not None else None,
         evidence_start=answer.evidence.start if answer.evidence is not None else None,
         evidence_end=answer.evidence.end if answer.evidence is not None else None,
@@ -292,7 +294,7 @@ def export_markdown(conversation: Conversation) -> str:
     """The conversation as Markdown: each question, each answer, and the sources it was built from."""
     from localrag.answer.attribution import ATTRIBUTED_LABEL
     from localrag.answer.claims import UNSUPPORTED_LABEL
-    from localrag.answer.evidence import EVIDENCE_LABEL, EXTRACT_MODEL
+    from localrag.answer.evidence import EVIDENCE_LABEL, EXTRACT_MODEL, header_note
     from localrag.answer.repeats import STOPPED_LABEL
 
     out = [f"# {conversation.title}", ""]
@@ -310,6 +312,8 @@ def export_markdown(conversation: Conversation) -> str:
         if turn.evidence_text and turn.model != EXTRACT_MODEL:
             out += [f"**{EVIDENCE_LABEL.capitalize()}** [{turn.evidence_source}]:", "",
                     f"> {' '.join(turn.evidence_text.split())}", ""]
+            if turn.evidence_header:
+                out += [f"_{header_note(turn.evidence_header)}_", ""]
         if turn.query:
             out += [f"_Searched for: {turn.query}_", ""]
         if turn.sources:

@@ -3,11 +3,13 @@ the inverse-cloze questions of `tune --retriever` (tune.ict) cut a text into sen
 
 Plain text and Markdown are often wrapped at a fixed width, so a sentence runs over several lines: a line break
 inside a paragraph is read as a space. A blank line, and a line that opens a list item, a table row or a heading,
-still end one; a table row and a heading are each a unit of their own. Cutting at every line break instead made
-47 of the sample corpus's 278 sentences a fragment of a wrapped one (benchmarks/README.md, "Sentences the RAFT
-builder quotes"). An abbreviation's full stop before a lower-case word ("et al. found"), after a title or "Fig.",
-or after "No." or "Vol." before a number, does not end a sentence, and a numbered item's "1." belongs to the
-item's first sentence.
+still end one; a table row and a heading are each a unit of their own. A row of a two-column table ("Research |
+340000", as the sheet loader writes it) has one cell bar: it is a row when a line beside it has one too, and a
+lone "tea | coffee" is prose. Cutting at every line break instead made 47 of the sample corpus's 278 sentences a
+fragment of a wrapped one (benchmarks/README.md, "Sentences the RAFT builder quotes"). A row means little without
+its table's first row, which `table_header` finds. An abbreviation's full stop before a lower-case word ("et al.
+found"), after a title or "Fig.", or after "No." or "Vol." before a number, does not end a sentence, and a
+numbered item's "1." belongs to the item's first sentence.
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ _LINE = re.compile(r"[^\n]*(?:\n|$)")
 _OPENS_UNIT = re.compile(rf"\s*(?:[-*+]\s|{_NUMBER}|\||#)")
 # A table row written without a leading "|" (as the HTML and sheet loaders write tables): two or more cell bars.
 _TABLE_ROW = re.compile(r"[^\n|]*\|[^\n|]*\|")
+# How the loaders join a row's cells; a line with one is a two-column row when a line beside it has one too.
+_CELL_BAR = " | "
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
@@ -67,14 +71,39 @@ def trimmed_spans(text: str, matches: Iterable[re.Match[str]]) -> list[tuple[int
     return spans
 
 
+def _rows(lines: list[re.Match[str]]) -> list[bool]:
+    """Whether each line is a table row."""
+    barred = [_CELL_BAR in line.group() for line in lines]
+    return [_TABLE_ROW.match(line.group()) is not None
+            or (barred[i] and ((i > 0 and barred[i - 1]) or (i + 1 < len(lines) and barred[i + 1])))
+            for i, line in enumerate(lines)]
+
+
+def table_header(text: str, start: int) -> tuple[int, int] | None:
+    """(start, end) of the first row of the table whose row holds offset `start` of `text`; None when that line is
+    not a table row or is the first row itself."""
+    lines = list(_LINE.finditer(text))
+    rows = _rows(lines)
+    at = next((i for i, line in enumerate(lines) if line.start() <= start < line.end()), None)
+    if at is None or not rows[at]:
+        return None
+    first = at
+    while first > 0 and rows[first - 1]:
+        first -= 1
+    if first == at:
+        return None
+    spans = trimmed_spans(text, [lines[first]])
+    return spans[0] if spans else None
+
+
 def _units(text: str) -> list[tuple[int, int]]:
     """Spans of `text` that no sentence crosses: paragraphs, and in them each list item, table row or heading."""
     units: list[tuple[int, int]] = []
     start = 0
     alone = False  # the line before is a unit by itself: a heading or a table row
-    for line in _LINE.finditer(text):
+    lines = list(_LINE.finditer(text))
+    for line, row in zip(lines, _rows(lines), strict=True):
         blank = not line.group().strip()
-        row = _TABLE_ROW.match(line.group()) is not None
         if line.start() > start and (blank or alone or row or _OPENS_UNIT.match(line.group())):
             units.append((start, line.start()))
             start = line.start()

@@ -28,7 +28,7 @@ import numpy as np
 
 from localrag.answer.prompt import NO_ANSWER_TEXT
 from localrag.raft.qa import content_words
-from localrag.sentences import one_line, sentence_spans
+from localrag.sentences import one_line, sentence_spans, table_header
 from localrag.types import Answer, Evidence, Hit, Quote, QuoteStatus
 
 if TYPE_CHECKING:
@@ -59,11 +59,26 @@ def best_sentence(question: str, sources: Sequence[Hit], embedder: Embedder) -> 
         return None
     # Shown and embedded with its line breaks read as spaces; `start`:`end` still point into the chunk text.
     texts = [one_line(sources[number - 1].chunk.text[start:end]) for number, start, end in candidates]
-    cosines = embedder.embed(texts) @ embedder.embed_queries([question])[0]
-    scores = cosines + WORD_SHARE_WEIGHT * weighted_shares(question, texts)
+    headers = [_header(sources[number - 1].chunk.text, start) for number, start, _ in candidates]
+    # A table row is read with its header: "research budget 2027" is asked of "Research | 340000" under
+    # "Team | Budget 2027 (EUR)".
+    read = [f"{header} {text}" if header else text for header, text in zip(headers, texts, strict=True)]
+    cosines = embedder.embed(read) @ embedder.embed_queries([question])[0]
+    scores = cosines + WORD_SHARE_WEIGHT * weighted_shares(question, read)
     best = int(np.argmax(scores))  # the first of equal scores
     number, start, end = candidates[best]
-    return Evidence(source=number, text=texts[best], score=round(float(scores[best]), 4), start=start, end=end)
+    return Evidence(source=number, text=texts[best], score=round(float(scores[best]), 4), start=start, end=end,
+                    header=headers[best])
+
+
+def _header(text: str, start: int) -> str:
+    span = table_header(text, start)
+    return one_line(text[span[0]:span[1]]) if span else ""
+
+
+def header_note(header: str) -> str:
+    """How the front ends show a table row's header after the row."""
+    return f"(a row under “{header}”)"
 
 
 def weighted_shares(question: str, texts: Sequence[str],
@@ -95,8 +110,10 @@ def extracted_answer(question: str, evidence: Evidence | None, sources: list[Hit
 
 
 def extracted_text(evidence: Evidence) -> str:
-    """The evidence as an answer's text: the sentence in quotation marks, then its source's citation.
-    Straight marks unless the sentence holds one."""
+    """The evidence as an answer's text: the sentence in quotation marks, then its source's citation, then a table
+    row's header. Straight marks unless the sentence holds one."""
     if '"' in evidence.text:
-        return f"\u201c{evidence.text}\u201d [{evidence.source}]"
-    return f'"{evidence.text}" [{evidence.source}]'
+        text = f"\u201c{evidence.text}\u201d [{evidence.source}]"
+    else:
+        text = f'"{evidence.text}" [{evidence.source}]'
+    return f"{text} {header_note(evidence.header)}" if evidence.header else text

@@ -162,7 +162,7 @@ def _ingest(engine: Engine, paths: Sequence[Path], include: Sequence[str], exclu
 def _print_sources(answer: Answer, out: Console) -> None:
     from localrag.answer.attribution import ATTRIBUTED_LABEL
     from localrag.answer.claims import UNSUPPORTED_LABEL
-    from localrag.answer.evidence import EVIDENCE_LABEL, EXTRACT_MODEL
+    from localrag.answer.evidence import EVIDENCE_LABEL, EXTRACT_MODEL, header_note
     from localrag.answer.repeats import STOPPED_LABEL
 
     if answer.refused:
@@ -190,7 +190,8 @@ def _print_sources(answer: Answer, out: Console) -> None:
         out.print(Text(f"  cited sources that do not exist: {answer.invalid_citations}", style="yellow"))
     evidence = answer.evidence
     if evidence is not None and answer.model != EXTRACT_MODEL:
-        out.print(Text(f"  {EVIDENCE_LABEL} [{evidence.source}] ", style="bold") + Text(f"“{evidence.text}”"))
+        out.print(Text(f"  {EVIDENCE_LABEL} [{evidence.source}] ", style="bold") + Text(f"“{evidence.text}”")
+                  + Text(f" {header_note(evidence.header)}" if evidence.header else "", style="dim"))
     if answer.model == EXTRACT_MODEL:
         out.print(Text(answer.model, style="dim"))
         return

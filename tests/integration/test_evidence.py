@@ -94,3 +94,20 @@ def test_an_extracted_answer_cites_and_quotes_its_source_whatever_marks_the_sent
     assert sorted(parse_citations(text, 2)[0]) == [1, 2]
     assert finish_answer(question, text, hits, GenerationStats(), "x").cited == [1]
     assert extracted_answer("q", None, hits).text == NO_ANSWER_TEXT
+
+
+SHEET = "Budget\n\nTeam | Budget 2027 (EUR)\nMarketing | 120000\nResearch | 340000"
+
+
+def test_a_table_row_is_read_and_shown_with_its_header(real_embedder: SentenceTransformerEmbedder) -> None:
+    sheet = _hit(SHEET)
+    evidence = best_sentence("What is the research budget for 2027?", [sheet], real_embedder)
+    assert evidence is not None
+    assert (evidence.text, evidence.header) == ("Research | 340000", "Team | Budget 2027 (EUR)")
+    assert SHEET[evidence.start:evidence.end] == evidence.text
+    answer = extracted_answer("What is the research budget for 2027?", evidence, [sheet])
+    assert answer.text == '"Research | 340000" [1] (a row under \u201cTeam | Budget 2027 (EUR)\u201d)'
+    assert answer.quotes[0].status is QuoteStatus.VERIFIED and answer.cited == [1]
+    # A sentence outside a table has no header.
+    plain = best_sentence("When was the light first lit?", SOURCES, real_embedder)
+    assert plain is not None and plain.header == ""

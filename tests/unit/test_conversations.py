@@ -76,6 +76,16 @@ def test_the_evidence_is_saved_and_exported_with_the_repeat_stop(localrag_home: 
     text = export_markdown(loaded)
     assert "_(stopped where it began repeating itself)_" in text
     assert "**Best sentence in the sources** [1]:\n\n> Descale every four weeks with vinegar." in text
+    # A table row is saved and exported with its header.
+    answer.evidence = Evidence(1, "Research | 340000", 1.0, 0, 17, header="Team | Budget 2027 (EUR)")
+    conv.turns[1] = turn_from_answer(answer)
+    store.save(conv)
+    row = store.load(conv.id)
+    assert row.turns[1].evidence_header == "Team | Budget 2027 (EUR)"
+    assert "_(a row under \u201cTeam | Budget 2027 (EUR)\u201d)_" in export_markdown(row)
+    from localrag.tui.widgets.chat import _evidence_line
+
+    assert _evidence_line(row.turns[1]).plain.endswith("“Research | 340000” (a row under “Team | Budget 2027 (EUR)”)")
     # An extracted answer is that sentence: not written twice.
     loaded.turns[1].model = EXTRACT_MODEL
     assert "Best sentence" not in export_markdown(loaded)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from localrag.sentences import one_line, sentence_spans
+from localrag.sentences import one_line, sentence_spans, table_header
 
 
 def _sentences(text: str) -> list[str]:
@@ -22,8 +22,21 @@ def test_table_rows_without_bars_at_the_edges_are_units_of_their_own() -> None:
             "Water less\nin winter.")
     assert _sentences(text) == ["Plant | Light | Water", "Monstera | Bright, indirect | When dry",
                                 "Snake plant | Low | Monthly", "Water less\nin winter."]
-    # One bar is prose, not a table ("either | or" in a sentence).
+    # One bar is prose, not a table ("either | or" in a sentence), unless a line beside it has one too: the
+    # rows of a two-column sheet.
     assert _sentences("Pick tea | coffee\nand sit down.") == ["Pick tea | coffee\nand sit down."]
+    sheet = "Budget\n\nTeam | Budget 2027 (EUR)\nMarketing | 120000\nResearch | 340000\nSee the notes."
+    assert _sentences(sheet) == ["Budget", "Team | Budget 2027 (EUR)", "Marketing | 120000", "Research | 340000",
+                                 "See the notes."]
+
+
+def test_a_rows_header_is_its_tables_first_row() -> None:
+    sheet = "Budget\n\nTeam | Budget 2027 (EUR)\nMarketing | 120000\nResearch | 340000\nSee the notes."
+    assert table_header(sheet, sheet.index("Research")) == (sheet.index("Team"), sheet.index("\nMarketing"))
+    assert table_header(sheet, sheet.index("Team")) is None  # the first row has none
+    assert table_header(sheet, sheet.index("See")) is None  # nor a line outside the table
+    markdown = "| Year | Keeper |\n|---|---|\n| 1871 | Voss |"
+    assert table_header(markdown, markdown.index("1871")) == (0, len("| Year | Keeper |"))
 
 
 def test_headings_and_list_items_end_a_sentence() -> None:
