@@ -174,7 +174,7 @@ def _print_sources(answer: Answer, out: Console) -> None:
         where = chunk.path + (f", page {chunk.page}" if chunk.page else "")
         if chunk.heading:
             where += f" — {chunk.heading}"
-        mark, style = ("cited", "dim") if number in answer.cited else ("not cited", "dim")
+        mark, style = "cited" if number in answer.cited else "not cited", "dim"
         if number in answer.unsupported_citations:
             mark, style = f"cited, but it {UNSUPPORTED_LABEL}", "yellow"
         out.print(Text(f"[{number}] ", style="bold") + Text(where) + Text(f"  ({mark})", style=style))
