@@ -69,7 +69,7 @@ def _list(engine: Engine, as_json: bool, out: Console) -> int:
                 for c in found]
         print_json(rows)
         return 0
-    table = Table(box=None)
+    table = Table(box=None, pad_edge=False)  # no trailing blank for a script reading the lines
     for column in ("", "collection", "documents", "chunks"):
         table.add_column(column, justify="right" if column in ("documents", "chunks") else "left")
     for c in found:

@@ -152,6 +152,9 @@ def test_cli_collection_option_setting_and_commands(
     listed = {c["name"]: c for c in json.loads(capsys.readouterr().out)}
     assert listed["work"]["documents"] == 1 and listed["default"]["documents"] == 0
     assert listed["default"]["current"] and not listed["work"]["current"]
+    assert run(["collections"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "*  default" in lines[1] and all(line == line.rstrip() for line in lines)  # a pipe gets no padding
 
     assert run(["search", "ferry harbour", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["hits"] == []
