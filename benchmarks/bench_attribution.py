@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/bench_attribution.py [--covid 200] [--select 120]   # answers, then the rules
     .venv/bin/python benchmarks/bench_attribution.py --score                         # the rules on kept answers
+    .venv/bin/python benchmarks/bench_attribution.py --latency                       # what each costs, sample corpus
 
 The bundled model rarely cites by itself, so when an answer cites nothing localrag adds a citation. Until
 2026-12-04 it asked the model, in a second turn whose grammar admits only "[1]".."[n]", which source holds
@@ -141,6 +142,36 @@ def scored(records: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
+def latency(model: str) -> dict[str, Any]:
+    """Seconds of the model's second turn against the rule's, on the sample corpus's uncited answers."""
+    from statistics import median
+
+    from localrag.answer.attribution import source_holding
+    from localrag.config import load_settings
+    from localrag.engine import Engine
+    from localrag.ingest.discover import sample_corpus_dir
+
+    os.environ["LOCALRAG_HOME"] = tempfile.mkdtemp(prefix="localrag-attribution-")
+    engine = Engine(load_settings(model=model or None).replace(attribution_turn=False))
+    engine.ingest([sample_corpus_dir()])
+    answers, turns, rules = [], [], []
+    for question, _, _ in QUESTIONS:
+        started = time.perf_counter()
+        answer = engine.ask(question)
+        answers.append(time.perf_counter() - started)
+        if answer.cited or not answer.raw_text:
+            continue
+        started = time.perf_counter()
+        attribution_turn(engine, answer)
+        turns.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        source_holding(answer.raw_text, answer.sources)
+        rules.append(time.perf_counter() - started)
+    return {"questions": len(QUESTIONS), "uncited": len(turns), "answer median s": round(median(answers), 3),
+            "model turn median s": round(median(turns), 3), "model turn max s": round(max(turns), 3),
+            "rule median ms": round(median(rules) * 1000, 2), "load_average": os.getloadavg()}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--covid", type=int, default=200, help="COVID-QA questions (0: none)")
@@ -149,7 +180,13 @@ def main() -> None:
     parser.add_argument("--model", default="")
     parser.add_argument("--score", action="store_true", help=f"only score the rules on {ANSWERS.name}")
     parser.add_argument("--summary", type=Path, default=SUMMARIES / "attribution.json")
+    parser.add_argument("--latency", action="store_true", help="time the model's turn and the rule instead")
     args = parser.parse_args()
+    if args.latency:
+        figures = latency(args.model)
+        (SUMMARIES / "attribution_latency.json").write_text(json.dumps(figures, indent=1) + "\n")
+        print(json.dumps(figures, indent=1))
+        return
     if not args.score:
         from localrag.config import load_settings
         from localrag.engine import Engine
