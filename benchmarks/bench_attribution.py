@@ -99,12 +99,17 @@ def right_sources(record: dict[str, Any]) -> set[int]:
             and record["document"].lower() in Path(source["path"]).name.lower()}
 
 
-def by_words(words: str, record: dict[str, Any]) -> int | None:
-    from localrag.answer.attribution import source_holding
+def hits_of(record: dict[str, Any]) -> list[Any]:
+    """A kept answer's sources as the hits it was answered from (path and text are all the rules read)."""
     from localrag.types import Chunk, Hit
 
-    return source_holding(words, [Hit(Chunk("", "", s["path"], 0, s["text"], 0, len(s["text"])), 0.0)
-                                  for s in record["sources"]])
+    return [Hit(Chunk("", "", s["path"], 0, s["text"], 0, len(s["text"])), 0.0) for s in record["sources"]]
+
+
+def by_words(words: str, record: dict[str, Any]) -> int | None:
+    from localrag.answer.attribution import source_holding
+
+    return source_holding(words, hits_of(record))
 
 
 def new_words(record: dict[str, Any]) -> int | None:

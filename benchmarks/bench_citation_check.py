@@ -27,15 +27,9 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_attribution import ANSWERS, right_sources  # noqa: E402
+from bench_attribution import ANSWERS, hits_of, right_sources  # noqa: E402
 
 SUMMARIES = Path(__file__).resolve().parent / "summaries"
-
-
-def _hits(record: dict[str, Any]) -> list[Any]:
-    from localrag.types import Chunk, Hit
-
-    return [Hit(Chunk("", "", s["path"], 0, s["text"], 0, len(s["text"])), 0.0) for s in record["sources"]]
 
 
 def ships(question: str, claim: str, hits: list[Any], number: int) -> bool:
@@ -75,7 +69,7 @@ def scored(records: list[dict[str, Any]]) -> dict[str, Any]:
                 claim = claim_of(record)
                 if claim is None:
                     continue
-                hits, right = _hits(record), right_sources(record)
+                hits, right = hits_of(record), right_sources(record)
                 for number in range(1, len(hits) + 1):
                     kind = "right" if number in right else "wrong"
                     counts[f"{kind} cited"] += 1
