@@ -114,6 +114,8 @@ def _search(args: argparse.Namespace, out: Console, err: Console) -> int:
         out.print(Text(f"{position}. ", style="bold") + Text(where), soft_wrap=not wrap)
         out.print(Text(f"   {legs}", style="dim"), soft_wrap=not wrap)
         out.print(Text(f"   {excerpt}"), soft_wrap=not wrap)
-    label = choice.fusion.label if choice is not None else "default fusion"
+    from localrag.fusion import DEFAULT
+
+    label = choice.fusion.label if choice is not None else f"{DEFAULT.label} (the default: none chosen for this index)"
     err.print(Text(f"fusion: {label}", style="dim"), soft_wrap=True)
     return 0

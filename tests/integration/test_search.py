@@ -112,6 +112,9 @@ def test_search_json_keeps_both_legs_ranks_and_text_prints_plain_lines(
     assert top["vector"] is not None and top["bm25"] is not None
     assert [h["fused_score"] for h in hits] == sorted((h["fused_score"] for h in hits), reverse=True)
 
+    assert run(["search", "When was the Kestrel Point lighthouse first lit?", "-k", "1"]) == 0
+    assert "fusion: RRF k=10, vector x1, BM25 x1 (the default: none chosen for this index)" in capsys.readouterr().err
+
     # A double quote is LanceDB's phrase syntax, which the BM25 index cannot serve: searched as words.
     assert run(["search", 'the "Kestrel Point" lighthouse', "-k", "1", "--json"]) == 0
     assert Path(json.loads(capsys.readouterr().out)["hits"][0]["path"]).name == "kestrel-point-lighthouse.md"
