@@ -59,7 +59,7 @@ def best_sentence(question: str, sources: Sequence[Hit], embedder: Embedder) -> 
         return None
     # Shown and embedded with its line breaks read as spaces; `start`:`end` still point into the chunk text.
     texts = [one_line(sources[number - 1].chunk.text[start:end]) for number, start, end in candidates]
-    headers = [_header(sources[number - 1].chunk.text, start) for number, start, _ in candidates]
+    headers = [_header(sources[number - 1].chunk.text, start, end) for number, start, end in candidates]
     # A table row is read with its header: "research budget 2027" is asked of "Research | 340000" under
     # "Team | Budget 2027 (EUR)".
     read = [f"{header} {text}" if header else text for header, text in zip(headers, texts, strict=True)]
@@ -71,8 +71,9 @@ def best_sentence(question: str, sources: Sequence[Hit], embedder: Embedder) -> 
                     header=headers[best])
 
 
-def _header(text: str, start: int) -> str:
-    span = table_header(text, start)
+def _header(text: str, start: int, end: int) -> str:
+    # Every table row holds a cell bar; prose skips re-reading its chunk's lines for each of its sentences.
+    span = table_header(text, start) if "|" in text[start:end] else None
     return one_line(text[span[0]:span[1]]) if span else ""
 
 
