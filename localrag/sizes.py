@@ -1,4 +1,4 @@
-"""How a size in bytes reads in a listing or a message, the same in every front end."""
+"""How a size in bytes, or a count of things, reads in a listing or a message, the same in every front end."""
 
 from __future__ import annotations
 
@@ -16,3 +16,8 @@ def size_text(size: int) -> str:
 def megabytes(size: int) -> str:
     """A size for a message: whole MB, with a decimal below 10 MB (a small write is not "0 MB")."""
     return f"{size / 1e6:,.0f} MB" if size >= 10e6 else f"{size / 1e6:.1f} MB"
+
+
+def count_text(n: int, one: str, many: str = "") -> str:
+    """A count with its noun: "1 chunk", "3 chunks", "2 entities" (`many` where the plural is not one + "s")."""
+    return f"{n} {one}" if n == 1 else f"{n} {many or one + 's'}"

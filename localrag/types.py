@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from localrag.sizes import count_text
+
 
 @dataclass(frozen=True)
 class Section:
@@ -241,3 +243,8 @@ class IngestReport:
     # The fusion chosen again after this ingest grew the index (localrag/fusion.py); "" when not.
     fusion: str = ""
     notes: list[str] = field(default_factory=list)  # what was skipped without failing (compaction on a full disk)
+
+    def summary(self) -> str:
+        """The one line every front end prints after an ingest: the files' counts, then what was written."""
+        return (f"{self.added} added, {self.updated} updated, {self.unchanged} unchanged, {self.removed} removed, "
+                f"{len(self.errors)} failed; {count_text(self.chunks_written, 'chunk')} written in {self.seconds:.1f}s")

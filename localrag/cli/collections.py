@@ -13,8 +13,10 @@ import sys
 from typing import TYPE_CHECKING
 
 from rich.console import Console
-from rich.table import Table
+from rich.table import Column
 from rich.text import Text
+
+from localrag.cli.tables import Rows
 
 if TYPE_CHECKING:
     from localrag.engine import Engine
@@ -69,12 +71,11 @@ def _list(engine: Engine, as_json: bool, out: Console) -> int:
                 for c in found]
         print_json(rows)
         return 0
-    table = Table(box=None, pad_edge=False)  # no trailing blank for a script reading the lines
-    for column in ("", "collection", "documents", "chunks"):
-        table.add_column(column, justify="right" if column in ("documents", "chunks") else "left")
+    table = Rows("", "collection", Column("documents", justify="right"), Column("chunks", justify="right"),
+                 boxed=False)
     for c in found:
-        table.add_row("*" if c.name == current else "", Text(c.name), str(c.documents), str(c.chunks))
-    out.print(table)
+        table.add("*" if c.name == current else "", c.name, str(c.documents), str(c.chunks))
+    table.print(out)
     return 0
 
 

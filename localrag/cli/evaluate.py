@@ -22,10 +22,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
 from localrag.cli.common import progress_bar, usage_error
+from localrag.cli.tables import Rows
 
 if TYPE_CHECKING:
     from localrag.evaluate.report import Summary
@@ -132,13 +132,13 @@ def _run_kgqa(args: argparse.Namespace, out: Console, err: Console) -> int:
                                progress=lambda done, total: bar.update(task, completed=done, total=total))
     if result.skipped:
         err.print(Text(f"resumed: {result.skipped} answers were already in the run", style="dim"))
-    table = Table("metric", "value (95 % CI)", "n", title=f"{source.name}: graph mode, {args.planner} planner")
+    table = Rows("metric", "value (95 % CI)", "n", title=f"{source.name}: graph mode, {args.planner} planner")
     for label, f in result.figures.items():
         value = "n/a"
         if f.value is not None and f.low is not None and f.high is not None:
             value = f"{100 * f.value:.1f} [{100 * f.low:.1f}, {100 * f.high:.1f}]"
-        table.add_row(Text(label), Text(value), Text(str(f.n)))
-    out.print(table)
+        table.add(label, value, str(f.n))
+    table.print(out)
     out.print(Text(f"records: {run_dir / 'records.jsonl'}  summary: {run_dir / SUMMARY_FILE}  "
                    f"report: {run_dir / REPORT_FILE}", style="dim"))
     return 0
@@ -148,12 +148,12 @@ def _print_summary(summary: Summary, out: Console) -> None:
     from localrag.evaluate.report import METRIC_LABELS, columns, format_figure
 
     cols = columns(summary)
-    table = Table("model", "mode", *[METRIC_LABELS[c] for c in cols],
-                  title=f"{summary.info.get('dataset', {}).get('name', '')}: {summary.n_questions} questions "
-                        "(% with 95 % CI)")
+    table = Rows("model", "mode", *[METRIC_LABELS[c] for c in cols],
+                 title=f"{summary.info.get('dataset', {}).get('name', '')}: {summary.n_questions} questions "
+                       "(% with 95 % CI)")
     for row in summary.rows:
-        table.add_row(Text(row.model), Text(row.mode), *[Text(format_figure(row.figures.get(c), c)) for c in cols])
-    out.print(table)
+        table.add(row.model, row.mode, *[format_figure(row.figures.get(c), c) for c in cols])
+    table.print(out)
     if summary.baseline:
         b = summary.baseline
         out.print(Text(f"majority baseline (\"{b['label']}\"): accuracy {100 * b['accuracy']:.1f}, "
@@ -172,11 +172,11 @@ def _list(out: Console) -> int:
     if not runs:
         out.print(Text(f"no evaluation runs in {runs_root()}"))
         return 0
-    table = Table("run", "data set", "status", "started", "questions", "models", "modes")
+    table = Rows("run", "data set", "status", "started", "questions", "models", "modes")
     for r in runs:
-        table.add_row(Text(r.path.name), Text(r.dataset), Text(r.status), Text(r.started), Text(str(r.questions)),
-                      Text(", ".join(r.models)), Text(", ".join(r.modes)))
-    out.print(table)
+        table.add(r.path.name, r.dataset, r.status, r.started, str(r.questions), ", ".join(r.models),
+                  ", ".join(r.modes))
+    table.print(out)
     return 0
 
 

@@ -18,6 +18,7 @@ from localrag.cli.common import add_filter_flags, add_model_flag, filters_from_a
 from localrag.config import load_settings
 from localrag.safe_text import path_text, printable
 from localrag.shapes import answer_json
+from localrag.sizes import count_text
 from localrag.types import QuoteStatus
 
 if TYPE_CHECKING:
@@ -114,7 +115,7 @@ def _forget_command(args: argparse.Namespace, out: Console, err: Console) -> int
     if args.json:
         print_json({"path": path_text(args.path), "chunks_removed": removed}, indent=None)
     else:
-        err.print(Text(f"forgot {path_text(args.path)}: {removed} chunks removed"))
+        err.print(Text(f"forgot {path_text(args.path)}: {count_text(removed, 'chunk')} removed"))
     return 0
 
 
@@ -148,12 +149,7 @@ def _ingest(engine: Engine, paths: Sequence[Path], include: Sequence[str], exclu
         err.print(Text(f"skipped: {error.reason}", style="yellow"))
     for note in report.notes:
         err.print(Text(note, style="yellow"))
-    summary = (
-        f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged, "
-        f"{report.removed} removed, {len(report.errors)} failed; {report.chunks_written} chunks "
-        f"written in {report.seconds:.1f}s"
-    )
-    err.print(Text(summary, style="bold"))
+    err.print(Text(report.summary(), style="bold"))
     if report.fusion:
         err.print(Text(f"fusion chosen for this index: {report.fusion}", style="dim"))
     return 0
@@ -218,7 +214,7 @@ def _ask(engine: Engine, question: str, args: argparse.Namespace, out: Console) 
     try:
         for event in engine.stream(question, k=getattr(args, "top_k", None), filters=filters, cancel=cancel):
             if isinstance(event, SourcesEvent) and not as_json and event.hits:
-                out.print(Text(f"Answering from {len(event.hits)} sources…", style="dim"))
+                out.print(Text(f"Answering from {count_text(len(event.hits), 'source')}…", style="dim"))
             elif isinstance(event, TokenEvent) and not as_json:
                 sys.stdout.write(printable(event.text))
                 sys.stdout.flush()

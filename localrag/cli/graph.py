@@ -19,12 +19,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
 from localrag.cli.common import print_json, progress_bar, usage_error
+from localrag.cli.tables import Rows
 from localrag.graph.scorings import SCORINGS
 from localrag.shapes import graph_answer_json, related_json, step_source
+from localrag.sizes import count_text
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -207,12 +208,14 @@ def _stats(args: argparse.Namespace, out: Console, err: Console) -> int:
     if args.json:
         print_json(dataclasses.asdict(stats))
         return 0
-    out.print(Text(f"{stats.entities} entities, {stats.triples} triples from {stats.documents} sources"))
+    counts = (count_text(stats.entities, "entity", "entities"), count_text(stats.triples, "triple"),
+              count_text(stats.documents, "source"))
+    out.print(Text("{}, {} from {}".format(*counts)))
     if stats.relations:
-        table = Table("relation", "triples")
+        table = Rows("relation", "triples")
         for relation, count in sorted(stats.relations.items(), key=lambda kv: -kv[1]):
-            table.add_row(Text(relation), Text(str(count)))
-        out.print(table)
+            table.add(relation, str(count))
+        table.print(out)
     return 0
 
 

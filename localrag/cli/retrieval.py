@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
 from localrag.cli.common import print_json
+from localrag.cli.tables import Rows
 
 if TYPE_CHECKING:
     from localrag.fusion import FusionChoice
@@ -58,10 +58,10 @@ def _tune_fusion(args: argparse.Namespace, out: Console, err: Console) -> int:
         out.print(Text(f"{choice.chunks} chunks: too few to measure (from {MIN_CHUNKS} on); "
                        f"using {choice.fusion.label}"), soft_wrap=True)
         return 0
-    table = Table("fusion", "hit@5", "MRR", title=f"{choice.queries} {choice.source}, {choice.chunks} chunks")
+    table = Rows("fusion", "hit@5", "MRR", title=f"{choice.queries} {choice.source}, {choice.chunks} chunks")
     for label, hit in sorted(choice.hit_at_5.items(), key=lambda kv: (-kv[1], -choice.mrr.get(kv[0], 0.0))):
         style = "bold" if label == choice.fusion.label else ""
-        table.add_row(Text(label, style=style), Text(f"{hit:.3f}"), Text(f"{choice.mrr.get(label, 0.0):.3f}"))
-    out.print(table)
+        table.add(Text(label, style=style), f"{hit:.3f}", f"{choice.mrr.get(label, 0.0):.3f}")
+    table.print(out)
     out.print(Text(f"chosen: {choice.fusion.label} ({choice.seconds:.1f}s)", style="bold"), soft_wrap=True)
     return 0

@@ -67,8 +67,7 @@ def _watch(args: argparse.Namespace, out: Console, err: Console) -> int:
         for path in event.forgotten:
             err.print(Text(f"forgot {path}"))
         if report is not None:
-            err.print(Text(f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged, "
-                           f"{report.removed} removed, {len(report.errors)} failed"))
+            err.print(Text(report.summary()))
             for error in report.errors:
                 err.print(Text(f"skipped: {error.reason}", style="yellow"))
 

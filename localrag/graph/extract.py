@@ -76,6 +76,7 @@ from localrag.graph.vocabulary import (
     PREDICATE_NOUN,
     RelationVocabulary,
 )
+from localrag.sizes import count_text
 from localrag.types import Chunk, GenerationStats
 
 if TYPE_CHECKING:
@@ -344,13 +345,14 @@ class GraphBuildReport:
 def build_summary(report: GraphBuildReport) -> str:
     """One line on what a build did, as the CLI and the chat app show it."""
     line = (
-        f"{report.chunks_extracted} chunks read ({report.chunks_skipped} already built), "
-        f"{report.triples_added} triples and {report.entities_added} entities added "
+        f"{count_text(report.chunks_extracted, 'chunk')} read ({report.chunks_skipped} already built), "
+        f"{count_text(report.triples_added, 'triple')} and {count_text(report.entities_added, 'entity', 'entities')} "
+        "added "
         f"({report.triples_per_chunk:.1f} per chunk, {report.entities_merged} names merged), "
         f"{report.failed + report.invalid_replies} generations failed; {report.seconds:.1f}s"
     )
     if report.triples_removed:
-        line += f"; {report.triples_removed} triples of changed or forgotten documents removed"
+        line += f"; {count_text(report.triples_removed, 'triple')} of changed or forgotten documents removed"
     if report.cancelled:
         line += " (cancelled: run it again to go on)"
     return line

@@ -154,7 +154,8 @@ def test_cli_collection_option_setting_and_commands(
     assert listed["default"]["current"] and not listed["work"]["current"]
     assert run(["collections"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert "*  default" in lines[1] and all(line == line.rstrip() for line in lines)  # a pipe gets no padding
+    # A pipe gets one tab-separated line per row: no padding, no wrapping.
+    assert lines[0] == "\tcollection\tdocuments\tchunks" and lines[1] == "*\tdefault\t0\t0"
 
     assert run(["search", "ferry harbour", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["hits"] == []

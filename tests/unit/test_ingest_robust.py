@@ -49,7 +49,14 @@ def test_file_name_that_is_not_utf8(engine: Engine, tmp_path: Path) -> None:
     assert paths == [f"{folder}/caf\\xe9.txt", f"{folder}/good.txt"]
     again = engine.ingest([folder])
     assert (again.unchanged, again.added, again.removed) == (2, 0, 0)
+    assert again.summary().startswith("0 added, 0 updated, 2 unchanged, 0 removed, 0 failed; 0 chunks written in ")
     assert engine.forget(folder) > 0 and engine.documents() == []
+
+
+def test_ingest_summary_counts_one_chunk_as_one(engine: Engine, tmp_path: Path) -> None:
+    folder = _folder(tmp_path, {b"one.txt": b"A single short note about terns.\n", b"empty.txt": b""})
+    report = engine.ingest([folder])
+    assert report.summary().startswith("1 added, 0 updated, 0 unchanged, 0 removed, 1 failed; 1 chunk written in ")
 
 
 def test_fifo_named_explicitly_is_one_error_not_a_hang(engine: Engine, tmp_path: Path) -> None:

@@ -39,7 +39,7 @@ from textual.worker import Worker
 
 from localrag.errors import LocalRagError
 from localrag.safe_text import printable
-from localrag.sizes import size_text
+from localrag.sizes import count_text, size_text
 from localrag.tui.messages import (
     CollectionsListed,
     CollectionSwitched,
@@ -82,8 +82,7 @@ def report_text(r: IngestReport) -> Text:
     head = "Stopped" if r.cancelled else "Done"
     text = Text.assemble(
         (head, "bold"),
-        f": {r.added} added, {r.updated} updated, {r.unchanged} unchanged, {r.removed} removed, "
-        f"{r.chunks_written} chunks written in {r.seconds:.1f}s",
+        f": {r.summary()}",
     )
     if r.errors:
         text.append(f"\n{len(r.errors)} file(s) could not be read:", style="bold red")
@@ -250,7 +249,8 @@ class LibraryScreen(LocalRagScreen):
         self.post_message(DocumentForgotten(path, self.localrag.engine.forget(path)))
 
     def on_document_forgotten(self, message: DocumentForgotten) -> None:
-        self.notify(f"Forgot {printable(str(message.path), multiline=False)} ({message.chunks} chunks)", markup=False)
+        path = printable(str(message.path), multiline=False)
+        self.notify(f"Forgot {path} ({count_text(message.chunks, 'chunk')})", markup=False)
         self._list_documents()
         self.localrag.refresh_status()
 
@@ -474,7 +474,7 @@ class LibraryScreen(LocalRagScreen):
         self.localrag.activity = ""
         r = message.report
         self.notify(
-            f"Graph build {'stopped' if r.cancelled else 'finished'}: {r.triples_added} triples added",
+            f"Graph build {'stopped' if r.cancelled else 'finished'}: {count_text(r.triples_added, 'triple')} added",
             severity="warning" if r.errors else "information",
         )
         self.localrag.refresh_status()

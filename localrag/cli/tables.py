@@ -1,0 +1,56 @@
+"""Tables: boxed on a terminal, one tab-separated line per row in a pipe.
+
+In a pipe a rich table keeps its box characters and padding, which a script must strip, and it wraps a
+cell wider than the 80 columns rich assumes there, so a long file or run name lands on two lines and
+no longer greps. There each row is one line instead, its cells joined by tabs as `models` prints them:
+the title (when there is one) first, then the header line, then the rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from rich.console import Console
+from rich.table import Column, Table
+from rich.text import Text
+
+Cell = str | Text
+
+
+class Rows:
+    """A table's headers, title and rows, printed for where stdout goes."""
+
+    def __init__(self, *headers: str | Column, title: str = "", boxed: bool = True) -> None:
+        self.headers = headers
+        self.title = title
+        self.boxed = boxed
+        self.rows: list[Sequence[Cell]] = []
+
+    def add(self, *cells: Cell) -> None:
+        self.rows.append(cells)
+
+    def print(self, out: Console) -> None:
+        if out.is_terminal:
+            out.print(self._table())
+            return
+        lines = [self.title] if self.title else []
+        lines += [_line(h.header if isinstance(h, Column) else h for h in self.headers)]
+        lines += [_line(row) for row in self.rows]
+        out.file.write("".join(line + "\n" for line in lines))
+        out.file.flush()
+
+    def _table(self) -> Table:
+        title = self.title or None
+        # Unboxed: a short list (collections) reads as plain aligned lines.
+        table = (Table(*self.headers, title=title) if self.boxed
+                 else Table(*self.headers, title=title, box=None, pad_edge=False))
+        for row in self.rows:
+            # Text cells, never markup: they hold file names, relations and run names as written.
+            table.add_row(*(c if isinstance(c, Text) else Text(c) for c in row))
+        return table
+
+
+def _line(cells: Iterable[object]) -> str:
+    """Cells joined by tabs; a tab or line break inside a cell would split it, so each becomes a space."""
+    plain = (c.plain if isinstance(c, Text) else str(c) for c in cells)
+    return "\t".join(" ".join(p.replace("\t", " ").splitlines()) for p in plain)

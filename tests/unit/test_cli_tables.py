@@ -1,0 +1,33 @@
+"""Tables: boxed on a terminal, one tab-separated line per row in a pipe, however long a cell is."""
+
+from __future__ import annotations
+
+import io
+
+from rich.console import Console
+from rich.table import Column
+from rich.text import Text
+
+from localrag.cli.tables import Rows
+
+LONG = "/home/someone/Documents/a folder with a long name/" + "quarterly report " * 6 + ".pdf"
+
+
+def _rows() -> Rows:
+    table = Rows("run", Column("questions", justify="right"), title="runs")
+    table.add(LONG, "40")
+    table.add(Text("two\tcells\nand a line", style="bold"), "[red]7[/]")
+    return table
+
+
+def test_a_pipe_gets_one_line_per_row_with_tabs() -> None:
+    file = io.StringIO()
+    _rows().print(Console(file=file, width=80))
+    assert file.getvalue().splitlines() == ["runs", "run\tquestions", f"{LONG}\t40", "two cells and a line\t[red]7[/]"]
+
+
+def test_a_terminal_gets_the_boxed_table_with_cells_as_written() -> None:
+    file = io.StringIO()
+    _rows().print(Console(file=file, width=200, force_terminal=True, color_system=None))
+    text = file.getvalue()
+    assert "┃ run" in text and LONG in text and "[red]7[/]" in text and "\t" not in text
