@@ -195,6 +195,19 @@ class Conversation:
             if t.text and not (t.role == "assistant" and (t.cancelled or t.refused))
         ]
 
+    def add_question(self, question: str) -> list[dict[str, str]]:
+        """Add the user's question, naming a conversation after its first one; the history before it, which
+        the engine answers with (every front end saves the question before the answer is written)."""
+        if not self.turns:
+            self.title = title_from(question)
+        history = self.history()
+        self.turns.append(Turn(role="user", text=question))
+        return history
+
+    @property
+    def questions(self) -> int:
+        return sum(1 for t in self.turns if t.role == "user")
+
     def to_json(self) -> dict[str, Any]:
         return {"version": FORMAT_VERSION, **asdict(self)}
 
@@ -239,7 +252,8 @@ class ConversationStore:
     def _path(self, conversation_id: str) -> Path:
         if not _ID.match(conversation_id):
             raise ConversationError(
-                f"'{conversation_id}' is not a valid conversation id", "pick a conversation from the list"
+                f"'{conversation_id}' is not a valid conversation id",
+                "pick one from the list (`localrag conversations`), or say `last` or `new`",
             )
         return self.folder / f"{conversation_id}.json"
 
@@ -252,6 +266,17 @@ class ConversationStore:
         self.folder.mkdir(parents=True, exist_ok=True)
         write_text_atomic(path, json.dumps(conversation.to_json(), ensure_ascii=False, indent=1))
         return path
+
+    def find(self, spec: str) -> Conversation:
+        """The conversation `spec` names: its id, `last` (the one updated most recently) or `new`."""
+        if spec == "new":
+            return self.new()
+        if spec != "last":
+            return self.load(spec)
+        found = self.list()
+        if not found:
+            raise ConversationError(f"{self.folder}: no conversations yet", "start one with `--conversation new`")
+        return found[0]
 
     def load(self, conversation_id: str) -> Conversation:
         path = self._path(conversation_id)

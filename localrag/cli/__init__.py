@@ -30,6 +30,7 @@ from localrag.errors import LocalRagError
 
 COMMAND_MODULES: tuple[str, ...] = (
     "localrag.cli.collections",
+    "localrag.cli.conversations",
     "localrag.cli.everyday",
     "localrag.cli.evaluate",
     "localrag.cli.graph",

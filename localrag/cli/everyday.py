@@ -6,7 +6,7 @@ import argparse
 import dataclasses
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -66,6 +66,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                      help="answer from the knowledge graph (`localrag graph build`) and show the reasoning paths")
     ask.add_argument("--planner", choices=("embedding", "grammar"),
                      help="with --graph: rank relation paths by embedding (default) or let the model choose")
+    ask.add_argument("--conversation", metavar="ID",
+                     help="continue a saved conversation (an id from `localrag conversations`, `last`, or `new`): "
+                     "its turns are the history, and the question and answer are saved in it, as in the chat app")
     add_collection_flag(ask)
     ask.set_defaults(handler=_ask_command)
 
@@ -103,7 +106,46 @@ def _ingest_command(args: argparse.Namespace, out: Console, err: Console) -> int
 def _ask_command(args: argparse.Namespace, out: Console, err: Console) -> int:
     engine = common.engine_from_args(args, top_k=args.top_k, allow_model_knowledge=args.allow_model_knowledge,
                                      answer_mode=args.answer_mode)
-    return _ask(engine, args.question, args, out)
+    if args.conversation is None:
+        return _ask(engine, args.question, args, out)
+    if args.graph:
+        return common.usage_error(err, "--conversation keeps answers from the documents; a graph answer (--graph) "
+                                  "is kept in a conversation by the chat app only")
+    return _ask_in_conversation(engine, args, out, err)
+
+
+def _ask_in_conversation(engine: Engine, args: argparse.Namespace, out: Console, err: Console) -> int:
+    """`ask --conversation`: the question is saved before the answer is written (as the chat app does), then
+    the answer, or what was written of it when Ctrl-C stopped it, marked as cut short."""
+    from localrag.conversations import ConversationStore, Turn, turn_from_answer
+    from localrag.errors import LocalRagError
+
+    question = args.question.strip()
+    if not question:
+        raise LocalRagError("the question is empty", "type a question about your documents")
+    store = ConversationStore()
+    conversation = store.find(args.conversation)
+    history = conversation.add_question(question)
+    store.save(conversation)
+
+    def record(answer: Answer | None, query: str, partial: str) -> None:
+        conversation.turns.append(turn_from_answer(answer, query) if answer is not None else
+                                  Turn(role="assistant", text=partial, query=query, cancelled=True))
+        store.save(conversation)
+
+    def saved(how: str) -> Text:
+        return Text(f"saved in conversation {conversation.id}{how} ({count_text(conversation.questions, 'question')}; "
+                    f"`localrag conversations show {conversation.id}`)", style="dim")
+
+    try:
+        code = _ask(engine, question, args, out, history=history, record=record,
+                    extra={"conversation": conversation.id})
+    except KeyboardInterrupt:
+        err.print(saved(", cut short"), soft_wrap=True)
+        raise
+    if not getattr(args, "json", False):
+        err.print(saved(""), soft_wrap=True)
+    return code
 
 
 def _status_command(args: argparse.Namespace, out: Console, err: Console) -> int:
@@ -200,7 +242,18 @@ def _print_sources(answer: Answer, out: Console) -> None:
     ))
 
 
-def _ask(engine: Engine, question: str, args: argparse.Namespace, out: Console) -> int:
+def _ask(
+    engine: Engine,
+    question: str,
+    args: argparse.Namespace,
+    out: Console,
+    *,
+    history: list[dict[str, str]] | None = None,
+    record: Callable[[Answer | None, str, str], None] | None = None,
+    extra: dict[str, str] | None = None,
+) -> int:
+    """Stream an answer to the terminal (or print it as JSON with `extra`'s fields). `record` gets the answer
+    and the query it searched with, or, when Ctrl-C stops it, None, that query and the text written so far."""
     if getattr(args, "graph", False):
         from localrag.cli.graph import ask_graph
 
@@ -210,22 +263,33 @@ def _ask(engine: Engine, question: str, args: argparse.Namespace, out: Console) 
     filters = filters_from_args(args)
     cancel = threading.Event()
     answer = None
+    query = question
+    written: list[str] = []
     as_json = getattr(args, "json", False)
     try:
-        for event in engine.stream(question, k=getattr(args, "top_k", None), filters=filters, cancel=cancel):
-            if isinstance(event, SourcesEvent) and not as_json and event.hits:
-                out.print(Text(f"Answering from {count_text(len(event.hits), 'source')}…", style="dim"))
-            elif isinstance(event, TokenEvent) and not as_json:
-                sys.stdout.write(printable(event.text))
-                sys.stdout.flush()
+        for event in engine.stream(question, k=getattr(args, "top_k", None), filters=filters, history=history,
+                                   cancel=cancel):
+            if isinstance(event, SourcesEvent):
+                query = event.query
+                if not as_json and event.hits:
+                    out.print(Text(f"Answering from {count_text(len(event.hits), 'source')}…", style="dim"))
+            elif isinstance(event, TokenEvent):
+                written.append(event.text)
+                if not as_json:
+                    sys.stdout.write(printable(event.text))
+                    sys.stdout.flush()
             elif isinstance(event, DoneEvent):
                 answer = event.answer
     except KeyboardInterrupt:
         cancel.set()
+        if record is not None:
+            record(None, query, "".join(written))
         raise
     assert answer is not None
+    if record is not None:
+        record(answer, query, "")
     if as_json:
-        print_json(answer_json(answer))
+        print_json({**answer_json(answer), **(extra or {})})
         return 0
     if answer.refused:
         out.print(Text(answer.text))

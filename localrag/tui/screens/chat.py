@@ -37,7 +37,6 @@ from localrag.conversations import (
     export_markdown,
     export_path,
     sources_from_hits,
-    title_from,
     turn_from_answer,
 )
 from localrag.errors import LocalRagError
@@ -306,9 +305,7 @@ class ChatScreen(LocalRagScreen):
         event.input.clear()
         if self.conversation is None:
             self.conversation = self.localrag.conversations.new()
-            self.conversation.title = title_from(question)
-        history = self.conversation.history()
-        self.conversation.turns.append(Turn(role="user", text=question))
+        history = self.conversation.add_question(question)
         self._save()
         self.refresh_conversations()
         log = self.query_one(ChatLog)

@@ -1,0 +1,91 @@
+"""`localrag conversations`: the chat app's saved conversations from the command line.
+
+`conversations` lists them (id, last update, questions, title); `show ID` prints one as the chat app's
+Markdown export (`--json`: the saved file's fields); `rename ID TITLE`; `delete ID`. Everywhere an id is
+taken, `last` names the conversation updated most recently. `ask --conversation ID|last|new` adds a
+question and its answer to one, with the turns before it as history, as the chat app does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from typing import TYPE_CHECKING
+
+from rich.console import Console
+from rich.table import Column
+from rich.text import Text
+
+from localrag.cli.common import print_json
+from localrag.cli.tables import Rows
+
+if TYPE_CHECKING:
+    from localrag.conversations import ConversationStore
+
+
+def add_commands(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("conversations",
+                            help="list the chat app's saved conversations (also: show, rename, delete)")
+    parser.add_argument("action", nargs="?", choices=("list", "show", "rename", "delete"), default="list")
+    parser.add_argument("id", nargs="?", help="a conversation id from the list, or `last`")
+    parser.add_argument("title", nargs="?", help="with rename: the new title")
+    parser.add_argument("--json", action="store_true", help="list or show as JSON")
+    parser.add_argument("--yes", action="store_true", help="with delete: do not ask for confirmation")
+    parser.set_defaults(handler=_conversations)
+
+
+def _conversations(args: argparse.Namespace, out: Console, err: Console) -> int:
+    from localrag.cli.common import usage_error
+    from localrag.conversations import ConversationStore, export_markdown
+
+    store = ConversationStore()
+    if args.action == "list":
+        return _list(store, args.json, out)
+    if not args.id:
+        return usage_error(err, f"conversations {args.action}: name a conversation (an id from the list, or last)")
+    if args.id == "new":
+        return usage_error(err, f"conversations {args.action}: `new` names no saved conversation")
+    conversation = store.find(args.id)
+    if args.action == "show":
+        if args.json:
+            print_json(conversation.to_json())
+        else:
+            sys.stdout.write(export_markdown(conversation))
+        return 0
+    if args.action == "rename":
+        if not args.title:
+            return usage_error(err, "conversations rename: give the new title after the id")
+        renamed = store.rename(conversation.id, args.title)
+        err.print(Text(f"renamed {renamed.id}: {renamed.title}"))
+        return 0
+    if not args.yes:
+        from localrag.errors import LocalRagError
+
+        if not sys.stdin.isatty():
+            raise LocalRagError(f"conversation {conversation.id}: not deleted without confirmation",
+                                "pass --yes to delete it without being asked")
+        answer = input(f"Delete conversation {conversation.id} \"{conversation.title}\" "
+                       f"({conversation.questions} questions)? [y/N] ")
+        if answer.strip().lower() not in ("y", "yes"):
+            err.print("nothing deleted")
+            return 1
+    store.delete(conversation.id)
+    err.print(Text(f"deleted conversation {conversation.id}"))
+    return 0
+
+
+def _list(store: ConversationStore, as_json: bool, out: Console) -> int:
+    found = store.list()
+    if as_json:
+        print_json([{"id": c.id, "title": c.title, "created": c.created, "updated": c.updated,
+                     "questions": c.questions} for c in found])
+        return 0
+    if not found:
+        out.print(Text(f"no conversations in {store.folder}"), soft_wrap=True)
+        return 0
+    table = Rows("id", "updated", Column("questions", justify="right"), "title", boxed=False)
+    for c in found:
+        table.add(c.id, time.strftime("%Y-%m-%d %H:%M", time.localtime(c.updated)), str(c.questions), c.title)
+    table.print(out)
+    return 0

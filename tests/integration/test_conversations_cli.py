@@ -1,0 +1,102 @@
+"""`ask --conversation` and `localrag conversations`: the chat app's saved conversations from the command line,
+on a real LanceDB with the bundled MiniLM (and the bundled model where an answer is generated)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from localrag.cli import run
+from localrag.conversations import ConversationStore
+from localrag.embed import SentenceTransformerEmbedder
+
+NOTES = ("# Office\n\nThe office moves to Baker Street 221 on 1 February.\n\n"
+         "# Parking\n\nParking is in the basement, level minus two.\n")
+
+
+@pytest.fixture
+def notes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, real_embedder: SentenceTransformerEmbedder,
+          capsys: pytest.CaptureFixture[str]) -> Path:
+    # Each command builds its own Engine: they share the session's loaded MiniLM instead of loading it again.
+    monkeypatch.setattr("localrag.embed.load_embedder", lambda *_a, **_k: real_embedder)
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    (folder / "office.md").write_text(NOTES)
+    assert run(["ingest", str(folder), "--json"]) == 0
+    capsys.readouterr()
+    return folder
+
+
+def test_ask_continues_a_conversation_that_the_commands_list_show_rename_and_delete(
+    notes: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert run(["conversations"]) == 0
+    assert "no conversations in" in capsys.readouterr().out
+    assert run(["ask", "Where does the office move?", "--extract", "--conversation", "new"]) == 0
+    first = capsys.readouterr()
+    assert "Baker Street" in first.out and "saved in conversation" in first.err
+    assert run(["ask", "Where is parking?", "--extract", "--conversation", "last", "--json"]) == 0
+    answered = json.loads(capsys.readouterr().out)
+    assert "basement" in answered["text"]
+
+    (saved,) = ConversationStore().list()
+    assert answered["conversation"] == saved.id and saved.title == "Where does the office move?"
+    assert [t.role for t in saved.turns] == ["user", "assistant", "user", "assistant"]
+    assert saved.turns[3].sources and saved.turns[3].evidence_text
+
+    assert run(["conversations"]) == 0
+    lines = capsys.readouterr().out.splitlines()  # a pipe: one tab-separated line per conversation
+    assert lines[0] == "id\tupdated\tquestions\ttitle"
+    assert lines[1].split("\t")[0] == saved.id and lines[1].split("\t")[2:] == ["2", saved.title]
+    assert run(["conversations", "show", saved.id]) == 0
+    shown = capsys.readouterr().out
+    assert shown.startswith("# Where does the office move?") and "## Q: Where is parking?" in shown
+    assert run(["conversations", "show", "last", "--json"]) == 0
+    assert len(json.loads(capsys.readouterr().out)["turns"]) == 4
+
+    assert run(["conversations", "rename", "last", "Office  and\nparking"]) == 0
+    assert ConversationStore().load(saved.id).title == "Office and parking"
+    monkeypatch.setattr("sys.stdin.isatty", lambda: False)
+    assert run(["conversations", "delete", saved.id]) == 2  # no terminal to confirm on
+    assert "--yes" in capsys.readouterr().err
+    assert run(["conversations", "delete", saved.id, "--yes"]) == 0
+    assert ConversationStore().list() == []
+
+
+def test_bad_ids_and_combinations_are_one_line_errors(notes: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(["ask", "Where is parking?", "--conversation", "last"]) == 2
+    assert "no conversations yet" in capsys.readouterr().err
+    assert run(["ask", "Where is parking?", "--conversation", "../etc"]) == 2
+    assert "not a valid conversation id" in capsys.readouterr().err
+    assert run(["ask", "Where is parking?", "--conversation", "20260101-000000-abcdef"]) == 2
+    assert "no such conversation" in capsys.readouterr().err
+    assert run(["ask", "Who directed Big?", "--graph", "--conversation", "new"]) == 2
+    assert "chat app only" in capsys.readouterr().err
+    assert run(["conversations", "show"]) == 2
+    assert run(["conversations", "delete", "new"]) == 2
+    assert ConversationStore().list() == []
+
+
+def test_ctrl_c_keeps_the_question_and_what_was_written_marked_cut_short(
+    notes: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import localrag.cli.everyday as everyday
+
+    shown: list[str] = []
+
+    def printable_then_ctrl_c(text: str) -> str:
+        # Ctrl-C lands where the CLI spends its time while an answer streams: printing a token.
+        shown.append(text)
+        if len(shown) == 2:
+            raise KeyboardInterrupt
+        return text
+
+    monkeypatch.setattr(everyday, "printable", printable_then_ctrl_c)
+    assert run(["ask", "Where does the office move?", "--conversation", "new"]) == 130
+    (saved,) = ConversationStore().list()
+    assert f"saved in conversation {saved.id}, cut short" in capsys.readouterr().err
+    question, answer = saved.turns
+    assert question.text == "Where does the office move?"
+    assert answer.cancelled and answer.text == "".join(shown) and answer.text
