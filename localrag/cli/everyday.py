@@ -108,15 +108,13 @@ def _ask_command(args: argparse.Namespace, out: Console, err: Console) -> int:
                                      answer_mode=args.answer_mode)
     if args.conversation is None:
         return _ask(engine, args.question, args, out)
-    if args.graph:
-        return common.usage_error(err, "--conversation keeps answers from the documents; a graph answer (--graph) "
-                                  "is kept in a conversation by the chat app only")
     return _ask_in_conversation(engine, args, out, err)
 
 
 def _ask_in_conversation(engine: Engine, args: argparse.Namespace, out: Console, err: Console) -> int:
     """`ask --conversation`: the question is saved before the answer is written (as the chat app does), then
-    the answer, or what was written of it when Ctrl-C stopped it, marked as cut short."""
+    the answer, or what was written of it when Ctrl-C stopped it, marked as cut short. A graph answer
+    (`--graph`) is kept as the chat app keeps it, with its reasoning paths."""
     from localrag.conversations import ConversationStore, Turn, turn_from_answer
     from localrag.errors import LocalRagError
 
@@ -128,18 +126,26 @@ def _ask_in_conversation(engine: Engine, args: argparse.Namespace, out: Console,
     history = conversation.add_question(question)
     store.save(conversation)
 
-    def record(answer: Answer | None, query: str, partial: str) -> None:
-        conversation.turns.append(turn_from_answer(answer, query) if answer is not None else
-                                  Turn(role="assistant", text=partial, query=query, cancelled=True))
+    def keep(turn: Turn) -> None:
+        conversation.turns.append(turn)
         store.save(conversation)
+
+    def record(answer: Answer | None, query: str, partial: str) -> None:
+        keep(turn_from_answer(answer, query) if answer is not None else
+             Turn(role="assistant", text=partial, query=query, cancelled=True))
 
     def saved(how: str) -> Text:
         return Text(f"saved in conversation {conversation.id}{how} ({count_text(conversation.questions, 'question')}; "
                     f"`localrag conversations show {conversation.id}`)", style="dim")
 
+    extra = {"conversation": conversation.id}
     try:
-        code = _ask(engine, question, args, out, history=history, record=record,
-                    extra={"conversation": conversation.id})
+        if args.graph:
+            from localrag.cli.graph import ask_graph
+
+            code = ask_graph(engine, question, args, out, record=keep, extra=extra)
+        else:
+            code = _ask(engine, question, args, out, history=history, record=record, extra=extra)
     except KeyboardInterrupt:
         err.print(saved(", cut short"), soft_wrap=True)
         raise

@@ -28,8 +28,9 @@ from localrag.shapes import graph_answer_json, related_json, step_source
 from localrag.sizes import count_text
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
 
+    from localrag.conversations import Turn
     from localrag.engine import Engine
     from localrag.graph.extract import GraphBuildProgress, GraphBuildReport
     from localrag.graph.reason import GraphAnswer
@@ -175,12 +176,13 @@ def _related(args: argparse.Namespace, out: Console, err: Console) -> int:
 
 
 def show_related(engine: Engine, result: RelatedResult, args: argparse.Namespace, out: Console,
-                 question: str | None = None) -> None:
-    """Related entities with their joining paths and sources, or as JSON (with the question, when one asked)."""
+                 question: str | None = None, extra: dict[str, str] | None = None) -> None:
+    """Related entities with their joining paths and sources, or as JSON (with the question, when one asked,
+    and `extra`'s fields)."""
     view = engine.related_view(result)
     names, chunks, aliases = view.names, view.chunks, view.aliases
     if getattr(args, "json", False):
-        print_json(related_json(result, view, question))
+        print_json({**related_json(result, view, question), **(extra or {})})
         return
     seeds = ", ".join(s.name + (f" (also: {', '.join(aliases[s.entity_id])})" if aliases[s.entity_id] else "")
                       for s in result.seeds)
@@ -245,21 +247,29 @@ def print_graph_answer(
         out.print(Text(f"  … and {len(ordered) - limit} more paths (--json lists them all)", style="dim"))
 
 
-def ask_graph(engine: Engine, question: str, args: argparse.Namespace, out: Console) -> int:
-    """`localrag ask --graph`: the answer with its reasoning paths, or all of it as JSON.
+def ask_graph(engine: Engine, question: str, args: argparse.Namespace, out: Console,
+              record: Callable[[Turn], None] | None = None, extra: dict[str, str] | None = None) -> int:
+    """`localrag ask --graph`: the answer with its reasoning paths, or all of it as JSON (with `extra`'s
+    fields). `record` gets the answer as a conversation turn (`ask --graph --conversation`).
 
     A question asking for entities like named ones ("what else is like X?") gets those entities
     and the paths joining them, as `localrag related` shows them.
     """
+    from localrag.graph.turns import turn_from_graph, turn_from_related
+
     related = engine.ask_related(question)
     if related is not None:
-        show_related(engine, related, args, out, question=question)
+        if record is not None:
+            record(turn_from_related(related, engine.related_view(related), question))
+        show_related(engine, related, args, out, question=question, extra=extra)
         return 0
     answer = engine.ask_graph(question, planner=getattr(args, "planner", None))
     names = engine.graph_index().names
     chunks = engine.path_chunks(answer)
+    if record is not None:
+        record(turn_from_graph(answer, names, chunks, question))
     if getattr(args, "json", False):
-        print_json(graph_answer_json(answer, names, chunks))
+        print_json({**graph_answer_json(answer, names, chunks), **(extra or {})})
         return 0
     print_graph_answer(answer, names, chunks, out)
     return 0

@@ -6,5 +6,6 @@ beside the tables and kept current by the store's writes; `paths.GraphIndex` ove
 question's entities and follows relation paths; `plan` proposes relation paths of one to four
 relations (grammar-constrained model, or beam search ranked by embedding); `reason` turns the
 reasoning paths into an answer that names the path supporting it; `related` ranks the entities
-that share specific neighbours with given ones, with the paths that join them.
+that share specific neighbours with given ones, with the paths that join them; `turns` keeps a graph
+answer in a conversation.
 """

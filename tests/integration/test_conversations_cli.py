@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+from fakes import FILMS
 
 from localrag.cli import run
 from localrag.conversations import ConversationStore
@@ -72,8 +73,6 @@ def test_bad_ids_and_combinations_are_one_line_errors(notes: Path, capsys: pytes
     assert "not a valid conversation id" in capsys.readouterr().err
     assert run(["ask", "Where is parking?", "--conversation", "20260101-000000-abcdef"]) == 2
     assert "no such conversation" in capsys.readouterr().err
-    assert run(["ask", "Who directed Big?", "--graph", "--conversation", "new"]) == 2
-    assert "chat app only" in capsys.readouterr().err
     assert run(["conversations", "show"]) == 2
     assert run(["conversations", "delete", "new"]) == 2
     assert ConversationStore().list() == []
@@ -100,3 +99,28 @@ def test_ctrl_c_keeps_the_question_and_what_was_written_marked_cut_short(
     question, answer = saved.turns
     assert question.text == "Where does the office move?"
     assert answer.cancelled and answer.text == "".join(shown) and answer.text
+
+
+def test_a_graph_answer_is_kept_with_its_paths_as_the_chat_app_keeps_it(
+    notes: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from localrag.graph.turns import RELATED_MODEL
+
+    films = tmp_path / "films.tsv"
+    films.write_text(FILMS, encoding="utf-8")
+    assert run(["graph", "import", str(films)]) == 0
+    question = "Who directed the film that Tom Hanks starred in?"
+    assert run(["ask", "--graph", "--json", question, "--conversation", "new"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["answer"] == "Penny_Marshall"
+    (saved,) = ConversationStore().list()
+    assert printed["conversation"] == saved.id
+    answer = saved.turns[1]
+    assert answer.text.startswith("**Penny\\_Marshall**") and answer.model == "graph · paths"
+    assert [s.relation for s in answer.graph_paths[0].steps] == ["starred_in", "directed_by"]
+    assert answer.graph_paths[0].supports_answer
+
+    assert run(["ask", "--graph", "What else is like Big?", "--conversation", "last"]) == 0
+    assert "saved in conversation" in capsys.readouterr().err
+    related = ConversationStore().load(saved.id).turns[3]
+    assert related.model == RELATED_MODEL and related.text.endswith("shares a neighbour with Big.")

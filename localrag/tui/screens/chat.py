@@ -40,6 +40,7 @@ from localrag.conversations import (
     turn_from_answer,
 )
 from localrag.errors import LocalRagError
+from localrag.graph.turns import saved_source, turn_from_graph, turn_from_related
 from localrag.safe_text import printable
 from localrag.tui.messages import AnswerFinished, AnswerStarted, AnswerToken
 from localrag.tui.screens.base import LocalRagScreen
@@ -48,7 +49,7 @@ from localrag.tui.screens.dialogs import ConfirmScreen, PromptScreen
 from localrag.tui.screens.related import RelatedScreen
 from localrag.tui.widgets.chat import AnswerView, ChatLog
 from localrag.tui.widgets.conversations import ConversationList
-from localrag.tui.widgets.graph_paths import GraphPathsPanel, GraphView, saved_paths, view_from_turn
+from localrag.tui.widgets.graph_paths import GraphPathsPanel, GraphView, view_from_turn
 from localrag.tui.widgets.sources import SourcesPanel
 from localrag.tui.widgets.status import StatusBar
 from localrag.types import Chunk, DoneEvent, SourcesEvent, TokenEvent
@@ -62,43 +63,6 @@ if TYPE_CHECKING:
 EMPTY_HINT = "Ask a question about your documents below. F3 adds documents, F1 shows every key."
 DOCUMENTS_PLACEHOLDER = "Ask about your documents… (Esc stops)"
 GRAPH_PLACEHOLDER = "Ask the knowledge graph… (Ctrl+G back to documents)"
-_MARKDOWN_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]<>#|~"})
-
-
-def _md(text: str) -> str:
-    """Entity names come from documents: escaped, they are shown as written, never as Markdown."""
-    return text.translate(_MARKDOWN_SPECIAL)
-
-
-def graph_turn_text(view: GraphView) -> str:
-    """The answer as Markdown: the answer entity, then each reasoning path with its planner."""
-    answer = view.answer
-    if not answer.candidates:
-        reason = "no entity of the question is in the graph" if not answer.linked else "no planned path leads anywhere"
-        return f"No reasoning path in the knowledge graph answers this ({reason})."
-    lines = [f"**{_md(answer.answer)}**", "", "Reasoning paths:", ""]
-    for number, path in enumerate(answer.ordered_paths()[:10], start=1):
-        mark = "✓ " if answer.supports(path) else ""
-        lines.append(f"{number}. {mark}{_md(path.render(view.names))} ({answer.planner_of(path) or '?'} planner)")
-    if len(answer.paths) > 10:
-        lines.append(f"\n… and {len(answer.paths) - 10} more in the paths panel")
-    return "\n".join(lines)
-
-
-def related_turn_text(result: RelatedResult, names: Mapping[str, str]) -> str:
-    """A recommendation answer as Markdown: each related entity with its score and its strongest joining path."""
-    seeds = _md(", ".join(s.name for s in result.seeds))
-    if not result.related:
-        return f"Nothing in the knowledge graph shares a neighbour with {seeds}."
-    lines = [f"Like **{seeds}**:", ""]
-    for number, entity in enumerate(result.related, start=1):
-        path = f": {_md(entity.links[0].render(names))}" if entity.links else ""
-        lines.append(f"{number}. **{_md(entity.name)}** ({entity.score:.2f}){path}")
-    return "\n".join(lines)
-
-
-def _saved_source(n: int, chunk: Chunk) -> SavedSource:
-    return SavedSource(n, chunk.chunk_id, chunk.doc_id, chunk.path, chunk.text, chunk.page, chunk.heading, 0.0, True)
 
 
 class ChatScreen(LocalRagScreen):
@@ -346,28 +310,14 @@ class ChatScreen(LocalRagScreen):
 
     async def on_chat_screen_graph_answered(self, message: GraphAnswered) -> None:
         view = message.view
-        chunks = list(view.chunks.values())
-        turn = Turn(
-            role="assistant",
-            text=graph_turn_text(view),
-            query=self._pending_query,
-            sources=[_saved_source(n, c) for n, c in enumerate(chunks, start=1)],
-            model=f"graph · {view.answer.reasoner}",
-            graph_paths=saved_paths(view),
-        )
+        turn = turn_from_graph(view.answer, view.names, view.chunks, self._pending_query)
         if self._answer_view is not None:
             self._graph_views[self._answer_view] = view
         await self._finish(turn)
 
     async def on_chat_screen_related_answered(self, message: RelatedAnswered) -> None:
         view = message.view
-        turn = Turn(
-            role="assistant",
-            text=related_turn_text(message.result, view.names),
-            query=self._pending_query,
-            sources=[_saved_source(n, c) for n, c in enumerate(view.chunks.values(), start=1)],
-            model="graph · related",
-        )
+        turn = turn_from_related(message.result, view, self._pending_query)
         self.query_one(GraphPathsPanel).show(None)
         await self._finish(turn)
         self._open_related(message.result, view)
@@ -417,7 +367,7 @@ class ChatScreen(LocalRagScreen):
     def open_step(self, step: Step, chunk: Chunk, names: Mapping[str, str] | None = None) -> None:
         view = self.query_one(GraphPathsPanel).view
         shown = names if names is not None else view.names if view is not None else {}
-        source = _saved_source(1, chunk)
+        source = saved_source(1, chunk)
         marks = [SavedQuote(shown.get(e, e), 1, "verified") for e in (step.head, step.tail)]
         self.app.push_screen(ChunkScreen(source, Turn(role="assistant", text="", sources=[source], quotes=marks)))
 

@@ -21,7 +21,7 @@ from textual.message import Message
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
-from localrag.conversations import SavedPath, SavedStep, Turn
+from localrag.conversations import Turn
 from localrag.safe_text import printable
 from localrag.shapes import step_source
 from localrag.types import Chunk
@@ -29,10 +29,6 @@ from localrag.types import Chunk
 if TYPE_CHECKING:
     from localrag.graph.paths import ReasoningPath, Step
     from localrag.graph.reason import GraphAnswer
-
-# Paths a saved graph turn keeps: the panel lists no more than its default limit anyway.
-SAVED_PATHS = 20
-
 
 @dataclass
 class GraphView:
@@ -44,20 +40,6 @@ class GraphView:
 
     def where(self, step: Step) -> str:
         return step_source(step.source, self.chunks, short=True)
-
-
-def saved_paths(view: GraphView) -> list[SavedPath]:
-    """The view's paths as a conversation keeps them (supporting first, at most SAVED_PATHS)."""
-    answer, names = view.answer, view.names
-    return [
-        SavedPath(
-            [SavedStep(s.head, s.relation, s.tail, s.source, names.get(s.head, s.head), names.get(s.tail, s.tail))
-             for s in path.steps],
-            answer.planner_of(path),
-            answer.supports(path),
-        )
-        for path in answer.ordered_paths()[:SAVED_PATHS]
-    ]
 
 
 def view_from_turn(turn: Turn) -> GraphView | None:
