@@ -1,9 +1,9 @@
 """`localrag eval`: run an evaluation, list past runs, show one.
 
     localrag eval DATASET [--format covidqa|pubmedqa|hotpotqa|musique|jsonl] [--modes model,rag,extract]
-                  [--models bundled,NAME] [--limit N] [--k 4] [--side test] [--out DIR]
-    localrag eval list
-    localrag eval show RUN
+                  [--models bundled,NAME] [--limit N] [--k 4] [--side test] [--out DIR] [--json]
+    localrag eval list [--json]
+    localrag eval show RUN [--json]
 
     localrag eval QUESTIONS --format kgqa [--planner embedding|grammar] [--limit N]
 
@@ -12,7 +12,8 @@ musique) looked up under $LOCALRAG_EVAL_DATA. `list` and `show` are words in the
 file named so can be given as ./list). Ctrl-C stops after the question in flight; the same command
 resumes the run. `--format kgqa` runs graph mode over a KGQA set (JSONL: question, answers,
 topic_entity, triples, gold_path; or a WC2014 question file such as WC-P2.txt) and reports Hits@1,
-answer F1 and path accuracy; its run folder is listed and shown like any other.
+answer F1 and path accuracy; its run folder is listed and shown like any other. `--json` prints the
+figures (results.json without its records, and where the run folder is) for a script.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 from rich.text import Text
 
-from localrag.cli.common import progress_bar, usage_error
+from localrag.cli.common import print_json, progress_bar, usage_error
 from localrag.cli.tables import Rows
 
 if TYPE_CHECKING:
@@ -50,17 +51,19 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", type=Path, help="run folder (default: a new folder under the data dir's evals/)")
     p.add_argument("--planner", choices=("embedding", "grammar"), default="embedding",
                    help="graph mode's relation-path planner (--format kgqa)")
+    p.add_argument("--json", action="store_true",
+                   help="print the run's figures (or, with list, the runs) as JSON on stdout; progress stays on stderr")
     p.set_defaults(handler=_handle)
 
 
 def _handle(args: argparse.Namespace, out: Console, err: Console) -> int:
     first = args.target[0]
     if first == "list" and len(args.target) == 1:
-        return _list(out)
+        return _list(out, args.json)
     if first == "show":
         if len(args.target) != 2:
             return usage_error(err, "usage: localrag eval show RUN")
-        return _show(args.target[1], out)
+        return _show(args.target[1], out, args.json)
     if len(args.target) != 1:
         return usage_error(err, "usage: localrag eval DATASET [options]")
     if args.format == "kgqa":
@@ -107,6 +110,9 @@ def _run(args: argparse.Namespace, out: Console, err: Console) -> int:
     if result.skipped:
         err.print(Text(f"resumed: {result.skipped} answers were already in the run", style="dim"))
     summary = write_report(run_dir)
+    if args.json:
+        print_json(_summary_json(summary, run_dir))
+        return 0
     _print_summary(summary, out)
     out.print(Text(f"report: {run_dir / 'report.md'}  plot: {run_dir / 'plot.png'}", style="dim"))
     return 0
@@ -132,6 +138,9 @@ def _run_kgqa(args: argparse.Namespace, out: Console, err: Console) -> int:
                                progress=lambda done, total: bar.update(task, completed=done, total=total))
     if result.skipped:
         err.print(Text(f"resumed: {result.skipped} answers were already in the run", style="dim"))
+    if args.json:
+        print_json({"run_dir": str(run_dir), **result.summary})
+        return 0
     table = Rows("metric", "value (95 % CI)", "n", title=f"{source.name}: graph mode, {args.planner} planner")
     for label, f in result.figures.items():
         value = "n/a"
@@ -165,10 +174,23 @@ def _print_summary(summary: Summary, out: Console) -> None:
     out.print(Text(f"split: {summary.info.get('split', '?')}", style="dim"))
 
 
-def _list(out: Console) -> int:
+def _summary_json(summary: Summary, run_dir: Path) -> dict[str, object]:
+    """`--json`: the figures as results.json holds them (without the records), and where the run is."""
+    from localrag.evaluate.report import REPORT_FILE, RESULTS_FILE, summary_json
+
+    return {"run_dir": str(run_dir), "results": str(run_dir / RESULTS_FILE), "report": str(run_dir / REPORT_FILE),
+            **summary_json(summary)}
+
+
+def _list(out: Console, as_json: bool = False) -> int:
     from localrag.evaluate.report import list_runs, runs_root
 
     runs = list_runs()
+    if as_json:
+        print_json([{"run": r.path.name, "run_dir": str(r.path), "dataset": r.dataset, "status": r.status,
+                     "started": r.started, "questions": r.questions, "models": r.models, "modes": r.modes}
+                    for r in runs])
+        return 0
     if not runs:
         out.print(Text(f"no evaluation runs in {runs_root()}"))
         return 0
@@ -180,11 +202,14 @@ def _list(out: Console) -> int:
     return 0
 
 
-def _show(spec: str, out: Console) -> int:
+def _show(spec: str, out: Console, as_json: bool = False) -> int:
     from localrag.evaluate.report import find_run, write_report
 
     run_dir = find_run(spec)
     summary = write_report(run_dir)
+    if as_json:
+        print_json(_summary_json(summary, run_dir))
+        return 0
     _print_summary(summary, out)
     out.print(Text(f"report: {run_dir / 'report.md'}", style="dim"))
     return 0

@@ -23,11 +23,12 @@ from rich.console import Console
 from rich.text import Text
 
 from localrag.cli.argtypes import count, probability
-from localrag.cli.common import progress_bar
+from localrag.cli.common import print_json, progress_bar
 
 if TYPE_CHECKING:
     from localrag.engine import Engine
     from localrag.raft.qa import RaftProgress
+    from localrag.tune.chain import TuneResult
 
 T = TypeVar("T")
 
@@ -125,6 +126,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                            "chunk -> its chunk (ict: inverse cloze, no language model), or both")
     tune.add_argument("--force-default", action="store_true",
                       help="make the tuned model the default for ask and chat even when it is not better than its base")
+    tune.add_argument("--json", action="store_true",
+                      help="print the result as JSON on stdout (each stage's figures, the gate's verdict, whether the "
+                           "default changed); the progress and messages go to stderr")
     _raft_flags(tune)
     _train_flags(tune)
     _export_flags(tune)
@@ -480,20 +484,34 @@ def _tune(args: argparse.Namespace, out: Console, err: Console) -> int:
                                     n_threads=engine.settings.n_threads),
             err, "stopping after the current step…",
         )
-    _print_tune(result, out)
+    # With --json, stdout carries the JSON document alone: every line for a person goes to stderr.
+    said = err if args.json else out
+    if not args.json:
+        _print_tune(result, out)
     if result.stopped:
-        out.print(Text(f"stopped during {_STAGE_TITLES[result.stopped]}; its work so far is in {result.directory}. "
-                       "Run the same command again to resume.", style="yellow"))
+        said.print(Text(f"stopped during {_STAGE_TITLES[result.stopped]}; its work so far is in {result.directory}. "
+                        "Run the same command again to resume.", style="yellow"))
+        if args.json:
+            print_json(_tune_json(result, default_changed=False))
         return 130
+    code, default_changed = 0, False
     if plan.model:
-        out.print(Text(f"'{result.name}' is ready ({result.seconds:.0f}s): localrag ask --model {result.name} \"...\"",
-                       style="bold green"))
-        _apply_gate(result, args, out)
+        said.print(Text(f"'{result.name}' is ready ({result.seconds:.0f}s): localrag ask --model {result.name} \"...\"",
+                        style="bold green"))
+        default_changed = _apply_gate(result, args, said)
         if args.ollama:
             from localrag.cli.models import hand_to_ollama
 
-            return hand_to_ollama(result.model_path, engine, out)
-    return 0
+            code = hand_to_ollama(result.model_path, engine, said)
+    if args.json:
+        print_json(_tune_json(result, default_changed=default_changed))
+    return code
+
+
+def _tune_json(result: TuneResult, *, default_changed: bool) -> dict[str, Any]:
+    return {"name": result.name, "directory": str(result.directory), "model_path": str(result.model_path),
+            "ran": result.ran, "skipped": result.skipped, "stopped": result.stopped, "seconds": result.seconds,
+            "default_changed": default_changed, "summaries": result.summaries}
 
 
 def _retriever_overrides(args: argparse.Namespace) -> dict[str, Any]:
@@ -511,20 +529,22 @@ def _retriever_overrides(args: argparse.Namespace) -> dict[str, Any]:
     return overrides
 
 
-def _apply_gate(result: Any, args: argparse.Namespace, out: Console) -> None:
-    """Make the model the default when the gate says it is better, or when --force-default asks for it."""
+def _apply_gate(result: TuneResult, args: argparse.Namespace, out: Console) -> bool:
+    """Make the model the default when the gate says it is better, or when --force-default asks for it;
+    whether it became the default."""
     from localrag.tune.gate import GateResult, make_default
 
     if "gate" not in result.summaries:
-        return
+        return False
     gate = GateResult.from_json(result.summaries["gate"])
     # A rerun that skipped the gate leaves the default as the user has it since, unless forced now.
     if "gate" not in result.ran and not args.force_default:
-        return
+        return False
     card = result.model_path.with_suffix(".json")
     if make_default(result.name, gate, force=args.force_default, card_path=card, config_file=args.config):
         why = "it is better than its base" if gate.better else "--force-default"
         out.print(Text(f"'{result.name}' is now the default model for ask and chat ({why})", style="bold"))
-    else:
-        out.print(Text(f"the default model stays as it was; use it with --model {result.name}, "
-                       "or rerun with --force-default to make it the default anyway", style="yellow"))
+        return True
+    out.print(Text(f"the default model stays as it was; use it with --model {result.name}, "
+                   "or rerun with --force-default to make it the default anyway", style="yellow"))
+    return False

@@ -36,3 +36,7 @@ def test_kgqa_eval_scores_graph_mode_and_writes_records(tmp_path: Path, capsys: 
     assert [r["answers"] for r in records] == [["Penny Marshall"], ["Nora Ephron"]]
     assert all(r["hit"] == 1.0 and r["path_ok"] for r in records)
     assert "Hits@1" in capsys.readouterr().out
+    # The same command again: every answer is already in the run; --json prints the summary file's figures.
+    assert run(["eval", str(source), "--format", "kgqa", "--out", str(tmp_path / "run"), "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed == {"run_dir": str(tmp_path / "run"), **summary}

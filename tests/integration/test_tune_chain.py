@@ -86,3 +86,10 @@ def test_quick_tune_exports_a_model_that_is_listed_and_answers(
     for stage in ("Q&A and RAFT set", "fine-tuning", "export to GGUF", "verify and register",
                   "compare with the base model"):
         assert f"{stage}: skipped" in err
+
+    # --json: stdout is one JSON document (the figures of every stage), the rest goes to stderr.
+    assert run([*tune, "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["ran"] == [] and printed["model_path"] == str(model) and not printed["default_changed"]
+    assert printed["summaries"]["gate"]["verdict"] == gate["verdict"]
+    assert printed["summaries"]["finetune"]["steps"] == 2

@@ -34,8 +34,13 @@ def test_show_a_run_by_name(capsys: pytest.CaptureFixture[str]) -> None:
               "scores": {"em": 1.0, "f1": 1.0, "hit": 1.0}}
     (folder / "records.jsonl").write_text(json.dumps(record) + "\n")
     assert run(["eval", "list"]) == 0
-    assert "r1" in capsys.readouterr().out
+    assert "r1\ttoy\tdone\t2026-01-01T00:00:00\t1\tbundled\tmodel" in capsys.readouterr().out.splitlines()
+    assert run(["eval", "list", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)[0]["run_dir"] == str(folder)
     assert run(["eval", "show", "r1"]) == 0
     out = capsys.readouterr().out
     assert "100.0" in out and (folder / "report.md").is_file() and (folder / "plot.png").is_file()
+    assert run(["eval", "show", "r1", "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["run_dir"] == str(folder) and shown["rows"][0]["figures"]["f1"]["value"] == 1.0
     assert run(["eval", "show"]) == 2
