@@ -95,12 +95,14 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     build = raft_sub.add_parser("build", help="write Q&A pairs and a RAFT set (resumable)")
     _raft_flags(build)
     build.add_argument("--out", type=Path, help="output folder (default: DATA_DIR/raft)")
+    _json_flag(build)
     build.set_defaults(handler=_raft_build)
 
     finetune = sub.add_parser("finetune", help="LoRA fine-tuning on a RAFT set (resumable)")
     finetune.add_argument("--data", type=Path, required=True, help="a `localrag raft build` folder")
     finetune.add_argument("--run", type=Path, help="run folder (default: one per --data folder, under DATA_DIR/runs)")
     _train_flags(finetune)
+    _json_flag(finetune)
     finetune.set_defaults(handler=_finetune)
 
     export = sub.add_parser("export", help="merge a fine-tuned run into a verified, quantized models/NAME.gguf")
@@ -108,6 +110,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                         "(without it, --ollama hands the existing model --name names to Ollama)")
     export.add_argument("--name", required=True, help="model name: writes models/NAME.gguf and NAME.json")
     _export_flags(export)
+    _json_flag(export)
     export.set_defaults(handler=_export)
 
     tune = sub.add_parser(
@@ -126,9 +129,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                            "chunk -> its chunk (ict: inverse cloze, no language model), or both")
     tune.add_argument("--force-default", action="store_true",
                       help="make the tuned model the default for ask and chat even when it is not better than its base")
-    tune.add_argument("--json", action="store_true",
-                      help="print the result as JSON on stdout (each stage's figures, the gate's verdict, whether the "
-                           "default changed); the progress and messages go to stderr")
+    _json_flag(tune, "each stage's figures, the gate's verdict, whether the default changed")
     _raft_flags(tune)
     _train_flags(tune)
     _export_flags(tune)
@@ -136,6 +137,19 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 
 
 # -- shared helpers ------------------------------------------------------------------------------
+
+
+def _json_flag(p: argparse.ArgumentParser, what: str = "") -> None:
+    p.add_argument("--json", action="store_true",
+                   help=f"print the result as one JSON document on stdout{f' ({what})' if what else ''}; "
+                        "progress and messages go to stderr")
+
+
+def _result_json(result: Any) -> dict[str, Any]:
+    """A result dataclass for --json, its paths as strings."""
+    import dataclasses
+
+    return {k: str(v) if isinstance(v, Path) else v for k, v in dataclasses.asdict(result).items()}
 
 
 def run_cancellable(work: Callable[[threading.Event], T], err: Console, stopping: str) -> T:
@@ -248,6 +262,8 @@ def _raft_build(args: argparse.Namespace, out: Console, err: Console) -> int:
     if report.cancelled:
         err.print(Text(f"stopped; what was finished is kept in {out_dir}: run the same command to go on",
                        style="yellow"))
+        if args.json:
+            print_json({"out_dir": str(out_dir), "cancelled": True})
         return 130
     for error in report.qa.errors[:5]:
         err.print(Text(f"skipped: {error}", style="yellow"))
@@ -255,6 +271,9 @@ def _raft_build(args: argparse.Namespace, out: Console, err: Console) -> int:
         err.print(Text(f"already built with the same inputs: {', '.join(report.skipped_stages)}", style="dim"))
     for note in report.notes:
         err.print(Text(note, style="dim"))
+    if args.json:
+        print_json({"out_dir": str(out_dir), "cancelled": False, **raft_summary(report)})
+        return 0
     _print_raft_summary(raft_summary(report), out_dir, out)
     out.print(Text(f"next: localrag finetune --data {out_dir}", style="bold"))
     return 0
@@ -288,6 +307,9 @@ def _finetune(args: argparse.Namespace, out: Console, err: Console) -> int:
             lambda cancel: finetune(data, run_dir, base, config, progress=on_progress, cancel=cancel),
             err, "stopping: saving a checkpoint…",
         )
+    if args.json:
+        print_json(_result_json(result))
+        return 130 if result.stopped else 0
     resumed = f", resumed from step {result.resumed_from}" if result.resumed_from else ""
     out.print(Text(f"backend: {result.backend}{resumed}"))
     out.print(Text(f"{result.steps} steps in {result.seconds:.0f}s; train loss {_fmt(result.train_loss)}, "
@@ -352,6 +374,10 @@ def _export(args: argparse.Namespace, out: Console, err: Console) -> int:
 
         result = export_model(run_dir, args.name, models_dir=engine.models_dir, quant=args.quant,
                               lora_gguf=args.lora_gguf, progress=on_progress)
+    if args.json:
+        code = hand_to_ollama(result.path, engine, err) if args.ollama else 0
+        print_json(_result_json(result))
+        return code
     _print_export(result, out)
     out.print(Text(f"exported in {result.seconds:.0f}s; try: localrag ask --model {args.name} \"...\"", style="bold"))
     return hand_to_ollama(result.path, engine, out) if args.ollama else 0

@@ -174,3 +174,31 @@ def test_card_summary_reads_base_and_figures_and_tolerates_odd_cards() -> None:
     assert card_summary(card) == ("SmolLM2.Q4_1.gguf", "val loss 2.250, Q8_0 agreement 98.7%")
     assert card_summary({"base": "not a dict", "training": [], "evaluation": {"agreement_quant": "high"}}) == ("", "")
     assert card_summary({"error": "x.json: unreadable model card"}) == ("", "x.json: unreadable model card")
+
+
+def test_finetune_and_export_print_their_result_as_json(
+    localrag_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Only the --json wrapping: training and export are stood in for here, as they run for real (minutes) in
+    tests/integration/test_finetune_bundled.py and test_export.py."""
+    import json
+
+    from localrag.tune.export import ExportResult
+    from localrag.tune.finetune import FinetuneResult
+
+    data, run_dir = tmp_path / "raft", tmp_path / "run"
+    data.mkdir()
+    (data / "train.chat.jsonl").write_text("")
+    (run_dir / "adapter").mkdir(parents=True)
+    trained = FinetuneResult(run_dir, run_dir / "adapter", 3, 1.5, None, "transformers+peft", 9.0, None, False)
+    monkeypatch.setattr("localrag.tune.finetune.finetune", lambda *_a, **_k: trained)
+    assert run(["finetune", "--data", str(data), "--run", str(run_dir), "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["adapter_dir"] == str(run_dir / "adapter") and printed["steps"] == 3 and printed["val_loss"] is None
+
+    gguf = localrag_home / "models" / "mine.gguf"
+    exported = ExportResult(gguf, gguf.with_suffix(".json"), "Q8_0", 1.0, 0.97, None, None, 4.0, None)
+    monkeypatch.setattr("localrag.tune.export.export_model", lambda *_a, **_k: exported)
+    assert run(["export", "--run", str(run_dir), "--name", "mine", "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["path"] == str(gguf) and printed["agreement_quant"] == 0.97 and printed["lora_path"] is None
