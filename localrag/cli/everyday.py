@@ -259,7 +259,8 @@ def _ask(
     extra: dict[str, str] | None = None,
 ) -> int:
     """Stream an answer to the terminal (or print it as JSON with `extra`'s fields). `record` gets the answer
-    and the query it searched with, or, when Ctrl-C stops it, None, that query and the text written so far."""
+    and the query it searched with, or, when Ctrl-C or an error stops it, None, that query and the text
+    written so far."""
     if getattr(args, "graph", False):
         from localrag.cli.graph import ask_graph
 
@@ -286,7 +287,9 @@ def _ask(
                     sys.stdout.flush()
             elif isinstance(event, DoneEvent):
                 answer = event.answer
-    except KeyboardInterrupt:
+    except BaseException:
+        # Ctrl-C, or an error such as a model that does not load: the answer so far is kept as cut short,
+        # as the chat app keeps it, so a saved conversation never ends in an unanswered question.
         cancel.set()
         if record is not None:
             record(None, query, "".join(written))

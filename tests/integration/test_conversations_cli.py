@@ -73,6 +73,10 @@ def test_bad_ids_and_combinations_are_one_line_errors(notes: Path, capsys: pytes
     assert "not a valid conversation id" in capsys.readouterr().err
     assert run(["ask", "Where is parking?", "--conversation", "20260101-000000-abcdef"]) == 2
     assert "no such conversation" in capsys.readouterr().err
+    assert run(["ask", "Where is parking?", "--conversation", "new", "--model", "nowhere.gguf"]) == 2
+    (failed,) = ConversationStore().list()  # the question is kept, its answer marked as cut short
+    assert [(t.role, t.cancelled) for t in failed.turns] == [("user", False), ("assistant", True)]
+    ConversationStore().delete(failed.id)
     assert run(["conversations", "show"]) == 2
     assert run(["conversations", "delete", "new"]) == 2
     assert ConversationStore().list() == []
