@@ -4,8 +4,8 @@ conftest's `no_network` guard patches sockets in the test process only: it canno
 a grandchild a library forks to send telemetry. And CI sets CI=true, which silences OpenVINO's
 telemetry (it checks that variable), while a user's machine does not. So `run_cli` (and `start_cli`,
 for a server) starts the CLI without CI, with a temporary HOME (where OpenVINO would write its client
-id, under intel/), and under an audit hook that appends every name lookup of, or connection to, a
-non-loopback host to a log file.
+id, under intel/), with Ctrl-C's default meaning, and under an audit hook that appends every name
+lookup of, or connection to, a non-loopback host to a log file.
 A forked child keeps the hook, so what it tries is logged too. The variables that switch telemetry and
 hub access off are dropped from the child's environment as well (the test process has them, set by
 localrag's own import): the CLI must set them itself, as it has to on a user's machine. The hook sees
@@ -20,7 +20,11 @@ import sys
 from pathlib import Path
 
 _CHILD = r"""
-import ipaddress, os, runpy, sys
+import ipaddress, os, runpy, signal, sys
+
+# Ctrl-C as in a user's terminal: a test run started in the background of a script (`pytest &`) hands its
+# children SIGINT ignored, and a CLI stopped with Ctrl-C (watch, serve) would then never stop.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 
 LOG = os.environ.pop("LOCALRAG_TEST_NETWORK_LOG")
 

@@ -173,7 +173,13 @@ def _watch_until_caught_up(home: Path, folder: Path) -> str:
         assert watcher.stderr is not None
         lines = [watcher.stderr.readline() for _ in range(2)]  # "watching ...", then the catch-up's report
         watcher.send_signal(signal.SIGINT)
-        assert watcher.wait(timeout=60) == 0
+        try:
+            code = watcher.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            watcher.kill()
+            raise AssertionError(f"watch did not stop in 60 s after Ctrl-C; it printed {lines!r}, then "
+                                 f"{watcher.stderr.read()!r}") from None
+        assert code == 0
         return "".join(lines) + watcher.stderr.read()
     finally:
         watcher.kill()
