@@ -56,6 +56,11 @@ def add_filter_flags(parser: argparse.ArgumentParser) -> None:
                         help="only documents of this type (pdf, md, html, txt, docx, ...); repeatable")
 
 
+def text_or_stdin(text: str) -> str:
+    """A question or query argument; `-` reads it from stdin, so a script need not quote or escape it."""
+    return sys.stdin.read().strip() if text == "-" else text
+
+
 def filters_from_args(args: argparse.Namespace) -> SearchFilters | None:
     from localrag.retrieve import SearchFilters
 

@@ -52,7 +52,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     ingest.set_defaults(handler=_ingest_command)
 
     ask = sub.add_parser("ask", help="answer a question from the indexed documents")
-    ask.add_argument("question")
+    ask.add_argument("question", help="the question; - reads it from stdin")
     add_model_flag(ask)
     ask.add_argument("-k", "--top-k", type=int, help="sources to put in the prompt")
     add_filter_flags(ask)
@@ -104,6 +104,7 @@ def _ingest_command(args: argparse.Namespace, out: Console, err: Console) -> int
 
 
 def _ask_command(args: argparse.Namespace, out: Console, err: Console) -> int:
+    args.question = common.text_or_stdin(args.question)
     engine = common.engine_from_args(args, top_k=args.top_k, allow_model_knowledge=args.allow_model_knowledge,
                                      answer_mode=args.answer_mode)
     if args.conversation is None:

@@ -30,7 +30,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     from localrag.cli.common import add_filter_flags
 
     search = sub.add_parser("search", help="the ranked passages for a query, with each retrieval leg's rank; no answer")
-    search.add_argument("query")
+    search.add_argument("query", help="what to search for; - reads it from stdin")
     search.add_argument("-k", "--top-k", type=int, default=10, help="passages to show (default 10)")
     add_filter_flags(search)
     search.add_argument("--json", action="store_true", help="print the ranked passages as JSON")
@@ -78,9 +78,10 @@ def _leg_text(name: str, rank: int | None, score: float | None) -> str:
 
 
 def _search(args: argparse.Namespace, out: Console, err: Console) -> int:
-    from localrag.cli.common import engine_from_args, filters_from_args
+    from localrag.cli.common import engine_from_args, filters_from_args, text_or_stdin
     from localrag.errors import LocalRagError
 
+    args.query = text_or_stdin(args.query)
     if args.top_k is not None and args.top_k <= 0:
         raise LocalRagError(f"-k {args.top_k}: must be at least 1", "pass a positive number of passages")
     if not args.query.strip():

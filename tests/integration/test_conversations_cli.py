@@ -128,3 +128,20 @@ def test_a_graph_answer_is_kept_with_its_paths_as_the_chat_app_keeps_it(
     assert "saved in conversation" in capsys.readouterr().err
     related = ConversationStore().load(saved.id).turns[3]
     assert related.model == RELATED_MODEL and related.text.endswith("shares a neighbour with Big.")
+
+
+def test_a_question_or_query_of_dash_is_read_from_stdin(
+    notes: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("Where is\nparking?\n"))
+    assert run(["ask", "-", "--extract", "--json"]) == 0
+    answered = json.loads(capsys.readouterr().out)
+    assert answered["question"] == "Where is\nparking?" and "basement" in answered["text"]
+    monkeypatch.setattr("sys.stdin", io.StringIO("basement parking\n"))
+    assert run(["search", "-", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["query"] == "basement parking"
+    monkeypatch.setattr("sys.stdin", io.StringIO("\n"))
+    assert run(["ask", "-"]) == 2
+    assert "the question is empty" in capsys.readouterr().err
