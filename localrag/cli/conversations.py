@@ -38,6 +38,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 def _conversations(args: argparse.Namespace, out: Console, err: Console) -> int:
     from localrag.cli.common import usage_error
     from localrag.conversations import ConversationStore, export_markdown
+    from localrag.safe_text import printable
 
     store = ConversationStore()
     if args.action == "list":
@@ -51,7 +52,8 @@ def _conversations(args: argparse.Namespace, out: Console, err: Console) -> int:
         if args.json:
             print_json(conversation.to_json())
         else:
-            sys.stdout.write(export_markdown(conversation))
+            # The answers and sources hold document text: a control character in it must not reach the terminal.
+            sys.stdout.write(printable(export_markdown(conversation)))
         return 0
     if args.action == "rename":
         if not args.title:

@@ -145,3 +145,15 @@ def test_a_question_or_query_of_dash_is_read_from_stdin(
     monkeypatch.setattr("sys.stdin", io.StringIO("\n"))
     assert run(["ask", "-"]) == 2
     assert "the question is empty" in capsys.readouterr().err
+
+
+def test_show_prints_no_control_character_from_a_document(
+    notes: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (notes / "office.md").write_text("# Office\n\nThe office moves \x1b[2J\x1b]0;owned\x07to Baker Street.\n")
+    assert run(["ingest", str(notes), "--json"]) == 0
+    assert run(["ask", "Where does the office move?", "--extract", "--conversation", "new"]) == 0
+    capsys.readouterr()
+    assert run(["conversations", "show", "last"]) == 0
+    shown = capsys.readouterr().out
+    assert "Baker Street" in shown and "\x1b" not in shown and "\x07" not in shown
