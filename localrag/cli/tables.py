@@ -14,6 +14,8 @@ from rich.console import Console
 from rich.table import Column, Table
 from rich.text import Text
 
+from localrag.safe_text import printable
+
 Cell = str | Text
 
 
@@ -51,6 +53,7 @@ class Rows:
 
 
 def _line(cells: Iterable[object]) -> str:
-    """Cells joined by tabs; a tab or line break inside a cell would split it, so each becomes a space."""
+    """Cells joined by tabs; a tab or line break inside a cell would split it, so each becomes a space, and
+    any other control character (a cell can hold a document's text) a visible one."""
     plain = (c.plain if isinstance(c, Text) else str(c) for c in cells)
-    return "\t".join(" ".join(p.replace("\t", " ").splitlines()) for p in plain)
+    return "\t".join(printable(" ".join(p.replace("\t", " ").splitlines()), multiline=False) for p in plain)
