@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from localrag.engine import Engine
     from localrag.graph.extract import GraphBuildProgress, GraphBuildReport
     from localrag.graph.reason import GraphAnswer
-    from localrag.graph.related import RelatedResult
+    from localrag.graph.related import RelatedResult, RelatedView
     from localrag.types import Chunk
 
 
@@ -176,10 +176,11 @@ def _related(args: argparse.Namespace, out: Console, err: Console) -> int:
 
 
 def show_related(engine: Engine, result: RelatedResult, args: argparse.Namespace, out: Console,
-                 question: str | None = None, extra: dict[str, str] | None = None) -> None:
+                 question: str | None = None, extra: dict[str, str] | None = None,
+                 view: RelatedView | None = None) -> None:
     """Related entities with their joining paths and sources, or as JSON (with the question, when one asked,
-    and `extra`'s fields)."""
-    view = engine.related_view(result)
+    and `extra`'s fields); `view` when the caller has it already."""
+    view = view or engine.related_view(result)
     names, chunks, aliases = view.names, view.chunks, view.aliases
     if getattr(args, "json", False):
         print_json({**related_json(result, view, question), **(extra or {})})
@@ -259,9 +260,10 @@ def ask_graph(engine: Engine, question: str, args: argparse.Namespace, out: Cons
 
     related = engine.ask_related(question)
     if related is not None:
+        view = engine.related_view(related)
         if record is not None:
-            record(turn_from_related(related, engine.related_view(related), question))
-        show_related(engine, related, args, out, question=question, extra=extra)
+            record(turn_from_related(related, view, question))
+        show_related(engine, related, args, out, question=question, extra=extra, view=view)
         return 0
     answer = engine.ask_graph(question, planner=getattr(args, "planner", None))
     names = engine.graph_index().names

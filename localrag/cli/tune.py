@@ -518,7 +518,7 @@ def _tune(args: argparse.Namespace, out: Console, err: Console) -> int:
         said.print(Text(f"stopped during {_STAGE_TITLES[result.stopped]}; its work so far is in {result.directory}. "
                         "Run the same command again to resume.", style="yellow"))
         if args.json:
-            print_json(_tune_json(result, default_changed=False))
+            print_json({**_result_json(result), "default_changed": False})
         return 130
     code, default_changed = 0, False
     if plan.model:
@@ -530,14 +530,8 @@ def _tune(args: argparse.Namespace, out: Console, err: Console) -> int:
 
             code = hand_to_ollama(result.model_path, engine, said)
     if args.json:
-        print_json(_tune_json(result, default_changed=default_changed))
+        print_json({**_result_json(result), "default_changed": default_changed})
     return code
-
-
-def _tune_json(result: TuneResult, *, default_changed: bool) -> dict[str, Any]:
-    return {"name": result.name, "directory": str(result.directory), "model_path": str(result.model_path),
-            "ran": result.ran, "skipped": result.skipped, "stopped": result.stopped, "seconds": result.seconds,
-            "default_changed": default_changed, "summaries": result.summaries}
 
 
 def _retriever_overrides(args: argparse.Namespace) -> dict[str, Any]:
