@@ -591,9 +591,7 @@ class Engine:
     ) -> Iterator[AnswerEvent]:
         from localrag.answer.pipeline import answer_events
 
-        question = question.strip()
-        if not question:
-            raise LocalRagError("the question is empty", "type a question about your documents")
+        question = checked_question(question)
         # The model file is checked before retrieval, so a bad --model fails fast and alone.
         generator = None if self.settings.answer_mode == "extract" else self.generator
         query = self.rewrite_query(question, history or [])
@@ -673,9 +671,7 @@ class Engine:
         from localrag.graph.plan import MAX_HOPS, EmbeddingPlanner, GrammarPlanner, Planner
         from localrag.graph.reason import ModelReasoner, answer_question
 
-        question = question.strip()
-        if not question:
-            raise LocalRagError("the question is empty", "type a question about your documents")
+        question = checked_question(question)
         choice = planner or self.settings.graph_planner
         if choice not in GRAPH_PLANNERS:
             raise LocalRagError(f"unknown graph planner '{choice}'", f"use one of: {', '.join(GRAPH_PLANNERS)}")
@@ -800,6 +796,14 @@ class Engine:
         if choice is not None:
             return choice.summary()
         return f"{DEFAULT.label} (default; `localrag retrieval tune-fusion` measures others)"
+
+
+def checked_question(question: str) -> str:
+    """The question as every front end asks it: stripped, and not empty."""
+    question = question.strip()
+    if not question:
+        raise LocalRagError("the question is empty", "type a question about your documents")
+    return question
 
 
 def _model_label(spec: str) -> str:
