@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from localrag.errors import ModelError
+from localrag.sizes import count_text
 
 BUNDLED_GENERATOR = "SmolLM2-135M-Instruct (bundled)"
 BUNDLED_EMBEDDER = "all-MiniLM-L6-v2 (bundled)"
@@ -379,8 +380,10 @@ def gate_summary(card: dict[str, Any]) -> str:
     metric = str(gate.get("metric_label") or gate.get("metric") or "")
     n = gate.get("questions")
     # Gate metrics are fractions (token F1, recall@k): shown as percentage points like `localrag eval`.
+    reason = gate.get("reason")
     return (f"{head}: {100 * value:+.1f} [{100 * low:+.1f}, {100 * high:+.1f}] {metric} points"
-            + (f", {n} held-out questions" if n else ""))
+            + (f", {count_text(int(n), 'held-out question')}" if n else "")
+            + (f" ({reason})" if reason else ""))
 
 
 def _info(name: str, path: Path, source: str) -> ModelInfo:

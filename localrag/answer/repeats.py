@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Iterable
 
 WORDS = 8
 TIMES = 3
@@ -65,6 +66,21 @@ class RepeatGuard:
         end = max(end, self.shown)
         piece, self.shown = self.text[self.shown : end], end
         return piece
+
+
+def until_repeating(pieces: Iterable[str]) -> tuple[str, bool]:
+    """A whole reply read from `pieces`, ended where it began repeating itself, and whether it did.
+
+    For a caller that does not stream (`tune`'s check of the exported model); stops reading at the loop.
+    """
+    guard = RepeatGuard()
+    shown = []
+    for piece in pieces:
+        shown.append(guard.feed(piece))
+        if guard.looping:
+            break
+    shown.append(guard.flush())
+    return "".join(shown), guard.looping
 
 
 def loop_start(text: str, words: int = WORDS, times: int = TIMES, *, complete_only: bool = False) -> int | None:

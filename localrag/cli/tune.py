@@ -466,7 +466,11 @@ def _print_tune(result: Any, out: Console) -> None:
     if "verify" in summaries:
         v = summaries["verify"]
         out.print(Text(f"check on a held-out question: {v['question']}", style="dim"))
-        out.print(Text(f"  reply: {v['reply']}", style="dim"))
+        from localrag.answer.repeats import STOPPED_LABEL
+        from localrag.safe_text import printable
+
+        stopped = f" ({STOPPED_LABEL})" if v.get("stopped_repeating") else ""
+        out.print(Text(f"  reply: {printable(v['reply'])}{stopped}", style="dim"))
         out.print(Text(f"  gold answer: {v['gold']}; RAFT answer format: {'yes' if v['answer_tag'] else 'no'}; "
                        f"quotes verified {v['quotes_verified']}/{v['quotes']}", style="dim"))
     if "gate" in summaries:

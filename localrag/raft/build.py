@@ -126,7 +126,14 @@ def _write_hf(out_dir: Path, examples: Sequence[RaftExample]) -> str | None:
     dataset = datasets.DatasetDict({s: datasets.Dataset.from_dict(c) for s, c in columns.items()})
     tmp, final = out_dir / ".hf.tmp", out_dir / "hf"
     shutil.rmtree(tmp, ignore_errors=True)
-    dataset.save_to_disk(str(tmp))
+    # datasets draws a bar per split while saving; it would land in the middle of `tune`'s own progress.
+    bars = datasets.is_progress_bar_enabled()
+    datasets.disable_progress_bars()
+    try:
+        dataset.save_to_disk(str(tmp))
+    finally:
+        if bars:
+            datasets.enable_progress_bars()
     shutil.rmtree(final, ignore_errors=True)
     os.replace(tmp, final)
     return None

@@ -22,7 +22,7 @@ from typing import Any
 
 from localrag.errors import MissingExtraError
 from localrag.offline import enforce_offline
-from localrag.tune.base import hf_folder, load_base
+from localrag.tune.base import hf_folder, load_base, peft_quietly
 from localrag.tune.config import FinetuneConfig, FinetuneError
 
 
@@ -77,7 +77,8 @@ def load_peft(base: Path, config: FinetuneConfig) -> tuple[Any, Any, str]:
     model.config.use_cache = False
     # LoRA's A matrices start random: seed them so a run is reproducible from its config.
     torch.manual_seed(config.seed)
-    peft_model: Any = get_peft_model(model, LoraConfig(task_type="CAUSAL_LM", **lora_settings(config)))
+    with peft_quietly():
+        peft_model: Any = get_peft_model(model, LoraConfig(task_type="CAUSAL_LM", **lora_settings(config)))
     device = "cuda" if torch.cuda.is_available() else "cpu"
     return peft_model.to(device), tokenizer, device
 

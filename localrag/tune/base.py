@@ -28,6 +28,7 @@ import json
 import os
 import shutil
 import threading
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -115,6 +116,15 @@ def _quiet_transformers() -> None:
     hf_logging.disable_progress_bar()
 
 
+@contextmanager
+def peft_quietly() -> Iterator[None]:
+    """Within the block, peft's look-up of a property transformers has renamed does not warn: the warning
+    is theirs to settle and would print in the middle of `tune`'s progress."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
+        yield
+
+
 # `_one_parse` swaps two module attributes of `gguf`; two conversions at once must not interleave.
 _ONE_PARSE_LOCK = threading.Lock()
 
@@ -125,14 +135,18 @@ def _one_parse(base: Path) -> Iterator[None]:
     built once per (architecture, layers).
 
     transformers imports both names from `gguf` at each call, so replacing the module attributes reaches
-    it; any other file or argument still gets a fresh reader. The reader is only read from.
+    it; any other file or argument still gets a fresh reader. The reader is only read from. Its bar over
+    the tensors is off in the block too: it is tqdm's own, which `disable_progress_bar` does not reach, and
+    would land in the middle of `tune`'s progress.
     """
     import gguf as gguf_package
+    import transformers.modeling_gguf_pytorch_utils as gguf_utils_package
 
     # Typed loosely: the point is to put other callables where gguf's own class and function are.
     gguf: Any = gguf_package
+    gguf_utils: Any = gguf_utils_package
     with _ONE_PARSE_LOCK:
-        fresh_reader, fresh_name_map = gguf.GGUFReader, gguf.get_tensor_name_map
+        fresh_reader, fresh_name_map, fresh_bar = gguf.GGUFReader, gguf.get_tensor_name_map, gguf_utils.tqdm
         target = base.resolve()
         shared = fresh_reader(target)
 
@@ -143,11 +157,13 @@ def _one_parse(base: Path) -> Iterator[None]:
 
         gguf.GGUFReader = reader
         gguf.get_tensor_name_map = functools.cache(fresh_name_map)
+        gguf_utils.tqdm = functools.partial(fresh_bar, disable=True)
         try:
             yield
         finally:
             gguf.GGUFReader = fresh_reader
             gguf.get_tensor_name_map = fresh_name_map
+            gguf_utils.tqdm = fresh_bar
 
 
 def _read_gguf(base: Path) -> tuple[Any, Any]:

@@ -105,8 +105,10 @@ def card_markdown(card: Mapping[str, Any]) -> str:
     gate = card_section(card, "gate")
     lines += [f"**{gate_summary(dict(card))}**" if gate else "Not compared with its base model.", ""]
     if gate:
+        splits = str(gate.get("split") or "test").split("+")
         lines += [
-            f"Compared on {gate.get('questions', 0)} questions of the held-out {gate.get('split', 'test')} split "
+            f"Compared on {gate.get('questions', 0)} questions of the held-out {' and '.join(splits)} "
+            f"split{'s' if len(splits) > 1 else ''} "
             "of its own Q&A set "
             f"(documents never seen in training), base + RAG vs tuned + RAG through `localrag eval`; "
             f"paired bootstrap interval of the {gate.get('metric_label', gate.get('metric', ''))} difference. "

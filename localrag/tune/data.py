@@ -30,8 +30,10 @@ since a RAFT folder is machine-written and a bad line means it is damaged, not t
 from __future__ import annotations
 
 import hashlib
+import logging
 import math
 import re
+import weakref
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -150,16 +152,36 @@ def hf_encoder(tokenizer: Any) -> Encoder:
 
 
 def gguf_encoder(path: Path) -> Encoder:
-    """Encode rendered chat text exactly as `LlamaGenerator` does, with the GGUF's own vocabulary."""
+    """Encode rendered chat text exactly as `LlamaGenerator` does, with the GGUF's own vocabulary.
+
+    Through llama.cpp's C API, not `Llama(vocab_only=True)`: that also makes a context, which warns of a
+    "possible training context overflow" (a vocabulary has no training context) in the middle of `tune`.
+    """
     import llama_cpp
 
-    try:
-        llama = llama_cpp.Llama(str(path), vocab_only=True, verbose=False)
-    except (ValueError, RuntimeError, OSError) as exc:
+    # Model loading logs at warning level and up only, as `Llama(verbose=False)` has it.
+    logging.getLogger("llama-cpp-python").setLevel(logging.ERROR)
+    params = llama_cpp.llama_model_default_params()
+    params.vocab_only = True
+    model = llama_cpp.llama_model_load_from_file(str(path).encode(), params)
+    if not model:
         raise FinetuneError(
-            f"{path}: llama.cpp could not read the GGUF's vocabulary ({exc})", "check that it is a complete GGUF file"
-        ) from exc
-    return lambda text: list(llama.tokenize(text.encode("utf-8"), add_bos=False, special=True))
+            f"{path}: llama.cpp could not read the GGUF's vocabulary", "check that it is a complete GGUF file"
+        )
+    vocab = llama_cpp.llama_model_get_vocab(model)
+
+    def encode(text: str) -> list[int]:
+        data = text.encode("utf-8")
+        room = len(data) + 2  # a token is at least one byte, plus what the vocabulary may add
+        tokens = (llama_cpp.llama_token * room)()
+        n = llama_cpp.llama_tokenize(vocab, data, len(data), tokens, room, False, True)
+        if n < 0:  # too little room: llama.cpp says how much it needs
+            tokens = (llama_cpp.llama_token * -n)()
+            n = llama_cpp.llama_tokenize(vocab, data, len(data), tokens, -n, False, True)
+        return list(tokens[:n])
+
+    weakref.finalize(encode, llama_cpp.llama_model_free, model)
+    return encode
 
 
 def _split_documents(user: str) -> tuple[str, list[str], str] | None:

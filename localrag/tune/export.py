@@ -160,14 +160,15 @@ def export_merged(
 
 def _load_merged(base: Path, adapter_dir: Path, report: ProgressFn) -> tuple[Any, Any]:
     from localrag.offline import enforce_offline
-    from localrag.tune.base import load_base
+    from localrag.tune.base import load_base, peft_quietly
 
     enforce_offline()
     from peft import PeftModel
 
     model, tokenizer = load_base(base)
     try:
-        tuned = PeftModel.from_pretrained(model, str(adapter_dir))
+        with peft_quietly():
+            tuned = PeftModel.from_pretrained(model, str(adapter_dir))
     except (ValueError, OSError, RuntimeError, KeyError) as exc:
         raise ExportError(
             f"{adapter_dir}: the adapter does not load onto {base.name} ({exc})",

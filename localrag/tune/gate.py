@@ -1,17 +1,17 @@
 """The gate at the end of `localrag tune`: is the tuned model better than its base on documents it never saw?
 
-How it works. The RAFT set is split by document (`localrag.raft.dataset`), so its test split holds
-questions about documents no training example came from (a set too small to have a test split, as
-`--quick` on a few documents often is, uses its validation split: also documents never trained on,
-whose loss is only watched). Those questions, with the user's own
+How it works. The RAFT set is split by document (`localrag.raft.dataset`), so its test and validation
+splits hold questions about documents no training example came from (validation loss is only watched,
+never used to pick a checkpoint); the gate asks both. Those questions, with the user's own
 ingested chunks as the corpus, become an `EvalDataset`, and `localrag eval`'s runner answers each of
 them twice through the answer path of `localrag ask` (hybrid retrieval, the cited-answer prompt,
 greedy decoding): once with the base GGUF, once with the tuned one. The score is token F1 of the
 answer (of a RAFT reply, the part after `<ANSWER>:`), and the verdict rests on the paired bootstrap
 interval of tuned minus base over the same questions (`localrag.evaluate.metrics.paired_difference`):
-"better" only when the whole 95 % interval lies above zero. A difference inside the noise, or no
-comparison at all (no test questions, a base that is not a GGUF), is "not better", and the user's
-default model stays what it was unless they ask for the tuned one with `--force-default`.
+"better" only when the whole 95 % interval lies above zero and at least `MIN_QUESTIONS` questions were
+answered by both. A difference inside the noise, too few questions to judge, or no comparison at all
+(no held-out questions, a base that is not a GGUF) is "not better", and the user's default model stays
+what it was unless they ask for the tuned one with `--force-default`.
 
 The comparison is an ordinary eval run in data_dir/tune/NAME/gate/: resumed question by question
 after a stop, and readable with `localrag eval show`. Its cost is two answers per question, for at
@@ -49,6 +49,10 @@ if TYPE_CHECKING:
 GATE_QUESTIONS = 100
 # Re-embedding the corpus for the comparison costs about a second per 100 chunks on two cores.
 GATE_MAX_DOCUMENTS = 2000
+# Below this many questions a percentile bootstrap interval is too narrow: when neither model is better it lay
+# above zero in 45 % of draws of 1 question, 6 % of 10, 5.2 % of 20, 3.3 % of 30 and 2.6 % of 100, against the
+# 2.5 % it promises (benchmarks/bench_gate_questions.py, on real per-question F1 differences).
+MIN_QUESTIONS = 30
 METRIC_LABELS = {"f1": "token F1", "recall@k": "recall@k", "hit": "substring hit", "em": "EM"}
 # Figures of each model kept on the card beside the verdict (eval's names; missing ones are left out).
 CARD_FIGURES = ("f1", "em", "citation_precision", "citation_support", "quote_rate", "recall@k")
@@ -103,8 +107,10 @@ def from_difference(
     value, low, high, n = (difference.get(k) for k in ("value", "low", "high", "n"))
     if value is None or low is None or high is None or not n:
         return not_compared("no question was answered by both models", metric=metric, base=base, tuned=tuned)
-    return GateResult("better" if low > 0 else "not better", metric, float(value), float(low), float(high), int(n),
-                      base, tuned, **extra)
+    few = int(n) < MIN_QUESTIONS
+    reason = f"too few to judge: a verdict needs at least {MIN_QUESTIONS}" if few else ""
+    return GateResult("better" if low > 0 and not few else "not better", metric, float(value), float(low),
+                      float(high), int(n), base, tuned, reason=reason, **extra)
 
 
 def verdict(
@@ -124,9 +130,10 @@ def verdict(
 
 
 def gate_dataset(raft_dir: Path, chunks: Sequence[Chunk]) -> EvalDataset:
-    """The RAFT set's test-split questions (else validation) over the user's chunks, each chunk a document.
+    """The RAFT set's test and validation questions over the user's chunks, each chunk a document.
 
-    The data set's `name` says which split the questions came from ("test" or "validation").
+    The data set's `name` says which splits the questions came from ("test", "validation" or
+    "test+validation"); test questions come first, so a `GATE_QUESTIONS` cut keeps them.
     """
     from localrag.evaluate.datasets import EvalDataset, EvalDocument, EvalQuestion
 
@@ -138,9 +145,9 @@ def gate_dataset(raft_dir: Path, chunks: Sequence[Chunk]) -> EvalDataset:
             by_split[split].append(EvalQuestion(f"{split}-{number}", str(example["question"]),
                                                 (str(example["answer"]),),
                                                 gold_ids=(str(example["oracle"]["doc_id"]),)))
-    split = "test" if by_split["test"] else "validation"
+    name = "+".join(split for split, questions in by_split.items() if questions) or "test"
     documents = [EvalDocument(c.doc_id, c.text) for c in chunks]
-    return EvalDataset(split, "extractive", str(path), by_split[split], documents)
+    return EvalDataset(name, "extractive", str(path), by_split["test"] + by_split["validation"], documents)
 
 
 def compare_generators(

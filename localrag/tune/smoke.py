@@ -2,11 +2,13 @@
 
 It is listed by `list_models` with its card, loads in llama.cpp, and answers one held-out question
 of the RAFT set; the reply is judged like any answer (RAFT format present, quotes verified against
-the documents it was shown), and its figures go into the chain's record.
+the documents it was shown), and its figures go into the chain's record. As in `ask`, a reply that
+begins repeating itself is ended there (`localrag.answer.repeats`).
 """
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -44,6 +46,7 @@ def smoke_test(
 ) -> dict[str, Any]:
     """Listed with its card, loads in llama.cpp, answers a held-out RAFT question: the reply's figures."""
     from localrag.answer import finish_answer, split_raft_answer
+    from localrag.answer.repeats import until_repeating
     from localrag.models import list_models
     from localrag.raft.dataset import chat_messages
     from localrag.types import GenerationStats, Hit, QuoteStatus
@@ -66,13 +69,20 @@ def smoke_test(
         generator = generator_factory(model_path)
     stats = GenerationStats()
     messages = chat_messages(example)[:2]
-    reply = generator.complete(messages, max_tokens=VERIFY_MAX_TOKENS, temperature=0.0, stats=stats)
+    stream = generator.stream_chat(messages, max_tokens=VERIFY_MAX_TOKENS, temperature=0.0, stats=stats)
+    try:
+        reply, stats.stopped_repeating = until_repeating(stream)
+    finally:
+        # A generator left suspended holds the model's lock until it is collected.
+        if inspect.isgenerator(stream):
+            stream.close()
     hits = [Hit(chunk, 0.0) for chunk in example.documents]
     answer = finish_answer(example.question, reply, hits, stats, model_path.stem)
     return {
         "question": example.question,
         "gold": example.answer,
         "reply": answer.text,
+        "stopped_repeating": stats.stopped_repeating,
         "answer_tag": split_raft_answer(answer.raw_text) is not None,
         "quotes": len(answer.quotes),
         "quotes_verified": sum(q.status is QuoteStatus.VERIFIED for q in answer.quotes),

@@ -111,6 +111,19 @@ def test_training_prompt_is_what_llama_cpp_renders_and_tokenizes(raft_dir: Path,
     assert example.input_ids[:n_prompt] == llama_ids
 
 
+def test_the_gguf_vocabulary_encodes_as_llama_cpp_does_and_says_nothing(
+        real_generator: LlamaGenerator, capfd: pytest.CaptureFixture[str]) -> None:
+    # `Llama(vocab_only=True)` warned of a "possible training context overflow" in the middle of `tune`.
+    llama = real_generator._load()
+    capfd.readouterr()
+    encode = gguf_encoder(bundled_generator_path())
+    assert capfd.readouterr().err == ""
+    for text in ("<|im_start|>user\nhello wörld 日本語<|im_end|>\n", "", "a" * 5000, "tabs\t and \x01 control"):
+        assert encode(text) == list(llama.tokenize(text.encode("utf-8"), add_bos=False, special=True))
+    with pytest.raises(FinetuneError, match="could not read the GGUF's vocabulary"):
+        gguf_encoder(Path(__file__))
+
+
 def _greedy_reply(model: Any, tokenizer: Any, question: str) -> str:
     messages = [{"role": "user", "content": question}]
     inputs = tokenizer.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -229,17 +230,27 @@ def test_smoke_test_answers_a_held_out_question_and_judges_the_reply(tmp_path: P
     seen: list[list[dict[str, str]]] = []
 
     class Replier:
-        def complete(self, messages: list[dict[str, str]], **_: object) -> str:
+        def __init__(self, loop: bool = False) -> None:
+            self.loop = loop
+
+        def stream_chat(self, messages: list[dict[str, str]], **_: object) -> Iterator[str]:
             seen.append(messages)
             topic = SAMPLE_TOPIC.search(messages[-1]["content"])
             assert topic is not None
             quote = f"Document {topic.group(1)} part {topic.group(2)} talks about"
-            return f"It says ##begin_quote##{quote}##end_quote##\n<ANSWER>: topic {topic.group(3)}"
+            reply = f"It says ##begin_quote##{quote}##end_quote##\n<ANSWER>: topic {topic.group(3)}."
+            if self.loop:
+                reply += " I am a member of the team that makes the decisions." * 20
+            yield from (word + " " for word in reply.split(" "))
 
     figures = smoke_test(model, result.raft_dir, models, generator_factory=lambda path: Replier())  # type: ignore[arg-type,return-value]
     assert [m["role"] for m in seen[0]] == ["system", "user"]
     assert figures["answer_tag"] and figures["quotes"] == 1 and figures["quotes_verified"] == 1
     assert "##" not in figures["reply"] and figures["reply"].startswith("It says “Document")
+    assert not figures["stopped_repeating"]
+    # A reply that loops ends where it began, as `ask` would end it.
+    looping = smoke_test(model, result.raft_dir, models, generator_factory=lambda path: Replier(loop=True))  # type: ignore[arg-type,return-value]
+    assert looping["stopped_repeating"] and looping["reply"].count("member of the team") == 2
 
     model.with_suffix(".json").unlink()
     with pytest.raises(TuneError, match="model card"):

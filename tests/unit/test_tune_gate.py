@@ -18,11 +18,11 @@ from localrag.embed import HashEmbedder
 from localrag.models import card_summary, gate_summary
 from localrag.raft.dataset import RaftExample
 from localrag.tune.card import write_card
-from localrag.tune.gate import GateResult, make_default, run_gate, verdict
+from localrag.tune.gate import MIN_QUESTIONS, GateResult, make_default, run_gate, verdict
 from localrag.types import Chunk, GenerationStats
 
 CHUNKS = [Chunk(f"doc{i}:0", f"doc{i}", f"/docs/doc{i}.txt", 0, f"Document {i} says the code word is word{i}.", 0, 40)
-          for i in range(12)]
+          for i in range(40)]
 
 
 class Reader:
@@ -63,7 +63,7 @@ def setup(tmp_path: Path) -> dict[str, Path]:
     raft = tmp_path / "raft"
     raft.mkdir()
     examples = [RaftExample(f"What is the code word of document {i}?", f"word{i}", "", c, [c], 0,
-                            "test" if i < 8 else "train") for i, c in enumerate(CHUNKS)]
+                            "test" if i < 32 else "train") for i, c in enumerate(CHUNKS)]
     (raft / "examples.jsonl").write_text("".join(json.dumps(e.to_json()) + "\n" for e in examples))
     models = tmp_path / "models"
     models.mkdir()
@@ -97,11 +97,11 @@ def gate(paths: dict[str, Path], tuned_good: bool, settings: Settings | None = N
 def test_a_worse_tuned_model_is_registered_as_not_better_and_not_made_default(setup: dict[str, Path]) -> None:
     result = gate(setup, tuned_good=False)
     assert result.verdict == "not better" and not result.better
-    assert result.questions == 8 and result.difference is not None and result.difference < 0
+    assert result.questions == 32 and result.difference is not None and result.difference < 0
     assert result.high is not None and result.high < 0
     card_path = setup["model"].with_suffix(".json")
     card = json.loads(card_path.read_text())
-    assert card["gate"]["verdict"] == "not better" and card["gate"]["questions"] == 8
+    assert card["gate"]["verdict"] == "not better" and card["gate"]["questions"] == 32
     assert card["gate"]["figures"]["base"]["f1"].startswith("100.0")
     assert gate_summary(card).startswith("not better than base: -100.0 [-100.0, -100.0] token F1 points")
     assert "not better than base" in card_summary(card)[1]
@@ -123,7 +123,7 @@ def test_a_worse_tuned_model_is_registered_as_not_better_and_not_made_default(se
 def test_a_better_tuned_model_becomes_the_default(setup: dict[str, Path]) -> None:
     result = gate(setup, tuned_good=True)
     assert result.better and result.low is not None and result.low > 0
-    assert result.describe() == "better than base: +100.0 [+100.0, +100.0] token F1 points, 8 held-out questions"
+    assert result.describe() == "better than base: +100.0 [+100.0, +100.0] token F1 points, 32 held-out questions"
     assert make_default("mine", result, card_path=setup["model"].with_suffix(".json"), config_file=setup["config"])
     assert load_settings(setup["config"]).model == "mine"
     # The comparison is an ordinary eval run folder, so `localrag eval show` reads it.
@@ -149,21 +149,40 @@ def test_a_gate_stopped_under_another_answer_cap_is_judged_again(setup: dict[str
     assert json.loads((setup["gate"] / "run.json").read_text())["config"]["max_answer_tokens"] == 128
 
 
-def resplit(setup: dict[str, Path], split: str, first: int) -> None:
+def resplit(setup: dict[str, Path], splits: dict[str, int]) -> None:
+    """The first examples to the given splits, in order ({"test": 20, "validation": 12}), the rest to train."""
+    names = [name for name, count in splits.items() for _ in range(count)]
     lines = [json.loads(x) for x in (setup["raft"] / "examples.jsonl").read_text().splitlines()]
     (setup["raft"] / "examples.jsonl").write_text("".join(
-        json.dumps({**x, "split": split if i < first else "train"}) + "\n" for i, x in enumerate(lines)))
+        json.dumps({**x, "split": names[i] if i < len(names) else "train"}) + "\n" for i, x in enumerate(lines)))
 
 
-def test_a_set_without_a_test_split_is_judged_on_its_validation_split(setup: dict[str, Path]) -> None:
-    resplit(setup, "validation", 5)
+def test_the_gate_asks_the_test_and_validation_questions(setup: dict[str, Path]) -> None:
+    # Both splits hold documents never trained on; together they make enough questions to judge.
+    resplit(setup, {"validation": 12, "test": 20})
     result = gate(setup, tuned_good=True)
-    assert result.better and result.questions == 5 and result.split == "validation"
-    assert "held-out validation split" in setup["model"].with_suffix(".md").read_text()
+    assert result.better and result.questions == 32 and result.split == "test+validation"
+    assert "held-out test and validation splits" in setup["model"].with_suffix(".md").read_text()
+
+
+def test_too_few_held_out_questions_are_not_judged_better(setup: dict[str, Path]) -> None:
+    # One held-out question made `tune --quick` switch the default model: its "interval" was a point.
+    resplit(setup, {"validation": 5})
+    result = gate(setup, tuned_good=True)
+    assert result.verdict == "not better" and not result.better and result.low is not None and result.low > 0
+    assert result.questions == 5 and result.split == "validation"
+    assert result.describe() == ("not better than base: +100.0 [+100.0, +100.0] token F1 points, 5 held-out "
+                                 f"questions (too few to judge: a verdict needs at least {MIN_QUESTIONS})")
+    assert not make_default("mine", result, config_file=setup["config"])
+    assert load_settings(setup["config"]).model == "previous"
+    assert "held-out validation split " in setup["model"].with_suffix(".md").read_text()
+    one = verdict([0.0], [0.4], metric="f1")
+    assert not one.better and one.describe().endswith(", 1 held-out question (too few to judge: a verdict needs "
+                                                      f"at least {MIN_QUESTIONS})")
 
 
 def test_no_held_out_questions_or_a_folder_base_is_not_compared(setup: dict[str, Path]) -> None:
-    resplit(setup, "train", 12)
+    resplit(setup, {})
     result = gate(setup, tuned_good=True)
     assert result.verdict == "not compared" and "no test or validation questions" in result.reason
     assert result.describe().startswith("not better than base: not compared")
@@ -176,9 +195,9 @@ def test_no_held_out_questions_or_a_folder_base_is_not_compared(setup: dict[str,
 
 
 def test_verdict_needs_the_whole_interval_above_zero() -> None:
-    noisy = verdict([0.5, 0.2, 0.9, 0.1], [0.6, 0.1, 0.95, 0.2], metric="recall@k")
+    noisy = verdict([0.5, 0.2, 0.9, 0.1] * 10, [0.6, 0.1, 0.85, 0.2] * 10, metric="recall@k")
     assert noisy.verdict == "not better" and noisy.low is not None and noisy.low <= 0 < noisy.high  # type: ignore[operator]
-    clear = verdict([0.1] * 20, [0.3] * 20, metric="recall@k")
+    clear = verdict([0.1] * 40, [0.3] * 40, metric="recall@k")
     assert clear.better and clear.describe().startswith("better than base: +20.0 [+20.0, +20.0] recall@k points")
     assert GateResult.from_json(clear.to_json()) == clear
     with pytest.raises(ValueError):
