@@ -7,13 +7,16 @@
 
     localrag eval QUESTIONS --format kgqa [--planner embedding|grammar] [--limit N]
 
-DATASET is a JSONL file, one of the data set folders, or a set name (covidqa, pubmedqa, hotpotqa,
-musique) looked up under $LOCALRAG_EVAL_DATA. `list` and `show` are words in the DATASET position (a
-file named so can be given as ./list). Ctrl-C stops after the question in flight; the same command
-resumes the run. `--format kgqa` runs graph mode over a KGQA set (JSONL: question, answers,
-topic_entity, triples, gold_path; or a WC2014 question file such as WC-P2.txt) and reports Hits@1,
-answer F1 and path accuracy; its run folder is listed and shown like any other. `--json` prints the
-figures (results.json without its records, and where the run folder is) for a script.
+DATASET is a JSONL or CSV file, one of the data set folders, or a set name (covidqa, pubmedqa,
+hotpotqa, musique) looked up under $LOCALRAG_EVAL_DATA. Questions without a corpus (no --corpus, no
+NAME.corpus.jsonl) are asked of your own index, the --collection one: a question's `path` names the
+document that answers it, so recall@k and citation precision are measured on what you indexed.
+`list` and `show` are words in the DATASET position (a file named so can be given as ./list).
+Ctrl-C stops after the question in flight; the same command resumes the run. `--format kgqa` runs
+graph mode over a KGQA set (JSONL: question, answers, topic_entity, triples, gold_path; or a WC2014
+question file such as WC-P2.txt) and reports Hits@1, answer F1 and path accuracy; its run folder is
+listed and shown like any other. `--json` prints the figures (results.json without its records, and
+where the run folder is) for a script.
 """
 
 from __future__ import annotations
@@ -25,10 +28,13 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 from rich.text import Text
 
-from localrag.cli.common import print_json, progress_bar, usage_error
+from localrag.cli.collections import add_collection_flag
+from localrag.cli.common import engine_from_args, print_json, progress_bar, usage_error
 from localrag.cli.tables import Rows
 
 if TYPE_CHECKING:
+    from localrag.engine import Engine
+    from localrag.evaluate.datasets import EvalDataset
     from localrag.evaluate.report import Summary
 
 
@@ -53,6 +59,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                    help="graph mode's relation-path planner (--format kgqa)")
     p.add_argument("--json", action="store_true",
                    help="print the run's figures (or, with list, the runs) as JSON on stdout; progress stays on stderr")
+    add_collection_flag(p)
     p.set_defaults(handler=_handle)
 
 
@@ -79,19 +86,28 @@ def _run(args: argparse.Namespace, out: Console, err: Console) -> int:
     import threading
     import time
 
-    from localrag.config import load_settings
     from localrag.evaluate.datasets import load_dataset, resolve_dataset
     from localrag.evaluate.report import runs_root, write_report
-    from localrag.evaluate.runner import EvalConfig, EvalProgress, run_eval
+    from localrag.evaluate.runner import RETRIEVAL_MODES, EvalConfig, EvalProgress, run_eval
+    from localrag.sizes import count_text
 
     path, fmt = resolve_dataset(args.target[0], args.format)
     dataset = load_dataset(path, fmt, corpus=args.corpus)
     config = EvalConfig(modes=_split(args.modes), models=_split(args.models), limit=args.limit, k=args.k,
                         side=args.side or ("all" if fmt == "jsonl" else "test"), seed=args.seed,
                         max_documents=args.max_documents)
+    engine = engine_from_args(args)
+    store, embedder, corpus = None, None, count_text(len(dataset.documents), "document")
+    if not dataset.documents and any(mode in RETRIEVAL_MODES for mode in config.modes):
+        dataset, notes = _on_index(dataset, path, engine)
+        store, embedder = engine.store, engine.embedder
+        corpus = (f"your index: {count_text(store.document_count(), 'document')} "
+                  f"in collection {engine.settings.collection}")
+        for note in notes:
+            err.print(Text(f"note: {note}", style="yellow"), soft_wrap=True)
     run_dir = args.out or runs_root() / f"{time.strftime('%Y%m%d-%H%M%S')}-{dataset.name}"
-    err.print(Text(f"Evaluating {dataset.name} ({len(dataset.questions)} questions, {len(dataset.documents)} "
-                   f"documents) into {run_dir}", style="bold"))
+    err.print(Text(f"Evaluating {dataset.name} ({count_text(len(dataset.questions), 'question')}, {corpus}) "
+                   f"into {run_dir}", style="bold"), soft_wrap=True)
     cancel = threading.Event()
     with progress_bar(err, "{task.fields[note]}") as bar:
         task = bar.add_task("eval", total=None, note="")
@@ -101,8 +117,8 @@ def _run(args: argparse.Namespace, out: Console, err: Console) -> int:
                        note=p.message[:50])
 
         try:
-            result = run_eval(dataset, run_dir, config, settings=load_settings(args.config),
-                              progress=on_progress, cancel=cancel)
+            result = run_eval(dataset, run_dir, config, settings=engine.settings, embedder=embedder,
+                              progress=on_progress, cancel=cancel, store=store)
         except KeyboardInterrupt:
             cancel.set()
             err.print(Text(f"interrupted: rerun the same command with --out {run_dir} to resume", style="yellow"))
@@ -116,6 +132,21 @@ def _run(args: argparse.Namespace, out: Console, err: Console) -> int:
     _print_summary(summary, out)
     out.print(Text(f"report: {run_dir / 'report.md'}  plot: {run_dir / 'plot.png'}", style="dim"))
     return 0
+
+
+def _on_index(dataset: EvalDataset, path: Path, engine: Engine) -> tuple[EvalDataset, list[str]]:
+    """`dataset` asked of the engine's collection, with the notes on `path`s that name no ingested document."""
+    from localrag import paths
+    from localrag.evaluate.datasets import on_index
+    from localrag.evaluate.runner import EvalRunError
+
+    # Before the first ingest there is no index folder, and only a writer makes one.
+    store = engine.store if paths.db_dir().exists() else None
+    if store is None or not store.document_count():
+        raise EvalRunError(f"{dataset.source}: the set has no corpus and collection {engine.settings.collection} "
+                           "holds no documents", "ingest your documents first, or give a corpus with --corpus")
+    index = f"{paths.db_dir()} (collection {engine.settings.collection})"
+    return on_index(dataset, (d.path for d in store.documents()), index, path.parent)
 
 
 def _run_kgqa(args: argparse.Namespace, out: Console, err: Console) -> int:

@@ -14,7 +14,13 @@ The simple format (`--format jsonl`), one JSON object per line:
 JSONL file of `{"id": "...", "text": "...", "title": "..."}` lines, given with `--corpus`, or found next
 to the questions as `NAME.corpus.jsonl`; a line `{"corpus": "path"}` as the first line names it too. A
 malformed line stops the load with `file:line: reason`, because a silently skipped question changes
-the score.
+the score. The same questions may come as a CSV file with a header row (`question`, `answer`, `label`,
+`path`, `id` columns; one answer per row).
+
+Without a corpus the questions are asked of the user's own index (`on_index`): their `path` (a
+document's path, the end of it, or its file name; a list for several) names the gold documents, which
+are then the ingested documents' paths, so recall@k and citation precision are measured on what the
+user indexed.
 
 Adapters (each read in place, never copied):
 - COVID-QA (SQuAD-style JSON): 98 articles are the corpus; answers are the annotated spans. 234
@@ -32,6 +38,7 @@ train-side documents, so no evaluated document is ever seen in training.
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
 import os
@@ -72,6 +79,8 @@ class EvalQuestion:
     answers: tuple[str, ...] = ()
     label: str | None = None
     gold_ids: tuple[str, ...] = ()
+    # The gold documents as the question file names them (`path`), for a set asked of the user's index.
+    gold_paths: tuple[str, ...] = ()
 
 
 @dataclass
@@ -88,6 +97,8 @@ class EvalDataset:
     documents: list[EvalDocument]
     preset_split: dict[str, str] = field(default_factory=dict)
     split_note: str = ""
+    # The user's index the questions are asked of (its data folder and collection), "" for a set with a corpus.
+    index: str = ""
 
 
 # -- the split ------------------------------------------------------------------------------------
@@ -267,10 +278,31 @@ def _strings(value: object, where: str, key: str) -> tuple[str, ...]:
     return tuple(str(v).strip() for v in values if str(v).strip())
 
 
+def _question_rows(path: Path) -> Iterable[tuple[int, dict[str, object]]]:
+    """(line number, row) of a JSONL question file, or of a CSV one with a header row."""
+    if path.suffix.lower() != ".csv":
+        yield from _jsonl_lines(path)
+        return
+    try:
+        # utf-8-sig: a BOM that a spreadsheet wrote is not part of the first column's name.
+        handle = path.open(encoding="utf-8-sig", newline="")
+    except OSError as exc:
+        raise DatasetError(f"{path}: cannot read ({exc.strerror})", "check the path") from exc
+    with handle:
+        reader = csv.DictReader(handle)
+        if not reader.fieldnames or "question" not in reader.fieldnames:
+            raise DatasetError(f"{path}: no \"question\" column",
+                               "the first row names the columns: question, answer, path")
+        for row in reader:
+            cells = {k: v for k, v in row.items() if k and v is not None and v.strip()}
+            if cells:
+                yield reader.line_num, dict(cells)
+
+
 def load_jsonl(path: Path, *, corpus: Path | None = None) -> EvalDataset:
     questions: list[EvalQuestion] = []
     seen: set[str] = set()
-    for number, row in _jsonl_lines(path):
+    for number, row in _question_rows(path):
         where = f"{path}:{number}"
         if "corpus" in row and "question" not in row:
             corpus = corpus or (path.parent / str(row["corpus"]))
@@ -291,7 +323,8 @@ def load_jsonl(path: Path, *, corpus: Path | None = None) -> EvalDataset:
         if qid in seen:
             raise DatasetError(f"{where}: id {qid!r} used twice", "give each question its own id")
         seen.add(qid)
-        questions.append(EvalQuestion(qid, question.strip(), answers, label, gold))
+        questions.append(EvalQuestion(qid, question.strip(), answers, label, gold,
+                                      _strings(row.get("path", []), where, "path")))
     if not questions:
         raise DatasetError(f"{path}: no questions", "one JSON object per line with a \"question\"")
     if corpus is None and path.with_suffix(".corpus.jsonl").is_file():
@@ -306,3 +339,30 @@ def load_jsonl(path: Path, *, corpus: Path | None = None) -> EvalDataset:
     labelled = [q for q in questions if q.label is not None]
     kind = "label" if len(labelled) == len(questions) else "extractive"
     return EvalDataset(path.stem, kind, str(path), questions, documents)
+
+
+def on_index(dataset: EvalDataset, paths: Iterable[str], index: str, base: Path) -> tuple[EvalDataset, list[str]]:
+    """`dataset` asked of the user's index, whose documents are `paths`; and a note per `path` that names no
+    ingested document (that question is then scored without gold documents: no recall, no citation precision).
+
+    A question's `path` matches a document whose path is it (relative ones from `base`, the question
+    file's folder), ends with it after a "/", or has it as its file name; every match is gold.
+    """
+    documents = list(paths)
+    notes: list[str] = []
+    questions = []
+    for question in dataset.questions:
+        gold: list[str] = []
+        for given in question.gold_paths:
+            whole = str((base / Path(given).expanduser()).resolve())
+            tail = "/" + given.replace("\\", "/").lstrip("./")
+            found = [d for d in documents if d == whole or d.endswith(tail)]
+            if not found:
+                words = question.question
+                asked = words if len(words) <= 50 else words[:49].rsplit(" ", 1)[0] + "…"
+                notes.append(f"{dataset.source}: question {question.qid} ({asked!r}): no ingested document "
+                             f"matches path {given!r}; it is scored without a gold document")
+            gold += [d for d in found if d not in gold]
+        questions.append(replace(question, gold_ids=tuple(gold)))
+    return replace(dataset, questions=questions, documents=[], index=index), notes
+

@@ -152,7 +152,8 @@ def markdown(summary: Summary) -> str:
         f"# Evaluation: {dataset.get('name', '?')}",
         "",
         f"- Source: `{dataset.get('source', '?')}` ({dataset.get('kind', '?')}, "
-        f"{dataset.get('documents', '?')} documents)",
+        + (f"asked of the index {dataset['index']})" if dataset.get("index")
+           else f"{dataset.get('documents', '?')} documents)"),
         f"- Questions scored: {summary.n_questions} (answered by every model and mode; side: {config.get('side')})",
         f"- Split: {info.get('split', '?')}",
         _setup_line(config),

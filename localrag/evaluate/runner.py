@@ -7,6 +7,10 @@ A run folder holds everything about one evaluation:
     index/           a fresh LanceDB store of that corpus, built with localrag's own ingest pipeline
     records.jsonl    one JSON line per (model, mode, question), appended as each one finishes
 
+A set without a corpus is asked of the user's own index instead (`run_eval(store=...)`,
+`localrag.evaluate.datasets.on_index`): nothing is copied or written to it, and documents are named by
+their paths.
+
 Modes: "model" asks the model the bare question (no retrieval); "rag" goes through `Engine.stream`,
 the same answer path as `localrag ask` (hybrid retrieval, the cited-answer prompt, citation and quote
 checks), against the run's own store; "extract" goes the same way with `answer_mode = "extract"`: the
@@ -75,7 +79,9 @@ class EvalConfig:
 
     def fingerprint(self, dataset: EvalDataset) -> str:
         settings = {k: v for k, v in asdict(self).items() if k != "limit"}
-        return hashlib.sha256(json.dumps([dataset.name, dataset.source, settings], sort_keys=True).encode()).hexdigest()
+        # A run on the user's index names it; a run on a corpus keeps the fingerprint it always had.
+        parts = [dataset.name, dataset.source, settings, *([dataset.index] if dataset.index else [])]
+        return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
 
 @dataclass
@@ -131,7 +137,7 @@ def _start(run_dir: Path, dataset: EvalDataset, config: EvalConfig, questions: S
     info = {
         "version": 1,
         "dataset": {"name": dataset.name, "kind": dataset.kind, "source": dataset.source,
-                    "documents": len(dataset.documents)},
+                    "documents": len(dataset.documents), **({"index": dataset.index} if dataset.index else {})},
         "config": asdict(config),
         "split": split_description(dataset, test_fraction=config.test_fraction, seed=config.seed)
         if config.side != "all" else "no split: every question scored",
@@ -203,9 +209,12 @@ def _engine(settings: Settings, store: Store | None, embedder: Embedder, generat
     return Engine(settings, embedder=embedder, generator=generator, store=store)
 
 
-def _doc_key(path: str, names: dict[str, str]) -> str:
-    stem = Path(path).stem
-    return names.get(stem, Path(path).name)
+def _doc_key(path: str, names: dict[str, str] | None) -> str:
+    """A retrieved document's id: the corpus id its file was written for, or on the user's index (`names`
+    None) its path."""
+    if names is None:
+        return path
+    return names.get(Path(path).stem, Path(path).name)
 
 
 def score_record(record: dict[str, Any], question: EvalQuestion, k: int) -> dict[str, float | None]:
@@ -235,7 +244,7 @@ def _prompt(question: EvalQuestion) -> str:
 
 
 def answer_question(
-    engine: Engine, mode: str, question: EvalQuestion, *, k: int, names: dict[str, str],
+    engine: Engine, mode: str, question: EvalQuestion, *, k: int, names: dict[str, str] | None,
     cancel: threading.Event | None = None,
 ) -> dict[str, Any]:
     """One model's answer to one question in one mode, as a scored record."""
@@ -306,10 +315,12 @@ def run_eval(
     generator_for: Callable[[str], Generator] | None = None,
     progress: Callable[[EvalProgress], None] | None = None,
     cancel: threading.Event | None = None,
+    store: Store | None = None,
 ) -> EvalRun:
     """Run (or finish) an evaluation in `run_dir`; see the module docstring.
 
-    `embedder` and `generator_for(model spec)` replace the configured models (tests use fakes).
+    `embedder` and `generator_for(model spec)` replace the configured models (tests use fakes). `store`:
+    the user's index, for a set made with `on_index` (then `embedder` must be the one that built it).
     """
     config = config or EvalConfig()
     unknown = [m for m in config.modes if m not in MODES]
@@ -319,7 +330,7 @@ def run_eval(
     if not chosen.questions:
         raise EvalRunError(f"{dataset.name}: no questions on the {config.side} side", "use --side all or more data")
     retrieving = [m for m in config.modes if m in RETRIEVAL_MODES]
-    if retrieving and not chosen.documents:
+    if retrieving and not chosen.documents and store is None:
         raise EvalRunError(f"{dataset.source}: the data set has no corpus to retrieve from",
                            "give a corpus file (--corpus) or use --modes model")
     run_dir = Path(run_dir)
@@ -333,8 +344,7 @@ def run_eval(
     result = EvalRun(run_dir)
     started = time.perf_counter()
     count = 0
-    store: Store | None = None
-    names: dict[str, str] = {}
+    names: dict[str, str] | None = None if store is not None else {}
     for spec in config.models:
         todo = [(m, q) for m in config.modes for q in chosen.questions if record_key(spec, m, q.qid) not in done]
         count += len(config.modes) * len(chosen.questions) - len(todo)

@@ -120,3 +120,38 @@ def test_set_names_resolve_under_the_fixture_folder(monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("LOCALRAG_EVAL_DATA", str(FIXTURES))
     assert resolve_dataset("covidqa") == (FIXTURES / "covidqa", "covidqa")
     assert resolve_dataset(str(FIXTURES / "pubmedqa_pqal")) == (FIXTURES / "pubmedqa_pqal", "pubmedqa")
+
+
+def test_questions_from_a_csv_file_with_paths(tmp_path: Path) -> None:
+    from localrag.evaluate.datasets import load_jsonl
+
+    path = tmp_path / "mine.csv"
+    path.write_bytes("\ufeffquestion,answer,path\nWho lit the lamp?,the keeper,notes/light.md\n\n"
+                     "How many hives?,fourteen,\n".encode())
+    data = load_jsonl(path)
+    assert [(q.qid, q.question, q.answers, q.gold_paths) for q in data.questions] == [
+        ("2", "Who lit the lamp?", ("the keeper",), ("notes/light.md",)), ("4", "How many hives?", ("fourteen",), ())]
+    path.write_text("query,answer\nWho?,me\n")
+    with pytest.raises(DatasetError, match='no "question" column'):
+        load_jsonl(path)
+
+
+def test_on_index_matches_paths_by_whole_path_tail_or_name(tmp_path: Path) -> None:
+    from localrag.evaluate.datasets import EvalDataset, EvalQuestion, on_index
+
+    docs = ["/home/u/notes/light.md", "/home/u/old/light.md", "/home/u/Réunions 2026/board meeting.md",
+            str(tmp_path / "here.txt")]
+    questions = [EvalQuestion("1", "a?", ("x",), gold_paths=("light.md",)),
+                 EvalQuestion("2", "b?", ("x",), gold_paths=("notes/light.md",)),
+                 EvalQuestion("3", "c?", ("x",), gold_paths=("Réunions 2026/board meeting.md",)),
+                 EvalQuestion("4", "d?", ("x",), gold_paths=("here.txt",)),
+                 EvalQuestion("5", "e?", ("x",), gold_ids=("corpus-id",), gold_paths=("missing.pdf",)),
+                 EvalQuestion("6", "f?", ("x",))]
+    data = EvalDataset("mine", "extractive", "mine.csv", questions, [])
+    asked, notes = on_index(data, docs, "the index", tmp_path)
+    assert [q.gold_ids for q in asked.questions] == [
+        ("/home/u/notes/light.md", "/home/u/old/light.md"), ("/home/u/notes/light.md",),
+        ("/home/u/Réunions 2026/board meeting.md",), (str(tmp_path / "here.txt"),), (), ()]
+    assert asked.index == "the index" and asked.documents == []
+    assert notes == ["mine.csv: question 5 ('e?'): no ingested document matches path 'missing.pdf'; it is scored "
+                     "without a gold document"]
