@@ -201,9 +201,10 @@ def load_embedder(
 def loading_activity(embedder: Embedder) -> str:
     """What a progress line says while `embedder` loads; its first ONNX use is an export, long enough to name."""
     from localrag.embed_onnx import OnnxEmbedder
+    from localrag.types import EMBEDDER_EXPORT_ACTIVITY
 
     if isinstance(embedder, OnnxEmbedder) and embedder.needs_export():
-        return "Exporting the embedder to ONNX (once)"
+        return EMBEDDER_EXPORT_ACTIVITY
     return "Loading the embedder"
 
 

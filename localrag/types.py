@@ -214,6 +214,11 @@ class FileError:
     reason: str
 
 
+# The `activity` of an ingest while an ONNX or OpenVINO embedder is exported on its first load: seconds long, so
+# front ends say it even where they show no progress bar.
+EMBEDDER_EXPORT_ACTIVITY = "Exporting the embedder to ONNX (once)"
+
+
 @dataclass
 class IngestProgress:
     """Reported after each file; `files_total` is known once discovery finished.

@@ -180,12 +180,15 @@ def _demo_command(args: argparse.Namespace, out: Console, err: Console) -> int:
 
 def _ingest(engine: Engine, paths: Sequence[Path], include: Sequence[str], exclude: Sequence[str],
             err: Console, as_json: bool = False) -> int:
-    from localrag.types import IngestProgress
+    from localrag.types import EMBEDDER_EXPORT_ACTIVITY, IngestProgress
 
     with progress_bar(err, "files  {task.fields[chunks]} chunks") as bar:
         task = bar.add_task("Ingesting", total=None, chunks=0)
 
         def on_progress(p: IngestProgress) -> None:
+            if p.activity == EMBEDDER_EXPORT_ACTIVITY and not err.is_terminal:
+                # The bar is off in a pipe, and the first ingest of a new home would sit silent for seconds.
+                err.print(Text(f"{EMBEDDER_EXPORT_ACTIVITY}…", style="dim"))
             bar.update(task, completed=p.files_done, total=p.files_total or None, chunks=p.chunks_written,
                        description=p.activity or "Ingesting")
 

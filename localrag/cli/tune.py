@@ -467,10 +467,9 @@ def _print_tune(result: Any, out: Console) -> None:
         v = summaries["verify"]
         out.print(Text(f"check on a held-out question: {v['question']}", style="dim"))
         from localrag.answer.repeats import STOPPED_LABEL
-        from localrag.safe_text import printable
 
         stopped = f" ({STOPPED_LABEL})" if v.get("stopped_repeating") else ""
-        out.print(Text(f"  reply: {printable(v['reply'])}{stopped}", style="dim"))
+        out.print(Text(f"  reply: {v['reply']}{stopped}", style="dim"))
         out.print(Text(f"  gold answer: {v['gold']}; RAFT answer format: {'yes' if v['answer_tag'] else 'no'}; "
                        f"quotes verified {v['quotes_verified']}/{v['quotes']}", style="dim"))
     if "gate" in summaries:
