@@ -68,7 +68,7 @@ if TYPE_CHECKING:
     from localrag.graph.plan import EmbeddingPlanner
     from localrag.graph.reason import GraphAnswer
     from localrag.graph.related import RelatedResult, RelatedView
-    from localrag.graph.store import GraphStats, GraphStore, ImportReport
+    from localrag.graph.store import GraphStats, GraphStore, ImportReport, ListedTriple
     from localrag.ingest.prefetch import PrefetchingEmbedder
     from localrag.ingest.watch import WatchEvent
     from localrag.reembed import ReembedReport
@@ -639,6 +639,26 @@ class Engine:
 
     def graph_stats(self) -> GraphStats:
         return self.graph.stats()
+
+    def graph_triples(self, entity: str = "", relation: str = "") -> list[ListedTriple]:
+        """The graph's triples by name, each with where it came from; only those touching `entity` (its name or
+        one of its aliases, as linking normalises them) or of `relation`, when given."""
+        from localrag.graph.store import ListedTriple, normalise_entity, normalise_relation
+        from localrag.shapes import step_source
+
+        rows = self.graph.triple_rows().to_pylist()
+        if relation:
+            rows = [r for r in rows if r["relation"] == normalise_relation(relation)]
+        if entity:
+            wanted = normalise_entity(entity)
+            entities = self.graph.entity_rows().select(["entity_id", "aliases"]).to_pylist()
+            ids = {e["entity_id"] for e in entities if wanted == e["entity_id"] or wanted in (e["aliases"] or [])}
+            rows = [r for r in rows if r["head"] in ids or r["tail"] in ids]
+        names = self.graph_index().names
+        chunks = self.source_chunks(r["source"] for r in rows)
+        listed = [ListedTriple(names.get(r["head"], r["head"]), r["relation"], names.get(r["tail"], r["tail"]),
+                               r["source"], step_source(r["source"], chunks)) for r in rows]
+        return sorted(listed, key=lambda t: (t.head.lower(), t.relation, t.tail.lower(), t.source))
 
     def entity_aliases(self, entity_id: str) -> list[str]:
         """Other names entity linking merged into this entity (normalised), to show next to it."""

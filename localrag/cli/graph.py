@@ -1,8 +1,9 @@
-"""`localrag graph build | import | stats | training` and `localrag related`: graph mode from the command line.
+"""`localrag graph build | import | stats | triples | training` and `localrag related`: graph mode, command line.
 
 `build` extracts triples from the indexed chunks with the local model (resumable: Ctrl-C keeps
 what was committed and the next build goes on from there), `import` reads a TSV/CSV of
-head, relation, tail, `stats` counts what the graph holds, `training` writes RoG-style planning and
+head, relation, tail, `stats` counts what the graph holds, `triples` lists it with where each triple
+came from (in a pipe its first three columns are a file `import` reads), `training` writes RoG-style planning and
 reasoning examples on this graph in the RAFT chat format (`localrag finetune --data DIR` trains on
 them). Answers come from `localrag ask --graph`; `localrag related ENTITY ...` lists the entities
 that share the most specific neighbours with the given ones, each with the paths that join them,
@@ -67,6 +68,16 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     stats.add_argument("--json", action="store_true")
     add_collection_flag(stats)
     stats.set_defaults(handler=_stats)
+
+    triples = actions.add_parser(
+        "triples", help="the graph's triples and where each came from (in a pipe: tab-separated, `cut -f1-3` "
+                        "gives a file `graph import` reads)")
+    triples.add_argument("entity", nargs="?", default="", metavar="ENTITY",
+                         help="only triples with this entity (its name or an alias) at either end")
+    triples.add_argument("--relation", default="", help="only triples of this relation")
+    triples.add_argument("--json", action="store_true")
+    add_collection_flag(triples)
+    triples.set_defaults(handler=_triples)
 
     training = actions.add_parser("training", help="RoG planning/reasoning examples on this graph for `finetune`")
     training.add_argument("questions", type=Path,
@@ -219,6 +230,26 @@ def _stats(args: argparse.Namespace, out: Console, err: Console) -> int:
         for relation, count in sorted(stats.relations.items(), key=lambda kv: -kv[1]):
             table.add(relation, str(count))
         table.print(out)
+    return 0
+
+
+def _triples(args: argparse.Namespace, out: Console, err: Console) -> int:
+    from localrag.cli.common import engine_from_args
+
+    listed = engine_from_args(args).graph_triples(args.entity, args.relation)
+    if args.json:
+        print_json([dataclasses.asdict(t) for t in listed])
+        return 0
+    if not listed:
+        wanted = " ".join(x for x in (f"with {args.entity!r}" if args.entity else "",
+                                      f"of relation {args.relation!r}" if args.relation else "") if x)
+        err.print(Text(f"no triples{' ' + wanted if wanted else ''} in the graph (`localrag graph stats` counts "
+                       "them; `graph build` or `graph import` adds them)", style="yellow"))
+        return 0
+    table = Rows("head", "relation", "tail", "from")
+    for triple in listed:
+        table.add(triple.head, triple.relation, triple.tail, triple.where)
+    table.print(out)
     return 0
 
 

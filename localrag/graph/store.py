@@ -92,6 +92,18 @@ class GraphStats:
     documents: int
 
 
+@dataclass(frozen=True)
+class ListedTriple:
+    """A triple as `localrag graph triples` lists it: entities by name; `source` the chunk id or imported
+    `file:line` it came from, `where` that as a person reads it (the document and page, or the file's line)."""
+
+    head: str
+    relation: str
+    tail: str
+    source: str
+    where: str
+
+
 def _entities_schema(dim: int) -> pa.Schema:
     import pyarrow as pa
 

@@ -54,6 +54,25 @@ def test_build_import_ask_forget(engine: Engine, tmp_path: Path, capsys: pytest.
     code = run(["graph", "stats", "--json"])
     stats = json.loads(capsys.readouterr().out)
     assert code == 0 and stats["triples"] == len(rows) + 6 and stats["relations"]["directed_by"] == 2
+    # `graph triples`: by name, each with where it came from; in a pipe its first three columns import again.
+    code = run(["graph", "triples", "tom hanks"])
+    assert code == 0 and capsys.readouterr().out.splitlines() == [
+        "head\trelation\ttail\tfrom", "Tom_Hanks\tborn_in\tConcord\tfilms.tsv:2",
+        "Tom_Hanks\tstarred_in\tBig\tfilms.tsv:1"]
+    code = run(["graph", "triples", "--json"])
+    listed = json.loads(capsys.readouterr().out)
+    assert code == 0 and len(listed) == len(rows) + 6
+    assert all(t["where"] == chunks[t["source"]].path for t in listed if t["source"] in chunks)
+    assert run(["graph", "triples", "--relation", "directed_by", "--json"]) == 0
+    assert {t["tail"] for t in json.loads(capsys.readouterr().out)} == {"Penny_Marshall", "Nora_Ephron"}
+    assert run(["graph", "triples"]) == 0
+    again = tmp_path / "again.tsv"
+    again.write_text("".join("\t".join(line.split("\t")[:3]) + "\n" for line in capsys.readouterr().out.splitlines()))
+    assert run(["collections", "create", "copy"]) == 0
+    capsys.readouterr()
+    assert run(["graph", "import", str(again), "--collection", "copy", "--json"]) == 0
+    imported = json.loads(capsys.readouterr().out)
+    assert imported["triples"] == len(listed) and not imported["errors"]
     code = run(["ask", "--graph", "--json", "Who directed the film that Tom Hanks starred in?"])
     printed = json.loads(capsys.readouterr().out)
     assert code == 0 and printed["answer"] == "Penny_Marshall"

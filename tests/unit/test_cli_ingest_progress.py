@@ -26,4 +26,5 @@ def test_the_embedders_export_is_said_in_a_pipe(capsys: pytest.CaptureFixture[st
     # The export takes seconds on a new home; with the bar off, a script's log showed nothing meanwhile.
     assert _ingest(FirstIngest(), [Path("a.md")], (), (), make_console(stderr=True)) == 0  # type: ignore[arg-type]
     assert capsys.readouterr().err.splitlines() == [
-        f"{EMBEDDER_EXPORT_ACTIVITY}…", "1 added, 0 updated, 0 unchanged, 0 removed, 0 failed; 3 chunks written in 15.2s"]
+        f"{EMBEDDER_EXPORT_ACTIVITY}…",
+        "1 added, 0 updated, 0 unchanged, 0 removed, 0 failed; 3 chunks written in 15.2s"]
