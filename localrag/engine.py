@@ -637,6 +637,17 @@ class Engine:
         with writer_lock(self._writer_lock_dir()):
             return self.graph.import_triples(Path(path).expanduser())
 
+    def graph_clear(self, *, built: bool = True, imported: bool = True) -> int:
+        """Forget the triples `graph build` made (and which chunks it read, so the next build reads them all
+        again), those `graph import` read, or both; the number of triples removed. Documents stay indexed."""
+        with writer_lock(self._writer_lock_dir()):
+            graph = self.graph
+            sources = set(graph.triple_rows()["doc_id"].to_pylist())
+            sources |= {doc_id for doc_id, _ in graph.built_chunks().values()}
+            # An imported file's triples carry `file:<path>` as their document (GraphStore.import_triples).
+            chosen = [d for d in sources if (imported if d.startswith("file:") else built)]
+            return graph.delete_for_documents(chosen)
+
     def graph_stats(self) -> GraphStats:
         return self.graph.stats()
 

@@ -9,7 +9,6 @@ terminal; `--yes` skips the question, and a delete with no terminal to ask on ne
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import TYPE_CHECKING
 
 from rich.console import Console
@@ -80,20 +79,14 @@ def _list(engine: Engine, as_json: bool, out: Console) -> int:
 
 
 def _delete(engine: Engine, name: str, yes: bool, err: Console) -> int:
-    from localrag.errors import LocalRagError
+    from localrag.cli.common import confirmed
 
-    if not yes:
-        sizes = {c.name: c for c in engine.collections()}
-        if name in sizes and not sys.stdin.isatty():
-            raise LocalRagError(f"collection '{name}': not deleted without confirmation",
-                                "pass --yes to delete it without being asked")
-        if name in sizes:
-            info = sizes[name]
-            answer = input(f"Delete collection '{name}' with {info.documents} documents "
-                           f"and {info.chunks} chunks? [y/N] ")
-            if answer.strip().lower() not in ("y", "yes"):
-                err.print("nothing deleted")
-                return 1
+    sizes = {c.name: c for c in engine.collections()} if not yes else {}
+    if name in sizes and not confirmed(
+            f"Delete collection '{name}' with {sizes[name].documents} documents and {sizes[name].chunks} chunks?",
+            f"collection '{name}': not deleted without confirmation", "pass --yes to delete it without being asked"):
+        err.print("nothing deleted")
+        return 1
     engine.delete_collection(name)
     err.print(Text(f"deleted collection {name}"))
     return 0

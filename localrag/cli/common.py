@@ -56,6 +56,16 @@ def add_filter_flags(parser: argparse.ArgumentParser) -> None:
                         help="only documents of this type (pdf, md, html, txt, docx, ...); repeatable")
 
 
+def confirmed(prompt: str, refusal: str, fix: str) -> bool:
+    """Whether the person at the terminal answers yes to `prompt`; with no terminal to ask on, a one-line
+    error (`refusal`, `fix`: say --yes), since a script must say what it wants destroyed."""
+    from localrag.errors import LocalRagError
+
+    if not sys.stdin.isatty():
+        raise LocalRagError(refusal, fix)
+    return input(f"{prompt} [y/N] ").strip().lower() in ("y", "yes")
+
+
 def text_or_stdin(text: str) -> str:
     """A question or query argument; `-` reads it from stdin, so a script need not quote or escape it."""
     return sys.stdin.read().strip() if text == "-" else text

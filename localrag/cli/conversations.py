@@ -36,7 +36,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 
 
 def _conversations(args: argparse.Namespace, out: Console, err: Console) -> int:
-    from localrag.cli.common import usage_error
+    from localrag.cli.common import confirmed, usage_error
     from localrag.conversations import ConversationStore, export_markdown
     from localrag.safe_text import printable
 
@@ -61,17 +61,12 @@ def _conversations(args: argparse.Namespace, out: Console, err: Console) -> int:
         renamed = store.rename(conversation.id, args.title)
         err.print(Text(f"renamed {renamed.id}: {renamed.title}"))
         return 0
-    if not args.yes:
-        from localrag.errors import LocalRagError
-
-        if not sys.stdin.isatty():
-            raise LocalRagError(f"conversation {conversation.id}: not deleted without confirmation",
-                                "pass --yes to delete it without being asked")
-        answer = input(f"Delete conversation {conversation.id} \"{conversation.title}\" "
-                       f"({conversation.questions} questions)? [y/N] ")
-        if answer.strip().lower() not in ("y", "yes"):
-            err.print("nothing deleted")
-            return 1
+    if not args.yes and not confirmed(
+            f"Delete conversation {conversation.id} \"{conversation.title}\" ({conversation.questions} questions)?",
+            f"conversation {conversation.id}: not deleted without confirmation",
+            "pass --yes to delete it without being asked"):
+        err.print("nothing deleted")
+        return 1
     store.delete(conversation.id)
     err.print(Text(f"deleted conversation {conversation.id}"))
     return 0

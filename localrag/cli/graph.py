@@ -1,9 +1,10 @@
-"""`localrag graph build | import | stats | triples | training` and `localrag related`: graph mode, command line.
+"""`localrag graph build | import | stats | triples | clear | training`, `localrag related`: graph mode.
 
 `build` extracts triples from the indexed chunks with the local model (resumable: Ctrl-C keeps
 what was committed and the next build goes on from there), `import` reads a TSV/CSV of
 head, relation, tail, `stats` counts what the graph holds, `triples` lists it with where each triple
-came from (in a pipe its first three columns are a file `import` reads), `training` writes RoG-style planning and
+came from (in a pipe its first three columns are a file `import` reads), `clear` forgets triples (all,
+or only the built or the imported ones), `training` writes RoG-style planning and
 reasoning examples on this graph in the RAFT chat format (`localrag finetune --data DIR` trains on
 them). Answers come from `localrag ask --graph`; `localrag related ENTITY ...` lists the entities
 that share the most specific neighbours with the given ones, each with the paths that join them,
@@ -78,6 +79,17 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     triples.add_argument("--json", action="store_true")
     add_collection_flag(triples)
     triples.set_defaults(handler=_triples)
+
+    clear = actions.add_parser("clear", help="forget the graph's triples (documents stay indexed): all of them, "
+                                            "or only those `build` made or `import` read")
+    which = clear.add_mutually_exclusive_group()
+    which.add_argument("--built", action="store_true", help="only the triples `graph build` made (the next build "
+                                                            "reads every chunk again)")
+    which.add_argument("--imported", action="store_true", help="only the triples `graph import` read")
+    clear.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    clear.add_argument("--json", action="store_true", help="print how many triples were removed as JSON")
+    add_collection_flag(clear)
+    clear.set_defaults(handler=_clear)
 
     training = actions.add_parser("training", help="RoG planning/reasoning examples on this graph for `finetune`")
     training.add_argument("questions", type=Path,
@@ -250,6 +262,28 @@ def _triples(args: argparse.Namespace, out: Console, err: Console) -> int:
     for triple in listed:
         table.add(triple.head, triple.relation, triple.tail, triple.where)
     table.print(out)
+    return 0
+
+
+def _clear(args: argparse.Namespace, out: Console, err: Console) -> int:
+    from localrag.cli.common import confirmed, engine_from_args
+
+    engine = engine_from_args(args)
+    which = "built" if args.built else "imported" if args.imported else "all"
+    triples = engine.graph_stats().triples
+    if triples and not args.yes and not confirmed(
+            f"Forget {'the ' + which if which != 'all' else 'all ' + str(triples)} triples of the graph "
+            f"(collection {engine.settings.collection})?",
+            "graph: not cleared without confirmation", "pass --yes to clear it without being asked"):
+        err.print("nothing removed")
+        return 1
+    # Even with no triples left there may be build records, which would make the next build skip chunks.
+    removed = engine.graph_clear(built=which != "imported", imported=which != "built")
+    if args.json:
+        print_json({"removed": removed, "left": engine.graph_stats().triples})
+        return 0
+    err.print(Text(f"removed {count_text(removed, 'triple')}; {count_text(engine.graph_stats().triples, 'triple')} "
+                   "left"))
     return 0
 
 

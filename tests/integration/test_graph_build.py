@@ -87,3 +87,14 @@ def test_build_import_ask_forget(engine: Engine, tmp_path: Path, capsys: pytest.
     kept = [r for r in rows if r["doc_id"] not in gone]
     assert len(left) == len(kept) + 6  # the other document's triples and the imported ones stay
     assert sum(1 for r in left if r["doc_id"].startswith("file:")) == 6
+
+    # `graph clear`: the imported triples, then the built ones, whose chunks the next build reads again.
+    assert run(["graph", "clear", "--imported"]) == 2  # no terminal to ask on, and no --yes
+    assert "not cleared without confirmation" in capsys.readouterr().err
+    assert run(["graph", "clear", "--imported", "--yes", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"removed": 6, "left": len(kept)}
+    assert run(["graph", "clear", "--built", "--yes", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"removed": len(kept), "left": 0}
+    fresh = Engine(engine.settings)  # the command's own engine wrote; this one's tables are read as of its start
+    assert fresh.graph.built_chunks() == {} and fresh.documents()
+    assert fresh.graph_build().chunks_skipped == 0
