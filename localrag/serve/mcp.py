@@ -142,6 +142,22 @@ def build_server(engine: Engine) -> MCPServer:
         return call(work)
 
     @server.tool()
+    def graph_triples(
+        entity: Annotated[str | None, Field(max_length=400, description="only triples with this entity at either "
+                                                                          "end (its name or an alias)")] = None,
+        relation: Annotated[str | None, Field(max_length=200, description="only triples of this relation")] = None,
+        limit: Annotated[int, Field(ge=1, le=1000, description="return at most this many")] = 100,
+    ) -> dict[str, Any]:
+        """The knowledge graph's triples, as `localrag graph triples --json` lists them, to see what it holds.
+
+        Returns `total` (how many matched) and `triples`, the first `limit` of them by name: each `head`,
+        `relation`, `tail`, its `source` (a chunk id, or an imported `file:line`) and `where` (the
+        document and page it came from, or the file's line).
+        """
+        listed = call(lambda: engine.graph_triples(entity or "", relation or ""))
+        return {"total": len(listed), "triples": [dataclasses.asdict(t) for t in listed[:limit]]}
+
+    @server.tool()
     def ingest(
         paths: Annotated[list[str], Field(min_length=1, description="absolute file or folder paths")],
         include: Annotated[list[str] | None, Field(description="only files matching these globs")] = None,

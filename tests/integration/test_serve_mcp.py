@@ -24,7 +24,7 @@ from localrag.engine import Engine
 from localrag.ingest.discover import sample_corpus_dir
 
 ROOT = Path(__file__).resolve().parents[2]
-TOOLS = {"search", "ask", "ask_graph", "related", "ingest", "status", "list_documents"}
+TOOLS = {"search", "ask", "ask_graph", "related", "graph_triples", "ingest", "status", "list_documents"}
 SAMPLES = ("kestrel-point-lighthouse.md", "beekeeping-basics.txt")
 FILMS = "Tom_Hanks\tstarred_in\tBig\nBig\tdirected_by\tPenny_Marshall\nA_League\tdirected_by\tPenny_Marshall\n"
 
@@ -61,6 +61,7 @@ async def _session(home: Path) -> dict[str, Any]:
         seen["ask_like"] = await call("ask_graph", question="What else is like Big?")
         seen["related"] = await call("related", entities=["Big"], score="pagerank", k=5)
         seen["bad_score"] = await call("related", entities=["Big"], score="walk")
+        seen["triples"] = await call("graph_triples", entity="penny marshall", limit=1)
         seen["status"] = await call("status")
         seen["bad_k"] = await call("search", query="lighthouse", k="many")
         seen["empty"] = await call("ask", question="   ")
@@ -100,6 +101,9 @@ def test_every_tool_and_resource_over_stdio(
     assert seen["related"]["scoring"] == "pagerank" and [r["entity_id"] for r in seen["related"]["related"]] == [
         "a league"]
     assert seen["bad_score"][0] == "error"
+    assert seen["triples"] == {"total": 2, "triples": [{"head": "A_League", "relation": "directed_by",
+                                                        "tail": "Penny_Marshall", "source": "films.tsv:3",
+                                                        "where": "films.tsv:3"}]}
     assert seen["bad_score"][1].endswith("score 'walk' is not known (use one of: shared, pagerank)")
     assert seen["bad_k"][0] == "error" and "k" in seen["bad_k"][1]
     assert seen["empty"][0] == "error"
