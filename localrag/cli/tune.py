@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from localrag.engine import Engine
     from localrag.raft.qa import RaftProgress
     from localrag.tune.chain import TuneResult
+    from localrag.tune.gate import GateResult
 
 T = TypeVar("T")
 
@@ -570,4 +571,15 @@ def _apply_gate(result: TuneResult, args: argparse.Namespace, out: Console) -> b
         return True
     out.print(Text(f"the default model stays as it was; use it with --model {result.name}, "
                    "or rerun with --force-default to make it the default anyway", style="yellow"))
+    if gate.reason.startswith("too few"):
+        out.print(Text(f"to compare the two on questions you write: localrag eval QUESTIONS.csv --modes rag "
+                       f"--models {_base_spec(gate)},{result.name} (columns question, answer, path)", style="dim"))
     return False
+
+
+def _base_spec(gate: GateResult) -> str:
+    """The base model as `eval --models` takes it: the bundled one by its word, any other by its file."""
+    from localrag.models import bundled_generator_path
+
+    bundled = Path(gate.base).resolve() == bundled_generator_path().resolve() if gate.base else True
+    return "bundled" if bundled else gate.base

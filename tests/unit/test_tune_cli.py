@@ -103,7 +103,7 @@ def test_only_a_better_model_becomes_the_default(
 
     def fake(engine: Any, plan: Any, **_: Any) -> TuneResult:
         result = TuneResult(plan.name, localrag_home / "tune", localrag_home / "models" / f"{plan.name}.gguf")
-        gate = GateResult("better" if low > 0 else "not better", "f1", difference, low, difference + 0.04, 20,
+        gate = GateResult("better" if low > 0 else "not better", "f1", difference, low, difference + 0.04, 40,
                           "base.gguf", "mine.gguf")
         result.ran, result.summaries["gate"] = ["gate"], gate.to_json()
         return result
@@ -111,11 +111,31 @@ def test_only_a_better_model_becomes_the_default(
     monkeypatch.setattr("localrag.tune.chain.run_tune", fake)
     assert run(["tune", "--name", "mine", *flags]) == 0
     out = " ".join(capsys.readouterr().out.split())
-    assert ("better than base: +6.0 [+1.0, +10.0] token F1 points, 20 held-out questions" in out) == (low > 0)
+    assert ("better than base: +6.0 [+1.0, +10.0] token F1 points, 40 held-out questions" in out) == (low > 0)
     assert ("not better than base: -3.0 [-8.0, +1.0]" in out) == (low < 0)
     assert ("'mine' is now the default model" in out) == default
     assert ("the default model stays as it was" in out) != default
     assert (load_settings().model == "mine") == default
+
+
+def test_too_few_held_out_questions_point_to_eval_on_the_users_own(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], localrag_home: Path) -> None:
+    from localrag.models import bundled_generator_path
+    from localrag.tune.gate import from_difference
+
+    def fake(engine: Any, plan: Any, **_: Any) -> TuneResult:
+        result = TuneResult(plan.name, localrag_home / "tune", localrag_home / "models" / f"{plan.name}.gguf")
+        gate = from_difference({"value": 0.1, "low": 0.1, "high": 0.1, "n": 1}, metric="f1",
+                               base=str(bundled_generator_path()), tuned="mine.gguf")
+        result.ran, result.summaries["gate"] = ["gate"], gate.to_json()
+        return result
+
+    monkeypatch.setattr("localrag.tune.chain.run_tune", fake)
+    assert run(["tune", "--name", "mine"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "1 held-out question (too few to judge: a verdict needs at least 30)" in out
+    assert "the default model stays as it was" in out
+    assert "localrag eval QUESTIONS.csv --modes rag --models bundled,mine" in out
 
 
 def test_a_stopped_tune_exits_130_and_says_how_to_resume(monkeypatch: pytest.MonkeyPatch,
