@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -93,5 +94,18 @@ def run(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+# The exit code when the reader closed the pipe early: rich's consoles end with it then, and so does text
+# written to stdout directly (tables in a pipe, --json).
+BROKEN_PIPE_EXIT = 1
+
+
 def main() -> None:
-    sys.exit(run())
+    try:
+        code = run()
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader stopped reading (`localrag search ... | head -3`): nothing is left to say, and the
+        # traceback, or the interpreter's own complaint at exit, would only clutter the terminal.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = BROKEN_PIPE_EXIT
+    sys.exit(code)

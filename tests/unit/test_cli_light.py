@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -72,3 +73,15 @@ def test_every_module_with_commands_is_registered() -> None:
         if hasattr(importlib.import_module(f"localrag.cli.{p.stem}"), "add_commands")
     }
     assert with_commands == set(localrag.cli.COMMAND_MODULES)
+
+
+def test_a_reader_that_stops_early_gets_no_traceback() -> None:
+    """`localrag graph stats | head -1` printed a BrokenPipeError traceback once `head` had its line."""
+    # Unbuffered, so the first line's write meets the closed pipe at once, as a long table's does.
+    process = subprocess.Popen([sys.executable, "-m", "localrag", "models"], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()  # before the child writes: its first write finds the pipe closed
+    err = process.stderr.read()
+    assert process.wait(timeout=60) == 1
+    assert "Traceback" not in err and "BrokenPipeError" not in err and "Exception ignored" not in err
