@@ -47,6 +47,7 @@ from localrag.models import (
     resolve_generator,
 )
 from localrag.safe_text import path_text
+from localrag.sizes import count_text
 from localrag.types import (
     Answer,
     AnswerEvent,
@@ -60,6 +61,7 @@ from localrag.types import (
 from localrag.writer_lock import writer_lock
 
 if TYPE_CHECKING:
+    from localrag.answer.summary import Summary
     from localrag.embed import Embedder
     from localrag.fusion import FusionChoice, PseudoQuery
     from localrag.generate import Generator
@@ -498,25 +500,44 @@ class Engine:
     def _drop_store(self) -> None:
         self._store = self._retriever = self._graph = self._graph_index = None
 
-    def forget(self, path: str | Path) -> int:
-        """Remove one document (or every document under a folder) and its triples; returns chunks removed."""
+    def _documents_at(self, path: str | Path, *, under: bool) -> list[Document]:
+        """The indexed documents at `path` (and, with `under`, every one below it); a LocalRagError when none."""
         given = Path(path).expanduser()
         # A link ingested under its own path (follow_links_outside) is named by that path, not its target's.
         targets = {Path(path_text(given.resolve())), Path(path_text(Path(os.path.abspath(given))))}
         docs = [
             d
             for d in self.store.documents()
-            if any(Path(d.path) == target or Path(d.path).is_relative_to(target) for target in targets)
+            if any(Path(d.path) == target or (under and Path(d.path).is_relative_to(target)) for target in targets)
         ]
         if not docs:
             raise LocalRagError(
                 f"{path_text(given.resolve())}: not in the index", "run `localrag status` to see what is indexed"
             )
-        ids = [d.doc_id for d in docs]
+        return docs
+
+    def forget(self, path: str | Path) -> int:
+        """Remove one document (or every document under a folder) and its triples; returns chunks removed."""
+        ids = [d.doc_id for d in self._documents_at(path, under=True)]
         with writer_lock(self.store.path):
             removed = self.store.delete_documents(ids)
             self.graph.delete_for_documents(ids)
         return removed
+
+    def summarize(self, path: str | Path, sentences: int = 5) -> tuple[Document, Summary]:
+        """The key sentences of one indexed document, found without the model (localrag/answer/summary.py)."""
+        from localrag.answer.summary import summarise
+
+        if sentences < 1:
+            raise LocalRagError(f"{sentences} sentences: a summary needs at least one", "give -n 1 or more")
+        try:
+            document = self._documents_at(path, under=False)[0]
+        except LocalRagError:
+            below = self._documents_at(path, under=True)  # the same error again when nothing is there either
+            folder = path_text(Path(path).expanduser().resolve())
+            raise LocalRagError(f"{folder}: a folder of {count_text(len(below), 'indexed document')}",
+                                "summarize one document of it") from None
+        return document, summarise(self.store.doc_chunks(document.doc_id), self.embedder, sentences)
 
     def chunk(self, chunk_id: str) -> Chunk:
         found = self.store.chunks([chunk_id])

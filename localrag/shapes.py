@@ -22,6 +22,7 @@ from localrag.types import Answer, Chunk, Document, Hit, IngestReport
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
+    from localrag.answer.summary import Summary
     from localrag.graph.reason import GraphAnswer
     from localrag.graph.related import RelatedResult, RelatedView
 
@@ -51,6 +52,12 @@ def document_json(document: Document) -> dict[str, Any]:
 def ingest_report_json(report: IngestReport) -> dict[str, Any]:
     """Counts of files added/updated/unchanged/removed, chunks written, and each failed file with why."""
     return dataclasses.asdict(report)
+
+
+def summary_json(document: Document, summary: Summary) -> dict[str, Any]:
+    """`localrag summarize --json` and the MCP tool: the document, how many sentences were read, the key ones."""
+    return {"path": document.path, "doc_id": document.doc_id, "sentences_read": summary.read,
+            "sentences_total": summary.total, "sentences": [dataclasses.asdict(s) for s in summary.sentences]}
 
 
 def step_source(source: str, chunks: Mapping[str, Chunk], *, short: bool = False) -> str:

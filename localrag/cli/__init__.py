@@ -40,6 +40,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "localrag.cli.retrieval",
     "localrag.cli.search",
     "localrag.cli.serve",
+    "localrag.cli.summarize",
     "localrag.cli.tune",
     "localrag.cli.watch",
 )

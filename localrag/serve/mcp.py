@@ -31,6 +31,7 @@ from localrag.shapes import (
     hit_json,
     ingest_report_json,
     related_json,
+    summary_json,
 )
 
 if TYPE_CHECKING:
@@ -156,6 +157,19 @@ def build_server(engine: Engine) -> MCPServer:
         """
         listed = call(lambda: engine.graph_triples(entity or "", relation or ""))
         return {"total": len(listed), "triples": [dataclasses.asdict(t) for t in listed[:limit]]}
+
+    @server.tool()
+    def summarize(
+        path: Annotated[str, Field(min_length=1, description="an indexed document's path (list_documents has them)")],
+        sentences: Annotated[int, Field(ge=1, le=50, description="how many key sentences")] = 5,
+    ) -> dict[str, Any]:
+        """The key sentences of one indexed document, quoted word for word, found without the model.
+
+        Returns the document's `path` and `doc_id`, `sentences_read` of `sentences_total`, and the
+        `sentences` in reading order, each with its `text`, `chunk_id`, `start`/`end` in that chunk,
+        `page`, `heading` and the `score` it was chosen with, as `localrag summarize --json`.
+        """
+        return summary_json(*call(lambda: engine.summarize(path, sentences)))
 
     @server.tool()
     def ingest(

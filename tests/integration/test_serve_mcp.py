@@ -24,7 +24,8 @@ from localrag.engine import Engine
 from localrag.ingest.discover import sample_corpus_dir
 
 ROOT = Path(__file__).resolve().parents[2]
-TOOLS = {"search", "ask", "ask_graph", "related", "graph_triples", "ingest", "status", "list_documents"}
+TOOLS = {"search", "ask", "ask_graph", "related", "graph_triples", "summarize", "ingest", "status",
+         "list_documents"}
 SAMPLES = ("kestrel-point-lighthouse.md", "beekeeping-basics.txt")
 FILMS = "Tom_Hanks\tstarred_in\tBig\nBig\tdirected_by\tPenny_Marshall\nA_League\tdirected_by\tPenny_Marshall\n"
 
@@ -62,6 +63,8 @@ async def _session(home: Path) -> dict[str, Any]:
         seen["related"] = await call("related", entities=["Big"], score="pagerank", k=5)
         seen["bad_score"] = await call("related", entities=["Big"], score="walk")
         seen["triples"] = await call("graph_triples", entity="penny marshall", limit=1)
+        seen["summary"] = await call("summarize", path=str(sample_corpus_dir() / SAMPLES[0]), sentences=2)
+        seen["summary_folder"] = await call("summarize", path=str(sample_corpus_dir()))
         seen["status"] = await call("status")
         seen["bad_k"] = await call("search", query="lighthouse", k="many")
         seen["empty"] = await call("ask", question="   ")
@@ -101,6 +104,8 @@ def test_every_tool_and_resource_over_stdio(
     assert seen["related"]["scoring"] == "pagerank" and [r["entity_id"] for r in seen["related"]["related"]] == [
         "a league"]
     assert seen["bad_score"][0] == "error"
+    assert seen["summary"]["path"].endswith(SAMPLES[0]) and len(seen["summary"]["sentences"]) == 2
+    assert seen["summary_folder"][0] == "error" and "a folder of 2 indexed documents" in seen["summary_folder"][1]
     assert seen["triples"] == {"total": 2, "triples": [{"head": "A_League", "relation": "directed_by",
                                                         "tail": "Penny_Marshall", "source": "films.tsv:3",
                                                         "where": "films.tsv:3"}]}

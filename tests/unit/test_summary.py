@@ -1,0 +1,44 @@
+"""The key-sentence rule of `localrag summarize` on hand-made vectors and texts; no model."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from localrag.answer.summary import MAX_SENTENCES, choose, document_sentences, summarise
+from localrag.embed import HashEmbedder
+from localrag.types import Chunk
+
+
+def _unit(*rows: list[float]) -> np.ndarray:
+    vectors = np.asarray(rows, dtype=np.float32)
+    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+def test_the_centre_first_and_a_repeat_not_twice() -> None:
+    # Rows 0 and 1 say the same central thing; 2 is on the topic from another side; 3 is off it.
+    vectors = _unit([1, 0.2, 0], [1, 0.2, 0], [0.7, -0.6, 0.1], [0, 0, 1])
+    taken, scores = choose(vectors, 2, redundancy=0.5)
+    assert taken[0] in (0, 1) and taken[1] == 2 and scores[0] > scores[1]
+    assert choose(vectors, 2, redundancy=0.0)[0] == [0, 1]  # without the term, the repeat comes second
+    assert choose(vectors, 10)[0] and len(choose(vectors, 10)[0]) == 4
+    assert choose(np.zeros((0, 3), dtype=np.float32), 3) == ([], [])
+
+
+def test_sentences_in_reading_order_quoted_as_written() -> None:
+    text = ("# A heading of six words or more here\n\nThe keeper lit the lamp on 14 March 1871. Too short.\n"
+            "A storm broke two panes of the lantern glass in 1903.")
+    chunk = Chunk("d:0", "d", "/d.md", 0, text, 0, len(text), heading="History")
+    spans = document_sentences([chunk])
+    assert [text[s:e] for _, s, e in spans] == ["The keeper lit the lamp on 14 March 1871.",
+                                                "A storm broke two panes of the lantern glass in 1903."]
+    summary = summarise([chunk], HashEmbedder(), 5)
+    assert [s.text for s in summary.sentences] == [text[s:e] for _, s, e in spans]
+    assert all(text[s.start:s.end] == s.text and s.heading == "History" for s in summary.sentences)
+    assert (summary.read, summary.total) == (2, 2)
+
+
+def test_a_long_document_is_read_at_evenly_spaced_sentences() -> None:
+    text = " ".join(f"Sentence number {i} says something about topic {i % 7} here." for i in range(MAX_SENTENCES + 500))
+    chunk = Chunk("d:0", "d", "/d.md", 0, text, 0, len(text))
+    summary = summarise([chunk], HashEmbedder(), 3)
+    assert summary.total == MAX_SENTENCES + 500 and summary.read <= MAX_SENTENCES and len(summary.sentences) == 3
