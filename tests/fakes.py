@@ -28,7 +28,9 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from localrag.answer.summary import Summary
 from localrag.config import Settings
+from localrag.embed import HashEmbedder
 from localrag.engine import CollectionInfo
 from localrag.errors import LocalRagError, ModelError
 from localrag.ingest.watch import WatchEvent
@@ -132,6 +134,13 @@ class FakeEngine:
 
     def chunk(self, chunk_id: str) -> Chunk:
         return self._chunks[chunk_id]
+
+    def summarize(self, path: str | Path, sentences: int = 5) -> tuple[Document, Summary]:
+        from localrag.answer.summary import summarise
+
+        doc = self._docs[str(path)]
+        chunks = [c for c in self._chunks.values() if c.doc_id == doc.doc_id]
+        return doc, summarise(chunks, HashEmbedder(), sentences)
 
     def forget(self, path: str | Path) -> int:
         doc = self._docs.pop(str(path), None)

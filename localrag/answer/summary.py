@@ -47,6 +47,11 @@ class KeySentence:
     heading: str
     score: float
 
+    @property
+    def where(self) -> str:
+        """"page 3, Manual > 6. Cleaning" as every front end shows it; "" when the document has neither."""
+        return ", ".join(x for x in (f"page {self.page}" if self.page else "", self.heading) if x)
+
 
 @dataclass(frozen=True)
 class Summary:

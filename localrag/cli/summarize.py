@@ -40,10 +40,9 @@ def _summarize(args: argparse.Namespace, out: Console, err: Console) -> int:
         return 0
     out.print(Text(document.path, style="bold"))
     for sentence in summary.sentences:
-        where = ", ".join(x for x in (f"page {sentence.page}" if sentence.page else "", sentence.heading) if x)
         line = Text(f"“{sentence.text}”")
-        if where:
-            line.append(f"  ({where})", style="dim")
+        if sentence.where:
+            line.append(f"  ({sentence.where})", style="dim")
         out.print(line)
     if summary.read < summary.total:
         err.print(Text(f"read {summary.read} of its {summary.total} sentences, evenly spaced: a long document",

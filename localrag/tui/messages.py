@@ -16,6 +16,7 @@ from localrag.errors import LocalRagError
 from localrag.types import Answer, Document, Hit, IngestProgress, IngestReport
 
 if TYPE_CHECKING:
+    from localrag.answer.summary import Summary
     from localrag.engine import CollectionInfo, EngineStatus
     from localrag.ingest.watch import WatchEvent
     from localrag.models import ModelInfo
@@ -71,6 +72,13 @@ class DocumentForgotten(Message):
         super().__init__()
         self.path = path
         self.chunks = chunks
+
+
+class DocumentSummarized(Message):
+    def __init__(self, path: str, summary: Summary) -> None:
+        super().__init__()
+        self.path = path
+        self.summary = summary
 
 
 class ModelsListed(Message):

@@ -230,3 +230,25 @@ async def test_the_screen_copies_the_apps_state_onto_its_status_bar() -> None:
         await pilot.pause()
         assert (bar.activity, bar.last_speed) == ("indexing notes", (0.25, 30.0))
         assert bar.model_label == app.model_label
+
+
+async def test_a_documents_key_sentences_open_from_the_library(app: LocalRagApp, fake_engine: FakeEngine) -> None:
+    from textual.widgets import Static
+
+    from localrag.tui.screens.summary import SummaryScreen
+
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f3")
+        library = app.screen
+        table = library.query_one("#documents", DataTable)
+        await wait_for(pilot, lambda: table.row_count == 3)
+        table.focus()
+        target = next(i for i, d in enumerate(library.documents) if d.path.endswith("kettle-manual.md"))  # type: ignore[attr-defined]
+        table.move_cursor(row=target)
+        await pilot.press("s")
+        await wait_for(pilot, lambda: isinstance(app.screen, SummaryScreen))
+        shown = [str(w.render()) for w in app.screen.query(".sentence").results(Static)]
+        assert shown == ["“Descale the kettle every four weeks with white vinegar.”  (Descaling)",
+                         "“Rinse twice before boiling water again.”  (Descaling)"]
+        await pilot.press("escape")
+        assert app.screen is library

@@ -126,7 +126,7 @@ the quoted words highlighted. In **Conversations**: Enter opens, `r` renames, `d
 | Key | Does |
 |---|---|
 | F1 | this help |
-| F2 / F3 / F4 / F5 | chat / library (ingest, documents) / models / settings |
+| F2 / F3 / F4 / F5 | chat / library (ingest, documents: `s` key sentences, `f` forget) / models / settings |
 | Ctrl+T | light or dark theme |
 | Ctrl+P | command palette |
 | Ctrl+Q | quit |

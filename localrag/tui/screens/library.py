@@ -45,12 +45,14 @@ from localrag.tui.messages import (
     CollectionSwitched,
     DocumentForgotten,
     DocumentsListed,
+    DocumentSummarized,
     FoldersChanged,
     IngestFinished,
     IngestProgressed,
 )
 from localrag.tui.screens.base import LocalRagScreen
 from localrag.tui.screens.dialogs import ConfirmScreen, PromptScreen
+from localrag.tui.screens.summary import SummaryScreen
 from localrag.tui.widgets.graph_build import WORKER_GROUP as GRAPH_BUILD
 from localrag.tui.widgets.graph_build import GraphBuildFinished, GraphBuildPanel, duration_text
 from localrag.tui.widgets.status import StatusBar
@@ -137,6 +139,7 @@ class LibraryScreen(LocalRagScreen):
     WORKER_ACTIONS = {
         "documents": "listing documents",
         "forget": "forgetting a document",
+        "summarize": "summarizing a document",
         "ingest": "ingesting",
         "collections": "listing collections",
         "collection": "switching collection",
@@ -162,6 +165,7 @@ class LibraryScreen(LocalRagScreen):
         Binding("ctrl+g", "ingest", "Ingest"),
         Binding("escape", "stop", "Stop ingest", show=False),
         Binding("delete,f", "forget", "Forget doc"),
+        Binding("s", "summarize", "Summarize doc"),
         Binding("ctrl+b", "graph_build", "Build graph / stop"),
     ]
 
@@ -224,7 +228,7 @@ class LibraryScreen(LocalRagScreen):
                 Text(printable(path.name, multiline=False)), Text(d.file_type), Text(str(d.n_chunks)),
                 Text(size_text(d.size)), Text(printable(str(path.parent), multiline=False)), key=d.doc_id,
             )
-        table.border_subtitle = f"{len(self.documents)} documents · Delete forgets"
+        table.border_subtitle = f"{len(self.documents)} documents · s summarizes · Delete forgets"
 
     def action_forget(self) -> None:
         table = self.query_one("#documents", DataTable)
@@ -243,6 +247,20 @@ class LibraryScreen(LocalRagScreen):
             ),
             answered,
         )
+
+    def action_summarize(self) -> None:
+        table = self.query_one("#documents", DataTable)
+        if self.documents and table.cursor_row is not None and table.cursor_row < len(self.documents):
+            self.notify("Finding the key sentences…")
+            self._summarize(self.documents[table.cursor_row].path)
+
+    @work(thread=True, exclusive=True, group="summarize", exit_on_error=False)
+    def _summarize(self, path: str) -> None:
+        _, summary = self.localrag.engine.summarize(path)
+        self.post_message(DocumentSummarized(path, summary))
+
+    def on_document_summarized(self, message: DocumentSummarized) -> None:
+        self.app.push_screen(SummaryScreen(message.path, message.summary))
 
     @work(thread=True, group="forget", exit_on_error=False)
     def _forget(self, path: str) -> None:
