@@ -136,6 +136,8 @@ def _run(args: argparse.Namespace, out: Console, err: Console) -> int:
 
 def _on_index(dataset: EvalDataset, path: Path, engine: Engine) -> tuple[EvalDataset, list[str]]:
     """`dataset` asked of the engine's collection, with the notes on `path`s that name no ingested document."""
+    import hashlib
+
     from localrag import paths
     from localrag.evaluate.datasets import on_index
     from localrag.evaluate.runner import EvalRunError
@@ -145,8 +147,12 @@ def _on_index(dataset: EvalDataset, path: Path, engine: Engine) -> tuple[EvalDat
     if store is None or not store.document_count():
         raise EvalRunError(f"{dataset.source}: the set has no corpus and collection {engine.settings.collection} "
                            "holds no documents", "ingest your documents first, or give a corpus with --corpus")
-    index = f"{paths.db_dir()} (collection {engine.settings.collection})"
-    return on_index(dataset, (d.path for d in store.documents()), index, path.parent)
+    documents = store.documents()
+    # What the index holds is part of the run's name, so a run resumed after an ingest or a forget is refused
+    # (answers from two states of the index would be scored as one run).
+    state = hashlib.sha256("".join(sorted(f"{d.path}\0{d.content_hash}\n" for d in documents)).encode())
+    index = f"{paths.db_dir()} (collection {engine.settings.collection}; contents {state.hexdigest()[:12]})"
+    return on_index(dataset, (d.path for d in documents), index, path.parent)
 
 
 def _run_kgqa(args: argparse.Namespace, out: Console, err: Console) -> int:

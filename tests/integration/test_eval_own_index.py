@@ -4,6 +4,7 @@ asked of the sample corpus as ingested with the bundled models into a real Lance
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -35,7 +36,7 @@ def test_questions_without_a_corpus_are_asked_of_the_index(tmp_path: Path,
     assert "your index: 7 documents in collection default" in captured.err
     assert "question 4 ('What pressure is the brewing pressure set to at…'): no ingested document matches " \
            "path 'no-such-manual.pdf'" in captured.err
-    assert summary["run"]["dataset"]["index"].endswith("(collection default)")
+    assert re.search(r"\(collection default; contents [0-9a-f]{12}\)$", summary["run"]["dataset"]["index"])
     row = summary["rows"][0]
     # The two questions with a gold document both find it in the top 4; the third is not counted.
     assert row["figures"]["recall@k"]["value"] == 1.0 and row["figures"]["recall@k"]["n"] == 2
@@ -50,9 +51,13 @@ def test_questions_without_a_corpus_are_asked_of_the_index(tmp_path: Path,
     assert (engine.store.document_count(), engine.store.chunk_count(), engine.store.chunks_table.version) == before
 
     # The bundled model answers over the same index, as `ask` would.
-    assert run(["eval", str(questions), "--modes", "rag", "--limit", "1", "--json"]) == 0
+    assert run(["eval", str(questions), "--modes", "rag", "--limit", "1", "--json", "--out", str(tmp_path / "r")]) == 0
     answered = json.loads(capsys.readouterr().out)
     assert answered["rows"][0]["figures"]["recall@k"]["value"] == 1.0
+    # Resuming that run after the index changed would score answers from two indexes as one run.
+    assert run(["forget", str(sample_corpus_dir() / "SOURCE.md")]) == 0
+    assert run(["eval", str(questions), "--modes", "rag", "--limit", "1", "--out", str(tmp_path / "r")]) == 2
+    assert "holds a run of another data set or config" in capsys.readouterr().err
 
 
 def test_an_empty_index_is_one_error_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
