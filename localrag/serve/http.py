@@ -49,7 +49,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from localrag.errors import ConfigError, LocalRagError
 from localrag.serve.gate import ModelGate, QueueFullError, Ticket
 from localrag.serve.limits import DEFAULT_HOST, DEFAULT_PORT, Limits
-from localrag.shapes import answer_json, hit_json, ingest_report_json, related_json
+from localrag.shapes import answer_json, hit_json, ingest_report_json, related_json, summary_json
 from localrag.types import DoneEvent, TokenEvent
 
 if TYPE_CHECKING:
@@ -320,6 +320,15 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None)
 
         return JSONResponse(await run_in_threadpool(work))
 
+    async def summarize(request: Request) -> Response:
+        data = await _json_body(request, limits)
+        path, sentences = data.get("path"), data.get("sentences", 5)
+        if not isinstance(path, str) or not path.strip():
+            raise ApiError(400, "`path` must be an indexed document's path on the server")
+        if not isinstance(sentences, int) or isinstance(sentences, bool) or not 1 <= sentences <= limits.max_search_k:
+            raise ApiError(400, f"`sentences` must be an integer from 1 to {limits.max_search_k}")
+        return JSONResponse(summary_json(*await run_in_threadpool(engine.summarize, path, sentences)))
+
     async def ingest(request: Request) -> Response:
         data = await _json_body(request, limits)
         paths = data.get("paths")
@@ -343,6 +352,7 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None)
         Route("/v1/embeddings", handler(embeddings), methods=["POST"]),
         Route("/search", handler(search), methods=["POST"]),
         Route("/related", handler(related), methods=["POST"]),
+        Route("/summarize", handler(summarize), methods=["POST"]),
         Route("/ingest", handler(ingest), methods=["POST"]),
         Route("/healthz", handler(healthz), methods=["GET"]),
     ]

@@ -128,6 +128,13 @@ def test_plain_http_search_ingest_health_and_limits(server: Running, tmp_path: P
     assert found["hits"][0]["chunk"]["path"].endswith("kestrel-point-lighthouse.md")
     assert {"vector_rank", "text_rank", "score"} <= set(found["hits"][0])
 
+    lighthouse = next(h["chunk"]["path"] for h in found["hits"] if h["chunk"]["path"].endswith("lighthouse.md"))
+    status, _, summary = server.request("POST", "/summarize", {"path": lighthouse, "sentences": 2})
+    assert status == 200 and summary["path"] == lighthouse and len(summary["sentences"]) == 2
+    status, _, error = server.request("POST", "/summarize", {"path": str(tmp_path / "nope.md")})
+    assert status == 400 and "not in the index" in error["error"]["message"]
+    assert server.request("POST", "/summarize", {"path": lighthouse, "sentences": 0})[0] == 400
+
     note = tmp_path / "note.md"
     note.write_text("# Tide tables\n\nThe harbour tide gauge was installed in 1902.\n", encoding="utf-8")
     status, _, report = server.request("POST", "/ingest", {"paths": [str(note)]})
