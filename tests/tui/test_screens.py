@@ -7,6 +7,7 @@ import threading
 import pytest
 from conftest import wait_for
 from fakes import FakeEngine
+from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, OptionList, ProgressBar, Static
 
 from localrag.config import load_settings
@@ -56,13 +57,19 @@ async def test_ingest_shows_progress_while_chat_stays_usable(fake_engine: FakeEn
         assert app.activity == ""
 
 
+async def _library_documents(app: LocalRagApp, pilot: Pilot) -> DataTable[object]:
+    """The Library screen's document table, listed and focused."""
+    await pilot.press("f3")
+    table: DataTable[object] = app.screen.query_one("#documents", DataTable)
+    await wait_for(pilot, lambda: table.row_count == 3)
+    table.focus()
+    return table
+
+
 async def test_forget_document_after_confirmation(app: LocalRagApp, fake_engine: FakeEngine) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.press("f3")
+        table = await _library_documents(app, pilot)
         library = app.screen
-        table = library.query_one("#documents", DataTable)
-        await wait_for(pilot, lambda: table.row_count == 3)
-        table.focus()
         table.move_cursor(row=1)
         target = library.documents[1].path  # type: ignore[attr-defined]
         await pilot.press("delete")
@@ -233,16 +240,11 @@ async def test_the_screen_copies_the_apps_state_onto_its_status_bar() -> None:
 
 
 async def test_a_documents_key_sentences_open_from_the_library(app: LocalRagApp, fake_engine: FakeEngine) -> None:
-    from textual.widgets import Static
-
     from localrag.tui.screens.summary import SummaryScreen
 
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.press("f3")
+        table = await _library_documents(app, pilot)
         library = app.screen
-        table = library.query_one("#documents", DataTable)
-        await wait_for(pilot, lambda: table.row_count == 3)
-        table.focus()
         target = next(i for i, d in enumerate(library.documents) if d.path.endswith("kettle-manual.md"))  # type: ignore[attr-defined]
         table.move_cursor(row=target)
         await pilot.press("s")
