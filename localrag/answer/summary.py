@@ -32,6 +32,8 @@ if TYPE_CHECKING:
 MIN_WORDS = 6
 REDUNDANCY = 0.3
 MAX_SENTENCES = 3000
+# What every front end says of a document with no sentence to quote.
+NOTHING_TO_QUOTE = f"no sentence of {MIN_WORDS} words or more to quote"
 
 
 @dataclass(frozen=True)

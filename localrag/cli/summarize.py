@@ -36,7 +36,9 @@ def _summarize(args: argparse.Namespace, out: Console, err: Console) -> int:
         print_json(summary_json(document, summary))
         return 0
     if not summary.sentences:
-        err.print(Text(f"{document.path}: no sentence of six words or more to quote", style="yellow"))
+        from localrag.answer.summary import NOTHING_TO_QUOTE
+
+        err.print(Text(f"{document.path}: {NOTHING_TO_QUOTE}", style="yellow"))
         return 0
     out.print(Text(document.path, style="bold"))
     for sentence in summary.sentences:
