@@ -675,16 +675,14 @@ class Engine:
     def graph_triples(self, entity: str = "", relation: str = "") -> list[ListedTriple]:
         """The graph's triples by name, each with where it came from; only those touching `entity` (its name or
         one of its aliases, as linking normalises them) or of `relation`, when given."""
-        from localrag.graph.store import ListedTriple, normalise_entity, normalise_relation
+        from localrag.graph.store import ListedTriple, normalise_relation
         from localrag.shapes import step_source
 
         rows = self.graph.triple_rows().to_pylist()
         if relation:
             rows = [r for r in rows if r["relation"] == normalise_relation(relation)]
         if entity:
-            wanted = normalise_entity(entity)
-            entities = self.graph.entity_rows().select(["entity_id", "aliases"]).to_pylist()
-            ids = {e["entity_id"] for e in entities if wanted == e["entity_id"] or wanted in (e["aliases"] or [])}
+            ids = self.graph.entities_named(entity)
             rows = [r for r in rows if r["head"] in ids or r["tail"] in ids]
         names = self.graph_index().names
         chunks = self.source_chunks(r["source"] for r in rows)

@@ -236,6 +236,13 @@ class GraphStore:
     def triple_rows(self) -> pa.Table:
         return self._triples.search().limit(None).to_arrow()
 
+    @graph_guarded
+    def entities_named(self, name: str) -> set[str]:
+        """The ids of the entity called `name` (as linking normalises names) and of any holding it as an alias."""
+        wanted = normalise_entity(name)
+        merged = self._alias_map().get(wanted)
+        return {wanted} | ({merged} if merged else set())
+
     def version(self) -> tuple[int, int]:
         """Changes whenever either table does; a cached `GraphIndex` compares it to know it is stale."""
         return self._entities.version, self._triples.version

@@ -90,6 +90,7 @@ def test_alias_merged_into_an_existing_entity_is_stored_on_it(graph: GraphStore)
     graph.add_triples([Triple("tom hanks", "born_in", "Concord")],
                       aliases={"Tom Hanks": ["T Hanks", "thomas jeffrey hanks"]})
     assert graph.aliases_of("tom hanks") == ["t hanks", "thomas jeffrey hanks"]
+    assert graph.entities_named("Thomas Jeffrey Hanks") == {"thomas jeffrey hanks", "tom hanks"}  # graph triples
     assert graph.stats().entities == 4
     index = GraphIndex.load(graph)
     assert [e.how for e in index.link("where was thomas jeffrey hanks born?")] == ["alias"]
