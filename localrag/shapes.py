@@ -20,11 +20,12 @@ from typing import TYPE_CHECKING, Any
 from localrag.types import Answer, Chunk, Document, Hit, IngestReport
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Mapping, Sequence
 
     from localrag.answer.summary import Summary
     from localrag.graph.reason import GraphAnswer
     from localrag.graph.related import RelatedResult, RelatedView
+    from localrag.graph.store import ListedTriple
 
 
 def answer_json(answer: Answer) -> dict[str, Any]:
@@ -58,6 +59,11 @@ def summary_json(document: Document, summary: Summary) -> dict[str, Any]:
     """`localrag summarize --json` and the MCP tool: the document, how many sentences were read, the key ones."""
     return {"path": document.path, "doc_id": document.doc_id, "sentences_read": summary.read,
             "sentences_total": summary.total, "sentences": [dataclasses.asdict(s) for s in summary.sentences]}
+
+
+def triples_json(listed: Sequence[ListedTriple], limit: int) -> dict[str, Any]:
+    """`graph_triples` over MCP and `POST /triples`: how many matched, and the first `limit` of them."""
+    return {"total": len(listed), "triples": [dataclasses.asdict(t) for t in listed[:limit]]}
 
 
 def step_source(source: str, chunks: Mapping[str, Chunk], *, short: bool = False) -> str:

@@ -49,7 +49,14 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from localrag.errors import ConfigError, LocalRagError
 from localrag.serve.gate import ModelGate, QueueFullError, Ticket
 from localrag.serve.limits import DEFAULT_HOST, DEFAULT_PORT, Limits
-from localrag.shapes import answer_json, hit_json, ingest_report_json, related_json, summary_json
+from localrag.shapes import (
+    answer_json,
+    hit_json,
+    ingest_report_json,
+    related_json,
+    summary_json,
+    triples_json,
+)
 from localrag.types import DoneEvent, TokenEvent
 
 if TYPE_CHECKING:
@@ -320,6 +327,16 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None)
 
         return JSONResponse(await run_in_threadpool(work))
 
+    async def triples(request: Request) -> Response:
+        data = await _json_body(request, limits)
+        entity, relation, limit = data.get("entity") or "", data.get("relation") or "", data.get("limit", 100)
+        if not isinstance(entity, str) or not isinstance(relation, str):
+            raise ApiError(400, "`entity` and `relation` must be strings")
+        if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= 1000:
+            raise ApiError(400, "`limit` must be an integer from 1 to 1000")
+        listed = await run_in_threadpool(engine.graph_triples, entity, relation)
+        return JSONResponse(triples_json(listed, limit))
+
     async def summarize(request: Request) -> Response:
         data = await _json_body(request, limits)
         path, sentences = data.get("path"), data.get("sentences", 5)
@@ -353,6 +370,7 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None)
         Route("/search", handler(search), methods=["POST"]),
         Route("/related", handler(related), methods=["POST"]),
         Route("/summarize", handler(summarize), methods=["POST"]),
+        Route("/triples", handler(triples), methods=["POST"]),
         Route("/ingest", handler(ingest), methods=["POST"]),
         Route("/healthz", handler(healthz), methods=["GET"]),
     ]

@@ -32,6 +32,7 @@ from localrag.shapes import (
     ingest_report_json,
     related_json,
     summary_json,
+    triples_json,
 )
 
 if TYPE_CHECKING:
@@ -155,8 +156,7 @@ def build_server(engine: Engine) -> MCPServer:
         `relation`, `tail`, its `source` (a chunk id, or an imported `file:line`) and `where` (the
         document and page it came from, or the file's line).
         """
-        listed = call(lambda: engine.graph_triples(entity or "", relation or ""))
-        return {"total": len(listed), "triples": [dataclasses.asdict(t) for t in listed[:limit]]}
+        return triples_json(call(lambda: engine.graph_triples(entity or "", relation or "")), limit)
 
     @server.tool()
     def summarize(
