@@ -34,6 +34,8 @@ _VARS = {
     "TRANSFORMERS_OFFLINE": "1",
     "HF_DATASETS_OFFLINE": "1",
     "HF_HUB_DISABLE_TELEMETRY": "1",
+    # Unsloth downloads a file from the hub to count its users unless this is set (HF_HUB_OFFLINE also stops it).
+    "UNSLOTH_DISABLE_STATISTICS": "1",
     "DO_NOT_TRACK": "1",
     "TOKENIZERS_PARALLELISM": "false",
     # Progress bars and warnings from model loading would land in the middle of CLI and TUI output.

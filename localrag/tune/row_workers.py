@@ -88,7 +88,9 @@ class SeededDropout(torch.nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         seed = stream_seed()
-        if not self.training or self.p == 0.0 or seed is None:
+        # The seeded masks keep CPU row workers bit-identical (drawn on the CPU, in CPU memory); a GPU
+        # trains one row at a time and draws its masks where x lives, with torch's own generator.
+        if not self.training or self.p == 0.0 or seed is None or x.device.type != "cpu":
             return torch.nn.functional.dropout(x, self.p, self.training)
         return x * dropout_mask(x.shape, self.p, layer_seed(seed, self.index)) / (1.0 - self.p)
 

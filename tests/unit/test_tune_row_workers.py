@@ -67,3 +67,13 @@ def test_workers_run_torch_on_their_share_of_the_cores_and_give_the_count_back()
     with RowWorkers(2, 4) as workers:
         assert workers.map(lambda _: torch.get_num_threads(), [0, 1]) == [2, 2]
     assert torch.get_num_threads() == before
+
+
+def test_a_dropout_outside_the_cpu_draws_where_its_input_lives() -> None:
+    # Found on a GPU: the CPU-drawn mask met a CUDA tensor. No GPU here, so the meta device stands in:
+    # any mask drawn in CPU memory would fail on it the same way.
+    dropout = SeededDropout(0.5).train()
+    x = torch.ones(8, 8, device="meta")
+    with dropout_stream(row_seed(0, 7, 0)):
+        out = dropout(x)
+    assert out.device.type == "meta" and out.shape == x.shape

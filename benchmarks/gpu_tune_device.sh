@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Issue 14 section 4 on a lent GPU machine: see benchmarks/gpu_tune.py for the whole procedure.
+#
+# The machine has no registry, and one call carries at most 64 MiB, so what it needs arrives in two calls
+# from an ignored folder .gpu/ of this checkout (benchmarks/README.md, "Unsloth on a GPU"):
+#   .gpu/a: the bundled GGUF's first part, the llama-cpp-python build for its Python 3.12
+#   .gpu/b: the GGUF's second part and its sha256, unsloth + unsloth_zoo and their missing needs, and
+#           tune.tgz (chain.json and the RAFT files the fine-tune stage reads)
+#   benchmarks/gpu_tune_device.sh stage a      # first call: copy part a to /tmp/stage
+#   benchmarks/gpu_tune_device.sh run          # second call: part b, then train, train, export
+# What comes back is in $OUT: machine.txt and one log per step, each ending in its figures as one JSON line.
+set -u
+stage=/tmp/stage
+mkdir -p "$stage"
+if [ "${1:-}" = "stage" ]; then
+  cp ".gpu/$2"/* "$stage"/
+  nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
+  python3 -c "import torch, transformers, peft; print(torch.__version__, transformers.__version__, peft.__version__)"
+  ls -l "$stage"
+  exit 0
+fi
+cp .gpu/b/* "$stage"/
+tune=/tmp/dev-tune
+mkdir -p "$tune" /tmp/site
+tar xzf "$stage/tune.tgz" -C "$tune"
+tar xzf "$stage/siteA.tgz" -C /tmp/site
+tar xzf "$stage/siteL.tgz" -C /tmp/site
+# The base at the absolute path the plan names, so the run record matches the CPU machine's.
+base=$(python3 -c "import json; print(json.load(open('$tune/chain.json'))['plan']['base'])")
+check() { echo "$(cat "$stage/gguf.sha256")  $base" | sha256sum --quiet -c - 2>/dev/null; }
+if ! check; then
+  mkdir -p "$(dirname "$base")"
+  cat "$stage"/gguf.part.* > "$base"
+  check || { echo "the reassembled GGUF's sha256 differs"; exit 1; }
+fi
+export PYTHONPATH="$PWD:/tmp/site" LOCALRAG_HOME=/tmp/dev-home PYTHONUNBUFFERED=1
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader > "$OUT/machine.txt"
+python3 -c "import torch, transformers, peft, unsloth; print(torch.__version__, transformers.__version__, \
+peft.__version__, unsloth.__version__)" >> "$OUT/machine.txt" 2>&1
+tail -1 "$OUT/machine.txt"
+timeout 280 python3 benchmarks/gpu_tune.py train --tune-dir "$tune" --backend unsloth --out /tmp/unsloth.json \
+  > "$OUT/unsloth.log" 2>&1
+tail -3 "$OUT/unsloth.log"
+timeout 160 python3 benchmarks/gpu_tune.py train --tune-dir "$tune" --backend peft --run /tmp/peft-run \
+  --out /tmp/peft.json > "$OUT/peft.log" 2>&1
+tail -3 "$OUT/peft.log"
+if [ -f "$tune/run/adapter/adapter_config.json" ]; then
+  timeout 120 python3 benchmarks/gpu_tune.py export --tune-dir "$tune" --out /tmp/export.json > "$OUT/export.log" 2>&1
+  tail -2 "$OUT/export.log"
+  # The run folder without its checkpoints comes back (files of at most 16 MiB each).
+  tar czf /tmp/run.tgz -C "$tune" --exclude checkpoints run
+  split -b 15m /tmp/run.tgz "$OUT/run.tgz."
+fi
+ls -l "$OUT"
