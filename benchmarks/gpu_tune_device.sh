@@ -27,7 +27,7 @@ tar xzf "$stage/siteA.tgz" -C /tmp/site
 tar xzf "$stage/siteL.tgz" -C /tmp/site
 # The base at the absolute path the plan names, so the run record matches the CPU machine's.
 base=$(python3 -c "import json; print(json.load(open('$tune/chain.json'))['plan']['base'])")
-check() { echo "$(cat "$stage/gguf.sha256")  $base" | sha256sum --quiet -c - 2>/dev/null; }
+check() { [ -f "$base" ] && echo "$(cat "$stage/gguf.sha256")  $base" | sha256sum --quiet -c - 2>/dev/null; }
 if ! check; then
   mkdir -p "$(dirname "$base")"
   cat "$stage"/gguf.part.* > "$base"

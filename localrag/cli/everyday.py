@@ -276,16 +276,19 @@ def _ask(
     query = question
     written: list[str] = []
     as_json = getattr(args, "json", False)
+    # Tokens stream to a terminal; a pipe gets the finished answer once, without a RAFT-tuned model's
+    # training markup (quote tags, <ANSWER>:) before its clean reading, and without the status line.
+    live = not as_json and out.is_terminal
     try:
         for event in engine.stream(question, k=getattr(args, "top_k", None), filters=filters, history=history,
                                    cancel=cancel):
             if isinstance(event, SourcesEvent):
                 query = event.query
-                if not as_json and event.hits:
+                if live and event.hits:
                     out.print(Text(f"Answering from {count_text(len(event.hits), 'source')}…", style="dim"))
             elif isinstance(event, TokenEvent):
                 written.append(event.text)
-                if not as_json:
+                if live:
                     sys.stdout.write(printable(event.text))
                     sys.stdout.flush()
             elif isinstance(event, DoneEvent):
@@ -303,7 +306,7 @@ def _ask(
     if as_json:
         print_json({**answer_json(answer), **(extra or {})})
         return 0
-    if answer.refused:
+    if answer.refused or not live:
         out.print(Text(answer.text))
     else:
         sys.stdout.write("\n")

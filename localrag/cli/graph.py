@@ -247,10 +247,12 @@ def _stats(args: argparse.Namespace, out: Console, err: Console) -> int:
 
 def _triples(args: argparse.Namespace, out: Console, err: Console) -> int:
     from localrag.cli.common import engine_from_args
+    from localrag.shapes import triples_json
 
     listed = engine_from_args(args).graph_triples(args.entity, args.relation)
     if args.json:
-        print_json([dataclasses.asdict(t) for t in listed])
+        # The shape MCP's graph_triples and `POST /triples` give, with every triple (no limit here).
+        print_json(triples_json(listed, len(listed)))
         return 0
     if not listed:
         wanted = " ".join(x for x in (f"with {args.entity!r}" if args.entity else "",

@@ -28,7 +28,8 @@ How it runs:
   fit in the memory one row took.
 - Precision (`precision`, CPU only): on a CPU with native bfloat16 arithmetic the training passes run
   under bf16 autocast (matrix products in bf16; weights, LoRA matrices, optimizer and loss in float32),
-  1.3x faster per pass here; elsewhere float32, since emulated bf16 is slower than float32.
+  1.3x faster per pass here; elsewhere float32, since emulated bf16 is slower than float32. On a GPU
+  the base keeps the dtype its backend loads it in (Unsloth: bf16, peft: float32); run.json records which.
 - Why not transformers' Trainer: the loop is short, and it computes the LM head only on answer
   positions. RAFT prompts are mostly documents, and the head (vocabulary x hidden) is the largest
   matrix in a small model, so skipping it on prompt positions saves a good part of each step.
@@ -391,7 +392,9 @@ def finetune(
     pack_tokens = config.pack_tokens or config.max_tokens
     attention = packed_attention(model) if packing else contextlib.nullcontext()
     bf16 = device == "cpu" and use_bf16(config.precision)
-    record["precision"] = "bf16" if bf16 else "fp32"
+    # Autocast on a CPU; on a GPU the dtype the backend loaded the base in (Unsloth: bf16 where the GPU has it).
+    frozen = next((p.dtype for p in model.parameters() if not p.requires_grad), torch.float32)
+    record["precision"] = "bf16" if bf16 or frozen == torch.bfloat16 else "fp32"
     if packing:
         seeded_dropout(model)
     # A step's packed rows train side by side (row_workers), the cores shared out among them: on 2 cores

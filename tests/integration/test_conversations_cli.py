@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from fakes import FILMS
+from rich.console import Console
 
 from localrag.cli import run
 from localrag.conversations import ConversationStore
@@ -38,6 +39,8 @@ def test_ask_continues_a_conversation_that_the_commands_list_show_rename_and_del
     assert run(["ask", "Where does the office move?", "--extract", "--conversation", "new"]) == 0
     first = capsys.readouterr()
     assert "Baker Street" in first.out and "saved in conversation" in first.err
+    # In a pipe: the answer once, no status line before it.
+    assert first.out.count("Baker Street 221") == 2 and not first.out.startswith("Answering")
     assert run(["ask", "Where is parking?", "--extract", "--conversation", "last", "--json"]) == 0
     answered = json.loads(capsys.readouterr().out)
     assert "basement" in answered["text"]
@@ -97,6 +100,8 @@ def test_ctrl_c_keeps_the_question_and_what_was_written_marked_cut_short(
         return text
 
     monkeypatch.setattr(everyday, "printable", printable_then_ctrl_c)
+    # Tokens stream only to a terminal (a pipe gets the finished answer once).
+    monkeypatch.setattr(Console, "is_terminal", property(lambda _self: True))
     assert run(["ask", "Where does the office move?", "--conversation", "new"]) == 130
     (saved,) = ConversationStore().list()
     assert f"saved in conversation {saved.id}, cut short" in capsys.readouterr().err

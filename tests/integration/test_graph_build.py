@@ -60,11 +60,12 @@ def test_build_import_ask_forget(engine: Engine, tmp_path: Path, capsys: pytest.
         "head\trelation\ttail\tfrom", "Tom_Hanks\tborn_in\tConcord\tfilms.tsv:2",
         "Tom_Hanks\tstarred_in\tBig\tfilms.tsv:1"]
     code = run(["graph", "triples", "--json"])
-    listed = json.loads(capsys.readouterr().out)
-    assert code == 0 and len(listed) == len(rows) + 6
+    shown = json.loads(capsys.readouterr().out)
+    listed = shown["triples"]
+    assert code == 0 and shown["total"] == len(listed) == len(rows) + 6
     assert all(t["where"] == chunks[t["source"]].path for t in listed if t["source"] in chunks)
     assert run(["graph", "triples", "--relation", "directed_by", "--json"]) == 0
-    assert {t["tail"] for t in json.loads(capsys.readouterr().out)} == {"Penny_Marshall", "Nora_Ephron"}
+    assert {t["tail"] for t in json.loads(capsys.readouterr().out)["triples"]} == {"Penny_Marshall", "Nora_Ephron"}
     assert run(["graph", "triples"]) == 0
     again = tmp_path / "again.tsv"
     again.write_text("".join("\t".join(line.split("\t")[:3]) + "\n" for line in capsys.readouterr().out.splitlines()))
