@@ -6,6 +6,13 @@
 #   .gpu/a: the bundled GGUF's first part, the llama-cpp-python build for its Python 3.12
 #   .gpu/b: the GGUF's second part and its sha256, unsloth + unsloth_zoo and their missing needs, and
 #           tune.tgz (chain.json and the RAFT files the fine-tune stage reads)
+# Made here with a Python 3.12 (the machine's): `pip download --no-deps --only-binary=:all: --python-version 3.12
+# --platform manylinux_2_28_x86_64 ...` of unsloth, unsloth_zoo, trl, datasets<5, dill, multiprocess, tyro,
+# docstring_parser, shtab, typeguard, pydantic, pydantic_core, annotated_types, typing_inspection, msgspec,
+# json5, nest_asyncio, structlog, cut_cross_entropy, gguf, peft and bitsandbytes; `pip install --no-deps
+# --target` of them, less unsloth's `studio` app and bitsandbytes' libraries for other CUDA versions, tarred
+# as siteA.tgz; llama-cpp-python built with CMAKE_ARGS="-DGGML_NATIVE=OFF" and diskcache as siteL.tgz;
+# `split` of the GGUF so that each call, with the working tree, stays under 64 MiB.
 #   benchmarks/gpu_tune_device.sh stage a      # first call: copy part a to /tmp/stage
 #   benchmarks/gpu_tune_device.sh run          # second call: part b, then train, train, export
 # What comes back is in $OUT: machine.txt and one log per step, each ending in its figures as one JSON line.

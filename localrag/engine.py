@@ -526,10 +526,11 @@ class Engine:
 
     def summarize(self, path: str | Path, sentences: int = 5) -> tuple[Document, Summary]:
         """The key sentences of one indexed document, found without the model (localrag/answer/summary.py)."""
-        from localrag.answer.summary import summarise
+        from localrag.answer.summary import MAX_KEY_SENTENCES, summarise
 
-        if sentences < 1:
-            raise LocalRagError(f"{sentences} sentences: a summary needs at least one", "give -n 1 or more")
+        if not 1 <= sentences <= MAX_KEY_SENTENCES:
+            raise LocalRagError(f"{sentences} sentences: a summary has from 1 to {MAX_KEY_SENTENCES}",
+                                f"ask for 1 to {MAX_KEY_SENTENCES}")
         try:
             document = self._documents_at(path, under=False)[0]
         except LocalRagError:

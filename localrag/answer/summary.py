@@ -32,6 +32,8 @@ if TYPE_CHECKING:
 MIN_WORDS = 6
 REDUNDANCY = 0.3
 MAX_SENTENCES = 3000
+# The most key sentences one summary gives, in every front end (a summary, not the document again).
+MAX_KEY_SENTENCES = 50
 # What every front end says of a document with no sentence to quote.
 NOTHING_TO_QUOTE = f"no sentence of {MIN_WORDS} words or more to quote"
 

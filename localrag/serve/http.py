@@ -46,6 +46,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from localrag.answer.summary import MAX_KEY_SENTENCES
 from localrag.errors import ConfigError, LocalRagError
 from localrag.serve.gate import ModelGate, QueueFullError, Ticket
 from localrag.serve.limits import DEFAULT_HOST, DEFAULT_PORT, Limits
@@ -342,8 +343,8 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None)
         path, sentences = data.get("path"), data.get("sentences", 5)
         if not isinstance(path, str) or not path.strip():
             raise ApiError(400, "`path` must be an indexed document's path on the server")
-        if not isinstance(sentences, int) or isinstance(sentences, bool) or not 1 <= sentences <= limits.max_search_k:
-            raise ApiError(400, f"`sentences` must be an integer from 1 to {limits.max_search_k}")
+        if not isinstance(sentences, int) or isinstance(sentences, bool):
+            raise ApiError(400, f"`sentences` must be an integer from 1 to {MAX_KEY_SENTENCES}")
         return JSONResponse(summary_json(*await run_in_threadpool(engine.summarize, path, sentences)))
 
     async def ingest(request: Request) -> Response:

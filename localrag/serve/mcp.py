@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
 
 from pydantic import Field
 
+from localrag.answer.summary import MAX_KEY_SENTENCES
 from localrag.errors import LocalRagError
 from localrag.graph.scorings import SCORINGS
 from localrag.shapes import (
@@ -161,7 +162,7 @@ def build_server(engine: Engine) -> MCPServer:
     @server.tool()
     def summarize(
         path: Annotated[str, Field(min_length=1, description="an indexed document's path (list_documents has them)")],
-        sentences: Annotated[int, Field(ge=1, le=50, description="how many key sentences")] = 5,
+        sentences: Annotated[int, Field(ge=1, le=MAX_KEY_SENTENCES, description="how many key sentences")] = 5,
     ) -> dict[str, Any]:
         """The key sentences of one indexed document, quoted word for word, found without the model.
 

@@ -134,6 +134,9 @@ def test_plain_http_search_ingest_health_and_limits(server: Running, tmp_path: P
     status, _, error = server.request("POST", "/summarize", {"path": str(tmp_path / "nope.md")})
     assert status == 400 and "not in the index" in error["error"]["message"]
     assert server.request("POST", "/summarize", {"path": lighthouse, "sentences": 0})[0] == 400
+    # The Engine's bound, the one the CLI and MCP have.
+    status, _, error = server.request("POST", "/summarize", {"path": lighthouse, "sentences": 51})
+    assert status == 400 and "from 1 to 50" in error["error"]["message"]
 
     note = tmp_path / "note.md"
     note.write_text("# Tide tables\n\nThe harbour tide gauge was installed in 1902.\n", encoding="utf-8")

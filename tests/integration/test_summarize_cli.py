@@ -41,4 +41,6 @@ def test_a_folder_or_a_document_not_indexed_is_one_error_line(tmp_path: Path,
     assert run(["summarize", str(tmp_path / "nope.md")]) == 2
     assert "not in the index" in capsys.readouterr().err
     assert run(["summarize", str(sample_corpus_dir() / "SOURCE.md"), "-n", "0"]) == 2
-    assert "at least one" in capsys.readouterr().err
+    assert "a summary has from 1 to 50" in capsys.readouterr().err
+    assert run(["summarize", str(sample_corpus_dir() / "SOURCE.md"), "-n", "51"]) == 2
+    assert "a summary has from 1 to 50" in capsys.readouterr().err
