@@ -140,7 +140,7 @@ def _start(run_dir: Path, dataset: EvalDataset, config: EvalConfig, questions: S
                     "documents": len(dataset.documents), **({"index": dataset.index} if dataset.index else {})},
         "config": asdict(config),
         "split": split_description(dataset, test_fraction=config.test_fraction, seed=config.seed)
-        if config.side != "all" else "no split: every question scored",
+        if config.side != "all" else dataset.split_note or "no split: every question scored",
         "questions": [q.qid for q in questions],
     }
     start_run(run_dir, info, config.fingerprint(dataset))

@@ -147,7 +147,9 @@ def gate_dataset(raft_dir: Path, chunks: Sequence[Chunk]) -> EvalDataset:
                                                 gold_ids=(str(example["oracle"]["doc_id"]),)))
     name = "+".join(split for split, questions in by_split.items() if questions) or "test"
     documents = [EvalDocument(c.doc_id, c.text) for c in chunks]
-    return EvalDataset(name, "extractive", str(path), by_split["test"] + by_split["validation"], documents)
+    return EvalDataset(name, "extractive", str(path), by_split["test"] + by_split["validation"], documents,
+                       split_note=f"held out by tune: the Q&A set's {name.replace('+', ' and ')} questions, "
+                                  "from documents no training example came from")
 
 
 def compare_generators(

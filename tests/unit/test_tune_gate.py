@@ -163,6 +163,9 @@ def test_the_gate_asks_the_test_and_validation_questions(setup: dict[str, Path])
     result = gate(setup, tuned_good=True)
     assert result.better and result.questions == 32 and result.split == "test+validation"
     assert "held-out test and validation splits" in setup["model"].with_suffix(".md").read_text()
+    # `localrag eval show` of the gate's run says where its questions came from.
+    split = json.loads((setup["gate"] / "run.json").read_text())["split"]
+    assert split.startswith("held out by tune: the Q&A set's test and validation questions")
 
 
 def test_too_few_held_out_questions_are_not_judged_better(setup: dict[str, Path]) -> None:
