@@ -15,7 +15,7 @@ state (a half-built RAFT set keeps its Q&A, a stopped training run its checkpoin
 has to run again, every later stage runs again too, since its input may have changed. The plan
 (base model, Q&A sources, RAFT and training configs, quantization) is fixed for the life of the
 folder: a re-run with other settings is refused rather than quietly mixing two runs; `restart`
-deletes the folder and starts over.
+deletes the folder and starts over. The training backend is the exception (`_without_backend`).
 
 The verify stage checks what a user will touch (`localrag.tune.smoke`): the model is listed with its
 card, loads in llama.cpp, and answers one held-out question of the RAFT set. The gate stage
@@ -347,6 +347,17 @@ def check_tunable_embedder(spec: str) -> None:
         )
 
 
+def _without_backend(identity: dict[str, Any]) -> dict[str, Any]:
+    """A plan identity less the fine-tuning backend, which says how the stage trains, not what the run makes.
+
+    So a run whose backend cannot train on this machine (`--backend unsloth` without a GPU stops at the
+    fine-tune stage) goes on with another one, keeping its RAFT set; a run that has begun training
+    refuses another backend itself (`check_same_run`), and a finished stage is kept as it is.
+    """
+    finetune = {k: v for k, v in (identity.get("finetune") or {}).items() if k != "backend"}
+    return {**identity, "finetune": finetune}
+
+
 def _changed_keys(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     keys = sorted(set(old) | set(new))
     return [k for k in keys if old.get(k) != new.get(k)]
@@ -390,8 +401,8 @@ def run_tune(
         shutil.rmtree(directory)
         state = _State(directory)
     identity = plan_identity(plan)
-    if state.plan is not None and state.plan != identity:
-        changed = ", ".join(_changed_keys(state.plan, identity))
+    if state.plan is not None and _without_backend(state.plan) != _without_backend(identity):
+        changed = ", ".join(_changed_keys(_without_backend(state.plan), _without_backend(identity)))
         raise TuneError(
             f"{directory} holds a tune run for '{name}' started with other settings ({changed})",
             "repeat the first command to resume it, or add --restart to start over",

@@ -14,6 +14,7 @@ import pytest
 from fakes import SAMPLE_CHUNKS, SAMPLE_TOPIC, QAGenerator
 
 from localrag.config import Settings
+from localrag.errors import MissingExtraError
 from localrag.models import bundled_generator_path
 from localrag.tune.chain import (
     QUICK_FINETUNE,
@@ -169,6 +170,25 @@ def test_other_settings_are_refused_until_restart(tmp_path: Path) -> None:
     # The existing model is this run's own, so a restart may replace it without --force.
     restarted = run(tmp_path, fake, plan(finetune={"steps": 7}), restart=True)
     assert restarted.ran == ["raft", "finetune", "export", "verify", "gate"]
+
+
+def test_a_backend_that_cannot_train_here_gives_way_to_another_and_the_raft_set_is_kept(tmp_path: Path) -> None:
+    fake = FakeStages()
+
+    def no_unsloth(*_args: Any, **_kwargs: Any) -> Any:
+        raise MissingExtraError("backend 'unsloth' asked for, but the unsloth package is not installed",
+                                "pip install 'localrag[gpu]' on a CUDA machine, or use --backend peft")
+
+    unsloth = StageFunctions(finetune=no_unsloth, export=fake.export, verify=fake.verify, gate=fake.gate)
+    with pytest.raises(MissingExtraError):
+        run_tune(FakeEngine(tmp_path / "models"), plan(finetune={"backend": "unsloth"}), directory=tmp_path / "tune",
+                 stages=unsloth)
+    # The error's advice works: the same command with --backend peft resumes, the RAFT set kept.
+    resumed = run(tmp_path, fake, plan(finetune={"backend": "peft"}))
+    assert resumed.skipped == ["raft"] and resumed.ran == ["finetune", "export", "verify", "gate"]
+    assert json.loads((tmp_path / "tune" / STATE_FILE).read_text())["plan"]["finetune"]["backend"] == "peft"
+    with pytest.raises(TuneError, match=r"other settings \(finetune\)"):
+        run(tmp_path, fake, plan(finetune={"backend": "peft", "steps": 7}))
 
 
 def test_a_model_that_is_not_this_runs_own_needs_force(tmp_path: Path) -> None:
