@@ -117,7 +117,7 @@ def _ask_in_conversation(engine: Engine, args: argparse.Namespace, out: Console,
     the answer, or what was written of it when Ctrl-C stopped it, marked as cut short. A graph answer
     (`--graph`) is kept as the chat app keeps it, with its reasoning paths."""
     from localrag.conversations import ConversationStore, Turn, turn_from_answer
-    from localrag.engine import checked_question
+    from localrag.questions import checked_question
 
     # Checked here as the engine checks it, since the question is saved before the engine sees it.
     question = checked_question(args.question)

@@ -1,0 +1,13 @@
+"""What every front end does to a question before asking it."""
+
+from __future__ import annotations
+
+from localrag.errors import LocalRagError
+
+
+def checked_question(question: str) -> str:
+    """The question as every front end asks it: stripped, and not empty."""
+    question = question.strip()
+    if not question:
+        raise LocalRagError("the question is empty", "type a question about your documents")
+    return question
