@@ -5,7 +5,8 @@ GPU machine with this script; the run folder comes back and the chain goes on he
 
     # here, with the `gpu` extra absent, the chain builds the RAFT set and stops at the fine-tune stage:
     localrag tune --name covid-unsloth --qa-file qa.jsonl --backend unsloth
-    # on the GPU machine, with the tune folder at the same absolute path and the same base GGUF:
+    # on the GPU machine: the tune folder anywhere (a run is tied to its data's hash, not its path), the base
+    # GGUF at the plan's absolute path (the run records it, and export here reads it from there):
     python3 benchmarks/gpu_tune.py train --tune-dir DIR --backend unsloth --out OUT/unsloth.json
     python3 benchmarks/gpu_tune.py train --tune-dir DIR --backend peft --run /tmp/peft-run --out OUT/peft.json
     python3 benchmarks/gpu_tune.py export --tune-dir DIR --models /tmp/models --out OUT/export.json
