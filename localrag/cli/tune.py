@@ -110,6 +110,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     export.add_argument("--run", type=Path, help="a finished `localrag finetune` run folder "
                         "(without it, --ollama hands the existing model --name names to Ollama)")
     export.add_argument("--name", required=True, help="model name: writes models/NAME.gguf and NAME.json")
+    export.add_argument("--base", type=Path, help="the run's base model file here, when the run was trained on "
+                        "another machine (it must be the same file: its sha256 is checked)")
     _export_flags(export)
     _json_flag(export)
     export.set_defaults(handler=_export)
@@ -374,7 +376,7 @@ def _export(args: argparse.Namespace, out: Console, err: Console) -> int:
             bar.update(task, completed=round(100 * fraction), info=stage)
 
         result = export_model(run_dir, args.name, models_dir=engine.models_dir, quant=args.quant,
-                              lora_gguf=args.lora_gguf, progress=on_progress)
+                              lora_gguf=args.lora_gguf, progress=on_progress, base=args.base)
     if args.json:
         code = hand_to_ollama(result.path, engine, err) if args.ollama else 0
         print_json(_result_json(result))

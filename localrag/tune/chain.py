@@ -606,6 +606,8 @@ def _export_stage(
         quant=plan.quant,
         lora_gguf=plan.lora_gguf,
         progress=hooks.export,
+        # A run trained on another machine recorded that machine's path to the same base.
+        base=Path(plan.base),
     )
     return {
         "path": str(outcome.path),

@@ -201,6 +201,24 @@ def _run_record(run_dir: Path) -> dict[str, Any]:
     return record
 
 
+def _run_base(run_dir: Path, base_info: dict[str, Any], given: Path | None) -> tuple[Path, str]:
+    """The run's base model file and its sha256: the recorded path, else `given` when it is the same file."""
+    from localrag.tune.base import base_sha256
+
+    recorded = Path(str(base_info.get("path", ""))).expanduser()
+    base = recorded if recorded.exists() or given is None else Path(given).expanduser()
+    if not base.exists():
+        raise ExportError(f"{run_dir}: the run's base model {recorded} is gone",
+                          "restore the base model file, or name the same file here with --base")
+    base_hash = base_sha256(base)
+    if base_info.get("sha256") and base_info["sha256"] != base_hash:
+        changed = "the file changed since the run was trained on it" if base == recorded else (
+            f"not the base the run was trained on ({recorded})")
+        raise ExportError(f"{base}: {changed} (sha256 differs)",
+                          "restore the original base model, or fine-tune again")
+    return base, base_hash
+
+
 def export_model(
     run_dir: Path,
     name: str,
@@ -209,9 +227,13 @@ def export_model(
     quant: str = "Q8_0",
     lora_gguf: bool = False,
     progress: ProgressFn | None = None,
+    base: Path | None = None,
 ) -> ExportResult:
-    """Merge, write, verify, quantize and install a finished run as models_dir/NAME.gguf (+ NAME.json)."""
-    from localrag.tune.base import base_sha256
+    """Merge, write, verify, quantize and install a finished run as models_dir/NAME.gguf (+ NAME.json).
+
+    `base`: the base model file here, for a run whose recorded base path is not on this machine (trained
+    on another one, a GPU machine say); it must be the very file the run was trained on (same sha256).
+    """
     from localrag.tune.runs import check_model_name
 
     start = time.monotonic()
@@ -221,15 +243,7 @@ def export_model(
     run_dir = Path(run_dir)
     record = _run_record(run_dir)
     base_info = record.get("base", {})
-    base = Path(str(base_info.get("path", ""))).expanduser()
-    if not base.exists():
-        raise ExportError(f"{run_dir}: the run's base model {base} is gone", "restore the base model file")
-    base_hash = base_sha256(base)
-    if base_info.get("sha256") and base_info["sha256"] != base_hash:
-        raise ExportError(
-            f"{base}: the file changed since the run was trained on it (sha256 differs)",
-            "restore the original base model, or fine-tune again",
-        )
+    base, base_hash = _run_base(run_dir, base_info, base)
     models_dir = Path(models_dir)
     models_dir.mkdir(parents=True, exist_ok=True)
     clean_stale_temps(models_dir)

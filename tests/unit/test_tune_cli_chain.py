@@ -76,7 +76,7 @@ class FakeStages:
                                seconds=2.0, resumed_from=resumed, adapter_dir=run_dir / "adapter")
 
     def export(self, run_dir: Path, name: str, *, models_dir: Path, quant: str = "Q8_0", lora_gguf: bool = False,
-               progress: Any = None) -> Any:
+               progress: Any = None, base: Path | None = None) -> Any:
         self.calls.append("export")
         assert (run_dir / "adapter").is_dir()
         models_dir.mkdir(parents=True, exist_ok=True)
