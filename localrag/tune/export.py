@@ -208,6 +208,8 @@ def _run_base(run_dir: Path, base_info: dict[str, Any], given: Path | None) -> t
     recorded = Path(str(base_info.get("path", ""))).expanduser()
     base = recorded if recorded.exists() or given is None else Path(given).expanduser()
     if not base.exists():
+        if base != recorded:
+            raise ExportError(f"{base}: no such file", "give the path of the base model the run was trained on")
         raise ExportError(f"{run_dir}: the run's base model {recorded} is gone",
                           "restore the base model file, or name the same file here with --base")
     base_hash = base_sha256(base)

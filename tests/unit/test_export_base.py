@@ -45,6 +45,8 @@ def test_another_file_is_refused_and_a_missing_base_says_how_to_name_it(tmp_path
     with pytest.raises(ExportError, match="is gone") as missing:
         export_model(folder, "mine", models_dir=tmp_path / "models")
     assert "--base" in missing.value.hint
+    with pytest.raises(ExportError, match="nowhere.gguf: no such file"):
+        export_model(folder, "mine", models_dir=tmp_path / "models", base=tmp_path / "nowhere.gguf")
     assert not (tmp_path / "models" / "mine.gguf").exists()
 
 
