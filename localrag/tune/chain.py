@@ -401,8 +401,9 @@ def run_tune(
         shutil.rmtree(directory)
         state = _State(directory)
     identity = plan_identity(plan)
-    if state.plan is not None and _without_backend(state.plan) != _without_backend(identity):
-        changed = ", ".join(_changed_keys(_without_backend(state.plan), _without_backend(identity)))
+    first, now = (_without_backend(state.plan) if state.plan is not None else None), _without_backend(identity)
+    if first is not None and first != now:
+        changed = ", ".join(_changed_keys(first, now))
         raise TuneError(
             f"{directory} holds a tune run for '{name}' started with other settings ({changed})",
             "repeat the first command to resume it, or add --restart to start over",
