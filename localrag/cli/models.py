@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import shlex
-import sys
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
@@ -20,6 +19,7 @@ from rich.table import Column, Table
 from rich.text import Text
 
 from localrag.cli.common import print_json, progress_bar
+from localrag.cli.tables import Rows
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -62,6 +62,14 @@ def _loads(m: ModelInfo) -> str:
     return {True: "yes", False: "no", None: "?"}[m.loadable]
 
 
+def _notes(m: ModelInfo) -> str:
+    """Why a model does not load, else what it was tuned from and its gate's figures."""
+    from localrag.models import card_summary
+
+    base, figures = card_summary(m.card) if m.card else ("", "")
+    return m.error or ", ".join(x for x in (f"tuned from {base}" if base else "", figures) if x)
+
+
 def _embedder_row(e: EmbedderInfo) -> dict[str, Any]:
     from localrag.models import gate_summary
 
@@ -72,8 +80,6 @@ def _embedder_row(e: EmbedderInfo) -> dict[str, Any]:
 def _list(args: argparse.Namespace, out: Console, err: Console) -> int:
     from localrag.cli.common import engine_from_args
     from localrag.discover_models import SOURCE_TITLES, full_name
-    from localrag.models import card_summary
-
     engine = engine_from_args(args)
     models = engine.models()
     embedders = engine.embedders()
@@ -82,14 +88,16 @@ def _list(args: argparse.Namespace, out: Console, err: Console) -> int:
         print_json([{"kind": "generator", **_row(m)} for m in models] + [_embedder_row(e) for e in embedders])
         return 0
     if not out.is_terminal:
+        # One header and one line a model, embedders included, so `cut -f` finds a column in every row.
+        rows = Rows("source", "model", "arch", "quant", "params", "context", "size", f"memory at n_ctx {n_ctx}",
+                    "loads", "notes", "path")
         for m in models:
-            sys.stdout.write("\t".join([
-                m.source, "" if m.source == "bundled" else full_name(m), m.architecture or m.error, m.quantization,
-                m.parameters, str(m.context_length or ""), str(m.size), str(m.memory or ""), _loads(m), str(m.path),
-            ]) + "\n")
-        # Embedders have no GGUF columns: source, name, the gate's verdict, path.
+            rows.add(m.source, "" if m.source == "bundled" else full_name(m), m.architecture or "?",
+                     m.quantization, m.parameters, str(m.context_length or ""), str(m.size), str(m.memory or ""),
+                     _loads(m), _notes(m), str(m.path))
         for row in map(_embedder_row, embedders):
-            sys.stdout.write("\t".join([row["source"], row["name"], row["gate"], row["path"]]) + "\n")
+            rows.add(row["source"], row["name"], "", "", "", "", "", "", "", row["gate"], row["path"])
+        rows.print(out)
         return 0
     for source, title in SOURCE_TITLES.items():
         group = [m for m in models if m.source == source]
@@ -100,12 +108,10 @@ def _list(args: argparse.Namespace, out: Console, err: Console) -> int:
                       f"memory at n_ctx {n_ctx}", "loads", "notes", Column("path", overflow="fold"),
                       title=Text(title, style="bold"), title_justify="left")
         for m in group:
-            base, figures = card_summary(m.card) if m.card else ("", "")
-            notes = m.error or ", ".join(x for x in (f"tuned from {base}" if base else "", figures) if x)
             table.add_row(Text("(default)" if source == "bundled" else full_name(m)), Text(m.architecture or "?"),
                           Text(m.quantization), Text(m.parameters), Text(str(m.context_length or "")),
                           Text(f"{m.size / 1e9:.2f} GB"), Text(f"{m.memory / 1e9:.2f} GB" if m.memory else ""),
-                          Text(_loads(m)), Text(notes), Text(str(m.path)))
+                          Text(_loads(m)), Text(_notes(m)), Text(str(m.path)))
         out.print(table)
     if embedders:
         table = Table(Column("--embedder", overflow="fold"), "verdict", Column("path", overflow="fold"),

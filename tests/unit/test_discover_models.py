@@ -188,6 +188,7 @@ def test_models_command_json_and_pipe(stores: dict[str, Path], capsys: pytest.Ca
     assert run(["models"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert all("\t" in line for line in lines)
+    assert lines[0].startswith("source\tmodel\tarch\t") and lines[0].endswith("\tnotes\tpath")
     assert any(line.startswith("gpt4all\tgpt4all:qwen\tqwen2\t") for line in lines)
 
 
