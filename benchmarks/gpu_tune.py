@@ -3,8 +3,11 @@
 Issue 14 section 4. The chain runs here on the CPU up to its fine-tune stage; that stage runs on a lent
 GPU machine with this script; the run folder comes back and the chain goes on here (export, verify, gate):
 
-    # here, with the `gpu` extra absent, the chain builds the RAFT set and stops at the fine-tune stage:
-    localrag tune --name covid-unsloth --qa-file qa.jsonl --backend unsloth
+    # here: COVID-QA as a folder of papers and their gold pairs (all 98 papers, or --papers N of them)
+    python3 benchmarks/gpu_tune.py corpus --folder F --out F/corpus.json
+    localrag ingest F/docs
+    # with the `gpu` extra absent, the chain builds the RAFT set and stops at the fine-tune stage:
+    localrag tune --name covid-unsloth --qa-file F/qa.jsonl --backend unsloth
     # on the GPU machine: the tune folder anywhere (a run is tied to its data's hash, not its path), the base
     # GGUF at the plan's absolute path (the run records it, and export here reads it from there):
     python3 benchmarks/gpu_tune.py train --tune-dir DIR --backend unsloth --out OUT/unsloth.json
@@ -82,6 +85,27 @@ def train(tune_dir: Path, backend: str, run: Path | None, steps: int | None = No
     }
 
 
+def corpus(folder: Path, papers: int) -> dict[str, Any]:
+    """COVID-QA as a user's folder: each article a text file (its paragraphs), its gold pairs in qa.jsonl."""
+    import random
+
+    import _corpus
+
+    source = _corpus.DATA / "covidqa/data/question-answering/200423_covidQA.json"
+    articles = sorted(json.loads(source.read_text(encoding="utf-8"))["data"],
+                      key=lambda a: a["paragraphs"][0]["document_id"])
+    random.Random(7).shuffle(articles)
+    (folder / "docs").mkdir(parents=True, exist_ok=True)
+    pairs = []
+    for i, article in enumerate(articles[:papers]):
+        name = f"paper-{i:02d}.txt"
+        (folder / "docs" / name).write_text("\n\n".join(p["context"] for p in article["paragraphs"]), encoding="utf-8")
+        pairs += [{"question": q["question"], "answer": q["answers"][0]["text"], "path": name}
+                  for p in article["paragraphs"] for q in p["qas"]]
+    (folder / "qa.jsonl").write_text("".join(json.dumps(pair) + "\n" for pair in pairs), encoding="utf-8")
+    return {"papers": min(papers, len(articles)), "pairs": len(pairs)}
+
+
 def export(tune_dir: Path, models: Path) -> dict[str, Any]:
     from localrag.tune.card import file_sha256
     from localrag.tune.export import export_model
@@ -102,15 +126,23 @@ def export(tune_dir: Path, models: Path) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("action", choices=("train", "export"))
-    parser.add_argument("--tune-dir", type=Path, required=True, help="the chain's folder, data_dir/tune/NAME")
+    parser.add_argument("action", choices=("corpus", "train", "export"))
+    parser.add_argument("--tune-dir", type=Path, help="the chain's folder, data_dir/tune/NAME")
+    parser.add_argument("--folder", type=Path, help="corpus: write docs/ and qa.jsonl here")
+    parser.add_argument("--papers", type=int, default=98, help="corpus: how many COVID-QA articles (of 98)")
     parser.add_argument("--backend", choices=("unsloth", "peft"), default="unsloth")
     parser.add_argument("--run", type=Path, help="train into this folder instead of the chain's run/")
     parser.add_argument("--steps", type=int, help="fewer steps, for a smoke run (the run then differs from the plan)")
     parser.add_argument("--models", type=Path, default=Path("/tmp/gpu-models"))
     parser.add_argument("--out", type=Path, required=True, help="write the figures here as JSON")
     args = parser.parse_args(argv)
-    if args.action == "train":
+    if args.action == "corpus":
+        if args.folder is None:
+            parser.error("corpus needs --folder")
+        figures = corpus(args.folder, args.papers)
+    elif args.tune_dir is None:
+        parser.error(f"{args.action} needs --tune-dir")
+    elif args.action == "train":
         figures = train(args.tune_dir, args.backend, args.run, args.steps)
     else:
         figures = export(args.tune_dir, args.models)
