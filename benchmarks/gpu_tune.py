@@ -14,6 +14,8 @@ GPU machine with this script; the run folder comes back and the chain goes on he
     python3 benchmarks/gpu_tune.py train --tune-dir DIR --backend peft --run /tmp/peft-run --out OUT/peft.json
     python3 benchmarks/gpu_tune.py export --tune-dir DIR --models /tmp/models --out OUT/export.json
     # here again: DIR/run replaced by the GPU's run folder, and the same `localrag tune` command resumes
+    # then, for scale: the sources' best sentence (`ask --extract`, no model) on the gate's own questions
+    python3 benchmarks/gpu_tune.py extract --tune-dir DIR --out OUT/extract.json
 
 `train` runs `finetune()` with the plan's own configuration (chain.json), only the backend set, so the
 run folder passes the chain's same-run check when it comes back. Each backend trains in a process of
@@ -106,6 +108,22 @@ def corpus(folder: Path, papers: int) -> dict[str, Any]:
     return {"papers": min(papers, len(articles)), "pairs": len(pairs)}
 
 
+def extract(tune_dir: Path, run_dir: Path) -> dict[str, Any]:
+    """The sources' best sentence (no model) on the gate's own questions: its dataset, limit and corpus cut."""
+    from localrag.engine import Engine
+    from localrag.evaluate.report import summarise
+    from localrag.evaluate.runner import EvalConfig, run_eval
+    from localrag.tune.chain import ingested_chunks
+    from localrag.tune.gate import GATE_MAX_DOCUMENTS, GATE_QUESTIONS, gate_dataset
+
+    engine = Engine()
+    config = EvalConfig(modes=("extract",), models=("bundled",), limit=GATE_QUESTIONS, side="all",
+                        max_documents=GATE_MAX_DOCUMENTS)
+    run_eval(gate_dataset(tune_dir / "raft", ingested_chunks(engine.store)), run_dir, config, settings=engine.settings)
+    figures = summarise(run_dir).rows[0].figures
+    return {name: dataclasses.asdict(figure) for name, figure in figures.items() if figure.n}
+
+
 def export(tune_dir: Path, models: Path) -> dict[str, Any]:
     from localrag.tune.card import file_sha256
     from localrag.tune.export import export_model
@@ -126,12 +144,13 @@ def export(tune_dir: Path, models: Path) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("action", choices=("corpus", "train", "export"))
+    parser.add_argument("action", choices=("corpus", "train", "export", "extract"))
     parser.add_argument("--tune-dir", type=Path, help="the chain's folder, data_dir/tune/NAME")
     parser.add_argument("--folder", type=Path, help="corpus: write docs/ and qa.jsonl here")
     parser.add_argument("--papers", type=int, default=98, help="corpus: how many COVID-QA articles (of 98)")
     parser.add_argument("--backend", choices=("unsloth", "peft"), default="unsloth")
-    parser.add_argument("--run", type=Path, help="train into this folder instead of the chain's run/")
+    parser.add_argument("--run", type=Path, help="train into this folder instead of the chain's run/; extract: "
+                        "the eval run folder")
     parser.add_argument("--steps", type=int, help="fewer steps, for a smoke run (the run then differs from the plan)")
     parser.add_argument("--models", type=Path, default=Path("/tmp/gpu-models"))
     parser.add_argument("--out", type=Path, required=True, help="write the figures here as JSON")
@@ -144,6 +163,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"{args.action} needs --tune-dir")
     elif args.action == "train":
         figures = train(args.tune_dir, args.backend, args.run, args.steps)
+    elif args.action == "extract":
+        figures = extract(args.tune_dir, args.run or args.tune_dir / "extract")
     else:
         figures = export(args.tune_dir, args.models)
     args.out.parent.mkdir(parents=True, exist_ok=True)
