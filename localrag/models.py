@@ -386,6 +386,29 @@ def gate_summary(card: dict[str, Any]) -> str:
             + (f" ({reason})" if reason else ""))
 
 
+def extract_summary(card: dict[str, Any]) -> str:
+    """The gate's line on `ask --extract` (the sources' best sentence, no model) on the same questions:
+    "the sources' best sentence, no model (ask --extract): 19.8 [16.1, 23.7] token F1, +9.3 [+6.4, +12.1] points
+    against base, +8.4 [+3.9, +12.8] against tuned"; "" when the gate did not score it. Shared by every front end."""
+    extract = card_section(card_section(card, "gate"), "extract")
+    if not extract.get("f1"):
+        return ""
+    parts = []
+    for side, figure in card_section(extract, "against").items():
+        value, low, high = (_number(figure.get(k)) for k in ("value", "low", "high")) if isinstance(
+            figure, Mapping) else (None, None, None)
+        if value is not None and low is not None and high is not None:
+            parts.append(f"{100 * value:+.1f} [{100 * low:+.1f}, {100 * high:+.1f}] points against {side}")
+    return f"the sources' best sentence, no model (ask --extract): {extract['f1']} token F1" + "".join(
+        f", {part}" for part in parts)
+
+
+def extract_wins(card: dict[str, Any]) -> bool:
+    """True when the gate found the extracted sentence better than both base and tuned, by its own rule: then
+    the user is told that `answer_mode = "extract"` answers these questions better than either model."""
+    return card_section(card_section(card, "gate"), "extract").get("better") is True
+
+
 def _info(name: str, path: Path, source: str) -> ModelInfo:
     """One model's row; a bad file becomes a row with `error`, never an exception for the whole list."""
     try:

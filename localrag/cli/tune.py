@@ -476,6 +476,7 @@ def _print_tune(result: Any, out: Console) -> None:
         out.print(Text(f"  gold answer: {v['gold']}; RAFT answer format: {'yes' if v['answer_tag'] else 'no'}; "
                        f"quotes verified {v['quotes_verified']}/{v['quotes']}", style="dim"))
     if "gate" in summaries:
+        from localrag.models import extract_summary, extract_wins
         from localrag.tune.gate import GateResult
 
         gate = GateResult.from_json(summaries["gate"])
@@ -484,6 +485,12 @@ def _print_tune(result: Any, out: Console) -> None:
             out.print(Text(f"  {side} + RAG: " + ", ".join(f"{k} {v}" for k, v in figures.items()), style="dim"))
         if gate.run_dir:
             out.print(Text(f"  comparison: localrag eval show {gate.run_dir}", style="dim"))
+        card = {"gate": gate.to_json()}
+        if extract_summary(card):
+            out.print(Text(f"  {extract_summary(card)}", style="dim"))
+        if extract_wins(card):
+            out.print(Text("  on these questions the best source sentence answers better than either model: "
+                           "localrag ask --extract, or answer_mode = \"extract\" in the config", style="yellow"))
 
 
 def _tune(args: argparse.Namespace, out: Console, err: Console) -> int:

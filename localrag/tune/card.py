@@ -21,7 +21,7 @@ from typing import Any
 
 from localrag.atomic import write_text_atomic
 from localrag.errors import ModelError
-from localrag.models import card_section, gate_summary, read_gguf_header
+from localrag.models import card_section, extract_summary, gate_summary, read_gguf_header
 
 CARD_KEYS = ("name", "created", "base", "quant", "data", "config", "training", "evaluation", "files")
 
@@ -123,6 +123,8 @@ def card_markdown(card: Mapping[str, Any]) -> str:
                 cells = [side.get(n, "–") if isinstance(side, Mapping) else "–" for n in names]
                 lines.append(f"| {_cell(label)} | " + " | ".join(_cell(c) for c in cells) + " |")
             lines.append("")
+        if extract_summary(dict(card)):
+            lines += [f"On the same questions, {extract_summary(dict(card))}.", ""]
     lines += [
         "| | |",
         "|---|---|",

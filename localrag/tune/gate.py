@@ -18,6 +18,12 @@ after a stop, and readable with `localrag eval show`. Its cost is two answers pe
 most `GATE_QUESTIONS` questions, over a corpus cut to `GATE_MAX_DOCUMENTS` chunks (the gold ones
 first; retrieval is then a little easier than in the full index, for both models alike).
 
+Beside the verdict. The same questions are answered once more with `ask --extract` (the sources' best
+sentence, no model; an eval run in data_dir/tune/NAME/gate-extract/), and its paired token F1 difference
+against both models goes on the card: with the bundled model that sentence has scored about twice either
+model's answer (benchmarks/README.md, "RAFT on all of COVID-QA"), and a user should hear so from the
+command that measured it. It never changes the verdict or the default.
+
 Reuse. `verdict` and `GateResult` know nothing about generators: a tuned embedder is judged by the
 same rule from per-question retrieval scores (say recall@k) of the base and the tuned embedder, and
 `record_gate` writes any verdict into a model card (JSON and Markdown); `make_default` applies the
@@ -29,7 +35,7 @@ from __future__ import annotations
 import shutil
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -78,6 +84,8 @@ class GateResult:
     figures: dict[str, dict[str, str]] = field(default_factory=dict)
     run_dir: str = ""
     split: str = "test"
+    # The sources' best sentence without a model (`ask --extract`) on the same questions: `extract_figures`.
+    extract: dict[str, Any] = field(default_factory=dict)
 
     @property
     def better(self) -> bool:
@@ -202,6 +210,49 @@ def compare_generators(
                            figures=figures, run_dir=str(run_dir), split=dataset.name)
 
 
+def extract_figures(
+    dataset: EvalDataset,
+    run_dir: Path,
+    answered_dir: Path,
+    specs: Mapping[str, str],
+    *,
+    settings: Settings | None = None,
+    embedder: Embedder | None = None,
+    cancel: threading.Event | None = None,
+) -> dict[str, Any] | None:
+    """`ask --extract` (no model) on the questions of the eval run in `answered_dir`, and its paired token F1
+    difference against each of `specs` (side -> model spec, as in that run's records); None when cancelled.
+
+    {"f1": "19.8 [16.1, 23.7]", "questions": N, "against": {side: {value, low, high, n}}, "better": bool}: extract
+    minus the side, so above zero is the extracted sentence scoring higher; "better" as the gate's verdict would
+    say it against every side. A tuned model that loses to it, or a base
+    that does, is worth knowing: the user can answer that way today, at a fraction of the time.
+    """
+    from localrag.evaluate.metrics import mean_figure, paired_difference
+    from localrag.evaluate.report import format_figure
+    from localrag.evaluate.runner import EvalConfig, holds_other_run, read_records, run_eval
+
+    config = EvalConfig(modes=("extract",), limit=GATE_QUESTIONS, side="all", max_documents=GATE_MAX_DOCUMENTS)
+    if holds_other_run(run_dir, config.fingerprint(dataset)):
+        shutil.rmtree(run_dir)
+    if run_eval(dataset, run_dir, config, settings=settings, embedder=embedder, cancel=cancel).cancelled:
+        return None
+    extracted = {r["qid"]: float(r["scores"]["f1"]) for r in read_records(run_dir)}
+    answered = read_records(answered_dir)
+    against = {}
+    for side, spec in specs.items():
+        scores = {r["qid"]: float(r["scores"]["f1"]) for r in answered if r.get("spec") == spec}
+        both = [qid for qid in extracted if qid in scores]
+        if both:
+            difference = paired_difference([scores[q] for q in both], [extracted[q] for q in both])
+            against[side] = difference.to_json()
+    # The gate's own rule for "better": each whole interval above zero, on enough questions to judge.
+    better = (len(extracted) >= MIN_QUESTIONS and len(against) == len(specs)
+              and all(float(figure["low"] or 0) > 0 for figure in against.values()))
+    return {"f1": format_figure(mean_figure(list(extracted.values())), "f1"), "questions": len(extracted),
+            "against": against, "better": better}
+
+
 def run_gate(
     model_path: Path,
     base: Path,
@@ -221,9 +272,15 @@ def run_gate(
         result: GateResult | None = not_compared(
             "the base is a Hugging Face folder, with no GGUF of it to answer with", base=base_spec, tuned=tuned_spec)
     else:
-        result = compare_generators(gate_dataset(raft_dir, chunks), base_spec, tuned_spec, run_dir,
+        dataset = gate_dataset(raft_dir, chunks)
+        result = compare_generators(dataset, base_spec, tuned_spec, run_dir,
                                     settings=settings, embedder=embedder, generator_for=generator_for,
                                     progress=progress, cancel=cancel)
+        if result is not None and result.verdict != "not compared" and result.metric == "f1":
+            extract = extract_figures(dataset, Path(run_dir).with_name(f"{Path(run_dir).name}-extract"), Path(run_dir),
+                                      {"base": base_spec, "tuned": tuned_spec}, settings=settings,
+                                      embedder=embedder, cancel=cancel)
+            result = None if extract is None else replace(result, extract=extract)
     if result is not None:
         record_gate(Path(model_path).with_suffix(".json"), result)
     return result

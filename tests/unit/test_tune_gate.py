@@ -8,6 +8,8 @@ sources, and one that does not), so the verdict is known in advance and the test
 from __future__ import annotations
 
 import json
+import shutil
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,7 +17,7 @@ import pytest
 
 from localrag.config import Settings, load_settings
 from localrag.embed import HashEmbedder
-from localrag.models import card_summary, gate_summary
+from localrag.models import card_summary, extract_summary, extract_wins, gate_summary
 from localrag.raft.dataset import RaftExample
 from localrag.tune.card import write_card
 from localrag.tune.gate import MIN_QUESTIONS, GateResult, make_default, run_gate, verdict
@@ -128,6 +130,59 @@ def test_a_better_tuned_model_becomes_the_default(setup: dict[str, Path]) -> Non
     assert load_settings(setup["config"]).model == "mine"
     # The comparison is an ordinary eval run folder, so `localrag eval show` reads it.
     assert (setup["gate"] / "records.jsonl").is_file() and result.run_dir == str(setup["gate"])
+
+
+def test_the_gate_also_scores_the_best_source_sentence_against_both_models(setup: dict[str, Path]) -> None:
+    # The tuned model here answers nothing useful and the base reads the code word: the extracted sentence
+    # ("Document i says the code word is wordi.") holds the answer among other words, so it lies between.
+    result = gate(setup, tuned_good=False)
+    extract = result.extract
+    assert extract["questions"] == 32 and (setup["gate"].with_name("gate-extract") / "records.jsonl").is_file()
+    assert extract["against"]["tuned"]["value"] > 0 > extract["against"]["base"]["value"]
+    card = json.loads(setup["model"].with_suffix(".json").read_text())
+    line = extract_summary(card)
+    assert line.startswith("the sources' best sentence, no model (ask --extract): ") and " against tuned" in line
+    assert f"On the same questions, {line}." in setup["model"].with_suffix(".md").read_text()
+    assert not extract_wins(card)
+    # A stop during the extract run leaves the gate unfinished, as a stop during the comparison does.
+    cancel = threading.Event()
+    cancel.set()
+    shutil.rmtree(setup["gate"].with_name("gate-extract"))
+    assert run_gate(setup["model"], setup["base"], setup["raft"], setup["gate"], CHUNKS, embedder=HashEmbedder(),
+                    cancel=cancel) is None
+    records = setup["gate"].with_name("gate-extract") / "records.jsonl"
+    assert not records.is_file() or not records.read_text()
+
+
+def test_the_user_is_told_when_the_best_sentence_beats_both_models() -> None:
+    above = {"value": 0.09, "low": 0.06, "high": 0.12, "n": 100}
+    gate_json = GateResult("not better", "f1", 0.01, -0.03, 0.05, 100,
+                           extract={"f1": "19.8 [16.1, 23.7]", "questions": 100,
+                                    "against": {"base": above, "tuned": above}, "better": True}).to_json()
+    assert extract_wins({"gate": gate_json})
+    assert extract_summary({"gate": gate_json}) == (
+        "the sources' best sentence, no model (ask --extract): 19.8 [16.1, 23.7] token F1, "
+        "+9.0 [+6.0, +12.0] points against base, +9.0 [+6.0, +12.0] points against tuned")
+    gate_json["extract"]["better"] = False
+    assert not extract_wins({"gate": gate_json}) and not extract_wins({"gate": {}}) and not extract_summary({})
+
+
+def test_the_best_sentence_is_judged_by_the_gates_own_rule(setup: dict[str, Path]) -> None:
+    # Both models answer nothing useful: the sentence beats both on all 32 questions, and says so.
+    def bad_everywhere(spec: str) -> Reader:
+        return Reader(good=False)
+
+    result = run_gate(setup["model"], setup["base"], setup["raft"], setup["gate"], CHUNKS, embedder=HashEmbedder(),
+                      generator_for=bad_everywhere)  # type: ignore[arg-type]
+    assert result is not None and result.extract["better"] is True
+    # On fewer questions than a verdict needs, a sentence that scored higher on each is not called better.
+    resplit(setup, {"validation": 5})
+    for folder in (setup["gate"], setup["gate"].with_name("gate-extract")):
+        shutil.rmtree(folder)
+    few = run_gate(setup["model"], setup["base"], setup["raft"], setup["gate"], CHUNKS, embedder=HashEmbedder(),
+                   generator_for=bad_everywhere)  # type: ignore[arg-type]
+    assert few is not None and few.extract["questions"] == 5 and few.extract["better"] is False
+    assert few.extract["against"]["tuned"]["low"] > 0
 
 
 def test_answers_are_as_long_as_the_users_setting_allows_and_at_most_an_eval_answer(
