@@ -269,3 +269,8 @@ def test_the_models_screen_shows_the_verdict_beside_the_model() -> None:
     card = {"name": "mine", "gate": GateResult("not better", "f1", -0.02, -0.05, 0.01, 30).to_json()}
     label = model_label(ModelInfo("mine", Path("/m/mine.gguf"), "models/", 1, "llama", card), current=False)
     assert "not better than base: -2.0 [-5.0, +1.0] token F1 points, 30 held-out questions" in label.plain
+    assert "ask --extract" not in label.plain
+    card["gate"]["extract"] = {"f1": "19.8 [16.1, 23.7]", "questions": 30, "better": False,
+                               "against": {"tuned": {"value": 0.05, "low": -0.01, "high": 0.1, "n": 30}}}
+    label = model_label(ModelInfo("mine", Path("/m/mine.gguf"), "models/", 1, "llama", card), current=False)
+    assert "(ask --extract): 19.8 [16.1, 23.7] token F1, +5.0 [-1.0, +10.0] points against tuned" in label.plain

@@ -25,7 +25,7 @@ from textual.worker import Worker
 from localrag.config import save_settings
 from localrag.discover_models import SOURCE_TITLES, full_name
 from localrag.errors import LocalRagError
-from localrag.models import ModelInfo, gate_summary, resolve_generator
+from localrag.models import ModelInfo, extract_summary, extract_wins, gate_summary, resolve_generator
 from localrag.safe_text import printable
 from localrag.tui.messages import ModelsListed, ModelSwitched
 from localrag.tui.screens.base import LocalRagScreen
@@ -68,6 +68,11 @@ def model_label(info: ModelInfo, current: bool) -> Text:
         if gate:
             text.append("\n    ")
             text.append(gate, style="green" if gate.startswith("better") else "yellow")
+        # The same questions answered with no model: whether "extract" mode would serve this user better.
+        extract = extract_summary(info.card)
+        if extract:
+            text.append("\n    ")
+            text.append(extract, style="yellow" if extract_wins(info.card) else "dim")
     return text
 
 
