@@ -388,8 +388,9 @@ def gate_summary(card: dict[str, Any]) -> str:
 
 def extract_summary(card: dict[str, Any]) -> str:
     """The gate's line on `ask --extract` (the sources' best sentence, no model) on the same questions:
-    "the sources' best sentence, no model (ask --extract): 19.8 [16.1, 23.7] token F1, +9.3 [+6.4, +12.1] points
-    against base, +8.4 [+3.9, +12.8] against tuned"; "" when the gate did not score it. Shared by every front end."""
+    "the sources' best sentence, no model (ask --extract): 19.8 [16.1, 23.7] token F1, +9.4 [+5.5, +13.3] points
+    against base, +8.5 [+2.9, +13.8] points against tuned"; "" when the gate did not score it. Shared by every
+    front end."""
     extract = card_section(card_section(card, "gate"), "extract")
     if not extract.get("f1"):
         return ""

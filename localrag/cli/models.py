@@ -80,6 +80,7 @@ def _embedder_row(e: EmbedderInfo) -> dict[str, Any]:
 def _list(args: argparse.Namespace, out: Console, err: Console) -> int:
     from localrag.cli.common import engine_from_args
     from localrag.discover_models import SOURCE_TITLES, full_name
+
     engine = engine_from_args(args)
     models = engine.models()
     embedders = engine.embedders()

@@ -443,7 +443,7 @@ class _ChainDisplay:
         self.bar.update(self.tasks["gate"], completed=p.done, total=p.total, info=Path(p.model).name)
 
 
-def _print_tune(result: Any, out: Console) -> None:
+def _print_tune(result: Any, out: Console, config: Path) -> None:
     summaries = result.summaries
     if "raft" in summaries:
         _print_raft_summary(summaries["raft"], result.raft_dir, out)
@@ -486,11 +486,12 @@ def _print_tune(result: Any, out: Console) -> None:
         if gate.run_dir:
             out.print(Text(f"  comparison: localrag eval show {gate.run_dir}", style="dim"))
         card = {"gate": gate.to_json()}
-        if extract_summary(card):
-            out.print(Text(f"  {extract_summary(card)}", style="dim"))
+        extract = extract_summary(card)
+        if extract:
+            out.print(Text(f"  {extract}", style="dim"))
         if extract_wins(card):
             out.print(Text("  on these questions the best source sentence answers better than either model: "
-                           "localrag ask --extract, or answer_mode = \"extract\" in the config", style="yellow"))
+                           f"localrag ask --extract, or answer_mode = \"extract\" in {config}", style="yellow"))
 
 
 def _tune(args: argparse.Namespace, out: Console, err: Console) -> int:
@@ -526,7 +527,9 @@ def _tune(args: argparse.Namespace, out: Console, err: Console) -> int:
     # With --json, stdout carries the JSON document alone: every line for a person goes to stderr.
     said = err if args.json else out
     if not args.json:
-        _print_tune(result, out)
+        from localrag.paths import config_file
+
+        _print_tune(result, out, Path(args.config) if args.config else config_file())
     if result.stopped:
         said.print(Text(f"stopped during {_STAGE_TITLES[result.stopped]}; its work so far is in {result.directory}. "
                         "Run the same command again to resume.", style="yellow"))

@@ -123,8 +123,9 @@ def card_markdown(card: Mapping[str, Any]) -> str:
                 cells = [side.get(n, "–") if isinstance(side, Mapping) else "–" for n in names]
                 lines.append(f"| {_cell(label)} | " + " | ".join(_cell(c) for c in cells) + " |")
             lines.append("")
-        if extract_summary(dict(card)):
-            lines += [f"On the same questions, {extract_summary(dict(card))}.", ""]
+        extract = extract_summary(dict(card))
+        if extract:
+            lines += [f"On the same questions, {extract}.", ""]
     lines += [
         "| | |",
         "|---|---|",
