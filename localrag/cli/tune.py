@@ -443,7 +443,8 @@ class _ChainDisplay:
         self.bar.update(self.tasks["gate"], completed=p.done, total=p.total, info=Path(p.model).name)
 
 
-def _print_tune(result: Any, out: Console, config: Path) -> None:
+def _print_tune(result: Any, out: Console, config: Path, extracting: bool) -> None:
+    """The chain's figures; `extracting`: the user already answers with `answer_mode = "extract"`."""
     summaries = result.summaries
     if "raft" in summaries:
         _print_raft_summary(summaries["raft"], result.raft_dir, out)
@@ -489,7 +490,7 @@ def _print_tune(result: Any, out: Console, config: Path) -> None:
         extract = extract_summary(card)
         if extract:
             out.print(Text(f"  {extract}", style="dim"))
-        if extract_wins(card):
+        if extract_wins(card) and not extracting:
             out.print(Text("  on these questions the best source sentence answers better than either model: "
                            f"localrag ask --extract, or answer_mode = \"extract\" in {config}", style="yellow"))
 
@@ -529,7 +530,8 @@ def _tune(args: argparse.Namespace, out: Console, err: Console) -> int:
     if not args.json:
         from localrag.paths import config_file
 
-        _print_tune(result, out, Path(args.config) if args.config else config_file())
+        _print_tune(result, out, Path(args.config) if args.config else config_file(),
+                    engine.settings.answer_mode == "extract")
     if result.stopped:
         said.print(Text(f"stopped during {_STAGE_TITLES[result.stopped]}; its work so far is in {result.directory}. "
                         "Run the same command again to resume.", style="yellow"))

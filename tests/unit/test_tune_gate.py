@@ -274,3 +274,24 @@ def test_the_models_screen_shows_the_verdict_beside_the_model() -> None:
                                "against": {"tuned": {"value": 0.05, "low": -0.01, "high": 0.1, "n": 30}}}
     label = model_label(ModelInfo("mine", Path("/m/mine.gguf"), "models/", 1, "llama", card), current=False)
     assert "(ask --extract): 19.8 [16.1, 23.7] token F1, +5.0 [-1.0, +10.0] points against tuned" in label.plain
+
+
+def test_tune_recommends_extract_mode_only_to_a_user_not_already_using_it(tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    from rich.console import Console
+
+    from localrag.cli.tune import _print_tune
+
+    above = {"value": 0.09, "low": 0.06, "high": 0.12, "n": 100}
+    gate_json = GateResult("not better", "f1", 0.01, -0.03, 0.05, 100,
+                           extract={"f1": "19.8 [16.1, 23.7]", "questions": 100, "better": True,
+                                    "against": {"base": above, "tuned": above}}).to_json()
+    result = SimpleNamespace(summaries={"gate": gate_json})
+    for extracting in (False, True):
+        out = Console(record=True, width=400)
+        _print_tune(result, out, tmp_path / "config.toml", extracting)
+        text = out.export_text()
+        assert "(ask --extract): 19.8 [16.1, 23.7] token F1" in text
+        recommended = f'answer_mode = "extract" in {tmp_path / "config.toml"}' in text
+        assert recommended is not extracting
