@@ -14,7 +14,7 @@ GPU machine with this script; the run folder comes back and the chain goes on he
     python3 benchmarks/gpu_tune.py train --tune-dir DIR --backend peft --run /tmp/peft-run --out OUT/peft.json
     python3 benchmarks/gpu_tune.py export --tune-dir DIR --models /tmp/models --out OUT/export.json
     # here again: DIR/run replaced by the GPU's run folder, and the same `localrag tune` command resumes
-    # then, for scale: the sources' best sentence (`ask --extract`, no model) on the gate's own questions
+    # then, for a gate that ran before it scored it: the sources' best sentence (`ask --extract`, no model)
     python3 benchmarks/gpu_tune.py extract --tune-dir DIR --out OUT/extract.json
 
 `train` runs `finetune()` with the plan's own configuration (chain.json), only the backend set, so the
@@ -109,19 +109,17 @@ def corpus(folder: Path, papers: int) -> dict[str, Any]:
 
 
 def extract(tune_dir: Path, run_dir: Path) -> dict[str, Any]:
-    """The sources' best sentence (no model) on the gate's own questions: its dataset, limit and corpus cut."""
+    """What the gate now does after its comparison, for a gate that ran before it did: the sources' best sentence
+    (no model) on the gate's questions, and its paired token F1 difference against the gate's two models."""
     from localrag.engine import Engine
-    from localrag.evaluate.report import summarise
-    from localrag.evaluate.runner import EvalConfig, run_eval
     from localrag.tune.chain import ingested_chunks
-    from localrag.tune.gate import GATE_MAX_DOCUMENTS, GATE_QUESTIONS, gate_dataset
+    from localrag.tune.gate import extract_figures, gate_dataset
 
     engine = Engine()
-    config = EvalConfig(modes=("extract",), models=("bundled",), limit=GATE_QUESTIONS, side="all",
-                        max_documents=GATE_MAX_DOCUMENTS)
-    run_eval(gate_dataset(tune_dir / "raft", ingested_chunks(engine.store)), run_dir, config, settings=engine.settings)
-    figures = summarise(run_dir).rows[0].figures
-    return {name: dataclasses.asdict(figure) for name, figure in figures.items() if figure.n}
+    base, tuned = json.loads((tune_dir / "gate" / "run.json").read_text(encoding="utf-8"))["config"]["models"]
+    figures = extract_figures(gate_dataset(tune_dir / "raft", ingested_chunks(engine.store)), run_dir,
+                              tune_dir / "gate", {"base": base, "tuned": tuned}, settings=engine.settings)
+    return figures or {}
 
 
 def export(tune_dir: Path, models: Path) -> dict[str, Any]:
@@ -164,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
     elif args.action == "train":
         figures = train(args.tune_dir, args.backend, args.run, args.steps)
     elif args.action == "extract":
-        figures = extract(args.tune_dir, args.run or args.tune_dir / "extract")
+        figures = extract(args.tune_dir, args.run or args.tune_dir / "gate-extract")
     else:
         figures = export(args.tune_dir, args.models)
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -225,8 +225,8 @@ def extract_figures(
 
     {"f1": "19.8 [16.1, 23.7]", "questions": N, "against": {side: {value, low, high, n}}, "better": bool}: extract
     minus the side, so above zero is the extracted sentence scoring higher; "better" as the gate's verdict would
-    say it against every side. A tuned model that loses to it, or a base
-    that does, is worth knowing: the user can answer that way today, at a fraction of the time.
+    say it against every side. A tuned model that loses to it, or a base that does, is worth knowing: the user
+    can answer that way today, at a fraction of the time.
     """
     from localrag.evaluate.metrics import mean_figure, paired_difference
     from localrag.evaluate.report import format_figure
@@ -246,9 +246,9 @@ def extract_figures(
         if both:
             difference = paired_difference([scores[q] for q in both], [extracted[q] for q in both])
             against[side] = difference.to_json()
-    # The gate's own rule for "better": each whole interval above zero, on enough questions to judge.
-    better = (len(extracted) >= MIN_QUESTIONS and len(against) == len(specs)
-              and all(float(figure["low"] or 0) > 0 for figure in against.values()))
+    # The gate's own rule for "better", against every side.
+    better = len(against) == len(specs) and all(
+        from_difference(figure, metric="f1", base=side, tuned="extract").better for side, figure in against.items())
     return {"f1": format_figure(mean_figure(list(extracted.values())), "f1"), "questions": len(extracted),
             "against": against, "better": better}
 
