@@ -1,6 +1,6 @@
 """Where COVID-QA's article hit@5 misses are: questions that name something rare in their article, and not.
 
-    .venv/bin/python benchmarks/analyse_covid_misses.py [--home benchmarks/results/tune_retriever_home_98]
+    .venv/bin/python benchmarks/analyse_covid_misses.py [--home benchmarks/results/tune_retriever_home_98] [--summary S]
 
 The 200 questions drawn with random.Random(7) (bench_ranking.gold_covid) are searched through
 `Engine.search` (k = 5) on the index bench_tune_retriever.py ingests. Each question is placed by the rarest of
@@ -34,6 +34,7 @@ LIMITS = (5, 10, 20)
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--home", type=Path, default=_corpus.RESULTS / "tune_retriever_home_98")
+    parser.add_argument("--summary", type=Path, default=SUMMARY)
     args = parser.parse_args()
     from localrag.raft.qa import content_words
 
@@ -58,7 +59,7 @@ def main() -> None:
             "others": len(common), "others_hit@5": round(sum(common) / len(common), 3) if common else None}
     misses = [r for r in rows if not r["hit"]]
     head = {"questions": len(rows), "hit@5": round(sum(bool(r["hit"]) for r in rows) / len(rows), 3), "groups": groups}
-    SUMMARY.write_text(json.dumps({**head, "misses": misses, "load_average": os.getloadavg()}, indent=1,
+    args.summary.write_text(json.dumps({**head, "misses": misses, "load_average": os.getloadavg()}, indent=1,
                                   ensure_ascii=False) + "\n")
     print(json.dumps(head, indent=1))
     print(f"{len(misses)} misses; by the rarest word's article count:", sorted(r["rarest_in_articles"] for r in misses))

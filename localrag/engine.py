@@ -315,8 +315,10 @@ class Engine(GraphMode):
         progress: Callable[[IngestProgress], None] | None = None,
         cancel: threading.Event | None = None,
         refresh: bool = True,
+        force: bool = False,
     ) -> IngestReport:
-        """Add or update files and folders; `refresh=False` leaves compaction to `refresh_indexes()`."""
+        """Add or update files and folders; `refresh=False` leaves compaction to `refresh_indexes()`;
+        `force` reads unchanged files again."""
         from localrag.embed import loading_activity
         from localrag.fusion import needs_choice
         from localrag.ingest.pipeline import run_ingest
@@ -339,6 +341,7 @@ class Engine(GraphMode):
                 progress=progress,
                 cancel=cancel,
                 refresh=refresh,
+                force=force,
             )
         report.seconds += opened  # what the user waited for, the embedder's loading included
         # An index whose fusion was chosen (`retrieval tune-fusion`) is measured again once it grew a lot.

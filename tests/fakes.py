@@ -160,6 +160,7 @@ class FakeEngine:
         progress: Callable[[IngestProgress], None] | None = None,
         cancel: threading.Event | None = None,
         refresh: bool = True,
+        force: bool = False,
     ) -> IngestReport:
         self.calls.append(f"ingest {[str(p) for p in paths_]}")
         report = IngestReport()

@@ -47,6 +47,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     )
     ingest.add_argument("--no-ocr", dest="ocr", action="store_false", default=None,
                         help="do not OCR scanned PDF pages and images (OCR is slow: seconds per page)")
+    ingest.add_argument("--force", action="store_true",
+                        help="read unchanged files again (after an upgrade that reads some files differently)")
     ingest.add_argument("--json", action="store_true", help="print the report (counts, skipped files) as JSON")
     add_collection_flag(ingest)
     ingest.set_defaults(handler=_ingest_command)
@@ -100,7 +102,7 @@ def chat_command(args: argparse.Namespace, out: Console, err: Console) -> int:
 
 def _ingest_command(args: argparse.Namespace, out: Console, err: Console) -> int:
     engine = common.engine_from_args(args, embedder=args.embedder, ocr=args.ocr)
-    return _ingest(engine, args.paths, args.include, args.exclude, err, args.json)
+    return _ingest(engine, args.paths, args.include, args.exclude, err, args.json, force=args.force)
 
 
 def _ask_command(args: argparse.Namespace, out: Console, err: Console) -> int:
@@ -179,7 +181,7 @@ def _demo_command(args: argparse.Namespace, out: Console, err: Console) -> int:
 
 
 def _ingest(engine: Engine, paths: Sequence[Path], include: Sequence[str], exclude: Sequence[str],
-            err: Console, as_json: bool = False) -> int:
+            err: Console, as_json: bool = False, *, force: bool = False) -> int:
     from localrag.types import EMBEDDER_EXPORT_ACTIVITY, IngestProgress
 
     with progress_bar(err, "files  {task.fields[chunks]} chunks") as bar:
@@ -192,7 +194,7 @@ def _ingest(engine: Engine, paths: Sequence[Path], include: Sequence[str], exclu
             bar.update(task, completed=p.files_done, total=p.files_total or None, chunks=p.chunks_written,
                        description=p.activity or "Ingesting")
 
-        report = engine.ingest(paths, include=include, exclude=exclude, progress=on_progress)
+        report = engine.ingest(paths, include=include, exclude=exclude, progress=on_progress, force=force)
     if as_json:
         print_json(dataclasses.asdict(report))
         return 0

@@ -260,8 +260,29 @@ def _trimmed(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
 
 
 
+# A lone line that is a record's field, not a heading: a bare link, or "Label: value" whose one-word value
+# holds a digit ("SHA: 90d0...", "DOI: 10.3201/...", "Date: 3/24/2020"). Taken for a heading, it was the
+# heading path of every chunk below it, in each chunk's vector and BM25 text.
+_FIELD_LINE = re.compile(r"^(?:(?:https?://|www\.|doi:)\S+|[^\s:][^:]{0,40}:\s*\S*\d\S*)$", re.IGNORECASE)
+# A title line longer than this is taken only when it stands alone, without a sentence's full stop.
+_SHORT_TITLE = 100
+_LONG_TITLE = 300
+
+
+def _plain_title(text: str, blocks: list[tuple[int, int]], path: Path) -> str:
+    first_line = text.strip().split("\n", 1)[0].strip()
+    if 0 < len(first_line) <= _SHORT_TITLE:
+        return first_line
+    first = text[blocks[0][0]:blocks[0][1]] if blocks else ""
+    if first == first_line and len(first) <= _LONG_TITLE and not first.endswith(".") and len(blocks) > 1:
+        return first
+    return path.stem
+
+
 def _load_plain(path: Path) -> LoadedText:
-    """Blank-line separated blocks; a lone short line without end punctuation is taken as a heading."""
+    """Blank-line separated blocks; a lone short line without end punctuation is taken as a heading,
+    unless it is a field of a record (`_FIELD_LINE`). The title is the first line: up to 100 characters
+    whatever it is, up to 300 when it is a block of its own (a paper's long title)."""
     text = _decode(_read_bytes(path), path)
     blocks = list(_blocks(text))
     sections = []
@@ -274,14 +295,14 @@ def _load_plain(path: Path) -> LoadedText:
             and index + 1 < len(blocks)
             and not block.endswith((".", ",", ";", ":", "!", "?"))
             and not LIST_LINE.match(block)
+            and not _FIELD_LINE.match(block)
         )
         if is_heading:
             headings = (squash(block),)
             sections.append(Section(start, end, "heading", headings))
         else:
             sections.append(Section(start, end, prose_kind(block), headings))
-    first_line = text.strip().split("\n", 1)[0].strip()
-    return LoadedText(text, tuple(sections), first_line if 0 < len(first_line) <= 100 else path.stem)
+    return LoadedText(text, tuple(sections), _plain_title(text, blocks, path))
 
 
 def _load_code(path: Path) -> LoadedText:

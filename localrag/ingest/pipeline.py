@@ -123,7 +123,10 @@ def run_ingest(
     progress: ProgressCallback | None = None,
     cancel: threading.Event | None = None,
     refresh: bool = True,
+    force: bool = False,
 ) -> IngestReport:
+    """Ingest `paths`; a file whose bytes are unchanged is skipped unless `force` (read it again: after an
+    upgrade that reads some files differently)."""
     started = time.monotonic()
     report = IngestReport()
     roots = [Path(p).expanduser().resolve() for p in paths]
@@ -176,7 +179,7 @@ def run_ingest(
                 break
             name = path_text(path)
             try:
-                _ingest_file(path, name, known, parts_of, batch, report, store, embedder, settings, notify)
+                _ingest_file(path, name, known, parts_of, batch, report, store, embedder, settings, notify, force)
             except _Cancelled:
                 report.cancelled = True
                 break
@@ -269,12 +272,13 @@ def embedding_texts(path: Path, embedder: Embedder, settings: Settings) -> list[
 def _ingest_file(
     path: Path, name: str, known: dict[str, str], parts_of: dict[str, list[str]], batch: _Batch,
     report: IngestReport, store: Store, embedder: Embedder, settings: Settings, notify: Callable[[str], None],
+    force: bool = False,
 ) -> None:
     """Load and chunk one file (every document it holds) into `batch`, or add its one-line error to `report`."""
     try:
         digest = file_hash(path)
         old_parts = parts_of.get(name, [])
-        if known.get(name, known.get(old_parts[0]) if old_parts else None) == digest:
+        if not force and known.get(name, known.get(old_parts[0]) if old_parts else None) == digest:
             report.unchanged += 1
             return
         info = path.stat()

@@ -356,8 +356,12 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None)
         for name, globs in (("include", include), ("exclude", exclude)):
             if not isinstance(globs, list) or not all(isinstance(g, str) for g in globs):
                 raise ApiError(400, f"`{name}` must be a list of glob patterns")
+        force = data.get("force", False)
+        if not isinstance(force, bool):
+            raise ApiError(400, "`force` must be true or false")
         async with ingest_gate.reserve():
-            report = await run_in_threadpool(lambda: engine.ingest(paths, include=include, exclude=exclude))
+            report = await run_in_threadpool(
+                lambda: engine.ingest(paths, include=include, exclude=exclude, force=force))
         return JSONResponse(ingest_report_json(report))
 
     async def healthz(request: Request) -> Response:

@@ -177,13 +177,15 @@ def build_server(engine: Engine) -> MCPServer:
         paths: Annotated[list[str], Field(min_length=1, description="absolute file or folder paths")],
         include: Annotated[list[str] | None, Field(description="only files matching these globs")] = None,
         exclude: Annotated[list[str] | None, Field(description="skip files matching these globs")] = None,
+        force: Annotated[bool, Field(description="read unchanged files again")] = False,
     ) -> dict[str, Any]:
-        """Add files and folders to the index (unchanged files are skipped; one bad file never stops the rest).
+        """Add files and folders to the index (unchanged files are skipped unless `force`; one bad file never
+        stops the rest).
 
         Returns the report: files added / updated / unchanged / removed, chunks written, and each
         file that failed with the reason.
         """
-        report = call(lambda: engine.ingest(paths, include=include or (), exclude=exclude or ()))
+        report = call(lambda: engine.ingest(paths, include=include or (), exclude=exclude or (), force=force))
         return ingest_report_json(report)
 
     @server.tool()

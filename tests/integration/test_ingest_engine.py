@@ -43,6 +43,12 @@ def test_ingest_sample_corpus_then_reingest_skips(engine: Engine, corpus_copy: P
     assert (second.added, second.updated, second.chunks_written) == (0, 0, 0)
     assert second.unchanged == first.added
 
+    # --force reads every file again: each is updated in place, with its chunks neither lost nor doubled.
+    forced = engine.ingest([corpus_copy], force=True)
+    assert (forced.added, forced.updated, forced.unchanged) == (0, first.added, 0)
+    assert forced.chunks_written == first.chunks_written == engine.store.chunk_count()
+    _assert_consistent(engine)
+
 
 def test_modify_delete_and_forget(engine: Engine, corpus_copy: Path) -> None:
     engine.ingest([corpus_copy])

@@ -152,6 +152,15 @@ def test_status_in_a_pipe_is_plain_aligned_lines(cli_ingested: None, capsys: pyt
     assert lines[0].split() == ["documents", str(data["documents"])]
 
 
+def test_ingest_force_reads_unchanged_files_again(cli_ingested: None, capsys: pytest.CaptureFixture[str]) -> None:
+    files = len([p for p in sample_corpus_dir().iterdir() if p.is_file()])
+    assert run(["ingest", str(sample_corpus_dir()), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["unchanged"] == files
+    assert run(["ingest", str(sample_corpus_dir()), "--force", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert (report["updated"], report["unchanged"], report["errors"]) == (files, 0, [])
+
+
 def test_load_choice_is_none_on_a_fresh_index(retrieval_engine: Engine) -> None:
     assert load_choice(retrieval_engine.store) is None
 

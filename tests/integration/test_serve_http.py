@@ -142,6 +142,10 @@ def test_plain_http_search_ingest_health_and_limits(server: Running, tmp_path: P
     note.write_text("# Tide tables\n\nThe harbour tide gauge was installed in 1902.\n", encoding="utf-8")
     status, _, report = server.request("POST", "/ingest", {"paths": [str(note)]})
     assert status == 200 and report["added"] == 1 and report["errors"] == []
+    status, _, report = server.request("POST", "/ingest", {"paths": [str(note)], "force": True})
+    assert status == 200 and (report["unchanged"], report["updated"]) == (0, 1)
+    status, _, error = server.request("POST", "/ingest", {"paths": [str(note)], "force": "yes"})
+    assert status == 400 and "`force`" in error["error"]["message"]
 
     assert server.request("POST", "/search", raw=b"{not json")[0] == 400
     status, _, error = server.request("POST", "/search", {"query": "x", "k": 0})

@@ -55,6 +55,7 @@ async def _session(home: Path) -> dict[str, Any]:
             return result.structured_content
 
         seen["ingest"] = await call("ingest", paths=[str(sample_corpus_dir() / name) for name in SAMPLES])
+        seen["reread"] = await call("ingest", paths=[str(sample_corpus_dir() / SAMPLES[0])], force=True)
         seen["documents"] = await call("list_documents")
         seen["search"] = await call("search", query="lighthouse first lit", k=3)
         seen["ask"] = await call("ask", question="When was the Kestrel Point lighthouse first lit?")
@@ -90,6 +91,7 @@ def test_every_tool_and_resource_over_stdio(
     assert seen["tools"]["search"].input_schema["properties"]["k"]["maximum"] == 100
     assert seen["templates"] == {"localrag://doc/{doc_id}", "localrag://chunk/{chunk_id}"}
     assert seen["ingest"]["added"] == 2 and seen["ingest"]["errors"] == []
+    assert (seen["reread"]["updated"], seen["reread"]["unchanged"]) == (1, 0)
     assert len(seen["documents"]["documents"]) == 2 and seen["status"]["documents"] == 2
     assert seen["search"]["hits"][0]["chunk"]["path"].endswith("kestrel-point-lighthouse.md")
     answer = seen["ask"]

@@ -75,6 +75,29 @@ def test_text_paragraphs_headings_and_lists(tmp_path: Path) -> None:
     assert section_texts(loaded)[1] == "First paragraph,\nwrapped."
     assert_well_formed(loaded)
 
+def test_a_papers_record_fields_are_not_headings_and_its_long_title_is_kept(tmp_path: Path) -> None:
+    # The layout of COVID-QA's plain-text papers: a long title line, then a link and a hash on lines of
+    # their own. Read as headings, "SHA: <hash>" was the heading of every chunk below it.
+    title = "On the Coronavirus (COVID-19) Outbreak and the Smart City Network: Universal Data Sharing Standards"
+    path = tmp_path / "paper.txt"
+    path.write_text(f"{title} for Urban Health\n\nhttps://doi.org/10.3390/healthcare8010046\n\n"
+                    "SHA: 90d04764b497a224a1d969f4e317fc19a5feab35\n\nDate: 3/24/2020\n\n"
+                    "Cities share data.\n\nMethods: Overview\n\nWe read it.\n", encoding="utf-8")
+    loaded = load_file(path)
+    assert loaded.title == f"{title} for Urban Health"
+    assert [s.headings for s in loaded.sections if s.kind == "heading"] == [("Methods: Overview",)]
+    assert all(s.headings in ((), ("Methods: Overview",)) for s in loaded.sections)
+
+
+def test_a_long_first_line_is_a_title_only_standing_alone_without_a_full_stop(tmp_path: Path) -> None:
+    sentence = ("This opening sentence runs on well past a hundred characters, "
+                "as the sentences in a plain note often do.")
+    assert len(sentence) > 100
+    for name, text in [("a.txt", f"{sentence}\n\nMore."), ("b.txt", f"{sentence[:-1]} and on\nwrapped\n\nMore.")]:
+        (tmp_path / name).write_text(text, encoding="utf-8")
+        assert load_file(tmp_path / name).title == Path(name).stem
+
+
 
 @pytest.mark.parametrize(
     ("data", "expected"),
