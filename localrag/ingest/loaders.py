@@ -13,7 +13,7 @@ fenced code block is not a heading), BeautifulSoup reads HTML, python-docx reads
 reads PDFs. pypdf's text visitor also reports each line's position and font size, which is how PDF
 headings (larger type) and paragraphs (larger vertical gaps) are found.
 
-Further formats have loaders in modules of their own, imported on first use: slides (.pptx),
+Further formats have loaders in modules of their own, imported on first use: word (.docx), slides (.pptx),
 sheets (.xlsx, .csv), opendoc (.odt), ebook (.epub), rtf, mail (.eml, .mbox), notebook (.ipynb) and
 ocr (images, and scanned PDF pages through pdf.py).
 
@@ -27,16 +27,15 @@ from __future__ import annotations
 import codecs
 import dataclasses
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from localrag.errors import LoaderError
 from localrag.ingest.ocr import IMAGE_EXTENSIONS, Notify
 from localrag.ingest.pdf import load_pdf
 from localrag.ingest.structure import LIST_LINE, SPACES, HeadingPath, TextBuilder, prose_kind, squash
-from localrag.ingest.zipguard import guard_zip
 from localrag.types import LoadedText, Section
 
 if TYPE_CHECKING:
@@ -92,8 +91,6 @@ def load_file(path: Path, *, ocr: bool = True, notify: Notify | None = None) -> 
         loaded = _FORMAT_LOADERS[kind](path, ocr, notify)
     elif kind == "pdf":
         loaded = load_pdf(path, ocr=ocr, notify=notify)
-    elif kind == "docx":
-        loaded = _load_docx(path)
     elif kind == "html":
         loaded = _load_html(path)
     elif kind == "md":
@@ -163,6 +160,12 @@ def _eml(path: Path, ocr: bool, notify: Notify | None) -> LoadedText:
     return next(message_text(message, path.stem) for _, message in read_messages(path))
 
 
+def _docx(path: Path, ocr: bool, notify: Notify | None) -> LoadedText:
+    from localrag.ingest.word import load_docx
+
+    return load_docx(path)
+
+
 def _ipynb(path: Path, ocr: bool, notify: Notify | None) -> LoadedText:
     from localrag.ingest.notebook import load_notebook
 
@@ -172,7 +175,7 @@ def _ipynb(path: Path, ocr: bool, notify: Notify | None) -> LoadedText:
 # Formats whose loaders live in their own modules, imported on first use (each pulls in a library).
 _FORMAT_LOADERS: dict[str, Callable[[Path, bool, Notify | None], LoadedText]] = {
     "image": _image, "pptx": _pptx, "xlsx": _xlsx, "csv": _csv, "odt": _odt, "epub": _epub, "rtf": _rtf,
-    "eml": _eml, "ipynb": _ipynb,
+    "eml": _eml, "ipynb": _ipynb, "docx": _docx,
 }
 
 
@@ -523,96 +526,3 @@ def _load_html(path: Path) -> LoadedText:
     walker.flush()
     page_title = squash(soup.title.get_text()) if soup.title else ""
     return walker.out.build(page_title or walker.first_h1 or path.stem)
-
-
-# --- Word (.docx) ---------------------------------------------------------------------------------
-
-_CODE_STYLES = frozenset({"code", "source code", "html preformatted", "macro text", "plain text"})
-
-
-def _docx_heading_level(style: Any) -> int | None:
-    """Heading level from the paragraph style, following custom styles back to the built-in ones."""
-    seen = 0
-    while style is not None and seen < 10:
-        name = (style.name or "").strip().lower()
-        if name == "title":
-            return 1
-        match = re.fullmatch(r"heading\s*(\d)", name)
-        if match:
-            return int(match.group(1)) + 1
-        style = style.base_style
-        seen += 1
-    return None
-
-
-def _docx_blocks(document: Any) -> Iterator[tuple[str, str, int | None]]:
-    """(kind, text, heading level) per block; runs of list or code paragraphs become one block."""
-    from docx.table import Table
-
-    run_kind = ""
-    run_lines: list[str] = []
-    for block in document.iter_inner_content():
-        kind, text, level = "paragraph", "", None
-        if isinstance(block, Table):
-            kind, text = "table", "\n".join(_docx_table(block))
-        else:
-            text = block.text
-            style = block.style
-            style_name = (style.name or "").lower() if style is not None else ""
-            level = _docx_heading_level(style)
-            numbered = block._p.pPr is not None and block._p.pPr.numPr is not None
-            if level is not None:
-                kind = "heading"
-            elif style_name in _CODE_STYLES:
-                kind = "code"
-            elif "list" in style_name or numbered:
-                kind = "list"
-                text = f"- {text.strip()}" if text.strip() else ""
-        if run_lines and kind != run_kind:
-            yield run_kind, "\n".join(run_lines), None
-            run_lines = []
-        if kind in ("list", "code"):
-            run_kind = kind
-            run_lines.append(text)
-        else:
-            yield kind, text, level
-    if run_lines:
-        yield run_kind, "\n".join(run_lines), None
-
-
-def _docx_table(table: Any) -> Iterable[str]:
-    for row in table.rows:
-        cells, seen = [], set()
-        for cell in row.cells:
-            # A merged cell is returned once per grid column it spans.
-            if id(cell._tc) in seen:
-                continue
-            seen.add(id(cell._tc))
-            cells.append(squash(cell.text))
-        if any(cells):
-            yield " | ".join(cells)
-
-
-def _load_docx(path: Path) -> LoadedText:
-    import docx
-
-    guard_zip(path)
-    try:
-        document = docx.Document(str(path))
-        blocks = list(_docx_blocks(document))
-        title = squash(document.core_properties.title or "")
-    except Exception as exc:  # python-docx raises zip, XML and key errors for damaged files alike
-        raise LoaderError(
-            f"{path}: not a readable .docx file ({type(exc).__name__})",
-            "it may be corrupt, password-protected or an old .doc: re-save it as .docx",
-        ) from exc
-    out = TextBuilder()
-    headings = HeadingPath()
-    for kind, text, level in blocks:
-        if kind == "heading" and level is not None and squash(text):
-            name = squash(text)
-            title = title or name
-            out.add(name, "heading", headings.enter(level, name))
-        else:
-            out.add(text, "paragraph" if kind == "heading" else kind, headings.path)
-    return out.build(title or path.stem)
