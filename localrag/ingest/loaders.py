@@ -338,6 +338,8 @@ def _load_code(path: Path) -> LoadedText:
 # --- Markdown -------------------------------------------------------------------------------------
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n.*?\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.DOTALL)
+# A front matter's one-line `title:`, the title of a blog or site page (Jekyll, Hugo) that has no `# ` heading.
+_FRONT_TITLE = re.compile(r"^title[ \t]*:[ \t]*(['\"]?)(.+?)\1[ \t]*$", re.MULTILINE)
 _MD_KINDS = {
     "paragraph_open": "paragraph", "bullet_list_open": "list", "ordered_list_open": "list",
     "table_open": "table", "fence": "code", "code_block": "code", "blockquote_open": "paragraph",
@@ -399,6 +401,10 @@ def _load_markdown(path: Path) -> LoadedText:
             sections.append(Section(start, end, kind, headings.enter(level, name)))
         else:
             sections.append(Section(start, end, kind, headings.path))
+    front = _FRONT_MATTER.match(text)
+    named = _FRONT_TITLE.search(text, 0, front.end()) if front else None
+    if not title and named and squash(named.group(2)):
+        title = squash(named.group(2))
     if not title:
         title = next((s.headings[-1] for s in sections if s.kind == "heading"), path.stem)
     return LoadedText(text, tuple(sections), title)

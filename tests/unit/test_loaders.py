@@ -193,6 +193,15 @@ def test_markdown_structure(tmp_path: Path) -> None:
     assert_well_formed(loaded)
 
 
+def test_a_front_matter_title_names_a_page_without_a_top_heading(tmp_path: Path) -> None:
+    path = tmp_path / "2024-05-01-post.md"
+    path.write_text('---\nlayout: post\ntitle: "Hiving a swarm: notes"\n---\n\n## Before\n\nBring a box.\n',
+                    encoding="utf-8")
+    assert load_file(path).title == "Hiving a swarm: notes"
+    path.write_text("---\nlayout: post\n---\n\n## Before\n\nBring a box.\n", encoding="utf-8")
+    assert load_file(path).title == "Before"
+
+
 # --- HTML -----------------------------------------------------------------------------------------
 
 
