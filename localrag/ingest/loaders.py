@@ -261,8 +261,6 @@ def _trimmed(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
         yield start + lead, start + lead + len(stripped)
 
 
-
-
 # A lone line that is a record's field, not a heading: a bare link, or "Label: value" whose one-word value
 # holds a digit ("SHA: 90d0...", "DOI: 10.3201/...", "Date: 3/24/2020"). Taken for a heading, it was the
 # heading path of every chunk below it, in each chunk's vector and BM25 text.
