@@ -49,6 +49,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     pull.add_argument("--name", help="model name in models/ (default: the file name)")
     pull.add_argument("--revision", default="main", help="hf: branch, tag or commit (default main)")
     pull.add_argument("--force", action="store_true", help="replace a model of that name")
+    pull.add_argument("--json", action="store_true", help="print the pulled model (path, card, size, sha256) as JSON")
     pull.set_defaults(handler=_pull)
 
 
@@ -142,6 +143,10 @@ def _pull(args: argparse.Namespace, out: Console, err: Console) -> int:
     checked = "size and sha256 checked" if result.checked else "size checked (the server states no sha256)"
     resumed = f", resumed at {result.resumed_from} bytes" if result.resumed_from else ""
     err.print(Text(f"{result.size / 1e6:.1f} MB in {result.seconds:.1f}s, {checked}{resumed}"))
+    if args.json:
+        print_json({**dataclasses.asdict(result), "path": str(result.path), "card": str(result.card),
+                    "model": result.path.stem})
+        return 0
     out.print(Text(f"pulled {result.path} (card {result.card}); use it with --model {result.path.stem}"),
               soft_wrap=True)
     return 0

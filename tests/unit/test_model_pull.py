@@ -237,6 +237,9 @@ def test_cli_pull_then_list(server: tuple[str, ServerState], localrag_home: Path
     assert rows["models:mine"]["card"]["source"] == f"{base}/m/tiny.gguf"
     assert run(["models", "pull", f"{base}/m/tiny.gguf", "--name", "../outside"]) == 2
     assert "'../outside' cannot be a model name" in capsys.readouterr().err
+    assert run(["models", "pull", f"{base}/m/tiny.gguf", "--name", "again", "--json"]) == 0
+    pulled = json.loads(capsys.readouterr().out)
+    assert pulled["model"] == "again" and pulled["size"] == len(MODEL) and pulled["path"].endswith("again.gguf")
     assert run(["models", "pull", "ftp://nowhere/x.gguf"]) == 2
     assert "neither hf:OWNER/REPO" in capsys.readouterr().err
 
