@@ -162,7 +162,7 @@ class FakeEngine:
         refresh: bool = True,
         force: bool = False,
     ) -> IngestReport:
-        self.calls.append(f"ingest {[str(p) for p in paths_]}")
+        self.calls.append(f"ingest {[str(p) for p in paths_]}" + (" force" if force else ""))
         report = IngestReport()
         total = len(paths_) + 1
         for done, path in enumerate(paths_, start=1):

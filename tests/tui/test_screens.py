@@ -239,6 +239,18 @@ async def test_the_screen_copies_the_apps_state_onto_its_status_bar() -> None:
         assert bar.model_label == app.model_label
 
 
+async def test_r_reads_the_highlighted_document_again(app: LocalRagApp, fake_engine: FakeEngine) -> None:
+    async with app.run_test(size=(120, 40)) as pilot:
+        table = await _library_documents(app, pilot)
+        library = app.screen
+        table.move_cursor(row=1)
+        target = library.documents[1].path  # type: ignore[attr-defined]
+        await pilot.press("r")
+        await wait_for(pilot, lambda: f"ingest {[target]} force" in fake_engine.calls)
+        await wait_for(pilot, lambda: library.cancel_event is None)  # type: ignore[attr-defined]
+        assert "r reads again" in str(table.border_subtitle)
+
+
 async def test_a_documents_key_sentences_open_from_the_library(app: LocalRagApp, fake_engine: FakeEngine) -> None:
     from localrag.tui.screens.summary import SummaryScreen
 

@@ -166,6 +166,7 @@ class LibraryScreen(LocalRagScreen):
         Binding("escape", "stop", "Stop ingest", show=False),
         Binding("delete,f", "forget", "Forget doc"),
         Binding("s", "summarize", "Summarize doc"),
+        Binding("r", "reread", "Read doc again", show=False),
         Binding("ctrl+b", "graph_build", "Build graph / stop"),
     ]
 
@@ -228,7 +229,7 @@ class LibraryScreen(LocalRagScreen):
                 Text(printable(path.name, multiline=False)), Text(d.file_type), Text(str(d.n_chunks)),
                 Text(size_text(d.size)), Text(printable(str(path.parent), multiline=False)), key=d.doc_id,
             )
-        table.border_subtitle = f"{len(self.documents)} documents · s summarizes · Delete forgets"
+        table.border_subtitle = f"{len(self.documents)} documents · s summarizes · r reads again · Delete forgets"
 
     def action_forget(self) -> None:
         table = self.query_one("#documents", DataTable)
@@ -414,6 +415,21 @@ class LibraryScreen(LocalRagScreen):
             return
         include = parse_patterns(self.query_one("#include", Input).value)
         exclude = parse_patterns(self.query_one("#exclude", Input).value)
+        self._start_ingest(paths, include, exclude, force=False)
+
+    def action_reread(self) -> None:
+        """Read the highlighted document again though its file is unchanged (`ingest --force`)."""
+        table = self.query_one("#documents", DataTable)
+        if not self.documents or table.cursor_row is None or table.cursor_row >= len(self.documents):
+            return
+        if self.cancel_event is not None:
+            self.notify("An ingest is already running.", severity="warning")
+            return
+        path = Path(self.documents[table.cursor_row].path)
+        # A mail attachment's path names a document inside its message file: the file is what is read.
+        self._start_ingest([next((p for p in (path, *path.parents) if p.is_file()), path)], [], [], force=True)
+
+    def _start_ingest(self, paths: list[Path], include: list[str], exclude: list[str], *, force: bool) -> None:
         self.cancel_event = threading.Event()
         self.remove_class("-reported")
         self.add_class("-ingesting")
@@ -421,16 +437,18 @@ class LibraryScreen(LocalRagScreen):
         self.query_one("#ingest-line", Static).update(Text("finding files…", style="italic"))
         self.query_one("#ingest", Button).label = "Stop"
         self.localrag.activity = "ingesting…"
-        self._ingest(paths, include, exclude, self.cancel_event)
+        self._ingest(paths, include, exclude, self.cancel_event, force)
 
     @work(thread=True, exclusive=True, group="ingest", exit_on_error=False)
-    def _ingest(self, paths: list[Path], include: list[str], exclude: list[str], cancel: threading.Event) -> None:
+    def _ingest(self, paths: list[Path], include: list[str], exclude: list[str], cancel: threading.Event,
+                force: bool) -> None:
         report = self.localrag.engine.ingest(
             paths,
             include=include,
             exclude=exclude,
             progress=self._post_progress,
             cancel=cancel,
+            force=force,
         )
         self.post_message(IngestFinished(report))
 
