@@ -9,7 +9,7 @@ their own. The graph lives in the same LanceDB folder as the chunks (`GraphStore
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -96,14 +96,16 @@ class GraphMode:
         one of its aliases, as linking normalises them) or of `relation`, when given."""
         from localrag.graph.store import ListedTriple, normalise_relation
         from localrag.shapes import step_source
+        from localrag.store_schema import sql_in, sql_literal
 
-        rows = self.graph.triple_rows().to_pylist()
-        if relation:
-            rows = [r for r in rows if r["relation"] == normalise_relation(relation)]
+        # Filters go to LanceDB: at a million triples, reading every row into Python took ~1.8 s a listing.
+        where = [f"relation = {sql_literal(normalise_relation(relation))}"] if relation else []
         if entity:
-            ids = self.graph.entities_named(entity)
-            rows = [r for r in rows if r["head"] in ids or r["tail"] in ids]
-        names = self.graph_index().names
+            ids = sorted(self.graph.entities_named(entity))
+            where.append(f"({sql_in('head', ids)} OR {sql_in('tail', ids)})")
+        rows = self.graph.triple_rows(" AND ".join(where) or None).to_pylist()
+        names: Mapping[str, str] = (self.graph.entity_names(i for r in rows for i in (r["head"], r["tail"]))
+                                    if where else self.graph_index().names)
         chunks = self.source_chunks(r["source"] for r in rows)
         listed = [ListedTriple(names.get(r["head"], r["head"]), r["relation"], names.get(r["tail"], r["tail"]),
                                r["source"], step_source(r["source"], chunks)) for r in rows]

@@ -233,8 +233,22 @@ class GraphStore:
         return self._entities.search().limit(None).to_arrow()
 
     @graph_guarded
-    def triple_rows(self) -> pa.Table:
-        return self._triples.search().limit(None).to_arrow()
+    def triple_rows(self, where: str | None = None) -> pa.Table:
+        """Every triple row, or those matching a SQL `where` (filtered by LanceDB, not in Python)."""
+        query = self._triples.search()
+        return (query.where(where) if where else query).limit(None).to_arrow()
+
+    @graph_guarded
+    def entity_names(self, entity_ids: Iterable[str]) -> dict[str, str]:
+        """id -> display name of these entities; an id the table lacks, or one without a name, is its own name."""
+        ids = list(dict.fromkeys(entity_ids))
+        names = dict(zip(ids, ids, strict=True))
+        for i in range(0, len(ids), _IN_BATCH):
+            rows = self._entities.search().where(sql_in("entity_id", ids[i : i + _IN_BATCH]))
+            table = rows.select(["entity_id", "name"]).limit(None).to_arrow()
+            names.update((e, n) for e, n in zip(table["entity_id"].to_pylist(), table["name"].to_pylist(),
+                                                strict=True) if n is not None)
+        return names
 
     @graph_guarded
     def entities_named(self, name: str) -> set[str]:

@@ -54,6 +54,18 @@ def test_reimport_does_not_duplicate(graph: GraphStore, tmp_path: Path) -> None:
     assert graph.stats().triples == 6
 
 
+def test_filtered_triple_rows_and_entity_names(graph: GraphStore, tmp_path: Path) -> None:
+    from localrag.store_schema import sql_in
+
+    graph.import_triples(write(tmp_path, "films.tsv", FILMS + "Conan_O'Brien\tstarred_in\tBig\n"))
+    rows = graph.triple_rows(f"({sql_in('head', ['big'])} OR {sql_in('tail', ['big'])})").to_pylist()
+    assert sorted((r["head"], r["tail"]) for r in rows) == [
+        ("big", "penny marshall"), ("conan o'brien", "big"), ("tom hanks", "big")]
+    # A name quoted as SQL; an id the table lacks is its own name.
+    names = graph.entity_names(["conan o'brien", "big", "nobody"])
+    assert names == {"conan o'brien": "Conan_O'Brien", "big": "Big", "nobody": "nobody"}
+
+
 def test_bad_lines_are_reported_with_file_and_line_and_skipped(graph: GraphStore, tmp_path: Path) -> None:
     path = write(tmp_path, "bad.tsv", "A\tknows\tB\nonly_two\tfields\n\nC\tknows\t \nD\tknows\tE\n")
     report = graph.import_triples(path)
