@@ -66,12 +66,16 @@ async def _library_documents(app: LocalRagApp, pilot: Pilot) -> DataTable[object
     return table
 
 
+async def _highlight_document(app: LocalRagApp, pilot: Pilot, row: int) -> tuple[DataTable[object], str]:
+    """The Library's document table with the cursor on `row`, and that document's path."""
+    table = await _library_documents(app, pilot)
+    table.move_cursor(row=row)
+    return table, app.screen.documents[row].path  # type: ignore[attr-defined]
+
+
 async def test_forget_document_after_confirmation(app: LocalRagApp, fake_engine: FakeEngine) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
-        table = await _library_documents(app, pilot)
-        library = app.screen
-        table.move_cursor(row=1)
-        target = library.documents[1].path  # type: ignore[attr-defined]
+        table, target = await _highlight_document(app, pilot, 1)
         await pilot.press("delete")
         assert isinstance(app.screen, ConfirmScreen)
         await pilot.press("y")
@@ -241,10 +245,8 @@ async def test_the_screen_copies_the_apps_state_onto_its_status_bar() -> None:
 
 async def test_r_reads_the_highlighted_document_again(app: LocalRagApp, fake_engine: FakeEngine) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
-        table = await _library_documents(app, pilot)
+        table, target = await _highlight_document(app, pilot, 1)
         library = app.screen
-        table.move_cursor(row=1)
-        target = library.documents[1].path  # type: ignore[attr-defined]
         await pilot.press("r")
         await wait_for(pilot, lambda: f"ingest {[target]} force" in fake_engine.calls)
         await wait_for(pilot, lambda: library.cancel_event is None)  # type: ignore[attr-defined]
