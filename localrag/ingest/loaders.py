@@ -35,7 +35,15 @@ from typing import TYPE_CHECKING
 from localrag.errors import LoaderError
 from localrag.ingest.ocr import IMAGE_EXTENSIONS, Notify
 from localrag.ingest.pdf import load_pdf
-from localrag.ingest.structure import LIST_LINE, SPACES, HeadingPath, TextBuilder, prose_kind, squash
+from localrag.ingest.structure import (
+    LIST_LINE,
+    SPACES,
+    HeadingPath,
+    TextBuilder,
+    authored_title,
+    prose_kind,
+    squash,
+)
 from localrag.types import LoadedText, Section
 
 if TYPE_CHECKING:
@@ -528,5 +536,5 @@ def _load_html(path: Path) -> LoadedText:
     walker = HtmlWalker()
     walker.walk(soup.body or soup)
     walker.flush()
-    page_title = squash(soup.title.get_text()) if soup.title else ""
+    page_title = authored_title(soup.title.get_text()) if soup.title else ""
     return walker.out.build(page_title or walker.first_h1 or path.stem)

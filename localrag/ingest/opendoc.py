@@ -14,7 +14,7 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 from localrag.errors import LoaderError
-from localrag.ingest.structure import HeadingPath, TextBuilder, squash
+from localrag.ingest.structure import HeadingPath, TextBuilder, authored_title, squash
 from localrag.ingest.zipguard import guard_zip
 from localrag.types import LoadedText
 
@@ -109,5 +109,5 @@ def load_odt(path: Path) -> LoadedText:
     titles: list[str] = []
     _walk(body, out, HeadingPath(), titles)
     title_element = meta.find(".//dc:title", _NS) if meta is not None else None
-    title = squash(title_element.text or "") if title_element is not None else ""
+    title = authored_title(title_element.text or "") if title_element is not None else ""
     return out.build(title or (titles[0] if titles else path.stem))

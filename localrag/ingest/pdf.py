@@ -22,7 +22,7 @@ from typing import Any
 
 from localrag.errors import LoaderError
 from localrag.ingest.ocr import Notify, ocr_pdf_page
-from localrag.ingest.structure import LIST_LINE, HeadingPath, TextBuilder, prose_kind, squash
+from localrag.ingest.structure import LIST_LINE, HeadingPath, TextBuilder, authored_title, prose_kind, squash
 from localrag.types import LoadedText
 
 
@@ -193,7 +193,7 @@ def _read_pdf(path: Path, ocr: bool, notify: Notify | None) -> LoadedText:
     metadata_title = ""
     try:
         metadata = reader.metadata
-        metadata_title = squash(str(metadata.get("/Title") or "")) if metadata is not None else ""
+        metadata_title = authored_title(str(metadata.get("/Title") or "")) if metadata is not None else ""
     except Exception:  # a damaged info dictionary only costs the title
         metadata_title = ""
     return out.build(metadata_title or title or path.stem)

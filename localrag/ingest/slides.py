@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from localrag.errors import LoaderError
-from localrag.ingest.structure import HeadingPath, TextBuilder, squash
+from localrag.ingest.structure import HeadingPath, TextBuilder, authored_title, squash
 from localrag.ingest.zipguard import guard_zip
 from localrag.types import LoadedText
 
@@ -54,7 +54,7 @@ def load_pptx(path: Path) -> LoadedText:
     headings = HeadingPath()
     try:
         presentation = Presentation(str(path))
-        deck_title = squash(presentation.core_properties.title or "")
+        deck_title = authored_title(presentation.core_properties.title or "")
         for number, slide in enumerate(presentation.slides, start=1):
             title_shape = slide.shapes.title
             title = squash(title_shape.text_frame.text) if title_shape is not None else ""

@@ -59,6 +59,24 @@ def squash(text: str) -> str:
     return SPACES.sub(" ", text).strip()
 
 
+# Titles that authoring tools write on their own, not the author: a PDF info dictionary's "Microsoft Word -
+# report.docx" or "report.dvi", a new deck's "PowerPoint Presentation", an editor's "Untitled Document". Taken
+# as the title, one would ride in front of every chunk of the document in its vector.
+_TOOL_TITLE = re.compile(
+    r"(?:microsoft (?:word|powerpoint|excel|office \w+) - .*"
+    r"|.*\.(?:docx?|pptx?|xlsx?|pdf|rtf|odt|odp|tex|dvi|ps|eps|indd|qxd|pages|key|txt|html?)"
+    r"|untitled(?: document| presentation)?\s*\d*|no title|title|document\s*\d*"
+    r"|(?:powerpoint )?presentation\s*\d*|slide \d+)",
+    re.IGNORECASE,
+)
+
+
+def authored_title(title: str) -> str:
+    """A title from a file's metadata, or "" when an authoring tool wrote it (`_TOOL_TITLE`) or it has no letter."""
+    title = squash(title)
+    return "" if _TOOL_TITLE.fullmatch(title) or not any(c.isalpha() for c in title) else title
+
+
 def prose_kind(block: str) -> str:
     """A block whose every line is a list item is a list; anything else is a paragraph."""
     return "list" if all(LIST_LINE.match(line) for line in block.split("\n")) else "paragraph"

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from localrag.errors import LoaderError
-from localrag.ingest.structure import HeadingPath, TextBuilder, squash
+from localrag.ingest.structure import HeadingPath, TextBuilder, authored_title, squash
 from localrag.ingest.zipguard import guard_zip
 from localrag.types import LoadedText
 
@@ -90,7 +90,7 @@ def load_docx(path: Path) -> LoadedText:
     try:
         document = docx.Document(str(path))
         blocks = list(_docx_blocks(document))
-        title = squash(document.core_properties.title or "")
+        title = authored_title(document.core_properties.title or "")
     except Exception as exc:  # python-docx raises zip, XML and key errors for damaged files alike
         raise LoaderError(
             f"{path}: not a readable .docx file ({type(exc).__name__})",

@@ -51,6 +51,16 @@ def make_pptx(path: Path) -> Path:
     return path
 
 
+def test_a_decks_default_title_gives_way_to_its_first_slide(tmp_path: Path) -> None:
+    from pptx import Presentation
+
+    path = make_pptx(tmp_path / "deck.pptx")
+    deck = Presentation(str(path))
+    deck.core_properties.title = "PowerPoint Presentation"
+    deck.save(str(path))
+    assert load_file(path).title == "Quarterly results"
+
+
 def test_pptx_titles_are_headings_and_notes_follow(tmp_path: Path) -> None:
     loaded = load_file(make_pptx(tmp_path / "deck.pptx"))
     assert file_type(tmp_path / "deck.pptx") == "pptx"

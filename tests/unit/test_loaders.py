@@ -241,6 +241,13 @@ def test_html_blocks_and_dropped_parts(tmp_path: Path) -> None:
     assert_well_formed(loaded)
 
 
+def test_an_editors_untitled_page_is_titled_by_its_heading(tmp_path: Path) -> None:
+    path = tmp_path / "page.html"
+    path.write_text("<html><head><title>Untitled Document</title></head><body><h1>Opening hours</h1>"
+                    "<p>We open at nine.</p></body></html>", encoding="utf-8")
+    assert load_file(path).title == "Opening hours"
+
+
 def test_html_legacy_charset(tmp_path: Path) -> None:
     path = tmp_path / "old.html"
     path.write_bytes('<meta charset="windows-1252"><p>caf\u00e9 \u2013 ok</p>'.encode("cp1252"))
@@ -331,6 +338,37 @@ def test_pdf_pages_headings_paragraphs(tmp_path: Path) -> None:
     assert texts[6] == "- first item\n- second item"
     assert loaded.title == "Pump Manual"
     assert_well_formed(loaded)
+
+
+@pytest.mark.parametrize(
+    ("metadata", "title"),
+    [("Microsoft Word - Pump manual v2.docx", "Pump Manual"), ("manual.dvi", "Pump Manual"),
+     ("Untitled", "Pump Manual"), ("  ", "Pump Manual"), ("Aurora Pump: Owner's Guide", "Aurora Pump: Owner's Guide")],
+)
+def test_a_pdf_title_an_authoring_tool_wrote_gives_way_to_the_first_heading(
+    tmp_path: Path, metadata: str, title: str
+) -> None:
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.set_title(metadata)
+    pdf.add_page()
+    for size, text in [(18, "Pump Manual"), (11, "Place the pump on a level floor.")]:
+        pdf.set_font("Helvetica", "B" if size > 11 else "", size)
+        pdf.multi_cell(0, size * 0.5, text, new_x="LMARGIN", new_y="NEXT")
+    pdf.output(str(tmp_path / "m.pdf"))
+    assert load_file(tmp_path / "m.pdf").title == title
+
+
+def test_authored_title_keeps_an_authors_title_only() -> None:
+    from localrag.ingest.structure import authored_title
+
+    for tool in ["Microsoft PowerPoint - deck.pptx", "PowerPoint Presentation", "Untitled Document", "Document1",
+                 "Presentation 2", "report_final.doc", "Slide 1", "123", "—", "title"]:
+        assert authored_title(tool) == "", tool
+    for own in ["Annual Report 2025", "Untitled: a novel of the sea", "Document management policy",
+                "How to read a .pdf file"]:
+        assert authored_title(own) == own
 
 
 def test_pdf_encrypted(tmp_path: Path) -> None:
