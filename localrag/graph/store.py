@@ -242,7 +242,7 @@ class GraphStore:
     def entity_names(self, entity_ids: Iterable[str]) -> dict[str, str]:
         """id -> display name of these entities; an id the table lacks, or one without a name, is its own name."""
         ids = list(dict.fromkeys(entity_ids))
-        names = dict(zip(ids, ids, strict=True))
+        names = {i: i for i in ids}
         for i in range(0, len(ids), _IN_BATCH):
             rows = self._entities.search().where(sql_in("entity_id", ids[i : i + _IN_BATCH]))
             table = rows.select(["entity_id", "name"]).limit(None).to_arrow()
