@@ -95,6 +95,7 @@ class EngineStatus:
     gpu_offload: bool
     fusion: str = ""
     collection: str = DEFAULT_COLLECTION
+    stale_documents: int = 0  # read differently from how they would be now: `ingest --stale` reads them again
 
 
 @dataclass
@@ -316,13 +317,18 @@ class Engine(GraphMode):
         cancel: threading.Event | None = None,
         refresh: bool = True,
         force: bool = False,
+        stale: bool = False,
     ) -> IngestReport:
         """Add or update files and folders; `refresh=False` leaves compaction to `refresh_indexes()`;
-        `force` reads unchanged files again."""
+        `force` reads unchanged files again; `stale` reads again those read differently from how they would
+        be now (`ingest.readings`), and with no paths, every such document's file."""
         from localrag.embed import loading_activity
         from localrag.fusion import needs_choice
         from localrag.ingest.pipeline import run_ingest
+        from localrag.ingest.readings import holding_files, stale_documents
 
+        if not paths_ and not stale:
+            raise LocalRagError("nothing to ingest", "name a file or folder, or ask for the stale documents (--stale)")
         started = time.monotonic()
         with writer_lock(self._writer_lock_dir()):
             if progress is not None and self._store is None:
@@ -331,6 +337,8 @@ class Engine(GraphMode):
                 progress(IngestProgress(0, 0, 0, "", 0.0, None, loading_activity(self.embedder)))
             store = self._open_store(create=True)
             opened = time.monotonic() - started
+            if stale and not paths_:
+                paths_ = holding_files(stale_documents(store.document_readings(), self.settings))
             report = run_ingest(
                 [Path(p) for p in paths_],
                 store=store,
@@ -342,6 +350,7 @@ class Engine(GraphMode):
                 cancel=cancel,
                 refresh=refresh,
                 force=force,
+                stale=stale,
             )
         report.seconds += opened  # what the user waited for, the embedder's loading included
         # An index whose fusion was chosen (`retrieval tune-fusion`) is measured again once it grew a lot.
@@ -418,6 +427,12 @@ class Engine(GraphMode):
 
     def documents(self) -> list[Document]:
         return self.store.documents()
+
+    def stale_documents(self) -> dict[str, str]:
+        """path -> why, for each document read differently from how it would be now (`ingest.readings`)."""
+        from localrag.ingest.readings import stale_documents
+
+        return stale_documents(self.store.document_readings(), self.settings)
 
     # -- watched folders -----------------------------------------------------------------------
 
@@ -651,6 +666,7 @@ class Engine(GraphMode):
         return list_embedders(self.models_dir)
 
     def status(self) -> EngineStatus:
+        from localrag.ingest.readings import stale_documents
         from localrag.store import StoreStatus
         from localrag.store_migrations import SCHEMA_VERSION
 
@@ -685,6 +701,7 @@ class Engine(GraphMode):
             gpu_offload=_gpu_offload(),
             fusion=self._fusion_summary(reading),
             collection=self.settings.collection,
+            stale_documents=len(stale_documents(reading.document_readings(), self.settings)) if reading else 0,
         )
 
     def _fusion_summary(self, store: Store | None) -> str:

@@ -83,6 +83,7 @@ from localrag.store_schema import (
     HIT_COLUMNS,
     META,
     PACKED_COLUMN,
+    READ_WITH,
     SUM_BATCH,
     batches,
     chunks_schema,
@@ -409,6 +410,14 @@ class Store:
         table = self.documents_table.search().select(["path", "content_hash"]).limit(None).to_arrow()
         return dict(zip(table["path"].to_pylist(), table["content_hash"].to_pylist(), strict=True))
 
+    @guarded
+    def document_readings(self) -> dict[str, tuple[str, str]]:
+        """path -> (loader kind, how it was read: `ingest.readings`, "" when not recorded)."""
+        table = self.documents_table.search().select(["path", "file_type", READ_WITH]).limit(None).to_arrow()
+        rows = zip(table["path"].to_pylist(), table["file_type"].to_pylist(), table[READ_WITH].to_pylist(),
+                   strict=True)
+        return {path: (kind or "", read_with or "") for path, kind, read_with in rows}
+
     # --- writing -------------------------------------------------------------------------------
 
     @guarded
@@ -498,6 +507,7 @@ class Store:
                     "title": d.title,
                     "n_chunks": counts[d.doc_id],
                     "commit_id": commit_id,
+                    READ_WITH: d.read_with,
                 }
                 for d in docs
             ]

@@ -17,6 +17,7 @@ from localrag.store_schema import (
     DOCUMENTS,
     PACKED_COLUMN,
     PACKED_FIELDS,
+    READ_WITH,
     SUM_BATCH,
     chunks_schema,
     documents_schema,
@@ -126,6 +127,15 @@ def _fill_packed(store: Store) -> None:
     _fill_columns(store, fields, f"{PACKED_COLUMN} IS NULL", list(PACKED_FIELDS), packed)
 
 
+def _add_read_with(store: Store) -> None:
+    """The documents' `read_with` column, empty in the rows already there: how they were read is unknown."""
+    import pyarrow as pa
+
+    table = store.documents_table
+    if READ_WITH not in table.schema.names:
+        table.add_columns([pa.field(READ_WITH, pa.string())])
+
+
 # Append only: a store records each applied name in `meta` and runs the rest in this order.
 MIGRATIONS: list[tuple[str, Callable[[Store], None]]] = [
     ("0001_create_tables", _create_tables),
@@ -133,5 +143,6 @@ MIGRATIONS: list[tuple[str, Callable[[Store], None]]] = [
     ("0003_collections", _register_collections),
     ("0004_row_sums", _in_every_collection(_fill_row_sums)),
     ("0005_packed_hits", _in_every_collection(_fill_packed)),
+    ("0006_document_readings", _in_every_collection(_add_read_with)),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

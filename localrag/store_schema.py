@@ -19,6 +19,8 @@ if TYPE_CHECKING:
 
 CHUNKS, DOCUMENTS, META = "chunks", "documents", "meta"
 FTS_COLUMN = "fts_text"
+# How a document was read (localrag/ingest/readings.py); migration 0006 adds it to older stores, empty.
+READ_WITH = "read_with"
 # SQL `IN (...)` lists are split so a predicate stays a reasonable size.
 _IN_BATCH = 500
 # Rows read at a time when checksums are computed or verified: a bounded slice of a big table.
@@ -101,6 +103,7 @@ def documents_schema() -> pa.Schema:
             pa.field("title", pa.string()),
             pa.field("n_chunks", pa.int32()),
             pa.field("commit_id", pa.string()),
+            pa.field(READ_WITH, pa.string()),
         ]
     )
 
@@ -148,6 +151,7 @@ def row_to_document(row: dict[str, Any]) -> Document:
         mtime=float(row["mtime"] or 0.0),
         title=row["title"] or "",
         n_chunks=int(row["n_chunks"] or 0),
+        read_with=row.get(READ_WITH) or "",
     )
 
 

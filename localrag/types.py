@@ -38,7 +38,8 @@ class LoadedText:
 
 @dataclass(frozen=True)
 class Document:
-    """One ingested file. `doc_id` is stable per absolute path; `content_hash` is of the bytes."""
+    """One ingested file. `doc_id` is stable per absolute path; `content_hash` is of the bytes; `read_with`
+    is how it was read (`ingest.readings`; "" when that was not recorded)."""
 
     doc_id: str
     path: str
@@ -48,6 +49,7 @@ class Document:
     mtime: float
     title: str = ""
     n_chunks: int = 0
+    read_with: str = ""
 
 
 @dataclass(frozen=True)
@@ -217,6 +219,8 @@ class FileError:
 # The `activity` of an ingest while an ONNX or OpenVINO embedder is exported on its first load: seconds long, so
 # front ends say it even where they show no progress bar.
 EMBEDDER_EXPORT_ACTIVITY = "Exporting the embedder to ONNX (once)"
+# What every front end calls an unchanged file that was read differently from how it would be now.
+STALE_LABEL = "read by an older localrag or with other settings"
 
 
 @dataclass
@@ -240,6 +244,8 @@ class IngestReport:
     added: int = 0
     updated: int = 0
     unchanged: int = 0
+    # Unchanged files read differently from how they would be now (ingest/readings.py), left as they were.
+    stale: int = 0
     removed: int = 0
     chunks_written: int = 0
     errors: list[FileError] = field(default_factory=list)
@@ -251,5 +257,6 @@ class IngestReport:
 
     def summary(self) -> str:
         """The one line every front end prints after an ingest: the files' counts, then what was written."""
-        return (f"{self.added} added, {self.updated} updated, {self.unchanged} unchanged, {self.removed} removed, "
+        unchanged = f"{self.unchanged} unchanged" + (f" ({self.stale} {STALE_LABEL})" if self.stale else "")
+        return (f"{self.added} added, {self.updated} updated, {unchanged}, {self.removed} removed, "
                 f"{len(self.errors)} failed; {count_text(self.chunks_written, 'chunk')} written in {self.seconds:.1f}s")

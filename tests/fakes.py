@@ -99,6 +99,7 @@ class FakeEngine:
     hold_ingest: threading.Event | None = None
     fail_next: LocalRagError | None = None
     calls: list[str] = field(default_factory=list)
+    stale: dict[str, str] = field(default_factory=dict)  # path -> why, what `stale_documents` answers
     streaming: threading.Event = field(default_factory=threading.Event)
     histories: list[list[dict[str, str]]] = field(default_factory=list)
 
@@ -132,6 +133,9 @@ class FakeEngine:
     def documents(self) -> list[Document]:
         return list(self._docs.values())
 
+    def stale_documents(self) -> dict[str, str]:
+        return dict(self.stale)
+
     def chunk(self, chunk_id: str) -> Chunk:
         return self._chunks[chunk_id]
 
@@ -161,8 +165,10 @@ class FakeEngine:
         cancel: threading.Event | None = None,
         refresh: bool = True,
         force: bool = False,
+        stale: bool = False,
     ) -> IngestReport:
-        self.calls.append(f"ingest {[str(p) for p in paths_]}" + (" force" if force else ""))
+        flags = (" force" if force else "") + (" stale" if stale else "")
+        self.calls.append(f"ingest {[str(p) for p in paths_]}{flags}")
         report = IngestReport()
         total = len(paths_) + 1
         for done, path in enumerate(paths_, start=1):

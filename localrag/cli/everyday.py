@@ -19,7 +19,7 @@ from localrag.config import load_settings
 from localrag.safe_text import path_text, printable
 from localrag.shapes import answer_json
 from localrag.sizes import count_text
-from localrag.types import QuoteStatus
+from localrag.types import STALE_LABEL, QuoteStatus
 
 if TYPE_CHECKING:
     from localrag.engine import Engine
@@ -37,7 +37,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     chat.set_defaults(handler=chat_command)
 
     ingest = sub.add_parser("ingest", help="add files and folders to the index")
-    ingest.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    ingest.add_argument("paths", nargs="*", type=Path, metavar="PATH",
+                        help="files and folders (with --stale, none: the files of every stale document)")
     ingest.add_argument("--include", action="append", default=[], metavar="GLOB", help="only matching files")
     ingest.add_argument("--exclude", action="append", default=[], metavar="GLOB", help="skip matching files")
     ingest.add_argument(
@@ -48,7 +49,10 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     ingest.add_argument("--no-ocr", dest="ocr", action="store_false", default=None,
                         help="do not OCR scanned PDF pages and images (OCR is slow: seconds per page)")
     ingest.add_argument("--force", action="store_true",
-                        help="read unchanged files again (after an upgrade that reads some files differently)")
+                        help="read unchanged files again, whatever read them")
+    ingest.add_argument("--stale", action="store_true",
+                        help="read again the unchanged files that an older localrag, or other chunk or OCR "
+                        "settings, read (`localrag status` counts them)")
     ingest.add_argument("--json", action="store_true", help="print the report (counts, skipped files) as JSON")
     add_collection_flag(ingest)
     ingest.set_defaults(handler=_ingest_command)
@@ -102,7 +106,8 @@ def chat_command(args: argparse.Namespace, out: Console, err: Console) -> int:
 
 def _ingest_command(args: argparse.Namespace, out: Console, err: Console) -> int:
     engine = common.engine_from_args(args, embedder=args.embedder, ocr=args.ocr)
-    return _ingest(engine, args.paths, args.include, args.exclude, err, args.json, force=args.force)
+    return _ingest(engine, args.paths, args.include, args.exclude, err, args.json, force=args.force,
+                   stale=args.stale)
 
 
 def _ask_command(args: argparse.Namespace, out: Console, err: Console) -> int:
@@ -181,7 +186,7 @@ def _demo_command(args: argparse.Namespace, out: Console, err: Console) -> int:
 
 
 def _ingest(engine: Engine, paths: Sequence[Path], include: Sequence[str], exclude: Sequence[str],
-            err: Console, as_json: bool = False, *, force: bool = False) -> int:
+            err: Console, as_json: bool = False, *, force: bool = False, stale: bool = False) -> int:
     from localrag.types import EMBEDDER_EXPORT_ACTIVITY, IngestProgress
 
     with progress_bar(err, "files  {task.fields[chunks]} chunks") as bar:
@@ -194,7 +199,8 @@ def _ingest(engine: Engine, paths: Sequence[Path], include: Sequence[str], exclu
             bar.update(task, completed=p.files_done, total=p.files_total or None, chunks=p.chunks_written,
                        description=p.activity or "Ingesting")
 
-        report = engine.ingest(paths, include=include, exclude=exclude, progress=on_progress, force=force)
+        report = engine.ingest(paths, include=include, exclude=exclude, progress=on_progress, force=force,
+                               stale=stale)
     if as_json:
         print_json(dataclasses.asdict(report))
         return 0
@@ -203,6 +209,8 @@ def _ingest(engine: Engine, paths: Sequence[Path], include: Sequence[str], exclu
     for note in report.notes:
         err.print(Text(note, style="yellow"))
     err.print(Text(report.summary(), style="bold"))
+    if report.stale:
+        err.print(Text("`localrag ingest --stale` reads those files again", style="dim"))
     if report.fusion:
         err.print(Text(f"fusion chosen for this index: {report.fusion}", style="dim"))
     return 0
@@ -335,9 +343,12 @@ def _status(engine: Engine, as_json: bool, out: Console) -> int:
 
 
 _STATUS_LABELS = {"size_bytes": "size on disk"}
+_STALE_HINT = f"{STALE_LABEL}: `localrag ingest --stale` reads them again"
 
 
 def _status_value(key: str, value: object) -> str:
+    if key == "stale_documents" and value:
+        return f"{value} ({_STALE_HINT})"
     if key == "size_bytes" and isinstance(value, int):
         from localrag.sizes import size_text
 

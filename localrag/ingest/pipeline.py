@@ -2,7 +2,10 @@
 
 Why it is shaped this way:
 - A content hash per file decides the work: equal hash -> skipped; new or different -> (re)chunked;
-  a document whose file is gone from a folder being ingested -> forgotten.
+  a document whose file is gone from a folder being ingested -> forgotten. An unchanged file that was
+  read differently from how it would be now (`ingest.readings`: an older loader, other chunk settings)
+  is counted as stale, and read again only when asked (`stale`), so an upgrade never starts hours of
+  re-embedding on its own.
 - Work is committed every `Settings.commit_chunks` chunks through `Store.write_batch`, which makes a
   document visible only together with all its chunks. `Store.repair()` at the start removes whatever
   a killed run left half-written, and the hashes make the re-run resume where it stopped, without
@@ -45,6 +48,7 @@ from localrag.ingest.chunker import chunk_document
 from localrag.ingest.discover import discover
 from localrag.ingest.loaders import file_type
 from localrag.ingest.parts import load_parts, part_path
+from localrag.ingest.readings import reading
 from localrag.safe_text import path_text, printable
 from localrag.types import Chunk, Document, FileError, IngestProgress, IngestReport, LoadedText
 
@@ -124,9 +128,10 @@ def run_ingest(
     cancel: threading.Event | None = None,
     refresh: bool = True,
     force: bool = False,
+    stale: bool = False,
 ) -> IngestReport:
-    """Ingest `paths`; a file whose bytes are unchanged is skipped unless `force` (read it again: after an
-    upgrade that reads some files differently)."""
+    """Ingest `paths`; a file whose bytes are unchanged is skipped unless `force` (read it again whatever
+    read it) or `stale` and it was read differently from how it would be now (`ingest.readings`)."""
     started = time.monotonic()
     report = IngestReport()
     roots = [Path(p).expanduser().resolve() for p in paths]
@@ -139,6 +144,7 @@ def run_ingest(
         files = [f for f in files if file_type(f) != "image"]
     store.repair()
     known = store.document_hashes()
+    readings = store.document_readings()
     parts_of = _parts_by_file(known, {path_text(f) for f in files})
     batch = _Batch()
 
@@ -179,7 +185,8 @@ def run_ingest(
                 break
             name = path_text(path)
             try:
-                _ingest_file(path, name, known, parts_of, batch, report, store, embedder, settings, notify, force)
+                _ingest_file(path, name, _Known(known, readings, stale), parts_of, batch, report, store, embedder,
+                             settings, notify, force)
             except _Cancelled:
                 report.cancelled = True
                 break
@@ -269,8 +276,22 @@ def embedding_texts(path: Path, embedder: Embedder, settings: Settings) -> list[
     return texts
 
 
+@dataclass
+class _Known:
+    """What the store holds: each document's content hash and reading; `reread_stale`: read stale ones again."""
+
+    hashes: dict[str, str]
+    readings: dict[str, tuple[str, str]]
+    reread_stale: bool
+
+    def is_stale(self, paths: Sequence[str], settings: Settings) -> bool:
+        """Whether any of a file's documents (`paths`) was read differently from how it would be now."""
+        return any(reading(kind, settings) != read_with
+                   for kind, read_with in (self.readings[p] for p in paths if p in self.readings))
+
+
 def _ingest_file(
-    path: Path, name: str, known: dict[str, str], parts_of: dict[str, list[str]], batch: _Batch,
+    path: Path, name: str, known: _Known, parts_of: dict[str, list[str]], batch: _Batch,
     report: IngestReport, store: Store, embedder: Embedder, settings: Settings, notify: Callable[[str], None],
     force: bool = False,
 ) -> None:
@@ -278,9 +299,15 @@ def _ingest_file(
     try:
         digest = file_hash(path)
         old_parts = parts_of.get(name, [])
-        if not force and known.get(name, known.get(old_parts[0]) if old_parts else None) == digest:
-            report.unchanged += 1
-            return
+        hashes = known.hashes
+        if not force and hashes.get(name, hashes.get(old_parts[0]) if old_parts else None) == digest:
+            if not known.is_stale([name, *old_parts], settings):
+                report.unchanged += 1
+                return
+            if not known.reread_stale:
+                report.unchanged += 1
+                report.stale += 1
+                return
         info = path.stat()
         new_paths: set[str] = set()
         this = _Batch()  # joins the batch only once the whole file is read
@@ -294,11 +321,11 @@ def _ingest_file(
             chunks = _chunked(part.loaded, part.kind, part_name, embedder, settings)
             this.docs.append(
                 Document(doc_id, part_name, part.kind, digest, info.st_size, info.st_mtime, part.loaded.title,
-                         len(chunks))
+                         len(chunks), reading(part.kind, settings))
             )
             this.chunks.extend(chunks)
             this.titles[doc_id] = part.loaded.title
-            if part_name in known:
+            if part_name in hashes:
                 this.updated.add(doc_id)
         batch.docs.extend(this.docs)
         batch.chunks.extend(this.chunks)
@@ -309,7 +336,7 @@ def _ingest_file(
         stale = [doc_id_for(p) for p in old_parts if p not in new_paths]
         if stale:
             store.delete_documents(stale)
-        if name in known or old_parts:
+        if name in hashes or old_parts:
             report.updated += 1
         else:
             report.added += 1

@@ -349,19 +349,20 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None)
 
     async def ingest(request: Request) -> Response:
         data = await _json_body(request, limits)
-        paths = data.get("paths")
-        if not isinstance(paths, list) or not paths or not all(isinstance(p, str) and p for p in paths):
-            raise ApiError(400, "`paths` must be a non-empty list of file or folder paths on the server")
+        paths = data.get("paths", [])
+        if not isinstance(paths, list) or not all(isinstance(p, str) and p for p in paths):
+            raise ApiError(400, "`paths` must be a list of file or folder paths on the server")
         include, exclude = data.get("include") or [], data.get("exclude") or []
         for name, globs in (("include", include), ("exclude", exclude)):
             if not isinstance(globs, list) or not all(isinstance(g, str) for g in globs):
                 raise ApiError(400, f"`{name}` must be a list of glob patterns")
-        force = data.get("force", False)
-        if not isinstance(force, bool):
-            raise ApiError(400, "`force` must be true or false")
+        force, stale = data.get("force", False), data.get("stale", False)
+        for name, flag in (("force", force), ("stale", stale)):
+            if not isinstance(flag, bool):
+                raise ApiError(400, f"`{name}` must be true or false")
         async with ingest_gate.reserve():
             report = await run_in_threadpool(
-                lambda: engine.ingest(paths, include=include, exclude=exclude, force=force))
+                lambda: engine.ingest(paths, include=include, exclude=exclude, force=force, stale=stale))
         return JSONResponse(ingest_report_json(report))
 
     async def healthz(request: Request) -> Response:

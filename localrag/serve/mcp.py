@@ -174,18 +174,21 @@ def build_server(engine: Engine) -> MCPServer:
 
     @server.tool()
     def ingest(
-        paths: Annotated[list[str], Field(min_length=1, description="absolute file or folder paths")],
+        paths: Annotated[list[str] | None, Field(description="absolute file or folder paths")] = None,
         include: Annotated[list[str] | None, Field(description="only files matching these globs")] = None,
         exclude: Annotated[list[str] | None, Field(description="skip files matching these globs")] = None,
         force: Annotated[bool, Field(description="read unchanged files again")] = False,
+        stale: Annotated[bool, Field(description="read again unchanged files that an older localrag or other "
+                                                 "settings read; with no paths, every such document's file")] = False,
     ) -> dict[str, Any]:
-        """Add files and folders to the index (unchanged files are skipped unless `force`; one bad file never
-        stops the rest).
+        """Add files and folders to the index (unchanged files are skipped unless `force`, or `stale` and they
+        were read differently from how they would be now; one bad file never stops the rest).
 
-        Returns the report: files added / updated / unchanged / removed, chunks written, and each
-        file that failed with the reason.
+        Returns the report: files added / updated / unchanged (`stale`: of those, how many were read
+        differently and left as they were) / removed, chunks written, and each file that failed with the reason.
         """
-        report = call(lambda: engine.ingest(paths, include=include or (), exclude=exclude or (), force=force))
+        report = call(lambda: engine.ingest(paths or [], include=include or (), exclude=exclude or (), force=force,
+                                            stale=stale))
         return ingest_report_json(report)
 
     @server.tool()

@@ -62,9 +62,10 @@ class IngestFinished(Message):
 
 
 class DocumentsListed(Message):
-    def __init__(self, documents: list[Document]) -> None:
+    def __init__(self, documents: list[Document], stale: dict[str, str]) -> None:
         super().__init__()
         self.documents = documents
+        self.stale = stale  # path -> why, for documents read differently from how they would be now
 
 
 class DocumentForgotten(Message):

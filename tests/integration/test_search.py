@@ -161,6 +161,24 @@ def test_ingest_force_reads_unchanged_files_again(cli_ingested: None, capsys: py
     assert (report["updated"], report["unchanged"], report["errors"]) == (files, 0, [])
 
 
+def test_stale_documents_in_status_and_ingest_stale(cli_ingested: None, capsys: pytest.CaptureFixture[str],
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    files = len([p for p in sample_corpus_dir().iterdir() if p.is_file()])
+    assert run(["status", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["stale_documents"] == 0
+    monkeypatch.setenv("LOCALRAG_CHUNK_TOKENS", "96")
+    assert run(["status"]) == 0
+    line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("stale documents"))
+    assert line.split("  ")[-1].strip().startswith(f"{files} (read by an older localrag or with other settings: ")
+    assert run(["ingest", str(sample_corpus_dir())]) == 0
+    assert "`localrag ingest --stale` reads those files again" in capsys.readouterr().err
+    assert run(["ingest", "--stale", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert (report["updated"], report["stale"], report["errors"]) == (files, 0, [])
+    assert run(["ingest"]) == 2  # a LocalRagError, as every command exits with one
+    assert "nothing to ingest" in capsys.readouterr().err
+
+
 def test_load_choice_is_none_on_a_fresh_index(retrieval_engine: Engine) -> None:
     assert load_choice(retrieval_engine.store) is None
 

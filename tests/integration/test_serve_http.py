@@ -146,6 +146,12 @@ def test_plain_http_search_ingest_health_and_limits(server: Running, tmp_path: P
     assert status == 200 and (report["unchanged"], report["updated"]) == (0, 1)
     status, _, error = server.request("POST", "/ingest", {"paths": [str(note)], "force": "yes"})
     assert status == 400 and "`force`" in error["error"]["message"]
+    status, _, report = server.request("POST", "/ingest", {"stale": True})
+    assert status == 200 and (report["updated"], report["stale"]) == (0, 0)  # nothing is stale: the same settings
+    status, _, error = server.request("POST", "/ingest", {"paths": [str(note)], "stale": 1})
+    assert status == 400 and "`stale`" in error["error"]["message"]
+    status, _, error = server.request("POST", "/ingest", {})
+    assert status == 400 and "nothing to ingest" in error["error"]["message"]
 
     assert server.request("POST", "/search", raw=b"{not json")[0] == 400
     status, _, error = server.request("POST", "/search", {"query": "x", "k": 0})

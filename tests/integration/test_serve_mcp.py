@@ -56,6 +56,8 @@ async def _session(home: Path) -> dict[str, Any]:
 
         seen["ingest"] = await call("ingest", paths=[str(sample_corpus_dir() / name) for name in SAMPLES])
         seen["reread"] = await call("ingest", paths=[str(sample_corpus_dir() / SAMPLES[0])], force=True)
+        seen["stale"] = await call("ingest", stale=True)
+        seen["no_paths"] = await call("ingest")
         seen["documents"] = await call("list_documents")
         seen["search"] = await call("search", query="lighthouse first lit", k=3)
         seen["ask"] = await call("ask", question="When was the Kestrel Point lighthouse first lit?")
@@ -92,6 +94,9 @@ def test_every_tool_and_resource_over_stdio(
     assert seen["templates"] == {"localrag://doc/{doc_id}", "localrag://chunk/{chunk_id}"}
     assert seen["ingest"]["added"] == 2 and seen["ingest"]["errors"] == []
     assert (seen["reread"]["updated"], seen["reread"]["unchanged"]) == (1, 0)
+    assert (seen["stale"]["updated"], seen["stale"]["stale"]) == (0, 0)  # nothing is stale: the same settings
+    assert seen["no_paths"][0] == "error" and "nothing to ingest" in seen["no_paths"][1]
+    assert seen["documents"]["documents"][0]["read_with"].endswith("; chunks 1 200/32")
     assert len(seen["documents"]["documents"]) == 2 and seen["status"]["documents"] == 2
     assert seen["search"]["hits"][0]["chunk"]["path"].endswith("kestrel-point-lighthouse.md")
     answer = seen["ask"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 import pytest
 from conftest import wait_for
@@ -251,6 +252,22 @@ async def test_r_reads_the_highlighted_document_again(app: LocalRagApp, fake_eng
         await wait_for(pilot, lambda: f"ingest {[target]} force" in fake_engine.calls)
         await wait_for(pilot, lambda: library.cancel_event is None)  # type: ignore[attr-defined]
         assert "r reads again" in str(table.border_subtitle)
+
+
+async def test_stale_documents_are_marked_and_R_reads_them_again(app: LocalRagApp, fake_engine: FakeEngine) -> None:
+    stale_path = fake_engine.documents()[0].path
+    fake_engine.stale = {stale_path: "read with an older loader"}
+    async with app.run_test(size=(160, 40)) as pilot:
+        table = await _library_documents(app, pilot)
+        library = app.screen
+        kinds = {str(table.get_row_at(i)[0]): str(table.get_row_at(i)[1]) for i in range(table.row_count)}
+        assert kinds[Path(stale_path).name].endswith(" stale")
+        assert sum(kind.endswith(" stale") for kind in kinds.values()) == 1
+        assert "1 stale (read by an older localrag or with other settings): R reads them again" in str(
+            table.border_subtitle)
+        await pilot.press("R")
+        await wait_for(pilot, lambda: "ingest [] stale" in fake_engine.calls)
+        await wait_for(pilot, lambda: library.cancel_event is None)  # type: ignore[attr-defined]
 
 
 async def test_a_documents_key_sentences_open_from_the_library(app: LocalRagApp, fake_engine: FakeEngine) -> None:

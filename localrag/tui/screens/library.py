@@ -38,6 +38,7 @@ from textual.widgets import (
 from textual.worker import Worker
 
 from localrag.errors import LocalRagError
+from localrag.ingest.readings import holding_files
 from localrag.safe_text import printable
 from localrag.sizes import count_text, size_text
 from localrag.tui.messages import (
@@ -56,7 +57,7 @@ from localrag.tui.screens.summary import SummaryScreen
 from localrag.tui.widgets.graph_build import WORKER_GROUP as GRAPH_BUILD
 from localrag.tui.widgets.graph_build import GraphBuildFinished, GraphBuildPanel, duration_text
 from localrag.tui.widgets.status import StatusBar
-from localrag.types import Document, IngestProgress, IngestReport
+from localrag.types import STALE_LABEL, Document, IngestProgress, IngestReport
 
 if TYPE_CHECKING:
     from localrag.ingest.watch import WatchEvent
@@ -167,6 +168,7 @@ class LibraryScreen(LocalRagScreen):
         Binding("delete,f", "forget", "Forget doc"),
         Binding("s", "summarize", "Summarize doc"),
         Binding("r", "reread", "Read doc again", show=False),
+        Binding("R", "reread_stale", "Read stale docs again", show=False),
         Binding("ctrl+b", "graph_build", "Build graph / stop"),
     ]
 
@@ -217,7 +219,8 @@ class LibraryScreen(LocalRagScreen):
 
     @work(thread=True, exclusive=True, group="documents", exit_on_error=False)
     def _list_documents(self) -> None:
-        self.post_message(DocumentsListed(self.localrag.engine.documents()))
+        engine = self.localrag.engine
+        self.post_message(DocumentsListed(engine.documents(), engine.stale_documents()))
 
     def on_documents_listed(self, message: DocumentsListed) -> None:
         self.documents = sorted(message.documents, key=lambda d: d.path)
@@ -225,11 +228,14 @@ class LibraryScreen(LocalRagScreen):
         table.clear()
         for d in self.documents:
             path = Path(d.path)
+            kind = Text(d.file_type) + (Text(" stale", style="yellow") if d.path in message.stale else Text())
             table.add_row(
-                Text(printable(path.name, multiline=False)), Text(d.file_type), Text(str(d.n_chunks)),
+                Text(printable(path.name, multiline=False)), kind, Text(str(d.n_chunks)),
                 Text(size_text(d.size)), Text(printable(str(path.parent), multiline=False)), key=d.doc_id,
             )
-        table.border_subtitle = f"{len(self.documents)} documents · s summarizes · r reads again · Delete forgets"
+        stale = f" · {len(message.stale)} stale ({STALE_LABEL}): R reads them again" if message.stale else ""
+        table.border_subtitle = (f"{len(self.documents)} documents · s summarizes · r reads again · Delete forgets"
+                                 f"{stale}")
 
     def action_forget(self) -> None:
         table = self.query_one("#documents", DataTable)
@@ -425,11 +431,19 @@ class LibraryScreen(LocalRagScreen):
         if self.cancel_event is not None:
             self.notify("An ingest is already running.", severity="warning")
             return
-        path = Path(self.documents[table.cursor_row].path)
+        path = self.documents[table.cursor_row].path
         # A mail attachment's path names a document inside its message file: the file is what is read.
-        self._start_ingest([next((p for p in (path, *path.parents) if p.is_file()), path)], [], [], force=True)
+        self._start_ingest([Path(p) for p in holding_files([path]) or [path]], [], [], force=True)
 
-    def _start_ingest(self, paths: list[Path], include: list[str], exclude: list[str], *, force: bool) -> None:
+    def action_reread_stale(self) -> None:
+        """Read again every document an older localrag or other settings read (`ingest --stale`)."""
+        if self.cancel_event is not None:
+            self.notify("An ingest is already running.", severity="warning")
+            return
+        self._start_ingest([], [], [], stale=True)
+
+    def _start_ingest(self, paths: list[Path], include: list[str], exclude: list[str], *, force: bool = False,
+                      stale: bool = False) -> None:
         self.cancel_event = threading.Event()
         self.remove_class("-reported")
         self.add_class("-ingesting")
@@ -437,11 +451,11 @@ class LibraryScreen(LocalRagScreen):
         self.query_one("#ingest-line", Static).update(Text("finding files…", style="italic"))
         self.query_one("#ingest", Button).label = "Stop"
         self.localrag.activity = "ingesting…"
-        self._ingest(paths, include, exclude, self.cancel_event, force)
+        self._ingest(paths, include, exclude, self.cancel_event, force, stale)
 
     @work(thread=True, exclusive=True, group="ingest", exit_on_error=False)
     def _ingest(self, paths: list[Path], include: list[str], exclude: list[str], cancel: threading.Event,
-                force: bool) -> None:
+                force: bool, stale: bool) -> None:
         report = self.localrag.engine.ingest(
             paths,
             include=include,
@@ -449,6 +463,7 @@ class LibraryScreen(LocalRagScreen):
             progress=self._post_progress,
             cancel=cancel,
             force=force,
+            stale=stale,
         )
         self.post_message(IngestFinished(report))
 

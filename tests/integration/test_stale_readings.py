@@ -1,0 +1,131 @@
+"""How each document was read is recorded, and the documents an older localrag or other settings read are
+named (`status`), reported (ingest) and read again on request (`ingest --stale`), with the real MiniLM
+and a real LanceDB."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from localrag.config import Settings
+from localrag.embed import SentenceTransformerEmbedder
+from localrag.engine import Engine
+from localrag.errors import LocalRagError
+from localrag.ingest.discover import sample_corpus_dir
+from localrag.ingest.loaders import file_type, load_file
+from localrag.ingest.pipeline import embedding_texts
+from localrag.ingest.readings import CHUNKS_VERSION, READERS, holding_files, reading, stale_documents, stale_reason
+from localrag.store import Store
+from localrag.store_schema import READ_WITH
+from localrag.types import Chunk, Document
+
+# What the loaders make of the sample corpus, by file: (loader kind, its version in READERS, digest).
+LOADED = {
+    "SOURCE.md": ("md", 1, "607c9d1c418d1f6e"),
+    "aurora-espresso-manual.pdf": ("pdf", 1, "64823faa17e5be6b"),
+    "beekeeping-basics.txt": ("txt", 1, "c873841a3dcc3e24"),
+    "houseplant-care.html": ("html", 1, "7ee1dc7d5c62d6e4"),
+    "kestrel-point-lighthouse.md": ("md", 1, "a40bb658ce5be143"),
+    "larkspur-travel-policy.docx": ("docx", 1, "d2ac48c0efb98f32"),
+    "quillpad-formatting-codes.md": ("md", 1, "decfe8786b581721"),
+}
+# The texts the sample corpus's chunks are embedded as, with the default chunk settings: (CHUNKS_VERSION, digest).
+CHUNKED = (1, "e7344edf32904370")
+
+
+def _digest(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()[:16]
+
+
+def test_a_loader_that_reads_differently_has_a_new_version() -> None:
+    """A document read by the loader before a change must count as stale after it: the version says so."""
+    files = sorted(sample_corpus_dir().iterdir())
+    assert [f.name for f in files] == sorted(LOADED)
+    for path in files:
+        kind, version, digest = LOADED[path.name]
+        assert file_type(path) == kind
+        loaded = _digest(json.dumps(dataclasses.asdict(load_file(path)), sort_keys=True))
+        assert (READERS.get(kind, 1), loaded) == (version, digest), (
+            f"the {kind} loader reads {path.name} differently: bump READERS['{kind}'] in "
+            "localrag/ingest/readings.py, then set this file's version and digest here")
+
+
+def test_a_chunker_that_cuts_differently_has_a_new_version(real_embedder: SentenceTransformerEmbedder) -> None:
+    files = sorted(sample_corpus_dir().iterdir())
+    texts = [text for path in files for text in embedding_texts(path, real_embedder, Settings())]
+    assert len(texts) > 20
+    assert (CHUNKS_VERSION, _digest("\0".join(texts))) == CHUNKED, (
+        "the sample corpus is chunked or embedded as other texts: bump CHUNKS_VERSION in localrag/ingest/readings.py, "
+        "then set it and the digest in CHUNKED here")
+
+
+def test_stale_documents_are_counted_reported_and_read_again(engine: Engine, corpus_copy: Path) -> None:
+    first = engine.ingest([corpus_copy])
+    documents = engine.documents()
+    assert {d.read_with for d in documents} >= {reading("pdf", engine.settings), reading("md", engine.settings)}
+    assert all(d.read_with == reading(d.file_type, engine.settings) for d in documents)
+    assert engine.status().stale_documents == 0
+
+    chunks_before = engine.store.chunk_count()
+    was = f"{engine.settings.chunk_tokens}/{engine.settings.chunk_overlap}"
+    engine.update_settings(engine.settings.replace(chunk_tokens=96, chunk_overlap=16))
+    assert engine.status().stale_documents == len(documents)
+    assert set(engine.stale_documents().values()) == {f"read with chunk_tokens/chunk_overlap {was}"}
+
+    # A plain ingest leaves them as they are, and says how many there are.
+    plain = engine.ingest([corpus_copy])
+    assert (plain.unchanged, plain.stale, plain.updated, plain.chunks_written) == (first.added, first.added, 0, 0)
+    assert f"{first.added} unchanged ({first.added} read by an older localrag" in plain.summary()
+    assert engine.store.chunk_count() == chunks_before
+
+    # With no paths, `stale` reads every stale document's file again, and only those.
+    again = engine.ingest([], stale=True)
+    assert (again.updated, again.unchanged, again.stale) == (first.added, 0, 0)
+    assert engine.store.chunk_count() == again.chunks_written > chunks_before
+    assert engine.status().stale_documents == 0
+    assert engine.ingest([corpus_copy], stale=True).chunks_written == 0
+
+    with pytest.raises(LocalRagError, match="nothing to ingest"):
+        engine.ingest([])
+
+
+def test_a_store_written_before_readings_counts_every_document_as_stale(tmp_path: Path) -> None:
+    store = Store(tmp_path / "db", embedder_name="e", dim=4)
+    docs = [Document(f"d{i}", f"/docs/{i}.md", "md", f"h{i}", 1, 0.0, read_with="md 1; chunks 1 254/32")
+            for i in range(2)]
+    chunks = [Chunk(f"d{i}:0", f"d{i}", f"/docs/{i}.md", 0, f"text {i}", 0, 6, file_type="md") for i in range(2)]
+    store.write_batch(docs, chunks, np.eye(2, 4, dtype=np.float32))
+    store.documents_table.drop_columns([READ_WITH])
+    store._meta.delete("key = 'migration:0006_document_readings'")
+
+    old = Store(tmp_path / "db", embedder_name="e", dim=4)
+    assert READ_WITH in old.documents_table.schema.names
+    assert old.document_readings() == {"/docs/0.md": ("md", ""), "/docs/1.md": ("md", "")}
+    assert stale_documents(old.document_readings(), Settings()) == dict.fromkeys(
+        ("/docs/0.md", "/docs/1.md"), "read before localrag recorded how")
+    assert [d.read_with for d in old.documents()] == ["", ""]
+
+
+def test_why_a_reading_is_stale() -> None:
+    assert stale_reason("pdf 1 ocr; chunks 1 254/32", "pdf 1 ocr; chunks 1 254/32") == ""
+    assert stale_reason("pdf 1 no-ocr; chunks 1 254/32", "pdf 1 ocr; chunks 1 254/32") == "read with OCR off"
+    assert stale_reason("txt 1; chunks 1 254/32", "txt 2; chunks 2 128/16") == (
+        "read with an older loader and an older chunker")
+    assert stale_reason("txt 1; chunks 1 254/32", "txt 1; chunks 1 128/16") == (
+        "read with chunk_tokens/chunk_overlap 254/32")
+    assert reading("code:python", Settings()) == reading("code:rust", Settings())
+    assert reading("pdf", Settings(ocr=False)) != reading("pdf", Settings())
+    assert reading("md", Settings(ocr=False)) == reading("md", Settings())
+
+
+def test_a_mails_attachment_is_read_again_through_its_mail(tmp_path: Path) -> None:
+    mail = tmp_path / "inbox" / "mail.eml"
+    mail.parent.mkdir()
+    mail.write_text("From: a@example.org\n\nhello\n")
+    gone = tmp_path / "gone.md"
+    assert holding_files([f"{mail}/report.pdf", str(mail), str(gone)]) == [str(mail)]
