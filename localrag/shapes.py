@@ -50,6 +50,11 @@ def document_json(document: Document) -> dict[str, Any]:
     return dataclasses.asdict(document)
 
 
+def documents_json(documents: Sequence[Document], stale: Mapping[str, str]) -> dict[str, Any]:
+    """`localrag documents --json` and MCP's `list_documents`: each document, and why it is stale ("" if not)."""
+    return {"documents": [{**document_json(d), "stale": stale.get(d.path, "")} for d in documents]}
+
+
 def ingest_report_json(report: IngestReport) -> dict[str, Any]:
     """Counts of files added/updated/unchanged/removed, chunks written, and each failed file with why."""
     return dataclasses.asdict(report)

@@ -32,6 +32,7 @@ from localrag.errors import LocalRagError
 COMMAND_MODULES: tuple[str, ...] = (
     "localrag.cli.collections",
     "localrag.cli.conversations",
+    "localrag.cli.documents",
     "localrag.cli.everyday",
     "localrag.cli.evaluate",
     "localrag.cli.graph",

@@ -28,6 +28,7 @@ from localrag.shapes import (
     answer_json,
     chunk_json,
     document_json,
+    documents_json,
     graph_answer_json,
     hit_json,
     ingest_report_json,
@@ -198,8 +199,9 @@ def build_server(engine: Engine) -> MCPServer:
 
     @server.tool()
     def list_documents() -> dict[str, Any]:
-        """Every indexed document: doc_id (for the localrag://doc/{doc_id} resource), path, type, title, chunks."""
-        return {"documents": [document_json(d) for d in call(engine.documents)]}
+        """Every indexed document: doc_id (for the localrag://doc/{doc_id} resource), path, type, title, chunks,
+        how it was read (`read_with`) and why it is stale ("" when it is not: `ingest` with `stale` reads it again)."""
+        return documents_json(call(engine.documents), call(engine.stale_documents))
 
     @server.resource("localrag://doc/{doc_id}", mime_type="application/json",
                      description="An indexed document's metadata and its chunks in reading order")

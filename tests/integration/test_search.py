@@ -170,11 +170,21 @@ def test_stale_documents_in_status_and_ingest_stale(cli_ingested: None, capsys: 
     assert run(["status"]) == 0
     line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("stale documents"))
     assert line.split("  ")[-1].strip().startswith(f"{files} (read by an older localrag or with other settings: ")
+    assert run(["documents", "--stale", "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)["documents"]
+    assert len(listed) == files
+    assert {d["stale"] for d in listed} == {"read with chunk_tokens/chunk_overlap 200/32"}
+    assert run(["documents"]) == 0  # in a pipe: a header, then one tab-separated line a document
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split("\t") == ["document", "type", "chunks", "size", "title", "stale"]
+    assert sorted(line.split("\t")[0] for line in lines[1:]) == sorted(d["path"] for d in listed)
     assert run(["ingest", str(sample_corpus_dir())]) == 0
     assert "`localrag ingest --stale` reads those files again" in capsys.readouterr().err
     assert run(["ingest", "--stale", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert (report["updated"], report["stale"], report["errors"]) == (files, 0, [])
+    assert run(["documents", "--stale", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"documents": []}
     assert run(["ingest"]) == 2  # a LocalRagError, as every command exits with one
     assert "nothing to ingest" in capsys.readouterr().err
 

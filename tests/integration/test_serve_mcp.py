@@ -97,6 +97,7 @@ def test_every_tool_and_resource_over_stdio(
     assert (seen["stale"]["updated"], seen["stale"]["stale"]) == (0, 0)  # nothing is stale: the same settings
     assert seen["no_paths"][0] == "error" and "nothing to ingest" in seen["no_paths"][1]
     assert seen["documents"]["documents"][0]["read_with"].endswith("; chunks 1 200/32")
+    assert {d["stale"] for d in seen["documents"]["documents"]} == {""}
     assert len(seen["documents"]["documents"]) == 2 and seen["status"]["documents"] == 2
     assert seen["search"]["hits"][0]["chunk"]["path"].endswith("kestrel-point-lighthouse.md")
     answer = seen["ask"]

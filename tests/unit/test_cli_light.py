@@ -28,7 +28,7 @@ def test_help_in_a_pipe_is_not_wrapped() -> None:
     ingest = subprocess.run([sys.executable, "-m", "localrag", "ingest", "--help"], capture_output=True, text=True,
                             check=True)
     usage = ingest.stdout.splitlines()[0]
-    assert usage.startswith("usage: localrag ingest ") and usage.endswith("PATH [PATH ...]")
+    assert usage.startswith("usage: localrag ingest ") and usage.endswith("[PATH ...]")
 
 
 def test_user_error_is_one_line_exit_2(tmp_path) -> None:

@@ -1,0 +1,48 @@
+"""`localrag documents`: what the index holds, one document a line, and which are stale.
+
+A document is stale when an older localrag or other settings read it (`ingest/readings.py`); `--stale`
+lists only those, with why, and `localrag ingest --stale` reads them again. `--json` has the shape of the
+MCP tool `list_documents`.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from rich.console import Console
+from rich.text import Text
+
+from localrag.cli.common import print_json
+from localrag.shapes import documents_json
+
+
+def add_commands(sub: argparse._SubParsersAction) -> None:
+    from localrag.cli.collections import add_collection_flag
+
+    documents = sub.add_parser("documents", help="the indexed documents: path, type, chunks, size, title, stale or not")
+    documents.add_argument("--stale", action="store_true",
+                           help="only those an older localrag or other settings read, with why")
+    documents.add_argument("--json", action="store_true", help="print them as JSON")
+    add_collection_flag(documents)
+    documents.set_defaults(handler=_documents)
+
+
+def _documents(args: argparse.Namespace, out: Console, err: Console) -> int:
+    from localrag.cli.common import engine_from_args
+    from localrag.cli.tables import Rows
+    from localrag.sizes import size_text
+
+    engine = engine_from_args(args)
+    stale = engine.stale_documents()
+    listed = [d for d in engine.documents() if d.path in stale or not args.stale]
+    if args.json:
+        print_json(documents_json(listed, stale))
+        return 0
+    rows = Rows("document", "type", "chunks", "size", "title", "stale")
+    for d in listed:
+        rows.add(d.path, d.file_type, str(d.n_chunks), size_text(d.size), d.title,
+                 Text(stale.get(d.path, ""), style="yellow"))
+    rows.print(out)
+    if stale and out.is_terminal:
+        err.print(Text(f"{len(stale)} stale: `localrag ingest --stale` reads them again", style="dim"))
+    return 0
