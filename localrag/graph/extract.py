@@ -766,6 +766,7 @@ def build_graph(
     if marks or pending:
         commit()
     if report.triples_added or report.triples_removed:
+        graph.index_columns()
         graph.columns()  # saved once at the end, not at every commit
     report.entities_merged = merger.merged
     report.seconds = time.perf_counter() - started

@@ -172,3 +172,28 @@ def test_csv_header_row_bom_and_quoted_fields_spanning_lines(graph: GraphStore, 
 def test_tsv_header_row_is_skipped(graph: GraphStore, tmp_path: Path) -> None:
     report = graph.import_triples(write(tmp_path, "films.tsv", "head\trelation\ttail\n" + FILMS))
     assert report.triples == 6 and report.errors == []
+
+
+def test_a_large_graph_gets_scalar_indexes_without_rebuilding_its_columns(
+    graph: GraphStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from localrag.graph import store as graph_store
+    from localrag.graph.columns import GraphColumns
+
+    graph.import_triples(write(tmp_path, "few.tsv", FILMS))
+    assert graph._triples.list_indices() == []  # a small graph: a scan is as fast
+    before = graph.triple_rows("head = 'tom hanks' OR tail = 'tom hanks'").to_pylist()
+
+    monkeypatch.setattr(graph_store, "INDEXED_TRIPLES", 3)
+    graph.import_triples(write(tmp_path, "more.tsv", "Meg_Ryan\tstarred_in\tYou've_Got_Mail\n"))
+    indexed = {c for t in (graph._triples, graph._entities) for i in t.list_indices() for c in i.columns}
+    assert indexed == {"head", "tail", "relation", "entity_id"}
+    assert graph.triple_rows("head = 'tom hanks' OR tail = 'tom hanks'").to_pylist() == before
+
+    def rebuilt(*_args: object) -> GraphColumns:
+        raise AssertionError("the columns were built again from every row")
+
+    monkeypatch.setattr(GraphColumns, "from_tables", rebuilt)
+    assert graph.columns().key == graph.index_key()  # re-keyed in memory, and saved with that key
+    assert GraphStore(graph.path, HashEmbedder(dim=32)).columns().key == graph.index_key()
+    assert graph.entities_named("you've got mail") == {"you've got mail"}
