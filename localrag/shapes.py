@@ -50,9 +50,12 @@ def document_json(document: Document) -> dict[str, Any]:
     return dataclasses.asdict(document)
 
 
-def documents_json(documents: Sequence[Document], stale: Mapping[str, str]) -> dict[str, Any]:
-    """`localrag documents --json` and MCP's `list_documents`: each document, and why it is stale ("" if not)."""
-    return {"documents": [{**document_json(d), "stale": stale.get(d.path, "")} for d in documents]}
+def documents_json(documents: Sequence[Document], stale: Mapping[str, str], *, only_stale: bool = False
+                   ) -> dict[str, Any]:
+    """`localrag documents --json`, `GET /documents` and MCP's `list_documents`: each document (`only_stale`:
+    each stale one), and why it is stale ("" if not)."""
+    return {"documents": [{**document_json(d), "stale": stale.get(d.path, "")} for d in documents
+                          if d.path in stale or not only_stale]}
 
 
 def ingest_report_json(report: IngestReport) -> dict[str, Any]:

@@ -34,14 +34,14 @@ def _documents(args: argparse.Namespace, out: Console, err: Console) -> int:
 
     engine = engine_from_args(args)
     stale = engine.stale_documents()
-    listed = [d for d in engine.documents() if d.path in stale or not args.stale]
+    listed = documents_json(engine.documents(), stale, only_stale=args.stale)
     if args.json:
-        print_json(documents_json(listed, stale))
+        print_json(listed)
         return 0
     rows = Rows("document", "type", "chunks", "size", "title", "stale")
-    for d in listed:
-        rows.add(d.path, d.file_type, str(d.n_chunks), size_text(d.size), d.title,
-                 Text(stale.get(d.path, ""), style="yellow"))
+    for d in listed["documents"]:
+        rows.add(d["path"], d["file_type"], str(d["n_chunks"]), size_text(d["size"]), d["title"],
+                 Text(d["stale"], style="yellow"))
     rows.print(out)
     if stale and out.is_terminal:
         err.print(Text(f"{len(stale)} stale: `localrag ingest --stale` reads them again", style="dim"))

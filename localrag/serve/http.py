@@ -11,6 +11,9 @@ Endpoints:
   POST /related              entities like the given ones in the graph, with their joining paths
                              (`localrag related --json`'s shape; `score`: shared or pagerank)
   POST /ingest               add files/folders; returns the ingest report
+  GET  /documents            the indexed documents, each with why it is stale ("" if not); `?stale=true`:
+                             only the stale ones (MCP's `list_documents`, `localrag documents --json`)
+  GET  /status               the index and models (`localrag status --json`)
   GET  /healthz              liveness and the model queue
 
 The server answers with the settings it was started with: a request's `model`, `temperature` or
@@ -28,6 +31,7 @@ shape `{"error": {"message", "type", "code"}}`.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hmac
 import ipaddress
 import json
@@ -52,6 +56,7 @@ from localrag.serve.gate import ModelGate, QueueFullError, Ticket
 from localrag.serve.limits import DEFAULT_HOST, DEFAULT_PORT, Limits
 from localrag.shapes import (
     answer_json,
+    documents_json,
     hit_json,
     ingest_report_json,
     related_json,
@@ -365,6 +370,19 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None)
                 lambda: engine.ingest(paths, include=include, exclude=exclude, force=force, stale=stale))
         return JSONResponse(ingest_report_json(report))
 
+    async def documents(request: Request) -> Response:
+        only = request.query_params.get("stale", "false")
+        if only not in ("true", "false"):
+            raise ApiError(400, "`stale` must be true or false")
+
+        def listed() -> dict[str, Any]:
+            return documents_json(engine.documents(), engine.stale_documents(), only_stale=only == "true")
+
+        return JSONResponse(await run_in_threadpool(listed))
+
+    async def status(request: Request) -> Response:
+        return JSONResponse(dataclasses.asdict(await run_in_threadpool(engine.status)))
+
     async def healthz(request: Request) -> Response:
         return JSONResponse({"status": "ok", "model": engine.model_name(),
                              "queue": {"running": gate.running, "waiting": gate.waiting, "size": gate.queue_size}})
@@ -378,6 +396,8 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None)
         Route("/summarize", handler(summarize), methods=["POST"]),
         Route("/triples", handler(triples), methods=["POST"]),
         Route("/ingest", handler(ingest), methods=["POST"]),
+        Route("/documents", handler(documents), methods=["GET"]),
+        Route("/status", handler(status), methods=["GET"]),
         Route("/healthz", handler(healthz), methods=["GET"]),
     ]
     app: ASGIApp = Starlette(routes=routes)

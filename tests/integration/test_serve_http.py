@@ -153,6 +153,15 @@ def test_plain_http_search_ingest_health_and_limits(server: Running, tmp_path: P
     status, _, error = server.request("POST", "/ingest", {})
     assert status == 400 and "nothing to ingest" in error["error"]["message"]
 
+    status, _, listed = server.request("GET", "/documents")
+    assert status == 200 and {Path(d["path"]).name for d in listed["documents"]} == {
+        "kestrel-point-lighthouse.md", "beekeeping-basics.txt", "note.md"}
+    assert {d["stale"] for d in listed["documents"]} == {""} and all(d["read_with"] for d in listed["documents"])
+    assert server.request("GET", "/documents?stale=true")[2] == {"documents": []}
+    assert server.request("GET", "/documents?stale=yes")[0] == 400
+    status, _, state = server.request("GET", "/status")
+    assert status == 200 and (state["documents"], state["stale_documents"]) == (3, 0)
+
     assert server.request("POST", "/search", raw=b"{not json")[0] == 400
     status, _, error = server.request("POST", "/search", {"query": "x", "k": 0})
     assert status == 400 and "`k`" in error["error"]["message"]
