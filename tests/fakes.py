@@ -83,6 +83,7 @@ class FakeStatus:
     fts_index: str = "ready"
     vector_index: str = "flat"
     schema_version: int = 1
+    stale_documents: int = 0
     data_dir: str = "/data"
     models_dir: str = "/models"
     collection: str = "default"
@@ -128,7 +129,7 @@ class FakeEngine:
         self.calls.append("warm_up")
 
     def status(self) -> FakeStatus:
-        return FakeStatus(len(self._docs), len(self._chunks), 4096, self._model)
+        return FakeStatus(len(self._docs), len(self._chunks), 4096, self._model, stale_documents=len(self.stale))
 
     def documents(self) -> list[Document]:
         return list(self._docs.values())

@@ -34,6 +34,7 @@ from textual.worker import Worker, WorkerState
 from localrag.config import Settings
 from localrag.conversations import ConversationStore
 from localrag.errors import LocalRagError
+from localrag.sizes import count_text
 from localrag.tui.failures import log_traceback
 from localrag.tui.messages import EngineReady, user_error
 from localrag.tui.screens.base import LocalRagScreen
@@ -42,6 +43,7 @@ from localrag.tui.screens.dialogs import ErrorScreen, HelpScreen
 from localrag.tui.screens.library import LibraryScreen
 from localrag.tui.screens.models import ModelsScreen
 from localrag.tui.screens.settings import SettingsScreen
+from localrag.types import STALE_LABEL
 
 if TYPE_CHECKING:
     from localrag.engine import Engine, EngineStatus
@@ -89,6 +91,7 @@ class LocalRagApp(App[None]):
         self.engine = engine
         self.conversations = conversations or ConversationStore()
         self._warm = warm_up
+        self._stale_told = False
 
     def on_mount(self) -> None:
         self.model_label = self.engine.model_name()
@@ -130,6 +133,11 @@ class LocalRagApp(App[None]):
         self.model_label = message.status.model
         if self.activity == "loading models…":
             self.activity = ""
+        stale = message.status.stale_documents
+        if stale and not self._stale_told:  # once a run: after an upgrade, not after every ingest
+            self._stale_told = True
+            self.notify(f"{count_text(stale, 'document')} {STALE_LABEL}: R in the Library (F3) reads them again.",
+                        timeout=10)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR:

@@ -285,3 +285,14 @@ async def test_a_documents_key_sentences_open_from_the_library(app: LocalRagApp,
                          "“Rinse twice before boiling water again.”  (Descaling)"]
         await pilot.press("escape")
         assert app.screen is library
+
+
+async def test_the_app_says_once_that_documents_are_stale(fake_engine: FakeEngine) -> None:
+    fake_engine.stale = {fake_engine.documents()[0].path: "read with an older loader"}
+    app = LocalRagApp(fake_engine)
+    async with app.run_test(size=(120, 30)) as pilot:
+        told = "1 document read by an older localrag or with other settings: R in the Library (F3) reads them again."
+        await wait_for(pilot, lambda: [n.message for n in app._notifications] == [told])
+        app.refresh_status()
+        await pilot.pause(0.2)
+        assert [n.message for n in app._notifications] == [told]
