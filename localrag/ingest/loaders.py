@@ -270,9 +270,12 @@ def _trimmed(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
 
 
 # A lone line that is a record's field, not a heading: a bare link, or "Label: value" whose one-word value
-# holds a digit ("SHA: 90d0...", "DOI: 10.3201/...", "Date: 3/24/2020"). Taken for a heading, it was the
-# heading path of every chunk below it, in each chunk's vector and BM25 text.
-_FIELD_LINE = re.compile(r"^(?:(?:https?://|www\.|doi:)\S+|[^\s:][^:]{0,40}:\s*\S*\d\S*)$", re.IGNORECASE)
+# holds a digit ("SHA: 90d0...", "DOI: 10.3201/...", "Date: 3/24/2020") or marks a missing value ("Abstract:
+# nan", as a spreadsheet or pandas export writes an empty cell). Taken for a heading, it was the heading path
+# of every chunk below it, in each chunk's vector and BM25 text.
+_FIELD_LINE = re.compile(
+    r"^(?:(?:https?://|www\.|doi:)\S+|[^\s:][^:]{0,40}:\s*(?:\S*\d\S*|nan|null|none|n/a|-))$", re.IGNORECASE
+)
 # A title line longer than this is taken only when it stands alone, without a sentence's full stop.
 _SHORT_TITLE = 100
 _LONG_TITLE = 300

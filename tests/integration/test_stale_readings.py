@@ -28,7 +28,7 @@ from localrag.types import Chunk, Document
 LOADED = {
     "SOURCE.md": ("md", 1, "607c9d1c418d1f6e"),
     "aurora-espresso-manual.pdf": ("pdf", 1, "64823faa17e5be6b"),
-    "beekeeping-basics.txt": ("txt", 1, "c873841a3dcc3e24"),
+    "beekeeping-basics.txt": ("txt", 2, "c873841a3dcc3e24"),
     "houseplant-care.html": ("html", 1, "7ee1dc7d5c62d6e4"),
     "kestrel-point-lighthouse.md": ("md", 1, "a40bb658ce5be143"),
     "larkspur-travel-policy.docx": ("docx", 1, "d2ac48c0efb98f32"),

@@ -81,8 +81,9 @@ def test_a_papers_record_fields_are_not_headings_and_its_long_title_is_kept(tmp_
     title = "On the Coronavirus (COVID-19) Outbreak and the Smart City Network: Universal Data Sharing Standards"
     path = tmp_path / "paper.txt"
     path.write_text(f"{title} for Urban Health\n\nhttps://doi.org/10.3390/healthcare8010046\n\n"
-                    "SHA: 90d04764b497a224a1d969f4e317fc19a5feab35\n\nDate: 3/24/2020\n\n"
-                    "Cities share data.\n\nMethods: Overview\n\nWe read it.\n", encoding="utf-8")
+                    "SHA: 90d04764b497a224a1d969f4e317fc19a5feab35\n\nDate: 3/24/2020\n\nAbstract: nan\n\n"
+                    "Cities share data.\n\nMethods: Overview\n\nWe read it.\n\nNotes: N/A\n\nThe end.\n",
+                    encoding="utf-8")
     loaded = load_file(path)
     assert loaded.title == f"{title} for Urban Health"
     assert [s.headings for s in loaded.sections if s.kind == "heading"] == [("Methods: Overview",)]
