@@ -144,7 +144,7 @@ def run_ingest(
         files = [f for f in files if file_type(f) != "image"]
     store.repair()
     known = store.document_hashes()
-    readings = store.document_readings()
+    stored = _Known(known, store.document_readings(), stale)
     parts_of = _parts_by_file(known, {path_text(f) for f in files})
     batch = _Batch()
 
@@ -185,8 +185,7 @@ def run_ingest(
                 break
             name = path_text(path)
             try:
-                _ingest_file(path, name, _Known(known, readings, stale), parts_of, batch, report, store, embedder,
-                             settings, notify, force)
+                _ingest_file(path, name, stored, parts_of, batch, report, store, embedder, settings, notify, force)
             except _Cancelled:
                 report.cancelled = True
                 break
@@ -333,9 +332,9 @@ def _ingest_file(
         batch.updated.update(this.updated)
         # Parts the file no longer holds (an attachment removed from a draft, say) go with it.
         parts_of[name] = sorted(new_paths - {name})
-        stale = [doc_id_for(p) for p in old_parts if p not in new_paths]
-        if stale:
-            store.delete_documents(stale)
+        dropped = [doc_id_for(p) for p in old_parts if p not in new_paths]
+        if dropped:
+            store.delete_documents(dropped)
         if name in hashes or old_parts:
             report.updated += 1
         else:

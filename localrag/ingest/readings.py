@@ -6,7 +6,7 @@ otherwise never reach the documents already indexed. Comparing a document's read
 would get now names those documents: `status` counts them, ingest reports them, and `ingest --stale`
 reads them again (only them, where `--force` reads everything it is given).
 
-A reading is a short text, "txt 1; chunks 1 254/32" or "pdf 1 ocr; chunks 1 254/32", so a user can see
+A reading is a short text, "txt 2; chunks 1 200/32" or "pdf 1 ocr; chunks 1 200/32", so a user can see
 it and `stale_reason` can say which part differs. A store written before readings were recorded has an
 empty one: how those documents were read is unknown, so they count as stale.
 """
@@ -19,7 +19,7 @@ from pathlib import Path
 from localrag.config import Settings
 
 # Bump a kind's number when its loader reads the same bytes differently (new text, title, headings or
-# pages); tests/unit/test_readings.py holds digests of the sample corpus that fail until it is bumped.
+# pages); tests/integration/test_stale_readings.py holds digests of the sample corpus that fail until it is.
 # A kind not listed is at 1. Code files share one loader, so "code:python" is read as "code".
 READERS: dict[str, int] = {
     "txt": 2,  # a lone "Label: nan" (an empty cell's export) is a record's field, not a heading
@@ -30,13 +30,9 @@ CHUNKS_VERSION = 1
 _OCR_KINDS = frozenset({"pdf", "image"})
 
 
-def reader_kind(kind: str) -> str:
-    return kind.split(":", 1)[0]
-
-
 def reading(kind: str, settings: Settings) -> str:
     """The reading a document of loader kind `kind` gets from this localrag with these settings."""
-    base = reader_kind(kind)
+    base = kind.split(":", 1)[0]
     loader = f"{base} {READERS.get(base, 1)}"
     if base in _OCR_KINDS:
         loader += " ocr" if settings.ocr else " no-ocr"
