@@ -48,7 +48,7 @@ from localrag.ingest.chunker import chunk_document
 from localrag.ingest.discover import discover
 from localrag.ingest.loaders import file_type
 from localrag.ingest.parts import load_parts, part_path
-from localrag.ingest.readings import reading
+from localrag.ingest.readings import reading, stale_reason
 from localrag.safe_text import path_text, printable
 from localrag.types import Chunk, Document, FileError, IngestProgress, IngestReport, LoadedText
 
@@ -285,7 +285,7 @@ class _Known:
 
     def is_stale(self, paths: Sequence[str], settings: Settings) -> bool:
         """Whether any of a file's documents (`paths`) was read differently from how it would be now."""
-        return any(reading(kind, settings) != read_with
+        return any(stale_reason(read_with, reading(kind, settings))
                    for kind, read_with in (self.readings[p] for p in paths if p in self.readings))
 
 

@@ -50,13 +50,15 @@ def stale_reason(stored: str, now: str) -> str:
     reasons = []
     if old_loader.split()[:2] != new_loader.split()[:2]:
         reasons.append("an older loader")
-    elif old_loader != new_loader:
-        reasons.append("OCR " + ("off" if old_loader.endswith("no-ocr") else "on"))
+    elif old_loader.endswith(" no-ocr") and new_loader.endswith(" ocr"):
+        # Read again with OCR on, a scanned page gains its text. The other way round it would only lose
+        # it, so a reading made with OCR stays current when OCR is turned off.
+        reasons.append("OCR off")
     if old_chunks.split()[:2] != new_chunks.split()[:2]:
         reasons.append("an older chunker")
     elif old_chunks != new_chunks:
         reasons.append(f"chunk_tokens/chunk_overlap {old_chunks.split()[-1]}")
-    return "read with " + " and ".join(reasons)
+    return "read with " + " and ".join(reasons) if reasons else ""
 
 
 def stale_documents(readings: dict[str, tuple[str, str]], settings: Settings) -> dict[str, str]:

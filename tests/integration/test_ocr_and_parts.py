@@ -112,8 +112,10 @@ def test_pipeline_reports_ocr_and_indexes_mail_attachments(
     assert sorted(d.path for d in engine.documents()) == [str(mail), str(folder / "scan.png")]
 
     # Off: images are left out of the run, and forgetting the mail takes its parts with it.
-    off = Engine(load_settings(ocr=False), embedder=real_embedder).ingest([folder])
-    assert (off.unchanged, off.errors) == (1, [])
+    without_ocr = Engine(load_settings(ocr=False), embedder=real_embedder)
+    off = without_ocr.ingest([folder])
+    assert (off.unchanged, off.stale, off.errors) == (1, 0, [])
+    assert without_ocr.stale_documents() == {}  # what OCR read stays: read again now, it would lose its text
     engine.forget(mail)
     assert [d.path for d in engine.documents()] == [str(folder / "scan.png")]
 

@@ -114,6 +114,10 @@ def test_a_store_written_before_readings_counts_every_document_as_stale(tmp_path
 def test_why_a_reading_is_stale() -> None:
     assert stale_reason("pdf 1 ocr; chunks 1 254/32", "pdf 1 ocr; chunks 1 254/32") == ""
     assert stale_reason("pdf 1 no-ocr; chunks 1 254/32", "pdf 1 ocr; chunks 1 254/32") == "read with OCR off"
+    # OCR turned off: reading a scan again would only lose its text, so what OCR read stays current.
+    assert stale_reason("pdf 1 ocr; chunks 1 254/32", "pdf 1 no-ocr; chunks 1 254/32") == ""
+    assert stale_reason("pdf 1 ocr; chunks 1 254/32", "pdf 1 no-ocr; chunks 1 128/16") == (
+        "read with chunk_tokens/chunk_overlap 254/32")
     assert stale_reason("txt 1; chunks 1 254/32", "txt 2; chunks 2 128/16") == (
         "read with an older loader and an older chunker")
     assert stale_reason("txt 1; chunks 1 254/32", "txt 1; chunks 1 128/16") == (
