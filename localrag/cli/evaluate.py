@@ -149,8 +149,11 @@ def _on_index(dataset: EvalDataset, path: Path, engine: Engine) -> tuple[EvalDat
                            "holds no documents", "ingest your documents first, or give a corpus with --corpus")
     documents = store.documents()
     # What the index holds is part of the run's name, so a run resumed after an ingest or a forget is refused
-    # (answers from two states of the index would be scored as one run).
-    state = hashlib.sha256("".join(sorted(f"{d.path}\0{d.content_hash}\n" for d in documents)).encode())
+    # (answers from two states of the index would be scored as one run); so is one resumed after the same files
+    # were read again another way (`ingest --stale`). An unrecorded reading adds nothing, so the runs made
+    # before readings were recorded keep their names.
+    state = hashlib.sha256("".join(sorted(f"{d.path}\0{d.content_hash}" + (f"\0{d.read_with}" if d.read_with else "")
+                                          + "\n" for d in documents)).encode())
     index = f"{paths.db_dir()} (collection {engine.settings.collection}; contents {state.hexdigest()[:12]})"
     return on_index(dataset, (d.path for d in documents), index, path.parent)
 

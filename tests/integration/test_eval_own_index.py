@@ -21,8 +21,8 @@ What pressure is the brewing pressure set to at the factory?,9 bar,no-such-manua
 """
 
 
-def test_questions_without_a_corpus_are_asked_of_the_index(tmp_path: Path,
-                                                           capsys: pytest.CaptureFixture[str]) -> None:
+def test_questions_without_a_corpus_are_asked_of_the_index(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     assert run(["ingest", str(sample_corpus_dir())]) == 0
     engine = Engine(load_settings())
     before = (engine.store.document_count(), engine.store.chunk_count(), engine.store.chunks_table.version)
@@ -57,6 +57,16 @@ def test_questions_without_a_corpus_are_asked_of_the_index(tmp_path: Path,
     # Resuming that run after the index changed would score answers from two indexes as one run.
     assert run(["forget", str(sample_corpus_dir() / "SOURCE.md")]) == 0
     assert run(["eval", str(questions), "--modes", "rag", "--limit", "1", "--out", str(tmp_path / "r")]) == 2
+    assert "holds a run of another data set or config" in capsys.readouterr().err
+
+    # So would resuming it after the same files were read again another way: the same bytes, other chunks.
+    extract_run = ["eval", str(questions), "--modes", "extract", "--limit", "1", "--out", str(tmp_path / "x")]
+    assert run(extract_run) == 0
+    monkeypatch.setenv("LOCALRAG_CHUNK_TOKENS", "96")
+    assert run(["ingest", "--stale"]) == 0
+    monkeypatch.delenv("LOCALRAG_CHUNK_TOKENS")
+    capsys.readouterr()
+    assert run(extract_run) == 2
     assert "holds a run of another data set or config" in capsys.readouterr().err
 
 
