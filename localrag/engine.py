@@ -428,11 +428,14 @@ class Engine(GraphMode):
     def documents(self) -> list[Document]:
         return self.store.documents()
 
-    def stale_documents(self) -> dict[str, str]:
-        """path -> why, for each document read differently from how it would be now (`ingest.readings`)."""
+    def stale_documents(self, documents: Sequence[Document] | None = None) -> dict[str, str]:
+        """path -> why, for each document read differently from how it would be now (`ingest.readings`); of
+        `documents` when the caller has already read them, else of every indexed document."""
         from localrag.ingest.readings import stale_documents
 
-        return stale_documents(self.store.document_readings(), self.settings)
+        readings = ({d.path: (d.file_type, d.read_with) for d in documents} if documents is not None
+                    else self.store.document_readings())
+        return stale_documents(readings, self.settings)
 
     # -- watched folders -----------------------------------------------------------------------
 

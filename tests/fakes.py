@@ -134,7 +134,7 @@ class FakeEngine:
     def documents(self) -> list[Document]:
         return list(self._docs.values())
 
-    def stale_documents(self) -> dict[str, str]:
+    def stale_documents(self, documents: Sequence[Document] | None = None) -> dict[str, str]:
         return dict(self.stale)
 
     def chunk(self, chunk_id: str) -> Chunk:

@@ -33,8 +33,9 @@ def _documents(args: argparse.Namespace, out: Console, err: Console) -> int:
     from localrag.sizes import size_text
 
     engine = engine_from_args(args)
-    stale = engine.stale_documents()
-    listed = documents_json(engine.documents(), stale, only_stale=args.stale)
+    documents = engine.documents()
+    stale = engine.stale_documents(documents)
+    listed = documents_json(documents, stale, only_stale=args.stale)
     if args.json:
         print_json(listed)
         return 0

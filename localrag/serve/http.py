@@ -376,7 +376,8 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None)
             raise ApiError(400, "`stale` must be true or false")
 
         def listed() -> dict[str, Any]:
-            return documents_json(engine.documents(), engine.stale_documents(), only_stale=only == "true")
+            documents = engine.documents()
+            return documents_json(documents, engine.stale_documents(documents), only_stale=only == "true")
 
         return JSONResponse(await run_in_threadpool(listed))
 

@@ -201,7 +201,8 @@ def build_server(engine: Engine) -> MCPServer:
     def list_documents() -> dict[str, Any]:
         """Every indexed document: doc_id (for the localrag://doc/{doc_id} resource), path, type, title, chunks,
         how it was read (`read_with`) and why it is stale ("" when it is not: `ingest` with `stale` reads it again)."""
-        return documents_json(call(engine.documents), call(engine.stale_documents))
+        documents = call(engine.documents)
+        return documents_json(documents, call(lambda: engine.stale_documents(documents)))
 
     @server.resource("localrag://doc/{doc_id}", mime_type="application/json",
                      description="An indexed document's metadata and its chunks in reading order")

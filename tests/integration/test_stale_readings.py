@@ -76,6 +76,7 @@ def test_stale_documents_are_counted_reported_and_read_again(engine: Engine, cor
     engine.update_settings(engine.settings.replace(chunk_tokens=96, chunk_overlap=16))
     assert engine.status().stale_documents == len(documents)
     assert set(engine.stale_documents().values()) == {f"read with chunk_tokens/chunk_overlap {was}"}
+    assert engine.stale_documents(engine.documents()) == engine.stale_documents()  # from rows a caller holds
 
     # A plain ingest leaves them as they are, and says how many there are.
     plain = engine.ingest([corpus_copy])

@@ -219,8 +219,8 @@ class LibraryScreen(LocalRagScreen):
 
     @work(thread=True, exclusive=True, group="documents", exit_on_error=False)
     def _list_documents(self) -> None:
-        engine = self.localrag.engine
-        self.post_message(DocumentsListed(engine.documents(), engine.stale_documents()))
+        documents = self.localrag.engine.documents()
+        self.post_message(DocumentsListed(documents, self.localrag.engine.stale_documents(documents)))
 
     def on_documents_listed(self, message: DocumentsListed) -> None:
         self.documents = sorted(message.documents, key=lambda d: d.path)
