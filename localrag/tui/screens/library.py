@@ -410,9 +410,14 @@ class LibraryScreen(LocalRagScreen):
 
         self.app.push_screen(PathPickerScreen(Path.home()), picked)
 
-    def action_ingest(self) -> None:
+    def _ingest_running(self) -> bool:
+        """Whether an ingest is under way (then the user is told): one at a time, whichever key started it."""
         if self.cancel_event is not None:
             self.notify("An ingest is already running.", severity="warning")
+        return self.cancel_event is not None
+
+    def action_ingest(self) -> None:
+        if self._ingest_running():
             return
         paths = parse_paths(self.query_one("#paths", Input).value)
         if not paths:
@@ -428,8 +433,7 @@ class LibraryScreen(LocalRagScreen):
         table = self.query_one("#documents", DataTable)
         if not self.documents or table.cursor_row is None or table.cursor_row >= len(self.documents):
             return
-        if self.cancel_event is not None:
-            self.notify("An ingest is already running.", severity="warning")
+        if self._ingest_running():
             return
         path = self.documents[table.cursor_row].path
         # A mail attachment's path names a document inside its message file: the file is what is read.
@@ -437,8 +441,7 @@ class LibraryScreen(LocalRagScreen):
 
     def action_reread_stale(self) -> None:
         """Read again every document an older localrag or other settings read (`ingest --stale`)."""
-        if self.cancel_event is not None:
-            self.notify("An ingest is already running.", severity="warning")
+        if self._ingest_running():
             return
         self._start_ingest([], [], [], stale=True)
 
