@@ -40,7 +40,7 @@ def chunk_texts(folder: Path) -> list[str]:
     from localrag.embed import load_embedder
     from localrag.ingest.chunker import chunk_document
     from localrag.ingest.parts import load_parts
-    from localrag.ingest.pipeline import CONTEXT_TOKENS
+    from localrag.ingest.readings import chunk_size
     from localrag.models import bundled_embedder_path
 
     settings = load_settings()
@@ -52,7 +52,7 @@ def chunk_texts(folder: Path) -> list[str]:
                 continue
             chunks = chunk_document(part.loaded, doc_id=path.name, path=str(path), file_type=part.kind,
                                     token_counts=embedder.token_counts,
-                                    max_tokens=min(settings.chunk_tokens, embedder.max_tokens - CONTEXT_TOKENS),
+                                    max_tokens=chunk_size(settings, embedder.max_tokens),
                                     overlap=settings.chunk_overlap)
             texts.extend(c.text for c in chunks)
     return texts

@@ -74,7 +74,8 @@ def covid(embedder) -> Corpus:  # type: ignore[no-untyped-def]
     from localrag.config import Settings
     from localrag.ingest.chunker import chunk_document
     from localrag.ingest.loaders import load_file
-    from localrag.ingest.pipeline import CONTEXT_TOKENS, embedding_text
+    from localrag.ingest.pipeline import embedding_text
+    from localrag.ingest.readings import chunk_size
 
     settings = Settings()
     docs: list[Document] = []
@@ -87,7 +88,7 @@ def covid(embedder) -> Corpus:  # type: ignore[no-untyped-def]
             loaded = load_file(path, ocr=False)
             cut = chunk_document(loaded, doc_id=article, path=f"/covid/{path.name}", file_type="txt",
                                  token_counts=embedder.token_counts,
-                                 max_tokens=min(settings.chunk_tokens, embedder.max_tokens - CONTEXT_TOKENS),
+                                 max_tokens=chunk_size(settings, embedder.max_tokens),
                                  overlap=settings.chunk_overlap)
             docs.append(Document(article, f"/covid/{path.name}", "txt", article, len(loaded.text), 0.0,
                                  loaded.title, len(cut)))

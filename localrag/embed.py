@@ -9,6 +9,7 @@ sentence-transformers model loads lazily on first use, so building an Engine sta
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import threading
 from collections.abc import Callable, Sequence
@@ -99,6 +100,16 @@ def counting_copy(tokenizer: Any) -> Any:
     return counter
 
 
+def configured_max_tokens(folder: Path) -> int | None:
+    """The `max_seq_length` a sentence-transformers folder declares; None when it declares none."""
+    try:
+        value = json.loads((Path(folder) / "sentence_bert_config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    tokens = value.get("max_seq_length") if isinstance(value, dict) else None
+    return tokens if isinstance(tokens, int) and 0 < tokens <= 100_000 else None
+
+
 class SentenceTransformerEmbedder:
     """A local sentence-transformers folder, loaded on first use and kept.
 
@@ -151,6 +162,10 @@ class SentenceTransformerEmbedder:
 
     @property
     def max_tokens(self) -> int:
+        # `status` and the stale-document checks need this, and loading the model for it would cost them
+        # seconds: the folder's own sentence_bert_config.json holds what the library truncates to.
+        if self._model is None and (configured := configured_max_tokens(self.folder)):
+            return configured
         return int(self._load().max_seq_length)
 
     def token_counts(self, texts: Sequence[str]) -> list[int]:

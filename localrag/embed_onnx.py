@@ -45,7 +45,7 @@ import numpy as np
 from localrag import paths
 from localrag.config import DEFAULT_EMBED_BACKEND, EMBED_BACKENDS
 from localrag.cpu import cpu_has_native_bf16, worker_threads
-from localrag.embed import BF16_SUFFIX, counting_copy, embedder_name, unit_rows
+from localrag.embed import BF16_SUFFIX, configured_max_tokens, counting_copy, embedder_name, unit_rows
 from localrag.errors import ConfigError, ModelError
 from localrag.offline import enforce_offline
 
@@ -218,15 +218,15 @@ def ensure_export(folder: Path, backend: str) -> Path:
 
 
 def _max_seq_length(folder: Path) -> int:
-    for name in ("sentence_bert_config.json", "tokenizer_config.json"):
-        try:
-            data = json.loads((folder / name).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue
-        value = data.get("max_seq_length") or data.get("model_max_length")
-        if isinstance(value, int) and 0 < value <= 100_000:
-            return value
-    return 512
+    configured = configured_max_tokens(folder)
+    if configured:
+        return configured
+    try:
+        data = json.loads((folder / "tokenizer_config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return 512
+    value = data.get("model_max_length") if isinstance(data, dict) else None
+    return value if isinstance(value, int) and 0 < value <= 100_000 else 512
 
 
 class OnnxEmbedder:

@@ -338,7 +338,8 @@ class Engine(GraphMode):
             store = self._open_store(create=True)
             opened = time.monotonic() - started
             if stale and not paths_:
-                paths_ = holding_files(stale_documents(store.document_readings(), self.settings))
+                paths_ = holding_files(
+                    stale_documents(store.document_readings(), self.settings, self.embedder.max_tokens))
             report = run_ingest(
                 [Path(p) for p in paths_],
                 store=store,
@@ -435,7 +436,7 @@ class Engine(GraphMode):
 
         readings = ({d.path: (d.file_type, d.read_with) for d in documents} if documents is not None
                     else self.store.document_readings())
-        return stale_documents(readings, self.settings)
+        return stale_documents(readings, self.settings, self.embedder.max_tokens)
 
     # -- watched folders -----------------------------------------------------------------------
 
@@ -704,7 +705,8 @@ class Engine(GraphMode):
             gpu_offload=_gpu_offload(),
             fusion=self._fusion_summary(reading),
             collection=self.settings.collection,
-            stale_documents=len(stale_documents(reading.document_readings(), self.settings)) if reading else 0,
+            stale_documents=len(stale_documents(reading.document_readings(), self.settings, self.embedder.max_tokens))
+            if reading else 0,
         )
 
     def _fusion_summary(self, store: Store | None) -> str:

@@ -48,7 +48,7 @@ from localrag.ingest.chunker import chunk_document
 from localrag.ingest.discover import discover
 from localrag.ingest.loaders import file_type
 from localrag.ingest.parts import load_parts, part_path
-from localrag.ingest.readings import reading, stale_reason
+from localrag.ingest.readings import chunk_size, reading, stale_reason
 from localrag.safe_text import path_text, printable
 from localrag.types import Chunk, Document, FileError, IngestProgress, IngestReport, LoadedText
 
@@ -75,9 +75,7 @@ def file_hash(path: Path) -> str:
         return hashlib.file_digest(f, "sha256").hexdigest()
 
 
-# Tokens kept free in every chunk for the title and heading path that precede it in the embedded
-# text; the prefix is cut to fit, so the chunk's own tail is never what MiniLM drops.
-CONTEXT_TOKENS = 40
+# The title and heading prefix is cut to this, so it fits the room `readings.CONTEXT_TOKENS` keeps free.
 _CONTEXT_CHARS = 120
 
 
@@ -256,7 +254,7 @@ def _chunked(loaded: LoadedText, kind: str, part_name: str, embedder: Embedder, 
         path=part_name,
         file_type=kind,
         token_counts=embedder.token_counts,
-        max_tokens=min(settings.chunk_tokens, embedder.max_tokens - CONTEXT_TOKENS),
+        max_tokens=chunk_size(settings, embedder.max_tokens),
         overlap=settings.chunk_overlap,
     )
 
@@ -283,9 +281,9 @@ class _Known:
     readings: dict[str, tuple[str, str]]
     reread_stale: bool
 
-    def is_stale(self, paths: Sequence[str], settings: Settings) -> bool:
+    def is_stale(self, paths: Sequence[str], settings: Settings, embedder_tokens: int) -> bool:
         """Whether any of a file's documents (`paths`) was read differently from how it would be now."""
-        return any(stale_reason(read_with, reading(kind, settings))
+        return any(stale_reason(read_with, reading(kind, settings, embedder_tokens), embedder_tokens)
                    for kind, read_with in (self.readings[p] for p in paths if p in self.readings))
 
 
@@ -300,7 +298,7 @@ def _ingest_file(
         old_parts = parts_of.get(name, [])
         hashes = known.hashes
         if not force and hashes.get(name, hashes.get(old_parts[0]) if old_parts else None) == digest:
-            if not known.is_stale([name, *old_parts], settings):
+            if not known.is_stale([name, *old_parts], settings, embedder.max_tokens):
                 report.unchanged += 1
                 return
             if not known.reread_stale:
@@ -320,7 +318,7 @@ def _ingest_file(
             chunks = _chunked(part.loaded, part.kind, part_name, embedder, settings)
             this.docs.append(
                 Document(doc_id, part_name, part.kind, digest, info.st_size, info.st_mtime, part.loaded.title,
-                         len(chunks), reading(part.kind, settings))
+                         len(chunks), reading(part.kind, settings, embedder.max_tokens))
             )
             this.chunks.extend(chunks)
             this.titles[doc_id] = part.loaded.title

@@ -7,8 +7,11 @@ would get now names those documents: `status` counts them, ingest reports them, 
 reads them again (only them, where `--force` reads everything it is given).
 
 A reading is a short text, "txt 2; chunks 1 200/32" or "pdf 1 ocr; chunks 1 200/32", so a user can see
-it and `stale_reason` can say which part differs. A store written before readings were recorded has an
-empty one: how those documents were read is unknown, so they count as stale.
+it and `stale_reason` can say which part differs. Its chunk size is the one the chunker really used:
+`chunk_tokens` capped by what the embedder reads (`chunk_size`). Two settings that cut the same chunks
+then give the same reading, and reading a document again would change nothing but the time it takes.
+A store written before readings were recorded has an empty one: how those documents were read is
+unknown, so they count as stale.
 """
 
 from __future__ import annotations
@@ -26,21 +29,34 @@ READERS: dict[str, int] = {
 }
 # Bump when the chunker or the text a chunk is embedded as (title and heading prefix) changes.
 CHUNKS_VERSION = 1
+# Tokens kept free in every chunk for the title and heading path that precede it in the embedded
+# text; the prefix is cut to fit, so the chunk's own tail is never what the embedder drops.
+CONTEXT_TOKENS = 40
 # Kinds whose text depends on the OCR setting: a scanned page, or an image, is read only by OCR.
 _OCR_KINDS = frozenset({"pdf", "image"})
 
 
-def reading(kind: str, settings: Settings) -> str:
-    """The reading a document of loader kind `kind` gets from this localrag with these settings."""
+def chunk_size(settings: Settings, embedder_tokens: int) -> int:
+    """The tokens a chunk holds: `chunk_tokens`, or fewer where the embedder, which reads at most
+    `embedder_tokens`, would otherwise drop a chunk's tail behind its title and heading prefix."""
+    return min(settings.chunk_tokens, embedder_tokens - CONTEXT_TOKENS)
+
+
+def reading(kind: str, settings: Settings, embedder_tokens: int) -> str:
+    """The reading a document of loader kind `kind` gets from this localrag with these settings, for an
+    embedder that reads at most `embedder_tokens`."""
     base = kind.split(":", 1)[0]
     loader = f"{base} {READERS.get(base, 1)}"
     if base in _OCR_KINDS:
         loader += " ocr" if settings.ocr else " no-ocr"
-    return f"{loader}; chunks {CHUNKS_VERSION} {settings.chunk_tokens}/{settings.chunk_overlap}"
+    return f"{loader}; chunks {CHUNKS_VERSION} {chunk_size(settings, embedder_tokens)}/{settings.chunk_overlap}"
 
 
-def stale_reason(stored: str, now: str) -> str:
-    """Why a document read as `stored` would be read differently `now`; "" when it would not."""
+def stale_reason(stored: str, now: str, embedder_tokens: int) -> str:
+    """Why a document read as `stored` would be read differently `now`; "" when it would not.
+
+    Readings recorded before they held the chunk size really used hold `chunk_tokens` as set: capped
+    here the way the chunker capped it (same store, so same embedder), they are not stale for it."""
     if stored == now:
         return ""
     if not stored:
@@ -56,14 +72,24 @@ def stale_reason(stored: str, now: str) -> str:
         reasons.append("OCR off")
     if old_chunks.split()[:2] != new_chunks.split()[:2]:
         reasons.append("an older chunker")
-    elif old_chunks != new_chunks:
+    elif _sizes(old_chunks, embedder_tokens) != _sizes(new_chunks, embedder_tokens):
         reasons.append(f"chunk_tokens/chunk_overlap {old_chunks.split()[-1]}")
     return "read with " + " and ".join(reasons) if reasons else ""
 
 
-def stale_documents(readings: dict[str, tuple[str, str]], settings: Settings) -> dict[str, str]:
-    """path -> why, for each stored document (`Store.document_readings`) that would be read differently now."""
-    reasons = {path: stale_reason(read_with, reading(kind, settings)) for path, (kind, read_with) in readings.items()}
+def _sizes(chunks: str, embedder_tokens: int) -> tuple[int, str]:
+    """A reading's "chunks 1 200/32" part as (the chunk size the chunker used, the overlap)."""
+    tokens, _, overlap = chunks.split()[-1].partition("/")
+    return min(int(tokens), embedder_tokens - CONTEXT_TOKENS), overlap
+
+
+def stale_documents(
+    readings: dict[str, tuple[str, str]], settings: Settings, embedder_tokens: int
+) -> dict[str, str]:
+    """path -> why, for each stored document (`Store.document_readings`) that would be read differently now
+    by an embedder that reads at most `embedder_tokens`."""
+    reasons = {path: stale_reason(read_with, reading(kind, settings, embedder_tokens), embedder_tokens)
+               for path, (kind, read_with) in readings.items()}
     return {path: why for path, why in sorted(reasons.items()) if why}
 
 

@@ -67,8 +67,9 @@ def test_a_chunker_that_cuts_differently_has_a_new_version(real_embedder: Senten
 def test_stale_documents_are_counted_reported_and_read_again(engine: Engine, corpus_copy: Path) -> None:
     first = engine.ingest([corpus_copy])
     documents = engine.documents()
-    assert {d.read_with for d in documents} >= {reading("pdf", engine.settings), reading("md", engine.settings)}
-    assert all(d.read_with == reading(d.file_type, engine.settings) for d in documents)
+    limit = engine.embedder.max_tokens
+    assert {d.read_with for d in documents} >= {reading(kind, engine.settings, limit) for kind in ("pdf", "md")}
+    assert all(d.read_with == reading(d.file_type, engine.settings, limit) for d in documents)
     assert engine.status().stale_documents == 0
 
     chunks_before = engine.store.chunk_count()
@@ -107,25 +108,56 @@ def test_a_store_written_before_readings_counts_every_document_as_stale(tmp_path
     old = Store(tmp_path / "db", embedder_name="e", dim=4)
     assert READ_WITH in old.documents_table.schema.names
     assert old.document_readings() == {"/docs/0.md": ("md", ""), "/docs/1.md": ("md", "")}
-    assert stale_documents(old.document_readings(), Settings()) == dict.fromkeys(
+    assert stale_documents(old.document_readings(), Settings(), 256) == dict.fromkeys(
         ("/docs/0.md", "/docs/1.md"), "read before localrag recorded how")
     assert [d.read_with for d in old.documents()] == ["", ""]
 
 
 def test_why_a_reading_is_stale() -> None:
-    assert stale_reason("pdf 1 ocr; chunks 1 254/32", "pdf 1 ocr; chunks 1 254/32") == ""
-    assert stale_reason("pdf 1 no-ocr; chunks 1 254/32", "pdf 1 ocr; chunks 1 254/32") == "read with OCR off"
+    assert stale_reason("pdf 1 ocr; chunks 1 254/32", "pdf 1 ocr; chunks 1 254/32", 256) == ""
+    assert stale_reason("pdf 1 no-ocr; chunks 1 254/32", "pdf 1 ocr; chunks 1 254/32", 256) == "read with OCR off"
     # OCR turned off: reading a scan again would only lose its text, so what OCR read stays current.
-    assert stale_reason("pdf 1 ocr; chunks 1 254/32", "pdf 1 no-ocr; chunks 1 254/32") == ""
-    assert stale_reason("pdf 1 ocr; chunks 1 254/32", "pdf 1 no-ocr; chunks 1 128/16") == (
+    assert stale_reason("pdf 1 ocr; chunks 1 254/32", "pdf 1 no-ocr; chunks 1 254/32", 256) == ""
+    assert stale_reason("pdf 1 ocr; chunks 1 254/32", "pdf 1 no-ocr; chunks 1 128/16", 256) == (
         "read with chunk_tokens/chunk_overlap 254/32")
-    assert stale_reason("txt 1; chunks 1 254/32", "txt 2; chunks 2 128/16") == (
+    assert stale_reason("txt 1; chunks 1 254/32", "txt 2; chunks 2 128/16", 256) == (
         "read with an older loader and an older chunker")
-    assert stale_reason("txt 1; chunks 1 254/32", "txt 1; chunks 1 128/16") == (
+    assert stale_reason("txt 1; chunks 1 254/32", "txt 1; chunks 1 128/16", 256) == (
         "read with chunk_tokens/chunk_overlap 254/32")
-    assert reading("code:python", Settings()) == reading("code:rust", Settings())
-    assert reading("pdf", Settings(ocr=False)) != reading("pdf", Settings())
-    assert reading("md", Settings(ocr=False)) == reading("md", Settings())
+    assert reading("code:python", Settings(), 256) == reading("code:rust", Settings(), 256)
+    assert reading("pdf", Settings(ocr=False), 256) != reading("pdf", Settings(), 256)
+    assert reading("md", Settings(ocr=False), 256) == reading("md", Settings(), 256)
+
+
+def test_a_reading_holds_the_chunk_size_the_chunker_used() -> None:
+    """MiniLM reads 256 tokens, so any chunk_tokens from 216 up cuts the same chunks: no document is stale
+    for a change among those, and one read with 216 is stale under an embedder that reads more."""
+    assert reading("md", Settings(chunk_tokens=300), 256) == "md 1; chunks 1 216/32"
+    assert reading("md", Settings(chunk_tokens=300), 256) == reading("md", Settings(chunk_tokens=500), 256)
+    assert stale_reason("md 1; chunks 1 216/32", reading("md", Settings(chunk_tokens=500), 512), 512) == (
+        "read with chunk_tokens/chunk_overlap 216/32")
+    # Recorded before readings held the size used: "300" was cut to 216 too.
+    assert stale_reason("md 1; chunks 1 300/32", reading("md", Settings(chunk_tokens=400), 256), 256) == ""
+    assert stale_reason("md 1; chunks 1 300/32", reading("md", Settings(chunk_tokens=100), 256), 256) == (
+        "read with chunk_tokens/chunk_overlap 300/32")
+
+
+def test_a_chunk_size_past_the_embedders_reach_marks_nothing_stale(engine: Engine, corpus_copy: Path) -> None:
+    engine.update_settings(engine.settings.replace(chunk_tokens=300))
+    engine.ingest([corpus_copy])
+    assert engine.status().stale_documents == 0
+    engine.update_settings(engine.settings.replace(chunk_tokens=1000))
+    assert engine.status().stale_documents == 0
+    assert engine.ingest([corpus_copy]).stale == 0
+    engine.update_settings(engine.settings.replace(chunk_tokens=150))
+    assert engine.status().stale_documents == len(engine.documents())
+
+
+def test_the_embedders_reach_is_known_without_loading_it(real_embedder: SentenceTransformerEmbedder) -> None:
+    fresh = SentenceTransformerEmbedder(real_embedder.folder)
+    assert fresh.max_tokens == 256
+    assert fresh._model is None  # status and the stale checks ask for it; a model load would cost seconds
+    assert fresh.max_tokens == int(fresh._load().max_seq_length) == real_embedder.max_tokens
 
 
 def test_a_mails_attachment_is_read_again_through_its_mail(tmp_path: Path) -> None:
