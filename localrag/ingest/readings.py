@@ -88,8 +88,10 @@ def stale_documents(
 ) -> dict[str, str]:
     """path -> why, for each stored document (`Store.document_readings`) that would be read differently now
     by an embedder that reads at most `embedder_tokens`."""
-    reasons = {path: stale_reason(read_with, reading(kind, settings, embedder_tokens), embedder_tokens)
-               for path, (kind, read_with) in readings.items()}
+    # One reading a kind: `status` asks this of every document, and most hold the current reading.
+    now = {kind: reading(kind, settings, embedder_tokens) for kind in {kind for kind, _ in readings.values()}}
+    reasons = {path: stale_reason(read_with, now[kind], embedder_tokens)
+               for path, (kind, read_with) in readings.items() if read_with != now[kind]}
     return {path: why for path, why in sorted(reasons.items()) if why}
 
 
