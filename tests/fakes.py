@@ -31,7 +31,7 @@ from pathlib import Path
 from localrag.answer.summary import Summary
 from localrag.config import Settings
 from localrag.embed import HashEmbedder
-from localrag.engine import CollectionInfo
+from localrag.engine_collections import CollectionInfo
 from localrag.errors import LocalRagError, ModelError
 from localrag.ingest.watch import WatchEvent
 from localrag.models import BUNDLED_GENERATOR, ModelInfo, bundled_generator_path

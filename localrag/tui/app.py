@@ -46,7 +46,8 @@ from localrag.tui.screens.settings import SettingsScreen
 from localrag.types import STALE_LABEL
 
 if TYPE_CHECKING:
-    from localrag.engine import Engine, EngineStatus
+    from localrag.engine import Engine
+    from localrag.engine_status import EngineStatus
 
 def _evals_screen() -> Screen:
     # Built on first visit: the evaluation modules pull in numpy, which the first frame must not wait for.

@@ -17,7 +17,8 @@ from localrag.types import Answer, Document, Hit, IngestProgress, IngestReport
 
 if TYPE_CHECKING:
     from localrag.answer.summary import Summary
-    from localrag.engine import CollectionInfo, EngineStatus
+    from localrag.engine_collections import CollectionInfo
+    from localrag.engine_status import EngineStatus
     from localrag.ingest.watch import WatchEvent
     from localrag.models import ModelInfo
 

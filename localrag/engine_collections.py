@@ -1,0 +1,116 @@
+"""The Engine's collections and watched folders: the folder's registry, and the folders kept in step.
+
+`Engine` (localrag/engine.py) inherits these methods; they are kept apart because they act on the whole
+store folder, not on the one collection an Engine works in. A registry change holds the folder's writer
+lock, and an Engine whose collection is renamed or deleted drops the parts it had opened on it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from localrag import paths
+from localrag.collection import DEFAULT_COLLECTION
+from localrag.writer_lock import writer_lock
+
+if TYPE_CHECKING:
+    from localrag.config import Settings
+    from localrag.embed import Embedder
+    from localrag.graph.paths import GraphIndex
+    from localrag.graph.store import GraphStore
+    from localrag.retrieve import Retriever
+    from localrag.store import Store
+
+
+@dataclass
+class CollectionInfo:
+    name: str
+    documents: int
+    chunks: int
+
+
+class Collections:
+    """Collections and watched folders over the parts an Engine loads."""
+
+    settings: Settings
+    _lock: threading.RLock
+    _store: Store | None
+    _retriever: Retriever | None
+    _graph: GraphStore | None
+    _graph_index: tuple[tuple[int, int], GraphIndex] | None
+
+    if TYPE_CHECKING:
+
+        @property
+        def embedder(self) -> Embedder: ...
+
+    # -- watched folders -----------------------------------------------------------------------
+
+    def watched_folders(self) -> list[Path]:
+        """The folders remembered for this collection, which `watch` with none resumes."""
+        from localrag.ingest.watch import remembered_folders
+
+        return remembered_folders(self.settings.collection)
+
+    def remember_watched(self, folders: Sequence[Path]) -> None:
+        from localrag.ingest.watch import remember_folders
+
+        remember_folders(folders, self.settings.collection)
+
+    # -- collections ---------------------------------------------------------------------------
+
+    def collections(self) -> list[CollectionInfo]:
+        """Every collection in the store folder with its document and chunk counts, by name."""
+        from localrag.store import Store, recorded_embedder
+
+        if recorded_embedder(paths.db_dir()) is None:
+            return [CollectionInfo(DEFAULT_COLLECTION, 0, 0)]
+        folder = self._folder()
+        found = []
+        for name in sorted(folder.registry()):
+            store = Store.open_existing(paths.db_dir(), name)
+            found.append(CollectionInfo(name, store.document_count(), store.chunk_count()))
+        return found
+
+    def create_collection(self, name: str) -> None:
+        with writer_lock(paths.db_dir()):
+            self._folder().create_collection(name)
+
+    def rename_collection(self, old: str, new: str) -> None:
+        """Rename a collection (its tables stay); an Engine working in it follows it to the new name."""
+        from localrag.ingest.watch import rename_watched
+
+        with writer_lock(paths.db_dir()):
+            self._folder().rename_collection(old, new)
+            rename_watched(old, new)
+        with self._lock:
+            self._drop_store()
+            if self.settings.collection == old:
+                self.settings = self.settings.replace(collection=new)
+
+    def delete_collection(self, name: str) -> None:
+        """Delete a collection: its documents, chunks, graph and remembered folders."""
+        from localrag.ingest.watch import rename_watched
+
+        with writer_lock(paths.db_dir()):
+            self._folder().delete_collection(name)
+            rename_watched(name, None)
+        with self._lock:
+            self._drop_store()
+
+    def _folder(self) -> Store:
+        """A store of the folder for registry changes: opened with the embedder it records, if any."""
+        from localrag.reembed import finish_swap
+        from localrag.store import Store, recorded_embedder
+
+        finish_swap(paths.db_dir())
+        if recorded_embedder(paths.db_dir()) is not None:
+            return Store.open_existing(paths.db_dir())
+        return Store(paths.db_dir(), embedder_name=self.embedder.name, dim=self.embedder.dim)
+
+    def _drop_store(self) -> None:
+        self._store = self._retriever = self._graph = self._graph_index = None

