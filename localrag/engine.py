@@ -19,8 +19,10 @@ isolation by building its Engine with the setting, and the TUI switches with `up
 Ingest creates the collection when it does not exist; reading a missing one is a CollectionError.
 `collections()`, `create_collection`, `rename_collection` and `delete_collection` manage the
 folder's registry (inherited from `Collections`, localrag/engine_collections.py, with the watched
-folders). `status()`, `models()` and `embedders()` are inherited from `Information` (engine_status.py). Conversations are not per collection: a question's sources are kept in the
-conversation as text, so an old conversation reads the same whichever collection is chosen.
+folders). Conversations are not per collection: a question's sources are kept in the conversation
+as text, so an old conversation reads the same whichever collection is chosen.
+
+`status()`, `models()` and `embedders()` are inherited from `Information` (engine_status.py).
 """
 
 from __future__ import annotations
