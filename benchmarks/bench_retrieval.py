@@ -45,7 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _corpus  # noqa: E402
 
 import localrag.config as config_module  # noqa: E402
-import localrag.store as store_module  # noqa: E402
+import localrag.store_indexes as store_module  # noqa: E402
 from localrag.retrieve import Retriever  # noqa: E402
 from localrag.store import Store  # noqa: E402
 from localrag.types import Chunk, Document  # noqa: E402

@@ -20,11 +20,8 @@ leaves either the old version or the new one visible, never a mix, never duplica
 deletes the invisible leftovers. A commit id rather than the content hash marks the version so a
 forced re-ingest of unchanged bytes cannot double its chunks either.
 
-Indexes: the BM25 index is created with the first rows. LanceDB 0.40 searches rows added after an
-index was built by a flat scan of the unindexed tail, so text search never misses new rows;
-`refresh_indexes()` folds the tail into the indexes (`optimize`, which also compacts the many small
-fragments that batched appends leave) and builds the IVF_HNSW_SQ cosine index once the table is big
-enough for an ANN index to beat a flat scan.
+Indexes: see `store_indexes` (BM25 from the first rows, IVF_HNSW_SQ once the table is big enough, and
+compaction); the collections registry: `store_registry`.
 
 Searches: the vector and BM25 searches run through LanceDB's async API, one trip per leg (`store_reader`);
 everything else uses the sync API. A search reads a hit's metadata from one JSON column, `packed`, that
@@ -32,9 +29,7 @@ every write fills beside the separate columns (which the filters and all other r
 0005 adds and fills it in stores made before it, and a row without it is read whole.
 
 A full disk: a write that fails for lack of space is a `StoreError` naming the data dir, the space
-free and about how much the step needs; what was committed before stays. Compaction rewrites the
-table, so `refresh_indexes` skips it (returning a note, not failing the ingest) when the free space
-is smaller than the chunks table, or when it runs out of space midway.
+free and about how much the step needs; what was committed before stays (compaction: `store_indexes`).
 
 A damaged table or index: see `store_damage` (one error naming it; the full-text index rebuilt).
 Silent damage (a flipped block that still reads): every chunk row carries checksums of its text and
@@ -43,7 +38,6 @@ its vector (`row_sums`), which `damaged_rows()` verifies and `localrag repair` a
 
 from __future__ import annotations
 
-import errno
 import shutil
 import threading
 import time
@@ -58,23 +52,19 @@ import numpy as np
 
 from localrag.collection import (
     DEFAULT_COLLECTION,
-    REGISTRY_KEY,
-    CollectionError,
     check_name,
-    dump_registry,
     missing,
-    new_id,
-    parse_registry,
     suffix,
-    table_id,
 )
 from localrag.embed import embedder_setting
 from localrag.errors import StoreError
 from localrag.row_sums import text_sum, text_sums, vector_sums
 from localrag.sizes import megabytes
-from localrag.store_damage import REPAIR_HINT, damage_error, guarded, is_commit_conflict, is_damage
-from localrag.store_migrations import MIGRATIONS, index_keys, new_tables
+from localrag.store_damage import REPAIR_HINT, damage_error, guarded, is_damage
+from localrag.store_indexes import StoreIndexes, is_disk_full
+from localrag.store_migrations import MIGRATIONS
 from localrag.store_reader import StoreReader, commit_ids, committed_rows
+from localrag.store_registry import CollectionRegistry
 from localrag.store_schema import (
     CHUNK_COLUMNS,
     CHUNKS,
@@ -105,19 +95,6 @@ if TYPE_CHECKING:
 # Chunk ids one lookup's `IN` list holds: at 100k chunks, 5,000 ids read in 0.07 s as one list and 0.15 s as ten
 # of 500 (benchmarks/README.md, "Chunk lookups"); a graph hub's listing reads tens of thousands of sources.
 LOOKUP_BATCH = 5_000
-# Old versions stay this long so a reader in another process that opened one can still finish.
-_KEEP_OLD_VERSIONS = timedelta(minutes=10)
-# HNSW graph: neighbours per node (LanceDB's default) and the candidate list while building. At 100k
-# chunks a list of 100 instead of LanceDB's 300 built the index 2.4-2.7x faster (40.1 / 34.7 s against
-# 97.7 / 92.2 s, the same sessions, a loaded machine) at the same recall@10 against exact search (0.989),
-# with search `ef` as below: benchmarks/README.md, "Hybrid query at 100k chunks".
-HNSW_M = 20
-HNSW_EF_CONSTRUCTION = 100
-
-
-def is_disk_full(exc: BaseException) -> bool:
-    """LanceDB reports ENOSPC from its Rust side as an OSError or a RuntimeError holding the OS message."""
-    return getattr(exc, "errno", None) == errno.ENOSPC or "No space left on device" in str(exc)
 
 
 @dataclass
@@ -149,7 +126,7 @@ def recorded_embedder(db_dir: Path) -> tuple[str, int] | None:
     return meta["embedder"], int(meta.get("dim") or 0)
 
 
-class Store:
+class Store(CollectionRegistry, StoreIndexes):
     """The tables of one collection (`collection`) in the LanceDB folder `db_dir`.
 
     `create`: make the collection when it does not exist yet (writers); otherwise a missing one is a
@@ -271,78 +248,6 @@ class Store:
         # from the next opening on.
         self._hit_columns = HIT_COLUMNS if PACKED_COLUMN in self._chunks.schema.names else CHUNK_COLUMNS
 
-    # --- the collections registry (the whole folder) -------------------------------------------
-
-    def registry(self) -> dict[str, str]:
-        """Collection name -> id, for every collection in the folder."""
-        return parse_registry(self._folder_meta(REGISTRY_KEY))
-
-    def _current_registry(self) -> dict[str, str]:
-        """The registry as another process may have just written it (changes hold the writer lock).
-
-        Reads otherwise see other processes' writes up to a second late; a change made on a stale
-        registry would drop a collection created meanwhile.
-        """
-        self._meta.checkout_latest()
-        return self.registry()
-
-    def create_collection(self, name: str, ident: str | None = None) -> str:
-        """Make an empty collection's tables, then register it (the commit point); returns its id.
-
-        `ident`: the id to use (a re-embedding keeps each collection's); a collection already
-        registered under that id is left as it is, so a resumed copy goes on.
-        """
-        check_name(name)
-        registry = self._current_registry()
-        if name in registry and ident is not None and registry[name] == ident:
-            return ident
-        if name in registry:
-            raise CollectionError(f"collection '{name}' already exists", "pick another name")
-        self._drop_unregistered(registry)
-        ident = ident or new_id()
-        new_tables(self._db, suffix(ident), self.dim)
-        index_keys(self._db, suffix(ident))
-        self._set_folder_meta(REGISTRY_KEY, dump_registry({**registry, name: ident}))
-        return ident
-
-    def rename_collection(self, old: str, new: str) -> None:
-        """One registry write: the tables keep their names."""
-        check_name(new)
-        registry = self._current_registry()
-        if old == DEFAULT_COLLECTION:
-            raise CollectionError("the 'default' collection cannot be renamed", "create a new collection instead")
-        if old not in registry:
-            raise missing(old)
-        if new in registry:
-            raise CollectionError(f"collection '{new}' already exists", "pick another name")
-        registry[new] = registry.pop(old)
-        self._set_folder_meta(REGISTRY_KEY, dump_registry(registry))
-        if self.collection == old:
-            self.collection = new
-
-    def delete_collection(self, name: str) -> None:
-        """Unregister (the commit point: it is gone), then drop its tables and files."""
-        registry = self._current_registry()
-        if name == DEFAULT_COLLECTION:
-            raise CollectionError(
-                "the 'default' collection cannot be deleted", "forget its documents with `localrag forget PATH`"
-            )
-        if name not in registry:
-            raise missing(name)
-        del registry[name]
-        self._set_folder_meta(REGISTRY_KEY, dump_registry(registry))
-        self._drop_unregistered(registry)
-
-    def _drop_unregistered(self, registry: dict[str, str]) -> None:
-        """Tables and files of collections no longer registered: what a delete (or a killed one) left."""
-        live = set(registry.values())
-        for table in self._db.list_tables().tables:
-            if table_id(table) and table_id(table) not in live:
-                self._db.drop_table(table)
-        for file in self.path.iterdir():
-            if file.is_file() and table_id(file.stem) and table_id(file.stem) not in live:
-                file.unlink()
-
     @property
     def chunks_table(self) -> Table:
         assert self._chunks is not None, "migrations create the tables"
@@ -359,21 +264,6 @@ class Store:
 
     def set_meta(self, key: str, value: str) -> None:
         self._set_folder_meta(key + self.suffix, value)
-
-    def _folder_meta(self, key: str) -> str | None:
-        rows = self._meta.search().where(f"key = {sql_literal(key)}").limit(None).to_arrow().to_pylist()
-        return rows[-1]["value"] if rows else None
-
-    def _set_folder_meta(self, key: str, value: str) -> None:
-        import pyarrow as pa
-
-        with self._lock:
-            (
-                self._meta.merge_insert("key")
-                .when_matched_update_all()
-                .when_not_matched_insert_all()
-                .execute(pa.Table.from_pylist([{"key": key, "value": value}], schema=meta_schema()))
-            )
 
     def schema_version(self) -> int:
         return sum(1 for k in self._read_meta() if k.startswith("migration:"))
@@ -666,12 +556,6 @@ class Store:
         """
         return self._text_search(query, k, where)
 
-    def rebuild_fts_index(self) -> None:
-        from lancedb.index import FTS
-
-        with self._lock:
-            self.chunks_table.create_index(FTS_COLUMN, config=FTS(with_position=False), replace=True)
-
     def _text_search(self, query: str, k: int, where: str | None) -> list[tuple[Chunk, float]]:
         if not any(ch.isalnum() for ch in query):
             return []
@@ -697,71 +581,6 @@ class Store:
             if chunk is not None:
                 hits.append((chunk, score))
         return hits
-
-    # --- indexes -------------------------------------------------------------------------------
-
-    def _index(self, column: str, kind: str) -> Any:
-        for index in self.chunks_table.list_indices():
-            if column in index.columns and kind in str(index.index_type).upper():
-                return index
-        return None
-
-    def _fts_index(self) -> Any:
-        return self._index(FTS_COLUMN, "FTS")
-
-    def _vector_index(self) -> Any:
-        return self._index("vector", "HNSW")
-
-    def _ensure_fts_index(self) -> None:
-        from lancedb.index import FTS
-
-        if self._fts_index() is None and self.chunks_table.count_rows() > 0:
-            self.chunks_table.create_index(FTS_COLUMN, config=FTS(with_position=False), replace=True)
-
-    @guarded
-    def refresh_indexes(self, vector_index_min_rows: int | None = None) -> str:
-        """Compact, fold new rows into the indexes, build the ANN index once the table is big enough.
-
-        Returns "" or a one-line note saying what was skipped for lack of disk space.
-        """
-        try:
-            needed = self.size_bytes()
-            if shutil.disk_usage(self.path).free < needed:
-                return f"compaction skipped: it needs about {megabytes(needed)} free in {self.path}"
-            self._refresh_indexes(vector_index_min_rows)
-        except Exception as exc:
-            if not is_disk_full(exc):
-                raise
-            return f"compaction skipped: the disk holding {self.path} is full"
-        return ""
-
-    def build_vector_index(self) -> None:
-        """(Re)build the ANN index over every row's vector."""
-        from lancedb.index import HnswSq
-
-        # One IVF partition: a single HNSW graph is the most accurate and fits memory up to
-        # millions of 384-dim SQ vectors; more partitions only pay off beyond that.
-        partitions = max(1, self.chunks_table.count_rows() // 1_000_000)
-        config = HnswSq(
-            distance_type="cosine", num_partitions=partitions, m=HNSW_M, ef_construction=HNSW_EF_CONSTRUCTION
-        )
-        with self._lock:
-            self.chunks_table.create_index("vector", config=config, replace=True)
-
-    def _refresh_indexes(self, vector_index_min_rows: int | None) -> None:
-        threshold = self.vector_index_min_rows if vector_index_min_rows is None else vector_index_min_rows
-        with self._lock:
-            self._ensure_fts_index()
-            if self._vector_index() is None and self.chunks_table.count_rows() >= max(threshold, 256):
-                self.build_vector_index()
-            for table in (self.chunks_table, self.documents_table, self._meta):
-                try:
-                    table.optimize(cleanup_older_than=_KEEP_OLD_VERSIONS)
-                except Exception as exc:
-                    # `meta` is the whole folder's: another Store (a collection being made, a graph)
-                    # may commit to it meanwhile. Compaction changes no data; the next refresh does it.
-                    if not is_commit_conflict(exc):
-                        raise
 
     # --- status --------------------------------------------------------------------------------
 

@@ -1,0 +1,128 @@
+"""The chunks table's indexes: BM25 over heading and text, IVF_HNSW_SQ over the vectors, and compaction.
+
+`Store` (localrag/store.py) inherits these methods. The BM25 index is created with the first rows. LanceDB
+0.40 searches rows added after an index was built by a flat scan of the unindexed tail, so text search never
+misses new rows; `refresh_indexes()` folds the tail into the indexes (`optimize`, which also compacts the many
+small fragments that batched appends leave) and builds the ANN index once the table is big enough for it to
+beat a flat scan. Compaction rewrites the table, so it is skipped (a note, not a failed ingest) when the free
+space is smaller than the chunks table, or when it runs out of space midway.
+"""
+
+from __future__ import annotations
+
+import errno
+import shutil
+import threading
+from datetime import timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from localrag.sizes import megabytes
+from localrag.store_damage import guarded, is_commit_conflict
+from localrag.store_schema import FTS_COLUMN
+
+if TYPE_CHECKING:
+    from lancedb.table import Table
+
+
+# Old versions stay this long so a reader in another process that opened one can still finish.
+_KEEP_OLD_VERSIONS = timedelta(minutes=10)
+# HNSW graph: neighbours per node (LanceDB's default) and the candidate list while building. At 100k
+# chunks a list of 100 instead of LanceDB's 300 built the index 2.4-2.7x faster (40.1 / 34.7 s against
+# 97.7 / 92.2 s, the same sessions, a loaded machine) at the same recall@10 against exact search (0.989),
+# with search `ef` as below: benchmarks/README.md, "Hybrid query at 100k chunks".
+HNSW_M = 20
+HNSW_EF_CONSTRUCTION = 100
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """LanceDB reports ENOSPC from its Rust side as an OSError or a RuntimeError holding the OS message."""
+    return getattr(exc, "errno", None) == errno.ENOSPC or "No space left on device" in str(exc)
+
+
+class StoreIndexes:
+    """The index methods of a Store, over its tables."""
+
+    path: Path
+    vector_index_min_rows: int
+    _lock: threading.RLock
+    _meta: Table
+
+    if TYPE_CHECKING:
+
+        @property
+        def chunks_table(self) -> Table: ...
+
+        @property
+        def documents_table(self) -> Table: ...
+
+        def size_bytes(self) -> int: ...
+
+    def rebuild_fts_index(self) -> None:
+        from lancedb.index import FTS
+
+        with self._lock:
+            self.chunks_table.create_index(FTS_COLUMN, config=FTS(with_position=False), replace=True)
+
+    def _index(self, column: str, kind: str) -> Any:
+        for index in self.chunks_table.list_indices():
+            if column in index.columns and kind in str(index.index_type).upper():
+                return index
+        return None
+
+    def _fts_index(self) -> Any:
+        return self._index(FTS_COLUMN, "FTS")
+
+    def _vector_index(self) -> Any:
+        return self._index("vector", "HNSW")
+
+    def _ensure_fts_index(self) -> None:
+        from lancedb.index import FTS
+
+        if self._fts_index() is None and self.chunks_table.count_rows() > 0:
+            self.chunks_table.create_index(FTS_COLUMN, config=FTS(with_position=False), replace=True)
+
+    @guarded
+    def refresh_indexes(self, vector_index_min_rows: int | None = None) -> str:
+        """Compact, fold new rows into the indexes, build the ANN index once the table is big enough.
+
+        Returns "" or a one-line note saying what was skipped for lack of disk space.
+        """
+        try:
+            needed = self.size_bytes()
+            if shutil.disk_usage(self.path).free < needed:
+                return f"compaction skipped: it needs about {megabytes(needed)} free in {self.path}"
+            self._refresh_indexes(vector_index_min_rows)
+        except Exception as exc:
+            if not is_disk_full(exc):
+                raise
+            return f"compaction skipped: the disk holding {self.path} is full"
+        return ""
+
+    def build_vector_index(self) -> None:
+        """(Re)build the ANN index over every row's vector."""
+        from lancedb.index import HnswSq
+
+        # One IVF partition: a single HNSW graph is the most accurate and fits memory up to
+        # millions of 384-dim SQ vectors; more partitions only pay off beyond that.
+        partitions = max(1, self.chunks_table.count_rows() // 1_000_000)
+        config = HnswSq(
+            distance_type="cosine", num_partitions=partitions, m=HNSW_M, ef_construction=HNSW_EF_CONSTRUCTION
+        )
+        with self._lock:
+            self.chunks_table.create_index("vector", config=config, replace=True)
+
+    def _refresh_indexes(self, vector_index_min_rows: int | None) -> None:
+        threshold = self.vector_index_min_rows if vector_index_min_rows is None else vector_index_min_rows
+        with self._lock:
+            self._ensure_fts_index()
+            if self._vector_index() is None and self.chunks_table.count_rows() >= max(threshold, 256):
+                self.build_vector_index()
+            for table in (self.chunks_table, self.documents_table, self._meta):
+                try:
+                    table.optimize(cleanup_older_than=_KEEP_OLD_VERSIONS)
+                except Exception as exc:
+                    # `meta` is the whole folder's: another Store (a collection being made, a graph)
+                    # may commit to it meanwhile. Compaction changes no data; the next refresh does it.
+                    if not is_commit_conflict(exc):
+                        raise
