@@ -56,7 +56,10 @@ class Settings:
     n_ctx: int = field(
         default=2048, metadata={"doc": "context window in tokens; prompt and answer share it", "range": (256, 131072)}
     )
-    n_threads: int = field(default=0, metadata={"doc": "CPU threads for llama.cpp; 0: all cores", "range": (0, 1024)})
+    n_threads: int = field(
+        default=0,
+        metadata={"doc": "CPU threads for llama.cpp; 0: the cores free when an answer starts", "range": (0, 1024)},
+    )
     n_gpu_layers: int = field(
         default=-1,
         metadata={"doc": "layers offloaded to a GPU; -1: all, ignored by a CPU-only build", "range": (-1, 1000)},

@@ -1,6 +1,6 @@
 """What this CPU offers a job now: how many threads to take, and whether it multiplies bfloat16 natively.
 
-Threads: how many a training, export, quantizing or embedding job should take now.
+Threads: how many a training, export, quantizing or embedding job, or an answer, should take now.
 
 Torch and llama.cpp spin-wait between the parts of a matrix product; when other processes hold the
 cores, two spinning threads on a loaded 2-core machine ran the same forward passes 17x slower than
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 # Long enough to see a neighbour's steady use of a core, short beside any job that asks.
@@ -26,21 +27,30 @@ SAMPLE_S = 0.3
 _PROC_STAT = Path("/proc/stat")
 
 
-def worker_threads() -> int:
-    """CPU threads worth using now: the cores other processes are not using, at least one."""
+def worker_threads(*, sample_s: float | None = None, own: Callable[[], float] = time.process_time) -> int:
+    """CPU threads worth using now: the cores other work is not using, at least one.
+
+    `own` is the CPU clock of the work that will take the threads, left out of "other work": this
+    process's by default (a job and all its threads), `time.thread_time` for work the calling thread
+    hands to its own threads alone (an answer: an ingest in another thread of the chat app is then a
+    neighbour like any other process). `sample_s`: the sample's length, SAMPLE_S by default.
+    """
     cores = max(1, os.cpu_count() or 1)
     # An explicit count (the llama.cpp setting's variable) wins: a job given one core of a shared machine.
     chosen = os.environ.get("LOCALRAG_N_THREADS", "")
     if chosen.isdigit() and int(chosen) > 0:
         return int(chosen)
-    busy = busy_cores_of_others(cores)
+    busy = busy_cores_of_others(cores, sample_s=sample_s, own=own)
     if busy is None:
         return cores
     return max(1, min(cores, round(cores - busy)))
 
 
-def busy_cores_of_others(cores: int) -> float | None:
-    """Cores' worth of CPU that other processes used over the last `SAMPLE_S` seconds.
+def busy_cores_of_others(
+    cores: int, *, sample_s: float | None = None, own: Callable[[], float] = time.process_time
+) -> float | None:
+    """Cores' worth of CPU that work other than `own` (a CPU clock) used over a sample of `sample_s`
+    seconds (SAMPLE_S by default).
 
     Falls back to the 1-minute load average without /proc/stat; None when neither can be read.
     """
@@ -50,13 +60,13 @@ def busy_cores_of_others(cores: int) -> float | None:
             return os.getloadavg()[0]
         except OSError:
             return None
-    own_start = time.process_time()
-    time.sleep(SAMPLE_S)
+    own_start = own()
+    time.sleep(SAMPLE_S if sample_s is None else sample_s)
     second = cpu_counters()
-    own = time.process_time() - own_start
+    own_seconds = own() - own_start
     if second is None:
         return None
-    busy_ticks = (second[0] - first[0]) - own * os.sysconf("SC_CLK_TCK")
+    busy_ticks = (second[0] - first[0]) - own_seconds * os.sysconf("SC_CLK_TCK")
     total_ticks = second[1] - first[1]
     if total_ticks <= 0:
         return 0.0

@@ -35,6 +35,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
+from localrag.cpu import worker_threads
 from localrag.errors import ModelError
 from localrag.models import read_gguf_header
 from localrag.types import GenerationStats
@@ -56,6 +57,14 @@ CHATML_STOPS = ("<|im_end|>", "<|im_start|>")
 # Control-token look-alikes (<|im_end|>, <|eot_id|>, </s>, [INST]) in message text would be parsed as
 # real control tokens when the rendered prompt is tokenized, letting a document end its own turn.
 _SPECIAL_LIKE = re.compile(r"<\|[^<>|\s]{1,40}\|>|</?s>|\[/?INST\]", re.IGNORECASE)
+
+# With `n_threads` 0 an answer runs on the cores free when it starts (`cpu.worker_threads`), not on all of
+# them: llama.cpp's threads spin at a barrier after every layer, so beside one busy core two threads decode
+# several times slower than one (benchmarks/README.md, "Answers beside other work"). The check samples the
+# CPU this long, counting the other threads of this process (an ingest in the chat app) as neighbours, and
+# holds for THREADS_RECHECK_S so that a graph build's or an evaluation's many short calls do not each wait.
+THREADS_SAMPLE_S = 0.1
+THREADS_RECHECK_S = 5.0
 
 # Sampling defaults of llama.cpp's own chat completion; temperature 0 turns them into greedy decoding.
 # A chat template is code from the model file: rendering is bounded in time (nested loops) and in
@@ -185,6 +194,9 @@ class LlamaGenerator:
         # Beyond the trained length RoPE extrapolates and a small model's output degrades to noise.
         self.n_ctx = min(n_ctx, trained) if trained > 0 else n_ctx
         self.n_threads = n_threads or os.cpu_count() or 1
+        self.free_cores_only = n_threads == 0
+        self._threads_in_use = self.n_threads
+        self._threads_checked = -THREADS_RECHECK_S
         self.n_gpu_layers = n_gpu_layers
         self.seed = seed
         self.template = self.header.chat_template
@@ -357,6 +369,7 @@ class LlamaGenerator:
         stopped = False
         first: float | None = None
         with self._generate_lock:
+            stats.threads = self._take_free_cores(llama)
             llama.set_seed(self.seed)
             tokens = llama.generate(
                 prompt,
@@ -394,6 +407,18 @@ class LlamaGenerator:
             finally:
                 tokens.close()
                 stats.generation_seconds = time.perf_counter() - (first if first is not None else started)
+
+    def _take_free_cores(self, llama: Any) -> int:
+        """The threads this call reads and writes with: `n_threads`, or with 0 the cores free now."""
+        if self.free_cores_only and time.monotonic() - self._threads_checked >= THREADS_RECHECK_S:
+            threads = min(worker_threads(sample_s=THREADS_SAMPLE_S, own=time.thread_time), self.n_threads)
+            self._threads_checked = time.monotonic()
+            if threads != self._threads_in_use:
+                import llama_cpp
+
+                llama_cpp.llama_set_n_threads(llama.ctx, threads, threads)
+                self._threads_in_use = threads
+        return self._threads_in_use
 
     def complete(
         self,

@@ -149,6 +149,8 @@ class GenerationStats:
     stopped_repeating: bool = False
     # Generation stopped at its token limit (max_tokens or the context's room), not at an end of turn.
     hit_token_limit: bool = False
+    # llama.cpp threads the answer ran on (fewer than the cores when other work held some); 0: not known.
+    threads: int = 0
 
     @property
     def tokens_per_second(self) -> float:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 import sys
 import threading
 from collections.abc import Callable, Sequence
@@ -255,6 +256,7 @@ def _print_sources(answer: Answer, out: Console) -> None:
     stats = answer.stats
     out.print(Text(
         f"{answer.model}: first token {stats.time_to_first_token:.2f}s, {stats.tokens_per_second:.0f} tok/s"
+        + (f" on {stats.threads} of {cores} cores" if 0 < stats.threads < (cores := os.cpu_count() or 1) else "")
         + (" (cancelled)" if stats.cancelled else "")
         + (f" ({STOPPED_LABEL})" if stats.stopped_repeating else ""),
         style="dim",

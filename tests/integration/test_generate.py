@@ -181,3 +181,38 @@ def test_gpu_offload_reports_the_builds_capability(generator: LlamaGenerator) ->
 
     assert isinstance(generator.gpu_offload, bool)
     assert generator.gpu_offload == gpu_offload_supported()
+
+
+def test_with_n_threads_0_an_answer_runs_on_the_cores_free_when_it_starts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two llama.cpp threads beside a busy core decoded 10x slower than one (bench_generation_threads.py).
+    What the CPU sample says is set here (cpu.py's own tests read real counters); the thread count
+    llama.cpp then runs with is read back from the real context."""
+    import llama_cpp
+
+    from localrag import generate
+
+    monkeypatch.setattr(generate.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(generate, "THREADS_RECHECK_S", 0.0)
+    free = iter([1, 2])
+    monkeypatch.setattr(generate, "worker_threads", lambda **_kwargs: next(free))
+    adaptive = LlamaGenerator(bundled_generator_path(), n_ctx=256, n_threads=0)
+    for expected in (1, 2):
+        stats = GenerationStats()
+        assert adaptive.complete(MESSAGES, max_tokens=4, stats=stats)
+        assert stats.threads == expected
+        assert llama_cpp.llama_n_threads(adaptive._load().ctx) == expected
+        assert llama_cpp.llama_n_threads_batch(adaptive._load().ctx) == expected
+
+
+def test_a_set_thread_count_is_kept_whatever_the_cpu_is_doing(
+    generator: LlamaGenerator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from localrag import generate
+
+    def never(**_kwargs: object) -> int:
+        raise AssertionError("a set n_threads needs no CPU sample")
+
+    monkeypatch.setattr(generate, "worker_threads", never)
+    stats = GenerationStats()
+    generator.complete(MESSAGES, max_tokens=4, stats=stats)
+    assert stats.threads == 2

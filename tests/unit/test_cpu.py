@@ -67,6 +67,31 @@ def test_this_process_s_own_cpu_is_not_counted_as_a_neighbour_s(monkeypatch: pyt
     assert busy is not None and busy < 0.3
 
 
+def test_for_an_answer_another_thread_of_this_process_is_a_neighbour(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The chat app answers while its ingest embeds in another thread: for the answer's threads that
+    # ingest holds a core like any other process would. The same counters as above: this process only.
+    tick = os.sysconf("SC_CLK_TCK")
+    cores = 2
+
+    def only_this_process() -> tuple[int, int]:
+        return round(time.process_time() * tick), round(time.monotonic() * tick * cores)
+
+    monkeypatch.setattr(threads, "cpu_counters", only_this_process)
+    stop = time.monotonic() + threads.SAMPLE_S + 1.0
+
+    def spin() -> None:
+        while time.monotonic() < stop:
+            pass
+
+    worker = threading.Thread(target=spin)
+    worker.start()
+    try:
+        busy = threads.busy_cores_of_others(cores, own=time.thread_time)
+    finally:
+        worker.join()
+    assert busy is not None and busy > 0.5
+
+
 def test_without_proc_stat_the_load_average_decides(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("LOCALRAG_N_THREADS", raising=False)
     monkeypatch.setattr(threads.os, "cpu_count", lambda: 8)
@@ -83,5 +108,5 @@ def test_an_explicit_thread_count_wins_over_the_machine(monkeypatch: pytest.Monk
     monkeypatch.setattr(threads, "cpu_counters", lambda: (0, 0))
     monkeypatch.setenv("LOCALRAG_N_THREADS", "1")  # a job given one core of a shared machine
     assert threads.worker_threads() == 1
-    monkeypatch.setenv("LOCALRAG_N_THREADS", "0")  # the setting's "all cores": the machine decides again
+    monkeypatch.setenv("LOCALRAG_N_THREADS", "0")  # the setting's "the cores free": the machine decides again
     assert threads.worker_threads() == 8
