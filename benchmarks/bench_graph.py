@@ -32,7 +32,8 @@ from localrag.graph.kgqa import evaluate_graph, load_wc2014, summarise  # noqa: 
 from localrag.graph.paths import GraphIndex  # noqa: E402
 from localrag.graph.plan import EmbeddingPlanner, GrammarPlanner, Planner  # noqa: E402
 from localrag.graph.reason import ModelReasoner  # noqa: E402
-from localrag.graph.store import GraphStore, normalise_entity  # noqa: E402
+from localrag.graph.store import GraphStore  # noqa: E402
+from localrag.graph.triples import normalise_entity  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data" / "wc2014_kgqa" / "data"
 

@@ -65,16 +65,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from localrag.atomic import write_text_atomic  # noqa: E402
-from localrag.graph.extract import (  # noqa: E402
-    ChunkTriples,
-    EntityMerger,
-    ExtractConfig,
-    extract_chunk,
-)
+from localrag.graph.extract import ChunkTriples, ExtractConfig, extract_chunk  # noqa: E402
 from localrag.graph.kgqa import fact_sentences, forward, read_triples  # noqa: E402
 from localrag.graph.relate import KIND_WEIGHT, RelationMatcher  # noqa: E402
 from localrag.graph.relate import THRESHOLD as RELATE_THRESHOLD  # noqa: E402
-from localrag.graph.store import normalise_entity, normalise_relation  # noqa: E402
+from localrag.graph.triple_checks import EntityMerger  # noqa: E402
+from localrag.graph.triples import normalise_entity, normalise_relation  # noqa: E402
 from localrag.graph.vocabulary import RelationVocabulary  # noqa: E402
 from localrag.types import Chunk, GenerationStats  # noqa: E402
 

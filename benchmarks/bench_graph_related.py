@@ -39,7 +39,7 @@ def main() -> None:
     from localrag.graph.kgqa import read_triples
     from localrag.graph.paths import GraphIndex
     from localrag.graph.related import related_entities
-    from localrag.graph.store import normalise_entity
+    from localrag.graph.triples import normalise_entity
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--players", type=int, default=200)

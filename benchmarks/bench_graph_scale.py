@@ -81,7 +81,8 @@ def zipf_indices(n_items: int, size: int, exponent: float, rng: np.random.Genera
 
 def build(db: Path, n_triples: int, seed: int) -> dict[str, float]:
     from localrag.embed import HashEmbedder
-    from localrag.graph.store import GraphStore, Triple
+    from localrag.graph.store import GraphStore
+    from localrag.graph.triples import Triple
 
     rng = random.Random(seed)
     nrng = np.random.default_rng(seed)

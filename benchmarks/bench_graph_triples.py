@@ -48,7 +48,7 @@ def _engine(home: Path):  # type: ignore[no-untyped-def]
 
 
 def build(home: Path, n_triples: int, seed: int) -> dict[str, float]:
-    from localrag.graph.store import Triple
+    from localrag.graph.triples import Triple
 
     engine = _engine(home)
     engine._open_store(create=True)

@@ -112,8 +112,8 @@ def extract(tune_dir: Path, run_dir: Path) -> dict[str, Any]:
     """What the gate now does after its comparison, for a gate that ran before it did: the sources' best sentence
     (no model) on the gate's questions, and its paired token F1 difference against the gate's two models."""
     from localrag.engine import Engine
-    from localrag.tune.chain import ingested_chunks
     from localrag.tune.gate import extract_figures, gate_dataset
+    from localrag.tune.stages import ingested_chunks
 
     engine = Engine()
     base, tuned = json.loads((tune_dir / "gate" / "run.json").read_text(encoding="utf-8"))["config"]["models"]

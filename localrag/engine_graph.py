@@ -27,7 +27,9 @@ if TYPE_CHECKING:
     from localrag.graph.plan import EmbeddingPlanner
     from localrag.graph.reason import GraphAnswer
     from localrag.graph.related import RelatedResult, RelatedView
-    from localrag.graph.store import GraphStats, GraphStore, ImportReport, ListedTriple
+    from localrag.graph.store import GraphStats, GraphStore
+    from localrag.graph.triple_file import ImportReport
+    from localrag.graph.triples import ListedTriple
     from localrag.store import Store
 
 GRAPH_PLANNERS = ("embedding", "grammar")
@@ -94,7 +96,7 @@ class GraphMode:
     def graph_triples(self, entity: str = "", relation: str = "") -> list[ListedTriple]:
         """The graph's triples by name, each with where it came from; only those touching `entity` (its name or
         one of its aliases, as linking normalises them) or of `relation`, when given."""
-        from localrag.graph.store import ListedTriple, normalise_relation
+        from localrag.graph.triples import ListedTriple, normalise_relation
         from localrag.shapes import step_source
         from localrag.store_schema import sql_in, sql_literal
 

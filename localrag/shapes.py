@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from localrag.answer.summary import Summary
     from localrag.graph.reason import GraphAnswer
     from localrag.graph.related import RelatedResult, RelatedView
-    from localrag.graph.store import ListedTriple
+    from localrag.graph.triples import ListedTriple
 
 
 def answer_json(answer: Answer) -> dict[str, Any]:

@@ -28,8 +28,8 @@ from localrag.cli.common import print_json, progress_bar
 if TYPE_CHECKING:
     from localrag.engine import Engine
     from localrag.raft.qa import RaftProgress
-    from localrag.tune.chain import TuneResult
     from localrag.tune.gate import GateResult
+    from localrag.tune.stages import TuneResult
 
 T = TypeVar("T")
 
@@ -238,8 +238,8 @@ def _raft_build(args: argparse.Namespace, out: Console, err: Console) -> int:
     from localrag.cli.common import engine_from_args
     from localrag.raft.build import build_raft
     from localrag.raft.dataset import RaftConfig
-    from localrag.tune.chain import ingested_chunks, raft_summary
     from localrag.tune.runs import default_raft_dir
+    from localrag.tune.stages import ingested_chunks, raft_summary
 
     engine = engine_from_args(args)
     chunks = ingested_chunks(engine.store)
@@ -497,8 +497,10 @@ def _print_tune(result: Any, out: Console, config: Path, extracting: bool) -> No
 
 def _tune(args: argparse.Namespace, out: Console, err: Console) -> int:
     from localrag.cli.common import engine_from_args
-    from localrag.tune.chain import ChainHooks, make_plan, planned_stages, run_tune
+    from localrag.tune.chain import run_tune
+    from localrag.tune.plan import make_plan, planned_stages
     from localrag.tune.runs import check_model_name
+    from localrag.tune.stages import ChainHooks
 
     check_model_name(args.name)
     engine = engine_from_args(args)

@@ -2,20 +2,22 @@
 
 Two methods propose triples (`ExtractConfig.method`, `graph build --method`):
 - "focused", the default: the chunk's names first, then for each name the entity it is a fact
-  about and the relation the passage words between them (localrag/graph/focused.py), by a phrasing
-  of the vocabulary or, with the relation matcher `build_graph` uses (localrag/graph/relate.py), by
-  what the joining words mean and what kind of thing the object is. On WC2014 profiles it kept
-  triples at precision 0.88, recall 0.71 where "single" reached recall 0.03, and recall 0.53 / 0.42
-  / 0.46 / 0.43 / 0.39 at precision 0.78 / 0.61 / 0.81 / 0.89 / 0.65 on five sets of wordings written
-  after the vocabulary (`benchmarks/bench_graph_extract.py --set paragraphs --paragraphs 12`;
-  benchmarks/README.md, "Graph mode, eighth round" and its amendment).
+  about and the relation the passage words between them (localrag/graph/focused.py and
+  localrag/graph/wording.py), by a phrasing of the vocabulary or, with the relation matcher
+  `build_graph` uses (localrag/graph/relate.py), by what the joining words mean and what kind of
+  thing the object is. On WC2014 profiles it kept triples at precision 0.88, recall 0.71 where
+  "single" reached recall 0.03, and recall 0.53 / 0.42 / 0.46 / 0.43 / 0.39 at precision 0.78 /
+  0.61 / 0.81 / 0.89 / 0.65 on five sets of wordings written after the vocabulary
+  (`benchmarks/bench_graph_extract.py --set paragraphs --paragraphs 12`; benchmarks/README.md,
+  "Graph mode, eighth round" and its amendment).
 - "single": a few-shot prompt (a worked example as an earlier user/assistant turn, because a
   135M model copies a shown format far better than it follows a described one) and a reply
   under `TRIPLES_GRAMMAR`: a JSON list of at most `MAX_TRIPLES` objects
   `{"subject", "relation", "object"}` with bounded string lengths, so every reply is parseable and
   cannot run on. A reply cut by the token budget keeps its complete objects.
+Both methods' prompts, worked examples and grammar are in localrag/graph/extract_prompts.py.
 
-Each proposed triple then goes through checks that a small model needs:
+Each proposed triple then goes through checks that a small model needs (localrag/graph/triple_checks.py):
 - the relation is mapped onto a small vocabulary (`RelationVocabulary` in vocabulary.py: snake_case
   names, each with synonyms; unknown relations fall back to `related_to`, or are dropped when the fallback is
   off), so the graph has few relations and the planners can tell them apart;
@@ -36,46 +38,37 @@ next build tries it again.
 
 from __future__ import annotations
 
-import difflib
-import json
-import re
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from localrag.errors import LocalRagError
-from localrag.generate import neutralize_special_tokens
+from localrag.graph.extract_prompts import (
+    FACT_TOKENS,
+    TRIPLES_GRAMMAR,
+    extraction_messages,
+    focused_messages,
+    parse_triples,
+)
 from localrag.graph.focused import (
     MAX_ENTITIES,
     NO_RELATION,
-    apposed_number,
     fact_grammar,
     heading_entity,
-    linking_words,
     mentions,
-    placed_name,
-    relation_lines,
     relation_phrases,
     resolve_pronouns,
-    titles,
 )
 from localrag.graph.relate import THRESHOLD as RELATE_THRESHOLD
 from localrag.graph.relate import RelationMatcher
-from localrag.graph.store import GraphStore, Triple, entity_vectors, normalise_entity
-from localrag.graph.vocabulary import (
-    AGE_WORDS,
-    ARTICLES,
-    AUXILIARIES,
-    MAX_NOUN_WORDS,
-    NOT_OBJECTS,
-    PREDICATE_NOUN,
-    RelationVocabulary,
-)
+from localrag.graph.store import GraphStore
+from localrag.graph.triple_checks import EntityMerger, check_triples, occurs_in
+from localrag.graph.triples import Triple, normalise_entity
+from localrag.graph.vocabulary import PREDICATE_NOUN, RelationVocabulary
+from localrag.graph.wording import located_triple, worded_relation
 from localrag.sizes import count_text
 from localrag.types import Chunk, GenerationStats
 
@@ -83,198 +76,6 @@ if TYPE_CHECKING:
     from localrag.embed import Embedder
     from localrag.generate import Generator
     from localrag.store import Store
-
-MAX_TRIPLES = 5
-MAX_ENTITY_CHARS = 48
-MAX_RELATION_CHARS = 32
-
-TRIPLES_GRAMMAR = f"""root ::= "[" ws ( triple ( "," ws triple ){{0,{MAX_TRIPLES - 1}}} )? ws "]"
-triple ::= ( "{{" ws "\\"subject\\":" ws entity "," ws "\\"relation\\":" ws relation ","
-  ws "\\"object\\":" ws entity ws "}}" )
-entity ::= "\\"" char{{1,{MAX_ENTITY_CHARS}}} "\\""
-relation ::= "\\"" [a-zA-Z] [a-zA-Z_ ]{{0,{MAX_RELATION_CHARS - 1}}} "\\""
-char ::= [^"\\\\\\n]
-ws ::= [ \\n]?
-"""
-
-
-EXTRACT_SYSTEM = (
-    "You extract facts from a passage as a JSON list of triples. Each triple is "
-    '{"subject": ..., "relation": ..., "object": ...}. Subject and object are short names copied '
-    "from the passage. Relations: {relations}. At most {max} triples."
-)
-
-EXAMPLE_PASSAGE = (
-    "The Harwick Bridge crosses the River Sell in Tamford. It was designed by the engineer Ruth Okafor "
-    "and opened in 1902. Okafor also designed the Tamford Library, which is part of Tamford University."
-)
-EXAMPLE_REPLY = (
-    '[{"subject": "Harwick Bridge", "relation": "located_in", "object": "Tamford"},\n'
-    '{"subject": "Harwick Bridge", "relation": "created_by", "object": "Ruth Okafor"},\n'
-    '{"subject": "Harwick Bridge", "relation": "date", "object": "1902"},\n'
-    '{"subject": "Tamford Library", "relation": "created_by", "object": "Ruth Okafor"},\n'
-    '{"subject": "Tamford Library", "relation": "part_of", "object": "Tamford University"}]'
-)
-
-# The focused method's prompt (see localrag/graph/focused.py) and its worked example: the object
-# -> (subject, relation) of each fact the example passage states; its other names get `none`.
-FOCUSED_SYSTEM = (
-    "For the Object, say which other name of the passage it is a fact about and the words that relate "
-    "them, or none when the passage states no such fact. A fact about the Topic has the Topic as its "
-    "subject. Relations and the words that mean them:\n{relations}"
-)
-EXAMPLE_TOPIC = "Harwick Bridge"
-EXAMPLE_FACTS = {
-    "Tamford": ("Harwick Bridge", "in"),
-    "Ruth Okafor": ("Harwick Bridge", "designed by"),
-    "River Sell": ("Harwick Bridge", NO_RELATION),
-    "1902": ("Harwick Bridge", "opened"),
-    "Okafor": ("Tamford Library", "designed by"),
-    "Tamford University": ("Tamford Library", "part of"),
-}
-FACT_TOKENS = 24
-
-_ARTICLE = re.compile(r"^(the|a|an)\s+", re.IGNORECASE)
-_EDGE = " \t\n.,;:!?\"'`()[]{}*_#"
-_WORDS = re.compile(r"[a-z0-9]+")
-_OBJECT = re.compile(r"\{[^{}]*\}")
-
-
-def clean_entity(name: str) -> str:
-    """The surface name to store: edge punctuation, Markdown emphasis and a leading article removed."""
-    text = " ".join(name.replace("*", "").replace("`", "").split()).strip(_EDGE)
-    text = _ARTICLE.sub("", text).strip(_EDGE)
-    return text
-
-
-def _words(text: str) -> list[str]:
-    return _WORDS.findall(text.lower())
-
-
-def occurs_in(name: str, text: str, *, cutoff: float = 0.8) -> bool:
-    """Whether `name` appears in `text` allowing case, punctuation, plurals and small misspellings.
-
-    Exact word-sequence containment first; otherwise every word of the name must closely match
-    some word of the text (difflib ratio >= cutoff, or a shared 5-letter stem).
-    """
-    target = _words(name)
-    if not target:
-        return False
-    words = _words(text)
-    if " ".join(target) in " ".join(words):
-        return True
-    vocab = set(words)
-    for word in target:
-        if word in vocab:
-            continue
-        if len(word) >= 5 and any(w[:5] == word[:5] for w in vocab):
-            continue
-        if not difflib.get_close_matches(word, vocab, n=1, cutoff=cutoff):
-            return False
-    return True
-
-
-def parse_triples(reply: str) -> list[dict[str, str]] | None:
-    """The triples in a reply, or None when nothing parses; a cut-off list keeps its whole objects."""
-    try:
-        data = json.loads(reply)
-    except json.JSONDecodeError:
-        data = []
-        for match in _OBJECT.findall(reply):
-            try:
-                data.append(json.loads(match))
-            except json.JSONDecodeError:
-                continue
-        if not data:
-            return None
-    if not isinstance(data, list):
-        return None
-    out = []
-    for item in data:
-        if isinstance(item, dict) and all(isinstance(item.get(k), str) for k in ("subject", "relation", "object")):
-            out.append({k: item[k] for k in ("subject", "relation", "object")})
-    return out
-
-
-def extraction_messages(chunk: Chunk, vocabulary: RelationVocabulary) -> list[dict[str, str]]:
-    system = EXTRACT_SYSTEM.replace("{relations}", ", ".join(vocabulary.names)).replace("{max}", str(MAX_TRIPLES))
-    passage = neutralize_special_tokens(chunk.text)
-    return [
-        {"role": "system", "content": system},
-        {"role": "user", "content": f"Passage: {EXAMPLE_PASSAGE}\nTriples:"},
-        {"role": "assistant", "content": EXAMPLE_REPLY},
-        {"role": "user", "content": f"Passage: {passage}\nTriples:"},
-    ]
-
-
-class EntityMerger:
-    """Maps a cleaned name to the entity it means: same normalised name or alias, else a close embedding of a name
-    with the same numbers.
-
-    Seeded with the graph's entities, it grows as the build meets new names, so two spellings met in
-    the same build merge too. `aliases` collects canonical surface -> other surfaces for the store.
-    """
-
-    def __init__(self, embedder: Embedder, threshold: float = 0.9) -> None:
-        self.embedder = embedder
-        self.threshold = threshold
-        self._surface: dict[str, str] = {}
-        self._ids: list[str] = []
-        self._vectors = np.zeros((0, embedder.dim), dtype=np.float32)
-        self.aliases: dict[str, set[str]] = {}
-        self.merged = 0
-
-    def seed(self, graph: GraphStore) -> None:
-        rows = graph.entity_rows()
-        ids = rows["entity_id"].to_pylist()
-        for eid, name, aliases in zip(ids, rows["name"].to_pylist(), rows["aliases"].to_pylist(), strict=True):
-            self._surface[eid] = name
-            for alias in aliases or []:
-                self._surface.setdefault(alias, name)
-        self._ids = list(ids)
-        self._vectors = entity_vectors(rows) if ids else self._vectors
-
-    def resolve(self, names: Iterable[str]) -> dict[str, str]:
-        """Cleaned name -> the surface name of the entity it merges into (itself when new)."""
-        out: dict[str, str] = {}
-        pending: list[str] = []
-        for name in dict.fromkeys(names):
-            key = normalise_entity(name)
-            if key in self._surface:
-                out[name] = self._surface[key]
-            else:
-                pending.append(name)
-        if not pending:
-            return out
-        vectors = np.asarray(self.embedder.embed(pending), dtype=np.float32)
-        for name, vector in zip(pending, vectors, strict=True):
-            key = normalise_entity(name)
-            if key in self._surface:  # an earlier name of this same batch
-                out[name] = self._surface[key]
-                continue
-            if len(self._ids):
-                sims = self._vectors @ vector
-                # Names that differ in a number name different things however alike they read ("Apollo 11" and
-                # "Apollo 12", "Born 27" and "Born 28"): a vector barely moves with a digit.
-                digits = _digits(name)
-                sims[[_digits(self._surface[i]) != digits for i in self._ids]] = -np.inf
-                best = int(np.argmax(sims))
-                if sims[best] >= self.threshold:
-                    canonical = self._surface[self._ids[best]]
-                    self._surface[key] = canonical
-                    self.aliases.setdefault(canonical, set()).add(name)
-                    self.merged += 1
-                    out[name] = canonical
-                    continue
-            self._surface[key] = name
-            self._ids.append(key)
-            self._vectors = np.vstack([self._vectors, vector[None, :]])
-            out[name] = name
-        return out
-
-
-def _digits(name: str) -> list[str]:
-    return re.findall(r"\d+", name)
 
 
 @dataclass
@@ -358,34 +159,6 @@ def build_summary(report: GraphBuildReport) -> str:
     return line
 
 
-def check_triples(
-    raw: Sequence[Mapping[str, str]], chunk: Chunk, vocabulary: RelationVocabulary
-) -> tuple[list[tuple[str, str, str]], Counter[str]]:
-    """Clean, map and verify proposed triples against the chunk text; returns kept triples and drops."""
-    dropped: Counter[str] = Counter()
-    kept: list[tuple[str, str, str]] = []
-    seen: set[tuple[str, str, str]] = set()
-    for item in raw:
-        subject, obj = clean_entity(item["subject"]), clean_entity(item["object"])
-        relation = vocabulary.map(item["relation"])
-        if not subject or not obj:
-            dropped["empty name"] += 1
-        elif normalise_entity(subject) == normalise_entity(obj):
-            dropped["subject is the object"] += 1
-        elif relation is None:
-            dropped["relation not in vocabulary"] += 1
-        elif not occurs_in(subject, chunk.text):
-            dropped["subject not in chunk"] += 1
-        elif not occurs_in(obj, chunk.text):
-            dropped["object not in chunk"] += 1
-        elif (normalise_entity(subject), relation, normalise_entity(obj)) in seen:
-            dropped["duplicate"] += 1
-        else:
-            seen.add((normalise_entity(subject), relation, normalise_entity(obj)))
-            kept.append((subject, relation, obj))
-    return kept, dropped
-
-
 def _generate(
     generator: Generator,
     messages: list[dict[str, str]],
@@ -428,31 +201,6 @@ def focused_entities(
     for name in [*names, *mentions(chunk.text, [heading] if heading else []), *named]:
         out.setdefault(normalise_entity(name), name)
     return list(out.values())[:MAX_ENTITIES]
-
-
-def focused_messages(
-    chunk: Chunk, entities: Sequence[str], obj: str, vocabulary: RelationVocabulary
-) -> list[dict[str, str]]:
-    """The relation turn for one object: relations and phrasings, the worked example, then the chunk and object.
-
-    Everything before the object is the same for all objects of a chunk, so the prompt cache holds it.
-    """
-    relations = relation_lines((name, vocabulary.canonical.get(name, ())) for name in vocabulary.names)
-    topic = heading_entity(chunk.heading)
-    example_entities = [EXAMPLE_TOPIC, *mentions(EXAMPLE_PASSAGE)]
-    example = (f"Topic: {EXAMPLE_TOPIC}\nNames: {json.dumps(list(dict.fromkeys(example_entities)))}\n"
-               f"Passage: {resolve_pronouns(EXAMPLE_PASSAGE, EXAMPLE_TOPIC)}\n")
-    messages = [{"role": "system", "content": FOCUSED_SYSTEM.replace("{relations}", relations)}]
-    for i, (name, (subject, phrase)) in enumerate(EXAMPLE_FACTS.items()):
-        messages.append({"role": "user", "content": f"{example if i == 0 else ''}Object: {name}"})
-        messages.append({"role": "assistant", "content": f"{subject} | {phrase}"})
-    passage = resolve_pronouns(neutralize_special_tokens(chunk.text), topic)
-    messages.append({
-        "role": "user",
-        "content": f"Topic: {neutralize_special_tokens(topic) or 'none'}\n"
-                   f"Names: {json.dumps(list(entities), ensure_ascii=False)}\nPassage: {passage}\nObject: {obj}",
-    })
-    return messages
 
 
 def propose_triples(
@@ -507,137 +255,6 @@ def propose_triples(
                     out.append({"subject": head, "relation": relation, "object": obj})
                 break
     return out
-
-
-# How a place inside another name's noun phrase relates to that name (located_triple).
-LOCATED_WORDS = ("located", "in")
-
-
-def located_triple(
-    passage: str,
-    place: str,
-    others: Sequence[str],
-    vocabulary: RelationVocabulary,
-    matcher: RelationMatcher | None,
-    topic: str = "",
-) -> dict[str, str] | None:
-    """The triple a place written inside another name's noun phrase states, or None (`focused.placed_name`).
-
-    "Spain club Real Madrid CF" and "Hull City FC in the England first division" say where the club is, whatever
-    the model named as the place's subject: the relation is the one the vocabulary words as "located in", when the
-    `matcher` scores it best for the place's kind and over its threshold (a name that is no place scores another
-    relation higher, or none high enough).
-    """
-    if place[:1].isdigit() or place.islower():
-        return None
-    name = placed_name(passage, place, others, topic)
-    if not name:
-        return None
-    phrase = vocabulary.find_phrase(list(LOCATED_WORDS))
-    verbatim = vocabulary.worded_by(phrase) if phrase is not None else []
-    relation = verbatim[0] if verbatim else None
-    # A name of another kind scores another relation higher ("located in" Hull City FC is plays_in_club's kind).
-    if matcher is not None and relation is not None and matcher.match(list(LOCATED_WORDS), place, verbatim) != relation:
-        return None
-    return {"subject": name, "relation": relation, "object": place} if relation is not None else None
-
-
-def worded_relation(
-    passage: str,
-    subject: str,
-    obj: str,
-    vocabulary: RelationVocabulary,
-    matcher: RelationMatcher | None = None,
-    others: Sequence[str] = (),
-) -> str | None:
-    """The vocabulary relation the passage words between `subject` and `obj` in one sentence, or None.
-
-    Without a `matcher`, only a phrasing of the vocabulary found verbatim; with one, the relation the
-    joining words after the chunk's `others` names mean and the object's kind fit best
-    (localrag/graph/relate.py). A number set off beside the subject by punctuation alone is read as
-    worded by `AGE_WORDS` (`focused.apposed_number`); a common noun in apposition to the subject (after an
-    article or a name's possessive), its title, or a predicate noun with its qualifiers ("has become a regular
-    forward"), as joined by "is a".
-    """
-    between, beside = linking_words(passage, subject, obj)
-    number = obj[:1].isdigit()
-    if number and apposed_number(passage, subject, obj):
-        # A bare number set off beside a name is its age ("Ana Ruiz, 41,"), whatever words stand around it.
-        between, beside = list(AGE_WORDS), []
-    if matcher is not None:
-        joining = between
-        between = after_other_names(between, others, vocabulary)
-        noun = obj.islower() and not number
-        apposed = _introduces_noun(joining) or _possessed(joining, others)
-        if noun and (_predicates(joining) or (not between and (apposed or titles(passage, subject, obj)))):
-            # A common noun after its subject with only an article and its own qualifiers between is an
-            # apposition ("Ana Ruiz, a 30-year-old engineer") or a predicate whose words went with the age
-            # ("Ana Ruiz is a 30-year-old engineer"), and one right before it is its title ("the engineer Ana
-            # Ruiz"): it says what the subject is, so it is scored as "is a".
-            between = PREDICATE_NOUN[0].split()
-    phrase = vocabulary.find_phrase(between)
-    if phrase is None and number:  # the words after a number qualify it: "26 years old"
-        phrase = vocabulary.find_phrase(beside)
-    verbatim = vocabulary.worded_by(phrase) if phrase is not None else []
-    if matcher is None:
-        return verbatim[0] if verbatim else None
-    return matcher.match([*between, *beside] if number else between, obj, verbatim)
-
-
-def _introduces_noun(words: Sequence[str]) -> bool:
-    """Whether joining words start as an apposition ("a", "the") or a predicate noun ("is a") does."""
-    return bool(words) and (words[0] in ARTICLES or " ".join(words[:2]) in PREDICATE_NOUN)
-
-
-def _possessed(words: Sequence[str], others: Sequence[str]) -> bool:
-    """Whether joining words open with another name's possessive, which stands before a noun as an article does
-    ("Ana Ruiz, Spain's 30-year-old engineer": the engineer is what Ana Ruiz is)."""
-    for name in others:
-        target = re.findall(r"[a-z0-9]+", name.lower())
-        if target and not name.islower() and list(words[: len(target) + 1]) == [*target, "s"]:
-            return True
-    return False
-
-
-def _phrased_noun(before: Sequence[str], vocabulary: RelationVocabulary) -> bool:
-    """Whether the words `before` a common noun end with a phrasing of the vocabulary and then only articles."""
-    end = len(before)
-    while end and before[end - 1] in ARTICLES:
-        end -= 1
-    return any(vocabulary.phrase_length_at(before, at) == end - at for at in range(end))
-
-
-def _predicates(words: Sequence[str]) -> bool:
-    """Whether joining words are a predicate noun's introducer and only the noun's qualifiers: auxiliaries, "is a" or
-    "become a", then words that are no function words ("has become a regular", "is an established")."""
-    at = 0
-    while at < len(words) and words[at] in AUXILIARIES:
-        at += 1
-    if " ".join(words[at : at + 2]) not in PREDICATE_NOUN:
-        return False
-    qualifiers = words[at + 2 :]
-    return len(qualifiers) < MAX_NOUN_WORDS and not any(w in NOT_OBJECTS for w in qualifiers)
-
-
-def after_other_names(words: Sequence[str], others: Sequence[str], vocabulary: RelationVocabulary) -> list[str]:
-    """The joining words after the last of the chunk's other names among them, with a number's own phrasing.
-
-    A phrasing before another name relates the subject to that name, not to the object: in "plays as
-    a forward for Spain" Spain is joined by "for"; in "is a 28 years old midfielder" by nothing.
-    A common noun cuts only after a phrasing of the vocabulary: otherwise no phrasing is there to be
-    misread, and the cut would leave a bare preposition or nothing ("operates as a midfielder for
-    Italy": for; "Selected by Brazil as a midfielder, P": nothing).
-    """
-    cut = 0
-    for name in others:
-        target = re.findall(r"[a-z0-9]+", name.lower())
-        for at in range(len(words) - len(target) + 1):
-            if not target or list(words[at : at + len(target)]) != target:
-                continue
-            if not name.islower() or _phrased_noun(words[:at], vocabulary):
-                end = at + len(target)
-                cut = max(cut, end + (vocabulary.phrase_length_at(words, end) if name[:1].isdigit() else 0))
-    return list(words[cut:])
 
 
 def extract_chunk(

@@ -42,7 +42,8 @@ from localrag.errors import LocalRagError
 from localrag.graph.paths import GraphIndex, LinkedEntity
 from localrag.graph.plan import EmbeddingPlanner, GrammarPlanner, Planner
 from localrag.graph.reason import GraphAnswer, ModelReasoner, answer_question
-from localrag.graph.store import GraphStore, normalise_entity, normalise_relation
+from localrag.graph.store import GraphStore
+from localrag.graph.triples import normalise_entity, normalise_relation
 from localrag.jsonl import read_jsonl, write_jsonl
 
 if TYPE_CHECKING:

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from localrag.graph.columns import GraphColumns, ranges
-from localrag.graph.store import normalise_entity
+from localrag.graph.triples import normalise_entity
 
 if TYPE_CHECKING:
     from localrag.embed import Embedder

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from localrag.graph.align import FUNCTION_WORDS
-from localrag.graph.store import normalise_relation
+from localrag.graph.triples import normalise_relation
 
 if TYPE_CHECKING:
     from localrag.embed import Embedder

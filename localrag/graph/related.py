@@ -39,7 +39,7 @@ import numpy as np
 from localrag.errors import LocalRagError
 from localrag.graph.paths import GraphIndex, LinkedEntity, Step, question_tokens
 from localrag.graph.scorings import SCORINGS
-from localrag.graph.store import normalise_entity, normalise_relation
+from localrag.graph.triples import normalise_entity, normalise_relation
 
 if TYPE_CHECKING:
     from localrag.embed import Embedder

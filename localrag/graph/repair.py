@@ -28,7 +28,8 @@ import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from localrag.graph.store import BUILT, ENTITIES, INDEX_FILE, TRIPLES, GraphStore, Triple
+from localrag.graph.store import BUILT, ENTITIES, INDEX_FILE, TRIPLES, GraphStore
+from localrag.graph.triples import Triple
 from localrag.store_schema import batches, sql_in
 from localrag.table_rollback import opens, roll_back
 from localrag.table_salvage import readable_rows, recreate_table, table_state

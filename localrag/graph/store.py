@@ -11,7 +11,9 @@
   document's `content_hash`, the triples it gave), so `graph build` resumes where it stopped and
   re-extracts a document only when its content changed. Imported triples have no rows here.
 
-Relations are normalised to lower_snake_case, the form a GBNF grammar and a prompt can list.
+Relations are normalised to lower_snake_case, the form a GBNF grammar and a prompt can list
+(`normalise_relation`, with the `Triple` value, in localrag/graph/triples.py); a user's TSV or CSV
+file of triples is read by localrag/graph/triple_file.py.
 Reading for question answering goes through `columns()`: the graph as `columns.GraphColumns`
 (numbered entities and relations, sorted adjacency), saved beside the tables as `graph_index.npz`
 so a start reads one file instead of every row. Each write here (`add_triples`,
@@ -22,20 +24,19 @@ not the tables' current one is never used: the columns are built again from the 
 
 from __future__ import annotations
 
-import csv
-import io
-import re
 import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from localrag.errors import LocalRagError, StoreError
+from localrag.errors import StoreError
 from localrag.graph.columns import GraphColumns, IndexKey
+from localrag.graph.triple_file import ImportReport, read_triple_file
+from localrag.graph.triples import Triple, normalise_entity, normalise_relation
 from localrag.store_damage import graph_damage_error, graph_guarded, is_damage
 from localrag.store_schema import sql_in, sql_literal
 
@@ -53,40 +54,6 @@ _IN_BATCH = 500
 _NAMES_BATCH = 5_000
 # Below this many triples a listing's scan is a few milliseconds, and its indexes would only slow each import.
 INDEXED_TRIPLES = 10_000
-_SPACES = re.compile(r"\s+")
-_RELATION_BAD = re.compile(r"[^a-z0-9_]+")
-
-
-class GraphImportError(LocalRagError):
-    title = "Bad triple"
-
-
-def normalise_entity(name: str) -> str:
-    """Case, underscores and runs of whitespace do not distinguish entities."""
-    return _SPACES.sub(" ", name.replace("_", " ")).strip().lower()
-
-
-def normalise_relation(name: str) -> str:
-    """lower_snake_case with nothing but [a-z0-9_], so it is a safe literal in a grammar and a prompt."""
-    return _RELATION_BAD.sub("_", _SPACES.sub("_", name.strip().lower())).strip("_")
-
-
-@dataclass(frozen=True)
-class Triple:
-    head: str
-    relation: str
-    tail: str
-    source: str = ""
-    doc_id: str = ""
-
-
-@dataclass
-class ImportReport:
-    """What `import_triples` did: rows written, and the lines it skipped with the reason for each."""
-
-    triples: int = 0
-    entities: int = 0
-    errors: list[GraphImportError] = field(default_factory=list)
 
 
 @dataclass
@@ -95,18 +62,6 @@ class GraphStats:
     triples: int
     relations: dict[str, int]
     documents: int
-
-
-@dataclass(frozen=True)
-class ListedTriple:
-    """A triple as `localrag graph triples` lists it: entities by name; `source` the chunk id or imported
-    `file:line` it came from, `where` that as a person reads it (the document and page, or the file's line)."""
-
-    head: str
-    relation: str
-    tail: str
-    source: str
-    where: str
 
 
 def _entities_schema(dim: int) -> pa.Schema:
@@ -147,44 +102,6 @@ def _built_schema() -> pa.Schema:
             pa.field("triples", pa.int32()),
         ]
     )
-
-
-# A first row naming the columns is a header, not a triple.
-_HEADER_WORDS = (
-    {"head", "subject", "source", "from", "h", "s"},
-    {"relation", "predicate", "relationship", "property", "rel", "r", "p"},
-    {"tail", "object", "target", "to", "t", "o"},
-)
-
-
-def _is_header(fields: list[str]) -> bool:
-    return len(fields) == 3 and all(f.strip().lower() in words for f, words in zip(fields, _HEADER_WORDS, strict=True))
-
-
-def _rows(text: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
-    """(first line number, fields) per row: CSV with the csv module's quoting (a quoted field may
-    span lines), TSV one row per line."""
-    if delimiter == "\t":
-        yield from ((number, line.split("\t")) for number, line in enumerate(text.splitlines(), start=1))
-        return
-    reader = csv.reader(io.StringIO(text, newline=""))
-    start = 1
-    for row in reader:
-        yield start, row
-        start = reader.line_num + 1
-
-
-def _parse_fields(fields: list[str], where: str) -> tuple[str, str, str]:
-    fields = [f.strip() for f in fields]
-    if len(fields) != 3:
-        raise GraphImportError(
-            f"{where}: expected 3 fields (head, relation, tail), found {len(fields)}",
-            "fix or delete the line; the other lines were imported",
-        )
-    head, relation, tail = fields
-    if not normalise_entity(head) or not normalise_entity(tail) or not normalise_relation(relation):
-        raise GraphImportError(f"{where}: empty head, relation or tail", "fix or delete the line")
-    return head, relation, tail
 
 
 class GraphStore:
@@ -518,35 +435,8 @@ class GraphStore:
         not duplicate them and `delete_for_documents` can drop the file's triples.
         """
         path = Path(path)
-        try:
-            text = path.read_text(encoding="utf-8-sig")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise GraphImportError(
-                f"{path}: cannot read the triples file ({exc})", "pass a UTF-8 TSV or CSV file"
-            ) from exc
-        delimiter = "," if path.suffix.lower() == ".csv" else "\t"
-        doc = doc_id or f"file:{path.resolve()}"
         report = ImportReport()
-        triples: list[Triple] = []
-        first = True
-        try:
-            rows = list(_rows(text, delimiter))
-        except csv.Error as exc:
-            raise GraphImportError(f"{path}: not a readable CSV file ({exc})", "fix the quoting") from exc
-        for number, fields in rows:
-            if not any(f.strip() for f in fields) or fields[0].lstrip().startswith("#"):
-                continue
-            if first and _is_header(fields):
-                first = False
-                continue
-            first = False
-            where = f"{path}:{number}"
-            try:
-                head, relation, tail = _parse_fields(fields, where)
-            except GraphImportError as exc:
-                report.errors.append(exc)
-                continue
-            triples.append(Triple(head, relation, tail, source=f"{path.name}:{number}", doc_id=doc))
+        triples = read_triple_file(path, doc_id, report)
         report.triples, report.entities = self.add_triples(triples)
         if report.triples:
             self.index_columns()

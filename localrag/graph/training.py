@@ -36,7 +36,7 @@ from localrag.graph.kgqa import KGQAQuestion, link_topics
 from localrag.graph.paths import GraphIndex, LinkedEntity, ReasoningPath
 from localrag.graph.plan import SEPARATOR, plan_messages
 from localrag.graph.reason import reason_messages
-from localrag.graph.store import normalise_entity
+from localrag.graph.triples import normalise_entity
 from localrag.jsonl import write_jsonl
 from localrag.raft.dataset import SPLITS, split_groups
 

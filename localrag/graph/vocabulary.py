@@ -5,8 +5,8 @@ A small model names relations loosely ("was designed by", "designer"), so extrac
 relation onto a few snake_case names, each with synonyms (`RelationVocabulary`), and the planners then
 tell a graph's few relations apart. The default vocabulary suits general documents; `load_vocabulary`
 reads a user's own (`graph build --relations FILE`). The word rules here (a phrasing found in a passage,
-the head of the noun phrase after it) are the ones the "focused" extraction (extract.py, focused.py)
-reads objects and relations with.
+the head of the noun phrase after it) are the ones the "focused" extraction (extract.py, wording.py,
+focused.py) reads objects and relations with.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from localrag.errors import LocalRagError
-from localrag.graph.store import normalise_relation
+from localrag.graph.triples import normalise_relation
 
 DEFAULT_RELATIONS: dict[str, tuple[str, ...]] = {
     "is_a": ("is", "is a", "is an", "was", "type", "type of", "kind of", "instance of", "category"),

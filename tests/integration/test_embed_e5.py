@@ -26,7 +26,8 @@ from localrag.engine import Engine
 from localrag.errors import ConfigError, MissingExtraError, StoreError
 from localrag.models import bundled_embedder_path
 from localrag.store import Store
-from localrag.tune.chain import make_plan, run_tune
+from localrag.tune.chain import run_tune
+from localrag.tune.plan import make_plan
 from localrag.tune.runs import TuneError
 
 # The same fact in English and Spanish, and unrelated documents in English, German and French.

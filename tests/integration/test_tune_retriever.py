@@ -28,8 +28,9 @@ from localrag.models import bundled_embedder_path
 from localrag.raft.qa import QAPair, store_chunks
 from localrag.reembed import COMPLETE, finish_swap, next_dir, previous_dir
 from localrag.store import recorded_embedder
-from localrag.tune.chain import make_plan, run_tune
+from localrag.tune.chain import run_tune
 from localrag.tune.ict import ict_pairs
+from localrag.tune.plan import make_plan
 from localrag.tune.retriever import (
     RetrieverConfig,
     held_out_documents,

@@ -10,7 +10,8 @@ import pytest
 from localrag.embed import HashEmbedder
 from localrag.graph.columns import GraphColumns, ranges
 from localrag.graph.paths import GraphIndex
-from localrag.graph.store import INDEX_FILE, GraphStore, Triple
+from localrag.graph.store import INDEX_FILE, GraphStore
+from localrag.graph.triples import Triple
 
 ROWS = [
     Triple("Ann", "plays_in_club", "Reds", "a:1", "a"),

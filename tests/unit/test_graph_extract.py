@@ -12,19 +12,10 @@ import pytest
 
 from localrag.embed import HashEmbedder, SentenceTransformerEmbedder
 from localrag.errors import ModelError
-from localrag.graph.extract import (
-    TRIPLES_GRAMMAR,
-    EntityMerger,
-    ExtractConfig,
-    GraphBuildProgress,
-    build_graph,
-    check_triples,
-    clean_entity,
-    extraction_messages,
-    occurs_in,
-    parse_triples,
-)
+from localrag.graph.extract import ExtractConfig, GraphBuildProgress, build_graph
+from localrag.graph.extract_prompts import TRIPLES_GRAMMAR, extraction_messages, parse_triples
 from localrag.graph.store import GraphStore
+from localrag.graph.triple_checks import EntityMerger, check_triples, clean_entity, occurs_in
 from localrag.graph.vocabulary import RelationVocabulary, VocabularyError, load_vocabulary
 from localrag.types import Chunk, Document, GenerationStats
 

@@ -11,8 +11,9 @@ from localrag.config import Settings
 from localrag.embed import HashEmbedder
 from localrag.engine import Engine
 from localrag.errors import LocalRagError
-from localrag.graph.extract import EntityMerger, ExtractConfig, extract_chunk
+from localrag.graph.extract import ExtractConfig, extract_chunk
 from localrag.graph.plan import OFFER, path_choice_grammar
+from localrag.graph.triple_checks import EntityMerger
 from localrag.types import Chunk
 
 NOTES = "Ruth Okafor designed the Harwick Bridge. The Harwick Bridge is in Tamford. Tamford lies in Sellshire."

@@ -9,13 +9,7 @@ from test_graph_extract import ScriptedGenerator
 
 from localrag.embed import HashEmbedder
 from localrag.generate import LlamaGenerator
-from localrag.graph.extract import (
-    EntityMerger,
-    ExtractConfig,
-    extract_chunk,
-    focused_entities,
-    worded_relation,
-)
+from localrag.graph.extract import ExtractConfig, extract_chunk, focused_entities
 from localrag.graph.focused import (
     apposed_number,
     fact_grammar,
@@ -26,7 +20,9 @@ from localrag.graph.focused import (
     relation_phrases,
     resolve_pronouns,
 )
+from localrag.graph.triple_checks import EntityMerger
 from localrag.graph.vocabulary import RelationVocabulary
+from localrag.graph.wording import worded_relation
 from localrag.types import Chunk
 
 PROFILE = (

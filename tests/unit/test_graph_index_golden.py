@@ -54,7 +54,8 @@ def make_triples(seed: int = 3) -> tuple[list[tuple[str, str, str, str, str]], d
 
 def build_store(db: Path) -> Any:
     from localrag.embed import HashEmbedder
-    from localrag.graph.store import GraphStore, Triple
+    from localrag.graph.store import GraphStore
+    from localrag.graph.triples import Triple
 
     rows, aliases = make_triples()
     store = GraphStore(db, HashEmbedder(dim=32))
@@ -87,7 +88,7 @@ def probes(index: Any) -> dict[str, Any]:
     from localrag.embed import HashEmbedder
     from localrag.graph.plan import EmbeddingPlanner
     from localrag.graph.reason import answer_question
-    from localrag.graph.store import normalise_entity
+    from localrag.graph.triples import normalise_entity
 
     rows, aliases = make_triples()
     rng = random.Random(11)

@@ -7,9 +7,10 @@ sets the matcher's settings were chosen on.
 from __future__ import annotations
 
 from localrag.embed import SentenceTransformerEmbedder
-from localrag.graph.extract import after_other_names, focused_entities, located_triple, worded_relation
+from localrag.graph.extract import focused_entities
 from localrag.graph.relate import RelationMatcher, relation_kind
 from localrag.graph.vocabulary import PREDICATE_NOUN, RelationVocabulary
+from localrag.graph.wording import after_other_names, located_triple, worded_relation
 from localrag.types import Chunk
 
 VOCABULARY = RelationVocabulary(

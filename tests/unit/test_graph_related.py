@@ -18,7 +18,7 @@ from localrag.graph.related import (
     recommendation_seeds,
     related_entities,
 )
-from localrag.graph.store import Triple
+from localrag.graph.triples import Triple
 
 TRIPLES = [
     ("big", "directed_by", "penny marshall", "f:1"),

@@ -8,7 +8,8 @@ import pytest
 
 from localrag.embed import HashEmbedder
 from localrag.graph.paths import GraphIndex
-from localrag.graph.store import GraphStore, Triple, normalise_entity, normalise_relation
+from localrag.graph.store import GraphStore
+from localrag.graph.triples import Triple, normalise_entity, normalise_relation
 
 FILMS = """Tom_Hanks\tstarred_in\tBig
 Tom_Hanks\tstarred_in\tCast_Away

@@ -80,7 +80,7 @@ def test_cli_export_ollama_for_an_existing_model(localrag_home: Path, monkeypatc
 
 def test_tune_ollama_hands_the_new_model_over(localrag_home: Path, monkeypatch: pytest.MonkeyPatch,
                                               capsys: pytest.CaptureFixture[str]) -> None:
-    from localrag.tune.chain import TuneResult
+    from localrag.tune.stages import TuneResult
 
     monkeypatch.setenv("PATH", str(localrag_home))  # no ollama on PATH
     gguf = write_gguf(localrag_home / "models" / "kettle.gguf", chat_template="<|im_start|>")

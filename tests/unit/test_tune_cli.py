@@ -16,7 +16,7 @@ from rich.console import Console
 
 from localrag.cli import run
 from localrag.cli.tune import run_cancellable
-from localrag.tune.chain import TuneResult
+from localrag.tune.stages import TuneResult
 
 
 @pytest.mark.parametrize("command", [["tune"], ["raft", "build"], ["finetune"], ["export"]])

@@ -16,18 +16,12 @@ from fakes import SAMPLE_CHUNKS, SAMPLE_TOPIC, QAGenerator
 from localrag.config import Settings
 from localrag.errors import MissingExtraError
 from localrag.models import bundled_generator_path
-from localrag.tune.chain import (
-    QUICK_FINETUNE,
-    QUICK_MAX_CHUNKS,
-    STATE_FILE,
-    ChainHooks,
-    StageFunctions,
-    make_plan,
-    run_tune,
-)
+from localrag.tune.chain import STATE_FILE, run_tune
 from localrag.tune.gate import GateResult, record_gate
+from localrag.tune.plan import QUICK_FINETUNE, QUICK_MAX_CHUNKS, make_plan
 from localrag.tune.runs import TuneError, check_model_name
 from localrag.tune.smoke import smoke_test
+from localrag.tune.stages import ChainHooks, StageFunctions
 from localrag.types import Chunk, Document
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from localrag.tune.chain import make_plan, plan_identity, planned_stages
+from localrag.tune.plan import make_plan, plan_identity, planned_stages
 from localrag.tune.retriever import QUICK_MAX_STEPS, held_out_documents
 
 

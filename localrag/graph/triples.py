@@ -1,0 +1,45 @@
+"""A triple and the names in it: how entity and relation names are normalised, and the triple values.
+
+Kept apart from the graph store (localrag/graph/store.py) because extraction, linking, planning and
+the vocabulary all normalise names the store's way without touching its tables: they import these
+few lines, not the store and what it imports.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_SPACES = re.compile(r"\s+")
+_RELATION_BAD = re.compile(r"[^a-z0-9_]+")
+
+
+def normalise_entity(name: str) -> str:
+    """Case, underscores and runs of whitespace do not distinguish entities."""
+    return _SPACES.sub(" ", name.replace("_", " ")).strip().lower()
+
+
+def normalise_relation(name: str) -> str:
+    """lower_snake_case with nothing but [a-z0-9_], so it is a safe literal in a grammar and a prompt."""
+    return _RELATION_BAD.sub("_", _SPACES.sub("_", name.strip().lower())).strip("_")
+
+
+@dataclass(frozen=True)
+class Triple:
+    head: str
+    relation: str
+    tail: str
+    source: str = ""
+    doc_id: str = ""
+
+
+@dataclass(frozen=True)
+class ListedTriple:
+    """A triple as `localrag graph triples` lists it: entities by name; `source` the chunk id or imported
+    `file:line` it came from, `where` that as a person reads it (the document and page, or the file's line)."""
+
+    head: str
+    relation: str
+    tail: str
+    source: str
+    where: str
