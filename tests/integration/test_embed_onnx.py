@@ -114,7 +114,7 @@ def test_the_engine_s_embedder_takes_the_free_cores_like_training(
     # but one busy, it takes that one (ONNX Runtime's own default would take every core).
     asked: list[int] = []
 
-    def others_hold_all_but_one(cores: int) -> float:
+    def others_hold_all_but_one(cores: int, **_sample: object) -> float:
         asked.append(cores)
         return cores - 1.0
 
