@@ -10,7 +10,8 @@ cores free when the answer starts, checked before every answer here: THREADS_REC
 0.1 s sample is inside its time to the first token), (a) on an idle machine
 and (b) beside `--busy` processes that each spin one core (plain Python loops), the way an ingest, a
 build or a browser tab does. Prompt cache cleared before every run; medians of `--repeats`; time to the
-first token (prompt reading) and decoding tokens/s as `GenerationStats` reports them.
+first token (prompt reading) and decoding tokens/s as `GenerationStats` reports them, and whether every run
+wrote the same answer whatever its thread count (greedy decoding).
 """
 
 from __future__ import annotations
@@ -46,12 +47,11 @@ def _messages(generator: LlamaGenerator) -> list[dict[str, str]]:
     return build_messages(QUESTION, make_hits(), generator, max_answer_tokens=NEW_TOKENS)[0]
 
 
-def _run(generator: LlamaGenerator, messages: list[dict[str, str]]) -> tuple[float, float, int]:
+def _run(generator: LlamaGenerator, messages: list[dict[str, str]]) -> tuple[float, float, int, str]:
     generator.forget_prompt_cache()
     stats = GenerationStats()
-    for _ in generator.stream_chat(messages, max_tokens=NEW_TOKENS, temperature=0.0, stats=stats):
-        pass
-    return stats.time_to_first_token, stats.tokens_per_second, stats.threads
+    text = "".join(generator.stream_chat(messages, max_tokens=NEW_TOKENS, temperature=0.0, stats=stats))
+    return stats.time_to_first_token, stats.tokens_per_second, stats.threads, text
 
 
 def main() -> None:
@@ -68,7 +68,7 @@ def main() -> None:
     messages = _messages(generators["1"])
     for generator in generators.values():
         _run(generator, messages)  # load, and warm the caches
-    rows = []
+    rows, texts = [], set()
     for condition in ("idle", f"{args.busy} core(s) busy"):
         spinners = []
         if condition != "idle":
@@ -79,6 +79,7 @@ def main() -> None:
         try:
             for threads, generator in generators.items():
                 runs = [_run(generator, messages) for _ in range(args.repeats)]
+                texts |= {r[3] for r in runs}
                 rows.append({
                     "condition": condition, "threads": threads, "threads_used": sorted({r[2] for r in runs}),
                     "first_token_s": round(statistics.median(r[0] for r in runs), 3),
@@ -91,6 +92,7 @@ def main() -> None:
                 spinner.terminate()
     summary = {"cores": cores, "repeats": args.repeats, "new_tokens": NEW_TOKENS,
                "prompt_tokens": generators["1"].prompt_tokens(messages), "rows": rows,
+               "one_answer_text_for_every_thread_count": len(texts) == 1,
                "load_average_after": os.getloadavg()[0]}
     if args.summary:
         args.summary.write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")

@@ -59,8 +59,8 @@ CHATML_STOPS = ("<|im_end|>", "<|im_start|>")
 _SPECIAL_LIKE = re.compile(r"<\|[^<>|\s]{1,40}\|>|</?s>|\[/?INST\]", re.IGNORECASE)
 
 # With `n_threads` 0 an answer runs on the cores free when it starts (`cpu.worker_threads`), not on all of
-# them: llama.cpp's threads spin at a barrier after every layer, so beside one busy core two threads decode
-# several times slower than one (benchmarks/README.md, "Answers beside other work"). The check samples the
+# them: llama.cpp's threads spin at a barrier after every layer, so beside one busy core two threads decoded
+# a tenth as fast as one, or less (benchmarks/README.md, "Answers beside other work"). The check samples the
 # CPU this long, counting the other threads of this process (an ingest in the chat app) as neighbours, and
 # holds for THREADS_RECHECK_S so that a graph build's or an evaluation's many short calls do not each wait.
 THREADS_SAMPLE_S = 0.1
