@@ -293,7 +293,7 @@ def answer_question(
         "retrieved": retrieved, "sources": sources, "cited": cited, "unsupported": unsupported, "quotes": quotes,
         "refused": refused,
         "quote_answer": from_quote,
-        "ttft": stats.time_to_first_token, "tok_s": stats.tokens_per_second,
+        "ttft": stats.time_to_first_token, "tok_s": stats.tokens_per_second, "threads": stats.threads,
         "completion_tokens": stats.completion_tokens, "seconds": time.perf_counter() - started,
     }
     record["scores"] = score_record(record, question, k)

@@ -37,7 +37,7 @@ def test_three_question_slice(fmt: str, tmp_path: Path) -> None:
     assert all(r["answer"] for r in run.records)
     # Gold documents are in the cut corpus and the questions name their topics: retrieval finds some.
     assert sum(r["scores"]["recall@2"] for r in rag) > 0
-    assert all(r["ttft"] > 0 and r["completion_tokens"] > 0 for r in run.records)
+    assert all(r["ttft"] > 0 and r["completion_tokens"] > 0 and r["threads"] >= 1 for r in run.records)
     if fmt == "pubmedqa":
         assert all(r["gold_label"] in ("yes", "no", "maybe") for r in run.records)
     summary = write_report(tmp_path / "run")
