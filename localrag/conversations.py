@@ -120,6 +120,7 @@ class Turn:
     evidence_end: int | None = None
     time_to_first_token: float = 0.0
     tokens_per_second: float = 0.0
+    threads: int = 0  # llama.cpp threads the answer ran on (GenerationStats.threads)
     # A graph-mode answer's paths (supporting ones first), so a reopened conversation can list them
     # in the paths panel; the steps' passages are among `sources`.
     graph_paths: list[SavedPath] = field(default_factory=list)
@@ -176,6 +177,7 @@ def turn_from_answer(answer: Answer, query: str = "") -> Turn:
         evidence_end=answer.evidence.end if answer.evidence is not None else None,
         time_to_first_token=answer.stats.time_to_first_token,
         tokens_per_second=answer.stats.tokens_per_second,
+        threads=answer.stats.threads,
     )
 
 

@@ -6,6 +6,7 @@ TUI, evaluation) can share them without importing each other.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -136,6 +137,13 @@ class Evidence:
     start: int
     end: int
     header: str = ""
+
+
+def cores_note(threads: int) -> str:
+    """"on 1 of 2 cores" for an answer that ran on fewer threads than the machine has cores (other work held
+    the rest: localrag/generate.py), so a slow answer says why; "" otherwise. Every front end shows this."""
+    cores = os.cpu_count() or 1
+    return f"on {threads} of {cores} cores" if 0 < threads < cores else ""
 
 
 @dataclass

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import os
 import sys
 import threading
 from collections.abc import Callable, Sequence
@@ -20,7 +19,7 @@ from localrag.config import load_settings
 from localrag.safe_text import path_text, printable
 from localrag.shapes import answer_json
 from localrag.sizes import count_text
-from localrag.types import STALE_LABEL, QuoteStatus
+from localrag.types import STALE_LABEL, QuoteStatus, cores_note
 
 if TYPE_CHECKING:
     from localrag.engine import Engine
@@ -256,7 +255,7 @@ def _print_sources(answer: Answer, out: Console) -> None:
     stats = answer.stats
     out.print(Text(
         f"{answer.model}: first token {stats.time_to_first_token:.2f}s, {stats.tokens_per_second:.0f} tok/s"
-        + (f" on {stats.threads} of {cores} cores" if 0 < stats.threads < (cores := os.cpu_count() or 1) else "")
+        + (f" {cores_note(stats.threads)}" if cores_note(stats.threads) else "")
         + (" (cancelled)" if stats.cancelled else "")
         + (f" ({STOPPED_LABEL})" if stats.stopped_repeating else ""),
         style="dim",

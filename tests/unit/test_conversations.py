@@ -51,6 +51,27 @@ def test_round_trip_and_listing(localrag_home: Path) -> None:
     assert [c.id for c in store.list()] == [conv.id]
 
 
+def test_an_answer_on_fewer_cores_than_the_machine_has_says_so_when_reopened(
+    localrag_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from localrag import types
+    from localrag.tui.widgets.chat import _meta_line
+
+    monkeypatch.setattr(types.os, "cpu_count", lambda: 2)
+    answer = _answer()
+    answer.stats.threads = 1  # another process held the other core when it started (localrag/generate.py)
+    store = ConversationStore()
+    conv = store.new()
+    conv.turns += [Turn("user", "how often?"), turn_from_answer(answer)]
+    store.save(conv)
+    loaded = store.load(conv.id)
+    assert loaded.turns[1].threads == 1
+    assert "tok/s on 1 of 2 cores" in _meta_line(loaded.turns[1]).plain
+    loaded.turns[1].threads = 2
+    assert "cores" not in _meta_line(loaded.turns[1]).plain
+    assert types.cores_note(0) == ""  # not known: a conversation saved before threads were recorded
+
+
 def test_an_answer_stopped_for_repeating_itself_is_saved_so(localrag_home: Path) -> None:
     answer = _answer()
     answer.stats.stopped_repeating = True

@@ -19,6 +19,7 @@ from textual.widgets.markdown import MarkdownStream
 
 from localrag.conversations import Turn
 from localrag.safe_text import printable
+from localrag.types import cores_note
 
 
 class UserMessage(Static):
@@ -51,7 +52,9 @@ def _meta_line(turn: Turn) -> Text:
     if turn.model == EXTRACT_MODEL:
         parts.append((EXTRACT_MODEL, "dim"))
     if turn.tokens_per_second:
-        parts.append((f"TTFT {turn.time_to_first_token:.2f}s · {turn.tokens_per_second:.1f} tok/s", "dim"))
+        cores = cores_note(turn.threads)
+        parts.append((f"TTFT {turn.time_to_first_token:.2f}s · {turn.tokens_per_second:.1f} tok/s"
+                      + (f" {cores}" if cores else ""), "dim"))
     text = Text()
     for i, (words, style) in enumerate(parts):
         if i:
