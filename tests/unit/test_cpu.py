@@ -40,11 +40,13 @@ def test_a_stale_load_average_does_not_cost_an_idle_machine_its_cores(monkeypatc
     assert threads.worker_threads() == 2
 
 
-def test_this_process_s_own_cpu_is_not_counted_as_a_neighbour_s(monkeypatch: pytest.MonkeyPatch) -> None:
-    # A machine whose only work is this process: its counters are this process's own CPU time, so what
-    # other processes use must come out near zero while a thread of ours spins (counted, it would be
-    # a whole core). Counters of a real shared machine would move with the neighbours (a parallel
-    # test worker among them) and could not tell a right answer from a wrong one.
+def _busy_beside_a_spinning_thread(monkeypatch: pytest.MonkeyPatch, own: Callable[[], float]) -> float | None:
+    """What `busy_cores_of_others` says, with clock `own`, while another thread of this process spins.
+
+    The machine's counters are made this process's own CPU time: a machine whose only work is this
+    process. Counters of a real shared machine would move with the neighbours (a parallel test worker
+    among them) and could not tell a right answer from a wrong one.
+    """
     tick = os.sysconf("SC_CLK_TCK")
     cores = 2
 
@@ -61,34 +63,21 @@ def test_this_process_s_own_cpu_is_not_counted_as_a_neighbour_s(monkeypatch: pyt
     worker = threading.Thread(target=spin)
     worker.start()
     try:
-        busy = threads.busy_cores_of_others(cores)
+        return threads.busy_cores_of_others(cores, own=own)
     finally:
         worker.join()
+
+
+def test_this_process_s_own_cpu_is_not_counted_as_a_neighbour_s(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A job's own threads are the job: counted, the spinning one would be a whole core of a neighbour.
+    busy = _busy_beside_a_spinning_thread(monkeypatch, time.process_time)
     assert busy is not None and busy < 0.3
 
 
 def test_for_an_answer_another_thread_of_this_process_is_a_neighbour(monkeypatch: pytest.MonkeyPatch) -> None:
     # The chat app answers while its ingest embeds in another thread: for the answer's threads that
-    # ingest holds a core like any other process would. The same counters as above: this process only.
-    tick = os.sysconf("SC_CLK_TCK")
-    cores = 2
-
-    def only_this_process() -> tuple[int, int]:
-        return round(time.process_time() * tick), round(time.monotonic() * tick * cores)
-
-    monkeypatch.setattr(threads, "cpu_counters", only_this_process)
-    stop = time.monotonic() + threads.SAMPLE_S + 1.0
-
-    def spin() -> None:
-        while time.monotonic() < stop:
-            pass
-
-    worker = threading.Thread(target=spin)
-    worker.start()
-    try:
-        busy = threads.busy_cores_of_others(cores, own=time.thread_time)
-    finally:
-        worker.join()
+    # ingest holds a core like any other process would.
+    busy = _busy_beside_a_spinning_thread(monkeypatch, time.thread_time)
     assert busy is not None and busy > 0.5
 
 
