@@ -141,7 +141,8 @@ class Evidence:
 
 def cores_note(threads: int) -> str:
     """"on 1 of 2 cores" for an answer that ran on fewer threads than the machine has cores (other work held
-    the rest: localrag/generate.py), so a slow answer says why; "" otherwise. Every front end shows this."""
+    the rest, localrag/generate.py, or `n_threads` asked for fewer), so a slow answer says why; "" otherwise.
+    Every front end shows this."""
     cores = os.cpu_count() or 1
     return f"on {threads} of {cores} cores" if 0 < threads < cores else ""
 

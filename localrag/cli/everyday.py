@@ -253,9 +253,10 @@ def _print_sources(answer: Answer, out: Console) -> None:
         out.print(Text(answer.model, style="dim"))
         return
     stats = answer.stats
+    cores = cores_note(stats.threads)
     out.print(Text(
         f"{answer.model}: first token {stats.time_to_first_token:.2f}s, {stats.tokens_per_second:.0f} tok/s"
-        + (f" {cores_note(stats.threads)}" if cores_note(stats.threads) else "")
+        + (f" {cores}" if cores else "")
         + (" (cancelled)" if stats.cancelled else "")
         + (f" ({STOPPED_LABEL})" if stats.stopped_repeating else ""),
         style="dim",
