@@ -80,7 +80,8 @@ def stale_reason(stored: str, now: str, embedder_tokens: int) -> str:
 def _sizes(chunks: str, embedder_tokens: int) -> tuple[int, str]:
     """A reading's "chunks 1 200/32" part as (the chunk size the chunker used, the overlap)."""
     tokens, _, overlap = chunks.split()[-1].partition("/")
-    return min(int(tokens), embedder_tokens - CONTEXT_TOKENS), overlap
+    # A size that does not read as one (a row edited by hand) differs from every real size: stale.
+    return (min(int(tokens), embedder_tokens - CONTEXT_TOKENS) if tokens.isdigit() else -1), overlap
 
 
 def stale_documents(

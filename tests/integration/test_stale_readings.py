@@ -140,6 +140,8 @@ def test_a_reading_holds_the_chunk_size_the_chunker_used() -> None:
     assert stale_reason("md 1; chunks 1 300/32", reading("md", Settings(chunk_tokens=400), 256), 256) == ""
     assert stale_reason("md 1; chunks 1 300/32", reading("md", Settings(chunk_tokens=100), 256), 256) == (
         "read with chunk_tokens/chunk_overlap 300/32")
+    assert stale_reason("md 1; chunks 1 many/32", reading("md", Settings(), 256), 256) == (
+        "read with chunk_tokens/chunk_overlap many/32")
 
 
 def test_a_chunk_size_past_the_embedders_reach_marks_nothing_stale(engine: Engine, corpus_copy: Path) -> None:
