@@ -39,7 +39,7 @@ def is_commit_conflict(exc: BaseException) -> bool:
 def is_damage(exc: BaseException) -> bool:
     """An error LanceDB raised reading a file that is not what its manifest says (cut, flipped)."""
     text = str(exc)
-    if "No space left on device" in text or is_commit_conflict(exc):  # a full disk: store.is_disk_full
+    if "No space left on device" in text or is_commit_conflict(exc):  # a full disk: store_indexes.is_disk_full
         return False
     if type(exc).__name__ == "RustPanic":  # LanceDB's reader panicked: seen on a manifest cut to a few bytes
         return True

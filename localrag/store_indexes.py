@@ -30,7 +30,7 @@ _KEEP_OLD_VERSIONS = timedelta(minutes=10)
 # HNSW graph: neighbours per node (LanceDB's default) and the candidate list while building. At 100k
 # chunks a list of 100 instead of LanceDB's 300 built the index 2.4-2.7x faster (40.1 / 34.7 s against
 # 97.7 / 92.2 s, the same sessions, a loaded machine) at the same recall@10 against exact search (0.989),
-# with search `ef` as below: benchmarks/README.md, "Hybrid query at 100k chunks".
+# with search `ef` as store_reader sets it: benchmarks/README.md, "Hybrid query at 100k chunks".
 HNSW_M = 20
 HNSW_EF_CONSTRUCTION = 100
 
