@@ -194,7 +194,7 @@ class LlamaGenerator:
         # Beyond the trained length RoPE extrapolates and a small model's output degrades to noise.
         self.n_ctx = min(n_ctx, trained) if trained > 0 else n_ctx
         self.n_threads = n_threads or os.cpu_count() or 1
-        self.free_cores_only = n_threads == 0
+        self._free_cores = n_threads == 0
         self._threads_in_use = self.n_threads
         self._threads_checked = -THREADS_RECHECK_S
         self.n_gpu_layers = n_gpu_layers
@@ -217,6 +217,12 @@ class LlamaGenerator:
     @property
     def gpu_offload(self) -> bool:
         return gpu_offload_supported()
+
+    @property
+    def free_cores_only(self) -> bool:
+        """Whether each answer takes the cores free when it starts (`n_threads` 0). Not with every layer on a
+        GPU: the CPU threads then only sample, with no barrier to wait at."""
+        return self._free_cores and not (self.n_gpu_layers == -1 and self.gpu_offload)
 
     @property
     def loaded(self) -> bool:
@@ -410,7 +416,7 @@ class LlamaGenerator:
 
     def _take_free_cores(self, llama: Any) -> int:
         """The threads this call reads and writes with: `n_threads`, or with 0 the cores free now."""
-        if self.free_cores_only and time.monotonic() - self._threads_checked >= THREADS_RECHECK_S:
+        if time.monotonic() - self._threads_checked >= THREADS_RECHECK_S and self.free_cores_only:
             threads = min(worker_threads(sample_s=THREADS_SAMPLE_S, own=time.thread_time), self.n_threads)
             self._threads_checked = time.monotonic()
             if threads != self._threads_in_use:

@@ -216,3 +216,19 @@ def test_a_set_thread_count_is_kept_whatever_the_cpu_is_doing(
     stats = GenerationStats()
     generator.complete(MESSAGES, max_tokens=4, stats=stats)
     assert stats.threads == 2
+
+
+def test_a_model_wholly_on_a_gpu_takes_no_cpu_sample(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No GPU here: the llama.cpp build's answer to "can it offload" is stood in for. The model still runs on
+    the CPU build, which ignores the offload, so the thread count is all that is checked."""
+    from localrag import generate
+
+    def never(**_kwargs: object) -> int:
+        raise AssertionError("a model wholly on a GPU needs no CPU sample")
+
+    monkeypatch.setattr(generate, "gpu_offload_supported", lambda: True)
+    monkeypatch.setattr(generate, "worker_threads", never)
+    offloaded = LlamaGenerator(bundled_generator_path(), n_ctx=256, n_threads=0, n_gpu_layers=-1)
+    assert not offloaded.free_cores_only
+    partly = LlamaGenerator(bundled_generator_path(), n_ctx=256, n_threads=0, n_gpu_layers=8)
+    assert partly.free_cores_only
