@@ -13,6 +13,9 @@ Filters: the entity of highest degree, entities drawn in proportion to degree an
 or two triples), and a relation of middling frequency. Each listing's digest is kept, so two checkouts can be
 checked to list the same triples. `--index` first makes the scalar indexes that `graph build` and `graph import`
 make on a large graph (`GraphStore.index_columns`), timed; a checkout before them then reads the same tables.
+`--imported` writes a new home's graph as `graph import` writes a file's (each triple's source a line of the
+file, not a chunk); `--loaded` has each Engine hold the whole graph in memory before it lists, as a server that
+has answered graph questions does.
 """
 
 from __future__ import annotations
@@ -47,8 +50,8 @@ def _engine(home: Path):  # type: ignore[no-untyped-def]
     return Engine(load_settings(), embedder=HashEmbedder(dim=384))
 
 
-def build(home: Path, n_triples: int, seed: int) -> dict[str, float]:
-    from localrag.graph.triples import Triple
+def build(home: Path, n_triples: int, seed: int, imported: bool) -> dict[str, float]:
+    from localrag.graph.triples import IMPORTED, Triple
 
     engine = _engine(home)
     engine._open_store(create=True)
@@ -60,12 +63,16 @@ def build(home: Path, n_triples: int, seed: int) -> dict[str, float]:
     rels = zipf_indices(len(relations), draws, 1.0, nrng)
     started = time.perf_counter()
     for start in range(0, draws, 100_000):
-        doc = f"doc-{start // 100_000}"
-        engine.graph.add_triples([Triple(entities[heads[i]], relations[rels[i]], entities[tails[i]], f"{doc}:{i}", doc)
+        # As `graph import` writes a file's triples (its document `file:<path>`, each source a line), or as
+        # `graph build` writes a document's (each source a chunk id, here of chunks the index does not hold).
+        doc = f"{IMPORTED}/synthetic/kb.tsv" if imported else f"doc-{start // 100_000}"
+        engine.graph.add_triples([Triple(entities[heads[i]], relations[rels[i]], entities[tails[i]],
+                                         f"kb.tsv:{i + 1}" if imported else f"{doc}:{i}", doc)
                                   for i in range(start, min(draws, start + 100_000)) if heads[i] != tails[i]])
     stats = engine.graph.stats()
     engine.graph_index()  # saved beside the tables, so every checkout's first call reads the same file
-    return {"triples": stats.triples, "entities": stats.entities, "build_s": round(time.perf_counter() - started, 1)}
+    return {"triples": stats.triples, "entities": stats.entities, "build_s": round(time.perf_counter() - started, 1),
+            "imported": imported}
 
 
 def filters(home: Path, seed: int) -> dict[str, list[tuple[str, str]]]:
@@ -87,12 +94,14 @@ def filters(home: Path, seed: int) -> dict[str, list[tuple[str, str]]]:
     }
 
 
-def measure(home: Path, asked: dict[str, list[tuple[str, str]]]) -> dict[str, object]:
+def measure(home: Path, asked: dict[str, list[tuple[str, str]]], loaded: bool) -> dict[str, object]:
     out: dict[str, object] = {}
     for kind, pairs in asked.items():
         first, again, listed, digests = [], [], [], []
         for entity, relation in pairs:
             engine = _engine(home)
+            if loaded:
+                engine.graph_index()
             started = time.perf_counter()
             rows = engine.graph_triples(entity, relation)
             first.append(time.perf_counter() - started)
@@ -116,12 +125,16 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--summary", type=Path)
     parser.add_argument("--index", action="store_true", help="make the graph's scalar indexes first, timed")
+    parser.add_argument("--imported", action="store_true",
+                        help="a new home's graph is written as `graph import` writes a file's triples")
+    parser.add_argument("--loaded", action="store_true",
+                        help="each Engine holds the graph in memory before it lists (a server that has answered)")
     args = parser.parse_args()
     home = args.home.resolve()
     marker = home / "built.json"
     if not marker.is_file():
         home.mkdir(parents=True, exist_ok=True)
-        marker.write_text(json.dumps(build(home, args.triples, args.seed)))
+        marker.write_text(json.dumps(build(home, args.triples, args.seed, args.imported)))
     asked_file = home / "filters.json"
     if not asked_file.is_file():
         asked_file.write_text(json.dumps(filters(home, args.seed)))
@@ -134,7 +147,8 @@ def main() -> None:
         graph.index_columns()
         result["index_columns_s"] = round(time.perf_counter() - started, 2)
         graph.columns()
-    result.update(load_average=os.getloadavg(), filters=measure(home, asked))  # type: ignore[arg-type]
+    result.update(load_average=os.getloadavg(), loaded=args.loaded,
+                  filters=measure(home, asked, args.loaded))  # type: ignore[arg-type]
     if args.summary:
         args.summary.write_text(json.dumps(result, indent=1) + "\n")
 

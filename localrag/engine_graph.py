@@ -82,12 +82,13 @@ class GraphMode:
     def graph_clear(self, *, built: bool = True, imported: bool = True) -> int:
         """Forget the triples `graph build` made (and which chunks it read, so the next build reads them all
         again), those `graph import` read, or both; the number of triples removed. Documents stay indexed."""
+        from localrag.graph.triples import imported_file
+
         with writer_lock(self._writer_lock_dir()):
             graph = self.graph
             sources = set(graph.triple_rows()["doc_id"].to_pylist())
             sources |= {doc_id for doc_id, _ in graph.built_chunks().values()}
-            # An imported file's triples carry `file:<path>` as their document (GraphStore.import_triples).
-            chosen = [d for d in sources if (imported if d.startswith("file:") else built)]
+            chosen = [d for d in sources if (imported if imported_file(d) else built)]
             return graph.delete_for_documents(chosen)
 
     def graph_stats(self) -> GraphStats:
@@ -96,7 +97,7 @@ class GraphMode:
     def graph_triples(self, entity: str = "", relation: str = "") -> list[ListedTriple]:
         """The graph's triples by name, each with where it came from; only those touching `entity` (its name or
         one of its aliases, as linking normalises them) or of `relation`, when given."""
-        from localrag.graph.triples import ListedTriple, normalise_relation
+        from localrag.graph.triples import ListedTriple, imported_file, normalise_relation
         from localrag.shapes import step_source
         from localrag.store_schema import sql_in, sql_literal
 
@@ -106,9 +107,12 @@ class GraphMode:
             ids = sorted(self.graph.entities_named(entity))
             where.append(f"({sql_in('head', ids)} OR {sql_in('tail', ids)})")
         rows = self.graph.triple_rows(" AND ".join(where) or None).to_pylist()
-        names: Mapping[str, str] = (self.graph.entity_names(i for r in rows for i in (r["head"], r["tail"]))
-                                    if where else self.graph_index().names)
-        chunks = self.source_chunks(r["source"] for r in rows)
+        # A filtered listing reads only its own names, unless the whole graph is in memory already (a server's).
+        index = self._loaded_graph_index() if where else self.graph_index()
+        names: Mapping[str, str] = (index.names if index is not None else
+                                    self.graph.entity_names(i for r in rows for i in (r["head"], r["tail"])))
+        # An imported triple's source is a line of its file, never a chunk: nothing to look up.
+        chunks = self.source_chunks(r["source"] for r in rows if not imported_file(r["doc_id"] or ""))
         listed = [ListedTriple(names.get(r["head"], r["head"]), r["relation"], names.get(r["tail"], r["tail"]),
                                r["source"], step_source(r["source"], chunks)) for r in rows]
         return sorted(listed, key=lambda t: (t.head.lower(), t.relation, t.tail.lower(), t.source))
@@ -116,6 +120,13 @@ class GraphMode:
     def entity_aliases(self, entity_id: str) -> list[str]:
         """Other names entity linking merged into this entity (normalised), to show next to it."""
         return self.graph.aliases_of(entity_id)
+
+    def _loaded_graph_index(self) -> GraphIndex | None:
+        """The in-memory graph when it is loaded and current; None, without loading it, otherwise."""
+        with self._lock:
+            if self._graph_index is not None and self._graph_index[0] == self.graph.version():
+                return self._graph_index[1]
+            return None
 
     def graph_index(self) -> GraphIndex:
         """The in-memory graph, read again only when the graph tables changed since the last read."""

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from localrag.graph.store import BUILT, ENTITIES, INDEX_FILE, TRIPLES, GraphStore
-from localrag.graph.triples import Triple
+from localrag.graph.triples import Triple, imported_file
 from localrag.store_schema import batches, sql_in
 from localrag.table_rollback import opens, roll_back
 from localrag.table_salvage import readable_rows, recreate_table, table_state
@@ -114,7 +114,7 @@ def _forget_lost_extractions(
 ) -> None:
     """Before the triples table is rewritten from its readable rows: drop the extraction records of the
     chunks whose triples were all lost, and list the imported files to import again."""
-    files = sorted({d.removeprefix("file:") for d in triples["doc_id"].to_pylist() if d and d.startswith("file:")})
+    files = sorted({imported_file(d) for d in triples["doc_id"].to_pylist() if d and imported_file(d)})
     reimport.extend(files)
     lost = _lost_extractions(db, names, states, set(triples["source"].to_pylist()))
     fixed.append(

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from localrag.errors import LocalRagError
-from localrag.graph.triples import Triple, normalise_entity, normalise_relation
+from localrag.graph.triples import IMPORTED, Triple, normalise_entity, normalise_relation
 
 
 class GraphImportError(LocalRagError):
@@ -81,7 +81,7 @@ def read_triple_file(path: Path, doc_id: str | None, report: ImportReport) -> li
             f"{path}: cannot read the triples file ({exc})", "pass a UTF-8 TSV or CSV file"
         ) from exc
     delimiter = "," if path.suffix.lower() == ".csv" else "\t"
-    doc = doc_id or f"file:{path.resolve()}"
+    doc = doc_id or f"{IMPORTED}{path.resolve()}"
     triples: list[Triple] = []
     first = True
     try:

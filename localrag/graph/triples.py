@@ -24,6 +24,16 @@ def normalise_relation(name: str) -> str:
     return _RELATION_BAD.sub("_", _SPACES.sub("_", name.strip().lower())).strip("_")
 
 
+# The document of an imported file's triples is `file:<absolute path>` (`graph import`); their sources are the
+# file's name and line, never a chunk id. Triples `graph build` made carry their chunk's document and id.
+IMPORTED = "file:"
+
+
+def imported_file(doc_id: str) -> str:
+    """The file a triple's document names when `graph import` read it; "" for a triple `graph build` made."""
+    return doc_id.removeprefix(IMPORTED) if doc_id.startswith(IMPORTED) else ""
+
+
 @dataclass(frozen=True)
 class Triple:
     head: str

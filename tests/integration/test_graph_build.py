@@ -21,7 +21,9 @@ DOCS = ("kestrel-point-lighthouse.md", "SOURCE.md")
 
 
 @pytest.mark.integration
-def test_build_import_ask_forget(engine: Engine, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_build_import_ask_forget(
+    engine: Engine, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     folder = tmp_path / "docs"
     folder.mkdir()
     for name in DOCS:
@@ -64,6 +66,19 @@ def test_build_import_ask_forget(engine: Engine, tmp_path: Path, capsys: pytest.
     listed = shown["triples"]
     assert code == 0 and shown["total"] == len(listed) == len(rows) + 6
     assert all(t["where"] == chunks[t["source"]].path for t in listed if t["source"] in chunks)
+    # An Engine holding the graph in memory (this one: it answered above) names a filtered listing from it, and
+    # looks up only built triples' chunks: the same listings as a fresh Engine's, built triples' pages included.
+    assert engine._loaded_graph_index() is not None
+    built_name = names[rows[0]["head"]]
+    for entity in ("tom hanks", built_name):
+        held = engine.graph_triples(entity)
+        assert held == Engine(engine.settings).graph_triples(entity) and held
+    assert any(t.where == chunks[t.source].path for t in engine.graph_triples(built_name) if t.source in chunks)
+    looked_up: list[str] = []
+    store_chunks = engine.store.chunks
+    with monkeypatch.context() as patch:
+        patch.setattr(engine.store, "chunks", lambda ids: looked_up.extend(ids) or store_chunks(ids))
+        assert engine.graph_triples("tom hanks") and not looked_up  # all imported: their sources are file lines
     assert run(["graph", "triples", "--relation", "directed_by", "--json"]) == 0
     assert {t["tail"] for t in json.loads(capsys.readouterr().out)["triples"]} == {"Penny_Marshall", "Nora_Ephron"}
     assert run(["graph", "triples"]) == 0
