@@ -27,6 +27,15 @@ SAMPLE_S = 0.3
 _PROC_STAT = Path("/proc/stat")
 
 
+def usable_cores() -> int:
+    """The cores this process may run on: its CPU affinity (`taskset`, a container's cpuset), not the machine's
+    count. llama.cpp given more threads than that shares cores between its own threads."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # no affinity call (not Linux)
+        return max(1, os.cpu_count() or 1)
+
+
 def worker_threads(*, sample_s: float | None = None, own: Callable[[], float] = time.process_time) -> int:
     """CPU threads worth using now: the cores other work is not using, at least one.
 
@@ -35,7 +44,7 @@ def worker_threads(*, sample_s: float | None = None, own: Callable[[], float] = 
     hands to its own threads alone (an answer: an ingest in another thread of the chat app is then a
     neighbour like any other process). `sample_s`: the sample's length, SAMPLE_S by default.
     """
-    cores = max(1, os.cpu_count() or 1)
+    cores = usable_cores()
     # An explicit count (the llama.cpp setting's variable) wins: a job given one core of a shared machine.
     chosen = os.environ.get("LOCALRAG_N_THREADS", "")
     if chosen.isdigit() and int(chosen) > 0:
@@ -70,6 +79,8 @@ def busy_cores_of_others(
     total_ticks = second[1] - first[1]
     if total_ticks <= 0:
         return 0.0
+    # The counters are the whole machine's: its busy share stands for the share of `cores` (which may be
+    # fewer, under an affinity) that others hold.
     return max(0.0, busy_ticks / total_ticks) * cores
 
 

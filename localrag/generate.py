@@ -25,7 +25,6 @@ history are not read again.
 from __future__ import annotations
 
 import codecs
-import os
 import re
 import sys
 import threading
@@ -35,7 +34,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
-from localrag.cpu import worker_threads
+from localrag.cpu import usable_cores, worker_threads
 from localrag.errors import ModelError
 from localrag.models import read_gguf_header
 from localrag.types import GenerationStats
@@ -193,7 +192,7 @@ class LlamaGenerator:
         trained = self.header.context_length
         # Beyond the trained length RoPE extrapolates and a small model's output degrades to noise.
         self.n_ctx = min(n_ctx, trained) if trained > 0 else n_ctx
-        self.n_threads = n_threads or os.cpu_count() or 1
+        self.n_threads = n_threads or usable_cores()
         self._free_cores = n_threads == 0
         self._threads_in_use = self.n_threads
         self._threads_checked = -THREADS_RECHECK_S

@@ -6,10 +6,10 @@ TUI, evaluation) can share them without importing each other.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from localrag.cpu import usable_cores
 from localrag.sizes import count_text
 
 
@@ -143,7 +143,7 @@ def cores_note(threads: int) -> str:
     """"on 1 of 2 cores" for an answer that ran on fewer threads than the machine has cores (other work held
     the rest, localrag/generate.py, or `n_threads` asked for fewer), so a slow answer says why; "" otherwise.
     Every front end shows this."""
-    cores = os.cpu_count() or 1
+    cores = usable_cores()
     return f"on {threads} of {cores} cores" if 0 < threads < cores else ""
 
 

@@ -191,7 +191,7 @@ def test_with_n_threads_0_an_answer_runs_on_the_cores_free_when_it_starts(monkey
 
     from localrag import generate
 
-    monkeypatch.setattr(generate.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(generate, "usable_cores", lambda: 2)
     monkeypatch.setattr(generate, "THREADS_RECHECK_S", 0.0)
     free = iter([1, 2])
     monkeypatch.setattr(generate, "worker_threads", lambda **_kwargs: next(free))

@@ -57,7 +57,7 @@ def test_an_answer_on_fewer_cores_than_the_machine_has_says_so_when_reopened(
     from localrag import types
     from localrag.tui.widgets.chat import _meta_line
 
-    monkeypatch.setattr(types.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(types, "usable_cores", lambda: 2)
     answer = _answer()
     answer.stats.threads = 1  # another process held the other core when it started (localrag/generate.py)
     store = ConversationStore()

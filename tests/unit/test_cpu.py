@@ -19,7 +19,7 @@ def _counters(*samples: tuple[int, int]) -> Callable[[], tuple[int, int]]:
 
 def test_cores_others_keep_busy_are_left_to_them(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("LOCALRAG_N_THREADS", raising=False)
-    monkeypatch.setattr(threads.os, "cpu_count", lambda: 8)
+    monkeypatch.setattr(threads, "usable_cores", lambda: 8)
     monkeypatch.setattr(threads, "SAMPLE_S", 0.0)
     # 8 cores, 800 ticks over the sample: 500 of them busy is 5 cores' worth, so 3 are left.
     monkeypatch.setattr(threads, "cpu_counters", _counters((0, 0), (500, 800)))
@@ -33,7 +33,7 @@ def test_cores_others_keep_busy_are_left_to_them(monkeypatch: pytest.MonkeyPatch
 def test_a_stale_load_average_does_not_cost_an_idle_machine_its_cores(monkeypatch: pytest.MonkeyPatch) -> None:
     # What the idle benchmark hit: the previous run still counted in the load average.
     monkeypatch.delenv("LOCALRAG_N_THREADS", raising=False)
-    monkeypatch.setattr(threads.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(threads, "usable_cores", lambda: 2)
     monkeypatch.setattr(threads.os, "getloadavg", lambda: (1.9, 1.0, 0.5))
     monkeypatch.setattr(threads, "SAMPLE_S", 0.0)
     monkeypatch.setattr(threads, "cpu_counters", _counters((1000, 5000), (1000, 5200)))
@@ -83,7 +83,7 @@ def test_for_an_answer_another_thread_of_this_process_is_a_neighbour(monkeypatch
 
 def test_without_proc_stat_the_load_average_decides(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("LOCALRAG_N_THREADS", raising=False)
-    monkeypatch.setattr(threads.os, "cpu_count", lambda: 8)
+    monkeypatch.setattr(threads, "usable_cores", lambda: 8)
     monkeypatch.setattr(threads, "cpu_counters", lambda: None)
     monkeypatch.setattr(threads.os, "getloadavg", lambda: (5.0, 0.0, 0.0))
     assert threads.worker_threads() == 3
@@ -92,10 +92,23 @@ def test_without_proc_stat_the_load_average_decides(monkeypatch: pytest.MonkeyPa
 
 
 def test_an_explicit_thread_count_wins_over_the_machine(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(threads.os, "cpu_count", lambda: 8)
+    monkeypatch.setattr(threads, "usable_cores", lambda: 8)
     monkeypatch.setattr(threads, "SAMPLE_S", 0.0)
     monkeypatch.setattr(threads, "cpu_counters", lambda: (0, 0))
     monkeypatch.setenv("LOCALRAG_N_THREADS", "1")  # a job given one core of a shared machine
     assert threads.worker_threads() == 1
     monkeypatch.setenv("LOCALRAG_N_THREADS", "0")  # the setting's "the cores free": the machine decides again
     assert threads.worker_threads() == 8
+
+
+def test_the_cores_are_those_this_process_may_run_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    # `taskset -c 0`, or a container's cpuset, on a 2-core machine: one core, whatever os.cpu_count says.
+    monkeypatch.setattr(threads.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(threads.os, "sched_getaffinity", lambda _pid: {0})
+    assert threads.usable_cores() == 1
+    monkeypatch.delenv("LOCALRAG_N_THREADS", raising=False)
+    monkeypatch.setattr(threads, "SAMPLE_S", 0.0)
+    monkeypatch.setattr(threads, "cpu_counters", _counters((0, 0), (0, 800)))
+    assert threads.worker_threads() == 1
+    monkeypatch.delattr(threads.os, "sched_getaffinity")  # not Linux
+    assert threads.usable_cores() == 2
