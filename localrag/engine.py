@@ -236,9 +236,11 @@ class Engine(GraphMode, Collections, Information):
 
     def check_model(self, spec: str) -> Path:
         """Resolve, check the header, and refuse a model that will not fit in memory at n_ctx."""
+        from localrag.generate import gpu_offload_supported
+
         path = self.resolve_model(spec)
         read_gguf_header(path)
-        if self.settings.memory_check and not (self.settings.n_gpu_layers != 0 and _gpu_offload()):
+        if self.settings.memory_check and not (self.settings.n_gpu_layers != 0 and gpu_offload_supported()):
             # Layers offloaded to a GPU live in its memory, which /proc/meminfo does not describe.
             from localrag.discover_models import shape_of
             from localrag.model_memory import check_fits
@@ -566,9 +568,3 @@ class Engine(GraphMode, Collections, Information):
 def _model_label(spec: str) -> str:
     """A path shows as its file name; `ollama:llama3.2:3b` or `mine` is already a name."""
     return Path(spec).stem if Path(spec).expanduser().is_file() else spec
-
-
-def _gpu_offload() -> bool:
-    from localrag.generate import gpu_offload_supported
-
-    return gpu_offload_supported()
