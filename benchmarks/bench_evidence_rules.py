@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/bench_evidence_rules.py                 # the sample corpus and COVID-QA 1-120
     .venv/bin/python benchmarks/bench_evidence_rules.py --held-out RULE # COVID-QA 121-200 for RULE against "plain"
+    .venv/bin/python benchmarks/bench_evidence_rules.py --labels        # headings and tables' first rows left out
 
 The rule before 2026-12-04 ("plain": cosine to the question plus half the share of the question's content
 words the sentence holds) was chosen on the sample corpus's twelve questions and the first 60 of COVID-QA's
@@ -40,22 +41,29 @@ SUMMARY = Path(__file__).resolve().parent / "summaries" / "evidence_rules.json"
 WEIGHTS = (0.1, 0.2, 0.3)
 
 
-def prepared(home: Path, questions: list[str]) -> list[dict[str, Any]]:
-    """Per question: its candidate sentences (one line each) and their cosines to it."""
+def prepared(home: Path, questions: list[str], *, labels: bool = False) -> list[dict[str, Any]]:
+    """Per question: its candidate sentences (one line each) and their cosines to it; with `labels`, the headings
+    and tables' first rows that the product leaves out (`sentences.is_label`) too, marked in "label"."""
     os.environ["LOCALRAG_HOME"] = str(home)
-    from localrag.answer.evidence import candidate_sentences
+    from localrag.answer.evidence import MIN_WORDS, candidate_sentences
     from localrag.config import load_settings
     from localrag.engine import Engine
-    from localrag.sentences import one_line
+    from localrag.sentences import is_label, one_line, sentence_spans
 
     engine = Engine(load_settings())
     out = []
     for question in questions:
         hits = engine.search(question)
-        candidates = candidate_sentences(hits)
+        if labels:
+            candidates = [(n, s, e) for n, hit in enumerate(hits, start=1) for s, e in sentence_spans(hit.chunk.text)
+                          if len(hit.chunk.text[s:e].split()) >= MIN_WORDS]
+        else:
+            candidates = candidate_sentences(hits)
         texts = [one_line(hits[n - 1].chunk.text[s:e]) for n, s, e in candidates]
+        label = [is_label(hits[n - 1].chunk.text, s, e, hits[n - 1].chunk.heading) for n, s, e in candidates]
         cosines = (engine.embedder.embed(texts) @ engine.embedder.embed_queries([question])[0]) if texts else []
-        out.append({"question": question, "texts": texts, "cosines": np.asarray(cosines, dtype=float)})
+        out.append({"question": question, "texts": texts, "cosines": np.asarray(cosines, dtype=float),
+                    "label": np.asarray(label, dtype=bool)})
     return out
 
 
@@ -100,6 +108,10 @@ def answer_type_bonus(question: str, text: str, weight: float) -> float:
 def choose(item: dict[str, Any], rule: str) -> str:
     """The sentence `rule` picks for one prepared question ("" when the sources have none)."""
     texts, cosines = item["texts"], item["cosines"]
+    if rule.endswith("-labels"):  # the same rule over the candidates that are not headings or first rows
+        keep = ~item["label"]
+        kept = {**item, "texts": [t for t, k in zip(texts, keep, strict=True) if k], "cosines": cosines[keep]}
+        return choose(kept, rule.removesuffix("-labels"))
     if not texts:
         return ""
     name, _, weight = rule.partition("+type")
@@ -121,7 +133,7 @@ def rules() -> list[str]:
     return ["plain", "pronouns", "idf0.5", "idf1.0", "idf1.5", "idf2.0", *typed, "idf1.0+type0.1"]
 
 
-def scored(items: list[dict[str, Any]], judge: Any, names: list[str]) -> dict[str, Any]:
+def scored(items: list[dict[str, Any]], judge: Any, names: list[str], base: str = "plain") -> dict[str, Any]:
     from localrag.evaluate.metrics import paired_difference
 
     picks = {rule: [choose(item, rule) for item in items] for rule in names}
@@ -130,10 +142,10 @@ def scored(items: list[dict[str, Any]], judge: Any, names: list[str]) -> dict[st
     out: dict[str, Any] = {"questions": len(items)}
     for rule in names:
         out[rule] = {"score": round(float(np.mean(values[rule])), 4)}
-        if rule != "plain":
-            out[rule]["vs plain"] = paired_difference(values["plain"], values[rule]).to_json()
-            out[rule]["higher / lower"] = [sum(b > a for a, b in zip(values["plain"], values[rule], strict=True)),
-                                           sum(b < a for a, b in zip(values["plain"], values[rule], strict=True))]
+        if rule != base:
+            out[rule][f"vs {base}"] = paired_difference(values[base], values[rule]).to_json()
+            out[rule]["higher / lower"] = [sum(b > a for a, b in zip(values[base], values[rule], strict=True)),
+                                           sum(b < a for a, b in zip(values[base], values[rule], strict=True))]
     out["picks"] = [{"question": item["question"], **{rule: picks[rule][i] for rule in names}}
                     for i, item in enumerate(items)]
     return out
@@ -143,6 +155,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--home", type=Path, default=_corpus.RESULTS / "tune_retriever_home_98")
     parser.add_argument("--held-out", default="", metavar="RULE", help="judge RULE on COVID-QA 121-200 against plain")
+    parser.add_argument("--labels", action="store_true",
+                        help="idf1.0 with and without headings and tables' first rows: sample corpus, COVID-QA 1-200")
     args = parser.parse_args()
     from localrag.config import load_settings
     from localrag.engine import Engine
@@ -156,7 +170,22 @@ def main() -> None:
     def f1(item: dict[str, Any], text: str) -> float:
         return token_f1(text, gold[item["question"]])
 
-    if args.held_out:
+    if args.labels:
+        sample_home = Path(tempfile.mkdtemp(prefix="localrag-evidence-"))
+        os.environ["LOCALRAG_HOME"] = str(sample_home)
+        Engine(load_settings()).ingest([sample_corpus_dir()])
+        expected = {q: e.split("|") for q, e, _ in QUESTIONS}
+        sample = prepared(sample_home, [q for q, _, _ in QUESTIONS], labels=True)
+        both = ["idf1.0", "idf1.0-labels"]
+        summary["labels: sample corpus"] = scored(
+            sample, lambda item, text: float(any(e in text.lower() for e in expected[item["question"]])), both,
+            base="idf1.0")
+        covid = prepared(args.home.resolve(), [q for q, _ in items], labels=True)
+        summary["labels: COVID-QA 1-200"] = scored(covid, f1, both, base="idf1.0")
+        summary["labels: candidates that are labels"] = {
+            name: [int(sum(item["label"].sum() for item in part)), sum(len(item["texts"]) for item in part)]
+            for name, part in (("sample corpus", sample), ("COVID-QA 1-200", covid))}
+    elif args.held_out:
         held = prepared(args.home.resolve(), [q for q, _ in items[120:]])
         summary["held out: COVID-QA 121-200"] = scored(held, f1, ["plain", args.held_out])
     else:

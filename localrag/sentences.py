@@ -8,8 +8,10 @@ still end one; a table row and a heading are each a unit of their own. A row of 
 lone "tea | coffee" is prose. Cutting at every line break instead made 47 of the sample corpus's 278 sentences a
 fragment of a wrapped one (benchmarks/README.md, "Sentences the RAFT builder quotes"). A row means little without
 its table's first row, which `table_header` finds. An abbreviation's full stop before a lower-case word ("et al.
-found"), after a title or "Fig.", or after "No." or "Vol." before a number, does not end a sentence, and a
-numbered item's "1." belongs to the item's first sentence.
+found"), after a title or "Fig.", or after "No." or "Vol." before a number, does not end a sentence; a numbered
+item's "1." belongs to the item's first sentence, a bulleted item's "- " to none. A heading and a table's first
+row are units but say nothing: `is_label` tells them apart, so that the best sentence and a summary never quote
+one.
 """
 
 from __future__ import annotations
@@ -30,11 +32,15 @@ _SENTENCE = re.compile(rf"(?:{_ABBREVIATION}|[^.!?]|[.!?]+(?=[^\s.!?])|\.+(?=\s+
 _NUMBER = r"\d{1,3}[.)]\s"  # a numbered list item's "1. " or "2) "
 # The number is part of the item's first sentence, not a sentence of its own.
 _ITEM_NUMBER = re.compile(rf"\s*({_NUMBER}\s*)")
+# A bulleted item's mark is layout, not part of its first sentence (a quote of "- 1987: ..." reads badly).
+_BULLET = re.compile(r"\s*[-*+]\s+")
 _LINE = re.compile(r"[^\n]*(?:\n|$)")
 # A line that starts a list item ("- ", "* ", "+ ", "1. ", "2) "), a table row ("|") or a heading ("#").
 _OPENS_UNIT = re.compile(rf"\s*(?:[-*+]\s|{_NUMBER}|\||#)")
 # A table row written without a leading "|" (as the HTML and sheet loaders write tables): two or more cell bars.
 _TABLE_ROW = re.compile(r"[^\n|]*\|[^\n|]*\|")
+# How a chunk's heading path is joined (ingest.chunker).
+HEADING_JOIN = " > "
 # How the loaders join a row's cells; a line with one is a two-column row when a line beside it has one too.
 _CELL_BAR = " | "
 
@@ -44,6 +50,8 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     paragraph read as a space."""
     spans = []
     for start, end in _units(text):
+        bullet = _BULLET.match(text, start, end)
+        start = bullet.end() if bullet else start
         number = _ITEM_NUMBER.match(text, start, end)
         unit = trimmed_spans(text, _SENTENCE.finditer(text, number.end() if number else start, end))
         if number and unit:
@@ -94,6 +102,22 @@ def table_header(text: str, start: int) -> tuple[int, int] | None:
         return None
     spans = trimmed_spans(text, [lines[first]])
     return spans[0] if spans else None
+
+
+def is_label(text: str, start: int, end: int, heading: str = "") -> bool:
+    """Whether the sentence at `start`:`end` of a chunk's `text` names what follows rather than saying anything: a
+    heading (a "#" line, or a line that is one of the chunk's `heading` path, which is how the Word, PDF and HTML
+    loaders write theirs) or the first row of a table of two or more rows."""
+    sentence = one_line(text[start:end])
+    if sentence.startswith("#") or sentence in heading.split(HEADING_JOIN):
+        return True
+    if "|" not in sentence:
+        return False
+    lines = list(_LINE.finditer(text))
+    rows = _rows(lines)
+    at = next((i for i, line in enumerate(lines) if line.start() <= start < line.end()), None)
+    return (at is not None and rows[at] and (at == 0 or not rows[at - 1])
+            and at + 1 < len(lines) and rows[at + 1])
 
 
 def _units(text: str) -> list[tuple[int, int]]:

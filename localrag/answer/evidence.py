@@ -28,7 +28,7 @@ import numpy as np
 
 from localrag.answer.prompt import NO_ANSWER_TEXT
 from localrag.raft.qa import content_words
-from localrag.sentences import one_line, sentence_spans, table_header
+from localrag.sentences import is_label, one_line, sentence_spans, table_header
 from localrag.types import Answer, Evidence, Hit, Quote, QuoteStatus
 
 if TYPE_CHECKING:
@@ -43,12 +43,13 @@ EVIDENCE_LABEL = "best sentence in the sources"
 
 
 def candidate_sentences(sources: Sequence[Hit]) -> list[tuple[int, int, int]]:
-    """(source number from 1, start, end in its chunk text) of every sentence of MIN_WORDS or more words,
-    in source order."""
+    """(source number from 1, start, end in its chunk text) of every sentence of MIN_WORDS or more words that is
+    not a heading or a table's first row (`sentences.is_label`), in source order."""
     out: list[tuple[int, int, int]] = []
     for number, hit in enumerate(sources, start=1):
         text = hit.chunk.text
-        out.extend((number, s, e) for s, e in sentence_spans(text) if len(text[s:e].split()) >= MIN_WORDS)
+        out.extend((number, s, e) for s, e in sentence_spans(text)
+                   if len(text[s:e].split()) >= MIN_WORDS and not is_label(text, s, e, hit.chunk.heading))
     return out
 
 

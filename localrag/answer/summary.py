@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from localrag.sentences import one_line, sentence_spans
+from localrag.sentences import is_label, one_line, sentence_spans
 
 if TYPE_CHECKING:
     from localrag.embed import Embedder
@@ -66,11 +66,11 @@ class Summary:
 
 def document_sentences(chunks: Sequence[Chunk]) -> list[tuple[Chunk, int, int]]:
     """(chunk, start, end) of each sentence of MIN_WORDS or more words, in reading order; a heading is not
-    one (it is shown beside the sentences under it)."""
+    one (it is shown beside the sentences under it), nor is a table's first row (`sentences.is_label`)."""
     out: list[tuple[Chunk, int, int]] = []
     for chunk in chunks:
         out.extend((chunk, s, e) for s, e in sentence_spans(chunk.text)
-                   if len(chunk.text[s:e].split()) >= MIN_WORDS and not chunk.text.startswith("#", s))
+                   if len(chunk.text[s:e].split()) >= MIN_WORDS and not is_label(chunk.text, s, e, chunk.heading))
     return out
 
 

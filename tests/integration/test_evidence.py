@@ -11,7 +11,7 @@ from localrag.answer.evidence import (
     weighted_shares,
 )
 from localrag.embed import HashEmbedder, SentenceTransformerEmbedder
-from localrag.sentences import sentence_spans
+from localrag.sentences import is_label, sentence_spans
 from localrag.types import Chunk, GenerationStats, Hit, QuoteStatus
 
 
@@ -40,12 +40,30 @@ def test_a_sentence_wrapped_over_lines_is_one_sentence_and_list_items_table_rows
             "- first item wraps\n  onto two lines.\n- second item")
     assert [text[s:e] for s, e in sentence_spans(text)] == [
         "# Kestrel Point", WRAPPED, "It still works.", "| Year | Keeper |", "| 1871 | Voss |",
-        "- first item wraps\n  onto two lines.", "- second item"]
+        "first item wraps\n  onto two lines.", "second item"]
     # Shown with the line break read as a space, and still found where it stands in the source.
     evidence = best_sentence("When was the light first lit after the wreck of the Hesper?", [_hit(text)],
                              HashEmbedder())
     assert evidence is not None and evidence.text == WRAPPED.replace("\n", " ")
     assert text[evidence.start : evidence.end] == WRAPPED
+
+
+def test_headings_and_a_tables_first_row_are_never_the_best_sentence() -> None:
+    # As the Word, PDF and HTML loaders write a heading: a line of its own, named in the chunk's heading path.
+    text = ("Kestrel Point Lighthouse: A Short History\n\nConstruction\n\nWork began in April 1868 under the engineer "
+            "Margaret Voss.\n\n## Who kept the lighthouse\n\nKeeper | Years kept at the lighthouse\n"
+            "Thomas Arkwright | 1871 to 1894\nAda Penhallow | 1950 to 1987")
+    hit = Hit(Chunk("c", "d", "/docs/light.docx", 0, text, 0, len(text),
+                    heading="Kestrel Point Lighthouse: A Short History > Construction"), 1.0)
+    found = [text[s:e] for _, s, e in candidate_sentences([hit])]
+    assert found == ["Work began in April 1868 under the engineer Margaret Voss.",
+                     "Thomas Arkwright | 1871 to 1894", "Ada Penhallow | 1950 to 1987"]
+    # The question repeats the labels' words, and still a statement is chosen.
+    evidence = best_sentence("Who kept the Kestrel Point lighthouse: a short history?", [hit], HashEmbedder())
+    assert evidence is not None and evidence.text in found
+    # A row in the middle of a table, and a lone "a | b" line in prose, are not first rows.
+    assert not is_label(text, text.index("Ada"), len(text))
+    assert not is_label("tea | coffee, as you like it", 0, 28)
 
 
 def test_the_sentence_with_the_asked_fact_wins(real_embedder: SentenceTransformerEmbedder) -> None:

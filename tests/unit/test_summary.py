@@ -37,6 +37,14 @@ def test_sentences_in_reading_order_quoted_as_written() -> None:
     assert (summary.read, summary.total) == (2, 2)
 
 
+def test_a_heading_as_the_word_loader_writes_it_and_a_tables_first_row_are_not_key_sentences() -> None:
+    text = ("Travel and Expenses Policy of Larkspur\n\nEvery business trip needs approval from your line manager.\n\n"
+            "City | Hotel cap per night | Daily meal allowance\nLondon | 210 euros | 60 euros")
+    chunk = Chunk("d:0", "d", "/d.docx", 0, text, 0, len(text), heading="Travel and Expenses Policy of Larkspur")
+    assert [text[s:e] for _, s, e in document_sentences([chunk])] == [
+        "Every business trip needs approval from your line manager.", "London | 210 euros | 60 euros"]
+
+
 def test_a_long_document_is_read_at_evenly_spaced_sentences() -> None:
     text = " ".join(f"Sentence number {i} says something about topic {i % 7} here." for i in range(MAX_SENTENCES + 500))
     chunk = Chunk("d:0", "d", "/d.md", 0, text, 0, len(text))
