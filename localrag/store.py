@@ -33,7 +33,7 @@ free and about how much the step needs; what was committed before stays (compact
 
 A damaged table or index: see `store_damage` (one error naming it; the full-text index rebuilt).
 Silent damage (a flipped block that still reads): every chunk row carries checksums of its text and
-its vector (`row_sums`), which `damaged_rows()` verifies and `localrag repair` acts on.
+its vector (`row_sums`), which `damaged_rows()` (store_checksums) verifies and `localrag repair` acts on.
 """
 
 from __future__ import annotations
@@ -58,8 +58,9 @@ from localrag.collection import (
 )
 from localrag.embed import embedder_setting
 from localrag.errors import StoreError
-from localrag.row_sums import text_sum, text_sums, vector_sums
+from localrag.row_sums import text_sums, vector_sums
 from localrag.sizes import megabytes
+from localrag.store_checksums import StoreChecksums
 from localrag.store_damage import REPAIR_HINT, damage_error, guarded, is_damage
 from localrag.store_indexes import StoreIndexes, is_disk_full
 from localrag.store_migrations import MIGRATIONS
@@ -74,7 +75,6 @@ from localrag.store_schema import (
     META,
     PACKED_COLUMN,
     READ_WITH,
-    SUM_BATCH,
     batches,
     chunks_schema,
     documents_schema,
@@ -84,7 +84,6 @@ from localrag.store_schema import (
     row_to_document,
     sql_in,
     sql_literal,
-    sum_inputs,
     unpacked,
 )
 from localrag.types import Chunk, Document
@@ -126,7 +125,7 @@ def recorded_embedder(db_dir: Path) -> tuple[str, int] | None:
     return meta["embedder"], int(meta.get("dim") or 0)
 
 
-class Store(CollectionRegistry, StoreIndexes):
+class Store(CollectionRegistry, StoreIndexes, StoreChecksums):
     """The tables of one collection (`collection`) in the LanceDB folder `db_dir`.
 
     `create`: make the collection when it does not exist yet (writers); otherwise a missing one is a
@@ -445,49 +444,6 @@ class Store(CollectionRegistry, StoreIndexes):
                     )
                     removed += result.num_deleted_rows  # type: ignore[attr-defined]  # lancedb's stubs lag DeleteResult
             return removed
-
-    # --- checksums -----------------------------------------------------------------------------
-
-    @guarded
-    def damaged_rows(self) -> tuple[int, list[tuple[str, str, bool, bool]]]:
-        """(rows checked, [(chunk_id, doc_id, text_ok, vector_ok)] of committed rows whose sums fail)."""
-        import pyarrow.compute as pc
-
-        committed = self._committed_ids()
-        checked, bad = 0, []
-        columns = ["chunk_id", "doc_id", "commit_id", "text", "vector", "text_sum", "vector_sum"]
-        for batch in self.chunks_table.search().select(columns).limit(None).to_batches(SUM_BATCH):
-            ids, texts, vectors = sum_inputs(batch, self.dim)
-            doc_ids = batch.column("doc_id").to_pylist()
-            commits = batch.column("commit_id").to_pylist()
-            stored_text = pc.fill_null(batch.column("text_sum"), 0).to_pylist()
-            stored_vector = pc.fill_null(batch.column("vector_sum"), 0).to_pylist()
-            for i, (chunk_id, doc_id) in enumerate(zip(ids, doc_ids, strict=True)):
-                if committed.get(doc_id) != commits[i]:
-                    continue
-                checked += 1
-                text_ok = text_sum(chunk_id, texts[i]) == stored_text[i]
-                vector_ok = vector_sums([chunk_id], vectors[i : i + 1])[0] == stored_vector[i]
-                if not (text_ok and vector_ok):
-                    bad.append((chunk_id, doc_id, text_ok, vector_ok))
-        return checked, bad
-
-    @guarded
-    def replace_vectors(self, chunk_ids: Sequence[str], vectors: np.ndarray) -> None:
-        """New vectors (and their sums) for these committed chunks; text and ids stay as they are."""
-        import pyarrow as pa
-
-        vectors = np.asarray(vectors, dtype=np.float32).reshape(len(chunk_ids), self.dim)
-        update = pa.table(
-            {
-                "chunk_id": pa.array(list(chunk_ids), pa.string()),
-                "vector": pa.FixedSizeListArray.from_arrays(pa.array(vectors.reshape(-1), pa.float32()), self.dim),
-                "vector_sum": pa.array(vector_sums(chunk_ids, vectors), pa.int64()),
-            }
-        )
-        with self._lock:
-            self.repair()  # one row per chunk id for the merge
-            self.chunks_table.merge_insert("chunk_id").when_matched_update_all().execute(update)
 
     # --- reading -------------------------------------------------------------------------------
 
