@@ -78,6 +78,13 @@ class Settings:
         default=4,
         metadata={"doc": "sources put in the prompt; prompt length is latency on small models", "range": (1, 100)},
     )
+    prompt_sentences: int = field(
+        default=4,
+        metadata={"doc": "the prompt holds only the N sentences of the sources that best answer the question (the "
+                         "best-sentence rule), each under its source's number; 0: every source whole. A model "
+                         "`localrag tune` made always reads its sources whole, as it was trained",
+                  "range": (0, 200)},
+    )
     chunk_tokens: int = field(
         default=200,
         metadata={"doc": "chunk size in embedder tokens; MiniLM silently drops past 256", "range": (16, 8192)},

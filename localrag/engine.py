@@ -46,6 +46,7 @@ from localrag.models import (
     BUNDLED_GENERATOR,
     read_gguf_header,
     resolve_generator,
+    trained_on_whole_chunks,
 )
 from localrag.questions import checked_question
 from localrag.safe_text import path_text
@@ -545,8 +546,11 @@ class Engine(GraphMode, Collections, Information):
         generator = None if self.settings.answer_mode == "extract" else self.generator
         query = self.rewrite_query(question, history or [])
         hits = self.search(query, k=k, filters=filters)
+        settings = self.settings
+        if generator is not None and settings.prompt_sentences and _tuned_here(generator):
+            settings = settings.replace(prompt_sentences=0)
         yield from answer_events(question, query, hits, generator=generator, embedder=self.embedder,
-                                 settings=self.settings, history=history, cancel=cancel)
+                                 settings=settings, history=history, cancel=cancel)
 
     def ask(
         self,
@@ -568,3 +572,9 @@ class Engine(GraphMode, Collections, Information):
 def _model_label(spec: str) -> str:
     """A path shows as its file name; `ollama:llama3.2:3b` or `mine` is already a name."""
     return Path(spec).stem if Path(spec).expanduser().is_file() else spec
+
+
+def _tuned_here(generator: Generator) -> bool:
+    """A model `localrag tune` made reads each source whole, as its RAFT examples showed them (models.py)."""
+    path = getattr(generator, "path", None)
+    return isinstance(path, Path) and trained_on_whole_chunks(path)

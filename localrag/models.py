@@ -410,6 +410,12 @@ def extract_wins(card: dict[str, Any]) -> bool:
     return card_section(card_section(card, "gate"), "extract").get("better") is True
 
 
+def trained_on_whole_chunks(model_path: Path) -> bool:
+    """Whether `localrag tune` made this GGUF (its card records the training): its RAFT examples put every document
+    in the prompt whole, so it answers in that layout, not from the best sentences (`prompt_sentences`)."""
+    return bool(card_section(read_card_file(model_path.with_suffix(".json")), "training"))
+
+
 def _info(name: str, path: Path, source: str) -> ModelInfo:
     """One model's row; a bad file becomes a row with `error`, never an exception for the whole list."""
     try:

@@ -53,11 +53,12 @@ def candidate_sentences(sources: Sequence[Hit]) -> list[tuple[int, int, int]]:
     return out
 
 
-def best_sentence(question: str, sources: Sequence[Hit], embedder: Embedder) -> Evidence | None:
-    """The sources' sentence that best answers `question` by the module's rule; None when they have none."""
+def scored_sentences(question: str, sources: Sequence[Hit], embedder: Embedder) -> list[tuple[float, Evidence]]:
+    """Every candidate sentence of the sources with its score by the module's rule, in source order; [] when the
+    sources have none or the question is blank."""
     candidates = candidate_sentences(sources)
     if not candidates or not question.strip():
-        return None
+        return []
     # Shown and embedded with its line breaks read as spaces; `start`:`end` still point into the chunk text.
     texts = [one_line(sources[number - 1].chunk.text[start:end]) for number, start, end in candidates]
     headers = [_header(sources[number - 1].chunk.text, start, end) for number, start, end in candidates]
@@ -66,10 +67,15 @@ def best_sentence(question: str, sources: Sequence[Hit], embedder: Embedder) -> 
     read = [f"{header} {text}" if header else text for header, text in zip(headers, texts, strict=True)]
     cosines = embedder.embed(read) @ embedder.embed_queries([question])[0]
     scores = cosines + WORD_SHARE_WEIGHT * weighted_shares(question, read)
-    best = int(np.argmax(scores))  # the first of equal scores
-    number, start, end = candidates[best]
-    return Evidence(source=number, text=texts[best], score=round(float(scores[best]), 4), start=start, end=end,
-                    header=headers[best])
+    return [(float(score), Evidence(source=number, text=text, score=round(float(score), 4), start=start, end=end,
+                                    header=header))
+            for (number, start, end), text, score, header in zip(candidates, texts, scores, headers, strict=True)]
+
+
+def best_sentence(question: str, sources: Sequence[Hit], embedder: Embedder) -> Evidence | None:
+    """The sources' sentence that best answers `question` by the module's rule; None when they have none."""
+    scored = scored_sentences(question, sources, embedder)
+    return max(scored, key=lambda pair: pair[0])[1] if scored else None  # the first of equal scores
 
 
 def _header(text: str, start: int, end: int) -> str:
@@ -119,3 +125,16 @@ def extracted_text(evidence: Evidence) -> str:
     else:
         text = f'"{evidence.text}" [{evidence.source}]'
     return f"{text} {header_note(evidence.header)}" if evidence.header else text
+
+
+def prompt_texts(question: str, sources: Sequence[Hit], embedder: Embedder, n: int) -> list[tuple[Hit, str]]:
+    """The sources as the prompt shows them with `prompt_sentences = n`: each source that holds one of the `n`
+    best-scored sentences, with those sentences in reading order joined by " … ", best source first."""
+    scored = scored_sentences(question, sources, embedder)
+    kept = sorted(sorted(range(len(scored)), key=lambda i: -scored[i][0])[:n])
+    by_source: dict[int, list[Evidence]] = {}
+    for i in kept:
+        by_source.setdefault(scored[i][1].source, []).append(scored[i][1])
+    return [(sources[number - 1], " … ".join(f"{e.text} {header_note(e.header)}" if e.header else e.text
+                                              for e in chosen))
+            for number, chosen in sorted(by_source.items())]

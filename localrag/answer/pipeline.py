@@ -23,7 +23,7 @@ from localrag.answer import (
     finish_answer,
 )
 from localrag.answer.attribution import source_holding
-from localrag.answer.evidence import EXTRACT_MODEL, best_sentence, extracted_answer
+from localrag.answer.evidence import EXTRACT_MODEL, best_sentence, extracted_answer, prompt_texts
 from localrag.answer.repeats import RepeatGuard
 from localrag.types import Answer, AnswerEvent, DoneEvent, GenerationStats, Hit, SourcesEvent, TokenEvent
 
@@ -83,12 +83,19 @@ def answer_events(
         yield TokenEvent(answer.text)
         yield DoneEvent(answer)
         return
+    sources = hits if found else []
+    texts = None
+    if sources and settings.prompt_sentences:
+        pairs = prompt_texts(question, sources, embedder, settings.prompt_sentences)
+        if pairs:  # sources without a sentence of three words go in whole
+            sources, texts = [hit for hit, _ in pairs], [text for _, text in pairs]
     messages, used = build_messages(
         question,
-        hits if found else [],
+        sources,
         generator,
         max_answer_tokens=settings.max_answer_tokens,
         history=history,
+        texts=texts,
     )
     yield SourcesEvent(used, query)
     stats = GenerationStats()

@@ -98,8 +98,10 @@ def build_messages(
     *,
     max_answer_tokens: int,
     history: list[dict[str, str]] | None = None,
+    texts: list[str] | None = None,
 ) -> tuple[list[dict[str, str]], list[Hit]]:
-    """Chat messages for `question` over `hits` (best first) and the hits used, numbered from 1."""
+    """Chat messages for `question` over `hits` (best first) and the hits used, numbered from 1; `texts`, one per
+    hit, stand for the chunks' whole text (`prompt_sentences`)."""
     budget = generator.n_ctx - max_answer_tokens
     turns = _clean_history(history)
     if not hits:
@@ -113,7 +115,8 @@ def build_messages(
             plain = [plain[0], *turns, plain[-1]]
         return plain, []
 
-    blocks = [format_source(n, hit) for n, hit in enumerate(hits, start=1)]
+    bodies = texts if texts is not None else [hit.chunk.text for hit in hits]
+    blocks = [format_source(n, hit, body) for n, (hit, body) in enumerate(zip(hits, bodies, strict=True), start=1)]
     # Estimate from per-block counts to jump close to the answer, then confirm on the rendered chat.
     base = generator.prompt_tokens(messages_for(question, [], turns))
     sizes = [generator.count_tokens(b) + 2 for b in blocks]
@@ -128,14 +131,14 @@ def build_messages(
     messages = messages_for(question, blocks[:keep], turns)
     if generator.prompt_tokens(messages) <= budget:
         return messages, used
-    return messages_for(question, [_trimmed_block(question, used[0], generator, turns, budget)], turns), used
+    return messages_for(question, [_trimmed_block(question, used[0], bodies[0], generator, turns, budget)], turns), used
 
 
 def _trimmed_block(
-    question: str, hit: Hit, generator: Generator, turns: list[dict[str, str]], budget: int
+    question: str, hit: Hit, body: str, generator: Generator, turns: list[dict[str, str]], budget: int
 ) -> str:
-    """Source 1 cut to the most leading words that still fit the budget."""
-    words = hit.chunk.text.split(" ")
+    """Source 1 (`body`) cut to the most leading words that still fit the budget."""
+    words = body.split(" ")
 
     def block(count: int) -> str:
         return format_source(1, hit, " ".join(words[:count]) + _TRIMMED)
