@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 from rich.text import Text
 
+from localrag.cli.argtypes import count
 from localrag.cli.collections import add_collection_flag
 from localrag.cli.common import engine_from_args, print_json, progress_bar, usage_error
 from localrag.cli.tables import Rows
@@ -50,6 +51,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--models", default="bundled", help="comma-separated: bundled and names from `localrag models`")
     p.add_argument("--limit", type=int, help="score only the first N questions")
     p.add_argument("--k", type=int, default=4, help="sources in the RAG prompt and the k of recall@k")
+    p.add_argument("--prompt-sentences", type=count, metavar="N",
+                   help="the RAG prompt holds the sources' N best sentences; 0: the sources whole "
+                        "(default: the prompt_sentences setting)")
     p.add_argument("--side", choices=("test", "train", "all"),
                    help="which side of the document split to score (default: test for the shared sets, all for jsonl)")
     p.add_argument("--max-documents", type=int, help="cut the corpus to the gold documents plus others, up to N")
@@ -93,10 +97,11 @@ def _run(args: argparse.Namespace, out: Console, err: Console) -> int:
 
     path, fmt = resolve_dataset(args.target[0], args.format)
     dataset = load_dataset(path, fmt, corpus=args.corpus)
+    engine = engine_from_args(args)
+    sentences = engine.settings.prompt_sentences if args.prompt_sentences is None else args.prompt_sentences
     config = EvalConfig(modes=_split(args.modes), models=_split(args.models), limit=args.limit, k=args.k,
                         side=args.side or ("all" if fmt == "jsonl" else "test"), seed=args.seed,
-                        max_documents=args.max_documents)
-    engine = engine_from_args(args)
+                        max_documents=args.max_documents, prompt_sentences=sentences)
     store, embedder, corpus = None, None, count_text(len(dataset.documents), "document")
     if not dataset.documents and any(mode in RETRIEVAL_MODES for mode in config.modes):
         dataset, notes = _on_index(dataset, path, engine)

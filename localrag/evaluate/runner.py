@@ -76,9 +76,13 @@ class EvalConfig:
     seed: int = 0  # split hash and bootstrap seed
     max_answer_tokens: int = 128  # answers here are a phrase or a sentence; 320 only costs time on CPU
     max_documents: int | None = None  # cut the corpus (gold documents first) for quick runs
+    # The RAG prompt's layout, the setting of that name (0: whole sources); the product's default unless told.
+    prompt_sentences: int = Settings.prompt_sentences
 
     def fingerprint(self, dataset: EvalDataset) -> str:
-        settings = {k: v for k, v in asdict(self).items() if k != "limit"}
+        # A run made with whole sources, the only layout before the setting, keeps the fingerprint it had then.
+        settings = {k: v for k, v in asdict(self).items()
+                    if k != "limit" and not (k == "prompt_sentences" and v == 0)}
         # A run on the user's index names it; a run on a corpus keeps the fingerprint it always had.
         parts = [dataset.name, dataset.source, settings, *([dataset.index] if dataset.index else [])]
         return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
@@ -338,7 +342,8 @@ def run_eval(
     _start(run_dir, chosen, config, chosen.questions)
     cut_torn_tail(run_dir / RECORDS_FILE)
     base = (settings or load_settings()).replace(
-        temperature=0.0, top_k=config.k, max_answer_tokens=config.max_answer_tokens, allow_model_knowledge=True)
+        temperature=0.0, top_k=config.k, max_answer_tokens=config.max_answer_tokens, allow_model_knowledge=True,
+        prompt_sentences=config.prompt_sentences)
     done = {record_key(r["spec"], r["mode"], r["qid"]) for r in read_records(run_dir)}
     total = len(config.models) * len(config.modes) * len(chosen.questions)
     result = EvalRun(run_dir)

@@ -185,7 +185,8 @@ def compare_generators(
     if settings is not None:
         answer_tokens = min(answer_tokens, settings.max_answer_tokens)
     config = EvalConfig(modes=("rag",), models=(base_spec, tuned_spec), limit=limit, side="all",
-                        max_documents=max_documents, max_answer_tokens=answer_tokens)
+                        max_documents=max_documents, max_answer_tokens=answer_tokens,
+                        prompt_sentences=EvalConfig.prompt_sentences if settings is None else settings.prompt_sentences)
     if holds_other_run(run_dir, config.fingerprint(dataset)):
         # A gate stopped under another answer cap is judged again from the start, not refused by eval's runner.
         shutil.rmtree(run_dir)

@@ -209,6 +209,34 @@ def test_resume_with_other_settings_is_refused(tmp_path: Path) -> None:
                  embedder=HashEmbedder(), generator_for=lambda spec: generator)
 
 
+def test_the_prompt_layout_is_part_of_a_run_and_whole_sources_keep_their_old_fingerprint(tmp_path: Path) -> None:
+    import hashlib
+    from dataclasses import asdict
+
+    data = dataset(4)
+    whole, sentences = EvalConfig(side="all", prompt_sentences=0), EvalConfig(side="all")
+    assert sentences.prompt_sentences == Settings().prompt_sentences
+    # Before the setting, every run read its sources whole and its fingerprint held no layout.
+    before = {k: v for k, v in asdict(whole).items() if k not in ("limit", "prompt_sentences")}
+    assert whole.fingerprint(data) == hashlib.sha256(
+        json.dumps([data.name, data.source, before], sort_keys=True).encode()).hexdigest()
+    assert sentences.fingerprint(data) != whole.fingerprint(data)
+
+    class Recorder(EchoGenerator):
+        prompts: list[str] = []
+
+        def _reply(self, messages: list[dict[str, str]]) -> str:
+            self.prompts.append(messages[-1]["content"])
+            return super()._reply(messages)
+
+    generator = Recorder()
+    run_eval(data, tmp_path / "run", EvalConfig(modes=("rag",), side="all", k=2, prompt_sentences=1),
+             settings=Settings(), embedder=HashEmbedder(), generator_for=lambda spec: generator)
+    assert json.loads((tmp_path / "run" / "run.json").read_text())["config"]["prompt_sentences"] == 1
+    # One sentence of the two retrieved documents: one numbered source in each prompt.
+    assert all("[1] " in prompt and "[2] " not in prompt for prompt in generator.prompts)
+
+
 def test_report_for_a_labelled_set(tmp_path: Path) -> None:
     class Sayer(EchoGenerator):
         def complete(self, messages: list[dict[str, str]], **kw: object) -> str:
