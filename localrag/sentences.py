@@ -19,6 +19,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from localrag.types import HEADING_JOIN
+
 # A sentence ends at . ! or ? followed by space (a line break is space here), or at the end of its unit; not at a
 # "." before a lower-case word, which is an abbreviation's ("et al. found", "e.g. the", "ca. two"): cut there, the
 # next sentence started in mid-clause (247 of 5,979 COVID-QA sentences did).
@@ -39,8 +41,6 @@ _LINE = re.compile(r"[^\n]*(?:\n|$)")
 _OPENS_UNIT = re.compile(rf"\s*(?:[-*+]\s|{_NUMBER}|\||#)")
 # A table row written without a leading "|" (as the HTML and sheet loaders write tables): two or more cell bars.
 _TABLE_ROW = re.compile(r"[^\n|]*\|[^\n|]*\|")
-# How a chunk's heading path is joined (ingest.chunker).
-HEADING_JOIN = " > "
 # How the loaders join a row's cells; a line with one is a two-column row when a line beside it has one too.
 _CELL_BAR = " | "
 

@@ -53,6 +53,10 @@ class Document:
     read_with: str = ""
 
 
+# How a chunk's heading path is joined into `Chunk.heading` ("Manual > 6. Cleaning").
+HEADING_JOIN = " > "
+
+
 @dataclass(frozen=True)
 class Chunk:
     """A retrievable span of a document's extracted text.

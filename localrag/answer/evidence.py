@@ -129,7 +129,7 @@ def extracted_text(evidence: Evidence) -> str:
 
 def prompt_texts(question: str, sources: Sequence[Hit], embedder: Embedder, n: int) -> list[tuple[Hit, str]]:
     """The sources as the prompt shows them with `prompt_sentences = n`: each source that holds one of the `n`
-    best-scored sentences, with those sentences in reading order joined by " … ", best source first."""
+    best-scored sentences, in the sources' order, with its sentences in reading order joined by " … "."""
     scored = scored_sentences(question, sources, embedder)
     kept = sorted(sorted(range(len(scored)), key=lambda i: -scored[i][0])[:n])
     by_source: dict[int, list[Evidence]] = {}

@@ -27,6 +27,8 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from localrag.types import HEADING_JOIN
+
 # Words that start a sentence with a capital without naming anything.
 _NOT_NAMES = frozenset(
     "a an the he she it they his her its their this that these those at in on for of from with by to and "
@@ -76,7 +78,7 @@ MAX_AGE = 120  # a bare number above this beside a name is no age
 
 def heading_entity(heading: str) -> str:
     """The innermost heading of a chunk's heading path ("Players > Karim Benzema" -> "Karim Benzema")."""
-    return heading.rsplit(" > ", 1)[-1].strip(" \t#*") if heading else ""
+    return heading.rsplit(HEADING_JOIN, 1)[-1].strip(" \t#*") if heading else ""
 
 
 def mentions(text: str, known: Sequence[str] = ()) -> list[str]:

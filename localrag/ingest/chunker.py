@@ -38,7 +38,7 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
-from localrag.types import Chunk, LoadedText, Section
+from localrag.types import HEADING_JOIN, Chunk, LoadedText, Section
 
 TokenCounter = Callable[[Sequence[str]], list[int]]
 
@@ -143,7 +143,7 @@ def chunk_document(
             start=span.start,
             end=span.end,
             page=span.page,
-            heading=" > ".join(span.headings),
+            heading=HEADING_JOIN.join(span.headings),
             file_type=file_type,
             n_tokens=span.tokens,
         )
