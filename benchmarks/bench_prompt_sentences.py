@@ -38,13 +38,15 @@ SUMMARY = Path(__file__).resolve().parent / "summaries" / "prompt_sentences.json
 CHOICES = (0, 4, 8)
 
 
-def answers(home: Path, questions: list[str], n: int) -> list[dict[str, Any]]:
-    """Each question's answer with `prompt_sentences = n`: its text, prompt tokens, first token and total time."""
+def answers(home: Path, questions: list[str], n: int, k: int | None = None, mode: str = "generate",
+            ) -> list[dict[str, Any]]:
+    """Each question's answer with `prompt_sentences = n` (and `top_k = k`, `answer_mode = mode`): its text, prompt
+    tokens, first token and total time."""
     os.environ["LOCALRAG_HOME"] = str(home)
     from localrag.config import load_settings
     from localrag.engine import Engine
 
-    engine = Engine(load_settings(prompt_sentences=n))
+    engine = Engine(load_settings(prompt_sentences=n, top_k=k, answer_mode=mode))
     engine.ask("warm up")
     out = []
     for question in questions:
@@ -89,6 +91,9 @@ def main() -> None:
     parser.add_argument("--home", type=Path, required=True, help="the 98-article COVID-QA home")
     parser.add_argument("--held-out", type=int, default=0, metavar="N", help="judge N on COVID-QA 121-200 against 0")
     parser.add_argument("--select", type=int, default=60, help="COVID-QA questions 1..SELECT choose N")
+    parser.add_argument("--top-k", type=int, default=0, metavar="K",
+                        help="with 4 sentences, K sources retrieved against the default 4, generated and extracted, "
+                             "on COVID-QA 1-60 (choose) and 61-120 (judge)")
     args = parser.parse_args()
     from localrag.config import load_settings
     from localrag.engine import Engine
@@ -102,7 +107,14 @@ def main() -> None:
     def f1(record: dict[str, Any]) -> float:
         return token_f1(record["text"], gold[record["question"]])
 
-    if args.held_out:
+    if args.top_k:
+        for name, chosen in (("1-60", items[:60]), ("61-120", items[60:120])):
+            questions = [q for q, _ in chosen]
+            for mode in ("generate", "extract"):
+                runs = {0: answers(args.home.resolve(), questions, 4, None, mode),
+                        args.top_k: answers(args.home.resolve(), questions, 4, args.top_k, mode)}
+                summary[f"top_k {args.top_k} against 4, {mode}: COVID-QA {name}"] = compared(runs, f1)
+    elif args.held_out:
         held = [q for q, _ in items[120:]]
         runs = {n: answers(args.home.resolve(), held, n) for n in (0, args.held_out)}
         summary["held out: COVID-QA 121-200"] = compared(runs, f1)

@@ -76,7 +76,8 @@ class Settings:
     )
     top_k: int = field(
         default=4,
-        metadata={"doc": "sources put in the prompt; prompt length is latency on small models", "range": (1, 100)},
+        metadata={"doc": "sources retrieved for the prompt (their best sentences go in: prompt_sentences); prompt "
+                         "length is latency on small models", "range": (1, 100)},
     )
     prompt_sentences: int = field(
         default=4,
