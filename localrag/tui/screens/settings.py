@@ -40,6 +40,7 @@ class Field:
 # The ranges are the core's (Settings validates itself); the form only names them in its own words.
 FIELDS = (
     Field("top_k", "Sources per answer (top-k)", int),
+    Field("prompt_sentences", "Sentences the model reads (0 = whole sources)", int),
     Field("temperature", "Temperature (0 = always the likeliest word)", float),
     Field("n_ctx", "Context size in tokens", int),
     Field("n_gpu_layers", "GPU layers (-1 all, 0 none)", int),
