@@ -90,9 +90,7 @@ def _rows(lines: list[re.Match[str]]) -> list[bool]:
 def table_header(text: str, start: int) -> tuple[int, int] | None:
     """(start, end) of the first row of the table whose row holds offset `start` of `text`; None when that line is
     not a table row or is the first row itself."""
-    lines = list(_LINE.finditer(text))
-    rows = _rows(lines)
-    at = next((i for i, line in enumerate(lines) if line.start() <= start < line.end()), None)
+    lines, rows, at = _row_at(text, start)
     if at is None or not rows[at]:
         return None
     first = at
@@ -113,11 +111,16 @@ def is_label(text: str, start: int, end: int, heading: str = "") -> bool:
         return True
     if "|" not in sentence:
         return False
-    lines = list(_LINE.finditer(text))
-    rows = _rows(lines)
-    at = next((i for i, line in enumerate(lines) if line.start() <= start < line.end()), None)
+    lines, rows, at = _row_at(text, start)
     return (at is not None and rows[at] and (at == 0 or not rows[at - 1])
             and at + 1 < len(lines) and rows[at + 1])
+
+
+def _row_at(text: str, start: int) -> tuple[list[re.Match[str]], list[bool], int | None]:
+    """`text`'s lines, whether each is a table row, and the index of the line holding offset `start`."""
+    lines = list(_LINE.finditer(text))
+    at = next((i for i, line in enumerate(lines) if line.start() <= start < line.end()), None)
+    return lines, _rows(lines), at
 
 
 def _units(text: str) -> list[tuple[int, int]]:
