@@ -184,6 +184,9 @@ def main() -> None:
     parser.add_argument("--distractors", type=int, default=4, help="distractor documents per example")
     parser.add_argument("--cot", choices=("full", "short"), default="full",
                         help="chain of thought: full (up to two quotes and reasoning) or short (one quote)")
+    parser.add_argument("--prompt-sentences", type=int, default=0,
+                        help="RAFT examples in the sentence layout: the N best-scored sentences of the documents, as "
+                             "the answer-time prompt shows them (0: whole documents)")
     parser.add_argument("--qa-source", choices=("gold", "model"), default="gold",
                         help="training questions: the data set's train-side gold pairs (written like the test "
                              "questions), or questions the bundled model writes from --pairs train-side chunks")
@@ -246,9 +249,9 @@ def main() -> None:
     else:
         sources = {"qa_files": [out / "train_qa.jsonl"]}
     raft = build_raft(out / "raft", store_chunks(store), **sources,  # type: ignore[arg-type]
-                      search=lambda q, k: retriever.search(q, k),
+                      search=lambda q, k: retriever.search(q, k), embedder=embedder,
                       config=RaftConfig(k=args.distractors, p_oracle=args.p_oracle, split=(0.9, 0.1, 0.0),
-                                        cot=args.cot))
+                                        cot=args.cot, prompt_sentences=args.prompt_sentences))
     _log(f"RAFT: {raft.qa.made} pairs kept, skipped {dict(raft.qa.skipped)}; examples per split "
          f"{ {k: v.get('examples') for k, v in raft.stats.items() if isinstance(v, dict) and 'examples' in v} }")
 

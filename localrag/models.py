@@ -411,9 +411,11 @@ def extract_wins(card: dict[str, Any]) -> bool:
 
 
 def trained_on_whole_chunks(model_path: Path) -> bool:
-    """Whether `localrag tune` made this GGUF (its card records the training): its RAFT examples put every document
-    in the prompt whole, so it answers in that layout, not from the best sentences (`prompt_sentences`)."""
-    return bool(card_section(read_card_file(model_path.with_suffix(".json")), "training"))
+    """Whether `localrag tune` made this GGUF (its card records the training) from RAFT examples that put every
+    document in the prompt whole, so that it answers in that layout, not from the best sentences
+    (`prompt_sentences`). A set built in the sentence layout leaves its `prompt_sentences` on the card."""
+    training = card_section(read_card_file(model_path.with_suffix(".json")), "training")
+    return bool(training) and not training.get("prompt_sentences")
 
 
 def _info(name: str, path: Path, source: str) -> ModelInfo:

@@ -59,6 +59,9 @@ def _raft_flags(p: argparse.ArgumentParser) -> None:
                    help="hard: the retriever's near misses (default); random: any other chunks")
     p.add_argument("--cot", choices=("full", "short"),
                    help="full: up to two quotes and a line of reasoning (default); short: one quote, then the answer")
+    p.add_argument("--prompt-sentences", type=count, metavar="N",
+                   help="examples show the documents' N best sentences, as answers with prompt_sentences = N read "
+                        "them; 0: whole documents (default: the prompt_sentences setting, 4)")
 
 
 def _train_flags(p: argparse.ArgumentParser) -> None:
@@ -195,7 +198,8 @@ def _train_overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _raft_overrides(args: argparse.Namespace) -> dict[str, Any]:
-    values = {"k": args.k, "p_oracle": args.p_oracle, "distractors": args.distractors, "cot": args.cot}
+    values = {"k": args.k, "p_oracle": args.p_oracle, "distractors": args.distractors, "cot": args.cot,
+              "prompt_sentences": args.prompt_sentences}
     return {k: v for k, v in values.items() if v is not None}
 
 
@@ -243,7 +247,7 @@ def _raft_build(args: argparse.Namespace, out: Console, err: Console) -> int:
 
     engine = engine_from_args(args)
     chunks = ingested_chunks(engine.store)
-    config = RaftConfig(**_raft_overrides(args))
+    config = RaftConfig(**{"prompt_sentences": engine.settings.prompt_sentences, **_raft_overrides(args)})
     generator = engine.generator if args.generate or not args.qa_file else None
     search = engine.retriever.search if config.distractors == "hard" else None
     out_dir = (args.out or default_raft_dir()).expanduser()
@@ -256,7 +260,8 @@ def _raft_build(args: argparse.Namespace, out: Console, err: Console) -> int:
 
         report = run_cancellable(
             lambda cancel: build_raft(
-                out_dir, chunks, generator=generator, qa_files=args.qa_file, search=search, config=config,
+                out_dir, chunks, generator=generator, qa_files=args.qa_file, search=search,
+                embedder=engine.embedder if config.prompt_sentences else None, config=config,
                 count_tokens=generator.count_tokens if generator is not None else None,
                 max_chunks=args.max_chunks, progress=on_progress, cancel=cancel,
             ),
@@ -497,16 +502,21 @@ def _print_tune(result: Any, out: Console, config: Path, extracting: bool) -> No
 
 def _tune(args: argparse.Namespace, out: Console, err: Console) -> int:
     from localrag.cli.common import engine_from_args
-    from localrag.tune.chain import run_tune
+    from localrag.tune.chain import recorded_layout, run_tune
     from localrag.tune.plan import make_plan, planned_stages
-    from localrag.tune.runs import check_model_name
+    from localrag.tune.runs import check_model_name, tune_dir
     from localrag.tune.stages import ChainHooks
 
     check_model_name(args.name)
     engine = engine_from_args(args)
+    raft = _raft_overrides(args)
+    if "prompt_sentences" not in raft:
+        # The examples show what answers will show the model; a run begun in another layout resumes in its own.
+        recorded = None if args.restart else recorded_layout(tune_dir(args.name))
+        raft["prompt_sentences"] = engine.settings.prompt_sentences if recorded is None else recorded
     plan = make_plan(
         args.name, _default_base(engine, args.base), quick=args.quick, qa_files=args.qa_file, generate=args.generate,
-        qa_model=engine.settings.model, max_chunks=args.max_chunks, raft=_raft_overrides(args),
+        qa_model=engine.settings.model, max_chunks=args.max_chunks, raft=raft,
         finetune=_train_overrides(args), quant=args.quant, lora_gguf=args.lora_gguf,
         retriever=_retriever_overrides(args) if args.retriever else None, model=not args.retriever,
     )

@@ -27,8 +27,9 @@ import shutil
 import threading
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from localrag.atomic import write_text_atomic
 from localrag.generate import Generator
@@ -57,6 +58,9 @@ from localrag.raft.qa import (
     normalise,
 )
 from localrag.types import Chunk
+
+if TYPE_CHECKING:
+    from localrag.embed import Embedder
 
 MANIFEST = "manifest.json"
 HF_MISSING = "Hugging Face datasets folder skipped: the `datasets` package is not installed (pip install datasets)"
@@ -159,6 +163,7 @@ def build_raft(
     generator: Generator | None = None,
     qa_files: Sequence[Path] = (),
     search: Search | None = None,
+    embedder: Embedder | None = None,
     config: RaftConfig | None = None,
     count_tokens: TokenCounter | None = None,
     max_chunks: int | None = None,
@@ -169,7 +174,8 @@ def build_raft(
 
     QA pairs come from `generator` over `max_chunks` chunks spread over the documents (all when None), and from
     `qa_files`; at least one source is needed. `search` (e.g. `Retriever.search`) gives the hard
-    negatives; without it distractors are random. `count_tokens` (e.g. the generator's) measures
+    negatives; without it distractors are random. `embedder` scores the sentences of a sentence layout
+    (`config.prompt_sentences`). `count_tokens` (e.g. the generator's) measures
     lengths for the statistics; by default whitespace-separated words are counted.
     """
     config = config or RaftConfig()
@@ -215,7 +221,7 @@ def build_raft(
         manifest.record("qa", qa_inputs, [qa_path.name, qa_report_path.name])
 
     search_kind = "hard" if config.distractors == "hard" and search is not None else "random"
-    examples_inputs = _hash("examples", qa_inputs, pool_hash, asdict(config), search_kind)
+    examples_inputs = _hash("examples", qa_inputs, pool_hash, config.fingerprint(), search_kind)
     examples_path, dataset_report_path = out_dir / "examples.jsonl", out_dir / "dataset_report.json"
     if manifest.done("examples", examples_inputs):
         report.skipped_stages.append("examples")
@@ -223,7 +229,8 @@ def build_raft(
         saved = json.loads(dataset_report_path.read_text())
         report.dataset = DatasetReport(saved["examples"], Counter(saved["dropped"]))
     else:
-        examples, report.dataset = build_examples(pairs, chunks, config, search=search, progress=progress)
+        examples, report.dataset = build_examples(pairs, chunks, config, search=search, embedder=embedder,
+                                                  progress=progress)
         write_jsonl(examples_path, [e.to_json() for e in examples])
         saved_report = {"examples": report.dataset.examples, "dropped": dict(report.dataset.dropped)}
         write_text_atomic(dataset_report_path, json.dumps(saved_report, indent=2))
@@ -246,6 +253,8 @@ def build_raft(
             write_jsonl(out_dir / f"{split}.chat.jsonl", [{"messages": chat_messages(e)} for e in chosen_examples])
             write_jsonl(out_dir / f"{split}.completion.jsonl", [completion_record(e) for e in chosen_examples])
         report.stats = statistics(examples, count_tokens)
+        # The layout the set shows, which `export_model` copies to the model's card (0: whole documents).
+        report.stats["prompt_sentences"] = config.prompt_sentences
         report.stats["qa_skipped"] = dict(report.qa.skipped)
         report.stats["examples_dropped"] = dict(report.dataset.dropped)
         write_text_atomic(out_dir / "stats.json", json.dumps(report.stats, indent=2))

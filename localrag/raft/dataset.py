@@ -15,6 +15,14 @@ the answer ends with `<ANSWER>: ...`. Every quote is then checked with the answe
 (`localrag.answer.citations.verify_quotes`); an example with a quote that is not verbatim in the
 oracle is dropped, so the model is never trained to invent a quote.
 
+In the sentence layout (`prompt_sentences = N`, what `localrag tune` builds by default: the engine's own
+`prompt_sentences` setting), each document shows only those of the N best-scored sentences of all the
+example's documents that it holds (`localrag.answer.evidence.prompt_texts`, the rule answers are built
+with), and a document holding none is left out. The chain then quotes a supporting sentence the prompt
+shows; a pair whose supporting sentences the rule did not choose is dropped ("answer sentence not among
+the shown sentences"), since nothing shown answers it. Measured on COVID-QA (benchmarks/README.md, "RAFT
+in the sentence layout"): the first RAFT set after which the tuned model leaned above the base, inside the noise.
+
 The split is by document (no document's questions on two sides), so validation and test measure
 reading unseen documents rather than recall of trained ones: documents are ordered by a seeded hash
 and each goes to the split furthest below its target share of questions. The user turn is laid out
@@ -30,12 +38,17 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING
 
 from localrag.answer.citations import verify_quotes
+from localrag.answer.evidence import prompt_texts
 from localrag.answer.prompt import SYSTEM_PROMPT, format_source, messages_for
 from localrag.raft.qa import ProgressCallback, QAPair, RaftProgress, content_words, normalise
 from localrag.sentences import one_line, sentence_spans
 from localrag.types import Chunk, Hit, QuoteStatus
+
+if TYPE_CHECKING:
+    from localrag.embed import Embedder
 
 SPLITS = ("train", "validation", "test")
 BEGIN_QUOTE = "##begin_quote##"
@@ -68,6 +81,10 @@ class RaftConfig:
     # "short": one quote, then the tag. The short form leaves the loss fewer copied tokens to spend
     # itself on (the 135M model learned to copy quotes, not to pick the answer span; benchmarks/README.md).
     cot: str = "full"
+    # 0: every document whole. N: only the N best-scored sentences of the documents, as the answer-time prompt
+    # shows them with `prompt_sentences = N` (answer/evidence.py), so a tuned model trains on what it will read.
+    # 0 here keeps sets built before the layout existed as they were; `tune` and `raft build` pass the setting.
+    prompt_sentences: int = 0
 
     def __post_init__(self) -> None:
         if self.k < 0 or not 0.0 <= self.p_oracle <= 1.0:
@@ -78,11 +95,23 @@ class RaftConfig:
             raise ValueError("split needs three non-negative shares")
         if self.cot not in COT_STYLES:
             raise ValueError(f"cot must be one of {', '.join(COT_STYLES)}")
+        if self.prompt_sentences < 0:
+            raise ValueError("prompt_sentences must be 0 (whole documents) or more")
+
+    def fingerprint(self) -> dict[str, object]:
+        """The settings that decide the set; a whole-document layout leaves its key out, so sets built before the
+        sentence layout existed keep their hash and are not rebuilt."""
+        data = asdict(self)
+        if not self.prompt_sentences:
+            del data["prompt_sentences"]
+        return data
 
 
 @dataclass
 class RaftExample:
-    """One training example: `documents` in prompt order, the oracle at `oracle_index` (None: left out)."""
+    """One training example: `documents` in prompt order, the oracle at `oracle_index` (None: left out).
+
+    `texts`, when set, is what the prompt shows of each document (its chosen sentences); None: whole documents."""
 
     question: str
     answer: str
@@ -92,6 +121,7 @@ class RaftExample:
     oracle_index: int | None
     split: str = "train"
     origin: str = ""
+    texts: list[str] | None = None
 
     def to_json(self) -> dict[str, object]:
         return asdict(self)
@@ -214,10 +244,15 @@ def build_examples(
     config: RaftConfig | None = None,
     *,
     search: Search | None = None,
+    embedder: Embedder | None = None,
     progress: ProgressCallback | None = None,
 ) -> tuple[list[RaftExample], DatasetReport]:
-    """One RAFT example per usable pair, in pair order, with its split; see the module docstring."""
+    """One RAFT example per usable pair, in pair order, with its split; see the module docstring.
+
+    `embedder` scores the sentences when `config.prompt_sentences` is set, and is needed then."""
     config = config or RaftConfig()
+    if config.prompt_sentences and embedder is None:
+        raise ValueError("a sentence layout (prompt_sentences) needs the embedder that scores the sentences")
     report = DatasetReport()
     splits = assign_splits(pairs, config)
     seen: set[tuple[str, str]] = set()
@@ -229,7 +264,7 @@ def build_examples(
             report.dropped["duplicate"] += 1
         else:
             seen.add(key)
-            example = _example(pair, pool, config, search, splits[pair.chunk.doc_id], report)
+            example = _example(pair, pool, config, search, embedder, splits[pair.chunk.doc_id], report)
             if example is not None:
                 examples.append(example)
         if progress is not None:
@@ -241,8 +276,8 @@ def build_examples(
 
 
 def _example(
-    pair: QAPair, pool: Sequence[Chunk], config: RaftConfig, search: Search | None, split: str,
-    report: DatasetReport,
+    pair: QAPair, pool: Sequence[Chunk], config: RaftConfig, search: Search | None, embedder: Embedder | None,
+    split: str, report: DatasetReport,
 ) -> RaftExample | None:
     quotes = supporting_sentences(pair.question, pair.answer, pair.chunk.text, pair.evidence)
     if not quotes:
@@ -254,18 +289,33 @@ def _example(
     if keep_oracle:
         documents.append(pair.chunk)
     rng.shuffle(documents)
-    oracle_index = documents.index(pair.chunk) if keep_oracle else None
+    texts = None
+    if config.prompt_sentences and embedder is not None:
+        shown = prompt_texts(pair.question, [Hit(c, 0.0) for c in documents], embedder, config.prompt_sentences)
+        documents, texts = [hit.chunk for hit, _ in shown], [text for _, text in shown]
+        if keep_oracle:
+            # The chain quotes only what the prompt shows; a supporting sentence the rule did not choose is
+            # not there to quote, and such a pair teaches nothing this layout can answer.
+            on_show = texts[documents.index(pair.chunk)] if pair.chunk in documents else ""
+            quotes = [q for q in quotes if q in on_show]
+            if not quotes:
+                report.dropped["answer sentence not among the shown sentences"] += 1
+                return None
+    oracle_index = documents.index(pair.chunk) if pair.chunk in documents else None
     number = oracle_index + 1 if oracle_index is not None else None
     cot = chain_of_thought(pair.answer, quotes, number, config.cot)
     if not quotes_verified(cot, pair.chunk, documents, number):
         report.dropped["quote not verbatim"] += 1
         return None
-    return RaftExample(pair.question, pair.answer, cot, pair.chunk, documents, oracle_index, split, pair.origin)
+    return RaftExample(pair.question, pair.answer, cot, pair.chunk, documents, oracle_index, split, pair.origin,
+                       texts)
 
 
 def chat_messages(example: RaftExample) -> list[dict[str, str]]:
     """System, user (the answer-time numbered-document layout) and assistant (the chain of thought)."""
-    blocks = [format_source(n, Hit(c, 0.0)) for n, c in enumerate(example.documents, start=1)]
+    texts: list[str | None] = list(example.texts) if example.texts is not None else [None] * len(example.documents)
+    blocks = [format_source(n, Hit(c, 0.0), text)
+              for n, (c, text) in enumerate(zip(example.documents, texts, strict=True), start=1)]
     return [*messages_for(example.question, blocks, []), {"role": "assistant", "content": example.cot}]
 
 

@@ -87,6 +87,17 @@ class _State:
         self.save()
 
 
+def recorded_layout(directory: Path) -> int | None:
+    """The RAFT layout (`prompt_sentences`) of the tune run in `directory`, None when it holds none. A run begun
+    before the sentence layout existed recorded no layout: it shows whole documents (0)."""
+    plan = _State(directory).plan
+    if plan is None:
+        return None
+    raft = plan.get("raft")
+    value = raft.get("prompt_sentences", 0) if isinstance(raft, dict) else 0
+    return value if isinstance(value, int) else 0
+
+
 def _output_present(stage: str, result: TuneResult, recorded: dict[str, Any]) -> bool:
     if stage == "raft":
         return (result.raft_dir / "train.chat.jsonl").is_file()

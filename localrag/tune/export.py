@@ -21,6 +21,7 @@ by the next export once its process id is no longer alive.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -280,6 +281,9 @@ def export_model(
     f16, quantized = merged.f16, merged.quantized
     training_keys = ("status", "backend", "device", "seconds", "steps_done", "train_loss", "val_loss", "metrics")
     training = {k: record[k] for k in training_keys if k in record}
+    layout = _trained_layout(data_dir)
+    if layout:
+        training["prompt_sentences"] = layout
     card = build_card(
         name,
         base_path=str(base),
@@ -320,3 +324,16 @@ def export_model(
         prompts=f16.prompts,
         reference_perplexity=f16.reference_perplexity,
     )
+
+
+def _trained_layout(data_dir: Path | None) -> int:
+    """The RAFT set's prompt layout (its stats.json's `prompt_sentences`; 0: whole documents), so the card tells the
+    engine how the model reads its sources (`models.trained_on_whole_chunks`)."""
+    stats = data_dir / "stats.json" if data_dir is not None else None
+    if stats is None or not stats.is_file():
+        return 0
+    try:
+        value = json.loads(stats.read_text(encoding="utf-8")).get("prompt_sentences", 0)
+    except (OSError, ValueError, AttributeError):
+        return 0
+    return value if isinstance(value, int) and value > 0 else 0

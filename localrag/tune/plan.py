@@ -140,7 +140,7 @@ def plan_identity(plan: TunePlan) -> dict[str, Any]:
                 "generate": plan.generate or not plan.qa_files,
                 "qa_model": plan.qa_model,
                 "max_chunks": plan.max_chunks,
-                "raft": dataclasses.asdict(plan.raft),
+                "raft": plan.raft.fingerprint(),
                 "finetune": dataclasses.asdict(config),
                 "quant": plan.quant,
                 "lora_gguf": plan.lora_gguf,

@@ -47,6 +47,9 @@ class TuneEngine(Protocol):
     def generator(self) -> Generator: ...
 
     @property
+    def embedder(self) -> Embedder: ...
+
+    @property
     def models_dir(self) -> Path: ...
 
     @property
@@ -157,6 +160,7 @@ def raft_stage(
         generator=generator,
         qa_files=plan.qa_files,
         search=search,
+        embedder=engine.embedder if plan.raft.prompt_sentences else None,
         config=plan.raft,
         count_tokens=generator.count_tokens if generator is not None else None,
         max_chunks=plan.max_chunks,

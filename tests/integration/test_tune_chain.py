@@ -66,6 +66,8 @@ def test_quick_tune_exports_a_model_that_is_listed_and_answers(
     # and only a better one becomes the default.
     card = json.loads(model.with_suffix(".json").read_text())
     gate = card["gate"]
+    # The RAFT set showed the sentences answers show (the prompt_sentences setting), and the card says so.
+    assert state["plan"]["raft"]["prompt_sentences"] == card["training"]["prompt_sentences"] == 4
     assert gate["verdict"] == state["stages"]["gate"]["verdict"] and gate["questions"] > 0
     assert gate["verdict"] in ("better", "not better", "not compared") and "than base" in out
     assert gate["default"] == (gate["verdict"] == "better")

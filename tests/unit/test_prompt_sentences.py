@@ -93,6 +93,8 @@ def test_a_model_localrag_tuned_reads_its_sources_whole(localrag_home: Path) -> 
     (localrag_home / "mydocs.json").write_text(json.dumps({"name": "mydocs", "training": {"steps": 200}}))
     (localrag_home / "odd.json").write_text("{not json")
     assert trained_on_whole_chunks(tuned)
+    (localrag_home / "sentences.json").write_text(json.dumps({"training": {"steps": 200, "prompt_sentences": 4}}))
+    assert not trained_on_whole_chunks(localrag_home / "sentences.gguf")  # trained in the layout it reads
     assert not trained_on_whole_chunks(localrag_home / "theirs.gguf")
     assert not trained_on_whole_chunks(localrag_home / "odd.gguf")
     docs = localrag_home / "docs"

@@ -9,6 +9,7 @@ import pytest
 
 from localrag.answer.citations import verify_quotes
 from localrag.answer.prompt import SYSTEM_PROMPT
+from localrag.embed import SentenceTransformerEmbedder
 from localrag.raft.dataset import (
     ANSWER_TAG,
     RaftConfig,
@@ -176,6 +177,37 @@ def test_example_round_trips_and_statistics_count() -> None:
     assert stats["all"]["prompt_tokens"]["min"] > len(ORACLE.text)  # type: ignore[index]
 
 
+def test_sentence_layout_shows_the_chosen_sentences_and_quotes_one_of_them(
+        real_embedder: SentenceTransformerEmbedder) -> None:
+    config = RaftConfig(k=3, p_oracle=1.0, distractors="random", cot="short", prompt_sentences=2)
+    (example,), report = build_examples([pair()], POOL, config, embedder=real_embedder)
+    assert example.texts is not None and len(example.texts) == len(example.documents) <= 2
+    assert example.oracle_index is not None and example.documents[example.oracle_index] == ORACLE
+    number = example.oracle_index + 1
+    shown = example.texts[example.oracle_index]
+    assert "The queen lays two thousand eggs daily." in shown and shown != ORACLE.text
+    assert example.cot.startswith(f"##begin_quote##The queen lays two thousand eggs daily.##end_quote## [{number}]")
+    user = chat_messages(example)[1]["content"]
+    assert f"[{number}] {shown}" in user and ORACLE.text not in user
+    assert RaftExample.from_json(json.loads(json.dumps(example.to_json()))) == example
+
+
+def test_sentence_layout_drops_a_pair_whose_answer_sentence_is_not_shown(
+        real_embedder: SentenceTransformerEmbedder) -> None:
+    oracle = make_chunk(97, 0, "The beekeeper of the hill hives is Ada Moss. The queen lays two thousand eggs daily.")
+    asked = pair("Who is the beekeeper of the hill hives?", "two thousand eggs", oracle)
+    config = RaftConfig(k=1, p_oracle=1.0, distractors="random", prompt_sentences=1)
+    examples, report = build_examples([asked], [*POOL, oracle], config, embedder=real_embedder)
+    assert examples == [] and report.dropped == Counter({"answer sentence not among the shown sentences": 1})
+    with pytest.raises(ValueError, match="embedder"):
+        build_examples([asked], POOL, config)
+
+
+def test_a_whole_document_layout_keeps_the_fingerprint_of_sets_built_before_sentences() -> None:
+    assert "prompt_sentences" not in RaftConfig().fingerprint()
+    assert RaftConfig(prompt_sentences=4).fingerprint()["prompt_sentences"] == 4
+
+
 def test_config_rejects_bad_values() -> None:
     with pytest.raises(ValueError):
         RaftConfig(p_oracle=1.5)
@@ -183,3 +215,5 @@ def test_config_rejects_bad_values() -> None:
         RaftConfig(distractors="nearest")
     with pytest.raises(ValueError):
         RaftConfig(cot="long")
+    with pytest.raises(ValueError):
+        RaftConfig(prompt_sentences=-1)

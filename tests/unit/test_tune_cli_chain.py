@@ -14,9 +14,10 @@ import pytest
 from fakes import SAMPLE_CHUNKS, SAMPLE_TOPIC, QAGenerator
 
 from localrag.config import Settings
+from localrag.embed import HashEmbedder
 from localrag.errors import MissingExtraError
 from localrag.models import bundled_generator_path
-from localrag.tune.chain import STATE_FILE, run_tune
+from localrag.tune.chain import STATE_FILE, recorded_layout, run_tune
 from localrag.tune.gate import GateResult, record_gate
 from localrag.tune.plan import QUICK_FINETUNE, QUICK_MAX_CHUNKS, make_plan
 from localrag.tune.runs import TuneError, check_model_name
@@ -42,6 +43,7 @@ class FakeEngine:
         self.store = FakeStore(chunks)
         self.retriever = SimpleNamespace(search=lambda query, k: [])
         self.generator = QAGenerator()
+        self.embedder = HashEmbedder()
         self.models_dir = models_dir
         self.settings = Settings()
 
@@ -164,6 +166,17 @@ def test_other_settings_are_refused_until_restart(tmp_path: Path) -> None:
     # The existing model is this run's own, so a restart may replace it without --force.
     restarted = run(tmp_path, fake, plan(finetune={"steps": 7}), restart=True)
     assert restarted.ran == ["raft", "finetune", "export", "verify", "gate"]
+
+
+def test_a_run_records_its_raft_layout_and_one_begun_before_layouts_reads_whole_documents(tmp_path: Path) -> None:
+    assert recorded_layout(tmp_path / "tune") is None
+    fake = FakeStages()
+    run(tmp_path, fake, make_plan("mine", Path("/models/base.gguf"), raft={"k": 2, "prompt_sentences": 4}))
+    assert recorded_layout(tmp_path / "tune") == 4
+    state = json.loads((tmp_path / "tune" / STATE_FILE).read_text())
+    del state["plan"]["raft"]["prompt_sentences"]  # as an older localrag wrote it
+    (tmp_path / "tune" / STATE_FILE).write_text(json.dumps(state))
+    assert recorded_layout(tmp_path / "tune") == 0
 
 
 def test_a_backend_that_cannot_train_here_gives_way_to_another_and_the_raft_set_is_kept(tmp_path: Path) -> None:

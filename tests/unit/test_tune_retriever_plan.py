@@ -1,4 +1,4 @@
-"""`tune --retriever` in the chain's plan: which stages run, and old runs still resume."""
+"""The chain's plan: `tune --retriever`'s stages, the RAFT set's layout, and old runs that still resume."""
 
 from __future__ import annotations
 
@@ -23,7 +23,10 @@ def test_a_plan_without_the_retriever_keeps_its_old_identity(tmp_path: Path) -> 
     assert planned_stages(plan) == ("raft", "finetune", "export", "verify", "gate")
     identity = plan_identity(plan)
     assert "retriever" not in identity and "model" not in identity
+    assert "prompt_sentences" not in identity["raft"]  # whole documents, as every run before the sentence layout
     assert "retriever" in plan_identity(make_plan("docs", tmp_path / "base.gguf", retriever={}, model=False))
+    sentences = plan_identity(make_plan("docs", tmp_path / "base.gguf", raft={"prompt_sentences": 4}))
+    assert sentences["raft"]["prompt_sentences"] == 4
 
 
 def test_held_out_documents_are_stable_and_never_all() -> None:
@@ -52,3 +55,15 @@ def test_an_embedder_only_run_on_inverse_cloze_pairs_writes_no_questions(tmp_pat
         "raft", "retriever")
     assert planned_stages(make_plan("docs", tmp_path / "base.gguf", retriever={"pairs": "both"}, model=False)) == (
         "raft", "retriever")
+
+
+def test_the_sentence_layout_reaches_the_raft_config_from_the_command_line(tmp_path: Path) -> None:
+    from localrag.cli import _parser
+    from localrag.cli.tune import _raft_overrides
+
+    for command in (["tune", "--name", "docs"], ["raft", "build"]):
+        args = _parser().parse_args([*command, "--prompt-sentences", "4"])
+        assert _raft_overrides(args)["prompt_sentences"] == 4
+    plan = make_plan("docs", tmp_path / "base.gguf", raft=_raft_overrides(_parser().parse_args(
+        ["tune", "--name", "docs", "--prompt-sentences", "4"])))
+    assert plan.raft.prompt_sentences == 4
