@@ -23,7 +23,7 @@ from typing import Any
 from localrag import paths
 from localrag.atomic import write_text_atomic
 from localrag.errors import LocalRagError
-from localrag.types import Answer, Hit, QuoteStatus, quote_label
+from localrag.types import Answer, Hit, QuoteStatus, found_in_note, quote_label
 
 FORMAT_VERSION = 1
 _ID = re.compile(r"^[0-9a-z-]{1,64}$")
@@ -40,6 +40,7 @@ class SavedQuote:
     status: str
     start: int | None = None
     end: int | None = None
+    found_in: int | None = None
 
 
 @dataclass
@@ -161,7 +162,8 @@ def turn_from_answer(answer: Answer, query: str = "") -> Turn:
         query=query,
         sources=sources_from_hits(answer.sources, answer.cited),
         quotes=[
-            SavedQuote(q.text, q.source, QuoteStatus(q.status).value, q.start, q.end) for q in answer.quotes
+            SavedQuote(q.text, q.source, QuoteStatus(q.status).value, q.start, q.end, q.found_in)
+            for q in answer.quotes
         ],
         invalid_citations=list(answer.invalid_citations),
         attributed=answer.attributed,
@@ -354,7 +356,8 @@ def export_markdown(conversation: Conversation) -> str:
                 out.append(f"{s.n}. `{s.path}` ({s.location}) — {mark}{quote}")
             out.append("")
         for q in turn.quotes:
-            out += [f"> {' '.join(q.text.split())} [{q.source}] ({quote_label(q.status)})", ""]
+            elsewhere = f"; {found_in_note(q.found_in)}" if q.found_in else ""
+            out += [f"> {' '.join(q.text.split())} [{q.source}] ({quote_label(q.status)}{elsewhere})", ""]
     return "\n".join(out).rstrip() + "\n"
 
 

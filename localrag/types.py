@@ -108,6 +108,11 @@ class QuoteStatus(StrEnum):
         return {"verified": "verified", "close": "close match", "not_found": "not in source"}[self.value]
 
 
+def found_in_note(number: int) -> str:
+    """How the front ends say that a quote not found in its cited source is word for word in source `number`."""
+    return f"the words are in [{number}]"
+
+
 def quote_label(status: str) -> str:
     """`QuoteStatus.label` of a status saved as text (a conversation file); an unknown one as it is."""
     try:
@@ -118,7 +123,10 @@ def quote_label(status: str) -> str:
 
 @dataclass(frozen=True)
 class Quote:
-    """A quote the model attributed to source `source` (1-based), checked against its text."""
+    """A quote the model attributed to source `source` (1-based), checked against its text.
+
+    `found_in`: when the quote is not in the source it cites, another source that holds it word for word (a
+    right quote under a wrong number; the citation still fails)."""
 
     text: str
     source: int | None
@@ -126,6 +134,7 @@ class Quote:
     similarity: float
     start: int | None = None
     end: int | None = None
+    found_in: int | None = None
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from localrag.config import load_settings
 from localrag.safe_text import path_text, printable
 from localrag.shapes import answer_json
 from localrag.sizes import count_text
-from localrag.types import STALE_LABEL, QuoteStatus, cores_note
+from localrag.types import STALE_LABEL, QuoteStatus, cores_note, found_in_note
 
 if TYPE_CHECKING:
     from localrag.engine import Engine
@@ -240,7 +240,8 @@ def _print_sources(answer: Answer, out: Console) -> None:
         source = f"[{quote.source}]" if quote.source else ""
         out.print(Text(f"  {status.mark} {status.label} {source} ",
                        style="green" if status is QuoteStatus.VERIFIED else "yellow")
-                  + Text(f"“{quote.text}”"))
+                  + Text(f"“{quote.text}”")
+                  + Text(f" ({found_in_note(quote.found_in)})" if quote.found_in else "", style="yellow"))
     if answer.attributed:
         out.print(Text(f"  {ATTRIBUTED_LABEL}", style="dim"))
     if answer.invalid_citations:

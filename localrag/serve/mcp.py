@@ -94,7 +94,8 @@ def build_server(engine: Engine) -> MCPServer:
         Returns the answer `text`, its `sources` (hits, numbered from 1 in prompt order), `cited`
         source numbers, `unsupported_citations` (cited sources holding none of the words the answer cites
         them for), `attributed` (true when the answer cited nothing and localrag added the citation), `quotes`
-        each checked against its source (status verified / close / not_found), `refused` (true when nothing
+        each checked against its source (status verified / close / not_found; `found_in`: the source that holds a
+        quote its cited one does not), `refused` (true when nothing
         relevant was found and the model was not asked).
         """
         return answer_json(call(lambda: engine.ask(question, k=k)))

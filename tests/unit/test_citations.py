@@ -111,6 +111,16 @@ def test_invented_quote_is_not_found() -> None:
 def test_quote_is_checked_only_against_the_source_it_cites() -> None:
     [quote] = verify_quotes('"She bakes rye bread every morning" [1]', HITS)
     assert quote.source == 1 and quote.status is QuoteStatus.NOT_FOUND
+    # The citation fails, and the source that holds the words is named, so a reader sees a wrong number, not an
+    # invented quote.
+    assert quote.found_in == 2
+
+
+def test_a_quote_in_no_source_and_a_quote_in_its_own_name_no_other_source() -> None:
+    [invented, right] = verify_quotes('"She bakes wheat bread at noon" [1] and "The tower is 38 metres tall" [1]',
+                                      HITS)
+    assert invented.status is QuoteStatus.NOT_FOUND and invented.found_in is None
+    assert right.status is QuoteStatus.VERIFIED and right.found_in is None
 
 
 def test_unattributed_quote_is_found_in_any_source() -> None:

@@ -107,6 +107,17 @@ def test_the_evidence_is_saved_and_exported_with_the_repeat_stop(localrag_home: 
     from localrag.tui.widgets.chat import _evidence_line
 
     assert _evidence_line(row.turns[1]).plain.endswith("“Research | 340000” (a row under “Team | Budget 2027 (EUR)”)")
+    # A quote under the wrong number: saved with the source that holds it, and said so in the export and the panel.
+    answer.quotes = [Quote("every four weeks with vinegar", 2, QuoteStatus.NOT_FOUND, 0.2, found_in=1)]
+    conv.turns[1] = turn_from_answer(answer)
+    store.save(conv)
+    miscited = store.load(conv.id)
+    assert miscited.turns[1].quotes[0].found_in == 1
+    assert "[2] (not in source; the words are in [1])" in export_markdown(miscited)
+    from localrag.tui.widgets.sources import source_label
+
+    first = miscited.turns[1].sources[0]
+    assert source_label(first, miscited.turns[1]).plain.startswith("[1] ● cited holds the quote cited as [2]")
     # An extracted answer is that sentence: not written twice.
     loaded.turns[1].model = EXTRACT_MODEL
     assert "Best sentence" not in export_markdown(loaded)

@@ -50,6 +50,9 @@ def source_label(source: SavedSource, turn: Turn, *, pending: bool = False, rank
         quote = QuoteStatus(status)
         text.append(" ")
         text.append(f"{quote.mark} quote", style=QUOTE_STYLES[quote])
+    elsewhere = sorted({q.source for q in turn.quotes if q.found_in == source.n and q.source is not None})
+    if elsewhere:
+        text.append(f" holds the quote cited as {', '.join(f'[{n}]' for n in elsewhere)}", style="yellow")
     text.append("\n")
     text.append(printable(source.location, multiline=False), style="italic")
     if ranks:
