@@ -10,7 +10,7 @@ checked against that source's chunk text only, because a quote attributed to the
 wrong citation; an unattributed quote is checked against every source. A cited quote not found in its
 source is still looked for word for word in the others, and where one holds it that source is named
 (`Quote.found_in`): a small model often copies the right sentence under the wrong number (a RAFT-tuned
-135M model did so for 20 of 22 of its not-found quotes; benchmarks/README.md, "RAFT in the sentence
+135M model did so in 73 of 78 answers whose quote was not found; benchmarks/README.md, "RAFT in the sentence
 layout"), and "not found" alone would read as an invented quote. Both sides are normalised
 (case, whitespace, curly quotes, dashes) with a map back to the original offsets, so a verified
 quote can be highlighted in the chunk. A quote that is not verbatim gets a fuzzy score: the best
