@@ -13,6 +13,11 @@ a q/k permutation slip, a tokenizer whose merges or special tokens differ, or a 
 llama.cpp tokenizer is also run on every text and compared with the transformers ids; a text whose
 tokenization differs counts all its positions as disagreements, because a user's prompts would be
 read differently by the exported model.
+
+A tie is not a disagreement: where the merged model's best logits lie within `TIE_LOGITS` of each other,
+the GGUF choosing any of them agrees. Any rounding flips such a position, and the texts share their chat
+template's system prompt, so one tie there counted once per text: a 4-step LoRA of the bundled model
+failed at 98.2 % on the fixed chats for a single position whose two best logits were 0.002 apart.
 """
 
 from __future__ import annotations
@@ -31,6 +36,9 @@ from localrag.jsonl import read_jsonl
 from localrag.tune.gguf_writer import ExportError
 
 F16_AGREEMENT_MIN = 0.99
+# Logits this close to the best are a tie (F16 rounding moves logits by about 0.01 here); a structural slip moves
+# them by whole units and is not hidden by it.
+TIE_LOGITS = 0.05
 FIXED_CONVERSATIONS: tuple[tuple[str, str], ...] = (
     ("What is the capital of France?", "The capital of France is Paris, on the Seine."),
     ("Summarise why the sky looks blue.", "Sunlight scatters off air molecules, and blue light scatters most."),
@@ -54,6 +62,13 @@ class Reference:
     argmax: np.ndarray
     nll: float
     truncated: bool = False
+    # position -> the tokens within TIE_LOGITS of the best there, only at positions with more than one.
+    ties: dict[int, frozenset[int]] = field(default_factory=dict)
+
+    def agreeing(self, predicted: np.ndarray) -> int:
+        """How many positions' `predicted` token is the reference's best, or tied with it."""
+        return sum(int(p) == int(a) or int(p) in self.ties.get(i, ()) for i, (p, a) in
+                   enumerate(zip(predicted, self.argmax, strict=True)))
 
 
 @dataclass
@@ -129,10 +144,16 @@ def reference_predictions(
                 ids = full[-max_tokens:]
                 logits = model(torch.tensor([ids])).logits[0].float().numpy()
                 truncated = len(full) > len(ids)
-                refs.append(Reference(text, ids, logits.argmax(-1), _nll(logits, ids), truncated=truncated))
+                refs.append(Reference(text, ids, logits.argmax(-1), _nll(logits, ids), truncated=truncated,
+                                      ties=_ties(logits)))
     finally:
         torch.set_num_threads(previous)
     return refs
+
+
+def _ties(logits: np.ndarray) -> dict[int, frozenset[int]]:
+    near = logits >= logits.max(axis=-1, keepdims=True) - TIE_LOGITS
+    return {int(i): frozenset(int(t) for t in np.nonzero(near[i])[0]) for i in np.nonzero(near.sum(axis=-1) > 1)[0]}
 
 
 def _perplexity(nll: float, count: int) -> float | None:
@@ -174,7 +195,7 @@ def check_gguf(
             llm.reset()
             llm.eval(ref.ids)
             scores = np.array(llm.scores[: len(ref.ids)], dtype=np.float32)
-            hits = int((scores.argmax(-1) == ref.argmax).sum()) if same_tokens else 0
+            hits = ref.agreeing(scores.argmax(-1)) if same_tokens else 0
             mismatches += 0 if same_tokens else 1
             agree += hits
             positions += len(ref.ids)

@@ -26,7 +26,7 @@ from localrag.tune.gguf_writer import (
     write_lora_gguf,
 )
 from localrag.tune.quantize import QUANT_TYPES, QuantizeError, check_quant, quantize
-from localrag.tune.verify import _nll, verification_texts
+from localrag.tune.verify import TIE_LOGITS, Reference, _nll, _ties, verification_texts
 
 
 @pytest.fixture
@@ -247,6 +247,16 @@ def test_verification_texts_from_validation_split_else_fixed(tmp_path: Path) -> 
     assert verification_texts(tmp_path, _ChatTokenizer(), limit=2) == ["<user>q0<assistant>a", "<user>q1<assistant>a"]
     fixed = verification_texts(None, _ChatTokenizer(), limit=3)
     assert len(fixed) == 3 and all(t.startswith("<user>") for t in fixed)
+
+
+def test_a_tie_in_the_reference_is_not_a_disagreement() -> None:
+    logits = np.array([[5.0, 1.0, 0.0], [2.0, 2.0 - TIE_LOGITS / 10, 0.0], [0.0, 1.0, 1.0 - 2 * TIE_LOGITS]])
+    ties = _ties(logits)
+    assert ties == {1: frozenset({0, 1})}  # only the near-tie; 0.1 apart is a choice, not a tie
+    reference = Reference("t", [1, 2, 3], logits.argmax(-1), 0.0, ties=ties)
+    assert reference.agreeing(np.array([0, 1, 1])) == 3
+    assert reference.agreeing(np.array([0, 1, 2])) == 2  # the third position's second best is no tie
+    assert reference.agreeing(np.array([1, 2, 2])) == 0
 
 
 def test_nll_of_certain_and_uniform_predictions() -> None:
