@@ -24,6 +24,7 @@ from localrag.answer import (
 )
 from localrag.answer.attribution import source_holding
 from localrag.answer.evidence import EXTRACT_MODEL, best_sentence, extracted_answer, prompt_texts
+from localrag.answer.prompt import ECHO_STOPS
 from localrag.answer.repeats import RepeatGuard
 from localrag.types import Answer, AnswerEvent, DoneEvent, GenerationStats, Hit, SourcesEvent, TokenEvent
 
@@ -105,6 +106,7 @@ def answer_events(
         messages,
         max_tokens=settings.max_answer_tokens,
         temperature=settings.temperature,
+        stop=ECHO_STOPS,
         cancel=cancel,
         stats=stats,
     )

@@ -80,6 +80,15 @@ def test_greedy_generation_is_repeatable(generator: LlamaGenerator) -> None:
     assert generator.complete(MESSAGES, max_tokens=16) == first
 
 
+def test_a_stop_string_ends_the_answer_before_it(generator: LlamaGenerator) -> None:
+    whole = generator.complete(MESSAGES, max_tokens=24)
+    words = whole.split()
+    assert len(words) > 4
+    stop = " " + words[3]
+    cut = "".join(generator.stream_chat(MESSAGES, max_tokens=24, stop=(stop,)))
+    assert cut == whole[: whole.index(stop)] and stop not in cut
+
+
 def test_cancel_stops_early_and_marks_stats(generator: LlamaGenerator) -> None:
     cancel = threading.Event()
     stats = GenerationStats()

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from localrag.answer.evidence import prompt_texts
 from localrag.answer.pipeline import answer_events
+from localrag.answer.prompt import ECHO_STOPS
 from localrag.config import Settings
 from localrag.embed import HashEmbedder
 from localrag.engine import Engine
@@ -33,6 +34,7 @@ class Recorder:
 
     def __init__(self) -> None:
         self.messages: list[dict[str, str]] = []
+        self.stop: object = None
 
     def count_tokens(self, text: str) -> int:
         return len(text.split())
@@ -40,8 +42,8 @@ class Recorder:
     def prompt_tokens(self, messages: list[dict[str, str]]) -> int:
         return sum(len(m["content"].split()) + 4 for m in messages)
 
-    def stream_chat(self, messages: list[dict[str, str]], **_: object) -> Iterator[str]:
-        self.messages = messages
+    def stream_chat(self, messages: list[dict[str, str]], **kwargs: object) -> Iterator[str]:
+        self.messages, self.stop = messages, kwargs.get("stop")
         yield 'Employees get "25 days of paid vacation per year" [1].'
 
 
@@ -77,6 +79,15 @@ def test_the_prompt_holds_only_the_chosen_sentences_numbered_as_the_answers_sour
     assert isinstance(done, DoneEvent)
     # The quote is checked against the whole chunk, as ever.
     assert done.answer.cited == [1] and done.answer.quotes[0].status.value == "verified"
+
+
+def test_an_answer_ends_where_it_starts_writing_the_prompts_own_labels() -> None:
+    recorder = Recorder()
+    list(answer_events(QUESTION, QUESTION, [hit(HANDBOOK, "handbook")], generator=recorder, embedder=HashEmbedder(),
+                       settings=Settings()))
+    assert recorder.stop == ECHO_STOPS and "\nQuestion:" in ECHO_STOPS
+    prompt = recorder.messages[-1]["content"]
+    assert all(label.strip() in prompt for label in ECHO_STOPS)  # each is a label the user turn writes
 
 
 def test_zero_puts_every_source_in_whole() -> None:
