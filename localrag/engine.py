@@ -575,6 +575,7 @@ def _model_label(spec: str) -> str:
 
 
 def _tuned_here(generator: Generator) -> bool:
-    """A model `localrag tune` made reads each source whole, as its RAFT examples showed them (models.py)."""
+    """A model `localrag tune` made from whole documents reads each source whole, as its RAFT examples showed them
+    (models.trained_on_whole_chunks; one tuned in the sentence layout reads sentences like the base)."""
     path = getattr(generator, "path", None)
     return isinstance(path, Path) and trained_on_whole_chunks(path)
