@@ -1,7 +1,8 @@
 """The best source sentence (`answer_mode = "extract"`) against the bundled model's generated answer.
 
     .venv/bin/python benchmarks/bench_extract.py [--covid 120] [--select 60] [--model PATH]
-    .venv/bin/python benchmarks/bench_extract.py --evidence-cost     # the rule's own time, added to the summary
+    .venv/bin/python benchmarks/bench_extract.py --evidence-cost     # the rule's own time in an answer, with the
+                                                                     # sentence vectors cached and without
     .venv/bin/python benchmarks/bench_extract.py --citation-marks    # sources' reference marks read as citations
 
 Every question is answered twice through `Engine.stream` on the same index: with the default settings
@@ -83,30 +84,52 @@ def scored(records: list[dict[str, Any]], judge: Any, label: str) -> dict[str, A
     return out
 
 
+def _place(evidence: Any) -> tuple[int, int] | None:
+    return None if evidence is None else (evidence.source, evidence.start)
+
+
 def evidence_cost(home: Path, questions: list[str], summary: Path) -> None:
-    """Time `best_sentence` alone (what a generated answer pays for its evidence) over each question's sources."""
+    """Time the rule where a generated answer runs it: over each question's sources for the prompt's sentences
+    (`prompt_texts`, before the first token), then over the sources that went in for the evidence (`best_sentence`,
+    after the reply), with the sentence vectors the first call cached and, for the figure before the cache, with
+    none. The cache is emptied before each question, so no question reuses another's vectors."""
     os.environ["LOCALRAG_HOME"] = str(home)
-    from localrag.answer.evidence import best_sentence, candidate_sentences
+    from localrag.answer.evidence import best_sentence, candidate_sentences, prompt_texts
+    from localrag.answer.vector_cache import SENTENCE_VECTORS
     from localrag.config import load_settings
     from localrag.engine import Engine
 
     engine = Engine(load_settings())
     engine.search("warm up", k=4)
-    seconds, sentences = [], []
+    times: dict[str, list[float]] = {"prompt_s": [], "evidence_cached_s": [], "evidence_uncached_s": []}
+    sentences, changed = [], 0
     for question in questions:
         hits = engine.search(question, k=engine.settings.top_k)
+        SENTENCE_VECTORS.clear()
         started = time.perf_counter()
-        best_sentence(question, hits, engine.embedder)
-        seconds.append(time.perf_counter() - started)
-        sentences.append(len(candidate_sentences(hits)))
-    seconds.sort()
+        used = [hit for hit, _ in prompt_texts(question, hits, engine.embedder, engine.settings.prompt_sentences)]
+        times["prompt_s"].append(time.perf_counter() - started)
+        started = time.perf_counter()
+        cached = best_sentence(question, used, engine.embedder)
+        times["evidence_cached_s"].append(time.perf_counter() - started)
+        SENTENCE_VECTORS.clear()
+        started = time.perf_counter()
+        uncached = best_sentence(question, used, engine.embedder)
+        times["evidence_uncached_s"].append(time.perf_counter() - started)
+        changed += _place(cached) != _place(uncached)
+        sentences.append(len(candidate_sentences(used)))
     data = json.loads(summary.read_text()) if summary.is_file() else {}
-    data["evidence_cost"] = {"questions": len(questions), "median_s": round(seconds[len(seconds) // 2], 4),
-                             "p90_s": round(seconds[int(len(seconds) * 0.9)], 4),
-                             "sentences_median": sorted(sentences)[len(sentences) // 2],
-                             "embed_threads": "default", "load_average": os.getloadavg()}
+    figures: dict[str, Any] = {"questions": len(questions), "prompt_sentences": engine.settings.prompt_sentences}
+    for key, values in times.items():
+        values.sort()
+        figures[key.replace("_s", "_median_s")] = round(values[len(values) // 2], 4)
+        figures[key.replace("_s", "_p90_s")] = round(values[int(len(values) * 0.9)], 4)
+    figures |= {"evidence_changed_by_cache": changed,
+                "evidence_sentences_median": sorted(sentences)[len(sentences) // 2], "embed_threads": "default",
+                "load_average": os.getloadavg()}
+    data["evidence_after_prompt"] = figures
     summary.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n")
-    print(data["evidence_cost"])
+    print(figures)
 
 
 def citation_marks(home: Path, summary: Path) -> None:

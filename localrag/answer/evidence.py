@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from localrag.answer.prompt import NO_ANSWER_TEXT
+from localrag.answer.vector_cache import SENTENCE_VECTORS
 from localrag.raft.qa import content_words
 from localrag.sentences import is_label, one_line, sentence_spans, table_header
 from localrag.types import Answer, Evidence, Hit, Quote, QuoteStatus
@@ -65,7 +66,8 @@ def scored_sentences(question: str, sources: Sequence[Hit], embedder: Embedder) 
     # A table row is read with its header: "research budget 2027" is asked of "Research | 340000" under
     # "Team | Budget 2027 (EUR)".
     read = [f"{header} {text}" if header else text for header, text in zip(headers, texts, strict=True)]
-    cosines = embedder.embed(read) @ embedder.embed_queries([question])[0]
+    # Cached: the sentences chosen for the prompt are scored again for the evidence once the answer is written.
+    cosines = SENTENCE_VECTORS.embed(embedder, read) @ embedder.embed_queries([question])[0]
     scores = cosines + WORD_SHARE_WEIGHT * weighted_shares(question, read)
     return [(float(score), Evidence(source=number, text=text, score=round(float(score), 4), start=start, end=end,
                                     header=header))
