@@ -182,8 +182,9 @@ def main() -> None:
     parser.add_argument("--train-documents", type=int, help="index only this many train-side documents")
     parser.add_argument("--p-oracle", type=float, default=0.8, help="share of examples whose oracle is shown")
     parser.add_argument("--distractors", type=int, default=4, help="distractor documents per example")
-    parser.add_argument("--cot", choices=("full", "short"), default="full",
-                        help="chain of thought: full (up to two quotes and reasoning) or short (one quote)")
+    parser.add_argument("--cot", choices=("full", "short", "cite-first"), default="full",
+                        help="chain of thought: full (up to two quotes and reasoning), short (one quote) or "
+                             "cite-first (one quote after its document number)")
     parser.add_argument("--prompt-sentences", type=int, default=0,
                         help="RAFT examples in the sentence layout: the N best-scored sentences of the documents, as "
                              "the answer-time prompt shows them (0: whole documents)")

@@ -57,8 +57,9 @@ def _raft_flags(p: argparse.ArgumentParser) -> None:
                    help="share of examples that keep the answering document (default 0.8)")
     p.add_argument("--distractors", choices=("hard", "random"),
                    help="hard: the retriever's near misses (default); random: any other chunks")
-    p.add_argument("--cot", choices=("full", "short"),
-                   help="full: up to two quotes and a line of reasoning (default); short: one quote, then the answer")
+    p.add_argument("--cot", choices=("full", "short", "cite-first"),
+                   help="full: up to two quotes and a line of reasoning (default); short: one quote, then the answer; "
+                        "cite-first: short, with the document's number before the quote")
     p.add_argument("--prompt-sentences", type=count, metavar="N",
                    help="examples show the documents' N best sentences, as answers with prompt_sentences = N read "
                         "them; 0: whole documents (default: the prompt_sentences setting, 4)")

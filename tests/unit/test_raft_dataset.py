@@ -107,6 +107,25 @@ def test_short_chain_of_thought_is_one_verified_quote_then_the_answer() -> None:
     assert full[0].cot.count("##begin_quote##") == 2
 
 
+
+def test_cite_first_writes_the_documents_number_before_its_quote_and_the_verifier_reads_it_there() -> None:
+    # The oracle's sentence also stands in a distractor: the number before the quote, not the first source
+    # holding the words, decides which document it is checked against.
+    twin = make_chunk(7, 0, "The queen lays two thousand eggs daily. Drones do not sting.")
+    examples, report = build_examples([pair()], [twin, *POOL], RaftConfig(k=2, p_oracle=1.0, cot="cite-first",
+                                                                          distractors="random", seed=7))
+    assert report.examples == 1
+    example = examples[0]
+    number = example.oracle_index + 1
+    assert [c.chunk_id for c in example.documents].index("d7:0") < example.oracle_index
+    assert example.cot == (f"[{number}] ##begin_quote##The queen lays two thousand eggs daily.##end_quote##\n\n"
+                           f"{ANSWER_TAG} two thousand eggs")
+    quotes = verify_quotes(example.cot, [Hit(c, 0.0) for c in example.documents])
+    assert [(q.status, q.source) for q in quotes] == [(QuoteStatus.VERIFIED, number)]
+    # Without the oracle there is no number to write: the quote stands alone.
+    alone, _ = build_examples([pair()], POOL, RaftConfig(k=2, p_oracle=0.0, cot="cite-first", distractors="random"))
+    assert alone[0].cot.startswith("##begin_quote##")
+
 def test_hard_negatives_come_from_the_search_other_documents_first() -> None:
     asked: list[tuple[str, int]] = []
 
