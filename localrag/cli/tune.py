@@ -52,13 +52,13 @@ def _raft_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", help="GGUF that writes the questions (default: the configured model); "
                                    "a larger local model writes better ones")
     p.add_argument("--max-chunks", type=count, metavar="N", help="write questions from at most N chunks")
-    p.add_argument("--k", type=count, metavar="N", help="distractor documents per example (default 4)")
+    p.add_argument("--k", type=count, metavar="N", help="distractor documents per example (default 3; --quick 2)")
     p.add_argument("--p-oracle", type=probability, metavar="P",
-                   help="share of examples that keep the answering document (default 0.8)")
+                   help="share of examples that keep the answering document (default 1.0)")
     p.add_argument("--distractors", choices=("hard", "random"),
                    help="hard: the retriever's near misses (default); random: any other chunks")
     p.add_argument("--cot", choices=("full", "short", "cite-first"),
-                   help="full: up to two quotes and a line of reasoning (default); short: one quote, then the answer; "
+                   help="short: one quote, then the answer (default); full: up to two quotes and a line of reasoning; "
                         "cite-first: short, with the document's number before the quote")
     p.add_argument("--prompt-sentences", type=count, metavar="N",
                    help="examples show the documents' N best sentences, as answers with prompt_sentences = N read "
@@ -204,6 +204,20 @@ def _raft_overrides(args: argparse.Namespace) -> dict[str, Any]:
     return {k: v for k, v in values.items() if v is not None}
 
 
+def tune_recipe(args: argparse.Namespace, prompt_sentences: int) -> dict[str, Any]:
+    """The RAFT fields of `tune`'s plan. A run resumes with the recipe it began with (one begun before a default
+    changed keeps the old one); a new run takes the measured recipe (`COMMAND_RECIPE`), its examples in the layout
+    that answers show the model (the `prompt_sentences` setting), and --quick its own few distractors. Flags
+    override either."""
+    from localrag.raft.dataset import COMMAND_RECIPE
+    from localrag.tune.chain import recorded_recipe
+    from localrag.tune.runs import tune_dir
+
+    recorded = None if args.restart else recorded_recipe(tune_dir(args.name))
+    recipe = {k: v for k, v in COMMAND_RECIPE.items() if not (args.quick and k == "k")}
+    return {**(recorded or {**recipe, "prompt_sentences": prompt_sentences}), **_raft_overrides(args)}
+
+
 def _default_base(engine: Engine, base: Path | None) -> Path:
     return base.expanduser() if base is not None else engine.resolve_model(engine.settings.model)
 
@@ -242,13 +256,14 @@ def _print_raft_summary(summary: dict[str, Any], out_dir: Path, out: Console) ->
 def _raft_build(args: argparse.Namespace, out: Console, err: Console) -> int:
     from localrag.cli.common import engine_from_args
     from localrag.raft.build import build_raft
-    from localrag.raft.dataset import RaftConfig
+    from localrag.raft.dataset import COMMAND_RECIPE, RaftConfig
     from localrag.tune.runs import default_raft_dir
     from localrag.tune.stages import ingested_chunks, raft_summary
 
     engine = engine_from_args(args)
     chunks = ingested_chunks(engine.store)
-    config = RaftConfig(**{"prompt_sentences": engine.settings.prompt_sentences, **_raft_overrides(args)})
+    config = RaftConfig(**{**COMMAND_RECIPE, "prompt_sentences": engine.settings.prompt_sentences,
+                           **_raft_overrides(args)})
     generator = engine.generator if args.generate or not args.qa_file else None
     search = engine.retriever.search if config.distractors == "hard" else None
     out_dir = (args.out or default_raft_dir()).expanduser()
@@ -503,18 +518,14 @@ def _print_tune(result: Any, out: Console, config: Path, extracting: bool) -> No
 
 def _tune(args: argparse.Namespace, out: Console, err: Console) -> int:
     from localrag.cli.common import engine_from_args
-    from localrag.tune.chain import recorded_layout, run_tune
+    from localrag.tune.chain import run_tune
     from localrag.tune.plan import make_plan, planned_stages
-    from localrag.tune.runs import check_model_name, tune_dir
+    from localrag.tune.runs import check_model_name
     from localrag.tune.stages import ChainHooks
 
     check_model_name(args.name)
     engine = engine_from_args(args)
-    raft = _raft_overrides(args)
-    if "prompt_sentences" not in raft:
-        # The examples show what answers will show the model; a run begun in another layout resumes in its own.
-        recorded = None if args.restart else recorded_layout(tune_dir(args.name))
-        raft["prompt_sentences"] = engine.settings.prompt_sentences if recorded is None else recorded
+    raft = tune_recipe(args, engine.settings.prompt_sentences)
     plan = make_plan(
         args.name, _default_base(engine, args.base), quick=args.quick, qa_files=args.qa_file, generate=args.generate,
         qa_model=engine.settings.model, max_chunks=args.max_chunks, raft=raft,

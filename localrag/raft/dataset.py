@@ -38,7 +38,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from localrag.answer.citations import verify_quotes
 from localrag.answer.evidence import prompt_texts
@@ -62,6 +62,14 @@ _TAGGED = re.compile(r"(?:\[\d+\] )?" + re.escape(BEGIN_QUOTE) + r".*?" + re.esc
 
 Search = Callable[[str, int], list[Hit]]
 TokenCounter = Callable[[str], int]
+
+
+# What `localrag tune` and `raft build` use where the user gives no flag, over RaftConfig's paper defaults: the recipe
+# of the sentence layout's measurement (benchmarks/README.md, "RAFT in the sentence layout": one quote, three hard
+# distractors, the oracle always shown), the only one measured in that layout and the best of every recipe run.
+COMMAND_RECIPE: dict[str, Any] = {"cot": "short", "k": 3, "p_oracle": 1.0}
+# The fields a user sets by flag, and so those a resumed `tune` run keeps from the run it resumes.
+RECIPE_FIELDS = ("k", "p_oracle", "distractors", "cot", "prompt_sentences")
 
 
 @dataclass(frozen=True)

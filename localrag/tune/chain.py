@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from localrag.atomic import write_text_atomic
+from localrag.raft.dataset import RECIPE_FIELDS
 from localrag.tune.plan import STAGES, TunePlan, plan_identity, planned_stages
 from localrag.tune.runs import TuneError, check_model_name, tune_dir
 from localrag.tune.stages import (
@@ -87,15 +88,15 @@ class _State:
         self.save()
 
 
-def recorded_layout(directory: Path) -> int | None:
-    """The RAFT layout (`prompt_sentences`) of the tune run in `directory`, None when it holds none. A run begun
-    before the sentence layout existed recorded no layout: it shows whole documents (0)."""
+def recorded_recipe(directory: Path) -> dict[str, Any] | None:
+    """The RAFT recipe (`RECIPE_FIELDS`) of the tune run in `directory`, None when it holds none. A run begun before
+    the sentence layout existed recorded no layout: it shows whole documents (`prompt_sentences` 0)."""
     plan = _State(directory).plan
     if plan is None:
         return None
     raft = plan.get("raft")
-    value = raft.get("prompt_sentences", 0) if isinstance(raft, dict) else 0
-    return value if isinstance(value, int) else 0
+    recorded = raft if isinstance(raft, dict) else {}
+    return {"prompt_sentences": 0} | {k: v for k, v in recorded.items() if k in RECIPE_FIELDS}
 
 
 def _output_present(stage: str, result: TuneResult, recorded: dict[str, Any]) -> bool:

@@ -17,7 +17,7 @@ from localrag.config import Settings
 from localrag.embed import HashEmbedder
 from localrag.errors import MissingExtraError
 from localrag.models import bundled_generator_path
-from localrag.tune.chain import STATE_FILE, recorded_layout, run_tune
+from localrag.tune.chain import STATE_FILE, recorded_recipe, run_tune
 from localrag.tune.gate import GateResult, record_gate
 from localrag.tune.plan import QUICK_FINETUNE, QUICK_MAX_CHUNKS, make_plan
 from localrag.tune.runs import TuneError, check_model_name
@@ -168,15 +168,17 @@ def test_other_settings_are_refused_until_restart(tmp_path: Path) -> None:
     assert restarted.ran == ["raft", "finetune", "export", "verify", "gate"]
 
 
-def test_a_run_records_its_raft_layout_and_one_begun_before_layouts_reads_whole_documents(tmp_path: Path) -> None:
-    assert recorded_layout(tmp_path / "tune") is None
+def test_a_run_records_its_raft_recipe_and_one_begun_before_layouts_reads_whole_documents(tmp_path: Path) -> None:
+    assert recorded_recipe(tmp_path / "tune") is None
     fake = FakeStages()
     run(tmp_path, fake, make_plan("mine", Path("/models/base.gguf"), raft={"k": 2, "prompt_sentences": 4}))
-    assert recorded_layout(tmp_path / "tune") == 4
+    # The paper's defaults where the plan was given none: what a run begun before the command recipe recorded.
+    assert recorded_recipe(tmp_path / "tune") == {"k": 2, "p_oracle": 0.8, "distractors": "hard", "cot": "full",
+                                                  "prompt_sentences": 4}
     state = json.loads((tmp_path / "tune" / STATE_FILE).read_text())
     del state["plan"]["raft"]["prompt_sentences"]  # as an older localrag wrote it
     (tmp_path / "tune" / STATE_FILE).write_text(json.dumps(state))
-    assert recorded_layout(tmp_path / "tune") == 0
+    assert recorded_recipe(tmp_path / "tune")["prompt_sentences"] == 0  # type: ignore[index]
 
 
 def test_a_backend_that_cannot_train_here_gives_way_to_another_and_the_raft_set_is_kept(tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from localrag.tune.plan import make_plan, plan_identity, planned_stages
@@ -67,3 +68,27 @@ def test_the_sentence_layout_reaches_the_raft_config_from_the_command_line(tmp_p
     plan = make_plan("docs", tmp_path / "base.gguf", raft=_raft_overrides(_parser().parse_args(
         ["tune", "--name", "docs", "--prompt-sentences", "4"])))
     assert plan.raft.prompt_sentences == 4
+
+
+def test_a_new_tune_takes_the_measured_recipe_and_a_resumed_one_keeps_the_recipe_it_began_with(
+        localrag_home: Path) -> None:
+    from localrag.cli import _parser
+    from localrag.cli.tune import tune_recipe
+    from localrag.raft.dataset import COMMAND_RECIPE
+    from localrag.tune.chain import STATE_FILE
+    from localrag.tune.runs import tune_dir
+
+    fresh = tune_recipe(_parser().parse_args(["tune", "--name", "docs"]), 4)
+    assert fresh == {**COMMAND_RECIPE, "prompt_sentences": 4}
+    assert tune_recipe(_parser().parse_args(["tune", "--name", "docs", "--cot", "full"]), 4)["cot"] == "full"
+    quick = tune_recipe(_parser().parse_args(["tune", "--name", "docs", "--quick"]), 4)
+    assert "k" not in quick and make_plan("docs", Path("/m.gguf"), quick=True, raft=quick).raft.k == 2
+    # A run begun under the paper's defaults, before the layout existed: its state names no layout.
+    older = plan_identity(make_plan("docs", Path("/models/base.gguf")))
+    assert older["raft"]["cot"] == "full" and "prompt_sentences" not in older["raft"]
+    tune_dir("docs").mkdir(parents=True)
+    (tune_dir("docs") / STATE_FILE).write_text(json.dumps({"version": 1, "plan": older, "stages": {}}))
+    resumed = tune_recipe(_parser().parse_args(["tune", "--name", "docs"]), 4)
+    assert resumed == {"k": 4, "p_oracle": 0.8, "distractors": "hard", "cot": "full", "prompt_sentences": 0}
+    assert plan_identity(make_plan("docs", Path("/models/base.gguf"), raft=resumed)) == older  # so it resumes
+    assert tune_recipe(_parser().parse_args(["tune", "--name", "docs", "--restart"]), 4) == fresh
