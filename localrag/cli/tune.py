@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from rich.console import Console
 from rich.text import Text
 
-from localrag.cli.argtypes import count, probability
+from localrag.cli.argtypes import count, positive, probability
 from localrag.cli.common import print_json, progress_bar
 
 if TYPE_CHECKING:
@@ -134,6 +134,10 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     tune.add_argument("--retriever-pairs", choices=("model", "ict", "both"),
                       help="embedder training pairs: the written questions (model, default), a sentence of each "
                            "chunk -> its chunk (ict: inverse cloze, no language model), or both")
+    tune.add_argument("--gate-questions", type=positive, metavar="N",
+                      help="held-out questions the gate asks at most, two answers each (default 100); more narrow "
+                           "its interval. A finished run asked again with another N judges again, keeping the "
+                           "answers it has")
     tune.add_argument("--force-default", action="store_true",
                       help="make the tuned model the default for ask and chat even when it is not better than its base")
     _json_flag(tune, "each stage's figures, the gate's verdict, whether the default changed")
@@ -519,6 +523,7 @@ def _print_tune(result: Any, out: Console, config: Path, extracting: bool) -> No
 def _tune(args: argparse.Namespace, out: Console, err: Console) -> int:
     from localrag.cli.common import engine_from_args
     from localrag.tune.chain import run_tune
+    from localrag.tune.gate import GATE_QUESTIONS
     from localrag.tune.plan import make_plan, planned_stages
     from localrag.tune.runs import check_model_name
     from localrag.tune.stages import ChainHooks
@@ -546,7 +551,8 @@ def _tune(args: argparse.Namespace, out: Console, err: Console) -> int:
     with display.bar:
         result = run_cancellable(
             lambda cancel: run_tune(engine, plan, force=args.force, restart=args.restart, hooks=hooks, cancel=cancel,
-                                    n_threads=engine.settings.n_threads),
+                                    n_threads=engine.settings.n_threads,
+                                    gate_questions=args.gate_questions or GATE_QUESTIONS),
             err, "stopping after the current step…",
         )
     # With --json, stdout carries the JSON document alone: every line for a person goes to stderr.

@@ -45,6 +45,7 @@ from typing import Any
 
 from localrag.atomic import write_text_atomic
 from localrag.raft.dataset import RECIPE_FIELDS
+from localrag.tune.gate import GATE_QUESTIONS
 from localrag.tune.plan import STAGES, TunePlan, plan_identity, planned_stages
 from localrag.tune.runs import TuneError, check_model_name, tune_dir
 from localrag.tune.stages import (
@@ -161,11 +162,13 @@ def run_tune(
     stages: StageFunctions | None = None,
     cancel: threading.Event | None = None,
     n_threads: int = 0,
+    gate_questions: int = GATE_QUESTIONS,
 ) -> TuneResult:
     """Run (or resume) the chain for `plan`; see the module docstring. Returns with `stopped` set when cancelled.
 
     `stages` replaces the real stage functions (tests); `n_threads` is the llama.cpp thread count of
-    the verify stage (0: one per core), as the engine's settings give it for answering.
+    the verify stage (0: one per core), as the engine's settings give it for answering. `gate_questions` caps the
+    gate's questions; it is no part of the plan, so a finished run asked with another cap judges again.
     """
     started = time.perf_counter()
     name = check_model_name(plan.name)
@@ -201,7 +204,8 @@ def run_tune(
     redo = False
     for stage in planned_stages(plan):
         recorded = state.stages.get(stage)
-        if not redo and recorded is not None and _output_present(stage, result, recorded):
+        if not redo and recorded is not None and _output_present(stage, result, recorded) and not (
+                stage == "gate" and recorded.get("limit", GATE_QUESTIONS) != gate_questions):
             result.skipped.append(stage)
             result.summaries[stage] = recorded
             _notify(hooks, stage, "skipped", "already done")
@@ -231,7 +235,7 @@ def run_tune(
             summary = functions.verify(result.model_path, result.raft_dir, Path(engine.models_dir))
         else:
             assert functions is not None
-            summary = gate_stage(functions, engine, plan, result, hooks, cancel)
+            summary = gate_stage(functions, engine, plan, result, hooks, cancel, gate_questions)
         if summary is None:
             result.stopped = stage
             _notify(hooks, stage, "stopped", "run the same command again to resume")

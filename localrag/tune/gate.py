@@ -50,8 +50,10 @@ if TYPE_CHECKING:
     from localrag.generate import Generator
     from localrag.types import Chunk
 
-# 100 questions give a paired interval of a few F1 points (benchmarks/README.md, "RAG vs RAFT-tuned + RAG");
-# more only lengthen the wait at the end of `tune` (two answers per question).
+# 100 questions give a paired interval of a few F1 points (benchmarks/README.md, "RAG vs RAFT-tuned + RAG"), and
+# each costs two answers at the end of `tune`. A gain of that size needs more: the sentence-layout model's +2.5
+# points cleared zero on 600 questions, not on 300 ("RAFT in the sentence layout, replicated"), so `tune
+# --gate-questions N` asks up to N where the held-out split has them.
 GATE_QUESTIONS = 100
 # Re-embedding the corpus for the comparison costs about a second per 100 chunks on two cores.
 GATE_MAX_DOCUMENTS = 2000
@@ -86,6 +88,8 @@ class GateResult:
     split: str = "test"
     # The sources' best sentence without a model (`ask --extract`) on the same questions: `extract_figures`.
     extract: dict[str, Any] = field(default_factory=dict)
+    # The most questions the gate asked for (`tune --gate-questions`); a verdict written before the option: 100.
+    limit: int = GATE_QUESTIONS
 
     @property
     def better(self) -> bool:
@@ -219,6 +223,7 @@ def extract_figures(
     *,
     settings: Settings | None = None,
     embedder: Embedder | None = None,
+    limit: int = GATE_QUESTIONS,
     cancel: threading.Event | None = None,
 ) -> dict[str, Any] | None:
     """`ask --extract` (no model) on the questions of the eval run in `answered_dir`, and its paired token F1
@@ -233,7 +238,7 @@ def extract_figures(
     from localrag.evaluate.report import format_figure
     from localrag.evaluate.runner import EvalConfig, holds_other_run, read_records, run_eval
 
-    config = EvalConfig(modes=("extract",), limit=GATE_QUESTIONS, side="all", max_documents=GATE_MAX_DOCUMENTS)
+    config = EvalConfig(modes=("extract",), limit=limit, side="all", max_documents=GATE_MAX_DOCUMENTS)
     if holds_other_run(run_dir, config.fingerprint(dataset)):
         shutil.rmtree(run_dir)
     if run_eval(dataset, run_dir, config, settings=settings, embedder=embedder, cancel=cancel).cancelled:
@@ -264,10 +269,12 @@ def run_gate(
     settings: Settings | None = None,
     embedder: Embedder | None = None,
     generator_for: Callable[[str], Generator] | None = None,
+    limit: int = GATE_QUESTIONS,
     progress: Callable[[EvalProgress], None] | None = None,
     cancel: threading.Event | None = None,
 ) -> GateResult | None:
-    """The `tune` chain's last stage: compare, then write the verdict into the model's card."""
+    """The `tune` chain's last stage: compare on at most `limit` questions, then write the verdict into the model's
+    card. A gate asked again with a larger `limit` keeps the answers it has and asks only the new questions."""
     base_spec, tuned_spec = str(Path(base).expanduser().resolve()), str(Path(model_path).resolve())
     if not Path(base_spec).is_file():
         result: GateResult | None = not_compared(
@@ -276,13 +283,14 @@ def run_gate(
         dataset = gate_dataset(raft_dir, chunks)
         result = compare_generators(dataset, base_spec, tuned_spec, run_dir,
                                     settings=settings, embedder=embedder, generator_for=generator_for,
-                                    progress=progress, cancel=cancel)
+                                    limit=limit, progress=progress, cancel=cancel)
         if result is not None and result.verdict != "not compared" and result.metric == "f1":
             extract = extract_figures(dataset, Path(run_dir).with_name(f"{Path(run_dir).name}-extract"), Path(run_dir),
                                       {"base": base_spec, "tuned": tuned_spec}, settings=settings,
-                                      embedder=embedder, cancel=cancel)
+                                      embedder=embedder, limit=limit, cancel=cancel)
             result = None if extract is None else replace(result, extract=extract)
     if result is not None:
+        result = replace(result, limit=limit)
         record_gate(Path(model_path).with_suffix(".json"), result)
     return result
 

@@ -296,7 +296,7 @@ def export_stage(
 
 def gate_stage(
     functions: StageFunctions, engine: TuneEngine, plan: TunePlan, result: TuneResult, hooks: ChainHooks,
-    cancel: threading.Event,
+    cancel: threading.Event, limit: int,
 ) -> dict[str, Any] | None:
     # The eval run resumes by question, keyed by the model's path: answers of a model this run replaced
     # by a new export must not count for the new one.
@@ -304,6 +304,6 @@ def gate_stage(
         shutil.rmtree(result.gate_dir)
     outcome = functions.gate(
         result.model_path, Path(plan.base), result.raft_dir, result.gate_dir, ingested_chunks(engine.store),
-        settings=engine.settings, progress=hooks.gate, cancel=cancel,
+        settings=engine.settings, limit=limit, progress=hooks.gate, cancel=cancel,
     )
     return None if outcome is None else dict(outcome.to_json())

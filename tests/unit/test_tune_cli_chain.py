@@ -53,6 +53,7 @@ class FakeStages:
 
     def __init__(self) -> None:
         self.calls: list[str] = []
+        self.gate_limits: list[int] = []
         self.stop_training = False
 
     def finetune(self, data_dir: Path, run_dir: Path, base: Path, config: Any, *, progress: Any = None,
@@ -88,11 +89,13 @@ class FakeStages:
         return {"question": "q", "gold": "a", "reply": "a", "answer_tag": True, "quotes": 1, "quotes_verified": 1}
 
     def gate(self, model_path: Path, base: Path, raft_dir: Path, gate_dir: Path, chunks: list[Chunk], *,
-             settings: Settings, progress: Any = None, cancel: threading.Event | None = None) -> GateResult:
+             settings: Settings, limit: int, progress: Any = None, cancel: threading.Event | None = None
+             ) -> GateResult:
         self.calls.append("gate")
+        self.gate_limits.append(limit)
         assert chunks and (raft_dir / "examples.jsonl").is_file()
         gate_dir.mkdir(parents=True, exist_ok=True)
-        result = GateResult("not better", "f1", -0.02, -0.05, 0.01, 3, str(base), str(model_path))
+        result = GateResult("not better", "f1", -0.02, -0.05, 0.01, 3, str(base), str(model_path), limit=limit)
         record_gate(model_path.with_suffix(".json"), result)
         return result
 
@@ -166,6 +169,21 @@ def test_other_settings_are_refused_until_restart(tmp_path: Path) -> None:
     # The existing model is this run's own, so a restart may replace it without --force.
     restarted = run(tmp_path, fake, plan(finetune={"steps": 7}), restart=True)
     assert restarted.ran == ["raft", "finetune", "export", "verify", "gate"]
+
+
+def test_another_gate_limit_judges_a_finished_run_again_and_nothing_else(tmp_path: Path) -> None:
+    fake = FakeStages()
+    run(tmp_path, fake)
+    assert fake.gate_limits == [100]
+    larger = run(tmp_path, fake, gate_questions=600)
+    assert larger.ran == ["gate"] and larger.skipped == ["raft", "finetune", "export", "verify"]
+    assert fake.gate_limits == [100, 600] and larger.summaries["gate"]["limit"] == 600
+    assert run(tmp_path, fake, gate_questions=600).ran == []
+    # A verdict written before the option records no limit: it was the default's.
+    state = json.loads((tmp_path / "tune" / STATE_FILE).read_text())
+    del state["stages"]["gate"]["limit"]
+    (tmp_path / "tune" / STATE_FILE).write_text(json.dumps(state))
+    assert run(tmp_path, fake).ran == [] and run(tmp_path, fake, gate_questions=600).ran == ["gate"]
 
 
 def test_a_run_records_its_raft_recipe_and_one_begun_before_layouts_reads_whole_documents(tmp_path: Path) -> None:

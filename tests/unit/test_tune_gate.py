@@ -80,7 +80,7 @@ def setup(tmp_path: Path) -> dict[str, Path]:
 
 
 def gate(paths: dict[str, Path], tuned_good: bool, settings: Settings | None = None,
-         readers: list[Reader] | None = None) -> GateResult:
+         readers: list[Reader] | None = None, limit: int = 100) -> GateResult:
     tuned_spec = str(paths["model"].resolve())
 
     def generator_for(spec: str) -> Reader:
@@ -91,7 +91,7 @@ def gate(paths: dict[str, Path], tuned_good: bool, settings: Settings | None = N
 
     result = run_gate(paths["model"], paths["base"], paths["raft"], paths["gate"], CHUNKS,
                       settings=settings or Settings(), embedder=HashEmbedder(),
-                      generator_for=generator_for)  # type: ignore[arg-type]
+                      generator_for=generator_for, limit=limit)  # type: ignore[arg-type]
     assert result is not None
     return result
 
@@ -295,3 +295,17 @@ def test_tune_recommends_extract_mode_only_to_a_user_not_already_using_it(tmp_pa
         assert "(ask --extract): 19.8 [16.1, 23.7] token F1" in text
         recommended = f'answer_mode = "extract" in {tmp_path / "config.toml"}' in text
         assert recommended is not extracting
+
+
+def test_the_gate_asks_at_most_its_limit_and_a_larger_one_asks_only_the_new_questions(
+        setup: dict[str, Path]) -> None:
+    readers: list[Reader] = []
+    small = gate(setup, tuned_good=True, readers=readers, limit=20)
+    assert small.questions == 20 and small.limit == 20 and small.extract["questions"] == 20
+    assert json.loads(setup["model"].with_suffix(".json").read_text())["gate"]["limit"] == 20
+    asked = sum(len(r.answer_caps) for r in readers)
+    readers.clear()
+    larger = gate(setup, tuned_good=True, readers=readers, limit=32)
+    assert larger.questions == 32 and larger.limit == 32 and larger.extract["questions"] == 32
+    # Two answers for each of the 12 new questions; the first 20 kept theirs.
+    assert asked == 40 and sum(len(r.answer_caps) for r in readers) == 24
