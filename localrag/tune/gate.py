@@ -32,6 +32,7 @@ default-model rule. The wording of a verdict is `localrag.models.gate_summary`, 
 
 from __future__ import annotations
 
+import json
 import shutil
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -236,14 +237,16 @@ def extract_figures(
     """
     from localrag.evaluate.metrics import mean_figure, paired_difference
     from localrag.evaluate.report import format_figure
-    from localrag.evaluate.runner import EvalConfig, holds_other_run, read_records, run_eval
+    from localrag.evaluate.runner import RUN_FILE, EvalConfig, holds_other_run, read_records, run_eval
 
     config = EvalConfig(modes=("extract",), limit=limit, side="all", max_documents=GATE_MAX_DOCUMENTS)
     if holds_other_run(run_dir, config.fingerprint(dataset)):
         shutil.rmtree(run_dir)
     if run_eval(dataset, run_dir, config, settings=settings, embedder=embedder, cancel=cancel).cancelled:
         return None
-    extracted = {r["qid"]: float(r["scores"]["f1"]) for r in read_records(run_dir)}
+    # The folder keeps the answers of a gate that once asked more questions; this one judges on its own.
+    asked = set(json.loads((run_dir / RUN_FILE).read_text(encoding="utf-8"))["questions"])
+    extracted = {r["qid"]: float(r["scores"]["f1"]) for r in read_records(run_dir) if r["qid"] in asked}
     answered = read_records(answered_dir)
     against = {}
     for side, spec in specs.items():

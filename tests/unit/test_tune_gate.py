@@ -309,3 +309,6 @@ def test_the_gate_asks_at_most_its_limit_and_a_larger_one_asks_only_the_new_ques
     assert larger.questions == 32 and larger.limit == 32 and larger.extract["questions"] == 32
     # Two answers for each of the 12 new questions; the first 20 kept theirs.
     assert asked == 40 and sum(len(r.answer_caps) for r in readers) == 24
+    # A smaller limit again judges on its own questions alone, the extracted sentence's figures too.
+    smaller = gate(setup, tuned_good=True, limit=20)
+    assert smaller.questions == 20 and smaller.extract["questions"] == 20
