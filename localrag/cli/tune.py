@@ -618,6 +618,10 @@ def _apply_gate(result: TuneResult, args: argparse.Namespace, out: Console) -> b
     if gate.reason.startswith("too few"):
         out.print(Text(f"to compare the two on questions you write: localrag eval QUESTIONS.csv --modes rag "
                        f"--models {_base_spec(gate)},{result.name} (columns question, answer, path)", style="dim"))
+    elif gate.verdict == "not better" and gate.available > gate.questions:
+        out.print(Text(f"the gate asked {gate.questions} of {gate.available} held-out questions; more narrow the "
+                       f"interval: localrag tune --name {result.name} --gate-questions {gate.available} "
+                       "(two answers each; nothing else runs again)", style="dim"))
     return False
 
 

@@ -91,6 +91,9 @@ class GateResult:
     extract: dict[str, Any] = field(default_factory=dict)
     # The most questions the gate asked for (`tune --gate-questions`); a verdict written before the option: 100.
     limit: int = GATE_QUESTIONS
+    # The held-out questions there were to ask (0: not counted), so a verdict inside the noise can say how many
+    # more a larger --gate-questions would add.
+    available: int = 0
 
     @property
     def better(self) -> bool:
@@ -279,11 +282,13 @@ def run_gate(
     """The `tune` chain's last stage: compare on at most `limit` questions, then write the verdict into the model's
     card. A gate asked again with a larger `limit` keeps the answers it has and asks only the new questions."""
     base_spec, tuned_spec = str(Path(base).expanduser().resolve()), str(Path(model_path).resolve())
+    available = 0
     if not Path(base_spec).is_file():
         result: GateResult | None = not_compared(
             "the base is a Hugging Face folder, with no GGUF of it to answer with", base=base_spec, tuned=tuned_spec)
     else:
         dataset = gate_dataset(raft_dir, chunks)
+        available = len(dataset.questions)
         result = compare_generators(dataset, base_spec, tuned_spec, run_dir,
                                     settings=settings, embedder=embedder, generator_for=generator_for,
                                     limit=limit, progress=progress, cancel=cancel)
@@ -293,7 +298,7 @@ def run_gate(
                                       embedder=embedder, limit=limit, cancel=cancel)
             result = None if extract is None else replace(result, extract=extract)
     if result is not None:
-        result = replace(result, limit=limit)
+        result = replace(result, limit=limit, available=available)
         record_gate(Path(model_path).with_suffix(".json"), result)
     return result
 

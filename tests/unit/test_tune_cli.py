@@ -138,6 +138,28 @@ def test_too_few_held_out_questions_point_to_eval_on_the_users_own(
     assert "localrag eval QUESTIONS.csv --modes rag --models bundled,mine" in out
 
 
+def test_a_verdict_inside_the_noise_says_how_many_held_out_questions_were_left_and_how_to_ask_them(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], localrag_home: Path) -> None:
+    from localrag.tune.gate import GateResult
+
+    asked: list[int] = []
+
+    def fake(engine: Any, plan: Any, **kw: Any) -> TuneResult:
+        asked.append(kw["gate_questions"])
+        result = TuneResult(plan.name, localrag_home / "tune", localrag_home / "models" / f"{plan.name}.gguf")
+        gate = GateResult("not better", "f1", 0.02, -0.01, 0.05, 100, "base.gguf", "mine.gguf", available=412)
+        result.ran, result.summaries["gate"] = ["gate"], gate.to_json()
+        return result
+
+    monkeypatch.setattr("localrag.tune.chain.run_tune", fake)
+    assert run(["tune", "--name", "mine"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "the gate asked 100 of 412 held-out questions" in out
+    assert "localrag tune --name mine --gate-questions 412" in out
+    assert run(["tune", "--name", "mine", "--gate-questions", "412"]) == 0
+    assert asked == [100, 412]
+
+
 def test_a_stopped_tune_exits_130_and_says_how_to_resume(monkeypatch: pytest.MonkeyPatch,
                                                          capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setattr("localrag.tune.chain.run_tune", _fake_run_tune("finetune", {}))

@@ -302,6 +302,7 @@ def test_the_gate_asks_at_most_its_limit_and_a_larger_one_asks_only_the_new_ques
     readers: list[Reader] = []
     small = gate(setup, tuned_good=True, readers=readers, limit=20)
     assert small.questions == 20 and small.limit == 20 and small.extract["questions"] == 20
+    assert small.available == 32  # the held-out questions there were to ask
     assert json.loads(setup["model"].with_suffix(".json").read_text())["gate"]["limit"] == 20
     asked = sum(len(r.answer_caps) for r in readers)
     readers.clear()
