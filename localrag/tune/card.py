@@ -106,8 +106,10 @@ def card_markdown(card: Mapping[str, Any]) -> str:
     lines += [f"**{gate_summary(dict(card))}**" if gate else "Not compared with its base model.", ""]
     if gate:
         splits = str(gate.get("split") or "test").split("+")
+        asked, available = int(gate.get("questions", 0)), int(gate.get("available", 0))
         lines += [
-            f"Compared on {gate.get('questions', 0)} questions of the held-out {' and '.join(splits)} "
+            f"Compared on {asked}{f' of the {available}' if available > asked else ''} questions of the held-out "
+            f"{' and '.join(splits)} "
             f"split{'s' if len(splits) > 1 else ''} "
             "of its own Q&A set "
             f"(documents never seen in training), base + RAG vs tuned + RAG through `localrag eval`; "

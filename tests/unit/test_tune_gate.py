@@ -303,6 +303,8 @@ def test_the_gate_asks_at_most_its_limit_and_a_larger_one_asks_only_the_new_ques
     small = gate(setup, tuned_good=True, readers=readers, limit=20)
     assert small.questions == 20 and small.limit == 20 and small.extract["questions"] == 20
     assert small.available == 32  # the held-out questions there were to ask
+    card = setup["model"].with_suffix(".md").read_text()
+    assert "Compared on 20 of the 32 questions of the held-out test split" in " ".join(card.split())
     assert json.loads(setup["model"].with_suffix(".json").read_text())["gate"]["limit"] == 20
     asked = sum(len(r.answer_caps) for r in readers)
     readers.clear()
