@@ -55,8 +55,8 @@ def test_finetune_needs_a_raft_folder(tmp_path: Path, capsys: pytest.CaptureFixt
 
 def _fake_run_tune(stopped: str | None, seen: dict[str, Any]) -> Any:
     def fake(engine: Any, plan: Any, *, force: bool, restart: bool, hooks: Any, cancel: Any,
-             n_threads: int) -> TuneResult:
-        seen.update(plan=plan, force=force, restart=restart)
+             n_threads: int, gate_questions: int) -> TuneResult:
+        seen.update(plan=plan, force=force, restart=restart, gate_questions=gate_questions)
         hooks.stage("raft", "skipped", "already done")
         hooks.stage("finetune", "started", "")
         hooks.train(type("P", (), {"step": 2, "total": 3, "loss": 1.5, "val_loss": None, "steps_per_second": 0.5,
@@ -81,7 +81,7 @@ def test_tune_flags_reach_the_plan_and_a_finished_run_says_how_to_use_it(
     plan = seen["plan"]
     assert plan.quick and plan.finetune.steps == 3 and plan.finetune.max_tokens == 512
     assert plan.raft.k == 1 and plan.quant == "Q4_K_M" and plan.generate and plan.base.name.endswith(".gguf")
-    assert seen["force"] and not seen["restart"]
+    assert seen["force"] and not seen["restart"] and seen["gate_questions"] == 100
     captured = capsys.readouterr()
     out, err = " ".join(captured.out.split()), " ".join(captured.err.split())
     assert "localrag ask --model mine" in out
