@@ -89,6 +89,20 @@ def test_tune_flags_reach_the_plan_and_a_finished_run_says_how_to_use_it(
     assert "[1/5] Q&A and RAFT set: skipped" in err
 
 
+def _finish_with_gate(monkeypatch: pytest.MonkeyPatch, home: Path, gate: Any) -> list[int]:
+    """`run_tune` replaced by a run that ends with `gate`'s verdict; the gate caps it was called with."""
+    asked: list[int] = []
+
+    def fake(engine: Any, plan: Any, **kw: Any) -> TuneResult:
+        asked.append(kw["gate_questions"])
+        result = TuneResult(plan.name, home / "tune", home / "models" / f"{plan.name}.gguf")
+        result.ran, result.summaries["gate"] = ["gate"], gate.to_json()
+        return result
+
+    monkeypatch.setattr("localrag.tune.chain.run_tune", fake)
+    return asked
+
+
 @pytest.mark.parametrize(("difference", "low", "flags", "default"), [
     (-0.03, -0.08, [], False),                    # worse: registered, not made the default
     (-0.03, -0.08, ["--force-default"], True),    # the user insists
@@ -101,14 +115,9 @@ def test_only_a_better_model_becomes_the_default(
     from localrag.config import load_settings
     from localrag.tune.gate import GateResult
 
-    def fake(engine: Any, plan: Any, **_: Any) -> TuneResult:
-        result = TuneResult(plan.name, localrag_home / "tune", localrag_home / "models" / f"{plan.name}.gguf")
-        gate = GateResult("better" if low > 0 else "not better", "f1", difference, low, difference + 0.04, 40,
-                          "base.gguf", "mine.gguf")
-        result.ran, result.summaries["gate"] = ["gate"], gate.to_json()
-        return result
-
-    monkeypatch.setattr("localrag.tune.chain.run_tune", fake)
+    _finish_with_gate(monkeypatch, localrag_home, GateResult(
+        "better" if low > 0 else "not better", "f1", difference, low, difference + 0.04, 40, "base.gguf",
+        "mine.gguf"))
     assert run(["tune", "--name", "mine", *flags]) == 0
     out = " ".join(capsys.readouterr().out.split())
     assert ("better than base: +6.0 [+1.0, +10.0] token F1 points, 40 held-out questions" in out) == (low > 0)
@@ -123,14 +132,9 @@ def test_too_few_held_out_questions_point_to_eval_on_the_users_own(
     from localrag.models import bundled_generator_path
     from localrag.tune.gate import from_difference
 
-    def fake(engine: Any, plan: Any, **_: Any) -> TuneResult:
-        result = TuneResult(plan.name, localrag_home / "tune", localrag_home / "models" / f"{plan.name}.gguf")
-        gate = from_difference({"value": 0.1, "low": 0.1, "high": 0.1, "n": 1}, metric="f1",
-                               base=str(bundled_generator_path()), tuned="mine.gguf")
-        result.ran, result.summaries["gate"] = ["gate"], gate.to_json()
-        return result
-
-    monkeypatch.setattr("localrag.tune.chain.run_tune", fake)
+    _finish_with_gate(monkeypatch, localrag_home, from_difference(
+        {"value": 0.1, "low": 0.1, "high": 0.1, "n": 1}, metric="f1", base=str(bundled_generator_path()),
+        tuned="mine.gguf"))
     assert run(["tune", "--name", "mine"]) == 0
     out = " ".join(capsys.readouterr().out.split())
     assert "1 held-out question (too few to judge: a verdict needs at least 30)" in out
@@ -142,16 +146,8 @@ def test_a_verdict_inside_the_noise_says_how_many_held_out_questions_were_left_a
         monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], localrag_home: Path) -> None:
     from localrag.tune.gate import GateResult
 
-    asked: list[int] = []
-
-    def fake(engine: Any, plan: Any, **kw: Any) -> TuneResult:
-        asked.append(kw["gate_questions"])
-        result = TuneResult(plan.name, localrag_home / "tune", localrag_home / "models" / f"{plan.name}.gguf")
-        gate = GateResult("not better", "f1", 0.02, -0.01, 0.05, 100, "base.gguf", "mine.gguf", available=412)
-        result.ran, result.summaries["gate"] = ["gate"], gate.to_json()
-        return result
-
-    monkeypatch.setattr("localrag.tune.chain.run_tune", fake)
+    asked = _finish_with_gate(monkeypatch, localrag_home, GateResult(
+        "not better", "f1", 0.02, -0.01, 0.05, 100, "base.gguf", "mine.gguf", available=412))
     assert run(["tune", "--name", "mine"]) == 0
     out = " ".join(capsys.readouterr().out.split())
     assert "the gate asked 100 of 412 held-out questions" in out
