@@ -122,8 +122,8 @@ def evidence_cost(home: Path, questions: list[str], summary: Path) -> None:
     figures: dict[str, Any] = {"questions": len(questions), "prompt_sentences": engine.settings.prompt_sentences}
     for key, values in times.items():
         values.sort()
-        figures[key.replace("_s", "_median_s")] = round(values[len(values) // 2], 4)
-        figures[key.replace("_s", "_p90_s")] = round(values[int(len(values) * 0.9)], 4)
+        figures[f"{key.removesuffix('_s')}_median_s"] = round(values[len(values) // 2], 4)
+        figures[f"{key.removesuffix('_s')}_p90_s"] = round(values[int(len(values) * 0.9)], 4)
     figures |= {"evidence_changed_by_cache": changed,
                 "evidence_sentences_median": sorted(sentences)[len(sentences) // 2], "embed_threads": "default",
                 "load_average": os.getloadavg()}
