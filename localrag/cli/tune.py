@@ -52,7 +52,7 @@ def _raft_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", help="GGUF that writes the questions (default: the configured model); "
                                    "a larger local model writes better ones")
     p.add_argument("--max-chunks", type=count, metavar="N", help="write questions from at most N chunks")
-    p.add_argument("--k", type=count, metavar="N", help="distractor documents per example (default 3; --quick 2)")
+    p.add_argument("--k", type=count, metavar="N", help="distractor documents per example (default 3; tune --quick: 2)")
     p.add_argument("--p-oracle", type=probability, metavar="P",
                    help="share of examples that keep the answering document (default 1.0)")
     p.add_argument("--distractors", choices=("hard", "random"),
@@ -208,18 +208,25 @@ def _raft_overrides(args: argparse.Namespace) -> dict[str, Any]:
     return {k: v for k, v in values.items() if v is not None}
 
 
+def new_recipe(args: argparse.Namespace, prompt_sentences: int) -> dict[str, Any]:
+    """The RAFT fields of a set begun now: the measured recipe (`COMMAND_RECIPE`, less its distractor count under
+    `tune --quick`, which has its own), its examples in the layout that answers show the model (the
+    `prompt_sentences` setting), and the flags over both."""
+    from localrag.raft.dataset import COMMAND_RECIPE
+
+    quick = getattr(args, "quick", False)
+    recipe = {k: v for k, v in COMMAND_RECIPE.items() if not (quick and k == "k")}
+    return {**recipe, "prompt_sentences": prompt_sentences, **_raft_overrides(args)}
+
+
 def tune_recipe(args: argparse.Namespace, prompt_sentences: int) -> dict[str, Any]:
     """The RAFT fields of `tune`'s plan. A run resumes with the recipe it began with (one begun before a default
-    changed keeps the old one); a new run takes the measured recipe (`COMMAND_RECIPE`), its examples in the layout
-    that answers show the model (the `prompt_sentences` setting), and --quick its own few distractors. Flags
-    override either."""
-    from localrag.raft.dataset import COMMAND_RECIPE
+    changed keeps the old one), flags over it; a new run takes `new_recipe`."""
     from localrag.tune.chain import recorded_recipe
     from localrag.tune.runs import tune_dir
 
     recorded = None if args.restart else recorded_recipe(tune_dir(args.name))
-    recipe = {k: v for k, v in COMMAND_RECIPE.items() if not (args.quick and k == "k")}
-    return {**(recorded or {**recipe, "prompt_sentences": prompt_sentences}), **_raft_overrides(args)}
+    return {**recorded, **_raft_overrides(args)} if recorded else new_recipe(args, prompt_sentences)
 
 
 def _default_base(engine: Engine, base: Path | None) -> Path:
@@ -260,14 +267,13 @@ def _print_raft_summary(summary: dict[str, Any], out_dir: Path, out: Console) ->
 def _raft_build(args: argparse.Namespace, out: Console, err: Console) -> int:
     from localrag.cli.common import engine_from_args
     from localrag.raft.build import build_raft
-    from localrag.raft.dataset import COMMAND_RECIPE, RaftConfig
+    from localrag.raft.dataset import RaftConfig
     from localrag.tune.runs import default_raft_dir
     from localrag.tune.stages import ingested_chunks, raft_summary
 
     engine = engine_from_args(args)
     chunks = ingested_chunks(engine.store)
-    config = RaftConfig(**{**COMMAND_RECIPE, "prompt_sentences": engine.settings.prompt_sentences,
-                           **_raft_overrides(args)})
+    config = RaftConfig(**new_recipe(args, engine.settings.prompt_sentences))
     generator = engine.generator if args.generate or not args.qa_file else None
     search = engine.retriever.search if config.distractors == "hard" else None
     out_dir = (args.out or default_raft_dir()).expanduser()

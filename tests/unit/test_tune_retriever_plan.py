@@ -73,13 +73,14 @@ def test_the_sentence_layout_reaches_the_raft_config_from_the_command_line(tmp_p
 def test_a_new_tune_takes_the_measured_recipe_and_a_resumed_one_keeps_the_recipe_it_began_with(
         localrag_home: Path) -> None:
     from localrag.cli import _parser
-    from localrag.cli.tune import tune_recipe
+    from localrag.cli.tune import new_recipe, tune_recipe
     from localrag.raft.dataset import COMMAND_RECIPE
     from localrag.tune.chain import STATE_FILE
     from localrag.tune.runs import tune_dir
 
     fresh = tune_recipe(_parser().parse_args(["tune", "--name", "docs"]), 4)
     assert fresh == {**COMMAND_RECIPE, "prompt_sentences": 4}
+    assert new_recipe(_parser().parse_args(["raft", "build"]), 4) == fresh  # raft build has no --quick
     assert tune_recipe(_parser().parse_args(["tune", "--name", "docs", "--cot", "full"]), 4)["cot"] == "full"
     quick = tune_recipe(_parser().parse_args(["tune", "--name", "docs", "--quick"]), 4)
     assert "k" not in quick and make_plan("docs", Path("/m.gguf"), quick=True, raft=quick).raft.k == 2
