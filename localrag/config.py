@@ -107,6 +107,11 @@ class Settings:
         default=True,
         metadata={"doc": "end an answer once it repeats a run of its own words a third time (a small model's loop)"},
     )
+    quote_grammar: bool = field(
+        default=False,
+        metadata={"doc": "a model tuned with the short chain of thought quotes only a sentence its prompt shows, "
+                         "under that sentence's source number (a grammar; needs prompt_sentences)"},
+    )
     answer_mode: str = field(
         default="generate",
         metadata={

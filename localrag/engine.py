@@ -64,6 +64,9 @@ from localrag.types import (
 from localrag.writer_lock import writer_lock
 
 if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
+
     from localrag.answer.summary import Summary
     from localrag.embed import Embedder
     from localrag.fusion import FusionChoice, PseudoQuery
@@ -485,9 +488,13 @@ class Engine(GraphMode, Collections, Information):
 
     def search(self, query: str, *, k: int | None = None, filters: SearchFilters | None = None) -> list[Hit]:
         """Hybrid search: each hit keeps both legs' ranks and scores beside its fused score."""
+        return self._search(query, k, filters)
+
+    def _search(self, query: str, k: int | None, filters: SearchFilters | None,
+                query_vector: NDArray[np.float32] | None = None) -> list[Hit]:
         if k is not None and k < 1:
             raise ConfigError(f"k = {k}: at least one source must be searched for", "use k of 1 or more")
-        return self.retriever.search(query, k or self.settings.top_k, filters)
+        return self.retriever.search(query, k or self.settings.top_k, filters, query_vector=query_vector)
 
     def fusion_choice(self) -> FusionChoice | None:
         """The fusion chosen for this index and its figures; None: never chosen (the default applies)."""
@@ -545,12 +552,16 @@ class Engine(GraphMode, Collections, Information):
         # The model file is checked before retrieval, so a bad --model fails fast and alone.
         generator = None if self.settings.answer_mode == "extract" else self.generator
         query = self.rewrite_query(question, history or [])
-        hits = self.search(query, k=k, filters=filters)
+        # Retrieval embeds the query; the answer scores source sentences against the question, the same text
+        # unless a follow-up was rewritten, so it is embedded once for both.
+        vector = self.retriever.embedder.embed_queries([query])[0]
+        hits = self._search(query, k, filters, vector)
         settings = self.settings
         if generator is not None and settings.prompt_sentences and _tuned_here(generator):
             settings = settings.replace(prompt_sentences=0)
         yield from answer_events(question, query, hits, generator=generator, embedder=self.embedder,
-                                 settings=settings, history=history, cancel=cancel)
+                                 settings=settings, history=history, cancel=cancel,
+                                 question_vector=vector if query == question else None)
 
     def ask(
         self,

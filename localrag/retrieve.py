@@ -33,6 +33,9 @@ from localrag.store_schema import sql_in, sql_literal
 from localrag.types import Chunk, Hit
 
 if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
+
     from localrag.embed import Embedder
     from localrag.fusion import Fusion
     from localrag.rerank import Reranker
@@ -227,18 +230,22 @@ class Retriever:
         # LanceDB releases the GIL while it searches, so the BM25 leg runs beside the vector leg.
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bm25")
 
-    def _vector_leg(self, query: str, fetch: int, where: str | None) -> list[tuple[Chunk, float]]:
-        vector = self.embedder.embed_queries([query])[0]
+    def _vector_leg(self, query: str, fetch: int, where: str | None,
+                    vector: NDArray[np.float32] | None = None) -> list[tuple[Chunk, float]]:
+        if vector is None:
+            vector = self.embedder.embed_queries([query])[0]
         return self.store.vector_search(vector, fetch, where)
 
-    def search(self, query: str, k: int, filters: SearchFilters | None = None, mode: Mode = "hybrid") -> list[Hit]:
-        """The `k` best hits for `query`, best first, after fusion, reranking and merging."""
+    def search(self, query: str, k: int, filters: SearchFilters | None = None, mode: Mode = "hybrid", *,
+               query_vector: NDArray[np.float32] | None = None) -> list[Hit]:
+        """The `k` best hits for `query`, best first, after fusion, reranking and merging; `query_vector`: the query
+        as `embedder.embed_queries` embeds it, when the caller has it already."""
         if k <= 0 or not query.strip():
             return []
         where = filters_to_sql(filters)
         fetch = max(FETCH_FACTOR * k, MIN_FETCH)
         text_future = self._pool.submit(self.store.text_search, query, fetch, where) if mode != "vector" else None
-        vector_hits = self._vector_leg(query, fetch, where) if mode != "text" else []
+        vector_hits = self._vector_leg(query, fetch, where, query_vector) if mode != "text" else []
         text_hits = text_future.result() if text_future is not None else []
         reranker = self.reranker
         rerank = (lambda ranked: reranker.rerank(query, ranked)) if reranker is not None else None

@@ -33,6 +33,8 @@ from localrag.sentences import is_label, one_line, sentence_spans, table_header
 from localrag.types import Answer, Evidence, Hit, Quote, QuoteStatus
 
 if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
     from localrag.embed import Embedder
 
 MIN_WORDS = 3
@@ -54,9 +56,11 @@ def candidate_sentences(sources: Sequence[Hit]) -> list[tuple[int, int, int]]:
     return out
 
 
-def scored_sentences(question: str, sources: Sequence[Hit], embedder: Embedder) -> list[tuple[float, Evidence]]:
+def scored_sentences(question: str, sources: Sequence[Hit], embedder: Embedder,
+                     question_vector: NDArray[np.float32] | None = None) -> list[tuple[float, Evidence]]:
     """Every candidate sentence of the sources with its score by the module's rule, in source order; [] when the
-    sources have none or the question is blank."""
+    sources have none or the question is blank. `question_vector`: the question as `embedder.embed_queries` embeds
+    it, when the caller has it already."""
     candidates = candidate_sentences(sources)
     if not candidates or not question.strip():
         return []
@@ -67,16 +71,19 @@ def scored_sentences(question: str, sources: Sequence[Hit], embedder: Embedder) 
     # "Team | Budget 2027 (EUR)".
     read = [f"{header} {text}" if header else text for header, text in zip(headers, texts, strict=True)]
     # Cached: the sentences chosen for the prompt are scored again for the evidence once the answer is written.
-    cosines = SENTENCE_VECTORS.embed(embedder, read) @ embedder.embed_queries([question])[0]
+    if question_vector is None:
+        question_vector = embedder.embed_queries([question])[0]
+    cosines = SENTENCE_VECTORS.embed(embedder, read) @ question_vector
     scores = cosines + WORD_SHARE_WEIGHT * weighted_shares(question, read)
     return [(float(score), Evidence(source=number, text=text, score=round(float(score), 4), start=start, end=end,
                                     header=header))
             for (number, start, end), text, score, header in zip(candidates, texts, scores, headers, strict=True)]
 
 
-def best_sentence(question: str, sources: Sequence[Hit], embedder: Embedder) -> Evidence | None:
+def best_sentence(question: str, sources: Sequence[Hit], embedder: Embedder,
+                  question_vector: NDArray[np.float32] | None = None) -> Evidence | None:
     """The sources' sentence that best answers `question` by the module's rule; None when they have none."""
-    scored = scored_sentences(question, sources, embedder)
+    scored = scored_sentences(question, sources, embedder, question_vector)
     return max(scored, key=lambda pair: pair[0])[1] if scored else None  # the first of equal scores
 
 
@@ -129,14 +136,23 @@ def extracted_text(evidence: Evidence) -> str:
     return f"{text} {header_note(evidence.header)}" if evidence.header else text
 
 
-def prompt_texts(question: str, sources: Sequence[Hit], embedder: Embedder, n: int) -> list[tuple[Hit, str]]:
-    """The sources as the prompt shows them with `prompt_sentences = n`: each source that holds one of the `n`
-    best-scored sentences, in the sources' order, with its sentences in reading order joined by " … "."""
-    scored = scored_sentences(question, sources, embedder)
+def prompt_sentences(question: str, sources: Sequence[Hit], embedder: Embedder, n: int,
+                     question_vector: NDArray[np.float32] | None = None) -> list[tuple[Hit, list[Evidence]]]:
+    """With `prompt_sentences = n`: each source that holds one of the `n` best-scored sentences, in the sources'
+    order, with those sentences in reading order."""
+    scored = scored_sentences(question, sources, embedder, question_vector)
     kept = sorted(sorted(range(len(scored)), key=lambda i: -scored[i][0])[:n])
     by_source: dict[int, list[Evidence]] = {}
     for i in kept:
         by_source.setdefault(scored[i][1].source, []).append(scored[i][1])
-    return [(sources[number - 1], " … ".join(f"{e.text} {header_note(e.header)}" if e.header else e.text
-                                              for e in chosen))
-            for number, chosen in sorted(by_source.items())]
+    return [(sources[number - 1], chosen) for number, chosen in sorted(by_source.items())]
+
+
+def shown_text(chosen: Sequence[Evidence]) -> str:
+    """A source's chosen sentences as the prompt shows them: joined by " … ", a table row with its header."""
+    return " … ".join(f"{e.text} {header_note(e.header)}" if e.header else e.text for e in chosen)
+
+
+def prompt_texts(question: str, sources: Sequence[Hit], embedder: Embedder, n: int) -> list[tuple[Hit, str]]:
+    """The sources as the prompt shows them with `prompt_sentences = n` (`prompt_sentences`, `shown_text`)."""
+    return [(hit, shown_text(chosen)) for hit, chosen in prompt_sentences(question, sources, embedder, n)]

@@ -23,12 +23,16 @@ from localrag.answer import (
     finish_answer,
 )
 from localrag.answer.attribution import source_holding
-from localrag.answer.evidence import EXTRACT_MODEL, best_sentence, extracted_answer, prompt_texts
+from localrag.answer.evidence import EXTRACT_MODEL, best_sentence, extracted_answer, prompt_sentences, shown_text
 from localrag.answer.prompt import ECHO_STOPS
 from localrag.answer.repeats import RepeatGuard
+from localrag.raft.quote_grammar import shown_quote_grammar
 from localrag.types import Answer, AnswerEvent, DoneEvent, GenerationStats, Hit, SourcesEvent, TokenEvent
 
 if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
+
     from localrag.config import Settings
     from localrag.embed import Embedder
     from localrag.generate import Generator
@@ -70,26 +74,33 @@ def answer_events(
     settings: Settings,
     history: list[dict[str, str]] | None = None,
     cancel: threading.Event | None = None,
+    question_vector: NDArray[np.float32] | None = None,
 ) -> Iterator[AnswerEvent]:
-    """SourcesEvent, TokenEvent..., DoneEvent for `question`; `generator` None: extract mode."""
+    """SourcesEvent, TokenEvent..., DoneEvent for `question`; `generator` None: extract mode. `question_vector`:
+    `question` as `embedder.embed_queries` embeds it, when retrieval embedded it already."""
     found = relevant(hits, settings.min_similarity)
     if not found and (generator is None or not settings.allow_model_knowledge):
         yield SourcesEvent([], query)
         model = EXTRACT_MODEL if generator is None else generator.name
         yield DoneEvent(Answer(question, NO_ANSWER_TEXT, refused=True, model=model))
         return
+    # Embedded once here, not once per use: choosing the prompt's sentences and the evidence both score it.
+    if question_vector is None:
+        question_vector = embedder.embed_queries([question])[0]
     if generator is None:
         yield SourcesEvent(hits, query)
-        answer = extracted_answer(question, best_sentence(question, hits, embedder), hits)
+        answer = extracted_answer(question, best_sentence(question, hits, embedder, question_vector), hits)
         yield TokenEvent(answer.text)
         yield DoneEvent(answer)
         return
     sources = hits if found else []
     texts = None
+    quotable: list[list[str]] = []
     if sources and settings.prompt_sentences:
-        pairs = prompt_texts(question, sources, embedder, settings.prompt_sentences)
-        if pairs:  # sources without a sentence of three words go in whole
-            sources, texts = [hit for hit, _ in pairs], [text for _, text in pairs]
+        chosen = prompt_sentences(question, sources, embedder, settings.prompt_sentences, question_vector)
+        if chosen:  # sources without a sentence of three words go in whole
+            sources, texts = [hit for hit, _ in chosen], [shown_text(sentences) for _, sentences in chosen]
+            quotable = [[e.text for e in sentences] for _, sentences in chosen]
     messages, used = build_messages(
         question,
         sources,
@@ -99,6 +110,7 @@ def answer_events(
         texts=texts,
     )
     yield SourcesEvent(used, query)
+    grammar = shown_quote_grammar(quotable[: len(used)]) if settings.quote_grammar else None
     stats = GenerationStats()
     pieces: list[str] = []
     guard = RepeatGuard() if settings.stop_repeats else None
@@ -107,6 +119,7 @@ def answer_events(
         max_tokens=settings.max_answer_tokens,
         temperature=settings.temperature,
         stop=ECHO_STOPS,
+        grammar=grammar,
         cancel=cancel,
         stats=stats,
     )
@@ -136,6 +149,6 @@ def answer_events(
             pieces.append(f" [{number}]")
             yield TokenEvent(f" [{number}]")
     # After the reply, so the first token does not wait for it (benchmarks/README.md, "The best source sentence").
-    evidence = best_sentence(question, used, embedder) if used and not stats.cancelled else None
+    evidence = best_sentence(question, used, embedder, question_vector) if used and not stats.cancelled else None
     yield DoneEvent(finish_answer(question, "".join(pieces), used, stats, generator.name, attributed=attributed,
                                   answer_from_quote=settings.raft_answer == "quote", evidence=evidence))

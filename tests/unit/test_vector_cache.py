@@ -1,8 +1,10 @@
-"""Source sentences are embedded once per answer: the prompt's choice and the evidence share the vectors."""
+"""Source sentences are embedded once per answer: the prompt's choice and the evidence share the vectors; the
+question is embedded once for retrieval, the prompt's choice and the evidence."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 from numpy.typing import NDArray
@@ -11,6 +13,7 @@ from localrag.answer.pipeline import answer_events
 from localrag.answer.vector_cache import SentenceVectors
 from localrag.config import Settings
 from localrag.embed import HashEmbedder
+from localrag.engine import Engine
 from localrag.types import DoneEvent
 from tests.unit.test_prompt_sentences import HANDBOOK, PARKING, QUESTION, Recorder, hit
 
@@ -21,12 +24,14 @@ class Counting(HashEmbedder):
     def __init__(self) -> None:
         super().__init__()
         self.embedded: list[str] = []
+        self.asked: list[str] = []
 
     def embed(self, texts: Sequence[str]) -> NDArray[np.float32]:
         self.embedded.extend(texts)
         return super().embed(texts)
 
     def embed_queries(self, texts: Sequence[str]) -> NDArray[np.float32]:
+        self.asked.extend(texts)
         return super().embed(texts)
 
 
@@ -58,3 +63,22 @@ def test_cached_vectors_are_the_embedders_own_kept_per_embedder_and_bounded() ->
     cache.embed(first, ["gamma delta"])
     assert first.embedded[-2:] == ["zeta", "gamma delta"]
     assert cache.embed(first, []).shape == (0, first.dim)
+
+
+def test_an_answer_embeds_its_question_once_and_a_rewritten_follow_up_twice(tmp_path: Path) -> None:
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "handbook.md").write_text(HANDBOOK, encoding="utf-8")
+    embedder = Counting()
+    # Any hash-vector cosine counts as relevant: the answer path, not the refusal, is under test.
+    engine = Engine(Settings(prompt_sentences=2, min_similarity=-1.0), embedder=embedder, generator=Recorder())  # type: ignore[arg-type]
+    engine.ingest([folder])
+    embedder.asked.clear()
+    answer = engine.ask(QUESTION)
+    assert embedder.asked == [QUESTION]
+    assert answer.evidence is not None and answer.evidence.text == "Employees get 25 days of paid vacation per year."
+    # A follow-up leaning on the one before is retrieved with that question prepended, and scored as asked.
+    embedder.asked.clear()
+    history = [{"role": "user", "content": QUESTION}, {"role": "assistant", "content": answer.text}]
+    engine.ask("Do they carry over?", history=history)
+    assert embedder.asked == [f"{QUESTION} Do they carry over?", "Do they carry over?"]
