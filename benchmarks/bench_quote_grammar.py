@@ -1,15 +1,16 @@
 """A RAFT-tuned model answering free against answering under the shown-quote grammar (Settings.quote_grammar).
 
-    .venv/bin/python benchmarks/bench_quote_grammar.py /tmp/rs/full raft-sentences --questions 600
+    .venv/bin/python benchmarks/bench_quote_grammar.py /tmp/rs/full raft-sentences --questions 600 [--grammar spans]
 
 RUN is the --out folder of a `bench_rag_vs_raft.py` run in the sentence layout with the short chain of thought: its
 models/ hold the tuned model, its eval/ the base's and the free tuned model's answers. The tuned model answers the
-same questions again, in the same prompt, with the grammar (`localrag.raft.quote_grammar`): its quote is one of the
-sentences the prompt shows, under that sentence's source number. The eval index is reused (copied; the corpus
-folder a link to the earlier one), so the sources are the same. Resumable: answers are kept in RUN/eval-grammar.
-Prints JSON: token F1, exact match, citation precision and quotes verified for the base, the free tuned model and
-the tuned model under the grammar (each also read with its quote as the answer, `raft_answer = "quote"`), and the
-paired differences of token F1 and citation precision, with 95 % bootstrap intervals.
+same questions again, in the same prompt, under the grammar (`localrag.raft.quote_grammar`): its quote is one of
+the sentences the prompt shows (--grammar spans: a run of three or more of its words), under the number of that
+sentence's source. The eval index is reused (copied; the corpus folder a link to the earlier one), so the sources
+are the same. Resumable: answers are kept in RUN/eval-grammar-KIND. Prints JSON: token F1, exact match, citation
+precision and quotes verified for the base, the free tuned model and the tuned model under the grammar (each also
+read with its quote as the answer, `raft_answer = "quote"`), and the paired differences of token F1 and citation
+precision, with 95 % bootstrap intervals.
 """
 
 from __future__ import annotations
@@ -76,8 +77,10 @@ def main() -> None:
     parser.add_argument("tuned", help="the tuned model's name in RUN/models")
     parser.add_argument("--questions", type=int, default=100)
     parser.add_argument("--dataset", default="covidqa")
+    parser.add_argument("--grammar", choices=("sentences", "spans"), default="sentences",
+                        help="the quote_grammar setting: a whole shown sentence, or a run of its words")
     args = parser.parse_args()
-    source, grammar_dir = args.run / "eval", args.run / "eval-grammar"
+    source, grammar_dir = args.run / "eval", args.run / f"eval-grammar-{args.grammar}"
     run = json.loads((source / "run.json").read_text())
     config = run["config"]
     if config.get("prompt_sentences", 0) == 0:
@@ -92,7 +95,7 @@ def main() -> None:
                              max_answer_tokens=config["max_answer_tokens"],
                              prompt_sentences=config["prompt_sentences"])
     settings = load_settings(args.run / "no-config.toml", max_answer_tokens=config["max_answer_tokens"],
-                             quote_grammar=True)
+                             quote_grammar=args.grammar)
     started = time.perf_counter()
     run_eval(dataset, grammar_dir, eval_config, settings=settings)
     seconds = time.perf_counter() - started
@@ -108,6 +111,7 @@ def main() -> None:
     questions = {q.qid: q for q in dataset.questions}
     free_quote, under_quote = _as_quote(free, questions, config["k"]), _as_quote(under, questions, config["k"])
     print(json.dumps({
+        "grammar_kind": args.grammar,
         "questions": len(order),
         "seconds_answering": round(seconds),
         "base": _figures(base),

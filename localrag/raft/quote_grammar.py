@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from localrag.answer.citations import MIN_QUOTE_WORDS
 from localrag.raft.dataset import ANSWER_TAG, BEGIN_QUOTE, END_QUOTE
 
 _ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
@@ -23,15 +24,40 @@ def literal(text: str) -> str:
     return f'"{body}"'
 
 
-def shown_quote_grammar(shown: Sequence[Sequence[str]]) -> str | None:
-    """The grammar for sources numbered from 1, `shown[i]` the sentences the prompt shows of source i + 1;
-    None when no source shows a sentence."""
-    choices = [f"{literal(sentence + END_QUOTE + f' [{number}]')}"
-               for number, sentences in enumerate(shown, start=1) for sentence in dict.fromkeys(sentences)]
+def _span_rules(prefix: str, sentence: str) -> tuple[list[str], list[str]]:
+    """Rules for every run of MIN_QUOTE_WORDS or more consecutive words of `sentence`: (the starts, the rules).
+
+    Word i's rule is the word, then optionally a space and word i + 1's rule, so a run ends after any word; a
+    start is a word's first MIN_QUOTE_WORDS - 1 words written out and then the next word's rule."""
+    words = sentence.split()
+    lead = MIN_QUOTE_WORDS - 1
+    rules = [f"{prefix}-{i} ::= {literal(words[i])}" + (f' (" " {prefix}-{i + 1})?' if i + 1 < len(words) else "")
+             for i in range(lead, len(words))]
+    starts = [f"{literal(' '.join(words[i:i + lead]) + ' ')} {prefix}-{i + lead}"
+              for i in range(len(words) - lead)]
+    return starts, rules
+
+
+def shown_quote_grammar(shown: Sequence[Sequence[str]], *, spans: bool = False) -> str | None:
+    """The grammar for sources numbered from 1, `shown[i]` the sentences the prompt shows of source i + 1; None
+    when no source shows a sentence. The quote is a whole shown sentence, or with `spans` any run of
+    MIN_QUOTE_WORDS or more of its consecutive words (a model tuned on whole sentences still often quotes a part)."""
+    choices: list[str] = []
+    rules: list[str] = []
+    for number, sentences in enumerate(shown, start=1):
+        cite = literal(f"{END_QUOTE} [{number}]")
+        for index, sentence in enumerate(dict.fromkeys(sentences)):
+            if not spans:
+                choices.append(f"{literal(sentence)} {cite}")
+                continue
+            starts, own = _span_rules(f"w-{number}-{index}", sentence)
+            rules.extend(own)
+            choices.extend(f"{start} {cite}" for start in starts)
     if not choices:
         return None
     return "\n".join([
         f"root ::= {literal(BEGIN_QUOTE)} quote {literal(chr(10) * 2 + ANSWER_TAG + ' ')} answer",
         "quote ::= " + " | ".join(choices),
         "answer ::= [^\\n]+",
+        *rules,
     ])
