@@ -107,14 +107,12 @@ class Settings:
         default=True,
         metadata={"doc": "end an answer once it repeats a run of its own words a third time (a small model's loop)"},
     )
-    quote_grammar: str = field(
-        default="off",
-        metadata={
-            "doc": "a model tuned with the short chain of thought quotes only what its prompt shows, under the "
-                   "number of the source that holds it (a grammar; needs prompt_sentences): off, sentences (a "
-                   "whole shown sentence) or spans (three or more consecutive words of one)",
-            "choices": ("off", "sentences", "spans"),
-        },
+    quote_grammar: bool = field(
+        default=False,
+        metadata={"doc": "hold a model tuned with the short chain of thought (`tune --cot short`) to quoting three or "
+                         "more consecutive words of a sentence its prompt shows, under that sentence's source number: "
+                         "its quotes then all verify, at some token F1 and decoding speed (a grammar; needs "
+                         "prompt_sentences)"},
     )
     answer_mode: str = field(
         default="generate",

@@ -110,8 +110,7 @@ def answer_events(
         texts=texts,
     )
     yield SourcesEvent(used, query)
-    grammar = (shown_quote_grammar(quotable[: len(used)], spans=settings.quote_grammar == "spans")
-               if settings.quote_grammar != "off" else None)
+    grammar = shown_quote_grammar(quotable[: len(used)]) if settings.quote_grammar else None
     stats = GenerationStats()
     pieces: list[str] = []
     guard = RepeatGuard() if settings.stop_repeats else None

@@ -255,6 +255,8 @@ def build_raft(
         report.stats = statistics(examples, count_tokens)
         # The layout the set shows, which `export_model` copies to the model's card (0: whole documents).
         report.stats["prompt_sentences"] = config.prompt_sentences
+        # The chain of thought it teaches, copied to the card too: `quote_grammar` suits a "short" model only.
+        report.stats["cot"] = config.cot
         report.stats["qa_skipped"] = dict(report.qa.skipped)
         report.stats["examples_dropped"] = dict(report.dataset.dropped)
         write_text_atomic(out_dir / "stats.json", json.dumps(report.stats, indent=2))

@@ -33,6 +33,7 @@ from typing import Any
 
 from localrag.cpu import worker_threads
 from localrag.processes import process_alive
+from localrag.raft.dataset import COT_STYLES
 from localrag.tune.card import base_licence, build_card, file_sha256, write_card
 from localrag.tune.gguf_writer import ExportError, write_f16_gguf, write_lora_gguf
 from localrag.tune.quantize import QUANT_TYPES, check_quant, quantize, temp_path_for
@@ -281,9 +282,7 @@ def export_model(
     f16, quantized = merged.f16, merged.quantized
     training_keys = ("status", "backend", "device", "seconds", "steps_done", "train_loss", "val_loss", "metrics")
     training = {k: record[k] for k in training_keys if k in record}
-    layout = _trained_layout(data_dir)
-    if layout:
-        training["prompt_sentences"] = layout
+    training |= _trained_recipe(data_dir)
     card = build_card(
         name,
         base_path=str(base),
@@ -326,14 +325,19 @@ def export_model(
     )
 
 
-def _trained_layout(data_dir: Path | None) -> int:
-    """The RAFT set's prompt layout (its stats.json's `prompt_sentences`; 0: whole documents), so the card tells the
-    engine how the model reads its sources (`models.trained_on_whole_chunks`)."""
+def _trained_recipe(data_dir: Path | None) -> dict[str, Any]:
+    """What of the RAFT set's recipe the card carries for the engine, from its stats.json: the prompt layout
+    (`prompt_sentences`, left out for whole documents; `models.trained_on_whole_chunks`) and the chain of thought
+    (`cot`, which says whether the `quote_grammar` setting suits it)."""
     stats = data_dir / "stats.json" if data_dir is not None else None
     if stats is None or not stats.is_file():
-        return 0
+        return {}
     try:
-        value = json.loads(stats.read_text(encoding="utf-8")).get("prompt_sentences", 0)
-    except (OSError, ValueError, AttributeError):
-        return 0
-    return value if isinstance(value, int) and value > 0 else 0
+        recorded = json.loads(stats.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(recorded, dict):
+        return {}
+    layout, chain = recorded.get("prompt_sentences", 0), recorded.get("cot")
+    return ({"prompt_sentences": layout} if isinstance(layout, int) and layout > 0 else {}) | (
+        {"cot": chain} if chain in COT_STYLES else {})

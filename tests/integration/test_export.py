@@ -57,8 +57,8 @@ def tuned_run(shared_home: Path, session_cache: Path, tmp_path_factory: pytest.T
     data.mkdir()
     records = [{"messages": [{"role": "user", "content": q}, {"role": "assistant", "content": a}]} for q, a in CHATS]
     (data / "validation.chat.jsonl").write_text("\n".join(json.dumps(r) for r in records) + "\n", encoding="utf-8")
-    # A set built in the sentence layout (raft build --prompt-sentences 4): the card must say so.
-    (data / "stats.json").write_text(json.dumps({"prompt_sentences": 4}), encoding="utf-8")
+    # A set built in the sentence layout (raft build --prompt-sentences 4) with the short chain: the card must say so.
+    (data / "stats.json").write_text(json.dumps({"prompt_sentences": 4, "cot": "short"}), encoding="utf-8")
     base = bundled_generator_path()
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("LOCALRAG_HOME", str(shared_home))
@@ -125,7 +125,7 @@ def test_killed_export_leaves_nothing_then_export_q8_chats_and_verifies(
     card = json.loads(result.card_path.read_text())
     assert card["quant"] == "Q8_0" and card["base"]["architecture"] == "llama"
     assert card["data"] == {"hash": "test-data", "dir": str(tuned_run / "raft")}
-    assert card["training"]["prompt_sentences"] == 4
+    assert card["training"]["prompt_sentences"] == 4 and card["training"]["cot"] == "short"
     assert card["evaluation"]["prompts"] == len(CHATS) and card["evaluation"]["source"] == "validation split"
     assert card["evaluation"]["agreement_quant"] == result.agreement_quant > 0.8
     from localrag.tune.card import file_sha256

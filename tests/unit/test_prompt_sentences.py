@@ -35,6 +35,7 @@ class Recorder:
     def __init__(self) -> None:
         self.messages: list[dict[str, str]] = []
         self.stop: object = None
+        self.grammar: object = None
 
     def count_tokens(self, text: str) -> int:
         return len(text.split())
@@ -43,7 +44,7 @@ class Recorder:
         return sum(len(m["content"].split()) + 4 for m in messages)
 
     def stream_chat(self, messages: list[dict[str, str]], **kwargs: object) -> Iterator[str]:
-        self.messages, self.stop = messages, kwargs.get("stop")
+        self.messages, self.stop, self.grammar = messages, kwargs.get("stop"), kwargs.get("grammar")
         yield 'Employees get "25 days of paid vacation per year" [1].'
 
 
@@ -121,3 +122,15 @@ def test_a_model_localrag_tuned_reads_its_sources_whole(localrag_home: Path) -> 
     recorder.path = tuned  # type: ignore[attr-defined]
     engine.ask(QUESTION)
     assert "Unused days lapse in March." in recorder.messages[-1]["content"]
+
+
+def test_quote_grammar_holds_the_reply_to_the_shown_sentences_only_when_set() -> None:
+    sources = [hit(PARKING, "parking"), hit(HANDBOOK, "handbook")]
+    for setting in (False, True):
+        recorder = Recorder()
+        list(answer_events(QUESTION, QUESTION, sources, generator=recorder, embedder=HashEmbedder(),
+                           settings=Settings(prompt_sentences=2, quote_grammar=setting)))
+        assert (recorder.grammar is not None) == setting
+    # The two sentences shown are the handbook's, source 1 of the prompt: a quote of either is cited [1].
+    assert isinstance(recorder.grammar, str) and '"##end_quote## [1]"' in recorder.grammar
+    assert '"Employees get "' in recorder.grammar and "[2]" not in recorder.grammar
