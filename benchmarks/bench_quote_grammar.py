@@ -84,7 +84,8 @@ def speed(run_dir: Path, tuned: str, questions: list[str]) -> dict[str, Any]:
 
     # The evaluation's settings (evaluate.runner.run_eval), with this model.
     settings = load_settings(run_dir / "no-config.toml", model=str(run_dir / "models" / f"{tuned}.gguf"),
-                             temperature=0.0, top_k=4, max_answer_tokens=128, allow_model_knowledge=True)
+                             temperature=0.0, top_k=4, max_answer_tokens=128, allow_model_knowledge=True,
+                             min_evidence=0.0)
     embedder = open_embedder(settings.embedder, settings.embed_backend, settings.embed_batch_size)
     store = Store(run_dir / "eval-grammar" / "index", embedder_name=embedder.name, dim=embedder.dim)
     engine = Engine(settings, embedder=embedder, store=store)

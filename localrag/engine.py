@@ -552,16 +552,15 @@ class Engine(GraphMode, Collections, Information):
         # The model file is checked before retrieval, so a bad --model fails fast and alone.
         generator = None if self.settings.answer_mode == "extract" else self.generator
         query = self.rewrite_query(question, history or [])
-        # Retrieval embeds the query; the answer scores source sentences against the question, the same text
-        # unless a follow-up was rewritten, so it is embedded once for both.
+        # Retrieval embeds the query; the answer scores source sentences against it and the question, the same
+        # text unless a follow-up was rewritten, so it is embedded once for all.
         vector = self.retriever.embedder.embed_queries([query])[0]
         hits = self._search(query, k, filters, vector)
         settings = self.settings
         if generator is not None and settings.prompt_sentences and _tuned_here(generator):
             settings = settings.replace(prompt_sentences=0)
         yield from answer_events(question, query, hits, generator=generator, embedder=self.embedder,
-                                 settings=settings, history=history, cancel=cancel,
-                                 question_vector=vector if query == question else None)
+                                 settings=settings, history=history, cancel=cancel, query_vector=vector)
 
     def ask(
         self,

@@ -341,9 +341,11 @@ def run_eval(
     run_dir.mkdir(parents=True, exist_ok=True)
     _start(run_dir, chosen, config, chosen.questions)
     cut_torn_tail(run_dir / RECORDS_FILE)
+    # Every question is answered from its sources: how often answering refuses is measured apart
+    # (benchmarks/bench_refusal.py), and runs before `min_evidence` stay comparable.
     base = (settings or load_settings()).replace(
         temperature=0.0, top_k=config.k, max_answer_tokens=config.max_answer_tokens, allow_model_knowledge=True,
-        prompt_sentences=config.prompt_sentences)
+        min_evidence=0.0, prompt_sentences=config.prompt_sentences)
     done = {record_key(r["spec"], r["mode"], r["qid"]) for r in read_records(run_dir)}
     total = len(config.models) * len(config.modes) * len(chosen.questions)
     result = EvalRun(run_dir)

@@ -44,7 +44,8 @@ class Replier:
 
 
 def answered(reply: str, sources: list[Hit], settings: Settings | None = None) -> tuple[Answer, str]:
-    events = list(answer_events("How many vacation days do employees get?", "q", sources,
+    question = "How many vacation days do employees get?"
+    events = list(answer_events(question, question, sources,
                                 generator=Replier(reply), embedder=HashEmbedder(), settings=settings or Settings()))
     done = events[-1]
     assert isinstance(done, DoneEvent)

@@ -1,0 +1,173 @@
+"""Saying "not found": which signal tells a question the index can answer from one it cannot.
+
+    .venv/bin/python benchmarks/bench_refusal.py /tmp/rs/full --questions 600 --hotpot /tmp/refusal-hotpot
+
+RUN is the --out folder of a `bench_rag_vs_raft.py` run on COVID-QA: its eval/ index holds every article, its
+train/ index only the train-side ones. The same test-side questions are asked of both: of the full index they are
+answerable (counted only where a gold article is among the retrieved sources), of the train-side index they are
+not, yet the articles there are on the same subjects: the in-domain question a user's documents do not answer,
+harder than another set's questions. `--hotpot DIR` adds HotpotQA's 100 questions, asked of an index of its 994
+paragraphs and of one without their 200 gold paragraphs (built in DIR once). For each question and index, over the
+top-k sources `Engine.search` returns, each signal an answer could be refused on:
+
+- `vector`: the best vector cosine (today's rule: refuse below `min_similarity`, 0.25);
+- `sentence`: the best source sentence's score by the evidence rule (cosine + weighted share of the question's
+  content words, `answer.evidence`);
+- `coverage`: the share of the question's content words that the sources hold at all (each word once);
+- `rare_coverage`: the same, each word weighted by how rare it is in the index (BM25's idf over its chunks), so a
+  question's specific term counts for more than "virus".
+
+A threshold for each signal is chosen on COVID-QA's first half (the highest that still answers 95 %, or 98 %, of
+the answerable ones), then judged on its second half and on HotpotQA: answerable ones answered, unanswerable ones
+refused. `min_similarity` and `min_evidence` give the same judgement at the settings' defaults (the second was
+set from the 98 % threshold, 0.753, rounded). Prints JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from localrag.config import load_settings  # noqa: E402
+from localrag.evaluate.datasets import EvalQuestion, load_dataset  # noqa: E402
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+SIGNALS = ("vector", "sentence", "coverage", "rare_coverage")
+KEEP = (0.95, 0.98)
+
+
+def signals(engine: Any, question: str, k: int, frequencies: Counter[str], n_chunks: int) -> dict[str, Any]:
+    from localrag.answer.evidence import scored_sentences
+    from localrag.raft.qa import content_words
+
+    hits = engine.search(question, k=k)
+    words = sorted(set(content_words(question)))
+    held = set(content_words(" ".join(h.chunk.text for h in hits)))
+    weights = {w: math.log(1 + (n_chunks - frequencies[w] + 0.5) / (frequencies[w] + 0.5)) for w in words}
+    total = sum(weights.values())
+    scored = scored_sentences(question, hits, engine.embedder)
+    return {
+        "paths": [h.chunk.path for h in hits],
+        "vector": max((h.vector_score for h in hits if h.vector_score is not None), default=-1.0),
+        "sentence": max((score for score, _ in scored), default=-1.0),
+        "coverage": sum(w in held for w in words) / len(words) if words else 0.0,
+        "rare_coverage": sum(weights[w] for w in words if w in held) / total if total else 0.0,
+    }
+
+
+def judged(rows: dict[str, list[dict[str, Any]]], signal: str, threshold: float) -> dict[str, Any]:
+    """Answerable (gold among the sources) answered and unanswerable refused, at `threshold` on `signal`."""
+    answerable = [r[signal] for r in rows["full"] if r["gold_retrieved"]]
+    unanswerable = [r[signal] for r in rows["without"]]
+    return {"threshold": round(threshold, 4),
+            "answerable_answered": round(sum(v >= threshold for v in answerable) / len(answerable), 3),
+            "unanswerable_refused": round(sum(v < threshold for v in unanswerable) / len(unanswerable), 3),
+            "answerable": len(answerable), "unanswerable": len(unanswerable)}
+
+
+def asked_of(folder: Path, questions: list[EvalQuestion], names: dict[str, str], settings: Any,
+             embedder: Any) -> list[dict[str, Any]]:
+    """Each question's signals over the index in `folder`; `names` maps a corpus file's stem to its document id."""
+    from localrag.engine import Engine
+    from localrag.raft.qa import content_words, store_chunks
+    from localrag.store import Store
+
+    store = Store(folder, embedder_name=embedder.name, dim=embedder.dim)
+    engine = Engine(settings, embedder=embedder, store=store)
+    chunks = store_chunks(store)
+    frequencies = Counter(word for chunk in chunks for word in set(content_words(chunk.text)))
+    rows = []
+    for question in questions:
+        row = signals(engine, question.question, settings.top_k, frequencies, len(chunks))
+        row["gold_retrieved"] = any(names.get(Path(p).stem) in question.gold_ids for p in row.pop("paths"))
+        rows.append({"qid": question.qid, **row})
+    return rows
+
+
+def covid_rows(run_dir: Path, limit: int, settings: Any, embedder: Any) -> list[dict[str, dict[str, Any]]]:
+    """COVID-QA's test-side questions of a bench_rag_vs_raft.py run, of its full and its train-side index."""
+    run = json.loads((run_dir / "eval" / "run.json").read_text())
+    dataset = load_dataset(DATA / run["dataset"]["name"], run["dataset"]["name"])
+    asked = {q.qid: q for q in dataset.questions}
+    questions = [asked[qid] for qid in run["questions"][:limit]]
+    names = json.loads((run_dir / "eval" / "corpus.json").read_text())
+    # eval-grammar's index is bench_quote_grammar.py's copy of eval's; either holds every article.
+    full = run_dir / "eval-grammar" / "index"
+    return [{"full": f, "without": w} for f, w in zip(
+        asked_of(full if full.is_dir() else run_dir / "eval" / "index", questions, names, settings, embedder),
+        asked_of(run_dir / "train" / "index", questions, names, settings, embedder), strict=True)]
+
+
+def hotpot_rows(work: Path, settings: Any, embedder: Any) -> list[dict[str, dict[str, Any]]]:
+    """HotpotQA's 100 questions of an index of all 994 paragraphs and of one without their gold paragraphs (built
+    under `work` once)."""
+    from localrag.evaluate.datasets import EvalDataset
+    from localrag.evaluate.runner import build_index
+
+    dataset = load_dataset(DATA / "hotpotqa_musique", "hotpotqa")
+    gold = {doc for q in dataset.questions for doc in q.gold_ids}
+    kept = [d for d in dataset.documents if d.doc_id not in gold]
+    built = {}
+    for side, documents in (("full", dataset.documents), ("without", kept)):
+        subset = EvalDataset(dataset.name, dataset.kind, dataset.source, [], documents)
+        build_index(subset, work / side, embedder, settings)
+        built[side] = json.loads((work / side / "corpus.json").read_text())
+    return [{"full": f, "without": w} for f, w in zip(
+        asked_of(work / "full" / "index", dataset.questions, built["full"], settings, embedder),
+        asked_of(work / "without" / "index", dataset.questions, built["without"], settings, embedder), strict=True)]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("run", type=Path)
+    parser.add_argument("--questions", type=int, default=600)
+    parser.add_argument("--hotpot", type=Path, help="a folder for HotpotQA's two indexes: judge there too")
+    parser.add_argument("--out", type=Path, help="also write each question's signals here (JSONL)")
+    args = parser.parse_args()
+
+    from localrag.embed import open_embedder
+
+    settings = load_settings(args.run / "no-config.toml", top_k=4)
+    embedder = open_embedder(settings.embedder, settings.embed_backend, settings.embed_batch_size)
+    started = time.perf_counter()
+    covid = covid_rows(args.run, args.questions, settings, embedder)
+    hotpot = hotpot_rows(args.hotpot, settings, embedder) if args.hotpot else []
+    if args.out:
+        args.out.write_text("".join(json.dumps({"set": name, "side": side, **pair[side]}) + "\n"
+                                    for name, pairs in (("covidqa", covid), ("hotpotqa", hotpot))
+                                    for pair in pairs for side in pair))
+    half = len(covid) // 2
+
+    def sides(pairs: list[dict[str, dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
+        return {side: [pair[side] for pair in pairs] for side in ("full", "without")}
+
+    choose, judge = sides(covid[:half]), sides(covid[half:])
+    out: dict[str, Any] = {"covidqa_questions": len(covid), "hotpotqa_questions": len(hotpot), "k": settings.top_k,
+                           "seconds": round(time.perf_counter() - started), "choose_on": f"COVID-QA 1-{half}",
+                           "judge_on": [f"COVID-QA {half + 1}-{len(covid)}"] + (["HotpotQA"] if hotpot else []),
+                           "min_similarity": {"covidqa": judged(judge, "vector", settings.min_similarity)},
+                           "min_evidence": {"covidqa": judged(judge, "sentence", settings.min_evidence)}}
+    if hotpot:
+        out["min_similarity"]["hotpotqa"] = judged(sides(hotpot), "vector", settings.min_similarity)
+        out["min_evidence"]["hotpotqa"] = judged(sides(hotpot), "sentence", settings.min_evidence)
+    for keep in KEEP:
+        for signal in SIGNALS:
+            answerable = sorted(r[signal] for r in choose["full"] if r["gold_retrieved"])
+            threshold = answerable[int((1 - keep) * len(answerable))]
+            entry = {"chosen": judged(choose, signal, threshold), "covidqa": judged(judge, signal, threshold)}
+            if hotpot:
+                entry["hotpotqa"] = judged(sides(hotpot), signal, threshold)
+            out[f"keep_{keep}_{signal}"] = entry
+    print(json.dumps(out, indent=1))
+
+
+if __name__ == "__main__":
+    main()
