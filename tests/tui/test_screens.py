@@ -123,12 +123,13 @@ async def test_settings_are_validated_and_persisted(app: LocalRagApp, fake_engin
         screen.query_one("#top_k", Input).value = "8"
         screen.query_one("#prompt_sentences", Input).value = "0"
         screen.query_one("#temperature", Input).value = "0.5"
+        screen.query_one("#min_evidence", Input).value = "0"
         screen.query_one("#only-documents").value = False  # type: ignore[attr-defined]
         screen.query_one("#extract").value = True  # type: ignore[attr-defined]
         await pilot.press("ctrl+s")
         saved = load_settings()
         assert (saved.top_k, saved.temperature, saved.allow_model_knowledge) == (8, 0.5, True)
-        assert saved.answer_mode == "extract" and saved.prompt_sentences == 0
+        assert saved.answer_mode == "extract" and saved.prompt_sentences == 0 and saved.min_evidence == 0.0
         assert fake_engine.settings.top_k == 8 and fake_engine.settings.answer_mode == "extract"
 
 

@@ -41,6 +41,7 @@ class Field:
 FIELDS = (
     Field("top_k", "Sources per answer (top-k)", int),
     Field("prompt_sentences", "Sentences the model reads (0 = whole sources)", int),
+    Field("min_evidence", "Evidence needed to answer (0 = always)", float),
     Field("temperature", "Temperature (0 = always the likeliest word)", float),
     Field("n_ctx", "Context size in tokens", int),
     Field("n_gpu_layers", "GPU layers (-1 all, 0 none)", int),
