@@ -55,8 +55,9 @@ def shown_quote_grammar(shown: Sequence[Sequence[str]]) -> str | None:
             choices.extend(f"{start} {cite}" for start in starts)
     if not choices:
         return None
+    after_quote = literal("\n\n" + ANSWER_TAG + " ")
     return "\n".join([
-        f"root ::= {literal(BEGIN_QUOTE)} quote {literal(chr(10) * 2 + ANSWER_TAG + ' ')} answer",
+        f"root ::= {literal(BEGIN_QUOTE)} quote {after_quote} answer",
         "quote ::= " + " | ".join(choices),
         "answer ::= [^\\n]+",
         *rules,

@@ -96,7 +96,8 @@ def build_server(engine: Engine) -> MCPServer:
         them for), `attributed` (true when the answer cited nothing and localrag added the citation), `quotes`
         each checked against its source (status verified / close / not_found; `found_in`: the source that holds a
         quote its cited one does not), `refused` (true when nothing
-        relevant was found and the model was not asked).
+        relevant was found, no source close enough or none of their sentences scoring `min_evidence`, and the model
+        was not asked).
         """
         return answer_json(call(lambda: engine.ask(question, k=k)))
 
