@@ -1,13 +1,15 @@
 """Saying "not found": which signal tells a question the index can answer from one it cannot.
 
-    .venv/bin/python benchmarks/bench_refusal.py /tmp/rs/full --questions 600 --hotpot /tmp/refusal-hotpot
+    .venv/bin/python benchmarks/bench_refusal.py /tmp/rs/full --questions 600 --also hotpotqa /tmp/refusal-hotpot \
+        --also musique /tmp/refusal-musique --also pubmedqa /tmp/refusal-pubmed
 
 RUN is the --out folder of a `bench_rag_vs_raft.py` run on COVID-QA: its eval/ index holds every article, its
 train/ index only the train-side ones. The same test-side questions are asked of both: of the full index they are
 answerable (counted only where a gold article is among the retrieved sources), of the train-side index they are
 not, yet the articles there are on the same subjects: the in-domain question a user's documents do not answer,
-harder than another set's questions. `--hotpot DIR` adds HotpotQA's 100 questions, asked of an index of its 994
-paragraphs and of one without their 200 gold paragraphs (built in DIR once). For each question and index, over the
+harder than another set's questions. `--also SET DIR` adds another set's first 200 questions (HotpotQA and MuSiQue
+hold 100), asked of an index of all its documents and of one without those questions' gold documents (built in DIR
+once). For each question and index, over the
 top-k sources `Engine.search` returns, each signal an answer could be refused on:
 
 - `vector`: the best vector cosine (today's rule: refuse below `min_similarity`, 0.25);
@@ -18,8 +20,8 @@ top-k sources `Engine.search` returns, each signal an answer could be refused on
   question's specific term counts for more than "virus".
 
 A threshold for each signal is chosen on COVID-QA's first half (the highest that still answers 95 %, or 98 %, of
-the answerable ones), then judged on its second half and on HotpotQA: answerable ones answered, unanswerable ones
-refused. `min_similarity` and `min_evidence` give the same judgement at the settings' defaults (the second was
+the answerable ones), then judged on its second half and on each other set: answerable ones answered, unanswerable
+ones refused. `min_similarity` and `min_evidence` give the same judgement at the settings' defaults (the second was
 set from the 98 % threshold, 0.753, rounded). Prints JSON.
 """
 
@@ -42,6 +44,7 @@ from localrag.evaluate.datasets import EvalQuestion, load_dataset  # noqa: E402
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 SIGNALS = ("vector", "sentence", "coverage", "rare_coverage")
 KEEP = (0.95, 0.98)
+FOLDERS = {"hotpotqa": "hotpotqa_musique", "musique": "hotpotqa_musique", "pubmedqa": "pubmedqa_pqal"}
 
 
 def signals(engine: Any, question: str, k: int, frequencies: Counter[str], n_chunks: int) -> dict[str, Any]:
@@ -106,14 +109,15 @@ def covid_rows(run_dir: Path, limit: int, settings: Any, embedder: Any) -> list[
         asked_of(run_dir / "train" / "index", questions, names, settings, embedder), strict=True)]
 
 
-def hotpot_rows(work: Path, settings: Any, embedder: Any) -> list[dict[str, dict[str, Any]]]:
-    """HotpotQA's 100 questions of an index of all 994 paragraphs and of one without their gold paragraphs (built
-    under `work` once)."""
+def other_rows(name: str, work: Path, limit: int, settings: Any, embedder: Any) -> list[dict[str, dict[str, Any]]]:
+    """A set's first `limit` questions asked of an index of all its documents and of one without those questions'
+    gold documents (built under `work` once)."""
     from localrag.evaluate.datasets import EvalDataset
     from localrag.evaluate.runner import build_index
 
-    dataset = load_dataset(DATA / "hotpotqa_musique", "hotpotqa")
-    gold = {doc for q in dataset.questions for doc in q.gold_ids}
+    dataset = load_dataset(DATA / FOLDERS[name], name)
+    questions = dataset.questions[:limit]
+    gold = {doc for q in questions for doc in q.gold_ids}
     kept = [d for d in dataset.documents if d.doc_id not in gold]
     built = {}
     for side, documents in (("full", dataset.documents), ("without", kept)):
@@ -121,15 +125,17 @@ def hotpot_rows(work: Path, settings: Any, embedder: Any) -> list[dict[str, dict
         build_index(subset, work / side, embedder, settings)
         built[side] = json.loads((work / side / "corpus.json").read_text())
     return [{"full": f, "without": w} for f, w in zip(
-        asked_of(work / "full" / "index", dataset.questions, built["full"], settings, embedder),
-        asked_of(work / "without" / "index", dataset.questions, built["without"], settings, embedder), strict=True)]
+        asked_of(work / "full" / "index", questions, built["full"], settings, embedder),
+        asked_of(work / "without" / "index", questions, built["without"], settings, embedder), strict=True)]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("run", type=Path)
     parser.add_argument("--questions", type=int, default=600)
-    parser.add_argument("--hotpot", type=Path, help="a folder for HotpotQA's two indexes: judge there too")
+    parser.add_argument("--also", nargs=2, action="append", default=[], metavar=("SET", "DIR"),
+                        help="judge on SET (hotpotqa, musique or pubmedqa) too, its two indexes built in DIR")
+    parser.add_argument("--also-questions", type=int, default=200, help="questions of each --also set")
     parser.add_argument("--out", type=Path, help="also write each question's signals here (JSONL)")
     args = parser.parse_args()
 
@@ -139,10 +145,11 @@ def main() -> None:
     embedder = open_embedder(settings.embedder, settings.embed_backend, settings.embed_batch_size)
     started = time.perf_counter()
     covid = covid_rows(args.run, args.questions, settings, embedder)
-    hotpot = hotpot_rows(args.hotpot, settings, embedder) if args.hotpot else []
+    others = {name: other_rows(name, Path(folder), args.also_questions, settings, embedder)
+              for name, folder in args.also}
     if args.out:
         args.out.write_text("".join(json.dumps({"set": name, "side": side, **pair[side]}) + "\n"
-                                    for name, pairs in (("covidqa", covid), ("hotpotqa", hotpot))
+                                    for name, pairs in (("covidqa", covid), *others.items())
                                     for pair in pairs for side in pair))
     half = len(covid) // 2
 
@@ -150,22 +157,21 @@ def main() -> None:
         return {side: [pair[side] for pair in pairs] for side in ("full", "without")}
 
     choose, judge = sides(covid[:half]), sides(covid[half:])
-    out: dict[str, Any] = {"covidqa_questions": len(covid), "hotpotqa_questions": len(hotpot), "k": settings.top_k,
-                           "seconds": round(time.perf_counter() - started), "choose_on": f"COVID-QA 1-{half}",
-                           "judge_on": [f"COVID-QA {half + 1}-{len(covid)}"] + (["HotpotQA"] if hotpot else []),
-                           "min_similarity": {"covidqa": judged(judge, "vector", settings.min_similarity)},
-                           "min_evidence": {"covidqa": judged(judge, "sentence", settings.min_evidence)}}
-    if hotpot:
-        out["min_similarity"]["hotpotqa"] = judged(sides(hotpot), "vector", settings.min_similarity)
-        out["min_evidence"]["hotpotqa"] = judged(sides(hotpot), "sentence", settings.min_evidence)
+    judged_on = {"covidqa": judge} | {name: sides(pairs) for name, pairs in others.items()}
+    out: dict[str, Any] = {"questions": {"covidqa": len(covid)} | {n: len(p) for n, p in others.items()},
+                           "k": settings.top_k, "seconds": round(time.perf_counter() - started),
+                           "choose_on": f"COVID-QA 1-{half}", "judge_on": f"COVID-QA {half + 1}-{len(covid)} and "
+                           "the whole of each other set",
+                           "min_similarity": {n: judged(r, "vector", settings.min_similarity)
+                                              for n, r in judged_on.items()},
+                           "min_evidence": {n: judged(r, "sentence", settings.min_evidence)
+                                            for n, r in judged_on.items()}}
     for keep in KEEP:
         for signal in SIGNALS:
             answerable = sorted(r[signal] for r in choose["full"] if r["gold_retrieved"])
             threshold = answerable[int((1 - keep) * len(answerable))]
-            entry = {"chosen": judged(choose, signal, threshold), "covidqa": judged(judge, signal, threshold)}
-            if hotpot:
-                entry["hotpotqa"] = judged(sides(hotpot), signal, threshold)
-            out[f"keep_{keep}_{signal}"] = entry
+            out[f"keep_{keep}_{signal}"] = {"chosen": judged(choose, signal, threshold)} | {
+                n: judged(r, signal, threshold) for n, r in judged_on.items()}
     print(json.dumps(out, indent=1))
 
 

@@ -68,7 +68,7 @@ def test_quick_tune_exports_a_model_that_is_listed_and_answers(
     gate = card["gate"]
     # The RAFT set showed the sentences answers show (the prompt_sentences setting), and the card says so.
     assert state["plan"]["raft"]["prompt_sentences"] == card["training"]["prompt_sentences"] == 4
-    assert state["plan"]["raft"]["cot"] == card["training"]["cot"] == "short"  # so its quotes are held to the prompt
+    assert state["plan"]["raft"]["cot"] == card["training"]["cot"] == "short"  # whether quote_grammar suits it
     assert gate["verdict"] == state["stages"]["gate"]["verdict"] and gate["questions"] > 0
     assert gate["verdict"] in ("better", "not better", "not compared") and "than base" in out
     assert gate["default"] == (gate["verdict"] == "better")

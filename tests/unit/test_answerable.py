@@ -22,7 +22,7 @@ def _done(question: str, query: str, settings: Settings, recorder: Recorder) -> 
 def test_a_question_whose_words_no_source_sentence_holds_is_refused_without_asking_the_model() -> None:
     embedder = HashEmbedder()
     sources = [hit(HANDBOOK, "handbook")]
-    # The hash embedder's cosines are near 0, so the word share decides: all of the question's words, or none.
+    # Hash vectors mean nothing, so the word share decides: the handbook holds most of QUESTION's words, none of these.
     assert answerable(QUESTION, sources, embedder, embedder.embed_queries([QUESTION])[0], 0.8)
     assert not answerable(OFF_TOPIC, sources, embedder, embedder.embed_queries([OFF_TOPIC])[0], 0.8)
     recorder = Recorder()
