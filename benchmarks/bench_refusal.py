@@ -21,8 +21,11 @@ top-k sources `Engine.search` returns, each signal an answer could be refused on
 
 A threshold for each signal is chosen on COVID-QA's first half (the highest that still answers 95 %, or 98 %, of
 the answerable ones), then judged on its second half and on each other set: answerable ones answered, unanswerable
-ones refused. `min_similarity` and `min_evidence` give the same judgement at the settings' defaults (the second was
-set from the 98 % threshold, 0.753, rounded). Prints JSON.
+ones refused. `min_similarity` and `min_evidence` give the same judgement at the settings' defaults. The default
+`min_evidence` (0.58) is not one of these thresholds: chosen on COVID-QA it refused a third of MuSiQue's answerable
+questions, so it is the highest value, on a grid of 0.01, that answers 97 % of the answerable questions of every
+set (`every_set_0.97_sentence`, over COVID-QA 1-600 and the --also sets: HotpotQA, MuSiQue, PubMedQA 1-200), judged
+on PubMedQA questions 201-400 (`--also pubmedqa DIR --also-from 200`). Prints JSON.
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ from localrag.evaluate.datasets import EvalQuestion, load_dataset  # noqa: E402
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 SIGNALS = ("vector", "sentence", "coverage", "rare_coverage")
 KEEP = (0.95, 0.98)
+EVERY_SET = 0.97
 FOLDERS = {"hotpotqa": "hotpotqa_musique", "musique": "hotpotqa_musique", "pubmedqa": "pubmedqa_pqal"}
 
 
@@ -109,14 +113,15 @@ def covid_rows(run_dir: Path, limit: int, settings: Any, embedder: Any) -> list[
         asked_of(run_dir / "train" / "index", questions, names, settings, embedder), strict=True)]
 
 
-def other_rows(name: str, work: Path, limit: int, settings: Any, embedder: Any) -> list[dict[str, dict[str, Any]]]:
-    """A set's first `limit` questions asked of an index of all its documents and of one without those questions'
-    gold documents (built under `work` once)."""
+def other_rows(name: str, work: Path, first: int, limit: int, settings: Any,
+               embedder: Any) -> list[dict[str, dict[str, Any]]]:
+    """A set's `limit` questions from question `first` (from 0) asked of an index of all its documents and of one
+    without those questions' gold documents (built under `work` once)."""
     from localrag.evaluate.datasets import EvalDataset
     from localrag.evaluate.runner import build_index
 
     dataset = load_dataset(DATA / FOLDERS[name], name)
-    questions = dataset.questions[:limit]
+    questions = dataset.questions[first:first + limit]
     gold = {doc for q in questions for doc in q.gold_ids}
     kept = [d for d in dataset.documents if d.doc_id not in gold]
     built = {}
@@ -136,6 +141,7 @@ def main() -> None:
     parser.add_argument("--also", nargs=2, action="append", default=[], metavar=("SET", "DIR"),
                         help="judge on SET (hotpotqa, musique or pubmedqa) too, its two indexes built in DIR")
     parser.add_argument("--also-questions", type=int, default=200, help="questions of each --also set")
+    parser.add_argument("--also-from", type=int, default=0, help="the --also sets' first question (from 0)")
     parser.add_argument("--out", type=Path, help="also write each question's signals here (JSONL)")
     args = parser.parse_args()
 
@@ -145,7 +151,7 @@ def main() -> None:
     embedder = open_embedder(settings.embedder, settings.embed_backend, settings.embed_batch_size)
     started = time.perf_counter()
     covid = covid_rows(args.run, args.questions, settings, embedder)
-    others = {name: other_rows(name, Path(folder), args.also_questions, settings, embedder)
+    others = {name: other_rows(name, Path(folder), args.also_from, args.also_questions, settings, embedder)
               for name, folder in args.also}
     if args.out:
         args.out.write_text("".join(json.dumps({"set": name, "side": side, **pair[side]}) + "\n"
@@ -166,6 +172,13 @@ def main() -> None:
                                               for n, r in judged_on.items()},
                            "min_evidence": {n: judged(r, "sentence", settings.min_evidence)
                                             for n, r in judged_on.items()}}
+    if others:
+        # The default's rule: the highest sentence threshold that answers EVERY_SET of every set's answerable ones.
+        every = {"covidqa": sides(covid)} | {name: sides(pairs) for name, pairs in others.items()}
+        passing = [t / 100 for t in range(0, 200)
+                   if all(judged(r, "sentence", t / 100)["answerable_answered"] >= EVERY_SET for r in every.values())]
+        threshold = max(passing, default=0.0)
+        out[f"every_set_{EVERY_SET}_sentence"] = {n: judged(r, "sentence", threshold) for n, r in every.items()}
     for keep in KEEP:
         for signal in SIGNALS:
             answerable = sorted(r[signal] for r in choose["full"] if r["gold_retrieved"])

@@ -96,7 +96,7 @@ class Settings:
         metadata={"doc": "cosine below which a vector-only hit counts as not relevant", "range": (-1.0, 1.0)},
     )
     min_evidence: float = field(
-        default=0.75,
+        default=0.58,
         metadata={"doc": "refuse when no sentence of the retrieved sources scores this much by the evidence rule "
                          "(cosine plus the weighted share of the question's words): the answer is likely not in "
                          "your documents; 0: never", "range": (0.0, 2.0)},

@@ -78,9 +78,9 @@ def answerable(query: str, hits: list[Hit], embedder: Embedder, query_vector: ND
     cosine plus the weighted share of the query's content words); True when `min_evidence` is 0 or the sources
     hold no sentence to score. Asked with the retrieval query, so a follow-up carries the subject it leans on.
 
-    Asked of the COVID-QA articles that do not hold their answers, the best vector cosine (`relevant`) stopped 2 %
-    of the questions; at 0.75 this score stops 32 % and still lets through 97 % of those whose article was
-    retrieved (benchmarks/README.md, "Saying not found")."""
+    Asked of documents on the same subjects that do not hold their answers, the best vector cosine (`relevant`)
+    stopped 0-2 % of four sets' questions; this score at 0.58 stops 4-27 % and lets through 98-100 % of those whose
+    document was retrieved (benchmarks/README.md, "Saying not found")."""
     if min_evidence <= 0:
         return True
     scored = scored_sentences(query, hits, embedder, query_vector)
