@@ -9,8 +9,8 @@ answerable (counted only where a gold article is among the retrieved sources), o
 not, yet the articles there are on the same subjects: the in-domain question a user's documents do not answer,
 harder than another set's questions. `--also SET DIR` adds another set's first 200 questions (HotpotQA and MuSiQue
 hold 100), asked of an index of all its documents and of one without those questions' gold documents (built in DIR
-once). For each question and index, over the
-top-k sources `Engine.search` returns, each signal an answer could be refused on:
+once). For each question and index, over the top-k sources `Engine.search` returns, each signal an answer could be
+refused on:
 
 - `vector`: the best vector cosine (today's rule: refuse below `min_similarity`, 0.25);
 - `sentence`: the best source sentence's score by the evidence rule (cosine + weighted share of the question's
@@ -64,7 +64,8 @@ def signals(engine: Any, question: str, k: int, frequencies: Counter[str], n_chu
     return {
         "paths": [h.chunk.path for h in hits],
         "vector": max((h.vector_score for h in hits if h.vector_score is not None), default=-1.0),
-        "sentence": max((score for score, _ in scored), default=-1.0),
+        # Sources without a sentence to score are answered, as `answer.pipeline.answerable` answers them.
+        "sentence": max((score for score, _ in scored), default=math.inf),
         "coverage": sum(w in held for w in words) / len(words) if words else 0.0,
         "rare_coverage": sum(weights[w] for w in words if w in held) / total if total else 0.0,
     }
