@@ -79,7 +79,7 @@ def answerable(query: str, hits: list[Hit], embedder: Embedder, query_vector: ND
     hold no sentence to score. Asked with the retrieval query, so a follow-up carries the subject it leans on.
 
     Asked of documents on the same subjects that do not hold their answers, the best vector cosine (`relevant`)
-    stopped 0-2 % of four sets' questions; this score at 0.58 stops 4-27 % and lets through 98-100 % of those whose
+    stopped 0-2 % of four sets' questions; this score at 0.58 stops 4-27 % and lets through 97.8-100 % of those whose
     document was retrieved (benchmarks/README.md, "Saying not found")."""
     if min_evidence <= 0:
         return True
