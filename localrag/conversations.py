@@ -111,6 +111,7 @@ class Turn:
     cancelled: bool = False
     stopped_repeating: bool = False
     refused: bool = False
+    refusal: str = ""  # why it was refused, in words (Answer.refusal)
     model: str = ""
     # The sources' sentence that best answers the question (Answer.evidence): its source number and where it
     # lies in that source's text.
@@ -171,6 +172,7 @@ def turn_from_answer(answer: Answer, query: str = "") -> Turn:
         cancelled=answer.stats.cancelled,
         stopped_repeating=answer.stats.stopped_repeating,
         refused=answer.refused,
+        refusal=answer.refusal,
         model=answer.model,
         evidence_text=answer.evidence.text if answer.evidence is not None else "",
         evidence_header=answer.evidence.header if answer.evidence is not None else "",
@@ -336,6 +338,8 @@ def export_markdown(conversation: Conversation) -> str:
             out += ["_(answer cut short)_", ""]
         if turn.stopped_repeating:
             out += [f"_({STOPPED_LABEL})_", ""]
+        if turn.refusal:
+            out += [f"_({turn.refusal})_", ""]
         if turn.attributed:
             out += [f"_({ATTRIBUTED_LABEL})_", ""]
         if turn.evidence_text and turn.model != EXTRACT_MODEL:

@@ -187,7 +187,8 @@ class Answer:
     the numbers the answer cited that exist; `invalid_citations` the numbers it cited that do not;
     `unsupported_citations` the cited numbers whose source holds none of the words the citing sentence
     adds to the question (`localrag.answer.claims`).
-    `refused` is True when nothing relevant was retrieved and the model was not asked.
+    `refused` is True when nothing relevant was retrieved and the model was not asked; `refusal` then says why in
+    words (which floor, the best score, the setting), "" otherwise.
     `attributed` is True when the answer cited nothing by itself and localrag added the citation of the
     source holding most of its words (`localrag.answer.attribution`).
     `raw_text` is the model's text as generated; `text` differs from it only for a RAFT-tuned model,
@@ -209,6 +210,7 @@ class Answer:
     raw_text: str = ""
     evidence: Evidence | None = None
     unsupported_citations: list[int] = field(default_factory=list)
+    refusal: str = ""
 
 
 @dataclass(frozen=True)

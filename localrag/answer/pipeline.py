@@ -1,7 +1,7 @@
 """From retrieved hits to a checked answer, as events: what `Engine.stream` runs after retrieval.
 
 Refuse when nothing relevant came back: no source close enough (`min_similarity`) or no sentence of
-them that scores `min_evidence` (`answerable`), unless the settings allow answering from the model's
+them that scores `min_evidence` (`refusal` says which), unless the settings allow answering from the model's
 memory. Then fit the sources into the context by the model's own token counts, stream the answer with
 the repeat guard, cite the source holding most of the answer's words when the model cited none
 (`attribution.py`), then parse the citations and check every quote against the cited source. In
@@ -66,25 +66,41 @@ def follow_up_query(question: str, history: list[dict[str, str]]) -> str:
     return f"{previous[-1]} {question}"
 
 
-def relevant(hits: list[Hit], min_similarity: float) -> bool:
-    """Whether the best vector score reaches the `min_similarity` setting (BM25 alone is no evidence)."""
-    best = max((h.vector_score for h in hits if h.vector_score is not None), default=None)
-    return best is not None and best >= min_similarity
+def _best_cosine(hits: list[Hit]) -> float | None:
+    # BM25 alone is no evidence of relevance: only the vector leg's cosine is read.
+    return max((h.vector_score for h in hits if h.vector_score is not None), default=None)
 
 
-def answerable(query: str, hits: list[Hit], embedder: Embedder, query_vector: NDArray[np.float32],
-               min_evidence: float) -> bool:
-    """Whether some sentence of the sources scores `min_evidence` by the evidence rule (`evidence.scored_sentences`:
-    cosine plus the weighted share of the query's content words); True when `min_evidence` is 0 or the sources
-    hold no sentence to score. Asked with the retrieval query, so a follow-up carries the subject it leans on.
-
-    Asked of documents on the same subjects that do not hold their answers, the best vector cosine (`relevant`)
-    stopped 0-2 % of four sets' questions; this score at 0.58 stops 4-27 % and lets through 97.8-100 % of those whose
-    document was retrieved (benchmarks/README.md, "Saying not found")."""
-    if min_evidence <= 0:
-        return True
+def best_evidence(query: str, hits: list[Hit], embedder: Embedder, query_vector: NDArray[np.float32]) -> float | None:
+    """The best score a sentence of the sources gets by the evidence rule (`evidence.scored_sentences`: cosine plus
+    the weighted share of the query's content words); None when they hold no sentence to score."""
     scored = scored_sentences(query, hits, embedder, query_vector)
-    return not scored or max(score for score, _ in scored) >= min_evidence
+    return max((score for score, _ in scored), default=None)
+
+
+def refusal(query: str, hits: list[Hit], embedder: Embedder, query_vector: NDArray[np.float32],
+            settings: Settings) -> str:
+    """Why the sources cannot answer the question, in words; "" when they may.
+
+    Two floors: the best vector cosine (`min_similarity`), and the best sentence's score by the evidence rule
+    (`min_evidence`, not judged when it is 0 or the sources hold no sentence to score). The second is asked with
+    the retrieval query, so a follow-up carries the subject it leans on. Asked of documents on the same subjects
+    that do not hold their answers, the first stopped 0-2 % of four sets' questions; the second at 0.58 stops
+    4-27 % and lets through 97.8-100 % of those whose document was retrieved (benchmarks/README.md, "Saying not
+    found")."""
+    cosine = _best_cosine(hits)
+    if cosine is None:
+        return "nothing in the index matched the question"
+    if cosine < settings.min_similarity:
+        return (f"no passage is close enough: the closest scored {cosine:.2f}, under min_similarity "
+                f"{settings.min_similarity:g}")
+    if settings.min_evidence <= 0:
+        return ""
+    best = best_evidence(query, hits, embedder, query_vector)
+    if best is not None and best < settings.min_evidence:
+        return (f"no sentence of the {len(hits)} closest passages answers it: the best scored {best:.2f}, under "
+                f"min_evidence {settings.min_evidence:g} (set to 0, it answers anyway)")
+    return ""
 
 
 def answer_events(
@@ -106,12 +122,12 @@ def answer_events(
     if query_vector is None:
         query_vector = embedder.embed_queries([query])[0]
     question_vector = query_vector if query == question else embedder.embed_queries([question])[0]
-    found = relevant(hits, settings.min_similarity) and answerable(query, hits, embedder, query_vector,
-                                                                   settings.min_evidence)
+    why = refusal(query, hits, embedder, query_vector, settings)
+    found = not why
     if not found and (generator is None or not settings.allow_model_knowledge):
         yield SourcesEvent([], query)
         model = EXTRACT_MODEL if generator is None else generator.name
-        yield DoneEvent(Answer(question, NO_ANSWER_TEXT, refused=True, model=model))
+        yield DoneEvent(Answer(question, NO_ANSWER_TEXT, refused=True, model=model, refusal=why))
         return
     if generator is None:
         yield SourcesEvent(hits, query)

@@ -223,6 +223,8 @@ def _print_sources(answer: Answer, out: Console) -> None:
     from localrag.answer.repeats import STOPPED_LABEL
 
     if answer.refused:
+        if answer.refusal:
+            out.print(Text(f"  {answer.refusal}", style="dim"))
         return
     out.print()
     out.print(Text("Sources", style="bold"))

@@ -86,6 +86,14 @@ def test_unrelated_question_is_refused_without_the_model(ingested: Engine) -> No
     assert answer.refused
     assert answer.sources == []
     assert answer.stats.completion_tokens == 0
+    assert answer.refusal.startswith("no passage is close enough: the closest scored 0.")
+
+
+def test_a_question_on_the_documents_subjects_they_do_not_answer_is_refused_and_says_why(ingested: Engine) -> None:
+    # The travel policy is close in subject (vector cosine above min_similarity); no document mentions vacation days.
+    answer = ingested.ask("How many vacation days do employees get?")
+    assert answer.refused and answer.stats.completion_tokens == 0
+    assert answer.refusal.startswith("no sentence of the ") and "under min_evidence 0.58" in answer.refusal
 
 
 def test_allow_model_knowledge_answers_anyway(ingested: Engine) -> None:

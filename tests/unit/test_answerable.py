@@ -1,9 +1,9 @@
 """`min_evidence`: refuse when no sentence of the sources scores enough by the evidence rule, asked with the
-retrieval query (a follow-up carries the subject it leans on)."""
+retrieval query (a follow-up carries the subject it leans on), and say which floor refused."""
 
 from __future__ import annotations
 
-from localrag.answer.pipeline import answer_events, answerable
+from localrag.answer.pipeline import answer_events, best_evidence
 from localrag.answer.prompt import NO_ANSWER_TEXT
 from localrag.config import Settings
 from localrag.embed import HashEmbedder
@@ -23,12 +23,20 @@ def test_a_question_whose_words_no_source_sentence_holds_is_refused_without_aski
     embedder = HashEmbedder()
     sources = [hit(HANDBOOK, "handbook")]
     # Hash vectors mean nothing, so the word share decides: the handbook holds most of QUESTION's words, none of these.
-    assert answerable(QUESTION, sources, embedder, embedder.embed_queries([QUESTION])[0], 0.8)
-    assert not answerable(OFF_TOPIC, sources, embedder, embedder.embed_queries([OFF_TOPIC])[0], 0.8)
+    kept = best_evidence(QUESTION, sources, embedder, embedder.embed_queries([QUESTION])[0])
+    refused = best_evidence(OFF_TOPIC, sources, embedder, embedder.embed_queries([OFF_TOPIC])[0])
+    assert kept is not None and refused is not None and refused < 0.8 <= kept
     recorder = Recorder()
     done = _done(OFF_TOPIC, OFF_TOPIC, Settings(min_evidence=0.8), recorder)
     assert done.answer.refused and done.answer.text == NO_ANSWER_TEXT and recorder.messages == []
+    assert done.answer.refusal == (f"no sentence of the 1 closest passages answers it: the best scored {refused:.2f}, "
+                                   "under min_evidence 0.8 (set to 0, it answers anyway)")
     assert not _done(OFF_TOPIC, OFF_TOPIC, Settings(min_evidence=0.0), Recorder()).answer.refused  # 0: never
+    # The vector floor comes first, and says so.
+    far = _done(QUESTION, QUESTION, Settings(min_similarity=0.95), Recorder()).answer
+    assert far.refused
+    assert far.refusal == "no passage is close enough: the closest scored 0.90, under min_similarity 0.95"
+    assert _done(QUESTION, QUESTION, Settings(), Recorder()).answer.refusal == ""
 
 
 def test_a_follow_up_is_judged_by_its_retrieval_query_and_sources_without_sentences_are_not_judged() -> None:
@@ -39,4 +47,18 @@ def test_a_follow_up_is_judged_by_its_retrieval_query_and_sources_without_senten
     assert not kept.answer.refused
     embedder = HashEmbedder()
     terse = [hit("Parking: north.", "terse")]  # no sentence of three words to score
-    assert answerable(OFF_TOPIC, terse, embedder, embedder.embed_queries([OFF_TOPIC])[0], 0.8)
+    assert best_evidence(OFF_TOPIC, terse, embedder, embedder.embed_queries([OFF_TOPIC])[0]) is None
+    events = list(answer_events(OFF_TOPIC, OFF_TOPIC, terse, generator=Recorder(), embedder=embedder,
+                                settings=Settings(min_evidence=0.8)))
+    assert not next(e for e in events if isinstance(e, DoneEvent)).answer.refused
+
+
+def test_the_reason_is_kept_in_a_saved_conversation_its_export_and_the_chat_apps_line() -> None:
+    from localrag.conversations import Conversation, export_markdown, turn_from_answer
+    from localrag.tui.widgets.chat import _meta_line
+
+    answer = _done(OFF_TOPIC, OFF_TOPIC, Settings(min_evidence=0.8), Recorder()).answer
+    saved = Conversation.from_json(Conversation("c", turns=[turn_from_answer(answer)]).to_json())
+    assert saved.turns[0].refusal == answer.refusal != ""
+    assert f"_({answer.refusal})_" in export_markdown(saved)
+    assert answer.refusal in _meta_line(saved.turns[0]).plain

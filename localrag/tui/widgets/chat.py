@@ -42,7 +42,7 @@ def _meta_line(turn: Turn) -> Text:
     if turn.stopped_repeating:
         parts.append((STOPPED_LABEL, "dim"))
     if turn.refused:
-        parts.append(("no relevant passage in your documents", "italic"))
+        parts.append((turn.refusal or "no relevant passage in your documents", "italic"))
     cited = [s.n for s in turn.sources if s.cited]
     if cited:
         parts.append(("cites " + " ".join(f"[{n}]" for n in cited)
