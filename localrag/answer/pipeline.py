@@ -67,7 +67,6 @@ def follow_up_query(question: str, history: list[dict[str, str]]) -> str:
 
 
 def _best_cosine(hits: list[Hit]) -> float | None:
-    # BM25 alone is no evidence of relevance: only the vector leg's cosine is read.
     return max((h.vector_score for h in hits if h.vector_score is not None), default=None)
 
 
@@ -90,7 +89,9 @@ def refusal(query: str, hits: list[Hit], embedder: Embedder, query_vector: NDArr
     found")."""
     cosine = _best_cosine(hits)
     if cosine is None:
-        return "nothing in the index matched the question"
+        # BM25 alone is no evidence: passages found only by their words count as none.
+        return "no passage is close enough: only passages sharing words were found" if hits else (
+            "nothing in the index matched the question")
     if cosine < settings.min_similarity:
         return (f"no passage is close enough: the closest scored {cosine:.2f}, under min_similarity "
                 f"{settings.min_similarity:g}")

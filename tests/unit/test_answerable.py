@@ -62,3 +62,15 @@ def test_the_reason_is_kept_in_a_saved_conversation_its_export_and_the_chat_apps
     assert saved.turns[0].refusal == answer.refusal != ""
     assert f"_({answer.refusal})_" in export_markdown(saved)
     assert answer.refusal in _meta_line(saved.turns[0]).plain
+
+
+def test_passages_found_only_by_their_words_or_none_at_all_are_refused_saying_so() -> None:
+    from localrag.types import Hit
+
+    words_only = [Hit(hit(HANDBOOK, "handbook").chunk, 1.0, vector_score=None)]
+    for sources, reason in ((words_only, "no passage is close enough: only passages sharing words were found"),
+                            ([], "nothing in the index matched the question")):
+        events = list(answer_events(QUESTION, QUESTION, sources, generator=Recorder(), embedder=HashEmbedder(),
+                                    settings=Settings()))
+        done = next(e for e in events if isinstance(e, DoneEvent))
+        assert done.answer.refused and done.answer.refusal == reason
