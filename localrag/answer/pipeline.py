@@ -122,7 +122,6 @@ def answer_events(
     # evidence all score sentences against it.
     if query_vector is None:
         query_vector = embedder.embed_queries([query])[0]
-    question_vector = query_vector if query == question else embedder.embed_queries([question])[0]
     why = refusal(query, hits, embedder, query_vector, settings)
     found = not why
     if not found and (generator is None or not settings.allow_model_knowledge):
@@ -130,6 +129,8 @@ def answer_events(
         model = EXTRACT_MODEL if generator is None else generator.name
         yield DoneEvent(Answer(question, NO_ANSWER_TEXT, refused=True, model=model, refusal=why))
         return
+    # A rewritten follow-up's sentences are chosen for the question as asked; a refusal never needs its vector.
+    question_vector = query_vector if query == question else embedder.embed_queries([question])[0]
     if generator is None:
         yield SourcesEvent(hits, query)
         answer = extracted_answer(question, best_sentence(question, hits, embedder, question_vector), hits)
