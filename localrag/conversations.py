@@ -325,7 +325,13 @@ def export_markdown(conversation: Conversation) -> str:
     """The conversation as Markdown: each question, each answer, and the sources it was built from."""
     from localrag.answer.attribution import ATTRIBUTED_LABEL
     from localrag.answer.claims import UNSUPPORTED_LABEL
-    from localrag.answer.evidence import EVIDENCE_LABEL, EXTRACT_MODEL, header_note
+    from localrag.answer.evidence import (
+        CLOSEST_SENTENCE_LABEL,
+        CLOSEST_SOURCES_LABEL,
+        EVIDENCE_LABEL,
+        EXTRACT_MODEL,
+        header_note,
+    )
     from localrag.answer.repeats import STOPPED_LABEL
 
     out = [f"# {conversation.title}", ""]
@@ -342,14 +348,19 @@ def export_markdown(conversation: Conversation) -> str:
             out += [f"_({turn.refusal})_", ""]
         if turn.attributed:
             out += [f"_({ATTRIBUTED_LABEL})_", ""]
-        if turn.evidence_text and turn.model != EXTRACT_MODEL:
-            out += [f"**{EVIDENCE_LABEL.capitalize()}** [{turn.evidence_source}]:", "",
+        if turn.evidence_text and (turn.model != EXTRACT_MODEL or turn.refused):
+            label = CLOSEST_SENTENCE_LABEL if turn.refused else EVIDENCE_LABEL
+            out += [f"**{label.capitalize()}** [{turn.evidence_source}]:", "",
                     f"> {' '.join(turn.evidence_text.split())}", ""]
             if turn.evidence_header:
                 out += [f"_{header_note(turn.evidence_header)}_", ""]
         if turn.query:
             out += [f"_Searched for: {turn.query}_", ""]
-        if turn.sources:
+        if turn.sources and turn.refused:
+            out += [f"**{CLOSEST_SOURCES_LABEL}**", ""]
+            out += [f"{s.n}. `{s.path}` ({s.location})" for s in turn.sources]
+            out.append("")
+        elif turn.sources:
             out += ["**Sources**", ""]
             for s in turn.sources:
                 mark = "cited" if s.cited else "not cited"

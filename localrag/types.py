@@ -188,7 +188,8 @@ class Answer:
     `unsupported_citations` the cited numbers whose source holds none of the words the citing sentence
     adds to the question (`localrag.answer.claims`).
     `refused` is True when nothing relevant was retrieved and the model was not asked; `refusal` then says why in
-    words (which floor, the best score, the setting), "" otherwise.
+    words (which floor, the best score, the setting), "" otherwise, `sources` are the closest passages found (none
+    cited: none answers) and `evidence` their best sentence, for the user to judge the refusal by.
     `attributed` is True when the answer cited nothing by itself and localrag added the citation of the
     source holding most of its words (`localrag.answer.attribution`).
     `raw_text` is the model's text as generated; `text` differs from it only for a RAFT-tuned model,

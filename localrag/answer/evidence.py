@@ -43,6 +43,9 @@ WORD_SHARE_WEIGHT = 1.0
 EXTRACT_MODEL = "extracted from the sources (no model)"
 # How the front ends introduce the evidence under a generated answer.
 EVIDENCE_LABEL = "best sentence in the sources"
+# How they introduce a refused answer's sources and its evidence: what came closest, not what answered.
+CLOSEST_SOURCES_LABEL = "Closest passages (none answers the question)"
+CLOSEST_SENTENCE_LABEL = "closest sentence"
 
 
 def candidate_sentences(sources: Sequence[Hit]) -> list[tuple[int, int, int]]:

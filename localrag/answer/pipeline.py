@@ -1,12 +1,12 @@
 """From retrieved hits to a checked answer, as events: what `Engine.stream` runs after retrieval.
 
 Refuse when nothing relevant came back: no source close enough (`min_similarity`) or no sentence of
-them that scores `min_evidence` (`refusal` says which), unless the settings allow answering from the model's
-memory. Then fit the sources into the context by the model's own token counts, stream the answer with
-the repeat guard, cite the source holding most of the answer's words when the model cited none
-(`attribution.py`), then parse the citations and check every quote against the cited source. In
-`answer_mode = "extract"` the sources' best sentence, quoted and cited, is the answer and no model is
-loaded.
+them that scores `min_evidence` (`refusal` says which; the closest passages and their best sentence go with
+it), unless the settings allow answering from the model's memory. Then fit the sources into the context by
+the model's own token counts, stream the answer with the repeat guard, cite the source holding most of the
+answer's words when the model cited none (`attribution.py`), then parse the citations and check every quote
+against the cited source. In `answer_mode = "extract"` the sources' best sentence, quoted and cited, is the
+answer and no model is loaded.
 """
 
 from __future__ import annotations
@@ -125,9 +125,13 @@ def answer_events(
     why = refusal(query, hits, embedder, query_vector, settings)
     found = not why
     if not found and (generator is None or not settings.allow_model_knowledge):
-        yield SourcesEvent([], query)
+        # What came closest goes with the refusal, so the user can judge it: the passages, uncited, and their best
+        # sentence (its vectors cached by the refusal check when the sentence floor was the one that refused).
+        yield SourcesEvent(hits, query)
         model = EXTRACT_MODEL if generator is None else generator.name
-        yield DoneEvent(Answer(question, NO_ANSWER_TEXT, refused=True, model=model, refusal=why))
+        closest = best_sentence(query, hits, embedder, query_vector)
+        yield DoneEvent(Answer(question, NO_ANSWER_TEXT, sources=list(hits), refused=True, model=model, refusal=why,
+                               evidence=closest))
         return
     # A rewritten follow-up's sentences are chosen for the question as asked; a refusal never needs its vector.
     question_vector = query_vector if query == question else embedder.embed_queries([question])[0]

@@ -23,7 +23,7 @@ from localrag.types import STALE_LABEL, QuoteStatus, cores_note, found_in_note
 
 if TYPE_CHECKING:
     from localrag.engine import Engine
-    from localrag.types import Answer
+    from localrag.types import Answer, Evidence, Hit
 
 DEMO_QUESTION = "When was the Kestrel Point lighthouse first lit?"
 
@@ -216,27 +216,48 @@ def _ingest(engine: Engine, paths: Sequence[Path], include: Sequence[str], exclu
     return 0
 
 
+def _where(hit: Hit) -> str:
+    chunk = hit.chunk
+    where = chunk.path + (f", page {chunk.page}" if chunk.page else "")
+    return where + (f" — {chunk.heading}" if chunk.heading else "")
+
+
+def _evidence_text(label: str, evidence: Evidence) -> Text:
+    from localrag.answer.evidence import header_note
+
+    return (Text(f"  {label} [{evidence.source}] ", style="bold") + Text(f"“{evidence.text}”")
+            + Text(f" {header_note(evidence.header)}" if evidence.header else "", style="dim"))
+
+
 def _print_sources(answer: Answer, out: Console) -> None:
     from localrag.answer.attribution import ATTRIBUTED_LABEL
     from localrag.answer.claims import UNSUPPORTED_LABEL
-    from localrag.answer.evidence import EVIDENCE_LABEL, EXTRACT_MODEL, header_note
+    from localrag.answer.evidence import (
+        CLOSEST_SENTENCE_LABEL,
+        CLOSEST_SOURCES_LABEL,
+        EVIDENCE_LABEL,
+        EXTRACT_MODEL,
+    )
     from localrag.answer.repeats import STOPPED_LABEL
 
     if answer.refused:
         if answer.refusal:
             out.print(Text(f"  {answer.refusal}", style="dim"))
+        if answer.sources:
+            out.print()
+            out.print(Text(CLOSEST_SOURCES_LABEL, style="bold"))
+            for number, hit in enumerate(answer.sources, start=1):
+                out.print(Text(f"[{number}] ", style="bold") + Text(_where(hit)))
+        if answer.evidence is not None:
+            out.print(_evidence_text(CLOSEST_SENTENCE_LABEL, answer.evidence))
         return
     out.print()
     out.print(Text("Sources", style="bold"))
     for number, hit in enumerate(answer.sources, start=1):
-        chunk = hit.chunk
-        where = chunk.path + (f", page {chunk.page}" if chunk.page else "")
-        if chunk.heading:
-            where += f" — {chunk.heading}"
         mark, style = "cited" if number in answer.cited else "not cited", "dim"
         if number in answer.unsupported_citations:
             mark, style = f"cited, but it {UNSUPPORTED_LABEL}", "yellow"
-        out.print(Text(f"[{number}] ", style="bold") + Text(where) + Text(f"  ({mark})", style=style))
+        out.print(Text(f"[{number}] ", style="bold") + Text(_where(hit)) + Text(f"  ({mark})", style=style))
     for quote in answer.quotes:
         status = quote.status
         source = f"[{quote.source}]" if quote.source else ""
@@ -250,8 +271,7 @@ def _print_sources(answer: Answer, out: Console) -> None:
         out.print(Text(f"  cited sources that do not exist: {answer.invalid_citations}", style="yellow"))
     evidence = answer.evidence
     if evidence is not None and answer.model != EXTRACT_MODEL:
-        out.print(Text(f"  {EVIDENCE_LABEL} [{evidence.source}] ", style="bold") + Text(f"“{evidence.text}”")
-                  + Text(f" {header_note(evidence.header)}" if evidence.header else "", style="dim"))
+        out.print(_evidence_text(EVIDENCE_LABEL, evidence))
     if answer.model == EXTRACT_MODEL:
         out.print(Text(answer.model, style="dim"))
         return

@@ -97,7 +97,8 @@ def build_server(engine: Engine) -> MCPServer:
         each checked against its source (status verified / close / not_found; `found_in`: the source that holds a
         quote its cited one does not), `refused` (true when nothing
         relevant was found, no source close enough or none of their sentences scoring `min_evidence`, and the model
-        was not asked) and `refusal` (which of those, in words, with the score).
+        was not asked) and `refusal` (which of those, in words, with the score); a refused answer's `sources` are
+        the closest passages, none cited, and `evidence` their best sentence.
         """
         return answer_json(call(lambda: engine.ask(question, k=k)))
 

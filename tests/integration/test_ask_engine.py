@@ -84,7 +84,7 @@ def test_stream_order_and_text(ingested: Engine) -> None:
 def test_unrelated_question_is_refused_without_the_model(ingested: Engine) -> None:
     answer = ingested.ask("What is the capital of Mongolia?")
     assert answer.refused
-    assert answer.sources == []
+    assert answer.sources and answer.cited == []  # the closest passages, for the user to judge the refusal by
     assert answer.stats.completion_tokens == 0
     assert answer.refusal.startswith("no passage is close enough: the closest scored 0.")
 
@@ -94,6 +94,9 @@ def test_a_question_on_the_documents_subjects_they_do_not_answer_is_refused_and_
     answer = ingested.ask("How many vacation days do employees get?")
     assert answer.refused and answer.stats.completion_tokens == 0
     assert answer.refusal.startswith("no sentence of the ") and "under min_evidence 0.58" in answer.refusal
+    # What came closest goes with it: the passages, none cited, and their best sentence, the score the reason names.
+    assert len(answer.sources) == 4 and answer.cited == [] and answer.evidence is not None
+    assert f"the best scored {answer.evidence.score:.2f}," in answer.refusal
 
 
 def test_allow_model_knowledge_answers_anyway(ingested: Engine) -> None:

@@ -162,3 +162,25 @@ def test_show_prints_no_control_character_from_a_document(
     assert run(["conversations", "show", "last"]) == 0
     shown = capsys.readouterr().out
     assert "Baker Street" in shown and "\x1b" not in shown and "\x07" not in shown
+
+
+def test_a_refusal_prints_and_keeps_the_closest_passages_and_sentence(
+    notes: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from localrag.answer.evidence import CLOSEST_SENTENCE_LABEL, CLOSEST_SOURCES_LABEL
+
+    # Close in subject (an office), answered by neither note: the sentence floor refuses.
+    assert run(["ask", "Which floor is the canteen on?", "--extract", "--conversation", "new"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "I could not find anything about that in your documents."
+    assert "under min_evidence" in lines[1]
+    listed = lines.index(CLOSEST_SOURCES_LABEL)
+    assert [line.split(" — ")[1] for line in lines[listed + 1:listed + 3]] == ["Parking", "Office"]
+    assert lines[listed + 3] == f"  {CLOSEST_SENTENCE_LABEL} [1] “Parking is in the basement, level minus two.”"
+    assert "Sources" not in lines and not any("cited" in line for line in lines)
+    (saved,) = ConversationStore().list()
+    refused = saved.turns[1]
+    assert refused.refused and len(refused.sources) == 2 and refused.evidence_text.startswith("Parking is")
+    assert run(["ask", "Which floor is the canteen on?", "--extract", "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["refused"] and len(printed["sources"]) == 2 and printed["evidence"]["source"] == 1

@@ -7,7 +7,7 @@ from localrag.answer.pipeline import answer_events, best_evidence
 from localrag.answer.prompt import NO_ANSWER_TEXT
 from localrag.config import Settings
 from localrag.embed import HashEmbedder
-from localrag.types import DoneEvent
+from localrag.types import DoneEvent, SourcesEvent
 from tests.unit.test_prompt_sentences import HANDBOOK, QUESTION, Recorder, hit
 
 OFF_TOPIC = "Which garage do the visitors' dogs sleep in on Sundays?"
@@ -62,6 +62,27 @@ def test_the_reason_is_kept_in_a_saved_conversation_its_export_and_the_chat_apps
     assert saved.turns[0].refusal == answer.refusal != ""
     assert f"_({answer.refusal})_" in export_markdown(saved)
     assert answer.refusal in _meta_line(saved.turns[0]).plain
+
+
+def test_a_refusal_carries_the_closest_passages_and_sentence_shown_as_such_everywhere() -> None:
+    from localrag.answer.evidence import CLOSEST_SENTENCE_LABEL, CLOSEST_SOURCES_LABEL, EVIDENCE_LABEL
+    from localrag.conversations import Conversation, export_markdown, turn_from_answer
+    from localrag.tui.widgets.chat import _evidence_line
+    from localrag.tui.widgets.sources import source_label
+
+    events = list(answer_events(OFF_TOPIC, OFF_TOPIC, [hit(HANDBOOK, "handbook")], generator=Recorder(),
+                                embedder=HashEmbedder(), settings=Settings(min_evidence=0.8)))
+    assert isinstance(events[0], SourcesEvent) and len(events[0].hits) == 1
+    answer = next(e for e in events if isinstance(e, DoneEvent)).answer
+    assert answer.refused and [h.chunk.path for h in answer.sources] == ["/docs/handbook.md"] and answer.cited == []
+    assert answer.evidence is not None and f"the best scored {answer.evidence.score:.2f}," in answer.refusal
+    turn = Conversation.from_json(Conversation("c", turns=[turn_from_answer(answer)]).to_json()).turns[0]
+    line = _evidence_line(turn).plain
+    assert line.startswith(f"{CLOSEST_SENTENCE_LABEL} [1]") and EVIDENCE_LABEL not in line
+    assert "closest, not used" in source_label(turn.sources[0], turn).plain
+    exported = export_markdown(Conversation("c", turns=[turn]))
+    assert f"**{CLOSEST_SOURCES_LABEL}**" in exported and "**Sources**" not in exported
+    assert "— cited" not in exported and "not cited" not in exported
 
 
 def test_passages_found_only_by_their_words_or_none_at_all_are_refused_saying_so() -> None:

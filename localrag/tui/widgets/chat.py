@@ -64,13 +64,15 @@ def _meta_line(turn: Turn) -> Text:
 
 
 def _evidence_line(turn: Turn) -> Text:
-    """The sources' best sentence under a generated answer; empty for an extracted one (it is the answer)."""
-    from localrag.answer.evidence import EVIDENCE_LABEL, EXTRACT_MODEL, header_note
+    """The sources' best sentence under a generated answer, or under a refusal the closest one; empty for an
+    extracted answer (it is the answer)."""
+    from localrag.answer.evidence import CLOSEST_SENTENCE_LABEL, EVIDENCE_LABEL, EXTRACT_MODEL, header_note
 
-    if not turn.evidence_text or turn.model == EXTRACT_MODEL:
+    if not turn.evidence_text or (turn.model == EXTRACT_MODEL and not turn.refused):
         return Text()
     header = f" {printable(header_note(turn.evidence_header), multiline=False)}" if turn.evidence_header else ""
-    return Text.assemble((f"{EVIDENCE_LABEL} [{turn.evidence_source}] ", "bold"),
+    label = CLOSEST_SENTENCE_LABEL if turn.refused else EVIDENCE_LABEL
+    return Text.assemble((f"{label} [{turn.evidence_source}] ", "bold"),
                          f"“{printable(turn.evidence_text, multiline=False)}”", (header, "dim"))
 
 

@@ -1,4 +1,5 @@
-"""The sources panel: the passages an answer was built from, marked cited / quote verified.
+"""The sources panel: the passages an answer was built from, marked cited / quote verified; for a refused
+answer, the closest passages, which none answered.
 
 Each option is built as `rich.text.Text` from the saved source, so a document's path or heading
 that contains markup such as `[@click=app.quit]` is shown as typed and cannot act, and control
@@ -39,6 +40,8 @@ def source_label(source: SavedSource, turn: Turn, *, pending: bool = False, rank
     text.append(f"[{source.n}] ", style="bold")
     if pending:
         text.append("…", style="dim")
+    elif turn.refused:
+        text.append("○ closest, not used", style="dim")
     elif source.n in turn.unsupported_citations:
         text.append("✗ cited, unsupported", style="bold yellow")
     elif source.cited:
@@ -96,7 +99,8 @@ class SourcesPanel(OptionList):
             Option(source_label(s, turn, pending=pending, ranks=self.show_ranks), id=str(s.n)) for s in turn.sources
         )
         cited = sum(1 for s in turn.sources if s.cited)
-        self.border_subtitle = "" if pending else f"{cited} of {len(turn.sources)} cited · Enter opens"
+        self.border_subtitle = ("" if pending else "none answers · Enter opens" if turn.refused
+                                else f"{cited} of {len(turn.sources)} cited · Enter opens")
 
     def action_toggle_ranks(self) -> None:
         """Show or hide, under each source, the fused score and where each retrieval leg ranked it."""
