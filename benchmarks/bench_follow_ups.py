@@ -1,0 +1,116 @@
+"""Follow-up questions in a conversation: does the retrieval query carry what the follow-up leans on?
+
+    .venv/bin/python benchmarks/bench_follow_ups.py --label NAME   # runs the product's rule; NAME keys the summary
+
+A conversation of two questions over the sample corpus: a first question, then a second asked with the first in
+the history, as the chat app and `ask --conversation` ask it. FOLLOW_UPS lean on the first ("And in London?",
+"How long does it take?"); SWITCHES change the subject ("Descaling?" after a question on hotels) and must not be
+pulled back to it. Each second question runs through `Engine.stream` with the bundled MiniLM in extract mode, so
+no model is loaded and every step the answer takes is the product's own: the retrieval query
+(`answer.pipeline.follow_up_query`), the search, the refusal floors, the best sentence. Per question:
+
+- found: the answering part (lower case) is in one of the sources the answer was given;
+- answered: not refused, and the extracted answer, the best sentence, holds the part.
+
+Both sets were written on 2026-12-05 from the sample corpus's text before any rule was run on them; each item names
+a part of the sentence that answers its second question (alternatives split by "|"). The rule before and after a
+change are run from their commits with their own --label. Summary: benchmarks/summaries/follow_ups.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+SUMMARY = Path(__file__).resolve().parent / "summaries" / "follow_ups.json"
+
+# (first question, second question, a part of the sentence that answers the second)
+FOLLOW_UPS = [
+    ("What is the hotel cap in Berlin?", "And in London?", "london | 210"),
+    ("What is the hotel cap in Berlin?", "What about Lisbon?", "lisbon | 130"),
+    ("What is the daily meal allowance in Amsterdam?", "And on the first day of a trip?",
+     "70 percent of the allowance"),
+    ("How often should I descale the Aurora Duo?", "Which descaler should I use?", "clean d7"),
+    ("How often should I descale the Aurora Duo?", "How long does it take?", "about 45 minutes"),
+    ("What temperature is the brew boiler set to at the factory?", "And for light roasts?",
+     "light roasts often taste better"),
+    ("What does error E1 mean?", "And E7?", "e7: the steam boiler overheated"),
+    ("How big is the brew boiler?", "And the steam boiler?", "steam boiler: 1.2 litres"),
+    ("How long is the warranty on the Aurora Duo?", "What does it not cover?", "does not cover damage"),
+    ("How long does a worker bee live in summer?", "And in autumn?", "five or six months"),
+    ("When do most swarms leave?", "What is the warning sign?", "queen cells along the bottom"),
+    ("When should I treat for varroa mites?", "And the second treatment?", "oxalic acid"),
+    ("How much water should ripe honey hold?", "And how much should I leave for winter?", "18 kilograms"),
+    ("How often should I water a snake plant?", "And a calathea?", "keep evenly moist"),
+    ("Is a peace lily toxic to cats?", "What about dogs?", "toxic to cats and dogs"),
+    ("How much humidity do ferns prefer?", "Does misting help?", "misting raises the humidity"),
+    ("When was the Kestrel Point light first lit?", "How far could it be seen?", "21 nautical miles"),
+    ("Who was the first principal keeper of Kestrel Point?", "And the last?", "ada penhallow"),
+    ("How tall is the Kestrel Point tower?", "How many steps?", "142 steps"),
+    ("When is the Kestrel Point museum open?", "Can children climb the tower?", "children under eight"),
+    ("How deep can Quillpad formatting codes be nested?", "And how do I write a literal bracket?", "backslash"),
+    ("Which shortcut inserts bold in Quillpad?", "And italic?", "ctrl+i"),
+]
+SWITCHES = [
+    ("What is the hotel cap in Berlin?", "Who was the last keeper of the lighthouse?", "ada penhallow"),
+    ("How often should I descale the Aurora Duo?", "How many hives does the Hollow Brook apiary have?",
+     "fourteen hives"),
+    ("When was the Kestrel Point light first lit?", "What is the water tank size of the Aurora Duo?",
+     "water tank: 2.5"),
+    ("How often should I water a snake plant?", "Varroa treatment?", "treat in august"),
+    ("What is the hotel cap in Berlin?", "Descaling?", "descale"),
+    ("Who was the last keeper of the lighthouse?", "Swarming?", "swarm"),
+    ("How many eggs a day can a queen lay?", "What is Quillpad?", "note-taking app"),
+    ("How big is the brew boiler?", "Who owns the travel policy?", "finance operations"),
+]
+
+
+def asked(engine: Any, first: str, second: str, expected: str) -> dict[str, Any]:
+    from localrag.types import DoneEvent
+
+    history = [{"role": "user", "content": first}, {"role": "assistant", "content": engine.ask(first).text}]
+    query = engine.rewrite_query(second, history)
+    answer = next(e.answer for e in engine.stream(second, history=history) if isinstance(e, DoneEvent))
+    parts = expected.split("|")
+    found = any(part in " ".join(h.chunk.text.split()).lower() for h in answer.sources for part in parts)
+    answered = not answer.refused and any(part in answer.text.lower() for part in parts)
+    return {"second": second, "query": query, "found": found, "answered": answered, "refused": answer.refused,
+            "answer": answer.text}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--label", required=True, help="the summary's key for this run (e.g. before, after)")
+    args = parser.parse_args()
+    os.environ["LOCALRAG_HOME"] = tempfile.mkdtemp(prefix="localrag-follow-ups-")
+    from localrag.config import load_settings
+    from localrag.engine import Engine
+    from localrag.ingest.discover import sample_corpus_dir
+
+    engine = Engine(load_settings().replace(answer_mode="extract"))
+    engine.ingest([sample_corpus_dir()])
+    run: dict[str, Any] = {
+        "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                                 cwd=Path(__file__).resolve().parents[1]).stdout.strip(),
+        "load_average": os.getloadavg()}
+    for name, items in (("follow-ups", FOLLOW_UPS), ("switches", SWITCHES)):
+        rows = [asked(engine, *item) for item in items]
+        run[name] = {"questions": len(rows), "found": sum(r["found"] for r in rows),
+                     "answered": sum(r["answered"] for r in rows), "refused": sum(r["refused"] for r in rows),
+                     "rows": rows}
+        print(name, {k: v for k, v in run[name].items() if k != "rows"})
+    summary = json.loads(SUMMARY.read_text()) if SUMMARY.is_file() else {}
+    summary[args.label] = run
+    SUMMARY.write_text(json.dumps(summary, indent=1, ensure_ascii=False) + "\n")
+
+
+if __name__ == "__main__":
+    main()
