@@ -7,7 +7,8 @@ the history, as the chat app and `ask --conversation` ask it. FOLLOW_UPS lean on
 "How long does it take?"); SWITCHES change the subject ("Descaling?" after a question on hotels) and must not be
 pulled back to it. Each second question runs through `Engine.stream` with the bundled MiniLM in extract mode, so
 no model is loaded and every step the answer takes is the product's own: the retrieval query
-(`answer.pipeline.follow_up_query`), the search, the refusal floors, the best sentence. Per question:
+(`answer.pipeline.follow_up_query`, and in `Engine.stream` the previous question in front when the second alone
+would be refused), the search, the refusal floors, the best sentence. Per question:
 
 - found: the answering part (lower case) is in one of the sources the answer was given;
 - answered: not refused, and the extracted answer, the best sentence, holds the part.
@@ -74,11 +75,12 @@ SWITCHES = [
 
 
 def asked(engine: Any, first: str, second: str, expected: str) -> dict[str, Any]:
-    from localrag.types import DoneEvent
+    from localrag.types import DoneEvent, SourcesEvent
 
     history = [{"role": "user", "content": first}, {"role": "assistant", "content": engine.ask(first).text}]
-    query = engine.rewrite_query(second, history)
-    answer = next(e.answer for e in engine.stream(second, history=history) if isinstance(e, DoneEvent))
+    events = list(engine.stream(second, history=history))
+    query = next(e.query for e in events if isinstance(e, SourcesEvent))  # what was searched for in the end
+    answer = next(e.answer for e in events if isinstance(e, DoneEvent))
     parts = expected.split("|")
     found = any(part in " ".join(h.chunk.text.split()).lower() for h in answer.sources for part in parts)
     answered = not answer.refused and any(part in answer.text.lower() for part in parts)

@@ -546,7 +546,7 @@ class Engine(GraphMode, Collections, Information):
         history: list[dict[str, str]] | None = None,
         cancel: threading.Event | None = None,
     ) -> Iterator[AnswerEvent]:
-        from localrag.answer.pipeline import answer_events
+        from localrag.answer.pipeline import answer_events, leaning_query, refusal
 
         question = checked_question(question)
         # The model file is checked before retrieval, so a bad --model fails fast and alone.
@@ -557,6 +557,15 @@ class Engine(GraphMode, Collections, Information):
         vector = self.retriever.embedder.embed_queries([query])[0]
         hits = self._search(query, k, filters, vector)
         settings = self.settings
+        leaning = leaning_query(question, history or []) if query == question else None
+        if leaning is not None and refusal(query, hits, self.embedder, vector, settings):
+            # An elliptical follow-up ("And in London?") holds no word that marks it as one and, alone, finds
+            # nothing that answers it: asked again after the previous question, it is kept when that finds an
+            # answer. A question that stands alone is never searched twice (benchmarks/README.md, "Follow-ups").
+            leaning_vector = self.retriever.embedder.embed_queries([leaning])[0]
+            leaning_hits = self._search(leaning, k, filters, leaning_vector)
+            if not refusal(leaning, leaning_hits, self.embedder, leaning_vector, settings):
+                query, vector, hits = leaning, leaning_vector, leaning_hits
         if generator is not None and settings.prompt_sentences and _tuned_here(generator):
             settings = settings.replace(prompt_sentences=0)
         yield from answer_events(question, query, hits, generator=generator, embedder=self.embedder,

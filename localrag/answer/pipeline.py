@@ -58,12 +58,18 @@ def follow_up_query(question: str, history: list[dict[str, str]]) -> str:
 
     A 135M model rewrites unreliably, so the rewrite is deterministic: a question that leans on
     the conversation (a pronoun, "also", "more") gets the previous user question prepended, which
-    carries its subject into both the BM25 and the vector query.
+    carries its subject into both the BM25 and the vector query. A question without such a word may
+    still lean on it ("And in London?"): `leaning_query` reads it so when, alone, it would be refused.
     """
+    leaning = leaning_query(question, history)
+    return leaning if leaning is not None and _FOLLOW_UP.search(question) else question
+
+
+def leaning_query(question: str, history: list[dict[str, str]]) -> str | None:
+    """`question` read as leaning on the conversation: the previous user question in front of it; None when
+    there is none."""
     previous = [m["content"] for m in history if m.get("role") == "user"]
-    if not previous or not _FOLLOW_UP.search(question):
-        return question
-    return f"{previous[-1]} {question}"
+    return f"{previous[-1]} {question}" if previous else None
 
 
 def _best_cosine(hits: list[Hit]) -> float | None:

@@ -99,6 +99,28 @@ def test_a_question_on_the_documents_subjects_they_do_not_answer_is_refused_and_
     assert f"the best scored {answer.evidence.score:.2f}," in answer.refusal
 
 
+def test_an_elliptical_follow_up_is_asked_after_the_previous_question_only_when_alone_it_finds_nothing(
+    ingested: Engine,
+) -> None:
+    ingested.settings = ingested.settings.replace(answer_mode="extract")
+
+    def asked(question: str, history: list[dict[str, str]]) -> tuple[str, str, bool]:
+        events = list(ingested.stream(question, history=history))
+        answer = next(e.answer for e in events if isinstance(e, DoneEvent))
+        return next(e.query for e in events if isinstance(e, SourcesEvent)), answer.text, answer.refused
+
+    history = [{"role": "user", "content": "What is the hotel cap in Berlin?"},
+               {"role": "assistant", "content": '"Berlin | 160 euros | 48 euros" [1]'}]
+    # "And in London?" holds no word that marks a follow-up; alone it is refused, after the question it is answered.
+    assert asked("And in London?", [])[2]
+    query, text, refused = asked("And in London?", history)
+    assert query == "What is the hotel cap in Berlin? And in London?" and not refused
+    assert "London | 210 euros" in text
+    # A question that stands alone is searched as asked, whatever came before.
+    query, text, refused = asked("How many hives does the Hollow Brook apiary have?", history)
+    assert query == "How many hives does the Hollow Brook apiary have?" and "fourteen hives" in text
+
+
 def test_allow_model_knowledge_answers_anyway(ingested: Engine) -> None:
     ingested.settings = ingested.settings.replace(allow_model_knowledge=True, max_answer_tokens=24)
     answer = ingested.ask("What is the capital of Mongolia?")
