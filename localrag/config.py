@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
@@ -285,20 +286,19 @@ def load_settings(
     config_file: Path | None = None, *, origin: str = "command-line option", **overrides: Any
 ) -> Settings:
     """Defaults < TOML file < LOCALRAG_ variables < `overrides` (None: unset); each value checked where read."""
+    return settings_and_origins(config_file, origin=origin, **overrides)[0]
+
+
+def settings_and_origins(
+    config_file: Path | None = None, *, origin: str = "command-line option", **overrides: Any
+) -> tuple[Settings, dict[str, str]]:
+    """`load_settings`, with where each value that is not a default came from: the file's path, the
+    LOCALRAG_ variable's name or `origin`."""
     path = config_file or paths.config_file()
-    values: dict[str, Any] = {}
     origins: dict[str, str] = {}
     known = {f.name: _TYPES[str(f.type)] for f in fields(Settings)}
-    if path.is_file():
-        try:
-            raw = tomllib.loads(path.read_text(encoding="utf-8-sig"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:  # BOM accepted; other bad bytes not
-            raise ConfigError(f"{path}: not valid TOML ({exc})", "fix the file or delete it") from exc
-        for name, value in raw.items():
-            if name not in known:
-                raise ConfigError(f"{path}: unknown setting '{name}'", f"known: {', '.join(known)}")
-            origins[name] = str(path)
-            values[name] = _coerce(name, known[name], value, origins[name])
+    values = _saved(path)
+    origins.update(dict.fromkeys(values, str(path)))
     for name, kind in known.items():
         env = os.environ.get(f"LOCALRAG_{name.upper()}")
         if env is not None:
@@ -310,10 +310,101 @@ def load_settings(
             values[name] = value
     merged = {**dataclasses.asdict(Settings()), **values}
     validate(merged, origins)
-    return Settings(**merged)
+    return Settings(**merged), origins
 
 
-def _toml_value(value: Any) -> str:
+def _saved(path: Path) -> dict[str, Any]:
+    """The settings file's values, each read as its setting's type; {} when there is no file."""
+    if not path.is_file():
+        return {}
+    try:
+        return _parsed(path.read_text(encoding="utf-8-sig"), path)
+    except UnicodeDecodeError as exc:  # BOM accepted; other bad bytes not
+        raise ConfigError(f"{path}: not valid TOML ({exc})", "fix the file or delete it") from exc
+
+
+def _parsed(text: str, path: Path) -> dict[str, Any]:
+    known = {f.name: _TYPES[str(f.type)] for f in fields(Settings)}
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})", "fix the file or delete it") from exc
+    values = {}
+    for name, value in raw.items():
+        if name not in known:
+            raise ConfigError(f"{path}: unknown setting '{name}'", f"known: {', '.join(known)}")
+        values[name] = _coerce(name, known[name], value, str(path))
+    return values
+
+
+@dataclass(frozen=True)
+class DescribedSetting:
+    """One setting as `localrag config` shows it: its value, where that came from ("default", the settings
+    file's path or a LOCALRAG_ variable), its default, its doc, and its range or choices when it has them."""
+
+    name: str
+    value: Any
+    origin: str
+    default: Any
+    doc: str
+    range: tuple[float, float] | None
+    choices: tuple[str, ...] | None
+
+
+def described_settings(config_file: Path | None = None, names: list[str] | None = None) -> list[DescribedSetting]:
+    """Every setting (or those `names`, in that order; an unknown one is a ConfigError) as it is in force now."""
+    settings, origins = settings_and_origins(config_file)
+    default = Settings()
+    for name in names or []:
+        _known_name(name)
+    return [DescribedSetting(name, getattr(settings, name), origins.get(name, "default"), getattr(default, name),
+                             _FIELDS[name].metadata["doc"], _FIELDS[name].metadata.get("range"),
+                             _FIELDS[name].metadata.get("choices"))
+            for name in (names or list(_FIELDS))]
+
+
+def _known_name(name: str) -> None:
+    if name not in _FIELDS:
+        raise ConfigError(f"unknown setting '{name}'", f"known: {', '.join(_FIELDS)}")
+
+
+def saved_setting(config_file: Path, name: str) -> Any:
+    """Setting `name`'s value in the settings file; None when the file does not set it."""
+    return _saved(config_file).get(name)
+
+
+def set_saved_setting(name: str, text: Any, config_file: Path | None = None) -> Any:
+    """Read `text` as setting `name`'s type, check it as a value from any other source is checked (range,
+    choices, and the rules between settings, against the file's other values), then write it to the file,
+    atomically; returns the value written. Nothing is written when a check fails."""
+    path = config_file or paths.config_file()
+    _known_name(name)
+    origin = f"config set {name}"
+    value = _coerce(name, _TYPES[str(_FIELDS[name].type)], text, origin)
+    check_value(name, value, origin)
+    saved = {**_saved(path), name: value}
+    validate({**dataclasses.asdict(Settings()), **saved}, dict.fromkeys(saved, str(path)) | {name: origin})
+    update_saved_settings({name: value}, path)
+    return value
+
+
+def remove_saved_settings(names: list[str], config_file: Path | None = None) -> set[str]:
+    """Take `names` out of the settings file, atomically, so their defaults apply; returns those it held.
+    An unknown name is a ConfigError and changes nothing; so does a removal that breaks a rule between the
+    file's other values (chunk_overlap left above the default chunk_tokens)."""
+    path = config_file or paths.config_file()
+    for name in names:
+        _known_name(name)
+    saved = _saved(path)
+    kept = {name: value for name, value in saved.items() if name not in names}
+    if len(kept) == len(saved):
+        return set()
+    validate({**dataclasses.asdict(Settings()), **kept}, dict.fromkeys(kept, str(path)))
+    _edit_saved(path, dict.fromkeys(set(saved) - set(kept)))
+    return set(saved) - set(kept)
+
+
+def toml_value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
@@ -327,7 +418,7 @@ def save_settings(settings: Settings, config_file: Path | None = None) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     default = Settings()
     lines = [
-        f"{f.name} = {_toml_value(getattr(settings, f.name))}"
+        f"{f.name} = {toml_value(getattr(settings, f.name))}"
         for f in fields(Settings)
         if getattr(settings, f.name) != getattr(default, f.name)
     ]
@@ -336,24 +427,41 @@ def save_settings(settings: Settings, config_file: Path | None = None) -> Path:
 
 
 def update_saved_settings(changes: dict[str, Any], config_file: Path | None = None) -> Path:
-    """Change only `changes` in the TOML file, keeping its other lines' values; atomically.
+    """Change only `changes` in the TOML file, keeping its other lines; atomically.
 
     Unlike `save_settings(load_settings(...))` this never writes environment variables or one-off CLI
     flags into the file: `tune` making its model the default must not also persist LOCALRAG_TOP_K=8.
     """
     path = config_file or paths.config_file()
     known = {f.name: _TYPES[str(f.type)] for f in fields(Settings)}
-    current: dict[str, Any] = {}
-    if path.is_file():
-        try:
-            current = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"{path}: not valid TOML ({exc})", "fix the file or delete it") from exc
-    for name, value in changes.items():
-        if name not in known:
-            raise ConfigError(f"unknown setting '{name}'", f"known: {', '.join(known)}")
-        current[name] = _coerce(name, known[name], value, "update")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    lines = [f"{name} = {_toml_value(value)}" for name, value in current.items()]
-    write_text_atomic(path, "\n".join(lines) + ("\n" if lines else ""))
+    for name in changes:
+        _known_name(name)
+    _edit_saved(path, {name: _coerce(name, known[name], value, "update") for name, value in changes.items()})
     return path
+
+
+def _edit_saved(path: Path, changes: Mapping[str, Any]) -> None:
+    """Set settings in the file (None: take them out), atomically, line by line: a user's comments, order and
+    other lines stay. A line edit that would not read back as the intended values (a value written over several
+    lines) falls back to writing the values alone."""
+    saved = _saved(path)
+    text = path.read_text(encoding="utf-8-sig") if path.is_file() else ""
+    lines = text.splitlines()
+    for name, value in changes.items():
+        at = [i for i, line in enumerate(lines) if re.match(rf"\s*{re.escape(name)}\s*=", line)]
+        if value is None:
+            lines = [line for i, line in enumerate(lines) if i not in at]
+        elif at:
+            lines[at[0]] = f"{name} = {toml_value(value)}"
+        else:
+            lines.append(f"{name} = {toml_value(value)}")
+    intended = {name: value for name, value in {**saved, **changes}.items() if value is not None}
+    edited = "".join(line + "\n" for line in lines)
+    try:
+        fits = _parsed(edited, path) == intended
+    except ConfigError:
+        fits = False
+    if not fits:
+        edited = "".join(f"{name} = {toml_value(value)}\n" for name, value in intended.items())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(path, edited)

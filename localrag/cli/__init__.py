@@ -31,6 +31,7 @@ from localrag.errors import LocalRagError
 
 COMMAND_MODULES: tuple[str, ...] = (
     "localrag.cli.collections",
+    "localrag.cli.config",
     "localrag.cli.conversations",
     "localrag.cli.documents",
     "localrag.cli.everyday",

@@ -1,0 +1,145 @@
+"""`localrag config`: every setting, its value and where the value comes from; set and unset them in the file.
+
+Settings come from their defaults, the settings file, `LOCALRAG_<NAME>` environment variables and command-line
+flags, in that order (`localrag/config.py`). `localrag config` lists each with its value and which of those gave
+it; `config show NAME` adds what it does, its default and the values it takes. `config set NAME VALUE` checks the
+value as every other source of it is checked (type, range, choices, the rules between settings) and only then
+writes it to the file, atomically; `config unset NAME` takes it out again, back to the default. A set or unset
+that an environment variable overrides in this shell says so. `api_token` is never printed, only whether it is set.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.text import Text
+
+from localrag.cli.tables import Rows
+
+# Shown in its place: a bearer token is a secret, and `config` output lands in terminals, logs and bug reports.
+HIDDEN = "(set, hidden)"
+SECRET = "api_token"
+# Settings that decide how documents are read: changing one leaves the documents read before stale.
+READING = ("chunk_tokens", "chunk_overlap", "ocr")
+
+
+def add_commands(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("config", help="every setting, its value and where it comes from (also: show, set, unset, path)",
+                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--json", action="store_true", help="print the settings as JSON")
+    actions = p.add_subparsers(dest="config_command", metavar="ACTION")
+    show = actions.add_parser("show", help="settings with what they do, their default and the values they take")
+    show.add_argument("names", nargs="+", metavar="NAME")
+    show.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print them as JSON")
+    put = actions.add_parser("set", help="check a value and write it to the settings file")
+    put.add_argument("name")
+    put.add_argument("value")
+    unset = actions.add_parser("unset", help="take settings out of the settings file: their defaults apply")
+    unset.add_argument("names", nargs="+", metavar="NAME")
+    actions.add_parser("path", help="the settings file's path")
+    p.set_defaults(handler=_handle)
+
+
+def _handle(args: argparse.Namespace, out: Console, err: Console) -> int:
+    from localrag import paths
+
+    path: Path = args.config or paths.config_file()
+    command = args.config_command
+    if command == "set":
+        return _set(path, args.name, args.value, err)
+    if command == "unset":
+        return _unset(path, args.names, err)
+    if command == "path":
+        out.print(Text(str(path)), soft_wrap=True)
+        return 0
+    from localrag.config import described_settings
+
+    rows = described_settings(path, args.names if command == "show" else None)
+    if args.json:
+        from localrag.cli.common import print_json
+
+        print_json({"file": str(path), "file_exists": path.is_file(), "settings": [_json(row) for row in rows]})
+        return 0
+    if command == "show":
+        for row in rows:
+            _print_one(row, out)
+        return 0
+    table = Rows("setting", "value", "from", boxed=False)
+    for row in rows:
+        table.add(row.name, _shown(row.name, row.value), _origin(row.origin, path))
+    table.print(out)
+    err.print(Text(f"settings file: {path}" + ("" if path.is_file() else " (not written yet)"), style="dim"),
+              soft_wrap=True)
+    return 0
+
+
+def _shown(name: str, value: Any) -> str:
+    from localrag.config import toml_value
+
+    return HIDDEN if name == SECRET and value else toml_value(value)
+
+
+def _origin(origin: str, path: Path) -> str:
+    return "file" if origin == str(path) else origin
+
+
+def _json(row: Any) -> dict[str, Any]:
+    out = {"name": row.name, "value": row.value, "default": row.default, "from": row.origin, "doc": row.doc}
+    if row.name == SECRET:
+        out["value"] = HIDDEN if row.value else ""
+    if row.range is not None:
+        out["range"] = list(row.range)
+    if row.choices is not None:
+        out["choices"] = list(row.choices)
+    return out
+
+
+def _print_one(row: Any, out: Console) -> None:
+    out.print(Text(f"{row.name} = {_shown(row.name, row.value)}", style="bold"), soft_wrap=True)
+    facts = [("from", row.origin), ("default", _shown(row.name, row.default))]
+    if row.range is not None:
+        facts.append(("range", f"{row.range[0]:g} to {row.range[1]:g}"))
+    if row.choices is not None:
+        facts.append(("choices", ", ".join(row.choices)))
+    facts.append(("what", row.doc))
+    for label, value in facts:
+        out.print(Text(f"  {label:<8} {value}"), soft_wrap=True)
+
+
+def _set(path: Path, name: str, text: str, err: Console) -> int:
+    from localrag.config import saved_setting, set_saved_setting
+
+    before = saved_setting(path, name)
+    value = set_saved_setting(name, text, path)
+    was = "" if before is None else f" (was {_shown(name, before)})"
+    err.print(Text(f"{name} = {_shown(name, value)}{was} in {path}"), soft_wrap=True)
+    _notes(name, err)
+    return 0
+
+
+def _unset(path: Path, names: list[str], err: Console) -> int:
+    from localrag.config import described_settings, remove_saved_settings
+
+    removed = remove_saved_settings(names, path)
+    for row in described_settings(path, names):
+        if row.name in removed:
+            err.print(Text(f"{row.name}: taken out of {path}; the default, {_shown(row.name, row.default)}, "
+                           "applies"), soft_wrap=True)
+        else:
+            err.print(Text(f"{row.name}: not in {path}; nothing to take out"), soft_wrap=True)
+        _notes(row.name, err)
+    return 0
+
+
+def _notes(name: str, err: Console) -> None:
+    variable = f"LOCALRAG_{name.upper()}"
+    if variable in os.environ:
+        err.print(Text(f"note: {variable} is set in this environment and wins over the file", style="yellow"),
+                  soft_wrap=True)
+    if name in READING:
+        err.print(Text("note: documents read with other reading settings count as stale in `localrag status`; "
+                       "`localrag ingest --stale` reads them again", style="dim"), soft_wrap=True)

@@ -1,0 +1,103 @@
+"""`localrag config`: each setting's value and where it came from; set and unset in the file, checked first, with
+the user's own lines and comments kept; the API token never printed."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from localrag import paths
+from localrag.cli import run
+from localrag.config import load_settings, update_saved_settings
+
+
+def _json(capsys: pytest.CaptureFixture[str], *args: str) -> dict[str, dict[str, object]]:
+    assert run(["config", *args, "--json"]) == 0
+    return {row["name"]: row for row in json.loads(capsys.readouterr().out)["settings"]}
+
+
+def test_set_checks_then_writes_keeping_the_files_comments_and_show_says_where_each_value_came_from(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    file = paths.config_file()
+    file.parent.mkdir(parents=True, exist_ok=True)
+    file.write_text("# my settings\ntemperature = 0.2  # a little warmer\n\n# answers\ntop_k = 5\n")
+    assert run(["config", "set", "top_k", "6"]) == 0
+    assert f"top_k = 6 (was 5) in {file}" in capsys.readouterr().err
+    assert run(["config", "set", "answer_mode", "extract"]) == 0
+    assert file.read_text() == ("# my settings\ntemperature = 0.2  # a little warmer\n\n# answers\ntop_k = 6\n"
+                                'answer_mode = "extract"\n')
+    shown = _json(capsys)
+    assert shown["top_k"] == {"name": "top_k", "value": 6, "default": 4, "from": str(file),
+                              "doc": shown["top_k"]["doc"], "range": [1, 100]}
+    assert shown["answer_mode"]["choices"] == ["generate", "extract"] and shown["n_ctx"]["from"] == "default"
+    assert load_settings().top_k == 6  # what every other command reads
+
+    # A bad value is one line naming the setting and the fix, and the file is left as it was.
+    before = file.read_text()
+    for args, words in ((["top_k", "0"], "out of range (use a value from 1 to 100)"),
+                        (["top_k", "six"], "must be int"),
+                        (["answer_mode", "extracted"], "use one of: generate, extract"),
+                        (["chunk_overlap", "300"], "must be smaller than chunk_tokens"),
+                        (["topk", "6"], "unknown setting 'topk'")):
+        assert run(["config", "set", *args]) == 2
+        err = capsys.readouterr().err
+        assert words in err and len(err.strip().splitlines()) == 1, err
+    assert file.read_text() == before
+
+    assert run(["config", "unset", "top_k", "n_ctx"]) == 0
+    err = capsys.readouterr().err
+    assert f"top_k: taken out of {file}; the default, 4, applies" in err and "n_ctx: not in" in err
+    assert "top_k" not in file.read_text() and "# a little warmer" in file.read_text()
+    assert _json(capsys, "show", "top_k")["top_k"]["from"] == "default"
+
+
+def test_an_environment_variable_is_named_where_it_wins(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LOCALRAG_TOP_K", "8")
+    assert run(["config", "set", "top_k", "6"]) == 0
+    assert "LOCALRAG_TOP_K is set in this environment and wins over the file" in capsys.readouterr().err
+    assert run(["config", "show", "top_k"]) == 0
+    shown = capsys.readouterr().out.splitlines()
+    assert shown[:3] == ["top_k = 8", "  from     LOCALRAG_TOP_K", "  default  4"]
+    assert shown[4].startswith("  what     sources retrieved for the prompt")
+
+
+def test_a_pipe_gets_one_tab_separated_line_per_setting_and_the_token_is_never_printed(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert run(["config", "set", "api_token", "s3cret-token"]) == 0
+    assert "s3cret" not in capsys.readouterr().err
+    assert run(["config"]) == 0
+    printed = capsys.readouterr()
+    lines = printed.out.splitlines()
+    assert lines[0] == "setting\tvalue\tfrom" and "top_k\t4\tdefault" in lines
+    assert "api_token\t(set, hidden)\tfile" in lines and "s3cret" not in printed.out + printed.err
+    assert _json(capsys)["api_token"]["value"] == "(set, hidden)"
+    assert run(["config", "show", "api_token"]) == 0
+    assert "s3cret" not in capsys.readouterr().out
+    assert run(["config", "path"]) == 0
+    assert capsys.readouterr().out.strip() == str(paths.config_file())
+
+
+def test_a_value_over_several_lines_is_rewritten_whole_and_a_bom_file_is_updated(tmp_path: Path) -> None:
+    file = tmp_path / "config.toml"
+    file.write_text('model_dirs = """\n/a"""\ntop_k = 5\n')
+    update_saved_settings({"model_dirs": "/b"}, file)
+    assert load_settings(file).model_dirs == "/b" and load_settings(file).top_k == 5
+    file.write_text("\ufefftop_k = 5\n", encoding="utf-8")  # a Windows editor's BOM
+    update_saved_settings({"model": "mine"}, file)
+    assert load_settings(file).model == "mine" and load_settings(file).top_k == 5
+
+
+def test_config_flag_names_the_file_used(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    file = tmp_path / "other.toml"
+    assert run(["--config", str(file), "config", "set", "top_k", "7"]) == 0
+    assert file.read_text() == "top_k = 7\n" and not paths.config_file().exists()
+    capsys.readouterr()
+    assert run(["--config", str(file), "config", "show", "top_k", "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["file"] == str(file) and printed["settings"][0]["from"] == str(file)
