@@ -2,7 +2,8 @@
 
 Precedence, lowest first: the defaults below, the TOML file at `paths.config_file()`, environment
 variables `LOCALRAG_<FIELD>` (for example LOCALRAG_TOP_K=8), then explicit overrides from a CLI flag
-or the TUI. `save_settings` writes the TOML file back atomically so the TUI can persist choices.
+or the TUI. `update_saved_settings` writes chosen values into the TOML file, atomically and line by line,
+so the TUI, `tune` and `localrag config set` persist a choice and nothing else.
 
 Settings validates itself: every number has a `range` (and `graph_planner` its `choices`) in its
 field metadata, checked in `__post_init__` however the Settings was made. `load_settings` checks
@@ -412,25 +413,11 @@ def toml_value(value: Any) -> str:
     return repr(value)
 
 
-def save_settings(settings: Settings, config_file: Path | None = None) -> Path:
-    """Write the fields that differ from the defaults, atomically."""
-    path = config_file or paths.config_file()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    default = Settings()
-    lines = [
-        f"{f.name} = {toml_value(getattr(settings, f.name))}"
-        for f in fields(Settings)
-        if getattr(settings, f.name) != getattr(default, f.name)
-    ]
-    write_text_atomic(path, "\n".join(lines) + ("\n" if lines else ""))
-    return path
-
-
 def update_saved_settings(changes: dict[str, Any], config_file: Path | None = None) -> Path:
     """Change only `changes` in the TOML file, keeping its other lines; atomically.
 
-    Unlike `save_settings(load_settings(...))` this never writes environment variables or one-off CLI
-    flags into the file: `tune` making its model the default must not also persist LOCALRAG_TOP_K=8.
+    Only `changes`: environment variables and one-off CLI flags never reach the file (`tune` making its
+    model the default must not also persist LOCALRAG_TOP_K=8).
     """
     path = config_file or paths.config_file()
     known = {f.name: _TYPES[str(f.type)] for f in fields(Settings)}

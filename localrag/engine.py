@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING
 
 from localrag import paths
 from localrag.collection import DEFAULT_COLLECTION
-from localrag.config import Settings, load_settings, save_settings
+from localrag.config import Settings, load_settings, update_saved_settings
 from localrag.engine_collections import Collections
 from localrag.engine_graph import GraphMode
 from localrag.engine_status import Information
@@ -97,9 +97,12 @@ class Engine(GraphMode, Collections, Information):
         embedder: Embedder | None = None,
         generator: Generator | None = None,
         store: Store | None = None,
+        config_file: Path | None = None,
     ) -> None:
-        """Parts passed in are used as they are (an evaluation's own store, a test's fake embedder)."""
-        self.settings = settings if settings is not None else load_settings()
+        """Parts passed in are used as they are (an evaluation's own store, a test's fake embedder).
+        `config_file`: the settings file a choice made here is saved to (None: the user's)."""
+        self.settings = settings if settings is not None else load_settings(config_file)
+        self.config_file = config_file
         self._embedder = embedder
         self._generator = generator
         self._store: Store | None = store
@@ -377,7 +380,7 @@ class Engine(GraphMode, Collections, Information):
             )
             if not report.cancelled:
                 settings = self.settings.replace(embedder=str(folder))
-                save_settings(settings)
+                update_saved_settings({"embedder": str(folder)}, self.config_file)
                 self.update_settings(settings)
         return report
 

@@ -93,6 +93,7 @@ class FakeStatus:
 @dataclass
 class FakeEngine:
     settings: Settings = field(default_factory=Settings)
+    config_file: Path | None = None  # the user's settings file, as the app's engine has it
     answer_text: str = 'Descale it every four weeks [1]. The manual says "with white vinegar. Rinse twice" [1].'
     hold_after_first_token: bool = False
     stop_repeating: bool = False

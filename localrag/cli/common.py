@@ -41,7 +41,7 @@ def engine_from_args(args: argparse.Namespace, **overrides: Any) -> Engine:
 
     settings = load_settings(args.config, model=getattr(args, "model", None),
                              collection=getattr(args, "collection", None), **overrides)
-    return Engine(settings)
+    return Engine(settings, config_file=args.config)
 
 
 def add_model_flag(parser: argparse.ArgumentParser) -> None:

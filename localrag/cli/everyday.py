@@ -100,7 +100,7 @@ def chat_command(args: argparse.Namespace, out: Console, err: Console) -> int:
     from localrag.tui.app import run_app
 
     run_app(load_settings(args.config, model=getattr(args, "model", None),
-                          collection=getattr(args, "collection", None)))
+                          collection=getattr(args, "collection", None)), config_file=args.config)
     return 0
 
 

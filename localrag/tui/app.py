@@ -46,6 +46,8 @@ from localrag.tui.screens.settings import SettingsScreen
 from localrag.types import STALE_LABEL
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from localrag.engine import Engine
     from localrag.engine_status import EngineStatus
 
@@ -193,17 +195,20 @@ class LocalRagApp(App[None]):
                                 screen.action_toggle_conversations)
 
 
-def create_app(settings: Settings | None = None, engine: Engine | None = None) -> LocalRagApp:
-    """The app over `engine`, or over a new (not yet loaded) Engine built from `settings`."""
+def create_app(settings: Settings | None = None, engine: Engine | None = None,
+               config_file: Path | None = None) -> LocalRagApp:
+    """The app over `engine`, or over a new (not yet loaded) Engine built from `settings`, saving the choices
+    made in it to `config_file` (None: the user's settings file)."""
     if engine is None:
         from localrag.engine import Engine
 
-        engine = Engine(settings)
+        engine = Engine(settings, config_file=config_file)
     return LocalRagApp(engine)
 
 
-def run_app(settings: Settings | None = None, engine: Engine | None = None) -> None:
-    create_app(settings, engine).run()
+def run_app(settings: Settings | None = None, engine: Engine | None = None,
+            config_file: Path | None = None) -> None:
+    create_app(settings, engine, config_file).run()
 
 
 if __name__ == "__main__":

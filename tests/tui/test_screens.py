@@ -11,7 +11,8 @@ from fakes import FakeEngine
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, OptionList, ProgressBar, Static
 
-from localrag.config import load_settings
+from localrag import paths
+from localrag.config import Settings, load_settings
 from localrag.conversations import ConversationStore, Turn
 from localrag.tui.app import LocalRagApp
 from localrag.tui.screens.chat import ChatScreen
@@ -131,6 +132,23 @@ async def test_settings_are_validated_and_persisted(app: LocalRagApp, fake_engin
         assert (saved.top_k, saved.temperature, saved.allow_model_knowledge) == (8, 0.5, True)
         assert saved.answer_mode == "extract" and saved.prompt_sentences == 0 and saved.min_evidence == 0.0
         assert fake_engine.settings.top_k == 8 and fake_engine.settings.answer_mode == "extract"
+
+
+async def test_saving_writes_only_what_the_form_changed_to_the_engines_file(tmp_path: Path) -> None:
+    file = tmp_path / "mine.toml"
+    file.write_text("# chosen for the laptop\nn_threads = 2\n")
+    # n_ctx from a flag or a LOCALRAG_ variable is in force, and not the user's choice to keep.
+    engine = FakeEngine(settings=Settings().replace(n_threads=2, n_ctx=4096), config_file=file)
+    app = LocalRagApp(engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f5")
+        screen = app.screen
+        assert isinstance(screen, SettingsScreen)
+        screen.query_one("#top_k", Input).value = "6"
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: engine.settings.top_k == 6)
+    assert file.read_text() == "# chosen for the laptop\nn_threads = 2\ntop_k = 6\n"
+    assert not paths.config_file().exists()
 
 
 async def test_conversation_survives_restart_and_can_be_renamed_exported_deleted(tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from localrag import paths
-from localrag.config import Settings, load_settings, save_settings, setting_range
+from localrag.config import Settings, load_settings, setting_range, update_saved_settings
 from localrag.errors import ConfigError
 
 pytestmark = pytest.mark.usefixtures("no_worker_threads")
@@ -45,12 +45,13 @@ def test_bad_values_name_their_origin(tmp_path: Path, monkeypatch: pytest.Monkey
         load_settings(tmp_path / "missing.toml")
 
 
-def test_save_round_trips_only_changes(localrag_home: Path) -> None:
-    changed = Settings().replace(top_k=6, model='with "quote"', allow_model_knowledge=True)
-    path = save_settings(changed)
+def test_saving_round_trips_only_the_changes(localrag_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LOCALRAG_N_CTX", "4096")  # in force, and not a choice to save
+    changed = {"top_k": 6, "model": 'with "quote"', "allow_model_knowledge": True}
+    path = update_saved_settings(changed)
     assert path == paths.config_file()
     assert "n_ctx" not in path.read_text()
-    assert load_settings() == changed
+    assert load_settings() == Settings().replace(n_ctx=4096, **changed)
 
 
 def test_paths_follow_localrag_home(localrag_home: Path) -> None:

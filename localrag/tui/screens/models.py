@@ -22,7 +22,7 @@ from textual.widgets import Button, Footer, Input, OptionList
 from textual.widgets.option_list import Option
 from textual.worker import Worker
 
-from localrag.config import save_settings
+from localrag.config import update_saved_settings
 from localrag.discover_models import SOURCE_TITLES, full_name
 from localrag.errors import LocalRagError
 from localrag.models import ModelInfo, extract_summary, extract_wins, gate_summary, resolve_generator
@@ -184,7 +184,8 @@ class ModelsScreen(LocalRagScreen):
         app.model_label = message.name
         app.last_speed = None
         try:
-            save_settings(app.engine.settings)
+            # Only the model: the rest of the settings may hold a LOCALRAG_ variable's or a flag's value.
+            update_saved_settings({"model": app.engine.settings.model}, app.engine.config_file)
         except OSError as exc:
             self.notify(f"Switched, but the choice was not saved: {exc}", severity="warning", markup=False)
         self.notify(f"Now answering with {message.name}", markup=False)

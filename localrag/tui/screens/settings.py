@@ -1,14 +1,15 @@
 """The settings screen: the answer settings a user tunes, saved to the config file.
 
 Values are checked before anything is saved; a bad value is named in a notification and nothing
-changes. Saving writes the TOML file with `save_settings` and hands the new settings to the
-engine. The context size and GPU layers are fixed when llama.cpp loads a model, so when they
+changes. Saving writes the fields the form changed to the TOML file (`update_saved_settings`: its other
+lines stay, and a value an environment variable or a flag gave is not written) and hands the new settings to
+the engine. The context size and GPU layers are fixed when llama.cpp loads a model, so when they
 change the model is re-selected, which makes the engine load it again on the next answer.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -16,7 +17,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Footer, Input, Label, Static, Switch
 
-from localrag.config import Settings, save_settings, setting_range
+from localrag.config import Settings, setting_range, update_saved_settings
 from localrag.errors import ConfigError, LocalRagError
 from localrag.tui.screens.base import LocalRagScreen
 from localrag.tui.widgets.status import StatusBar
@@ -116,7 +117,9 @@ class SettingsScreen(LocalRagScreen):
         try:
             new = parse_settings(old, values, self.query_one("#only-documents", Switch).value,
                                  self.query_one("#extract", Switch).value)
-            path = save_settings(new)
+            # Only what the form changed: the rest may hold a LOCALRAG_ variable's or a command-line flag's value.
+            path = update_saved_settings({f.name: getattr(new, f.name) for f in fields(Settings)
+                                          if getattr(new, f.name) != getattr(old, f.name)}, app.engine.config_file)
         except LocalRagError as exc:
             app.show_error(exc, "saving settings")
             return
