@@ -61,10 +61,14 @@ class SavedSource:
     text_rank: int | None = None
     vector_score: float | None = None
     text_score: float | None = None
+    # The lines of its file it spanned when retrieved (plain text, Markdown, code; `ingest.lines`).
+    line_start: int | None = None
+    line_end: int | None = None
 
     @property
     def location(self) -> str:
-        parts = [Path(self.path).name]
+        lines = f":{self.line_start}-{self.line_end}" if self.line_start is not None else ""
+        parts = [Path(self.path).name + lines]
         if self.page is not None:
             parts.append(f"p. {self.page}")
         if self.heading:
@@ -151,6 +155,8 @@ def sources_from_hits(hits: list[Hit], cited: list[int] | None = None) -> list[S
             text_rank=h.text_rank,
             vector_score=h.vector_score,
             text_score=h.text_score,
+            line_start=h.chunk.line_start,
+            line_end=h.chunk.line_end,
         )
         for i, h in enumerate(hits, start=1)
     ]

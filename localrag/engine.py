@@ -495,9 +495,11 @@ class Engine(GraphMode, Collections, Information):
 
     def _search(self, query: str, k: int | None, filters: SearchFilters | None,
                 query_vector: NDArray[np.float32] | None = None) -> list[Hit]:
+        from localrag.ingest.lines import with_lines
+
         if k is not None and k < 1:
             raise ConfigError(f"k = {k}: at least one source must be searched for", "use k of 1 or more")
-        return self.retriever.search(query, k or self.settings.top_k, filters, query_vector=query_vector)
+        return with_lines(self.retriever.search(query, k or self.settings.top_k, filters, query_vector=query_vector))
 
     def fusion_choice(self) -> FusionChoice | None:
         """The fusion chosen for this index and its figures; None: never chosen (the default applies)."""

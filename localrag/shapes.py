@@ -74,17 +74,25 @@ def triples_json(listed: Sequence[ListedTriple], limit: int) -> dict[str, Any]:
     return {"total": len(listed), "triples": [dataclasses.asdict(t) for t in listed[:limit]]}
 
 
+def chunk_place(chunk: Chunk, *, short: bool = False) -> str:
+    """Where a chunk is: its document's path, then its first line as `path:LINE` (an editor opens that) or its
+    page. `short` is the narrow panels' form: the file name, its line range, " · p. N"."""
+    if short:
+        lines = f":{chunk.line_start}-{chunk.line_end}" if chunk.line_start is not None else ""
+        return Path(chunk.path).name + lines + (f" · p. {chunk.page}" if chunk.page else "")
+    line = f":{chunk.line_start}" if chunk.line_start is not None else ""
+    return chunk.path + line + (f", page {chunk.page}" if chunk.page else "")
+
+
 def step_source(source: str, chunks: Mapping[str, Chunk], *, short: bool = False) -> str:
-    """Where a path step came from: the chunk's document (and page) or the imported file's line.
+    """Where a path step came from: the chunk's document (and page or line) or the imported file's line.
 
     `short` is the narrow panel's form: the file name only, and "imported" before an imported line.
     """
     chunk = chunks.get(source)
     if chunk is None:
         return f"imported · {source}" if short else source
-    if short:
-        return Path(chunk.path).name + (f" · p. {chunk.page}" if chunk.page else "")
-    return chunk.path + (f", page {chunk.page}" if chunk.page else "")
+    return chunk_place(chunk, short=short)
 
 
 def graph_answer_json(answer: GraphAnswer, names: Mapping[str, str], chunks: dict[str, Chunk]) -> dict[str, Any]:

@@ -62,7 +62,9 @@ class Chunk:
     """A retrievable span of a document's extracted text.
 
     `start`/`end` are character offsets into the document's extracted text, so a citation can point
-    back to the exact span; `heading` is the heading path joined with " > ".
+    back to the exact span; `heading` is the heading path joined with " > ". `line_start`/`line_end` are
+    the lines of its file it spans (from 1), for plain text, Markdown and code as they are retrieved
+    (`ingest.lines`); None elsewhere, and where the file no longer holds the chunk there.
     """
 
     chunk_id: str
@@ -76,6 +78,8 @@ class Chunk:
     heading: str = ""
     file_type: str = ""
     n_tokens: int = 0
+    line_start: int | None = None
+    line_end: int | None = None
 
 
 @dataclass

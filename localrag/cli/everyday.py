@@ -217,9 +217,9 @@ def _ingest(engine: Engine, paths: Sequence[Path], include: Sequence[str], exclu
 
 
 def _where(hit: Hit) -> str:
-    chunk = hit.chunk
-    where = chunk.path + (f", page {chunk.page}" if chunk.page else "")
-    return where + (f" — {chunk.heading}" if chunk.heading else "")
+    from localrag.shapes import chunk_place
+
+    return chunk_place(hit.chunk) + (f" — {hit.chunk.heading}" if hit.chunk.heading else "")
 
 
 def _evidence_text(label: str, evidence: Evidence) -> Text:

@@ -1,9 +1,9 @@
 """`localrag search "query"`: retrieval without generation.
 
-Prints the ranked chunks with their document, page and heading, where each leg (vector, BM25) ranked
-them, with its score, and the fused score, so a user sees why a passage came first; `--json` gives
-the same to scripts. Takes the same filters as `ask`. Chunk text is printed as plain rich `Text`,
-never markup, and lines are not wrapped when stdout is not a terminal.
+Prints the ranked chunks with their document, page or first line (`path:LINE`) and heading, where
+each leg (vector, BM25) ranked them, with its score, and the fused score, so a user sees why a
+passage came first; `--json` gives the same to scripts. Takes the same filters as `ask`. Chunk text is
+printed as plain rich `Text`, never markup, and lines are not wrapped when stdout is not a terminal.
 """
 
 from __future__ import annotations
@@ -53,6 +53,8 @@ def hit_to_json(position: int, hit: Hit) -> dict[str, Any]:
         "heading": chunk.heading,
         "start": chunk.start,
         "end": chunk.end,
+        "line_start": chunk.line_start,
+        "line_end": chunk.line_end,
         "text": chunk.text,
         "fused_score": hit.score,
         "vector": _leg(hit.vector_rank, hit.vector_score),
@@ -92,13 +94,15 @@ def _search(args: argparse.Namespace, out: Console, err: Console) -> int:
     if args.json:
         print_json(search_to_json(args.query, hits, choice))
         return 0
+    from localrag.shapes import chunk_place
+
     wrap = out.is_terminal
     if not hits:
         out.print(Text("no passages found"), soft_wrap=not wrap)
         return 0
     for position, hit in enumerate(hits, start=1):
         chunk = hit.chunk
-        where = chunk.path + (f", page {chunk.page}" if chunk.page else "")
+        where = chunk_place(chunk)
         if chunk.heading:
             where += f" — {chunk.heading}"
         legs = "  ".join(

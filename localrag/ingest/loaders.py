@@ -141,7 +141,7 @@ def _xlsx(path: Path, ocr: bool, notify: Notify | None) -> LoadedText:
 def _csv(path: Path, ocr: bool, notify: Notify | None) -> LoadedText:
     from localrag.ingest.sheets import load_csv
 
-    return load_csv(path, _decode(_read_bytes(path), path))
+    return load_csv(path, decode_text(_read_bytes(path), path))
 
 
 def _odt(path: Path, ocr: bool, notify: Notify | None) -> LoadedText:
@@ -177,7 +177,7 @@ def _docx(path: Path, ocr: bool, notify: Notify | None) -> LoadedText:
 def _ipynb(path: Path, ocr: bool, notify: Notify | None) -> LoadedText:
     from localrag.ingest.notebook import load_notebook
 
-    return load_notebook(path, _decode(_read_bytes(path), path))
+    return load_notebook(path, decode_text(_read_bytes(path), path))
 
 
 # Formats whose loaders live in their own modules, imported on first use (each pulls in a library).
@@ -207,7 +207,7 @@ def _binary_error(path: Path, offset: int) -> LoaderError:
     )
 
 
-def _decode(data: bytes, path: Path) -> str:
+def decode_text(data: bytes, path: Path) -> str:
     """UTF-8 (BOM optional) or UTF-16 with a BOM; line endings normalised to '\\n'."""
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         encoding, skip = "utf-16", 0
@@ -295,7 +295,7 @@ def _load_plain(path: Path) -> LoadedText:
     """Blank-line separated blocks; a lone short line without end punctuation is taken as a heading,
     unless it is a field of a record (`_FIELD_LINE`). The title is the first line: up to 100 characters
     whatever it is, up to 300 when it is a block of its own (a paper's long title)."""
-    text = _decode(_read_bytes(path), path)
+    text = decode_text(_read_bytes(path), path)
     blocks = list(_blocks(text))
     sections = []
     headings: tuple[str, ...] = ()
@@ -319,7 +319,7 @@ def _load_plain(path: Path) -> LoadedText:
 
 def _load_code(path: Path) -> LoadedText:
     """Blocks end at a blank line followed by an unindented line: top-level definitions stay whole."""
-    text = _decode(_read_bytes(path), path)
+    text = decode_text(_read_bytes(path), path)
     sections: list[Section] = []
     block_start: int | None = None
     block_end = 0
@@ -399,7 +399,7 @@ def markdown_blocks(text: str) -> Iterator[tuple[int, int, str, int, str]]:
 
 
 def _load_markdown(path: Path) -> LoadedText:
-    text = _decode(_read_bytes(path), path)
+    text = decode_text(_read_bytes(path), path)
     headings = HeadingPath()
     sections: list[Section] = []
     title = ""
@@ -529,7 +529,7 @@ def _load_html(path: Path) -> LoadedText:
             "split the page, or save it as text or PDF",
         )
     try:
-        markup: str | bytes = _decode(data, path)
+        markup: str | bytes = decode_text(data, path)
     except LoaderError:
         if b"\x00" in data[:4096] and not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
             raise

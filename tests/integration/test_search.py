@@ -100,8 +100,8 @@ def test_search_json_keeps_both_legs_ranks_and_text_prints_plain_lines(
     hits = data["hits"]
     assert 1 <= len(hits) <= 3
     assert [h["rank"] for h in hits] == list(range(1, len(hits) + 1))
-    keys = {"rank", "chunk_id", "path", "page", "heading", "start", "end", "text", "fused_score", "vector", "bm25",
-            "rerank_score"}
+    keys = {"rank", "chunk_id", "path", "page", "heading", "start", "end", "line_start", "line_end", "text",
+            "fused_score", "vector", "bm25", "rerank_score"}
     for hit in hits:
         assert set(hit) == keys
         assert isinstance(hit["fused_score"], float)
@@ -111,9 +111,15 @@ def test_search_json_keeps_both_legs_ranks_and_text_prints_plain_lines(
     assert Path(top["path"]).name == "kestrel-point-lighthouse.md"
     assert top["vector"] is not None and top["bm25"] is not None
     assert [h["fused_score"] for h in hits] == sorted((h["fused_score"] for h in hits), reverse=True)
+    # A Markdown file is indexed as its own text: the hit names the lines of the file it spans.
+    lines = Path(top["path"]).read_text(encoding="utf-8").splitlines()
+    assert 1 <= top["line_start"] <= top["line_end"] <= len(lines)
+    assert top["text"] in "\n".join(lines[top["line_start"] - 1:top["line_end"]])
 
     assert run(["search", "When was the Kestrel Point lighthouse first lit?", "-k", "1"]) == 0
-    assert "fusion: RRF k=10, vector x1, BM25 x1 (the default: none chosen for this index)" in capsys.readouterr().err
+    printed = capsys.readouterr()
+    assert printed.out.startswith(f"1. {top['path']}:{top['line_start']} — ")  # path:LINE, as editors open it
+    assert "fusion: RRF k=10, vector x1, BM25 x1 (the default: none chosen for this index)" in printed.err
 
     # A double quote is LanceDB's phrase syntax, which the BM25 index cannot serve: searched as words.
     assert run(["search", 'the "Kestrel Point" lighthouse', "-k", "1", "--json"]) == 0
