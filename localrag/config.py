@@ -338,10 +338,15 @@ def embedder_defaults(embedder: str) -> dict[str, Any]:
 
 def _saved(path: Path) -> dict[str, Any]:
     """The settings file's values, each read as its setting's type; {} when there is no file."""
+    return _parsed(_file_text(path), path)
+
+
+def _file_text(path: Path) -> str:
+    """The settings file's text; "" when there is no file."""
     if not path.is_file():
-        return {}
+        return ""
     try:
-        return _parsed(path.read_text(encoding="utf-8-sig"), path)
+        return path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:  # BOM accepted; other bad bytes not
         raise ConfigError(f"{path}: not valid TOML ({exc})", "fix the file or delete it") from exc
 
@@ -453,8 +458,8 @@ def _edit_saved(path: Path, changes: Mapping[str, Any]) -> None:
     """Set settings in the file (None: take them out), atomically, line by line: a user's comments, order and
     other lines stay. A line edit that would not read back as the intended values (a value written over several
     lines) falls back to writing the values alone."""
-    saved = _saved(path)
-    text = path.read_text(encoding="utf-8-sig") if path.is_file() else ""
+    text = _file_text(path)
+    saved = _parsed(text, path)
     lines = text.splitlines()
     for name, value in changes.items():
         at = [i for i, line in enumerate(lines) if re.match(rf"\s*{re.escape(name)}\s*=", line)]

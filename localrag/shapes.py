@@ -74,14 +74,16 @@ def triples_json(listed: Sequence[ListedTriple], limit: int) -> dict[str, Any]:
     return {"total": len(listed), "triples": [dataclasses.asdict(t) for t in listed[:limit]]}
 
 
-def chunk_place(chunk: Chunk, *, short: bool = False) -> str:
+def chunk_place(chunk: Chunk, *, short: bool = False, heading: bool = False) -> str:
     """Where a chunk is: its document's path, then its first line as `path:LINE` (an editor opens that) or its
-    page. `short` is the narrow panels' form: the file name, its line range, " · p. N"."""
+    page; with `heading`, " — " and its heading path. `short` is the narrow panels' form: the file name, its line
+    range, " · p. N"."""
     if short:
         lines = f":{chunk.line_start}-{chunk.line_end}" if chunk.line_start is not None else ""
         return Path(chunk.path).name + lines + (f" · p. {chunk.page}" if chunk.page else "")
     line = f":{chunk.line_start}" if chunk.line_start is not None else ""
-    return chunk.path + line + (f", page {chunk.page}" if chunk.page else "")
+    place = chunk.path + line + (f", page {chunk.page}" if chunk.page else "")
+    return place + (f" — {chunk.heading}" if heading and chunk.heading else "")
 
 
 def step_source(source: str, chunks: Mapping[str, Chunk], *, short: bool = False) -> str:

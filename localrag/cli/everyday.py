@@ -23,7 +23,7 @@ from localrag.types import STALE_LABEL, QuoteStatus, cores_note, found_in_note
 
 if TYPE_CHECKING:
     from localrag.engine import Engine
-    from localrag.types import Answer, Evidence, Hit
+    from localrag.types import Answer, Evidence
 
 DEMO_QUESTION = "When was the Kestrel Point lighthouse first lit?"
 
@@ -216,12 +216,6 @@ def _ingest(engine: Engine, paths: Sequence[Path], include: Sequence[str], exclu
     return 0
 
 
-def _where(hit: Hit) -> str:
-    from localrag.shapes import chunk_place
-
-    return chunk_place(hit.chunk) + (f" — {hit.chunk.heading}" if hit.chunk.heading else "")
-
-
 def _evidence_text(label: str, evidence: Evidence) -> Text:
     from localrag.answer.evidence import header_note
 
@@ -239,6 +233,7 @@ def _print_sources(answer: Answer, out: Console) -> None:
         EXTRACT_MODEL,
     )
     from localrag.answer.repeats import STOPPED_LABEL
+    from localrag.shapes import chunk_place
 
     if answer.refused:
         if answer.refusal:
@@ -247,7 +242,7 @@ def _print_sources(answer: Answer, out: Console) -> None:
             out.print()
             out.print(Text(CLOSEST_SOURCES_LABEL, style="bold"))
             for number, hit in enumerate(answer.sources, start=1):
-                out.print(Text(f"[{number}] ", style="bold") + Text(_where(hit)))
+                out.print(Text(f"[{number}] ", style="bold") + Text(chunk_place(hit.chunk, heading=True)))
         if answer.evidence is not None:
             out.print(_evidence_text(CLOSEST_SENTENCE_LABEL, answer.evidence))
         return
@@ -257,7 +252,8 @@ def _print_sources(answer: Answer, out: Console) -> None:
         mark, style = "cited" if number in answer.cited else "not cited", "dim"
         if number in answer.unsupported_citations:
             mark, style = f"cited, but it {UNSUPPORTED_LABEL}", "yellow"
-        out.print(Text(f"[{number}] ", style="bold") + Text(_where(hit)) + Text(f"  ({mark})", style=style))
+        out.print(Text(f"[{number}] ", style="bold") + Text(chunk_place(hit.chunk, heading=True))
+                  + Text(f"  ({mark})", style=style))
     for quote in answer.quotes:
         status = quote.status
         source = f"[{quote.source}]" if quote.source else ""

@@ -102,9 +102,7 @@ def _search(args: argparse.Namespace, out: Console, err: Console) -> int:
         return 0
     for position, hit in enumerate(hits, start=1):
         chunk = hit.chunk
-        where = chunk_place(chunk)
-        if chunk.heading:
-            where += f" — {chunk.heading}"
+        where = chunk_place(chunk, heading=True)
         legs = "  ".join(
             [
                 f"fused {hit.score:.4f}",
