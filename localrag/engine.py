@@ -563,18 +563,20 @@ class Engine(GraphMode, Collections, Information):
         hits = self._search(query, k, filters, vector)
         settings = self.settings
         leaning = leaning_query(question, history or []) if query == question else None
-        if leaning is not None and refusal(query, hits, self.embedder, vector, settings):
+        why = refusal(query, hits, self.embedder, vector, settings) if leaning is not None else None
+        if leaning is not None and why:
             # An elliptical follow-up ("And in London?") holds no word that marks it as one and, alone, finds
             # nothing that answers it: asked again after the previous question, it is kept when that finds an
             # answer. A question that stands alone is never searched twice (benchmarks/README.md, "Follow-ups").
             leaning_vector = self.retriever.embedder.embed_queries([leaning])[0]
             leaning_hits = self._search(leaning, k, filters, leaning_vector)
             if not refusal(leaning, leaning_hits, self.embedder, leaning_vector, settings):
-                query, vector, hits = leaning, leaning_vector, leaning_hits
+                query, vector, hits, why = leaning, leaning_vector, leaning_hits, ""
         if generator is not None and settings.prompt_sentences and _tuned_here(generator):
             settings = settings.replace(prompt_sentences=0)
         yield from answer_events(question, query, hits, generator=generator, embedder=self.embedder,
-                                 settings=settings, history=history, cancel=cancel, query_vector=vector)
+                                 settings=settings, history=history, cancel=cancel, query_vector=vector,
+                                 refused_why=why)
 
     def ask(
         self,

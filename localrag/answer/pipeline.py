@@ -121,14 +121,16 @@ def answer_events(
     history: list[dict[str, str]] | None = None,
     cancel: threading.Event | None = None,
     query_vector: NDArray[np.float32] | None = None,
+    refused_why: str | None = None,
 ) -> Iterator[AnswerEvent]:
     """SourcesEvent, TokenEvent..., DoneEvent for `question`; `generator` None: extract mode. `query_vector`:
-    `query` as `embedder.embed_queries` embeds it, when retrieval embedded it already."""
+    `query` as `embedder.embed_queries` embeds it, when retrieval embedded it already; `refused_why`: what
+    `refusal` said of these hits, when the caller asked it already ("" for none)."""
     # Embedded once here, not once per use: the answerability check, choosing the prompt's sentences and the
     # evidence all score sentences against it.
     if query_vector is None:
         query_vector = embedder.embed_queries([query])[0]
-    why = refusal(query, hits, embedder, query_vector, settings)
+    why = refusal(query, hits, embedder, query_vector, settings) if refused_why is None else refused_why
     found = not why
     if not found and (generator is None or not settings.allow_model_knowledge):
         # What came closest goes with the refusal, so the user can judge it: the passages, uncited, and their best
