@@ -15,17 +15,21 @@ from __future__ import annotations
 import argparse
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.text import Text
 
 from localrag.cli.tables import Rows
 
+if TYPE_CHECKING:
+    from localrag.config import DescribedSetting
+
 # Shown in its place: a bearer token is a secret, and `config` output lands in terminals, logs and bug reports.
 HIDDEN = "(set, hidden)"
 SECRET = "api_token"
-# Settings that decide how documents are read: changing one leaves the documents read before stale.
+# Settings that decide how documents are read: a document read with another value of one counts as stale (unless
+# the chunk size really used stays the same, `ingest.readings`).
 READING = ("chunk_tokens", "chunk_overlap", "ocr")
 
 
@@ -89,8 +93,9 @@ def _origin(origin: str, path: Path) -> str:
     return "file" if origin == str(path) else origin
 
 
-def _json(row: Any) -> dict[str, Any]:
-    out = {"name": row.name, "value": row.value, "default": row.default, "from": row.origin, "doc": row.doc}
+def _json(row: DescribedSetting) -> dict[str, Any]:
+    out: dict[str, Any] = {"name": row.name, "value": row.value, "default": row.default, "from": row.origin,
+                           "doc": row.doc}
     if row.name == SECRET:
         out["value"] = HIDDEN if row.value else ""
     if row.range is not None:
@@ -100,7 +105,7 @@ def _json(row: Any) -> dict[str, Any]:
     return out
 
 
-def _print_one(row: Any, out: Console) -> None:
+def _print_one(row: DescribedSetting, out: Console) -> None:
     out.print(Text(f"{row.name} = {_shown(row.name, row.value)}", style="bold"), soft_wrap=True)
     facts = [("from", row.origin), ("default", _shown(row.name, row.default))]
     if row.range is not None:
