@@ -64,6 +64,8 @@ class SavedSource:
     # The lines of its file it spanned when retrieved (plain text, Markdown, code; `ingest.lines`).
     line_start: int | None = None
     line_end: int | None = None
+    # Its text was erased when its file was forgotten with a purge (localrag/forget.py).
+    purged: bool = False
 
     @property
     def location(self) -> str:
@@ -272,8 +274,10 @@ class ConversationStore:
     def new(self) -> Conversation:
         return Conversation(id=new_id())
 
-    def save(self, conversation: Conversation) -> Path:
-        conversation.updated = time.time()
+    def save(self, conversation: Conversation, *, touch: bool = True) -> Path:
+        """Write it atomically; `touch` makes it the latest (`last`), as a new question does."""
+        if touch:
+            conversation.updated = time.time()
         path = self._path(conversation.id)
         self.folder.mkdir(parents=True, exist_ok=True)
         write_text_atomic(path, json.dumps(conversation.to_json(), ensure_ascii=False, indent=1))
@@ -364,7 +368,7 @@ def export_markdown(conversation: Conversation) -> str:
             out += [f"_Searched for: {turn.query}_", ""]
         if turn.sources and turn.refused:
             out += [f"**{CLOSEST_SOURCES_LABEL}**", ""]
-            out += [f"{s.n}. `{s.path}` ({s.location})" for s in turn.sources]
+            out += [f"{s.n}. `{s.path}` ({s.location}){_purged_note(s)}" for s in turn.sources]
             out.append("")
         elif turn.sources:
             out += ["**Sources**", ""]
@@ -374,12 +378,18 @@ def export_markdown(conversation: Conversation) -> str:
                     mark += f" ({UNSUPPORTED_LABEL})"
                 status = turn.quote_status(s.n)
                 quote = f", quote {quote_label(status)}" if status else ""
-                out.append(f"{s.n}. `{s.path}` ({s.location}) — {mark}{quote}")
+                out.append(f"{s.n}. `{s.path}` ({s.location}) — {mark}{quote}{_purged_note(s)}")
             out.append("")
         for q in turn.quotes:
             elsewhere = f"; {found_in_note(q.found_in)}" if q.found_in else ""
             out += [f"> {' '.join(q.text.split())} [{q.source}] ({quote_label(q.status)}{elsewhere})", ""]
     return "\n".join(out).rstrip() + "\n"
+
+
+def _purged_note(source: SavedSource) -> str:
+    from localrag.forget import PURGED_LABEL
+
+    return f" ({PURGED_LABEL})" if source.purged else ""
 
 
 def export_path(conversation: Conversation, folder: Path | None = None) -> Path:

@@ -27,7 +27,6 @@ as text, so an old conversation reads the same whichever collection is chosen.
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -42,6 +41,7 @@ from localrag.engine_collections import Collections
 from localrag.engine_graph import GraphMode
 from localrag.engine_status import Information
 from localrag.errors import ConfigError, LocalRagError
+from localrag.forget import Forgotten, conversations_keeping, forget_targets
 from localrag.models import (
     BUNDLED_GENERATOR,
     read_gguf_header,
@@ -68,6 +68,7 @@ if TYPE_CHECKING:
     from numpy.typing import NDArray
 
     from localrag.answer.summary import Summary
+    from localrag.conversations import ConversationStore
     from localrag.embed import Embedder
     from localrag.fusion import FusionChoice, PseudoQuery
     from localrag.generate import Generator
@@ -436,9 +437,7 @@ class Engine(GraphMode, Collections, Information):
 
     def _documents_at(self, path: str | Path, *, under: bool) -> list[Document]:
         """The indexed documents at `path` (and, with `under`, every one below it); a LocalRagError when none."""
-        given = Path(path).expanduser()
-        # A link ingested under its own path (follow_links_outside) is named by that path, not its target's.
-        targets = {Path(path_text(given.resolve())), Path(path_text(Path(os.path.abspath(given))))}
+        targets = forget_targets(path)
         docs = [
             d
             for d in self.store.documents()
@@ -446,17 +445,37 @@ class Engine(GraphMode, Collections, Information):
         ]
         if not docs:
             raise LocalRagError(
-                f"{path_text(given.resolve())}: not in the index", "run `localrag status` to see what is indexed"
+                f"{path_text(Path(path).expanduser().resolve())}: not in the index",
+                "run `localrag status` to see what is indexed",
             )
         return docs
 
-    def forget(self, path: str | Path) -> int:
-        """Remove one document (or every document under a folder) and its triples; returns chunks removed."""
-        ids = [d.doc_id for d in self._documents_at(path, under=True)]
+    def forget(
+        self, path: str | Path, *, purge: bool = False, conversations: ConversationStore | None = None
+    ) -> Forgotten:
+        """Remove one document (or every document under a folder) and its triples.
+
+        With `purge` the store keeps no old version, so their text lies in no file of it, and `conversations`
+        (when given) lose the text of these files; without, the report names the conversations holding it
+        (localrag/forget.py). A purge of a path no longer indexed is not an error: it erases what a forget
+        before it left behind.
+        """
+        try:
+            ids = [d.doc_id for d in self._documents_at(path, under=True)]
+        except LocalRagError:
+            if not purge:
+                raise
+            ids = []
+        removed = 0
         with writer_lock(self.store.path):
-            removed = self.store.delete_documents(ids)
-            self.graph.delete_for_documents(ids)
-        return removed
+            if ids:
+                removed = self.store.delete_documents(ids)
+                self.graph.delete_for_documents(ids)
+            if purge:
+                self.store.drop_old_versions()
+                self.graph.drop_old_versions()
+        kept = conversations_keeping(conversations, path, purge=purge) if conversations is not None else []
+        return Forgotten(path_text(Path(path).expanduser().resolve()), len(ids), removed, purge, kept)
 
     def summarize(self, path: str | Path, sentences: int = 5) -> tuple[Document, Summary]:
         """The key sentences of one indexed document, found without the model (localrag/answer/summary.py)."""

@@ -17,11 +17,14 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from localrag.errors import StoreError
 from localrag.sizes import megabytes
 from localrag.store_damage import guarded, is_commit_conflict
 from localrag.store_schema import FTS_COLUMN
+from localrag.table_rewrite import remake_key_index, rewrite_table
 
 if TYPE_CHECKING:
+    from lancedb.db import DBConnection
     from lancedb.table import Table
 
 
@@ -40,6 +43,22 @@ def is_disk_full(exc: BaseException) -> bool:
     return getattr(exc, "errno", None) == errno.ENOSPC or "No space left on device" in str(exc)
 
 
+def _build_fts_index(table: Table) -> None:
+    from lancedb.index import FTS
+
+    table.create_index(FTS_COLUMN, config=FTS(with_position=False), replace=True)
+
+
+def _build_vector_index(table: Table) -> None:
+    from lancedb.index import HnswSq
+
+    # One IVF partition: a single HNSW graph is the most accurate and fits memory up to
+    # millions of 384-dim SQ vectors; more partitions only pay off beyond that.
+    partitions = max(1, table.count_rows() // 1_000_000)
+    config = HnswSq(distance_type="cosine", num_partitions=partitions, m=HNSW_M, ef_construction=HNSW_EF_CONSTRUCTION)
+    table.create_index("vector", config=config, replace=True)
+
+
 class StoreIndexes:
     """The index methods of a Store, over its tables."""
 
@@ -47,6 +66,9 @@ class StoreIndexes:
     vector_index_min_rows: int
     _lock: threading.RLock
     _meta: Table
+    _db: DBConnection
+    _chunks: Table | None
+    _documents: Table | None
 
     if TYPE_CHECKING:
 
@@ -59,10 +81,8 @@ class StoreIndexes:
         def size_bytes(self) -> int: ...
 
     def rebuild_fts_index(self) -> None:
-        from lancedb.index import FTS
-
         with self._lock:
-            self.chunks_table.create_index(FTS_COLUMN, config=FTS(with_position=False), replace=True)
+            _build_fts_index(self.chunks_table)
 
     def _index(self, column: str, kind: str) -> Any:
         for index in self.chunks_table.list_indices():
@@ -77,10 +97,8 @@ class StoreIndexes:
         return self._index("vector", "HNSW")
 
     def _ensure_fts_index(self) -> None:
-        from lancedb.index import FTS
-
         if self._fts_index() is None and self.chunks_table.count_rows() > 0:
-            self.chunks_table.create_index(FTS_COLUMN, config=FTS(with_position=False), replace=True)
+            _build_fts_index(self.chunks_table)
 
     @guarded
     def refresh_indexes(self, vector_index_min_rows: int | None = None) -> str:
@@ -101,16 +119,37 @@ class StoreIndexes:
 
     def build_vector_index(self) -> None:
         """(Re)build the ANN index over every row's vector."""
-        from lancedb.index import HnswSq
-
-        # One IVF partition: a single HNSW graph is the most accurate and fits memory up to
-        # millions of 384-dim SQ vectors; more partitions only pay off beyond that.
-        partitions = max(1, self.chunks_table.count_rows() // 1_000_000)
-        config = HnswSq(
-            distance_type="cosine", num_partitions=partitions, m=HNSW_M, ef_construction=HNSW_EF_CONSTRUCTION
-        )
         with self._lock:
-            self.chunks_table.create_index("vector", config=config, replace=True)
+            _build_vector_index(self.chunks_table)
+
+    @guarded
+    def drop_old_versions(self) -> None:
+        """Write this collection's tables anew from the rows they have, their indexes made again, and keep no
+        old version, so deleted rows lie in no file of the store (`forget --purge`; localrag/table_rewrite.py).
+
+        A query another process is running on an old version at that moment fails (asked again, it reads
+        the new one); the caller holds the writer lock, so no writer is among them.
+        """
+        needed = self.size_bytes()
+        if shutil.disk_usage(self.path).free < needed:  # each table is written whole again before the old goes
+            raise StoreError(f"{self.path}: erasing needs about {megabytes(needed)} free on its disk",
+                             "free some space, then run `localrag forget PATH --purge` again")
+        with self._lock:
+            self._chunks = rewrite_table(self._db, self.chunks_table, self._remake_index)
+            self._documents = rewrite_table(self._db, self.documents_table, remake_key_index)
+            self._meta = rewrite_table(self._db, self._meta, remake_key_index)
+
+    def _remake_index(self, table: Table, index: Any) -> None:
+        kind = str(index.index_type).upper()
+        rows = table.count_rows()
+        if "FTS" in kind:
+            if rows:  # an empty table gets its text index with its first rows (`_ensure_fts_index`)
+                _build_fts_index(table)
+        elif "HNSW" in kind or "IVF" in kind:
+            if rows >= 256:  # as `_refresh_indexes`: fewer rows are searched exactly
+                _build_vector_index(table)
+        else:
+            remake_key_index(table, index)
 
     def _refresh_indexes(self, vector_index_min_rows: int | None) -> None:
         threshold = self.vector_index_min_rows if vector_index_min_rows is None else vector_index_min_rows

@@ -30,9 +30,11 @@ from pathlib import Path
 
 from localrag.answer.summary import Summary
 from localrag.config import Settings
+from localrag.conversations import ConversationStore
 from localrag.embed import HashEmbedder
 from localrag.engine_collections import CollectionInfo
 from localrag.errors import LocalRagError, ModelError
+from localrag.forget import Forgotten, conversations_keeping
 from localrag.ingest.watch import WatchEvent
 from localrag.models import BUNDLED_GENERATOR, ModelInfo, bundled_generator_path
 from localrag.types import (
@@ -148,14 +150,17 @@ class FakeEngine:
         chunks = [c for c in self._chunks.values() if c.doc_id == doc.doc_id]
         return doc, summarise(chunks, HashEmbedder(), sentences)
 
-    def forget(self, path: str | Path) -> int:
+    def forget(self, path: str | Path, *, purge: bool = False,
+               conversations: ConversationStore | None = None) -> Forgotten:
         doc = self._docs.pop(str(path), None)
         if doc is None:
             raise LocalRagError(f"{path}: not in the index", "run `localrag status` to see what is indexed")
         removed = [k for k, c in self._chunks.items() if c.doc_id == doc.doc_id]
         for k in removed:
             del self._chunks[k]
-        return len(removed)
+        # The conversations' part is the real one: only the store has no old versions to drop here.
+        kept = conversations_keeping(conversations, path, purge=purge) if conversations is not None else []
+        return Forgotten(str(path), 1, len(removed), purge, kept)
 
     def ingest(
         self,

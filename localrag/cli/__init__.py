@@ -36,6 +36,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "localrag.cli.documents",
     "localrag.cli.everyday",
     "localrag.cli.evaluate",
+    "localrag.cli.forget",
     "localrag.cli.graph",
     "localrag.cli.models",
     "localrag.cli.repair",

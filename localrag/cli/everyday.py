@@ -1,4 +1,5 @@
-"""The everyday commands: `chat` (also with no command), `ingest`, `ask`, `status`, `forget` and `demo`."""
+"""The everyday commands: `chat` (also with no command), `ingest`, `ask`, `status` and `demo` (`forget` is in
+`cli/forget.py`)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from rich.text import Text
 from localrag.cli import common
 from localrag.cli.common import add_filter_flags, add_model_flag, filters_from_args, print_json, progress_bar
 from localrag.config import load_settings
-from localrag.safe_text import path_text, printable
+from localrag.safe_text import printable
 from localrag.shapes import answer_json
 from localrag.sizes import count_text
 from localrag.types import STALE_LABEL, QuoteStatus, cores_note, found_in_note
@@ -82,12 +83,6 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     status.add_argument("--json", action="store_true")
     add_collection_flag(status)
     status.set_defaults(handler=_status_command)
-
-    forget = sub.add_parser("forget", help="remove a document (or every document under a folder)")
-    forget.add_argument("path", type=Path)
-    forget.add_argument("--json", action="store_true", help="print what was removed as JSON")
-    add_collection_flag(forget)
-    forget.set_defaults(handler=_forget_command)
 
     demo = sub.add_parser("demo", help="ingest the bundled sample corpus and answer a question about it")
     add_model_flag(demo)
@@ -163,15 +158,6 @@ def _ask_in_conversation(engine: Engine, args: argparse.Namespace, out: Console,
 
 def _status_command(args: argparse.Namespace, out: Console, err: Console) -> int:
     return _status(common.engine_from_args(args), args.json, out)
-
-
-def _forget_command(args: argparse.Namespace, out: Console, err: Console) -> int:
-    removed = common.engine_from_args(args).forget(args.path)
-    if args.json:
-        print_json({"path": path_text(args.path), "chunks_removed": removed}, indent=None)
-    else:
-        err.print(Text(f"forgot {path_text(args.path)}: {count_text(removed, 'chunk')} removed"))
-    return 0
 
 
 def _demo_command(args: argparse.Namespace, out: Console, err: Console) -> int:

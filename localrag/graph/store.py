@@ -39,6 +39,7 @@ from localrag.graph.triple_file import ImportReport, read_triple_file
 from localrag.graph.triples import Triple, normalise_entity, normalise_relation
 from localrag.store_damage import graph_damage_error, graph_guarded, is_damage
 from localrag.store_schema import sql_in, sql_literal
+from localrag.table_rewrite import remake_key_index, rewrite_table
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -442,6 +443,16 @@ class GraphStore:
             self.index_columns()
             self.columns()  # saved now, so the next start reads the file instead of every row
         return report
+
+    @graph_guarded
+    def drop_old_versions(self) -> None:
+        """Write the graph's tables anew from the rows they have, their indexes made again, and keep no old
+        version, so deleted triples and entities lie in no file (`forget --purge`; localrag/table_rewrite.py)."""
+        with self._lock:
+            self._entities = rewrite_table(self._db, self._entities, remake_key_index)
+            self._triples = rewrite_table(self._db, self._triples, remake_key_index)
+            self._built = rewrite_table(self._db, self._built, remake_key_index)
+            self.columns()
 
     @graph_guarded
     def index_columns(self) -> None:

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from localrag.answer.summary import Summary
     from localrag.engine_collections import CollectionInfo
     from localrag.engine_status import EngineStatus
+    from localrag.forget import Forgotten
     from localrag.ingest.watch import WatchEvent
     from localrag.models import ModelInfo
 
@@ -70,10 +71,9 @@ class DocumentsListed(Message):
 
 
 class DocumentForgotten(Message):
-    def __init__(self, path: str, chunks: int) -> None:
+    def __init__(self, forgotten: Forgotten) -> None:
         super().__init__()
-        self.path = path
-        self.chunks = chunks
+        self.forgotten = forgotten
 
 
 class DocumentSummarized(Message):

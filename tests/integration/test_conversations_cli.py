@@ -184,3 +184,32 @@ def test_a_refusal_prints_and_keeps_the_closest_passages_and_sentence(
     assert run(["ask", "Which floor is the canteen on?", "--extract", "--json"]) == 0
     printed = json.loads(capsys.readouterr().out)
     assert printed["refused"] and len(printed["sources"]) == 2 and printed["evidence"]["source"] == 1
+
+
+def test_forget_names_the_conversations_holding_a_document_and_a_purge_erases_it_everywhere(
+    notes: Path, localrag_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pay = notes / "pay.md"
+    pay.write_text("# Salaries\n\nThe chief executive earns 410,000 euros a year.\n")
+    assert run(["ingest", str(notes), "--json"]) == 0
+    assert run(["ask", "How much does the chief executive earn?", "--extract", "--conversation", "new"]) == 0
+    assert "410,000" in capsys.readouterr().out
+    (saved,) = ConversationStore().list()
+
+    def files_holding(text: str) -> list[Path]:
+        return [p for p in localrag_home.rglob("*") if p.is_file() and text.encode() in p.read_bytes()]
+
+    assert run(["forget", str(pay)]) == 0
+    told = capsys.readouterr().err.splitlines()
+    assert told[0] == f"forgot {pay}: 1 document, 1 chunk removed"
+    assert told[1].endswith("and in 1 saved conversation:") and told[2].startswith(f"  {saved.id}  ")
+    assert told[-1] == f"`localrag forget {pay} --purge` erases it now"
+    assert files_holding("410,000")  # the old versions and the conversation
+
+    assert run(["forget", str(pay), "--purge", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["documents"] == 0 and report["purged"] and report["conversations"] == [
+        {"conversation_id": saved.id, "title": saved.title, "passages": 1, "answers": 1}]
+    assert files_holding("410,000") == []  # nowhere under the data and config folders
+    assert run(["ask", "Where is parking?", "--extract"]) == 0  # the rest of the index answers as before
+    assert "basement" in capsys.readouterr().out

@@ -67,7 +67,7 @@ def test_modify_delete_and_forget(engine: Engine, corpus_copy: Path) -> None:
     assert Path(hits[0].chunk.path).name == text_file.name
     _assert_consistent(engine)
 
-    removed = engine.forget(text_file)
+    removed = engine.forget(text_file).chunks
     assert removed == after[text_file.name].n_chunks
     assert text_file.name not in {Path(d.path).name for d in engine.documents()}
     with pytest.raises(LocalRagError, match="not in the index"):

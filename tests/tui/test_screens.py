@@ -13,10 +13,10 @@ from textual.widgets import DataTable, Input, OptionList, ProgressBar, Static
 
 from localrag import paths
 from localrag.config import Settings, load_settings
-from localrag.conversations import ConversationStore, Turn
+from localrag.conversations import ConversationStore, SavedSource, Turn
 from localrag.tui.app import LocalRagApp
 from localrag.tui.screens.chat import ChatScreen
-from localrag.tui.screens.dialogs import ConfirmScreen, ErrorScreen, HelpScreen, PromptScreen
+from localrag.tui.screens.dialogs import ChoiceScreen, ConfirmScreen, ErrorScreen, HelpScreen, PromptScreen
 from localrag.tui.screens.library import LibraryScreen
 from localrag.tui.screens.models import ModelsScreen
 from localrag.tui.screens.settings import SettingsScreen
@@ -79,10 +79,37 @@ async def test_forget_document_after_confirmation(app: LocalRagApp, fake_engine:
     async with app.run_test(size=(120, 40)) as pilot:
         table, target = await _highlight_document(app, pilot, 1)
         await pilot.press("delete")
-        assert isinstance(app.screen, ConfirmScreen)
-        await pilot.press("y")
+        assert isinstance(app.screen, ChoiceScreen)
+        await pilot.click("#choice-forget")
         await wait_for(pilot, lambda: table.row_count == 2)
         assert target not in [d.path for d in fake_engine.documents()]
+
+
+async def test_forget_and_erase_takes_the_text_out_of_the_open_conversation(app: LocalRagApp) -> None:
+    async with app.run_test(size=(120, 40)) as pilot:
+        chat = app.screen
+        assert isinstance(chat, ChatScreen)
+        documents = await _library_documents(app, pilot)
+        target = app.screen.documents[1].path  # type: ignore[attr-defined]
+        conversation = app.conversations.new()
+        conversation.add_question("How do I descale it?")
+        conversation.turns.append(Turn("assistant", "With vinegar [1].", sources=[
+            SavedSource(1, "c1", "d1", target, "Descale with vinegar.", cited=True),
+            SavedSource(2, "c2", "d2", "/docs/elsewhere.md", "Unplug it first.")]))
+        app.conversations.save(conversation)
+        await pilot.press("f2")
+        await chat.open_conversation(app.conversations.load(conversation.id))
+        await pilot.press("f3")
+        documents.focus()
+        documents.move_cursor(row=1)
+        await pilot.press("delete")
+        await pilot.click("#choice-purge")
+        await wait_for(pilot, lambda: documents.row_count == 2)
+        assert not app.conversations.load(conversation.id).turns[1].sources[0].text
+        # Back in the chat, the open conversation is the erased one: a next save cannot write the text back.
+        await pilot.press("f2")
+        await wait_for(pilot, lambda: chat.conversation is not None and chat.conversation.turns[1].sources[0].purged)
+        assert chat.conversation is not None and chat.conversation.turns[1].sources[1].text == "Unplug it first."
 
 
 async def test_model_switch_is_saved_and_bad_model_is_an_error(app: LocalRagApp, fake_engine: FakeEngine) -> None:

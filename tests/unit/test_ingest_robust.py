@@ -50,7 +50,7 @@ def test_file_name_that_is_not_utf8(engine: Engine, tmp_path: Path) -> None:
     again = engine.ingest([folder])
     assert (again.unchanged, again.added, again.removed) == (2, 0, 0)
     assert again.summary().startswith("0 added, 0 updated, 2 unchanged, 0 removed, 0 failed; 0 chunks written in ")
-    assert engine.forget(folder) > 0 and engine.documents() == []
+    assert engine.forget(folder).chunks > 0 and engine.documents() == []
 
 
 def test_ingest_summary_counts_one_chunk_as_one(engine: Engine, tmp_path: Path) -> None:
@@ -249,10 +249,10 @@ def test_links_out_of_the_folder_named_or_indexed_under_the_link(localrag_home: 
     following = Engine(Settings(follow_links_outside=True), embedder=HashEmbedder(dim=32))
     following.ingest([docs])
     assert [d.path for d in following.documents()] == [str(link), str(docs / "own.txt")]
-    assert following.forget(docs / "linked") == 1  # forget of the folder holding the link removes it
+    assert following.forget(docs / "linked").chunks == 1  # forget of the folder holding the link removes it
     assert [d.path for d in following.documents()] == [str(docs / "own.txt")]
     following.ingest([docs])
-    assert following.forget(link) == 1  # the link's own path names it, not its target's
+    assert following.forget(link).chunks == 1  # the link's own path names it, not its target's
     following.ingest([docs])
     link.unlink()  # a deleted link goes from the index at the next ingest, like a deleted file
     assert following.ingest([docs]).removed == 1
@@ -324,7 +324,7 @@ def test_a_link_named_explicitly_is_indexed_under_its_own_path(localrag_home: Pa
     engine = Engine(Settings(), embedder=HashEmbedder(dim=32))
     engine.ingest([link])
     assert [d.path for d in engine.documents()] == [str(link)]
-    assert engine.forget(link) == 1 and engine.documents() == []
+    assert engine.forget(link).chunks == 1 and engine.documents() == []
     engine.ingest([link])
     link.unlink()  # the link gone: an ingest of its folder removes it, the target stays
     assert engine.ingest([docs]).removed == 1 and engine.documents() == []

@@ -228,7 +228,7 @@ def test_a_damaged_key_index_is_rebuilt_on_use(clean_store: Path, localrag_home:
     engine = _fresh(clean_store, localrag_home)
     _cut(localrag_home, pattern)
     doc = engine.documents()[0]
-    assert engine.store.doc_chunks(doc.doc_id) and engine.forget(doc.path) == 1
+    assert engine.store.doc_chunks(doc.doc_id) and engine.forget(doc.path).chunks == 1
     assert engine.repair(dry_run=True).damage == []
 
 
@@ -345,7 +345,7 @@ def test_cut_deletion_file(clean_store: Path, localrag_home: Path, table: str) -
     the file forgotten and reads the others again."""
     engine = _fresh(clean_store, localrag_home)
     forgotten = engine.documents()[1].path
-    assert engine.forget(forgotten) == 1
+    assert engine.forget(forgotten).chunks == 1
     _cut(localrag_home, f"{table}.lance/_deletions/*")
     engine = Engine(Settings(), embedder=HashEmbedder(dim=DIM))
     with pytest.raises(StoreError, match=f"the {table} table cannot be read.*localrag repair"):

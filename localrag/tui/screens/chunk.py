@@ -18,6 +18,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 
 from localrag.conversations import SavedSource, Turn
+from localrag.forget import PURGED_LABEL
 from localrag.safe_text import printable
 
 HIGHLIGHT = "bold black on yellow"
@@ -92,5 +93,7 @@ class ChunkScreen(ModalScreen[None]):
                 classes="where",
             )
             with VerticalScroll():
-                yield Static(highlighted_text(self.source, self.turn), id="chunk-text")
+                text = Text(f"({PURGED_LABEL})", style="italic") if self.source.purged else highlighted_text(
+                    self.source, self.turn)
+                yield Static(text, id="chunk-text")
             yield Footer()

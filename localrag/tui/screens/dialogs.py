@@ -77,6 +77,33 @@ class ConfirmScreen(ModalScreen[bool]):
         self.dismiss(event.button.id == "yes")
 
 
+class ChoiceScreen(ModalScreen[str | None]):
+    """A question with Cancel and several ways to go on; dismisses with the chosen one's id, None on Cancel."""
+
+    DEFAULT_CSS = DIALOG_CSS.format(name="ChoiceScreen")
+    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]
+
+    def __init__(self, question: str, choices: list[tuple[str, str]]) -> None:
+        super().__init__()
+        self.question = question
+        self.choices = choices  # (id, button label)
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(Text(self.question))
+            with Horizontal():
+                yield Button("Cancel", id="cancel")
+                for choice, label in self.choices:
+                    yield Button(label, variant="error", id=f"choice-{choice}")
+
+    def on_mount(self) -> None:
+        self.query_one("#cancel", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        chosen = (event.button.id or "").removeprefix("choice-")
+        self.dismiss(None if event.button.id == "cancel" else chosen)
+
+
 class PromptScreen(ModalScreen[str | None]):
     """Asks for one line of text; dismisses with None on Escape."""
 
@@ -126,7 +153,7 @@ the quoted words highlighted. In **Conversations**: Enter opens, `r` renames, `d
 | Key | Does |
 |---|---|
 | F1 | this help |
-| F2 / F3 / F4 / F5 | chat / library (ingest, documents: `s` key sentences, `f` forget) / models / settings |
+| F2 / F3 / F4 / F5 | chat / library (ingest, documents: `s` key sentences, `f` forget or erase) / models / settings |
 | Ctrl+T | light or dark theme |
 | Ctrl+P | command palette |
 | Ctrl+Q | quit |

@@ -52,7 +52,7 @@ from localrag.tui.messages import (
     IngestProgressed,
 )
 from localrag.tui.screens.base import LocalRagScreen
-from localrag.tui.screens.dialogs import ConfirmScreen, PromptScreen
+from localrag.tui.screens.dialogs import ChoiceScreen, PromptScreen
 from localrag.tui.screens.summary import SummaryScreen
 from localrag.tui.widgets.graph_build import WORKER_GROUP as GRAPH_BUILD
 from localrag.tui.widgets.graph_build import GraphBuildFinished, GraphBuildPanel, duration_text
@@ -243,14 +243,17 @@ class LibraryScreen(LocalRagScreen):
             return
         doc = self.documents[table.cursor_row]
 
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self._forget(doc.path)
+        def answered(choice: str | None) -> None:
+            if choice == "purge":
+                self.notify("Erasing: the index is written anew without its old versions (a large one takes a minute)…")
+            if choice is not None:
+                self._forget(doc.path, choice == "purge")
 
         self.app.push_screen(
-            ConfirmScreen(
-                f"Forget {printable(doc.path, multiline=False)}? Its chunks leave the index; the file stays on disk.",
-                "Forget",
+            ChoiceScreen(
+                f"Forget {printable(doc.path, multiline=False)}? Its chunks leave the index; the file stays on disk. "
+                "Forget and erase also erases its text from the index's old versions and from saved conversations.",
+                [("forget", "Forget"), ("purge", "Forget and erase")],
             ),
             answered,
         )
@@ -270,12 +273,21 @@ class LibraryScreen(LocalRagScreen):
         self.app.push_screen(SummaryScreen(message.path, message.summary))
 
     @work(thread=True, group="forget", exit_on_error=False)
-    def _forget(self, path: str) -> None:
-        self.post_message(DocumentForgotten(path, self.localrag.engine.forget(path)))
+    def _forget(self, path: str, purge: bool) -> None:
+        forgotten = self.localrag.engine.forget(path, purge=purge, conversations=self.localrag.conversations)
+        self.post_message(DocumentForgotten(forgotten))
 
     def on_document_forgotten(self, message: DocumentForgotten) -> None:
-        path = printable(str(message.path), multiline=False)
-        self.notify(f"Forgot {path} ({count_text(message.chunks, 'chunk')})", markup=False)
+        done = message.forgotten
+        path = printable(done.path, multiline=False)
+        held = count_text(len(done.conversations), "saved conversation")
+        if done.purged:
+            erased = "; its text erased from the index's old versions" + (f" and {held}" if done.conversations else "")
+        elif done.conversations:
+            erased = f"; its text stays in {held} until erased (`localrag forget PATH --purge`)"
+        else:
+            erased = ""
+        self.notify(f"Forgot {path} ({count_text(done.chunks, 'chunk')}){erased}", markup=False)
         self._list_documents()
         self.localrag.refresh_status()
 

@@ -17,6 +17,7 @@ from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from localrag.conversations import SavedSource, Turn
+from localrag.forget import PURGED_LABEL
 from localrag.safe_text import printable
 from localrag.types import QuoteStatus
 
@@ -58,6 +59,8 @@ def source_label(source: SavedSource, turn: Turn, *, pending: bool = False, rank
         text.append(f" holds the quote cited as {', '.join(f'[{n}]' for n in elsewhere)}", style="yellow")
     text.append("\n")
     text.append(printable(source.location, multiline=False), style="italic")
+    if source.purged:
+        text.append(f"\n{PURGED_LABEL}", style="dim")
     if ranks:
         text.append("\n")
         text.append(rank_line(source), style="dim")

@@ -1,0 +1,85 @@
+"""`localrag forget PATH [--purge]`: a document (or a folder's) out of the index, and where its text still is.
+
+Without `--purge` the report names what still holds the text (the index's old versions, saved conversations);
+with it, both are erased (localrag/forget.py). `--json` gives the report to scripts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+from dataclasses import asdict
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rich.console import Console
+from rich.text import Text
+
+from localrag.cli import common
+from localrag.cli.common import print_json
+from localrag.safe_text import printable
+from localrag.sizes import count_text
+
+if TYPE_CHECKING:
+    from localrag.forget import Forgotten
+
+
+def add_commands(sub: argparse._SubParsersAction) -> None:
+    from localrag.cli.collections import add_collection_flag
+
+    forget = sub.add_parser("forget", help="remove a document (or every document under a folder)")
+    forget.add_argument("path", type=Path)
+    forget.add_argument("--purge", action="store_true",
+                        help="also erase its text from the index's old versions and from saved conversations")
+    forget.add_argument("--json", action="store_true", help="print what was removed as JSON")
+    add_collection_flag(forget)
+    forget.set_defaults(handler=_forget_command)
+
+
+def _forget_command(args: argparse.Namespace, out: Console, err: Console) -> int:
+    from localrag.conversations import ConversationStore
+
+    engine = common.engine_from_args(args)
+    if args.purge and not args.json:
+        err.print(Text("erasing: the index is written anew without its old versions (a large one takes a minute)…"))
+    done = engine.forget(args.path, purge=args.purge, conversations=ConversationStore())
+    if args.json:
+        print_json(
+            {"path": done.path, "documents": done.documents, "chunks_removed": done.chunks, "purged": done.purged,
+             "conversations": [asdict(kept) for kept in done.conversations]},
+            indent=None,
+        )
+    else:
+        for line in report_lines(done):
+            err.print(Text(printable(line, multiline=False)), soft_wrap=True)
+    return 0
+
+
+def report_lines(done: Forgotten) -> list[str]:
+    """The report in words, one line each: what was removed and where the text is still, or was erased from."""
+    if done.documents:
+        lines = [f"forgot {done.path}: {count_text(done.documents, 'document')}, "
+                 f"{count_text(done.chunks, 'chunk')} removed"]
+    else:
+        lines = [f"nothing under {done.path} is in the index"]
+    held = [f"  {kept.conversation_id}  {kept.title}  ({_held_text(kept.passages, kept.answers)})"
+            for kept in done.conversations]
+    if done.purged:
+        lines.append("the index keeps no old version: the text of what it forgot lies in no file of it")
+        if held:
+            lines += [f"erased from {count_text(len(held), 'saved conversation')}:", *held,
+                      "answers a model wrote stay as they are, quotes and all "
+                      "(`localrag conversations delete ID` removes a conversation)"]
+        return lines
+    lines.append("its text stays in the index's old versions until a later ingest compacts them (ten minutes on at "
+                 "the soonest)" + (f", and in {count_text(len(held), 'saved conversation')}:" if held else ""))
+    lines += held
+    lines.append(f"`localrag forget {shlex.quote(done.path)} --purge` erases it now")
+    return lines
+
+
+def _held_text(passages: int, answers: int) -> str:
+    if not answers:
+        return count_text(passages, "passage")
+    were = "was a sentence" if answers == 1 else "were sentences"
+    return f"{count_text(passages, 'passage')}, {count_text(answers, 'answer')} that {were} of it"

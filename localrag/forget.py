@@ -1,0 +1,120 @@
+"""What `forget` leaves behind, and `forget --purge`, which erases it.
+
+Forgetting deletes a document's rows, so no search finds it again; its text still lies in two places until
+then: the index's old versions (kept ten minutes for readers in other processes, then removed by the next
+ingest's compaction) and the saved conversations whose answers it was a source of (each keeps its
+sources' text, to show them when reopened). A purge erases both: the store keeps no old version, and a
+saved source of a forgotten file keeps its place (number, path, where in the file) without its text.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from localrag.safe_text import path_text
+
+if TYPE_CHECKING:
+    from localrag.conversations import Conversation, ConversationStore, Turn
+
+# What a reopened conversation shows where a purged source's text was, and in place of an answer that was a
+# sentence of it.
+PURGED_LABEL = "text erased: its document was forgotten with --purge"
+ERASED_ANSWER = "(erased: this answer was a sentence of a document since forgotten with --purge)"
+
+
+@dataclass
+class KeptPassages:
+    """A saved conversation holding the text of forgotten files: `passages` sources, `answers` extracts."""
+
+    conversation_id: str
+    title: str
+    passages: int
+    answers: int = 0
+
+
+@dataclass
+class Forgotten:
+    """What `Engine.forget` did: documents and chunks removed, and where the text still is or was erased from."""
+
+    path: str
+    documents: int
+    chunks: int
+    purged: bool = False
+    # Saved conversations holding passages of the forgotten files: still (without a purge) or until now.
+    conversations: list[KeptPassages] = field(default_factory=list)
+
+
+def forget_targets(path: str | Path) -> set[Path]:
+    """The paths a forgotten `path` stands for, as `Engine` names documents: its real path, and a link's own."""
+    given = Path(path).expanduser()
+    return {Path(path_text(given.resolve())), Path(path_text(Path(os.path.abspath(given))))}
+
+
+def _is_under(source_path: str, targets: Iterable[Path]) -> bool:
+    saved = Path(source_path)
+    return any(saved == target or saved.is_relative_to(target) for target in targets)
+
+
+def _forgotten_sources(turn: Turn, targets: set[Path]) -> set[int]:
+    return {s.n for s in turn.sources if not s.purged and _is_under(s.path, targets)}
+
+
+def _extracted_from(turn: Turn, numbers: set[int]) -> bool:
+    """The answer is the best sentence of one of these sources, word for word (`--extract`)."""
+    from localrag.answer.evidence import EXTRACT_MODEL
+
+    return turn.model == EXTRACT_MODEL and not turn.refused and turn.evidence_source in numbers and bool(turn.text)
+
+
+def _purge_turn(turn: Turn, numbers: set[int]) -> None:
+    for source in turn.sources:
+        if source.n in numbers:
+            source.text = ""
+            source.purged = True
+    if _extracted_from(turn, numbers):
+        turn.text = ERASED_ANSWER
+        # Its quotes are that sentence again; a model's quotes stay with the answer that holds them.
+        turn.quotes = [quote for quote in turn.quotes if quote.source not in numbers]
+    if turn.evidence_source in numbers:
+        turn.evidence_text = turn.evidence_header = ""
+        turn.evidence_start = turn.evidence_end = None
+
+
+def kept_passages(conversation: Conversation, targets: set[Path], *, purge: bool = False) -> KeptPassages | None:
+    """How much text of files at or under `targets` the conversation holds; with `purge`, erased from it."""
+    passages = answers = 0
+    for turn in conversation.turns:
+        numbers = _forgotten_sources(turn, targets)
+        if not numbers:
+            continue
+        passages += len(numbers)
+        answers += _extracted_from(turn, numbers)
+        if purge:
+            _purge_turn(turn, numbers)
+    if not passages:
+        return None
+    return KeptPassages(conversation.id, conversation.title, passages, answers)
+
+
+def purged_sources(conversation: Conversation) -> int:
+    """How many of the conversation's saved sources lost their text to a purge."""
+    return sum(source.purged for turn in conversation.turns for source in turn.sources)
+
+
+def conversations_keeping(store: ConversationStore, path: str | Path, *, purge: bool = False) -> list[KeptPassages]:
+    """The saved conversations holding text of files at or under `path`, most recent first; with `purge`, that
+    text is erased from each (the conversations keep their place in the list: their update time stays)."""
+    targets = forget_targets(path)
+    found = []
+    for conversation in store.list():
+        kept = kept_passages(conversation, targets, purge=purge)
+        if kept is None:
+            continue
+        found.append(kept)
+        if purge:
+            store.save(conversation, touch=False)
+    return found

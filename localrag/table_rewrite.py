@@ -1,0 +1,51 @@
+"""A table written anew from its own rows, with no old version kept: how `forget --purge` makes deleted rows
+lie in no file.
+
+LanceDB deletes a row by marking it in a deletion file. Compaction rewrites a fragment only once about a tenth
+of its rows are deleted, so a small document forgotten from a large index stays in its fragment's data file
+(measured: one row of 100 in one fragment, still there after `optimize`), and a delete's predicate (entity
+names, for the graph's entities) stays in the newest manifest. An overwrite writes the rows left into new
+files in one commit, so a kill before it leaves the old version whole; the cleanup after it removes every
+older file. The indexes are made again by the caller's `remake`, an overwrite having none.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from lancedb.db import DBConnection
+    from lancedb.table import Table
+
+# Rows read and written at a time: the table is streamed, never held whole.
+_BATCH = 4096
+
+
+def keep_no_old_version(table: Table) -> None:
+    """Compact `table` and delete every version but the newest, with the files only they used."""
+    with warnings.catch_warnings():
+        # LanceDB warns that a reader of an old version then fails: the callers say so to theirs.
+        warnings.filterwarnings("ignore", message=r"optimize\(cleanup_older_than=0\)")
+        table.optimize(cleanup_older_than=timedelta(0))
+
+
+def rewrite_table(db: DBConnection, table: Table, remake: Callable[[Table, Any], None]) -> Table:
+    """`table` written anew from the rows it has now, each of its indexes made again by `remake(table, index)`
+    (index: LanceDB's IndexConfig), and no old version kept; returns the new handle."""
+    indexes = list(table.list_indices())
+    rows = table.search().limit(None).to_batches(_BATCH)
+    fresh = db.create_table(table.name, rows, schema=table.schema, mode="overwrite")
+    for index in indexes:
+        remake(fresh, index)
+    keep_no_old_version(fresh)
+    return fresh
+
+
+def remake_key_index(table: Table, index: Any) -> None:
+    """A BTREE index on the column `index` was on (the tables' key and filter columns)."""
+    from lancedb.index import BTree
+
+    table.create_index(index.columns[0], config=BTree(), replace=True)
