@@ -13,7 +13,6 @@ from __future__ import annotations
 import errno
 import shutil
 import threading
-from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,15 +20,13 @@ from localrag.errors import StoreError
 from localrag.sizes import megabytes
 from localrag.store_damage import guarded, is_commit_conflict
 from localrag.store_schema import FTS_COLUMN
-from localrag.table_rewrite import remake_key_index, rewrite_table
+from localrag.table_versions import KEEP_OLD_VERSIONS, remake_key_index, rewrite_table
 
 if TYPE_CHECKING:
     from lancedb.db import DBConnection
     from lancedb.table import Table
 
 
-# Old versions stay this long so a reader in another process that opened one can still finish.
-_KEEP_OLD_VERSIONS = timedelta(minutes=10)
 # HNSW graph: neighbours per node (LanceDB's default) and the candidate list while building. At 100k
 # chunks a list of 100 instead of LanceDB's 300 built the index 2.4-2.7x faster (40.1 / 34.7 s against
 # 97.7 / 92.2 s, the same sessions, a loaded machine) at the same recall@10 against exact search (0.989),
@@ -125,7 +122,7 @@ class StoreIndexes:
     @guarded
     def drop_old_versions(self) -> None:
         """Write this collection's tables anew from the rows they have, their indexes made again, and keep no
-        old version, so deleted rows lie in no file of the store (`forget --purge`; localrag/table_rewrite.py).
+        old version, so deleted rows lie in no file of the store (`forget --purge`; localrag/table_versions.py).
 
         A query another process is running on an old version at that moment fails (asked again, it reads
         the new one); the caller holds the writer lock, so no writer is among them.
@@ -159,7 +156,7 @@ class StoreIndexes:
                 self.build_vector_index()
             for table in (self.chunks_table, self.documents_table, self._meta):
                 try:
-                    table.optimize(cleanup_older_than=_KEEP_OLD_VERSIONS)
+                    table.optimize(cleanup_older_than=KEEP_OLD_VERSIONS)
                 except Exception as exc:
                     # `meta` is the whole folder's: another Store (a collection being made, a graph)
                     # may commit to it meanwhile. Compaction changes no data; the next refresh does it.

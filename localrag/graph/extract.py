@@ -78,6 +78,11 @@ if TYPE_CHECKING:
     from localrag.store import Store
 
 
+# Commits between compactions of the graph's tables during a build (benchmarks/README.md, "Graph tables
+# compacted").
+COMPACT_EVERY = 8
+
+
 @dataclass
 class ExtractConfig:
     """Knobs of graph building; the defaults suit the bundled 135M model."""
@@ -334,13 +339,19 @@ def build_graph(
     pending: list[Triple] = []
     marks: list[tuple[str, str, str, int]] = []
 
+    commits = 0
+
     def commit() -> None:
+        nonlocal commits
         added, entities = graph.add_triples(pending, {k: sorted(v) for k, v in merger.aliases.items()})
         report.triples_added += added
         report.entities_added += entities
         graph.mark_built(marks)
         pending.clear()
         marks.clear()
+        commits += 1
+        if commits % COMPACT_EVERY == 0:  # each commit reads the entities: many fragments slow every next one
+            graph.compact()
 
     for done, chunk in enumerate(todo, start=1):
         if cancel is not None and cancel.is_set():
@@ -382,6 +393,8 @@ def build_graph(
             )
     if marks or pending:
         commit()
+    if commits or report.triples_removed:
+        graph.compact()
     if report.triples_added or report.triples_removed:
         graph.index_columns()
         graph.columns()  # saved once at the end, not at every commit

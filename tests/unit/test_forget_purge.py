@@ -51,7 +51,7 @@ def _docs(tmp_path: Path, others: int = 0) -> Path:
 
 
 def test_a_purge_leaves_the_forgotten_text_in_no_file_of_the_store(engine: Engine, tmp_path: Path) -> None:
-    # One row of 300 in a fragment: compaction alone would keep it in its data file (localrag/table_rewrite.py).
+    # One row of 300 in a fragment: compaction alone would keep it in its data file (localrag/table_versions.py).
     # 300 rows also get the vector index, made again by the purge.
     docs = _docs(tmp_path, others=298)
     engine.settings.vector_index_min_rows = 256

@@ -87,3 +87,23 @@ def test_names_merged_into_one_entity_make_no_self_loop() -> None:
     result = extract_chunk(chunk, generator, merger, ExtractConfig(method="single"))  # type: ignore[arg-type]
     assert result is not None and result.triples == [] and result.dropped == {"subject is the object": 1}
 
+
+
+def test_a_build_leaves_the_graph_s_tables_compacted(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each commit appends a fragment to each table; left so, every later read and commit slows down.
+    monkeypatch.setattr("localrag.graph.extract.COMPACT_EVERY", 4)
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for i in range(12):
+        (docs / f"notes-{i}.txt").write_text(f"{NOTES} Note {i}.", encoding="utf-8")
+    engine.ingest([docs])
+    compactions: list[int] = []
+    compact = engine.graph.compact
+    monkeypatch.setattr(engine.graph, "compact", lambda: compactions.append(1) or compact())
+    report = engine.graph_build(config=ExtractConfig(method="single", commit_every=1))
+    assert report.triples_added and len(compactions) == 12 // 4 + 1  # every fourth commit, and at the end
+    for table in (engine.graph._entities, engine.graph._triples, engine.graph._built):
+        assert table.stats()["fragment_stats"]["num_fragments"] == 1
+    assert engine.ask_graph("Where is Harwick Bridge located?").answer == "Tamford"  # the same answers

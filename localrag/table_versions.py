@@ -1,12 +1,17 @@
-"""A table written anew from its own rows, with no old version kept: how `forget --purge` makes deleted rows
-lie in no file.
+"""What a table keeps of its old versions: ten minutes' worth after a compaction, none after a purge.
 
-LanceDB deletes a row by marking it in a deletion file. Compaction rewrites a fragment only once about a tenth
-of its rows are deleted, so a small document forgotten from a large index stays in its fragment's data file
-(measured: one row of 100 in one fragment, still there after `optimize`), and a delete's predicate (entity
-names, for the graph's entities) stays in the newest manifest. An overwrite writes the rows left into new
-files in one commit, so a kill before it leaves the old version whole; the cleanup after it removes every
-older file. The indexes are made again by the caller's `remake`, an overwrite having none.
+Every commit makes a version and, for an append, a small fragment. A compaction merges the fragments and
+drops the versions older than KEEP_OLD_VERSIONS, which a reader in another process may still be reading;
+the chunks are compacted after each ingest (`store_indexes`), the graph's tables after each build or import
+(`GraphStore.compact`).
+
+`forget --purge` keeps none, and a compaction alone would not do for it. LanceDB deletes a row by marking it
+in a deletion file, and compaction rewrites a fragment only once about a tenth of its rows are deleted, so a
+small document forgotten from a large index stays in its fragment's data file (measured: one row of 100 in
+one fragment, still there after `optimize`), and a delete's predicate (entity names, for the graph's
+entities) stays in the newest manifest. `rewrite_table` writes the rows left into new files in one commit,
+so a kill before it leaves the old version whole; the cleanup after it removes every older file. The indexes
+are made again by the caller's `remake`, an overwrite having none.
 """
 
 from __future__ import annotations
@@ -20,6 +25,8 @@ if TYPE_CHECKING:
     from lancedb.db import DBConnection
     from lancedb.table import Table
 
+# Old versions stay this long so a reader in another process that opened one can still finish.
+KEEP_OLD_VERSIONS = timedelta(minutes=10)
 # Rows read and written at a time: the table is streamed, never held whole.
 _BATCH = 4096
 
