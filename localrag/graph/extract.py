@@ -393,8 +393,7 @@ def build_graph(
             )
     if marks or pending:
         commit()
-    if commits or report.triples_removed:
-        graph.compact()
+    graph.compact()  # also a graph built before builds compacted it: then nothing else may be new
     if report.triples_added or report.triples_removed:
         graph.index_columns()
         graph.columns()  # saved once at the end, not at every commit
