@@ -105,8 +105,13 @@ def _triples(home: Path) -> list[tuple[str, str, str, str]]:
 
 
 @pytest.fixture
-def graph_home(notes: Path, localrag_home: Path, tmp_path: Path) -> tuple[Engine, Path, Path]:
-    """An index, and a graph imported from two files in three writes (fragments): a.tsv twice, b.tsv once."""
+def graph_home(
+    notes: Path, localrag_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> tuple[Engine, Path, Path]:
+    """An index, and a graph imported from two files in three writes (fragments): a.tsv twice, b.tsv once.
+
+    Not compacted, as a build killed between its compactions leaves its tables."""
+    monkeypatch.setattr(GraphStore, "compact", lambda _self: None)
     engine = _engine_with_fragments(notes)
     a, b = tmp_path / "a.tsv", tmp_path / "b.tsv"
     a.write_text("Harbour Town\tnear\tGranite Hill\n")
