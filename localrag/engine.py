@@ -41,7 +41,7 @@ from localrag.engine_collections import Collections
 from localrag.engine_graph import GraphMode
 from localrag.engine_status import Information
 from localrag.errors import ConfigError, LocalRagError
-from localrag.forget import Forgotten, conversations_keeping, forget_targets
+from localrag.forget import Forgotten, conversations_keeping, derived_folders, forget_targets
 from localrag.models import (
     BUNDLED_GENERATOR,
     read_gguf_header,
@@ -475,7 +475,8 @@ class Engine(GraphMode, Collections, Information):
                 self.store.drop_old_versions()
                 self.graph.drop_old_versions()
         kept = conversations_keeping(conversations, path, purge=purge) if conversations is not None else []
-        return Forgotten(path_text(Path(path).expanduser().resolve()), len(ids), removed, purge, kept)
+        return Forgotten(path_text(Path(path).expanduser().resolve()), len(ids), removed, purge, kept,
+                         derived_folders() if purge else [])
 
     def summarize(self, path: str | Path, sentences: int = 5) -> tuple[Document, Summary]:
         """The key sentences of one indexed document, found without the model (localrag/answer/summary.py)."""

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from localrag import paths
 from localrag.safe_text import path_text
 
 if TYPE_CHECKING:
@@ -24,6 +25,18 @@ if TYPE_CHECKING:
 # sentence of it.
 PURGED_LABEL = "text erased: its document was forgotten with --purge"
 ERASED_ANSWER = "(erased: this answer was a sentence of a document since forgotten with --purge)"
+
+
+# What localrag writes from documents' text besides the index and the conversations, by folder of the data
+# folder. A purge leaves them be: each is something the user made (a dataset, a training run, an evaluation,
+# an export) and may be wanted; the report names those that exist.
+DERIVED_FOLDERS = (
+    ("raft", "datasets `raft build` wrote"),
+    ("runs", "fine-tuning runs"),
+    ("tune", "`tune` runs and their datasets"),
+    ("evals", "evaluation runs"),
+    ("exports", "exported conversations"),
+)
 
 
 @dataclass
@@ -46,6 +59,15 @@ class Forgotten:
     purged: bool = False
     # Saved conversations holding passages of the forgotten files: still (without a purge) or until now.
     conversations: list[KeptPassages] = field(default_factory=list)
+    # With a purge: the folders of DERIVED_FOLDERS that hold files, as (path, what they hold).
+    not_erased: list[tuple[str, str]] = field(default_factory=list)
+
+
+def derived_folders() -> list[tuple[str, str]]:
+    """The folders of DERIVED_FOLDERS in the data folder that hold any file, with what they hold."""
+    root = paths.data_dir()
+    return [(path_text(root / name), what) for name, what in DERIVED_FOLDERS
+            if (root / name).is_dir() and any(p.is_file() for p in (root / name).rglob("*"))]
 
 
 def forget_targets(path: str | Path) -> set[Path]:

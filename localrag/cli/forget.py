@@ -46,7 +46,8 @@ def _forget_command(args: argparse.Namespace, out: Console, err: Console) -> int
     if args.json:
         print_json(
             {"path": done.path, "documents": done.documents, "chunks_removed": done.chunks, "purged": done.purged,
-             "conversations": [asdict(kept) for kept in done.conversations]},
+             "conversations": [asdict(kept) for kept in done.conversations],
+             "not_erased": [{"path": path, "holds": what} for path, what in done.not_erased]},
             indent=None,
         )
     else:
@@ -70,6 +71,10 @@ def report_lines(done: Forgotten) -> list[str]:
             lines += [f"erased from {count_text(len(held), 'saved conversation')}:", *held,
                       "answers a model wrote stay as they are, quotes and all "
                       "(`localrag conversations delete ID` removes a conversation)"]
+        if done.not_erased:
+            lines += ["not erased: what you made from your documents, which may hold its text (delete what it went "
+                      "into, or make that again without it; a model tuned on it has learned from it):",
+                      *(f"  {path}  ({what})" for path, what in done.not_erased)]
         return lines
     lines.append("its text stays in the index's old versions until a later ingest compacts them (ten minutes on at "
                  "the soonest)" + (f", and in {count_text(len(held), 'saved conversation')}:" if held else ""))

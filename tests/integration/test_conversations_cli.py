@@ -206,10 +206,15 @@ def test_forget_names_the_conversations_holding_a_document_and_a_purge_erases_it
     assert told[-1] == f"`localrag forget {pay} --purge` erases it now"
     assert files_holding("410,000")  # the old versions and the conversation
 
+    # A dataset made from the documents is the user's: a purge names its folder and leaves it be.
+    dataset = localrag_home / "data" / "raft" / "train.jsonl"
+    dataset.parent.mkdir(parents=True)
+    dataset.write_text('{"context": "The chief executive earns 410,000 euros a year."}\n')
     assert run(["forget", str(pay), "--purge", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["documents"] == 0 and report["purged"] and report["conversations"] == [
         {"conversation_id": saved.id, "title": saved.title, "passages": 1, "answers": 1}]
-    assert files_holding("410,000") == []  # nowhere under the data and config folders
+    assert report["not_erased"] == [{"path": str(dataset.parent), "holds": "datasets `raft build` wrote"}]
+    assert files_holding("410,000") == [dataset]  # nowhere else under the data and config folders
     assert run(["ask", "Where is parking?", "--extract"]) == 0  # the rest of the index answers as before
     assert "basement" in capsys.readouterr().out

@@ -283,6 +283,9 @@ class LibraryScreen(LocalRagScreen):
         held = count_text(len(done.conversations), "saved conversation")
         if done.purged:
             erased = "; its text erased from the index's old versions" + (f" and {held}" if done.conversations else "")
+            if done.not_erased:
+                erased += (f"; not erased: {count_text(len(done.not_erased), 'folder')} of datasets, runs or exports "
+                           "(`localrag forget PATH --purge` names them)")
         elif done.conversations:
             erased = f"; its text stays in {held} until erased (`localrag forget PATH --purge`)"
         else:
