@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
     from localrag.answer.summary import Summary
+    from localrag.forget import Forgotten
     from localrag.graph.reason import GraphAnswer
     from localrag.graph.related import RelatedResult, RelatedView
     from localrag.graph.triples import ListedTriple
@@ -61,6 +62,14 @@ def documents_json(documents: Sequence[Document], stale: Mapping[str, str], *, o
 def ingest_report_json(report: IngestReport) -> dict[str, Any]:
     """Counts of files added/updated/unchanged/removed, chunks written, and each failed file with why."""
     return dataclasses.asdict(report)
+
+
+def forgotten_json(done: Forgotten) -> dict[str, Any]:
+    """`localrag forget --json`, the API's `POST /forget` and MCP's `forget`: what was removed, and where the
+    text is still or was erased from."""
+    return {"path": done.path, "documents": done.documents, "chunks_removed": done.chunks, "purged": done.purged,
+            "conversations": [dataclasses.asdict(kept) for kept in done.conversations],
+            "not_erased": [{"path": path, "holds": what} for path, what in done.not_erased]}
 
 
 def summary_json(document: Document, summary: Summary) -> dict[str, Any]:

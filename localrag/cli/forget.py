@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import shlex
-from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,6 +17,7 @@ from rich.text import Text
 from localrag.cli import common
 from localrag.cli.common import print_json
 from localrag.safe_text import printable
+from localrag.shapes import forgotten_json
 from localrag.sizes import count_text
 
 if TYPE_CHECKING:
@@ -44,12 +44,7 @@ def _forget_command(args: argparse.Namespace, out: Console, err: Console) -> int
         err.print(Text("erasing: the index is written anew without its old versions (a large one takes a minute)…"))
     done = engine.forget(args.path, purge=args.purge, conversations=ConversationStore())
     if args.json:
-        print_json(
-            {"path": done.path, "documents": done.documents, "chunks_removed": done.chunks, "purged": done.purged,
-             "conversations": [asdict(kept) for kept in done.conversations],
-             "not_erased": [{"path": path, "holds": what} for path, what in done.not_erased]},
-            indent=None,
-        )
+        print_json(forgotten_json(done), indent=None)
     else:
         for line in report_lines(done):
             err.print(Text(printable(line, multiline=False)), soft_wrap=True)

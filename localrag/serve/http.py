@@ -51,12 +51,14 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from localrag.answer.summary import MAX_KEY_SENTENCES
+from localrag.conversations import ConversationStore
 from localrag.errors import ConfigError, LocalRagError
 from localrag.serve.gate import ModelGate, QueueFullError, Ticket
 from localrag.serve.limits import DEFAULT_HOST, DEFAULT_PORT, Limits
 from localrag.shapes import (
     answer_json,
     documents_json,
+    forgotten_json,
     hit_json,
     ingest_report_json,
     related_json,
@@ -370,6 +372,18 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None)
                 lambda: engine.ingest(paths, include=include, exclude=exclude, force=force, stale=stale))
         return JSONResponse(ingest_report_json(report))
 
+    async def forget(request: Request) -> Response:
+        data = await _json_body(request, limits)
+        path, purge = data.get("path"), data.get("purge", False)
+        if not isinstance(path, str) or not path.strip():
+            raise ApiError(400, "`path` must be an indexed document's or folder's path on the server")
+        if not isinstance(purge, bool):
+            raise ApiError(400, "`purge` must be true or false")
+        async with ingest_gate.reserve():  # one write at a time: the writer lock is per process, not per thread
+            done = await run_in_threadpool(
+                lambda: engine.forget(path, purge=purge, conversations=ConversationStore()))
+        return JSONResponse(forgotten_json(done))
+
     async def documents(request: Request) -> Response:
         only = request.query_params.get("stale", "false")
         if only not in ("true", "false"):
@@ -397,6 +411,7 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None)
         Route("/summarize", handler(summarize), methods=["POST"]),
         Route("/triples", handler(triples), methods=["POST"]),
         Route("/ingest", handler(ingest), methods=["POST"]),
+        Route("/forget", handler(forget), methods=["POST"]),
         Route("/documents", handler(documents), methods=["GET"]),
         Route("/status", handler(status), methods=["GET"]),
         Route("/healthz", handler(healthz), methods=["GET"]),

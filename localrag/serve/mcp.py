@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
 from pydantic import Field
 
 from localrag.answer.summary import MAX_KEY_SENTENCES
+from localrag.conversations import ConversationStore
 from localrag.errors import LocalRagError
 from localrag.graph.scorings import SCORINGS
 from localrag.shapes import (
@@ -29,6 +30,7 @@ from localrag.shapes import (
     chunk_json,
     document_json,
     documents_json,
+    forgotten_json,
     graph_answer_json,
     hit_json,
     ingest_report_json,
@@ -194,6 +196,20 @@ def build_server(engine: Engine) -> MCPServer:
         report = call(lambda: engine.ingest(paths or [], include=include or (), exclude=exclude or (), force=force,
                                             stale=stale))
         return ingest_report_json(report)
+
+    @server.tool()
+    def forget(
+        path: Annotated[str, Field(description="an indexed document's or folder's absolute path")],
+        purge: Annotated[bool, Field(description="also erase its text from the index's old versions and from "
+                                                 "saved conversations")] = False,
+    ) -> dict[str, Any]:
+        """Remove a document (or every document under a folder) from the index, with its graph triples.
+
+        Returns what was removed (documents, chunks_removed) and the saved conversations that keep passages of it
+        (`purge`: that had them, erased now), with `not_erased`: the folders of things made from the documents
+        (datasets, runs, evaluations, exports) that a purge leaves be.
+        """
+        return forgotten_json(call(lambda: engine.forget(path, purge=purge, conversations=ConversationStore())))
 
     @server.tool()
     def status() -> dict[str, Any]:

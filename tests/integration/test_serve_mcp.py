@@ -24,7 +24,7 @@ from localrag.engine import Engine
 from localrag.ingest.discover import sample_corpus_dir
 
 ROOT = Path(__file__).resolve().parents[2]
-TOOLS = {"search", "ask", "ask_graph", "related", "graph_triples", "summarize", "ingest", "status",
+TOOLS = {"search", "ask", "ask_graph", "related", "graph_triples", "summarize", "ingest", "forget", "status",
          "list_documents"}
 SAMPLES = ("kestrel-point-lighthouse.md", "beekeeping-basics.txt")
 FILMS = "Tom_Hanks\tstarred_in\tBig\nBig\tdirected_by\tPenny_Marshall\nA_League\tdirected_by\tPenny_Marshall\n"
@@ -75,6 +75,9 @@ async def _session(home: Path) -> dict[str, Any]:
         chunk_id = seen["search"]["hits"][0]["chunk"]["chunk_id"]
         seen["doc"] = json.loads((await session.read_resource(f"localrag://doc/{doc_id}")).contents[0].text)
         seen["chunk"] = json.loads((await session.read_resource(f"localrag://chunk/{chunk_id}")).contents[0].text)
+        seen["forget"] = await call("forget", path=str(sample_corpus_dir() / SAMPLES[1]))
+        seen["forget_again"] = await call("forget", path=str(sample_corpus_dir() / SAMPLES[1]))
+        seen["documents_after"] = await call("list_documents")
     return seen
 
 
@@ -99,6 +102,9 @@ def test_every_tool_and_resource_over_stdio(
     assert seen["documents"]["documents"][0]["read_with"].endswith("; chunks 1 200/32")
     assert {d["stale"] for d in seen["documents"]["documents"]} == {""}
     assert len(seen["documents"]["documents"]) == 2 and seen["status"]["documents"] == 2
+    assert (seen["forget"]["documents"], seen["forget"]["purged"]) == (1, False) and seen["forget"]["chunks_removed"]
+    assert seen["forget_again"][0] == "error" and "not in the index" in seen["forget_again"][1]
+    assert len(seen["documents_after"]["documents"]) == 1
     assert seen["search"]["hits"][0]["chunk"]["path"].endswith("kestrel-point-lighthouse.md")
     answer = seen["ask"]
     assert answer["text"] and answer["sources"] and not answer["refused"]
