@@ -1,10 +1,10 @@
 """What `forget` leaves behind, and `forget --purge`, which erases it.
 
-Forgetting deletes a document's rows, so no search finds it again; its text still lies in two places until
-then: the index's old versions (kept ten minutes for readers in other processes, then removed by the next
-ingest's compaction) and the saved conversations whose answers it was a source of (each keeps its
-sources' text, to show them when reopened). A purge erases both: the store keeps no old version, and a
-saved source of a forgotten file keeps its place (number, path, where in the file) without its text.
+Forgetting deletes a document's rows, so no search finds it again; its text still lies in two places: the
+index's files (a delete only marks rows, and old versions are kept for readers in other processes: see
+`table_versions`) and the saved conversations whose answers it was a source of (each keeps its sources'
+text, to show them when reopened). A purge erases both: the tables are written anew with no old version,
+and a saved source of a forgotten file keeps its place (number, path, where in the file) without its text.
 """
 
 from __future__ import annotations

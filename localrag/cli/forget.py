@@ -71,8 +71,9 @@ def report_lines(done: Forgotten) -> list[str]:
                       "into, or make that again without it; a model tuned on it has learned from it):",
                       *(f"  {path}  ({what})" for path, what in done.not_erased)]
         return lines
-    lines.append("its text stays in the index's old versions until a later ingest compacts them (ten minutes on at "
-                 "the soonest)" + (f", and in {count_text(len(held), 'saved conversation')}:" if held else ""))
+    lines.append("its text stays in the index's files (a delete only marks rows, and old versions are kept for "
+                 "readers) until a later ingest compacts them, usually"
+                 + (f", and in {count_text(len(held), 'saved conversation')}:" if held else ""))
     lines += held
     lines.append(f"`localrag forget {shlex.quote(done.path)} --purge` erases it now")
     return lines
