@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING, Any
 
 from localrag.errors import StoreError
 from localrag.sizes import megabytes
-from localrag.store_damage import guarded, is_commit_conflict
+from localrag.store_damage import guarded
 from localrag.store_schema import FTS_COLUMN
-from localrag.table_versions import KEEP_OLD_VERSIONS, remake_key_index, rewrite_table
+from localrag.table_versions import compact, remake_key_index, rewrite_table
 
 if TYPE_CHECKING:
     from lancedb.db import DBConnection
@@ -155,10 +155,4 @@ class StoreIndexes:
             if self._vector_index() is None and self.chunks_table.count_rows() >= max(threshold, 256):
                 self.build_vector_index()
             for table in (self.chunks_table, self.documents_table, self._meta):
-                try:
-                    table.optimize(cleanup_older_than=KEEP_OLD_VERSIONS)
-                except Exception as exc:
-                    # `meta` is the whole folder's: another Store (a collection being made, a graph)
-                    # may commit to it meanwhile. Compaction changes no data; the next refresh does it.
-                    if not is_commit_conflict(exc):
-                        raise
+                compact(table)

@@ -21,6 +21,8 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from localrag.store_damage import is_commit_conflict
+
 if TYPE_CHECKING:
     from lancedb.db import DBConnection
     from lancedb.table import Table
@@ -29,6 +31,19 @@ if TYPE_CHECKING:
 KEEP_OLD_VERSIONS = timedelta(minutes=10)
 # Rows read and written at a time: the table is streamed, never held whole.
 _BATCH = 4096
+
+
+def compact(table: Table) -> None:
+    """Merge `table`'s small fragments and drop its versions older than KEEP_OLD_VERSIONS.
+
+    A commit by another Store meanwhile (the meta table is the whole folder's: a collection being made, a
+    graph) makes LanceDB refuse; a compaction changes no row, so it is left to the next one.
+    """
+    try:
+        table.optimize(cleanup_older_than=KEEP_OLD_VERSIONS)
+    except Exception as exc:
+        if not is_commit_conflict(exc):
+            raise
 
 
 def keep_no_old_version(table: Table) -> None:

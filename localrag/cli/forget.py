@@ -1,6 +1,6 @@
 """`localrag forget PATH [--purge]`: a document (or a folder's) out of the index, and where its text still is.
 
-Without `--purge` the report names what still holds the text (the index's old versions, saved conversations);
+Without `--purge` the report names what still holds the text (the index's files, saved conversations);
 with it, both are erased (localrag/forget.py). `--json` gives the report to scripts.
 """
 
@@ -30,7 +30,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     forget = sub.add_parser("forget", help="remove a document (or every document under a folder)")
     forget.add_argument("path", type=Path)
     forget.add_argument("--purge", action="store_true",
-                        help="also erase its text from the index's old versions and from saved conversations")
+                        help="also erase its text from the index's files and from saved conversations")
     forget.add_argument("--json", action="store_true", help="print what was removed as JSON")
     add_collection_flag(forget)
     forget.set_defaults(handler=_forget_command)

@@ -37,9 +37,9 @@ from localrag.errors import StoreError
 from localrag.graph.columns import GraphColumns, IndexKey
 from localrag.graph.triple_file import ImportReport, read_triple_file
 from localrag.graph.triples import Triple, normalise_entity, normalise_relation
-from localrag.store_damage import graph_damage_error, graph_guarded, is_commit_conflict, is_damage
+from localrag.store_damage import graph_damage_error, graph_guarded, is_damage
 from localrag.store_schema import sql_in, sql_literal
-from localrag.table_versions import KEEP_OLD_VERSIONS, remake_key_index, rewrite_table
+from localrag.table_versions import compact, remake_key_index, rewrite_table
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -454,12 +454,7 @@ class GraphStore:
         with self._lock:
             current = self._current_columns()
             for table in (self._entities, self._triples, self._built):
-                try:
-                    table.optimize(cleanup_older_than=KEEP_OLD_VERSIONS)
-                except Exception as exc:
-                    # Another process's write meanwhile: compaction changes no row, the next one does it.
-                    if not is_commit_conflict(exc):
-                        raise
+                compact(table)
             if current is not None:  # the same rows under new versions
                 self._columns, self._columns_saved = replace(current, key=self.index_key()), False
 

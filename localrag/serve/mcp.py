@@ -200,7 +200,7 @@ def build_server(engine: Engine) -> MCPServer:
     @server.tool()
     def forget(
         path: Annotated[str, Field(description="an indexed document's or folder's absolute path")],
-        purge: Annotated[bool, Field(description="also erase its text from the index's old versions and from "
+        purge: Annotated[bool, Field(description="also erase its text from the index's files and from "
                                                  "saved conversations")] = False,
     ) -> dict[str, Any]:
         """Remove a document (or every document under a folder) from the index, with its graph triples.

@@ -252,7 +252,7 @@ class LibraryScreen(LocalRagScreen):
         self.app.push_screen(
             ChoiceScreen(
                 f"Forget {printable(doc.path, multiline=False)}? Its chunks leave the index; the file stays on disk. "
-                "Forget and erase also erases its text from the index's old versions and from saved conversations.",
+                "Forget and erase also erases its text from the index's files and from saved conversations.",
                 [("forget", "Forget"), ("purge", "Forget and erase")],
             ),
             answered,
@@ -282,7 +282,7 @@ class LibraryScreen(LocalRagScreen):
         path = printable(done.path, multiline=False)
         held = count_text(len(done.conversations), "saved conversation")
         if done.purged:
-            erased = "; its text erased from the index's old versions" + (f" and {held}" if done.conversations else "")
+            erased = "; its text erased from the index's files" + (f" and {held}" if done.conversations else "")
             if done.not_erased:
                 erased += (f"; not erased: {count_text(len(done.not_erased), 'folder')} of datasets, runs or exports "
                            "(`localrag forget PATH --purge` names them)")
