@@ -1,7 +1,9 @@
 """`localrag conversations`: the chat app's saved conversations from the command line.
 
-`conversations` lists them (id, last update, questions, title); `show ID` prints one as the chat app's
-Markdown export (`--json`: the saved file's fields); `rename ID TITLE`; `delete ID`. Everywhere an id is
+`conversations` lists them (id, last update, questions, title); `search WORDS` lists those holding every
+word, each with the line that holds them (`localrag/conversation_search.py`; exit 1 when none does); `show
+ID` prints one as the chat app's Markdown export (`--json`: the saved file's fields); `rename ID TITLE`;
+`delete ID`. Everywhere an id is
 taken, `last` names the conversation updated most recently. `ask --conversation ID|last|new` adds a
 question and its answer to one, with the turns before it as history, as the chat app does.
 """
@@ -26,9 +28,9 @@ if TYPE_CHECKING:
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("conversations",
-                            help="list the chat app's saved conversations (also: show, rename, delete)")
-    parser.add_argument("action", nargs="?", choices=("list", "show", "rename", "delete"), default="list")
-    parser.add_argument("id", nargs="?", help="a conversation id from the list, or `last`")
+                            help="list the chat app's saved conversations (also: search, show, rename, delete)")
+    parser.add_argument("action", nargs="?", choices=("list", "search", "show", "rename", "delete"), default="list")
+    parser.add_argument("id", nargs="?", help="a conversation id from the list, or `last`; with search: the words")
     parser.add_argument("title", nargs="?", help="with rename: the new title")
     parser.add_argument("--json", action="store_true", help="list or show as JSON")
     parser.add_argument("--yes", action="store_true", help="with delete: do not ask for confirmation")
@@ -43,6 +45,10 @@ def _conversations(args: argparse.Namespace, out: Console, err: Console) -> int:
     store = ConversationStore()
     if args.action == "list":
         return _list(store, args.json, out)
+    if args.action == "search":
+        if not args.id or not args.id.split():
+            return usage_error(err, "conversations search: give the words to find (`conversations search 'hotel cap'`)")
+        return _search(store, args.id, args.json, out)
     if not args.id:
         return usage_error(err, f"conversations {args.action}: name a conversation (an id from the list, or last)")
     if args.id == "new":
@@ -84,5 +90,24 @@ def _list(store: ConversationStore, as_json: bool, out: Console) -> int:
     table = Rows("id", "updated", Column("questions", justify="right"), "title", boxed=False)
     for c in found:
         table.add(c.id, time.strftime("%Y-%m-%d %H:%M", time.localtime(c.updated)), str(c.questions), c.title)
+    table.print(out)
+    return 0
+
+
+def _search(store: ConversationStore, query: str, as_json: bool, out: Console) -> int:
+    from localrag.conversation_search import search_conversations
+
+    found = search_conversations(store.list(), query)
+    if as_json:
+        print_json([{"id": m.conversation.id, "title": m.conversation.title, "updated": m.conversation.updated,
+                     "turn": m.turn, "snippet": m.snippet} for m in found])
+        return 0 if found else 1
+    if not found:
+        out.print(Text(f"no saved conversation holds every word of {query!r}"), soft_wrap=True)
+        return 1
+    table = Rows("id", "updated", "title", "where", boxed=False)
+    for m in found:
+        c = m.conversation
+        table.add(c.id, time.strftime("%Y-%m-%d %H:%M", time.localtime(c.updated)), c.title, m.snippet)
     table.print(out)
     return 0

@@ -218,3 +218,20 @@ def test_forget_names_the_conversations_holding_a_document_and_a_purge_erases_it
     assert files_holding("410,000") == [dataset]  # nowhere else under the data and config folders
     assert run(["ask", "Where is parking?", "--extract"]) == 0  # the rest of the index answers as before
     assert "basement" in capsys.readouterr().out
+
+
+def test_search_finds_the_conversations_holding_every_word(notes: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(["ask", "Where does the office move?", "--extract", "--conversation", "new"]) == 0
+    assert run(["ask", "Where is parking?", "--extract", "--conversation", "new"]) == 0
+    capsys.readouterr()
+    office, parking = sorted(ConversationStore().list(), key=lambda c: c.title)
+    assert run(["conversations", "search", "BASEMENT level"]) == 0
+    lines = capsys.readouterr().out.splitlines()  # a pipe: a header, then one tab-separated line each
+    assert lines[0] == "id\tupdated\ttitle\twhere" and len(lines) == 2
+    assert lines[1].split("\t")[0] == parking.id and "basement, level minus two" in lines[1].split("\t")[3]
+    assert run(["conversations", "search", "baker street", "--json"]) == 0
+    assert [(m["id"], m["turn"]) for m in json.loads(capsys.readouterr().out)] == [(office.id, 1)]
+    assert run(["conversations", "search", "basement baker"]) == 1  # as grep: none holds both
+    assert "no saved conversation holds every word of 'basement baker'" in capsys.readouterr().out
+    assert run(["conversations", "search"]) == 2
+    assert "give the words to find" in capsys.readouterr().err

@@ -220,6 +220,32 @@ async def test_conversation_survives_restart_and_can_be_renamed_exported_deleted
         assert chat.conversation is None
 
 
+async def test_slash_lists_only_the_conversations_holding_the_words(app: LocalRagApp) -> None:
+    store = ConversationStore()
+    for question, answer in (("Where is parking?", "In the basement, level minus two."),
+                             ("When does the office move?", "On 1 February, to Baker Street.")):
+        conversation = store.new()
+        conversation.add_question(question)
+        conversation.turns.append(Turn("assistant", answer))
+        store.save(conversation)
+    async with app.run_test(size=(120, 40)) as pilot:
+        panel = app.screen.query_one(ConversationList)
+        await wait_for(pilot, lambda: panel.option_count == 2)
+        panel.focus()
+        await pilot.press("slash")
+        assert isinstance(app.screen, PromptScreen)
+        app.screen.query_one(Input).value = "Basement"
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: panel.option_count == 1)
+        shown = str(panel.get_option_at_index(0).prompt)
+        assert shown.startswith("Where is parking?") and "In the basement, level minus two." in shown
+        assert "“Basement”" in str(panel.border_title)
+        await pilot.press("slash")
+        app.screen.query_one(Input).value = ""
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: panel.option_count == 2)
+
+
 async def test_new_conversation_clears_the_log(app: LocalRagApp) -> None:
     store = ConversationStore()
     old = store.new()

@@ -29,6 +29,7 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Footer, Input, Markdown
 
+from localrag.conversation_search import search_conversations
 from localrag.conversations import (
     Conversation,
     SavedQuote,
@@ -117,6 +118,7 @@ class ChatScreen(LocalRagScreen):
         self.cancel_event: threading.Event | None = None
         self._answer_view: AnswerView | None = None
         self._pending_query = ""
+        self._conversation_query = ""  # the side panel lists only the conversations holding these words
         self.graph_mode = False
         # Weak keys: an answer view removed with its conversation takes its graph view with it.
         self._graph_views: weakref.WeakKeyDictionary[AnswerView, GraphView] = weakref.WeakKeyDictionary()
@@ -159,7 +161,25 @@ class ChatScreen(LocalRagScreen):
 
     def refresh_conversations(self) -> None:
         current = self.conversation.id if self.conversation else None
-        self.query_one(ConversationList).show(self.localrag.conversations.list(), current)
+        listed = self.localrag.conversations.list()
+        if not self._conversation_query:
+            self.query_one(ConversationList).show(listed, current)
+            return
+        found = search_conversations(listed, self._conversation_query)
+        self.query_one(ConversationList).show([m.conversation for m in found], current, query=self._conversation_query,
+                                              snippets={m.conversation.id: m.snippet for m in found})
+
+    def on_conversation_list_search_requested(self, event: ConversationList.SearchRequested) -> None:
+        def searched(query: str | None) -> None:
+            if query is not None:  # Escape keeps the search as it was
+                self._conversation_query = " ".join(query.split())
+                self.refresh_conversations()
+
+        self.app.push_screen(
+            PromptScreen("Find the conversations holding these words (empty: list them all):",
+                         self._conversation_query),
+            searched,
+        )
 
     def _save(self) -> None:
         if self.conversation is None:

@@ -147,7 +147,7 @@ cites the source holding most of its words and says so under the answer), `✗ c
 none of the words the answer cites it for; `✓ quote` means a quote in the answer
 was found word for word in that source, `≈ quote` nearly, `✗ quote` not at all. Enter on a source opens it with
 the quoted words highlighted. In **Conversations**: Enter opens, `r` renames, `d` deletes,
-`e` exports.
+`e` exports, `/` lists only those holding some words (each with the line that holds them; empty: all).
 
 ## Everywhere
 | Key | Does |

@@ -26,7 +26,11 @@ class ConversationList(OptionList):
         Binding("r", "request('rename')", "Rename"),
         Binding("delete,d", "request('delete')", "Delete"),
         Binding("e", "request('export')", "Export"),
+        Binding("slash", "search", "Find"),
     ]
+
+    class SearchRequested(Message):
+        """The user asked to find conversations by their words (`/`)."""
 
     class Requested(Message):
         """`action` is one of open, rename, delete, export."""
@@ -40,12 +44,21 @@ class ConversationList(OptionList):
         super().__init__(id=id)
         self.border_title = "Conversations"
 
-    def show(self, conversations: list[Conversation], current: str | None) -> None:
+    def show(self, conversations: list[Conversation], current: str | None, *, query: str = "",
+             snippets: dict[str, str] | None = None) -> None:
+        """List `conversations`; found by `query`, each with its line holding the words (`snippets` by id)."""
         self.clear_options()
+        title = Text("Conversations")
+        if query:
+            title.append(f" · “{query}”" + ("" if conversations else " (none)"))
+        self.border_title = title
         for c in conversations:
             questions = sum(1 for t in c.turns if t.role == "user")
             label = Text(c.title, style="bold" if c.id == current else "", no_wrap=True, overflow="ellipsis")
-            label.append(f"\n{questions} question{'s' if questions != 1 else ''}", style="dim")
+            where = (snippets or {}).get(c.id)
+            if where is None:
+                where = f"{questions} question{'s' if questions != 1 else ''}"
+            label.append(f"\n{where}", style="dim")
             self.add_option(Option(label, id=c.id))
         if current is not None and any(o.id == current for o in self.options):
             self.highlighted = self.get_option_index(current)
@@ -54,6 +67,9 @@ class ConversationList(OptionList):
         event.stop()
         if event.option.id is not None:
             self.post_message(self.Requested("open", event.option.id))
+
+    def action_search(self) -> None:
+        self.post_message(self.SearchRequested())
 
     def action_request(self, action: str) -> None:
         if self.highlighted is None:

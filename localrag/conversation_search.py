@@ -1,0 +1,58 @@
+"""Finding saved conversations by their words: `localrag conversations search` and the chat app's `/`.
+
+A conversation matches when every word of the query is somewhere in its title, questions or answers (any
+case; a word matches inside a longer one, so "hotel" finds "hotels"). The sources' text is not searched:
+what a user remembers of a conversation is what was asked and answered, and a source's whole passage would
+match far more than that. Matches come most recently updated first, as the list does, each with the line of
+the turn that holds most of the words.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from localrag.conversations import Conversation
+
+# Characters of the matching line shown before its first matching word and from it: few before, so that the
+# word is in sight in the chat app's narrow panel too.
+_BEFORE, _FROM = 12, 100
+
+
+@dataclass
+class ConversationMatch:
+    conversation: Conversation
+    turn: int  # the index in `conversation.turns` of the turn that holds most of the words
+    snippet: str  # one line of that turn around its first matching word ("…" where cut)
+
+
+def query_words(query: str) -> list[str]:
+    return query.lower().split()
+
+
+def search_conversations(conversations: Iterable[Conversation], query: str) -> list[ConversationMatch]:
+    """The conversations holding every word of `query`, in the order given; none for an empty query."""
+    words = query_words(query)
+    if not words:
+        return []
+    found = []
+    for conversation in conversations:
+        texts = [turn.text.lower() for turn in conversation.turns]
+        everything = " ".join([conversation.title.lower(), *texts])
+        if not all(word in everything for word in words):
+            continue
+        counts = [sum(word in text for word in words) for text in texts]
+        best = max(range(len(texts)), key=lambda i: counts[i], default=-1)
+        if best < 0 or counts[best] == 0:  # the title alone holds them
+            found.append(ConversationMatch(conversation, -1, conversation.title))
+            continue
+        found.append(ConversationMatch(conversation, best, _snippet(conversation.turns[best].text, words)))
+    return found
+
+
+def _snippet(text: str, words: list[str]) -> str:
+    flat = " ".join(text.split())
+    lowered = flat.lower()
+    at = min(i for i in (lowered.find(word) for word in words) if i >= 0)
+    start, end = max(0, at - _BEFORE), min(len(flat), at + _FROM)
+    return ("…" if start else "") + flat[start:end].strip() + ("…" if end < len(flat) else "")

@@ -1,0 +1,47 @@
+"""Finding saved conversations by their words (`localrag conversations search`, the chat app's `/`)."""
+
+from __future__ import annotations
+
+from localrag.conversation_search import search_conversations
+from localrag.conversations import Conversation, SavedSource, Turn
+
+
+def _conversation(cid: str, title: str, *texts: str) -> Conversation:
+    turns = [Turn("user" if i % 2 == 0 else "assistant", text) for i, text in enumerate(texts)]
+    return Conversation(cid, title, turns=turns)
+
+
+HOTELS = _conversation("a", "What is the hotel cap in Berlin?", "What is the hotel cap in Berlin?",
+                       "The cap is 140 euros a night.", "And in London?",
+                       "In London the cap for Hotels is 180 pounds a night, VAT included.")
+PARKING = _conversation("b", "Where is parking?", "Where is parking?", "Parking is in the basement, level minus two.")
+
+
+def test_every_word_in_any_case_somewhere_in_the_conversation() -> None:
+    found = search_conversations([HOTELS, PARKING], "LONDON hotel")
+    assert [m.conversation.id for m in found] == ["a"]
+    # The turn holding most of the words, cut a little before the first of them.
+    assert found[0].turn == 3 and found[0].snippet.startswith("In London the cap for Hotels")
+    assert [m.conversation.id for m in search_conversations([HOTELS, PARKING], "berlin basement")] == []
+    assert [m.conversation.id for m in search_conversations([HOTELS, PARKING], "a night")] == ["a"]
+
+
+def test_the_order_given_stays_and_an_empty_query_finds_nothing() -> None:
+    assert [m.conversation.id for m in search_conversations([PARKING, HOTELS], "the")] == ["b", "a"]
+    assert search_conversations([HOTELS, PARKING], "   ") == []
+
+
+def test_a_title_alone_matches_and_a_source_s_text_does_not() -> None:
+    renamed = _conversation("c", "Travel budget 2027", "How much?", "Forty.")
+    renamed.turns[1].sources = [SavedSource(1, "c1", "d1", "/docs/travel.md", "The budget for rail travel is fixed.")]
+    (found,) = search_conversations([renamed], "travel budget")
+    assert (found.turn, found.snippet) == (-1, "Travel budget 2027")
+    assert search_conversations([renamed], "rail") == []
+
+
+def test_a_long_answer_is_cut_around_the_word() -> None:
+    answer = "Unplug the kettle first. " * 20 + "Then descale it with vinegar and water, " + "rinse twice. " * 20
+    long = _conversation("d", "Cleaning", "How do I descale it?", answer)
+    (found,) = search_conversations([long], "vinegar")
+    assert found.snippet.startswith("…") and found.snippet.endswith("…") and "vinegar" in found.snippet
+    assert len(found.snippet) < 120
