@@ -48,7 +48,7 @@ def _conversations(args: argparse.Namespace, out: Console, err: Console) -> int:
     if args.action == "search":
         if not args.id or not args.id.split():
             return usage_error(err, "conversations search: give the words to find (`conversations search 'hotel cap'`)")
-        return _search(store, args.id, args.json, out)
+        return _search(store, args.id, args.json, out, err)
     if not args.id:
         return usage_error(err, f"conversations {args.action}: name a conversation (an id from the list, or last)")
     if args.id == "new":
@@ -94,7 +94,7 @@ def _list(store: ConversationStore, as_json: bool, out: Console) -> int:
     return 0
 
 
-def _search(store: ConversationStore, query: str, as_json: bool, out: Console) -> int:
+def _search(store: ConversationStore, query: str, as_json: bool, out: Console, err: Console) -> int:
     from localrag.conversation_search import search_conversations
 
     found = search_conversations(store.list(), query)
@@ -102,8 +102,8 @@ def _search(store: ConversationStore, query: str, as_json: bool, out: Console) -
         print_json([{"id": m.conversation.id, "title": m.conversation.title, "updated": m.conversation.updated,
                      "turn": m.turn, "snippet": m.snippet} for m in found])
         return 0 if found else 1
-    if not found:
-        out.print(Text(f"no saved conversation holds every word of {query!r}"), soft_wrap=True)
+    if not found:  # on stderr: a script reading the rows gets none, and the exit status says why
+        err.print(Text(f"no saved conversation holds every word of {query!r}"), soft_wrap=True)
         return 1
     table = Rows("id", "updated", "title", "where", boxed=False)
     for m in found:

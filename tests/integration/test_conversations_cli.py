@@ -232,6 +232,6 @@ def test_search_finds_the_conversations_holding_every_word(notes: Path, capsys: 
     assert run(["conversations", "search", "baker street", "--json"]) == 0
     assert [(m["id"], m["turn"]) for m in json.loads(capsys.readouterr().out)] == [(office.id, 1)]
     assert run(["conversations", "search", "basement baker"]) == 1  # as grep: none holds both
-    assert "no saved conversation holds every word of 'basement baker'" in capsys.readouterr().out
+    assert "no saved conversation holds every word of 'basement baker'" in capsys.readouterr().err
     assert run(["conversations", "search"]) == 2
     assert "give the words to find" in capsys.readouterr().err
