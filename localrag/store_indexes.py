@@ -93,6 +93,22 @@ class StoreIndexes:
     def _vector_index(self) -> Any:
         return self._index("vector", "HNSW")
 
+    def _ensure_indexes(self, vector_index_min_rows: int) -> None:
+        """Every index the chunks and documents tables should have now, made where missing."""
+        self._ensure_key_indexes()
+        self._ensure_fts_index()
+        if self._vector_index() is None and self.chunks_table.count_rows() >= max(vector_index_min_rows, 256):
+            self.build_vector_index()
+
+    def _ensure_key_indexes(self) -> None:
+        """The BTREE indexes that lookups by id use (the first migration made them), made where missing."""
+        from lancedb.index import BTree
+
+        for table, column in ((self.chunks_table, "doc_id"), (self.chunks_table, "chunk_id"),
+                              (self.documents_table, "doc_id")):
+            if not any(column in index.columns for index in table.list_indices()):
+                table.create_index(column, config=BTree(), replace=True)
+
     def _ensure_fts_index(self) -> None:
         if self._fts_index() is None and self.chunks_table.count_rows() > 0:
             _build_fts_index(self.chunks_table)
@@ -135,6 +151,8 @@ class StoreIndexes:
             self._chunks = rewrite_table(self._db, self.chunks_table, self._remake_index)
             self._documents = rewrite_table(self._db, self.documents_table, remake_key_index)
             self._meta = rewrite_table(self._db, self._meta, remake_key_index)
+            # A purge cut short between an overwrite and its indexes left them missing: this one makes them.
+            self._ensure_indexes(self.vector_index_min_rows)
 
     def _remake_index(self, table: Table, index: Any) -> None:
         kind = str(index.index_type).upper()
@@ -151,8 +169,6 @@ class StoreIndexes:
     def _refresh_indexes(self, vector_index_min_rows: int | None) -> None:
         threshold = self.vector_index_min_rows if vector_index_min_rows is None else vector_index_min_rows
         with self._lock:
-            self._ensure_fts_index()
-            if self._vector_index() is None and self.chunks_table.count_rows() >= max(threshold, 256):
-                self.build_vector_index()
+            self._ensure_indexes(threshold)
             for table in (self.chunks_table, self.documents_table, self._meta):
                 compact(table)

@@ -4,6 +4,7 @@ text index and graph tables) and out of saved conversations, which keep their pl
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from test_graph_extract import ScriptedGenerator, reply
@@ -140,3 +141,27 @@ def test_a_purge_erases_the_text_from_saved_conversations_and_keeps_their_place(
         assert first.purged and first.text == "" and first.location == "vault.txt:1-1"
         assert not second.purged and second.text == OTHER
     assert f"vault.txt:1-1) — cited, quote verified ({PURGED_LABEL})" in export_markdown(kept)
+
+
+def test_a_purge_cut_short_leaves_a_working_index_and_the_next_one_makes_its_indexes(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    docs = _docs(tmp_path, others=20)
+    engine.ingest([docs])
+    kinds = sorted(str(i.index_type) for i in engine.store.chunks_table.list_indices())
+
+    def overwrite_then_killed(db: Any, table: Any, remake: Any) -> Any:
+        # The kill: the overwrite has committed (one commit, so the table is whole), its indexes are not made.
+        db.create_table(table.name, table.search().limit(None).to_batches(64), schema=table.schema, mode="overwrite")
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patched, pytest.raises(KeyboardInterrupt):
+        patched.setattr("localrag.store_indexes.rewrite_table", overwrite_then_killed)
+        engine.forget(docs / "vault.txt", purge=True)
+    reopened = Engine(Settings(), embedder=HashEmbedder(dim=64))
+    assert "FTS" not in {str(i.index_type) for i in reopened.store.chunks_table.list_indices()}
+    hits = reopened.search("canteen second floor lunch")  # still answers, without its indexes
+    assert hits[0].chunk.path.endswith("canteen.txt") and reopened.repair(dry_run=True).damage == []
+    assert reopened.forget(docs / "vault.txt", purge=True).purged  # run again, as the note says
+    assert sorted(str(i.index_type) for i in reopened.store.chunks_table.list_indices()) == kinds
+    assert _files_holding(reopened.store.path, "Quillfeather") == []
