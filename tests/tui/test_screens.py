@@ -89,19 +89,16 @@ async def test_forget_and_erase_takes_the_text_out_of_the_open_conversation(app:
     async with app.run_test(size=(120, 40)) as pilot:
         chat = app.screen
         assert isinstance(chat, ChatScreen)
-        documents = await _library_documents(app, pilot)
-        target = app.screen.documents[1].path  # type: ignore[attr-defined]
+        # The Library listed, its cursor on a document (which a listing still under way could move), and the
+        # chat showing a conversation that cites that document.
+        documents, target = await _highlight_document(app, pilot, 1)
         conversation = app.conversations.new()
         conversation.add_question("How do I descale it?")
         conversation.turns.append(Turn("assistant", "With vinegar [1].", sources=[
             SavedSource(1, "c1", "d1", target, "Descale with vinegar.", cited=True),
             SavedSource(2, "c2", "d2", "/docs/elsewhere.md", "Unplug it first.")]))
         app.conversations.save(conversation)
-        await pilot.press("f2")
         await chat.open_conversation(app.conversations.load(conversation.id))
-        await pilot.press("f3")
-        documents.focus()
-        documents.move_cursor(row=1)
         await pilot.press("delete")
         await pilot.click("#choice-purge")
         await wait_for(pilot, lambda: documents.row_count == 2)
