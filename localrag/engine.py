@@ -11,7 +11,8 @@ context, streams the answer and checks every quote against the cited source. `st
 SourcesEvent, TokenEvent..., DoneEvent; `ask()` drains it.
 
 Graph mode (`graph_build`, `graph_import`, `graph_triples`, `ask_graph`, `related`, ...) is
-inherited from `GraphMode` (localrag/engine_graph.py). `forget` deletes a document's triples with its chunks.
+inherited from `GraphMode` (localrag/engine_graph.py). `forget` deletes a document's triples with its chunks;
+with `purge` it also erases their text from the store's files and from saved conversations (localrag/forget.py).
 
 Collections: an Engine works in one collection, the `collection` setting (default `default`): its
 store, graph, fusion choice and watched folders are that collection's, so every front end gets

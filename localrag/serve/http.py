@@ -11,6 +11,7 @@ Endpoints:
   POST /related              entities like the given ones in the graph, with their joining paths
                              (`localrag related --json`'s shape; `score`: shared or pagerank)
   POST /ingest               add files/folders; returns the ingest report
+  POST /forget               remove a document or folder (`purge`: erase its text too); `forget --json`'s shape
   GET  /documents            the indexed documents, each with why it is stale ("" if not); `?stale=true`:
                              only the stale ones (MCP's `list_documents`, `localrag documents --json`)
   GET  /status               the index and models (`localrag status --json`)

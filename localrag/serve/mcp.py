@@ -1,6 +1,7 @@
 """`localrag mcp`: the Engine as an MCP server on stdio, built on the official `mcp` SDK (MCPServer).
 
-Tools: `search`, `ask`, `ask_graph`, `related`, `ingest`, `status`, `list_documents`. Each returns the JSON shape
+Tools: `search`, `ask`, `ask_graph`, `related`, `graph_triples`, `summarize`, `ingest`, `forget`, `status`,
+`list_documents`. Each returns the JSON shape
 of `localrag.shapes` (the same as `ask --json`), as structured content and as its JSON text.
 Resources: `localrag://doc/{doc_id}` (a document and its chunks) and `localrag://chunk/{chunk_id}`.
 
