@@ -20,7 +20,7 @@ from localrag.errors import StoreError
 from localrag.sizes import megabytes
 from localrag.store_damage import guarded
 from localrag.store_schema import FTS_COLUMN
-from localrag.table_versions import compact, remake_key_index, rewrite_table
+from localrag.table_versions import compact, keep_no_old_version, remake_key_index, rewrite_table
 
 if TYPE_CHECKING:
     from lancedb.db import DBConnection
@@ -148,23 +148,13 @@ class StoreIndexes:
             raise StoreError(f"{self.path}: erasing needs about {megabytes(needed)} free on its disk",
                              "free some space, then run `localrag forget PATH --purge` again")
         with self._lock:
-            self._chunks = rewrite_table(self._db, self.chunks_table, self._remake_index)
-            self._documents = rewrite_table(self._db, self.documents_table, remake_key_index)
+            self._chunks = rewrite_table(self._db, self.chunks_table)
+            self._documents = rewrite_table(self._db, self.documents_table)
             self._meta = rewrite_table(self._db, self._meta, remake_key_index)
-            # A purge cut short between an overwrite and its indexes left them missing: this one makes them.
+            # The indexes an ingest leaves, made from the rows left; also those a purge cut short left out.
             self._ensure_indexes(self.vector_index_min_rows)
-
-    def _remake_index(self, table: Table, index: Any) -> None:
-        kind = str(index.index_type).upper()
-        rows = table.count_rows()
-        if "FTS" in kind:
-            if rows:  # an empty table gets its text index with its first rows (`_ensure_fts_index`)
-                _build_fts_index(table)
-        elif "HNSW" in kind or "IVF" in kind:
-            if rows >= 256:  # as `_refresh_indexes`: fewer rows are searched exactly
-                _build_vector_index(table)
-        else:
-            remake_key_index(table, index)
+            for table in (self._chunks, self._documents):
+                keep_no_old_version(table)
 
     def _refresh_indexes(self, vector_index_min_rows: int | None) -> None:
         threshold = self.vector_index_min_rows if vector_index_min_rows is None else vector_index_min_rows

@@ -10,8 +10,8 @@ in a deletion file, and compaction rewrites a fragment only once about a tenth o
 small document forgotten from a large index stays in its fragment's data file (measured: one row of 100 in
 one fragment, still there after `optimize`), and a delete's predicate (entity names, for the graph's
 entities) stays in the newest manifest. `rewrite_table` writes the rows left into new files in one commit,
-so a kill before it leaves the old version whole; the cleanup after it removes every older file. The indexes
-are made again by the caller's `remake`, an overwrite having none.
+so a kill before it leaves the old version whole; the cleanup after it removes every older file. An overwrite
+has no index: the caller makes them again.
 """
 
 from __future__ import annotations
@@ -54,14 +54,16 @@ def keep_no_old_version(table: Table) -> None:
         table.optimize(cleanup_older_than=timedelta(0))
 
 
-def rewrite_table(db: DBConnection, table: Table, remake: Callable[[Table, Any], None]) -> Table:
+def rewrite_table(db: DBConnection, table: Table, remake: Callable[[Table, Any], None] | None = None) -> Table:
     """`table` written anew from the rows it has now, each of its indexes made again by `remake(table, index)`
-    (index: LanceDB's IndexConfig), and no old version kept; returns the new handle."""
-    indexes = list(table.list_indices())
+    (index: LanceDB's IndexConfig; without `remake` the caller makes them), and no old version kept; returns
+    the new handle."""
+    indexes = list(table.list_indices()) if remake is not None else []
     rows = table.search().limit(None).to_batches(_BATCH)
     fresh = db.create_table(table.name, rows, schema=table.schema, mode="overwrite")
-    for index in indexes:
-        remake(fresh, index)
+    if remake is not None:
+        for index in indexes:
+            remake(fresh, index)
     keep_no_old_version(fresh)
     return fresh
 

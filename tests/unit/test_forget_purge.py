@@ -150,7 +150,7 @@ def test_a_purge_cut_short_leaves_a_working_index_and_the_next_one_makes_its_ind
     engine.ingest([docs])
     kinds = sorted(str(i.index_type) for i in engine.store.chunks_table.list_indices())
 
-    def overwrite_then_killed(db: Any, table: Any, remake: Any) -> Any:
+    def overwrite_then_killed(db: Any, table: Any, remake: Any = None) -> Any:
         # The kill: the overwrite has committed (one commit, so the table is whole), its indexes are not made.
         db.create_table(table.name, table.search().limit(None).to_batches(64), schema=table.schema, mode="overwrite")
         raise KeyboardInterrupt
