@@ -452,32 +452,36 @@ class Engine(GraphMode, Collections, Information):
         return docs
 
     def forget(
-        self, path: str | Path, *, purge: bool = False, conversations: ConversationStore | None = None
+        self, *paths: str | Path, purge: bool = False, conversations: ConversationStore | None = None
     ) -> Forgotten:
-        """Remove one document (or every document under a folder) and its triples.
+        """Remove documents (each path a document, or every document under a folder) and their triples.
 
-        With `purge` the store keeps no old version, so their text lies in no file of it, and `conversations`
-        (when given) lose the text of these files; without, the report names the conversations holding it
-        (localrag/forget.py). A purge of a path no longer indexed is not an error: it erases what a forget
-        before it left behind.
+        Every path is checked before anything is removed: one that names nothing indexed is an error and
+        nothing is forgotten, except with `purge`, which erases what a forget before it left behind. With
+        `purge` the store is written anew once, so the text lies in no file of it, and `conversations` (when
+        given) lose the text of these files; without, the report names the conversations holding it
+        (localrag/forget.py).
         """
-        try:
-            ids = [d.doc_id for d in self._documents_at(path, under=True)]
-        except LocalRagError:
-            if not purge:
-                raise
-            ids = []
+        if not paths:
+            raise LocalRagError("nothing to forget", "name a document or a folder")
+        ids: dict[str, None] = {}  # in order, once each: folders may overlap
+        for path in paths:
+            try:
+                ids.update(dict.fromkeys(d.doc_id for d in self._documents_at(path, under=True)))
+            except LocalRagError:
+                if not purge:
+                    raise
         removed = 0
         with writer_lock(self.store.path):
             if ids:
-                removed = self.store.delete_documents(ids)
-                self.graph.delete_for_documents(ids)
+                removed = self.store.delete_documents(list(ids))
+                self.graph.delete_for_documents(list(ids))
             if purge:
                 self.store.drop_old_versions()
                 self.graph.drop_old_versions()
-        kept = conversations_keeping(conversations, path, purge=purge) if conversations is not None else []
-        return Forgotten(path_text(Path(path).expanduser().resolve()), len(ids), removed, purge, kept,
-                         derived_folders() if purge else [])
+        kept = conversations_keeping(conversations, paths, purge=purge) if conversations is not None else []
+        return Forgotten([path_text(Path(path).expanduser().resolve()) for path in paths], len(ids), removed, purge,
+                         kept, derived_folders() if purge else [])
 
     def summarize(self, path: str | Path, sentences: int = 5) -> tuple[Document, Summary]:
         """The key sentences of one indexed document, found without the model (localrag/answer/summary.py)."""

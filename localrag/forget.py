@@ -53,7 +53,7 @@ class KeptPassages:
 class Forgotten:
     """What `Engine.forget` did: documents and chunks removed, and where the text still is or was erased from."""
 
-    path: str
+    paths: list[str]
     documents: int
     chunks: int
     purged: bool = False
@@ -127,10 +127,13 @@ def purged_sources(conversation: Conversation) -> int:
     return sum(source.purged for turn in conversation.turns for source in turn.sources)
 
 
-def conversations_keeping(store: ConversationStore, path: str | Path, *, purge: bool = False) -> list[KeptPassages]:
-    """The saved conversations holding text of files at or under `path`, most recent first; with `purge`, that
-    text is erased from each (the conversations keep their place in the list: their update time stays)."""
-    targets = forget_targets(path)
+def conversations_keeping(
+    store: ConversationStore, paths: Iterable[str | Path], *, purge: bool = False
+) -> list[KeptPassages]:
+    """The saved conversations holding text of files at or under any of `paths`, most recent first; with
+    `purge`, that text is erased from each (the conversations keep their place in the list: their update time
+    stays)."""
+    targets = {target for path in paths for target in forget_targets(path)}
     found = []
     for conversation in store.list():
         kept = kept_passages(conversation, targets, purge=purge)

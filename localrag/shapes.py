@@ -67,7 +67,7 @@ def ingest_report_json(report: IngestReport) -> dict[str, Any]:
 def forgotten_json(done: Forgotten) -> dict[str, Any]:
     """`localrag forget --json`, the API's `POST /forget` and MCP's `forget`: what was removed, and where the
     text is still or was erased from."""
-    return {"path": done.path, "documents": done.documents, "chunks_removed": done.chunks, "purged": done.purged,
+    return {"paths": done.paths, "documents": done.documents, "chunks_removed": done.chunks, "purged": done.purged,
             "conversations": [dataclasses.asdict(kept) for kept in done.conversations],
             "not_erased": [{"path": path, "holds": what} for path, what in done.not_erased]}
 

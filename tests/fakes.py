@@ -150,17 +150,19 @@ class FakeEngine:
         chunks = [c for c in self._chunks.values() if c.doc_id == doc.doc_id]
         return doc, summarise(chunks, HashEmbedder(), sentences)
 
-    def forget(self, path: str | Path, *, purge: bool = False,
+    def forget(self, *paths: str | Path, purge: bool = False,
                conversations: ConversationStore | None = None) -> Forgotten:
-        doc = self._docs.pop(str(path), None)
-        if doc is None:
-            raise LocalRagError(f"{path}: not in the index", "run `localrag status` to see what is indexed")
-        removed = [k for k, c in self._chunks.items() if c.doc_id == doc.doc_id]
+        removed: list[str] = []
+        for path in paths:
+            doc = self._docs.pop(str(path), None)
+            if doc is None:
+                raise LocalRagError(f"{path}: not in the index", "run `localrag status` to see what is indexed")
+            removed += [k for k, c in self._chunks.items() if c.doc_id == doc.doc_id]
         for k in removed:
             del self._chunks[k]
         # The conversations' part is the real one: only the store has no old versions to drop here.
-        kept = conversations_keeping(conversations, path, purge=purge) if conversations is not None else []
-        return Forgotten(str(path), 1, len(removed), purge, kept)
+        kept = conversations_keeping(conversations, paths, purge=purge) if conversations is not None else []
+        return Forgotten([str(path) for path in paths], len(paths), len(removed), purge, kept)
 
     def ingest(
         self,

@@ -1,4 +1,4 @@
-"""`localrag forget PATH [--purge]`: a document (or a folder's) out of the index, and where its text still is.
+"""`localrag forget PATH... [--purge]`: documents (or a folder's) out of the index, and where their text still is.
 
 Without `--purge` the report names what still holds the text (the index's files, saved conversations);
 with it, both are erased (localrag/forget.py). `--json` gives the report to scripts.
@@ -27,8 +27,9 @@ if TYPE_CHECKING:
 def add_commands(sub: argparse._SubParsersAction) -> None:
     from localrag.cli.collections import add_collection_flag
 
-    forget = sub.add_parser("forget", help="remove a document (or every document under a folder)")
-    forget.add_argument("path", type=Path)
+    forget = sub.add_parser("forget", help="remove documents (or every document under a folder)")
+    forget.add_argument("paths", nargs="+", type=Path, metavar="PATH",
+                        help="documents or folders (every path is checked before anything is removed)")
     forget.add_argument("--purge", action="store_true",
                         help="also erase its text from the index's files and from saved conversations")
     forget.add_argument("--json", action="store_true", help="print what was removed as JSON")
@@ -42,7 +43,7 @@ def _forget_command(args: argparse.Namespace, out: Console, err: Console) -> int
     engine = common.engine_from_args(args)
     if args.purge and not args.json:
         err.print(Text("erasing: the index is written anew without its old versions (a large one takes a minute)…"))
-    done = engine.forget(args.path, purge=args.purge, conversations=ConversationStore())
+    done = engine.forget(*args.paths, purge=args.purge, conversations=ConversationStore())
     if args.json:
         print_json(forgotten_json(done), indent=None)
     else:
@@ -53,11 +54,12 @@ def _forget_command(args: argparse.Namespace, out: Console, err: Console) -> int
 
 def report_lines(done: Forgotten) -> list[str]:
     """The report in words, one line each: what was removed and where the text is still, or was erased from."""
+    named = ", ".join(done.paths)
     if done.documents:
-        lines = [f"forgot {done.path}: {count_text(done.documents, 'document')}, "
-                 f"{count_text(done.chunks, 'chunk')} removed"]
+        removed = f"{count_text(done.documents, 'document')}, {count_text(done.chunks, 'chunk')}"
+        lines = [f"forgot {named}: {removed} removed"]
     else:
-        lines = [f"nothing under {done.path} is in the index"]
+        lines = [f"nothing under {named} is in the index"]
     held = [f"  {kept.conversation_id}  {kept.title}  ({_held_text(kept.passages, kept.answers)})"
             for kept in done.conversations]
     if done.purged:
@@ -75,7 +77,7 @@ def report_lines(done: Forgotten) -> list[str]:
                  "readers) until a later ingest compacts them, usually"
                  + (f", and in {count_text(len(held), 'saved conversation')}:" if held else ""))
     lines += held
-    lines.append(f"`localrag forget {shlex.quote(done.path)} --purge` erases it now")
+    lines.append(f"`localrag forget {shlex.join(done.paths)} --purge` erases it now")
     return lines
 
 

@@ -11,7 +11,7 @@ Endpoints:
   POST /related              entities like the given ones in the graph, with their joining paths
                              (`localrag related --json`'s shape; `score`: shared or pagerank)
   POST /ingest               add files/folders; returns the ingest report
-  POST /forget               remove a document or folder (`purge`: erase its text too); `forget --json`'s shape
+  POST /forget               remove documents or folders (`purge`: erase their text too); `forget --json`'s shape
   GET  /documents            the indexed documents, each with why it is stale ("" if not); `?stale=true`:
                              only the stale ones (MCP's `list_documents`, `localrag documents --json`)
   GET  /status               the index and models (`localrag status --json`)
@@ -375,14 +375,14 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None)
 
     async def forget(request: Request) -> Response:
         data = await _json_body(request, limits)
-        path, purge = data.get("path"), data.get("purge", False)
-        if not isinstance(path, str) or not path.strip():
-            raise ApiError(400, "`path` must be an indexed document's or folder's path on the server")
+        paths, purge = data.get("paths"), data.get("purge", False)
+        if not isinstance(paths, list) or not paths or not all(isinstance(p, str) and p.strip() for p in paths):
+            raise ApiError(400, "`paths` must be a list of indexed documents' or folders' paths on the server")
         if not isinstance(purge, bool):
             raise ApiError(400, "`purge` must be true or false")
         async with ingest_gate.reserve():  # one write at a time: the writer lock is per process, not per thread
             done = await run_in_threadpool(
-                lambda: engine.forget(path, purge=purge, conversations=ConversationStore()))
+                lambda: engine.forget(*paths, purge=purge, conversations=ConversationStore()))
         return JSONResponse(forgotten_json(done))
 
     async def documents(request: Request) -> Response:

@@ -200,17 +200,19 @@ def build_server(engine: Engine) -> MCPServer:
 
     @server.tool()
     def forget(
-        path: Annotated[str, Field(description="an indexed document's or folder's absolute path")],
-        purge: Annotated[bool, Field(description="also erase its text from the index's files and from "
+        paths: Annotated[list[str], Field(description="indexed documents' or folders' absolute paths",
+                                          min_length=1)],
+        purge: Annotated[bool, Field(description="also erase their text from the index's files and from "
                                                  "saved conversations")] = False,
     ) -> dict[str, Any]:
-        """Remove a document (or every document under a folder) from the index, with its graph triples.
+        """Remove documents (or every document under a folder) from the index, with their graph triples; every
+        path is checked first, and one that names nothing indexed removes nothing.
 
-        Returns what was removed (documents, chunks_removed) and the saved conversations that keep passages of it
-        (`purge`: that had them, erased now), with `not_erased`: the folders of things made from the documents
+        Returns what was removed (documents, chunks_removed) and the saved conversations that keep passages of
+        them (`purge`: that had them, erased now), with `not_erased`: the folders of things made from the documents
         (datasets, runs, evaluations, exports) that a purge leaves be.
         """
-        return forgotten_json(call(lambda: engine.forget(path, purge=purge, conversations=ConversationStore())))
+        return forgotten_json(call(lambda: engine.forget(*paths, purge=purge, conversations=ConversationStore())))
 
     @server.tool()
     def status() -> dict[str, Any]:

@@ -218,6 +218,10 @@ def test_forget_names_the_conversations_holding_a_document_and_a_purge_erases_it
     assert files_holding("410,000") == [dataset]  # nowhere else under the data and config folders
     assert run(["ask", "Where is parking?", "--extract"]) == 0  # the rest of the index answers as before
     assert "basement" in capsys.readouterr().out
+    # Several paths: each checked before anything is removed.
+    assert run(["forget", str(notes / "office.md"), str(pay)]) == 2
+    assert "pay.md: not in the index" in capsys.readouterr().err
+    assert run(["documents", "--json"]) == 0 and len(json.loads(capsys.readouterr().out)["documents"]) == 1
 
 
 def test_search_finds_the_conversations_holding_every_word(notes: Path, capsys: pytest.CaptureFixture[str]) -> None:

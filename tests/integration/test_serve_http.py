@@ -163,15 +163,17 @@ def test_plain_http_search_ingest_health_and_limits(server: Running, tmp_path: P
     status, _, state = server.request("GET", "/status")
     assert status == 200 and (state["documents"], state["stale_documents"]) == (3, 0)
 
-    status, _, error = server.request("POST", "/forget", {"path": str(note), "purge": "yes"})
+    status, _, error = server.request("POST", "/forget", {"paths": [str(note)], "purge": "yes"})
     assert status == 400 and "`purge`" in error["error"]["message"]
-    status, _, forgotten = server.request("POST", "/forget", {"path": str(note), "purge": True})
+    status, _, error = server.request("POST", "/forget", {"paths": str(note)})
+    assert status == 400 and "`paths` must be a list" in error["error"]["message"]
+    status, _, forgotten = server.request("POST", "/forget", {"paths": [str(note)], "purge": True})
     assert status == 200 and (forgotten["documents"], forgotten["chunks_removed"], forgotten["purged"]) == (1, 1, True)
-    assert forgotten["path"] == str(note.resolve()) and forgotten["conversations"] == []
+    assert forgotten["paths"] == [str(note.resolve())] and forgotten["conversations"] == []
     assert "note.md" not in {Path(d["path"]).name for d in server.request("GET", "/documents")[2]["documents"]}
     found = server.request("POST", "/search", {"query": "harbour tide gauge installed", "k": 3})[2]
     assert not any(h["chunk"]["path"].endswith("note.md") for h in found["hits"])
-    status, _, error = server.request("POST", "/forget", {"path": str(note)})
+    status, _, error = server.request("POST", "/forget", {"paths": [str(note)]})
     assert status == 400 and "not in the index" in error["error"]["message"]
 
     assert server.request("POST", "/search", raw=b"{not json")[0] == 400

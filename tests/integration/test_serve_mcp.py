@@ -75,8 +75,8 @@ async def _session(home: Path) -> dict[str, Any]:
         chunk_id = seen["search"]["hits"][0]["chunk"]["chunk_id"]
         seen["doc"] = json.loads((await session.read_resource(f"localrag://doc/{doc_id}")).contents[0].text)
         seen["chunk"] = json.loads((await session.read_resource(f"localrag://chunk/{chunk_id}")).contents[0].text)
-        seen["forget"] = await call("forget", path=str(sample_corpus_dir() / SAMPLES[1]))
-        seen["forget_again"] = await call("forget", path=str(sample_corpus_dir() / SAMPLES[1]))
+        seen["forget"] = await call("forget", paths=[str(sample_corpus_dir() / SAMPLES[1])])
+        seen["forget_again"] = await call("forget", paths=[str(sample_corpus_dir() / SAMPLES[1])])
         seen["documents_after"] = await call("list_documents")
     return seen
 

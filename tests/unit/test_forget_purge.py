@@ -165,3 +165,17 @@ def test_a_purge_cut_short_leaves_a_working_index_and_the_next_one_makes_its_ind
     assert reopened.forget(docs / "vault.txt", purge=True).purged  # run again, as the note says
     assert sorted(str(i.index_type) for i in reopened.store.chunks_table.list_indices()) == kinds
     assert _files_holding(reopened.store.path, "Quillfeather") == []
+
+
+def test_several_paths_are_checked_first_then_forgotten_and_purged_at_once(engine: Engine, tmp_path: Path) -> None:
+    docs = _docs(tmp_path, others=3)
+    engine.ingest([docs])
+    with pytest.raises(LocalRagError, match="not in the index"):
+        engine.forget(docs / "vault.txt", docs / "no-such.txt")
+    assert len(engine.documents()) == 5  # a path naming nothing: nothing removed
+    done = engine.forget(docs / "vault.txt", docs / "minutes-0.txt", docs / "vault.txt", purge=True)
+    assert (done.documents, done.chunks) == (2, 2) and len(done.paths) == 3
+    assert sorted(Path(d.path).name for d in engine.documents()) == ["canteen.txt", "minutes-1.txt", "minutes-2.txt"]
+    assert _files_holding(engine.store.path, "Quillfeather") == []
+    with pytest.raises(LocalRagError, match="nothing to forget"):
+        engine.forget()

@@ -279,7 +279,7 @@ class LibraryScreen(LocalRagScreen):
 
     def on_document_forgotten(self, message: DocumentForgotten) -> None:
         done = message.forgotten
-        path = printable(done.path, multiline=False)
+        path = printable(", ".join(done.paths), multiline=False)
         held = count_text(len(done.conversations), "saved conversation")
         if done.purged:
             erased = "; its text erased from the index's files" + (f" and {held}" if done.conversations else "")
