@@ -111,7 +111,8 @@ def _probe_key(table: Table, column: str, value: str) -> None:
     table.search().where(f"{column} = {sql_literal(value)}").limit(1).to_arrow()
 
 
-def _rebuild_key_index(table: Table, column: str) -> None:
+def make_key_index(table: Table, column: str) -> None:
+    """A BTREE index on `column` (the keys lookups and deletes filter by), made anew if there is one."""
     from lancedb.index import BTree
 
     table.create_index(column, config=BTree(), replace=True)
@@ -142,7 +143,7 @@ def index_probes(store: Store) -> list[tuple[str, Callable[[], None], Callable[[
                     (
                         label,
                         partial(_probe_key, table, column, str(row.get(column) or "")),
-                        partial(_rebuild_key_index, table, column),
+                        partial(make_key_index, table, column),
                     )
                 )
     return probes

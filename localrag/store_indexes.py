@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 from localrag.errors import StoreError
 from localrag.sizes import megabytes
-from localrag.store_damage import guarded
-from localrag.store_schema import FTS_COLUMN
+from localrag.store_damage import guarded, make_key_index
+from localrag.store_schema import CHUNK_KEYS, DOCUMENT_KEYS, FTS_COLUMN
 from localrag.table_versions import compact, keep_no_old_version, remake_key_index, rewrite_table
 
 if TYPE_CHECKING:
@@ -102,12 +102,11 @@ class StoreIndexes:
 
     def _ensure_key_indexes(self) -> None:
         """The BTREE indexes that lookups by id use (the first migration made them), made where missing."""
-        from lancedb.index import BTree
-
-        for table, column in ((self.chunks_table, "doc_id"), (self.chunks_table, "chunk_id"),
-                              (self.documents_table, "doc_id")):
-            if not any(column in index.columns for index in table.list_indices()):
-                table.create_index(column, config=BTree(), replace=True)
+        for table, keys in ((self.chunks_table, CHUNK_KEYS), (self.documents_table, DOCUMENT_KEYS)):
+            indexed = {column for index in table.list_indices() for column in index.columns}
+            for key in keys:
+                if key not in indexed:
+                    make_key_index(table, key)
 
     def _ensure_fts_index(self) -> None:
         if self._fts_index() is None and self.chunks_table.count_rows() > 0:

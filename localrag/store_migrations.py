@@ -12,8 +12,11 @@ from typing import TYPE_CHECKING, Any
 
 from localrag.collection import DEFAULT_COLLECTION, REGISTRY_KEY, dump_registry, suffix, table_id
 from localrag.row_sums import text_sum, vector_sums
+from localrag.store_damage import make_key_index
 from localrag.store_schema import (
+    CHUNK_KEYS,
     CHUNKS,
+    DOCUMENT_KEYS,
     DOCUMENTS,
     PACKED_COLUMN,
     PACKED_FIELDS,
@@ -38,12 +41,10 @@ def new_tables(db: Any, table_suffix: str, dim: int) -> None:
 
 def index_keys(db: Any, table_suffix: str) -> None:
     """BTREE indexes on the keys every delete and lookup filters by, so they do not scan the table."""
-    from lancedb.index import BTree
-
     chunks, documents = db.open_table(CHUNKS + table_suffix), db.open_table(DOCUMENTS + table_suffix)
-    chunks.create_index("doc_id", config=BTree(), replace=True)
-    chunks.create_index("chunk_id", config=BTree(), replace=True)
-    documents.create_index("doc_id", config=BTree(), replace=True)
+    for table, keys in ((chunks, CHUNK_KEYS), (documents, DOCUMENT_KEYS)):
+        for key in keys:
+            make_key_index(table, key)
 
 
 def _create_tables(store: Store) -> None:

@@ -39,7 +39,18 @@ from localrag.graph.repair import repair_graph
 from localrag.ingest.pipeline import embedding_text
 from localrag.store import Store
 from localrag.store_damage import damaged_indexes
-from localrag.store_schema import CHUNKS, DOCUMENTS, META, batches, chunks_schema, documents_schema, sql_in, sql_literal
+from localrag.store_schema import (
+    CHUNK_KEYS,
+    CHUNKS,
+    DOCUMENT_KEYS,
+    DOCUMENTS,
+    META,
+    batches,
+    chunks_schema,
+    documents_schema,
+    sql_in,
+    sql_literal,
+)
 from localrag.table_rollback import opens, roll_back
 from localrag.table_salvage import readable_rows, recreate_table, table_state
 
@@ -50,8 +61,6 @@ if TYPE_CHECKING:
     from localrag.embed import Embedder
 
 _READ_BATCH = 4096
-CHUNK_KEYS = ("doc_id", "chunk_id")
-DOCUMENT_KEYS = ("doc_id",)
 
 
 @dataclass

@@ -18,6 +18,9 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 CHUNKS, DOCUMENTS, META = "chunks", "documents", "meta"
+# The columns every delete and lookup filters by, each with a BTREE index so they do not scan the table.
+CHUNK_KEYS = ("doc_id", "chunk_id")
+DOCUMENT_KEYS = ("doc_id",)
 FTS_COLUMN = "fts_text"
 # How a document was read (localrag/ingest/readings.py); migration 0006 adds it to older stores, empty.
 READ_WITH = "read_with"

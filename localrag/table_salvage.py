@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from localrag.store_damage import is_damage
+from localrag.store_damage import is_damage, make_key_index
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -120,7 +120,6 @@ def recreate_table(
     A kill between the drop and the write leaves the table missing, which the next repair sees.
     """
     import pyarrow as pa
-    from lancedb.index import BTree
 
     if name in db.list_tables().tables:
         db.drop_table(name)
@@ -129,4 +128,4 @@ def recreate_table(
     if data is not None and data.num_rows:
         table.add(data)
     for key in keys:
-        table.create_index(key, config=BTree(), replace=True)
+        make_key_index(table, key)

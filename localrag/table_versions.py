@@ -21,7 +21,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from localrag.store_damage import is_commit_conflict
+from localrag.store_damage import is_commit_conflict, make_key_index
 
 if TYPE_CHECKING:
     from lancedb.db import DBConnection
@@ -70,6 +70,4 @@ def rewrite_table(db: DBConnection, table: Table, remake: Callable[[Table, Any],
 
 def remake_key_index(table: Table, index: Any) -> None:
     """A BTREE index on the column `index` was on (the tables' key and filter columns)."""
-    from lancedb.index import BTree
-
-    table.create_index(index.columns[0], config=BTree(), replace=True)
+    make_key_index(table, index.columns[0])

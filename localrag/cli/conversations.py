@@ -23,7 +23,7 @@ from localrag.cli.common import print_json
 from localrag.cli.tables import Rows
 
 if TYPE_CHECKING:
-    from localrag.conversations import ConversationStore
+    from localrag.conversations import Conversation, ConversationStore
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
@@ -89,9 +89,13 @@ def _list(store: ConversationStore, as_json: bool, out: Console) -> int:
         return 0
     table = Rows("id", "updated", Column("questions", justify="right"), "title", boxed=False)
     for c in found:
-        table.add(c.id, time.strftime("%Y-%m-%d %H:%M", time.localtime(c.updated)), str(c.questions), c.title)
+        table.add(c.id, _updated(c), str(c.questions), c.title)
     table.print(out)
     return 0
+
+
+def _updated(conversation: Conversation) -> str:
+    return time.strftime("%Y-%m-%d %H:%M", time.localtime(conversation.updated))
 
 
 def _search(store: ConversationStore, query: str, as_json: bool, out: Console, err: Console) -> int:
@@ -108,6 +112,6 @@ def _search(store: ConversationStore, query: str, as_json: bool, out: Console, e
     table = Rows("id", "updated", "title", "where", boxed=False)
     for m in found:
         c = m.conversation
-        table.add(c.id, time.strftime("%Y-%m-%d %H:%M", time.localtime(c.updated)), c.title, m.snippet)
+        table.add(c.id, _updated(c), c.title, m.snippet)
     table.print(out)
     return 0

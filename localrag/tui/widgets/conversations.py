@@ -53,11 +53,10 @@ class ConversationList(OptionList):
             title.append(f" · “{query}”" + ("" if conversations else " (none)"))
         self.border_title = title
         for c in conversations:
-            questions = sum(1 for t in c.turns if t.role == "user")
             label = Text(c.title, style="bold" if c.id == current else "", no_wrap=True, overflow="ellipsis")
             where = (snippets or {}).get(c.id)
             if where is None:
-                where = f"{questions} question{'s' if questions != 1 else ''}"
+                where = f"{c.questions} question{'s' if c.questions != 1 else ''}"
             label.append(f"\n{where}", style="dim")
             self.add_option(Option(label, id=c.id))
         if current is not None and any(o.id == current for o in self.options):
