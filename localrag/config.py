@@ -176,6 +176,13 @@ class Settings:
     ocr: bool = field(
         default=True, metadata={"doc": "read scanned PDF pages and images with the bundled OCR engine (slow)"}
     )
+    watch_purge: bool = field(
+        default=False,
+        metadata={
+            "doc": "a file deleted from a watched folder is also erased from the index's files and saved "
+            "conversations, as `forget --purge` does (a file renamed or moved is only forgotten)"
+        },
+    )
     follow_links_outside: bool = field(
         default=False,
         metadata={

@@ -429,12 +429,16 @@ class Engine(GraphMode, Collections, Information):
         stop: threading.Event | None = None,
         on_event: Callable[[WatchEvent], None] | None = None,
         ready: threading.Event | None = None,
+        purge: bool | None = None,
+        conversations: ConversationStore | None = None,
     ) -> None:
         """Keep this collection in step with `folders` until `stop` is set (ingest/watch.py); the folders
-        to resume are remembered by `remember_watched` (engine_collections.py)."""
+        to resume are remembered by `remember_watched` (engine_collections.py). A deleted file's text is
+        erased too (from `conversations` as well) with `purge`, by default the `watch_purge` setting."""
         from localrag.ingest.watch import watch
 
-        watch(self, folders, settle=settle, stop=stop, on_event=on_event, ready=ready)
+        watch(self, folders, settle=settle, stop=stop, on_event=on_event, ready=ready,
+              purge=self.settings.watch_purge if purge is None else purge, conversations=conversations)
 
     def _documents_at(self, path: str | Path, *, under: bool) -> list[Document]:
         """The indexed documents at `path` (and, with `under`, every one below it); a LocalRagError when none."""

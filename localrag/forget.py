@@ -122,9 +122,14 @@ def kept_passages(conversation: Conversation, targets: set[Path], *, purge: bool
     return KeptPassages(conversation.id, conversation.title, passages, answers)
 
 
-def purged_sources(conversation: Conversation) -> int:
-    """How many of the conversation's saved sources lost their text to a purge."""
-    return sum(source.purged for turn in conversation.turns for source in turn.sources)
+def _targets(paths: Iterable[str | Path]) -> set[Path]:
+    return {target for path in paths for target in forget_targets(path)}
+
+
+def erase_from(conversation: Conversation, paths: Iterable[str | Path]) -> bool:
+    """Erase the text of files at or under `paths` from a conversation in memory (one open in the chat app, as
+    a purge erased it from its file); whether it held any."""
+    return kept_passages(conversation, _targets(paths), purge=True) is not None
 
 
 def conversations_keeping(
@@ -133,7 +138,7 @@ def conversations_keeping(
     """The saved conversations holding text of files at or under any of `paths`, most recent first; with
     `purge`, that text is erased from each (the conversations keep their place in the list: their update time
     stays)."""
-    targets = {target for path in paths for target in forget_targets(path)}
+    targets = _targets(paths)
     found = []
     for conversation in store.list():
         kept = kept_passages(conversation, targets, purge=purge)

@@ -297,6 +297,8 @@ class FakeEngine:
         stop: threading.Event | None = None,
         on_event: Callable[[WatchEvent], None] | None = None,
         ready: threading.Event | None = None,
+        purge: bool | None = None,
+        conversations: ConversationStore | None = None,
     ) -> None:
         self.calls.append(f"watch {[str(f) for f in folders]}")
         if stop is not None:

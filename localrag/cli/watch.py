@@ -1,8 +1,9 @@
 """`localrag watch [PATH...]`: keep the index in step with folders until Ctrl-C.
 
 With paths, those folders are watched and remembered; with none, the remembered ones are resumed.
-`--forget-folders` clears the list. One line per change on stderr (`--json`: one JSON object per line
-on stdout, for scripts). Paths come from the file system and are printed as plain text.
+`--forget-folders` clears the list. `--purge` (or the `watch_purge` setting) erases a deleted file's text
+as `forget --purge` does. One line per change on stderr (`--json`: one JSON object per line on stdout, for
+scripts). Paths come from the file system and are printed as plain text.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from rich.console import Console
 from rich.text import Text
 
 from localrag.cli.common import print_json
+from localrag.sizes import count_text
 
 if TYPE_CHECKING:
     from localrag.ingest.watch import WatchEvent
@@ -30,6 +32,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                        help="quiet time before a changed file is ingested, so a double save is read once")
     watch.add_argument("--no-ocr", dest="ocr", action="store_false", default=None,
                        help="do not OCR scanned PDF pages and images")
+    watch.add_argument("--purge", action=argparse.BooleanOptionalAction, default=None,
+                       help="a deleted file's text is also erased from the index's files and saved conversations, "
+                       "as `forget --purge` does (default: the watch_purge setting)")
     watch.add_argument("--forget-folders", action="store_true", help="clear the remembered folders and exit")
     watch.add_argument("--json", action="store_true", help="one JSON object per change on stdout")
     add_collection_flag(watch)
@@ -38,6 +43,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 
 def _watch(args: argparse.Namespace, out: Console, err: Console) -> int:
     from localrag.cli.common import engine_from_args
+    from localrag.conversations import ConversationStore
     from localrag.errors import LocalRagError
 
     engine = engine_from_args(args, ocr=args.ocr)
@@ -53,26 +59,33 @@ def _watch(args: argparse.Namespace, out: Console, err: Console) -> int:
             raise LocalRagError(f"{folder}: not a folder", "watch folders; ingest single files with `localrag ingest`")
     if args.paths:
         engine.remember_watched(sorted(set(engine.watched_folders()) | set(folders)))
-    err.print(Text(f"watching {', '.join(str(f) for f in folders)} (Ctrl-C stops)"))
+    purge = engine.settings.watch_purge if args.purge is None else args.purge
+    erasing = "; a deleted file's text is erased" if purge else ""
+    err.print(Text(f"watching {', '.join(str(f) for f in folders)} (Ctrl-C stops){erasing}"), soft_wrap=True)
 
     def show(event: WatchEvent) -> None:
         report = event.report
         if args.json:
             print_json({
-                "ingested": event.ingested, "forgotten": event.forgotten,
+                "ingested": event.ingested, "forgotten": event.forgotten, "erased": event.erased,
+                "conversations": [kept.conversation_id for kept in event.conversations],
                 "added": report.added if report else 0, "updated": report.updated if report else 0,
                 "errors": [e.reason for e in report.errors] if report else [],
             }, indent=None)
             return
         for path in event.forgotten:
-            err.print(Text(f"forgot {path}"))
+            erased = " and erased its text" if path in event.erased else ""
+            err.print(Text(f"forgot {path}{erased}"), soft_wrap=True)
+        if event.conversations:
+            err.print(Text(f"erased its text from {count_text(len(event.conversations), 'saved conversation')}: "
+                           + ", ".join(kept.conversation_id for kept in event.conversations)), soft_wrap=True)
         if report is not None:
             err.print(Text(report.summary()))
             for error in report.errors:
                 err.print(Text(f"skipped: {error.reason}", style="yellow"))
 
     try:
-        engine.watch(folders, settle=args.settle, on_event=show)
+        engine.watch(folders, settle=args.settle, on_event=show, purge=purge, conversations=ConversationStore())
     except KeyboardInterrupt:
         pass
     err.print("stopped")

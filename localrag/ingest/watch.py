@@ -13,6 +13,12 @@ after the settle mostly commits. Those one-file ingests skip compaction; it runs
 have been quiet for `COMPACT_AFTER` seconds, and when watching stops (new rows are searchable
 before: LanceDB scans what its indexes do not cover yet).
 
+With `purge` (`watch --purge`, the `watch_purge` setting) a deleted file is forgotten with `purge` as well:
+its text is erased from the index's files and from saved conversations (localrag/forget.py), as a user who
+deletes a file expects. A file that moved, its bytes still in a present file of the same batch (a rename, a
+folder moved within the watched ones), is only forgotten: its text is still on disk, and its saved passages
+are what the user asked about.
+
 On start every folder is ingested once, which catches up with whatever changed while nothing was
 watching. The folders are remembered per collection in `watched.json` beside the config file
 (`{"collection": [folders]}`; the bare list an earlier version wrote is `default`'s), so
@@ -36,10 +42,13 @@ from localrag.collection import DEFAULT_COLLECTION
 from localrag.errors import LocalRagError
 from localrag.ingest.discover import SKIP_DIRS
 from localrag.ingest.loaders import SUPPORTED_EXTENSIONS
-from localrag.types import IngestReport
+from localrag.ingest.pipeline import file_hash
+from localrag.types import Document, IngestReport
 
 if TYPE_CHECKING:
+    from localrag.conversations import ConversationStore
     from localrag.engine import Engine
+    from localrag.forget import KeptPassages
 
 # Names editors and downloaders write beside or instead of the real file while saving.
 _TEMP_SUFFIXES = (".swp", ".swo", ".swx", ".tmp", ".temp", ".bak", ".part", ".crdownload", ".kate-swp", "~")
@@ -110,6 +119,10 @@ class WatchEvent:
 
     ingested: list[str] = field(default_factory=list)
     forgotten: list[str] = field(default_factory=list)
+    # Of `forgotten`, those whose text was erased too (with `purge`), and the saved conversations it was
+    # erased from.
+    erased: list[str] = field(default_factory=list)
+    conversations: list[KeptPassages] = field(default_factory=list)
     report: IngestReport | None = None
 
 
@@ -135,8 +148,11 @@ def watch(
     stop: threading.Event | None = None,
     on_event: Callable[[WatchEvent], None] | None = None,
     ready: threading.Event | None = None,
+    purge: bool = False,
+    conversations: ConversationStore | None = None,
 ) -> None:
-    """Ingest `folders`, then follow their changes until `stop` is set (or Ctrl-C)."""
+    """Ingest `folders`, then follow their changes until `stop` is set (or Ctrl-C); with `purge`, a deleted
+    file's text is erased from the index's files and from `conversations` too."""
     import watchfiles
 
     roots = [Path(f).expanduser().resolve() for f in folders]
@@ -178,7 +194,7 @@ def watch(
                 engine.prefetch(Path(name))
         settled = pending.settled(now, settle)
         if settled:
-            event = _apply(engine, settled)
+            event = _apply(engine, settled, purge=purge, conversations=conversations)
             last_ingest = now if event.ingested else last_ingest
             if on_event is not None and (event.ingested or event.forgotten):
                 on_event(event)
@@ -189,19 +205,39 @@ def watch(
         engine.refresh_indexes()
 
 
-def _apply(engine: Engine, settled: list[Path]) -> WatchEvent:
+def _apply(
+    engine: Engine, settled: list[Path], *, purge: bool = False, conversations: ConversationStore | None = None
+) -> WatchEvent:
     """Ingest what exists (a folder moved in is ingested whole); forget what is gone, with its parts."""
     event = WatchEvent()
     present = [p for p in settled if p.exists()]
-    indexed = [d.path for d in engine.documents()]
-    for path in settled:
-        if path.exists():
-            continue
-        prefix = f"{path}/"
-        if any(d == str(path) or d.startswith(prefix) for d in indexed):
-            engine.forget(path)
-            event.forgotten.append(str(path))
+    documents = engine.documents()
+    gone = {path: [d for d in documents if d.path == str(path) or d.path.startswith(f"{path}/")]
+            for path in settled if not path.exists()}
+    gone = {path: docs for path, docs in gone.items() if docs}
+    if gone:
+        moved = _moved(gone, present) if purge else set(gone)
+        event.forgotten = [str(path) for path in gone]
+        event.erased = [str(path) for path in gone if path not in moved]
+        if moved:
+            engine.forget(*sorted(moved))
+        if event.erased:
+            done = engine.forget(*event.erased, purge=True, conversations=conversations)
+            event.conversations = done.conversations
     if present:
         event.report = engine.ingest(present, refresh=False)
         event.ingested = [str(p) for p in present]
     return event
+
+
+def _moved(gone: dict[Path, list[Document]], present: list[Path]) -> set[Path]:
+    """The gone paths whose every document's bytes are in a present file (or one under a present folder)."""
+    hashes = set()
+    for item in present:
+        for file in (item.rglob("*") if item.is_dir() else [item]):
+            if file.is_file() and is_watched_name(file.relative_to(item.parent)):
+                try:
+                    hashes.add(file_hash(file))
+                except (OSError, LocalRagError):
+                    continue  # unreadable: the ingest that follows names it
+    return {path for path, docs in gone.items() if all(d.content_hash in hashes for d in docs)}

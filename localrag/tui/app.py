@@ -86,6 +86,9 @@ class LocalRagApp(App[None]):
     last_speed: reactive[tuple[float, float] | None] = reactive(None)
     activity: reactive[str] = reactive("")
     model_label: reactive[str] = reactive("")
+    # The paths a purge (the Library's "Forget and erase", a watched folder's deletion) erased the text of, last:
+    # the chat screen erases it from the conversation it holds open as well.
+    erased_paths: reactive[tuple[str, ...]] = reactive((), always_update=True)
 
     def __init__(
         self, engine: Engine, conversations: ConversationStore | None = None, *, warm_up: bool = True

@@ -6,14 +6,22 @@ speed is measured in benchmarks, not here.
 
 from __future__ import annotations
 
+import json
+import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
+from network_probe import child_args, users_env
 
 from localrag.config import load_settings
+from localrag.conversations import ConversationStore, SavedSource, Turn
 from localrag.embed import SentenceTransformerEmbedder
 from localrag.engine import Engine
 from localrag.ingest.watch import WatchEvent, is_watched_name, remember_folders, remembered_folders, watch
@@ -27,6 +35,23 @@ def wait_for(condition: Callable[[], bool], seconds: float = 30.0) -> None:
         time.sleep(0.1)
 
 
+@contextmanager
+def watching(engine: Engine, folder: Path, **options: Any) -> Iterator[list[WatchEvent]]:
+    """`watch` over `folder` in a thread, caught up; its events as they come."""
+    events: list[WatchEvent] = []
+    stop, ready = threading.Event(), threading.Event()
+    thread = threading.Thread(
+        target=watch, args=(engine, [folder]),
+        kwargs={"settle": 0.3, "stop": stop, "on_event": events.append, "ready": ready, **options}, daemon=True,
+    )
+    thread.start()
+    assert ready.wait(60)
+    yield events
+    stop.set()
+    thread.join(10)
+    assert not thread.is_alive()
+
+
 @pytest.fixture
 def watched(localrag_home: Path, real_embedder: SentenceTransformerEmbedder,
             tmp_path: Path) -> Iterator[tuple[Engine, Path, list[WatchEvent]]]:
@@ -34,18 +59,8 @@ def watched(localrag_home: Path, real_embedder: SentenceTransformerEmbedder,
     folder.mkdir()
     (folder / "old.md").write_text("# Old\n\nThe pier closes at dusk.\n")
     engine = Engine(load_settings(), embedder=real_embedder)
-    events: list[WatchEvent] = []
-    stop, ready = threading.Event(), threading.Event()
-    thread = threading.Thread(
-        target=watch, args=(engine, [folder]),
-        kwargs={"settle": 0.3, "stop": stop, "on_event": events.append, "ready": ready}, daemon=True,
-    )
-    thread.start()
-    assert ready.wait(60)
-    yield engine, folder, events
-    stop.set()
-    thread.join(10)
-    assert not thread.is_alive()
+    with watching(engine, folder) as events:
+        yield engine, folder, events
 
 
 def paths(engine: Engine) -> list[str]:
@@ -76,6 +91,68 @@ def test_create_modify_rename_delete(watched: tuple[Engine, Path, list[WatchEven
 
     (folder / "old.md").unlink()
     wait_for(lambda: paths(engine) == ["boats.md"])
+
+
+def _files_holding(root: Path, word: bytes) -> list[Path]:
+    return [p for p in root.rglob("*") if p.is_file() and word in p.read_bytes()]
+
+
+def test_purge_erases_a_deleted_file_but_not_a_renamed_one(
+    localrag_home: Path, real_embedder: SentenceTransformerEmbedder, tmp_path: Path
+) -> None:
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    salary, pier = folder / "salary.md", folder / "pier.md"
+    salary.write_text("# Pay\n\nThe chief executive earns quillfeather euros a year.\n")
+    pier.write_text("# Pier\n\nThe pier closes at dusk, said the harbourmaster.\n")
+    engine = Engine(load_settings(commit_chunks=1), embedder=real_embedder)
+    conversations = ConversationStore()
+    conversation = conversations.new()
+    conversation.add_question("What does the chief executive earn?")
+    conversation.turns.append(Turn("assistant", "A lot [1].", sources=[
+        SavedSource(1, "c1", "d1", str(salary.resolve()), "The chief executive earns quillfeather euros a year."),
+        SavedSource(2, "c2", "d2", str(pier.resolve()), "The pier closes at dusk, said the harbourmaster.")]))
+    conversations.save(conversation)
+    with watching(engine, folder, purge=True, conversations=conversations) as events:
+        # A rename is a move: the text is still on disk, so it is only forgotten under its old name.
+        pier.rename(folder / "harbour.md")
+        wait_for(lambda: paths(engine) == ["harbour.md", "salary.md"])
+        moved = next(e for e in events if e.forgotten)
+        assert moved.forgotten == [str(pier.resolve())] and moved.erased == []
+        assert conversations.load(conversation.id).turns[1].sources[1].text
+
+        salary.unlink()
+        wait_for(lambda: paths(engine) == ["harbour.md"])
+        wait_for(lambda: any(e.erased for e in events))
+        erased = next(e for e in events if e.erased)
+        assert erased.erased == [str(salary.resolve())]
+        assert [kept.conversation_id for kept in erased.conversations] == [conversation.id]
+    assert _files_holding(localrag_home, b"quillfeather") == []
+    assert conversations.load(conversation.id).turns[1].sources[1].text  # the renamed file's passage stays
+
+
+def test_watch_purge_cli_reports_what_it_erased_as_json(localrag_home: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    (folder / "salary.md").write_text("# Pay\n\nThe chief executive earns quillfeather euros a year.\n")
+    (folder / "pier.md").write_text("# Pier\n\nThe pier closes at dusk.\n")
+    watcher = subprocess.Popen(
+        [sys.executable, *child_args("watch", str(folder), "--purge", "--json", "--settle", "0.3")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=users_env(localrag_home, tmp_path / "user"),
+    )
+    try:
+        assert watcher.stdout is not None and watcher.stderr is not None
+        assert json.loads(watcher.stdout.readline())["added"] == 2  # the catch-up ingest
+        (folder / "salary.md").unlink()
+        line = json.loads(watcher.stdout.readline())
+        assert line["forgotten"] == line["erased"] == [str((folder / "salary.md").resolve())]
+        assert line["conversations"] == []
+        watcher.send_signal(signal.SIGINT)
+        assert watcher.wait(timeout=60) == 0
+        assert "a deleted file's text is erased" in watcher.stderr.read()
+    finally:
+        watcher.kill()
+    assert _files_holding(localrag_home, b"quillfeather") == []
 
 
 def test_temp_and_hidden_names_are_ignored(tmp_path: Path) -> None:

@@ -11,8 +11,10 @@ from conftest import wait_for
 from textual.widgets import DataTable, Input, Label, Select, Switch
 
 from localrag.config import load_settings
+from localrag.conversations import SavedSource, Turn
 from localrag.engine import Engine
 from localrag.tui.app import LocalRagApp
+from localrag.tui.screens.chat import ChatScreen
 from localrag.tui.screens.dialogs import PromptScreen
 from localrag.tui.screens.library import LibraryScreen
 from localrag.tui.widgets.status import StatusBar
@@ -61,3 +63,42 @@ async def test_watch_switch_and_collection_picker(engine: Engine, tmp_path: Path
 
         picker.value = "default"
         await wait_for(pilot, lambda: engine.settings.collection == "default" and table.row_count == 2, 30)
+
+
+async def test_a_file_deleted_from_a_watched_folder_is_erased_from_the_open_conversation(
+    localrag_home: Path, real_embedder: Any, real_generator: Any, tmp_path: Path
+) -> None:
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    salary = notes / "salary.md"
+    salary.write_text("# Pay\n\nThe chief executive earns 410,000 euros a year.\n")
+    (notes / "pier.md").write_text("# Pier\n\nThe pier closes at dusk.\n")
+    engine = Engine(load_settings(watch_purge=True), embedder=real_embedder, generator=real_generator)
+    app = LocalRagApp(engine)
+    async with app.run_test(size=(120, 40)) as pilot:
+        chat = app.screen
+        assert isinstance(chat, ChatScreen)
+        conversation = app.conversations.new()
+        conversation.add_question("What does the chief executive earn?")
+        conversation.turns.append(Turn("assistant", "410,000 euros a year [1].", sources=[
+            SavedSource(1, "c1", "d1", str(salary.resolve()), "The chief executive earns 410,000 euros a year.",
+                        cited=True),
+            SavedSource(2, "c2", "d2", str((notes / "pier.md").resolve()), "The pier closes at dusk.")]))
+        app.conversations.save(conversation)
+        await chat.open_conversation(app.conversations.load(conversation.id))
+
+        await pilot.press("f3")
+        library = app.screen
+        assert isinstance(library, LibraryScreen)
+        table = library.query_one("#documents", DataTable)
+        library.query_one("#paths", Input).value = str(notes)
+        library.query_one("#watch", Switch).value = True
+        await wait_for(pilot, lambda: table.row_count == 2, 60)
+        salary.unlink()
+        await wait_for(pilot, lambda: table.row_count == 1, 60)
+        saved = app.conversations.load(conversation.id).turns[1].sources
+        assert saved[0].purged and not saved[0].text and saved[1].text == "The pier closes at dusk."
+        # The conversation held open in the chat lost it too, so its next save cannot write it back.
+        await wait_for(pilot, lambda: chat.conversation is not None and chat.conversation.turns[1].sources[0].purged)
+        assert chat.conversation is not None and chat.conversation.turns[1].sources[1].text
+        library.query_one("#watch", Switch).value = False

@@ -41,7 +41,7 @@ from localrag.conversations import (
     turn_from_answer,
 )
 from localrag.errors import LocalRagError
-from localrag.forget import purged_sources
+from localrag.forget import erase_from
 from localrag.graph.turns import saved_source, turn_from_graph, turn_from_related
 from localrag.safe_text import printable
 from localrag.tui.messages import AnswerFinished, AnswerStarted, AnswerToken
@@ -144,18 +144,13 @@ class ChatScreen(LocalRagScreen):
         self.query_one(GraphPathsPanel).show(None)
         self.refresh_conversations()
         self.query_one("#question", Input).focus()
+        self.watch(self.localrag, "erased_paths", self._erase_from_open, init=False)
 
-    async def on_screen_resume(self) -> None:
-        # A purge on the Library screen may have erased text this conversation holds: it is opened again from
-        # its file, so that the next save cannot write the erased text back.
-        if self.conversation is None or self.generating or not self.conversation.turns:
-            return
-        try:
-            saved = self.localrag.conversations.load(self.conversation.id)
-        except LocalRagError:
-            return
-        if purged_sources(saved) != purged_sources(self.conversation):
-            await self.open_conversation(saved)
+    async def _erase_from_open(self, erased: tuple[str, ...]) -> None:
+        # The purge rewrote the saved file; the conversation held open must lose the text as well, or its next
+        # save would write it back. While an answer is under way it is only changed: the view follows later.
+        if self.conversation is not None and erase_from(self.conversation, erased) and not self.generating:
+            await self.open_conversation(self.conversation)
 
     # -- conversations ---------------------------------------------------------------------------
 
