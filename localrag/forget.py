@@ -25,6 +25,10 @@ if TYPE_CHECKING:
 # sentence of it.
 PURGED_LABEL = "text erased: its document was forgotten with --purge"
 ERASED_ANSWER = "(erased: this answer was a sentence of a document since forgotten with --purge)"
+# In place of a graph answer every supporting path of which, or a list of related entities some path of
+# which, ran through a triple of such a document: its entity names are that document's words.
+ERASED_GRAPH_ANSWER = ("(erased: this answer's reasoning paths ran through triples of a document since forgotten "
+                       "with --purge)")
 
 
 # What localrag writes from documents' text besides the index and the conversations, by folder of the data
@@ -41,7 +45,8 @@ DERIVED_FOLDERS = (
 
 @dataclass
 class KeptPassages:
-    """A saved conversation holding the text of forgotten files: `passages` sources, `answers` extracts."""
+    """A saved conversation holding the text of forgotten files: `passages` sources, and `answers` drawn from
+    them (an extracted sentence, a graph answer through their triples)."""
 
     conversation_id: str
     title: str
@@ -92,7 +97,34 @@ def _extracted_from(turn: Turn, numbers: set[int]) -> bool:
     return turn.model == EXTRACT_MODEL and not turn.refused and turn.evidence_source in numbers and bool(turn.text)
 
 
+def _through(turn: Turn, numbers: set[int]) -> bool:
+    """A graph answer or a related list whose paths ran through triples of these sources (its chunks)."""
+    from localrag.graph.turns import RELATED_MODEL
+
+    chunk_ids = {s.chunk_id for s in turn.sources if s.n in numbers}
+    return turn.model == RELATED_MODEL or any(
+        step.source in chunk_ids for path in turn.graph_paths for step in path.steps)
+
+
+def _drawn_from(turn: Turn, numbers: set[int]) -> bool:
+    """The answer itself holds words of these sources: an extracted sentence, or entity names of their triples."""
+    return _extracted_from(turn, numbers) or _through(turn, numbers)
+
+
+def _purge_graph(turn: Turn, numbers: set[int]) -> None:
+    """Drop the paths through these sources' triples; the answer is written again from the paths left, or
+    erased when none of them supports it."""
+    from localrag.graph.turns import answer_from_turn, graph_turn_text
+
+    chunk_ids = {s.chunk_id for s in turn.sources if s.n in numbers}
+    turn.graph_paths = [path for path in turn.graph_paths if not any(step.source in chunk_ids for step in path.steps)]
+    found = answer_from_turn(turn)
+    turn.text = graph_turn_text(*found) if found is not None and found[0].candidates else ERASED_GRAPH_ANSWER
+
+
 def _purge_turn(turn: Turn, numbers: set[int]) -> None:
+    if _through(turn, numbers):
+        _purge_graph(turn, numbers)
     for source in turn.sources:
         if source.n in numbers:
             source.text = ""
@@ -114,7 +146,7 @@ def kept_passages(conversation: Conversation, targets: set[Path], *, purge: bool
         if not numbers:
             continue
         passages += len(numbers)
-        answers += _extracted_from(turn, numbers)
+        answers += _drawn_from(turn, numbers)
         if purge:
             _purge_turn(turn, numbers)
     if not passages:

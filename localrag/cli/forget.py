@@ -84,5 +84,4 @@ def report_lines(done: Forgotten) -> list[str]:
 def _held_text(passages: int, answers: int) -> str:
     if not answers:
         return count_text(passages, "passage")
-    were = "was a sentence" if answers == 1 else "were sentences"
-    return f"{count_text(passages, 'passage')}, {count_text(answers, 'answer')} that {were} of it"
+    return f"{count_text(passages, 'passage')}, {count_text(answers, 'answer')} drawn from it"

@@ -76,6 +76,34 @@ def related_turn_text(result: RelatedResult, names: Mapping[str, str]) -> str:
     return "\n".join(lines)
 
 
+def answer_from_turn(turn: Turn) -> tuple[GraphAnswer, dict[str, str]] | None:
+    """A saved graph turn's answer as it was shown (its saved paths, the first supporting one's end the answer)
+    and the entity names; None when the turn holds no path."""
+    from localrag.graph.paths import ReasoningPath, Step
+    from localrag.graph.plan import PlannedPath
+    from localrag.graph.reason import Candidate, GraphAnswer
+
+    if not turn.graph_paths:
+        return None
+    names: dict[str, str] = {}
+    paths: list[ReasoningPath] = []
+    supporting: list[ReasoningPath] = []
+    planned: dict[tuple[str, ...], PlannedPath] = {}
+    for saved in turn.graph_paths:
+        path = ReasoningPath(tuple(Step(s.head, s.relation, s.tail, s.source) for s in saved.steps))
+        for s in saved.steps:
+            names.setdefault(s.head, s.head_name)
+            names.setdefault(s.tail, s.tail_name)
+        paths.append(path)
+        if saved.supports_answer:
+            supporting.append(path)
+        if saved.planner:
+            planned.setdefault(path.relations, PlannedPath(path.relations, 0.0, saved.planner))
+    candidates = [Candidate(supporting[0].end, names[supporting[0].end], 1.0, supporting)] if supporting else []
+    reasoner = turn.model.removeprefix("graph · ") or "paths"
+    return GraphAnswer(turn.query, [], list(planned.values()), paths, candidates, reasoner), names
+
+
 def turn_from_graph(answer: GraphAnswer, names: Mapping[str, str], chunks: Mapping[str, Chunk], query: str) -> Turn:
     return Turn(
         role="assistant",

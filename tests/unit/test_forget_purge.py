@@ -3,6 +3,8 @@ text index and graph tables) and out of saved conversations, which keep their pl
 
 from __future__ import annotations
 
+import json
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -179,3 +181,68 @@ def test_several_paths_are_checked_first_then_forgotten_and_purged_at_once(engin
     assert _files_holding(engine.store.path, "Quillfeather") == []
     with pytest.raises(LocalRagError, match="nothing to forget"):
         engine.forget()
+
+
+def test_a_purge_takes_a_graph_answer_through_the_forgotten_triples_out_of_saved_conversations(
+    tmp_path: Path
+) -> None:
+    from localrag.forget import ERASED_GRAPH_ANSWER
+    from localrag.graph.turns import turn_from_graph, turn_from_related
+
+    generator = ScriptedGenerator({
+        "Quillfeather": reply(("Quillfeather Vault", "located in", "Tamford")),
+        "Canteen is": reply(("Canteen", "located in", "Tamford")),
+    })
+    engine = Engine(Settings(), embedder=HashEmbedder(dim=64), generator=generator)  # type: ignore[arg-type]
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "vault.txt").write_text(SECRET, encoding="utf-8")
+    (docs / "canteen.txt").write_text("The Canteen is in Tamford, on the second floor.", encoding="utf-8")
+    engine.ingest([docs])
+    assert engine.graph_build(config=ExtractConfig(method="single")).triples_added == 2
+    store = ConversationStore(tmp_path / "conversations")
+    conversation = store.new()
+    for question in ("Where is the Quillfeather Vault located?", "Where is the Canteen located?"):
+        answer = engine.ask_graph(question)
+        assert answer.answer == "Tamford"
+        conversation.add_question(question)
+        conversation.turns.append(
+            turn_from_graph(answer, engine.graph_index().names, engine.path_chunks(answer), question))
+    related = engine.related(["Canteen"])
+    assert [r.name for r in related.related] == ["Quillfeather Vault"]
+    conversation.add_question("What else is like the Canteen?")
+    conversation.turns.append(turn_from_related(related, engine.related_view(related), "like the Canteen"))
+    store.save(conversation)
+
+    def answers_hold(word: str) -> bool:  # the questions are the user's words: only the answers are erased
+        turns = [replace(t, query="") for t in store.load(conversation.id).turns if t.role == "assistant"]
+        return word in json.dumps([asdict(t) for t in turns]).lower()
+
+    assert answers_hold("quillfeather")
+    erased = engine.forget(docs / "vault.txt", purge=True, conversations=store)
+    assert [(k.passages, k.answers) for k in erased.conversations] == [(2, 2)]
+    assert not answers_hold("quillfeather")
+    vault, canteen, like = (store.load(conversation.id).turns[i] for i in (1, 3, 5))
+    # Every path of the first answer ran through the vault's triple: the answer goes, its passage's place stays.
+    assert vault.text == ERASED_GRAPH_ANSWER and vault.graph_paths == [] and vault.sources[0].purged
+    # The second answer's path did not: it is as it was.
+    assert "Canteen -> located_in -> Tamford" in canteen.text.replace("\\", "") and canteen.graph_paths
+    assert like.text == ERASED_GRAPH_ANSWER
+
+
+def test_a_graph_answer_with_a_path_left_is_written_again_from_it(tmp_path: Path) -> None:
+    from localrag.conversations import SavedPath, SavedStep
+    from localrag.forget import erase_from
+
+    def path(source: str, via: str) -> SavedPath:
+        return SavedPath([SavedStep("ada", "works_at", via, source, "Ada", via.title()),
+                          SavedStep(via, "located_in", "tamford", source, via.title(), "Tamford")], "embedding", True)
+
+    turn = Turn("assistant", "**Tamford** via Quillfeather and Mill", model="graph · paths", query="Ada?",
+                sources=[SavedSource(1, "c1", "d1", str(tmp_path / "vault.txt"), SECRET),
+                         SavedSource(2, "c2", "d2", str(tmp_path / "mill.txt"), "Ada works at the Mill in Tamford.")],
+                graph_paths=[path("c1", "quillfeather"), path("c2", "mill")])
+    conversation = Conversation("20261201-000000-cccccc", "Ada", turns=[Turn("user", "Where does Ada work?"), turn])
+    assert erase_from(conversation, [tmp_path / "vault.txt"])
+    assert [p.steps[0].tail for p in turn.graph_paths] == ["mill"]
+    assert turn.text.startswith("**Tamford**") and "Mill" in turn.text and "Quillfeather" not in turn.text

@@ -44,29 +44,12 @@ class GraphView:
 
 def view_from_turn(turn: Turn) -> GraphView | None:
     """A saved graph turn as the panel shows it: its paths, names and passages as they were; None: not graph."""
-    from localrag.graph.paths import ReasoningPath, Step
-    from localrag.graph.plan import PlannedPath
-    from localrag.graph.reason import Candidate, GraphAnswer
+    from localrag.graph.turns import answer_from_turn
 
-    if not turn.graph_paths:
+    found = answer_from_turn(turn)
+    if found is None:
         return None
-    names: dict[str, str] = {}
-    paths: list[ReasoningPath] = []
-    supporting: list[ReasoningPath] = []
-    planned: dict[tuple[str, ...], PlannedPath] = {}
-    for saved in turn.graph_paths:
-        path = ReasoningPath(tuple(Step(s.head, s.relation, s.tail, s.source) for s in saved.steps))
-        for s in saved.steps:
-            names.setdefault(s.head, s.head_name)
-            names.setdefault(s.tail, s.tail_name)
-        paths.append(path)
-        if saved.supports_answer:
-            supporting.append(path)
-        if saved.planner:
-            planned.setdefault(path.relations, PlannedPath(path.relations, 0.0, saved.planner))
-    candidates = [Candidate(supporting[0].end, names[supporting[0].end], 1.0, supporting)] if supporting else []
-    reasoner = turn.model.removeprefix("graph · ") or "paths"
-    answer = GraphAnswer(turn.query, [], list(planned.values()), paths, candidates, reasoner)
+    answer, names = found
     chunks = {
         s.chunk_id: Chunk(s.chunk_id, s.doc_id, s.path, 0, s.text, 0, len(s.text), s.page, s.heading)
         for s in turn.sources
