@@ -16,6 +16,7 @@ import json
 import re
 import secrets
 import time
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -257,11 +258,32 @@ def title_from(question: str, limit: int = 48) -> str:
     return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
 
 
+@dataclass(frozen=True)
+class ConversationSummary:
+    """What a list of conversations shows of one, without its turns."""
+
+    id: str
+    title: str
+    created: float
+    updated: float
+    questions: int
+
+    @classmethod
+    def of(cls, conversation: Conversation) -> ConversationSummary:
+        return cls(conversation.id, conversation.title, conversation.created, conversation.updated,
+                   conversation.questions)
+
+
 class ConversationStore:
-    """Reads and writes conversation files in one folder (default: the data dir)."""
+    """Reads and writes conversation files in one folder (default: the data dir).
+
+    `summaries` keeps what it read of each file, by the file's inode, size and modification time: a save
+    writes a new file (an atomic rename), so the chat app's list, made again after every answer, reads only
+    the conversations that changed since (benchmarks/README.md, "Many saved conversations")."""
 
     def __init__(self, folder: Path | None = None) -> None:
         self.folder = folder or paths.data_dir() / "conversations"
+        self._summaries: dict[str, tuple[tuple[int, int, int], ConversationSummary]] = {}
 
     def _path(self, conversation_id: str) -> Path:
         if not _ID.match(conversation_id):
@@ -289,10 +311,10 @@ class ConversationStore:
             return self.new()
         if spec != "last":
             return self.load(spec)
-        found = self.list()
+        found = self.summaries()
         if not found:
             raise ConversationError(f"{self.folder}: no conversations yet", "start one with `--conversation new`")
-        return found[0]
+        return self.load(found[0].id)
 
     def load(self, conversation_id: str) -> Conversation:
         path = self._path(conversation_id)
@@ -306,12 +328,51 @@ class ConversationStore:
                 "delete the file or fix its JSON",
             ) from exc
 
-    def list(self) -> list[Conversation]:
-        """Every readable conversation, most recently updated first; damaged files are skipped."""
-        if not self.folder.is_dir():
-            return []
+    def summaries(self) -> list[ConversationSummary]:
+        """Every readable conversation without its turns, most recently updated first; only the files changed
+        since the last call are read."""
+        files = self._files()
+        known = self._summaries
+        for name in set(known) - {path.stem for path in files}:
+            del known[name]
         found = []
-        for path in self.folder.glob("*.json"):
+        for path in files:
+            try:
+                info = path.stat()
+            except FileNotFoundError:
+                continue  # deleted meanwhile
+            key = (info.st_ino, info.st_size, info.st_mtime_ns)
+            cached = known.get(path.stem)
+            if cached is None or cached[0] != key:
+                try:
+                    cached = key, ConversationSummary.of(self.load(path.stem))
+                except ConversationError:
+                    continue
+                known[path.stem] = cached
+            found.append(cached[1])
+        return sorted(found, key=lambda c: c.updated, reverse=True)
+
+    def holding(self, texts: Iterable[str]) -> list[Conversation]:
+        """The readable conversations whose file holds any of `texts` as JSON writes it, most recently updated
+        first; the others are not parsed (a forget looks for a path in every saved conversation)."""
+        # As this module writes it, and with non-ASCII escaped, as JSON from elsewhere may hold it.
+        needles = {json.dumps(text, ensure_ascii=ascii)[1:-1] for text in texts for ascii in (False, True)}
+        chosen = []
+        for path in self._files():
+            try:
+                content = path.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                continue  # damaged or gone: `list` skips it too
+            if any(needle in content for needle in needles):
+                chosen.append(path)
+        return self._loaded(chosen)
+
+    def _files(self) -> list[Path]:
+        return list(self.folder.glob("*.json")) if self.folder.is_dir() else []
+
+    def _loaded(self, files: Iterable[Path]) -> list[Conversation]:
+        found = []
+        for path in files:
             try:
                 found.append(self.load(path.stem))
             except ConversationError:
@@ -329,6 +390,11 @@ class ConversationStore:
 
     def delete(self, conversation_id: str) -> None:
         self._path(conversation_id).unlink(missing_ok=True)
+
+    # Last in the class: below it, `list` in an annotation would name this method.
+    def list(self) -> list[Conversation]:
+        """Every readable conversation, most recently updated first; damaged files are skipped."""
+        return self._loaded(self._files())
 
 
 def export_markdown(conversation: Conversation) -> str:

@@ -172,7 +172,7 @@ def conversations_keeping(
     stays)."""
     targets = _targets(paths)
     found = []
-    for conversation in store.list():
+    for conversation in store.holding(str(target) for target in targets):
         kept = kept_passages(conversation, targets, purge=purge)
         if kept is None:
             continue

@@ -23,7 +23,7 @@ from localrag.cli.common import print_json
 from localrag.cli.tables import Rows
 
 if TYPE_CHECKING:
-    from localrag.conversations import Conversation, ConversationStore
+    from localrag.conversations import Conversation, ConversationStore, ConversationSummary
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
@@ -79,7 +79,7 @@ def _conversations(args: argparse.Namespace, out: Console, err: Console) -> int:
 
 
 def _list(store: ConversationStore, as_json: bool, out: Console) -> int:
-    found = store.list()
+    found = store.summaries()
     if as_json:
         print_json([{"id": c.id, "title": c.title, "created": c.created, "updated": c.updated,
                      "questions": c.questions} for c in found])
@@ -94,7 +94,7 @@ def _list(store: ConversationStore, as_json: bool, out: Console) -> int:
     return 0
 
 
-def _updated(conversation: Conversation) -> str:
+def _updated(conversation: Conversation | ConversationSummary) -> str:
     return time.strftime("%Y-%m-%d %H:%M", time.localtime(conversation.updated))
 
 

@@ -139,6 +139,53 @@ def test_damaged_file_is_skipped_in_list_and_named_on_load(localrag_home: Path) 
         store.load("20200101-000000-abcdef")
 
 
+def test_summaries_read_only_the_files_changed_since_and_follow_deletes(
+    localrag_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = ConversationStore()
+    first, second = store.new(), store.new()
+    first.add_question("how often?")
+    store.save(first)
+    second.add_question("which vinegar?")
+    second.add_question("how much?")
+    store.save(second)
+    (store.folder / "20200101-000000-abcdef.json").write_text("{not json", encoding="utf-8")
+    assert [(c.id, c.questions) for c in store.summaries()] == [(second.id, 2), (first.id, 1)]
+
+    loads: list[str] = []
+    real_load = store.load
+    with monkeypatch.context() as patch:
+        patch.setattr(store, "load", lambda conversation_id: loads.append(conversation_id) or real_load(conversation_id))
+        store.summaries()
+        assert loads == ["20200101-000000-abcdef"]  # a damaged file is tried again: it may have been mended
+        first.add_question("and descaling?")
+        store.save(first)  # now the latest
+        loads.clear()
+        assert [(c.id, c.questions) for c in store.summaries()] == [(first.id, 2), (second.id, 2)]
+        assert sorted(loads) == sorted([first.id, "20200101-000000-abcdef"])
+    store.delete(second.id)
+    assert [c.id for c in store.summaries()] == [first.id]
+    assert store.find("last").id == first.id
+
+
+def test_holding_parses_only_the_conversations_whose_file_holds_the_text(localrag_home: Path) -> None:
+    store = ConversationStore()
+    cited = store.new()
+    cited.turns += [Turn("user", "how often?"), turn_from_answer(_answer(), "how often?")]
+    store.save(cited)
+    other = store.new()
+    other.add_question("what about /docs/manual?")  # a question naming it is the user's text, but holds it
+    store.save(other)
+    store.save(store.new())
+    assert [c.id for c in store.holding(["/docs/manual.pdf"])] == [cited.id]
+    assert {c.id for c in store.holding(["/docs/manual"])} == {cited.id, other.id}
+    # A file written with non-ASCII escaped is found as well.
+    accented = store.new()
+    accented.add_question("Café?")
+    store.folder.joinpath(f"{accented.id}.json").write_text(json.dumps(accented.to_json()), encoding="utf-8")
+    assert [c.id for c in store.holding(["Café"])] == [accented.id]
+
+
 def test_rename_delete_and_bad_ids(localrag_home: Path) -> None:
     store = ConversationStore()
     conv = store.new()

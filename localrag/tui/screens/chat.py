@@ -32,6 +32,7 @@ from textual.widgets import Footer, Input, Markdown
 from localrag.conversation_search import search_conversations
 from localrag.conversations import (
     Conversation,
+    ConversationSummary,
     SavedQuote,
     SavedSource,
     Turn,
@@ -156,12 +157,13 @@ class ChatScreen(LocalRagScreen):
 
     def refresh_conversations(self) -> None:
         current = self.conversation.id if self.conversation else None
-        listed = self.localrag.conversations.list()
+        store = self.localrag.conversations
         if not self._conversation_query:
-            self.query_one(ConversationList).show(listed, current)
+            self.query_one(ConversationList).show(store.summaries(), current)
             return
-        found = search_conversations(listed, self._conversation_query)
-        self.query_one(ConversationList).show([m.conversation for m in found], current, query=self._conversation_query,
+        found = search_conversations(store.list(), self._conversation_query)
+        self.query_one(ConversationList).show([ConversationSummary.of(m.conversation) for m in found], current,
+                                              query=self._conversation_query,
                                               snippets={m.conversation.id: m.snippet for m in found})
 
     def on_conversation_list_search_requested(self, event: ConversationList.SearchRequested) -> None:

@@ -13,7 +13,7 @@ from textual.message import Message
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
-from localrag.conversations import Conversation
+from localrag.conversations import ConversationSummary
 
 
 class ConversationList(OptionList):
@@ -44,7 +44,7 @@ class ConversationList(OptionList):
         super().__init__(id=id)
         self.border_title = "Conversations"
 
-    def show(self, conversations: list[Conversation], current: str | None, *, query: str = "",
+    def show(self, conversations: list[ConversationSummary], current: str | None, *, query: str = "",
              snippets: dict[str, str] | None = None) -> None:
         """List `conversations`; found by `query`, each with its line holding the words (`snippets` by id)."""
         self.clear_options()
