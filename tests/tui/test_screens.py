@@ -85,28 +85,37 @@ async def test_forget_document_after_confirmation(app: LocalRagApp, fake_engine:
         assert target not in [d.path for d in fake_engine.documents()]
 
 
-async def test_forget_and_erase_takes_the_text_out_of_the_open_conversation(app: LocalRagApp) -> None:
+async def test_forget_and_erase_takes_the_text_out_of_the_open_conversation(
+    app: LocalRagApp, fake_engine: FakeEngine
+) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         chat = app.screen
         assert isinstance(chat, ChatScreen)
-        # The Library listed, its cursor on a document (which a listing still under way could move), and the
-        # chat showing a conversation that cites that document.
-        documents, target = await _highlight_document(app, pilot, 1)
+        # The chat shows a conversation citing every document: a listing still under way may move the Library's
+        # cursor, so which one is forgotten is read from the engine afterwards.
+        documents = await _library_documents(app, pilot)
+        cited = [d.path for d in fake_engine.documents()]
         conversation = app.conversations.new()
         conversation.add_question("How do I descale it?")
         conversation.turns.append(Turn("assistant", "With vinegar [1].", sources=[
-            SavedSource(1, "c1", "d1", target, "Descale with vinegar.", cited=True),
-            SavedSource(2, "c2", "d2", "/docs/elsewhere.md", "Unplug it first.")]))
+            SavedSource(n, f"c{n}", f"d{n}", path, f"Passage {n}.", cited=True) for n, path in enumerate(cited, 1)]))
         app.conversations.save(conversation)
         await chat.open_conversation(app.conversations.load(conversation.id))
+        documents.move_cursor(row=1)
         await pilot.press("delete")
         await pilot.click("#choice-purge")
         await wait_for(pilot, lambda: documents.row_count == 2)
-        assert not app.conversations.load(conversation.id).turns[1].sources[0].text
+        (target,) = set(cited) - {d.path for d in fake_engine.documents()}
+
+        def erased(sources: list[SavedSource]) -> list[bool]:
+            return [s.purged and not s.text for s in sources]
+
+        expected = [path == target for path in cited]
+        assert erased(app.conversations.load(conversation.id).turns[1].sources) == expected
         # Back in the chat, the open conversation is the erased one: a next save cannot write the text back.
         await pilot.press("f2")
-        await wait_for(pilot, lambda: chat.conversation is not None and chat.conversation.turns[1].sources[0].purged)
-        assert chat.conversation is not None and chat.conversation.turns[1].sources[1].text == "Unplug it first."
+        await wait_for(pilot, lambda: chat.conversation is not None and any(erased(chat.conversation.turns[1].sources)))
+        assert chat.conversation is not None and erased(chat.conversation.turns[1].sources) == expected
 
 
 async def test_model_switch_is_saved_and_bad_model_is_an_error(app: LocalRagApp, fake_engine: FakeEngine) -> None:
