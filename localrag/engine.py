@@ -336,6 +336,8 @@ class Engine(GraphMode, Collections, Information):
                 force=force,
                 stale=stale,
             )
+            if report.updated or report.removed:
+                self._drop_stale_triples(store, report)
         report.seconds += opened  # what the user waited for, the embedder's loading included
         # An index whose fusion was chosen (`retrieval tune-fusion`) is measured again once it grew a lot.
         if not report.cancelled and needs_choice(self.fusion_choice(), self.store.chunk_count()):
@@ -420,6 +422,20 @@ class Engine(GraphMode, Collections, Information):
         readings = ({d.path: (d.file_type, d.read_with) for d in documents} if documents is not None
                     else self.store.document_readings())
         return stale_documents(readings, self.settings, self.embedder.max_tokens)
+
+    def _drop_stale_triples(self, store: Store, report: IngestReport) -> None:
+        """Take out of the graph the triples of documents this ingest changed or removed, so that graph answers
+        and related entities come only from what is indexed (`graph build` extracts the changed ones again)."""
+        from localrag.graph.extract import stale_graph_documents
+        from localrag.graph.store import BUILT
+
+        if not (store.path / f"{BUILT}{store.suffix}.lance").is_dir():
+            return  # no graph was ever built here: opening it would make its tables
+        stale = stale_graph_documents({d.doc_id: d for d in store.documents()}, self.graph.built_chunks())
+        removed = self.graph.delete_for_documents(stale) if stale else 0
+        if removed:
+            report.notes.append(f"{count_text(removed, 'triple')} of changed or removed documents left the knowledge "
+                                "graph (`localrag graph build` extracts the changed ones again)")
 
     def watch(
         self,

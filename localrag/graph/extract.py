@@ -41,7 +41,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -70,7 +70,7 @@ from localrag.graph.triples import Triple, normalise_entity
 from localrag.graph.vocabulary import PREDICATE_NOUN, RelationVocabulary
 from localrag.graph.wording import located_triple, worded_relation
 from localrag.sizes import count_text
-from localrag.types import Chunk, GenerationStats
+from localrag.types import Chunk, Document, GenerationStats
 
 if TYPE_CHECKING:
     from localrag.embed import Embedder
@@ -302,6 +302,15 @@ def _eta(started: float, done: int, total: int) -> float | None:
     return (time.perf_counter() - started) / done * (total - done)
 
 
+def stale_graph_documents(documents: Mapping[str, Document], built: Mapping[str, tuple[str, str]]) -> list[str]:
+    """The documents whose triples were drawn from text the index no longer holds: forgotten, gone from a
+    folder an ingest read again, or changed since (`built`: chunk id -> (doc id, content hash), as
+    `GraphStore.built_chunks` gives it)."""
+    return sorted(
+        {doc for doc, digest in built.values() if doc not in documents or documents[doc].content_hash != digest}
+    )
+
+
 def build_graph(
     store: Store,
     graph: GraphStore,
@@ -318,9 +327,7 @@ def build_graph(
     started = time.perf_counter()
     documents = {d.doc_id: d for d in store.documents()}
     built = graph.built_chunks()
-    stale = sorted(
-        {doc for doc, digest in built.values() if doc not in documents or documents[doc].content_hash != digest}
-    )
+    stale = stale_graph_documents(documents, built)
     if stale:
         report.documents_removed = sum(1 for d in stale if d not in documents)
         report.triples_removed = graph.delete_for_documents(stale)

@@ -155,7 +155,7 @@ def test_summaries_read_only_the_files_changed_since_and_follow_deletes(
     loads: list[str] = []
     real_load = store.load
     with monkeypatch.context() as patch:
-        patch.setattr(store, "load", lambda conversation_id: loads.append(conversation_id) or real_load(conversation_id))
+        patch.setattr(store, "load", lambda name: loads.append(name) or real_load(name))
         store.summaries()
         assert loads == ["20200101-000000-abcdef"]  # a damaged file is tried again: it may have been mended
         first.add_question("and descaling?")
