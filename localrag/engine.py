@@ -467,7 +467,7 @@ class Engine(GraphMode, Collections, Information):
         if not docs:
             raise LocalRagError(
                 f"{path_text(Path(path).expanduser().resolve())}: not in the index",
-                "run `localrag status` to see what is indexed",
+                "`localrag documents` lists what is indexed",
             )
         return docs
 

@@ -70,3 +70,10 @@ def models_dir() -> Path:
     if home is not None:
         return home / "models"
     return checkout_models_dir() or data_dir() / "models"
+
+
+def own_folders() -> frozenset[Path]:
+    """localrag's own folders (data, config, cache, models), resolved: an ingest or a watch of a folder holding
+    them leaves them out, or the index would hold its own files: saved conversations (text a purge erased
+    would be found again), its tables' version files (which each ingest rewrites, so a watch never rests)."""
+    return frozenset(folder.resolve() for folder in (data_dir(), config_dir(), cache_dir(), models_dir()))

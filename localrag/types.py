@@ -285,6 +285,11 @@ class IngestReport:
     # The fusion chosen again after this ingest grew the index (localrag/fusion.py); "" when not.
     fusion: str = ""
     notes: list[str] = field(default_factory=list)  # what was skipped without failing (compaction on a full disk)
+    # The files counted in `added`, `updated` and `removed`, as the index names them: for scripts (`--json`) and
+    # `watch`'s report of what a change did.
+    added_paths: list[str] = field(default_factory=list)
+    updated_paths: list[str] = field(default_factory=list)
+    removed_paths: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         """The one line every front end prints after an ingest: the files' counts, then what was written."""

@@ -156,7 +156,7 @@ class FakeEngine:
         for path in paths:
             doc = self._docs.pop(str(path), None)
             if doc is None:
-                raise LocalRagError(f"{path}: not in the index", "run `localrag status` to see what is indexed")
+                raise LocalRagError(f"{path}: not in the index", "`localrag documents` lists what is indexed")
             removed += [k for k, c in self._chunks.items() if c.doc_id == doc.doc_id]
         for k in removed:
             del self._chunks[k]

@@ -18,7 +18,7 @@ from localrag.cli import common
 from localrag.cli.common import add_filter_flags, add_model_flag, filters_from_args, print_json, progress_bar
 from localrag.config import load_settings
 from localrag.safe_text import printable
-from localrag.shapes import answer_json
+from localrag.shapes import answer_json, ingest_report_json
 from localrag.sizes import count_text
 from localrag.types import STALE_LABEL, QuoteStatus, cores_note, found_in_note
 
@@ -37,7 +37,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     add_collection_flag(chat)
     chat.set_defaults(handler=chat_command)
 
-    ingest = sub.add_parser("ingest", help="add files and folders to the index")
+    ingest = sub.add_parser("ingest", help="add files and folders to the index (exit status 1 when a file failed)")
     ingest.add_argument("paths", nargs="*", type=Path, metavar="PATH",
                         help="files and folders (with --stale, none: the files of every stale document)")
     ingest.add_argument("--include", action="append", default=[], metavar="GLOB", help="only matching files")
@@ -187,9 +187,11 @@ def _ingest(engine: Engine, paths: Sequence[Path], include: Sequence[str], exclu
 
         report = engine.ingest(paths, include=include, exclude=exclude, progress=on_progress, force=force,
                                stale=stale)
+    # As `cp -r` does: the other files were ingested, and a script still learns that one was not.
+    failed = 1 if report.errors else 0
     if as_json:
-        print_json(dataclasses.asdict(report))
-        return 0
+        print_json(ingest_report_json(report))
+        return failed
     for error in report.errors:
         err.print(Text(f"skipped: {error.reason}", style="yellow"))
     for note in report.notes:
@@ -199,7 +201,7 @@ def _ingest(engine: Engine, paths: Sequence[Path], include: Sequence[str], exclu
         err.print(Text("`localrag ingest --stale` reads those files again", style="dim"))
     if report.fusion:
         err.print(Text(f"fusion chosen for this index: {report.fusion}", style="dim"))
-    return 0
+    return failed
 
 
 def _evidence_text(label: str, evidence: Evidence) -> Text:

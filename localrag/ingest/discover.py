@@ -11,7 +11,8 @@ like any file there. A sub-folder that cannot be listed and a file whose path th
 long) are reported to `problems` too, never skipped silently. Inside folders, editor lock files
 (`~$report.docx`, `.#notes.md`) and hidden files are skipped as well: they are half-written or not the
 user's text. A file named explicitly is taken if its type is supported, hidden or not; a link named
-explicitly is taken under its own path, wherever it points (the user named it).
+explicitly is taken under its own path, wherever it points (the user named it). localrag's own folders
+(`paths.own_folders`: data, config, cache, models) are pruned too, wherever `LOCALRAG_HOME` puts them.
 
 `include`/`exclude` are glob patterns matched both against the path relative to the root that was
 given and against the bare name, so `*.md`, `notes/*` and `drafts` all work; an exclude pattern that
@@ -27,6 +28,7 @@ from fnmatch import fnmatchcase
 from importlib import resources
 from pathlib import Path
 
+from localrag import paths
 from localrag.errors import LoaderError
 from localrag.ingest.loaders import SUPPORTED_EXTENSIONS
 
@@ -63,6 +65,7 @@ def _walk(
     def unreadable(exc: OSError) -> None:
         problems.append((str(exc.filename or root), f"cannot list the folder ({exc.strerror or exc}): skipped"))
 
+    own = paths.own_folders()
     for folder, dirnames, filenames in os.walk(root, onerror=unreadable):
         here = Path(folder)
         base = here.relative_to(root).as_posix()
@@ -71,6 +74,7 @@ def _walk(
             d
             for d in dirnames
             if d not in SKIP_DIRS and not d.startswith(".") and not _matches(exclude, prefix + d, d)
+            and here / d not in own
         ]
         for filename in filenames:
             path = here / filename

@@ -209,13 +209,14 @@ def run_ingest(
         present = {path_text(p) for p in files} | {p for paths in parts_of.values() for p in paths}
         folders = [Path(path_text(r)) for r in roots if r.is_dir()]
         gone = [
-            d.doc_id
+            d
             for d in store.documents()
             if d.path not in present and _is_under(d.path, folders) and not Path(d.path).exists()
         ]
         if gone:
-            store.delete_documents(gone)
+            store.delete_documents([d.doc_id for d in gone])
             report.removed = len(gone)
+            report.removed_paths = sorted(d.path for d in gone)
     note = store.refresh_indexes() if refresh else ""
     if note:
         report.notes.append(note)
@@ -235,10 +236,10 @@ def _embed_each(batch: _Batch, texts: list[str], embedder: Embedder, report: Ing
         except Exception as exc:
             reason = f"{doc.path}: its text could not be embedded ({type(exc).__name__}: {str(exc)[:200]})"
             report.errors.append(FileError(doc.path, printable(reason, multiline=False)))
-            if doc.doc_id in batch.updated:
-                report.updated -= 1
-            else:
-                report.added -= 1
+            counted = report.updated_paths if doc.doc_id in batch.updated else report.added_paths
+            if doc.path in counted:  # a part of a file that failed is the file's failure, not counted again
+                counted.remove(doc.path)
+                report.updated, report.added = len(report.updated_paths), len(report.added_paths)
             continue
         keep_docs.append(doc)
         keep_chunks.extend(batch.chunks[i] for i in rows)
@@ -334,8 +335,10 @@ def _ingest_file(
         if dropped:
             store.delete_documents(dropped)
         if name in hashes or old_parts:
+            report.updated_paths.append(name)
             report.updated += 1
         else:
+            report.added_paths.append(name)
             report.added += 1
     except _Cancelled:
         raise

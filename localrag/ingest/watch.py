@@ -115,9 +115,9 @@ def is_watched_name(path: Path) -> bool:
 
 @dataclass
 class WatchEvent:
-    """What one settled batch of changes did."""
+    """What one settled batch of changes did, by document (a folder deleted is the documents it held)."""
 
-    ingested: list[str] = field(default_factory=list)
+    ingested: list[str] = field(default_factory=list)  # added or updated: `report` counts them
     forgotten: list[str] = field(default_factory=list)
     # Of `forgotten`, those whose text was erased too (with `purge`), and the saved conversations it was
     # erased from.
@@ -164,9 +164,14 @@ def watch(
     # How often settled paths are looked for: a path is ingested at most this late after it settles.
     poll_ms = max(50, min(100, int(settle * 250)))
 
+    own = paths.own_folders()
+
     def wanted(_change: watchfiles.Change, path: str) -> bool:
+        changed = Path(path)
+        if any(changed.is_relative_to(folder) for folder in own):
+            return False  # localrag's own files, which its ingests write (`discover` leaves them out too)
         # A name without a suffix may be a folder moved in or out: `_apply` tells once it settles.
-        return is_watched_name(Path(path)) or (not Path(path).suffix and is_watched_name(Path(path, "x.txt")))
+        return is_watched_name(changed) or (not changed.suffix and is_watched_name(Path(path, "x.txt")))
 
     # Its one warning is "KeyboardInterrupt caught, stopping watch" (raise_interrupt=False, so that the loop
     # below ends and the last refresh runs); the front ends say "stopped" themselves.
@@ -184,7 +189,7 @@ def watch(
             caught_up = True
             first = engine.ingest(roots)
             if on_event is not None:
-                on_event(WatchEvent(report=first))
+                on_event(WatchEvent(first.added_paths + first.updated_paths, report=first))
             if ready is not None:
                 ready.set()
         now = time.monotonic()
@@ -195,8 +200,8 @@ def watch(
         settled = pending.settled(now, settle)
         if settled:
             event = _apply(engine, settled, purge=purge, conversations=conversations)
-            last_ingest = now if event.ingested else last_ingest
-            if on_event is not None and (event.ingested or event.forgotten):
+            last_ingest = now if event.ingested or event.forgotten else last_ingest
+            if on_event is not None and (event.ingested or event.forgotten or (event.report and event.report.errors)):
                 on_event(event)
         elif last_ingest is not None and not pending.last_change and now - last_ingest >= COMPACT_AFTER:
             engine.refresh_indexes()
@@ -217,16 +222,19 @@ def _apply(
     gone = {path: docs for path, docs in gone.items() if docs}
     if gone:
         moved = _moved(gone, present) if purge else set(gone)
-        event.forgotten = [str(path) for path in gone]
-        event.erased = [str(path) for path in gone if path not in moved]
+        erased = [path for path in gone if path not in moved]
+        # A folder deleted is reported with the files in it, often as events of its own: each document once.
+        event.forgotten = sorted({d.path for docs in gone.values() for d in docs})
+        event.erased = sorted({d.path for path in erased for d in gone[path]})
         if moved:
             engine.forget(*sorted(moved))
-        if event.erased:
-            done = engine.forget(*event.erased, purge=True, conversations=conversations)
+        if erased:
+            done = engine.forget(*erased, purge=True, conversations=conversations)
             event.conversations = done.conversations
     if present:
         event.report = engine.ingest(present, refresh=False)
-        event.ingested = [str(p) for p in present]
+        event.ingested = event.report.added_paths + event.report.updated_paths
+        event.forgotten = sorted({*event.forgotten, *event.report.removed_paths})  # gone from a folder moved in
     return event
 
 

@@ -167,6 +167,26 @@ def test_ingest_force_reads_unchanged_files_again(cli_ingested: None, capsys: py
     assert (report["updated"], report["unchanged"], report["errors"]) == (files, 0, [])
 
 
+def test_ingest_names_what_it_did_and_exits_1_when_a_file_failed(
+    cli_ingested: None, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "pier.md").write_text("# Pier\n\nThe pier closes at dusk.\n")
+    (notes / "empty.md").write_text("")
+    assert run(["ingest", str(notes), "--json"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert report["added_paths"] == [str((notes / "pier.md").resolve())]
+    assert [e["path"] for e in report["errors"]] == [str((notes / "empty.md").resolve())]
+    (notes / "empty.md").unlink()
+    (notes / "pier.md").write_text("# Pier\n\nThe pier closes at ten.\n")
+    assert run(["ingest", str(notes)]) == 0
+    assert "0 added, 1 updated" in capsys.readouterr().err
+    (notes / "pier.md").unlink()
+    assert run(["ingest", str(notes), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["removed_paths"] == [str((notes / "pier.md").resolve())]
+
+
 def test_stale_documents_in_status_and_ingest_stale(cli_ingested: None, capsys: pytest.CaptureFixture[str],
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     files = len([p for p in sample_corpus_dir().iterdir() if p.is_file()])

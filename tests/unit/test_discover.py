@@ -153,3 +153,20 @@ def test_unreadable_folders_are_named(tmp_path: Path, monkeypatch: pytest.Monkey
         locked.chmod(0o755)
     assert found == [(tmp_path / "ok.txt").resolve()]
     assert problems == [(str(locked), "cannot list the folder (Permission denied): skipped")]
+
+
+def test_localrag_own_folders_are_left_out_wherever_its_home_is(localrag_home: Path, tmp_path: Path) -> None:
+    # LOCALRAG_HOME inside the folder ingested: its saved conversations, tables' version files and model cards
+    # are localrag's own, not the user's documents.
+    (localrag_home / "data" / "conversations").mkdir(parents=True)
+    (localrag_home / "data" / "conversations" / "20261205-000000-aaaaaa.json").write_text("{}")
+    (localrag_home / "data" / "lancedb" / "chunks.lance" / "_versions").mkdir(parents=True)
+    (localrag_home / "data" / "lancedb" / "chunks.lance" / "_versions" / "latest_version_hint.json").write_text("{}")
+    (localrag_home / "models").mkdir()
+    (localrag_home / "models" / "mydocs.md").write_text("# mydocs")
+    (localrag_home / "config").mkdir()
+    (localrag_home / "config" / "watched.json").write_text("{}")
+    (localrag_home / "notes.md").write_text("# a note kept beside localrag's folders")
+    (tmp_path / "letter.txt").write_text("Dear Ada,")
+    assert [p.relative_to(tmp_path).as_posix() for p in discover([tmp_path])] == [
+        "letter.txt", "localrag-home/notes.md"]
