@@ -92,7 +92,14 @@ def _run(args: argparse.Namespace, out: Console, err: Console) -> int:
 
     from localrag.evaluate.datasets import load_dataset, resolve_dataset
     from localrag.evaluate.report import runs_root, write_report
-    from localrag.evaluate.runner import RETRIEVAL_MODES, EvalConfig, EvalProgress, run_eval
+    from localrag.evaluate.runner import (
+        RETRIEVAL_MODES,
+        EvalConfig,
+        EvalProgress,
+        run_eval,
+        run_fingerprint,
+        unfinished_run,
+    )
     from localrag.sizes import count_text
 
     path, fmt = resolve_dataset(args.target[0], args.format)
@@ -110,9 +117,11 @@ def _run(args: argparse.Namespace, out: Console, err: Console) -> int:
                   f"in collection {engine.settings.collection}")
         for note in notes:
             err.print(Text(f"note: {note}", style="yellow"), soft_wrap=True)
-    run_dir = args.out or runs_root() / f"{time.strftime('%Y%m%d-%H%M%S')}-{dataset.name}"
+    stopped = None if args.out else unfinished_run(runs_root(), run_fingerprint(dataset, config))
+    run_dir = args.out or stopped or runs_root() / f"{time.strftime('%Y%m%d-%H%M%S')}-{dataset.name}"
+    into = f"resuming the unfinished run in {run_dir}" if stopped else f"into {run_dir}"
     err.print(Text(f"Evaluating {dataset.name} ({count_text(len(dataset.questions), 'question')}, {corpus}) "
-                   f"into {run_dir}", style="bold"), soft_wrap=True)
+                   f"{into}", style="bold"), soft_wrap=True)
     cancel = threading.Event()
     with progress_bar(err, "{task.fields[note]}") as bar:
         task = bar.add_task("eval", total=None, note="")
@@ -126,7 +135,8 @@ def _run(args: argparse.Namespace, out: Console, err: Console) -> int:
                               progress=on_progress, cancel=cancel, store=store)
         except KeyboardInterrupt:
             cancel.set()
-            err.print(Text(f"interrupted: rerun the same command with --out {run_dir} to resume", style="yellow"))
+            err.print(Text(f"interrupted: the same command resumes the run in {run_dir}", style="yellow"),
+                      soft_wrap=True)
             return 130
     if result.skipped:
         err.print(Text(f"resumed: {result.skipped} answers were already in the run", style="dim"))
@@ -169,13 +179,16 @@ def _run_kgqa(args: argparse.Namespace, out: Console, err: Console) -> int:
     from localrag.cli.common import engine_from_args
     from localrag.evaluate.kgqa import SUMMARY_FILE, KGQAConfig, run_kgqa_eval
     from localrag.evaluate.report import REPORT_FILE, runs_root
+    from localrag.evaluate.runner import unfinished_run
 
     source = Path(args.target[0])
-    run_dir = args.out or runs_root() / f"{time.strftime('%Y%m%d-%H%M%S')}-kgqa-{source.stem}"
     engine = engine_from_args(args)
     config = KGQAConfig(planner=args.planner, limit=args.limit, seed=args.seed,
                         max_hops=engine.settings.graph_max_hops)
-    err.print(Text(f"Graph mode over {source} into {run_dir}", style="bold"))
+    stopped = None if args.out else unfinished_run(runs_root(), config.fingerprint(source))
+    run_dir = args.out or stopped or runs_root() / f"{time.strftime('%Y%m%d-%H%M%S')}-kgqa-{source.stem}"
+    into = f"resuming the unfinished run in {run_dir}" if stopped else f"into {run_dir}"
+    err.print(Text(f"Graph mode over {source} {into}", style="bold"), soft_wrap=True)
     with progress_bar(err) as bar:
         task = bar.add_task("graph mode", total=None)
         result = run_kgqa_eval(source, run_dir, config, embedder=engine.embedder,

@@ -26,7 +26,15 @@ from typing import TYPE_CHECKING, Any
 from localrag.atomic import write_text_atomic
 from localrag.evaluate.metrics import Figure, mean_figure
 from localrag.evaluate.report import write_report
-from localrag.evaluate.runner import RECORDS_FILE, append_record, cut_torn_tail, finish_run, read_records, start_run
+from localrag.evaluate.runner import (
+    RECORDS_FILE,
+    append_record,
+    cut_torn_tail,
+    finish_run,
+    marked_when_cut,
+    read_records,
+    start_run,
+)
 
 if TYPE_CHECKING:
     from localrag.embed import Embedder
@@ -121,8 +129,9 @@ def run_kgqa_eval(
     started = time.perf_counter()
     if todo:
         step(0, len(todo))
-        result = run_kgqa(todo, embedder=embedder, work_dir=run_dir / "graphs", generator=generator,
-                          planner=config.planner, max_hops=config.max_hops, progress=step)
+        with marked_when_cut(run_dir):
+            result = run_kgqa(todo, embedder=embedder, work_dir=run_dir / "graphs", generator=generator,
+                              planner=config.planner, max_hops=config.max_hops, progress=step)
         for record in result.records:
             append_record(run_dir, _record(record, config.spec))
     finish_run(run_dir, "done", time.perf_counter() - started)

@@ -30,9 +30,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -162,8 +164,47 @@ def start_run(run_dir: Path, info: dict[str, Any], fingerprint: str) -> None:
     if holds_other_run(run_dir, fingerprint):
         raise EvalRunError(f"{run_dir}: holds a run of another data set or config",
                            "pick a new --out folder, or rerun with the same options to resume")
-    info = {**info, "fingerprint": fingerprint, "status": "running", "started": time.strftime("%Y-%m-%dT%H:%M:%S")}
+    info = {**info, "fingerprint": fingerprint, "status": "running", "started": time.strftime("%Y-%m-%dT%H:%M:%S"),
+            "pid": os.getpid()}
     write_text_atomic(run_file, json.dumps(info, indent=2))
+
+
+def unfinished_run(root: Path, fingerprint: str) -> Path | None:
+    """The newest run under `root` of this data set and config that did not finish: stopped, failed, or
+    running in a process that is gone (killed). The same command resumes it instead of starting afresh."""
+    from localrag.processes import process_alive
+
+    found = []
+    for run_file in root.glob(f"*/{RUN_FILE}") if root.is_dir() else []:
+        try:
+            info = json.loads(run_file.read_text())
+        except (OSError, ValueError):
+            continue
+        if info.get("fingerprint") != fingerprint or info.get("status") == "done":
+            continue
+        pid = info.get("pid")
+        if info.get("status") == "running" and isinstance(pid, int) and process_alive(pid):
+            continue  # another process is answering it now
+        found.append((str(info.get("started", "")), run_file.parent))
+    return max(found)[1] if found else None
+
+
+def run_fingerprint(dataset: EvalDataset, config: EvalConfig) -> str:
+    """What `run_eval` records a run of `dataset` under `config` by: a run with another is not resumed."""
+    return config.fingerprint(prepare(dataset, config))
+
+
+@contextmanager
+def marked_when_cut(run_dir: Path) -> Iterator[None]:
+    """A run cut short by Ctrl-C (or failing) is marked stopped (failed) in run.json, not left running."""
+    started = time.perf_counter()
+    try:
+        yield
+    except BaseException as exc:
+        if (Path(run_dir) / RUN_FILE).is_file():
+            finish_run(run_dir, "stopped" if isinstance(exc, KeyboardInterrupt) else "failed",
+                       time.perf_counter() - started)
+        raise
 
 
 def finish_run(run_dir: Path, status: str, seconds: float) -> None:
@@ -352,41 +393,43 @@ def run_eval(
     started = time.perf_counter()
     count = 0
     names: dict[str, str] | None = None if store is not None else {}
-    for spec in config.models:
-        todo = [(m, q) for m in config.modes for q in chosen.questions if record_key(spec, m, q.qid) not in done]
-        count += len(config.modes) * len(chosen.questions) - len(todo)
-        result.skipped += len(config.modes) * len(chosen.questions) - len(todo)
-        if not todo:
-            continue
-        if embedder is None:
-            from localrag.embed import open_embedder
+    with marked_when_cut(run_dir):
+        for spec in config.models:
+            todo = [(m, q) for m in config.modes for q in chosen.questions if record_key(spec, m, q.qid) not in done]
+            count += len(config.modes) * len(chosen.questions) - len(todo)
+            result.skipped += len(config.modes) * len(chosen.questions) - len(todo)
+            if not todo:
+                continue
+            if embedder is None:
+                from localrag.embed import open_embedder
 
-            embedder = open_embedder(base.embedder, base.embed_backend, base.embed_batch_size)
-        if store is None and retrieving:
-            if progress:
-                progress(EvalProgress(count, total, spec, retrieving[0], f"indexing {len(chosen.documents)} documents"))
-            store = build_index(chosen, run_dir, embedder, base)
-            names = json.loads((run_dir / "corpus.json").read_text())
-        generator = generator_for(spec) if generator_for else None
-        engine = _engine(base.replace(model=model_setting(spec)), store, embedder, generator)
-        engines = {mode: engine for mode in MODES}
-        if "extract" in config.modes:
-            engines["extract"] = _engine(engine.settings.replace(answer_mode="extract"), store, embedder, generator)
-        for mode, question in todo:
-            if cancel is not None and cancel.is_set():
-                result.cancelled = True
+                embedder = open_embedder(base.embedder, base.embed_backend, base.embed_batch_size)
+            if store is None and retrieving:
+                if progress:
+                    indexing = f"indexing {len(chosen.documents)} documents"
+                    progress(EvalProgress(count, total, spec, retrieving[0], indexing))
+                store = build_index(chosen, run_dir, embedder, base)
+                names = json.loads((run_dir / "corpus.json").read_text())
+            generator = generator_for(spec) if generator_for else None
+            engine = _engine(base.replace(model=model_setting(spec)), store, embedder, generator)
+            engines = {mode: engine for mode in MODES}
+            if "extract" in config.modes:
+                engines["extract"] = _engine(engine.settings.replace(answer_mode="extract"), store, embedder, generator)
+            for mode, question in todo:
+                if cancel is not None and cancel.is_set():
+                    result.cancelled = True
+                    break
+                record = answer_question(engines[mode], mode, question, k=config.k, names=names, cancel=cancel)
+                if cancel is not None and cancel.is_set():
+                    result.cancelled = True
+                    break
+                record["spec"] = spec
+                append_record(run_dir, record)
+                count += 1
+                if progress:
+                    progress(EvalProgress(count, total, spec, mode, question.question))
+            if result.cancelled:
                 break
-            record = answer_question(engines[mode], mode, question, k=config.k, names=names, cancel=cancel)
-            if cancel is not None and cancel.is_set():
-                result.cancelled = True
-                break
-            record["spec"] = spec
-            append_record(run_dir, record)
-            count += 1
-            if progress:
-                progress(EvalProgress(count, total, spec, mode, question.question))
-        if result.cancelled:
-            break
     finish_run(run_dir, "stopped" if result.cancelled else "done", time.perf_counter() - started)
     wanted = {record_key(s, m, q.qid) for s in config.models for m in config.modes for q in chosen.questions}
     result.records = [r for r in read_records(run_dir) if record_key(r["spec"], r["mode"], r["qid"]) in wanted]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,7 +24,16 @@ from localrag.evaluate.datasets import (
     split_documents,
 )
 from localrag.evaluate.report import list_runs, summarise, write_report
-from localrag.evaluate.runner import RECORDS_FILE, EvalConfig, EvalProgress, EvalRunError, read_records, run_eval
+from localrag.evaluate.runner import (
+    RECORDS_FILE,
+    EvalConfig,
+    EvalProgress,
+    EvalRunError,
+    read_records,
+    run_eval,
+    run_fingerprint,
+    unfinished_run,
+)
 from localrag.types import GenerationStats
 
 
@@ -169,6 +179,45 @@ def test_interrupted_run_resumes_without_asking_again(tmp_path: Path) -> None:
     assert all(r["scores"]["citation_precision"] in (0.0, 1.0) for r in rag)
     # Only its own document holds a reply's code word, so a citation is supported exactly when it is right.
     assert all(r["scores"]["citation_support"] == r["scores"]["citation_precision"] for r in rag)
+
+
+def test_a_run_cut_by_ctrl_c_is_marked_stopped_and_found_to_resume(tmp_path: Path) -> None:
+    data = dataset(12)
+    generator = EchoGenerator()
+    config = EvalConfig(modes=("model",), side="all", k=3)
+
+    def ctrl_c_after_three(p: EvalProgress) -> None:
+        if p.done == 3:
+            raise KeyboardInterrupt
+
+    runs = tmp_path / "evals"
+    fingerprint = run_fingerprint(data, config)
+    assert unfinished_run(runs, fingerprint) is None
+    with pytest.raises(KeyboardInterrupt):
+        run_eval(data, runs / "20261205-100000-set", config, settings=Settings(), embedder=HashEmbedder(),
+                 generator_for=lambda spec: generator, progress=ctrl_c_after_three)
+    cut = runs / "20261205-100000-set"
+    assert json.loads((cut / "run.json").read_text())["status"] == "stopped"  # not "running" for ever
+    assert [r.status for r in list_runs(runs)] == ["stopped"]
+    # The same data set and config find it; another config does not.
+    assert unfinished_run(runs, fingerprint) == cut
+    assert unfinished_run(runs, run_fingerprint(data, EvalConfig(modes=("model",), side="all", k=4))) is None
+    resumed = run_eval(data, cut, config, settings=Settings(), embedder=HashEmbedder(),
+                       generator_for=lambda spec: generator)
+    assert resumed.skipped == 3 and len(resumed.records) == 12
+    assert unfinished_run(runs, fingerprint) is None  # done
+
+
+def test_a_run_another_process_is_answering_is_not_resumed_but_a_killed_one_is(tmp_path: Path) -> None:
+    data = dataset(12)
+    config = EvalConfig(modes=("model",), side="all", k=3)
+    run_dir = tmp_path / "evals" / "20261205-100000-set"
+    run_dir.mkdir(parents=True)
+    fingerprint = run_fingerprint(data, config)
+    for pid, found in ((os.getpid(), None), (2**22 + 12345, run_dir)):  # running here; a pid no process has
+        (run_dir / "run.json").write_text(json.dumps({"fingerprint": fingerprint, "status": "running", "pid": pid,
+                                                      "started": "2026-12-05T10:00:00"}))
+        assert unfinished_run(tmp_path / "evals", fingerprint) == found
 
 
 def test_a_raft_reply_is_scored_on_its_answer_tag_and_shown_tidied(tmp_path: Path) -> None:
