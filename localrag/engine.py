@@ -41,10 +41,11 @@ from localrag.config import Settings, load_settings, update_saved_settings
 from localrag.engine_collections import Collections
 from localrag.engine_graph import GraphMode
 from localrag.engine_status import Information
-from localrag.errors import ConfigError, LocalRagError
+from localrag.errors import ConfigError, LocalRagError, ModelError
 from localrag.forget import Forgotten, conversations_keeping, derived_folders, forget_targets
 from localrag.models import (
     BUNDLED_GENERATOR,
+    bundled_generator_path,
     read_gguf_header,
     resolve_generator,
     trained_on_whole_chunks,
@@ -53,6 +54,7 @@ from localrag.questions import checked_question
 from localrag.safe_text import path_text
 from localrag.sizes import count_text
 from localrag.types import (
+    MAX_SEARCH_K,
     Answer,
     AnswerEvent,
     Chunk,
@@ -235,9 +237,15 @@ class Engine(GraphMode, Collections, Information):
             return self._generator
 
     def model_name(self) -> str:
+        """The name answers are labelled with, the same before the model is loaded as after."""
         if self._generator is not None:
             return self._generator.name
-        return _model_label(self.settings.model) if self.settings.model else BUNDLED_GENERATOR
+        if self.settings.model:
+            return _model_label(self.settings.model)
+        try:
+            return bundled_generator_path().stem  # as the loaded LlamaGenerator names itself
+        except ModelError:
+            return BUNDLED_GENERATOR
 
     def resolve_model(self, spec: str) -> Path:
         """The GGUF file a --model value names (a path, a models/ name, or another tool's model)."""
@@ -535,7 +543,14 @@ class Engine(GraphMode, Collections, Information):
     # -- answering -----------------------------------------------------------------------------
 
     def search(self, query: str, *, k: int | None = None, filters: SearchFilters | None = None) -> list[Hit]:
-        """Hybrid search: each hit keeps both legs' ranks and scores beside its fused score."""
+        """Hybrid search: each hit keeps both legs' ranks and scores beside its fused score; `k` from 1 to
+        MAX_SEARCH_K passages (the rule of the CLI, the API and MCP, which ask for SEARCH_K unless told), by
+        default the `top_k` setting."""
+        if not query.strip():
+            raise LocalRagError("the query is empty", "type some words to search for")
+        if k is not None and not 1 <= k <= MAX_SEARCH_K:
+            raise LocalRagError(f"{k} passages: a search returns from 1 to {MAX_SEARCH_K}",
+                                f"ask for 1 to {MAX_SEARCH_K} passages")
         return self._search(query, k, filters)
 
     def _search(self, query: str, k: int | None, filters: SearchFilters | None,

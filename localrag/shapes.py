@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
     from localrag.answer.summary import Summary
     from localrag.forget import Forgotten
+    from localrag.fusion import FusionChoice
     from localrag.graph.reason import GraphAnswer
     from localrag.graph.related import RelatedResult, RelatedView
     from localrag.graph.triples import ListedTriple
@@ -41,6 +42,25 @@ def answer_json(answer: Answer) -> dict[str, Any]:
 def hit_json(hit: Hit) -> dict[str, Any]:
     """A retrieved chunk with its fused score and each retriever's rank and score (None: not found by it)."""
     return dataclasses.asdict(hit)
+
+
+# `search_json`'s version: 1 was the CLI's own flat hit (`fused_score`, `vector: {rank, score}`), 2 the shared one.
+SEARCH_SCHEMA = 2
+
+
+def search_json(query: str, hits: Sequence[Hit], choice: FusionChoice | None) -> dict[str, Any]:
+    """`localrag search --json`, the API's `POST /search` and MCP's `search`: the hits in rank order, each as
+    `hit_json` gives it (the chunk, the fused score, each leg's rank and score) with its `rank`, and the fusion
+    that ranked them (`chosen`: measured for this index by `retrieval tune-fusion`, else the default)."""
+    from localrag.fusion import DEFAULT
+
+    fusion = choice.fusion if choice is not None else DEFAULT
+    return {
+        "schema": SEARCH_SCHEMA,
+        "query": query,
+        "fusion": {**dataclasses.asdict(fusion), "label": fusion.label, "chosen": choice is not None},
+        "hits": [{"rank": position, **hit_json(hit)} for position, hit in enumerate(hits, start=1)],
+    }
 
 
 def chunk_json(chunk: Chunk) -> dict[str, Any]:

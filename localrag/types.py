@@ -270,6 +270,12 @@ class IngestProgress:
     activity: str = ""
 
 
+# How many passages a search (`localrag search`, the API's `POST /search`, MCP's `search`) returns unless asked,
+# and the most it returns: every front end takes the Engine's rule.
+SEARCH_K = 10
+MAX_SEARCH_K = 100
+
+
 @dataclass
 class IngestReport:
     added: int = 0

@@ -9,19 +9,14 @@ printed as plain rich `Text`, never markup, and lines are not wrapped when stdou
 from __future__ import annotations
 
 import argparse
-import dataclasses
-from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.text import Text
 
 from localrag.cli.common import print_json
+from localrag.shapes import search_json
+from localrag.types import MAX_SEARCH_K, SEARCH_K
 
-if TYPE_CHECKING:
-    from localrag.fusion import FusionChoice
-    from localrag.types import Hit
-
-SCHEMA_VERSION = 1
 EXCERPT_CHARS = 240
 
 
@@ -31,48 +26,12 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 
     search = sub.add_parser("search", help="the ranked passages for a query, with each retrieval leg's rank; no answer")
     search.add_argument("query", help="what to search for; - reads it from stdin")
-    search.add_argument("-k", "--top-k", type=int, default=10, help="passages to show (default 10)")
+    search.add_argument("-k", "--top-k", type=int, default=SEARCH_K,
+                        help=f"passages to show, 1 to {MAX_SEARCH_K} (default {SEARCH_K})")
     add_filter_flags(search)
     search.add_argument("--json", action="store_true", help="print the ranked passages as JSON")
     add_collection_flag(search)
     search.set_defaults(handler=_search)
-
-
-def _leg(rank: int | None, score: float | None) -> dict[str, Any] | None:
-    return None if rank is None else {"rank": rank, "score": score}
-
-
-def hit_to_json(position: int, hit: Hit) -> dict[str, Any]:
-    """One ranked passage: where it is, its text, and each leg's rank/score (null: not in that leg's list)."""
-    chunk = hit.chunk
-    return {
-        "rank": position,
-        "chunk_id": chunk.chunk_id,
-        "path": chunk.path,
-        "page": chunk.page,
-        "heading": chunk.heading,
-        "start": chunk.start,
-        "end": chunk.end,
-        "line_start": chunk.line_start,
-        "line_end": chunk.line_end,
-        "text": chunk.text,
-        "fused_score": hit.score,
-        "vector": _leg(hit.vector_rank, hit.vector_score),
-        "bm25": _leg(hit.text_rank, hit.text_score),
-        "rerank_score": hit.rerank_score,
-    }
-
-
-def search_to_json(query: str, hits: list[Hit], choice: FusionChoice | None) -> dict[str, Any]:
-    from localrag.fusion import DEFAULT
-
-    fusion = choice.fusion if choice is not None else DEFAULT
-    return {
-        "schema": SCHEMA_VERSION,
-        "query": query,
-        "fusion": {**dataclasses.asdict(fusion), "label": fusion.label, "chosen": choice is not None},
-        "hits": [hit_to_json(i, h) for i, h in enumerate(hits, start=1)],
-    }
 
 
 def _leg_text(name: str, rank: int | None, score: float | None) -> str:
@@ -81,18 +40,13 @@ def _leg_text(name: str, rank: int | None, score: float | None) -> str:
 
 def _search(args: argparse.Namespace, out: Console, err: Console) -> int:
     from localrag.cli.common import engine_from_args, filters_from_args, text_or_stdin
-    from localrag.errors import LocalRagError
 
     args.query = text_or_stdin(args.query)
-    if args.top_k is not None and args.top_k <= 0:
-        raise LocalRagError(f"-k {args.top_k}: must be at least 1", "pass a positive number of passages")
-    if not args.query.strip():
-        raise LocalRagError("the query is empty", "type some words to search for")
     engine = engine_from_args(args)
     hits = engine.search(args.query, k=args.top_k, filters=filters_from_args(args))
     choice = engine.fusion_choice()
     if args.json:
-        print_json(search_to_json(args.query, hits, choice))
+        print_json(search_json(args.query, hits, choice))
         return 0
     from localrag.shapes import chunk_place
 

@@ -60,13 +60,13 @@ from localrag.shapes import (
     answer_json,
     documents_json,
     forgotten_json,
-    hit_json,
     ingest_report_json,
     related_json,
+    search_json,
     summary_json,
     triples_json,
 )
-from localrag.types import DoneEvent, TokenEvent
+from localrag.types import SEARCH_K, DoneEvent, TokenEvent
 
 if TYPE_CHECKING:
     from localrag.engine import Engine
@@ -305,7 +305,7 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None)
         if len(query) > limits.max_question_chars:
             raise ApiError(400, f"the query has {len(query)} characters; the limit is {limits.max_question_chars}",
                            code="question_too_long")
-        k = data.get("k", engine.settings.top_k)
+        k = data.get("k", SEARCH_K)
         if not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= limits.max_search_k:
             raise ApiError(400, f"`k` must be an integer from 1 to {limits.max_search_k}")
         path_glob, file_types = data.get("path_glob"), data.get("file_types") or []
@@ -315,7 +315,7 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None)
             raise ApiError(400, "`file_types` must be a list of strings such as [\"pdf\", \"md\"]")
         filters = SearchFilters(path_glob, tuple(file_types)) if path_glob or file_types else None
         hits = await run_in_threadpool(lambda: engine.search(query, k=k, filters=filters))
-        return JSONResponse({"query": query, "hits": [hit_json(h) for h in hits]})
+        return JSONResponse(search_json(query, hits, engine.fusion_choice()))
 
     async def related(request: Request) -> Response:
         data = await _json_body(request, limits)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from localrag.types import MAX_SEARCH_K
+
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
 
@@ -15,4 +17,4 @@ class Limits:
     # Requests that may wait behind the one running on the model; more are refused with 503.
     queue_size: int = 8
     max_embedding_inputs: int = 256
-    max_search_k: int = 100
+    max_search_k: int = MAX_SEARCH_K  # a server may take fewer; the Engine never more

@@ -33,12 +33,13 @@ from localrag.shapes import (
     documents_json,
     forgotten_json,
     graph_answer_json,
-    hit_json,
     ingest_report_json,
     related_json,
+    search_json,
     summary_json,
     triples_json,
 )
+from localrag.types import MAX_SEARCH_K, SEARCH_K
 
 if TYPE_CHECKING:
     from mcp.server.mcpserver import MCPServer
@@ -73,19 +74,22 @@ def build_server(engine: Engine) -> MCPServer:
 
     @server.tool()
     def search(
-        query: Annotated[str, Field(min_length=1, max_length=4000, description="what to look for")],
-        k: Annotated[int, Field(ge=1, le=100, description="how many chunks to return")] = 8,
+        # The Engine checks the query and `k` (its words, not a validation dump); the schema still says the range.
+        query: Annotated[str, Field(max_length=4000, description="what to look for")],
+        k: Annotated[int, Field(description="how many chunks to return",
+                                json_schema_extra={"minimum": 1, "maximum": MAX_SEARCH_K})] = SEARCH_K,
         path_glob: Annotated[str | None, Field(description="only documents whose path matches this glob")] = None,
         file_types: Annotated[list[str] | None, Field(description="only these types, e.g. [\"pdf\", \"md\"]")] = None,
     ) -> dict[str, Any]:
         """Ranked chunks of the indexed documents for a query (hybrid: vector and BM25, fused).
 
-        Returns {query, hits}: each hit has the chunk (text, document path, page, heading, chunk_id,
-        doc_id), the fused score, and each retriever's rank and score (null: not found by it).
+        Returns {schema, query, fusion, hits}, as `localrag search --json` and POST /search: each hit has its
+        rank, the chunk (text, document path, page, heading, lines, chunk_id, doc_id), the fused score, and
+        each retriever's rank and score (null: not found by it).
         """
         filters = SearchFilters(path_glob, tuple(file_types or ())) if path_glob or file_types else None
         hits = call(lambda: engine.search(query, k=k, filters=filters))
-        return {"query": query, "hits": [hit_json(h) for h in hits]}
+        return search_json(query, hits, engine.fusion_choice())
 
     @server.tool()
     def ask(
@@ -169,7 +173,8 @@ def build_server(engine: Engine) -> MCPServer:
     @server.tool()
     def summarize(
         path: Annotated[str, Field(min_length=1, description="an indexed document's path (list_documents has them)")],
-        sentences: Annotated[int, Field(ge=1, le=MAX_KEY_SENTENCES, description="how many key sentences")] = 5,
+        sentences: Annotated[int, Field(description="how many key sentences (the Engine checks the range)",
+                                        json_schema_extra={"minimum": 1, "maximum": MAX_KEY_SENTENCES})] = 5,
     ) -> dict[str, Any]:
         """The key sentences of one indexed document, quoted word for word, found without the model.
 

@@ -16,6 +16,7 @@ from localrag.embed import SentenceTransformerEmbedder
 from localrag.engine import Engine
 from localrag.fusion import MIN_CHUNKS, load_choice
 from localrag.ingest.discover import sample_corpus_dir
+from localrag.shapes import SEARCH_SCHEMA
 
 
 def _made_up_corpus(folder: Path, n: int) -> Path:
@@ -94,23 +95,24 @@ def test_search_json_keeps_both_legs_ranks_and_text_prints_plain_lines(
 ) -> None:
     assert run(["search", "When was the Kestrel Point lighthouse first lit?", "-k", "3", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert data["schema"] == 1
+    assert data["schema"] == SEARCH_SCHEMA == 2
     assert data["query"] == "When was the Kestrel Point lighthouse first lit?"
     assert set(data["fusion"]) == {"rrf_k", "vector_weight", "text_weight", "label", "chosen"}
     hits = data["hits"]
     assert 1 <= len(hits) <= 3
     assert [h["rank"] for h in hits] == list(range(1, len(hits) + 1))
-    keys = {"rank", "chunk_id", "path", "page", "heading", "start", "end", "line_start", "line_end", "text",
-            "fused_score", "vector", "bm25", "rerank_score"}
+    # The shape of every front end's hit (shapes.hit_json: the API's POST /search, MCP's search, ask's sources).
+    keys = {"rank", "chunk", "score", "vector_rank", "text_rank", "vector_score", "text_score", "rerank_score"}
     for hit in hits:
         assert set(hit) == keys
-        assert isinstance(hit["fused_score"], float)
-        for leg in ("vector", "bm25"):
-            assert hit[leg] is None or (isinstance(hit[leg]["rank"], int) and isinstance(hit[leg]["score"], float))
-    top = hits[0]
+        assert isinstance(hit["score"], float)
+        for leg in ("vector", "text"):
+            assert hit[f"{leg}_rank"] is None or (isinstance(hit[f"{leg}_rank"], int)
+                                                  and isinstance(hit[f"{leg}_score"], float))
+    top = hits[0]["chunk"]
     assert Path(top["path"]).name == "kestrel-point-lighthouse.md"
-    assert top["vector"] is not None and top["bm25"] is not None
-    assert [h["fused_score"] for h in hits] == sorted((h["fused_score"] for h in hits), reverse=True)
+    assert hits[0]["vector_rank"] is not None and hits[0]["text_rank"] is not None
+    assert [h["score"] for h in hits] == sorted((h["score"] for h in hits), reverse=True)
     # A Markdown file is indexed as its own text: the hit names the lines of the file it spans.
     lines = Path(top["path"]).read_text(encoding="utf-8").splitlines()
     assert 1 <= top["line_start"] <= top["line_end"] <= len(lines)
@@ -123,16 +125,17 @@ def test_search_json_keeps_both_legs_ranks_and_text_prints_plain_lines(
 
     # A double quote is LanceDB's phrase syntax, which the BM25 index cannot serve: searched as words.
     assert run(["search", 'the "Kestrel Point" lighthouse', "-k", "1", "--json"]) == 0
-    assert Path(json.loads(capsys.readouterr().out)["hits"][0]["path"]).name == "kestrel-point-lighthouse.md"
+    assert Path(json.loads(capsys.readouterr().out)["hits"][0]["chunk"]["path"]).name == "kestrel-point-lighthouse.md"
 
     assert run(["search", "lighthouse", "--type", "pdf", "--json"]) == 0
-    assert {Path(h["path"]).suffix for h in json.loads(capsys.readouterr().out)["hits"]} <= {".pdf"}
+    assert {Path(h["chunk"]["path"]).suffix for h in json.loads(capsys.readouterr().out)["hits"]} <= {".pdf"}
 
     assert run(["search", "[bold]lighthouse[/bold]", "-k", "2"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("1. ") and "vector #" in out and "BM25 #" in out
-    assert run(["search", "lighthouse", "-k", "0"]) == 2
-    assert "-k 0" in capsys.readouterr().err
+    for k in ("0", "101"):  # the Engine's rule, as the API's and MCP's
+        assert run(["search", "lighthouse", "-k", k]) == 2
+        assert f"{k} passages: a search returns from 1 to 100" in capsys.readouterr().err
 
 
 def test_tune_fusion_command_on_a_small_index_keeps_the_default(

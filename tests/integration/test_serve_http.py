@@ -127,6 +127,7 @@ def test_plain_http_search_ingest_health_and_limits(server: Running, tmp_path: P
     assert status == 200 and len(found["hits"]) == 3
     assert found["hits"][0]["chunk"]["path"].endswith("kestrel-point-lighthouse.md")
     assert {"vector_rank", "text_rank", "score"} <= set(found["hits"][0])
+    assert found["schema"] == 2 and [h["rank"] for h in found["hits"]] == [1, 2, 3]  # `search --json`'s shape
 
     lighthouse = next(h["chunk"]["path"] for h in found["hits"] if h["chunk"]["path"].endswith("lighthouse.md"))
     status, _, summary = server.request("POST", "/summarize", {"path": lighthouse, "sentences": 2})
@@ -162,6 +163,8 @@ def test_plain_http_search_ingest_health_and_limits(server: Running, tmp_path: P
     assert server.request("GET", "/documents?stale=yes")[0] == 400
     status, _, state = server.request("GET", "/status")
     assert status == 200 and (state["documents"], state["stale_documents"]) == (3, 0)
+    # The model as `localrag status` names it, though this server's is loaded and the CLI's is not.
+    assert state["model"] == Engine(Settings()).model_name() == "SmolLM2-135M-Instruct.Q4_1"
 
     status, _, error = server.request("POST", "/forget", {"paths": [str(note)], "purge": "yes"})
     assert status == 400 and "`purge`" in error["error"]["message"]

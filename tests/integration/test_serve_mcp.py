@@ -70,6 +70,8 @@ async def _session(home: Path) -> dict[str, Any]:
         seen["summary_folder"] = await call("summarize", path=str(sample_corpus_dir()))
         seen["status"] = await call("status")
         seen["bad_k"] = await call("search", query="lighthouse", k="many")
+        seen["too_many"] = await call("search", query="lighthouse", k=101)
+        seen["no_sentences"] = await call("summarize", path=str(sample_corpus_dir() / SAMPLES[0]), sentences=0)
         seen["empty"] = await call("ask", question="   ")
         doc_id = seen["documents"]["documents"][0]["doc_id"]
         chunk_id = seen["search"]["hits"][0]["chunk"]["chunk_id"]
@@ -125,6 +127,10 @@ def test_every_tool_and_resource_over_stdio(
                                                         "where": "films.tsv:3"}]}
     assert seen["bad_score"][1].endswith("score 'walk' is not known (use one of: shared, pagerank)")
     assert seen["bad_k"][0] == "error" and "k" in seen["bad_k"][1]
+    # A value out of range gets the Engine's words, as the CLI and the API give them, not a validation dump.
+    assert seen["too_many"][1].endswith("101 passages: a search returns from 1 to 100 (ask for 1 to 100 passages)")
+    assert seen["no_sentences"][1].endswith("0 sentences: a summary has from 1 to 50 (ask for 1 to 50)")
+    assert seen["search"]["schema"] == 2 and seen["search"]["hits"][0]["rank"] == 1
     assert seen["empty"][0] == "error"
     assert seen["empty"][1].endswith("the question is empty (type a question about your documents)")
     assert seen["doc"]["chunks"] and seen["doc"]["document"]["doc_id"] == seen["documents"]["documents"][0]["doc_id"]
