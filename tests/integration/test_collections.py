@@ -161,7 +161,7 @@ def test_cli_collection_option_setting_and_commands(
     assert json.loads(capsys.readouterr().out)["hits"] == []
     monkeypatch.setenv("LOCALRAG_COLLECTION", "work")  # set once for a script
     assert run(["search", "ferry harbour", "--json"]) == 0
-    assert [Path(h["path"]).parent for h in json.loads(capsys.readouterr().out)["hits"]] == [notes]
+    assert [Path(h["chunk"]["path"]).parent for h in json.loads(capsys.readouterr().out)["hits"]] == [notes]
     monkeypatch.delenv("LOCALRAG_COLLECTION")
 
     assert run(["status", "--collection", "nope"]) == 2
