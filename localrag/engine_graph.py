@@ -193,7 +193,11 @@ class GraphMode:
         """Entities sharing the most specific neighbours with `entities`, each with the paths that join them;
         `scoring`: "shared" (inverse-degree shared neighbours) or "pagerank" (localrag/graph/related.py)."""
         from localrag.graph.related import find_related
+        from localrag.types import MAX_SEARCH_K
 
+        if not 1 <= k <= MAX_SEARCH_K:  # the rule of search, for the CLI, the API and MCP alike
+            raise LocalRagError(f"{k} entities: related lists from 1 to {MAX_SEARCH_K}",
+                                f"ask for 1 to {MAX_SEARCH_K} entities")
         index = self.graph_index()
         if not index.n_triples:
             raise LocalRagError(

@@ -137,7 +137,8 @@ def build_server(engine: Engine) -> MCPServer:
         entities: Annotated[list[str], Field(min_length=1, max_length=20,
                                              description="one or more entity names of the graph (several: liked all)")],
         relations: Annotated[list[str] | None, Field(description="count only these relations")] = None,
-        k: Annotated[int, Field(ge=1, le=100, description="how many entities to return")] = 10,
+        k: Annotated[int, Field(description="how many entities to return",
+                                json_schema_extra={"minimum": 1, "maximum": MAX_SEARCH_K})] = 10,
         score: Annotated[str, Field(description="shared: specific shared neighbours (default); pagerank: "
                                                 "personalized PageRank from the entities",
                                     json_schema_extra={"enum": list(SCORINGS)})] = "shared",

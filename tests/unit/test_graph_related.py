@@ -101,6 +101,9 @@ def test_related_command(films_cli: Engine, capsys: pytest.CaptureFixture[str]) 
 
     assert run(["related", "Jaws"]) == 2
     assert "'Jaws' is not an entity of the graph" in capsys.readouterr().err
+    # No count of entities is "nothing shares a neighbour": the Engine's rule, as the API's and MCP's.
+    assert run(["related", "Big", "-k", "0"]) == 2
+    assert "0 entities: related lists from 1 to 100" in capsys.readouterr().err
 
 
 def test_recommendation_questions_name_their_seeds(index: GraphIndex) -> None:
