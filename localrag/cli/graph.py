@@ -158,16 +158,18 @@ def _import(args: argparse.Namespace, out: Console, err: Console) -> int:
     from localrag.cli.common import engine_from_args
 
     report = engine_from_args(args).graph_import(args.file)
+    skipped = 1 if report.errors else 0  # as `ingest` when a file failed: the rest was imported
     if args.json:
         data = {"file": str(args.file), "triples": report.triples, "entities": report.entities,
-                "errors": [str(e) for e in report.errors]}
+                "removed": report.removed, "errors": [str(e) for e in report.errors]}
         print_json(data)
-        return 0
+        return skipped
     for error in report.errors:
         err.print(Text(f"skipped: {error}", style="yellow"))
-    err.print(Text(f"imported {args.file}: {report.triples} new triples, {report.entities} new entities, "
-                   f"{len(report.errors)} lines skipped", style="bold"))
-    return 0
+    removed = f", {report.removed} no longer in it removed" if report.removed else ""
+    err.print(Text(f"imported {args.file}: {report.triples} new triples{removed}, {report.entities} new entities, "
+                   f"{len(report.errors)} lines skipped", style="bold"), soft_wrap=True)
+    return skipped
 
 
 def _training(args: argparse.Namespace, out: Console, err: Console) -> int:

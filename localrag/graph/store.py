@@ -25,7 +25,7 @@ not the tables' current one is never used: the columns are built again from the 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
@@ -35,7 +35,7 @@ import numpy as np
 
 from localrag.errors import StoreError
 from localrag.graph.columns import GraphColumns, IndexKey
-from localrag.graph.triple_file import ImportReport, read_triple_file
+from localrag.graph.triple_file import ImportReport, imported_doc_id, read_triple_file
 from localrag.graph.triples import Triple, normalise_entity, normalise_relation
 from localrag.store_damage import graph_damage_error, graph_guarded, is_damage
 from localrag.store_schema import sql_in, sql_literal
@@ -301,10 +301,7 @@ class GraphStore:
                 alias_of.setdefault(
                     normalise_entity(other), alias_of.get(normalise_entity(name), normalise_entity(name))
                 )
-
-        def resolve(name: str) -> str:
-            norm = normalise_entity(name)
-            return alias_of.get(norm, norm)
+        resolve = _resolver(alias_of)
 
         with self._lock:
             base = self._current_columns()
@@ -412,6 +409,12 @@ class GraphStore:
                 out[alias] = eid
         return out
 
+    def _file_rows(self, doc_id: str) -> set[tuple[str, str, str, str]]:
+        """(head, relation, tail, source) of every triple an imported file gave."""
+        table = self.triple_rows(f"doc_id = {sql_literal(doc_id)}")
+        return set(zip(table["head"].to_pylist(), table["relation"].to_pylist(), table["tail"].to_pylist(),
+                       table["source"].to_pylist(), strict=True))
+
     def _existing_keys(self, doc_ids: set[str]) -> set[tuple[str, str, str, str]]:
         keys: set[tuple[str, str, str, str]] = set()
         ids = sorted(doc_ids)
@@ -432,14 +435,26 @@ class GraphStore:
     def import_triples(self, path: Path, *, doc_id: str | None = None) -> ImportReport:
         """Import a TSV (tab) or CSV (.csv) file of head, relation, tail; a bad line is reported, not fatal.
 
-        The triples' `doc_id` defaults to `file:<absolute path>`, so re-importing the same file does
-        not duplicate them and `delete_for_documents` can drop the file's triples.
+        The triples' `doc_id` defaults to `file:<absolute path>`: importing the file again adds nothing when
+        it is unchanged, only its new lines when lines were added, and replaces its triples when a line it had
+        changed, moved or went (a kill between the two commits leaves none of them: importing again mends it).
         """
         path = Path(path)
         report = ImportReport()
         triples = read_triple_file(path, doc_id, report)
-        report.triples, report.entities = self.add_triples(triples)
-        if report.triples:
+        doc = doc_id or imported_doc_id(path)
+        with self._lock:
+            before = self._file_rows(doc)
+            resolve = _resolver(self._alias_map())
+            after = {(resolve(t.head), normalise_relation(t.relation), resolve(t.tail), t.source) for t in triples}
+            if before - after:
+                # Edited since its last import: a line gone, changed or moved (its `file:line` source with it).
+                # Its triples are replaced, or the graph would answer from lines the file no longer holds.
+                self.delete_for_documents([doc])
+                report.removed = len(before - after)
+            written, report.entities = self.add_triples(triples)
+            report.triples = len(after - before) if report.removed else written
+        if written or report.removed:
             self.compact()
             self.index_columns()
             self.columns()  # saved now, so the next start reads the file instead of every row
@@ -510,6 +525,16 @@ class GraphStore:
                     self._columns_saved = False
                 self.columns()
         return removed
+
+
+def _resolver(alias_of: Mapping[str, str]) -> Callable[[str], str]:
+    """A surface name -> its entity id: normalised, then an alias to the entity it names."""
+
+    def resolve(name: str) -> str:
+        norm = normalise_entity(name)
+        return alias_of.get(norm, norm)
+
+    return resolve
 
 
 def entity_vectors(table: pa.Table) -> np.ndarray:

@@ -28,6 +28,14 @@ class ImportReport:
     triples: int = 0
     entities: int = 0
     errors: list[GraphImportError] = field(default_factory=list)
+    # Triples of an earlier import of the file that it no longer holds (a line changed, moved or gone): removed.
+    removed: int = 0
+
+
+def imported_doc_id(path: Path) -> str:
+    """The `doc_id` of a triples file's triples: `file:<absolute path>`, so that importing it again replaces
+    them and `graph clear --imported` tells them from built ones."""
+    return f"{IMPORTED}{path.resolve()}"
 
 
 # A first row naming the columns is a header, not a triple.
@@ -81,7 +89,7 @@ def read_triple_file(path: Path, doc_id: str | None, report: ImportReport) -> li
             f"{path}: cannot read the triples file ({exc})", "pass a UTF-8 TSV or CSV file"
         ) from exc
     delimiter = "," if path.suffix.lower() == ".csv" else "\t"
-    doc = doc_id or f"{IMPORTED}{path.resolve()}"
+    doc = doc_id or imported_doc_id(path)
     triples: list[Triple] = []
     first = True
     try:

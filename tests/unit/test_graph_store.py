@@ -55,6 +55,23 @@ def test_reimport_does_not_duplicate(graph: GraphStore, tmp_path: Path) -> None:
     assert graph.stats().triples == 6
 
 
+def test_reimport_of_an_edited_file_replaces_its_triples(graph: GraphStore, tmp_path: Path) -> None:
+    def rows() -> list[tuple[str, str, str]]:
+        return sorted((r["head"], r["tail"], r["source"]) for r in graph.triple_rows().to_pylist())
+
+    path = write(tmp_path, "stock.tsv", "Kayak\tstored in\tBergen\nAnvil\tstored in\tTromso\n")
+    graph.import_triples(path)
+    appended = graph.import_triples(write(tmp_path, "stock.tsv", path.read_text() + "Oar\tstored in\tBergen\n"))
+    assert (appended.triples, appended.removed) == (1, 0)  # a line added: only it is new
+    # Line 1 now says Oslo, line 2 is gone: the graph must not answer from what the file no longer says.
+    edited = graph.import_triples(write(tmp_path, "stock.tsv", "Kayak\tstored in\tOslo\nOar\tstored in\tBergen\n"))
+    assert (edited.triples, edited.removed) == (2, 3)  # Oar moved to line 2: its citation moves with it
+    assert rows() == [("kayak", "oslo", "stock.tsv:1"), ("oar", "bergen", "stock.tsv:2")]
+    assert "anvil" not in graph.columns().entity_ids  # no triple names it any more
+    other = graph.import_triples(write(tmp_path, "other.tsv", "Anvil\tstored in\tTromso\n"))
+    assert (other.triples, other.removed) == (1, 0) and len(rows()) == 3  # another file's triples stay apart
+
+
 def test_filtered_triple_rows_and_entity_names(graph: GraphStore, tmp_path: Path) -> None:
     from localrag.store_schema import sql_in
 
