@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 from rich.text import Text
 
+from localrag.cli.collections import add_collection_flag
 from localrag.cli.common import print_json
 from localrag.cli.tables import Rows
 
@@ -34,6 +35,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     tune.add_argument("--questions", type=Path, metavar="RAFT_DIR",
                       help="measure on the questions of this RAFT build (its qa.jsonl) instead of pseudo-queries")
     tune.add_argument("--json", action="store_true", help="print the choice and every candidate's figures as JSON")
+    add_collection_flag(tune)
     tune.set_defaults(handler=_tune_fusion)
 
 

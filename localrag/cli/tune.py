@@ -23,6 +23,7 @@ from rich.console import Console
 from rich.text import Text
 
 from localrag.cli.argtypes import count, positive, probability
+from localrag.cli.collections import add_collection_flag
 from localrag.cli.common import print_json, progress_bar
 
 if TYPE_CHECKING:
@@ -101,6 +102,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     _raft_flags(build)
     build.add_argument("--out", type=Path, help="output folder (default: DATA_DIR/raft)")
     _json_flag(build)
+    add_collection_flag(build)
     build.set_defaults(handler=_raft_build)
 
     finetune = sub.add_parser("finetune", help="LoRA fine-tuning on a RAFT set (resumable)")
@@ -144,6 +146,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     _raft_flags(tune)
     _train_flags(tune)
     _export_flags(tune)
+    add_collection_flag(tune)
     tune.set_defaults(handler=_tune)
 
 

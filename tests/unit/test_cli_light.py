@@ -85,3 +85,15 @@ def test_a_reader_that_stops_early_gets_no_traceback() -> None:
     err = process.stderr.read()
     assert process.wait(timeout=60) == 1
     assert "Traceback" not in err and "BrokenPipeError" not in err and "Exception ignored" not in err
+
+
+def test_every_command_that_reads_or_writes_the_index_takes_collection() -> None:
+    # The README promises `--collection NAME` on each; tune, raft build and retrieval tune-fusion lacked it.
+    from localrag.cli import _parser
+
+    parser = _parser()
+    for command in (["ingest"], ["ask", "x"], ["search", "x"], ["status"], ["documents"], ["forget", "x"], ["watch"],
+                    ["summarize", "x"], ["eval", "x"], ["graph", "build"], ["graph", "import", "x"], ["related", "x"],
+                    ["repair"], ["serve"], ["mcp"], ["tune", "--name", "x"], ["raft", "build"],
+                    ["retrieval", "tune-fusion"]):
+        assert parser.parse_args([*command, "--collection", "work"]).collection == "work", command
