@@ -113,7 +113,8 @@ def _http_error(url: str, exc: urllib.error.HTTPError, hf: bool) -> PullError:
         hint = "the repository is gated or private: accept its terms and set HF_TOKEN" if hf else "check the URL"
         return PullError(f"{url}: access refused (HTTP {exc.code})", hint)
     if exc.code == 404:
-        return PullError(f"{url}: not found (HTTP 404)", "check the owner, repository and file name")
+        return PullError(f"{url}: not found (HTTP 404)",
+                         "check the owner, repository and file name" if hf else "check the URL")
     return PullError(f"{url}: the server answered HTTP {exc.code}", "try again later")
 
 

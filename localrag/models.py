@@ -184,7 +184,8 @@ def read_gguf_header(path: Path) -> GGUFHeader:
             if _read(f, 4) != GGUF_MAGIC:
                 raise ModelError(
                     f"{path}: not a GGUF file (wrong magic bytes)",
-                    "point at a .gguf model file; convert other formats with `localrag export`",
+                    "point at a .gguf model file (`localrag models` lists those found); a model in another "
+                    "format must be converted to GGUF first, e.g. with llama.cpp's convert_hf_to_gguf.py",
                 )
             version = _unpack(f, "<I")
             if version not in SUPPORTED_GGUF_VERSIONS:

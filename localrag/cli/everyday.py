@@ -107,8 +107,11 @@ def _ingest_command(args: argparse.Namespace, out: Console, err: Console) -> int
 
 def _ask_command(args: argparse.Namespace, out: Console, err: Console) -> int:
     args.question = common.text_or_stdin(args.question)
+    # A model named for this question is asked to answer it, whatever `answer_mode` the settings file holds
+    # (with "extract" there, `--model` was passed over in silence); `--extract --model` stays an extract.
+    mode = args.answer_mode or ("generate" if args.model else None)
     engine = common.engine_from_args(args, top_k=args.top_k, allow_model_knowledge=args.allow_model_knowledge,
-                                     answer_mode=args.answer_mode)
+                                     answer_mode=mode)
     if args.conversation is None:
         return _ask(engine, args.question, args, out)
     return _ask_in_conversation(engine, args, out, err)

@@ -190,6 +190,24 @@ def test_ingest_names_what_it_did_and_exits_1_when_a_file_failed(
     assert json.loads(capsys.readouterr().out)["removed_paths"] == [str((notes / "pier.md").resolve())]
 
 
+def test_a_model_named_for_a_question_answers_it_though_the_settings_say_extract(
+    cli_ingested: None, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import localrag.cli.common
+
+    real = localrag.cli.common.engine_from_args
+    monkeypatch.setattr(localrag.cli.common, "engine_from_args",
+                        lambda args, **overrides: real(args, model=args.model, **overrides))
+    assert run(["config", "set", "answer_mode", "extract"]) == 0
+    fake = tmp_path / "fake.gguf"
+    fake.write_text("not a model")
+    # Before, `--model` was passed over in silence and the sentence extracted: now the model named is asked.
+    assert run(["ask", "--model", str(fake), "When was the Kestrel Point lighthouse first lit?"]) == 2
+    assert "fake.gguf: not a GGUF file" in capsys.readouterr().err
+    assert run(["ask", "--extract", "--model", str(fake), "When was the Kestrel Point lighthouse first lit?"]) == 0
+    assert "1871" in capsys.readouterr().out
+
+
 def test_stale_documents_in_status_and_ingest_stale(cli_ingested: None, capsys: pytest.CaptureFixture[str],
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     files = len([p for p in sample_corpus_dir().iterdir() if p.is_file()])

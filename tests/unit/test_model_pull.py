@@ -166,7 +166,7 @@ def test_wrong_checksum_deletes_the_download(server: tuple[str, ServerState], mo
 
 def test_404_and_not_a_gguf(server: tuple[str, ServerState], models: Path) -> None:
     base, state = server
-    with pytest.raises(ModelError, match=r"not found \(HTTP 404\)"):
+    with pytest.raises(ModelError, match=r"not found \(HTTP 404\) \(check the URL\)"):  # not a repository
         pull(f"{base}/m/missing.gguf", models)
     state.files["/m/page.gguf"] = b"<html>sign in</html>"
     with pytest.raises(ModelError, match="not a usable GGUF file"):
