@@ -43,6 +43,9 @@ def is_damage(exc: BaseException) -> bool:
         return False
     if type(exc).__name__ == "RustPanic":  # LanceDB's reader panicked: seen on a manifest cut to a few bytes
         return True
+    if isinstance(exc, ValueError) and text.startswith("Table '") and text.endswith("' was not found"):
+        # A table whose folder is there (the store lists it) but none of whose manifests is: every version lost.
+        return True
     return isinstance(exc, (RuntimeError, OSError, ValueError)) and ("LanceError" in text or "lance error" in text)
 
 

@@ -340,6 +340,21 @@ def test_no_version_opens_sets_the_table_aside(clean_store: Path, localrag_home:
 
 
 @pytest.mark.parametrize("table", ["documents", "chunks"])
+def test_every_manifest_lost_is_damage_in_one_line_and_repaired(clean_store: Path, localrag_home: Path,
+                                                                   table: str) -> None:
+    """The manifests deleted, not cut: LanceDB's "Table ... was not found" for a table whose folder is there was a
+    traceback in every command, `repair` included."""
+    _fresh(clean_store, localrag_home)
+    for manifest in _manifests(localrag_home, table):
+        manifest.unlink()
+    with pytest.raises(StoreError, match="the store is damaged"):
+        Engine(Settings(), embedder=HashEmbedder(dim=DIM)).store.documents()
+    report = Engine(Settings(), embedder=HashEmbedder(dim=DIM)).repair()
+    assert report.fixed[0].startswith(f"no version of the {table} table opens"), report.fixed
+    _searchable(Engine(Settings(), embedder=HashEmbedder(dim=DIM)))
+
+
+@pytest.mark.parametrize("table", ["documents", "chunks"])
 def test_cut_deletion_file(clean_store: Path, localrag_home: Path, table: str) -> None:
     """A `forget` writes a deletion file; cut, the table does not read: one line, and the repair keeps
     the file forgotten and reads the others again."""
