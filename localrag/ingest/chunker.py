@@ -7,9 +7,10 @@ How it works:
    ingest.
 2. A section is an atomic unit when it fits a chunk. A section that alone is too long is broken into
    its pieces, and a piece that alone is too long into words (one more batched call).
-3. Units are packed greedily. A new chunk starts when the next unit would not fit, or when the
-   top-level heading changes. "Top-level" is the first heading level that actually varies: a document
-   whose every section sits under one title splits at its second level. A chunk that so far holds
+3. Units are packed greedily. A new chunk starts when the next unit would not fit, at a page break
+   (a chunk has one page to cite), or when the top-level heading changes. "Top-level" is the first
+   heading level that actually varies: a document whose every section sits under one title splits at
+   its second level. A chunk that so far holds
    only headings never ends there, so a heading travels with the text under it, and headings left at
    the end of a full chunk move to the next one.
 4. A chunk started only because the previous one was full begins with the previous chunk's trailing
@@ -247,7 +248,10 @@ def _pack(units: list[_Unit], fine: list[_Unit], depth: int, budget: int, overla
         if not current:
             current, current_tokens = [unit], unit.tokens
             continue
-        key_changed = unit.section.headings[:depth] != current[-1].section.headings[:depth]
+        # A page break ends a chunk as a new section does: a chunk names one page, and a citation of it must
+        # not send the reader to page 1 for a sentence on page 3.
+        key_changed = (unit.section.headings[:depth] != current[-1].section.headings[:depth]
+                       or unit.section.page != current[-1].section.page)
         if key_changed and not only_headings(current):
             groups.append((current, continued))
             current, current_tokens, continued, carried = [unit], unit.tokens, False, 0

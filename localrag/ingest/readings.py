@@ -26,6 +26,7 @@ from localrag.config import Settings
 # A kind not listed is at 1. Code files share one loader, so "code:python" is read as "code".
 READERS: dict[str, int] = {
     "txt": 2,  # a lone "Label: nan" (an empty cell's export) is a record's field, not a heading
+    "pdf": 2,  # a chunk ends at a page break, so it names the page its text is on
 }
 # Bump when the chunker or the text a chunk is embedded as (title and heading prefix) changes.
 CHUNKS_VERSION = 1

@@ -190,6 +190,10 @@ def test_pages_and_heading_from_sections() -> None:
         ("Manual\n\nFirst page text.", 1, "Manual"),
         ("Second page text.", 2, "Manual"),
     ]
+    # Room for both pages in one chunk: a page break still ends it, or a citation of the second page's sentence
+    # would name page 1.
+    assert [(c.text, c.page) for c in chunk(loaded, max_tokens=200)] == [
+        ("Manual\n\nFirst page text.", 1), ("Second page text.", 2)]
 
 
 def test_token_counting_is_batched(tmp_path: Path) -> None:
