@@ -419,6 +419,10 @@ def set_saved_setting(name: str, text: Any, config_file: Path | None = None) -> 
     check_value(name, value, origin)
     saved = {**_saved(path), name: value}
     validate({**dataclasses.asdict(Settings()), **saved}, dict.fromkeys(saved, str(path)) | {name: origin})
+    if name in ("model", "embedder"):
+        from localrag.models import check_model_setting
+
+        check_model_setting(name, value, str(saved.get("model_dirs", "")))
     update_saved_settings({name: value}, path)
     return value
 

