@@ -7,15 +7,17 @@ its messages, each its own document, so a search hit names the message rather th
 archive.
 
 Attachments whose type localrag reads become documents of their own, named under the message
-(`inbox.mbox/12/report.pdf`), and are loaded by the loader their extension picks, from a temporary
-copy. Forwarded messages (message/rfc822 parts) are attachments like any other, read as .eml.
-A broken attachment is one error line; the message and the other attachments are still indexed.
+(`inbox.mbox/CAF12x@mail.example.org/report.pdf`: an .mbox message is named by its Message-ID), and
+are loaded by the loader their extension picks, from a temporary copy. Forwarded messages
+(message/rfc822 parts) are attachments like any other, read as .eml. A broken attachment is one error
+line; the message and the other attachments are still indexed.
 """
 
 from __future__ import annotations
 
 import email
 import email.policy
+import hashlib
 import mailbox
 import re
 import tempfile
@@ -100,20 +102,35 @@ def attachments(message: EmailMessage, wanted: Callable[[str], bool]) -> Iterato
 
 
 def read_messages(path: Path) -> Iterator[tuple[str, EmailMessage]]:
-    """(part name, message): "" for an .eml, "1", "2", ... for the messages of an .mbox."""
+    """(part name, message): "" for an .eml, `message_name` for each message of an .mbox."""
     try:
         if path.suffix.lower() == ".mbox":
             box = mailbox.mbox(str(path), factory=None, create=False)
+            seen: dict[str, int] = {}
             try:
-                for number, key in enumerate(box.iterkeys(), start=1):
+                for key in box.iterkeys():
                     raw = box.get_bytes(key)
-                    yield str(number), _parse(raw)
+                    message = _parse(raw)
+                    name = message_name(message, raw)
+                    seen[name] = seen.get(name, 0) + 1
+                    yield (name if seen[name] == 1 else f"{name}-{seen[name]}"), message
             finally:
                 box.close()
         else:
             yield "", _parse(path.read_bytes())
     except OSError as exc:
         raise LoaderError(f"{path}: cannot read ({exc.strerror or exc})", "check the file's permissions") from exc
+
+
+_ID_UNSAFE = re.compile(r"[^A-Za-z0-9._@+=-]+")
+
+
+def message_name(message: EmailMessage, raw: bytes) -> str:
+    """An .mbox message's part name: its Message-ID (without the brackets, unsafe characters as "_"), else
+    "sha-" and a digest of its bytes. Not its place in the file: deleting one message would give the next
+    one its name, and a citation, a saved conversation or `forget inbox.mbox/NAME` another mail."""
+    identifier = _ID_UNSAFE.sub("_", str(message.get("Message-ID", "")).strip().strip("<>")).strip("._")
+    return identifier[:80] if identifier else f"sha-{hashlib.sha256(raw).hexdigest()[:12]}"
 
 
 def _parse(raw: bytes) -> EmailMessage:

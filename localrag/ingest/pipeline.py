@@ -215,8 +215,8 @@ def run_ingest(
         ]
         if gone:
             store.delete_documents([d.doc_id for d in gone])
-            report.removed = len(gone)
-            report.removed_paths = sorted(d.path for d in gone)
+            report.removed += len(gone)
+            report.removed_paths.extend(sorted(d.path for d in gone))
     note = store.refresh_indexes() if refresh else ""
     if note:
         report.notes.append(note)
@@ -331,9 +331,11 @@ def _ingest_file(
         batch.updated.update(this.updated)
         # Parts the file no longer holds (an attachment removed from a draft, say) go with it.
         parts_of[name] = sorted(new_paths - {name})
-        dropped = [doc_id_for(p) for p in old_parts if p not in new_paths]
+        dropped = [p for p in old_parts if p not in new_paths]
         if dropped:
-            store.delete_documents(dropped)
+            store.delete_documents([doc_id_for(p) for p in dropped])
+            report.removed += len(dropped)
+            report.removed_paths.extend(dropped)
         if name in hashes or old_parts:
             report.updated_paths.append(name)
             report.updated += 1

@@ -4,6 +4,7 @@ with the library (or the standard-library module) that such files come from."""
 from __future__ import annotations
 
 import email.message
+import email.policy
 import json
 import mailbox
 import zipfile
@@ -372,8 +373,57 @@ def test_mbox_messages_are_parts(tmp_path: Path) -> None:
     box.add(make_message("Second", "Boat inspection moved to Friday.", notes))
     box.close()
     parts = list(load_parts(path))
-    assert [(p.name, p.loaded.title if p.loaded else "") for p in parts] == [
-        ("1", "First"), ("2", "Second"), ("2/notes.txt", "Bring the logbook."),
-    ]
+    # No Message-ID: each is named by a digest of its bytes; an attachment under its message's name.
+    first, second, notes = (p.name for p in parts)
+    assert first.startswith("sha-") and second.startswith("sha-") and first != second
+    assert notes == f"{second}/notes.txt"
+    assert [p.loaded.title if p.loaded else "" for p in parts] == ["First", "Second", "Bring the logbook."]
     with pytest.raises(ValueError, match="many documents"):
         load_file(path)
+
+
+def test_an_mbox_message_keeps_its_name_when_one_before_it_is_deleted(tmp_path: Path) -> None:
+    # Named by place, the second mail became "1" once the first was deleted: a citation, a saved conversation
+    # or `forget inbox.mbox/2` then meant another mail.
+    def mail(subject: str, message_id: str) -> bytes:
+        message = email.message_from_bytes(make_message(subject, f"{subject} body."), policy=email.policy.default)
+        message["Message-ID"] = message_id
+        return message.as_bytes()
+
+    path = tmp_path / "inbox.mbox"
+    box = mailbox.mbox(str(path))
+    for subject, message_id in (("Badger", "<a1@mail.example.org>"), ("Heron", "<b2/x@mail.example.org>"),
+                                ("Heron again", "<b2/x@mail.example.org>")):
+        box.add(mail(subject, message_id))
+    box.close()
+    assert [p.name for p in load_parts(path)] == ["a1@mail.example.org", "b2_x@mail.example.org",
+                                                  "b2_x@mail.example.org-2"]
+    box = mailbox.mbox(str(path))
+    box.remove(next(iter(box.iterkeys())))
+    box.flush()
+    box.close()
+    assert [(p.name, p.loaded.title if p.loaded else "") for p in load_parts(path)] == [
+        ("b2_x@mail.example.org", "Heron"), ("b2_x@mail.example.org-2", "Heron again")]
+
+
+def test_a_message_deleted_from_an_mbox_is_reported_removed(tmp_path: Path) -> None:
+    from localrag.config import Settings
+    from localrag.embed import HashEmbedder
+    from localrag.engine import Engine
+
+    path = tmp_path / "inbox.mbox"
+    box = mailbox.mbox(str(path))
+    box.add(make_message("First", "Lighthouse keys are at the harbour office."))
+    box.add(make_message("Second", "Boat inspection moved to Friday."))
+    box.close()
+    engine = Engine(Settings(), embedder=HashEmbedder(dim=32))
+    engine.ingest([path])
+    names = sorted(d.path for d in engine.documents())
+    box = mailbox.mbox(str(path))
+    box.remove(next(iter(box.iterkeys())))
+    box.flush()
+    box.close()
+    report = engine.ingest([path])
+    assert (report.updated, report.removed) == (1, 1)
+    assert report.removed_paths == [n for n in names if n not in {d.path for d in engine.documents()}]
+    assert len(report.removed_paths) == 1 and len(engine.documents()) == 1
