@@ -42,7 +42,6 @@ from localrag.collection import DEFAULT_COLLECTION
 from localrag.errors import LocalRagError
 from localrag.ingest.discover import SKIP_DIRS
 from localrag.ingest.loaders import SUPPORTED_EXTENSIONS
-from localrag.ingest.pipeline import file_hash
 from localrag.types import Document, IngestReport
 
 if TYPE_CHECKING:
@@ -240,6 +239,8 @@ def _apply(
 
 def _moved(gone: dict[Path, list[Document]], present: list[Path]) -> set[Path]:
     """The gone paths whose every document's bytes are in a present file (or one under a present folder)."""
+    from localrag.ingest.pipeline import file_hash  # the ingest's own: numpy and the chunker, only when purging
+
     hashes = set()
     for item in present:
         for file in (item.rglob("*") if item.is_dir() else [item]):
