@@ -19,9 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
-import resource
 import sys
 import tempfile
 import time
@@ -32,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _corpus import benchmark_pieces  # noqa: E402
+from _summary import load_at_start, write_summary  # noqa: E402
 
 TURNS, SOURCES, DOCUMENTS = 10, 4, 500
 
@@ -87,16 +86,9 @@ def main() -> None:
     parser.add_argument("--summary", type=Path)
     args = parser.parse_args()
     pieces = benchmark_pieces(20_000)
-    load = os.getloadavg()
+    load = load_at_start()
     rows = [run(count, pieces) for count in args.counts]
-    summary = {
-        "benchmark": "bench_conversation_store.py", "cores": os.cpu_count(),
-        "load_average_1m_at_start": round(load[0], 2),
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1), "runs": rows,
-    }
-    print(json.dumps(summary, indent=1))
-    if args.summary:
-        args.summary.write_text(json.dumps(summary, indent=1) + "\n")
+    write_summary("bench_conversation_store.py", load, rows, args.summary)
 
 
 if __name__ == "__main__":

@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import resource
 import sys
 import tempfile
 import time
@@ -33,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _corpus import benchmark_pieces  # noqa: E402
+from _summary import load_at_start, write_summary  # noqa: E402
 
 DIM, PER_DOCUMENT, COMMIT = 384, 10, 2_000
 MARKER = "Quillfeathervault"
@@ -113,15 +112,9 @@ def main() -> None:
     parser.add_argument("--summary", type=Path)
     args = parser.parse_args()
     pieces = benchmark_pieces(min(max(args.sizes), 120_000))
-    load = os.getloadavg()
+    load = load_at_start()
     rows = [run(size, pieces) for size in args.sizes]
-    summary = {
-        "benchmark": "bench_forget_purge.py", "cores": os.cpu_count(), "load_average_1m_at_start": round(load[0], 2),
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1), "runs": rows,
-    }
-    print(json.dumps(summary, indent=1))
-    if args.summary:
-        args.summary.write_text(json.dumps(summary, indent=1) + "\n")
+    write_summary("bench_forget_purge.py", load, rows, args.summary)
 
 
 if __name__ == "__main__":
