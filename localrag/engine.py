@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import fields
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -56,7 +56,7 @@ from localrag.sizes import count_text
 from localrag.types import (
     MAX_SEARCH_K,
     Answer,
-    AnswerEvent,
+    AnswerStream,
     Chunk,
     Document,
     DoneEvent,
@@ -610,7 +610,7 @@ class Engine(GraphMode, Collections, Information):
         filters: SearchFilters | None = None,
         history: list[dict[str, str]] | None = None,
         cancel: threading.Event | None = None,
-    ) -> Iterator[AnswerEvent]:
+    ) -> AnswerStream:
         from localrag.answer.pipeline import answer_events, leaning_query, refusal
 
         question = checked_question(question)

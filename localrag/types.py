@@ -6,6 +6,7 @@ TUI, evaluation) can share them without importing each other.
 
 from __future__ import annotations
 
+from collections.abc import Generator
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -239,6 +240,9 @@ class DoneEvent:
 
 
 AnswerEvent = SourcesEvent | TokenEvent | DoneEvent
+# An answer as it is made: a generator, so that a front end whose reader went away can close it (the model's
+# lock is released in its `finally`).
+AnswerStream = Generator[AnswerEvent, None, None]
 
 
 @dataclass

@@ -41,9 +41,10 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
+import anyio
 from starlette.applications import Starlette
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 from starlette.requests import Request
@@ -123,8 +124,9 @@ class BearerAuth:
 class _TicketedStream(StreamingResponse):
     """A streamed answer that gives the model back however the stream ends, even unstarted."""
 
-    def __init__(self, body: AsyncIterator[str], ticket: Ticket, cancel: threading.Event) -> None:
+    def __init__(self, body: AsyncGenerator[str, None], ticket: Ticket, cancel: threading.Event) -> None:
         super().__init__(body, media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
+        self.events = body
         self.ticket = ticket
         self.cancel = cancel
 
@@ -133,6 +135,11 @@ class _TicketedStream(StreamingResponse):
             await super().__call__(scope, receive, send)
         finally:
             self.cancel.set()
+            # A client gone mid-answer leaves the body suspended at a yield, the model's lock held by the answer
+            # under it: closed here, at once, not whenever the garbage collector gets to it (every later chat
+            # waited on that lock, and the server's worker thread kept it from stopping on Ctrl-C).
+            with anyio.CancelScope(shield=True):
+                await self.events.aclose()
             self.ticket.release()
 
 
@@ -251,11 +258,12 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None)
         cancel = threading.Event()
         model = engine.model_name()
 
-        async def events() -> AsyncIterator[str]:
+        async def events() -> AsyncGenerator[str, None]:
             await ticket.acquire()
             yield _chunk_json(completion_id, created, model, {"role": "assistant", "content": ""})
+            answering = engine.stream(question, history=history, cancel=cancel)
             try:
-                async for event in iterate_in_threadpool(engine.stream(question, history=history, cancel=cancel)):
+                async for event in iterate_in_threadpool(answering):
                     if isinstance(event, TokenEvent):
                         yield _chunk_json(completion_id, created, model, {"content": event.text})
                     elif isinstance(event, DoneEvent):
@@ -268,6 +276,8 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None)
                 # The status line has gone out; the error travels as an event, as OpenAI's own streams do.
                 error = {"message": str(exc), "type": "invalid_request_error", "code": type(exc).__name__}
                 yield f"data: {json.dumps({'error': error})}\n\n"
+            finally:
+                answering.close()  # suspended at a yield (the client went): its `finally` releases the model
             yield "data: [DONE]\n\n"
 
         return _TicketedStream(events(), ticket, cancel)

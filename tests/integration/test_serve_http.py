@@ -102,6 +102,29 @@ def test_openai_client_chat_stream_models_embeddings(server: Running, engine: En
     assert [len(v.embedding) for v in vectors] == [384, 384]
 
 
+def test_a_client_gone_mid_stream_gives_the_model_back(server: Running, engine: Engine) -> None:
+    # The body left suspended at a yield held the model's lock: every later chat waited for ever.
+    kept = engine.settings
+    engine.settings = kept.replace(max_answer_tokens=400)  # still writing when the client goes
+    try:
+        for _ in range(3):
+            client = socket.create_connection(("127.0.0.1", server.port), timeout=60)
+            body = json.dumps({"messages": [{"role": "user", "content": "Describe the Kestrel Point lighthouse, "
+                               "its keepers and its tower in detail."}], "stream": True}).encode()
+            client.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json"
+                           + f"\r\nContent-Length: {len(body)}\r\n\r\n".encode() + body)
+            seen = b""
+            while seen.count(b"data: ") < 3:  # the role, then two pieces of the answer: it is being written
+                seen += client.recv(4096)
+            client.close()
+    finally:
+        engine.settings = kept
+    status, _, reply = server.request("POST", "/v1/chat/completions",
+                                      {"messages": [{"role": "user", "content": QUESTION}]})
+    assert status == 200 and reply["choices"][0]["message"]["content"]
+    assert server.request("GET", "/healthz")[2]["queue"]["running"] == 0
+
+
 def test_an_answer_cut_at_the_token_limit_finishes_with_length(server: Running, engine: Engine) -> None:
     from openai import OpenAI
 
