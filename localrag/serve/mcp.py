@@ -43,6 +43,7 @@ from localrag.types import MAX_SEARCH_K, SEARCH_K
 
 if TYPE_CHECKING:
     from mcp.server.mcpserver import MCPServer
+    from pydantic import ValidationError
 
     from localrag.engine import Engine
 
@@ -55,14 +56,36 @@ INSTRUCTIONS = (
 )
 
 
+def argument_problems(error: ValidationError) -> str:
+    """A tool's arguments that failed its schema, on one line: each argument, what was wrong, what was given."""
+    problems = []
+    for item in error.errors():
+        where = ".".join(str(part) for part in item["loc"]) or "arguments"
+        message = item["msg"][:1].lower() + item["msg"][1:]
+        given = "" if item["type"] == "missing" else f" (given {repr(item['input'])[:60]})"
+        problems.append(f"`{where}`: {message}{given}")
+    return "; ".join(problems)
+
+
 def build_server(engine: Engine) -> MCPServer:
     from mcp.server.mcpserver import MCPServer
     from mcp.server.mcpserver.exceptions import ResourceNotFoundError, ToolError
+    from pydantic import ValidationError
 
     from localrag import __version__
     from localrag.retrieve import SearchFilters
 
-    server: MCPServer = MCPServer("localrag", version=__version__, instructions=INSTRUCTIONS, log_level="WARNING")
+    class Server(MCPServer):
+        async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> Any:
+            try:
+                return await super().call_tool(name, arguments, context)
+            except ToolError as exc:
+                if not isinstance(exc.__cause__, ValidationError):
+                    raise
+                # The SDK's text is pydantic's, over several lines with a link: one line, as the Engine's are.
+                raise ToolError(f"Error executing tool {name}: {argument_problems(exc.__cause__)}") from exc
+
+    server: MCPServer = Server("localrag", version=__version__, instructions=INSTRUCTIONS, log_level="WARNING")
     lock = threading.Lock()
 
     def call(work: Callable[[], T]) -> T:
