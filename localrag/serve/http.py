@@ -47,6 +47,7 @@ from typing import TYPE_CHECKING, Any
 import anyio
 from starlette.applications import Starlette
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
@@ -167,7 +168,10 @@ def _text(content: Any) -> str:
     if isinstance(content, str):
         return content
     if isinstance(content, list):
-        return "".join(p.get("text", "") for p in content if isinstance(p, dict) and p.get("type") == "text")
+        texts = [p.get("text", "") for p in content if isinstance(p, dict) and p.get("type") == "text"]
+        if not all(isinstance(text, str) for text in texts):
+            raise ApiError(400, "a content part of type text must have a string `text`")
+        return "".join(texts)
     raise ApiError(400, "a message's content must be a string or a list of content parts")
 
 
@@ -249,9 +253,12 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None)
     async def chat(request: Request) -> Response:
         data = await _json_body(request, limits)
         question, history = _chat_request(data, limits)
+        stream = data.get("stream", False)
+        if not isinstance(stream, bool):  # "no" is a true value to Python, and would stream
+            raise ApiError(400, "`stream` must be true or false")
         ticket = gate.reserve()
         completion_id, created = _completion_id(), int(time.time())
-        if not data.get("stream"):
+        if not stream:
             async with ticket:
                 answer = await run_in_threadpool(engine.ask, question, history=history)
             return JSONResponse(completion_json(answer, completion_id, created))
@@ -427,8 +434,22 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None)
         Route("/status", handler(status), methods=["GET"]),
         Route("/healthz", handler(healthz), methods=["GET"]),
     ]
-    app: ASGIApp = Starlette(routes=routes)
+    app: ASGIApp = Starlette(routes=routes, exception_handlers={HTTPException: _http_error, Exception: _crash})
     return BearerAuth(app, token) if token else app
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """A route or method the API has not, in the OpenAI error shape its clients read (not Starlette's plain text)."""
+    status = exc.status_code if isinstance(exc, HTTPException) else 500
+    what = {404: f"no such route: {request.method} {request.url.path}",
+            405: f"{request.url.path} does not take {request.method}"}.get(status, str(exc))
+    return _error_response(ApiError(status, what, code={404: "not_found", 405: "method_not_allowed"}.get(status)))
+
+
+async def _crash(request: Request, exc: Exception) -> Response:
+    """A bug, answered in the error shape too; its traceback goes to the server's log, not to the client."""
+    return _error_response(ApiError(500, f"internal error answering {request.url.path} ({type(exc).__name__}); "
+                                         "the server's log has the details", "server_error", "internal_error"))
 
 
 def check_binding(host: str, token: str) -> None:

@@ -212,6 +212,19 @@ def test_plain_http_search_ingest_health_and_limits(server: Running, tmp_path: P
     assert status == 400 and "last message" in error["error"]["message"]
     status, _, error = server.request("POST", "/search", raw=b"{" + b" " * 20_000 + b"}")
     assert status == 413 and error["error"]["code"] == "body_too_large"
+    # A text part that is not text was a bare 500; "no" as `stream` was true, and streamed.
+    status, _, error = server.request("POST", "/v1/chat/completions",
+                                      {"messages": [{"role": "user", "content": [{"type": "text", "text": 5}]}]})
+    assert status == 400 and "string `text`" in error["error"]["message"]
+    status, _, error = server.request("POST", "/v1/chat/completions",
+                                      {"messages": [{"role": "user", "content": QUESTION}], "stream": "no"})
+    assert status == 400 and "`stream` must be true or false" in error["error"]["message"]
+    # A route or method the API has not answers in the OpenAI error shape its clients read, not plain text.
+    status, headers, error = server.request("POST", "/v1/completions", {"prompt": "x"})
+    assert (status, error["error"]["code"]) == (404, "not_found") and headers["content-type"] == "application/json"
+    assert "POST /v1/completions" in error["error"]["message"]
+    status, _, error = server.request("GET", "/v1/chat/completions")
+    assert (status, error["error"]["code"]) == (405, "method_not_allowed")
 
 
 def test_token_is_required_and_checked(engine: Engine) -> None:
@@ -272,3 +285,13 @@ def test_related_over_http_takes_the_cli_s_score_choices(tmp_path: Path) -> None
         assert running.request("POST", "/triples", {"limit": 0})[0] == 400
     finally:
         running.stop()
+
+
+def test_a_bug_is_answered_in_the_error_shape(server: Running, engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken() -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(engine, "status", broken)
+    status, headers, error = server.request("GET", "/status")
+    assert (status, error["error"]["code"]) == (500, "internal_error") and "a bug" not in json.dumps(error)
+    assert "(RuntimeError); the server's log has the details" in error["error"]["message"]
