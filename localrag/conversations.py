@@ -323,10 +323,25 @@ class ConversationStore:
         except FileNotFoundError:
             raise ConversationError(f"{path}: no such conversation", "it may have been deleted") from None
         except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError, ValueError) as exc:
+            what = "not valid JSON" if isinstance(exc, json.JSONDecodeError | UnicodeDecodeError) else (
+                "not in the form localrag saves conversations in")
             raise ConversationError(
-                f"{path}: conversation file is damaged ({exc.__class__.__name__})",
-                "delete the file or fix its JSON",
+                f"{path}: conversation file is damaged ({what})",
+                f"`localrag conversations delete {conversation_id}` removes it, or fix its JSON",
             ) from exc
+
+    def damaged(self) -> list[str]:
+        """The ids of the conversation files that do not read, which `list` and `summaries` leave out."""
+        self.summaries()  # keeps every file that reads
+        return sorted(path.stem for path in self._files() if path.stem not in self._summaries)
+
+    def is_damaged(self, conversation_id: str) -> bool:
+        """Whether the conversation's file is there but does not read (`delete` still removes it)."""
+        try:
+            self.load(conversation_id)
+        except ConversationError:
+            return self._path(conversation_id).is_file()
+        return False
 
     def summaries(self) -> list[ConversationSummary]:
         """Every readable conversation without its turns, most recently updated first; only the files changed

@@ -38,13 +38,13 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 
 
 def _conversations(args: argparse.Namespace, out: Console, err: Console) -> int:
-    from localrag.cli.common import confirmed, usage_error
+    from localrag.cli.common import usage_error
     from localrag.conversations import ConversationStore, export_markdown
     from localrag.safe_text import printable
 
     store = ConversationStore()
     if args.action == "list":
-        return _list(store, args.json, out)
+        return _list(store, args.json, out, err)
     if args.action == "search":
         if not args.id or not args.id.split():
             return usage_error(err, "conversations search: give the words to find (`conversations search 'hotel cap'`)")
@@ -53,6 +53,9 @@ def _conversations(args: argparse.Namespace, out: Console, err: Console) -> int:
         return usage_error(err, f"conversations {args.action}: name a conversation (an id from the list, or last)")
     if args.id == "new":
         return usage_error(err, f"conversations {args.action}: `new` names no saved conversation")
+    if args.action == "delete" and args.id != "last" and store.is_damaged(args.id):
+        # What the damage error tells the user to do: the file goes, though it does not read.
+        return _delete(store, args.id, f"Delete the damaged conversation file {args.id}?", args.yes, err)
     conversation = store.find(args.id)
     if args.action == "show":
         if args.json:
@@ -67,19 +70,28 @@ def _conversations(args: argparse.Namespace, out: Console, err: Console) -> int:
         renamed = store.rename(conversation.id, args.title)
         err.print(Text(f"renamed {renamed.id}: {renamed.title}"))
         return 0
-    if not args.yes and not confirmed(
-            f"Delete conversation {conversation.id} \"{conversation.title}\" ({conversation.questions} questions)?",
-            f"conversation {conversation.id}: not deleted without confirmation",
-            "pass --yes to delete it without being asked"):
+    question = f"Delete conversation {conversation.id} \"{conversation.title}\" ({conversation.questions} questions)?"
+    return _delete(store, conversation.id, question, args.yes, err)
+
+
+def _delete(store: ConversationStore, conversation_id: str, question: str, yes: bool, err: Console) -> int:
+    from localrag.cli.common import confirmed
+
+    if not yes and not confirmed(question, f"conversation {conversation_id}: not deleted without confirmation",
+                                 "pass --yes to delete it without being asked"):
         err.print("nothing deleted")
         return 1
-    store.delete(conversation.id)
-    err.print(Text(f"deleted conversation {conversation.id}"))
+    store.delete(conversation_id)
+    err.print(Text(f"deleted conversation {conversation_id}"))
     return 0
 
 
-def _list(store: ConversationStore, as_json: bool, out: Console) -> int:
+def _list(store: ConversationStore, as_json: bool, out: Console, err: Console) -> int:
     found = store.summaries()
+    damaged = store.damaged()
+    if damaged:  # on stderr: the rows a script reads stay the conversations
+        err.print(Text(f"skipped {len(damaged)} damaged conversation file(s): {', '.join(damaged)} "
+                       "(`localrag conversations delete ID` removes one)", style="yellow"), soft_wrap=True)
     if as_json:
         print_json([{"id": c.id, "title": c.title, "created": c.created, "updated": c.updated,
                      "questions": c.questions} for c in found])

@@ -186,6 +186,32 @@ def test_holding_parses_only_the_conversations_whose_file_holds_the_text(localra
     assert [c.id for c in store.holding(["Café"])] == [accented.id]
 
 
+def test_a_damaged_file_is_named_by_the_list_and_delete_removes_it(
+    localrag_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from localrag.cli import run
+
+    store = ConversationStore()
+    good = store.new()
+    good.add_question("how often?")
+    store.save(good)
+    broken = store.new()
+    broken.add_question("what vinegar?")
+    raw = broken.to_json() | {"turns": 5}
+    store.folder.joinpath(f"{broken.id}.json").write_text(json.dumps(raw), encoding="utf-8")
+
+    assert run(["conversations", "list", "--json"]) == 0
+    printed = capsys.readouterr()
+    assert [c["id"] for c in json.loads(printed.out)] == [good.id]
+    assert f"skipped 1 damaged conversation file(s): {broken.id}" in printed.err
+    assert run(["conversations", "show", broken.id]) == 2
+    assert "damaged (not in the form localrag saves conversations in)" in capsys.readouterr().err
+    # What that error says to do works, though the file does not read.
+    assert run(["conversations", "delete", broken.id, "--yes"]) == 0
+    assert f"deleted conversation {broken.id}" in capsys.readouterr().err
+    assert store.damaged() == [] and [c.id for c in store.summaries()] == [good.id]
+
+
 def test_rename_delete_and_bad_ids(localrag_home: Path) -> None:
     store = ConversationStore()
     conv = store.new()
