@@ -96,6 +96,7 @@ def _run(args: argparse.Namespace, out: Console, err: Console) -> int:
         RETRIEVAL_MODES,
         EvalConfig,
         EvalProgress,
+        check_modes,
         run_eval,
         run_fingerprint,
         unfinished_run,
@@ -109,6 +110,7 @@ def _run(args: argparse.Namespace, out: Console, err: Console) -> int:
     config = EvalConfig(modes=_split(args.modes), models=_split(args.models), limit=args.limit, k=args.k,
                         side=args.side or ("all" if fmt == "jsonl" else "test"), seed=args.seed,
                         max_documents=args.max_documents, prompt_sentences=sentences)
+    check_modes(config)
     store, embedder, corpus = None, None, count_text(len(dataset.documents), "document")
     if not dataset.documents and any(mode in RETRIEVAL_MODES for mode in config.modes):
         dataset, notes = _on_index(dataset, path, engine)

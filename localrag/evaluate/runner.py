@@ -189,6 +189,13 @@ def unfinished_run(root: Path, fingerprint: str) -> Path | None:
     return max(found)[1] if found else None
 
 
+def check_modes(config: EvalConfig) -> None:
+    """Every mode known, and at least one: checked before a front end names the run it would start."""
+    unknown = [m for m in config.modes if m not in MODES]
+    if unknown or not config.modes:
+        raise EvalRunError(f"unknown mode {unknown[0] if unknown else '(none)'}", f"use one of {', '.join(MODES)}")
+
+
 def run_fingerprint(dataset: EvalDataset, config: EvalConfig) -> str:
     """What `run_eval` records a run of `dataset` under `config` by: a run with another is not resumed."""
     return config.fingerprint(prepare(dataset, config))
@@ -368,9 +375,7 @@ def run_eval(
     the user's index, for a set made with `on_index` (then `embedder` must be the one that built it).
     """
     config = config or EvalConfig()
-    unknown = [m for m in config.modes if m not in MODES]
-    if unknown or not config.modes:
-        raise EvalRunError(f"unknown mode {unknown[0] if unknown else '(none)'}", f"use one of {', '.join(MODES)}")
+    check_modes(config)
     chosen = prepare(dataset, config)
     if not chosen.questions:
         raise EvalRunError(f"{dataset.name}: no questions on the {config.side} side", "use --side all or more data")

@@ -24,6 +24,20 @@ def test_malformed_dataset_line_is_one_error_line(tmp_path: Path, capsys: pytest
     assert f"{bad}:2:" in err.replace("\n", "") and "Traceback" not in err
 
 
+def test_an_empty_csv_and_an_unknown_mode_are_told_before_any_run_is_named(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    empty = tmp_path / "empty.csv"
+    empty.write_text("question,answer,path\n")
+    assert run(["eval", str(empty)]) == 2
+    assert "no questions (a row under the header question, answer, path)" in capsys.readouterr().err
+    one = tmp_path / "one.csv"
+    one.write_text("question,answer,path\nWhen?,1871,notes.md\n")
+    assert run(["eval", str(one), "--modes", "bogus"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown mode bogus" in err and "Evaluating" not in err and not runs_root().exists()
+
+
 def test_show_a_run_by_name(capsys: pytest.CaptureFixture[str]) -> None:
     folder = runs_root() / "r1"
     folder.mkdir(parents=True)
