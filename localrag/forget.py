@@ -19,7 +19,7 @@ from localrag import paths
 from localrag.safe_text import path_text
 
 if TYPE_CHECKING:
-    from localrag.conversations import Conversation, ConversationStore, Turn
+    from localrag.conversations import Conversation, ConversationStore, SavedPath, Turn
 
 # What a reopened conversation shows where a purged source's text was, and in place of an answer that was a
 # sentence of it.
@@ -97,13 +97,16 @@ def _extracted_from(turn: Turn, numbers: set[int]) -> bool:
     return turn.model == EXTRACT_MODEL and not turn.refused and turn.evidence_source in numbers and bool(turn.text)
 
 
+def _runs_through(path: SavedPath, chunk_ids: set[str]) -> bool:
+    return any(step.source in chunk_ids for step in path.steps)
+
+
 def _through(turn: Turn, numbers: set[int]) -> bool:
-    """A graph answer or a related list whose paths ran through triples of these sources (its chunks)."""
+    """A graph answer or a related list whose paths ran through triples of these sources (their chunks)."""
     from localrag.graph.turns import RELATED_MODEL
 
     chunk_ids = {s.chunk_id for s in turn.sources if s.n in numbers}
-    return turn.model == RELATED_MODEL or any(
-        step.source in chunk_ids for path in turn.graph_paths for step in path.steps)
+    return turn.model == RELATED_MODEL or any(_runs_through(path, chunk_ids) for path in turn.graph_paths)
 
 
 def _drawn_from(turn: Turn, numbers: set[int]) -> bool:
@@ -117,7 +120,7 @@ def _purge_graph(turn: Turn, numbers: set[int]) -> None:
     from localrag.graph.turns import answer_from_turn, graph_turn_text
 
     chunk_ids = {s.chunk_id for s in turn.sources if s.n in numbers}
-    turn.graph_paths = [path for path in turn.graph_paths if not any(step.source in chunk_ids for step in path.steps)]
+    turn.graph_paths = [path for path in turn.graph_paths if not _runs_through(path, chunk_ids)]
     found = answer_from_turn(turn)
     turn.text = graph_turn_text(*found) if found is not None and found[0].candidates else ERASED_GRAPH_ANSWER
 
