@@ -70,6 +70,7 @@ def dump_registry(registry: dict[str, str]) -> str:
 def missing(name: str) -> CollectionError:
     return CollectionError(
         f"collection '{name}' does not exist",
-        f"create it with `localrag collections create {name}` or ingest into it; "
-        "`localrag collections` lists them",
+        f"`localrag collections` lists them; create it with `localrag collections create {name}` or ingest "
+        "into it; a `collection` setting or LOCALRAG_COLLECTION naming one renamed or deleted: `localrag config "
+        "set collection NAME` or `config unset collection`",
     )

@@ -37,6 +37,7 @@ class Collections:
     """Collections and watched folders over the parts an Engine loads."""
 
     settings: Settings
+    config_file: Path | None
     _lock: threading.RLock
     _store: Store | None
     _retriever: Retriever | None
@@ -87,6 +88,7 @@ class Collections:
         with writer_lock(paths.db_dir()):
             self._folder().rename_collection(old, new)
             rename_watched(old, new)
+            self._follow_in_settings_file(old, new)
         with self._lock:
             self._drop_store()
             if self.settings.collection == old:
@@ -99,8 +101,24 @@ class Collections:
         with writer_lock(paths.db_dir()):
             self._folder().delete_collection(name)
             rename_watched(name, None)
+            self._follow_in_settings_file(name, None)
         with self._lock:
             self._drop_store()
+            if self.settings.collection == name:
+                self.settings = self.settings.replace(collection=DEFAULT_COLLECTION)
+
+    def _follow_in_settings_file(self, old: str, new: str | None) -> None:
+        """The `collection` setting of the settings file follows a rename (or, on a delete, goes): left naming a
+        collection that is no longer there, it failed every command, the chat app's included."""
+        from localrag.config import remove_saved_settings, saved_setting, update_saved_settings
+
+        file = self.config_file or paths.config_file()
+        if not file.is_file() or saved_setting(file, "collection") != old:
+            return
+        if new is None:
+            remove_saved_settings(["collection"], file)
+        else:
+            update_saved_settings({"collection": new}, file)
 
     def _folder(self) -> Store:
         """A store of the folder for registry changes: opened with the embedder it records, if any."""
