@@ -50,3 +50,16 @@ def test_a_long_document_is_read_at_evenly_spaced_sentences() -> None:
     chunk = Chunk("d:0", "d", "/d.md", 0, text, 0, len(text))
     summary = summarise([chunk], HashEmbedder(), 3)
     assert summary.total == MAX_SENTENCES + 500 and summary.read <= MAX_SENTENCES and len(summary.sentences) == 3
+
+
+def test_a_sentence_in_two_chunks_overlap_counts_once() -> None:
+    text = ("The keeper lit the lamp on 14 March 1871. A storm broke two panes of the glass in 1903. "
+            "The lamp was electrified by the harbour board in 1931.")
+    second, first_end = text.index("A storm"), text.index("The lamp was") - 1
+    # The second chunk starts with the first one's last sentence, as the chunker's overlap carries it.
+    chunks = [Chunk("d:0", "d", "/d.txt", 0, text[:first_end], 0, first_end),
+              Chunk("d:1", "d", "/d.txt", 1, text[second:], second, len(text))]
+    assert [c.text[s:e] for c, s, e in document_sentences(chunks)] == [
+        "The keeper lit the lamp on 14 March 1871.", "A storm broke two panes of the glass in 1903.",
+        "The lamp was electrified by the harbour board in 1931."]
+    assert summarise(chunks, HashEmbedder(), 3).total == 3
