@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import shlex
 import sys
 import threading
 from collections.abc import Callable, Sequence
@@ -170,6 +171,9 @@ def _demo_command(args: argparse.Namespace, out: Console, err: Console) -> int:
     corpus = sample_corpus_dir()
     err.print(Text(f"Ingesting the sample corpus in {corpus}", style="bold"))
     _ingest(engine, [corpus], (), (), err)
+    # It joins whatever the collection holds already: say where it went and how it leaves.
+    err.print(Text(f"the sample documents are in collection {engine.settings.collection}; "
+                   f"`localrag forget {shlex.quote(str(corpus))}` takes them out", style="dim"), soft_wrap=True)
     out.print(Text(f"\nQ: {args.question}\n", style="bold"))
     return _ask(engine, args.question, args, out)
 
