@@ -77,6 +77,11 @@ class Collections:
             found.append(CollectionInfo(name, store.document_count(), store.chunk_count()))
         return found
 
+    def collection_exists(self) -> bool:
+        """Whether this Engine's collection is still in the store folder (another command may have deleted it)."""
+        name = self.settings.collection
+        return name == DEFAULT_COLLECTION or name in self._folder().registry()
+
     def create_collection(self, name: str) -> None:
         with writer_lock(paths.db_dir()):
             self._folder().create_collection(name)

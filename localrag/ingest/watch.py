@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING
 
 from localrag import paths
 from localrag.atomic import write_text_atomic
-from localrag.collection import DEFAULT_COLLECTION
+from localrag.collection import DEFAULT_COLLECTION, CollectionError
 from localrag.errors import LocalRagError
 from localrag.ingest.discover import SKIP_DIRS
 from localrag.ingest.loaders import SUPPORTED_EXTENSIONS
@@ -198,7 +198,14 @@ def watch(
                 engine.prefetch(Path(name))
         settled = pending.settled(now, settle)
         if settled:
-            event = _apply(engine, settled, purge=purge, conversations=conversations)
+            try:
+                event = _apply(engine, settled, purge=purge, conversations=conversations)
+            except LocalRagError as exc:
+                if engine.collection_exists():
+                    raise
+                # Its tables went with a `collections delete` from another command: not damage, nothing to repair.
+                raise CollectionError(f"collection '{engine.settings.collection}' was deleted while it was watched",
+                                      "watching stopped; watch the folders into another collection") from exc
             last_ingest = now if event.ingested or event.forgotten else last_ingest
             if on_event is not None and (event.ingested or event.forgotten or (event.report and event.report.errors)):
                 on_event(event)

@@ -130,6 +130,34 @@ def test_a_watched_folder_holding_localrag_home_leaves_its_files_out(
     assert all(not e.forgotten for e in events)
 
 
+def test_a_watch_whose_collection_is_deleted_says_so(
+    localrag_home: Path, real_embedder: SentenceTransformerEmbedder, tmp_path: Path
+) -> None:
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    (folder / "pier.md").write_text("# Pier\n\nThe pier closes at dusk.\n")
+    Engine(load_settings(), embedder=real_embedder).create_collection("tmpw")
+    engine = Engine(load_settings(collection="tmpw"), embedder=real_embedder)
+    failed: list[BaseException] = []
+    ready = threading.Event()
+
+    def run() -> None:
+        try:
+            watch(engine, [folder], settle=0.3, ready=ready)
+        except BaseException as exc:  # what the thread ended with, for the test to read
+            failed.append(exc)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    assert ready.wait(60)
+    Engine(load_settings(), embedder=real_embedder).delete_collection("tmpw")  # another command, as a user would
+    (folder / "kiln.md").write_text("# Kiln\n\nThe kiln fires at 1280 degrees.\n")
+    thread.join(60)
+    assert not thread.is_alive()
+    # Not "the store is damaged ... run `localrag repair`": its tables were deleted, not damaged.
+    assert len(failed) == 1 and "collection 'tmpw' was deleted while it was watched" in str(failed[0])
+
+
 def _files_holding(root: Path, word: bytes) -> list[Path]:
     return [p for p in root.rglob("*") if p.is_file() and word in p.read_bytes()]
 
