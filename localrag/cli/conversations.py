@@ -39,7 +39,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 
 def _conversations(args: argparse.Namespace, out: Console, err: Console) -> int:
     from localrag.cli.common import usage_error
-    from localrag.conversations import ConversationStore, export_markdown
+    from localrag.conversations import ConversationError, ConversationStore, export_markdown
     from localrag.safe_text import printable
 
     store = ConversationStore()
@@ -53,10 +53,13 @@ def _conversations(args: argparse.Namespace, out: Console, err: Console) -> int:
         return usage_error(err, f"conversations {args.action}: name a conversation (an id from the list, or last)")
     if args.id == "new":
         return usage_error(err, f"conversations {args.action}: `new` names no saved conversation")
-    if args.action == "delete" and args.id != "last" and store.is_damaged(args.id):
+    try:
+        conversation = store.find(args.id)
+    except ConversationError:
+        if args.action != "delete" or args.id == "last" or not store.is_damaged(args.id):
+            raise
         # What the damage error tells the user to do: the file goes, though it does not read.
         return _delete(store, args.id, f"Delete the damaged conversation file {args.id}?", args.yes, err)
-    conversation = store.find(args.id)
     if args.action == "show":
         if args.json:
             print_json(conversation.to_json())
