@@ -40,7 +40,7 @@ from localrag import paths
 from localrag.atomic import write_text_atomic
 from localrag.collection import DEFAULT_COLLECTION, CollectionError
 from localrag.errors import LocalRagError
-from localrag.ingest.discover import SKIP_DIRS
+from localrag.ingest.discover import SKIP_DIRS, discover
 from localrag.ingest.loaders import SUPPORTED_EXTENSIONS
 from localrag.types import Document, IngestReport
 
@@ -248,12 +248,14 @@ def _moved(gone: dict[Path, list[Document]], present: list[Path]) -> set[Path]:
     """The gone paths whose every document's bytes are in a present file (or one under a present folder)."""
     from localrag.ingest.pipeline import file_hash  # the ingest's own: numpy and the chunker, only when purging
 
+    try:
+        files = list(discover(present))  # the files the ingest that follows reads
+    except LocalRagError:
+        return set()  # one went again meanwhile: erase rather than guess
     hashes = set()
-    for item in present:
-        for file in (item.rglob("*") if item.is_dir() else [item]):
-            if file.is_file() and is_watched_name(file.relative_to(item.parent)):
-                try:
-                    hashes.add(file_hash(file))
-                except (OSError, LocalRagError):
-                    continue  # unreadable: the ingest that follows names it
+    for file in files:
+        try:
+            hashes.add(file_hash(file))
+        except (OSError, LocalRagError):
+            continue  # unreadable: the ingest that follows names it
     return {path for path, docs in gone.items() if all(d.content_hash in hashes for d in docs)}
