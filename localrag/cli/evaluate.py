@@ -88,10 +88,9 @@ def _split(value: str) -> tuple[str, ...]:
 
 def _run(args: argparse.Namespace, out: Console, err: Console) -> int:
     import threading
-    import time
 
     from localrag.evaluate.datasets import load_dataset, resolve_dataset
-    from localrag.evaluate.report import runs_root, write_report
+    from localrag.evaluate.report import write_report
     from localrag.evaluate.runner import (
         RETRIEVAL_MODES,
         EvalConfig,
@@ -99,7 +98,6 @@ def _run(args: argparse.Namespace, out: Console, err: Console) -> int:
         check_modes,
         run_eval,
         run_fingerprint,
-        unfinished_run,
     )
     from localrag.sizes import count_text
 
@@ -119,9 +117,7 @@ def _run(args: argparse.Namespace, out: Console, err: Console) -> int:
                   f"in collection {engine.settings.collection}")
         for note in notes:
             err.print(Text(f"note: {note}", style="yellow"), soft_wrap=True)
-    stopped = None if args.out else unfinished_run(runs_root(), run_fingerprint(dataset, config))
-    run_dir = args.out or stopped or runs_root() / f"{time.strftime('%Y%m%d-%H%M%S')}-{dataset.name}"
-    into = f"resuming the unfinished run in {run_dir}" if stopped else f"into {run_dir}"
+    run_dir, into = _run_folder(args.out, run_fingerprint(dataset, config), dataset.name)
     err.print(Text(f"Evaluating {dataset.name} ({count_text(len(dataset.questions), 'question')}, {corpus}) "
                    f"{into}", style="bold"), soft_wrap=True)
     cancel = threading.Event()
@@ -175,21 +171,33 @@ def _on_index(dataset: EvalDataset, path: Path, engine: Engine) -> tuple[EvalDat
     return on_index(dataset, (d.path for d in documents), index, path.parent)
 
 
-def _run_kgqa(args: argparse.Namespace, out: Console, err: Console) -> int:
+def _run_folder(out: Path | None, fingerprint: str, name: str) -> tuple[Path, str]:
+    """Where a run goes, and how to say so: `--out`, else the newest unfinished run of the same data set and
+    options (the same command resumes it), else a new folder named by the time."""
     import time
 
+    from localrag.evaluate.report import runs_root
+    from localrag.evaluate.runner import unfinished_run
+
+    if out is not None:
+        return out, f"into {out}"
+    stopped = unfinished_run(runs_root(), fingerprint)
+    if stopped is not None:
+        return stopped, f"resuming the unfinished run in {stopped}"
+    fresh = runs_root() / f"{time.strftime('%Y%m%d-%H%M%S')}-{name}"
+    return fresh, f"into {fresh}"
+
+
+def _run_kgqa(args: argparse.Namespace, out: Console, err: Console) -> int:
     from localrag.cli.common import engine_from_args
     from localrag.evaluate.kgqa import SUMMARY_FILE, KGQAConfig, run_kgqa_eval
-    from localrag.evaluate.report import REPORT_FILE, runs_root
-    from localrag.evaluate.runner import unfinished_run
+    from localrag.evaluate.report import REPORT_FILE
 
     source = Path(args.target[0])
     engine = engine_from_args(args)
     config = KGQAConfig(planner=args.planner, limit=args.limit, seed=args.seed,
                         max_hops=engine.settings.graph_max_hops)
-    stopped = None if args.out else unfinished_run(runs_root(), config.fingerprint(source))
-    run_dir = args.out or stopped or runs_root() / f"{time.strftime('%Y%m%d-%H%M%S')}-kgqa-{source.stem}"
-    into = f"resuming the unfinished run in {run_dir}" if stopped else f"into {run_dir}"
+    run_dir, into = _run_folder(args.out, config.fingerprint(source), f"kgqa-{source.stem}")
     err.print(Text(f"Graph mode over {source} {into}", style="bold"), soft_wrap=True)
     with progress_bar(err) as bar:
         task = bar.add_task("graph mode", total=None)
