@@ -561,6 +561,18 @@ class Engine(GraphMode, Collections, Information):
             raise ConfigError(f"k = {k}: at least one source must be searched for", "use k of 1 or more")
         return with_lines(self.retriever.search(query, k or self.settings.top_k, filters, query_vector=query_vector))
 
+    def why_nothing_found(self, filters: SearchFilters | None = None) -> str:
+        """Why a search found no passage, in words a user can act on: an empty collection, filters that no
+        indexed passage passes, or (neither) nothing that matched."""
+        if not self.store.document_count():
+            return (f"collection {self.settings.collection} holds no documents yet: add some with "
+                    "`localrag ingest PATH` (in the chat app, the Library)")
+        if filters is not None and (filters.path_glob or filters.file_types):
+            parts = ([f"type {', '.join(filters.file_types)}"] if filters.file_types else []) + (
+                [f"path {filters.path_glob}"] if filters.path_glob else [])
+            return f"no indexed passage passes the filters ({'; '.join(parts)})"
+        return "nothing in the index matched the question"
+
     def fusion_choice(self) -> FusionChoice | None:
         """The fusion chosen for this index and its figures; None: never chosen (the default applies)."""
         from localrag.fusion import load_choice
@@ -624,6 +636,8 @@ class Engine(GraphMode, Collections, Information):
         settings = self.settings
         leaning = leaning_query(question, history or []) if query == question else None
         why = refusal(query, hits, self.embedder, vector, settings) if leaning is not None else None
+        if not hits:
+            why = self.why_nothing_found(filters)
         if leaning is not None and why:
             # An elliptical follow-up ("And in London?") holds no word that marks it as one and, alone, finds
             # nothing that answers it: asked again after the previous question, it is kept when that finds an

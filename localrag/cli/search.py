@@ -43,7 +43,8 @@ def _search(args: argparse.Namespace, out: Console, err: Console) -> int:
 
     args.query = text_or_stdin(args.query)
     engine = engine_from_args(args)
-    hits = engine.search(args.query, k=args.top_k, filters=filters_from_args(args))
+    filters = filters_from_args(args)
+    hits = engine.search(args.query, k=args.top_k, filters=filters)
     choice = engine.fusion_choice()
     if args.json:
         print_json(search_json(args.query, hits, choice))
@@ -52,7 +53,7 @@ def _search(args: argparse.Namespace, out: Console, err: Console) -> int:
 
     wrap = out.is_terminal
     if not hits:
-        out.print(Text("no passages found"), soft_wrap=not wrap)
+        out.print(Text(f"no passages found: {engine.why_nothing_found(filters)}"), soft_wrap=not wrap)
         return 0
     for position, hit in enumerate(hits, start=1):
         chunk = hit.chunk

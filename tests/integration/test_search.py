@@ -138,6 +138,26 @@ def test_search_json_keeps_both_legs_ranks_and_text_prints_plain_lines(
         assert f"{k} passages: a search returns from 1 to 100" in capsys.readouterr().err
 
 
+def test_finding_nothing_says_why_an_empty_collection_or_filters(
+    localrag_home: Path, real_embedder: SentenceTransformerEmbedder, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import localrag.cli.common
+
+    def engine_from_args(args: object, **overrides: object) -> Engine:
+        return Engine(load_settings(getattr(args, "config", None), **overrides), embedder=real_embedder)
+
+    monkeypatch.setattr(localrag.cli.common, "engine_from_args", engine_from_args)
+    assert run(["search", "rail travel"]) == 0
+    assert "holds no documents yet: add some with `localrag ingest PATH`" in capsys.readouterr().out
+    assert run(["ask", "rail travel", "--extract"]) == 0
+    assert "collection default holds no documents yet" in capsys.readouterr().out
+    assert run(["ingest", str(sample_corpus_dir())]) == 0
+    capsys.readouterr()
+    assert run(["search", "rail travel", "--type", "pdf", "--path", "*/nosuch/*"]) == 0
+    assert "no indexed passage passes the filters (type pdf; path */nosuch/*)" in capsys.readouterr().out
+
+
 def test_tune_fusion_command_on_a_small_index_keeps_the_default(
     cli_ingested: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
