@@ -149,11 +149,18 @@ async def test_settings_are_validated_and_persisted(app: LocalRagApp, fake_engin
         screen = app.screen
         assert isinstance(screen, SettingsScreen)
         screen.query_one("#top_k", Input).value = "0"
+        screen.query_one("#temperature", Input).value = "0.7"
         await pilot.press("ctrl+s")
         assert isinstance(app.screen, ErrorScreen)
         assert "out of range" in str(app.screen.query_one("#error-message", Static).render())
         await pilot.press("escape")
         assert load_settings().top_k == 4
+        # Closing the dialog keeps what was typed, the bad value included, to be mended.
+        assert screen.query_one("#top_k", Input).value == "0"
+        assert screen.query_one("#temperature", Input).value == "0.7"
+        await pilot.press("f1")
+        await pilot.press("escape")
+        assert screen.query_one("#temperature", Input).value == "0.7"
         screen.query_one("#top_k", Input).value = "8"
         screen.query_one("#prompt_sentences", Input).value = "0"
         screen.query_one("#temperature", Input).value = "0.5"

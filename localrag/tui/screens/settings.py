@@ -80,9 +80,10 @@ class SettingsScreen(LocalRagScreen):
     SettingsScreen #saved-to { color: $text-muted; }
     """
     BINDINGS = [Binding("ctrl+s", "save", "Save")]
+    _shown: Settings  # the settings the form was last filled from
 
     def compose(self) -> ComposeResult:
-        settings = self.localrag.engine.settings
+        settings = self._shown = self.localrag.engine.settings
         with VerticalScroll():
             for field in FIELDS:
                 with Horizontal(classes="field"):
@@ -100,11 +101,17 @@ class SettingsScreen(LocalRagScreen):
         yield Footer()
 
     def on_screen_resume(self) -> None:
+        # A screen resumes when a dialog over it closes too (an error naming a bad value, the help): only a
+        # setting that changed meanwhile (a flag of another screen, a model switch) replaces what the user typed.
         settings = self.localrag.engine.settings
+        shown, self._shown = self._shown, settings
         for field in FIELDS:
-            self.query_one(f"#{field.name}", Input).value = str(getattr(settings, field.name))
-        self.query_one("#only-documents", Switch).value = not settings.allow_model_knowledge
-        self.query_one("#extract", Switch).value = settings.answer_mode == "extract"
+            if getattr(settings, field.name) != getattr(shown, field.name):
+                self.query_one(f"#{field.name}", Input).value = str(getattr(settings, field.name))
+        if settings.allow_model_knowledge != shown.allow_model_knowledge:
+            self.query_one("#only-documents", Switch).value = not settings.allow_model_knowledge
+        if settings.answer_mode != shown.answer_mode:
+            self.query_one("#extract", Switch).value = settings.answer_mode == "extract"
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "save":
@@ -127,6 +134,7 @@ class SettingsScreen(LocalRagScreen):
             app.show_error(LocalRagError(f"could not write the config file ({exc})", "check it is writable"))
             return
         app.engine.update_settings(new)
+        self._shown = app.engine.settings
         if any(getattr(old, name) != getattr(new, name) for name in RELOAD_FIELDS):
             app.reload_model()
         self.query_one("#saved-to", Static).update(Text(f"Saved to {path}"))
