@@ -272,11 +272,21 @@ class Engine(GraphMode, Collections, Information):
             self.generator.count_tokens("warm up")
 
     def set_model(self, spec: str) -> None:
-        """Switch the generator; the file is checked now and loaded on first use."""
+        """Switch the generator to `spec`, loaded now (in extract mode too: it is being chosen to answer); a file
+        that is no model, or one llama.cpp cannot load, raises and leaves the model in use as it was."""
         self.check_model(spec)
         with self._lock:
+            before = self.settings.model
+            # The old model is let go before the new one loads: two in memory at once may not fit.
             self.settings = self.settings.replace(model=spec)
             self._generator = None
+        try:
+            self.generator.count_tokens("loaded")
+        except BaseException:
+            with self._lock:
+                self.settings = self.settings.replace(model=before)
+                self._generator = None
+            raise
 
     def update_settings(self, settings: Settings) -> None:
         """Use new settings; a part whose own settings changed is loaded again on its next use."""

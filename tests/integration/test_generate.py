@@ -241,3 +241,22 @@ def test_a_model_wholly_on_a_gpu_takes_no_cpu_sample(monkeypatch: pytest.MonkeyP
     assert not offloaded.free_cores_only
     partly = LlamaGenerator(bundled_generator_path(), n_ctx=256, n_threads=0, n_gpu_layers=8)
     assert partly.free_cores_only
+
+
+@pytest.mark.parametrize("mode", ["generate", "extract"])
+def test_a_model_llama_cpp_cannot_load_is_not_switched_to(localrag_home: Path, tmp_path: Path, mode: str) -> None:
+    from localrag.config import load_settings
+    from localrag.engine import Engine
+
+    data = bytearray(bundled_generator_path().read_bytes())
+    at = data.index(b"general.architecture") + len(b"general.architecture") + 12  # after the type and length
+    assert data[at:at + 5] == b"llama"
+    data[at:at + 5] = b"llamx"  # a header that reads, naming an architecture this llama.cpp does not have
+    alien = tmp_path / "alien.gguf"
+    alien.write_bytes(bytes(data))
+    engine = Engine(load_settings(answer_mode=mode))
+    with pytest.raises(ModelError):
+        engine.set_model(str(alien))
+    assert engine.settings.model == "" and engine.model_name() == bundled_generator_path().stem
+    engine.set_model(str(bundled_generator_path()))
+    assert engine.generator.count_tokens("still answers") > 0

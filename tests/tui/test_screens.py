@@ -141,6 +141,15 @@ async def test_model_switch_is_saved_and_bad_model_is_an_error(app: LocalRagApp,
         assert "not a GGUF file" in str(app.screen.query_one("#error-message", Static).render())
         await pilot.press("escape")
         assert app.model_label == "kettle-raft" and app.is_running
+        # The settings file half-edited in another window: the switch is made and said not to be saved.
+        paths.config_file().write_text("temperature = \n")
+        box.focus()
+        box.highlighted = 0
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.model_label == "fake-model")
+        assert app.is_running and fake_engine.settings.model == ""
+        assert any("not saved" in str(n.message) and "not valid TOML" in str(n.message)
+                   for n in app._notifications)
 
 
 async def test_settings_are_validated_and_persisted(app: LocalRagApp, fake_engine: FakeEngine) -> None:

@@ -3,9 +3,10 @@ tools keep (Ollama, LM Studio, GPT4All, the Hugging Face cache, `model_dirs`) un
 tool, or any path.
 
 Listing reads GGUF headers and switching loads the model, so both run in thread workers. A model
-whose header is bad is still listed, with the reason, and refuses to be chosen: the engine checks
-the header before loading, and the error comes back as a modal instead of a crash. A successful
-switch is saved to the config file, so the next start uses the same model.
+whose header is bad is still listed, with the reason, and refuses to be chosen. The engine checks the
+header and loads the model before it switches, so one llama.cpp cannot load leaves the model in use as it
+was; the error comes back as a modal instead of a crash. A successful switch is saved to the config file,
+so the next start uses the same model.
 """
 
 from __future__ import annotations
@@ -186,7 +187,7 @@ class ModelsScreen(LocalRagScreen):
         try:
             # Only the model: the rest of the settings may hold a LOCALRAG_ variable's or a flag's value.
             update_saved_settings({"model": app.engine.settings.model}, app.engine.config_file)
-        except OSError as exc:
+        except (LocalRagError, OSError) as exc:  # e.g. the settings file was made unreadable while the app ran
             self.notify(f"Switched, but the choice was not saved: {exc}", severity="warning", markup=False)
         self.notify(f"Now answering with {message.name}", markup=False)
         self._list()
