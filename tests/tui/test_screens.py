@@ -208,6 +208,11 @@ async def test_conversation_survives_restart_and_can_be_renamed_exported_deleted
         chat.query_one("#question", Input).focus()
         await pilot.press("enter")
         await wait_for(pilot, lambda: chat.query(AnswerView) and not chat.generating)
+        # Ctrl+E exports with the focus in the question box, where it has it after asking.
+        assert chat.query_one("#question", Input).has_focus
+        await pilot.press("ctrl+e")
+        exports = first.conversations.folder.parent / "exports"
+        await wait_for(pilot, lambda: exports.is_dir() and any(exports.glob("*.md")))
 
     second = LocalRagApp(FakeEngine())
     async with second.run_test(size=(120, 40)) as pilot:

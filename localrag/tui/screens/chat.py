@@ -92,7 +92,8 @@ class ChatScreen(LocalRagScreen):
         Binding("ctrl+n", "new_conversation", "New chat"),
         Binding("ctrl+b", "toggle_conversations", "Chats"),
         Binding("ctrl+r", "toggle_queries", "Queries"),
-        Binding("ctrl+e", "export", "Export"),
+        # Before the question box's own Ctrl+E (end of line; End does that too), which has the focus most of the time.
+        Binding("ctrl+e", "export", "Export", priority=True),
         Binding("ctrl+g", "toggle_graph", "Graph mode", show=False),
     ]
 

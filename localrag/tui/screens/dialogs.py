@@ -131,7 +131,7 @@ HELP = """\
 Ask questions about your own documents. Answers come from a local model, with numbered
 sources; everything stays on this machine.
 
-## Chat
+## Chat (F2)
 | Key | Does |
 |---|---|
 | Enter | ask the question in the box |
@@ -140,20 +140,42 @@ sources; everything stays on this machine.
 | Ctrl+B | show or hide the conversations panel |
 | Ctrl+R | show or hide the query each answer searched for (follow-ups are rewritten) |
 | Ctrl+E | export the conversation as Markdown (with its sources) |
+| Ctrl+G | graph mode: answer from the knowledge graph, with its reasoning paths |
 | Tab | move between the question box, the sources and the conversations |
 
 In **Sources**, `● cited` marks a source the answer cited (when the answer cited none itself, localrag
 cites the source holding most of its words and says so under the answer), `✗ cited, unsupported` one that holds
 none of the words the answer cites it for; `✓ quote` means a quote in the answer
 was found word for word in that source, `≈ quote` nearly, `✗ quote` not at all. Enter on a source opens it with
-the quoted words highlighted. In **Conversations**: Enter opens, `r` renames, `d` deletes,
-`e` exports, `/` lists only those holding some words (each with the line that holds them; empty: all).
+the quoted words highlighted (Esc or `q` closes it); `w` shows why each source ranked where it did. In
+**Conversations**: Enter opens, `r` renames, `d` or Delete deletes, `e` exports, `/` lists only those holding
+some words (each with the line that holds them; empty: all). In graph mode's **Paths**: Enter opens a step's
+source, `r` lists the entities related to the step's end.
+
+## Library (F3)
+| Key | Does |
+|---|---|
+| Ctrl+O | browse for a file or folder (Ctrl+U there uses the highlighted folder) |
+| Ctrl+G | ingest the paths in the box |
+| Esc | stop the ingest |
+| `s` | the highlighted document's key sentences |
+| `f` or Delete | forget the highlighted document, or forget it and erase its text |
+| `r` | read the highlighted document again |
+| `R` | read again every document read by older rules or other settings |
+| Ctrl+B | build the knowledge graph (again: stop the build) |
+
+## Models (F4), Settings (F5), Evaluations (F6)
+| Key | Does |
+|---|---|
+| Enter | Models: answer with the highlighted model |
+| Ctrl+S | Settings: check and save the changed settings |
+| Ctrl+L | Models, Evaluations: look again for models or runs |
 
 ## Everywhere
 | Key | Does |
 |---|---|
-| F1 | this help |
-| F2 / F3 / F4 / F5 | chat / library (ingest, documents: `s` key sentences, `f` forget or erase) / models / settings |
+| F1 | this help (Esc, F1 or `q` closes it) |
+| F2 / F3 / F4 / F5 / F6 | chat / library / models / settings / evaluations |
 | Ctrl+T | light or dark theme |
 | Ctrl+P | command palette |
 | Ctrl+Q | quit |
