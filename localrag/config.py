@@ -465,6 +465,24 @@ def update_saved_settings(changes: dict[str, Any], config_file: Path | None = No
     return path
 
 
+def _with_comment_of(line: str, setting: str) -> str:
+    """`setting` in place of the setting on `line`, with the comment that ended it kept in its column (where the
+    new value leaves room). A "#" inside a quoted value is no comment: the comment starts at the first "#" before
+    which the line reads as the same setting alone."""
+    try:
+        whole = tomllib.loads(line)
+    except tomllib.TOMLDecodeError:
+        return setting
+    for at in (i for i, ch in enumerate(line) if ch == "#"):
+        try:
+            alone = tomllib.loads(line[:at])
+        except tomllib.TOMLDecodeError:
+            continue
+        if alone == whole:
+            return f"{setting}{' ' * max(1, at - len(setting))}{line[at:]}"
+    return setting
+
+
 def _edit_saved(path: Path, changes: Mapping[str, Any]) -> None:
     """Set settings in the file (None: take them out), atomically, line by line: a user's comments, order and
     other lines stay. A line edit that would not read back as the intended values (a value written over several
@@ -477,7 +495,7 @@ def _edit_saved(path: Path, changes: Mapping[str, Any]) -> None:
         if value is None:
             lines = [line for i, line in enumerate(lines) if i not in at]
         elif at:
-            lines[at[0]] = f"{name} = {toml_value(value)}"
+            lines[at[0]] = _with_comment_of(lines[at[0]], f"{name} = {toml_value(value)}")
         else:
             lines.append(f"{name} = {toml_value(value)}")
     intended = {name: value for name, value in {**saved, **changes}.items() if value is not None}

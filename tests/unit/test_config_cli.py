@@ -29,6 +29,16 @@ def test_set_checks_then_writes_keeping_the_files_comments_and_show_says_where_e
     assert run(["config", "set", "answer_mode", "extract"]) == 0
     assert file.read_text() == ("# my settings\ntemperature = 0.2  # a little warmer\n\n# answers\ntop_k = 6\n"
                                 'answer_mode = "extract"\n')
+    # A changed line keeps its comment, in its column where the value leaves room; a "#" in a value is none.
+    assert run(["config", "set", "temperature", "0.35"]) == 0
+    assert "temperature = 0.35 # a little warmer\n" in file.read_text()
+    assert run(["config", "set", "temperature", "0.2"]) == 0
+    assert "temperature = 0.2  # a little warmer\n" in file.read_text()
+    before = file.read_text()
+    file.write_text('model = "/m/a#1.gguf"       # mine\n' + before)
+    update_saved_settings({"model": "/m/b#2.gguf"}, file)
+    assert file.read_text() == 'model = "/m/b#2.gguf"       # mine\n' + before
+    file.write_text(before)
     shown = _json(capsys)
     assert shown["top_k"] == {"name": "top_k", "value": 6, "default": 4, "from": str(file),
                               "doc": shown["top_k"]["doc"], "range": [1, 100]}
