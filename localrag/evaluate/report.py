@@ -264,12 +264,14 @@ def list_runs(root: Path | None = None) -> list[RunInfo]:
     for run_file in sorted(root.glob(f"*/{RUN_FILE}")) if root.is_dir() else []:
         try:
             info = json.loads(run_file.read_text())
-        except (OSError, ValueError):
+            config = info.get("config", {})
+            # A run.json edited by hand is listed as far as it reads; one that does not read as a run is skipped.
+            runs.append(RunInfo(run_file.parent, str(info.get("dataset", {}).get("name", "?")),
+                                str(info.get("status", "?")), str(info.get("started") or ""),
+                                len(info.get("questions", [])), list(config.get("models", [])),
+                                list(config.get("modes", []))))
+        except (OSError, ValueError, AttributeError, TypeError):
             continue
-        config = info.get("config", {})
-        runs.append(RunInfo(run_file.parent, info.get("dataset", {}).get("name", "?"), info.get("status", "?"),
-                            info.get("started", ""), len(info.get("questions", [])),
-                            list(config.get("models", [])), list(config.get("modes", []))))
     return sorted(runs, key=lambda r: r.started, reverse=True)
 
 

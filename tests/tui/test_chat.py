@@ -141,8 +141,9 @@ async def test_source_opens_chunk_with_quote_highlighted(app: LocalRagApp) -> No
         await _ask(pilot, "how do I descale the kettle?")
         await wait_for(pilot, lambda: not screen.generating)
         panel = screen.query_one(SourcesPanel)
-        panel.focus()
-        panel.highlighted = 0
+        # Tab from the question box lands on the sources with the first highlighted, for Enter to open.
+        await pilot.press("tab")
+        assert panel.has_focus and panel.highlighted == 0
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, ChunkScreen))
         chunk_screen = app.screen

@@ -326,3 +326,13 @@ def test_records_keep_the_verified_quote_and_score_it_with_raft_answer_quote(tmp
                       embedder=HashEmbedder(), generator_for=lambda spec: RaftSayer())
     assert [r["scored"] for r in quoted.records] == [f"the code word is word{i}" for i in range(3)]
     assert all(r["answer"].endswith(f"Answer: the code word is word{i}") for i, r in enumerate(quoted.records))
+
+
+def test_runs_edited_by_hand_are_listed_as_far_as_they_read(tmp_path: Path) -> None:
+    root = tmp_path / "evals"
+    for name, text in (("a", '{"dataset": {"name": "kept"}, "started": "2026-01-02T00:00:00"}'),
+                       ("b", '{"dataset": {"name": "no start"}, "started": null}'),
+                       ("c", '[1, 2]'), ("d", '{"dataset": "flat"}'), ("e", "not json")):
+        (root / name).mkdir(parents=True)
+        (root / name / "run.json").write_text(text)
+    assert [r.dataset for r in list_runs(root)] == ["kept", "no start"]

@@ -14,9 +14,10 @@ from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from localrag.conversations import ConversationSummary
+from localrag.tui.widgets.panel_list import PanelList
 
 
-class ConversationList(OptionList):
+class ConversationList(PanelList):
     DEFAULT_CSS = """
     ConversationList { width: 26; height: 1fr; border: round $secondary 50%; }
     ConversationList:focus { border: round $secondary; }

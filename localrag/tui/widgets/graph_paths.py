@@ -24,6 +24,7 @@ from textual.widgets.option_list import Option
 from localrag.conversations import Turn
 from localrag.safe_text import printable
 from localrag.shapes import step_source
+from localrag.tui.widgets.panel_list import PanelList
 from localrag.types import Chunk
 
 if TYPE_CHECKING:
@@ -81,7 +82,7 @@ def step_text(names: Mapping[str, str], step: Step, where: str) -> Text:
     return text
 
 
-class GraphPathsPanel(OptionList):
+class GraphPathsPanel(PanelList):
     DEFAULT_CSS = """
     GraphPathsPanel { width: 40; height: 1fr; border: round $secondary 50%; }
     GraphPathsPanel:focus { border: round $secondary; }

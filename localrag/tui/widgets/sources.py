@@ -19,6 +19,7 @@ from textual.widgets.option_list import Option
 from localrag.conversations import SavedSource, Turn
 from localrag.forget import PURGED_LABEL
 from localrag.safe_text import printable
+from localrag.tui.widgets.panel_list import PanelList
 from localrag.types import QuoteStatus
 
 QUOTE_STYLES = {QuoteStatus.VERIFIED: "green", QuoteStatus.CLOSE: "yellow", QuoteStatus.NOT_FOUND: "red"}
@@ -67,7 +68,7 @@ def source_label(source: SavedSource, turn: Turn, *, pending: bool = False, rank
     return text
 
 
-class SourcesPanel(OptionList):
+class SourcesPanel(PanelList):
     DEFAULT_CSS = """
     SourcesPanel { width: 34; height: 1fr; border: round $primary 50%; }
     SourcesPanel:focus { border: round $primary; }
