@@ -83,6 +83,15 @@ def best_evidence(query: str, hits: list[Hit], embedder: Embedder, query_vector:
     return max((score for score, _ in scored), default=None)
 
 
+def _under(score: float, floor: float) -> str:
+    """`score`, which is under `floor`, with two decimals, or as many more as it takes not to read as the floor
+    (0.797 under 0.8 is not "0.80")."""
+    digits = 2
+    while digits < 6 and float(f"{score:.{digits}f}") >= floor:
+        digits += 1
+    return f"{score:.{digits}f}"
+
+
 def refusal(query: str, hits: list[Hit], embedder: Embedder, query_vector: NDArray[np.float32],
             settings: Settings) -> str:
     """Why the sources cannot answer the question, in words; "" when they may.
@@ -99,13 +108,14 @@ def refusal(query: str, hits: list[Hit], embedder: Embedder, query_vector: NDArr
         return "no passage is close enough: only passages sharing words were found" if hits else (
             "nothing in the index matched the question")
     if cosine < settings.min_similarity:
-        return (f"no passage is close enough: the closest scored {cosine:.2f}, under min_similarity "
-                f"{settings.min_similarity:g}")
+        return (f"no passage is close enough: the closest scored {_under(cosine, settings.min_similarity)}, under "
+                f"min_similarity {settings.min_similarity:g}")
     if settings.min_evidence <= 0:
         return ""
     best = best_evidence(query, hits, embedder, query_vector)
     if best is not None and best < settings.min_evidence:
-        return (f"no sentence of the {len(hits)} closest passages answers it: the best scored {best:.2f}, under "
+        return (f"no sentence of the {len(hits)} closest passages answers it: the best scored "
+                f"{_under(best, settings.min_evidence)}, under "
                 f"min_evidence {settings.min_evidence:g} (set to 0, it answers anyway)")
     return ""
 

@@ -7,7 +7,7 @@ from localrag.answer.pipeline import answer_events, best_evidence
 from localrag.answer.prompt import NO_ANSWER_TEXT
 from localrag.config import Settings
 from localrag.embed import HashEmbedder
-from localrag.types import DoneEvent, SourcesEvent
+from localrag.types import DoneEvent, Hit, SourcesEvent
 from tests.unit.test_prompt_sentences import HANDBOOK, QUESTION, Recorder, hit
 
 OFF_TOPIC = "Which garage do the visitors' dogs sleep in on Sundays?"
@@ -37,6 +37,12 @@ def test_a_question_whose_words_no_source_sentence_holds_is_refused_without_aski
     assert far.refused
     assert far.refusal == "no passage is close enough: the closest scored 0.90, under min_similarity 0.95"
     assert _done(QUESTION, QUESTION, Settings(), Recorder()).answer.refusal == ""
+    # A score just under its floor is never shown rounded up to it.
+    near = [Hit(hit(HANDBOOK, "handbook").chunk, 1.0, vector_score=0.797)]
+    events = answer_events(QUESTION, QUESTION, near, generator=Recorder(), embedder=HashEmbedder(),
+                           settings=Settings(min_similarity=0.8))
+    done = next(e for e in events if isinstance(e, DoneEvent))
+    assert done.answer.refusal == "no passage is close enough: the closest scored 0.797, under min_similarity 0.8"
 
 
 def test_a_follow_up_is_judged_by_its_retrieval_query_and_sources_without_sentences_are_not_judged() -> None:
@@ -86,8 +92,6 @@ def test_a_refusal_carries_the_closest_passages_and_sentence_shown_as_such_every
 
 
 def test_passages_found_only_by_their_words_or_none_at_all_are_refused_saying_so() -> None:
-    from localrag.types import Hit
-
     words_only = [Hit(hit(HANDBOOK, "handbook").chunk, 1.0, vector_score=None)]
     for sources, reason in ((words_only, "no passage is close enough: only passages sharing words were found"),
                             ([], "nothing in the index matched the question")):
