@@ -17,6 +17,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
+from localrag.collection import CollectionError, suffix
 from localrag.errors import StoreError
 from localrag.store_schema import CHUNKS, DOCUMENTS, FTS_COLUMN, META, sql_literal
 
@@ -184,6 +185,23 @@ def _rebuilt(store: Store) -> bool:
         raise
 
 
+def _collection_gone(store: Store) -> CollectionError | None:
+    """The error for a store whose collection another process deleted (or deleted and made again) since it was
+    opened: its tables are gone, which reads like damage, but `repair` has nothing to mend. None otherwise."""
+    if not getattr(store, "suffix", ""):  # `default` is never deleted; a store still opening has no suffix yet
+        return None
+    try:
+        registry = store._current_registry()
+    except Exception:  # the registry itself unreadable: the damage path says so
+        return None
+    if any(suffix(ident) == store.suffix for ident in registry.values()):
+        return None
+    again = " and made again" if store.collection in registry else ""
+    return CollectionError(f"collection '{store.collection}' was deleted{again} after this process opened it",
+                           "start it again" + (" to use the new one" if again else ", with another collection: "
+                                               "`localrag collections` lists them"))
+
+
 def guarded(method: F) -> F:
     """Turn a LanceDB damage error inside a Store method into one StoreError naming the damage."""
 
@@ -196,6 +214,9 @@ def guarded(method: F) -> F:
         except Exception as exc:
             if not is_damage(exc):
                 raise
+            gone = _collection_gone(self)
+            if gone is not None:
+                raise gone from exc
             if not diagnose(self) and _rebuilt(self):
                 return method(self, *args, **kwargs)  # only an index was damaged, and it is rebuilt
             raise damage_error(self, exc) from exc

@@ -90,6 +90,22 @@ def test_list_rename_and_delete(two: tuple[Engine, Engine, Path, Path], tmp_path
     assert engine_in("job", second.embedder).documents() == []
 
 
+def test_a_collection_deleted_under_a_running_engine_is_said_to_be_gone_not_damaged(
+    two: tuple[Engine, Engine, Path, Path],
+) -> None:
+    """A server or MCP process holds its Engine for hours; another command may delete its collection meanwhile."""
+    first, second, _, b = two
+    assert second.search("ferry", k=2)
+    first.delete_collection("work")
+    for call in (lambda: second.search("ferry", k=2), second.documents, second.status):
+        with pytest.raises(CollectionError, match="'work' was deleted after this process opened it") as info:
+            call()
+        assert "repair" not in str(info.value) and "start it again" in str(info.value)
+    first.create_collection("work")
+    with pytest.raises(CollectionError, match="was deleted and made again .* to use the new one"):
+        second.search("ferry", k=2)
+
+
 def test_bad_names_are_one_clear_error(localrag_home: Path, real_embedder: SentenceTransformerEmbedder) -> None:
     with pytest.raises(CollectionError, match="option: setting 'collection': '../x' is not a valid"):
         load_settings(collection="../x")
