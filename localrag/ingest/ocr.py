@@ -32,6 +32,7 @@ from localrag.types import LoadedText
 
 if TYPE_CHECKING:
     import numpy as np
+    from PIL import Image
 
 Notify = Callable[[str], None]
 
@@ -176,15 +177,38 @@ def ocr_pdf_page(path: Path, index: int, dpi: int = RENDER_DPI) -> list[str]:
     return list(paragraphs(ocr_lines(render_pdf_page(path, index, dpi))))
 
 
+def _upright_on_white(frame: Image.Image) -> Image.Image:
+    """`frame` as a viewer shows it: turned as its EXIF orientation says (a phone stores a photo sideways and
+    says so), and its transparent parts white (dropping the alpha channel leaves black text on black)."""
+    from PIL import Image, ImageOps
+
+    frame = ImageOps.exif_transpose(frame)
+    if frame.mode in ("RGBA", "LA", "PA") or "transparency" in frame.info:
+        white = Image.new("RGBA", frame.size, "white")
+        white.alpha_composite(frame.convert("RGBA"))
+        return white.convert("RGB")
+    return frame.convert("RGB")
+
+
 def _image_frames(path: Path) -> Iterator[np.ndarray]:
+    import warnings
+
     import numpy as np
     from PIL import Image, ImageSequence, UnidentifiedImageError
 
     try:
-        with Image.open(path) as image:
-            for frame in ImageSequence.Iterator(image):
-                yield np.asarray(frame.convert("RGB"))
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
+        with warnings.catch_warnings():
+            # Pillow warns of an image over ~89 megapixels and refuses one over twice that: the refusal is the
+            # user's to read (below), the warning would be printed raw in the middle of an ingest's lines.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path) as image:
+                for frame in ImageSequence.Iterator(image):
+                    yield np.asarray(_upright_on_white(frame))
+    except Image.DecompressionBombError as exc:
+        limit = 2 * (Image.MAX_IMAGE_PIXELS or 0) / 1e6
+        raise LoaderError(f"{path}: too large to read (over {limit:.3g} megapixels)",
+                          "scale it down, or exclude it") from exc
+    except (UnidentifiedImageError, OSError) as exc:
         raise LoaderError(
             f"{path}: not a readable image ({type(exc).__name__})", "it may be corrupt or truncated; re-save it"
         ) from exc

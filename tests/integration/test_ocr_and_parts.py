@@ -61,6 +61,31 @@ def test_image_is_read_by_ocr(scan: Path) -> None:
         load_file(scan, ocr=False)
 
 
+def test_a_phone_photo_stored_sideways_and_a_transparent_image_are_read_as_a_viewer_shows_them(
+    scan: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from PIL import Image
+
+    upright = Image.open(scan).convert("RGB")
+    sideways = tmp_path / "photo.jpg"
+    exif = Image.Exif()
+    exif[0x0112] = 6  # Orientation: the stored pixels are to be turned 90 degrees clockwise for viewing
+    upright.rotate(90, expand=True).save(sideways, exif=exif, quality=95)
+    # Black text on a transparent background, as exported from a drawing or a screenshot tool.
+    clear = tmp_path / "label.png"
+    ink = Image.new("RGBA", upright.size, (0, 0, 0, 0))
+    ink.putalpha(Image.eval(upright.convert("L"), lambda v: 255 - v))
+    ink.save(clear)
+    for image in (sideways, clear):
+        text = load_file(image).text
+        assert "Lighthouse keeper" in text and "42 lanterns" in text, (image.name, text)
+
+    # An image over Pillow's pixel limit is said to be too large, not corrupt.
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 30_000)
+    with pytest.raises(LoaderError, match=r"scan\.png: too large to read \(over 0.06 megapixels\) \(scale it down"):
+        load_file(scan)
+
+
 def test_mixed_pdf_typed_page_kept_scanned_page_ocrd(scan: Path, tmp_path: Path) -> None:
     path = scanned_pdf(tmp_path / "mixed.pdf", scan, text_first_page="Harbour opening hours")
     activities: list[str] = []
