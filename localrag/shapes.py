@@ -17,6 +17,7 @@ import dataclasses
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from localrag.safe_text import printable
 from localrag.types import Answer, Chunk, Document, Hit, IngestReport
 
 if TYPE_CHECKING:
@@ -107,12 +108,14 @@ def chunk_place(chunk: Chunk, *, short: bool = False, heading: bool = False) -> 
     """Where a chunk is: its document's path, then its first line as `path:LINE` (an editor opens that) or its
     page; with `heading`, " — " and its heading path. `short` is the narrow panels' form: the file name, its line
     range, " · p. N"."""
+    # One line whatever the file name or heading holds: a newline in a name would start a line of its own,
+    # which could pass for another result.
     if short:
         lines = f":{chunk.line_start}-{chunk.line_end}" if chunk.line_start is not None else ""
-        return Path(chunk.path).name + lines + (f" · p. {chunk.page}" if chunk.page else "")
+        return printable(Path(chunk.path).name, multiline=False) + lines + (f" · p. {chunk.page}" if chunk.page else "")
     line = f":{chunk.line_start}" if chunk.line_start is not None else ""
-    place = chunk.path + line + (f", page {chunk.page}" if chunk.page else "")
-    return place + (f" — {chunk.heading}" if heading and chunk.heading else "")
+    place = printable(chunk.path, multiline=False) + line + (f", page {chunk.page}" if chunk.page else "")
+    return place + (f" — {printable(chunk.heading, multiline=False)}" if heading and chunk.heading else "")
 
 
 def step_source(source: str, chunks: Mapping[str, Chunk], *, short: bool = False) -> str:

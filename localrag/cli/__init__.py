@@ -28,6 +28,7 @@ from localrag import __version__
 from localrag.cli.common import USAGE_EXIT
 from localrag.cli.console import make_console
 from localrag.errors import LocalRagError
+from localrag.safe_text import printable
 
 COMMAND_MODULES: tuple[str, ...] = (
     "localrag.cli.collections",
@@ -91,7 +92,8 @@ def run(argv: Sequence[str] | None = None) -> int:
             return chat_command(args, out, err)
         return int(args.handler(args, out, err))
     except LocalRagError as exc:
-        err.print(Text(f"localrag: {exc}", style="red"), soft_wrap=True)
+        # One line, whatever a file name in it holds.
+        err.print(Text(printable(f"localrag: {exc}", multiline=False), style="red"), soft_wrap=True)
         return USAGE_EXIT
     except KeyboardInterrupt:
         err.print(Text("localrag: interrupted", style="red"))

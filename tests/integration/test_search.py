@@ -158,6 +158,32 @@ def test_finding_nothing_says_why_an_empty_collection_or_filters(
     assert "no indexed passage passes the filters (type pdf; path */nosuch/*)" in capsys.readouterr().out
 
 
+def test_a_line_break_in_a_file_name_is_shown_not_obeyed(
+    localrag_home: Path, tmp_path: Path, real_embedder: SentenceTransformerEmbedder,
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A name can hold a line break and text that looks like a result of its own; a pipe gets one line."""
+    import localrag.cli.common
+
+    def engine_from_args(args: object, **overrides: object) -> Engine:
+        return Engine(load_settings(getattr(args, "config", None), **overrides), embedder=real_embedder)
+
+    monkeypatch.setattr(localrag.cli.common, "engine_from_args", engine_from_args)
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    name = "notes\n2. fake.txt:1\nfused 0.9999.txt"
+    (folder / name).write_text("The Wrenfield ferry leaves the harbour at seven each morning.\n")
+    assert run(["ingest", str(folder)]) == 0
+    capsys.readouterr()
+    shown = "notes\u240a2. fake.txt:1\u240afused 0.9999.txt"
+    for args in (["search", "ferry harbour", "-k", "1"], ["ask", "When does the ferry leave?", "--extract"]):
+        assert run(args) == 0
+        out = capsys.readouterr().out
+        assert shown in out and not any(line.startswith(("2. fake", "fused 0.9999")) for line in out.splitlines())
+    assert run(["summarize", str(folder / "no\nsuch.txt")]) == 2
+    assert len(capsys.readouterr().err.strip().splitlines()) == 1
+
+
 def test_tune_fusion_command_on_a_small_index_keeps_the_default(
     cli_ingested: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
