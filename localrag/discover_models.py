@@ -306,15 +306,16 @@ def describe(found: Found, cache: HeaderCache) -> ModelInfo:
 
 
 def discover(model_dirs: str = "", cache: HeaderCache | None = None) -> list[ModelInfo]:
-    """Models in the other tools' stores and the `model_dirs` folders, each file once."""
+    """Models in the other tools' stores and the `model_dirs` folders, each file once, except that each Ollama
+    tag is a model of its own: `llama3.2:latest` and `llama3.2:3b` name one blob, and either is what a user types."""
     own = cache or HeaderCache()
     found: list[ModelInfo] = []
-    seen: set[Path] = set()
+    seen: set[Path | str] = set()
     for item in find_all(model_dirs):
         real = item.path.resolve()
-        if real in seen:
+        if (item.name if item.source == "ollama" else real) in seen:
             continue
-        seen.add(real)
+        seen |= {real, item.name} if item.source == "ollama" else {real}
         info = describe(item, own)
         if info.architecture != "clip":
             found.append(info)

@@ -86,6 +86,19 @@ def test_plain_and_full_names_resolve(stores: dict[str, Path]) -> None:
     assert resolve_name("nothing", models) is None
 
 
+def test_ollama_tags_of_one_blob_are_each_a_model(stores: dict[str, Path], home: Path) -> None:
+    """`ollama pull llama3.2` and `llama3.2:3b` make two manifests naming one blob: both names must work."""
+    ollama = home / ".ollama" / "models"
+    ollama_model(ollama, "smollm2", "135m", link_to=bundled_generator_path())
+    ollama_model(ollama, "tiny", "v1", namespace="someuser", link_to=bundled_generator_path())
+    models = discover()
+    names = [full_name(m) for m in models]
+    assert {"ollama:smollm2:latest", "ollama:smollm2:135m", "ollama:someuser/tiny:v1"} <= set(names)
+    for name in ("smollm2", "smollm2:135m", "ollama:smollm2:latest", "someuser/tiny:v1"):
+        found = resolve_name(name, models)
+        assert found is not None and found.resolve() == bundled_generator_path().resolve(), name
+
+
 def test_ambiguous_name_lists_the_candidates(stores: dict[str, Path], tmp_path: Path) -> None:
     write_gguf(tmp_path / "extra" / "smollm2.gguf")
     with pytest.raises(ModelError) as info:
