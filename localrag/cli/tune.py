@@ -205,6 +205,20 @@ def _train_overrides(args: argparse.Namespace) -> dict[str, Any]:
     return {field: getattr(args, flag) for flag, field in _TRAIN_FLAGS.items() if getattr(args, flag, None) is not None}
 
 
+def _finetune_command(args: argparse.Namespace, data: Path, run_dir: Path) -> str:
+    """The `finetune` command that resumes this run: its folders and every training flag it was given."""
+    import shlex
+
+    words = ["localrag"] + (["--config", str(args.config)] if getattr(args, "config", None) else [])
+    words += ["finetune", "--data", str(data), "--run", str(run_dir)]
+    if args.base is not None:
+        words += ["--base", str(args.base)]
+    for flag in _TRAIN_FLAGS:
+        if getattr(args, flag, None) is not None:
+            words += [f"--{flag.replace('_', '-')}", str(getattr(args, flag))]
+    return shlex.join(words)
+
+
 def _raft_overrides(args: argparse.Namespace) -> dict[str, Any]:
     values = {"k": args.k, "p_oracle": args.p_oracle, "distractors": args.distractors, "cot": args.cot,
               "prompt_sentences": args.prompt_sentences}
@@ -353,8 +367,7 @@ def _finetune(args: argparse.Namespace, out: Console, err: Console) -> int:
                    f"validation loss {_fmt(result.val_loss)}"))
     if result.stopped:
         out.print(Text(f"stopped at step {result.steps}; the checkpoint is in {run_dir / 'checkpoints'}. "
-                       f"Resume with the same command: localrag finetune --data {data} --run {run_dir}",
-                       style="yellow"))
+                       f"Resume with the same command: {_finetune_command(args, data, run_dir)}", style="yellow"))
         return 130
     out.print(Text(f"adapter in {result.adapter_dir}"))
     out.print(Text(f"next: localrag export --run {run_dir} --name NAME", style="bold"))

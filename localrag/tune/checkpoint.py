@@ -58,8 +58,11 @@ def check_same_run(
     differences = []
     if record.get("base", {}).get("sha256") != base_sha256:
         differences.append("base model")
-    if record.get("config") != config.to_json():
-        differences.append("configuration")
+    then, now = record.get("config"), config.to_json()
+    if then != now:
+        changed = [f"{key} {then.get(key)} then, {now.get(key)} now" for key in sorted(set(then) | set(now))
+                   if then.get(key) != now.get(key)] if isinstance(then, dict) else []
+        differences.append("configuration" + (f" ({'; '.join(changed)})" if changed else ""))
     if record.get("data", {}).get("hash") != data_hash:
         differences.append("training data")
     if differences:

@@ -240,3 +240,30 @@ def test_finetune_and_export_print_their_result_as_json(
     assert run(["export", "--run", str(run_dir), "--name", "mine", "--json"]) == 0
     printed = json.loads(capsys.readouterr().out)
     assert printed["path"] == str(gguf) and printed["agreement_quant"] == 0.97 and printed["lora_path"] is None
+
+
+def test_a_stopped_finetune_prints_the_whole_command_that_resumes_it(
+    localrag_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import shlex
+
+    from localrag.tune.finetune import FinetuneResult
+
+    data, run_dir = tmp_path / "raft set", tmp_path / "run"
+    data.mkdir()
+    (data / "train.chat.jsonl").write_text("")
+    seen: list[Any] = []
+
+    def stopped(data: Path, run_dir: Path, base: Path, config: Any, **kw: Any) -> FinetuneResult:
+        seen.append(config)
+        return FinetuneResult(run_dir, run_dir / "adapter", 2, 1.7, None, "peft", 30.0, None, True)
+
+    # Training itself is the integration tests' (test_finetune_bundled.py); this is the line the user copies.
+    monkeypatch.setattr("localrag.tune.finetune.finetune", stopped)
+    flags = ["--steps", "8", "--save-every", "2", "--lr", "5e-05"]
+    assert run(["finetune", "--data", str(data), "--run", str(run_dir), *flags]) == 130
+    line = " ".join(capsys.readouterr().out.split())
+    command = shlex.split(line.split("Resume with the same command: ")[1])
+    assert command[:2] == ["localrag", "finetune"]
+    assert run(command[1:]) == 130 and seen[0] == seen[1]
+    assert command[command.index("--data") + 1] == str(data) and "--save-every" in command

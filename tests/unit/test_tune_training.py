@@ -88,7 +88,7 @@ def test_a_run_folder_with_other_settings_is_refused(tmp_path: Path) -> None:
     config = FinetuneConfig()
     record: dict[str, Any] = {"base": {"sha256": "b"}, "config": config.to_json(), "data": {"hash": "d"}}
     check_same_run(tmp_path, record, "b", config, "d")
-    with pytest.raises(FinetuneError, match="another configuration.*pick a new run folder"):
+    with pytest.raises(FinetuneError, match=r"another configuration \(steps 200 then, 3 now\).*pick a new run folder"):
         check_same_run(tmp_path, record, "b", FinetuneConfig(steps=3), "d")
     with pytest.raises(FinetuneError, match="another base model and training data"):
         check_same_run(tmp_path, record, "x", config, "y")
