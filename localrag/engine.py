@@ -45,6 +45,7 @@ from localrag.errors import ConfigError, LocalRagError, ModelError
 from localrag.forget import Forgotten, conversations_keeping, derived_folders, forget_targets
 from localrag.models import (
     BUNDLED_GENERATOR,
+    BUNDLED_NAME,
     bundled_generator_path,
     read_gguf_header,
     resolve_generator,
@@ -680,7 +681,10 @@ class Engine(GraphMode, Collections, Information):
 
 
 def _model_label(spec: str) -> str:
-    """A path shows as its file name; `ollama:llama3.2:3b` or `mine` is already a name."""
+    """A path shows as its file name; `ollama:llama3.2:3b` or `mine` is already a name; `bundled` is the bundled
+    file's, as answers are labelled with the setting left empty."""
+    if spec == BUNDLED_NAME:
+        return bundled_generator_path().stem
     return Path(spec).stem if Path(spec).expanduser().is_file() else spec
 
 

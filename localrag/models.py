@@ -26,6 +26,8 @@ from localrag.errors import ModelError
 from localrag.sizes import count_text
 
 BUNDLED_GENERATOR = "SmolLM2-135M-Instruct (bundled)"
+# What --model, the `model` setting and `eval --models` take for the bundled model (the setting's "" means it too).
+BUNDLED_NAME = "bundled"
 BUNDLED_EMBEDDER = "all-MiniLM-L6-v2 (bundled)"
 # Where `tune --retriever` saves tuned embedders (models/embedders/NAME) and the card inside each.
 EMBEDDERS_DIR = "embedders"
@@ -263,7 +265,7 @@ def bundled_embedder_path() -> Path:
 
 
 def resolve_generator(spec: str, models_dir: Path, model_dirs: str = "") -> Path:
-    """A GGUF path from a setting: empty for the bundled model, a file path, a name in models/, or
+    """A GGUF path from a setting: empty or "bundled" for the bundled model, a file path, a name in models/, or
     a model another tool keeps (`ollama:NAME:TAG`, `lmstudio:...`, or its plain name if unambiguous).
 
     models/ is looked at before the other tools' stores, so a name there always means that file.
@@ -277,6 +279,8 @@ def resolve_generator(spec: str, models_dir: Path, model_dirs: str = "") -> Path
     for name in (local, f"{local}.gguf"):
         if (models_dir / name).is_file():
             return (models_dir / name).resolve()
+    if spec == BUNDLED_NAME:
+        return bundled_generator_path()
     # Imported here: discovery builds on this module's header reader.
     from localrag.discover_models import discover, resolve_name
 

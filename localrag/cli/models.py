@@ -55,8 +55,10 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 
 def _row(m: ModelInfo) -> dict[str, Any]:
     from localrag.discover_models import full_name
+    from localrag.models import BUNDLED_NAME
 
-    return {**dataclasses.asdict(m), "path": str(m.path), "use": "" if m.source == "bundled" else full_name(m)}
+    use = BUNDLED_NAME if m.source == "bundled" else full_name(m)
+    return {**dataclasses.asdict(m), "path": str(m.path), "use": use}
 
 
 def _loads(m: ModelInfo) -> str:

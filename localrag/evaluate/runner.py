@@ -45,6 +45,7 @@ from localrag.errors import LocalRagError
 from localrag.evaluate import metrics
 from localrag.evaluate.datasets import EvalDataset, EvalQuestion, select, side, split_description
 from localrag.jsonl import append_jsonl, read_jsonl
+from localrag.models import BUNDLED_NAME
 from localrag.types import GenerationStats
 
 if TYPE_CHECKING:
@@ -56,7 +57,7 @@ if TYPE_CHECKING:
 MODES = ("model", "rag", "extract")
 # The modes that retrieve from the run's index (and are scored on retrieval and citations too).
 RETRIEVAL_MODES = ("rag", "extract")
-BUNDLED = "bundled"
+BUNDLED = BUNDLED_NAME
 RUN_FILE = "run.json"
 RECORDS_FILE = "records.jsonl"
 LABEL_INSTRUCTION = " Answer yes, no or maybe."

@@ -192,7 +192,10 @@ def test_models_command_json_and_pipe(stores: dict[str, Path], capsys: pytest.Ca
     assert run(["models", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
     by_use = {r["use"]: r for r in rows}
-    assert by_use[""]["source"] == "bundled"
+    assert by_use["bundled"]["source"] == "bundled"
+    # ... and that name is the bundled model wherever a model is named, though the setting is another's.
+    assert resolve_generator("bundled", Path("/nowhere")) == bundled_generator_path()
+    assert Engine(Settings(model="bundled")).model_name() == bundled_generator_path().stem
     assert by_use["ollama:qwen:0.5b"]["architecture"] == "qwen2"
     assert by_use["ollama:qwen:0.5b"]["path"] == str(stores["ollama-tagged"])
     # Memory at n_ctx 2048: weights + KV cache (2 layers x 2 KV heads x (16 + 16) x 2 bytes a token) + buffers.
