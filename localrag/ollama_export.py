@@ -96,11 +96,12 @@ class OllamaExport:
 
 
 def export_to_ollama(gguf: Path, *, name: str = "", temperature: float = 0.0, num_ctx: int = 2048,
-                     run: bool = True) -> OllamaExport:
-    """Write GGUF_STEM.Modelfile beside the file; run `ollama create` if an `ollama` is on PATH."""
+                     run: bool = True, modelfile: Path | None = None) -> OllamaExport:
+    """Write the Modelfile (by default GGUF_STEM.Modelfile beside the file); run `ollama create` if an `ollama`
+    is on PATH. `name`: the Ollama model's (default: the file's stem)."""
     from localrag.atomic import write_text_atomic
 
-    modelfile = gguf.with_suffix(".Modelfile")
+    modelfile = modelfile or gguf.with_suffix(".Modelfile")
     write_text_atomic(modelfile, modelfile_text(gguf, temperature=temperature, num_ctx=num_ctx))
     model_name = ollama_name(name or gguf.stem)
     command = ["ollama", "create", model_name, "-f", str(modelfile)]

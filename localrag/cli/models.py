@@ -154,12 +154,28 @@ def _pull(args: argparse.Namespace, out: Console, err: Console) -> int:
     return 0
 
 
-def hand_to_ollama(gguf: Path, engine: Engine, out: Console) -> int:
-    """`export --ollama` / `tune --ollama`: a Modelfile beside the GGUF, `ollama create` when Ollama is here."""
-    from localrag.ollama_export import export_to_ollama
+def hand_to_ollama(gguf: Path, engine: Engine, out: Console, name: str = "") -> int:
+    """`export --ollama` / `tune --ollama`: a Modelfile, `ollama create` when Ollama is here. `name`: what the user
+    called a model found elsewhere (`hf:OWNER/REPO/FILE`), whose last part names it in Ollama.
 
+    The Modelfile goes beside a GGUF in localrag's models/, else into models/: another tool's store is that
+    tool's to write. A model in Ollama's own store is refused: Ollama has it already."""
+    from localrag.discover_models import SOURCES, ollama_root
+    from localrag.errors import ModelError
+    from localrag.ollama_export import export_to_ollama, ollama_name
+
+    if gguf.is_relative_to(ollama_root()) or gguf.resolve().is_relative_to(ollama_root().resolve()):
+        tag = name.removeprefix("ollama:") or gguf.name
+        raise ModelError(f"{name or gguf}: a model in Ollama's own store already", f"run it there: ollama run {tag}")
     settings = engine.settings
-    result = export_to_ollama(gguf, temperature=settings.temperature, num_ctx=settings.n_ctx)
+    source, _, rest = name.partition(":")
+    named = rest if source in SOURCES else name
+    label = ollama_name(named.rsplit("/", 1)[-1].removesuffix(".gguf") if named else gguf.stem)
+    mine = gguf.resolve().parent == engine.models_dir.resolve()
+    if not mine:
+        engine.models_dir.mkdir(parents=True, exist_ok=True)
+    result = export_to_ollama(gguf, name=label, temperature=settings.temperature, num_ctx=settings.n_ctx,
+                              modelfile=None if mine else engine.models_dir / f"{label}.Modelfile")
     out.print(Text(f"wrote {result.modelfile}"), soft_wrap=True)
     command = shlex.join(result.command)
     if result.created:

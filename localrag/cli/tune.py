@@ -408,7 +408,7 @@ def _export(args: argparse.Namespace, out: Console, err: Console) -> int:
         if not args.ollama:
             raise TuneError("export needs --run, a finished `localrag finetune` run folder",
                             "or pass --ollama to hand the existing model --name to Ollama")
-        return hand_to_ollama(engine.resolve_model(args.name), engine, out)
+        return hand_to_ollama(engine.resolve_model(args.name), engine, out, args.name)
     run_dir = args.run.expanduser()
     _check_new_model(engine.models_dir, args.name, args.force)
     if not (run_dir / "adapter").is_dir():

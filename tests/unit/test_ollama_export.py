@@ -7,7 +7,7 @@ import stat
 from pathlib import Path
 
 import pytest
-from model_stores import write_gguf
+from model_stores import gguf_bytes, hf_cache_model, ollama_model, write_gguf
 
 from localrag.cli import run
 from localrag.errors import ModelError
@@ -92,3 +92,26 @@ def test_tune_ollama_hands_the_new_model_over(localrag_home: Path, monkeypatch: 
     assert run(["tune", "--name", "kettle", "--quick", "--ollama"]) == 0
     assert "ollama create kettle -f" in " ".join(capsys.readouterr().out.split())
     assert gguf.with_suffix(".Modelfile").is_file()
+
+
+def test_cli_export_ollama_writes_nothing_into_another_tools_store(
+    localrag_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from localrag import discover_models
+
+    monkeypatch.setenv("PATH", str(localrag_home))  # no ollama on PATH
+    monkeypatch.setattr(discover_models, "ollama_root", lambda: tmp_path / "ollama")
+    monkeypatch.setattr(discover_models, "hf_cache_root", lambda: tmp_path / "hub")
+    ollama_model(tmp_path / "ollama", "smollm2", "135m", gguf=gguf_bytes(chat_template="<|im_start|>"))
+    hf = hf_cache_model(tmp_path / "hub", "owner", "Model-GGUF",
+                        {"model-q8_0.gguf": gguf_bytes(chat_template="<|im_start|>")}) / "model-q8_0.gguf"
+    before = sorted(p.name for p in (tmp_path / "ollama").rglob("*")) + sorted(p.name for p in hf.parent.iterdir())
+
+    assert run(["export", "--ollama", "--name", "ollama:smollm2:135m"]) == 2
+    assert "a model in Ollama's own store already (run it there: ollama run smollm2:135m)" in capsys.readouterr().err
+    assert run(["export", "--ollama", "--name", "hf:owner/Model-GGUF/model-q8_0"]) == 0
+    modelfile = localrag_home / "models" / "model-q8_0.Modelfile"
+    assert f"ollama create model-q8_0 -f {modelfile}" in " ".join(capsys.readouterr().out.split())
+    assert f"FROM {hf.resolve()}" in modelfile.read_text()
+    after = sorted(p.name for p in (tmp_path / "ollama").rglob("*")) + sorted(p.name for p in hf.parent.iterdir())
+    assert after == before
