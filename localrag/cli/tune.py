@@ -516,7 +516,10 @@ def _print_tune(result: Any, out: Console, config: Path, extracting: bool) -> No
                        f"{e['quant']} {e['agreement_quant']:.1%}; {e['path']}"))
     if "verify" in summaries:
         v = summaries["verify"]
-        out.print(Text(f"check on a held-out question: {v['question']}", style="dim"))
+        # A set too small to hold any question out is checked on a training question, and says so.
+        which = ("a training question (the set holds none out)" if v.get("split") == "train"
+                 else "a held-out question")
+        out.print(Text(f"check on {which}: {v['question']}", style="dim"))
         from localrag.answer.repeats import STOPPED_LABEL
 
         stopped = f" ({STOPPED_LABEL})" if v.get("stopped_repeating") else ""
@@ -565,7 +568,9 @@ def _tune(args: argparse.Namespace, out: Console, err: Console) -> int:
         source += (" and " if source else "") + f"questions written by {engine.model_name()}"
     if plan.retriever is not None and plan.retriever.pairs != "model":
         source += (" and " if source else "") + "inverse-cloze pairs from the indexed chunks"
-    err.print(Text(f"Tuning '{plan.name}' from {plan.base.name} ({source}"
+    # `--retriever` tunes the embedder: the model only writes questions, if it does anything.
+    tuned = f"the embedder {engine.embedder.name}" if plan.retriever is not None else plan.base.name
+    err.print(Text(f"Tuning '{plan.name}' from {tuned} ({source}"
                    + (", quick size" if plan.quick else "") + ")", style="bold"))
     display = _ChainDisplay(err, stages)
     hooks = ChainHooks(stage=display.stage, raft=display.raft, train=display.train, export=display.export,

@@ -44,7 +44,8 @@ def smoke_test(
     generator_factory: Callable[[Path], Generator] | None = None,
     n_threads: int = 0,
 ) -> dict[str, Any]:
-    """Listed with its card, loads in llama.cpp, answers a held-out RAFT question: the reply's figures."""
+    """Listed with its card, loads in llama.cpp, answers a RAFT question (held out, unless the set has none): the
+    reply's figures, and the question's split."""
     from localrag.answer import finish_answer, split_raft_answer
     from localrag.answer.repeats import until_repeating
     from localrag.models import list_models
@@ -80,6 +81,7 @@ def smoke_test(
     answer = finish_answer(example.question, reply, hits, stats, model_path.stem)
     return {
         "question": example.question,
+        "split": example.split,
         "gold": example.answer,
         "reply": answer.text,
         "stopped_repeating": stats.stopped_repeating,

