@@ -36,6 +36,10 @@ class LoaderError(LocalRagError):
     title = "Could not read file"
 
 
+class NoTextError(LoaderError):
+    """A file read whole holds no text: empty or blank. Its documents, if it had text before, leave the index."""
+
+
 class StoreError(LocalRagError):
     title = "Store error"
 

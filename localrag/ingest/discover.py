@@ -3,8 +3,9 @@
 Folders are walked recursively with `os.walk`, pruning tool and dependency folders (`SKIP_DIRS`) and
 hidden folders before descending, so a project's `.git` or `node_modules` costs nothing. Symlinked
 folders are not followed (no cycles, no escaping the tree). A symlinked file whose target lies
-inside the folder being walked is taken once, under the target's real path (the walk finds the
-target itself too). A link that leaves the folder is skipped and named in `problems` by default: it
+inside the folder being walked adds nothing: the walk takes the target itself, under its real path,
+where its own place passes the rules (a link does not carry a hidden, excluded or `node_modules` file
+past them). A link that leaves the folder is skipped and named in `problems` by default: it
 would index a file the user did not point at. With `follow_links_outside` (a setting) it is taken
 under the link's own path, so deleting the link, or `forget` of the folder holding it, removes it
 like any file there. A sub-folder that cannot be listed and a file whose path the OS refuses (too
@@ -12,7 +13,8 @@ long) are reported to `problems` too, never skipped silently. Inside folders, ed
 (`~$report.docx`, `.#notes.md`) and hidden files are skipped as well: they are half-written or not the
 user's text. A file named explicitly is taken if its type is supported, hidden or not; a link named
 explicitly is taken under its own path, wherever it points (the user named it). localrag's own folders
-(`paths.own_folders`: data, config, cache, models) are pruned too, wherever `LOCALRAG_HOME` puts them.
+(`paths.own_folders`: data, config, cache, models) are pruned too, wherever `LOCALRAG_HOME` puts them, and a
+path given inside one of them is skipped and named in `problems`.
 
 `include`/`exclude` are glob patterns matched both against the path relative to the root that was
 given and against the bare name, so `*.md`, `notes/*` and `drafts` all work; an exclude pattern that
@@ -28,7 +30,7 @@ from fnmatch import fnmatchcase
 from importlib import resources
 from pathlib import Path
 
-from localrag import paths
+from localrag import paths as paths_
 from localrag.errors import LoaderError
 from localrag.ingest.loaders import SUPPORTED_EXTENSIONS
 
@@ -65,7 +67,7 @@ def _walk(
     def unreadable(exc: OSError) -> None:
         problems.append((str(exc.filename or root), f"cannot list the folder ({exc.strerror or exc}): skipped"))
 
-    own = paths.own_folders()
+    own = paths_.own_folders()
     for folder, dirnames, filenames in os.walk(root, onerror=unreadable):
         here = Path(folder)
         base = here.relative_to(root).as_posix()
@@ -93,8 +95,10 @@ def _walk(
                 problems.append((str(path), f"cannot be read ({exc.strerror or exc}): skipped"))
                 continue
             if target.is_relative_to(root):
-                yield target
-            elif follow_links_outside:
+                # The walk takes the target itself if its own place passes the rules (a link must not carry a
+                # hidden, excluded or node_modules file, or an unsupported type, past them).
+                continue
+            if follow_links_outside:
                 yield path
             else:
                 problems.append((str(path), f"a link to {target}, outside {root}: skipped "
@@ -118,15 +122,38 @@ def discover(
     for given in paths:
         path = Path(given).expanduser()
         if not path.exists():
+            if path.is_symlink():
+                raise LoaderError(f"{path}: a link that leads nowhere (its target is missing, or links loop)",
+                                  "point it at a file, or give the file itself")
             raise LoaderError(f"{path}: no such file or folder", "check the path")
         roots.append(_named_path(path))
     found: set[Path] = set()
+    own = paths_.own_folders()
     for root in roots:
+        if any(root.is_relative_to(folder) for folder in own):
+            problems.append((str(root), "inside localrag's own folders (its index, settings, cache or models): "
+                                        "skipped"))
+            continue
         if root.is_dir():
             found.update(_walk(root, include, exclude, problems, follow_links_outside))
         elif _wanted(root, root.name, include, exclude):
             found.add(root)
     return iter(sorted(found))
+
+
+def walk_takes(path: Path, root: Path, follow_links_outside: bool = False) -> bool:
+    """Whether a walk of the folder `root` takes the file or folder at `path` under that path (`watch` asks it of
+    each change, which its watcher reports through links the walk does not follow): no folder link on the way,
+    not localrag's own, and a file link only when it leaves `root` and `follow_links_outside` allows it."""
+    try:
+        if path.parent.resolve() != path.parent or any(path.is_relative_to(f) for f in paths_.own_folders()):
+            return False
+        if not path.is_symlink():
+            return True
+        target = path.resolve()
+    except (OSError, RuntimeError):  # a link loop
+        return False
+    return target.is_file() and not target.is_relative_to(root) and follow_links_outside
 
 
 def _named_path(path: Path) -> Path:

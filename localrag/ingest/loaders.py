@@ -32,7 +32,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from localrag.errors import LoaderError
+from localrag.errors import LoaderError, NoTextError
 from localrag.ingest.ocr import IMAGE_EXTENSIONS, Notify
 from localrag.ingest.pdf import load_pdf
 from localrag.ingest.structure import (
@@ -108,7 +108,7 @@ def load_file(path: Path, *, ocr: bool = True, notify: Notify | None = None) -> 
     else:
         loaded = _load_plain(path)
     if not loaded.text.strip() or not loaded.sections:
-        raise LoaderError(f"{path}: no text to index (the file is empty or blank)", "add text or exclude the file")
+        raise NoTextError(f"{path}: no text to index (the file is empty or blank)", "add text or exclude the file")
     if _SURROGATE.search(loaded.text) or _SURROGATE.search(loaded.title):
         # A damaged PDF or a legacy page can decode to lone surrogates, which the tokenizer, Arrow and
         # JSON all refuse; one U+FFFD each keeps every section offset valid.

@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from localrag.config import Settings
-from localrag.errors import LoaderError
+from localrag.errors import LoaderError, NoTextError
 from localrag.ingest.chunker import chunk_document
 from localrag.ingest.discover import discover
 from localrag.ingest.loaders import file_type
@@ -132,10 +132,11 @@ def run_ingest(
     read it) or `stale` and it was read differently from how it would be now (`ingest.readings`)."""
     started = time.monotonic()
     report = IngestReport()
-    roots = [Path(p).expanduser().resolve() for p in paths]
     problems: list[tuple[str, str]] = []
-    # The paths as given: discover keeps a named link's own path (resolving it here would lose it).
+    # The paths as given: discover keeps a named link's own path (resolving it here would lose it). It checks
+    # them first: a link that loops is its one-line error, not resolve()'s RuntimeError below.
     files = list(discover(paths, include, exclude, problems, settings.follow_links_outside))
+    roots = [Path(p).expanduser().resolve() for p in paths]
     for where, why in problems:
         report.errors.append(FileError(path_text(where), printable(f"{path_text(where)}: {why}", multiline=False)))
     if not settings.ocr:  # an image holds no text without OCR: leave it out rather than report each one
@@ -206,7 +207,8 @@ def run_ingest(
     flush()
 
     if not report.cancelled:
-        present = {path_text(p) for p in files} | {p for paths in parts_of.values() for p in paths}
+        # A file the walk found and that went before its turn came is gone too, like one deleted before the walk.
+        present = {path_text(p) for p in files if p.exists()} | {p for paths in parts_of.values() for p in paths}
         folders = [Path(path_text(r)) for r in roots if r.is_dir()]
         gone = [
             d
@@ -344,6 +346,14 @@ def _ingest_file(
             report.added += 1
     except _Cancelled:
         raise
+    except NoTextError as exc:
+        report.errors.append(FileError(name, printable(str(exc), multiline=False)))
+        # Emptied on purpose, often to take its text out: what it held must not be found any more.
+        emptied = [p for p in (name, *parts_of.get(name, [])) if p in known.hashes]
+        if emptied:
+            store.delete_documents([doc_id_for(p) for p in emptied])
+            report.removed += len(emptied)
+            report.removed_paths.extend(emptied)
     except LoaderError as exc:
         report.errors.append(FileError(name, printable(str(exc), multiline=False)))
     except OSError as exc:

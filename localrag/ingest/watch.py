@@ -40,7 +40,7 @@ from localrag import paths
 from localrag.atomic import write_text_atomic
 from localrag.collection import DEFAULT_COLLECTION, CollectionError
 from localrag.errors import LocalRagError
-from localrag.ingest.discover import SKIP_DIRS, discover
+from localrag.ingest.discover import SKIP_DIRS, discover, walk_takes
 from localrag.ingest.loaders import SUPPORTED_EXTENSIONS
 from localrag.types import Document, IngestReport
 
@@ -196,7 +196,10 @@ def watch(
             pending.add(Path(name), now)
             if change != watchfiles.Change.deleted and Path(name).is_file():
                 engine.prefetch(Path(name))
-        settled = pending.settled(now, settle)
+        # The watcher reports changes through folder links, which a walk does not follow (a link to `..` holding
+        # the index would have each ingest answer its own writes), and file links a walk takes only by its rules.
+        settled = [p for p in pending.settled(now, settle) if not p.exists() or any(
+            p.is_relative_to(root) and walk_takes(p, root, engine.settings.follow_links_outside) for root in roots)]
         if settled:
             try:
                 event = _apply(engine, settled, purge=purge, conversations=conversations)

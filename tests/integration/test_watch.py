@@ -130,6 +130,34 @@ def test_a_watched_folder_holding_localrag_home_leaves_its_files_out(
     assert all(not e.forgotten for e in events)
 
 
+def test_links_made_in_a_watched_folder_are_taken_as_an_ingest_of_it_takes_them(
+    localrag_home: Path, real_embedder: SentenceTransformerEmbedder, tmp_path: Path
+) -> None:
+    """The watcher reports changes through folder links; a walk follows none, and takes a file link only by its
+    rules. A link to `..`, which holds localrag's home here, would otherwise have each ingest answer its own
+    writes."""
+    docs, outside = tmp_path / "docs", tmp_path / "outside"
+    docs.mkdir()
+    (outside / "deeper").mkdir(parents=True)
+    (docs / "notes.md").write_text("# Notes\n\nThe pier closes at dusk.\n")
+    (outside / "tax.txt").write_text("The vault password is swordfish.\n")
+    (outside / "deeper" / "letter.md").write_text("# Letter\n\nDear Ada.\n")
+    (tmp_path / "sibling.txt").write_text("A sibling of the watched folder.\n")
+    engine = Engine(load_settings(), embedder=real_embedder)
+    with watching(engine, docs) as events:
+        (docs / "ext").symlink_to(outside, target_is_directory=True)
+        (docs / "up").symlink_to(tmp_path, target_is_directory=True)
+        (docs / "secret-link.txt").symlink_to(outside / "tax.txt")
+        (docs / "notes-link.md").symlink_to(docs / "notes.md")
+        (outside / "deeper" / "new.md").write_text("# New\n\nWritten behind the link.\n")
+        time.sleep(2.0)
+        (docs / "kiln.md").write_text("# Kiln\n\nThe kiln fires at 1280 degrees.\n")
+        wait_for(lambda: paths(engine) == ["kiln.md", "notes.md"])
+        time.sleep(3.0)
+    assert paths(engine) == ["kiln.md", "notes.md"]
+    assert [e.ingested for e in events[1:]] == [[str((docs / "kiln.md").resolve())]]
+
+
 def test_a_watch_whose_collection_is_deleted_says_so(
     localrag_home: Path, real_embedder: SentenceTransformerEmbedder, tmp_path: Path
 ) -> None:

@@ -170,3 +170,33 @@ def test_localrag_own_folders_are_left_out_wherever_its_home_is(localrag_home: P
     (tmp_path / "letter.txt").write_text("Dear Ada,")
     assert [p.relative_to(tmp_path).as_posix() for p in discover([tmp_path])] == [
         "letter.txt", "localrag-home/notes.md"]
+    # Started inside one of them (`cd $LOCALRAG_HOME/data && localrag ingest .`), nothing is taken, and it says so.
+    problems: list[tuple[str, str]] = []
+    assert list(discover([localrag_home / "data"], problems=problems)) == []
+    assert problems == [(str(localrag_home / "data"), "inside localrag's own folders (its index, settings, cache or "
+                                                       "models): skipped")]
+
+
+def test_a_link_inside_the_folder_carries_nothing_past_the_rules(tree: Path) -> None:
+    """A link whose target the walk would leave out (hidden, excluded, node_modules, another type) adds nothing;
+    one whose target the walk takes adds nothing either: the target is taken once, under its own path."""
+    (tree / "private").mkdir()
+    (tree / "private" / "plan.md").write_text("x")
+    (tree / "blob.dat").write_text("x")
+    for link, target in (("shortcut.md", ".obsidian/cache.md"), ("plan-link.md", "private/plan.md"),
+                         ("vendored.md", "node_modules/pkg/readme.md"), ("blob.txt", "blob.dat"),
+                         ("a-link.md", "a.md")):
+        (tree / link).symlink_to(tree / target)
+    problems: list[tuple[str, str]] = []
+    found = names(list(discover([tree], exclude=["private/*"], problems=problems)), tree.resolve())
+    assert found == ["a.md", "b.txt", "docs/deep/notes.md", "docs/deep/script.py", "docs/guide.pdf",
+                     "drafts/wip.md"] and problems == []
+
+
+def test_a_named_link_that_loops_or_leads_nowhere_is_one_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").symlink_to(tmp_path / "b.txt")
+    (tmp_path / "b.txt").symlink_to(tmp_path / "a.txt")
+    (tmp_path / "dangling.txt").symlink_to(tmp_path / "gone.txt")
+    for name in ("a.txt", "dangling.txt"):
+        with pytest.raises(LoaderError, match=rf"{name}: a link that leads nowhere .*\(point it at a file"):
+            discover([tmp_path / name])

@@ -76,6 +76,31 @@ def test_fifo_named_explicitly_is_one_error_not_a_hang(engine: Engine, tmp_path:
     ]
 
 
+def test_text_taken_out_of_a_file_leaves_the_index(engine: Engine, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Emptied (often to take a secret out), or deleted after the walk found it: its old text goes."""
+    folder = _folder(tmp_path, {b"secret.txt": b"The Zebra merger closes in May.\n",
+                                b"gone.txt": b"Notes about kittiwakes.\n", b"kept.txt": b"Notes about gannets.\n"})
+    engine.ingest([folder])
+    (folder / "secret.txt").write_text("  \n")
+    (folder / "gone.txt").write_text("Notes about kittiwakes, changed.\n")
+    from localrag.ingest import pipeline
+
+    real = pipeline._ingest_file
+
+    def deleted_before_its_turn(path: Path, *args: Any, **kwargs: Any) -> None:
+        if path.name == "gone.txt":
+            path.unlink()
+        real(path, *args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "_ingest_file", deleted_before_its_turn)
+    report = engine.ingest([folder])
+    assert sorted(report.removed_paths) == [str(folder / "gone.txt"), str(folder / "secret.txt")]
+    assert [e.path for e in report.errors] == [str(folder / "gone.txt"), str(folder / "secret.txt")]
+    assert [d.path for d in engine.documents()] == [str(folder / "kept.txt")]
+    assert not [h for h in engine.search("Zebra merger", k=5) if "Zebra" in h.chunk.text]
+
+
 def test_a_parser_crash_is_one_files_error(engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from localrag.ingest import parts
 
