@@ -504,14 +504,17 @@ class Engine(GraphMode, Collections, Information):
         if not paths:
             raise LocalRagError("nothing to forget", "name a document or a folder")
         ids: dict[str, None] = {}  # in order, once each: folders may overlap
-        for path in paths:
-            try:
-                ids.update(dict.fromkeys(d.doc_id for d in self._documents_at(path, under=True)))
-            except LocalRagError:
-                if not purge:
-                    raise
         removed = 0
         with writer_lock(self.store.path):
+            # Looked up under the lock: an ingest of the folder that holds it commits until its end, and what the
+            # folder held before that ingest is only part of what it holds after.
+            self.store.catch_up()
+            for path in paths:
+                try:
+                    ids.update(dict.fromkeys(d.doc_id for d in self._documents_at(path, under=True)))
+                except LocalRagError:
+                    if not purge:
+                        raise
             if ids:
                 removed = self.store.delete_documents(list(ids))
                 self.graph.delete_for_documents(list(ids))

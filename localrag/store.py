@@ -427,6 +427,14 @@ class Store(CollectionRegistry, StoreIndexes, StoreChecksums):
         return removed
 
     @guarded
+    def catch_up(self) -> None:
+        """Read what other processes have committed up to now: reads may lag a second behind them, and a writer
+        that has just taken the writer lock must start from where the writer before it ended."""
+        with self._lock:
+            self.documents_table.checkout_latest()
+            self.chunks_table.checkout_latest()
+
+    @guarded
     def repair(self) -> int:
         """Delete chunks whose (doc_id, commit_id) is not committed: what a killed write left."""
         with self._lock:

@@ -141,6 +141,7 @@ def run_ingest(
         report.errors.append(FileError(path_text(where), printable(f"{path_text(where)}: {why}", multiline=False)))
     if not settings.ocr:  # an image holds no text without OCR: leave it out rather than report each one
         files = [f for f in files if file_type(f) != "image"]
+    store.catch_up()  # the writer before this one (another process) may have ended a moment ago
     store.repair()
     known = store.document_hashes()
     stored = _Known(known, store.document_readings(), stale)

@@ -7,6 +7,7 @@ import io
 import os
 import re
 import threading
+import time
 import zipfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -239,6 +240,28 @@ def test_writers_wait_for_each_other(engine: Engine, tmp_path: Path) -> None:
         assert not done.wait(1.0), "the second writer did not wait"
     assert done.wait(60)
     assert [Path(d.path).name for d in engine.documents()] == ["a.txt"]
+
+
+def test_a_forget_waiting_for_an_ingest_of_the_folder_forgets_all_it_added(localrag_home: Path, tmp_path: Path) -> None:
+    """Two engines, as two processes would have: the forget asked mid-ingest runs after it, on all of it."""
+    folder = _folder(tmp_path, {f"n{i:02d}.txt".encode(): f"Note {i} about auks.\n".encode() for i in range(12)})
+    ingesting = Engine(Settings(commit_chunks=2), embedder=HashEmbedder(dim=32))
+    forgetting = Engine(Settings(), embedder=HashEmbedder(dim=32))
+    forgetting.ingest([folder / "n00.txt"])
+    started, reports = threading.Event(), []
+
+    def slowly(progress: Any) -> None:
+        if progress.files_done == 4 and not started.is_set():
+            started.set()
+            time.sleep(1.5)  # the forget is asked now, and waits
+
+    worker = threading.Thread(target=lambda: reports.append(ingesting.ingest([folder], progress=slowly)), daemon=True)
+    worker.start()
+    assert started.wait(60)
+    forgotten = forgetting.forget(folder)
+    worker.join(60)
+    assert reports[0].added == 11 and forgotten.documents == 12
+    assert Engine(Settings(), embedder=HashEmbedder(dim=32)).documents() == []
 
 
 def test_a_graph_import_waits_for_another_writer(engine: Engine, tmp_path: Path) -> None:
