@@ -219,6 +219,8 @@ class Settings:
 
 
 _FIELDS = {f.name: f for f in fields(Settings)}
+# Every setting's name, for front ends that must tell one from a stray key of the file.
+SETTING_NAMES = frozenset(_FIELDS)
 # Prompt room left when the answer's share is taken from the context: the system prompt alone is ~100.
 MIN_PROMPT_TOKENS = 128
 
@@ -350,12 +352,16 @@ def _saved(path: Path) -> dict[str, Any]:
 
 def _file_text(path: Path) -> str:
     """The settings file's text; "" when there is no file."""
+    if path.is_dir():
+        raise ConfigError(f"{path}: a folder, not a settings file", "name a file (it need not exist yet)")
     if not path.is_file():
-        return ""
+        return ""  # none yet (`config set` makes it); a FIFO or a device is no settings file either
     try:
         return path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:  # BOM accepted; other bad bytes not
         raise ConfigError(f"{path}: not valid TOML ({exc})", "fix the file or delete it") from exc
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read ({exc.strerror or exc})", "check the file") from exc
 
 
 def _parsed(text: str, path: Path) -> dict[str, Any]:
@@ -367,7 +373,8 @@ def _parsed(text: str, path: Path) -> dict[str, Any]:
     values = {}
     for name, value in raw.items():
         if name not in known:
-            raise ConfigError(f"{path}: unknown setting '{name}'", f"known: {', '.join(known)}")
+            raise ConfigError(f"{path}: unknown setting '{name}'",
+                              f"fix its name, or take it out: localrag config unset {name}; known: {', '.join(known)}")
         values[name] = _coerce(name, known[name], value, str(path))
     return values
 
@@ -432,15 +439,20 @@ def remove_saved_settings(names: list[str], config_file: Path | None = None) -> 
     An unknown name is a ConfigError and changes nothing; so does a removal that breaks a rule between the
     file's other values (chunk_overlap left above the default chunk_tokens)."""
     path = config_file or paths.config_file()
+    # A name no setting has, on a line of the file (misspelled by hand), blocks every command: taken out here.
+    strays = [n for n in names if n not in _FIELDS and re.search(rf"(?m)^\s*{re.escape(n)}\s*=", _file_text(path))]
+    if strays:
+        _edit_saved(path, dict.fromkeys(strays))
+        names = [n for n in names if n not in strays]
     for name in names:
         _known_name(name)
     saved = _saved(path)
     kept = {name: value for name, value in saved.items() if name not in names}
     if len(kept) == len(saved):
-        return set()
+        return set(strays)
     validate({**dataclasses.asdict(Settings()), **kept}, dict.fromkeys(kept, str(path)))
     _edit_saved(path, dict.fromkeys(set(saved) - set(kept)))
-    return set(saved) - set(kept)
+    return set(saved) - set(kept) | set(strays)
 
 
 def toml_value(value: Any) -> str:
@@ -486,25 +498,31 @@ def _with_comment_of(line: str, setting: str) -> str:
 def _edit_saved(path: Path, changes: Mapping[str, Any]) -> None:
     """Set settings in the file (None: take them out), atomically, line by line: a user's comments, order and
     other lines stay. A line edit that would not read back as the intended values (a value written over several
-    lines) falls back to writing the values alone."""
-    text = _file_text(path)
-    saved = _parsed(text, path)
-    lines = text.splitlines()
-    for name, value in changes.items():
-        at = [i for i, line in enumerate(lines) if re.match(rf"\s*{re.escape(name)}\s*=", line)]
-        if value is None:
-            lines = [line for i, line in enumerate(lines) if i not in at]
-        elif at:
-            lines[at[0]] = _with_comment_of(lines[at[0]], f"{name} = {toml_value(value)}")
-        else:
-            lines.append(f"{name} = {toml_value(value)}")
-    intended = {name: value for name, value in {**saved, **changes}.items() if value is not None}
-    edited = "".join(line + "\n" for line in lines)
-    try:
-        fits = _parsed(edited, path) == intended
-    except ConfigError:
-        fits = False
-    if not fits:
-        edited = "".join(f"{name} = {toml_value(value)}\n" for name, value in intended.items())
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_text_atomic(path, edited)
+    lines) falls back to writing the values alone. Two edits at once (two `config set`, the chat app's settings
+    and a collection renamed) take turns: each reads the file the other wrote."""
+    from localrag.writer_lock import writer_lock
+
+    with writer_lock(path):
+        lines = _file_text(path).splitlines()
+
+        def at(name: str) -> list[int]:
+            return [i for i, line in enumerate(lines) if re.match(rf"\s*{re.escape(name)}\s*=", line)]
+
+        # Lines taken out first: a misspelled name's line must be removable though the file then does not parse.
+        gone = {i for name, value in changes.items() if value is None for i in at(name)}
+        lines = [line for i, line in enumerate(lines) if i not in gone]
+        saved = _parsed("".join(line + "\n" for line in lines), path)
+        for name, value in changes.items():
+            if value is not None and at(name):
+                lines[at(name)[0]] = _with_comment_of(lines[at(name)[0]], f"{name} = {toml_value(value)}")
+            elif value is not None:
+                lines.append(f"{name} = {toml_value(value)}")
+        intended = {name: value for name, value in {**saved, **changes}.items() if value is not None}
+        edited = "".join(line + "\n" for line in lines)
+        try:
+            fits = _parsed(edited, path) == intended
+        except ConfigError:
+            fits = False
+        if not fits:
+            edited = "".join(f"{name} = {toml_value(value)}\n" for name, value in intended.items())
+        write_text_atomic(path, edited)

@@ -95,6 +95,14 @@ def run(argv: Sequence[str] | None = None) -> int:
         # One line, whatever a file name in it holds.
         err.print(Text(printable(f"localrag: {exc}", multiline=False), style="red"), soft_wrap=True)
         return USAGE_EXIT
+    except (NotADirectoryError, IsADirectoryError, PermissionError, FileExistsError) as exc:
+        # localrag's own folders and files, where LOCALRAG_HOME, LOCALRAG_CACHE_DIR or --config put them: a file
+        # where a folder must be, or the other way round. Users' documents have their own one-line errors.
+        where = exc.filename or ""
+        err.print(Text(printable(f"localrag: {where}: {exc.strerror or exc} (check that LOCALRAG_HOME, "
+                                 "LOCALRAG_CACHE_DIR and --config name places localrag can write: a folder for a "
+                                 "folder, a file for a file)", multiline=False), style="red"), soft_wrap=True)
+        return USAGE_EXIT
     except KeyboardInterrupt:
         err.print(Text("localrag: interrupted", style="red"))
         return 130

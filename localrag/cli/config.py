@@ -147,10 +147,14 @@ def _index_note(setting: str, config: Path, err: Console) -> None:
 
 
 def _unset(path: Path, names: list[str], err: Console) -> int:
-    from localrag.config import described_settings, remove_saved_settings
+    from localrag.config import SETTING_NAMES, described_settings, remove_saved_settings
 
     removed = remove_saved_settings(names, path)
-    for row in described_settings(path, names):
+    known = [name for name in names if name not in removed or name in SETTING_NAMES]
+    for name in names:
+        if name not in known:
+            err.print(Text(f"{name}: taken out of {path} (no setting has that name)"), soft_wrap=True)
+    for row in described_settings(path, known):
         if row.name in removed:
             err.print(Text(f"{row.name}: taken out of {path}; the default, {_shown(row.name, row.default)}, "
                            "applies"), soft_wrap=True)

@@ -117,3 +117,54 @@ def test_config_flag_names_the_file_used(tmp_path: Path, capsys: pytest.CaptureF
     assert run(["--config", str(file), "config", "show", "top_k", "--json"]) == 0
     printed = json.loads(capsys.readouterr().out)
     assert printed["file"] == str(file) and printed["settings"][0]["from"] == str(file)
+
+
+def test_a_misspelled_key_can_be_taken_out_and_a_folder_is_no_settings_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    file = paths.config_file()
+    file.parent.mkdir(parents=True, exist_ok=True)
+    file.write_text("top_k = 6  # mine\ntopk = 5\n")
+    assert run(["status"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown setting 'topk' (fix its name, or take it out: localrag config unset topk;" in err
+    assert run(["config", "unset", "topk"]) == 0
+    assert "topk: taken out of" in capsys.readouterr().err and file.read_text() == "top_k = 6  # mine\n"
+
+    folder = tmp_path / "settings.toml"
+    folder.mkdir()
+    for args in (["config"], ["config", "set", "top_k", "5"]):
+        assert run(["--config", str(folder), *args]) == 2
+        err = capsys.readouterr().err
+        assert f"{folder}: a folder, not a settings file" in err and len(err.strip().splitlines()) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["localrag-home", "settings.toml"]
+    assert list(folder.iterdir()) == []
+
+
+def test_two_settings_written_at_once_are_both_kept() -> None:
+    import threading
+
+    from localrag.config import set_saved_setting
+
+    file = paths.config_file()
+    for value in range(2, 8):
+        threads = [threading.Thread(target=set_saved_setting, args=(name, str(number)))
+                   for name, number in (("top_k", value), ("n_threads", value))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        saved = load_settings()
+        assert (saved.top_k, saved.n_threads) == (value, value), file.read_text()
+
+
+def test_localrag_home_that_is_a_file_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    home = tmp_path / "home"
+    home.write_text("not a folder")
+    monkeypatch.setenv("LOCALRAG_HOME", str(home))
+    (tmp_path / "a.txt").write_text("Notes about skuas.\n")
+    for args in (["ingest", str(tmp_path / "a.txt")], ["config", "set", "top_k", "5"]):
+        assert run(args) == 2
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and str(home) in err and "LOCALRAG_HOME" in err, err
