@@ -114,7 +114,18 @@ class CollectionRegistry:
                 file.unlink()
 
     def _folder_meta(self, key: str) -> str | None:
-        rows = self._meta.search().where(f"key = {sql_literal(key)}").limit(None).to_arrow().to_pylist()
+        def read() -> list[dict[str, str]]:
+            return self._meta.search().where(f"key = {sql_literal(key)}").limit(None).to_arrow().to_pylist()
+
+        try:
+            rows = read()
+        except (RuntimeError, OSError) as exc:
+            # Read at the version this process last saw, whose files another process's purge (which keeps no old
+            # version) has deleted: the table as it is now holds the value. A server read it on every search.
+            if "Not found" not in str(exc):
+                raise
+            self._meta.checkout_latest()
+            rows = read()
         return rows[-1]["value"] if rows else None
 
     def _set_folder_meta(self, key: str, value: str) -> None:

@@ -264,6 +264,18 @@ def test_a_forget_waiting_for_an_ingest_of_the_folder_forgets_all_it_added(local
     assert Engine(Settings(), embedder=HashEmbedder(dim=32)).documents() == []
 
 
+def test_a_reader_in_another_process_goes_on_through_a_purge(localrag_home: Path, tmp_path: Path) -> None:
+    """A purge keeps no old version: a server's next read at the version it last saw finds its files gone."""
+    folder = _folder(tmp_path, {b"a.txt": b"Notes about auks.\n", b"b.txt": b"Notes about terns.\n"})
+    purging = Engine(Settings(), embedder=HashEmbedder(dim=32))
+    purging.ingest([folder])
+    serving = Engine(Settings(), embedder=HashEmbedder(dim=32))
+    for document in ("a.txt", "b.txt"):
+        assert serving.fusion_choice() is None and serving.search("notes", k=2)
+        purging.forget(folder / document, purge=True)
+        assert serving.fusion_choice() is None
+
+
 def test_a_graph_import_waits_for_another_writer(engine: Engine, tmp_path: Path) -> None:
     """The graph tables live in the store: an import (and a graph build) is a writer like an ingest."""
     from localrag.writer_lock import writer_lock
