@@ -248,7 +248,7 @@ def build_index(dataset: EvalDataset, run_dir: Path, embedder: Embedder, setting
 
     folder = write_corpus(dataset, run_dir)
     store = Store(run_dir / "index", embedder_name=embedder.name, dim=embedder.dim)
-    report = run_ingest([folder], store=store, embedder=embedder, settings=settings)
+    report = run_ingest([folder], store=store, embedder=embedder, settings=settings, own_roots=True)
     if report.errors:
         raise EvalRunError(f"{run_dir / 'corpus'}: {len(report.errors)} documents failed to ingest "
                            f"({report.errors[0].reason})", "check the corpus texts")

@@ -111,11 +111,13 @@ def discover(
     exclude: Sequence[str] = (),
     problems: list[tuple[str, str]] | None = None,
     follow_links_outside: bool = False,
+    own_roots: bool = False,
 ) -> Iterator[Path]:
     """Supported files under `paths` (files or folders), absolute, sorted and de-duplicated.
 
     Every path is checked before anything is yielded: one that does not exist raises LoaderError.
-    Folders and files that could not be read are appended to `problems` as (path, reason).
+    Folders and files that could not be read are appended to `problems` as (path, reason). `own_roots`: a path
+    inside localrag's own folders is localrag's own corpus (an eval run's) and walked, not skipped.
     """
     problems = [] if problems is None else problems
     roots = []
@@ -130,7 +132,7 @@ def discover(
     found: set[Path] = set()
     own = paths_.own_folders()
     for root in roots:
-        if any(root.is_relative_to(folder) for folder in own):
+        if not own_roots and any(root.is_relative_to(folder) for folder in own):
             problems.append((str(root), "inside localrag's own folders (its index, settings, cache or models): "
                                         "skipped"))
             continue

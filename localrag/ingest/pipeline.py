@@ -127,15 +127,17 @@ def run_ingest(
     refresh: bool = True,
     force: bool = False,
     stale: bool = False,
+    own_roots: bool = False,
 ) -> IngestReport:
     """Ingest `paths`; a file whose bytes are unchanged is skipped unless `force` (read it again whatever
-    read it) or `stale` and it was read differently from how it would be now (`ingest.readings`)."""
+    read it) or `stale` and it was read differently from how it would be now (`ingest.readings`). `own_roots`:
+    `paths` are localrag's own corpus, inside its folders (`discover`)."""
     started = time.monotonic()
     report = IngestReport()
     problems: list[tuple[str, str]] = []
     # The paths as given: discover keeps a named link's own path (resolving it here would lose it). It checks
     # them first: a link that loops is its one-line error, not resolve()'s RuntimeError below.
-    files = list(discover(paths, include, exclude, problems, settings.follow_links_outside))
+    files = list(discover(paths, include, exclude, problems, settings.follow_links_outside, own_roots))
     roots = [Path(p).expanduser().resolve() for p in paths]
     for where, why in problems:
         report.errors.append(FileError(path_text(where), printable(f"{path_text(where)}: {why}", multiline=False)))

@@ -149,13 +149,13 @@ def test_two_settings_written_at_once_are_both_kept() -> None:
     file = paths.config_file()
     for value in range(2, 8):
         threads = [threading.Thread(target=set_saved_setting, args=(name, str(number)))
-                   for name, number in (("top_k", value), ("n_threads", value))]
+                   for name, number in (("top_k", value), ("max_answer_tokens", 100 + value))]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
         saved = load_settings()
-        assert (saved.top_k, saved.n_threads) == (value, value), file.read_text()
+        assert (saved.top_k, saved.max_answer_tokens) == (value, 100 + value), file.read_text()
 
 
 def test_localrag_home_that_is_a_file_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
