@@ -5,7 +5,8 @@
 A conversation of two questions over the sample corpus: a first question, then a second asked with the first in
 the history, as the chat app and `ask --conversation` ask it. FOLLOW_UPS lean on the first ("And in London?",
 "How long does it take?"); SWITCHES change the subject ("Descaling?" after a question on hotels) and must not be
-pulled back to it. Each second question runs through `Engine.stream` with the bundled MiniLM in extract mode, so
+pulled back to it; UNANSWERABLE change it to something the corpus does not hold and must be refused. Each second
+question runs through `Engine.stream` with the bundled MiniLM in extract mode, so
 no model is loaded and every step the answer takes is the product's own: the retrieval query
 (`answer.pipeline.follow_up_query`, and in `Engine.stream` the previous question in front when the second alone
 would be refused), the search, the refusal floors, the best sentence. Per question:
@@ -72,6 +73,18 @@ SWITCHES = [
     ("How many eggs a day can a queen lay?", "What is Quillpad?", "note-taking app"),
     ("How big is the brew boiler?", "Who owns the travel policy?", "finance operations"),
 ]
+# Written on 2026-12-05, 19:40 UTC, before the rule that refuses them ran: a second question the corpus cannot answer
+# asked after one it can. Each must be refused ("" names no part: answered means not refused).
+UNANSWERABLE = [
+    ("When was the Kestrel Point light first lit?", "What is the population of Tokyo in 2020?", ""),
+    ("What is the hotel cap in Berlin?", "Who won the 2018 football World Cup?", ""),
+    ("How often should I descale the Aurora Duo?", "What is the boiling point of mercury?", ""),
+    ("How long does a worker bee live in summer?", "How many moons does Jupiter have?", ""),
+    ("Is a peace lily toxic to cats?", "What is the capital of Australia?", ""),
+    ("Which shortcut inserts bold in Quillpad?", "Who wrote War and Peace?", ""),
+    ("How big is the brew boiler?", "What is the speed of light?", ""),
+    ("When should I treat for varroa mites?", "How do I renew my passport?", ""),
+]
 
 
 def asked(engine: Any, first: str, second: str, expected: str) -> dict[str, Any]:
@@ -81,9 +94,9 @@ def asked(engine: Any, first: str, second: str, expected: str) -> dict[str, Any]
     events = list(engine.stream(second, history=history))
     query = next(e.query for e in events if isinstance(e, SourcesEvent))  # what was searched for in the end
     answer = next(e.answer for e in events if isinstance(e, DoneEvent))
-    parts = expected.split("|")
+    parts = expected.split("|") if expected else []
     found = any(part in " ".join(h.chunk.text.split()).lower() for h in answer.sources for part in parts)
-    answered = not answer.refused and any(part in answer.text.lower() for part in parts)
+    answered = not answer.refused and (not parts or any(part in answer.text.lower() for part in parts))
     return {"second": second, "query": query, "found": found, "answered": answered, "refused": answer.refused,
             "answer": answer.text}
 
@@ -103,7 +116,7 @@ def main() -> None:
         "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
                                  cwd=Path(__file__).resolve().parents[1]).stdout.strip(),
         "load_average": os.getloadavg()}
-    for name, items in (("follow-ups", FOLLOW_UPS), ("switches", SWITCHES)):
+    for name, items in (("follow-ups", FOLLOW_UPS), ("switches", SWITCHES), ("unanswerable", UNANSWERABLE)):
         rows = [asked(engine, *item) for item in items]
         run[name] = {"questions": len(rows), "found": sum(r["found"] for r in rows),
                      "answered": sum(r["answered"] for r in rows), "refused": sum(r["refused"] for r in rows),

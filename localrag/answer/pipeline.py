@@ -72,6 +72,15 @@ def leaning_query(question: str, history: list[dict[str, str]]) -> str | None:
     return f"{previous[-1]} {question}" if previous else None
 
 
+def holds_own_words(question: str, hits: list[Hit]) -> bool:
+    """Whether the passages hold one of `question`'s own content words (True when it has none: "And?"): what a
+    question asked after the previous one must still find of itself to be answered."""
+    from localrag.raft.qa import content_words
+
+    own = set(content_words(question))
+    return not own or any(own & set(content_words(h.chunk.text)) for h in hits)
+
+
 def _best_cosine(hits: list[Hit]) -> float | None:
     return max((h.vector_score for h in hits if h.vector_score is not None), default=None)
 

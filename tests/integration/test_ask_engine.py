@@ -119,6 +119,10 @@ def test_an_elliptical_follow_up_is_asked_after_the_previous_question_only_when_
     # A question that stands alone is searched as asked, whatever came before.
     query, text, refused = asked("How many hives does the Hollow Brook apiary have?", history)
     assert query == "How many hives does the Hollow Brook apiary have?" and "fourteen hives" in text
+    # One the documents cannot answer is refused after it as alone: the previous question's words do not answer it.
+    lighthouse = [{"role": "user", "content": "When was the Kestrel Point light first lit?"},
+                  {"role": "assistant", "content": '"first lit on 14 March 1871" [1]'}]
+    assert asked("What is the population of Tokyo in 2020?", lighthouse)[2]
 
 
 def test_allow_model_knowledge_answers_anyway(ingested: Engine) -> None:
