@@ -567,6 +567,16 @@ class Engine(GraphMode, Collections, Information):
                                 f"ask for 1 to {MAX_SEARCH_K} passages")
         return self._search(query, k, filters)
 
+    def check_sources(self, k: int | None) -> None:
+        """That `k` sources may be put in an answer's prompt: the `top_k` setting's range, the rule of every front
+        end (`ask -k`, the API's and MCP's `k`)."""
+        from localrag.config import setting_range
+
+        low, high = setting_range("top_k")
+        if k is not None and not low <= k <= high:
+            raise LocalRagError(f"{k} sources: an answer reads from {low:g} to {high:g}",
+                                f"ask for {low:g} to {high:g} sources")
+
     def _search(self, query: str, k: int | None, filters: SearchFilters | None,
                 query_vector: NDArray[np.float32] | None = None) -> list[Hit]:
         from localrag.ingest.lines import with_lines
@@ -640,6 +650,7 @@ class Engine(GraphMode, Collections, Information):
         from localrag.answer.pipeline import answer_events, holds_own_words, leaning_query, refusal
 
         question = checked_question(question)
+        self.check_sources(k)
         # The model file is checked before retrieval, so a bad --model fails fast and alone.
         generator = None if self.settings.answer_mode == "extract" else self.generator
         query = self.rewrite_query(question, history or [])

@@ -62,7 +62,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     ask = sub.add_parser("ask", help="answer a question from the indexed documents")
     ask.add_argument("question", help="the question; - reads it from stdin")
     add_model_flag(ask)
-    ask.add_argument("-k", "--top-k", type=int, help="sources to put in the prompt")
+    ask.add_argument("-k", "--top-k", type=int, help="sources to put in the prompt, 1 to 100 (default: top_k)")
     add_filter_flags(ask)
     ask.add_argument("--allow-model-knowledge", action="store_true", default=None,
                      help="answer from the model's memory when nothing relevant is found")
@@ -111,8 +111,8 @@ def _ask_command(args: argparse.Namespace, out: Console, err: Console) -> int:
     # A model named for this question is asked to answer it, whatever `answer_mode` the settings file holds
     # (with "extract" there, `--model` was passed over in silence); `--extract --model` stays an extract.
     mode = args.answer_mode or ("generate" if args.model else None)
-    engine = common.engine_from_args(args, top_k=args.top_k, allow_model_knowledge=args.allow_model_knowledge,
-                                     answer_mode=mode)
+    # -k goes to the question (Engine.stream checks it, as for the API's and MCP's `k`), not into the settings.
+    engine = common.engine_from_args(args, allow_model_knowledge=args.allow_model_knowledge, answer_mode=mode)
     if args.conversation is None:
         return _ask(engine, args.question, args, out)
     return _ask_in_conversation(engine, args, out, err)

@@ -72,6 +72,7 @@ from localrag.types import SEARCH_K, DoneEvent, TokenEvent
 
 if TYPE_CHECKING:
     from localrag.engine import Engine
+    from localrag.retrieve import SearchFilters
     from localrag.types import Answer
 
 
@@ -193,6 +194,18 @@ def _chat_request(data: dict[str, Any], limits: Limits) -> tuple[str, list[dict[
     return question, history
 
 
+def _filters(data: dict[str, Any]) -> SearchFilters | None:
+    """`path_glob` and `file_types` of a request body, as `POST /search` and a chat take them."""
+    from localrag.retrieve import SearchFilters
+
+    path_glob, file_types = data.get("path_glob"), data.get("file_types") or []
+    if path_glob is not None and not isinstance(path_glob, str):
+        raise ApiError(400, "`path_glob` must be a string")
+    if not isinstance(file_types, list) or not all(isinstance(t, str) for t in file_types):
+        raise ApiError(400, "`file_types` must be a list of strings such as [\"pdf\", \"md\"]")
+    return SearchFilters(path_glob, tuple(file_types)) if path_glob or file_types else None
+
+
 def _completion_id() -> str:
     return f"chatcmpl-{uuid.uuid4().hex}"
 
@@ -256,11 +269,17 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None)
         stream = data.get("stream", False)
         if not isinstance(stream, bool):  # "no" is a true value to Python, and would stream
             raise ApiError(400, "`stream` must be true or false")
+        # localrag's own fields, beside OpenAI's: the sources to answer from and the filters, as /search takes them.
+        k, filters = data.get("k"), _filters(data)
+        if k is not None and (not isinstance(k, int) or isinstance(k, bool)):
+            raise ApiError(400, "`k` must be an integer")
+        engine.check_sources(k)
         ticket = gate.reserve()
         completion_id, created = _completion_id(), int(time.time())
         if not stream:
             async with ticket:
-                answer = await run_in_threadpool(engine.ask, question, history=history)
+                answer = await run_in_threadpool(
+                    lambda: engine.ask(question, k=k, filters=filters, history=history))
             return JSONResponse(completion_json(answer, completion_id, created))
         cancel = threading.Event()
         model = engine.model_name()
@@ -268,7 +287,7 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None)
         async def events() -> AsyncGenerator[str, None]:
             await ticket.acquire()
             yield _chunk_json(completion_id, created, model, {"role": "assistant", "content": ""})
-            answering = engine.stream(question, history=history, cancel=cancel)
+            answering = engine.stream(question, k=k, filters=filters, history=history, cancel=cancel)
             try:
                 async for event in iterate_in_threadpool(answering):
                     if isinstance(event, TokenEvent):
@@ -313,8 +332,6 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None)
         return JSONResponse({"object": "list", "data": rows, "model": embedder.name, "usage": usage})
 
     async def search(request: Request) -> Response:
-        from localrag.retrieve import SearchFilters
-
         data = await _json_body(request, limits)
         query = data.get("query")
         if not isinstance(query, str) or not query.strip():
@@ -325,12 +342,7 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None)
         k = data.get("k", SEARCH_K)
         if not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= limits.max_search_k:
             raise ApiError(400, f"`k` must be an integer from 1 to {limits.max_search_k}")
-        path_glob, file_types = data.get("path_glob"), data.get("file_types") or []
-        if path_glob is not None and not isinstance(path_glob, str):
-            raise ApiError(400, "`path_glob` must be a string")
-        if not isinstance(file_types, list) or not all(isinstance(t, str) for t in file_types):
-            raise ApiError(400, "`file_types` must be a list of strings such as [\"pdf\", \"md\"]")
-        filters = SearchFilters(path_glob, tuple(file_types)) if path_glob or file_types else None
+        filters = _filters(data)
         hits = await run_in_threadpool(lambda: engine.search(query, k=k, filters=filters))
         return JSONResponse(search_json(query, hits, engine.fusion_choice()))
 

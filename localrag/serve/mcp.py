@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
 from pydantic import Field
 
 from localrag.answer.summary import MAX_KEY_SENTENCES
+from localrag.config import setting_range
 from localrag.conversations import ConversationStore
 from localrag.errors import LocalRagError
 from localrag.graph.scorings import SCORINGS
@@ -117,7 +118,12 @@ def build_server(engine: Engine) -> MCPServer:
     @server.tool()
     def ask(
         question: Annotated[str, Field(min_length=1, max_length=4000, description="a question about the documents")],
-        k: Annotated[int | None, Field(ge=1, le=20, description="sources to put in the prompt")] = None,
+        # The Engine checks `k` (the `top_k` setting's range, as `ask -k`); the schema still says it.
+        k: Annotated[int | None, Field(description="sources to put in the prompt (default: the top_k setting)",
+                                       json_schema_extra={"minimum": 1,
+                                                          "maximum": int(setting_range("top_k")[1])})] = None,
+        path_glob: Annotated[str | None, Field(description="only documents whose path matches this glob")] = None,
+        file_types: Annotated[list[str] | None, Field(description="only these types, e.g. [\"pdf\", \"md\"]")] = None,
     ) -> dict[str, Any]:
         """Answer a question from the indexed documents with the local model, citing numbered sources.
 
@@ -130,7 +136,8 @@ def build_server(engine: Engine) -> MCPServer:
         was not asked) and `refusal` (which of those, in words, with the score); a refused answer's `sources` are
         the closest passages, none cited, and `evidence` their best sentence.
         """
-        return answer_json(call(lambda: engine.ask(question, k=k)))
+        filters = SearchFilters(path_glob, tuple(file_types or ())) if path_glob or file_types else None
+        return answer_json(call(lambda: engine.ask(question, k=k, filters=filters)))
 
     @server.tool()
     def ask_graph(

@@ -152,6 +152,15 @@ def test_plain_http_search_ingest_health_and_limits(server: Running, tmp_path: P
     assert {"vector_rank", "text_rank", "score"} <= set(found["hits"][0])
     assert found["schema"] == 2 and [h["rank"] for h in found["hits"]] == [1, 2, 3]  # `search --json`'s shape
 
+    # A chat takes the search's filters and an answer's `k`, and the Engine's words for a `k` out of range.
+    question = {"messages": [{"role": "user", "content": "When was the Kestrel Point lighthouse first lit?"}]}
+    status, _, chat = server.request("POST", "/v1/chat/completions", {**question, "path_glob": "*nosuch*"})
+    assert status == 200 and chat["localrag"]["refused"]
+    assert chat["localrag"]["refusal"] == "no indexed passage passes the filters (path *nosuch*)"
+    status, _, error = server.request("POST", "/v1/chat/completions", {**question, "k": 0})
+    assert status == 400
+    assert error["error"]["message"] == "0 sources: an answer reads from 1 to 100 (ask for 1 to 100 sources)"
+
     lighthouse = next(h["chunk"]["path"] for h in found["hits"] if h["chunk"]["path"].endswith("lighthouse.md"))
     status, _, summary = server.request("POST", "/summarize", {"path": lighthouse, "sentences": 2})
     assert status == 200 and summary["path"] == lighthouse and len(summary["sentences"]) == 2

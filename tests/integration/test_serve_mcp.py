@@ -71,7 +71,9 @@ async def _session(home: Path) -> dict[str, Any]:
         seen["status"] = await call("status")
         seen["bad_k"] = await call("search", query="lighthouse", k="many")
         seen["too_many"] = await call("search", query="lighthouse", k=101)
-        seen["ask_k"] = await call("ask", question="When was it lit?", k=50)
+        seen["ask_k"] = await call("ask", question="When was it lit?", k=101)
+        seen["ask_filtered"] = await call("ask", question="When was the Kestrel Point lighthouse first lit?",
+                                          path_glob="*nosuch*", file_types=["md"])
         seen["no_entities"] = await call("related", entities=[])
         seen["no_sentences"] = await call("summarize", path=str(sample_corpus_dir() / SAMPLES[0]), sentences=0)
         seen["empty"] = await call("ask", question="   ")
@@ -131,12 +133,16 @@ def test_every_tool_and_resource_over_stdio(
     assert seen["bad_k"][0] == "error" and "k" in seen["bad_k"][1]
     # The SDK's own checks of the schema, on one line naming the argument (not pydantic's text and link).
     for key, words in (("bad_k", "`k`: input should be a valid integer"),
-                       ("ask_k", "`k`: input should be less than or equal to 20 (given 50)"),
                        ("no_entities", "`entities`: list should have at least 1 item")):
         assert seen[key][0] == "error" and words in seen[key][1], seen[key]
         assert "\n" not in seen[key][1] and "pydantic" not in seen[key][1]
     # A value out of range gets the Engine's words, as the CLI and the API give them, not a validation dump.
     assert seen["too_many"][1].endswith("101 passages: a search returns from 1 to 100 (ask for 1 to 100 passages)")
+    assert seen["ask_k"][1].endswith("101 sources: an answer reads from 1 to 100 (ask for 1 to 100 sources)")
+    assert seen["tools"]["ask"].input_schema["properties"]["k"]["maximum"] == 100
+    # An answer's filters are the search's: nothing passes these, and the refusal says which.
+    assert seen["ask_filtered"]["refused"]
+    assert seen["ask_filtered"]["refusal"] == "no indexed passage passes the filters (type md; path *nosuch*)"
     assert seen["no_sentences"][1].endswith("0 sentences: a summary has from 1 to 50 (ask for 1 to 50)")
     assert seen["search"]["schema"] == 2 and seen["search"]["hits"][0]["rank"] == 1
     assert seen["empty"][0] == "error"
