@@ -54,7 +54,12 @@ def _rows(text: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
     """(first line number, fields) per row: CSV with the csv module's quoting (a quoted field may
     span lines), TSV one row per line."""
     if delimiter == "\t":
-        yield from ((number, line.split("\t")) for number, line in enumerate(text.splitlines(), start=1))
+        # Only a line feed ends a line (a CR before it goes with it), as an editor numbers them: str.splitlines also
+        # cuts at U+2028, a form feed and others, which a name may hold, and would shift every later line's number.
+        lines = text.split("\n")
+        if lines and lines[-1] == "":
+            lines.pop()
+        yield from ((number, line.removesuffix("\r").split("\t")) for number, line in enumerate(lines, start=1))
         return
     reader = csv.reader(io.StringIO(text, newline=""))
     start = 1

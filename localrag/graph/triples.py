@@ -11,7 +11,8 @@ import re
 from dataclasses import dataclass
 
 _SPACES = re.compile(r"\s+")
-_RELATION_BAD = re.compile(r"[^a-z0-9_]+")
+# Letters and digits of any script stay ("dirigió", "режиссёр"): an ASCII-only rule emptied or merged them.
+_RELATION_BAD = re.compile(r"[^\w]+")
 
 
 def normalise_entity(name: str) -> str:
@@ -20,7 +21,8 @@ def normalise_entity(name: str) -> str:
 
 
 def normalise_relation(name: str) -> str:
-    """lower_snake_case with nothing but [a-z0-9_], so it is a safe literal in a grammar and a prompt."""
+    """lower_snake_case of letters, digits and _ (of any script), so it is a safe literal in a grammar and a
+    prompt."""
     return _RELATION_BAD.sub("_", _SPACES.sub("_", name.strip().lower())).strip("_")
 
 

@@ -35,6 +35,18 @@ def test_normalisation_merges_case_underscores_and_spaces() -> None:
     assert normalise_entity("Tom_Hanks") == normalise_entity("  tom   HANKS ") == "tom hanks"
     assert normalise_relation("Directed By") == "directed_by"
     assert normalise_relation("is-in country!") == "is_in_country"
+    # Letters of any script stay: an ASCII rule emptied the Russian, cut "dirigió" and merged leán with león.
+    assert normalise_relation("Режиссёр фильма") == "режиссёр_фильма" and normalise_relation("導演") == "導演"
+    assert normalise_relation("dirigió") == "dirigió" and normalise_relation("leán") != normalise_relation("león")
+
+
+def test_a_tsv_line_ends_only_at_a_line_feed(graph: GraphStore, tmp_path: Path) -> None:
+    """A name may hold U+2028 or a form feed; the citations are the line numbers an editor shows."""
+    text = "Alpha\u2028Beta\tnear\tGamma\r\nDelta\tnear\tZeta\x0cEta\nIota\tnear\tKappa\n"
+    report = graph.import_triples(write(tmp_path, "sep.tsv", text))
+    assert (report.triples, report.errors) == (3, [])
+    sources = {r["head"]: r["source"] for r in graph.triple_rows().to_pylist()}
+    assert sources == {"alpha beta": "sep.tsv:1", "delta": "sep.tsv:2", "iota": "sep.tsv:3"}  # names fold spaces
 
 
 def test_import_tsv_counts_and_relations(graph: GraphStore, tmp_path: Path) -> None:
