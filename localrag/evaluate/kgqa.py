@@ -130,10 +130,10 @@ def run_kgqa_eval(
     if todo:
         step(0, len(todo))
         with marked_when_cut(run_dir):
-            result = run_kgqa(todo, embedder=embedder, work_dir=run_dir / "graphs", generator=generator,
-                              planner=config.planner, max_hops=config.max_hops, progress=step)
-        for record in result.records:
-            append_record(run_dir, _record(record, config.spec))
+            # Each answer is kept as it comes: Ctrl-C after the question in flight, and the same command resumes.
+            run_kgqa(todo, embedder=embedder, work_dir=run_dir / "graphs", generator=generator,
+                     planner=config.planner, max_hops=config.max_hops, progress=step,
+                     on_record=lambda record: append_record(run_dir, _record(record, config.spec)))
     finish_run(run_dir, "done", time.perf_counter() - started)
     by_id = {r["qid"]: r for r in read_records(run_dir) if r.get("spec") == config.spec and r["qid"] in wanted}
     records = [_graph_record(by_id[q.id]) for q in questions if q.id in by_id]

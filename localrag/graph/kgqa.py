@@ -371,8 +371,10 @@ def evaluate_graph(
     link: str = "topic",
     k: int = 3,
     progress: Progress | None = None,
+    on_record: Callable[[KGQARecord], None] | None = None,
 ) -> list[KGQARecord]:
-    """Graph mode on each question over one already loaded index; one record per question, in order."""
+    """Graph mode on each question over one already loaded index; one record per question, in order, each also
+    handed to `on_record` as it is made (a run cut short keeps what it answered)."""
     if link not in LINKS:
         raise ValueError(f"link must be one of {LINKS}")
     records: list[KGQARecord] = []
@@ -403,6 +405,8 @@ def evaluate_graph(
                 seconds=round(time.perf_counter() - started, 4),
             )
         )
+        if on_record is not None:
+            on_record(records[-1])
         if progress is not None:
             progress(done, len(questions))
     return records
@@ -434,6 +438,7 @@ def run_kgqa(
     k: int = 3,
     max_hops: int = 3,
     progress: Progress | None = None,
+    on_record: Callable[[KGQARecord], None] | None = None,
 ) -> KGQAResult:
     """Graph mode over a KGQA set: records in question order and the summary; see the module docstring.
 
@@ -464,7 +469,7 @@ def run_kgqa(
                 progress(offset + n, len(questions))
 
         part = evaluate_graph([questions[i] for i in positions], index, chosen, embedder=embedder,
-                              reasoner=model, link=link, k=k, progress=step)
+                              reasoner=model, link=link, k=k, progress=step, on_record=on_record)
         for i, record in zip(positions, part, strict=True):
             records[i] = record
         done += len(positions)

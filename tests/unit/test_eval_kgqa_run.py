@@ -56,6 +56,21 @@ def test_kgqa_run_is_listed_summarised_and_resumed(tmp_path: Path) -> None:
         run_kgqa_eval(source, root / "films", KGQAConfig(max_hops=1), embedder=embedder)
 
 
+def test_a_kgqa_run_cut_short_keeps_each_answer_made(tmp_path: Path) -> None:
+    source, run_dir, embedder = films(tmp_path), tmp_path / "evals" / "films", HashEmbedder(dim=64)
+
+    def cut_after_one(done: int, _total: int) -> None:
+        if done == 1:
+            raise KeyboardInterrupt  # Ctrl-C while the second question is next
+
+    with pytest.raises(KeyboardInterrupt):
+        run_kgqa_eval(source, run_dir, KGQAConfig(), embedder=embedder, progress=cut_after_one)
+    assert [r["qid"] for r in read_records(run_dir)] == ["films-1"]
+    assert [r.status for r in list_runs(tmp_path / "evals")] == ["stopped"]
+    resumed = run_kgqa_eval(source, run_dir, KGQAConfig(), embedder=embedder)
+    assert resumed.skipped == 1 and [r.id for r in resumed.records] == ["films-1", "films-2"]
+
+
 def test_eval_list_and_show_read_a_kgqa_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     run_kgqa_eval(films(tmp_path), runs_root() / "kg1", KGQAConfig(), embedder=HashEmbedder(dim=64))
     assert run(["eval", "list"]) == 0
