@@ -56,6 +56,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from localrag.answer.summary import MAX_KEY_SENTENCES
 from localrag.conversations import ConversationStore
 from localrag.errors import ConfigError, LocalRagError
+from localrag.questions import checked_question
 from localrag.serve.gate import ModelGate, QueueFullError, Ticket
 from localrag.serve.limits import DEFAULT_HOST, DEFAULT_PORT, Limits
 from localrag.shapes import (
@@ -68,7 +69,7 @@ from localrag.shapes import (
     summary_json,
     triples_json,
 )
-from localrag.types import SEARCH_K, DoneEvent, TokenEvent
+from localrag.types import MAX_SEARCH_K, SEARCH_K, DoneEvent, TokenEvent
 
 if TYPE_CHECKING:
     from localrag.engine import Engine
@@ -183,9 +184,7 @@ def _chat_request(data: dict[str, Any], limits: Limits) -> tuple[str, list[dict[
         raise ApiError(400, "`messages` must be a non-empty list of {role, content} objects")
     if messages[-1].get("role") != "user":
         raise ApiError(400, "the last message must be the user's question")
-    question = _text(messages[-1].get("content")).strip()
-    if not question:
-        raise ApiError(400, "the question is empty")
+    question = checked_question(_text(messages[-1].get("content")))  # the Engine's words, as the CLI and MCP
     if len(question) > limits.max_question_chars:
         raise ApiError(400, f"the question has {len(question)} characters; the limit is {limits.max_question_chars}",
                        code="question_too_long")
@@ -334,13 +333,15 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None)
     async def search(request: Request) -> Response:
         data = await _json_body(request, limits)
         query = data.get("query")
-        if not isinstance(query, str) or not query.strip():
-            raise ApiError(400, "`query` must be a non-empty string")
+        if not isinstance(query, str):  # an empty one is the Engine's to refuse, in its words
+            raise ApiError(400, "`query` must be a string")
         if len(query) > limits.max_question_chars:
             raise ApiError(400, f"the query has {len(query)} characters; the limit is {limits.max_question_chars}",
                            code="question_too_long")
         k = data.get("k", SEARCH_K)
-        if not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= limits.max_search_k:
+        if not isinstance(k, int) or isinstance(k, bool):
+            raise ApiError(400, "`k` must be an integer")
+        if limits.max_search_k < k <= MAX_SEARCH_K:  # this server takes fewer; outside 1-100 the Engine says so
             raise ApiError(400, f"`k` must be an integer from 1 to {limits.max_search_k}")
         filters = _filters(data)
         hits = await run_in_threadpool(lambda: engine.search(query, k=k, filters=filters))

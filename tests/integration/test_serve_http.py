@@ -157,6 +157,14 @@ def test_plain_http_search_ingest_health_and_limits(server: Running, tmp_path: P
     status, _, chat = server.request("POST", "/v1/chat/completions", {**question, "path_glob": "*nosuch*"})
     assert status == 200 and chat["localrag"]["refused"]
     assert chat["localrag"]["refusal"] == "no indexed passage passes the filters (path *nosuch*)"
+    # Out of range and empty: the Engine's words, as the CLI and MCP give them.
+    for path, body, words in (
+            ("/search", {"query": "lighthouse", "k": 101}, "101 passages: a search returns from 1 to 100"),
+            ("/search", {"query": "  "}, "the query is empty (type some words to search for)"),
+            ("/v1/chat/completions", {"messages": [{"role": "user", "content": " "}]},
+             "the question is empty (type a question about your documents)")):
+        status, _, error = server.request("POST", path, body)
+        assert status == 400 and error["error"]["message"].startswith(words), error
     status, _, error = server.request("POST", "/v1/chat/completions", {**question, "k": 0})
     assert status == 400
     assert error["error"]["message"] == "0 sources: an answer reads from 1 to 100 (ask for 1 to 100 sources)"
@@ -212,7 +220,7 @@ def test_plain_http_search_ingest_health_and_limits(server: Running, tmp_path: P
     assert status == 400 and "not in the index" in error["error"]["message"]
 
     assert server.request("POST", "/search", raw=b"{not json")[0] == 400
-    status, _, error = server.request("POST", "/search", {"query": "x", "k": 0})
+    status, _, error = server.request("POST", "/search", {"query": "x", "k": "3"})
     assert status == 400 and "`k`" in error["error"]["message"]
     long = {"messages": [{"role": "user", "content": "why " * 200}]}
     status, _, error = server.request("POST", "/v1/chat/completions", long)
