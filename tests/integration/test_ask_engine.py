@@ -251,7 +251,9 @@ def _chat_app_one_question(home: Path) -> list[dict[str, object]]:
     reader.start()
     try:
         deadline = time.monotonic() + 120
-        while b"Library" not in screen:  # the footer's key for the library: the app is on screen
+        # The question box's placeholder: the app is on screen and the box has the focus. (Not a footer key: the
+        # footer is redrawn as focus moves, and under load only the cells that changed reach the terminal.)
+        while b"Ask about your documents" not in screen:
             assert time.monotonic() < deadline and app.poll() is None, bytes(screen[-2000:])
             time.sleep(0.1)
         os.write(master, QUESTION.encode() + b"\r")
