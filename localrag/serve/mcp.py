@@ -89,6 +89,9 @@ def build_server(engine: Engine) -> MCPServer:
     server: MCPServer = Server("localrag", version=__version__, instructions=INSTRUCTIONS, log_level="WARNING")
     lock = threading.Lock()
 
+    def filters_of(path_glob: str | None, file_types: list[str] | None) -> SearchFilters | None:
+        return SearchFilters(path_glob, tuple(file_types or ())) if path_glob or file_types else None
+
     def call(work: Callable[[], T]) -> T:
         with lock:
             try:
@@ -111,8 +114,7 @@ def build_server(engine: Engine) -> MCPServer:
         rank, the chunk (text, document path, page, heading, lines, chunk_id, doc_id), the fused score, and
         each retriever's rank and score (null: not found by it).
         """
-        filters = SearchFilters(path_glob, tuple(file_types or ())) if path_glob or file_types else None
-        hits = call(lambda: engine.search(query, k=k, filters=filters))
+        hits = call(lambda: engine.search(query, k=k, filters=filters_of(path_glob, file_types)))
         return search_json(query, hits, engine.fusion_choice())
 
     @server.tool()
@@ -136,8 +138,7 @@ def build_server(engine: Engine) -> MCPServer:
         was not asked) and `refusal` (which of those, in words, with the score); a refused answer's `sources` are
         the closest passages, none cited, and `evidence` their best sentence.
         """
-        filters = SearchFilters(path_glob, tuple(file_types or ())) if path_glob or file_types else None
-        return answer_json(call(lambda: engine.ask(question, k=k, filters=filters)))
+        return answer_json(call(lambda: engine.ask(question, k=k, filters=filters_of(path_glob, file_types))))
 
     @server.tool()
     def ask_graph(
