@@ -440,7 +440,8 @@ def remove_saved_settings(names: list[str], config_file: Path | None = None) -> 
     file's other values (chunk_overlap left above the default chunk_tokens)."""
     path = config_file or paths.config_file()
     # A name no setting has, on a line of the file (misspelled by hand), blocks every command: taken out here.
-    strays = [n for n in names if n not in _FIELDS and re.search(rf"(?m)^\s*{re.escape(n)}\s*=", _file_text(path))]
+    text = _file_text(path)
+    strays = [n for n in names if n not in _FIELDS and re.search(rf"(?m)^\s*{re.escape(n)}\s*=", text)]
     if strays:
         _edit_saved(path, dict.fromkeys(strays))
         names = [n for n in names if n not in strays]
@@ -513,10 +514,14 @@ def _edit_saved(path: Path, changes: Mapping[str, Any]) -> None:
         lines = [line for i, line in enumerate(lines) if i not in gone]
         saved = _parsed("".join(line + "\n" for line in lines), path)
         for name, value in changes.items():
-            if value is not None and at(name):
-                lines[at(name)[0]] = _with_comment_of(lines[at(name)[0]], f"{name} = {toml_value(value)}")
-            elif value is not None:
-                lines.append(f"{name} = {toml_value(value)}")
+            if value is None:
+                continue
+            setting = f"{name} = {toml_value(value)}"
+            found = at(name)
+            if found:
+                lines[found[0]] = _with_comment_of(lines[found[0]], setting)
+            else:
+                lines.append(setting)
         intended = {name: value for name, value in {**saved, **changes}.items() if value is not None}
         edited = "".join(line + "\n" for line in lines)
         try:
