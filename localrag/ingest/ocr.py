@@ -197,13 +197,13 @@ def _image_frames(path: Path) -> Iterator[np.ndarray]:
     from PIL import Image, ImageSequence, UnidentifiedImageError
 
     try:
-        with warnings.catch_warnings():
-            # Pillow warns of an image over ~89 megapixels and refuses one over twice that: the refusal is the
-            # user's to read (below), the warning would be printed raw in the middle of an ingest's lines.
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(path) as image:
-                for frame in ImageSequence.Iterator(image):
-                    yield np.asarray(_upright_on_white(frame))
+        # Pillow warns of an image over ~89 megapixels and refuses one over twice that: the refusal is the user's
+        # to read (below), the warning would be printed raw among an ingest's lines. Filtered for the process, not
+        # in a catch_warnings block, which would hold across this generator's yields and threads' interleaving.
+        warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
+        with Image.open(path) as image:
+            for frame in ImageSequence.Iterator(image):
+                yield np.asarray(_upright_on_white(frame))
     except Image.DecompressionBombError as exc:
         limit = 2 * (Image.MAX_IMAGE_PIXELS or 0) / 1e6
         raise LoaderError(f"{path}: too large to read (over {limit:.3g} megapixels)",
