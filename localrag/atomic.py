@@ -2,12 +2,15 @@
 
 The text goes to a temporary file beside the target (same filesystem, so the rename is atomic),
 is flushed and fsynced so a crash cannot leave an empty file behind the rename, and then replaces
-the target. The process id in the temporary name keeps two writers from sharing one.
+the target. The process and thread ids in the temporary name keep two writers from sharing one:
+two threads of one process (a watcher purging a conversation's sources while the chat saves it)
+would otherwise truncate each other's temporary file, and the second rename would find none.
 """
 
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 
 
@@ -16,7 +19,7 @@ def write_text_atomic(path: Path, text: str) -> None:
 
 
 def write_bytes_atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}-{threading.get_ident()}.tmp")
     try:
         with tmp.open("wb") as f:
             f.write(data)

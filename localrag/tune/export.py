@@ -49,7 +49,8 @@ from localrag.tune.verify import (
 __all__ = ["QUANT_TYPES", "ExportResult", "export_merged", "export_model", "clean_stale_temps"]
 
 ProgressFn = Callable[[str, float], None]
-_TEMP_NAME = re.compile(r"^\..+\.(\d+)\.(partial|tmp)$")
+# The owner's process id, then (from an atomic write) "-" and its thread id.
+_TEMP_NAME = re.compile(r"^\..+\.(\d+)(?:-\d+)?\.(partial|tmp)$")
 _COPY_CHUNK = 16 << 20
 
 

@@ -214,11 +214,13 @@ def test_stale_temps_removed_only_when_their_process_is_gone(tmp_path: Path) -> 
     dead = tmp_path / ".old.gguf.999999999.partial"
     live = tmp_path / f".busy.gguf.{os.getpid()}.partial"
     card_tmp = tmp_path / ".old.json.999999999.tmp"
+    threads_card = tmp_path / ".old.md.999999999-140211.tmp"
+    live_card = tmp_path / f".busy.md.{os.getpid()}-140211.tmp"
     model = tmp_path / "keep.gguf"
-    for path in (dead, live, card_tmp, model):
+    for path in (dead, live, card_tmp, threads_card, live_card, model):
         path.write_bytes(b"x")
-    assert sorted(p.name for p in clean_stale_temps(tmp_path)) == sorted([dead.name, card_tmp.name])
-    assert live.exists() and model.exists() and not dead.exists()
+    assert sorted(p.name for p in clean_stale_temps(tmp_path)) == sorted([dead.name, card_tmp.name, threads_card.name])
+    assert live.exists() and live_card.exists() and model.exists() and not dead.exists()
 
 
 def test_install_file_replaces_atomically(tmp_path: Path) -> None:
