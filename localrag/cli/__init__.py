@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import shlex
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -27,7 +28,7 @@ from rich.text import Text
 from localrag import __version__
 from localrag.cli.common import USAGE_EXIT
 from localrag.cli.console import make_console
-from localrag.errors import LocalRagError
+from localrag.errors import ConfigError, LocalRagError
 from localrag.safe_text import printable
 
 COMMAND_MODULES: tuple[str, ...] = (
@@ -86,6 +87,7 @@ def run(argv: Sequence[str] | None = None) -> int:
     out = make_console()
     err = make_console(stderr=True)
     try:
+        _check_config_named(args)
         if getattr(args, "handler", None) is None:  # no command: the chat app
             from localrag.cli.everyday import chat_command
 
@@ -106,6 +108,16 @@ def run(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         err.print(Text("localrag: interrupted", style="red"))
         return 130
+
+
+def _check_config_named(args: argparse.Namespace) -> None:
+    """A --config naming no file is a mistyped path for every command but `config`, which makes the file:
+    answering from the defaults instead would look like the settings were read."""
+    path: Path | None = args.config
+    if path is None or args.command == "config" or path.exists():
+        return
+    make = f"localrag --config {shlex.quote(str(path))} config set NAME VALUE"
+    raise ConfigError(f"{path}: no such settings file", f"check the path, or make the file with `{make}`")
 
 
 # The exit code when the reader closed the pipe early: rich's consoles end with it then, and so does text

@@ -119,6 +119,18 @@ def test_config_flag_names_the_file_used(tmp_path: Path, capsys: pytest.CaptureF
     assert printed["file"] == str(file) and printed["settings"][0]["from"] == str(file)
 
 
+def test_a_config_flag_naming_no_file_stops_every_command_but_config(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    typo = tmp_path / "my settings.tmol"
+    # Answering from the defaults would look as if the user's settings had been read.
+    assert run(["--config", str(typo), "status"]) == 2
+    err = capsys.readouterr().err
+    assert f"{typo}: no such settings file" in err and f"--config '{typo}' config set NAME VALUE" in err
+    assert run(["--config", str(typo), "config", "set", "top_k", "7"]) == 0
+    assert run(["--config", str(typo), "status", "--json"]) == 0
+
+
 def test_a_misspelled_key_can_be_taken_out_and_a_folder_is_no_settings_file(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
