@@ -47,6 +47,19 @@ def cache_dir() -> Path:
     return Path(explicit).expanduser() if explicit else data_dir() / "cache"
 
 
+def file_in_the_way() -> Path | None:
+    """A file standing where localrag's data, config or cache folder is, or a folder above one must be (a
+    LOCALRAG_HOME naming a file); None when each is a folder or can be made. Read-only commands would
+    otherwise report an empty index there instead of the mistake."""
+    for folder in (data_dir(), config_dir(), cache_dir()):
+        for path in (folder, *folder.parents):
+            if path.exists():
+                if not path.is_dir():
+                    return path
+                break
+    return None
+
+
 def db_dir() -> Path:
     return data_dir() / "lancedb"
 

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from rich.text import Text
 
-from localrag import __version__
+from localrag import __version__, paths
 from localrag.cli.common import USAGE_EXIT
 from localrag.cli.console import make_console
 from localrag.errors import ConfigError, LocalRagError
@@ -87,7 +87,7 @@ def run(argv: Sequence[str] | None = None) -> int:
     out = make_console()
     err = make_console(stderr=True)
     try:
-        _check_config_named(args)
+        _check_places(args)
         if getattr(args, "handler", None) is None:  # no command: the chat app
             from localrag.cli.everyday import chat_command
 
@@ -110,9 +110,13 @@ def run(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-def _check_config_named(args: argparse.Namespace) -> None:
-    """A --config naming no file is a mistyped path for every command but `config`, which makes the file:
-    answering from the defaults instead would look like the settings were read."""
+def _check_places(args: argparse.Namespace) -> None:
+    """localrag's folders are folders, and a --config naming no file is a mistyped path for every command
+    but `config`, which makes the file: answering from the defaults would look like the settings were read."""
+    in_the_way = paths.file_in_the_way()
+    if in_the_way is not None:
+        raise ConfigError(f"{in_the_way}: a file where localrag keeps a folder",
+                          "point LOCALRAG_HOME (or LOCALRAG_CACHE_DIR) at a folder, or move the file away")
     path: Path | None = args.config
     if path is None or args.command == "config" or path.exists():
         return

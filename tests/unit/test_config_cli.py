@@ -176,7 +176,8 @@ def test_localrag_home_that_is_a_file_is_one_line(tmp_path: Path, monkeypatch: p
     home.write_text("not a folder")
     monkeypatch.setenv("LOCALRAG_HOME", str(home))
     (tmp_path / "a.txt").write_text("Notes about skuas.\n")
-    for args in (["ingest", str(tmp_path / "a.txt")], ["config", "set", "top_k", "5"]):
+    # status and documents too: they read nothing there, and used to report an empty index.
+    for args in (["ingest", str(tmp_path / "a.txt")], ["config", "set", "top_k", "5"], ["status"], ["documents"]):
         assert run(args) == 2
         err = capsys.readouterr().err.strip()
         assert len(err.splitlines()) == 1 and str(home) in err and "LOCALRAG_HOME" in err, err
