@@ -201,6 +201,8 @@ class Answer:
     whose ##begin_quote## markup and `<ANSWER>:` tag are tidied into readable reasoning and answer.
     `evidence` is the sources' sentence that best answers the question, chosen without the model (None
     when nothing was retrieved); with `answer_mode = "extract"` the answer is that sentence.
+    `query` is what retrieval searched for: the question, or for a follow-up the standalone query made of it
+    and the conversation (`localrag.answer.pipeline.follow_up_query`); "" where no search ran.
     """
 
     question: str
@@ -217,6 +219,7 @@ class Answer:
     evidence: Evidence | None = None
     unsupported_citations: list[int] = field(default_factory=list)
     refusal: str = ""
+    query: str = ""
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ answer and no model is loaded.
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import re
 import threading
@@ -158,7 +159,7 @@ def answer_events(
         model = EXTRACT_MODEL if generator is None else generator.name
         closest = best_sentence(query, hits, embedder, query_vector)
         yield DoneEvent(Answer(question, NO_ANSWER_TEXT, sources=list(hits), refused=True, model=model, refusal=why,
-                               evidence=closest))
+                               evidence=closest, query=query))
         return
     # A rewritten follow-up's sentences are chosen for the question as asked; a refusal never needs its vector.
     question_vector = query_vector if query == question else embedder.embed_queries([question])[0]
@@ -166,7 +167,7 @@ def answer_events(
         yield SourcesEvent(hits, query)
         answer = extracted_answer(question, best_sentence(question, hits, embedder, question_vector), hits)
         yield TokenEvent(answer.text)
-        yield DoneEvent(answer)
+        yield DoneEvent(dataclasses.replace(answer, query=query))
         return
     sources = hits if found else []
     texts = None
@@ -225,5 +226,6 @@ def answer_events(
             yield TokenEvent(f" [{number}]")
     # After the reply, so the first token does not wait for it (benchmarks/README.md, "The best source sentence").
     evidence = best_sentence(question, used, embedder, question_vector) if used and not stats.cancelled else None
-    yield DoneEvent(finish_answer(question, "".join(pieces), used, stats, generator.name, attributed=attributed,
-                                  answer_from_quote=settings.raft_answer == "quote", evidence=evidence))
+    answer = finish_answer(question, "".join(pieces), used, stats, generator.name, attributed=attributed,
+                           answer_from_quote=settings.raft_answer == "quote", evidence=evidence)
+    yield DoneEvent(dataclasses.replace(answer, query=query))

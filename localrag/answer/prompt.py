@@ -82,6 +82,9 @@ def _clean_history(history: list[dict[str, str]] | None) -> list[dict[str, str]]
         {"role": t["role"], "content": _defuse(t.get("content", ""))}
         for t in history or []
         if t.get("role") in ("user", "assistant") and t.get("content")
+        # A refusal is no answer to build on: saved conversations leave theirs out, and an API client sends
+        # back every assistant message it got, refusals too.
+        and not (t["role"] == "assistant" and t["content"].strip() == NO_ANSWER_TEXT)
     ]
     # A chat template expects user/assistant alternation starting with the user.
     while turns and turns[0]["role"] != "user":

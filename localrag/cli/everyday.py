@@ -339,6 +339,10 @@ def _ask(
         if answer.raw_text and answer.text != answer.raw_text:
             # A RAFT-tuned model streams its training markup (quote tags, <ANSWER>:); show the clean reading too.
             out.print(Text("\n" + answer.text))
+    if live and answer.query and answer.query != question:
+        # A follow-up is searched for as a standalone query: the user sees what found the sources (a pipe has
+        # it in --json).
+        out.print(Text(f"searched for: {printable(answer.query, multiline=False)}", style="dim"), soft_wrap=True)
     _print_sources(answer, out)
     return 0
 

@@ -43,22 +43,26 @@ def test_ask_continues_a_conversation_that_the_commands_list_show_rename_and_del
     assert first.out.count("Baker Street 221") == 2 and not first.out.startswith("Answering")
     assert run(["ask", "Where is parking?", "--extract", "--conversation", "last", "--json"]) == 0
     answered = json.loads(capsys.readouterr().out)
-    assert "basement" in answered["text"]
+    assert "basement" in answered["text"] and answered["query"] == "Where is parking?"
+    # A follow-up is searched for with the question before it, and --json says so.
+    assert run(["ask", "And which level is it on?", "--extract", "--conversation", "last", "--json"]) == 0
+    followed = json.loads(capsys.readouterr().out)
+    assert followed["query"] == "Where is parking? And which level is it on?" and "minus two" in followed["text"]
 
     (saved,) = ConversationStore().list()
     assert answered["conversation"] == saved.id and saved.title == "Where does the office move?"
-    assert [t.role for t in saved.turns] == ["user", "assistant", "user", "assistant"]
-    assert saved.turns[3].sources and saved.turns[3].evidence_text
+    assert [t.role for t in saved.turns] == ["user", "assistant"] * 3
+    assert saved.turns[3].sources and saved.turns[3].evidence_text and saved.turns[5].query == followed["query"]
 
     assert run(["conversations"]) == 0
     lines = capsys.readouterr().out.splitlines()  # a pipe: one tab-separated line per conversation
     assert lines[0] == "id\tupdated\tquestions\ttitle"
-    assert lines[1].split("\t")[0] == saved.id and lines[1].split("\t")[2:] == ["2", saved.title]
+    assert lines[1].split("\t")[0] == saved.id and lines[1].split("\t")[2:] == ["3", saved.title]
     assert run(["conversations", "show", saved.id]) == 0
     shown = capsys.readouterr().out
     assert shown.startswith("# Where does the office move?") and "## Q: Where is parking?" in shown
     assert run(["conversations", "show", "last", "--json"]) == 0
-    assert len(json.loads(capsys.readouterr().out)["turns"]) == 4
+    assert len(json.loads(capsys.readouterr().out)["turns"]) == 6
 
     assert run(["conversations", "rename", "last", "Office  and\nparking"]) == 0
     assert ConversationStore().load(saved.id).title == "Office and parking"

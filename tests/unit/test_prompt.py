@@ -147,6 +147,20 @@ def test_history_goes_before_the_question_and_old_turns_make_room() -> None:
     assert generator.prompt_tokens(messages) <= 250
 
 
+def test_a_refusal_sent_back_in_the_history_stays_out_of_the_prompt() -> None:
+    # An API client returns every assistant message it got; saved conversations leave refusals out already.
+    history = [
+        {"role": "user", "content": "What does the skua eat?"},
+        {"role": "assistant", "content": f" {NO_ANSWER_TEXT}\n"},
+        {"role": "user", "content": "Where does it nest?"},
+        {"role": "assistant", "content": "On cliffs [1]."},
+    ]
+    messages, _ = build_messages("And in winter?", [make_hit("Skuas winter at sea.")], WordGenerator(),
+                                 max_answer_tokens=100, history=history)
+    shown = [m["content"] for m in messages[1:-1]]
+    assert shown == ["What does the skua eat?", "Where does it nest?", "On cliffs [1]."]
+
+
 def test_question_too_long_for_the_context_is_a_model_error() -> None:
     with pytest.raises(ModelError, match="prompt budget"):
         build_messages(words(500), [make_hit("a b c")], WordGenerator(n_ctx=300), max_answer_tokens=100)
