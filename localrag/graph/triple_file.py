@@ -59,13 +59,27 @@ def _rows(text: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
         lines = text.split("\n")
         if lines and lines[-1] == "":
             lines.pop()
-        yield from ((number, line.removesuffix("\r").split("\t")) for number, line in enumerate(lines, start=1))
+        for number, line in enumerate(lines, start=1):
+            fields = line.removesuffix("\r").split("\t")
+            # A comment is told by its raw first field: a quoted "#1 Fan" is a name.
+            if fields[0].lstrip().startswith("#"):
+                continue
+            yield number, [_unquoted(f.strip()) for f in fields]
         return
     reader = csv.reader(io.StringIO(text, newline=""))
     start = 1
     for row in reader:
         yield start, row
         start = reader.line_num + 1
+
+
+def _unquoted(field: str) -> str:
+    """A TSV field as a spreadsheet quotes it (`"New York, NY"`, a quote inside doubled) without its quotes; any
+    other field as it is. A quoted field is also how a head starting with # is told from a comment line."""
+    inner = field[1:-1]
+    if len(field) >= 2 and field[0] == field[-1] == '"' and '"' not in inner.replace('""', ""):
+        return inner.replace('""', '"')
+    return field
 
 
 def _parse_fields(fields: list[str], where: str) -> tuple[str, str, str]:
@@ -102,7 +116,7 @@ def read_triple_file(path: Path, doc_id: str | None, report: ImportReport) -> li
     except csv.Error as exc:
         raise GraphImportError(f"{path}: not a readable CSV file ({exc})", "fix the quoting") from exc
     for number, fields in rows:
-        if not any(f.strip() for f in fields) or fields[0].lstrip().startswith("#"):
+        if not any(f.strip() for f in fields) or (delimiter != "\t" and fields[0].lstrip().startswith("#")):
             continue
         if first and _is_header(fields):
             first = False

@@ -199,6 +199,19 @@ def test_csv_header_row_bom_and_quoted_fields_spanning_lines(graph: GraphStore, 
     ]
 
 
+def test_a_spreadsheet_s_quoted_tsv_fields_lose_their_quotes_and_a_quoted_hash_is_a_name(
+    graph: GraphStore, tmp_path: Path
+) -> None:
+    text = ('# films I like\n"Big, the film"\tdirected_by\t"Penny Marshall"\n'
+            '"#1 Fan"\tsung_by\t"The ""Quoted"" Band"\n#1 Fan\tsung_by\tnobody\n"Weird" Al\tsang\tparodies\n')
+    report = graph.import_triples(write(tmp_path, "quoted.tsv", text))
+    assert (report.triples, report.errors) == (3, [])
+    rows = {(r["head"], r["tail"], r["source"]) for r in graph.triple_rows().to_pylist()}
+    assert rows == {("big, the film", "penny marshall", "quoted.tsv:2"),
+                    ("#1 fan", 'the "quoted" band', "quoted.tsv:3"),
+                    ('"weird" al', "parodies", "quoted.tsv:5")}  # not wholly quoted: kept as typed
+
+
 def test_tsv_header_row_is_skipped(graph: GraphStore, tmp_path: Path) -> None:
     report = graph.import_triples(write(tmp_path, "films.tsv", "head\trelation\ttail\n" + FILMS))
     assert report.triples == 6 and report.errors == []
