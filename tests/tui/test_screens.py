@@ -301,6 +301,17 @@ async def test_help_theme_and_narrow_layout(app: LocalRagApp) -> None:
         assert panel.display
 
 
+async def test_a_60_column_terminal_shows_every_settings_box_and_the_runs_list(app: LocalRagApp) -> None:
+    # A tmux split: the labels wrap rather than push the boxes off the right edge.
+    async with app.run_test(size=(60, 20)) as pilot:
+        await pilot.press("f5")
+        boxes = list(app.screen.query(Input))
+        assert boxes and all(box.region.right <= 60 and box.region.width >= 10 for box in boxes)
+        await pilot.press("f6")
+        runs, report = app.screen.query_one("#runs"), app.screen.query_one("#report-box")
+        assert runs.region.height > 10 and report.region.width >= 30
+
+
 async def test_command_palette_lists_app_commands(app: LocalRagApp) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         titles = [c.title for c in app.get_system_commands(app.screen)]

@@ -53,7 +53,7 @@ class EvalsScreen(LocalRagScreen):
     WORKER_ACTIONS = {"eval-runs": "listing evaluation runs"}
     DEFAULT_CSS = """
     EvalsScreen #evals-body { height: 1fr; }
-    EvalsScreen #runs { width: 36; border: round $primary 50%; }
+    EvalsScreen #runs { width: 36; max-width: 40%; height: 1fr; border: round $primary 50%; }
     EvalsScreen #runs:focus { border: round $primary; }
     EvalsScreen #report-box { width: 1fr; border: round $primary 50%; padding: 0 1; }
     """

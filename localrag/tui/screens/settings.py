@@ -75,7 +75,7 @@ class SettingsScreen(LocalRagScreen):
     DEFAULT_CSS = """
     SettingsScreen VerticalScroll { padding: 1 2; }
     SettingsScreen .field { height: auto; margin-bottom: 1; }
-    SettingsScreen .field Label { width: 46; padding: 1 1 0 0; }
+    SettingsScreen .field Label { width: 1fr; max-width: 46; height: auto; padding: 1 1 0 0; }
     SettingsScreen .field Input { width: 16; }
     SettingsScreen #saved-to { color: $text-muted; }
     """
