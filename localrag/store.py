@@ -87,6 +87,7 @@ from localrag.store_schema import (
     unpacked,
 )
 from localrag.types import Chunk, Document
+from localrag.writer_lock import writer_lock
 
 if TYPE_CHECKING:
     from lancedb.table import Table
@@ -212,6 +213,15 @@ class Store(CollectionRegistry, StoreIndexes, StoreChecksums):
 
     @guarded
     def _migrate(self, meta: dict[str, str]) -> None:
+        if "embedder" in meta and all(f"migration:{name}" in meta for name, _ in MIGRATIONS):
+            return
+        # Two first openings at once (the chat app's threads, `status` beside the first ingest) each ran every
+        # step, and their index builds failed on each other's commits: one migrates, the other reads what it did.
+        with writer_lock(self.path):
+            self._meta.checkout_latest()
+            self._apply_migrations(self._read_meta())
+
+    def _apply_migrations(self, meta: dict[str, str]) -> None:
         if "embedder" not in meta:
             self._meta.add([{"key": "embedder", "value": self.embedder_name}, {"key": "dim", "value": str(self.dim)}])
         for name, step in MIGRATIONS:

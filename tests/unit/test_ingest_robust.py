@@ -276,6 +276,33 @@ def test_a_reader_in_another_process_goes_on_through_a_purge(localrag_home: Path
         assert serving.fusion_choice() is None
 
 
+def test_a_new_store_opened_by_several_threads_at_once_is_migrated_once(tmp_path: Path) -> None:
+    """The chat app's threads, or `status` beside the first ingest: each used to run every migration, and
+    their index builds failed on each other's commits."""
+    from localrag.store import Store
+    from localrag.writer_lock import writer_lock
+
+    db, errors, start = tmp_path / "lancedb", [], threading.Barrier(4)
+
+    def open_it() -> None:
+        start.wait()
+        try:
+            Store(db, embedder_name="hash", dim=32, create=True)
+        except Exception as exc:  # noqa: BLE001 - collected for the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_it) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert errors == []
+    keys = [row["key"] for row in Store(db, embedder_name="hash", dim=32)._meta.to_arrow().to_pylist()]
+    assert len(keys) == len(set(keys))
+    with writer_lock(db), writer_lock(db):  # a thread holding it goes on: a migration under it needs that
+        pass
+
+
 def test_a_graph_import_waits_for_another_writer(engine: Engine, tmp_path: Path) -> None:
     """The graph tables live in the store: an import (and a graph build) is a writer like an ingest."""
     from localrag.writer_lock import writer_lock
