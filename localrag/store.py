@@ -61,7 +61,7 @@ from localrag.errors import StoreError
 from localrag.row_sums import text_sums, vector_sums
 from localrag.sizes import megabytes
 from localrag.store_checksums import StoreChecksums
-from localrag.store_damage import REPAIR_HINT, damage_error, guarded, is_damage
+from localrag.store_damage import REPAIR_HINT, damage_error, guarded, hollow_error, is_damage, is_hollow
 from localrag.store_indexes import StoreIndexes, is_disk_full
 from localrag.store_migrations import MIGRATIONS
 from localrag.store_reader import StoreReader, commit_ids, committed_rows
@@ -168,6 +168,8 @@ class Store(CollectionRegistry, StoreIndexes, StoreChecksums):
             # every read (interval 0) cost ~6 ms per query at 10k chunks when the searches went through
             # this handle; they have their own connection now, which checks on every read (store_reader).
             self._db = lancedb.connect(str(self.path), read_consistency_interval=timedelta(seconds=1))
+            if META in self._db.list_tables().tables and is_hollow(self._db.open_table(META)):
+                raise hollow_error(self.path, "meta")
             self._meta = self._db.create_table(META, schema=meta_schema(), exist_ok=True)
         except Exception as exc:
             if is_damage(exc):  # a damaged newest manifest: the meta table does not open
@@ -251,6 +253,9 @@ class Store(CollectionRegistry, StoreIndexes, StoreChecksums):
         self.suffix = table_suffix
         self._chunks = self._db.open_table(CHUNKS + table_suffix)
         self._documents = self._db.open_table(DOCUMENTS + table_suffix)
+        for name, table in (("chunks", self._chunks), ("documents", self._documents)):
+            if is_hollow(table):
+                raise hollow_error(self.path, name)
         self._reader.bind(CHUNKS + table_suffix, DOCUMENTS + table_suffix)
         self._committed_version = -1
         # Fixed for this binding: a column is never dropped, and one another process adds later is read

@@ -47,7 +47,21 @@ def is_damage(exc: BaseException) -> bool:
     if isinstance(exc, ValueError) and text.startswith("Table '") and text.endswith("' was not found"):
         # A table whose folder is there (the store lists it) but none of whose manifests is: every version lost.
         return True
+    if isinstance(exc, ValueError) and "does not appear to be a Lance file" in text:
+        return True  # a data file overwritten (with zeros, say): its magic bytes are gone
     return isinstance(exc, (RuntimeError, OSError, ValueError)) and ("LanceError" in text or "lance error" in text)
+
+
+def is_hollow(table: Table) -> bool:
+    """A table that opened without a column: its newest manifest was overwritten (with zeros, say), which LanceDB
+    reads as version 0 of an empty schema instead of failing; every read of a column then fails as a schema
+    error, and a listing finds no rows. Every table localrag writes has columns."""
+    return not table.schema.names
+
+
+def hollow_error(path: Path, table: str) -> StoreError:
+    return StoreError(f"{path}: the store is damaged, the {table} table cannot be read (its newest manifest holds "
+                      "no columns)", REPAIR_HINT)
 
 
 def diagnose(store: Store) -> str:

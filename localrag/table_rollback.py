@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from localrag.store_damage import is_damage
+from localrag.store_damage import is_damage, is_hollow
 
 if TYPE_CHECKING:
     from lancedb.db import DBConnection
@@ -46,14 +46,14 @@ class Rollback:
 
 
 def opens(db: DBConnection, name: str) -> bool:
-    """Whether table `name` opens (its newest manifest reads); raises what is not damage."""
+    """Whether table `name` opens (its newest manifest reads, and holds its columns); raises what is not damage."""
     try:
-        db.open_table(name)
+        table = db.open_table(name)
     except Exception as exc:
         if not is_damage(exc):
             raise
         return False
-    return True
+    return not is_hollow(table)
 
 
 def manifest_version(path: Path) -> int:

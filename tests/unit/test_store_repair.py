@@ -127,9 +127,15 @@ def test_flipped_text_of_a_deleted_file_is_named_as_lost(clean_store: Path, loca
     ("chunks.lance/data/*.lance", "chunks"),
     ("meta.lance/data/*.lance", "meta"),
 ])
-def test_cut_table_is_rebuilt(clean_store: Path, localrag_home: Path, pattern: str, table: str) -> None:
+@pytest.mark.parametrize("zeros", [False, True], ids=["cut", "zeros"])
+def test_cut_table_is_rebuilt(clean_store: Path, localrag_home: Path, pattern: str, table: str, zeros: bool) -> None:
     engine = _fresh(clean_store, localrag_home)
-    _cut(localrag_home, pattern)
+    if zeros:  # the file's bytes overwritten, its size kept: its magic bytes are gone
+        _zero_files(sorted(_db(localrag_home).glob(pattern)))
+        with pytest.raises(StoreError, match=f"the {table} table cannot be read.*localrag repair"):
+            engine.search("storm")
+    else:
+        _cut(localrag_home, pattern)
     check = engine.repair(dry_run=True)
     # A cut chunks table also says how many of its rows read (here, compacted into one fragment: none).
     salvage = ["0 rows of chunks can be read back, 1 data fragments cannot"] if table == "chunks" else []
@@ -277,14 +283,21 @@ def _cut_files(files: list[Path]) -> None:
             handle.truncate(f.stat().st_size // 2)
 
 
+def _zero_files(files: list[Path]) -> None:
+    for f in files:
+        f.write_bytes(bytes(f.stat().st_size))
+
+
 @pytest.mark.parametrize("table", ["meta", "documents", "chunks"])
-def test_damaged_newest_manifest_is_set_aside(clean_store: Path, localrag_home: Path, table: str,
+@pytest.mark.parametrize("zeros", [False, True], ids=["cut", "zeros"])
+def test_damaged_newest_manifest_is_set_aside(clean_store: Path, localrag_home: Path, table: str, zeros: bool,
                                               capsys: pytest.CaptureFixture[str]) -> None:
-    """The table does not open; its previous version does: every command says so in one line, and the
-    repair rolls the table back one version, keeping the damaged manifest in the quarantine folder."""
+    """The table does not open, or (a manifest of zeros) opens without a column; its previous version opens:
+    every command says so in one line, and the repair rolls the table back one version, keeping the damaged
+    manifest in the quarantine folder."""
     engine = _fresh(clean_store, localrag_home)
     newest = _manifests(localrag_home, table)[0]
-    _cut_files([newest])
+    (_zero_files if zeros else _cut_files)([newest])
     with pytest.raises(StoreError, match=f"the {table} table cannot be read.*localrag repair"):
         engine.status()
     with pytest.MonkeyPatch.context() as patch:
