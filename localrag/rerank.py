@@ -8,6 +8,7 @@ sentence-transformers CrossEncoder folder (never a hub name), loaded on first us
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -16,6 +17,25 @@ from typing import Any
 from localrag.errors import ModelError
 from localrag.offline import enforce_offline
 from localrag.types import Hit
+
+_REMEDY = "set reranker to a local cross-encoder folder, or leave it empty"
+
+
+def check_reranker_folder(folder: Path) -> None:
+    """Refuse what is no local cross-encoder: a missing folder, one without a transformers config, or a model
+    without a classification head. sentence-transformers gives an embedder's folder (the bundled MiniLM, say)
+    an untrained head instead of failing: every passage then scores about 0.5 and the order is random."""
+    if not folder.is_dir():
+        raise ModelError(f"{folder}: reranker folder not found", _REMEDY)
+    try:
+        architectures = json.loads((folder / "config.json").read_text(encoding="utf-8")).get("architectures") or []
+    except (OSError, ValueError, AttributeError) as exc:
+        raise ModelError(f"{folder}: no readable config.json, so no transformers model folder", _REMEDY) from exc
+    if not any(str(name).endswith("ForSequenceClassification") for name in architectures):
+        shown = ", ".join(map(str, architectures)) or "unnamed"
+        raise ModelError(f"{folder}: not a cross-encoder (its model is {shown}, with no classification head: an "
+                         "embedder's folder would rank passages at random)",
+                         "point reranker at a sequence-classification (cross-encoder) model folder, or leave it empty")
 
 
 class Reranker:
@@ -30,11 +50,7 @@ class Reranker:
     def _load(self) -> Any:
         with self._lock:
             if self._model is None:
-                if not self.folder.is_dir():
-                    raise ModelError(
-                        f"{self.folder}: reranker folder not found",
-                        "set reranker to a local cross-encoder folder, or leave it empty",
-                    )
+                check_reranker_folder(self.folder)
                 enforce_offline()
                 from sentence_transformers import CrossEncoder
 

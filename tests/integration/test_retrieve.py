@@ -127,6 +127,37 @@ def test_missing_reranker_folder_is_a_model_error() -> None:
         Reranker(Path("/nonexistent/reranker")).score_pairs("q", ["text"])
 
 
+def test_an_embedder_folder_is_no_reranker_and_config_set_refuses_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import shutil
+
+    from localrag import paths
+    from localrag.cli import run
+    from localrag.errors import ModelError
+    from localrag.models import bundled_embedder_path
+
+    # sentence-transformers would give the bundled MiniLM an untrained head: every score ~0.5, a random order.
+    with pytest.raises(ModelError, match="not a cross-encoder \\(its model is BertModel"):
+        Reranker(bundled_embedder_path()).score_pairs("q", ["text"])
+    assert run(["config", "set", "reranker", str(bundled_embedder_path())]) == 2
+    assert "not a cross-encoder" in capsys.readouterr().err and not paths.config_file().exists()
+    assert run(["config", "set", "reranker", str(tmp_path)]) == 2
+    assert "no readable config.json" in capsys.readouterr().err
+
+    # A cross-encoder folder (a tiny untrained one, made here: none is bundled) loads, scores and is accepted.
+    from transformers import BertConfig, BertForSequenceClassification
+
+    folder = tmp_path / "cross"
+    config = BertConfig(vocab_size=30522, hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
+                        intermediate_size=64, num_labels=1)
+    BertForSequenceClassification(config).save_pretrained(folder)
+    for name in ("tokenizer.json", "tokenizer_config.json", "vocab.txt", "special_tokens_map.json"):
+        shutil.copy(bundled_embedder_path() / name, folder / name)
+    assert len(Reranker(folder).score_pairs("tomatoes", ["Tomatoes need sun.", "Invoices are paid."])) == 2
+    assert run(["config", "set", "reranker", str(folder)]) == 0
+
+
 def test_real_minilm_hybrid_finds_paraphrase_and_code(tmp_path: Path, real_embedder: object) -> None:
     store = Store(tmp_path / "db", embedder_name="all-MiniLM-L6-v2", dim=384)
     docs = {
