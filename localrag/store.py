@@ -87,7 +87,7 @@ from localrag.store_schema import (
     unpacked,
 )
 from localrag.types import Chunk, Document
-from localrag.writer_lock import writer_lock
+from localrag.writer_lock import migration_lock
 
 if TYPE_CHECKING:
     from lancedb.table import Table
@@ -217,9 +217,8 @@ class Store(CollectionRegistry, StoreIndexes, StoreChecksums):
     def _migrate(self, meta: dict[str, str]) -> None:
         if "embedder" in meta and all(f"migration:{name}" in meta for name, _ in MIGRATIONS):
             return
-        # Two first openings at once (the chat app's threads, `status` beside the first ingest) each ran every
-        # step, and their index builds failed on each other's commits: one migrates, the other reads what it did.
-        with writer_lock(self.path):
+        # One opening migrates; another at the same time waits, then reads what it did.
+        with migration_lock(self.path):
             self._meta.checkout_latest()
             self._apply_migrations(self._read_meta())
 
