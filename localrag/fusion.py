@@ -57,6 +57,7 @@ GUARD_Z = 1.0
 # Pseudo-queries keep this share of a sentence's content words, between these bounds.
 KEEP_SHARE = 0.6
 MIN_WORDS, MAX_WORDS = 3, 10
+SENTENCE_WORDS = 6  # a sentence shorter than this is no query to cut out
 
 _WORD = re.compile(r"[^\W_][\w'\-]*")
 _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+|\n+")
@@ -117,6 +118,7 @@ class FusionChoice:
 
     `hit_at_5` and `mrr` are per candidate label, measured on `queries` questions of kind `source`
     (PSEUDO, or WRITTEN: questions a model wrote per chunk) when the index held `chunks` chunks.
+    `note` says why the default was kept without a choice ("" when one was made).
     """
 
     fusion: Fusion
@@ -127,9 +129,12 @@ class FusionChoice:
     chosen_at: str = ""
     seconds: float = 0.0
     source: str = PSEUDO
+    note: str = ""
 
     def summary(self) -> str:
         label = self.fusion.label
+        if self.note:
+            return f"{label} (default: {self.note})"
         if not self.queries:
             return f"{label} (default)"
         legs = ", ".join(
@@ -159,7 +164,7 @@ class PseudoQuery:
 
 
 def _sentences(text: str) -> list[str]:
-    return [s.strip() for s in _SENTENCE_END.split(text) if len(_WORD.findall(s)) >= 6]
+    return [s.strip() for s in _SENTENCE_END.split(text) if len(_WORD.findall(s)) >= SENTENCE_WORDS]
 
 
 def content_words(text: str) -> list[str]:
@@ -312,11 +317,19 @@ def choose_fusion(
             with scratch_copy(store, embedder, chunks, queries) as copy:
                 cases = cut_cases(copy, embedder, queries, {c.chunk_id: c.text for c in chunks}, FETCH)
     if not cases:
-        return FusionChoice(DEFAULT, 0, total, chosen_at=time.strftime("%Y-%m-%dT%H:%M:%S"))
+        # Text without spaces between words (Chinese, Japanese) holds no sentence of SENTENCE_WORDS words.
+        note = (f"{total} chunks: too few to measure (from {MIN_CHUNKS} on)" if total < MIN_CHUNKS else
+                f"no sentence of {SENTENCE_WORDS} or more words to cut out of the {total} chunks")
+        return FusionChoice(DEFAULT, 0, total, chosen_at=time.strftime("%Y-%m-%dT%H:%M:%S"), note=note)
     ranks = candidate_ranks(cases)
     scores = {fusion: hit_mrr(r) for fusion, r in ranks.items()}
+    # No candidate found a single question's chunk (near-identical documents, say): every one ties at 0, and the
+    # guarded pick's tie rule would switch BM25 off on no evidence.
+    unmeasured = not any(hit for hit, _ in scores.values())
     return FusionChoice(
-        fusion=pick_guarded(ranks),
+        fusion=DEFAULT if unmeasured else pick_guarded(ranks),
+        note=f"none of the fusions found the chunk of any of the {len(queries)} {source} in its top {TOP}"
+        if unmeasured else "",
         queries=len(queries),
         chunks=total,
         hit_at_5={f.label: round(s[0], 4) for f, s in scores.items()},

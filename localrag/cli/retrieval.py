@@ -48,7 +48,6 @@ def choice_to_json(choice: FusionChoice) -> dict[str, object]:
 def _tune_fusion(args: argparse.Namespace, out: Console, err: Console) -> int:
     from localrag.cli.common import engine_from_args
     from localrag.errors import LocalRagError
-    from localrag.fusion import MIN_CHUNKS
 
     if args.queries is not None and args.queries < 10:
         raise LocalRagError(f"--queries {args.queries}: too few to compare fusions", "pass 10 or more")
@@ -56,14 +55,14 @@ def _tune_fusion(args: argparse.Namespace, out: Console, err: Console) -> int:
     if args.json:
         print_json(choice_to_json(choice))
         return 0
-    if not choice.queries:
-        out.print(Text(f"{choice.chunks} chunks: too few to measure (from {MIN_CHUNKS} on); "
-                       f"using {choice.fusion.label}"), soft_wrap=True)
-        return 0
-    table = Rows("fusion", "hit@5", "MRR", title=f"{choice.queries} {choice.source}, {choice.chunks} chunks")
-    for label, hit in sorted(choice.hit_at_5.items(), key=lambda kv: (-kv[1], -choice.mrr.get(kv[0], 0.0))):
-        style = "bold" if label == choice.fusion.label else ""
-        table.add(Text(label, style=style), f"{hit:.3f}", f"{choice.mrr.get(label, 0.0):.3f}")
-    table.print(out)
-    out.print(Text(f"chosen: {choice.fusion.label} ({choice.seconds:.1f}s)", style="bold"), soft_wrap=True)
+    if choice.queries:
+        table = Rows("fusion", "hit@5", "MRR", title=f"{choice.queries} {choice.source}, {choice.chunks} chunks")
+        for label, hit in sorted(choice.hit_at_5.items(), key=lambda kv: (-kv[1], -choice.mrr.get(kv[0], 0.0))):
+            style = "bold" if label == choice.fusion.label else ""
+            table.add(Text(label, style=style), f"{hit:.3f}", f"{choice.mrr.get(label, 0.0):.3f}")
+        table.print(out)
+    if choice.note:
+        out.print(Text(f"{choice.note}; using the default, {choice.fusion.label}"), soft_wrap=True)
+    else:
+        out.print(Text(f"chosen: {choice.fusion.label} ({choice.seconds:.1f}s)", style="bold"), soft_wrap=True)
     return 0

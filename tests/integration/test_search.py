@@ -14,7 +14,7 @@ from localrag.cli import run
 from localrag.config import load_settings
 from localrag.embed import SentenceTransformerEmbedder
 from localrag.engine import Engine
-from localrag.fusion import MIN_CHUNKS, load_choice
+from localrag.fusion import DEFAULT, MIN_CHUNKS, load_choice
 from localrag.ingest.discover import sample_corpus_dir
 from localrag.shapes import SEARCH_SCHEMA
 
@@ -88,6 +88,33 @@ def test_tune_fusion_chooses_bm25_for_made_up_words_and_the_index_keeps_it(
     assert choice.fusion.label in again.status().fusion
     # A second ingest that grows the index by less than half does not choose again.
     assert not retrieval_engine.ingest([_made_up_corpus(tmp_path / "more", 10)]).fusion
+
+
+def test_tune_fusion_keeps_the_default_when_nothing_could_be_measured(
+    retrieval_engine: Engine, tmp_path: Path
+) -> None:
+    # Near-identical documents: no fusion finds a cut-out sentence's own chunk, and every candidate ties at 0.
+    same = tmp_path / "same"
+    same.mkdir()
+    text = ("Demon Dice is a collectible dice game created by Lester Smith{} and Tim Brown in the nineties. Each "
+            "player controls a demon made of thirteen dice that battles the demon of the other player. It was "
+            "published again later with a humorous spin on the bureaucracy of Hell.")
+    for i in range(MIN_CHUNKS + 2):
+        (same / f"d{i}.txt").write_text(text.format(i))
+    retrieval_engine.ingest([same])
+    choice = retrieval_engine.tune_fusion()
+    assert choice.queries and not any(choice.hit_at_5.values()) and choice.fusion == DEFAULT
+    assert choice.note.startswith("none of the fusions found the chunk of any of the")
+    assert "(default: none of the fusions" in retrieval_engine.status().fusion
+    # Text without spaces between words holds no sentence to cut out: said so, not "too few".
+    chinese = tmp_path / "zh"
+    chinese.mkdir()
+    for i in range(MIN_CHUNKS + 2):
+        (chinese / f"z{i}.txt").write_text(f"图书馆第{i}号每天早上九点开门。读者可以借阅十本书。")
+    retrieval_engine.forget(same)
+    retrieval_engine.ingest([chinese])
+    choice = retrieval_engine.tune_fusion()
+    assert choice.note == f"no sentence of 6 or more words to cut out of the {MIN_CHUNKS + 2} chunks"
 
 
 def test_search_json_keeps_both_legs_ranks_and_text_prints_plain_lines(
@@ -190,6 +217,7 @@ def test_tune_fusion_command_on_a_small_index_keeps_the_default(
     assert run(["retrieval", "tune-fusion", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["queries"] == 0 and data["fusion"]["label"].startswith("RRF k=10")
+    assert data["note"] == f"{data['chunks']} chunks: too few to measure (from {MIN_CHUNKS} on)"
     assert run(["status", "--json"]) == 0
     assert "RRF k=10" in json.loads(capsys.readouterr().out)["fusion"]
 
