@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
@@ -19,6 +20,7 @@ from rich.progress import (
     MofNCompleteColumn,
     Progress,
     ProgressColumn,
+    TaskID,
     TextColumn,
     TimeRemainingColumn,
     TransferSpeedColumn,
@@ -94,7 +96,38 @@ def progress_bar(err: Console, detail: str = "", *, download: bool = False) -> P
     if detail:
         columns.append(TextColumn(detail, markup=False))
     columns.append(TimeRemainingColumn())
-    return Progress(*columns, console=err, transient=True, disable=not err.is_terminal)
+    return _PipeProgress(*columns, console=err, transient=True, disable=not err.is_terminal, detail=detail,
+                         download=download)
+
+
+# How often a pipe or a log file gets a progress line: often enough that a long ingest under cron or `tee` shows
+# how far it got, seldom enough that a log stays readable.
+PIPE_PROGRESS_SECONDS = 10.0
+
+
+class _PipeProgress(Progress):
+    """In a terminal, rich's bar; in a pipe (the bar off), one plain line per task at most every
+    PIPE_PROGRESS_SECONDS: "Ingesting: 1200/3974 files 2750 chunks, 3m10s"."""
+
+    def __init__(self, *columns: ProgressColumn, detail: str, download: bool, **options: Any) -> None:
+        super().__init__(*columns, **options)
+        self._detail, self._download = detail, download
+        self._last_line = time.monotonic()
+
+    def update(self, task_id: TaskID, **changes: Any) -> None:
+        super().update(task_id, **changes)
+        now = time.monotonic()
+        if not self.disable or now - self._last_line < PIPE_PROGRESS_SECONDS:
+            return
+        from localrag.sizes import size_text
+
+        self._last_line = now
+        task = self._tasks[task_id]
+        done = size_text(int(task.completed)) if self._download else str(int(task.completed))
+        if task.total is not None:
+            done += f"/{size_text(int(task.total))}" if self._download else f"/{int(task.total)}"
+        detail = " " + " ".join(self._detail.format(task=task).split()) if self._detail else ""
+        self.console.print(Text(f"{task.description}: {done}{detail}, {int(task.elapsed or 0)}s"), soft_wrap=True)
 
 
 def print_json(data: Any, *, indent: int | None = 2) -> None:

@@ -6,6 +6,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 
 def test_help_imports_no_heavy_library() -> None:
     code = (
@@ -97,3 +99,30 @@ def test_every_command_that_reads_or_writes_the_index_takes_collection() -> None
                     ["repair"], ["serve"], ["mcp"], ["tune", "--name", "x"], ["raft", "build"],
                     ["retrieval", "tune-fusion"]):
         assert parser.parse_args([*command, "--collection", "work"]).collection == "work", command
+
+
+def test_a_pipe_gets_a_plain_progress_line_now_and_then(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A long ingest under cron or `tee` used to say nothing until it ended: the bar is off in a pipe.
+    import io
+
+    from rich.console import Console
+
+    from localrag.cli import common
+
+    log = io.StringIO()
+    console = Console(file=log, force_terminal=False, width=40)
+    monkeypatch.setattr(common, "PIPE_PROGRESS_SECONDS", 0.0)
+    with common.progress_bar(console, "files  {task.fields[chunks]} chunks") as bar:
+        task = bar.add_task("Ingesting", total=None, chunks=0)
+        bar.update(task, completed=1200, total=3974, chunks=2750)
+    with common.progress_bar(console, download=True) as bar:
+        task = bar.add_task("Downloading", total=None)
+        bar.update(task, completed=3_000_000, total=8_000_000)
+    lines = log.getvalue().splitlines()
+    assert [line.rsplit(",", 1)[0] for line in lines] == ["Ingesting: 1200/3974 files 2750 chunks",
+                                                          "Downloading: 3.0 MB/8.0 MB"]
+    assert all(line.endswith("s") and len(line) > 40 for line in lines[:1])  # not wrapped at the console's width
+    monkeypatch.setattr(common, "PIPE_PROGRESS_SECONDS", 10.0)
+    with common.progress_bar(console, "files") as bar:
+        bar.update(bar.add_task("Ingesting", total=3), completed=1)
+    assert len(log.getvalue().splitlines()) == 2
