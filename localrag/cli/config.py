@@ -159,7 +159,8 @@ def _unset(path: Path, names: list[str], err: Console) -> int:
     for name in names:
         if name not in known:
             err.print(Text(f"{name}: taken out of {path} (no setting has that name)"), soft_wrap=True)
-    for row in described_settings(path, known):
+    # An empty list would describe every setting.
+    for row in described_settings(path, known) if known else []:
         if row.name in removed:
             err.print(Text(f"{row.name}: taken out of {path}; the default, {_shown(row.name, row.default)}, "
                            "applies"), soft_wrap=True)
