@@ -95,7 +95,8 @@ class Settings:
         default=4,
         metadata={"doc": "the prompt holds only the N sentences of the sources that best answer the question (the "
                          "best-sentence rule), each under its source's number; 0: every source whole. A model "
-                         "`localrag tune` made always reads its sources whole, as it was trained",
+                         "`localrag tune` made reads its sources in the layout it was trained on, as its card "
+                         "records (whole sources for one tuned before the sentence layout)",
                   "range": (0, 200)},
     )
     chunk_tokens: int = field(
