@@ -51,8 +51,8 @@ def _is_header(fields: list[str]) -> bool:
 
 
 def _rows(text: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
-    """(first line number, fields) per row: CSV with the csv module's quoting (a quoted field may
-    span lines), TSV one row per line."""
+    """(first line number, fields) per row but comment lines: CSV with the csv module's quoting (a quoted field
+    may span lines), TSV one row per line."""
     if delimiter == "\t":
         # Only a line feed ends a line (a CR before it goes with it), as an editor numbers them: str.splitlines also
         # cuts at U+2028, a form feed and others, which a name may hold, and would shift every later line's number.
@@ -67,9 +67,12 @@ def _rows(text: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
             yield number, [_unquoted(f.strip()) for f in fields]
         return
     reader = csv.reader(io.StringIO(text, newline=""))
+    lines = text.split("\n")
     start = 1
     for row in reader:
-        yield start, row
+        # A comment is told by its raw line, as in a TSV: the reader has taken a quoted "#1 Fan"'s quotes off.
+        if not lines[start - 1].lstrip().startswith("#"):
+            yield start, row
         start = reader.line_num + 1
 
 
@@ -116,7 +119,7 @@ def read_triple_file(path: Path, doc_id: str | None, report: ImportReport) -> li
     except csv.Error as exc:
         raise GraphImportError(f"{path}: not a readable CSV file ({exc})", "fix the quoting") from exc
     for number, fields in rows:
-        if not any(f.strip() for f in fields) or (delimiter != "\t" and fields[0].lstrip().startswith("#")):
+        if not any(f.strip() for f in fields):
             continue
         if first and _is_header(fields):
             first = False

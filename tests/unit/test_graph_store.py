@@ -210,6 +210,10 @@ def test_a_spreadsheet_s_quoted_tsv_fields_lose_their_quotes_and_a_quoted_hash_i
     assert rows == {("big, the film", "penny marshall", "quoted.tsv:2"),
                     ("#1 fan", 'the "quoted" band', "quoted.tsv:3"),
                     ('"weird" al', "parodies", "quoted.tsv:5")}  # not wholly quoted: kept as typed
+    report = graph.import_triples(write(tmp_path, "fans.csv", '# fans, mine\n"#1 Fan",likes,Big\n#2 Fan,likes,Big\n'))
+    assert (report.triples, report.errors) == (1, [])
+    rows = {(r["head"], r["tail"], r["source"]) for r in graph.triple_rows().to_pylist()}
+    assert ("#1 fan", "big", "fans.csv:2") in rows
 
 
 def test_tsv_header_row_is_skipped(graph: GraphStore, tmp_path: Path) -> None:
