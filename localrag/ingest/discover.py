@@ -140,7 +140,19 @@ def discover(
             found.update(_walk(root, include, exclude, problems, follow_links_outside))
         elif _wanted(root, root.name, include, exclude):
             found.add(root)
+        elif root.suffix.lower() not in SUPPORTED_EXTENSIONS:
+            # Named, not met in a folder: the user asked for it, so it is not passed over in silence.
+            problems.append((str(root), _not_read(root)))
     return iter(sorted(found))
+
+
+def _not_read(path: Path) -> str:
+    """Why a file named on the command line is no file localrag reads."""
+    if not path.is_file():
+        return "not a regular file (a FIFO, socket or device)"
+    if not path.suffix:
+        return "no file extension, so no file type localrag reads (name it .txt to read it as text)"
+    return f"{path.suffix} is no file type localrag reads (README, \"What it reads\", lists them)"
 
 
 def walk_takes(path: Path, root: Path, follow_links_outside: bool = False) -> bool:

@@ -77,6 +77,22 @@ def test_fifo_named_explicitly_is_one_error_not_a_hang(engine: Engine, tmp_path:
     ]
 
 
+def test_a_named_file_of_no_type_localrag_reads_is_said_not_passed_over(engine: Engine, tmp_path: Path) -> None:
+    fifo, notes, odd = tmp_path / "pipe", tmp_path / "notes", tmp_path / "data.xyz"
+    os.mkfifo(fifo)
+    notes.write_text("Notes about gannets.\n")
+    odd.write_text("Notes about terns.\n")
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "folder" / "skip.xyz").write_text("Met in a folder: passed over as ever.\n")
+    report = engine.ingest([fifo, notes, odd, tmp_path / "folder"])
+    assert report.added == 0
+    assert sorted(e.reason for e in report.errors) == sorted([
+        f"{fifo}: not a regular file (a FIFO, socket or device)",
+        f"{notes}: no file extension, so no file type localrag reads (name it .txt to read it as text)",
+        f"{odd}: .xyz is no file type localrag reads (README, \"What it reads\", lists them)",
+    ])
+
+
 def test_text_taken_out_of_a_file_leaves_the_index(engine: Engine, tmp_path: Path,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     """Emptied (often to take a secret out), or deleted after the walk found it: its old text goes."""
