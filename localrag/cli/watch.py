@@ -80,6 +80,10 @@ def _watch(args: argparse.Namespace, out: Console, err: Console) -> int:
             err.print(Text(f"erased its text from {count_text(len(event.conversations), 'saved conversation')}: "
                            + ", ".join(kept.conversation_id for kept in event.conversations)), soft_wrap=True)
         if report is not None:
+            # Named, as a forgotten file is: the counts alone do not say which file a save reached.
+            for verb, done in (("added", report.added_paths), ("updated", report.updated_paths)):
+                for path in done:
+                    err.print(Text(f"{verb} {path}"), soft_wrap=True)
             err.print(Text(report.summary()))
             for error in report.errors:
                 err.print(Text(f"skipped: {error.reason}", style="yellow"))

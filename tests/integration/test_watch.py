@@ -247,6 +247,21 @@ def test_watch_purge_cli_reports_what_it_erased_as_json(localrag_home: Path, tmp
         watcher.kill()
     assert _files_holding(localrag_home, b"quillfeather") == []
 
+    # In text, each change names its files too, not only the deleted ones.
+    watcher = subprocess.Popen(
+        [sys.executable, *child_args("watch", str(folder), "--settle", "0.3")],
+        stderr=subprocess.PIPE, text=True, env=users_env(localrag_home, tmp_path / "user"),
+    )
+    said: list[str] = []
+    try:
+        assert watcher.stderr is not None
+        threading.Thread(target=lambda: said.extend(watcher.stderr or ()), daemon=True).start()
+        wait_for(lambda: any("0 added, 0 updated, 1 unchanged" in line for line in said), 60)
+        (folder / "quay.md").write_text("# Quay\n\nThe quay floods at spring tides.\n")
+        wait_for(lambda: f"added {(folder / 'quay.md').resolve()}\n" in said, 60)
+    finally:
+        watcher.kill()
+
 
 def test_temp_and_hidden_names_are_ignored(tmp_path: Path) -> None:
     for name in ("a.md.swp", ".#a.md", "~$report.docx", "a.md~", "download.pdf.part", "4913", ".hidden.md"):
