@@ -161,12 +161,13 @@ def _import(args: argparse.Namespace, out: Console, err: Console) -> int:
     skipped = 1 if report.errors else 0  # as `ingest` when a file failed: the rest was imported
     if args.json:
         data = {"file": str(args.file), "triples": report.triples, "entities": report.entities,
-                "removed": report.removed, "errors": [str(e) for e in report.errors]}
+                "removed": report.removed, "moved": report.moved, "errors": [str(e) for e in report.errors]}
         print_json(data)
         return skipped
     for error in report.errors:
         err.print(Text(f"skipped: {error}", style="yellow"))
     removed = f", {report.removed} no longer in it removed" if report.removed else ""
+    removed += f", {report.moved} on other lines now" if report.moved else ""
     err.print(Text(f"imported {args.file}: {report.triples} new triples{removed}, {report.entities} new entities, "
                    f"{len(report.errors)} lines skipped", style="bold"), soft_wrap=True)
     return skipped

@@ -307,9 +307,7 @@ class GraphStore:
             base = self._current_columns()
             written_entities: pa.Table | None = None
             written_triples: pa.Table | None = None
-            existing = set(
-                self._entities.search().select(["entity_id"]).limit(None).to_arrow()["entity_id"].to_pylist()
-            )
+            existing = self._entity_ids()
             new_names: dict[str, str] = {}
             rows: dict[tuple[str, str, str, str], Triple] = {}
             for t in triples:
@@ -432,6 +430,9 @@ class GraphStore:
         return keys
 
     @graph_guarded
+    def _entity_ids(self) -> set[str]:
+        return set(self._entities.search().select(["entity_id"]).limit(None).to_arrow()["entity_id"].to_pylist())
+
     def import_triples(self, path: Path, *, doc_id: str | None = None) -> ImportReport:
         """Import a TSV (tab) or CSV (.csv) file of head, relation, tail; a bad line is reported, not fatal.
 
@@ -447,14 +448,21 @@ class GraphStore:
             before = self._file_rows(doc)
             resolve = _resolver(self._alias_map())
             after = {(resolve(t.head), normalise_relation(t.relation), resolve(t.tail), t.source) for t in triples}
-            if before - after:
+            known = self._entity_ids()
+            edited = bool(before - after)
+            if edited:
                 # Edited since its last import: a line gone, changed or moved (its `file:line` source with it).
                 # Its triples are replaced, or the graph would answer from lines the file no longer holds.
                 self.delete_for_documents([doc])
-                report.removed = len(before - after)
-            written, report.entities = self.add_triples(triples)
-            report.triples = len(after - before) if report.removed else written
-        if written or report.removed:
+                # Told as the user sees the file: a fact whose line only moved is neither gone nor new.
+                facts_before, facts_after = {row[:3] for row in before}, {row[:3] for row in after}
+                report.removed = len(facts_before - facts_after)
+                report.moved = len({row for row in after if row[:3] in facts_before} - before)
+            written, _ = self.add_triples(triples)
+            # The file's own entities were taken out with its triples and made again: not new to the graph.
+            report.entities = len(self._entity_ids() - known)
+            report.triples = len(facts_after - facts_before) if edited else written
+        if written or edited:
             self.compact()
             self.index_columns()
             self.columns()  # saved now, so the next start reads the file instead of every row
@@ -516,8 +524,7 @@ class GraphStore:
             if removed:
                 table = self._triples.search().select(["head", "tail"]).limit(None).to_arrow()
                 used = set(table["head"].to_pylist()) | set(table["tail"].to_pylist())
-                known = self._entities.search().select(["entity_id"]).limit(None).to_arrow()["entity_id"].to_pylist()
-                orphans = [e for e in known if e not in used]
+                orphans = [e for e in self._entity_ids() if e not in used]
                 for i in range(0, len(orphans), _IN_BATCH):
                     self._entities.delete(sql_in("entity_id", orphans[i : i + _IN_BATCH]))
                 if base is not None:

@@ -28,8 +28,10 @@ class ImportReport:
     triples: int = 0
     entities: int = 0
     errors: list[GraphImportError] = field(default_factory=list)
-    # Triples of an earlier import of the file that it no longer holds (a line changed, moved or gone): removed.
+    # Facts of an earlier import of the file that it no longer holds (a line changed or gone): removed.
     removed: int = 0
+    # Facts it still holds on another line (lines added or taken out above them): cited under their new line.
+    moved: int = 0
 
 
 def imported_doc_id(path: Path) -> str:
