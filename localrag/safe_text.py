@@ -38,6 +38,14 @@ def printable(text: str, *, multiline: bool = True) -> str:
     return text.translate(_MULTILINE if multiline else _ONE_LINE)
 
 
+def line_text(text: str) -> str:
+    """A one-line message about a file (a skipped file's reason): `printable`, with each undecodable byte of a
+    file name in it written `\\xNN`, as `path_text` stores the name, rather than U+FFFD, so the line names the
+    file the index lists and a script can find it."""
+    escaped = "".join(f"\\x{ord(c) - 0xDC00:02x}" if 0xDC80 <= ord(c) <= 0xDCFF else c for c in text)
+    return printable(escaped, multiline=False)
+
+
 def path_text(path: str | os.PathLike[str]) -> str:
     """The stored, valid-UTF-8 text of a path: unchanged when the name decodes, `\\xNN` per bad byte."""
     try:

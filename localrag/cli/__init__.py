@@ -29,7 +29,7 @@ from localrag import __version__, paths
 from localrag.cli.common import USAGE_EXIT
 from localrag.cli.console import make_console
 from localrag.errors import ConfigError, LocalRagError
-from localrag.safe_text import printable
+from localrag.safe_text import line_text
 
 COMMAND_MODULES: tuple[str, ...] = (
     "localrag.cli.collections",
@@ -95,15 +95,15 @@ def run(argv: Sequence[str] | None = None) -> int:
         return int(args.handler(args, out, err))
     except LocalRagError as exc:
         # One line, whatever a file name in it holds.
-        err.print(Text(printable(f"localrag: {exc}", multiline=False), style="red"), soft_wrap=True)
+        err.print(Text(line_text(f"localrag: {exc}"), style="red"), soft_wrap=True)
         return USAGE_EXIT
     except (NotADirectoryError, IsADirectoryError, PermissionError, FileExistsError) as exc:
         # localrag's own folders and files, where LOCALRAG_HOME, LOCALRAG_CACHE_DIR or --config put them: a file
         # where a folder must be, or the other way round. Users' documents have their own one-line errors.
         where = exc.filename or ""
-        err.print(Text(printable(f"localrag: {where}: {exc.strerror or exc} (check that LOCALRAG_HOME, "
+        err.print(Text(line_text(f"localrag: {where}: {exc.strerror or exc} (check that LOCALRAG_HOME, "
                                  "LOCALRAG_CACHE_DIR and --config name places localrag can write: a folder for a "
-                                 "folder, a file for a file)", multiline=False), style="red"), soft_wrap=True)
+                                 "folder, a file for a file)"), style="red"), soft_wrap=True)
         return USAGE_EXIT
     except KeyboardInterrupt:
         err.print(Text("localrag: interrupted", style="red"))

@@ -49,7 +49,7 @@ from localrag.ingest.discover import discover
 from localrag.ingest.loaders import file_type
 from localrag.ingest.parts import load_parts, part_path
 from localrag.ingest.readings import chunk_size, reading, stale_reason
-from localrag.safe_text import path_text, printable
+from localrag.safe_text import line_text, path_text
 from localrag.types import Chunk, Document, FileError, IngestProgress, IngestReport, LoadedText
 
 if TYPE_CHECKING:
@@ -140,7 +140,7 @@ def run_ingest(
     files = list(discover(paths, include, exclude, problems, settings.follow_links_outside, own_roots))
     roots = [Path(p).expanduser().resolve() for p in paths]
     for where, why in problems:
-        report.errors.append(FileError(path_text(where), printable(f"{path_text(where)}: {why}", multiline=False)))
+        report.errors.append(FileError(path_text(where), line_text(f"{path_text(where)}: {why}")))
     if not settings.ocr:  # an image holds no text without OCR: leave it out rather than report each one
         files = [f for f in files if file_type(f) != "image"]
     store.catch_up()  # the writer before this one (another process) may have ended a moment ago
@@ -240,7 +240,7 @@ def _embed_each(batch: _Batch, texts: list[str], embedder: Embedder, report: Ing
             parts.append(embedder.embed([texts[i] for i in rows]))
         except Exception as exc:
             reason = f"{doc.path}: its text could not be embedded ({type(exc).__name__}: {str(exc)[:200]})"
-            report.errors.append(FileError(doc.path, printable(reason, multiline=False)))
+            report.errors.append(FileError(doc.path, line_text(reason)))
             counted = report.updated_paths if doc.doc_id in batch.updated else report.added_paths
             if doc.path in counted:  # a part of a file that failed is the file's failure, not counted again
                 counted.remove(doc.path)
@@ -317,7 +317,7 @@ def _ingest_file(
         for part in load_parts(path, ocr=settings.ocr, notify=notify):
             part_name = part_path(name, part.name)
             if part.loaded is None:
-                report.errors.append(FileError(part_name, printable(str(part.error), multiline=False)))
+                report.errors.append(FileError(part_name, line_text(str(part.error))))
                 continue
             new_paths.add(part_name)
             doc_id = doc_id_for(part_name)
@@ -350,7 +350,7 @@ def _ingest_file(
     except _Cancelled:
         raise
     except NoTextError as exc:
-        report.errors.append(FileError(name, printable(str(exc), multiline=False)))
+        report.errors.append(FileError(name, line_text(str(exc))))
         # Emptied on purpose, often to take its text out: what it held must not be found any more.
         emptied = [p for p in (name, *parts_of.get(name, [])) if p in known.hashes]
         if emptied:
@@ -358,12 +358,12 @@ def _ingest_file(
             report.removed += len(emptied)
             report.removed_paths.extend(emptied)
     except LoaderError as exc:
-        report.errors.append(FileError(name, printable(str(exc), multiline=False)))
+        report.errors.append(FileError(name, line_text(str(exc))))
     except OSError as exc:
         reason = f"{name}: cannot read ({exc.strerror or exc})"
-        report.errors.append(FileError(name, printable(reason, multiline=False)))
+        report.errors.append(FileError(name, line_text(reason)))
     except Exception as exc:
         # A third-party parser failed in a way no loader foresaw (its own exception types, MemoryError,
         # RecursionError): still this one file's problem, and the other files go on.
         reason = f"{name}: could not be parsed ({type(exc).__name__}: {str(exc)[:200]})"
-        report.errors.append(FileError(name, printable(reason + "; exclude it or re-save it", multiline=False)))
+        report.errors.append(FileError(name, line_text(reason + "; exclude it or re-save it")))
