@@ -194,6 +194,7 @@ class Engine(GraphMode, Collections, Information):
     def retriever(self) -> Retriever:
         with self._lock:
             if self._retriever is None:
+                from localrag.embedder_probe import check_embedder
                 from localrag.retrieve import Retriever
 
                 reranker = None
@@ -201,6 +202,7 @@ class Engine(GraphMode, Collections, Information):
                     from localrag.rerank import Reranker
 
                     reranker = Reranker(Path(self.settings.reranker).expanduser())
+                check_embedder(self.store, self.embedder)
                 retriever = Retriever(self.store, self.embedder, reranker=reranker)
                 choice = self.fusion_choice()
                 if choice is not None:
@@ -325,6 +327,7 @@ class Engine(GraphMode, Collections, Information):
         `force` reads unchanged files again; `stale` reads again those read differently from how they would
         be now (`ingest.readings`), and with no paths, every such document's file."""
         from localrag.embed import loading_activity
+        from localrag.embedder_probe import check_embedder
         from localrag.fusion import needs_choice
         from localrag.ingest.pipeline import run_ingest
         from localrag.ingest.readings import holding_files, stale_documents
@@ -338,6 +341,7 @@ class Engine(GraphMode, Collections, Information):
                 # in which a progress line would otherwise sit at "0 files" saying nothing.
                 progress(IngestProgress(0, 0, 0, "", 0.0, None, loading_activity(self.embedder)))
             store = self._open_store(create=True)
+            check_embedder(store, self.embedder)  # before a vector is written
             opened = time.monotonic() - started
             if stale and not paths_:
                 paths_ = holding_files(

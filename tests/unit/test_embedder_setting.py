@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import pytest
+from numpy.typing import NDArray
 
-from localrag.embed import embedder_name, embedder_setting
+from localrag.embed import HashEmbedder, embedder_name, embedder_setting
 from localrag.embed_e5 import NAME
 from localrag.errors import StoreError
 from localrag.models import bundled_embedder_path
@@ -45,3 +48,30 @@ def test_an_index_built_by_another_backend_names_the_backend_not_the_embedder(
     assert hint == ("another embed_backend built it: "
                     + " or ".join(f"`localrag config set embed_backend {name}`" for name in commands)
                     + "; or re-ingest into a fresh store")
+
+
+class _OtherCheckpoint(HashEmbedder):
+    """Another model saved under the same folder name: the same name, other vectors."""
+
+    def embed(self, texts: Sequence[str]) -> NDArray[np.float32]:
+        return np.roll(super().embed(texts), 1, axis=1)
+
+
+def test_another_model_of_the_same_name_is_refused_not_mixed(localrag_home: Path, tmp_path: Path) -> None:
+    from localrag.config import Settings
+    from localrag.embedder_probe import PROBE_KEY
+    from localrag.engine import Engine
+
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "a.md").write_text("# Pier\n\nThe pier closes at dusk.\n")
+    Engine(Settings(), embedder=HashEmbedder(dim=32)).ingest([notes])
+    other = Engine(Settings(), embedder=_OtherCheckpoint(dim=32))
+    for use in (lambda: other.search("pier"), lambda: other.ingest([notes])):
+        with pytest.raises(StoreError, match="built by another model that is also named 'hash-embedder'"):
+            use()
+    same = Engine(Settings(), embedder=HashEmbedder(dim=32))
+    assert same.search("pier")[0].chunk.path.endswith("a.md")
+    # An index made before the probe was kept is not judged: recording one now could record the wrong model.
+    same.store._set_folder_meta(PROBE_KEY, "")
+    assert Engine(Settings(), embedder=_OtherCheckpoint(dim=32)).search("pier")
