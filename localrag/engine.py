@@ -525,9 +525,21 @@ class Engine(GraphMode, Collections, Information):
             if purge:
                 self.store.drop_old_versions()
                 self.graph.drop_old_versions()
+                self._drop_unfinished_reembedding()
         kept = conversations_keeping(conversations, paths, purge=purge) if conversations is not None else []
         return Forgotten([path_text(Path(path).expanduser().resolve()) for path in paths], len(ids), removed, purge,
                          kept, derived_folders() if purge else [])
+
+    def _drop_unfinished_reembedding(self) -> None:
+        """A stopped re-embedding's copy holds the text of every document it reached: a purge erases it whole
+        (the writer lock holds off the re-embedding), and the re-embedding starts over when run again."""
+        import shutil
+
+        from localrag.reembed import next_dir
+
+        copy = next_dir(self.store.path)
+        if copy.exists():
+            shutil.rmtree(copy)
 
     def summarize(self, path: str | Path, sentences: int = 5) -> tuple[Document, Summary]:
         """The key sentences of one indexed document, found without the model (localrag/answer/summary.py)."""

@@ -129,8 +129,12 @@ def _copy(
     cancel: threading.Event | None,
 ) -> int:
     """Copy one collection's documents not yet in `target`; returns the documents counted so far."""
-    done = target.document_hashes()
     documents = old.documents()
+    # A resumed copy follows the index as it is now: a document forgotten while the copy was stopped goes from
+    # the copy too, or the swap would bring it back.
+    kept = {doc.path for doc in documents}
+    target.delete_documents([doc.doc_id for doc in target.documents() if doc.path not in kept])
+    done = target.document_hashes()
     batch_docs: list[Document] = []
     batch_chunks: list[Chunk] = []
     texts: list[str] = []
