@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from localrag.errors import StoreError
+from localrag.errors import EmbedderMismatchError
 
 if TYPE_CHECKING:
     from localrag.embed import Embedder
@@ -46,7 +46,7 @@ def check_embedder(store: Store, embedder: Embedder) -> None:
     if kept.shape == vector.shape and float(kept @ vector) >= MIN_COSINE:
         return
     built = probe.get("folder") or ""
-    raise StoreError(
+    raise EmbedderMismatchError(
         f"{store.path}: built by another model that is also named '{embedder.name}' (its vectors differ from this "
         "one's, and searching or adding with it would mix the two)",
         f"set embedder = \"{built}\", the folder that built it, or re-ingest into a fresh store" if built else

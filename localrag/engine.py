@@ -160,12 +160,13 @@ class Engine(GraphMode, Collections, Information):
             return self._store
 
     def _status_store(self) -> Store | None:
-        """The store for `status`: opened with the dimension the index records when it records this embedder.
+        """The store for `status` and `documents`: opened with the embedder name and dimension the index records.
 
-        Status reads counts, not vectors, and loading the embedder only to learn its dimension was a second
-        of every `localrag status` (OpenVINO compiling the model). Another embedder goes through `store`,
-        which refuses a mismatch. None before the first ingest (no index folder at all): status then reports
-        an empty index instead of creating one, which is a writer's job.
+        They read counts and rows, not vectors: loading the embedder only to learn its dimension was a second
+        of every `localrag status` (OpenVINO compiling the model), and an index built by another embedder than
+        the setting names is still listed (status says searches refuse it) instead of refused. None before the
+        first ingest (no index folder at all): status then reports an empty index instead of creating one,
+        which is a writer's job.
         """
         from localrag.reembed import finish_swap
         from localrag.store import Store, recorded_embedder
@@ -181,7 +182,7 @@ class Engine(GraphMode, Collections, Information):
         except (RuntimeError, OSError, ValueError):
             # A damaged meta table: `store` fails on it too, with the one-line error that names the repair.
             recorded = None
-        if recorded is None or recorded[0] != self.embedder.name:
+        if recorded is None:
             return self.store
         name, dim = recorded
         return Store(paths.db_dir(), embedder_name=name, dim=dim,
@@ -435,7 +436,8 @@ class Engine(GraphMode, Collections, Information):
         return report
 
     def documents(self) -> list[Document]:
-        return self.store.documents()
+        reading = self._status_store()
+        return reading.documents() if reading is not None else []
 
     def stale_documents(self, documents: Sequence[Document] | None = None) -> dict[str, str]:
         """path -> why, for each document read differently from how it would be now (`ingest.readings`); of

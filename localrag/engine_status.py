@@ -41,6 +41,8 @@ class EngineStatus:
     fusion: str = ""
     collection: str = DEFAULT_COLLECTION
     stale_documents: int = 0  # read differently from how they would be now: `ingest --stale` reads them again
+    # Why searches and ingests refuse the configured embedder on this index, and the fix; "" when they do not.
+    embedder_refused: str = ""
 
 
 class Information:
@@ -55,6 +57,9 @@ class Information:
 
         @property
         def embedder(self) -> Embedder: ...
+
+        @property
+        def store(self) -> Store: ...
 
         def model_name(self) -> str: ...
 
@@ -131,7 +136,20 @@ class Information:
             collection=self.settings.collection,
             stale_documents=len(stale_documents(reading.document_readings(), self.settings, self.embedder.max_tokens))
             if reading else 0,
+            embedder_refused=self._embedder_refused(reading),
         )
+
+    def _embedder_refused(self, reading: Store | None) -> str:
+        """The refusal `store` gives the configured embedder when the index records another; "" when none."""
+        from localrag.errors import StoreError
+
+        if reading is None or reading.embedder_name == self.embedder.name:
+            return ""
+        try:
+            _ = self.store
+        except StoreError as exc:
+            return str(exc)
+        return ""
 
     def _fusion_summary(self, store: Store | None) -> str:
         from localrag.fusion import DEFAULT, load_choice

@@ -44,6 +44,10 @@ class StoreError(LocalRagError):
     title = "Store error"
 
 
+class EmbedderMismatchError(StoreError):
+    """The index was built by another embedder than the one asked to read or write it."""
+
+
 class MissingExtraError(LocalRagError):
     title = "Missing optional package"
 

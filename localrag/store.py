@@ -59,7 +59,7 @@ from localrag.collection import (
 )
 from localrag.embed import BF16_SUFFIX, embedder_setting
 from localrag.embedder_probe import PROBE_KEY
-from localrag.errors import StoreError
+from localrag.errors import EmbedderMismatchError, StoreError
 from localrag.row_sums import text_sums, vector_sums
 from localrag.sizes import megabytes
 from localrag.store_checksums import StoreChecksums
@@ -259,7 +259,7 @@ class Store(CollectionRegistry, StoreIndexes, StoreChecksums):
         if stored_name is None:
             return
         if stored_name != self.embedder_name or int(stored_dim or 0) != self.dim:
-            raise StoreError(
+            raise EmbedderMismatchError(
                 f"{self.path}: built with embedder '{stored_name}' (dim {stored_dim}), "
                 f"not '{self.embedder_name}' (dim {self.dim})",
                 _embedder_hint(stored_name, self.embedder_name, _built_by(meta)),

@@ -101,9 +101,19 @@ def chat_command(args: argparse.Namespace, out: Console, err: Console) -> int:
 
 
 def _ingest_command(args: argparse.Namespace, out: Console, err: Console) -> int:
+    from localrag.errors import EmbedderMismatchError
+
     engine = common.engine_from_args(args, embedder=args.embedder, ocr=args.ocr)
-    return _ingest(engine, args.paths, args.include, args.exclude, err, args.json, force=args.force,
-                   stale=args.stale)
+    try:
+        return _ingest(engine, args.paths, args.include, args.exclude, err, args.json, force=args.force,
+                       stale=args.stale)
+    except EmbedderMismatchError as exc:
+        if args.embedder is None:
+            raise
+        # The flag is what differs: the settings' fix alone would leave it on the command line.
+        raise EmbedderMismatchError(exc.message, "leave out --embedder, which one index cannot mix with the one "
+                                                 "that built it, or ingest into a fresh data folder (LOCALRAG_HOME)"
+                                    ) from exc
 
 
 def _ask_command(args: argparse.Namespace, out: Console, err: Console) -> int:
@@ -367,6 +377,8 @@ _STALE_HINT = f"{STALE_LABEL}: `localrag ingest --stale` reads them again"
 
 
 def _status_value(key: str, value: object) -> str:
+    if key == "embedder_refused" and not value:
+        return "no"
     if key == "stale_documents" and value:
         return f"{value} ({_STALE_HINT})"
     if key == "size_bytes" and isinstance(value, int):

@@ -103,3 +103,25 @@ def test_a_tuned_embedder_is_found_by_its_name_and_a_custom_one_is_named_by_its_
         Engine(Settings(), embedder=HashEmbedder(dim=32)).search("pier")
     # The folder, which `config set embedder` takes; the name alone is no folder it can find.
     assert refused.value.hint.startswith(f'set embedder = "{Custom.folder}"')
+
+
+def test_status_and_documents_list_an_index_another_embedder_built(localrag_home: Path, tmp_path: Path) -> None:
+    from localrag.config import Settings
+    from localrag.engine import Engine
+
+    class Other(HashEmbedder):
+        name = "other-embedder"
+
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "a.md").write_text("The pier closes at dusk.\n")
+    Engine(Settings(), embedder=HashEmbedder(dim=32)).ingest([notes])
+    other = Engine(Settings(), embedder=Other(dim=32))
+    # They read rows, not vectors: what the index holds is shown, and status says why searches refuse.
+    assert [Path(d.path).name for d in other.documents()] == ["a.md"]
+    status = other.status()
+    assert status.documents == 1
+    assert "built with embedder 'hash-embedder' (dim 32), not 'other-embedder'" in status.embedder_refused
+    with pytest.raises(StoreError):
+        other.search("pier")
+    assert Engine(Settings(), embedder=HashEmbedder(dim=32)).status().embedder_refused == ""
