@@ -62,7 +62,7 @@ def test_the_ingest_uses_the_vectors_made_while_the_file_settled(
 
     report = engine.ingest([note], refresh=False)
     assert report.added == 1
-    assert counting.texts == prefetched  # nothing embedded twice
+    assert counting.texts == prefetched + 1  # nothing embedded twice; the one more is the new index's probe text
     hits = engine.search("Wrenfield tide table", k=1)
     assert hits and hits[0].chunk.path == str(note)
     # The kept vectors are the ones the embedder makes for those texts.
