@@ -241,6 +241,11 @@ class ChatScreen(LocalRagScreen):
 
             self.app.push_screen(PromptScreen("New name for this conversation:", conversation.title), renamed)
         elif event.action == "delete":
+            if self.generating and self.conversation is not None and self.conversation.id == conversation.id:
+                # The answer being written would save the conversation again when it ends.
+                self.notify("Stop the current answer first (Esc).", severity="warning")
+                return
+
             async def deleted(yes: bool | None) -> None:
                 if not yes:
                     return
