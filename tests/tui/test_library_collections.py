@@ -58,6 +58,7 @@ async def test_watch_switch_and_collection_picker(engine: Engine, tmp_path: Path
         picker = library.query_one("#collection", Select)
         await wait_for(pilot, lambda: picker.value == "work")
         assert engine.watched_folders() == []  # folders are remembered per collection
+        assert load_settings().collection == "work"  # kept for the next start, as a model switch is
         bar = library.query_one(StatusBar)
         await wait_for(pilot, lambda: "in work" in str(bar.render()))
 

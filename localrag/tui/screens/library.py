@@ -37,6 +37,7 @@ from textual.widgets import (
 )
 from textual.worker import Worker
 
+from localrag.config import update_saved_settings
 from localrag.errors import LocalRagError
 from localrag.ingest.readings import holding_files
 from localrag.safe_text import printable
@@ -326,6 +327,12 @@ class LibraryScreen(LocalRagScreen):
         self.post_message(CollectionSwitched(name))
 
     def on_collection_switched(self, message: CollectionSwitched) -> None:
+        engine = self.localrag.engine
+        try:
+            # Kept as a model switch is: the next start asks the same collection (a LOCALRAG_COLLECTION still wins).
+            update_saved_settings({"collection": message.name}, engine.config_file)
+        except (LocalRagError, OSError) as exc:
+            self.notify(f"Switched, but the choice was not saved: {exc}", severity="warning", markup=False)
         self.notify(f"Collection: {message.name}", markup=False)
         self._list_collections()
         self._list_documents()
