@@ -143,7 +143,9 @@ def _setup_line(config: dict[str, Any]) -> str:
             f"k = {config.get('k')}; greedy decoding; max {config.get('max_answer_tokens')} answer tokens")
 
 
-def markdown(summary: Summary) -> str:
+def markdown(summary: Summary, *, by_figure: bool = False) -> str:
+    """The run's report. `by_figure`: the figures table with a row per figure and a column per model and mode, for
+    a narrow pane (the chat app's): a column per figure cut each cell to one or two characters there."""
     info = summary.info
     dataset = info.get("dataset", {})
     config = info.get("config", {})
@@ -161,13 +163,18 @@ def markdown(summary: Summary) -> str:
         f"bootstrap intervals ({metrics.BOOTSTRAP_SAMPLES} resamples, seed {config.get('seed', 0)}); "
         "times are means.",
         "",
-        "| model | mode | " + " | ".join(METRIC_LABELS[c].replace("k", str(config.get("k")), 1)
-                                          if c == "recall@k" else METRIC_LABELS[c] for c in cols) + " |",
-        "|---|---|" + "---|" * len(cols),
     ]
-    for row in summary.rows:
-        lines.append(f"| {row.model} | {row.mode} | " + " | ".join(format_figure(row.figures.get(c), c) for c in cols)
-                     + " |")
+    labels = [METRIC_LABELS[c].replace("k", str(config.get("k")), 1) if c == "recall@k" else METRIC_LABELS[c]
+              for c in cols]
+    if by_figure:
+        lines += ["| figure | " + " | ".join(f"{row.model} {row.mode}" for row in summary.rows) + " |",
+                  "|---|" + "---|" * len(summary.rows)]
+        lines += [f"| {label} | " + " | ".join(format_figure(row.figures.get(c), c) for row in summary.rows) + " |"
+                  for c, label in zip(cols, labels, strict=True)]
+    else:
+        lines += ["| model | mode | " + " | ".join(labels) + " |", "|---|---|" + "---|" * len(cols)]
+        lines += [f"| {row.model} | {row.mode} | " + " | ".join(format_figure(row.figures.get(c), c) for c in cols)
+                  + " |" for row in summary.rows]
     if summary.baseline:
         b = summary.baseline
         lines += ["", f"Majority-class baseline (always \"{b['label']}\") on the same {b['n']} questions: "

@@ -105,7 +105,7 @@ class EvalsScreen(LocalRagScreen):
     @work(thread=True, exclusive=True, group="eval-report", exit_on_error=False)
     def _load(self, path: Path) -> None:
         try:
-            text = markdown(summarise(path))
+            text = markdown(summarise(path), by_figure=True)
         except Exception as exc:  # a run that cannot be read is content, shown in the report pane, not a failure
             text = f"# {path.name}\n\nCould not read this run: {exc}"
         self.post_message(ReportReady(path, text))
