@@ -46,6 +46,11 @@ def check_embedder(store: Store, embedder: Embedder) -> None:
     if kept.shape == vector.shape and float(kept @ vector) >= MIN_COSINE:
         return
     built = probe.get("folder") or ""
+    if built and built == str(getattr(embedder, "folder", "")):
+        raise EmbedderMismatchError(
+            f"{store.path}: the model in {built} is not the one that built this index (its files changed since)",
+            "put that model back, or re-ingest into a fresh store",
+        )
     raise EmbedderMismatchError(
         f"{store.path}: built by another model that is also named '{embedder.name}' (its vectors differ from this "
         "one's, and searching or adding with it would mix the two)",

@@ -107,7 +107,7 @@ PIPE_PROGRESS_SECONDS = 10.0
 
 class _PipeProgress(Progress):
     """In a terminal, rich's bar; in a pipe (the bar off), one plain line per task at most every
-    PIPE_PROGRESS_SECONDS: "Ingesting: 1200/3974 files 2750 chunks, 3m10s"."""
+    PIPE_PROGRESS_SECONDS: "Ingesting: 1200/3974 files 2750 chunks, 190s"."""
 
     def __init__(self, *columns: ProgressColumn, detail: str, download: bool, **options: Any) -> None:
         super().__init__(*columns, **options)

@@ -101,14 +101,18 @@ async def test_the_best_source_sentence_shows_under_a_generated_answer_only(fake
         assert EXTRACT_MODEL in _plain(view.query_one(".meta", Static))
 
 
-async def test_escape_cancels_and_keeps_partial_answer_marked_cut(fake_engine: FakeEngine) -> None:
+async def test_escape_cancels_and_keeps_partial_answer_marked_cut_and_undeleted(fake_engine: FakeEngine) -> None:
     fake_engine.hold_after_first_token = True
     app = LocalRagApp(fake_engine)
     async with app.run_test(size=(80, 24)) as pilot:
         await _ask(pilot, "how do I descale the kettle?")
         await wait_for(pilot, fake_engine.streaming.is_set)
         screen = app.screen
-        assert isinstance(screen, ChatScreen) and screen.generating
+        assert isinstance(screen, ChatScreen) and screen.generating and screen.conversation is not None
+        # Deleted while the answer streamed, it came back when the answer ended and saved it: refused until then.
+        screen.post_message(ConversationList.Requested("delete", screen.conversation.id))
+        await pilot.pause(0.2)
+        assert app.screen is screen, "no confirmation is asked while the answer is written"
         await pilot.press("escape")
         await wait_for(pilot, lambda: not screen.generating)
         view = screen.query_one(AnswerView)
@@ -118,23 +122,6 @@ async def test_escape_cancels_and_keeps_partial_answer_marked_cut(fake_engine: F
         assert "cut short" in _plain(view.query_one(".meta", Static))
         saved = ConversationStore().list()[0]
         assert saved.turns[-1].cancelled and saved.turns[-1].text == "Descale"
-
-
-async def test_the_conversation_being_answered_is_not_deleted_until_the_answer_stops(fake_engine: FakeEngine) -> None:
-    # Deleted while the answer streamed, it came back when the answer ended and saved it.
-    fake_engine.hold_after_first_token = True
-    app = LocalRagApp(fake_engine)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await _ask(pilot, "how do I descale the kettle?")
-        await wait_for(pilot, fake_engine.streaming.is_set)
-        screen = app.screen
-        assert isinstance(screen, ChatScreen) and screen.conversation is not None
-        screen.post_message(ConversationList.Requested("delete", screen.conversation.id))
-        await pilot.pause(0.2)
-        assert app.screen is screen, "no confirmation is asked while the answer is written"
-        await pilot.press("escape")
-        await wait_for(pilot, lambda: not screen.generating)
-        assert [c.id for c in ConversationStore().list()] == [screen.conversation.id]
 
 
 async def test_follow_up_sends_history_and_shows_rewritten_query(app: LocalRagApp, fake_engine: FakeEngine) -> None:

@@ -125,3 +125,24 @@ def test_status_and_documents_list_an_index_another_embedder_built(localrag_home
     with pytest.raises(StoreError):
         other.search("pier")
     assert Engine(Settings(), embedder=HashEmbedder(dim=32)).status().embedder_refused == ""
+
+
+def test_a_model_changed_in_its_own_folder_is_named_as_changed(localrag_home: Path, tmp_path: Path) -> None:
+    from localrag.config import Settings
+    from localrag.engine import Engine
+
+    folder = tmp_path / "final"
+
+    class Before(HashEmbedder):
+        pass
+
+    class After(_OtherCheckpoint):
+        pass
+
+    Before.folder = After.folder = folder  # type: ignore[attr-defined]
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "a.md").write_text("The pier closes at dusk.\n")
+    Engine(Settings(), embedder=Before(dim=32)).ingest([notes])
+    with pytest.raises(StoreError, match=f"the model in {folder} is not the one that built this index"):
+        Engine(Settings(), embedder=After(dim=32)).search("pier")
