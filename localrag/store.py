@@ -222,9 +222,17 @@ class Store(CollectionRegistry, StoreIndexes, StoreChecksums):
             # every read (interval 0) cost ~6 ms per query at 10k chunks when the searches went through
             # this handle; they have their own connection now, which checks on every read (store_reader).
             self._db = lancedb.connect(str(self.path), read_consistency_interval=timedelta(seconds=1))
-            if META in self._db.list_tables().tables and is_hollow(self._db.open_table(META)):
+            try:
+                self._meta = self._db.open_table(META)
+            except ValueError as exc:
+                if "was not found" not in str(exc):
+                    raise
+                # A new store. Two first openings at once would both create the table, one commit failing on the
+                # other's (or one reading the table while the other has yet to write its first version).
+                with migration_lock(self.path):
+                    self._meta = self._db.create_table(META, schema=meta_schema(), exist_ok=True)
+            if is_hollow(self._meta):
                 raise hollow_error(self.path, "meta")
-            self._meta = self._db.create_table(META, schema=meta_schema(), exist_ok=True)
         except Exception as exc:
             if is_damage(exc):  # a damaged newest manifest: the meta table does not open
                 raise damage_error(self, exc) from exc
