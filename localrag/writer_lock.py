@@ -33,9 +33,10 @@ MIGRATION_LOCK = ".migrations.lock"
 
 @contextmanager
 def migration_lock(store_dir: Path) -> Iterator[None]:
-    """Held while a store is brought up to date on opening: two first openings at once (the chat app's threads,
-    `status` beside the first ingest) would each run every step, and their index builds fail on each other's
-    commits. Apart from the writer lock, which a writer holds while it opens stores."""
+    """Held while a new store's meta table is made and while a store is brought up to date on opening: two first
+    openings at once (the chat app's threads, `status` beside the first ingest) would each make the table and run
+    every step, one commit failing on the other's. Apart from the writer lock, which a writer holds while it
+    opens stores."""
     with _flock(Path(store_dir) / MIGRATION_LOCK):
         yield
 

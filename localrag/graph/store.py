@@ -429,10 +429,10 @@ class GraphStore:
             )
         return keys
 
-    @graph_guarded
     def _entity_ids(self) -> set[str]:
         return set(self._entities.search().select(["entity_id"]).limit(None).to_arrow()["entity_id"].to_pylist())
 
+    @graph_guarded
     def import_triples(self, path: Path, *, doc_id: str | None = None) -> ImportReport:
         """Import a TSV (tab) or CSV (.csv) file of head, relation, tail; a bad line is reported, not fatal.
 
@@ -448,8 +448,8 @@ class GraphStore:
             before = self._file_rows(doc)
             resolve = _resolver(self._alias_map())
             after = {(resolve(t.head), normalise_relation(t.relation), resolve(t.tail), t.source) for t in triples}
-            known = self._entity_ids()
             edited = bool(before - after)
+            known = self._entity_ids() if edited else set()
             if edited:
                 # Edited since its last import: a line gone, changed or moved (its `file:line` source with it).
                 # Its triples are replaced, or the graph would answer from lines the file no longer holds.
@@ -458,9 +458,9 @@ class GraphStore:
                 facts_before, facts_after = {row[:3] for row in before}, {row[:3] for row in after}
                 report.removed = len(facts_before - facts_after)
                 report.moved = len({row for row in after if row[:3] in facts_before} - before)
-            written, _ = self.add_triples(triples)
+            written, new_entities = self.add_triples(triples)
             # The file's own entities were taken out with its triples and made again: not new to the graph.
-            report.entities = len(self._entity_ids() - known)
+            report.entities = len(self._entity_ids() - known) if edited else new_entities
             report.triples = len(facts_after - facts_before) if edited else written
         if written or edited:
             self.compact()

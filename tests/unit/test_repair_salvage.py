@@ -131,6 +131,8 @@ def test_a_cut_triples_fragment_is_imported_again_from_its_file(
     _cut_file_holding(_db(localrag_home) / "triples.lance" / "data", b"copper mine")
     with pytest.raises(StoreError, match="the knowledge graph is damaged.*localrag repair"):
         Engine(Settings(), embedder=HashEmbedder(dim=DIM)).graph_stats()  # one line, not a traceback
+    with pytest.raises(StoreError, match="the knowledge graph is damaged.*localrag repair"):
+        Engine(Settings(), embedder=HashEmbedder(dim=DIM)).graph_import(a)  # an import reads the triples too
     check = Engine(Settings(), embedder=HashEmbedder(dim=DIM)).repair(dry_run=True)
     assert check.damage == [
         "the triples table is unreadable: 2 rows of triples can be read back, 1 data fragments cannot"
