@@ -11,8 +11,8 @@ finished by `finish_swap`, which the Engine calls before it opens the store, so 
 found missing. Chunk ids are kept, so Q&A sets and conversations that name chunks still resolve.
 
 Every collection is copied, each under its own id, so the graph tables moved across still belong to
-theirs. Graph entity vectors are moved as they are: they name entities, are only used to link a question
-to an entity, and keep working with the old vectors until `graph build` runs again.
+theirs. The graph's entity-name vectors are made again with the new embedder before the marker is
+written (graph/entity_reembed.py): a question is linked to an entity by comparing its vectors with them.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from localrag.atomic import write_text_atomic
+from localrag.graph.entity_reembed import reembed_entities
 from localrag.ingest.pipeline import embedding_text
 from localrag.store import Store
 from localrag.store_schema import CHUNKS, DOCUMENTS, META
@@ -44,6 +45,7 @@ class ReembedReport:
     copied: int = 0
     resumed: int = 0
     chunks: int = 0
+    entities: int = 0
     seconds: float = 0.0
     cancelled: bool = False
 
@@ -107,6 +109,9 @@ def reembed_index(
         number = _copy(old, target, embedder, commit_chunks, report, number, progress, cancel)
         if report.cancelled:
             break
+    if not report.cancelled:
+        report.entities = reembed_entities(db_dir, next_dir(db_dir), embedder, cancel)
+        report.cancelled = cancel is not None and cancel.is_set()
     if not report.cancelled:
         for _, target in pairs:
             target.refresh_indexes()

@@ -485,6 +485,7 @@ class _ChainDisplay:
                   "reembed": "Re-embedding the index"}
         self.bar.update(self.tasks["retriever"], description=labels.get(step, step), completed=done,
                         total=total or None)
+
     def gate(self, p: Any) -> None:
         # Only the model's file name: the question text is document data, and this column renders markup.
         self.bar.update(self.tasks["gate"], completed=p.done, total=p.total, info=Path(p.model).name)
@@ -503,7 +504,10 @@ def _print_tune(result: Any, out: Console, config: Path, extracting: bool) -> No
                        f"{tuned['mrr']:.3f} ({r['held_out_pairs']} held-out pairs from unseen documents); {r['path']}"))
         out.print(Text(r.get("verdict", ""), style="green" if r["better"] else "yellow"))
         if r.get("switched"):
-            out.print(Text(f"the index now uses it ({r['reembedded_chunks']} chunks re-embedded)", style="green"))
+            entities = r.get("reembedded_entities", 0)  # absent from a summary an older localrag recorded
+            names = f" and {entities} graph entity names" if entities else ""
+            line = f"the index now uses it ({r['reembedded_chunks']} chunks{names} re-embedded)"
+            out.print(Text(line, style="green"))
         else:
             out.print(Text("the index keeps the current embedder", style="yellow"))
     if "finetune" in summaries:

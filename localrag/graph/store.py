@@ -65,7 +65,7 @@ class GraphStats:
     documents: int
 
 
-def _entities_schema(dim: int) -> pa.Schema:
+def entities_schema(dim: int) -> pa.Schema:
     import pyarrow as pa
 
     return pa.schema(
@@ -124,7 +124,7 @@ class GraphStore:
             self.path.mkdir(parents=True, exist_ok=True)
             self._db = lancedb.connect(str(self.path), read_consistency_interval=timedelta(seconds=1))
             self._entities: Table = self._db.create_table(
-                ENTITIES + table_suffix, schema=_entities_schema(self.dim), exist_ok=True
+                ENTITIES + table_suffix, schema=entities_schema(self.dim), exist_ok=True
             )
             self._triples: Table = self._db.create_table(
                 TRIPLES + table_suffix, schema=_triples_schema(), exist_ok=True
@@ -327,14 +327,14 @@ class GraphStore:
                     sorted({normalise_entity(a) for n, al in wanted.items() if resolve(n) == i for a in al} - {i})
                     for i in ids
                 ]
-                schema = _entities_schema(self.dim)
-                arrays = [
-                    pa.array(ids, type=pa.string()),
-                    pa.array([new_names[i] for i in ids], type=pa.string()),
-                    pa.array(alias_lists, type=pa.list_(pa.string())),
-                    pa.FixedSizeListArray.from_arrays(pa.array(np.asarray(vectors, np.float32).reshape(-1)), self.dim),
-                ]
-                written_entities = pa.Table.from_arrays(arrays, schema=schema)
+                named = pa.table(
+                    {
+                        "entity_id": pa.array(ids, type=pa.string()),
+                        "name": pa.array([new_names[i] for i in ids], type=pa.string()),
+                        "aliases": pa.array(alias_lists, type=pa.list_(pa.string())),
+                    }
+                )
+                written_entities = entities_table(named, vectors, self.dim)
                 self._entities.add(written_entities)
             if fresh:
                 written_triples = pa.Table.from_pylist(
@@ -351,7 +351,7 @@ class GraphStore:
                                max_ngram=max(base.max_ngram, *(len(a.split()) for a in grown)))
             if base is not None and (written_entities is not None or written_triples is not None or grown):
                 self._columns = base.extended(
-                    written_entities if written_entities is not None else _entities_schema(self.dim).empty_table(),
+                    written_entities if written_entities is not None else entities_schema(self.dim).empty_table(),
                     written_triples if written_triples is not None else _triples_schema().empty_table(),
                     self.index_key(),
                 )
@@ -388,7 +388,7 @@ class GraphStore:
             (
                 self._entities.merge_insert("entity_id")
                 .when_matched_update_all()
-                .execute(pa.Table.from_pylist(changed, schema=_entities_schema(self.dim)))
+                .execute(pa.Table.from_pylist(changed, schema=entities_schema(self.dim)))
             )
         return added
 
@@ -542,6 +542,15 @@ def _resolver(alias_of: Mapping[str, str]) -> Callable[[str], str]:
         return alias_of.get(norm, norm)
 
     return resolve
+
+
+def entities_table(named: pa.Table, vectors: np.ndarray, dim: int) -> pa.Table:
+    """Rows of `entity_id`, `name` and `aliases` with their vectors, in the entities table's schema."""
+    import pyarrow as pa
+
+    vector = pa.FixedSizeListArray.from_arrays(pa.array(np.asarray(vectors, np.float32).reshape(-1)), dim)
+    arrays = [named["entity_id"], named["name"], named["aliases"], vector]
+    return pa.Table.from_arrays(arrays, schema=entities_schema(dim))
 
 
 def entity_vectors(table: pa.Table) -> np.ndarray:

@@ -226,7 +226,10 @@ def retriever_stage(
         report = engine.switch_embedder(target, progress=on_progress, cancel=cancel)
         if report.cancelled:
             return None
-        summary.update(switched=True, reembedded_chunks=report.chunks, reembed_seconds=round(report.seconds, 1))
+        summary.update(
+            switched=True, reembedded_chunks=report.chunks, reembedded_entities=report.entities,
+            reembed_seconds=round(report.seconds, 1),
+        )
     return summary
 
 

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from pathlib import Path
+from unittest.mock import patch
+
+import numpy as np
+from numpy.typing import NDArray
 
 from localrag import paths
 from localrag.config import Settings
 from localrag.embed import HashEmbedder
 from localrag.engine import Engine
+from localrag.graph.store import GraphStore
 from localrag.reembed import next_dir, reembed_index
 from localrag.store import Store
 
@@ -43,3 +49,38 @@ def test_a_document_forgotten_while_stopped_does_not_come_back(localrag_home: Pa
     assert not next_dir(paths.db_dir()).exists()
     assert not reembed_index(paths.db_dir(), new).cancelled
     assert len(Store.open_existing(paths.db_dir()).documents()) == 1
+
+
+def test_the_graph_entity_vectors_are_made_again_by_the_new_embedder(localrag_home: Path, tmp_path: Path) -> None:
+    films = tmp_path / "films.tsv"
+    films.write_text("Big\tdirected_by\tPenny Marshall\nTom Hanks\tstarred_in\tBig\n", encoding="utf-8")
+    notes = tmp_path / "notes.md"
+    notes.write_text("# Films\n\nNotes about the films on the shelf.\n", encoding="utf-8")
+    engine = Engine(Settings(commit_chunks=1), embedder=HashEmbedder(dim=32))
+    engine.ingest([notes])
+    engine.graph_import(films)
+    cancel = threading.Event()
+
+    class StopAfterTwoNames(HashEmbedder):
+        def embed(self, texts: Sequence[str]) -> NDArray[np.float32]:
+            if len(texts) == 2:  # the first batch of entity names (the one chunk is embedded alone)
+                cancel.set()
+            return super().embed(texts)
+
+    new = StopAfterTwoNames(dim=16)  # another size: the old vectors would not even open with it
+
+    # Stopped in the entities, then resumed: each entity once, with the new model's vector of its name.
+    with patch("localrag.graph.entity_reembed._BATCH", 2):
+        stopped = reembed_index(paths.db_dir(), new, cancel=cancel)
+        assert stopped.cancelled and stopped.entities == 2
+        cancel.clear()
+        report = reembed_index(paths.db_dir(), new)
+    assert not report.cancelled and report.entities == 1
+
+    graph = GraphStore(paths.db_dir(), new)
+    rows = graph.entity_rows()
+    names = rows["name"].to_pylist()
+    assert sorted(names) == ["Big", "Penny Marshall", "Tom Hanks"]
+    np.testing.assert_allclose(graph.vectors_of(rows["entity_id"].to_pylist()), new.embed(names))
+    answer = Engine(Settings(embedder=""), embedder=new).ask_graph("Who directed the film Tom Hanks starred in?")
+    assert answer.answer == "Penny Marshall"
