@@ -31,27 +31,30 @@ MIN_COSINE = 0.999
 
 def check_embedder(store: Store, embedder: Embedder) -> None:
     """Refuse `embedder` for `store` when the index was built by another model of the same name; record the probe
-    of an index that holds nothing yet."""
+    of an index that holds nothing yet (again for another model: an empty index is bound to no model)."""
     recorded = store.get_meta(PROBE_KEY)
     if not recorded and store.chunk_count():
         return
     vector = embedder.embed([PROBE_TEXT])[0]
-    if not recorded:
-        folder = getattr(embedder, "folder", None)
-        store.set_meta(PROBE_KEY, json.dumps({"folder": str(folder) if folder else "",
-                                              "vector": [round(float(v), 6) for v in vector]}))
-        return
-    probe = json.loads(recorded)
-    kept = np.asarray(probe.get("vector") or [], dtype=np.float32)
-    if kept.shape == vector.shape and float(kept @ vector) >= MIN_COSINE:
-        return
-    built = probe.get("folder") or ""
+    if recorded:
+        probe = json.loads(recorded)
+        kept = np.asarray(probe.get("vector") or [], dtype=np.float32)
+        if kept.shape == vector.shape and float(kept @ vector) >= MIN_COSINE:
+            return
+        if store.chunk_count():
+            raise _refusal(store, embedder, probe.get("folder") or "")
+    folder = getattr(embedder, "folder", None)
+    store.set_meta(PROBE_KEY, json.dumps({"folder": str(folder) if folder else "",
+                                          "vector": [round(float(v), 6) for v in vector]}))
+
+
+def _refusal(store: Store, embedder: Embedder, built: str) -> EmbedderMismatchError:
     if built and built == str(getattr(embedder, "folder", "")):
-        raise EmbedderMismatchError(
+        return EmbedderMismatchError(
             f"{store.path}: the model in {built} is not the one that built this index (its files changed since)",
             "put that model back, or re-ingest into a fresh store",
         )
-    raise EmbedderMismatchError(
+    return EmbedderMismatchError(
         f"{store.path}: built by another model that is also named '{embedder.name}' (its vectors differ from this "
         "one's, and searching or adding with it would mix the two)",
         f"set embedder = \"{built}\", the folder that built it, or re-ingest into a fresh store" if built else

@@ -62,6 +62,7 @@ from localrag.embedder_probe import PROBE_KEY
 from localrag.errors import EmbedderMismatchError, StoreError
 from localrag.row_sums import text_sums, vector_sums
 from localrag.sizes import megabytes
+from localrag.store_adopt import adopt_if_empty, differs
 from localrag.store_checksums import StoreChecksums
 from localrag.store_damage import REPAIR_HINT, damage_error, guarded, hollow_error, is_damage, is_hollow
 from localrag.store_indexes import StoreIndexes, is_disk_full
@@ -240,6 +241,8 @@ class Store(CollectionRegistry, StoreIndexes, StoreChecksums):
                 raise
             raise StoreError(f"{self.path}: cannot open the store ({exc})", "check the folder's permissions") from exc
         meta = self._read_meta()
+        if differs(meta, embedder_name, dim) and adopt_if_empty(self, self._meta):
+            meta = self._read_meta()
         self._check_compatible(meta)
         self._chunks: Table | None = None
         self._documents: Table | None = None

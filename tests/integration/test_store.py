@@ -132,7 +132,8 @@ def test_where_filter_applies_to_both_searches(store: Store) -> None:
 
 
 def test_embedder_mismatch_is_refused(tmp_path: Path) -> None:
-    Store(tmp_path / "db", embedder_name="mini", dim=32)
+    # An index that holds rows: an empty one takes whichever embedder opens it (store_adopt.py).
+    write(Store(tmp_path / "db", embedder_name="mini", dim=32), make_doc("/a.md", ["text"]))
     with pytest.raises(StoreError, match="mini"):
         Store(tmp_path / "db", embedder_name="other", dim=32)
     with pytest.raises(StoreError, match="dim 32"):

