@@ -254,13 +254,19 @@ def _embed_each(batch: _Batch, texts: list[str], embedder: Embedder, report: Ing
 
 
 def _chunked(loaded: LoadedText, kind: str, part_name: str, embedder: Embedder, settings: Settings) -> list[Chunk]:
+    from localrag.ingest.sheets import SHEET_KINDS, fit_tables
+
+    max_tokens = chunk_size(settings, embedder.max_tokens)
+    if kind in SHEET_KINDS:
+        # Every chunk of a table starts with its header row: blocks too long for a chunk are cut here, by rows.
+        loaded = fit_tables(loaded, embedder.token_counts, max_tokens)
     return chunk_document(
         loaded,
         doc_id=doc_id_for(part_name),
         path=part_name,
         file_type=kind,
         token_counts=embedder.token_counts,
-        max_tokens=chunk_size(settings, embedder.max_tokens),
+        max_tokens=max_tokens,
         overlap=settings.chunk_overlap,
     )
 

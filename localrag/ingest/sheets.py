@@ -9,14 +9,23 @@ table begins with its column names. The sheet name is the heading.
 
 Cells are joined with " | " like tables from HTML and Word. Formulas are read as their last
 computed values (openpyxl `data_only`); a workbook saved by a program that does not store them
-shows empty cells there.
+shows empty cells there. A number or date is written as the sheet shows it (`25%`, `€1,250.00`,
+`31 Jan 2026`), since that is how people ask for it: openpyxl gives a cell's format code but no
+renderer, so the common codes (fixed decimals, thousands, percent, literal and currency text, date
+and time parts) are rendered here, and any other code (scientific, fractions, text sections) falls
+back to the bare value, a date to ISO. A sheet with no text adds nothing, not even its name, so a
+blank workbook is refused as blank like any other empty file.
 """
 
 from __future__ import annotations
 
 import csv
+import datetime
+import functools
 import io
-from collections.abc import Iterable, Iterator
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 from localrag.errors import LoaderError
@@ -24,19 +33,139 @@ from localrag.ingest.structure import HeadingPath, TextBuilder, squash
 from localrag.ingest.zipguard import guard_zip
 from localrag.types import LoadedText
 
-# Characters of rows per block after the header, chosen so that a block and its header usually fit
-# one 200-token chunk (numbers cost MiniLM more tokens per character than words do).
+# Characters of rows per block after the header: a first cut, made before the embedder is known. A block
+# of numbers can still be longer than a chunk (they cost MiniLM more tokens per character than words), so
+# `fit_tables` cuts it again by the embedder's own count.
 ROWS_CHARS = 500
+# The loader kinds whose text is made of such blocks (not the file's own characters, so it may be rebuilt).
+SHEET_KINDS = frozenset({"xlsx", "csv"})
 
 
-def _cell(value: object) -> str:
+def _cell(value: object, number_format: str | None = None) -> str:
     if value is None:
         return ""
+    shown = _shown(value, number_format or "General")
+    if shown is not None:
+        return shown
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     text = str(value)
     # Most cells hold no line breaks or runs of spaces; the regex is only paid for those that do.
     return squash(text) if "\n" in text or "  " in text or "\t" in text or "\r" in text else text.strip()
+
+
+# One token of a format code: a quoted literal, an escaped character, a bracketed part ([$€-407] names a
+# currency symbol; [Red] and [>100] name a colour or condition, nothing shown), a padding or fill
+# directive (`_)` `*-`, nothing shown), a date or time part, a run of digit placeholders, or one character.
+_CODE = re.compile(
+    r'"(?P<quoted>[^"]*)"|\\(?P<escaped>.)|\[\$(?P<symbol>[^\]-]*)[^\]]*\]|\[[^\]]*\]|[_*].'
+    r"|(?P<date>yyyy|yy|m{1,5}|d{1,4}|hh?|ss?|am/pm|a/p)|(?P<digits>[0#?][0#?,.]*)|(?P<char>.)",
+    re.IGNORECASE,
+)
+# A format code's sections, parsed: a list of (kind, text) per section; kind is "text", "date" or "digits".
+_Parsed = tuple[tuple[tuple[str, str], ...], ...]
+
+
+@functools.lru_cache(maxsize=256)  # a sheet uses a handful of codes for thousands of cells
+def _parse(code: str) -> _Parsed:
+    sections: list[tuple[tuple[str, str], ...]] = []
+    parts: list[tuple[str, str]] = []
+    for match in _CODE.finditer(code):
+        if match["char"] == ";":
+            sections.append(tuple(parts))
+            parts = []
+        elif match["date"] or match["digits"]:
+            parts.append(("date" if match["date"] else "digits", match[0]))
+        else:
+            literal = match["quoted"] or match["escaped"] or match["symbol"] or match["char"] or ""
+            if literal:
+                # A bare letter is a part this renderer does not know (E+ of scientific, General, @ of text).
+                parts.append(("unknown" if match["char"] and (literal.isalnum() or literal == "@") else "text",
+                              literal))
+    sections.append(tuple(parts))
+    return tuple(sections)
+
+
+def _shown(value: object, code: str) -> str | None:
+    """`value` as its format code `code` shows it; None where the code is General or not one rendered here."""
+    if isinstance(value, (datetime.datetime, datetime.date, datetime.time)):
+        return _date(value, _parse(code)[0]) or _iso(value)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or code == "General":
+        return None
+    sections = _parse(code)
+    # A second section is for negative numbers, shown without their sign (it holds its own, or brackets).
+    section, sign = (sections[1], "") if value < 0 and len(sections) > 1 else (sections[0], "-" if value < 0 else "")
+    digits = [text for kind, text in section if kind == "digits"]
+    if len(digits) != 1 or any(kind != "text" and kind != "digits" for kind, _ in section):
+        return None
+    whole, _, fraction = digits[0].partition(".")
+    if whole.endswith(","):  # a trailing comma scales by a thousand: rare enough to leave to the bare value
+        return None
+    number = abs(value) * (100 if any(kind == "text" and "%" in text for kind, text in section) else 1)
+    places = len(fraction) - fraction.count(",")
+    rounded = Decimal(repr(number)).quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP)  # as Excel rounds
+    shown = f"{rounded:{',' if ',' in whole else ''}.{places}f}"
+    optional = len(fraction) - fraction.count("0")  # "0.0#" shows a second decimal only when it is not 0
+    while optional and shown.endswith("0") and "." in shown:
+        shown, optional = shown[:-1], optional - 1
+    shown = shown.removesuffix(".")
+    return sign + "".join(shown if kind == "digits" else text for kind, text in section).strip()
+
+
+def _date(value: datetime.date | datetime.time, section: tuple[tuple[str, str], ...]) -> str | None:
+    """A date or time as a date code's parts show it; None for a code with parts not rendered here."""
+    if any(kind not in ("text", "date") for kind, _ in section) or not any(kind == "date" for kind, _ in section):
+        return None
+    codes = [text.lower() for kind, text in section if kind == "date"]
+    # Excel's built-in short date is shown in the reader's locale order: ISO is not ambiguous.
+    if codes == ["mm", "dd", "yy"]:
+        return None
+    twelve = any(code in ("am/pm", "a/p") for code in codes)
+    moment = value if isinstance(value, datetime.datetime) else None
+    day = value if isinstance(value, datetime.date) else None
+    clock = moment.time() if moment else value if isinstance(value, datetime.time) else None
+    out: list[str] = []
+    index = 0
+    for kind, text in section:
+        if kind == "text":
+            out.append(text)
+            continue
+        code = text.lower()
+        # "m" is minutes right after an hour or right before seconds, else the month.
+        if code in ("m", "mm") and ((index and codes[index - 1][0] == "h")
+                                    or (index + 1 < len(codes) and codes[index + 1][0] == "s")):
+            code = "n" * len(code)
+        index += 1
+        part = _date_part(code, day, clock, twelve)
+        if part is None:
+            return None
+        out.append(part)
+    return "".join(out).strip()
+
+
+def _date_part(code: str, day: datetime.date | None, clock: datetime.time | None, twelve: bool) -> str | None:
+    if code[0] in "ymd":
+        if day is None:
+            return None
+        if code[0] == "m" and len(code) >= 3:
+            return day.strftime("%B" if len(code) == 4 else "%b")[: 1 if len(code) == 5 else None]
+        if code[0] == "d" and len(code) >= 3:
+            return day.strftime("%A" if len(code) == 4 else "%a")
+        number = {"y": day.year, "m": day.month, "d": day.day}[code[0]]
+        return f"{number % 100:02d}" if code == "yy" else f"{number:0{min(len(code), 4)}d}"
+    if clock is None:
+        return None
+    if code in ("am/pm", "a/p"):
+        return ("AM" if clock.hour < 12 else "PM")[: 1 if code == "a/p" else None]
+    number = {"h": (clock.hour % 12 or 12) if twelve else clock.hour, "n": clock.minute, "s": clock.second}[code[0]]
+    return f"{number:0{len(code)}d}"
+
+
+def _iso(value: datetime.date | datetime.time) -> str:
+    """A date without the midnight that Excel's serial numbers give every date-only value."""
+    if isinstance(value, datetime.datetime) and value.time() == datetime.time():
+        return value.date().isoformat()
+    return value.isoformat(sep=" ") if isinstance(value, datetime.datetime) else value.isoformat()
 
 
 def _regions(rows: Iterable[list[str]]) -> Iterator[list[str]]:
@@ -72,12 +201,45 @@ def table_blocks(region: list[str], limit: int) -> Iterator[str]:
     yield "\n".join([header, *block])
 
 
+def fit_tables(loaded: LoadedText, token_counts: Callable[[Sequence[str]], list[int]], max_tokens: int) -> LoadedText:
+    """`loaded` with every table block longer than `max_tokens` (as the chunker counts) cut into blocks that
+    fit, each led by the block's header row again. The chunker would cut such a block between rows instead,
+    and its later chunks would start without the column names."""
+    counts = token_counts([""])
+    special = counts[0] if counts else 0
+    budget = max_tokens - special
+    tables = [s for s in loaded.sections if s.kind == "table"]
+    sizes = token_counts([loaded.text[s.start : s.end] for s in tables])
+    over = {id(section) for section, size in zip(tables, sizes, strict=True) if size > max_tokens}
+    if not over:
+        return loaded
+    out = TextBuilder()
+    for section in loaded.sections:
+        text = loaded.text[section.start : section.end]
+        if id(section) not in over:
+            out.add(text, section.kind, section.headings, section.page)
+            continue
+        header, *rows = text.split("\n")
+        row_tokens = [c - special for c in token_counts([header, *rows])]
+        room = budget - row_tokens[0]
+        block: list[str] = []
+        used = 0
+        for row, tokens in zip(rows, row_tokens[1:], strict=True):
+            if block and used + tokens > room:
+                out.add("\n".join([header, *block]), "table", section.headings, section.page)
+                block, used = [], 0
+            block.append(row)
+            used += tokens
+        out.add("\n".join([header, *block]), "table", section.headings, section.page)
+    return out.build(loaded.title)
+
+
 def _add_sheet(out: TextBuilder, headings: HeadingPath, name: str, rows: Iterable[list[str]]) -> None:
     path = headings.path
-    if name:
-        path = headings.enter(1, name)
-        out.add(name, "heading", path)
-    for region in _regions(rows):
+    for index, region in enumerate(_regions(rows)):
+        if name and not index:  # a sheet with no text is not named either: a blank workbook holds nothing
+            path = headings.enter(1, name)
+            out.add(name, "heading", path)
         for block in table_blocks(region, ROWS_CHARS):
             out.add(block, "table", path)
 
@@ -93,7 +255,7 @@ def load_xlsx(path: Path) -> LoadedText:
         try:
             title = squash(workbook.properties.title or "")
             for sheet in workbook.worksheets:
-                rows = ([_cell(v) for v in row] for row in sheet.iter_rows(values_only=True))
+                rows = ([_cell(c.value, c.number_format) for c in row] for row in sheet.iter_rows())
                 _add_sheet(out, headings, sheet.title, rows)
         finally:
             workbook.close()

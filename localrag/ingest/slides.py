@@ -3,8 +3,8 @@
 Slides are walked in order; shapes within a slide in their stacking order, which is the order the
 author added them and, for the usual layouts, the reading order. Text frames become paragraphs, or
 lists when their paragraphs are indented bullets; tables are " | "-joined rows; group shapes are
-walked into. A slide without a title is headed "Slide N". The slide number is kept as the page, so
-a citation can say which slide.
+walked into. A slide without a title is headed "Slide N"; one without any text (pictures alone) is
+left out. The slide number is kept as the page, so a citation can say which slide.
 """
 
 from __future__ import annotations
@@ -58,16 +58,22 @@ def load_pptx(path: Path) -> LoadedText:
         for number, slide in enumerate(presentation.slides, start=1):
             title_shape = slide.shapes.title
             title = squash(title_shape.text_frame.text) if title_shape is not None else ""
+            title_id = title_shape.shape_id if title_shape is not None else None
+            # A table of empty cells comes back as "": it is no text either.
+            blocks = [(kind, text) for kind, text in _shape_blocks(slide.shapes, title_id) if text]
+            notes = slide.notes_slide.notes_text_frame if slide.has_notes_slide else None
+            notes_text = notes.text.strip() if notes is not None else ""
+            if not (title or blocks or notes_text):
+                # "Slide N" is a label, not the slide's text: a slide of pictures alone adds nothing, so a
+                # deck of them is refused as blank rather than indexed as chunks that say "Slide 1".
+                continue
             heading = title or f"Slide {number}"
             out.add(heading, "heading", headings.enter(1, heading), number)
             deck_title = deck_title or title
-            for kind, text in _shape_blocks(slide.shapes, title_shape.shape_id if title_shape is not None else None):
+            for kind, text in blocks:
                 out.add(text, kind, headings.path, number)
-            if slide.has_notes_slide:
-                notes = slide.notes_slide.notes_text_frame
-                text = notes.text.strip() if notes is not None else ""
-                if text:
-                    out.add(f"Notes: {text}", "paragraph", headings.path, number)
+            if notes_text:
+                out.add(f"Notes: {notes_text}", "paragraph", headings.path, number)
     except LoaderError:
         raise
     except Exception as exc:  # python-pptx raises zip, XML and key errors for damaged files alike

@@ -34,3 +34,35 @@ def test_every_table_chunk_starts_with_the_header(real_embedder: SentenceTransfo
         assert chunk.n_tokens <= 200
     rows = [line for c in table_chunks for line in c.text.split("\n") if line.startswith("NCT")]
     assert len(set(rows)) == 300  # every row is in some chunk
+
+
+def test_a_block_of_numbers_longer_than_a_chunk_is_cut_by_rows_under_its_header(
+    real_embedder: SentenceTransformerEmbedder, tmp_path: Path
+) -> None:
+    # 500 characters of numbers are ~300 MiniLM tokens: the chunker alone cut such blocks between rows, and 91 of
+    # 117 chunks of a 2,000-row sheet started without the column names.
+    import openpyxl
+
+    from localrag.config import Settings
+    from localrag.ingest.pipeline import embedding_texts
+
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(["id", "name", "score"])
+    for number in range(2000):
+        sheet.append([number, f"row{number}", number * 1.5])
+    path = tmp_path / "scores.xlsx"
+    workbook.save(path)
+
+    texts = embedding_texts(path, real_embedder, Settings())
+    assert len(texts) > 100
+    rows: set[str] = set()
+    for text in texts:
+        lines = text.split("\n")
+        at = lines.index("id | name | score")  # after the title and heading prefix the pipeline embeds
+        table = lines[at:]
+        # Only whole blocks, each led by the header: a row never follows a blank line.
+        assert all(line.count(" | ") == 2 for line in table if line), text[:120]
+        assert all(after == "id | name | score" for before, after in zip(table, table[1:], strict=False) if not before)
+        rows.update(line for line in table if line and line != "id | name | score")
+    assert len(rows) == 2000

@@ -1,0 +1,88 @@
+"""Spreadsheets and decks as their readers see them: cells as their formats show them, and a workbook or deck
+without text refused as blank. Each test writes a real file with openpyxl or python-pptx and reads it with
+the real loader."""
+
+from __future__ import annotations
+
+import datetime
+from pathlib import Path
+
+import pytest
+
+from localrag.errors import NoTextError
+from localrag.ingest.loaders import load_file
+
+
+def test_cells_read_as_their_number_and_date_formats_show_them(tmp_path: Path) -> None:
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.title = "Q1"
+    cells: list[tuple[object, str, str]] = [  # (value, format code, what Excel shows)
+        (0.25, "0%", "25%"),
+        (0.1234, "0.00%", "12.34%"),
+        (1250, '"€"#,##0.00', "€1,250.00"),
+        (1250, "[$€-407] #,##0.00", "€ 1,250.00"),
+        (1250, '_-* #,##0.00\\ "€"_-;-* #,##0.00\\ "€"_-;_-* "-"??\\ "€"_-;_-@_-', "1,250.00 €"),  # accounting
+        (1234567.891, "#,##0", "1,234,568"),
+        (2.5, "0", "3"),  # Excel rounds half away from zero
+        (1.5, "0.0#", "1.5"),
+        (-1250, "#,##0.00;(#,##0.00)", "(1,250.00)"),
+        (-1250, "#,##0.00", "-1,250.00"),
+        (12345.5, "0.00E+00", "12345.5"),  # scientific is not rendered: the bare value
+        (3.0, "General", "3"),
+        (datetime.datetime(2026, 1, 31), "d mmm yyyy", "31 Jan 2026"),
+        (datetime.datetime(2026, 1, 31), "dddd, mmmm d, yyyy", "Saturday, January 31, 2026"),
+        (datetime.datetime(2026, 1, 31), "DD.MM.YYYY", "31.01.2026"),
+        (datetime.datetime(2026, 1, 31, 14, 5), "m/d/yy h:mm AM/PM", "1/31/26 2:05 PM"),
+        (datetime.datetime(2026, 1, 31, 14, 5, 9), "yyyy-mm-dd h:mm:ss", "2026-01-31 14:05:09"),
+        (datetime.datetime(2026, 1, 31), "mm-dd-yy", "2026-01-31"),  # the locale's short date: ISO, no 00:00:00
+        (datetime.time(14, 5), "h:mm", "14:05"),
+    ]
+    sheet.append([f"c{n}" for n in range(len(cells))])
+    sheet.append([value for value, _, _ in cells])
+    for column, (_, code, _) in enumerate(cells, start=1):
+        sheet.cell(row=2, column=column).number_format = code
+    path = tmp_path / "q1.xlsx"
+    workbook.save(path)
+
+    loaded = load_file(path)
+    row = loaded.text.split("\n")[-1].split(" | ")
+    assert row == [shown for _, _, shown in cells]
+
+
+def test_a_blank_workbook_is_refused_and_a_blank_sheet_is_not_named(tmp_path: Path) -> None:
+    import openpyxl
+
+    blank = tmp_path / "blank.xlsx"
+    openpyxl.Workbook().save(blank)
+    with pytest.raises(NoTextError, match="no text to index"):
+        load_file(blank)
+
+    workbook = openpyxl.Workbook()
+    workbook.active.title = "Empty"
+    workbook.create_sheet("Rooms").append(["Room", "Seats"])
+    path = tmp_path / "rooms.xlsx"
+    workbook.save(path)
+    assert load_file(path).text == "Rooms\n\nRoom | Seats"
+
+
+def test_a_deck_of_pictures_alone_is_refused(tmp_path: Path) -> None:
+    from PIL import Image
+    from pptx import Presentation
+
+    picture = tmp_path / "photo.png"
+    Image.new("RGB", (20, 20)).save(picture)
+    deck = Presentation()
+    for _ in range(2):
+        deck.slides.add_slide(deck.slide_layouts[6]).shapes.add_picture(str(picture), 0, 0)  # blank layout
+    path = tmp_path / "photos.pptx"
+    deck.save(str(path))
+    with pytest.raises(NoTextError, match="no text to index"):
+        load_file(path)
+
+    deck.slides.add_slide(deck.slide_layouts[6]).notes_slide.notes_text_frame.text = "Thank the volunteers."
+    deck.save(str(path))
+    loaded = load_file(path)
+    assert loaded.text == "Slide 3\n\nNotes: Thank the volunteers."  # an untitled slide with notes keeps its label
