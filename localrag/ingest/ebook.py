@@ -4,7 +4,9 @@ An EPUB is a zip: `META-INF/container.xml` names the package file (OPF), whose s
 chapter documents in reading order and whose table of contents (an EPUB 3 nav document or an EPUB 2
 NCX) names them. Each chapter is XHTML, read by the same walker as HTML files, so headings, lists,
 tables and code come out alike. The TOC title becomes a heading above the chapter's own headings
-(unless the chapter already opens with it), so every chunk knows which chapter it is from.
+(unless the chapter already opens with it), so every chunk knows which chapter it is from. Many books
+(Project Gutenberg's, Calibre's conversions) keep several chapters in one file, their TOC pointing at
+anchors in it (`book.xhtml#ch3`): each such chapter opens at the element of that id.
 
 The standard library parses the package files (ebooklib, the usual library, is AGPL-licensed);
 `zipguard` checks the archive first. DRM-protected books cannot be read: their chapters are
@@ -39,9 +41,39 @@ def _resolve(base: str, href: str) -> str:
     return posixpath.normpath(posixpath.join(posixpath.dirname(base), unquote(href.split("#", 1)[0])))
 
 
-def _toc_titles(archive: zipfile.ZipFile, opf_path: str, opf: ElementTree.Element) -> dict[str, str]:
-    """Member name -> the first table-of-contents title that points into it."""
-    titles: dict[str, str] = {}
+def _fragment(href: str) -> str:
+    return unquote(href.partition("#")[2])
+
+
+class _Toc:
+    """The table of contents' titles: per member, the first title pointing at the member itself or at its
+    first anchor, and the titles pointing at anchors (element ids) inside it."""
+
+    def __init__(self) -> None:
+        self.entries: list[tuple[str, str, str]] = []  # (member, fragment or "", title), in TOC order
+
+    def add(self, member_and_fragment: tuple[str, str], title: str) -> None:
+        self.entries.append((*member_and_fragment, title))
+
+    def start(self, member: str, present: set[str]) -> str:
+        """The title of the member's opening: one without a fragment, else (no anchor of it found) the first."""
+        mine = [(fragment, title) for m, fragment, title in self.entries if m == member]
+        whole = next((title for fragment, title in mine if not fragment), "")
+        if whole or any(fragment in present for fragment, _ in mine):
+            return whole
+        return mine[0][1] if mine else ""
+
+    def anchors(self, member: str) -> dict[str, str]:
+        found: dict[str, str] = {}
+        for m, fragment, title in self.entries:
+            if m == member and fragment:
+                found.setdefault(fragment, title)
+        return found
+
+
+def _toc_titles(archive: zipfile.ZipFile, opf_path: str, opf: ElementTree.Element) -> _Toc:
+    """The table of contents' titles, and where each points."""
+    titles = _Toc()
     manifest = opf.findall("opf:manifest/opf:item", _NS)
     nav = next((i for i in manifest if "nav" in (i.get("properties") or "").split()), None)
     if nav is not None:
@@ -53,7 +85,8 @@ def _toc_titles(archive: zipfile.ZipFile, opf_path: str, opf: ElementTree.Elemen
             for link in element.iter(f"{{{_NS['x']}}}a"):
                 title = squash("".join(link.itertext()))
                 if title and link.get("href"):
-                    titles.setdefault(_resolve(nav_path, link.get("href", "")), title)
+                    href = link.get("href", "")
+                    titles.add((_resolve(nav_path, href), _fragment(href)), title)
         return titles
     spine = opf.find("opf:spine", _NS)
     toc_id = spine.get("toc") if spine is not None else None
@@ -65,7 +98,8 @@ def _toc_titles(archive: zipfile.ZipFile, opf_path: str, opf: ElementTree.Elemen
             label = point.find("ncx:navLabel/ncx:text", _NS)
             content = point.find("ncx:content", _NS)
             if label is not None and content is not None and label.text:
-                titles.setdefault(_resolve(ncx_path, content.get("src", "")), squash(label.text))
+                src = content.get("src", "")
+                titles.add((_resolve(ncx_path, src), _fragment(src)), squash(label.text))
     return titles
 
 
@@ -99,11 +133,13 @@ def load_epub(path: Path) -> LoadedText:
                     continue
                 soup = BeautifulSoup(archive.read(member), "html.parser")
                 body = soup.body or soup
-                chapter = titles.get(member, "")
+                walker.anchors = titles.anchors(member)
+                present = {a for a in walker.anchors if body.find(id=a) is not None}
+                chapter = titles.start(member, present)
                 own = {squash(h.get_text()) for h in body.find_all(["h1", "h2", "h3", "h4", "h5", "h6"], limit=3)}
                 walker.headings = HeadingPath()  # a chapter's headings never nest under the last one's
                 if chapter and chapter not in own:
-                    walker.out.add(chapter, "heading", walker.headings.enter(0, chapter))
+                    walker.open_chapter(chapter)
                 walker.walk(body)
                 walker.flush()
     except LoaderError:
@@ -112,4 +148,4 @@ def load_epub(path: Path) -> LoadedText:
         raise LoaderError(
             f"{path}: not a readable .epub file ({type(exc).__name__})", "it may be corrupt or truncated"
         ) from exc
-    return walker.out.build(book_title or walker.first_h1 or path.stem)
+    return walker.out.build(book_title or walker.first_h1 or walker.first_heading or path.stem)

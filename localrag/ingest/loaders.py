@@ -398,8 +398,40 @@ def markdown_blocks(text: str) -> Iterator[tuple[int, int, str, int, str]]:
             yield start, end, kind, level, name
 
 
+# What a rendered page does not show: comments, scripts and styles, and in an HTML block the tags themselves.
+_HIDDEN_HTML = re.compile(r"<!--.*?(?:-->|\Z)|<(script|style)\b.*?(?:</\1\s*>|\Z)", re.DOTALL | re.IGNORECASE)
+_TAG = re.compile(r"</?[A-Za-z][^>]*>")
+
+
+def visible_markdown(text: str) -> str:
+    """`text` with the HTML a Markdown renderer hides blanked out: each character a space, each newline kept, so
+    offsets and line numbers hold. A comment is a note to the writer, a script or style is code the page runs:
+    neither is the document's text, and a search must not find it nor an answer quote it (HTML files drop them
+    too). Inside a paragraph only comments go, and only where no backtick could make them code."""
+    tokens = _markdown_parser().parse(text)
+    starts = _line_starts(text)
+    chars = list(text)
+
+    def blank(start: int, end: int) -> None:
+        chars[start:end] = [c if c == "\n" else " " for c in text[start:end]]
+
+    for token in tokens:
+        if token.map is None or token.type not in ("html_block", "inline"):
+            continue
+        start, end = _span(text, starts, token.map[0], token.map[1])
+        block = text[start:end]
+        if token.type == "inline" and ("`" in block or "<!--" not in block):
+            continue
+        for found in _HIDDEN_HTML.finditer(block):
+            blank(start + found.start(), start + found.end())
+        if token.type == "html_block":
+            for found in _TAG.finditer(block):
+                blank(start + found.start(), start + found.end())
+    return "".join(chars)
+
+
 def _load_markdown(path: Path) -> LoadedText:
-    text = decode_text(_read_bytes(path), path)
+    text = visible_markdown(decode_text(_read_bytes(path), path))
     headings = HeadingPath()
     sections: list[Section] = []
     title = ""
@@ -432,15 +464,31 @@ _BLOCK_TAGS = frozenset(
 
 
 class HtmlWalker:
-    def __init__(self) -> None:
+    """HTML as sections. `anchors`: element id -> a chapter title that starts there (an e-book's table of
+    contents pointing into the middle of a page); the walk opens that chapter at the element."""
+
+    def __init__(self, anchors: dict[str, str] | None = None) -> None:
         self.out = TextBuilder()
         self.headings = HeadingPath()
         self.first_h1 = ""
+        self.first_heading = ""
+        self.anchors = anchors or {}
         self._inline: list[str] = []
+        # The chapter title just opened: the chapter's own first heading, when it repeats it, is not added twice.
+        self._opened = ""
+
+    def open_chapter(self, title: str) -> None:
+        """A chapter from the table of contents: its headings never nest under the last chapter's."""
+        self.flush()
+        self.headings = HeadingPath()
+        self.out.add(title, "heading", self.headings.enter(0, title))
+        self._opened = title
 
     def flush(self) -> None:
         text = re.sub(r" *\n *", "\n", re.sub(r"[^\S\n]+", " ", "".join(self._inline)))
         self._inline.clear()
+        if text.strip():
+            self._opened = ""
         self.out.add(text, "paragraph", self.headings.path)
 
     def walk(self, element: Tag) -> None:
@@ -454,14 +502,19 @@ class HtmlWalker:
             if not isinstance(child, Tag) or child.name in _DROP_TAGS or child.has_attr("hidden"):
                 continue
             name = child.name
+            anchor = child.get("id")
+            if isinstance(anchor, str) and anchor in self.anchors:
+                self.open_chapter(self.anchors[anchor])
             if name == "br":
                 self._inline.append("\n")
             elif re.fullmatch(r"h[1-6]", name):
                 self.flush()
                 title = squash(child.get_text())
-                if title:
+                if title and title != self._opened:
                     self.first_h1 = self.first_h1 or (title if name == "h1" else "")
+                    self.first_heading = self.first_heading or title
                     self.out.add(title, "heading", self.headings.enter(int(name[1]), title))
+                self._opened = ""
             elif name in ("ul", "ol", "dl"):
                 self.flush()
                 self.out.add("\n".join(_html_list(child, 0)), "list", self.headings.path)
@@ -540,4 +593,4 @@ def _load_html(path: Path) -> LoadedText:
     walker.walk(soup.body or soup)
     walker.flush()
     page_title = authored_title(soup.title.get_text()) if soup.title else ""
-    return walker.out.build(page_title or walker.first_h1 or path.stem)
+    return walker.out.build(page_title or walker.first_h1 or walker.first_heading or path.stem)

@@ -38,7 +38,7 @@ def _outputs(cell: dict[str, Any]) -> str:
 
 def load_notebook(path: Path, text: str) -> LoadedText:
     """`text` is the decoded file."""
-    from localrag.ingest.loaders import markdown_blocks
+    from localrag.ingest.loaders import markdown_blocks, visible_markdown
 
     try:
         notebook = json.loads(text)
@@ -57,6 +57,7 @@ def load_notebook(path: Path, text: str) -> LoadedText:
             continue
         source = _source(cell.get("source")).replace("\r\n", "\n")
         if cell.get("cell_type") == "markdown":
+            source = visible_markdown(source)
             for start, end, kind, level, name in markdown_blocks(source):
                 if level:
                     title = title or (name if level == 1 else "")

@@ -27,6 +27,15 @@ from localrag.config import Settings
 READERS: dict[str, int] = {
     "txt": 2,  # a lone "Label: nan" (an empty cell's export) is a record's field, not a heading
     "pdf": 2,  # a chunk ends at a page break, so it names the page its text is on
+    "md": 2,  # HTML comments, scripts and styles are blanked out, and an HTML block's tags
+    "ipynb": 2,  # the same in Markdown cells
+    "html": 2,  # an authoring tool's "Untitled" title gives way to the first heading of any level
+    "epub": 2,  # a chapter the contents point at inside a file opens at its anchor
+    "docx": 2,  # tracked insertions, content controls, text boxes, notes and nested tables are read
+    "xlsx": 2,  # numbers and dates as their cell formats show them (25%, €1,250.00); a blank sheet is not named;
+    # a table block longer than a chunk is cut by rows, each part led by the header row (sheets.fit_tables)
+    "csv": 2,  # that cut too
+    "pptx": 2,  # a slide without any text (pictures alone) is left out, not headed "Slide N"
 }
 # Bump when the chunker or the text a chunk is embedded as (title and heading prefix) changes.
 CHUNKS_VERSION = 1

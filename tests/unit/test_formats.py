@@ -69,8 +69,7 @@ def test_pptx_titles_are_headings_and_notes_follow(tmp_path: Path) -> None:
     assert sections(loaded, "heading") == [
         ("Quarterly results", ("Quarterly results",), 1),
         ("Headcount", ("Headcount",), 2),
-        ("Slide 3", ("Slide 3",), 3),
-    ]
+    ]  # the blank third slide adds nothing, not even "Slide 3"
     assert sections(loaded, "list") == [
         ("- Revenue grew 12 percent\n  - Driven by the Lisbon office", ("Quarterly results",), 1)
     ]
@@ -246,6 +245,45 @@ def test_epub_chapters_are_headings(tmp_path: Path, nav: bool) -> None:
         # The chapter opens with its own title: not repeated, and nothing of chapter 1 carries over.
         ("The Return", ("The Return",), None),
         ("Home by noon.", ("The Return",), None),
+    ]
+
+
+@pytest.mark.parametrize("nav", [True, False], ids=["epub3-nav", "epub2-ncx"])
+def test_chapters_of_one_file_open_at_the_anchors_the_contents_point_at(tmp_path: Path, nav: bool) -> None:
+    # Project Gutenberg's and Calibre's layout: one XHTML file, the contents pointing at ids inside it.
+    path = make_epub(tmp_path / "book.epub", nav=nav)
+    chapters = [("Chapter I. Loomings", "CHAPTER I", "Ishmael"),
+                ("Chapter II. The Carpet-Bag", "CHAPTER II", "Queequeg")]
+    body = "<p>A title page.</p>" + "".join(
+        f'<div id="ch{n}"><h2>{own}</h2><p>{who} walked along the wharf.</p></div>'
+        for n, (_, own, who) in enumerate(chapters, 1)
+    )
+    if nav:
+        toc = ("OEBPS/nav.xhtml", '<html xmlns="http://www.w3.org/1999/xhtml" xmlns:epub="http://www.idpf.org/2007/ops">'
+               '<body><nav epub:type="toc"><ol>' + "".join(
+                   f'<li><a href="text/one.xhtml#ch{n}">{title}</a></li>' for n, (title, _, _) in enumerate(chapters, 1)
+               ) + "</ol></nav></body></html>")
+    else:
+        toc = ("OEBPS/toc.ncx", '<ncx xmlns="http://www.daisy.org/z3986/2005/ncx/" version="2005-1"><navMap>' + "".join(
+            f'<navPoint id="p{n}"><navLabel><text>{title}</text></navLabel><content src="text/one.xhtml#ch{n}"/>'
+            "</navPoint>" for n, (title, _, _) in enumerate(chapters, 1)
+        ) + "</navMap></ncx>")
+    rewritten = tmp_path / "rewritten.epub"
+    with zipfile.ZipFile(path) as old, zipfile.ZipFile(rewritten, "w") as new:
+        for item in old.infolist():
+            data = old.read(item)
+            if item.filename == "OEBPS/text/one.xhtml":
+                data = f'<html xmlns="http://www.w3.org/1999/xhtml"><body>{body}</body></html>'.encode()
+            new.writestr(item, toc[1] if item.filename == toc[0] else data)
+    found = [(text, headings) for text, headings, _ in sections(load_file(rewritten))][:7]
+    assert found == [
+        ("A title page.", ()),
+        ("Chapter I. Loomings", ("Chapter I. Loomings",)),
+        ("CHAPTER I", ("Chapter I. Loomings", "CHAPTER I")),
+        ("Ishmael walked along the wharf.", ("Chapter I. Loomings", "CHAPTER I")),
+        ("Chapter II. The Carpet-Bag", ("Chapter II. The Carpet-Bag",)),
+        ("CHAPTER II", ("Chapter II. The Carpet-Bag", "CHAPTER II")),
+        ("Queequeg walked along the wharf.", ("Chapter II. The Carpet-Bag", "CHAPTER II")),
     ]
 
 

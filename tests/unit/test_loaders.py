@@ -203,6 +203,27 @@ def test_a_front_matter_title_names_a_page_without_a_top_heading(tmp_path: Path)
     assert load_file(path).title == "Before"
 
 
+def test_markdown_drops_the_html_a_page_does_not_show(tmp_path: Path) -> None:
+    path = tmp_path / "notes.md"
+    path.write_text(
+        "# Meeting Notes\n\n<!-- private reminder:\ndo not publish -->\n\nThe roof needs mending. <!-- ask Dana -->\n\n"
+        '<script>track("secretKey")</script>\n\n<style>.note { color: red }</style>\n\n'
+        '<div class="note">\nThe boat leaves from pier 4.\n</div>\n\n'
+        "Write `<!-- kept -->` to hide a line.\n\n```html\n<!-- in a fence: code, kept -->\n```\n",
+        encoding="utf-8",
+    )
+    loaded = load_file(path)
+    for hidden in ("private", "publish", "Dana", "secretKey", "color", "<div", "</div>"):
+        assert hidden not in loaded.text
+    texts = [" ".join(t.split()) for t in section_texts(loaded)]
+    assert texts == ["# Meeting Notes", "The roof needs mending.", "The boat leaves from pier 4.",
+                     "Write `<!-- kept -->` to hide a line.", "```html <!-- in a fence: code, kept --> ```"]
+    # Blanked, not cut: offsets and line numbers still point into the file as it is.
+    assert len(loaded.text) == len(path.read_text(encoding="utf-8"))
+    assert loaded.text.index("The boat") == path.read_text(encoding="utf-8").index("The boat")
+    assert_well_formed(loaded)
+
+
 # --- HTML -----------------------------------------------------------------------------------------
 
 
@@ -247,6 +268,9 @@ def test_an_editors_untitled_page_is_titled_by_its_heading(tmp_path: Path) -> No
     path.write_text("<html><head><title>Untitled Document</title></head><body><h1>Opening hours</h1>"
                     "<p>We open at nine.</p></body></html>", encoding="utf-8")
     assert load_file(path).title == "Opening hours"
+    path.write_text("<html><head><title>Untitled Document</title></head><body><h2>Opening hours</h2>"
+                    "<p>We open at nine.</p></body></html>", encoding="utf-8")
+    assert load_file(path).title == "Opening hours"  # a page without an <h1>: its first heading
 
 
 def test_html_legacy_charset(tmp_path: Path) -> None:
