@@ -17,7 +17,7 @@ import re
 import secrets
 import time
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -133,6 +133,8 @@ class Turn:
     # A graph-mode answer's paths (supporting ones first), so a reopened conversation can list them
     # in the paths panel; the steps' passages are among `sources`.
     graph_paths: list[SavedPath] = field(default_factory=list)
+    # Fields a newer localrag wrote, kept as they are so that continuing its conversation here loses none.
+    newer: dict[str, Any] = field(default_factory=dict)
 
     def quote_status(self, n: int) -> str | None:
         """The best verification status among the quotes attributed to source `n`; None if none."""
@@ -201,6 +203,7 @@ class Conversation:
     created: float = field(default_factory=time.time)
     updated: float = field(default_factory=time.time)
     turns: list[Turn] = field(default_factory=list)
+    newer: dict[str, Any] = field(default_factory=dict)  # as Turn.newer
 
     def history(self) -> list[dict[str, str]]:
         """Chat messages for the engine; cancelled answers stay out, being unfinished."""
@@ -224,28 +227,41 @@ class Conversation:
         return sum(1 for t in self.turns if t.role == "user")
 
     def to_json(self) -> dict[str, Any]:
-        return {"version": FORMAT_VERSION, **asdict(self)}
+        data = asdict(self)
+        for turn in data["turns"]:
+            turn.update(turn.pop("newer"))
+        return {**data.pop("newer"), "version": FORMAT_VERSION, **data}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Conversation:
+        """A conversation from its file. Fields this localrag does not know (a newer one wrote them) are no
+        damage: a turn's and the conversation's own are kept in `newer`, a source's or quote's are left out."""
         turns = []
         for raw in data.get("turns", []):
-            raw = dict(raw)
-            raw["sources"] = [SavedSource(**s) for s in raw.get("sources", [])]
-            raw["quotes"] = [SavedQuote(**q) for q in raw.get("quotes", [])]
-            raw["graph_paths"] = [
-                SavedPath([SavedStep(**step) for step in p.get("steps", [])], p.get("planner", ""),
-                          bool(p.get("supports_answer", False)))
+            known, newer = _split(Turn, raw)
+            known["sources"] = [SavedSource(**_split(SavedSource, s)[0]) for s in raw.get("sources", [])]
+            known["quotes"] = [SavedQuote(**_split(SavedQuote, q)[0]) for q in raw.get("quotes", [])]
+            known["graph_paths"] = [
+                SavedPath([SavedStep(**_split(SavedStep, step)[0]) for step in p.get("steps", [])],
+                          p.get("planner", ""), bool(p.get("supports_answer", False)))
                 for p in raw.get("graph_paths", [])
             ]
-            turns.append(Turn(**raw))
+            turns.append(Turn(**known, newer=newer))
         return cls(
             id=str(data["id"]),
             title=str(data.get("title", "")) or "Untitled",
             created=float(data.get("created", 0.0)),
             updated=float(data.get("updated", 0.0)),
             turns=turns,
+            newer=_split(cls, data)[1],
         )
+
+
+def _split(kind: type, raw: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """`raw` as (the fields dataclass `kind` has, the others); "version" is the file's, not a field."""
+    names = {f.name for f in fields(kind)} - {"newer"}
+    known = {k: v for k, v in raw.items() if k in names}
+    return known, {k: v for k, v in raw.items() if k not in names and k != "version"}
 
 
 def new_id() -> str:

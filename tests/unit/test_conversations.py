@@ -243,3 +243,27 @@ def test_saved_file_is_plain_json(localrag_home: Path) -> None:
     conv.turns.append(Turn("user", "[bold]hi[/]"))
     data = json.loads(store.save(conv).read_text(encoding="utf-8"))
     assert data["version"] == 1 and data["turns"][0]["text"] == "[bold]hi[/]"
+
+
+def test_fields_a_newer_localrag_wrote_are_no_damage_and_survive_a_continued_conversation(
+    localrag_home: Path,
+) -> None:
+    # Turn(**raw) refused a field it did not know: a conversation a newer localrag had continued was hidden from the
+    # list and called damaged, with `delete` as the fix.
+    store = ConversationStore()
+    conv = store.new()
+    conv.turns += [Turn("user", "how often?"), turn_from_answer(_answer(), "kettle how often?")]
+    path = store.save(conv)
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["pinned"] = True
+    data["turns"][1]["future_field"] = {"kept": [1, 2]}
+    data["turns"][1]["sources"][0]["future_score"] = 0.5
+    path.write_text(json.dumps(data), encoding="utf-8")
+
+    assert [c.id for c in store.list()] == [conv.id] and not store.damaged()
+    loaded = store.load(conv.id)
+    assert loaded.turns[1].sources[0].page == 3
+    loaded.turns.append(Turn("user", "and with lemon?"))
+    saved = json.loads(store.save(loaded).read_text(encoding="utf-8"))
+    assert saved["pinned"] is True and saved["turns"][1]["future_field"] == {"kept": [1, 2]}
+    assert "newer" not in saved and "newer" not in saved["turns"][0]
