@@ -366,18 +366,28 @@ def _file_text(path: Path) -> str:
 
 
 def _parsed(text: str, path: Path) -> dict[str, Any]:
+    """The settings in `text`, each read as its type. A name this localrag does not know is passed over (the
+    front ends say so: `unknown_settings`): a newer localrag's setting must not stop every command of this one,
+    as going back a version would, and `config set` keeps its line."""
     known = {f.name: _TYPES[str(f.type)] for f in fields(Settings)}
+    return {name: _coerce(name, known[name], value, str(path)) for name, value in _toml(text, path).items()
+            if name in known}
+
+
+def _toml(text: str, path: Path) -> dict[str, Any]:
     try:
-        raw = tomllib.loads(text)
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc})", "fix the file or delete it") from exc
-    values = {}
-    for name, value in raw.items():
-        if name not in known:
-            raise ConfigError(f"{path}: unknown setting '{name}'",
-                              f"fix its name, or take it out: localrag config unset {name}; known: {', '.join(known)}")
-        values[name] = _coerce(name, known[name], value, str(path))
-    return values
+
+
+def unknown_settings(config_file: Path | None = None) -> list[str]:
+    """One line for each name in the settings file that is no setting: what it is and how to take it out."""
+    path = config_file or paths.config_file()
+    names = [name for name in _toml(_file_text(path), path) if name not in _FIELDS]
+    return [f"{path}: '{name}' is no setting of this localrag, so it is passed over (a newer localrag's, or "
+            f"misspelt: `localrag config unset {name}` takes it out; `localrag config` lists the settings)"
+            for name in names]
 
 
 @dataclass(frozen=True)

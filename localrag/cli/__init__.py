@@ -28,6 +28,7 @@ from rich.text import Text
 from localrag import __version__, paths
 from localrag.cli.common import USAGE_EXIT
 from localrag.cli.console import make_console
+from localrag.config import unknown_settings
 from localrag.errors import ConfigError, LocalRagError
 from localrag.safe_text import line_text
 
@@ -88,6 +89,9 @@ def run(argv: Sequence[str] | None = None) -> int:
     err = make_console(stderr=True)
     try:
         _check_places(args)
+        if getattr(args, "config_command", None) != "unset":  # the command that takes such a name out
+            for line in unknown_settings(args.config):
+                err.print(Text(line_text(f"localrag: {line}"), style="yellow"), soft_wrap=True)
         if getattr(args, "handler", None) is None:  # no command: the chat app
             from localrag.cli.everyday import chat_command
 

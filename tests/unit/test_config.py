@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from localrag import paths
-from localrag.config import Settings, load_settings, setting_range, update_saved_settings
+from localrag.config import Settings, load_settings, setting_range, unknown_settings, update_saved_settings
 from localrag.errors import ConfigError
 
 pytestmark = pytest.mark.usefixtures("no_worker_threads")
@@ -34,9 +34,13 @@ def test_bad_values_name_their_origin(tmp_path: Path, monkeypatch: pytest.Monkey
     config.write_text("top_k = 'many'\n")
     with pytest.raises(ConfigError, match="c.toml: setting 'top_k' must be int"):
         load_settings(config)
-    config.write_text("colour = 1\n")
-    with pytest.raises(ConfigError, match="unknown setting 'colour'"):
-        load_settings(config)
+    # A name that is no setting (a newer localrag's) is passed over, and every front end says so: it must not
+    # stop this localrag's commands.
+    config.write_text("colour = 1\ntop_k = 7\n")
+    assert load_settings(config).top_k == 7
+    assert unknown_settings(config) == [
+        f"{config}: 'colour' is no setting of this localrag, so it is passed over (a newer localrag's, or misspelt: "
+        "`localrag config unset colour` takes it out; `localrag config` lists the settings)"]
     config.write_text("top_k = [\n")
     with pytest.raises(ConfigError, match="not valid TOML"):
         load_settings(config)

@@ -137,13 +137,17 @@ def test_a_misspelled_key_can_be_taken_out_and_a_folder_is_no_settings_file(
     file = paths.config_file()
     file.parent.mkdir(parents=True, exist_ok=True)
     file.write_text("top_k = 6  # mine\ntopk = 5\n")
-    assert run(["status"]) == 2
+    assert run(["status"]) == 0
     err = capsys.readouterr().err
-    assert "unknown setting 'topk' (fix its name, or take it out: localrag config unset topk;" in err
+    assert "'topk' is no setting of this localrag, so it is passed over (a newer localrag's, or misspelt: " \
+        "`localrag config unset topk` takes it out" in err
+    assert run(["config", "set", "top_k", "7"]) == 0  # keeps the line it does not know
+    assert file.read_text() == "top_k = 7  # mine\ntopk = 5\n"
+    capsys.readouterr()
     assert run(["config", "unset", "topk"]) == 0
     said = capsys.readouterr().err.strip().splitlines()  # that one line: not one per setting as well
     assert said == [f"topk: taken out of {file} (no setting has that name)"]
-    assert file.read_text() == "top_k = 6  # mine\n"
+    assert file.read_text() == "top_k = 7  # mine\n"
 
     folder = tmp_path / "settings.toml"
     folder.mkdir()
