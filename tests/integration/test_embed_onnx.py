@@ -20,7 +20,7 @@ from localrag.engine import Engine
 from localrag.errors import ConfigError, ModelError, StoreError
 from localrag.models import bundled_embedder_path
 from localrag.store import Store
-from localrag.types import IngestProgress
+from localrag.types import Chunk, Document, IngestProgress
 
 TEXTS = [
     "How do bees keep the hive warm in winter?",
@@ -58,7 +58,10 @@ def test_int8_is_close_but_named_apart(
     cosines = (int8.embed(TEXTS) * torch_vectors).sum(axis=1)
     assert cosines.min() > 0.95
     assert int8.name == f"{real_embedder.name}+int8"
-    Store(tmp_path / "db", embedder_name=real_embedder.name, dim=real_embedder.dim)
+    store = Store(tmp_path / "db", embedder_name=real_embedder.name, dim=real_embedder.dim)
+    # An index that holds a row: an empty one takes whichever embedder opens it (store_adopt.py).
+    doc = Document("d1", "/notes/a.md", "md", "h1", 10, 1.0, title="a")
+    store.write_batch([doc], [Chunk("d1:0", "d1", "/notes/a.md", 0, TEXTS[0], 0, len(TEXTS[0]))], torch_vectors[:1])
     with pytest.raises(StoreError, match=r"\+int8"):
         Store(tmp_path / "db", embedder_name=int8.name, dim=int8.dim)
 
