@@ -281,3 +281,35 @@ async def test_chat_log_starts_with_hint(app: LocalRagApp) -> None:
     async with app.run_test(size=(80, 24)):
         log = app.screen.query_one(ChatLog)
         assert "Ask a question" in _plain(log.query_one(".empty", Static))
+
+
+async def test_ctrl_up_and_down_select_an_earlier_answer_and_show_its_sources(app: LocalRagApp) -> None:
+    async with app.run_test(size=(80, 16)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, ChatScreen)
+        questions = ["how do I descale the kettle?", "how often should I do it?", "and with what?"]
+        for question in questions:
+            await _ask(pilot, question)
+            await wait_for(pilot, lambda: not screen.generating)
+        panel = screen.query_one(SourcesPanel)
+        log = screen.query_one(ChatLog)
+        answers = list(screen.query(AnswerView))
+        assert panel.turn is answers[2].turn
+
+        def first_in_view() -> bool:
+            return log.scroll_y <= answers[0].virtual_region.y < log.scroll_y + log.scrollable_content_region.height
+
+        assert not first_in_view()
+        # From the question box, which keeps the plain arrows for itself.
+        assert screen.query_one("#question", Input).has_focus
+        await pilot.press("ctrl+up", "ctrl+up")
+        await pilot.pause(0.1)
+        assert panel.turn is answers[0].turn
+        assert [a.has_class("-selected") for a in answers] == [True, False, False]
+        assert first_in_view()
+        await pilot.press("ctrl+up")  # the first stays selected
+        assert panel.turn is answers[0].turn
+        log.focus()
+        await pilot.press("ctrl+down")
+        assert panel.turn is answers[1].turn
+        assert [a.has_class("-selected") for a in answers] == [False, True, False]

@@ -22,6 +22,7 @@ from localrag.tui.screens.models import ModelsScreen
 from localrag.tui.screens.settings import SettingsScreen
 from localrag.tui.widgets.chat import AnswerView, UserMessage
 from localrag.tui.widgets.conversations import ConversationList
+from localrag.types import Document
 
 pytestmark = pytest.mark.anyio
 
@@ -407,3 +408,103 @@ async def test_the_app_says_once_that_documents_are_stale(fake_engine: FakeEngin
         app.refresh_status()
         await pilot.pause(0.2)
         assert [n.message for n in app._notifications] == [told]
+
+
+async def _refilled(pilot: Pilot, fake_engine: FakeEngine, before: int) -> None:
+    """Wait until the Library listed the documents again after `before` listings, and showed them."""
+    await wait_for(pilot, lambda: fake_engine.calls.count("documents") > before)
+    await pilot.pause(0.2)
+
+
+async def test_the_library_cursor_stays_on_its_document_when_a_dialog_closes(
+    app: LocalRagApp, fake_engine: FakeEngine
+) -> None:
+    from localrag.tui.screens.summary import SummaryScreen
+
+    listed = fake_engine.documents
+
+    def documents() -> list[Document]:  # counted: each listing the Library asks for
+        fake_engine.calls.append("documents")
+        return listed()
+
+    fake_engine.documents = documents  # type: ignore[method-assign]
+    async with app.run_test(size=(120, 40)) as pilot:
+        table, target = await _highlight_document(app, pilot, 2)
+        library = app.screen
+        before = fake_engine.calls.count("documents")
+        await pilot.press("s")
+        await wait_for(pilot, lambda: isinstance(app.screen, SummaryScreen))
+        assert app.screen.path == target  # type: ignore[attr-defined]
+        await pilot.press("escape")
+        await _refilled(pilot, fake_engine, before)  # closing the summary lists the documents anew
+        assert library.documents[table.cursor_row].path == target  # type: ignore[attr-defined]
+        before = fake_engine.calls.count("documents")
+        await pilot.press("f1")
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
+        await pilot.press("escape")
+        await _refilled(pilot, fake_engine, before)
+        assert library.documents[table.cursor_row].path == target  # type: ignore[attr-defined]
+        await pilot.press("r")  # reads again with no confirmation: it must be the highlighted one
+        await wait_for(pilot, lambda: f"ingest {[target]} force" in fake_engine.calls)
+
+
+async def test_forgetting_a_document_leaves_the_cursor_on_the_row_that_took_its_place(
+    app: LocalRagApp, fake_engine: FakeEngine
+) -> None:
+    async with app.run_test(size=(120, 40)) as pilot:
+        paths = sorted(d.path for d in fake_engine.documents())
+        table, target = await _highlight_document(app, pilot, 1)
+        await pilot.press("f")
+        await pilot.click("#choice-forget")
+        await wait_for(pilot, lambda: table.row_count == 2)
+        assert app.screen.documents[table.cursor_row].path == paths[2]  # type: ignore[attr-defined]
+
+
+def _screen_text(app: LocalRagApp) -> str:
+    """The text the screen shows now, line by line."""
+    return "\n".join("".join(s.text for s in strip) for strip in app.screen._compositor.render_strips())
+
+
+LONG_FOLDER = "/deeply nested folder with a rather long name/another level of folders/and one more 2026" * 2
+
+
+async def test_a_short_terminal_shows_the_dialogs_buttons_and_scrolls_their_text(app: LocalRagApp) -> None:
+    from localrag.errors import ModelError
+
+    async with app.run_test(size=(40, 15)) as pilot:
+        app.push_screen(ErrorScreen(ModelError(f"{LONG_FOLDER}/model.gguf: not found",
+                                               "point at a .gguf model file that exists"), "switching model"))
+        await wait_for(pilot, lambda: isinstance(app.screen, ErrorScreen))
+        await pilot.pause(0.1)
+        assert app.focused is not None and app.focused.id == "ok" and " OK " in _screen_text(app)
+        assert "What to do" not in _screen_text(app)
+        await pilot.press("end")  # the text scrolls while the button keeps the focus
+        await pilot.pause(0.1)
+        assert "What to do" in _screen_text(app) and " OK " in _screen_text(app)
+        await pilot.press("enter")
+        assert not isinstance(app.screen, ErrorScreen)
+        # A row of buttons wider than the dialog scrolls to the focused one.
+        app.push_screen(ChoiceScreen(f"Forget {LONG_FOLDER}/notes.md?", [("forget", "Forget"),
+                                                                        ("purge", "Forget and erase")]))
+        await wait_for(pilot, lambda: isinstance(app.screen, ChoiceScreen))
+        await pilot.pause(0.1)
+        assert " Cancel " in _screen_text(app)
+        await pilot.press("tab", "tab")
+        await pilot.pause(0.1)
+        assert app.focused is not None and app.focused.id == "choice-purge"
+        assert "Forget and erase" in _screen_text(app)
+
+
+async def test_a_source_on_a_short_terminal_gives_its_passage_rows(app: LocalRagApp) -> None:
+    from textual.containers import VerticalScroll
+
+    from localrag.tui.screens.chunk import ChunkScreen
+
+    source = SavedSource(1, "c1", "d1", f"{LONG_FOLDER}/report.md", "The northern budget is 340000 euros.",
+                         cited=True)
+    async with app.run_test(size=(40, 15)) as pilot:
+        app.push_screen(ChunkScreen(source, Turn("assistant", "340000 euros [1].", sources=[source])))
+        await wait_for(pilot, lambda: isinstance(app.screen, ChunkScreen))
+        await pilot.pause(0.1)
+        assert app.screen.query_one(VerticalScroll).region.height >= 3
+        assert "340000" in _screen_text(app)

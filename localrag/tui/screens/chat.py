@@ -95,6 +95,11 @@ class ChatScreen(LocalRagScreen):
         # Before the question box's own Ctrl+E (end of line; End does that too), which has the focus most of the time.
         Binding("ctrl+e", "export", "Export", priority=True),
         Binding("ctrl+g", "toggle_graph", "Graph mode", show=False),
+        # Ctrl+arrows: the question box and the lists keep the plain arrows, and Textual reads a terminal's Alt+Up
+        # as Esc then Up (Esc stops the answer). Named in F1's help, not the footer, which at 80 columns would
+        # push F2 and F3 out of sight.
+        Binding("ctrl+up", "select_answer(-1)", "Earlier answer", show=False),
+        Binding("ctrl+down", "select_answer(1)", "Later answer", show=False),
     ]
 
     class GraphAnswered(Message):
@@ -469,6 +474,17 @@ class ChatScreen(LocalRagScreen):
 
     def on_answer_view_selected(self, message: AnswerView.Selected) -> None:
         self._select(message.view)
+
+    def action_select_answer(self, step: int) -> None:
+        """Select the answer `step` answers before (negative) or after the selected one, as a click on it does,
+        and scroll it into view. With none selected (a conversation just opened) the panel shows the last one."""
+        answers = [view for view in self.query(AnswerView) if view.turn is not None]  # an answer being written has none
+        if not answers:
+            return
+        current = next((i for i, view in enumerate(answers) if view.has_class("-selected")), len(answers) - 1)
+        view = answers[max(0, min(len(answers) - 1, current + step))]
+        self._select(view)
+        view.scroll_visible(animate=False)
 
     def on_sources_panel_opened(self, message: SourcesPanel.Opened) -> None:
         self.open_source(message.source, message.turn)

@@ -66,8 +66,9 @@ class ChunkScreen(ModalScreen[None]):
     ChunkScreen > Vertical {
         width: 100; max-width: 100%; height: 90%; border: thick $primary; background: $surface;
     }
-    ChunkScreen .where { padding: 0 1; color: $text-muted; height: auto; }
-    ChunkScreen VerticalScroll { padding: 0 1; height: 1fr; }
+    /* A long path must not take the passage's rows on a short terminal: the header scrolls past 40%. */
+    ChunkScreen .where { padding: 0 1; color: $text-muted; height: auto; max-height: 40%; overflow-y: auto; }
+    ChunkScreen VerticalScroll { padding: 0 1; height: 1fr; min-height: 3; }
     """
     BINDINGS = [Binding("escape,q", "dismiss", "Close")]
 

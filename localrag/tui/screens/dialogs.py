@@ -9,27 +9,57 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
+from textual.containers import HorizontalScroll, Vertical, VerticalScroll
+from textual.screen import ModalScreen, ScreenResultType
 from textual.widgets import Button, Input, Label, Markdown, Static
 
 from localrag.errors import LocalRagError
 from localrag.safe_text import printable
 
+# The buttons are docked under the text, so on a short terminal the text scrolls (DialogBody) and the buttons stay
+# on screen; a row too wide for a narrow one scrolls sideways to the focused button.
 DIALOG_CSS = """
 {name} {{ align: center middle; }}
 {name} > Vertical {{
     width: 72; max-width: 95%; height: auto; max-height: 90%;
     border: thick $primary; background: $surface; padding: 1 2;
 }}
+{name} DialogBody {{ height: auto; max-height: 100%; }}
 {name} .title {{ text-style: bold; margin-bottom: 1; }}
 {name} .hint {{ color: $text-muted; margin-top: 1; }}
-{name} Horizontal {{ height: auto; align-horizontal: right; margin-top: 1; }}
+{name} DialogButtons {{
+    dock: bottom; height: auto; align-horizontal: right; margin-top: 1; scrollbar-size-horizontal: 0;
+}}
 {name} Button {{ margin-left: 1; }}
 """
 
 
-class ErrorScreen(ModalScreen[None]):
+class DialogBody(VerticalScroll, can_focus=False):
+    """A dialog's text. Not focusable: the focus stays on the buttons and the dialog's arrow keys scroll it."""
+
+
+class DialogButtons(HorizontalScroll, can_focus=False):
+    """A dialog's buttons; Textual scrolls the focused one into view."""
+
+
+class DialogScreen(ModalScreen[ScreenResultType]):
+    """A modal dialog whose DialogBody scrolls by keys while a button has the focus (buttons take no arrows)."""
+
+    BINDINGS = [
+        Binding("up", "scroll_body('scroll_up')", "Scroll up", show=False),
+        Binding("down", "scroll_body('scroll_down')", "Scroll down", show=False),
+        Binding("pageup", "scroll_body('scroll_page_up')", "Page up", show=False),
+        Binding("pagedown", "scroll_body('scroll_page_down')", "Page down", show=False),
+        Binding("home", "scroll_body('scroll_home')", "Top", show=False),
+        Binding("end", "scroll_body('scroll_end')", "Bottom", show=False),
+    ]
+
+    def action_scroll_body(self, how: str) -> None:
+        for body in self.query(DialogBody):
+            getattr(body, how)(animate=False)
+
+
+class ErrorScreen(DialogScreen[None]):
     """The one-line message of a LocalRagError and what to do about it."""
 
     DEFAULT_CSS = DIALOG_CSS.format(name="ErrorScreen") + "ErrorScreen > Vertical { border: thick $error; }"
@@ -42,19 +72,20 @@ class ErrorScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            title = self.error.title + (f" while {self.action}" if self.action else "")
-            yield Static(Text(title), classes="title")
-            yield Static(Text(printable(self.error.message)), id="error-message")
-            if self.error.hint:
-                yield Static(Text("What to do: " + printable(self.error.hint)), classes="hint")
-            with Horizontal():
+            with DialogBody():
+                title = self.error.title + (f" while {self.action}" if self.action else "")
+                yield Static(Text(title), classes="title")
+                yield Static(Text(printable(self.error.message)), id="error-message")
+                if self.error.hint:
+                    yield Static(Text("What to do: " + printable(self.error.hint)), classes="hint")
+            with DialogButtons():
                 yield Button("OK", variant="primary", id="ok")
 
     def on_button_pressed(self) -> None:
         self.dismiss(None)
 
 
-class ConfirmScreen(ModalScreen[bool]):
+class ConfirmScreen(DialogScreen[bool]):
     DEFAULT_CSS = DIALOG_CSS.format(name="ConfirmScreen")
     BINDINGS = [Binding("escape", "dismiss(False)", "Cancel"), Binding("y", "dismiss(True)", "Yes")]
 
@@ -65,8 +96,9 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(Text(self.question))
-            with Horizontal():
+            with DialogBody():
+                yield Static(Text(self.question))
+            with DialogButtons():
                 yield Button("Cancel", id="no")
                 yield Button(self.confirm, variant="error", id="yes")
 
@@ -77,7 +109,7 @@ class ConfirmScreen(ModalScreen[bool]):
         self.dismiss(event.button.id == "yes")
 
 
-class ChoiceScreen(ModalScreen[str | None]):
+class ChoiceScreen(DialogScreen[str | None]):
     """A question with Cancel and several ways to go on; dismisses with the chosen one's id, None on Cancel."""
 
     DEFAULT_CSS = DIALOG_CSS.format(name="ChoiceScreen")
@@ -90,8 +122,9 @@ class ChoiceScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(Text(self.question))
-            with Horizontal():
+            with DialogBody():
+                yield Static(Text(self.question))
+            with DialogButtons():
                 yield Button("Cancel", id="cancel")
                 for choice, label in self.choices:
                     yield Button(label, variant="error", id=f"choice-{choice}")
@@ -141,6 +174,7 @@ sources; everything stays on this machine.
 | Ctrl+R | show or hide the query each answer searched for (follow-ups are rewritten) |
 | Ctrl+E | export the conversation as Markdown (with its sources) |
 | Ctrl+G | graph mode: answer from the knowledge graph, with its reasoning paths |
+| Ctrl+Up / Ctrl+Down | select the earlier / later answer: the sources panel shows its sources (a click does too) |
 | Tab | move between the question box, the sources and the conversations |
 
 In **Sources**, `● cited` marks a source the answer cited (when the answer cited none itself, localrag

@@ -14,6 +14,7 @@ come back in the IngestReport and are listed when the run ends; they never stop 
 from __future__ import annotations
 
 import threading
+from bisect import bisect_left
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -224,8 +225,12 @@ class LibraryScreen(LocalRagScreen):
         self.post_message(DocumentsListed(documents, self.localrag.engine.stale_documents(documents)))
 
     def on_documents_listed(self, message: DocumentsListed) -> None:
-        self.documents = sorted(message.documents, key=lambda d: d.path)
         table = self.query_one("#documents", DataTable)
+        # A refill follows every closed dialog (on_screen_resume): the cursor stays on the document the user
+        # picked, or lands where it was in the path order if that one is gone, so the next `s`, `r` or `f`
+        # acts on the document the user sees highlighted, not on the first row.
+        highlighted = self._highlighted()
+        self.documents = sorted(message.documents, key=lambda d: d.path)
         table.clear()
         for d in self.documents:
             path = Path(d.path)
@@ -234,15 +239,22 @@ class LibraryScreen(LocalRagScreen):
                 Text(printable(path.name, multiline=False)), kind, Text(str(d.n_chunks)),
                 Text(size_text(d.size)), Text(printable(str(path.parent), multiline=False)), key=d.doc_id,
             )
+        if highlighted is not None and self.documents:
+            paths = [d.path for d in self.documents]
+            table.move_cursor(row=min(bisect_left(paths, highlighted.path), len(paths) - 1), animate=False)
         stale = f" · {len(message.stale)} stale ({STALE_LABEL}): R reads them again" if message.stale else ""
         table.border_subtitle = (f"{len(self.documents)} documents · s summarizes · r reads again · Delete forgets"
                                  f"{stale}")
 
+    def _highlighted(self) -> Document | None:
+        """The document under the table's cursor, if any."""
+        row = self.query_one("#documents", DataTable).cursor_row
+        return self.documents[row] if 0 <= row < len(self.documents) else None
+
     def action_forget(self) -> None:
-        table = self.query_one("#documents", DataTable)
-        if not self.documents or table.cursor_row is None or table.cursor_row >= len(self.documents):
+        doc = self._highlighted()
+        if doc is None:
             return
-        doc = self.documents[table.cursor_row]
 
         def answered(choice: str | None) -> None:
             if choice == "purge":
@@ -260,10 +272,10 @@ class LibraryScreen(LocalRagScreen):
         )
 
     def action_summarize(self) -> None:
-        table = self.query_one("#documents", DataTable)
-        if self.documents and table.cursor_row is not None and table.cursor_row < len(self.documents):
+        doc = self._highlighted()
+        if doc is not None:
             self.notify("Finding the key sentences…")
-            self._summarize(self.documents[table.cursor_row].path)
+            self._summarize(doc.path)
 
     @work(thread=True, exclusive=True, group="summarize", exit_on_error=False)
     def _summarize(self, path: str) -> None:
@@ -460,12 +472,10 @@ class LibraryScreen(LocalRagScreen):
 
     def action_reread(self) -> None:
         """Read the highlighted document again though its file is unchanged (`ingest --force`)."""
-        table = self.query_one("#documents", DataTable)
-        if not self.documents or table.cursor_row is None or table.cursor_row >= len(self.documents):
+        doc = self._highlighted()
+        if doc is None or self._ingest_running():
             return
-        if self._ingest_running():
-            return
-        path = self.documents[table.cursor_row].path
+        path = doc.path
         # A mail attachment's path names a document inside its message file: the file is what is read.
         self._start_ingest([Path(p) for p in holding_files([path]) or [path]], [], [], force=True)
 
