@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from localrag.errors import LocalRagError
+from localrag.safe_text import valid_text
 
 
 def checked_question(question: str) -> str:
-    """The question as every front end asks it: stripped, and not empty."""
-    question = question.strip()
+    """The question as every front end asks it: stripped, valid Unicode, and not empty."""
+    question = valid_text(question).strip()
     if not question:
         raise LocalRagError("the question is empty", "type a question about your documents")
     return question

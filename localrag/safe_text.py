@@ -22,8 +22,10 @@ Two problems live here, one function each:
 from __future__ import annotations
 
 import os
+import re
 
 _REPLACEMENT = "\ufffd"
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _ONE_LINE: dict[int, str] = {code: chr(0x2400 + code) for code in range(0x20)}
 _ONE_LINE[0x7F] = "\u2421"
 # C1 controls (0x9b is a one-byte CSI), the bidi embeddings/overrides/isolates that reorder what a
@@ -36,6 +38,13 @@ _MULTILINE = {code: text for code, text in _ONE_LINE.items() if code not in (0x0
 def printable(text: str, *, multiline: bool = True) -> str:
     """`text` with every control character and lone surrogate replaced by one visible character."""
     return text.translate(_MULTILINE if multiline else _ONE_LINE)
+
+
+def valid_text(text: str) -> str:
+    """`text` with each lone surrogate replaced by U+FFFD: what the tokenizers, llama.cpp and JSON take. A question
+    reaches localrag holding them from a byte that is not UTF-8 on the command line or on stdin (PEP 383), or from
+    a client that cut a string between the two halves of an emoji (JSON's "\\ud83d")."""
+    return _SURROGATE.sub(_REPLACEMENT, text)
 
 
 def line_text(text: str) -> str:

@@ -17,7 +17,7 @@ import dataclasses
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from localrag.safe_text import printable
+from localrag.safe_text import printable, valid_text
 from localrag.types import Answer, Chunk, Document, Hit, IngestReport
 
 if TYPE_CHECKING:
@@ -58,7 +58,7 @@ def search_json(query: str, hits: Sequence[Hit], choice: FusionChoice | None) ->
     fusion = choice.fusion if choice is not None else DEFAULT
     return {
         "schema": SEARCH_SCHEMA,
-        "query": query,
+        "query": valid_text(query),  # the words searched: a byte that was not UTF-8 is U+FFFD there too
         "fusion": {**dataclasses.asdict(fusion), "label": fusion.label, "chosen": choice is not None},
         "hits": [{"rank": position, **hit_json(hit)} for position, hit in enumerate(hits, start=1)],
     }

@@ -42,7 +42,7 @@ import threading
 import time
 import uuid
 from collections.abc import AsyncGenerator, Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
 from starlette.applications import Starlette
@@ -57,6 +57,7 @@ from localrag.answer.summary import MAX_KEY_SENTENCES
 from localrag.conversations import ConversationStore
 from localrag.errors import ConfigError, LocalRagError
 from localrag.questions import checked_question
+from localrag.safe_text import valid_text
 from localrag.serve.gate import ModelGate, QueueFullError, Ticket
 from localrag.serve.limits import DEFAULT_HOST, DEFAULT_PORT, Limits
 from localrag.shapes import (
@@ -72,9 +73,13 @@ from localrag.shapes import (
 from localrag.types import MAX_SEARCH_K, SEARCH_K, DoneEvent, TokenEvent
 
 if TYPE_CHECKING:
+    from types import FrameType
+
     from localrag.engine import Engine
     from localrag.retrieve import SearchFilters
     from localrag.types import Answer
+
+T = TypeVar("T")
 
 
 class ApiError(Exception):
@@ -146,6 +151,37 @@ class _TicketedStream(StreamingResponse):
             self.ticket.release()
 
 
+async def _unless_gone(
+    request: Request, cancel: threading.Event, work: Callable[[], Awaitable[T]], stopping: threading.Event
+) -> T | None:
+    """`work()`, or None when the client disconnects first: then `cancel` is set, so an answer being written stops
+    at its next token, and a wait in the queue ends, so the place goes to a client that still waits (a client
+    that timed out and retried kept its old requests answered, and the queue full, for nobody). The server
+    stopping sets `cancel` too, and the answer so far goes back."""
+    outcome: list[T] = []
+    failed: list[Exception] = []
+    async with anyio.create_task_group() as group:
+
+        async def watch() -> None:
+            while not stopping.is_set():
+                if await request.is_disconnected():
+                    cancel.set()
+                    group.cancel_scope.cancel()
+                    return
+                await anyio.sleep(0.25)
+            cancel.set()
+
+        group.start_soon(watch)
+        try:
+            outcome.append(await work())
+        except Exception as exc:  # raised past the group as it is, not wrapped in an exception group
+            failed.append(exc)
+        group.cancel_scope.cancel()
+    if failed:
+        raise failed[0]
+    return outcome[0] if outcome else None
+
+
 async def _json_body(request: Request, limits: Limits) -> dict[str, Any]:
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limits.max_body_bytes:
@@ -160,6 +196,8 @@ async def _json_body(request: Request, limits: Limits) -> dict[str, Any]:
         data = json.loads(body)
     except ValueError as exc:
         raise ApiError(400, f"the body is not valid JSON ({exc})") from exc
+    except RecursionError as exc:  # 100,000 nested brackets: no request localrag takes is nested past a few
+        raise ApiError(400, "the body is not a request localrag takes (JSON nested too deep)") from exc
     if not isinstance(data, dict):
         raise ApiError(400, "the body must be a JSON object")
     return data
@@ -243,9 +281,13 @@ def _vector(values: Any, encoding: str) -> Any:
     return [float(v) for v in values]
 
 
-def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None) -> ASGIApp:
-    """The ASGI app over `engine`; with a token, every request must carry it."""
+def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None,
+               stopping: threading.Event | None = None) -> ASGIApp:
+    """The ASGI app over `engine`; with a token, every request must carry it. `stopping`, once set (the server
+    was told to stop), ends the work requests run in threads: an ingest at its next file, an answer at its next
+    token, each answered with what it did, inside the server's grace period."""
     limits = limits or Limits()
+    stopping = stopping or threading.Event()
     gate = ModelGate(limits.queue_size)
     ingest_gate = ModelGate(queue_size=0, what="an ingest")
 
@@ -275,12 +317,17 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None)
         engine.check_sources(k)
         ticket = gate.reserve()
         completion_id, created = _completion_id(), int(time.time())
-        if not stream:
-            async with ticket:
-                answer = await run_in_threadpool(
-                    lambda: engine.ask(question, k=k, filters=filters, history=history))
-            return JSONResponse(completion_json(answer, completion_id, created))
         cancel = threading.Event()
+        if not stream:
+            async def answered() -> Answer:
+                async with ticket:
+                    return await run_in_threadpool(
+                        lambda: engine.ask(question, k=k, filters=filters, history=history, cancel=cancel))
+
+            answer = await _unless_gone(request, cancel, answered, stopping)
+            if answer is None:
+                return Response(status_code=499)  # nobody is left to read it (nginx's code for a client gone)
+            return JSONResponse(completion_json(answer, completion_id, created))
         model = engine.model_name()
 
         async def events() -> AsyncGenerator[str, None]:
@@ -289,6 +336,8 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None)
             answering = engine.stream(question, k=k, filters=filters, history=history, cancel=cancel)
             try:
                 async for event in iterate_in_threadpool(answering):
+                    if stopping.is_set():
+                        cancel.set()  # the rest of the answer comes back cut, as when the client stops it
                     if isinstance(event, TokenEvent):
                         yield _chunk_json(completion_id, created, model, {"content": event.text})
                     elif isinstance(event, DoneEvent):
@@ -323,6 +372,7 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None)
         encoding = data.get("encoding_format") or "float"
         if encoding not in ("float", "base64"):
             raise ApiError(400, f"encoding_format '{encoding}' is not supported; use float or base64")
+        texts = [valid_text(t) for t in texts]  # half an emoji ("\ud83d") is no text a tokenizer takes
         embedder = engine.embedder
         vectors = await run_in_threadpool(embedder.embed, texts)
         counts = await run_in_threadpool(embedder.token_counts, texts)
@@ -399,8 +449,9 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None)
             if not isinstance(flag, bool):
                 raise ApiError(400, f"`{name}` must be true or false")
         async with ingest_gate.reserve():
-            report = await run_in_threadpool(
-                lambda: engine.ingest(paths, include=include, exclude=exclude, force=force, stale=stale))
+            # Ctrl-C ends it as it ends the CLI's: what was read is committed, and the report says it was cancelled.
+            report = await run_in_threadpool(lambda: engine.ingest(
+                paths, include=include, exclude=exclude, force=force, stale=stale, cancel=stopping))
         return JSONResponse(ingest_report_json(report))
 
     async def forget(request: Request) -> Response:
@@ -502,6 +553,18 @@ def serve(engine: Engine, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, *,
     shown = f"[{bound[0]}]" if sock.family == socket.AF_INET6 else bound[0]
     # One line scripts (and tests) can wait for: the address actually bound, port 0 resolved.
     print(f"localrag: serving {engine.model_name()} on http://{shown}:{bound[1]}", file=sys.stderr, flush=True)
-    config = uvicorn.Config(create_app(engine, token=token, limits=limits), log_level="warning",
-                            timeout_graceful_shutdown=5)
-    uvicorn.Server(config).run(sockets=[sock])
+    stopping = threading.Event()
+
+    class Server(uvicorn.Server):
+        """uvicorn's server, which also tells the work running in threads that it is stopping: uvicorn waits for the
+        requests under way, and an ingest went on to its end, its client answered 500 when the grace ran out."""
+
+        def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+            stopping.set()
+            super().handle_exit(sig, frame)
+
+    # The grace a stopping request gets: a cancelled ingest still embeds and commits the files it read (its last
+    # batch) and refreshes the indexes, seconds on 2 cores; answers stop at their next token.
+    config = uvicorn.Config(create_app(engine, token=token, limits=limits, stopping=stopping), log_level="warning",
+                            timeout_graceful_shutdown=30)
+    Server(config).run(sockets=[sock])

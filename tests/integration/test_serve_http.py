@@ -125,6 +125,50 @@ def test_a_client_gone_mid_stream_gives_the_model_back(server: Running, engine: 
     assert server.request("GET", "/healthz")[2]["queue"]["running"] == 0
 
 
+def test_a_plain_answer_whose_client_has_gone_gives_its_place_back(engine: Engine) -> None:
+    # A non-streamed answer went on to its end for nobody, and its place in the queue with it: clients that timed
+    # out and retried filled the queue, and new ones were told the model was busy.
+    kept = engine.settings
+    engine.settings = kept.replace(max_answer_tokens=400)
+    running = Running(engine, limits=Limits(queue_size=1))
+    try:
+        body = json.dumps({"messages": [{"role": "user", "content": "Describe the Kestrel Point lighthouse, "
+                           "its keepers and its tower in detail."}]}).encode()
+        for _ in range(2):  # one answering, one waiting: the queue is full
+            client = socket.create_connection(("127.0.0.1", running.port), timeout=60)
+            client.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json"
+                           + f"\r\nContent-Length: {len(body)}\r\n\r\n".encode() + body)
+            threading.Event().wait(0.5)
+            client.close()
+        queue: dict[str, int] = {}
+        for _ in range(100):
+            queue = running.request("GET", "/healthz")[2]["queue"]
+            if queue["running"] == queue["waiting"] == 0:
+                break
+            threading.Event().wait(0.1)
+        assert queue["running"] == queue["waiting"] == 0, queue
+    finally:
+        engine.settings = kept
+        running.stop()
+
+
+def test_half_an_emoji_or_a_byte_that_is_no_utf8_is_a_question_like_any_other(server: Running) -> None:
+    # A client that cut a string between an emoji's halves sends "\ud83d": the tokenizer refused it, and /search,
+    # /v1/embeddings and the chat answered 500, a stream was cut without an error or [DONE].
+    raw = b'{"query": "lighthouse \\ud83d", "k": 1}'
+    status, _, found = server.request("POST", "/search", raw=raw)
+    assert status == 200 and found["query"] == "lighthouse \ufffd" and found["hits"]
+    status, _, vectors = server.request("POST", "/v1/embeddings", raw=b'{"input": ["keeper \\udcff"]}')
+    assert status == 200 and len(vectors["data"][0]["embedding"]) == 384
+    chat = b'{"stream": true, "messages": [{"role": "user", "content": "old"}, {"role": "assistant", ' \
+           b'"content": "\\ud800"}, {"role": "user", "content": "When was the lighthouse lit? \\ud83d"}]}'
+    status, _, streamed = server.request("POST", "/v1/chat/completions", raw=chat)
+    assert status == 200 and streamed.rstrip().endswith(b"data: [DONE]") and b'"error"' not in streamed
+    nested = b"[" * 9_000  # under this server's 10,000-byte limit, past the JSON parser's depth
+    status, _, refused = server.request("POST", "/search", raw=nested)
+    assert status == 400 and "nested too deep" in refused["error"]["message"]
+
+
 def test_an_answer_cut_at_the_token_limit_finishes_with_length(server: Running, engine: Engine) -> None:
     from openai import OpenAI
 
