@@ -42,7 +42,7 @@ from localrag.engine_collections import Collections
 from localrag.engine_graph import GraphMode
 from localrag.engine_status import Information
 from localrag.errors import ConfigError, LocalRagError, ModelError
-from localrag.forget import Forgotten, conversations_keeping, derived_folders, forget_targets
+from localrag.forget import Forgotten, conversations_keeping, derived_folders, forget_path
 from localrag.models import (
     BUNDLED_GENERATOR,
     BUNDLED_NAME,
@@ -52,7 +52,7 @@ from localrag.models import (
     trained_on_whole_chunks,
 )
 from localrag.questions import checked_question
-from localrag.safe_text import path_text
+from localrag.safe_text import path_text, valid_text
 from localrag.sizes import count_text
 from localrag.types import (
     MAX_SEARCH_K,
@@ -481,19 +481,27 @@ class Engine(GraphMode, Collections, Information):
         watch(self, folders, settle=settle, stop=stop, on_event=on_event, ready=ready,
               purge=self.settings.watch_purge if purge is None else purge, conversations=conversations)
 
-    def _documents_at(self, path: str | Path, *, under: bool) -> list[Document]:
-        """The indexed documents at `path` (and, with `under`, every one below it); a LocalRagError when none."""
-        targets = forget_targets(path)
-        docs = [
-            d
-            for d in self.store.documents()
-            if any(Path(d.path) == target or (under and Path(d.path).is_relative_to(target)) for target in targets)
-        ]
+    def _documents_at(self, path: str | Path, *, under: bool, named_only: bool = False) -> list[Document]:
+        """The indexed documents at `path` (and, with `under`, every one below it); a LocalRagError when none.
+
+        A link stands for the documents under its own path (`forget_path`) and, unless `named_only`, for its
+        target's too, where an ingest of a folder indexes a link inside it. `forget` asks `named_only`: it removes
+        what is indexed under the path given, never a file the link leads to (that one may be indexed from its own
+        folder too)."""
+        named = forget_path(path)
+        real = Path(path_text(Path(path).expanduser().resolve()))
+        documents = self.store.documents()
+
+        def at(places: set[Path]) -> list[Document]:
+            return [d for d in documents
+                    if any(Path(d.path) == p or (under and Path(d.path).is_relative_to(p)) for p in places)]
+
+        docs = at({named} if named_only else {named, real})
         if not docs:
-            raise LocalRagError(
-                f"{path_text(Path(path).expanduser().resolve())}: not in the index",
-                "`localrag documents` lists what is indexed",
-            )
+            hint = "`localrag documents` lists what is indexed"
+            if real != named and at({real}):
+                hint = f"it is a link to {real}, indexed under that path: `localrag forget {real}` forgets it"
+            raise LocalRagError(f"{named}: not in the index", hint)
         return docs
 
     def forget(
@@ -517,7 +525,7 @@ class Engine(GraphMode, Collections, Information):
             self.store.catch_up()
             for path in paths:
                 try:
-                    ids.update(dict.fromkeys(d.doc_id for d in self._documents_at(path, under=True)))
+                    ids.update(dict.fromkeys(d.doc_id for d in self._documents_at(path, under=True, named_only=True)))
                 except LocalRagError:
                     if not purge:
                         raise
@@ -529,7 +537,7 @@ class Engine(GraphMode, Collections, Information):
                 self.graph.drop_old_versions()
                 self._drop_unfinished_reembedding()
         kept = conversations_keeping(conversations, paths, purge=purge) if conversations is not None else []
-        return Forgotten([path_text(Path(path).expanduser().resolve()) for path in paths], len(ids), removed, purge,
+        return Forgotten([str(forget_path(path)) for path in paths], len(ids), removed, purge,
                          kept, derived_folders() if purge else [])
 
     def _drop_unfinished_reembedding(self) -> None:
@@ -578,6 +586,7 @@ class Engine(GraphMode, Collections, Information):
         """Hybrid search: each hit keeps both legs' ranks and scores beside its fused score; `k` from 1 to
         MAX_SEARCH_K passages (the rule of the CLI, the API and MCP, which ask for SEARCH_K unless told), by
         default the `top_k` setting."""
+        query = valid_text(query)
         if not query.strip():
             raise LocalRagError("the query is empty", "type some words to search for")
         if k is not None and not 1 <= k <= MAX_SEARCH_K:
@@ -668,6 +677,7 @@ class Engine(GraphMode, Collections, Information):
         from localrag.answer.pipeline import answer_events, holds_own_words, leaning_query, refusal
 
         question = checked_question(question)
+        history = [{**m, "content": valid_text(m.get("content", ""))} for m in history or []]
         self.check_sources(k)
         # The model file is checked before retrieval, so a bad --model fails fast and alone.
         generator = None if self.settings.answer_mode == "extract" else self.generator

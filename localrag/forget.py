@@ -9,7 +9,6 @@ and a saved source of a forgotten file keeps its place (number, path, where in t
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -75,10 +74,20 @@ def derived_folders() -> list[tuple[str, str]]:
             if (root / name).is_dir() and any(p.is_file() for p in (root / name).rglob("*"))]
 
 
-def forget_targets(path: str | Path) -> set[Path]:
-    """The paths a forgotten `path` stands for, as `Engine` names documents: its real path, and a link's own."""
+def forget_path(path: str | Path) -> Path:
+    """The path a forgotten `path` stands for, as an ingest names documents: a link to a file (or one that leads
+    nowhere) by its own name in its real folder, where an ingest indexes a named link or one leaving a folder;
+    anything else by its real path. Never a link's target besides: that is a file the user did not name, indexed
+    under its own path if at all (from its folder, say), and not forgotten with the link."""
     given = Path(path).expanduser()
-    return {Path(path_text(given.resolve())), Path(path_text(Path(os.path.abspath(given))))}
+    if given.is_symlink() and not given.is_dir():
+        return Path(path_text(given.absolute().parent.resolve() / given.name))
+    return Path(path_text(given.resolve()))
+
+
+def forget_targets(path: str | Path) -> set[Path]:
+    """`forget_path` as a set, for matching saved sources against several forgotten paths at once."""
+    return {forget_path(path)}
 
 
 def _is_under(source_path: str, targets: Iterable[Path]) -> bool:

@@ -65,7 +65,7 @@ def _walk(
 ) -> Iterator[Path]:
     """Absolute paths to ingest under `root`: real paths, or a link's own path when it leaves the root."""
     def unreadable(exc: OSError) -> None:
-        problems.append((str(exc.filename or root), f"cannot list the folder ({exc.strerror or exc}): skipped"))
+        problems.append((str(exc.filename or root), f"cannot list the folder ({exc.strerror or exc})"))
 
     own = paths_.own_folders()
     for folder, dirnames, filenames in os.walk(root, onerror=unreadable):
@@ -92,7 +92,7 @@ def _walk(
                     continue
                 target = path.resolve()
             except OSError as exc:  # a path past the OS length limit, a link loop
-                problems.append((str(path), f"cannot be read ({exc.strerror or exc}): skipped"))
+                problems.append((str(path), f"cannot be read ({exc.strerror or exc})"))
                 continue
             if target.is_relative_to(root):
                 # The walk takes the target itself if its own place passes the rules (a link must not carry a
@@ -101,7 +101,7 @@ def _walk(
             if follow_links_outside:
                 yield path
             else:
-                problems.append((str(path), f"a link to {target}, outside {root}: skipped "
+                problems.append((str(path), f"a link to {target}, outside {root} "
                                  "(set follow_links_outside = true to index it under the link's path)"))
 
 
@@ -133,8 +133,7 @@ def discover(
     own = paths_.own_folders()
     for root in roots:
         if not own_roots and any(root.is_relative_to(folder) for folder in own):
-            problems.append((str(root), "inside localrag's own folders (its index, settings, cache or models): "
-                                        "skipped"))
+            problems.append((str(root), "inside localrag's own folders (its index, settings, cache or models)"))
             continue
         if root.is_dir():
             found.update(_walk(root, include, exclude, problems, follow_links_outside))

@@ -2,7 +2,10 @@
 
 Why it is shaped this way:
 - A content hash per file decides the work: equal hash -> skipped; new or different -> (re)chunked;
-  a document whose file is gone from a folder being ingested -> forgotten. An unchanged file that was
+  a document whose file is gone from a folder being ingested (deleted, a folder now, or a link now to a file
+  indexed under its real path) -> forgotten; one whose folder cannot be searched is kept, not known to be
+  gone. A path given that is missing is refused, naming the documents still indexed under it (a drive not
+  mounted must not empty the index). An unchanged file that was
   read differently from how it would be now (`ingest.readings`: an older loader, other chunk settings)
   is counted as stale, and read again only when asked (`stale`), so an upgrade never starts hours of
   re-embedding on its own.
@@ -30,8 +33,10 @@ Why it is shaped this way:
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
+import shlex
 import stat
 import threading
 import time
@@ -50,6 +55,7 @@ from localrag.ingest.loaders import file_type
 from localrag.ingest.parts import load_parts, part_path
 from localrag.ingest.readings import chunk_size, reading, stale_reason
 from localrag.safe_text import line_text, path_text
+from localrag.sizes import count_text
 from localrag.types import Chunk, Document, FileError, IngestProgress, IngestReport, LoadedText
 
 if TYPE_CHECKING:
@@ -114,6 +120,42 @@ def _is_under(path: str, folders: Sequence[Path]) -> bool:
     return any(Path(path).is_relative_to(folder) for folder in folders)
 
 
+def _gone(path: str, present: set[str]) -> bool:
+    """Whether the file a document (of a folder being ingested, not met by its walk) was read from is known to be
+    gone from its place: deleted, replaced by a folder or anything but a file, or reached through a link now, to
+    a file this walk took (`present`) under its real path, where a fresh index holds it once (README: links).
+    A file whose folder the OS refuses to search is not known to be gone: its documents stay."""
+    where = Path(path)
+    try:
+        info = where.stat()
+    except (FileNotFoundError, NotADirectoryError):
+        return True
+    except OSError as exc:  # a link that loops is gone like one that leads nowhere; EACCES and the like are not
+        return exc.errno == errno.ELOOP
+    if not stat.S_ISREG(info.st_mode):
+        return True
+    real = path_text(where.resolve())
+    return real != path and real in present
+
+
+def _refuse_missing(paths: Sequence[Path], store: Store) -> None:
+    """A path that is not there but still has documents indexed under it is refused naming how many and the
+    command that removes them. They are not removed here: a missing path may be a drive not mounted just now."""
+    missing = [p for p in (Path(p).expanduser() for p in paths) if not p.exists() and not p.is_symlink()]
+    if not missing:
+        return
+    store.catch_up()
+    documents = [Path(d.path) for d in store.documents()]
+    for path in missing:
+        where = Path(path_text(path.resolve()))
+        held = sum(d == where or d.is_relative_to(where) for d in documents)
+        if held:
+            is_, them = ("is", "it") if held == 1 else ("are", "them")
+            raise LoaderError(f"{where}: no such file or folder, but {count_text(held, 'document')} {is_} still "
+                              "indexed under it", f"`localrag forget {shlex.quote(str(where))}` removes {them}; if "
+                              "it is on a drive not mounted now, mount it and ingest again")
+
+
 def run_ingest(
     paths: Sequence[Path],
     *,
@@ -135,6 +177,7 @@ def run_ingest(
     started = time.monotonic()
     report = IngestReport()
     problems: list[tuple[str, str]] = []
+    _refuse_missing(paths, store)
     # The paths as given: discover keeps a named link's own path (resolving it here would lose it). It checks
     # them first: a link that loops is its one-line error, not resolve()'s RuntimeError below.
     files = list(discover(paths, include, exclude, problems, settings.follow_links_outside, own_roots))
@@ -216,7 +259,7 @@ def run_ingest(
         gone = [
             d
             for d in store.documents()
-            if d.path not in present and _is_under(d.path, folders) and not Path(d.path).exists()
+            if d.path not in present and _is_under(d.path, folders) and _gone(d.path, present)
         ]
         if gone:
             store.delete_documents([d.doc_id for d in gone])

@@ -128,7 +128,7 @@ def test_paths_past_the_os_limit_are_named(tmp_path: Path, monkeypatch: pytest.M
     monkeypatch.setattr(Path, "is_file", is_file)
     problems: list[tuple[str, str]] = []
     assert list(discover([tmp_path], problems=problems)) == [(tmp_path / "ok.txt").resolve()]
-    assert problems == [(str(tmp_path.resolve() / "long.txt"), "cannot be read (File name too long): skipped")]
+    assert problems == [(str(tmp_path.resolve() / "long.txt"), "cannot be read (File name too long)")]
 
 
 def test_unreadable_folders_are_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -152,7 +152,7 @@ def test_unreadable_folders_are_named(tmp_path: Path, monkeypatch: pytest.Monkey
     finally:
         locked.chmod(0o755)
     assert found == [(tmp_path / "ok.txt").resolve()]
-    assert problems == [(str(locked), "cannot list the folder (Permission denied): skipped")]
+    assert problems == [(str(locked), "cannot list the folder (Permission denied)")]
 
 
 def test_localrag_own_folders_are_left_out_wherever_its_home_is(localrag_home: Path, tmp_path: Path) -> None:
@@ -174,7 +174,7 @@ def test_localrag_own_folders_are_left_out_wherever_its_home_is(localrag_home: P
     problems: list[tuple[str, str]] = []
     assert list(discover([localrag_home / "data"], problems=problems)) == []
     assert problems == [(str(localrag_home / "data"), "inside localrag's own folders (its index, settings, cache or "
-                                                       "models): skipped")]
+                                                       "models)")]
 
 
 def test_a_link_inside_the_folder_carries_nothing_past_the_rules(tree: Path) -> None:

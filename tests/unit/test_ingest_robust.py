@@ -19,7 +19,7 @@ import pytest
 from localrag.config import Settings
 from localrag.embed import HashEmbedder
 from localrag.engine import Engine
-from localrag.errors import LoaderError, StoreError
+from localrag.errors import LoaderError, LocalRagError, StoreError
 from localrag.ingest import chunker
 from localrag.ingest.chunker import chunk_document
 from localrag.ingest.loaders import load_file
@@ -434,3 +434,108 @@ def test_a_link_named_explicitly_is_indexed_under_its_own_path(localrag_home: Pa
     link.unlink()  # the link gone: an ingest of its folder removes it, the target stays
     assert engine.ingest([docs]).removed == 1 and engine.documents() == []
     assert (elsewhere / "secret.txt").is_file()
+
+
+def test_a_file_replaced_by_a_link_to_its_new_place_in_the_folder_leaves_the_index(
+        localrag_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    docs = (tmp_path / "docs").resolve()
+    (docs / "real").mkdir(parents=True)
+    (docs / "alpha.md").write_text("# Alpha\n\nThe alpha project uses a heron mascot.\n")
+    (docs / "beta.txt").write_text("The beta warehouse stores saffron.\n")
+    engine = Engine(Settings(), embedder=HashEmbedder(dim=32))
+    engine.ingest([docs])
+    (docs / "alpha.md").rename(docs / "real" / "alpha.md")
+    (docs / "alpha.md").symlink_to("real/alpha.md")
+    report = engine.ingest([docs])
+    assert report.removed_paths == [str(docs / "alpha.md")] and report.added_paths == [str(docs / "real" / "alpha.md")]
+    held = [d.path for d in engine.documents()]
+    monkeypatch.setenv("LOCALRAG_HOME", str(tmp_path / "fresh"))
+    fresh = Engine(Settings(), embedder=HashEmbedder(dim=32))
+    fresh.ingest([docs])
+    assert held == [d.path for d in fresh.documents()] == [str(docs / "beta.txt"), str(docs / "real" / "alpha.md")]
+
+
+def test_forget_of_a_link_forgets_what_is_indexed_under_the_link_not_its_target(
+        localrag_home: Path, tmp_path: Path) -> None:
+    docs = (tmp_path / "docs").resolve()
+    (docs / "real").mkdir(parents=True)
+    (docs / "real" / "alpha.md").write_text("# Alpha\n\nThe alpha project uses a heron mascot.\n")
+    link = docs / "alpha.md"
+    link.symlink_to("real/alpha.md")
+    engine = Engine(Settings(), embedder=HashEmbedder(dim=32))
+    engine.ingest([link])  # named: indexed under the link's own path
+    engine.ingest([docs / "real"])  # its target, from its own folder
+    forgotten = engine.forget(link)
+    assert forgotten.paths == [str(link)] and forgotten.documents == 1
+    assert [d.path for d in engine.documents()] == [str(docs / "real" / "alpha.md")]
+    with pytest.raises(LocalRagError) as info:  # nothing is left under the link's path: the target is named
+        engine.forget(link)
+    assert f"`localrag forget {docs / 'real' / 'alpha.md'}`" in str(info.value)
+    assert [d.path for d in engine.documents()] == [str(docs / "real" / "alpha.md")]
+
+
+def test_a_file_replaced_by_a_folder_of_its_name_leaves_the_index(engine: Engine, tmp_path: Path) -> None:
+    docs = _folder(tmp_path, {b"delta.txt": b"Rail travel is second class.\n", b"beta.txt": b"Saffron crates.\n"})
+    engine.ingest([docs])
+    (docs / "delta.txt").unlink()
+    (docs / "delta.txt").mkdir()
+    (docs / "delta.txt" / "inner.txt").write_text("The omega valve opens at dawn.\n")
+    report = engine.ingest([docs])
+    assert report.removed_paths == [str(docs / "delta.txt")]
+    assert report.added_paths == [str(docs / "delta.txt" / "inner.txt")]
+    assert [d.path for d in engine.documents()] == [str(docs / "beta.txt"), str(docs / "delta.txt" / "inner.txt")]
+
+
+def test_a_folder_that_cannot_be_listed_is_named_and_its_documents_stay(
+        engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    docs = _folder(tmp_path, {b"gamma.txt": b"The gamma turbine makes twelve megawatts.\n"})
+    locked = docs / "sub"
+    locked.mkdir()
+    (locked / "beta.txt").write_text("The beta warehouse stores saffron.\n")
+    engine.ingest([docs])
+    (docs / "delta.txt").write_text("Rail travel is second class.\n")
+    if os.geteuid() == 0:
+        # Root lists and searches any folder: refuse this one's listing, and a look at a path inside it, the way
+        # the OS refuses a user a folder whose mode is 000.
+        real_scandir, real_stat = os.scandir, os.stat
+
+        def scandir(path: Any) -> Any:
+            if Path(os.fsdecode(path)) == locked:
+                raise PermissionError(errno.EACCES, "Permission denied", os.fsdecode(path))
+            return real_scandir(path)
+
+        def refusing_stat(path: Any, *args: Any, **kwargs: Any) -> os.stat_result:
+            if isinstance(path, (str, bytes, os.PathLike)) and Path(os.fsdecode(path)).is_relative_to(locked) \
+                    and Path(os.fsdecode(path)) != locked:
+                raise PermissionError(errno.EACCES, "Permission denied", os.fsdecode(path))
+            return real_stat(path, *args, **kwargs)
+
+        monkeypatch.setattr(os, "scandir", scandir)
+        monkeypatch.setattr(os, "stat", refusing_stat)
+    locked.chmod(0)
+    try:
+        report = engine.ingest([docs])
+    finally:
+        locked.chmod(0o755)
+    assert [(e.path, e.reason) for e in report.errors] == [
+        (str(locked), f"{locked}: cannot list the folder (Permission denied)")]
+    assert report.removed == 0 and report.added_paths == [str(docs / "delta.txt")] and report.unchanged == 1
+    assert [d.path for d in engine.documents()] == [str(docs / "delta.txt"), str(docs / "gamma.txt"),
+                                                    str(locked / "beta.txt")]
+
+
+def test_a_missing_folder_with_documents_still_indexed_says_how_to_remove_them(
+        engine: Engine, tmp_path: Path) -> None:
+    old = (tmp_path / "docs" / "old").resolve()
+    old.mkdir(parents=True)
+    (old / "theta.txt").write_text("The theta orchard grows quinces.\n")
+    engine.ingest([old])
+    old.rename(old.parent / "new")
+    with pytest.raises(LoaderError) as info:
+        engine.ingest([old])
+    assert str(info.value) == (f"{old}: no such file or folder, but 1 document is still indexed under it "
+                               f"(`localrag forget {old}` removes it; if it is on a drive not mounted now, mount it "
+                               "and ingest again)")
+    assert [d.path for d in engine.documents()] == [str(old / "theta.txt")]  # not removed: it may be unmounted
+    with pytest.raises(LoaderError, match=r"no such file or folder \(check the path\)"):
+        engine.ingest([tmp_path / "never-there"])
