@@ -25,6 +25,7 @@ remaining source cut at a word boundary.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from localrag.errors import ModelError
 from localrag.generate import Generator
@@ -92,11 +93,41 @@ def _clean_history(history: list[dict[str, str]] | None) -> list[dict[str, str]]
     return turns
 
 
-def _drop_oldest_exchange(history: list[dict[str, str]]) -> list[dict[str, str]]:
-    rest = history[1:]
-    while rest and rest[0]["role"] != "user":
-        rest = rest[1:]
-    return rest
+# Tokens a chat template puts around each message at the least (a role and its start and end markers).
+_MARKER_TOKENS = 3
+
+
+def _possible_history(turns: list[dict[str, str]], generator: Generator, budget: int) -> list[dict[str, str]]:
+    """The newest whole exchanges of `turns` that could fit `budget` at all: older ones, whose texts with the newer
+    ones' are over it alone, would only be dropped later, the whole chat rendered and counted again for each (a
+    client's 3,000 short messages held the server for minutes)."""
+    total = 0
+    for start in range(len(turns) - 1, -1, -1):
+        total += generator.count_tokens(turns[start]["content"]) + _MARKER_TOKENS
+        if total > budget:
+            return _newest_exchanges(turns, start + 1)
+    return turns
+
+
+def _newest_exchanges(turns: list[dict[str, str]], start: int) -> list[dict[str, str]]:
+    """`turns` from `start` on, less the answers at its head that lost their question."""
+    while start < len(turns) and turns[start]["role"] != "user":
+        start += 1
+    return turns[start:]
+
+
+def _fitting_history(turns: list[dict[str, str]], fits: Callable[[list[dict[str, str]]], bool]) -> list[dict[str, str]]:
+    """The most newest whole exchanges for which `fits` holds ([] when none does), the oldest dropped first; found
+    by halving, since each try renders and counts the whole chat."""
+    starts = [i for i, turn in enumerate(turns) if turn["role"] == "user"]
+    low, high = 0, len(starts)  # starts[j]: the history kept from the j-th question on; len(starts): none
+    while low < high:
+        middle = (low + high) // 2
+        if fits(turns[starts[middle]:]):
+            high = middle
+        else:
+            low = middle + 1
+    return turns[starts[low]:] if low < len(starts) else []
 
 
 def build_messages(
@@ -111,17 +142,12 @@ def build_messages(
     """Chat messages for `question` over `hits` (best first) and the hits used, numbered from 1; `texts`, one per
     hit, stand for the chunks' whole text (`prompt_sentences`)."""
     budget = generator.n_ctx - max_answer_tokens
-    turns = _clean_history(history)
+    turns = _possible_history(_clean_history(history), generator, budget)
     if not hits:
-        plain = [
-            {"role": "system", "content": NO_SOURCES_SYSTEM_PROMPT},
-            *turns,
-            {"role": "user", "content": question.strip()},
-        ]
-        while turns and generator.prompt_tokens(plain) > budget:
-            turns = _drop_oldest_exchange(turns)
-            plain = [plain[0], *turns, plain[-1]]
-        return plain, []
+        system = {"role": "system", "content": NO_SOURCES_SYSTEM_PROMPT}
+        asked = {"role": "user", "content": question.strip()}
+        turns = _fitting_history(turns, lambda kept: generator.prompt_tokens([system, *kept, asked]) <= budget)
+        return [system, *turns, asked], []
 
     bodies = texts if texts is not None else [hit.chunk.text for hit in hits]
     blocks = [format_source(n, hit, body) for n, (hit, body) in enumerate(zip(hits, bodies, strict=True), start=1)]
@@ -133,8 +159,8 @@ def build_messages(
         keep -= 1
     while keep > 1 and generator.prompt_tokens(messages_for(question, blocks[:keep], turns)) > budget:
         keep -= 1
-    while turns and generator.prompt_tokens(messages_for(question, blocks[:keep], turns)) > budget:
-        turns = _drop_oldest_exchange(turns)
+    turns = _fitting_history(
+        turns, lambda kept: generator.prompt_tokens(messages_for(question, blocks[:keep], kept)) <= budget)
     used = hits[:keep]
     messages = messages_for(question, blocks[:keep], turns)
     if generator.prompt_tokens(messages) <= budget:

@@ -147,6 +147,28 @@ def test_history_goes_before_the_question_and_old_turns_make_room() -> None:
     assert generator.prompt_tokens(messages) <= 250
 
 
+def test_a_history_of_thousands_of_messages_is_cut_to_what_fits_with_few_renderings() -> None:
+    # Dropped one exchange at a time, each time rendering and counting the whole chat, 3,000 short messages held
+    # the server for minutes.
+    class Counting(WordGenerator):
+        renderings = 0
+
+        def prompt_tokens(self, messages: list[dict[str, str]]) -> int:
+            self.renderings += 1
+            return super().prompt_tokens(messages)
+
+    history = [{"role": role, "content": f"hive {n}"} for n in range(1500) for role in ("user", "assistant")]
+    generator = Counting(n_ctx=400)
+    for hits in ([make_hit(words(50))], []):
+        generator.renderings = 0
+        messages, _ = build_messages("follow up?", hits, generator, max_answer_tokens=150, history=history)
+        kept = messages[1:-1]
+        assert kept == history[-len(kept):] and kept[-1]["content"] == "hive 1499"
+        older = history[-len(kept) - 2 : -len(kept)]  # the exchange before: one more would not fit
+        assert generator.prompt_tokens(messages) <= 250 < generator.prompt_tokens([messages[0], *older, *messages[1:]])
+        assert generator.renderings < 30
+
+
 def test_a_refusal_sent_back_in_the_history_stays_out_of_the_prompt() -> None:
     # An API client returns every assistant message it got; saved conversations leave refusals out already.
     history = [
