@@ -124,12 +124,17 @@ def _gone(path: str, present: set[str]) -> bool:
     """Whether the file a document (of a folder being ingested, not met by its walk) was read from is known to be
     gone from its place: deleted, replaced by a folder or anything but a file, or reached through a link now, to
     a file this walk took (`present`) under its real path, where a fresh index holds it once (README: links).
-    A file whose folder the OS refuses to search is not known to be gone: its documents stay."""
+    A file whose folder the OS refuses to search is not known to be gone: its documents stay. A part of a file
+    (a mail's attachment, `mail.eml/report.pdf`) is gone with that file, or when the file was read again without
+    it; a file this walk left out (`--include '*.md'`) keeps its parts as it keeps itself."""
     where = Path(path)
     try:
         info = where.stat()
-    except (FileNotFoundError, NotADirectoryError):
+    except FileNotFoundError:
         return True
+    except NotADirectoryError:
+        holder = next((p for p in where.parents if p.is_file()), None)
+        return holder is None or path_text(holder) in present
     except OSError as exc:  # a link that loops is gone like one that leads nowhere; EACCES and the like are not
         return exc.errno == errno.ELOOP
     if not stat.S_ISREG(info.st_mode):

@@ -129,6 +129,9 @@ def test_pipeline_reports_ocr_and_indexes_mail_attachments(
     again = engine.ingest([folder])
     assert (again.unchanged, again.removed) == (2, 0)
     assert len(engine.documents()) == 3
+    # A walk that leaves the mail out keeps its attachment as it keeps the mail (the attachment was forgotten).
+    assert engine.ingest([folder], include=["*.png"]).removed == 0
+    assert len(engine.documents()) == 3
     message.clear_content()
     message.set_content("No rota this week.")
     mail.write_bytes(message.as_bytes())
