@@ -12,9 +12,11 @@ source is still looked for word for word in the others, and where one holds it t
 (`Quote.found_in`): a small model often copies the right sentence under the wrong number (a RAFT-tuned
 135M model did so in 73 of 78 answers whose quote was not found; benchmarks/README.md, "RAFT in the sentence
 layout"), and "not found" alone would read as an invented quote. Both sides are normalised
-(case, whitespace, curly quotes, dashes) with a map back to the original offsets, so a verified
-quote can be highlighted in the chunk. A quote that is not verbatim gets a fuzzy score: the best
-difflib ratio between the quote and a window of the source of the same length, anchored at each
+(case, whitespace, curly quotes, dashes, a PDF's ligatures and words broken at a line end) with a map back
+to the original offsets, so a verified quote can be highlighted in the chunk. Verbatim means on whole
+words: "at most 3" is not in "at most 38", a minus before a number is kept, and an ellipsis may leave out
+words but not a negation ("must ... moor" for "must not moor"). A quote that is not verbatim gets a fuzzy
+score: the best difflib ratio between the quote and a window of the source of the same length, anchored at each
 block the two share (the "partial ratio" idea); 0.85 or more counts as close, which catches a
 dropped comma or a changed word but not an invented sentence.
 
@@ -33,6 +35,7 @@ A tag cut off by the token limit is dropped rather than shown half-written.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
@@ -72,6 +75,10 @@ _CHAR_MAP = {
     "\u00a0": " ", "\u200b": "", "\u00ad": "",
 }
 _EDGE_PUNCT = " .,;:!?'\"-"
+# A word a PDF broke at a line end, as the text joins its lines: "engi- neer".
+_BROKEN_WORD = re.compile(r"(?<=[^\W\d_])- (?=[^\W\d_])")
+# Words that turn a sentence's meaning round: an ellipsis may leave out words, not one of these.
+_NEGATION = re.compile(r"\b(?:not|no|never|nor|none|nothing|cannot|without)\b|n't\b")
 
 
 def _numbers(body: str) -> list[int]:
@@ -159,7 +166,8 @@ def extract_quotes(text: str) -> list[tuple[str, int | None]]:
 
 
 def _normalise(text: str) -> tuple[str, list[int]]:
-    """Lower-cased text with unified quotes, dashes and single spaces, and each char's original index."""
+    """Lower-cased text with unified quotes, dashes and single spaces, ligatures as their letters (a PDF's "ﬁ"),
+    a word broken at a line end joined again ("engi- neer"), and each char's original index."""
     out: list[str] = []
     index: list[int] = []
     space = False
@@ -174,29 +182,55 @@ def _normalise(text: str) -> tuple[str, list[int]]:
             out.append(" ")
             index.append(i)
             space = False
-        for low in ch.lower():
+        for low in unicodedata.normalize("NFKC", ch).lower():
             out.append(low)
             index.append(i)
-    return "".join(out), index
+    joined = "".join(out)
+    broken = {m.start() for m in _BROKEN_WORD.finditer(joined)}
+    if not broken:
+        return joined, index
+    kept = [n for n in range(len(joined)) if n not in broken and n - 1 not in broken]
+    return "".join(joined[n] for n in kept), [index[n] for n in kept]
 
 
 def _quote_parts(quote: str) -> list[str]:
     normal, _ = _normalise(quote)
-    parts = [p.strip(_EDGE_PUNCT) for p in _ELLIPSIS.split(normal)]
+    parts = [_trimmed(p) for p in _ELLIPSIS.split(normal)]
     return [p for p in parts if p]
 
 
+def _trimmed(part: str) -> str:
+    """A quote's part without the punctuation around it; a minus before a number is the number's."""
+    trimmed = part.strip(_EDGE_PUNCT)
+    signed = part.lstrip(_EDGE_PUNCT.replace("-", ""))
+    return "-" + trimmed if trimmed and signed.startswith("-" + trimmed) and trimmed[0].isdigit() else trimmed
+
+
 def _find_in_order(parts: list[str], haystack: str) -> tuple[int, int] | None:
+    """Where `parts` stand in `haystack`, in order, each on whole words ("at most 3" is not in "at most 38"); None
+    when they do not, or when what an ellipsis leaves out holds a negation ("must ... moor" for "must not moor")."""
     start = end = 0
     position = 0
     for n, part in enumerate(parts):
-        found = haystack.find(part, position)
-        if found < 0:
+        found = _whole_words(part, haystack, position)
+        if found < 0 or (n and _NEGATION.search(haystack, end, found)):
             return None
         if n == 0:
             start = found
         position = end = found + len(part)
     return start, end
+
+
+def _whole_words(part: str, haystack: str, position: int) -> int:
+    """The first place from `position` where `part` stands in `haystack` not inside a longer word or number."""
+    found = haystack.find(part, position)
+    while found >= 0:
+        before = haystack[found - 1] if found else " "
+        after = haystack[found + len(part)] if found + len(part) < len(haystack) else " "
+        if not (part[0].isalnum() and before.isalnum()) and not (part[-1].isalnum() and after.isalnum()):
+            return found
+        found = haystack.find(part, found + 1)
+    return -1
 
 
 def _partial_ratio(needle: str, haystack: str) -> tuple[float, int, int]:
@@ -229,6 +263,16 @@ def _check(parts: list[str], source: tuple[str, list[int]]) -> tuple[QuoteStatus
         return QuoteStatus.VERIFIED, 1.0, index[span[0]], index[span[1] - 1] + 1
     ratio, start, end = _partial_ratio(" ".join(parts), normal)
     if ratio >= CLOSE_THRESHOLD and end > start:
+        # The window has the quote's length: widened to whole words, so a highlight never cuts one ("he … onl"),
+        # and without a space at its ends (a space maps to the character after it: it would take that one in).
+        while end > start and normal[end - 1] == " ":
+            end -= 1
+        while start < end and normal[start] == " ":
+            start += 1
+        while start > 0 and normal[start - 1].isalnum() and normal[start].isalnum():
+            start -= 1
+        while end < len(normal) and normal[end].isalnum() and normal[end - 1].isalnum():
+            end += 1
         return QuoteStatus.CLOSE, ratio, index[start], index[end - 1] + 1
     return QuoteStatus.NOT_FOUND, ratio, None, None
 

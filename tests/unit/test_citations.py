@@ -95,6 +95,36 @@ def test_quote_with_an_ellipsis_is_verified_when_its_parts_appear_in_order() -> 
     assert swapped.status is not QuoteStatus.VERIFIED
 
 
+@pytest.mark.parametrize("quote", [
+    '"The tower is 3" [1]',  # stops inside "38": the source does not say 3
+    '"-14 March 1871" [1]',  # the sign is the quote's: a date is no negative number
+    '"The Skerry Point lighthouse stands ... two miles off the coast" [1]',  # fine: only words left out
+])
+def test_a_quote_is_verified_on_whole_words_and_numbers_only(quote: str) -> None:
+    [checked] = verify_quotes(quote, HITS)
+    assert (checked.status is QuoteStatus.VERIFIED) == ("..." in quote)
+
+
+def test_an_ellipsis_that_leaves_out_a_negation_is_not_verified() -> None:
+    hits = [make_hit("Boats must not moor at the north pier during a spring tide.", "pier")]
+    [checked] = verify_quotes('"Boats must ... moor at the north pier" [1]', hits)
+    assert checked.status is not QuoteStatus.VERIFIED
+
+
+def test_a_pdfs_ligatures_and_words_broken_at_a_line_end_read_as_their_letters() -> None:
+    text = "The \ufb01nal test of the horn was run by engi- neer Halvard Brekke in March."
+    [checked] = verify_quotes('"The final test of the horn was run by engineer Halvard Brekke" [1]', [make_hit(text)])
+    assert checked.status is QuoteStatus.VERIFIED
+    assert text[checked.start : checked.end] == "The \ufb01nal test of the horn was run by engi- neer Halvard Brekke"
+
+
+def test_a_close_quote_is_placed_on_whole_words() -> None:
+    text = "The \u201cred crane\u201d is reserved for emergencies only."
+    [checked] = verify_quotes('"The red crane is reserved for emergencies only." [1]', [make_hit(text)])
+    assert checked.status is QuoteStatus.CLOSE and checked.start is not None
+    assert text[checked.start : checked.end] == "The \u201cred crane\u201d is reserved for emergencies only"
+
+
 def test_slightly_altered_quote_is_close() -> None:
     [quote] = verify_quotes('"It was first lit on 14 March 1872 after six years of construction" [1]', HITS)
     assert quote.status is QuoteStatus.CLOSE
