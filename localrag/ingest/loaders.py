@@ -291,16 +291,54 @@ def _plain_title(text: str, blocks: list[tuple[int, int]], path: Path) -> str:
     return path.stem
 
 
+# A line of one punctuation character repeated: a reStructuredText (or plain-text) title's underline.
+_ADORNMENT = re.compile(r"([=\-~^*#+\"'`:.])\1{2,}")
+
+
+def _underlined(block: str) -> tuple[str, str, int, int, int] | None:
+    """A block that opens with a title over an underline (and perhaps under an overline of the same characters):
+    (title, the adornment that marks its level, the title's span in the block, where the text after it starts)."""
+    lines = block.split("\n")
+    over = len(lines) >= 3 and _ADORNMENT.fullmatch(lines[0].strip()) is not None
+    title_at = 1 if over else 0
+    if len(lines) < title_at + 2:
+        return None
+    title, under = lines[title_at].strip(), lines[title_at + 1].strip()
+    if not title or _ADORNMENT.fullmatch(under) is None or len(under) < len(title):
+        return None
+    if over and lines[0].strip() != under:
+        return None
+    line_start = sum(len(line) + 1 for line in lines[:title_at])
+    title_start = line_start + len(lines[title_at]) - len(lines[title_at].lstrip())
+    after = sum(len(line) + 1 for line in lines[: title_at + 2])
+    return squash(title), ("over" if over else "") + under[0], title_start, title_start + len(title), after
+
+
 def _load_plain(path: Path) -> LoadedText:
     """Blank-line separated blocks; a lone short line without end punctuation is taken as a heading,
-    unless it is a field of a record (`_FIELD_LINE`). The title is the first line: up to 100 characters
-    whatever it is, up to 300 when it is a block of its own (a paper's long title)."""
+    unless it is a field of a record (`_FIELD_LINE`). A title underlined with a line of `=`, `-`, `~` and the
+    like (reStructuredText's section titles, and a habit of plain-text notes) is a heading too, its level set
+    by the adornments in the order they first appear, as reStructuredText sets them; a lone-line heading then
+    sits under the last of them. The title is the first line: up to 100 characters whatever it is, up to 300
+    when it is a block of its own (a paper's long title)."""
     text = decode_text(_read_bytes(path), path)
     blocks = list(_blocks(text))
     sections = []
     headings: tuple[str, ...] = ()
+    path_of = HeadingPath()
+    levels: dict[str, int] = {}
     for index, (start, end) in enumerate(blocks):
         block = text[start:end]
+        titled = _underlined(block)
+        if titled is not None:
+            title, mark, title_start, title_end, after = titled
+            headings = path_of.enter(levels.setdefault(mark, len(levels) + 1), title)
+            sections.append(Section(start + title_start, start + title_end, "heading", headings))
+            rest = block[after:]
+            if rest.strip():
+                lead = len(rest) - len(rest.lstrip())
+                sections.append(Section(start + after + lead, end, prose_kind(rest.strip()), headings))
+            continue
         is_heading = (
             "\n" not in block
             and len(block) <= 80
@@ -310,7 +348,7 @@ def _load_plain(path: Path) -> LoadedText:
             and not _FIELD_LINE.match(block)
         )
         if is_heading:
-            headings = (squash(block),)
+            headings = path_of.enter(len(levels) + 1, squash(block))
             sections.append(Section(start, end, "heading", headings))
         else:
             sections.append(Section(start, end, prose_kind(block), headings))

@@ -99,6 +99,24 @@ def test_a_long_first_line_is_a_title_only_standing_alone_without_a_full_stop(tm
         assert load_file(tmp_path / name).title == Path(name).stem
 
 
+def test_underlined_titles_are_headings_at_their_adornments_levels(tmp_path: Path) -> None:
+    # reStructuredText's section titles (and a habit of plain-text notes): the README lists .rst among the formats
+    # whose headings are kept, and its titles were text with a line of "=" under them.
+    path = tmp_path / "garage.rst"
+    path.write_text("Garage Rules\n============\n\nThe door code changes every 90 days.\n\nParking\n-------\n"
+                    "Visitors park in bay 14.\n\nBikes\n\nBikes go in the shed.\n", encoding="utf-8")
+    loaded = load_file(path)
+    assert [(loaded.text[s.start : s.end], s.kind, s.headings) for s in loaded.sections] == [
+        ("Garage Rules", "heading", ("Garage Rules",)),
+        ("The door code changes every 90 days.", "paragraph", ("Garage Rules",)),
+        ("Parking", "heading", ("Garage Rules", "Parking")),
+        ("Visitors park in bay 14.", "paragraph", ("Garage Rules", "Parking")),
+        # A lone line: a heading under the last underlined one.
+        ("Bikes", "heading", ("Garage Rules", "Parking", "Bikes")),
+        ("Bikes go in the shed.", "paragraph", ("Garage Rules", "Parking", "Bikes")),
+    ]
+    assert loaded.title == "Garage Rules"
+
 
 @pytest.mark.parametrize(
     ("data", "expected"),
