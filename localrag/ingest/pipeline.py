@@ -203,7 +203,7 @@ def run_ingest(
             return
         texts = [embedding_text(c, batch.titles.get(c.doc_id, "")) for c in batch.chunks]
         try:
-            vectors = embedder.embed(texts)
+            vectors = _embedded(texts, embedder, embedding, max(EMBED_STEP, settings.embed_batch_size))
         except Exception:
             # One document's text broke the embedder: find it, so the rest of the batch still goes in.
             vectors = _embed_each(batch, texts, embedder, report)
@@ -214,6 +214,12 @@ def run_ingest(
         batch.chunks.clear()
         batch.titles.clear()
         batch.updated.clear()
+
+    def embedding(count: int, total: int) -> None:
+        # One big file is one batch, embedded for minutes: without this a pipe heard nothing until it ended.
+        if progress is not None:
+            progress(IngestProgress(done - 1, len(files), report.chunks_written + count, name,
+                                    time.monotonic() - started, None, f"Embedding {count}/{total} chunks"))
 
     def notify(activity: str) -> None:
         # Called between slow steps inside one file (OCR pages), so a cancel need not wait for a long scan.
@@ -275,6 +281,24 @@ def run_ingest(
         report.notes.append(note)
     report.seconds = time.monotonic() - started
     return report
+
+
+# Chunks embedded between two progress reports at the least (seconds of work on 2 cores); never fewer than the
+# `embed_batch_size` setting, the embedder's own batch.
+EMBED_STEP = 64
+
+
+def _embedded(
+    texts: list[str], embedder: Embedder, step: Callable[[int, int], None], size: int
+) -> NDArray[np.float32]:
+    """`texts` embedded `size` at a time, `step(done, total)` after each part."""
+    if len(texts) <= size:
+        return embedder.embed(texts)
+    parts = []
+    for start in range(0, len(texts), size):
+        parts.append(embedder.embed(texts[start : start + size]))
+        step(min(start + size, len(texts)), len(texts))
+    return np.concatenate(parts)
 
 
 def _embed_each(batch: _Batch, texts: list[str], embedder: Embedder, report: IngestReport) -> NDArray[np.float32]:

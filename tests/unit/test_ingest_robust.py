@@ -539,3 +539,15 @@ def test_a_missing_folder_with_documents_still_indexed_says_how_to_remove_them(
     assert [d.path for d in engine.documents()] == [str(old / "theta.txt")]  # not removed: it may be unmounted
     with pytest.raises(LoaderError, match=r"no such file or folder \(check the path\)"):
         engine.ingest([tmp_path / "never-there"])
+
+
+def test_one_big_file_reports_its_embedding_as_it_goes(localrag_home: Path, tmp_path: Path) -> None:
+    # A file is one batch, embedded for minutes on 2 cores: a pipe heard nothing until the end of it.
+    big = tmp_path / "big.txt"
+    big.write_text("\n\n".join(f"Paragraph {n} tells of the harbour and its keeper." for n in range(1500)))
+    seen: list[str] = []
+    report = Engine(Settings(), embedder=HashEmbedder(dim=32)).ingest([big], progress=lambda p: seen.append(p.activity))
+    embedding = [a for a in seen if a.startswith("Embedding ")]
+    chunks = report.chunks_written
+    assert chunks > 64 and embedding[0] == f"Embedding 64/{chunks} chunks"
+    assert embedding[-1] == f"Embedding {chunks}/{chunks} chunks"
