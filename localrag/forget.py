@@ -39,6 +39,7 @@ DERIVED_FOLDERS = (
     ("tune", "`tune` runs and their datasets"),
     ("evals", "evaluation runs"),
     ("exports", "exported conversations"),
+    ("quarantine", "tables `localrag repair` set aside, damaged, as they were"),
 )
 
 
@@ -139,7 +140,8 @@ def _purge_turn(turn: Turn, numbers: set[int]) -> None:
         _purge_graph(turn, numbers)
     for source in turn.sources:
         if source.n in numbers:
-            source.text = ""
+            # Its heading is the document's words too (a Markdown title can hold what the text held).
+            source.text = source.heading = ""
             source.purged = True
     if _extracted_from(turn, numbers):
         turn.text = ERASED_ANSWER

@@ -214,12 +214,19 @@ def test_forget_names_the_conversations_holding_a_document_and_a_purge_erases_it
     dataset = localrag_home / "data" / "raft" / "train.jsonl"
     dataset.parent.mkdir(parents=True)
     dataset.write_text('{"context": "The chief executive earns 410,000 euros a year."}\n')
+    # So is a table `repair` set aside, damaged, as it was.
+    set_aside = localrag_home / "data" / "quarantine" / "20261201-000000-abc" / "chunks.lance" / "data.lance"
+    set_aside.parent.mkdir(parents=True)
+    set_aside.write_bytes(b"...The chief executive earns 410,000 euros a year...")
     assert run(["forget", str(pay), "--purge", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["documents"] == 0 and report["purged"] and report["conversations"] == [
         {"conversation_id": saved.id, "title": saved.title, "passages": 1, "answers": 1}]
-    assert report["not_erased"] == [{"path": str(dataset.parent), "holds": "datasets `raft build` wrote"}]
-    assert files_holding("410,000") == [dataset]  # nowhere else under the data and config folders
+    assert report["not_erased"] == [
+        {"path": str(dataset.parent), "holds": "datasets `raft build` wrote"},
+        {"path": str(set_aside.parents[2]), "holds": "tables `localrag repair` set aside, damaged, as they were"}]
+    # Nowhere else under the data and config folders.
+    assert sorted(files_holding("410,000")) == sorted([dataset, set_aside])
     assert run(["ask", "Where is parking?", "--extract"]) == 0  # the rest of the index answers as before
     assert "basement" in capsys.readouterr().out
     # Several paths: each checked before anything is removed.

@@ -96,7 +96,8 @@ def _answer(path: Path, other: Path, *, extracted: bool) -> Turn:
         role="assistant",
         text=f'"{sentence}" [1]' if extracted else "The ledger is in the vault [1].",
         model=EXTRACT_MODEL if extracted else "SmolLM2",
-        sources=[SavedSource(1, "c1", "d1", str(path), SECRET, cited=True, line_start=1, line_end=1),
+        sources=[SavedSource(1, "c1", "d1", str(path), SECRET, heading="Quillfeather Vault", cited=True,
+                             line_start=1, line_end=1),
                  SavedSource(2, "c2", "d2", str(other), OTHER)],
         # A model's quote stays with its answer, which holds the same words: here none of the marked ones.
         quotes=[SavedQuote(sentence, 1, "verified", 0, len(sentence))] if extracted else [
