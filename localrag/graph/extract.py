@@ -360,44 +360,51 @@ def build_graph(
         if commits % COMPACT_EVERY == 0:  # each commit reads the entities: many fragments slow every next one
             graph.compact()
 
-    for done, chunk in enumerate(todo, start=1):
-        if cancel is not None and cancel.is_set():
-            report.cancelled = True
-            break
-        stats = GenerationStats()
-        try:
-            result = extract_chunk(chunk, generator, merger, config, cancel=cancel, stats=stats, matcher=matcher)
-        except LocalRagError as exc:
-            report.failed += 1
-            report.errors.append(f"{chunk.path}#{chunk.index}: {exc}")
-            result = None
-        else:
-            report.generation_seconds += stats.time_to_first_token + stats.generation_seconds
-            report.generated_tokens += stats.completion_tokens
-            if stats.cancelled:
+    try:
+        for done, chunk in enumerate(todo, start=1):
+            if cancel is not None and cancel.is_set():
                 report.cancelled = True
                 break
-            if result is None:
-                report.invalid_replies += 1
-        if result is not None:
-            report.chunks_extracted += 1
-            report.proposed += result.proposed
-            report.dropped.update(result.dropped)
-            pending.extend(result.triples)
-            marks.append((chunk.chunk_id, chunk.doc_id, documents[chunk.doc_id].content_hash, len(result.triples)))
-        if len(marks) >= config.commit_every:
-            commit()
-        if progress is not None:
-            progress(
-                GraphBuildProgress(
-                    done,
-                    len(todo),
-                    report.triples_added + len(pending),
-                    chunk.path,
-                    time.perf_counter() - started,
-                    _eta(started, done, len(todo)),
+            stats = GenerationStats()
+            try:
+                result = extract_chunk(chunk, generator, merger, config, cancel=cancel, stats=stats, matcher=matcher)
+            except LocalRagError as exc:
+                report.failed += 1
+                report.errors.append(f"{chunk.path}#{chunk.index}: {exc}")
+                result = None
+            else:
+                report.generation_seconds += stats.time_to_first_token + stats.generation_seconds
+                report.generated_tokens += stats.completion_tokens
+                if stats.cancelled:
+                    report.cancelled = True
+                    break
+                if result is None:
+                    report.invalid_replies += 1
+            if result is not None:
+                report.chunks_extracted += 1
+                report.proposed += result.proposed
+                report.dropped.update(result.dropped)
+                pending.extend(result.triples)
+                marks.append((chunk.chunk_id, chunk.doc_id, documents[chunk.doc_id].content_hash, len(result.triples)))
+            if len(marks) >= config.commit_every:
+                commit()
+            if progress is not None:
+                progress(
+                    GraphBuildProgress(
+                        done,
+                        len(todo),
+                        report.triples_added + len(pending),
+                        chunk.path,
+                        time.perf_counter() - started,
+                        _eta(started, done, len(todo)),
+                    )
                 )
-            )
+    except KeyboardInterrupt:
+        # Ctrl-C in the CLI comes here, not through `cancel`: the chunks read so far are whole, so they are kept
+        # (up to `commit_every` chunks of work were lost) and the next build goes on after them.
+        if marks or pending:
+            commit()
+        raise
     if marks or pending:
         commit()
     graph.compact()  # also a graph built before builds compacted it: then nothing else may be new

@@ -7,6 +7,7 @@ import threading
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -216,6 +217,27 @@ def test_build_extracts_merges_and_keeps_provenance(graph: GraphStore) -> None:
     assert by_relation["located_in"]["tail"] == "brannock bay"
     assert sorted(graph.relations()) == ["created_by", "located_in"]
     assert graph.stats().entities == 4
+
+
+def test_ctrl_c_keeps_the_chunks_read_before_it(graph: GraphStore) -> None:
+    # The CLI's Ctrl-C arrives as KeyboardInterrupt, not through `cancel`: everything since the last commit (up to
+    # `commit_every` chunks, all of a small corpus) was lost and the next build started over.
+    store = FakeStore()
+    store.put("lighthouse", [LIGHTHOUSE])
+    store.put("quarry", [QUARRY])
+
+    class Interrupted(ScriptedGenerator):
+        def complete(self, messages: list[dict[str, str]], **options: Any) -> str:
+            if "Carrow Quarry" in messages[-1]["content"]:
+                raise KeyboardInterrupt
+            return super().complete(messages, **options)
+
+    gen = Interrupted({"Margaret Ellery": reply(("Kestrel Point Lighthouse", "designed by", "Margaret Ellery Voss"))})
+    with pytest.raises(KeyboardInterrupt):
+        build_graph(store, graph, gen, HashEmbedder(dim=64), SINGLE)  # type: ignore[arg-type]
+    assert list(graph.built_chunks()) == ["lighthouse:00000"] and graph.stats().triples == 1
+    again = build_graph(store, graph, ScriptedGenerator({}), HashEmbedder(dim=64), SINGLE)  # type: ignore[arg-type]
+    assert again.chunks_skipped == 1 and again.chunks_extracted == 1
 
 
 def test_build_resumes_and_follows_changed_and_forgotten_documents(graph: GraphStore) -> None:
