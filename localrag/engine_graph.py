@@ -96,17 +96,26 @@ class GraphMode:
 
     def graph_triples(self, entity: str = "", relation: str = "") -> list[ListedTriple]:
         """The graph's triples by name, each with where it came from; only those touching `entity` (its name or
-        one of its aliases, as linking normalises them) or of `relation`, when given."""
+        one of its aliases, as linking normalises them, else the nearest name) or of `relation`, when given."""
         from localrag.graph.triples import ListedTriple, imported_file, normalise_relation
         from localrag.shapes import step_source
         from localrag.store_schema import sql_in, sql_literal
 
         # Filters go to LanceDB: at a million triples, reading every row into Python took ~1.8 s a listing.
-        where = [f"relation = {sql_literal(normalise_relation(relation))}"] if relation else []
-        if entity:
-            ids = sorted(self.graph.entities_named(entity))
-            where.append(f"({sql_in('head', ids)} OR {sql_in('tail', ids)})")
+        kind = [f"relation = {sql_literal(normalise_relation(relation))}"] if relation else []
+
+        def touching(ids: list[str]) -> list[str]:
+            return [*kind, f"({sql_in('head', ids)} OR {sql_in('tail', ids)})"] if entity else kind
+
+        where = touching(sorted(self.graph.entities_named(entity)) if entity else [])
         rows = self.graph.triple_rows(" AND ".join(where) or None).to_pylist()
+        if entity and not rows:
+            # Else the nearest name, as `related` and `ask --graph` link one ("creme brulee" for Crème brûlée): the
+            # listing that shows what the graph holds must not say it holds nothing of what they found.
+            near = [linked.entity_id for linked in self.graph_index().link(entity, self.embedder, limit=1)]
+            if near:
+                where = touching(near)
+                rows = self.graph.triple_rows(" AND ".join(where)).to_pylist()
         # A filtered listing reads only its own names, unless the whole graph is in memory already (a server's).
         index = self._loaded_graph_index() if where else self.graph_index()
         names: Mapping[str, str] = (index.names if index is not None else

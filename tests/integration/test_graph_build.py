@@ -10,6 +10,8 @@ import pytest
 from fakes import FILMS
 
 from localrag.cli import run
+from localrag.config import Settings
+from localrag.embed import SentenceTransformerEmbedder
 from localrag.engine import Engine
 from localrag.graph.extract import GraphBuildProgress
 from localrag.graph.vocabulary import DEFAULT_RELATIONS, FALLBACK_RELATION
@@ -114,3 +116,17 @@ def test_build_import_ask_forget(
     fresh = Engine(engine.settings)  # the command's own engine wrote; this one's tables are read as of its start
     assert fresh.graph.built_chunks() == {} and fresh.documents()
     assert fresh.graph_build().chunks_skipped == 0
+
+
+def test_a_listing_by_a_name_written_without_its_accents_lists_what_related_finds(
+    localrag_home: Path, real_embedder: SentenceTransformerEmbedder, tmp_path: Path
+) -> None:
+    # `related "creme brulee"` and `ask --graph` linked the name; `graph triples "creme brulee"` said none.
+    kg = tmp_path / "kg.tsv"
+    kg.write_text("Crème brûlée\torigin\tFrance\nTomás Núñez\tborn_in\tSevilla\n", encoding="utf-8")
+    engine = Engine(Settings(), embedder=real_embedder)
+    engine.graph_import(kg)
+    assert [(t.head, t.tail) for t in engine.graph_triples("creme brulee")] == [("Crème brûlée", "France")]
+    assert engine.related(["creme brulee"]).seeds[0].name == "Crème brûlée"
+    assert [t.head for t in engine.graph_triples("Tomas Nunez")] == ["Tomás Núñez"]
+    assert engine.graph_triples("zzz qqq") == []
