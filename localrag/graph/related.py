@@ -127,9 +127,11 @@ def related_entities(
                 via = int(cols.tail[edge] if pointing else cols.head[edge])
                 back = cols.edges(np.asarray([via]), int(cols.rel[edge]), incoming=pointing)
                 others = (cols.in_edge if pointing else cols.out_edge)[back]
-                if len(others) < 2 or len(others) > max_degree:
+                # Entities, not triples: one fact from two sources (built and imported) is one entity sharing it.
+                sharing = len(np.unique((cols.head if pointing else cols.tail)[others]))
+                if sharing < 2 or sharing > max_degree:
                     continue
-                weight = 1.0 / math.log2(1 + len(others))
+                weight = 1.0 / math.log2(1 + sharing)
                 for other_edge in others.tolist():
                     other = int(cols.head[other_edge] if pointing else cols.tail[other_edge])
                     key = (other, via, _base(relation))

@@ -66,6 +66,16 @@ def test_specific_neighbours_outweigh_hubs_and_paths_are_concrete(index: GraphIn
     assert (top.links[0].seed_step.source, top.links[0].other_step.source) == ("f:1", "f:2")
 
 
+def test_a_fact_from_two_sources_counts_one_entity_sharing_it() -> None:
+    # Degree counted triples: the same fact built from a note and imported from a file made the shared neighbour
+    # look twice as common, and the link backed by more sources scored lower (0.63 -> 0.43).
+    twice = [*TRIPLES, ("a league", "directed_by", "penny marshall", "g:1")]
+    names = {e: e.title() for t in twice for e in (t[0], t[2])}
+    index = GraphIndex.from_triples(names, {}, HashEmbedder(dim=16).embed(list(names)), twice)
+    top = related_entities(index, ["big"])[0]
+    assert top.entity_id == "a league" and top.score == pytest.approx(1 / 1.5849625 + 1 / 2.3219281, rel=1e-5)
+
+
 def test_relation_filter_several_seeds_and_hub_cap(index: GraphIndex) -> None:
     only_director = related_entities(index, ["big"], relations=["directed_by"])
     assert [r.entity_id for r in only_director] == ["a league"]
