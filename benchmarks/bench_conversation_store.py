@@ -43,7 +43,7 @@ def _timed(work: Callable[[], object]) -> tuple[float, object]:
 
 def run(count: int, pieces: list[tuple[str, str]]) -> dict[str, object]:
     from localrag.conversations import ConversationStore, SavedSource, Turn
-    from localrag.forget import conversations_keeping, forget_targets, kept_passages
+    from localrag.forget import conversations_keeping, forget_path, kept_passages
 
     rng = random.Random(7)
     with tempfile.TemporaryDirectory(prefix="conversations-") as tmp:
@@ -58,7 +58,7 @@ def run(count: int, pieces: list[tuple[str, str]]) -> dict[str, object]:
             store.save(conversation)
         megabytes = sum(p.stat().st_size for p in Path(tmp).glob("*.json")) / 1e6
         forgotten = "/home/user/docs/document-7.txt"
-        targets = forget_targets(forgotten)
+        targets = {forget_path(forgotten)}
 
         list_s, _ = _timed(store.list)
         cold_s, _ = _timed(store.summaries)

@@ -86,11 +86,6 @@ def forget_path(path: str | Path) -> Path:
     return Path(path_text(given.resolve()))
 
 
-def forget_targets(path: str | Path) -> set[Path]:
-    """`forget_path` as a set, for matching saved sources against several forgotten paths at once."""
-    return {forget_path(path)}
-
-
 def _is_under(source_path: str, targets: Iterable[Path]) -> bool:
     saved = Path(source_path)
     return any(saved == target or saved.is_relative_to(target) for target in targets)
@@ -169,7 +164,7 @@ def kept_passages(conversation: Conversation, targets: set[Path], *, purge: bool
 
 
 def _targets(paths: Iterable[str | Path]) -> set[Path]:
-    return {target for path in paths for target in forget_targets(path)}
+    return {forget_path(path) for path in paths}
 
 
 def erase_from(conversation: Conversation, paths: Iterable[str | Path]) -> bool:

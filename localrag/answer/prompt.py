@@ -88,9 +88,7 @@ def _clean_history(history: list[dict[str, str]] | None) -> list[dict[str, str]]
         and not (t["role"] == "assistant" and t["content"].strip() == NO_ANSWER_TEXT)
     ]
     # A chat template expects user/assistant alternation starting with the user.
-    while turns and turns[0]["role"] != "user":
-        turns.pop(0)
-    return turns
+    return _newest_exchanges(turns, 0)
 
 
 # Tokens a chat template puts around each message at the least (a role and its start and end markers).
