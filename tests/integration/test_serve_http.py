@@ -33,11 +33,12 @@ TOKEN = "s3cret-token"
 
 
 class Running:
-    def __init__(self, engine: Engine, token: str = "", limits: Limits | None = None) -> None:
+    def __init__(self, engine: Engine, token: str = "", limits: Limits | None = None,
+                 stopping: threading.Event | None = None) -> None:
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
         self.port = self.sock.getsockname()[1]
-        config = uvicorn.Config(create_app(engine, token=token, limits=limits), log_level="warning")
+        config = uvicorn.Config(create_app(engine, token=token, limits=limits, stopping=stopping), log_level="warning")
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
         self.thread.start()
@@ -149,6 +150,26 @@ def test_a_plain_answer_whose_client_has_gone_gives_its_place_back(engine: Engin
         assert queue["running"] == queue["waiting"] == 0, queue
     finally:
         engine.settings = kept
+        running.stop()
+
+
+def test_a_server_told_to_stop_ends_an_ingest_at_its_next_file_and_answers_with_the_report(tmp_path: Path) -> None:
+    # Ctrl-C left the ingest running to its end while uvicorn's grace ran out: its client got a plain-text 500.
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for n in range(30):
+        (docs / f"note-{n:02d}.txt").write_text(f"Note {n} is about the harbour and its keeper.\n")
+    stopping = threading.Event()
+    store = Store(tmp_path / "db", embedder_name="hash-embedder", dim=32)
+    engine = Engine(Settings(), embedder=HashEmbedder(dim=32), store=store)
+    running = Running(engine, stopping=stopping)
+    try:
+        first = running.request("POST", "/ingest", {"paths": [str(docs / "note-00.txt")]})[2]
+        assert first["added"] == 1 and not first["cancelled"]
+        stopping.set()  # what the server's signal handler does (serve's uvicorn.Server.handle_exit)
+        status, _, report = running.request("POST", "/ingest", {"paths": [str(docs)]})
+        assert status == 200 and report["cancelled"] and report["added"] == 0
+    finally:
         running.stop()
 
 
