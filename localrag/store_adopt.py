@@ -25,9 +25,6 @@ if TYPE_CHECKING:
 
     from localrag.store import Store
 
-# The graph's table of entity-name vectors (graph/store.py's ENTITIES; the graph package imports the store).
-_ENTITIES = "entities"
-
 
 def differs(meta: dict[str, str], name: str, dim: int) -> bool:
     """Whether the embedder these meta values record is another than `name` of size `dim`."""
@@ -37,6 +34,9 @@ def differs(meta: dict[str, str], name: str, dim: int) -> bool:
 
 def adopt_if_empty(store: Store, meta: Table) -> bool:
     """Record `store`'s embedder in place of the one an empty folder records; False when the folder holds rows."""
+    # Here, not at the top: the graph's tables module is needed only on this rare path, not by every opening.
+    from localrag.graph.store import ENTITIES
+
     with migration_lock(store.path):
         meta.checkout_latest()
         values = {r["key"]: r["value"] for r in meta.to_arrow().to_pylist()}
@@ -48,7 +48,7 @@ def adopt_if_empty(store: Store, meta: Table) -> bool:
             return False
         if int(values.get("dim") or 0) != store.dim:
             for name in names:
-                if name.partition("__")[0] == _ENTITIES:
+                if name.partition("__")[0] == ENTITIES:
                     db.drop_table(name)
                 elif name.partition("__")[0] == CHUNKS:
                     table_suffix = name.removeprefix(CHUNKS)
