@@ -10,12 +10,14 @@ write to stdout: the models load lazily on the first call that needs them and lo
 Tool calls run in worker threads (the SDK's way with plain functions); one lock makes them take turns
 on the one Engine, as the HTTP server's queue does. A user error (an empty question, an empty graph)
 comes back as a tool error with localrag's one-line message; arguments are checked against the
-schema before any work starts.
+schema before any work starts, strictly: a number or a flag sent as a string ("5", "true") is refused, as the
+HTTP API refuses it, rather than read as one.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import os
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
@@ -27,6 +29,7 @@ from localrag.config import setting_range
 from localrag.conversations import ConversationStore
 from localrag.errors import LocalRagError
 from localrag.graph.scorings import SCORINGS
+from localrag.serve.json_lines import MendedLines
 from localrag.shapes import (
     answer_json,
     chunk_json,
@@ -86,6 +89,16 @@ def build_server(engine: Engine) -> MCPServer:
                 # The SDK's text is pydantic's, over several lines with a link: one line, as the Engine's are.
                 raise ToolError(f"Error executing tool {name}: {argument_problems(exc.__cause__)}") from exc
 
+        async def run_stdio_async(self) -> None:
+            # The SDK's own loop over stdio, fed lines whose lone surrogates are mended (`serve/json_lines.py`).
+            import anyio
+            from mcp.server.stdio import stdio_server
+
+            wire = anyio.wrap_file(_claim_stdin())
+            async with stdio_server(stdin=wire) as (read_stream, write_stream):
+                await self._lowlevel_server.run(read_stream, write_stream,
+                                                self._lowlevel_server.create_initialization_options())
+
     server: MCPServer = Server("localrag", version=__version__, instructions=INSTRUCTIONS, log_level="WARNING")
     lock = threading.Lock()
 
@@ -103,7 +116,7 @@ def build_server(engine: Engine) -> MCPServer:
     def search(
         # The Engine checks the query and `k` (its words, not a validation dump); the schema still says the range.
         query: Annotated[str, Field(max_length=4000, description="what to look for")],
-        k: Annotated[int, Field(description="how many chunks to return",
+        k: Annotated[int, Field(strict=True, description="how many chunks to return",
                                 json_schema_extra={"minimum": 1, "maximum": MAX_SEARCH_K})] = SEARCH_K,
         path_glob: Annotated[str | None, Field(description="only documents whose path matches this glob")] = None,
         file_types: Annotated[list[str] | None, Field(description="only these types, e.g. [\"pdf\", \"md\"]")] = None,
@@ -121,7 +134,8 @@ def build_server(engine: Engine) -> MCPServer:
     def ask(
         question: Annotated[str, Field(min_length=1, max_length=4000, description="a question about the documents")],
         # The Engine checks `k` (the `top_k` setting's range, as `ask -k`); the schema still says it.
-        k: Annotated[int | None, Field(description="sources to put in the prompt (default: the top_k setting)",
+        k: Annotated[int | None, Field(strict=True,
+                                       description="sources to put in the prompt (default: the top_k setting)",
                                        json_schema_extra={"minimum": 1,
                                                           "maximum": int(setting_range("top_k")[1])})] = None,
         path_glob: Annotated[str | None, Field(description="only documents whose path matches this glob")] = None,
@@ -168,7 +182,7 @@ def build_server(engine: Engine) -> MCPServer:
         entities: Annotated[list[str], Field(min_length=1, max_length=20,
                                              description="one or more entity names of the graph (several: liked all)")],
         relations: Annotated[list[str] | None, Field(description="count only these relations")] = None,
-        k: Annotated[int, Field(description="how many entities to return",
+        k: Annotated[int, Field(strict=True, description="how many entities to return",
                                 json_schema_extra={"minimum": 1, "maximum": MAX_SEARCH_K})] = 10,
         score: Annotated[str, Field(description="shared: specific shared neighbours (default); pagerank: "
                                                 "personalized PageRank from the entities",
@@ -192,7 +206,7 @@ def build_server(engine: Engine) -> MCPServer:
         entity: Annotated[str | None, Field(max_length=400, description="only triples with this entity at either "
                                                                           "end (its name or an alias)")] = None,
         relation: Annotated[str | None, Field(max_length=200, description="only triples of this relation")] = None,
-        limit: Annotated[int, Field(ge=1, le=1000, description="return at most this many")] = 100,
+        limit: Annotated[int, Field(strict=True, ge=1, le=1000, description="return at most this many")] = 100,
     ) -> dict[str, Any]:
         """The knowledge graph's triples, as `localrag graph triples --json` lists them, to see what it holds.
 
@@ -205,7 +219,7 @@ def build_server(engine: Engine) -> MCPServer:
     @server.tool()
     def summarize(
         path: Annotated[str, Field(min_length=1, description="an indexed document's path (list_documents has them)")],
-        sentences: Annotated[int, Field(description="how many key sentences (the Engine checks the range)",
+        sentences: Annotated[int, Field(strict=True, description="how many key sentences (the Engine checks the range)",
                                         json_schema_extra={"minimum": 1, "maximum": MAX_KEY_SENTENCES})] = 5,
     ) -> dict[str, Any]:
         """The key sentences of one indexed document, quoted word for word, found without the model.
@@ -221,8 +235,9 @@ def build_server(engine: Engine) -> MCPServer:
         paths: Annotated[list[str] | None, Field(description="absolute file or folder paths")] = None,
         include: Annotated[list[str] | None, Field(description="only files matching these globs")] = None,
         exclude: Annotated[list[str] | None, Field(description="skip files matching these globs")] = None,
-        force: Annotated[bool, Field(description="read unchanged files again")] = False,
-        stale: Annotated[bool, Field(description="read again unchanged files that an older localrag or other "
+        force: Annotated[bool, Field(strict=True, description="read unchanged files again")] = False,
+        stale: Annotated[bool, Field(strict=True,
+                                     description="read again unchanged files that an older localrag or other "
                                                  "settings read; with no paths, every such document's file")] = False,
     ) -> dict[str, Any]:
         """Add files and folders to the index (unchanged files are skipped unless `force`, or `stale` and they
@@ -239,7 +254,7 @@ def build_server(engine: Engine) -> MCPServer:
     def forget(
         paths: Annotated[list[str], Field(description="indexed documents' or folders' absolute paths",
                                           min_length=1)],
-        purge: Annotated[bool, Field(description="also erase their text from the index's files and from "
+        purge: Annotated[bool, Field(strict=True, description="also erase their text from the index's files and from "
                                                  "saved conversations")] = False,
     ) -> dict[str, Any]:
         """Remove documents (or every document under a folder) from the index, with their graph triples; every
@@ -281,6 +296,18 @@ def build_server(engine: Engine) -> MCPServer:
             raise ResourceNotFoundError(str(exc)) from exc
 
     return server
+
+
+def _claim_stdin() -> MendedLines:
+    """The client's wire on a descriptor of its own, fd 0 reading the null device: a child process (a converter,
+    the OCR engine) then cannot read the client's bytes. The SDK does this for the stdin it opens itself, and
+    skips it for a stdin it is given."""
+    wire = os.dup(0)
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.close(null)
+    # Never closed: the thread blocked reading it may outlive the server loop.
+    return MendedLines(os.fdopen(wire, "rb", closefd=False), encoding="utf-8", errors="replace")
 
 
 def run_stdio(engine: Engine) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -71,6 +72,8 @@ async def _session(home: Path) -> dict[str, Any]:
         seen["status"] = await call("status")
         seen["bad_k"] = await call("search", query="lighthouse", k="many")
         seen["too_many"] = await call("search", query="lighthouse", k=101)
+        seen["k_text"] = await call("search", query="lighthouse", k="3")
+        seen["force_text"] = await call("ingest", paths=[str(sample_corpus_dir() / SAMPLES[0])], force="true")
         seen["ask_k"] = await call("ask", question="When was it lit?", k=101)
         seen["ask_filtered"] = await call("ask", question="When was the Kestrel Point lighthouse first lit?",
                                           path_glob="*nosuch*", file_types=["md"])
@@ -132,7 +135,10 @@ def test_every_tool_and_resource_over_stdio(
     assert seen["bad_score"][1].endswith("score 'walk' is not known (use one of: shared, pagerank)")
     assert seen["bad_k"][0] == "error" and "k" in seen["bad_k"][1]
     # The SDK's own checks of the schema, on one line naming the argument (not pydantic's text and link).
+    # Strictly, as the HTTP API checks them: a number or a flag sent as a string is not read as one.
     for key, words in (("bad_k", "`k`: input should be a valid integer"),
+                       ("k_text", "`k`: input should be a valid integer (given '3')"),
+                       ("force_text", "`force`: input should be a valid boolean (given 'true')"),
                        ("no_entities", "`entities`: list should have at least 1 item")):
         assert seen[key][0] == "error" and words in seen[key][1], seen[key]
         assert "\n" not in seen[key][1] and "pydantic" not in seen[key][1]
@@ -152,18 +158,46 @@ def test_every_tool_and_resource_over_stdio(
     assert reached_out(localrag_home.parent / "user-home") == ""
 
 
-def test_ctrl_c_stops_the_stdio_server_at_once(localrag_home: Path) -> None:
-    """Started by hand, with its input still open: the SDK alone would wait for another line before ending."""
+def _started(localrag_home: Path) -> subprocess.Popen[str]:
+    """`localrag mcp` started by hand, its first answer (to `initialize`) read."""
     server = subprocess.Popen([sys.executable, *child_args("mcp")], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True,
                               env=users_env(localrag_home, localrag_home.parent / "user-home"))
+    assert server.stdin is not None and server.stdout is not None
+    hello = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "test", "version": "0"}}}
+    server.stdin.write(json.dumps(hello) + "\n")
+    server.stdin.flush()
+    assert json.loads(server.stdout.readline())["id"] == 1
+    return server
+
+
+def test_half_an_emoji_gets_an_answer(localrag_home: Path) -> None:
+    """A client that cut a string between the halves of a UTF-16 pair: the SDK's parser refused the line and,
+    knowing no id, answered nothing, so the client waited for ever. The half is read as U+FFFD."""
+    server = _started(localrag_home)
     try:
-        assert server.stdin is not None and server.stdout is not None and server.stderr is not None
-        hello = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
-            "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "test", "version": "0"}}}
-        server.stdin.write(json.dumps(hello) + "\n")
+        assert server.stdin is not None and server.stdout is not None
+        server.stdin.write('{"jsonrpc": "2.0", "method": "notifications/initialized"}\n')
+        # Written by hand: json.dumps of a lone surrogate writes the escape, but a client's bytes are the point.
+        server.stdin.write('{"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "search", '
+                           '"arguments": {"query": "crane \\ud83d \\\\ud83d", "k": 1}}}\n')
         server.stdin.flush()
-        assert json.loads(server.stdout.readline())["id"] == 1  # serving, and reading its input again
+        assert select.select([server.stdout], [], [], 60)[0], "no answer in 60 s"
+        reply = json.loads(server.stdout.readline())
+        assert reply["id"] == 2 and not reply["result"]["isError"]
+        # The escaped backslash stays a backslash followed by letters: only a real half is replaced.
+        assert reply["result"]["structuredContent"]["query"] == "crane \ufffd \\ud83d"
+    finally:
+        server.kill()
+        server.communicate()
+
+
+def test_ctrl_c_stops_the_stdio_server_at_once(localrag_home: Path) -> None:
+    """Started by hand, with its input still open: the SDK alone would wait for another line before ending."""
+    server = _started(localrag_home)  # serving, and reading its input again
+    try:
+        assert server.stderr is not None
         server.send_signal(signal.SIGINT)
         assert server.wait(timeout=15) == 0
         assert server.stderr.read() == "stopped\n"
