@@ -59,7 +59,7 @@ from localrag.errors import ConfigError, LocalRagError
 from localrag.questions import checked_question
 from localrag.safe_text import valid_text
 from localrag.serve.gate import ModelGate, QueueFullError, Ticket
-from localrag.serve.limits import DEFAULT_HOST, DEFAULT_PORT, Limits
+from localrag.serve.limits import DEFAULT_HOST, DEFAULT_PORT, Limits, too_long
 from localrag.shapes import (
     answer_json,
     documents_json,
@@ -223,9 +223,8 @@ def _chat_request(data: dict[str, Any], limits: Limits) -> tuple[str, list[dict[
     if messages[-1].get("role") != "user":
         raise ApiError(400, "the last message must be the user's question")
     question = checked_question(_text(messages[-1].get("content")))  # the Engine's words, as the CLI and MCP
-    if len(question) > limits.max_question_chars:
-        raise ApiError(400, f"the question has {len(question)} characters; the limit is {limits.max_question_chars}",
-                       code="question_too_long")
+    if problem := too_long("question", question, limits.max_question_chars):
+        raise ApiError(400, problem, code="question_too_long")
     history = [{"role": m["role"], "content": _text(m.get("content"))}
                for m in messages[:-1] if m.get("role") in ("user", "assistant")]
     return question, history
@@ -385,9 +384,8 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None,
         query = data.get("query")
         if not isinstance(query, str):  # an empty one is the Engine's to refuse, in its words
             raise ApiError(400, "`query` must be a string")
-        if len(query) > limits.max_question_chars:
-            raise ApiError(400, f"the query has {len(query)} characters; the limit is {limits.max_question_chars}",
-                           code="question_too_long")
+        if problem := too_long("query", query, limits.max_question_chars):
+            raise ApiError(400, problem, code="question_too_long")
         k = data.get("k", SEARCH_K)
         if not isinstance(k, int) or isinstance(k, bool):
             raise ApiError(400, "`k` must be an integer")

@@ -18,3 +18,9 @@ class Limits:
     queue_size: int = 8
     max_embedding_inputs: int = 256
     max_search_k: int = MAX_SEARCH_K  # a server may take fewer; the Engine never more
+
+
+def too_long(what: str, text: str, limit: int) -> str | None:
+    """Why a question or query (`what`) over `limit` characters is refused, in the words of every server; None
+    when it fits. A server bounds what one request makes the model and the retrievers read; the CLI does not."""
+    return f"the {what} has {len(text)} characters; the limit is {limit}" if len(text) > limit else None

@@ -30,6 +30,7 @@ from localrag.conversations import ConversationStore
 from localrag.errors import LocalRagError
 from localrag.graph.scorings import SCORINGS
 from localrag.serve.json_lines import MendedLines
+from localrag.serve.limits import Limits, too_long
 from localrag.shapes import (
     answer_json,
     chunk_json,
@@ -72,6 +73,7 @@ def argument_problems(error: ValidationError) -> str:
 
 
 def build_server(engine: Engine) -> MCPServer:
+    import anyio
     from mcp.server.mcpserver import MCPServer
     from mcp.server.mcpserver.exceptions import ResourceNotFoundError, ToolError
     from pydantic import ValidationError
@@ -91,7 +93,6 @@ def build_server(engine: Engine) -> MCPServer:
 
         async def run_stdio_async(self) -> None:
             # The SDK's own loop over stdio, fed lines whose lone surrogates are mended (`serve/json_lines.py`).
-            import anyio
             from mcp.server.stdio import stdio_server
 
             wire = anyio.wrap_file(_claim_stdin())
@@ -105,17 +106,36 @@ def build_server(engine: Engine) -> MCPServer:
     def filters_of(path_glob: str | None, file_types: list[str] | None) -> SearchFilters | None:
         return SearchFilters(path_glob, tuple(file_types or ())) if path_glob or file_types else None
 
-    def call(work: Callable[[], T]) -> T:
+    def call(work: Callable[[], T], cancel: threading.Event | None = None) -> T:
         with lock:
+            if cancel is not None and cancel.is_set():
+                raise ToolError("cancelled by the client")  # before its turn came: nobody reads this
             try:
                 return work()
             except LocalRagError as exc:
                 raise ToolError(str(exc)) from exc
 
+    async def in_turn(work: Callable[[threading.Event], T]) -> T:
+        """`work(cancel)` on a worker thread, in its turn on the Engine. The SDK, told by the client that a call is
+        cancelled (or finding the client gone), drops the reply but let the thread run to the end holding the
+        lock, so the next call waited for an answer nobody would read. Now `cancel` is set: an answer stops at its
+        next token, an ingest at its next file, and a call still waiting for its turn does not start."""
+        cancel = threading.Event()
+        try:
+            return await anyio.to_thread.run_sync(lambda: call(lambda: work(cancel), cancel), abandon_on_cancel=True)
+        except anyio.get_cancelled_exc_class():
+            cancel.set()
+            raise
+
+    def checked_length(what: str, text: str) -> None:
+        if problem := too_long(what, text, Limits().max_question_chars):
+            raise ToolError(problem)
+
     @server.tool()
     def search(
         # The Engine checks the query and `k` (its words, not a validation dump); the schema still says the range.
-        query: Annotated[str, Field(max_length=4000, description="what to look for")],
+        query: Annotated[str, Field(description="what to look for",
+                                    json_schema_extra={"maxLength": Limits().max_question_chars})],
         k: Annotated[int, Field(strict=True, description="how many chunks to return",
                                 json_schema_extra={"minimum": 1, "maximum": MAX_SEARCH_K})] = SEARCH_K,
         path_glob: Annotated[str | None, Field(description="only documents whose path matches this glob")] = None,
@@ -127,12 +147,16 @@ def build_server(engine: Engine) -> MCPServer:
         rank, the chunk (text, document path, page, heading, lines, chunk_id, doc_id), the fused score, and
         each retriever's rank and score (null: not found by it).
         """
+        checked_length("query", query)
         hits = call(lambda: engine.search(query, k=k, filters=filters_of(path_glob, file_types)))
         return search_json(query, hits, engine.fusion_choice())
 
     @server.tool()
-    def ask(
-        question: Annotated[str, Field(min_length=1, max_length=4000, description="a question about the documents")],
+    async def ask(
+        # An empty question is the Engine's to refuse, in its words; a long one is refused in the HTTP API's.
+        question: Annotated[str, Field(description="a question about the documents",
+                                       json_schema_extra={"minLength": 1,
+                                                          "maxLength": Limits().max_question_chars})],
         # The Engine checks `k` (the `top_k` setting's range, as `ask -k`); the schema still says it.
         k: Annotated[int | None, Field(strict=True,
                                        description="sources to put in the prompt (default: the top_k setting)",
@@ -152,11 +176,15 @@ def build_server(engine: Engine) -> MCPServer:
         was not asked) and `refusal` (which of those, in words, with the score); a refused answer's `sources` are
         the closest passages, none cited, and `evidence` their best sentence.
         """
-        return answer_json(call(lambda: engine.ask(question, k=k, filters=filters_of(path_glob, file_types))))
+        checked_length("question", question)
+        return answer_json(await in_turn(
+            lambda cancel: engine.ask(question, k=k, filters=filters_of(path_glob, file_types), cancel=cancel)))
 
     @server.tool()
     def ask_graph(
-        question: Annotated[str, Field(min_length=1, max_length=4000, description="a question about the graph")],
+        question: Annotated[str, Field(description="a question about the graph",
+                                       json_schema_extra={"minLength": 1,
+                                                          "maxLength": Limits().max_question_chars})],
         planner: Annotated[Literal["embedding", "grammar"] | None,
                            Field(description="how relation paths are planned (default: the setting)")] = None,
     ) -> dict[str, Any]:
@@ -167,6 +195,7 @@ def build_server(engine: Engine) -> MCPServer:
         question asking for entities like named ones ("what else is like X?") gets instead the
         `related` entities with their joining paths, `"intent": "related"` and the `seeds`.
         """
+        checked_length("question", question)
 
         def work() -> dict[str, Any]:
             related = engine.ask_related(question)
@@ -231,7 +260,7 @@ def build_server(engine: Engine) -> MCPServer:
         return summary_json(*call(lambda: engine.summarize(path, sentences)))
 
     @server.tool()
-    def ingest(
+    async def ingest(
         paths: Annotated[list[str] | None, Field(description="absolute file or folder paths")] = None,
         include: Annotated[list[str] | None, Field(description="only files matching these globs")] = None,
         exclude: Annotated[list[str] | None, Field(description="skip files matching these globs")] = None,
@@ -246,16 +275,16 @@ def build_server(engine: Engine) -> MCPServer:
         Returns the report: files added / updated / unchanged (`stale`: of those, how many were read
         differently and left as they were) / removed, chunks written, and each file that failed with the reason.
         """
-        report = call(lambda: engine.ingest(paths or [], include=include or (), exclude=exclude or (), force=force,
-                                            stale=stale))
+        report = await in_turn(lambda cancel: engine.ingest(paths or [], include=include or (), exclude=exclude or (),
+                                                            force=force, stale=stale, cancel=cancel))
         return ingest_report_json(report)
 
     @server.tool()
     def forget(
         paths: Annotated[list[str], Field(description="indexed documents' or folders' absolute paths",
                                           min_length=1)],
-        purge: Annotated[bool, Field(strict=True, description="also erase their text from the index's files and from "
-                                                 "saved conversations")] = False,
+        purge: Annotated[bool, Field(strict=True, description="also erase their text from the index's files and "
+                                                              "from saved conversations")] = False,
     ) -> dict[str, Any]:
         """Remove documents (or every document under a folder) from the index, with their graph triples; every
         path is checked first, and one that names nothing indexed removes nothing.

@@ -80,6 +80,8 @@ async def _session(home: Path) -> dict[str, Any]:
         seen["no_entities"] = await call("related", entities=[])
         seen["no_sentences"] = await call("summarize", path=str(sample_corpus_dir() / SAMPLES[0]), sentences=0)
         seen["empty"] = await call("ask", question="   ")
+        seen["nothing"] = await call("ask", question="")
+        seen["long"] = await call("search", query="crane " * 1000)
         doc_id = seen["documents"]["documents"][0]["doc_id"]
         chunk_id = seen["search"]["hits"][0]["chunk"]["chunk_id"]
         seen["doc"] = json.loads((await session.read_resource(f"localrag://doc/{doc_id}")).contents[0].text)
@@ -153,23 +155,41 @@ def test_every_tool_and_resource_over_stdio(
     assert seen["search"]["schema"] == 2 and seen["search"]["hits"][0]["rank"] == 1
     assert seen["empty"][0] == "error"
     assert seen["empty"][1].endswith("the question is empty (type a question about your documents)")
+    # The Engine's words and the HTTP API's, not the schema validator's.
+    assert seen["nothing"][1].endswith("the question is empty (type a question about your documents)")
+    assert seen["long"][1].endswith("the query has 6000 characters; the limit is 4000")
     assert seen["doc"]["chunks"] and seen["doc"]["document"]["doc_id"] == seen["documents"]["documents"][0]["doc_id"]
     assert seen["chunk"]["chunk_id"] == seen["search"]["hits"][0]["chunk"]["chunk_id"]
     assert reached_out(localrag_home.parent / "user-home") == ""
 
 
-def _started(localrag_home: Path) -> subprocess.Popen[str]:
-    """`localrag mcp` started by hand, its first answer (to `initialize`) read."""
+def _started(localrag_home: Path, **settings: str) -> subprocess.Popen[str]:
+    """`localrag mcp` started by hand (with these LOCALRAG_ settings), its first answer (to `initialize`) read."""
+    env = users_env(localrag_home, localrag_home.parent / "user-home") | settings
     server = subprocess.Popen([sys.executable, *child_args("mcp")], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True,
-                              env=users_env(localrag_home, localrag_home.parent / "user-home"))
+                              stderr=subprocess.PIPE, text=True, env=env)
     assert server.stdin is not None and server.stdout is not None
     hello = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
         "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "test", "version": "0"}}}
     server.stdin.write(json.dumps(hello) + "\n")
     server.stdin.flush()
     assert json.loads(server.stdout.readline())["id"] == 1
+    server.stdin.write('{"jsonrpc": "2.0", "method": "notifications/initialized"}\n')
     return server
+
+
+def _reply(server: subprocess.Popen[str], seconds: float) -> dict[str, Any]:
+    assert server.stdout is not None
+    assert select.select([server.stdout], [], [], seconds)[0], f"no answer in {seconds} s"
+    reply: dict[str, Any] = json.loads(server.stdout.readline())
+    return reply
+
+
+def _tool_call(server: subprocess.Popen[str], number: int, name: str, **arguments: Any) -> None:
+    assert server.stdin is not None
+    server.stdin.write(json.dumps({"jsonrpc": "2.0", "id": number, "method": "tools/call",
+                                   "params": {"name": name, "arguments": arguments}}) + "\n")
+    server.stdin.flush()
 
 
 def test_half_an_emoji_gets_an_answer(localrag_home: Path) -> None:
@@ -178,16 +198,36 @@ def test_half_an_emoji_gets_an_answer(localrag_home: Path) -> None:
     server = _started(localrag_home)
     try:
         assert server.stdin is not None and server.stdout is not None
-        server.stdin.write('{"jsonrpc": "2.0", "method": "notifications/initialized"}\n')
         # Written by hand: json.dumps of a lone surrogate writes the escape, but a client's bytes are the point.
         server.stdin.write('{"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "search", '
                            '"arguments": {"query": "crane \\ud83d \\\\ud83d", "k": 1}}}\n')
         server.stdin.flush()
-        assert select.select([server.stdout], [], [], 60)[0], "no answer in 60 s"
-        reply = json.loads(server.stdout.readline())
+        reply = _reply(server, 60)
         assert reply["id"] == 2 and not reply["result"]["isError"]
         # The escaped backslash stays a backslash followed by letters: only a real half is replaced.
         assert reply["result"]["structuredContent"]["query"] == "crane \ufffd \\ud83d"
+    finally:
+        server.kill()
+        server.communicate()
+
+
+def test_a_cancelled_call_stops_and_gives_the_engine_back(localrag_home: Path, tmp_path: Path) -> None:
+    """The SDK dropped a cancelled call's reply but let the work run to its end holding the Engine: the next call
+    waited for an answer (or an ingest) nobody would read. Cancelled, an ingest stops at its next file and an
+    answer at its next token (the same code; an ingest's stop is the one a test can count)."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for n in range(100):
+        (docs / f"note-{n:03d}.txt").write_text(f"Note {n} is about the harbour crane and its keeper.\n")
+    server = _started(localrag_home)
+    try:
+        assert server.stdin is not None
+        _tool_call(server, 2, "ingest", paths=[str(docs)])
+        server.stdin.write(json.dumps({"jsonrpc": "2.0", "method": "notifications/cancelled",
+                                       "params": {"requestId": 2, "reason": "the user stopped it"}}) + "\n")
+        _tool_call(server, 3, "list_documents")
+        reply = _reply(server, 300)
+        assert reply["id"] == 3 and len(reply["result"]["structuredContent"]["documents"]) < 100
     finally:
         server.kill()
         server.communicate()
