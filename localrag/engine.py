@@ -42,7 +42,7 @@ from localrag.engine_collections import Collections
 from localrag.engine_graph import GraphMode
 from localrag.engine_status import Information
 from localrag.errors import ConfigError, LocalRagError, ModelError
-from localrag.forget import Forgotten, conversations_keeping, derived_folders, forget_path
+from localrag.forget import Forgotten, KeptPassages, conversations_keeping, derived_folders, forget_path
 from localrag.models import (
     BUNDLED_GENERATOR,
     BUNDLED_NAME,
@@ -512,8 +512,8 @@ class Engine(GraphMode, Collections, Information):
         Every path is checked before anything is removed: one that names nothing indexed is an error and
         nothing is forgotten, except with `purge`, which erases what a forget before it left behind. With
         `purge` the store is written anew once, so the text lies in no file of it, and `conversations` (when
-        given) lose the text of these files; without, the report names the conversations holding it
-        (localrag/forget.py).
+        given) lose the text of these files but those another collection still indexes; without, the report
+        names the conversations holding it (localrag/forget.py).
         """
         if not paths:
             raise LocalRagError("nothing to forget", "name a document or a folder")
@@ -536,9 +536,13 @@ class Engine(GraphMode, Collections, Information):
                 self.store.drop_old_versions()
                 self.graph.drop_old_versions()
                 self._drop_unfinished_reembedding()
-        kept = conversations_keeping(conversations, paths, purge=purge) if conversations is not None else []
+        kept: list[KeptPassages] = []
+        spared: list[str] = []
+        if conversations is not None:
+            spared = sorted(self.indexed_elsewhere(paths))
+            kept = conversations_keeping(conversations, paths, purge=purge, spared=spared)
         return Forgotten([str(forget_path(path)) for path in paths], len(ids), removed, purge,
-                         kept, derived_folders() if purge else [])
+                         kept, derived_folders() if purge else [], spared)
 
     def _drop_unfinished_reembedding(self) -> None:
         """A stopped re-embedding's copy holds the text of every document it reached: a purge erases it whole

@@ -8,7 +8,7 @@ lock, and an Engine whose collection is renamed or deleted drops the parts it ha
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -76,6 +76,20 @@ class Collections:
             store = Store.open_existing(paths.db_dir(), name)
             found.append(CollectionInfo(name, store.document_count(), store.chunk_count()))
         return found
+
+    def indexed_elsewhere(self, places: Iterable[str | Path]) -> set[str]:
+        """The paths of the documents at or under `places` (named as `forget` names them) that a collection other
+        than this Engine's indexes."""
+        from localrag.forget import forget_path, is_under
+        from localrag.store import Store, recorded_embedder
+
+        if recorded_embedder(paths.db_dir()) is None:
+            return set()
+        targets = {forget_path(place) for place in places}
+        return {document.path
+                for name in self._folder().registry() if name != self.settings.collection
+                for document in Store.open_existing(paths.db_dir(), name).documents()
+                if is_under(document.path, targets)}
 
     def collection_exists(self) -> bool:
         """Whether this Engine's collection is still in the store folder (another command may have deleted it)."""

@@ -5,11 +5,15 @@ index's files (a delete only marks rows, and old versions are kept for readers i
 `table_versions`) and the saved conversations whose answers it was a source of (each keeps its sources'
 text, to show them when reopened). A purge erases both: the tables are written anew with no old version,
 and a saved source of a forgotten file keeps its place (number, path, where in the file) without its text.
+
+Conversations are not per collection, and one file may be indexed in several: a document another collection
+still indexes is spared (its text is still in that collection's files, so erasing it from the conversations
+would only break them), and the report says how many were.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -66,6 +70,8 @@ class Forgotten:
     conversations: list[KeptPassages] = field(default_factory=list)
     # With a purge: the folders of DERIVED_FOLDERS that hold files, as (path, what they hold).
     not_erased: list[tuple[str, str]] = field(default_factory=list)
+    # Documents of these paths that another collection still indexes: saved conversations keep their text.
+    spared: list[str] = field(default_factory=list)
 
 
 def derived_folders() -> list[tuple[str, str]]:
@@ -86,13 +92,13 @@ def forget_path(path: str | Path) -> Path:
     return Path(path_text(given.resolve()))
 
 
-def _is_under(source_path: str, targets: Iterable[Path]) -> bool:
+def is_under(source_path: str, targets: Iterable[Path]) -> bool:
     saved = Path(source_path)
     return any(saved == target or saved.is_relative_to(target) for target in targets)
 
 
-def _forgotten_sources(turn: Turn, targets: set[Path]) -> set[int]:
-    return {s.n for s in turn.sources if not s.purged and _is_under(s.path, targets)}
+def _forgotten_sources(turn: Turn, targets: set[Path], spared: Collection[str]) -> set[int]:
+    return {s.n for s in turn.sources if not s.purged and is_under(s.path, targets) and s.path not in spared}
 
 
 def _extracted_from(turn: Turn, numbers: set[int]) -> bool:
@@ -147,11 +153,14 @@ def _purge_turn(turn: Turn, numbers: set[int]) -> None:
         turn.evidence_start = turn.evidence_end = None
 
 
-def kept_passages(conversation: Conversation, targets: set[Path], *, purge: bool = False) -> KeptPassages | None:
-    """How much text of files at or under `targets` the conversation holds; with `purge`, erased from it."""
+def kept_passages(
+    conversation: Conversation, targets: set[Path], *, purge: bool = False, spared: Collection[str] = ()
+) -> KeptPassages | None:
+    """How much text of files at or under `targets`, but for the `spared` ones, the conversation holds; with
+    `purge`, erased from it."""
     passages = answers = 0
     for turn in conversation.turns:
-        numbers = _forgotten_sources(turn, targets)
+        numbers = _forgotten_sources(turn, targets, spared)
         if not numbers:
             continue
         passages += len(numbers)
@@ -167,22 +176,22 @@ def _targets(paths: Iterable[str | Path]) -> set[Path]:
     return {forget_path(path) for path in paths}
 
 
-def erase_from(conversation: Conversation, paths: Iterable[str | Path]) -> bool:
-    """Erase the text of files at or under `paths` from a conversation in memory (one open in the chat app, as
-    a purge erased it from its file); whether it held any."""
-    return kept_passages(conversation, _targets(paths), purge=True) is not None
+def erase_from(conversation: Conversation, paths: Iterable[str | Path], spared: Collection[str] = ()) -> bool:
+    """Erase the text of files at or under `paths` (but the `spared` ones) from a conversation in memory (one
+    open in the chat app, as a purge erased it from its file); whether it held any."""
+    return kept_passages(conversation, _targets(paths), purge=True, spared=spared) is not None
 
 
 def conversations_keeping(
-    store: ConversationStore, paths: Iterable[str | Path], *, purge: bool = False
+    store: ConversationStore, paths: Iterable[str | Path], *, purge: bool = False, spared: Collection[str] = ()
 ) -> list[KeptPassages]:
-    """The saved conversations holding text of files at or under any of `paths`, most recent first; with
-    `purge`, that text is erased from each (the conversations keep their place in the list: their update time
-    stays)."""
+    """The saved conversations holding text of files at or under any of `paths` (but the `spared` ones), most
+    recent first; with `purge`, that text is erased from each (the conversations keep their place in the list:
+    their update time stays)."""
     targets = _targets(paths)
     found = []
     for conversation in store.holding(str(target) for target in targets):
-        kept = kept_passages(conversation, targets, purge=purge)
+        kept = kept_passages(conversation, targets, purge=purge, spared=spared)
         if kept is None:
             continue
         found.append(kept)

@@ -506,10 +506,13 @@ class Store(CollectionRegistry, StoreIndexes, StoreChecksums):
     @guarded
     def catch_up(self) -> None:
         """Read what other processes have committed up to now: reads may lag a second behind them, and a writer
-        that has just taken the writer lock must start from where the writer before it ended."""
+        that has just taken the writer lock must start from where the writer before it ended. The meta table is
+        the whole folder's: a purge in another collection writes it anew and deletes the files of the version
+        this process last read, which then fails as if damaged."""
         with self._lock:
             self.documents_table.checkout_latest()
             self.chunks_table.checkout_latest()
+            self._meta.checkout_latest()
 
     @guarded
     def repair(self) -> int:

@@ -62,6 +62,9 @@ def report_lines(done: Forgotten) -> list[str]:
         lines = [f"nothing under {named} is in the index"]
     held = [f"  {kept.conversation_id}  {kept.title}  ({_held_text(kept.passages, kept.answers)})"
             for kept in done.conversations]
+    if done.spared:
+        lines.append(f"saved conversations keep the text of {count_text(len(done.spared), 'document')} another "
+                     "collection still indexes (forget it there too to erase it): " + ", ".join(done.spared))
     if done.purged:
         lines.append("the index keeps no old version: the text of what it forgot lies in no file of it")
         if held:

@@ -240,6 +240,7 @@ def _apply(
         if erased:
             done = engine.forget(*erased, purge=True, conversations=conversations)
             event.conversations = done.conversations
+            event.erased = [path for path in event.erased if path not in done.spared]
     if present:
         event.report = engine.ingest(present, refresh=False)
         event.ingested = event.report.added_paths + event.report.updated_paths

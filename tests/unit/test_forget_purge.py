@@ -12,6 +12,7 @@ import pytest
 from test_graph_extract import ScriptedGenerator, reply
 
 from localrag.answer.evidence import EXTRACT_MODEL
+from localrag.cli.forget import report_lines
 from localrag.config import Settings
 from localrag.conversations import (
     Conversation,
@@ -247,3 +248,30 @@ def test_a_graph_answer_with_a_path_left_is_written_again_from_it(tmp_path: Path
     assert erase_from(conversation, [tmp_path / "vault.txt"])
     assert [p.steps[0].tail for p in turn.graph_paths] == ["mill"]
     assert turn.text.startswith("**Tamford**") and "Mill" in turn.text and "Quillfeather" not in turn.text
+
+
+def test_a_purge_spares_conversations_the_text_of_a_document_another_collection_still_indexes(
+    engine: Engine, tmp_path: Path
+) -> None:
+    # Conversations are not per collection: purging a file from a scratch collection erased the answers asked of
+    # another collection that still indexes it, and the note said the document was forgotten.
+    docs = _docs(tmp_path)
+    vault, canteen = (docs / "vault.txt").resolve(), (docs / "canteen.txt").resolve()
+    engine.ingest([docs])
+    engine.create_collection("scratch")
+    scratch = Engine(Settings(collection="scratch"), embedder=HashEmbedder(dim=64))
+    scratch.ingest([docs])
+    store = ConversationStore(tmp_path / "conversations")
+    asked = Conversation("20261201-000000-aaaaaa", "Where is the ledger?", updated=100.0)
+    asked.turns = [Turn("user", "Where is the ledger?"), _answer(vault, canteen, extracted=True)]
+    store.save(asked, touch=False)
+    kept = (store.folder / "20261201-000000-aaaaaa.json").read_bytes()
+
+    done = scratch.forget(docs, purge=True, conversations=store)
+    assert (done.documents, done.conversations, done.spared) == (2, [], [str(canteen), str(vault)])
+    assert (store.folder / "20261201-000000-aaaaaa.json").read_bytes() == kept
+    assert "another collection still indexes" in " ".join(report_lines(done))
+    # Forgotten from the last collection that holds it, it is erased.
+    done = engine.forget(vault, purge=True, conversations=store)
+    assert [k.conversation_id for k in done.conversations] == ["20261201-000000-aaaaaa"] and done.spared == []
+    assert _files_holding(store.folder, "Quillfeather") == []

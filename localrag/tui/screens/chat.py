@@ -153,10 +153,10 @@ class ChatScreen(LocalRagScreen):
         self.query_one("#question", Input).focus()
         self.watch(self.localrag, "erased_paths", self._erase_from_open, init=False)
 
-    async def _erase_from_open(self, erased: tuple[str, ...]) -> None:
+    async def _erase_from_open(self, erased: tuple[tuple[str, ...], tuple[str, ...]]) -> None:
         # The purge rewrote the saved file; the conversation held open must lose the text as well, or its next
         # save would write it back. While an answer is under way it is only changed: the view follows later.
-        if self.conversation is not None and erase_from(self.conversation, erased) and not self.generating:
+        if self.conversation is not None and erase_from(self.conversation, *erased) and not self.generating:
             await self.open_conversation(self.conversation)
 
     # -- conversations ---------------------------------------------------------------------------
