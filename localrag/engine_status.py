@@ -133,7 +133,7 @@ class Information:
             models_dir=str(self.models_dir),
             gpu_offload=gpu_offload_supported(),
             fusion=self._fusion_summary(reading),
-            collection=self.settings.collection,
+            collection=store.collection,
             stale_documents=len(stale_documents(reading.document_readings(), self.settings, self.embedder.max_tokens))
             if reading else 0,
             embedder_refused=self._embedder_refused(reading),

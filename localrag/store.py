@@ -654,5 +654,5 @@ class Store(CollectionRegistry, StoreIndexes, StoreChecksums):
             vector_index=describe(vec, "IVF_HNSW_SQ cosine") if vec else "none (exact search)",
             schema_version=self.schema_version(),
             path=str(self.path),
-            collection=self.collection,
+            collection=self.current_name(),
         )

@@ -210,9 +210,11 @@ def _collection_gone(store: Store) -> CollectionError | None:
         return None
     if any(suffix(ident) == store.suffix for ident in registry.values()):
         return None
-    again = " and made again" if store.collection in registry else ""
-    return CollectionError(f"collection '{store.collection}' was deleted{again} after this process opened it",
-                           "start it again" + (" to use the new one" if again else ", with another collection: "
+    # Opened under that name, it may have been renamed before it was deleted: the name may be another's now.
+    again = store.collection in registry
+    now = f"; '{store.collection}' names another collection now" if again else ""
+    return CollectionError(f"the collection this process opened as '{store.collection}' was deleted since{now}",
+                           "start it again" + (" to use that one" if again else ", with another collection: "
                                                "`localrag collections` lists them"))
 
 

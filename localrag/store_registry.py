@@ -39,6 +39,7 @@ class CollectionRegistry:
     path: Path
     dim: int
     collection: str
+    suffix: str
     _lock: threading.RLock
     _db: DBConnection
     _meta: Table
@@ -46,6 +47,14 @@ class CollectionRegistry:
     def registry(self) -> dict[str, str]:
         """Collection name -> id, for every collection in the folder."""
         return parse_registry(self._folder_meta(REGISTRY_KEY))
+
+    def current_name(self) -> str:
+        """This collection's name now: another process may have renamed it since this one opened it (a server
+        then goes on serving it, and must not report it by a name that may be another collection's by now)."""
+        if not self.suffix:
+            return self.collection
+        return next((name for name, ident in self._current_registry().items() if suffix(ident) == self.suffix),
+                    self.collection)
 
     def _current_registry(self) -> dict[str, str]:
         """The registry as another process may have just written it (changes hold the writer lock).

@@ -54,8 +54,9 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from localrag.answer.summary import MAX_KEY_SENTENCES
+from localrag.collection import CollectionError
 from localrag.conversations import ConversationStore
-from localrag.errors import ConfigError, LocalRagError
+from localrag.errors import ConfigError, LocalRagError, StoreError
 from localrag.questions import checked_question
 from localrag.safe_text import valid_text
 from localrag.serve.gate import ModelGate, QueueFullError, Ticket
@@ -96,6 +97,16 @@ class ApiError(Exception):
 def _error_response(exc: ApiError) -> JSONResponse:
     body = {"error": {"message": exc.message, "type": exc.kind, "code": exc.code}}
     return JSONResponse(body, status_code=exc.status, headers=exc.headers)
+
+
+def _engine_error(exc: LocalRagError) -> ApiError:
+    """A user's error is the request's (400); the index damaged or built by another embedder, or the collection
+    deleted under the server, is the server's to mend: the client sent nothing wrong."""
+    if isinstance(exc, CollectionError):
+        return ApiError(409, str(exc), "server_error", type(exc).__name__)
+    if isinstance(exc, StoreError):
+        return ApiError(500, str(exc), "server_error", type(exc).__name__)
+    return ApiError(400, str(exc), code=type(exc).__name__)
 
 
 def _busy(exc: QueueFullError) -> ApiError:
@@ -299,7 +310,7 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None,
             except QueueFullError as exc:
                 return _error_response(_busy(exc))
             except LocalRagError as exc:
-                return _error_response(ApiError(400, str(exc), code=type(exc).__name__))
+                return _error_response(_engine_error(exc))
 
         return wrapped
 
@@ -347,7 +358,8 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None,
                                           localrag=answer_json(event.answer))
             except LocalRagError as exc:
                 # The status line has gone out; the error travels as an event, as OpenAI's own streams do.
-                error = {"message": str(exc), "type": "invalid_request_error", "code": type(exc).__name__}
+                refused = _engine_error(exc)
+                error = {"message": refused.message, "type": refused.kind, "code": refused.code}
                 yield f"data: {json.dumps({'error': error})}\n\n"
             finally:
                 answering.close()  # suspended at a yield (the client went): its `finally` releases the model

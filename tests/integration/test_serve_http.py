@@ -383,3 +383,22 @@ def test_a_bug_is_answered_in_the_error_shape(server: Running, engine: Engine, m
     status, headers, error = server.request("GET", "/status")
     assert (status, error["error"]["code"]) == (500, "internal_error") and "a bug" not in json.dumps(error)
     assert "(RuntimeError); the server's log has the details" in error["error"]["message"]
+
+
+def test_a_collection_deleted_under_the_server_is_the_servers_error_not_the_clients(
+    localrag_home: Path, tmp_path: Path
+) -> None:
+    # It came back as 400 invalid_request_error: a client told it sent something wrong, which it had not.
+    (tmp_path / "note.txt").write_text("The ferry leaves at noon.\n")
+    Engine(Settings(), embedder=HashEmbedder(dim=32)).create_collection("work")
+    served = Engine(Settings(collection="work"), embedder=HashEmbedder(dim=32))
+    served.ingest([tmp_path / "note.txt"])
+    running = Running(served)
+    try:
+        assert running.request("POST", "/search", {"query": "ferry"})[0] == 200
+        Engine(Settings(), embedder=HashEmbedder(dim=32)).delete_collection("work")
+        status, _, error = running.request("POST", "/search", {"query": "ferry"})
+        assert (status, error["error"]["type"], error["error"]["code"]) == (409, "server_error", "CollectionError")
+        assert error["error"]["message"].startswith("the collection this process opened as 'work' was deleted")
+    finally:
+        running.stop()
