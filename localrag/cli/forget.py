@@ -41,6 +41,7 @@ def _forget_command(args: argparse.Namespace, out: Console, err: Console) -> int
     from localrag.conversations import ConversationStore
 
     engine = common.engine_from_args(args)
+    engine.store  # noqa: B018  # opened first: an index it cannot open is refused before "erasing" is said
     if args.purge and not args.json:
         err.print(Text("erasing: the index is written anew without its old versions (a large one takes a minute)…"))
     done = engine.forget(*args.paths, purge=args.purge, conversations=ConversationStore())
