@@ -520,9 +520,10 @@ def _print_tune(result: Any, out: Console, config: Path, extracting: bool) -> No
                        f"{e['quant']} {e['agreement_quant']:.1%}; {e['path']}"))
     if "verify" in summaries:
         v = summaries["verify"]
-        # A set too small to hold any question out is checked on a training question, and says so.
-        which = ("a training question (the set holds none out)" if v.get("split") == "train"
-                 else "a held-out question")
+        # A set too small to hold any question out is checked on a training question, and says so; a check an
+        # older localrag recorded does not say which split its question came from.
+        which = {"train": "a training question (the set holds none out)", None: "a question"}.get(
+            v.get("split"), "a held-out question")
         out.print(Text(f"check on {which}: {v['question']}", style="dim"))
         from localrag.answer.repeats import STOPPED_LABEL
 

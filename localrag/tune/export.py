@@ -43,6 +43,7 @@ from localrag.tune.verify import (
     check_chat_template,
     check_gguf,
     reference_predictions,
+    validation_conversations,
     verification_texts,
 )
 
@@ -303,7 +304,8 @@ def export_model(
             "perplexity_merged": f16.reference_perplexity,
             "prompts": f16.prompts,
             "positions": f16.positions,
-            "source": "validation split" if data_dir and (data_dir / "validation.chat.jsonl").is_file() else "fixed",
+            # The fixed chats when the split holds none: an empty file is there when a small set holds none out.
+            "source": "validation split" if validation_conversations(data_dir, limit=1) else "fixed",
         },
         files=files,
         data_splits={k: data[k] for k in ("train", "validation") if k in data},

@@ -83,8 +83,8 @@ class VerifyResult:
     per_prompt: list[float] = field(default_factory=list)
 
 
-def verification_texts(data_dir: Path | None, tokenizer: Any, *, limit: int = 8) -> list[str]:
-    """Texts to compare on: validation conversations rendered with the chat template, else fixed chats."""
+def validation_conversations(data_dir: Path | None, *, limit: int = 8) -> list[list[dict[str, str]]]:
+    """The first `limit` conversations of the validation split, if it holds any (a small set holds none out)."""
     conversations: list[list[dict[str, str]]] = []
     source = data_dir / "validation.chat.jsonl" if data_dir is not None else None
     if source is not None and source.is_file():
@@ -93,6 +93,12 @@ def verification_texts(data_dir: Path | None, tokenizer: Any, *, limit: int = 8)
                 break
             if record.get("messages"):
                 conversations.append(record["messages"])
+    return conversations
+
+
+def verification_texts(data_dir: Path | None, tokenizer: Any, *, limit: int = 8) -> list[str]:
+    """Texts to compare on: validation conversations rendered with the chat template, else fixed chats."""
+    conversations = validation_conversations(data_dir, limit=limit)
     if not conversations:
         conversations = [
             [{"role": "user", "content": q}, {"role": "assistant", "content": a}]

@@ -26,7 +26,14 @@ from localrag.tune.gguf_writer import (
     write_lora_gguf,
 )
 from localrag.tune.quantize import QUANT_TYPES, QuantizeError, check_quant, quantize
-from localrag.tune.verify import TIE_LOGITS, Reference, _nll, _ties, verification_texts
+from localrag.tune.verify import (
+    TIE_LOGITS,
+    Reference,
+    _nll,
+    _ties,
+    validation_conversations,
+    verification_texts,
+)
 
 
 @pytest.fixture
@@ -249,6 +256,11 @@ def test_verification_texts_from_validation_split_else_fixed(tmp_path: Path) -> 
     assert verification_texts(tmp_path, _ChatTokenizer(), limit=2) == ["<user>q0<assistant>a", "<user>q1<assistant>a"]
     fixed = verification_texts(None, _ChatTokenizer(), limit=3)
     assert len(fixed) == 3 and all(t.startswith("<user>") for t in fixed)
+    # A set too small to hold any question out writes an empty split: the card then says the fixed chats were used.
+    empty = tmp_path / "small"
+    empty.mkdir()
+    (empty / "validation.chat.jsonl").write_text("")
+    assert validation_conversations(empty) == [] and verification_texts(empty, _ChatTokenizer(), limit=3) == fixed
 
 
 def test_a_tie_in_the_reference_is_not_a_disagreement() -> None:
