@@ -49,8 +49,9 @@ from localrag.jsonl import read_jsonl
 from localrag.models import EMBEDDER_CARD, EMBEDDERS_DIR, gate_summary
 from localrag.offline import enforce_offline
 from localrag.raft.qa import QAPair
+from localrag.sizes import count_text
 from localrag.tune.arenas import limit_malloc_arenas
-from localrag.tune.ict import ICT_ORIGIN
+from localrag.tune.ict import ICT_ORIGIN, MIN_WORDS
 from localrag.tune.runs import TuneError, check_model_name
 
 if TYPE_CHECKING:
@@ -392,6 +393,18 @@ def source_pairs(raft_dir: Path, store: Store, config: RetrieverConfig) -> tuple
     return written, cloze
 
 
+def _nothing_to_judge(written: int, cloze: int) -> TuneError:
+    """No held-out pair to judge a tuned embedder on, and what would give some: more written questions, or (for
+    inverse-cloze pairs alone, which no flag of question writing changes) more documents of longer chunks."""
+    if written:
+        return TuneError("no held-out question survived the filter, so a tuned embedder could not be judged",
+                         "write more questions (raise --max-chunks), or use a larger --model to write them")
+    return TuneError(
+        f"the documents gave {count_text(cloze, 'inverse-cloze pair')} and none held out, so a tuned embedder could "
+        "not be judged", f"a pair needs a chunk of two or more sentences of {MIN_WORDS} words or more, in two or "
+        "more documents: ingest more documents, or have a model write questions (--retriever-pairs model or both)")
+
+
 def judged_pairs(pairs: Sequence[MinedPair]) -> list[MinedPair]:
     """The held-out pairs the gate judges on: the written questions when there are enough of them to show a
     difference, else every held-out pair (inverse-cloze ones too)."""
@@ -442,8 +455,7 @@ def tune_retriever(
     mined = mine_pairs(pairs, store, embedder, top=config.top, held_out=config.held_out)
     held = judged_pairs(mined.pairs)
     if not held:
-        raise TuneError("no held-out question survived the filter, so a tuned embedder could not be judged",
-                        "write more questions (raise --max-chunks), or use a larger --model to write them")
+        raise _nothing_to_judge(len(written), len(cloze))
     train = training_pairs(mined.pairs, config.pairs)
     model, training = train_embedder(base, train, work_dir, config, progress=progress, cancel=cancel)
     if model is None:

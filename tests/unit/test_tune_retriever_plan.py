@@ -93,3 +93,14 @@ def test_a_new_tune_takes_the_measured_recipe_and_a_resumed_one_keeps_the_recipe
     assert resumed == {"k": 4, "p_oracle": 0.8, "distractors": "hard", "cot": "full", "prompt_sentences": 0}
     assert plan_identity(make_plan("docs", Path("/models/base.gguf"), raft=resumed)) == older  # so it resumes
     assert tune_recipe(_parser().parse_args(["tune", "--name", "docs", "--restart"]), 4) == fresh
+
+
+def test_inverse_cloze_pairs_alone_are_not_told_to_write_more_questions() -> None:
+    # `--retriever-pairs ict` on a small index was told to raise --max-chunks or use a larger --model, neither
+    # of which writes an inverse-cloze pair.
+    from localrag.tune.retriever import _nothing_to_judge
+
+    alone = str(_nothing_to_judge(0, 7))
+    assert "7 inverse-cloze pairs and none held out" in alone and "ingest more documents" in alone
+    assert "--max-chunks" not in alone and "--model" not in alone
+    assert "raise --max-chunks" in str(_nothing_to_judge(12, 7))
