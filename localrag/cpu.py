@@ -11,7 +11,7 @@ time, and not from the load average. The load average trails by about a minute a
 process's own earlier work. So a training stage started right after question writing in the same
 `tune`, or a benchmark run right after another, saw a busy machine and took one thread of two idle
 cores. Measured on an idle 2-core machine: 1.04x the Trainer baseline's tokens/s with the one
-thread, 1.43x with two ("Faster CPU training on an idle machine" in benchmarks/README.md). Where
+thread, 1.43x with two ("On an idle machine: training threads and ONNX encoding" in benchmarks/README.md). Where
 there is no /proc/stat (not Linux), the load average is used.
 """
 
