@@ -30,7 +30,21 @@ from localrag.types import HEADING_JOIN
 # 14 of 24,549 COVID-QA and PubMedQA sentences ended at one of these before a number (as a contract's "Art." would).
 _ABBREVIATION = (r"\b(?:Figs?|Eqs?|Refs?|Dr|Mrs?|Ms|Prof|vs|cf|approx|e\.g|i\.e)\.(?=\s)"
                  r"|\b(?:[Nn]os?|[Vv]ols?|pp?|Art|Sec|Ch)\.(?=\s*\d)")
-_SENTENCE = re.compile(rf"(?:{_ABBREVIATION}|[^.!?]|[.!?]+(?=[^\s.!?])|\.+(?=\s+[a-z]))+[.!?]*")
+# Marks that end a sentence in scripts other than the Latin: the ideographic full stop and the full-width ! and ?
+# (Chinese and Japanese write no space after them), the Devanagari danda, the Arabic question mark and the Urdu
+# full stop. Cut only at . ! ?, a Chinese or Hindi paragraph was one sentence: `summarize` quoted it whole, the best
+# sentence was the paragraph. A closing bracket or quote after one belongs to its sentence (「……。」).
+_ENDS = "\u3002\uff61\uff01\uff1f\u0964\u0965\u061f\u06d4"
+_CLOSERS = "\u300d\u300f\u201d\u2019\uff09\u3011)"
+# A French quote closes after its full stop, a space before the guillemet (« Nous partons. »): the » is the
+# sentence's, not the start of the next one.
+_GUILLEMET = r"(?:[ \u00a0\u202f]?\u00bb(?=\s|$))?"
+_SENTENCE = re.compile(rf"(?:{_ABBREVIATION}|[^.!?{_ENDS}]|[.!?]+(?=[^\s.!?{_ENDS}])|\.+(?=\s+[a-z]))+"
+                       rf"(?:[{_ENDS}]+[{_CLOSERS}]*|[.!?]+{_GUILLEMET})?")
+# Han ideographs and Japanese kana: scripts written without a space between words. Each character counts as a
+# word (a Chinese word is one to three of them), so that rules measured in words (three for the best sentence,
+# six for a summary's, a quote's three) do not take a whole Chinese sentence for one word.
+_UNSPACED = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _NUMBER = r"\d{1,3}[.)]\s"  # a numbered list item's "1. " or "2) "
 # The number is part of the item's first sentence, not a sentence of its own.
 _ITEM_NUMBER = re.compile(rf"\s*({_NUMBER}\s*)")
@@ -58,6 +72,17 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
             unit[0] = (number.start(1), unit[0][1])
         spans.extend(unit)
     return spans
+
+
+def spaced(text: str) -> str:
+    """`text` with a space on each side of every character of a script written without spaces, for counting and
+    matching words: English text comes back as it is."""
+    return _UNSPACED.sub(r" \g<0> ", text) if _UNSPACED.search(text) else text
+
+
+def is_unspaced(char: str) -> bool:
+    """Whether `char` is of a script written without spaces between words (a word boundary on either side)."""
+    return bool(_UNSPACED.fullmatch(char))
 
 
 def one_line(text: str) -> str:

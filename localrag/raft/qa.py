@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING
 from localrag.errors import LocalRagError
 from localrag.generate import Generator
 from localrag.jsonl import parse_object
+from localrag.sentences import spaced
 from localrag.types import Chunk
 
 if TYPE_CHECKING:
@@ -139,7 +140,7 @@ def normalise(text: str) -> str:
 
 
 def content_words(text: str) -> list[str]:
-    return [w for w in _WORD.findall(text.lower()) if w not in _STOPWORDS]
+    return [w for w in _WORD.findall(spaced(text.lower())) if w not in _STOPWORDS]
 
 
 def support(answer: str, text: str) -> float:
