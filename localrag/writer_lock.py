@@ -6,25 +6,69 @@ runs could each undo the other's view. An exclusive `flock` on a file next to th
 writers across processes and threads (a flock belongs to an open file, so two threads of one
 process wait for each other too); readers (`ask`, `status`, search) never take it. The lock goes
 with the process, so a killed writer never leaves it held.
+
+A writer that has to wait says so, through the function `tell_waits` was given (the CLI prints it): a `forget`
+behind a long ingest printed nothing at all, and looked hung. The holder writes its pid and command into the lock
+file, so the notice names who to wait for.
 """
 
 from __future__ import annotations
 
 import fcntl
-from collections.abc import Iterator
+import os
+import shlex
+import sys
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
+
+from localrag.processes import process_alive
+
+_notice: Callable[[str], None] | None = None
 
 
 def lock_file(store_dir: Path) -> Path:
     return store_dir.with_name(store_dir.name + ".writer.lock")
 
 
+def tell_waits(notice: Callable[[str], None] | None) -> None:
+    """Have `notice` told, in one line, when a writer waits for another (None: wait in silence)."""
+    global _notice
+    _notice = notice
+
+
 @contextmanager
 def writer_lock(store_dir: Path) -> Iterator[None]:
     """Hold the store's writer lock for the block, waiting while another writer holds it."""
-    with _flock(lock_file(store_dir)):
-        yield
+    path = lock_file(store_dir)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a+b") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if _notice is not None:
+                _notice(f"waiting for {_holder(handle)} to finish writing to the index (Ctrl-C gives up)")
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            handle.seek(0)
+            handle.truncate()
+            handle.write(f"{os.getpid()} {shlex.join([Path(sys.argv[0]).name, *sys.argv[1:]])}"[:400].encode())
+            handle.flush()
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _holder(handle: IO[bytes]) -> str:
+    """Who holds the lock, as its holder wrote it: "localrag ingest notes (pid 123)"."""
+    handle.seek(0)
+    pid, _, command = handle.read(400).decode("utf-8", "replace").partition(" ")
+    if not pid.isdigit() or not process_alive(int(pid)):
+        return "another localrag command"
+    if int(pid) == os.getpid():
+        return "another task of this localrag"
+    return f"{command} (pid {pid})" if command else f"pid {pid}"
 
 
 # Inside the store's folder, so a scratch or evaluation store leaves no lock file behind when it is deleted.

@@ -31,6 +31,7 @@ from localrag.cli.console import make_console
 from localrag.config import unknown_settings
 from localrag.errors import ConfigError, LocalRagError
 from localrag.safe_text import line_text
+from localrag.writer_lock import tell_waits
 
 COMMAND_MODULES: tuple[str, ...] = (
     "localrag.cli.collections",
@@ -96,6 +97,8 @@ def run(argv: Sequence[str] | None = None) -> int:
             from localrag.cli.everyday import chat_command
 
             return chat_command(args, out, err)
+        # Not in the chat app, whose screen a line on stderr would break into.
+        tell_waits(lambda line: err.print(Text(line_text(f"localrag: {line}"), style="yellow"), soft_wrap=True))
         return int(args.handler(args, out, err))
     except LocalRagError as exc:
         # One line, whatever a file name in it holds.
