@@ -245,6 +245,9 @@ def _apply(
         event.report = engine.ingest(present, refresh=False)
         event.ingested = event.report.added_paths + event.report.updated_paths
         event.forgotten = sorted({*event.forgotten, *event.report.removed_paths})  # gone from a folder moved in
+        # The round's summary line counts what left the index in it: the files deleted or moved away as well.
+        event.report.removed_paths = list(event.forgotten)
+        event.report.removed = len(event.forgotten)
     return event
 
 

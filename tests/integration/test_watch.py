@@ -89,6 +89,11 @@ def test_create_modify_rename_delete(watched: tuple[Engine, Path, list[WatchEven
 
     note.rename(folder / "boats.md")
     wait_for(lambda: paths(engine) == ["boats.md", "old.md"])
+    # The round's summary counts the file the rename took out (it said "1 added, ... 0 removed").
+    wait_for(lambda: any(e.forgotten and e.report for e in events))
+    renamed = next(e for e in events if e.forgotten and e.report)
+    assert renamed.report is not None
+    assert renamed.report.summary().startswith("1 added, 0 updated, 0 unchanged, 1 removed")
 
     (folder / "old.md").unlink()
     wait_for(lambda: paths(engine) == ["boats.md"])
