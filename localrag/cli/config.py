@@ -21,6 +21,7 @@ from rich.console import Console
 from rich.text import Text
 
 from localrag.cli.tables import Rows
+from localrag.running import running_now
 
 if TYPE_CHECKING:
     from localrag.config import DescribedSetting
@@ -173,3 +174,8 @@ def _notes(name: str, err: Console) -> None:
     if name in READING:
         err.print(Text("note: documents read with other reading settings count as stale in `localrag status`; "
                        "`localrag ingest --stale` reads them again", style="dim"), soft_wrap=True)
+    running = running_now()
+    if running:
+        named = ", ".join(f"localrag {r.command} (pid {r.pid})" for r in running)
+        err.print(Text(f"note: still running with the settings they started with, until started again: {named}",
+                       style="yellow"), soft_wrap=True)

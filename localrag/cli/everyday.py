@@ -93,10 +93,12 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 
 def chat_command(args: argparse.Namespace, out: Console, err: Console) -> int:
     """Open the chat app; also what `localrag` with no command does."""
+    from localrag.running import marked_running
     from localrag.tui.app import run_app
 
-    run_app(load_settings(args.config, model=getattr(args, "model", None),
-                          collection=getattr(args, "collection", None)), config_file=args.config)
+    with marked_running("(the chat app)"):
+        run_app(load_settings(args.config, model=getattr(args, "model", None),
+                              collection=getattr(args, "collection", None)), config_file=args.config)
     return 0
 
 

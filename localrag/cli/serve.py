@@ -15,6 +15,7 @@ from rich.console import Console
 
 from localrag.cli.argtypes import count, positive
 from localrag.cli.collections import add_collection_flag
+from localrag.running import marked_running
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
@@ -51,7 +52,8 @@ def _serve(args: argparse.Namespace, out: Console, err: Console) -> int:
     limits = Limits(max_body_bytes=args.max_body_bytes, max_question_chars=args.max_question_chars,
                     queue_size=args.queue)
     try:
-        serve(engine, args.host, args.port, token=args.token or engine.settings.api_token, limits=limits)
+        with marked_running(f"serve --port {args.port}"):
+            serve(engine, args.host, args.port, token=args.token or engine.settings.api_token, limits=limits)
     except KeyboardInterrupt:
         # uvicorn has finished the requests in flight and closed the socket, then raised Ctrl-C again so
         # that it is not lost: here it is how a server is stopped, as `watch` is, not a failure.
@@ -66,7 +68,8 @@ def _mcp(args: argparse.Namespace, out: Console, err: Console) -> int:
 
     engine = engine_from_args(args)
     signal.signal(signal.SIGINT, _stop_at_once)
-    run_stdio(engine)
+    with marked_running("mcp"):
+        run_stdio(engine)
     return 0
 
 

@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.text import Text
 
 from localrag.cli.common import print_json
+from localrag.running import marked_running
 from localrag.sizes import count_text
 
 if TYPE_CHECKING:
@@ -89,7 +90,8 @@ def _watch(args: argparse.Namespace, out: Console, err: Console) -> int:
                 err.print(Text(f"skipped: {error.reason}", style="yellow"))
 
     try:
-        engine.watch(folders, settle=args.settle, on_event=show, purge=purge, conversations=ConversationStore())
+        with marked_running("watch " + " ".join(str(folder) for folder in folders)):
+            engine.watch(folders, settle=args.settle, on_event=show, purge=purge, conversations=ConversationStore())
     except KeyboardInterrupt:
         pass
     err.print("stopped")

@@ -1,0 +1,62 @@
+"""The long-running localrag processes of a data folder: `serve`, `mcp`, `watch` and the chat app.
+
+Each reads its settings once, at its start, and keeps them: after `localrag config set top_k 2` a running server
+went on answering from 4 sources, and a running watch went on reading files with the chunk settings of its start
+(so the files it read again counted as stale at once). Each such process leaves a mark here while it runs, and
+`config set` names those running, to be started again.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from localrag import paths
+from localrag.atomic import write_text_atomic
+from localrag.processes import process_alive
+
+RUNNING_FOLDER = "running"
+
+
+@dataclass(frozen=True)
+class Running:
+    pid: int
+    command: str
+
+
+def _folder() -> Path:
+    return paths.data_dir() / RUNNING_FOLDER
+
+
+@contextmanager
+def marked_running(command: str) -> Iterator[None]:
+    """Leave a mark naming `command` ("serve --port 8765") while the block runs; a killed process's mark is
+    passed over (and removed) by `running_now`."""
+    mark = _folder() / f"{os.getpid()}.json"
+    mark.parent.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(mark, json.dumps({"command": command}))
+    try:
+        yield
+    finally:
+        mark.unlink(missing_ok=True)
+
+
+def running_now() -> list[Running]:
+    """The other processes of this data folder marked running, by pid."""
+    found = []
+    for mark in sorted(_folder().glob("*.json")) if _folder().is_dir() else []:
+        if not mark.stem.isdigit() or int(mark.stem) == os.getpid():
+            continue
+        if not process_alive(int(mark.stem)):
+            mark.unlink(missing_ok=True)
+            continue
+        try:
+            command = str(json.loads(mark.read_text(encoding="utf-8")).get("command", ""))
+        except (OSError, ValueError, AttributeError):
+            command = ""
+        found.append(Running(int(mark.stem), command))
+    return sorted(found, key=lambda r: r.pid)

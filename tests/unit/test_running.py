@@ -1,0 +1,37 @@
+"""Long-running processes leave a mark, and `config set` names them: they keep the settings they started with."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from localrag.cli import run
+from localrag.running import Running, running_now
+
+HOLD = ("import time\nfrom localrag.running import marked_running\n"
+        "with marked_running('serve --port 8765'):\n    print('running', flush=True)\n    time.sleep(60)\n")
+
+
+def test_config_set_names_a_running_server_until_it_has_gone(
+    localrag_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # After `config set top_k 2` a running server went on answering from 4 sources, and nothing said so.
+    server = subprocess.Popen([sys.executable, "-c", HOLD], stdout=subprocess.PIPE, text=True)
+    try:
+        assert server.stdout is not None and server.stdout.readline() == "running\n"
+        assert running_now() == [Running(server.pid, "serve --port 8765")]
+        assert run(["config", "set", "top_k", "2"]) == 0
+        said = " ".join(capsys.readouterr().err.split())
+        assert f"still running with the settings they started with, until started again: localrag serve --port " \
+               f"8765 (pid {server.pid})" in said
+    finally:
+        server.kill()
+        server.wait()
+    # Killed, it left its mark: the mark of a process that has gone is passed over, and removed.
+    assert running_now() == []
+    assert run(["config", "set", "top_k", "3"]) == 0
+    assert "still running" not in capsys.readouterr().err
+    assert not list((localrag_home / "data" / "running").glob("*.json"))
