@@ -23,6 +23,7 @@ Filters become a SQL predicate over the chunks table; every user-supplied string
 from __future__ import annotations
 
 import dataclasses
+import unicodedata
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -78,6 +79,14 @@ def glob_to_like(pattern: str) -> str:
 
 
 def path_predicate(path_glob: str) -> str:
+    """The SQL predicate of a path glob, matching a name in either Unicode form: macOS writes "é" decomposed
+    (NFD) and a keyboard types it composed (NFC), and `--path '*café*'` found no document named so."""
+    forms = [_path_predicate(form)
+             for form in dict.fromkeys(unicodedata.normalize(f, path_glob) for f in ("NFC", "NFD"))]
+    return forms[0] if len(forms) == 1 else f"({' OR '.join(forms)})"
+
+
+def _path_predicate(path_glob: str) -> str:
     pattern = str(Path(path_glob).expanduser()) if path_glob.startswith("~") else path_glob
     if not any(ch in pattern for ch in "*?"):
         folder = pattern.rstrip("/")

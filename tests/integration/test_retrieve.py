@@ -20,6 +20,8 @@ DOCS = {
     "/notes/o'brien.md": ["Invoice INV-20931 was paid on 3 March."],
     "/work/report.pdf": ["Quarterly revenue grew by twelve percent.", "Costs of watering systems fell."],
     "/work/notes.txt": ["The meeting about tomatoes moved to Friday."],
+    # As macOS writes the name: "é" decomposed (NFD).
+    "/work/cafe\u0301-menu.md": ["The espresso costs two euros."],
 }
 
 
@@ -77,6 +79,9 @@ def test_filters_restrict_results(retriever: Retriever) -> None:
     quoted = retriever.search("invoice", k=5, filters=SearchFilters(path_glob="*/o'brien.md"))
     assert [h.chunk.path for h in quoted] == ["/notes/o'brien.md"]
     assert retriever.search("tomatoes", k=5, filters=SearchFilters(path_glob="*.docx")) == []
+    # Typed composed (NFC), as a keyboard types it: the decomposed name matches.
+    menu = retriever.search("espresso", k=5, filters=SearchFilters(path_glob="*caf\u00e9*"))
+    assert [h.chunk.path for h in menu] == ["/work/cafe\u0301-menu.md"]
 
 
 def test_empty_query_and_k(retriever: Retriever) -> None:
