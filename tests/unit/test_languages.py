@@ -28,7 +28,8 @@ def _hit(text: str) -> Hit:
     ("Il a déclaré : « Nous partons demain. » Puis il est parti.",
      ["Il a déclaré : « Nous partons demain. »", "Puis il est parti."]),
     # English is cut as before: a quote closing after its full stop stays in the sentence it ends.
-    ('He said "Stop." Then he left. Dr. Li et al. found it.', ['He said "Stop." Then he left.', "Dr. Li et al. found it."]),
+    ('He said "Stop." Then he left. Dr. Li et al. found it.',
+     ['He said "Stop." Then he left.', "Dr. Li et al. found it."]),
 ])
 def test_sentences_end_at_the_marks_of_their_script(text: str, sentences: list[str]) -> None:
     assert [text[s:e] for s, e in sentence_spans(text)] == sentences
