@@ -24,6 +24,7 @@ from typing import Any
 from localrag import paths
 from localrag.atomic import write_text_atomic
 from localrag.errors import LocalRagError
+from localrag.safe_text import printable
 from localrag.types import Answer, Hit, QuoteStatus, found_in_note, quote_label
 
 FORMAT_VERSION = 1
@@ -441,7 +442,7 @@ def export_markdown(conversation: Conversation) -> str:
     )
     from localrag.answer.repeats import STOPPED_LABEL
 
-    out = [f"# {conversation.title}", ""]
+    out = [f"# {_one_line(conversation.title)}", ""]
     for turn in conversation.turns:
         if turn.role == "user":
             out += [f"## Q: {' '.join(turn.text.split())}", ""]
@@ -462,10 +463,10 @@ def export_markdown(conversation: Conversation) -> str:
             if turn.evidence_header:
                 out += [f"_{header_note(turn.evidence_header)}_", ""]
         if turn.query:
-            out += [f"_Searched for: {turn.query}_", ""]
+            out += [f"_Searched for: {_one_line(turn.query)}_", ""]
         if turn.sources and turn.refused:
             out += [f"**{CLOSEST_SOURCES_LABEL}**", ""]
-            out += [f"{s.n}. `{s.path}` ({s.location}){_purged_note(s)}" for s in turn.sources]
+            out += [f"{s.n}. {_place(s)}{_purged_note(s)}" for s in turn.sources]
             out.append("")
         elif turn.sources:
             out += ["**Sources**", ""]
@@ -475,12 +476,22 @@ def export_markdown(conversation: Conversation) -> str:
                     mark += f" ({UNSUPPORTED_LABEL})"
                 status = turn.quote_status(s.n)
                 quote = f", quote {quote_label(status)}" if status else ""
-                out.append(f"{s.n}. `{s.path}` ({s.location}) — {mark}{quote}{_purged_note(s)}")
+                out.append(f"{s.n}. {_place(s)} — {mark}{quote}{_purged_note(s)}")
             out.append("")
         for q in turn.quotes:
             elsewhere = f"; {found_in_note(q.found_in)}" if q.found_in else ""
             out += [f"> {' '.join(q.text.split())} [{q.source}] ({quote_label(q.status)}{elsewhere})", ""]
     return "\n".join(out).rstrip() + "\n"
+
+
+def _one_line(text: str) -> str:
+    return printable(text, multiline=False)
+
+
+def _place(source: SavedSource) -> str:
+    """A source's file and where in it, on one line: a file name holding line breaks wrote lines of its own into
+    `conversations show` and the export, such as a forged source "cited, quote verified"."""
+    return f"`{_one_line(source.path)}` ({_one_line(source.location)})"
 
 
 def _purged_note(source: SavedSource) -> str:

@@ -46,8 +46,10 @@ ECHO_STOPS = ("\nQuestion:", "\nQuestion again:", "\nDocuments:")
 
 NO_SOURCES_SYSTEM_PROMPT = "You are a helpful assistant. Answer briefly and say when you are not sure."
 
-# Line starts that would read as our own structure: a source number, or a section label.
-_FORGED = re.compile(r"^([ \t]*)(\[(\d+)\]|(?:question(?: again)?|documents)\s*:)", re.IGNORECASE | re.MULTILINE)
+# Line starts that would read as our own structure: a source number, or a section label; after any blank a line
+# may start with, a no-break or a zero-width space too (a document that began its line with one kept its "[2]").
+_FORGED = re.compile(r"^([^\S\n]*[\u200b-\u200d\u2060\ufeff]*[^\S\n]*)"
+                     r"(\[(\d+)\]|(?:question(?: again)?|documents)\s*:)", re.IGNORECASE | re.MULTILINE)
 _TRIMMED = " …"
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import time
 from typing import TYPE_CHECKING, Any
@@ -130,9 +131,17 @@ class _PipeProgress(Progress):
         self.console.print(Text(f"{task.description}: {done}{detail}, {int(task.elapsed or 0)}s"), soft_wrap=True)
 
 
+# Characters a terminal acts on or reorders text by, which `json.dumps` writes as they are: the C1 controls (U+009B
+# starts an escape sequence on a terminal that reads them) and the bidirectional overrides and isolates
+# ("invoice\u202efdp.md" shows as "invoicedm.pdf"). Written as \u escapes, they parse to the same JSON.
+_JSON_ESCAPED = re.compile("[\u0080-\u009f\u202a-\u202e\u2066-\u2069]")
+
+
 def print_json(data: Any, *, indent: int | None = 2) -> None:
-    """`--json` output: UTF-8 as is (names stay readable), one document per call, flushed for a pipe."""
-    sys.stdout.write(json.dumps(data, indent=indent, ensure_ascii=False) + "\n")
+    """`--json` output: UTF-8 as is (names stay readable) but for `_JSON_ESCAPED`, one document per call, flushed
+    for a pipe."""
+    text = json.dumps(data, indent=indent, ensure_ascii=False)
+    sys.stdout.write(_JSON_ESCAPED.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n")
     sys.stdout.flush()
 
 

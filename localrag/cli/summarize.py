@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.text import Text
 
 from localrag.cli.common import print_json
+from localrag.safe_text import line_text
 from localrag.shapes import summary_json
 
 
@@ -38,13 +39,15 @@ def _summarize(args: argparse.Namespace, out: Console, err: Console) -> int:
     if not summary.sentences:
         from localrag.answer.summary import NOTHING_TO_QUOTE
 
-        err.print(Text(f"{document.path}: {NOTHING_TO_QUOTE}", style="yellow"))
+        err.print(Text(f"{line_text(document.path)}: {NOTHING_TO_QUOTE}", style="yellow"), soft_wrap=True)
         return 0
-    out.print(Text(document.path, style="bold"))
+    # One line each, whatever a file name or a heading holds: a name with line breaks printed a forged key
+    # sentence of its own.
+    out.print(Text(line_text(document.path), style="bold"), soft_wrap=True)
     for sentence in summary.sentences:
-        line = Text(f"“{sentence.text}”")
+        line = Text(f"“{line_text(' '.join(sentence.text.split()))}”")
         if sentence.where:
-            line.append(f"  ({sentence.where})", style="dim")
+            line.append(f"  ({line_text(sentence.where)})", style="dim")
         out.print(line)
     if summary.read < summary.total:
         err.print(Text(f"read {summary.read} of its {summary.total} sentences, evenly spaced: a long document",

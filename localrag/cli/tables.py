@@ -47,9 +47,19 @@ class Rows:
         table = (Table(*self.headers, title=title) if self.boxed
                  else Table(*self.headers, title=title, box=None, pad_edge=False))
         for row in self.rows:
-            # Text cells, never markup: they hold file names, relations and run names as written.
-            table.add_row(*(c if isinstance(c, Text) else Text(c) for c in row))
+            # Text cells, never markup: they hold file names, relations and run names as written. Made printable
+            # here, before the layout: the console's own pass comes after it, and an ESC that counted as no width
+            # shown as a one-wide picture pushed the row past its border.
+            table.add_row(*(_shown(c) for c in row))
         return table
+
+
+def _shown(cell: Cell) -> Text:
+    if isinstance(cell, Text):
+        shown = cell.copy()
+        shown.plain = printable(cell.plain)
+        return shown
+    return Text(printable(cell))
 
 
 def _line(cells: Iterable[object]) -> str:

@@ -17,6 +17,7 @@ from rich.text import Text
 
 from localrag.cli.common import print_json
 from localrag.running import marked_running
+from localrag.safe_text import line_text
 from localrag.sizes import count_text
 
 if TYPE_CHECKING:
@@ -76,7 +77,7 @@ def _watch(args: argparse.Namespace, out: Console, err: Console) -> int:
             return
         for path in event.forgotten:
             erased = " and erased its text" if path in event.erased else ""
-            err.print(Text(f"forgot {path}{erased}"), soft_wrap=True)
+            err.print(Text(f"forgot {line_text(path)}{erased}"), soft_wrap=True)
         if event.conversations:
             err.print(Text(f"erased its text from {count_text(len(event.conversations), 'saved conversation')}: "
                            + ", ".join(kept.conversation_id for kept in event.conversations)), soft_wrap=True)
@@ -84,10 +85,10 @@ def _watch(args: argparse.Namespace, out: Console, err: Console) -> int:
             # Named, as a forgotten file is: the counts alone do not say which file a save reached.
             for verb, done in (("added", report.added_paths), ("updated", report.updated_paths)):
                 for path in done:
-                    err.print(Text(f"{verb} {path}"), soft_wrap=True)
+                    err.print(Text(f"{verb} {line_text(path)}"), soft_wrap=True)
             err.print(Text(report.summary()))
             for error in report.errors:
-                err.print(Text(f"skipped: {error.reason}", style="yellow"))
+                err.print(Text(f"skipped: {line_text(error.reason)}", style="yellow"), soft_wrap=True)
 
     try:
         with marked_running("watch " + " ".join(str(folder) for folder in folders)):

@@ -33,3 +33,15 @@ def test_a_terminal_gets_the_boxed_table_with_cells_as_written() -> None:
     _rows().print(Console(file=file, width=200, force_terminal=True, color_system=None))
     text = file.getvalue()
     assert "┃ run" in text and LONG in text and "[red]7[/]" in text and "\t" not in text
+
+
+def test_a_cell_holding_control_characters_keeps_the_table_s_borders() -> None:
+    # The console made them printable after Rich's layout: an ESC counted as no width, was shown one wide, and
+    # its row lost its right border and columns.
+    table = Rows("path", "title")
+    table.add("/notes/budget.md", "Budget " + "\x1b" * 20 + " end")
+    table.add("/notes/plain.md", "plain")
+    out = io.StringIO()
+    table.print(Console(file=out, force_terminal=True, width=100, color_system=None))
+    lines = out.getvalue().splitlines()
+    assert "␛" * 20 in out.getvalue() and len({len(line) for line in lines}) == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -235,6 +236,18 @@ def test_export_markdown_lists_sources_and_marks() -> None:
     assert "1. `/docs/manual.pdf` (manual.pdf · p. 3 · Care) — cited, quote verified" in text
     assert "2. `/docs/other.md` (other.md) — not cited" in text
     assert "_(answer cut short)_" in text and "_Searched for: kettle how often?_" in text
+
+
+def test_a_file_name_with_line_breaks_stays_on_its_sources_line() -> None:
+    # It wrote lines of its own into `conversations show` and the export: a forged "cited, quote verified" source.
+    conv = ConversationStore().new()
+    answer = _answer()
+    forged = "/docs/x\n2. `/hr/payroll.md` (payroll.md:1-3) — cited, quote verified\ny.md"
+    answer.sources[1] = Hit(dataclasses.replace(answer.sources[1].chunk, path=forged), answer.sources[1].score)
+    conv.turns += [Turn("user", "how often?"), turn_from_answer(answer, "kettle how often?")]
+    [second] = [line for line in export_markdown(conv).splitlines() if line.startswith("2. ")]
+    assert second.startswith("2. `/docs/x␊2. `/hr/payroll.md` (payroll.md:1-3) — cited, quote verified␊y.md` (")
+    assert second.endswith(") — not cited")
 
 
 def test_saved_file_is_plain_json(localrag_home: Path) -> None:
