@@ -207,8 +207,19 @@ def _binary_error(path: Path, offset: int) -> LoaderError:
     )
 
 
+# Files of a type localrag reads, saved under a text file's name: told as what they are. A PDF named .txt was
+# refused as "not valid UTF-8 text (re-save the file as UTF-8)", a fix that cannot work, and one of ASCII bytes
+# alone was indexed as PDF syntax.
+_DISGUISED = ((b"%PDF-", "a PDF", "rename it .pdf"),
+              (b"PK\x03\x04", "a zip file (a Word, Excel, PowerPoint, OpenDocument or EPUB file, or an archive)",
+               "rename it with the extension of what it is"))
+
+
 def decode_text(data: bytes, path: Path) -> str:
     """UTF-8 (BOM optional) or UTF-16 with a BOM; line endings normalised to '\\n'."""
+    for magic, what, fix in _DISGUISED:
+        if data.startswith(magic):
+            raise LoaderError(f"{path}: {what}, not text", fix)
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         encoding, skip = "utf-16", 0
     else:

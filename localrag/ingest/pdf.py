@@ -135,9 +135,30 @@ def _is_scan(page: Any, lines: list[_PdfLine]) -> bool:
         return True
 
 
+def _not_a_pdf(path: Path) -> LoaderError | None:
+    """A file named .pdf without the PDF header in its first kilobyte (where readers look for it), told as what it
+    is: one holding text was called "corrupt or truncated"."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(1024)
+    except OSError:
+        return None  # the reader's own error says why
+    if b"%PDF-" in head or not head.strip():
+        return None
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(head) - 3:  # not merely a character cut at the kilobyte's end
+            return None
+    return LoaderError(f"{path}: not a PDF: it holds text", "rename it .txt (or .md) to read it")
+
+
 def _read_pdf(path: Path, ocr: bool, notify: Notify | None) -> LoadedText:
     from pypdf import PdfReader
 
+    disguised = _not_a_pdf(path)
+    if disguised is not None:
+        raise disguised
     try:
         reader = PdfReader(str(path))
         encrypted = reader.is_encrypted

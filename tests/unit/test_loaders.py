@@ -149,6 +149,23 @@ def test_text_with_nul_bytes_is_binary(tmp_path: Path) -> None:
         load_file(path)
 
 
+def test_a_file_under_another_types_name_is_told_as_what_it_is(tmp_path: Path) -> None:
+    # A PDF named .txt was "not valid UTF-8 text (re-save the file as UTF-8)", or, of ASCII bytes alone, indexed
+    # as PDF syntax; text named .pdf was "corrupt or truncated".
+    pdf = tmp_path / "report.txt"
+    pdf.write_bytes(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n")
+    with pytest.raises(LoaderError, match=r"report\.txt: a PDF, not text \(rename it \.pdf\)"):
+        load_file(pdf)
+    docx = tmp_path / "letter.md"
+    docx.write_bytes(b"PK\x03\x04" + b"\x00" * 30)
+    with pytest.raises(LoaderError, match=r"letter\.md: a zip file .* \(rename it with the extension of what it is"):
+        load_file(docx)
+    notes = tmp_path / "notes.pdf"
+    notes.write_text("These are plain notes about the ravenmoss plan.\n")
+    with pytest.raises(LoaderError, match=r"notes\.pdf: not a PDF: it holds text \(rename it \.txt"):
+        load_file(notes)
+
+
 @pytest.mark.parametrize("content", [b"", b"   \n\n\t  \n", codecs.BOM_UTF8])
 def test_empty_text_file(tmp_path: Path, content: bytes) -> None:
     path = tmp_path / "empty.md"
