@@ -34,14 +34,25 @@ _H, _P, _LIST, _ITEM = _tag("text", "h"), _tag("text", "p"), _tag("text", "list"
 _HEADER = _tag("text", "list-header")
 _SPACE, _TAB, _BREAK = _tag("text", "s"), _tag("text", "tab"), _tag("text", "line-break")
 _TABLE, _ROW, _CELL = _tag("table", "table"), _tag("table", "table-row"), _tag("table", "table-cell")
+_NOTE = _tag("text", "note")
+_COMMENTS = frozenset({_tag("office", "annotation"), _tag("office", "annotation-end")})
 _CONTAINERS = frozenset({_tag("text", "section"), _tag("table", "table-header-rows"), _tag("table", "table-rows")})
 
 
-def _inline(element: ElementTree.Element) -> str:
-    """The text of a paragraph, with ODF's encoded spaces, tabs and line breaks restored."""
+def _inline(element: ElementTree.Element, notes: list[str] | None = None) -> str:
+    """The text of a paragraph, with ODF's encoded spaces, tabs and line breaks restored. A comment is left out
+    and a footnote's or endnote's text goes to `notes` (left out without it): read in place, both were glued
+    into the sentence ("a note1Footnote about ...", "ReviewedAnn2026-01-01T00:00:00Comment: ..."), and the
+    words they touched were found by no keyword search."""
     parts = [element.text or ""]
     for child in element:
-        if child.tag == _SPACE:
+        if child.tag in _COMMENTS:
+            pass
+        elif child.tag == _NOTE:
+            body = child.find("text:note-body", _NS)
+            if notes is not None and body is not None:
+                notes.extend(text for text in (squash(_inline(p)) for p in body.iter(_P)) if text)
+        elif child.tag == _SPACE:
             parts.append(" " * int(child.get(_tag("text", "c"), "1")))
         elif child.tag == _TAB:
             parts.append("\t")
@@ -82,7 +93,11 @@ def _walk(parent: ElementTree.Element, out: TextBuilder, headings: HeadingPath, 
                 titles.append(text)
                 out.add(text, "heading", headings.enter(level, text))
         elif child.tag == _P:
-            out.add(_inline(child), "paragraph", headings.path)
+            # A note follows the paragraph that refers to it, under its headings, as a Word document's do.
+            notes: list[str] = []
+            out.add(_inline(child, notes), "paragraph", headings.path)
+            for note in notes:
+                out.add(note, "paragraph", headings.path)
         elif child.tag == _LIST:
             out.add("\n".join(_list_lines(child, 0)), "list", headings.path)
         elif child.tag == _TABLE:

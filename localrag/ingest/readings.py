@@ -37,6 +37,7 @@ READERS: dict[str, int] = {
     # a table block longer than a chunk is cut by rows, each part led by the header row (sheets.fit_tables)
     "csv": 2,  # that cut too
     "pptx": 2,  # a slide without any text (pictures alone) is left out, not headed "Slide N"
+    "odt": 2,  # a footnote follows its paragraph instead of being glued into it; comments are left out
 }
 # Bump when the chunker or the text a chunk is embedded as (title and heading prefix) changes.
 CHUNKS_VERSION = 1

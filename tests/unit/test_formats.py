@@ -168,6 +168,25 @@ def test_odt_headings_lists_tables_and_encoded_spaces(tmp_path: Path) -> None:
     assert sections(loaded, "table") == [("Bird | Count\nKestrel | 3", ("Field guide", "Sightings"), None)]
 
 
+def test_odt_notes_follow_their_paragraph_and_comments_are_left_out(tmp_path: Path) -> None:
+    # LibreOffice writes both inside the paragraph: read in place they were glued into the sentence ("a
+    # note1Footnote about ...", "ReviewedAnn2026-01-01T00:00:00Comment: ..."), and its words found by no BM25 search.
+    body = (
+        '<text:h text:outline-level="1">Contract</text:h>'
+        '<text:p>A claim with a note<text:note text:id="ftn1" text:note-class="footnote">'
+        "<text:note-citation>1</text:note-citation><text:note-body><text:p>Footnote about the source.</text:p>"
+        "</text:note-body></text:note> here.</text:p>"
+        "<text:p>Reviewed<office:annotation><dc:creator>Ann</dc:creator><dc:date>2026-01-01T00:00:00</dc:date>"
+        "<text:p>Comment: check the numbers.</text:p></office:annotation> text.</text:p>"
+    )
+    content = _ODT_CONTENT.replace('office:version="1.3">', 'xmlns:dc="http://purl.org/dc/elements/1.1/" '
+                                   'office:version="1.3">')
+    start, end = content.index("<text:sequence-decls/>"), content.index("</office:text>")
+    loaded = load_file(make_odt(tmp_path / "contract.odt", content[:start] + body + content[end:]))
+    assert [text for text, _, _ in sections(loaded, "paragraph")] == [
+        "A claim with a note here.", "Footnote about the source.", "Reviewed text."]
+
+
 def test_rtf_paragraphs_and_escapes(tmp_path: Path) -> None:
     path = tmp_path / "letter.rtf"
     path.write_bytes(
