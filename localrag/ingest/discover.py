@@ -25,6 +25,7 @@ so ingest order (and therefore chunk ids and progress) is the same from run to r
 from __future__ import annotations
 
 import os
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from fnmatch import fnmatchcase
 from importlib import resources
@@ -48,9 +49,10 @@ def _matches(patterns: Sequence[str], relative: str, name: str) -> bool:
 
 
 def _wanted(path: Path, relative: str, include: Sequence[str], exclude: Sequence[str]) -> bool:
-    name = path.name
-    if path.suffix.lower() not in SUPPORTED_EXTENSIONS:
-        return False
+    return path.suffix.lower() in SUPPORTED_EXTENSIONS and _patterns_take(path.name, relative, include, exclude)
+
+
+def _patterns_take(name: str, relative: str, include: Sequence[str], exclude: Sequence[str]) -> bool:
     if include and not _matches(include, relative, name):
         return False
     return not _matches(exclude, relative, name)
@@ -62,8 +64,10 @@ def _walk(
     exclude: Sequence[str],
     problems: list[tuple[str, str]],
     follow_links_outside: bool,
+    passed_over: Counter[str],
 ) -> Iterator[Path]:
-    """Absolute paths to ingest under `root`: real paths, or a link's own path when it leaves the root."""
+    """Absolute paths to ingest under `root`: real paths, or a link's own path when it leaves the root. Files of
+    types localrag does not read that the patterns would take are counted in `passed_over`, by extension."""
     def unreadable(exc: OSError) -> None:
         problems.append((str(exc.filename or root), f"cannot list the folder ({exc.strerror or exc})"))
 
@@ -83,6 +87,9 @@ def _walk(
             if filename.startswith((".", "~$")):
                 continue
             if not _wanted(path, prefix + filename, include, exclude):
+                if path.suffix.lower() not in SUPPORTED_EXTENSIONS and _patterns_take(
+                        filename, prefix + filename, include, exclude):
+                    passed_over[path.suffix.lower() or "no extension"] += 1
                 continue
             try:
                 if not path.is_file():
@@ -112,12 +119,15 @@ def discover(
     problems: list[tuple[str, str]] | None = None,
     follow_links_outside: bool = False,
     own_roots: bool = False,
+    passed_over: Counter[str] | None = None,
 ) -> Iterator[Path]:
     """Supported files under `paths` (files or folders), absolute, sorted and de-duplicated.
 
     Every path is checked before anything is yielded: one that does not exist raises LoaderError.
     Folders and files that could not be read are appended to `problems` as (path, reason). `own_roots`: a path
-    inside localrag's own folders is localrag's own corpus (an eval run's) and walked, not skipped.
+    inside localrag's own folders is localrag's own corpus (an eval run's) and walked, not skipped. Files of types
+    localrag does not read, met in a folder, are counted in `passed_over` by extension (a folder of LaTeX and
+    org files ingested as "0 added, 0 failed" and said no more).
     """
     problems = [] if problems is None else problems
     roots = []
@@ -136,7 +146,8 @@ def discover(
             problems.append((str(root), "inside localrag's own folders (its index, settings, cache or models)"))
             continue
         if root.is_dir():
-            found.update(_walk(root, include, exclude, problems, follow_links_outside))
+            found.update(_walk(root, include, exclude, problems, follow_links_outside,
+                               Counter() if passed_over is None else passed_over))
         elif _wanted(root, root.name, include, exclude):
             found.add(root)
         elif root.suffix.lower() not in SUPPORTED_EXTENSIONS:

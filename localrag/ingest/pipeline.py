@@ -40,6 +40,7 @@ import shlex
 import stat
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -143,6 +144,14 @@ def _gone(path: str, present: set[str]) -> bool:
     return real != path and real in present
 
 
+def _passed_over_note(passed_over: Counter[str]) -> str:
+    """One line on the files of folders that are of no type localrag reads: how many, of which types."""
+    kinds = ", ".join(f"{kind} {n}" for kind, n in passed_over.most_common(5))
+    more = ", ..." if len(passed_over) > 5 else ""
+    return (f"passed over {count_text(passed_over.total(), 'file')} of types localrag does not read ({kinds}{more}; "
+            "README, \"What it reads\", lists the types; a plain-text file named .txt is read)")
+
+
 def _refuse_missing(paths: Sequence[Path], store: Store) -> None:
     """A path that is not there but still has documents indexed under it is refused naming how many and the
     command that removes them. They are not removed here: a missing path may be a drive not mounted just now."""
@@ -185,7 +194,10 @@ def run_ingest(
     _refuse_missing(paths, store)
     # The paths as given: discover keeps a named link's own path (resolving it here would lose it). It checks
     # them first: a link that loops is its one-line error, not resolve()'s RuntimeError below.
-    files = list(discover(paths, include, exclude, problems, settings.follow_links_outside, own_roots))
+    passed_over: Counter[str] = Counter()
+    files = list(discover(paths, include, exclude, problems, settings.follow_links_outside, own_roots, passed_over))
+    if passed_over:
+        report.notes.append(_passed_over_note(passed_over))
     roots = [Path(p).expanduser().resolve() for p in paths]
     for where, why in problems:
         report.errors.append(FileError(path_text(where), line_text(f"{path_text(where)}: {why}")))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -37,6 +38,17 @@ def test_walks_recursively_sorted_and_skips(tree: Path) -> None:
         "a.md", "b.txt", "docs/deep/notes.md", "docs/deep/script.py", "docs/guide.pdf", "drafts/wip.md",
     ]
     assert {".git", "node_modules", "__pycache__", ".venv"} <= SKIP_DIRS
+
+
+def test_files_of_types_it_does_not_read_are_counted_as_passed_over(tree: Path) -> None:
+    # A folder of them ingested as "0 added, 0 failed" and said no more. Hidden ones, those in skipped folders and
+    # those the patterns leave out are not counted.
+    passed_over: Counter[str] = Counter()
+    list(discover([tree], passed_over=passed_over))
+    assert passed_over == Counter({".wav": 1, "no extension": 1})
+    passed_over.clear()
+    list(discover([tree], exclude=["*.wav"], passed_over=passed_over))
+    assert passed_over == Counter({"no extension": 1})
 
 
 def test_deduplicates_overlapping_paths(tree: Path) -> None:
