@@ -325,6 +325,47 @@ def _underlined(block: str) -> tuple[str, str, int, int, int] | None:
     return squash(title), ("over" if over else "") + under[0], title_start, title_start + len(title), after
 
 
+# reStructuredText's markup that a rendered page does not show as text: a directive's line (".. image:: a.png")
+# and its options (":width: 400px"), a comment, link target or substitution (".. _label:"), and a role's name
+# before its text (":ref:`options`"). Read as text, `summarize` quoted ".. toctree:: :maxdepth: 2 :caption:
+# Contents:" as a key sentence. The bodies of directives that show no text of their own (a table of contents, an
+# image, an include) and of comments go too; a note's or a code block's body stays.
+_RST_EXPLICIT = re.compile(r"\.\.(?:[ \t]+(?P<directive>[\w:.-]+)::|[ \t]|$)")
+_RST_OPTION = re.compile(r"[ \t]+:[\w -]+:(?:[ \t].*)?")
+_RST_ROLE = re.compile(r":[\w.+-]+:(?=`)")
+_RST_NO_TEXT = frozenset({"toctree", "image", "include", "raw", "contents", "meta", "index", "highlight"})
+
+
+def _blanked(match: re.Match[str]) -> str:
+    return " " * len(match.group())
+
+
+def visible_rst(text: str) -> str:
+    """`text` with reStructuredText's markup blanked out by spaces (line breaks and offsets kept)."""
+    lines = text.split("\n")
+    out: list[str] = []
+    index = 0
+    while index < len(lines):
+        explicit = _RST_EXPLICIT.match(lines[index])
+        if explicit is None:
+            out.append(_RST_ROLE.sub(_blanked, lines[index]))
+            index += 1
+            continue
+        out.append(" " * len(lines[index]))
+        index += 1
+        hidden = explicit.group("directive") is None or explicit.group("directive") in _RST_NO_TEXT
+        options = True
+        while index < len(lines) and (not lines[index].strip() or lines[index][:1] in (" ", "\t")):
+            line = lines[index]
+            if hidden or (options and _RST_OPTION.fullmatch(line)):
+                out.append(" " * len(line))
+            else:
+                options = options and not line.strip()
+                out.append(_RST_ROLE.sub(_blanked, line))
+            index += 1
+    return "\n".join(out)
+
+
 def _load_plain(path: Path) -> LoadedText:
     """Blank-line separated blocks; a lone short line without end punctuation is taken as a heading,
     unless it is a field of a record (`_FIELD_LINE`). A title underlined with a line of `=`, `-`, `~` and the
@@ -333,6 +374,8 @@ def _load_plain(path: Path) -> LoadedText:
     sits under the last of them. The title is the first line: up to 100 characters whatever it is, up to 300
     when it is a block of its own (a paper's long title)."""
     text = decode_text(_read_bytes(path), path)
+    if path.suffix.lower() == ".rst":
+        text = visible_rst(text)
     blocks = list(_blocks(text))
     sections = []
     headings: tuple[str, ...] = ()

@@ -25,8 +25,9 @@ from localrag.config import Settings
 # pages); tests/integration/test_stale_readings.py holds digests of the sample corpus that fail until it is.
 # A kind not listed is at 1. Code files share one loader, so "code:python" is read as "code".
 READERS: dict[str, int] = {
-    "txt": 3,  # a lone "Label: nan" (an empty cell's export) is a record's field, not a heading; a title
-    # underlined with "===" or "---" (reStructuredText's sections) is a heading, at its adornment's level
+    "txt": 4,  # a lone "Label: nan" (an empty cell's export) is a record's field, not a heading; a title
+    # underlined with "===" or "---" (reStructuredText's sections) is a heading, at its adornment's level;
+    # in .rst, directives, their options, comments and role names are blanked out
     "pdf": 2,  # a chunk ends at a page break, so it names the page its text is on
     "md": 2,  # HTML comments, scripts and styles are blanked out, and an HTML block's tags
     "ipynb": 2,  # the same in Markdown cells

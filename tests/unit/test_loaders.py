@@ -149,6 +149,18 @@ def test_text_with_nul_bytes_is_binary(tmp_path: Path) -> None:
         load_file(path)
 
 
+def test_restructuredtext_markup_a_page_does_not_show_is_left_out(tmp_path: Path) -> None:
+    # `summarize` quoted ".. toctree:: :maxdepth: 2 :caption: Contents:" and ".. image:: diagram.png :width:
+    # 400px" as key sentences.
+    path = tmp_path / "index.rst"
+    path.write_text("Install\n=======\n\n.. toctree::\n   :maxdepth: 2\n\n   usage\n\nSee :ref:`setup` first.\n\n"
+                    ".. warning::\n\n   The daemon needs root.\n\n.. _setup:\n\n.. image:: d.png\n   :width: 400px\n")
+    loaded = load_file(path)
+    shown = [" ".join(loaded.text[s.start:s.end].split()) for s in loaded.sections]
+    assert shown == ["Install", "See `setup` first.", "The daemon needs root."]
+    assert len(loaded.text) == len(path.read_text())  # blanked, not cut: offsets and lines stay
+
+
 def test_a_file_under_another_types_name_is_told_as_what_it_is(tmp_path: Path) -> None:
     # A PDF named .txt was "not valid UTF-8 text (re-save the file as UTF-8)", or, of ASCII bytes alone, indexed
     # as PDF syntax; text named .pdf was "corrupt or truncated".
