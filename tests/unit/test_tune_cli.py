@@ -270,35 +270,31 @@ def test_a_stopped_finetune_prints_the_whole_command_that_resumes_it(
     assert command[command.index("--data") + 1] == str(data) and "--save-every" in command
 
 
-def test_a_check_on_a_training_question_is_not_called_held_out(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    def fake(engine: Any, plan: Any, **kw: Any) -> TuneResult:
-        result = TuneResult(plan.name, Path("/tmp/tune"), Path("/tmp/models") / f"{plan.name}.gguf")
-        result.summaries["verify"] = {"question": "How is the kettle descaled?", "split": "train", "reply": "r",
-                                      "gold": "g", "answer_tag": True, "quotes": 1, "quotes_verified": 1}
-        return result
-
-    monkeypatch.setattr("localrag.tune.chain.run_tune", fake)
-    assert run(["tune", "--name", "mine", "--quick"]) == 0
-    out = " ".join(capsys.readouterr().out.split())
-    assert "check on a training question (the set holds none out): How is the kettle descaled?" in out
-    assert "held-out question" not in out
-
-
-def test_a_check_an_older_localrag_recorded_does_not_claim_its_question_was_held_out(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
+def _checked_on(split: str | None) -> Any:
+    """A `run_tune` whose check was recorded with this split (None: by an older localrag, which wrote none)."""
     def fake(engine: Any, plan: Any, **kw: Any) -> TuneResult:
         result = TuneResult(plan.name, Path("/tmp/tune"), Path("/tmp/models") / f"{plan.name}.gguf")
         result.summaries["verify"] = {"question": "How is the kettle descaled?", "reply": "r", "gold": "g",
                                       "answer_tag": True, "quotes": 1, "quotes_verified": 1}
+        if split is not None:
+            result.summaries["verify"]["split"] = split
         return result
 
-    monkeypatch.setattr("localrag.tune.chain.run_tune", fake)
+    return fake
+
+
+@pytest.mark.parametrize(("split", "said"), [
+    ("train", "check on a training question (the set holds none out): How is the kettle descaled?"),
+    # A check an older localrag recorded does not say which split its question came from.
+    (None, "check on a question: How is the kettle descaled?"),
+])
+def test_a_check_not_on_a_held_out_question_is_not_called_one(
+    split: str | None, said: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr("localrag.tune.chain.run_tune", _checked_on(split))
     assert run(["tune", "--name", "mine", "--quick"]) == 0
     out = " ".join(capsys.readouterr().out.split())
-    assert "check on a question: How is the kettle descaled?" in out and "held-out" not in out
+    assert said in out and "held-out" not in out
 
 
 def test_tune_retriever_says_it_tunes_the_embedder(
