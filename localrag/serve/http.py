@@ -85,17 +85,18 @@ T = TypeVar("T")
 
 class ApiError(Exception):
     def __init__(self, status: int, message: str, kind: str = "invalid_request_error", code: str | None = None,
-                 headers: dict[str, str] | None = None) -> None:
+                 headers: dict[str, str] | None = None, param: str | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
         self.kind = kind
         self.code = code
         self.headers = headers or {}
+        self.param = param
 
 
 def _error_response(exc: ApiError) -> JSONResponse:
-    body = {"error": {"message": exc.message, "type": exc.kind, "code": exc.code}}
+    body = {"error": {"message": exc.message, "type": exc.kind, "code": exc.code, "param": exc.param}}
     return JSONResponse(body, status_code=exc.status, headers=exc.headers)
 
 
@@ -215,7 +216,10 @@ async def _json_body(request: Request, limits: Limits) -> dict[str, Any]:
 
 
 def _text(content: Any) -> str:
-    """A message's text: a string, or the text parts of a list of content parts."""
+    """A message's text: a string, or the text parts of a list of content parts; none (`null`, as OpenAI writes an
+    assistant turn that called a tool) is no text."""
+    if content is None:
+        return ""
     if isinstance(content, str):
         return content
     if isinstance(content, list):
@@ -233,12 +237,39 @@ def _chat_request(data: dict[str, Any], limits: Limits) -> tuple[str, list[dict[
         raise ApiError(400, "`messages` must be a non-empty list of {role, content} objects")
     if messages[-1].get("role") != "user":
         raise ApiError(400, "the last message must be the user's question")
-    question = checked_question(_text(messages[-1].get("content")))  # the Engine's words, as the CLI and MCP
+    content = messages[-1].get("content")
+    if isinstance(content, list) and not _text(content).strip() and content:
+        raise ApiError(400, "the question has no text part: localrag reads text, not images or audio")
+    question = checked_question(_text(content))  # the Engine's words, as the CLI and MCP
     if problem := too_long("question", question, limits.max_question_chars):
         raise ApiError(400, problem, code="question_too_long")
     history = [{"role": m["role"], "content": _text(m.get("content"))}
                for m in messages[:-1] if m.get("role") in ("user", "assistant")]
     return question, history
+
+
+# OpenAI parameters that change what a reply holds, which localrag cannot give: refused by name rather than passed
+# over (a client that forced a tool call, or parsed the content as JSON, got prose and failed later, elsewhere).
+# Those that only tune the sampling (temperature, top_p, seed, max_tokens, penalties) are the server's, and passed
+# over as the README says.
+_NOT_GIVEN: tuple[tuple[str, Callable[[Any], bool], str], ...] = (
+    ("n", lambda v: v not in (None, 1), "one answer per request (`n` 1)"),
+    ("tools", lambda v: bool(v), "no tool calls"),
+    ("functions", lambda v: bool(v), "no function calls"),
+    ("tool_choice", lambda v: v not in (None, "none", "auto"), "no tool calls"),
+    ("function_call", lambda v: v not in (None, "none", "auto"), "no function calls"),
+    ("response_format", lambda v: v is not None and (not isinstance(v, dict) or v.get("type") != "text"),
+     "prose with cited sources, not JSON (`response_format` text)"),
+    ("logprobs", lambda v: v not in (None, False), "no log probabilities"),
+    ("stop", lambda v: bool(v), "no stop strings of the client's (the answer ends where localrag's rules end it)"),
+)
+
+
+def _refuse_what_is_not_given(data: dict[str, Any]) -> None:
+    for name, asked, gives in _NOT_GIVEN:
+        if asked(data.get(name)):
+            raise ApiError(400, f"`{name}` is not supported: localrag gives {gives}", param=name,
+                           code="unsupported_parameter")
 
 
 def _filters(data: dict[str, Any]) -> SearchFilters | None:
@@ -264,7 +295,6 @@ def finish_reason(answer: Answer) -> str:
 
 
 def completion_json(answer: Answer, completion_id: str, created: int) -> dict[str, Any]:
-    stats = answer.stats
     return {
         "id": completion_id,
         "object": "chat.completion",
@@ -272,16 +302,23 @@ def completion_json(answer: Answer, completion_id: str, created: int) -> dict[st
         "model": answer.model,
         "choices": [{"index": 0, "message": {"role": "assistant", "content": answer.text},
                      "finish_reason": finish_reason(answer)}],
-        "usage": {"prompt_tokens": stats.prompt_tokens, "completion_tokens": stats.completion_tokens,
-                  "total_tokens": stats.prompt_tokens + stats.completion_tokens},
+        "usage": _usage(answer),
         "localrag": answer_json(answer),
     }
 
 
-def _chunk_json(completion_id: str, created: int, model: str, delta: dict[str, str],
+def _usage(answer: Answer) -> dict[str, int]:
+    stats = answer.stats
+    return {"prompt_tokens": stats.prompt_tokens, "completion_tokens": stats.completion_tokens,
+            "total_tokens": stats.prompt_tokens + stats.completion_tokens}
+
+
+def _chunk_json(completion_id: str, created: int, model: str, delta: dict[str, str] | None,
                 finish: str | None = None, **extra: Any) -> str:
+    """One event of a stream; no `delta`: a chunk without a choice (the usage at the end)."""
+    choices = [] if delta is None else [{"index": 0, "delta": delta, "finish_reason": finish}]
     chunk = {"id": completion_id, "object": "chat.completion.chunk", "created": created, "model": model,
-             "choices": [{"index": 0, "delta": delta, "finish_reason": finish}], **extra}
+             "choices": choices, **extra}
     return f"data: {json.dumps(chunk, ensure_ascii=False, separators=(',', ':'))}\n\n"
 
 
@@ -316,10 +353,15 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None,
 
     async def chat(request: Request) -> Response:
         data = await _json_body(request, limits)
+        _refuse_what_is_not_given(data)
         question, history = _chat_request(data, limits)
-        stream = data.get("stream", False)
+        stream = data.get("stream") or False  # OpenAI's `null` is false
         if not isinstance(stream, bool):  # "no" is a true value to Python, and would stream
             raise ApiError(400, "`stream` must be true or false")
+        options = data.get("stream_options") or {}
+        if not isinstance(options, dict):
+            raise ApiError(400, "`stream_options` must be an object")
+        with_usage = options.get("include_usage") is True
         # localrag's own fields, beside OpenAI's: the sources to answer from and the filters, as /search takes them.
         k, filters = data.get("k"), _filters(data)
         if k is not None and (not isinstance(k, int) or isinstance(k, bool)):
@@ -356,6 +398,8 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None,
                             yield _chunk_json(completion_id, created, model, {"content": event.answer.text})
                         yield _chunk_json(completion_id, created, model, {}, finish_reason(event.answer),
                                           localrag=answer_json(event.answer))
+                        if with_usage:  # OpenAI's last chunk for `include_usage`: no choice, the usage
+                            yield _chunk_json(completion_id, created, model, None, usage=_usage(event.answer))
             except LocalRagError as exc:
                 # The status line has gone out; the error travels as an event, as OpenAI's own streams do.
                 refused = _engine_error(exc)
@@ -383,6 +427,11 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None,
         encoding = data.get("encoding_format") or "float"
         if encoding not in ("float", "base64"):
             raise ApiError(400, f"encoding_format '{encoding}' is not supported; use float or base64")
+        dimensions = data.get("dimensions")
+        if dimensions is not None and dimensions != engine.embedder.dim:
+            # A client sizes its vector store from what it asked for: it learnt otherwise at its first insert.
+            raise ApiError(400, f"`dimensions` {dimensions!r} is not supported: this embedder gives "
+                           f"{engine.embedder.dim}", param="dimensions", code="unsupported_parameter")
         texts = [valid_text(t) for t in texts]  # half an emoji ("\ud83d") is no text a tokenizer takes
         embedder = engine.embedder
         vectors = await run_in_threadpool(embedder.embed, texts)

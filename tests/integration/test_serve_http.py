@@ -98,9 +98,38 @@ def test_openai_client_chat_stream_models_embeddings(server: Running, engine: En
     assert chunks[-1].choices[0].finish_reason == ("length" if final["stats"]["hit_token_limit"] else "stop")
     assert streamed.strip() == final["raw_text"].strip() and final["sources"]
 
+    # With `include_usage`, the last chunk carries the usage, as OpenAI's streams do (it was never sent).
+    chunks = list(client.chat.completions.create(model="any", messages=[{"role": "user", "content": QUESTION}],
+                                                 stream=True, stream_options={"include_usage": True}))
+    assert chunks[-1].choices == [] and chunks[-1].usage is not None and chunks[-1].usage.completion_tokens > 0
+
     assert [m.id for m in client.models.list().data] == [engine.model_name(), engine.embedder.name]
     vectors = client.embeddings.create(model="any", input=["lighthouse", "espresso"]).data
     assert [len(v.embedding) for v in vectors] == [384, 384]
+    assert len(client.embeddings.create(model="any", input="lighthouse", dimensions=384).data[0].embedding) == 384
+
+
+def test_what_changes_a_replys_shape_and_cannot_be_given_is_refused_by_name(server: Running) -> None:
+    # Passed over, each came back as one answer in prose: a client that forced a tool call or parsed JSON failed
+    # later, somewhere else.
+    asked = [{"role": "user", "content": QUESTION}]
+    for extra, name in (({"n": 3}, "n"), ({"tools": [{"type": "function", "function": {"name": "f"}}]}, "tools"),
+                        ({"tool_choice": "required"}, "tool_choice"),
+                        ({"response_format": {"type": "json_object"}}, "response_format"),
+                        ({"logprobs": True}, "logprobs"), ({"stop": ["1871"]}, "stop")):
+        status, _, error = server.request("POST", "/v1/chat/completions", {"messages": asked, **extra})
+        assert (status, error["error"]["param"], error["error"]["code"]) == (400, name, "unsupported_parameter")
+        assert error["error"]["message"].startswith(f"`{name}` is not supported: localrag gives ")
+    status, _, error = server.request("POST", "/v1/embeddings", {"input": "lighthouse", "dimensions": 64})
+    assert status == 400 and error["error"]["message"] == "`dimensions` 64 is not supported: this embedder gives 384"
+    # What OpenAI's own clients send and mean nothing by: a default, an assistant turn that called a tool.
+    status, _, reply = server.request("POST", "/v1/chat/completions", {
+        "messages": [{"role": "user", "content": "Hello"}, {"role": "assistant", "content": None},
+                     *asked], "stream": None, "n": 1, "response_format": {"type": "text"}, "tool_choice": "auto"})
+    assert status == 200 and reply["choices"][0]["message"]["content"]
+    status, _, error = server.request("POST", "/v1/chat/completions", {"messages": [
+        {"role": "user", "content": [{"type": "image_url", "image_url": {"url": "data:image/png;base64,AA=="}}]}]})
+    assert status == 400 and "localrag reads text, not images or audio" in error["error"]["message"]
 
 
 def test_a_client_gone_mid_stream_gives_the_model_back(server: Running, engine: Engine) -> None:
