@@ -16,7 +16,8 @@ import json
 import re
 import secrets
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from localrag.atomic import write_text_atomic
 from localrag.errors import LocalRagError
 from localrag.safe_text import printable
 from localrag.types import Answer, Hit, QuoteStatus, found_in_note, quote_label
+from localrag.writer_lock import file_lock
 
 FORMAT_VERSION = 1
 _ID = re.compile(r"^[0-9a-z-]{1,64}$")
@@ -247,10 +249,13 @@ class Conversation:
                           p.get("planner", ""), bool(p.get("supports_answer", False)))
                 for p in raw.get("graph_paths", [])
             ]
-            turns.append(Turn(**known, newer=newer))
+            turn = Turn(**known, newer=newer)
+            if not isinstance(turn.role, str) or not isinstance(turn.text, str):  # read as text by every front end
+                raise TypeError("a turn's role and text are strings")
+            turns.append(turn)
         return cls(
             id=str(data["id"]),
-            title=str(data.get("title", "")) or "Untitled",
+            title=str(data.get("title") or "") or "Untitled",
             created=float(data.get("created", 0.0)),
             updated=float(data.get("updated", 0.0)),
             turns=turns,
@@ -313,6 +318,45 @@ class ConversationStore:
     def new(self) -> Conversation:
         return Conversation(id=new_id())
 
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        """Held while a file is read, changed and written again: by two `ask --conversation` at once, each wrote
+        back the copy it read at its start, and the turns of the other were lost; a rename, a delete or a purge
+        meanwhile was undone."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        with file_lock(self.folder / ".lock"):
+            yield
+
+    def append(self, conversation: Conversation, turns: Sequence[Turn]) -> Conversation:
+        """The conversation as saved now with `turns` added at its end, and saved (the latest, `last`). A
+        conversation never saved (`conversation` holds these turns alone) is made; one deleted since it was read
+        stays deleted: ConversationError."""
+        with self._locked():
+            path = self._path(conversation.id)
+            if path.is_file():
+                current = self.load(conversation.id)
+            elif len(conversation.turns) == len(turns):
+                current = Conversation(conversation.id, conversation.title, created=conversation.created)
+            else:
+                raise ConversationError(f"conversation {conversation.id} was deleted while this answer was written",
+                                        "the answer was not saved; ask again, in a new conversation")
+            current.turns.extend(turns)
+            self.save(current)
+            return current
+
+    def update(self, conversation_id: str, change: Callable[[Conversation], bool], *, touch: bool = True) -> bool:
+        """Apply `change` to the conversation as saved now and save it when `change` says it changed it; False
+        when it is gone or damaged, or unchanged."""
+        with self._locked():
+            try:
+                current = self.load(conversation_id)
+            except ConversationError:
+                return False
+            if not change(current):
+                return False
+            self.save(current, touch=touch)
+            return True
+
     def save(self, conversation: Conversation, *, touch: bool = True) -> Path:
         """Write it atomically; `touch` makes it the latest (`last`), as a new question does."""
         if touch:
@@ -339,7 +383,8 @@ class ConversationStore:
             return Conversation.from_json(json.loads(path.read_text(encoding="utf-8")))
         except FileNotFoundError:
             raise ConversationError(f"{path}: no such conversation", "it may have been deleted") from None
-        except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError, ValueError) as exc:
+        # A file edited by hand into other shapes ("turns": "oops", a list at its top) fails as AttributeError too.
+        except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError, ValueError, AttributeError) as exc:
             what = "not valid JSON" if isinstance(exc, json.JSONDecodeError | UnicodeDecodeError) else (
                 "not in the form localrag saves conversations in")
             raise ConversationError(
@@ -415,13 +460,15 @@ class ConversationStore:
         title = " ".join(title.split())
         if not title:
             raise ConversationError("a conversation title cannot be empty", "type a name")
-        conversation = self.load(conversation_id)
-        conversation.title = title
-        self.save(conversation)
+        with self._locked():
+            conversation = self.load(conversation_id)
+            conversation.title = title
+            self.save(conversation)
         return conversation
 
     def delete(self, conversation_id: str) -> None:
-        self._path(conversation_id).unlink(missing_ok=True)
+        with self._locked():
+            self._path(conversation_id).unlink(missing_ok=True)
 
     # Last in the class: below it, `list` in an annotation would name this method.
     def list(self) -> list[Conversation]:

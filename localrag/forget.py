@@ -189,12 +189,18 @@ def conversations_keeping(
     recent first; with `purge`, that text is erased from each (the conversations keep their place in the list:
     their update time stays)."""
     targets = _targets(paths)
-    found = []
+    found: list[KeptPassages] = []
     for conversation in store.holding(str(target) for target in targets):
-        kept = kept_passages(conversation, targets, purge=purge, spared=spared)
-        if kept is None:
+        if not purge:
+            kept = kept_passages(conversation, targets, spared=spared)
+            found.extend([kept] if kept is not None else [])
             continue
-        found.append(kept)
-        if purge:
-            store.save(conversation, touch=False)
+
+        # Erased from the file as it is when its turn comes: an answer saved since it was read stays.
+        def erase(current: Conversation) -> bool:
+            kept = kept_passages(current, targets, purge=True, spared=spared)
+            found.extend([kept] if kept is not None else [])
+            return kept is not None
+
+        store.update(conversation.id, erase, touch=False)
     return found

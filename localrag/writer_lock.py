@@ -81,12 +81,13 @@ def migration_lock(store_dir: Path) -> Iterator[None]:
     openings at once (the chat app's threads, `status` beside the first ingest) would each make the table and run
     every step, one commit failing on the other's. Apart from the writer lock, which a writer holds while it
     opens stores."""
-    with _flock(Path(store_dir) / MIGRATION_LOCK):
+    with file_lock(Path(store_dir) / MIGRATION_LOCK):
         yield
 
 
 @contextmanager
-def _flock(path: Path) -> Iterator[None]:
+def file_lock(path: Path) -> Iterator[None]:
+    """An exclusive flock on `path` (made if missing) for the block, waiting for it in silence."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("a+b") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)

@@ -142,11 +142,12 @@ def _ask_in_conversation(engine: Engine, args: argparse.Namespace, out: Console,
     store = ConversationStore()
     conversation = store.find(args.conversation)
     history = conversation.add_question(question)
-    store.save(conversation)
+    # Added to the file as it is then, not as it was read: another ask, a rename or a purge may come between.
+    conversation = store.append(conversation, conversation.turns[-1:])
 
     def keep(turn: Turn) -> None:
-        conversation.turns.append(turn)
-        store.save(conversation)
+        nonlocal conversation
+        conversation = store.append(conversation, [turn])
 
     def record(answer: Answer | None, query: str, partial: str) -> None:
         keep(turn_from_answer(answer, query) if answer is not None else

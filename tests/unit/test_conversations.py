@@ -280,3 +280,43 @@ def test_fields_a_newer_localrag_wrote_are_no_damage_and_survive_a_continued_con
     saved = json.loads(store.save(loaded).read_text(encoding="utf-8"))
     assert saved["pinned"] is True and saved["turns"][1]["future_field"] == {"kept": [1, 2]}
     assert "newer" not in saved and "newer" not in saved["turns"][0]
+
+
+def test_an_answer_is_added_to_the_conversation_as_saved_then_not_as_read(tmp_path: Path) -> None:
+    # Two `ask --conversation ID` at once each wrote back the copy read at its start: the other's turns were lost,
+    # and a rename or a delete meanwhile was undone.
+    store = ConversationStore(tmp_path)
+    first = store.new()
+    first.add_question("How much sun do tomatoes need?")
+    first = store.append(first, first.turns[-1:])
+    other = store.load(first.id)  # a second process, started before the first one's answer
+    store.append(first, [Turn("assistant", "Eight hours.")])
+    other.add_question("Who created Python?")
+    store.append(other, other.turns[-1:])
+    store.rename(first.id, "Garden and code")
+    store.append(other, [Turn("assistant", "Guido van Rossum.")])
+    saved = store.load(first.id)
+    assert [t.text for t in saved.turns] == ["How much sun do tomatoes need?", "Eight hours.", "Who created Python?",
+                                             "Guido van Rossum."]
+    assert saved.title == "Garden and code"
+    store.delete(first.id)
+    with pytest.raises(ConversationError, match="was deleted while this answer was written"):
+        store.append(other, [Turn("assistant", "Late.")])
+    assert store.list() == []
+
+
+@pytest.mark.parametrize("shape", [{"turns": "oops"}, {"turns": [1, 2]}, [], {"turns": [{"role": "user", "text": 5}]}])
+def test_a_file_edited_into_another_shape_is_one_line_and_list_passes_it_over(
+    tmp_path: Path, shape: object
+) -> None:
+    store = ConversationStore(tmp_path)
+    kept = store.new()
+    kept.add_question("How much sun do tomatoes need?")
+    store.save(kept)
+    bad = store.new()
+    bad.id = "20260101-000000-abcdef"
+    data = {**store.load(kept.id).to_json(), "id": bad.id, **shape} if isinstance(shape, dict) else shape
+    (tmp_path / f"{bad.id}.json").write_text(json.dumps(data))
+    with pytest.raises(ConversationError, match="conversation file is damaged"):
+        store.load(bad.id)
+    assert [c.id for c in store.list()] == [kept.id] and store.damaged() == [bad.id]

@@ -275,3 +275,23 @@ def test_a_purge_spares_conversations_the_text_of_a_document_another_collection_
     done = engine.forget(vault, purge=True, conversations=store)
     assert [k.conversation_id for k in done.conversations] == ["20261201-000000-aaaaaa"] and done.spared == []
     assert _files_holding(store.folder, "Quillfeather") == []
+
+
+def test_an_answer_saved_after_a_purge_does_not_bring_the_erased_text_back(engine: Engine, tmp_path: Path) -> None:
+    # `ask --conversation` read the conversation at its start and wrote all of it back at its end: a purge
+    # meanwhile printed "erased from 1 saved conversation", and the text was back a second later.
+    docs = _docs(tmp_path)
+    vault, canteen = (docs / "vault.txt").resolve(), (docs / "canteen.txt").resolve()
+    engine.ingest([docs])
+    store = ConversationStore(tmp_path / "conversations")
+    asked = Conversation("20261201-000000-aaaaaa", "Where is the ledger?", updated=100.0)
+    asked.turns = [Turn("user", "Where is the ledger?"), _answer(vault, canteen, extracted=True)]
+    store.save(asked)
+    running = store.load(asked.id)
+    running.add_question("Which floor is the canteen on?")
+    running = store.append(running, running.turns[-1:])
+    assert [k.conversation_id for k in engine.forget(vault, purge=True, conversations=store).conversations] == [
+        asked.id]
+    store.append(running, [Turn("assistant", "The second floor.")])
+    assert _files_holding(store.folder, "Quillfeather") == []
+    assert [t.text for t in store.load(asked.id).turns][-2:] == ["Which floor is the canteen on?", "The second floor."]
