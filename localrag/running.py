@@ -48,7 +48,7 @@ def marked_running(command: str) -> Iterator[None]:
 def running_now() -> list[Running]:
     """The other processes of this data folder marked running, by pid."""
     found = []
-    for mark in sorted(_folder().glob("*.json")) if _folder().is_dir() else []:
+    for mark in _folder().glob("*.json") if _folder().is_dir() else []:
         if not mark.stem.isdigit() or int(mark.stem) == os.getpid():
             continue
         if not process_alive(int(mark.stem)):
