@@ -41,23 +41,17 @@ def tell_waits(notice: Callable[[str], None] | None) -> None:
 @contextmanager
 def writer_lock(store_dir: Path) -> Iterator[None]:
     """Hold the store's writer lock for the block, waiting while another writer holds it."""
-    path = lock_file(store_dir)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a+b") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            if _notice is not None:
-                _notice(f"waiting for {_holder(handle)} to finish writing to the index (Ctrl-C gives up)")
-            fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            handle.seek(0)
-            handle.truncate()
-            handle.write(f"{os.getpid()} {shlex.join([Path(sys.argv[0]).name, *sys.argv[1:]])}"[:400].encode())
-            handle.flush()
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    with file_lock(lock_file(store_dir), on_wait=_said_waiting) as handle:
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"{os.getpid()} {shlex.join([Path(sys.argv[0]).name, *sys.argv[1:]])}"[:400].encode())
+        handle.flush()
+        yield
+
+
+def _said_waiting(handle: IO[bytes]) -> None:
+    if _notice is not None:
+        _notice(f"waiting for {_holder(handle)} to finish writing to the index (Ctrl-C gives up)")
 
 
 def _holder(handle: IO[bytes]) -> str:
@@ -86,12 +80,18 @@ def migration_lock(store_dir: Path) -> Iterator[None]:
 
 
 @contextmanager
-def file_lock(path: Path) -> Iterator[None]:
-    """An exclusive flock on `path` (made if missing) for the block, waiting for it in silence."""
+def file_lock(path: Path, on_wait: Callable[[IO[bytes]], None] | None = None) -> Iterator[IO[bytes]]:
+    """An exclusive flock on `path` (made if missing) for the block, the file open; `on_wait(file)` is called
+    once when another holds it, before waiting for it."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("a+b") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
         try:
-            yield
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if on_wait is not None:
+                on_wait(handle)
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield handle
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)

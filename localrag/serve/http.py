@@ -238,9 +238,10 @@ def _chat_request(data: dict[str, Any], limits: Limits) -> tuple[str, list[dict[
     if messages[-1].get("role") != "user":
         raise ApiError(400, "the last message must be the user's question")
     content = messages[-1].get("content")
-    if isinstance(content, list) and not _text(content).strip() and content:
+    text = _text(content)
+    if isinstance(content, list) and content and not text.strip():
         raise ApiError(400, "the question has no text part: localrag reads text, not images or audio")
-    question = checked_question(_text(content))  # the Engine's words, as the CLI and MCP
+    question = checked_question(text)  # the Engine's words, as the CLI and MCP
     if problem := too_long("question", question, limits.max_question_chars):
         raise ApiError(400, problem, code="question_too_long")
     history = [{"role": m["role"], "content": _text(m.get("content"))}
