@@ -435,6 +435,11 @@ class Engine(GraphMode, Collections, Information):
                     report.reingest_errors += [str(e) for e in imported.errors]
         return report
 
+    def check_collection(self) -> None:
+        """A CollectionError now when the chosen collection does not exist, without loading a model: `mcp`
+        started on a misspelt one said nothing and answered every call with the error."""
+        self._status_store()
+
     def documents(self) -> list[Document]:
         reading = self._status_store()
         return reading.documents() if reading is not None else []

@@ -67,6 +67,7 @@ def _mcp(args: argparse.Namespace, out: Console, err: Console) -> int:
     from localrag.serve.mcp import run_stdio
 
     engine = engine_from_args(args)
+    engine.check_collection()  # refused here, where the person who set the client up reads it
     signal.signal(signal.SIGINT, _stop_at_once)
     with marked_running("mcp"):
         run_stdio(engine)

@@ -244,3 +244,12 @@ def test_ctrl_c_stops_the_stdio_server_at_once(localrag_home: Path) -> None:
     finally:
         server.kill()
     assert reached_out(localrag_home.parent / "user-home") == ""
+
+
+def test_a_collection_that_does_not_exist_is_refused_at_start(localrag_home: Path) -> None:
+    """It started and answered every call with the error, in a client's log at best."""
+    env = users_env(localrag_home, localrag_home.parent / "user-home")
+    done = subprocess.run([sys.executable, *child_args("mcp"), "--collection", "nosuch"], stdin=subprocess.DEVNULL,
+                          capture_output=True, text=True, env=env, timeout=60)
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.startswith("localrag: collection 'nosuch' does not exist (`localrag collections` lists them")
