@@ -51,6 +51,7 @@ from localrag.models import (
     resolve_generator,
     trained_on_whole_chunks,
 )
+from localrag.paths import refuse_empty
 from localrag.questions import checked_question
 from localrag.safe_text import path_text, valid_text
 from localrag.sizes import count_text
@@ -335,6 +336,7 @@ class Engine(GraphMode, Collections, Information):
 
         if not paths_ and not stale:
             raise LocalRagError("nothing to ingest", "name a file or folder, or ask for the stale documents (--stale)")
+        refuse_empty(paths_)
         started = time.monotonic()
         with writer_lock(self._writer_lock_dir()):
             if progress is not None and self._store is None:
@@ -522,6 +524,7 @@ class Engine(GraphMode, Collections, Information):
         """
         if not paths:
             raise LocalRagError("nothing to forget", "name a document or a folder")
+        refuse_empty(paths)
         ids: dict[str, None] = {}  # in order, once each: folders may overlap
         removed = 0
         with writer_lock(self.store.path):

@@ -7,7 +7,10 @@ Otherwise the XDG base directories apply. Functions only, so nothing touches the
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
+
+from localrag.errors import LocalRagError
 
 
 def _home() -> Path | None:
@@ -90,3 +93,13 @@ def own_folders() -> frozenset[Path]:
     them leaves them out, or the index would hold its own files: saved conversations (text a purge erased
     would be found again), its tables' version files (which each ingest rewrites, so a watch never rests)."""
     return frozenset(folder.resolve() for folder in (data_dir(), config_dir(), cache_dir(), models_dir()))
+
+
+EMPTY_PATH = "an empty path (an unset shell variable?)", "name a file or folder, `.` for the current one"
+
+
+def refuse_empty(given: Iterable[str | Path]) -> None:
+    """An empty path is refused where a person or a client gave it: as a Path it is the current folder, and
+    `localrag forget "$DIR"` with DIR unset forgot every document under it."""
+    if any(isinstance(p, str) and not p.strip() for p in given):
+        raise LocalRagError(*EMPTY_PATH)

@@ -26,6 +26,7 @@ from pathlib import Path
 from rich.text import Text
 
 from localrag import __version__, paths
+from localrag.cli.argtypes import path_arg
 from localrag.cli.common import USAGE_EXIT
 from localrag.cli.console import make_console
 from localrag.config import unknown_settings
@@ -77,7 +78,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Offline assistant over your own documents. With no command, opens the chat app.",
     )
     parser.add_argument("--version", action="version", version=f"localrag {__version__}")
-    parser.add_argument("--config", type=Path, help="settings file (default: the user config dir)")
+    parser.add_argument("--config", type=path_arg, help="settings file (default: the user config dir)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         importlib.import_module(name).add_commands(sub)

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
+
+from localrag.paths import EMPTY_PATH
 
 
 def probability(value: str) -> float:
@@ -24,3 +27,11 @@ def positive(value: str) -> int:
     if number < 1:
         raise argparse.ArgumentTypeError(f"{value} is not a positive number")
     return number
+
+
+
+def path_arg(value: str) -> Path:
+    """A path given on the command line, an empty one refused as the Engine refuses it (`paths.refuse_empty`)."""
+    if not value.strip():
+        raise argparse.ArgumentTypeError("; ".join(EMPTY_PATH))
+    return Path(value)

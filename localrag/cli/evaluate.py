@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 from rich.text import Text
 
-from localrag.cli.argtypes import count
+from localrag.cli.argtypes import count, path_arg
 from localrag.cli.collections import add_collection_flag
 from localrag.cli.common import engine_from_args, print_json, progress_bar, usage_error
 from localrag.cli.tables import Rows
@@ -45,7 +45,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("target", nargs="+", metavar="DATASET", help="question set, or `list`, or `show RUN`")
     p.add_argument("--format", choices=("covidqa", "pubmedqa", "hotpotqa", "musique", "jsonl", "kgqa"),
                    help="data set format (default: detected)")
-    p.add_argument("--corpus", type=Path, help="JSONL corpus {id, text, title} for a --format jsonl set")
+    p.add_argument("--corpus", type=path_arg, help="JSONL corpus {id, text, title} for a --format jsonl set")
     p.add_argument("--modes", default="model,rag",
                    help="comma-separated: model (no retrieval), rag, extract (the sources' best sentence, no model)")
     p.add_argument("--models", default="bundled", help="comma-separated: bundled and names from `localrag models`")
@@ -58,7 +58,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                    help="which side of the document split to score (default: test for the shared sets, all for jsonl)")
     p.add_argument("--max-documents", type=int, help="cut the corpus to the gold documents plus others, up to N")
     p.add_argument("--seed", type=int, default=0, help="split and bootstrap seed")
-    p.add_argument("--out", type=Path, help="run folder (default: a new folder under the data dir's evals/)")
+    p.add_argument("--out", type=path_arg, help="run folder (default: a new folder under the data dir's evals/)")
     p.add_argument("--planner", choices=("embedding", "grammar"), default="embedding",
                    help="graph mode's relation-path planner (--format kgqa)")
     p.add_argument("--json", action="store_true",

@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.text import Text
 
 from localrag.cli import common
+from localrag.cli.argtypes import path_arg
 from localrag.cli.common import add_filter_flags, add_model_flag, filters_from_args, print_json, progress_bar
 from localrag.config import load_settings
 from localrag.safe_text import printable
@@ -39,7 +40,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     chat.set_defaults(handler=chat_command)
 
     ingest = sub.add_parser("ingest", help="add files and folders to the index (exit status 1 when a file failed)")
-    ingest.add_argument("paths", nargs="*", type=Path, metavar="PATH",
+    ingest.add_argument("paths", nargs="*", type=path_arg, metavar="PATH",
                         help="files and folders (with --stale, none: the files of every stale document)")
     ingest.add_argument("--include", action="append", default=[], metavar="GLOB", help="only matching files")
     ingest.add_argument("--exclude", action="append", default=[], metavar="GLOB", help="skip matching files")

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import argparse
 import shlex
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.text import Text
 
 from localrag.cli import common
+from localrag.cli.argtypes import path_arg
 from localrag.cli.common import print_json
 from localrag.safe_text import printable
 from localrag.shapes import forgotten_json
@@ -28,7 +28,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     from localrag.cli.collections import add_collection_flag
 
     forget = sub.add_parser("forget", help="remove documents (or every document under a folder)")
-    forget.add_argument("paths", nargs="+", type=Path, metavar="PATH",
+    forget.add_argument("paths", nargs="+", type=path_arg, metavar="PATH",
                         help="documents or folders (every path is checked before anything is removed)")
     forget.add_argument("--purge", action="store_true",
                         help="also erase its text from the index's files and from saved conversations")

@@ -17,12 +17,12 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import threading
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.text import Text
 
+from localrag.cli.argtypes import path_arg
 from localrag.cli.common import print_json, progress_bar, usage_error
 from localrag.cli.tables import Rows
 from localrag.graph.scorings import SCORINGS
@@ -48,7 +48,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 
     build = actions.add_parser("build", help="extract triples from the indexed documents with the local model")
     build.add_argument("--model", help="GGUF file or model name under models/ (default: bundled SmolLM2)")
-    build.add_argument("--relations", type=Path, metavar="FILE",
+    build.add_argument("--relations", type=path_arg, metavar="FILE",
                        help="relation vocabulary, one `relation: synonym, ...` a line (default: a small general one)")
     build.add_argument("--strict", action="store_true",
                        help="drop triples whose relation is not in the vocabulary (default: keep them as related_to)")
@@ -60,7 +60,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     build.set_defaults(handler=_build)
 
     load = actions.add_parser("import", help="add triples from a TSV or CSV file of head, relation, tail")
-    load.add_argument("file", type=Path)
+    load.add_argument("file", type=path_arg)
     load.add_argument("--json", action="store_true", help="print the import report as JSON")
     add_collection_flag(load)
     load.set_defaults(handler=_import)
@@ -92,9 +92,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     clear.set_defaults(handler=_clear)
 
     training = actions.add_parser("training", help="RoG planning/reasoning examples on this graph for `finetune`")
-    training.add_argument("questions", type=Path,
+    training.add_argument("questions", type=path_arg,
                           help="KGQA JSONL (question, answers, topic_entity[, gold_path]) or a WC2014 question file")
-    training.add_argument("--out", type=Path, required=True, help="folder for {train,validation,test}.chat.jsonl")
+    training.add_argument("--out", type=path_arg, required=True, help="folder for {train,validation,test}.chat.jsonl")
     add_collection_flag(training)
     training.set_defaults(handler=_training)
 

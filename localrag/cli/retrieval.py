@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.text import Text
 
+from localrag.cli.argtypes import path_arg
 from localrag.cli.collections import add_collection_flag
 from localrag.cli.common import print_json
 from localrag.cli.tables import Rows
@@ -32,7 +32,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         "tune-fusion", help="choose the fusion of the vector and BM25 legs from pseudo-queries made from the index"
     )
     tune.add_argument("--queries", type=int, help="pseudo-queries to measure on (default 200)")
-    tune.add_argument("--questions", type=Path, metavar="RAFT_DIR",
+    tune.add_argument("--questions", type=path_arg, metavar="RAFT_DIR",
                       help="measure on the questions of this RAFT build (its qa.jsonl) instead of pseudo-queries")
     tune.add_argument("--json", action="store_true", help="print the choice and every candidate's figures as JSON")
     add_collection_flag(tune)

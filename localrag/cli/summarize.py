@@ -8,11 +8,11 @@ scripts. Document text is printed as plain rich `Text`, never markup.
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from rich.console import Console
 from rich.text import Text
 
+from localrag.cli.argtypes import path_arg
 from localrag.cli.common import print_json
 from localrag.safe_text import line_text
 from localrag.shapes import summary_json
@@ -22,7 +22,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     from localrag.cli.collections import add_collection_flag
 
     summarize = sub.add_parser("summarize", help="the key sentences of one indexed document, quoted; no model")
-    summarize.add_argument("path", type=Path, help="the document, as ingested")
+    summarize.add_argument("path", type=path_arg, help="the document, as ingested")
     summarize.add_argument("-n", "--sentences", type=int, default=5, help="how many sentences (default 5)")
     summarize.add_argument("--json", action="store_true", help="print the summary as JSON")
     add_collection_flag(summarize)

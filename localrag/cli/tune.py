@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from rich.console import Console
 from rich.text import Text
 
-from localrag.cli.argtypes import count, positive, probability
+from localrag.cli.argtypes import count, path_arg, positive, probability
 from localrag.cli.collections import add_collection_flag
 from localrag.cli.common import print_json, progress_bar
 
@@ -46,7 +46,7 @@ _TRAIN_FLAGS = {
 
 
 def _raft_flags(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--qa-file", action="append", default=[], type=Path, metavar="FILE",
+    p.add_argument("--qa-file", action="append", default=[], type=path_arg, metavar="FILE",
                    help="your own Q&A pairs (JSONL or CSV: question, answer, path or passage); repeatable")
     p.add_argument("--generate", action="store_true",
                    help="also have the model write Q&A from chunks (the default when no --qa-file is given)")
@@ -67,7 +67,7 @@ def _raft_flags(p: argparse.ArgumentParser) -> None:
 
 
 def _train_flags(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--base", type=Path, help="base model: a GGUF file or a local Hugging Face folder "
+    p.add_argument("--base", type=path_arg, help="base model: a GGUF file or a local Hugging Face folder "
                                              "(default: the configured model, else the bundled SmolLM2)")
     p.add_argument("--steps", type=int, metavar="N", help="optimizer steps (default 200)")
     p.add_argument("--lr", type=float, metavar="X", help="learning rate (default 1e-4)")
@@ -100,23 +100,24 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     raft_sub = raft.add_subparsers(dest="raft_command", metavar="COMMAND", required=True)
     build = raft_sub.add_parser("build", help="write Q&A pairs and a RAFT set (resumable)")
     _raft_flags(build)
-    build.add_argument("--out", type=Path, help="output folder (default: DATA_DIR/raft)")
+    build.add_argument("--out", type=path_arg, help="output folder (default: DATA_DIR/raft)")
     _json_flag(build)
     add_collection_flag(build)
     build.set_defaults(handler=_raft_build)
 
     finetune = sub.add_parser("finetune", help="LoRA fine-tuning on a RAFT set (resumable)")
-    finetune.add_argument("--data", type=Path, required=True, help="a `localrag raft build` folder")
-    finetune.add_argument("--run", type=Path, help="run folder (default: one per --data folder, under DATA_DIR/runs)")
+    finetune.add_argument("--data", type=path_arg, required=True, help="a `localrag raft build` folder")
+    finetune.add_argument("--run", type=path_arg,
+                          help="run folder (default: one per --data folder, under DATA_DIR/runs)")
     _train_flags(finetune)
     _json_flag(finetune)
     finetune.set_defaults(handler=_finetune)
 
     export = sub.add_parser("export", help="merge a fine-tuned run into a verified, quantized models/NAME.gguf")
-    export.add_argument("--run", type=Path, help="a finished `localrag finetune` run folder "
+    export.add_argument("--run", type=path_arg, help="a finished `localrag finetune` run folder "
                         "(without it, --ollama hands the existing model --name names to Ollama)")
     export.add_argument("--name", required=True, help="model name: writes models/NAME.gguf and NAME.json")
-    export.add_argument("--base", type=Path, help="the run's base model file here, when the run was trained on "
+    export.add_argument("--base", type=path_arg, help="the run's base model file here, when the run was trained on "
                         "another machine (it must be the same file: its sha256 is checked)")
     _export_flags(export)
     _json_flag(export)

@@ -9,12 +9,12 @@ scripts). Paths come from the file system and are printed as plain text.
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.text import Text
 
+from localrag.cli.argtypes import path_arg
 from localrag.cli.common import print_json
 from localrag.running import marked_running
 from localrag.safe_text import line_text
@@ -28,7 +28,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     from localrag.cli.collections import add_collection_flag
 
     watch = sub.add_parser("watch", help="keep the index in step with folders as files change (Ctrl-C stops)")
-    watch.add_argument("paths", nargs="*", type=Path, metavar="FOLDER",
+    watch.add_argument("paths", nargs="*", type=path_arg, metavar="FOLDER",
                        help="folders to watch and remember (default: the remembered ones)")
     watch.add_argument("--settle", type=float, default=1.0, metavar="SECONDS",
                        help="quiet time before a changed file is ingested, so a double save is read once")

@@ -126,3 +126,15 @@ def test_a_pipe_gets_a_plain_progress_line_now_and_then(monkeypatch: pytest.Monk
     with common.progress_bar(console, "files") as bar:
         bar.update(bar.add_task("Ingesting", total=3), completed=1)
     assert len(log.getvalue().splitlines()) == 2
+
+
+@pytest.mark.parametrize("command", ["ingest", "forget", "watch", "summarize"])
+def test_an_empty_path_is_refused_not_taken_for_the_current_folder(tmp_path, command: str) -> None:
+    """`localrag forget "$DIR"` with DIR unset forgot every document under the folder it ran in (ingest read it,
+    watch watched it): an empty argument is Path("."). argparse refuses it before anything is loaded."""
+    result = subprocess.run([sys.executable, "-m", "localrag", command, ""], capture_output=True, text=True,
+                            cwd=tmp_path, env=os.environ | {"LOCALRAG_HOME": str(tmp_path / "home")}, timeout=60)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.splitlines()[-1].endswith(": an empty path (an unset shell variable?); name a file or "
+                                                   "folder, `.` for the current one")
+    assert not (tmp_path / "home").exists()

@@ -185,6 +185,19 @@ def test_several_paths_are_checked_first_then_forgotten_and_purged_at_once(engin
         engine.forget()
 
 
+def test_an_empty_path_from_a_client_is_refused_not_taken_for_the_current_folder(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An MCP client's `""` was Path("."): the server's current folder forgotten, or read."""
+    docs = _docs(tmp_path)
+    engine.ingest([docs])
+    monkeypatch.chdir(docs)
+    for call in (lambda: engine.forget(""), lambda: engine.forget(" ", purge=True), lambda: engine.ingest([""])):
+        with pytest.raises(LocalRagError, match=r"an empty path \(an unset shell variable\?\)"):
+            call()
+    assert len(engine.documents()) == 2
+
+
 def test_a_purge_takes_a_graph_answer_through_the_forgotten_triples_out_of_saved_conversations(
     tmp_path: Path
 ) -> None:
