@@ -11,7 +11,7 @@ from fakes import INJECTION, FakeEngine
 from textual.widgets import Input, Markdown, Static
 
 from localrag.answer.evidence import EXTRACT_MODEL
-from localrag.conversations import ConversationStore
+from localrag.conversations import Conversation, ConversationStore, Turn
 from localrag.errors import ModelError
 from localrag.tui.app import LocalRagApp
 from localrag.tui.screens.chat import ChatScreen
@@ -313,3 +313,46 @@ async def test_ctrl_up_and_down_select_an_earlier_answer_and_show_its_sources(ap
         await pilot.press("ctrl+down")
         assert panel.turn is answers[1].turn
         assert [a.has_class("-selected") for a in answers] == [False, True, False]
+
+
+async def test_what_another_process_did_to_the_open_conversation_is_kept(
+    app: LocalRagApp, fake_engine: FakeEngine
+) -> None:
+    """The app wrote back its own copy of the open conversation at each question and answer: turns an
+    `ask --conversation` added meanwhile were lost, a rename and a delete undone, a purge's text written back."""
+    store = ConversationStore()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, ChatScreen)
+        await _ask(pilot, "how do I descale the kettle?")
+        await wait_for(pilot, lambda: not screen.generating)
+        conversation = screen.conversation
+        assert conversation is not None
+        # What `ask --conversation ID` in another process does, then a rename and a purge's erasing.
+        elsewhere = store.load(conversation.id)
+        store.append(elsewhere, [Turn(role="user", text="and the filter?"),
+                                 Turn(role="assistant", text="Rinse the filter monthly.")])
+        store.rename(conversation.id, "Kettle care")
+
+        def erase(saved: Conversation) -> bool:
+            saved.turns[1] = Turn(role="assistant", text="(erased)")
+            return True
+
+        store.update(conversation.id, erase)
+        await _ask(pilot, "how often should I do it")
+        await wait_for(pilot, lambda: not screen.generating and len(screen.query(AnswerView)) == 3)
+        saved = store.load(conversation.id)
+        assert saved.title == "Kettle care"
+        assert [t.text for t in saved.turns[:5]] == ["how do I descale the kettle?", "(erased)", "and the filter?",
+                                                     "Rinse the filter monthly.", "how often should I do it"]
+        assert len(saved.turns) == 6
+        # The answer was written from the conversation as saved: the other process's turns were its history.
+        assert fake_engine.histories[-1][2] == {"role": "user", "content": "and the filter?"}
+        assert "every four weeks" not in fake_engine.histories[-1][1]["content"]
+
+        store.delete(conversation.id)
+        await _ask(pilot, "and the lid?")
+        await wait_for(pilot, lambda: not screen.generating and len(screen.query(AnswerView)) == 1)
+        assert screen.conversation is not None and screen.conversation.id != conversation.id
+        assert [c.id for c in store.list()] == [screen.conversation.id]
+        assert [t.text for t in store.list()[0].turns][0] == "and the lid?"

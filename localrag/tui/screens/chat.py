@@ -3,8 +3,10 @@
 Asking runs `Engine.stream` in a thread worker that posts AnswerStarted, AnswerToken... and
 AnswerFinished to this screen; the handlers grow the answer view and fill the sources panel. Esc
 sets the worker's cancel event: the engine stops generating and still ends with a DoneEvent, so
-the partial answer is saved like any other, flagged as cut. The conversation file is rewritten
-after the question and again after the answer, so a crash loses at most the answer in progress.
+the partial answer is saved like any other, flagged as cut. The question is added to the conversation's
+file, and then the answer, so a crash loses at most the answer in progress; each is added to the file as it
+is then (`ConversationStore.append`), so turns another process added meanwhile (`ask --conversation`), a
+rename and a purge are kept, and the open conversation is read again before each question.
 
 Ctrl+G switches graph mode: questions go to `Engine.ask_graph` instead, the input says so, and
 the reasoning-paths panel takes the sources panel's place. The saved turn holds the answer with
@@ -32,6 +34,7 @@ from textual.widgets import Footer, Input, Markdown
 from localrag.conversation_search import search_conversations
 from localrag.conversations import (
     Conversation,
+    ConversationError,
     ConversationSummary,
     SavedQuote,
     SavedSource,
@@ -154,8 +157,8 @@ class ChatScreen(LocalRagScreen):
         self.watch(self.localrag, "erased_paths", self._erase_from_open, init=False)
 
     async def _erase_from_open(self, erased: tuple[tuple[str, ...], tuple[str, ...]]) -> None:
-        # The purge rewrote the saved file; the conversation held open must lose the text as well, or its next
-        # save would write it back. While an answer is under way it is only changed: the view follows later.
+        # The purge rewrote the saved file; the conversation held open and its view must lose the text as well.
+        # While an answer is under way it is only changed: the view follows later.
         if self.conversation is not None and erase_from(self.conversation, *erased) and not self.generating:
             await self.open_conversation(self.conversation)
 
@@ -184,16 +187,35 @@ class ChatScreen(LocalRagScreen):
             searched,
         )
 
-    def _save(self) -> None:
+    def _keep(self, turns: list[Turn]) -> None:
+        """Add `turns` (already at the end of the open conversation) to its file as the file is now. Writing back
+        the copy this screen holds undid what other processes did since it was opened: an `ask --conversation`'s
+        turns were lost, a rename and a delete undone, a purge's erased text written back."""
         if self.conversation is None:
             return
         try:
-            self.localrag.conversations.save(self.conversation)
+            self.conversation = self.localrag.conversations.append(self.conversation, turns)
+        except ConversationError as exc:  # deleted since it was read: it stays deleted
+            self.localrag.show_error(exc, "saving")
         except OSError as exc:
             self.localrag.show_error(
                 LocalRagError(f"could not save the conversation ({exc})", "check the data folder is writable"),
                 "saving",
             )
+
+    async def _catch_up(self) -> None:
+        """Show the open conversation as saved now, before a question is added to it: the answer is written from
+        its turns, and those of another process count. Deleted elsewhere, the question starts a new one."""
+        if self.conversation is None or not self.conversation.turns:
+            return
+        try:
+            current = self.localrag.conversations.load(self.conversation.id)
+        except ConversationError as exc:
+            self.notify(f"{exc}: this question starts a new conversation.", severity="warning", markup=False)
+            await self.open_conversation(None)
+            return
+        if current.to_json() != self.conversation.to_json():
+            await self.open_conversation(current)
 
     async def open_conversation(self, conversation: Conversation | None) -> None:
         if self.generating:
@@ -308,10 +330,11 @@ class ChatScreen(LocalRagScreen):
             self.notify("An answer is still being written: wait, or press Esc to stop it.", severity="warning")
             return
         event.input.clear()
+        await self._catch_up()
         if self.conversation is None:
             self.conversation = self.localrag.conversations.new()
         history = self.conversation.add_question(question)
-        self._save()
+        self._keep(self.conversation.turns[-1:])
         self.refresh_conversations()
         log = self.query_one(ChatLog)
         await log.add_question(question)
@@ -446,7 +469,7 @@ class ChatScreen(LocalRagScreen):
             self._select(self._answer_view)
         if self.conversation is not None:
             self.conversation.turns.append(turn)
-            self._save()
+            self._keep([turn])
         self.cancel_event = None
         self._answer_view = None
         self.localrag.activity = ""
