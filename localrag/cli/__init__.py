@@ -55,11 +55,28 @@ COMMAND_MODULES: tuple[str, ...] = (
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse, except that help and usage are not wrapped when stdout is not a terminal.
+    """argparse, except that help and usage are not wrapped when stdout is not a terminal, and that a
+    command's options may come between its positional arguments.
 
     argparse wraps at the terminal's width and, in a pipe, at 80 columns: a command's help cut in two
-    lines cannot be grepped. Sub-parsers are made of the same class (`add_subparsers` defaults to it).
+    lines cannot be grepped. It also stops taking positionals at the first option, so `ingest a.txt --force
+    b.txt` and `conversations delete --yes ID` (the form the confirmation's own hint suggests) failed as
+    "unrecognized arguments". Sub-parsers are made of the same class (`add_subparsers` defaults to it).
     """
+
+    _intermixing = False  # parse_known_intermixed_args calls parse_known_args for each of its two passes
+
+    def parse_known_args(self, args: Sequence[str] | None = None,  # type: ignore[override]
+                         namespace: argparse.Namespace | None = None) -> tuple[argparse.Namespace, list[str]]:
+        # A parser of sub-commands cannot be parsed intermixed (argparse raises TypeError): its commands are.
+        # After `--` everything is positional already, and Python 3.11's intermixed parsing loses what follows it.
+        if self._intermixing or self._subparsers is not None or (args is not None and "--" in args):
+            return super().parse_known_args(args, namespace)
+        self._intermixing = True
+        try:
+            return self.parse_known_intermixed_args(args, namespace)
+        finally:
+            self._intermixing = False
 
     def _get_formatter(self) -> argparse.HelpFormatter:
         if sys.stdout.isatty():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -138,3 +139,20 @@ def test_an_empty_path_is_refused_not_taken_for_the_current_folder(tmp_path, com
     assert result.stderr.splitlines()[-1].endswith(": an empty path (an unset shell variable?); name a file or "
                                                    "folder, `.` for the current one")
     assert not (tmp_path / "home").exists()
+
+
+def test_options_may_come_between_a_commands_positionals() -> None:
+    """argparse stops taking positionals at the first option: `ingest a.txt --force b.txt` failed with
+    "unrecognized arguments: b.txt", and `conversations delete --yes ID`, as the confirmation's hint reads."""
+    from localrag.cli import _parser
+
+    parser = _parser()
+    ingest = parser.parse_args(["ingest", "a.txt", "--force", "b.txt"])
+    assert ingest.paths == [Path("a.txt"), Path("b.txt")] and ingest.force
+    delete = parser.parse_args(["conversations", "delete", "--yes", "20261206-042701-652833"])
+    assert (delete.action, delete.id, delete.yes) == ("delete", "20261206-042701-652833", True)
+    related = parser.parse_args(["related", "Alpha", "--relation", "knows", "Beta"])
+    assert related.entities == ["Alpha", "Beta"] and related.relation == ["knows"]
+    # After `--` a name that starts with a dash is a path, as before.
+    assert parser.parse_args(["forget", "--purge", "--", "-draft.txt", "b.txt"]).paths == [Path("-draft.txt"),
+                                                                                             Path("b.txt")]
