@@ -121,11 +121,12 @@ def chunk_place(chunk: Chunk, *, short: bool = False, heading: bool = False) -> 
 def step_source(source: str, chunks: Mapping[str, Chunk], *, short: bool = False) -> str:
     """Where a path step came from: the chunk's document (and page or line) or the imported file's line.
 
-    `short` is the narrow panel's form: the file name only, and "imported" before an imported line.
+    `short` is the narrow panel's form: the file name only, and "imported" before an imported line. An imported
+    triple's source is its file's path and line (a graph an older localrag imported names the file alone).
     """
     chunk = chunks.get(source)
     if chunk is None:
-        return f"imported · {source}" if short else source
+        return printable(f"imported · {Path(source).name}" if short else source, multiline=False)
     return chunk_place(chunk, short=short)
 
 

@@ -149,9 +149,21 @@ def load_kgqa(path: Path, *, limit: int | None = None) -> list[KGQAQuestion]:
 
 
 def load_questions(path: Path, *, limit: int | None = None) -> list[KGQAQuestion]:
-    """A KGQA JSONL file, or a WC2014 question file (WC-P2.txt, WC-C.txt) for any other suffix."""
-    load = load_kgqa if Path(path).suffix == ".jsonl" else load_wc2014
+    """A KGQA JSONL file, or a WC2014 question file (WC-P2.txt, WC-C.txt)."""
+    load = load_kgqa if _is_json_lines(Path(path)) else load_wc2014
     return load(Path(path), limit=limit)
+
+
+def _is_json_lines(path: Path) -> bool:
+    """By its suffix (.jsonl or .json, in any case), else by its first line: `q.JSONL` was read as a WC2014 file
+    and refused as "is this a WC2014 file?"."""
+    if path.suffix.lower() in (".jsonl", ".json"):
+        return True
+    try:
+        with path.open(encoding="utf-8-sig", errors="replace") as lines:
+            return next((line.lstrip().startswith("{") for line in lines if line.strip()), False)
+    except OSError:
+        return False  # the loader says what is wrong with the file
 
 
 def _with_id(question: KGQAQuestion, qid: str) -> KGQAQuestion:
@@ -305,6 +317,9 @@ class KGQARecord:
     path_ok: bool | None
     paths: list[str]
     seconds: float
+    # False when no answer is an entity of the question's triples file: the question cannot be answered right,
+    # a typo in the set more often than a failure of graph mode (a run before this field: True).
+    answers_in_graph: bool = True
 
     def to_json(self) -> dict[str, object]:
         return asdict(self)
@@ -348,6 +363,11 @@ def summarise(records: Sequence[KGQARecord], *, planner: str, reasoner: str, lin
         link=link,
         seconds_per_question=round(sum(r.seconds for r in records) / n, 4) if n else 0.0,
     )
+
+
+def _in_graph(index: GraphIndex, name: str) -> bool:
+    norm = normalise_entity(name)
+    return norm in index.names or norm in index.aliases
 
 
 def link_topics(index: GraphIndex, topics: Sequence[str]) -> list[LinkedEntity]:
@@ -403,6 +423,7 @@ def evaluate_graph(
                 else None,
                 paths=[p.render(index.names) for p in result.supporting[:3]],
                 seconds=round(time.perf_counter() - started, 4),
+                answers_in_graph=any(_in_graph(index, answer) for answer in q.answers),
             )
         )
         if on_record is not None:

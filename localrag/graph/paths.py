@@ -75,16 +75,29 @@ class ReasoningPath:
         return " ".join(parts)
 
 
+def _trimmed_right(word: str) -> str:
+    word = word.rstrip(_EDGE_PUNCT)
+    return word[:-1] if word.endswith(".") and word.count(".") == 1 else word
+
+
+def _question_words(question: str) -> list[tuple[str, str]]:
+    """Each normalised word of a question as written and as `question_tokens` gives it; words of punctuation
+    alone left out."""
+    words = ((raw, _trimmed_right(raw.lstrip(_EDGE_PUNCT))) for raw in _TOKEN.findall(normalise_entity(question)))
+    return [(raw, word) for raw, word in words if word]
+
+
 def question_tokens(question: str) -> list[str]:
     """Normalised words of a question, edge punctuation stripped (entity names keep inner dots, dashes)."""
-    out = []
-    for raw in _TOKEN.findall(normalise_entity(question)):
-        word = raw.strip(_EDGE_PUNCT)
-        if word.endswith(".") and word.count(".") == 1:
-            word = word[:-1]
-        if word:
-            out.append(word)
-    return out
+    return [word for _, word in _question_words(question)]
+
+
+def _as_written(span: Sequence[tuple[str, str]]) -> str:
+    """Words of a question joined with the punctuation between them ("paris, texas"), that of the span's ends
+    stripped: a name holding a comma is found by it, not taken for the shorter name its first word is."""
+    if len(span) == 1:
+        return span[0][1]
+    return " ".join([span[0][0].lstrip(_EDGE_PUNCT), *(raw for raw, _ in span[1:-1]), _trimmed_right(span[-1][0])])
 
 
 def _inverses(a: str, b: str) -> bool:
@@ -197,22 +210,26 @@ class GraphIndex:
         limit: int = 3,
     ) -> list[LinkedEntity]:
         """The question's entities: exact/alias n-gram matches, else the nearest names by embedding."""
-        tokens = question_tokens(question)
+        words = _question_words(question)
+        tokens = [word for _, word in words]
         found: list[LinkedEntity] = []
         used = [False] * len(tokens)
         for n in range(min(self.max_ngram, len(tokens)), 0, -1):
             for i in range(len(tokens) - n + 1):
                 if any(used[i : i + n]):
                     continue
+                # The mention is the span's tokens, which callers find again among the question's tokens.
                 mention = " ".join(tokens[i : i + n])
-                if mention in self.names:
-                    found.append(LinkedEntity(mention, self.names[mention], 1.0, "exact", mention))
-                elif mention in self.aliases:
-                    eid = self.aliases[mention]
-                    found.append(LinkedEntity(eid, self.names[eid], 1.0, "alias", mention))
-                else:
-                    continue
-                used[i : i + n] = [True] * n
+                for name in dict.fromkeys((_as_written(words[i : i + n]), mention)):
+                    if name in self.names:
+                        found.append(LinkedEntity(name, self.names[name], 1.0, "exact", mention))
+                    elif name in self.aliases:
+                        eid = self.aliases[name]
+                        found.append(LinkedEntity(eid, self.names[eid], 1.0, "alias", mention))
+                    else:
+                        continue
+                    used[i : i + n] = [True] * n
+                    break
         if found or embedder is None or not self.entity_ids:
             return found[:limit]
         return self._link_by_embedding(tokens, embedder, threshold, limit)

@@ -114,6 +114,9 @@ def read_triple_file(path: Path, doc_id: str | None, report: ImportReport) -> li
         ) from exc
     delimiter = "," if path.suffix.lower() == ".csv" else "\t"
     doc = doc_id or imported_doc_id(path)
+    # Each triple cites the file by its whole path, as a passage cites its document: by name alone, two files
+    # called the same in two folders could not be told apart.
+    cited = path.resolve()
     triples: list[Triple] = []
     first = True
     try:
@@ -133,5 +136,5 @@ def read_triple_file(path: Path, doc_id: str | None, report: ImportReport) -> li
         except GraphImportError as exc:
             report.errors.append(exc)
             continue
-        triples.append(Triple(head, relation, tail, source=f"{path.name}:{number}", doc_id=doc))
+        triples.append(Triple(head, relation, tail, source=f"{cited}:{number}", doc_id=doc))
     return triples

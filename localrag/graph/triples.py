@@ -8,6 +8,7 @@ few lines, not the store and what it imports.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 _SPACES = re.compile(r"\s+")
@@ -16,14 +17,15 @@ _RELATION_BAD = re.compile(r"[^\w]+")
 
 
 def normalise_entity(name: str) -> str:
-    """Case, underscores and runs of whitespace do not distinguish entities."""
-    return _SPACES.sub(" ", name.replace("_", " ")).strip().lower()
+    """Case, underscores, runs of whitespace and Unicode form do not distinguish entities: "Café" typed with é
+    and with e and a combining accent (as macOS writes names) were two entities printed alike."""
+    return unicodedata.normalize("NFC", _SPACES.sub(" ", name.replace("_", " ")).strip().lower())
 
 
 def normalise_relation(name: str) -> str:
-    """lower_snake_case of letters, digits and _ (of any script), so it is a safe literal in a grammar and a
-    prompt."""
-    return _RELATION_BAD.sub("_", _SPACES.sub("_", name.strip().lower())).strip("_")
+    """lower_snake_case of letters, digits and _ (of any script, in one Unicode form), so it is a safe literal in
+    a grammar and a prompt."""
+    return _RELATION_BAD.sub("_", _SPACES.sub("_", unicodedata.normalize("NFC", name.strip().lower()))).strip("_")
 
 
 # The document of an imported file's triples is `file:<absolute path>` (`graph import`); their sources are the

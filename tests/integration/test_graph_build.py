@@ -61,8 +61,8 @@ def test_build_import_ask_forget(
     # `graph triples`: by name, each with where it came from; in a pipe its first three columns import again.
     code = run(["graph", "triples", "tom hanks"])
     assert code == 0 and capsys.readouterr().out.splitlines() == [
-        "head\trelation\ttail\tfrom", "Tom_Hanks\tborn_in\tConcord\tfilms.tsv:2",
-        "Tom_Hanks\tstarred_in\tBig\tfilms.tsv:1"]
+        "head\trelation\ttail\tfrom", f"Tom_Hanks\tborn_in\tConcord\t{films}:2",
+        f"Tom_Hanks\tstarred_in\tBig\t{films}:1"]
     code = run(["graph", "triples", "--json"])
     shown = json.loads(capsys.readouterr().out)
     listed = shown["triples"]
@@ -95,7 +95,7 @@ def test_build_import_ask_forget(
     printed = json.loads(capsys.readouterr().out)
     assert code == 0 and printed["answer"] == "Penny_Marshall"
     assert printed["paths"][0]["planner"] == "embedding" and printed["paths"][0]["supports_answer"]
-    assert printed["paths"][0]["steps"][0]["where"] == "films.tsv:1"
+    assert printed["paths"][0]["steps"][0]["where"] == f"{films}:1"
 
     lighthouse = folder / DOCS[0]
     engine.forget(lighthouse)

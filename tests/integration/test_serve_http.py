@@ -397,8 +397,8 @@ def test_related_over_http_takes_the_cli_s_score_choices(tmp_path: Path) -> None
         assert running.request("POST", "/related", {"entities": ["Big"], "k": 0})[0] == 400
         status, _, listed = running.request("POST", "/triples", {"entity": "penny marshall", "limit": 1})
         assert status == 200 and listed == {"total": 2, "triples": [
-            {"head": "A_League", "relation": "directed_by", "tail": "Penny_Marshall", "source": "films.tsv:3",
-             "where": "films.tsv:3"}]}
+            {"head": "A_League", "relation": "directed_by", "tail": "Penny_Marshall", "source": f"{films}:3",
+             "where": f"{films}:3"}]}
         assert running.request("POST", "/triples", {"limit": 0})[0] == 400
     finally:
         running.stop()

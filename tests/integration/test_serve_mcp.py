@@ -132,8 +132,8 @@ def test_every_tool_and_resource_over_stdio(
     assert seen["summary"]["path"].endswith(SAMPLES[0]) and len(seen["summary"]["sentences"]) == 2
     assert seen["summary_folder"][0] == "error" and "a folder of 2 indexed documents" in seen["summary_folder"][1]
     assert seen["triples"] == {"total": 2, "triples": [{"head": "A_League", "relation": "directed_by",
-                                                        "tail": "Penny_Marshall", "source": "films.tsv:3",
-                                                        "where": "films.tsv:3"}]}
+                                                        "tail": "Penny_Marshall", "source": f"{films}:3",
+                                                        "where": f"{films}:3"}]}
     assert seen["bad_score"][1].endswith("score 'walk' is not known (use one of: shared, pagerank)")
     assert seen["bad_k"][0] == "error" and "k" in seen["bad_k"][1]
     # The SDK's own checks of the schema, on one line naming the argument (not pydantic's text and link).

@@ -46,7 +46,8 @@ def test_a_tsv_line_ends_only_at_a_line_feed(graph: GraphStore, tmp_path: Path) 
     report = graph.import_triples(write(tmp_path, "sep.tsv", text))
     assert (report.triples, report.errors) == (3, [])
     sources = {r["head"]: r["source"] for r in graph.triple_rows().to_pylist()}
-    assert sources == {"alpha beta": "sep.tsv:1", "delta": "sep.tsv:2", "iota": "sep.tsv:3"}  # names fold spaces
+    assert sources == {"alpha beta": f"{tmp_path}/sep.tsv:1", "delta": f"{tmp_path}/sep.tsv:2",
+                       "iota": f"{tmp_path}/sep.tsv:3"}  # names fold spaces
 
 
 def test_import_tsv_counts_and_relations(graph: GraphStore, tmp_path: Path) -> None:
@@ -80,7 +81,7 @@ def test_reimport_of_an_edited_file_replaces_its_triples(graph: GraphStore, tmp_
     # Said as the file reads: Kayak-Oslo is new, Kayak-Bergen and Anvil-Tromso are gone, Oar only moved to line 2
     # (its citation moves with it); Oslo is the one entity the graph did not have.
     assert (edited.triples, edited.removed, edited.moved, edited.entities) == (1, 2, 1, 1)
-    assert rows() == [("kayak", "oslo", "stock.tsv:1"), ("oar", "bergen", "stock.tsv:2")]
+    assert rows() == [("kayak", "oslo", f"{tmp_path}/stock.tsv:1"), ("oar", "bergen", f"{tmp_path}/stock.tsv:2")]
     assert "anvil" not in graph.columns().entity_ids  # no triple names it any more
     other = graph.import_triples(write(tmp_path, "other.tsv", "Anvil\tstored in\tTromso\n"))
     assert (other.triples, other.removed) == (1, 0) and len(rows()) == 3  # another file's triples stay apart
@@ -110,7 +111,7 @@ def test_csv_with_quoted_commas(graph: GraphStore, tmp_path: Path) -> None:
     report = graph.import_triples(write(tmp_path, "g.csv", '"Paris, France",capital of,France\n'))
     assert report.triples == 1
     index = GraphIndex.load(graph)
-    assert index.tails("paris, france", "capital_of") == [("france", "g.csv:1")]
+    assert index.tails("paris, france", "capital_of") == [("france", f"{tmp_path}/g.csv:1")]
 
 
 def test_case_variants_merge_into_one_entity(graph: GraphStore) -> None:
@@ -156,7 +157,7 @@ def test_follow_two_hops_with_sources(graph: GraphStore, tmp_path: Path) -> None
     paths = index.follow(["tom hanks"], ["starred_in", "directed_by"])
     assert sorted(p.end for p in paths) == ["penny marshall", "robert zemeckis"]
     big = next(p for p in paths if p.end == "penny marshall")
-    assert [s.source for s in big.steps] == ["films.tsv:1", "films.tsv:3"]
+    assert [s.source for s in big.steps] == [f"{tmp_path}/films.tsv:1", f"{tmp_path}/films.tsv:3"]
     assert big.render(index.names) == "Tom_Hanks -> starred_in -> Big -> directed_by -> Penny_Marshall"
     assert index.follow(["tom hanks"], ["directed_by"]) == []
     assert len(index.follow(["tom hanks"], ["starred_in", "directed_by"], max_paths=1)) == 1
@@ -209,13 +210,13 @@ def test_a_spreadsheet_s_quoted_tsv_fields_lose_their_quotes_and_a_quoted_hash_i
     report = graph.import_triples(write(tmp_path, "quoted.tsv", text))
     assert (report.triples, report.errors) == (3, [])
     rows = {(r["head"], r["tail"], r["source"]) for r in graph.triple_rows().to_pylist()}
-    assert rows == {("big, the film", "penny marshall", "quoted.tsv:2"),
-                    ("#1 fan", 'the "quoted" band', "quoted.tsv:3"),
-                    ('"weird" al', "parodies", "quoted.tsv:5")}  # not wholly quoted: kept as typed
+    assert rows == {("big, the film", "penny marshall", f"{tmp_path}/quoted.tsv:2"),
+                    ("#1 fan", 'the "quoted" band', f"{tmp_path}/quoted.tsv:3"),
+                    ('"weird" al', "parodies", f"{tmp_path}/quoted.tsv:5")}  # not wholly quoted: kept as typed
     report = graph.import_triples(write(tmp_path, "fans.csv", '# fans, mine\n"#1 Fan",likes,Big\n#2 Fan,likes,Big\n'))
     assert (report.triples, report.errors) == (1, [])
     rows = {(r["head"], r["tail"], r["source"]) for r in graph.triple_rows().to_pylist()}
-    assert ("#1 fan", "big", "fans.csv:2") in rows
+    assert ("#1 fan", "big", f"{tmp_path}/fans.csv:2") in rows
 
 
 def test_tsv_header_row_is_skipped(graph: GraphStore, tmp_path: Path) -> None:
@@ -246,3 +247,30 @@ def test_a_large_graph_gets_scalar_indexes_without_rebuilding_its_columns(
     assert graph.columns().key == graph.index_key()  # re-keyed in memory, and saved with that key
     assert GraphStore(graph.path, HashEmbedder(dim=32)).columns().key == graph.index_key()
     assert graph.entities_named("you've got mail") == {"you've got mail"}
+
+
+def test_a_name_in_two_unicode_forms_is_one_entity(graph: GraphStore, tmp_path: Path) -> None:
+    """é as one character and as e with a combining accent (macOS's form) were two entities printed alike."""
+    graph.import_triples(write(tmp_path, "kg.tsv", "Caf\u00e9\tlocated_in\tParis\nCafe\u0301\tlocated_in\tLyon\n"))
+    index = GraphIndex.load(graph)
+    assert sorted(index.entity_ids) == ["café", "lyon", "paris"]
+    assert [e.entity_id for e in index.link("Where is Cafe\u0301?")] == ["café"]
+
+
+def test_a_name_holding_a_comma_is_linked_whole(graph: GraphStore, tmp_path: Path) -> None:
+    """The question's words lost their commas, so "Paris, Texas" linked the shorter "Paris", answered from it."""
+    graph.import_triples(write(tmp_path, "p.csv", '"Paris, Texas",located_in,United States\nParis,located_in,France\n'
+                                                  '"Smith, John",works_on,Heron\nSmith,works_on,Falcon\n'))
+    index = GraphIndex.load(graph)
+    linked = index.link("Where is Paris, Texas?")
+    assert [(e.entity_id, e.how, e.mention) for e in linked] == [("paris, texas", "exact", "paris texas")]
+    assert [e.entity_id for e in index.link("What does Smith, John work on, and Paris?")] == ["smith, john", "paris"]
+
+
+def test_two_files_of_one_name_are_cited_apart(graph: GraphStore, tmp_path: Path) -> None:
+    """Each imported triple cited its file's name alone: `a.tsv:1` for the one in team1/ and in team2/."""
+    for team, partner in (("team1", "Beta"), ("team2", "Gamma")):
+        (tmp_path / team).mkdir()
+        graph.import_triples(write(tmp_path / team, "a.tsv", f"Alpha\tpartner_of\t{partner}\n"))
+    assert sorted(r["source"] for r in graph.triple_rows().to_pylist()) == [f"{tmp_path}/team1/a.tsv:1",
+                                                                             f"{tmp_path}/team2/a.tsv:1"]
