@@ -192,6 +192,7 @@ def _run_kgqa(args: argparse.Namespace, out: Console, err: Console) -> int:
     from localrag.cli.common import engine_from_args
     from localrag.evaluate.kgqa import SUMMARY_FILE, KGQAConfig, run_kgqa_eval
     from localrag.evaluate.report import REPORT_FILE
+    from localrag.sizes import count_text
 
     source = Path(args.target[0])
     engine = engine_from_args(args)
@@ -206,8 +207,18 @@ def _run_kgqa(args: argparse.Namespace, out: Console, err: Console) -> int:
                                progress=lambda done, total: bar.update(task, completed=done, total=total))
     if result.skipped:
         err.print(Text(f"resumed: {result.skipped} answers were already in the run", style="dim"))
+    # A topic or an answer the triples file does not hold is a miss whatever graph mode does: said, not hidden.
+    unlinked = [r.id for r in result.records if not r.linked]
+    unanswerable = [r.id for r in result.records if not r.answers_in_graph]
+    for ids, what in ((unlinked, "named no entity of its triples file (`topic_entity` misspelt?)"),
+                      (unanswerable, "has no answer that is an entity of its triples file")):
+        if ids:
+            err.print(Text(f"note: {count_text(len(ids), 'question')} of {len(result.records)} {what}, counted as "
+                           f"a miss: {', '.join(ids[:5])}{', ...' if len(ids) > 5 else ''}", style="yellow"),
+                      soft_wrap=True)
     if args.json:
-        print_json({"run_dir": str(run_dir), **result.summary})
+        print_json({"run_dir": str(run_dir), **result.summary, "unlinked": unlinked,
+                    "answers_not_in_graph": unanswerable})
         return 0
     table = Rows("metric", "value (95 % CI)", "n", title=f"{source.name}: graph mode, {args.planner} planner")
     for label, f in result.figures.items():

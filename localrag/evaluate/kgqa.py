@@ -83,7 +83,7 @@ def _record(record: KGQARecord, spec: str) -> dict[str, Any]:
 def _graph_record(data: dict[str, Any]) -> KGQARecord:
     from localrag.graph.kgqa import KGQARecord
 
-    return KGQARecord(**{f.name: data[f.name] for f in fields(KGQARecord)})
+    return KGQARecord(**{f.name: data[f.name] for f in fields(KGQARecord) if f.name in data})
 
 
 def run_kgqa_eval(

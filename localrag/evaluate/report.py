@@ -25,6 +25,7 @@ from localrag.atomic import write_text_atomic
 from localrag.evaluate import metrics
 from localrag.evaluate.metrics import Figure
 from localrag.evaluate.runner import RUN_FILE, read_records
+from localrag.sizes import count_text
 
 HEADLINE = {"extractive": "f1", "label": "accuracy", "multihop": "hit", "kgqa": "hits@1"}
 # Order and labels of the columns in reports; a metric missing for a data set is left out.
@@ -143,6 +144,14 @@ def _setup_line(config: dict[str, Any]) -> str:
             f"k = {config.get('k')}; greedy decoding; max {config.get('max_answer_tokens')} answer tokens")
 
 
+def _documents(dataset: dict[str, Any]) -> str:
+    """"3 documents", or for a graph set its triples files (its documents), "1 triples file"."""
+    count = dataset.get("documents")
+    if not isinstance(count, int):
+        return "? documents"
+    return count_text(count, "triples file" if dataset.get("kind") == "kgqa" else "document")
+
+
 def markdown(summary: Summary, *, by_figure: bool = False) -> str:
     """The run's report. `by_figure`: the figures table with a row per figure and a column per model and mode, for
     a narrow pane (the chat app's): a column per figure cut each cell to one or two characters there."""
@@ -155,7 +164,7 @@ def markdown(summary: Summary, *, by_figure: bool = False) -> str:
         "",
         f"- Source: `{dataset.get('source', '?')}` ({dataset.get('kind', '?')}, "
         + (f"asked of the index {dataset['index']})" if dataset.get("index")
-           else f"{dataset.get('documents', '?')} documents)"),
+           else f"{_documents(dataset)})"),
         f"- Questions scored: {summary.n_questions} (answered by every model and mode; side: {config.get('side')})",
         f"- Split: {info.get('split', '?')}",
         _setup_line(config),

@@ -39,4 +39,24 @@ def test_kgqa_eval_scores_graph_mode_and_writes_records(tmp_path: Path, capsys: 
     # The same command again: every answer is already in the run; --json prints the summary file's figures.
     assert run(["eval", str(source), "--format", "kgqa", "--out", str(tmp_path / "run"), "--json"]) == 0
     printed = json.loads(capsys.readouterr().out)
-    assert printed == {"run_dir": str(tmp_path / "run"), **summary}
+    assert printed == {"run_dir": str(tmp_path / "run"), **summary, "unlinked": [], "answers_not_in_graph": []}
+
+
+def test_a_json_lines_file_of_another_name_is_read_and_names_the_graph_lacks_are_said(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`q.JSONL` was read as a WC2014 file ("is this a WC2014 file?"); a misspelt topic entity or answer was
+    scored a miss without a word, though no graph mode could answer it."""
+    (tmp_path / "kb.tsv").write_text("Big\tdirected_by\tPenny Marshall\n", encoding="utf-8")
+    good = {"question": "Who directed Big?", "answers": ["Penny Marshall"], "topic_entity": "Big", "triples": "kb.tsv"}
+    typo = {"question": "Who directed Bgi?", "answers": ["Penny Marshal"], "topic_entity": "Bgi", "triples": "kb.tsv"}
+    source = tmp_path / "q.JSONL"
+    source.write_text(json.dumps(good) + "\n" + json.dumps(typo) + "\n", encoding="utf-8")
+    assert run(["eval", str(source), "--format", "kgqa", "--out", str(tmp_path / "run"), "--json"]) == 0
+    captured = capsys.readouterr()
+    printed = json.loads(captured.out)
+    assert printed["questions"] == 2 and printed["hits_at_1"] == 0.5
+    assert printed["unlinked"] == printed["answers_not_in_graph"] == ["q-2"]
+    assert "note: 1 question of 2 named no entity of its triples file (`topic_entity` misspelt?), counted as a " \
+           "miss: q-2" in captured.err
+    assert "note: 1 question of 2 has no answer that is an entity of its triples file" in captured.err
