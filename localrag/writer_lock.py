@@ -44,7 +44,9 @@ def writer_lock(store_dir: Path) -> Iterator[None]:
     with file_lock(lock_file(store_dir), on_wait=_said_waiting) as handle:
         handle.seek(0)
         handle.truncate()
-        handle.write(f"{os.getpid()} {shlex.join([Path(sys.argv[0]).name, *sys.argv[1:]])}"[:400].encode())
+        # A file name that is not UTF-8 reaches argv as surrogates: kept as its bytes (its readers replace them).
+        command = f"{os.getpid()} {shlex.join([Path(sys.argv[0]).name, *sys.argv[1:]])}"[:400]
+        handle.write(command.encode("utf-8", "surrogateescape"))
         handle.flush()
         yield
 

@@ -43,3 +43,12 @@ def test_a_writer_behind_another_process_names_it_then_goes_on(tmp_path: Path) -
         tell_waits(None)
         holder.kill()
         holder.wait()
+
+
+def test_a_command_naming_a_file_whose_name_is_not_utf8_takes_the_lock(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """`localrag forget résumé.md` of a Latin-1 name (argv holds it as surrogates) failed writing its command into
+    the lock file: UnicodeEncodeError, and the document could not be forgotten by its path."""
+    monkeypatch.setattr(sys, "argv", ["localrag", "forget", "docs/r\udce9sum\udce9.md"])
+    with writer_lock(tmp_path / "db"):
+        pass
+    assert (tmp_path / "db.writer.lock").read_bytes().endswith(b"forget 'docs/r\xe9sum\xe9.md'")
