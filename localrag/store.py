@@ -57,6 +57,7 @@ from localrag.collection import (
     missing,
     suffix,
 )
+from localrag.disk_errors import is_disk_full
 from localrag.embed import BF16_SUFFIX, embedder_setting
 from localrag.embedder_probe import PROBE_KEY
 from localrag.errors import EmbedderMismatchError, StoreError
@@ -65,7 +66,7 @@ from localrag.sizes import megabytes
 from localrag.store_adopt import adopt_if_empty, differs
 from localrag.store_checksums import StoreChecksums
 from localrag.store_damage import REPAIR_HINT, damage_error, guarded, hollow_error, is_damage, is_hollow
-from localrag.store_indexes import StoreIndexes, is_disk_full
+from localrag.store_indexes import StoreIndexes
 from localrag.store_migrations import MIGRATIONS
 from localrag.store_reader import StoreReader, commit_ids, committed_rows
 from localrag.store_registry import CollectionRegistry

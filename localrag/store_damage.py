@@ -18,6 +18,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from localrag.collection import CollectionError, suffix
+from localrag.disk_errors import is_disk_full, is_read_only, lacks_temp_folder
 from localrag.errors import StoreError
 from localrag.store_schema import CHUNKS, DOCUMENTS, FTS_COLUMN, META, sql_literal
 
@@ -40,8 +41,8 @@ def is_commit_conflict(exc: BaseException) -> bool:
 def is_damage(exc: BaseException) -> bool:
     """An error LanceDB raised reading a file that is not what its manifest says (cut, flipped)."""
     text = str(exc)
-    if "No space left on device" in text or is_commit_conflict(exc):  # a full disk: store_indexes.is_disk_full
-        return False
+    if is_disk_full(exc) or is_read_only(exc) or lacks_temp_folder(exc) or is_commit_conflict(exc):
+        return False  # nothing read was damaged: `disk_trouble` says what it was
     if type(exc).__name__ == "RustPanic":  # LanceDB's reader panicked: seen on a manifest cut to a few bytes
         return True
     if isinstance(exc, ValueError) and text.startswith("Table '") and text.endswith("' was not found"):

@@ -10,12 +10,12 @@ space is smaller than the chunks table, or when it runs out of space midway.
 
 from __future__ import annotations
 
-import errno
 import shutil
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from localrag.disk_errors import is_disk_full
 from localrag.errors import StoreError
 from localrag.sizes import megabytes
 from localrag.store_damage import guarded, make_key_index
@@ -33,11 +33,6 @@ if TYPE_CHECKING:
 # with search `ef` as store_reader sets it: benchmarks/README.md, "Hybrid query at 100k chunks".
 HNSW_M = 20
 HNSW_EF_CONSTRUCTION = 100
-
-
-def is_disk_full(exc: BaseException) -> bool:
-    """LanceDB reports ENOSPC from its Rust side as an OSError or a RuntimeError holding the OS message."""
-    return getattr(exc, "errno", None) == errno.ENOSPC or "No space left on device" in str(exc)
 
 
 def _build_fts_index(table: Table) -> None:

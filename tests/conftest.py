@@ -126,3 +126,19 @@ def real_generator() -> LlamaGenerator:
     from localrag.models import bundled_generator_path
 
     return LlamaGenerator(bundled_generator_path(), n_ctx=2048, n_threads=int(WORKER_THREADS or 0))
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A real 40 MB file system (tmpfs), where mounting one is allowed (root in a container); else skipped."""
+    import subprocess
+
+    mount = tmp_path / "small"
+    mount.mkdir()
+    made = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=40m", "tmpfs", str(mount)], capture_output=True)
+    if made.returncode != 0:
+        pytest.skip("cannot mount a small tmpfs here (needs root)")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", str(mount)], check=True)

@@ -30,8 +30,9 @@ from localrag.cli.argtypes import path_arg
 from localrag.cli.common import USAGE_EXIT
 from localrag.cli.console import make_console
 from localrag.config import unknown_settings
+from localrag.disk_errors import disk_trouble
 from localrag.errors import ConfigError, LocalRagError
-from localrag.safe_text import line_text
+from localrag.safe_text import line_text, valid_text
 from localrag.writer_lock import tell_waits
 
 COMMAND_MODULES: tuple[str, ...] = (
@@ -130,6 +131,12 @@ def run(argv: Sequence[str] | None = None) -> int:
                                  "LOCALRAG_CACHE_DIR and --config name places localrag can write: a folder for a "
                                  "folder, a file for a file)"), style="red"), soft_wrap=True)
         return USAGE_EXIT
+    except (OSError, RuntimeError) as exc:
+        trouble = disk_trouble(exc)  # a full or read-only disk under a writer other than ingest, which says so itself
+        if trouble is None:
+            raise
+        err.print(Text(line_text(f"localrag: {trouble}"), style="red"), soft_wrap=True)
+        return USAGE_EXIT
     except KeyboardInterrupt:
         err.print(Text("localrag: interrupted", style="red"))
         return 130
@@ -142,6 +149,18 @@ def _check_places(args: argparse.Namespace) -> None:
     if in_the_way is not None:
         raise ConfigError(f"{in_the_way}: a file where localrag keeps a folder",
                           "point LOCALRAG_HOME (or LOCALRAG_CACHE_DIR) at a folder, or move the file away")
+    for place in (paths.data_dir(), paths.cache_dir()):
+        if valid_text(str(place)) != str(place) or not str(place).isprintable():
+            # LanceDB takes its store's path as a URL: bytes that are not UTF-8 (held as surrogates) failed as an
+            # ONNX export's TypeError or a UnicodeEncodeError, a newline as "Failed to parse path".
+            raise ConfigError(f"{place}: a folder name localrag cannot keep its index under (it "
+                              "holds bytes that are not UTF-8, or a control character such as a newline)",
+                              "point LOCALRAG_HOME (or LOCALRAG_CACHE_DIR) at a folder with a plainer name")
+    temp = os.environ.get("TMPDIR")
+    if temp and not Path(temp).is_dir():
+        # Python's tempfile passes over it in silence; LanceDB writes its index files there and failed, which
+        # read as a damaged store and sent the user to `repair`, which could not help.
+        raise ConfigError(f"{temp}: the temporary folder (TMPDIR) does not exist", "create it, or unset TMPDIR")
     path: Path | None = args.config
     if path is None or args.command == "config" or path.exists():
         return

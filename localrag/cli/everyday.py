@@ -341,11 +341,24 @@ def _ask(
             record(None, query, "".join(written))
         raise
     assert answer is not None
+    unsaved: OSError | None = None
     if record is not None:
-        record(answer, query, "")
-    if as_json:
-        print_json({**answer_json(answer), **(extra or {})})
-        return 0
+        try:
+            record(answer, query, "")
+        except OSError as exc:
+            unsaved = exc  # a full disk: the answer is shown all the same, then the error, not lost with its saving
+    _show_answer(answer, question, live, out, (extra or {}) if as_json else None)
+    if unsaved is not None:
+        raise unsaved
+    return 0
+
+
+def _show_answer(answer: Answer, question: str, live: bool, out: Console, as_json: dict[str, str] | None) -> None:
+    """The rest of a finished answer: a streamed one's clean reading and search query, then its sources; with
+    `as_json` (the fields to add), the whole answer as JSON."""
+    if as_json is not None:
+        print_json({**answer_json(answer), **as_json})
+        return
     if answer.refused or not live:
         out.print(Text(answer.text))
     else:
@@ -358,7 +371,6 @@ def _ask(
         # it in --json).
         out.print(Text(f"searched for: {printable(answer.query, multiline=False)}", style="dim"), soft_wrap=True)
     _print_sources(answer, out)
-    return 0
 
 
 def _status(engine: Engine, as_json: bool, out: Console) -> int:

@@ -156,3 +156,20 @@ def test_options_may_come_between_a_commands_positionals() -> None:
     # After `--` a name that starts with a dash is a path, as before.
     assert parser.parse_args(["forget", "--purge", "--", "-draft.txt", "b.txt"]).paths == [Path("-draft.txt"),
                                                                                              Path("b.txt")]
+
+
+@pytest.mark.parametrize(("variable", "value", "said"), [
+    ("TMPDIR", "/nonexistent/tmp", "/nonexistent/tmp: the temporary folder (TMPDIR) does not exist (create it, or "
+                                    "unset TMPDIR)"),
+    ("LOCALRAG_HOME", "home\nnext", "next/data: a folder name localrag cannot keep its index under (it holds bytes "
+                                    "that are not UTF-8, or a control character such as a newline)"),
+])
+def test_a_place_localrag_cannot_write_under_is_refused_first(tmp_path, variable: str, value: str, said: str) -> None:
+    """A missing TMPDIR failed inside LanceDB's index build, read as a damaged store whose repair could not help;
+    a newline in LOCALRAG_HOME failed as "Failed to parse path" after the work was done."""
+    value = value if variable == "TMPDIR" else str(tmp_path / value)
+    env = os.environ | {"LOCALRAG_HOME": str(tmp_path / "home"), variable: value}
+    result = subprocess.run([sys.executable, "-m", "localrag", "status"], capture_output=True, text=True, env=env,
+                            timeout=60)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.startswith("localrag: ") and said in result.stderr and len(result.stderr.splitlines()) == 1

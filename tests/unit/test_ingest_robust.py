@@ -9,12 +9,13 @@ import re
 import threading
 import time
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+from disks import fill_disk
 
 from localrag.config import Settings
 from localrag.embed import HashEmbedder
@@ -365,36 +366,6 @@ def test_links_out_of_the_folder_named_or_indexed_under_the_link(localrag_home: 
     assert (elsewhere / "secret.txt").is_file()
 
 
-@pytest.fixture
-def small_disk(tmp_path: Path) -> Iterator[Path]:
-    """A real 40 MB file system (tmpfs), where mounting one is allowed (root in a container); else skipped."""
-    import subprocess
-
-    mount = tmp_path / "small"
-    mount.mkdir()
-    made = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=40m", "tmpfs", str(mount)], capture_output=True)
-    if made.returncode != 0:
-        pytest.skip("cannot mount a small tmpfs here (needs root)")
-    try:
-        yield mount
-    finally:
-        subprocess.run(["umount", str(mount)], check=True)
-
-
-def _fill(disk: Path, leave: int) -> Path:
-    filler = disk / "filler"
-    fd = os.open(filler, os.O_WRONLY | os.O_CREAT)
-    try:
-        while True:
-            os.write(fd, b"\0" * 2**16)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-    os.truncate(filler, max(0, filler.stat().st_size - leave))
-    return filler
-
-
 def test_a_really_full_disk(small_disk: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LOCALRAG_HOME", str(small_disk / "home"))
     words = "harbour lantern granite orchard copper meadow falcon quarry".split()
@@ -402,7 +373,7 @@ def test_a_really_full_disk(small_disk: Path, tmp_path: Path, monkeypatch: pytes
                                 for i in range(30)})
     engine = Engine(Settings(commit_chunks=8), embedder=HashEmbedder(dim=384))
     engine.ingest([folder / "n0.md"])
-    filler = _fill(small_disk, leave=2**16)
+    filler = fill_disk(small_disk, leave=2**16)
     with pytest.raises(StoreError) as info:
         engine.ingest([folder])
     message = str(info.value)

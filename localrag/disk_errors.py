@@ -1,0 +1,62 @@
+"""A write that failed for want of a place to write: a full disk, a read-only one, a temporary folder gone.
+
+`ingest` says itself that the disk is full, with the space it needs (`Store.disk_full_error`). Every other
+writer (`config set`, `graph import`, a saved conversation, a tuned model, the writer lock) meets these errors
+deep inside a library, as an OSError or as LanceDB's RuntimeError holding the OS message, and printed a
+traceback. `disk_trouble` makes them the one line a front end shows.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import shutil
+from pathlib import Path
+
+from localrag import paths
+from localrag.errors import LocalRagError
+from localrag.sizes import megabytes
+
+_FULL = ("No space left on device", "Disk quota exceeded")
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """LanceDB reports ENOSPC from its Rust side as an OSError or a RuntimeError holding the OS message."""
+    return getattr(exc, "errno", None) in (errno.ENOSPC, errno.EDQUOT) or any(t in str(exc) for t in _FULL)
+
+
+def is_read_only(exc: BaseException) -> bool:
+    return getattr(exc, "errno", None) == errno.EROFS or "Read-only file system" in str(exc)
+
+
+def lacks_temp_folder(exc: BaseException) -> bool:
+    """LanceDB writes index files under TMPDIR, and fails when it names no folder (Python's tempfile falls back)."""
+    return "Failed to create temp dir" in str(exc)
+
+
+def disk_trouble(exc: BaseException) -> LocalRagError | None:
+    """One line for an error of these kinds, naming the place and what to do; None for any other error."""
+    where = Path(getattr(exc, "filename", None) or paths.data_dir())
+    if is_disk_full(exc):
+        try:
+            free = f"{megabytes(shutil.disk_usage(_existing(where)).free)} free"
+        except OSError:
+            free = "free space unknown"
+        return LocalRagError(f"{where}: the disk is full ({free})",
+                             "free space on that disk, or point LOCALRAG_HOME at another one, then run the command "
+                             "again: what was written before is kept")
+    if is_read_only(exc):
+        return LocalRagError(f"{where}: the disk is read-only",
+                             "this command writes to localrag's folders: point LOCALRAG_HOME at a folder on a "
+                             "writable disk (asking, searching and listing work on a read-only one)")
+    if lacks_temp_folder(exc):
+        return LocalRagError(f"{os.environ.get('TMPDIR', '')}: the temporary folder (TMPDIR) does not exist",
+                             "create it, or unset TMPDIR")
+    return None
+
+
+def _existing(path: Path) -> Path:
+    """The path or its nearest folder that exists, whose disk is the one to measure."""
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return path

@@ -1,0 +1,81 @@
+"""Writers other than `ingest` on a full or a read-only disk: one line naming the place and what to do, not a
+traceback (`localrag/disk_errors.py`); an answer is shown before its saving fails. A real tmpfs where the
+tests may mount one (root); skipped elsewhere."""
+
+from __future__ import annotations
+
+import errno
+import subprocess
+from pathlib import Path
+
+import pytest
+from disks import fill_disk
+
+from localrag.cli import run
+from localrag.conversations import ConversationStore
+
+pytestmark = pytest.mark.integration
+
+
+def _one_line(capsys: pytest.CaptureFixture[str]) -> str:
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1 and "Traceback" not in err, err
+    return err
+
+
+def test_writers_on_a_full_then_a_read_only_disk_say_so_in_one_line(
+    small_disk: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("LOCALRAG_HOME", str(small_disk / "home"))
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "hotels.md").write_text("Hotels are capped at 150 euros per night.\n", encoding="utf-8")
+    triples = tmp_path / "kg.tsv"
+    triples.write_text("Alice\tknows\tBob\nBob\tknows\tCarol\n", encoding="utf-8")
+    assert run(["ingest", str(docs)]) == 0
+    assert run(["config", "set", "answer_mode", "extract"]) == 0
+    capsys.readouterr()
+
+    filler = fill_disk(small_disk, leave=0)
+    # Each printed a traceback (OSError from the settings file, LanceDB's RuntimeError from the graph tables).
+    for argv in (["config", "set", "top_k", "6"], ["graph", "import", str(triples)]):
+        assert run(argv) == 2
+        assert "the disk is full (" in _one_line(capsys)
+    filler.unlink()
+    assert run(["graph", "import", str(triples)]) == 0
+    assert run(["config", "show", "top_k", "--json"]) == 0 and "top_k" in capsys.readouterr().out
+
+    subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], check=True)
+    try:
+        assert run(["ingest", str(docs), "--force"]) == 2  # the writer lock's file: OSError EROFS
+        assert "the disk is read-only (this command writes to localrag's folders" in _one_line(capsys)
+        assert run(["ask", "hotel cap per night"]) == 0  # reading needs no writing
+        assert "150 euros" in capsys.readouterr().out
+    finally:
+        subprocess.run(["mount", "-o", "remount,rw", str(small_disk)], check=True)
+
+
+def test_an_answer_whose_saving_fails_is_shown_then_the_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The answer was computed and lost: saving it came before printing it. A full disk is what fails here (mocked:
+    the question's turn fits, the answer's does not)."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "hotels.md").write_text("Hotels are capped at 150 euros per night.\n", encoding="utf-8")
+    assert run(["ingest", str(docs)]) == 0
+    capsys.readouterr()
+    append = ConversationStore.append
+    calls = []
+
+    def full_at_the_answer(self, conversation, turns):  # type: ignore[no-untyped-def]
+        calls.append(turns)
+        if len(calls) == 2:
+            raise OSError(errno.ENOSPC, "No space left on device", str(self.folder))
+        return append(self, conversation, turns)
+
+    monkeypatch.setattr(ConversationStore, "append", full_at_the_answer)
+    assert run(["ask", "--extract", "--conversation", "new", "hotel cap per night"]) == 2
+    captured = capsys.readouterr()
+    assert "150 euros" in captured.out
+    assert captured.err.splitlines()[-1].startswith(f"localrag: {ConversationStore().folder}: the disk is full (")
