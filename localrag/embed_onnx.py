@@ -369,7 +369,14 @@ class OnnxEmbedder:
                 mask[r, :n] = 1
                 types[r, :n] = encodings[i].type_ids
             feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
-            parts.append((rows, runtime.run(feed)))
+            vectors = runtime.run(feed)
+            if len(vectors) != len(rows):
+                # Seen with too little memory (a 1.5 GB `ulimit -v`): ONNX Runtime answered with no rows instead of
+                # failing, and the caller failed later on a shape.
+                raise ModelError(f"{self.name}: the embedder gave {len(vectors)} vectors for {len(rows)} texts",
+                                 "too little memory? close other programs and run it again, or set embed_backend "
+                                 '= "torch"')
+            parts.append((rows, vectors))
         out = np.zeros((len(texts), parts[0][1].shape[1]), dtype=np.float32)
         for rows, vectors in parts:
             out[rows] = vectors

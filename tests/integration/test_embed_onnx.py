@@ -163,3 +163,14 @@ def test_an_ingest_says_when_it_exports_the_embedder(
     seen.clear()
     Engine(load_settings()).ingest([docs], progress=progress)
     assert seen[0] == "Loading the embedder"
+
+
+def test_a_runtime_that_answers_with_no_rows_is_an_error_naming_the_embedder(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Under a tight `ulimit -v` ONNX Runtime answered an empty array, and `ask` failed on a shape mismatch deep in
+    the embedder. What it answers cannot be made here without that limit: a runtime giving no rows stands for it."""
+    embedder = OnnxEmbedder(bundled_embedder_path())
+    embedder.embed(["warm"])
+    runtime = embedder._load()[0]
+    monkeypatch.setattr(runtime, "run", lambda feed: np.zeros((0, 384), dtype=np.float32))
+    with pytest.raises(ModelError, match=r"the embedder gave 0 vectors for 1 texts \(too little memory\?"):
+        embedder.embed(["hotel cap"])
