@@ -46,6 +46,9 @@ def make_console(*, stderr: bool = False) -> Console:
     if stream.isatty():
         console = Console(stderr=stderr, highlight=False)
     else:
-        console = Console(stderr=stderr, highlight=False, soft_wrap=True, width=PIPE_WIDTH, no_color=True)
+        # Not a terminal even when FORCE_COLOR says so (CI runners and dotfiles set it): rich then took the pipe for
+        # one, and tables, progress bars and bold escapes went into what scripts read.
+        console = Console(stderr=stderr, highlight=False, soft_wrap=True, width=PIPE_WIDTH, no_color=True,
+                          force_terminal=False)
     console.push_render_hook(_SanitiseHook())
     return console

@@ -173,3 +173,12 @@ def test_a_place_localrag_cannot_write_under_is_refused_first(tmp_path, variable
                             timeout=60)
     assert result.returncode == 2 and result.stdout == ""
     assert result.stderr.startswith("localrag: ") and said in result.stderr and len(result.stderr.splitlines()) == 1
+
+
+def test_force_color_does_not_make_a_pipe_a_terminal(tmp_path) -> None:
+    """With FORCE_COLOR=1 (CI runners and dotfiles set it) rich took a pipe for a terminal: box-drawn tables with
+    bold escapes for `cut`, and a live progress bar in a log file."""
+    env = os.environ | {"LOCALRAG_HOME": str(tmp_path / "home"), "FORCE_COLOR": "1"}
+    result = subprocess.run([sys.executable, "-m", "localrag", "collections"], capture_output=True, text=True,
+                            env=env, timeout=60, check=True)
+    assert result.stdout.splitlines() == ["\tcollection\tdocuments\tchunks", "*\tdefault\t0\t0"]
