@@ -29,7 +29,7 @@ def add_collection_flag(parser: argparse.ArgumentParser) -> None:
 def add_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("collections", help="list collections with their sizes (also: create, rename, delete)",
                        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--json", action="store_true", help="print the list as JSON")
+    p.add_argument("--json", action="store_true", help="print the list, or what an action did, as JSON")
     actions = p.add_subparsers(dest="collections_command", metavar="ACTION")
     create = actions.add_parser("create", help="make an empty collection")
     create.add_argument("name")
@@ -39,24 +39,34 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     delete = actions.add_parser("delete", help="delete a collection with its documents, chunks and graph")
     delete.add_argument("name")
     delete.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    for action in (create, rename, delete):
+        # After the action too, where `ingest` and `forget` take it; SUPPRESS keeps a `--json` given before it.
+        action.add_argument("--json", action="store_true", default=argparse.SUPPRESS,
+                            help="print what was done as JSON")
     p.set_defaults(handler=_handle)
 
 
 def _handle(args: argparse.Namespace, out: Console, err: Console) -> int:
-    from localrag.cli.common import engine_from_args
+    from localrag.cli.common import engine_from_args, print_json
 
     engine = engine_from_args(args)
     command = args.collections_command
     if command == "create":
         engine.create_collection(args.name)
-        err.print(Text(f"created collection {args.name}"))
+        done, said = {"created": args.name}, f"created collection {args.name}"
     elif command == "rename":
         engine.rename_collection(args.old, args.new)
-        err.print(Text(f"renamed collection {args.old} to {args.new}"))
+        done, said = {"renamed": args.old, "to": args.new}, f"renamed collection {args.old} to {args.new}"
     elif command == "delete":
-        return _delete(engine, args.name, args.yes, err)
+        if not _delete(engine, args.name, args.yes, err):
+            return 1
+        done, said = {"deleted": args.name}, f"deleted collection {args.name}"
     else:
         return _list(engine, args.json, out)
+    if args.json:
+        print_json(done)
+    else:
+        err.print(Text(said))
     return 0
 
 
@@ -78,7 +88,8 @@ def _list(engine: Engine, as_json: bool, out: Console) -> int:
     return 0
 
 
-def _delete(engine: Engine, name: str, yes: bool, err: Console) -> int:
+def _delete(engine: Engine, name: str, yes: bool, err: Console) -> bool:
+    """Whether it was deleted (asked first on a terminal, without `yes`)."""
     from localrag.cli.common import confirmed
 
     sizes = {c.name: c for c in engine.collections()} if not yes else {}
@@ -86,8 +97,7 @@ def _delete(engine: Engine, name: str, yes: bool, err: Console) -> int:
             f"Delete collection '{name}' with {sizes[name].documents} documents and {sizes[name].chunks} chunks?",
             f"collection '{name}': not deleted without confirmation", "pass --yes to delete it without being asked"):
         err.print("nothing deleted")
-        return 1
+        return False
     engine.delete_collection(name)
-    err.print(Text(f"deleted collection {name}"))
-    return 0
+    return True
 

@@ -190,7 +190,13 @@ def test_cli_collection_option_setting_and_commands(
     assert run(["ingest", str(notes), "--collection", "bad name"]) == 2
     assert "not a valid collection name" in capsys.readouterr().err
 
-    assert run(["collections", "rename", "work", "job"]) == 0
+    # --json after the action was refused (top-level usage), before it printed nothing a script could read.
+    assert run(["collections", "rename", "work", "job", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"renamed": "work", "to": "job"}
+    assert run(["collections", "--json", "create", "spare"]) == 0 and run(["collections", "delete", "spare",
+                                                                            "--yes", "--json"]) == 0
+    assert [json.loads(d) for d in capsys.readouterr().out.replace("}\n{", "}\0{").split("\0")] == [
+        {"created": "spare"}, {"deleted": "spare"}]
     monkeypatch.setattr("sys.stdin.isatty", lambda: False)
     assert run(["collections", "delete", "job"]) == 2  # no terminal to confirm on
     assert "--yes" in capsys.readouterr().err
