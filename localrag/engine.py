@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from localrag import paths
-from localrag.collection import DEFAULT_COLLECTION
+from localrag.collection import DEFAULT_COLLECTION, CollectionError
 from localrag.config import Settings, load_settings, update_saved_settings
 from localrag.engine_collections import Collections
 from localrag.engine_graph import GraphMode
@@ -112,6 +112,8 @@ class Engine(GraphMode, Collections, Information):
         self._embedder = embedder
         self._generator = generator
         self._store: Store | None = store
+        # The tables of the collection this engine last opened: another process may rename it meanwhile.
+        self._collection_tables: str | None = store.suffix if store is not None else None
         self._retriever: Retriever | None = None
         self._graph: GraphStore | None = None
         self._graph_index: tuple[tuple[int, int], GraphIndex] | None = None
@@ -150,15 +152,35 @@ class Engine(GraphMode, Collections, Information):
                 embedder = self.embedder
                 # A re-embedding killed between its two folder renames is finished before opening.
                 finish_swap(paths.db_dir())
-                self._store = Store(
+                self._store = self._following_renames(lambda: Store(
                     paths.db_dir(),
                     embedder_name=embedder.name,
                     dim=embedder.dim,
                     vector_index_min_rows=self.settings.vector_index_min_rows,
                     collection=self.settings.collection,
                     create=create,
-                )
+                ))
             return self._store
+
+    def _following_renames(self, open_store: Callable[[], Store]) -> Store:
+        """`open_store()`, which opens the chosen collection by name. When another process renamed the collection
+        this engine had open, it is opened by its new name, which the settings take: the chat app's Library, whose
+        reads open the collection again each time, failed on every one ("does not exist"), in a loop of error
+        dialogs, although the collection was only renamed."""
+        from localrag.store import renamed_collection
+
+        try:
+            store = open_store()
+        except CollectionError:
+            renamed = (renamed_collection(paths.db_dir(), self._collection_tables)
+                       if self._collection_tables is not None else None)
+            if renamed is None or renamed == self.settings.collection:
+                raise
+            with self._lock:
+                self.settings = self.settings.replace(collection=renamed)
+            store = open_store()
+        self._collection_tables = store.suffix
+        return store
 
     def _status_store(self) -> Store | None:
         """The store for `status` and `documents`: opened with the embedder name and dimension the index records.
@@ -186,8 +208,9 @@ class Engine(GraphMode, Collections, Information):
         if recorded is None:
             return self.store
         name, dim = recorded
-        return Store(paths.db_dir(), embedder_name=name, dim=dim,
-                     vector_index_min_rows=self.settings.vector_index_min_rows, collection=self.settings.collection)
+        return self._following_renames(lambda: Store(
+            paths.db_dir(), embedder_name=name, dim=dim, vector_index_min_rows=self.settings.vector_index_min_rows,
+            collection=self.settings.collection))
 
     def _writer_lock_dir(self) -> Path:
         return self._store.path if self._store is not None else paths.db_dir()
@@ -303,6 +326,8 @@ class Engine(GraphMode, Collections, Information):
             if changed & _EMBEDDER_FIELDS:
                 self._embedder = None
                 self._prefetcher = None
+            if changed & _STORE_FIELDS:
+                self._collection_tables = None  # another collection chosen: no rename of it to follow
             if changed & (_EMBEDDER_FIELDS | _STORE_FIELDS):
                 self._store = None
                 self._graph = None

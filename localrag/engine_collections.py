@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from localrag import paths
-from localrag.collection import DEFAULT_COLLECTION
+from localrag.collection import DEFAULT_COLLECTION, CollectionError
 from localrag.writer_lock import writer_lock
 
 if TYPE_CHECKING:
@@ -73,7 +73,10 @@ class Collections:
         folder = self._folder()
         found = []
         for name in sorted(folder.registry()):
-            store = Store.open_existing(paths.db_dir(), name)
+            try:
+                store = Store.open_existing(paths.db_dir(), name)
+            except CollectionError:
+                continue  # renamed or deleted by another process since the registry was read
             found.append(CollectionInfo(name, store.document_count(), store.chunk_count()))
         return found
 

@@ -53,8 +53,10 @@ import numpy as np
 
 from localrag.collection import (
     DEFAULT_COLLECTION,
+    REGISTRY_KEY,
     check_name,
     missing,
+    parse_registry,
     suffix,
 )
 from localrag.disk_errors import is_disk_full
@@ -132,6 +134,15 @@ def recorded_embedder(db_dir: Path) -> tuple[str, int] | None:
     if "embedder" not in meta:
         return None
     return meta["embedder"], int(meta.get("dim") or 0)
+
+
+def renamed_collection(db_dir: Path, table_suffix: str) -> str | None:
+    """The name the collection whose tables end in `table_suffix` has now in the store in `db_dir`; None when
+    no collection has them (deleted) or for the default collection, which is never renamed."""
+    if not table_suffix:
+        return None
+    registry = parse_registry(_meta_rows(db_dir).get(REGISTRY_KEY))
+    return next((name for name, ident in registry.items() if suffix(ident) == table_suffix), None)
 
 
 def recorded_embedder_setting(db_dir: Path) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -103,3 +105,46 @@ async def test_a_file_deleted_from_a_watched_folder_is_erased_from_the_open_conv
         await wait_for(pilot, lambda: chat.conversation is not None and chat.conversation.turns[1].sources[0].purged)
         assert chat.conversation is not None and chat.conversation.turns[1].sources[1].text
         library.query_one("#watch", Switch).value = False
+
+
+async def test_a_collection_renamed_or_deleted_by_another_command_while_the_library_shows_it(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """Renamed from another terminal, the Library failed on every visit with "collection 'work' does not exist",
+    and each closed error dialog listed the documents again, which opened it again, for ever; the picker still
+    offered the old name. The app goes on with its collection under its new name, as a server does."""
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "pier.md").write_text("# Pier\n\nThe pier closes at dusk.\n")
+    other = Engine(load_settings(), embedder=engine.embedder)
+    other.update_settings(other.settings.replace(collection="work"))
+    other.ingest([notes])
+
+    def elsewhere(*command: str) -> None:  # another terminal
+        subprocess.run([sys.executable, "-m", "localrag", "collections", *command], check=True, capture_output=True)
+    app = LocalRagApp(engine)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.activity != "loading models…", 180)
+        await pilot.press("f3")
+        library = app.screen
+        assert isinstance(library, LibraryScreen)
+        table = library.query_one("#documents", DataTable)
+        picker = library.query_one("#collection", Select)
+        await wait_for(pilot, lambda: len(picker._options) == 2, 30)
+        picker.value = "work"
+        await wait_for(pilot, lambda: engine.settings.collection == "work" and table.row_count == 1, 30)
+
+        elsewhere("rename", "work", "job")
+        await pilot.press("f2")
+        await pilot.press("f3")
+        await wait_for(pilot, lambda: engine.settings.collection == "job" and picker.value == "job", 30)
+        assert isinstance(app.screen, LibraryScreen) and table.row_count == 1
+        assert sorted(str(o[0]) for o in picker._options) == ["default", "job"]
+
+        elsewhere("delete", "job", "--yes")
+        await pilot.press("f2")
+        await pilot.press("f3")
+        await wait_for(pilot, lambda: not isinstance(app.screen, LibraryScreen), 30)  # the error, once
+        await pilot.press("escape")
+        await pilot.pause(2)
+        assert isinstance(app.screen, LibraryScreen)

@@ -180,6 +180,7 @@ class LibraryScreen(LocalRagScreen):
         self.documents: list[Document] = []
         self.watch_stop: threading.Event | None = None
         self.watched: list[Path] = []
+        self._listing_failed = False  # the last listing of the documents failed, and its error is shown
 
     def compose(self) -> ComposeResult:
         with Vertical(id="add"):
@@ -214,8 +215,14 @@ class LibraryScreen(LocalRagScreen):
         self._list_collections()
 
     def on_screen_resume(self) -> None:
+        if self._listing_failed:
+            # The error dialog just closed: listing again would fail again and open it again, for ever (a
+            # collection another process deleted). The next switch or ingest lists them.
+            self._listing_failed = False
+            return
         if not self.has_class("-ingesting"):
             self._list_documents()
+        self._list_collections()  # others may have been made, renamed or deleted from another terminal
 
     # -- documents -------------------------------------------------------------------------------
 
@@ -511,7 +518,9 @@ class LibraryScreen(LocalRagScreen):
         self.post_message(IngestFinished(report))
 
     def worker_failed(self, worker: Worker[object], error: LocalRagError) -> None:
-        if worker.group == "ingest":  # the progress bar and Stop button go back as after a cancelled ingest
+        if worker.group == "documents":
+            self._listing_failed = True
+        elif worker.group == "ingest":  # the progress bar and Stop button go back as after a cancelled ingest
             self.post_message(IngestFinished(IngestReport(cancelled=True)))
         elif worker.group == "watch":
             self._stop_watching()
