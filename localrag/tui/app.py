@@ -19,6 +19,7 @@ Run it with `localrag` (or `localrag chat`), or `python -m localrag.tui.app`.
 
 from __future__ import annotations
 
+import threading
 import traceback
 from collections.abc import Iterable
 from functools import partial
@@ -44,6 +45,7 @@ from localrag.tui.screens.library import LibraryScreen
 from localrag.tui.screens.models import ModelsScreen
 from localrag.tui.screens.settings import SettingsScreen
 from localrag.types import STALE_LABEL
+from localrag.writer_lock import tell_waits
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -102,11 +104,23 @@ class LocalRagApp(App[None]):
 
     def on_mount(self) -> None:
         self.model_label = self.engine.model_name()
+        # A forget or an ingest behind another process's writer waited in silence, looking hung for a minute.
+        tell_waits(self._tell_wait)
         if self._warm:
             self.activity = "loading models…"
             # Importing torch in a thread still competes for the GIL; starting after the first
             # refresh keeps it from delaying the first frame.
             self.call_after_refresh(self._warm_up)
+
+    def on_unmount(self) -> None:
+        tell_waits(None)
+
+    def _tell_wait(self, line: str) -> None:
+        """The writer lock's "waiting for ..." line, from the worker thread that waits, as a notification."""
+        if threading.get_ident() == self._thread_id:
+            self.notify(f"{line[:1].upper()}{line[1:]}.", timeout=10, markup=False)
+        else:
+            self.call_from_thread(self._tell_wait, line)
 
     # -- engine workers --------------------------------------------------------------------------
 
