@@ -508,3 +508,13 @@ async def test_a_source_on_a_short_terminal_gives_its_passage_rows(app: LocalRag
         await pilot.pause(0.1)
         assert app.screen.query_one(VerticalScroll).region.height >= 3
         assert "340000" in _screen_text(app)
+
+
+def test_an_ingest_report_names_each_failed_file_once() -> None:
+    """The reason names the file (the CLI prints it after "skipped:"); the Library printed the path before it too."""
+    from localrag.tui.screens.library import report_text
+    from localrag.types import FileError, IngestReport
+
+    reason = "/docs/broken.pdf: not a readable PDF (it may be corrupt or truncated)"
+    shown = report_text(IngestReport(errors=[FileError("/docs/broken.pdf", reason)])).plain
+    assert shown.count("/docs/broken.pdf") == 1 and shown.endswith("\n  " + reason)
