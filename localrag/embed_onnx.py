@@ -45,9 +45,11 @@ import numpy as np
 from localrag import paths
 from localrag.config import DEFAULT_EMBED_BACKEND, EMBED_BACKENDS
 from localrag.cpu import cpu_has_native_bf16, worker_threads
+from localrag.disk_errors import is_disk_full
 from localrag.embed import BF16_SUFFIX, configured_max_tokens, counting_copy, embedder_name, unit_rows
 from localrag.errors import ConfigError, ModelError
 from localrag.offline import enforce_offline
+from localrag.sizes import megabytes
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -205,6 +207,11 @@ def ensure_export(folder: Path, backend: str) -> Path:
         try:
             _export_float(folder, float_file)
         except (RuntimeError, ValueError, OSError) as exc:
+            if is_disk_full(exc):  # not the embedder's fault: the torch backend was no fix
+                raise ModelError(f"{directory}: the disk is full (the embedder's ONNX export takes about "
+                                 f"{megabytes(_weights_size(folder))})",
+                                 "free space on that disk, or point LOCALRAG_CACHE_DIR at another one, then run "
+                                 "it again") from exc
             raise ModelError(
                 f"{folder}: could not export the embedder to ONNX ({exc})",
                 "set embed_backend = \"torch\" for this embedder",
@@ -215,6 +222,11 @@ def ensure_export(folder: Path, backend: str) -> Path:
     if not int8_file.is_file():
         _quantize(float_file, int8_file)
     return int8_file
+
+
+def _weights_size(folder: Path) -> int:
+    return sum(f.stat().st_size for f in folder.glob("*.safetensors")) or sum(
+        f.stat().st_size for f in folder.glob("*.bin"))
 
 
 def _max_seq_length(folder: Path) -> int:

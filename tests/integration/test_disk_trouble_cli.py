@@ -79,3 +79,20 @@ def test_an_answer_whose_saving_fails_is_shown_then_the_error(
     captured = capsys.readouterr()
     assert "150 euros" in captured.out
     assert captured.err.splitlines()[-1].startswith(f"localrag: {ConversationStore().folder}: the disk is full (")
+
+
+def test_an_embedder_export_on_a_full_disk_says_the_disk_is_full(
+    small_disk: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The export's ENOSPC came with the fix `embed_backend = "torch"`, which frees no space."""
+    from localrag.embed_onnx import OnnxEmbedder
+    from localrag.errors import ModelError
+    from localrag.models import bundled_embedder_path
+
+    monkeypatch.setenv("LOCALRAG_CACHE_DIR", str(small_disk / "cache"))  # 40 MB: the export takes about 90
+    with pytest.raises(ModelError) as info:
+        OnnxEmbedder(bundled_embedder_path()).embed(["hotel cap"])
+    assert ": the disk is full (the embedder's ONNX export takes about " in str(info.value)
+    assert str(info.value).endswith("(free space on that disk, or point LOCALRAG_CACHE_DIR at another one, then run "
+                                    "it again)")
+    assert [p.name for p in (small_disk / "cache").rglob("*") if p.is_file()] == []  # no half export kept
