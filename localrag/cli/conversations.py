@@ -52,7 +52,8 @@ def _conversations(args: argparse.Namespace, out: Console, err: Console) -> int:
     if not args.id:
         return usage_error(err, f"conversations {args.action}: name a conversation (an id from the list, or last)")
     if args.id == "new":
-        return usage_error(err, f"conversations {args.action}: `new` names no saved conversation")
+        return usage_error(err, f"conversations {args.action}: `new` names no saved conversation (it starts one: "
+                                "`localrag ask --conversation new QUESTION`; `last` names the latest)")
     try:
         conversation = store.find(args.id)
     except ConversationError:

@@ -86,6 +86,8 @@ def test_bad_ids_and_combinations_are_one_line_errors(notes: Path, capsys: pytes
     ConversationStore().delete(failed.id)
     assert run(["conversations", "show"]) == 2
     assert run(["conversations", "delete", "new"]) == 2
+    assert "`new` names no saved conversation (it starts one: `localrag ask --conversation new QUESTION`" in \
+        capsys.readouterr().err
     assert ConversationStore().list() == []
 
 
