@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
     from localrag.answer.summary import Summary
+    from localrag.engine import Engine
     from localrag.forget import Forgotten
     from localrag.fusion import FusionChoice
     from localrag.graph.reason import GraphAnswer
@@ -197,3 +198,14 @@ def related_json(result: RelatedResult, view: RelatedView, question: str | None 
             for r in result.related
         ],
     }
+
+
+def graph_reply_json(engine: Engine, question: str, planner: str | None = None) -> dict[str, Any]:
+    """A question to the graph as `ask --graph --json` answers it (MCP's `ask_graph`, the API's `POST /graph/ask`):
+    the answer with its reasoning paths, or for "what else is like X?" the related entities (`"intent":
+    "related"`)."""
+    related = engine.ask_related(question)
+    if related is not None:
+        return related_json(related, engine.related_view(related), question)
+    answer = engine.ask_graph(question, planner=planner)
+    return graph_answer_json(answer, engine.graph_index().names, engine.path_chunks(answer))

@@ -8,6 +8,9 @@ Endpoints:
   GET  /v1/models            the loaded generator and the index's embedder
   POST /v1/embeddings        vectors from the index's embedder (float or base64, as clients ask)
   POST /search               ranked chunks with each retriever's rank and score
+  POST /graph/ask            a question answered from the knowledge graph with its reasoning paths, or the
+                             related entities of "what else is like X?" (`ask --graph --json`'s shape; MCP's
+                             `ask_graph`; `planner`: embedding or grammar, the grammar one queued for the model)
   POST /related              entities like the given ones in the graph, with their joining paths
                              (`localrag related --json`'s shape; `score`: shared or pagerank)
   POST /ingest               add files/folders; returns the ingest report
@@ -65,6 +68,7 @@ from localrag.shapes import (
     answer_json,
     documents_json,
     forgotten_json,
+    graph_reply_json,
     ingest_report_json,
     related_json,
     search_json,
@@ -476,6 +480,20 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None,
 
         return JSONResponse(await run_in_threadpool(work))
 
+    async def graph_ask(request: Request) -> Response:
+        data = await _json_body(request, limits)
+        question, planner = data.get("question"), data.get("planner")
+        if not isinstance(question, str):  # an empty one is the Engine's to refuse, in its words
+            raise ApiError(400, "`question` must be a string")
+        if problem := too_long("question", question, limits.max_question_chars):
+            raise ApiError(400, problem, code="question_too_long")
+        if planner is not None and not isinstance(planner, str):  # a name the Engine does not know, it refuses
+            raise ApiError(400, "`planner` must be a string")
+        if (planner or engine.settings.graph_planner) != "grammar":
+            return JSONResponse(await run_in_threadpool(graph_reply_json, engine, question, planner))
+        async with gate.reserve():  # the model plans: in the model's queue, as a chat completion is
+            return JSONResponse(await run_in_threadpool(graph_reply_json, engine, question, planner))
+
     async def triples(request: Request) -> Response:
         data = await _json_body(request, limits)
         entity, relation, limit = data.get("entity") or "", data.get("relation") or "", data.get("limit", 100)
@@ -549,6 +567,7 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None,
         Route("/v1/models", handler(models), methods=["GET"]),
         Route("/v1/embeddings", handler(embeddings), methods=["POST"]),
         Route("/search", handler(search), methods=["POST"]),
+        Route("/graph/ask", handler(graph_ask), methods=["POST"]),
         Route("/related", handler(related), methods=["POST"]),
         Route("/summarize", handler(summarize), methods=["POST"]),
         Route("/triples", handler(triples), methods=["POST"]),

@@ -37,7 +37,7 @@ from localrag.shapes import (
     document_json,
     documents_json,
     forgotten_json,
-    graph_answer_json,
+    graph_reply_json,
     ingest_report_json,
     related_json,
     search_json,
@@ -196,15 +196,7 @@ def build_server(engine: Engine) -> MCPServer:
         `related` entities with their joining paths, `"intent": "related"` and the `seeds`.
         """
         checked_length("question", question)
-
-        def work() -> dict[str, Any]:
-            related = engine.ask_related(question)
-            if related is not None:  # "what else is like X?": the `related` shape, as `ask --graph --json` gives
-                return related_json(related, engine.related_view(related), question)
-            answer = engine.ask_graph(question, planner=planner)
-            return graph_answer_json(answer, engine.graph_index().names, engine.path_chunks(answer))
-
-        return call(work)
+        return call(lambda: graph_reply_json(engine, question, planner))
 
     @server.tool()
     def related(

@@ -26,6 +26,7 @@ from localrag.generate import LlamaGenerator
 from localrag.ingest.discover import sample_corpus_dir
 from localrag.serve.http import create_app
 from localrag.serve.limits import Limits
+from localrag.shapes import graph_reply_json
 from localrag.store import Store
 
 QUESTION = "When was the Kestrel Point lighthouse first lit?"
@@ -400,6 +401,18 @@ def test_related_over_http_takes_the_cli_s_score_choices(tmp_path: Path) -> None
             {"head": "A_League", "relation": "directed_by", "tail": "Penny_Marshall", "source": f"{films}:3",
              "where": f"{films}:3"}]}
         assert running.request("POST", "/triples", {"limit": 0})[0] == 400
+
+        # Graph questions had no endpoint (MCP's ask_graph and `ask --graph` had them): the same shape here.
+        question = "Who directed the film Tom Hanks starred in?"
+        status, _, answered = running.request("POST", "/graph/ask", {"question": question})
+        assert status == 200 and answered == graph_reply_json(engine, question)
+        assert answered["question"] == question and answered["paths"] and "linked" in answered
+        status, _, like = running.request("POST", "/graph/ask", {"question": "what else is like Big?"})
+        assert status == 200 and like["intent"] == "related" and like["related"][0]["entity_id"] == "a league"
+        status, _, bad = running.request("POST", "/graph/ask", {"question": question, "planner": "oracle"})
+        assert status == 400 and bad["error"]["message"].startswith("unknown graph planner 'oracle'")
+        assert running.request("POST", "/graph/ask", {"question": 3})[0] == 400
+        assert running.request("POST", "/graph/ask", {"question": "x" * 5000})[0] == 400
     finally:
         running.stop()
 
