@@ -11,6 +11,7 @@ from __future__ import annotations
 import errno
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 from localrag import paths
@@ -36,15 +37,16 @@ def lacks_temp_folder(exc: BaseException) -> bool:
 
 def disk_trouble(exc: BaseException) -> LocalRagError | None:
     """One line for an error of these kinds, naming the place and what to do; None for any other error."""
-    where = Path(getattr(exc, "filename", None) or paths.data_dir())
+    named = getattr(exc, "filename", None)
+    # LanceDB's errors name no file: the disk is the data folder's, or TMPDIR's, where it writes index files.
+    places = [Path(os.fsdecode(named))] if named else [paths.data_dir(), Path(tempfile.gettempdir())]
+    where = places[0]
     if is_disk_full(exc):
-        try:
-            free = f"{megabytes(shutil.disk_usage(_existing(where)).free)} free"
-        except OSError:
-            free = "free space unknown"
-        return LocalRagError(f"{where}: the disk is full ({free})",
-                             "free space on that disk, or point LOCALRAG_HOME at another one, then run the command "
-                             "again: what was written before is kept")
+        disks = {_disk(place): place for place in reversed(places)}  # one line per disk, the data folder's first
+        free = "; ".join(f"{place}: {_free(place)}" for place in sorted(disks.values(), key=places.index))
+        return LocalRagError(f"the disk is full ({free})",
+                             "free space on the full disk, or point LOCALRAG_HOME (or TMPDIR) at another one, then "
+                             "run the command again: what was written before is kept")
     if is_read_only(exc):
         return LocalRagError(f"{where}: the disk is read-only",
                              "this command writes to localrag's folders: point LOCALRAG_HOME at a folder on a "
@@ -53,6 +55,20 @@ def disk_trouble(exc: BaseException) -> LocalRagError | None:
         return LocalRagError(f"{os.environ.get('TMPDIR', '')}: the temporary folder (TMPDIR) does not exist",
                              "create it, or unset TMPDIR")
     return None
+
+
+def _disk(place: Path) -> int:
+    try:
+        return _existing(place).stat().st_dev
+    except OSError:
+        return id(place)
+
+
+def _free(place: Path) -> str:
+    try:
+        return f"{megabytes(shutil.disk_usage(_existing(place)).free)} free"
+    except OSError:
+        return "free space unknown"
 
 
 def _existing(path: Path) -> Path:

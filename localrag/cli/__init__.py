@@ -20,6 +20,7 @@ import importlib
 import os
 import shlex
 import sys
+import unicodedata
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -142,6 +143,11 @@ def run(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+# The commands that write the index (and the chat app, None, which can): LanceDB writes index files in TMPDIR.
+_WRITERS = frozenset({None, "ingest", "forget", "watch", "repair", "graph", "collections", "retrieval", "tune",
+                      "eval", "serve", "mcp"})
+
+
 def _check_places(args: argparse.Namespace) -> None:
     """localrag's folders are folders, and a --config naming no file is a mistyped path for every command
     but `config`, which makes the file: answering from the defaults would look like the settings were read."""
@@ -150,14 +156,14 @@ def _check_places(args: argparse.Namespace) -> None:
         raise ConfigError(f"{in_the_way}: a file where localrag keeps a folder",
                           "point LOCALRAG_HOME (or LOCALRAG_CACHE_DIR) at a folder, or move the file away")
     for place in (paths.data_dir(), paths.cache_dir()):
-        if valid_text(str(place)) != str(place) or not str(place).isprintable():
+        if valid_text(str(place)) != str(place) or any(unicodedata.category(c) == "Cc" for c in str(place)):
             # LanceDB takes its store's path as a URL: bytes that are not UTF-8 (held as surrogates) failed as an
             # ONNX export's TypeError or a UnicodeEncodeError, a newline as "Failed to parse path".
             raise ConfigError(f"{place}: a folder name localrag cannot keep its index under (it "
                               "holds bytes that are not UTF-8, or a control character such as a newline)",
                               "point LOCALRAG_HOME (or LOCALRAG_CACHE_DIR) at a folder with a plainer name")
     temp = os.environ.get("TMPDIR")
-    if temp and not Path(temp).is_dir():
+    if temp and args.command in _WRITERS and not Path(temp).is_dir():
         # Python's tempfile passes over it in silence; LanceDB writes its index files there and failed, which
         # read as a damaged store and sent the user to `repair`, which could not help.
         raise ConfigError(f"{temp}: the temporary folder (TMPDIR) does not exist", "create it, or unset TMPDIR")

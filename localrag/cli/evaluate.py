@@ -208,7 +208,8 @@ def _run_kgqa(args: argparse.Namespace, out: Console, err: Console) -> int:
     if result.skipped:
         err.print(Text(f"resumed: {result.skipped} answers were already in the run", style="dim"))
     # A topic or an answer the triples file does not hold is a miss whatever graph mode does: said, not hidden.
-    unlinked = [r.id for r in result.records if not r.linked]
+    # Linked from the question's words instead (graph mode's fallback) still means the topic was not found.
+    unlinked = [r.id for r in result.records if "topic" not in r.linked_how]
     unanswerable = [r.id for r in result.records if not r.answers_in_graph]
     for ids, what in ((unlinked, "named no entity of its triples file (`topic_entity` misspelt?)"),
                       (unanswerable, "has no answer that is an entity of its triples file")):

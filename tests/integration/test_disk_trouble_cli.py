@@ -78,7 +78,7 @@ def test_an_answer_whose_saving_fails_is_shown_then_the_error(
     assert run(["ask", "--extract", "--conversation", "new", "hotel cap per night"]) == 2
     captured = capsys.readouterr()
     assert "150 euros" in captured.out
-    assert captured.err.splitlines()[-1].startswith(f"localrag: {ConversationStore().folder}: the disk is full (")
+    assert captured.err.splitlines()[-1].startswith(f"localrag: the disk is full ({ConversationStore().folder}: ")
 
 
 def test_an_embedder_export_on_a_full_disk_says_the_disk_is_full(

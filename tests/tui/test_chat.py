@@ -356,3 +356,30 @@ async def test_what_another_process_did_to_the_open_conversation_is_kept(
         assert screen.conversation is not None and screen.conversation.id != conversation.id
         assert [c.id for c in store.list()] == [screen.conversation.id]
         assert [t.text for t in store.list()[0].turns][0] == "and the lid?"
+
+
+async def test_a_conversation_whose_first_save_failed_is_saved_whole_at_the_next(
+    app: LocalRagApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The question's save failed (a full disk, mocked), and the answer's was refused as "deleted while this answer
+    was written": the file had never been written. It is written whole, question and answer."""
+    import errno
+
+    append = ConversationStore.append
+    calls: list[int] = []
+
+    def full_once(self, conversation, turns):  # type: ignore[no-untyped-def]
+        calls.append(len(turns))
+        if len(calls) == 1:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return append(self, conversation, turns)
+
+    monkeypatch.setattr(ConversationStore, "append", full_once)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, ChatScreen)
+        await _ask(pilot, "how do I descale the kettle?")
+        await wait_for(pilot, lambda: len(calls) == 2 and not screen.generating)
+        await pilot.press("escape")  # the first save's error
+        (saved,) = ConversationStore().list()
+        assert [t.role for t in saved.turns] == ["user", "assistant"] and calls == [1, 2]

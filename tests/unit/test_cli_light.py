@@ -169,8 +169,8 @@ def test_a_place_localrag_cannot_write_under_is_refused_first(tmp_path, variable
     a newline in LOCALRAG_HOME failed as "Failed to parse path" after the work was done."""
     value = value if variable == "TMPDIR" else str(tmp_path / value)
     env = os.environ | {"LOCALRAG_HOME": str(tmp_path / "home"), variable: value}
-    result = subprocess.run([sys.executable, "-m", "localrag", "status"], capture_output=True, text=True, env=env,
-                            timeout=60)
+    result = subprocess.run([sys.executable, "-m", "localrag", "ingest", str(tmp_path)], capture_output=True,
+                            text=True, env=env, timeout=60)
     assert result.returncode == 2 and result.stdout == ""
     assert result.stderr.startswith("localrag: ") and said in result.stderr and len(result.stderr.splitlines()) == 1
 
@@ -182,3 +182,13 @@ def test_force_color_does_not_make_a_pipe_a_terminal(tmp_path) -> None:
     result = subprocess.run([sys.executable, "-m", "localrag", "collections"], capture_output=True, text=True,
                             env=env, timeout=60, check=True)
     assert result.stdout.splitlines() == ["\tcollection\tdocuments\tchunks", "*\tdefault\t0\t0"]
+
+
+def test_a_plain_unicode_home_and_a_missing_tmpdir_for_a_reader_are_not_refused(tmp_path) -> None:
+    """The check for names LanceDB cannot take refused a no-break space and a zero-width joiner too (neither is a
+    control character), and a TMPDIR naming no folder refused commands that never write an index."""
+    home = tmp_path / "my\u00a0notes \u200d"
+    env = os.environ | {"LOCALRAG_HOME": str(home), "TMPDIR": str(tmp_path / "gone")}
+    result = subprocess.run([sys.executable, "-m", "localrag", "conversations"], capture_output=True, text=True,
+                            env=env, timeout=60)
+    assert result.returncode == 0, result.stderr

@@ -128,6 +128,9 @@ class ChatScreen(LocalRagScreen):
         self.cancel_event: threading.Event | None = None
         self._answer_view: AnswerView | None = None
         self._pending_query = ""
+        # The conversations this screen has seen in a file: one whose first save failed (a full disk) is not
+        # "deleted" when the file is missing, and is written whole at its next save.
+        self._on_disk: set[str] = set()
         self._conversation_query = ""  # the side panel lists only the conversations holding these words
         self.graph_mode = False
         # Weak keys: an answer view removed with its conversation takes its graph view with it.
@@ -193,8 +196,11 @@ class ChatScreen(LocalRagScreen):
         turns were lost, a rename and a delete undone, a purge's erased text written back."""
         if self.conversation is None:
             return
+        if self.conversation.id not in self._on_disk:
+            turns = list(self.conversation.turns)  # never written yet: all of it
         try:
             self.conversation = self.localrag.conversations.append(self.conversation, turns)
+            self._on_disk.add(self.conversation.id)
         except ConversationError as exc:  # deleted since it was read: it stays deleted
             self.localrag.show_error(exc, "saving")
         except OSError as exc:
@@ -206,7 +212,7 @@ class ChatScreen(LocalRagScreen):
     async def _catch_up(self) -> None:
         """Show the open conversation as saved now, before a question is added to it: the answer is written from
         its turns, and those of another process count. Deleted elsewhere, the question starts a new one."""
-        if self.conversation is None or not self.conversation.turns:
+        if self.conversation is None or self.conversation.id not in self._on_disk:
             return
         try:
             current = self.localrag.conversations.load(self.conversation.id)
@@ -222,6 +228,8 @@ class ChatScreen(LocalRagScreen):
             self.notify("Stop the current answer first (Esc).", severity="warning")
             return
         self.conversation = conversation
+        if conversation is not None and conversation.turns:
+            self._on_disk.add(conversation.id)  # opened from its file
         log = self.query_one(ChatLog)
         await log.remove_children()
         last: Turn | None = None
