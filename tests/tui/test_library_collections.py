@@ -29,16 +29,27 @@ def engine(localrag_home: Path, real_embedder: Any, real_generator: Any) -> Iter
     yield Engine(load_settings(), embedder=real_embedder, generator=real_generator)
 
 
-async def test_watch_switch_and_collection_picker(engine: Engine, tmp_path: Path) -> None:
+def _notes(tmp_path: Path) -> Path:
     notes = tmp_path / "notes"
     notes.mkdir()
     (notes / "pier.md").write_text("# Pier\n\nThe pier closes at dusk.\n")
+    return notes
+
+
+async def _library(app: LocalRagApp, pilot: Any) -> LibraryScreen:
+    """The Library, once the models are loaded."""
+    await wait_for(pilot, lambda: app.activity != "loading models…", 180)
+    await pilot.press("f3")
+    library = app.screen
+    assert isinstance(library, LibraryScreen)
+    return library
+
+
+async def test_watch_switch_and_collection_picker(engine: Engine, tmp_path: Path) -> None:
+    notes = _notes(tmp_path)
     app = LocalRagApp(engine)
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_for(pilot, lambda: app.activity != "loading models…", 180)
-        await pilot.press("f3")
-        library = app.screen
-        assert isinstance(library, LibraryScreen)
+        library = await _library(app, pilot)
         table = library.query_one("#documents", DataTable)
         state = library.query_one("#watch-state", Label)
 
@@ -113,21 +124,16 @@ async def test_a_collection_renamed_or_deleted_by_another_command_while_the_libr
     """Renamed from another terminal, the Library failed on every visit with "collection 'work' does not exist",
     and each closed error dialog listed the documents again, which opened it again, for ever; the picker still
     offered the old name. The app goes on with its collection under its new name, as a server does."""
-    notes = tmp_path / "notes"
-    notes.mkdir()
-    (notes / "pier.md").write_text("# Pier\n\nThe pier closes at dusk.\n")
     other = Engine(load_settings(), embedder=engine.embedder)
     other.update_settings(other.settings.replace(collection="work"))
-    other.ingest([notes])
+    other.ingest([_notes(tmp_path)])
 
     def elsewhere(*command: str) -> None:  # another terminal
         subprocess.run([sys.executable, "-m", "localrag", "collections", *command], check=True, capture_output=True)
+
     app = LocalRagApp(engine)
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_for(pilot, lambda: app.activity != "loading models…", 180)
-        await pilot.press("f3")
-        library = app.screen
-        assert isinstance(library, LibraryScreen)
+        library = await _library(app, pilot)
         table = library.query_one("#documents", DataTable)
         picker = library.query_one("#collection", Select)
         await wait_for(pilot, lambda: len(picker._options) == 2, 30)
