@@ -191,7 +191,8 @@ class FakeEngine:
                 progress(IngestProgress(done, total, report.chunks_written, str(path), 1.0 * done, 2.0))
             if done == 1 and self.hold_ingest is not None:
                 self.hold_ingest.wait(10)
-        report.errors.append(FileError("/docs/broken.pdf", "not a PDF (bad header): re-save the file"))
+        # The reason names the file, as the Engine's do.
+        report.errors.append(FileError("/docs/broken.pdf", "/docs/broken.pdf: not a PDF (bad header): re-save it"))
         report.seconds = 1.5
         return report
 
