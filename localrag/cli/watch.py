@@ -72,9 +72,11 @@ def _watch(args: argparse.Namespace, out: Console, err: Console) -> int:
                 "ingested": event.ingested, "forgotten": event.forgotten, "erased": event.erased,
                 "conversations": [kept.conversation_id for kept in event.conversations],
                 "added": report.added if report else 0, "updated": report.updated if report else 0,
-                "errors": [e.reason for e in report.errors] if report else [],
+                "errors": [e.reason for e in report.errors] if report else [], "notes": event.notes,
             }, indent=None)
             return
+        for note in event.notes:
+            err.print(Text(line_text(note), style="yellow"), soft_wrap=True)
         for path in event.forgotten:
             erased = " and erased its text" if path in event.erased else ""
             err.print(Text(f"forgot {line_text(path)}{erased}"), soft_wrap=True)

@@ -20,7 +20,12 @@ folder moved within the watched ones), is only forgotten: its text is still on d
 are what the user asked about.
 
 On start every folder is ingested once, which catches up with whatever changed while nothing was
-watching. The folders are remembered per collection in `watched.json` beside the config file
+watching. A watched folder deleted, or moved away, is said to be gone and its documents are forgotten; watching
+goes on over the others, and when a folder of that name is there again (`rm -rf notes && git clone ... notes`,
+an unzip, a sync tool's replace) it is read whole and followed again. The watcher of a folder follows the folder
+itself (its inode), not its name: without this, nothing in the new folder was ever indexed.
+
+The folders are remembered per collection in `watched.json` beside the config file
 (`{"collection": [folders]}`; the bare list an earlier version wrote is `default`'s), so
 `localrag watch` with no paths resumes the chosen collection's.
 """
@@ -123,6 +128,7 @@ class WatchEvent:
     erased: list[str] = field(default_factory=list)
     conversations: list[KeptPassages] = field(default_factory=list)
     report: IngestReport | None = None
+    notes: list[str] = field(default_factory=list)  # a watched folder gone, or back
 
 
 @dataclass
@@ -175,22 +181,12 @@ def watch(
     # Its one warning is "KeyboardInterrupt caught, stopping watch" (raise_interrupt=False, so that the loop
     # below ends and the last refresh runs); the front ends say "stopped" themselves.
     logging.getLogger("watchfiles.main").setLevel(logging.ERROR)
-    changes_seen = watchfiles.watch(
-        *roots, watch_filter=wanted, debounce=poll_ms, step=50, rust_timeout=poll_ms, yield_on_timeout=True,
-        stop_event=stop, raise_interrupt=False,
-    )
+    folders_now = {root: _identity(root) for root in roots}
     caught_up = False
     last_ingest: float | None = None  # set while ingests wait for compaction
-    for changes in changes_seen:
-        if not caught_up:
-            # The watcher runs from the first step of the loop, so what changes during this first
-            # ingest is queued and follows; ingesting first would miss saves made meanwhile.
-            caught_up = True
-            first = engine.ingest(roots)
-            if on_event is not None:
-                on_event(WatchEvent(first.added_paths + first.updated_paths, report=first))
-            if ready is not None:
-                ready.set()
+
+    def step(changes: set[tuple[watchfiles.Change, str]]) -> None:
+        nonlocal last_ingest
         now = time.monotonic()
         for change, name in changes:
             pending.add(Path(name), now)
@@ -215,8 +211,60 @@ def watch(
         elif last_ingest is not None and not pending.last_change and now - last_ingest >= COMPACT_AFTER:
             engine.refresh_indexes()
             last_ingest = None
+
+    def folders_moved() -> bool:
+        """Whether a watched folder went or came back since the watcher was made (then it is made again)."""
+        seen = {root: _identity(root) for root in roots}
+        moved = [root for root in roots if seen[root] != folders_now[root]]
+        for root in moved:
+            pending.add(root, time.monotonic())  # gone: its documents are forgotten; back: it is read whole
+            if on_event is not None:
+                on_event(WatchEvent(notes=[f"{root}: the folder is back; reading it" if seen[root] is not None else
+                                           f"{root}: the folder is gone; its documents are forgotten, and it is "
+                                           "followed again if it comes back"]))
+        folders_now.update(seen)
+        return bool(moved)
+
+    while not stop.is_set():
+        live = [root for root in roots if folders_now[root] is not None]
+        if not live:  # every folder gone: wait for one to come back, settling what is pending meanwhile
+            stop.wait(poll_ms / 1000)
+            step(set())
+            folders_moved()
+            continue
+        changes_seen = watchfiles.watch(
+            *live, watch_filter=wanted, debounce=poll_ms, step=50, rust_timeout=poll_ms, yield_on_timeout=True,
+            stop_event=stop, raise_interrupt=False,
+        )
+        try:
+            for changes in changes_seen:
+                if not caught_up:
+                    # The watcher runs from the first step of the loop, so what changes during this first
+                    # ingest is queued and follows; ingesting first would miss saves made meanwhile.
+                    caught_up = True
+                    first = engine.ingest(roots)
+                    if on_event is not None:
+                        on_event(WatchEvent(first.added_paths + first.updated_paths, report=first))
+                    if ready is not None:
+                        ready.set()
+                step(changes)
+                if folders_moved():
+                    break  # a watcher over the folders as they are now
+            else:
+                break  # stopped (or Ctrl-C, which watchfiles takes as a stop)
+        finally:
+            changes_seen.close()
     if last_ingest is not None:
         engine.refresh_indexes()
+
+
+def _identity(folder: Path) -> tuple[int, int] | None:
+    """The folder's device and inode; None when no folder has its name now."""
+    try:
+        found = folder.stat()
+    except OSError:
+        return None
+    return (found.st_dev, found.st_ino) if folder.is_dir() else None
 
 
 def _apply(

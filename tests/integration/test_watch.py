@@ -99,6 +99,30 @@ def test_create_modify_rename_delete(watched: tuple[Engine, Path, list[WatchEven
     wait_for(lambda: paths(engine) == ["boats.md"])
 
 
+def test_a_watched_folder_deleted_or_moved_away_and_made_again_is_followed_again(
+    watched: tuple[Engine, Path, list[WatchEvent]], tmp_path: Path
+) -> None:
+    """The watcher follows a folder's inode: after `rm -rf notes; mkdir notes` (a clone, an unzip, a sync tool's
+    replace) or `mv notes elsewhere`, nothing in the new folder was ever indexed, and watch said nothing."""
+    engine, folder, events = watched
+    shutil.rmtree(folder)
+    wait_for(lambda: paths(engine) == [])
+    assert any(note.endswith(": the folder is gone; its documents are forgotten, and it is followed again if it "
+                             "comes back") for e in events for note in e.notes)
+    folder.mkdir()
+    (folder / "capybara.md").write_text("# Festival\n\nThe capybara festival is in May.\n")
+    wait_for(lambda: paths(engine) == ["capybara.md"])
+    (folder / "later.md").write_text("# Later\n\nA note written after the folder came back.\n")
+    wait_for(lambda: paths(engine) == ["capybara.md", "later.md"])  # followed again, not only read once
+
+    folder.rename(tmp_path / "notes.old")  # moved away: its files are not under the watched name any more
+    wait_for(lambda: paths(engine) == [])
+    (tmp_path / "notes.old" / "ignored.md").write_text("Written in the moved folder.\n")
+    folder.mkdir()
+    (folder / "fresh.md").write_text("# Fresh\n\nA fresh note.\n")
+    wait_for(lambda: paths(engine) == ["fresh.md"])
+
+
 def test_a_folder_made_and_deleted_is_reported_by_its_documents(
     watched: tuple[Engine, Path, list[WatchEvent]]
 ) -> None:

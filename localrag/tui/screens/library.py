@@ -399,6 +399,8 @@ class LibraryScreen(LocalRagScreen):
 
     def on_folders_changed(self, message: FoldersChanged) -> None:
         event = message.event
+        for note in event.notes:  # a watched folder gone, or back
+            self.notify(note, severity="warning", markup=False)
         if event.erased:
             self.localrag.erased_paths = (tuple(event.erased), ())
             held = f" and {count_text(len(event.conversations), 'saved conversation')}" if event.conversations else ""
