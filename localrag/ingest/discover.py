@@ -5,8 +5,9 @@ hidden folders before descending, so a project's `.git` or `node_modules` costs 
 folders are not followed (no cycles, no escaping the tree). A symlinked file whose target lies
 inside the folder being walked adds nothing: the walk takes the target itself, under its real path,
 where its own place passes the rules (a link does not carry a hidden, excluded or `node_modules` file
-past them). A link that leaves the folder is skipped and named in `problems` by default: it
-would index a file the user did not point at. With `follow_links_outside` (a setting) it is taken
+past them). A link that leaves the folder is skipped and named by default (in `links_out`, else in
+`problems`): it would index a file the user did not point at. It is a setting's choice, not a failure: an
+ingest names it in its notes, and its exit status stays 0. With `follow_links_outside` (a setting) it is taken
 under the link's own path, so deleting the link, or `forget` of the folder holding it, removes it
 like any file there. A sub-folder that cannot be listed and a file whose path the OS refuses (too
 long) are reported to `problems` too, never skipped silently. Inside folders, editor lock files
@@ -65,6 +66,7 @@ def _walk(
     problems: list[tuple[str, str]],
     follow_links_outside: bool,
     passed_over: Counter[str],
+    links_out: list[tuple[str, str]],
 ) -> Iterator[Path]:
     """Absolute paths to ingest under `root`: real paths, or a link's own path when it leaves the root. Files of
     types localrag does not read that the patterns would take are counted in `passed_over`, by extension."""
@@ -108,8 +110,7 @@ def _walk(
             if follow_links_outside:
                 yield path
             else:
-                problems.append((str(path), f"a link to {target}, outside {root} "
-                                 "(set follow_links_outside = true to index it under the link's path)"))
+                links_out.append((str(path), link_outside(target, root)))
 
 
 def discover(
@@ -120,6 +121,7 @@ def discover(
     follow_links_outside: bool = False,
     own_roots: bool = False,
     passed_over: Counter[str] | None = None,
+    links_out: list[tuple[str, str]] | None = None,
 ) -> Iterator[Path]:
     """Supported files under `paths` (files or folders), absolute, sorted and de-duplicated.
 
@@ -147,13 +149,19 @@ def discover(
             continue
         if root.is_dir():
             found.update(_walk(root, include, exclude, problems, follow_links_outside,
-                               Counter() if passed_over is None else passed_over))
+                               Counter() if passed_over is None else passed_over,
+                               problems if links_out is None else links_out))
         elif _wanted(root, root.name, include, exclude):
             found.add(root)
         elif root.suffix.lower() not in SUPPORTED_EXTENSIONS:
             # Named, not met in a folder: the user asked for it, so it is not passed over in silence.
             problems.append((str(root), _not_read(root)))
     return iter(sorted(found))
+
+
+def link_outside(target: Path, root: Path) -> str:
+    """Why a link in a walked folder is not followed (ingest's note, and watch's when one is made)."""
+    return f"a link to {target}, outside {root} (set follow_links_outside = true to index it under the link's path)"
 
 
 def _not_read(path: Path) -> str:

@@ -195,9 +195,13 @@ def run_ingest(
     # The paths as given: discover keeps a named link's own path (resolving it here would lose it). It checks
     # them first: a link that loops is its one-line error, not resolve()'s RuntimeError below.
     passed_over: Counter[str] = Counter()
-    files = list(discover(paths, include, exclude, problems, settings.follow_links_outside, own_roots, passed_over))
+    links_out: list[tuple[str, str]] = []
+    files = list(discover(paths, include, exclude, problems, settings.follow_links_outside, own_roots, passed_over,
+                          links_out))
     if passed_over:
         report.notes.append(_passed_over_note(passed_over))
+    # Skipped by a setting's choice, not failed: named, and the exit status stays 0.
+    report.notes += [line_text(f"skipped {path_text(where)}: {why}") for where, why in links_out]
     roots = [Path(p).expanduser().resolve() for p in paths]
     for where, why in problems:
         report.errors.append(FileError(path_text(where), line_text(f"{path_text(where)}: {why}")))

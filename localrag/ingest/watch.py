@@ -45,8 +45,9 @@ from localrag import paths
 from localrag.atomic import write_text_atomic
 from localrag.collection import DEFAULT_COLLECTION, CollectionError
 from localrag.errors import LocalRagError
-from localrag.ingest.discover import SKIP_DIRS, discover, walk_takes
+from localrag.ingest.discover import SKIP_DIRS, discover, link_outside, walk_takes
 from localrag.ingest.loaders import SUPPORTED_EXTENSIONS
+from localrag.safe_text import line_text, path_text
 from localrag.types import Document, IngestReport
 
 if TYPE_CHECKING:
@@ -194,8 +195,12 @@ def watch(
                 engine.prefetch(Path(name))
         # The watcher reports changes through folder links, which a walk does not follow (a link to `..` holding
         # the index would have each ingest answer its own writes), and file links a walk takes only by its rules.
-        settled = [p for p in pending.settled(now, settle) if not p.exists() or any(
+        quiet = pending.settled(now, settle)
+        settled = [p for p in quiet if not p.exists() or any(
             p.is_relative_to(root) and walk_takes(p, root, engine.settings.follow_links_outside) for root in roots)]
+        skipped = _links_out([p for p in quiet if p not in settled], roots, engine.settings.follow_links_outside)
+        if skipped and on_event is not None:
+            on_event(WatchEvent(notes=skipped))  # an ingest names them too
         if settled:
             try:
                 event = _apply(engine, settled, purge=purge, conversations=conversations)
@@ -256,6 +261,22 @@ def watch(
             changes_seen.close()
     if last_ingest is not None:
         engine.refresh_indexes()
+
+
+def _links_out(passed: list[Path], roots: list[Path], follow: bool) -> list[str]:
+    """The notes an ingest gives for the links among `passed` that leave their watched folder."""
+    notes = []
+    for path in passed:
+        root = next((r for r in roots if path.is_relative_to(r)), None)
+        try:
+            if follow or root is None or not path.is_symlink() or not path.is_file():
+                continue
+            target = path.resolve()
+        except (OSError, RuntimeError):  # a link loop: an ingest names it
+            continue
+        if not target.is_relative_to(root):
+            notes.append(line_text(f"skipped {path_text(path)}: {link_outside(target, root)}"))
+    return notes
 
 
 def _identity(folder: Path) -> tuple[int, int] | None:

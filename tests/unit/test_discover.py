@@ -111,6 +111,9 @@ def test_symlinked_files_leaving_the_folder_are_skipped(tmp_path: Path) -> None:
     assert list(discover([inside], problems=problems)) == [(inside / "real.txt").resolve()]
     [(where, why)] = problems
     assert where == str(inside.resolve() / "out-link.txt") and "outside" in why and "follow_links_outside" in why
+    problems, links_out = [], []
+    assert list(discover([inside], problems=problems, links_out=links_out)) == [(inside / "real.txt").resolve()]
+    assert problems == [] and [where for where, _ in links_out] == [str(inside.resolve() / "out-link.txt")]
 
 
 def test_links_leaving_the_folder_are_taken_under_the_links_path_when_asked(tmp_path: Path) -> None:
