@@ -292,6 +292,10 @@ def test_watch_purge_cli_reports_what_it_erased_as_json(localrag_home: Path, tmp
         wait_for(lambda: any("0 added, 0 updated, 1 unchanged" in line for line in said), 60)
         (folder / "quay.md").write_text("# Quay\n\nThe quay floods at spring tides.\n")
         wait_for(lambda: f"added {(folder / 'quay.md').resolve()}\n" in said, 60)
+        # A service manager stops it with SIGTERM: it ended at once, saying nothing, its indexes not refreshed.
+        watcher.send_signal(signal.SIGTERM)
+        assert watcher.wait(timeout=60) == 0
+        wait_for(lambda: said[-1:] == ["stopped\n"], 10)
     finally:
         watcher.kill()
 
