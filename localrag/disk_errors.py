@@ -1,9 +1,9 @@
 """A write that failed for want of a place to write: a full disk, a read-only one, a temporary folder gone.
 
-`ingest` says itself that the disk is full, with the space it needs (`Store.disk_full_error`). Every other
-writer (`config set`, `graph import`, a saved conversation, a tuned model, the writer lock) meets these errors
+`ingest` says itself that the disk is full, with the space it needs (`Store.disk_full_error`). Other writers
+(`config set`, `graph import`, a saved conversation, the writer lock's file on a read-only disk) met these errors
 deep inside a library, as an OSError or as LanceDB's RuntimeError holding the OS message, and printed a
-traceback. `disk_trouble` makes them the one line a front end shows.
+traceback. `disk_trouble` makes them the one line the CLI shows.
 """
 
 from __future__ import annotations
