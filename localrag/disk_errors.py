@@ -43,7 +43,7 @@ def disk_trouble(exc: BaseException) -> LocalRagError | None:
     where = places[0]
     if is_disk_full(exc):
         disks = {_disk(place): place for place in reversed(places)}  # one line per disk, the data folder's first
-        free = "; ".join(f"{place}: {_free(place)}" for place in sorted(disks.values(), key=places.index))
+        free = "; ".join(f"{place}: {free_space(place)}" for place in sorted(disks.values(), key=places.index))
         return LocalRagError(f"the disk is full ({free})",
                              "free space on the full disk, or point LOCALRAG_HOME (or TMPDIR) at another one, then "
                              "run the command again: what was written before is kept")
@@ -64,7 +64,8 @@ def _disk(place: Path) -> int:
         return id(place)
 
 
-def _free(place: Path) -> str:
+def free_space(place: Path) -> str:
+    """"12.3 MB free" on the disk of `place` (or of its nearest folder that exists)."""
     try:
         return f"{megabytes(shutil.disk_usage(_existing(place)).free)} free"
     except OSError:

@@ -39,7 +39,6 @@ its vector (`row_sums`), which `damaged_rows()` (store_checksums) verifies and `
 from __future__ import annotations
 
 import json
-import shutil
 import threading
 import time
 import uuid
@@ -59,7 +58,7 @@ from localrag.collection import (
     parse_registry,
     suffix,
 )
-from localrag.disk_errors import is_disk_full
+from localrag.disk_errors import free_space, is_disk_full
 from localrag.embed import BF16_SUFFIX, embedder_setting
 from localrag.embedder_probe import PROBE_KEY
 from localrag.errors import EmbedderMismatchError, StoreError
@@ -426,12 +425,8 @@ class Store(CollectionRegistry, StoreIndexes, StoreChecksums):
             raise
 
     def disk_full_error(self, needed: int, doing: str) -> StoreError:
-        try:
-            free = f"{megabytes(shutil.disk_usage(self.path).free)} free"
-        except OSError:
-            free = "free space unknown"
         return StoreError(
-            f"{self.path}: the disk is full ({free}; {doing} needs about {megabytes(needed)} more)",
+            f"{self.path}: the disk is full ({free_space(self.path)}; {doing} needs about {megabytes(needed)} more)",
             "free space on that disk or set LOCALRAG_HOME to another one, then run it again: "
             "what was committed is kept",
         )

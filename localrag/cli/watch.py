@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import signal
-from types import FrameType
 from typing import TYPE_CHECKING
 
 from rich.console import Console
@@ -96,7 +95,7 @@ def _watch(args: argparse.Namespace, out: Console, err: Console) -> int:
 
     # SIGTERM (a service manager, `kill`) stops it as Ctrl-C does: the last changes committed, the indexes
     # refreshed, "stopped" said; it ended at once, saying nothing.
-    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         with marked_running("watch " + " ".join(str(folder) for folder in folders)):
             engine.watch(folders, settle=args.settle, on_event=show, purge=purge, conversations=ConversationStore())
@@ -104,7 +103,3 @@ def _watch(args: argparse.Namespace, out: Console, err: Console) -> int:
         pass
     err.print("stopped")
     return 0
-
-
-def _interrupt(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt

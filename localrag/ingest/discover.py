@@ -182,10 +182,20 @@ def walk_takes(path: Path, root: Path, follow_links_outside: bool = False) -> bo
             return False
         if not path.is_symlink():
             return True
+    except (OSError, RuntimeError):  # a link loop on the way
+        return False
+    return follow_links_outside and leads_out(path, root) is not None
+
+
+def leads_out(path: Path, root: Path) -> Path | None:
+    """The target of the file link `path` when it lies outside `root`; None for anything else (a link loop too)."""
+    try:
+        if not path.is_symlink():
+            return None
         target = path.resolve()
     except (OSError, RuntimeError):  # a link loop
-        return False
-    return target.is_file() and not target.is_relative_to(root) and follow_links_outside
+        return None
+    return target if target.is_file() and not target.is_relative_to(root) else None
 
 
 def _named_path(path: Path) -> Path:

@@ -45,7 +45,7 @@ from localrag import paths
 from localrag.atomic import write_text_atomic
 from localrag.collection import DEFAULT_COLLECTION, CollectionError
 from localrag.errors import LocalRagError
-from localrag.ingest.discover import SKIP_DIRS, discover, link_outside, walk_takes
+from localrag.ingest.discover import SKIP_DIRS, discover, leads_out, link_outside, walk_takes
 from localrag.ingest.loaders import SUPPORTED_EXTENSIONS
 from localrag.safe_text import line_text, path_text
 from localrag.types import Document, IngestReport
@@ -265,16 +265,13 @@ def watch(
 
 def _links_out(passed: list[Path], roots: list[Path], follow: bool) -> list[str]:
     """The notes an ingest gives for the links among `passed` that leave their watched folder."""
+    if follow:
+        return []
     notes = []
     for path in passed:
         root = next((r for r in roots if path.is_relative_to(r)), None)
-        try:
-            if follow or root is None or not path.is_symlink() or not path.is_file():
-                continue
-            target = path.resolve()
-        except (OSError, RuntimeError):  # a link loop: an ingest names it
-            continue
-        if not target.is_relative_to(root):
+        target = leads_out(path, root) if root is not None else None
+        if target is not None and root is not None:
             notes.append(line_text(f"skipped {path_text(path)}: {link_outside(target, root)}"))
     return notes
 

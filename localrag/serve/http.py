@@ -45,6 +45,7 @@ import threading
 import time
 import uuid
 from collections.abc import AsyncGenerator, Awaitable, Callable
+from contextlib import nullcontext
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
@@ -489,9 +490,9 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None,
             raise ApiError(400, problem, code="question_too_long")
         if planner is not None and not isinstance(planner, str):  # a name the Engine does not know, it refuses
             raise ApiError(400, "`planner` must be a string")
-        if (planner or engine.settings.graph_planner) != "grammar":
-            return JSONResponse(await run_in_threadpool(graph_reply_json, engine, question, planner))
-        async with gate.reserve():  # the model plans: in the model's queue, as a chat completion is
+        # The grammar planner runs the model: it waits in the model's queue, as a chat completion does.
+        planning = gate.reserve() if (planner or engine.settings.graph_planner) == "grammar" else nullcontext()
+        async with planning:
             return JSONResponse(await run_in_threadpool(graph_reply_json, engine, question, planner))
 
     async def triples(request: Request) -> Response:

@@ -198,13 +198,12 @@ def test_compaction_is_skipped_when_space_is_short(engine: Engine, tmp_path: Pat
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     import shutil
 
-    from localrag import store as store_module
-
     folder = _folder(tmp_path, {b"a.txt": b"First.\n"})
     engine.ingest([folder])
     (folder / "b.txt").write_text("Second.\n")
     usage = shutil.disk_usage(tmp_path)
-    monkeypatch.setattr(store_module.shutil, "disk_usage", lambda path: usage._replace(free=10))
+    # The module every disk measure in localrag reads (the store reached it as `store.shutil` before).
+    monkeypatch.setattr(shutil, "disk_usage", lambda path: usage._replace(free=10))
     report = engine.ingest([folder])
     assert report.added == 1 and report.errors == []
     assert report.notes and report.notes[0].startswith("compaction skipped: it needs about")
