@@ -19,7 +19,6 @@ Run it with `localrag` (or `localrag chat`), or `python -m localrag.tui.app`.
 
 from __future__ import annotations
 
-import threading
 import traceback
 from collections.abc import Iterable
 from functools import partial
@@ -37,7 +36,7 @@ from localrag.conversations import ConversationStore
 from localrag.errors import LocalRagError
 from localrag.sizes import count_text
 from localrag.tui.failures import log_traceback
-from localrag.tui.messages import EngineReady, user_error
+from localrag.tui.messages import EngineReady, WriterWaiting, user_error
 from localrag.tui.screens.base import LocalRagScreen
 from localrag.tui.screens.chat import ChatScreen
 from localrag.tui.screens.dialogs import ErrorScreen, HelpScreen
@@ -116,11 +115,11 @@ class LocalRagApp(App[None]):
         tell_waits(None)
 
     def _tell_wait(self, line: str) -> None:
-        """The writer lock's "waiting for ..." line, from the worker thread that waits, as a notification."""
-        if threading.get_ident() == self._thread_id:
-            self.notify(f"{line[:1].upper()}{line[1:]}.", timeout=10, markup=False)
-        else:
-            self.call_from_thread(self._tell_wait, line)
+        """Called in the worker thread that waits: posting a message is safe from any thread."""
+        self.post_message(WriterWaiting(line))
+
+    def on_writer_waiting(self, message: WriterWaiting) -> None:
+        self.notify(f"{message.line[:1].upper()}{message.line[1:]}.", timeout=10, markup=False)
 
     # -- engine workers --------------------------------------------------------------------------
 

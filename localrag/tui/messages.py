@@ -32,6 +32,14 @@ class EngineReady(Message):
         self.status = status
 
 
+class WriterWaiting(Message):
+    """A write of the app's waits for another process's writer: the writer lock's "waiting for ..." line."""
+
+    def __init__(self, line: str) -> None:
+        super().__init__()
+        self.line = line
+
+
 class AnswerStarted(Message):
     def __init__(self, hits: list[Hit], query: str) -> None:
         super().__init__()
