@@ -44,6 +44,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from localrag.atomic import write_text_atomic
+from localrag.disk_errors import disk_trouble
 from localrag.ingest.pipeline import embedding_text
 from localrag.jsonl import read_jsonl
 from localrag.models import EMBEDDER_CARD, EMBEDDERS_DIR, gate_summary
@@ -328,7 +329,16 @@ def stage_embedder(model: Any, target: Path, *, force: bool = False) -> Path:
     staging = target.with_name(f".{target.name}.partial")
     if staging.exists():
         shutil.rmtree(staging)
-    model.save(str(staging), create_model_card=False)
+    try:
+        model.save(str(staging), create_model_card=False)
+    except Exception as exc:
+        # A half-saved model is 90 MB of nothing on what is often a full disk; safetensors says "disk full"
+        # with its own error type, which the CLI's one line for a full disk would not recognise.
+        shutil.rmtree(staging, ignore_errors=True)
+        trouble = disk_trouble(exc)
+        if trouble is None:
+            raise
+        raise trouble from exc
     return staging
 
 
@@ -470,36 +480,41 @@ def tune_retriever(
         progress("gate", 0, len(texts))
     target = embedders_dir(models_dir) / name
     staging = stage_embedder(model, target, force=force)
-    # Judged through the runtime the index would use (ONNX by default: the export is cached by the
-    # folder's model files, so the switch that may follow reuses it).
-    candidate = (load or _default_load)(staging)
-    tuned_ranks = question_ranks(candidate.embed_queries(questions), candidate.embed(texts), gold)
-    gate = gate_section(current_ranks, tuned_ranks, current=embedder.name, tuned=name)
-    card = {
-        "name": name,
-        "kind": "embedder",
-        "base": str(base),
-        "data": {
-            "source": str(Path(raft_dir) / "qa.jsonl") if config.pairs == "model" else
-            f"{config.pairs}: inverse-cloze sentences of the index's chunks"
-            + (f" and {Path(raft_dir) / 'qa.jsonl'}" if config.pairs == "both" else ""),
-            "pairs_read": len(written),
-            "ict_pairs": len(cloze),
-            "judged_on": _judged_on(held),
-            "dropped_not_found_in_top": mined.dropped_not_found,
-            "dropped_chunk_gone": mined.dropped_missing_chunk,
-            "without_hard_negative": mined.no_negative,
-            "train_pairs": training["train_pairs"],
-            "held_out_pairs": len(held),
-        },
-        "config": dataclasses.asdict(config),
-        "training": training,
-        "gate": gate,
-        "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
-        # The tune folder that made it: a resumed run reuses it instead of training again.
-        "run": run,
-    }
-    commit_embedder(staging, target, card)
+    try:
+        # Judged through the runtime the index would use (ONNX by default: the export is cached by the
+        # folder's model files, so the switch that may follow reuses it).
+        candidate = (load or _default_load)(staging)
+        tuned_ranks = question_ranks(candidate.embed_queries(questions), candidate.embed(texts), gold)
+        gate = gate_section(current_ranks, tuned_ranks, current=embedder.name, tuned=name)
+        card = {
+            "name": name,
+            "kind": "embedder",
+            "base": str(base),
+            "data": {
+                "source": str(Path(raft_dir) / "qa.jsonl") if config.pairs == "model" else
+                f"{config.pairs}: inverse-cloze sentences of the index's chunks"
+                + (f" and {Path(raft_dir) / 'qa.jsonl'}" if config.pairs == "both" else ""),
+                "pairs_read": len(written),
+                "ict_pairs": len(cloze),
+                "judged_on": _judged_on(held),
+                "dropped_not_found_in_top": mined.dropped_not_found,
+                "dropped_chunk_gone": mined.dropped_missing_chunk,
+                "without_hard_negative": mined.no_negative,
+                "train_pairs": training["train_pairs"],
+                "held_out_pairs": len(held),
+            },
+            "config": dataclasses.asdict(config),
+            "training": training,
+            "gate": gate,
+            "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
+            # The tune folder that made it: a resumed run reuses it instead of training again.
+            "run": run,
+        }
+        commit_embedder(staging, target, card)
+    except BaseException:
+        # The gate's ONNX export or the card failed (a full disk, Ctrl-C): no hidden 90 MB folder stays behind.
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
     return {"path": str(target), "better": gate["better"], "current": gate["current"], "tuned": gate["tuned"],
             "verdict": gate_summary(card), "train_pairs": training["train_pairs"],
             "held_out_pairs": len(held), "steps": training["steps"], "train_loss": training["train_loss"]}

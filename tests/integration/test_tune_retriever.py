@@ -23,6 +23,7 @@ from localrag import paths
 from localrag.config import load_settings
 from localrag.embed import SentenceTransformerEmbedder
 from localrag.engine import Engine
+from localrag.errors import LocalRagError
 from localrag.ingest.discover import sample_corpus_dir
 from localrag.models import bundled_embedder_path
 from localrag.raft.qa import QAPair, store_chunks
@@ -36,8 +37,10 @@ from localrag.tune.retriever import (
     held_out_documents,
     mine_pairs,
     read_pairs,
+    stage_embedder,
     tune_retriever,
 )
+from tests.disks import fill_disk
 
 
 @pytest.fixture(scope="module")
@@ -268,3 +271,16 @@ def test_the_tune_chain_runs_the_retriever_stage_and_skips_it_when_done(
     assert recorded_embedder(paths.db_dir()) == (expected, real_embedder.dim)
     again = run_tune(engine, plan, directory=tmp_path / "tune")
     assert again.skipped == ["raft", "retriever"] and again.ran == []
+
+
+def test_a_model_saved_on_a_full_disk_says_so_and_leaves_no_half_folder(
+        small_disk: Path, real_embedder: SentenceTransformerEmbedder) -> None:
+    from sentence_transformers import SentenceTransformer
+
+
+    model = SentenceTransformer(str(real_embedder.folder), device="cpu")
+    fill_disk(small_disk, leave=2**20)
+    # safetensors reports a full disk with its own error type, not an OSError.
+    with pytest.raises(LocalRagError, match="the disk is full"):
+        stage_embedder(model, small_disk / "embedders" / "mine")
+    assert not any(p.name.endswith(".partial") for p in (small_disk / "embedders").iterdir())
