@@ -132,8 +132,10 @@ def run(argv: Sequence[str] | None = None) -> int:
                                  "LOCALRAG_CACHE_DIR and --config name places localrag can write: a folder for a "
                                  "folder, a file for a file)"), style="red"), soft_wrap=True)
         return USAGE_EXIT
-    except (OSError, RuntimeError) as exc:
-        trouble = disk_trouble(exc)  # a full or read-only disk under a writer other than ingest, which says so itself
+    except Exception as exc:
+        # A full or read-only disk under a writer other than ingest, which says so itself: as an OSError, as
+        # LanceDB's RuntimeError, or as safetensors' own error type when a model is saved.
+        trouble = disk_trouble(exc)
         if trouble is None:
             raise
         err.print(Text(line_text(f"localrag: {trouble}"), style="red"), soft_wrap=True)

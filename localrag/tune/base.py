@@ -204,9 +204,14 @@ def hf_folder(base: Path, sha256: str | None = None) -> Path | None:
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.parent.mkdir(parents=True, exist_ok=True)
-    model.save_pretrained(tmp)
-    tokenizer.save_pretrained(tmp)
-    (tmp / "localrag-source.json").write_text(json.dumps({"gguf": str(base)}), encoding="utf-8")
+    try:
+        model.save_pretrained(tmp)
+        tokenizer.save_pretrained(tmp)
+        (tmp / "localrag-source.json").write_text(json.dumps({"gguf": str(base)}), encoding="utf-8")
+    except BaseException:
+        # A full disk or Ctrl-C: the half-written copy (hundreds of MB, named by this pid) would never be reused.
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
     try:
         tmp.rename(target)
     except OSError:

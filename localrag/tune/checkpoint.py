@@ -118,8 +118,13 @@ def publish_adapter(run_dir: Path, write: Callable[[Path], None]) -> Path:
     tmp = Path(run_dir) / f".{ADAPTER}.{os.getpid()}.tmp"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    write(tmp)
-    _fsync_tree(tmp)
+    try:
+        write(tmp)
+        _fsync_tree(tmp)
+    except BaseException:
+        # Named by this pid, a half-written folder would never be cleared by a later run.
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
     if final.exists():
         shutil.rmtree(final)
     tmp.rename(final)

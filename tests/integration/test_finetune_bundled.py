@@ -22,7 +22,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from disks import fill_disk
 
+from localrag.cli import run
 from localrag.config import load_settings
 from localrag.embed import HashEmbedder
 from localrag.engine import Engine
@@ -191,3 +193,17 @@ def test_killed_run_resumes_cancel_stops_and_the_tuned_model_still_chats(raft_di
     assert "Paris" in reply
     trigrams = Counter(zip(words, words[1:], words[2:], strict=False))
     assert not trigrams or max(trigrams.values()) <= 2, reply
+
+
+def test_finetune_on_a_full_disk_says_so_and_leaves_no_half_converted_base(
+    raft_dir: Path, small_disk: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    cache = small_disk / "cache"
+    monkeypatch.setenv("LOCALRAG_CACHE_DIR", str(cache))
+    fill_disk(small_disk, leave=2**20)
+    # The base's conversion fails in safetensors, whose error is neither an OSError nor a RuntimeError.
+    assert run(["finetune", "--data", str(raft_dir), "--run", str(tmp_path / "run"), "--steps", "1"]) == 2
+    err = capsys.readouterr().err.splitlines()[-1]  # after the line saying what is being tuned
+    assert err.startswith("localrag: the disk is full (") and f"{cache}: " in err, err
+    assert [p.name for p in (cache / "gguf-hf").iterdir()] == []
