@@ -31,6 +31,7 @@ from localrag.graph.entity_reembed import reembed_entities
 from localrag.ingest.pipeline import embedding_text
 from localrag.store import Store
 from localrag.store_schema import CHUNKS, DOCUMENTS, META
+from localrag.writer_lock import file_lock
 
 if TYPE_CHECKING:
     from localrag.embed import Embedder
@@ -61,15 +62,20 @@ def previous_dir(db_dir: Path) -> Path:
 def finish_swap(db_dir: Path) -> None:
     """Complete a swap that a kill interrupted; does nothing when there is none."""
     upcoming, previous = next_dir(db_dir), previous_dir(db_dir)
-    if (upcoming / COMPLETE).is_file():
-        if db_dir.exists():
-            _move_other_tables(db_dir, upcoming)
-            if previous.exists():
-                shutil.rmtree(previous)
-            db_dir.rename(previous)
-        upcoming.rename(db_dir)
-    if previous.exists() and db_dir.exists():
-        shutil.rmtree(previous)
+    if not ((upcoming / COMPLETE).is_file() or previous.exists()):
+        return  # the common case takes no lock, so a reader on a read-only disk needs no lock file
+    # Every process that opens the store calls this, readers too, and a re-embedding's own swap may be under
+    # way: unlocked, a second process renamed the new index away as `previous` and then deleted it.
+    with file_lock(db_dir.with_name(db_dir.name + ".swap.lock")):
+        if (upcoming / COMPLETE).is_file():
+            if db_dir.exists():
+                _move_other_tables(db_dir, upcoming)
+                if previous.exists():
+                    shutil.rmtree(previous)
+                db_dir.rename(previous)
+            upcoming.rename(db_dir)
+        if previous.exists() and db_dir.exists():
+            shutil.rmtree(previous)
 
 
 def _move_other_tables(source: Path, target: Path) -> None:

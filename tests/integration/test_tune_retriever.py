@@ -227,6 +227,36 @@ def test_a_swap_cut_between_its_renames_is_finished(tmp_path: Path) -> None:
     finish_swap(db)  # nothing to do: no error
 
 
+RACER = """
+import sys, time
+from pathlib import Path
+from localrag.reembed import finish_swap
+start = float(sys.argv[1])
+for number, db in enumerate(sys.argv[2:]):
+    while time.time() < start + 0.2 * number:
+        pass
+    finish_swap(Path(db))
+"""
+
+
+def test_processes_opening_the_store_at_once_finish_a_swap_once(tmp_path: Path) -> None:
+    """Readers finish a swap too: unlocked, a second one renamed the new index away and deleted it."""
+    dbs = [tmp_path / str(attempt) / "lancedb" for attempt in range(20)]
+    for db in dbs:
+        for folder, tag in ((db, "old"), (next_dir(db), "new")):
+            (folder / "chunks.lance").mkdir(parents=True)
+            (folder / "chunks.lance" / "tag").write_text(tag)
+        (next_dir(db) / COMPLETE).write_text("{}")
+    start = time.time() + 8  # after each racer's imports
+    racers = [subprocess.Popen([sys.executable, "-c", RACER, str(start), *map(str, dbs)], stderr=subprocess.PIPE,
+                               text=True) for _ in range(3)]
+    for racer in racers:
+        assert racer.wait(timeout=120) == 0, racer.stderr.read() if racer.stderr else ""
+    for db in dbs:
+        assert (db / "chunks.lance" / "tag").read_text() == "new"
+        assert not next_dir(db).exists() and not previous_dir(db).exists()
+
+
 def test_a_complete_copy_takes_the_graph_tables_along(tmp_path: Path) -> None:
     db = tmp_path / "lancedb"
     (db / "triples.lance").mkdir(parents=True)
