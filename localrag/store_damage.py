@@ -200,6 +200,21 @@ def _rebuilt(store: Store) -> bool:
         raise
 
 
+def _caught_up(store: Store) -> bool:
+    """Read the tables' newest versions. Reads lag up to a second behind other processes, and a `forget --purge`
+    in another one deletes the files of the versions this one last read: a file "not found" that reads like
+    damage, in a server or the chat app beside the CLI. False when the tables are not open yet or do not open."""
+    tables = [getattr(store, name, None) for name in ("_documents", "_chunks", "_meta")]
+    if any(table is None for table in tables):
+        return False
+    try:
+        for table in tables:
+            table.checkout_latest()
+    except Exception:  # truly damaged: the diagnosis says how
+        return False
+    return True
+
+
 def _collection_gone(store: Store) -> CollectionError | None:
     """The error for a store whose collection another process deleted (or deleted and made again) since it was
     opened: its tables are gone, which reads like damage, but `repair` has nothing to mend. None otherwise."""
@@ -234,6 +249,13 @@ def guarded(method: F) -> F:
             gone = _collection_gone(self)
             if gone is not None:
                 raise gone from exc
+            if _caught_up(self):
+                try:
+                    return method(self, *args, **kwargs)
+                except Exception as again:
+                    if not is_damage(again):
+                        raise
+                    exc = again
             if not diagnose(self) and _rebuilt(self):
                 return method(self, *args, **kwargs)  # only an index was damaged, and it is rebuilt
             raise damage_error(self, exc) from exc

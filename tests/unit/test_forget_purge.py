@@ -308,3 +308,23 @@ def test_an_answer_saved_after_a_purge_does_not_bring_the_erased_text_back(engin
     store.append(running, [Turn("assistant", "The second floor.")])
     assert _files_holding(store.folder, "Quillfeather") == []
     assert [t.text for t in store.load(asked.id).turns][-2:] == ["Which floor is the canteen on?", "The second floor."]
+
+
+def test_a_purge_in_another_process_is_not_taken_for_damage_by_a_reader_beside_it(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """A server or the chat app reads a version up to a second old, whose files a purge beside it deleted."""
+    kept = [tmp_path / f"canteen{number}.txt" for number in range(5)]
+    for path in kept:
+        path.write_text(f"{path.stem}: {OTHER}", encoding="utf-8")
+    engine.ingest(kept)
+    reader = Engine(Settings(), embedder=HashEmbedder(dim=64))  # another process's connection
+    for number in range(5):
+        assert len(reader.documents()) == 5 and reader.status().documents == 5
+        secret = tmp_path / f"vault{number}.txt"
+        secret.write_text(SECRET, encoding="utf-8")
+        engine.ingest([secret])
+        engine.forget(secret, purge=True)
+        # Read at once, each of these failed at times as "the store is damaged ... run `localrag repair`".
+        assert len(reader.documents()) == 5 and reader.status().documents == 5
+        assert reader.search("canteen lunch")
