@@ -204,8 +204,9 @@ def _caught_up(store: Store) -> bool:
     """Read the tables' newest versions. Reads lag up to a second behind other processes, and a `forget --purge`
     in another one deletes the files of the versions this one last read: a file "not found" that reads like
     damage, in a server or the chat app beside the CLI. False when the tables are not open yet or do not open."""
-    tables = [getattr(store, name, None) for name in ("_documents", "_chunks", "_meta")]
-    if any(table is None for table in tables):
+    opened = (getattr(store, name, None) for name in ("_documents", "_chunks", "_meta"))
+    tables = [table for table in opened if table is not None]  # a Table with no rows is falsy
+    if len(tables) < 3:
         return False
     try:
         for table in tables:
