@@ -31,6 +31,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import fields
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -41,6 +42,7 @@ from localrag.config import Settings, load_settings, update_saved_settings
 from localrag.engine_collections import Collections
 from localrag.engine_graph import GraphMode
 from localrag.engine_status import Information
+from localrag.engine_writes import one_collection
 from localrag.errors import ConfigError, LocalRagError, ModelError
 from localrag.forget import Forgotten, KeptPassages, conversations_keeping, derived_folders, forget_path
 from localrag.models import (
@@ -120,6 +122,8 @@ class Engine(GraphMode, Collections, Information):
         self._graph_planner: EmbeddingPlanner | None = None
         self._prefetcher: PrefetchingEmbedder | None = None
         self._lock = threading.RLock()
+        # Held by each write for its whole length (engine_writes.py); always taken before `_lock`.
+        self._writes = threading.RLock()
 
     # -- lazily loaded parts -------------------------------------------------------------------
 
@@ -317,8 +321,10 @@ class Engine(GraphMode, Collections, Information):
             raise
 
     def update_settings(self, settings: Settings) -> None:
-        """Use new settings; a part whose own settings changed is loaded again on its next use."""
-        with self._lock:
+        """Use new settings; a part whose own settings changed is loaded again on its next use. A switch of
+        collection first waits for the writes under way in this process (engine_writes.py)."""
+        switching = settings.collection != self.settings.collection
+        with self._writes if switching else nullcontext(), self._lock:
             changed = {f.name for f in fields(Settings) if getattr(self.settings, f.name) != getattr(settings, f.name)}
             self.settings = settings
             if changed & _GENERATOR_FIELDS:
@@ -336,8 +342,14 @@ class Engine(GraphMode, Collections, Information):
             if changed & (_EMBEDDER_FIELDS | _STORE_FIELDS | _RETRIEVER_FIELDS):
                 self._retriever = None
 
+    def writing(self) -> AbstractContextManager[bool]:
+        """Held, no collection switch happens in this process: for a caller whose several calls must write to one
+        collection (a watched folder's round reads the documents, then forgets and ingests)."""
+        return self._writes
+
     # -- documents -----------------------------------------------------------------------------
 
+    @one_collection
     def ingest(
         self,
         paths_: Sequence[Path | str],
@@ -409,11 +421,13 @@ class Engine(GraphMode, Collections, Information):
             prefetcher = self._prefetcher
         return prefetcher.prefetch(path)
 
+    @one_collection
     def refresh_indexes(self) -> str:
         """Compact and fold new rows into the indexes (after ingests run with `refresh=False`)."""
         with writer_lock(self._writer_lock_dir()):
             return self.store.refresh_indexes()
 
+    @one_collection
     def switch_embedder(
         self,
         folder: Path,
@@ -439,6 +453,7 @@ class Engine(GraphMode, Collections, Information):
                 self.update_settings(settings)
         return report
 
+    @one_collection
     def repair(self, *, dry_run: bool = False) -> RepairReport:
         """Check the store (tables, indexes, row checksums), rebuild what is damaged, read lost files again."""
         from localrag.reembed import finish_swap
@@ -536,6 +551,7 @@ class Engine(GraphMode, Collections, Information):
             raise LocalRagError(f"{named}: not in the index", hint)
         return docs
 
+    @one_collection
     def forget(
         self, *paths: str | Path, purge: bool = False, conversations: ConversationStore | None = None
     ) -> Forgotten:
@@ -667,6 +683,7 @@ class Engine(GraphMode, Collections, Information):
 
         return load_choice(self.store)
 
+    @one_collection
     def tune_fusion(self, *, n_queries: int | None = None, questions: Path | None = None) -> FusionChoice:
         """Choose the fusion for this index, store it and use it.
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from localrag import paths
 from localrag.collection import DEFAULT_COLLECTION, CollectionError
+from localrag.engine_writes import one_collection
 from localrag.writer_lock import writer_lock
 
 if TYPE_CHECKING:
@@ -99,10 +100,12 @@ class Collections:
         name = self.settings.collection
         return name == DEFAULT_COLLECTION or name in self._folder().registry()
 
+    @one_collection
     def create_collection(self, name: str) -> None:
         with writer_lock(paths.db_dir()):
             self._folder().create_collection(name)
 
+    @one_collection
     def rename_collection(self, old: str, new: str) -> None:
         """Rename a collection (its tables stay); an Engine working in it follows it to the new name."""
         from localrag.ingest.watch import rename_watched
@@ -116,6 +119,7 @@ class Collections:
             if self.settings.collection == old:
                 self.settings = self.settings.replace(collection=new)
 
+    @one_collection
     def delete_collection(self, name: str) -> None:
         """Delete a collection: its documents, chunks, graph and remembered folders."""
         from localrag.ingest.watch import rename_watched

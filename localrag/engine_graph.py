@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from localrag.engine_writes import one_collection
 from localrag.errors import LocalRagError
 from localrag.questions import checked_question
 from localrag.types import Chunk
@@ -59,6 +60,7 @@ class GraphMode:
 
         def _writer_lock_dir(self) -> Path: ...
 
+    @one_collection
     def graph_build(
         self,
         *,
@@ -75,10 +77,12 @@ class GraphMode:
                 self.store, self.graph, self.generator, self.embedder, config, progress=progress, cancel=cancel
             )
 
+    @one_collection
     def graph_import(self, path: Path | str) -> ImportReport:
         with writer_lock(self._writer_lock_dir()):
             return self.graph.import_triples(Path(path).expanduser())
 
+    @one_collection
     def graph_clear(self, *, built: bool = True, imported: bool = True) -> int:
         """Forget the triples `graph build` made (and which chunks it read, so the next build reads them all
         again), those `graph import` read, or both; the number of triples removed. Documents stay indexed."""

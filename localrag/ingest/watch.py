@@ -203,7 +203,10 @@ def watch(
             on_event(WatchEvent(notes=skipped))  # an ingest names them too
         if settled:
             try:
-                event = _apply(engine, settled, purge=purge, conversations=conversations)
+                with engine.writing():
+                    if stop.is_set():
+                        return  # stopped for a switch of collection, which waited for this: not into that one
+                    event = _apply(engine, settled, purge=purge, conversations=conversations)
             except LocalRagError as exc:
                 if engine.collection_exists():
                     raise
@@ -247,7 +250,10 @@ def watch(
                     # The watcher runs from the first step of the loop, so what changes during this first
                     # ingest is queued and follows; ingesting first would miss saves made meanwhile.
                     caught_up = True
-                    first = engine.ingest(roots)
+                    with engine.writing():
+                        if stop.is_set():
+                            break
+                        first = engine.ingest(roots)
                     if on_event is not None:
                         on_event(WatchEvent(first.added_paths + first.updated_paths, report=first))
                     if ready is not None:
