@@ -381,6 +381,7 @@ class Engine(GraphMode, Collections, Information):
                 # in which a progress line would otherwise sit at "0 files" saying nothing.
                 progress(IngestProgress(0, 0, 0, "", 0.0, None, loading_activity(self.embedder)))
             store = self._open_store(create=True)
+            store.catch_up()  # refuses an index re-embedded by another process since this one opened it
             check_embedder(store, self.embedder)  # before a vector is written
             opened = time.monotonic() - started
             if stale and not paths_:

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from localrag.atomic import write_text_atomic
+from localrag.embedder_probe import check_embedder
 from localrag.graph.entity_reembed import reembed_entities
 from localrag.ingest.pipeline import embedding_text
 from localrag.store import Store
@@ -108,6 +109,7 @@ def reembed_index(
         old = Store.open_existing(db_dir, name)
         target = Store(next_dir(db_dir), embedder_name=embedder.name, dim=embedder.dim, collection=name)
         target.repair()
+        check_embedder(target, embedder)  # records its probe while the copy is empty, as a first ingest does
         pairs.append((old, target))
     report.documents = sum(len(old.documents()) for old, _ in pairs)
     number = 0

@@ -515,11 +515,14 @@ class Store(CollectionRegistry, StoreIndexes, StoreChecksums):
         """Read what other processes have committed up to now: reads may lag a second behind them, and a writer
         that has just taken the writer lock must start from where the writer before it ended. The meta table is
         the whole folder's: a purge in another collection writes it anew and deletes the files of the version
-        this process last read, which then fails as if damaged."""
+        this process last read, which then fails as if damaged. Refuses a store re-embedded since it was opened."""
         with self._lock:
             self.documents_table.checkout_latest()
             self.chunks_table.checkout_latest()
             self._meta.checkout_latest()
+            # Another process may have re-embedded the index since this one opened it (a server or the chat app
+            # during `tune`): writing this embedder's vectors beside the new ones would mix two models.
+            self._check_compatible(self._read_meta())
 
     @guarded
     def repair(self) -> int:

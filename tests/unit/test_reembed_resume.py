@@ -8,12 +8,15 @@ from pathlib import Path
 from unittest.mock import patch
 
 import numpy as np
+import pytest
 from numpy.typing import NDArray
 
 from localrag import paths
 from localrag.config import Settings
 from localrag.embed import HashEmbedder
+from localrag.embedder_probe import PROBE_KEY
 from localrag.engine import Engine
+from localrag.errors import EmbedderMismatchError
 from localrag.graph.store import GraphStore
 from localrag.reembed import next_dir, reembed_index
 from localrag.store import Store
@@ -84,3 +87,31 @@ def test_the_graph_entity_vectors_are_made_again_by_the_new_embedder(localrag_ho
     np.testing.assert_allclose(graph.vectors_of(rows["entity_id"].to_pylist()), new.embed(names))
     answer = Engine(Settings(embedder=""), embedder=new).ask_graph("Who directed the film Tom Hanks starred in?")
     assert answer.answer == "Penny Marshall"
+
+
+class _OtherModel(HashEmbedder):
+    """Another model of the same size: its vectors are the hash embedder's, turned round."""
+
+    name = "other-model"
+
+    def embed(self, texts: Sequence[str]) -> NDArray[np.float32]:
+        return -super().embed(texts)
+
+
+def test_a_running_engine_does_not_write_its_old_model_into_an_index_re_embedded_beside_it(
+    localrag_home: Path, tmp_path: Path
+) -> None:
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "a.md").write_text("# a\n\nNotes about the a pier and its keeper.\n")
+    server = Engine(Settings(), embedder=HashEmbedder(dim=32))  # a server or the chat app, its store open
+    server.ingest([notes])
+    assert not reembed_index(paths.db_dir(), _OtherModel(dim=32)).cancelled  # `tune` in another terminal
+    (notes / "b.md").write_text("# b\n\nNotes about the b pier.\n")
+    # It added b.md's vectors of the old model to the new model's index, without a word.
+    with pytest.raises(EmbedderMismatchError, match="built with embedder 'other-model'"):
+        server.ingest([notes / "b.md"])
+    store = Store.open_existing(paths.db_dir())
+    assert [Path(d.path).name for d in store.documents()] == ["a.md"]
+    # The copy keeps its model's probe, so a later model of the same name is told apart from it.
+    assert store.get_meta(PROBE_KEY)
