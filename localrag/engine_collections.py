@@ -58,10 +58,11 @@ class Collections:
 
         return remembered_folders(self.settings.collection)
 
-    def remember_watched(self, folders: Sequence[Path]) -> None:
+    def remember_watched(self, folders: Sequence[Path], *, add: bool = False) -> None:
+        """Remember `folders` for this collection: in place of those remembered, or with `add` beside them."""
         from localrag.ingest.watch import remember_folders
 
-        remember_folders(folders, self.settings.collection)
+        remember_folders(folders, self.settings.collection, add=add)
 
     # -- collections ---------------------------------------------------------------------------
 

@@ -61,7 +61,7 @@ def _watch(args: argparse.Namespace, out: Console, err: Console) -> int:
         if not folder.is_dir():
             raise LocalRagError(f"{folder}: not a folder", "watch folders; ingest single files with `localrag ingest`")
     if args.paths:
-        engine.remember_watched(sorted(set(engine.watched_folders()) | set(folders)))
+        engine.remember_watched(folders, add=True)
     purge = engine.settings.watch_purge if args.purge is None else args.purge
     erasing = "; a deleted file's text is erased" if purge else ""
     err.print(Text(f"watching {', '.join(str(f) for f in folders)} (Ctrl-C stops){erasing}"), soft_wrap=True)

@@ -36,7 +36,8 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -49,6 +50,7 @@ from localrag.ingest.discover import SKIP_DIRS, discover, leads_out, link_outsid
 from localrag.ingest.loaders import SUPPORTED_EXTENSIONS
 from localrag.safe_text import line_text, path_text
 from localrag.types import Document, IngestReport
+from localrag.writer_lock import file_lock
 
 if TYPE_CHECKING:
     from localrag.conversations import ConversationStore
@@ -91,21 +93,31 @@ def remembered_folders(collection: str = DEFAULT_COLLECTION) -> list[Path]:
     return [Path(p) for p in _remembered().get(collection, [])]
 
 
-def remember_folders(folders: Sequence[Path], collection: str = DEFAULT_COLLECTION) -> None:
-    remembered = _remembered()
-    remembered[collection] = [str(f) for f in folders]
-    _write_remembered(remembered)
+@contextmanager
+def _editing() -> Iterator[dict[str, list[str]]]:
+    """The remembered folders to change, written back at the end of the block. Edits take turns: two `watch`
+    commands on two collections, or a watch beside a `collections rename`, each lost the other's change."""
+    with file_lock(watched_file().with_name("watched.json.lock")):
+        remembered = _remembered()
+        before = json.dumps(remembered, sort_keys=True)
+        yield remembered
+        if json.dumps(remembered, sort_keys=True) != before:
+            _write_remembered(remembered)
+
+
+def remember_folders(folders: Sequence[Path], collection: str = DEFAULT_COLLECTION, *, add: bool = False) -> None:
+    """Remember `folders` for `collection`, in place of those remembered or, with `add`, beside them."""
+    with _editing() as remembered:
+        kept = remembered.get(collection, []) if add else []
+        remembered[collection] = sorted({*kept, *map(str, folders)})
 
 
 def rename_watched(old: str, new: str | None) -> None:
     """Follow a collection's rename (`new`) or deletion (None) in the remembered folders."""
-    remembered = _remembered()
-    if old not in remembered:
-        return
-    folders = remembered.pop(old)
-    if new is not None:
-        remembered[new] = folders
-    _write_remembered(remembered)
+    with _editing() as remembered:
+        folders = remembered.pop(old, [])
+        if new is not None and folders:
+            remembered[new] = folders
 
 
 def is_watched_name(path: Path) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 
 import pytest
@@ -32,3 +33,19 @@ def test_a_broken_file_is_one_clear_error(localrag_home: Path) -> None:
     watched_file().write_text("{not json")
     with pytest.raises(LocalRagError, match="watched.json: not a JSON object"):
         remembered_folders()
+
+
+def test_edits_at_once_each_keep_the_others(localrag_home: Path, tmp_path: Path) -> None:
+    """Two `watch` commands on two collections, or a watch beside a rename, each lost the other's change."""
+
+    def add(collection: str) -> None:
+        for number in range(10):
+            remember_folders([tmp_path / f"{collection}{number}"], collection, add=True)
+
+    workers = [threading.Thread(target=add, args=(name,)) for name in ("a", "b", "c", "d")]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    for name in ("a", "b", "c", "d"):
+        assert remembered_folders(name) == sorted(tmp_path / f"{name}{number}" for number in range(10))

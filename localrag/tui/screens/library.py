@@ -390,7 +390,7 @@ class LibraryScreen(LocalRagScreen):
     @work(thread=True, group="watch", exit_on_error=False)
     def _watch(self, folders: list[Path], stop: threading.Event) -> None:
         engine = self.localrag.engine
-        engine.remember_watched(sorted(set(engine.watched_folders()) | set(folders)))
+        engine.remember_watched(folders, add=True)
 
         def changed(event: WatchEvent) -> None:
             self.post_message(FoldersChanged(event))
