@@ -243,6 +243,7 @@ def test_purge_erases_a_deleted_file_but_not_a_renamed_one(
         # A rename is a move: the text is still on disk, so it is only forgotten under its old name.
         pier.rename(folder / "harbour.md")
         wait_for(lambda: paths(engine) == ["harbour.md", "salary.md"])
+        wait_for(lambda: any(e.forgotten for e in events))  # told once the round is over, after the index
         moved = next(e for e in events if e.forgotten)
         assert moved.forgotten == [str(pier.resolve())] and moved.erased == []
         assert conversations.load(conversation.id).turns[1].sources[1].text
