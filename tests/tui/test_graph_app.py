@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from dataclasses import dataclass, field
 
@@ -20,7 +21,7 @@ from localrag.graph.related import RelatedEntity, RelatedResult, RelatedView, Sh
 from localrag.tui.app import LocalRagApp
 from localrag.tui.screens.chat import ChatScreen
 from localrag.tui.screens.chunk import ChunkScreen
-from localrag.tui.screens.dialogs import ErrorScreen
+from localrag.tui.screens.dialogs import ErrorScreen, PromptScreen
 from localrag.tui.screens.library import LibraryScreen
 from localrag.tui.screens.related import RelatedScreen
 from localrag.tui.widgets.chat import AnswerView
@@ -245,3 +246,54 @@ async def test_a_question_for_things_like_an_entity_opens_the_related_view_and_i
         await pilot.press("enter")
         await wait_for(pilot, lambda: engine.graph_questions and not chat.generating)
         assert isinstance(app.screen, ChatScreen)
+
+
+@dataclass
+class LongBuildEngine(FakeEngine):
+    """A build that runs until it is asked to stop, as a real one over a large corpus does."""
+
+    builds: list[bool] = field(default_factory=list)
+
+    def graph_build(self, *, progress=None, cancel=None, config=None) -> GraphBuildReport:  # type: ignore[no-untyped-def]
+        progress(GraphBuildProgress(1, 2, 3, "/docs/kettle-manual.md", 1.0, 1.0))
+        self.builds.append(cancel.wait(30))
+        return GraphBuildReport(chunks_total=2, chunks_extracted=1, triples_added=3, cancelled=True, seconds=1.0)
+
+
+async def test_quitting_during_a_graph_build_stops_it() -> None:
+    """The build's thread kept the process (and the user's terminal) until it had read every chunk."""
+    engine = LongBuildEngine()
+    app = LocalRagApp(engine)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("f3")
+        await pilot.press("ctrl+b")
+        panel = app.screen.query_one(GraphBuildPanel)
+        await wait_for(pilot, lambda: panel.query_one("#graph-progress", ProgressBar).progress == 1)
+        await pilot.press("f1")  # away from the Library, as a user may be when quitting
+        await pilot.press("ctrl+q")
+    for _ in range(100):
+        if engine.builds:
+            break
+        await asyncio.sleep(0.05)
+    assert engine.builds == [True]
+
+
+async def test_a_new_collection_waits_for_the_graph_build_and_says_so() -> None:
+    """The switch waited behind the build in silence, or under a notice whose Ctrl-C does nothing in the app."""
+    engine = LongBuildEngine()
+    app = LocalRagApp(engine)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("f3")
+        library = app.screen
+        assert isinstance(library, LibraryScreen)
+        await pilot.press("ctrl+b")
+        await wait_for(pilot, lambda: library.graph_panel.running)
+        library.action_new_collection()
+        await pilot.pause(0.1)
+        assert not isinstance(app.screen, PromptScreen)
+        assert [n.message for n in app._notifications] == [
+            "Wait for the graph build to finish (Ctrl+B stops it) before switching collection."]
+        await pilot.press("ctrl+b")
+        await wait_for(pilot, lambda: not library.graph_panel.running)
+        library.action_new_collection()
+        await wait_for(pilot, lambda: isinstance(app.screen, PromptScreen))

@@ -176,6 +176,7 @@ class LibraryScreen(LocalRagScreen):
     def __init__(self) -> None:
         super().__init__()
         self.cancel_event: threading.Event | None = None
+        self.graph_panel = GraphBuildPanel(id="graph-build")
         self.documents: list[Document] = []
         self.watch_stop: threading.Event | None = None
         self.watched: list[Path] = []
@@ -200,7 +201,7 @@ class LibraryScreen(LocalRagScreen):
         with Vertical(id="progress-box"):
             yield ProgressBar(id="progress", show_eta=False)
             yield Static(id="ingest-line")
-        yield GraphBuildPanel(id="graph-build")
+        yield self.graph_panel
         table: DataTable[str | Text] = DataTable(id="documents", cursor_type="row", zebra_stripes=True)
         yield table
         yield StatusBar()
@@ -330,11 +331,36 @@ class LibraryScreen(LocalRagScreen):
             select.set_options((name, name) for name in sorted(names))
             select.value = message.current
 
+    def _writing_now(self) -> str:
+        """What this app is writing to the collection now, "" when nothing: a switch of collection would wait
+        for its end in silence (engine_writes.py), behind a graph build for as long as it runs."""
+        if self.graph_panel.running:
+            return "the graph build to finish (Ctrl+B stops it)"
+        if self.cancel_event is not None:
+            return "the ingest to finish (Esc stops it)"
+        if any(worker.group == "forget" and worker.is_running for worker in self.workers):
+            return "the forget to finish"
+        return ""
+
+    def _switch_refused(self) -> bool:
+        """Whether a switch of collection must wait (then the user is told what for)."""
+        busy = self._writing_now()
+        if busy:
+            self.notify(f"Wait for {busy} before switching collection.", severity="warning")
+        return bool(busy)
+
     def on_select_changed(self, event: Select.Changed) -> None:
         if event.select.id == "collection" and isinstance(event.value, str):
-            if event.value != self.localrag.engine.settings.collection:
-                self._stop_watching()
-                self._switch_collection(event.value, create=False)
+            current = self.localrag.engine.settings.collection
+            if event.value == current:
+                return
+            if self._switch_refused():
+                picker: Select[str] = self.query_one("#collection", Select)
+                with self.prevent(Select.Changed):
+                    picker.value = current
+                return
+            self._stop_watching()
+            self._switch_collection(event.value, create=False)
 
     @work(thread=True, exclusive=True, group="collection", exit_on_error=False)
     def _switch_collection(self, name: str, create: bool) -> None:
@@ -357,8 +383,11 @@ class LibraryScreen(LocalRagScreen):
         self.localrag.refresh_status()
 
     def action_new_collection(self) -> None:
+        if self._switch_refused():
+            return
+
         def named(name: str | None) -> None:
-            if name and name.strip():
+            if name and name.strip() and not self._switch_refused():
                 self._stop_watching()
                 self._switch_collection(name.strip(), create=True)
 
@@ -431,8 +460,13 @@ class LibraryScreen(LocalRagScreen):
             label.tooltip = None
 
     def on_unmount(self) -> None:
+        # The app is quitting: its worker threads are not daemons, and the process waited for a graph build or
+        # an ingest to run to its end, the terminal blocked with no word. Each stops after its current step.
         if self.watch_stop is not None:
             self.watch_stop.set()
+        if self.cancel_event is not None:
+            self.cancel_event.set()
+        self.graph_panel.stop()  # held here: its widget may be unmounted before this screen
 
     # -- ingest ----------------------------------------------------------------------------------
 
