@@ -51,6 +51,9 @@ def _serve(args: argparse.Namespace, out: Console, err: Console) -> int:
     engine = engine_from_args(args)
     limits = Limits(max_body_bytes=args.max_body_bytes, max_question_chars=args.max_question_chars,
                     queue_size=args.queue)
+    # uvicorn raises a SIGTERM it stopped for again once the requests in flight are done: as Ctrl-C's, it ends
+    # here, "stopped" said (it killed the process before, status -15, in silence).
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         with marked_running(f"serve --port {args.port}"):
             serve(engine, args.host, args.port, token=args.token or engine.settings.api_token, limits=limits)
@@ -69,6 +72,7 @@ def _mcp(args: argparse.Namespace, out: Console, err: Console) -> int:
     engine = engine_from_args(args)
     engine.check_collection()  # refused here, where the person who set the client up reads it
     signal.signal(signal.SIGINT, _stop_at_once)
+    signal.signal(signal.SIGTERM, _stop_at_once)  # a service manager's stop, as Ctrl-C
     with marked_running("mcp"):
         run_stdio(engine)
     return 0

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import signal
 import socket
 import threading
 from collections.abc import Iterator
@@ -18,6 +19,7 @@ from typing import Any
 
 import pytest
 import uvicorn
+from network_probe import start_cli
 
 from localrag.config import Settings
 from localrag.embed import HashEmbedder, SentenceTransformerEmbedder
@@ -444,3 +446,18 @@ def test_a_collection_deleted_under_the_server_is_the_servers_error_not_the_clie
         assert error["error"]["message"].startswith("the collection this process opened as 'work' was deleted")
     finally:
         running.stop()
+
+
+def test_sigterm_stops_the_server_as_ctrl_c_does(localrag_home: Path) -> None:
+    """A service manager's stop: uvicorn raised SIGTERM again once the requests in flight were done, and the
+    process died of it (status -15) before it said "stopped"."""
+    server = start_cli("serve", "--port", "0", home=localrag_home, user_home=localrag_home.parent / "user-home")
+    try:
+        assert server.stderr is not None
+        line = server.stderr.readline()
+        assert "serving" in line, line + server.stderr.read()
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(timeout=60) == 0
+        assert server.stderr.read().strip() == "stopped"
+    finally:
+        server.kill()

@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 from network_probe import child_args, probe_env, reached_out, users_env
 
 from localrag.config import load_settings
@@ -233,12 +234,14 @@ def test_a_cancelled_call_stops_and_gives_the_engine_back(localrag_home: Path, t
         server.communicate()
 
 
-def test_ctrl_c_stops_the_stdio_server_at_once(localrag_home: Path) -> None:
-    """Started by hand, with its input still open: the SDK alone would wait for another line before ending."""
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
+def test_ctrl_c_or_sigterm_stops_the_stdio_server_at_once(localrag_home: Path, stop: signal.Signals) -> None:
+    """Started by hand, with its input still open: the SDK alone would wait for another line before ending. A
+    SIGTERM (a service manager's stop) killed it in silence, status -15."""
     server = _started(localrag_home)  # serving, and reading its input again
     try:
         assert server.stderr is not None
-        server.send_signal(signal.SIGINT)
+        server.send_signal(stop)
         assert server.wait(timeout=15) == 0
         assert server.stderr.read() == "stopped\n"
     finally:
