@@ -11,7 +11,8 @@ A re-run with the same inputs finds each stage's hash in the manifest and its fi
 skips it, so a build stopped during the formats stage does not regenerate hours of QA. Changing an
 input (a re-ingested document, another model, a different k) changes that stage's hash and every
 later one's, since each stage hashes the one before it. A cancelled stage records nothing and
-leaves its previous files, if any, untouched.
+leaves its previous files, if any, untouched; the qa stage keeps the replies it had (raft/qa_journal.py), so
+its re-run asks the model only for the chunks it had not reached.
 
 The Hugging Face `datasets` folder is written only when that package is installed; it is not a
 dependency, and the report says it was skipped and how to get it.
@@ -57,6 +58,8 @@ from localrag.raft.qa import (
     import_qa,
     normalise,
 )
+from localrag.raft.qa_journal import QAJournal
+from localrag.sizes import count_text
 from localrag.types import Chunk
 
 if TYPE_CHECKING:
@@ -207,7 +210,14 @@ def build_raft(
             report.qa.skipped.update(imported_report.skipped)
             report.qa.errors.extend(imported_report.errors)
         if generator is not None:
-            made, made_report = generate_qa(chosen, generator, progress=progress, cancel=cancel)
+            journal = QAJournal(out_dir, qa_inputs)
+            if journal.resumed:
+                report.notes.append(f"resumed: {count_text(journal.resumed, 'chunk')} already had Q&A written")
+            try:
+                made, made_report = generate_qa(chosen, generator, progress=progress, cancel=cancel,
+                                                journal=journal)
+            finally:
+                journal.close()
             known = {normalise(p.question) for p in pairs}
             pairs.extend(p for p in made if normalise(p.question) not in known)
             report.qa.skipped.update(made_report.skipped)
@@ -219,6 +229,7 @@ def build_raft(
         write_jsonl(qa_path, [p.to_json() for p in pairs])
         write_text_atomic(qa_report_path, json.dumps(_qa_report_json(report.qa), indent=2))
         manifest.record("qa", qa_inputs, [qa_path.name, qa_report_path.name])
+        QAJournal(out_dir, qa_inputs).remove()
 
     search_kind = "hard" if config.distractors == "hard" and search is not None else "random"
     examples_inputs = _hash("examples", qa_inputs, pool_hash, config.fingerprint(), search_kind)

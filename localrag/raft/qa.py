@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING
 from localrag.errors import LocalRagError
 from localrag.generate import Generator
 from localrag.jsonl import parse_object
+from localrag.raft.qa_journal import QAJournal
 from localrag.sentences import spaced
 from localrag.types import Chunk
 
@@ -223,24 +224,31 @@ def generate_qa(
     temperature: float = 0.0,
     progress: ProgressCallback | None = None,
     cancel: threading.Event | None = None,
+    journal: QAJournal | None = None,
 ) -> tuple[list[QAPair], QAReport]:
-    """At most one checked QA pair per chunk, in chunk order; see the module docstring."""
+    """At most one checked QA pair per chunk, in chunk order; see the module docstring. With `journal`, the
+    replies it kept are used instead of asking the model again, and each new one is kept in it."""
     report = QAReport()
     dedup = _Dedup(report)
     pairs: list[QAPair] = []
     started = time.perf_counter()
+    asked = 0  # this run's, for the ETA: the replies read back took no time
     for done, chunk in enumerate(chunks, start=1):
-        if cancel is not None and cancel.is_set():
-            report.cancelled = True
-            break
-        try:
-            reply = generator.complete(
-                qa_messages(chunk), max_tokens=max_tokens, temperature=temperature, grammar=QA_GRAMMAR
-            )
-        except LocalRagError as error:
-            report.skipped["generation failed"] += 1
-            report.errors.append(f"{chunk.path}#{chunk.index}: {error}")
-            reply = None
+        reply = journal.known(chunk.chunk_id) if journal is not None else None
+        if reply is None:
+            if cancel is not None and cancel.is_set():
+                report.cancelled = True
+                break
+            asked += 1
+            try:
+                reply = generator.complete(
+                    qa_messages(chunk), max_tokens=max_tokens, temperature=temperature, grammar=QA_GRAMMAR
+                )
+            except LocalRagError as error:
+                report.skipped["generation failed"] += 1
+                report.errors.append(f"{chunk.path}#{chunk.index}: {error}")
+            if reply is not None and journal is not None:
+                journal.add(chunk.chunk_id, reply)
         parsed = parse_reply(reply) if reply is not None else None
         if reply is not None and parsed is None:
             report.skipped["reply not valid JSON"] += 1
@@ -252,7 +260,7 @@ def generate_qa(
                 pairs.append(QAPair(parsed[0], parsed[1], chunk))
         if progress is not None:
             progress(RaftProgress("qa", done, len(chunks), chunk.path, time.perf_counter() - started,
-                                  _eta(started, done, len(chunks))))
+                                  _eta(started, asked, len(chunks) - done + asked)))
     report.made = len(pairs)
     return pairs, report
 

@@ -81,6 +81,33 @@ def test_cancel_records_nothing(tmp_path: Path) -> None:
     assert report.cancelled and not (tmp_path / MANIFEST).exists() and not (tmp_path / "qa.jsonl").exists()
 
 
+def _stopped_after_eight(out: Path, config: RaftConfig) -> None:
+    cancel = threading.Event()
+    stopped = build_raft(out, CHUNKS, generator=QAGenerator(), config=config, cancel=cancel,
+                         progress=lambda p: cancel.set() if p.stage == "qa" and p.done == 8 else None)
+    assert stopped.cancelled and not (out / "qa.jsonl").exists()
+
+
+def test_a_qa_stage_stopped_half_way_goes_on_where_it_stopped(tmp_path: Path) -> None:
+    """It said "what was finished is kept" and kept nothing: the re-run asked the model for every chunk again."""
+    config = RaftConfig(k=2, distractors="random")
+    _stopped_after_eight(tmp_path / "raft", config)
+    with (tmp_path / "raft" / "qa.partial.jsonl").open("a") as journal:
+        journal.write('{"chunk": "cut by a ki')  # a kill in the middle of a line
+    again = QAGenerator()
+    resumed = build_raft(tmp_path / "raft", CHUNKS, generator=again, config=config)
+    assert again.calls == 12 and resumed.notes[0] == "resumed: 8 chunks already had Q&A written"
+    build_raft(tmp_path / "whole", CHUNKS, generator=QAGenerator(), config=config)
+    for name in ("qa.jsonl", "train.chat.jsonl"):
+        assert (tmp_path / "raft" / name).read_text() == (tmp_path / "whole" / name).read_text()
+    assert not (tmp_path / "raft" / "qa.partial.jsonl").exists()
+
+    _stopped_after_eight(tmp_path / "other", config)
+    other = QAGenerator()  # other chunks: the replies kept are not theirs
+    build_raft(tmp_path / "other", CHUNKS[:-2], generator=other, config=config)
+    assert other.calls == 18
+
+
 def test_imported_qa_and_hard_negatives(tmp_path: Path) -> None:
     qa_file = tmp_path / "mine.jsonl"
     qa_file.write_text(json.dumps({"question": "What does part one of doc three cover?", "answer": "topic 31",
