@@ -393,7 +393,7 @@ def run_eval(
     base = (settings or load_settings()).replace(
         temperature=0.0, top_k=config.k, max_answer_tokens=config.max_answer_tokens, allow_model_knowledge=True,
         min_evidence=0.0, prompt_sentences=config.prompt_sentences)
-    done = {record_key(r["spec"], r["mode"], r["qid"]) for r in read_records(run_dir)}
+    done = set(_current_records(run_dir, chosen.questions))
     total = len(config.models) * len(config.modes) * len(chosen.questions)
     result = EvalRun(run_dir)
     started = time.perf_counter()
@@ -438,5 +438,19 @@ def run_eval(
                 break
     finish_run(run_dir, "stopped" if result.cancelled else "done", time.perf_counter() - started)
     wanted = {record_key(s, m, q.qid) for s in config.models for m in config.modes for q in chosen.questions}
-    result.records = [r for r in read_records(run_dir) if record_key(r["spec"], r["mode"], r["qid"]) in wanted]
+    result.records = [r for key, r in _current_records(run_dir, chosen.questions).items() if key in wanted]
     return result
+
+
+def _current_records(run_dir: Path, questions: Sequence[EvalQuestion]) -> dict[str, dict[str, Any]]:
+    """The run's records by key, each the answer to its question as the question file has it now: a question's
+    id is its line in a user's file, so a question added above it, or its gold answer corrected, between a
+    stopped run and its resumption made the old answer count for another question, or against the old gold.
+    Those are asked again; the newest record of a key wins."""
+    asked = {q.qid: (q.question, list(q.answers), q.label, list(q.gold_ids)) for q in questions}
+    current: dict[str, dict[str, Any]] = {}
+    for record in read_records(run_dir):
+        gold = (record.get("question"), record.get("gold_answers"), record.get("gold_label"), record.get("gold_ids"))
+        if asked.get(record["qid"]) == gold:
+            current[record_key(record["spec"], record["mode"], record["qid"])] = record
+    return current

@@ -181,6 +181,30 @@ def test_interrupted_run_resumes_without_asking_again(tmp_path: Path) -> None:
     assert all(r["scores"]["citation_support"] == r["scores"]["citation_precision"] for r in rag)
 
 
+def test_a_question_changed_in_the_file_between_stop_and_resume_is_asked_again(tmp_path: Path) -> None:
+    """A user's question id is its line: a question added above shifted them, and the resumed run kept the old
+    answers under the new questions (one never asked, one scored twice); a gold answer corrected kept the old."""
+    data = dataset(6)
+    generator = EchoGenerator()
+    config = EvalConfig(modes=("model",), side="all")
+    cancel = threading.Event()
+    run_dir = tmp_path / "run"
+    run_eval(data, run_dir, config, settings=Settings(), embedder=HashEmbedder(), generator_for=lambda spec: generator,
+             progress=lambda p: cancel.set() if p.done >= 4 else None, cancel=cancel)
+    questions = list(data.questions)
+    questions[1] = EvalQuestion("q1", "What colour is document 1?", ("red",), None, ("doc1",))  # edited in place
+    questions[2] = EvalQuestion("q2", questions[2].question, ("WORD2",), None, ("doc2",))  # its gold corrected
+    edited = EvalDataset(data.name, data.kind, data.source, questions, data.documents)
+    asked = generator.calls
+    again = run_eval(edited, run_dir, config, settings=Settings(), embedder=HashEmbedder(),
+                     generator_for=lambda spec: generator)
+    assert again.skipped == 2 and generator.calls - asked == 4  # q0 and q3 kept; q1, q2 asked again, q4, q5 new
+    by_qid = {r["qid"]: r for r in again.records}
+    assert len(again.records) == 6
+    assert by_qid["q1"]["question"] == "What colour is document 1?" and by_qid["q2"]["gold_answers"] == ["WORD2"]
+    assert summarise(run_dir).n_questions == 6
+
+
 def test_a_run_cut_by_ctrl_c_is_marked_stopped_and_found_to_resume(tmp_path: Path) -> None:
     data = dataset(12)
     generator = EchoGenerator()
