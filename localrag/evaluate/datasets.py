@@ -38,7 +38,6 @@ train-side documents, so no evaluated document is ever seen in training.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
 import os
@@ -46,6 +45,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from localrag.csv_rows import read_csv
 from localrag.errors import LocalRagError
 from localrag.jsonl import read_jsonl
 
@@ -283,20 +283,15 @@ def _question_rows(path: Path) -> Iterable[tuple[int, dict[str, object]]]:
     if path.suffix.lower() != ".csv":
         yield from _jsonl_lines(path)
         return
-    try:
-        # utf-8-sig: a BOM that a spreadsheet wrote is not part of the first column's name.
-        handle = path.open(encoding="utf-8-sig", newline="")
-    except OSError as exc:
-        raise DatasetError(f"{path}: cannot read ({exc.strerror})", "check the path") from exc
-    with handle:
-        reader = csv.DictReader(handle)
-        if not reader.fieldnames or "question" not in reader.fieldnames:
-            raise DatasetError(f"{path}: no \"question\" column",
-                               "the first row names the columns: question, answer, path")
-        for row in reader:
-            cells = {k: v for k, v in row.items() if k and v is not None and v.strip()}
-            if cells:
-                yield reader.line_num, dict(cells)
+    names, rows = read_csv(path, DatasetError)
+    if "question" not in names:
+        shown = ", ".join(repr(name) for name in names if name) or "nothing"
+        raise DatasetError(f"{path}: no \"question\" column (its first row names {shown})",
+                           "the first row names the columns: question, answer, path")
+    for number, row in rows:
+        cells = {k: v for k, v in row.items() if v.strip()}
+        if cells:
+            yield number, dict(cells)
 
 
 def load_jsonl(path: Path, *, corpus: Path | None = None) -> EvalDataset:

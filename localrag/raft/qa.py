@@ -26,7 +26,6 @@ A malformed line is reported as `file:line: reason` and skipped.
 
 from __future__ import annotations
 
-import csv
 import json
 import re
 import threading
@@ -37,6 +36,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from localrag.csv_rows import read_csv
 from localrag.errors import LocalRagError
 from localrag.generate import Generator
 from localrag.jsonl import parse_object
@@ -281,24 +281,26 @@ def _field(row: dict[str, object], keys: Iterable[str]) -> str:
 
 def _rows(path: Path) -> Iterable[tuple[int, dict[str, object] | str]]:
     """(line number, row) per record; a row that cannot be read comes as its error message."""
+    if path.suffix.lower() == ".csv":
+        for number, row in read_csv(path, QAImportError)[1]:
+            yield number, dict(row)
+        return
     try:
         # utf-8-sig: a BOM that a Windows editor wrote is not part of the first field or line.
         handle = path.open(encoding="utf-8-sig", newline="")
     except OSError as error:
         raise QAImportError(f"{path}: cannot open ({error.strerror})", "check the path") from error
     with handle:
-        if path.suffix.lower() == ".csv":
-            reader = csv.DictReader(handle)
-            for row in reader:
-                yield reader.line_num, dict(row)
-            return
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                yield number, parse_object(line)
-            except ValueError as error:
-                yield number, str(error)
+        try:
+            for number, line in enumerate(handle, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    yield number, parse_object(line)
+                except ValueError as error:
+                    yield number, str(error)
+        except UnicodeDecodeError as error:
+            raise QAImportError(f"{path}: not UTF-8 text", "save the file as UTF-8") from error
 
 
 def _best_chunk(candidates: Sequence[Chunk], answer: str, passage: str, evidence: str = "") -> Chunk | None:

@@ -136,6 +136,38 @@ def test_questions_from_a_csv_file_with_paths(tmp_path: Path) -> None:
         load_jsonl(path)
 
 
+@pytest.mark.parametrize(("name", "data"), [
+    # Excel in much of Europe: ";" between columns, a byte-order mark, CRLF; the header typed by hand.
+    ("semicolons.csv", "\ufeffQuestion; Answer ;PATH\r\nWho lit the lamp?;the keeper;light.md\r\n".encode()),
+    # Excel's "Unicode Text": UTF-16 with its byte-order mark, tabs between columns.
+    ("unicode.csv", "question\tanswer\tpath\nWho lit the lamp?\tthe keeper\tlight.md\n".encode("utf-16")),
+])
+def test_a_csv_file_as_spreadsheets_save_it_is_read(tmp_path: Path, name: str, data: bytes) -> None:
+    """Each was "no question column" though the file has one, or a traceback."""
+    from localrag.evaluate.datasets import load_jsonl
+
+    path = tmp_path / name
+    path.write_bytes(data)
+    (question,) = load_jsonl(path).questions
+    assert (question.question, question.answers, question.gold_paths) == (
+        "Who lit the lamp?", ("the keeper",), ("light.md",))
+
+
+def test_a_csv_file_that_cannot_be_read_is_one_line_naming_the_fix(tmp_path: Path) -> None:
+    from localrag.evaluate.datasets import load_jsonl
+
+    path = tmp_path / "ansi.csv"
+    path.write_bytes("question,answer\nWho supplies the lab?,Veski OÜ\n".encode("cp1252"))  # Excel's plain "CSV"
+    with pytest.raises(DatasetError, match='ansi.csv: not UTF-8 text .*"CSV UTF-8'):
+        load_jsonl(path)
+    path.write_text('question,answer\n"Who opened a quote and never closed it?,yes\n' + "x" * 140_000 + "\n")
+    with pytest.raises(DatasetError, match="ansi.csv:2: not readable as CSV .*a quote left open"):
+        load_jsonl(path)
+    path.write_text("query,answer\nWho?,me\n")
+    with pytest.raises(DatasetError, match="""no "question" column \\(its first row names 'query', 'answer'\\)"""):
+        load_jsonl(path)
+
+
 def test_on_index_matches_paths_by_whole_path_tail_or_name(tmp_path: Path) -> None:
     from localrag.evaluate.datasets import EvalDataset, EvalQuestion, on_index
 

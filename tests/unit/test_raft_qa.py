@@ -153,6 +153,19 @@ def test_import_accepts_a_utf8_bom(tmp_path: Path, name: str) -> None:
     assert [p.answer for p in pairs] == ["1874"] and report.errors == []
 
 
+def test_import_reads_a_semicolon_csv_and_names_one_not_utf8(tmp_path: Path) -> None:
+    file = tmp_path / "qa.csv"
+    file.write_text("Question;Answer;Document\r\nWhen was it first lit?;1874;light.md\r\n", encoding="utf-8")
+    pairs, report = import_qa([file], [BEES, LIGHT])
+    assert [p.answer for p in pairs] == ["1874"] and report.errors == []
+    for name in ("qa.csv", "qa.jsonl"):
+        file = tmp_path / name
+        file.write_bytes("question,answer,document\nWhen was it first lit?,1874 \u2013 by hand,light.md\n"
+                         .encode("cp1252"))
+        with pytest.raises(QAImportError, match=f"{name}: not UTF-8 text"):
+            import_qa([file], [BEES, LIGHT])
+
+
 def test_import_missing_file_is_a_user_error(tmp_path: Path) -> None:
     with pytest.raises(QAImportError, match="no such Q&A file"):
         import_qa([tmp_path / "nope.jsonl"], [BEES])
