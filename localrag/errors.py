@@ -30,6 +30,10 @@ class ModelError(LocalRagError):
     title = "Model error"
 
 
+class QuestionTooLongError(ModelError):
+    """The question (with the instructions) leaves no room for a source in the model's prompt."""
+
+
 class LoaderError(LocalRagError):
     """One file could not be read; the ingest reports it and goes on."""
 

@@ -27,7 +27,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from localrag.errors import ModelError
+from localrag.errors import QuestionTooLongError
 from localrag.generate import Generator
 from localrag.types import Hit
 
@@ -181,7 +181,7 @@ def _trimmed_block(
         return generator.prompt_tokens(messages_for(question, [block(count)], turns)) <= budget
 
     if not fits(0):
-        raise ModelError(
+        raise QuestionTooLongError(
             f"{generator.name}: the question and instructions alone exceed the {budget}-token prompt budget",
             "shorten the question, lower max_answer_tokens or raise n_ctx",
         )

@@ -28,10 +28,11 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 from rich.text import Text
 
-from localrag.cli.argtypes import count, path_arg
+from localrag.cli.argtypes import count, path_arg, positive
 from localrag.cli.collections import add_collection_flag
 from localrag.cli.common import engine_from_args, print_json, progress_bar, usage_error
 from localrag.cli.tables import Rows
+from localrag.safe_text import line_text
 
 if TYPE_CHECKING:
     from localrag.engine import Engine
@@ -49,7 +50,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--modes", default="model,rag",
                    help="comma-separated: model (no retrieval), rag, extract (the sources' best sentence, no model)")
     p.add_argument("--models", default="bundled", help="comma-separated: bundled and names from `localrag models`")
-    p.add_argument("--limit", type=int, help="score only the first N questions")
+    p.add_argument("--limit", type=positive, help="score only the first N questions")
     p.add_argument("--k", type=int, default=4, help="sources in the RAG prompt and the k of recall@k")
     p.add_argument("--prompt-sentences", type=count, metavar="N",
                    help="the RAG prompt holds the sources' N best sentences; 0: the sources whole "
@@ -138,6 +139,12 @@ def _run(args: argparse.Namespace, out: Console, err: Console) -> int:
             return 130
     if result.skipped:
         err.print(Text(f"resumed: {result.skipped} answers were already in the run", style="dim"))
+    unasked = [r for r in result.records if r.get("not_asked")]
+    if unasked:
+        first = unasked[0]
+        err.print(Text(line_text(
+            f"note: {count_text(len(unasked), 'answer')} could not be asked and count as refused; question "
+            f"{first['qid']} of {dataset.source}: {first['not_asked']}"), style="yellow"), soft_wrap=True)
     summary = write_report(run_dir)
     if args.json:
         print_json(_summary_json(summary, run_dir))

@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Any
 
 from localrag.atomic import write_text_atomic
 from localrag.config import Settings, load_settings
-from localrag.errors import LocalRagError
+from localrag.errors import LocalRagError, QuestionTooLongError
 from localrag.evaluate import metrics
 from localrag.evaluate.datasets import EvalDataset, EvalQuestion, select, side, split_description
 from localrag.jsonl import append_jsonl, read_jsonl
@@ -353,6 +353,19 @@ def answer_question(
     return record
 
 
+def unasked_record(engine: Engine, mode: str, question: EvalQuestion, *, k: int, why: str) -> dict[str, Any]:
+    """The record of a question the model could not be asked: scored as refused (no answer), `why` kept."""
+    record: dict[str, Any] = {
+        "qid": question.qid, "mode": mode, "model": engine.model_name(), "question": question.question,
+        "gold_answers": list(question.answers), "gold_label": question.label, "gold_ids": list(question.gold_ids),
+        "answer": "", "scored": "", "label": None, "retrieved": [], "sources": [], "cited": [], "unsupported": [],
+        "quotes": [], "refused": True, "quote_answer": None, "not_asked": why,
+        "ttft": None, "tok_s": None, "threads": None, "completion_tokens": 0, "seconds": 0.0,
+    }
+    record["scores"] = score_record(record, question, k)
+    return record
+
+
 def model_setting(spec: str) -> str:
     """`bundled` -> the settings' empty model (the bundled SmolLM2); anything else as given."""
     return "" if spec == BUNDLED else spec
@@ -425,7 +438,11 @@ def run_eval(
                 if cancel is not None and cancel.is_set():
                     result.cancelled = True
                     break
-                record = answer_question(engines[mode], mode, question, k=config.k, names=names, cancel=cancel)
+                try:
+                    record = answer_question(engines[mode], mode, question, k=config.k, names=names, cancel=cancel)
+                except QuestionTooLongError as exc:
+                    # One question a user pasted whole stopped the run there, and every resumption with it.
+                    record = unasked_record(engines[mode], mode, question, k=config.k, why=str(exc))
                 if cancel is not None and cancel.is_set():
                     result.cancelled = True
                     break

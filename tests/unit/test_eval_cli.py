@@ -36,6 +36,12 @@ def test_an_empty_csv_and_an_unknown_mode_are_told_before_any_run_is_named(
     assert run(["eval", str(one), "--modes", "bogus"]) == 2
     err = capsys.readouterr().err
     assert "unknown mode bogus" in err and "Evaluating" not in err and not runs_root().exists()
+    # --limit -1 scored all but the last question (a slice); --limit 0 blamed the --side.
+    for limit in ("0", "-1"):
+        with pytest.raises(SystemExit) as refused:
+            run(["eval", str(one), "--limit", limit])
+        assert refused.value.code == 2
+        assert f"argument --limit: {limit} is not a positive number" in capsys.readouterr().err
 
 
 def test_show_a_run_by_name(capsys: pytest.CaptureFixture[str]) -> None:

@@ -205,6 +205,21 @@ def test_a_question_changed_in_the_file_between_stop_and_resume_is_asked_again(t
     assert summarise(run_dir).n_questions == 6
 
 
+def test_a_question_too_long_for_the_prompt_counts_as_refused_and_the_run_goes_on(tmp_path: Path) -> None:
+    """It stopped the run there, and every resumption of it at the same place."""
+    data = dataset(4)
+    questions = list(data.questions)
+    questions[1] = EvalQuestion("q1", "What is the code word of document 1? " + "Please answer. " * 1500, ("word1",),
+                                None, ("doc1",))
+    long = EvalDataset(data.name, data.kind, data.source, questions, data.documents)
+    run = run_eval(long, tmp_path / "run", EvalConfig(modes=("rag",), side="all"), settings=Settings(),
+                   embedder=HashEmbedder(), generator_for=lambda spec: EchoGenerator())
+    assert [r["qid"] for r in run.records] == ["q0", "q1", "q2", "q3"]
+    unasked = run.records[1]
+    assert unasked["refused"] and unasked["scores"]["f1"] == 0.0
+    assert "the question and instructions alone exceed the" in unasked["not_asked"]
+
+
 def test_a_run_cut_by_ctrl_c_is_marked_stopped_and_found_to_resume(tmp_path: Path) -> None:
     data = dataset(12)
     generator = EchoGenerator()
