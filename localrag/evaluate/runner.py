@@ -165,8 +165,14 @@ def start_run(run_dir: Path, info: dict[str, Any], fingerprint: str) -> None:
     if holds_other_run(run_dir, fingerprint):
         raise EvalRunError(f"{run_dir}: holds a run of another data set or config",
                            "pick a new --out folder, or rerun with the same options to resume")
-    info = {**info, "fingerprint": fingerprint, "status": "running", "started": time.strftime("%Y-%m-%dT%H:%M:%S"),
-            "pid": os.getpid()}
+    now = time.strftime("%Y-%m-%dT%H:%M:%S")
+    try:
+        earlier = json.loads(run_file.read_text()).get("started") if run_file.is_file() else None
+    except (OSError, ValueError):
+        earlier = None
+    # A resumed run keeps the time it was started (`eval list` showed the resumption's) and says when it resumed.
+    info = {**info, "fingerprint": fingerprint, "status": "running", "started": earlier or now,
+            **({"resumed": now} if earlier else {}), "pid": os.getpid()}
     write_text_atomic(run_file, json.dumps(info, indent=2))
 
 

@@ -195,6 +195,8 @@ def test_a_question_changed_in_the_file_between_stop_and_resume_is_asked_again(t
     questions[1] = EvalQuestion("q1", "What colour is document 1?", ("red",), None, ("doc1",))  # edited in place
     questions[2] = EvalQuestion("q2", questions[2].question, ("WORD2",), None, ("doc2",))  # its gold corrected
     edited = EvalDataset(data.name, data.kind, data.source, questions, data.documents)
+    info = json.loads((run_dir / "run.json").read_text())
+    (run_dir / "run.json").write_text(json.dumps({**info, "started": "2026-01-02T03:04:05"}))
     asked = generator.calls
     again = run_eval(edited, run_dir, config, settings=Settings(), embedder=HashEmbedder(),
                      generator_for=lambda spec: generator)
@@ -203,6 +205,9 @@ def test_a_question_changed_in_the_file_between_stop_and_resume_is_asked_again(t
     assert len(again.records) == 6
     assert by_qid["q1"]["question"] == "What colour is document 1?" and by_qid["q2"]["gold_answers"] == ["WORD2"]
     assert summarise(run_dir).n_questions == 6
+    info = json.loads((run_dir / "run.json").read_text())
+    # `eval list` showed the time of the resumption as the time the run started.
+    assert info["started"] == "2026-01-02T03:04:05" and info["resumed"] > info["started"]
 
 
 def test_a_question_too_long_for_the_prompt_counts_as_refused_and_the_run_goes_on(tmp_path: Path) -> None:
