@@ -146,7 +146,9 @@ def plan_identity(plan: TunePlan) -> dict[str, Any]:
                 "lora_gguf": plan.lora_gguf,
                 "quick": plan.quick,
                 # Only when set, so the runs started before the retriever stage existed still resume.
-                **({"retriever": dataclasses.asdict(plan.retriever)} if plan.retriever is not None else {}),
+                # How often it checkpoints changes no result: a run started before the setting still resumes.
+                **({"retriever": {k: v for k, v in dataclasses.asdict(plan.retriever).items() if k != "save_every"}}
+                   if plan.retriever is not None else {}),
                 **({} if plan.model else {"model": False}),
             },
             default=str,

@@ -14,6 +14,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -33,13 +34,16 @@ from localrag.tune.chain import run_tune
 from localrag.tune.ict import ict_pairs
 from localrag.tune.plan import make_plan
 from localrag.tune.retriever import (
+    MinedPair,
     RetrieverConfig,
     held_out_documents,
     mine_pairs,
     read_pairs,
     stage_embedder,
+    train_embedder,
     tune_retriever,
 )
+from localrag.types import Chunk
 from tests.disks import fill_disk
 
 
@@ -301,6 +305,31 @@ def test_the_tune_chain_runs_the_retriever_stage_and_skips_it_when_done(
     assert recorded_embedder(paths.db_dir()) == (expected, real_embedder.dim)
     again = run_tune(engine, plan, directory=tmp_path / "tune")
     assert again.skipped == ["raft", "retriever"] and again.ran == []
+
+
+def test_a_training_stopped_half_way_resumes_from_its_checkpoint(tmp_path: Path) -> None:
+    """It said "run the same command again to resume" and trained from the first step again."""
+    chunk = Chunk("c0", "d0", "/notes/n.md", 0, "Note.", 0, 5)
+    pairs = [MinedPair(f"What does note {i} say about the {word}?", chunk, f"Note {i}: the {word} is kept dry.",
+                       None, False) for i, word in enumerate(["kiln", "pier", "hive", "lamp", "mill", "dock", "barn",
+                                                               "well"])]
+    config = RetrieverConfig(max_steps=4, batch_size=4, mini_batch_size=4, save_every=100)
+    cancel = threading.Event()
+    steps: list[int] = []
+
+    def stop_after_two(stage: str, done: int, total: int) -> None:
+        steps.append(done)
+        if done == 2:
+            cancel.set()
+
+    model, _ = train_embedder(bundled_embedder_path(), pairs, tmp_path, config, progress=stop_after_two,
+                              cancel=cancel)
+    assert model is None and steps == [1, 2]
+    steps.clear()
+    model, figures = train_embedder(bundled_embedder_path(), pairs, tmp_path, config,
+                                    progress=lambda stage, done, total: steps.append(done))
+    assert model is not None and figures["steps"] == 4 and steps == [3, 4]
+    assert not (tmp_path / "trainer").exists()  # its checkpoints served
 
 
 def test_a_model_saved_on_a_full_disk_says_so_and_leaves_no_half_folder(
