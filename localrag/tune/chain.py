@@ -45,6 +45,7 @@ from typing import Any
 
 from localrag.atomic import write_text_atomic
 from localrag.raft.dataset import RECIPE_FIELDS
+from localrag.tune.card import file_sha256
 from localrag.tune.gate import GATE_QUESTIONS
 from localrag.tune.plan import STAGES, TunePlan, plan_identity, planned_stages
 from localrag.tune.runs import TuneError, check_model_name, tune_dir
@@ -68,16 +69,21 @@ STATE_FILE = "chain.json"
 class _State:
     def __init__(self, directory: Path) -> None:
         self.path = directory / STATE_FILE
+        # The stamp of the model file this run last installed, kept when its stages are forgotten (a changed stage,
+        # --restart): replacing its own model needs no --force, and the same command resumes.
+        self.exported: list[int] | None = None
         try:
             data = json.loads(self.path.read_text(encoding="utf-8"))
             self.plan: dict[str, Any] | None = data["plan"]
             self.stages: dict[str, dict[str, Any]] = data["stages"]
-        except (OSError, ValueError, KeyError, TypeError):
+            self.exported = data.get("exported")
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
             self.plan, self.stages = None, {}
 
     def save(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        write_text_atomic(self.path, json.dumps({"version": 1, "plan": self.plan, "stages": self.stages}, indent=2))
+        write_text_atomic(self.path, json.dumps({"version": 1, "plan": self.plan, "stages": self.stages,
+                                                 "exported": self.exported}, indent=2))
 
     def forget_from(self, stage: str) -> None:
         for later in STAGES[STAGES.index(stage) :]:
@@ -86,6 +92,8 @@ class _State:
 
     def record(self, stage: str, summary: dict[str, Any], seconds: float) -> None:
         self.stages[stage] = {**summary, "seconds": round(seconds, 2), "finished": time.strftime("%Y-%m-%dT%H:%M:%S")}
+        if stage == "export":
+            self.exported = summary.get("stamp")
         self.save()
 
 
@@ -180,8 +188,9 @@ def run_tune(
     result = TuneResult(name, directory, Path(engine.models_dir) / f"{name}.gguf")
     state = _State(directory)
     # Replacing the model this run exported itself needs no --force, even when restarting the run.
-    export_record = state.stages.get("export", {})
-    ours = result.model_path.is_file() and export_record.get("stamp") == file_stamp(result.model_path)
+    ours = result.model_path.is_file() and (
+        file_stamp(result.model_path) in (state.stages.get("export", {}).get("stamp"), state.exported)
+        or _installed_by_its_export(result))
     if result.model_path.exists() and not ours and not force:
         raise TuneError(
             f"a model named '{name}' already exists: {result.model_path}",
@@ -190,6 +199,7 @@ def run_tune(
     if restart and directory.exists():
         shutil.rmtree(directory)
         state = _State(directory)
+        state.exported = file_stamp(result.model_path) if ours else None
     identity = plan_identity(plan)
     first, now = (_without_backend(state.plan) if state.plan is not None else None), _without_backend(identity)
     if first is not None and first != now:
@@ -246,6 +256,17 @@ def run_tune(
         _notify(hooks, stage, "done", "")
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _installed_by_its_export(result: TuneResult) -> bool:
+    """Whether the model file is the copy of the one this run's export left in its work folder: a kill after
+    the copy and before the stage was recorded (its card is written in between) left the run's own model to be
+    refused as another's. The work folder goes once the card is written."""
+    model = result.model_path
+    size = model.stat().st_size
+    work = result.run_dir / "export"
+    candidates = [f for f in work.glob("*.gguf") if f.stat().st_size == size] if work.is_dir() else []
+    return bool(candidates) and any(file_sha256(f) == file_sha256(model) for f in candidates)
 
 
 def _notify(hooks: ChainHooks, stage: str, state: str, detail: str) -> None:

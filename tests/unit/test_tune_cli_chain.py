@@ -233,6 +233,28 @@ def test_a_model_that_is_not_this_runs_own_needs_force(tmp_path: Path) -> None:
         run(tmp_path, fake)
 
 
+def test_a_run_stopped_after_a_restart_or_killed_in_its_export_resumes_without_force(tmp_path: Path) -> None:
+    """Its own model was refused as another's ("add --force"): after --restart, whose stop forgot the export's
+    record, and after a kill between the model's copy into models/ and the stage's record."""
+    fake = FakeStages()
+    run(tmp_path, fake)
+    fake.stop_training = True
+    assert run(tmp_path, fake, plan(finetune={"steps": 7}), restart=True).stopped == "finetune"
+    fake.stop_training = False
+    assert run(tmp_path, fake, plan(finetune={"steps": 7})).ran == ["finetune", "export", "verify", "gate"]
+
+    models, work = tmp_path / "models", tmp_path / "tune" / "run" / "export"
+    state_file = tmp_path / "tune" / STATE_FILE
+    state = json.loads(state_file.read_text())
+    work.mkdir(parents=True)
+    (work / "mine.Q8_0.gguf").write_bytes((models / "mine.gguf").read_bytes())  # the copy's source, still there
+    (models / "mine.gguf").write_bytes((models / "mine.gguf").read_bytes())  # copied again: another stamp
+    for stage in ("export", "verify", "gate"):
+        del state["stages"][stage]
+    state_file.write_text(json.dumps({**state, "exported": None}))
+    assert run(tmp_path, fake, plan(finetune={"steps": 7})).ran == ["export", "verify", "gate"]
+
+
 def test_nothing_ingested_says_to_ingest_first(tmp_path: Path) -> None:
     with pytest.raises(TuneError, match="localrag ingest"):
         run_tune(FakeEngine(tmp_path / "models", chunks=[]), plan(), directory=tmp_path / "tune",
