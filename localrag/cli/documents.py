@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.text import Text
 
 from localrag.cli.common import print_json
+from localrag.safe_text import printable
 from localrag.shapes import documents_json
 
 
@@ -41,8 +42,10 @@ def _documents(args: argparse.Namespace, out: Console, err: Console) -> int:
         return 0
     rows = Rows("document", "type", "chunks", "size", "title", "stale")
     for d in listed["documents"]:
-        rows.add(d["path"], d["file_type"], str(d["n_chunks"]), size_text(d["size"]), d["title"],
-                 Text(d["stale"], style="yellow"))
+        # A line break in a file name shows as ␊, as `search` shows it: a table's own rule made it a space (in a
+        # pipe) or a second line, and "new⏎line.md" read as "new line.md", another file that `forget` would take.
+        rows.add(printable(d["path"], multiline=False), d["file_type"], str(d["n_chunks"]), size_text(d["size"]),
+                 printable(d["title"], multiline=False), Text(d["stale"], style="yellow"))
     rows.print(out)
     if stale and out.is_terminal:
         err.print(Text(f"{len(stale)} stale: `localrag ingest --stale` reads them again", style="dim"))
