@@ -104,7 +104,9 @@ def filters_to_sql(filters: SearchFilters | None) -> str | None:
     if filters.path_glob:
         parts.append(path_predicate(filters.path_glob))
     if filters.file_types:
-        parts.append(sql_in("file_type", [t.lower().lstrip(".") for t in filters.file_types]))
+        from localrag.ingest.loaders import types_named
+
+        parts.append(sql_in("file_type", sorted({t for name in filters.file_types for t in types_named(name)})))
     return " AND ".join(parts) if parts else None
 
 

@@ -56,7 +56,8 @@ def add_filter_flags(parser: argparse.ArgumentParser) -> None:
     """--path and --type: the filters `ask` and `search` share."""
     parser.add_argument("--path", dest="path_glob", metavar="GLOB", help="only documents whose path matches")
     parser.add_argument("--type", dest="file_types", action="append", default=[], metavar="EXT",
-                        help="only documents of this type (pdf, md, html, txt, docx, ...); repeatable")
+                        help="only documents of this type: an extension (pdf, md, py, ...), a type as `documents` "
+                        "lists it (code:python), or code for every language; repeatable")
 
 
 def confirmed(prompt: str, refusal: str, fix: str) -> bool:

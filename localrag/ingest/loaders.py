@@ -68,6 +68,23 @@ _PLAIN_TYPES: dict[str, str] = {
     **dict.fromkeys(IMAGE_EXTENSIONS, "image"),
 }
 SUPPORTED_EXTENSIONS: frozenset[str] = frozenset(_PLAIN_TYPES) | frozenset(_CODE_LANGUAGES)
+FILE_TYPES: frozenset[str] = frozenset(_PLAIN_TYPES.values()) | frozenset(f"code:{language}" for language in
+                                                                          _CODE_LANGUAGES.values())
+
+
+def types_named(name: str) -> tuple[str, ...]:
+    """The stored file types a `--type` filter names: a type as `documents` lists it (md, pdf, code:python), `code`
+    for every language, or an extension, which stands for its type (py: code:python; rst: txt). Every extension
+    but pdf, md, html, txt and a few more found nothing: the filter compared it with the type."""
+    wanted = name.strip().lower().lstrip(".")
+    if wanted in FILE_TYPES:
+        return (wanted,)
+    if wanted == "code":
+        return tuple(sorted(t for t in FILE_TYPES if t.startswith("code:")))
+    if f".{wanted}" in SUPPORTED_EXTENSIONS:
+        return (file_type(Path(f"x.{wanted}")),)
+    raise LoaderError(f"--type {name}: not a type localrag reads",
+                      "give an extension (py, md, pdf) or a type as `localrag documents` lists it (code:python)")
 
 
 def file_type(path: Path) -> str:

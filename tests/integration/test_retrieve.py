@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 
 from localrag.embed import HashEmbedder
+from localrag.errors import LocalRagError
+from localrag.ingest.loaders import types_named
 from localrag.rerank import Reranker
 from localrag.retrieve import Retriever, SearchFilters
 from localrag.store import Store
@@ -82,6 +84,17 @@ def test_filters_restrict_results(retriever: Retriever) -> None:
     # Typed composed (NFC), as a keyboard types it: the decomposed name matches.
     menu = retriever.search("espresso", k=5, filters=SearchFilters(path_glob="*caf\u00e9*"))
     assert [h.chunk.path for h in menu] == ["/work/cafe\u0301-menu.md"]
+
+
+def test_a_type_filter_takes_an_extension_or_a_type_and_refuses_what_names_neither(retriever: Retriever) -> None:
+    """`--type py`, `yaml`, `markdown` found nothing, silently: the filter compared the extension with the type."""
+    assert types_named("py") == ("code:python",) and types_named(".YAML") == ("code:yaml",)
+    assert types_named("rst") == ("txt",) and types_named("code:python") == ("code:python",)
+    assert "code:python" in types_named("code") and "txt" not in types_named("code")
+    as_markdown = retriever.search("tomatoes", k=5, filters=SearchFilters(file_types=("markdown",)))
+    assert as_markdown and all(h.chunk.path.endswith(".md") for h in as_markdown)
+    with pytest.raises(LocalRagError, match="--type pyhton: not a type localrag reads"):
+        retriever.search("tomatoes", k=5, filters=SearchFilters(file_types=("pyhton",)))
 
 
 def test_empty_query_and_k(retriever: Retriever) -> None:
