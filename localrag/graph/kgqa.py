@@ -54,7 +54,6 @@ Progress = Callable[[int, int], None]
 PLANNERS = ("embedding", "grammar")
 REASONERS = ("paths", "model")
 LINKS = ("topic", "text")
-_TIE = 1e-9
 
 
 class KGQAFormatError(LocalRagError):
@@ -288,12 +287,7 @@ def predicted_entities(answer: GraphAnswer) -> list[str]:
 
     With the model reasoner the top candidate is the model's pick, whatever its score: it alone is predicted.
     """
-    if not answer.candidates:
-        return []
-    if answer.reasoner == "model":
-        return [answer.candidates[0].entity_id]
-    top = answer.candidates[0].score
-    return [c.entity_id for c in answer.candidates if c.score >= top - _TIE]
+    return [c.entity_id for c in answer.answers]
 
 
 # --- running graph mode over a set ---------------------------------------------------------------

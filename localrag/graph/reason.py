@@ -27,6 +27,10 @@ if TYPE_CHECKING:
     from localrag.generate import Generator
 
 
+# Scores closer than this are a tie: sums of 1/rank in another order differ in the last bits.
+TIE = 1e-9
+
+
 @dataclass
 class Candidate:
     entity_id: str
@@ -47,12 +51,22 @@ class GraphAnswer:
     reasoner: str  # "paths" (deterministic) or "model"
 
     @property
+    def answers(self) -> list[Candidate]:
+        """The candidates the answer names: every one tied with the top score (the films Tom Hanks starred in have
+        two directors, equally voted for: naming one, whichever a file listed first, dropped the other). The model
+        reasoner's pick alone."""
+        if not self.candidates or self.reasoner == "model":
+            return self.candidates[:1]
+        top = self.candidates[0].score
+        return [c for c in self.candidates if c.score >= top - TIE]
+
+    @property
     def answer(self) -> str:
-        return self.candidates[0].name if self.candidates else ""
+        return ", ".join(c.name for c in self.answers)
 
     @property
     def supporting(self) -> list[ReasoningPath]:
-        return self.candidates[0].paths if self.candidates else []
+        return [p for c in self.answers for p in c.paths]
 
     def supports(self, path: ReasoningPath) -> bool:
         """Whether `path` leads to the answer (identity: two paths may read the same)."""

@@ -67,3 +67,20 @@ def test_hops_are_bounded(index: GraphIndex) -> None:
         GrammarPlanner(None, max_hops=0)  # type: ignore[arg-type]
     four = index.follow(["ann"], ["plays_in_club", "is_in_country", "plays_for_country_inverse", "plays_in_club"])
     assert [p.end for p in four] == ["blues"]
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+def test_answers_tied_in_the_paths_votes_are_all_named_whatever_the_files_order(reverse: bool) -> None:
+    """The films Tom Hanks starred in have two directors: one was named, the one whose lines came first."""
+    triples = [("hanks", "starred_in", "big", "f:1"), ("big", "directed_by", "marshall", "f:2"),
+               ("hanks", "starred_in", "cast_away", "f:3"), ("cast_away", "directed_by", "zemeckis", "f:4")]
+    triples = triples[::-1] if reverse else triples
+    names = {"hanks": "Tom Hanks", "big": "Big", "marshall": "Penny Marshall", "cast_away": "Cast Away",
+             "zemeckis": "Robert Zemeckis"}
+    index = GraphIndex.from_triples(names, {}, HashEmbedder(dim=512).embed(list(names)), triples)
+    result = answer_question("Who directed the films Tom Hanks starred in?", index,
+                             EmbeddingPlanner(HashEmbedder(dim=512)),
+                             linked=[LinkedEntity("hanks", "Tom Hanks", 1.0, "topic", "hanks")])
+    assert sorted(c.name for c in result.answers) == ["Penny Marshall", "Robert Zemeckis"]
+    assert sorted(result.answer.split(", ")) == ["Penny Marshall", "Robert Zemeckis"]
+    assert {p.end for p in result.supporting} == {"marshall", "zemeckis"}
