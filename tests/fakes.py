@@ -287,7 +287,7 @@ class FakeEngine:
     def watched_folders(self) -> list[Path]:
         return []
 
-    def remember_watched(self, folders: Sequence[Path]) -> None:
+    def remember_watched(self, folders: Sequence[Path], *, add: bool = False) -> None:
         self.calls.append(f"remember_watched {[str(f) for f in folders]}")
 
     def watch(
