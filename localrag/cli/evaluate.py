@@ -225,7 +225,11 @@ def _run_kgqa(args: argparse.Namespace, out: Console, err: Console) -> int:
                            f"a miss: {', '.join(ids[:5])}{', ...' if len(ids) > 5 else ''}", style="yellow"),
                       soft_wrap=True)
     if args.json:
-        print_json({"run_dir": str(run_dir), **result.summary, "unlinked": unlinked,
+        from localrag.evaluate.report import summarise
+
+        # What `eval show RUN --json` prints, as for every other format (a script written against one read the
+        # other in vain), with graph mode's own figures beside it.
+        print_json({**_summary_json(summarise(run_dir), run_dir), **result.summary, "unlinked": unlinked,
                     "answers_not_in_graph": unanswerable})
         return 0
     table = Rows("metric", "value (95 % CI)", "n", title=f"{source.name}: graph mode, {args.planner} planner")
