@@ -289,7 +289,8 @@ def resolve_generator(spec: str, models_dir: Path, model_dirs: str = "") -> Path
         return found
     raise ModelError(
         f"model '{spec}' not found: it is not a file, not in {models_dir}, and no other tool's store has it",
-        "run `localrag models` to see what is available; a wrong `model` setting: `localrag config unset model`",
+        "run `localrag models` to see what is available (if the `model` setting names it: `localrag config unset "
+        "model`)",
     )
 
 
