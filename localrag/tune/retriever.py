@@ -276,7 +276,8 @@ def train_embedder(
             return control
 
     output_dir = work_dir / "trainer"
-    resume_from = _checkpoint_for(output_dir, columns)
+    resume_from = _checkpoint_for(output_dir, [columns, {k: v for k, v in dataclasses.asdict(config).items()
+                                                         if k != "save_every"}])
     args = SentenceTransformerTrainingArguments(
         output_dir=str(output_dir),
         num_train_epochs=config.epochs,
@@ -325,12 +326,13 @@ def train_embedder(
     }
 
 
-def _checkpoint_for(output_dir: Path, columns: dict[str, list[str]]) -> str | None:
-    """The checkpoint a stopped or killed training of these same pairs left, to resume from; None to start. The
-    pairs are fingerprinted beside the checkpoints: a checkpoint of other pairs (an ingest since) is removed."""
+def _checkpoint_for(output_dir: Path, inputs: object) -> str | None:
+    """The checkpoint a stopped or killed training of these same inputs (pairs and settings) left, to resume from;
+    None to start. They are fingerprinted beside the checkpoints: a checkpoint of others (an ingest since, another
+    learning rate) is removed."""
     from transformers.trainer_utils import get_last_checkpoint
 
-    fingerprint = hashlib.sha256(json.dumps(columns, sort_keys=True).encode()).hexdigest()
+    fingerprint = hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
     marker = output_dir / "pairs.sha256"
     if output_dir.is_dir() and (not marker.is_file() or marker.read_text().strip() != fingerprint):
         shutil.rmtree(output_dir)
