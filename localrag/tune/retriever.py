@@ -313,6 +313,8 @@ def train_embedder(
     )
     # Its per-step log lines would land in the middle of the CLI's progress display.
     trainer.remove_callback(PrinterCallback)
+    if cancel is not None and cancel.is_set():
+        return None, {}  # stopped while the model loaded: no step to wait for
     started = time.perf_counter()
     output = trainer.train(resume_from_checkpoint=resume_from)
     if cancel is not None and cancel.is_set():
@@ -493,6 +495,8 @@ def tune_retriever(
     if not held:
         raise _nothing_to_judge(len(written), len(cloze))
     train = training_pairs(mined.pairs, config.pairs)
+    if cancel is not None and cancel.is_set():
+        return None  # stopped while the pairs were mined: loading the model and a first step took a minute more
     model, training = train_embedder(base, train, work_dir, config, progress=progress, cancel=cancel)
     if model is None:
         return None
