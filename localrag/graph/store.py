@@ -24,6 +24,7 @@ not the tables' current one is never used: the columns are built again from the 
 
 from __future__ import annotations
 
+import shutil
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -123,15 +124,9 @@ class GraphStore:
         try:
             self.path.mkdir(parents=True, exist_ok=True)
             self._db = lancedb.connect(str(self.path), read_consistency_interval=timedelta(seconds=1))
-            self._entities: Table = self._db.create_table(
-                ENTITIES + table_suffix, schema=entities_schema(self.dim), exist_ok=True
-            )
-            self._triples: Table = self._db.create_table(
-                TRIPLES + table_suffix, schema=_triples_schema(), exist_ok=True
-            )
-            self._built: Table = self._db.create_table(
-                BUILT + table_suffix, schema=_built_schema(), exist_ok=True
-            )
+            self._entities: Table = self._made(ENTITIES + table_suffix, entities_schema(self.dim))
+            self._triples: Table = self._made(TRIPLES + table_suffix, _triples_schema())
+            self._built: Table = self._made(BUILT + table_suffix, _built_schema())
         except Exception as exc:
             if is_damage(exc):  # a damaged newest manifest: the table does not open
                 raise graph_damage_error(self.path, exc) from exc
@@ -148,6 +143,19 @@ class GraphStore:
                 f"{self.path}: graph entities were embedded with dimension {stored}, not {self.dim}",
                 "use the embedder the store was built with, or delete the entities and triples tables",
             )
+
+    def _made(self, name: str, schema: pa.Schema) -> Table:
+        """The table, made when missing. One made half (a full disk in its first write) has no version that opens:
+        its folder is taken away, so the next command makes it whole instead of `repair --check` calling it
+        damaged."""
+        folder = self.path / f"{name}.lance"
+        existed = folder.exists()
+        try:
+            return self._db.create_table(name, schema=schema, exist_ok=True)
+        except BaseException:
+            if not existed:
+                shutil.rmtree(folder, ignore_errors=True)
+            raise
 
     # --- reading -------------------------------------------------------------------------------
 
