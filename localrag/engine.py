@@ -124,6 +124,8 @@ class Engine(GraphMode, Collections, Information):
         self._lock = threading.RLock()
         # Held by each write for its whole length (engine_writes.py); always taken before `_lock`.
         self._writes = threading.RLock()
+        # The re-embedding marker as the store was opened (reembed.swap_stamp): another one since is another model's.
+        self._swap_seen: tuple[int, int] | None = None
 
     # -- lazily loaded parts -------------------------------------------------------------------
 
@@ -147,15 +149,41 @@ class Engine(GraphMode, Collections, Information):
         """The chosen collection's store; a collection that does not exist is a CollectionError."""
         return self._open_store(create=False)
 
+    def reembedded_since(self) -> str:
+        """Why this engine's embedder no longer reads its open index, "" when it does: another process re-embedded
+        the index since (`tune --retriever` switches the embedder), and the open handles now read the new model's
+        vectors. A server went on answering every search with no hits, and `status` saw nothing wrong."""
+        from localrag.reembed import swap_stamp, swapped_to
+
+        with self._lock:
+            if self._store is None or swap_stamp(paths.db_dir()) == self._swap_seen:
+                return ""
+            now = swapped_to(paths.db_dir())
+            if now == self.embedder.name:
+                self._swap_seen = swap_stamp(paths.db_dir())
+                return ""
+            return (f"{paths.db_dir()}: the index was re-embedded with '{now or 'another embedder'}' by another "
+                    f"command since this one started, and '{self.embedder.name}' no longer reads it")
+
+    def _check_not_reembedded(self) -> None:
+        from localrag.errors import IndexReembeddedError
+
+        why = self.reembedded_since()
+        if why:
+            raise IndexReembeddedError(why, "start this command (the server, the chat app, watch) again: it reads the "
+                                            "embedder setting anew")
+
     def _open_store(self, *, create: bool) -> Store:
+        self._check_not_reembedded()
         with self._lock:
             if self._store is None:
-                from localrag.reembed import finish_swap
+                from localrag.reembed import finish_swap, swap_stamp
                 from localrag.store import Store
 
                 embedder = self.embedder
                 # A re-embedding killed between its two folder renames is finished before opening.
                 finish_swap(paths.db_dir())
+                self._swap_seen = swap_stamp(paths.db_dir())
                 self._store = self._following_renames(lambda: Store(
                     paths.db_dir(),
                     embedder_name=embedder.name,
@@ -221,6 +249,7 @@ class Engine(GraphMode, Collections, Information):
 
     @property
     def retriever(self) -> Retriever:
+        self._check_not_reembedded()
         with self._lock:
             if self._retriever is None:
                 from localrag.embedder_probe import check_embedder

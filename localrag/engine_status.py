@@ -67,6 +67,8 @@ class Information:
 
         def _status_store(self) -> Store | None: ...
 
+        def reembedded_since(self) -> str: ...
+
     def models(self) -> list[ModelInfo]:
         from localrag.discover_models import list_all
 
@@ -124,7 +126,7 @@ class Information:
             # `status` is where a user looks to see what is wrong.
             embedder, refused = None, str(exc)
         else:
-            refused = self._embedder_refused(reading)
+            refused = self.reembedded_since() or self._embedder_refused(reading)
         return EngineStatus(
             documents=store.documents,
             chunks=store.chunks,

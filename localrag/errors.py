@@ -52,6 +52,10 @@ class EmbedderMismatchError(StoreError):
     """The index was built by another embedder than the one asked to read or write it."""
 
 
+class IndexReembeddedError(EmbedderMismatchError):
+    """Another process re-embedded the index since this one opened it: its embedder no longer reads it."""
+
+
 class MissingExtraError(LocalRagError):
     title = "Missing optional package"
 

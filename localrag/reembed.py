@@ -52,6 +52,24 @@ class ReembedReport:
     cancelled: bool = False
 
 
+def swap_stamp(db_dir: Path) -> tuple[int, int] | None:
+    """What tells one finished re-embedding from another: the marker a swap brings into `db_dir` (None before
+    any). A stat, cheap enough to look at before every search."""
+    try:
+        found = (db_dir / COMPLETE).stat()
+    except OSError:
+        return None
+    return found.st_mtime_ns, found.st_ino
+
+
+def swapped_to(db_dir: Path) -> str:
+    """The embedder the last re-embedding of `db_dir` wrote with; "" when unknown."""
+    try:
+        return str(json.loads((db_dir / COMPLETE).read_text(encoding="utf-8")).get("embedder", ""))
+    except (OSError, ValueError, AttributeError):
+        return ""
+
+
 def next_dir(db_dir: Path) -> Path:
     return db_dir.with_name(db_dir.name + ".next")
 

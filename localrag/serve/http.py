@@ -60,7 +60,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from localrag.answer.summary import MAX_KEY_SENTENCES
 from localrag.collection import CollectionError
 from localrag.conversations import ConversationStore
-from localrag.errors import ConfigError, LocalRagError, StoreError
+from localrag.errors import ConfigError, IndexReembeddedError, LocalRagError, StoreError
 from localrag.questions import checked_question
 from localrag.safe_text import valid_text
 from localrag.serve.gate import ModelGate, QueueFullError, Ticket
@@ -108,7 +108,7 @@ def _error_response(exc: ApiError) -> JSONResponse:
 def _engine_error(exc: LocalRagError) -> ApiError:
     """A user's error is the request's (400); the index damaged or built by another embedder, or the collection
     deleted under the server, is the server's to mend: the client sent nothing wrong."""
-    if isinstance(exc, CollectionError):
+    if isinstance(exc, CollectionError | IndexReembeddedError):  # mended by starting the server again
         return ApiError(409, str(exc), "server_error", type(exc).__name__)
     if isinstance(exc, StoreError):
         return ApiError(500, str(exc), "server_error", type(exc).__name__)

@@ -16,9 +16,10 @@ from localrag.config import Settings
 from localrag.embed import HashEmbedder
 from localrag.embedder_probe import PROBE_KEY
 from localrag.engine import Engine
-from localrag.errors import EmbedderMismatchError
+from localrag.errors import EmbedderMismatchError, IndexReembeddedError
 from localrag.graph.store import GraphStore
 from localrag.reembed import next_dir, reembed_index
+from localrag.serve.http import _engine_error
 from localrag.store import Store
 
 
@@ -108,9 +109,15 @@ def test_a_running_engine_does_not_write_its_old_model_into_an_index_re_embedded
     server.ingest([notes])
     assert not reembed_index(paths.db_dir(), _OtherModel(dim=32)).cancelled  # `tune` in another terminal
     (notes / "b.md").write_text("# b\n\nNotes about the b pier.\n")
-    # It added b.md's vectors of the old model to the new model's index, without a word.
-    with pytest.raises(EmbedderMismatchError, match="built with embedder 'other-model'"):
+    # It added b.md's vectors of the old model to the new model's index, without a word; its searches found nothing
+    # (the old model's query against the new model's vectors) and its status saw nothing wrong.
+    refusal = "re-embedded with 'other-model' by another command since this one started"
+    with pytest.raises(EmbedderMismatchError, match=refusal):
         server.ingest([notes / "b.md"])
+    with pytest.raises(IndexReembeddedError, match=f"{refusal}.*start this command .* again"):
+        server.search("pier keeper")
+    assert refusal in server.status().embedder_refused
+    assert _engine_error(IndexReembeddedError("x", "y")).status == 409  # the server's to mend, as a deleted collection
     store = Store.open_existing(paths.db_dir())
     assert [Path(d.path).name for d in store.documents()] == ["a.md"]
     # The copy keeps its model's probe, so a later model of the same name is told apart from it.
