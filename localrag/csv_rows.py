@@ -28,8 +28,7 @@ def read_csv(path: Path, error: type[LocalRagError]) -> tuple[list[str], Iterato
     except OSError as exc:
         raise error(f"{path}: cannot read ({exc.strerror or exc})", "check the path") from exc
     text = _decoded(data, path, error)
-    header = text.split("\n", 1)[0]
-    delimiter = max(DELIMITERS, key=header.count)  # the comma when the header holds none of them (one column)
+    delimiter = _delimiter(text.split("\n", 1)[0])
     reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         names = [(name or "").strip().lower() for name in reader.fieldnames or []]
@@ -37,6 +36,20 @@ def read_csv(path: Path, error: type[LocalRagError]) -> tuple[list[str], Iterato
         raise _unreadable(path, 1, exc, error) from exc
     reader.fieldnames = names
     return names, _rows(reader, path, error)
+
+
+def _delimiter(header: str) -> str:
+    """The delimiter that makes the header name a "question" column, else the most columns; a comma inside a
+    quoted name counts for nothing (`question;"answer, short"` is two columns split by ";"). Ties go to ";" and
+    tab, which a header holds only as separators."""
+
+    def names(delimiter: str) -> list[str]:
+        try:
+            return [name.strip().lower() for name in next(csv.reader([header], delimiter=delimiter), [])]
+        except csv.Error:
+            return []
+
+    return max(reversed(DELIMITERS), key=lambda d: ("question" in names(d), len(names(d))))
 
 
 def _rows(reader: csv.DictReader[str], path: Path, error: type[LocalRagError]) -> Iterator[tuple[int, dict[str, str]]]:

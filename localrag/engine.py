@@ -125,7 +125,9 @@ class Engine(GraphMode, Collections, Information):
         # Held by each write for its whole length (engine_writes.py); always taken before `_lock`.
         self._writes = threading.RLock()
         # The re-embedding marker as the store was opened (reembed.swap_stamp): another one since is another model's.
+        # Only a store this engine opened in the data folder is watched for it, not one passed in (eval's own).
         self._swap_seen: tuple[int, int] | None = None
+        self._opened_here = False
 
     # -- lazily loaded parts -------------------------------------------------------------------
 
@@ -156,7 +158,7 @@ class Engine(GraphMode, Collections, Information):
         from localrag.reembed import swap_stamp, swapped_to
 
         with self._lock:
-            if self._store is None or swap_stamp(paths.db_dir()) == self._swap_seen:
+            if self._store is None or not self._opened_here or swap_stamp(paths.db_dir()) == self._swap_seen:
                 return ""
             now = swapped_to(paths.db_dir())
             if now == self.embedder.name:
@@ -183,7 +185,7 @@ class Engine(GraphMode, Collections, Information):
                 embedder = self.embedder
                 # A re-embedding killed between its two folder renames is finished before opening.
                 finish_swap(paths.db_dir())
-                self._swap_seen = swap_stamp(paths.db_dir())
+                self._swap_seen, self._opened_here = swap_stamp(paths.db_dir()), True
                 self._store = self._following_renames(lambda: Store(
                     paths.db_dir(),
                     embedder_name=embedder.name,
@@ -270,6 +272,7 @@ class Engine(GraphMode, Collections, Information):
 
     @property
     def graph(self) -> GraphStore:
+        self._check_not_reembedded()  # its entity vectors were made again by the new model too
         with self._lock:
             if self._graph is None:
                 from localrag.graph.store import GraphStore

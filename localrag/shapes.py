@@ -140,6 +140,8 @@ def graph_answer_json(answer: GraphAnswer, names: Mapping[str, str], chunks: dic
     return {
         "question": answer.question,
         "answer": answer.answer,
+        # The answer's entities one by one: `answer` joins answers tied in the votes with ", ", as names may.
+        "answers": [c.name for c in answer.answers],
         "reasoner": answer.reasoner,
         "linked": [dataclasses.asdict(e) for e in answer.linked],
         "planned": [{"relations": list(p.relations), "score": p.score, "planner": p.planner} for p in answer.planned],

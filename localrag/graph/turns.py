@@ -99,7 +99,11 @@ def answer_from_turn(turn: Turn) -> tuple[GraphAnswer, dict[str, str]] | None:
             supporting.append(path)
         if saved.planner:
             planned.setdefault(path.relations, PlannedPath(path.relations, 0.0, saved.planner))
-    candidates = [Candidate(supporting[0].end, names[supporting[0].end], 1.0, supporting)] if supporting else []
+    # One candidate per answer the paths support: answers tied in the votes were saved together (reason.py).
+    ends: dict[str, list[ReasoningPath]] = {}
+    for path in supporting:
+        ends.setdefault(path.end, []).append(path)
+    candidates = [Candidate(end, names[end], 1.0, held) for end, held in ends.items()]
     reasoner = turn.model.removeprefix("graph · ") or "paths"
     return GraphAnswer(turn.query, [], list(planned.values()), paths, candidates, reasoner), names
 

@@ -139,6 +139,8 @@ def test_questions_from_a_csv_file_with_paths(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("name", "data"), [
     # Excel in much of Europe: ";" between columns, a byte-order mark, CRLF; the header typed by hand.
     ("semicolons.csv", "\ufeffQuestion; Answer ;PATH\r\nWho lit the lamp?;the keeper;light.md\r\n".encode()),
+    # A comma inside a quoted column name is no separator.
+    ("quoted.csv", '\ufeffquestion;answer;path;"notes, misc"\nWho lit the lamp?;the keeper;light.md;x\n'.encode()),
     # Excel's "Unicode Text": UTF-16 with its byte-order mark, tabs between columns.
     ("unicode.csv", "question\tanswer\tpath\nWho lit the lamp?\tthe keeper\tlight.md\n".encode("utf-16")),
 ])

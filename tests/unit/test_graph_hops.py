@@ -8,6 +8,7 @@ from localrag.embed import HashEmbedder
 from localrag.graph.paths import GraphIndex, LinkedEntity
 from localrag.graph.plan import EmbeddingPlanner, GrammarPlanner
 from localrag.graph.reason import answer_question
+from localrag.graph.turns import answer_from_turn, turn_from_graph
 
 TRIPLES = [
     ("ann", "plays_in_club", "reds", "kb:1"),
@@ -84,3 +85,6 @@ def test_answers_tied_in_the_paths_votes_are_all_named_whatever_the_files_order(
     assert sorted(c.name for c in result.answers) == ["Penny Marshall", "Robert Zemeckis"]
     assert sorted(result.answer.split(", ")) == ["Penny Marshall", "Robert Zemeckis"]
     assert {p.end for p in result.supporting} == {"marshall", "zemeckis"}
+    # Saved in a conversation and reopened (the chat app's paths panel, a purge rewriting it): both still named.
+    reopened, _ = answer_from_turn(turn_from_graph(result, names, {}, "q"))
+    assert sorted(reopened.answer.split(", ")) == ["Penny Marshall", "Robert Zemeckis"]

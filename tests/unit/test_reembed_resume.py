@@ -117,6 +117,12 @@ def test_a_running_engine_does_not_write_its_old_model_into_an_index_re_embedded
     with pytest.raises(IndexReembeddedError, match=f"{refusal}.*start this command .* again"):
         server.search("pier keeper")
     assert refusal in server.status().embedder_refused
+    with pytest.raises(IndexReembeddedError):
+        server.graph  # noqa: B018 - its entity vectors were made again by the new model too
+    # An engine on a store of its own (an evaluation's corpus) is not about this index.
+    own_store = Store(tmp_path / "eval", embedder_name="hash-embedder", dim=32)
+    own = Engine(Settings(), embedder=HashEmbedder(dim=32), store=own_store)
+    assert own.retriever is not None
     assert _engine_error(IndexReembeddedError("x", "y")).status == 409  # the server's to mend, as a deleted collection
     store = Store.open_existing(paths.db_dir())
     assert [Path(d.path).name for d in store.documents()] == ["a.md"]

@@ -367,7 +367,10 @@ class LibraryScreen(LocalRagScreen):
         engine = self.localrag.engine
         if create:
             engine.create_collection(name)
-        engine.update_settings(engine.settings.replace(collection=name))
+        # The settings read once the writes under way are done: read before, they undid a Settings save made while
+        # the switch waited.
+        with engine.writing():
+            engine.update_settings(engine.settings.replace(collection=name))
         self.post_message(CollectionSwitched(name))
 
     def on_collection_switched(self, message: CollectionSwitched) -> None:
