@@ -81,6 +81,7 @@ class RaftBuildReport:
     skipped_stages: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     cancelled: bool = False
+    resumed_chunks: int = 0  # chunks whose Q&A reply a stopped run had kept
 
 
 def _hash(*parts: object) -> str:
@@ -211,6 +212,7 @@ def build_raft(
             report.qa.errors.extend(imported_report.errors)
         if generator is not None:
             journal = QAJournal(out_dir, qa_inputs)
+            report.resumed_chunks = journal.resumed
             if journal.resumed:
                 report.notes.append(f"resumed: {count_text(journal.resumed, 'chunk')} already had Q&A written")
             try:

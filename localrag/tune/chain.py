@@ -253,9 +253,17 @@ def run_tune(
         state.record(stage, summary, time.perf_counter() - stage_started)
         result.ran.append(stage)
         result.summaries[stage] = state.stages[stage]
-        _notify(hooks, stage, "done", "")
+        _notify(hooks, stage, "done", _resumed(summary))
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _resumed(summary: dict[str, Any]) -> str:
+    """What a stage took up from a stopped run, for its "done" line ("" when nothing): it resumed in silence."""
+    if summary.get("resumed_chunks"):
+        return f"resumed: {summary['resumed_chunks']} chunks already had Q&A written"
+    step = summary.get("resumed_from_step") or summary.get("resumed_from")
+    return f"resumed from step {step}" if step else ""
 
 
 def _installed_by_its_export(result: TuneResult) -> bool:

@@ -320,11 +320,14 @@ def train_embedder(
     if cancel is not None and cancel.is_set():
         return None, {}
     shutil.rmtree(output_dir, ignore_errors=True)  # the trained model is returned; its checkpoints served
+    # A resumed training's loss and time are those of the steps this run took: said so, not passed off as the whole.
+    resumed = int(Path(resume_from).name.rpartition("-")[2]) if resume_from else 0
     return model, {
         "steps": int(output.global_step),
         "train_loss": round(float(output.training_loss), 4),
         "train_pairs": len(train),
         "train_seconds": round(time.perf_counter() - started, 1),
+        "resumed_from_step": resumed,
     }
 
 
@@ -395,7 +398,7 @@ def card_markdown(card: dict[str, Any]) -> str:
         f"- data: {card['data']['train_pairs']} training pairs from {card['data']['source']} "
         f"({card['data']['held_out_pairs']} held out, split by document)",
         f"- training: {card['training']['steps']} steps, loss {card['training']['train_loss']}, "
-        f"{card['training']['train_seconds']} s",
+        f"{card['training']['train_seconds']} s" + _resumed_text(card['training']),
         f"- held-out hit@5: current {gate['current']['hit_at_5']:.3f}, tuned {gate['tuned']['hit_at_5']:.3f}; "
         f"MRR current {gate['current']['mrr']:.3f}, tuned {gate['tuned']['mrr']:.3f} "
         f"({gate['current']['questions']} questions)",
@@ -403,6 +406,13 @@ def card_markdown(card: dict[str, Any]) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _resumed_text(training: dict[str, Any]) -> str:
+    resumed = int(training.get("resumed_from_step") or 0)  # absent from a card an older localrag wrote
+    if not resumed:
+        return ""
+    return f" (loss and time of steps {resumed + 1}-{training['steps']}: resumed from step {resumed})"
 
 
 def _default_load(folder: Path) -> Embedder:
@@ -547,4 +557,5 @@ def tune_retriever(
         raise
     return {"path": str(target), "better": gate["better"], "current": gate["current"], "tuned": gate["tuned"],
             "verdict": gate_summary(card), "train_pairs": training["train_pairs"],
-            "held_out_pairs": len(held), "steps": training["steps"], "train_loss": training["train_loss"]}
+            "held_out_pairs": len(held), "steps": training["steps"], "train_loss": training["train_loss"],
+            "resumed_from_step": training["resumed_from_step"]}

@@ -243,6 +243,7 @@ def raft_summary(report: Any) -> dict[str, Any]:
         "examples": report.dataset.examples,
         "examples_dropped": dict(report.dataset.dropped),
         "splits": splits,
+        "resumed_chunks": report.resumed_chunks,
     }
     if splits["train"] == 0:
         skipped = ", ".join(f"{n} {why}" for why, n in report.qa.skipped.items()) or "none skipped"

@@ -329,6 +329,8 @@ def test_a_training_stopped_half_way_resumes_from_its_checkpoint(tmp_path: Path)
     model, figures = train_embedder(bundled_embedder_path(), pairs, tmp_path, config,
                                     progress=lambda stage, done, total: steps.append(done))
     assert model is not None and figures["steps"] == 4 and steps == [3, 4]
+    # Its loss and time are those of steps 3-4: the card said them as the whole training's.
+    assert figures["resumed_from_step"] == 2
     assert not (tmp_path / "trainer").exists()  # its checkpoints served
 
 

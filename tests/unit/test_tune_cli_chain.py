@@ -140,9 +140,20 @@ def test_cancelled_training_stops_the_chain_and_the_rerun_resumes_it(tmp_path: P
     assert set(state["stages"]) == {"raft"}
 
     fake.stop_training = False
-    resumed = run(tmp_path, fake)
+    said: list[tuple[str, str, str]] = []
+    resumed = run(tmp_path, fake, hooks=ChainHooks(stage=lambda *told: said.append(told)))
     assert resumed.skipped == ["raft"] and resumed.ran == ["finetune", "export", "verify", "gate"]
     assert resumed.summaries["finetune"]["resumed_from"] == 5
+    assert ("finetune", "done", "resumed from step 5") in said  # it went on in silence
+
+
+def test_a_qa_stage_stopped_half_way_says_what_it_took_up(tmp_path: Path) -> None:
+    cancel = threading.Event()
+    stop = ChainHooks(raft=lambda p: cancel.set() if p.stage == "qa" and p.done == 2 else None)
+    assert run(tmp_path, FakeStages(), hooks=stop, cancel=cancel).stopped == "raft"
+    said: list[tuple[str, str, str]] = []
+    run(tmp_path, FakeStages(), hooks=ChainHooks(stage=lambda *told: said.append(told)))
+    assert ("raft", "done", "resumed: 2 chunks already had Q&A written") in said
 
 
 def test_cancel_before_a_stage_records_nothing_for_it(tmp_path: Path) -> None:
