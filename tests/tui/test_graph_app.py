@@ -86,14 +86,20 @@ async def test_graph_build_from_the_library_shows_progress_and_the_report() -> N
         assert str(panel.query_one("#graph-line", Static).render()).startswith("Graph build stopped:")
 
 
+async def _building_in_library(app: LocalRagApp, pilot: Pilot[None]) -> LibraryScreen:
+    """The Library, a graph build started in it (Ctrl+B)."""
+    await pilot.press("f3")
+    library = app.screen
+    assert isinstance(library, LibraryScreen)
+    await pilot.press("ctrl+b")
+    return library
+
+
 async def test_a_failed_graph_build_is_shown_once_and_the_panel_can_run_again() -> None:
     engine = BuildingEngine(build_error=LocalRagError("the model file is damaged", "pull it again"))
     app = LocalRagApp(engine)
     async with app.run_test(size=(100, 30)) as pilot:
-        await pilot.press("f3")
-        library = app.screen
-        assert isinstance(library, LibraryScreen)
-        await pilot.press("ctrl+b")
+        library = await _building_in_library(app, pilot)
         await wait_for(pilot, lambda: isinstance(app.screen, ErrorScreen))
         panel = library.query_one(GraphBuildPanel)
         assert not panel.running and app.activity == ""
@@ -265,9 +271,7 @@ async def test_quitting_during_a_graph_build_stops_it() -> None:
     engine = LongBuildEngine()
     app = LocalRagApp(engine)
     async with app.run_test(size=(100, 30)) as pilot:
-        await pilot.press("f3")
-        await pilot.press("ctrl+b")
-        panel = app.screen.query_one(GraphBuildPanel)
+        panel = (await _building_in_library(app, pilot)).graph_panel
         await wait_for(pilot, lambda: panel.query_one("#graph-progress", ProgressBar).progress == 1)
         await pilot.press("f1")  # away from the Library, as a user may be when quitting
         await pilot.press("ctrl+q")
@@ -283,10 +287,7 @@ async def test_a_new_collection_waits_for_the_graph_build_and_says_so() -> None:
     engine = LongBuildEngine()
     app = LocalRagApp(engine)
     async with app.run_test(size=(100, 30)) as pilot:
-        await pilot.press("f3")
-        library = app.screen
-        assert isinstance(library, LibraryScreen)
-        await pilot.press("ctrl+b")
+        library = await _building_in_library(app, pilot)
         await wait_for(pilot, lambda: library.graph_panel.running)
         library.action_new_collection()
         await pilot.pause(0.1)
