@@ -12,12 +12,34 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 from localrag.errors import LocalRagError
 
 DELIMITERS = (",", ";", "\t")
+_UTF16_MARKS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def is_table(path: Path) -> bool:
+    """Whether a question or Q&A file is a table rather than JSON lines: a .csv or .tsv, or a .txt that is not JSON
+    lines (Excel saves "Unicode Text" as .txt: UTF-16, tabs between columns)."""
+    suffix = Path(path).suffix.lower()
+    if suffix in (".csv", ".tsv"):
+        return True
+    if suffix != ".txt":
+        return False
+    try:
+        with Path(path).open("rb") as handle:
+            start = handle.read(4096)
+    except OSError:
+        return False
+    if start.startswith(_UTF16_MARKS):
+        return True
+    first = start.decode("utf-8", "ignore").lstrip("\ufeff \r\n\t")
+    return bool(first) and not first.startswith("{") and any(d in first.splitlines()[0] for d in DELIMITERS)
 
 
 def read_csv(path: Path, error: type[LocalRagError]) -> tuple[list[str], Iterator[tuple[int, dict[str, str]]]]:
@@ -28,14 +50,21 @@ def read_csv(path: Path, error: type[LocalRagError]) -> tuple[list[str], Iterato
     except OSError as exc:
         raise error(f"{path}: cannot read ({exc.strerror or exc})", "check the path") from exc
     text = _decoded(data, path, error)
-    delimiter = _delimiter(text.split("\n", 1)[0])
+    header = next(iter(text.splitlines()), "")  # a Mac's CSV ends its lines with CR alone
+    skipped = 0
+    if len(header) == 5 and header.lower().startswith("sep="):
+        # Excel's own line naming the delimiter, which tools write for it: the header follows it.
+        delimiter, skipped = header[4], 1
+        text = text.split(header, 1)[1].lstrip("\r\n")
+    else:
+        delimiter = _delimiter(header)
     reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         names = [(name or "").strip().lower() for name in reader.fieldnames or []]
     except csv.Error as exc:
-        raise _unreadable(path, 1, exc, error) from exc
+        raise _unreadable(path, 1 + skipped, exc, error) from exc
     reader.fieldnames = names
-    return names, _rows(reader, path, error)
+    return names, _rows(reader, path, error, skipped)
 
 
 def _delimiter(header: str) -> str:
@@ -52,13 +81,21 @@ def _delimiter(header: str) -> str:
     return max(reversed(DELIMITERS), key=lambda d: ("question" in names(d), len(names(d))))
 
 
-def _rows(reader: csv.DictReader[str], path: Path, error: type[LocalRagError]) -> Iterator[tuple[int, dict[str, str]]]:
-    try:
-        for row in reader:
-            yield reader.line_num, {name: cell for name, cell in row.items() if name and isinstance(cell, str)}
-    except csv.Error as exc:
-        # line_num counts the lines of the rows read whole: the row that failed starts on the next one.
-        raise _unreadable(path, reader.line_num + 1, exc, error) from exc
+def _rows(reader: csv.DictReader[str], path: Path, error: type[LocalRagError], skipped: int
+          ) -> Iterator[tuple[int, dict[str, str]]]:
+    """Each row with the line it starts on: a cell with line breaks spans several, and the last was named."""
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            # line_num counts the lines of the rows read whole: the row that failed starts on the next one.
+            raise _unreadable(path, reader.line_num + 1 + skipped, exc, error) from exc
+        cells = [c for value in row.values() for c in (value if isinstance(value, list) else [value]) if c]
+        breaks = sum(len(_LINE_BREAK.findall(cell)) for cell in cells)
+        yield reader.line_num - breaks + skipped, {name: cell for name, cell in row.items()
+                                                   if name and isinstance(cell, str)}
 
 
 def _unreadable(path: Path, line: int, exc: csv.Error, error: type[LocalRagError]) -> LocalRagError:
@@ -69,7 +106,7 @@ def _unreadable(path: Path, line: int, exc: csv.Error, error: type[LocalRagError
 
 
 def _decoded(data: bytes, path: Path, error: type[LocalRagError]) -> str:
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+    if data.startswith(_UTF16_MARKS):
         try:
             return data.decode("utf-16")
         except UnicodeDecodeError as exc:

@@ -45,7 +45,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from localrag.csv_rows import read_csv
+from localrag.csv_rows import is_table, read_csv
 from localrag.errors import LocalRagError
 from localrag.jsonl import read_jsonl
 
@@ -279,8 +279,8 @@ def _strings(value: object, where: str, key: str) -> tuple[str, ...]:
 
 
 def _question_rows(path: Path) -> Iterable[tuple[int, dict[str, object]]]:
-    """(line number, row) of a JSONL question file, or of a CSV one with a header row."""
-    if path.suffix.lower() != ".csv":
+    """(line number, row) of a JSONL question file, or of a table (CSV, TSV, "Unicode Text") with a header row."""
+    if not is_table(path):
         yield from _jsonl_lines(path)
         return
     names, rows = read_csv(path, DatasetError)

@@ -36,7 +36,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from localrag.csv_rows import read_csv
+from localrag.csv_rows import is_table, read_csv
 from localrag.errors import LocalRagError
 from localrag.generate import Generator
 from localrag.jsonl import parse_object
@@ -74,7 +74,7 @@ _STOPWORDS = frozenset(
     "what when where which who why how with".split()
 )
 _QUESTION_KEYS = ("question", "query", "q")
-_ANSWER_KEYS = ("answer", "gold_answer", "a")
+_ANSWER_KEYS = ("answer", "answers", "gold_answer", "a")  # eval's question files name it "answers" too
 _PATH_KEYS = ("path", "document", "doc", "file", "source")
 _PASSAGE_KEYS = ("passage", "context", "text", "chunk")
 _EVIDENCE_KEYS = ("evidence", "rationale", "explanation")
@@ -281,9 +281,15 @@ def _field(row: dict[str, object], keys: Iterable[str]) -> str:
 
 def _rows(path: Path) -> Iterable[tuple[int, dict[str, object] | str]]:
     """(line number, row) per record; a row that cannot be read comes as its error message."""
-    if path.suffix.lower() == ".csv":
-        for number, row in read_csv(path, QAImportError)[1]:
-            yield number, dict(row)
+    if is_table(path):
+        names, rows = read_csv(path, QAImportError)
+        if not any(key in names for key in _QUESTION_KEYS):
+            shown = ", ".join(repr(name) for name in names if name) or "nothing"
+            raise QAImportError(f"{path}: no \"question\" column (its first row names {shown})",
+                                "the first row names the columns: question, answer, path")
+        for number, row in rows:
+            if any(cell.strip() for cell in row.values()):  # a spreadsheet's emptied rows (";;") are no rows
+                yield number, dict(row)
         return
     try:
         # utf-8-sig: a BOM that a Windows editor wrote is not part of the first field or line.

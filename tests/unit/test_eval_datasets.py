@@ -141,8 +141,14 @@ def test_questions_from_a_csv_file_with_paths(tmp_path: Path) -> None:
     ("semicolons.csv", "\ufeffQuestion; Answer ;PATH\r\nWho lit the lamp?;the keeper;light.md\r\n".encode()),
     # A comma inside a quoted column name is no separator.
     ("quoted.csv", '\ufeffquestion;answer;path;"notes, misc"\nWho lit the lamp?;the keeper;light.md;x\n'.encode()),
-    # Excel's "Unicode Text": UTF-16 with its byte-order mark, tabs between columns.
+    # Excel's "Unicode Text": UTF-16 with its byte-order mark, tabs between columns, named .txt as Excel names it.
     ("unicode.csv", "question\tanswer\tpath\nWho lit the lamp?\tthe keeper\tlight.md\n".encode("utf-16")),
+    ("unicode.txt", "question\tanswer\tpath\r\nWho lit the lamp?\tthe keeper\tlight.md\r\n".encode("utf-16")),
+    ("table.tsv", b"question\tanswer\tpath\nWho lit the lamp?\tthe keeper\tlight.md\n"),
+    # Excel for Mac's "CSV (Macintosh)": lines end with CR alone.
+    ("mac.csv", b"question,answer,path\rWho lit the lamp?,the keeper,light.md\r"),
+    # The line some tools write for Excel, naming the delimiter, above the header.
+    ("sep.csv", b"sep=;\r\nquestion;answer;path\r\nWho lit the lamp?;the keeper;light.md\r\n"),
 ])
 def test_a_csv_file_as_spreadsheets_save_it_is_read(tmp_path: Path, name: str, data: bytes) -> None:
     """Each was "no question column" though the file has one, or a traceback."""
@@ -164,6 +170,9 @@ def test_a_csv_file_that_cannot_be_read_is_one_line_naming_the_fix(tmp_path: Pat
         load_jsonl(path)
     path.write_text('question,answer\n"Who opened a quote and never closed it?,yes\n' + "x" * 140_000 + "\n")
     with pytest.raises(DatasetError, match="ansi.csv:2: not readable as CSV .*a quote left open"):
+        load_jsonl(path)
+    path.write_text('question,answer\n"Who lit\nthe lamp?",\n')  # a row is named by the line it starts on
+    with pytest.raises(DatasetError, match="ansi.csv:2: no"):
         load_jsonl(path)
     path.write_text("query,answer\nWho?,me\n")
     with pytest.raises(DatasetError, match="""no "question" column \\(its first row names 'query', 'answer'\\)"""):

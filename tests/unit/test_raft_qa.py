@@ -158,6 +158,13 @@ def test_import_reads_a_semicolon_csv_and_names_one_not_utf8(tmp_path: Path) -> 
     file.write_text("Question;Answer;Document\r\nWhen was it first lit?;1874;light.md\r\n", encoding="utf-8")
     pairs, report = import_qa([file], [BEES, LIGHT])
     assert [p.answer for p in pairs] == ["1874"] and report.errors == []
+    # A column named as eval's files name it, and the rows a spreadsheet emptied but kept (";;"): no complaint.
+    file.write_text("question;answers;document\nWhen was it first lit?;1874;light.md\n;;\n;;\n", encoding="utf-8")
+    pairs, report = import_qa([file], [BEES, LIGHT])
+    assert [p.answer for p in pairs] == ["1874"] and report.errors == []
+    file.write_text("Frage;Antwort;Pfad\nWann?;1874;light.md\n", encoding="utf-8")
+    with pytest.raises(QAImportError, match="no .question. column .its first row names .frage."):
+        import_qa([file], [BEES, LIGHT])
     for name in ("qa.csv", "qa.jsonl"):
         file = tmp_path / name
         file.write_bytes("question,answer,document\nWhen was it first lit?,1874 \u2013 by hand,light.md\n"
