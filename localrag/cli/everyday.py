@@ -98,8 +98,11 @@ def chat_command(args: argparse.Namespace, out: Console, err: Console) -> int:
     from localrag.tui.app import run_app
 
     with marked_running("(the chat app)"):
-        run_app(load_settings(args.config, model=getattr(args, "model", None),
-                              collection=getattr(args, "collection", None)), config_file=args.config)
+        app = run_app(load_settings(args.config, model=getattr(args, "model", None),
+                                    collection=getattr(args, "collection", None)), config_file=args.config)
+        if app.stopping:
+            # The screen is gone, and the process ends once that step has committed: seconds, said rather than silent.
+            err.print(Text(f"localrag: stopping {app.stopping} after its current step (what it wrote is kept)"))
     return 0
 
 

@@ -218,7 +218,7 @@ def watch(
                 with engine.writing():
                     if stop.is_set():
                         return  # stopped for a switch of collection, which waited for this: not into that one
-                    event = _apply(engine, settled, purge=purge, conversations=conversations)
+                    event = _apply(engine, settled, purge=purge, conversations=conversations, stop=stop)
             except LocalRagError as exc:
                 if engine.collection_exists():
                     raise
@@ -265,7 +265,7 @@ def watch(
                     with engine.writing():
                         if stop.is_set():
                             break
-                        first = engine.ingest(roots)
+                        first = engine.ingest(roots, cancel=stop)  # a stop (a switch of collection) ends it
                     if on_event is not None:
                         on_event(WatchEvent(first.added_paths + first.updated_paths, report=first))
                     if ready is not None:
@@ -304,7 +304,8 @@ def _identity(folder: Path) -> tuple[int, int] | None:
 
 
 def _apply(
-    engine: Engine, settled: list[Path], *, purge: bool = False, conversations: ConversationStore | None = None
+    engine: Engine, settled: list[Path], *, purge: bool = False, conversations: ConversationStore | None = None,
+    stop: threading.Event | None = None,
 ) -> WatchEvent:
     """Ingest what exists (a folder moved in is ingested whole); forget what is gone, with its parts."""
     event = WatchEvent()
@@ -326,7 +327,7 @@ def _apply(
             event.conversations = done.conversations
             event.erased = [path for path in event.erased if path not in done.spared]
     if present:
-        event.report = engine.ingest(present, refresh=False)
+        event.report = engine.ingest(present, refresh=False, cancel=stop)
         event.ingested = event.report.added_paths + event.report.updated_paths
         event.forgotten = sorted({*event.forgotten, *event.report.removed_paths})  # gone from a folder moved in
         # The round's summary line counts what left the index in it: the files deleted or moved away as well.

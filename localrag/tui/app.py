@@ -100,6 +100,8 @@ class LocalRagApp(App[None]):
         self.conversations = conversations or ConversationStore()
         self._warm = warm_up
         self._stale_told = False
+        # What quitting asked to stop ("the ingest"): it ends after its current step, the screen already gone.
+        self.stopping = ""
 
     def on_mount(self) -> None:
         self.model_label = self.engine.model_name()
@@ -224,8 +226,11 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None,
 
 
 def run_app(settings: Settings | None = None, engine: Engine | None = None,
-            config_file: Path | None = None) -> None:
-    create_app(settings, engine, config_file).run()
+            config_file: Path | None = None) -> LocalRagApp:
+    """Run the app until it quits; the app, which says what it left stopping."""
+    app = create_app(settings, engine, config_file)
+    app.run()
+    return app
 
 
 if __name__ == "__main__":

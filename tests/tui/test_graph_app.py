@@ -275,6 +275,7 @@ async def test_quitting_during_a_graph_build_stops_it() -> None:
         await wait_for(pilot, lambda: panel.query_one("#graph-progress", ProgressBar).progress == 1)
         await pilot.press("f1")  # away from the Library, as a user may be when quitting
         await pilot.press("ctrl+q")
+    assert app.stopping == "the graph build"  # `localrag` says so once the screen is gone
     for _ in range(100):
         if engine.builds:
             break

@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -68,6 +69,13 @@ def test_a_watch_stopped_for_a_switch_writes_nothing_into_the_collection_switche
     engine = Engine(load_settings(), embedder=HashEmbedder(dim=32))
     engine.create_collection("b")
     stop, ready = threading.Event(), threading.Event()
+    ingest, cancels = engine.ingest, []
+
+    def ingest_told(*args: Any, **kwargs: Any) -> Any:
+        cancels.append(kwargs.get("cancel"))
+        return ingest(*args, **kwargs)
+
+    engine.ingest = ingest_told  # type: ignore[method-assign]
     watcher = threading.Thread(target=engine.watch, args=([folder],),
                                kwargs={"settle": 0.1, "stop": stop, "ready": ready}, daemon=True)
     watcher.start()
@@ -81,3 +89,5 @@ def test_a_watch_stopped_for_a_switch_writes_nothing_into_the_collection_switche
     assert not watcher.is_alive() and engine.documents() == []
     engine.update_settings(engine.settings.replace(collection="default"))
     assert [Path(d.path).name for d in engine.documents()] == ["first.txt"]
+    # Its ingests stop with it: a switch waited for a whole folder's first ingest (20-30 s), in silence.
+    assert cancels and all(cancel is stop for cancel in cancels)

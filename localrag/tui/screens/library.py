@@ -469,7 +469,9 @@ class LibraryScreen(LocalRagScreen):
             self.watch_stop.set()
         if self.cancel_event is not None:
             self.cancel_event.set()
-        self.graph_panel.stop()  # held here: its widget may be unmounted before this screen
+            self.localrag.stopping = "the ingest"
+        if self.graph_panel.stop():  # held here: its widget may be unmounted before this screen
+            self.localrag.stopping = "the graph build"
 
     # -- ingest ----------------------------------------------------------------------------------
 
