@@ -13,7 +13,7 @@ import codecs
 import csv
 import io
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from localrag.errors import LocalRagError
@@ -42,9 +42,12 @@ def is_table(path: Path) -> bool:
     return bool(first) and not first.startswith("{") and any(d in first.splitlines()[0] for d in DELIMITERS)
 
 
-def read_csv(path: Path, error: type[LocalRagError]) -> tuple[list[str], Iterator[tuple[int, dict[str, str]]]]:
-    """The header's column names (stripped, lower-cased) and (line number, row) per row under it; a row's cells
-    are as written, those beyond the header dropped. `error` is the type of the one-line errors."""
+def read_csv(
+    path: Path, error: type[LocalRagError], question_names: Sequence[str] = ("question",)
+) -> Iterator[tuple[int, dict[str, str]]]:
+    """(line number, row) per row under the header, whose column names are stripped and lower-cased; a row's
+    cells are as written, those beyond the header dropped. A header naming none of `question_names` is refused.
+    `error` is the type of the one-line errors."""
     try:
         data = Path(path).read_bytes()
     except OSError as exc:
@@ -64,7 +67,11 @@ def read_csv(path: Path, error: type[LocalRagError]) -> tuple[list[str], Iterato
     except csv.Error as exc:
         raise _unreadable(path, 1 + skipped, exc, error) from exc
     reader.fieldnames = names
-    return names, _rows(reader, path, error, skipped)
+    if not any(name in names for name in question_names):
+        shown = ", ".join(repr(name) for name in names if name) or "nothing"
+        raise error(f"{path}: no \"question\" column (its first row names {shown})",
+                    "the first row names the columns: question, answer, path")
+    return _rows(reader, path, error, skipped)
 
 
 def _delimiter(header: str) -> str:

@@ -283,12 +283,7 @@ def _question_rows(path: Path) -> Iterable[tuple[int, dict[str, object]]]:
     if not is_table(path):
         yield from _jsonl_lines(path)
         return
-    names, rows = read_csv(path, DatasetError)
-    if "question" not in names:
-        shown = ", ".join(repr(name) for name in names if name) or "nothing"
-        raise DatasetError(f"{path}: no \"question\" column (its first row names {shown})",
-                           "the first row names the columns: question, answer, path")
-    for number, row in rows:
+    for number, row in read_csv(path, DatasetError):
         cells = {k: v for k, v in row.items() if v.strip()}
         if cells:
             yield number, dict(cells)

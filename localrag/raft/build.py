@@ -58,8 +58,7 @@ from localrag.raft.qa import (
     import_qa,
     normalise,
 )
-from localrag.raft.qa_journal import QAJournal
-from localrag.sizes import count_text
+from localrag.raft.qa_journal import QAJournal, resumed_note
 from localrag.types import Chunk
 
 if TYPE_CHECKING:
@@ -214,7 +213,7 @@ def build_raft(
             journal = QAJournal(out_dir, qa_inputs)
             report.resumed_chunks = journal.resumed
             if journal.resumed:
-                report.notes.append(f"resumed: {count_text(journal.resumed, 'chunk')} already had Q&A written")
+                report.notes.append(resumed_note(journal.resumed))
             try:
                 made, made_report = generate_qa(chosen, generator, progress=progress, cancel=cancel,
                                                 journal=journal)

@@ -282,12 +282,7 @@ def _field(row: dict[str, object], keys: Iterable[str]) -> str:
 def _rows(path: Path) -> Iterable[tuple[int, dict[str, object] | str]]:
     """(line number, row) per record; a row that cannot be read comes as its error message."""
     if is_table(path):
-        names, rows = read_csv(path, QAImportError)
-        if not any(key in names for key in _QUESTION_KEYS):
-            shown = ", ".join(repr(name) for name in names if name) or "nothing"
-            raise QAImportError(f"{path}: no \"question\" column (its first row names {shown})",
-                                "the first row names the columns: question, answer, path")
-        for number, row in rows:
+        for number, row in read_csv(path, QAImportError, _QUESTION_KEYS):
             if any(cell.strip() for cell in row.values()):  # a spreadsheet's emptied rows (";;") are no rows
                 yield number, dict(row)
         return

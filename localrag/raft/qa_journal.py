@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import IO
 
 from localrag.atomic import write_text_atomic
+from localrag.sizes import count_text
 
 JOURNAL = "qa.partial.jsonl"
 
@@ -54,7 +55,6 @@ class QAJournal:
     @property
     def resumed(self) -> int:
         return len(self._replies)
-
     def known(self, chunk_id: str) -> str | None:
         """The reply kept for the chunk; None when it has not been asked yet."""
         return self._replies.get(chunk_id)
@@ -80,3 +80,8 @@ class QAJournal:
         """The stage's files are written: its replies are in them."""
         self.close()
         self.path.unlink(missing_ok=True)
+
+
+def resumed_note(chunks: int) -> str:
+    """How `raft build` and `tune` say what a stopped Q&A stage had kept."""
+    return f"resumed: {count_text(chunks, 'chunk')} already had Q&A written"

@@ -45,6 +45,7 @@ from typing import Any
 
 from localrag.atomic import write_text_atomic
 from localrag.raft.dataset import RECIPE_FIELDS
+from localrag.raft.qa_journal import resumed_note
 from localrag.tune.card import file_sha256
 from localrag.tune.gate import GATE_QUESTIONS
 from localrag.tune.plan import STAGES, TunePlan, plan_identity, planned_stages
@@ -261,7 +262,7 @@ def run_tune(
 def _resumed(summary: dict[str, Any]) -> str:
     """What a stage took up from a stopped run, for its "done" line ("" when nothing): it resumed in silence."""
     if summary.get("resumed_chunks"):
-        return f"resumed: {summary['resumed_chunks']} chunks already had Q&A written"
+        return resumed_note(summary["resumed_chunks"])
     step = summary.get("resumed_from_step") or summary.get("resumed_from")
     return f"resumed from step {step}" if step else ""
 
@@ -274,7 +275,10 @@ def _installed_by_its_export(result: TuneResult) -> bool:
     size = model.stat().st_size
     work = result.run_dir / "export"
     candidates = [f for f in work.glob("*.gguf") if f.stat().st_size == size] if work.is_dir() else []
-    return bool(candidates) and any(file_sha256(f) == file_sha256(model) for f in candidates)
+    if not candidates:
+        return False
+    digest = file_sha256(model)
+    return any(file_sha256(f) == digest for f in candidates)
 
 
 def _notify(hooks: ChainHooks, stage: str, state: str, detail: str) -> None:
