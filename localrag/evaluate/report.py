@@ -75,6 +75,31 @@ def load_info(run_dir: Path) -> dict[str, Any]:
     return info
 
 
+def unfinished(info: dict[str, Any]) -> str | None:
+    """What a run that did not finish is, in words (None for a finished run): its figures cover only the
+    questions answered so far, and the same `localrag eval` command goes on with the rest."""
+    from localrag.processes import process_alive
+
+    status = info.get("status")
+    if status == "done":
+        return None
+    if status == "running" and _gone(info):
+        status = "stopped (its process is gone)"
+    elif status == "running":
+        return f"still running (process {info.get('pid')}): the figures cover the questions answered so far"
+    why = f": {info['error']}" if status == "failed" and info.get("error") else ""
+    return (f"{status}{why}; the figures cover the questions answered so far, and the same `localrag eval` "
+            "command goes on with the rest")
+
+
+def _gone(info: dict[str, Any]) -> bool:
+    """A run recorded as running whose process is gone: killed, so no one marked it stopped."""
+    from localrag.processes import process_alive
+
+    pid = info.get("pid")
+    return info.get("status") == "running" and not (isinstance(pid, int) and process_alive(pid))
+
+
 def _figures(records: list[dict[str, Any]], k: int, seed: int) -> dict[str, Figure]:
     out: dict[str, Figure] = {}
     names = {name for r in records for name in r["scores"]}
@@ -167,6 +192,7 @@ def markdown(summary: Summary, *, by_figure: bool = False) -> str:
            else f"{_documents(dataset)})"),
         f"- Questions scored: {summary.n_questions} (answered by every model and mode; side: {config.get('side')})",
         f"- Split: {info.get('split', '?')}",
+        *([f"- Not finished: {state}"] if (state := unfinished(info)) else []),
         _setup_line(config),
         f"- Headline metric: {METRIC_LABELS.get(summary.headline, summary.headline)}. Figures in % with 95 % "
         f"bootstrap intervals ({metrics.BOOTSTRAP_SAMPLES} resamples, seed {config.get('seed', 0)}); "
@@ -283,7 +309,8 @@ def list_runs(root: Path | None = None) -> list[RunInfo]:
             config = info.get("config", {})
             # A run.json edited by hand is listed as far as it reads; one that does not read as a run is skipped.
             runs.append(RunInfo(run_file.parent, str(info.get("dataset", {}).get("name", "?")),
-                                str(info.get("status", "?")), str(info.get("started") or ""),
+                                "stopped" if _gone(info) else str(info.get("status", "?")),
+                                str(info.get("started") or ""),
                                 len(info.get("questions", [])), list(config.get("models", [])),
                                 list(config.get("modes", []))))
         except (OSError, ValueError, AttributeError, TypeError):

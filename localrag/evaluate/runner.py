@@ -216,16 +216,20 @@ def marked_when_cut(run_dir: Path) -> Iterator[None]:
         yield
     except BaseException as exc:
         if (Path(run_dir) / RUN_FILE).is_file():
-            finish_run(run_dir, "stopped" if isinstance(exc, KeyboardInterrupt) else "failed",
-                       time.perf_counter() - started)
+            failed = not isinstance(exc, KeyboardInterrupt)
+            finish_run(run_dir, "failed" if failed else "stopped", time.perf_counter() - started,
+                       error=(str(exc) or type(exc).__name__) if failed else None)
         raise
 
 
-def finish_run(run_dir: Path, status: str, seconds: float) -> None:
-    """Mark run.json done or stopped, adding this session's seconds to the run's total."""
+def finish_run(run_dir: Path, status: str, seconds: float, error: str | None = None) -> None:
+    """Mark run.json done, stopped or failed (with why), adding this session's seconds to the run's total."""
     run_file = run_dir / RUN_FILE
     info = json.loads(run_file.read_text())
     info["status"] = status
+    info.pop("error", None)
+    if error:
+        info["error"] = error
     info["seconds"] = round(info.get("seconds", 0.0) + seconds, 1)
     info["finished"] = time.strftime("%Y-%m-%dT%H:%M:%S")
     write_text_atomic(run_file, json.dumps(info, indent=2))

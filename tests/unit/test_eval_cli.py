@@ -64,3 +64,29 @@ def test_show_a_run_by_name(capsys: pytest.CaptureFixture[str]) -> None:
     shown = json.loads(capsys.readouterr().out)
     assert shown["run_dir"] == str(folder) and shown["rows"][0]["figures"]["f1"]["value"] == 1.0
     assert run(["eval", "show"]) == 2
+
+
+def test_show_says_a_run_did_not_finish(capsys: pytest.CaptureFixture[str]) -> None:
+    """`eval show` of a failed or killed run printed its figures as if every question had been answered."""
+    from localrag.evaluate.runner import marked_when_cut
+
+    folder = runs_root() / "r2"
+    folder.mkdir(parents=True)
+    info = {"dataset": {"name": "toy", "kind": "extractive"}, "config": {"models": ["bundled"], "modes": ["model"]},
+            "questions": ["q1", "q2"], "status": "running", "pid": 2**22 + 1, "started": "2026-01-01T00:00:00"}
+    (folder / "run.json").write_text(json.dumps(info))
+    record = {"spec": "bundled", "mode": "model", "qid": "q1", "gold_label": None, "label": None,
+              "scores": {"em": 1.0, "f1": 1.0, "hit": 1.0}}
+    (folder / "records.jsonl").write_text(json.dumps(record) + "\n")
+    assert run(["eval", "show", "r2"]) == 0
+    assert "not finished: stopped (its process is gone)" in capsys.readouterr().out
+    assert run(["eval", "list"]) == 0
+    assert "\tstopped\t" in capsys.readouterr().out
+    with pytest.raises(OSError), marked_when_cut(folder):
+        raise OSError("No space left on device")
+    assert run(["eval", "show", "r2"]) == 0
+    out = capsys.readouterr().out.replace("\n", " ")
+    assert "not finished: failed: No space left on device; the figures cover the questions answered so far" in out
+    assert "Not finished: failed" in (folder / "report.md").read_text()
+    assert run(["eval", "show", "r2", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["run"]["error"] == "No space left on device"
