@@ -119,6 +119,8 @@ class Turn:
     # Cited sources holding none of the words their citing sentence adds to the question.
     unsupported_citations: list[int] = field(default_factory=list)
     cancelled: bool = False
+    # Why an answer cut short did not finish when an error stopped it, not the user (the error's one line).
+    failure: str = ""
     stopped_repeating: bool = False
     refused: bool = False
     refusal: str = ""  # why it was refused, in words (Answer.refusal)
@@ -495,7 +497,9 @@ def export_markdown(conversation: Conversation) -> str:
             out += [f"## Q: {' '.join(turn.text.split())}", ""]
             continue
         out += [turn.text.strip() or "_(no answer)_", ""]
-        if turn.cancelled:
+        if turn.failure:
+            out += [f"_(not answered: {' '.join(turn.failure.split())})_", ""]
+        elif turn.cancelled:
             out += ["_(answer cut short)_", ""]
         if turn.stopped_repeating:
             out += [f"_({STOPPED_LABEL})_", ""]

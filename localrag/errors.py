@@ -55,6 +55,8 @@ class EmbedderMismatchError(StoreError):
 class IndexReembeddedError(EmbedderMismatchError):
     """Another process re-embedded the index since this one opened it: its embedder no longer reads it."""
 
+    title = "Index re-embedded by another command"
+
 
 class MissingExtraError(LocalRagError):
     title = "Missing optional package"

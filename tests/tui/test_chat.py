@@ -226,6 +226,11 @@ async def test_engine_error_shows_modal_and_app_survives(fake_engine: FakeEngine
         assert message == "/models/bad.gguf: not a GGUF file"
         await pilot.press("enter")
         assert app.screen is screen and not screen.generating
+        # The turn the error stopped said "cut short (stopped with Esc)", which no one pressed, and not why.
+        meta = _plain(screen.query_one(AnswerView).query_one(".meta", Static))
+        assert "✗ not answered: /models/bad.gguf: not a GGUF file (point at a .gguf model file)" in meta
+        assert "Esc" not in meta
+        assert ConversationStore().list()[0].turns[-1].failure.startswith("/models/bad.gguf")
         await _ask(pilot, "how do I descale the kettle?")
         await wait_for(pilot, lambda: len(screen.query(AnswerView)) == 2 and not screen.generating)
         assert screen.query(AnswerView).last().turn.text.startswith("Descale")  # type: ignore[union-attr]

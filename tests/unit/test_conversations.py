@@ -320,3 +320,12 @@ def test_a_file_edited_into_another_shape_is_one_line_and_list_passes_it_over(
     with pytest.raises(ConversationError, match="conversation file is damaged"):
         store.load(bad.id)
     assert [c.id for c in store.list()] == [kept.id] and store.damaged() == [bad.id]
+
+
+def test_an_answer_an_error_stopped_is_exported_with_why() -> None:
+    conv = ConversationStore().new()
+    conv.turns += [Turn("user", "how often?"),
+                   Turn("assistant", "", cancelled=True, failure="the index was re-embedded\nby another command")]
+    text = export_markdown(conv)
+    assert "_(not answered: the index was re-embedded by another command)_" in text
+    assert "cut short" not in text

@@ -463,13 +463,14 @@ class ChatScreen(LocalRagScreen):
     def worker_failed(self, worker: Worker[object], error: LocalRagError) -> None:
         # The app shows the error; the answer so far is kept, marked as cut short.
         if worker.group == "answer":
-            self.call_later(self._keep_partial)
+            self.call_later(self._keep_partial, str(error))
         elif worker.group == "related":
             self.localrag.activity = ""
 
-    async def _keep_partial(self) -> None:
+    async def _keep_partial(self, failure: str) -> None:
         partial = self._answer_view.partial if self._answer_view else ""
-        await self._finish(Turn(role="assistant", text=partial, query=self._pending_query, cancelled=True))
+        await self._finish(Turn(role="assistant", text=partial, query=self._pending_query, cancelled=True,
+                                failure=failure))
 
     async def _finish(self, turn: Turn) -> None:
         if self._answer_view is not None:

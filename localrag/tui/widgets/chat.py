@@ -37,7 +37,9 @@ def _meta_line(turn: Turn) -> Text:
     from localrag.answer.repeats import STOPPED_LABEL
 
     parts: list[tuple[str, str]] = []
-    if turn.cancelled:
+    if turn.failure:
+        parts.append((f"✗ not answered: {turn.failure}", "bold red"))
+    elif turn.cancelled:
         parts.append(("✂ cut short (stopped with Esc)", "bold yellow"))
     if turn.stopped_repeating:
         parts.append((STOPPED_LABEL, "dim"))
