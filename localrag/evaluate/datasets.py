@@ -317,7 +317,7 @@ def load_jsonl(path: Path, *, corpus: Path | None = None) -> EvalDataset:
                                       _strings(row.get("path", []), where, "path")))
     if not questions:
         raise DatasetError(f"{path}: no questions", "a row under the header question, answer, path"
-                           if path.suffix.lower() == ".csv" else "one JSON object per line with a \"question\"")
+                           if is_table(path) else "one JSON object per line with a \"question\"")
     if corpus is None and path.with_suffix(".corpus.jsonl").is_file():
         corpus = path.with_suffix(".corpus.jsonl")
     documents: list[EvalDocument] = []

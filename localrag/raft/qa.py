@@ -335,7 +335,9 @@ def import_qa(files: Sequence[Path], chunks: Sequence[Chunk]) -> tuple[list[QAPa
         file = Path(file)
         if not file.is_file():
             raise QAImportError(f"{file}: no such Q&A file", "give a JSONL or CSV file with question and answer")
+        rows = 0
         for number, row in _rows(file):
+            rows += 1
             where = f"{file}:{number}"
             if isinstance(row, str):
                 report.skipped["malformed line"] += 1
@@ -360,5 +362,8 @@ def import_qa(files: Sequence[Path], chunks: Sequence[Chunk]) -> tuple[list[QAPa
                 continue
             if dedup.admit(question):
                 pairs.append(QAPair(question, answer, chunk, origin=where, evidence=evidence))
+        if not rows:  # told here: the build's "no training examples" would say to pass a Q&A file
+            raise QAImportError(f"{file}: no questions", "a row under the header question, answer, path"
+                                if is_table(file) else 'one JSON object per line with "question", "answer", "path"')
     report.made = len(pairs)
     return pairs, report

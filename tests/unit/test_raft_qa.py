@@ -176,3 +176,17 @@ def test_import_reads_a_semicolon_csv_and_names_one_not_utf8(tmp_path: Path) -> 
 def test_import_missing_file_is_a_user_error(tmp_path: Path) -> None:
     with pytest.raises(QAImportError, match="no such Q&A file"):
         import_qa([tmp_path / "nope.jsonl"], [BEES])
+
+
+@pytest.mark.parametrize(("name", "text", "hint"), [
+    ("qa.csv", "question,answer,path\n", "a row under the header question, answer, path"),
+    ("qa.tsv", "question\tanswer\tpath\n\t\t\n", "a row under the header question, answer, path"),
+    ("qa.jsonl", "\n\n", 'one JSON object per line with "question", "answer", "path"'),
+])
+def test_import_of_a_file_without_questions_says_so(tmp_path: Path, name: str, text: str, hint: str) -> None:
+    """A header alone ended the build in "no training examples ... pass --qa-file", the option just used."""
+    file = tmp_path / name
+    file.write_text(text)
+    with pytest.raises(QAImportError) as refused:
+        import_qa([file], [BEES])
+    assert refused.value.message == f"{file}: no questions" and refused.value.hint == hint
