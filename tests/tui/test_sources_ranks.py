@@ -39,3 +39,17 @@ async def test_w_shows_each_legs_rank_under_the_sources(app: LocalRagApp) -> Non
 
     saved = ConversationStore().list()[0].turns[1].sources[0]
     assert saved.vector_rank == 1 and saved.text_rank is None
+
+
+async def test_an_answer_without_sources_is_not_waiting_for_them(app: LocalRagApp) -> None:
+    """A reopened related answer whose paths were all imported showed "no sources yet", as if some would come."""
+    from localrag.conversations import Turn
+
+    async with app.run_test(size=(120, 40)):
+        panel = app.screen.query_one(SourcesPanel)
+        assert str(panel.get_option_at_index(0).prompt) == "no sources yet"
+        panel.show(Turn(role="assistant", text="Like **Tom Hanks**: ..."))
+        assert [str(panel.get_option_at_index(i).prompt) for i in range(panel.option_count)] == [
+            "no passages behind this answer"]
+        panel.show(None, pending=True)
+        assert str(panel.get_option_at_index(0).prompt) == "searching…"

@@ -95,7 +95,9 @@ class SourcesPanel(PanelList):
         self._pending = pending
         self.clear_options()
         if turn is None or not turn.sources:
-            message = "searching…" if pending else "no sources yet"
+            # A finished answer without sources (a refusal before any search, graph paths all imported) has
+            # none to come: "yet" told the user to wait.
+            message = "searching…" if pending else "no sources yet" if turn is None else "no passages behind this answer"
             self.add_option(Option(Text(message, style="dim italic"), disabled=True))
             self.border_subtitle = ""
             return
