@@ -78,8 +78,6 @@ def load_info(run_dir: Path) -> dict[str, Any]:
 def unfinished(info: dict[str, Any]) -> str | None:
     """What a run that did not finish is, in words (None for a finished run): its figures cover only the
     questions answered so far, and the same `localrag eval` command goes on with the rest."""
-    from localrag.processes import process_alive
-
     status = info.get("status")
     if status == "done":
         return None

@@ -97,7 +97,8 @@ class SourcesPanel(PanelList):
         if turn is None or not turn.sources:
             # A finished answer without sources (a refusal before any search, graph paths all imported) has
             # none to come: "yet" told the user to wait.
-            message = "searching…" if pending else "no sources yet" if turn is None else "no passages behind this answer"
+            message = ("searching…" if pending else "no sources yet" if turn is None
+                       else "no passages behind this answer")
             self.add_option(Option(Text(message, style="dim italic"), disabled=True))
             self.border_subtitle = ""
             return
