@@ -230,10 +230,7 @@ def _stream(remote: Remote, part: Path, progress: Progress | None) -> tuple[hash
                     offset, resumed_from, digest = 0, 0, hashlib.sha256()  # the server ignored the range
                 if remote.size is None:
                     remote.size = _total_from(response, offset)
-                with part.open("r+b" if offset else "wb") as f:
-                    f.seek(offset)
-                    f.truncate()
-                    offset, dropped = _copy(response, f, digest, offset, remote.size, progress)
+                offset, dropped = _written(part, response, digest, offset, remote.size, progress)
         except urllib.error.HTTPError as exc:
             if exc.code == 416 and offset:
                 # Nothing after `offset`: the file is complete, or shorter than stated (the size check says so).
@@ -255,19 +252,43 @@ def _stream(remote: Remote, part: Path, progress: Progress | None) -> tuple[hash
         time.sleep(min(0.1 * 2**failures, 5.0))
 
 
+class _WriteFailed(Exception):
+    """Writing the part failed (a full disk): no dropped connection, so no retry."""
+
+
+def _written(part: Path, response: Any, digest: hashlib._Hash, offset: int, total: int | None,
+             progress: Progress | None) -> tuple[int, Exception | None]:
+    """Append the body to `part` from `offset`, which is its size: what `_copy` returns."""
+    try:
+        with part.open("r+b" if offset else "wb") as f:
+            f.seek(offset)
+            f.truncate()
+            return _copy(response, f, digest, offset, total, progress)
+    except _WriteFailed:
+        raise
+    except OSError as exc:  # opening the part, or the last buffered bytes written at close
+        raise _WriteFailed(exc) from exc
+
+
 def _copy(response: Any, f: BinaryIO, digest: hashlib._Hash, offset: int, total: int | None,
           progress: Progress | None) -> tuple[int, Exception | None]:
-    """Copy the body into f, hashing it; a dropped connection keeps the bytes so far and is returned."""
-    try:
-        while block := response.read(CHUNK):
+    """Copy the body into f, hashing it; a dropped connection keeps the bytes so far and is returned. A write
+    that fails raises `_WriteFailed`: the bytes counted but lost in the buffer would be hashed as written."""
+    while True:
+        try:
+            block = response.read(CHUNK)
+        except (OSError, http.client.HTTPException) as exc:
+            return offset, exc
+        if not block:
+            return offset, None
+        try:
             f.write(block)
-            digest.update(block)
-            offset += len(block)
-            if progress is not None:
-                progress(offset, total)
-    except (OSError, http.client.HTTPException) as exc:
-        return offset, exc
-    return offset, None
+        except OSError as exc:
+            raise _WriteFailed(exc) from exc
+        digest.update(block)
+        offset += len(block)
+        if progress is not None:
+            progress(offset, total)
 
 
 def _meta_for(remote: Remote) -> dict[str, Any]:
@@ -303,6 +324,11 @@ def pull(spec: str, models_dir: Path, *, name: str = "", revision: str = "main",
         if not part.exists():
             meta.unlink(missing_ok=True)  # nothing to resume
         raise
+    except _WriteFailed as exc:
+        # What reached the disk is kept: the next pull re-reads its size and hash and resumes after it.
+        cause = exc.__cause__ if isinstance(exc.__cause__, OSError) else OSError(str(exc))
+        raise PullError(f"{part}: the download cannot be written ({cause.strerror or cause})",
+                        "free space on that disk, then run the same command again to resume") from None
     sha256 = digest.hexdigest()
     problem = ""
     if remote.size is not None and size != remote.size:

@@ -258,3 +258,24 @@ def test_token_stays_with_its_own_host() -> None:
     assert same is not None and same.get_header("Authorization") == "Bearer secret"
     assert other is not None and other.get_header("Authorization") is None
     assert other.get_header("Range") == "bytes=5-"
+
+
+def test_a_full_disk_stops_the_pull_at_once_and_the_next_one_resumes_intact(
+    server: tuple[str, ServerState], small_disk: Path
+) -> None:
+    """A write that failed for want of space counted as a dropped connection: the bytes lost in the write buffer
+    were counted, the retry's truncate filled them with zeros, and the next pull installed that file."""
+    from disks import fill_disk
+
+    base, state = server
+    state.files["/m/tiny.gguf"] = MODEL
+    models = small_disk / "models"
+    filler = fill_disk(small_disk, 150_000)
+    with pytest.raises(ModelError) as full:
+        pull(f"{base}/m/tiny.gguf", models)
+    assert full.value.message.startswith(f"{models / '.tiny.gguf.part'}: the download cannot be written (No space")
+    assert full.value.hint == "free space on that disk, then run the same command again to resume"
+    assert len([p for p, _ in state.requests if p == "/m/tiny.gguf"]) == 1  # not retried five times
+    filler.unlink()
+    result = pull(f"{base}/m/tiny.gguf", models)
+    assert result.resumed_from > 0 and result.path.read_bytes() == MODEL
