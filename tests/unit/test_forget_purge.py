@@ -328,3 +328,21 @@ def test_a_purge_in_another_process_is_not_taken_for_damage_by_a_reader_beside_i
         # Read at once, each of these failed at times as "the store is damaged ... run `localrag repair`".
         assert len(reader.documents()) == 5 and reader.status().documents == 5
         assert reader.search("canteen lunch")
+
+
+def test_a_purge_erases_the_scratch_copy_a_killed_tune_fusion_left(engine: Engine, tmp_path: Path) -> None:
+    """`retrieval tune-fusion` copies every chunk to a scratch store; killed, only its next run removed the copy,
+    and a purge said the forgotten text lay in no file while that copy held it."""
+    import subprocess
+    import sys
+
+    from localrag.fusion_cut import PREFIX
+
+    docs = _docs(tmp_path)
+    engine.ingest([docs])
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    scratch = engine.store.path.parent / f"{PREFIX}{int(gone.stdout)}"
+    (scratch / "chunks.lance").mkdir(parents=True)
+    (scratch / "chunks.lance" / "data").write_text(SECRET)
+    engine.forget(docs / "vault.txt", purge=True)
+    assert not scratch.exists()
