@@ -33,6 +33,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import threading
 import warnings
 from collections.abc import Callable, Iterator, Sequence
@@ -49,6 +50,7 @@ from localrag.disk_errors import is_disk_full
 from localrag.embed import BF16_SUFFIX, configured_max_tokens, counting_copy, embedder_name, unit_rows
 from localrag.errors import ConfigError, ModelError
 from localrag.offline import enforce_offline
+from localrag.processes import remove_left_by_dead
 from localrag.sizes import megabytes
 
 if TYPE_CHECKING:
@@ -118,6 +120,10 @@ def _quiet() -> Iterator[None]:
 
 def _tmp_beside(path: Path) -> Path:
     return path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+
+
+# What `_tmp_beside` names, its pid first: a killed export leaves one the size of the model.
+_TMP_NAME = re.compile(r"^\..+\.onnx\.(\d+)\.\d+\.tmp$")
 
 
 def _export_float(folder: Path, target: Path) -> None:
@@ -202,6 +208,7 @@ def ensure_export(folder: Path, backend: str) -> Path:
         )
     directory = export_dir(folder)
     directory.mkdir(parents=True, exist_ok=True)
+    remove_left_by_dead(directory, _TMP_NAME)
     float_file = directory / "model.onnx"
     if not float_file.is_file():
         try:

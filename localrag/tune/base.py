@@ -26,6 +26,7 @@ import functools
 import hashlib
 import json
 import os
+import re
 import shutil
 import threading
 import warnings
@@ -38,6 +39,7 @@ from localrag import paths
 from localrag.errors import ModelError
 from localrag.models import read_gguf_header
 from localrag.offline import enforce_offline
+from localrag.processes import remove_left_by_dead
 
 if TYPE_CHECKING:
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
@@ -46,6 +48,8 @@ SUPPORTED_ARCHITECTURES = ("llama", "qwen2", "gemma", "gemma2", "mistral")
 
 # float32 is ~4x a Q4 file and ~2x an F16 one; 2 GiB of GGUF keeps the cached copy within a few GB.
 CACHE_MAX_BYTES = 2 * 1024**3
+# A conversion's temporary folder in the cache, by its pid (`hf_folder`).
+_TMP_NAME = re.compile(r"^\..+\.(\d+)\.tmp$")
 
 
 class UnsupportedModelError(ModelError):
@@ -204,6 +208,7 @@ def hf_folder(base: Path, sha256: str | None = None) -> Path | None:
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.parent.mkdir(parents=True, exist_ok=True)
+    remove_left_by_dead(tmp.parent, _TMP_NAME)  # a killed conversion's half copy: hundreds of MB
     try:
         model.save_pretrained(tmp)
         tokenizer.save_pretrained(tmp)

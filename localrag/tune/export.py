@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from localrag.cpu import worker_threads
-from localrag.processes import process_alive
+from localrag.processes import remove_left_by_dead
 from localrag.raft.dataset import COT_STYLES
 from localrag.tune.card import base_licence, build_card, file_sha256, write_card
 from localrag.tune.gguf_writer import ExportError, write_f16_gguf, write_lora_gguf
@@ -84,15 +84,7 @@ class MergedExport:
 
 def clean_stale_temps(folder: Path) -> list[Path]:
     """Remove temporary files left in `folder` by exports whose process is gone; returns them."""
-    removed: list[Path] = []
-    if not folder.is_dir():
-        return removed
-    for path in folder.iterdir():
-        match = _TEMP_NAME.match(path.name)
-        if match and path.is_file() and not process_alive(int(match.group(1))):
-            path.unlink(missing_ok=True)
-            removed.append(path)
-    return removed
+    return remove_left_by_dead(folder, _TEMP_NAME)
 
 
 def install_file(src: Path, dst: Path, progress: ProgressFn | None = None) -> Path:

@@ -5,6 +5,7 @@ The export is made once per test session (LOCALRAG_CACHE_DIR is shared by tests/
 
 from __future__ import annotations
 
+import os
 import shutil
 import time
 from pathlib import Path
@@ -72,8 +73,15 @@ def test_export_is_cached_and_keyed_by_the_folder(tmp_path: Path) -> None:
     first.embed(["warm"])
     cached = export_dir(folder) / "model.onnx"
     stamp = cached.stat().st_mtime_ns
+    # A killed first export left its temporary file, the model's size, which no later run removed.
+    dead = cached.with_name(".model.onnx.999999999.1401.tmp")
+    live = cached.with_name(f".model.onnx.{os.getpid()}.1.tmp")
+    for left in (dead, live):
+        left.write_bytes(b"half an export")
     OnnxEmbedder(folder).embed(["again"])
     assert cached.stat().st_mtime_ns == stamp, "a second embedder exported again instead of using the cache"
+    assert not dead.exists() and live.exists()
+    live.unlink()
     # A copy with one changed file is another model: it gets its own export folder.
     copy = tmp_path / "copy"
     shutil.copytree(folder, copy)
