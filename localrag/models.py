@@ -268,19 +268,18 @@ def resolve_generator(spec: str, models_dir: Path, model_dirs: str = "") -> Path
     """A GGUF path from a setting: empty or "bundled" for the bundled model, a file path, a name in models/, or
     a model another tool keeps (`ollama:NAME:TAG`, `lmstudio:...`, or its plain name if unambiguous).
 
-    models/ is looked at before the other tools' stores, so a name there always means that file.
+    models/ is looked at before the other tools' stores and, for a plain name (no "/"), before the current
+    folder, so a name there always means that file: a file called so where a command runs is not taken for the
+    `model` setting. "bundled" is the bundled model even when models/ holds a bundled.gguf.
     """
-    if not spec:
+    if not spec or spec == BUNDLED_NAME:
         return bundled_generator_path()
-    candidate = Path(spec).expanduser()
-    if candidate.is_file():
-        return candidate.resolve()
     local = spec.removeprefix("models:")
-    for name in (local, f"{local}.gguf"):
-        if (models_dir / name).is_file():
-            return (models_dir / name).resolve()
-    if spec == BUNDLED_NAME:
-        return bundled_generator_path()
+    in_models = [models_dir / local, models_dir / f"{local}.gguf"]
+    candidate = Path(spec).expanduser()
+    for path in [*in_models, candidate] if "/" not in spec else [candidate, *in_models]:
+        if path.is_file():
+            return path.resolve()
     # Imported here: discovery builds on this module's header reader.
     from localrag.discover_models import discover, resolve_name
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from localrag import paths
 from localrag.errors import LocalRagError
+from localrag.models import BUNDLED_NAME
 
 # A model name becomes models/NAME.gguf and a `--model NAME` argument: a plain file name, nothing
 # that a shell or another OS would read differently.
@@ -35,6 +36,8 @@ def check_model_name(name: str) -> str:
             f"'{name}' cannot be a model name",
             "use letters, digits, '.', '_' or '-' (at most 64, not starting with '.' or '-', no .gguf suffix)",
         )
+    if name == BUNDLED_NAME:  # `--model bundled` always means the bundled model: models/bundled.gguf was unreachable
+        raise TuneError(f"'{name}' cannot be a model name: it names the bundled model", "pick another name")
     return name
 
 

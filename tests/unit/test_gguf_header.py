@@ -122,3 +122,23 @@ def test_one_bad_file_in_models_does_not_break_the_list(tmp_path: Path) -> None:
     assert "corrupt" in rows["bomb"].error
     assert rows["fine"].error == "" and rows["fine"].architecture == "llama"
     assert "must be a JSON object" in rows["fine"].card["error"]
+
+
+def test_a_name_in_models_is_that_file_wherever_a_command_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file called `mine` in the folder a command ran from was taken for the `model` setting "mine", and a
+    models/bundled.gguf for `--model bundled`, labelled as the bundled model."""
+    from localrag.tune.runs import TuneError, check_model_name
+
+    models, work = tmp_path / "models", tmp_path / "work"
+    models.mkdir()
+    work.mkdir()
+    (models / "mine.gguf").write_bytes(b"GGUF")
+    (models / "bundled.gguf").write_bytes(b"GGUF")
+    (work / "mine").write_text("my shopping list")
+    monkeypatch.chdir(work)
+    assert resolve_generator("mine", models) == (models / "mine.gguf").resolve()
+    assert resolve_generator("./mine", models) == (work / "mine").resolve()  # a path is a path
+    assert resolve_generator("bundled", models) == bundled_generator_path()
+    assert resolve_generator("models:bundled", models) == (models / "bundled.gguf").resolve()
+    with pytest.raises(TuneError, match="'bundled' cannot be a model name: it names the bundled model"):
+        check_model_name("bundled")
