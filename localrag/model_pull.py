@@ -9,10 +9,12 @@ A source is `hf:OWNER/REPO[/PATH.gguf]` or the http(s) URL of a .gguf file.
 - URL: the size is the server's Content-Length; the sha256 is the first word of URL.sha256 when the
   server has one, else the file is checked only for size and for being a complete GGUF.
 
-The file is written to models/.NAME.gguf.part with a sidecar saying what it is a part of. A later
-pull of the same file resumes it with an HTTP Range request (a 200 instead of 206 means the server
-ignores ranges: start over); a connection that drops mid-file is resumed the same way, a few times,
-before giving up with a hint to run the command again. The sha256 is computed while writing (after
+The file is written to models/.NAME.gguf.part with a sidecar saying what it is a part of, with the
+version of the server's file (its ETag or Last-Modified). A later pull of the same file resumes it with
+an HTTP Range request sent If-Range that version (a 200 instead of 206 means the server ignores ranges or
+the file changed: start over; so does a 206 of another version); a connection that drops mid-file is
+resumed the same way, a few times, before giving up with a hint to run the command again. A full disk
+stops the pull at once, keeping what reached it. One pull of a name at a time: a second is refused. The sha256 is computed while writing (after
 hashing the part already there). Only a file whose size and sha256 match and whose GGUF header reads
 is renamed to models/NAME.gguf (atomic: same folder), next to a card models/NAME.json naming its
 source, revision, licence and checksum. A mismatched part is deleted, so it is never resumed into.
@@ -216,18 +218,36 @@ def _hash_existing(part: Path) -> hashlib._Hash:
     return digest
 
 
-def _stream(remote: Remote, part: Path, progress: Progress | None) -> tuple[hashlib._Hash, int, int]:
-    """Download into `part`, resuming what is there; returns (sha256, size, bytes resumed from)."""
+def _version(response: Any) -> str:
+    """What names this version of the file on the server: its strong ETag, else its Last-Modified ("" if none)."""
+    etag = str(response.headers.get("ETag") or "")
+    return etag if etag and not etag.startswith("W/") else str(response.headers.get("Last-Modified") or "")
+
+
+def _stream(remote: Remote, part: Path, progress: Progress | None, version: str,
+            remember: Callable[[str], None]) -> tuple[hashlib._Hash, int, int]:
+    """Download into `part`, resuming what is there; returns (sha256, size, bytes resumed from). `version` is
+    that of the server's file the part was written from (`_version`; "" if unknown): a resume into another
+    version would splice two files, which only a published sha256 told. `remember` records a new start's."""
     offset = part.stat().st_size if part.exists() else 0
     resumed_from = offset
     digest = _hash_existing(part) if offset else hashlib.sha256()
     failures = 0
     while True:
-        headers = {"Range": f"bytes={offset}-"} if offset else {}
+        headers = {"Range": f"bytes={offset}-", **({"If-Range": version} if version else {})} if offset else {}
         try:
             with _open(_request(remote.url, remote.token, **headers), timeout=TIMEOUT_S) as response:
+                now = _version(response)
+                if offset and response.status == 206 and version and now != version:
+                    # The file changed on the server, which ignored If-Range: start again from its first byte.
+                    offset, resumed_from, digest, version = 0, 0, hashlib.sha256(), ""
+                    continue
                 if offset and response.status != 206:
-                    offset, resumed_from, digest = 0, 0, hashlib.sha256()  # the server ignored the range
+                    # The server ignored the range, or honoured If-Range: the file changed. Its body is the file.
+                    offset, resumed_from, digest = 0, 0, hashlib.sha256()
+                if not offset and now != version:
+                    version = now
+                    remember(now)
                 if remote.size is None:
                     remote.size = _total_from(response, offset)
                 offset, dropped = _written(part, response, digest, offset, remote.size, progress)
@@ -299,15 +319,33 @@ def pull(spec: str, models_dir: Path, *, name: str = "", revision: str = "main",
          progress: Progress | None = None) -> Pulled:
     """Download a GGUF into models_dir as NAME.gguf with its card; see the module docstring."""
     from localrag.tune.runs import check_model_name
+    from localrag.writer_lock import file_lock
 
     started = time.monotonic()
     remote = remote_for(spec, revision)
     # The same rule as for exported models, so the name works as --model NAME and stays inside models/.
     stem = check_model_name(name or remote.file_name.removesuffix(".gguf"))
     target = models_dir / f"{stem}.gguf"
+    lock = models_dir / f".{stem}.gguf.part.lock"
+
+    def busy(_handle: object) -> None:
+        # Two pulls of a name wrote one part, and the second failed in a traceback when the first installed it.
+        raise PullError(f"another `localrag models pull` is downloading {target} now", "wait for it to finish")
+
     if target.exists() and not force:
         raise PullError(f"{target} already exists", "pass --force to replace it, or --name to pick another name")
-    models_dir.mkdir(parents=True, exist_ok=True)
+    with file_lock(lock, on_wait=busy):
+        try:
+            if target.exists() and not force:  # the pull that held the lock installed it
+                raise PullError(f"{target} already exists",
+                                "pass --force to replace it, or --name to pick another name")
+            return _pull(remote, stem, target, progress, started)
+        finally:
+            lock.unlink(missing_ok=True)
+
+
+def _pull(remote: Remote, stem: str, target: Path, progress: Progress | None, started: float) -> Pulled:
+    models_dir = target.parent
     part = models_dir / f".{stem}.gguf.part"
     meta = models_dir / f".{stem}.gguf.part.json"
     expected = _meta_for(remote)
@@ -315,11 +353,18 @@ def pull(spec: str, models_dir: Path, *, name: str = "", revision: str = "main",
         known = json.loads(meta.read_text(encoding="utf-8")) if meta.is_file() else None
     except (OSError, ValueError):
         known = None
-    if part.exists() and known != expected:
+    version = ""
+    if part.exists() and (not isinstance(known, dict) or any(known.get(k) != v for k, v in expected.items())):
         part.unlink()  # a part of some other file (or of an older revision) is no use
-    write_text_atomic(meta, json.dumps(expected))
+    elif isinstance(known, dict):
+        version = str(known.get("version") or "")
+    write_text_atomic(meta, json.dumps({**expected, "version": version}))
+
+    def remember(now: str) -> None:
+        write_text_atomic(meta, json.dumps({**expected, "version": now}))
+
     try:
-        digest, size, resumed_from = _stream(remote, part, progress)
+        digest, size, resumed_from = _stream(remote, part, progress, version, remember)
     except PullError:
         if not part.exists():
             meta.unlink(missing_ok=True)  # nothing to resume
@@ -362,5 +407,7 @@ def pull(spec: str, models_dir: Path, *, name: str = "", revision: str = "main",
     card_path = target.with_suffix(".json")
     part.replace(target)
     write_text_atomic(card_path, json.dumps(card, indent=2) + "\n")
+    # A fine-tune's card in words, from the model this one replaced (--force), would describe that one.
+    target.with_suffix(".md").unlink(missing_ok=True)
     meta.unlink(missing_ok=True)
     return Pulled(target, card_path, size, sha256, bool(remote.sha256), resumed_from, time.monotonic() - started)

@@ -34,6 +34,8 @@ class ServerState:
     drops: dict[str, list[int]] = field(default_factory=dict)  # path -> bytes to send before each drop
     redirects: dict[str, str] = field(default_factory=dict)
     ignore_range: bool = False
+    etags: dict[str, str] = field(default_factory=dict)  # path -> the ETag of the file served there now
+    if_range: bool = True  # whether an If-Range naming another version gets the whole file (200)
     requests: list[tuple[str, str | None]] = field(default_factory=list)
 
 
@@ -66,6 +68,8 @@ class Handler(BaseHTTPRequestHandler):
             return
         start = 0
         ranged = self.headers.get("Range")
+        if state.if_range and self.headers.get("If-Range") not in (None, state.etags.get(path)):
+            ranged = None  # the file changed: its whole body
         if ranged and not state.ignore_range:
             start = int(ranged.removeprefix("bytes=").split("-")[0])
             if start >= len(data):
@@ -75,6 +79,8 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
         else:
             self.send_response(200)
+        if path in state.etags:
+            self.send_header("ETag", state.etags[path])
         self.send_header("Content-Length", str(len(data) - start))
         self.end_headers()
         drops = state.drops.get(path)
@@ -279,3 +285,50 @@ def test_a_full_disk_stops_the_pull_at_once_and_the_next_one_resumes_intact(
     filler.unlink()
     result = pull(f"{base}/m/tiny.gguf", models)
     assert result.resumed_from > 0 and result.path.read_bytes() == MODEL
+
+
+@pytest.mark.parametrize("if_range", [True, False])
+def test_a_file_changed_on_the_server_between_two_pulls_is_not_spliced(
+    server: tuple[str, ServerState], models: Path, monkeypatch: pytest.MonkeyPatch, if_range: bool
+) -> None:
+    """With no sha256 published, a resume into a file changed since the part was written made half of each
+    version, which passed the size and header checks and was installed."""
+    base, state = server
+    monkeypatch.setattr(model_pull, "RETRIES", 0)
+    state.if_range = if_range  # a server that ignores If-Range answers 206 with the new file's ETag
+    state.files["/m/tiny.gguf"], state.etags["/m/tiny.gguf"] = MODEL, '"v1"'
+    state.drops["/m/tiny.gguf"] = [100_000]
+    with pytest.raises(ModelError, match="download stopped at 100000 bytes"):
+        pull(f"{base}/m/tiny.gguf", models)
+    second = gguf_bytes(name="pulled") + bytes(range(255, -1, -1)) * 1200
+    state.files["/m/tiny.gguf"], state.etags["/m/tiny.gguf"] = second, '"v2"'
+    result = pull(f"{base}/m/tiny.gguf", models)
+    assert result.path.read_bytes() == second and result.resumed_from == 0
+
+
+def test_two_pulls_of_one_name_at_once_the_second_is_refused(
+    server: tuple[str, ServerState], models: Path
+) -> None:
+    """The second wrote into the first's part and failed in a traceback when the first installed it."""
+    from localrag.writer_lock import file_lock
+
+    base, state = server
+    state.files["/m/tiny.gguf"] = MODEL
+    with file_lock(models / ".tiny.gguf.part.lock"):  # as a pull under way holds it
+        with pytest.raises(ModelError) as busy:
+            pull(f"{base}/m/tiny.gguf", models)
+    assert str(busy.value) == (f"another `localrag models pull` is downloading {models / 'tiny.gguf'} now "
+                               "(wait for it to finish)")
+    assert not (models / ".tiny.gguf.part").exists()
+    pull(f"{base}/m/tiny.gguf", models)
+    assert sorted(p.name for p in models.iterdir()) == ["tiny.gguf", "tiny.json"]  # the lock file goes too
+
+
+def test_force_over_a_fine_tune_leaves_no_card_of_it(server: tuple[str, ServerState], models: Path) -> None:
+    base, state = server
+    state.files["/m/tiny.gguf"] = MODEL
+    models.mkdir()
+    for suffix in (".gguf", ".json", ".md"):
+        (models / f"tiny{suffix}").write_text("an exported fine-tune")
+    pull(f"{base}/m/tiny.gguf", models, force=True)
+    assert sorted(p.name for p in models.iterdir()) == ["tiny.gguf", "tiny.json"]
