@@ -39,16 +39,18 @@ def disk_trouble(exc: BaseException) -> LocalRagError | None:
     """One line for an error of these kinds, naming the place and what to do; None for any other error."""
     named = getattr(exc, "filename", None)
     # LanceDB's and safetensors' errors name no file: the disk is the data folder's, the cache's (models
-    # converted for training, ONNX exports), or TMPDIR's, where LanceDB writes index files.
+    # converted for training, ONNX exports), the models folder's (an export; LOCALRAG_MODELS_DIR may put it on
+    # a disk of its own), or TMPDIR's, where LanceDB writes index files.
     places = ([Path(os.fsdecode(named))] if named
-              else [paths.data_dir(), paths.cache_dir(), Path(tempfile.gettempdir())])
+              else [paths.data_dir(), paths.cache_dir(), paths.models_dir(), Path(tempfile.gettempdir())])
     where = places[0]
     if is_disk_full(exc):
         disks = {_disk(place): place for place in reversed(places)}  # one line per disk, the data folder's first
         free = "; ".join(f"{place}: {free_space(place)}" for place in sorted(disks.values(), key=places.index))
         return LocalRagError(f"the disk is full ({free})",
-                             "free space on the full disk, or point LOCALRAG_HOME (or LOCALRAG_CACHE_DIR, TMPDIR) at "
-                             "another one, then run the command again: what was written before is kept")
+                             "free space on the full disk, or point LOCALRAG_HOME (or LOCALRAG_CACHE_DIR, "
+                             "LOCALRAG_MODELS_DIR, TMPDIR) at another one, then run the command again: what was "
+                             "written before is kept")
     if is_read_only(exc):
         return LocalRagError(f"{where}: the disk is read-only",
                              "this command writes to localrag's folders: point LOCALRAG_HOME at a folder on a "
