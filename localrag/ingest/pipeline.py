@@ -98,6 +98,8 @@ class _Batch:
     chunks: list[Chunk] = field(default_factory=list)
     titles: dict[str, str] = field(default_factory=dict)
     updated: set[str] = field(default_factory=set)  # doc ids that replace an older version
+    # Each file in the batch, in order: its name and where its documents and chunks end.
+    files: list[tuple[str, int, int]] = field(default_factory=list)
 
 
 class _Cancelled(Exception):
@@ -219,10 +221,14 @@ def run_ingest(
             return
         texts = [embedding_text(c, batch.titles.get(c.doc_id, "")) for c in batch.chunks]
         try:
-            vectors = _embedded(texts, embedder, embedding, max(EMBED_STEP, settings.embed_batch_size))
+            vectors = _embedded(texts, embedder, embedding, max(EMBED_STEP, settings.embed_batch_size), stopped)
         except Exception:
             # One document's text broke the embedder: find it, so the rest of the batch still goes in.
             vectors = _embed_each(batch, texts, embedder, report)
+        if len(vectors) < len(batch.chunks):  # cancelled while embedding: the files embedded whole go in
+            _keep_embedded_files(batch, len(vectors), report)
+            vectors = vectors[: len(batch.chunks)]
+            report.cancelled = True
         if batch.docs:
             store.write_batch(batch.docs, batch.chunks, vectors)
             report.chunks_written += len(batch.chunks)
@@ -230,6 +236,12 @@ def run_ingest(
         batch.chunks.clear()
         batch.titles.clear()
         batch.updated.clear()
+        batch.files.clear()
+
+    def stopped() -> bool:
+        # A server's stop or a client's cancel waited for a whole batch (up to commit_chunks chunks, 30 s and
+        # more) to be embedded, and a server's grace ran out; Ctrl-C in the CLI keeps what was read instead.
+        return cancel is not None and cancel.is_set()
 
     def embedding(count: int, total: int) -> None:
         # One big file is one batch, embedded for minutes: without this a pipe heard nothing until it ended.
@@ -305,16 +317,39 @@ EMBED_STEP = 64
 
 
 def _embedded(
-    texts: list[str], embedder: Embedder, step: Callable[[int, int], None], size: int
+    texts: list[str], embedder: Embedder, step: Callable[[int, int], None], size: int,
+    stopped: Callable[[], bool],
 ) -> NDArray[np.float32]:
-    """`texts` embedded `size` at a time, `step(done, total)` after each part."""
-    if len(texts) <= size:
+    """`texts` embedded `size` at a time, `step(done, total)` after each part; the first ones only (fewer rows
+    than texts) once `stopped()` says so."""
+    if len(texts) <= size and not stopped():
         return embedder.embed(texts)
-    parts = []
+    parts = [np.zeros((0, embedder.dim), dtype=np.float32)]
     for start in range(0, len(texts), size):
+        if stopped():
+            break
         parts.append(embedder.embed(texts[start : start + size]))
         step(min(start + size, len(texts)), len(texts))
     return np.concatenate(parts)
+
+
+def _keep_embedded_files(batch: _Batch, embedded: int, report: IngestReport) -> None:
+    """Leave in `batch` only the files whose chunks are all among the first `embedded`; the others were read
+    but not embedded, so they are not counted as ingested (the next ingest takes them)."""
+    docs_kept, chunks_kept, left = 0, 0, 0
+    for name, docs_end, chunks_end in batch.files:
+        if chunks_end <= embedded:
+            docs_kept, chunks_kept = docs_end, chunks_end
+            continue
+        left += 1
+        for counted in (report.added_paths, report.updated_paths):
+            if name in counted:
+                counted.remove(name)
+    report.added, report.updated = len(report.added_paths), len(report.updated_paths)
+    del batch.docs[docs_kept:], batch.chunks[chunks_kept:]
+    if left:
+        report.notes.append(f"stopped while embedding: {count_text(left, 'file')} read but not yet in the index; "
+                            "the next ingest takes them")
 
 
 def _embed_each(batch: _Batch, texts: list[str], embedder: Embedder, report: IngestReport) -> NDArray[np.float32]:
@@ -428,6 +463,7 @@ def _ingest_file(
         batch.chunks.extend(this.chunks)
         batch.titles.update(this.titles)
         batch.updated.update(this.updated)
+        batch.files.append((name, len(batch.docs), len(batch.chunks)))
         # Parts the file no longer holds (an attachment removed from a draft, say) go with it.
         parts_of[name] = sorted(new_paths - {name})
         dropped = [p for p in old_parts if p not in new_paths]

@@ -337,8 +337,8 @@ def _vector(values: Any, encoding: str) -> Any:
 def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None,
                stopping: threading.Event | None = None) -> ASGIApp:
     """The ASGI app over `engine`; with a token, every request must carry it. `stopping`, once set (the server
-    was told to stop), ends the work requests run in threads: an ingest at its next file, an answer at its next
-    token, each answered with what it did, inside the server's grace period."""
+    was told to stop), ends the work requests run in threads: an ingest at its next file or embedding step (64
+    chunks), an answer at its next token, each answered with what it did, inside the server's grace period."""
     limits = limits or Limits()
     stopping = stopping or threading.Event()
     gate = ModelGate(limits.queue_size)

@@ -119,7 +119,8 @@ def build_server(engine: Engine) -> MCPServer:
         """`work(cancel)` on a worker thread, in its turn on the Engine. The SDK, told by the client that a call is
         cancelled (or finding the client gone), drops the reply but let the thread run to the end holding the
         lock, so the next call waited for an answer nobody would read. Now `cancel` is set: an answer stops at its
-        next token, an ingest at its next file, and a call still waiting for its turn does not start."""
+        next token, an ingest at its next file or embedding step (64 chunks), and a call still waiting for its
+        turn does not start."""
         cancel = threading.Event()
         try:
             return await anyio.to_thread.run_sync(lambda: call(lambda: work(cancel), cancel), abandon_on_cancel=True)

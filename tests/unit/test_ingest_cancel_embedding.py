@@ -1,0 +1,48 @@
+"""A cancel while a batch is embedded (a server's stop, an MCP client's cancel) ends the ingest within one embedding
+step, with the files embedded whole committed and the others left for the next ingest."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+
+from localrag.config import load_settings
+from localrag.embed import HashEmbedder
+from localrag.engine import Engine
+
+
+class CancellingEmbedder(HashEmbedder):
+    """Sets `cancel` once it has embedded `after` texts, as a stop arriving mid-batch does."""
+
+    def __init__(self, cancel: threading.Event, after: int) -> None:
+        super().__init__(dim=32)
+        self.cancel, self.after, self.embedded = cancel, after, 0
+
+    def embed(self, texts: Sequence[str]) -> NDArray[np.float32]:
+        self.embedded += len(texts)
+        if self.embedded >= self.after:
+            self.cancel.set()
+        return super().embed(texts)
+
+
+def test_a_cancel_mid_batch_commits_the_files_embedded_and_counts_only_them(tmp_path: Path) -> None:
+    """The stop was seen only between files, and the files read so far (up to commit_chunks chunks: 30 s and more
+    on two cores) were all embedded first: a server's 30 s grace ran out and its client got a plain-text 500."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for i in range(150):
+        (docs / f"note-{i:03d}.txt").write_text(f"Note {i} is about the harbour crane number {i}.", encoding="utf-8")
+    cancel = threading.Event()
+    embedder = CancellingEmbedder(cancel, after=64)  # a stop during the batch's first embedding step
+    engine = Engine(load_settings(commit_chunks=1000), embedder=embedder)
+    report = engine.ingest([docs], cancel=cancel)
+    assert report.cancelled and embedder.embedded < 70  # the first step, and the index's one-text probe
+    assert report.added == 64 == len(engine.documents()) == report.chunks_written
+    assert report.notes[-1] == ("stopped while embedding: 86 files read but not yet in the index; "
+                                "the next ingest takes them")
+    again = engine.ingest([docs])
+    assert (again.added, again.unchanged, len(engine.documents())) == (86, 64, 150)
