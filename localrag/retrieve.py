@@ -88,9 +88,14 @@ def path_predicate(path_glob: str) -> str:
 
 def _path_predicate(path_glob: str) -> str:
     pattern = str(Path(path_glob).expanduser()) if path_glob.startswith("~") else path_glob
+    while pattern.startswith("./"):
+        pattern = pattern[2:]
     if not any(ch in pattern for ch in "*?"):
-        folder = pattern.rstrip("/")
-        return f"(path = {sql_literal(folder)} OR path LIKE {sql_literal(_like_escape(folder) + '/%')})"
+        folder = _like_escape(pattern.rstrip("/"))
+        if pattern.startswith("/"):
+            return f"(path = {sql_literal(pattern.rstrip('/'))} OR path LIKE {sql_literal(folder + '/%')})"
+        # Relative: that file or folder at any depth (`notes`, `notes/a.txt`); it matched no path at all.
+        return f"(path LIKE {sql_literal('%/' + folder)} OR path LIKE {sql_literal('%/' + folder + '/%')})"
     if not pattern.startswith(("/", "*")):
         pattern = "*/" + pattern
     return f"path LIKE {sql_literal(glob_to_like(pattern))}"

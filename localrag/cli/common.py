@@ -54,7 +54,9 @@ def add_model_flag(parser: argparse.ArgumentParser) -> None:
 
 def add_filter_flags(parser: argparse.ArgumentParser) -> None:
     """--path and --type: the filters `ask` and `search` share."""
-    parser.add_argument("--path", dest="path_glob", metavar="GLOB", help="only documents whose path matches")
+    parser.add_argument("--path", dest="path_glob", metavar="GLOB",
+                        help="only documents whose path matches: a file or folder (relative: at any depth, as "
+                        "notes or notes/a.md), or a pattern with * and ?")
     parser.add_argument("--type", dest="file_types", action="append", default=[], metavar="EXT",
                         help="only documents of this type: an extension (pdf, md, py, ...), a type as `documents` "
                         "lists it (code:python), or code for every language; repeatable")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from localrag.fusion import Fusion
@@ -136,3 +138,26 @@ def test_rank_hits_fuses_then_merges_touching_chunks_as_search_does() -> None:
     assert [h.chunk.chunk_id for h in rank_hits(vector, text, Fusion(vector_weight=0.0), 2)] == ["b:0", "a:0"]
     # One leg alone (mode "text") keeps the legs' own order and scores: no fusion.
     assert [h.chunk.chunk_id for h in rank_hits([], text, Fusion(), 2, mode="text")] == ["b:0", "a:0"]
+
+
+def test_a_relative_path_without_wildcards_is_that_file_or_folder_at_any_depth(tmp_path: Path) -> None:
+    """`--path notes` (and `notes/`, `./notes`, `notes/a.txt`, `a.txt`) matched nothing, in every front end."""
+    from localrag.config import load_settings
+    from localrag.embed import HashEmbedder
+    from localrag.engine import Engine
+
+    for folder in ("notes", "reports", "notes-old"):
+        (tmp_path / "docs" / folder).mkdir(parents=True)
+        (tmp_path / "docs" / folder / "a.txt").write_text(f"The harbour crane stands in {folder}.")
+    engine = Engine(load_settings(), embedder=HashEmbedder(dim=32))
+    engine.ingest([tmp_path / "docs"])
+
+    def found(path_glob: str) -> list[str]:
+        hits = engine.search("harbour crane", filters=SearchFilters(path_glob=path_glob))
+        return sorted(str(Path(h.chunk.path).relative_to(tmp_path / "docs")) for h in hits)
+
+    for given in ("notes", "notes/", "./notes", "notes/a.txt", "docs/notes"):
+        assert found(given) == ["notes/a.txt"], given
+    assert found("a.txt") == ["notes-old/a.txt", "notes/a.txt", "reports/a.txt"]
+    assert found("otes") == [] and found("notes/*") == ["notes/a.txt"]
+    assert found(str(tmp_path / "docs" / "notes")) == ["notes/a.txt"]
