@@ -167,6 +167,25 @@ class Engine(GraphMode, Collections, Information):
             return (f"{paths.db_dir()}: the index was re-embedded with '{now or 'another embedder'}' by another "
                     f"command since this one started, and '{self.embedder.name}' no longer reads it")
 
+    def unservable(self) -> LocalRagError | None:
+        """Why every request to a server over this engine would be refused now, None when it can answer: its
+        collection deleted since it opened, or its index re-embedded by another command (a server's health)."""
+        from localrag.store_damage import collection_gone
+
+        try:
+            self._check_not_reembedded()
+        except LocalRagError as exc:
+            return exc
+        with self._lock:
+            store = self._store
+        if store is not None:
+            return collection_gone(store)
+        try:
+            self.check_collection()
+        except LocalRagError as exc:
+            return exc
+        return None
+
     def _check_not_reembedded(self) -> None:
         from localrag.errors import IndexReembeddedError
 
@@ -644,6 +663,7 @@ class Engine(GraphMode, Collections, Information):
         """The key sentences of one indexed document, found without the model (localrag/answer/summary.py)."""
         from localrag.answer.summary import MAX_KEY_SENTENCES, summarise
 
+        refuse_empty([path])
         if not 1 <= sentences <= MAX_KEY_SENTENCES:
             raise LocalRagError(f"{sentences} sentences: a summary has from 1 to {MAX_KEY_SENTENCES}",
                                 f"ask for 1 to {MAX_KEY_SENTENCES}")

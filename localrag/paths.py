@@ -100,6 +100,12 @@ EMPTY_PATH = "an empty path (an unset shell variable?)", "name a file or folder,
 
 def refuse_empty(given: Iterable[str | Path]) -> None:
     """An empty path is refused where a person or a client gave it: as a Path it is the current folder, and
-    `localrag forget "$DIR"` with DIR unset forgot every document under it."""
+    `localrag forget "$DIR"` with DIR unset forgot every document under it. So is one holding a NUL byte, which
+    no file name holds (an API or MCP client's; the OS call failed deep inside, as an internal error)."""
+    given = list(given)
     if any(isinstance(p, str) and not p.strip() for p in given):
         raise LocalRagError(*EMPTY_PATH)
+    for path in given:
+        if "\0" in str(path):
+            raise LocalRagError(f"{str(path).replace(chr(0), '␀')!r}: a path holding a NUL byte",
+                                "no file name holds one: send the path without it")

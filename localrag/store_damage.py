@@ -216,7 +216,7 @@ def _caught_up(store: Store) -> bool:
     return True
 
 
-def _collection_gone(store: Store) -> CollectionError | None:
+def collection_gone(store: Store) -> CollectionError | None:
     """The error for a store whose collection another process deleted (or deleted and made again) since it was
     opened: its tables are gone, which reads like damage, but `repair` has nothing to mend. None otherwise."""
     if not getattr(store, "suffix", ""):  # `default` is never deleted; a store still opening has no suffix yet
@@ -247,7 +247,7 @@ def guarded(method: F) -> F:
         except Exception as exc:
             if not is_damage(exc):
                 raise
-            gone = _collection_gone(self)
+            gone = collection_gone(self)
             if gone is not None:
                 raise gone from exc
             if _caught_up(self):

@@ -83,7 +83,7 @@ def types_named(name: str) -> tuple[str, ...]:
         return tuple(sorted(t for t in FILE_TYPES if t.startswith("code:")))
     if f".{wanted}" in SUPPORTED_EXTENSIONS:
         return (file_type(Path(f"x.{wanted}")),)
-    raise LoaderError(f"--type {name}: not a type localrag reads",
+    raise LoaderError(f"file type '{name}' is not one localrag reads",
                       "give an extension (py, md, pdf) or a type as `localrag documents` lists it (code:python)")
 
 

@@ -60,9 +60,10 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from localrag.answer.summary import MAX_KEY_SENTENCES
 from localrag.collection import CollectionError
 from localrag.conversations import ConversationStore
-from localrag.errors import ConfigError, IndexReembeddedError, LocalRagError, StoreError
+from localrag.errors import ConfigError, IndexReembeddedError, LocalRagError, QuestionTooLongError, StoreError
 from localrag.questions import checked_question
 from localrag.safe_text import valid_text
+from localrag.serve.fields import MISNAMED_IN_CHAT, unknown_field
 from localrag.serve.gate import ModelGate, QueueFullError, Ticket
 from localrag.serve.limits import DEFAULT_HOST, DEFAULT_PORT, Limits, too_long
 from localrag.shapes import (
@@ -95,9 +96,12 @@ class ApiError(Exception):
         self.status = status
         self.message = message
         self.kind = kind
-        self.code = code
+        # Every refusal of a request has a code and, where one field is at fault, names it: the checks here
+        # word it first ("`k` must be an integer"), so that name is the `param` a client reads.
+        self.code = code or ("invalid_request" if status == 400 else None)
+        named = message.split("`")[1] if message.startswith("`") and message.count("`") >= 2 else None
         self.headers = headers or {}
-        self.param = param
+        self.param = param or named
 
 
 def _error_response(exc: ApiError) -> JSONResponse:
@@ -107,12 +111,17 @@ def _error_response(exc: ApiError) -> JSONResponse:
 
 def _engine_error(exc: LocalRagError) -> ApiError:
     """A user's error is the request's (400); the index damaged or built by another embedder, or the collection
-    deleted under the server, is the server's to mend: the client sent nothing wrong."""
-    if isinstance(exc, CollectionError | IndexReembeddedError):  # mended by starting the server again
-        return ApiError(409, str(exc), "server_error", type(exc).__name__)
+    deleted under the server, is the server's to mend: the client sent nothing wrong. The code is one a client
+    can branch on, not the name of a Python class ("LocalRagError" told nothing)."""
+    if isinstance(exc, CollectionError):  # mended by starting the server again
+        return ApiError(409, str(exc), "server_error", "collection_unavailable")
+    if isinstance(exc, IndexReembeddedError):
+        return ApiError(409, str(exc), "server_error", "index_reembedded")
     if isinstance(exc, StoreError):
-        return ApiError(500, str(exc), "server_error", type(exc).__name__)
-    return ApiError(400, str(exc), code=type(exc).__name__)
+        return ApiError(500, str(exc), "server_error", "index_damaged")
+    if isinstance(exc, QuestionTooLongError):
+        return ApiError(400, str(exc), code="question_too_long")
+    return ApiError(400, str(exc), code="invalid_value")
 
 
 def _busy(exc: QueueFullError) -> ApiError:
@@ -210,7 +219,11 @@ async def _json_body(request: Request, limits: Limits) -> dict[str, Any]:
         if len(body) > limits.max_body_bytes:
             raise ApiError(413, f"request body is over the {limits.max_body_bytes}-byte limit", code="body_too_large")
     try:
-        data = json.loads(body)
+        try:
+            data = json.loads(body)
+        except UnicodeDecodeError:
+            # A byte that is not UTF-8 in a string is read as U+FFFD, as the CLI reads it, not a whole body refused.
+            data = json.loads(bytes(body).decode("utf-8", errors="replace"))
     except ValueError as exc:
         raise ApiError(400, f"the body is not valid JSON ({exc})") from exc
     except RecursionError as exc:  # 100,000 nested brackets: no request localrag takes is nested past a few
@@ -344,6 +357,12 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None,
     gate = ModelGate(limits.queue_size)
     ingest_gate = ModelGate(queue_size=0, what="an ingest")
 
+    def only(data: dict[str, Any], known: tuple[str, ...], where: str) -> None:
+        """A field `where` does not take is refused, naming it (`serve/fields.py`)."""
+        unknown = unknown_field(data, known, where, engine.settings.collection, "serve")
+        if unknown is not None:
+            raise ApiError(400, unknown[1], param=unknown[0], code="unknown_parameter")
+
     def handler(fn: Callable[[Request], Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]:
         async def wrapped(request: Request) -> Response:
             try:
@@ -359,6 +378,8 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None,
 
     async def chat(request: Request) -> Response:
         data = await _json_body(request, limits)
+        only({name: None for name in data if name in MISNAMED_IN_CHAT}, ("k", "path_glob", "file_types"),
+             "POST /v1/chat/completions (beside OpenAI's fields)")
         _refuse_what_is_not_given(data)
         question, history = _chat_request(data, limits)
         stream = data.get("stream") or False  # OpenAI's `null` is false
@@ -371,7 +392,7 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None,
         # localrag's own fields, beside OpenAI's: the sources to answer from and the filters, as /search takes them.
         k, filters = data.get("k"), _filters(data)
         if k is not None and (not isinstance(k, int) or isinstance(k, bool)):
-            raise ApiError(400, "`k` must be an integer")
+            raise ApiError(400, "`k` must be an integer", param="k", code="invalid_type")
         engine.check_sources(k)
         ticket = gate.reserve()
         completion_id, created = _completion_id(), int(time.time())
@@ -448,6 +469,7 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None,
 
     async def search(request: Request) -> Response:
         data = await _json_body(request, limits)
+        only(data, ("query", "k", "path_glob", "file_types"), "POST /search")
         query = data.get("query")
         if not isinstance(query, str):  # an empty one is the Engine's to refuse, in its words
             raise ApiError(400, "`query` must be a string")
@@ -455,15 +477,17 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None,
             raise ApiError(400, problem, code="question_too_long")
         k = data.get("k", SEARCH_K)
         if not isinstance(k, int) or isinstance(k, bool):
-            raise ApiError(400, "`k` must be an integer")
+            raise ApiError(400, "`k` must be an integer", param="k", code="invalid_type")
         if limits.max_search_k < k <= MAX_SEARCH_K:  # this server takes fewer; outside 1-100 the Engine says so
-            raise ApiError(400, f"`k` must be an integer from 1 to {limits.max_search_k}")
+            raise ApiError(400, f"`k` must be an integer from 1 to {limits.max_search_k}", param="k",
+                           code="invalid_value")
         filters = _filters(data)
         hits = await run_in_threadpool(lambda: engine.search(query, k=k, filters=filters))
         return JSONResponse(search_json(query, hits, engine.fusion_choice()))
 
     async def related(request: Request) -> Response:
         data = await _json_body(request, limits)
+        only(data, ("entities", "relations", "k", "score"), "POST /related")
         entities, relations = data.get("entities"), data.get("relations")
         if not isinstance(entities, list) or not entities or not all(isinstance(e, str) and e for e in entities):
             raise ApiError(400, "`entities` must be a non-empty list of entity names")
@@ -483,6 +507,7 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None,
 
     async def graph_ask(request: Request) -> Response:
         data = await _json_body(request, limits)
+        only(data, ("question", "planner"), "POST /graph/ask")
         question, planner = data.get("question"), data.get("planner")
         if not isinstance(question, str):  # an empty one is the Engine's to refuse, in its words
             raise ApiError(400, "`question` must be a string")
@@ -497,6 +522,7 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None,
 
     async def triples(request: Request) -> Response:
         data = await _json_body(request, limits)
+        only(data, ("entity", "relation", "limit"), "POST /triples")
         entity, relation, limit = data.get("entity") or "", data.get("relation") or "", data.get("limit", 100)
         if not isinstance(entity, str) or not isinstance(relation, str):
             raise ApiError(400, "`entity` and `relation` must be strings")
@@ -507,6 +533,7 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None,
 
     async def summarize(request: Request) -> Response:
         data = await _json_body(request, limits)
+        only(data, ("path", "sentences"), "POST /summarize")
         path, sentences = data.get("path"), data.get("sentences", 5)
         if not isinstance(path, str) or not path.strip():
             raise ApiError(400, "`path` must be an indexed document's path on the server")
@@ -516,6 +543,7 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None,
 
     async def ingest(request: Request) -> Response:
         data = await _json_body(request, limits)
+        only(data, ("paths", "include", "exclude", "force", "stale"), "POST /ingest")
         paths = data.get("paths", [])
         if not isinstance(paths, list) or not all(isinstance(p, str) and p for p in paths):
             raise ApiError(400, "`paths` must be a list of file or folder paths on the server")
@@ -535,6 +563,7 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None,
 
     async def forget(request: Request) -> Response:
         data = await _json_body(request, limits)
+        only(data, ("paths", "purge"), "POST /forget")
         paths, purge = data.get("paths"), data.get("purge", False)
         if not isinstance(paths, list) or not paths or not all(isinstance(p, str) and p.strip() for p in paths):
             raise ApiError(400, "`paths` must be a list of indexed documents' or folders' paths on the server")
@@ -560,8 +589,15 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None,
         return JSONResponse(dataclasses.asdict(await run_in_threadpool(engine.status)))
 
     async def healthz(request: Request) -> Response:
-        return JSONResponse({"status": "ok", "model": engine.model_name(),
-                             "queue": {"running": gate.running, "waiting": gate.waiting, "size": gate.queue_size}})
+        # Every request answered 409 (the collection deleted, the index re-embedded) while this said "ok", so a
+        # supervisor never started the server again, which is the fix the 409 names.
+        problem = await run_in_threadpool(engine.unservable)
+        queue = {"running": gate.running, "waiting": gate.waiting, "size": gate.queue_size}
+        if problem is not None:
+            refused = _engine_error(problem)
+            return JSONResponse({"status": "unavailable", "model": engine.model_name(), "queue": queue,
+                                 "error": {"message": refused.message, "code": refused.code}}, status_code=503)
+        return JSONResponse({"status": "ok", "model": engine.model_name(), "queue": queue})
 
     routes = [
         Route("/v1/chat/completions", handler(chat), methods=["POST"]),
@@ -587,7 +623,9 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     status = exc.status_code if isinstance(exc, HTTPException) else 500
     what = {404: f"no such route: {request.method} {request.url.path}",
             405: f"{request.url.path} does not take {request.method}"}.get(status, str(exc))
-    return _error_response(ApiError(status, what, code={404: "not_found", 405: "method_not_allowed"}.get(status)))
+    headers = dict(exc.headers or {}) if isinstance(exc, HTTPException) else {}  # a 405's Allow, as HTTP asks
+    return _error_response(ApiError(status, what, code={404: "not_found", 405: "method_not_allowed"}.get(status),
+                                    headers=headers))
 
 
 async def _crash(request: Request, exc: Exception) -> Response:

@@ -22,5 +22,8 @@ class Limits:
 
 def too_long(what: str, text: str, limit: int) -> str | None:
     """Why a question or query (`what`) over `limit` characters is refused, in the words of every server; None
-    when it fits. A server bounds what one request makes the model and the retrievers read; the CLI does not."""
-    return f"the {what} has {len(text)} characters; the limit is {limit}" if len(text) > limit else None
+    when it fits. A server bounds what one request makes the model and the retrievers read; the CLI does not.
+    Counted as the Engine reads it, without the spaces around it: the chat counted so and /search and MCP did not,
+    and the same text was refused by one and answered by the other."""
+    length = len(text.strip())
+    return f"the {what} has {length} characters; the limit is {limit}" if length > limit else None

@@ -29,6 +29,7 @@ from localrag.config import setting_range
 from localrag.conversations import ConversationStore
 from localrag.errors import LocalRagError
 from localrag.graph.scorings import SCORINGS
+from localrag.serve.fields import unknown_field
 from localrag.serve.json_lines import MendedLines
 from localrag.serve.limits import Limits, too_long
 from localrag.shapes import (
@@ -83,6 +84,12 @@ def build_server(engine: Engine) -> MCPServer:
 
     class Server(MCPServer):
         async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> Any:
+            schema = self._tool_input_schema(name)
+            if schema is not None and isinstance(arguments, dict):
+                unknown = unknown_field(arguments, schema.get("properties", {}), f"the tool `{name}`",
+                                        engine.settings.collection, "mcp")
+                if unknown is not None:  # pydantic passed it over: the call ran as if it had not been sent
+                    raise ToolError(f"Error executing tool {name}: {unknown[1]}")
             try:
                 return await super().call_tool(name, arguments, context)
             except ToolError as exc:

@@ -93,7 +93,7 @@ def test_a_type_filter_takes_an_extension_or_a_type_and_refuses_what_names_neith
     assert "code:python" in types_named("code") and "txt" not in types_named("code")
     as_markdown = retriever.search("tomatoes", k=5, filters=SearchFilters(file_types=("markdown",)))
     assert as_markdown and all(h.chunk.path.endswith(".md") for h in as_markdown)
-    with pytest.raises(LocalRagError, match="--type pyhton: not a type localrag reads"):
+    with pytest.raises(LocalRagError, match="file type 'pyhton' is not one localrag reads"):
         retriever.search("tomatoes", k=5, filters=SearchFilters(file_types=("pyhton",)))
 
 

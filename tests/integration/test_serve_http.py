@@ -442,8 +442,12 @@ def test_a_collection_deleted_under_the_server_is_the_servers_error_not_the_clie
         assert running.request("POST", "/search", {"query": "ferry"})[0] == 200
         Engine(Settings(), embedder=HashEmbedder(dim=32)).delete_collection("work")
         status, _, error = running.request("POST", "/search", {"query": "ferry"})
-        assert (status, error["error"]["type"], error["error"]["code"]) == (409, "server_error", "CollectionError")
+        assert (status, error["error"]["type"], error["error"]["code"]) == (
+            409, "server_error", "collection_unavailable")
         assert error["error"]["message"].startswith("the collection this process opened as 'work' was deleted")
+        # Its health said "ok" while every request got 409, so no supervisor started it again.
+        status, _, health = running.request("GET", "/healthz")
+        assert (status, health["status"], health["error"]["code"]) == (503, "unavailable", "collection_unavailable")
     finally:
         running.stop()
 
@@ -461,3 +465,42 @@ def test_sigterm_stops_the_server_as_ctrl_c_does(localrag_home: Path) -> None:
         assert server.stderr.read().strip() == "stopped"
     finally:
         server.kill()
+
+
+def test_a_field_no_endpoint_takes_is_refused_naming_it(server: Running, tmp_path: Path) -> None:
+    """Fields passed over were answered as if asked right: `collection` searched the server's own collection,
+    `file_type` (for `file_types`) and `path` (for `path_glob`) filtered nothing."""
+    for body, param, words in (
+        ({"query": "bees", "collection": "work"}, "collection",
+         "`collection` is not taken by POST /search: this server serves collection 'default'; start `localrag "
+         "serve --collection NAME` to serve another"),
+        ({"query": "bees", "file_type": ["md"]}, "file_type", "(did you mean `file_types`?)"),
+        ({"query": "bees", "path": "*bee*"}, "path", "(did you mean `path_glob`?)"),
+        ({"query": "bees", "top_k": 1}, "top_k", "(did you mean `k`?); it takes query, k, path_glob, file_types"),
+    ):
+        status, _, error = server.request("POST", "/search", body)
+        assert (status, error["error"]["param"], error["error"]["code"]) == (400, param, "unknown_parameter")
+        assert words in error["error"]["message"]
+    chat = {"messages": [{"role": "user", "content": "When was it lit?"}], "collection": "work", "user": "me"}
+    status, _, error = server.request("POST", "/v1/chat/completions", chat)  # OpenAI's `user` is passed over
+    assert (status, error["error"]["param"]) == (400, "collection")
+    status, _, error = server.request("POST", "/ingest", {"path": str(tmp_path)})
+    assert (status, error["error"]["param"]) == (400, "path") and "(did you mean `paths`?)" in error["error"]["message"]
+    # A path holding a NUL byte was a 500 "internal error"; a type unknown named the CLI's `--type`; the codes
+    # were Python class names ("LoaderError", "LocalRagError").
+    for route, body in (("/ingest", {"paths": ["/x\u0000y"]}), ("/forget", {"paths": ["/x\u0000y"]}),
+                        ("/summarize", {"path": "/x\u0000y"})):
+        status, _, error = server.request("POST", route, body)
+        assert (status, error["error"]["code"]) == (400, "invalid_value"), (route, error)
+        assert "a path holding a NUL byte" in error["error"]["message"]
+    status, _, error = server.request("POST", "/search", {"query": "bees", "file_types": ["pdff"]})
+    assert error["error"]["message"].startswith("file type 'pdff' is not one localrag reads")
+    assert error["error"]["code"] == "invalid_value"
+    # A byte that is not UTF-8 is read as U+FFFD, as the README says and the CLI does; the body was refused.
+    status, _, found = server.request("POST", "/search", raw=b'{"query": "lighthouse caf\xe9", "k": 1}')
+    assert status == 200 and found["query"] == "lighthouse caf\ufffd"
+    # One count of a question's length, as the Engine reads it: spaces around it counted on /search only.
+    padded = "When was the lighthouse lit?" + " " * 480
+    assert server.request("POST", "/search", {"query": padded, "k": 1})[0] == 200
+    status, headers, _ = server.request("GET", "/search")
+    assert status == 405 and headers["allow"] == "POST"

@@ -83,6 +83,9 @@ async def _session(home: Path) -> dict[str, Any]:
         seen["empty"] = await call("ask", question="   ")
         seen["nothing"] = await call("ask", question="")
         seen["long"] = await call("search", query="crane " * 1000)
+        seen["collection"] = await call("search", query="lighthouse", collection="work")
+        seen["file_type"] = await call("search", query="lighthouse", file_type=["md"])
+        seen["nul"] = await call("ingest", paths=["/x\0y"])
         doc_id = seen["documents"]["documents"][0]["doc_id"]
         chunk_id = seen["search"]["hits"][0]["chunk"]["chunk_id"]
         seen["doc"] = json.loads((await session.read_resource(f"localrag://doc/{doc_id}")).contents[0].text)
@@ -158,7 +161,13 @@ def test_every_tool_and_resource_over_stdio(
     assert seen["empty"][1].endswith("the question is empty (type a question about your documents)")
     # The Engine's words and the HTTP API's, not the schema validator's.
     assert seen["nothing"][1].endswith("the question is empty (type a question about your documents)")
-    assert seen["long"][1].endswith("the query has 6000 characters; the limit is 4000")
+    assert seen["long"][1].endswith("the query has 5999 characters; the limit is 4000")  # as the Engine reads it
+    # Arguments no tool takes were passed over, and the call answered as if they had not been sent.
+    assert seen["collection"] == ("error", "Error executing tool search: `collection` is not taken by the tool "
+                                  "`search`: this server serves collection 'default'; start `localrag mcp "
+                                  "--collection NAME` to serve another")
+    assert seen["file_type"][0] == "error" and "(did you mean `file_types`?)" in seen["file_type"][1]
+    assert seen["nul"][0] == "error" and "a path holding a NUL byte" in seen["nul"][1]
     assert seen["doc"]["chunks"] and seen["doc"]["document"]["doc_id"] == seen["documents"]["documents"][0]["doc_id"]
     assert seen["chunk"]["chunk_id"] == seen["search"]["hits"][0]["chunk"]["chunk_id"]
     assert reached_out(localrag_home.parent / "user-home") == ""
