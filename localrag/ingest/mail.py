@@ -139,10 +139,19 @@ def _parse(raw: bytes) -> EmailMessage:
     return message
 
 
+def _file_name(name: str, most: int = 200) -> str:
+    """`name` cut to `most` bytes, its extension kept (the loader goes by it): a mail may name an attachment
+    longer than a file name may be (255 bytes), and its copy failed the whole mail, body and all."""
+    suffix = Path(name).suffix if len(Path(name).suffix.encode()) < most // 2 else ""
+    stem = name.removesuffix(suffix) if suffix else name
+    room = most - len(suffix.encode())
+    return stem.encode()[:room].decode(errors="ignore") + suffix
+
+
 def load_attachment(attachment: Attachment, shown_as: str, loader: Callable[[Path], LoadedText]) -> LoadedText:
     """Run `loader` on a temporary copy; errors name the attachment (`shown_as`), not the copy."""
     with tempfile.TemporaryDirectory(prefix="localrag-mail-") as folder:
-        copy = Path(folder) / attachment.name
+        copy = Path(folder) / _file_name(attachment.name)
         copy.write_bytes(attachment.data)
         try:
             return loader(copy)

@@ -391,6 +391,17 @@ def make_message(subject: str, body: str, attachments: dict[str, tuple[bytes, st
     return message.as_bytes()
 
 
+def test_an_attachment_named_longer_than_a_file_name_may_be_is_read(tmp_path: Path) -> None:
+    """Its temporary copy failed ("File name too long"), and with it the whole mail, body and all."""
+    long_name = "Protokoll der Sitzung über die Fährverbindung " * 8 + ".md"
+    path = tmp_path / "mail.eml"
+    path.write_bytes(make_message("Ferry", "See the minutes.\n",
+                                  {long_name: (b"# Minutes\n\nThe ferry runs hourly.\n", "text/markdown")}))
+    parts = list(load_parts(path))
+    assert [(p.name, p.kind, p.error) for p in parts] == [("", "eml", None), (long_name, "md", None)]
+    assert parts[1].loaded is not None and "hourly" in parts[1].loaded.text
+
+
 def test_eml_headers_body_and_attachments_as_their_own_parts(tmp_path: Path) -> None:
     path = tmp_path / "mail.eml"
     path.write_bytes(
