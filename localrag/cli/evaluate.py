@@ -110,6 +110,8 @@ def _run(args: argparse.Namespace, out: Console, err: Console) -> int:
                         side=args.side or ("all" if fmt == "jsonl" else "test"), seed=args.seed,
                         max_documents=args.max_documents, prompt_sentences=sentences)
     check_modes(config)
+    for note in dataset.notes:
+        err.print(Text(f"note: {note}", style="yellow"), soft_wrap=True)
     store, embedder, corpus = None, None, count_text(len(dataset.documents), "document")
     if not dataset.documents and any(mode in RETRIEVAL_MODES for mode in config.modes):
         dataset, notes = _on_index(dataset, path, engine)
@@ -143,8 +145,8 @@ def _run(args: argparse.Namespace, out: Console, err: Console) -> int:
     if unasked:
         first = unasked[0]
         err.print(Text(line_text(
-            f"note: {count_text(len(unasked), 'answer')} could not be asked and count as refused; question "
-            f"{first['qid']} of {dataset.source}: {first['not_asked']}"), style="yellow"), soft_wrap=True)
+            f"note: {count_text(len(unasked), 'answer')} could not be asked and count as refused; "
+            f"{_question(dataset, first['qid'])}: {first['not_asked']}"), style="yellow"), soft_wrap=True)
     summary = write_report(run_dir)
     if args.json:
         print_json(_summary_json(summary, run_dir))
@@ -152,6 +154,12 @@ def _run(args: argparse.Namespace, out: Console, err: Console) -> int:
     _print_summary(summary, out)
     out.print(Text(f"report: {run_dir / 'report.md'}  plot: {run_dir / 'plot.png'}", style="dim"))
     return 0
+
+
+def _question(dataset: EvalDataset, qid: str) -> str:
+    """A question of `dataset` by its id, as a note names it (`EvalQuestion.where`)."""
+    found = next((q for q in dataset.questions if q.qid == qid), None)
+    return found.where(dataset.source) if found is not None else f"{dataset.source}, question {qid}"
 
 
 def _on_index(dataset: EvalDataset, path: Path, engine: Engine) -> tuple[EvalDataset, list[str]]:

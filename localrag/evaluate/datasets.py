@@ -81,6 +81,12 @@ class EvalQuestion:
     gold_ids: tuple[str, ...] = ()
     # The gold documents as the question file names them (`path`), for a set asked of the user's index.
     gold_paths: tuple[str, ...] = ()
+    line: int = 0  # where a user's question file has it (the line a table's row starts on); 0 for a data set's
+
+    def where(self, source: str) -> str:
+        """The question as a note names it: FILE:LINE in a user's file ("question 5" was its line, not the fifth
+        question), else by its id."""
+        return f"{source}:{self.line}" if self.line else f"{source}, question {self.qid}"
 
 
 @dataclass
@@ -97,6 +103,8 @@ class EvalDataset:
     documents: list[EvalDocument]
     preset_split: dict[str, str] = field(default_factory=dict)
     split_note: str = ""
+    # What the loader saw worth telling but not refusing (a question asked twice: scored twice).
+    notes: list[str] = field(default_factory=list)
     # The user's index the questions are asked of (its data folder and collection), "" for a set with a corpus.
     index: str = ""
 
@@ -292,6 +300,8 @@ def _question_rows(path: Path) -> Iterable[tuple[int, dict[str, object]]]:
 def load_jsonl(path: Path, *, corpus: Path | None = None) -> EvalDataset:
     questions: list[EvalQuestion] = []
     seen: set[str] = set()
+    asked: dict[str, int] = {}  # a question's words -> the line that asked them first
+    notes: list[str] = []
     for number, row in _question_rows(path):
         where = f"{path}:{number}"
         if "corpus" in row and "question" not in row:
@@ -313,8 +323,12 @@ def load_jsonl(path: Path, *, corpus: Path | None = None) -> EvalDataset:
         if qid in seen:
             raise DatasetError(f"{where}: id {qid!r} used twice", "give each question its own id")
         seen.add(qid)
+        words = " ".join(question.split()).casefold()
+        if words in asked:
+            notes.append(f"{where}: the question of line {asked[words]} again; each is scored")
+        asked.setdefault(words, number)
         questions.append(EvalQuestion(qid, question.strip(), answers, label, gold,
-                                      _strings(row.get("path", []), where, "path")))
+                                      _strings(row.get("path", []), where, "path"), number))
     if not questions:
         raise DatasetError(f"{path}: no questions", "a row under the header question, answer, path"
                            if is_table(path) else "one JSON object per line with a \"question\"")
@@ -329,7 +343,7 @@ def load_jsonl(path: Path, *, corpus: Path | None = None) -> EvalDataset:
             documents.append(EvalDocument(str(doc_id), text, str(row.get("title", ""))))
     labelled = [q for q in questions if q.label is not None]
     kind = "label" if len(labelled) == len(questions) else "extractive"
-    return EvalDataset(path.stem, kind, str(path), questions, documents)
+    return EvalDataset(path.stem, kind, str(path), questions, documents, notes=notes)
 
 
 def on_index(dataset: EvalDataset, paths: Iterable[str], index: str, base: Path) -> tuple[EvalDataset, list[str]]:
@@ -351,7 +365,7 @@ def on_index(dataset: EvalDataset, paths: Iterable[str], index: str, base: Path)
             if not found:
                 words = question.question
                 asked = words if len(words) <= 50 else words[:49].rsplit(" ", 1)[0] + "…"
-                notes.append(f"{dataset.source}: question {question.qid} ({asked!r}): no ingested document "
+                notes.append(f"{question.where(dataset.source)} ({asked!r}): no ingested document "
                              f"matches path {given!r}; it is scored without a gold document")
             gold += [d for d in found if d not in gold]
         questions.append(replace(question, gold_ids=tuple(gold)))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -196,5 +197,19 @@ def test_on_index_matches_paths_by_whole_path_tail_or_name(tmp_path: Path) -> No
         ("/home/u/notes/light.md", "/home/u/old/light.md"), ("/home/u/notes/light.md",),
         ("/home/u/Réunions 2026/board meeting.md",), (str(tmp_path / "here.txt"),), (), ()]
     assert asked.index == "the index" and asked.documents == []
-    assert notes == ["mine.csv: question 5 ('e?'): no ingested document matches path 'missing.pdf'; it is scored "
+    assert notes == ["mine.csv, question 5 ('e?'): no ingested document matches path 'missing.pdf'; it is scored "
                      "without a gold document"]
+    # A question of the user's file is named by its line: "question 5" read as the fifth question.
+    on_line = [replace(questions[4], line=7)]
+    assert on_index(replace(data, questions=on_line), docs, "the index", tmp_path)[1][0].startswith("mine.csv:7 ('e?')")
+
+
+def test_a_question_asked_twice_is_noted(tmp_path: Path) -> None:
+    """Scored twice without a word: a spreadsheet's row pasted twice weighed double in the figures."""
+    from localrag.evaluate.datasets import load_jsonl
+
+    path = tmp_path / "mine.csv"
+    path.write_text("question,answer\nWhen was it lit?,1871\nWho kept it?,Marta\nwhen was  it lit?,1871\n")
+    data = load_jsonl(path)
+    assert len(data.questions) == 3 and [q.line for q in data.questions] == [2, 3, 4]
+    assert data.notes == [f"{path}:4: the question of line 2 again; each is scored"]
