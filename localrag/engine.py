@@ -355,19 +355,21 @@ class Engine(GraphMode, Collections, Information):
             self.generator.count_tokens("warm up")
 
     def set_model(self, spec: str) -> None:
-        """Switch the generator to `spec`, loaded now (in extract mode too: it is being chosen to answer); a file
-        that is no model, or one llama.cpp cannot load, raises and leaves the model in use as it was."""
+        """Switch the generator to `spec`, loaded now; a file that is no model, or one llama.cpp cannot load,
+        raises and leaves the model in use as it was. A model chosen is chosen to answer: in extract mode the
+        answers come from it from now on, as `--model` does (`load_settings`); the chat app said "Now answering
+        with X" and went on extracting."""
         self.check_model(spec)
         with self._lock:
-            before = self.settings.model
+            before = self.settings
             # The old model is let go before the new one loads: two in memory at once may not fit.
-            self.settings = self.settings.replace(model=spec)
+            self.settings = self.settings.replace(model=spec, answer_mode="generate")
             self._generator = None
         try:
             self.generator.count_tokens("loaded")
         except BaseException:
             with self._lock:
-                self.settings = self.settings.replace(model=before)
+                self.settings = self.settings.replace(model=before.model, answer_mode=before.answer_mode)
                 self._generator = None
             raise
 

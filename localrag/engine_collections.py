@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from localrag import paths
 from localrag.collection import DEFAULT_COLLECTION, CollectionError
 from localrag.engine_writes import one_collection
+from localrag.errors import LocalRagError
 from localrag.writer_lock import writer_lock
 
 if TYPE_CHECKING:
@@ -57,6 +58,19 @@ class Collections:
         from localrag.ingest.watch import remembered_folders
 
         return remembered_folders(self.settings.collection)
+
+    def folders_to_watch(self, given: Sequence[Path]) -> list[Path]:
+        """The folders a watch of `given` watches: those, each of which must be a folder, else the ones remembered
+        for this collection. The chat app had a rule of its own: a mistyped folder or a file typed there was
+        passed over, and the remembered folders watched instead, in silence."""
+        folders = [Path(p).expanduser().resolve() for p in given] or self.watched_folders()
+        if not folders:
+            raise LocalRagError("no folders to watch", "name the folders to watch; they are remembered for the next "
+                                "watch of this collection")
+        for folder in folders:
+            if not folder.is_dir():
+                raise LocalRagError(f"{folder}: not a folder", "watch folders; ingest single files instead")
+        return folders
 
     def remember_watched(self, folders: Sequence[Path], *, add: bool = False) -> None:
         """Remember `folders` for this collection: in place of those remembered, or with `add` beside them."""

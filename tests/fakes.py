@@ -308,7 +308,7 @@ class FakeEngine:
     def set_model(self, spec: str) -> None:
         if spec.endswith("broken.gguf") or spec.endswith(".txt"):
             raise ModelError(f"{spec}: not a GGUF file (wrong magic bytes)", "point at a .gguf model file")
-        self.settings = replace(self.settings, model=spec)
+        self.settings = replace(self.settings, model=spec, answer_mode="generate")  # as Engine.set_model
         self._model = Path(spec).stem if spec else "fake-model"
 
 

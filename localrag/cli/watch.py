@@ -47,19 +47,13 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 def _watch(args: argparse.Namespace, out: Console, err: Console) -> int:
     from localrag.cli.common import engine_from_args
     from localrag.conversations import ConversationStore
-    from localrag.errors import LocalRagError
 
     engine = engine_from_args(args, ocr=args.ocr)
     if args.forget_folders:
         engine.remember_watched([])
         err.print(Text(f"no folders remembered for collection {engine.settings.collection}"))
         return 0
-    folders = [p.expanduser().resolve() for p in args.paths] or engine.watched_folders()
-    if not folders:
-        raise LocalRagError("no folders to watch", "name them: `localrag watch ~/Documents/notes`")
-    for folder in folders:
-        if not folder.is_dir():
-            raise LocalRagError(f"{folder}: not a folder", "watch folders; ingest single files with `localrag ingest`")
+    folders = engine.folders_to_watch(args.paths)
     if args.paths:
         engine.remember_watched(folders, add=True)
     purge = engine.settings.watch_purge if args.purge is None else args.purge

@@ -99,10 +99,11 @@ class ModelsListed(Message):
 
 
 class ModelSwitched(Message):
-    def __init__(self, spec: str, name: str) -> None:
+    def __init__(self, spec: str, name: str, was_extracting: bool = False) -> None:
         super().__init__()
         self.spec = spec
         self.name = name
+        self.was_extracting = was_extracting  # answers were extracted before: the model writes them now
 
 
 class CollectionsListed(Message):

@@ -258,5 +258,8 @@ def test_a_model_llama_cpp_cannot_load_is_not_switched_to(localrag_home: Path, t
     with pytest.raises(ModelError):
         engine.set_model(str(alien))
     assert engine.settings.model == "" and engine.model_name() == bundled_generator_path().stem
+    assert engine.settings.answer_mode == mode  # as it was
     engine.set_model(str(bundled_generator_path()))
     assert engine.generator.count_tokens("still answers") > 0
+    # A model chosen answers: the chat app said "Now answering with X" and went on extracting.
+    assert engine.settings.answer_mode == "generate"

