@@ -494,8 +494,10 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None,
         if relations is not None and not (isinstance(relations, list) and all(isinstance(r, str) for r in relations)):
             raise ApiError(400, "`relations` must be a list of relation names")
         k, score = data.get("k", 10), data.get("score", "shared")
-        if not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= limits.max_search_k:
-            raise ApiError(400, f"`k` must be an integer from 1 to {limits.max_search_k}")
+        if not isinstance(k, int) or isinstance(k, bool):
+            raise ApiError(400, "`k` must be an integer", code="invalid_type")
+        if limits.max_search_k < k <= MAX_SEARCH_K:  # this server takes fewer; outside 1-100 the Engine says so
+            raise ApiError(400, f"`k` must be an integer from 1 to {limits.max_search_k}", code="invalid_value")
         if not isinstance(score, str):
             raise ApiError(400, "`score` must be a string")
 
@@ -535,7 +537,7 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None,
         data = await _json_body(request, limits)
         only(data, ("path", "sentences"), "POST /summarize")
         path, sentences = data.get("path"), data.get("sentences", 5)
-        if not isinstance(path, str) or not path.strip():
+        if not isinstance(path, str):  # an empty one is the Engine's to refuse, in its words
             raise ApiError(400, "`path` must be an indexed document's path on the server")
         if not isinstance(sentences, int) or isinstance(sentences, bool):
             raise ApiError(400, f"`sentences` must be an integer from 1 to {MAX_KEY_SENTENCES}")
@@ -545,7 +547,7 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None,
         data = await _json_body(request, limits)
         only(data, ("paths", "include", "exclude", "force", "stale"), "POST /ingest")
         paths = data.get("paths", [])
-        if not isinstance(paths, list) or not all(isinstance(p, str) and p for p in paths):
+        if not isinstance(paths, list) or not all(isinstance(p, str) for p in paths):  # an empty one: the Engine's
             raise ApiError(400, "`paths` must be a list of file or folder paths on the server")
         include, exclude = data.get("include") or [], data.get("exclude") or []
         for name, globs in (("include", include), ("exclude", exclude)):
@@ -565,7 +567,7 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None,
         data = await _json_body(request, limits)
         only(data, ("paths", "purge"), "POST /forget")
         paths, purge = data.get("paths"), data.get("purge", False)
-        if not isinstance(paths, list) or not paths or not all(isinstance(p, str) and p.strip() for p in paths):
+        if not isinstance(paths, list) or not all(isinstance(p, str) for p in paths):  # an empty one: the Engine's
             raise ApiError(400, "`paths` must be a list of indexed documents' or folders' paths on the server")
         if not isinstance(purge, bool):
             raise ApiError(400, "`purge` must be true or false")

@@ -504,3 +504,16 @@ def test_a_field_no_endpoint_takes_is_refused_naming_it(server: Running, tmp_pat
     assert server.request("POST", "/search", {"query": padded, "k": 1})[0] == 200
     status, headers, _ = server.request("GET", "/search")
     assert status == 405 and headers["allow"] == "POST"
+
+
+def test_the_engines_rules_word_the_refusals_of_every_front_end(server: Running) -> None:
+    """`/related` restated the Engine's range of `k`, and `/forget`, `/summarize`, `/ingest` the empty path rule,
+    each in words of its own (and `/ingest` refused "" but let " " through to the Engine's)."""
+    status, _, error = server.request("POST", "/related", {"entities": ["Big"], "k": 101})
+    assert (status, error["error"]["code"]) == (400, "invalid_value")
+    assert error["error"]["message"].startswith("101 entities: related lists from 1 to 100")
+    for route, body in (("/forget", {"paths": [" "]}), ("/summarize", {"path": " "}), ("/ingest", {"paths": [""]}),
+                        ("/ingest", {"paths": [" "]})):
+        status, _, error = server.request("POST", route, body)
+        assert (status, error["error"]["code"]) == (400, "invalid_value"), route
+        assert error["error"]["message"].startswith("an empty path (an unset shell variable?)"), route

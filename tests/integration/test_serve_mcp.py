@@ -86,6 +86,8 @@ async def _session(home: Path) -> dict[str, Any]:
         seen["collection"] = await call("search", query="lighthouse", collection="work")
         seen["file_type"] = await call("search", query="lighthouse", file_type=["md"])
         seen["nul"] = await call("ingest", paths=["/x\0y"])
+        seen["many_seeds"] = await call("related", entities=["Big"] * 21, k=5)
+        seen["long_entity"] = await call("graph_triples", entity="x" * 401)
         doc_id = seen["documents"]["documents"][0]["doc_id"]
         chunk_id = seen["search"]["hits"][0]["chunk"]["chunk_id"]
         seen["doc"] = json.loads((await session.read_resource(f"localrag://doc/{doc_id}")).contents[0].text)
@@ -168,6 +170,8 @@ def test_every_tool_and_resource_over_stdio(
                                   "--collection NAME` to serve another")
     assert seen["file_type"][0] == "error" and "(did you mean `file_types`?)" in seen["file_type"][1]
     assert seen["nul"][0] == "error" and "a path holding a NUL byte" in seen["nul"][1]
+    # Bounds of MCP's own: 21 names and a 401-character one, which the CLI and the HTTP API take, were refused.
+    assert seen["many_seeds"]["seeds"] and seen["long_entity"] == {"total": 0, "triples": []}
     assert seen["doc"]["chunks"] and seen["doc"]["document"]["doc_id"] == seen["documents"]["documents"][0]["doc_id"]
     assert seen["chunk"]["chunk_id"] == seen["search"]["hits"][0]["chunk"]["chunk_id"]
     assert reached_out(localrag_home.parent / "user-home") == ""
