@@ -632,6 +632,10 @@ class Engine(GraphMode, Collections, Information):
                 except LocalRagError:
                     if not purge:
                         raise
+            # The passages' words, for conversations that saved them under a name the file no longer has (renamed,
+            # then forgotten): found by path alone, a purge left them their text.
+            texts = frozenset(chunk.text for doc_id in ids for chunk in self.store.doc_chunks(doc_id)) \
+                if conversations is not None else frozenset()
             if ids:
                 removed = self.store.delete_documents(list(ids))
                 self.graph.delete_for_documents(list(ids))
@@ -643,9 +647,9 @@ class Engine(GraphMode, Collections, Information):
         spared: list[str] = []
         if conversations is not None:
             spared = sorted(self.indexed_elsewhere(paths))
-            kept = conversations_keeping(conversations, paths, purge=purge, spared=spared)
+            kept = conversations_keeping(conversations, paths, purge=purge, spared=spared, texts=texts)
         return Forgotten([str(forget_path(path)) for path in paths], len(ids), removed, purge,
-                         kept, derived_folders() if purge else [], spared)
+                         kept, derived_folders() if purge else [], spared, texts)
 
     def _drop_unfinished_reembedding(self) -> None:
         """A stopped re-embedding's copy holds the text of every document it reached: a purge erases it whole

@@ -72,6 +72,9 @@ class Forgotten:
     not_erased: list[tuple[str, str]] = field(default_factory=list)
     # Documents of these paths that another collection still indexes: saved conversations keep their text.
     spared: list[str] = field(default_factory=list)
+    # The forgotten passages' words (never in a JSON reply): a conversation that saved one under a name its file
+    # no longer has is found by them (`kept_passages`).
+    texts: frozenset[str] = frozenset()
 
 
 def derived_folders() -> list[tuple[str, str]]:
@@ -97,8 +100,12 @@ def is_under(source_path: str, targets: Iterable[Path]) -> bool:
     return any(saved == target or saved.is_relative_to(target) for target in targets)
 
 
-def _forgotten_sources(turn: Turn, targets: set[Path], spared: Collection[str]) -> set[int]:
-    return {s.n for s in turn.sources if not s.purged and is_under(s.path, targets) and s.path not in spared}
+def _forgotten_sources(turn: Turn, targets: set[Path], spared: Collection[str], texts: Collection[str]) -> set[int]:
+    """The sources of `turn` that are passages of the forgotten files: under one of their paths, or holding the
+    words of one of their passages (`texts`) under a path where no file is now, as after a rename then a
+    forget; a copy of the file still on disk keeps its own."""
+    return {s.n for s in turn.sources if not s.purged and s.path not in spared
+            and (is_under(s.path, targets) or (s.text in texts and not Path(s.path).exists()))}
 
 
 def _extracted_from(turn: Turn, numbers: set[int]) -> bool:
@@ -154,13 +161,14 @@ def _purge_turn(turn: Turn, numbers: set[int]) -> None:
 
 
 def kept_passages(
-    conversation: Conversation, targets: set[Path], *, purge: bool = False, spared: Collection[str] = ()
+    conversation: Conversation, targets: set[Path], *, purge: bool = False, spared: Collection[str] = (),
+    texts: Collection[str] = frozenset(),
 ) -> KeptPassages | None:
-    """How much text of files at or under `targets`, but for the `spared` ones, the conversation holds; with
-    `purge`, erased from it."""
+    """How much text of files at or under `targets` (or of their passages, `texts`, saved under a name gone),
+    but for the `spared` ones, the conversation holds; with `purge`, erased from it."""
     passages = answers = 0
     for turn in conversation.turns:
-        numbers = _forgotten_sources(turn, targets, spared)
+        numbers = _forgotten_sources(turn, targets, spared, texts)
         if not numbers:
             continue
         passages += len(numbers)
@@ -176,29 +184,31 @@ def _targets(paths: Iterable[str | Path]) -> set[Path]:
     return {forget_path(path) for path in paths}
 
 
-def erase_from(conversation: Conversation, paths: Iterable[str | Path], spared: Collection[str] = ()) -> bool:
+def erase_from(conversation: Conversation, paths: Iterable[str | Path], spared: Collection[str] = (),
+               texts: Collection[str] = frozenset()) -> bool:
     """Erase the text of files at or under `paths` (but the `spared` ones) from a conversation in memory (one
     open in the chat app, as a purge erased it from its file); whether it held any."""
-    return kept_passages(conversation, _targets(paths), purge=True, spared=spared) is not None
+    return kept_passages(conversation, _targets(paths), purge=True, spared=spared, texts=texts) is not None
 
 
 def conversations_keeping(
-    store: ConversationStore, paths: Iterable[str | Path], *, purge: bool = False, spared: Collection[str] = ()
+    store: ConversationStore, paths: Iterable[str | Path], *, purge: bool = False, spared: Collection[str] = (),
+    texts: Collection[str] = frozenset(),
 ) -> list[KeptPassages]:
-    """The saved conversations holding text of files at or under any of `paths` (but the `spared` ones), most
-    recent first; with `purge`, that text is erased from each (the conversations keep their place in the list:
-    their update time stays)."""
+    """The saved conversations holding text of files at or under any of `paths` (but the `spared` ones), or their
+    passages' words (`texts`) under a name gone, most recent first; with `purge`, that text is erased from each
+    (the conversations keep their place in the list: their update time stays)."""
     targets = _targets(paths)
     found: list[KeptPassages] = []
-    for conversation in store.holding(str(target) for target in targets):
+    for conversation in store.holding([*(str(target) for target in targets), *texts]):
         if not purge:
-            kept = kept_passages(conversation, targets, spared=spared)
+            kept = kept_passages(conversation, targets, spared=spared, texts=texts)
             found.extend([kept] if kept is not None else [])
             continue
 
         # Erased from the file as it is when its turn comes: an answer saved since it was read stays.
         def erase(current: Conversation) -> bool:
-            kept = kept_passages(current, targets, purge=True, spared=spared)
+            kept = kept_passages(current, targets, purge=True, spared=spared, texts=texts)
             found.extend([kept] if kept is not None else [])
             return kept is not None
 

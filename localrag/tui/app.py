@@ -87,10 +87,11 @@ class LocalRagApp(App[None]):
     last_speed: reactive[tuple[float, float] | None] = reactive(None)
     activity: reactive[str] = reactive("")
     model_label: reactive[str] = reactive("")
-    # The paths a purge (the Library's "Forget and erase", a watched folder's deletion) erased the text of, last:
-    # the chat screen erases it from the conversation it holds open as well.
-    # What a purge erased from saved conversations: the paths forgotten, and the documents under them spared.
-    erased_paths: reactive[tuple[tuple[str, ...], tuple[str, ...]]] = reactive(((), ()), always_update=True)
+    # What a purge (the Library's "Forget and erase", a watched folder's deletion) erased from saved conversations,
+    # last: the paths forgotten, the documents under them spared, and the passages' words (`Forgotten.texts`). The
+    # chat screen erases it from the conversation it holds open as well.
+    erased_paths: reactive[tuple[tuple[str, ...], tuple[str, ...], frozenset[str]]] = reactive(
+        ((), (), frozenset()), always_update=True)
 
     def __init__(
         self, engine: Engine, conversations: ConversationStore | None = None, *, warm_up: bool = True

@@ -346,3 +346,32 @@ def test_a_purge_erases_the_scratch_copy_a_killed_tune_fusion_left(engine: Engin
     (scratch / "chunks.lance" / "data").write_text(SECRET)
     engine.forget(docs / "vault.txt", purge=True)
     assert not scratch.exists()
+
+
+def test_a_purge_of_a_renamed_file_erases_what_conversations_saved_under_its_old_name(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """Conversations were searched by path alone: a file renamed (its passages saved under the old name, as they
+    should be) then deleted under `watch --purge`, or forgotten with --purge, kept its text in them for good."""
+    docs = _docs(tmp_path)
+    vault, canteen = (docs / "vault.txt").resolve(), (docs / "canteen.txt").resolve()
+    engine.ingest([docs])
+    store = ConversationStore(tmp_path / "conversations")
+    asked = Conversation("20261201-000000-aaaaaa", "Where is the ledger?", updated=100.0)
+    asked.turns = [Turn("user", "Where is the ledger?"), _answer(vault, canteen, extracted=True)]
+    asked.turns[1].sources[0].text = SECRET  # as the chunk holds it
+    store.save(asked, touch=False)
+    copy = tmp_path / "elsewhere" / "vault-copy.txt"  # the same words in a file still there: its passage stays
+    copy.parent.mkdir()
+    copy.write_text(SECRET, encoding="utf-8")
+    kept_copy = Conversation("20261201-000000-bbbbbb", "Ledger?", updated=50.0)
+    kept_copy.turns = [Turn("user", "Ledger?"), Turn("assistant", "In the vault.", sources=[
+        SavedSource(1, "c9", "d9", str(copy), SECRET)])]
+    store.save(kept_copy, touch=False)
+    vault.rename(docs / "vault-2026.txt")
+    engine.ingest([docs])  # the old name leaves the index, the new one comes in
+    erased = engine.forget(docs / "vault-2026.txt", purge=True, conversations=store)
+    assert [k.conversation_id for k in erased.conversations] == ["20261201-000000-aaaaaa"]
+    source = store.load("20261201-000000-aaaaaa").turns[1].sources[0]
+    assert source.purged and source.text == "" and source.path == str(vault)
+    assert store.load("20261201-000000-bbbbbb").turns[1].sources[0].text == SECRET
