@@ -44,7 +44,14 @@ from localrag.engine_graph import GraphMode
 from localrag.engine_status import Information
 from localrag.engine_writes import one_collection
 from localrag.errors import ConfigError, LocalRagError, ModelError
-from localrag.forget import Forgotten, KeptPassages, conversations_keeping, derived_folders, forget_path
+from localrag.forget import (
+    Forgotten,
+    KeptPassages,
+    conversations_keeping,
+    derived_folders,
+    forget_path,
+    is_under,
+)
 from localrag.models import (
     BUNDLED_GENERATOR,
     BUNDLED_NAME,
@@ -648,8 +655,11 @@ class Engine(GraphMode, Collections, Information):
         if conversations is not None:
             spared = sorted(self.indexed_elsewhere(paths))
             kept = conversations_keeping(conversations, paths, purge=purge, spared=spared, texts=texts)
+        # Still on disk in a folder `watch` follows: its next round (or a resumed watch) reads it again, in silence.
+        there = [forget_path(path) for path in paths if Path(path).expanduser().exists()]
+        watched = [str(folder) for folder in self.watched_folders() if any(is_under(str(p), [folder]) for p in there)]
         return Forgotten([str(forget_path(path)) for path in paths], len(ids), removed, purge,
-                         kept, derived_folders() if purge else [], spared, texts)
+                         kept, derived_folders() if purge else [], spared, texts, watched)
 
     def _drop_unfinished_reembedding(self) -> None:
         """A stopped re-embedding's copy holds the text of every document it reached: a purge erases it whole

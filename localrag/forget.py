@@ -75,6 +75,8 @@ class Forgotten:
     # The forgotten passages' words (never in a JSON reply): a conversation that saved one under a name its file
     # no longer has is found by them (`kept_passages`).
     texts: frozenset[str] = frozenset()
+    # The watched folders of this collection holding a forgotten path still on disk: a watch reads it again.
+    watched: list[str] = field(default_factory=list)
 
 
 def derived_folders() -> list[tuple[str, str]]:

@@ -91,7 +91,8 @@ def forgotten_json(done: Forgotten) -> dict[str, Any]:
     text is still or was erased from."""
     return {"paths": done.paths, "documents": done.documents, "chunks_removed": done.chunks, "purged": done.purged,
             "conversations": [dataclasses.asdict(kept) for kept in done.conversations],
-            "not_erased": [{"path": path, "holds": what} for path, what in done.not_erased], "spared": done.spared}
+            "not_erased": [{"path": path, "holds": what} for path, what in done.not_erased], "spared": done.spared,
+            "watched": done.watched}
 
 
 def summary_json(document: Document, summary: Summary) -> dict[str, Any]:

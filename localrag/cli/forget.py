@@ -63,6 +63,10 @@ def report_lines(done: Forgotten) -> list[str]:
         lines = [f"nothing under {named} is in the index"]
     held = [f"  {kept.conversation_id}  {kept.title}  ({_held_text(kept.passages, kept.answers)})"
             for kept in done.conversations]
+    if done.watched:
+        lines.append(f"note: {named} is still on disk in a folder `localrag watch` follows for this collection "
+                     f"({', '.join(done.watched)}): the watch reads it again; move it out of the folder to keep "
+                     "it out of the index")
     if done.spared:
         lines.append(f"saved conversations keep the text of {count_text(len(done.spared), 'document')} another "
                      "collection still indexes (forget it there too to erase it): " + ", ".join(done.spared))

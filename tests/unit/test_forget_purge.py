@@ -375,3 +375,20 @@ def test_a_purge_of_a_renamed_file_erases_what_conversations_saved_under_its_old
     source = store.load("20261201-000000-aaaaaa").turns[1].sources[0]
     assert source.purged and source.text == "" and source.path == str(vault)
     assert store.load("20261201-000000-bbbbbb").turns[1].sources[0].text == SECRET
+
+
+def test_forgetting_a_file_still_in_a_watched_folder_says_the_watch_reads_it_again(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """It said "forgot" and nothing more, and the next `watch` indexed it again, searchable, in silence."""
+    from localrag.shapes import forgotten_json
+
+    docs = _docs(tmp_path)
+    engine.ingest([docs])
+    engine.remember_watched([docs.resolve()])
+    done = engine.forget(docs / "vault.txt", purge=True)
+    assert done.watched == [str(docs.resolve())] and forgotten_json(done)["watched"] == [str(docs.resolve())]
+    assert report_lines(done)[1].startswith(f"note: {(docs / 'vault.txt').resolve()} is still on disk in a folder "
+                                            "`localrag watch` follows for this collection")
+    (docs / "canteen.txt").unlink()  # gone from the disk: nothing to read again
+    assert engine.forget(docs / "canteen.txt").watched == []

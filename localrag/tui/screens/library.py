@@ -312,6 +312,10 @@ class LibraryScreen(LocalRagScreen):
         else:
             erased = ""
         self.notify(f"Forgot {path} ({count_text(done.chunks, 'chunk')}){erased}", markup=False)
+        if done.watched:
+            self.notify(f"It is still in a watched folder ({printable(', '.join(done.watched), multiline=False)}): "
+                        "watching reads it again; move it out of the folder to keep it out.", severity="warning",
+                        markup=False)
         self._list_documents()
         self.localrag.refresh_status()
 
