@@ -85,6 +85,7 @@ class LocalRagApp(App[None]):
 
     engine_status: reactive[EngineStatus | None] = reactive(None)
     last_speed: reactive[tuple[float, float] | None] = reactive(None)
+    # What the status bar says is running: every owner's activity (`set_activity`), joined.
     activity: reactive[str] = reactive("")
     model_label: reactive[str] = reactive("")
     # What a purge (the Library's "Forget and erase", a watched folder's deletion) erased from saved conversations,
@@ -103,13 +104,26 @@ class LocalRagApp(App[None]):
         self._stale_told = False
         # What quitting asked to stop ("the ingest"): it ends after its current step, the screen already gone.
         self.stopping = ""
+        self._activities: dict[str, str] = {}
+
+    def set_activity(self, owner: str, text: str) -> None:
+        """What `owner` ("chat", "ingest", "graph", "models") is doing now, "" once it is done. One string for all
+        of them let an answer that ended clear it while a graph build ran on, which then looked finished."""
+        if text:
+            self._activities[owner] = text
+        else:
+            self._activities.pop(owner, None)
+        self.activity = " · ".join(self._activities.values())
+
+    def activity_of(self, owner: str) -> str:
+        return self._activities.get(owner, "")
 
     def on_mount(self) -> None:
         self.model_label = self.engine.model_name()
         # A forget or an ingest behind another process's writer waited in silence, looking hung for a minute.
         tell_waits(self._tell_wait)
         if self._warm:
-            self.activity = "loading models…"
+            self.set_activity("models", "loading models…")
             # Importing torch in a thread still competes for the GIL; starting after the first
             # refresh keeps it from delaying the first frame.
             self.call_after_refresh(self._warm_up)
@@ -154,8 +168,8 @@ class LocalRagApp(App[None]):
     def on_engine_ready(self, message: EngineReady) -> None:
         self.engine_status = message.status
         self.model_label = message.status.model
-        if self.activity == "loading models…":
-            self.activity = ""
+        if self.activity_of("models") == "loading models…":
+            self.set_activity("models", "")
         stale = message.status.stale_documents
         if stale and not self._stale_told:  # once a run: after an upgrade, not after every ingest
             self._stale_told = True
@@ -181,8 +195,8 @@ class LocalRagApp(App[None]):
         shown = user_error(error)
         if screen is not None:
             screen.worker_failed(worker, shown)
-        elif self.activity == "loading models…":
-            self.activity = "models not loaded"
+        elif self.activity_of("models") == "loading models…":
+            self.set_activity("models", "models not loaded")
         self.show_error(shown, action)
 
     def show_error(self, error: LocalRagError, action: str = "") -> None:

@@ -354,6 +354,14 @@ async def test_the_screen_copies_the_apps_state_onto_its_status_bar() -> None:
         await pilot.pause()
         assert (bar.activity, bar.last_speed) == ("indexing notes", (0.25, 30.0))
         assert bar.model_label == app.model_label
+        # An answer that ended cleared the one activity string while a graph build ran on: it looked finished.
+        app.set_activity("graph", "building the graph…")
+        app.set_activity("chat", "answering…")
+        await pilot.pause()
+        assert bar.activity == "building the graph… · answering…"
+        app.set_activity("chat", "")
+        await pilot.pause()
+        assert bar.activity == "building the graph…"
 
 
 async def test_r_reads_the_highlighted_document_again(app: LocalRagApp, fake_engine: FakeEngine) -> None:

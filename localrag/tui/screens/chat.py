@@ -351,12 +351,12 @@ class ChatScreen(LocalRagScreen):
         self.cancel_event = threading.Event()
         if self.graph_mode:
             self.query_one(GraphPathsPanel).show(None, pending=True)
-            self.localrag.activity = "following graph paths…"
+            self.localrag.set_activity("chat", "following graph paths…")
             self._answer_graph(question)
             return
         self.set_class(False, "-graph-turn")
         self.query_one(SourcesPanel).show(None, pending=True)
-        self.localrag.activity = "answering…"
+        self.localrag.set_activity("chat", "answering…")
         self._answer(question, history, self.cancel_event)
 
     @work(thread=True, exclusive=True, group="answer", exit_on_error=False)
@@ -412,7 +412,7 @@ class ChatScreen(LocalRagScreen):
         self.open_step(message.step, message.chunk)
 
     def on_graph_paths_panel_related_requested(self, message: GraphPathsPanel.RelatedRequested) -> None:
-        self.localrag.activity = f"finding what is related to {printable(message.name, multiline=False)}…"
+        self.localrag.set_activity("chat", f"finding what is related to {printable(message.name, multiline=False)}…")
         self._related(message.entity_id)
 
     @work(thread=True, exclusive=True, group="related", exit_on_error=False)
@@ -425,7 +425,7 @@ class ChatScreen(LocalRagScreen):
         self._open_related(message.result, message.view)
 
     def _open_related(self, result: RelatedResult, view: RelatedView) -> None:
-        self.localrag.activity = ""
+        self.localrag.set_activity("chat", "")
         self.app.push_screen(
             RelatedScreen(result, view.names, view.chunks, self._open_related_step, view.aliases))
 
@@ -465,7 +465,7 @@ class ChatScreen(LocalRagScreen):
         if worker.group == "answer":
             self.call_later(self._keep_partial, str(error))
         elif worker.group == "related":
-            self.localrag.activity = ""
+            self.localrag.set_activity("chat", "")
 
     async def _keep_partial(self, failure: str) -> None:
         partial = self._answer_view.partial if self._answer_view else ""
@@ -481,13 +481,13 @@ class ChatScreen(LocalRagScreen):
             self._keep([turn])
         self.cancel_event = None
         self._answer_view = None
-        self.localrag.activity = ""
+        self.localrag.set_activity("chat", "")
         self.refresh_conversations()
 
     def action_stop(self) -> None:
         if self.cancel_event is not None and not self.cancel_event.is_set():
             self.cancel_event.set()
-            self.localrag.activity = "stopping…"
+            self.localrag.set_activity("chat", "stopping…")
 
     # -- sources ---------------------------------------------------------------------------------
 

@@ -544,7 +544,7 @@ class LibraryScreen(LocalRagScreen):
         self.query_one("#progress", ProgressBar).update(total=None, progress=0)
         self.query_one("#ingest-line", Static).update(Text("finding files…", style="italic"))
         self.query_one("#ingest", Button).label = "Stop"
-        self.localrag.activity = "ingesting…"
+        self.localrag.set_activity("ingest", "ingesting…")
         self._ingest(paths, include, exclude, self.cancel_event, force, stale)
 
     @work(thread=True, exclusive=True, group="ingest", exit_on_error=False)
@@ -572,7 +572,7 @@ class LibraryScreen(LocalRagScreen):
             self._list_collections()
         elif worker.group == GRAPH_BUILD:
             self.query_one(GraphBuildPanel).failed()
-            self.localrag.activity = ""
+            self.localrag.set_activity("graph", "")
 
     def _post_progress(self, progress: IngestProgress) -> None:
         self.post_message(IngestProgressed(progress))
@@ -581,7 +581,7 @@ class LibraryScreen(LocalRagScreen):
         p = message.progress
         self.query_one("#progress", ProgressBar).update(total=max(p.files_total, 1), progress=p.files_done)
         self.query_one("#ingest-line", Static).update(progress_line(p))
-        self.localrag.activity = f"ingesting {p.files_done}/{p.files_total or '?'}"
+        self.localrag.set_activity("ingest", f"ingesting {p.files_done}/{p.files_total or '?'}")
 
     def on_ingest_finished(self, message: IngestFinished) -> None:
         self.cancel_event = None
@@ -592,7 +592,7 @@ class LibraryScreen(LocalRagScreen):
         if not message.report.cancelled:
             bar.update(total=bar.total or 1, progress=bar.total or 1)
         self.query_one("#ingest-line", Static).update(report_text(message.report))
-        self.localrag.activity = ""
+        self.localrag.set_activity("ingest", "")
         r = message.report
         self.notify(
             f"Ingest {'stopped' if r.cancelled else 'finished'}: files indexed {r.added + r.updated}, "
@@ -605,7 +605,7 @@ class LibraryScreen(LocalRagScreen):
     def action_stop(self) -> None:
         if self.cancel_event is not None:
             self.cancel_event.set()
-            self.localrag.activity = "stopping ingest…"
+            self.localrag.set_activity("ingest", "stopping ingest…")
 
     # -- graph build -----------------------------------------------------------------------------
 
@@ -613,12 +613,12 @@ class LibraryScreen(LocalRagScreen):
         """Extract triples from the indexed chunks not yet in the graph (`localrag graph build`), or stop it."""
         panel = self.query_one(GraphBuildPanel)
         if panel.stop():
-            self.localrag.activity = "stopping the graph build…"
+            self.localrag.set_activity("graph", "stopping the graph build…")
         else:
             panel.start(self)
 
     def on_graph_build_finished(self, message: GraphBuildFinished) -> None:
-        self.localrag.activity = ""
+        self.localrag.set_activity("graph", "")
         r = message.report
         self.notify(
             f"Graph build {'stopped' if r.cancelled else 'finished'}: {count_text(r.triples_added, 'triple')} added",

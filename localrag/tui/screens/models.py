@@ -168,7 +168,7 @@ class ModelsScreen(LocalRagScreen):
         self.switch(str(Path(value).expanduser()), Path(value).stem)
 
     def switch(self, spec: str, name: str) -> None:
-        self.localrag.activity = f"loading {name}…"
+        self.localrag.set_activity("models", f"loading {name}…")
         self._switching_to = name
         self._switch(spec)
 
@@ -182,7 +182,7 @@ class ModelsScreen(LocalRagScreen):
 
     def on_model_switched(self, message: ModelSwitched) -> None:
         app = self.localrag
-        app.activity = ""
+        app.set_activity("models", "")
         app.model_label = message.name
         app.last_speed = None
         # Only the model (and the answer mode it brought): the rest of the settings may hold a LOCALRAG_ variable's
@@ -202,4 +202,4 @@ class ModelsScreen(LocalRagScreen):
         return f"switching to {self._switching_to}" if worker.group == "switch" else "listing models"
 
     def worker_failed(self, worker: Worker[object], error: LocalRagError) -> None:
-        self.localrag.activity = ""  # a bad model is an error in a modal; the old one stays
+        self.localrag.set_activity("models", "")  # a bad model is an error in a modal; the old one stays

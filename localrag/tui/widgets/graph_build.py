@@ -97,7 +97,7 @@ class GraphBuildPanel(Vertical):
         self.add_class("-shown")
         self.query_one("#graph-progress", ProgressBar).update(total=None, progress=0)
         self.query_one("#graph-line", Static).update(Text("reading the chunks…", style="italic"))
-        screen.localrag.activity = "building the graph…"
+        screen.localrag.set_activity("graph", "building the graph…")
         engine = screen.localrag.engine
 
         def progressed(progress: GraphBuildProgress) -> None:
