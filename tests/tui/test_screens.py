@@ -526,3 +526,32 @@ def test_an_ingest_report_names_each_failed_file_once() -> None:
     reason = "/docs/broken.pdf: not a readable PDF (it may be corrupt or truncated)"
     shown = report_text(IngestReport(errors=[FileError("/docs/broken.pdf", reason)])).plain
     assert shown.count("/docs/broken.pdf") == 1 and shown.endswith("\n  " + reason)
+
+
+async def test_a_long_ingest_report_scrolls_and_leaves_the_documents_room(fake_engine: FakeEngine) -> None:
+    """20 files that could not be read: the report showed the first few, no key reached the others, and at 80x24
+    with the graph build's report too the documents table was left no row."""
+    from rich.text import Text
+    from textual.containers import VerticalScroll
+
+    from localrag.tui.screens.library import report_text
+    from localrag.types import FileError, IngestReport
+
+    app = LocalRagApp(fake_engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f3")
+        screen = app.screen
+        errors = [FileError(f"/docs/bad-{i}.md", f"/docs/bad-{i}.md: cannot read (Permission denied)")
+                  for i in range(20)]
+        screen.add_class("-reported")
+        screen.query_one("#ingest-line", Static).update(report_text(IngestReport(added=3, errors=errors)))
+        screen.graph_panel.add_class("-shown")
+        screen.graph_panel.query_one("#graph-line", Static).update(Text("\n".join(f"line {i}" for i in range(20))))
+        await pilot.pause(0.3)
+        report = screen.query_one("#ingest-report", VerticalScroll)
+        assert report.can_focus and report.max_scroll_y > 0
+        report.focus()
+        await pilot.press("end")
+        assert report.scroll_y == report.max_scroll_y
+        table = screen.query_one("#documents", DataTable)
+        assert table.region.height >= 3 and table.region.bottom <= 22  # a row at least, above the status bar

@@ -22,7 +22,7 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import (
     Button,
@@ -156,10 +156,12 @@ class LibraryScreen(LocalRagScreen):
     LibraryScreen .row { height: auto; }
     LibraryScreen #paths { width: 1fr; }
     LibraryScreen #include, LibraryScreen #exclude { width: 1fr; }
-    LibraryScreen #progress-box { height: auto; padding: 0 1; display: none; }
-    LibraryScreen.-ingesting #progress-box, LibraryScreen.-reported #progress-box { display: block; }
-    LibraryScreen #ingest-line { height: auto; max-height: 8; overflow-y: auto; }
-    LibraryScreen #documents { height: 1fr; margin: 0 1; border: round $primary 50%; }
+    LibraryScreen #progress, LibraryScreen #ingest-report { margin: 0 1; display: none; }
+    LibraryScreen.-ingesting #progress, LibraryScreen.-reported #progress { display: block; }
+    LibraryScreen.-ingesting #ingest-report, LibraryScreen.-reported #ingest-report { display: block; }
+    LibraryScreen #ingest-report { height: auto; max-height: 20vh; }
+    LibraryScreen #ingest-line { height: auto; }
+    LibraryScreen #documents { height: 1fr; min-height: 3; margin: 0 1; border: round $primary 50%; }
     LibraryScreen #documents:focus { border: round $primary; }
     """
     BINDINGS = [
@@ -198,8 +200,11 @@ class LibraryScreen(LocalRagScreen):
             with Horizontal(classes="row"):
                 yield Input(placeholder="include globs, e.g. *.md *.pdf", id="include")
                 yield Input(placeholder="exclude globs, e.g. drafts/*", id="exclude")
-        with Vertical(id="progress-box"):
-            yield ProgressBar(id="progress", show_eta=False)
+        yield ProgressBar(id="progress", show_eta=False)
+        # Scrolled, by Tab then the arrows as by the mouse: a report of 20 files that could not be read showed the
+        # first few, and no key reached the others; at 80x24 it left the documents no row. (Inside a box of auto
+        # height the box took the report's whole height.)
+        with VerticalScroll(id="ingest-report"):
             yield Static(id="ingest-line")
         yield self.graph_panel
         table: DataTable[str | Text] = DataTable(id="documents", cursor_type="row", zebra_stripes=True)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import Vertical
+from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import ProgressBar, Static
 
@@ -71,9 +71,10 @@ class GraphBuildPanel(Vertical):
     """
 
     DEFAULT_CSS = """
-    GraphBuildPanel { height: auto; padding: 0 1; display: none; }
+    GraphBuildPanel { height: auto; max-height: 19vh; padding: 0 1; display: none; }
     GraphBuildPanel.-shown { display: block; }
-    GraphBuildPanel #graph-line { height: auto; max-height: 8; overflow-y: auto; }
+    GraphBuildPanel #graph-report { height: auto; max-height: 15vh; }
+    GraphBuildPanel #graph-line { height: auto; }
     """
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -82,7 +83,10 @@ class GraphBuildPanel(Vertical):
 
     def compose(self) -> ComposeResult:
         yield ProgressBar(id="graph-progress", show_eta=False)
-        yield Static(id="graph-line")
+        # Scrolled as the ingest's report is (library.py); the panel's own bound keeps its auto height from taking
+        # the report's whole height (its progress bar and the report's 15vh, rounded).
+        with VerticalScroll(id="graph-report"):
+            yield Static(id="graph-line")
 
     @property
     def running(self) -> bool:
