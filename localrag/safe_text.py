@@ -66,3 +66,11 @@ def path_text(path: str | os.PathLike[str]) -> str:
     except UnicodeDecodeError:
         return raw.decode("utf-8", "backslashreplace")
 
+
+
+_MARKDOWN_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]<>#|~"})
+
+
+def markdown_escaped(text: str) -> str:
+    """Text from documents (or a file's name) in Markdown: shown as written, never as Markdown."""
+    return text.translate(_MARKDOWN_SPECIAL)

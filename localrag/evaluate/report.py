@@ -25,6 +25,7 @@ from localrag.atomic import write_text_atomic
 from localrag.evaluate import metrics
 from localrag.evaluate.metrics import Figure
 from localrag.evaluate.runner import RUN_FILE, read_records
+from localrag.safe_text import markdown_escaped
 from localrag.sizes import count_text
 
 HEADLINE = {"extractive": "f1", "label": "accuracy", "multihop": "hit", "kgqa": "hits@1"}
@@ -183,10 +184,11 @@ def markdown(summary: Summary, *, by_figure: bool = False) -> str:
     config = info.get("config", {})
     cols = columns(summary)
     lines = [
-        f"# Evaluation: {dataset.get('name', '?')}",
+        # The set's name is its file's, and a model's its path's: shown as named, not read as Markdown (a link).
+        f"# Evaluation: {markdown_escaped(str(dataset.get('name', '?')))}",
         "",
         f"- Source: `{dataset.get('source', '?')}` ({dataset.get('kind', '?')}, "
-        + (f"asked of the index {dataset['index']})" if dataset.get("index")
+        + (f"asked of the index {markdown_escaped(str(dataset['index']))})" if dataset.get("index")
            else f"{_documents(dataset)})"),
         f"- Questions scored: {summary.n_questions} (answered by every model and mode; side: {config.get('side')})",
         f"- Split: {info.get('split', '?')}",
@@ -200,14 +202,15 @@ def markdown(summary: Summary, *, by_figure: bool = False) -> str:
     labels = [METRIC_LABELS[c].replace("k", str(config.get("k")), 1) if c == "recall@k" else METRIC_LABELS[c]
               for c in cols]
     if by_figure:
-        lines += ["| figure | " + " | ".join(f"{row.model} {row.mode}" for row in summary.rows) + " |",
+        heads = [f"{markdown_escaped(row.model)} {row.mode}" for row in summary.rows]
+        lines += ["| figure | " + " | ".join(heads) + " |",
                   "|---|" + "---|" * len(summary.rows)]
         lines += [f"| {label} | " + " | ".join(format_figure(row.figures.get(c), c) for row in summary.rows) + " |"
                   for c, label in zip(cols, labels, strict=True)]
     else:
         lines += ["| model | mode | " + " | ".join(labels) + " |", "|---|---|" + "---|" * len(cols)]
-        lines += [f"| {row.model} | {row.mode} | " + " | ".join(format_figure(row.figures.get(c), c) for c in cols)
-                  + " |" for row in summary.rows]
+        lines += [f"| {markdown_escaped(row.model)} | {row.mode} | "
+                  + " | ".join(format_figure(row.figures.get(c), c) for c in cols) + " |" for row in summary.rows]
     if summary.baseline:
         b = summary.baseline
         lines += ["", f"Majority-class baseline (always \"{b['label']}\") on the same {b['n']} questions: "

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from localrag.conversations import SavedPath, SavedSource, SavedStep, Turn
+from localrag.safe_text import markdown_escaped
 from localrag.types import Chunk
 
 if TYPE_CHECKING:
@@ -23,14 +24,6 @@ SAVED_PATHS = 20
 # Paths the answer's text lists; the rest are in the paths panel.
 LISTED_PATHS = 10
 RELATED_MODEL = "graph · related"
-_MARKDOWN_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]<>#|~"})
-
-
-def markdown_escaped(text: str) -> str:
-    """Text from documents for a Markdown answer: shown as written, never as Markdown."""
-    return text.translate(_MARKDOWN_SPECIAL)
-
-
 def saved_source(n: int, chunk: Chunk) -> SavedSource:
     """A chunk a graph step came from, as source `n` of a saved turn (every such chunk counts as cited)."""
     return SavedSource(n, chunk.chunk_id, chunk.doc_id, chunk.path, chunk.text, chunk.page, chunk.heading, 0.0, True)

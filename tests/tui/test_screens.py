@@ -555,3 +555,18 @@ async def test_a_long_ingest_report_scrolls_and_leaves_the_documents_room(fake_e
         assert report.scroll_y == report.max_scroll_y
         table = screen.query_one("#documents", DataTable)
         assert table.region.height >= 3 and table.region.bottom <= 22  # a row at least, above the status bar
+
+
+def test_a_settings_box_says_what_it_takes() -> None:
+    """A fraction for a count and an empty box were each "'…' is not a number"."""
+    from localrag.errors import ConfigError
+    from localrag.tui.screens.settings import FIELDS, parse_settings
+
+    typed = {field.name: str(getattr(Settings(), field.name)) for field in FIELDS}
+    with pytest.raises(ConfigError) as fraction:
+        parse_settings(Settings(), {**typed, "top_k": "3.5"}, True)
+    assert str(fraction.value) == "Sources per answer (top-k): '3.5' is not a whole number (type a whole number " \
+                                  "from 1 to 100)"
+    with pytest.raises(ConfigError) as empty:
+        parse_settings(Settings(), {**typed, "temperature": " "}, True)
+    assert str(empty.value).startswith("Temperature (0 = always the likeliest word): empty (type a number from 0 to ")

@@ -90,3 +90,20 @@ def test_show_says_a_run_did_not_finish(capsys: pytest.CaptureFixture[str]) -> N
     assert "Not finished: failed" in (folder / "report.md").read_text()
     assert run(["eval", "show", "r2", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["run"]["error"] == "No space left on device"
+
+
+def test_a_data_sets_name_is_shown_as_named_not_as_markdown() -> None:
+    """The Evals screen read `qs_[a](http:evil)_*b*` as a live link and italics; the run list showed it as named."""
+    from localrag.evaluate.report import markdown, summarise
+
+    folder = runs_root() / "r3"
+    folder.mkdir(parents=True)
+    info = {"dataset": {"name": "qs_[a](http:evil)_*b*", "kind": "extractive"}, "status": "done",
+            "config": {"models": ["[m](x)"], "modes": ["model"]}, "questions": ["q1"]}
+    (folder / "run.json").write_text(json.dumps(info))
+    record = {"spec": "[m](x)", "mode": "model", "qid": "q1", "gold_label": None, "label": None,
+              "scores": {"em": 1.0, "f1": 1.0, "hit": 1.0}}
+    (folder / "records.jsonl").write_text(json.dumps(record) + "\n")
+    text = markdown(summarise(folder), by_figure=True)
+    assert text.startswith("# Evaluation: qs\\_\\[a\\](http:evil)\\_\\*b\\*\n")
+    assert "| \\[m\\](x) model |" in text

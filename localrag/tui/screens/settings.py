@@ -59,10 +59,15 @@ def parse_settings(
         changes["answer_mode"] = "extract" if extract else "generate"
     for field in FIELDS:
         raw = values[field.name].strip()
+        # "3.5" for a count was "not a number", and an empty box "'' is not a number".
+        number = "a whole number" if field.kind is int else "a number"
+        if not raw:
+            raise ConfigError(f"{field.label}: empty", f"type {number} from {field.low:g} to {field.high:g}")
         try:
             value = field.kind(raw)
         except ValueError:
-            raise ConfigError(f"{field.label}: '{raw}' is not a number", "type a number") from None
+            raise ConfigError(f"{field.label}: '{raw}' is not {number}",
+                              f"type {number} from {field.low:g} to {field.high:g}") from None
         if not field.low <= value <= field.high:
             raise ConfigError(
                 f"{field.label}: {raw} is out of range", f"use a value from {field.low:g} to {field.high:g}"
