@@ -39,6 +39,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 
     mcp = sub.add_parser("mcp", help="run an MCP server on stdio (for desktop assistants and editors)")
     mcp.add_argument("--model", help="GGUF file or model name under models/ (default: bundled SmolLM2)")
+    mcp.add_argument("--max-question-chars", type=positive, default=defaults.max_question_chars, metavar="N",
+                     help=f"longest question or query, as serve's (default {defaults.max_question_chars})")
     add_collection_flag(mcp)
     mcp.set_defaults(handler=_mcp)
 
@@ -67,6 +69,7 @@ def _serve(args: argparse.Namespace, out: Console, err: Console) -> int:
 
 def _mcp(args: argparse.Namespace, out: Console, err: Console) -> int:
     from localrag.cli.common import engine_from_args
+    from localrag.serve.limits import Limits
     from localrag.serve.mcp import run_stdio
 
     engine = engine_from_args(args)
@@ -74,7 +77,7 @@ def _mcp(args: argparse.Namespace, out: Console, err: Console) -> int:
     signal.signal(signal.SIGINT, _stop_at_once)
     signal.signal(signal.SIGTERM, _stop_at_once)  # a service manager's stop, as Ctrl-C
     with marked_running("mcp"):
-        run_stdio(engine)
+        run_stdio(engine, Limits(max_question_chars=args.max_question_chars))
     return 0
 
 

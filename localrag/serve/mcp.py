@@ -73,7 +73,8 @@ def argument_problems(error: ValidationError) -> str:
     return "; ".join(problems)
 
 
-def build_server(engine: Engine) -> MCPServer:
+def build_server(engine: Engine, limits: Limits | None = None) -> MCPServer:
+    """The MCP server over `engine`; `limits.max_question_chars` bounds a question or a query, as `serve`'s does."""
     import anyio
     from mcp.server.mcpserver import MCPServer
     from mcp.server.mcpserver.exceptions import ResourceNotFoundError, ToolError
@@ -81,6 +82,8 @@ def build_server(engine: Engine) -> MCPServer:
 
     from localrag import __version__
     from localrag.retrieve import SearchFilters
+
+    limits = limits or Limits()
 
     class Server(MCPServer):
         async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> Any:
@@ -136,12 +139,14 @@ def build_server(engine: Engine) -> MCPServer:
             raise
 
     def checked_length(what: str, text: str) -> None:
-        if problem := too_long(what, text, Limits().max_question_chars):
+        if problem := too_long(what, text, limits.max_question_chars):
             raise ToolError(problem)
 
     @server.tool()
     def search(
         # The Engine checks the query and `k` (its words, not a validation dump); the schema still says the range.
+        # Its maxLength is the default limit (annotations are read at module level); `checked_length` applies
+        # the one `--max-question-chars` set.
         query: Annotated[str, Field(description="what to look for",
                                     json_schema_extra={"maxLength": Limits().max_question_chars})],
         k: Annotated[int, Field(strict=True, description="how many chunks to return",
@@ -341,5 +346,5 @@ def _claim_stdin() -> MendedLines:
     return MendedLines(os.fdopen(wire, "rb", closefd=False), encoding="utf-8", errors="replace")
 
 
-def run_stdio(engine: Engine) -> None:
-    build_server(engine).run("stdio")
+def run_stdio(engine: Engine, limits: Limits | None = None) -> None:
+    build_server(engine, limits).run("stdio")

@@ -269,3 +269,20 @@ def test_a_collection_that_does_not_exist_is_refused_at_start(localrag_home: Pat
                           capture_output=True, text=True, env=env, timeout=60)
     assert done.returncode == 2 and done.stdout == ""
     assert done.stderr.startswith("localrag: collection 'nosuch' does not exist (`localrag collections` lists them")
+
+
+def test_the_question_limit_is_set_as_serves_is() -> None:
+    """`serve --max-question-chars` had no MCP counterpart: the same question was answered by one server and
+    refused by the other."""
+    import anyio
+
+    from localrag.serve.limits import Limits
+    from localrag.serve.mcp import build_server
+
+    server = build_server(Engine(load_settings()), Limits(max_question_chars=10))
+
+    async def called() -> Any:
+        return await server.call_tool("search", {"query": "lighthouse keepers"})
+
+    with pytest.raises(Exception, match="the query has 18 characters; the limit is 10"):
+        anyio.run(called)
