@@ -34,7 +34,7 @@ def test_questions_without_a_corpus_are_asked_of_the_index(tmp_path: Path, capsy
     captured = capsys.readouterr()
     summary = json.loads(captured.out)
     assert "your index: 7 documents in collection default" in captured.err
-    assert "question 4 ('What pressure is the brewing pressure set to at…'): no ingested document matches " \
+    assert f"{questions}:4 ('What pressure is the brewing pressure set to at…'): no ingested document matches " \
            "path 'no-such-manual.pdf'" in captured.err
     assert re.search(r"\(collection default; contents [0-9a-f]{12}\)$", summary["run"]["dataset"]["index"])
     row = summary["rows"][0]
