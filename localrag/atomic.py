@@ -29,3 +29,11 @@ def write_bytes_atomic(path: Path, data: bytes) -> None:
     except BaseException:
         tmp.unlink(missing_ok=True)  # a full disk, a folder in the file's place: no stray temp file left behind
         raise
+
+
+def replace_synced(tmp: Path, target: Path) -> None:
+    """Rename a file another library wrote (`tmp`, beside `target`) over `target`, its bytes on disk first: a
+    crash after the rename would otherwise leave a cut file under the final name, which a cache then reuses."""
+    with tmp.open("rb") as f:
+        os.fsync(f.fileno())
+    tmp.replace(target)

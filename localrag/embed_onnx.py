@@ -44,6 +44,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from localrag import paths
+from localrag.atomic import replace_synced
 from localrag.config import DEFAULT_EMBED_BACKEND, EMBED_BACKENDS
 from localrag.cpu import cpu_has_native_bf16, worker_threads
 from localrag.disk_errors import is_disk_full
@@ -161,7 +162,7 @@ def _export_float(folder: Path, target: Path) -> None:
             )
         reference = model.encode(list(_PROBES), normalize_embeddings=True, convert_to_numpy=True)
         _check_against(tmp, folder, np.asarray(reference, dtype=np.float32), _MIN_EXPORT_COSINE)
-        tmp.replace(target)
+        replace_synced(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)
 
@@ -179,7 +180,7 @@ def _quantize(source: Path, target: Path) -> None:
             quantize_dynamic(
                 str(source), str(tmp), op_types_to_quantize=["MatMul"], per_channel=True, weight_type=QuantType.QInt8
             )
-        tmp.replace(target)
+        replace_synced(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)
 

@@ -29,3 +29,13 @@ def test_threads_writing_one_file_at_once_neither_fail_nor_mix(tmp_path: Path) -
     assert errors == []
     assert target.read_text() in texts
     assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_replace_synced_renames_what_another_library_wrote(tmp_path: Path) -> None:
+    from localrag.atomic import replace_synced
+
+    tmp, target = tmp_path / ".model.onnx.1.2.tmp", tmp_path / "model.onnx"
+    target.write_bytes(b"old")
+    tmp.write_bytes(b"new export")
+    replace_synced(tmp, target)
+    assert target.read_bytes() == b"new export" and not tmp.exists()
