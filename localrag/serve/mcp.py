@@ -308,11 +308,14 @@ def build_server(engine: Engine, limits: Limits | None = None) -> MCPServer:
         return dataclasses.asdict(call(engine.status))
 
     @server.tool()
-    def list_documents() -> dict[str, Any]:
+    def list_documents(
+        stale: Annotated[bool, Field(strict=True, description="only the stale ones, as `documents --stale` and "
+                                                              "GET /documents?stale=true")] = False,
+    ) -> dict[str, Any]:
         """Every indexed document: doc_id (for the localrag://doc/{doc_id} resource), path, type, title, chunks,
         how it was read (`read_with`) and why it is stale ("" when it is not: `ingest` with `stale` reads it again)."""
         documents = call(engine.documents)
-        return documents_json(documents, call(lambda: engine.stale_documents(documents)))
+        return documents_json(documents, call(lambda: engine.stale_documents(documents)), only_stale=stale)
 
     @server.resource("localrag://doc/{doc_id}", mime_type="application/json",
                      description="An indexed document's metadata and its chunks in reading order")

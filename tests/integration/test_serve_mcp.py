@@ -61,6 +61,7 @@ async def _session(home: Path) -> dict[str, Any]:
         seen["stale"] = await call("ingest", stale=True)
         seen["no_paths"] = await call("ingest")
         seen["documents"] = await call("list_documents")
+        seen["stale_documents"] = await call("list_documents", stale=True)  # as `documents --stale` (none here)
         seen["search"] = await call("search", query="lighthouse first lit", k=3)
         seen["ask"] = await call("ask", question="When was the Kestrel Point lighthouse first lit?")
         seen["ask_graph"] = await call("ask_graph", question="Who directed the film that Tom Hanks starred in?")
@@ -171,6 +172,7 @@ def test_every_tool_and_resource_over_stdio(
     assert seen["file_type"][0] == "error" and "(did you mean `file_types`?)" in seen["file_type"][1]
     assert seen["nul"][0] == "error" and "a path holding a NUL byte" in seen["nul"][1]
     # Bounds of MCP's own: 21 names and a 401-character one, which the CLI and the HTTP API take, were refused.
+    assert seen["stale_documents"]["documents"] == [] and seen["documents"]["documents"]
     assert seen["many_seeds"]["seeds"] and seen["long_entity"] == {"total": 0, "triples": []}
     assert seen["doc"]["chunks"] and seen["doc"]["document"]["doc_id"] == seen["documents"]["documents"][0]["doc_id"]
     assert seen["chunk"]["chunk_id"] == seen["search"]["hits"][0]["chunk"]["chunk_id"]
