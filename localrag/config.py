@@ -243,10 +243,8 @@ def check_value(name: str, value: Any, origin: str = "settings") -> None:
     else:  # a bool is an int to Python, not a number to a user
         right_type = isinstance(value, int if kind is int else (int, float)) and not isinstance(value, bool)
     if not right_type:
-        raise ConfigError(
-            f"{origin}: setting '{name}' must be {kind.__name__}, got {value!r}",
-            "fix the value or remove it to use the default",
-        )
+        raise ConfigError(f"{origin}: setting '{name}' must be {_KIND_WORDS[kind]}, not {value!r}",
+                          "fix the value, or leave the setting out to use the default")
     if "range" in meta:
         low, high = meta["range"]
         if not (math.isfinite(value) and low <= value <= high):
@@ -297,13 +295,13 @@ def _coerce(name: str, kind: type, value: Any, origin: str) -> Any:
             raise ValueError(value)
         return kind(value)
     except (TypeError, ValueError, OverflowError) as exc:
-        raise ConfigError(
-            f"{origin}: setting '{name}' must be {kind.__name__}, got {value!r}",
-            "fix the value or remove it to use the default",
-        ) from exc
+        raise ConfigError(f"{origin}: setting '{name}' must be {_KIND_WORDS[kind]}, not {value!r}",
+                          "fix the value, or leave the setting out to use the default") from exc
 
 
 _TYPES = {"str": str, "int": int, "float": float, "bool": bool}
+# A setting's kind as its refusal names it: "must be int, got 'abc'" read as Python.
+_KIND_WORDS: dict[type, str] = {str: "text", int: "a whole number", float: "a number", bool: "true or false"}
 
 
 def load_settings(

@@ -313,7 +313,7 @@ class ConversationStore:
         if not _ID.match(conversation_id):
             raise ConversationError(
                 f"'{conversation_id}' is not a valid conversation id",
-                "pick one from the list (`localrag conversations`), or say `last` or `new`",
+                "pick one from the list (`localrag conversations`), or say `last`",
             )
         return self.folder / f"{conversation_id}.json"
 
@@ -376,7 +376,8 @@ class ConversationStore:
             return self.load(spec)
         found = self.summaries()
         if not found:
-            raise ConversationError(f"{self.folder}: no conversations yet", "start one with `--conversation new`")
+            raise ConversationError(f"{self.folder}: no conversations yet",
+                                    "start one with `localrag ask --conversation new QUESTION`, or in the chat app")
         return self.load(found[0].id)
 
     def load(self, conversation_id: str) -> Conversation:

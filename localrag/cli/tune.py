@@ -402,6 +402,7 @@ def _print_export(result: Any, out: Console) -> None:
 def _export(args: argparse.Namespace, out: Console, err: Console) -> int:
     from localrag.cli.common import engine_from_args
     from localrag.cli.models import hand_to_ollama
+    from localrag.tune.checkpoint import finetune_command
     from localrag.tune.runs import TuneError
 
     engine = engine_from_args(args)
@@ -414,7 +415,7 @@ def _export(args: argparse.Namespace, out: Console, err: Console) -> int:
     _check_new_model(engine.models_dir, args.name, args.force)
     if not (run_dir / "adapter").is_dir():
         raise TuneError(f"{run_dir} has no finished adapter (no adapter/ folder)",
-                        "finish its training with `localrag finetune --run` on that folder first")
+                        f"finish its training first: {finetune_command(run_dir)}")
     from localrag.tune.export import export_model
 
     with progress_bar(err, INFO) as bar:

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from localrag.errors import LoaderError, NoTextError
-from localrag.ingest.ocr import IMAGE_EXTENSIONS, Notify
+from localrag.ingest.ocr import IMAGE_EXTENSIONS, OCR_ON, Notify
 from localrag.ingest.pdf import load_pdf
 from localrag.ingest.structure import (
     LIST_LINE,
@@ -139,7 +139,7 @@ def _image(path: Path, ocr: bool, notify: Notify | None) -> LoadedText:
     from localrag.ingest.ocr import load_image
 
     if not ocr:
-        raise LoaderError(f"{path}: an image is read only by OCR, which is off", "ingest it without --no-ocr")
+        raise LoaderError(f"{path}: an image is read only by OCR, which is off", OCR_ON)
     return load_image(path, notify)
 
 

@@ -35,6 +35,9 @@ if TYPE_CHECKING:
     from PIL import Image
 
 Notify = Callable[[str], None]
+# How OCR is turned on, in the words of every front end: "without --no-ocr" was no fix when the `ocr` setting
+# was off, and none over the API or MCP, which have no flags.
+OCR_ON = "turn OCR on: the `ocr` setting (`localrag config unset ocr`), and no --no-ocr"
 
 IMAGE_EXTENSIONS: frozenset[str] = frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp"})
 # Rendering resolution for scanned PDF pages: CER was 0.01 % at both 150 and 300 dpi on typeset pages

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from localrag.errors import LoaderError
-from localrag.ingest.ocr import Notify, ocr_pdf_page
+from localrag.ingest.ocr import OCR_ON, Notify, ocr_pdf_page
 from localrag.ingest.structure import LIST_LINE, HeadingPath, TextBuilder, authored_title, prose_kind, squash
 from localrag.types import LoadedText
 
@@ -196,7 +196,7 @@ def _read_pdf(path: Path, ocr: bool, notify: Notify | None) -> LoadedText:
             raise LoaderError(
                 f"{path}: no extractable text, and OCR found none on its pages", "exclude it if it holds no text"
             )
-        raise LoaderError(f"{path}: no extractable text (a scanned PDF?)", "ingest it with OCR on (without --no-ocr)")
+        raise LoaderError(f"{path}: no extractable text (a scanned PDF?)", OCR_ON)
     body = max(weights, key=lambda s: weights[s]) if weights else 0.0
     heading_sizes = sorted((s for s in weights if s >= body * 1.15), reverse=True)[:6]
     out = TextBuilder()

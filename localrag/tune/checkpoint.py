@@ -137,3 +137,18 @@ def _fsync_tree(folder: Path) -> None:
         if file.is_file():
             with file.open("rb") as f:
                 os.fsync(f.fileno())
+
+
+def finetune_command(run_dir: Path) -> str:
+    """The command that trains (or resumes) the run in `run_dir`, with the RAFT folder its record names: a hint
+    of `localrag finetune --run DIR` alone was refused, --data being required."""
+    import shlex
+
+    try:
+        record = read_run(run_dir)
+    except FinetuneError:
+        record = None
+    data = record.get("data", {}).get("dir") if isinstance(record, dict) and isinstance(record.get("data"), dict) \
+        else None
+    return (f"`localrag finetune --data {shlex.quote(str(data)) if data else 'RAFT_DIR'} "
+            f"--run {shlex.quote(str(run_dir))}`")

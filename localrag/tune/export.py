@@ -184,7 +184,7 @@ def _load_merged(base: Path, adapter_dir: Path, report: ProgressFn) -> tuple[Any
 
 
 def _run_record(run_dir: Path) -> dict[str, Any]:
-    from localrag.tune.checkpoint import read_run
+    from localrag.tune.checkpoint import finetune_command, read_run
 
     record = read_run(run_dir)
     if record is None:
@@ -192,7 +192,7 @@ def _run_record(run_dir: Path) -> dict[str, Any]:
     if not (run_dir / "adapter" / "adapter_config.json").is_file():
         raise ExportError(
             f"{run_dir}: the run has no final adapter yet (status '{record.get('status', 'unknown')}')",
-            "finish the fine-tuning run first (run `localrag finetune` again to resume it)",
+            f"finish the fine-tuning run first: {finetune_command(run_dir)} resumes it",
         )
     return record
 
