@@ -97,7 +97,7 @@ def test_mixed_pdf_typed_page_kept_scanned_page_ocrd(scan: Path, tmp_path: Path)
     assert activities == ["OCR mixed.pdf page 2/2"]  # the typed page is not OCR'd
 
     only_scan = scanned_pdf(tmp_path / "only.pdf", scan)
-    with pytest.raises(LoaderError, match=r"only\.pdf: no extractable text .*without --no-ocr"):
+    with pytest.raises(LoaderError, match=r"only\.pdf: no extractable text .*turn OCR on: the `ocr` setting"):
         load_file(only_scan, ocr=False)
 
 

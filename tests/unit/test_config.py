@@ -32,7 +32,7 @@ def test_file_then_env_then_overrides(tmp_path: Path, monkeypatch: pytest.Monkey
 def test_bad_values_name_their_origin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     config = tmp_path / "c.toml"
     config.write_text("top_k = 'many'\n")
-    with pytest.raises(ConfigError, match="c.toml: setting 'top_k' must be int"):
+    with pytest.raises(ConfigError, match="c.toml: setting 'top_k' must be a whole number, not 'many'"):
         load_settings(config)
     # A name that is no setting (a newer localrag's) is passed over, and every front end says so: it must not
     # stop this localrag's commands.

@@ -48,7 +48,7 @@ def test_set_checks_then_writes_keeping_the_files_comments_and_show_says_where_e
     # A bad value is one line naming the setting and the fix, and the file is left as it was.
     before = file.read_text()
     for args, words in ((["top_k", "0"], "out of range (use a value from 1 to 100)"),
-                        (["top_k", "six"], "must be int"),
+                        (["top_k", "six"], "must be a whole number, not 'six'"),
                         (["answer_mode", "extracted"], "use one of: generate, extract"),
                         (["chunk_overlap", "300"], "must be smaller than chunk_tokens"),
                         (["topk", "6"], "unknown setting 'topk'"),

@@ -294,3 +294,21 @@ def test_chat_template_must_survive_the_export(tiny_base: tuple[Path, dict], tmp
         check_chat_template(out, SimpleNamespace(chat_template=template + " "))
 
 
+
+
+def test_the_hint_for_an_unfinished_run_is_a_command_that_runs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """It said `localrag finetune --run` "on that folder", which argparse refused: --data is required."""
+    import json
+
+    from localrag.cli import run
+    from localrag.tune.checkpoint import finetune_command
+
+    bare = tmp_path / "run1"
+    bare.mkdir()
+    assert run(["export", "--run", str(bare), "--name", "mymodel"]) == 2
+    err = capsys.readouterr().err.replace("\n", "")
+    assert f"finish its training first: `localrag finetune --data RAFT_DIR --run {bare}`" in err
+    (bare / "run.json").write_text(json.dumps({"status": "stopped", "data": {"dir": "/work/raft set"}}))
+    assert finetune_command(bare) == f"`localrag finetune --data '/work/raft set' --run {bare}`"
