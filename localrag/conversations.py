@@ -383,7 +383,11 @@ class ConversationStore:
     def load(self, conversation_id: str) -> Conversation:
         path = self._path(conversation_id)
         try:
-            return Conversation.from_json(json.loads(path.read_text(encoding="utf-8")))
+            conversation = Conversation.from_json(json.loads(path.read_text(encoding="utf-8")))
+            # A conversation is its file: a copy (ID-backup.json) holds the id of the one it was copied from, and
+            # by that id it was listed twice (the chat app failed to start), renamed and deleted in the other.
+            conversation.id = conversation_id
+            return conversation
         except FileNotFoundError:
             raise ConversationError(f"{path}: no such conversation", "it may have been deleted") from None
         # A file edited by hand into other shapes ("turns": "oops", a list at its top) fails as AttributeError too.
@@ -398,7 +402,12 @@ class ConversationStore:
     def damaged(self) -> list[str]:
         """The ids of the conversation files that do not read, which `list` and `summaries` leave out."""
         self.summaries()  # keeps every file that reads
-        return sorted(path.stem for path in self._files() if path.stem not in self._summaries)
+        return sorted(path.stem for path in self._files() if _ID.match(path.stem) and path.stem not in self._summaries)
+
+    def misnamed(self) -> list[Path]:
+        """The files in the folder whose name is no conversation id (a file manager's "ID (copy).json"): no
+        command takes them by that name, so they are named by their path, to be renamed or removed by hand."""
+        return sorted(path for path in self._files() if not _ID.match(path.stem))
 
     def is_damaged(self, conversation_id: str) -> bool:
         """Whether the conversation's file is there but does not read (`delete` still removes it)."""
@@ -466,7 +475,8 @@ class ConversationStore:
         with self._locked():
             conversation = self.load(conversation_id)
             conversation.title = title
-            self.save(conversation)
+            # Not touched: renaming an old one to tidy up made it `last`, and the next follow-up went into it.
+            self.save(conversation, touch=False)
         return conversation
 
     def delete(self, conversation_id: str) -> None:

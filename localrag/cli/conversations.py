@@ -21,6 +21,7 @@ from rich.text import Text
 
 from localrag.cli.common import print_json
 from localrag.cli.tables import Rows
+from localrag.safe_text import line_text
 
 if TYPE_CHECKING:
     from localrag.conversations import Conversation, ConversationStore, ConversationSummary
@@ -96,6 +97,9 @@ def _list(store: ConversationStore, as_json: bool, out: Console, err: Console) -
     if damaged:  # on stderr: the rows a script reads stay the conversations
         err.print(Text(f"skipped {len(damaged)} damaged conversation file(s): {', '.join(damaged)} "
                        "(`localrag conversations delete ID` removes one)", style="yellow"), soft_wrap=True)
+    for path in store.misnamed():  # `delete NAME` refused the name the line above gave it
+        err.print(Text(line_text(f"skipped {path}: its name is no conversation id (lowercase letters, digits and "
+                                 "'-'); rename the file (as ID.json) or remove it"), style="yellow"), soft_wrap=True)
     if as_json:
         print_json([{"id": c.id, "title": c.title, "created": c.created, "updated": c.updated,
                      "questions": c.questions} for c in found])

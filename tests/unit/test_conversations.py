@@ -329,3 +329,23 @@ def test_an_answer_an_error_stopped_is_exported_with_why() -> None:
     text = export_markdown(conv)
     assert "_(not answered: the index was re-embedded by another command)_" in text
     assert "cut short" not in text
+
+
+def test_a_copied_conversation_file_is_a_conversation_of_its_own() -> None:
+    """A backup copy (ID-backup.json) held the id of its original: listed twice (the chat app failed to start),
+    renamed and deleted in the original; a file manager's "ID (copy).json" was called damaged, and the delete
+    the message named was refused. A rename made an old conversation `last`."""
+    store = ConversationStore()
+    first, second = store.new(), store.new()
+    first.turns, second.turns = [Turn("user", "one?")], [Turn("user", "two?")]
+    first.updated, second.updated = 100.0, 200.0
+    store.save(first, touch=False)
+    store.save(second, touch=False)
+    original = store.folder / f"{first.id}.json"
+    (store.folder / f"{first.id}-backup.json").write_bytes(original.read_bytes())
+    (store.folder / f"{first.id} (copy).json").write_bytes(original.read_bytes())
+    assert sorted(c.id for c in store.summaries()) == sorted([first.id, f"{first.id}-backup", second.id])
+    store.rename(f"{first.id}-backup", "Backup")
+    assert store.load(first.id).title != "Backup" and store.load(f"{first.id}-backup").title == "Backup"
+    assert store.find("last").id == second.id  # a rename leaves the order alone
+    assert store.misnamed() == [store.folder / f"{first.id} (copy).json"] and store.damaged() == []
