@@ -40,6 +40,14 @@ def check_name(name: str, origin: str = "collection") -> str:
     return name
 
 
+def collection_option(name: str) -> str:
+    """" --collection NAME" for a command a hint names, "" for the default collection: a hint without it, followed,
+    acted on the default collection ("not in the index", or a purge that found nothing to erase)."""
+    import shlex
+
+    return "" if name == DEFAULT_COLLECTION else f" --collection {shlex.quote(name)}"
+
+
 def new_id() -> str:
     return uuid.uuid4().hex[:12]
 

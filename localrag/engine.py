@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from localrag import paths
-from localrag.collection import DEFAULT_COLLECTION, CollectionError
+from localrag.collection import DEFAULT_COLLECTION, CollectionError, collection_option
 from localrag.config import Settings, load_settings, update_saved_settings
 from localrag.engine_collections import Collections
 from localrag.engine_graph import GraphMode
@@ -432,7 +432,8 @@ class Engine(GraphMode, Collections, Information):
         from localrag.ingest.readings import holding_files, stale_documents
 
         if not paths_ and not stale:
-            raise LocalRagError("nothing to ingest", "name a file or folder, or ask for the stale documents (--stale)")
+            raise LocalRagError("nothing to ingest", "name a file or folder, or ask for the stale documents (--stale; "
+                                                     "`stale` over the API and MCP)")
         refuse_empty(paths_)
         started = time.monotonic()
         with writer_lock(self._writer_lock_dir()):
@@ -606,9 +607,10 @@ class Engine(GraphMode, Collections, Information):
 
         docs = at({named} if named_only else {named, real})
         if not docs:
-            hint = "`localrag documents` lists what is indexed"
+            option = collection_option(self.settings.collection)
+            hint = f"`localrag documents{option}` lists what is indexed"
             if real != named and at({real}):
-                hint = f"it is a link to {real}, indexed under that path: `localrag forget {real}` forgets it"
+                hint = f"it is a link to {real}, indexed under that path: `localrag forget {real}{option}` forgets it"
             raise LocalRagError(f"{named}: not in the index", hint)
         return docs
 
@@ -659,7 +661,7 @@ class Engine(GraphMode, Collections, Information):
         there = [forget_path(path) for path in paths if Path(path).expanduser().exists()]
         watched = [str(folder) for folder in self.watched_folders() if any(is_under(str(p), [folder]) for p in there)]
         return Forgotten([str(forget_path(path)) for path in paths], len(ids), removed, purge,
-                         kept, derived_folders() if purge else [], spared, texts, watched)
+                         kept, derived_folders() if purge else [], spared, texts, watched, self.settings.collection)
 
     def _drop_unfinished_reembedding(self) -> None:
         """A stopped re-embedding's copy holds the text of every document it reached: a purge erases it whole

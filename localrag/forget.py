@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from localrag import paths
+from localrag.collection import DEFAULT_COLLECTION
 from localrag.safe_text import path_text
 
 if TYPE_CHECKING:
@@ -77,6 +78,7 @@ class Forgotten:
     texts: frozenset[str] = frozenset()
     # The watched folders of this collection holding a forgotten path still on disk: a watch reads it again.
     watched: list[str] = field(default_factory=list)
+    collection: str = DEFAULT_COLLECTION  # the one forgotten from, for the commands the report names
 
 
 def derived_folders() -> list[tuple[str, str]]:

@@ -16,6 +16,7 @@ from rich.text import Text
 from localrag.cli import common
 from localrag.cli.argtypes import path_arg
 from localrag.cli.common import print_json
+from localrag.collection import collection_option
 from localrag.safe_text import printable
 from localrag.shapes import forgotten_json
 from localrag.sizes import count_text
@@ -85,7 +86,8 @@ def report_lines(done: Forgotten) -> list[str]:
                  "readers) until a later ingest compacts them, usually"
                  + (f", and in {count_text(len(held), 'saved conversation')}:" if held else ""))
     lines += held
-    lines.append(f"`localrag forget {shlex.join(done.paths)} --purge` erases it now")
+    option = collection_option(done.collection)
+    lines.append(f"`localrag forget {shlex.join(done.paths)}{option} --purge` erases it now")
     return lines
 
 

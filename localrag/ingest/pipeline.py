@@ -48,6 +48,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from localrag.collection import collection_option
 from localrag.config import Settings
 from localrag.errors import LoaderError, NoTextError
 from localrag.ingest.chunker import chunk_document
@@ -167,9 +168,10 @@ def _refuse_missing(paths: Sequence[Path], store: Store) -> None:
         held = sum(d == where or d.is_relative_to(where) for d in documents)
         if held:
             is_, them = ("is", "it") if held == 1 else ("are", "them")
+            forget = f"localrag forget {shlex.quote(str(where))}{collection_option(store.collection)}"
             raise LoaderError(f"{where}: no such file or folder, but {count_text(held, 'document')} {is_} still "
-                              "indexed under it", f"`localrag forget {shlex.quote(str(where))}` removes {them}; if "
-                              "it is on a drive not mounted now, mount it and ingest again")
+                              "indexed under it", f"`{forget}` removes {them}; if it is on a drive not mounted now, "
+                              "mount it and ingest again")
 
 
 def run_ingest(

@@ -392,3 +392,20 @@ def test_forgetting_a_file_still_in_a_watched_folder_says_the_watch_reads_it_aga
                                             "`localrag watch` follows for this collection")
     (docs / "canteen.txt").unlink()  # gone from the disk: nothing to read again
     assert engine.forget(docs / "canteen.txt").watched == []
+
+
+def test_the_commands_a_report_names_carry_the_collection(tmp_path: Path) -> None:
+    """Followed, `localrag forget PATH --purge` from a forget in collection `research` acted on the default one:
+    "nothing ... is in the index" and "the index keeps no old version", while research's files held the text."""
+    from localrag.config import load_settings
+
+    docs = _docs(tmp_path)
+    Engine(load_settings(), embedder=HashEmbedder(dim=64)).create_collection("research")
+    research = Engine(load_settings(collection="research"), embedder=HashEmbedder(dim=64))
+    research.ingest([docs])
+    done = research.forget(docs / "vault.txt")
+    assert report_lines(done)[-1] == f"`localrag forget {(docs / 'vault.txt').resolve()} --collection research --purge` " \
+                                     "erases it now"
+    with pytest.raises(LocalRagError) as missing:
+        research.forget(docs / "nosuch.txt")
+    assert missing.value.hint == "`localrag documents --collection research` lists what is indexed"
