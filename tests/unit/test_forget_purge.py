@@ -404,8 +404,8 @@ def test_the_commands_a_report_names_carry_the_collection(tmp_path: Path) -> Non
     research = Engine(load_settings(collection="research"), embedder=HashEmbedder(dim=64))
     research.ingest([docs])
     done = research.forget(docs / "vault.txt")
-    assert report_lines(done)[-1] == f"`localrag forget {(docs / 'vault.txt').resolve()} --collection research --purge` " \
-                                     "erases it now"
+    vault = (docs / "vault.txt").resolve()
+    assert report_lines(done)[-1] == f"`localrag forget {vault} --collection research --purge` erases it now"
     with pytest.raises(LocalRagError) as missing:
         research.forget(docs / "nosuch.txt")
     assert missing.value.hint == "`localrag documents --collection research` lists what is indexed"
