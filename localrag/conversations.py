@@ -329,10 +329,10 @@ class ConversationStore:
         with file_lock(self.folder / ".lock"):
             yield
 
-    def append(self, conversation: Conversation, turns: Sequence[Turn]) -> Conversation:
-        """The conversation as saved now with `turns` added at its end, and saved (the latest, `last`). A
-        conversation never saved (`conversation` holds these turns alone) is made; one deleted since it was read
-        stays deleted: ConversationError."""
+    def append(self, conversation: Conversation, turns: Sequence[Turn], *, after: Turn | None = None) -> Conversation:
+        """The conversation as saved now with `turns` added at its end (`after`: right after that turn, the
+        question they answer), and saved (the latest, `last`). A conversation never saved (`conversation` holds
+        these turns alone) is made; one deleted since it was read stays deleted: ConversationError."""
         with self._locked():
             path = self._path(conversation.id)
             if path.is_file():
@@ -342,7 +342,13 @@ class ConversationStore:
             else:
                 raise ConversationError(f"conversation {conversation.id} was deleted while this answer was written",
                                         "the answer was not saved; ask again, in a new conversation")
-            current.turns.extend(turns)
+            at = next((i + 1 for i, turn in enumerate(current.turns) if after is not None
+                       and (turn.role, turn.text, turn.created) == (after.role, after.text, after.created)), None)
+            if at is None:
+                current.turns.extend(turns)
+            else:
+                # Two asks at once saved both questions, then both answers: each answer followed the wrong one.
+                current.turns[at:at] = turns
             self.save(current)
             return current
 
@@ -375,6 +381,12 @@ class ConversationStore:
         if spec != "last":
             return self.load(spec)
         found = self.summaries()
+        # A damaged file saved after the latest one that reads was `last` until then: going on in an older
+        # conversation, without a word, put a follow-up under questions it does not follow.
+        newer = [name for name in self.damaged()
+                 if not found or self._path(name).stat().st_mtime > found[0].updated]
+        if newer:
+            self.load(newer[0])  # its own one-line error: the file, and the fix
         if not found:
             raise ConversationError(f"{self.folder}: no conversations yet",
                                     "start one with `localrag ask --conversation new QUESTION`, or in the chat app")

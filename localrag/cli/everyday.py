@@ -145,12 +145,13 @@ def _ask_in_conversation(engine: Engine, args: argparse.Namespace, out: Console,
     store = ConversationStore()
     conversation = store.find(args.conversation)
     history = conversation.add_question(question)
+    asked = conversation.turns[-1]
     # Added to the file as it is then, not as it was read: another ask, a rename or a purge may come between.
-    conversation = store.append(conversation, conversation.turns[-1:])
+    conversation = store.append(conversation, [asked])
 
     def keep(turn: Turn) -> None:
         nonlocal conversation
-        conversation = store.append(conversation, [turn])
+        conversation = store.append(conversation, [turn], after=asked)
 
     def record(answer: Answer | None, query: str, partial: str) -> None:
         keep(turn_from_answer(answer, query) if answer is not None else

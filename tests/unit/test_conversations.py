@@ -349,3 +349,29 @@ def test_a_copied_conversation_file_is_a_conversation_of_its_own() -> None:
     assert store.load(first.id).title != "Backup" and store.load(f"{first.id}-backup").title == "Backup"
     assert store.find("last").id == second.id  # a rename leaves the order alone
     assert store.misnamed() == [store.folder / f"{first.id} (copy).json"] and store.damaged() == []
+
+
+def test_an_answer_is_saved_after_its_own_question() -> None:
+    """Two asks at once saved both questions, then both answers: the export put each answer after the wrong one."""
+    store = ConversationStore()
+    conversation = store.new()
+    meal, rail = Turn("user", "What is the meal allowance?"), Turn("user", "Is rail travel preferred?")
+    conversation.turns = [meal]  # as `add_question` leaves it
+    store.append(conversation, [meal])
+    store.append(conversation, [rail])
+    store.append(conversation, [Turn("assistant", "45 euros a day.")], after=meal)
+    saved = store.append(conversation, [Turn("assistant", "Yes, under four hours.")], after=rail)
+    assert [t.text for t in saved.turns] == ["What is the meal allowance?", "45 euros a day.",
+                                             "Is rail travel preferred?", "Yes, under four hours."]
+
+
+def test_last_is_not_an_older_conversation_when_the_latest_file_is_damaged() -> None:
+    store = ConversationStore()
+    older, latest = store.new(), store.new()
+    older.turns, latest.turns = [Turn("user", "meals?")], [Turn("user", "hotels?")]
+    older.updated = 100.0
+    store.save(older, touch=False)
+    path = store.save(latest)
+    path.write_text(path.read_text().replace('"turns": [', '"turns": [,'))
+    with pytest.raises(ConversationError, match=f"{path}: conversation file is damaged"):
+        store.find("last")

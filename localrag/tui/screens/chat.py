@@ -190,16 +190,17 @@ class ChatScreen(LocalRagScreen):
             searched,
         )
 
-    def _keep(self, turns: list[Turn]) -> None:
-        """Add `turns` (already at the end of the open conversation) to its file as the file is now. Writing back
-        the copy this screen holds undid what other processes did since it was opened: an `ask --conversation`'s
-        turns were lost, a rename and a delete undone, a purge's erased text written back."""
+    def _keep(self, turns: list[Turn], after: Turn | None = None) -> None:
+        """Add `turns` (already at the end of the open conversation) to its file as the file is now (`after`:
+        right after the question they answer). Writing back the copy this screen holds undid what other processes
+        did since it was opened: an `ask --conversation`'s turns were lost, a rename and a delete undone, a purge's
+        erased text written back."""
         if self.conversation is None:
             return
         if self.conversation.id not in self._on_disk:
             turns = list(self.conversation.turns)  # never written yet: all of it
         try:
-            self.conversation = self.localrag.conversations.append(self.conversation, turns)
+            self.conversation = self.localrag.conversations.append(self.conversation, turns, after=after)
             self._on_disk.add(self.conversation.id)
         except ConversationError as exc:  # deleted since it was read: it stays deleted
             self.localrag.show_error(exc, "saving")
@@ -477,8 +478,10 @@ class ChatScreen(LocalRagScreen):
             await self._answer_view.finish(turn)
             self._select(self._answer_view)
         if self.conversation is not None:
-            self.conversation.turns.append(turn)
-            self._keep([turn])
+            turns = self.conversation.turns
+            asked = turns[-1] if turns and turns[-1].role == "user" else None
+            turns.append(turn)
+            self._keep([turn], after=asked)
         self.cancel_event = None
         self._answer_view = None
         self.localrag.set_activity("chat", "")
