@@ -373,11 +373,11 @@ async def test_a_conversation_whose_first_save_failed_is_saved_whole_at_the_next
     append = ConversationStore.append
     calls: list[int] = []
 
-    def full_once(self, conversation, turns):  # type: ignore[no-untyped-def]
+    def full_once(self, conversation, turns, after=None):  # type: ignore[no-untyped-def]
         calls.append(len(turns))
         if len(calls) == 1:
             raise OSError(errno.ENOSPC, "No space left on device")
-        return append(self, conversation, turns)
+        return append(self, conversation, turns, after=after)
 
     monkeypatch.setattr(ConversationStore, "append", full_once)
     async with app.run_test(size=(120, 40)) as pilot:
