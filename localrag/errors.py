@@ -64,3 +64,15 @@ class MissingExtraError(LocalRagError):
 
 class CancelledError(LocalRagError):
     title = "Cancelled"
+
+
+def unreadable(exc: OSError | UnicodeDecodeError, wanted: str) -> tuple[str, str]:
+    """Why a file a user named could not be read, and the fix, in words (Python's "[Errno 2] No such file or
+    directory: 'x'" and codec messages, in the line, were read as a crash): `wanted` says what it should be."""
+    if isinstance(exc, UnicodeDecodeError):
+        return "not UTF-8 text", f"save it as UTF-8 ({wanted})"
+    if isinstance(exc, FileNotFoundError):
+        return "no such file", f"check the path ({wanted})"
+    if isinstance(exc, IsADirectoryError):
+        return "a folder, not a file", f"name the file ({wanted})"
+    return exc.strerror or str(exc), f"check the file ({wanted})"

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from localrag.errors import LocalRagError
+from localrag.errors import LocalRagError, unreadable
 from localrag.graph.triples import IMPORTED, Triple, normalise_entity, normalise_relation
 
 
@@ -109,9 +109,8 @@ def read_triple_file(path: Path, doc_id: str | None, report: ImportReport) -> li
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
-        raise GraphImportError(
-            f"{path}: cannot read the triples file ({exc})", "pass a UTF-8 TSV or CSV file"
-        ) from exc
+        why, fix = unreadable(exc, "a UTF-8 TSV or CSV file of triples")
+        raise GraphImportError(f"{path}: cannot read the triples file ({why})", fix) from exc
     delimiter = "," if path.suffix.lower() == ".csv" else "\t"
     doc = doc_id or imported_doc_id(path)
     # Each triple cites the file by its whole path, as a passage cites its document: by name alone, two files

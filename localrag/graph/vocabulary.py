@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from localrag.errors import LocalRagError
+from localrag.errors import LocalRagError, unreadable
 from localrag.graph.triples import normalise_relation
 
 DEFAULT_RELATIONS: dict[str, tuple[str, ...]] = {
@@ -208,7 +208,8 @@ def load_vocabulary(path: Path, *, fallback: str | None = FALLBACK_RELATION) -> 
     try:
         lines = Path(path).read_text(encoding="utf-8-sig").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
-        raise VocabularyError(f"{path}: cannot read the relation vocabulary ({exc})", "pass a UTF-8 text file") from exc
+        why, fix = unreadable(exc, "a UTF-8 text file, one relation a line")
+        raise VocabularyError(f"{path}: cannot read the relation vocabulary ({why})", fix) from exc
     canonical: dict[str, tuple[str, ...]] = {}
     for number, line in enumerate(lines, start=1):
         if not line.strip() or line.lstrip().startswith("#"):

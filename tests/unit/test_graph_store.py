@@ -274,3 +274,20 @@ def test_two_files_of_one_name_are_cited_apart(graph: GraphStore, tmp_path: Path
         graph.import_triples(write(tmp_path / team, "a.tsv", f"Alpha\tpartner_of\t{partner}\n"))
     assert sorted(r["source"] for r in graph.triple_rows().to_pylist()) == [f"{tmp_path}/team1/a.tsv:1",
                                                                              f"{tmp_path}/team2/a.tsv:1"]
+
+
+def test_a_triples_or_relations_file_that_does_not_read_says_why_in_words(tmp_path: Path) -> None:
+    """Python's words were in the line: "([Errno 2] No such file or directory: 'nosuch.tsv')", a codec's error."""
+    from localrag.errors import LocalRagError
+    from localrag.graph.triple_file import ImportReport, read_triple_file
+    from localrag.graph.vocabulary import load_vocabulary
+
+    with pytest.raises(LocalRagError) as missing:
+        read_triple_file(tmp_path / "nosuch.tsv", None, ImportReport())
+    assert str(missing.value) == (f"{tmp_path / 'nosuch.tsv'}: cannot read the triples file (no such file) "
+                                  "(check the path (a UTF-8 TSV or CSV file of triples))")
+    latin = tmp_path / "relations.txt"
+    latin.write_bytes(b"\xffborn in\n")
+    with pytest.raises(LocalRagError) as encoded:
+        load_vocabulary(latin)
+    assert encoded.value.message.endswith("cannot read the relation vocabulary (not UTF-8 text)")
