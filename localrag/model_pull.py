@@ -359,6 +359,11 @@ def _pull(remote: Remote, stem: str, target: Path, progress: Progress | None, st
         part.unlink()  # a part of some other file (or of an older revision) is no use
     elif isinstance(known, dict):
         version = str(known.get("version") or "")
+    if part.exists() and not version and not remote.sha256:
+        # Nothing tells whether the server's file is still the one the part came from (no ETag, no Last-Modified,
+        # no sha256): a resume could splice two versions that pass every check. Within one run, a dropped
+        # connection is still resumed.
+        part.unlink()
     write_text_atomic(meta, json.dumps({**expected, "version": version}))
 
     def remember(now: str) -> None:

@@ -274,7 +274,7 @@ def test_a_full_disk_stops_the_pull_at_once_and_the_next_one_resumes_intact(
     from disks import fill_disk
 
     base, state = server
-    state.files["/m/tiny.gguf"] = MODEL
+    state.files["/m/tiny.gguf"], state.etags["/m/tiny.gguf"] = MODEL, '"v1"'  # a version to resume by
     models = small_disk / "models"
     filler = fill_disk(small_disk, 150_000)
     with pytest.raises(ModelError) as full:
@@ -302,6 +302,22 @@ def test_a_file_changed_on_the_server_between_two_pulls_is_not_spliced(
         pull(f"{base}/m/tiny.gguf", models)
     second = gguf_bytes(name="pulled") + bytes(range(255, -1, -1)) * 1200
     state.files["/m/tiny.gguf"], state.etags["/m/tiny.gguf"] = second, '"v2"'
+    result = pull(f"{base}/m/tiny.gguf", models)
+    assert result.path.read_bytes() == second and result.resumed_from == 0
+
+
+def test_a_part_nothing_can_check_is_not_resumed_by_a_later_pull(
+    server: tuple[str, ServerState], models: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No ETag, no Last-Modified, no sha256: a later pull cannot tell the file did not change, and spliced."""
+    base, state = server
+    monkeypatch.setattr(model_pull, "RETRIES", 0)
+    state.files["/m/tiny.gguf"] = MODEL
+    state.drops["/m/tiny.gguf"] = [100_000]
+    with pytest.raises(ModelError, match="download stopped at 100000 bytes"):
+        pull(f"{base}/m/tiny.gguf", models)
+    second = gguf_bytes(name="pulled") + bytes(range(255, -1, -1)) * 1200
+    state.files["/m/tiny.gguf"] = second
     result = pull(f"{base}/m/tiny.gguf", models)
     assert result.path.read_bytes() == second and result.resumed_from == 0
 
