@@ -12,6 +12,7 @@ import json
 import re
 import sys
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
@@ -56,7 +57,7 @@ def add_filter_flags(parser: argparse.ArgumentParser) -> None:
     """--path and --type: the filters `ask` and `search` share."""
     parser.add_argument("--path", dest="path_glob", metavar="GLOB",
                         help="only documents whose path matches: a file or folder (relative: at any depth, as "
-                        "notes or notes/a.md), or a pattern with * and ?")
+                        "notes or notes/a.md; ./x and ../x from the current folder), or a pattern with * and ?")
     parser.add_argument("--type", dest="file_types", action="append", default=[], metavar="EXT",
                         help="only documents of this type: an extension (pdf, md, py, ...), a type as `documents` "
                         "lists it (code:python), or code for every language; repeatable")
@@ -81,8 +82,18 @@ def filters_from_args(args: argparse.Namespace) -> SearchFilters | None:
     from localrag.retrieve import SearchFilters
 
     if getattr(args, "path_glob", None) or getattr(args, "file_types", None):
-        return SearchFilters(path_glob=args.path_glob, file_types=tuple(args.file_types or ()))
+        return SearchFilters(path_glob=_from_here(args.path_glob), file_types=tuple(args.file_types or ()))
     return None
+
+
+def _from_here(path_glob: str | None) -> str | None:
+    """On the command line a path that starts from the current folder (`.`, `..`, `./x`, `../x`) means that
+    folder's: `--path ../notes` looked for a folder named ".." at any depth and found nothing, in silence. Any
+    other relative path matches at any depth, as over the API (`retrieve.SearchFilters`)."""
+    if not path_glob or any(ch in path_glob for ch in "*?"):
+        return path_glob
+    first = path_glob.replace("\\", "/").split("/", 1)[0]
+    return str(Path(path_glob).resolve()) if first in (".", "..") else path_glob
 
 
 def progress_bar(err: Console, detail: str = "", *, download: bool = False) -> Progress:

@@ -161,3 +161,21 @@ def test_a_relative_path_without_wildcards_is_that_file_or_folder_at_any_depth(t
     assert found("a.txt") == ["notes-old/a.txt", "notes/a.txt", "reports/a.txt"]
     assert found("otes") == [] and found("notes/*") == ["notes/a.txt"]
     assert found(str(tmp_path / "docs" / "notes")) == ["notes/a.txt"]
+
+
+def test_on_the_command_line_a_path_from_here_is_this_folders(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`--path ../notes` and `--path .` looked for folders named ".." and "." at any depth, and found nothing."""
+    import argparse
+
+    from localrag.cli.common import filters_from_args
+
+    (tmp_path / "notes2").mkdir()
+    monkeypatch.chdir(tmp_path / "notes2")
+
+    def given(path: str) -> str | None:
+        filters = filters_from_args(argparse.Namespace(path_glob=path, file_types=[]))
+        return filters.path_glob if filters is not None else None
+
+    assert given("../notes") == str(tmp_path / "notes") and given(".") == str(tmp_path / "notes2")
+    assert given("./b.txt") == str(tmp_path / "notes2" / "b.txt")
+    assert given("notes") == "notes" and given("../*.md") == "../*.md"  # at any depth; a pattern as written
