@@ -228,7 +228,7 @@ def run_ingest(
             # One document's text broke the embedder: find it, so the rest of the batch still goes in.
             vectors = _embed_each(batch, texts, embedder, report)
         if len(vectors) < len(batch.chunks):  # cancelled while embedding: the files embedded whole go in
-            _keep_embedded_files(batch, len(vectors), report)
+            left_read[0] += _keep_embedded_files(batch, len(vectors), report)
             vectors = vectors[: len(batch.chunks)]
             report.cancelled = True
         if batch.docs:
@@ -264,6 +264,8 @@ def run_ingest(
 
     done, name = 0, ""
     flushing = False
+    processed = 0  # files whose turn came (read, unchanged or failed)
+    left_read = [0]  # of those, files read but not embedded when a stop came
     try:
         for done, path in enumerate(files, start=1):
             if cancel is not None and cancel.is_set():
@@ -275,6 +277,7 @@ def run_ingest(
             except _Cancelled:
                 report.cancelled = True
                 break
+            processed += 1
             # Only between files: all parts of a file commit together, so a file's hash is never stored
             # for some of its parts but not others.
             if len(batch.chunks) >= settings.commit_chunks:
@@ -292,6 +295,11 @@ def run_ingest(
             flush()  # the files read so far are whole; keep them
         raise
     flush()
+    if report.cancelled and (left := left_read[0] + len(files) - processed):
+        # Each file the stop left out, whether read and not yet embedded or not reached: the client counted the
+        # ones added and could not tell that the others were missing.
+        report.notes.append(f"stopped: {count_text(left, 'file')} not yet in the index; the next ingest takes "
+                            f"{'it' if left == 1 else 'them'}")
 
     if not report.cancelled:
         # A file the walk found and that went before its turn came is gone too, like one deleted before the walk.
@@ -335,9 +343,9 @@ def _embedded(
     return np.concatenate(parts)
 
 
-def _keep_embedded_files(batch: _Batch, embedded: int, report: IngestReport) -> None:
+def _keep_embedded_files(batch: _Batch, embedded: int, report: IngestReport) -> int:
     """Leave in `batch` only the files whose chunks are all among the first `embedded`; the others were read
-    but not embedded, so they are not counted as ingested (the next ingest takes them)."""
+    but not embedded, so they are not counted as ingested (the next ingest takes them): how many."""
     docs_kept, chunks_kept, left = 0, 0, 0
     for name, docs_end, chunks_end in batch.files:
         if chunks_end <= embedded:
@@ -349,9 +357,7 @@ def _keep_embedded_files(batch: _Batch, embedded: int, report: IngestReport) -> 
                 counted.remove(name)
     report.added, report.updated = len(report.added_paths), len(report.updated_paths)
     del batch.docs[docs_kept:], batch.chunks[chunks_kept:]
-    if left:
-        report.notes.append(f"stopped while embedding: {count_text(left, 'file')} read but not yet in the index; "
-                            "the next ingest takes them")
+    return left
 
 
 def _embed_each(batch: _Batch, texts: list[str], embedder: Embedder, report: IngestReport) -> NDArray[np.float32]:

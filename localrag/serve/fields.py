@@ -34,6 +34,6 @@ def unknown_field(given: Iterable[str], known: Iterable[str], where: str, collec
     return None
 
 
-# A chat request carries OpenAI's fields, and other clients' (sampling ones are passed over): only the names a
-# client means localrag's own fields by are refused there.
+# A chat or embeddings request carries OpenAI's fields, and other clients' (sampling ones are passed over): only
+# `collection` and the names a client means localrag's own fields by are refused there.
 MISNAMED_IN_CHAT = ("collection", "type", "types", "file_type", "path", "glob")

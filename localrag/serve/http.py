@@ -445,6 +445,9 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None,
 
     async def embeddings(request: Request) -> Response:
         data = await _json_body(request, limits)
+        # As a chat request: OpenAI's fields, and `collection` or a misnamed filter refused (`serve/fields.py`).
+        only({name: None for name in data if name in MISNAMED_IN_CHAT}, ("input",),
+             "POST /v1/embeddings (beside OpenAI's fields)")
         given = data.get("input")
         texts = [given] if isinstance(given, str) else given
         if not isinstance(texts, list) or not texts or not all(isinstance(t, str) for t in texts):

@@ -42,7 +42,19 @@ def test_a_cancel_mid_batch_commits_the_files_embedded_and_counts_only_them(tmp_
     report = engine.ingest([docs], cancel=cancel)
     assert report.cancelled and embedder.embedded < 70  # the first step, and the index's one-text probe
     assert report.added == 64 == len(engine.documents()) == report.chunks_written
-    assert report.notes[-1] == ("stopped while embedding: 86 files read but not yet in the index; "
-                                "the next ingest takes them")
+    assert report.notes[-1] == "stopped: 86 files not yet in the index; the next ingest takes them"
     again = engine.ingest([docs])
     assert (again.added, again.unchanged, len(engine.documents())) == (86, 64, 150)
+
+
+def test_a_stop_between_files_counts_the_files_not_reached(tmp_path: Path) -> None:
+    """The note counted the files read and not embedded only: 7 of 20 files never reached went unmentioned."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for i in range(20):
+        (docs / f"note-{i:02d}.txt").write_text(f"Note {i} is about the harbour crane number {i}.", encoding="utf-8")
+    cancel = threading.Event()
+    embedder = CancellingEmbedder(cancel, after=6)  # a commit every 3 files: the stop comes in the second one
+    report = Engine(load_settings(commit_chunks=3), embedder=embedder).ingest([docs], cancel=cancel)
+    assert report.cancelled and 0 < report.added < 20, report.notes
+    assert report.notes[-1] == f"stopped: {20 - report.added} files not yet in the index; the next ingest takes them"
