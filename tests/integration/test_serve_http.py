@@ -484,6 +484,8 @@ def test_a_field_no_endpoint_takes_is_refused_naming_it(server: Running, tmp_pat
     chat = {"messages": [{"role": "user", "content": "When was it lit?"}], "collection": "work", "user": "me"}
     status, _, error = server.request("POST", "/v1/chat/completions", chat)  # OpenAI's `user` is passed over
     assert (status, error["error"]["param"]) == (400, "collection")
+    status, _, error = server.request("POST", "/v1/embeddings", {"input": "a", "collection": "work", "user": "me"})
+    assert (status, error["error"]["param"]) == (400, "collection")
     status, _, error = server.request("POST", "/ingest", {"path": str(tmp_path)})
     assert (status, error["error"]["param"]) == (400, "path") and "(did you mean `paths`?)" in error["error"]["message"]
     # A path holding a NUL byte was a 500 "internal error"; a type unknown named the CLI's `--type`; the codes
