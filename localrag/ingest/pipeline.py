@@ -217,8 +217,11 @@ def run_ingest(
     stored = _Known(known, store.document_readings(), stale)
     parts_of = _parts_by_file(known, {path_text(f) for f in files})
     batch = _Batch()
+    processed = 0  # files whose turn came (read, unchanged or failed)
+    left_read = 0  # of those, files read but not embedded when a stop came
 
     def flush() -> None:
+        nonlocal left_read
         if not batch.docs:
             return
         texts = [embedding_text(c, batch.titles.get(c.doc_id, "")) for c in batch.chunks]
@@ -228,7 +231,7 @@ def run_ingest(
             # One document's text broke the embedder: find it, so the rest of the batch still goes in.
             vectors = _embed_each(batch, texts, embedder, report)
         if len(vectors) < len(batch.chunks):  # cancelled while embedding: the files embedded whole go in
-            left_read[0] += _keep_embedded_files(batch, len(vectors), report)
+            left_read += _keep_embedded_files(batch, len(vectors), report)
             vectors = vectors[: len(batch.chunks)]
             report.cancelled = True
         if batch.docs:
@@ -264,8 +267,6 @@ def run_ingest(
 
     done, name = 0, ""
     flushing = False
-    processed = 0  # files whose turn came (read, unchanged or failed)
-    left_read = [0]  # of those, files read but not embedded when a stop came
     try:
         for done, path in enumerate(files, start=1):
             if cancel is not None and cancel.is_set():
@@ -295,7 +296,7 @@ def run_ingest(
             flush()  # the files read so far are whole; keep them
         raise
     flush()
-    if report.cancelled and (left := left_read[0] + len(files) - processed):
+    if report.cancelled and (left := left_read + len(files) - processed):
         # Each file the stop left out, whether read and not yet embedded or not reached: the client counted the
         # ones added and could not tell that the others were missing.
         report.notes.append(f"stopped: {count_text(left, 'file')} not yet in the index; the next ingest takes "
