@@ -290,15 +290,20 @@ def test_a_purge_spares_conversations_the_text_of_a_document_another_collection_
     assert _files_holding(store.folder, "Quillfeather") == []
 
 
-def test_an_answer_saved_after_a_purge_does_not_bring_the_erased_text_back(engine: Engine, tmp_path: Path) -> None:
-    # `ask --conversation` read the conversation at its start and wrote all of it back at its end: a purge
-    # meanwhile printed "erased from 1 saved conversation", and the text was back a second later.
+def _asked_about_the_ledger(engine: Engine, tmp_path: Path) -> tuple[Path, Path, Path, ConversationStore, Conversation]:
+    """The two documents ingested, and a conversation (not saved yet) whose extracted answer cites the vault."""
     docs = _docs(tmp_path)
     vault, canteen = (docs / "vault.txt").resolve(), (docs / "canteen.txt").resolve()
     engine.ingest([docs])
-    store = ConversationStore(tmp_path / "conversations")
     asked = Conversation("20261201-000000-aaaaaa", "Where is the ledger?", updated=100.0)
     asked.turns = [Turn("user", "Where is the ledger?"), _answer(vault, canteen, extracted=True)]
+    return docs, vault, canteen, ConversationStore(tmp_path / "conversations"), asked
+
+
+def test_an_answer_saved_after_a_purge_does_not_bring_the_erased_text_back(engine: Engine, tmp_path: Path) -> None:
+    # `ask --conversation` read the conversation at its start and wrote all of it back at its end: a purge
+    # meanwhile printed "erased from 1 saved conversation", and the text was back a second later.
+    docs, vault, canteen, store, asked = _asked_about_the_ledger(engine, tmp_path)
     store.save(asked)
     running = store.load(asked.id)
     running.add_question("Which floor is the canteen on?")
@@ -353,12 +358,7 @@ def test_a_purge_of_a_renamed_file_erases_what_conversations_saved_under_its_old
 ) -> None:
     """Conversations were searched by path alone: a file renamed (its passages saved under the old name, as they
     should be) then deleted under `watch --purge`, or forgotten with --purge, kept its text in them for good."""
-    docs = _docs(tmp_path)
-    vault, canteen = (docs / "vault.txt").resolve(), (docs / "canteen.txt").resolve()
-    engine.ingest([docs])
-    store = ConversationStore(tmp_path / "conversations")
-    asked = Conversation("20261201-000000-aaaaaa", "Where is the ledger?", updated=100.0)
-    asked.turns = [Turn("user", "Where is the ledger?"), _answer(vault, canteen, extracted=True)]
+    docs, vault, canteen, store, asked = _asked_about_the_ledger(engine, tmp_path)
     asked.turns[1].sources[0].text = SECRET  # as the chunk holds it
     store.save(asked, touch=False)
     copy = tmp_path / "elsewhere" / "vault-copy.txt"  # the same words in a file still there: its passage stays
