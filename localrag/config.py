@@ -330,12 +330,6 @@ def settings_and_origins(
         if value is not None:
             origins[name] = origin
             values[name] = value
-    if overrides.get("model") is not None and overrides.get("answer_mode") is None and \
-            values.get("answer_mode") == "extract":
-        # A model named for a command is asked to answer, whatever `answer_mode` the file or the environment
-        # holds: `ask` had this rule alone, and `serve`, `mcp` and `chat` with --model extracted in silence.
-        values["answer_mode"] = "generate"
-        origins["answer_mode"] = f"{origin} (a model was named)"
     embedder = str(values.get("embedder", ""))
     for name, value in embedder_defaults(embedder).items():
         if name not in origins:

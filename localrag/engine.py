@@ -656,12 +656,19 @@ class Engine(GraphMode, Collections, Information):
         spared: list[str] = []
         if conversations is not None:
             spared = sorted(self.indexed_elsewhere(paths))
-            kept = conversations_keeping(conversations, paths, purge=purge, spared=spared, texts=texts)
+            # Passages matched by their words alone are spared while any collection indexes their document.
+            indexed = self.indexed_paths() if texts else set()
+            kept = conversations_keeping(conversations, paths, purge=purge, spared=[*spared, *indexed], texts=texts)
         # Still on disk in a folder `watch` follows: its next round (or a resumed watch) reads it again, in silence.
+        # Only a note: the forget is done, and a remembered-folders file that does not read must not undo its report.
         there = [forget_path(path) for path in paths if Path(path).expanduser().exists()]
-        watched = [str(folder) for folder in self.watched_folders() if any(is_under(str(p), [folder]) for p in there)]
+        try:
+            folders = self.watched_folders() if there else []
+        except LocalRagError:
+            folders = []
+        watched = [str(folder) for folder in folders if any(is_under(str(p), [folder]) for p in there)]
         return Forgotten([str(forget_path(path)) for path in paths], len(ids), removed, purge,
-                         kept, derived_folders() if purge else [], spared, texts, watched, self.settings.collection)
+                         kept, derived_folders() if purge else [], spared, watched, self.settings.collection)
 
     def _drop_unfinished_reembedding(self) -> None:
         """A stopped re-embedding's copy holds the text of every document it reached: a purge erases it whole

@@ -110,6 +110,15 @@ class Collections:
                 for document in Store.open_existing(paths.db_dir(), name).documents()
                 if is_under(document.path, targets)}
 
+    def indexed_paths(self) -> set[str]:
+        """The paths of the documents every collection indexes now."""
+        from localrag.store import Store, recorded_embedder
+
+        if recorded_embedder(paths.db_dir()) is None:
+            return set()
+        names = {*self._folder().registry(), self.settings.collection}
+        return {document.path for name in names for document in Store.open_existing(paths.db_dir(), name).documents()}
+
     def collection_exists(self) -> bool:
         """Whether this Engine's collection is still in the store folder (another command may have deleted it)."""
         name = self.settings.collection

@@ -73,9 +73,6 @@ class Forgotten:
     not_erased: list[tuple[str, str]] = field(default_factory=list)
     # Documents of these paths that another collection still indexes: saved conversations keep their text.
     spared: list[str] = field(default_factory=list)
-    # The forgotten passages' words (never in a JSON reply): a conversation that saved one under a name its file
-    # no longer has is found by them (`kept_passages`).
-    texts: frozenset[str] = frozenset()
     # The watched folders of this collection holding a forgotten path still on disk: a watch reads it again.
     watched: list[str] = field(default_factory=list)
     collection: str = DEFAULT_COLLECTION  # the one forgotten from, for the commands the report names
@@ -106,8 +103,9 @@ def is_under(source_path: str, targets: Iterable[Path]) -> bool:
 
 def _forgotten_sources(turn: Turn, targets: set[Path], spared: Collection[str], texts: Collection[str]) -> set[int]:
     """The sources of `turn` that are passages of the forgotten files: under one of their paths, or holding the
-    words of one of their passages (`texts`) under a path where no file is now, as after a rename then a
-    forget; a copy of the file still on disk keeps its own."""
+    words of one of their passages (`texts`) under a path no collection indexes and where no file is now, as
+    after a rename then a forget. A document still indexed (a mail's attachment with the same words, a file on
+    a drive not mounted now) or a copy still on disk keeps its own: the `spared` paths say which are indexed."""
     return {s.n for s in turn.sources if not s.purged and s.path not in spared
             and (is_under(s.path, targets) or (s.text in texts and not Path(s.path).exists()))}
 
@@ -188,11 +186,10 @@ def _targets(paths: Iterable[str | Path]) -> set[Path]:
     return {forget_path(path) for path in paths}
 
 
-def erase_from(conversation: Conversation, paths: Iterable[str | Path], spared: Collection[str] = (),
-               texts: Collection[str] = frozenset()) -> bool:
+def erase_from(conversation: Conversation, paths: Iterable[str | Path], spared: Collection[str] = ()) -> bool:
     """Erase the text of files at or under `paths` (but the `spared` ones) from a conversation in memory (one
     open in the chat app, as a purge erased it from its file); whether it held any."""
-    return kept_passages(conversation, _targets(paths), purge=True, spared=spared, texts=texts) is not None
+    return kept_passages(conversation, _targets(paths), purge=True, spared=spared) is not None
 
 
 def conversations_keeping(

@@ -38,14 +38,23 @@ if TYPE_CHECKING:
 USAGE_EXIT = 2  # argparse's own code for a bad command line; LocalRagError exits with it too
 
 
-def engine_from_args(args: argparse.Namespace, **overrides: Any) -> Engine:
+def engine_from_args(args: argparse.Namespace, *, answering: bool = False, **overrides: Any) -> Engine:
     """The Engine for a command: settings from --config, --model and --collection where the command has them,
-    then `overrides`."""
+    then `overrides`. `answering`: the command's --model answers questions (`answering_mode`)."""
     from localrag.engine import Engine
 
+    if answering and overrides.get("answer_mode") is None:
+        overrides["answer_mode"] = answering_mode(args)
     settings = load_settings(args.config, model=getattr(args, "model", None),
                              collection=getattr(args, "collection", None), **overrides)
     return Engine(settings, config_file=args.config)
+
+
+def answering_mode(args: argparse.Namespace) -> str | None:
+    """A model named for a command that answers (ask, chat, serve, mcp) is asked to answer, whatever
+    `answer_mode` the file or the environment holds: `ask` had this rule alone, and `serve`, `mcp` and `chat`
+    with --model extracted in silence. Not for tune or graph build, whose --model writes questions or triples."""
+    return "generate" if getattr(args, "model", None) else None
 
 
 def add_model_flag(parser: argparse.ArgumentParser) -> None:

@@ -99,7 +99,8 @@ def chat_command(args: argparse.Namespace, out: Console, err: Console) -> int:
 
     with marked_running("(the chat app)"):
         app = run_app(load_settings(args.config, model=getattr(args, "model", None),
-                                    collection=getattr(args, "collection", None)), config_file=args.config)
+                                    collection=getattr(args, "collection", None),
+                                    answer_mode=common.answering_mode(args)), config_file=args.config)
         if app.stopping:
             # The screen is gone, and the process ends once that step has committed: seconds, said rather than silent.
             err.print(Text(f"localrag: stopping {app.stopping} after its current step (what it wrote is kept)"))
@@ -126,7 +127,7 @@ def _ask_command(args: argparse.Namespace, out: Console, err: Console) -> int:
     args.question = common.text_or_stdin(args.question)
     # A model named for this question answers it (`load_settings`); `--extract --model` stays an extract.
     # -k goes to the question (Engine.stream checks it, as for the API's and MCP's `k`), not into the settings.
-    engine = common.engine_from_args(args, allow_model_knowledge=args.allow_model_knowledge,
+    engine = common.engine_from_args(args, answering=True, allow_model_knowledge=args.allow_model_knowledge,
                                      answer_mode=args.answer_mode)
     if args.conversation is None:
         return _ask(engine, args.question, args, out)

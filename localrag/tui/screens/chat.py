@@ -159,7 +159,7 @@ class ChatScreen(LocalRagScreen):
         self.query_one("#question", Input).focus()
         self.watch(self.localrag, "erased_paths", self._erase_from_open, init=False)
 
-    async def _erase_from_open(self, erased: tuple[tuple[str, ...], tuple[str, ...], frozenset[str]]) -> None:
+    async def _erase_from_open(self, erased: tuple[tuple[str, ...], tuple[str, ...]]) -> None:
         # The purge rewrote the saved file; the conversation held open and its view must lose the text as well.
         # While an answer is under way it is only changed: the view follows later.
         if self.conversation is not None and erase_from(self.conversation, *erased) and not self.generating:

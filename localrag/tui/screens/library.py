@@ -307,7 +307,7 @@ class LibraryScreen(LocalRagScreen):
         path = printable(", ".join(done.paths), multiline=False)
         held = count_text(len(done.conversations), "saved conversation")
         if done.purged:
-            self.localrag.erased_paths = (tuple(done.paths), tuple(done.spared), done.texts)
+            self.localrag.erased_paths = (tuple(done.paths), tuple(done.spared))
             erased = "; its text erased from the index's files" + (f" and {held}" if done.conversations else "")
             if done.not_erased:
                 erased += (f"; not erased: {count_text(len(done.not_erased), 'folder')} of datasets, runs or exports "
@@ -443,7 +443,7 @@ class LibraryScreen(LocalRagScreen):
         for note in event.notes:  # a watched folder gone, or back
             self.notify(note, severity="warning", markup=False)
         if event.erased:
-            self.localrag.erased_paths = (tuple(event.erased), (), event.erased_texts)
+            self.localrag.erased_paths = (tuple(event.erased), ())
             held = f" and {count_text(len(event.conversations), 'saved conversation')}" if event.conversations else ""
             erased = printable(", ".join(event.erased), multiline=False)
             self.notify(f"Deleted from a watched folder, so erased from the index's files{held}: {erased}",
