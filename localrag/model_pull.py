@@ -37,7 +37,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from localrag import __version__
+from localrag import __version__, paths
 from localrag.atomic import write_text_atomic
 from localrag.errors import ModelError
 from localrag.models import read_gguf_header
@@ -316,6 +316,13 @@ def _meta_for(remote: Remote) -> dict[str, Any]:
     return {"url": remote.url, "size": remote.size, "sha256": remote.sha256}
 
 
+def pull_lock(target: Path) -> Path:
+    """The file a pull into `target` holds a lock on: in the cache, by the target's path, and never removed (one
+    removed while held let a pull that had opened it lock a file no one else would, while a third made a new
+    one: two wrote one part at once)."""
+    return paths.cache_dir() / "pull-locks" / f"{hashlib.sha256(str(target.resolve()).encode()).hexdigest()[:16]}.lock"
+
+
 def pull(spec: str, models_dir: Path, *, name: str = "", revision: str = "main", force: bool = False,
          progress: Progress | None = None) -> Pulled:
     """Download a GGUF into models_dir as NAME.gguf with its card; see the module docstring."""
@@ -327,7 +334,7 @@ def pull(spec: str, models_dir: Path, *, name: str = "", revision: str = "main",
     # The same rule as for exported models, so the name works as --model NAME and stays inside models/.
     stem = check_model_name(name or remote.file_name.removesuffix(".gguf"))
     target = models_dir / f"{stem}.gguf"
-    lock = models_dir / f".{stem}.gguf.part.lock"
+    lock = pull_lock(target)
 
     def busy(_handle: object) -> None:
         # Two pulls of a name wrote one part, and the second failed in a traceback when the first installed it.
@@ -336,17 +343,14 @@ def pull(spec: str, models_dir: Path, *, name: str = "", revision: str = "main",
     if target.exists() and not force:
         raise PullError(f"{target} already exists", "pass --force to replace it, or --name to pick another name")
     with file_lock(lock, on_wait=busy):
-        try:
-            if target.exists() and not force:  # the pull that held the lock installed it
-                raise PullError(f"{target} already exists",
-                                "pass --force to replace it, or --name to pick another name")
-            return _pull(remote, stem, target, progress, started)
-        finally:
-            lock.unlink(missing_ok=True)
+        if target.exists() and not force:  # the pull that held the lock installed it
+            raise PullError(f"{target} already exists", "pass --force to replace it, or --name to pick another name")
+        return _pull(remote, stem, target, progress, started)
 
 
 def _pull(remote: Remote, stem: str, target: Path, progress: Progress | None, started: float) -> Pulled:
     models_dir = target.parent
+    models_dir.mkdir(parents=True, exist_ok=True)
     part = models_dir / f".{stem}.gguf.part"
     meta = models_dir / f".{stem}.gguf.part.json"
     expected = _meta_for(remote)

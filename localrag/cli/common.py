@@ -99,10 +99,12 @@ def _from_here(path_glob: str | None) -> str | None:
     """On the command line a path that starts from the current folder (`.`, `..`, `./x`, `../x`) means that
     folder's: `--path ../notes` looked for a folder named ".." at any depth and found nothing, in silence. Any
     other relative path matches at any depth, as over the API (`retrieve.SearchFilters`)."""
-    if not path_glob or any(ch in path_glob for ch in "*?"):
+    if not path_glob or path_glob.replace("\\", "/").split("/", 1)[0] not in (".", ".."):
         return path_glob
-    first = path_glob.replace("\\", "/").split("/", 1)[0]
-    return str(Path(path_glob).resolve()) if first in (".", "..") else path_glob
+    parts = Path(path_glob).parts
+    fixed = next((i for i, part in enumerate(parts) if any(ch in part for ch in "*?")), len(parts))
+    # The folders before the first wildcard, resolved as an ingest names documents; the pattern after them kept.
+    return str(Path(*parts[:fixed]).resolve().joinpath(*parts[fixed:]))
 
 
 def progress_bar(err: Console, detail: str = "", *, download: bool = False) -> Progress:

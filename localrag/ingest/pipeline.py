@@ -296,11 +296,12 @@ def run_ingest(
             flush()  # the files read so far are whole; keep them
         raise
     flush()
-    if report.cancelled and (left := left_read + len(files) - processed):
-        # Each file the stop left out, whether read and not yet embedded or not reached: the client counted the
-        # ones added and could not tell that the others were missing.
-        report.notes.append(f"stopped: {count_text(left, 'file')} not yet in the index; the next ingest takes "
-                            f"{'it' if left == 1 else 'them'}")
+    if report.cancelled and (left_read or len(files) > processed):
+        # Each file the stop left out, read and not yet embedded or not reached (which may be unchanged): the
+        # client counted the ones added and could not tell that the others were missing.
+        parts = [f"{count_text(left_read, 'file')} read but not yet in the index"] if left_read else []
+        parts += [f"{count_text(len(files) - processed, 'file')} not reached"] if len(files) > processed else []
+        report.notes.append(f"stopped: {' and '.join(parts)}; the next ingest goes on with them")
 
     if not report.cancelled:
         # A file the walk found and that went before its turn came is gone too, like one deleted before the walk.

@@ -178,4 +178,6 @@ def test_on_the_command_line_a_path_from_here_is_this_folders(tmp_path: Path, mo
 
     assert given("../notes") == str(tmp_path / "notes") and given(".") == str(tmp_path / "notes2")
     assert given("./b.txt") == str(tmp_path / "notes2" / "b.txt")
-    assert given("notes") == "notes" and given("../*.md") == "../*.md"  # at any depth; a pattern as written
+    assert given("notes") == "notes" and given("*/notes/*.md") == "*/notes/*.md"  # at any depth, as written
+    assert given("../notes/*.md") == str(tmp_path / "notes" / "*.md")
+    assert given("./*.md") == str(tmp_path / "notes2" / "*.md")

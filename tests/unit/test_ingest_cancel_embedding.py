@@ -3,6 +3,7 @@ step, with the files embedded whole committed and the others left for the next i
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -42,7 +43,7 @@ def test_a_cancel_mid_batch_commits_the_files_embedded_and_counts_only_them(tmp_
     report = engine.ingest([docs], cancel=cancel)
     assert report.cancelled and embedder.embedded < 70  # the first step, and the index's one-text probe
     assert report.added == 64 == len(engine.documents()) == report.chunks_written
-    assert report.notes[-1] == "stopped: 86 files not yet in the index; the next ingest takes them"
+    assert report.notes[-1] == "stopped: 86 files read but not yet in the index; the next ingest goes on with them"
     again = engine.ingest([docs])
     assert (again.added, again.unchanged, len(engine.documents())) == (86, 64, 150)
 
@@ -57,4 +58,6 @@ def test_a_stop_between_files_counts_the_files_not_reached(tmp_path: Path) -> No
     embedder = CancellingEmbedder(cancel, after=6)  # a commit every 3 files: the stop comes in the second one
     report = Engine(load_settings(commit_chunks=3), embedder=embedder).ingest([docs], cancel=cancel)
     assert report.cancelled and 0 < report.added < 20, report.notes
-    assert report.notes[-1] == f"stopped: {20 - report.added} files not yet in the index; the next ingest takes them"
+    left = sum(int(number) for number in re.findall(r"(\d+) files?", report.notes[-1]))
+    assert report.notes[-1].startswith("stopped: ") and "not reached" in report.notes[-1]
+    assert report.added + left == 20, report.notes

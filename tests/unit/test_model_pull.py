@@ -330,14 +330,14 @@ def test_two_pulls_of_one_name_at_once_the_second_is_refused(
 
     base, state = server
     state.files["/m/tiny.gguf"] = MODEL
-    with file_lock(models / ".tiny.gguf.part.lock"):  # as a pull under way holds it
+    with file_lock(model_pull.pull_lock(models / "tiny.gguf")):  # as a pull under way holds it
         with pytest.raises(ModelError) as busy:
             pull(f"{base}/m/tiny.gguf", models)
     assert str(busy.value) == (f"another `localrag models pull` is downloading {models / 'tiny.gguf'} now "
                                "(wait for it to finish)")
     assert not (models / ".tiny.gguf.part").exists()
     pull(f"{base}/m/tiny.gguf", models)
-    assert sorted(p.name for p in models.iterdir()) == ["tiny.gguf", "tiny.json"]  # the lock file goes too
+    assert sorted(p.name for p in models.iterdir()) == ["tiny.gguf", "tiny.json"]
 
 
 def test_force_over_a_fine_tune_leaves_no_card_of_it(server: tuple[str, ServerState], models: Path) -> None:
