@@ -12,13 +12,13 @@ A source is `hf:OWNER/REPO[/PATH.gguf]` or the http(s) URL of a .gguf file.
 The file is written to models/.NAME.gguf.part with a sidecar saying what it is a part of, with the
 version of the server's file (its ETag or Last-Modified). A later pull of the same file resumes it with
 an HTTP Range request sent If-Range that version (a 200 instead of 206 means the server ignores ranges or
-the file changed: start over; so does a 206 of another version); a connection that drops mid-file is
-resumed the same way, a few times, before giving up with a hint to run the command again. A full disk
-stops the pull at once, keeping what reached it. One pull of a name at a time: a second is refused. The
-sha256 is computed while writing (after hashing the part already there). Only a file whose size and
-sha256 match and whose GGUF header reads is renamed to models/NAME.gguf (atomic: same folder), next to a
-card models/NAME.json naming its source, revision, licence and checksum. A mismatched part is deleted, so
-it is never resumed into.
+the file changed: start over; so does a 206 of another version, and a part nothing can check, with no
+version and no sha256); a connection that drops mid-file is resumed the same way, a few times, before
+giving up with a hint to run the command again. A full disk stops the pull at once, keeping what reached
+it. One pull of a name at a time: a second is refused. The sha256 is computed while writing (after
+hashing the part already there). Only a file whose size and sha256 match and whose GGUF header reads is
+renamed to models/NAME.gguf (atomic: same folder), next to a card models/NAME.json naming its source,
+revision, licence and checksum. A mismatched part is deleted, so it is never resumed into.
 """
 
 from __future__ import annotations
