@@ -201,7 +201,17 @@ def conversations_keeping(
     (the conversations keep their place in the list: their update time stays)."""
     targets = _targets(paths)
     found: list[KeptPassages] = []
-    for conversation in store.holding([*(str(target) for target in targets), *texts]):
+    holding = store.holding(str(target) for target in targets)
+    if texts:
+        # Read whole and matched by set: every passage of a large folder as a needle in every file's text took
+        # minutes where this takes the time of `conversations` listing them.
+        words = frozenset(texts)
+        named = {conversation.id for conversation in holding}
+        holding += [conversation for conversation in store.list() if conversation.id not in named
+                    and any(source.text in words for turn in conversation.turns for source in turn.sources)]
+        holding.sort(key=lambda conversation: conversation.updated, reverse=True)
+        texts = words
+    for conversation in holding:
         if not purge:
             kept = kept_passages(conversation, targets, spared=spared, texts=texts)
             found.extend([kept] if kept is not None else [])
