@@ -38,13 +38,11 @@ if TYPE_CHECKING:
 USAGE_EXIT = 2  # argparse's own code for a bad command line; LocalRagError exits with it too
 
 
-def engine_from_args(args: argparse.Namespace, *, answering: bool = False, **overrides: Any) -> Engine:
+def engine_from_args(args: argparse.Namespace, **overrides: Any) -> Engine:
     """The Engine for a command: settings from --config, --model and --collection where the command has them,
-    then `overrides`. `answering`: the command's --model answers questions (`answering_mode`)."""
+    then `overrides`."""
     from localrag.engine import Engine
 
-    if answering and overrides.get("answer_mode") is None:
-        overrides["answer_mode"] = answering_mode(args)
     settings = load_settings(args.config, model=getattr(args, "model", None),
                              collection=getattr(args, "collection", None), **overrides)
     return Engine(settings, config_file=args.config)

@@ -46,11 +46,11 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 
 
 def _serve(args: argparse.Namespace, out: Console, err: Console) -> int:
-    from localrag.cli.common import engine_from_args
+    from localrag.cli.common import answering_mode, engine_from_args
     from localrag.serve.http import serve
     from localrag.serve.limits import Limits
 
-    engine = engine_from_args(args, answering=True)
+    engine = engine_from_args(args, answer_mode=answering_mode(args))
     limits = Limits(max_body_bytes=args.max_body_bytes, max_question_chars=args.max_question_chars,
                     queue_size=args.queue)
     # uvicorn raises a SIGTERM it stopped for again once the requests in flight are done: as Ctrl-C's, it ends
@@ -68,11 +68,11 @@ def _serve(args: argparse.Namespace, out: Console, err: Console) -> int:
 
 
 def _mcp(args: argparse.Namespace, out: Console, err: Console) -> int:
-    from localrag.cli.common import engine_from_args
+    from localrag.cli.common import answering_mode, engine_from_args
     from localrag.serve.limits import Limits
     from localrag.serve.mcp import run_stdio
 
-    engine = engine_from_args(args, answering=True)
+    engine = engine_from_args(args, answer_mode=answering_mode(args))
     engine.check_collection()  # refused here, where the person who set the client up reads it
     signal.signal(signal.SIGINT, _stop_at_once)
     signal.signal(signal.SIGTERM, _stop_at_once)  # a service manager's stop, as Ctrl-C

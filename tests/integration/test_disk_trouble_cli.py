@@ -71,11 +71,11 @@ def test_an_answer_whose_saving_fails_is_shown_then_the_error(
     append = ConversationStore.append
     calls = []
 
-    def full_at_the_answer(self, conversation, turns):  # type: ignore[no-untyped-def]
+    def full_at_the_answer(self, conversation, turns, after=None):  # type: ignore[no-untyped-def]
         calls.append(turns)
         if len(calls) == 2:
             raise OSError(errno.ENOSPC, "No space left on device", str(self.folder))
-        return append(self, conversation, turns)
+        return append(self, conversation, turns, after=after)
 
     monkeypatch.setattr(ConversationStore, "append", full_at_the_answer)
     assert run(["ask", "--extract", "--conversation", "new", "hotel cap per night"]) == 2

@@ -173,12 +173,11 @@ def test_a_model_named_on_the_command_line_answers_in_every_command_that_answers
     questions or triples, leave the answer mode as it is."""
     import argparse
 
-    from localrag.cli.common import engine_from_args
+    from localrag.cli.common import answering_mode, engine_from_args
 
     monkeypatch.setenv("LOCALRAG_ANSWER_MODE", "extract")
     args = argparse.Namespace(config=None, model="bundled", collection=None)
-    assert engine_from_args(args, answering=True).settings.answer_mode == "generate"
+    assert engine_from_args(args, answer_mode=answering_mode(args)).settings.answer_mode == "generate"  # serve, mcp
     assert engine_from_args(args).settings.answer_mode == "extract"  # tune, graph build
-    assert engine_from_args(args, answering=True, answer_mode="extract").settings.answer_mode == "extract"
     no_model = argparse.Namespace(config=None, model=None, collection=None)
-    assert engine_from_args(no_model, answering=True).settings.answer_mode == "extract"
+    assert engine_from_args(no_model, answer_mode=answering_mode(no_model)).settings.answer_mode == "extract"
