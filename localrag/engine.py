@@ -643,8 +643,8 @@ class Engine(GraphMode, Collections, Information):
                         raise
             # The passages' words, for conversations that saved them under a name the file no longer has (renamed,
             # then forgotten): found by path alone, a purge left them their text.
-            texts = frozenset(chunk.text for doc_id in ids for chunk in self.store.doc_chunks(doc_id)) \
-                if conversations is not None else frozenset()
+            # One query a batch of documents: one per document added seconds to a large folder's forget.
+            texts = self.store.chunk_texts(list(ids)) if conversations is not None else frozenset()
             if ids:
                 removed = self.store.delete_documents(list(ids))
                 self.graph.delete_for_documents(list(ids))

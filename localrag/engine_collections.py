@@ -100,23 +100,21 @@ class Collections:
         """The paths of the documents at or under `places` (named as `forget` names them) that a collection other
         than this Engine's indexes."""
         from localrag.forget import forget_path, is_under
-        from localrag.store import Store, recorded_embedder
 
-        if recorded_embedder(paths.db_dir()) is None:
-            return set()
         targets = {forget_path(place) for place in places}
-        return {document.path
-                for name in self._folder().registry() if name != self.settings.collection
-                for document in Store.open_existing(paths.db_dir(), name).documents()
-                if is_under(document.path, targets)}
+        others = [name for name in self._folder().registry() if name != self.settings.collection]
+        return {path for path in self._paths_in(others) if is_under(path, targets)}
 
     def indexed_paths(self) -> set[str]:
         """The paths of the documents every collection indexes now."""
+        return self._paths_in({*self._folder().registry(), self.settings.collection})
+
+    def _paths_in(self, names: Iterable[str]) -> set[str]:
+        """The paths of the documents the collections `names` index (none before the first ingest)."""
         from localrag.store import Store, recorded_embedder
 
         if recorded_embedder(paths.db_dir()) is None:
             return set()
-        names = {*self._folder().registry(), self.settings.collection}
         return {document.path for name in names for document in Store.open_existing(paths.db_dir(), name).documents()}
 
     def collection_exists(self) -> bool:

@@ -589,6 +589,12 @@ class Store(CollectionRegistry, StoreIndexes, StoreChecksums):
         return [ids[i] for i in keep], matrix[keep]
 
     @guarded
+    def chunk_texts(self, doc_ids: Sequence[str]) -> frozenset[str]:
+        """The texts of the committed chunks of these documents, read a batch of documents per query."""
+        return frozenset(row["text"] for part in batches(list(doc_ids), LOOKUP_BATCH)
+                         for row in self._chunk_rows(sql_in("doc_id", part)))
+
+    @guarded
     def doc_chunks(self, doc_id: str) -> list[Chunk]:
         rows = self._chunk_rows(f"doc_id = {sql_literal(doc_id)}")
         return [row_to_chunk(r) for r in sorted(rows, key=lambda r: r["idx"])]
