@@ -392,7 +392,7 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None,
         # localrag's own fields, beside OpenAI's: the sources to answer from and the filters, as /search takes them.
         k, filters = data.get("k"), _filters(data)
         if k is not None and (not isinstance(k, int) or isinstance(k, bool)):
-            raise ApiError(400, "`k` must be an integer", param="k", code="invalid_type")
+            raise ApiError(400, "`k` must be an integer", code="invalid_type")
         engine.check_sources(k)
         ticket = gate.reserve()
         completion_id, created = _completion_id(), int(time.time())
@@ -480,10 +480,9 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None,
             raise ApiError(400, problem, code="question_too_long")
         k = data.get("k", SEARCH_K)
         if not isinstance(k, int) or isinstance(k, bool):
-            raise ApiError(400, "`k` must be an integer", param="k", code="invalid_type")
+            raise ApiError(400, "`k` must be an integer", code="invalid_type")
         if limits.max_search_k < k <= MAX_SEARCH_K:  # this server takes fewer; outside 1-100 the Engine says so
-            raise ApiError(400, f"`k` must be an integer from 1 to {limits.max_search_k}", param="k",
-                           code="invalid_value")
+            raise ApiError(400, f"`k` must be an integer from 1 to {limits.max_search_k}", code="invalid_value")
         filters = _filters(data)
         hits = await run_in_threadpool(lambda: engine.search(query, k=k, filters=filters))
         return JSONResponse(search_json(query, hits, engine.fusion_choice()))
