@@ -364,8 +364,8 @@ class Engine(GraphMode, Collections, Information):
     def set_model(self, spec: str) -> None:
         """Switch the generator to `spec`, loaded now; a file that is no model, or one llama.cpp cannot load,
         raises and leaves the model in use as it was. A model chosen is chosen to answer: in extract mode the
-        answers come from it from now on, as `--model` does (`load_settings`); the chat app said "Now answering
-        with X" and went on extracting."""
+        answers come from it from now on, as `--model` does (`cli.common.answering_mode`); the chat app said
+        "Now answering with X" and went on extracting."""
         self.check_model(spec)
         with self._lock:
             before = self.settings

@@ -125,7 +125,7 @@ def _ingest_command(args: argparse.Namespace, out: Console, err: Console) -> int
 
 def _ask_command(args: argparse.Namespace, out: Console, err: Console) -> int:
     args.question = common.text_or_stdin(args.question)
-    # A model named for this question answers it (`load_settings`); `--extract --model` stays an extract.
+    # A model named for this question answers it (`common.answering_mode`); `--extract --model` stays an extract.
     # -k goes to the question (Engine.stream checks it, as for the API's and MCP's `k`), not into the settings.
     engine = common.engine_from_args(args, allow_model_knowledge=args.allow_model_knowledge,
                                      answer_mode=args.answer_mode or common.answering_mode(args))
