@@ -337,6 +337,17 @@ class Engine(GraphMode, Collections, Information):
         except ModelError:
             return BUNDLED_GENERATOR
 
+    def answer_label(self) -> str:
+        """What writes the answers: the model's name, or, with `answer_mode = "extract"`, that no model does.
+
+        A server's `/healthz`, `/v1/models` and streamed chunks named the configured model while every answer
+        was extracted without it, and a client took the model for the one answering."""
+        if self.settings.answer_mode == "extract":
+            from localrag.answer.evidence import EXTRACT_MODEL
+
+            return EXTRACT_MODEL
+        return self.model_name()
+
     def resolve_model(self, spec: str) -> Path:
         """The GGUF file a --model value names (a path, a models/ name, or another tool's model)."""
         return resolve_generator(spec, self.models_dir, self.settings.model_dirs)

@@ -29,6 +29,8 @@ class EngineStatus:
     size_bytes: int
     model: str
     model_path: str
+    # The model's name, or that answers are extracted without it (`answer_mode = "extract"`).
+    answered_by: str
     embedder: str
     embedder_path: str
     embed_backend: str
@@ -62,6 +64,8 @@ class Information:
         def store(self) -> Store: ...
 
         def model_name(self) -> str: ...
+
+        def answer_label(self) -> str: ...
 
         def resolve_model(self, spec: str) -> Path: ...
 
@@ -132,6 +136,7 @@ class Information:
             chunks=store.chunks,
             size_bytes=store.size_bytes,
             model=self.model_name(),
+            answered_by=self.answer_label(),
             model_path=model_path,
             embedder=BUNDLED_EMBEDDER if not spec else embedder.name if embedder is not None else spec,
             embedder_path=embedder_path,

@@ -90,6 +90,7 @@ class FakeStatus:
     models_dir: str = "/models"
     collection: str = "default"
     gpu_offload: bool = False
+    answered_by: str = ""
 
 
 @dataclass
@@ -128,11 +129,15 @@ class FakeEngine:
     def model_name(self) -> str:
         return self._model
 
+    def answer_label(self) -> str:
+        return self._model
+
     def warm_up(self) -> None:
         self.calls.append("warm_up")
 
     def status(self) -> FakeStatus:
-        return FakeStatus(len(self._docs), len(self._chunks), 4096, self._model, stale_documents=len(self.stale))
+        return FakeStatus(len(self._docs), len(self._chunks), 4096, self._model, stale_documents=len(self.stale),
+                          answered_by=self.answer_label())
 
     def documents(self) -> list[Document]:
         return list(self._docs.values())

@@ -350,7 +350,7 @@ def answer_question(
     if from_quote is not None and engine.settings.raft_answer == "quote":
         scored = from_quote
     record: dict[str, Any] = {
-        "qid": question.qid, "mode": mode, "model": engine.model_name(), "question": question.question,
+        "qid": question.qid, "mode": mode, "model": engine.answer_label(), "question": question.question,
         "gold_answers": list(question.answers), "gold_label": question.label, "gold_ids": list(question.gold_ids),
         "answer": text, "scored": scored, "label": metrics.label_of(scored) if question.label is not None else None,
         "retrieved": retrieved, "sources": sources, "cited": cited, "unsupported": unsupported, "quotes": quotes,
@@ -366,7 +366,7 @@ def answer_question(
 def unasked_record(engine: Engine, mode: str, question: EvalQuestion, *, k: int, why: str) -> dict[str, Any]:
     """The record of a question the model could not be asked: scored as refused (no answer), `why` kept."""
     record: dict[str, Any] = {
-        "qid": question.qid, "mode": mode, "model": engine.model_name(), "question": question.question,
+        "qid": question.qid, "mode": mode, "model": engine.answer_label(), "question": question.question,
         "gold_answers": list(question.answers), "gold_label": question.label, "gold_ids": list(question.gold_ids),
         "answer": "", "scored": "", "label": None, "retrieved": [], "sources": [], "cited": [], "unsupported": [],
         "quotes": [], "refused": True, "quote_answer": None, "not_asked": why,

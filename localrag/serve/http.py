@@ -407,7 +407,7 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None,
             if answer is None:
                 return Response(status_code=499)  # nobody is left to read it (nginx's code for a client gone)
             return JSONResponse(completion_json(answer, completion_id, created))
-        model = engine.model_name()
+        model = engine.answer_label()
 
         async def events() -> AsyncGenerator[str, None]:
             await ticket.acquire()
@@ -439,7 +439,7 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None,
         return _TicketedStream(events(), ticket, cancel)
 
     async def models(request: Request) -> Response:
-        names = [engine.model_name(), engine.embedder.name]
+        names = [engine.answer_label(), engine.embedder.name]
         data = [{"id": name, "object": "model", "created": 0, "owned_by": "localrag"} for name in names]
         return JSONResponse({"object": "list", "data": data})
 
@@ -599,9 +599,9 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None,
         queue = {"running": gate.running, "waiting": gate.waiting, "size": gate.queue_size}
         if problem is not None:
             refused = _engine_error(problem)
-            return JSONResponse({"status": "unavailable", "model": engine.model_name(), "queue": queue,
+            return JSONResponse({"status": "unavailable", "model": engine.answer_label(), "queue": queue,
                                  "error": {"message": refused.message, "code": refused.code}}, status_code=503)
-        return JSONResponse({"status": "ok", "model": engine.model_name(), "queue": queue})
+        return JSONResponse({"status": "ok", "model": engine.answer_label(), "queue": queue})
 
     routes = [
         Route("/v1/chat/completions", handler(chat), methods=["POST"]),
@@ -674,7 +674,7 @@ def serve(engine: Engine, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, *,
     bound = sock.getsockname()
     shown = f"[{bound[0]}]" if sock.family == socket.AF_INET6 else bound[0]
     # One line scripts (and tests) can wait for: the address actually bound, port 0 resolved.
-    print(f"localrag: serving {engine.model_name()} on http://{shown}:{bound[1]}", file=sys.stderr, flush=True)
+    print(f"localrag: serving {engine.answer_label()} on http://{shown}:{bound[1]}", file=sys.stderr, flush=True)
     stopping = threading.Event()
 
     class Server(uvicorn.Server):

@@ -118,7 +118,7 @@ class LocalRagApp(App[None]):
         return self._activities.get(owner, "")
 
     def on_mount(self) -> None:
-        self.model_label = self.engine.model_name()
+        self.model_label = self.engine.answer_label()
         # A forget or an ingest behind another process's writer waited in silence, looking hung for a minute.
         tell_waits(self._tell_wait)
         if self._warm:
@@ -166,7 +166,7 @@ class LocalRagApp(App[None]):
 
     def on_engine_ready(self, message: EngineReady) -> None:
         self.engine_status = message.status
-        self.model_label = message.status.model
+        self.model_label = message.status.answered_by
         if self.activity_of("models") == "loading models…":
             self.set_activity("models", "")
         stale = message.status.stale_documents

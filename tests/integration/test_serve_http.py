@@ -519,3 +519,23 @@ def test_the_engines_rules_word_the_refusals_of_every_front_end(server: Running)
         status, _, error = server.request("POST", route, body)
         assert (status, error["error"]["code"]) == (400, "invalid_value"), route
         assert error["error"]["message"].startswith("an empty path (an unset shell variable?)"), route
+
+
+def test_a_server_that_extracts_names_no_model_as_answering(engine: Engine) -> None:
+    # /healthz, /v1/models and each streamed chunk named SmolLM2 while every answer was extracted without it.
+    from localrag.answer.evidence import EXTRACT_MODEL
+
+    kept = engine.settings
+    engine.settings = kept.replace(answer_mode="extract")
+    running = Running(engine)
+    try:
+        assert running.request("GET", "/healthz")[2]["model"] == EXTRACT_MODEL
+        assert running.request("GET", "/v1/models")[2]["data"][0]["id"] == EXTRACT_MODEL
+        _, _, body = running.request("POST", "/v1/chat/completions",
+                                     {"messages": [{"role": "user", "content": QUESTION}], "stream": True})
+        chunks = [json.loads(line[6:]) for line in body.decode().splitlines() if line.startswith("data: {")]
+        assert chunks and {chunk["model"] for chunk in chunks} == {EXTRACT_MODEL}
+        assert engine.status().answered_by == EXTRACT_MODEL != engine.status().model
+    finally:
+        engine.settings = kept
+        running.stop()
