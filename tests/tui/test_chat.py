@@ -176,7 +176,7 @@ async def test_the_best_sentence_is_underlined_in_its_source(fake_engine: FakeEn
         text = app.screen.query_one("#chunk-text", Static).render()
         rendered = str(text)
         assert [rendered[s.start : s.end] for s in text.spans if "underline" in str(s.style)] == [sentence]
-        assert "best sentence for the question underlined" in str(app.screen.query_one(".where", Static).render())
+        assert "best sentence for the question underlined" in str(app.screen.query_one("#chunk-where", Static).render())
 
 
 async def test_markup_in_documents_and_answers_is_shown_literally_and_does_not_act(fake_engine: FakeEngine) -> None:

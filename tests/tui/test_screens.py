@@ -570,3 +570,43 @@ def test_a_settings_box_says_what_it_takes() -> None:
     with pytest.raises(ConfigError) as empty:
         parse_settings(Settings(), {**typed, "temperature": " "}, True)
     assert str(empty.value).startswith("Temperature (0 = always the likeliest word): empty (type a number from 0 to ")
+
+
+def _on_screen(app: LocalRagApp, selector: str) -> bool:
+    region = app.screen.query_one(selector).region
+    return bool(region.area) and region.right <= app.size.width and region.bottom <= app.size.height
+
+
+async def test_a_40_column_terminal_shows_the_control_that_has_the_focus(app: LocalRagApp) -> None:
+    # The Library's first row cut off New and the watch switch, which Tab focused unseen (Space then started
+    # watching a folder with nothing on the screen); the chat's side panels left the question box 4 columns, and
+    # with the conversations open none, while it kept the focus and sent what was typed.
+    async with app.run_test(size=(40, 12)) as pilot:
+        box = app.screen.query_one("#question", Input)
+        assert box.region.width >= 15
+        await pilot.press("ctrl+b")
+        assert app.screen.query_one(ConversationList).display and box.has_focus and _on_screen(app, "#question")
+        await pilot.press("f3")
+        await wait_for(pilot, lambda: isinstance(app.screen, LibraryScreen))
+        app.screen.query_one("#collection").focus()
+        for selector in ("#new-collection", "#watch"):
+            await pilot.press("tab")
+            await pilot.pause()
+            assert app.focused is app.screen.query_one(selector) and _on_screen(app, selector), selector
+
+
+async def test_a_long_path_in_a_sources_header_scrolls_on_a_short_terminal(app: LocalRagApp) -> None:
+    # The header was cut to its box: at 60x16 a deep path hid the location and what the highlights mean.
+    from localrag.tui.screens.chunk import ChunkScreen
+
+    path = "/home/someone/" + "/".join(f"folder-number-{n}" for n in range(8)) + "/budget.md"
+    turn = Turn(role="assistant", text="It is 4 [1].", sources=[SavedSource(1, "c1", "d1", path, "Budget is 4.")])
+    async with app.run_test(size=(60, 16)) as pilot:
+        await app.push_screen(ChunkScreen(turn.sources[0], turn))
+        await pilot.pause()
+        header = app.screen.query_one(".where")
+        assert header.max_scroll_y > 0 and header.can_focus
+        header.focus()
+        await pilot.press("end")
+        await pilot.pause()
+        assert header.scroll_y == header.max_scroll_y

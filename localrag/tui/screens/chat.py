@@ -75,7 +75,11 @@ class ChatScreen(LocalRagScreen):
     WORKER_ACTIONS = {"answer": "answering", "related": "finding related entities"}
     DEFAULT_CSS = """
     ChatScreen #main { height: 1fr; }
-    ChatScreen #chat-pane { width: 1fr; }
+    /* The side panels give way on a narrow terminal: at 40 columns they left the answer 8 columns and the
+       question box 4, and with the conversations open none, the box typing and sending unseen. */
+    ChatScreen #chat-pane { width: 1fr; min-width: 20; }
+    ChatScreen ConversationList { max-width: 35%; }
+    ChatScreen SourcesPanel, ChatScreen GraphPathsPanel { max-width: 40%; }
     ChatScreen #question { margin: 0 1; }
     ChatScreen.-narrow ConversationList { display: none; }
     ChatScreen.-narrow.-toggle-conversations ConversationList { display: block; }

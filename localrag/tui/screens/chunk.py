@@ -66,9 +66,11 @@ class ChunkScreen(ModalScreen[None]):
     ChunkScreen > Vertical {
         width: 100; max-width: 100%; height: 90%; border: thick $primary; background: $surface;
     }
-    /* A long path must not take the passage's rows on a short terminal: the header scrolls past 40%. */
-    ChunkScreen .where { padding: 0 1; color: $text-muted; height: auto; max-height: 40%; overflow-y: auto; }
-    ChunkScreen VerticalScroll { padding: 0 1; height: 1fr; min-height: 3; }
+    /* A long path must not take the passage's rows on a short terminal: the header scrolls past 40%. A Static
+       alone never scrolled (its content was cut to its box), so at 60x16 the location line could not be read. */
+    ChunkScreen .where { padding: 0 1; color: $text-muted; height: auto; max-height: 40%; }
+    ChunkScreen .where Static { height: auto; }
+    ChunkScreen #chunk-body { padding: 0 1; height: 1fr; min-height: 3; }
     """
     BINDINGS = [Binding("escape,q", "dismiss", "Close")]
 
@@ -87,13 +89,14 @@ class ChunkScreen(ModalScreen[None]):
             marks.append("the best sentence for the question underlined")
         with Vertical() as box:
             box.border_title = Text(f"Source [{self.source.n}]")
-            yield Static(
-                Text.assemble(("path  ", "bold"), printable(self.source.path, multiline=False), "\n",
-                              ("where ", "bold"), printable(self.source.location, multiline=False), "\n",
-                              ("      ", ""), " · ".join(marks)),
-                classes="where",
-            )
-            with VerticalScroll():
+            with VerticalScroll(classes="where"):
+                yield Static(
+                    Text.assemble(("path  ", "bold"), printable(self.source.path, multiline=False), "\n",
+                                  ("where ", "bold"), printable(self.source.location, multiline=False), "\n",
+                                  ("      ", ""), " · ".join(marks)),
+                    id="chunk-where",
+                )
+            with VerticalScroll(id="chunk-body"):
                 text = Text(f"({PURGED_LABEL})", style="italic") if self.source.purged else highlighted_text(
                     self.source, self.turn)
                 yield Static(text, id="chunk-text")

@@ -153,7 +153,9 @@ class LibraryScreen(LocalRagScreen):
     LibraryScreen #collection { width: 24; }
     LibraryScreen .row Label { padding: 1 1 0 1; text-wrap: nowrap; text-overflow: ellipsis; }
     LibraryScreen #watch-state { width: 1fr; }
-    LibraryScreen .row { height: auto; }
+    /* Scrolled sideways on a narrow terminal: at 40 columns the first row cut off New and the watch switch, which
+       Tab still focused unseen, and Space started watching a folder with nothing on the screen. */
+    LibraryScreen .row { height: auto; overflow-x: auto; scrollbar-size-horizontal: 1; }
     LibraryScreen #paths { width: 1fr; }
     LibraryScreen #include, LibraryScreen #exclude { width: 1fr; }
     LibraryScreen #progress, LibraryScreen #ingest-report { margin: 0 1; display: none; }
