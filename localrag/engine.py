@@ -579,8 +579,9 @@ class Engine(GraphMode, Collections, Information):
         stale = stale_graph_documents({d.doc_id: d for d in store.documents()}, self.graph.built_chunks())
         removed = self.graph.delete_for_documents(stale) if stale else 0
         if removed:
+            option = collection_option(self.settings.collection)
             report.notes.append(f"{count_text(removed, 'triple')} of changed or removed documents left the knowledge "
-                                "graph (`localrag graph build` extracts the changed ones again)")
+                                f"graph (`localrag graph build{option}` extracts the changed ones again)")
 
     def watch(
         self,

@@ -151,6 +151,15 @@ class GraphMode:
                 self._graph_index = (version, GraphIndex.load(self.graph))
             return self._graph_index[1]
 
+    def empty_graph(self) -> LocalRagError:
+        """The refusal of a question to an empty graph, its fix naming this collection: `localrag graph build`
+        as said built the default collection's graph, and the same refusal came back."""
+        from localrag.collection import collection_option
+
+        option = collection_option(self.settings.collection)
+        return LocalRagError("the knowledge graph is empty",
+                             f"run `localrag graph build{option}` or `localrag graph import FILE{option}` first")
+
     def ask_graph(
         self,
         question: str,
@@ -174,9 +183,7 @@ class GraphMode:
             raise LocalRagError(f"unknown graph planner '{choice}'", f"use one of: {', '.join(GRAPH_PLANNERS)}")
         index = self.graph_index()
         if not index.n_triples:
-            raise LocalRagError(
-                "the knowledge graph is empty", "run `localrag graph build` or `localrag graph import FILE` first"
-            )
+            raise self.empty_graph()
         hops = self.settings.graph_max_hops
         if not 1 <= hops <= MAX_HOPS:
             raise LocalRagError(f"graph_max_hops is {hops}", f"set it to 1 to {MAX_HOPS} (3 is the default)")
@@ -213,9 +220,7 @@ class GraphMode:
                                 f"ask for 1 to {MAX_SEARCH_K} entities")
         index = self.graph_index()
         if not index.n_triples:
-            raise LocalRagError(
-                "the knowledge graph is empty", "run `localrag graph build` or `localrag graph import FILE` first"
-            )
+            raise self.empty_graph()
         return find_related(index, entities, relations=relations, k=k, embedder=self.embedder, scoring=scoring)
 
     def related_view(self, result: RelatedResult) -> RelatedView:

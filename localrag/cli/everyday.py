@@ -123,7 +123,21 @@ def _ingest_command(args: argparse.Namespace, out: Console, err: Console) -> int
                                     ) from exc
 
 
+# What `ask` takes for passages and a graph answer has no use for: each was passed over in silence, so a question
+# kept to `--path public` was answered from a private folder's triples. HTTP and MCP refuse them by name too.
+_NOT_WITH_GRAPH = (("path_glob", "--path"), ("file_types", "--type"), ("top_k", "-k"), ("answer_mode", "--extract"),
+                   ("allow_model_knowledge", "--allow-model-knowledge"))
+
+
 def _ask_command(args: argparse.Namespace, out: Console, err: Console) -> int:
+    given = [flag for field, flag in _NOT_WITH_GRAPH if getattr(args, field) not in (None, [])]
+    if args.graph and given:
+        return common.usage_error(
+            err, f"ask --graph: {' and '.join(given)} {'does' if len(given) == 1 else 'do'} not apply to a graph "
+            "answer, which follows the triples built from every document in the collection (passages are chosen "
+            "by filters; a collection of their own keeps documents apart: `localrag collections`)")
+    if args.planner is not None and not args.graph:
+        return common.usage_error(err, "ask: --planner chooses how a graph answer is found; add --graph")
     args.question = common.text_or_stdin(args.question)
     # A model named for this question answers it (`common.answering_mode`); `--extract --model` stays an extract.
     # -k goes to the question (Engine.stream checks it, as for the API's and MCP's `k`), not into the settings.

@@ -25,6 +25,7 @@ from rich.text import Text
 from localrag.cli.argtypes import path_arg
 from localrag.cli.common import print_json, progress_bar, usage_error
 from localrag.cli.tables import Rows
+from localrag.collection import collection_option
 from localrag.graph.scorings import SCORINGS
 from localrag.shapes import graph_answer_json, related_json, step_source
 from localrag.sizes import count_text
@@ -182,7 +183,8 @@ def _training(args: argparse.Namespace, out: Console, err: Console) -> int:
     engine = engine_from_args(args)
     index = engine.graph_index()
     if not index.n_triples:
-        return usage_error(err, "the knowledge graph is empty: run `localrag graph build` or `graph import FILE` first")
+        empty = engine.empty_graph()
+        return usage_error(err, f"{empty.message}: {empty.hint}")
     examples, report = build_graph_examples(questions, index)
     counts = write_graph_dataset(examples, report, args.out)
     dropped = ", ".join(f"{reason} {n}" for reason, n in report.dropped.items()) or "none"
@@ -252,7 +254,8 @@ def _triples(args: argparse.Namespace, out: Console, err: Console) -> int:
     from localrag.cli.common import engine_from_args
     from localrag.shapes import triples_json
 
-    listed = engine_from_args(args).graph_triples(args.entity, args.relation)
+    engine = engine_from_args(args)
+    listed = engine.graph_triples(args.entity, args.relation)
     if args.json:
         # The shape MCP's graph_triples and `POST /triples` give, with every triple (no limit here).
         print_json(triples_json(listed, len(listed)))
@@ -260,8 +263,9 @@ def _triples(args: argparse.Namespace, out: Console, err: Console) -> int:
     if not listed:
         wanted = " ".join(x for x in (f"with {args.entity!r}" if args.entity else "",
                                       f"of relation {args.relation!r}" if args.relation else "") if x)
-        err.print(Text(f"no triples{' ' + wanted if wanted else ''} in the graph (`localrag graph stats` counts "
-                       "them; `graph build` or `graph import` adds them)", style="yellow"))
+        option = collection_option(engine.settings.collection)
+        err.print(Text(f"no triples{' ' + wanted if wanted else ''} in the graph (`localrag graph stats{option}` "
+                       f"counts them; `graph build{option}` or `graph import` adds them)", style="yellow"))
         return 0
     table = Rows("head", "relation", "tail", "from")
     for triple in listed:

@@ -77,6 +77,12 @@ def test_ask_graph_refuses_an_empty_graph_and_an_unknown_planner(engine: Engine)
         engine.ask_graph("anything?")
     with pytest.raises(LocalRagError, match="unknown graph planner"):
         engine.ask_graph("anything?", planner="oracle")
+    assert "`localrag graph build`" in engine.empty_graph().hint
+    # Followed without the collection, the fix built the default collection's graph and the refusal came back.
+    engine.settings = engine.settings.replace(collection="work")
+    with pytest.raises(LocalRagError) as refused:
+        engine.related(["anything"])
+    assert "`localrag graph build --collection work`" in refused.value.hint
 
 
 def test_names_merged_into_one_entity_make_no_self_loop() -> None:

@@ -149,6 +149,18 @@ def test_ask_graph_routes_recommendations_to_related(films_cli: Engine, capsys: 
     assert "intent" not in answer and answer["linked"][0]["entity_id"] == "big" and answer["paths"]
 
 
+def test_ask_graph_refuses_what_only_passages_take(films_cli: Engine, capsys: pytest.CaptureFixture[str]) -> None:
+    # `--path public` was passed over, and a private folder's triples answered; HTTP and MCP refuse it by name.
+    from localrag.cli import run
+
+    assert run(["ask", "--graph", "--path", "public", "--extract", "who starred in big?"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "--path and --extract do not apply to a graph answer" in captured.err
+    assert run(["ask", "--planner", "grammar", "who starred in big?"]) == 2
+    assert "add --graph" in capsys.readouterr().err
+
+
 def test_related_command_shows_the_aliases_merged_into_the_entity(
     films_cli: Engine, capsys: pytest.CaptureFixture[str]
 ) -> None:
