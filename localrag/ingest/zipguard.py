@@ -37,14 +37,14 @@ def guard_zip(
 ) -> None:
     """Raise LoaderError if `path` would inflate past the caps; read nothing but the zip directory.
 
-    A file that is not a readable zip passes: the format's parser then fails on it and says so in
-    the format's own words.
+    A file that is no zip at all is refused in words: the parsers named their exception classes
+    ("not a readable .docx file (PackageNotFoundError)"), which told a user nothing of the cause.
     """
     try:
         with zipfile.ZipFile(path) as archive:
             members = archive.infolist()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError):
-        return
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError) as exc:
+        raise _not_a_package(path) from exc
     except OSError as exc:
         raise LoaderError(f"{path}: cannot read ({exc.strerror or exc})", "check the file's permissions") from exc
 
@@ -63,3 +63,24 @@ def guard_zip(
         if member.file_size > RATIO_FLOOR and member.file_size > max_ratio * max(member.compress_size, 1):
             ratio = member.file_size / max(member.compress_size, 1)
             raise refuse(f"part {member.filename!r} inflates {ratio:,.0f}x (limit {max_ratio:,.0f}x)")
+
+
+# The first bytes of an OLE2 compound file: the Office formats before 2007 (.doc, .xls, .ppt), and the wrapper
+# Office puts a password-protected .docx, .xlsx or .pptx in.
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+OLD_FORMATS = {".docx": ".doc", ".xlsx": ".xls", ".pptx": ".ppt"}
+
+
+def _not_a_package(path: Path) -> LoaderError:
+    kind = path.suffix.lower() or "zip-based"
+    try:
+        with path.open("rb") as f:
+            start = f.read(len(OLE2_MAGIC))
+    except OSError:
+        start = b""
+    if start == OLE2_MAGIC and kind in OLD_FORMATS:
+        return LoaderError(f"{path}: not a readable {kind} file: it is an old {OLD_FORMATS[kind]} file or a "
+                           "password-protected one", f"remove the password or re-save it as {kind}")
+    return LoaderError(f"{path}: not a readable {kind} file: a {kind} file is a zip package, and this one is not "
+                       "(it is cut short, damaged, or another kind of file renamed)",
+                       f"open it and save it again as {kind}, or exclude it")

@@ -327,8 +327,18 @@ def test_zip_bombs_are_refused_before_inflating(tmp_path: Path, name: str) -> No
     with pytest.raises(LoaderError, match=rf"{name}: refused, part 'content.xml' inflates .* zip bomb"):
         load_file(path)
     path.write_bytes(b"PK\x03\x04 truncated")
-    with pytest.raises(LoaderError, match=rf"{name}: not a readable"):
+    with pytest.raises(LoaderError, match=rf"{name}: not a readable .* is a zip package, and this one is not"):
         load_file(path)
+
+
+@pytest.mark.parametrize("name", ["a.docx", "a.xlsx", "a.pptx"])
+def test_an_old_office_file_renamed_or_a_password_protected_one_is_named_so(tmp_path: Path, name: str) -> None:
+    # The parsers' words were an exception class: "not a readable .docx file (PackageNotFoundError)".
+    path = tmp_path / name
+    path.write_bytes(zipguard.OLE2_MAGIC + b"\0" * 512)
+    with pytest.raises(LoaderError, match=r"it is an old \.(doc|xls|ppt) file or a password-protected one") as refused:
+        load_file(path)
+    assert refused.value.hint == f"remove the password or re-save it as {path.suffix}"
 
 
 # --- notebooks and JSON ---------------------------------------------------------------------------
