@@ -72,7 +72,9 @@ class Settings:
     )
     n_threads: int = field(
         default=0,
-        metadata={"doc": "CPU threads for llama.cpp; 0: the cores free when an answer starts", "range": (0, 1024)},
+        metadata={"doc": "CPU threads for llama.cpp's answers; 0: the cores free when an answer starts (the "
+                         "LOCALRAG_N_THREADS variable caps embedding, training and export too)",
+                  "range": (0, 1024)},
     )
     n_gpu_layers: int = field(
         default=-1,
@@ -103,7 +105,8 @@ class Settings:
     )
     chunk_tokens: int = field(
         default=200,
-        metadata={"doc": "chunk size in embedder tokens; MiniLM silently drops past 256", "range": (16, 8192)},
+        metadata={"doc": "chunk size in embedder tokens; at most the embedder's window less 40 is used (216 with "
+                         "MiniLM)", "range": (16, 8192)},
     )
     chunk_overlap: int = field(default=32, metadata={"doc": "tokens shared by neighbouring chunks", "range": (0, 4096)})
     min_similarity: float = field(

@@ -30,6 +30,22 @@ def positive(value: str) -> int:
 
 
 
+def port(value: str) -> int:
+    """A TCP port, 0 for one the kernel picks: 70000 was a traceback from bind()."""
+    number = int(value)
+    if not 0 <= number <= 65535:
+        raise argparse.ArgumentTypeError(f"{value} is not a port (0 to 65535; 0 picks a free one)")
+    return number
+
+
+def seconds(value: str) -> float:
+    """A duration: `nan` and `inf` were tracebacks where the watcher turned them into milliseconds."""
+    number = float(value)
+    if not 0.0 <= number <= 3600.0:
+        raise argparse.ArgumentTypeError(f"{value} is not a number of seconds from 0 to 3600")
+    return number
+
+
 def path_arg(value: str) -> Path:
     """A path given on the command line, an empty one refused as the Engine refuses it (`paths.refuse_empty`)."""
     if not value.strip():

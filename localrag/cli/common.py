@@ -57,7 +57,7 @@ def answering_mode(args: argparse.Namespace) -> str | None:
 
 def add_model_flag(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", help="GGUF file, model name under models/, or one `localrag models` lists "
-                        "(e.g. ollama:llama3.2:3b); default: bundled SmolLM2")
+                        "(e.g. ollama:llama3.2:3b); default: the model setting (the bundled SmolLM2 when unset)")
 
 
 def add_filter_flags(parser: argparse.ArgumentParser) -> None:

@@ -33,7 +33,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("action", nargs="?", choices=("list", "search", "show", "rename", "delete"), default="list")
     parser.add_argument("id", nargs="?", help="a conversation id from the list, or `last`; with search: the words")
     parser.add_argument("title", nargs="?", help="with rename: the new title")
-    parser.add_argument("--json", action="store_true", help="list or show as JSON")
+    parser.add_argument("--json", action="store_true", help="list, show or search as JSON")
     parser.add_argument("--yes", action="store_true", help="with delete: do not ask for confirmation")
     parser.set_defaults(handler=_conversations)
 

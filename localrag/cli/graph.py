@@ -48,7 +48,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     actions = graph.add_subparsers(dest="graph_command", metavar="ACTION", required=True)
 
     build = actions.add_parser("build", help="extract triples from the indexed documents with the local model")
-    build.add_argument("--model", help="GGUF file or model name under models/ (default: bundled SmolLM2)")
+    build.add_argument("--model", help="GGUF file or model name under models/ (default: the model setting, "
+                       "the bundled SmolLM2 when unset)")
     build.add_argument("--relations", type=path_arg, metavar="FILE",
                        help="relation vocabulary, one `relation: synonym, ...` a line (default: a small general one)")
     build.add_argument("--strict", action="store_true",
@@ -67,7 +68,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     load.set_defaults(handler=_import)
 
     stats = actions.add_parser("stats", help="entities, triples and relations in the graph")
-    stats.add_argument("--json", action="store_true")
+    stats.add_argument("--json", action="store_true", help="print the counts as JSON")
     add_collection_flag(stats)
     stats.set_defaults(handler=_stats)
 
@@ -77,7 +78,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     triples.add_argument("entity", nargs="?", default="", metavar="ENTITY",
                          help="only triples with this entity (its name or an alias) at either end")
     triples.add_argument("--relation", default="", help="only triples of this relation")
-    triples.add_argument("--json", action="store_true")
+    triples.add_argument("--json", action="store_true", help="print the triples as JSON (the API's shape)")
     add_collection_flag(triples)
     triples.set_defaults(handler=_triples)
 
@@ -105,7 +106,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     related.add_argument("-k", type=int, default=10, help="how many entities (default 10)")
     related.add_argument("--score", choices=SCORINGS, default="shared",
                          help="shared: specific shared neighbours (default); pagerank: personalized PageRank")
-    related.add_argument("--json", action="store_true")
+    related.add_argument("--json", action="store_true", help="print the entities and their paths as JSON")
     add_collection_flag(related)
     related.set_defaults(handler=_related)
 

@@ -13,7 +13,7 @@ from types import FrameType
 
 from rich.console import Console
 
-from localrag.cli.argtypes import count, positive
+from localrag.cli.argtypes import count, port, positive
 from localrag.cli.collections import add_collection_flag
 from localrag.running import marked_running
 
@@ -25,9 +25,11 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     serve = sub.add_parser("serve", help="serve the index over an OpenAI-compatible HTTP API (local only by default)")
     serve.add_argument("--host", default=DEFAULT_HOST,
                        help=f"address to bind (default {DEFAULT_HOST}); any other needs --token")
-    serve.add_argument("--port", type=count, default=DEFAULT_PORT, help=f"default {DEFAULT_PORT}; 0 picks a free one")
+    serve.add_argument("--port", type=port, default=DEFAULT_PORT,
+                       help=f"0 to 65535 (default {DEFAULT_PORT}); 0 picks a free one")
     serve.add_argument("--token", help="bearer token every request must send (default: the api_token setting)")
-    serve.add_argument("--model", help="GGUF file or model name under models/ (default: bundled SmolLM2)")
+    serve.add_argument("--model", help="GGUF file or model name under models/ (default: the model setting, "
+                       "the bundled SmolLM2 when unset)")
     serve.add_argument("--queue", type=count, default=defaults.queue_size, metavar="N",
                        help=f"requests that may wait for the model; more get 503 (default {defaults.queue_size})")
     serve.add_argument("--max-body-bytes", type=positive, default=defaults.max_body_bytes, metavar="N",
@@ -38,7 +40,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     serve.set_defaults(handler=_serve)
 
     mcp = sub.add_parser("mcp", help="run an MCP server on stdio (for desktop assistants and editors)")
-    mcp.add_argument("--model", help="GGUF file or model name under models/ (default: bundled SmolLM2)")
+    mcp.add_argument("--model", help="GGUF file or model name under models/ (default: the model setting, "
+                       "the bundled SmolLM2 when unset)")
     mcp.add_argument("--max-question-chars", type=positive, default=defaults.max_question_chars, metavar="N",
                      help=f"longest question or query, as serve's (default {defaults.max_question_chars})")
     add_collection_flag(mcp)

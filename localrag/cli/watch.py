@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 from rich.text import Text
 
-from localrag.cli.argtypes import path_arg
+from localrag.cli.argtypes import path_arg, seconds
 from localrag.cli.common import print_json
 from localrag.running import marked_running
 from localrag.safe_text import line_text
@@ -31,8 +31,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     watch = sub.add_parser("watch", help="keep the index in step with folders as files change (Ctrl-C stops)")
     watch.add_argument("paths", nargs="*", type=path_arg, metavar="FOLDER",
                        help="folders to watch and remember (default: the remembered ones)")
-    watch.add_argument("--settle", type=float, default=1.0, metavar="SECONDS",
-                       help="quiet time before a changed file is ingested, so a double save is read once")
+    watch.add_argument("--settle", type=seconds, default=1.0, metavar="SECONDS",
+                       help="quiet time before a changed file is ingested, so a double save is read once "
+                       "(0 to 3600, default 1)")
     watch.add_argument("--no-ocr", dest="ocr", action="store_false", default=None,
                        help="do not OCR scanned PDF pages and images")
     watch.add_argument("--purge", action=argparse.BooleanOptionalAction, default=None,

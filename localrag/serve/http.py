@@ -5,7 +5,7 @@ Endpoints:
                              the conversation, as in the chat app); `stream: true` sends SSE chunks.
                              The answer's sources, citations and quote checks ride in an extra
                              `localrag` field (`localrag.shapes.answer_json`), which plain clients ignore.
-  GET  /v1/models            the loaded generator and the index's embedder
+  GET  /v1/models            what answers (the generator, or extraction without one) and the index's embedder
   POST /v1/embeddings        vectors from the index's embedder (float or base64, as clients ask)
   POST /search               ranked chunks with each retriever's rank and score
   POST /graph/ask            a question answered from the knowledge graph with its reasoning paths, or the
@@ -13,12 +13,14 @@ Endpoints:
                              `ask_graph`; `planner`: embedding or grammar, the grammar one queued for the model)
   POST /related              entities like the given ones in the graph, with their joining paths
                              (`localrag related --json`'s shape; `score`: shared or pagerank)
+  POST /summarize            a document's key sentences, quoted, no model (`localrag summarize --json`)
+  POST /triples              the graph's triples, by entity or relation (`localrag graph triples --json`)
   POST /ingest               add files/folders; returns the ingest report
   POST /forget               remove documents or folders (`purge`: erase their text too); `forget --json`'s shape
   GET  /documents            the indexed documents, each with why it is stale ("" if not); `?stale=true`:
                              only the stale ones (MCP's `list_documents`, `localrag documents --json`)
   GET  /status               the index and models (`localrag status --json`)
-  GET  /healthz              liveness and the model queue
+  GET  /healthz              liveness, what answers and the model queue; 503 when requests cannot be served
 
 The server answers with the settings it was started with: a request's `model`, `temperature` or
 `max_tokens` does not change them (there is one loaded model and one index). A client's system

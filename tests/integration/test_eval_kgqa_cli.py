@@ -66,3 +66,20 @@ def test_a_json_lines_file_of_another_name_is_read_and_names_the_graph_lacks_are
     assert "note: 1 question of 2 named no entity of its triples file (`topic_entity` misspelt?), counted as a " \
            "miss: q-2" in captured.err
     assert "note: 1 question of 2 has no answer that is an entity of its triples file" in captured.err
+
+
+def test_the_planner_is_the_graph_planner_setting_unless_one_is_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # eval planned by embedding whatever the setting said, where `ask --graph` followed it.
+    (tmp_path / "kb.tsv").write_text("Big\tdirected_by\tPenny Marshall\n", encoding="utf-8")
+    question = {"question": "Who directed Big?", "answers": ["Penny Marshall"], "topic_entity": "Big",
+                "triples": "kb.tsv"}
+    source = tmp_path / "q.jsonl"
+    source.write_text(json.dumps(question) + "\n", encoding="utf-8")
+    monkeypatch.setenv("LOCALRAG_GRAPH_PLANNER", "grammar")
+    assert run(["eval", str(source), "--format", "kgqa", "--out", str(tmp_path / "set"), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["planner"] == "grammar"
+    assert run(["eval", str(source), "--format", "kgqa", "--out", str(tmp_path / "named"), "--planner",
+                "embedding", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["planner"] == "embedding"

@@ -192,3 +192,15 @@ def test_a_plain_unicode_home_and_a_missing_tmpdir_for_a_reader_are_not_refused(
     result = subprocess.run([sys.executable, "-m", "localrag", "conversations"], capture_output=True, text=True,
                             env=env, timeout=60)
     assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize(("argv", "said"), [
+    (["serve", "--port", "70000"], "70000 is not a port (0 to 65535"),
+    (["watch", "--settle", "nan"], "nan is not a number of seconds from 0 to 3600"),
+    (["watch", "--settle", "inf"], "inf is not a number of seconds"),
+])
+def test_a_number_out_of_its_range_is_one_line_not_a_traceback(tmp_path, argv: list[str], said: str) -> None:
+    # bind() and the watcher's conversion to milliseconds raised OverflowError and ValueError.
+    result = subprocess.run([sys.executable, "-m", "localrag", *argv], capture_output=True, text=True,
+                            env={**os.environ, "LOCALRAG_HOME": str(tmp_path)})
+    assert result.returncode == 2 and said in result.stderr and "Traceback" not in result.stderr
