@@ -610,3 +610,12 @@ async def test_a_long_path_in_a_sources_header_scrolls_on_a_short_terminal(app: 
         await pilot.press("end")
         await pilot.pause()
         assert header.scroll_y == header.max_scroll_y
+
+
+def test_a_glob_holding_a_space_is_given_quoted() -> None:
+    # Split on every space, "My Notes/*" could not be given in the Library's include and exclude boxes.
+    from localrag.tui.screens.library import parse_patterns
+
+    assert parse_patterns('"My Notes/*" *.md,*.pdf') == ["My Notes/*", "*.md", "*.pdf"]
+    assert parse_patterns('"unclosed *.md') == ['"unclosed', "*.md"]
+    assert parse_patterns(r"a\[b\]*") == [r"a\[b\]*"]

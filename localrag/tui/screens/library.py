@@ -71,7 +71,18 @@ def parse_paths(value: str) -> list[Path]:
 
 
 def parse_patterns(value: str) -> list[str]:
-    return [p for p in value.replace(",", " ").split() if p]
+    """Globs typed into a box, separated by spaces or commas; one holding a space is quoted ("My Notes/*"), as in
+    a shell: split on every space, it could not be given at all. An unclosed quote is taken as a character."""
+    import shlex
+
+    lexer = shlex.shlex(value, posix=True)
+    lexer.whitespace += ","
+    lexer.whitespace_split = True
+    lexer.escape = ""  # a backslash stays a backslash, as `fnmatch` reads it
+    try:
+        return [p for p in lexer if p]
+    except ValueError:
+        return [p for p in value.replace(",", " ").split() if p]
 
 
 def progress_line(p: IngestProgress) -> Text:
@@ -200,7 +211,7 @@ class LibraryScreen(LocalRagScreen):
                 yield Button("Browse", id="browse")
                 yield Button("Ingest", variant="primary", id="ingest")
             with Horizontal(classes="row"):
-                yield Input(placeholder="include globs, e.g. *.md *.pdf", id="include")
+                yield Input(placeholder='include globs, e.g. *.md *.pdf "My Notes/*"', id="include")
                 yield Input(placeholder="exclude globs, e.g. drafts/*", id="exclude")
         yield ProgressBar(id="progress", show_eta=False)
         # Scrolled, by Tab then the arrows as by the mouse: a report of 20 files that could not be read showed the
