@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from pathlib import Path
 
 from localrag.paths import EMPTY_PATH
@@ -28,6 +29,19 @@ def positive(value: str) -> int:
         raise argparse.ArgumentTypeError(f"{value} is not a positive number")
     return number
 
+
+
+def whole(low: int, high: int) -> Callable[[str], int]:
+    """A whole number from `low` to `high`: `raft build --k 1000000000` wrote its Q&A with the model for minutes,
+    then ended in LanceDB's OverflowError."""
+
+    def checked(value: str) -> int:
+        number = int(value)
+        if not low <= number <= high:
+            raise argparse.ArgumentTypeError(f"{value} is not from {low} to {high}")
+        return number
+
+    return checked
 
 
 def port(value: str) -> int:

@@ -22,9 +22,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from rich.console import Console
 from rich.text import Text
 
-from localrag.cli.argtypes import count, path_arg, positive, probability
+from localrag.cli.argtypes import count, path_arg, positive, probability, whole
 from localrag.cli.collections import add_collection_flag
 from localrag.cli.common import print_json, progress_bar
+from localrag.config import setting_range
+from localrag.raft import MAX_DISTRACTORS
 
 if TYPE_CHECKING:
     from localrag.engine import Engine
@@ -53,7 +55,8 @@ def _raft_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", help="GGUF that writes the questions (default: the configured model); "
                                    "a larger local model writes better ones")
     p.add_argument("--max-chunks", type=count, metavar="N", help="write questions from at most N chunks")
-    p.add_argument("--k", type=count, metavar="N", help="distractor documents per example (default 3; tune --quick: 2)")
+    p.add_argument("--k", type=whole(0, MAX_DISTRACTORS), metavar="N",
+                   help=f"distractor documents per example, 0 to {MAX_DISTRACTORS} (default 3; tune --quick: 2)")
     p.add_argument("--p-oracle", type=probability, metavar="P",
                    help="share of examples that keep the answering document (default 1.0)")
     p.add_argument("--distractors", choices=("hard", "random"),
@@ -61,7 +64,7 @@ def _raft_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--cot", choices=("full", "short", "cite-first"),
                    help="short: one quote, then the answer (default); full: up to two quotes and a line of reasoning; "
                         "cite-first: short, with the document's number before the quote")
-    p.add_argument("--prompt-sentences", type=count, metavar="N",
+    p.add_argument("--prompt-sentences", type=whole(*map(int, setting_range("prompt_sentences"))), metavar="N",
                    help="examples show the documents' N best sentences, as answers with prompt_sentences = N read "
                         "them; 0: whole documents (default: the prompt_sentences setting, 4)")
 

@@ -44,6 +44,7 @@ from typing import TYPE_CHECKING, Any
 from localrag.answer.citations import verify_quotes
 from localrag.answer.evidence import prompt_texts
 from localrag.answer.prompt import SYSTEM_PROMPT, format_source, messages_for
+from localrag.raft import MAX_DISTRACTORS
 from localrag.raft.qa import ProgressCallback, QAPair, RaftProgress, content_words, normalise
 from localrag.sentences import one_line, sentence_spans
 from localrag.types import Chunk, Hit, QuoteStatus
@@ -101,8 +102,8 @@ class RaftConfig:
     prompt_sentences: int = 0
 
     def __post_init__(self) -> None:
-        if self.k < 0 or not 0.0 <= self.p_oracle <= 1.0:
-            raise ValueError("k must be >= 0 and p_oracle within [0, 1]")
+        if not 0 <= self.k <= MAX_DISTRACTORS or not 0.0 <= self.p_oracle <= 1.0:
+            raise ValueError(f"k must be from 0 to {MAX_DISTRACTORS} and p_oracle within [0, 1]")
         if self.distractors not in ("hard", "random"):
             raise ValueError('distractors must be "hard" or "random"')
         if len(self.split) != 3 or min(self.split) < 0 or sum(self.split) <= 0:

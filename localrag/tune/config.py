@@ -8,6 +8,7 @@ set with small instruct models (135M to 8B) on a CPU or one GPU.
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
@@ -89,14 +90,20 @@ class FinetuneConfig:
                 raise FinetuneError(
                     f"fine-tuning setting {name}={getattr(self, name)} must be at least 1", "fix the value"
                 )
-        if not self.answer_weight > 0:
-            raise FinetuneError(f"fine-tuning setting answer_weight={self.answer_weight} must be above 0",
-                                "use 1 for an even loss, more to weigh the final answer above the quote")
-        if not self.learning_rate > 0 or not 0 <= self.lora_dropout < 1 or self.warmup_steps < 0:
-            raise FinetuneError(
-                "fine-tuning settings: learning_rate must be > 0, lora_dropout in [0, 1), warmup_steps >= 0",
-                "fix the values",
-            )
+        # One refusal per value, named as the command line names it: all three rules in one message, by their
+        # field names, did not say which was wrong; `inf` passed `> 0` and trained to a NaN loss.
+        if not (math.isfinite(self.answer_weight) and self.answer_weight > 0):
+            raise FinetuneError(f"the answer weight (--answer-weight) is {self.answer_weight}: it must be a number "
+                                "above 0", "use 1 for an even loss, more to weigh the final answer above the quote")
+        if not (math.isfinite(self.learning_rate) and self.learning_rate > 0):
+            raise FinetuneError(f"the learning rate (--lr) is {self.learning_rate}: it must be a number above 0",
+                                f"the default is {FinetuneConfig.learning_rate:g}")
+        if not 0 <= self.lora_dropout < 1:
+            raise FinetuneError(f"the LoRA dropout (--lora-dropout) is {self.lora_dropout}: it must be from 0 up to "
+                                f"(not including) 1", f"the default is {FinetuneConfig.lora_dropout:g}")
+        if self.warmup_steps < 0:
+            raise FinetuneError(f"the warmup steps (--warmup-steps) are {self.warmup_steps}: they must be 0 or more",
+                                f"the default is {FinetuneConfig.warmup_steps}")
         if self.pack_tokens < 0:
             raise FinetuneError(f"fine-tuning setting pack_tokens={self.pack_tokens} must be 0 or more",
                                 "use 0 for max_tokens")

@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import math
 import random
 import threading
 import time
@@ -458,6 +459,17 @@ def finetune(
                 if step % config.eval_every == 0 or step == config.steps:
                     entry["val_loss"] = _validation_loss(model, validation, pad_id, device, workers)
                 metrics.append(entry)
+                if not math.isfinite(entry["loss"]):
+                    # The weights are NaN from here on: a run that went on said "done" with "train loss nan" and
+                    # pointed at `export`, whose model could only write garbage.
+                    record.update(status="diverged", steps_done=step, metrics=metrics, seconds=elapsed(),
+                                  updated=_now())
+                    write_run(run_dir, record)
+                    raise FinetuneError(
+                        f"training diverged at step {step} (loss {entry['loss']}); {run_dir} holds no usable adapter",
+                        f"lower the learning rate (--lr; the default is {FinetuneConfig.learning_rate:g}) and train "
+                        "into a new --run folder",
+                    )
                 rate = session_steps / max(1e-9, time.perf_counter() - session_start)
                 _emit(
                     progress,

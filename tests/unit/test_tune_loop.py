@@ -142,3 +142,31 @@ def test_two_row_workers_train_exactly_the_adapter_one_trains(tiny_base: Path, d
     one, two = _adapter(tmp_path / "1"), _adapter(tmp_path / "2")
     assert all(torch.equal(one[k], two[k]) for k in one)  # type: ignore[arg-type]
     assert [m["loss"] for m in records["1"]["metrics"]] == [m["loss"] for m in records["2"]["metrics"]]
+
+
+def test_a_run_whose_loss_turns_nan_stops_and_leaves_no_adapter(tiny_base: Path, data_dir: Path,
+                                                                tmp_path: Path) -> None:
+    # It went on to "done" with "train loss nan" and pointed at `export`, whose model could only write garbage.
+    from localrag.tune.config import FinetuneError
+
+    config = dataclasses.replace(CONFIG, learning_rate=1e20, warmup_steps=0)
+    with pytest.raises(FinetuneError, match="training diverged at step") as refused:
+        finetune(data_dir, tmp_path / "run", tiny_base, config)
+    assert "--lr" in refused.value.hint
+    assert json.loads((tmp_path / "run" / "run.json").read_text())["status"] == "diverged"
+    assert not (tmp_path / "run" / "adapter").exists()
+
+
+@pytest.mark.parametrize(("field", "value", "said"), [
+    ("learning_rate", float("inf"), "the learning rate (--lr) is inf"),
+    ("learning_rate", float("nan"), "the learning rate (--lr) is nan"),
+    ("lora_dropout", 1.0, "the LoRA dropout (--lora-dropout) is 1.0"),
+    ("warmup_steps", -1, "the warmup steps (--warmup-steps) are -1"),
+    ("answer_weight", float("inf"), "the answer weight (--answer-weight) is inf"),
+])
+def test_a_training_value_out_of_range_is_named_as_the_command_line_names_it(field: str, value: float,
+                                                                             said: str) -> None:
+    from localrag.tune.config import FinetuneError
+
+    with pytest.raises(FinetuneError, match=said.replace("(", r"\(").replace(")", r"\)")):
+        dataclasses.replace(CONFIG, **{field: value})
