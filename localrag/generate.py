@@ -192,6 +192,7 @@ class LlamaGenerator:
         trained = self.header.context_length
         # Beyond the trained length RoPE extrapolates and a small model's output degrades to noise.
         self.n_ctx = min(n_ctx, trained) if trained > 0 else n_ctx
+        self.trained_ctx = trained  # 0: the file does not say
         self.n_threads = n_threads or usable_cores()
         self._free_cores = n_threads == 0
         self._threads_in_use = self.n_threads

@@ -168,6 +168,25 @@ def build_messages(
     return messages_for(question, [_trimmed_block(question, used[0], bodies[0], generator, turns, budget)], turns), used
 
 
+def _too_long(generator: Generator, budget: int) -> QuestionTooLongError:
+    """Why nothing fits: with `max_answer_tokens` past a model's context it said "the 0-token prompt budget" (or a
+    negative one), and told a user to raise n_ctx past the length the model reads, which changed nothing."""
+    context = generator.n_ctx
+    answer = context - budget
+    if budget <= 0:
+        why = f"max_answer_tokens ({answer}) takes the whole {context}-token context, leaving the prompt nothing"
+    else:
+        why = f"the question and instructions alone exceed the prompt's {budget} tokens ({context}-token context " \
+              f"less max_answer_tokens {answer})"
+    trained = getattr(generator, "trained_ctx", 0)
+    if trained and context >= trained:
+        fix = f"shorten the question or lower max_answer_tokens: {generator.name} reads {trained} tokens at most " \
+              "(the length it was trained on), whatever n_ctx says"
+    else:
+        fix = "shorten the question, lower max_answer_tokens or raise n_ctx"
+    return QuestionTooLongError(f"{generator.name}: {why}", fix)
+
+
 def _trimmed_block(
     question: str, hit: Hit, body: str, generator: Generator, turns: list[dict[str, str]], budget: int
 ) -> str:
@@ -181,10 +200,7 @@ def _trimmed_block(
         return generator.prompt_tokens(messages_for(question, [block(count)], turns)) <= budget
 
     if not fits(0):
-        raise QuestionTooLongError(
-            f"{generator.name}: the question and instructions alone exceed the {budget}-token prompt budget",
-            "shorten the question, lower max_answer_tokens or raise n_ctx",
-        )
+        raise _too_long(generator, budget)
     low, high = 0, len(words)
     while low < high:
         middle = (low + high + 1) // 2

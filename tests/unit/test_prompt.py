@@ -188,8 +188,18 @@ def test_a_refusal_sent_back_in_the_history_stays_out_of_the_prompt() -> None:
 
 
 def test_question_too_long_for_the_context_is_a_model_error() -> None:
-    with pytest.raises(ModelError, match="prompt budget"):
+    with pytest.raises(ModelError, match=r"exceed the prompt's 200 tokens \(300-token context less max_answer_tokens"):
         build_messages(words(500), [make_hit("a b c")], WordGenerator(n_ctx=300), max_answer_tokens=100)
+
+
+def test_an_answer_as_long_as_the_models_context_names_the_length_the_model_reads() -> None:
+    # "exceed the -24576-token prompt budget (... or raise n_ctx)": n_ctx past the trained length is not used.
+    capped = WordGenerator(n_ctx=8192)
+    capped.trained_ctx = 8192  # type: ignore[attr-defined]
+    with pytest.raises(ModelError) as refused:
+        build_messages("when?", [make_hit("a b c")], capped, max_answer_tokens=32768)
+    assert "max_answer_tokens (32768) takes the whole 8192-token context" in refused.value.message
+    assert "reads 8192 tokens at most" in refused.value.hint and "raise n_ctx" not in refused.value.hint
 
 
 def test_no_hits_gives_a_plain_prompt_and_no_sources() -> None:
