@@ -703,7 +703,7 @@ class Engine(GraphMode, Collections, Information):
         refuse_empty([path])
         if not 1 <= sentences <= MAX_KEY_SENTENCES:
             raise LocalRagError(f"{sentences} sentences: a summary has from 1 to {MAX_KEY_SENTENCES}",
-                                f"ask for 1 to {MAX_KEY_SENTENCES}")
+                                f"ask for 1 to {MAX_KEY_SENTENCES}", field="sentences")
         try:
             document = self._documents_at(path, under=False)[0]
         except LocalRagError:
@@ -734,10 +734,10 @@ class Engine(GraphMode, Collections, Information):
         default the `top_k` setting."""
         query = valid_text(query)
         if not query.strip():
-            raise LocalRagError("the query is empty", "type some words to search for")
+            raise LocalRagError("the query is empty", "type some words to search for", field="query")
         if k is not None and not 1 <= k <= MAX_SEARCH_K:
             raise LocalRagError(f"{k} passages: a search returns from 1 to {MAX_SEARCH_K}",
-                                f"ask for 1 to {MAX_SEARCH_K} passages")
+                                f"ask for 1 to {MAX_SEARCH_K} passages", field="k")
         return self._search(query, k, filters)
 
     def check_sources(self, k: int | None) -> None:
@@ -748,7 +748,7 @@ class Engine(GraphMode, Collections, Information):
         low, high = setting_range("top_k")
         if k is not None and not low <= k <= high:
             raise LocalRagError(f"{k} sources: an answer reads from {low:g} to {high:g}",
-                                f"ask for {low:g} to {high:g} sources")
+                                f"ask for {low:g} to {high:g} sources", field="k")
 
     def _search(self, query: str, k: int | None, filters: SearchFilters | None,
                 query_vector: NDArray[np.float32] | None = None) -> list[Hit]:

@@ -19,6 +19,8 @@ from localrag.questions import checked_question
 from localrag.types import Chunk
 from localrag.writer_lock import writer_lock
 
+MAX_LISTED_TRIPLES = 1000
+
 if TYPE_CHECKING:
     from localrag.config import Settings
     from localrag.embed import Embedder
@@ -97,6 +99,13 @@ class GraphMode:
 
     def graph_stats(self) -> GraphStats:
         return self.graph.stats()
+
+    def check_triples_limit(self, limit: int) -> None:
+        """How many triples a listing of the API or MCP may return: their own words for one rule ("`limit` must be
+        an integer from 1 to 1000" and pydantic's "input should be greater than or equal to 1")."""
+        if not 1 <= limit <= MAX_LISTED_TRIPLES:
+            raise LocalRagError(f"{limit} triples: a listing returns from 1 to {MAX_LISTED_TRIPLES}",
+                                f"ask for 1 to {MAX_LISTED_TRIPLES} triples", field="limit")
 
     def graph_triples(self, entity: str = "", relation: str = "") -> list[ListedTriple]:
         """The graph's triples by name, each with where it came from; only those touching `entity` (its name or
@@ -217,7 +226,7 @@ class GraphMode:
 
         if not 1 <= k <= MAX_SEARCH_K:  # the rule of search, for the CLI, the API and MCP alike
             raise LocalRagError(f"{k} entities: related lists from 1 to {MAX_SEARCH_K}",
-                                f"ask for 1 to {MAX_SEARCH_K} entities")
+                                f"ask for 1 to {MAX_SEARCH_K} entities", field="k")
         index = self.graph_index()
         if not index.n_triples:
             raise self.empty_graph()

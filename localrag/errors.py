@@ -13,10 +13,12 @@ class LocalRagError(Exception):
 
     title = "localrag error"
 
-    def __init__(self, message: str, hint: str = "") -> None:
+    def __init__(self, message: str, hint: str = "", *, field: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.hint = hint
+        # The request field at fault (`k`, `sentences`), which the API names as `param`; the CLI says it in words.
+        self.field = field
 
     def __str__(self) -> str:
         return f"{self.message} ({self.hint})" if self.hint else self.message

@@ -106,6 +106,13 @@ class ApiError(Exception):
         self.param = param or named
 
 
+def _given(data: dict[str, Any], name: str, default: Any) -> Any:
+    """A field's value, `default` when absent or null: a chat's `"k": null` meant the default, and /search refused
+    it ("`k` must be an integer"), as MCP's search did and its ask did not."""
+    value = data.get(name)
+    return default if value is None else value
+
+
 def _error_response(exc: ApiError) -> JSONResponse:
     body = {"error": {"message": exc.message, "type": exc.kind, "code": exc.code, "param": exc.param}}
     return JSONResponse(body, status_code=exc.status, headers=exc.headers)
@@ -122,8 +129,8 @@ def _engine_error(exc: LocalRagError) -> ApiError:
     if isinstance(exc, StoreError):
         return ApiError(500, str(exc), "server_error", "index_damaged")
     if isinstance(exc, QuestionTooLongError):
-        return ApiError(400, str(exc), code="question_too_long")
-    return ApiError(400, str(exc), code="invalid_value")
+        return ApiError(400, str(exc), code="question_too_long", param=exc.field)
+    return ApiError(400, str(exc), code="invalid_value", param=exc.field)
 
 
 def _busy(exc: QueueFullError) -> ApiError:
@@ -245,22 +252,23 @@ def _text(content: Any) -> str:
     if isinstance(content, list):
         texts = [p.get("text", "") for p in content if isinstance(p, dict) and p.get("type") == "text"]
         if not all(isinstance(text, str) for text in texts):
-            raise ApiError(400, "a content part of type text must have a string `text`")
+            raise ApiError(400, "a content part of type text must have a string `text`", code="invalid_type")
         return "".join(texts)
-    raise ApiError(400, "a message's content must be a string or a list of content parts")
+    raise ApiError(400, "a message's content must be a string or a list of content parts", code="invalid_type")
 
 
 def _chat_request(data: dict[str, Any], limits: Limits) -> tuple[str, list[dict[str, str]]]:
     """The question (the last message, which must be the user's) and the conversation before it."""
     messages = data.get("messages")
     if not isinstance(messages, list) or not messages or not all(isinstance(m, dict) for m in messages):
-        raise ApiError(400, "`messages` must be a non-empty list of {role, content} objects")
+        raise ApiError(400, "`messages` must be a non-empty list of {role, content} objects", code="invalid_type")
     if messages[-1].get("role") != "user":
-        raise ApiError(400, "the last message must be the user's question")
+        raise ApiError(400, "the last message must be the user's question", code="invalid_value", param="messages")
     content = messages[-1].get("content")
     text = _text(content)
     if isinstance(content, list) and content and not text.strip():
-        raise ApiError(400, "the question has no text part: localrag reads text, not images or audio")
+        raise ApiError(400, "the question has no text part: localrag reads text, not images or audio",
+                       code="invalid_value", param="messages")
     question = checked_question(text)  # the Engine's words, as the CLI and MCP
     if problem := too_long("question", question, limits.max_question_chars):
         raise ApiError(400, problem, code="question_too_long")
@@ -299,9 +307,9 @@ def _filters(data: dict[str, Any]) -> SearchFilters | None:
 
     path_glob, file_types = data.get("path_glob"), data.get("file_types") or []
     if path_glob is not None and not isinstance(path_glob, str):
-        raise ApiError(400, "`path_glob` must be a string")
+        raise ApiError(400, "`path_glob` must be a string", code="invalid_type")
     if not isinstance(file_types, list) or not all(isinstance(t, str) for t in file_types):
-        raise ApiError(400, "`file_types` must be a list of strings such as [\"pdf\", \"md\"]")
+        raise ApiError(400, "`file_types` must be a list of strings such as [\"pdf\", \"md\"]", code="invalid_type")
     return SearchFilters(path_glob, tuple(file_types)) if path_glob or file_types else None
 
 
@@ -386,10 +394,10 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None,
         question, history = _chat_request(data, limits)
         stream = data.get("stream") or False  # OpenAI's `null` is false
         if not isinstance(stream, bool):  # "no" is a true value to Python, and would stream
-            raise ApiError(400, "`stream` must be true or false")
+            raise ApiError(400, "`stream` must be true or false", code="invalid_type")
         options = data.get("stream_options") or {}
         if not isinstance(options, dict):
-            raise ApiError(400, "`stream_options` must be an object")
+            raise ApiError(400, "`stream_options` must be an object", code="invalid_type")
         with_usage = options.get("include_usage") is True
         # localrag's own fields, beside OpenAI's: the sources to answer from and the filters, as /search takes them.
         k, filters = data.get("k"), _filters(data)
@@ -453,12 +461,15 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None,
         given = data.get("input")
         texts = [given] if isinstance(given, str) else given
         if not isinstance(texts, list) or not texts or not all(isinstance(t, str) for t in texts):
-            raise ApiError(400, "`input` must be a string or a non-empty list of strings (token arrays are not taken)")
+            raise ApiError(400, "`input` must be a string or a non-empty list of strings (token arrays are not taken)",
+                           code="invalid_type")
         if len(texts) > limits.max_embedding_inputs:
-            raise ApiError(400, f"{len(texts)} inputs; the limit is {limits.max_embedding_inputs} a request")
+            raise ApiError(400, f"{len(texts)} inputs; the limit is {limits.max_embedding_inputs} a request",
+                           code="invalid_value", param="input")
         encoding = data.get("encoding_format") or "float"
         if encoding not in ("float", "base64"):
-            raise ApiError(400, f"encoding_format '{encoding}' is not supported; use float or base64")
+            raise ApiError(400, f"encoding_format '{encoding}' is not supported; use float or base64",
+                           code="invalid_value", param="encoding_format")
         dimensions = data.get("dimensions")
         if dimensions is not None and dimensions != engine.embedder.dim:
             # A client sizes its vector store from what it asked for: it learnt otherwise at its first insert.
@@ -477,10 +488,10 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None,
         only(data, ("query", "k", "path_glob", "file_types"), "POST /search")
         query = data.get("query")
         if not isinstance(query, str):  # an empty one is the Engine's to refuse, in its words
-            raise ApiError(400, "`query` must be a string")
+            raise ApiError(400, "`query` must be a string", code="invalid_type")
         if problem := too_long("query", query, limits.max_question_chars):
             raise ApiError(400, problem, code="question_too_long")
-        k = data.get("k", SEARCH_K)
+        k = _given(data, "k", SEARCH_K)
         if not isinstance(k, int) or isinstance(k, bool):
             raise ApiError(400, "`k` must be an integer", code="invalid_type")
         if limits.max_search_k < k <= MAX_SEARCH_K:  # this server takes fewer; outside 1-100 the Engine says so
@@ -494,16 +505,16 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None,
         only(data, ("entities", "relations", "k", "score"), "POST /related")
         entities, relations = data.get("entities"), data.get("relations")
         if not isinstance(entities, list) or not entities or not all(isinstance(e, str) and e for e in entities):
-            raise ApiError(400, "`entities` must be a non-empty list of entity names")
+            raise ApiError(400, "`entities` must be a non-empty list of entity names", code="invalid_type")
         if relations is not None and not (isinstance(relations, list) and all(isinstance(r, str) for r in relations)):
-            raise ApiError(400, "`relations` must be a list of relation names")
-        k, score = data.get("k", 10), data.get("score", "shared")
+            raise ApiError(400, "`relations` must be a list of relation names", code="invalid_type")
+        k, score = _given(data, "k", 10), _given(data, "score", "shared")
         if not isinstance(k, int) or isinstance(k, bool):
             raise ApiError(400, "`k` must be an integer", code="invalid_type")
         if limits.max_search_k < k <= MAX_SEARCH_K:  # this server takes fewer; outside 1-100 the Engine says so
             raise ApiError(400, f"`k` must be an integer from 1 to {limits.max_search_k}", code="invalid_value")
         if not isinstance(score, str):
-            raise ApiError(400, "`score` must be a string")
+            raise ApiError(400, "`score` must be a string", code="invalid_type")
 
         def work() -> dict[str, Any]:  # the score's own check is the Engine's, as for the CLI and MCP
             result = engine.related(entities, relations=relations, k=k, scoring=score)
@@ -516,11 +527,11 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None,
         only(data, ("question", "planner"), "POST /graph/ask")
         question, planner = data.get("question"), data.get("planner")
         if not isinstance(question, str):  # an empty one is the Engine's to refuse, in its words
-            raise ApiError(400, "`question` must be a string")
+            raise ApiError(400, "`question` must be a string", code="invalid_type")
         if problem := too_long("question", question, limits.max_question_chars):
             raise ApiError(400, problem, code="question_too_long")
         if planner is not None and not isinstance(planner, str):  # a name the Engine does not know, it refuses
-            raise ApiError(400, "`planner` must be a string")
+            raise ApiError(400, "`planner` must be a string", code="invalid_type")
         # The grammar planner runs the model: it waits in the model's queue, as a chat completion does.
         planning = gate.reserve() if (planner or engine.settings.graph_planner) == "grammar" else nullcontext()
         async with planning:
@@ -529,22 +540,23 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None,
     async def triples(request: Request) -> Response:
         data = await _json_body(request, limits)
         only(data, ("entity", "relation", "limit"), "POST /triples")
-        entity, relation, limit = data.get("entity") or "", data.get("relation") or "", data.get("limit", 100)
+        entity, relation, limit = data.get("entity") or "", data.get("relation") or "", _given(data, "limit", 100)
         if not isinstance(entity, str) or not isinstance(relation, str):
-            raise ApiError(400, "`entity` and `relation` must be strings")
-        if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= 1000:
-            raise ApiError(400, "`limit` must be an integer from 1 to 1000")
+            raise ApiError(400, "`entity` and `relation` must be strings", code="invalid_type")
+        if not isinstance(limit, int) or isinstance(limit, bool):
+            raise ApiError(400, "`limit` must be an integer", code="invalid_type")
+        engine.check_triples_limit(limit)
         listed = await run_in_threadpool(engine.graph_triples, entity, relation)
         return JSONResponse(triples_json(listed, limit))
 
     async def summarize(request: Request) -> Response:
         data = await _json_body(request, limits)
         only(data, ("path", "sentences"), "POST /summarize")
-        path, sentences = data.get("path"), data.get("sentences", 5)
+        path, sentences = data.get("path"), _given(data, "sentences", 5)
         if not isinstance(path, str):  # an empty one is the Engine's to refuse, in its words
-            raise ApiError(400, "`path` must be an indexed document's path on the server")
+            raise ApiError(400, "`path` must be an indexed document's path on the server", code="invalid_type")
         if not isinstance(sentences, int) or isinstance(sentences, bool):
-            raise ApiError(400, f"`sentences` must be an integer from 1 to {MAX_KEY_SENTENCES}")
+            raise ApiError(400, f"`sentences` must be an integer from 1 to {MAX_KEY_SENTENCES}", code="invalid_type")
         return JSONResponse(summary_json(*await run_in_threadpool(engine.summarize, path, sentences)))
 
     async def ingest(request: Request) -> Response:
@@ -552,15 +564,15 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None,
         only(data, ("paths", "include", "exclude", "force", "stale"), "POST /ingest")
         paths = data.get("paths", [])
         if not isinstance(paths, list) or not all(isinstance(p, str) for p in paths):  # an empty one: the Engine's
-            raise ApiError(400, "`paths` must be a list of file or folder paths on the server")
+            raise ApiError(400, "`paths` must be a list of file or folder paths on the server", code="invalid_type")
         include, exclude = data.get("include") or [], data.get("exclude") or []
         for name, globs in (("include", include), ("exclude", exclude)):
             if not isinstance(globs, list) or not all(isinstance(g, str) for g in globs):
-                raise ApiError(400, f"`{name}` must be a list of glob patterns")
+                raise ApiError(400, f"`{name}` must be a list of glob patterns", code="invalid_type")
         force, stale = data.get("force", False), data.get("stale", False)
         for name, flag in (("force", force), ("stale", stale)):
             if not isinstance(flag, bool):
-                raise ApiError(400, f"`{name}` must be true or false")
+                raise ApiError(400, f"`{name}` must be true or false", code="invalid_type")
         async with ingest_gate.reserve():
             # Ctrl-C ends it as it ends the CLI's: what was read is committed, and the report says it was cancelled.
             report = await run_in_threadpool(lambda: engine.ingest(
@@ -572,9 +584,10 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None,
         only(data, ("paths", "purge"), "POST /forget")
         paths, purge = data.get("paths"), data.get("purge", False)
         if not isinstance(paths, list) or not all(isinstance(p, str) for p in paths):  # an empty one: the Engine's
-            raise ApiError(400, "`paths` must be a list of indexed documents' or folders' paths on the server")
+            raise ApiError(400, "`paths` must be a list of indexed documents' or folders' paths on the server",
+                           code="invalid_type")
         if not isinstance(purge, bool):
-            raise ApiError(400, "`purge` must be true or false")
+            raise ApiError(400, "`purge` must be true or false", code="invalid_type")
         async with ingest_gate.reserve():  # one write at a time: the writer lock is per process, not per thread
             done = await run_in_threadpool(
                 lambda: engine.forget(*paths, purge=purge, conversations=ConversationStore()))
@@ -583,7 +596,7 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None,
     async def documents(request: Request) -> Response:
         only = request.query_params.get("stale", "false")
         if only not in ("true", "false"):
-            raise ApiError(400, "`stale` must be true or false")
+            raise ApiError(400, "`stale` must be true or false", code="invalid_type")
 
         def listed() -> dict[str, Any]:
             documents = engine.documents()

@@ -27,6 +27,7 @@ from pydantic import Field
 from localrag.answer.summary import MAX_KEY_SENTENCES
 from localrag.config import setting_range
 from localrag.conversations import ConversationStore
+from localrag.engine_graph import MAX_LISTED_TRIPLES
 from localrag.errors import LocalRagError
 from localrag.graph.scorings import SCORINGS
 from localrag.serve.fields import unknown_field
@@ -149,8 +150,9 @@ def build_server(engine: Engine, limits: Limits | None = None) -> MCPServer:
         # the one `--max-question-chars` set.
         query: Annotated[str, Field(description="what to look for",
                                     json_schema_extra={"maxLength": Limits().max_question_chars})],
-        k: Annotated[int, Field(strict=True, description="how many chunks to return",
-                                json_schema_extra={"minimum": 1, "maximum": MAX_SEARCH_K})] = SEARCH_K,
+        # null is the default, as for `ask`'s k and the HTTP API's.
+        k: Annotated[int | None, Field(strict=True, description=f"how many chunks to return (default {SEARCH_K})",
+                                       json_schema_extra={"minimum": 1, "maximum": MAX_SEARCH_K})] = None,
         path_glob: Annotated[str | None, Field(description="only documents whose path matches this glob")] = None,
         file_types: Annotated[list[str] | None, Field(description="only these types, e.g. [\"pdf\", \"md\"]")] = None,
     ) -> dict[str, Any]:
@@ -161,7 +163,8 @@ def build_server(engine: Engine, limits: Limits | None = None) -> MCPServer:
         each retriever's rank and score (null: not found by it).
         """
         checked_length("query", query)
-        hits = call(lambda: engine.search(query, k=k, filters=filters_of(path_glob, file_types)))
+        hits = call(lambda: engine.search(query, k=SEARCH_K if k is None else k,
+                                          filters=filters_of(path_glob, file_types)))
         return search_json(query, hits, engine.fusion_choice())
 
     @server.tool()
@@ -218,8 +221,8 @@ def build_server(engine: Engine, limits: Limits | None = None) -> MCPServer:
         entities: Annotated[list[str], Field(min_length=1,
                                              description="one or more entity names of the graph (several: liked all)")],
         relations: Annotated[list[str] | None, Field(description="count only these relations")] = None,
-        k: Annotated[int, Field(strict=True, description="how many entities to return",
-                                json_schema_extra={"minimum": 1, "maximum": MAX_SEARCH_K})] = 10,
+        k: Annotated[int | None, Field(strict=True, description="how many entities to return (default 10)",
+                                       json_schema_extra={"minimum": 1, "maximum": MAX_SEARCH_K})] = None,
         score: Annotated[str, Field(description="shared: specific shared neighbours (default); pagerank: "
                                                 "personalized PageRank from the entities",
                                     json_schema_extra={"enum": list(SCORINGS)})] = "shared",
@@ -232,7 +235,7 @@ def build_server(engine: Engine, limits: Limits | None = None) -> MCPServer:
         """
 
         def work() -> dict[str, Any]:
-            result = engine.related(entities, relations=relations, k=k, scoring=score)
+            result = engine.related(entities, relations=relations, k=10 if k is None else k, scoring=score)
             return related_json(result, engine.related_view(result))
 
         return call(work)
@@ -242,7 +245,8 @@ def build_server(engine: Engine, limits: Limits | None = None) -> MCPServer:
         entity: Annotated[str | None, Field(description="only triples with this entity at either end (its name or "
                                                         "an alias)")] = None,
         relation: Annotated[str | None, Field(description="only triples of this relation")] = None,
-        limit: Annotated[int, Field(strict=True, ge=1, le=1000, description="return at most this many")] = 100,
+        limit: Annotated[int | None, Field(strict=True, description="return at most this many (default 100)",
+                                           json_schema_extra={"minimum": 1, "maximum": MAX_LISTED_TRIPLES})] = None,
     ) -> dict[str, Any]:
         """The knowledge graph's triples, as `localrag graph triples --json` lists them, to see what it holds.
 
@@ -250,7 +254,9 @@ def build_server(engine: Engine, limits: Limits | None = None) -> MCPServer:
         `relation`, `tail`, its `source` (a chunk id, or an imported `file:line`) and `where` (the
         document and page it came from, or the file's line).
         """
-        return triples_json(call(lambda: engine.graph_triples(entity or "", relation or "")), limit)
+        shown = 100 if limit is None else limit
+        call(lambda: engine.check_triples_limit(shown))
+        return triples_json(call(lambda: engine.graph_triples(entity or "", relation or "")), shown)
 
     @server.tool()
     def summarize(

@@ -521,6 +521,30 @@ def test_the_engines_rules_word_the_refusals_of_every_front_end(server: Running)
         assert error["error"]["message"].startswith("an empty path (an unset shell variable?)"), route
 
 
+def test_one_code_per_kind_of_refusal_with_the_field_at_fault(server: Running) -> None:
+    # A value out of range named no field (param null) where the Engine refused it; a wrong type was
+    # `invalid_type` for `k` and `invalid_request` for `sentences`, `limit` or `stream`; `"k": null` was the
+    # default in a chat and refused by /search.
+    for route, body, param in (("/search", {"query": "lighthouse", "k": 0}, "k"),
+                               ("/related", {"entities": ["Big"], "k": 101}, "k"),
+                               ("/summarize", {"path": "x.md", "sentences": 0}, "sentences"),
+                               ("/triples", {"limit": 0}, "limit"),
+                               ("/v1/chat/completions", {"messages": [{"role": "user", "content": QUESTION}],
+                                                         "k": 0}, "k")):
+        status, _, error = server.request("POST", route, body)
+        assert (status, error["error"]["code"], error["error"]["param"]) == (400, "invalid_value", param), route
+    for route, body, param in (("/search", {"query": "lighthouse", "k": "5"}, "k"),
+                               ("/summarize", {"path": "x.md", "sentences": "5"}, "sentences"),
+                               ("/triples", {"limit": "5"}, "limit"),
+                               ("/search", {"query": 5}, "query"),
+                               ("/v1/chat/completions", {"messages": [{"role": "user", "content": QUESTION}],
+                                                         "stream": "yes"}, "stream")):
+        status, _, error = server.request("POST", route, body)
+        assert (status, error["error"]["code"], error["error"]["param"]) == (400, "invalid_type", param), route
+    status, _, found = server.request("POST", "/search", {"query": "lighthouse", "k": None})
+    assert status == 200 and found["hits"]
+
+
 def test_a_server_that_extracts_names_no_model_as_answering(engine: Engine) -> None:
     # /healthz, /v1/models and each streamed chunk named SmolLM2 while every answer was extracted without it.
     from localrag.answer.evidence import EXTRACT_MODEL
