@@ -72,8 +72,9 @@ class Settings:
     )
     n_threads: int = field(
         default=0,
-        metadata={"doc": "CPU threads for llama.cpp's answers; 0: the cores free when an answer starts (the "
-                         "LOCALRAG_N_THREADS variable caps embedding, training and export too)",
+        metadata={"doc": "CPU threads for llama.cpp's answers, at most the CPUs localrag may use; 0: the cores free "
+                         "when an answer starts (the LOCALRAG_N_THREADS variable caps embedding, training and "
+                         "export too)",
                   "range": (0, 1024)},
     )
     n_gpu_layers: int = field(

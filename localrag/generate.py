@@ -193,7 +193,9 @@ class LlamaGenerator:
         # Beyond the trained length RoPE extrapolates and a small model's output degrades to noise.
         self.n_ctx = min(n_ctx, trained) if trained > 0 else n_ctx
         self.trained_ctx = trained  # 0: the file does not say
-        self.n_threads = n_threads or usable_cores()
+        # More threads than the CPUs this process may run on only take turns on them, spin-waiting: 1,024 on two
+        # cores gave no answer in a minute.
+        self.n_threads = min(n_threads, usable_cores()) if n_threads else usable_cores()
         self._free_cores = n_threads == 0
         self._threads_in_use = self.n_threads
         self._threads_checked = -THREADS_RECHECK_S

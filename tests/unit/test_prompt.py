@@ -308,3 +308,12 @@ def test_under_the_chatml_fallback_a_written_end_of_turn_ends_the_reply(tmp_path
     # A GGUF with its own template ends its turn with its own tokens: its text is not cut.
     templated = LlamaGenerator(write_tiny_base(tmp_path / "t.gguf", state, letters=letters), n_ctx=64, n_threads=1)
     assert templated.complete(messages, max_tokens=40, grammar=grammar).startswith("abc<|im_end|>\n")
+
+
+def test_more_threads_than_cpus_are_as_many_as_the_cpus(tmp_path: Path) -> None:
+    # `n_threads = 1024` on two cores: the threads took turns, spin-waiting, and no answer came in a minute.
+    from localrag.cpu import usable_cores
+
+    model = write_tiny_base(tmp_path / "t.gguf", tiny_state_dict())
+    assert LlamaGenerator(model, n_ctx=64, n_threads=1024).n_threads == usable_cores()
+    assert LlamaGenerator(model, n_ctx=64, n_threads=1).n_threads == 1
