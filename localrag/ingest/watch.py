@@ -188,8 +188,10 @@ def watch(
         changed = Path(path)
         if any(changed.is_relative_to(folder) for folder in own):
             return False  # localrag's own files, which its ingests write (`discover` leaves them out too)
-        # A name without a suffix may be a folder moved in or out: `_apply` tells once it settles.
-        return is_watched_name(changed) or (not changed.suffix and is_watched_name(Path(path, "x.txt")))
+        # A name of no type localrag reads may be a folder moved in or out (`proj.v2`, `2026.archive` too: taking
+        # only names without a suffix, such a folder moved out stayed searchable): `_apply` tells once it settles.
+        return is_watched_name(changed) or (changed.suffix.lower() not in SUPPORTED_EXTENSIONS
+                                            and is_watched_name(Path(path, "x.txt")))
 
     # Its one warning is "KeyboardInterrupt caught, stopping watch" (raise_interrupt=False, so that the loop
     # below ends and the last refresh runs); the front ends say "stopped" themselves.
@@ -203,7 +205,7 @@ def watch(
         now = time.monotonic()
         for change, name in changes:
             pending.add(Path(name), now)
-            if change != watchfiles.Change.deleted and Path(name).is_file():
+            if change != watchfiles.Change.deleted and is_watched_name(Path(name)) and Path(name).is_file():
                 engine.prefetch(Path(name))
         # The watcher reports changes through folder links, which a walk does not follow (a link to `..` holding
         # the index would have each ingest answer its own writes), and file links a walk takes only by its rules.
@@ -267,7 +269,10 @@ def watch(
                             break
                         first = engine.ingest(roots, cancel=stop)  # a stop (a switch of collection) ends it
                     if on_event is not None:
-                        on_event(WatchEvent(first.added_paths + first.updated_paths, report=first))
+                        # The files deleted while nothing watched are named too: a script read `"forgotten": []`
+                        # of a catch-up that had removed 476 documents.
+                        on_event(WatchEvent(first.added_paths + first.updated_paths, sorted(first.removed_paths),
+                                            report=first))
                     if ready is not None:
                         ready.set()
                 step(changes)

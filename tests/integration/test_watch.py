@@ -313,3 +313,38 @@ def test_folders_are_remembered(localrag_home: Path, tmp_path: Path) -> None:
     assert remembered_folders() == []
     remember_folders([tmp_path / "a", tmp_path / "b"])
     assert remembered_folders() == [tmp_path / "a", tmp_path / "b"]
+
+
+def test_a_folder_with_a_dot_in_its_name_is_followed_when_moved_or_renamed(
+    watched: tuple[Engine, Path, list[WatchEvent]], tmp_path: Path
+) -> None:
+    # Only names without a suffix were taken for folders: `proj.v2` moved out stayed searchable, `2026.archive`
+    # moved in was never read, and `plain` renamed `plain.old` left the index.
+    engine, folder, _ = watched
+    (folder / "proj.v2").mkdir()
+    (folder / "proj.v2" / "p.md").write_text("# P\n\nThe bison grazes.\n")
+    (folder / "plain").mkdir()
+    (folder / "plain" / "d.md").write_text("# D\n\nThe heron fishes.\n")
+    (tmp_path / "2026.archive").mkdir()
+    (tmp_path / "2026.archive" / "a.md").write_text("# A\n\nThe moose swims.\n")
+    wait_for(lambda: paths(engine) == ["d.md", "old.md", "p.md"])
+    (folder / "proj.v2").rename(tmp_path / "proj.v2")
+    (folder / "plain").rename(folder / "plain.old")
+    (tmp_path / "2026.archive").rename(folder / "2026.archive")
+    wait_for(lambda: sorted(d.path for d in engine.documents()) == sorted(
+        str((folder / name).resolve()) for name in ("2026.archive/a.md", "old.md", "plain.old/d.md")))
+
+
+def test_the_catch_up_names_the_documents_deleted_while_nothing_watched(
+    localrag_home: Path, real_embedder: SentenceTransformerEmbedder, tmp_path: Path
+) -> None:
+    # Its event said `"forgotten": []` while it removed them (476 in one user's folder).
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    for name in ("a.md", "b.md"):
+        (folder / name).write_text(f"# {name}\n\nA note called {name}.\n")
+    engine = Engine(load_settings(), embedder=real_embedder)
+    engine.ingest([folder])
+    (folder / "a.md").unlink()
+    with watching(engine, folder) as events:
+        assert events[0].forgotten == [str((folder / "a.md").resolve())]
