@@ -28,6 +28,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     serve.add_argument("--port", type=port, default=DEFAULT_PORT,
                        help=f"0 to 65535 (default {DEFAULT_PORT}); 0 picks a free one")
     serve.add_argument("--token", help="bearer token every request must send (default: the api_token setting)")
+    serve.add_argument("--allow-origin", action="append", default=[], metavar="ORIGIN",
+                       help="a web page's origin (e.g. http://chat.example:3000) that may call the API from a browser; "
+                       "repeatable; pages on this machine's localhost always may, other pages never unless named")
     serve.add_argument("--model", help="GGUF file or model name under models/ (default: the model setting, "
                        "the bundled SmolLM2 when unset)")
     serve.add_argument("--queue", type=count, default=defaults.queue_size, metavar="N",
@@ -61,7 +64,8 @@ def _serve(args: argparse.Namespace, out: Console, err: Console) -> int:
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         with marked_running(f"serve --port {args.port}"):
-            serve(engine, args.host, args.port, token=args.token or engine.settings.api_token, limits=limits)
+            serve(engine, args.host, args.port, token=args.token or engine.settings.api_token, limits=limits,
+                  origins=tuple(args.allow_origin))
     except KeyboardInterrupt:
         # uvicorn has finished the requests in flight and closed the socket, then raised Ctrl-C again so
         # that it is not lost: here it is how a server is stopped, as `watch` is, not a failure.

@@ -28,9 +28,11 @@ message is not passed to the model either: localrag's prompt is what makes it ci
 
 Safety: it binds 127.0.0.1 by default. Binding any other address needs a token (`--token` or the
 `api_token` setting), and then every request must send `Authorization: Bearer TOKEN`, compared in
-constant time. Bodies are capped (`max_body_bytes`, checked while reading, so a body without a
-Content-Length is capped too) and so are questions. Requests that need the generator queue on one
-`ModelGate`; when its queue is full the answer is 503 with Retry-After. Errors have the OpenAI
+constant time. Web pages may call it only from this machine or an origin the user named, and a loopback
+server answers only requests addressed to a loopback name (`serve/browsers.py`). Bodies are capped
+(`max_body_bytes`, checked while reading, so a body without a Content-Length is capped too) and so are
+questions. Requests that need the generator queue on one `ModelGate`; when its queue is full the answer is 503
+with Retry-After. Errors have the OpenAI
 shape `{"error": {"message", "type", "code"}}`.
 """
 
@@ -65,6 +67,7 @@ from localrag.conversations import ConversationStore
 from localrag.errors import ConfigError, IndexReembeddedError, LocalRagError, QuestionTooLongError, StoreError
 from localrag.questions import checked_question
 from localrag.safe_text import valid_text
+from localrag.serve.browsers import BrowserGuard
 from localrag.serve.fields import MISNAMED_IN_CHAT, unknown_field
 from localrag.serve.gate import ModelGate, QueueFullError, Ticket
 from localrag.serve.limits import DEFAULT_HOST, DEFAULT_PORT, Limits, too_long
@@ -218,6 +221,10 @@ async def _unless_gone(
 
 
 async def _json_body(request: Request, limits: Limits) -> dict[str, Any]:
+    encoding = request.headers.get("content-encoding", "identity").strip().lower()
+    if encoding not in ("", "identity"):  # a gzip body was told it was "not valid JSON"
+        raise ApiError(415, f"a body sent with Content-Encoding {encoding} is not taken: send it uncompressed",
+                       code="unsupported_media_type")
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limits.max_body_bytes:
         raise ApiError(413, f"request body of {declared} bytes is over the {limits.max_body_bytes}-byte limit",
@@ -253,8 +260,10 @@ def _text(content: Any) -> str:
         texts = [p.get("text", "") for p in content if isinstance(p, dict) and p.get("type") == "text"]
         if not all(isinstance(text, str) for text in texts):
             raise ApiError(400, "a content part of type text must have a string `text`", code="invalid_type")
-        return "".join(texts)
-    raise ApiError(400, "a message's content must be a string or a list of content parts", code="invalid_type")
+        # Joined as lines: "Who kept the" and "lighthouse?" became "Who kept thelighthouse?", and found nothing.
+        return "\n".join(texts)
+    raise ApiError(400, "a message's content must be a string or a list of content parts", code="invalid_type",
+                   param="messages")
 
 
 def _chat_request(data: dict[str, Any], limits: Limits) -> tuple[str, list[dict[str, str]]]:
@@ -282,7 +291,9 @@ def _chat_request(data: dict[str, Any], limits: Limits) -> tuple[str, list[dict[
 # Those that only tune the sampling (temperature, top_p, seed, max_tokens, penalties) are the server's, and passed
 # over as the README says.
 _NOT_GIVEN: tuple[tuple[str, Callable[[Any], bool], str], ...] = (
-    ("n", lambda v: v not in (None, 1), "one answer per request (`n` 1)"),
+    ("n", lambda v: v is not None and (v != 1 or isinstance(v, bool)), "one answer per request (`n` 1)"),
+    ("modalities", lambda v: v is not None and v != ["text"], "text only (`modalities` [\"text\"])"),
+    ("audio", lambda v: v is not None, "text only, no audio"),
     ("tools", lambda v: bool(v), "no tool calls"),
     ("functions", lambda v: bool(v), "no function calls"),
     ("tool_choice", lambda v: v not in (None, "none", "auto"), "no tool calls"),
@@ -295,7 +306,11 @@ _NOT_GIVEN: tuple[tuple[str, Callable[[Any], bool], str], ...] = (
 
 
 def _refuse_what_is_not_given(data: dict[str, Any]) -> None:
+    # Tools offered with `tool_choice` "none" cannot be called: agent frameworks send their tools every time.
+    calls_barred = data.get("tool_choice") == "none" and data.get("function_call") in (None, "none")
     for name, asked, gives in _NOT_GIVEN:
+        if name in ("tools", "functions") and calls_barred:
+            continue
         if asked(data.get(name)):
             raise ApiError(400, f"`{name}` is not supported: localrag gives {gives}", param=name,
                            code="unsupported_parameter")
@@ -358,10 +373,13 @@ def _vector(values: Any, encoding: str) -> Any:
 
 
 def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None,
-               stopping: threading.Event | None = None) -> ASGIApp:
+               stopping: threading.Event | None = None, host: str = DEFAULT_HOST,
+               origins: tuple[str, ...] = ()) -> ASGIApp:
     """The ASGI app over `engine`; with a token, every request must carry it. `stopping`, once set (the server
     was told to stop), ends the work requests run in threads: an ingest at its next file or embedding step (64
-    chunks), an answer at its next token, each answered with what it did, inside the server's grace period."""
+    chunks), an answer at its next token, each answered with what it did, inside the server's grace period.
+    Web pages may call it from this machine's origins and `origins` only (`serve/browsers.py`); bound to `host`
+    on loopback, it answers only requests addressed to a loopback name."""
     limits = limits or Limits()
     stopping = stopping or threading.Event()
     gate = ModelGate(limits.queue_size)
@@ -398,7 +416,10 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None,
         options = data.get("stream_options") or {}
         if not isinstance(options, dict):
             raise ApiError(400, "`stream_options` must be an object", code="invalid_type")
-        with_usage = options.get("include_usage") is True
+        with_usage = options.get("include_usage", False)
+        if not isinstance(with_usage, bool):  # "true" streamed without the usage chunk, in silence
+            raise ApiError(400, "`stream_options.include_usage` must be true or false", code="invalid_type",
+                           param="stream_options")
         # localrag's own fields, beside OpenAI's: the sources to answer from and the filters, as /search takes them.
         k, filters = data.get("k"), _filters(data)
         if k is not None and (not isinstance(k, int) or isinstance(k, bool)):
@@ -466,6 +487,10 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None,
         if len(texts) > limits.max_embedding_inputs:
             raise ApiError(400, f"{len(texts)} inputs; the limit is {limits.max_embedding_inputs} a request",
                            code="invalid_value", param="input")
+        blank = [n for n, text in enumerate(texts) if not text.strip()]
+        if blank:  # one vector, the same for every blank chunk a client stored, and meaning nothing
+            raise ApiError(400, f"input {blank[0]} is empty: there is no text to embed (/search refuses an empty "
+                           "query too)", code="invalid_value", param="input")
         encoding = data.get("encoding_format") or "float"
         if encoding not in ("float", "base64"):
             raise ApiError(400, f"encoding_format '{encoding}' is not supported; use float or base64",
@@ -634,7 +659,8 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None,
         Route("/healthz", handler(healthz), methods=["GET"]),
     ]
     app: ASGIApp = Starlette(routes=routes, exception_handlers={HTTPException: _http_error, Exception: _crash})
-    return BearerAuth(app, token) if token else app
+    guarded = BearerAuth(app, token) if token else app
+    return BrowserGuard(guarded, loopback_only=is_loopback(host), allowed_origins=origins)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -679,7 +705,7 @@ def bind(host: str, port: int) -> socket.socket:
 
 
 def serve(engine: Engine, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, *, token: str = "",
-          limits: Limits | None = None) -> None:
+          limits: Limits | None = None, origins: tuple[str, ...] = ()) -> None:
     """Check the binding, load the models, then serve until interrupted."""
     import uvicorn
 
@@ -702,6 +728,7 @@ def serve(engine: Engine, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, *,
 
     # The grace a stopping request gets: a cancelled ingest still embeds and commits the files it read (its last
     # batch) and refreshes the indexes, seconds on 2 cores; answers stop at their next token.
-    config = uvicorn.Config(create_app(engine, token=token, limits=limits, stopping=stopping), log_level="warning",
+    config = uvicorn.Config(create_app(engine, token=token, limits=limits, stopping=stopping, host=host,
+                                       origins=origins), log_level="warning",
                             timeout_graceful_shutdown=30)
     Server(config).run(sockets=[sock])

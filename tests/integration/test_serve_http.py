@@ -37,11 +37,12 @@ TOKEN = "s3cret-token"
 
 class Running:
     def __init__(self, engine: Engine, token: str = "", limits: Limits | None = None,
-                 stopping: threading.Event | None = None) -> None:
+                 stopping: threading.Event | None = None, origins: tuple[str, ...] = ()) -> None:
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
         self.port = self.sock.getsockname()[1]
-        config = uvicorn.Config(create_app(engine, token=token, limits=limits, stopping=stopping), log_level="warning")
+        config = uvicorn.Config(create_app(engine, token=token, limits=limits, stopping=stopping, origins=origins),
+                                log_level="warning")
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
         self.thread.start()
@@ -144,11 +145,13 @@ def test_a_client_gone_mid_stream_gives_the_model_back(server: Running, engine: 
             client = socket.create_connection(("127.0.0.1", server.port), timeout=60)
             body = json.dumps({"messages": [{"role": "user", "content": "Describe the Kestrel Point lighthouse, "
                                "its keepers and its tower in detail."}], "stream": True}).encode()
-            client.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json"
+            client.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json"
                            + f"\r\nContent-Length: {len(body)}\r\n\r\n".encode() + body)
             seen = b""
             while seen.count(b"data: ") < 3:  # the role, then two pieces of the answer: it is being written
-                seen += client.recv(4096)
+                part = client.recv(4096)
+                assert part, seen  # the server answered and closed: no stream
+                seen += part
             client.close()
     finally:
         engine.settings = kept
@@ -169,7 +172,7 @@ def test_a_plain_answer_whose_client_has_gone_gives_its_place_back(engine: Engin
                            "its keepers and its tower in detail."}]}).encode()
         for _ in range(2):  # one answering, one waiting: the queue is full
             client = socket.create_connection(("127.0.0.1", running.port), timeout=60)
-            client.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json"
+            client.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json"
                            + f"\r\nContent-Length: {len(body)}\r\n\r\n".encode() + body)
             threading.Event().wait(0.5)
             client.close()
@@ -563,3 +566,58 @@ def test_a_server_that_extracts_names_no_model_as_answering(engine: Engine) -> N
     finally:
         engine.settings = kept
         running.stop()
+
+
+def test_a_web_page_may_not_call_the_server_unless_it_is_on_this_machine_or_named(engine: Engine) -> None:
+    # Any site the user visited could POST /forget {"paths": ["/"], "purge": true} as text/plain and erase the
+    # index, and a page renamed to 127.0.0.1 (DNS rebinding) could read /search as its own origin.
+    running = Running(engine, origins=("https://chat.example",))
+    try:
+        before = len(engine.documents())
+        page = {"Origin": "http://evil.example", "Content-Type": "text/plain;charset=UTF-8"}
+        status, _, error = running.request("POST", "/forget", {"paths": ["/"], "purge": True}, headers=page)
+        assert (status, error["error"]["code"]) == (403, "origin_not_allowed")
+        assert "--allow-origin http://evil.example" in error["error"]["message"]
+        assert len(engine.documents()) == before
+        status, _, error = running.request("POST", "/search", {"query": "lighthouse"},
+                                           headers={"Host": f"rebind.evil.example:{running.port}"})
+        assert (status, error["error"]["code"]) == (403, "host_not_allowed")
+        for origin in ("http://localhost:3000", "https://chat.example"):
+            status, headers, found = running.request("POST", "/search", {"query": "lighthouse"},
+                                                     headers={"Origin": origin})
+            assert status == 200 and found["hits"] and headers["access-control-allow-origin"] == origin
+            status, headers, _ = running.request("OPTIONS", "/search", headers={
+                "Origin": origin, "Access-Control-Request-Method": "POST",
+                "Access-Control-Request-Headers": "content-type"})
+            assert status == 204 and "POST" in headers["access-control-allow-methods"]
+        assert running.request("GET", "/healthz", headers={"Host": f"localhost:{running.port}"})[0] == 200
+    finally:
+        running.stop()
+
+
+def test_what_openai_clients_send_is_read_or_refused_by_name(server: Running) -> None:
+    # Text parts were glued ("Who kept thelighthouse?"); audio was passed over; "include_usage": "true" streamed
+    # without the usage, in silence; tools offered with tool_choice "none" were refused though none could be
+    # called; an empty embedding input got a vector; a gzip body was "not valid JSON".
+    def chat(**fields: Any) -> tuple[int, Any]:
+        status, _, body = server.request("POST", "/v1/chat/completions", {"messages": [
+            {"role": "user", "content": QUESTION}], **fields})
+        return status, body
+
+    parts = [{"type": "text", "text": "When was the Kestrel Point"}, {"type": "text", "text": "lighthouse first lit?"}]
+    status, _, body = server.request("POST", "/v1/chat/completions", {"messages": [{"role": "user", "content": parts}]})
+    assert status == 200 and body["localrag"]["question"] == "When was the Kestrel Point\nlighthouse first lit?"
+    status, body = chat(modalities=["text", "audio"], audio={"voice": "alloy", "format": "wav"})
+    assert (status, body["error"]["param"], body["error"]["code"]) == (400, "modalities", "unsupported_parameter")
+    status, body = chat(stream=True, stream_options={"include_usage": "true"})
+    assert (status, body["error"]["code"]) == (400, "invalid_type")
+    tool = {"type": "function", "function": {"name": "f", "parameters": {"type": "object", "properties": {}}}}
+    assert chat(tools=[tool], tool_choice="none")[0] == 200
+    assert chat(tools=[tool])[1]["error"]["param"] == "tools"
+    status, _, body = server.request("POST", "/v1/embeddings", {"input": ["lighthouse", "  "]})
+    assert (status, body["error"]["param"], body["error"]["code"]) == (400, "input", "invalid_value")
+    import gzip
+
+    packed = gzip.compress(json.dumps({"query": "lighthouse"}).encode())
+    status, _, body = server.request("POST", "/search", raw=packed, headers={"Content-Encoding": "gzip"})
+    assert (status, body["error"]["code"]) == (415, "unsupported_media_type")

@@ -1,0 +1,107 @@
+"""What web pages in the user's browser may ask of `localrag serve`.
+
+A browser sends a page's POST with `Content-Type: text/plain` to any address without asking first, so any site
+the user visited could call `/forget` with `{"paths": ["/"], "purge": true}` on a tokenless server bound to
+127.0.0.1 and erase the index; and a page whose name was made to resolve to 127.0.0.1 (DNS rebinding) could read
+`/search` as its own origin. So:
+
+- a request that a web page sent (it carries `Origin`) is refused unless that origin is this machine's
+  (localhost, 127.0.0.0/8, ::1) or one the user allowed (`serve --allow-origin`); allowed ones get CORS headers,
+  and their preflight (`OPTIONS`) is answered, so a browser front end the user trusts can call the API;
+- on a server bound to loopback, a `Host` that is not a loopback name is refused: only a rebinding page sends one.
+
+Clients that are not browsers (curl, the `openai` package) send no `Origin` and a loopback `Host`; nothing
+changes for them.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from urllib.parse import urlsplit
+
+from starlette.responses import JSONResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+ALLOWED_METHODS = "GET, POST, OPTIONS"
+ALLOWED_HEADERS = "Authorization, Content-Type"
+
+
+def loopback_name(host: str) -> bool:
+    """Whether `host` (a name or an address, without port or brackets) can only mean this machine."""
+    host = host.lower().rstrip(".")
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def host_of(header: str) -> str:
+    """The name in a `Host` header or an origin's authority, without the port ("[::1]:8765" -> "::1")."""
+    if header.startswith("["):
+        return header[1:].split("]", 1)[0]
+    return header.rsplit(":", 1)[0] if header.count(":") == 1 else header
+
+
+def normal_origin(origin: str) -> str:
+    """An origin as browsers send it: scheme://host[:port], lower case, no path or trailing slash."""
+    parts = urlsplit(origin.strip())
+    return f"{parts.scheme}://{parts.netloc}".lower() if parts.scheme and parts.netloc else origin.strip().lower()
+
+
+class BrowserGuard:
+    """The ASGI middleware that applies the rules above, before any route (and before the bearer token's check,
+    so a page's preflight, which never carries the token, is answered)."""
+
+    def __init__(self, app: ASGIApp, *, loopback_only: bool, allowed_origins: tuple[str, ...] = ()) -> None:
+        self.app = app
+        self.loopback_only = loopback_only
+        self.allowed = {normal_origin(o) for o in allowed_origins}
+
+    def _origin_allowed(self, origin: str) -> bool:
+        if normal_origin(origin) in self.allowed:
+            return True
+        parts = urlsplit(origin)
+        return parts.scheme in ("http", "https") and loopback_name(parts.hostname or "")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        host = headers.get("host", "")
+        if self.loopback_only and host and not loopback_name(host_of(host)):
+            await _refused(403, f"Host '{host}' is not a name of this machine: a web page whose name was made to "
+                           "point at 127.0.0.1 sends one, to read your documents", "host_not_allowed",
+                           scope, receive, send)
+            return
+        origin = headers.get("origin")
+        if origin is None:
+            await self.app(scope, receive, send)
+            return
+        if not self._origin_allowed(origin):
+            await _refused(403, f"a web page at {origin} may not call this server (any site you visit could "
+                           f"otherwise read or erase your documents); to let it, start `localrag serve "
+                           f"--allow-origin {normal_origin(origin)}`", "origin_not_allowed", scope, receive, send)
+            return
+        cors = [(b"access-control-allow-origin", origin.encode("latin-1")), (b"vary", b"Origin")]
+        if scope["method"] == "OPTIONS" and "access-control-request-method" in headers:
+            preflight = Response(status_code=204, headers={
+                "Access-Control-Allow-Origin": origin, "Vary": "Origin",
+                "Access-Control-Allow-Methods": ALLOWED_METHODS, "Access-Control-Allow-Headers": ALLOWED_HEADERS,
+                "Access-Control-Max-Age": "600"})
+            await preflight(scope, receive, send)
+            return
+
+        async def with_cors(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), *cors]}
+            await send(message)
+
+        await self.app(scope, receive, with_cors)
+
+
+async def _refused(status: int, message: str, code: str, scope: Scope, receive: Receive, send: Send) -> None:
+    body = {"error": {"message": message, "type": "invalid_request_error", "code": code, "param": None}}
+    await JSONResponse(body, status_code=status)(scope, receive, send)
