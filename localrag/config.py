@@ -73,8 +73,8 @@ class Settings:
     n_threads: int = field(
         default=0,
         metadata={"doc": "CPU threads for llama.cpp's answers, at most the CPUs localrag may use; 0: the cores free "
-                         "when an answer starts (the LOCALRAG_N_THREADS variable caps embedding, training and "
-                         "export too)",
+                         "when an answer starts (the LOCALRAG_N_THREADS variable sets embedding, training and "
+                         "export threads too, at most the usable CPUs)",
                   "range": (0, 1024)},
     )
     n_gpu_layers: int = field(

@@ -45,10 +45,11 @@ def worker_threads(*, sample_s: float | None = None, own: Callable[[], float] = 
     neighbour like any other process). `sample_s`: the sample's length, SAMPLE_S by default.
     """
     cores = usable_cores()
-    # An explicit count (the llama.cpp setting's variable) wins: a job given one core of a shared machine.
+    # An explicit count (the llama.cpp setting's variable) wins: a job given one core of a shared machine. Past the
+    # usable cores, threads only take turns spin-waiting, as `n_threads` is capped in `LlamaGenerator`.
     chosen = os.environ.get("LOCALRAG_N_THREADS", "")
     if chosen.isdigit() and int(chosen) > 0:
-        return int(chosen)
+        return min(cores, int(chosen))
     busy = busy_cores_of_others(cores, sample_s=sample_s, own=own)
     if busy is None:
         return cores

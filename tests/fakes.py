@@ -130,7 +130,9 @@ class FakeEngine:
         return self._model
 
     def answer_label(self) -> str:
-        return self._model
+        from localrag.answer.evidence import EXTRACT_MODEL
+
+        return EXTRACT_MODEL if self.settings.answer_mode == "extract" else self._model
 
     def warm_up(self) -> None:
         self.calls.append("warm_up")

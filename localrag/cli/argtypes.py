@@ -36,9 +36,12 @@ def whole(low: int, high: int) -> Callable[[str], int]:
     then ended in LanceDB's OverflowError."""
 
     def checked(value: str) -> int:
-        number = int(value)
+        try:
+            number = int(value)
+        except ValueError:
+            number = low - 1  # "invalid checked value: 'abc'", argparse said, naming this function
         if not low <= number <= high:
-            raise argparse.ArgumentTypeError(f"{value} is not from {low} to {high}")
+            raise argparse.ArgumentTypeError(f"{value} is not a whole number from {low} to {high}")
         return number
 
     return checked

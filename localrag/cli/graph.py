@@ -266,7 +266,7 @@ def _triples(args: argparse.Namespace, out: Console, err: Console) -> int:
                                       f"of relation {args.relation!r}" if args.relation else "") if x)
         option = collection_option(engine.settings.collection)
         err.print(Text(f"no triples{' ' + wanted if wanted else ''} in the graph (`localrag graph stats{option}` "
-                       f"counts them; `graph build{option}` or `graph import` adds them)", style="yellow"))
+                       f"counts them; `graph build{option}` or `graph import FILE{option}` adds them)", style="yellow"))
         return 0
     table = Rows("head", "relation", "tail", "from")
     for triple in listed:

@@ -415,7 +415,10 @@ def run_eval(
     # (benchmarks/bench_refusal.py), and runs before `min_evidence` stay comparable.
     base = (settings or load_settings()).replace(
         temperature=0.0, top_k=config.k, max_answer_tokens=config.max_answer_tokens, allow_model_knowledge=True,
-        min_evidence=0.0, prompt_sentences=config.prompt_sentences)
+        min_evidence=0.0, prompt_sentences=config.prompt_sentences,
+        # The modes say who answers: with the user's `answer_mode = "extract"`, "rag" extracted in silence and
+        # "model" records were labelled as extracted.
+        answer_mode="generate")
     done = set(_current_records(run_dir, chosen.questions))
     total = len(config.models) * len(config.modes) * len(chosen.questions)
     result = EvalRun(run_dir)

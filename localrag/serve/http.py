@@ -529,8 +529,10 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None,
         data = await _json_body(request, limits)
         only(data, ("entities", "relations", "k", "score"), "POST /related")
         entities, relations = data.get("entities"), data.get("relations")
-        if not isinstance(entities, list) or not entities or not all(isinstance(e, str) and e for e in entities):
+        if not isinstance(entities, list) or not all(isinstance(e, str) for e in entities):
             raise ApiError(400, "`entities` must be a non-empty list of entity names", code="invalid_type")
+        if not entities or not all(entities):
+            raise ApiError(400, "`entities` must be a non-empty list of entity names", code="invalid_value")
         if relations is not None and not (isinstance(relations, list) and all(isinstance(r, str) for r in relations)):
             raise ApiError(400, "`relations` must be a list of relation names", code="invalid_type")
         k, score = _given(data, "k", 10), _given(data, "score", "shared")
@@ -594,7 +596,7 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None,
         for name, globs in (("include", include), ("exclude", exclude)):
             if not isinstance(globs, list) or not all(isinstance(g, str) for g in globs):
                 raise ApiError(400, f"`{name}` must be a list of glob patterns", code="invalid_type")
-        force, stale = data.get("force", False), data.get("stale", False)
+        force, stale = _given(data, "force", False), _given(data, "stale", False)
         for name, flag in (("force", force), ("stale", stale)):
             if not isinstance(flag, bool):
                 raise ApiError(400, f"`{name}` must be true or false", code="invalid_type")
@@ -607,7 +609,7 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None,
     async def forget(request: Request) -> Response:
         data = await _json_body(request, limits)
         only(data, ("paths", "purge"), "POST /forget")
-        paths, purge = data.get("paths"), data.get("purge", False)
+        paths, purge = data.get("paths"), _given(data, "purge", False)
         if not isinstance(paths, list) or not all(isinstance(p, str) for p in paths):  # an empty one: the Engine's
             raise ApiError(400, "`paths` must be a list of indexed documents' or folders' paths on the server",
                            code="invalid_type")

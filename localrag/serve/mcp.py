@@ -223,9 +223,9 @@ def build_server(engine: Engine, limits: Limits | None = None) -> MCPServer:
         relations: Annotated[list[str] | None, Field(description="count only these relations")] = None,
         k: Annotated[int | None, Field(strict=True, description="how many entities to return (default 10)",
                                        json_schema_extra={"minimum": 1, "maximum": MAX_SEARCH_K})] = None,
-        score: Annotated[str, Field(description="shared: specific shared neighbours (default); pagerank: "
-                                                "personalized PageRank from the entities",
-                                    json_schema_extra={"enum": list(SCORINGS)})] = "shared",
+        score: Annotated[str | None, Field(description="shared: specific shared neighbours (default); pagerank: "
+                                                       "personalized PageRank from the entities",
+                                           json_schema_extra={"enum": list(SCORINGS)})] = None,
     ) -> dict[str, Any]:
         """Entities like the given ones in the knowledge graph, as `localrag related --json` lists them.
 
@@ -235,7 +235,8 @@ def build_server(engine: Engine, limits: Limits | None = None) -> MCPServer:
         """
 
         def work() -> dict[str, Any]:
-            result = engine.related(entities, relations=relations, k=10 if k is None else k, scoring=score)
+            result = engine.related(entities, relations=relations, k=10 if k is None else k,
+                                    scoring=score or "shared")
             return related_json(result, engine.related_view(result))
 
         return call(work)
@@ -261,8 +262,9 @@ def build_server(engine: Engine, limits: Limits | None = None) -> MCPServer:
     @server.tool()
     def summarize(
         path: Annotated[str, Field(min_length=1, description="an indexed document's path (list_documents has them)")],
-        sentences: Annotated[int, Field(strict=True, description="how many key sentences (the Engine checks the range)",
-                                        json_schema_extra={"minimum": 1, "maximum": MAX_KEY_SENTENCES})] = 5,
+        sentences: Annotated[int | None, Field(strict=True, description="how many key sentences (default 5; the "
+                                                                        "Engine checks the range)",
+                                               json_schema_extra={"minimum": 1, "maximum": MAX_KEY_SENTENCES})] = None,
     ) -> dict[str, Any]:
         """The key sentences of one indexed document, quoted word for word, found without the model.
 
@@ -270,17 +272,18 @@ def build_server(engine: Engine, limits: Limits | None = None) -> MCPServer:
         `sentences` in reading order, each with its `text`, `chunk_id`, `start`/`end` in that chunk,
         `page`, `heading` and the `score` it was chosen with, as `localrag summarize --json`.
         """
-        return summary_json(*call(lambda: engine.summarize(path, sentences)))
+        return summary_json(*call(lambda: engine.summarize(path, 5 if sentences is None else sentences)))
 
     @server.tool()
     async def ingest(
         paths: Annotated[list[str] | None, Field(description="absolute file or folder paths")] = None,
         include: Annotated[list[str] | None, Field(description="only files matching these globs")] = None,
         exclude: Annotated[list[str] | None, Field(description="skip files matching these globs")] = None,
-        force: Annotated[bool, Field(strict=True, description="read unchanged files again")] = False,
-        stale: Annotated[bool, Field(strict=True,
-                                     description="read again unchanged files that an older localrag or other "
-                                                 "settings read; with no paths, every such document's file")] = False,
+        force: Annotated[bool | None, Field(strict=True, description="read unchanged files again")] = None,
+        stale: Annotated[bool | None, Field(strict=True,
+                                            description="read again unchanged files that an older localrag or "
+                                                        "other settings read; with no paths, every such "
+                                                        "document's file")] = None,
     ) -> dict[str, Any]:
         """Add files and folders to the index (unchanged files are skipped unless `force`, or `stale` and they
         were read differently from how they would be now; one bad file never stops the rest).
@@ -289,15 +292,15 @@ def build_server(engine: Engine, limits: Limits | None = None) -> MCPServer:
         differently and left as they were) / removed, chunks written, and each file that failed with the reason.
         """
         report = await in_turn(lambda cancel: engine.ingest(paths or [], include=include or (), exclude=exclude or (),
-                                                            force=force, stale=stale, cancel=cancel))
+                                                            force=bool(force), stale=bool(stale), cancel=cancel))
         return ingest_report_json(report)
 
     @server.tool()
     def forget(
         paths: Annotated[list[str], Field(description="indexed documents' or folders' absolute paths",
                                           min_length=1)],
-        purge: Annotated[bool, Field(strict=True, description="also erase their text from the index's files and "
-                                                              "from saved conversations")] = False,
+        purge: Annotated[bool | None, Field(strict=True, description="also erase their text from the index's files "
+                                                                     "and from saved conversations")] = None,
     ) -> dict[str, Any]:
         """Remove documents (or every document under a folder) from the index, with their graph triples; every
         path is checked first, and one that names nothing indexed removes nothing.
@@ -306,7 +309,7 @@ def build_server(engine: Engine, limits: Limits | None = None) -> MCPServer:
         them (`purge`: that had them, erased now), with `not_erased`: the folders of things made from the documents
         (datasets, runs, evaluations, exports) that a purge leaves be.
         """
-        return forgotten_json(call(lambda: engine.forget(*paths, purge=purge, conversations=ConversationStore())))
+        return forgotten_json(call(lambda: engine.forget(*paths, purge=bool(purge), conversations=ConversationStore())))
 
     @server.tool()
     def status() -> dict[str, Any]:
@@ -315,13 +318,13 @@ def build_server(engine: Engine, limits: Limits | None = None) -> MCPServer:
 
     @server.tool()
     def list_documents(
-        stale: Annotated[bool, Field(strict=True, description="only the stale ones, as `documents --stale` and "
-                                                              "GET /documents?stale=true")] = False,
+        stale: Annotated[bool | None, Field(strict=True, description="only the stale ones, as `documents --stale` "
+                                                                     "and GET /documents?stale=true")] = None,
     ) -> dict[str, Any]:
         """Every indexed document: doc_id (for the localrag://doc/{doc_id} resource), path, type, title, chunks,
         how it was read (`read_with`) and why it is stale ("" when it is not: `ingest` with `stale` reads it again)."""
         documents = call(engine.documents)
-        return documents_json(documents, call(lambda: engine.stale_documents(documents)), only_stale=stale)
+        return documents_json(documents, call(lambda: engine.stale_documents(documents)), only_stale=bool(stale))
 
     @server.resource("localrag://doc/{doc_id}", mime_type="application/json",
                      description="An indexed document's metadata and its chunks in reading order")

@@ -621,3 +621,14 @@ def test_what_openai_clients_send_is_read_or_refused_by_name(server: Running) ->
     packed = gzip.compress(json.dumps({"query": "lighthouse"}).encode())
     status, _, body = server.request("POST", "/search", raw=packed, headers={"Content-Encoding": "gzip"})
     assert (status, body["error"]["code"]) == (415, "unsupported_media_type")
+
+
+def test_null_is_the_default_of_every_field(server: Running, tmp_path: Path) -> None:
+    # `"purge": null` and `"force": null` were "must be true or false" where `"k": null` was the default.
+    status, _, report = server.request("POST", "/forget", {"paths": [str(tmp_path / "never-indexed.md")],
+                                                            "purge": None})
+    assert status == 400 and "not in the index" in report["error"]["message"]
+    status, _, report = server.request("POST", "/ingest", {"paths": [str(tmp_path)], "force": None, "stale": None})
+    assert status in (200, 400) and report.get("error", {}).get("code") != "invalid_type", report
+    status, _, error = server.request("POST", "/related", {"entities": []})
+    assert (status, error["error"]["code"]) == (400, "invalid_value")

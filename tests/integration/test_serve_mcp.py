@@ -91,6 +91,8 @@ async def _session(home: Path) -> dict[str, Any]:
         seen["long_entity"] = await call("graph_triples", entity="x" * 401)
         seen["no_limit"] = await call("graph_triples", limit=0)
         seen["k_null"] = await call("search", query="lighthouse", k=None)
+        seen["sentences_null"] = await call("summarize", path=str(sample_corpus_dir() / SAMPLES[0]), sentences=None)
+        seen["stale_null"] = await call("list_documents", stale=None)
         doc_id = seen["documents"]["documents"][0]["doc_id"]
         chunk_id = seen["search"]["hits"][0]["chunk"]["chunk_id"]
         seen["doc"] = json.loads((await session.read_resource(f"localrag://doc/{doc_id}")).contents[0].text)
@@ -179,7 +181,7 @@ def test_every_tool_and_resource_over_stdio(
     # The HTTP API's words for one rule (pydantic's were "input should be greater than or equal to 1"), and null
     # the default, as for `ask`'s k (search refused it).
     assert seen["no_limit"][1].endswith("0 triples: a listing returns from 1 to 1000 (ask for 1 to 1000 triples)")
-    assert seen["k_null"]["hits"]
+    assert seen["k_null"]["hits"] and seen["sentences_null"]["sentences"] and seen["stale_null"]["documents"]
     assert seen["doc"]["chunks"] and seen["doc"]["document"]["doc_id"] == seen["documents"]["documents"][0]["doc_id"]
     assert seen["chunk"]["chunk_id"] == seen["search"]["hits"][0]["chunk"]["chunk_id"]
     assert reached_out(localrag_home.parent / "user-home") == ""

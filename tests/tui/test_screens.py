@@ -182,6 +182,9 @@ async def test_settings_are_validated_and_persisted(app: LocalRagApp, fake_engin
         assert (saved.top_k, saved.temperature, saved.allow_model_knowledge) == (8, 0.5, True)
         assert saved.answer_mode == "extract" and saved.prompt_sentences == 0 and saved.min_evidence == 0.0
         assert fake_engine.settings.top_k == 8 and fake_engine.settings.answer_mode == "extract"
+        from localrag.answer.evidence import EXTRACT_MODEL
+
+        assert app.model_label == EXTRACT_MODEL  # the status bar named the model that no longer answered
 
 
 async def test_saving_writes_only_what_the_form_changed_to_the_engines_file(tmp_path: Path) -> None:
@@ -619,3 +622,5 @@ def test_a_glob_holding_a_space_is_given_quoted() -> None:
     assert parse_patterns('"My Notes/*" *.md,*.pdf') == ["My Notes/*", "*.md", "*.pdf"]
     assert parse_patterns('"unclosed *.md') == ['"unclosed', "*.md"]
     assert parse_patterns(r"a\[b\]*") == [r"a\[b\]*"]
+    assert parse_patterns("*.md #drafts/* C#/*.cs") == ["*.md", "#drafts/*", "C#/*.cs"]
+    assert parse_patterns("John's*.md Mary's*.md") == ["John's*.md", "Mary's*.md"]

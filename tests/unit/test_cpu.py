@@ -121,3 +121,13 @@ def test_the_cores_are_those_this_process_may_run_on(monkeypatch: pytest.MonkeyP
     assert threads.worker_threads() == 1
     monkeypatch.delattr(threads.os, "sched_getaffinity")  # not Linux
     assert threads.usable_cores() == 2
+
+
+def test_an_explicit_thread_count_is_at_most_the_usable_cores(monkeypatch: pytest.MonkeyPatch) -> None:
+    # LOCALRAG_N_THREADS=1024 gave embedding and training 1,024 threads on two cores, spin-waiting in turns.
+    from localrag.cpu import usable_cores, worker_threads
+
+    monkeypatch.setenv("LOCALRAG_N_THREADS", "1024")
+    assert worker_threads(sample_s=0.0) == usable_cores()
+    monkeypatch.setenv("LOCALRAG_N_THREADS", "1")
+    assert worker_threads(sample_s=0.0) == 1

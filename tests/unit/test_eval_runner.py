@@ -293,6 +293,17 @@ def test_extract_mode_answers_from_the_sources_without_the_model(tmp_path: Path)
         assert record["quotes"] == ["verified"] and record["completion_tokens"] == 0
 
 
+def test_the_modes_say_who_answers_whatever_the_users_answer_mode(tmp_path: Path) -> None:
+    # With `answer_mode = "extract"` in the user's settings, "rag" extracted in silence and "model" records were
+    # labelled as extracted.
+    generator = EchoGenerator()
+    run = run_eval(dataset(3), tmp_path / "run", EvalConfig(modes=("model", "rag"), side="all", k=2),
+                   settings=Settings(answer_mode="extract"), embedder=HashEmbedder(),
+                   generator_for=lambda spec: generator)
+    assert generator.calls == 6
+    assert {r["model"] for r in run.records} == {generator.name}
+
+
 def test_resume_with_other_settings_is_refused(tmp_path: Path) -> None:
     generator = EchoGenerator()
     run_eval(dataset(4), tmp_path / "run", EvalConfig(modes=("model",), side="all"), settings=Settings(),

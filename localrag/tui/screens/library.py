@@ -78,7 +78,11 @@ def parse_patterns(value: str) -> list[str]:
     lexer = shlex.shlex(value, posix=True)
     lexer.whitespace += ","
     lexer.whitespace_split = True
-    lexer.escape = ""  # a backslash stays a backslash, as `fnmatch` reads it
+    # Only double quotes group, and nothing is a comment or an escape: `C#/*.cs`, `John's*.md` and `a\[b\]` are
+    # globs as typed (an exclude glob cut at its # let the files it named in).
+    lexer.commenters = ""
+    lexer.quotes = '"'
+    lexer.escape = ""
     try:
         return [p for p in lexer if p]
     except ValueError:

@@ -140,6 +140,7 @@ class SettingsScreen(LocalRagScreen):
             return
         app.engine.update_settings(new)
         self._shown = app.engine.settings
+        app.model_label = app.engine.answer_label()  # answer_mode switched here: the status bar named the model
         if any(getattr(old, name) != getattr(new, name) for name in RELOAD_FIELDS):
             app.reload_model()
         self.query_one("#saved-to", Static).update(Text(f"Saved to {path}"))
