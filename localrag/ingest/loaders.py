@@ -600,9 +600,16 @@ class HtmlWalker:
             self._opened = ""
         self.out.add(text, "paragraph", self.headings.path)
 
-    def walk(self, element: Tag) -> None:
+    def walk(self, element: Tag, depth: int = 0) -> None:
         from bs4 import NavigableString, Tag
 
+        if depth > MAX_HTML_DEPTH:
+            # Below this the elements' text is read flat, as one block: a valid page of 5,000 nested <div>s took
+            # Python past its recursion limit and was refused ("RecursionError"), its text unread.
+            self.flush()
+            self._inline.append(element.get_text(" "))
+            self.flush()
+            return
         for child in element.children:
             if isinstance(child, NavigableString):
                 if type(child) is NavigableString:  # not a comment, doctype or CDATA
@@ -635,10 +642,10 @@ class HtmlWalker:
                 self.out.add("\n".join(_html_table(child)), "table", self.headings.path)
             elif name == "p" or name in _BLOCK_TAGS:
                 self.flush()
-                self.walk(child)
+                self.walk(child, depth + 1)
                 self.flush()
             else:
-                self.walk(child)
+                self.walk(child, depth + 1)
 
 
 def _html_list(element: Tag, depth: int) -> list[str]:
@@ -662,7 +669,8 @@ def _html_list(element: Tag, depth: int) -> list[str]:
         if text:
             lines.append(f"{'  ' * depth}{marker} {text}")
         for sub in nested:
-            lines.extend(_html_list(sub, depth + 1))
+            # Lists nested past the depth a page could mean are read flat (the walk's own limit, for the same cause).
+            lines.extend(_html_list(sub, depth + 1) if depth < MAX_HTML_DEPTH else [squash(sub.get_text(" "))])
     return lines
 
 
@@ -674,6 +682,9 @@ def _html_table(table: Tag) -> list[str]:
             rows.append(" | ".join(cells))
     return rows
 
+
+# Nesting past which an element's text is read flat: no page means 200 levels, and Python's recursion limit is 1,000.
+MAX_HTML_DEPTH = 200
 
 # BeautifulSoup's tree costs ~750 bytes per tag (a 1.9 MB page of 400k tags took 300 MB), so a page
 # is refused by its number of tags, not its size: long text and inline images cost little.

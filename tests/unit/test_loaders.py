@@ -326,6 +326,17 @@ def test_html_legacy_charset(tmp_path: Path) -> None:
     assert load_file(path).text == "caf\u00e9 \u2013 ok"
 
 
+def test_html_nested_deeper_than_python_recurses_is_read(tmp_path: Path) -> None:
+    # A valid page of 5,000 nested <div>s (or lists) was refused with "RecursionError", its text unread.
+    divs = tmp_path / "divs.html"
+    divs.write_text("<html><body>" + "<div>" * 5000 + "<p>The capybara sleeps here.</p>" + "</div>" * 5000
+                    + "</body></html>", encoding="utf-8")
+    assert load_file(divs).text == "The capybara sleeps here."
+    lists = tmp_path / "lists.html"
+    lists.write_text("<ul><li>level" * 3000 + "<li>The otter swims." + "</ul>" * 3000, encoding="utf-8")
+    assert "The otter swims." in load_file(lists).text
+
+
 def test_html_without_text(tmp_path: Path) -> None:
     path = tmp_path / "blank.html"
     path.write_text("<html><body><script>x()</script><nav>menu</nav></body></html>", encoding="utf-8")
