@@ -20,7 +20,7 @@ How it works:
 5. Sizes up to here add up piece counts, which is exact for WordPiece (MiniLM) but only close for
    other tokenizers; so every chunk is counted again in one batched call, and any chunk that is still
    over the limit is halved at whitespace until it fits. A chunk never exceeds `max_tokens`, because
-   MiniLM drops the excess silently.
+   MiniLM drops the excess silently, nor `max_tokens * MAX_TOKEN_CHARS` characters.
 
 6. A long document is chunked in segments of about `SEGMENT_CHARS` characters (a section longer than
    that is cut at a line break, else at a space), so the pieces, counts and units held at once stay
@@ -52,6 +52,11 @@ _LINE = re.compile(r"[^\n]+")
 _WORD = re.compile(r"\S+")
 _SPACE = re.compile(r"\s")
 SEGMENT_CHARS = 200_000
+# Characters a chunk may hold per token of its limit. WordPiece reads a "word" of over 100 characters as one
+# unknown token, so a file of one 5 MB word (a base64 blob, a run of emoji joined by zero-width joiners) counted a
+# few tokens a chunk: chunks of 200,000 characters, and `search --json` printed megabytes for one hit. Prose runs
+# 4-6 characters a token, so 12 never cuts it.
+MAX_TOKEN_CHARS = 12
 
 
 @dataclass
@@ -312,14 +317,17 @@ def _overlap_units(
 
 
 def _enforce_limit(text: str, spans: list[_Span], token_counts: TokenCounter, max_tokens: int) -> list[_Span]:
-    """Count every chunk for real; halve any that is over the limit at whitespace until all fit."""
+    """Count every chunk for real; halve any that is over the limit, in tokens or in characters (MAX_TOKEN_CHARS a
+    token), at whitespace until all fit."""
+    max_chars = max_tokens * MAX_TOKEN_CHARS
     pending = list(range(len(spans)))
     while pending:
         counts = _counts(token_counts, [text[spans[i].start : spans[i].end] for i in pending])
         over = []
         for i, count in zip(pending, counts, strict=True):
             spans[i].tokens = count
-            if count > max_tokens and spans[i].end - spans[i].start > 1:
+            length = spans[i].end - spans[i].start
+            if (count > max_tokens or length > max_chars) and length > 1:
                 over.append(i)
         if not over:
             break

@@ -222,6 +222,17 @@ def test_limit_holds_with_a_non_additive_tokenizer(tmp_path: Path) -> None:
     assert all(loaded.text[c.start : c.end] == c.text for c in chunks)
 
 
+def test_a_word_the_tokenizer_reads_as_one_token_is_cut_by_characters() -> None:
+    # WordPiece reads a word of over 100 characters as one unknown token: a file of one 1 MB word made chunks of
+    # 200,000 characters, and a search printed megabytes for one hit.
+    def wordpiece(texts: Sequence[str]) -> list[int]:
+        return [len(text.split()) for text in texts]
+
+    word = "abcdefghij" * 10_000
+    chunks = chunk(LoadedText(word, (Section(0, len(word), "paragraph"),)), max_tokens=64, counter=wordpiece)
+    assert all(len(c.text) <= 64 * 12 for c in chunks) and "".join(c.text for c in chunks) == word
+
+
 def test_nothing_to_chunk() -> None:
     assert chunk(LoadedText("   ", (Section(0, 3, "paragraph"),))) == []
 
