@@ -11,6 +11,7 @@ import argparse
 import json
 import re
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -131,21 +132,45 @@ PIPE_PROGRESS_SECONDS = 10.0
 
 class _PipeProgress(Progress):
     """In a terminal, rich's bar; in a pipe (the bar off), one plain line per task at most every
-    PIPE_PROGRESS_SECONDS: "Ingesting: 1200/3974 files 2750 chunks, 190s"."""
+    PIPE_PROGRESS_SECONDS: "Ingesting: 1200/3974 files 2750 chunks, 190s". The line comes on time when no update
+    does (a ticking thread): one large file read and chunked for a minute left a log silent, like a hang."""
 
     def __init__(self, *columns: ProgressColumn, detail: str, download: bool, **options: Any) -> None:
         super().__init__(*columns, **options)
         self._detail, self._download = detail, download
         self._last_line = time.monotonic()
+        self._last_task: TaskID | None = None
+        self._line_lock = threading.Lock()
+        self._ticking = threading.Event()
+
+    def start(self) -> None:
+        super().start()
+        if self.disable:
+            threading.Thread(target=self._tick, daemon=True, name="pipe-progress").start()
+
+    def stop(self) -> None:
+        self._ticking.set()
+        super().stop()
+
+    def _tick(self) -> None:
+        while not self._ticking.wait(1.0):
+            if self._last_task is not None:
+                self._line(self._last_task)
 
     def update(self, task_id: TaskID, **changes: Any) -> None:
         super().update(task_id, **changes)
-        now = time.monotonic()
-        if not self.disable or now - self._last_line < PIPE_PROGRESS_SECONDS:
-            return
+        self._last_task = task_id
+        if self.disable:
+            self._line(task_id)
+
+    def _line(self, task_id: TaskID) -> None:
         from localrag.sizes import size_text
 
-        self._last_line = now
+        with self._line_lock:
+            now = time.monotonic()
+            if now - self._last_line < PIPE_PROGRESS_SECONDS or self._ticking.is_set():
+                return
+            self._last_line = now
         task = self._tasks[task_id]
         done = size_text(int(task.completed)) if self._download else str(int(task.completed))
         if task.total is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -127,6 +128,22 @@ def test_a_pipe_gets_a_plain_progress_line_now_and_then(monkeypatch: pytest.Monk
     with common.progress_bar(console, "files") as bar:
         bar.update(bar.add_task("Ingesting", total=3), completed=1)
     assert len(log.getvalue().splitlines()) == 2
+
+
+def test_a_pipe_gets_its_line_on_time_while_no_update_comes(monkeypatch: pytest.MonkeyPatch) -> None:
+    # One large file read and chunked for a minute sent no update, and a log stayed silent, like a hang.
+    import io
+
+    from rich.console import Console
+
+    from localrag.cli import common
+
+    log = io.StringIO()
+    monkeypatch.setattr(common, "PIPE_PROGRESS_SECONDS", 0.5)
+    with common.progress_bar(Console(file=log, force_terminal=False), "files") as bar:
+        bar.update(bar.add_task("Reading app.log", total=1), completed=0)
+        time.sleep(2.5)
+    assert log.getvalue().splitlines()[0].startswith("Reading app.log: 0/1 files, ")
 
 
 @pytest.mark.parametrize("command", ["ingest", "forget", "watch", "summarize"])

@@ -524,3 +524,14 @@ def test_one_big_file_reports_its_embedding_as_it_goes(localrag_home: Path, tmp_
     chunks = report.chunks_written
     assert chunks > 64 and embedding[0] == f"Embedding 64/{chunks} chunks"
     assert embedding[-1] == f"Embedding {chunks}/{chunks} chunks"
+
+
+def test_a_file_over_a_megabyte_is_named_while_it_is_read(localrag_home: Path, tmp_path: Path) -> None:
+    # A 12 MB log was read and chunked for 40 s before any progress came: a pipe's log looked hung.
+    big = tmp_path / "app.log"
+    big.write_text("\n".join(f"12:00:{n % 60:02d} INFO worker {n} served request {n}" for n in range(26_000)))
+    assert big.stat().st_size > 2**20
+    seen: list[str] = []
+    Engine(Settings(), embedder=HashEmbedder(dim=32)).ingest([big], progress=lambda p: seen.append(p.activity))
+    assert "Reading app.log" in seen and seen.index("Reading app.log") < min(
+        i for i, activity in enumerate(seen) if activity.startswith("Embedding "))
