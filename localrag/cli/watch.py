@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import argparse
 import signal
+import threading
+from types import FrameType
 from typing import TYPE_CHECKING
 
 from rich.console import Console
@@ -88,12 +90,23 @@ def _watch(args: argparse.Namespace, out: Console, err: Console) -> int:
             for error in report.errors:
                 err.print(Text(f"skipped: {line_text(error.reason)}", style="yellow"), soft_wrap=True)
 
-    # SIGTERM (a service manager, `kill`) stops it as Ctrl-C does: the last changes committed, the indexes
-    # refreshed, "stopped" said; it ended at once, saying nothing.
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    # SIGTERM (a service manager, `kill`) and Ctrl-C ask the watch to stop: the batch under way ends at its next
+    # step and is reported, what it did not take in is said, the indexes are refreshed. Raised where the main
+    # thread happened to be, a stop cut a batch between its forget and its report: documents left the index with no
+    # line saying so. A second signal stops at once.
+    stop = threading.Event()
+
+    def stopping(signum: int, frame: FrameType | None) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+
+    signal.signal(signal.SIGTERM, stopping)
+    signal.signal(signal.SIGINT, stopping)
     try:
         with marked_running("watch " + " ".join(str(folder) for folder in folders)):
-            engine.watch(folders, settle=args.settle, on_event=show, purge=purge, conversations=ConversationStore())
+            engine.watch(folders, settle=args.settle, on_event=show, purge=purge, conversations=ConversationStore(),
+                         stop=stop)
     except KeyboardInterrupt:
         pass
     err.print("stopped")

@@ -49,6 +49,7 @@ from localrag.errors import LocalRagError
 from localrag.ingest.discover import SKIP_DIRS, discover, leads_out, link_outside, walk_takes
 from localrag.ingest.loaders import SUPPORTED_EXTENSIONS
 from localrag.safe_text import line_text, path_text
+from localrag.sizes import count_text
 from localrag.types import Document, IngestReport
 from localrag.writer_lock import file_lock
 
@@ -219,7 +220,11 @@ def watch(
             try:
                 with engine.writing():
                     if stop.is_set():
-                        return  # stopped for a switch of collection, which waited for this: not into that one
+                        # Stopped (for a switch of collection, which waited for this: not into that one): still
+                        # pending, so that the stop says they were not taken in.
+                        for path in settled:
+                            pending.add(path, now)
+                        return
                     event = _apply(engine, settled, purge=purge, conversations=conversations, stop=stop)
             except LocalRagError as exc:
                 if engine.collection_exists():
@@ -228,7 +233,8 @@ def watch(
                 raise CollectionError(f"collection '{engine.settings.collection}' was deleted while it was watched",
                                       "watching stopped; watch the folders into another collection") from exc
             last_ingest = now if event.ingested or event.forgotten else last_ingest
-            if on_event is not None and (event.ingested or event.forgotten or (event.report and event.report.errors)):
+            if on_event is not None and (event.ingested or event.forgotten or (event.report and (
+                    event.report.errors or event.report.cancelled))):
                 on_event(event)
         elif last_ingest is not None and not pending.last_change and now - last_ingest >= COMPACT_AFTER:
             engine.refresh_indexes()
@@ -282,6 +288,11 @@ def watch(
                 break  # stopped (or Ctrl-C, which watchfiles takes as a stop)
         finally:
             changes_seen.close()
+    if pending.last_change and on_event is not None:
+        # Changes seen but not settled when the watch stopped: dropped in silence, they left deleted files
+        # searchable and new ones out until the next watch or ingest.
+        on_event(WatchEvent(notes=[f"stopped before taking in {count_text(len(pending.last_change), 'changed path')}"
+                                   "; the next `localrag watch` (or an ingest of the folders) takes them"]))
     if last_ingest is not None:
         engine.refresh_indexes()
 
@@ -334,6 +345,7 @@ def _apply(
     if present:
         event.report = engine.ingest(present, refresh=False, cancel=stop)
         event.ingested = event.report.added_paths + event.report.updated_paths
+        event.notes += event.report.notes  # a stop's "N read but not yet in the index" among them
         event.forgotten = sorted({*event.forgotten, *event.report.removed_paths})  # gone from a folder moved in
         # The round's summary line counts what left the index in it: the files deleted or moved away as well.
         event.report.removed_paths = list(event.forgotten)

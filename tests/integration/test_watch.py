@@ -301,6 +301,31 @@ def test_watch_purge_cli_reports_what_it_erased_as_json(localrag_home: Path, tmp
         watcher.kill()
 
 
+def test_a_stop_says_what_it_did_not_take_in(localrag_home: Path, tmp_path: Path) -> None:
+    # Changes seen but not settled were dropped in silence (deleted files stayed searchable), and a SIGTERM raised
+    # mid-batch cut it between its forget and its report.
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    (folder / "pier.md").write_text("# Pier\n\nThe pier closes at dusk.\n")
+    watcher = subprocess.Popen(
+        [sys.executable, *child_args("watch", str(folder), "--json", "--settle", "60")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=users_env(localrag_home, tmp_path / "user"),
+    )
+    try:
+        assert watcher.stdout is not None and watcher.stderr is not None
+        assert json.loads(watcher.stdout.readline())["added"] == 1
+        (folder / "quay.md").write_text("# Quay\n\nThe quay floods at spring tides.\n")
+        time.sleep(3)  # seen by the watcher, settling for a minute
+        watcher.send_signal(signal.SIGTERM)
+        assert watcher.wait(timeout=60) == 0
+        last = json.loads(watcher.stdout.read().splitlines()[-1])
+        assert last["notes"] == ["stopped before taking in 1 changed path; the next `localrag watch` (or an ingest "
+                                 "of the folders) takes them"]
+        assert watcher.stderr.read().endswith("stopped\n")
+    finally:
+        watcher.kill()
+
+
 def test_temp_and_hidden_names_are_ignored(tmp_path: Path) -> None:
     for name in ("a.md.swp", ".#a.md", "~$report.docx", "a.md~", "download.pdf.part", "4913", ".hidden.md"):
         assert not is_watched_name(tmp_path / name), name
