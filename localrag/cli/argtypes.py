@@ -9,22 +9,30 @@ from pathlib import Path
 from localrag.paths import EMPTY_PATH
 
 
+def _number(value: str, kind: type[int] | type[float], what: str) -> int | float:
+    """`value` as a number; argparse's own words for a non-number named the converter ("invalid count value")."""
+    try:
+        return kind(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value} is not {what}") from None
+
+
 def probability(value: str) -> float:
-    number = float(value)
+    number = float(_number(value, float, "a number from 0 to 1"))
     if not 0.0 <= number <= 1.0:
         raise argparse.ArgumentTypeError(f"{value} is not within 0 and 1")
     return number
 
 
 def count(value: str) -> int:
-    number = int(value)
+    number = int(_number(value, int, "a whole number of 0 or more"))
     if number < 0:
         raise argparse.ArgumentTypeError(f"{value} is negative")
     return number
 
 
 def positive(value: str) -> int:
-    number = int(value)
+    number = int(_number(value, int, "a whole number of 1 or more"))
     if number < 1:
         raise argparse.ArgumentTypeError(f"{value} is not a positive number")
     return number
@@ -36,10 +44,7 @@ def whole(low: int, high: int) -> Callable[[str], int]:
     then ended in LanceDB's OverflowError."""
 
     def checked(value: str) -> int:
-        try:
-            number = int(value)
-        except ValueError:
-            number = low - 1  # "invalid checked value: 'abc'", argparse said, naming this function
+        number = int(_number(value, int, f"a whole number from {low} to {high}"))
         if not low <= number <= high:
             raise argparse.ArgumentTypeError(f"{value} is not a whole number from {low} to {high}")
         return number
@@ -49,7 +54,7 @@ def whole(low: int, high: int) -> Callable[[str], int]:
 
 def port(value: str) -> int:
     """A TCP port, 0 for one the kernel picks: 70000 was a traceback from bind()."""
-    number = int(value)
+    number = int(_number(value, int, "a port (0 to 65535; 0 picks a free one)"))
     if not 0 <= number <= 65535:
         raise argparse.ArgumentTypeError(f"{value} is not a port (0 to 65535; 0 picks a free one)")
     return number
@@ -57,7 +62,7 @@ def port(value: str) -> int:
 
 def seconds(value: str) -> float:
     """A duration: `nan` and `inf` were tracebacks where the watcher turned them into milliseconds."""
-    number = float(value)
+    number = float(_number(value, float, "a number of seconds from 0 to 3600"))
     if not 0.0 <= number <= 3600.0:
         raise argparse.ArgumentTypeError(f"{value} is not a number of seconds from 0 to 3600")
     return number

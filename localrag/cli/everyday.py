@@ -133,10 +133,12 @@ _NOT_WITH_GRAPH = (("path_glob", "--path"), ("file_types", "--type"), ("top_k", 
 def _ask_command(args: argparse.Namespace, out: Console, err: Console) -> int:
     given = [flag for field, flag in _NOT_WITH_GRAPH if getattr(args, field) not in (None, [])]
     if args.graph and given:
+        filtered = {"--path", "--type"} & set(given)
+        apart = (" built from every document in the collection (a collection of their own keeps documents apart: "
+                 "`localrag collections`)") if filtered else ""
         return common.usage_error(
             err, f"ask --graph: {' and '.join(given)} {'does' if len(given) == 1 else 'do'} not apply to a graph "
-            "answer, which follows the triples built from every document in the collection (passages are chosen "
-            "by filters; a collection of their own keeps documents apart: `localrag collections`)")
+            f"answer, which follows the knowledge graph's triples, not passages{apart}")
     if args.planner is not None and not args.graph:
         return common.usage_error(err, "ask: --planner chooses how a graph answer is found; add --graph")
     args.question = common.text_or_stdin(args.question)

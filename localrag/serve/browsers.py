@@ -17,13 +17,19 @@ changes for them.
 from __future__ import annotations
 
 import ipaddress
+import sys
 from urllib.parse import urlsplit
 
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from localrag.errors import ConfigError
+
 ALLOWED_METHODS = "GET, POST, OPTIONS"
 ALLOWED_HEADERS = "Authorization, Content-Type"
+# Headers a page may read besides the simple ones: a 503's Retry-After, a 405's Allow, a 401's WWW-Authenticate.
+EXPOSED_HEADERS = "Retry-After, Allow, WWW-Authenticate"
+DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 def loopback_name(host: str) -> bool:
@@ -45,9 +51,35 @@ def host_of(header: str) -> str:
 
 
 def normal_origin(origin: str) -> str:
-    """An origin as browsers send it: scheme://host[:port], lower case, no path or trailing slash."""
+    """An origin as browsers send it: scheme://host[:port], lower case, no path, no default port."""
     parts = urlsplit(origin.strip())
-    return f"{parts.scheme}://{parts.netloc}".lower() if parts.scheme and parts.netloc else origin.strip().lower()
+    if not (parts.scheme and parts.hostname):
+        return origin.strip().lower()
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    try:
+        port = parts.port
+    except ValueError:
+        return origin.strip().lower()
+    shown = "" if port is None or port == DEFAULT_PORTS.get(parts.scheme.lower()) else f":{port}"
+    return f"{parts.scheme}://{host}{shown}".lower()
+
+
+def checked_origins(origins: tuple[str, ...]) -> tuple[str, ...]:
+    """`serve --allow-origin` values, refused in one line when no browser could send them (`chat.example`, `*`)
+    or when any site can (`null`: every page in a sandboxed frame sends it, so allowing it let any site erase the
+    index)."""
+    kept = []
+    for origin in origins:
+        parts = urlsplit(origin.strip())
+        if origin.strip().lower() in ("null", "*"):
+            raise ConfigError(f"--allow-origin {origin}: any web site can send that origin, and so read or erase "
+                              "your documents", "name the page's own origin, e.g. https://chat.example:3000")
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.path not in ("", "/") \
+                or parts.query or parts.fragment:
+            raise ConfigError(f"--allow-origin {origin}: not an origin a browser sends",
+                              "give scheme://host[:port], e.g. https://chat.example or http://192.168.1.5:3000")
+        kept.append(normal_origin(origin))
+    return tuple(kept)
 
 
 class BrowserGuard:
@@ -57,7 +89,8 @@ class BrowserGuard:
     def __init__(self, app: ASGIApp, *, loopback_only: bool, allowed_origins: tuple[str, ...] = ()) -> None:
         self.app = app
         self.loopback_only = loopback_only
-        self.allowed = {normal_origin(o) for o in allowed_origins}
+        self.allowed = set(checked_origins(allowed_origins))
+        self._said: set[str] = set()  # refusals already told on the server's terminal
 
     def _origin_allowed(self, origin: str) -> bool:
         if normal_origin(origin) in self.allowed:
@@ -72,25 +105,37 @@ class BrowserGuard:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         host = headers.get("host", "")
         if self.loopback_only and host and not loopback_name(host_of(host)):
+            self._tell(f"refused a request addressed to {host}, not a loopback name (a page renamed to 127.0.0.1 "
+                       "sends one); call http://127.0.0.1 or http://localhost, or have a proxy send Host localhost")
             await _refused(403, f"Host '{host}' is not a name of this machine: a web page whose name was made to "
-                           "point at 127.0.0.1 sends one, to read your documents", "host_not_allowed",
-                           scope, receive, send)
+                           "point at this machine sends one, to read your documents (call the server as "
+                           "http://127.0.0.1:PORT or http://localhost:PORT; a proxy in front of it: have it send "
+                           "Host localhost)", "host_not_allowed", scope, receive, send)
             return
         origin = headers.get("origin")
         if origin is None:
             await self.app(scope, receive, send)
             return
         if not self._origin_allowed(origin):
+            if urlsplit(origin).scheme in ("http", "https"):
+                fix = f"to let it, start `localrag serve --allow-origin {normal_origin(origin)}`"
+            else:  # `null` (a file, a sandboxed frame: any site can make one) and extensions' own schemes
+                fix = "serve the page from an http(s) origin and name it with `localrag serve --allow-origin`"
+            self._tell(f"refused a request from a web page at {origin}; {fix}")
             await _refused(403, f"a web page at {origin} may not call this server (any site you visit could "
-                           f"otherwise read or erase your documents); to let it, start `localrag serve "
-                           f"--allow-origin {normal_origin(origin)}`", "origin_not_allowed", scope, receive, send)
+                           f"otherwise read or erase your documents); {fix}", "origin_not_allowed",
+                           scope, receive, send)
             return
-        cors = [(b"access-control-allow-origin", origin.encode("latin-1")), (b"vary", b"Origin")]
+        cors = [(b"access-control-allow-origin", origin.encode("latin-1")), (b"vary", b"Origin"),
+                (b"access-control-expose-headers", EXPOSED_HEADERS.encode())]
         if scope["method"] == "OPTIONS" and "access-control-request-method" in headers:
+            # The headers the page asks for are allowed: OpenAI's JS SDK adds its own x-stainless-* to each request,
+            # and a fixed list made the browser drop every call it made.
+            asked = headers.get("access-control-request-headers", "").strip()
             preflight = Response(status_code=204, headers={
                 "Access-Control-Allow-Origin": origin, "Vary": "Origin",
-                "Access-Control-Allow-Methods": ALLOWED_METHODS, "Access-Control-Allow-Headers": ALLOWED_HEADERS,
-                "Access-Control-Max-Age": "600"})
+                "Access-Control-Allow-Methods": ALLOWED_METHODS,
+                "Access-Control-Allow-Headers": asked or ALLOWED_HEADERS, "Access-Control-Max-Age": "600"})
             await preflight(scope, receive, send)
             return
 
@@ -100,6 +145,13 @@ class BrowserGuard:
             await send(message)
 
         await self.app(scope, receive, with_cors)
+
+
+    def _tell(self, line: str) -> None:
+        """A refusal said once on the server's terminal: a browser hides the 403's words from the page."""
+        if line not in self._said:
+            self._said.add(line)
+            print(f"localrag: {line}", file=sys.stderr, flush=True)
 
 
 async def _refused(status: int, message: str, code: str, scope: Scope, receive: Receive, send: Send) -> None:

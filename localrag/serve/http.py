@@ -67,7 +67,7 @@ from localrag.conversations import ConversationStore
 from localrag.errors import ConfigError, IndexReembeddedError, LocalRagError, QuestionTooLongError, StoreError
 from localrag.questions import checked_question
 from localrag.safe_text import valid_text
-from localrag.serve.browsers import BrowserGuard
+from localrag.serve.browsers import BrowserGuard, checked_origins
 from localrag.serve.fields import MISNAMED_IN_CHAT, unknown_field
 from localrag.serve.gate import ModelGate, QueueFullError, Ticket
 from localrag.serve.limits import DEFAULT_HOST, DEFAULT_PORT, Limits, too_long
@@ -712,6 +712,7 @@ def serve(engine: Engine, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, *,
     import uvicorn
 
     check_binding(host, token)
+    origins = checked_origins(origins)  # before the model loads: a value no browser sends is one line at once
     sock = bind(host, port)
     engine.warm_up()  # the first request must not pay for loading the model
     bound = sock.getsockname()

@@ -93,10 +93,11 @@ class FinetuneConfig:
         # One refusal per value, named as the command line names it: all three rules in one message, by their
         # field names, did not say which was wrong; `inf` passed `> 0` and trained to a NaN loss.
         if not (math.isfinite(self.answer_weight) and self.answer_weight > 0):
-            raise FinetuneError(f"the answer weight (--answer-weight) is {self.answer_weight}: it must be a number "
-                                "above 0", "use 1 for an even loss, more to weigh the final answer above the quote")
+            raise FinetuneError(f"the answer weight (--answer-weight) is {self.answer_weight}: it must be a finite "
+                                "number above 0",
+                                "use 1 for an even loss, more to weigh the final answer above the quote")
         if not (math.isfinite(self.learning_rate) and self.learning_rate > 0):
-            raise FinetuneError(f"the learning rate (--lr) is {self.learning_rate}: it must be a number above 0",
+            raise FinetuneError(f"the learning rate (--lr) is {self.learning_rate}: it must be a finite number above 0",
                                 f"the default is {FinetuneConfig.learning_rate:g}")
         if not 0 <= self.lora_dropout < 1:
             raise FinetuneError(f"the LoRA dropout (--lora-dropout) is {self.lora_dropout}: it must be from 0 up to "

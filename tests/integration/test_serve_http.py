@@ -632,3 +632,29 @@ def test_null_is_the_default_of_every_field(server: Running, tmp_path: Path) -> 
     assert status in (200, 400) and report.get("error", {}).get("code") != "invalid_type", report
     status, _, error = server.request("POST", "/related", {"entities": []})
     assert (status, error["error"]["code"]) == (400, "invalid_value")
+
+
+def test_an_origin_any_site_can_send_or_none_can_is_refused_at_start(engine: Engine) -> None:
+    # `--allow-origin null`, which the refusal of a sandboxed page suggested, let any site erase the index (every
+    # site can frame a sandboxed page); `chat.example` and `*` started and never matched.
+    from localrag.errors import ConfigError
+    from localrag.serve.browsers import checked_origins
+
+    for origin in ("null", "*", "chat.example", "chat.example:3000", "https://chat.example/app", "file:///x"):
+        with pytest.raises(ConfigError, match="--allow-origin"):
+            checked_origins((origin,))
+    assert checked_origins(("https://Chat.example:443", "http://[::1]:80")) == ("https://chat.example", "http://[::1]")
+    running = Running(engine, origins=("https://chat.example:443",))
+    try:
+        status, _, error = running.request("GET", "/healthz", headers={"Origin": "null"})
+        assert status == 403 and "--allow-origin null" not in error["error"]["message"]
+        # OpenAI's JS SDK asks for its own headers: a fixed list made the browser drop every call.
+        asked = "authorization,content-type,x-stainless-os,x-stainless-retry-count"
+        status, headers, _ = running.request("OPTIONS", "/v1/chat/completions", headers={
+            "Origin": "https://chat.example", "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": asked})
+        assert status == 204 and headers["access-control-allow-headers"] == asked
+        status, headers, _ = running.request("GET", "/healthz", headers={"Origin": "https://chat.example"})
+        assert status == 200 and "Retry-After" in headers["access-control-expose-headers"]
+    finally:
+        running.stop()

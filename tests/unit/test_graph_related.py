@@ -157,6 +157,7 @@ def test_ask_graph_refuses_what_only_passages_take(films_cli: Engine, capsys: py
     captured = capsys.readouterr()
     assert captured.out == ""
     assert "--path and --extract do not apply to a graph answer" in captured.err
+    assert "a collection of their own keeps documents apart" in captured.err
     assert run(["ask", "--planner", "grammar", "who starred in big?"]) == 2
     assert "add --graph" in capsys.readouterr().err
 
