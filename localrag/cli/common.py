@@ -142,14 +142,21 @@ class _PipeProgress(Progress):
         self._last_task: TaskID | None = None
         self._line_lock = threading.Lock()
         self._ticking = threading.Event()
+        self._ticker: threading.Thread | None = None
 
     def start(self) -> None:
         super().start()
         if self.disable:
-            threading.Thread(target=self._tick, daemon=True, name="pipe-progress").start()
+            self._ticker = threading.Thread(target=self._tick, daemon=True, name="pipe-progress")
+            self._ticker.start()
 
     def stop(self) -> None:
-        self._ticking.set()
+        # Under the lock, and the thread waited for: a line it was printing must not land after the bar's end, in
+        # the command's own output.
+        with self._line_lock:
+            self._ticking.set()
+        if self._ticker is not None:
+            self._ticker.join()
         super().stop()
 
     def _tick(self) -> None:
@@ -171,12 +178,13 @@ class _PipeProgress(Progress):
             if now - self._last_line < PIPE_PROGRESS_SECONDS or self._ticking.is_set():
                 return
             self._last_line = now
-        task = self._tasks[task_id]
-        done = size_text(int(task.completed)) if self._download else str(int(task.completed))
-        if task.total is not None:
-            done += f"/{size_text(int(task.total))}" if self._download else f"/{int(task.total)}"
-        detail = " " + " ".join(self._detail.format(task=task).split()) if self._detail else ""
-        self.console.print(Text(f"{task.description}: {done}{detail}, {int(task.elapsed or 0)}s"), soft_wrap=True)
+            task = self._tasks[task_id]
+            done = size_text(int(task.completed)) if self._download else str(int(task.completed))
+            if task.total is not None:
+                done += f"/{size_text(int(task.total))}" if self._download else f"/{int(task.total)}"
+            detail = " " + " ".join(self._detail.format(task=task).split()) if self._detail else ""
+            self.console.print(Text(f"{task.description}: {done}{detail}, {int(task.elapsed or 0)}s"),
+                               soft_wrap=True)
 
 
 # Characters a terminal acts on or reorders text by, which `json.dumps` writes as they are: the C1 controls (U+009B

@@ -101,13 +101,15 @@ def _watch(args: argparse.Namespace, out: Console, err: Console) -> int:
             raise KeyboardInterrupt
         stop.set()
 
-    signal.signal(signal.SIGTERM, stopping)
-    signal.signal(signal.SIGINT, stopping)
+    before = signal.signal(signal.SIGTERM, stopping), signal.signal(signal.SIGINT, stopping)
     try:
         with marked_running("watch " + " ".join(str(folder) for folder in folders)):
             engine.watch(folders, settle=args.settle, on_event=show, purge=purge, conversations=ConversationStore(),
                          stop=stop)
     except KeyboardInterrupt:
         pass
+    finally:
+        signal.signal(signal.SIGTERM, before[0])
+        signal.signal(signal.SIGINT, before[1])
     err.print("stopped")
     return 0

@@ -54,8 +54,11 @@ _SPACE = re.compile(r"\s")
 SEGMENT_CHARS = 200_000
 # Characters a chunk may hold per token of its limit. WordPiece reads a "word" of over 100 characters as one
 # unknown token, so a file of one 5 MB word (a base64 blob, a run of emoji joined by zero-width joiners) counted a
-# few tokens a chunk: chunks of 200,000 characters, and `search --json` printed megabytes for one hit. Prose runs
-# 4-6 characters a token, so 12 never cuts it.
+# few tokens a chunk: chunks of 200,000 characters, and `search --json` printed megabytes for one hit. Prose in
+# scripts that space their words runs 4-6 characters a token and is not cut by it (no chunk of the repository's
+# files or of Japanese, Korean or Hindi test texts changed); Thai, unspaced, is, as it should be. Documents
+# indexed before keep their chunks until read again (`ingest --force`): the rule is not worth every document
+# marked stale.
 MAX_TOKEN_CHARS = 12
 
 

@@ -604,11 +604,10 @@ class HtmlWalker:
         from bs4 import NavigableString, Tag
 
         if depth > MAX_HTML_DEPTH:
-            # Below this the elements' text is read flat, as one block: a valid page of 5,000 nested <div>s took
-            # Python past its recursion limit and was refused ("RecursionError"), its text unread.
-            self.flush()
-            self._inline.append(element.get_text(" "))
-            self.flush()
+            # Below this the elements' text is read flat, without walking (a valid page of 5,000 nested <div>s
+            # took Python past its recursion limit and was refused, "RecursionError"), and by the walk's rules:
+            # what it drops stays dropped, and an inline element stays inside its paragraph.
+            self._inline.append(" ".join(_shown_strings(element)))
             return
         for child in element.children:
             if isinstance(child, NavigableString):
@@ -648,6 +647,23 @@ class HtmlWalker:
                 self.walk(child, depth + 1)
 
 
+def _shown_strings(element: Tag) -> list[str]:
+    """The text `HtmlWalker` would read under `element`, gathered without recursion: plain strings, none under a
+    dropped or hidden element."""
+    from bs4 import NavigableString, Tag
+
+    strings = []
+    for node in element.descendants:
+        if type(node) is not NavigableString:
+            continue
+        up = node.parent
+        while isinstance(up, Tag) and up is not element and not (up.name in _DROP_TAGS or up.has_attr("hidden")):
+            up = up.parent
+        if up is element:
+            strings.append(SPACES.sub(" ", str(node)))
+    return strings
+
+
 def _html_list(element: Tag, depth: int) -> list[str]:
     from bs4 import NavigableString, Tag
 
@@ -670,7 +686,10 @@ def _html_list(element: Tag, depth: int) -> list[str]:
             lines.append(f"{'  ' * depth}{marker} {text}")
         for sub in nested:
             # Lists nested past the depth a page could mean are read flat (the walk's own limit, for the same cause).
-            lines.extend(_html_list(sub, depth + 1) if depth < MAX_HTML_DEPTH else [squash(sub.get_text(" "))])
+            if depth < MAX_HTML_DEPTH:
+                lines.extend(_html_list(sub, depth + 1))
+            else:
+                lines.append(squash(" ".join(_shown_strings(sub))))
     return lines
 
 

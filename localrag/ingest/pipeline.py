@@ -459,7 +459,7 @@ def _ingest_file(
         this = _Batch()  # joins the batch only once the whole file is read
         if info.st_size > BIG_FILE_BYTES:
             # Reading and chunking a 12 MB log took 40 s with nothing said: the progress shows the file meanwhile.
-            notify(f"Reading {path.name}")
+            notify(f"Reading {line_text(path.name)}")
         for part in load_parts(path, ocr=settings.ocr, notify=notify):
             part_name = part_path(name, part.name)
             if part.loaded is None:

@@ -278,7 +278,7 @@ def watch(
                         # The files deleted while nothing watched are named too: a script read `"forgotten": []`
                         # of a catch-up that had removed 476 documents.
                         on_event(WatchEvent(first.added_paths + first.updated_paths, sorted(first.removed_paths),
-                                            report=first))
+                                            report=first, notes=list(first.notes)))
                     if ready is not None:
                         ready.set()
                 step(changes)
@@ -288,11 +288,12 @@ def watch(
                 break  # stopped (or Ctrl-C, which watchfiles takes as a stop)
         finally:
             changes_seen.close()
-    if pending.last_change and on_event is not None:
-        # Changes seen but not settled when the watch stopped: dropped in silence, they left deleted files
-        # searchable and new ones out until the next watch or ingest.
-        on_event(WatchEvent(notes=[f"stopped before taking in {count_text(len(pending.last_change), 'changed path')}"
-                                   "; the next `localrag watch` (or an ingest of the folders) takes them"]))
+    # Changes seen but not settled when the watch stopped: dropped in silence, they left deleted files searchable
+    # and new ones out until the next watch or ingest. A name of no type localrag reads counts only as a folder.
+    untaken = [p for p in pending.last_change if is_watched_name(p) or p.is_dir() or not p.exists()]
+    if untaken and on_event is not None:
+        on_event(WatchEvent(notes=[f"stopped before taking in {count_text(len(untaken), 'changed path')}; the "
+                                   "next `localrag watch` (or an ingest of the folders) takes them"]))
     if last_ingest is not None:
         engine.refresh_indexes()
 

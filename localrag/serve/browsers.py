@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import ipaddress
 import sys
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from localrag.errors import ConfigError
+from localrag.safe_text import line_text
 
 ALLOWED_METHODS = "GET, POST, OPTIONS"
 ALLOWED_HEADERS = "Authorization, Content-Type"
@@ -50,16 +51,23 @@ def host_of(header: str) -> str:
     return header.rsplit(":", 1)[0] if header.count(":") == 1 else header
 
 
+def _split(origin: str) -> SplitResult | None:
+    """`origin` split, or None where it is no URL at all (`http://[::1`: urlsplit raised, a 500 on each request)."""
+    try:
+        parts = urlsplit(origin.strip())
+        parts.port  # noqa: B018 -- raises on a port out of range or not a number
+    except ValueError:
+        return None
+    return parts
+
+
 def normal_origin(origin: str) -> str:
     """An origin as browsers send it: scheme://host[:port], lower case, no path, no default port."""
-    parts = urlsplit(origin.strip())
-    if not (parts.scheme and parts.hostname):
+    parts = _split(origin)
+    if parts is None or not (parts.scheme and parts.hostname):
         return origin.strip().lower()
     host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
-    try:
-        port = parts.port
-    except ValueError:
-        return origin.strip().lower()
+    port = parts.port
     shown = "" if port is None or port == DEFAULT_PORTS.get(parts.scheme.lower()) else f":{port}"
     return f"{parts.scheme}://{host}{shown}".lower()
 
@@ -70,11 +78,12 @@ def checked_origins(origins: tuple[str, ...]) -> tuple[str, ...]:
     index)."""
     kept = []
     for origin in origins:
-        parts = urlsplit(origin.strip())
+        parts = _split(origin)
         if origin.strip().lower() in ("null", "*"):
             raise ConfigError(f"--allow-origin {origin}: any web site can send that origin, and so read or erase "
                               "your documents", "name the page's own origin, e.g. https://chat.example:3000")
-        if parts.scheme not in ("http", "https") or not parts.hostname or parts.path not in ("", "/") \
+        sent = parts is not None and parts.scheme in ("http", "https") and bool(parts.hostname)
+        if not sent or parts is None or not (parts.hostname or "").isascii() or parts.path not in ("", "/") \
                 or parts.query or parts.fragment:
             raise ConfigError(f"--allow-origin {origin}: not an origin a browser sends",
                               "give scheme://host[:port], e.g. https://chat.example or http://192.168.1.5:3000")
@@ -95,8 +104,8 @@ class BrowserGuard:
     def _origin_allowed(self, origin: str) -> bool:
         if normal_origin(origin) in self.allowed:
             return True
-        parts = urlsplit(origin)
-        return parts.scheme in ("http", "https") and loopback_name(parts.hostname or "")
+        parts = _split(origin)
+        return parts is not None and parts.scheme in ("http", "https") and loopback_name(parts.hostname or "")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -105,8 +114,9 @@ class BrowserGuard:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         host = headers.get("host", "")
         if self.loopback_only and host and not loopback_name(host_of(host)):
-            self._tell(f"refused a request addressed to {host}, not a loopback name (a page renamed to 127.0.0.1 "
-                       "sends one); call http://127.0.0.1 or http://localhost, or have a proxy send Host localhost")
+            self._tell("host", f"refused a request addressed to {host}, not a loopback name (a page renamed to "
+                       "127.0.0.1 sends one); call http://127.0.0.1 or http://localhost, or have a proxy send Host "
+                       "localhost")
             await _refused(403, f"Host '{host}' is not a name of this machine: a web page whose name was made to "
                            "point at this machine sends one, to read your documents (call the server as "
                            "http://127.0.0.1:PORT or http://localhost:PORT; a proxy in front of it: have it send "
@@ -117,11 +127,12 @@ class BrowserGuard:
             await self.app(scope, receive, send)
             return
         if not self._origin_allowed(origin):
-            if urlsplit(origin).scheme in ("http", "https"):
+            split = _split(origin)
+            if split is not None and split.scheme in ("http", "https"):
                 fix = f"to let it, start `localrag serve --allow-origin {normal_origin(origin)}`"
             else:  # `null` (a file, a sandboxed frame: any site can make one) and extensions' own schemes
                 fix = "serve the page from an http(s) origin and name it with `localrag serve --allow-origin`"
-            self._tell(f"refused a request from a web page at {origin}; {fix}")
+            self._tell("origin", f"refused a request from a web page at {origin}; {fix}")
             await _refused(403, f"a web page at {origin} may not call this server (any site you visit could "
                            f"otherwise read or erase your documents); {fix}", "origin_not_allowed",
                            scope, receive, send)
@@ -133,7 +144,7 @@ class BrowserGuard:
             # and a fixed list made the browser drop every call it made.
             asked = headers.get("access-control-request-headers", "").strip()
             preflight = Response(status_code=204, headers={
-                "Access-Control-Allow-Origin": origin, "Vary": "Origin",
+                "Access-Control-Allow-Origin": origin, "Vary": "Origin, Access-Control-Request-Headers",
                 "Access-Control-Allow-Methods": ALLOWED_METHODS,
                 "Access-Control-Allow-Headers": asked or ALLOWED_HEADERS, "Access-Control-Max-Age": "600"})
             await preflight(scope, receive, send)
@@ -147,11 +158,13 @@ class BrowserGuard:
         await self.app(scope, receive, with_cors)
 
 
-    def _tell(self, line: str) -> None:
-        """A refusal said once on the server's terminal: a browser hides the 403's words from the page."""
-        if line not in self._said:
-            self._said.add(line)
-            print(f"localrag: {line}", file=sys.stderr, flush=True)
+    def _tell(self, kind: str, line: str) -> None:
+        """The first refusal of each kind said on the server's terminal (a browser hides the 403's words from the
+        page), as one line of plain text: the headers are a client's, escape sequences and all, and a page can
+        send a new Host with every request."""
+        if kind not in self._said:
+            self._said.add(kind)
+            print(f"localrag: {line_text(line)} (further refusals are not said)", file=sys.stderr, flush=True)
 
 
 async def _refused(status: int, message: str, code: str, scope: Scope, receive: Receive, send: Send) -> None:

@@ -640,7 +640,8 @@ def test_an_origin_any_site_can_send_or_none_can_is_refused_at_start(engine: Eng
     from localrag.errors import ConfigError
     from localrag.serve.browsers import checked_origins
 
-    for origin in ("null", "*", "chat.example", "chat.example:3000", "https://chat.example/app", "file:///x"):
+    for origin in ("null", "*", "chat.example", "chat.example:3000", "https://chat.example/app", "file:///x",
+                   "http://[::1", "https://bücher.example"):
         with pytest.raises(ConfigError, match="--allow-origin"):
             checked_origins((origin,))
     assert checked_origins(("https://Chat.example:443", "http://[::1]:80")) == ("https://chat.example", "http://[::1]")
@@ -648,6 +649,7 @@ def test_an_origin_any_site_can_send_or_none_can_is_refused_at_start(engine: Eng
     try:
         status, _, error = running.request("GET", "/healthz", headers={"Origin": "null"})
         assert status == 403 and "--allow-origin null" not in error["error"]["message"]
+        assert running.request("GET", "/healthz", headers={"Origin": "http://[::1"})[0] == 403  # was a 500
         # OpenAI's JS SDK asks for its own headers: a fixed list made the browser drop every call.
         asked = "authorization,content-type,x-stainless-os,x-stainless-retry-count"
         status, headers, _ = running.request("OPTIONS", "/v1/chat/completions", headers={

@@ -335,6 +335,11 @@ def test_html_nested_deeper_than_python_recurses_is_read(tmp_path: Path) -> None
     lists = tmp_path / "lists.html"
     lists.write_text("<ul><li>level" * 3000 + "<li>The otter swims." + "</ul>" * 3000, encoding="utf-8")
     assert "The otter swims." in load_file(lists).text
+    # Below the depth, what the walk drops stays dropped and an inline element stays in its paragraph.
+    hidden = tmp_path / "hidden.html"
+    hidden.write_text("<html><body>" + "<div>" * 250 + "<p>The otter <b>really</b> swims.</p><nav>Home</nav>"
+                      "<span hidden>SECRET</span>" + "</div>" * 250 + "</body></html>", encoding="utf-8")
+    assert load_file(hidden).text == "The otter really swims."
 
 
 def test_html_without_text(tmp_path: Path) -> None:
@@ -388,7 +393,7 @@ def test_docx_headings_lists_tables(tmp_path: Path) -> None:
 def test_corrupt_docx(tmp_path: Path, content: bytes) -> None:
     path = tmp_path / "broken.docx"
     path.write_bytes(content)
-    with pytest.raises(LoaderError, match=r"broken\.docx.*re-save it as \.docx"):
+    with pytest.raises(LoaderError, match=r"broken\.docx: not a readable \.docx file.*save it again as \.docx"):
         load_file(path)
 
 
