@@ -717,8 +717,6 @@ def serve(engine: Engine, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, *,
     engine.warm_up()  # the first request must not pay for loading the model
     bound = sock.getsockname()
     shown = f"[{bound[0]}]" if sock.family == socket.AF_INET6 else bound[0]
-    # One line scripts (and tests) can wait for: the address actually bound, port 0 resolved.
-    print(f"localrag: serving {engine.answer_label()} on http://{shown}:{bound[1]}", file=sys.stderr, flush=True)
     stopping = threading.Event()
 
     class Server(uvicorn.Server):
@@ -728,6 +726,15 @@ def serve(engine: Engine, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, *,
         def handle_exit(self, sig: int, frame: FrameType | None) -> None:
             stopping.set()
             super().handle_exit(sig, frame)
+
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets=sockets)
+            if not self.should_exit:
+                # One line scripts (and tests) can wait for: the address actually bound, port 0 resolved. Said
+                # once uvicorn's own signal handlers are in place: a SIGTERM right after it, said before, landed
+                # in the event loop's making ("Exception ignored ... coroutine 'Server.serve' was never awaited").
+                print(f"localrag: serving {engine.answer_label()} on http://{shown}:{bound[1]}", file=sys.stderr,
+                      flush=True)
 
     # The grace a stopping request gets: a cancelled ingest still embeds and commits the files it read (its last
     # batch) and refreshes the indexes, seconds on 2 cores; answers stop at their next token.

@@ -162,6 +162,6 @@ def test_final_start_marks_the_answer_after_its_tag_and_weighs_it() -> None:
 def test_answer_weight_must_be_positive() -> None:
     from localrag.tune.config import FinetuneConfig
 
-    with pytest.raises(FinetuneError, match="answer_weight"):
+    with pytest.raises(FinetuneError, match=r"answer weight \(--answer-weight\)"):
         FinetuneConfig(answer_weight=0)
     assert FinetuneConfig.from_json({"steps": 3}).answer_weight == 1.0  # a run.json from before the setting
