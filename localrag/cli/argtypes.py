@@ -38,34 +38,28 @@ def positive(value: str) -> int:
     return number
 
 
+def _within(value: str, kind: type[int] | type[float], low: float, high: float, what: str) -> int | float:
+    """`value` as a number from `low` to `high`; a non-number and one out of range are both "not `what`"."""
+    number = _number(value, kind, what)
+    if not low <= number <= high:  # NaN is in no range
+        raise argparse.ArgumentTypeError(f"{value} is not {what}")
+    return number
+
 
 def whole(low: int, high: int) -> Callable[[str], int]:
     """A whole number from `low` to `high`: `raft build --k 1000000000` wrote its Q&A with the model for minutes,
     then ended in LanceDB's OverflowError."""
-
-    def checked(value: str) -> int:
-        number = int(_number(value, int, f"a whole number from {low} to {high}"))
-        if not low <= number <= high:
-            raise argparse.ArgumentTypeError(f"{value} is not a whole number from {low} to {high}")
-        return number
-
-    return checked
+    return lambda value: int(_within(value, int, low, high, f"a whole number from {low} to {high}"))
 
 
 def port(value: str) -> int:
     """A TCP port, 0 for one the kernel picks: 70000 was a traceback from bind()."""
-    number = int(_number(value, int, "a port (0 to 65535; 0 picks a free one)"))
-    if not 0 <= number <= 65535:
-        raise argparse.ArgumentTypeError(f"{value} is not a port (0 to 65535; 0 picks a free one)")
-    return number
+    return int(_within(value, int, 0, 65535, "a port (0 to 65535; 0 picks a free one)"))
 
 
 def seconds(value: str) -> float:
     """A duration: `nan` and `inf` were tracebacks where the watcher turned them into milliseconds."""
-    number = float(_number(value, float, "a number of seconds from 0 to 3600"))
-    if not 0.0 <= number <= 3600.0:
-        raise argparse.ArgumentTypeError(f"{value} is not a number of seconds from 0 to 3600")
-    return number
+    return float(_within(value, float, 0.0, 3600.0, "a number of seconds from 0 to 3600"))
 
 
 def path_arg(value: str) -> Path:

@@ -63,6 +63,11 @@ INSTRUCTIONS = (
 )
 
 
+def given(**arguments: Any) -> dict[str, Any]:
+    """The arguments a client sent, null ones left out, so that the Engine's own defaults serve for them."""
+    return {name: value for name, value in arguments.items() if value is not None}
+
+
 def argument_problems(error: ValidationError) -> str:
     """A tool's arguments that failed its schema, on one line: each argument, what was wrong, what was given."""
     problems = []
@@ -235,8 +240,7 @@ def build_server(engine: Engine, limits: Limits | None = None) -> MCPServer:
         """
 
         def work() -> dict[str, Any]:
-            result = engine.related(entities, relations=relations, k=10 if k is None else k,
-                                    scoring=score or "shared")
+            result = engine.related(entities, relations=relations, **given(k=k, scoring=score))
             return related_json(result, engine.related_view(result))
 
         return call(work)
@@ -272,7 +276,7 @@ def build_server(engine: Engine, limits: Limits | None = None) -> MCPServer:
         `sentences` in reading order, each with its `text`, `chunk_id`, `start`/`end` in that chunk,
         `page`, `heading` and the `score` it was chosen with, as `localrag summarize --json`.
         """
-        return summary_json(*call(lambda: engine.summarize(path, 5 if sentences is None else sentences)))
+        return summary_json(*call(lambda: engine.summarize(path, **given(sentences=sentences))))
 
     @server.tool()
     async def ingest(
