@@ -17,6 +17,7 @@ from rich.text import Text
 
 from localrag.cli import common
 from localrag.cli.argtypes import path_arg
+from localrag.cli.cancellable import run_cancellable
 from localrag.cli.common import add_filter_flags, add_model_flag, filters_from_args, print_json, progress_bar
 from localrag.config import load_settings
 from localrag.safe_text import printable
@@ -227,10 +228,15 @@ def _ingest(engine: Engine, paths: Sequence[Path], include: Sequence[str], exclu
             bar.update(task, completed=p.files_done, total=p.files_total or None, chunks=p.chunks_written,
                        description=p.activity or "Ingesting")
 
-        report = engine.ingest(paths, include=include, exclude=exclude, progress=on_progress, force=force,
-                               stale=stale)
+        # Ctrl-C or SIGTERM stops at the next step and the report still comes (a script's `--json` got nothing):
+        # the files read whole are kept, and the report's note counts the rest.
+        report = run_cancellable(
+            lambda cancel: engine.ingest(paths, include=include, exclude=exclude, progress=on_progress, force=force,
+                                         stale=stale, cancel=cancel),
+            err, "stopping: the files read whole go into the index…",
+        )
     # As `cp -r` does: the other files were ingested, and a script still learns that one was not.
-    failed = 1 if report.errors else 0
+    failed = 130 if report.cancelled else 1 if report.errors else 0
     if as_json:
         print_json(ingest_report_json(report))
         return failed

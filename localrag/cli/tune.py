@@ -2,8 +2,8 @@
 
 Each is a thin shell over a library function (`build_raft`, `finetune`, `export_model`,
 `run_tune`): parse, show a progress bar on stderr, print a summary that says where the files are
-and what to run next. Long stages run in a worker thread while the main thread waits, so Ctrl-C
-reaches the main thread as KeyboardInterrupt and becomes the stage's cancel event: the RAFT build
+and what to run next. Long stages run in a worker thread while the main thread waits, so Ctrl-C (or
+SIGTERM) becomes the stage's cancel event (`localrag.cli.cancellable`): the RAFT build
 keeps what it finished, training stops after saving a checkpoint, and the summary says how to
 resume. A second Ctrl-C stops at once (the files are written atomically, so nothing is left half
 written). Export has no cancel point; interrupting it leaves no partial model in models/.
@@ -14,15 +14,14 @@ Only argparse and rich at import, like every CLI module: the libraries load insi
 from __future__ import annotations
 
 import argparse
-import threading
-from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.text import Text
 
 from localrag.cli.argtypes import count, path_arg, positive, probability, whole
+from localrag.cli.cancellable import run_cancellable
 from localrag.cli.collections import add_collection_flag
 from localrag.cli.common import print_json, progress_bar
 from localrag.config import setting_range
@@ -33,8 +32,6 @@ if TYPE_CHECKING:
     from localrag.raft.qa import RaftProgress
     from localrag.tune.gate import GateResult
     from localrag.tune.stages import TuneResult
-
-T = TypeVar("T")
 
 QUANTS = ("Q8_0", "Q4_K_M", "Q5_K_M", "F16")
 INFO = "{task.fields[info]}"  # the progress bar's detail: what each task is doing
@@ -168,41 +165,6 @@ def _result_json(result: Any) -> dict[str, Any]:
     import dataclasses
 
     return {k: str(v) if isinstance(v, Path) else v for k, v in dataclasses.asdict(result).items()}
-
-
-def run_cancellable(work: Callable[[threading.Event], T], err: Console, stopping: str) -> T:
-    """`work(cancel)` in a worker thread; the first Ctrl-C sets `cancel`, a second one gives up waiting."""
-    cancel = threading.Event()
-    done = threading.Event()
-    box: dict[str, Any] = {}
-
-    def target() -> None:
-        try:
-            box["value"] = work(cancel)
-        except BaseException as exc:  # handed to the main thread, which raises it
-            box["error"] = exc
-        finally:
-            done.set()
-
-    def interrupted() -> None:
-        if cancel.is_set():
-            raise KeyboardInterrupt
-        cancel.set()
-        err.print(Text(stopping + " (Ctrl-C again to quit now)", style="yellow"))
-
-    # `done`, not Thread.is_alive: a Ctrl-C inside start() leaves the thread running but not yet "alive".
-    try:
-        threading.Thread(target=target, name="localrag-tune", daemon=True).start()
-    except KeyboardInterrupt:
-        interrupted()
-    while not done.is_set():
-        try:
-            done.wait(0.2)
-        except KeyboardInterrupt:
-            interrupted()
-    if "error" in box:
-        raise box["error"]
-    return box["value"]
 
 
 def _train_overrides(args: argparse.Namespace) -> dict[str, Any]:

@@ -675,8 +675,8 @@ def _html_list(element: Tag, depth: int) -> list[str]:
         for child in item.children:
             if isinstance(child, Tag) and child.name in ("ul", "ol", "dl"):
                 nested.append(child)
-            elif isinstance(child, Tag) and child.name not in _DROP_TAGS:
-                own.append(child.get_text())
+            elif isinstance(child, Tag) and child.name not in _DROP_TAGS and not child.has_attr("hidden"):
+                own.append("".join(_shown_strings(child)))
             elif type(child) is NavigableString:
                 own.append(str(child))
         number += 1
@@ -696,7 +696,11 @@ def _html_list(element: Tag, depth: int) -> list[str]:
 def _html_table(table: Tag) -> list[str]:
     rows = []
     for row in table.find_all("tr"):
-        cells = [squash(cell.get_text()) for cell in row.find_all(["th", "td"], recursive=False)]
+        if row.find_parent("table") is not table:
+            # A nested table is read in the cell that holds it: listed again as rows, its text came twice, and a
+            # page of tables nested n deep grew n times over.
+            continue
+        cells = [squash("".join(_shown_strings(cell))) for cell in row.find_all(["th", "td"], recursive=False)]
         if any(cells):
             rows.append(" | ".join(cells))
     return rows

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import signal
@@ -15,6 +16,7 @@ import pytest
 
 from localrag.engine import Engine
 from localrag.errors import LocalRagError
+from tests.network_probe import child_args, users_env
 
 
 def _assert_consistent(engine: Engine) -> None:
@@ -167,4 +169,34 @@ def test_sigkill_mid_ingest_then_resume(localrag_home: Path, engine: Engine, tmp
     assert len(docs) == 120
     ids = [c.chunk_id for d in docs for c in engine.store.doc_chunks(d.doc_id)]
     assert not [i for i, n in Counter(ids).items() if n > 1]
+    _assert_consistent(engine)
+
+
+def test_sigterm_mid_ingest_json_still_reports_and_the_next_ingest_goes_on(
+    localrag_home: Path, engine: Engine, tmp_path: Path
+) -> None:
+    # `timeout 60 localrag ingest --json` (SIGTERM) or Ctrl-C ended the ingest with no report on stdout: a
+    # script learned nothing of what went in. Now it stops at its next step and the report comes, marked.
+    folder = tmp_path / "many"
+    _write_corpus(folder, 120)
+    env = users_env(localrag_home, tmp_path / "user-home") | {"LOCALRAG_COMMIT_CHUNKS": "8"}
+    proc = subprocess.Popen([sys.executable, *child_args("ingest", str(folder), "--json")], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=env)
+    written = localrag_home / "data" / "lancedb" / "documents.lance" / "data"
+    deadline = time.monotonic() + 120
+    while not (written.is_dir() and len(list(written.iterdir())) >= 3):  # three commits in, most still to come
+        assert proc.poll() is None and time.monotonic() < deadline, "the ingest ended or made no progress"
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    report = json.loads(out)
+    assert report["cancelled"] is True
+    assert 0 < report["added"] < 120
+    assert any(note.startswith("stopped:") and "not reached" in note for note in report["notes"]), report["notes"]
+    assert "stopping" in err
+
+    again = engine.ingest([folder])
+    assert again.unchanged == report["added"]
+    assert again.added == 120 - report["added"]
     _assert_consistent(engine)

@@ -320,6 +320,27 @@ def test_an_editors_untitled_page_is_titled_by_its_heading(tmp_path: Path) -> No
     assert load_file(path).title == "Opening hours"  # a page without an <h1>: its first heading
 
 
+def test_html_nested_tables_are_read_once_and_cells_keep_the_walks_rules(tmp_path: Path) -> None:
+    # A nested table was read twice (in its cell, then as rows of the outer table): tables nested 30 deep gave
+    # the innermost cell 30 times. Scripts and hidden text inside cells and list items were read too.
+    inner = "<table><tr><td>core</td></tr></table>"
+    for level in range(30):
+        inner = f"<table><tr><td>L{level}</td><td>{inner}</td></tr></table>"
+    path = tmp_path / "page.html"
+    path.write_text(
+        f"<body>{inner}<table><tr><td>Fern<script>var x = 1;</script></td><td><span hidden>secret</span>Low</td>"
+        "</tr></table><ul><li>Cactus <span hidden>secret</span><script>y()</script></li></ul></body>",
+        encoding="utf-8",
+    )
+    loaded = load_file(path)
+    assert loaded.text.count("core") == 1
+    assert loaded.text.count("L0") == 1
+    assert "Fern | Low" in loaded.text
+    assert "- Cactus" in loaded.text
+    assert "secret" not in loaded.text and "x = 1" not in loaded.text and "y()" not in loaded.text
+    assert_well_formed(loaded)
+
+
 def test_html_legacy_charset(tmp_path: Path) -> None:
     path = tmp_path / "old.html"
     path.write_bytes('<meta charset="windows-1252"><p>caf\u00e9 \u2013 ok</p>'.encode("cp1252"))

@@ -16,7 +16,7 @@ import pytest
 from rich.console import Console
 
 from localrag.cli import run
-from localrag.cli.tune import run_cancellable
+from localrag.cli.cancellable import run_cancellable
 from localrag.tune.stages import TuneResult
 
 

@@ -1,0 +1,64 @@
+"""Long work that Ctrl-C or SIGTERM stops gracefully: the work runs in a worker thread while the main thread waits,
+so the signal reaches the main thread as KeyboardInterrupt and becomes the work's cancel event. The work keeps what
+it finished and says so; a second signal stops at once."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from rich.console import Console
+from rich.text import Text
+
+T = TypeVar("T")
+
+
+def _in_main_thread() -> bool:
+    # Only the main thread may set a signal handler (tests call commands from others).
+    return threading.current_thread() is threading.main_thread()
+
+
+def run_cancellable(work: Callable[[threading.Event], T], err: Console, stopping: str) -> T:
+    """`work(cancel)` in a worker thread; the first Ctrl-C or SIGTERM sets `cancel`, a second one gives up
+    waiting."""
+    cancel = threading.Event()
+    done = threading.Event()
+    box: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            box["value"] = work(cancel)
+        except BaseException as exc:  # handed to the main thread, which raises it
+            box["error"] = exc
+        finally:
+            done.set()
+
+    def interrupted() -> None:
+        if cancel.is_set():
+            raise KeyboardInterrupt
+        cancel.set()
+        err.print(Text(stopping + " (Ctrl-C again to quit now)", style="yellow"))
+
+    # A service manager's stop, `kill` or `timeout` sends SIGTERM: as Ctrl-C's, it keeps what was done and reports
+    # it, where the default ended the process at once (a training run without its checkpoint, an ingest's script
+    # without its report).
+    before = signal.signal(signal.SIGTERM, signal.default_int_handler) if _in_main_thread() else None
+    try:
+        # `done`, not Thread.is_alive: a Ctrl-C inside start() leaves the thread running but not yet "alive".
+        try:
+            threading.Thread(target=target, name="localrag-work", daemon=True).start()
+        except KeyboardInterrupt:
+            interrupted()
+        while not done.is_set():
+            try:
+                done.wait(0.2)
+            except KeyboardInterrupt:
+                interrupted()
+    finally:
+        if before is not None:
+            signal.signal(signal.SIGTERM, before)
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
