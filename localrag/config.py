@@ -212,6 +212,11 @@ class Settings:
         default=DEFAULT_COLLECTION,
         metadata={"doc": "the collection ingest, questions and forget use (`localrag collections` lists them)"},
     )
+    theme: str = field(
+        default="",
+        metadata={"doc": "the chat app's colour theme, saved when changed there (Ctrl+T: light or dark; the command "
+                         "palette's 'Theme' offers every one); empty: Textual's dark theme"},
+    )
     api_token: str = field(
         default="",
         metadata={"doc": "bearer token `localrag serve` requires of every request; needed to bind a non-loopback host"},

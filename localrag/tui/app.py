@@ -31,7 +31,7 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
-from localrag.config import Settings
+from localrag.config import Settings, update_saved_settings
 from localrag.conversations import ConversationStore
 from localrag.errors import LocalRagError
 from localrag.sizes import count_text
@@ -48,6 +48,8 @@ from localrag.writer_lock import tell_waits
 
 if TYPE_CHECKING:
     from pathlib import Path
+
+    from textual.theme import Theme
 
     from localrag.engine import Engine
     from localrag.engine_status import EngineStatus
@@ -119,6 +121,7 @@ class LocalRagApp(App[None]):
 
     def on_mount(self) -> None:
         self.model_label = self.engine.answer_label()
+        self._apply_saved_theme()
         # A forget or an ingest behind another process's writer waited in silence, looking hung for a minute.
         tell_waits(self._tell_wait)
         if self._warm:
@@ -209,6 +212,27 @@ class LocalRagApp(App[None]):
 
     def action_toggle_theme(self) -> None:
         self.theme = "textual-light" if self.current_theme.dark else "textual-dark"
+
+    def _apply_saved_theme(self) -> None:
+        """The theme the `theme` setting names, then every change of it (Ctrl+T, the palette's) saved: a user who
+        needs the light theme had to switch it again at each start."""
+        wanted = self.engine.settings.theme.strip()
+        if wanted in self.available_themes:
+            self.theme = wanted
+        elif wanted:
+            self.notify(f"theme '{wanted}' (the theme setting) is not one the app has; Ctrl+P then 'Theme' lists "
+                        "them", severity="warning", markup=False)
+        self.theme_changed_signal.subscribe(self, self._save_theme)
+
+    def _save_theme(self, theme: Theme) -> None:
+        engine = self.engine
+        if theme.name == engine.settings.theme:
+            return
+        engine.update_settings(engine.settings.replace(theme=theme.name))
+        try:
+            update_saved_settings({"theme": theme.name}, engine.config_file)
+        except (LocalRagError, OSError) as exc:
+            self.notify(f"Theme switched, but not saved: {exc}", severity="warning", markup=False)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)

@@ -271,10 +271,23 @@ async def test_slash_lists_only_the_conversations_holding_the_words(app: LocalRa
         shown = str(panel.get_option_at_index(0).prompt)
         assert shown.startswith("Where is parking?") and "In the basement, level minus two." in shown
         assert "“Basement”" in str(panel.border_title)
+        # The match is highlighted, so Enter opens it (nothing was, and Enter, r, d and e did nothing).
+        assert panel.highlighted == 0
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: getattr(app.screen, "conversation", None) is not None)
+        assert app.screen.conversation.turns[0].text == "Where is parking?"  # type: ignore[attr-defined]
+        panel.focus()
+        # No match is said in the list: the border cut its " (none)" off, and the panel looked emptied.
+        await pilot.press("slash")
+        app.screen.query_one(Input).value = "zebra"
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: "zebra" in str(panel.border_title))
+        assert panel.option_count == 1 and "No conversation holds" in str(panel.get_option_at_index(0).prompt)
         await pilot.press("slash")
         app.screen.query_one(Input).value = ""
         await pilot.press("enter")
         await wait_for(pilot, lambda: panel.option_count == 2)
+        assert panel.highlighted is not None
 
 
 async def test_new_conversation_clears_the_log(app: LocalRagApp) -> None:
@@ -303,6 +316,35 @@ async def test_help_theme_and_narrow_layout(app: LocalRagApp) -> None:
         assert chat.has_class("-narrow") and not panel.display
         await pilot.press("ctrl+b")
         assert panel.display
+
+
+async def test_the_chat_log_shows_it_has_the_keys_without_colour(app: LocalRagApp) -> None:
+    # Tab reached the log with no sign of it in any theme: focus seemed to vanish. A glyph shows it, not a colour.
+    from localrag.tui.widgets.chat import ChatLog
+
+    async with app.run_test(size=(80, 24)) as pilot:
+        log = app.screen.query_one(ChatLog)
+        assert log.styles.border_left[0] == "blank"
+        log.focus()
+        await pilot.pause()
+        assert log.styles.border_left[0] == "thick"
+
+
+async def test_the_theme_chosen_is_the_next_starts(fake_engine: FakeEngine) -> None:
+    # Ctrl+T was forgotten at quit: a user who needs the light theme switched it at every start.
+    async with LocalRagApp(fake_engine).run_test(size=(80, 24)) as pilot:
+        await pilot.press("ctrl+t")
+        await pilot.pause()
+    assert load_settings().theme == "textual-light"
+    fake_engine.settings = load_settings()
+    async with LocalRagApp(fake_engine).run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert pilot.app.theme == "textual-light"
+    fake_engine.settings = fake_engine.settings.replace(theme="no-such-theme")
+    async with LocalRagApp(fake_engine).run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert pilot.app.theme == "textual-dark"
+        assert any("no-such-theme" in str(n.message) for n in pilot.app._notifications)
 
 
 async def test_a_60_column_terminal_shows_every_settings_box_and_the_runs_list(app: LocalRagApp) -> None:
@@ -613,6 +655,32 @@ async def test_a_long_path_in_a_sources_header_scrolls_on_a_short_terminal(app: 
         await pilot.press("end")
         await pilot.pause()
         assert header.scroll_y == header.max_scroll_y
+
+
+async def test_a_source_opens_on_its_quote_with_the_keys_in_the_passage(app: LocalRagApp) -> None:
+    # Focus went to the header, which could not scroll: Down and PageDown did nothing, and the quoted sentence at
+    # the end of a long passage stayed below the fold. There was no way to copy the passage without a mouse.
+    from textual.containers import VerticalScroll
+
+    from localrag.conversations import SavedQuote
+    from localrag.tui.screens.chunk import ChunkScreen
+
+    text = "".join(f"Line {n} of the harbour log, with nothing of note.\n" for n in range(60))
+    text += "The lighthouse keeper was named Ambrose Quill."
+    start = text.index("Ambrose")
+    source = SavedSource(1, "c1", "d1", "/docs/harbour.md", text, cited=True)
+    turn = Turn("assistant", "Ambrose Quill [1].", sources=[source],
+                quotes=[SavedQuote("Ambrose Quill", 1, "verified", start, start + len("Ambrose Quill"))])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.push_screen(ChunkScreen(source, turn))
+        body = app.screen.query_one("#chunk-body", VerticalScroll)
+        await wait_for(pilot, lambda: body.scroll_y > 0)
+        assert app.focused is body and "Ambrose Quill" in _screen_text(app)
+        await pilot.press("home")
+        await pilot.press("pagedown")
+        assert body.scroll_y > 0
+        await pilot.press("c")
+        assert app.clipboard == text
 
 
 def test_a_glob_holding_a_space_is_given_quoted() -> None:

@@ -72,7 +72,7 @@ class ChunkScreen(ModalScreen[None]):
     ChunkScreen .where Static { height: auto; }
     ChunkScreen #chunk-body { padding: 0 1; height: 1fr; min-height: 3; }
     """
-    BINDINGS = [Binding("escape,q", "dismiss", "Close")]
+    BINDINGS = [Binding("escape,q", "dismiss", "Close"), Binding("c", "copy", "Copy passage")]
 
     def __init__(self, source: SavedSource, turn: Turn) -> None:
         super().__init__()
@@ -101,3 +101,28 @@ class ChunkScreen(ModalScreen[None]):
                     self.source, self.turn)
                 yield Static(text, id="chunk-text")
             yield Footer()
+
+    def on_mount(self) -> None:
+        # The passage, not the header, takes the keys: focus went to the header, which has nothing to scroll at
+        # most sizes, so Down and PageDown did nothing and the underlined sentence stayed below the fold.
+        self.query_one("#chunk-body", VerticalScroll).focus()
+        self.call_after_refresh(self._show_first_mark)
+
+    def _show_first_mark(self) -> None:
+        """Scroll the passage to its first highlighted quote or underlined sentence, a line above it in view."""
+        evidence = evidence_span(self.source, self.turn)
+        starts = [start for start, _ in quote_spans(self.source, self.turn)] + ([evidence[0]] if evidence else [])
+        width = self.query_one("#chunk-text", Static).content_region.width
+        if self.source.purged or not starts or width < 1:
+            return
+        rows = Text(printable(self.source.text)[: min(starts)]).wrap(self.app.console, width)
+        self.query_one("#chunk-body", VerticalScroll).scroll_to(y=max(0, len(rows) - 2), animate=False)
+
+    def action_copy(self) -> None:
+        if self.source.purged:
+            self.notify("the passage was erased (purged): there is nothing to copy", severity="warning")
+            return
+        # Through the terminal (OSC 52), the one clipboard a program in a terminal can reach, over SSH too.
+        self.app.copy_to_clipboard(self.source.text)
+        self.notify(f"copied the passage ({len(self.source.text):,} characters) through the terminal; a terminal "
+                    "that does not pass programs the clipboard (macOS Terminal) leaves it unchanged")

@@ -175,13 +175,14 @@ sources; everything stays on this machine.
 | Ctrl+E | export the conversation as Markdown (with its sources) |
 | Ctrl+G | graph mode: answer from the knowledge graph, with its reasoning paths |
 | Ctrl+Up / Ctrl+Down | select the earlier / later answer: the sources panel shows its sources (a click does too) |
-| Tab | move between the question box, the sources and the conversations |
+| Tab | move between the question box, the sources, the conversations and the chat log (a bar on its left) |
 
 In **Sources**, `● cited` marks a source the answer cited (when the answer cited none itself, localrag
 cites the source holding most of its words and says so under the answer), `✗ cited, unsupported` one that holds
 none of the words the answer cites it for; `✓ quote` means a quote in the answer
 was found word for word in that source, `≈ quote` nearly, `✗ quote` not at all. Enter on a source opens it with
-the quoted words highlighted (Esc or `q` closes it); `w` shows why each source ranked where it did. In
+the quoted words highlighted, scrolled to the first (Esc or `q` closes it; `c` copies the passage through the
+terminal's clipboard, which macOS Terminal does not pass on); `w` shows why each source ranked where it did. In
 **Conversations**: Enter opens, `r` renames, `d` or Delete deletes, `e` exports, `/` lists only those holding
 some words (each with the line that holds them; empty: all). In graph mode's **Paths**: Enter opens a step's
 source, `r` lists the entities related to the step's end.

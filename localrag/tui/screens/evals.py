@@ -54,7 +54,7 @@ class EvalsScreen(LocalRagScreen):
     DEFAULT_CSS = """
     EvalsScreen #evals-body { height: 1fr; }
     EvalsScreen #runs { width: 36; max-width: 40%; height: 1fr; border: round $primary 50%; }
-    EvalsScreen #runs:focus { border: round $primary; }
+    EvalsScreen #runs:focus { border: heavy $primary; }
     EvalsScreen #report-box { width: 1fr; border: round $primary 50%; padding: 0 1; }
     """
     BINDINGS = [Binding("ctrl+l", "reload", "Rescan")]

@@ -179,7 +179,7 @@ class LibraryScreen(LocalRagScreen):
     LibraryScreen #ingest-report { height: auto; max-height: 20vh; }
     LibraryScreen #ingest-line { height: auto; }
     LibraryScreen #documents { height: 1fr; min-height: 3; margin: 0 1; border: round $primary 50%; }
-    LibraryScreen #documents:focus { border: round $primary; }
+    LibraryScreen #documents:focus { border: heavy $primary; }
     """
     BINDINGS = [
         Binding("ctrl+o", "browse", "Browse"),

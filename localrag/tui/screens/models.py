@@ -91,7 +91,7 @@ def spec_for(info: ModelInfo) -> str:
 class ModelsScreen(LocalRagScreen):
     DEFAULT_CSS = """
     ModelsScreen #models { height: 1fr; margin: 0 1; border: round $primary 50%; }
-    ModelsScreen #models:focus { border: round $primary; }
+    ModelsScreen #models:focus { border: heavy $primary; }
     ModelsScreen #other { height: auto; padding: 0 1; }
     ModelsScreen #model-path { width: 1fr; }
     """

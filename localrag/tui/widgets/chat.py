@@ -158,8 +158,11 @@ class AnswerView(Vertical):
 class ChatLog(VerticalScroll):
     """Scrolls with the newest message unless the user scrolled up (Textual's anchor)."""
 
+    # The left column shows focus by its glyph, not by colour alone (NO_COLOR, a light theme): Tab reached the log
+    # with no sign of it, though the arrows and PageUp/PageDown scroll it there.
     DEFAULT_CSS = """
-    ChatLog { height: 1fr; padding: 0 1; }
+    ChatLog { height: 1fr; padding: 0 1 0 0; border-left: blank; }
+    ChatLog:focus { border-left: thick $accent; }
     ChatLog.-show-queries AnswerView > .query { display: block; }
     ChatLog > .empty { color: $text-muted; margin: 1 0; }
     """

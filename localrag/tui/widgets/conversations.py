@@ -20,7 +20,7 @@ from localrag.tui.widgets.panel_list import PanelList
 class ConversationList(PanelList):
     DEFAULT_CSS = """
     ConversationList { width: 26; height: 1fr; border: round $secondary 50%; }
-    ConversationList:focus { border: round $secondary; }
+    ConversationList:focus { border: heavy $secondary; }
     """
 
     BINDINGS = [
@@ -51,8 +51,13 @@ class ConversationList(PanelList):
         self.clear_options()
         title = Text("Conversations")
         if query:
-            title.append(f" · “{query}”" + ("" if conversations else " (none)"))
+            title.append(f" · “{query}”")
         self.border_title = title
+        if query and not conversations:
+            # In the list, not the title: the panel's border cut " (none)" off, and an empty panel looked like every
+            # conversation gone.
+            self.add_option(Option(Text(f"No conversation holds “{query}”. / with nothing lists them all.",
+                                        style="italic"), disabled=True))
         for c in conversations:
             label = Text(c.title, style="bold" if c.id == current else "", no_wrap=True, overflow="ellipsis")
             where = (snippets or {}).get(c.id)
@@ -62,6 +67,9 @@ class ConversationList(PanelList):
             self.add_option(Option(label, id=c.id))
         if current is not None and any(o.id == current for o in self.options):
             self.highlighted = self.get_option_index(current)
+        elif conversations:
+            # Enter, r, d and e act on the highlighted row: with none (a search's results), each did nothing.
+            self.highlighted = 0
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()

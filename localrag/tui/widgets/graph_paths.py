@@ -85,7 +85,7 @@ def step_text(names: Mapping[str, str], step: Step, where: str) -> Text:
 class GraphPathsPanel(PanelList):
     DEFAULT_CSS = """
     GraphPathsPanel { width: 40; height: 1fr; border: round $secondary 50%; }
-    GraphPathsPanel:focus { border: round $secondary; }
+    GraphPathsPanel:focus { border: heavy $secondary; }
     """
 
     class Opened(Message):

@@ -71,7 +71,7 @@ def source_label(source: SavedSource, turn: Turn, *, pending: bool = False, rank
 class SourcesPanel(PanelList):
     DEFAULT_CSS = """
     SourcesPanel { width: 34; height: 1fr; border: round $primary 50%; }
-    SourcesPanel:focus { border: round $primary; }
+    SourcesPanel:focus { border: heavy $primary; }
     """
 
     # Not in the footer, so the panel looks as before until asked; the README names the key.
