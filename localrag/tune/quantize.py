@@ -6,15 +6,21 @@ write (including its per-tensor choices, e.g. K-quant fallbacks for rows not div
 The output goes to a temporary name in the destination folder and is renamed into place only after
 llama.cpp reports success, so a failed or killed quantization never leaves a file under the final
 name. The temporary name starts with "." and does not end in ".gguf", so model listings skip it.
+
+The call runs in a child process (`python -m localrag.tune.quantize`). In this process Ctrl-C was lost: llama.cpp
+calls back into Python to log each tensor, the KeyboardInterrupt was raised inside that ctypes callback, which
+swallows it, and the export went on to replace the model and exit 0. The child is killed instead, and its log
+(a line per tensor) goes to a file, not the user's terminal.
 """
 
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
+import threading
 from pathlib import Path
 from typing import IO
 
@@ -47,20 +53,6 @@ def temp_path_for(dst: Path) -> Path:
     return dst.with_name(f".{dst.name}.{os.getpid()}.partial")
 
 
-@contextmanager
-def _native_stderr_to_file() -> Iterator[IO[bytes]]:
-    """Send fd 2 to a temp file: llama.cpp logs a line per tensor, wanted only when something fails."""
-    with tempfile.TemporaryFile() as log:
-        sys.stderr.flush()
-        saved = os.dup(2)
-        os.dup2(log.fileno(), 2)
-        try:
-            yield log
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
-
-
 def _last_error_line(log: IO[bytes]) -> str:
     log.seek(0)
     lines = [line.strip() for line in log.read().decode("utf-8", "replace").splitlines() if line.strip()]
@@ -69,23 +61,27 @@ def _last_error_line(log: IO[bytes]) -> str:
 
 
 def quantize(src: Path, dst: Path, quant: str = "Q8_0", *, threads: int | None = None) -> Path:
-    """Quantize `src` (an F16/F32 GGUF) to `dst` with llama.cpp; returns `dst`."""
-    import ctypes
-
-    import llama_cpp
-
+    """Quantize `src` (an F16/F32 GGUF) to `dst` with llama.cpp; returns `dst`. Ctrl-C (or SIGTERM, in the main
+    thread) stops it at once and installs nothing."""
     quant = check_quant(quant)
     if not src.is_file():
         raise QuantizeError(f"{src}: no such GGUF to quantize", "write the F16 export first")
-    params = llama_cpp.llama_model_quantize_default_params()
-    params.ftype = getattr(llama_cpp, _FTYPE_NAMES[quant])
-    params.nthread = threads or worker_threads()
     tmp = temp_path_for(dst)
+    command = [sys.executable, "-m", "localrag.tune.quantize", str(src), str(tmp), _FTYPE_NAMES[quant],
+               str(threads or worker_threads())]
+    # SIGTERM as Ctrl-C while the child runs: by default it ended this process alone, and the child went on
+    # quantizing for minutes with no one to wait for it.
+    in_main = threading.current_thread() is threading.main_thread()
+    before = signal.signal(signal.SIGTERM, signal.default_int_handler) if in_main else None
     try:
-        with _native_stderr_to_file() as log:
-            code = llama_cpp.llama_model_quantize(
-                str(src).encode("utf-8"), str(tmp).encode("utf-8"), ctypes.byref(params)
-            )
+        with tempfile.TemporaryFile() as log:
+            child = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+            try:
+                code = child.wait()
+            except BaseException:
+                child.kill()
+                child.wait()
+                raise
             reason = _last_error_line(log) if code != 0 or not tmp.is_file() else ""
         if reason:
             raise QuantizeError(
@@ -97,4 +93,22 @@ def quantize(src: Path, dst: Path, quant: str = "Q8_0", *, threads: int | None =
         os.replace(tmp, dst)
     finally:
         tmp.unlink(missing_ok=True)
+        if before is not None:
+            signal.signal(signal.SIGTERM, before)
     return dst
+
+
+def _quantize_here(src: str, tmp: str, ftype: str, threads: int) -> int:
+    """The child's work: llama.cpp's quantizer, its return code (0: done)."""
+    import ctypes
+
+    import llama_cpp
+
+    params = llama_cpp.llama_model_quantize_default_params()
+    params.ftype = getattr(llama_cpp, ftype)
+    params.nthread = threads
+    return int(llama_cpp.llama_model_quantize(src.encode("utf-8"), tmp.encode("utf-8"), ctypes.byref(params)))
+
+
+if __name__ == "__main__":
+    sys.exit(_quantize_here(sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])))

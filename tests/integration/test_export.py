@@ -243,3 +243,35 @@ def test_export_killed_at_random_writes_installs_nothing_partial_and_finishes(
         figures["export"] = {"writes_in_a_run": total, "kill_points": [f"{n}:{p}" for n, p in points],
                              "kills": len(points), "survived": len(points), "rows_lost_or_duplicated": 0}
         Path(summary).write_text(json.dumps(figures, indent=2) + "\n")
+
+
+def test_ctrl_c_while_llama_cpp_quantizes_stops_it_and_installs_nothing(
+    shared_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The KeyboardInterrupt was raised inside llama.cpp's logging callback, which swallowed it: the export went on,
+    # replaced the model and exited 0 (a 7B quantize ignores Ctrl-C for minutes).
+    import _thread
+    import threading
+    import time
+
+    from localrag.tune.base import load_base
+    from localrag.tune.gguf_writer import write_f16_gguf
+    from localrag.tune.quantize import quantize, temp_path_for
+
+    monkeypatch.setenv("LOCALRAG_HOME", str(shared_home))
+    base = bundled_generator_path()
+    f16 = tmp_path / "m.F16.gguf"
+    write_f16_gguf(load_base(base)[0], base, f16)
+    dst = tmp_path / "m.Q8_0.gguf"
+    partial = temp_path_for(dst)
+
+    def interrupt_once_writing() -> None:
+        deadline = time.monotonic() + 120
+        while not partial.exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        _thread.interrupt_main()
+
+    threading.Thread(target=interrupt_once_writing, daemon=True).start()
+    with pytest.raises(KeyboardInterrupt):
+        quantize(f16, dst, "Q8_0", threads=1)
+    assert not dst.exists() and not partial.exists()
