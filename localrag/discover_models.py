@@ -4,8 +4,8 @@ Sources (no network; a blob is never copied, the model is loaded from where it l
 - ollama: `$OLLAMA_MODELS` or ~/.ollama/models. manifests/REGISTRY/NAMESPACE/MODEL/TAG is JSON whose
   layer of media type `application/vnd.ollama.image.model` names a GGUF blob at blobs/sha256-HEX; its
   config blob holds the parameter size and quantization (the family is the header's architecture).
-  Named MODEL:TAG (NAMESPACE/MODEL:TAG outside the default `library` namespace); the registry is left
-  out of the name.
+  Named as `ollama list` names it: MODEL:TAG (NAMESPACE/MODEL:TAG outside the default `library` namespace),
+  with the registry in front when it is not Ollama's own (`hf.co/OWNER/REPO:QUANT`, from `ollama pull hf.co/...`).
 - lmstudio: ~/.lmstudio/models and ~/.cache/lm-studio/models, PUBLISHER/REPO/FILE.gguf, named
   PUBLISHER/REPO/FILE.
 - gpt4all: the GPT4All app's data folder (FILE.gguf), named FILE.
@@ -119,6 +119,10 @@ def total_size(path: Path) -> int:
     return sum(p.stat().st_size for p in parts if p.is_file())
 
 
+# The registry `ollama pull NAME` uses; `ollama list` leaves it out of names, and names any other one.
+_OLLAMA_REGISTRY = "registry.ollama.ai"
+
+
 def _ollama(root: Path) -> Iterator[Found]:
     manifests = root / "manifests"
     if not manifests.is_dir():
@@ -126,8 +130,12 @@ def _ollama(root: Path) -> Iterator[Found]:
     for manifest in sorted(manifests.glob("*/*/*/*")):
         if not manifest.is_file():
             continue
-        _registry, namespace, model, tag = manifest.relative_to(manifests).parts
+        registry, namespace, model, tag = manifest.relative_to(manifests).parts
         name = f"{model}:{tag}" if namespace == "library" else f"{namespace}/{model}:{tag}"
+        if registry != _OLLAMA_REGISTRY:
+            # Left out, `hf.co/bartowski/X:Q4_1` was listed under a name that `--model` then did not take, and hid a
+            # model of the same name from Ollama's own registry.
+            name = f"{registry}/{name}"
         try:
             data = json.loads(manifest.read_text(encoding="utf-8"))
             layers = data.get("layers") or []

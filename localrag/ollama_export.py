@@ -20,22 +20,25 @@ from pathlib import Path
 from localrag.errors import ModelError
 from localrag.models import read_gguf_header
 
+# Ollama hands a template the request's system messages twice, joined in `.System` and still in `.Messages`
+# (template.go's collate): the loop passes them over, as Ollama's own library templates do, or every client that
+# sends a system prompt had it read twice.
 CHATML_TEMPLATE = """{{- if .System }}<|im_start|>system
 {{ .System }}<|im_end|>
 {{ end }}
-{{- range .Messages }}<|im_start|>{{ .Role }}
+{{- range .Messages }}{{ if ne .Role "system" }}<|im_start|>{{ .Role }}
 {{ .Content }}<|im_end|>
-{{ end }}<|im_start|>assistant
+{{ end }}{{ end }}<|im_start|>assistant
 """
 
 LLAMA3_TEMPLATE = """{{- if .System }}<|start_header_id|>system<|end_header_id|>
 
 {{ .System }}<|eot_id|>
 {{- end }}
-{{- range .Messages }}<|start_header_id|>{{ .Role }}<|end_header_id|>
+{{- range .Messages }}{{ if ne .Role "system" }}<|start_header_id|>{{ .Role }}<|end_header_id|>
 
 {{ .Content }}<|eot_id|>
-{{- end }}<|start_header_id|>assistant<|end_header_id|>
+{{- end }}{{ end }}<|start_header_id|>assistant<|end_header_id|>
 
 """
 

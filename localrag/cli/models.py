@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
     from localrag.engine import Engine
     from localrag.models import EmbedderInfo, ModelInfo
+    from localrag.ollama_export import OllamaExport
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
@@ -154,7 +155,7 @@ def _pull(args: argparse.Namespace, out: Console, err: Console) -> int:
     return 0
 
 
-def hand_to_ollama(gguf: Path, engine: Engine, out: Console, name: str = "") -> int:
+def hand_to_ollama(gguf: Path, engine: Engine, out: Console, name: str = "") -> OllamaExport:
     """`export --ollama` / `tune --ollama`: a Modelfile, `ollama create` when Ollama is here. `name`: what the user
     called a model found elsewhere (`hf:OWNER/REPO/FILE`), whose last part names it in Ollama.
 
@@ -182,4 +183,11 @@ def hand_to_ollama(gguf: Path, engine: Engine, out: Console, name: str = "") -> 
         out.print(Text(f"ran `{command}`: run it with `ollama run {result.name}`"), soft_wrap=True)
     else:
         out.print(Text(f"ollama is not on PATH here; to add the model to Ollama run:\n  {command}"), soft_wrap=True)
-    return 0
+    return result
+
+
+def ollama_json(result: OllamaExport) -> dict[str, Any]:
+    """The hand-off in `export --json` and `tune --json`: a script learns the Modelfile, the name and whether
+    `ollama create` ran (the text went to stderr, or with no --run, stdout was not JSON)."""
+    return {"modelfile": str(result.modelfile), "name": result.name, "command": result.command,
+            "created": result.created}

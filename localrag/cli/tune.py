@@ -366,7 +366,7 @@ def _print_export(result: Any, out: Console) -> None:
 
 def _export(args: argparse.Namespace, out: Console, err: Console) -> int:
     from localrag.cli.common import engine_from_args
-    from localrag.cli.models import hand_to_ollama
+    from localrag.cli.models import hand_to_ollama, ollama_json
     from localrag.tune.checkpoint import finetune_command
     from localrag.tune.runs import TuneError
 
@@ -375,9 +375,14 @@ def _export(args: argparse.Namespace, out: Console, err: Console) -> int:
         if not args.ollama:
             raise TuneError("export needs --run, a finished `localrag finetune` run folder",
                             "or pass --ollama to hand the existing model --name to Ollama")
-        return hand_to_ollama(engine.resolve_model(args.name), engine, out, args.name)
+        handed = hand_to_ollama(engine.resolve_model(args.name), engine, err if args.json else out, args.name)
+        if args.json:
+            print_json({"ollama": ollama_json(handed)})
+        return 0
     run_dir = args.run.expanduser()
     _check_new_model(engine.models_dir, args.name, args.force)
+    if not run_dir.is_dir():
+        raise TuneError(f"{run_dir}: no such run folder", "name the folder `localrag finetune --run` trained in")
     if not (run_dir / "adapter").is_dir():
         raise TuneError(f"{run_dir} has no finished adapter (no adapter/ folder)",
                         f"finish its training first: {finetune_command(run_dir)}")
@@ -392,12 +397,14 @@ def _export(args: argparse.Namespace, out: Console, err: Console) -> int:
         result = export_model(run_dir, args.name, models_dir=engine.models_dir, quant=args.quant,
                               lora_gguf=args.lora_gguf, progress=on_progress, base=args.base)
     if args.json:
-        code = hand_to_ollama(result.path, engine, err) if args.ollama else 0
-        print_json(_result_json(result))
-        return code
+        made = hand_to_ollama(result.path, engine, err) if args.ollama else None
+        print_json(_result_json(result) | {"ollama": ollama_json(made) if made else None})
+        return 0
     _print_export(result, out)
     out.print(Text(f"exported in {result.seconds:.0f}s; try: localrag ask --model {args.name} \"...\"", style="bold"))
-    return hand_to_ollama(result.path, engine, out) if args.ollama else 0
+    if args.ollama:
+        hand_to_ollama(result.path, engine, out)
+    return 0
 
 
 # -- tune ----------------------------------------------------------------------------------------
@@ -567,7 +574,8 @@ def _tune(args: argparse.Namespace, out: Console, err: Console) -> int:
         if args.json:
             print_json({**_result_json(result), "default_changed": False})
         return 130
-    code, default_changed = 0, False
+    default_changed = False
+    handed = None
     if plan.model:
         said.print(Text(f"'{result.name}' is ready ({result.seconds:.0f}s): localrag ask --model {result.name} \"...\"",
                         style="bold green"))
@@ -575,12 +583,15 @@ def _tune(args: argparse.Namespace, out: Console, err: Console) -> int:
         if args.ollama:
             from localrag.cli.models import hand_to_ollama
 
-            code = hand_to_ollama(result.model_path, engine, said)
+            handed = hand_to_ollama(result.model_path, engine, said)
     if args.json:
+        from localrag.cli.models import ollama_json
+
         # A run that tunes the embedder alone writes no model file: its path would name nothing.
-        print_json({**_result_json(result), "default_changed": default_changed}
+        print_json({**_result_json(result), "default_changed": default_changed,
+                    "ollama": ollama_json(handed) if handed else None}
                    | ({} if plan.model else {"model_path": None}))
-    return code
+    return 0
 
 
 def _retriever_overrides(args: argparse.Namespace) -> dict[str, Any]:

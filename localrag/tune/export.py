@@ -161,6 +161,14 @@ def _load_merged(base: Path, adapter_dir: Path, report: ProgressFn) -> tuple[Any
     enforce_offline()
     from peft import PeftModel
 
+    weights = [adapter_dir / name for name in ("adapter_model.safetensors", "adapter_model.bin")]
+    if not (adapter_dir / "adapter_config.json").is_file() or not any(w.is_file() for w in weights):
+        # peft then looked for the files on the hub, and the message blamed the base model and spoke of downloads.
+        raise ExportError(
+            f"{adapter_dir}: the adapter is incomplete (adapter_config.json and adapter_model.safetensors are "
+            "both needed)",
+            "copy the whole run folder again (a run trained on another machine), or train it again",
+        )
     model, tokenizer = load_base(base)
     try:
         with peft_quietly():

@@ -49,13 +49,14 @@ def write_gguf(path: Path, **kw: object) -> Path:
 
 
 def ollama_model(root: Path, model: str, tag: str, *, namespace: str = "library", gguf: bytes | None = None,
-                 link_to: Path | None = None, config: dict[str, str] | None = None) -> Path:
+                 link_to: Path | None = None, config: dict[str, str] | None = None,
+                 registry: str = "registry.ollama.ai") -> Path:
     """A manifest and its blobs under root (an Ollama models folder); returns the model blob's path."""
     blobs = root / "blobs"
     blobs.mkdir(parents=True, exist_ok=True)
     data = gguf if gguf is not None else gguf_bytes(name=model)
     content = data if link_to is None else str(link_to).encode()
-    digest = hashlib.sha256(f"{model}:{tag}".encode() + content).hexdigest()
+    digest = hashlib.sha256(f"{registry}/{model}:{tag}".encode() + content).hexdigest()
     blob = blobs / f"sha256-{digest}"
     if link_to is not None:
         if not blob.exists():
@@ -65,7 +66,7 @@ def ollama_model(root: Path, model: str, tag: str, *, namespace: str = "library"
     config_data = json.dumps(config or {"model_family": "llama", "model_type": "1B", "file_type": "Q4_K_M"}).encode()
     config_digest = hashlib.sha256(config_data).hexdigest()
     (blobs / f"sha256-{config_digest}").write_bytes(config_data)
-    manifest = root / "manifests" / "registry" / namespace / model / tag
+    manifest = root / "manifests" / registry / namespace / model / tag
     manifest.parent.mkdir(parents=True, exist_ok=True)
     manifest.write_text(json.dumps({
         "schemaVersion": 2,

@@ -99,6 +99,22 @@ def test_ollama_tags_of_one_blob_are_each_a_model(stores: dict[str, Path], home:
         assert found is not None and found.resolve() == bundled_generator_path().resolve(), name
 
 
+def test_ollama_models_from_another_registry_are_named_as_ollama_lists_them(stores: dict[str, Path],
+                                                                           home: Path) -> None:
+    # `ollama pull hf.co/OWNER/REPO:QUANT` was listed without its registry, a name --model did not take, and it hid
+    # Ollama's own model of the same OWNER/REPO:QUANT.
+    ollama = home / ".ollama" / "models"
+    from_hf = ollama_model(ollama, "SmolLM2-GGUF", "Q4_1", namespace="bartowski", registry="hf.co",
+                           gguf=gguf_bytes(name="from-hf"))
+    own = ollama_model(ollama, "SmolLM2-GGUF", "Q4_1", namespace="bartowski", gguf=gguf_bytes(name="own"))
+    models = discover()
+    names = {full_name(m) for m in models}
+    assert {"ollama:hf.co/bartowski/SmolLM2-GGUF:Q4_1", "ollama:bartowski/SmolLM2-GGUF:Q4_1"} <= names
+    assert resolve_name("hf.co/bartowski/SmolLM2-GGUF:Q4_1", models) == from_hf
+    assert resolve_name("ollama:hf.co/bartowski/SmolLM2-GGUF:Q4_1", models) == from_hf
+    assert resolve_name("bartowski/SmolLM2-GGUF:Q4_1", models) == own
+
+
 def test_ambiguous_name_lists_the_candidates(stores: dict[str, Path], tmp_path: Path) -> None:
     write_gguf(tmp_path / "extra" / "smollm2.gguf")
     with pytest.raises(ModelError) as info:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 from pathlib import Path
@@ -26,6 +27,8 @@ def test_modelfile_for_the_bundled_chatml_model() -> None:
     text = modelfile_text(bundled_generator_path(), temperature=0.0, num_ctx=2048)
     assert f"FROM {bundled_generator_path().resolve()}\n" in text
     assert '<|im_start|>{{ .Role }}\n{{ .Content }}<|im_end|>' in text
+    # Ollama passes a request's system messages in .System and in .Messages: the loop must skip them.
+    assert '{{- range .Messages }}{{ if ne .Role "system" }}<|im_start|>' in text
     assert text.count('TEMPLATE """') == 1 and "{{- if .System }}<|im_start|>system" in text
     assert 'PARAMETER stop "<|im_end|>"' in text and 'PARAMETER stop "<|im_start|>"' in text
     assert "PARAMETER temperature 0\n" in text and "PARAMETER num_ctx 2048\n" in text
@@ -36,6 +39,7 @@ def test_modelfile_for_a_llama3_template(tmp_path: Path) -> None:
     gguf = write_gguf(tmp_path / "Llama-3.2-1B.gguf", chat_template=LLAMA3_JINJA)
     text = modelfile_text(gguf, temperature=0.7, num_ctx=8192)
     assert "<|start_header_id|>{{ .Role }}<|end_header_id|>\n\n{{ .Content }}<|eot_id|>" in text
+    assert '{{- range .Messages }}{{ if ne .Role "system" }}<|start_header_id|>' in text
     assert text.rstrip().endswith("PARAMETER num_ctx 8192")
     assert all(f'PARAMETER stop "{s}"' in text for s in ("<|eot_id|>", "<|start_header_id|>", "<|end_header_id|>"))
     assert "PARAMETER temperature 0.7" in text
@@ -74,8 +78,16 @@ def test_cli_export_ollama_for_an_existing_model(localrag_home: Path, monkeypatc
     out = " ".join(capsys.readouterr().out.split())
     assert f"ollama create tuned -f {gguf.with_suffix('.Modelfile')}" in out
     assert "FROM " + str(gguf.resolve()) in gguf.with_suffix(".Modelfile").read_text()
+    # --json was passed over here: stdout was the text, which no script could read.
+    assert run(["export", "--ollama", "--name", "tuned", "--json"]) == 0
+    handed = json.loads(capsys.readouterr().out)["ollama"]
+    assert handed == {"modelfile": str(gguf.with_suffix(".Modelfile")), "name": "tuned",
+                      "command": ["ollama", "create", "tuned", "-f", str(gguf.with_suffix(".Modelfile"))],
+                      "created": False}
     assert run(["export", "--name", "tuned"]) == 2
     assert "export needs --run" in capsys.readouterr().err
+    assert run(["export", "--name", "other", "--run", str(localrag_home / "nope")]) == 2
+    assert "nope: no such run folder" in " ".join(capsys.readouterr().err.split())
 
 
 def test_tune_ollama_hands_the_new_model_over(localrag_home: Path, monkeypatch: pytest.MonkeyPatch,
@@ -92,6 +104,8 @@ def test_tune_ollama_hands_the_new_model_over(localrag_home: Path, monkeypatch: 
     assert run(["tune", "--name", "kettle", "--quick", "--ollama"]) == 0
     assert "ollama create kettle -f" in " ".join(capsys.readouterr().out.split())
     assert gguf.with_suffix(".Modelfile").is_file()
+    assert run(["tune", "--name", "kettle", "--quick", "--ollama", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["ollama"]["name"] == "kettle"
 
 
 def test_cli_export_ollama_writes_nothing_into_another_tools_store(

@@ -312,3 +312,16 @@ def test_the_hint_for_an_unfinished_run_is_a_command_that_runs(
     assert f"finish its training first: `localrag finetune --data RAFT_DIR --run {bare}`" in err
     (bare / "run.json").write_text(json.dumps({"status": "stopped", "data": {"dir": "/work/raft set"}}))
     assert finetune_command(bare) == f"`localrag finetune --data '/work/raft set' --run {bare}`"
+
+
+def test_an_adapter_without_its_weights_is_named_incomplete(tmp_path: Path) -> None:
+    # The weights left behind in a copy: peft looked for them on the hub, and the message blamed the base model
+    # and spoke of downloads.
+    from localrag.tune.export import _load_merged
+
+    adapter = tmp_path / "run" / "adapter"
+    adapter.mkdir(parents=True)
+    (adapter / "adapter_config.json").write_text("{}", encoding="utf-8")
+    with pytest.raises(ExportError, match=r"adapter is incomplete.*adapter_model\.safetensors") as info:
+        _load_merged(tmp_path / "base.gguf", adapter, lambda stage, fraction: None)
+    assert "download" not in str(info.value) and "copy the whole run folder" in str(info.value)
