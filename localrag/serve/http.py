@@ -140,6 +140,17 @@ def _busy(exc: QueueFullError) -> ApiError:
     return ApiError(503, str(exc), "server_busy", "queue_full", {"Retry-After": str(exc.retry_after)})
 
 
+# A request whose turn came only once the server was stopping: it was answered 200 with no text and "stop", which a
+# client could not tell from an answer; refused, it is sent again once the server is back.
+_STOPPING = ("the server is stopping and this request had not started; send it again once the server is back",
+             "server_unavailable", "server_stopping")
+
+
+def _not_started() -> ApiError:
+    message, kind, code = _STOPPING
+    return ApiError(503, message, kind, code, {"Retry-After": "5"})
+
+
 def is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
@@ -431,6 +442,8 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None,
         if not stream:
             async def answered() -> Answer:
                 async with ticket:
+                    if stopping.is_set():
+                        raise _not_started()
                     return await run_in_threadpool(
                         lambda: engine.ask(question, k=k, filters=filters, history=history, cancel=cancel))
 
@@ -442,6 +455,12 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None,
 
         async def events() -> AsyncGenerator[str, None]:
             await ticket.acquire()
+            if stopping.is_set():
+                # The status line went out before the turn came: the refusal travels as an error event.
+                message, kind, code = _STOPPING
+                yield f"data: {json.dumps({'error': {'message': message, 'type': kind, 'code': code}})}\n\n"
+                yield "data: [DONE]\n\n"
+                return
             yield _chunk_json(completion_id, created, model, {"role": "assistant", "content": ""})
             answering = engine.stream(question, k=k, filters=filters, history=history, cancel=cancel)
             try:

@@ -208,6 +208,24 @@ def test_a_server_told_to_stop_ends_an_ingest_at_its_next_file_and_answers_with_
         running.stop()
 
 
+def test_a_chat_whose_turn_comes_once_the_server_stops_is_refused_not_answered_empty(tmp_path: Path) -> None:
+    # Requests still queued when Ctrl-C came were run with their cancel set: 200, no text, finish_reason "stop",
+    # which no OpenAI client could tell from an answer. They are refused, to be sent again.
+    stopping = threading.Event()
+    store = Store(tmp_path / "db", embedder_name="hash-embedder", dim=32)
+    running = Running(Engine(Settings(), embedder=HashEmbedder(dim=32), store=store), stopping=stopping)
+    question = {"messages": [{"role": "user", "content": "Who kept the light?"}]}
+    try:
+        stopping.set()
+        status, headers, body = running.request("POST", "/v1/chat/completions", question)
+        assert status == 503 and body["error"]["code"] == "server_stopping" and headers["retry-after"] == "5"
+        status, _, streamed = running.request("POST", "/v1/chat/completions", {**question, "stream": True})
+        assert status == 200 and b'"code": "server_stopping"' in streamed and b'"role"' not in streamed
+        assert streamed.rstrip().endswith(b"data: [DONE]")
+    finally:
+        running.stop()
+
+
 def test_half_an_emoji_or_a_byte_that_is_no_utf8_is_a_question_like_any_other(server: Running) -> None:
     # A client that cut a string between an emoji's halves sends "\ud83d": the tokenizer refused it, and /search,
     # /v1/embeddings and the chat answered 500, a stream was cut without an error or [DONE].
