@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import sys
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
@@ -112,9 +113,17 @@ def build_server(engine: Engine, limits: Limits | None = None) -> MCPServer:
             from mcp.server.stdio import stdio_server
 
             wire = anyio.wrap_file(_claim_stdin())
-            async with stdio_server(stdin=wire) as (read_stream, write_stream):
-                await self._lowlevel_server.run(read_stream, write_stream,
-                                                self._lowlevel_server.create_initialization_options())
+            try:
+                async with stdio_server(stdin=wire) as (read_stream, write_stream):
+                    await self._lowlevel_server.run(read_stream, write_stream,
+                                                    self._lowlevel_server.create_initialization_options())
+            except* (BrokenPipeError, ConnectionResetError, anyio.BrokenResourceError, anyio.ClosedResourceError):
+                # The client died (a desktop app killed mid-call): its reply met a closed pipe, and the server ended
+                # with status 1 and a 61-line traceback in the client's log. It ends as when the client closes its
+                # input; the replies still buffered go nowhere, not into an "Exception ignored" at exit.
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, sys.stdout.fileno())
+                os.close(devnull)
 
     server: MCPServer = Server("localrag", version=__version__, instructions=INSTRUCTIONS, log_level="WARNING")
     lock = threading.Lock()

@@ -14,6 +14,7 @@ import select
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -270,6 +271,22 @@ def test_ctrl_c_or_sigterm_stops_the_stdio_server_at_once(localrag_home: Path, s
     finally:
         server.kill()
     assert reached_out(localrag_home.parent / "user-home") == ""
+
+
+def test_a_client_that_dies_mid_call_ends_the_server_quietly(localrag_home: Path) -> None:
+    """A desktop client killed during a call: the reply met a closed pipe, and the server ended with status 1 and a
+    61-line traceback in the client's MCP log. It ends as when the client closes its input."""
+    server = _started(localrag_home)
+    try:
+        assert server.stdin is not None and server.stdout is not None and server.stderr is not None
+        server.stdout.close()  # the client is gone: nothing reads the replies any more
+        _tool_call(server, 2, "status")
+        time.sleep(3)  # its reply written to the closed pipe while the input is still open
+        server.stdin.close()
+        assert server.wait(timeout=60) == 0
+        assert server.stderr.read() == ""
+    finally:
+        server.kill()
 
 
 def test_a_collection_that_does_not_exist_is_refused_at_start(localrag_home: Path) -> None:
