@@ -29,8 +29,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                        help=f"0 to 65535 (default {DEFAULT_PORT}); 0 picks a free one")
     serve.add_argument("--token", help="bearer token every request must send (default: the api_token setting)")
     serve.add_argument("--allow-origin", action="append", default=[], metavar="ORIGIN",
-                       help="a web page's origin (e.g. http://chat.example:3000) that may call the API from a browser; "
-                       "repeatable; pages on this machine's localhost always may, other pages never unless named")
+                       help="a web page's origin (e.g. https://chat.example:3000, or an extension's "
+                       "chrome-extension://ID) that may call the API from a browser; repeatable; pages on this "
+                       "machine's localhost always may, other pages never unless named")
     serve.add_argument("--model", help="GGUF file or model name under models/ (default: the model setting, "
                        "the bundled SmolLM2 when unset)")
     serve.add_argument("--queue", type=count, default=defaults.queue_size, metavar="N",

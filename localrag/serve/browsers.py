@@ -31,6 +31,12 @@ ALLOWED_HEADERS = "Authorization, Content-Type"
 # Headers a page may read besides the simple ones: a 503's Retry-After, a 405's Allow, a 401's WWW-Authenticate.
 EXPOSED_HEADERS = "Retry-After, Allow, WWW-Authenticate"
 DEFAULT_PORTS = {"http": 80, "https": 443}
+# A browser extension's pages send these origins, its id for the host: no web site can send one, so an extension the
+# user names may call the API (it could not: the flag refused the origin as "not one a browser sends").
+EXTENSION_SCHEMES = ("chrome-extension", "moz-extension", "safari-web-extension")
+# Refusals said on the terminal for each kind (origin, host): one a distinct origin, so the user's own page refused
+# after a stranger's is named too, and a page that sends a new Host each request does not flood the terminal.
+MAX_TOLD = 5
 
 
 def loopback_name(host: str) -> bool:
@@ -82,13 +88,29 @@ def checked_origins(origins: tuple[str, ...]) -> tuple[str, ...]:
         if origin.strip().lower() in ("null", "*"):
             raise ConfigError(f"--allow-origin {origin}: any web site can send that origin, and so read or erase "
                               "your documents", "name the page's own origin, e.g. https://chat.example:3000")
-        sent = parts is not None and parts.scheme in ("http", "https") and bool(parts.hostname)
+        sent = parts is not None and parts.scheme in ("http", "https", *EXTENSION_SCHEMES) and bool(parts.hostname)
         if not sent or parts is None or not (parts.hostname or "").isascii() or parts.path not in ("", "/") \
                 or parts.query or parts.fragment:
             raise ConfigError(f"--allow-origin {origin}: not an origin a browser sends",
-                              "give scheme://host[:port], e.g. https://chat.example or http://192.168.1.5:3000")
+                              "give scheme://host[:port], e.g. http://localhost:3000 or https://chat.example, or an "
+                              "extension's chrome-extension://ID")
         kept.append(normal_origin(origin))
     return tuple(kept)
+
+
+def private_network_notes(origins: tuple[str, ...], loopback_only: bool) -> list[str]:
+    """What `serve` says at start of an allowed plain-http page that is not on this machine while the server is on
+    loopback: Chromium refuses such a page's calls before they are sent (Private Network Access), so the flag seemed
+    to do nothing and the server heard nothing to say."""
+    notes = []
+    for origin in origins:
+        parts = _split(origin)
+        if loopback_only and parts is not None and parts.scheme == "http" and not loopback_name(parts.hostname or ""):
+            notes.append(f"a page at {origin} is neither on this machine nor https: Chromium-based browsers refuse "
+                         "its calls to a server on loopback before they are sent (Private Network Access); serve the "
+                         "page from localhost or over https, or serve the API on this machine's network address with "
+                         "a token (--host ADDRESS --token SECRET)")
+    return notes
 
 
 class BrowserGuard:
@@ -99,7 +121,7 @@ class BrowserGuard:
         self.app = app
         self.loopback_only = loopback_only
         self.allowed = set(checked_origins(allowed_origins))
-        self._said: set[str] = set()  # refusals already told on the server's terminal
+        self._said: set[tuple[str, str]] = set()  # (kind, origin or Host) already told on the server's terminal
 
     def _origin_allowed(self, origin: str) -> bool:
         if normal_origin(origin) in self.allowed:
@@ -114,7 +136,7 @@ class BrowserGuard:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         host = headers.get("host", "")
         if self.loopback_only and host and not loopback_name(host_of(host)):
-            self._tell("host", f"refused a request addressed to {host}, not a loopback name (a page renamed to "
+            self._tell("host", host, f"refused a request addressed to {host}, not a loopback name (a page renamed to "
                        "127.0.0.1 sends one); call http://127.0.0.1 or http://localhost, or have a proxy send Host "
                        "localhost")
             await _refused(403, f"Host '{host}' is not a name of this machine: a web page whose name was made to "
@@ -128,11 +150,13 @@ class BrowserGuard:
             return
         if not self._origin_allowed(origin):
             split = _split(origin)
-            if split is not None and split.scheme in ("http", "https"):
+            if split is not None and split.scheme in ("http", "https", *EXTENSION_SCHEMES) and split.hostname:
                 fix = f"to let it, start `localrag serve --allow-origin {normal_origin(origin)}`"
-            else:  # `null` (a file, a sandboxed frame: any site can make one) and extensions' own schemes
-                fix = "serve the page from an http(s) origin and name it with `localrag serve --allow-origin`"
-            self._tell("origin", f"refused a request from a web page at {origin}; {fix}")
+            else:  # `null`: a page opened from a file, or any site's sandboxed frame, which no flag may allow
+                fix = ("a page opened from a file sends origin null, as any site's sandboxed frame can: serve the page "
+                       "over http from this machine (http://localhost:PORT needs no flag) or name its http(s) origin "
+                       "with `localrag serve --allow-origin`")
+            self._tell("origin", origin, f"refused a request from a web page at {origin}; {fix}")
             await _refused(403, f"a web page at {origin} may not call this server (any site you visit could "
                            f"otherwise read or erase your documents); {fix}", "origin_not_allowed",
                            scope, receive, send)
@@ -143,10 +167,14 @@ class BrowserGuard:
             # The headers the page asks for are allowed: OpenAI's JS SDK adds its own x-stainless-* to each request,
             # and a fixed list made the browser drop every call it made.
             asked = headers.get("access-control-request-headers", "").strip()
-            preflight = Response(status_code=204, headers={
-                "Access-Control-Allow-Origin": origin, "Vary": "Origin, Access-Control-Request-Headers",
-                "Access-Control-Allow-Methods": ALLOWED_METHODS,
-                "Access-Control-Allow-Headers": asked or ALLOWED_HEADERS, "Access-Control-Max-Age": "600"})
+            allowed = {"Access-Control-Allow-Origin": origin, "Vary": "Origin, Access-Control-Request-Headers",
+                       "Access-Control-Allow-Methods": ALLOWED_METHODS,
+                       "Access-Control-Allow-Headers": asked or ALLOWED_HEADERS, "Access-Control-Max-Age": "600"}
+            if headers.get("access-control-request-private-network", "").lower() == "true":
+                # A page the user allowed, from a less private address (a secure one, or Chromium refuses before
+                # asking): the browser's Private Network Access preflight wants this said.
+                allowed["Access-Control-Allow-Private-Network"] = "true"
+            preflight = Response(status_code=204, headers=allowed)
             await preflight(scope, receive, send)
             return
 
@@ -158,13 +186,16 @@ class BrowserGuard:
         await self.app(scope, receive, with_cors)
 
 
-    def _tell(self, kind: str, line: str) -> None:
-        """The first refusal of each kind said on the server's terminal (a browser hides the 403's words from the
-        page), as one line of plain text: the headers are a client's, escape sequences and all, and a page can
-        send a new Host with every request."""
-        if kind not in self._said:
-            self._said.add(kind)
-            print(f"localrag: {line_text(line)} (further refusals are not said)", file=sys.stderr, flush=True)
+    def _tell(self, kind: str, value: str, line: str) -> None:
+        """A refusal said on the server's terminal (a browser hides the 403's words from the page), once for each
+        distinct origin or Host and at most MAX_TOLD of a kind, as one line of plain text: the headers are a
+        client's, escape sequences and all, and a page can send a new Host with every request."""
+        told = [key for key in self._said if key[0] == kind]
+        if (kind, value) in self._said or len(told) >= MAX_TOLD:
+            return
+        self._said.add((kind, value))
+        last = " (further refusals of this kind are not said)" if len(told) + 1 == MAX_TOLD else ""
+        print(f"localrag: {line_text(line)}{last}", file=sys.stderr, flush=True)
 
 
 async def _refused(status: int, message: str, code: str, scope: Scope, receive: Receive, send: Send) -> None:

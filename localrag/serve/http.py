@@ -67,7 +67,7 @@ from localrag.conversations import ConversationStore
 from localrag.errors import ConfigError, IndexReembeddedError, LocalRagError, QuestionTooLongError, StoreError
 from localrag.questions import checked_question
 from localrag.safe_text import valid_text
-from localrag.serve.browsers import BrowserGuard, checked_origins
+from localrag.serve.browsers import BrowserGuard, checked_origins, private_network_notes
 from localrag.serve.fields import MISNAMED_IN_CHAT, unknown_field
 from localrag.serve.gate import ModelGate, QueueFullError, Ticket
 from localrag.serve.limits import DEFAULT_HOST, DEFAULT_PORT, Limits, too_long
@@ -754,6 +754,8 @@ def serve(engine: Engine, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, *,
                 # in the event loop's making ("Exception ignored ... coroutine 'Server.serve' was never awaited").
                 print(f"localrag: serving {engine.answer_label()} on http://{shown}:{bound[1]}", file=sys.stderr,
                       flush=True)
+                for note in private_network_notes(origins, is_loopback(host)):
+                    print(f"localrag: note: {note}", file=sys.stderr, flush=True)
 
     # The grace a stopping request gets: a cancelled ingest still embeds and commits the files it read (its last
     # batch) and refreshes the indexes, seconds on 2 cores; answers stop at their next token.

@@ -674,6 +674,11 @@ def test_an_origin_any_site_can_send_or_none_can_is_refused_at_start(engine: Eng
             "Origin": "https://chat.example", "Access-Control-Request-Method": "POST",
             "Access-Control-Request-Headers": asked})
         assert status == 204 and headers["access-control-allow-headers"] == asked
+        assert "access-control-allow-private-network" not in headers
+        status, headers, _ = running.request("OPTIONS", "/search", headers={
+            "Origin": "https://chat.example", "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Private-Network": "true"})
+        assert status == 204 and headers["access-control-allow-private-network"] == "true"
         status, headers, _ = running.request("GET", "/healthz", headers={"Origin": "https://chat.example"})
         assert status == 200 and "Retry-After" in headers["access-control-expose-headers"]
     finally:
