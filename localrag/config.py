@@ -302,7 +302,8 @@ def _coerce(name: str, kind: type, value: Any, origin: str) -> Any:
             raise ValueError(text)
         if isinstance(value, bool) or (kind is int and isinstance(value, float) and not value.is_integer()):
             raise ValueError(value)
-        return kind(value)
+        # + 0 makes -0.0 a plain 0.0: `config set temperature -0` wrote "-0.0" into the file.
+        return kind(value) + 0 if kind is float else kind(value)
     except (TypeError, ValueError, OverflowError) as exc:
         raise ConfigError(f"{origin}: setting '{name}' must be {_KIND_WORDS[kind]}, not {value!r}",
                           "fix the value, or leave the setting out to use the default") from exc

