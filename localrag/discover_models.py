@@ -372,8 +372,13 @@ def _answers_to(info: ModelInfo, name: str) -> bool:
 def matching(spec: str, models: list[ModelInfo]) -> list[ModelInfo]:
     prefix, _, rest = spec.partition(":")
     if prefix in SOURCES and rest:
-        return [m for m in models if m.source == SOURCES[prefix] and _answers_to(m, rest)]
-    return [m for m in models if _answers_to(m, spec)]
+        spec, models = rest, [m for m in models if m.source == SOURCES[prefix]]
+    found = [m for m in models if _answers_to(m, spec)]
+    if found:
+        return found
+    # The name an Ollama model from another registry had before the registry was shown (a `model` setting saved
+    # then): it still names that model, and where two registries hold one name, the error lists both.
+    return [m for m in models if m.source == "ollama" and "/" in m.name and m.name.split("/", 1)[1] == spec]
 
 
 def resolve_name(spec: str, models: list[ModelInfo]) -> Path | None:

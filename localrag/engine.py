@@ -75,7 +75,7 @@ from localrag.types import (
     IngestProgress,
     IngestReport,
 )
-from localrag.writer_lock import writer_lock
+from localrag.writer_lock import LockWaitCancelled, writer_lock
 
 if TYPE_CHECKING:
     import numpy as np
@@ -435,49 +435,63 @@ class Engine(GraphMode, Collections, Information):
     ) -> IngestReport:
         """Add or update files and folders; `refresh=False` leaves compaction to `refresh_indexes()`;
         `force` reads unchanged files again; `stale` reads again those read differently from how they would
-        be now (`ingest.readings`), and with no paths, every such document's file."""
-        from localrag.embed import loading_activity
-        from localrag.embedder_probe import check_embedder
+        be now (`ingest.readings`), and with no paths, every such document's file. `cancel` stops it at its next
+        step, a wait for another writer included."""
         from localrag.fusion import needs_choice
-        from localrag.ingest.pipeline import run_ingest
-        from localrag.ingest.readings import holding_files, stale_documents
 
         if not paths_ and not stale:
             raise LocalRagError("nothing to ingest", "name a file or folder, or ask for the stale documents (--stale; "
                                                      "`stale` over the API and MCP)")
         refuse_empty(paths_)
         started = time.monotonic()
-        with writer_lock(self._writer_lock_dir()):
-            if progress is not None and self._store is None:
-                # Opening the store loads the embedder: on a new home that is an ONNX export, seconds
-                # in which a progress line would otherwise sit at "0 files" saying nothing.
-                progress(IngestProgress(0, 0, 0, "", 0.0, None, loading_activity(self.embedder)))
-            store = self._open_store(create=True)
-            store.catch_up()  # refuses an index re-embedded by another process since this one opened it
-            check_embedder(store, self.embedder)  # before a vector is written
-            opened = time.monotonic() - started
-            if stale and not paths_:
-                paths_ = holding_files(
-                    stale_documents(store.document_readings(), self.settings, self.embedder.max_tokens))
-            report = run_ingest(
-                [Path(p) for p in paths_],
-                store=store,
-                embedder=self._ingest_embedder(),
-                settings=self.settings,
-                include=include,
-                exclude=exclude,
-                progress=progress,
-                cancel=cancel,
-                refresh=refresh,
-                force=force,
-                stale=stale,
-            )
-            if report.updated or report.removed:
-                self._drop_stale_triples(store, report)
-        report.seconds += opened  # what the user waited for, the embedder's loading included
+        try:
+            with writer_lock(self._writer_lock_dir(), cancel=cancel):
+                report = self._ingest_locked(paths_, started, include, exclude, progress, cancel, refresh, force,
+                                             stale)
+        except LockWaitCancelled:
+            return IngestReport(cancelled=True, seconds=time.monotonic() - started, notes=[
+                "stopped while waiting for another writer: nothing was read; the next ingest reads it all"])
         # An index whose fusion was chosen (`retrieval tune-fusion`) is measured again once it grew a lot.
         if not report.cancelled and needs_choice(self.fusion_choice(), self.store.chunk_count()):
             report.fusion = self.tune_fusion().summary()
+        return report
+
+    def _ingest_locked(self, paths_: Sequence[Path | str], started: float, include: Sequence[str],
+                       exclude: Sequence[str], progress: Callable[[IngestProgress], None] | None,
+                       cancel: threading.Event | None, refresh: bool, force: bool, stale: bool) -> IngestReport:
+        """`ingest` with the writer lock held."""
+        from localrag.embed import loading_activity
+        from localrag.embedder_probe import check_embedder
+        from localrag.ingest.pipeline import run_ingest
+        from localrag.ingest.readings import holding_files, stale_documents
+
+        if progress is not None and self._store is None:
+            # Opening the store loads the embedder: on a new home that is an ONNX export, seconds
+            # in which a progress line would otherwise sit at "0 files" saying nothing.
+            progress(IngestProgress(0, 0, 0, "", 0.0, None, loading_activity(self.embedder)))
+        store = self._open_store(create=True)
+        store.catch_up()  # refuses an index re-embedded by another process since this one opened it
+        check_embedder(store, self.embedder)  # before a vector is written
+        opened = time.monotonic() - started
+        if stale and not paths_:
+            paths_ = holding_files(
+                stale_documents(store.document_readings(), self.settings, self.embedder.max_tokens))
+        report = run_ingest(
+            [Path(p) for p in paths_],
+            store=store,
+            embedder=self._ingest_embedder(),
+            settings=self.settings,
+            include=include,
+            exclude=exclude,
+            progress=progress,
+            cancel=cancel,
+            refresh=refresh,
+            force=force,
+            stale=stale,
+        )
+        if report.updated or report.removed:
+            self._drop_stale_triples(store, report)
+        report.seconds += opened  # what the user waited for, the embedder's loading included
         return report
 
     def _ingest_embedder(self) -> Embedder | PrefetchingEmbedder:

@@ -18,6 +18,7 @@ import fcntl
 import os
 import shlex
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -26,6 +27,10 @@ from typing import IO
 from localrag.processes import process_alive
 
 _notice: Callable[[str], None] | None = None
+
+
+class LockWaitCancelled(Exception):
+    """The wait for another writer was given up: its cancel was set (Ctrl-C, a server's stop)."""
 
 
 def lock_file(store_dir: Path) -> Path:
@@ -39,9 +44,10 @@ def tell_waits(notice: Callable[[str], None] | None) -> None:
 
 
 @contextmanager
-def writer_lock(store_dir: Path) -> Iterator[None]:
-    """Hold the store's writer lock for the block, waiting while another writer holds it."""
-    with file_lock(lock_file(store_dir), on_wait=_said_waiting) as handle:
+def writer_lock(store_dir: Path, cancel: threading.Event | None = None) -> Iterator[None]:
+    """Hold the store's writer lock for the block, waiting while another writer holds it; LockWaitCancelled when
+    `cancel` is set meanwhile."""
+    with file_lock(lock_file(store_dir), on_wait=_said_waiting, cancel=cancel) as handle:
         handle.seek(0)
         handle.truncate()
         # A file name that is not UTF-8 reaches argv as surrogates: kept as its bytes (its readers replace them).
@@ -67,6 +73,17 @@ def _holder(handle: IO[bytes]) -> str:
     return f"{command} (pid {pid})" if command else f"pid {pid}"
 
 
+def _wait_unless_cancelled(handle: IO[bytes], cancel: threading.Event) -> None:
+    while True:
+        if cancel.wait(0.2):
+            raise LockWaitCancelled
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            continue
+
+
 # Inside the store's folder, so a scratch or evaluation store leaves no lock file behind when it is deleted.
 MIGRATION_LOCK = ".migrations.lock"
 
@@ -82,9 +99,11 @@ def migration_lock(store_dir: Path) -> Iterator[None]:
 
 
 @contextmanager
-def file_lock(path: Path, on_wait: Callable[[IO[bytes]], None] | None = None) -> Iterator[IO[bytes]]:
+def file_lock(path: Path, on_wait: Callable[[IO[bytes]], None] | None = None,
+              cancel: threading.Event | None = None) -> Iterator[IO[bytes]]:
     """An exclusive flock on `path` (made if missing) for the block, the file open; `on_wait(file)` is called
-    once when another holds it, before waiting for it."""
+    once when another holds it, before waiting for it; with `cancel`, the wait ends in LockWaitCancelled once it is
+    set (a wait run in a worker thread, as the CLI's ingest is, heard no Ctrl-C)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("a+b") as handle:
         try:
@@ -92,7 +111,10 @@ def file_lock(path: Path, on_wait: Callable[[IO[bytes]], None] | None = None) ->
         except BlockingIOError:
             if on_wait is not None:
                 on_wait(handle)
-            fcntl.flock(handle, fcntl.LOCK_EX)
+            if cancel is None:
+                fcntl.flock(handle, fcntl.LOCK_EX)
+            else:
+                _wait_unless_cancelled(handle, cancel)
         try:
             yield handle
         finally:

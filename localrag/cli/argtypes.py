@@ -17,6 +17,16 @@ def _number(value: str, kind: type[int] | type[float], what: str) -> int | float
         raise argparse.ArgumentTypeError(f"{value} is not {what}") from None
 
 
+def integer(value: str) -> int:
+    """A whole number, its range the Engine's or the setting's to check (argparse said "invalid int value")."""
+    return int(_number(value, int, "a whole number"))
+
+
+def number(value: str) -> float:
+    """A number, its range checked where it is used (argparse said "invalid float value")."""
+    return float(_number(value, float, "a number"))
+
+
 def probability(value: str) -> float:
     number = float(_number(value, float, "a number from 0 to 1"))
     if not 0.0 <= number <= 1.0:

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 from rich.text import Text
 
-from localrag.cli.argtypes import count, path_arg, positive
+from localrag.cli.argtypes import count, integer, path_arg, positive
 from localrag.cli.collections import add_collection_flag
 from localrag.cli.common import engine_from_args, print_json, progress_bar, usage_error
 from localrag.cli.tables import Rows
@@ -53,15 +53,15 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--models", default="bundled",
                    help="comma-separated: bundled and names from `localrag models` (default bundled)")
     p.add_argument("--limit", type=positive, help="score only the first N questions")
-    p.add_argument("--k", type=int, default=4, help="sources in the RAG prompt and the k of recall@k (default 4, "
+    p.add_argument("--k", type=integer, default=4, help="sources in the RAG prompt and the k of recall@k (default 4, "
                    "not the top_k setting: runs of one data set compare)")
     p.add_argument("--prompt-sentences", type=count, metavar="N",
                    help="the RAG prompt holds the sources' N best sentences; 0: the sources whole "
                         "(default: the prompt_sentences setting)")
     p.add_argument("--side", choices=("test", "train", "all"),
                    help="which side of the document split to score (default: test for the shared sets, all for jsonl)")
-    p.add_argument("--max-documents", type=int, help="cut the corpus to the gold documents plus others, up to N")
-    p.add_argument("--seed", type=int, default=0, help="split and bootstrap seed")
+    p.add_argument("--max-documents", type=integer, help="cut the corpus to the gold documents plus others, up to N")
+    p.add_argument("--seed", type=integer, default=0, help="split and bootstrap seed")
     p.add_argument("--out", type=path_arg, help="run folder (default: a new folder under the data dir's evals/)")
     p.add_argument("--planner", choices=("embedding", "grammar"),
                    help="graph mode's relation-path planner (--format kgqa; default: the graph_planner setting, as "

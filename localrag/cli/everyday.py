@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.text import Text
 
 from localrag.cli import common
-from localrag.cli.argtypes import path_arg
+from localrag.cli.argtypes import integer, path_arg
 from localrag.cli.cancellable import run_cancellable
 from localrag.cli.common import add_filter_flags, add_model_flag, filters_from_args, print_json, progress_bar
 from localrag.config import load_settings
@@ -64,7 +64,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     ask = sub.add_parser("ask", help="answer a question from the indexed documents")
     ask.add_argument("question", help="the question; - reads it from stdin")
     add_model_flag(ask)
-    ask.add_argument("-k", "--top-k", type=int, help="sources to put in the prompt, 1 to 100 (default: top_k)")
+    ask.add_argument("-k", "--top-k", type=integer, help="sources to put in the prompt, 1 to 100 (default: top_k)")
     add_filter_flags(ask)
     ask.add_argument("--allow-model-knowledge", action="store_true", default=None,
                      help="answer from the model's memory when nothing relevant is found")
@@ -206,7 +206,8 @@ def _demo_command(args: argparse.Namespace, out: Console, err: Console) -> int:
     engine = common.engine_from_args(args)
     corpus = sample_corpus_dir()
     err.print(Text(f"Ingesting the sample corpus in {corpus}", style="bold"))
-    _ingest(engine, [corpus], (), (), err)
+    if _ingest(engine, [corpus], (), (), err) == 130:
+        return 130  # Ctrl-C stopped the ingest: the demo stops with it, not on to an answer
     # It joins whatever the collection holds already: say where it went and how it leaves.
     err.print(Text(f"the sample documents are in collection {engine.settings.collection}; "
                    f"`localrag forget {shlex.quote(str(corpus))}` takes them out", style="dim"), soft_wrap=True)

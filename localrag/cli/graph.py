@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 from rich.text import Text
 
-from localrag.cli.argtypes import path_arg
+from localrag.cli.argtypes import integer, path_arg
 from localrag.cli.common import print_json, progress_bar, usage_error
 from localrag.cli.tables import Rows
 from localrag.collection import collection_option
@@ -103,7 +103,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     related = sub.add_parser("related", help="entities like the given ones, each with the graph paths that join them")
     related.add_argument("entities", nargs="+", metavar="ENTITY", help="one or more entity names (several: liked both)")
     related.add_argument("--relation", action="append", metavar="R", help="count only this relation (repeatable)")
-    related.add_argument("-k", type=int, default=10, help="how many entities (default 10)")
+    related.add_argument("-k", type=integer, default=10, help="how many entities (default 10)")
     related.add_argument("--score", choices=SCORINGS, default="shared",
                          help="shared: specific shared neighbours (default); pagerank: personalized PageRank")
     related.add_argument("--json", action="store_true", help="print the entities and their paths as JSON")

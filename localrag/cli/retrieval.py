@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 from rich.text import Text
 
-from localrag.cli.argtypes import path_arg
+from localrag.cli.argtypes import integer, path_arg
 from localrag.cli.collections import add_collection_flag
 from localrag.cli.common import print_json
 from localrag.cli.tables import Rows
@@ -31,7 +31,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     tune = actions.add_parser(
         "tune-fusion", help="choose the fusion of the vector and BM25 legs from pseudo-queries made from the index"
     )
-    tune.add_argument("--queries", type=int, help="pseudo-queries to measure on (default 200)")
+    tune.add_argument("--queries", type=integer, help="pseudo-queries to measure on (default 200)")
     tune.add_argument("--questions", type=path_arg, metavar="RAFT_DIR",
                       help="measure on the questions of this RAFT build (its qa.jsonl) instead of pseudo-queries")
     tune.add_argument("--json", action="store_true", help="print the choice and every candidate's figures as JSON")

@@ -13,6 +13,7 @@ import argparse
 from rich.console import Console
 from rich.text import Text
 
+from localrag.cli.argtypes import integer
 from localrag.cli.common import print_json
 from localrag.shapes import search_json
 from localrag.types import MAX_SEARCH_K, SEARCH_K
@@ -26,7 +27,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 
     search = sub.add_parser("search", help="the ranked passages for a query, with each retrieval leg's rank; no answer")
     search.add_argument("query", help="what to search for; - reads it from stdin")
-    search.add_argument("-k", "--top-k", type=int, default=SEARCH_K,
+    search.add_argument("-k", "--top-k", type=integer, default=SEARCH_K,
                         help=f"passages to show, 1 to {MAX_SEARCH_K} (default {SEARCH_K})")
     add_filter_flags(search)
     search.add_argument("--json", action="store_true", help="print the ranked passages as JSON")

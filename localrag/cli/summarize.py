@@ -12,7 +12,7 @@ import argparse
 from rich.console import Console
 from rich.text import Text
 
-from localrag.cli.argtypes import path_arg
+from localrag.cli.argtypes import integer, path_arg
 from localrag.cli.common import print_json
 from localrag.safe_text import line_text
 from localrag.shapes import summary_json
@@ -23,7 +23,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 
     summarize = sub.add_parser("summarize", help="the key sentences of one indexed document, quoted; no model")
     summarize.add_argument("path", type=path_arg, help="the document, as ingested")
-    summarize.add_argument("-n", "--sentences", type=int, default=5, help="how many sentences, 1 to 50 (default 5)")
+    summarize.add_argument("-n", "--sentences", type=integer, default=5, help="how many sentences, 1 to 50 (default 5)")
     summarize.add_argument("--json", action="store_true", help="print the summary as JSON")
     add_collection_flag(summarize)
     summarize.set_defaults(handler=_summarize)

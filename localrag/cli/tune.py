@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from rich.console import Console
 from rich.text import Text
 
-from localrag.cli.argtypes import count, path_arg, positive, probability, whole
+from localrag.cli.argtypes import count, integer, number, path_arg, positive, probability, whole
 from localrag.cli.cancellable import run_cancellable
 from localrag.cli.collections import add_collection_flag
 from localrag.cli.common import print_json, progress_bar
@@ -69,19 +69,19 @@ def _raft_flags(p: argparse.ArgumentParser) -> None:
 def _train_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--base", type=path_arg, help="base model: a GGUF file or a local Hugging Face folder "
                                              "(default: the configured model, else the bundled SmolLM2)")
-    p.add_argument("--steps", type=int, metavar="N", help="optimizer steps (default 200)")
-    p.add_argument("--lr", type=float, metavar="X", help="learning rate (default 1e-4)")
-    p.add_argument("--batch-size", type=int, metavar="N")
-    p.add_argument("--grad-accum", type=int, metavar="N", help="examples per update = batch size x this")
-    p.add_argument("--max-tokens", type=int, metavar="N", help="longest example; documents are cut, never answers")
-    p.add_argument("--lora-r", type=int, metavar="N")
-    p.add_argument("--lora-alpha", type=int, metavar="N")
-    p.add_argument("--lora-dropout", type=float, metavar="X")
-    p.add_argument("--warmup-steps", type=int, metavar="N")
-    p.add_argument("--eval-every", type=int, metavar="N", help="validation loss every N steps")
-    p.add_argument("--save-every", type=int, metavar="N", help="checkpoint every N steps")
+    p.add_argument("--steps", type=integer, metavar="N", help="optimizer steps (default 200)")
+    p.add_argument("--lr", type=number, metavar="X", help="learning rate (default 1e-4)")
+    p.add_argument("--batch-size", type=integer, metavar="N")
+    p.add_argument("--grad-accum", type=integer, metavar="N", help="examples per update = batch size x this")
+    p.add_argument("--max-tokens", type=integer, metavar="N", help="longest example; documents are cut, never answers")
+    p.add_argument("--lora-r", type=integer, metavar="N")
+    p.add_argument("--lora-alpha", type=integer, metavar="N")
+    p.add_argument("--lora-dropout", type=number, metavar="X")
+    p.add_argument("--warmup-steps", type=integer, metavar="N")
+    p.add_argument("--eval-every", type=integer, metavar="N", help="validation loss every N steps")
+    p.add_argument("--save-every", type=integer, metavar="N", help="checkpoint every N steps")
     p.add_argument("--seed", type=int)
-    p.add_argument("--answer-weight", type=float, metavar="X",
+    p.add_argument("--answer-weight", type=number, metavar="X",
                    help="loss weight of the final answer (after <ANSWER>:) against the quote's 1 (default 1)")
     p.add_argument("--backend", choices=("auto", "peft", "unsloth"),
                    help="auto: Unsloth on a CUDA GPU when installed, else transformers + peft")
@@ -133,7 +133,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     tune.add_argument("--retriever", action="store_true",
                       help="tune the embedder on the questions instead of the model: saved as models/embedders/NAME, "
                            "and the index switches to it only if it beats the current one on held-out documents")
-    tune.add_argument("--retriever-epochs", type=float, metavar="X", help="embedder training epochs (default 1)")
+    tune.add_argument("--retriever-epochs", type=number, metavar="X", help="embedder training epochs (default 1)")
     tune.add_argument("--retriever-pairs", choices=("model", "ict", "both"),
                       help="embedder training pairs: the written questions (model, default), a sentence of each "
                            "chunk -> its chunk (ict: inverse cloze, no language model), or both")

@@ -693,17 +693,39 @@ def _html_list(element: Tag, depth: int) -> list[str]:
     return lines
 
 
-def _html_table(table: Tag) -> list[str]:
+def _html_table(table: Tag, depth: int = 0) -> list[str]:
     rows = []
-    for row in table.find_all("tr"):
-        if row.find_parent("table") is not table:
-            # A nested table is read in the cell that holds it: listed again as rows, its text came twice, and a
-            # page of tables nested n deep grew n times over.
-            continue
-        cells = [squash("".join(_shown_strings(cell))) for cell in row.find_all(["th", "td"], recursive=False)]
+    # This table's own rows only: a nested table is read in the cell that holds it (listed again as rows, its text
+    # came twice, and a page of tables nested n deep grew n times over).
+    own = table.find_all(["tr", "thead", "tbody", "tfoot"], recursive=False)  # in the page's order
+    for row in (row for part in own for row in ([part] if part.name == "tr" else part.find_all("tr", recursive=False))):
+        cells = [squash(_cell_text(cell, depth)) for cell in row.find_all(["th", "td"], recursive=False)
+                 if not cell.has_attr("hidden")]
         if any(cells):
             rows.append(" | ".join(cells))
     return rows
+
+
+def _cell_text(element: Tag, depth: int) -> str:
+    """A table cell's text by the walk's rules, a nested table's rows ("a | b; c | d") and blocks kept apart: joined
+    bare, a layout table's inner cells ran together ("AlphaBeta") and could not be found."""
+    from bs4 import NavigableString, Tag
+
+    pieces = []
+    for child in element.children:
+        if type(child) is NavigableString:
+            pieces.append(str(child))
+        elif not isinstance(child, Tag) or child.name in _DROP_TAGS or child.has_attr("hidden"):
+            continue
+        elif depth >= MAX_HTML_DEPTH:
+            pieces.append(" " + " ".join(_shown_strings(child)) + " ")
+        elif child.name == "table":
+            pieces.append(" " + "; ".join(_html_table(child, depth + 1)) + " ")
+        elif child.name in _BLOCK_TAGS or child.name in ("p", "br", "ul", "ol", "dl", "pre"):
+            pieces.append(" " + _cell_text(child, depth + 1) + " ")
+        else:
+            pieces.append(_cell_text(child, depth + 1))
+    return "".join(pieces)
 
 
 # Nesting past which an element's text is read flat: no page means 200 levels, and Python's recursion limit is 1,000.

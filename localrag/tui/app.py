@@ -106,6 +106,7 @@ class LocalRagApp(App[None]):
         # What quitting asked to stop ("the ingest"): it ends after its current step, the screen already gone.
         self.stopping = ""
         self._activities: dict[str, str] = {}
+        self._saved_theme = ""
 
     def set_activity(self, owner: str, text: str) -> None:
         """What `owner` ("chat", "ingest", "graph", "models") is doing now, "" once it is done. One string for all
@@ -222,17 +223,23 @@ class LocalRagApp(App[None]):
         elif wanted:
             self.notify(f"theme '{wanted}' (the theme setting) is not one the app has; Ctrl+P then 'Theme' lists "
                         "them", severity="warning", markup=False)
+        self._saved_theme = wanted
         self.theme_changed_signal.subscribe(self, self._save_theme)
 
     def _save_theme(self, theme: Theme) -> None:
-        engine = self.engine
-        if theme.name == engine.settings.theme:
-            return
-        engine.update_settings(engine.settings.replace(theme=theme.name))
+        if theme.name != self._saved_theme:
+            self._saved_theme = theme.name
+            self._write_theme(theme.name)
+
+    @work(thread=True, group="theme", exit_on_error=False)
+    def _write_theme(self, name: str) -> None:
+        """Into the settings file only: no engine part uses the theme, and the engine's settings wait on its lock,
+        held for as long as a model loads (Ctrl+T then froze the app for that long)."""
         try:
-            update_saved_settings({"theme": theme.name}, engine.config_file)
+            update_saved_settings({"theme": name}, self.engine.config_file)
         except (LocalRagError, OSError) as exc:
-            self.notify(f"Theme switched, but not saved: {exc}", severity="warning", markup=False)
+            self.call_from_thread(self.notify, f"Theme switched, but not saved: {exc}", severity="warning",
+                                  markup=False)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)

@@ -15,6 +15,7 @@ swallows it, and the export went on to replace the model and exit 0. The child i
 
 from __future__ import annotations
 
+import atexit
 import os
 import signal
 import subprocess
@@ -53,6 +54,20 @@ def temp_path_for(dst: Path) -> Path:
     return dst.with_name(f".{dst.name}.{os.getpid()}.partial")
 
 
+# Quantizers running, with their temporary outputs: killed, and their files removed, when this process exits while
+# one runs in a thread it no longer waits for (`tune`'s worker, left by a second Ctrl-C), so none quantizes on for
+# minutes with no one to wait for it.
+_RUNNING: dict[subprocess.Popen[bytes], Path] = {}
+
+
+@atexit.register
+def _end_running() -> None:
+    for child, tmp in list(_RUNNING.items()):
+        child.kill()
+        child.wait()
+        tmp.unlink(missing_ok=True)
+
+
 def _last_error_line(log: IO[bytes]) -> str:
     log.seek(0)
     lines = [line.strip() for line in log.read().decode("utf-8", "replace").splitlines() if line.strip()]
@@ -76,12 +91,15 @@ def quantize(src: Path, dst: Path, quant: str = "Q8_0", *, threads: int | None =
     try:
         with tempfile.TemporaryFile() as log:
             child = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+            _RUNNING[child] = tmp
             try:
                 code = child.wait()
             except BaseException:
                 child.kill()
                 child.wait()
                 raise
+            finally:
+                _RUNNING.pop(child, None)
             reason = _last_error_line(log) if code != 0 or not tmp.is_file() else ""
         if reason:
             raise QuantizeError(
@@ -102,6 +120,12 @@ def _quantize_here(src: str, tmp: str, ftype: str, threads: int) -> int:
     """The child's work: llama.cpp's quantizer, its return code (0: done)."""
     import ctypes
 
+    if sys.platform.startswith("linux"):
+        # Ended with its parent, however that ends (kill -9 too): Linux's parent-death signal.
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+        if os.getppid() == 1:  # the parent was gone before the line above
+            return 1
     import llama_cpp
 
     params = llama_cpp.llama_model_quantize_default_params()

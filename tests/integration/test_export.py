@@ -245,33 +245,48 @@ def test_export_killed_at_random_writes_installs_nothing_partial_and_finishes(
         Path(summary).write_text(json.dumps(figures, indent=2) + "\n")
 
 
+QUANTIZE_SCRIPT = """
+import sys
+from pathlib import Path
+from localrag.tune.quantize import quantize
+quantize(Path(sys.argv[1]), Path(sys.argv[2]), "Q8_0", threads=1)
+"""
+
+
+def _quantizers_of(partial: Path) -> list[str]:
+    """The processes whose command line names `partial`: a quantizer child still writing it."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and str(partial).encode() in (proc / "cmdline").read_bytes():
+                found.append(proc.name)
+        except OSError:
+            continue
+    return found
+
+
 def test_ctrl_c_while_llama_cpp_quantizes_stops_it_and_installs_nothing(
     shared_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # The KeyboardInterrupt was raised inside llama.cpp's logging callback, which swallowed it: the export went on,
     # replaced the model and exited 0 (a 7B quantize ignores Ctrl-C for minutes).
-    import _thread
-    import threading
     import time
 
     from localrag.tune.base import load_base
     from localrag.tune.gguf_writer import write_f16_gguf
-    from localrag.tune.quantize import quantize, temp_path_for
 
     monkeypatch.setenv("LOCALRAG_HOME", str(shared_home))
     base = bundled_generator_path()
     f16 = tmp_path / "m.F16.gguf"
     write_f16_gguf(load_base(base)[0], base, f16)
     dst = tmp_path / "m.Q8_0.gguf"
-    partial = temp_path_for(dst)
-
-    def interrupt_once_writing() -> None:
-        deadline = time.monotonic() + 120
-        while not partial.exists() and time.monotonic() < deadline:
-            time.sleep(0.01)
-        _thread.interrupt_main()
-
-    threading.Thread(target=interrupt_once_writing, daemon=True).start()
-    with pytest.raises(KeyboardInterrupt):
-        quantize(f16, dst, "Q8_0", threads=1)
-    assert not dst.exists() and not partial.exists()
+    proc = subprocess.Popen([sys.executable, "-c", QUANTIZE_SCRIPT, str(f16), str(dst)], stderr=subprocess.PIPE)
+    partial = dst.with_name(f".{dst.name}.{proc.pid}.partial")  # quantize.temp_path_for in that process
+    deadline = time.monotonic() + 120
+    while not partial.exists():
+        assert proc.poll() is None and time.monotonic() < deadline, "the quantizer never started writing"
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode != 0 and b"KeyboardInterrupt" in err
+    assert not dst.exists() and not partial.exists() and _quantizers_of(partial) == []

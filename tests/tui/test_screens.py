@@ -334,8 +334,7 @@ async def test_the_theme_chosen_is_the_next_starts(fake_engine: FakeEngine) -> N
     # Ctrl+T was forgotten at quit: a user who needs the light theme switched it at every start.
     async with LocalRagApp(fake_engine).run_test(size=(80, 24)) as pilot:
         await pilot.press("ctrl+t")
-        await pilot.pause()
-    assert load_settings().theme == "textual-light"
+        await wait_for(pilot, lambda: load_settings().theme == "textual-light")
     fake_engine.settings = load_settings()
     async with LocalRagApp(fake_engine).run_test(size=(80, 24)) as pilot:
         await pilot.pause()

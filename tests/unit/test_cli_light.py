@@ -218,6 +218,9 @@ def test_a_plain_unicode_home_and_a_missing_tmpdir_for_a_reader_are_not_refused(
     # The model wrote the Q&A for minutes first, and LanceDB's OverflowError ended it.
     (["raft", "build", "--k", "1000000000"], "argument --k: 1000000000 is not a whole number from 0 to 20"),
     (["raft", "build", "--k", "abc"], "argument --k: abc is not a whole number from 0 to 20"),
+    # argparse's own words, "invalid int value: 'nan'", where the other flags said it in theirs.
+    (["search", "x", "-k", "nan"], "argument -k/--top-k: nan is not a whole number"),
+    (["finetune", "--lr", "fast"], "argument --lr: fast is not a number"),
     (["tune", "--prompt-sentences", "201"], "argument --prompt-sentences: 201 is not a whole number from 0 to 200"),
 ])
 def test_a_number_out_of_its_range_is_one_line_not_a_traceback(tmp_path, argv: list[str], said: str) -> None:

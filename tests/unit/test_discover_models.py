@@ -113,6 +113,8 @@ def test_ollama_models_from_another_registry_are_named_as_ollama_lists_them(stor
     assert resolve_name("hf.co/bartowski/SmolLM2-GGUF:Q4_1", models) == from_hf
     assert resolve_name("ollama:hf.co/bartowski/SmolLM2-GGUF:Q4_1", models) == from_hf
     assert resolve_name("bartowski/SmolLM2-GGUF:Q4_1", models) == own
+    # The name shown before the registry was (a saved `model` setting) still names the model, if only one has it.
+    assert resolve_name("ollama:bartowski/SmolLM2-GGUF:Q4_1", [m for m in models if m.path != own]) == from_hf
 
 
 def test_ambiguous_name_lists_the_candidates(stores: dict[str, Path], tmp_path: Path) -> None:

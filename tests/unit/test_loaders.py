@@ -328,7 +328,8 @@ def test_html_nested_tables_are_read_once_and_cells_keep_the_walks_rules(tmp_pat
         inner = f"<table><tr><td>L{level}</td><td>{inner}</td></tr></table>"
     path = tmp_path / "page.html"
     path.write_text(
-        f"<body>{inner}<table><tr><td>Fern<script>var x = 1;</script></td><td><span hidden>secret</span>Low</td>"
+        f"<body>{inner}<table><tr><td>Fern<script>var x = 1;</script></td><td hidden>secret</td><td><span hidden>"
+        "secret</span>Low</td>"
         "</tr></table><ul><li>Cactus <span hidden>secret</span><script>y()</script></li></ul></body>",
         encoding="utf-8",
     )
@@ -339,6 +340,13 @@ def test_html_nested_tables_are_read_once_and_cells_keep_the_walks_rules(tmp_pat
     assert "- Cactus" in loaded.text
     assert "secret" not in loaded.text and "x = 1" not in loaded.text and "y()" not in loaded.text
     assert_well_formed(loaded)
+    # A layout table's inner cells stay apart (joined bare they read "AlphaBeta", and "Beta" found nothing).
+    path.write_text("<table><tr><td><table><tr><td>Alpha</td><td>Beta</td></tr><tr><td>Gamma</td><td>Delta</td>"
+                    "</tr></table></td><td><p>Outer</p><p>cell</p></td></tr></table>", encoding="utf-8")
+    assert load_file(path).text == "Alpha | Beta; Gamma | Delta | Outer cell"
+    path.write_text("<table><thead><tr><th>Plant</th><th>Light</th></tr></thead><tbody><tr><td>Fern</td><td>Low</td>"
+                    "</tr></tbody><tr><td>Cactus</td><td>Full</td></tr></table>", encoding="utf-8")
+    assert load_file(path).text == "Plant | Light\nFern | Low\nCactus | Full"
 
 
 def test_html_legacy_charset(tmp_path: Path) -> None:

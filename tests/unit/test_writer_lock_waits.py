@@ -52,3 +52,29 @@ def test_a_command_naming_a_file_whose_name_is_not_utf8_takes_the_lock(tmp_path:
     with writer_lock(tmp_path / "db"):
         pass
     assert (tmp_path / "db.writer.lock").read_bytes().endswith(b"forget 'docs/r\xe9sum\xe9.md'")
+
+
+def test_an_ingest_waiting_for_another_writer_is_given_up_by_its_cancel(tmp_path: Path) -> None:
+    # The CLI's ingest runs in a worker thread, so Ctrl-C sets its cancel: the wait in flock heard nothing, and the
+    # ingest went on once the other writer finished, though it had said "Ctrl-C gives up".
+    from localrag.config import Settings
+    from localrag.embed import HashEmbedder
+    from localrag.engine import Engine
+    from localrag.store import Store
+
+    store = Store(tmp_path / "db", embedder_name="hash-embedder", dim=32)
+    engine = Engine(Settings(), embedder=HashEmbedder(dim=32), store=store)
+    (tmp_path / "note.txt").write_text("The harbour crane was painted red.\n", encoding="utf-8")
+    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(store.path)], stdout=subprocess.PIPE, text=True)
+    cancel = threading.Event()
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+        threading.Timer(0.5, cancel.set).start()
+        report = engine.ingest([tmp_path / "note.txt"], cancel=cancel)
+        assert report.cancelled and report.added == 0 and holder.poll() is None
+        assert report.notes == ["stopped while waiting for another writer: nothing was read; the next ingest reads "
+                                "it all"]
+    finally:
+        holder.kill()
+        holder.wait()
+    assert engine.ingest([tmp_path / "note.txt"]).added == 1
