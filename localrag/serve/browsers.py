@@ -152,10 +152,13 @@ class BrowserGuard:
             split = _split(origin)
             if split is not None and split.scheme in ("http", "https", *EXTENSION_SCHEMES) and split.hostname:
                 fix = f"to let it, start `localrag serve --allow-origin {normal_origin(origin)}`"
-            else:  # `null`: a page opened from a file, or any site's sandboxed frame, which no flag may allow
+            elif origin.strip().lower() == "null":  # a page opened from a file, or any site's sandboxed frame
                 fix = ("a page opened from a file sends origin null, as any site's sandboxed frame can: serve the page "
                        "over http from this machine (http://localhost:PORT needs no flag) or name its http(s) origin "
                        "with `localrag serve --allow-origin`")
+            else:  # an app wrapper's own scheme (tauri://, app://), which any such app sends
+                fix = ("only http(s) pages and browser extensions can be let call this server: serve the page over "
+                       "http from this machine, or name its http(s) origin with `localrag serve --allow-origin`")
             self._tell("origin", origin, f"refused a request from a web page at {origin}; {fix}")
             await _refused(403, f"a web page at {origin} may not call this server (any site you visit could "
                            f"otherwise read or erase your documents); {fix}", "origin_not_allowed",
@@ -190,12 +193,27 @@ class BrowserGuard:
         """A refusal said on the server's terminal (a browser hides the 403's words from the page), once for each
         distinct origin or Host and at most MAX_TOLD of a kind, as one line of plain text: the headers are a
         client's, escape sequences and all, and a page can send a new Host with every request."""
-        told = [key for key in self._said if key[0] == kind]
-        if (kind, value) in self._said or len(told) >= MAX_TOLD:
+        told = [key for key in self._said if key[0] == kind and not _nearby(key[1])]
+        if (kind, value) in self._said or (len(told) >= MAX_TOLD and not _nearby(value)):
+            # Pages on this machine or its network are always named: the user's own, which strangers' refusals
+            # could otherwise crowd out of the few lines said.
             return
         self._said.add((kind, value))
-        last = " (further refusals of this kind are not said)" if len(told) + 1 == MAX_TOLD else ""
+        last = " (further refusals of this kind are not said)" if len(told) + 1 == MAX_TOLD and not _nearby(value) \
+            else ""
         print(f"localrag: {line_text(line)}{last}", file=sys.stderr, flush=True)
+
+
+def _nearby(value: str) -> bool:
+    """Whether an origin or Host names this machine or its private network (a user's own page, not a stranger's)."""
+    parts = _split(value if "://" in value else f"http://{value}")
+    host = (parts.hostname or "") if parts is not None else ""
+    if loopback_name(host) or host.endswith((".local", ".lan", ".home.arpa")):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_private
+    except ValueError:
+        return False
 
 
 async def _refused(status: int, message: str, code: str, scope: Scope, receive: Receive, send: Send) -> None:

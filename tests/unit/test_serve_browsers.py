@@ -34,6 +34,10 @@ def test_a_refusal_is_said_once_an_origin_a_few_a_kind_and_as_plain_text(capsys:
         for _ in range(3):
             await call([(b"host", b"localhost"), (b"origin", b"http://app.test:8800")])
         await call([(b"host", b"localhost"), (b"origin", b"null")])
+        for n in range(10):
+            await call([(b"host", b"localhost"), (b"origin", f"https://s{n}.stranger.example".encode())])
+        await call([(b"host", b"localhost"), (b"origin", b"http://192.168.1.5:3000")])  # after strangers filled it
+        await call([(b"host", b"localhost"), (b"origin", b"tauri://localhost")])
 
     asyncio.run(requests())
     said = capsys.readouterr().err.splitlines()
@@ -43,6 +47,10 @@ def test_a_refusal_is_said_once_an_origin_a_few_a_kind_and_as_plain_text(capsys:
     assert sum("--allow-origin http://app.test:8800" in line for line in said) == 1
     null = [line for line in said if "web page at null" in line]
     assert len(null) == 1 and "http://localhost:PORT needs no flag" in null[0]
+    assert sum("--allow-origin http://192.168.1.5:3000" in line for line in said) == 1
+    assert not any("s9.stranger.example" in line for line in said)  # five strangers fill the lines said of them
+    tauri = [line for line in said if "tauri://localhost" in line]
+    assert len(tauri) == 1 and "only http(s) pages and browser extensions" in tauri[0] and "null" not in tauri[0]
 
 
 def test_an_extension_may_be_allowed_and_a_remote_http_page_is_warned_of() -> None:
