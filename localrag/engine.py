@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING
 
 from localrag import paths
 from localrag.collection import DEFAULT_COLLECTION, CollectionError, collection_option
-from localrag.config import Settings, load_settings, update_saved_settings
+from localrag.config import Settings, load_settings, remove_saved_settings, update_saved_settings
 from localrag.engine_collections import Collections
 from localrag.engine_graph import GraphMode
 from localrag.engine_status import Information
@@ -55,6 +55,7 @@ from localrag.forget import (
 from localrag.models import (
     BUNDLED_GENERATOR,
     BUNDLED_NAME,
+    bundled_embedder_path,
     bundled_generator_path,
     read_gguf_header,
     resolve_generator,
@@ -522,11 +523,24 @@ class Engine(GraphMode, Collections, Information):
         progress: Callable[[int, int], None] | None = None,
         cancel: threading.Event | None = None,
     ) -> ReembedReport:
-        """Re-embed the index with the embedder in `folder` (resumable) and make it the configured one."""
+        """Re-embed the index with the embedder in `folder` (resumable) and make it the configured one (the bundled
+        one's folder: the `embedder` setting is unset)."""
         from localrag.embed import load_embedder
-        from localrag.reembed import reembed_index
+        from localrag.reembed import next_dir, reembed_index
+        from localrag.store import recorded_embedder
 
         new = load_embedder(folder, self.settings.embed_backend, self.settings.embed_batch_size)
+        # What the index was built with, not the setting: after `config unset embedder` the two differ, and going
+        # back is the point.
+        recorded = recorded_embedder(paths.db_dir())
+        if recorded is not None and recorded[0] == new.name and not next_dir(paths.db_dir()).exists():
+            raise LocalRagError(f"the index is already embedded with {new.name}", "nothing to do")
+        # A fusion chosen for the old vectors is chosen again for the new: the new store's meta starts empty, and the
+        # choice (`retrieval tune-fusion`) was dropped in silence, the default in force again.
+        try:
+            chosen = self.fusion_choice() if recorded is not None else None
+        except LocalRagError:  # the setting names another embedder than the index's: the choice cannot be read
+            chosen = None
         # Re-embedding writes the store: it waits for (and holds off) an ingest or forget like any writer.
         with self._lock, writer_lock(paths.db_dir()):
             # The old store's handles must not outlive the folder swap.
@@ -535,9 +549,14 @@ class Engine(GraphMode, Collections, Information):
                 paths.db_dir(), new, commit_chunks=self.settings.commit_chunks, progress=progress, cancel=cancel
             )
             if not report.cancelled:
-                settings = self.settings.replace(embedder=str(folder))
-                update_saved_settings({"embedder": str(folder)}, self.config_file)
-                self.update_settings(settings)
+                bundled = folder.resolve() == bundled_embedder_path().resolve()
+                if bundled:  # the default again, not a path that names the installed package's folder
+                    remove_saved_settings(["embedder"], self.config_file)
+                else:
+                    update_saved_settings({"embedder": str(folder)}, self.config_file)
+                self.update_settings(self.settings.replace(embedder="" if bundled else str(folder)))
+        if not report.cancelled and chosen is not None and chosen.queries:
+            report.fusion = self.tune_fusion(n_queries=chosen.queries).summary()
         return report
 
     @one_collection

@@ -45,6 +45,9 @@ class EngineStatus:
     stale_documents: int = 0  # read differently from how they would be now: `ingest --stale` reads them again
     # Why searches and ingests refuse the configured embedder on this index, and the fix; "" when they do not.
     embedder_refused: str = ""
+    # A re-embedding under way or stopped part way (`retrieval use-embedder`, `tune --retriever`), and how to go on
+    # with it; "" when there is none. A stopped one showed nowhere, though the next run goes on from it.
+    reembedding: str = ""
 
 
 class Information:
@@ -152,6 +155,7 @@ class Information:
             stale_documents=len(stale_documents(reading.document_readings(), self.settings, embedder.max_tokens))
             if reading and embedder is not None else 0,
             embedder_refused=refused,
+            reembedding=_reembedding(),
         )
 
     def _embedder_refused(self, reading: Store | None) -> str:
@@ -173,3 +177,20 @@ class Information:
         if choice is not None:
             return choice.summary()
         return f"{DEFAULT.label} (default; `localrag retrieval tune-fusion` measures others)"
+
+
+def _reembedding() -> str:
+    from localrag.reembed import COMPLETE, next_dir
+    from localrag.store import recorded_embedder, recorded_embedder_setting
+
+    upcoming = next_dir(paths.db_dir())
+    if not upcoming.is_dir() or (upcoming / COMPLETE).is_file():
+        return ""
+    try:
+        recorded = recorded_embedder(upcoming)
+        setting = recorded_embedder_setting(upcoming) or "bundled"
+    except (RuntimeError, OSError, ValueError):
+        recorded, setting = None, "FOLDER"
+    name = recorded[0] if recorded is not None else "another embedder"
+    return (f"to {name}, under way or stopped part way: `localrag retrieval use-embedder {setting}` goes on with it "
+            f"(the index uses its embedder until it ends)")

@@ -50,6 +50,8 @@ class ReembedReport:
     entities: int = 0
     seconds: float = 0.0
     cancelled: bool = False
+    # The fusion chosen again for the new vectors, when one had been chosen for the old (`Engine.switch_embedder`).
+    fusion: str = ""
 
 
 def swap_stamp(db_dir: Path) -> tuple[int, int] | None:

@@ -186,7 +186,12 @@ def _on_index(dataset: EvalDataset, path: Path, engine: Engine) -> tuple[EvalDat
     # before readings were recorded keep their names.
     state = hashlib.sha256("".join(sorted(f"{d.path}\0{d.content_hash}" + (f"\0{d.read_with}" if d.read_with else "")
                                           + "\n" for d in documents)).encode())
-    index = f"{paths.db_dir()} (collection {engine.settings.collection}; contents {state.hexdigest()[:12]})"
+    # So is the embedder that built the vectors and the fusion chosen for them: after `tune --retriever` switched the
+    # embedder, the same command "resumed" the finished run and showed the old embedder's figures as the new one's.
+    chosen = engine.fusion_choice()
+    fusion = f"; fusion {chosen.fusion.label}" if chosen is not None and chosen.queries else ""
+    index = (f"{paths.db_dir()} (collection {engine.settings.collection}; contents {state.hexdigest()[:12]}; "
+             f"embedder {engine.embedder.name}{fusion})")
     return on_index(dataset, (d.path for d in documents), index, path.parent)
 
 

@@ -423,6 +423,8 @@ _STALE_HINT = f"{STALE_LABEL}: `localrag ingest --stale` reads them again"
 def _status_value(key: str, value: object) -> str:
     if key == "embedder_refused" and not value:
         return "no"
+    if key == "reembedding" and not value:
+        return "none"
     if key == "stale_documents" and value:
         return f"{value} ({_STALE_HINT})"
     if key == "size_bytes" and isinstance(value, int):

@@ -1,4 +1,6 @@
-"""`localrag retrieval tune-fusion`: choose now how this index fuses its vector and BM25 legs.
+"""`localrag retrieval tune-fusion`: choose now how this index fuses its vector and BM25 legs; `localrag retrieval
+use-embedder`: re-embed the index with another embedder (one `tune --retriever` kept but did not switch to, or the
+bundled one, to go back).
 
 Without it an index keeps the default fusion; after it, the choice is made again whenever an ingest
 has grown the index by half (localrag/fusion.py, which also says how far the measure is trusted).
@@ -37,6 +39,13 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     tune.add_argument("--json", action="store_true", help="print the choice and every candidate's figures as JSON")
     add_collection_flag(tune)
     tune.set_defaults(handler=_tune_fusion)
+    use = actions.add_parser(
+        "use-embedder", help="re-embed the index with another embedder and use it: a folder `tune --retriever` wrote "
+        "(or its name under models/embedders), or `bundled` to go back; resumable, Ctrl-C keeps what was done"
+    )
+    use.add_argument("embedder", metavar="FOLDER|NAME|bundled")
+    use.add_argument("--json", action="store_true", help="print the re-embedding's report as JSON")
+    use.set_defaults(handler=_use_embedder)
 
 
 def choice_to_json(choice: FusionChoice) -> dict[str, object]:
@@ -66,3 +75,30 @@ def _tune_fusion(args: argparse.Namespace, out: Console, err: Console) -> int:
     else:
         out.print(Text(f"chosen: {choice.fusion.label} ({choice.seconds:.1f}s)", style="bold"), soft_wrap=True)
     return 0
+
+
+def _use_embedder(args: argparse.Namespace, out: Console, err: Console) -> int:
+    from localrag.cli.cancellable import run_cancellable
+    from localrag.cli.common import engine_from_args, progress_bar
+    from localrag.models import resolve_embedder
+
+    folder = resolve_embedder("" if args.embedder == "bundled" else args.embedder)
+    engine = engine_from_args(args)
+    with progress_bar(err, "chunks") as bar:
+        task = bar.add_task("Re-embedding", total=None)
+        report = run_cancellable(
+            lambda cancel: engine.switch_embedder(
+                folder, progress=lambda done, total: bar.update(task, completed=done, total=total), cancel=cancel),
+            err, "stopping after the current batch; what was re-embedded is kept…",
+        )
+    if args.json:
+        print_json(dataclasses.asdict(report) | {"embedder": str(folder)})
+    elif report.cancelled:
+        err.print(Text("stopped; the index still uses its embedder, and the same command goes on with the "
+                       "re-embedding", style="yellow"), soft_wrap=True)
+    else:
+        out.print(Text(f"the index now uses {folder} ({report.chunks} chunks re-embedded in {report.seconds:.0f}s)",
+                       style="bold"), soft_wrap=True)
+        if report.fusion:
+            out.print(Text(f"fusion chosen again for the new vectors: {report.fusion}", style="dim"), soft_wrap=True)
+    return 130 if report.cancelled else 0

@@ -455,7 +455,7 @@ class _ChainDisplay:
         self.bar.update(self.tasks["export"], completed=round(100 * fraction), info=stage)
 
     def retriever(self, step: str, done: int, total: int) -> None:
-        labels = {"train": "Training the embedder", "gate": "Judging on held-out questions",
+        labels = {"train": "Training the embedder", "gate": "Judging: embedding the chunks",
                   "reembed": "Re-embedding the index"}
         self.bar.update(self.tasks["retriever"], description=labels.get(step, step), completed=done,
                         total=total or None)
@@ -482,8 +482,12 @@ def _print_tune(result: Any, out: Console, config: Path, extracting: bool) -> No
             names = f" and {entities} graph entity names" if entities else ""
             line = f"the index now uses it ({r['reembedded_chunks']} chunks{names} re-embedded)"
             out.print(Text(line, style="green"))
+            if r.get("fusion"):
+                out.print(Text(f"fusion chosen again for the new vectors: {r['fusion']}", style="dim"))
         else:
-            out.print(Text("the index keeps the current embedder", style="yellow"))
+            # --force-default makes the model the default, not the embedder: it was passed over here in silence.
+            out.print(Text(f"the index keeps the current embedder (to use this one anyway: localrag retrieval "
+                           f"use-embedder {r['path']})", style="yellow"))
     if "finetune" in summaries:
         f = summaries["finetune"]
         out.print(Text(f"training: {f['steps']} steps on {f['backend']}, train loss {_fmt(f['train_loss'])}, "

@@ -228,7 +228,7 @@ def retriever_stage(
             return None
         summary.update(
             switched=True, reembedded_chunks=report.chunks, reembedded_entities=report.entities,
-            reembed_seconds=round(report.seconds, 1),
+            reembed_seconds=round(report.seconds, 1), fusion=report.fusion,
         )
     return summary
 

@@ -246,9 +246,11 @@ def test_export_killed_at_random_writes_installs_nothing_partial_and_finishes(
 
 
 QUANTIZE_SCRIPT = """
-import sys
+import signal, sys
 from pathlib import Path
 from localrag.tune.quantize import quantize
+# As in a user's terminal: a test worker's children may start with SIGINT ignored.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 quantize(Path(sys.argv[1]), Path(sys.argv[2]), "Q8_0", threads=1)
 """
 

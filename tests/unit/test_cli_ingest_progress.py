@@ -16,7 +16,7 @@ class FirstIngest:
     """An engine whose embedder is exported on this first load, as on a new home."""
 
     def ingest(self, paths: object, *, include: object, exclude: object,
-               progress: Callable[[IngestProgress], None], force: bool, stale: bool) -> IngestReport:
+               progress: Callable[[IngestProgress], None], force: bool, stale: bool, cancel: object) -> IngestReport:
         progress(IngestProgress(0, 0, 0, "", 0.0, None, EMBEDDER_EXPORT_ACTIVITY))
         progress(IngestProgress(1, 1, 3, "a.md", 0.1, None))
         return IngestReport(added=1, chunks_written=3, seconds=15.2)
