@@ -292,8 +292,10 @@ def watch(
     # and new ones out until the next watch or ingest. A name of no type localrag reads counts only as a folder.
     untaken = [p for p in pending.last_change if is_watched_name(p) or p.is_dir() or not p.exists()]
     if untaken and on_event is not None:
-        on_event(WatchEvent(notes=[f"stopped before taking in {count_text(len(untaken), 'changed path')}; the "
-                                   "next `localrag watch` (or an ingest of the folders) takes them"]))
+        # "At least": what changed in the last tenth of a second before the stop was still in the watcher's hands
+        # and is not counted (the next watch's catch-up finds it all the same).
+        on_event(WatchEvent(notes=[f"stopped before taking in at least {count_text(len(untaken), 'changed path')}; "
+                                   "the next `localrag watch` (or an ingest of the folders) takes them"]))
     if last_ingest is not None:
         engine.refresh_indexes()
 

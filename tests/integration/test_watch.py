@@ -319,8 +319,8 @@ def test_a_stop_says_what_it_did_not_take_in(localrag_home: Path, tmp_path: Path
         watcher.send_signal(signal.SIGTERM)
         assert watcher.wait(timeout=60) == 0
         last = json.loads(watcher.stdout.read().splitlines()[-1])
-        assert last["notes"] == ["stopped before taking in 1 changed path; the next `localrag watch` (or an ingest "
-                                 "of the folders) takes them"]
+        assert last["notes"] == ["stopped before taking in at least 1 changed path; the next `localrag watch` (or an "
+                                 "ingest of the folders) takes them"]
         assert watcher.stderr.read().endswith("stopped\n")
     finally:
         watcher.kill()
