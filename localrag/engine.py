@@ -58,6 +58,7 @@ from localrag.models import (
     bundled_embedder_path,
     bundled_generator_path,
     read_gguf_header,
+    resolve_embedder,
     resolve_generator,
     trained_on_whole_chunks,
 )
@@ -526,7 +527,7 @@ class Engine(GraphMode, Collections, Information):
         """Re-embed the index with the embedder in `folder` (resumable) and make it the configured one (the bundled
         one's folder: the `embedder` setting is unset)."""
         from localrag.embed import load_embedder
-        from localrag.reembed import next_dir, reembed_index
+        from localrag.reembed import ReembedReport, next_dir, reembed_index
         from localrag.store import recorded_embedder
 
         new = load_embedder(folder, self.settings.embed_backend, self.settings.embed_batch_size)
@@ -534,7 +535,12 @@ class Engine(GraphMode, Collections, Information):
         # back is the point.
         recorded = recorded_embedder(paths.db_dir())
         if recorded is not None and recorded[0] == new.name and not next_dir(paths.db_dir()).exists():
-            raise LocalRagError(f"the index is already embedded with {new.name}", "nothing to do")
+            if self._embedder_setting_names(folder):
+                raise LocalRagError(f"the index is already embedded with {new.name}", "nothing to do")
+            # Swapped in, then stopped before the setting was saved (a kill between the two): only the setting is left
+            # to do, or every search refused the old embedder and this command said there was nothing to do.
+            self._use_embedder_setting(folder)
+            return ReembedReport()
         # A fusion chosen for the old vectors is chosen again for the new: the new store's meta starts empty, and the
         # choice (`retrieval tune-fusion`) was dropped in silence, the default in force again.
         try:
@@ -549,15 +555,24 @@ class Engine(GraphMode, Collections, Information):
                 paths.db_dir(), new, commit_chunks=self.settings.commit_chunks, progress=progress, cancel=cancel
             )
             if not report.cancelled:
-                bundled = folder.resolve() == bundled_embedder_path().resolve()
-                if bundled:  # the default again, not a path that names the installed package's folder
-                    remove_saved_settings(["embedder"], self.config_file)
-                else:
-                    update_saved_settings({"embedder": str(folder)}, self.config_file)
-                self.update_settings(self.settings.replace(embedder="" if bundled else str(folder)))
+                self._use_embedder_setting(folder)
         if not report.cancelled and chosen is not None and chosen.queries:
             report.fusion = self.tune_fusion(n_queries=chosen.queries).summary()
         return report
+
+    def _embedder_setting_names(self, folder: Path) -> bool:
+        try:
+            return resolve_embedder(self.settings.embedder).resolve() == folder.resolve()
+        except LocalRagError:
+            return False
+
+    def _use_embedder_setting(self, folder: Path) -> None:
+        bundled = folder.resolve() == bundled_embedder_path().resolve()
+        if bundled:  # the default again, not a path that names the installed package's folder
+            remove_saved_settings(["embedder"], self.config_file)
+        else:
+            update_saved_settings({"embedder": str(folder)}, self.config_file)
+        self.update_settings(self.settings.replace(embedder="" if bundled else str(folder)))
 
     @one_collection
     def repair(self, *, dry_run: bool = False) -> RepairReport:

@@ -249,6 +249,12 @@ def test_use_embedder_switches_and_goes_back_keeping_a_chosen_fusion_and_eval_te
     assert Engine(load_settings()).fusion_choice() is not None
     assert run(["eval", str(questions), "--modes", "extract", "--out", str(tmp_path / "run")]) == 2
     assert "holds a run of another data set or config" in capsys.readouterr().err
+    # Killed between the swap and saving the setting: the command saves it, re-embedding nothing (it said "nothing
+    # to do", and every search refused the old embedder).
+    assert run(["config", "unset", "embedder"]) == 0
+    assert run(["retrieval", "use-embedder", str(tuned), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["chunks"] == 0
+    assert load_settings().embedder == str(tuned)
 
     assert run(["retrieval", "use-embedder", "bundled"]) == 0
     assert load_settings().embedder == "" and "embedder" not in paths.config_file().read_text(encoding="utf-8")
