@@ -21,11 +21,11 @@ import argparse
 import json
 import re
 import sys
-import tempfile
 from pathlib import Path
 
 import _checkout  # noqa: F401  (first: it chooses which localrag the imports below get)
 import bench_ingest_backends
+from _scratch import scratch_dir
 
 SUMMARY = Path(__file__).resolve().parent / "summaries" / "quote_sentences.json"
 _ENDS = re.compile(r"[.!?:][\"'”’)\]]*$")
@@ -98,7 +98,7 @@ def main() -> None:
     args = parser.parse_args()
     from localrag.ingest.discover import sample_corpus_dir
 
-    covid = Path(tempfile.mkdtemp(prefix="localrag-quote-sentences-")) / "covid"
+    covid = Path(scratch_dir(prefix="localrag-quote-sentences-")) / "covid"
     bench_ingest_backends.write_corpus(covid, args.covid_articles)
     summary = {"command": " ".join(["benchmarks/analyse_quote_sentences.py", *sys.argv[1:]]),
                "sample corpus": fragments(chunk_texts(sample_corpus_dir())),

@@ -25,7 +25,6 @@ import json
 import os
 import random
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -35,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _corpus  # noqa: E402
 import bench_tune_retriever as tuning  # noqa: E402
+from _scratch import scratch_dir
 from bench_prompt import QUESTIONS  # noqa: E402
 
 SUMMARIES = Path(__file__).resolve().parent / "summaries"
@@ -193,7 +193,7 @@ def main() -> None:
     from localrag.evaluate.metrics import token_f1
     from localrag.ingest.discover import sample_corpus_dir
 
-    sample_home = Path(tempfile.mkdtemp(prefix="localrag-repeats-"))
+    sample_home = Path(scratch_dir(prefix="localrag-repeats-"))
     os.environ["LOCALRAG_HOME"] = str(sample_home)
     engine = Engine(load_settings(model=args.model or None))
     engine.ingest([sample_corpus_dir()])

@@ -35,7 +35,6 @@ import argparse
 import json
 import os
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -45,6 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _corpus  # noqa: E402
+from _scratch import scratch_dir
 from bench_answer_repeats import covid_items  # noqa: E402
 from bench_prompt import QUESTIONS  # noqa: E402
 
@@ -156,7 +156,7 @@ def latency(model: str) -> dict[str, Any]:
     from localrag.engine import Engine
     from localrag.ingest.discover import sample_corpus_dir
 
-    os.environ["LOCALRAG_HOME"] = tempfile.mkdtemp(prefix="localrag-attribution-")
+    os.environ["LOCALRAG_HOME"] = scratch_dir(prefix="localrag-attribution-")
     engine = Engine(load_settings(model=model or None).replace(attribution_turn=False))
     engine.ingest([sample_corpus_dir()])
     answers, turns, rules = [], [], []
@@ -197,7 +197,7 @@ def main() -> None:
         from localrag.engine import Engine
         from localrag.ingest.discover import sample_corpus_dir
 
-        sample_home = Path(tempfile.mkdtemp(prefix="localrag-attribution-"))
+        sample_home = Path(scratch_dir(prefix="localrag-attribution-"))
         os.environ["LOCALRAG_HOME"] = str(sample_home)
         Engine(load_settings(model=args.model or None)).ingest([sample_corpus_dir()])
         sample = answered(sample_home, [(q, e.split("|"), d) for q, e, d in QUESTIONS], args.model)

@@ -25,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import bench_ingest_backends  # noqa: E402
+from _scratch import scratch_dir
 
 SUMMARY = Path(__file__).resolve().parent / "summaries" / "bf16_ops.json"
 OPS = ("aten::addmm", "aten::_scaled_dot_product_flash_attention_for_cpu", "aten::gelu", "aten::copy_",
@@ -32,14 +33,13 @@ OPS = ("aten::addmm", "aten::_scaled_dot_product_flash_attention_for_cpu", "aten
 
 
 def ingest_texts(articles: int) -> list[str]:
-    import tempfile
-
+    
     from localrag.config import load_settings
     from localrag.embed import load_embedder
     from localrag.ingest.pipeline import embedding_texts
     from localrag.models import bundled_embedder_path
 
-    corpus = Path(tempfile.mkdtemp(prefix="localrag-bf16-ops-")) / "corpus"
+    corpus = Path(scratch_dir(prefix="localrag-bf16-ops-")) / "corpus"
     bench_ingest_backends.write_corpus(corpus, articles)
     settings = load_settings()
     embedder = load_embedder(bundled_embedder_path(), backend="torch")

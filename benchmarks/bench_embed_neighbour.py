@@ -17,9 +17,10 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
+
+from _scratch import scratch_dir
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -64,7 +65,7 @@ def main() -> None:
         return
     from bench_bf16_ops import ingest_texts
 
-    texts_file = Path(tempfile.mkdtemp(prefix="localrag-neighbour-")) / "texts.json"
+    texts_file = Path(scratch_dir(prefix="localrag-neighbour-")) / "texts.json"
     texts_file.write_text(json.dumps(ingest_texts(20)[: args.chunks]))
     runs: list[dict[str, object]] = []
     for neighbour in (False, True):

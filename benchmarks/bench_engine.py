@@ -19,9 +19,10 @@ import json
 import os
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
+
+from _scratch import scratch_dir
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data" / "covidqa" / "data" / "question-answering" / "200423_covidQA.json"
@@ -32,7 +33,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
     n_articles, n_questions = (10, 6) if args.quick else (40, 12)
-    home = tempfile.mkdtemp(prefix="localrag-bench-")
+    home = scratch_dir(prefix="localrag-bench-")
     os.environ["LOCALRAG_HOME"] = home
     sys.path.insert(0, str(ROOT))
 

@@ -29,7 +29,6 @@ import argparse
 import json
 import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _corpus  # noqa: E402
+from _scratch import scratch_dir
 from bench_answer_repeats import covid_items  # noqa: E402
 from bench_prompt import QUESTIONS  # noqa: E402
 
@@ -230,7 +230,7 @@ def main() -> None:
         return token_f1(text, gold[item["question"]])
 
     if args.labels:
-        sample_home = Path(tempfile.mkdtemp(prefix="localrag-evidence-"))
+        sample_home = Path(scratch_dir(prefix="localrag-evidence-"))
         os.environ["LOCALRAG_HOME"] = str(sample_home)
         Engine(load_settings()).ingest([sample_corpus_dir()])
         expected = {q: e.split("|") for q, e, _ in QUESTIONS}
@@ -245,7 +245,7 @@ def main() -> None:
             name: [int(sum(item["label"].sum() for item in part)), sum(len(item["texts"]) for item in part)]
             for name, part in (("sample corpus", sample), ("COVID-QA 1-200", covid))}
     elif args.question_form:
-        sample_home = Path(tempfile.mkdtemp(prefix="localrag-evidence-"))
+        sample_home = Path(scratch_dir(prefix="localrag-evidence-"))
         os.environ["LOCALRAG_HOME"] = str(sample_home)
         Engine(load_settings()).ingest([sample_corpus_dir()])
         both = ["idf1.0", "idf1.0q"]
@@ -261,7 +261,7 @@ def main() -> None:
         held = prepared(args.home.resolve(), [q for q, _ in items[120:]])
         summary["held out: COVID-QA 121-200"] = scored(held, f1, ["plain", args.held_out])
     else:
-        sample_home = Path(tempfile.mkdtemp(prefix="localrag-evidence-"))
+        sample_home = Path(scratch_dir(prefix="localrag-evidence-"))
         os.environ["LOCALRAG_HOME"] = str(sample_home)
         Engine(load_settings()).ingest([sample_corpus_dir()])
         expected = {q: e.split("|") for q, e, _ in QUESTIONS}

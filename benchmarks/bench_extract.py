@@ -24,7 +24,6 @@ import argparse
 import json
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -33,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _corpus  # noqa: E402
+from _scratch import scratch_dir
 from bench_answer_repeats import covid_items  # noqa: E402
 from bench_prompt import QUESTIONS  # noqa: E402
 
@@ -190,7 +190,7 @@ def main() -> None:
     from localrag.ingest.discover import sample_corpus_dir
 
     summary: dict[str, Any] = {"command": " ".join(sys.argv), "sets": {}}
-    sample_home = Path(tempfile.mkdtemp(prefix="localrag-extract-"))
+    sample_home = Path(scratch_dir(prefix="localrag-extract-"))
     os.environ["LOCALRAG_HOME"] = str(sample_home)
     Engine(load_settings(model=args.model or None)).ingest([sample_corpus_dir()])
     sample = answers(sample_home, [q for q, _, _ in QUESTIONS], args.model)

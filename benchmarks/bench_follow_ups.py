@@ -26,9 +26,10 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
+
+from _scratch import scratch_dir
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -105,7 +106,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--label", required=True, help="the summary's key for this run (e.g. before, after)")
     args = parser.parse_args()
-    os.environ["LOCALRAG_HOME"] = tempfile.mkdtemp(prefix="localrag-follow-ups-")
+    os.environ["LOCALRAG_HOME"] = scratch_dir(prefix="localrag-follow-ups-")
     from localrag.config import load_settings
     from localrag.engine import Engine
     from localrag.ingest.discover import sample_corpus_dir

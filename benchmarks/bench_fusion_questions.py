@@ -36,6 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _corpus  # noqa: E402
 import bench_fusion  # noqa: E402
 import bench_recall  # noqa: E402
+from _scratch import scratch_dir
 
 from localrag import fusion  # noqa: E402
 from localrag.store import Store  # noqa: E402
@@ -86,7 +87,7 @@ def write_questions(picked: dict[str, list[Chunk]]) -> None:
     todo = {name: [c for c in chunks if c.chunk_id not in _written(name)] for name, chunks in picked.items()}
     if not any(todo.values()):
         return
-    os.environ.setdefault("LOCALRAG_HOME", tempfile.mkdtemp(prefix="bench-fusion-qa-"))
+    os.environ.setdefault("LOCALRAG_HOME", scratch_dir(prefix="bench-fusion-qa-"))
     generator = Engine(load_settings()).generator
     _corpus.RESULTS.mkdir(parents=True, exist_ok=True)
     while any(todo.values()):

@@ -30,7 +30,6 @@ import hashlib
 import json
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -38,6 +37,7 @@ from typing import Any
 import _checkout  # noqa: F401  (first: it chooses which localrag the imports below get)
 import bench_engine
 import numpy as np
+from _scratch import scratch_dir
 
 SUMMARY = Path(__file__).resolve().parent / "summaries" / "ingest_backends.json"
 
@@ -89,7 +89,7 @@ def ingest(backend: str, corpus: Path) -> tuple[float, int, list[str], dict[str,
     from localrag.ingest.pipeline import embedding_text
     from localrag.store import Store
 
-    os.environ["LOCALRAG_HOME"] = tempfile.mkdtemp(prefix=f"localrag-ingest-{backend}-")
+    os.environ["LOCALRAG_HOME"] = scratch_dir(prefix=f"localrag-ingest-{backend}-")
     engine = Engine(load_settings(embed_backend=backend))
     engine.embedder.embed(["warm up: loads the model, makes the ONNX export if it is not cached"])
     stages: dict[str, float] = {}
@@ -138,7 +138,7 @@ def main() -> None:
 
         torch.set_num_threads(args.threads)
         os.environ["LOCALRAG_N_THREADS"] = str(args.threads)
-    corpus = Path(tempfile.mkdtemp(prefix="localrag-ingest-corpus-")) / "corpus"
+    corpus = Path(scratch_dir(prefix="localrag-ingest-corpus-")) / "corpus"
     write_corpus(corpus, args.articles)
     load = [" ".join(Path("/proc/loadavg").read_text().split()[:3])]
     runs = {backend: ingest(backend, corpus) for backend in args.backends.split(",")}

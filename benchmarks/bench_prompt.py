@@ -5,7 +5,7 @@ greedy). Reports how many answers contain the expected words, how many cited a s
 how many needed the attribution turn, and how many cite the right document. This is how the prompt
 layout in localrag/answer/prompt.py was chosen; rerun it after changing the prompt.
 
-    .venv/bin/python benchmarks/bench_prompt.py [--model PATH]
+    .venv/bin/python benchmarks/bench_prompt.py [--model PATH] [--summary benchmarks/summaries/prompt.json]
 """
 
 from __future__ import annotations
@@ -13,8 +13,10 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 from pathlib import Path
+
+from _scratch import scratch_dir
+from _summary import load_at_start, write_summary
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -35,10 +37,12 @@ QUESTIONS = [
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="")
+    parser.add_argument("--summary", type=Path, help="keep the JSON summary in this file")
     args = parser.parse_args()
-    os.environ["LOCALRAG_HOME"] = tempfile.mkdtemp(prefix="localrag-prompt-")
+    load = load_at_start()
+    os.environ["LOCALRAG_HOME"] = scratch_dir(prefix="localrag-prompt-")
     sys.path.insert(0, str(ROOT))
     from localrag.config import load_settings
     from localrag.engine import Engine
@@ -60,6 +64,10 @@ def main() -> None:
     n = len(QUESTIONS)
     print(f"\n{engine.model_name()}: correct {correct}/{n}, cited by itself {self_cited}/{n}, "
           f"citation added by localrag {attributed}/{n}, cites the right document {right_doc}/{n}")
+    write_summary("bench_prompt.py", load, [{
+        "model": engine.model_name(), "prompt_sentences": engine.settings.prompt_sentences, "questions": n,
+        "correct": correct, "cited_by_itself": self_cited, "citation_added": attributed, "right_document": right_doc,
+    }], args.summary)
 
 
 if __name__ == "__main__":

@@ -23,7 +23,6 @@ import argparse
 import json
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -31,6 +30,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _scratch import scratch_dir
 from bench_answer_repeats import covid_items  # noqa: E402
 from bench_prompt import QUESTIONS  # noqa: E402
 
@@ -119,7 +119,7 @@ def main() -> None:
         runs = {n: answers(args.home.resolve(), held, n) for n in (0, args.held_out)}
         summary["held out: COVID-QA 121-200"] = compared(runs, f1)
     else:
-        sample_home = Path(tempfile.mkdtemp(prefix="localrag-prompt-sentences-"))
+        sample_home = Path(scratch_dir(prefix="localrag-prompt-sentences-"))
         os.environ["LOCALRAG_HOME"] = str(sample_home)
         Engine(load_settings()).ingest([sample_corpus_dir()])
         expected = {q: e.split("|") for q, e, _ in QUESTIONS}

@@ -22,12 +22,13 @@ import os
 import socket
 import statistics
 import sys
-import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
+
+from _scratch import scratch_dir
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -57,7 +58,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=12)
     parser.add_argument("--clients", type=int, default=4)
     args = parser.parse_args()
-    os.environ["LOCALRAG_HOME"] = tempfile.mkdtemp(prefix="bench-serve-")
+    os.environ["LOCALRAG_HOME"] = scratch_dir(prefix="bench-serve-")
 
     import uvicorn
 
