@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from localrag.engine_writes import one_collection
-from localrag.errors import LocalRagError
+from localrag.errors import EmptyGraphError, LocalRagError
 from localrag.questions import checked_question
 from localrag.types import Chunk
 from localrag.writer_lock import writer_lock
@@ -160,14 +160,14 @@ class GraphMode:
                 self._graph_index = (version, GraphIndex.load(self.graph))
             return self._graph_index[1]
 
-    def empty_graph(self) -> LocalRagError:
+    def empty_graph(self) -> EmptyGraphError:
         """The refusal of a question to an empty graph, its fix naming this collection: `localrag graph build`
         as said built the default collection's graph, and the same refusal came back."""
         from localrag.collection import collection_option
 
         option = collection_option(self.settings.collection)
-        return LocalRagError("the knowledge graph is empty",
-                             f"run `localrag graph build{option}` or `localrag graph import FILE{option}` first")
+        return EmptyGraphError("the knowledge graph is empty",
+                               f"run `localrag graph build{option}` or `localrag graph import FILE{option}` first")
 
     def ask_graph(
         self,

@@ -50,6 +50,12 @@ class StoreError(LocalRagError):
     title = "Store error"
 
 
+class EmptyGraphError(LocalRagError):
+    """A graph question, and no triples to follow: each front end says how it builds the graph."""
+
+    title = "The knowledge graph is empty"
+
+
 class EmbedderMismatchError(StoreError):
     """The index was built by another embedder than the one asked to read or write it."""
 

@@ -124,6 +124,39 @@ async def test_escape_cancels_and_keeps_partial_answer_marked_cut_and_undeleted(
         assert saved.turns[-1].cancelled and saved.turns[-1].text == "Descale"
 
 
+async def test_quitting_while_an_answer_is_written_stops_it_and_keeps_what_was_written(fake_engine: FakeEngine) -> None:
+    # The answer went on to its end in a thread the process waited for, and what it had written was lost: the
+    # conversation kept a question with no answer.
+    fake_engine.hold_after_first_token = True
+    app = LocalRagApp(fake_engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _ask(pilot, "how do I descale the kettle?")
+        await wait_for(pilot, fake_engine.streaming.is_set)
+        await pilot.press("ctrl+q")
+    assert app.stopping == "the answer"
+    saved = ConversationStore().list()[0]
+    assert [t.role for t in saved.turns] == ["user", "assistant"]
+    assert saved.turns[-1].cancelled and saved.turns[-1].text == "Descale"
+
+
+async def test_a_purge_while_an_answer_is_written_erases_its_sources_too(fake_engine: FakeEngine) -> None:
+    # A watched file deleted with purge on while the answer was written: its passage was saved whole once the answer
+    # ended, and `conversations search` found the erased text.
+    fake_engine.hold_after_first_token = True
+    app = LocalRagApp(fake_engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = app.screen
+        await _ask(pilot, "how do I descale the kettle?")
+        await wait_for(pilot, fake_engine.streaming.is_set)
+        everything = tuple(sorted({d.path for d in fake_engine.documents()}))
+        app.erased_paths = (everything, ())
+        await pilot.pause()
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not screen.generating)
+    sources = ConversationStore().list()[0].turns[-1].sources
+    assert sources and all(s.purged and not s.text for s in sources)
+
+
 async def test_follow_up_sends_history_and_shows_rewritten_query(app: LocalRagApp, fake_engine: FakeEngine) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         screen = app.screen

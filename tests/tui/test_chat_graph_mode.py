@@ -9,7 +9,7 @@ from conftest import wait_for
 from fakes import INJECTION, FakeEngine
 from textual.widgets import Input, Markdown, Static
 
-from localrag.errors import LocalRagError
+from localrag.errors import EmptyGraphError
 from localrag.graph.paths import LinkedEntity, ReasoningPath, Step
 from localrag.graph.plan import PlannedPath
 from localrag.graph.reason import Candidate, GraphAnswer
@@ -121,7 +121,7 @@ async def test_toggle_answers_from_the_graph_and_opens_a_step_chunk() -> None:
 async def test_graph_failure_shows_the_error_and_keeps_the_app() -> None:
     class EmptyGraph(GraphFakeEngine):
         def ask_graph(self, question: str, **kwargs: object) -> GraphAnswer:
-            raise LocalRagError("the knowledge graph is empty", "run `localrag graph build`")
+            raise EmptyGraphError("the knowledge graph is empty", "run `localrag graph build`")
 
     app = LocalRagApp(EmptyGraph())
     async with app.run_test(size=(80, 24)) as pilot:
@@ -131,3 +131,5 @@ async def test_graph_failure_shows_the_error_and_keeps_the_app() -> None:
         await _ask(pilot, "anything?")
         await wait_for(pilot, lambda: not screen.generating)
         await wait_for(pilot, lambda: isinstance(app.screen, ErrorScreen))
+        # The app builds the graph too: the fix named only the command line.
+        assert app.screen.error.hint.startswith("build it in the Library (F3) with Ctrl+B")  # type: ignore[attr-defined]

@@ -44,7 +44,7 @@ from localrag.conversations import (
     sources_from_hits,
     turn_from_answer,
 )
-from localrag.errors import LocalRagError
+from localrag.errors import EmptyGraphError, LocalRagError
 from localrag.forget import erase_from
 from localrag.graph.turns import saved_source, turn_from_graph, turn_from_related
 from localrag.safe_text import printable
@@ -132,6 +132,9 @@ class ChatScreen(LocalRagScreen):
         self.cancel_event: threading.Event | None = None
         self._answer_view: AnswerView | None = None
         self._pending_query = ""
+        # Purges (a watched folder's deletion, the Library's "Forget and erase") made while an answer is written: its
+        # sources are not in the conversation yet, and their text was saved whole once it ended.
+        self._erased_while_answering: list[tuple[tuple[str, ...], tuple[str, ...]]] = []
         # The conversations this screen has seen in a file: one whose first save failed (a full disk) is not
         # "deleted" when the file is missing, and is written whole at its next save.
         self._on_disk: set[str] = set()
@@ -166,6 +169,8 @@ class ChatScreen(LocalRagScreen):
     async def _erase_from_open(self, erased: tuple[tuple[str, ...], tuple[str, ...]]) -> None:
         # The purge rewrote the saved file; the conversation held open and its view must lose the text as well.
         # While an answer is under way it is only changed: the view follows later.
+        if self.generating:
+            self._erased_while_answering.append(erased)
         if self.conversation is not None and erase_from(self.conversation, *erased) and not self.generating:
             await self.open_conversation(self.conversation)
 
@@ -353,6 +358,7 @@ class ChatScreen(LocalRagScreen):
         await log.add_question(question)
         self._answer_view = await log.add_answer()
         self._pending_query = question
+        self._erased_while_answering.clear()
         self.cancel_event = threading.Event()
         if self.graph_mode:
             self.query_one(GraphPathsPanel).show(None, pending=True)
@@ -377,11 +383,15 @@ class ChatScreen(LocalRagScreen):
     @work(thread=True, exclusive=True, group="answer", exit_on_error=False)
     def _answer_graph(self, question: str) -> None:
         engine = self.localrag.engine
-        related = engine.ask_related(question)
-        if related is not None:
-            self.post_message(self.RelatedAnswered(related, engine.related_view(related)))
-            return
-        answer = engine.ask_graph(question)
+        try:
+            related = engine.ask_related(question)
+            if related is not None:
+                self.post_message(self.RelatedAnswered(related, engine.related_view(related)))
+                return
+            answer = engine.ask_graph(question)
+        except EmptyGraphError as exc:
+            # The app builds it too: the fix named only the command line.
+            raise EmptyGraphError(exc.message, f"build it in the Library (F3) with Ctrl+B; or {exc.hint}") from exc
         view = GraphView(answer, engine.graph_index().names, engine.path_chunks(answer))
         self.post_message(self.GraphAnswered(view))
 
@@ -485,11 +495,32 @@ class ChatScreen(LocalRagScreen):
             turns = self.conversation.turns
             asked = turns[-1] if turns and turns[-1].role == "user" else None
             turns.append(turn)
+            for erased in self._erased_while_answering:
+                erase_from(self.conversation, *erased)
             self._keep([turn], after=asked)
+        self._erased_while_answering.clear()
         self.cancel_event = None
         self._answer_view = None
         self.localrag.set_activity("chat", "")
         self.refresh_conversations()
+
+    def on_unmount(self) -> None:
+        # The app is quitting while an answer is written: the answer went on to its end in a thread the process
+        # waited for, and what it had written was lost (the conversation kept a question with no answer, which
+        # the next one then read as history). It stops at its next token, and what was written is kept as cut.
+        if self.cancel_event is None:
+            return
+        self.cancel_event.set()
+        self.localrag.stopping = "the answer"
+        if self.conversation is not None:
+            turns = self.conversation.turns
+            asked = turns[-1] if turns and turns[-1].role == "user" else None
+            partial = self._answer_view.partial if self._answer_view is not None else ""
+            cut = Turn(role="assistant", text=partial, query=self._pending_query, cancelled=True)
+            turns.append(cut)
+            for erased in self._erased_while_answering:
+                erase_from(self.conversation, *erased)
+            self._keep([cut], after=asked)
 
     def action_stop(self) -> None:
         if self.cancel_event is not None and not self.cancel_event.is_set():

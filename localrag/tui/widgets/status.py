@@ -49,7 +49,10 @@ class StatusBar(Static):
         self._changed()
 
     def _changed(self, _value: Any = None) -> None:
-        parts: list[tuple[str, str]] = [("model ", "dim"), (self.model_label or "…", "bold")]
+        # What is running comes first: last, it was cut off at 80 columns (an ingest, a stop under way), where the
+        # figures after the model are the ones to spare.
+        parts: list[tuple[str, str]] = [(self.activity, "italic"), ("  · ", "dim")] if self.activity else []
+        parts += [("model ", "dim"), (self.model_label or "…", "bold")]
         if self.documents is not None and self.chunks is not None:
             parts += [("  docs ", "dim"), (str(self.documents), ""), ("  chunks ", "dim"), (str(self.chunks), "")]
         if self.collection != DEFAULT_COLLECTION:  # the usual case stays as short as before
@@ -57,7 +60,5 @@ class StatusBar(Static):
         if self.last_speed is not None:
             ttft, tps = self.last_speed
             parts += [("  TTFT ", "dim"), (f"{ttft:.2f}s", ""), ("  ", ""), (f"{tps:.1f} tok/s", "")]
-        if self.activity:
-            parts += [("  · ", "dim"), (self.activity, "italic")]
         # Model names come from files on disk: Text.assemble keeps them literal, never markup.
         self.update(Text.assemble(*parts, no_wrap=True, overflow="ellipsis"))
