@@ -525,40 +525,94 @@ class Engine(GraphMode, Collections, Information):
         cancel: threading.Event | None = None,
     ) -> ReembedReport:
         """Re-embed the index with the embedder in `folder` (resumable) and make it the configured one (the bundled
-        one's folder: the `embedder` setting is unset)."""
+        one's folder: the `embedder` setting is unset). A re-embedding to another embedder stopped part way is
+        dropped (`ReembedReport.dropped`); to the index's own embedder, dropping it is all there is to do."""
         from localrag.embed import load_embedder
-        from localrag.reembed import ReembedReport, next_dir, reembed_index
-        from localrag.store import recorded_embedder
+        from localrag.reembed import ReembedReport, reembed_index
 
         new = load_embedder(folder, self.settings.embed_backend, self.settings.embed_batch_size)
-        # What the index was built with, not the setting: after `config unset embedder` the two differ, and going
-        # back is the point.
+        # Re-embedding writes the store: it waits for (and holds off) an ingest or forget like any writer, and
+        # Ctrl-C gives up that wait (it went on waiting for the other writer, then started).
+        try:
+            with self._lock, writer_lock(paths.db_dir(), cancel=cancel):
+                if cancel is not None and cancel.is_set():
+                    return ReembedReport(cancelled=True, waited=True)
+                dropped = self._drop_stopped_reembedding(new.name)
+                done = self._already_embedded(new.name, folder, dropped)
+                if done is not None:
+                    return done
+                # A fusion chosen for the old vectors, in any collection, is chosen again for the new: the new
+                # store's meta starts empty, and the choice (`retrieval tune-fusion`) was dropped in silence.
+                chosen = self._fusion_choices()
+                # The old store's handles must not outlive the folder swap.
+                self._store = self._retriever = self._graph = self._graph_index = None
+                report = reembed_index(
+                    paths.db_dir(), new, commit_chunks=self.settings.commit_chunks, progress=progress, cancel=cancel
+                )
+                report.dropped = dropped
+                if not report.cancelled:
+                    self._use_embedder_setting(folder)
+        except LockWaitCancelled:
+            return ReembedReport(cancelled=True, waited=True)
+        if not report.cancelled and chosen:
+            report.fusion = "; ".join(f"{name}: {summary}" if len(chosen) > 1 else summary
+                                      for name, summary in self._choose_fusions_again(chosen).items())
+        return report
+
+    def _drop_stopped_reembedding(self, wanted: str) -> str:
+        """Remove a re-embedding stopped part way to an embedder other than `wanted`; the name it was for, or "".
+        Left, its store refused the embedder asked for now, and the fix it named broke every search."""
+        import shutil
+
+        from localrag.reembed import COMPLETE, next_dir
+        from localrag.store import recorded_embedder
+
+        upcoming = next_dir(paths.db_dir())
+        if not upcoming.is_dir() or (upcoming / COMPLETE).is_file():
+            return ""
+        try:
+            stale = recorded_embedder(upcoming)
+        except (RuntimeError, OSError, ValueError):
+            stale = None
+        if stale is not None and stale[0] == wanted:
+            return ""  # the same switch: it goes on from there
+        shutil.rmtree(upcoming)
+        return stale[0] if stale is not None else "another embedder"
+
+    def _already_embedded(self, name: str, folder: Path, dropped: str) -> ReembedReport | None:
+        """The report when the index is already built with `name` (nothing to re-embed), else None."""
+        from localrag.reembed import ReembedReport
+        from localrag.store import recorded_embedder
+
         recorded = recorded_embedder(paths.db_dir())
-        if recorded is not None and recorded[0] == new.name and not next_dir(paths.db_dir()).exists():
-            if self._embedder_setting_names(folder):
-                raise LocalRagError(f"the index is already embedded with {new.name}", "nothing to do")
+        if recorded is None or recorded[0] != name:
+            return None
+        if not self._embedder_setting_names(folder):
             # Swapped in, then stopped before the setting was saved (a kill between the two): only the setting is left
             # to do, or every search refused the old embedder and this command said there was nothing to do.
             self._use_embedder_setting(folder)
-            return ReembedReport()
-        # A fusion chosen for the old vectors is chosen again for the new: the new store's meta starts empty, and the
-        # choice (`retrieval tune-fusion`) was dropped in silence, the default in force again.
-        try:
-            chosen = self.fusion_choice() if recorded is not None else None
-        except LocalRagError:  # the setting names another embedder than the index's: the choice cannot be read
-            chosen = None
-        # Re-embedding writes the store: it waits for (and holds off) an ingest or forget like any writer.
-        with self._lock, writer_lock(paths.db_dir()):
-            # The old store's handles must not outlive the folder swap.
-            self._store = self._retriever = self._graph = self._graph_index = None
-            report = reembed_index(
-                paths.db_dir(), new, commit_chunks=self.settings.commit_chunks, progress=progress, cancel=cancel
-            )
-            if not report.cancelled:
-                self._use_embedder_setting(folder)
-        if not report.cancelled and chosen is not None and chosen.queries:
-            report.fusion = self.tune_fusion(n_queries=chosen.queries).summary()
-        return report
+        elif not dropped:
+            raise LocalRagError(f"the index is already embedded with {name}", "nothing to do")
+        return ReembedReport(dropped=dropped)
+
+    def _fusion_choices(self) -> dict[str, int]:
+        """The collections whose fusion was chosen by measure, with how many queries it was measured on."""
+        chosen = {}
+        for info in self.collections():
+            try:
+                other = Engine(self.settings.replace(collection=info.name), embedder=self.embedder,
+                               config_file=self.config_file)
+                choice = other.fusion_choice()
+            except LocalRagError:  # the setting names another embedder than the index's: no choice can be read
+                continue
+            if choice is not None and choice.queries:
+                chosen[info.name] = choice.queries
+        return chosen
+
+    def _choose_fusions_again(self, chosen: dict[str, int]) -> dict[str, str]:
+        return {name: Engine(self.settings.replace(collection=name), embedder=self.embedder,
+                             config_file=self.config_file).tune_fusion(n_queries=queries).summary()
+                for name, queries in chosen.items()}
 
     def _embedder_setting_names(self, folder: Path) -> bool:
         try:

@@ -52,6 +52,10 @@ class ReembedReport:
     cancelled: bool = False
     # The fusion chosen again for the new vectors, when one had been chosen for the old (`Engine.switch_embedder`).
     fusion: str = ""
+    # The embedder of a re-embedding stopped part way that this one dropped ("" when there was none).
+    dropped: str = ""
+    # Stopped while it waited for another writer: nothing was started.
+    waited: bool = False
 
 
 def swap_stamp(db_dir: Path) -> tuple[int, int] | None:

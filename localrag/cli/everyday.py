@@ -234,7 +234,7 @@ def _ingest(engine: Engine, paths: Sequence[Path], include: Sequence[str], exclu
         report = run_cancellable(
             lambda cancel: engine.ingest(paths, include=include, exclude=exclude, progress=on_progress, force=force,
                                          stale=stale, cancel=cancel),
-            err, "stopping: the files read whole go into the index…",
+            err, "stopping at the next step; the files read whole go into the index…",
         )
     # As `cp -r` does: the other files were ingested, and a script still learns that one was not.
     failed = 130 if report.cancelled else 1 if report.errors else 0

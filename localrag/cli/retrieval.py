@@ -84,18 +84,27 @@ def _use_embedder(args: argparse.Namespace, out: Console, err: Console) -> int:
 
     folder = resolve_embedder("" if args.embedder == "bundled" else args.embedder)
     engine = engine_from_args(args)
-    with progress_bar(err, "chunks") as bar:
+    with progress_bar(err, "documents") as bar:
         task = bar.add_task("Re-embedding", total=None)
         report = run_cancellable(
             lambda cancel: engine.switch_embedder(
                 folder, progress=lambda done, total: bar.update(task, completed=done, total=total), cancel=cancel),
-            err, "stopping after the current batch; what was re-embedded is kept…",
+            err, "stopping at the next step; what was re-embedded is kept…",
         )
+    if report.dropped and not args.json:
+        err.print(Text(f"dropped the re-embedding to {report.dropped} that was stopped part way", style="yellow"),
+                  soft_wrap=True)
     if args.json:
         print_json(dataclasses.asdict(report) | {"embedder": str(folder)})
+    elif report.waited:
+        err.print(Text("stopped while waiting for another writer: nothing was re-embedded", style="yellow"),
+                  soft_wrap=True)
     elif report.cancelled:
         err.print(Text("stopped; the index still uses its embedder, and the same command goes on with the "
                        "re-embedding", style="yellow"), soft_wrap=True)
+    elif report.chunks == 0:
+        out.print(Text(f"the index uses {folder}" + ("" if report.dropped else " (its setting saved)"),
+                       style="bold"), soft_wrap=True)
     else:
         out.print(Text(f"the index now uses {folder} ({report.chunks} chunks re-embedded in {report.seconds:.0f}s)",
                        style="bold"), soft_wrap=True)

