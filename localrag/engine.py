@@ -528,7 +528,7 @@ class Engine(GraphMode, Collections, Information):
         one's folder: the `embedder` setting is unset). A re-embedding to another embedder stopped part way is
         dropped (`ReembedReport.dropped`); to the index's own embedder, dropping it is all there is to do."""
         from localrag.embed import load_embedder
-        from localrag.reembed import ReembedReport, reembed_index
+        from localrag.reembed import ReembedReport, finish_swap, reembed_index
 
         new = load_embedder(folder, self.settings.embed_backend, self.settings.embed_batch_size)
         # Re-embedding writes the store: it waits for (and holds off) an ingest or forget like any writer, and
@@ -536,27 +536,31 @@ class Engine(GraphMode, Collections, Information):
         try:
             with self._lock, writer_lock(paths.db_dir(), cancel=cancel):
                 if cancel is not None and cancel.is_set():
-                    return ReembedReport(cancelled=True, waited=True)
+                    return ReembedReport(cancelled=True)
+                # The old store's handles must not outlive the folder swap.
+                self._store = self._retriever = self._graph = self._graph_index = None
+                # A swap a kill cut between its renames is finished first: read before it, the index's embedder was
+                # the old one, and the whole index was copied again (or "nothing to do" left the setting behind).
+                finish_swap(paths.db_dir())
                 dropped = self._drop_stopped_reembedding(new.name)
                 done = self._already_embedded(new.name, folder, dropped)
                 if done is not None:
                     return done
-                # A fusion chosen for the old vectors, in any collection, is chosen again for the new: the new
+                # The fusions chosen for the old vectors, in every collection (one embedder serves them all): the new
                 # store's meta starts empty, and the choice (`retrieval tune-fusion`) was dropped in silence.
                 chosen = self._fusion_choices()
-                # The old store's handles must not outlive the folder swap.
-                self._store = self._retriever = self._graph = self._graph_index = None
                 report = reembed_index(
                     paths.db_dir(), new, commit_chunks=self.settings.commit_chunks, progress=progress, cancel=cancel
                 )
                 report.dropped = dropped
-                if not report.cancelled:
-                    self._use_embedder_setting(folder)
+                if report.cancelled:
+                    return report
+                report.swapped = True
+                self._use_embedder_setting(folder)
+                self._store = self._retriever = None
+                report.fusion = self._carry_fusions(chosen, new)
         except LockWaitCancelled:
             return ReembedReport(cancelled=True, waited=True)
-        if not report.cancelled and chosen:
-            report.fusion = "; ".join(f"{name}: {summary}" if len(chosen) > 1 else summary
-                                      for name, summary in self._choose_fusions_again(chosen).items())
         return report
 
     def _drop_stopped_reembedding(self, wanted: str) -> str:
@@ -580,39 +584,53 @@ class Engine(GraphMode, Collections, Information):
         return stale[0] if stale is not None else "another embedder"
 
     def _already_embedded(self, name: str, folder: Path, dropped: str) -> ReembedReport | None:
-        """The report when the index is already built with `name` (nothing to re-embed), else None."""
+        """The report when the index is already built with `name` (nothing to re-embed; `already` when not even
+        the setting needed saving), else None."""
         from localrag.reembed import ReembedReport
         from localrag.store import recorded_embedder
 
         recorded = recorded_embedder(paths.db_dir())
         if recorded is None or recorded[0] != name:
             return None
-        if not self._embedder_setting_names(folder):
-            # Swapped in, then stopped before the setting was saved (a kill between the two): only the setting is left
-            # to do, or every search refused the old embedder and this command said there was nothing to do.
-            self._use_embedder_setting(folder)
-        elif not dropped:
-            raise LocalRagError(f"the index is already embedded with {name}", "nothing to do")
+        if self._embedder_setting_names(folder):
+            return ReembedReport(dropped=dropped, already="" if dropped else name)
+        # Swapped in, then stopped before the setting was saved (a kill between the two): only the setting is left to
+        # do, or every search refused the old embedder and this command said there was nothing to do.
+        self._use_embedder_setting(folder)
         return ReembedReport(dropped=dropped)
 
-    def _fusion_choices(self) -> dict[str, int]:
-        """The collections whose fusion was chosen by measure, with how many queries it was measured on."""
+    def _fusion_choices(self) -> dict[str, FusionChoice]:
+        """Each collection's measured fusion choice, read with the embedder the index records (the setting may name
+        another: after `config unset embedder` every choice was skipped, and the default came back in silence)."""
+        from localrag.fusion import load_choice
+        from localrag.store import Store
+
         chosen = {}
         for info in self.collections():
-            try:
-                other = Engine(self.settings.replace(collection=info.name), embedder=self.embedder,
-                               config_file=self.config_file)
-                choice = other.fusion_choice()
-            except LocalRagError:  # the setting names another embedder than the index's: no choice can be read
-                continue
+            choice = load_choice(Store.open_existing(paths.db_dir(), info.name))
             if choice is not None and choice.queries:
-                chosen[info.name] = choice.queries
+                chosen[info.name] = choice
         return chosen
 
-    def _choose_fusions_again(self, chosen: dict[str, int]) -> dict[str, str]:
-        return {name: Engine(self.settings.replace(collection=name), embedder=self.embedder,
-                             config_file=self.config_file).tune_fusion(n_queries=queries).summary()
-                for name, queries in chosen.items()}
+    def _carry_fusions(self, chosen: dict[str, FusionChoice], new: Embedder) -> str:
+        """Put each collection's choice in the new store, then measure it again on pseudo-queries where it was
+        measured so; what to say of them. A choice from written questions stays as it was (no new questions exist),
+        and one whose measure fails stays in force."""
+        from localrag.fusion import PSEUDO, save_choice
+
+        said = []
+        for name, choice in chosen.items():
+            other = Engine(self.settings.replace(collection=name), embedder=new, config_file=self.config_file)
+            save_choice(other.store, choice)
+            summary = (f"kept ({choice.summary()}); `localrag retrieval tune-fusion --questions RAFT_DIR` measures it "
+                       "again")
+            if choice.source == PSEUDO:
+                try:
+                    summary = other.tune_fusion(n_queries=choice.queries).summary()
+                except LocalRagError as exc:
+                    summary = f"kept ({choice.summary()}); measuring it again failed: {exc}"
+            said.append(f"{name}: {summary}" if len(chosen) > 1 else summary)
+        return "; ".join(said)
 
     def _embedder_setting_names(self, folder: Path) -> bool:
         try:

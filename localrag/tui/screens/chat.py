@@ -511,7 +511,8 @@ class ChatScreen(LocalRagScreen):
         if self.cancel_event is None:
             return
         self.cancel_event.set()
-        self.localrag.stopping = "the answer"
+        # Beside what another screen left stopping (the Library's ingest), not over it.
+        self.localrag.stopping = " and ".join(filter(None, [self.localrag.stopping, "the answer"]))
         if self.conversation is not None:
             turns = self.conversation.turns
             asked = turns[-1] if turns and turns[-1].role == "user" else None

@@ -493,11 +493,13 @@ class LibraryScreen(LocalRagScreen):
         # an ingest to run to its end, the terminal blocked with no word. Each stops after its current step.
         if self.watch_stop is not None:
             self.watch_stop.set()
+        stopping = [self.localrag.stopping] if self.localrag.stopping else []  # another screen's (an answer)
         if self.cancel_event is not None:
             self.cancel_event.set()
-            self.localrag.stopping = "the ingest"
+            stopping.append("the ingest")
         if self.graph_panel.stop():  # held here: its widget may be unmounted before this screen
-            self.localrag.stopping = "the graph build"
+            stopping.append("the graph build")
+        self.localrag.stopping = " and ".join(stopping)
 
     # -- ingest ----------------------------------------------------------------------------------
 
