@@ -613,15 +613,14 @@ class Engine(GraphMode, Collections, Information):
         return chosen
 
     def _carry_fusions(self, chosen: dict[str, FusionChoice], new: Embedder) -> str:
-        """Put each collection's choice in the new store, then measure it again on pseudo-queries where it was
-        measured so; what to say of them. A choice from written questions stays as it was (no new questions exist),
-        and one whose measure fails stays in force."""
-        from localrag.fusion import PSEUDO, save_choice
+        """Measure each collection's choice again on pseudo-queries where it was measured so (`reembed_index` carried
+        it into the new store); what to say of them. A choice from written questions stays as it was (no new
+        questions exist), and one whose measure fails stays in force."""
+        from localrag.fusion import PSEUDO
 
         said = []
         for name, choice in chosen.items():
             other = Engine(self.settings.replace(collection=name), embedder=new, config_file=self.config_file)
-            save_choice(other.store, choice)
             summary = (f"kept ({choice.summary()}); `localrag retrieval tune-fusion --questions RAFT_DIR` measures it "
                        "again")
             if choice.source == PSEUDO:

@@ -149,7 +149,15 @@ def reembed_index(
         report.entities = reembed_entities(db_dir, next_dir(db_dir), embedder, cancel)
         report.cancelled = cancel is not None and cancel.is_set()
     if not report.cancelled:
-        for _, target in pairs:
+        from localrag.fusion import META_KEY
+
+        for old, target in pairs:
+            # Each collection's fusion choice goes over with its rows, before the swap: written after it, a kill
+            # in between lost them all, the default back in force in silence (`Engine.switch_embedder` measures
+            # them again for the new vectors).
+            choice = old.get_meta(META_KEY)
+            if choice:
+                target.set_meta(META_KEY, choice)
             target.refresh_indexes()
         finished = time.strftime("%Y-%m-%dT%H:%M:%S")
         marker = {"embedder": embedder.name, "documents": report.documents, "finished": finished}

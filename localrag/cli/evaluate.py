@@ -186,18 +186,19 @@ def _on_index(dataset: EvalDataset, path: Path, engine: Engine) -> tuple[EvalDat
     # before readings were recorded keep their names.
     state = hashlib.sha256("".join(sorted(f"{d.path}\0{d.content_hash}" + (f"\0{d.read_with}" if d.read_with else "")
                                           + "\n" for d in documents)).encode())
-    # So is the embedder that built the vectors and the fusion chosen for them: after `tune --retriever` switched the
+    index = f"{paths.db_dir()} (collection {engine.settings.collection}; contents {state.hexdigest()[:12]})"
+    # So is how it is searched, the embedder and the fusion chosen for it: after `tune --retriever` switched the
     # embedder, the same command "resumed" the finished run and showed the old embedder's figures as the new one's.
     chosen = engine.fusion_choice()
     fusion = f"; fusion {chosen.fusion.label}" if chosen is not None and chosen.queries else ""
-    index = (f"{paths.db_dir()} (collection {engine.settings.collection}; contents {state.hexdigest()[:12]}; "
-             f"embedder {engine.embedder.name}{fusion})")
-    return on_index(dataset, (d.path for d in documents), index, path.parent)
+    retrieval = f"embedder {engine.embedder.name}{fusion}"
+    return on_index(dataset, (d.path for d in documents), index, path.parent, retrieval)
 
 
-def _run_folder(out: Path | None, fingerprint: str, name: str) -> tuple[Path, str]:
+def _run_folder(out: Path | None, fingerprints: str | tuple[str, ...], name: str) -> tuple[Path, str]:
     """Where a run goes, and how to say so: `--out`, else the newest unfinished run of the same data set and
-    options (the same command resumes it), else a new folder named by the time."""
+    options (the same command resumes it; `fingerprints`: the names it may have), else a new folder named by the
+    time."""
     import time
 
     from localrag.evaluate.report import runs_root
@@ -205,7 +206,7 @@ def _run_folder(out: Path | None, fingerprint: str, name: str) -> tuple[Path, st
 
     if out is not None:
         return out, f"into {out}"
-    stopped = unfinished_run(runs_root(), fingerprint)
+    stopped = unfinished_run(runs_root(), fingerprints)
     if stopped is not None:
         return stopped, f"resuming the unfinished run in {stopped}"
     fresh = runs_root() / f"{time.strftime('%Y%m%d-%H%M%S')}-{name}"

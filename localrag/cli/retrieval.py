@@ -24,6 +24,8 @@ from localrag.cli.common import print_json
 from localrag.cli.tables import Rows
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from localrag.fusion import FusionChoice
 
 
@@ -98,8 +100,6 @@ def _use_embedder(args: argparse.Namespace, out: Console, err: Console) -> int:
                 folder, progress=lambda done, total: bar.update(task, completed=done, total=total), cancel=cancel),
             err, "stopping at the next step; what was re-embedded is kept…",
         )
-    if report.already:
-        raise LocalRagError(f"the index is already embedded with {report.already}", "nothing to do")
     if report.dropped and not args.json:
         err.print(Text(f"dropped the re-embedding to {report.dropped} that was stopped part way", style="yellow"),
                   soft_wrap=True)
@@ -111,6 +111,8 @@ def _use_embedder(args: argparse.Namespace, out: Console, err: Console) -> int:
     elif report.cancelled:
         err.print(Text("stopped; the index still uses its embedder, and the same command goes on with the "
                        "re-embedding", style="yellow"), soft_wrap=True)
+    elif report.already:  # asked again, as a script making sure of it would: nothing to do is no failure
+        out.print(Text(f"the index already uses {report.already}: nothing to do", style="bold"), soft_wrap=True)
     elif not report.swapped:
         out.print(Text(f"the index uses {folder}" + ("" if report.dropped else " (its setting saved)"),
                        style="bold"), soft_wrap=True)
@@ -120,9 +122,20 @@ def _use_embedder(args: argparse.Namespace, out: Console, err: Console) -> int:
         if report.fusion:
             out.print(Text(f"fusion chosen again for the new vectors: {report.fusion}", style="dim"), soft_wrap=True)
     variable = os.environ.get("LOCALRAG_EMBEDDER")
-    if variable is not None and not report.cancelled:
+    if variable is not None and not report.cancelled and not _names(variable, folder):
         # The file's setting was saved, but the variable wins: every command would read that embedder and refuse the
         # index (and this command said "its setting saved" again each time).
         err.print(Text(f"note: LOCALRAG_EMBEDDER={variable} is set and wins over the setting just saved; unset it",
                        style="yellow"), soft_wrap=True)
     return 130 if report.cancelled else 0
+
+
+def _names(setting: str, folder: Path) -> bool:
+    """Whether the embedder setting `setting` names `folder`."""
+    from localrag.errors import LocalRagError
+    from localrag.models import resolve_embedder
+
+    try:
+        return resolve_embedder(setting).resolve() == folder.resolve()
+    except LocalRagError:
+        return False

@@ -107,6 +107,9 @@ class EvalDataset:
     notes: list[str] = field(default_factory=list)
     # The user's index the questions are asked of (its data folder and collection), "" for a set with a corpus.
     index: str = ""
+    # How that index is searched: its embedder and the fusion chosen for it. Part of a run's name, so a run is not
+    # resumed across a switch of embedder; runs made before it was recorded (2026-12-06) lack it.
+    retrieval: str = ""
 
 
 # -- the split ------------------------------------------------------------------------------------
@@ -346,7 +349,8 @@ def load_jsonl(path: Path, *, corpus: Path | None = None) -> EvalDataset:
     return EvalDataset(path.stem, kind, str(path), questions, documents, notes=notes)
 
 
-def on_index(dataset: EvalDataset, paths: Iterable[str], index: str, base: Path) -> tuple[EvalDataset, list[str]]:
+def on_index(dataset: EvalDataset, paths: Iterable[str], index: str, base: Path,
+             retrieval: str = "") -> tuple[EvalDataset, list[str]]:
     """`dataset` asked of the user's index, whose documents are `paths`; and a note per `path` that names no
     ingested document (that question is then scored without gold documents: no recall, no citation precision).
 
@@ -369,5 +373,5 @@ def on_index(dataset: EvalDataset, paths: Iterable[str], index: str, base: Path)
                              f"matches path {given!r}; it is scored without a gold document")
             gold += [d for d in found if d not in gold]
         questions.append(replace(question, gold_ids=tuple(gold)))
-    return replace(dataset, questions=questions, documents=[], index=index), notes
+    return replace(dataset, questions=questions, documents=[], index=index, retrieval=retrieval), notes
 

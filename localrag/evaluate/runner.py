@@ -82,13 +82,20 @@ class EvalConfig:
     # The RAG prompt's layout, the setting of that name (0: whole sources); the product's default unless told.
     prompt_sentences: int = Settings.prompt_sentences
 
-    def fingerprint(self, dataset: EvalDataset) -> str:
+    def fingerprint(self, dataset: EvalDataset, *, legacy: bool = False) -> str:
+        """What a run is known by; `legacy`: as before the retrieval was part of it (the runs made then)."""
         # A run made with whole sources, the only layout before the setting, keeps the fingerprint it had then.
         settings = {k: v for k, v in asdict(self).items()
                     if k != "limit" and not (k == "prompt_sentences" and v == 0)}
         # A run on the user's index names it; a run on a corpus keeps the fingerprint it always had.
-        parts = [dataset.name, dataset.source, settings, *([dataset.index] if dataset.index else [])]
+        parts = [dataset.name, dataset.source, settings, *([dataset.index] if dataset.index else []),
+                 *([dataset.retrieval] if dataset.retrieval and not legacy else [])]
         return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
+    def fingerprints(self, dataset: EvalDataset) -> tuple[str, ...]:
+        """The names a run of `dataset` may be found under: its own, then the one a run stopped before the retrieval
+        was recorded has (an upgrade started every such run anew, and its "the same command resumes it" lied)."""
+        return tuple(dict.fromkeys((self.fingerprint(dataset), self.fingerprint(dataset, legacy=True))))
 
 
 @dataclass
@@ -144,25 +151,28 @@ def _start(run_dir: Path, dataset: EvalDataset, config: EvalConfig, questions: S
     info = {
         "version": 1,
         "dataset": {"name": dataset.name, "kind": dataset.kind, "source": dataset.source,
-                    "documents": len(dataset.documents), **({"index": dataset.index} if dataset.index else {})},
+                    "documents": len(dataset.documents), **({"index": dataset.index} if dataset.index else {}),
+                    **({"retrieval": dataset.retrieval} if dataset.retrieval else {})},
         "config": asdict(config),
         "split": split_description(dataset, test_fraction=config.test_fraction, seed=config.seed)
         if config.side != "all" else dataset.split_note or "no split: every question scored",
         "questions": [q.qid for q in questions],
     }
-    start_run(run_dir, info, config.fingerprint(dataset))
+    start_run(run_dir, info, config.fingerprint(dataset), also=config.fingerprints(dataset))
 
 
-def holds_other_run(run_dir: Path, fingerprint: str) -> bool:
-    """Whether `run_dir` holds a run of another data set or config (its run.json has another fingerprint)."""
+def holds_other_run(run_dir: Path, fingerprint: str, also: tuple[str, ...] = ()) -> bool:
+    """Whether `run_dir` holds a run of another data set or config (its run.json has another fingerprint than
+    `fingerprint` or those `also` names)."""
     run_file = run_dir / RUN_FILE
-    return run_file.is_file() and json.loads(run_file.read_text()).get("fingerprint") != fingerprint
+    return run_file.is_file() and json.loads(run_file.read_text()).get("fingerprint") not in (fingerprint, *also)
 
 
-def start_run(run_dir: Path, info: dict[str, Any], fingerprint: str) -> None:
-    """Write run.json (status running) for a new run or a resumed one; a run of other settings is refused."""
+def start_run(run_dir: Path, info: dict[str, Any], fingerprint: str, also: tuple[str, ...] = ()) -> None:
+    """Write run.json (status running) for a new run or a resumed one (recorded under `fingerprint` from then on);
+    a run of other settings is refused."""
     run_file = run_dir / RUN_FILE
-    if holds_other_run(run_dir, fingerprint):
+    if holds_other_run(run_dir, fingerprint, also):
         raise EvalRunError(f"{run_dir}: holds a run of another data set or config",
                            "pick a new --out folder, or rerun with the same options to resume")
     now = time.strftime("%Y-%m-%dT%H:%M:%S")
@@ -176,9 +186,11 @@ def start_run(run_dir: Path, info: dict[str, Any], fingerprint: str) -> None:
     write_text_atomic(run_file, json.dumps(info, indent=2))
 
 
-def unfinished_run(root: Path, fingerprint: str) -> Path | None:
+def unfinished_run(root: Path, fingerprint: str | tuple[str, ...]) -> Path | None:
     """The newest run under `root` of this data set and config that did not finish: stopped, failed, or
-    running in a process that is gone (killed). The same command resumes it instead of starting afresh."""
+    running in a process that is gone (killed). The same command resumes it instead of starting afresh.
+    `fingerprint`: its name, or the names it may have (`EvalConfig.fingerprints`)."""
+    names = (fingerprint,) if isinstance(fingerprint, str) else fingerprint
     from localrag.processes import process_alive
 
     found = []
@@ -187,7 +199,7 @@ def unfinished_run(root: Path, fingerprint: str) -> Path | None:
             info = json.loads(run_file.read_text())
         except (OSError, ValueError):
             continue
-        if info.get("fingerprint") != fingerprint or info.get("status") == "done":
+        if info.get("fingerprint") not in names or info.get("status") == "done":
             continue
         pid = info.get("pid")
         if info.get("status") == "running" and isinstance(pid, int) and process_alive(pid):
@@ -203,9 +215,10 @@ def check_modes(config: EvalConfig) -> None:
         raise EvalRunError(f"unknown mode {unknown[0] if unknown else '(none)'}", f"use one of {', '.join(MODES)}")
 
 
-def run_fingerprint(dataset: EvalDataset, config: EvalConfig) -> str:
-    """What `run_eval` records a run of `dataset` under `config` by: a run with another is not resumed."""
-    return config.fingerprint(prepare(dataset, config))
+def run_fingerprint(dataset: EvalDataset, config: EvalConfig) -> tuple[str, ...]:
+    """What `run_eval` records a run of `dataset` under `config` by, then the older name such a run may have: a run
+    with another is not resumed."""
+    return config.fingerprints(prepare(dataset, config))
 
 
 @contextmanager

