@@ -55,4 +55,11 @@ def _snippet(text: str, words: list[str]) -> str:
     lowered = flat.lower()
     at = min(i for i in (lowered.find(word) for word in words) if i >= 0)
     start, end = max(0, at - _BEFORE), min(len(flat), at + _FROM)
+    # Cut between words: by characters alone it read "…hen was the Greywater Dam".
+    if start and flat[start - 1] != " ":
+        space = flat.find(" ", start, at)
+        start = space + 1 if space >= 0 else at
+    if end < len(flat) and flat[end] != " ":
+        space = flat.rfind(" ", at, end)
+        end = space if space > at else end
     return ("…" if start else "") + flat[start:end].strip() + ("…" if end < len(flat) else "")

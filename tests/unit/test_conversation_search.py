@@ -44,4 +44,8 @@ def test_a_long_answer_is_cut_around_the_word() -> None:
     long = _conversation("d", "Cleaning", "How do I descale it?", answer)
     (found,) = search_conversations([long], "vinegar")
     assert found.snippet.startswith("…") and found.snippet.endswith("…") and "vinegar" in found.snippet
+    # Cut between words, not inside one ("…hen was the Greywater Dam").
+    inner = found.snippet.strip("…")
+    assert all(f" {word} " in f" {text} " for word in inner.split() for text in [" ".join(
+        t.text for t in found.conversation.turns)])
     assert len(found.snippet) < 120
