@@ -57,8 +57,8 @@ from localrag.models import (
     BUNDLED_NAME,
     bundled_embedder_path,
     bundled_generator_path,
+    embedder_setting_names,
     read_gguf_header,
-    resolve_embedder,
     resolve_generator,
     trained_on_whole_chunks,
 )
@@ -557,7 +557,6 @@ class Engine(GraphMode, Collections, Information):
                     return report
                 report.swapped = True
                 self._use_embedder_setting(folder)
-                self._store = self._retriever = None
                 report.fusion = self._carry_fusions(chosen, new)
         except LockWaitCancelled:
             return ReembedReport(cancelled=True, waited=True)
@@ -568,11 +567,11 @@ class Engine(GraphMode, Collections, Information):
         Left, its store refused the embedder asked for now, and the fix it named broke every search."""
         import shutil
 
-        from localrag.reembed import COMPLETE, next_dir
+        from localrag.reembed import stopped_copy
         from localrag.store import recorded_embedder
 
-        upcoming = next_dir(paths.db_dir())
-        if not upcoming.is_dir() or (upcoming / COMPLETE).is_file():
+        upcoming = stopped_copy(paths.db_dir())
+        if upcoming is None:
             return ""
         try:
             stale = recorded_embedder(upcoming)
@@ -592,7 +591,7 @@ class Engine(GraphMode, Collections, Information):
         recorded = recorded_embedder(paths.db_dir())
         if recorded is None or recorded[0] != name:
             return None
-        if self._embedder_setting_names(folder):
+        if embedder_setting_names(self.settings.embedder, folder):
             return ReembedReport(dropped=dropped, already="" if dropped else name)
         # Swapped in, then stopped before the setting was saved (a kill between the two): only the setting is left to
         # do, or every search refused the old embedder and this command said there was nothing to do.
@@ -630,12 +629,6 @@ class Engine(GraphMode, Collections, Information):
                     summary = f"kept ({choice.summary()}); measuring it again failed: {exc}"
             said.append(f"{name}: {summary}" if len(chosen) > 1 else summary)
         return "; ".join(said)
-
-    def _embedder_setting_names(self, folder: Path) -> bool:
-        try:
-            return resolve_embedder(self.settings.embedder).resolve() == folder.resolve()
-        except LocalRagError:
-            return False
 
     def _use_embedder_setting(self, folder: Path) -> None:
         bundled = folder.resolve() == bundled_embedder_path().resolve()

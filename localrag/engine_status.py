@@ -180,11 +180,11 @@ class Information:
 
 
 def _reembedding() -> str:
-    from localrag.reembed import COMPLETE, next_dir
+    from localrag.reembed import stopped_copy
     from localrag.store import recorded_embedder, recorded_embedder_setting
 
-    upcoming = next_dir(paths.db_dir())
-    if not upcoming.is_dir() or (upcoming / COMPLETE).is_file():
+    upcoming = stopped_copy(paths.db_dir())
+    if upcoming is None:
         return ""
     try:
         recorded = recorded_embedder(upcoming)

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from localrag.errors import ModelError
+from localrag.errors import LocalRagError, ModelError
 from localrag.sizes import count_text
 
 BUNDLED_GENERATOR = "SmolLM2-135M-Instruct (bundled)"
@@ -338,6 +338,14 @@ def resolve_embedder(spec: str) -> Path:
             "config.json",
         )
     return folder.resolve()
+
+
+def embedder_setting_names(setting: str, folder: Path) -> bool:
+    """Whether the `embedder` setting `setting` names the model folder `folder` (False where it names none)."""
+    try:
+        return resolve_embedder(setting).resolve() == folder.resolve()
+    except LocalRagError:
+        return False
 
 
 @dataclass

@@ -1,10 +1,15 @@
-"""Whether a process is still running: stale temporary files and scratch copies are named by their pid."""
+"""Whether a process is still running: stale temporary files and scratch copies are named by their pid; and
+SIGTERM taken as Ctrl-C for long work that stops gracefully."""
 
 from __future__ import annotations
 
 import os
 import re
 import shutil
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -33,3 +38,17 @@ def remove_left_by_dead(folder: Path, name: re.Pattern[str]) -> list[Path]:
             path.unlink(missing_ok=True)
         removed.append(path)
     return removed
+
+
+@contextmanager
+def sigterm_as_ctrl_c() -> Iterator[None]:
+    """For the block, SIGTERM (a service manager's stop, `kill`, `timeout`) raises KeyboardInterrupt as Ctrl-C does,
+    where by default it ended the process at once; the handler before is put back after. Only the main thread may
+    set a handler: in another the block runs as it is."""
+    before = signal.signal(signal.SIGTERM, signal.default_int_handler) \
+        if threading.current_thread() is threading.main_thread() else None
+    try:
+        yield
+    finally:
+        if before is not None:
+            signal.signal(signal.SIGTERM, before)

@@ -84,6 +84,13 @@ def next_dir(db_dir: Path) -> Path:
     return db_dir.with_name(db_dir.name + ".next")
 
 
+def stopped_copy(db_dir: Path) -> Path | None:
+    """The copy a re-embedding of the store in `db_dir` left unfinished (under way, or stopped part way); None
+    when there is none or it is complete (then the next opening swaps it in)."""
+    upcoming = next_dir(db_dir)
+    return upcoming if upcoming.is_dir() and not (upcoming / COMPLETE).is_file() else None
+
+
 def previous_dir(db_dir: Path) -> Path:
     return db_dir.with_name(db_dir.name + ".previous")
 

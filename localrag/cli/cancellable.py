@@ -4,7 +4,6 @@ it finished and says so; a second signal stops at once."""
 
 from __future__ import annotations
 
-import signal
 import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -12,13 +11,9 @@ from typing import Any, TypeVar
 from rich.console import Console
 from rich.text import Text
 
+from localrag.processes import sigterm_as_ctrl_c
+
 T = TypeVar("T")
-
-
-def _in_main_thread() -> bool:
-    # Only the main thread may set a signal handler (tests call commands from others).
-    return threading.current_thread() is threading.main_thread()
-
 
 def run_cancellable(work: Callable[[threading.Event], T], err: Console, stopping: str) -> T:
     """`work(cancel)` in a worker thread; the first Ctrl-C or SIGTERM sets `cancel`, a second one gives up
@@ -42,10 +37,8 @@ def run_cancellable(work: Callable[[threading.Event], T], err: Console, stopping
         err.print(Text(stopping + " (Ctrl-C again to quit now)", style="yellow"))
 
     # A service manager's stop, `kill` or `timeout` sends SIGTERM: as Ctrl-C's, it keeps what was done and reports
-    # it, where the default ended the process at once (a training run without its checkpoint, an ingest's script
-    # without its report).
-    before = signal.signal(signal.SIGTERM, signal.default_int_handler) if _in_main_thread() else None
-    try:
+    # it (a training run its checkpoint, an ingest's script its report).
+    with sigterm_as_ctrl_c():
         # `done`, not Thread.is_alive: a Ctrl-C inside start() leaves the thread running but not yet "alive".
         try:
             threading.Thread(target=target, name="localrag-work", daemon=True).start()
@@ -56,9 +49,6 @@ def run_cancellable(work: Callable[[threading.Event], T], err: Console, stopping
                 done.wait(0.2)
             except KeyboardInterrupt:
                 interrupted()
-    finally:
-        if before is not None:
-            signal.signal(signal.SIGTERM, before)
     if "error" in box:
         raise box["error"]
     return box["value"]

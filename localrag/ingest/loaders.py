@@ -614,7 +614,7 @@ class HtmlWalker:
                 if type(child) is NavigableString:  # not a comment, doctype or CDATA
                     self._inline.append(SPACES.sub(" ", str(child)))
                 continue
-            if not isinstance(child, Tag) or child.name in _DROP_TAGS or child.has_attr("hidden"):
+            if not isinstance(child, Tag) or _dropped(child):
                 continue
             name = child.name
             anchor = child.get("id")
@@ -647,6 +647,11 @@ class HtmlWalker:
                 self.walk(child, depth + 1)
 
 
+def _dropped(element: Tag) -> bool:
+    """Whether the walk leaves `element` and all it holds out: a script, a form, navigation, a hidden element."""
+    return element.name in _DROP_TAGS or element.has_attr("hidden")
+
+
 def _shown_strings(element: Tag) -> list[str]:
     """The text `HtmlWalker` would read under `element`, gathered without recursion: plain strings, none under a
     dropped or hidden element."""
@@ -657,7 +662,7 @@ def _shown_strings(element: Tag) -> list[str]:
         if type(node) is not NavigableString:
             continue
         up = node.parent
-        while isinstance(up, Tag) and up is not element and not (up.name in _DROP_TAGS or up.has_attr("hidden")):
+        while isinstance(up, Tag) and up is not element and not _dropped(up):
             up = up.parent
         if up is element:
             strings.append(SPACES.sub(" ", str(node)))
@@ -675,7 +680,7 @@ def _html_list(element: Tag, depth: int) -> list[str]:
         for child in item.children:
             if isinstance(child, Tag) and child.name in ("ul", "ol", "dl"):
                 nested.append(child)
-            elif isinstance(child, Tag) and child.name not in _DROP_TAGS and not child.has_attr("hidden"):
+            elif isinstance(child, Tag) and not _dropped(child):
                 own.append("".join(_shown_strings(child)))
             elif type(child) is NavigableString:
                 own.append(str(child))
@@ -700,7 +705,7 @@ def _html_table(table: Tag, depth: int = 0) -> list[str]:
     own = table.find_all(["tr", "thead", "tbody", "tfoot"], recursive=False)  # in the page's order
     for row in (row for part in own for row in ([part] if part.name == "tr" else part.find_all("tr", recursive=False))):
         cells = [squash(_cell_text(cell, depth)) for cell in row.find_all(["th", "td"], recursive=False)
-                 if not cell.has_attr("hidden")]
+                 if not _dropped(cell)]
         if any(cells):
             rows.append(" | ".join(cells))
     return rows
@@ -715,7 +720,7 @@ def _cell_text(element: Tag, depth: int) -> str:
     for child in element.children:
         if type(child) is NavigableString:
             pieces.append(str(child))
-        elif not isinstance(child, Tag) or child.name in _DROP_TAGS or child.has_attr("hidden"):
+        elif not isinstance(child, Tag) or _dropped(child):
             continue
         elif depth >= MAX_HTML_DEPTH:
             pieces.append(" " + " ".join(_shown_strings(child)) + " ")

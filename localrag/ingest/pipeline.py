@@ -226,7 +226,7 @@ def run_ingest(
             return
         texts = [embedding_text(c, batch.titles.get(c.doc_id, "")) for c in batch.chunks]
         try:
-            vectors = _embedded(texts, embedder, embedding, max(EMBED_STEP, settings.embed_batch_size), stopped)
+            vectors = embedded_in_steps(texts, embedder, embedding, max(EMBED_STEP, settings.embed_batch_size), stopped)
         except Exception:
             # One document's text broke the embedder: find it, so the rest of the batch still goes in.
             vectors = _embed_each(batch, texts, embedder, report)
@@ -328,7 +328,7 @@ def run_ingest(
 EMBED_STEP = 64
 
 
-def _embedded(
+def embedded_in_steps(
     texts: list[str], embedder: Embedder, step: Callable[[int, int], None], size: int,
     stopped: Callable[[], bool],
 ) -> NDArray[np.float32]:

@@ -146,6 +146,11 @@ _STOPPING = ("the server is stopping and this request had not started; send it a
              "server_unavailable", "server_stopping")
 
 
+def _error_event(message: str, kind: str, code: str | None) -> str:
+    """An error in a stream whose status line has gone out: an event, as OpenAI's own streams send it."""
+    return f"data: {json.dumps({'error': {'message': message, 'type': kind, 'code': code}})}\n\n"
+
+
 def _not_started() -> ApiError:
     message, kind, code = _STOPPING
     return ApiError(503, message, kind, code, {"Retry-After": "5"})
@@ -457,8 +462,7 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None,
             await ticket.acquire()
             if stopping.is_set():
                 # The status line went out before the turn came: the refusal travels as an error event.
-                message, kind, code = _STOPPING
-                yield f"data: {json.dumps({'error': {'message': message, 'type': kind, 'code': code}})}\n\n"
+                yield _error_event(*_STOPPING)
                 yield "data: [DONE]\n\n"
                 return
             yield _chunk_json(completion_id, created, model, {"role": "assistant", "content": ""})
@@ -480,8 +484,7 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None,
             except LocalRagError as exc:
                 # The status line has gone out; the error travels as an event, as OpenAI's own streams do.
                 refused = _engine_error(exc)
-                error = {"message": refused.message, "type": refused.kind, "code": refused.code}
-                yield f"data: {json.dumps({'error': error})}\n\n"
+                yield _error_event(refused.message, refused.kind, refused.code)
             finally:
                 answering.close()  # suspended at a yield (the client went): its `finally` releases the model
             yield "data: [DONE]\n\n"

@@ -21,11 +21,11 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 from pathlib import Path
 from typing import IO
 
 from localrag.cpu import worker_threads
+from localrag.processes import sigterm_as_ctrl_c
 from localrag.tune.gguf_writer import ExportError
 
 QUANT_TYPES = ("Q8_0", "Q4_K_M", "Q5_K_M", "F16")
@@ -86,33 +86,30 @@ def quantize(src: Path, dst: Path, quant: str = "Q8_0", *, threads: int | None =
                str(threads or worker_threads())]
     # SIGTERM as Ctrl-C while the child runs: by default it ended this process alone, and the child went on
     # quantizing for minutes with no one to wait for it.
-    in_main = threading.current_thread() is threading.main_thread()
-    before = signal.signal(signal.SIGTERM, signal.default_int_handler) if in_main else None
-    try:
-        with tempfile.TemporaryFile() as log:
-            child = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=log)
-            _RUNNING[child] = tmp
-            try:
-                code = child.wait()
-            except BaseException:
-                child.kill()
-                child.wait()
-                raise
-            finally:
-                _RUNNING.pop(child, None)
-            reason = _last_error_line(log) if code != 0 or not tmp.is_file() else ""
-        if reason:
-            raise QuantizeError(
-                f"{src}: llama.cpp could not quantize to {quant} ({reason})",
-                "check that the F16 file loads in llama.cpp, or pick another quantization type",
-            )
-        with tmp.open("rb+") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp, dst)
-    finally:
-        tmp.unlink(missing_ok=True)
-        if before is not None:
-            signal.signal(signal.SIGTERM, before)
+    with sigterm_as_ctrl_c():
+        try:
+            with tempfile.TemporaryFile() as log:
+                child = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+                _RUNNING[child] = tmp
+                try:
+                    code = child.wait()
+                except BaseException:
+                    child.kill()
+                    child.wait()
+                    raise
+                finally:
+                    _RUNNING.pop(child, None)
+                reason = _last_error_line(log) if code != 0 or not tmp.is_file() else ""
+            if reason:
+                raise QuantizeError(
+                    f"{src}: llama.cpp could not quantize to {quant} ({reason})",
+                    "check that the F16 file loads in llama.cpp, or pick another quantization type",
+                )
+            with tmp.open("rb+") as f:
+                os.fsync(f.fileno())
+            os.replace(tmp, dst)
+        finally:
+            tmp.unlink(missing_ok=True)
     return dst
 
 

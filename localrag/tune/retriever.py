@@ -415,17 +415,17 @@ def _resumed_text(training: dict[str, Any]) -> str:
     return f" (loss and time of steps {resumed + 1}-{training['steps']}: resumed from step {resumed})"
 
 
-def _embedded(embedder: Embedder, texts: list[str], progress: Callable[[str, int, int], None] | None) -> Any:
+def _gate_vectors(embedder: Embedder, texts: list[str], progress: Callable[[str, int, int], None] | None) -> Any:
     """`texts` embedded a slice at a time, each said: the gate's bar sat at 0 of the chunks for minutes."""
-    import numpy as np
+    from localrag.ingest.pipeline import embedded_in_steps
 
-    step = 256
-    parts = []
-    for start in range(0, len(texts), step):
-        parts.append(embedder.embed(texts[start:start + step]))
+    def said(done: int, total: int) -> None:
         if progress is not None:
-            progress("gate", min(start + step, len(texts)), len(texts))
-    return np.vstack(parts) if parts else embedder.embed(texts)
+            progress("gate", done, total)
+
+    vectors = embedded_in_steps(texts, embedder, said, 256, lambda: False)
+    said(len(texts), len(texts))  # one slice is embedded whole, with no step said
+    return vectors
 
 
 def _default_load(folder: Path) -> Embedder:
@@ -537,7 +537,8 @@ def tune_retriever(
         # Judged through the runtime the index would use (ONNX by default: the export is cached by the
         # folder's model files, so the switch that may follow reuses it).
         candidate = (load or _default_load)(staging)
-        tuned_ranks = question_ranks(candidate.embed_queries(questions), _embedded(candidate, texts, progress), gold)
+        vectors = _gate_vectors(candidate, texts, progress)
+        tuned_ranks = question_ranks(candidate.embed_queries(questions), vectors, gold)
         gate = gate_section(current_ranks, tuned_ranks, current=embedder.name, tuned=name)
         card = {
             "name": name,

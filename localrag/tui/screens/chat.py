@@ -487,21 +487,31 @@ class ChatScreen(LocalRagScreen):
             self.localrag.set_activity("chat", "")
 
     async def _keep_partial(self, failure: str) -> None:
-        partial = self._answer_view.partial if self._answer_view else ""
-        await self._finish(Turn(role="assistant", text=partial, query=self._pending_query, cancelled=True,
-                                failure=failure, sources=self._pending_sources))
+        await self._finish(self._cut_answer(failure))
+
+    def _cut_answer(self, failure: str = "") -> Turn:
+        """What was written of the answer under way, marked cut, with the sources it was written from."""
+        partial = self._answer_view.partial if self._answer_view is not None else ""
+        return Turn(role="assistant", text=partial, query=self._pending_query, cancelled=True, failure=failure,
+                    sources=self._pending_sources)
+
+    def _save_answer(self, turn: Turn) -> None:
+        """Add the answer to the open conversation and its file, after its question, with what the purges made
+        while it was written erased from it."""
+        if self.conversation is None:
+            return
+        turns = self.conversation.turns
+        asked = turns[-1] if turns and turns[-1].role == "user" else None
+        turns.append(turn)
+        for erased in self._erased_while_answering:
+            erase_from(self.conversation, *erased)
+        self._keep([turn], after=asked)
 
     async def _finish(self, turn: Turn) -> None:
         if self._answer_view is not None:
             await self._answer_view.finish(turn)
             self._select(self._answer_view)
-        if self.conversation is not None:
-            turns = self.conversation.turns
-            asked = turns[-1] if turns and turns[-1].role == "user" else None
-            turns.append(turn)
-            for erased in self._erased_while_answering:
-                erase_from(self.conversation, *erased)
-            self._keep([turn], after=asked)
+        self._save_answer(turn)
         self._erased_while_answering.clear()
         self.cancel_event = None
         self._answer_view = None
@@ -517,16 +527,7 @@ class ChatScreen(LocalRagScreen):
         self.cancel_event.set()
         # Beside what another screen left stopping (the Library's ingest), not over it.
         self.localrag.stopping = " and ".join(filter(None, [self.localrag.stopping, "the answer"]))
-        if self.conversation is not None:
-            turns = self.conversation.turns
-            asked = turns[-1] if turns and turns[-1].role == "user" else None
-            partial = self._answer_view.partial if self._answer_view is not None else ""
-            cut = Turn(role="assistant", text=partial, query=self._pending_query, cancelled=True,
-                       sources=self._pending_sources)
-            turns.append(cut)
-            for erased in self._erased_while_answering:
-                erase_from(self.conversation, *erased)
-            self._keep([cut], after=asked)
+        self._save_answer(self._cut_answer())
 
     def action_stop(self) -> None:
         if self.cancel_event is not None and not self.cancel_event.is_set():
