@@ -186,13 +186,13 @@ def _on_index(dataset: EvalDataset, path: Path, engine: Engine) -> tuple[EvalDat
     # before readings were recorded keep their names.
     state = hashlib.sha256("".join(sorted(f"{d.path}\0{d.content_hash}" + (f"\0{d.read_with}" if d.read_with else "")
                                           + "\n" for d in documents)).encode())
-    index = f"{paths.db_dir()} (collection {engine.settings.collection}; contents {state.hexdigest()[:12]})"
+    index = f"collection {engine.settings.collection}; contents {state.hexdigest()[:12]}"
     # So is how it is searched, the embedder and the fusion chosen for it: after `tune --retriever` switched the
     # embedder, the same command "resumed" the finished run and showed the old embedder's figures as the new one's.
     chosen = engine.fusion_choice()
     fusion = f"; fusion {chosen.fusion.label}" if chosen is not None and chosen.queries else ""
     retrieval = f"embedder {engine.embedder.name}{fusion}"
-    return on_index(dataset, (d.path for d in documents), index, path.parent, retrieval)
+    return on_index(dataset, (d.path for d in documents), index, path.parent, retrieval, str(paths.db_dir()))
 
 
 def _run_folder(out: Path | None, fingerprints: str | tuple[str, ...], name: str) -> tuple[Path, str]:
@@ -224,7 +224,7 @@ def _run_kgqa(args: argparse.Namespace, out: Console, err: Console) -> int:
     planner = args.planner or engine.settings.graph_planner
     config = KGQAConfig(planner=planner, limit=args.limit, seed=args.seed,
                         max_hops=engine.settings.graph_max_hops)
-    run_dir, into = _run_folder(args.out, config.fingerprint(source), f"kgqa-{source.stem}")
+    run_dir, into = _run_folder(args.out, config.fingerprints(source), f"kgqa-{source.stem}")
     err.print(Text(f"Graph mode over {source} {into}", style="bold"), soft_wrap=True)
     with progress_bar(err) as bar:
         task = bar.add_task("graph mode", total=None)

@@ -105,11 +105,32 @@ class EvalDataset:
     split_note: str = ""
     # What the loader saw worth telling but not refusing (a question asked twice: scored twice).
     notes: list[str] = field(default_factory=list)
-    # The user's index the questions are asked of (its data folder and collection), "" for a set with a corpus.
+    # The user's index the questions are asked of (its collection and what it holds), "" for a set with a corpus.
     index: str = ""
+    # The data folder that index is in: in the name of runs made before the name left it out.
+    index_folder: str = ""
     # How that index is searched: its embedder and the fusion chosen for it. Part of a run's name, so a run is not
     # resumed across a switch of embedder; runs made before it was recorded (2026-12-06) lack it.
     retrieval: str = ""
+    # What the questions and documents hold (`digested`), so a run is known by them, not by how the path to
+    # them was written: a run stopped under `eval data/q.jsonl` was started anew by `eval ./data/q.jsonl`, and
+    # every run by moving the data. "" for a set made elsewhere (the path names it).
+    digest: str = ""
+
+    @property
+    def located_index(self) -> str:
+        """The index with the data folder it is in, as run.json shows it (and older runs were named)."""
+        return f"{self.index_folder} ({self.index})" if self.index_folder else self.index
+
+
+def digested(dataset: EvalDataset) -> EvalDataset:
+    """`dataset` with its `digest`: of every question and document as loaded, before a side or a limit is taken."""
+    digest = hashlib.sha256(json.dumps([dataset.name, dataset.kind, sorted(dataset.preset_split.items())]).encode())
+    for q in dataset.questions:
+        digest.update(json.dumps([q.qid, q.question, q.answers, q.label, q.gold_ids, q.gold_paths]).encode())
+    for d in dataset.documents:
+        digest.update(json.dumps([d.doc_id, d.title, d.text]).encode())
+    return replace(dataset, digest=digest.hexdigest())
 
 
 # -- the split ------------------------------------------------------------------------------------
@@ -195,9 +216,7 @@ def _detect(path: Path) -> str:
 def load_dataset(path: Path, fmt: str, *, corpus: Path | None = None) -> EvalDataset:
     loaders = {"covidqa": load_covidqa, "pubmedqa": load_pubmedqa, "hotpotqa": load_hotpotqa,
                "musique": load_musique}
-    if fmt == "jsonl":
-        return load_jsonl(path, corpus=corpus)
-    return loaders[fmt](path)
+    return digested(load_jsonl(path, corpus=corpus) if fmt == "jsonl" else loaders[fmt](path))
 
 
 def _read_json(path: Path) -> object:
@@ -350,7 +369,7 @@ def load_jsonl(path: Path, *, corpus: Path | None = None) -> EvalDataset:
 
 
 def on_index(dataset: EvalDataset, paths: Iterable[str], index: str, base: Path,
-             retrieval: str = "") -> tuple[EvalDataset, list[str]]:
+             retrieval: str = "", index_folder: str = "") -> tuple[EvalDataset, list[str]]:
     """`dataset` asked of the user's index, whose documents are `paths`; and a note per `path` that names no
     ingested document (that question is then scored without gold documents: no recall, no citation precision).
 
@@ -373,5 +392,6 @@ def on_index(dataset: EvalDataset, paths: Iterable[str], index: str, base: Path,
                              f"matches path {given!r}; it is scored without a gold document")
             gold += [d for d in found if d not in gold]
         questions.append(replace(question, gold_ids=tuple(gold)))
-    return replace(dataset, questions=questions, documents=[], index=index, retrieval=retrieval), notes
+    return replace(dataset, questions=questions, documents=[], index=index, retrieval=retrieval,
+                   index_folder=index_folder), notes
 

@@ -59,9 +59,16 @@ class KGQAConfig:
     def spec(self) -> str:
         return f"{self.planner} planner"
 
-    def fingerprint(self, source: Path) -> str:
+    def fingerprints(self, source: Path) -> tuple[str, ...]:
+        """The names a run of the questions in `source` may be found under: by what the file holds (not how its path
+        was written, which started a stopped run anew from another folder), then by its path, as older runs were."""
         settings = [self.planner, self.seed, self.max_hops]
-        return hashlib.sha256(json.dumps([KIND, str(source), settings]).encode()).hexdigest()
+        try:
+            held = hashlib.sha256(Path(source).read_bytes()).hexdigest()
+        except OSError:
+            held = str(source)  # the loader says what is wrong with it
+        return tuple(dict.fromkeys(hashlib.sha256(json.dumps([KIND, name, settings]).encode()).hexdigest()
+                                   for name in (held, str(source))))
 
 
 @dataclass
@@ -115,7 +122,8 @@ def run_kgqa_eval(
         "split": "no split: every question scored",
         "questions": [q.id for q in questions],
     }
-    start_run(run_dir, info, config.fingerprint(source))
+    names = config.fingerprints(source)
+    start_run(run_dir, info, names[0], also=names)
     cut_torn_tail(run_dir / RECORDS_FILE)
     wanted = {q.id for q in questions}
     done = {r["qid"] for r in read_records(run_dir) if r.get("spec") == config.spec}

@@ -82,20 +82,25 @@ class EvalConfig:
     # The RAG prompt's layout, the setting of that name (0: whole sources); the product's default unless told.
     prompt_sentences: int = Settings.prompt_sentences
 
-    def fingerprint(self, dataset: EvalDataset, *, legacy: bool = False) -> str:
-        """What a run is known by; `legacy`: as before the retrieval was part of it (the runs made then)."""
+    def fingerprint(self, dataset: EvalDataset) -> str:
+        """What a run is known by."""
+        return self.fingerprints(dataset)[0]
+
+    def fingerprints(self, dataset: EvalDataset) -> tuple[str, ...]:
+        """The names a run of `dataset` may be found under: its own, then those older localrags gave it (an upgrade
+        that started such runs anew had their "the same command resumes it" lie)."""
         # A run made with whole sources, the only layout before the setting, keeps the fingerprint it had then.
         settings = {k: v for k, v in asdict(self).items()
                     if k != "limit" and not (k == "prompt_sentences" and v == 0)}
-        # A run on the user's index names it; a run on a corpus keeps the fingerprint it always had.
-        parts = [dataset.name, dataset.source, settings, *([dataset.index] if dataset.index else []),
-                 *([dataset.retrieval] if dataset.retrieval and not legacy else [])]
-        return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
-
-    def fingerprints(self, dataset: EvalDataset) -> tuple[str, ...]:
-        """The names a run of `dataset` may be found under: its own, then the one a run stopped before the retrieval
-        was recorded has (an upgrade started every such run anew, and its "the same command resumes it" lied)."""
-        return tuple(dict.fromkeys((self.fingerprint(dataset), self.fingerprint(dataset, legacy=True))))
+        retrieval = [dataset.retrieval] if dataset.retrieval else []
+        # A run on the user's index names it, by its collection and what it holds.
+        index = [dataset.index] if dataset.index else []
+        # Older runs were named by the data's path as written and the data folder's path, then without retrieval.
+        before = [dataset.name, dataset.source, settings, *([dataset.located_index] if dataset.index else [])]
+        names = ([dataset.name, dataset.digest or dataset.source, settings, *index, *retrieval],
+                 [*before, *retrieval], before)
+        return tuple(dict.fromkeys(hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+                                   for parts in names))
 
 
 @dataclass
@@ -151,7 +156,8 @@ def _start(run_dir: Path, dataset: EvalDataset, config: EvalConfig, questions: S
     info = {
         "version": 1,
         "dataset": {"name": dataset.name, "kind": dataset.kind, "source": dataset.source,
-                    "documents": len(dataset.documents), **({"index": dataset.index} if dataset.index else {}),
+                    "documents": len(dataset.documents),
+                    **({"index": dataset.located_index} if dataset.index else {}),
                     **({"retrieval": dataset.retrieval} if dataset.retrieval else {})},
         "config": asdict(config),
         "split": split_description(dataset, test_fraction=config.test_fraction, seed=config.seed)

@@ -151,7 +151,7 @@ def gate_dataset(raft_dir: Path, chunks: Sequence[Chunk]) -> EvalDataset:
     The data set's `name` says which splits the questions came from ("test", "validation" or
     "test+validation"); test questions come first, so a `GATE_QUESTIONS` cut keeps them.
     """
-    from localrag.evaluate.datasets import EvalDataset, EvalDocument, EvalQuestion
+    from localrag.evaluate.datasets import EvalDataset, EvalDocument, EvalQuestion, digested
 
     by_split: dict[str, list[EvalQuestion]] = {"test": [], "validation": []}
     path = Path(raft_dir) / "examples.jsonl"
@@ -163,9 +163,10 @@ def gate_dataset(raft_dir: Path, chunks: Sequence[Chunk]) -> EvalDataset:
                                                 gold_ids=(str(example["oracle"]["doc_id"]),)))
     name = "+".join(split for split, questions in by_split.items() if questions) or "test"
     documents = [EvalDocument(c.doc_id, c.text) for c in chunks]
-    return EvalDataset(name, "extractive", str(path), by_split["test"] + by_split["validation"], documents,
-                       split_note=f"held out by tune: the Q&A set's {name.replace('+', ' and ')} questions, "
-                                  "from documents no training example came from")
+    # Known by what it holds, so a data folder moved elsewhere resumes a stopped gate.
+    return digested(EvalDataset(name, "extractive", str(path), by_split["test"] + by_split["validation"], documents,
+                                split_note=f"held out by tune: the Q&A set's {name.replace('+', ' and ')} questions, "
+                                           "from documents no training example came from"))
 
 
 def compare_generators(
@@ -195,7 +196,7 @@ def compare_generators(
     config = EvalConfig(modes=("rag",), models=(base_spec, tuned_spec), limit=limit, side="all",
                         max_documents=max_documents, max_answer_tokens=answer_tokens,
                         prompt_sentences=EvalConfig.prompt_sentences if settings is None else settings.prompt_sentences)
-    if holds_other_run(run_dir, config.fingerprint(dataset)):
+    if holds_other_run(run_dir, config.fingerprint(dataset), config.fingerprints(dataset)):
         # A gate stopped under another answer cap is judged again from the start, not refused by eval's runner.
         shutil.rmtree(run_dir)
     run = run_eval(dataset, run_dir, config, settings=settings, embedder=embedder, generator_for=generator_for,
@@ -243,7 +244,7 @@ def extract_figures(
     from localrag.evaluate.runner import RUN_FILE, EvalConfig, holds_other_run, read_records, run_eval
 
     config = EvalConfig(modes=("extract",), limit=limit, side="all", max_documents=GATE_MAX_DOCUMENTS)
-    if holds_other_run(run_dir, config.fingerprint(dataset)):
+    if holds_other_run(run_dir, config.fingerprint(dataset), config.fingerprints(dataset)):
         shutil.rmtree(run_dir)
     if run_eval(dataset, run_dir, config, settings=settings, embedder=embedder, cancel=cancel).cancelled:
         return None

@@ -77,3 +77,20 @@ def test_eval_list_and_show_read_a_kgqa_run(tmp_path: Path, capsys: pytest.Captu
     assert "kg1" in capsys.readouterr().out
     assert run(["eval", "show", "kg1"]) == 0
     assert "Hits@1" in capsys.readouterr().out
+
+
+def test_a_kgqa_run_is_known_by_its_questions_not_by_their_path(tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given as `films.jsonl` from its folder and by its whole path elsewhere, it was two runs: a stopped one was
+    # started anew.
+    source = films(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    config = KGQAConfig()
+    assert config.fingerprints(Path("films.jsonl"))[0] == config.fingerprints(source)[0]
+    # A run an older localrag named by the path as written is resumed, not refused.
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "run.json").write_text(json.dumps({"fingerprint": config.fingerprints(source)[-1],
+                                                           "status": "stopped"}))
+    run = run_kgqa_eval(source, tmp_path / "run", config, embedder=HashEmbedder(dim=64))
+    assert len(run.records) == 2
+    assert json.loads((tmp_path / "run" / "run.json").read_text())["fingerprint"] == config.fingerprints(source)[0]

@@ -415,3 +415,43 @@ def test_runs_edited_by_hand_are_listed_as_far_as_they_read(tmp_path: Path) -> N
         (root / name).mkdir(parents=True)
         (root / name / "run.json").write_text(text)
     assert [r.dataset for r in list_runs(root)] == ["kept", "no start"]
+
+
+def test_a_run_is_known_by_its_data_not_by_how_its_path_was_written(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    # A run stopped under `eval data/q.jsonl` was started anew by `eval ./data/q.jsonl`, by the same file given
+    # from another folder, and by every run after the data was moved.
+    from localrag.evaluate.datasets import load_dataset
+
+    rows = [{"question": f"What is the code word of document {i}?", "answer": f"word{i}"} for i in range(6)]
+    for folder in ("data", "moved"):
+        (tmp_path / folder).mkdir()
+    write_lines(tmp_path / "data" / "q.jsonl", rows)
+    write_lines(tmp_path / "moved" / "q.jsonl", rows)
+    monkeypatch.chdir(tmp_path)
+    config = EvalConfig(modes=("model",), side="all")
+    spellings = [Path("data/q.jsonl"), Path("./data/q.jsonl"), tmp_path / "data/q.jsonl", tmp_path / "moved/q.jsonl"]
+    names = {run_fingerprint(load_dataset(p, "jsonl"), config)[0] for p in spellings}
+    assert len(names) == 1
+    changed = [dict(rows[0], answer="another"), *rows[1:]]
+    write_lines(tmp_path / "moved" / "q.jsonl", changed)
+    assert run_fingerprint(load_dataset(tmp_path / "moved" / "q.jsonl", "jsonl"), config)[0] not in names
+
+
+def test_a_run_named_by_the_paths_an_older_localrag_used_is_still_found(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from localrag.evaluate.datasets import digested
+
+    config = EvalConfig(side="all")
+    index = "collection default; contents abc"
+    now = replace(digested(dataset(4)), index=index, index_folder="/data/lancedb", retrieval="embedder minilm")
+    # As they were named before: by the set's path and the data folder's, with the retrieval and before it.
+    before = replace(dataset(4), index=f"/data/lancedb ({index})")
+    older = (config.fingerprint(replace(before, retrieval="embedder minilm")), config.fingerprint(before))
+    assert config.fingerprints(now)[1:] == older
+    (tmp_path / "old-run").mkdir()
+    (tmp_path / "old-run" / "run.json").write_text(json.dumps({"fingerprint": older[0], "status": "stopped"}))
+    assert unfinished_run(tmp_path, config.fingerprints(now)) == tmp_path / "old-run"
+    # The same index in a data folder moved elsewhere is the same run.
+    assert config.fingerprint(replace(now, index_folder="/elsewhere/lancedb")) == config.fingerprint(now)
