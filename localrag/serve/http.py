@@ -38,6 +38,7 @@ shape `{"error": {"message", "type", "code"}}`.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import dataclasses
 import hmac
@@ -154,6 +155,13 @@ def _error_event(message: str, kind: str, code: str | None) -> str:
 def _not_started() -> ApiError:
     message, kind, code = _STOPPING
     return ApiError(503, message, kind, code, {"Retry-After": "5"})
+
+
+# A second Ctrl-C quits without waiting for the requests under way: uvicorn cancels them, and each was answered a
+# plain-text 500 with a traceback on the server's terminal. An ingest still keeps every file it had committed.
+_QUIT = ApiError(503, "the server was made to quit before this request finished; send it again once the server is "
+                      "back (an ingest goes on with the files it had not read)",
+                 "server_unavailable", "server_quit", {"Retry-After": "5"})
 
 
 def is_loopback(host: str) -> bool:
@@ -417,6 +425,10 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None,
                 return _error_response(_busy(exc))
             except LocalRagError as exc:
                 return _error_response(_engine_error(exc))
+            except asyncio.CancelledError:
+                if not stopping.is_set():
+                    raise
+                return _error_response(_QUIT)
 
         return wrapped
 
@@ -764,5 +776,7 @@ def serve(engine: Engine, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, *,
     # batch) and refreshes the indexes, seconds on 2 cores; answers stop at their next token.
     config = uvicorn.Config(create_app(engine, token=token, limits=limits, stopping=stopping, host=host,
                                        origins=origins), log_level="warning",
-                            timeout_graceful_shutdown=30)
+                            # The app has no start-up or shutdown work; uvicorn's lifespan task only printed a
+                            # traceback when a second Ctrl-C cancelled it.
+                            lifespan="off", timeout_graceful_shutdown=30)
     Server(config).run(sockets=[sock])

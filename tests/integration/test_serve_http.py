@@ -683,3 +683,35 @@ def test_an_origin_any_site_can_send_or_none_can_is_refused_at_start(engine: Eng
         assert status == 200 and "Retry-After" in headers["access-control-expose-headers"]
     finally:
         running.stop()
+
+
+def test_a_second_ctrl_c_answers_the_ingest_under_way_503_not_a_bare_500(tmp_path: Path) -> None:
+    # uvicorn's second signal quits without waiting, cancelling the requests under way: the ingest's client got a
+    # plain-text 500 and the server's terminal a traceback.
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "note.txt").write_text("The harbour keeper lit the lamp.\n")
+    embedding, release = threading.Event(), threading.Event()
+
+    class Held(HashEmbedder):
+        def embed(self, texts: Any) -> Any:
+            embedding.set()
+            release.wait(30)
+            return super().embed(texts)
+
+    stopping = threading.Event()
+    store = Store(tmp_path / "db", embedder_name="hash-embedder", dim=32)
+    running = Running(Engine(Settings(), embedder=Held(dim=32), store=store), stopping=stopping)
+    replies: list[tuple[int, dict[str, str], Any]] = []
+    asking = threading.Thread(target=lambda: replies.append(running.request("POST", "/ingest", {"paths": [str(docs)]})))
+    asking.start()
+    try:
+        assert embedding.wait(30)
+        stopping.set()  # the first signal, as serve's handle_exit sets it; then uvicorn's own second one:
+        running.server.should_exit = running.server.force_exit = True
+        asking.join(30)
+        [(status, headers, body)] = replies
+        assert status == 503 and body["error"]["code"] == "server_quit" and headers["retry-after"] == "5"
+    finally:
+        release.set()
+        running.stop()
