@@ -5,11 +5,16 @@ is flushed and fsynced so a crash cannot leave an empty file behind the rename, 
 the target. The process and thread ids in the temporary name keep two writers from sharing one:
 two threads of one process (a watcher purging a conversation's sources while the chat saves it)
 would otherwise truncate each other's temporary file, and the second rename would find none.
+
+A file replaced keeps its permissions (a settings file holding the API token, made 0600 by its user, came back
+0644 at the next `config set`), and a link is written through, not replaced (a config.toml linked from the
+user's dotfiles became a plain file there, the dotfiles' copy left as it was).
 """
 
 from __future__ import annotations
 
 import os
+import stat
 import threading
 from pathlib import Path
 
@@ -19,9 +24,16 @@ def write_text_atomic(path: Path, text: str) -> None:
 
 
 def write_bytes_atomic(path: Path, data: bytes) -> None:
+    path = path.resolve() if path.is_symlink() else path
     tmp = path.with_name(f".{path.name}.{os.getpid()}-{threading.get_ident()}.tmp")
     try:
+        kept = stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        kept = None  # a new file: made as the umask says
+    try:
         with tmp.open("wb") as f:
+            if kept is not None:
+                os.fchmod(f.fileno(), kept)
             f.write(data)
             f.flush()
             os.fsync(f.fileno())

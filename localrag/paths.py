@@ -95,6 +95,18 @@ def own_folders() -> frozenset[Path]:
     return frozenset(folder.resolve() for folder in (data_dir(), config_dir(), cache_dir(), models_dir()))
 
 
+def make_private_roots() -> None:
+    """Make localrag's own top folders that do not exist yet readable by the user alone (0700, as the XDG base
+    directory spec asks): they hold the documents' text, the conversations and models tuned on them, and under
+    the usual umask (022) every other account on the machine could read them all. Folders that exist keep the
+    mode their user gave them."""
+    home = _home()
+    for root in (home,) if home is not None else (data_dir(), config_dir()):
+        if not root.exists():
+            root.parent.mkdir(parents=True, exist_ok=True)
+            root.mkdir(mode=0o700, exist_ok=True)
+
+
 EMPTY_PATH = "an empty path (an unset shell variable?)", "name a file or folder, `.` for the current one"
 
 

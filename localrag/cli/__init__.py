@@ -169,6 +169,7 @@ def _check_places(args: argparse.Namespace) -> None:
         # Python's tempfile passes over it in silence; LanceDB writes its index files there and failed, which
         # read as a damaged store and sent the user to `repair`, which could not help.
         raise ConfigError(f"{temp}: the temporary folder (TMPDIR) does not exist", "create it, or unset TMPDIR")
+    paths.make_private_roots()
     path: Path | None = args.config
     if path is None or args.command == "config" or path.exists():
         return

@@ -12,6 +12,7 @@ import signal
 from types import FrameType
 
 from rich.console import Console
+from rich.text import Text
 
 from localrag.cli.argtypes import count, port, positive
 from localrag.cli.collections import add_collection_flag
@@ -57,6 +58,11 @@ def _serve(args: argparse.Namespace, out: Console, err: Console) -> int:
     from localrag.serve.http import serve
     from localrag.serve.limits import Limits
 
+    if args.token:
+        # The process list shows every account on the machine a command's arguments; the environment it does not.
+        err.print(Text("localrag: note: other users of this machine can read --token in the process list; "
+                       "LOCALRAG_API_TOKEN (or api_token in the settings file) keeps it to you", style="yellow"),
+                  soft_wrap=True)
     engine = engine_from_args(args, answer_mode=answering_mode(args))
     limits = Limits(max_body_bytes=args.max_body_bytes, max_question_chars=args.max_question_chars,
                     queue_size=args.queue)

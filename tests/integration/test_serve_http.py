@@ -475,10 +475,13 @@ def test_a_collection_deleted_under_the_server_is_the_servers_error_not_the_clie
 
 def test_sigterm_stops_the_server_as_ctrl_c_does(localrag_home: Path) -> None:
     """A service manager's stop: uvicorn raised SIGTERM again once the requests in flight were done, and the
-    process died of it (status -15) before it said "stopped"."""
-    server = start_cli("serve", "--port", "0", home=localrag_home, user_home=localrag_home.parent / "user-home")
+    process died of it (status -15) before it said "stopped". A token on the command line is said to be seen by
+    every account on the machine (the process list), with the ways that keep it private."""
+    server = start_cli("serve", "--port", "0", "--token", "s3cret", home=localrag_home,
+                       user_home=localrag_home.parent / "user-home")
     try:
         assert server.stderr is not None
+        assert "can read --token in the process list; LOCALRAG_API_TOKEN" in server.stderr.readline()
         line = server.stderr.readline()
         assert "serving" in line, line + server.stderr.read()
         server.send_signal(signal.SIGTERM)

@@ -39,3 +39,23 @@ def test_replace_synced_renames_what_another_library_wrote(tmp_path: Path) -> No
     tmp.write_bytes(b"new export")
     replace_synced(tmp, target)
     assert target.read_bytes() == b"new export" and not tmp.exists()
+
+
+def test_a_file_replaced_keeps_its_permissions_and_a_link_is_written_through(tmp_path: Path) -> None:
+    # A settings file holding the API token, made 0600 by its user, came back 0644 at the next `config set`; a
+    # config.toml linked from the user's dotfiles became a plain file, the dotfiles' copy left as it was.
+    import os
+
+    kept = tmp_path / "config.toml"
+    kept.write_text("top_k = 3\n")
+    kept.chmod(0o600)
+    write_text_atomic(kept, "top_k = 4\n")
+    assert (kept.stat().st_mode & 0o777, kept.read_text()) == (0o600, "top_k = 4\n")
+    (tmp_path / "dotfiles").mkdir()
+    target = tmp_path / "dotfiles" / "config.toml"
+    target.write_text("top_k = 3\n")
+    link = tmp_path / "linked.toml"
+    link.symlink_to(target)
+    write_text_atomic(link, "top_k = 5\n")
+    assert link.is_symlink() and target.read_text() == "top_k = 5\n"
+    assert sorted(os.listdir(tmp_path / "dotfiles")) == ["config.toml"]  # no temporary file left beside it

