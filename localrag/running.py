@@ -17,6 +17,7 @@ from pathlib import Path
 
 from localrag import paths
 from localrag.atomic import write_text_atomic
+from localrag.disk_errors import disk_trouble
 from localrag.processes import process_alive
 
 RUNNING_FOLDER = "running"
@@ -37,8 +38,15 @@ def marked_running(command: str) -> Iterator[None]:
     """Leave a mark naming `command` ("serve --port 8765") while the block runs; a killed process's mark is
     passed over (and removed) by `running_now`."""
     mark = _folder() / f"{os.getpid()}.json"
-    mark.parent.mkdir(parents=True, exist_ok=True)
-    write_text_atomic(mark, json.dumps({"command": command}))
+    try:
+        mark.parent.mkdir(parents=True, exist_ok=True)
+        write_text_atomic(mark, json.dumps({"command": command}))
+    except OSError as exc:
+        if disk_trouble(exc) is None:
+            raise
+        # A full or read-only disk, on which asking and searching still work: the server, the chat app or the
+        # watch (which says itself when it cannot write) start all the same (they refused to, for this mark), and
+        # only `config set`'s word that this process would not see the change is lost.
     try:
         yield
     finally:

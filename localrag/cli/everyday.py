@@ -157,6 +157,7 @@ def _ask_in_conversation(engine: Engine, args: argparse.Namespace, out: Console,
     the answer, or what was written of it when Ctrl-C stopped it, marked as cut short. A graph answer
     (`--graph`) is kept as the chat app keeps it, with its reasoning paths."""
     from localrag.conversations import ConversationStore, Turn, turn_from_answer
+    from localrag.disk_errors import disk_trouble
     from localrag.questions import checked_question
 
     # Checked here as the engine checks it, since the question is saved before the engine sees it.
@@ -165,12 +166,21 @@ def _ask_in_conversation(engine: Engine, args: argparse.Namespace, out: Console,
     conversation = store.find(args.conversation)
     history = conversation.add_question(question)
     asked = conversation.turns[-1]
-    # Added to the file as it is then, not as it was read: another ask, a rename or a purge may come between.
-    conversation = store.append(conversation, [asked])
+    unsaved: Exception | None = None
+    try:
+        # Added to the file as it is then, not as it was read: another ask, a rename or a purge may come between.
+        conversation = store.append(conversation, [asked])
+    except Exception as exc:
+        if disk_trouble(exc) is None:
+            raise
+        # A full or read-only disk: the answer is shown all the same, then why it was not kept (the question's
+        # turn failed first, and the user saw no answer at all).
+        unsaved = exc
 
     def keep(turn: Turn) -> None:
         nonlocal conversation
-        conversation = store.append(conversation, [turn], after=asked)
+        if unsaved is None:
+            conversation = store.append(conversation, [turn], after=asked)
 
     def record(answer: Answer | None, query: str, partial: str) -> None:
         keep(turn_from_answer(answer, query) if answer is not None else
@@ -180,7 +190,7 @@ def _ask_in_conversation(engine: Engine, args: argparse.Namespace, out: Console,
         return Text(f"saved in conversation {conversation.id}{how} ({count_text(conversation.questions, 'question')}; "
                     f"`localrag conversations show {conversation.id}`)", style="dim")
 
-    extra = {"conversation": conversation.id}
+    extra = {"conversation": conversation.id} if unsaved is None else {}
     try:
         if args.graph:
             from localrag.cli.graph import ask_graph
@@ -189,8 +199,11 @@ def _ask_in_conversation(engine: Engine, args: argparse.Namespace, out: Console,
         else:
             code = _ask(engine, question, args, out, history=history, record=record, extra=extra)
     except KeyboardInterrupt:
-        err.print(saved(", cut short"), soft_wrap=True)
+        if unsaved is None:
+            err.print(saved(", cut short"), soft_wrap=True)
         raise
+    if unsaved is not None:
+        raise unsaved
     if not getattr(args, "json", False):
         err.print(saved(""), soft_wrap=True)
     return code

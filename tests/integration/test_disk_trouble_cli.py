@@ -13,6 +13,7 @@ from disks import fill_disk
 
 from localrag.cli import run
 from localrag.conversations import ConversationStore
+from localrag.running import marked_running, running_now
 
 pytestmark = pytest.mark.integration
 
@@ -41,6 +42,12 @@ def test_writers_on_a_full_then_a_read_only_disk_say_so_in_one_line(
     for argv in (["config", "set", "top_k", "6"], ["graph", "import", str(triples)]):
         assert run(argv) == 2
         assert "the disk is full (" in _one_line(capsys)
+    # The question's turn could not be saved: no answer was shown at all (the README says it is, then the error).
+    assert run(["ask", "--conversation", "new", "hotel cap per night"]) == 2
+    captured = capsys.readouterr()
+    assert "150 euros" in captured.out and captured.err.splitlines()[-1].startswith("localrag: the disk is full (")
+    with marked_running("serve --port 8765"):  # serve, mcp and the chat app refused to start, for this mark
+        assert running_now() == []
     filler.unlink()
     # The graph tables the import began were made half: repair --check called them damaged.
     assert run(["repair", "--check"]) == 0
