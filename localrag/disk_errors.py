@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 
 from localrag import paths
-from localrag.errors import LocalRagError
+from localrag.errors import DiskError
 from localrag.sizes import megabytes
 
 _FULL = ("No space left on device", "Disk quota exceeded")
@@ -35,7 +35,7 @@ def lacks_temp_folder(exc: BaseException) -> bool:
     return "Failed to create temp dir" in str(exc)
 
 
-def disk_trouble(exc: BaseException) -> LocalRagError | None:
+def disk_trouble(exc: BaseException) -> DiskError | None:
     """One line for an error of these kinds, naming the place and what to do; None for any other error."""
     named = getattr(exc, "filename", None)
     # LanceDB's and safetensors' errors name no file: the disk is the data folder's, the cache's (models
@@ -47,16 +47,16 @@ def disk_trouble(exc: BaseException) -> LocalRagError | None:
     if is_disk_full(exc):
         disks = {_disk(place): place for place in reversed(places)}  # one line per disk, the data folder's first
         free = "; ".join(f"{place}: {free_space(place)}" for place in sorted(disks.values(), key=places.index))
-        return LocalRagError(f"the disk is full ({free})",
+        return DiskError(f"the disk is full ({free})",
                              "free space on the full disk, or point LOCALRAG_HOME (or LOCALRAG_CACHE_DIR, "
                              "LOCALRAG_MODELS_DIR, TMPDIR) at another one, then run the command again: what was "
                              "written before is kept")
     if is_read_only(exc):
-        return LocalRagError(f"{where}: the disk is read-only",
+        return DiskError(f"{where}: the disk is read-only",
                              "this command writes to localrag's folders: point LOCALRAG_HOME at a folder on a "
                              "writable disk (asking, searching and listing work on a read-only one)")
     if lacks_temp_folder(exc):
-        return LocalRagError(f"{os.environ.get('TMPDIR', '')}: the temporary folder (TMPDIR) does not exist",
+        return DiskError(f"{os.environ.get('TMPDIR', '')}: the temporary folder (TMPDIR) does not exist",
                              "create it, or unset TMPDIR")
     return None
 

@@ -50,6 +50,13 @@ class StoreError(LocalRagError):
     title = "Store error"
 
 
+class DiskError(LocalRagError):
+    """A write that failed for want of a place to write (`disk_errors.py`): the disk is full or read-only, or the
+    temporary folder is gone. Not the index's damage, and not the request's fault: the API answers 507."""
+
+    title = "No room to write"
+
+
 class EmptyGraphError(LocalRagError):
     """A graph question, and no triples to follow: each front end says how it builds the graph."""
 

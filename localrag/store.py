@@ -61,7 +61,7 @@ from localrag.collection import (
 from localrag.disk_errors import free_space, is_disk_full
 from localrag.embed import BF16_SUFFIX, embedder_setting
 from localrag.embedder_probe import PROBE_KEY
-from localrag.errors import EmbedderMismatchError, StoreError
+from localrag.errors import DiskError, EmbedderMismatchError, StoreError
 from localrag.row_sums import text_sums, vector_sums
 from localrag.sizes import megabytes
 from localrag.store_adopt import adopt_if_empty, differs
@@ -430,8 +430,8 @@ class Store(CollectionRegistry, StoreIndexes, StoreChecksums):
                 raise self.disk_full_error(needed, f"writing {len(chunks)} chunks") from exc
             raise
 
-    def disk_full_error(self, needed: int, doing: str) -> StoreError:
-        return StoreError(
+    def disk_full_error(self, needed: int, doing: str) -> DiskError:
+        return DiskError(
             f"{self.path}: the disk is full ({free_space(self.path)}; {doing} needs about {megabytes(needed)} more)",
             "free space on that disk or set LOCALRAG_HOME to another one, then run it again: "
             "what was committed is kept",

@@ -65,7 +65,15 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from localrag.answer.summary import MAX_KEY_SENTENCES
 from localrag.collection import CollectionError
 from localrag.conversations import ConversationStore
-from localrag.errors import ConfigError, IndexReembeddedError, LocalRagError, QuestionTooLongError, StoreError
+from localrag.disk_errors import disk_trouble
+from localrag.errors import (
+    ConfigError,
+    DiskError,
+    IndexReembeddedError,
+    LocalRagError,
+    QuestionTooLongError,
+    StoreError,
+)
 from localrag.questions import checked_question
 from localrag.safe_text import valid_text
 from localrag.serve.browsers import BrowserGuard, checked_origins, private_network_notes
@@ -130,6 +138,8 @@ def _engine_error(exc: LocalRagError) -> ApiError:
         return ApiError(409, str(exc), "server_error", "collection_unavailable")
     if isinstance(exc, IndexReembeddedError):
         return ApiError(409, str(exc), "server_error", "index_reembedded")
+    if isinstance(exc, DiskError):  # the server's disk, not the index: `repair` is no fix
+        return ApiError(507, str(exc), "server_error", "insufficient_storage")
     if isinstance(exc, StoreError):
         return ApiError(500, str(exc), "server_error", "index_damaged")
     if isinstance(exc, QuestionTooLongError):
@@ -425,6 +435,13 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None,
                 return _error_response(_busy(exc))
             except LocalRagError as exc:
                 return _error_response(_engine_error(exc))
+            except Exception as exc:
+                # A full or read-only disk met inside LanceDB (a forget's write): a 500 "internal error" sent the
+                # client to the server's log, and the log held a traceback.
+                trouble = disk_trouble(exc)
+                if trouble is None:
+                    raise
+                return _error_response(_engine_error(trouble))
             except asyncio.CancelledError:
                 if not stopping.is_set():
                     raise

@@ -20,7 +20,7 @@ from disks import fill_disk
 from localrag.config import Settings
 from localrag.embed import HashEmbedder
 from localrag.engine import Engine
-from localrag.errors import LoaderError, LocalRagError, StoreError
+from localrag.errors import DiskError, LoaderError, LocalRagError
 from localrag.ingest import chunker
 from localrag.ingest.chunker import chunk_document
 from localrag.ingest.loaders import load_file
@@ -187,7 +187,7 @@ def test_disk_full_is_one_line_naming_the_data_dir(engine: Engine, tmp_path: Pat
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(store, "_write", full)
-    with pytest.raises(StoreError) as info:
+    with pytest.raises(DiskError) as info:
         engine.ingest([folder])
     message = str(info.value)
     assert message.startswith(f"{store.path}: the disk is full (") and "\n" not in message
@@ -376,7 +376,7 @@ def test_a_really_full_disk(small_disk: Path, tmp_path: Path, monkeypatch: pytes
     engine = Engine(Settings(commit_chunks=8), embedder=HashEmbedder(dim=384))
     engine.ingest([folder / "n0.md"])
     filler = fill_disk(small_disk, leave=2**16)
-    with pytest.raises(StoreError) as info:
+    with pytest.raises(DiskError) as info:
         engine.ingest([folder])
     message = str(info.value)
     assert message.startswith(f"{engine.store.path}: the disk is full (") and "\n" not in message
