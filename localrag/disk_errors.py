@@ -18,7 +18,8 @@ from localrag import paths
 from localrag.errors import DiskError
 from localrag.sizes import megabytes
 
-_FULL = ("No space left on device", "Disk quota exceeded")
+# numpy's `tofile` (an export's GGUF tensors) raises an OSError with no errno and words of its own.
+_FULL = ("No space left on device", "Disk quota exceeded", "Not enough free space to write")
 
 
 def is_disk_full(exc: BaseException) -> bool:

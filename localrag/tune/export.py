@@ -261,21 +261,26 @@ def export_model(
     data_dir = Path(data["dir"]) if data.get("dir") else None
     work = run_dir / "export"
     shutil.rmtree(work, ignore_errors=True)
-    merged = export_merged(
-        model, tokenizer, base, work / f"{name}.F16.gguf", quant=quant, data_dir=data_dir, name=name, progress=report
-    )
+    try:
+        merged = export_merged(model, tokenizer, base, work / f"{name}.F16.gguf", quant=quant, data_dir=data_dir,
+                               name=name, progress=report)
 
-    lora_path = None
-    if lora_gguf:
-        report("lora", 0.0)
-        (models_dir / "adapters").mkdir(exist_ok=True)
-        lora_work = write_lora_gguf(run_dir / "adapter", base, work / f"{name}.lora.gguf").path
-        lora_path = install_file(lora_work, models_dir / "adapters" / f"{name}.lora.gguf")
-        report("lora", 1.0)
-    # An old card must not outlive the file it describes, even for the moment before the new one lands.
-    (models_dir / f"{name}.json").unlink(missing_ok=True)
-    (models_dir / f"{name}.md").unlink(missing_ok=True)
-    final = install_file(merged.quant_path, models_dir / f"{name}.gguf", report)
+        lora_path = None
+        if lora_gguf:
+            report("lora", 0.0)
+            (models_dir / "adapters").mkdir(exist_ok=True)
+            lora_work = write_lora_gguf(run_dir / "adapter", base, work / f"{name}.lora.gguf").path
+            lora_path = install_file(lora_work, models_dir / "adapters" / f"{name}.lora.gguf")
+            report("lora", 1.0)
+        # An old card must not outlive the file it describes, even for the moment before the new one lands.
+        (models_dir / f"{name}.json").unlink(missing_ok=True)
+        (models_dir / f"{name}.md").unlink(missing_ok=True)
+        final = install_file(merged.quant_path, models_dir / f"{name}.gguf", report)
+    except Exception:
+        # Its F16 and quantized files (hundreds of MB) were left behind, often on the disk the export had filled.
+        # Only a failure before the model is installed: past that, the folder shows `tune` the model is its own.
+        shutil.rmtree(work, ignore_errors=True)
+        raise
     files = {final.name: file_sha256(final)}
     if lora_path is not None:
         files[f"adapters/{lora_path.name}"] = file_sha256(lora_path)

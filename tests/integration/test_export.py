@@ -292,3 +292,22 @@ def test_ctrl_c_while_llama_cpp_quantizes_stops_it_and_installs_nothing(
     _, err = proc.communicate(timeout=30)
     assert proc.returncode != 0 and b"KeyboardInterrupt" in err
     assert not dst.exists() and not partial.exists() and _quantizers_of(partial) == []
+
+
+def test_an_export_onto_a_full_disk_says_so_and_leaves_no_work_files(
+    tuned_run: Path, shared_home: Path, small_disk: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Its F16 and quantized files, hundreds of MB for a real model, stayed in the run's folder.
+    from disks import fill_disk
+
+    from localrag.disk_errors import disk_trouble
+    from localrag.tune.export import export_model
+
+    monkeypatch.setenv("LOCALRAG_HOME", str(shared_home))
+    models = small_disk / "models"
+    models.mkdir()
+    fill_disk(small_disk, leave=0)
+    with pytest.raises(Exception) as info:
+        export_model(tuned_run, "tuned", models_dir=models, quant="Q8_0")
+    assert disk_trouble(info.value) is not None, info.value
+    assert not (tuned_run / "export").exists() and list(models.iterdir()) == []

@@ -20,3 +20,8 @@ def test_a_full_models_disk_is_named(small_disk: Path, monkeypatch: pytest.Monke
     assert trouble is not None
     assert f"{small_disk / 'models'}: 0.0 MB free" in trouble.message
     assert "LOCALRAG_MODELS_DIR" in trouble.hint
+
+
+def test_numpys_own_words_for_a_full_disk_are_known() -> None:
+    # An export's tensors are written with numpy's `tofile`, whose OSError has no errno: a traceback followed.
+    assert disk_trouble(OSError("Not enough free space to write 56623104 bytes after offset 1785664")) is not None
