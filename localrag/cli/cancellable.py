@@ -1,9 +1,11 @@
 """Long work that Ctrl-C or SIGTERM stops gracefully: the work runs in a worker thread while the main thread waits,
 so the signal reaches the main thread as KeyboardInterrupt and becomes the work's cancel event. The work keeps what
-it finished and says so; a second signal stops at once."""
+it finished and says so; a second signal quits at once."""
 
 from __future__ import annotations
 
+import os
+import sys
 import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -32,7 +34,13 @@ def run_cancellable(work: Callable[[threading.Event], T], err: Console, stopping
 
     def interrupted() -> None:
         if cancel.is_set():
-            raise KeyboardInterrupt
+            # Quit now, as asked, and as a kill would: what was committed is kept. Raised as KeyboardInterrupt,
+            # the interpreter shut down under the work's thread while it was inside native code (the embedder),
+            # which aborted the process ("terminate called without an active exception", status 134).
+            err.print(Text("localrag: interrupted", style="red"))
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(130)
         cancel.set()
         err.print(Text(stopping + " (Ctrl-C again to quit now)", style="yellow"))
 
