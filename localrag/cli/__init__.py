@@ -149,6 +149,9 @@ def run(argv: Sequence[str] | None = None) -> int:
 _WRITERS = frozenset({None, "ingest", "forget", "watch", "repair", "graph", "collections", "retrieval", "tune",
                       "eval", "serve", "mcp"})
 
+# Commands that only read: they make no folder (a first `status` made the data and config folders, empty).
+_READERS = frozenset({"status", "documents", "search"})
+
 
 def _check_places(args: argparse.Namespace) -> None:
     """localrag's folders are folders, and a --config naming no file is a mistyped path for every command
@@ -169,7 +172,8 @@ def _check_places(args: argparse.Namespace) -> None:
         # Python's tempfile passes over it in silence; LanceDB writes its index files there and failed, which
         # read as a damaged store and sent the user to `repair`, which could not help.
         raise ConfigError(f"{temp}: the temporary folder (TMPDIR) does not exist", "create it, or unset TMPDIR")
-    paths.make_private_roots()
+    if args.command not in _READERS and (args.command != "config" or args.config_command in ("set", "unset")):
+        paths.make_private_roots()
     path: Path | None = args.config
     if path is None or args.command == "config" or path.exists():
         return
