@@ -670,20 +670,21 @@ def _shown_strings(element: Tag) -> list[str]:
 
 
 def _html_list(element: Tag, depth: int) -> list[str]:
-    from bs4 import NavigableString, Tag
+    from bs4 import Tag
 
     lines: list[str] = []
     number = 0
     for item in element.find_all(["li", "dt", "dd"], recursive=False):
+        if _dropped(item):
+            continue  # a hidden item was read
         own: list[str] = []
         nested: list[Tag] = []
         for child in item.children:
             if isinstance(child, Tag) and child.name in ("ul", "ol", "dl"):
                 nested.append(child)
-            elif isinstance(child, Tag) and not _dropped(child):
-                own.append("".join(_shown_strings(child)))
-            elif type(child) is NavigableString:
-                own.append(str(child))
+            else:
+                # As a cell's: an item's table or blocks joined bare ran together ("CellAlphaCellBeta").
+                own.append(_child_text(child, depth))
         number += 1
         marker = f"{number}." if element.name == "ol" else ("-" if item.name != "dd" else " ")
         text = squash("".join(own))
@@ -699,38 +700,45 @@ def _html_list(element: Tag, depth: int) -> list[str]:
 
 
 def _html_table(table: Tag, depth: int = 0) -> list[str]:
+    """The table's caption, then a line per row. Its own rows only: a nested table is read in the cell that holds it
+    (listed again as rows, its text came twice, and a page of tables nested n deep grew n times over). A hidden row
+    or row group is left out, as a hidden cell is (they were read)."""
     rows = []
-    # This table's own rows only: a nested table is read in the cell that holds it (listed again as rows, its text
-    # came twice, and a page of tables nested n deep grew n times over).
-    own = table.find_all(["tr", "thead", "tbody", "tfoot"], recursive=False)  # in the page's order
-    for row in (row for part in own for row in ([part] if part.name == "tr" else part.find_all("tr", recursive=False))):
+    caption = table.find("caption", recursive=False)
+    if caption is not None and not _dropped(caption):
+        rows.append(squash(_cell_text(caption, depth)))  # often the only name a table has; it was dropped
+    own = [part for part in table.find_all(["tr", "thead", "tbody", "tfoot"], recursive=False)  # the page's order
+           if not _dropped(part)]
+    for row in (row for part in own for row in ([part] if part.name == "tr" else part.find_all("tr", recursive=False))
+                if not _dropped(row)):
         cells = [squash(_cell_text(cell, depth)) for cell in row.find_all(["th", "td"], recursive=False)
                  if not _dropped(cell)]
         if any(cells):
             rows.append(" | ".join(cells))
-    return rows
+    return [row for row in rows if row]
 
 
 def _cell_text(element: Tag, depth: int) -> str:
     """A table cell's text by the walk's rules, a nested table's rows ("a | b; c | d") and blocks kept apart: joined
     bare, a layout table's inner cells ran together ("AlphaBeta") and could not be found."""
+    return "".join(_child_text(child, depth) for child in element.children)
+
+
+def _child_text(child: object, depth: int) -> str:
+    """One child's text in a cell or a list item (`_cell_text`)."""
     from bs4 import NavigableString, Tag
 
-    pieces = []
-    for child in element.children:
-        if type(child) is NavigableString:
-            pieces.append(str(child))
-        elif not isinstance(child, Tag) or _dropped(child):
-            continue
-        elif depth >= MAX_HTML_DEPTH:
-            pieces.append(" " + " ".join(_shown_strings(child)) + " ")
-        elif child.name == "table":
-            pieces.append(" " + "; ".join(_html_table(child, depth + 1)) + " ")
-        elif child.name in _BLOCK_TAGS or child.name in ("p", "br", "ul", "ol", "dl", "pre"):
-            pieces.append(" " + _cell_text(child, depth + 1) + " ")
-        else:
-            pieces.append(_cell_text(child, depth + 1))
-    return "".join(pieces)
+    if type(child) is NavigableString:
+        return str(child)
+    if not isinstance(child, Tag) or _dropped(child):
+        return ""
+    if depth >= MAX_HTML_DEPTH:
+        return " " + " ".join(_shown_strings(child)) + " "
+    if child.name == "table":
+        return " " + "; ".join(_html_table(child, depth + 1)) + " "
+    if child.name in _BLOCK_TAGS or child.name in ("p", "br", "ul", "ol", "dl", "pre"):
+        return " " + _cell_text(child, depth + 1) + " "
+    return _cell_text(child, depth + 1)
 
 
 # Nesting past which an element's text is read flat: no page means 200 levels, and Python's recursion limit is 1,000.

@@ -31,7 +31,9 @@ READERS: dict[str, int] = {
     "pdf": 2,  # a chunk ends at a page break, so it names the page its text is on
     "md": 2,  # HTML comments, scripts and styles are blanked out, and an HTML block's tags
     "ipynb": 2,  # the same in Markdown cells
-    "html": 2,  # an authoring tool's "Untitled" title gives way to the first heading of any level
+    "html": 3,  # an authoring tool's "Untitled" title gives way to the first heading of any level; a nested table
+    # is read once, in its cell; a cell's or a list item's blocks and tables are kept apart; hidden rows, row
+    # groups and list items are left out; a table's caption is read
     "epub": 2,  # a chapter the contents point at inside a file opens at its anchor
     "docx": 2,  # tracked insertions, content controls, text boxes, notes and nested tables are read
     "xlsx": 2,  # numbers and dates as their cell formats show them (25%, €1,250.00); a blank sheet is not named;

@@ -349,6 +349,19 @@ def test_html_nested_tables_are_read_once_and_cells_keep_the_walks_rules(tmp_pat
     assert load_file(path).text == "Plant | Light\nFern | Low\nCactus | Full"
 
 
+def test_html_hidden_rows_and_items_stay_out_captions_come_in_and_list_items_keep_blocks_apart(tmp_path: Path) -> None:
+    # A hidden row, row group or list item was read (a hidden cell was not); a table's caption, often its only
+    # name, was dropped; a list item's table or blocks ran together ("CellAlphaCellBeta", "BlockoneBlocktwo"), and
+    # a search for "CellBeta" found nothing.
+    path = tmp_path / "page.html"
+    path.write_text("<table><caption>Quarterly revenue</caption><tr><td>Q1</td><td>10</td></tr><tr hidden><td>secret"
+                    "</td></tr><tbody hidden><tr><td>secret</td></tr></tbody></table><ul><li>Head <table><tr><td>"
+                    "CellAlpha</td><td>CellBeta</td></tr></table></li><li><div>Blockone</div><div>Blocktwo</div></li>"
+                    "<li hidden>secret</li><li>Plain <b>bold</b>word</li></ul>", encoding="utf-8")
+    assert load_file(path).text == ("Quarterly revenue\nQ1 | 10\n\n- Head CellAlpha | CellBeta\n- Blockone Blocktwo\n"
+                                    "- Plain boldword")
+
+
 def test_html_legacy_charset(tmp_path: Path) -> None:
     path = tmp_path / "old.html"
     path.write_bytes('<meta charset="windows-1252"><p>caf\u00e9 \u2013 ok</p>'.encode("cp1252"))
