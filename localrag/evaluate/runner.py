@@ -158,7 +158,8 @@ def _start(run_dir: Path, dataset: EvalDataset, config: EvalConfig, questions: S
         "dataset": {"name": dataset.name, "kind": dataset.kind, "source": dataset.source,
                     "documents": len(dataset.documents),
                     **({"index": dataset.located_index} if dataset.index else {}),
-                    **({"retrieval": dataset.retrieval} if dataset.retrieval else {})},
+                    **({"retrieval": dataset.retrieval} if dataset.retrieval else {}),
+                    **({"digest": dataset.digest} if dataset.digest else {})},
         "config": asdict(config),
         "split": split_description(dataset, test_fraction=config.test_fraction, seed=config.seed)
         if config.side != "all" else dataset.split_note or "no split: every question scored",
@@ -179,8 +180,8 @@ def start_run(run_dir: Path, info: dict[str, Any], fingerprint: str, also: tuple
     a run of other settings is refused."""
     run_file = run_dir / RUN_FILE
     if holds_other_run(run_dir, fingerprint, also):
-        raise EvalRunError(f"{run_dir}: holds a run of another data set or config",
-                           "pick a new --out folder, or rerun with the same options to resume")
+        raise EvalRunError(f"{run_dir}: holds a run of {_what_differs(json.loads(run_file.read_text()), info)}",
+                           "pick a new --out folder, or delete that one to run it again")
     now = time.strftime("%Y-%m-%dT%H:%M:%S")
     try:
         earlier = json.loads(run_file.read_text()).get("started") if run_file.is_file() else None
@@ -190,6 +191,27 @@ def start_run(run_dir: Path, info: dict[str, Any], fingerprint: str, also: tuple
     info = {**info, "fingerprint": fingerprint, "status": "running", "started": earlier or now,
             **({"resumed": now} if earlier else {}), "pid": os.getpid()}
     write_text_atomic(run_file, json.dumps(info, indent=2))
+
+
+def _what_differs(held: dict[str, Any], info: dict[str, Any]) -> str:
+    """How the run in a folder differs from the one asked: "rerun with the same options" was all it said, to a
+    user who had, when what changed was the index (an ingest since, another embedder)."""
+    then, now = held.get("dataset") or {}, info.get("dataset") or {}
+    if then.get("name") != now.get("name"):
+        return f"another data set ({then.get('name') or '?'} from {then.get('source') or '?'})"
+    if then.get("digest") != now.get("digest") and then.get("digest"):
+        return f"{then.get('source')} as it was then: its questions or documents have changed since"
+    if then.get("retrieval") != now.get("retrieval") and then.get("retrieval"):
+        return (f"the index searched another way ({then.get('retrieval')}, {now.get('retrieval') or 'not said'} "
+                "now)")
+    if then.get("index") != now.get("index"):
+        return "the index as it was then: documents were ingested, read again or forgotten since"
+    asked = json.loads(json.dumps(info.get("config") or {}))  # as run.json holds it: lists, not tuples
+    changed = [name for name, value in asked.items()
+               if name != "limit" and (held.get("config") or {}).get(name, value) != value]
+    if changed:
+        return f"other options ({', '.join(changed)})"
+    return "another data set or config"
 
 
 def unfinished_run(root: Path, fingerprint: str | tuple[str, ...]) -> Path | None:

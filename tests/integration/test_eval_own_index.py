@@ -58,7 +58,8 @@ def test_questions_without_a_corpus_are_asked_of_the_index(tmp_path: Path, capsy
     # Resuming that run after the index changed would score answers from two indexes as one run.
     assert run(["forget", str(sample_corpus_dir() / "SOURCE.md")]) == 0
     assert run(["eval", str(questions), "--modes", "rag", "--limit", "1", "--out", str(tmp_path / "r")]) == 2
-    assert "holds a run of another data set or config" in capsys.readouterr().err
+    assert "holds a run of the index as it was then: documents were ingested, read again or forgotten since" in \
+        capsys.readouterr().err
 
     # So would resuming it after the same files were read again another way: the same bytes, other chunks.
     extract_run = ["eval", str(questions), "--modes", "extract", "--limit", "1", "--out", str(tmp_path / "x")]
@@ -68,7 +69,8 @@ def test_questions_without_a_corpus_are_asked_of_the_index(tmp_path: Path, capsy
     monkeypatch.delenv("LOCALRAG_CHUNK_TOKENS")
     capsys.readouterr()
     assert run(extract_run) == 2
-    assert "holds a run of another data set or config" in capsys.readouterr().err
+    assert "holds a run of the index as it was then: documents were ingested, read again or forgotten since" in \
+        capsys.readouterr().err
 
 
 def test_an_empty_index_is_one_error_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

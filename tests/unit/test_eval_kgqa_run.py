@@ -52,7 +52,7 @@ def test_kgqa_run_is_listed_summarised_and_resumed(tmp_path: Path) -> None:
 
     again = run_kgqa_eval(source, root / "films", KGQAConfig(), embedder=embedder)
     assert again.skipped == 2 and len(read_records(root / "films")) == 2
-    with pytest.raises(EvalRunError, match="another data set or config"):
+    with pytest.raises(EvalRunError, match=r"holds a run of other options \(max_hops\)"):
         run_kgqa_eval(source, root / "films", KGQAConfig(max_hops=1), embedder=embedder)
 
 

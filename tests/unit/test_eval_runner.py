@@ -308,9 +308,20 @@ def test_resume_with_other_settings_is_refused(tmp_path: Path) -> None:
     generator = EchoGenerator()
     run_eval(dataset(4), tmp_path / "run", EvalConfig(modes=("model",), side="all"), settings=Settings(),
              embedder=HashEmbedder(), generator_for=lambda spec: generator)
-    with pytest.raises(EvalRunError, match="another data set or config"):
+    with pytest.raises(EvalRunError, match=r"holds a run of other options \(k\)"):
         run_eval(dataset(4), tmp_path / "run", EvalConfig(modes=("model",), side="all", k=2), settings=Settings(),
                  embedder=HashEmbedder(), generator_for=lambda spec: generator)
+    from dataclasses import replace
+
+    from localrag.evaluate.datasets import digested
+
+    config = EvalConfig(modes=("model",), side="all")
+    run_eval(digested(dataset(4)), tmp_path / "known", config, settings=Settings(), embedder=HashEmbedder(),
+             generator_for=lambda spec: generator)
+    edited = digested(replace(dataset(4), questions=[replace(q, answers=("other",)) for q in dataset(4).questions]))
+    with pytest.raises(EvalRunError, match="holds a run of memory as it was then: its questions or documents have"):
+        run_eval(edited, tmp_path / "known", config, settings=Settings(), embedder=HashEmbedder(),
+                 generator_for=lambda spec: generator)
 
 
 def test_the_prompt_layout_is_part_of_a_run_and_whole_sources_keep_their_old_fingerprint(tmp_path: Path) -> None:
