@@ -627,7 +627,8 @@ class Engine(GraphMode, Collections, Information):
                     summary = other.tune_fusion(n_queries=choice.queries).summary()
                 except LocalRagError as exc:
                     summary = f"kept ({choice.summary()}); measuring it again failed: {exc}"
-            said.append(f"{name}: {summary}" if len(chosen) > 1 else summary)
+            # Named unless it is this collection alone: another's choice read as this one's.
+            said.append(f"{name}: {summary}" if len(chosen) > 1 or name != self.settings.collection else summary)
         return "; ".join(said)
 
     def _use_embedder_setting(self, folder: Path) -> None:

@@ -72,6 +72,15 @@ def seconds(value: str) -> float:
     return float(_within(value, float, 0.0, 3600.0, "a number of seconds from 0 to 3600"))
 
 
+def embedder_arg(value: str) -> str:
+    """An embedder to switch to: an empty one (an unset variable) re-embedded the whole index with the bundled
+    model, undoing a tuned embedder in silence; only `bundled` says that."""
+    if not value.strip():
+        raise argparse.ArgumentTypeError("an empty name (an unset shell variable?); name a folder, an embedder or "
+                                         "`bundled`")
+    return value
+
+
 def path_arg(value: str) -> Path:
     """A path given on the command line, an empty one refused as the Engine refuses it (`paths.refuse_empty`)."""
     if not value.strip():

