@@ -10,8 +10,9 @@ ignored, by the same rules as `discover`.
 
 A changed file is embedded while it settles (`Engine.prefetch`, ingest/prefetch.py), so the ingest
 after the settle mostly commits. Those one-file ingests skip compaction; it runs once the folders
-have been quiet for `COMPACT_AFTER` seconds, and when watching stops (new rows are searchable
-before: LanceDB scans what its indexes do not cover yet).
+have been quiet for `COMPACT_AFTER` seconds, after `COMPACT_EVERY` seconds of ingests that never fall
+quiet, and when watching stops (new rows are searchable before: LanceDB scans what its indexes do not
+cover yet).
 
 With `purge` (`watch --purge`, the `watch_purge` setting) a deleted file is forgotten with `purge` as well:
 its text is erased from the index's files and from saved conversations (localrag/forget.py), as a user who
@@ -63,6 +64,10 @@ _TEMP_SUFFIXES = (".swp", ".swo", ".swx", ".tmp", ".temp", ".bak", ".part", ".cr
 _TEMP_PREFIXES = (".", "~$", ".#", "#")
 # Quiet seconds after the last ingest before the tables are compacted and their indexes updated.
 COMPACT_AFTER = 10.0
+# Seconds of ingests without a quiet spell after which they are compacted all the same: a file changed every few
+# seconds (a log, a synced note) kept the folders from falling quiet, and the tables grew about 1 MB a minute for
+# one small file (12 minutes: 498 versions), old versions, with the text cut from the file, kept on disk.
+COMPACT_EVERY = 300.0
 
 
 def watched_file() -> Path:
@@ -200,9 +205,10 @@ def watch(
     folders_now = {root: _identity(root) for root in roots}
     caught_up = False
     last_ingest: float | None = None  # set while ingests wait for compaction
+    first_ingest: float | None = None  # the first of them
 
     def step(changes: set[tuple[watchfiles.Change, str]]) -> None:
-        nonlocal last_ingest
+        nonlocal last_ingest, first_ingest
         now = time.monotonic()
         for change, name in changes:
             pending.add(Path(name), now)
@@ -232,13 +238,15 @@ def watch(
                 # Its tables went with a `collections delete` from another command: not damage, nothing to repair.
                 raise CollectionError(f"collection '{engine.settings.collection}' was deleted while it was watched",
                                       "watching stopped; watch the folders into another collection") from exc
-            last_ingest = now if event.ingested or event.forgotten else last_ingest
+            if event.ingested or event.forgotten:
+                last_ingest, first_ingest = now, first_ingest or now
             if on_event is not None and (event.ingested or event.forgotten or (event.report and (
                     event.report.errors or event.report.cancelled))):
                 on_event(event)
-        elif last_ingest is not None and not pending.last_change and now - last_ingest >= COMPACT_AFTER:
+        quiet = last_ingest is not None and not pending.last_change and now - last_ingest >= COMPACT_AFTER
+        if quiet or (first_ingest is not None and now - first_ingest >= COMPACT_EVERY):
             engine.refresh_indexes()
-            last_ingest = None
+            last_ingest = first_ingest = None
 
     def folders_moved() -> bool:
         """Whether a watched folder went or came back since the watcher was made (then it is made again)."""

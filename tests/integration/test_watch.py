@@ -373,3 +373,29 @@ def test_the_catch_up_names_the_documents_deleted_while_nothing_watched(
     (folder / "a.md").unlink()
     with watching(engine, folder) as events:
         assert events[0].forgotten == [str((folder / "a.md").resolve())]
+
+
+def test_a_file_that_never_falls_quiet_is_compacted_all_the_same(localrag_home: Path, tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    # Compaction waited for the folders to fall quiet: a log appended to every few seconds kept them busy, and the
+    # tables grew about 1 MB a minute (12 minutes: 498 versions), old versions with the cut text kept on disk.
+    from localrag.embed import HashEmbedder
+    from localrag.ingest import watch as watch_module
+
+    monkeypatch.setattr(watch_module, "COMPACT_EVERY", 1.5)
+    folder = tmp_path / "logs"
+    folder.mkdir()
+    log = folder / "app.log.md"
+    log.write_text("# Log\n\nstarted\n")
+    engine = Engine(load_settings(), embedder=HashEmbedder(dim=64))
+    compactions: list[float] = []
+    refresh = engine.refresh_indexes
+    monkeypatch.setattr(engine, "refresh_indexes", lambda: compactions.append(time.monotonic()) or refresh())
+    with watching(engine, folder) as events:
+        started = time.monotonic()
+        for n in range(12):
+            with log.open("a") as f:
+                f.write(f"line {n} logword{n}\n")
+            time.sleep(0.45)  # settled (0.3 s) and ingested, never the 10 quiet seconds compaction waited for
+        assert any(e.ingested for e in events)
+        assert [t for t in compactions if t > started], "no compaction while the file kept changing"
