@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from localrag.disk_errors import is_disk_full
-from localrag.errors import StoreError
+from localrag.errors import DiskError
 from localrag.sizes import megabytes
 from localrag.store_damage import guarded, make_key_index
 from localrag.store_schema import CHUNK_KEYS, DOCUMENT_KEYS, FTS_COLUMN
@@ -139,8 +139,8 @@ class StoreIndexes:
         """
         needed = self.size_bytes()
         if shutil.disk_usage(self.path).free < needed:  # each table is written whole again before the old goes
-            raise StoreError(f"{self.path}: erasing needs about {megabytes(needed)} free on its disk",
-                             "free some space, then run `localrag forget PATH --purge` again")
+            raise DiskError(f"{self.path}: erasing needs about {megabytes(needed)} free on its disk",
+                            "free some space, then run `localrag forget PATH --purge` again")
         with self._lock:
             self._chunks = rewrite_table(self._db, self.chunks_table)
             self._documents = rewrite_table(self._db, self.documents_table)

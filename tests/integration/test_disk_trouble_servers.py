@@ -49,3 +49,29 @@ def test_writes_on_a_full_disk_are_answered_as_a_full_disk(small_disk: Path, tmp
         anyio.run(forget)
     filler.unlink()
     assert len(engine.documents()) == 1
+
+
+def test_a_purge_without_room_to_write_the_tables_anew_is_a_full_disk_not_damage(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # `forget --purge` measures the room it needs first; short of it, it said so as a StoreError, which the API
+    # answered 500 `index_damaged`.
+    import shutil
+    from collections import namedtuple
+
+    from localrag.store import Store
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "note.md").write_text("The harbour keeper lit the lamp.\n", encoding="utf-8")
+    engine = Engine(Settings(), embedder=HashEmbedder(dim=32),
+                    store=Store(tmp_path / "db", embedder_name="hash-embedder", dim=32))
+    engine.ingest([docs])
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(shutil, "disk_usage", lambda path: usage(1, 1, 0))  # mocked: the room it measures
+    running = Running(engine)
+    try:
+        status, _, reply = running.request("POST", "/forget", {"paths": [str(docs / "note.md")], "purge": True})
+    finally:
+        running.stop()
+    assert (status, reply["error"]["code"]) == (507, "insufficient_storage"), reply
+    assert "erasing needs about" in reply["error"]["message"]
