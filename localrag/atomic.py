@@ -24,7 +24,7 @@ def write_text_atomic(path: Path, text: str) -> None:
 
 
 def write_bytes_atomic(path: Path, data: bytes) -> None:
-    path = path.resolve() if path.is_symlink() else path
+    path = _through_link(path)
     tmp = path.with_name(f".{path.name}.{os.getpid()}-{threading.get_ident()}.tmp")
     try:
         kept = stat.S_IMODE(path.stat().st_mode)
@@ -41,6 +41,18 @@ def write_bytes_atomic(path: Path, data: bytes) -> None:
     except BaseException:
         tmp.unlink(missing_ok=True)  # a full disk, a folder in the file's place: no stray temp file left behind
         raise
+
+
+def _through_link(path: Path) -> Path:
+    """The file a link at `path` points to, where it can be written; else `path` itself, the link then replaced by
+    the file (a link into a folder that is gone, or a loop: writing through it failed with a traceback)."""
+    if not path.is_symlink():
+        return path
+    try:
+        target = path.resolve()
+    except (OSError, RuntimeError):  # a loop of links
+        return path
+    return target if target.parent.is_dir() else path
 
 
 def replace_synced(tmp: Path, target: Path) -> None:

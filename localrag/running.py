@@ -41,16 +41,20 @@ def marked_running(command: str) -> Iterator[None]:
     try:
         mark.parent.mkdir(parents=True, exist_ok=True)
         write_text_atomic(mark, json.dumps({"command": command}))
+        marked = True
     except OSError as exc:
         if disk_trouble(exc) is None:
             raise
         # A full or read-only disk, on which asking and searching still work: the server, the chat app or the
         # watch (which says itself when it cannot write) start all the same (they refused to, for this mark), and
-        # only `config set`'s word that this process would not see the change is lost.
+        # only `config set`'s word that this process would not see the change is lost. Nothing is taken away at
+        # the end either: a read-only disk refuses even the unlink of a file that is not there.
+        marked = False
     try:
         yield
     finally:
-        mark.unlink(missing_ok=True)
+        if marked:
+            mark.unlink(missing_ok=True)
 
 
 def running_now() -> list[Running]:

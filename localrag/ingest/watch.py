@@ -243,8 +243,8 @@ def watch(
             if on_event is not None and (event.ingested or event.forgotten or (event.report and (
                     event.report.errors or event.report.cancelled))):
                 on_event(event)
-        quiet = last_ingest is not None and not pending.last_change and now - last_ingest >= COMPACT_AFTER
-        if quiet or (first_ingest is not None and now - first_ingest >= COMPACT_EVERY):
+        rested = last_ingest is not None and not pending.last_change and now - last_ingest >= COMPACT_AFTER
+        if rested or (first_ingest is not None and now - first_ingest >= COMPACT_EVERY):
             engine.refresh_indexes()
             last_ingest = first_ingest = None
 

@@ -59,3 +59,11 @@ def test_a_file_replaced_keeps_its_permissions_and_a_link_is_written_through(tmp
     write_text_atomic(link, "top_k = 5\n")
     assert link.is_symlink() and target.read_text() == "top_k = 5\n"
     assert sorted(os.listdir(tmp_path / "dotfiles")) == ["config.toml"]  # no temporary file left beside it
+    # A link into a folder that is gone, or a loop, is replaced by the file, as before (a traceback otherwise).
+    for dangling in (tmp_path / "gone" / "config.toml", tmp_path / "loop.toml"):
+        link = tmp_path / f"{dangling.parent.name}-{dangling.name}"
+        link.symlink_to(dangling)
+        if dangling.name == "loop.toml":
+            dangling.symlink_to(link)
+        write_text_atomic(link, "top_k = 6\n")
+        assert not link.is_symlink() and link.read_text() == "top_k = 6\n"
