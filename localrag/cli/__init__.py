@@ -16,6 +16,7 @@ escape sequence cannot style or act on the terminal; in a pipe nothing is wrappe
 from __future__ import annotations
 
 import argparse
+import atexit
 import importlib
 import os
 import shlex
@@ -28,6 +29,7 @@ from rich.text import Text
 
 from localrag import __version__, paths
 from localrag.cli.argtypes import path_arg
+from localrag.cli.cancellable import QUIT_NOW
 from localrag.cli.common import USAGE_EXIT
 from localrag.cli.console import make_console
 from localrag.config import unknown_settings
@@ -149,8 +151,9 @@ def run(argv: Sequence[str] | None = None) -> int:
 _WRITERS = frozenset({None, "ingest", "forget", "watch", "repair", "graph", "collections", "retrieval", "tune",
                       "eval", "serve", "mcp"})
 
-# Commands that only read: they make no folder (a first `status` made the data and config folders, empty).
-_READERS = frozenset({"status", "documents", "search"})
+# Commands that only read and make nothing: no folder for them either (a first `status` made the data and config
+# folders, empty). `search` opens the index, which makes its folders: private ones.
+_READERS = frozenset({"status", "documents"})
 
 
 def _check_places(args: argparse.Namespace) -> None:
@@ -195,4 +198,10 @@ def main() -> None:
         # traceback, or the interpreter's own complaint at exit, would only clutter the terminal.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         code = BROKEN_PIPE_EXIT
+    if QUIT_NOW.is_set():
+        # A second Ctrl-C while work ran in a thread (`cli/cancellable.py`): the exit handlers run (a quantizer
+        # child and its partial file go), not the interpreter's shutdown under a thread that may be in native code.
+        sys.stderr.flush()
+        atexit._run_exitfuncs()
+        os._exit(code)
     sys.exit(code)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import pty
 import random
 import signal
 import subprocess
@@ -202,6 +203,18 @@ def test_sigterm_mid_ingest_json_still_reports_and_the_next_ingest_goes_on(
     _assert_consistent(engine)
 
 
+def _read_some(terminal: int) -> bytes | None:
+    """What a terminal's other end has to read within 0.05 s (b"" for nothing yet); None once it is closed."""
+    import select
+
+    if not select.select([terminal], [], [], 0.05)[0]:
+        return b""
+    try:
+        return os.read(terminal, 65536) or None
+    except OSError:  # the child has gone, and its end of the terminal with it
+        return None
+
+
 def test_a_second_signal_quits_at_once_with_130_and_keeps_what_was_committed(
     localrag_home: Path, engine: Engine, tmp_path: Path
 ) -> None:
@@ -213,22 +226,33 @@ def test_a_second_signal_quits_at_once_with_130_and_keeps_what_was_committed(
     folder = tmp_path / "many"
     folder.mkdir()
     rng = random.Random(3)
-    for n in range(150):
+    for n in range(80):
         (folder / f"n{n}.md").write_text(f"# Note {n}\n\n" + "\n\n".join(
             " ".join(rng.choice(_WORDS) for _ in range(120)) for _ in range(3)))
-    proc = subprocess.Popen([sys.executable, *child_args("ingest", str(folder), "--json")], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=users_env(localrag_home, tmp_path / "user-home"))
+    # In a terminal, where the progress bar hides the cursor: an exit that skipped its end left the user's shell
+    # without one.
+    pid, terminal = pty.fork()
+    if pid == 0:
+        os.execve(sys.executable, [sys.executable, *child_args("ingest", str(folder))],
+                  users_env(localrag_home, tmp_path / "user-home"))
     written = localrag_home / "data" / "lancedb" / "documents.lance" / "data"
     deadline = time.monotonic() + 120
-    while not (written.is_dir() and len(list(written.iterdir())) >= 2):
-        assert proc.poll() is None and time.monotonic() < deadline, "the ingest ended or made no progress"
-        time.sleep(0.02)
-    proc.send_signal(signal.SIGTERM)
-    time.sleep(0.02)
-    proc.send_signal(signal.SIGTERM)
-    out, err = proc.communicate(timeout=120)
-    assert (proc.returncode, out) == (130, ""), err
-    assert err.rstrip().endswith("localrag: interrupted") and "terminate" not in err
+    shown = b""
+    while not (written.is_dir() and list(written.iterdir())):
+        assert time.monotonic() < deadline, "the ingest made no progress"
+        shown += _read_some(terminal) or b""
+    os.kill(pid, signal.SIGTERM)
+    while b"Ctrl-C again" not in shown:  # the first is taken: the step's files are being committed
+        assert time.monotonic() < deadline, "the first signal was not taken"
+        shown += _read_some(terminal) or b""
+    os.kill(pid, signal.SIGTERM)
+    while (chunk := _read_some(terminal)) is not None:
+        assert time.monotonic() < deadline, "the ingest did not end"
+        shown += chunk
+    status = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+    text = shown.decode(errors="replace")
+    assert status == 130 and "localrag: interrupted" in text[-100:] and "terminate" not in text, text[-2000:]
+    assert shown.count(b"\x1b[?25l") == shown.count(b"\x1b[?25h") > 0  # the cursor hidden, then shown again
     again = engine.ingest([folder])
-    assert again.unchanged + again.added == 150 and again.errors == []
+    assert again.unchanged + again.added == 80 and again.errors == []
     _assert_consistent(engine)
