@@ -60,12 +60,20 @@ class KGQAConfig:
         return f"{self.planner} planner"
 
     def fingerprints(self, source: Path) -> tuple[str, ...]:
-        """The names a run of the questions in `source` may be found under: by what the file holds (not how its path
-        was written, which started a stopped run anew from another folder), then by its path, as older runs were."""
+        """The names a run of the questions in `source` may be found under: by what the file and the triples files
+        it names hold (not how its path was written, which started a stopped run anew from another folder), then by
+        its path, as older runs were."""
+        from localrag.errors import LocalRagError
+        from localrag.graph.kgqa import load_questions
+
         settings = [self.planner, self.seed, self.max_hops]
         try:
-            held = hashlib.sha256(Path(source).read_bytes()).hexdigest()
-        except OSError:
+            digest = hashlib.sha256(Path(source).read_bytes())
+            # The same questions over another graph (a pruned copy of the triples beside them) are another run.
+            for triples in sorted({q.triples for q in load_questions(Path(source))}):
+                digest.update(hashlib.sha256(triples.read_bytes()).digest())
+            held = digest.hexdigest()
+        except (OSError, LocalRagError):
             held = str(source)  # the loader says what is wrong with it
         return tuple(dict.fromkeys(hashlib.sha256(json.dumps([KIND, name, settings]).encode()).hexdigest()
                                    for name in (held, str(source))))

@@ -264,5 +264,5 @@ def test_the_folders_localrag_makes_for_itself_only_its_user_can_read(tmp_path,
     monkeypatch.setenv("LOCALRAG_HOME", str(tmp_path / "home"))
     for reader in (["status"], ["config", "show", "top_k"], ["config"]):  # a command that only reads makes none
         assert run(reader) == 0 and not (tmp_path / "home").exists()
-    assert run(["config", "set", "top_k", "5"]) == 0
+    assert run(["search", "harbour"]) == 0  # it makes the index's folders: private ones
     assert (tmp_path / "home").stat().st_mode & 0o777 == 0o700

@@ -87,6 +87,12 @@ def test_a_kgqa_run_is_known_by_its_questions_not_by_their_path(tmp_path: Path,
     monkeypatch.chdir(tmp_path)
     config = KGQAConfig()
     assert config.fingerprints(Path("films.jsonl"))[0] == config.fingerprints(source)[0]
+    # The same questions beside other triples (a pruned graph) are another run.
+    (tmp_path / "pruned").mkdir()
+    pruned = films(tmp_path / "pruned")
+    assert config.fingerprints(pruned)[0] == config.fingerprints(source)[0]
+    (tmp_path / "pruned" / "kb.tsv").write_text("Tom_Hanks\tstarred_in\tBig\n", encoding="utf-8")
+    assert config.fingerprints(pruned)[0] != config.fingerprints(source)[0]
     # A run an older localrag named by the path as written is resumed, not refused.
     (tmp_path / "run").mkdir()
     (tmp_path / "run" / "run.json").write_text(json.dumps({"fingerprint": config.fingerprints(source)[-1],
