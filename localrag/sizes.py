@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 
 def size_text(size: int) -> str:
     """A size for a listing, in the unit that shows it best (decimal units: 42.6 kB, 3.4 MB, 1.25 GB)."""
@@ -11,6 +14,18 @@ def size_text(size: int) -> str:
         if size < scale * 999.95:  # what would round up to 1000.0 reads in the next unit
             return f"{size / scale:.1f} {unit}"
     return f"{size / 1e9:.2f} GB"
+
+
+def folder_bytes(folder: Path) -> int:
+    """Bytes of the files under `folder` (links not followed; a file gone while counted is passed over)."""
+    total = 0
+    for root, _, files in os.walk(folder):
+        for name in files:
+            try:
+                total += os.lstat(os.path.join(root, name)).st_size
+            except OSError:
+                continue
+    return total
 
 
 def megabytes(size: int) -> str:

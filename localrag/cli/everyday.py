@@ -429,7 +429,7 @@ def _status(engine: Engine, as_json: bool, out: Console) -> int:
     return 0
 
 
-_STATUS_LABELS = {"size_bytes": "size on disk"}
+_STATUS_LABELS = {"size_bytes": "size on disk", "data_dir_bytes": "data folder size"}
 _STALE_HINT = f"{STALE_LABEL}: `localrag ingest --stale` reads them again"
 
 
@@ -440,7 +440,7 @@ def _status_value(key: str, value: object) -> str:
         return "none"
     if key == "stale_documents" and value:
         return f"{value} ({_STALE_HINT})"
-    if key == "size_bytes" and isinstance(value, int):
+    if key in ("size_bytes", "data_dir_bytes") and isinstance(value, int):
         from localrag.sizes import size_text
 
         return size_text(value)

@@ -233,6 +233,10 @@ def test_status_in_a_pipe_is_plain_aligned_lines(cli_ingested: None, capsys: pyt
     assert len(lines) == len(data) and all(line == line.strip() for line in lines)
     size = next(line for line in lines if line.startswith("size on disk "))
     assert size.split("  ")[-1].strip() == size_text(data["size_bytes"])
+    # The index alone read as all localrag keeps ("203.5 kB" where the data folder held 91 MB): both are shown.
+    whole = next(line for line in lines if line.startswith("data folder size "))
+    assert whole.split("  ")[-1].strip() == size_text(data["data_dir_bytes"]) and data["data_dir_bytes"] > data[
+        "size_bytes"]
     assert lines[0].split() == ["documents", str(data["documents"])]
 
 
