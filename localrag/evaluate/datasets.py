@@ -112,10 +112,11 @@ class EvalDataset:
     # How that index is searched: its embedder and the fusion chosen for it. Part of a run's name, so a run is not
     # resumed across a switch of embedder; runs made before it was recorded (2026-12-06) lack it.
     retrieval: str = ""
-    # What the questions and documents hold (`digested`), so a run is known by them, not by how the path to
-    # them was written: a run stopped under `eval data/q.jsonl` was started anew by `eval ./data/q.jsonl`, and
-    # every run by moving the data. "" for a set made elsewhere (the path names it).
-    digest: str = ""
+    # What a run of the set is known by, wherever the command runs: the set's whole path (a run stopped under
+    # `eval data/q.jsonl` was started anew by `eval ./data/q.jsonl`, or from another folder), so an edited file
+    # is the same run, its changed questions asked again; for tune's own held-out set, what it holds (`digested`),
+    # so a data folder moved elsewhere resumes a stopped gate. "" for a set made elsewhere (`source` names it).
+    identity: str = ""
 
     @property
     def located_index(self) -> str:
@@ -124,13 +125,13 @@ class EvalDataset:
 
 
 def digested(dataset: EvalDataset) -> EvalDataset:
-    """`dataset` with its `digest`: of every question and document as loaded, before a side or a limit is taken."""
+    """`dataset` known by what it holds: every question and document as loaded, before a side or a limit is taken."""
     digest = hashlib.sha256(json.dumps([dataset.name, dataset.kind, sorted(dataset.preset_split.items())]).encode())
     for q in dataset.questions:
         digest.update(json.dumps([q.qid, q.question, q.answers, q.label, q.gold_ids, q.gold_paths]).encode())
     for d in dataset.documents:
         digest.update(json.dumps([d.doc_id, d.title, d.text]).encode())
-    return replace(dataset, digest=digest.hexdigest())
+    return replace(dataset, identity=digest.hexdigest())
 
 
 # -- the split ------------------------------------------------------------------------------------
@@ -216,7 +217,8 @@ def _detect(path: Path) -> str:
 def load_dataset(path: Path, fmt: str, *, corpus: Path | None = None) -> EvalDataset:
     loaders = {"covidqa": load_covidqa, "pubmedqa": load_pubmedqa, "hotpotqa": load_hotpotqa,
                "musique": load_musique}
-    return digested(load_jsonl(path, corpus=corpus) if fmt == "jsonl" else loaders[fmt](path))
+    loaded = load_jsonl(path, corpus=corpus) if fmt == "jsonl" else loaders[fmt](path)
+    return replace(loaded, identity=str(path.resolve()))
 
 
 def _read_json(path: Path) -> object:

@@ -97,7 +97,7 @@ class EvalConfig:
         index = [dataset.index] if dataset.index else []
         # Older runs were named by the data's path as written and the data folder's path, then without retrieval.
         before = [dataset.name, dataset.source, settings, *([dataset.located_index] if dataset.index else [])]
-        names = ([dataset.name, dataset.digest or dataset.source, settings, *index, *retrieval],
+        names = ([dataset.name, dataset.identity or dataset.source, settings, *index, *retrieval],
                  [*before, *retrieval], before)
         return tuple(dict.fromkeys(hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
                                    for parts in names))
@@ -158,8 +158,7 @@ def _start(run_dir: Path, dataset: EvalDataset, config: EvalConfig, questions: S
         "dataset": {"name": dataset.name, "kind": dataset.kind, "source": dataset.source,
                     "documents": len(dataset.documents),
                     **({"index": dataset.located_index} if dataset.index else {}),
-                    **({"retrieval": dataset.retrieval} if dataset.retrieval else {}),
-                    **({"digest": dataset.digest} if dataset.digest else {})},
+                    **({"retrieval": dataset.retrieval} if dataset.retrieval else {})},
         "config": asdict(config),
         "split": split_description(dataset, test_fraction=config.test_fraction, seed=config.seed)
         if config.side != "all" else dataset.split_note or "no split: every question scored",
@@ -197,10 +196,8 @@ def _what_differs(held: dict[str, Any], info: dict[str, Any]) -> str:
     """How the run in a folder differs from the one asked: "rerun with the same options" was all it said, to a
     user who had, when what changed was the index (an ingest since, another embedder)."""
     then, now = held.get("dataset") or {}, info.get("dataset") or {}
-    if then.get("name") != now.get("name"):
+    if then.get("name") != now.get("name") or then.get("source") != now.get("source"):
         return f"another data set ({then.get('name') or '?'} from {then.get('source') or '?'})"
-    if then.get("digest") != now.get("digest") and then.get("digest"):
-        return f"{then.get('source')} as it was then: its questions or documents have changed since"
     if then.get("retrieval") != now.get("retrieval") and then.get("retrieval"):
         return (f"the index searched another way ({then.get('retrieval')}, {now.get('retrieval') or 'not said'} "
                 "now)")
