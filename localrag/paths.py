@@ -101,7 +101,13 @@ def make_private_roots() -> None:
     the usual umask (022) every other account on the machine could read them all. Folders that exist keep the
     mode their user gave them."""
     home = _home()
-    for root in (home,) if home is not None else (data_dir(), config_dir()):
+    # Inside a LOCALRAG_HOME its user made, the folders localrag makes there too (they came out 0755, the API
+    # token's settings file readable by all); the models folder with them, for models tuned on the documents.
+    roots = [*([home] if home is not None else []), data_dir(), config_dir()]
+    models = models_dir()
+    if any(models.parent == root for root in roots):
+        roots.append(models)
+    for root in roots:
         if not root.exists():
             root.parent.mkdir(parents=True, exist_ok=True)
             root.mkdir(mode=0o700, exist_ok=True)

@@ -266,3 +266,8 @@ def test_the_folders_localrag_makes_for_itself_only_its_user_can_read(tmp_path,
         assert run(reader) == 0 and not (tmp_path / "home").exists()
     assert run(["search", "harbour"]) == 0  # it makes the index's folders: private ones
     assert (tmp_path / "home").stat().st_mode & 0o777 == 0o700
+    # In a LOCALRAG_HOME the user made, the folders localrag makes there.
+    monkeypatch.setenv("LOCALRAG_HOME", str(tmp_path / "made"))
+    (tmp_path / "made").mkdir(mode=0o755)
+    assert run(["config", "set", "api_token", "abc123"]) == 0
+    assert [(tmp_path / "made" / f).stat().st_mode & 0o777 for f in ("config", "data", "models")] == [0o700] * 3
