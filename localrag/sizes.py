@@ -29,7 +29,10 @@ def folder_bytes(folder: Path) -> int:
 
 
 def megabytes(size: int) -> str:
-    """A size for a message: whole MB, with a decimal below 10 MB (a small write is not "0 MB")."""
+    """A size for a message: whole MB, with a decimal below 10 MB (a small write is not "0 MB"), in kB below 0.1 MB
+    ("writing 1 chunk needs about 0.0 MB more" read as needing nothing)."""
+    if 0 < size < 0.1e6:
+        return f"{max(1, round(size / 1e3))} kB"
     return f"{size / 1e6:,.0f} MB" if size >= 10e6 else f"{size / 1e6:.1f} MB"
 
 

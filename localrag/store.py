@@ -63,7 +63,7 @@ from localrag.embed import BF16_SUFFIX, embedder_setting
 from localrag.embedder_probe import PROBE_KEY
 from localrag.errors import DiskError, EmbedderMismatchError, StoreError
 from localrag.row_sums import text_sums, vector_sums
-from localrag.sizes import megabytes
+from localrag.sizes import count_text, megabytes
 from localrag.store_adopt import adopt_if_empty, differs
 from localrag.store_checksums import StoreChecksums
 from localrag.store_damage import REPAIR_HINT, damage_error, guarded, hollow_error, is_damage, is_hollow
@@ -427,7 +427,7 @@ class Store(CollectionRegistry, StoreIndexes, StoreChecksums):
             if is_disk_full(exc):
                 # Arrow columns, the BM25 index over the text, and LanceDB's manifests: about 3x the payload.
                 needed = 3 * (vectors.nbytes + sum(len(c.text.encode("utf-8", "replace")) for c in chunks))
-                raise self.disk_full_error(needed, f"writing {len(chunks)} chunks") from exc
+                raise self.disk_full_error(needed, f"writing {count_text(len(chunks), 'chunk')}") from exc
             raise
 
     def disk_full_error(self, needed: int, doing: str) -> DiskError:

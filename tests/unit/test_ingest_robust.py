@@ -191,7 +191,8 @@ def test_disk_full_is_one_line_naming_the_data_dir(engine: Engine, tmp_path: Pat
         engine.ingest([folder])
     message = str(info.value)
     assert message.startswith(f"{store.path}: the disk is full (") and "\n" not in message
-    assert "writing 1 chunks needs about" in message
+    # It read "writing 1 chunks needs about 0.0 MB more", as if it needed nothing.
+    assert re.search(r"writing 1 chunk needs about \d+ kB more", message), message
 
 
 def test_compaction_is_skipped_when_space_is_short(engine: Engine, tmp_path: Path,
@@ -380,7 +381,7 @@ def test_a_really_full_disk(small_disk: Path, tmp_path: Path, monkeypatch: pytes
         engine.ingest([folder])
     message = str(info.value)
     assert message.startswith(f"{engine.store.path}: the disk is full (") and "\n" not in message
-    assert re.search(r"\(0\.\d MB free; writing \d+ chunks needs about \d+\.\d MB more\)", message), message
+    assert re.search(r"\(\d+ kB free; writing \d+ chunks needs about \d+(\.\d)? [kM]B more\)", message), message
     reader = Engine(Settings(), embedder=HashEmbedder(dim=384))
     assert reader.search("granite orchard", k=3)  # reading needs no space
     assert reader.repair(dry_run=True).damage == []
