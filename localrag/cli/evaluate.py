@@ -93,21 +93,23 @@ def _split(value: str) -> tuple[str, ...]:
 
 def _run(args: argparse.Namespace, out: Console, err: Console) -> int:
     import threading
+    from dataclasses import replace
 
     from localrag.evaluate.datasets import load_dataset, resolve_dataset
-    from localrag.evaluate.report import write_report
+    from localrag.evaluate.report import runs_root, write_report
     from localrag.evaluate.runner import (
         RETRIEVAL_MODES,
         EvalConfig,
         EvalProgress,
         check_modes,
+        older_spellings,
         run_eval,
         run_fingerprint,
     )
     from localrag.sizes import count_text
 
     path, fmt = resolve_dataset(args.target[0], args.format)
-    dataset = load_dataset(path, fmt, corpus=args.corpus)
+    dataset = replace(load_dataset(path, fmt, corpus=args.corpus), spellings=older_spellings(runs_root(), path))
     engine = engine_from_args(args)
     sentences = engine.settings.prompt_sentences if args.prompt_sentences is None else args.prompt_sentences
     config = EvalConfig(modes=_split(args.modes), models=_split(args.models), limit=args.limit, k=args.k,
@@ -216,7 +218,8 @@ def _run_folder(out: Path | None, fingerprints: str | tuple[str, ...], name: str
 def _run_kgqa(args: argparse.Namespace, out: Console, err: Console) -> int:
     from localrag.cli.common import engine_from_args
     from localrag.evaluate.kgqa import SUMMARY_FILE, KGQAConfig, run_kgqa_eval
-    from localrag.evaluate.report import REPORT_FILE
+    from localrag.evaluate.report import REPORT_FILE, runs_root
+    from localrag.evaluate.runner import older_spellings
     from localrag.sizes import count_text
 
     source = Path(args.target[0])
@@ -224,11 +227,12 @@ def _run_kgqa(args: argparse.Namespace, out: Console, err: Console) -> int:
     planner = args.planner or engine.settings.graph_planner
     config = KGQAConfig(planner=planner, limit=args.limit, seed=args.seed,
                         max_hops=engine.settings.graph_max_hops)
-    run_dir, into = _run_folder(args.out, config.fingerprints(source), f"kgqa-{source.stem}")
+    spellings = older_spellings(runs_root(), source)
+    run_dir, into = _run_folder(args.out, config.fingerprints(source, spellings), f"kgqa-{source.stem}")
     err.print(Text(f"Graph mode over {source} {into}", style="bold"), soft_wrap=True)
     with progress_bar(err) as bar:
         task = bar.add_task("graph mode", total=None)
-        result = run_kgqa_eval(source, run_dir, config, embedder=engine.embedder,
+        result = run_kgqa_eval(source, run_dir, config, embedder=engine.embedder, spellings=spellings,
                                generator=engine.generator if planner == "grammar" else None,
                                progress=lambda done, total: bar.update(task, completed=done, total=total))
     if result.skipped:

@@ -117,6 +117,9 @@ class EvalDataset:
     # is the same run, its changed questions asked again; for tune's own held-out set, what it holds (`digested`),
     # so a data folder moved elsewhere resumes a stopped gate. "" for a set made elsewhere (`source` names it).
     identity: str = ""
+    # Other ways runs an older localrag made wrote `source` (`runner.older_spellings`): they were named by the path
+    # as written, and only the same spelling, from the same folder, found them.
+    spellings: tuple[str, ...] = ()
 
     @property
     def located_index(self) -> str:

@@ -59,10 +59,10 @@ class KGQAConfig:
     def spec(self) -> str:
         return f"{self.planner} planner"
 
-    def fingerprints(self, source: Path) -> tuple[str, ...]:
+    def fingerprints(self, source: Path, spellings: tuple[str, ...] = ()) -> tuple[str, ...]:
         """The names a run of the questions in `source` may be found under: by what the file and the triples files
         it names hold (not how its path was written, which started a stopped run anew from another folder), then by
-        its path, as older runs were."""
+        its path as older runs were, written as now or as `spellings` (`runner.older_spellings`)."""
         from localrag.errors import LocalRagError
         from localrag.graph.kgqa import load_questions
 
@@ -76,7 +76,7 @@ class KGQAConfig:
         except (OSError, LocalRagError):
             held = str(source)  # the loader says what is wrong with it
         return tuple(dict.fromkeys(hashlib.sha256(json.dumps([KIND, name, settings]).encode()).hexdigest()
-                                   for name in (held, str(source))))
+                                   for name in (held, str(source), *spellings)))
 
 
 @dataclass
@@ -109,10 +109,11 @@ def run_kgqa_eval(
     embedder: Embedder,
     generator: Generator | None = None,
     progress: Callable[[int, int], None] | None = None,
+    spellings: tuple[str, ...] = (),
 ) -> KGQARun:
     """Run (or finish) graph mode over `source` in `run_dir`; see the module docstring.
 
-    `generator` is needed by the grammar planner only.
+    `generator` is needed by the grammar planner only; `spellings`: how older runs wrote `source`.
     """
     from localrag.graph.kgqa import load_questions, run_kgqa, summarise
 
@@ -130,7 +131,7 @@ def run_kgqa_eval(
         "split": "no split: every question scored",
         "questions": [q.id for q in questions],
     }
-    names = config.fingerprints(source)
+    names = config.fingerprints(source, spellings)
     start_run(run_dir, info, names[0], also=names)
     cut_torn_tail(run_dir / RECORDS_FILE)
     wanted = {q.id for q in questions}

@@ -96,9 +96,10 @@ class EvalConfig:
         # A run on the user's index names it, by its collection and what it holds.
         index = [dataset.index] if dataset.index else []
         # Older runs were named by the data's path as written and the data folder's path, then without retrieval.
-        before = [dataset.name, dataset.source, settings, *([dataset.located_index] if dataset.index else [])]
-        names = ([dataset.name, dataset.identity or dataset.source, settings, *index, *retrieval],
-                 [*before, *retrieval], before)
+        names = [[dataset.name, dataset.identity or dataset.source, settings, *index, *retrieval]]
+        for source in (dataset.source, *dataset.spellings):
+            before = [dataset.name, source, settings, *([dataset.located_index] if dataset.index else [])]
+            names += [[*before, *retrieval], before]
         return tuple(dict.fromkeys(hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
                                    for parts in names))
 
@@ -238,6 +239,31 @@ def check_modes(config: EvalConfig) -> None:
     unknown = [m for m in config.modes if m not in MODES]
     if unknown or not config.modes:
         raise EvalRunError(f"unknown mode {unknown[0] if unknown else '(none)'}", f"use one of {', '.join(MODES)}")
+
+
+def older_spellings(root: Path, path: Path) -> tuple[str, ...]:
+    """The other ways the runs under `root` wrote `path`: an older localrag named a run by the path as written
+    (`data/q.jsonl` from one folder, the whole path from another), and only that spelling found it again."""
+    whole = path.resolve()
+    found: list[str] = []
+    for run_file in root.glob(f"*/{RUN_FILE}") if root.is_dir() else []:
+        try:
+            source = json.loads(run_file.read_text())["dataset"]["source"]
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        if isinstance(source, str) and source != str(path) and source not in found and _may_name(source, whole):
+            found.append(source)
+    return tuple(found)
+
+
+def _may_name(source: str, whole: Path) -> bool:
+    """Whether `source`, written from some folder, may have named the file at `whole`; the run's own name then says
+    whether it was (it holds the settings, and the index asked)."""
+    given = Path(source)
+    if given.is_absolute():
+        return given.resolve() == whole
+    parts = [part for part in given.parts if part != "."]
+    return ".." not in parts and 0 < len(parts) <= len(whole.parts) and list(whole.parts[-len(parts):]) == parts
 
 
 def run_fingerprint(dataset: EvalDataset, config: EvalConfig) -> tuple[str, ...]:

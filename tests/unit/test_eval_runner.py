@@ -456,3 +456,34 @@ def test_a_run_named_by_the_paths_an_older_localrag_used_is_still_found(tmp_path
     assert unfinished_run(tmp_path, config.fingerprints(now)) == tmp_path / "old-run"
     # The same index in a data folder moved elsewhere is the same run.
     assert config.fingerprint(replace(now, index_folder="/elsewhere/lancedb")) == config.fingerprint(now)
+
+
+def test_a_run_an_older_localrag_named_by_the_path_as_written_is_found_however_it_is_written_now(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Stopped under `eval data/q.jsonl` by yesterday's localrag, the run was started anew by today's from another
+    # folder or with the whole path: its name held the path as written.
+    from dataclasses import replace
+
+    from localrag.evaluate.datasets import load_dataset
+    from localrag.evaluate.runner import older_spellings, prepare
+
+    for folder in ("data", "other", "elsewhere"):
+        (tmp_path / folder).mkdir()
+    rows = [{"question": f"What is the code word of document {i}?", "answer": f"word{i}"} for i in range(4)]
+    write_lines(tmp_path / "data" / "q.jsonl", rows)
+    write_lines(tmp_path / "other" / "q.jsonl", rows)
+    config = EvalConfig(modes=("model",), side="all")
+    monkeypatch.chdir(tmp_path)
+    # Yesterday's name: the set's name, its path as written, the settings.
+    older = config.fingerprints(prepare(replace(load_dataset(Path("data/q.jsonl"), "jsonl"), identity=""), config))[0]
+    runs = tmp_path / "evals"
+    for name, fingerprint, source in (("old", older, "data/q.jsonl"), ("another", "x", "other/q.jsonl")):
+        (runs / name).mkdir(parents=True)
+        (runs / name / "run.json").write_text(json.dumps({"fingerprint": fingerprint, "status": "stopped",
+                                                          "dataset": {"source": source}}))
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    whole = tmp_path / "data" / "q.jsonl"
+    assert older_spellings(runs, whole) == ("data/q.jsonl",)
+    now = load_dataset(whole, "jsonl")
+    assert unfinished_run(runs, run_fingerprint(now, config)) is None
+    assert unfinished_run(runs, run_fingerprint(replace(now, spellings=("data/q.jsonl",)), config)) == runs / "old"
