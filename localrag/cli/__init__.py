@@ -20,10 +20,12 @@ import atexit
 import importlib
 import os
 import shlex
+import signal
 import sys
 import unicodedata
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from rich.text import Text
 
@@ -189,7 +191,15 @@ def _check_places(args: argparse.Namespace) -> None:
 BROKEN_PIPE_EXIT = 1
 
 
+def _quiet_interrupt(unraisable: Any) -> None:
+    """A Ctrl-C that lands while a finaliser runs (a model freed as the command returns) is let go: it printed a
+    30-line "Exception ignored in: Llama.__del__" traceback after the command had said all it had to."""
+    if not isinstance(unraisable.exc_value, KeyboardInterrupt):
+        sys.__unraisablehook__(unraisable)
+
+
 def main() -> None:
+    sys.unraisablehook = _quiet_interrupt
     try:
         code = run()
         sys.stdout.flush()
@@ -198,6 +208,9 @@ def main() -> None:
         # traceback, or the interpreter's own complaint at exit, would only clutter the terminal.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         code = BROKEN_PIPE_EXIT
+    # The work is done and said: a Ctrl-C while the interpreter shuts down (freeing a loaded model takes a moment)
+    # ends the process at once, with the same status.
+    signal.signal(signal.SIGINT, lambda *_: os._exit(code))
     if QUIT_NOW.is_set():
         # A second Ctrl-C while work ran in a thread (`cli/cancellable.py`): the exit handlers run (a quantizer
         # child and its partial file go), not the interpreter's shutdown under a thread that may be in native code.

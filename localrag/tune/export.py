@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from localrag.atomic import write_bytes_atomic
 from localrag.cpu import worker_threads
 from localrag.processes import remove_left_by_dead
 from localrag.raft.dataset import COT_STYLES
@@ -85,6 +86,21 @@ class MergedExport:
 def clean_stale_temps(folder: Path) -> list[Path]:
     """Remove temporary files left in `folder` by exports whose process is gone; returns them."""
     return remove_left_by_dead(folder, _TEMP_NAME)
+
+
+def _install_model(src: Path, models_dir: Path, name: str, progress: ProgressFn) -> Path:
+    """`src` installed as models_dir/NAME.gguf. An old card must not outlive the file it describes, even for the
+    moment before the new one lands; it is put back if the new one never does (Ctrl-C during the copy left the old
+    model without its card)."""
+    cards = {old: old.read_bytes() for old in (models_dir / f"{name}.json", models_dir / f"{name}.md") if old.is_file()}
+    for old in cards:
+        old.unlink()
+    try:
+        return install_file(src, models_dir / f"{name}.gguf", progress)
+    except BaseException:
+        for old, text in cards.items():
+            write_bytes_atomic(old, text)
+        raise
 
 
 def install_file(src: Path, dst: Path, progress: ProgressFn | None = None) -> Path:
@@ -272,13 +288,10 @@ def export_model(
             lora_work = write_lora_gguf(run_dir / "adapter", base, work / f"{name}.lora.gguf").path
             lora_path = install_file(lora_work, models_dir / "adapters" / f"{name}.lora.gguf")
             report("lora", 1.0)
-        # An old card must not outlive the file it describes, even for the moment before the new one lands.
-        (models_dir / f"{name}.json").unlink(missing_ok=True)
-        (models_dir / f"{name}.md").unlink(missing_ok=True)
-        final = install_file(merged.quant_path, models_dir / f"{name}.gguf", report)
-    except Exception:
-        # Its F16 and quantized files (hundreds of MB) were left behind, often on the disk the export had filled.
-        # Only a failure before the model is installed: past that, the folder shows `tune` the model is its own.
+        final = _install_model(merged.quant_path, models_dir, name, report)
+    except BaseException:
+        # Its F16 and quantized files (hundreds of MB) were left behind, by Ctrl-C or on the disk the export had
+        # filled. Only before the model is installed: past that, the folder shows `tune` the model is its own.
         shutil.rmtree(work, ignore_errors=True)
         raise
     files = {final.name: file_sha256(final)}

@@ -89,7 +89,10 @@ def quantize(src: Path, dst: Path, quant: str = "Q8_0", *, threads: int | None =
     with sigterm_as_ctrl_c():
         try:
             with tempfile.TemporaryFile() as log:
-                child = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+                # A process group of its own: the terminal's Ctrl-C reached the child too, which died of it, and
+                # `tune`'s "stopping after the current step" failed the export as llama.cpp's ("could not quantize
+                # (KeyboardInterrupt)", exit 2). This process says when it stops, and kills it then.
+                child = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=log, process_group=0)
                 _RUNNING[child] = tmp
                 try:
                     code = child.wait()

@@ -293,6 +293,21 @@ def test_ctrl_c_while_llama_cpp_quantizes_stops_it_and_installs_nothing(
     assert proc.returncode != 0 and b"KeyboardInterrupt" in err
     assert not dst.exists() and not partial.exists() and _quantizers_of(partial) == []
 
+    # A terminal's Ctrl-C goes to its whole process group. `tune` takes its first as "stop after the current step",
+    # so the quantize goes on: the child died of it, and the export failed as "llama.cpp could not quantize to Q8_0
+    # (KeyboardInterrupt)", exit 2.
+    going_on = "import signal; signal.signal(signal.SIGINT, lambda *_: None)\n" + QUANTIZE_SCRIPT.replace(
+        "signal.signal(signal.SIGINT, signal.default_int_handler)", "")
+    proc = subprocess.Popen([sys.executable, "-c", going_on, str(f16), str(dst)], stderr=subprocess.PIPE,
+                            start_new_session=True)  # its own group, as a terminal's foreground job, not the test's
+    partial = dst.with_name(f".{dst.name}.{proc.pid}.partial")
+    while not _quantizers_of(partial):  # the child is starting (inside llama.cpp, its log callback swallows it)
+        assert proc.poll() is None and time.monotonic() < deadline + 120, "the quantizer never started"
+        time.sleep(0.005)
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0 and dst.is_file(), err.decode()[-2000:]
+
 
 def test_an_export_onto_a_full_disk_says_so_and_leaves_no_work_files(
     tuned_run: Path, shared_home: Path, small_disk: Path, monkeypatch: pytest.MonkeyPatch
@@ -311,3 +326,27 @@ def test_an_export_onto_a_full_disk_says_so_and_leaves_no_work_files(
         export_model(tuned_run, "tuned", models_dir=models, quant="Q8_0")
     assert disk_trouble(info.value) is not None, info.value
     assert not (tuned_run / "export").exists() and list(models.iterdir()) == []
+
+
+def test_ctrl_c_while_an_export_installs_keeps_the_old_model_with_its_card_and_no_work_files(
+    tuned_run: Path, shared_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `export --force` onto an existing name, stopped while the model was copied in: the old model stayed without its
+    # card (deleted first), and the run folder kept the F16 and quantized files (415 MB for the bundled model).
+    # The Ctrl-C is raised from the progress callback at the install's first block: a real one cannot be timed.
+    from localrag.tune.export import export_model
+
+    monkeypatch.setenv("LOCALRAG_HOME", str(shared_home))
+    models = tmp_path / "models"
+    export_model(tuned_run, "tuned", models_dir=models, quant="Q8_0")
+    before = {p.name: p.read_bytes() for p in models.iterdir()}
+    assert sorted(before) == ["tuned.gguf", "tuned.json", "tuned.md"]
+
+    def ctrl_c_while_installing(stage: str, fraction: float) -> None:
+        if stage == "install" and fraction > 0:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        export_model(tuned_run, "tuned", models_dir=models, quant="Q8_0", progress=ctrl_c_while_installing)
+    assert {p.name: p.read_bytes() for p in models.iterdir()} == before
+    assert not (tuned_run / "export").exists()

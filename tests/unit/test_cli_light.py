@@ -271,3 +271,27 @@ def test_the_folders_localrag_makes_for_itself_only_its_user_can_read(tmp_path,
     (tmp_path / "made").mkdir(mode=0o755)
     assert run(["config", "set", "api_token", "abc123"]) == 0
     assert [(tmp_path / "made" / f).stat().st_mode & 0o777 for f in ("config", "data", "models")] == [0o700] * 3
+
+
+def test_a_ctrl_c_in_a_finaliser_prints_no_traceback(monkeypatch: pytest.MonkeyPatch,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    # A Ctrl-C as the command returned, while a model was freed, printed "Exception ignored in: Llama.__del__" and
+    # 30 lines of traceback after the command had said all it had to (`tune` stopped, then Ctrl-C again).
+    import gc
+
+    from localrag.cli import _quiet_interrupt
+
+    class Freed:
+        def __init__(self, error: BaseException) -> None:
+            self.error = error
+
+        def __del__(self) -> None:
+            raise self.error
+
+    monkeypatch.setattr(sys, "unraisablehook", _quiet_interrupt)
+    Freed(KeyboardInterrupt())
+    gc.collect()
+    assert capsys.readouterr().err == ""
+    Freed(ValueError("a real fault"))  # still said
+    gc.collect()
+    assert "ValueError: a real fault" in capsys.readouterr().err
