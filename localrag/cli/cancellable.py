@@ -20,6 +20,7 @@ T = TypeVar("T")
 # aborted ("terminate called without an active exception", status 134; 2 times in 5 by hand).
 QUIT_NOW = threading.Event()
 
+
 def run_cancellable(work: Callable[[threading.Event], T], err: Console, stopping: str) -> T:
     """`work(cancel)` in a worker thread; the first Ctrl-C or SIGTERM sets `cancel`, a second one gives up
     waiting."""

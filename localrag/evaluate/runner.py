@@ -311,6 +311,10 @@ def write_corpus(dataset: EvalDataset, run_dir: Path) -> Path:
         text = f"{doc.title}\n\n{doc.text}" if doc.title else doc.text
         if not path.is_file() or path.read_text(encoding="utf-8") != text:
             write_text_atomic(path, text)
+    # A document the set no longer holds (its file edited since the run stopped) leaves the corpus, and so the index.
+    for stale in folder.glob("*.txt"):
+        if stale.stem not in names:
+            stale.unlink()
     write_text_atomic(run_dir / "corpus.json", json.dumps(names))
     return folder
 

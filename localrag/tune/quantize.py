@@ -7,7 +7,7 @@ The output goes to a temporary name in the destination folder and is renamed int
 llama.cpp reports success, so a failed or killed quantization never leaves a file under the final
 name. The temporary name starts with "." and does not end in ".gguf", so model listings skip it.
 
-The call runs in a child process (`python -m localrag.tune.quantize`). In this process Ctrl-C was lost: llama.cpp
+The call runs in a child process (`_CHILD`, `_quantize_here`). In this process Ctrl-C was lost: llama.cpp
 calls back into Python to log each tensor, the KeyboardInterrupt was raised inside that ctypes callback, which
 swallows it, and the export went on to replace the model and exit 0. The child is killed instead, and its log
 (a line per tensor) goes to a file, not the user's terminal.
@@ -82,17 +82,16 @@ def quantize(src: Path, dst: Path, quant: str = "Q8_0", *, threads: int | None =
     if not src.is_file():
         raise QuantizeError(f"{src}: no such GGUF to quantize", "write the F16 export first")
     tmp = temp_path_for(dst)
-    command = [sys.executable, "-m", "localrag.tune.quantize", str(src), str(tmp), _FTYPE_NAMES[quant],
-               str(threads or worker_threads())]
+    # The child ignores Ctrl-C from its first line on: the terminal's reached it too, which died of it, and `tune`'s
+    # "stopping after the current step" failed the export as llama.cpp's ("could not quantize (KeyboardInterrupt)",
+    # exit 2). This process says when it stops, and kills it then. It stays in the terminal's job (Ctrl-Z stops it).
+    command = [sys.executable, "-c", _CHILD, str(src), str(tmp), _FTYPE_NAMES[quant], str(threads or worker_threads())]
     # SIGTERM as Ctrl-C while the child runs: by default it ended this process alone, and the child went on
     # quantizing for minutes with no one to wait for it.
     with sigterm_as_ctrl_c():
         try:
             with tempfile.TemporaryFile() as log:
-                # A process group of its own: the terminal's Ctrl-C reached the child too, which died of it, and
-                # `tune`'s "stopping after the current step" failed the export as llama.cpp's ("could not quantize
-                # (KeyboardInterrupt)", exit 2). This process says when it stops, and kills it then.
-                child = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=log, process_group=0)
+                child = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=log)
                 _RUNNING[child] = tmp
                 try:
                     code = child.wait()
@@ -116,6 +115,10 @@ def quantize(src: Path, dst: Path, quant: str = "Q8_0", *, threads: int | None =
     return dst
 
 
+_CHILD = ("import signal, sys; signal.signal(signal.SIGINT, signal.SIG_IGN); from localrag.tune.quantize import "
+          "_quantize_here; sys.exit(_quantize_here(sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])))")
+
+
 def _quantize_here(src: str, tmp: str, ftype: str, threads: int) -> int:
     """The child's work: llama.cpp's quantizer, its return code (0: done)."""
     import ctypes
@@ -132,7 +135,3 @@ def _quantize_here(src: str, tmp: str, ftype: str, threads: int) -> int:
     params.ftype = getattr(llama_cpp, ftype)
     params.nthread = threads
     return int(llama_cpp.llama_model_quantize(src.encode("utf-8"), tmp.encode("utf-8"), ctypes.byref(params)))
-
-
-if __name__ == "__main__":
-    sys.exit(_quantize_here(sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])))

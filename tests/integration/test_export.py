@@ -301,9 +301,10 @@ def test_ctrl_c_while_llama_cpp_quantizes_stops_it_and_installs_nothing(
     proc = subprocess.Popen([sys.executable, "-c", going_on, str(f16), str(dst)], stderr=subprocess.PIPE,
                             start_new_session=True)  # its own group, as a terminal's foreground job, not the test's
     partial = dst.with_name(f".{dst.name}.{proc.pid}.partial")
-    while not _quantizers_of(partial):  # the child is starting (inside llama.cpp, its log callback swallows it)
+    while not _quantizers_of(partial):
         assert proc.poll() is None and time.monotonic() < deadline + 120, "the quantizer never started"
         time.sleep(0.005)
+    time.sleep(0.15)  # the child imports llama.cpp (inside llama.cpp's quantizer, its log callback swallows it)
     os.killpg(proc.pid, signal.SIGINT)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 0 and dst.is_file(), err.decode()[-2000:]

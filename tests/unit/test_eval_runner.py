@@ -487,3 +487,16 @@ def test_a_run_an_older_localrag_named_by_the_path_as_written_is_found_however_i
     now = load_dataset(whole, "jsonl")
     assert unfinished_run(runs, run_fingerprint(now, config)) is None
     assert unfinished_run(runs, run_fingerprint(replace(now, spellings=("data/q.jsonl",)), config)) == runs / "old"
+
+
+def test_a_document_the_edited_set_no_longer_holds_leaves_the_runs_corpus(tmp_path: Path) -> None:
+    # An edited file is the same run: a document taken out of it stayed in the corpus, so in the index, and could
+    # take a place among the retrieved sources.
+    from dataclasses import replace
+
+    from localrag.evaluate.runner import write_corpus
+
+    data = dataset(3)
+    write_corpus(data, tmp_path)
+    folder = write_corpus(replace(data, documents=data.documents[:1]), tmp_path)
+    assert sorted(p.name for p in folder.iterdir()) == ["000000.txt"]
