@@ -88,19 +88,13 @@ def clean_stale_temps(folder: Path) -> list[Path]:
     return remove_left_by_dead(folder, _TEMP_NAME)
 
 
-def _install_model(src: Path, models_dir: Path, name: str, progress: ProgressFn) -> Path:
-    """`src` installed as models_dir/NAME.gguf. An old card must not outlive the file it describes, even for the
-    moment before the new one lands; it is put back if the new one never does (Ctrl-C during the copy left the old
-    model without its card)."""
-    cards = {old: old.read_bytes() for old in (models_dir / f"{name}.json", models_dir / f"{name}.md") if old.is_file()}
-    for old in cards:
-        old.unlink()
+def _file_identity(path: Path) -> tuple[int, int, int] | None:
+    """What tells a file from the one that replaces it (`install_file` renames a new file over it); None if absent."""
     try:
-        return install_file(src, models_dir / f"{name}.gguf", progress)
-    except BaseException:
-        for old, text in cards.items():
-            write_bytes_atomic(old, text)
-        raise
+        found = path.stat()
+    except OSError:
+        return None
+    return found.st_dev, found.st_ino, found.st_mtime_ns
 
 
 def install_file(src: Path, dst: Path, progress: ProgressFn | None = None) -> Path:
@@ -277,6 +271,9 @@ def export_model(
     data_dir = Path(data["dir"]) if data.get("dir") else None
     work = run_dir / "export"
     shutil.rmtree(work, ignore_errors=True)
+    dst = models_dir / f"{name}.gguf"
+    before = _file_identity(dst)
+    cards: dict[Path, bytes] = {}
     try:
         merged = export_merged(model, tokenizer, base, work / f"{name}.F16.gguf", quant=quant, data_dir=data_dir,
                                name=name, progress=report)
@@ -288,11 +285,20 @@ def export_model(
             lora_work = write_lora_gguf(run_dir / "adapter", base, work / f"{name}.lora.gguf").path
             lora_path = install_file(lora_work, models_dir / "adapters" / f"{name}.lora.gguf")
             report("lora", 1.0)
-        final = _install_model(merged.quant_path, models_dir, name, report)
+        # An old card must not outlive the file it describes, even for the moment before the new one lands.
+        cards = {old: old.read_bytes() for old in (models_dir / f"{name}.json", models_dir / f"{name}.md")
+                 if old.is_file()}
+        for old in cards:
+            old.unlink()
+        final = install_file(merged.quant_path, dst, report)
     except BaseException:
-        # Its F16 and quantized files (hundreds of MB) were left behind, by Ctrl-C or on the disk the export had
-        # filled. Only before the model is installed: past that, the folder shows `tune` the model is its own.
-        shutil.rmtree(work, ignore_errors=True)
+        if _file_identity(dst) == before:
+            # Stopped before the new model landed (Ctrl-C, a full disk): the old one gets its card back (Ctrl-C during
+            # the copy left it without), and the F16 and quantized work files go (hundreds of MB, left behind). Once
+            # it has landed they stay: they show `tune` the installed model is its own.
+            for old, text in cards.items():
+                write_bytes_atomic(old, text)
+            shutil.rmtree(work, ignore_errors=True)
         raise
     files = {final.name: file_sha256(final)}
     if lora_path is not None:

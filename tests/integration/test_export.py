@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -21,6 +22,7 @@ from localrag.models import bundled_generator_path, read_gguf_header
 KILL_SCRIPT = """
 import os, signal, sys
 from pathlib import Path
+from typing import Any
 from localrag.tune.export import export_model
 
 def progress(stage, fraction):
@@ -248,6 +250,7 @@ def test_export_killed_at_random_writes_installs_nothing_partial_and_finishes(
 QUANTIZE_SCRIPT = """
 import signal, sys
 from pathlib import Path
+from typing import Any
 from localrag.tune.quantize import quantize
 # As in a user's terminal: a test worker's children may start with SIGINT ignored.
 signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -351,3 +354,22 @@ def test_ctrl_c_while_an_export_installs_keeps_the_old_model_with_its_card_and_n
         export_model(tuned_run, "tuned", models_dir=models, quant="Q8_0", progress=ctrl_c_while_installing)
     assert {p.name: p.read_bytes() for p in models.iterdir()} == before
     assert not (tuned_run / "export").exists()
+
+    # A Ctrl-C once the new model is renamed in (syncing its folder): the old card is not put back beside it, and the
+    # work files stay, which show `tune` the model is its own.
+    import os as real_os
+
+    real_open = real_os.open
+
+    def ctrl_c_at_the_folder_sync(path: Any, *args: Any, **kwargs: Any) -> int:
+        if Path(path) == models:
+            raise KeyboardInterrupt
+        return real_open(path, *args, **kwargs)
+
+    (models / "tuned.gguf").write_bytes(b"an older model")
+    monkeypatch.setattr(real_os, "open", ctrl_c_at_the_folder_sync)
+    with pytest.raises(KeyboardInterrupt):
+        export_model(tuned_run, "tuned", models_dir=models, quant="Q8_0")
+    monkeypatch.undo()
+    assert sorted(p.name for p in models.iterdir()) == ["tuned.gguf"]
+    assert (models / "tuned.gguf").read_bytes() == before["tuned.gguf"] and (tuned_run / "export").is_dir()
