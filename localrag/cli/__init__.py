@@ -16,7 +16,6 @@ escape sequence cannot style or act on the terminal; in a pipe nothing is wrappe
 from __future__ import annotations
 
 import argparse
-import atexit
 import importlib
 import os
 import shlex
@@ -31,7 +30,6 @@ from rich.text import Text
 
 from localrag import __version__, paths
 from localrag.cli.argtypes import path_arg
-from localrag.cli.cancellable import QUIT_NOW
 from localrag.cli.common import USAGE_EXIT
 from localrag.cli.console import make_console
 from localrag.config import unknown_settings
@@ -211,10 +209,4 @@ def main() -> None:
     # The work is done and said: a Ctrl-C while the interpreter shuts down (freeing a loaded model takes a moment)
     # ends the process at once, with the same status.
     signal.signal(signal.SIGINT, lambda *_: os._exit(code))
-    if QUIT_NOW.is_set():
-        # A second Ctrl-C while work ran in a thread (`cli/cancellable.py`): the exit handlers run (a quantizer
-        # child and its partial file go), not the interpreter's shutdown under a thread that may be in native code.
-        sys.stderr.flush()
-        atexit._run_exitfuncs()
-        os._exit(code)
     sys.exit(code)

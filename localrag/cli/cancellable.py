@@ -4,6 +4,9 @@ it finished and says so; a second signal quits at once."""
 
 from __future__ import annotations
 
+import atexit
+import os
+import sys
 import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -14,12 +17,6 @@ from rich.text import Text
 from localrag.processes import sigterm_as_ctrl_c
 
 T = TypeVar("T")
-
-# Set by a second signal: the process ends without the interpreter's shutdown (`localrag.cli.main`), since the
-# work's thread may be inside native code. Raised as a plain KeyboardInterrupt and shut down as usual, the process
-# aborted ("terminate called without an active exception", status 134; 2 times in 5 by hand).
-QUIT_NOW = threading.Event()
-
 
 def run_cancellable(work: Callable[[threading.Event], T], err: Console, stopping: str) -> T:
     """`work(cancel)` in a worker thread; the first Ctrl-C or SIGTERM sets `cancel`, a second one gives up
@@ -38,10 +35,15 @@ def run_cancellable(work: Callable[[threading.Event], T], err: Console, stopping
 
     def interrupted() -> None:
         if cancel.is_set():
-            # Quit now, as asked: the stack unwinds (the progress bar gives the cursor back, locks and marks go),
-            # what was committed is kept.
-            QUIT_NOW.set()
-            raise KeyboardInterrupt
+            # Quit now, as asked and as a kill would: what was committed is kept. Neither by KeyboardInterrupt's
+            # exit nor by unwinding the stack: both free the embedder's native objects under the work's thread, which
+            # aborted the process ("terminate called without an active exception", status 134 or 6; 2 times in 5).
+            err.print(Text("localrag: interrupted", style="red"))
+            err.show_cursor(True)  # the progress bar hid it, and its end will not run
+            sys.stdout.flush()
+            sys.stderr.flush()
+            atexit._run_exitfuncs()  # a quantizer child and its partial file go (tune/quantize.py)
+            os._exit(130)
         cancel.set()
         err.print(Text(stopping + " (Ctrl-C again to quit now)", style="yellow"))
 
