@@ -568,3 +568,7 @@ def _edit_saved(path: Path, changes: Mapping[str, Any]) -> None:
         if not fits:
             edited = "".join(f"{name} = {toml_value(value)}\n" for name, value in intended.items())
         write_text_atomic(path, edited)
+        if intended.get("api_token"):
+            # The API token is for its user alone: a settings file an older localrag made (0644, in a 0755
+            # folder) kept it readable by every account after `config set api_token`.
+            path.resolve().chmod(0o600)

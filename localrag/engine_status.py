@@ -53,6 +53,25 @@ class EngineStatus:
     reembedding: str = ""
 
 
+# The data folder's size, and when it was measured: a walk of every file (an eval run alone holds thousands), which
+# a client polling GET /status paid each time.
+_MEASURED: dict[str, tuple[float, int]] = {}
+_MEASURE_EVERY = 30.0
+
+
+def _data_dir_bytes() -> int:
+    import time
+
+    from localrag.sizes import folder_bytes
+
+    folder, now = str(paths.data_dir()), time.monotonic()
+    at, size = _MEASURED.get(folder, (-_MEASURE_EVERY, 0))
+    if now - at >= _MEASURE_EVERY:
+        size = folder_bytes(Path(folder))
+        _MEASURED[folder] = (now, size)
+    return size
+
+
 class Information:
     """What an Engine can tell without answering: its status, models and embedders."""
 
@@ -111,7 +130,6 @@ class Information:
 
     def status(self) -> EngineStatus:
         from localrag.ingest.readings import stale_documents
-        from localrag.sizes import folder_bytes
         from localrag.store import StoreStatus
         from localrag.store_migrations import SCHEMA_VERSION
 
@@ -142,7 +160,7 @@ class Information:
             documents=store.documents,
             chunks=store.chunks,
             size_bytes=store.size_bytes,
-            data_dir_bytes=folder_bytes(paths.data_dir()),
+            data_dir_bytes=_data_dir_bytes(),
             model=self.model_name(),
             answered_by=self.answer_label(),
             model_path=model_path,

@@ -191,7 +191,8 @@ BROKEN_PIPE_EXIT = 1
 
 def _quiet_interrupt(unraisable: Any) -> None:
     """A Ctrl-C that lands while a finaliser runs (a model freed as the command returns) is let go: it printed a
-    30-line "Exception ignored in: Llama.__del__" traceback after the command had said all it had to."""
+    30-line "Exception ignored in: Llama.__del__" traceback after the command had said all it had to. (One that
+    lands in a finaliser mid-command is let go too: raised again in the main thread, it came back here.)"""
     if not isinstance(unraisable.exc_value, KeyboardInterrupt):
         sys.__unraisablehook__(unraisable)
 
