@@ -109,7 +109,9 @@ def _run(args: argparse.Namespace, out: Console, err: Console) -> int:
     from localrag.sizes import count_text
 
     path, fmt = resolve_dataset(args.target[0], args.format)
-    dataset = replace(load_dataset(path, fmt, corpus=args.corpus), spellings=older_spellings(runs_root(), path))
+    dataset = load_dataset(path, fmt, corpus=args.corpus)
+    asked = {q.qid: q.question for q in dataset.questions}
+    dataset = replace(dataset, spellings=older_spellings(runs_root(), path, asked))
     engine = engine_from_args(args)
     sentences = engine.settings.prompt_sentences if args.prompt_sentences is None else args.prompt_sentences
     config = EvalConfig(modes=_split(args.modes), models=_split(args.models), limit=args.limit, k=args.k,
@@ -220,6 +222,7 @@ def _run_kgqa(args: argparse.Namespace, out: Console, err: Console) -> int:
     from localrag.evaluate.kgqa import SUMMARY_FILE, KGQAConfig, run_kgqa_eval
     from localrag.evaluate.report import REPORT_FILE, runs_root
     from localrag.evaluate.runner import older_spellings
+    from localrag.graph.kgqa import load_questions
     from localrag.sizes import count_text
 
     source = Path(args.target[0])
@@ -227,7 +230,7 @@ def _run_kgqa(args: argparse.Namespace, out: Console, err: Console) -> int:
     planner = args.planner or engine.settings.graph_planner
     config = KGQAConfig(planner=planner, limit=args.limit, seed=args.seed,
                         max_hops=engine.settings.graph_max_hops)
-    spellings = older_spellings(runs_root(), source)
+    spellings = older_spellings(runs_root(), source, {q.id: q.question for q in load_questions(source)})
     run_dir, into = _run_folder(args.out, config.fingerprints(source, spellings), f"kgqa-{source.stem}")
     err.print(Text(f"Graph mode over {source} {into}", style="bold"), soft_wrap=True)
     with progress_bar(err) as bar:

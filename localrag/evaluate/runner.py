@@ -33,7 +33,7 @@ import json
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -241,9 +241,11 @@ def check_modes(config: EvalConfig) -> None:
         raise EvalRunError(f"unknown mode {unknown[0] if unknown else '(none)'}", f"use one of {', '.join(MODES)}")
 
 
-def older_spellings(root: Path, path: Path) -> tuple[str, ...]:
+def older_spellings(root: Path, path: Path, asked: Mapping[str, str]) -> tuple[str, ...]:
     """The other ways the runs under `root` wrote `path`: an older localrag named a run by the path as written
-    (`data/q.jsonl` from one folder, the whole path from another), and only that spelling found it again."""
+    (`data/q.jsonl` from one folder, the whole path from another), and only that spelling found it again. `asked`:
+    the questions by id; a relative spelling counts only for a run that answered one of them as it reads now (the
+    same `eval/q.jsonl` of another project would take the run over)."""
     whole = path.resolve()
     found: list[str] = []
     for run_file in root.glob(f"*/{RUN_FILE}") if root.is_dir() else []:
@@ -251,17 +253,20 @@ def older_spellings(root: Path, path: Path) -> tuple[str, ...]:
             source = json.loads(run_file.read_text())["dataset"]["source"]
         except (OSError, ValueError, KeyError, TypeError):
             continue
-        if isinstance(source, str) and source != str(path) and source not in found and _may_name(source, whole):
+        if not isinstance(source, str) or source == str(path) or source in found:
+            continue
+        given = Path(source)
+        if given.is_absolute():
+            if given.resolve() == whole:
+                found.append(source)
+        elif _ends_with(whole, given) and any(asked.get(str(r.get("qid"))) == r.get("question")
+                                               for r in read_records(run_file.parent)):
             found.append(source)
     return tuple(found)
 
 
-def _may_name(source: str, whole: Path) -> bool:
-    """Whether `source`, written from some folder, may have named the file at `whole`; the run's own name then says
-    whether it was (it holds the settings, and the index asked)."""
-    given = Path(source)
-    if given.is_absolute():
-        return given.resolve() == whole
+def _ends_with(whole: Path, given: Path) -> bool:
+    """Whether the relative path `given`, written from some folder, may have named the file at `whole`."""
     parts = [part for part in given.parts if part != "."]
     return ".." not in parts and 0 < len(parts) <= len(whole.parts) and list(whole.parts[-len(parts):]) == parts
 

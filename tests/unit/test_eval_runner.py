@@ -481,10 +481,16 @@ def test_a_run_an_older_localrag_named_by_the_path_as_written_is_found_however_i
         (runs / name).mkdir(parents=True)
         (runs / name / "run.json").write_text(json.dumps({"fingerprint": fingerprint, "status": "stopped",
                                                           "dataset": {"source": source}}))
+        write_lines(runs / name / RECORDS_FILE, [{"qid": "1", "question": rows[0]["question"]}])
     monkeypatch.chdir(tmp_path / "elsewhere")
     whole = tmp_path / "data" / "q.jsonl"
-    assert older_spellings(runs, whole) == ("data/q.jsonl",)
     now = load_dataset(whole, "jsonl")
+    asked = {q.qid: q.question for q in now.questions}
+    assert older_spellings(runs, whole, asked) == ("data/q.jsonl",)
+    # The same ending in another project, whose run answered other questions, is not taken for it.
+    (tmp_path / "proj2" / "data").mkdir(parents=True)
+    write_lines(tmp_path / "proj2" / "data" / "q.jsonl", [{"question": "Something else?", "answer": "x"}])
+    assert older_spellings(runs, tmp_path / "proj2" / "data" / "q.jsonl", {"1": "Something else?"}) == ()
     assert unfinished_run(runs, run_fingerprint(now, config)) is None
     assert unfinished_run(runs, run_fingerprint(replace(now, spellings=("data/q.jsonl",)), config)) == runs / "old"
 
