@@ -62,6 +62,14 @@ def disk_trouble(exc: BaseException) -> DiskError | None:
     return None
 
 
+def as_disk_trouble(exc: BaseException) -> DiskError:
+    """`exc` as `disk_trouble` says it; `exc` itself raised again when it is no such trouble."""
+    trouble = disk_trouble(exc)
+    if trouble is None:
+        raise exc
+    return trouble
+
+
 def _disk(place: Path) -> int:
     try:
         return _existing(place).stat().st_dev

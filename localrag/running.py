@@ -17,7 +17,7 @@ from pathlib import Path
 
 from localrag import paths
 from localrag.atomic import write_text_atomic
-from localrag.disk_errors import disk_trouble
+from localrag.disk_errors import as_disk_trouble
 from localrag.processes import process_alive
 
 RUNNING_FOLDER = "running"
@@ -43,8 +43,7 @@ def marked_running(command: str) -> Iterator[None]:
         write_text_atomic(mark, json.dumps({"command": command}))
         marked = True
     except OSError as exc:
-        if disk_trouble(exc) is None:
-            raise
+        as_disk_trouble(exc)
         # A full or read-only disk, on which asking and searching still work: the server, the chat app or the
         # watch (which says itself when it cannot write) start all the same (they refused to, for this mark), and
         # only `config set`'s word that this process would not see the change is lost. Nothing is taken away at

@@ -33,7 +33,7 @@ from localrag.cli.argtypes import path_arg
 from localrag.cli.common import USAGE_EXIT
 from localrag.cli.console import make_console
 from localrag.config import unknown_settings
-from localrag.disk_errors import disk_trouble
+from localrag.disk_errors import as_disk_trouble
 from localrag.errors import ConfigError, LocalRagError
 from localrag.safe_text import line_text, valid_text
 from localrag.writer_lock import tell_waits
@@ -137,10 +137,7 @@ def run(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:
         # A full or read-only disk under a writer other than ingest, which says so itself: as an OSError, as
         # LanceDB's RuntimeError, or as safetensors' own error type when a model is saved.
-        trouble = disk_trouble(exc)
-        if trouble is None:
-            raise
-        err.print(Text(line_text(f"localrag: {trouble}"), style="red"), soft_wrap=True)
+        err.print(Text(line_text(f"localrag: {as_disk_trouble(exc)}"), style="red"), soft_wrap=True)
         return USAGE_EXIT
     except KeyboardInterrupt:
         err.print(Text("localrag: interrupted", style="red"))

@@ -157,7 +157,7 @@ def _ask_in_conversation(engine: Engine, args: argparse.Namespace, out: Console,
     the answer, or what was written of it when Ctrl-C stopped it, marked as cut short. A graph answer
     (`--graph`) is kept as the chat app keeps it, with its reasoning paths."""
     from localrag.conversations import ConversationStore, Turn, turn_from_answer
-    from localrag.disk_errors import disk_trouble
+    from localrag.disk_errors import as_disk_trouble
     from localrag.questions import checked_question
 
     # Checked here as the engine checks it, since the question is saved before the engine sees it.
@@ -171,8 +171,7 @@ def _ask_in_conversation(engine: Engine, args: argparse.Namespace, out: Console,
         # Added to the file as it is then, not as it was read: another ask, a rename or a purge may come between.
         conversation = store.append(conversation, [asked])
     except Exception as exc:
-        if disk_trouble(exc) is None:
-            raise
+        as_disk_trouble(exc)
         # A full or read-only disk: the answer is shown all the same, then why it was not kept (the question's
         # turn failed first, and the user saw no answer at all).
         unsaved = exc

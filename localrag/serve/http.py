@@ -65,7 +65,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from localrag.answer.summary import MAX_KEY_SENTENCES
 from localrag.collection import CollectionError
 from localrag.conversations import ConversationStore
-from localrag.disk_errors import disk_trouble
+from localrag.disk_errors import as_disk_trouble
 from localrag.errors import (
     ConfigError,
     DiskError,
@@ -438,10 +438,7 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None,
             except Exception as exc:
                 # A full or read-only disk met inside LanceDB (a forget's write): a 500 "internal error" sent the
                 # client to the server's log, and the log held a traceback.
-                trouble = disk_trouble(exc)
-                if trouble is None:
-                    raise
-                return _error_response(_engine_error(trouble))
+                return _error_response(_engine_error(as_disk_trouble(exc)))
             except asyncio.CancelledError:
                 if not stopping.is_set():
                     raise

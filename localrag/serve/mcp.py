@@ -28,7 +28,7 @@ from pydantic import Field
 from localrag.answer.summary import MAX_KEY_SENTENCES
 from localrag.config import setting_range
 from localrag.conversations import ConversationStore
-from localrag.disk_errors import disk_trouble
+from localrag.disk_errors import as_disk_trouble
 from localrag.engine_graph import MAX_LISTED_TRIPLES
 from localrag.errors import LocalRagError
 from localrag.graph.scorings import SCORINGS
@@ -143,10 +143,7 @@ def build_server(engine: Engine, limits: Limits | None = None) -> MCPServer:
             except Exception as exc:
                 # A full or read-only disk met inside LanceDB (a forget's write): the client read only "Error
                 # executing tool forget".
-                trouble = disk_trouble(exc)
-                if trouble is None:
-                    raise
-                raise ToolError(str(trouble)) from exc
+                raise ToolError(str(as_disk_trouble(exc))) from exc
 
     async def in_turn(work: Callable[[threading.Event], T]) -> T:
         """`work(cancel)` on a worker thread, in its turn on the Engine. The SDK, told by the client that a call is

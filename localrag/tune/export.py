@@ -88,13 +88,11 @@ def clean_stale_temps(folder: Path) -> list[Path]:
     return remove_left_by_dead(folder, _TEMP_NAME)
 
 
-def _file_identity(path: Path) -> tuple[int, int, int] | None:
-    """What tells a file from the one that replaces it (`install_file` renames a new file over it); None if absent."""
-    try:
-        found = path.stat()
-    except OSError:
-        return None
-    return found.st_dev, found.st_ino, found.st_mtime_ns
+def _stamp(path: Path) -> list[int] | None:
+    """What tells a file from the one `install_file` renames over it (`stages.file_stamp`); None if absent."""
+    from localrag.tune.stages import file_stamp
+
+    return file_stamp(path) if path.is_file() else None
 
 
 def install_file(src: Path, dst: Path, progress: ProgressFn | None = None) -> Path:
@@ -272,7 +270,7 @@ def export_model(
     work = run_dir / "export"
     shutil.rmtree(work, ignore_errors=True)
     dst = models_dir / f"{name}.gguf"
-    before = _file_identity(dst)
+    before = _stamp(dst)
     cards: dict[Path, bytes] = {}
     try:
         merged = export_merged(model, tokenizer, base, work / f"{name}.F16.gguf", quant=quant, data_dir=data_dir,
@@ -292,7 +290,7 @@ def export_model(
             old.unlink()
         final = install_file(merged.quant_path, dst, report)
     except BaseException:
-        if _file_identity(dst) == before:
+        if _stamp(dst) == before:
             # Stopped before the new model landed (Ctrl-C, a full disk): the old one gets its card back (Ctrl-C during
             # the copy left it without), and the F16 and quantized work files go (hundreds of MB, left behind). Once
             # it has landed they stay: they show `tune` the installed model is its own.

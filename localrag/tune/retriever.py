@@ -44,7 +44,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from localrag.atomic import write_text_atomic
-from localrag.disk_errors import disk_trouble
+from localrag.disk_errors import as_disk_trouble
 from localrag.ingest.pipeline import embedding_text
 from localrag.jsonl import read_jsonl
 from localrag.models import EMBEDDER_CARD, EMBEDDERS_DIR, gate_summary
@@ -366,10 +366,7 @@ def stage_embedder(model: Any, target: Path, *, force: bool = False) -> Path:
         # A half-saved model is 90 MB of nothing on what is often a full disk; safetensors says "disk full"
         # with its own error type, which the CLI's one line for a full disk would not recognise.
         shutil.rmtree(staging, ignore_errors=True)
-        trouble = disk_trouble(exc)
-        if trouble is None:
-            raise
-        raise trouble from exc
+        raise as_disk_trouble(exc) from exc
     return staging
 
 
