@@ -281,7 +281,8 @@ def write_report(run_dir: Path) -> Summary:
     run_dir = Path(run_dir)
     summary = summarise(run_dir)
     data = summary_json(summary)
-    data["records"] = read_records(run_dir)
+    # A question's newest record, as the figures take it: an answer asked again after an edit was there twice.
+    data["records"] = list({(r["spec"], r["mode"], r["qid"]): r for r in read_records(run_dir)}.values())
     write_text_atomic(run_dir / RESULTS_FILE, json.dumps(data, indent=1, ensure_ascii=False))
     write_text_atomic(run_dir / REPORT_FILE, markdown(summary))
     if summary.rows:

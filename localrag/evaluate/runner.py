@@ -492,7 +492,7 @@ def run_eval(
         # The modes say who answers: with the user's `answer_mode = "extract"`, "rag" extracted in silence and
         # "model" records were labelled as extracted.
         answer_mode="generate")
-    done = set(_current_records(run_dir, chosen.questions))
+    done = _made_newest(run_dir, chosen.questions)
     total = len(config.models) * len(config.modes) * len(chosen.questions)
     result = EvalRun(run_dir)
     started = time.perf_counter()
@@ -543,6 +543,17 @@ def run_eval(
     wanted = {record_key(s, m, q.qid) for s in config.models for m in config.modes for q in chosen.questions}
     result.records = [r for key, r in _current_records(run_dir, chosen.questions).items() if key in wanted]
     return result
+
+
+def _made_newest(run_dir: Path, questions: Sequence[EvalQuestion]) -> set[str]:
+    """The keys answered as the question file has them now. An older answer current again (an edit undone since) is
+    recorded again, last: the report takes a key's newest record, and scored the question against the undone edit."""
+    current = _current_records(run_dir, questions)
+    newest = {record_key(r["spec"], r["mode"], r["qid"]): r for r in read_records(run_dir)}
+    for key, record in current.items():
+        if newest.get(key) != record:
+            append_record(run_dir, record)
+    return set(current)
 
 
 def _current_records(run_dir: Path, questions: Sequence[EvalQuestion]) -> dict[str, dict[str, Any]]:

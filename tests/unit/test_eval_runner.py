@@ -506,3 +506,21 @@ def test_a_document_the_edited_set_no_longer_holds_leaves_the_runs_corpus(tmp_pa
     write_corpus(data, tmp_path)
     folder = write_corpus(replace(data, documents=data.documents[:1]), tmp_path)
     assert sorted(p.name for p in folder.iterdir()) == ["000000.txt"]
+
+
+def test_an_edit_undone_is_scored_against_the_file_as_it_is_and_listed_once(tmp_path: Path) -> None:
+    # A gold answer edited, asked again, then the edit undone: the first answer was current again, but the report
+    # took the newest record, scored against the undone edit; results.json listed the question twice.
+    from dataclasses import replace
+
+    generator = EchoGenerator()
+    data = dataset(3)
+    edited = replace(data, questions=[replace(data.questions[0], answers=("other",)), *data.questions[1:]])
+    config = EvalConfig(modes=("model",), side="all")
+    for version in (data, edited, data):
+        run_eval(version, tmp_path / "run", config, settings=Settings(), embedder=HashEmbedder(),
+                 generator_for=lambda spec: generator)
+    write_report(tmp_path / "run")
+    listed = json.loads((tmp_path / "run" / "results.json").read_text())["records"]
+    assert sorted((r["qid"], r["gold_answers"]) for r in listed) == [("q0", ["word0"]), ("q1", ["word1"]),
+                                                                     ("q2", ["word2"])]
