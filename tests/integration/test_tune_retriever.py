@@ -177,16 +177,24 @@ def _write_corpus(folder: Path, n_files: int) -> None:
         (folder / f"note_{i:03d}.md").write_text(f"# Note {i}\n\n{text.capitalize()}.\n")
 
 
-def test_reembedding_killed_mid_way_resumes_and_switches(
-    real_embedder: SentenceTransformerEmbedder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _notes_and_a_tuned_copy(real_embedder: SentenceTransformerEmbedder, tmp_path: Path,
+                            monkeypatch: pytest.MonkeyPatch) -> tuple[Engine, Path]:
+    """60 notes ingested with the bundled embedder, and a copy of it under another name (the index must be rebuilt
+    for it)."""
     monkeypatch.setenv("LOCALRAG_EMBED_BACKEND", "torch")
     engine = Engine(load_settings(), embedder=real_embedder)
     _write_corpus(tmp_path / "notes", 60)
     engine.ingest([tmp_path / "notes"])
-    ids_before = sorted(c.chunk_id for d in engine.documents() for c in engine.store.doc_chunks(d.doc_id))
-    tuned = tmp_path / "minilm-tuned"  # another name: the index must be rebuilt for it
+    tuned = tmp_path / "minilm-tuned"
     shutil.copytree(bundled_embedder_path(), tuned)
+    return engine, tuned
+
+
+def test_reembedding_killed_mid_way_resumes_and_switches(
+    real_embedder: SentenceTransformerEmbedder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine, tuned = _notes_and_a_tuned_copy(real_embedder, tmp_path, monkeypatch)
+    ids_before = sorted(c.chunk_id for d in engine.documents() for c in engine.store.doc_chunks(d.doc_id))
 
     env = {**os.environ, "LOCALRAG_COMMIT_CHUNKS": "4"}
     proc = subprocess.Popen([sys.executable, "-c", _SWITCH_SCRIPT, str(tuned)], stdout=subprocess.PIPE,
@@ -232,13 +240,8 @@ def test_the_copy_takes_each_fusion_choice_before_the_swap(
     from localrag.reembed import reembed_index
     from localrag.store import Store
 
-    monkeypatch.setenv("LOCALRAG_EMBED_BACKEND", "torch")
-    engine = Engine(load_settings(), embedder=real_embedder)
-    _write_corpus(tmp_path / "notes", 60)
-    engine.ingest([tmp_path / "notes"])
+    engine, tuned = _notes_and_a_tuned_copy(real_embedder, tmp_path, monkeypatch)
     chosen = engine.tune_fusion(n_queries=20)
-    tuned = tmp_path / "minilm-tuned"
-    shutil.copytree(bundled_embedder_path(), tuned)
     reembed_index(paths.db_dir(), load_embedder(tuned, "torch", 32))
     carried = load_choice(Store.open_existing(paths.db_dir()))
     assert recorded_embedder(paths.db_dir())[0] == "minilm-tuned"  # type: ignore[index]
