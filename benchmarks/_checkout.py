@@ -13,3 +13,7 @@ if "--code" in sys.argv:
     sys.path.insert(0, str(Path(sys.argv[sys.argv.index("--code") + 1]).resolve()))
 else:
     sys.path.insert(0, str(_HERE.parent))
+
+# Imported now, while the chosen checkout is first on the path: a benchmark module imported later (bench_fusion,
+# bench_recall) puts this checkout first, and the `--code` run measured this code instead.
+import localrag  # noqa: E402, F401

@@ -62,6 +62,7 @@ from localrag.disk_errors import free_space, is_disk_full
 from localrag.embed import BF16_SUFFIX, embedder_setting
 from localrag.embedder_probe import PROBE_KEY
 from localrag.errors import DiskError, EmbedderMismatchError, StoreError
+from localrag.fts_terms import indexed_text, query_text
 from localrag.row_sums import text_sums, vector_sums
 from localrag.sizes import count_text, megabytes
 from localrag.store_adopt import adopt_if_empty, differs
@@ -459,7 +460,7 @@ class Store(CollectionRegistry, StoreIndexes, StoreChecksums):
                     "file_type": [c.file_type or by_id[c.doc_id].file_type for c in chunks],
                     "idx": [c.index for c in chunks],
                     "text": [c.text for c in chunks],
-                    FTS_COLUMN: [f"{c.heading}\n{c.text}" if c.heading else c.text for c in chunks],
+                    FTS_COLUMN: [indexed_text(f"{c.heading}\n{c.text}" if c.heading else c.text) for c in chunks],
                     "char_start": [c.start for c in chunks],
                     "char_end": [c.end for c in chunks],
                     "page": [c.page for c in chunks],
@@ -627,7 +628,7 @@ class Store(CollectionRegistry, StoreIndexes, StoreChecksums):
             return []
         # LanceDB reads a double quote as the start of a phrase query, which the index (built without
         # positions) refuses: a question that quotes a title would raise instead of searching.
-        query = query.replace('"', " ")
+        query = query_text(query.replace('"', " "))
         rows = self._reader.text(query, k, where, FTS_COLUMN, [*self._hit_columns, "_score"]).result()
         return self._hits(rows, [float(r["_score"]) for r in rows])
 

@@ -35,10 +35,15 @@ HNSW_M = 20
 HNSW_EF_CONSTRUCTION = 100
 
 
-def _build_fts_index(table: Table) -> None:
+# Bytes in the longest word the full-text index keeps. LanceDB's default, 40, left out a 20-letter Russian
+# word or a long German compound, which no search then found; a longer run of letters (a pasted blob) still is.
+MAX_WORD_BYTES = 160
+
+
+def build_fts_index(table: Table) -> None:
     from lancedb.index import FTS
 
-    table.create_index(FTS_COLUMN, config=FTS(with_position=False), replace=True)
+    table.create_index(FTS_COLUMN, config=FTS(with_position=False, max_token_length=MAX_WORD_BYTES), replace=True)
 
 
 def _build_vector_index(table: Table) -> None:
@@ -74,7 +79,7 @@ class StoreIndexes:
 
     def rebuild_fts_index(self) -> None:
         with self._lock:
-            _build_fts_index(self.chunks_table)
+            build_fts_index(self.chunks_table)
 
     def _index(self, column: str, kind: str) -> Any:
         for index in self.chunks_table.list_indices():
@@ -105,7 +110,7 @@ class StoreIndexes:
 
     def _ensure_fts_index(self) -> None:
         if self._fts_index() is None and self.chunks_table.count_rows() > 0:
-            _build_fts_index(self.chunks_table)
+            build_fts_index(self.chunks_table)
 
     @guarded
     def refresh_indexes(self, vector_index_min_rows: int | None = None) -> str:

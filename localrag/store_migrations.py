@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from localrag.collection import DEFAULT_COLLECTION, REGISTRY_KEY, dump_registry, suffix, table_id
+from localrag.fts_terms import indexed_text
 from localrag.row_sums import text_sum, vector_sums
 from localrag.store_damage import make_key_index
 from localrag.store_schema import (
@@ -18,6 +19,7 @@ from localrag.store_schema import (
     CHUNKS,
     DOCUMENT_KEYS,
     DOCUMENTS,
+    FTS_COLUMN,
     PACKED_COLUMN,
     PACKED_FIELDS,
     READ_WITH,
@@ -137,6 +139,26 @@ def _add_read_with(store: Store) -> None:
         table.add_columns([pa.field(READ_WITH, pa.string())])
 
 
+def _fill_fts_terms(store: Store) -> None:
+    """`fts_text` as `fts_terms` writes it, for rows written before it (only text that is not ASCII changes),
+    and the full-text index built again with the longer words it keeps. A fill killed half-way is done
+    again whole by the next opening: the text is made from each row's heading and text, not from itself."""
+    import pyarrow as pa
+
+    table = store.chunks_table
+    store.repair()  # leftovers of a killed write share chunk ids with committed rows: the merge needs one each
+    columns = ["chunk_id", "heading", "text", FTS_COLUMN]
+    for batch in table.search().select(columns).limit(None).to_batches(SUM_BATCH):
+        rows = batch.to_pydict()
+        made = [indexed_text(f"{h}\n{t}" if h else t) for h, t in zip(rows["heading"], rows["text"], strict=True)]
+        changed = [i for i, (new, old) in enumerate(zip(made, rows[FTS_COLUMN], strict=True)) if new != old]
+        if changed:
+            update = {"chunk_id": [rows["chunk_id"][i] for i in changed], FTS_COLUMN: [made[i] for i in changed]}
+            table.merge_insert("chunk_id").when_matched_update_all().execute(pa.table(update))
+    if store._fts_index() is not None:
+        store.rebuild_fts_index()
+
+
 # Append only: a store records each applied name in `meta` and runs the rest in this order.
 MIGRATIONS: list[tuple[str, Callable[[Store], None]]] = [
     ("0001_create_tables", _create_tables),
@@ -145,5 +167,6 @@ MIGRATIONS: list[tuple[str, Callable[[Store], None]]] = [
     ("0004_row_sums", _in_every_collection(_fill_row_sums)),
     ("0005_packed_hits", _in_every_collection(_fill_packed)),
     ("0006_document_readings", _in_every_collection(_add_read_with)),
+    ("0007_fts_terms", _in_every_collection(_fill_fts_terms)),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,0 +1,62 @@
+"""The text the BM25 leg indexes and searches for, made so that LanceDB's tokenizer finds words in any script.
+
+LanceDB's `simple` tokenizer splits at spaces and punctuation, lower-cases and folds Latin accents. Three
+kinds of text it cannot match are rewritten here, the same way in a chunk's `fts_text` (`indexed_text`)
+and in a query (`query_text`), so both sides meet:
+
+- Chinese, Japanese and Korean put no space between words (Korean none between a word and its particle),
+  so a whole clause was one token, found only by the whole clause (and left out past the tokenizer's
+  length limit). Each such run is written as its overlapping character bigrams, as Lucene's CJK analyzer
+  does: "潜伏期" is "潜伏 伏期", so a question's "潜伏期是多少天" shares two terms with the passage. The
+  index also holds each character alone, which a one-character query ("猫") needs; a longer query asks
+  for bigrams only, which are far more specific than single characters.
+- Marks that the tokenizer's folding leaves: Greek accents (`Αθήνα` against a typed `Αθηνα`), the dot of
+  Turkish `İ` (lower-cased it becomes `i` plus a combining dot, so `istanbul` missed `İstanbul`), Arabic
+  harakat and tatweel, Hebrew points. They are dropped; Cyrillic `й` and the kana voicing marks are letters
+  of their own and stay.
+- A decomposed (NFD) text, as macOS writes file names, is composed first, so it meets its composed twin.
+
+ASCII text is returned as it is, so English chunks cost nothing more and their BM25 terms are unchanged.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Han (with its extensions and the iteration marks 々 〆 〇), kana (full and half width, with ー) and Hangul.
+_CJK = re.compile(
+    "[\u3005-\u3007\u3041-\u309f\u30a0-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+    "\uff66-\uff9f\u1100-\u11ff\u3130-\u318f\uac00-\ud7af\U00020000-\U0003134f]+"
+)
+# After NFD: combining accents on a Latin or Greek letter (Cyrillic bases keep theirs: й is not и).
+_ACCENTS = re.compile("(?<=[A-Za-z\u0370-\u03ff\u1f00-\u1fff])[\u0300-\u036f]+")
+# Arabic harakat, superscript alef and tatweel; Hebrew points and cantillation (not maqaf or sof pasuq).
+_POINTS = re.compile("[\u064b-\u065f\u0670\u0640\u0591-\u05bd\u05bf\u05c1\u05c2\u05c4\u05c5\u05c7]")
+
+
+def _folded(text: str) -> str:
+    return unicodedata.normalize("NFC", _POINTS.sub("", _ACCENTS.sub("", unicodedata.normalize("NFD", text))))
+
+
+def _bigrams(run: str) -> list[str]:
+    return [run[i : i + 2] for i in range(len(run) - 1)] or [run]
+
+
+def indexed_text(text: str) -> str:
+    """`text` as the full-text index should hold it: each CJK run as its characters and bigrams."""
+    if text.isascii():
+        return text
+
+    def terms(match: re.Match[str]) -> str:
+        run = match.group()
+        return f" {' '.join([*_bigrams(run), *run]) if len(run) > 1 else run} "
+
+    return _CJK.sub(terms, _folded(text))
+
+
+def query_text(query: str) -> str:
+    """`query` as the full-text index is searched for it: each CJK run as its bigrams."""
+    if query.isascii():
+        return query
+    return _CJK.sub(lambda match: f" {' '.join(_bigrams(match.group()))} ", _folded(query))

@@ -1,0 +1,64 @@
+"""The BM25 leg in languages its tokenizer alone could not search, through a real LanceDB store.
+
+tests/fixtures/cjk/passages.jsonl: 26 one-sentence passages written for this test (10 Chinese, 8 Japanese,
+8 Korean) with a question each that shares some, not all, of its passage's words. Before fts_terms the leg
+found none of the Chinese or Japanese passages and 5 of the 8 Korean ones.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from localrag.store import Store
+from localrag.store_schema import FTS_COLUMN
+from localrag.types import Chunk, Document
+
+DIM = 8
+PASSAGES = [json.loads(line) for line in (Path(__file__).parents[1] / "fixtures/cjk/passages.jsonl").open()]
+MIGRATION = "migration:0007_fts_terms"
+OTHER = ["Η Αθήνα είναι η πρωτεύουσα της Ελλάδας.", "Konstantinopel heißt heute İstanbul.",
+         "Donaudampfschifffahrtsgesellschaftskapitänsmütze ist ein langes Wort."]
+
+
+def _store(path: Path, texts: list[str]) -> Store:
+    store = Store(path, embedder_name="e", dim=DIM)
+    docs = [Document(f"d{i}", f"/docs/{i}.txt", "txt", f"h{i}", len(t), 0.0) for i, t in enumerate(texts)]
+    chunks = [Chunk(f"d{i}:0", f"d{i}", f"/docs/{i}.txt", 0, t, 0, len(t)) for i, t in enumerate(texts)]
+    store.write_batch(docs, chunks, np.random.default_rng(0).standard_normal((len(texts), DIM)).astype(np.float32))
+    store.refresh_indexes()
+    return store
+
+
+def _first(store: Store, query: str) -> str | None:
+    hits = store.text_search(query, 3)
+    return hits[0][0].text if hits else None
+
+
+def test_each_cjk_question_finds_its_passage_first(tmp_path: Path) -> None:
+    store = _store(tmp_path / "db", [p["passage"] for p in PASSAGES])
+    assert [_first(store, p["question"]) for p in PASSAGES] == [p["passage"] for p in PASSAGES]
+    assert [_first(store, c) for c in "竹寿"] == [PASSAGES[1]["passage"], PASSAGES[12]["passage"]]  # one character
+
+
+def test_accents_as_typed_and_long_words_are_found(tmp_path: Path) -> None:
+    store = _store(tmp_path / "db", OTHER)
+    asked = ("Αθηνα", "istanbul", "Donaudampfschifffahrtsgesellschaftskapitänsmütze")
+    assert [_first(store, q) for q in asked] == OTHER
+
+
+def test_a_store_written_before_is_searchable_once_opened_again(tmp_path: Path) -> None:
+    texts = [p["passage"] for p in PASSAGES[:3]] + OTHER
+    store = _store(tmp_path / "db", texts)
+    # What an older localrag wrote: the text as it is, under LanceDB's default tokenizer settings.
+    store.chunks_table.update(values_sql={FTS_COLUMN: "text"})
+    from lancedb.index import FTS
+
+    store.chunks_table.create_index(FTS_COLUMN, config=FTS(with_position=False), replace=True)
+    store._meta.delete(f"key = '{MIGRATION}'")
+    assert _first(store, PASSAGES[0]["question"]) is None
+    reopened = Store(tmp_path / "db", embedder_name="e", dim=DIM)
+    assert _first(reopened, PASSAGES[0]["question"]) == texts[0]
+    assert _first(reopened, "Donaudampfschifffahrtsgesellschaftskapitänsmütze") == OTHER[2]

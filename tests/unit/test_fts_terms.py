@@ -1,0 +1,41 @@
+"""What the BM25 leg indexes and searches for: CJK runs as bigrams, marks LanceDB's folding leaves dropped."""
+
+from __future__ import annotations
+
+import unicodedata
+
+import pytest
+
+from localrag.fts_terms import indexed_text, query_text
+
+
+def test_ascii_text_is_left_as_it_is() -> None:
+    text = 'Heading\nThe "incubation period" is 2-14 days; see https://x.org/a_b.'
+    assert indexed_text(text) == text and query_text(text) == text
+
+
+def test_a_cjk_run_is_indexed_as_its_bigrams_and_characters_and_asked_for_by_its_bigrams() -> None:
+    assert indexed_text("潜伏期").split() == ["潜伏", "伏期", "潜", "伏", "期"]
+    assert query_text("潜伏期是多少天").split() == ["潜伏", "伏期", "期是", "是多", "多少", "少天"]
+    assert query_text("猫").split() == ["猫"]  # a one-character query asks for the character, which the index holds
+
+
+def test_runs_are_cut_at_punctuation_and_other_scripts_and_korean_at_spaces() -> None:
+    assert query_text("東京タワー 2012年").split() == ["東京", "京タ", "タワ", "ワー", "2012", "年"]
+    assert query_text("한국의 수도").split() == ["한국", "국의", "수도"]
+
+
+@pytest.mark.parametrize(("written", "typed"), [
+    ("Αθήνα πρωτεύουσα", "Αθηνα πρωτευουσα"),
+    ("İstanbul", "Istanbul"),
+    ("الْقَاهِرَةُ", "القاهرة"),
+    ("שָׁלוֹם", "שלום"),
+    (unicodedata.normalize("NFD", "Zürich café"), "Zürich café"),
+])
+def test_marks_the_tokenizer_does_not_fold_are_dropped(written: str, typed: str) -> None:
+    assert indexed_text(written) == query_text(typed)
+
+
+def test_letters_that_are_not_a_letter_with_a_mark_stay() -> None:
+    assert indexed_text("мой") == "мой"  # й is not и
+    assert indexed_text("が").split() == ["が"]  # the voicing mark makes another kana
