@@ -303,6 +303,8 @@ class IngestReport:
     added_paths: list[str] = field(default_factory=list)
     updated_paths: list[str] = field(default_factory=list)
     removed_paths: list[str] = field(default_factory=list)
+    # Files read that hold no text (empty or blank): passed over, not failed; one of them indexed before leaves.
+    blank_paths: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         """The one line every front end prints after an ingest: the files' counts, then what was written."""

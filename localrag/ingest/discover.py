@@ -10,9 +10,12 @@ past them). A link that leaves the folder is skipped and named by default (in `l
 ingest names it in its notes, and its exit status stays 0. With `follow_links_outside` (a setting) it is taken
 under the link's own path, so deleting the link, or `forget` of the folder holding it, removes it
 like any file there. A sub-folder that cannot be listed and a file whose path the OS refuses (too
-long) are reported to `problems` too, never skipped silently. Inside folders, editor lock files
-(`~$report.docx`, `.#notes.md`) and hidden files are skipped as well: they are half-written or not the
-user's text. A file named explicitly is taken if its type is supported, hidden or not; a link named
+long) are reported to `problems` too, never skipped silently. Inside folders, hidden files and what editors,
+office suites and downloaders leave beside a file while saving (`leftover`: `~$report.docx`, `notes.md~`,
+`#notes.md#`, `x.pdf.part`) are skipped as well, and not counted as types passed over: they are half-written
+or not the user's text. So is a Logseq graph's own `logseq` folder (its page backups in `bak/`, settings, CSS),
+which put old versions of a page beside the page in search results. A file named explicitly is taken if its
+type is supported, hidden or not, unless it is such a leftover (a shell's `docs/*` names them); a link named
 explicitly is taken under its own path, wherever it points (the user named it). localrag's own folders
 (`paths.own_folders`: data, config, cache, models) are pruned too, wherever `LOCALRAG_HOME` puts them, and a
 path given inside one of them is skipped and named in `problems`.
@@ -43,6 +46,58 @@ SKIP_DIRS: frozenset[str] = frozenset(
         "site-packages", ".eggs", ".cache", ".Trash",
     }
 )
+
+
+# Names editors, office suites and downloaders write beside or instead of the real file while saving: Word's owner
+# file `~$x.docx`, Emacs's lock `.#x` and autosave `#x#`, Vim's swap files, backups `x~` and `x.bak`, partial downloads.
+LEFTOVER_PREFIXES = ("~$", ".#")
+LEFTOVER_SUFFIXES = (".swp", ".swo", ".swx", ".tmp", ".temp", ".bak", ".part", ".crdownload", ".kate-swp", "~", "#")
+
+
+def leftover(name: str) -> bool:
+    """Whether a file of this name is an editor's or a download's leftover, never a document whatever its type."""
+    return name.startswith(LEFTOVER_PREFIXES) or name.endswith(LEFTOVER_SUFFIXES)
+
+
+def app_folder(folder: Path) -> bool:
+    """Whether `folder` is an application's own folder inside the user's: a Logseq graph's `logseq` (settings, CSS,
+    and in `bak/` a copy of each page as it was before each edit)."""
+    return folder.name == "logseq" and (folder / "config.edn").is_file()
+
+
+def walk_skips(path: Path, root: Path) -> bool:
+    """Whether a walk of `root` leaves out the file at `path` by its own rules (a hidden, tool or application folder
+    on the way, a hidden or leftover name), whatever the patterns: a document an older localrag took from there
+    (a Logseq page backup) leaves the index at the next ingest of the folder, as if deleted."""
+    parts = path.relative_to(root).parts
+    for depth, part in enumerate(parts[:-1], start=1):
+        if part in SKIP_DIRS or part.startswith(".") or app_folder(root.joinpath(*parts[:depth])):
+            return True
+    return path.name.startswith(".") or leftover(path.name)
+
+
+def excluded(path: Path, root: Path, exclude: Sequence[str]) -> bool:
+    """Whether an `exclude` pattern leaves out the file at `path` in a walk of `root` (it or a folder on the way)."""
+    parts, patterns = path.relative_to(root).parts, for_root(exclude, root)
+    return any(_matches(patterns, "/".join(parts[:depth]), parts[depth - 1]) for depth in range(1, len(parts) + 1))
+
+
+def for_root(patterns: Sequence[str], root: Path) -> list[str]:
+    """`patterns` as a walk of `root` matches them: a folder written as a path (`./drafts`, `drafts/`, or its
+    whole path under `root`) is its path relative to `root`. Such patterns matched nothing, and said nothing."""
+    made = []
+    for pattern in patterns:
+        pattern = pattern.rstrip("/") or pattern
+        while pattern.startswith("./"):
+            pattern = pattern[2:]
+        if os.path.isabs(pattern):
+            given = Path(pattern)
+            for base in dict.fromkeys((root, root.resolve())):
+                if given.is_relative_to(base) and given != base:
+                    pattern = given.relative_to(base).as_posix()
+                    break
+        made.append(pattern)
+    return made
 
 
 def _matches(patterns: Sequence[str], relative: str, name: str) -> bool:
@@ -82,11 +137,11 @@ def _walk(
             d
             for d in dirnames
             if d not in SKIP_DIRS and not d.startswith(".") and not _matches(exclude, prefix + d, d)
-            and here / d not in own
+            and here / d not in own and not app_folder(here / d)
         ]
         for filename in filenames:
             path = here / filename
-            if filename.startswith((".", "~$")):
+            if filename.startswith(".") or leftover(filename):
                 continue
             if not _wanted(path, prefix + filename, include, exclude):
                 if path.suffix.lower() not in SUPPORTED_EXTENSIONS and _patterns_take(
@@ -148,9 +203,11 @@ def discover(
             problems.append((str(root), "inside localrag's own folders (its index, settings, cache or models)"))
             continue
         if root.is_dir():
-            found.update(_walk(root, include, exclude, problems, follow_links_outside,
+            found.update(_walk(root, for_root(include, root), for_root(exclude, root), problems, follow_links_outside,
                                Counter() if passed_over is None else passed_over,
                                problems if links_out is None else links_out))
+        elif leftover(root.name):
+            continue
         elif _wanted(root, root.name, include, exclude):
             found.add(root)
         elif root.suffix.lower() not in SUPPORTED_EXTENSIONS:

@@ -455,7 +455,7 @@ def _load_code(path: Path) -> LoadedText:
 
 # --- Markdown -------------------------------------------------------------------------------------
 
-_FRONT_MATTER = re.compile(r"\A---[ \t]*\n.*?\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.DOTALL)
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.DOTALL)
 # A front matter's one-line `title:`, the title of a blog or site page (Jekyll, Hugo) that has no `# ` heading.
 _FRONT_TITLE = re.compile(r"^title[ \t]*:[ \t]*(['\"]?)(.+?)\1[ \t]*$", re.MULTILINE)
 _MD_KINDS = {
@@ -509,6 +509,8 @@ def markdown_blocks(text: str) -> Iterator[tuple[int, int, str, int, str]]:
 
 # What a rendered page does not show: comments, scripts and styles, and in an HTML block the tags themselves.
 _HIDDEN_HTML = re.compile(r"<!--.*?(?:-->|\Z)|<(script|style)\b.*?(?:</\1\s*>|\Z)", re.DOTALL | re.IGNORECASE)
+# Obsidian's comments, inline or over lines: hidden in its reading and editing views, where people keep private notes.
+_OBSIDIAN_COMMENT = re.compile(r"%%.*?%%", re.DOTALL)
 _TAG = re.compile(r"</?[A-Za-z][^>]*>")
 
 
@@ -516,7 +518,8 @@ def visible_markdown(text: str) -> str:
     """`text` with the HTML a Markdown renderer hides blanked out: each character a space, each newline kept, so
     offsets and line numbers hold. A comment is a note to the writer, a script or style is code the page runs:
     neither is the document's text, and a search must not find it nor an answer quote it (HTML files drop them
-    too). Inside a paragraph only comments go, and only where no backtick could make them code."""
+    too). Inside a paragraph only comments go, and only where no backtick could make them code. Obsidian's
+    `%% comments %%` go as well, outside code blocks and where they hold no backtick."""
     tokens = _markdown_parser().parse(text)
     starts = _line_starts(text)
     chars = list(text)
@@ -536,6 +539,10 @@ def visible_markdown(text: str) -> str:
         if token.type == "html_block":
             for found in _TAG.finditer(block):
                 blank(start + found.start(), start + found.end())
+    code = [_span(text, starts, t.map[0], t.map[1]) for t in tokens if t.type in ("fence", "code_block") and t.map]
+    for found in _OBSIDIAN_COMMENT.finditer(text):
+        if "`" not in found.group() and not any(s < found.end() and found.start() < e for s, e in code):
+            blank(found.start(), found.end())
     return "".join(chars)
 
 
@@ -552,6 +559,10 @@ def _load_markdown(path: Path) -> LoadedText:
         else:
             sections.append(Section(start, end, kind, headings.path))
     front = _FRONT_MATTER.match(text)
+    if front and front.group(1).strip():
+        # Its properties (tags, aliases, dates, a person note's phone) are the note's text too: left out, a note of
+        # properties alone was "empty or blank", and an alias found nothing.
+        sections.insert(0, Section(front.start(1), front.end(1), "paragraph", ()))
     named = _FRONT_TITLE.search(text, 0, front.end()) if front else None
     if not title and named and squash(named.group(2)):
         title = squash(named.group(2))

@@ -52,7 +52,7 @@ from localrag.collection import collection_option
 from localrag.config import Settings
 from localrag.errors import LoaderError, NoTextError
 from localrag.ingest.chunker import chunk_document
-from localrag.ingest.discover import discover
+from localrag.ingest.discover import discover, excluded, walk_skips
 from localrag.ingest.loaders import file_type
 from localrag.ingest.parts import load_parts, part_path
 from localrag.ingest.readings import chunk_size, reading, stale_reason
@@ -122,6 +122,15 @@ def _parts_by_file(known: dict[str, str], files: set[str]) -> dict[str, list[str
 
 def _is_under(path: str, folders: Sequence[Path]) -> bool:
     return any(Path(path).is_relative_to(folder) for folder in folders)
+
+
+def _walk_skips(path: str, folders: Sequence[Path]) -> bool:
+    return any(walk_skips(Path(path), folder) for folder in folders if Path(path).is_relative_to(folder))
+
+
+def _excluded(path: str, folders: Sequence[Path], exclude: Sequence[str]) -> bool:
+    return bool(exclude) and any(excluded(Path(path), folder, exclude)
+                                 for folder in folders if Path(path).is_relative_to(folder))
 
 
 def _gone(path: str, present: set[str]) -> bool:
@@ -307,15 +316,23 @@ def run_ingest(
         # A file the walk found and that went before its turn came is gone too, like one deleted before the walk.
         present = {path_text(p) for p in files if p.exists()} | {p for paths in parts_of.values() for p in paths}
         folders = [Path(path_text(r)) for r in roots if r.is_dir()]
-        gone = [
-            d
-            for d in store.documents()
-            if d.path not in present and _is_under(d.path, folders) and _gone(d.path, present)
-        ]
+        missed = [d for d in store.documents() if d.path not in present and _is_under(d.path, folders)]
+        gone = [d for d in missed if _gone(d.path, present) or _walk_skips(d.path, folders)]
         if gone:
             store.delete_documents([d.doc_id for d in gone])
             report.removed += len(gone)
             report.removed_paths.extend(sorted(d.path for d in gone))
+        kept = sorted(d.path for d in missed if d not in gone and _excluded(d.path, folders, exclude))
+        if kept:
+            shown = ", ".join(kept[:3]) + (", ..." if len(kept) > 3 else "")
+            report.notes.append(line_text(
+                f"{count_text(len(kept), 'indexed file')} that --exclude leaves out "
+                f"{'stays' if len(kept) == 1 else 'stay'} in the index: {shown} "
+                "(`localrag forget PATH` takes one out)"))
+    if report.blank_paths:
+        shown = ", ".join(report.blank_paths[:3]) + (", ..." if len(report.blank_paths) > 3 else "")
+        report.notes.append(line_text(f"passed over {count_text(len(report.blank_paths), 'file')} with no text (empty "
+                                      f"or blank): {shown}"))
     note = store.refresh_indexes() if refresh else ""
     if note:
         report.notes.append(note)
@@ -496,8 +513,10 @@ def _ingest_file(
             report.added += 1
     except _Cancelled:
         raise
-    except NoTextError as exc:
-        report.errors.append(FileError(name, line_text(str(exc))))
+    except NoTextError:
+        # Nothing failed: a note made from a template, a new file not yet written, an app's empty CSS. Counted as
+        # failed, each one made every ingest and every watch round exit 1.
+        report.blank_paths.append(name)
         # Emptied on purpose, often to take its text out: what it held must not be found any more.
         emptied = [p for p in (name, *parts_of.get(name, [])) if p in known.hashes]
         if emptied:

@@ -29,7 +29,8 @@ READERS: dict[str, int] = {
     # underlined with "===" or "---" (reStructuredText's sections) is a heading, at its adornment's level;
     # in .rst, directives, their options, comments and role names are blanked out
     "pdf": 2,  # a chunk ends at a page break, so it names the page its text is on
-    "md": 2,  # HTML comments, scripts and styles are blanked out, and an HTML block's tags
+    "md": 3,  # HTML comments, scripts and styles are blanked out, and an HTML block's tags; Obsidian's %% comments
+    # too; the front matter's properties are read
     "ipynb": 2,  # the same in Markdown cells
     "html": 3,  # an authoring tool's "Untitled" title gives way to the first heading of any level; a nested table
     # is read once, in its cell; a cell's or a list item's blocks and tables are kept apart; hidden rows, row

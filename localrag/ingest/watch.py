@@ -47,7 +47,7 @@ from localrag import paths
 from localrag.atomic import write_text_atomic
 from localrag.collection import DEFAULT_COLLECTION, CollectionError
 from localrag.errors import LocalRagError
-from localrag.ingest.discover import SKIP_DIRS, discover, leads_out, link_outside, walk_takes
+from localrag.ingest.discover import SKIP_DIRS, app_folder, discover, leads_out, leftover, link_outside, walk_takes
 from localrag.ingest.loaders import SUPPORTED_EXTENSIONS
 from localrag.safe_text import line_text, path_text
 from localrag.sizes import count_text
@@ -59,9 +59,6 @@ if TYPE_CHECKING:
     from localrag.engine import Engine
     from localrag.forget import KeptPassages
 
-# Names editors and downloaders write beside or instead of the real file while saving.
-_TEMP_SUFFIXES = (".swp", ".swo", ".swx", ".tmp", ".temp", ".bak", ".part", ".crdownload", ".kate-swp", "~")
-_TEMP_PREFIXES = (".", "~$", ".#", "#")
 # Quiet seconds after the last ingest before the tables are compacted and their indexes updated.
 COMPACT_AFTER = 10.0
 # Seconds of ingests without a quiet spell after which they are compacted all the same: a file changed every few
@@ -129,9 +126,11 @@ def rename_watched(old: str, new: str | None) -> None:
 def is_watched_name(path: Path) -> bool:
     """Whether a change to `path` concerns ingest: a supported type, not a temp file or a hidden/tool folder."""
     name = path.name
-    if name.startswith(_TEMP_PREFIXES) or name.endswith(_TEMP_SUFFIXES):
+    if name.startswith(".") or leftover(name):
         return False
     if any(part in SKIP_DIRS or (part.startswith(".") and part not in (".", "..")) for part in path.parts[:-1]):
+        return False
+    if any(app_folder(Path(*path.parts[: i + 1])) for i, part in enumerate(path.parts[:-1]) if part == "logseq"):
         return False
     return path.suffix.lower() in SUPPORTED_EXTENSIONS
 
@@ -192,7 +191,7 @@ def watch(
 
     def wanted(_change: watchfiles.Change, path: str) -> bool:
         changed = Path(path)
-        if any(changed.is_relative_to(folder) for folder in own):
+        if any(changed.is_relative_to(folder) for folder in own) or leftover(changed.name):
             return False  # localrag's own files, which its ingests write (`discover` leaves them out too)
         # A name of no type localrag reads may be a folder moved in or out (`proj.v2`, `2026.archive` too: taking
         # only names without a suffix, such a folder moved out stayed searchable): `_apply` tells once it settles.
@@ -336,7 +335,9 @@ def _apply(
 ) -> WatchEvent:
     """Ingest what exists (a folder moved in is ingested whole); forget what is gone, with its parts."""
     event = WatchEvent()
-    present = [p for p in settled if p.exists()]
+    # A file of no type localrag reads was let through in case it was a folder (Vim's `4913` probe, `data.xyz`):
+    # named to the ingest, it counted as failed at each save.
+    present = [p for p in settled if p.is_dir() or (p.exists() and is_watched_name(p))]
     documents = engine.documents()
     gone = {path: [d for d in documents if d.path == str(path) or d.path.startswith(f"{path}/")]
             for path in settled if not path.exists()}

@@ -131,12 +131,12 @@ def test_a_folder_made_and_deleted_is_reported_by_its_documents(
     deep = folder / "new" / "deep"
     deep.mkdir(parents=True)
     (deep / "d.md").write_text("# Deep\n\nThe well is forty metres deep.\n")
-    (deep / "empty.md").write_text("")  # fails to read: named in the report's errors, not as ingested
+    (deep / "empty.md").write_text("")  # no text: named in the report as passed over, not as ingested
     wait_for(lambda: paths(engine) == ["d.md", "old.md"])
     wait_for(lambda: any(e.ingested for e in events[1:]))
     added = [e for e in events[1:] if e.ingested]
     assert [e.ingested for e in added] == [[str((deep / "d.md").resolve())]]
-    wait_for(lambda: any(e.report and e.report.errors for e in events[1:]))
+    wait_for(lambda: any(e.report and e.report.blank_paths for e in events[1:]))
 
     shutil.rmtree(folder / "new")
     wait_for(lambda: paths(engine) == ["old.md"])
@@ -327,11 +327,32 @@ def test_a_stop_says_what_it_did_not_take_in(localrag_home: Path, tmp_path: Path
 
 
 def test_temp_and_hidden_names_are_ignored(tmp_path: Path) -> None:
-    for name in ("a.md.swp", ".#a.md", "~$report.docx", "a.md~", "download.pdf.part", "4913", ".hidden.md"):
+    for name in ("a.md.swp", ".#a.md", "~$report.docx", "a.md~", "download.pdf.part", "4913", ".hidden.md",
+                 "#a.md#"):
         assert not is_watched_name(tmp_path / name), name
     assert not is_watched_name(tmp_path / ".git" / "notes.md")
     assert not is_watched_name(tmp_path / "node_modules" / "x" / "readme.md")
+    (tmp_path / "graph" / "logseq").mkdir(parents=True)
+    (tmp_path / "graph" / "logseq" / "config.edn").write_text("{}")
+    assert not is_watched_name(tmp_path / "graph" / "logseq" / "bak" / "pages" / "Plan" / "2026.Desktop.md")
     assert is_watched_name(tmp_path / "notes" / "plan.md")
+    assert is_watched_name(tmp_path / "notes" / "#1 priorities.md")  # a note, not an Emacs autosave (`#x#`)
+
+
+def test_editor_and_download_leftovers_are_no_failures_and_a_hash_name_is_followed(
+        watched: tuple[Engine, Path, list[WatchEvent]]) -> None:
+    engine, folder, events = watched
+    for name in ("#old.md#", "old.md~", "4913", "report.pdf.crdownload", "~WRL0002.tmp"):
+        (folder / name).write_text("leftover")
+    first = folder / "#1 priorities.md"
+    first.write_text("# Priorities\n\nTop priority is the manatee launch.\n")
+    wait_for(lambda: paths(engine) == ["#1 priorities.md", "old.md"])
+    first.write_text("# Priorities\n\nTop priority is the dugong rollout.\n")
+    wait_for(lambda: "dugong" in engine.search("top priority", k=1)[0].chunk.text)
+    time.sleep(1.0)  # the leftovers settled long since
+    assert [e.report.errors for e in events if e.report and e.report.errors] == []
+    first.unlink()
+    wait_for(lambda: paths(engine) == ["old.md"])  # the watch followed it to the end (it never saw it)
 
 
 def test_folders_are_remembered(localrag_home: Path, tmp_path: Path) -> None:

@@ -63,7 +63,10 @@ def test_file_name_that_is_not_utf8(engine: Engine, tmp_path: Path) -> None:
 def test_ingest_summary_counts_one_chunk_as_one(engine: Engine, tmp_path: Path) -> None:
     folder = _folder(tmp_path, {b"one.txt": b"A single short note about terns.\n", b"empty.txt": b""})
     report = engine.ingest([folder])
-    assert report.summary().startswith("1 added, 0 updated, 0 unchanged, 0 removed, 1 failed; 1 chunk written in ")
+    assert report.summary().startswith("1 added, 0 updated, 0 unchanged, 0 removed, 0 failed; 1 chunk written in ")
+    # An empty file failed nothing: passed over, and named (it made every ingest of its folder exit 1).
+    assert report.blank_paths == [str(folder / "empty.txt")]
+    assert f"passed over 1 file with no text (empty or blank): {folder / 'empty.txt'}" in report.notes
 
 
 def test_fifo_named_explicitly_is_one_error_not_a_hang(engine: Engine, tmp_path: Path) -> None:
@@ -119,7 +122,8 @@ def test_text_taken_out_of_a_file_leaves_the_index(engine: Engine, tmp_path: Pat
     monkeypatch.setattr(pipeline, "_ingest_file", deleted_before_its_turn)
     report = engine.ingest([folder])
     assert sorted(report.removed_paths) == [str(folder / "gone.txt"), str(folder / "secret.txt")]
-    assert [e.path for e in report.errors] == [str(folder / "gone.txt"), str(folder / "secret.txt")]
+    assert [e.path for e in report.errors] == [str(folder / "gone.txt")]
+    assert report.blank_paths == [str(folder / "secret.txt")]
     assert [d.path for d in engine.documents()] == [str(folder / "kept.txt")]
     assert not [h for h in engine.search("Zebra merger", k=5) if "Zebra" in h.chunk.text]
 
