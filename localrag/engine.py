@@ -62,7 +62,7 @@ from localrag.models import (
     resolve_generator,
     trained_on_whole_chunks,
 )
-from localrag.paths import refuse_empty
+from localrag.paths import refuse_unusable
 from localrag.questions import checked_question
 from localrag.safe_text import path_text, valid_text
 from localrag.sizes import count_text
@@ -444,7 +444,7 @@ class Engine(GraphMode, Collections, Information):
         if not paths_ and not stale:
             raise LocalRagError("nothing to ingest", "name a file or folder, or ask for the stale documents (--stale; "
                                                      "`stale` over the API and MCP)")
-        refuse_empty(paths_)
+        refuse_unusable(paths_)
         started = time.monotonic()
         try:
             with writer_lock(self._writer_lock_dir(), cancel=cancel):
@@ -753,7 +753,7 @@ class Engine(GraphMode, Collections, Information):
         """
         if not paths:
             raise LocalRagError("nothing to forget", "name a document or a folder")
-        refuse_empty(paths)
+        refuse_unusable(paths)
         ids: dict[str, None] = {}  # in order, once each: folders may overlap
         removed = 0
         with writer_lock(self.store.path):
@@ -813,7 +813,7 @@ class Engine(GraphMode, Collections, Information):
         """The key sentences of one indexed document, found without the model (localrag/answer/summary.py)."""
         from localrag.answer.summary import MAX_KEY_SENTENCES, summarise
 
-        refuse_empty([path])
+        refuse_unusable([path])
         if not 1 <= sentences <= MAX_KEY_SENTENCES:
             raise LocalRagError(f"{sentences} sentences: a summary has from 1 to {MAX_KEY_SENTENCES}",
                                 f"ask for 1 to {MAX_KEY_SENTENCES}", field="sentences")

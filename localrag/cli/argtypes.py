@@ -82,7 +82,7 @@ def embedder_arg(value: str) -> str:
 
 
 def path_arg(value: str) -> Path:
-    """A path given on the command line, an empty one refused as the Engine refuses it (`paths.refuse_empty`)."""
+    """A path given on the command line, an empty one refused as the Engine refuses it (`paths.refuse_unusable`)."""
     if not value.strip():
         raise argparse.ArgumentTypeError("; ".join(EMPTY_PATH))
     return Path(value)

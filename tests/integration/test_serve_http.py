@@ -718,3 +718,17 @@ def test_a_second_ctrl_c_answers_the_ingest_under_way_503_not_a_bare_500(tmp_pat
     finally:
         release.set()
         running.stop()
+
+
+def test_a_path_longer_than_any_files_is_refused_naming_it_not_a_crash(server: Running, engine: Engine) -> None:
+    # A name over 255 bytes reached the OS (`exists()`, `resolve()`): ENAMETOOLONG came back as a 500 internal
+    # error here, a traceback from the CLI and "Error executing tool" from MCP, which share the Engine's check.
+    long_name, deep = "/tmp/" + "a" * 300, "/tmp" + "/abc" * 1100
+    for route, body in (("/ingest", {"paths": [long_name]}), ("/forget", {"paths": [long_name]}),
+                        ("/summarize", {"path": long_name}), ("/ingest", {"paths": [deep]})):
+        status, _, error = server.request("POST", route, body)
+        assert (status, error["error"]["code"]) == (400, "invalid_value"), (route, error)
+        assert error["error"]["message"].startswith(f"'{body.get('path') or body['paths'][0]}': a path longer than")
+    # A name of 255 bytes is a file's: it is looked for, and found not to be there.
+    status, _, error = server.request("POST", "/summarize", {"path": "/tmp/" + "b" * 255})
+    assert status == 400 and "longer than" not in error["error"]["message"]
