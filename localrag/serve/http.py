@@ -184,16 +184,19 @@ def is_loopback(host: str) -> bool:
 
 
 class BearerAuth:
-    """Every request must carry `Authorization: Bearer TOKEN`; compared in constant time."""
+    """Every request must carry `Authorization: Bearer TOKEN`, the scheme in any case (RFC 7235: `bearer TOKEN`
+    was refused 401); the token compared in constant time."""
 
     def __init__(self, app: ASGIApp, token: str) -> None:
         self.app = app
-        self.expected = f"Bearer {token}".encode()
+        self.expected = token.encode()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            given = dict(scope["headers"]).get(b"authorization", b"")
-            if not hmac.compare_digest(given, self.expected):
+            scheme, _, given = dict(scope["headers"]).get(b"authorization", b"").partition(b" ")
+            # Both checks always run, so the time taken does not tell a wrong scheme from a wrong token.
+            right_token = hmac.compare_digest(given.lstrip(b" "), self.expected)
+            if not (scheme.lower() == b"bearer" and right_token):
                 error = ApiError(401, "missing or wrong bearer token", "authentication_error", "invalid_token",
                                  {"WWW-Authenticate": "Bearer"})
                 await _error_response(error)(scope, receive, send)

@@ -375,6 +375,12 @@ def test_token_is_required_and_checked(engine: Engine) -> None:
         assert status == 401 and headers["www-authenticate"] == "Bearer"
         assert guarded.request("GET", "/healthz", headers={"Authorization": "Bearer nope"})[0] == 401
         assert guarded.request("GET", "/healthz", headers={"Authorization": f"Bearer {TOKEN}"})[0] == 200
+        # The scheme is case-insensitive (RFC 7235): `bearer` was refused 401. The token is not.
+        for scheme in ("bearer", "BEARER", "bEaReR"):
+            assert guarded.request("GET", "/healthz", headers={"Authorization": f"{scheme} {TOKEN}"})[0] == 200
+        assert guarded.request("GET", "/healthz", headers={"Authorization": f"Bearer {TOKEN.upper()}"})[0] == 401
+        assert guarded.request("GET", "/healthz", headers={"Authorization": f"Basic {TOKEN}"})[0] == 401
+        assert guarded.request("GET", "/healthz", headers={"Authorization": TOKEN})[0] == 401
     finally:
         guarded.stop()
 
