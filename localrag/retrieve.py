@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from localrag.errors import LocalRagError
 from localrag.store_schema import sql_in, sql_literal
 from localrag.types import Chunk, Hit
 
@@ -43,6 +44,9 @@ if TYPE_CHECKING:
     from localrag.store import Store
 
 Mode = Literal["hybrid", "vector", "text"]
+# The longest path glob taken, in characters: no path is longer (4095 bytes), and LanceDB cannot compile the LIKE
+# pattern of one about 10,000 characters long ("Compiled regex exceeds size limit").
+MAX_PATH_GLOB_CHARS = 4096
 FETCH_FACTOR = 4
 MIN_FETCH = 20
 RRF_K = 10
@@ -107,6 +111,10 @@ def filters_to_sql(filters: SearchFilters | None) -> str | None:
         return None
     parts = []
     if filters.path_glob:
+        if len(filters.path_glob) > MAX_PATH_GLOB_CHARS:
+            raise LocalRagError(f"the path filter (--path, path_glob) has {len(filters.path_glob)} characters; the "
+                                f"limit is {MAX_PATH_GLOB_CHARS}", "no path is longer: give a shorter pattern",
+                                field="path_glob")
         parts.append(path_predicate(filters.path_glob))
     if filters.file_types:
         from localrag.ingest.loaders import types_named

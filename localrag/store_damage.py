@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from localrag.collection import CollectionError, suffix
 from localrag.disk_errors import is_disk_full, is_read_only, lacks_temp_folder
-from localrag.errors import StoreError
+from localrag.errors import LocalRagError, StoreError
 from localrag.store_schema import CHUNKS, DOCUMENTS, FTS_COLUMN, META, sql_literal
 
 if TYPE_CHECKING:
@@ -38,10 +38,17 @@ def is_commit_conflict(exc: BaseException) -> bool:
     return "commit conflict" in str(exc)
 
 
+def is_pattern_too_big(exc: BaseException) -> bool:
+    """LanceDB could not compile a query's LIKE pattern (a path filter too long): the query's fault, not the
+    store's, which a user was sent to `localrag repair` for."""
+    return "Unable to build regex from LIKE pattern" in str(exc)
+
+
 def is_damage(exc: BaseException) -> bool:
     """An error LanceDB raised reading a file that is not what its manifest says (cut, flipped)."""
     text = str(exc)
-    if is_disk_full(exc) or is_read_only(exc) or lacks_temp_folder(exc) or is_commit_conflict(exc):
+    if is_disk_full(exc) or is_read_only(exc) or lacks_temp_folder(exc) or is_commit_conflict(exc) \
+            or is_pattern_too_big(exc):
         return False  # nothing read was damaged: `disk_trouble` says what it was
     if type(exc).__name__ == "RustPanic":  # LanceDB's reader panicked: seen on a manifest cut to a few bytes
         return True
@@ -245,6 +252,10 @@ def guarded(method: F) -> F:
         except StoreError:
             raise
         except Exception as exc:
+            if is_pattern_too_big(exc):
+                raise LocalRagError("the path filter (--path, path_glob) is too intricate for the index's search to "
+                                    f"compile ({_first_line(exc)})", "give a shorter pattern, with fewer wildcards",
+                                    field="path_glob") from exc
             if not is_damage(exc):
                 raise
             gone = collection_gone(self)

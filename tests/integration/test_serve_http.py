@@ -738,3 +738,29 @@ def test_a_path_longer_than_any_files_is_refused_naming_it_not_a_crash(server: R
     # A name of 255 bytes is a file's: it is looked for, and found not to be there.
     status, _, error = server.request("POST", "/summarize", {"path": "/tmp/" + "b" * 255})
     assert status == 400 and "longer than" not in error["error"]["message"]
+
+
+def test_a_path_glob_longer_than_any_path_is_refused_naming_it_not_the_store_called_damaged(
+        engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    # LanceDB could not compile the LIKE pattern of "*/" * 10200 ("Compiled regex exceeds size limit"), which was
+    # called a damaged store (500 index_damaged: "run `localrag repair`"), on /search, a chat, MCP and the CLI.
+    from localrag import retrieve
+
+    huge = "*/" * 10200
+    server = Running(engine)  # the module's server takes bodies of 10,000 bytes
+    try:
+        for route, body in (("/search", {"query": "lighthouse", "path_glob": huge}),
+                            ("/v1/chat/completions", {"messages": [{"role": "user", "content": QUESTION}],
+                                                      "path_glob": huge})):
+            status, _, error = server.request("POST", route, body)
+            assert (status, error["error"]["code"], error["error"]["param"]) == (400, "invalid_value", "path_glob")
+            assert error["error"]["message"].startswith("the path filter (--path, path_glob) has 20400 characters")
+        longest = "*" + "?" * (retrieve.MAX_PATH_GLOB_CHARS - 1)  # the hardest glob to compile that is taken
+        assert server.request("POST", "/search", {"query": "lighthouse", "path_glob": longest})[0] == 200
+        # Were a glob under the cap still too much for LanceDB, it is the request's fault, not the store's damage.
+        monkeypatch.setattr(retrieve, "MAX_PATH_GLOB_CHARS", 100_000)
+        status, _, error = server.request("POST", "/search", {"query": "lighthouse", "path_glob": "?" * 20_000})
+        assert (status, error["error"]["code"], error["error"]["param"]) == (400, "invalid_value", "path_glob")
+        assert "too intricate" in error["error"]["message"] and "repair" not in error["error"]["message"]
+    finally:
+        server.stop()
