@@ -8,7 +8,11 @@ the user visited could call `/forget` with `{"paths": ["/"], "purge": true}` on 
 - a request that a web page sent (it carries `Origin`) is refused unless that origin is this machine's
   (localhost, 127.0.0.0/8, ::1) or one the user allowed (`serve --allow-origin`); allowed ones get CORS headers,
   and their preflight (`OPTIONS`) is answered, so a browser front end the user trusts can call the API;
-- on a server bound to loopback, a `Host` that is not a loopback name is refused: only a rebinding page sends one.
+- on a server bound to loopback, a `Host` that is not a loopback name is refused: only a rebinding page sends one;
+- on a server without a token, a page on this machine that the user did not name may search and ask, but not
+  read files into the index or forget them (`FILE_ROUTES`): it is any local program's page (a dev server, a
+  notebook, a downloaded HTML file served by `python -m http.server`), and `/ingest` takes any path, so it could
+  read any file the user can, then search it. With a token, the token decides.
 
 Clients that are not browsers (curl, the `openai` package) send no `Origin` and a loopback `Host`; nothing
 changes for them.
@@ -37,6 +41,9 @@ EXTENSION_SCHEMES = ("chrome-extension", "moz-extension", "safari-web-extension"
 # Refusals said on the terminal for each kind (origin, host): one a distinct origin, so the user's own page refused
 # after a stranger's is named too, and a page that sends a new Host each request does not flood the terminal.
 MAX_TOLD = 5
+# The routes that read files the user did not choose into the index, or forget documents: refused to a page on this
+# machine that the user did not name, on a server without a token. Its preflight is refused too.
+FILE_ROUTES = frozenset({"/ingest", "/forget"})
 
 
 def loopback_name(host: str) -> bool:
@@ -117,9 +124,11 @@ class BrowserGuard:
     """The ASGI middleware that applies the rules above, before any route (and before the bearer token's check,
     so a page's preflight, which never carries the token, is answered)."""
 
-    def __init__(self, app: ASGIApp, *, loopback_only: bool, allowed_origins: tuple[str, ...] = ()) -> None:
+    def __init__(self, app: ASGIApp, *, loopback_only: bool, allowed_origins: tuple[str, ...] = (),
+                 tokened: bool = False) -> None:
         self.app = app
         self.loopback_only = loopback_only
+        self.tokened = tokened  # every request must then carry the token, which no stranger's page has
         self.allowed = set(checked_origins(allowed_origins))
         self._said: set[tuple[str, str]] = set()  # (kind, origin or Host) already told on the server's terminal
 
@@ -154,8 +163,8 @@ class BrowserGuard:
                 fix = f"to let it, start `localrag serve --allow-origin {normal_origin(origin)}`"
             elif origin.strip().lower() == "null":  # a page opened from a file, or any site's sandboxed frame
                 fix = ("a page opened from a file sends origin null, as any site's sandboxed frame can: serve the page "
-                       "over http from this machine (http://localhost:PORT needs no flag) or name its http(s) origin "
-                       "with `localrag serve --allow-origin`")
+                       "over http from this machine (http://localhost:PORT needs no flag to search and ask) or name "
+                       "its http(s) origin with `localrag serve --allow-origin`")
             else:  # an app wrapper's own scheme (tauri://, app://), which any such app sends
                 fix = ("only http(s) pages and browser extensions can be let call this server: serve the page over "
                        "http from this machine, or name its http(s) origin with `localrag serve --allow-origin`")
@@ -163,6 +172,17 @@ class BrowserGuard:
             await _refused(403, f"a web page at {origin} may not call this server (any site you visit could "
                            f"otherwise read or erase your documents); {fix}", "origin_not_allowed",
                            scope, receive, send)
+            return
+        named = normal_origin(origin)
+        if not self.tokened and named not in self.allowed and scope["path"].rstrip("/") in FILE_ROUTES:
+            fix = (f"if it is yours, start `localrag serve --allow-origin {named}`, or give the server a token "
+                   "(LOCALRAG_API_TOKEN)")
+            self._tell("files", origin, f"refused a web page at {origin} reading files into the index or forgetting "
+                       f"them ({scope['path']}): a page on this machine may search and ask, but any program's page "
+                       f"could read your files so; {fix}")
+            await _refused(403, f"a web page at {origin} may search and ask this server but not read files into the "
+                           "index or forget them: any program's page on this machine could otherwise read any file "
+                           f"you can; {fix}", "origin_not_allowed", scope, receive, send)
             return
         cors = [(b"access-control-allow-origin", origin.encode("latin-1")), (b"vary", b"Origin"),
                 (b"access-control-expose-headers", EXPOSED_HEADERS.encode())]

@@ -28,8 +28,9 @@ message is not passed to the model either: localrag's prompt is what makes it ci
 
 Safety: it binds 127.0.0.1 by default. Binding any other address needs a token (`--token` or the
 `api_token` setting), and then every request must send `Authorization: Bearer TOKEN`, compared in
-constant time. Web pages may call it only from this machine or an origin the user named, and a loopback
-server answers only requests addressed to a loopback name (`serve/browsers.py`). Bodies are capped
+constant time. Web pages may call it only from this machine or an origin the user named (without a token, a page
+on this machine not named may not ingest or forget), and a loopback server answers only requests addressed to a
+loopback name (`serve/browsers.py`). Bodies are capped
 (`max_body_bytes`, checked while reading, so a body without a Content-Length is capped too) and so are
 questions. Requests that need the generator queue on one `ModelGate`; when its queue is full the answer is 503
 with Retry-After. Errors have the OpenAI
@@ -713,7 +714,7 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None,
     ]
     app: ASGIApp = Starlette(routes=routes, exception_handlers={HTTPException: _http_error, Exception: _crash})
     guarded = BearerAuth(app, token) if token else app
-    return BrowserGuard(guarded, loopback_only=is_loopback(host), allowed_origins=origins)
+    return BrowserGuard(guarded, loopback_only=is_loopback(host), allowed_origins=origins, tokened=bool(token))
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:

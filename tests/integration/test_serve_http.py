@@ -764,3 +764,43 @@ def test_a_path_glob_longer_than_any_path_is_refused_naming_it_not_the_store_cal
         assert "too intricate" in error["error"]["message"] and "repair" not in error["error"]["message"]
     finally:
         server.stop()
+
+
+def test_a_page_on_this_machine_not_named_may_search_but_not_ingest_or_forget_a_tokenless_server(
+        engine: Engine, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # Any local program's page (a dev server, `python -m http.server` serving a downloaded file) could ingest
+    # /home/me/private as text/plain, with no preflight, then read it back through /search, or forget with purge.
+    private = tmp_path / "private"
+    private.mkdir()
+    (private / "secret.txt").write_text("The vault combination is 31-41-59, kept by the quartermaster.\n")
+    running = Running(engine, origins=("http://localhost:4000",))
+    try:
+        before = {d.path for d in engine.documents()}
+        page = {"Origin": "http://127.0.0.1:18800", "Content-Type": "text/plain"}
+        for route, body in (("/ingest", {"paths": [str(private)]}), ("/forget", {"paths": ["/"], "purge": True})):
+            status, _, error = running.request("POST", route, body, headers=page)
+            assert (status, error["error"]["code"]) == (403, "origin_not_allowed"), route
+            assert "may search and ask this server but not read files into the index" in error["error"]["message"]
+            assert "--allow-origin http://127.0.0.1:18800" in error["error"]["message"]
+            assert "LOCALRAG_API_TOKEN" in error["error"]["message"]
+        assert {d.path for d in engine.documents()} == before
+        status, headers, _ = running.request("OPTIONS", "/ingest", headers={
+            "Origin": "http://127.0.0.1:18800", "Access-Control-Request-Method": "POST"})
+        assert status == 403 and "access-control-allow-origin" not in headers
+        status, headers, found = running.request("POST", "/search", {"query": "lighthouse"}, headers=page)
+        assert status == 200 and found["hits"] and headers["access-control-allow-origin"] == "http://127.0.0.1:18800"
+        assert "refused a web page at http://127.0.0.1:18800 reading files" in capsys.readouterr().err
+        # A page the user named may: it reads the folder in, and forgets it again.
+        named = {"Origin": "http://localhost:4000", "Content-Type": "text/plain"}
+        assert running.request("POST", "/ingest", {"paths": [str(private)]}, headers=named)[0] == 200
+        assert running.request("POST", "/forget", {"paths": [str(private)]}, headers=named)[0] == 200
+        assert {d.path for d in engine.documents()} == before
+    finally:
+        running.stop()
+    guarded = Running(engine, token=TOKEN)  # with a token, the token decides
+    try:
+        status, _, error = guarded.request("POST", "/forget", {"paths": [str(private)]}, headers={
+            "Origin": "http://127.0.0.1:18800", "Authorization": f"Bearer {TOKEN}"})
+        assert status != 403 and error["error"]["code"] != "origin_not_allowed"
+    finally:
+        guarded.stop()
