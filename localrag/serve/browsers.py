@@ -159,18 +159,25 @@ class BrowserGuard:
             return
         if not self._origin_allowed(origin):
             split = _split(origin)
-            if split is not None and split.scheme in ("http", "https", *EXTENSION_SCHEMES) and split.hostname:
-                fix = f"to let it, start `localrag serve --allow-origin {normal_origin(origin)}`"
+            if split is not None and _unspecified(split.hostname or ""):
+                # 0.0.0.0 is no address a page is on, and browsers are ending its use: allowing it is no fix.
+                port = f":{split.port}" if split.port else ""
+                fix = (f"open it as {split.scheme}://localhost{port} instead (a page on this machine needs no flag "
+                       "to search and ask)")
+            elif split is not None and split.scheme in ("http", "https", *EXTENSION_SCHEMES) and split.hostname:
+                fix = f"start `localrag serve --allow-origin {normal_origin(origin)}`"
             elif origin.strip().lower() == "null":  # a page opened from a file, or any site's sandboxed frame
-                fix = ("a page opened from a file sends origin null, as any site's sandboxed frame can: serve the page "
-                       "over http from this machine (http://localhost:PORT needs no flag to search and ask) or name "
-                       "its http(s) origin with `localrag serve --allow-origin`")
+                fix = ("serve it over http from this machine (http://localhost:PORT needs no flag to search and ask) "
+                       "or name its http(s) origin with `localrag serve --allow-origin`: a page opened from a file "
+                       "sends origin null, as any site's sandboxed frame can")
             else:  # an app wrapper's own scheme (tauri://, app://), which any such app sends
-                fix = ("only http(s) pages and browser extensions can be let call this server: serve the page over "
-                       "http from this machine, or name its http(s) origin with `localrag serve --allow-origin`")
-            self._tell("origin", origin, f"refused a request from a web page at {origin}; {fix}")
+                fix = ("serve it over http from this machine, or name its http(s) origin with `localrag serve "
+                       "--allow-origin`: only http(s) pages and browser extensions can be let call this server")
+            # The danger first: the line was read as an instruction to allow whatever page was refused.
+            self._tell("origin", origin, f"refused a request from a web page at {origin}: an unknown page may be "
+                       f"trying to read or erase your documents; if it is yours, {fix}")
             await _refused(403, f"a web page at {origin} may not call this server (any site you visit could "
-                           f"otherwise read or erase your documents); {fix}", "origin_not_allowed",
+                           f"otherwise read or erase your documents); if it is yours, {fix}", "origin_not_allowed",
                            scope, receive, send)
             return
         named = normal_origin(origin)
@@ -222,6 +229,14 @@ class BrowserGuard:
         last = " (further refusals of this kind are not said)" if len(told) + 1 == MAX_TOLD and not _nearby(value) \
             else ""
         print(f"localrag: {line_text(line)}{last}", file=sys.stderr, flush=True)
+
+
+def _unspecified(host: str) -> bool:
+    """Whether `host` is 0.0.0.0 or ::, "every address" to a server, which some browsers let a page be opened at."""
+    try:
+        return ipaddress.ip_address(host).is_unspecified
+    except ValueError:
+        return False
 
 
 def _nearby(value: str) -> bool:

@@ -804,3 +804,23 @@ def test_a_page_on_this_machine_not_named_may_search_but_not_ingest_or_forget_a_
         assert status != 403 and error["error"]["code"] != "origin_not_allowed"
     finally:
         guarded.stop()
+
+
+def test_the_terminal_says_a_refused_page_may_be_a_strangers_before_how_to_let_it(
+        engine: Engine, capsys: pytest.CaptureFixture[str]) -> None:
+    # "refused a request from a web page at https://evil.example; to let it, start `localrag serve --allow-origin
+    # https://evil.example`" read as an instruction to allow it; and a page at 0.0.0.0 was told to allow 0.0.0.0.
+    running = Running(engine)
+    try:
+        for origin in ("https://evil.example", "http://0.0.0.0:8000"):
+            status, _, error = running.request("POST", "/search", {"query": "lighthouse"}, headers={"Origin": origin})
+            assert (status, error["error"]["code"]) == (403, "origin_not_allowed")
+            assert "--allow-origin http://0.0.0.0" not in error["error"]["message"]
+    finally:
+        running.stop()
+    said = capsys.readouterr().err
+    assert ("refused a request from a web page at https://evil.example: an unknown page may be trying to read or "
+            "erase your documents; if it is yours, start `localrag serve --allow-origin https://evil.example`") in said
+    [zero] = [line for line in said.splitlines() if "0.0.0.0" in line]
+    assert "an unknown page may be trying" in zero and "if it is yours, open it as http://localhost:8000" in zero
+    assert "--allow-origin http://0.0.0.0" not in zero
