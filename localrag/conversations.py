@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields
+from itertools import zip_longest
 from pathlib import Path
 from typing import Any
 
@@ -135,6 +136,7 @@ class Turn:
     time_to_first_token: float = 0.0
     tokens_per_second: float = 0.0
     threads: int = 0  # llama.cpp threads the answer ran on (GenerationStats.threads)
+    left_out: str = ""  # what the model's context had no room for (GenerationStats.left_out_note)
     # A graph-mode answer's paths (supporting ones first), so a reopened conversation can list them
     # in the paths panel; the steps' passages are among `sources`.
     graph_paths: list[SavedPath] = field(default_factory=list)
@@ -198,6 +200,7 @@ def turn_from_answer(answer: Answer, query: str = "") -> Turn:
         time_to_first_token=answer.stats.time_to_first_token,
         tokens_per_second=answer.stats.tokens_per_second,
         threads=answer.stats.threads,
+        left_out=answer.stats.left_out_note(),
     )
 
 
@@ -211,11 +214,13 @@ class Conversation:
     newer: dict[str, Any] = field(default_factory=dict)  # as Turn.newer
 
     def history(self) -> list[dict[str, str]]:
-        """Chat messages for the engine; cancelled answers stay out, being unfinished."""
+        """Chat messages for the engine; cancelled answers stay out, being unfinished, and so does a question an
+        error left unanswered (one too long for the model): a follow-up's search leant on it, 20,000 characters."""
         return [
             {"role": t.role, "content": t.text}
-            for t in self.turns
+            for t, answer in zip_longest(self.turns, self.turns[1:])
             if t.text and not (t.role == "assistant" and (t.cancelled or t.refused))
+            and not (t.role == "user" and answer is not None and answer.role == "assistant" and answer.failure)
         ]
 
     def add_question(self, question: str) -> list[dict[str, str]]:

@@ -178,6 +178,16 @@ class GenerationStats:
     hit_token_limit: bool = False
     # llama.cpp threads the answer ran on (fewer than the cores when other work held some); 0: not known.
     threads: int = 0
+    # Left out of the prompt for lack of room in the model's context: sources found (of those past the "not found"
+    # floors), and earlier messages of the conversation (localrag/answer/prompt.py says which go first).
+    sources_left_out: int = 0
+    history_left_out: int = 0
+
+    def left_out_note(self) -> str:
+        """"2 sources and 12 earlier messages left out to fit the model's context", or "" when nothing was."""
+        parts = [count_text(self.sources_left_out, "source")] if self.sources_left_out else []
+        parts += [count_text(self.history_left_out, "earlier message")] if self.history_left_out else []
+        return f"{' and '.join(parts)} left out to fit the model's context" if parts else ""
 
     @property
     def tokens_per_second(self) -> float:

@@ -33,7 +33,7 @@ from localrag.answer.evidence import (
     scored_sentences,
     shown_text,
 )
-from localrag.answer.prompt import ECHO_STOPS
+from localrag.answer.prompt import ECHO_STOPS, history_messages
 from localrag.answer.repeats import RepeatGuard
 from localrag.raft.quote_grammar import shown_quote_grammar
 from localrag.types import Answer, AnswerEvent, DoneEvent, GenerationStats, Hit, SourcesEvent, TokenEvent
@@ -187,7 +187,9 @@ def answer_events(
     )
     yield SourcesEvent(used, query)
     grammar = shown_quote_grammar(quotable[: len(used)]) if settings.quote_grammar else None
-    stats = GenerationStats()
+    # What the context had no room for, said with the answer: a long chat or a large -k was cut without a word.
+    stats = GenerationStats(sources_left_out=len(sources) - len(used),
+                            history_left_out=history_messages(history) - (len(messages) - 2))
     pieces: list[str] = []
     guard = RepeatGuard() if settings.stop_repeats else None
     stream = generator.stream_chat(

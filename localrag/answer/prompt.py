@@ -17,9 +17,11 @@ A document cannot forge structure: lines in its text that start like a source nu
 control-token look-alikes (<|im_end|>) in every message.
 
 Budget: the prompt must leave `max_answer_tokens` of the context free. Sources arrive best first,
-so whole sources are dropped from the bottom until the prompt fits (measured with the model's own
-tokenizer on the fully rendered chat), then the oldest history turns, and only then is the one
-remaining source cut at a word boundary.
+so whole sources are dropped from the bottom until the prompt fits with the history's last exchange (the
+question and answer a follow-up leans on; measured with the model's own tokenizer on the fully rendered
+chat); older history then fills the room the sources leave, the oldest turns dropped first, and only
+then is the one remaining source cut at a word boundary. History came first before 2026-12-06: a long
+conversation left one source in every prompt, and answers made up from the wrong one.
 """
 
 from __future__ import annotations
@@ -78,6 +80,11 @@ def messages_for(
         *history,
         {"role": "user", "content": _user_turn(question, blocks)},
     ]
+
+
+def history_messages(history: list[dict[str, str]] | None) -> int:
+    """How many of `history`'s messages a prompt could hold: its refusals, empty and stray ones never go in."""
+    return len(_clean_history(history))
 
 
 def _clean_history(history: list[dict[str, str]] | None) -> list[dict[str, str]]:
@@ -151,13 +158,14 @@ def build_messages(
 
     bodies = texts if texts is not None else [hit.chunk.text for hit in hits]
     blocks = [format_source(n, hit, body) for n, (hit, body) in enumerate(zip(hits, bodies, strict=True), start=1)]
+    last = _newest_exchanges(turns, max((i for i, t in enumerate(turns) if t["role"] == "user"), default=len(turns)))
     # Estimate from per-block counts to jump close to the answer, then confirm on the rendered chat.
-    base = generator.prompt_tokens(messages_for(question, [], turns))
+    base = generator.prompt_tokens(messages_for(question, [], last))
     sizes = [generator.count_tokens(b) + 2 for b in blocks]
     keep = len(blocks)
     while keep > 1 and base + sum(sizes[:keep]) > budget:
         keep -= 1
-    while keep > 1 and generator.prompt_tokens(messages_for(question, blocks[:keep], turns)) > budget:
+    while keep > 1 and generator.prompt_tokens(messages_for(question, blocks[:keep], last)) > budget:
         keep -= 1
     turns = _fitting_history(
         turns, lambda kept: generator.prompt_tokens(messages_for(question, blocks[:keep], kept)) <= budget)

@@ -20,6 +20,7 @@ from localrag.cli.argtypes import integer, path_arg
 from localrag.cli.cancellable import run_cancellable
 from localrag.cli.common import add_filter_flags, add_model_flag, filters_from_args, print_json, progress_bar
 from localrag.config import load_settings
+from localrag.errors import LocalRagError
 from localrag.safe_text import printable
 from localrag.shapes import answer_json, ingest_report_json
 from localrag.sizes import count_text
@@ -181,9 +182,9 @@ def _ask_in_conversation(engine: Engine, args: argparse.Namespace, out: Console,
         if unsaved is None:
             conversation = store.append(conversation, [turn], after=asked)
 
-    def record(answer: Answer | None, query: str, partial: str) -> None:
+    def record(answer: Answer | None, query: str, partial: str, failure: str = "") -> None:
         keep(turn_from_answer(answer, query) if answer is not None else
-             Turn(role="assistant", text=partial, query=query, cancelled=True))
+             Turn(role="assistant", text=partial, query=query, cancelled=True, failure=failure))
 
     def saved(how: str) -> Text:
         return Text(f"saved in conversation {conversation.id}{how} ({count_text(conversation.questions, 'question')}; "
@@ -329,6 +330,8 @@ def _print_sources(answer: Answer, out: Console) -> None:
         + (f" ({STOPPED_LABEL})" if stats.stopped_repeating else ""),
         style="dim",
     ))
+    if stats.left_out_note():
+        out.print(Text(stats.left_out_note(), style="dim"))
 
 
 def _ask(
@@ -338,7 +341,7 @@ def _ask(
     out: Console,
     *,
     history: list[dict[str, str]] | None = None,
-    record: Callable[[Answer | None, str, str], None] | None = None,
+    record: Callable[[Answer | None, str, str, str], None] | None = None,
     extra: dict[str, str] | None = None,
 ) -> int:
     """Stream an answer to the terminal (or print it as JSON with `extra`'s fields). `record` gets the answer
@@ -373,18 +376,21 @@ def _ask(
                     sys.stdout.flush()
             elif isinstance(event, DoneEvent):
                 answer = event.answer
-    except BaseException:
-        # Ctrl-C, or an error such as a model that does not load: the answer so far is kept as cut short,
-        # as the chat app keeps it, so a saved conversation never ends in an unanswered question.
+    except BaseException as exc:
+        # Ctrl-C, or an error such as a model that does not load: the answer so far is kept as cut short, an
+        # error's with its words ("not answered: ..."), as the chat app keeps it, so a saved conversation never
+        # ends in an unanswered question, nor calls an error a stop.
         cancel.set()
         if record is not None:
-            record(None, query, "".join(written))
+            failure = "" if not isinstance(exc, Exception) else str(exc) if isinstance(exc, LocalRagError) \
+                else f"{type(exc).__name__}: {exc}"
+            record(None, query, "".join(written), failure)
         raise
     assert answer is not None
     unsaved: OSError | None = None
     if record is not None:
         try:
-            record(answer, query, "")
+            record(answer, query, "", "")
         except OSError as exc:
             unsaved = exc  # a full disk: the answer is shown all the same, then the error, not lost with its saving
     _show_answer(answer, question, live, out, (extra or {}) if as_json else None)

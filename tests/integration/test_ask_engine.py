@@ -324,3 +324,16 @@ def test_under_the_quote_grammar_the_model_quotes_words_of_a_shown_sentence_unde
     assert len(answer.quotes) == 1 and answer.quotes[0].status is QuoteStatus.VERIFIED, answer.raw_text
     assert answer.cited == [answer.quotes[0].source]
     assert answer.quotes[0].text in answer.sources[answer.quotes[0].source - 1].chunk.text
+
+
+def test_a_long_conversation_leaves_out_old_turns_not_the_sources_and_says_so(ingested: Engine) -> None:
+    ingested.settings = ingested.settings.replace(max_answer_tokens=16, prompt_sentences=0)
+    history = [{"role": role, "content": f"Turn {n}: " + "how often should a fern be watered in winter " * 8}
+               for n in range(30) for role in ("user", "assistant")]
+    answer = ingested.ask(QUESTION, k=12, history=history)
+    # The whole history that fit went in first: one source was left, and the answer was made up from it.
+    assert len(answer.sources) >= 3
+    stats = answer.stats
+    assert stats.history_left_out > 0 and stats.sources_left_out == 12 - len(answer.sources)
+    assert stats.left_out_note().endswith(f"{stats.history_left_out} earlier messages left out to fit the model's "
+                                          "context")

@@ -252,3 +252,18 @@ def test_search_finds_the_conversations_holding_every_word(notes: Path, capsys: 
     assert "no saved conversation holds every word of 'basement baker'" in capsys.readouterr().err
     assert run(["conversations", "search"]) == 2
     assert "give the words to find" in capsys.readouterr().err
+
+
+def test_a_question_an_error_left_unanswered_is_saved_with_the_error_and_leans_no_follow_up(
+        notes: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    for floor in ("MIN_SIMILARITY", "MIN_EVIDENCE"):  # so that the model is asked, not the question refused
+        monkeypatch.setenv(f"LOCALRAG_{floor}", "0")
+    digits = "Where does the office move? " + " ".join("9 4 5 8" for _ in range(480))  # too long for the model
+    assert run(["ask", digits, "--conversation", "new"]) == 2
+    assert "exceed" in capsys.readouterr().err
+    (saved,) = ConversationStore().list()
+    question, answer = saved.turns
+    # It was saved as "answer cut short", as if the user had stopped it, and the error was lost.
+    assert answer.cancelled and "exceed the prompt" in answer.failure
+    # The next question's search leant on the failed one (20,000 characters of it); it is left out.
+    assert saved.history() == []

@@ -317,3 +317,15 @@ def test_more_threads_than_cpus_are_as_many_as_the_cpus(tmp_path: Path) -> None:
     model = write_tiny_base(tmp_path / "t.gguf", tiny_state_dict())
     assert LlamaGenerator(model, n_ctx=64, n_threads=1024).n_threads == usable_cores()
     assert LlamaGenerator(model, n_ctx=64, n_threads=1).n_threads == 1
+
+
+def test_a_long_history_gives_way_to_the_sources_but_its_last_exchange_stays() -> None:
+    # The whole history that fit went in first: a long conversation left one source in every prompt.
+    history = [{"role": role, "content": words(60, f"{role}{n}_")} for n in range(8) for role in ("user", "assistant")]
+    hits = [make_hit(words(80, f"s{i}_"), f"d{i}") for i in range(4)]
+    generator = WordGenerator(n_ctx=1000)
+    messages, used = build_messages("follow up?", hits, generator, max_answer_tokens=200, history=history)
+    assert used == hits
+    kept = messages[1:-1]
+    assert kept == history[-len(kept):] and 2 <= len(kept) < len(history)
+    assert generator.prompt_tokens(messages) <= 800

@@ -57,6 +57,8 @@ def _meta_line(turn: Turn) -> Text:
         cores = cores_note(turn.threads)
         parts.append((f"TTFT {turn.time_to_first_token:.2f}s · {turn.tokens_per_second:.1f} tok/s"
                       + (f" {cores}" if cores else ""), "dim"))
+    if turn.left_out:
+        parts.append((turn.left_out, "dim"))
     text = Text()
     for i, (words, style) in enumerate(parts):
         if i:
