@@ -255,12 +255,14 @@ def test_ingest_names_what_it_did_and_exits_1_when_a_file_failed(
     notes = tmp_path / "notes"
     notes.mkdir()
     (notes / "pier.md").write_text("# Pier\n\nThe pier closes at dusk.\n")
-    (notes / "empty.md").write_text("")
+    (notes / "broken.pdf").write_bytes(b"%PDF-1.4 not really a pdf")
+    (notes / "empty.md").write_text("")  # no text: passed over and named, no failure
     assert run(["ingest", str(notes), "--json"]) == 1
     report = json.loads(capsys.readouterr().out)
     assert report["added_paths"] == [str((notes / "pier.md").resolve())]
-    assert [e["path"] for e in report["errors"]] == [str((notes / "empty.md").resolve())]
-    (notes / "empty.md").unlink()
+    assert [e["path"] for e in report["errors"]] == [str((notes / "broken.pdf").resolve())]
+    assert report["blank_paths"] == [str((notes / "empty.md").resolve())]
+    (notes / "broken.pdf").unlink()
     (notes / "pier.md").write_text("# Pier\n\nThe pier closes at ten.\n")
     assert run(["ingest", str(notes)]) == 0
     assert "0 added, 1 updated" in capsys.readouterr().err

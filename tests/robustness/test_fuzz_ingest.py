@@ -81,6 +81,8 @@ def _check(cases: list[Case], report: IngestReport, engine: Engine, seed: int) -
             assert any(case.marker in c.text for c in chunks), f"{where}: marker not in its chunks"
         elif case.expect == "bad":
             assert named[key] == 1 and key not in stored, f"{where}: named {named[key]} times, stored {key in stored}"
+        elif case.expect == "blank":  # no text: passed over and named in a note, not failed
+            assert key in report.blank_paths and named[key] == 0 and key not in stored, f"{where}: not passed over"
         elif case.expect == "either":
             assert named[key] + (key in stored) == 1, f"{where}: named {named[key]} times, stored {key in stored}"
         else:
