@@ -14,7 +14,9 @@ and in a query (`query_text`), so both sides meet:
   Turkish `İ` (lower-cased it becomes `i` plus a combining dot, so `istanbul` missed `İstanbul`), Arabic
   harakat and tatweel, Hebrew points. They are dropped; Cyrillic `й` and the kana voicing marks are letters
   of their own and stay.
-- A decomposed (NFD) text, as macOS writes file names, is composed first, so it meets its composed twin.
+- Compatibility forms are folded to their plain ones (NFKC): half-width katakana (`ﾊﾟﾝ` is `パン`), full-width
+  letters and digits (`ＡＢＣ１２３`), ligatures; a decomposed (NFD) text, as macOS writes file names, is
+  composed, so it meets its composed twin.
 
 ASCII text is returned as it is, so English chunks cost nothing more and their BM25 terms are unchanged.
 """
@@ -36,7 +38,7 @@ _POINTS = re.compile("[\u064b-\u065f\u0670\u0640\u0591-\u05bd\u05bf\u05c1\u05c2\
 
 
 def _folded(text: str) -> str:
-    return unicodedata.normalize("NFC", _POINTS.sub("", _ACCENTS.sub("", unicodedata.normalize("NFD", text))))
+    return unicodedata.normalize("NFC", _POINTS.sub("", _ACCENTS.sub("", unicodedata.normalize("NFKD", text))))
 
 
 def _bigrams(run: str) -> list[str]:

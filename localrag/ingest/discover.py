@@ -29,6 +29,7 @@ so ingest order (and therefore chunk ids and progress) is the same from run to r
 from __future__ import annotations
 
 import os
+import re
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from fnmatch import fnmatchcase
@@ -48,6 +49,7 @@ SKIP_DIRS: frozenset[str] = frozenset(
 )
 
 
+_GLOB = re.compile(r"[*?\[]")
 # Names editors, office suites and downloaders write beside or instead of the real file while saving: Word's owner
 # file `~$x.docx`, Emacs's lock `.#x` and autosave `#x#`, Vim's swap files, backups `x~` and `x.bak`, partial downloads.
 LEFTOVER_PREFIXES = ("~$", ".#")
@@ -65,15 +67,13 @@ def app_folder(folder: Path) -> bool:
     return folder.name == "logseq" and (folder / "config.edn").is_file()
 
 
-def walk_skips(path: Path, root: Path) -> bool:
-    """Whether a walk of `root` leaves out the file at `path` by its own rules (a hidden, tool or application folder
-    on the way, a hidden or leftover name), whatever the patterns: a document an older localrag took from there
-    (a Logseq page backup) leaves the index at the next ingest of the folder, as if deleted."""
+def in_app_folder(path: Path, root: Path) -> bool:
+    """Whether the file at `path` lies in an application's own folder under `root` (`app_folder`): a document an older
+    localrag took from there (a Logseq page's backup) leaves the index at the next ingest of `root`, as if deleted.
+    A hidden file or one in a tool folder may have been named by the user, and stays."""
     parts = path.relative_to(root).parts
-    for depth, part in enumerate(parts[:-1], start=1):
-        if part in SKIP_DIRS or part.startswith(".") or app_folder(root.joinpath(*parts[:depth])):
-            return True
-    return path.name.startswith(".") or leftover(path.name)
+    return any(part == "logseq" and app_folder(root.joinpath(*parts[:depth]))
+               for depth, part in enumerate(parts[:-1], start=1))
 
 
 def excluded(path: Path, root: Path, exclude: Sequence[str]) -> bool:
@@ -83,35 +83,40 @@ def excluded(path: Path, root: Path, exclude: Sequence[str]) -> bool:
 
 
 def for_root(patterns: Sequence[str], root: Path) -> list[str]:
-    """`patterns` as a walk of `root` matches them: a folder written as a path (`./drafts`, `drafts/`, or its
-    whole path under `root`) is its path relative to `root`. Such patterns matched nothing, and said nothing."""
+    """`patterns` as a walk of the (resolved) folder `root` matches them. A folder may be written as a path: whole,
+    or from the current folder (`./drafts`, `../notes/drafts`, as `--path` reads them), through links or not, it is
+    made its path below `root`; a plain name's trailing slash is dropped (`drafts/`; `*/` keeps its own). Such
+    patterns matched nothing, without a word."""
     made = []
     for pattern in patterns:
-        pattern = pattern.rstrip("/") or pattern
-        while pattern.startswith("./"):
-            pattern = pattern[2:]
-        if os.path.isabs(pattern):
-            given = Path(pattern)
-            for base in dict.fromkeys((root, root.resolve())):
-                if given.is_relative_to(base) and given != base:
-                    pattern = given.relative_to(base).as_posix()
-                    break
+        if not _GLOB.search(pattern):
+            pattern = pattern.rstrip("/") or pattern
+        if os.path.isabs(pattern) or pattern.startswith(("./", "../")):
+            given = Path(os.path.abspath(pattern))
+            below = [c for c in dict.fromkeys((given, given.resolve())) if c.is_relative_to(root) and c != root]
+            if below:
+                pattern = below[0].relative_to(root).as_posix()
         made.append(pattern)
     return made
 
 
-def _matches(patterns: Sequence[str], relative: str, name: str) -> bool:
-    return any(fnmatchcase(relative, p) or fnmatchcase(name, p) for p in patterns)
+def _matches(patterns: Sequence[str], relative: str, name: str, hit: set[str] | None = None) -> bool:
+    """Whether a pattern matches; those that do are added to `hit`."""
+    found = [p for p in patterns if fnmatchcase(relative, p) or fnmatchcase(name, p)]
+    if hit is not None:
+        hit.update(found)
+    return bool(found)
 
 
-def _wanted(path: Path, relative: str, include: Sequence[str], exclude: Sequence[str]) -> bool:
-    return path.suffix.lower() in SUPPORTED_EXTENSIONS and _patterns_take(path.name, relative, include, exclude)
+def _wanted(path: Path, relative: str, include: Sequence[str], exclude: Sequence[str], hit: set[str]) -> bool:
+    return path.suffix.lower() in SUPPORTED_EXTENSIONS and _patterns_take(path.name, relative, include, exclude, hit)
 
 
-def _patterns_take(name: str, relative: str, include: Sequence[str], exclude: Sequence[str]) -> bool:
+def _patterns_take(name: str, relative: str, include: Sequence[str], exclude: Sequence[str],
+                   hit: set[str] | None = None) -> bool:
     if include and not _matches(include, relative, name):
         return False
-    return not _matches(exclude, relative, name)
+    return not _matches(exclude, relative, name, hit)
 
 
 def _walk(
@@ -122,9 +127,11 @@ def _walk(
     follow_links_outside: bool,
     passed_over: Counter[str],
     links_out: list[tuple[str, str]],
+    hit: set[str],
 ) -> Iterator[Path]:
     """Absolute paths to ingest under `root`: real paths, or a link's own path when it leaves the root. Files of
-    types localrag does not read that the patterns would take are counted in `passed_over`, by extension."""
+    types localrag does not read that the patterns would take are counted in `passed_over`, by extension; the
+    `exclude` patterns that left something out are added to `hit`."""
     def unreadable(exc: OSError) -> None:
         problems.append((str(exc.filename or root), f"cannot list the folder ({exc.strerror or exc})"))
 
@@ -136,14 +143,14 @@ def _walk(
         dirnames[:] = [
             d
             for d in dirnames
-            if d not in SKIP_DIRS and not d.startswith(".") and not _matches(exclude, prefix + d, d)
+            if d not in SKIP_DIRS and not d.startswith(".") and not _matches(exclude, prefix + d, d, hit)
             and here / d not in own and not app_folder(here / d)
         ]
         for filename in filenames:
             path = here / filename
             if filename.startswith(".") or leftover(filename):
                 continue
-            if not _wanted(path, prefix + filename, include, exclude):
+            if not _wanted(path, prefix + filename, include, exclude, hit):
                 if path.suffix.lower() not in SUPPORTED_EXTENSIONS and _patterns_take(
                         filename, prefix + filename, include, exclude):
                     passed_over[path.suffix.lower() or "no extension"] += 1
@@ -177,6 +184,7 @@ def discover(
     own_roots: bool = False,
     passed_over: Counter[str] | None = None,
     links_out: list[tuple[str, str]] | None = None,
+    unmatched: list[str] | None = None,
 ) -> Iterator[Path]:
     """Supported files under `paths` (files or folders), absolute, sorted and de-duplicated.
 
@@ -184,7 +192,9 @@ def discover(
     Folders and files that could not be read are appended to `problems` as (path, reason). `own_roots`: a path
     inside localrag's own folders is localrag's own corpus (an eval run's) and walked, not skipped. Files of types
     localrag does not read, met in a folder, are counted in `passed_over` by extension (a folder of LaTeX and
-    org files ingested as "0 added, 0 failed" and said no more).
+    org files ingested as "0 added, 0 failed" and said no more). `unmatched`: the `exclude` patterns that left out
+    nothing in the folders walked (a mistyped one changed nothing, without a word); a leftover named (a shell's
+    `docs/*` names `~$plan.docx`) goes to `links_out`: skipped and said, not failed.
     """
     problems = [] if problems is None else problems
     roots = []
@@ -198,21 +208,28 @@ def discover(
         roots.append(_named_path(path))
     found: set[Path] = set()
     own = paths_.own_folders()
+    walked, matched = False, set[str]()
     for root in roots:
         if not own_roots and any(root.is_relative_to(folder) for folder in own):
             problems.append((str(root), "inside localrag's own folders (its index, settings, cache or models)"))
             continue
         if root.is_dir():
-            found.update(_walk(root, for_root(include, root), for_root(exclude, root), problems, follow_links_outside,
+            patterns, hit = for_root(exclude, root), set[str]()
+            found.update(_walk(root, for_root(include, root), patterns, problems, follow_links_outside,
                                Counter() if passed_over is None else passed_over,
-                               problems if links_out is None else links_out))
+                               problems if links_out is None else links_out, hit))
+            walked = True
+            matched.update(given for given, pattern in zip(exclude, patterns, strict=True) if pattern in hit)
         elif leftover(root.name):
-            continue
-        elif _wanted(root, root.name, include, exclude):
+            if links_out is not None:
+                links_out.append((str(root), "an editor's, office suite's or download's leftover, not a document"))
+        elif _wanted(root, root.name, include, exclude, set()):
             found.add(root)
         elif root.suffix.lower() not in SUPPORTED_EXTENSIONS:
             # Named, not met in a folder: the user asked for it, so it is not passed over in silence.
             problems.append((str(root), _not_read(root)))
+    if unmatched is not None and walked:
+        unmatched.extend(pattern for pattern in exclude if pattern not in matched)
     return iter(sorted(found))
 
 

@@ -52,7 +52,7 @@ from localrag.collection import collection_option
 from localrag.config import Settings
 from localrag.errors import LoaderError, NoTextError
 from localrag.ingest.chunker import chunk_document
-from localrag.ingest.discover import discover, excluded, walk_skips
+from localrag.ingest.discover import discover, excluded, in_app_folder
 from localrag.ingest.loaders import file_type
 from localrag.ingest.parts import load_parts, part_path
 from localrag.ingest.readings import chunk_size, reading, stale_reason
@@ -124,8 +124,8 @@ def _is_under(path: str, folders: Sequence[Path]) -> bool:
     return any(Path(path).is_relative_to(folder) for folder in folders)
 
 
-def _walk_skips(path: str, folders: Sequence[Path]) -> bool:
-    return any(walk_skips(Path(path), folder) for folder in folders if Path(path).is_relative_to(folder))
+def _in_app_folder(path: str, folders: Sequence[Path]) -> bool:
+    return any(in_app_folder(Path(path), folder) for folder in folders if Path(path).is_relative_to(folder))
 
 
 def _excluded(path: str, folders: Sequence[Path], exclude: Sequence[str]) -> bool:
@@ -209,10 +209,15 @@ def run_ingest(
     # them first: a link that loops is its one-line error, not resolve()'s RuntimeError below.
     passed_over: Counter[str] = Counter()
     links_out: list[tuple[str, str]] = []
+    unmatched: list[str] = []
     files = list(discover(paths, include, exclude, problems, settings.follow_links_outside, own_roots, passed_over,
-                          links_out))
+                          links_out, unmatched))
     if passed_over:
         report.notes.append(_passed_over_note(passed_over))
+    if unmatched:
+        report.notes.append(line_text(
+            f"--exclude {', '.join(repr(p) for p in unmatched)} left out nothing: a pattern is matched against each "
+            "file's and folder's path below the folder given, and against its bare name"))
     # Skipped by a setting's choice, not failed: named, and the exit status stays 0.
     report.notes += [line_text(f"skipped {path_text(where)}: {why}") for where, why in links_out]
     roots = [Path(p).expanduser().resolve() for p in paths]
@@ -317,7 +322,7 @@ def run_ingest(
         present = {path_text(p) for p in files if p.exists()} | {p for paths in parts_of.values() for p in paths}
         folders = [Path(path_text(r)) for r in roots if r.is_dir()]
         missed = [d for d in store.documents() if d.path not in present and _is_under(d.path, folders)]
-        gone = [d for d in missed if _gone(d.path, present) or _walk_skips(d.path, folders)]
+        gone = [d for d in missed if _gone(d.path, present) or _in_app_folder(d.path, folders)]
         if gone:
             store.delete_documents([d.doc_id for d in gone])
             report.removed += len(gone)

@@ -191,10 +191,11 @@ def watch(
 
     def wanted(_change: watchfiles.Change, path: str) -> bool:
         changed = Path(path)
-        if any(changed.is_relative_to(folder) for folder in own) or leftover(changed.name):
+        if any(changed.is_relative_to(folder) for folder in own):
             return False  # localrag's own files, which its ingests write (`discover` leaves them out too)
-        # A name of no type localrag reads may be a folder moved in or out (`proj.v2`, `2026.archive` too: taking
-        # only names without a suffix, such a folder moved out stayed searchable): `_apply` tells once it settles.
+        # A name of no type localrag reads may be a folder moved in or out (`proj.v2`, `2026.archive`, `arch.bak` too:
+        # taking only names without a suffix, such a folder moved out stayed searchable): `_apply` tells once it
+        # settles, and passes over a file of that name (an editor's leftover).
         return is_watched_name(changed) or (changed.suffix.lower() not in SUPPORTED_EXTENSIONS
                                             and is_watched_name(Path(path, "x.txt")))
 
@@ -240,7 +241,7 @@ def watch(
             if event.ingested or event.forgotten:
                 last_ingest, first_ingest = now, first_ingest or now
             if on_event is not None and (event.ingested or event.forgotten or (event.report and (
-                    event.report.errors or event.report.cancelled))):
+                    event.report.errors or event.report.blank_paths or event.report.cancelled))):
                 on_event(event)
         rested = last_ingest is not None and not pending.last_change and now - last_ingest >= COMPACT_AFTER
         if rested or (first_ingest is not None and now - first_ingest >= COMPACT_EVERY):

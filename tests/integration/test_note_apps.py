@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from localrag.engine import Engine
 
 
@@ -51,18 +53,43 @@ def test_a_logseq_graph_leaves_out_its_own_folder_and_an_older_index_drops_its_b
 
 
 def test_excludes_written_as_paths_match_and_excluded_files_indexed_before_are_named(
-        engine: Engine, tmp_path: Path) -> None:
+        engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     root = tmp_path / "notes"
-    for folder in ("drafts", "old", "kept"):
+    for folder in ("drafts", "old", "kept", "top"):
         (root / folder).mkdir(parents=True)
         (root / folder / f"{folder}.md").write_text(f"# {folder}\n\nA note kept in {folder}.\n")
+    (tmp_path / "link").symlink_to(root)
+    monkeypatch.chdir(tmp_path)
     engine.ingest([root])
-    report = engine.ingest([root], exclude=["./drafts", "old/", str(root / "kept")])
-    assert _names(engine) == ["drafts.md", "kept.md", "old.md"]  # left out now, but not deleted: they stay
-    assert report.notes == [f"3 indexed files that --exclude leaves out stay in the index: {root}/drafts/drafts.md, "
-                            f"{root}/kept/kept.md, {root}/old/old.md (`localrag forget PATH` takes one out)"]
+    # From the current folder (as --path reads ./x), with a folder's slash, whole through a link; "*/" stays a glob.
+    patterns = ["./notes/drafts", "old/", str(tmp_path / "link" / "kept"), "*/", "nosuch"]
+    report = engine.ingest([tmp_path / "link"], exclude=patterns)
+    assert _names(engine) == ["drafts.md", "kept.md", "old.md", "top.md"]  # left out now, not deleted: they stay
+    assert report.notes == [
+        "--exclude '*/', 'nosuch' left out nothing: a pattern is matched against each file's and folder's path below "
+        "the folder given, and against its bare name",
+        f"3 indexed files that --exclude leaves out stay in the index: {root}/drafts/drafts.md, {root}/kept/kept.md, "
+        f"{root}/old/old.md (`localrag forget PATH` takes one out)"]
     engine.forget(root)
-    assert engine.ingest([root], exclude=["./drafts", "old/", str(root / "kept")]).added == 0
+    assert engine.ingest([root], exclude=patterns).added == 1
+
+
+def test_a_hidden_file_named_stays_when_its_folder_is_ingested(engine: Engine, tmp_path: Path) -> None:
+    (tmp_path / ".private").mkdir()
+    (tmp_path / ".private" / "plan.md").write_text("# Plan\n\nThe vault code is mango.\n")
+    (tmp_path / "pub.md").write_text("# Pub\n\nThe pub opens at noon.\n")
+    engine.ingest([tmp_path / ".private" / "plan.md"])
+    report = engine.ingest([tmp_path])
+    assert (report.added, report.removed) == (1, 0) and _names(engine) == ["plan.md", "pub.md"]
+
+
+def test_obsidian_comment_marks_pair_outside_code() -> None:
+    from localrag.ingest.loaders import visible_markdown
+
+    # A mark in code was paired with the comment's opening one, and the private text stayed in.
+    shown = visible_markdown('Format with `printf "%%d"` in C.\nThe door code is %% 4471 %% for guests.\n'
+                             "A %% see `x` %% done.\n```\n%% a cell\n```\n")
+    assert "4471" not in shown and "see" not in shown and "%%d" in shown and "%% a cell" in shown
 
 
 def test_leftovers_a_shell_glob_names_are_passed_over(engine: Engine, tmp_path: Path) -> None:
@@ -71,3 +98,5 @@ def test_leftovers_a_shell_glob_names_are_passed_over(engine: Engine, tmp_path: 
     (tmp_path / "plan.md~").write_text("backup")
     report = engine.ingest(sorted(tmp_path.iterdir()))
     assert (report.added, report.errors) == (1, [])
+    assert report.notes == [f"skipped {tmp_path / name}: an editor's, office suite's or download's leftover, not a "
+                            "document" for name in ("plan.md~", "~$plan.docx")]

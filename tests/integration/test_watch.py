@@ -353,6 +353,11 @@ def test_editor_and_download_leftovers_are_no_failures_and_a_hash_name_is_follow
     assert [e.report.errors for e in events if e.report and e.report.errors] == []
     first.unlink()
     wait_for(lambda: paths(engine) == ["old.md"])  # the watch followed it to the end (it never saw it)
+    moved = folder.parent / "arch.bak"  # a folder named like a leftover is a folder: moved in, it is read
+    moved.mkdir()
+    (moved / "k.md").write_text("# K\n\nThe kiln fires at dawn.\n")
+    moved.rename(folder / "arch.bak")
+    wait_for(lambda: paths(engine) == ["k.md", "old.md"])
 
 
 def test_folders_are_remembered(localrag_home: Path, tmp_path: Path) -> None:
