@@ -6,6 +6,7 @@ Otherwise the XDG base directories apply. Functions only, so nothing touches the
 
 from __future__ import annotations
 
+import errno
 import os
 from collections.abc import Iterable
 from pathlib import Path
@@ -116,17 +117,12 @@ def make_private_roots() -> None:
 EMPTY_PATH = "an empty path (an unset shell variable?)", "name a file or folder, `.` for the current one"
 
 
-# The longest file name and path the OS takes, in bytes (Linux's NAME_MAX and PATH_MAX less its NUL; macOS's are
-# no longer).
-MAX_NAME_BYTES = 255
-MAX_PATH_BYTES = 4095
-
-
 def refuse_unusable(given: Iterable[str | Path]) -> None:
     """An empty path is refused where a person or a client gave it: as a Path it is the current folder, and
     `localrag forget "$DIR"` with DIR unset forgot every document under it. So is one holding a NUL byte, which
-    no file name holds, or one longer than the OS takes (an API or MCP client's, or a CLI user's: the OS call
-    failed deep inside, a traceback or an internal error)."""
+    no file name holds, one longer than the OS takes or one holding half of a UTF-16 pair (an API or MCP client's,
+    or a CLI user's: the OS call failed deep inside, a traceback or an internal error). The OS is asked how long a
+    name may be: a file system mounted from Windows or macOS takes 255 characters, not 255 bytes."""
     given = list(given)
     if any(isinstance(p, str) and not p.strip() for p in given):
         raise LocalRagError(*EMPTY_PATH)
@@ -134,8 +130,12 @@ def refuse_unusable(given: Iterable[str | Path]) -> None:
         if "\0" in str(path):
             raise LocalRagError(f"{str(path).replace(chr(0), '␀')!r}: a path holding a NUL byte",
                                 "no file name holds one: send the path without it")
-        longest = max((len(os.fsencode(part)) for part in Path(path).parts), default=0)
-        if longest > MAX_NAME_BYTES or len(os.fsencode(path)) > MAX_PATH_BYTES:
-            raise LocalRagError(f"{str(path)!r}: a path longer than any file's (a name of {longest} bytes, "
-                                f"{len(os.fsencode(path))} in all; a name has at most {MAX_NAME_BYTES}, a path "
-                                f"{MAX_PATH_BYTES})", "no file has such a path: check the path you gave")
+        try:
+            os.lstat(os.path.expanduser(path))
+        except UnicodeEncodeError as exc:
+            raise LocalRagError(f"{str(path)!r}: a path holding half of a UTF-16 pair, which no file name holds",
+                                "send the path as the file is named") from exc
+        except OSError as exc:
+            if exc.errno == errno.ENAMETOOLONG:
+                raise LocalRagError(f"{str(path)!r}: a path longer than this system's files can have (a name or the "
+                                    "whole path)", "no file has such a path: check the path you gave") from exc

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from localrag.errors import LocalRagError
+from localrag.safe_text import valid_text
 from localrag.store_schema import sql_in, sql_literal
 from localrag.types import Chunk, Hit
 
@@ -115,7 +116,7 @@ def filters_to_sql(filters: SearchFilters | None) -> str | None:
             raise LocalRagError(f"the path filter (--path, path_glob) has {len(filters.path_glob)} characters; the "
                                 f"limit is {MAX_PATH_GLOB_CHARS}", "no path is longer: give a shorter pattern",
                                 field="path_glob")
-        parts.append(path_predicate(filters.path_glob))
+        parts.append(path_predicate(valid_text(filters.path_glob)))  # half an emoji from a client: 500 before
     if filters.file_types:
         from localrag.ingest.loaders import types_named
 

@@ -159,6 +159,8 @@ def build_messages(
     bodies = texts if texts is not None else [hit.chunk.text for hit in hits]
     blocks = [format_source(n, hit, body) for n, (hit, body) in enumerate(zip(hits, bodies, strict=True), start=1)]
     last = _newest_exchanges(turns, max((i for i, t in enumerate(turns) if t["role"] == "user"), default=len(turns)))
+    if last and generator.prompt_tokens(messages_for(question, blocks[:1], last)) > budget:
+        last = []  # it alone crowds out every source: it gives way too, not the sources
     # Estimate from per-block counts to jump close to the answer, then confirm on the rendered chat.
     base = generator.prompt_tokens(messages_for(question, [], last))
     sizes = [generator.count_tokens(b) + 2 for b in blocks]

@@ -195,7 +195,11 @@ def _ask_in_conversation(engine: Engine, args: argparse.Namespace, out: Console,
         if args.graph:
             from localrag.cli.graph import ask_graph
 
-            code = ask_graph(engine, question, args, out, record=keep, extra=extra)
+            try:
+                code = ask_graph(engine, question, args, out, record=keep, extra=extra)
+            except Exception as exc:  # an empty graph, a model that does not load: "not answered", with why
+                record(None, question, "", _failure(exc))
+                raise
         else:
             code = _ask(engine, question, args, out, history=history, record=record, extra=extra)
     except KeyboardInterrupt:
@@ -382,9 +386,7 @@ def _ask(
         # ends in an unanswered question, nor calls an error a stop.
         cancel.set()
         if record is not None:
-            failure = "" if not isinstance(exc, Exception) else str(exc) if isinstance(exc, LocalRagError) \
-                else f"{type(exc).__name__}: {exc}"
-            record(None, query, "".join(written), failure)
+            record(None, query, "".join(written), _failure(exc) if isinstance(exc, Exception) else "")
         raise
     assert answer is not None
     unsaved: OSError | None = None
@@ -397,6 +399,11 @@ def _ask(
     if unsaved is not None:
         raise unsaved
     return 0
+
+
+def _failure(exc: Exception) -> str:
+    """What a saved conversation says stopped an answer: an error's own words."""
+    return str(exc) if isinstance(exc, LocalRagError) else f"{type(exc).__name__}: {exc}"
 
 
 def _show_answer(answer: Answer, question: str, live: bool, out: Console, as_json: dict[str, str] | None) -> None:

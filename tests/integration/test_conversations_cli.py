@@ -267,3 +267,19 @@ def test_a_question_an_error_left_unanswered_is_saved_with_the_error_and_leans_n
     assert answer.cancelled and "exceed the prompt" in answer.failure
     # The next question's search leant on the failed one (20,000 characters of it); it is left out.
     assert saved.history() == []
+
+
+def test_a_graph_question_an_error_stopped_is_saved_with_the_error(
+        notes: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(["ask", "--graph", "Who directed Big?", "--conversation", "new"]) == 2
+    assert "graph" in capsys.readouterr().err
+    (saved,) = ConversationStore().list()
+    question, answer = saved.turns  # the question was saved alone, and leant on by the next follow-up
+    assert question.text == "Who directed Big?" and "graph" in answer.failure and saved.history() == []
+
+
+def test_watch_of_a_path_longer_than_the_system_takes_is_one_line(
+        notes: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(["watch", str(notes / ("a" * 300))]) == 2
+    err = capsys.readouterr().err
+    assert "a path longer than this system's files can have" in err and "Traceback" not in err

@@ -738,6 +738,10 @@ def test_a_path_longer_than_any_files_is_refused_naming_it_not_a_crash(server: R
     # A name of 255 bytes is a file's: it is looked for, and found not to be there.
     status, _, error = server.request("POST", "/summarize", {"path": "/tmp/" + "b" * 255})
     assert status == 400 and "longer than" not in error["error"]["message"]
+    # Half an emoji in a path (JSON's "\ud800"): the check itself raised, a 500; in a path filter too.
+    status, _, error = server.request("POST", "/ingest", {"paths": ["/tmp/\ud800"]})
+    assert (status, error["error"]["code"]) == (400, "invalid_value") and "half of a UTF-16 pair" in str(error)
+    assert server.request("POST", "/search", {"query": "lighthouse", "path_glob": "*\ud800*"})[0] == 200
 
 
 def test_a_path_glob_longer_than_any_path_is_refused_naming_it_not_the_store_called_damaged(

@@ -329,3 +329,12 @@ def test_a_long_history_gives_way_to_the_sources_but_its_last_exchange_stays() -
     kept = messages[1:-1]
     assert kept == history[-len(kept):] and 2 <= len(kept) < len(history)
     assert generator.prompt_tokens(messages) <= 800
+
+
+def test_a_last_exchange_too_long_for_any_source_gives_way_to_the_sources() -> None:
+    # The sources were cut to one to fit beside it, and then it was dropped all the same: one source, no history.
+    history = [{"role": "user", "content": "a pasted question?"}, {"role": "assistant", "content": words(700)}]
+    hits = [make_hit(words(80, f"s{i}_"), f"d{i}") for i in range(4)]
+    messages, used = build_messages("follow up?", hits, WordGenerator(n_ctx=1000), max_answer_tokens=200,
+                                    history=history)
+    assert used == hits and [m["role"] for m in messages] == ["system", "user"]
