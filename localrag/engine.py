@@ -464,7 +464,8 @@ class Engine(GraphMode, Collections, Information):
         """`ingest` with the writer lock held."""
         from localrag.embed import loading_activity
         from localrag.embedder_probe import check_embedder
-        from localrag.ingest.pipeline import run_ingest
+        from localrag.ingest.discover import app_folder_holds
+        from localrag.ingest.pipeline import doc_id_for, run_ingest
         from localrag.ingest.readings import holding_files, stale_documents
 
         if progress is not None and self._store is None:
@@ -475,9 +476,16 @@ class Engine(GraphMode, Collections, Information):
         store.catch_up()  # refuses an index re-embedded by another process since this one opened it
         check_embedder(store, self.embedder)  # before a vector is written
         opened = time.monotonic() - started
+        dropped: list[str] = []
         if stale and not paths_:
-            paths_ = holding_files(
-                stale_documents(store.document_readings(), self.settings, self.embedder.max_tokens))
+            held = holding_files(stale_documents(store.document_readings(), self.settings, self.embedder.max_tokens))
+            # Read again, a Logseq page's backup an older localrag took stayed, found beside the page, though the
+            # walk of its folder now leaves it out: it leaves the index as that walk's ingest would drop it.
+            paths_ = [p for p in held if not app_folder_holds(Path(p))]
+            left = {p for p in held if app_folder_holds(Path(p))}
+            dropped = sorted(d.path for d in store.documents()
+                             if d.path in left or any(d.path.startswith(f"{f}/") for f in left))
+            store.delete_documents([doc_id_for(path) for path in dropped])
         report = run_ingest(
             [Path(p) for p in paths_],
             store=store,
@@ -491,8 +499,16 @@ class Engine(GraphMode, Collections, Information):
             force=force,
             stale=stale,
         )
+        report.removed += len(dropped)
+        report.removed_paths = sorted([*report.removed_paths, *dropped])
         if report.updated or report.removed:
             self._drop_stale_triples(store, report)
+        if stale and not report.cancelled:
+            elsewhere = self.stale_elsewhere(self.embedder.max_tokens)
+            if elsewhere:
+                listed = ", ".join(f"{name} ({count})" for name, count in elsewhere.items())
+                report.notes.append(f"other collections hold stale documents too: {listed}; `localrag ingest --stale "
+                                    "--collection NAME` reads them again")
         report.seconds += opened  # what the user waited for, the embedder's loading included
         return report
 

@@ -97,6 +97,23 @@ class Collections:
             found.append(CollectionInfo(name, store.document_count(), store.chunk_count()))
         return found
 
+    def stale_elsewhere(self, max_tokens: int) -> dict[str, int]:
+        """How many stale documents (`ingest.readings`) each other collection holds, those with any: `ingest --stale`
+        reads this collection's, and after an upgrade the others' looked up to date (`status` counts this one's)."""
+        from localrag.ingest.readings import stale_documents
+        from localrag.store import Store
+
+        counts = {}
+        for name in sorted(self._folder().registry()):
+            if name == self.settings.collection:
+                continue
+            try:
+                store = Store.open_existing(paths.db_dir(), name)
+            except CollectionError:
+                continue  # renamed or deleted by another process since the registry was read
+            counts[name] = len(stale_documents(store.document_readings(), self.settings, max_tokens))
+        return {name: count for name, count in counts.items() if count}
+
     def indexed_elsewhere(self, places: Iterable[str | Path]) -> set[str]:
         """The paths of the documents at or under `places` (named as `forget` names them) that a collection other
         than this Engine's indexes."""

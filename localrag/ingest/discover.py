@@ -67,6 +67,11 @@ def app_folder(folder: Path) -> bool:
     return folder.name == "logseq" and (folder / "config.edn").is_file()
 
 
+def app_folder_holds(path: Path) -> bool:
+    """Whether an application's own folder (`app_folder`) holds `path`, wherever it is."""
+    return any(parent.name == "logseq" and app_folder(parent) for parent in path.parents)
+
+
 def in_app_folder(path: Path, root: Path) -> bool:
     """Whether the file at `path` lies in an application's own folder under `root` (`app_folder`): a document an older
     localrag took from there (a Logseq page's backup) leaves the index at the next ingest of `root`, as if deleted.

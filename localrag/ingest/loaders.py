@@ -414,7 +414,7 @@ def _load_plain(path: Path) -> LoadedText:
             "\n" not in block
             and len(block) <= 80
             and index + 1 < len(blocks)
-            and not block.endswith((".", ",", ";", ":", "!", "?"))
+            and not block.rstrip(_CJK_CLOSERS).endswith(_CLAUSE_ENDS)
             and not LIST_LINE.match(block)
             and not _FIELD_LINE.match(block)
         )
@@ -424,6 +424,13 @@ def _load_plain(path: Path) -> LoadedText:
         else:
             sections.append(Section(start, end, prose_kind(block), headings))
     return LoadedText(text, tuple(sections), _plain_title(text, blocks, path))
+
+
+# The marks that end a clause, so a lone line ending in one is prose, not a heading: before the CJK ones were here,
+# each short paragraph of a Chinese or Japanese text file ending in 。 was a heading (a 4.5 KB handbook: 37 chunks,
+# each under itself). A closing corner bracket or full-width parenthesis may follow the mark.
+_CLAUSE_ENDS = (".", ",", ";", ":", "!", "?", "。", "，", "；", "：", "！", "？", "、", "．", "।", "؟")
+_CJK_CLOSERS = "」』）"
 
 
 def _load_code(path: Path) -> LoadedText:

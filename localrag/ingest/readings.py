@@ -25,9 +25,10 @@ from localrag.config import Settings
 # pages); tests/integration/test_stale_readings.py holds digests of the sample corpus that fail until it is.
 # A kind not listed is at 1. Code files share one loader, so "code:python" is read as "code".
 READERS: dict[str, int] = {
-    "txt": 4,  # a lone "Label: nan" (an empty cell's export) is a record's field, not a heading; a title
+    "txt": 5,  # a lone "Label: nan" (an empty cell's export) is a record's field, not a heading; a title
     # underlined with "===" or "---" (reStructuredText's sections) is a heading, at its adornment's level;
-    # in .rst, directives, their options, comments and role names are blanked out
+    # in .rst, directives, their options, comments and role names are blanked out; a lone line ending in 。 or
+    # another script's clause mark is prose, not a heading
     "pdf": 2,  # a chunk ends at a page break, so it names the page its text is on
     "md": 3,  # HTML comments, scripts and styles are blanked out, and an HTML block's tags; Obsidian's %% comments
     # too; the front matter's properties are read

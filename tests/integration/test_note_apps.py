@@ -100,3 +100,28 @@ def test_leftovers_a_shell_glob_names_are_passed_over(engine: Engine, tmp_path: 
     assert (report.added, report.errors) == (1, [])
     assert report.notes == [f"skipped {tmp_path / name}: an editor's, office suite's or download's leftover, not a "
                             "document" for name in ("plan.md~", "~$plan.docx")]
+
+
+def test_a_stale_read_drops_a_logseq_backup_and_names_other_collections_stale_documents(
+        engine: Engine, tmp_path: Path) -> None:
+    from localrag.config import load_settings
+    from localrag.store_schema import READ_WITH
+
+    graph = tmp_path / "graph"
+    (graph / "logseq" / "bak").mkdir(parents=True)
+    (graph / "logseq" / "config.edn").write_text("{}\n")
+    (graph / "pages").mkdir()
+    (graph / "pages" / "Recipes.md").write_text("- Pancakes need flour, eggs and milk.\n")
+    backup = graph / "logseq" / "bak" / "Recipes.md"
+    backup.write_text("- OLDBACKUP Pancakes need flour and water.\n")
+    engine.ingest([graph / "pages", backup])  # what an older localrag took from the graph
+    other = Engine(load_settings(collection="notes"), embedder=engine.embedder)
+    other.create_collection("notes")
+    other.ingest([graph / "pages"])
+    for store in (engine.store, other.store):  # read by an older localrag: every document stale
+        store.documents_table.update(values_sql={READ_WITH: "''"})
+    report = engine.ingest([], stale=True)
+    # It was read again and kept, and ranked above the page it is an old copy of.
+    assert report.removed_paths == [str(backup)] and _names(engine) == ["Recipes.md"]
+    assert report.notes == ["other collections hold stale documents too: notes (1); `localrag ingest --stale "
+                            "--collection NAME` reads them again"]

@@ -163,6 +163,19 @@ def test_vector_index_built_past_threshold(tmp_path: Path) -> None:
     assert best.chunk_id == chunks[123].chunk_id and score == pytest.approx(1.0, abs=0.02)
 
 
+def test_new_rows_folded_into_the_vector_index_print_no_log_line(tmp_path: Path, capfd: pytest.CaptureFixture[str]
+                                                                 ) -> None:
+    # LanceDB's Rust logger wrote a WARN line about centroid statistics to stderr under every such ingest.
+    store = Store(tmp_path / "db", embedder_name=EMB.name, dim=EMB.dim, vector_index_min_rows=256)
+    rng = np.random.default_rng(0)
+    for name, rows in (("/big.md", 300), ("/more.md", 3)):
+        doc, chunks = make_doc(name, [f"row {i}" for i in range(rows)])
+        store.write_batch([doc], chunks, rng.standard_normal((rows, EMB.dim)).astype(np.float32))
+        store.refresh_indexes()
+    assert "303 rows)" in store.status().vector_index
+    assert "WARN" not in capfd.readouterr().err
+
+
 def test_batch_must_hold_whole_documents(store: Store) -> None:
     doc, chunks = make_doc("/a.md", ["x"])
     other_doc = make_doc("/b.md", [])[0]
