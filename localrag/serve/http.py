@@ -144,7 +144,10 @@ def _engine_error(exc: LocalRagError) -> ApiError:
     if isinstance(exc, StoreError):
         return ApiError(500, str(exc), "server_error", "index_damaged")
     if isinstance(exc, QuestionTooLongError):
-        return ApiError(400, str(exc), code="question_too_long", param=exc.field)
+        # Its hint named max_answer_tokens and n_ctx, which a client cannot change: they are the server's settings.
+        return ApiError(400, f"{exc.message} (shorten the question; the answer's length and the context are the "
+                        "server's settings: `localrag config` where it runs)", code="question_too_long",
+                        param=exc.field)
     return ApiError(400, str(exc), code="invalid_value", param=exc.field)
 
 

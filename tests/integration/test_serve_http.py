@@ -828,3 +828,19 @@ def test_the_terminal_says_a_refused_page_may_be_a_strangers_before_how_to_let_i
     [zero] = [line for line in said.splitlines() if "0.0.0.0" in line]
     assert "an unknown page may be trying" in zero and "if it is yours, open it as http://localhost:8000" in zero
     assert "--allow-origin http://0.0.0.0" not in zero
+
+
+def test_a_question_too_long_for_the_model_names_no_setting_a_client_cannot_change(
+        engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    # It told the client to lower max_answer_tokens or raise n_ctx: the server's own settings.
+    monkeypatch.setattr(engine, "settings", engine.settings.replace(max_answer_tokens=1900))
+    server = Running(engine)
+    try:
+        question = f"{QUESTION} " + "why " * 150
+        status, _, error = server.request("POST", "/v1/chat/completions",
+                                          {"messages": [{"role": "user", "content": question}]})
+        assert (status, error["error"]["code"]) == (400, "question_too_long")
+        assert "the server's settings" in error["error"]["message"]
+        assert "raise n_ctx" not in error["error"]["message"]
+    finally:
+        server.stop()
