@@ -27,7 +27,7 @@ from localrag import paths
 from localrag.atomic import write_text_atomic
 from localrag.errors import LocalRagError
 from localrag.safe_text import printable
-from localrag.types import Answer, Hit, QuoteStatus, found_in_note, quote_label
+from localrag.types import LIMIT_LABEL, Answer, Hit, QuoteStatus, found_in_note, quote_label
 from localrag.writer_lock import file_lock
 
 FORMAT_VERSION = 1
@@ -123,6 +123,7 @@ class Turn:
     # Why an answer cut short did not finish when an error stopped it, not the user (the error's one line).
     failure: str = ""
     stopped_repeating: bool = False
+    hit_token_limit: bool = False  # it ran to max_answer_tokens (GenerationStats.hit_token_limit)
     refused: bool = False
     refusal: str = ""  # why it was refused, in words (Answer.refusal)
     model: str = ""
@@ -189,6 +190,7 @@ def turn_from_answer(answer: Answer, query: str = "") -> Turn:
         unsupported_citations=list(answer.unsupported_citations),
         cancelled=answer.stats.cancelled,
         stopped_repeating=answer.stats.stopped_repeating,
+        hit_token_limit=answer.stats.hit_token_limit,
         refused=answer.refused,
         refusal=answer.refusal,
         model=answer.model,
@@ -531,6 +533,8 @@ def export_markdown(conversation: Conversation) -> str:
             out += ["_(answer cut short)_", ""]
         if turn.stopped_repeating:
             out += [f"_({STOPPED_LABEL})_", ""]
+        if turn.hit_token_limit:
+            out += [f"_({LIMIT_LABEL})_", ""]
         if turn.refusal:
             out += [f"_({turn.refusal})_", ""]
         if turn.attributed:

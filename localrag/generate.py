@@ -408,8 +408,9 @@ class LlamaGenerator:
                     if cancel is not None and cancel.is_set():
                         stats.cancelled = True
                         break
-                # Text held back as a possible stop-string start is real text once generation ended.
-                tail = "" if stopped or stats.cancelled else pending + decoder.decode(b"", final=True)
+                # Text held back as a possible stop-string start is real text once generation ended; the bytes of a
+                # character the token limit cut in two are not (flushed, they showed as U+FFFD: "만�").
+                tail = "" if stopped or stats.cancelled else pending
                 if tail:
                     yield tail
             finally:

@@ -165,6 +165,10 @@ def cores_note(threads: int) -> str:
     return f"on {threads} of {cores} cores" if 0 < threads < cores else ""
 
 
+# How every front end says an answer ran to its length limit: cut, with no sign of it, it read as finished.
+LIMIT_LABEL = "cut at the answer's length limit (max_answer_tokens)"
+
+
 @dataclass
 class GenerationStats:
     prompt_tokens: int = 0

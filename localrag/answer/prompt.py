@@ -96,6 +96,10 @@ def _clean_history(history: list[dict[str, str]] | None) -> list[dict[str, str]]
         # back every assistant message it got, refusals too.
         and not (t["role"] == "assistant" and t["content"].strip() == NO_ANSWER_TEXT)
     ]
+    # A question left without its answer (refused, cut short) at the end is no exchange: as the last one, the one the
+    # prompt keeps, 4,000 digits of it pushed out every earlier turn ("3 earlier messages left out" of 271 tokens).
+    while turns and turns[-1]["role"] == "user":
+        turns.pop()
     # A chat template expects user/assistant alternation starting with the user.
     return _newest_exchanges(turns, 0)
 

@@ -16,7 +16,9 @@ escape sequence cannot style or act on the terminal; in a pipe nothing is wrappe
 from __future__ import annotations
 
 import argparse
+import codecs
 import importlib
+import io
 import os
 import shlex
 import signal
@@ -196,6 +198,11 @@ def _quiet_interrupt(unraisable: Any) -> None:
 
 def main() -> None:
     sys.unraisablehook = _quiet_interrupt
+    for stream in (sys.stdout, sys.stderr):
+        # Under a locale that is not UTF-8 (Latin-1), a "—" or "…" of localrag's own ended search, ask and documents
+        # in a traceback; such a character prints as "?" instead.
+        if isinstance(stream, io.TextIOWrapper) and codecs.lookup(stream.encoding).name != "utf-8":
+            stream.reconfigure(errors="replace")
     try:
         code = run()
         sys.stdout.flush()

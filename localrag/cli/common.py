@@ -111,7 +111,7 @@ def progress_bar(err: Console, detail: str = "", *, download: bool = False) -> P
     (a format string over the task's fields), time left.
 
     Descriptions and details are shown as typed, never as markup: they carry file names and questions.
-    In a pipe the bar is off (it is noise there and left an empty line); it disappears when done.
+    In a pipe or a dumb terminal the bar is off (it is noise there and left an empty line); it disappears when done.
     """
     columns: list[ProgressColumn] = [
         TextColumn("{task.description}", style="progress.description", markup=False),
@@ -121,7 +121,9 @@ def progress_bar(err: Console, detail: str = "", *, download: bool = False) -> P
     if detail:
         columns.append(TextColumn(detail, markup=False))
     columns.append(TimeRemainingColumn())
-    return _PipeProgress(*columns, console=err, transient=True, disable=not err.is_terminal, detail=detail,
+    # A dumb terminal (an Emacs shell, some screen readers) draws no bar, so it gets a pipe's lines: it got nothing.
+    bar = err.is_terminal and not err.is_dumb_terminal
+    return _PipeProgress(*columns, console=err, transient=True, disable=not bar, detail=detail,
                          download=download)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 
 from rich.console import Console
+from rich.table import Column
 from rich.text import Text
 
 from localrag.cli.common import print_json
@@ -40,7 +41,8 @@ def _documents(args: argparse.Namespace, out: Console, err: Console) -> int:
     if args.json:
         print_json(listed)
         return 0
-    rows = Rows("document", "type", "chunks", "size", "title", "stale")
+    # The path folds rather than being cut: at 80 columns every one was "/home/me/docs…", and `forget` needs it whole.
+    rows = Rows(Column("document", overflow="fold"), "type", "chunks", "size", "title", "stale")
     for d in listed["documents"]:
         # A line break in a file name shows as ␊, as `search` shows it: a table's own rule made it a space (in a
         # pipe) or a second line, and "new⏎line.md" read as "new line.md", another file that `forget` would take.

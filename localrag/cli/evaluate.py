@@ -276,7 +276,7 @@ def _print_summary(summary: Summary, out: Console) -> None:
     cols = columns(summary)
     table = Rows("model", "mode", *[METRIC_LABELS[c] for c in cols],
                  title=f"{summary.info.get('dataset', {}).get('name', '')}: {summary.n_questions} questions "
-                       "(% with 95 % CI)")
+                       "(% with 95 % CI)", turned=True)
     for row in summary.rows:
         table.add(row.model, row.mode, *[format_figure(row.figures.get(c), c) for c in cols])
     table.print(out)

@@ -24,7 +24,7 @@ from localrag.errors import LocalRagError
 from localrag.safe_text import printable
 from localrag.shapes import answer_json, ingest_report_json
 from localrag.sizes import count_text
-from localrag.types import STALE_LABEL, QuoteStatus, cores_note, found_in_note
+from localrag.types import LIMIT_LABEL, STALE_LABEL, QuoteStatus, cores_note, found_in_note
 
 if TYPE_CHECKING:
     from localrag.engine import Engine
@@ -240,8 +240,8 @@ def _ingest(engine: Engine, paths: Sequence[Path], include: Sequence[str], exclu
         task = bar.add_task("Ingesting", total=None, chunks=0)
 
         def on_progress(p: IngestProgress) -> None:
-            if p.activity == EMBEDDER_EXPORT_ACTIVITY and not err.is_terminal:
-                # The bar is off in a pipe, and the first ingest of a new home would sit silent for seconds.
+            if p.activity == EMBEDDER_EXPORT_ACTIVITY and bar.disable:
+                # The bar is off in a pipe or a dumb terminal, and the first ingest of a new home would sit silent.
                 err.print(Text(f"{EMBEDDER_EXPORT_ACTIVITY}…", style="dim"))
             bar.update(task, completed=p.files_done, total=p.files_total or None, chunks=p.chunks_written,
                        description=p.activity or "Ingesting")
@@ -296,7 +296,8 @@ def _print_sources(answer: Answer, out: Console) -> None:
             out.print()
             out.print(Text(CLOSEST_SOURCES_LABEL, style="bold"))
             for number, hit in enumerate(answer.sources, start=1):
-                out.print(Text(f"[{number}] ", style="bold") + Text(chunk_place(hit.chunk, heading=True)))
+                out.print(Text(f"[{number}] ", style="bold") + Text(chunk_place(hit.chunk, heading=True)),
+                          soft_wrap=True)
         if answer.evidence is not None:
             out.print(_evidence_text(CLOSEST_SENTENCE_LABEL, answer.evidence))
         return
@@ -307,7 +308,7 @@ def _print_sources(answer: Answer, out: Console) -> None:
         if number in answer.unsupported_citations:
             mark, style = f"cited, but it {UNSUPPORTED_LABEL}", "yellow"
         out.print(Text(f"[{number}] ", style="bold") + Text(chunk_place(hit.chunk, heading=True))
-                  + Text(f"  ({mark})", style=style))
+                  + Text(f"  ({mark})", style=style), soft_wrap=True)
     for quote in answer.quotes:
         status = quote.status
         source = f"[{quote.source}]" if quote.source else ""
@@ -331,7 +332,8 @@ def _print_sources(answer: Answer, out: Console) -> None:
         f"{answer.model}: first token {stats.time_to_first_token:.2f}s, {stats.tokens_per_second:.0f} tok/s"
         + (f" {cores}" if cores else "")
         + (" (cancelled)" if stats.cancelled else "")
-        + (f" ({STOPPED_LABEL})" if stats.stopped_repeating else ""),
+        + (f" ({STOPPED_LABEL})" if stats.stopped_repeating else "")
+        + (f" ({LIMIT_LABEL})" if stats.hit_token_limit else ""),
         style="dim",
     ))
     if stats.left_out_note():

@@ -70,7 +70,8 @@ def _search(args: argparse.Namespace, out: Console, err: Console) -> int:
         excerpt = " ".join(chunk.text.split())
         if len(excerpt) > EXCERPT_CHARS:
             excerpt = excerpt[:EXCERPT_CHARS].rstrip() + "…"
-        out.print(Text(f"{position}. ", style="bold") + Text(where), soft_wrap=not wrap)
+        # The terminal folds a long path:LINE itself: a line break put in it split what an editor opens.
+        out.print(Text(f"{position}. ", style="bold") + Text(where), soft_wrap=True)
         out.print(Text(f"   {legs}", style="dim"), soft_wrap=not wrap)
         out.print(Text(f"   {excerpt}"), soft_wrap=not wrap)
     from localrag.fusion import DEFAULT

@@ -22,10 +22,13 @@ Cell = str | Text
 class Rows:
     """A table's headers, title and rows, printed for where stdout goes."""
 
-    def __init__(self, *headers: str | Column, title: str = "", boxed: bool = True) -> None:
+    def __init__(self, *headers: str | Column, title: str = "", boxed: bool = True, turned: bool = False) -> None:
+        """`turned`: on a terminal narrower than the table, each row becomes a column (a few rows of many figures,
+        an eval's): rich cut every cell to fit, the figures to "66…" and two headers both to "citati…"."""
         self.headers = headers
         self.title = title
         self.boxed = boxed
+        self.turned = turned
         self.rows: list[Sequence[Cell]] = []
 
     def add(self, *cells: Cell) -> None:
@@ -33,7 +36,10 @@ class Rows:
 
     def print(self, out: Console) -> None:
         if out.is_terminal:
-            out.print(self._table())
+            table = self._table()
+            if self.turned and out.measure(table, options=out.options.update_width(10**6)).maximum > out.width:
+                table = self._turned()
+            out.print(table)
             return
         lines = [self.title] if self.title else []
         lines += [_line(h.header if isinstance(h, Column) else h for h in self.headers)]
@@ -51,6 +57,16 @@ class Rows:
             # here, before the layout: the console's own pass comes after it, and an ESC that counted as no width
             # shown as a one-wide picture pushed the row past its border.
             table.add_row(*(_shown(c) for c in row))
+        return table
+
+
+    def _turned(self) -> Table:
+        """The table with its rows as columns: a header per line, then each row's cell for it."""
+        table = Table("", *([""] * len(self.rows)), title=self.title or None, show_header=False)
+        names = [h.header if isinstance(h, Column) else h for h in self.headers]
+        for at, name in enumerate(names):
+            table.add_row(_shown(name if isinstance(name, Text) else str(name)),
+                          *(_shown(row[at]) for row in self.rows))
         return table
 
 

@@ -55,5 +55,7 @@ def _file_text(path: Path) -> str | None:
         if path.stat().st_size > MAX_BYTES:
             return None
         return decode_text(path.read_bytes(), path)
-    except (OSError, LocalRagError):  # gone, unreadable or no longer text: no lines, never an error
+    # Gone, unreadable or no longer text: no lines, never an error. A name the locale cannot spell (東京 under Latin-1)
+    # raises UnicodeEncodeError, a ValueError: a traceback under every search.
+    except (OSError, ValueError, LocalRagError):
         return None

@@ -263,3 +263,15 @@ def test_a_model_llama_cpp_cannot_load_is_not_switched_to(localrag_home: Path, t
     assert engine.generator.count_tokens("still answers") > 0
     # A model chosen answers: the chat app said "Now answering with X" and went on extracting.
     assert engine.settings.answer_mode == "generate"
+
+
+def test_an_answer_cut_by_its_token_limit_ends_at_a_whole_character(generator: LlamaGenerator) -> None:
+    # The bytes of a character cut in two were flushed as U+FFFD: "김치는 배추와 고춧가루로 만�".
+    messages = [{"role": "user", "content": "김치는 무엇으로 만듭니까? 한국어로 대답하세요."}]
+    cut = []
+    for limit in range(1, 13):
+        stats = GenerationStats()
+        text = "".join(generator.stream_chat(messages, max_tokens=limit, stats=stats))
+        cut.append(text)
+        assert "\ufffd" not in text, (limit, text)
+    assert any(not text.isascii() for text in cut)  # the answer is Korean: the limit lands inside characters

@@ -366,3 +366,31 @@ def test_a_large_index_is_copied_for_the_choice_by_whole_documents(retrieval_eng
     assert all(kept[doc] == per_doc[doc] for doc in kept)
     assert sampled_chunks(store, seed=0, limit=3) == sampled_chunks(store, seed=0, limit=3)
     assert len(sampled_chunks(store, seed=0)) == sum(per_doc.values())
+
+
+def test_a_long_path_line_is_never_split_by_a_line_break_on_a_terminal(
+        cli_ingested: None, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    # Rich broke it at the terminal's width: "…/k" and "estrel-point-lighthouse.md:27" on two lines, which an
+    # editor's click or a copy took as two.
+    from rich.console import Console
+
+    monkeypatch.setattr(Console, "is_terminal", property(lambda _self: True))
+    monkeypatch.setenv("COLUMNS", "40")
+    for command in (["search", "lighthouse keeper", "-k", "1"], ["ask", "--extract", "Who kept the lighthouse?"]):
+        assert run(command) == 0
+        lines = capsys.readouterr().out.splitlines()
+        assert any("kestrel-point-lighthouse.md:" in line and str(sample_corpus_dir()) in line for line in lines), lines
+
+
+def test_a_terminal_whose_encoding_is_not_utf8_gets_the_answer_not_a_traceback(
+        cli_ingested: None, localrag_home: Path, tmp_path: Path) -> None:
+    # Under a Latin-1 locale the "—" between a path and its heading, or "…", ended search and ask in a traceback.
+    import sys
+
+    from network_probe import child_args, users_env
+
+    env = users_env(localrag_home, tmp_path / "user-home") | {"PYTHONIOENCODING": "latin-1"}
+    for command in (["search", "lighthouse keeper", "-k", "1"], ["ask", "--extract", "Who kept the lighthouse?"]):
+        done = subprocess.run([sys.executable, *child_args(*command)], capture_output=True, env=env, timeout=300)
+        assert done.returncode == 0 and b"Traceback" not in done.stderr, done.stderr.decode("latin-1")[-2000:]
+        assert b"kestrel-point-lighthouse.md" in done.stdout

@@ -28,3 +28,20 @@ def test_the_embedders_export_is_said_in_a_pipe(capsys: pytest.CaptureFixture[st
     assert capsys.readouterr().err.splitlines() == [
         f"{EMBEDDER_EXPORT_ACTIVITY}…",
         "1 added, 0 updated, 0 unchanged, 0 removed, 0 failed; 3 chunks written in 15.2s"]
+
+
+def test_a_dumb_terminal_gets_the_lines_a_pipe_gets(capsys: pytest.CaptureFixture[str],
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    # An Emacs shell (TERM=dumb) draws no bar: it got neither the bar nor the lines, only a stray blank line.
+    import io
+
+    from rich.console import Console
+
+    monkeypatch.setenv("TERM", "dumb")
+    file = io.StringIO()
+    err = Console(file=file, force_terminal=True, width=80)
+    assert err.is_dumb_terminal
+    assert _ingest(FirstIngest(), [Path("a.md")], (), (), err) == 0  # type: ignore[arg-type]
+    assert file.getvalue().splitlines() == [
+        f"{EMBEDDER_EXPORT_ACTIVITY}…",
+        "1 added, 0 updated, 0 unchanged, 0 removed, 0 failed; 3 chunks written in 15.2s"]

@@ -45,3 +45,26 @@ def test_a_cell_holding_control_characters_keeps_the_table_s_borders() -> None:
     table.print(Console(file=out, force_terminal=True, width=100, color_system=None))
     lines = out.getvalue().splitlines()
     assert "␛" * 20 in out.getvalue() and len({len(line) for line in lines}) == 1
+
+
+def test_a_table_of_many_figures_too_wide_for_the_terminal_turns_its_rows_into_columns() -> None:
+    # Cut to fit 80 columns, every figure read "66…" and two headers both "citati…".
+    table = Rows("model", "mode", *[f"citation measure {n}" for n in range(10)], turned=True)
+    table.add("SmolLM2-135M-Instruct.Q4_1", "rag", *[f"{66.7 + n:.1f} [50.1, 80.2]" for n in range(10)])
+    file = io.StringIO()
+    table.print(Console(file=file, width=80, force_terminal=True, color_system=None))
+    text = file.getvalue()
+    assert "…" not in text and "citation measure 9" in text and "75.7 [50.1, 80.2]" in text
+    assert max(len(line) for line in text.splitlines()) <= 80
+    wide = io.StringIO()
+    table.print(Console(file=wide, width=400, force_terminal=True, color_system=None))
+    assert "┃ model" in wide.getvalue()  # it fits: as it was
+
+
+def test_a_folding_column_keeps_a_long_path_whole_on_a_narrow_terminal() -> None:
+    table = Rows(Column("document", overflow="fold"), "type")
+    table.add(LONG, "pdf")
+    file = io.StringIO()
+    table.print(Console(file=file, width=60, force_terminal=True, color_system=None))
+    cells = "".join(line.split("│")[1].strip() for line in file.getvalue().splitlines() if line.startswith("│"))
+    assert "…" not in file.getvalue() and cells.replace(" ", "").startswith(LONG.replace(" ", ""))

@@ -51,3 +51,10 @@ def test_no_lines_where_the_file_cannot_say_them(tmp_path: Path, monkeypatch: py
     (hit,) = with_lines([_hit(source, "Second line.", 12, file_type)])
     assert hit.chunk.line_start is None and hit.chunk.line_end is None
     assert chunk_place(hit.chunk) == str(source)
+
+
+def test_a_file_name_the_locale_cannot_spell_has_no_lines_and_no_traceback() -> None:
+    # Under Latin-1, the stored name 東京.md could not be encoded for stat(): UnicodeEncodeError under every search.
+    from localrag.ingest.lines import _file_text
+
+    assert _file_text(Path("/tmp/\ud800.md")) is None

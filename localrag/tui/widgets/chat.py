@@ -19,7 +19,7 @@ from textual.widgets.markdown import MarkdownStream
 
 from localrag.conversations import Turn
 from localrag.safe_text import printable
-from localrag.types import cores_note
+from localrag.types import LIMIT_LABEL, cores_note
 
 
 class UserMessage(Static):
@@ -43,6 +43,8 @@ def _meta_line(turn: Turn) -> Text:
         parts.append(("✂ cut short (stopped with Esc)", "bold yellow"))
     if turn.stopped_repeating:
         parts.append((STOPPED_LABEL, "dim"))
+    if turn.hit_token_limit:
+        parts.append((LIMIT_LABEL, "dim"))
     if turn.refused:
         parts.append((turn.refusal or "no relevant passage in your documents", "italic"))
     cited = [s.n for s in turn.sources if s.cited]
