@@ -501,6 +501,10 @@ class Engine(GraphMode, Collections, Information):
         )
         report.removed += len(dropped)
         report.removed_paths = sorted([*report.removed_paths, *dropped])
+        if dropped:
+            report.notes.append(f"dropped {count_text(len(dropped), 'document')} held in a Logseq graph's own `logseq` "
+                                "folder (its settings and its copies of pages as they were), as an ingest of the "
+                                "graph leaves them out; `localrag ingest PATH` takes one back")
         if report.updated or report.removed:
             self._drop_stale_triples(store, report)
         if stale and not report.cancelled:

@@ -109,9 +109,11 @@ class Collections:
                 continue
             try:
                 store = Store.open_existing(paths.db_dir(), name)
-            except CollectionError:
-                continue  # renamed or deleted by another process since the registry was read
-            counts[name] = len(stale_documents(store.document_readings(), self.settings, max_tokens))
+                counts[name] = len(stale_documents(store.document_readings(), self.settings, max_tokens))
+            except LocalRagError:
+                # Renamed or deleted by another process meanwhile, or damaged: its own commands say so. Raised here,
+                # it failed an ingest of this collection that had done its work.
+                continue
         return {name: count for name, count in counts.items() if count}
 
     def indexed_elsewhere(self, places: Iterable[str | Path]) -> set[str]:

@@ -67,12 +67,9 @@ def follow_up_query(question: str, history: list[dict[str, str]]) -> str:
 
 
 def leaning_query(question: str, history: list[dict[str, str]]) -> str | None:
-    """`question` read as leaning on the conversation: the previous user question that was answered in front of it;
-    None when there is none. One refused, cut short or stopped by an error is no subject to carry (4,000 digits were
-    searched for with the next follow-up)."""
-    previous = [m["content"] for m, after in zip(history, history[1:], strict=False)
-                if m.get("role") == "user" and after.get("role") == "assistant"
-                and after.get("content", "").strip() != NO_ANSWER_TEXT]
+    """`question` read as leaning on the conversation: the previous user question in front of it; None when
+    there is none."""
+    previous = [m["content"] for m in history if m.get("role") == "user"]
     return f"{previous[-1]} {question}" if previous else None
 
 

@@ -96,10 +96,6 @@ def _clean_history(history: list[dict[str, str]] | None) -> list[dict[str, str]]
         # back every assistant message it got, refusals too.
         and not (t["role"] == "assistant" and t["content"].strip() == NO_ANSWER_TEXT)
     ]
-    # A question left without its answer (refused, cut short) at the end is no exchange: as the last one, the one the
-    # prompt keeps, 4,000 digits of it pushed out every earlier turn ("3 earlier messages left out" of 271 tokens).
-    while turns and turns[-1]["role"] == "user":
-        turns.pop()
     # A chat template expects user/assistant alternation starting with the user.
     return _newest_exchanges(turns, 0)
 
@@ -153,11 +149,18 @@ def build_messages(
     """Chat messages for `question` over `hits` (best first) and the hits used, numbered from 1; `texts`, one per
     hit, stand for the chunks' whole text (`prompt_sentences`)."""
     budget = generator.n_ctx - max_answer_tokens
-    turns = _possible_history(_clean_history(history), generator, budget)
+    cleaned = _clean_history(history)
+    # A question left without its answer at the end (refused, cut short) is context but no exchange: taken as the
+    # last one, the one kept whole, a refused one of 4,000 digits pushed out every earlier turn ("3 earlier
+    # messages left out" of a prompt of 271 tokens). It goes in after the rest, where there is room.
+    dangling = cleaned[-1:] if cleaned and cleaned[-1]["role"] == "user" else []
+    turns = _possible_history(cleaned[: len(cleaned) - len(dangling)], generator, budget)
     if not hits:
         system = {"role": "system", "content": NO_SOURCES_SYSTEM_PROMPT}
         asked = {"role": "user", "content": question.strip()}
         turns = _fitting_history(turns, lambda kept: generator.prompt_tokens([system, *kept, asked]) <= budget)
+        if dangling and generator.prompt_tokens([system, *turns, *dangling, asked]) <= budget:
+            turns = [*turns, *dangling]
         return [system, *turns, asked], []
 
     bodies = texts if texts is not None else [hit.chunk.text for hit in hits]
@@ -175,6 +178,8 @@ def build_messages(
         keep -= 1
     turns = _fitting_history(
         turns, lambda kept: generator.prompt_tokens(messages_for(question, blocks[:keep], kept)) <= budget)
+    if dangling and generator.prompt_tokens(messages_for(question, blocks[:keep], [*turns, *dangling])) <= budget:
+        turns = [*turns, *dangling]
     used = hits[:keep]
     messages = messages_for(question, blocks[:keep], turns)
     if generator.prompt_tokens(messages) <= budget:

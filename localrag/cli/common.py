@@ -8,6 +8,7 @@ package and its modules import in one direction. Only argparse and rich at impor
 from __future__ import annotations
 
 import argparse
+import codecs
 import json
 import re
 import sys
@@ -197,8 +198,10 @@ _JSON_ESCAPED = re.compile("[\u0080-\u009f\u202a-\u202e\u2066-\u2069]")
 
 def print_json(data: Any, *, indent: int | None = 2) -> None:
     """`--json` output: UTF-8 as is (names stay readable) but for `_JSON_ESCAPED`, one document per call, flushed
-    for a pipe."""
-    text = json.dumps(data, indent=indent, ensure_ascii=False)
+    for a pipe. To a stream that is not UTF-8 (a Latin-1 locale) every other character is escaped too: printed as
+    `?`, a path came out as one no file has, and a script's `forget` of it failed."""
+    utf8 = codecs.lookup(getattr(sys.stdout, "encoding", None) or "utf-8").name == "utf-8"
+    text = json.dumps(data, indent=indent, ensure_ascii=not utf8)
     sys.stdout.write(_JSON_ESCAPED.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n")
     sys.stdout.flush()
 

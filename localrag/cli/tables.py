@@ -37,8 +37,12 @@ class Rows:
     def print(self, out: Console) -> None:
         if out.is_terminal:
             table = self._table()
-            if self.turned and out.measure(table, options=out.options.update_width(10**6)).maximum > out.width:
-                table = self._turned()
+            if self.turned and self._too_wide(table, out):
+                table = self._turned(self.rows)
+                if self._too_wide(table, out) and len(self.rows) > 1:  # a table for each row then
+                    for row in self.rows:
+                        out.print(self._turned([row]))
+                    return
             out.print(table)
             return
         lines = [self.title] if self.title else []
@@ -60,13 +64,16 @@ class Rows:
         return table
 
 
-    def _turned(self) -> Table:
-        """The table with its rows as columns: a header per line, then each row's cell for it."""
-        table = Table("", *([""] * len(self.rows)), title=self.title or None, show_header=False)
+    @staticmethod
+    def _too_wide(table: Table, out: Console) -> bool:
+        return out.measure(table, options=out.options.update_width(10**6)).maximum > out.width
+
+    def _turned(self, rows: Sequence[Sequence[Cell]]) -> Table:
+        """`rows` as columns: a header per line, then each row's cell for it."""
+        table = Table("", *([""] * len(rows)), title=self.title or None, show_header=False)
         names = [h.header if isinstance(h, Column) else h for h in self.headers]
         for at, name in enumerate(names):
-            table.add_row(_shown(name if isinstance(name, Text) else str(name)),
-                          *(_shown(row[at]) for row in self.rows))
+            table.add_row(_shown(name if isinstance(name, Text) else str(name)), *(_shown(row[at]) for row in rows))
         return table
 
 

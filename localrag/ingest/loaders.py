@@ -428,9 +428,10 @@ def _load_plain(path: Path) -> LoadedText:
 
 # The marks that end a clause, so a lone line ending in one is prose, not a heading: before the CJK ones were here,
 # each short paragraph of a Chinese or Japanese text file ending in 。 was a heading (a 4.5 KB handbook: 37 chunks,
-# each under itself). A closing corner bracket or full-width parenthesis may follow the mark.
+# each under itself). A closing corner bracket, curly quote or full-width parenthesis may follow the mark (the
+# straight ones, `."` and `.)`, are left as they were: English text files were measured with them so).
 _CLAUSE_ENDS = (".", ",", ";", ":", "!", "?", "。", "，", "；", "：", "！", "？", "、", "．", "।", "؟")
-_CJK_CLOSERS = "」』）"
+_CJK_CLOSERS = "」』）”’"
 
 
 def _load_code(path: Path) -> LoadedText:

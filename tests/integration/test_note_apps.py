@@ -115,13 +115,18 @@ def test_a_stale_read_drops_a_logseq_backup_and_names_other_collections_stale_do
     backup = graph / "logseq" / "bak" / "Recipes.md"
     backup.write_text("- OLDBACKUP Pancakes need flour and water.\n")
     engine.ingest([graph / "pages", backup])  # what an older localrag took from the graph
-    other = Engine(load_settings(collection="notes"), embedder=engine.embedder)
-    other.create_collection("notes")
-    other.ingest([graph / "pages"])
+    other, damaged = (Engine(load_settings(collection=name), embedder=engine.embedder) for name in ("notes", "zz"))
+    for each in (other, damaged):
+        each.create_collection(each.settings.collection)
+        each.ingest([graph / "pages"])
     for store in (engine.store, other.store):  # read by an older localrag: every document stale
         store.documents_table.update(values_sql={READ_WITH: "''"})
+    damaged.store._db.drop_table(f"documents{damaged.store.suffix}")  # its own commands say so: not this one's
     report = engine.ingest([], stale=True)
     # It was read again and kept, and ranked above the page it is an old copy of.
     assert report.removed_paths == [str(backup)] and _names(engine) == ["Recipes.md"]
-    assert report.notes == ["other collections hold stale documents too: notes (1); `localrag ingest --stale "
-                            "--collection NAME` reads them again"]
+    assert report.notes == [
+        "dropped 1 document held in a Logseq graph's own `logseq` folder (its settings and its copies of pages as they "
+        "were), as an ingest of the graph leaves them out; `localrag ingest PATH` takes one back",
+        "other collections hold stale documents too: notes (1); `localrag ingest --stale --collection NAME` reads "
+        "them again"]

@@ -394,3 +394,7 @@ def test_a_terminal_whose_encoding_is_not_utf8_gets_the_answer_not_a_traceback(
         done = subprocess.run([sys.executable, *child_args(*command)], capture_output=True, env=env, timeout=300)
         assert done.returncode == 0 and b"Traceback" not in done.stderr, done.stderr.decode("latin-1")[-2000:]
         assert b"kestrel-point-lighthouse.md" in done.stdout
+    # JSON is escaped, not replaced: a "?" in a path made one no file has.
+    done = subprocess.run([sys.executable, *child_args("search", "Zürich lighthouse", "--json")], capture_output=True,
+                          env=env, timeout=300)
+    assert done.returncode == 0 and json.loads(done.stdout)["query"] == "Zürich lighthouse"

@@ -59,6 +59,11 @@ def test_a_table_of_many_figures_too_wide_for_the_terminal_turns_its_rows_into_c
     wide = io.StringIO()
     table.print(Console(file=wide, width=400, force_terminal=True, color_system=None))
     assert "┃ model" in wide.getvalue()  # it fits: as it was
+    for mode in ("extract", "graph"):  # rows too many to turn into columns: a table for each
+        table.add("SmolLM2-135M-Instruct.Q4_1", mode, *[f"{66.7 + n:.1f} [50.1, 80.2]" for n in range(10)])
+    three = io.StringIO()
+    table.print(Console(file=three, width=80, force_terminal=True, color_system=None))
+    assert "…" not in three.getvalue() and three.getvalue().count("SmolLM2-135M-Instruct.Q4_1") == 3
 
 
 def test_a_folding_column_keeps_a_long_path_whole_on_a_narrow_terminal() -> None:

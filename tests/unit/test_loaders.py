@@ -605,9 +605,11 @@ def test_a_short_chinese_or_japanese_paragraph_is_prose_not_a_heading(tmp_path: 
     # 。 did not end a clause to the rule: each one-line paragraph was a heading, and its chunk cited under itself.
     path = tmp_path / "report.txt"
     path.write_text("臺灣出差報告\n\n本次出差地點為臺北市與高雄市。\n\n在高雄，我們參觀了港口物流中心。\n\n"
-                    "田中部長は「売上目標を確認した。」\n\n第一章「始まり」\n\n本文です。\n", encoding="utf-8")
+                    "田中部長は「売上目標を確認した。」\n\n他说：“明天我们去高雄参观港口。”\n\n第一章「始まり」\n\n"
+                    "本文です。\n", encoding="utf-8")
     loaded = load_file(path)
     assert [(s.kind, s.headings) for s in loaded.sections] == [
         ("heading", ("臺灣出差報告",)), ("paragraph", ("臺灣出差報告",)), ("paragraph", ("臺灣出差報告",)),
-        ("paragraph", ("臺灣出差報告",)), ("heading", ("第一章「始まり」",)), ("paragraph", ("第一章「始まり」",)),
+        ("paragraph", ("臺灣出差報告",)), ("paragraph", ("臺灣出差報告",)), ("heading", ("第一章「始まり」",)),
+        ("paragraph", ("第一章「始まり」",)),
     ]

@@ -343,14 +343,13 @@ def test_a_last_exchange_too_long_for_any_source_gives_way_to_the_sources() -> N
 def test_a_question_left_unanswered_at_the_end_of_the_history_pushes_out_no_earlier_turn() -> None:
     # A refused question (its refusal left out) stood alone at the end: as the last exchange, 4,000 digits of it
     # gave way, and every earlier turn with it ("3 earlier messages left out" of a prompt of 271 tokens).
-    from localrag.answer.pipeline import leaning_query
-
-    history = [{"role": "user", "content": "When was the light first lit?"},
-               {"role": "assistant", "content": "In 1871 [1]."}, {"role": "user", "content": words(900)}]
-    messages, used = build_messages("Who kept it?", [make_hit(words(80))], WordGenerator(n_ctx=1000),
-                                    max_answer_tokens=200, history=history)
-    assert [m["content"] for m in messages[1:-1]] == ["When was the light first lit?", "In 1871 [1]."]
-    assert leaning_query("Who kept it?", history) == "When was the light first lit? Who kept it?"
-    refused = [*history[:2], {"role": "user", "content": "the digits"},
-               {"role": "assistant", "content": NO_ANSWER_TEXT}]
-    assert leaning_query("Who kept it?", refused) == "When was the light first lit? Who kept it?"
+    answered = [{"role": "user", "content": "When was the light first lit?"},
+                {"role": "assistant", "content": "In 1871 [1]."}]
+    for hits in ([make_hit(words(80))], []):
+        messages, _ = build_messages("Who kept it?", hits, WordGenerator(n_ctx=1000), max_answer_tokens=200,
+                                     history=[*answered, {"role": "user", "content": words(900)}])
+        assert [m["content"] for m in messages[1:-1]] == [t["content"] for t in answered]
+        # One that fits stays, after the rest: an answer stopped with Esc leaves its question to lean on.
+        messages, _ = build_messages("Who kept it?", hits, WordGenerator(n_ctx=1000), max_answer_tokens=200,
+                                     history=[*answered, {"role": "user", "content": "And the tower?"}])
+        assert [m["content"] for m in messages[1:-1]] == [*(t["content"] for t in answered), "And the tower?"]
