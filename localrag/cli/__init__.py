@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import argparse
 import codecs
+import contextlib
 import importlib
 import io
 import os
 import shlex
 import signal
+import stat
 import sys
 import unicodedata
 from collections.abc import Callable, Sequence
@@ -35,7 +37,7 @@ from localrag.cli.argtypes import path_arg
 from localrag.cli.common import USAGE_EXIT
 from localrag.cli.console import make_console
 from localrag.config import unknown_settings
-from localrag.disk_errors import as_disk_trouble
+from localrag.disk_errors import as_disk_trouble, is_disk_full
 from localrag.errors import ConfigError, LocalRagError
 from localrag.safe_text import line_text, valid_text
 from localrag.writer_lock import tell_waits
@@ -137,6 +139,13 @@ def run(argv: Sequence[str] | None = None) -> int:
                                  "folder, a file for a file)"), style="red"), soft_wrap=True)
         return USAGE_EXIT
     except Exception as exc:
+        if is_disk_full(exc) and _output_disk_full():
+            # Cron's log on a full /var/log: the work was done, and "the disk is full (data: 76,799 MB free)" sent
+            # the user to move LOCALRAG_HOME. Said where it can be: stderr usually goes to the same full disk.
+            with contextlib.suppress(OSError):
+                err.print(Text("localrag: cannot write the command's output: the disk it goes to is full (what the "
+                               "command did is done)", style="red"), soft_wrap=True)
+            return BROKEN_PIPE_EXIT
         # A full or read-only disk under a writer other than ingest, which says so itself: as an OSError, as
         # LanceDB's RuntimeError, or as safetensors' own error type when a model is saved.
         err.print(Text(line_text(f"localrag: {as_disk_trouble(exc)}"), style="red"), soft_wrap=True)
@@ -196,7 +205,34 @@ def _quiet_interrupt(unraisable: Any) -> None:
         sys.__unraisablehook__(unraisable)
 
 
+def _output_disk_full() -> bool:
+    """Whether stdout goes to a full file system other than the data folder's."""
+    try:
+        out = os.fstat(sys.stdout.fileno())
+        room = os.fstatvfs(sys.stdout.fileno())
+        data = next(p for p in (paths.data_dir(), *paths.data_dir().parents) if p.exists())
+        return stat.S_ISREG(out.st_mode) and room.f_bavail == 0 and out.st_dev != data.stat().st_dev
+    except (OSError, ValueError, AttributeError):  # no file number (a test's capture), or nothing to ask
+        return False
+
+
+def _closed_streams_to_devnull() -> None:
+    """A standard stream closed by the caller (cron's `>&- 2>&-`) becomes /dev/null, before any file is opened:
+    Python left it None, and `status` died on None.isatty() (or said nothing, stderr closed, exit 1); the next
+    file opened would also have taken its number, and a print would have gone into it."""
+    for fd, name in ((0, "stdin"), (1, "stdout"), (2, "stderr")):
+        try:
+            os.fstat(fd)
+        except OSError:
+            opened = os.open(os.devnull, os.O_RDWR)  # the lowest free number: this one, the lower ones being open
+            if opened != fd:
+                os.dup2(opened, fd)
+                os.close(opened)
+            setattr(sys, name, open(fd, "r" if fd == 0 else "w", encoding="utf-8", closefd=False))
+
+
 def main() -> None:
+    _closed_streams_to_devnull()
     sys.unraisablehook = _quiet_interrupt
     for stream in (sys.stdout, sys.stderr):
         # Under a locale that is not UTF-8 (Latin-1), a "—" or "…" of localrag's own ended search, ask and documents

@@ -315,7 +315,10 @@ def run_ingest(
         # client counted the ones added and could not tell that the others were missing.
         parts = [f"{count_text(left_read, 'file')} read but not yet in the index"] if left_read else []
         parts += [f"{count_text(len(files) - processed, 'file')} not reached"] if len(files) > processed else []
-        report.notes.append(f"stopped: {' and '.join(parts)}; the next ingest goes on with them")
+        # Under --force a plain ingest passes the unchanged ones over: it said it would go on with them, and did not.
+        then = "the next `ingest --force` goes on with them (a plain ingest reads only those that changed)" if force \
+            else "the next ingest goes on with them"
+        report.notes.append(f"stopped: {' and '.join(parts)}; {then}")
 
     if not report.cancelled:
         # A file the walk found and that went before its turn came is gone too, like one deleted before the walk.

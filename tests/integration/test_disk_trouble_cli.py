@@ -108,3 +108,22 @@ def test_an_embedder_export_on_a_full_disk_says_the_disk_is_full(
     assert str(info.value).endswith("(free space on that disk, or point LOCALRAG_CACHE_DIR at another one, then run "
                                     "it again)")
     assert [p.name for p in (small_disk / "cache").rglob("*") if p.is_file()] == []  # no half export kept
+
+
+def test_output_to_a_full_disk_is_said_as_the_output_s_not_the_data_folder_s(
+        small_disk: Path, tmp_path: Path) -> None:
+    # Cron's log on a full /var/log: "the disk is full (.../data: 76,799 MB free) ... point LOCALRAG_HOME at
+    # another one", exit 2, after the work was done.
+    import sys
+
+    from network_probe import child_args, users_env
+
+    fill_disk(small_disk, leave=0)
+    env = users_env(tmp_path / "home", tmp_path / "user-home")
+    for args in (["status"], ["status", "--json"]):
+        with (small_disk / "cron.log").open("a") as log:
+            done = subprocess.run([sys.executable, *child_args(*args)], stdout=log, stderr=subprocess.PIPE,
+                                  text=True, env=env, timeout=120)
+        assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+        assert done.stderr.strip() == ("localrag: cannot write the command's output: the disk it goes to is full "
+                                       "(what the command did is done)")

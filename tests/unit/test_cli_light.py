@@ -300,3 +300,14 @@ def test_a_ctrl_c_in_a_finaliser_prints_no_traceback(monkeypatch: pytest.MonkeyP
     Freed(ValueError("a real fault"))  # still said
     gc.collect()
     assert "ValueError: a real fault" in capsys.readouterr().err
+
+
+def test_a_closed_stdout_or_stderr_is_no_failure(tmp_path: Path) -> None:
+    # Cron's `>&- 2>&-`: stdout closed died on None.isatty() (a traceback, exit 1); stderr closed gave exit 1 and
+    # no output at all.
+    out, err = tmp_path / "out.log", tmp_path / "err.log"
+    command = f'"{sys.executable}" -m localrag status </dev/null'
+    closed_out = subprocess.run(["bash", "-c", f'{command} >&- 2>"{err}"'], timeout=120)
+    assert closed_out.returncode == 0 and err.read_text() == ""
+    closed_err = subprocess.run(["bash", "-c", f'{command} >"{out}" 2>&-'], timeout=120)
+    assert closed_err.returncode == 0 and "documents" in out.read_text()

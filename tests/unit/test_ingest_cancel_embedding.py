@@ -61,3 +61,17 @@ def test_a_stop_between_files_counts_the_files_not_reached(tmp_path: Path) -> No
     left = sum(int(number) for number in re.findall(r"(\d+) files?", report.notes[-1]))
     assert report.notes[-1].startswith("stopped: ") and "not reached" in report.notes[-1]
     assert report.added + left == 20, report.notes
+
+
+def test_a_forced_ingest_stopped_names_the_forced_one_that_goes_on(tmp_path: Path) -> None:
+    # It said "the next ingest goes on with them": a plain one passed the unchanged files over.
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for i in range(150):
+        (docs / f"note-{i:03d}.txt").write_text(f"Note {i} is about the harbour crane number {i}.", encoding="utf-8")
+    Engine(load_settings(), embedder=CancellingEmbedder(threading.Event(), after=10**6)).ingest([docs])
+    cancel = threading.Event()
+    engine = Engine(load_settings(commit_chunks=1000), embedder=CancellingEmbedder(cancel, after=64))
+    report = engine.ingest([docs], cancel=cancel, force=True)
+    assert report.notes[-1] == ("stopped: 86 files read but not yet in the index; the next `ingest --force` goes "
+                                "on with them (a plain ingest reads only those that changed)")
