@@ -13,7 +13,7 @@ and in a query (`query_text`), so both sides meet:
 - Marks that the tokenizer's folding leaves: Greek accents (`Αθήνα` against a typed `Αθηνα`), the dot of
   Turkish `İ` (lower-cased it becomes `i` plus a combining dot, so `istanbul` missed `İstanbul`), Arabic
   harakat and tatweel, Hebrew points. They are dropped; Cyrillic `й` and the kana voicing marks are letters
-  of their own and stay.
+  of their own and stay. Greek's final `ς` is read as `σ`, which the tokenizer makes of a capital `Σ`.
 - Compatibility forms are folded to their plain ones (NFKC): half-width katakana (`ﾊﾟﾝ` is `パン`), full-width
   letters and digits (`ＡＢＣ１２３`), ligatures; a decomposed (NFD) text, as macOS writes file names, is
   composed, so it meets its composed twin.
@@ -38,7 +38,9 @@ _POINTS = re.compile("[\u064b-\u065f\u0670\u0640\u0591-\u05bd\u05bf\u05c1\u05c2\
 
 
 def _folded(text: str) -> str:
-    return unicodedata.normalize("NFC", _POINTS.sub("", _ACCENTS.sub("", unicodedata.normalize("NFKD", text))))
+    # The tokenizer lower-cases Σ to σ, never to the final ς: "ΚΑΤΟΙΚΟΥΣ" did not find "κατοίκους".
+    text = unicodedata.normalize("NFC", _POINTS.sub("", _ACCENTS.sub("", unicodedata.normalize("NFKD", text))))
+    return text.replace("ς", "σ")
 
 
 def _bigrams(run: str) -> list[str]:

@@ -107,7 +107,7 @@ def _list(store: ConversationStore, as_json: bool, out: Console, err: Console) -
     if not found:
         out.print(Text(f"no conversations in {store.folder}"), soft_wrap=True)
         return 0
-    table = Rows("id", "updated", Column("questions", justify="right"), "title", boxed=False)
+    table = Rows("id", "updated", Column("questions", justify="right"), "title", boxed=False, whole=(0,))
     for c in found:
         table.add(c.id, _updated(c), str(c.questions), c.title)
     table.print(out)

@@ -160,7 +160,7 @@ def _run(args: argparse.Namespace, out: Console, err: Console) -> int:
         print_json(_summary_json(summary, run_dir))
         return 0
     _print_summary(summary, out)
-    out.print(Text(f"report: {run_dir / 'report.md'}  plot: {run_dir / 'plot.png'}", style="dim"))
+    out.print(Text(f"report: {run_dir / 'report.md'}  plot: {run_dir / 'plot.png'}", style="dim"), soft_wrap=True)
     return 0
 
 
@@ -266,7 +266,7 @@ def _run_kgqa(args: argparse.Namespace, out: Console, err: Console) -> int:
         table.add(label, value, str(f.n))
     table.print(out)
     out.print(Text(f"records: {run_dir / 'records.jsonl'}  summary: {run_dir / SUMMARY_FILE}  "
-                   f"report: {run_dir / REPORT_FILE}", style="dim"))
+                   f"report: {run_dir / REPORT_FILE}", style="dim"), soft_wrap=True)
     return 0
 
 
@@ -313,7 +313,7 @@ def _list(out: Console, as_json: bool = False) -> int:
     if not runs:
         out.print(Text(f"no evaluation runs in {runs_root()}"))
         return 0
-    table = Rows("run", "data set", "status", "started", "questions", "models", "modes")
+    table = Rows("run", "data set", "status", "started", "questions", "models", "modes", whole=(0,))
     for r in runs:
         table.add(r.path.name, r.dataset, r.status, r.started, str(r.questions), ", ".join(r.models),
                   ", ".join(r.modes))
@@ -330,5 +330,5 @@ def _show(spec: str, out: Console, as_json: bool = False) -> int:
         print_json(_summary_json(summary, run_dir))
         return 0
     _print_summary(summary, out)
-    out.print(Text(f"report: {run_dir / 'report.md'}", style="dim"))
+    out.print(Text(f"report: {run_dir / 'report.md'}", style="dim"), soft_wrap=True)  # the terminal folds a path
     return 0

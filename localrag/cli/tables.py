@@ -22,13 +22,16 @@ Cell = str | Text
 class Rows:
     """A table's headers, title and rows, printed for where stdout goes."""
 
-    def __init__(self, *headers: str | Column, title: str = "", boxed: bool = True, turned: bool = False) -> None:
+    def __init__(self, *headers: str | Column, title: str = "", boxed: bool = True, turned: bool = False,
+                 whole: Sequence[int] = ()) -> None:
         """`turned`: on a terminal narrower than the table, each row becomes a column (a few rows of many figures,
-        an eval's): rich cut every cell to fit, the figures to "66…" and two headers both to "citati…"."""
+        an eval's): rich cut every cell to fit, the figures to "66…" and two headers both to "citati…". `whole`:
+        the columns never cut, the others giving way (an id the next command needs: "20261206…" at 80 columns)."""
         self.headers = headers
         self.title = title
         self.boxed = boxed
         self.turned = turned
+        self.whole = whole
         self.rows: list[Sequence[Cell]] = []
 
     def add(self, *cells: Cell) -> None:
@@ -61,6 +64,10 @@ class Rows:
             # here, before the layout: the console's own pass comes after it, and an ESC that counted as no width
             # shown as a one-wide picture pushed the row past its border.
             table.add_row(*(_shown(c) for c in row))
+        for at in self.whole:
+            column = table.columns[at]
+            column.no_wrap = True
+            column.min_width = max((len(_shown(row[at]).plain) for row in self.rows), default=0)
         return table
 
 

@@ -89,14 +89,18 @@ def excluded(path: Path, root: Path, exclude: Sequence[str]) -> bool:
 
 def for_root(patterns: Sequence[str], root: Path) -> list[str]:
     """`patterns` as a walk of the (resolved) folder `root` matches them. A folder may be written as a path: whole,
-    or from the current folder (`./drafts`, `../notes/drafts`, as `--path` reads them), through links or not, it is
-    made its path below `root`; a plain name's trailing slash is dropped (`drafts/`; `*/` keeps its own). Such
-    patterns matched nothing, without a word."""
+    or from the current folder (`./drafts`, `../notes/drafts`, as `--path` reads them, or `notes/drafts` when that
+    is there and not below `root`), through links or not, it is made its path below `root`; a plain name's
+    trailing slash is dropped (`drafts/`; `*/` keeps its own). Such patterns matched nothing, without a word."""
     made = []
     for pattern in patterns:
         if not _GLOB.search(pattern):
             pattern = pattern.rstrip("/") or pattern
-        if os.path.isabs(pattern) or pattern.startswith(("./", "../")):
+        # A relative path from the current folder without its "./" (what tab completion gives) is read so too when it
+        # names a folder or file there and none below `root`: it left out nothing. A bare name still means any depth.
+        from_here = "/" in pattern and not _GLOB.search(pattern) and Path(pattern).exists() \
+            and not (root / pattern).exists()
+        if os.path.isabs(pattern) or pattern.startswith(("./", "../")) or from_here:
             given = Path(os.path.abspath(pattern))
             below = [c for c in dict.fromkeys((given, given.resolve())) if c.is_relative_to(root) and c != root]
             if below:

@@ -557,6 +557,8 @@ def visible_markdown(text: str) -> str:
     marks = [m.start() for m in _OBSIDIAN_MARK.finditer(text) if not any(s <= m.start() < e for s, e in code)]
     for opening, closing in zip(marks[::2], marks[1::2], strict=False):
         blank(opening, closing + 2)
+    if len(marks) % 2:  # one left open hides the rest of the note, as an unclosed HTML comment does here
+        blank(marks[-1], len(text))
     return "".join(chars)
 
 

@@ -61,8 +61,9 @@ def test_excludes_written_as_paths_match_and_excluded_files_indexed_before_are_n
     (tmp_path / "link").symlink_to(root)
     monkeypatch.chdir(tmp_path)
     engine.ingest([root])
-    # From the current folder (as --path reads ./x), with a folder's slash, whole through a link; "*/" stays a glob.
-    patterns = ["./notes/drafts", "old/", str(tmp_path / "link" / "kept"), "*/", "nosuch"]
+    # From the current folder (as --path reads ./x, and without its ./ as tab completion writes it), with a folder's
+    # slash, whole through a link; "*/" stays a glob.
+    patterns = ["./notes/drafts", "notes/old/", str(tmp_path / "link" / "kept"), "*/", "nosuch"]
     report = engine.ingest([tmp_path / "link"], exclude=patterns)
     assert _names(engine) == ["drafts.md", "kept.md", "old.md", "top.md"]  # left out now, not deleted: they stay
     assert report.notes == [
@@ -90,6 +91,8 @@ def test_obsidian_comment_marks_pair_outside_code() -> None:
     shown = visible_markdown('Format with `printf "%%d"` in C.\nThe door code is %% 4471 %% for guests.\n'
                              "A %% see `x` %% done.\n```\n%% a cell\n```\n")
     assert "4471" not in shown and "see" not in shown and "%%d" in shown and "%% a cell" in shown
+    # One left open hides the rest, as an unclosed HTML comment does: its private text was indexed.
+    assert visible_markdown("Shown.\n\n%% begins\n\nmore secret\n").split() == ["Shown."]
 
 
 def test_leftovers_a_shell_glob_names_are_passed_over(engine: Engine, tmp_path: Path) -> None:

@@ -66,6 +66,16 @@ def test_a_table_of_many_figures_too_wide_for_the_terminal_turns_its_rows_into_c
     assert "…" not in three.getvalue() and three.getvalue().count("SmolLM2-135M-Instruct.Q4_1") == 3
 
 
+def test_a_whole_column_keeps_an_id_the_next_command_needs() -> None:
+    # At 80 columns `eval list` showed its run as "20261206…", the one cell a user types next.
+    table = Rows("run", "data set", "status", "started", "questions", "models", "modes", whole=(0,))
+    table.add("20261206-204448-q", "covid-qa questions of the shared data", "finished", "2026-12-06T20:44:48",
+              "200", "SmolLM2-135M-Instruct.Q4_1, qwen2.5-0.5b", "rag, extract, graph")
+    file = io.StringIO()
+    table.print(Console(file=file, width=80, force_terminal=True, color_system=None))
+    assert "20261206-204448-q" in file.getvalue()
+
+
 def test_a_folding_column_keeps_a_long_path_whole_on_a_narrow_terminal() -> None:
     table = Rows(Column("document", overflow="fold"), "type")
     table.add(LONG, "pdf")
