@@ -464,9 +464,8 @@ class Engine(GraphMode, Collections, Information):
         """`ingest` with the writer lock held."""
         from localrag.embed import loading_activity
         from localrag.embedder_probe import check_embedder
-        from localrag.ingest.discover import app_folder_holds
         from localrag.ingest.pipeline import doc_id_for, run_ingest
-        from localrag.ingest.readings import holding_files, stale_documents
+        from localrag.ingest.readings import dropped_note, holding_files, split_app_folders, stale_documents
 
         if progress is not None and self._store is None:
             # Opening the store loads the embedder: on a new home that is an ONNX export, seconds
@@ -479,12 +478,7 @@ class Engine(GraphMode, Collections, Information):
         dropped: list[str] = []
         if stale and not paths_:
             held = holding_files(stale_documents(store.document_readings(), self.settings, self.embedder.max_tokens))
-            # Read again, a Logseq page's backup an older localrag took stayed, found beside the page, though the
-            # walk of its folder now leaves it out: it leaves the index as that walk's ingest would drop it.
-            paths_ = [p for p in held if not app_folder_holds(Path(p))]
-            left = {p for p in held if app_folder_holds(Path(p))}
-            dropped = sorted(d.path for d in store.documents()
-                             if d.path in left or any(d.path.startswith(f"{f}/") for f in left))
+            paths_, dropped = split_app_folders(held, (d.path for d in store.documents()))
             store.delete_documents([doc_id_for(path) for path in dropped])
         report = run_ingest(
             [Path(p) for p in paths_],
@@ -502,9 +496,7 @@ class Engine(GraphMode, Collections, Information):
         report.removed += len(dropped)
         report.removed_paths = sorted([*report.removed_paths, *dropped])
         if dropped:
-            report.notes.append(f"dropped {count_text(len(dropped), 'document')} held in a Logseq graph's own `logseq` "
-                                "folder (its settings and its copies of pages as they were), as an ingest of the "
-                                "graph leaves them out; `localrag ingest PATH` takes one back")
+            report.notes.append(dropped_note(len(dropped)))
         if report.updated or report.removed:
             self._drop_stale_triples(store, report)
         if stale and not report.cancelled:

@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from localrag.config import Settings
+from localrag.sizes import count_text
 
 # Bump a kind's number when its loader reads the same bytes differently (new text, title, headings or
 # pages); tests/integration/test_stale_readings.py holds digests of the sample corpus that fail until it is.
@@ -111,6 +112,24 @@ def stale_documents(
     reasons = {path: stale_reason(read_with, now[kind], embedder_tokens)
                for path, (kind, read_with) in readings.items() if read_with != now[kind]}
     return {path: why for path, why in sorted(reasons.items()) if why}
+
+
+def split_app_folders(files: list[str], documents: Iterable[str]) -> tuple[list[str], list[str]]:
+    """Of the stale `files`, those to read again, and the stored `documents` to drop instead: those a Logseq graph's
+    own folder holds. Read again, a page's backup an older localrag took stayed, found beside the page, though the
+    walk of its folder now leaves it out; it leaves the index as that walk's ingest drops it."""
+    from localrag.ingest.discover import app_folder_holds
+
+    held = {f for f in files if app_folder_holds(Path(f))}
+    dropped = sorted(d for d in documents if d in held or any(d.startswith(f"{f}/") for f in held))
+    return [f for f in files if f not in held], dropped
+
+
+def dropped_note(count: int) -> str:
+    """Why `ingest --stale` took documents out rather than reading them again (`split_app_folders`)."""
+    return (f"dropped {count_text(count, 'document')} held in a Logseq graph's own `logseq` folder (its settings and "
+            "its copies of pages as they were), as an ingest of the graph leaves them out; `localrag ingest PATH` "
+            "takes one back")
 
 
 def holding_files(paths: Iterable[str]) -> list[str]:
