@@ -124,6 +124,11 @@ def _is_under(path: str, folders: Sequence[Path]) -> bool:
     return any(Path(path).is_relative_to(folder) for folder in folders)
 
 
+def _some(paths: Sequence[str]) -> str:
+    """The first three of `paths` for a note, "..." for the rest."""
+    return ", ".join(paths[:3]) + (", ..." if len(paths) > 3 else "")
+
+
 def _in_app_folder(path: str, folders: Sequence[Path]) -> bool:
     return any(in_app_folder(Path(path), folder) for folder in folders if Path(path).is_relative_to(folder))
 
@@ -332,15 +337,13 @@ def run_ingest(
             report.removed_paths.extend(sorted(d.path for d in gone))
         kept = sorted(d.path for d in missed if d not in gone and _excluded(d.path, folders, exclude))
         if kept:
-            shown = ", ".join(kept[:3]) + (", ..." if len(kept) > 3 else "")
             report.notes.append(line_text(
                 f"{count_text(len(kept), 'indexed file')} that --exclude leaves out "
-                f"{'stays' if len(kept) == 1 else 'stay'} in the index: {shown} "
+                f"{'stays' if len(kept) == 1 else 'stay'} in the index: {_some(kept)} "
                 "(`localrag forget PATH` takes one out)"))
     if report.blank_paths:
-        shown = ", ".join(report.blank_paths[:3]) + (", ..." if len(report.blank_paths) > 3 else "")
         report.notes.append(line_text(f"passed over {count_text(len(report.blank_paths), 'file')} with no text (empty "
-                                      f"or blank): {shown}"))
+                                      f"or blank): {_some(report.blank_paths)}"))
     note = store.refresh_indexes() if refresh else ""
     if note:
         report.notes.append(note)

@@ -47,7 +47,15 @@ from localrag import paths
 from localrag.atomic import write_text_atomic
 from localrag.collection import DEFAULT_COLLECTION, CollectionError
 from localrag.errors import LocalRagError
-from localrag.ingest.discover import SKIP_DIRS, app_folder, discover, leads_out, leftover, link_outside, walk_takes
+from localrag.ingest.discover import (
+    SKIP_DIRS,
+    app_folder_holds,
+    discover,
+    leads_out,
+    leftover,
+    link_outside,
+    walk_takes,
+)
 from localrag.ingest.loaders import SUPPORTED_EXTENSIONS
 from localrag.safe_text import line_text, path_text
 from localrag.sizes import count_text
@@ -130,7 +138,7 @@ def is_watched_name(path: Path) -> bool:
         return False
     if any(part in SKIP_DIRS or (part.startswith(".") and part not in (".", "..")) for part in path.parts[:-1]):
         return False
-    if any(app_folder(Path(*path.parts[: i + 1])) for i, part in enumerate(path.parts[:-1]) if part == "logseq"):
+    if app_folder_holds(path):
         return False
     return path.suffix.lower() in SUPPORTED_EXTENSIONS
 
