@@ -500,11 +500,11 @@ class Engine(GraphMode, Collections, Information):
         if report.updated or report.removed:
             self._drop_stale_triples(store, report)
         if stale and not report.cancelled:
-            elsewhere = self.stale_elsewhere(self.embedder.max_tokens)
-            if elsewhere:
-                listed = ", ".join(f"{name} ({count})" for name, count in elsewhere.items())
-                report.notes.append(f"other collections hold stale documents too: {listed}; `localrag ingest --stale "
-                                    "--collection NAME` reads them again")
+            report.stale_elsewhere = self.stale_elsewhere(self.embedder.max_tokens)
+            if report.stale_elsewhere:
+                listed = ", ".join(f"{name} ({count})" for name, count in report.stale_elsewhere.items())
+                report.notes.append(f"other collections hold stale documents too: {listed}; a stale ingest of each "
+                                    "(`--stale --collection NAME`) reads them again")
         report.seconds += opened  # what the user waited for, the embedder's loading included
         return report
 
@@ -825,7 +825,7 @@ class Engine(GraphMode, Collections, Information):
         """The key sentences of one indexed document, found without the model (localrag/answer/summary.py)."""
         from localrag.answer.summary import MAX_KEY_SENTENCES, summarise
 
-        refuse_unusable([path])
+        refuse_unusable([path], field="path")
         if not 1 <= sentences <= MAX_KEY_SENTENCES:
             raise LocalRagError(f"{sentences} sentences: a summary has from 1 to {MAX_KEY_SENTENCES}",
                                 f"ask for 1 to {MAX_KEY_SENTENCES}", field="sentences")

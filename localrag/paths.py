@@ -117,25 +117,27 @@ def make_private_roots() -> None:
 EMPTY_PATH = "an empty path (an unset shell variable?)", "name a file or folder, `.` for the current one"
 
 
-def refuse_unusable(given: Iterable[str | Path]) -> None:
+def refuse_unusable(given: Iterable[str | Path], field: str = "paths") -> None:
     """An empty path is refused where a person or a client gave it: as a Path it is the current folder, and
     `localrag forget "$DIR"` with DIR unset forgot every document under it. So is one holding a NUL byte, which
     no file name holds, one longer than the OS takes or one holding half of a UTF-16 pair (an API or MCP client's,
     or a CLI user's: the OS call failed deep inside, a traceback or an internal error). The OS is asked how long a
-    name may be: a file system mounted from Windows or macOS takes 255 characters, not 255 bytes."""
+    name may be: a file system mounted from Windows or macOS takes 255 characters, not 255 bytes. `field`: the
+    request's field at fault, which the API names as `param`."""
     given = list(given)
     if any(isinstance(p, str) and not p.strip() for p in given):
-        raise LocalRagError(*EMPTY_PATH)
+        raise LocalRagError(*EMPTY_PATH, field=field)
     for path in given:
         if "\0" in str(path):
             raise LocalRagError(f"{str(path).replace(chr(0), '␀')!r}: a path holding a NUL byte",
-                                "no file name holds one: send the path without it")
+                                "no file name holds one: send the path without it", field=field)
         try:
             os.lstat(os.path.expanduser(path))
         except UnicodeEncodeError as exc:
             raise LocalRagError(f"{str(path)!r}: a path holding half of a UTF-16 pair, which no file name holds",
-                                "send the path as the file is named") from exc
+                                "send the path as the file is named", field=field) from exc
         except OSError as exc:
             if exc.errno == errno.ENAMETOOLONG:
                 raise LocalRagError(f"{str(path)!r}: a path longer than this system's files can have (a name or the "
-                                    "whole path)", "no file has such a path: check the path you gave") from exc
+                                    "whole path)", "no file has such a path: check the path you gave",
+                                    field=field) from exc

@@ -319,6 +319,10 @@ class IngestReport:
     removed_paths: list[str] = field(default_factory=list)
     # Files read that hold no text (empty or blank): passed over, not failed; one of them indexed before leaves.
     blank_paths: list[str] = field(default_factory=list)
+    # Documents indexed before that this ingest's exclude patterns leave out: they stay (a forget takes them out).
+    excluded_paths: list[str] = field(default_factory=list)
+    # With `stale`: the other collections holding stale documents, and how many each.
+    stale_elsewhere: dict[str, int] = field(default_factory=dict)
 
     def summary(self) -> str:
         """The one line every front end prints after an ingest: the files' counts, then what was written."""

@@ -220,8 +220,9 @@ def run_ingest(
     if passed_over:
         report.notes.append(_passed_over_note(passed_over))
     if unmatched:
+        # In words every front end's user reads: the CLI's --exclude is the API's and MCP's `exclude`.
         report.notes.append(line_text(
-            f"--exclude {', '.join(repr(p) for p in unmatched)} left out nothing: a pattern is matched against each "
+            f"exclude {', '.join(repr(p) for p in unmatched)} left out nothing: a pattern is matched against each "
             "file's and folder's path below the folder given, and against its bare name"))
     # Skipped by a setting's choice, not failed: named, and the exit status stays 0.
     report.notes += [line_text(f"skipped {path_text(where)}: {why}") for where, why in links_out]
@@ -335,12 +336,12 @@ def run_ingest(
             store.delete_documents([d.doc_id for d in gone])
             report.removed += len(gone)
             report.removed_paths.extend(sorted(d.path for d in gone))
-        kept = sorted(d.path for d in missed if d not in gone and _excluded(d.path, folders, exclude))
-        if kept:
+        report.excluded_paths = sorted(d.path for d in missed if d not in gone and _excluded(d.path, folders, exclude))
+        if report.excluded_paths:
+            kept = report.excluded_paths
             report.notes.append(line_text(
-                f"{count_text(len(kept), 'indexed file')} that --exclude leaves out "
-                f"{'stays' if len(kept) == 1 else 'stay'} in the index: {_some(kept)} "
-                "(`localrag forget PATH` takes one out)"))
+                f"{count_text(len(kept), 'indexed file')} that exclude leaves out "
+                f"{'stays' if len(kept) == 1 else 'stay'} in the index: {_some(kept)} (a forget takes one out)"))
     if report.blank_paths:
         report.notes.append(line_text(f"passed over {count_text(len(report.blank_paths), 'file')} with no text (empty "
                                       f"or blank): {_some(report.blank_paths)}"))

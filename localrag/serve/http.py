@@ -81,6 +81,7 @@ from localrag.serve.browsers import BrowserGuard, checked_origins, private_netwo
 from localrag.serve.fields import MISNAMED_IN_CHAT, unknown_field
 from localrag.serve.gate import ModelGate, QueueFullError, Ticket
 from localrag.serve.limits import DEFAULT_HOST, DEFAULT_PORT, Limits, too_long
+from localrag.serve.wording import client_message
 from localrag.shapes import (
     answer_json,
     documents_json,
@@ -144,10 +145,7 @@ def _engine_error(exc: LocalRagError) -> ApiError:
     if isinstance(exc, StoreError):
         return ApiError(500, str(exc), "server_error", "index_damaged")
     if isinstance(exc, QuestionTooLongError):
-        # Its hint named max_answer_tokens and n_ctx, which a client cannot change: they are the server's settings.
-        return ApiError(400, f"{exc.message} (shorten the question; the answer's length and the context are the "
-                        "server's settings: `localrag config` where it runs)", code="question_too_long",
-                        param=exc.field)
+        return ApiError(400, client_message(exc), code="question_too_long", param=exc.field)
     return ApiError(400, str(exc), code="invalid_value", param=exc.field)
 
 
@@ -321,7 +319,7 @@ def _chat_request(data: dict[str, Any], limits: Limits) -> tuple[str, list[dict[
                        code="invalid_value", param="messages")
     question = checked_question(text)  # the Engine's words, as the CLI and MCP
     if problem := too_long("question", question, limits.max_question_chars):
-        raise ApiError(400, problem, code="question_too_long")
+        raise ApiError(400, problem, code="question_too_long", param="messages")
     history = [{"role": m["role"], "content": _text(m.get("content"))}
                for m in messages[:-1] if m.get("role") in ("user", "assistant")]
     return question, history
@@ -570,7 +568,7 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None,
         if not isinstance(query, str):  # an empty one is the Engine's to refuse, in its words
             raise ApiError(400, "`query` must be a string", code="invalid_type")
         if problem := too_long("query", query, limits.max_question_chars):
-            raise ApiError(400, problem, code="question_too_long")
+            raise ApiError(400, problem, code="question_too_long", param="query")
         k = _given(data, "k", SEARCH_K)
         if not isinstance(k, int) or isinstance(k, bool):
             raise ApiError(400, "`k` must be an integer", code="invalid_type")
@@ -611,7 +609,7 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None,
         if not isinstance(question, str):  # an empty one is the Engine's to refuse, in its words
             raise ApiError(400, "`question` must be a string", code="invalid_type")
         if problem := too_long("question", question, limits.max_question_chars):
-            raise ApiError(400, problem, code="question_too_long")
+            raise ApiError(400, problem, code="question_too_long", param="question")
         if planner is not None and not isinstance(planner, str):  # a name the Engine does not know, it refuses
             raise ApiError(400, "`planner` must be a string", code="invalid_type")
         # The grammar planner runs the model: it waits in the model's queue, as a chat completion does.

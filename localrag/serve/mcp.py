@@ -35,6 +35,7 @@ from localrag.graph.scorings import SCORINGS
 from localrag.serve.fields import unknown_field
 from localrag.serve.json_lines import MendedLines
 from localrag.serve.limits import Limits, too_long
+from localrag.serve.wording import client_message
 from localrag.shapes import (
     answer_json,
     chunk_json,
@@ -139,7 +140,7 @@ def build_server(engine: Engine, limits: Limits | None = None) -> MCPServer:
             try:
                 return work()
             except LocalRagError as exc:
-                raise ToolError(str(exc)) from exc
+                raise ToolError(client_message(exc)) from exc
             except Exception as exc:
                 # A full or read-only disk met inside LanceDB (a forget's write): the client read only "Error
                 # executing tool forget".

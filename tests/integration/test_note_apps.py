@@ -67,10 +67,11 @@ def test_excludes_written_as_paths_match_and_excluded_files_indexed_before_are_n
     report = engine.ingest([tmp_path / "link"], exclude=patterns)
     assert _names(engine) == ["drafts.md", "kept.md", "old.md", "top.md"]  # left out now, not deleted: they stay
     assert report.notes == [
-        "--exclude '*/', 'nosuch' left out nothing: a pattern is matched against each file's and folder's path below "
+        "exclude '*/', 'nosuch' left out nothing: a pattern is matched against each file's and folder's path below "
         "the folder given, and against its bare name",
-        f"3 indexed files that --exclude leaves out stay in the index: {root}/drafts/drafts.md, {root}/kept/kept.md, "
-        f"{root}/old/old.md (`localrag forget PATH` takes one out)"]
+        f"3 indexed files that exclude leaves out stay in the index: {root}/drafts/drafts.md, {root}/kept/kept.md, "
+        f"{root}/old/old.md (a forget takes one out)"]
+    assert report.excluded_paths == [f"{root}/{name}/{name}.md" for name in ("drafts", "kept", "old")]
     engine.forget(root)
     assert engine.ingest([root], exclude=patterns).added == 1
 
@@ -131,5 +132,6 @@ def test_a_stale_read_drops_a_logseq_backup_and_names_other_collections_stale_do
     assert report.notes == [
         "dropped 1 document held in a Logseq graph's own `logseq` folder (its settings and its copies of pages as they "
         "were), as an ingest of the graph leaves them out; `localrag ingest PATH` takes one back",
-        "other collections hold stale documents too: notes (1); `localrag ingest --stale --collection NAME` reads "
-        "them again"]
+        "other collections hold stale documents too: notes (1); a stale ingest of each (`--stale --collection NAME`) "
+        "reads them again"]
+    assert report.stale_elsewhere == {"notes": 1}

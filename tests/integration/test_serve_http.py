@@ -735,6 +735,7 @@ def test_a_path_longer_than_any_files_is_refused_naming_it_not_a_crash(server: R
         status, _, error = server.request("POST", route, body)
         assert (status, error["error"]["code"]) == (400, "invalid_value"), (route, error)
         assert error["error"]["message"].startswith(f"'{body.get('path') or body['paths'][0]}': a path longer than")
+        assert error["error"]["param"] == next(iter(body))  # it was null: a client could not tell which field
     # A name of 255 bytes is a file's: it is looked for, and found not to be there.
     status, _, error = server.request("POST", "/summarize", {"path": "/tmp/" + "b" * 255})
     assert status == 400 and "longer than" not in error["error"]["message"]
@@ -841,6 +842,8 @@ def test_a_question_too_long_for_the_model_names_no_setting_a_client_cannot_chan
                                           {"messages": [{"role": "user", "content": question}]})
         assert (status, error["error"]["code"]) == (400, "question_too_long")
         assert "the server's settings" in error["error"]["message"]
+        status, _, error = server.request("POST", "/search", {"query": "x" * 5000})
+        assert (status, error["error"]["param"]) == (400, "query")
         assert "raise n_ctx" not in error["error"]["message"]
     finally:
         server.stop()
