@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import threading
 import time
+import unicodedata
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import fields
@@ -739,6 +740,9 @@ class Engine(GraphMode, Collections, Information):
         documents = self.store.documents()
 
         def at(places: set[Path]) -> list[Document]:
+            # Each place in both Unicode forms: a file unpacked from a Mac's zip is named decomposed (NFD), and the
+            # name typed for it (NFC) found nothing, while a purge said its text lay in no file.
+            places = {Path(unicodedata.normalize(form, str(p))) for p in places for form in ("NFC", "NFD")}
             return [d for d in documents
                     if any(Path(d.path) == p or (under and Path(d.path).is_relative_to(p)) for p in places)]
 

@@ -423,3 +423,17 @@ def test_the_commands_a_report_names_carry_the_collection(tmp_path: Path) -> Non
     with pytest.raises(LocalRagError) as missing:
         research.forget(docs / "nosuch.txt")
     assert missing.value.hint == "`localrag documents --collection research` lists what is indexed"
+
+
+def test_a_file_named_decomposed_is_forgotten_by_its_name_typed_composed(engine: Engine, tmp_path: Path) -> None:
+    # Unpacked from a Mac's zip, `Μυστικό.txt` is named in NFD: the name as typed (NFC) found nothing, and a purge
+    # said "the text of what it forgot lies in no file of it" while search still found it.
+    import unicodedata
+
+    folder = tmp_path / "w"
+    folder.mkdir()
+    (folder / unicodedata.normalize("NFD", "Μυστικό.txt")).write_text("Ο κωδικός είναι Ψωμοκλέφτρυγος.\n")
+    engine.ingest([folder])
+    done = engine.forget(folder / unicodedata.normalize("NFC", "Μυστικό.txt"), purge=True)
+    assert done.documents == 1 and engine.documents() == []
+    assert not _files_holding(engine.store.path, "Ψωμοκλέφτρυγος")
