@@ -738,13 +738,14 @@ class Engine(GraphMode, Collections, Information):
         named = forget_path(path)
         real = Path(path_text(Path(path).expanduser().resolve()))
         documents = self.store.documents()
+        stored_paths = [Path(d.path) for d in documents]  # once, not once a place: a folder's forget asks them all
 
         def at(places: set[Path]) -> list[Document]:
             # Each place in both Unicode forms: a file unpacked from a Mac's zip is named decomposed (NFD), and the
             # name typed for it (NFC) found nothing, while a purge said its text lay in no file.
             places = {Path(unicodedata.normalize(form, str(p))) for p in places for form in ("NFC", "NFD")}
-            return [d for d in documents
-                    if any(Path(d.path) == p or (under and Path(d.path).is_relative_to(p)) for p in places)]
+            return [d for d, stored in zip(documents, stored_paths, strict=True)
+                    if any(stored == p or (under and stored.is_relative_to(p)) for p in places)]
 
         docs = at({named} if named_only else {named, real})
         if not docs:

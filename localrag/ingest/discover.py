@@ -81,9 +81,10 @@ def in_app_folder(path: Path, root: Path) -> bool:
                for depth, part in enumerate(parts[:-1], start=1))
 
 
-def excluded(path: Path, root: Path, exclude: Sequence[str]) -> bool:
-    """Whether an `exclude` pattern leaves out the file at `path` in a walk of `root` (it or a folder on the way)."""
-    parts, patterns = path.relative_to(root).parts, for_root(exclude, root)
+def excluded(path: Path, root: Path, patterns: Sequence[str]) -> bool:
+    """Whether one of `patterns` (`for_root` made them for `root`) leaves out the file at `path` in a walk of `root`
+    (it or a folder on the way)."""
+    parts = path.relative_to(root).parts
     return any(_matches(patterns, "/".join(parts[:depth]), parts[depth - 1]) for depth in range(1, len(parts) + 1))
 
 

@@ -52,7 +52,7 @@ from localrag.collection import collection_option
 from localrag.config import Settings
 from localrag.errors import LoaderError, NoTextError
 from localrag.ingest.chunker import chunk_document
-from localrag.ingest.discover import discover, excluded, in_app_folder
+from localrag.ingest.discover import discover, excluded, for_root, in_app_folder
 from localrag.ingest.loaders import file_type
 from localrag.ingest.parts import load_parts, part_path
 from localrag.ingest.readings import chunk_size, reading, stale_reason
@@ -133,9 +133,10 @@ def _in_app_folder(path: str, folders: Sequence[Path]) -> bool:
     return any(in_app_folder(Path(path), folder) for folder in folders if Path(path).is_relative_to(folder))
 
 
-def _excluded(path: str, folders: Sequence[Path], exclude: Sequence[str]) -> bool:
-    return bool(exclude) and any(excluded(Path(path), folder, exclude)
-                                 for folder in folders if Path(path).is_relative_to(folder))
+def _excluded(path: str, patterns: dict[Path, list[str]]) -> bool:
+    """Whether an exclude pattern leaves out `path` below one of the folders `patterns` holds (made for each)."""
+    return any(excluded(Path(path), folder, made) for folder, made in patterns.items()
+               if made and Path(path).is_relative_to(folder))
 
 
 def _gone(path: str, present: set[str]) -> bool:
@@ -336,7 +337,9 @@ def run_ingest(
             store.delete_documents([d.doc_id for d in gone])
             report.removed += len(gone)
             report.removed_paths.extend(sorted(d.path for d in gone))
-        report.excluded_paths = sorted(d.path for d in missed if d not in gone and _excluded(d.path, folders, exclude))
+        # Made once a folder: a pattern written as a path is resolved on the disk, and each document asked again.
+        patterns = {folder: for_root(exclude, folder) for folder in folders}
+        report.excluded_paths = sorted(d.path for d in missed if d not in gone and _excluded(d.path, patterns))
         if report.excluded_paths:
             kept = report.excluded_paths
             report.notes.append(line_text(
