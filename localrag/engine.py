@@ -721,12 +721,15 @@ class Engine(GraphMode, Collections, Information):
         conversations: ConversationStore | None = None,
     ) -> None:
         """Keep this collection in step with `folders` until `stop` is set (ingest/watch.py); the folders
-        to resume are remembered by `remember_watched` (engine_collections.py). A deleted file's text is
-        erased too (from `conversations` as well) with `purge`, by default the `watch_purge` setting."""
+        to resume, and the patterns they are read by, are remembered by `remember_watched`
+        (engine_collections.py). A deleted file's text is erased too (from `conversations` as well) with `purge`,
+        by default the `watch_purge` setting."""
         from localrag.ingest.watch import watch
 
+        include, exclude = self.watch_patterns()
         watch(self, folders, settle=settle, stop=stop, on_event=on_event, ready=ready,
-              purge=self.settings.watch_purge if purge is None else purge, conversations=conversations)
+              purge=self.settings.watch_purge if purge is None else purge, conversations=conversations,
+              include=include, exclude=exclude)
 
     def _documents_at(self, path: str | Path, *, under: bool, named_only: bool = False) -> list[Document]:
         """The indexed documents at `path` (and, with `under`, every one below it); a LocalRagError when none.

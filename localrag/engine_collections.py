@@ -73,11 +73,24 @@ class Collections:
                 raise LocalRagError(f"{folder}: not a folder", "watch folders; ingest single files instead")
         return folders
 
-    def remember_watched(self, folders: Sequence[Path], *, add: bool = False) -> None:
-        """Remember `folders` for this collection: in place of those remembered, or with `add` beside them."""
+    def remember_watched(self, folders: Sequence[Path], *, add: bool = False, include: Sequence[str] | None = None,
+                         exclude: Sequence[str] | None = None) -> None:
+        """Remember `folders` for this collection: in place of those remembered, or with `add` beside them. The
+        `include` and `exclude` patterns given (ingest's, matched below each folder) replace those remembered: a
+        watch reads by them. A path written from the current folder (`./drafts`) is remembered whole."""
+        from localrag.ingest.discover import anchored
         from localrag.ingest.watch import remember_folders
 
-        remember_folders(folders, self.settings.collection, add=add)
+        roots = [*(self.watched_folders() if add else []), *folders]
+        remember_folders(folders, self.settings.collection, add=add,
+                         include=None if include is None else anchored(include, roots),
+                         exclude=None if exclude is None else anchored(exclude, roots))
+
+    def watch_patterns(self) -> tuple[list[str], list[str]]:
+        """The `include` and `exclude` patterns remembered for this collection's watch (`remember_watched`)."""
+        from localrag.ingest.watch import remembered_patterns
+
+        return remembered_patterns(self.settings.collection)
 
     # -- collections ---------------------------------------------------------------------------
 

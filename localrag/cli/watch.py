@@ -1,9 +1,10 @@
 """`localrag watch [PATH...]`: keep the index in step with folders until Ctrl-C.
 
 With paths, those folders are watched and remembered; with none, the remembered ones are resumed.
-`--forget-folders` clears the list. `--purge` (or the `watch_purge` setting) erases a deleted file's text
-as `forget --purge` does. One line per change on stderr (`--json`: one JSON object per line on stdout, for
-scripts). Paths come from the file system and are printed as plain text.
+`--include`/`--exclude` are ingest's patterns, remembered with the folders until others are given;
+`--forget-folders` clears the folders and their patterns. `--purge` (or the `watch_purge` setting) erases a
+deleted file's text as `forget --purge` does. One line per change on stderr (`--json`: one JSON object per line
+on stdout, for scripts). Paths come from the file system and are printed as plain text.
 """
 
 from __future__ import annotations
@@ -41,7 +42,12 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     watch.add_argument("--purge", action=argparse.BooleanOptionalAction, default=None,
                        help="a deleted file's text is also erased from the index's files and saved conversations, "
                        "as `forget --purge` does (default: the watch_purge setting)")
-    watch.add_argument("--forget-folders", action="store_true", help="clear the remembered folders and exit")
+    watch.add_argument("--include", action="append", metavar="GLOB",
+                       help="only matching files, as for ingest (remembered with the folders)")
+    watch.add_argument("--exclude", action="append", metavar="GLOB",
+                       help="skip matching files and folders, as for ingest (remembered with the folders)")
+    watch.add_argument("--forget-folders", action="store_true",
+                       help="clear the remembered folders and their patterns, and exit")
     watch.add_argument("--json", action="store_true", help="one JSON object per change on stdout")
     add_collection_flag(watch)
     watch.set_defaults(handler=_watch)
@@ -57,11 +63,15 @@ def _watch(args: argparse.Namespace, out: Console, err: Console) -> int:
         err.print(Text(f"no folders remembered for collection {engine.settings.collection}"))
         return 0
     folders = engine.folders_to_watch(args.paths)
-    if args.paths:
-        engine.remember_watched(folders, add=True)
+    if args.paths or args.include is not None or args.exclude is not None:
+        engine.remember_watched(folders, add=True, include=args.include, exclude=args.exclude)
+    include, exclude = engine.watch_patterns()
     purge = engine.settings.watch_purge if args.purge is None else args.purge
-    erasing = "; a deleted file's text is erased" if purge else ""
-    err.print(Text(f"watching {', '.join(str(f) for f in folders)} (Ctrl-C stops){erasing}"), soft_wrap=True)
+    said = [f"only {', '.join(include)}"] if include else []
+    said += [f"leaving out {', '.join(exclude)}"] if exclude else []
+    said += ["a deleted file's text is erased"] if purge else []
+    err.print(Text(line_text("; ".join([f"watching {', '.join(str(f) for f in folders)} (Ctrl-C stops)", *said]))),
+              soft_wrap=True)
 
     def show(event: WatchEvent) -> None:
         report = event.report

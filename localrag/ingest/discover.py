@@ -97,17 +97,38 @@ def for_root(patterns: Sequence[str], root: Path) -> list[str]:
     for pattern in patterns:
         if not _GLOB.search(pattern):
             pattern = pattern.rstrip("/") or pattern
-        # A relative path from the current folder without its "./" (what tab completion gives) is read so too when it
-        # names a folder or file there and none below `root`: it left out nothing. A bare name still means any depth.
-        from_here = "/" in pattern and not _GLOB.search(pattern) and Path(pattern).exists() \
-            and not (root / pattern).exists()
-        if os.path.isabs(pattern) or pattern.startswith(("./", "../")) or from_here:
+        if os.path.isabs(pattern) or _from_here(pattern, [root]):
             given = Path(os.path.abspath(pattern))
             below = [c for c in dict.fromkeys((given, given.resolve())) if c.is_relative_to(root) and c != root]
             if below:
                 pattern = below[0].relative_to(root).as_posix()
         made.append(pattern)
     return made
+
+
+def _from_here(pattern: str, roots: Sequence[Path]) -> bool:
+    """Whether `pattern` is a path written from the current folder: `./x`, `../x`, or, what tab completion gives, a
+    relative path that names a folder or file there and none below `roots` (it left out nothing). A bare name still
+    means any depth."""
+    return pattern.startswith(("./", "../")) or ("/" in pattern and not _GLOB.search(pattern) and Path(
+        pattern).exists() and not any((root / pattern).exists() for root in roots))
+
+
+def anchored(patterns: Sequence[str], roots: Sequence[Path]) -> list[str]:
+    """`patterns` for a walk of `roots`, each written from the current folder made whole, so that they mean the
+    same read again from another folder (a watch's remembered patterns)."""
+    return [os.path.abspath(pattern) if _from_here(pattern, roots) else pattern for pattern in patterns]
+
+
+def takes(path: Path, root: Path, include: Sequence[str], exclude: Sequence[str]) -> bool:
+    """Whether a walk of `root` with `include` and `exclude` (`for_root` made them for it) takes `path` by them: no
+    folder on its way nor itself excluded and, a file of a type ingest reads, included. A folder, or a name of no
+    such type (a folder moved or deleted), is judged by `exclude` alone, as the walk judges folders."""
+    if excluded(path, root, exclude):
+        return False
+    if not include or path.is_dir() or path.suffix.lower() not in SUPPORTED_EXTENSIONS:
+        return True
+    return _matches(include, path.relative_to(root).as_posix(), path.name)
 
 
 def _matches(patterns: Sequence[str], relative: str, name: str, hit: set[str] | None = None) -> bool:

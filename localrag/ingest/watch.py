@@ -28,7 +28,10 @@ itself (its inode), not its name: without this, nothing in the new folder was ev
 
 The folders are remembered per collection in `watched.json` beside the config file
 (`{"collection": [folders]}`; the bare list an earlier version wrote is `default`'s), so
-`localrag watch` with no paths resumes the chosen collection's.
+`localrag watch` with no paths resumes the chosen collection's. `include` and `exclude` patterns are those of
+ingest (`discover`), matched below each watched folder, and are remembered with them, in `watch-patterns.json`
+(`{"collection": {"include": [...], "exclude": [...]}}`, a file of its own so that an earlier version still reads
+the folders): a resumed watch left out nothing it had been told to, and its catch-up ingested it.
 """
 
 from __future__ import annotations
@@ -41,7 +44,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from localrag import paths
 from localrag.atomic import write_text_atomic
@@ -51,9 +54,11 @@ from localrag.ingest.discover import (
     SKIP_DIRS,
     app_folder_holds,
     discover,
+    for_root,
     leads_out,
     leftover,
     link_outside,
+    takes,
     walk_takes,
 )
 from localrag.ingest.loaders import SUPPORTED_EXTENSIONS
@@ -79,56 +84,97 @@ def watched_file() -> Path:
     return paths.config_dir() / "watched.json"
 
 
-def _remembered() -> dict[str, list[str]]:
-    file = watched_file()
+def patterns_file() -> Path:
+    return paths.config_dir() / "watch-patterns.json"
+
+
+# A collection's remembered folders, or its patterns ({"include": [...], "exclude": [...]}).
+_Remembered = dict[str, list[str]] | dict[str, dict[str, list[str]]]
+
+
+def _read(file: Path, what: str) -> Any:
     if not file.is_file():
         return {}
     try:
-        value = json.loads(file.read_text(encoding="utf-8"))
+        return json.loads(file.read_text(encoding="utf-8"))
+    except ValueError as exc:
+        raise LocalRagError(f"{file}: not a JSON object of collection -> {what} ({exc})", "fix or delete the file") \
+            from exc
+
+
+def _remembered() -> dict[str, list[str]]:
+    value = _read(watched_file(), "folders")
+    try:
         if isinstance(value, list):
             value = {DEFAULT_COLLECTION: value}
         return {str(name): [str(f) for f in folders] for name, folders in value.items()}
-    except (ValueError, TypeError, AttributeError) as exc:
-        raise LocalRagError(
-            f"{file}: not a JSON object of collection -> folders ({exc})", "fix or delete the file"
-        ) from exc
+    except (TypeError, AttributeError) as exc:
+        raise LocalRagError(f"{watched_file()}: not a JSON object of collection -> folders ({exc})",
+                            "fix or delete the file") from exc
 
 
-def _write_remembered(remembered: dict[str, list[str]]) -> None:
-    watched_file().parent.mkdir(parents=True, exist_ok=True)
-    kept = {name: folders for name, folders in sorted(remembered.items()) if folders}
-    write_text_atomic(watched_file(), json.dumps(kept, indent=1) + "\n")
+def _remembered_patterns() -> dict[str, dict[str, list[str]]]:
+    value = _read(patterns_file(), "patterns")
+    try:
+        return {str(name): {kind: [str(p) for p in kept.get(kind, [])] for kind in ("include", "exclude")}
+                for name, kept in value.items()}
+    except (TypeError, AttributeError) as exc:
+        raise LocalRagError(f"{patterns_file()}: not a JSON object of collection -> patterns ({exc})",
+                            "fix or delete the file") from exc
+
+
+def _write(file: Path, remembered: _Remembered) -> None:
+    file.parent.mkdir(parents=True, exist_ok=True)
+    kept = {name: value for name, value in sorted(remembered.items()) if value}
+    write_text_atomic(file, json.dumps(kept, indent=1) + "\n")
 
 
 def remembered_folders(collection: str = DEFAULT_COLLECTION) -> list[Path]:
     return [Path(p) for p in _remembered().get(collection, [])]
 
 
+def remembered_patterns(collection: str = DEFAULT_COLLECTION) -> tuple[list[str], list[str]]:
+    """The `include` and `exclude` patterns remembered for `collection`'s watch."""
+    kept = _remembered_patterns().get(collection, {})
+    return kept.get("include", []), kept.get("exclude", [])
+
+
 @contextmanager
-def _editing() -> Iterator[dict[str, list[str]]]:
-    """The remembered folders to change, written back at the end of the block. Edits take turns: two `watch`
-    commands on two collections, or a watch beside a `collections rename`, each lost the other's change."""
+def _editing() -> Iterator[tuple[dict[str, list[str]], dict[str, dict[str, list[str]]]]]:
+    """The remembered folders and patterns to change, written back at the end of the block. Edits take turns: two
+    `watch` commands on two collections, or a watch beside a `collections rename`, each lost the other's change."""
     with file_lock(watched_file().with_name("watched.json.lock")):
-        remembered = _remembered()
-        before = json.dumps(remembered, sort_keys=True)
-        yield remembered
-        if json.dumps(remembered, sort_keys=True) != before:
-            _write_remembered(remembered)
+        remembered, patterns = _remembered(), _remembered_patterns()
+        before = json.dumps([remembered, patterns], sort_keys=True)
+        yield remembered, patterns
+        if json.dumps([remembered, patterns], sort_keys=True) != before:
+            _write(watched_file(), remembered)
+            _write(patterns_file(), {name: {kind: kept[kind] for kind in kept if kept[kind]}
+                                     for name, kept in patterns.items()})
 
 
-def remember_folders(folders: Sequence[Path], collection: str = DEFAULT_COLLECTION, *, add: bool = False) -> None:
-    """Remember `folders` for `collection`, in place of those remembered or, with `add`, beside them."""
-    with _editing() as remembered:
+def remember_folders(folders: Sequence[Path], collection: str = DEFAULT_COLLECTION, *, add: bool = False,
+                     include: Sequence[str] | None = None, exclude: Sequence[str] | None = None) -> None:
+    """Remember `folders` for `collection`, in place of those remembered or, with `add`, beside them. Patterns
+    given (either) replace those remembered; none remembered are kept once no folder is."""
+    with _editing() as (remembered, patterns):
         kept = remembered.get(collection, []) if add else []
         remembered[collection] = sorted({*kept, *map(str, folders)})
+        if include is not None or exclude is not None:
+            patterns[collection] = {"include": list(include or ()), "exclude": list(exclude or ())}
+        if not remembered[collection]:
+            patterns.pop(collection, None)
 
 
 def rename_watched(old: str, new: str | None) -> None:
-    """Follow a collection's rename (`new`) or deletion (None) in the remembered folders."""
-    with _editing() as remembered:
+    """Follow a collection's rename (`new`) or deletion (None) in the remembered folders and patterns."""
+    with _editing() as (remembered, patterns):
         folders = remembered.pop(old, [])
         if new is not None and folders:
             remembered[new] = folders
+        kept = patterns.pop(old, None)
+        if new is not None and kept:
+            patterns[new] = kept
 
 
 def is_watched_name(path: Path) -> bool:
@@ -181,9 +227,12 @@ def watch(
     ready: threading.Event | None = None,
     purge: bool = False,
     conversations: ConversationStore | None = None,
+    include: Sequence[str] = (),
+    exclude: Sequence[str] = (),
 ) -> None:
     """Ingest `folders`, then follow their changes until `stop` is set (or Ctrl-C); with `purge`, a deleted
-    file's text is erased from the index's files and from `conversations` too."""
+    file's text is erased from the index's files and from `conversations` too. `include` and `exclude` are
+    ingest's patterns, matched below each folder."""
     import watchfiles
 
     roots = [Path(f).expanduser().resolve() for f in folders]
@@ -196,10 +245,15 @@ def watch(
     poll_ms = max(50, min(100, int(settle * 250)))
 
     own = paths.own_folders()
+    made = {root: (for_root(include, root), for_root(exclude, root)) for root in roots}
+
+    def patterns_take(path: Path) -> bool:
+        root = _holder(path, roots)
+        return root is None or takes(path, root, *made[root])
 
     def wanted(_change: watchfiles.Change, path: str) -> bool:
         changed = Path(path)
-        if any(changed.is_relative_to(folder) for folder in own):
+        if any(changed.is_relative_to(folder) for folder in own) or not patterns_take(changed):
             return False  # localrag's own files, which its ingests write (`discover` leaves them out too)
         # A name of no type localrag reads may be a folder moved in or out (`proj.v2`, `2026.archive`, `arch.bak` too:
         # taking only names without a suffix, such a folder moved out stayed searchable): `_apply` tells once it
@@ -239,7 +293,8 @@ def watch(
                         for path in settled:
                             pending.add(path, now)
                         return
-                    event = _apply(engine, settled, purge=purge, conversations=conversations, stop=stop)
+                    event = _apply(engine, settled, purge=purge, conversations=conversations, stop=stop,
+                                   patterns=(roots, include, exclude) if include or exclude else None)
             except LocalRagError as exc:
                 if engine.collection_exists():
                     raise
@@ -289,7 +344,8 @@ def watch(
                     with engine.writing():
                         if stop.is_set():
                             break
-                        first = engine.ingest(roots, cancel=stop)  # a stop (a switch of collection) ends it
+                        # A stop (a switch of collection) ends it.
+                        first = engine.ingest(roots, include=include, exclude=exclude, cancel=stop)
                     if on_event is not None:
                         # The files deleted while nothing watched are named too: a script read `"forgotten": []`
                         # of a catch-up that had removed 476 documents.
@@ -316,6 +372,11 @@ def watch(
         engine.refresh_indexes()
 
 
+def _holder(path: Path, roots: Sequence[Path]) -> Path | None:
+    """The innermost of the watched `roots` that holds `path`: its walk is the one that judges it."""
+    return max((root for root in roots if path.is_relative_to(root)), key=lambda root: len(root.parts), default=None)
+
+
 def _links_out(passed: list[Path], roots: list[Path], follow: bool) -> list[str]:
     """The notes an ingest gives for the links among `passed` that leave their watched folder."""
     if follow:
@@ -340,9 +401,11 @@ def _identity(folder: Path) -> tuple[int, int] | None:
 
 def _apply(
     engine: Engine, settled: list[Path], *, purge: bool = False, conversations: ConversationStore | None = None,
-    stop: threading.Event | None = None,
+    stop: threading.Event | None = None, patterns: tuple[list[Path], Sequence[str], Sequence[str]] | None = None,
 ) -> WatchEvent:
-    """Ingest what exists (a folder moved in is ingested whole); forget what is gone, with its parts."""
+    """Ingest what exists (a folder moved in is ingested whole); forget what is gone, with its parts. `patterns`
+    (the watched folders, include, exclude): a folder moved in is read by them as a walk of its watched folder
+    reads it."""
     event = WatchEvent()
     # A file of no type localrag reads was let through in case it was a folder (Vim's `4913` probe, `data.xyz`):
     # named to the ingest, it counted as failed at each save.
@@ -364,7 +427,14 @@ def _apply(
             event.conversations = done.conversations
             event.erased = [path for path in event.erased if path not in done.spared]
     if present:
-        event.report = engine.ingest(present, refresh=False, cancel=stop)
+        include: Sequence[str] = ()
+        exclude: Sequence[str] = ()
+        if patterns is not None and any(path.is_dir() for path in present):
+            # Patterns are written for the watched folder (`notes/*.md`) and would not mean the same below it: its
+            # folder is read by them, what did not change passing as unchanged. Files came through them already.
+            roots, include, exclude = patterns
+            present = sorted({_holder(path, roots) or path for path in present})
+        event.report = engine.ingest(present, include=include, exclude=exclude, refresh=False, cancel=stop)
         event.ingested = event.report.added_paths + event.report.updated_paths
         event.notes += event.report.notes  # a stop's "N read but not yet in the index" among them
         event.forgotten = sorted({*event.forgotten, *event.report.removed_paths})  # gone from a folder moved in

@@ -425,3 +425,58 @@ def test_a_file_that_never_falls_quiet_is_compacted_all_the_same(localrag_home: 
             time.sleep(0.45)  # settled (0.3 s) and ingested, never the 10 quiet seconds compaction waited for
         assert any(e.ingested for e in events)
         assert [t for t in compactions if t > started], "no compaction while the file kept changing"
+
+
+def test_patterns_leave_out_at_the_catch_up_in_changes_and_in_a_folder_moved_in(
+        localrag_home: Path, real_embedder: SentenceTransformerEmbedder, tmp_path: Path) -> None:
+    # `watch` took no patterns: a folder ingested with --exclude had what it left out indexed by its watch.
+    folder = tmp_path / "notes"
+    (folder / "drafts").mkdir(parents=True)
+    (folder / "pier.md").write_text("# Pier\n\nThe pier closes at dusk.\n")
+    (folder / "drafts" / "wip.md").write_text("# Wip\n\nA half-written thought.\n")
+    (folder / "todo.txt").write_text("Buy rope.\n")
+    engine = Engine(load_settings(), embedder=real_embedder)
+    with watching(engine, folder, include=["*.md"], exclude=["drafts"]) as events:
+        assert paths(engine) == ["pier.md"]
+        (folder / "drafts" / "next.md").write_text("# Next\n\nAnother draft.\n")
+        (folder / "list.txt").write_text("Tar the hull.\n")
+        (folder / "quay.md").write_text("# Quay\n\nThe quay floods at spring tides.\n")
+        wait_for(lambda: paths(engine) == ["pier.md", "quay.md"])
+        # A folder moved in is read as the walk of the watched folder reads it: `drafts` at any depth, `*.md` only.
+        outside = tmp_path / "trip"
+        (outside / "drafts").mkdir(parents=True)
+        (outside / "plan.md").write_text("# Plan\n\nSail at dawn.\n")
+        (outside / "kit.txt").write_text("Oars.\n")
+        (outside / "drafts" / "idea.md").write_text("# Idea\n\nMaybe islands.\n")
+        outside.rename(folder / "trip")
+        wait_for(lambda: paths(engine) == ["pier.md", "plan.md", "quay.md"])
+        time.sleep(1)  # nothing more follows
+        assert paths(engine) == ["pier.md", "plan.md", "quay.md"]
+    assert not any(error for event in events if event.report for error in event.report.errors)
+
+
+def test_watch_remembers_its_patterns_and_says_them(localrag_home: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "notes"
+    (folder / "bak").mkdir(parents=True)
+    (folder / "pier.md").write_text("# Pier\n\nThe pier closes at dusk.\n")
+    (folder / "bak" / "pier.md").write_text("# Pier\n\nThe pier closed at noon.\n")
+
+    def watch_once(*args: str) -> str:
+        watcher = subprocess.Popen([sys.executable, *child_args("watch", *args, "--json", "--settle", "0.3")],
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                   env=users_env(localrag_home, tmp_path / "user"), cwd=folder)
+        try:
+            assert watcher.stdout is not None and watcher.stderr is not None
+            assert json.loads(watcher.stdout.readline())["errors"] == []  # caught up
+            watcher.send_signal(signal.SIGTERM)
+            assert watcher.wait(timeout=60) == 0
+            return watcher.stderr.read()
+        finally:
+            watcher.kill()
+
+    # Written from the current folder (`./bak`): remembered whole, so it means the same from anywhere.
+    said = f"watching {folder.resolve()} (Ctrl-C stops); leaving out {folder.resolve() / 'bak'}\n"
+    assert said in watch_once(str(folder), "--exclude", "./bak")
+    assert said in watch_once()  # resumed: the folder and its pattern
+    engine = Engine(load_settings())
+    assert paths(engine) == ["pier.md"]

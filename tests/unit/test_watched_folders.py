@@ -9,7 +9,14 @@ from pathlib import Path
 import pytest
 
 from localrag.errors import LocalRagError
-from localrag.ingest.watch import remember_folders, remembered_folders, rename_watched, watched_file
+from localrag.ingest.watch import (
+    patterns_file,
+    remember_folders,
+    remembered_folders,
+    remembered_patterns,
+    rename_watched,
+    watched_file,
+)
 
 
 def test_per_collection_and_the_old_list_format(localrag_home: Path, tmp_path: Path) -> None:
@@ -49,3 +56,18 @@ def test_edits_at_once_each_keep_the_others(localrag_home: Path, tmp_path: Path)
         worker.join()
     for name in ("a", "b", "c", "d"):
         assert remembered_folders(name) == sorted(tmp_path / f"{name}{number}" for number in range(10))
+
+
+def test_patterns_are_remembered_with_the_folders_and_follow_the_collection(localrag_home: Path,
+                                                                              tmp_path: Path) -> None:
+    remember_folders([tmp_path / "w"], "work", include=["*.md"], exclude=["drafts"])
+    remember_folders([tmp_path / "v"], "work", add=True)  # none given: those remembered stay
+    assert remembered_patterns("work") == (["*.md"], ["drafts"]) and remembered_patterns() == ([], [])
+    # In a file of its own: an earlier version still reads the folders.
+    assert json.loads(watched_file().read_text()) == {"work": [str(tmp_path / "v"), str(tmp_path / "w")]}
+    remember_folders([], "work", add=True, exclude=["bak"])  # given: they replace those remembered
+    assert remembered_patterns("work") == ([], ["bak"])
+    rename_watched("work", "job")
+    assert remembered_patterns("work") == ([], []) and remembered_patterns("job") == ([], ["bak"])
+    remember_folders([], "job")  # `watch --forget-folders`
+    assert remembered_patterns("job") == ([], []) and json.loads(patterns_file().read_text()) == {}
