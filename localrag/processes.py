@@ -14,14 +14,20 @@ from pathlib import Path
 
 
 def process_alive(pid: int) -> bool:
-    """True while `pid` runs (or belongs to another user, so cannot be signalled)."""
+    """True while `pid` runs (or belongs to another user, so cannot be signalled). A zombie, killed but not yet
+    waited for by its parent (a script that started the run, the chat app), runs no more: signalled, it answered
+    as if it did, and its run was "running" until the parent ended."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    try:
+        # The state follows the name in parentheses, which may itself hold spaces and parentheses.
+        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] != "Z"
+    except (OSError, IndexError):  # no /proc (macOS), or it ended meanwhile: as the signal said
+        return True
 
 
 def remove_left_by_dead(folder: Path, name: re.Pattern[str]) -> list[Path]:

@@ -35,3 +35,24 @@ def test_config_set_names_a_running_server_until_it_has_gone(
     assert run(["config", "set", "top_k", "3"]) == 0
     assert "still running" not in capsys.readouterr().err
     assert not list((localrag_home / "data" / "running").glob("*.json"))
+
+
+def test_a_killed_process_not_yet_waited_for_is_not_running() -> None:
+    # A zombie answered the signal test as if it ran: an eval run killed under a script stayed "running".
+    import os
+    import signal
+    import time
+
+    from localrag.processes import process_alive
+
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        assert process_alive(child.pid)
+        os.kill(child.pid, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while process_alive(child.pid):  # a zombie at once, not reaped until the wait below
+            assert time.monotonic() < deadline, "a zombie counts as running"
+            time.sleep(0.05)
+    finally:
+        child.kill()
+        child.wait()
