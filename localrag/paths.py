@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import errno
 import os
+import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
 
-from localrag.errors import LocalRagError
+from localrag.errors import ConfigError, LocalRagError
+from localrag.safe_text import valid_text
 
 
 def _home() -> Path | None:
@@ -62,6 +64,23 @@ def file_in_the_way() -> Path | None:
                     return path
                 break
     return None
+
+
+def check_places() -> None:
+    """A ConfigError when localrag's folders cannot be folders: a file stands where one must be (a LOCALRAG_HOME
+    naming a file), or a name holds what LanceDB cannot take. Every front end and a script's Engine ask it before
+    the index is opened (a script got an empty index from a file, then a NotADirectoryError traceback)."""
+    in_the_way = file_in_the_way()
+    if in_the_way is not None:
+        raise ConfigError(f"{in_the_way}: a file where localrag keeps a folder",
+                          "point LOCALRAG_HOME (or LOCALRAG_CACHE_DIR) at a folder, or move the file away")
+    for place in (data_dir(), cache_dir()):
+        if valid_text(str(place)) != str(place) or any(unicodedata.category(c) == "Cc" for c in str(place)):
+            # LanceDB takes its store's path as a URL: bytes that are not UTF-8 (held as surrogates) failed as an
+            # ONNX export's TypeError or a UnicodeEncodeError, a newline as "Failed to parse path".
+            raise ConfigError(f"{place}: a folder name localrag cannot keep its index under (it "
+                              "holds bytes that are not UTF-8, or a control character such as a newline)",
+                              "point LOCALRAG_HOME (or LOCALRAG_CACHE_DIR) at a folder with a plainer name")
 
 
 def db_dir() -> Path:

@@ -25,7 +25,6 @@ import shlex
 import signal
 import stat
 import sys
-import unicodedata
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -39,7 +38,7 @@ from localrag.cli.console import make_console
 from localrag.config import unknown_settings
 from localrag.disk_errors import as_disk_trouble, is_disk_full
 from localrag.errors import ConfigError, LocalRagError
-from localrag.safe_text import line_text, valid_text
+from localrag.safe_text import line_text
 from localrag.writer_lock import tell_waits
 
 COMMAND_MODULES: tuple[str, ...] = (
@@ -167,17 +166,7 @@ _READERS = frozenset({"status", "documents"})
 def _check_places(args: argparse.Namespace) -> None:
     """localrag's folders are folders, and a --config naming no file is a mistyped path for every command
     but `config`, which makes the file: answering from the defaults would look like the settings were read."""
-    in_the_way = paths.file_in_the_way()
-    if in_the_way is not None:
-        raise ConfigError(f"{in_the_way}: a file where localrag keeps a folder",
-                          "point LOCALRAG_HOME (or LOCALRAG_CACHE_DIR) at a folder, or move the file away")
-    for place in (paths.data_dir(), paths.cache_dir()):
-        if valid_text(str(place)) != str(place) or any(unicodedata.category(c) == "Cc" for c in str(place)):
-            # LanceDB takes its store's path as a URL: bytes that are not UTF-8 (held as surrogates) failed as an
-            # ONNX export's TypeError or a UnicodeEncodeError, a newline as "Failed to parse path".
-            raise ConfigError(f"{place}: a folder name localrag cannot keep its index under (it "
-                              "holds bytes that are not UTF-8, or a control character such as a newline)",
-                              "point LOCALRAG_HOME (or LOCALRAG_CACHE_DIR) at a folder with a plainer name")
+    paths.check_places()
     temp = os.environ.get("TMPDIR")
     if temp and args.command in _WRITERS and not Path(temp).is_dir():
         # Python's tempfile passes over it in silence; LanceDB writes its index files there and failed, which

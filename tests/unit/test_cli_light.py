@@ -311,3 +311,24 @@ def test_a_closed_stdout_or_stderr_is_no_failure(tmp_path: Path) -> None:
     assert closed_out.returncode == 0 and err.read_text() == ""
     closed_err = subprocess.run(["bash", "-c", f'{command} >"{out}" 2>&-'], timeout=120)
     assert closed_err.returncode == 0 and "documents" in out.read_text()
+
+
+def test_a_scripts_engine_makes_private_folders_and_refuses_a_home_that_is_a_file(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Only the CLI did: an Engine made in a script left the index 0755, and from a LOCALRAG_HOME naming a file
+    # reported an empty index, then raised NotADirectoryError.
+    from localrag.config import Settings
+    from localrag.embed import HashEmbedder
+    from localrag.engine import Engine
+    from localrag.errors import ConfigError
+
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "a.md").write_text("# Pier\n\nThe pier closes at dusk.\n")
+    monkeypatch.setenv("LOCALRAG_HOME", str(tmp_path / "home"))
+    Engine(Settings(), embedder=HashEmbedder()).ingest([tmp_path / "notes"])
+    assert [(tmp_path / "home" / f).stat().st_mode & 0o777 for f in ("", "data")] == [0o700] * 2
+    (tmp_path / "file").write_text("not a folder")
+    monkeypatch.setenv("LOCALRAG_HOME", str(tmp_path / "file"))
+    for use in (lambda engine: engine.search("pier"), lambda engine: engine.ingest([tmp_path / "notes"])):
+        with pytest.raises(ConfigError, match="file: a file where localrag keeps a folder"):
+            use(Engine(Settings(), embedder=HashEmbedder()))
