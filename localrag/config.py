@@ -6,7 +6,10 @@ or the TUI. `update_saved_settings` writes chosen values into the TOML file, ato
 so the TUI, `tune` and `localrag config set` persist a choice and nothing else.
 
 Settings validates itself: every number has a `range` (and `graph_planner` its `choices`) in its
-field metadata, checked in `__post_init__` however the Settings was made. `load_settings` checks
+field metadata, checked in `__post_init__` however the Settings was made. It is frozen: a value assigned
+to an Engine's settings (`engine.settings.top_k = 0` in a script) skipped the check and parts of the Engine
+never saw it (a collection assigned so was not written to); `engine.update_settings(engine.settings.replace(
+top_k=8))` checks the value and reloads what depends on it. `load_settings` checks
 each value as it reads it, so the one-line error names where the bad value came from (the TOML
 file, the LOCALRAG_ variable or the command-line option); the TUI's settings form uses the same
 ranges (`setting_range`). The TOML file may start with a UTF-8 BOM (Windows editors write one).
@@ -48,7 +51,7 @@ EMBEDDER_DEFAULTS: dict[str, dict[str, Any]] = {
 }
 
 
-@dataclass
+@dataclass(frozen=True)
 class Settings:
     model: str = field(default="", metadata={"doc": "GGUF path or name under models/; empty: bundled SmolLM2"})
     model_dirs: str = field(

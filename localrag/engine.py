@@ -131,6 +131,7 @@ class Engine(GraphMode, Collections, Information):
         self._graph_index: tuple[tuple[int, int], GraphIndex] | None = None
         self._graph_planner: EmbeddingPlanner | None = None
         self._prefetcher: PrefetchingEmbedder | None = None
+        self._given = (embedder, generator, store)  # kept by `close`: the caller's, not loaded here
         self._lock = threading.RLock()
         # Held by each write for its whole length (engine_writes.py); always taken before `_lock`.
         self._writes = threading.RLock()
@@ -203,6 +204,20 @@ class Engine(GraphMode, Collections, Information):
         if why:
             raise IndexReembeddedError(why, "start this command (the server, the chat app, watch) again: it reads the "
                                             "embedder setting anew")
+
+    def close(self) -> None:
+        """Let go of what this Engine loaded (the model, the embedder, the index), so their memory is freed now and
+        not as the interpreter ends, where llama.cpp's finaliser printed a traceback after a script's last line.
+        Used again, it loads them again. Waits for the writes under way. `with Engine() as engine:` closes it."""
+        with self._writes, self._lock:
+            self._embedder, self._generator, self._store = self._given
+            self._retriever = self._graph = self._graph_index = self._graph_planner = self._prefetcher = None
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
 
     def _open_store(self, *, create: bool) -> Store:
         self._check_not_reembedded()
@@ -438,7 +453,7 @@ class Engine(GraphMode, Collections, Information):
     @one_collection
     def ingest(
         self,
-        paths_: Sequence[Path | str],
+        paths_: Sequence[Path | str] | Path | str,
         *,
         include: Sequence[str] = (),
         exclude: Sequence[str] = (),
@@ -451,9 +466,12 @@ class Engine(GraphMode, Collections, Information):
         """Add or update files and folders; `refresh=False` leaves compaction to `refresh_indexes()`;
         `force` reads unchanged files again; `stale` reads again those read differently from how they would
         be now (`ingest.readings`), and with no paths, every such document's file. `cancel` stops it at its next
-        step, a wait for another writer included."""
+        step, a wait for another writer included. One path may be given alone."""
         from localrag.fusion import needs_choice
 
+        if isinstance(paths_, str | Path):
+            # A script's `ingest("notes")` was read as the paths "n", "o", ...: "n: no such file or folder".
+            paths_ = [paths_]
         if not paths_ and not stale:
             raise LocalRagError("nothing to ingest", "name a file or folder, or ask for the stale documents (--stale; "
                                                      "`stale` over the API and MCP)")

@@ -24,12 +24,14 @@ history are not read again.
 
 from __future__ import annotations
 
+import atexit
 import codecs
 import re
 import sys
 import threading
 import time
 import warnings
+import weakref
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -174,6 +176,13 @@ def _token_text(llama: Any, token: int) -> str:
     return bytes(llama.detokenize([token], special=True)).decode("utf-8", errors="replace")
 
 
+def _close_at_exit(model: weakref.ref[Any]) -> None:
+    """Close a llama.cpp model still loaded as the interpreter ends."""
+    loaded = model()
+    if loaded is not None:
+        loaded.close()
+
+
 class LlamaGenerator:
     """A local GGUF model run by llama-cpp-python; see the module docstring."""
 
@@ -272,6 +281,9 @@ class LlamaGenerator:
                     stop_token_ids=[eos],
                 )
                 self._llama = llama
+                # Freed at the interpreter's end, llama.cpp's finaliser found its library's functions already gone
+                # and printed a 20-line traceback after a script's last line; closed before that, it frees cleanly.
+                atexit.register(_close_at_exit, weakref.ref(llama))
         return self._llama
 
     def render(self, messages: list[dict[str, str]]) -> str:

@@ -337,3 +337,28 @@ def test_a_long_conversation_leaves_out_old_turns_not_the_sources_and_says_so(in
     assert stats.history_left_out > 0 and stats.sources_left_out == 12 - len(answer.sources)
     assert stats.left_out_note().endswith(f"{stats.history_left_out} earlier messages left out to fit the model's "
                                           "context")
+
+
+SCRIPT = """
+import sys
+from localrag.engine import Engine
+
+with Engine() as engine:
+    engine.ingest([sys.argv[1]])
+    print(engine.ask("How often does the Volvo need an oil change?").text != "")
+print(engine._generator is None, engine.search("oil")[0].chunk.path.endswith("car.md"))
+late = Engine()
+print(late.ask("How often does the Volvo need an oil change?").text != "")
+"""
+
+
+def test_a_script_closes_its_engine_or_leaves_it_to_the_exit_without_a_traceback(tmp_path: Path) -> None:
+    # A script that asked at its top level ended with llama.cpp's finaliser's 20-line traceback ("'NoneType'
+    # object is not callable") after its last line; `with Engine()` was a TypeError (no close, no context manager).
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "car.md").write_text("# Car\n\nThe Volvo needs an oil change every 15000 km.\n")
+    done = subprocess.run([sys.executable, "-c", SCRIPT, str(notes)], capture_output=True, text=True, timeout=300,
+                          env=users_env(tmp_path / "home", tmp_path / "user"), cwd=Path(__file__).parents[2])
+    assert done.returncode == 0 and done.stdout.split() == ["True", "True", "True", "True"], done.stderr
+    assert "Exception ignored" not in done.stderr and "Traceback" not in done.stderr, done.stderr

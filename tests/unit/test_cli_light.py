@@ -327,6 +327,9 @@ def test_a_scripts_engine_makes_private_folders_and_refuses_a_home_that_is_a_fil
     monkeypatch.setenv("LOCALRAG_HOME", str(tmp_path / "home"))
     Engine(Settings(), embedder=HashEmbedder()).ingest([tmp_path / "notes"])
     assert [(tmp_path / "home" / f).stat().st_mode & 0o777 for f in ("", "data")] == [0o700] * 2
+    # One path alone, as a script writes it: a string was read as the paths "n", "o", ... ("n: no such file").
+    for alone in (str(tmp_path / "notes"), tmp_path / "notes"):
+        assert Engine(Settings(), embedder=HashEmbedder()).ingest(alone).unchanged == 1
     (tmp_path / "file").write_text("not a folder")
     monkeypatch.setenv("LOCALRAG_HOME", str(tmp_path / "file"))
     for use in (lambda engine: engine.search("pier"), lambda engine: engine.ingest([tmp_path / "notes"])):

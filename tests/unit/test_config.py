@@ -181,3 +181,15 @@ def test_a_model_named_on_the_command_line_answers_in_every_command_that_answers
     assert engine_from_args(args).settings.answer_mode == "extract"  # tune, graph build
     no_model = argparse.Namespace(config=None, model=None, collection=None)
     assert engine_from_args(no_model, answer_mode=answering_mode(no_model)).settings.answer_mode == "extract"
+
+
+def test_settings_are_changed_through_replace_never_in_place() -> None:
+    # `engine.settings.top_k = 0` in a script skipped the range check (search then found nothing, and ask said
+    # nothing matched), and `settings.collection = "work"` left an ingest writing into `default`.
+    import dataclasses
+
+    settings = Settings()
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        settings.top_k = 0  # type: ignore[misc]
+    with pytest.raises(ConfigError):
+        settings.replace(top_k=0)

@@ -58,7 +58,7 @@ def test_a_purge_leaves_the_forgotten_text_in_no_file_of_the_store(engine: Engin
     # One row of 300 in a fragment: compaction alone would keep it in its data file (localrag/table_versions.py).
     # 300 rows also get the vector index, made again by the purge.
     docs = _docs(tmp_path, others=298)
-    engine.settings.vector_index_min_rows = 256
+    engine.settings = engine.settings.replace(vector_index_min_rows=256)
     engine.ingest([docs])
     assert engine.store._vector_index() is not None
     assert engine.graph_build(config=ExtractConfig(method="single")).triples_added == 1
