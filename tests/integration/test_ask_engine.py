@@ -362,3 +362,15 @@ def test_a_script_closes_its_engine_or_leaves_it_to_the_exit_without_a_traceback
                           env=users_env(tmp_path / "home", tmp_path / "user"), cwd=Path(__file__).parents[2])
     assert done.returncode == 0 and done.stdout.split() == ["True", "True", "True", "True"], done.stderr
     assert "Exception ignored" not in done.stderr and "Traceback" not in done.stderr, done.stderr
+
+
+def test_the_readmes_python_example_runs_as_written(tmp_path: Path) -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    example = readme.split("**From Python.**", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
+    notes = tmp_path / "user" / "Documents" / "notes"  # its ~/Documents/notes, under the child's HOME
+    notes.mkdir(parents=True)
+    (notes / "boiler.md").write_text("# Boiler\n\nThe boiler is serviced every October by Heatwell.\n")
+    done = subprocess.run([sys.executable, "-c", example], capture_output=True, text=True, timeout=300,
+                          env=users_env(tmp_path / "home", tmp_path / "user"), cwd=Path(__file__).parents[2])
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(f"{notes / 'boiler.md'} 1 "), done.stdout
