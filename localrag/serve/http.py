@@ -132,10 +132,11 @@ def _error_response(exc: ApiError) -> JSONResponse:
     return JSONResponse(body, status_code=exc.status, headers=exc.headers)
 
 
-def _engine_error(exc: LocalRagError) -> ApiError:
+def _engine_error(exc: LocalRagError, question: str | None = None) -> ApiError:
     """A user's error is the request's (400); the index damaged or built by another embedder, or the collection
     deleted under the server, is the server's to mend: the client sent nothing wrong. The code is one a client
-    can branch on, not the name of a Python class ("LocalRagError" told nothing)."""
+    can branch on, not the name of a Python class ("LocalRagError" told nothing). `question`: the field the
+    route's question came in, which a question too long for the model names."""
     if isinstance(exc, CollectionError):  # mended by starting the server again
         return ApiError(409, str(exc), "server_error", "collection_unavailable")
     if isinstance(exc, IndexReembeddedError):
@@ -145,7 +146,7 @@ def _engine_error(exc: LocalRagError) -> ApiError:
     if isinstance(exc, StoreError):
         return ApiError(500, str(exc), "server_error", "index_damaged")
     if isinstance(exc, QuestionTooLongError):
-        return ApiError(400, client_message(exc), code="question_too_long", param=exc.field)
+        return ApiError(400, client_message(exc), code="question_too_long", param=exc.field or question)
     return ApiError(400, str(exc), code="invalid_value", param=exc.field)
 
 
@@ -159,9 +160,10 @@ _STOPPING = ("the server is stopping and this request had not started; send it a
              "server_unavailable", "server_stopping")
 
 
-def _error_event(message: str, kind: str, code: str | None) -> str:
-    """An error in a stream whose status line has gone out: an event, as OpenAI's own streams send it."""
-    return f"data: {json.dumps({'error': {'message': message, 'type': kind, 'code': code}})}\n\n"
+def _error_event(message: str, kind: str, code: str | None, param: str | None = None) -> str:
+    """An error in a stream whose status line has gone out: an event, as OpenAI's own streams send it, with the
+    fields of an error body (a question too long named no `param` streamed, `messages` when not)."""
+    return f"data: {json.dumps({'error': {'message': message, 'type': kind, 'code': code, 'param': param}})}\n\n"
 
 
 def _not_started() -> ApiError:
@@ -483,7 +485,10 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None,
                     return await run_in_threadpool(
                         lambda: engine.ask(question, k=k, filters=filters, history=history, cancel=cancel))
 
-            answer = await _unless_gone(request, cancel, answered, stopping)
+            try:
+                answer = await _unless_gone(request, cancel, answered, stopping)
+            except QuestionTooLongError as exc:
+                raise _engine_error(exc, "messages") from exc  # its field, as the check of its characters names
             if answer is None:
                 return Response(status_code=499)  # nobody is left to read it (nginx's code for a client gone)
             return JSONResponse(completion_json(answer, completion_id, created))
@@ -514,8 +519,8 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None,
                             yield _chunk_json(completion_id, created, model, None, usage=_usage(event.answer))
             except LocalRagError as exc:
                 # The status line has gone out; the error travels as an event, as OpenAI's own streams do.
-                refused = _engine_error(exc)
-                yield _error_event(refused.message, refused.kind, refused.code)
+                refused = _engine_error(exc, "messages")
+                yield _error_event(refused.message, refused.kind, refused.code, refused.param)
             finally:
                 answering.close()  # suspended at a yield (the client went): its `finally` releases the model
             yield "data: [DONE]\n\n"

@@ -840,8 +840,13 @@ def test_a_question_too_long_for_the_model_names_no_setting_a_client_cannot_chan
         question = f"{QUESTION} " + "why " * 150
         status, _, error = server.request("POST", "/v1/chat/completions",
                                           {"messages": [{"role": "user", "content": question}]})
-        assert (status, error["error"]["code"]) == (400, "question_too_long")
+        assert (status, error["error"]["code"], error["error"]["param"]) == (400, "question_too_long", "messages")
         assert "the server's settings" in error["error"]["message"]
+        # Streamed, the status line has gone out: the same error as an event, its field named too.
+        status, _, streamed = server.request("POST", "/v1/chat/completions",
+                                             {"messages": [{"role": "user", "content": question}], "stream": True})
+        event = json.loads(next(line[6:] for line in streamed.decode().splitlines() if '"error"' in line))
+        assert (status, event["error"]["code"], event["error"]["param"]) == (200, "question_too_long", "messages")
         status, _, error = server.request("POST", "/search", {"query": "x" * 5000})
         assert (status, error["error"]["param"]) == (400, "query")
         assert "raise n_ctx" not in error["error"]["message"]
