@@ -164,14 +164,17 @@ def _rolled_back(db: DBConnection, db_dir: Path, names: list[str], report: Repai
     return unopened
 
 
-def _reconciled(db: DBConnection, tables: _Tables, report: RepairReport) -> None:
-    """After a rollback of the documents or chunks table: make the two agree again.
+def _reconciled(db: DBConnection, tables: _Tables, report: RepairReport, *, rolled_back: bool) -> None:
+    """Make the documents and chunks tables agree again.
 
-    A document whose committed chunks are not all there (written in a commit the chunks table lost)
-    is read again from its file: its content hash is blanked first, so a kill before the end still
-    leaves it to be read again by the next ingest, then its rows go. Chunks whose document has no
-    row (the documents table lost its commit) get a row made from them, and the file is read again
-    for its title and size. Chunks of a commit their document does not name go with `Store.repair`.
+    A document whose committed chunks are not all there (written in a commit the chunks table lost to a
+    rollback, or a copy of the index taken while an ingest wrote it: its chunks folder copied before the
+    documents one) is read again from its file: its content hash is blanked first, so a kill before the end
+    still leaves it to be read again by the next ingest, then its rows go. Without this, such a document kept
+    no text, `repair` found nothing, and each ingest called its file unchanged. After a rollback (`rolled_back`),
+    chunks whose document has no row (the documents table lost its commit) get a row made from them, and the
+    file is read again for its title and size; otherwise such chunks are an interrupted write's, and go with
+    `Store.repair`, as do chunks of a commit their document does not name. A dry run says what it would do.
     """
     chunks = db.open_table(tables.chunks)
     documents = db.open_table(tables.documents)
@@ -180,7 +183,14 @@ def _reconciled(db: DBConnection, tables: _Tables, report: RepairReport) -> None
     counts = Counter(zip(rows["doc_id"].to_pylist(), rows["commit_id"].to_pylist(), strict=True))
     partial = [d for d in docs if counts[(d["doc_id"], d["commit_id"])] != d["n_chunks"]]
     known = {d["doc_id"] for d in docs}
-    found = _documents_from_chunks(rows.filter([d not in known for d in rows["doc_id"].to_pylist()]))
+    found = _documents_from_chunks(rows.filter([d not in known for d in rows["doc_id"].to_pylist()])) \
+        if rolled_back else []
+    if partial:
+        report.damage.append(f"{len(partial)} documents lack some or all of their chunks (a rollback, or a copy "
+                             "of the index taken while it was written)")
+    if report.dry_run:
+        report.reingest.extend(d["path"] for d in partial)
+        return
     for part in batches([d["doc_id"] for d in partial]):
         documents.update(where=sql_in("doc_id", part), values={"content_hash": ""})
     for part in batches([d["doc_id"] for d in partial]):
@@ -192,7 +202,7 @@ def _reconciled(db: DBConnection, tables: _Tables, report: RepairReport) -> None
         report.fixed.append(f"{len(found)} documents rows lost with the rollback were made again from their chunks")
     if partial:
         report.reingest.extend(d["path"] for d in partial)
-        report.fixed.append(f"{len(partial)} documents whose chunks were lost with the rollback are read again")
+        report.fixed.append(f"{len(partial)} documents whose chunks were missing are read again")
 
 
 def _document_paths(db: DBConnection, tables: _Tables) -> list[str]:
@@ -345,11 +355,12 @@ def repair_store(
     states = {META: meta_state, **{name: table_state(db, name) for name in (tables.documents, tables.chunks)}}
     if dry_run:
         states.update(dict.fromkeys(unopened, "unopened"))
-    # Rolled back to a version that reads: the other table may hold rows of the commits lost, or lack them.
-    reconcile = unopened and states[tables.documents] == states[tables.chunks] == "ok" and not dry_run
+    # Rolled back to a version that reads: the other table may hold rows of the commits lost, or lack them; and a
+    # copy of a folder being written may pair tables of two moments.
+    reconcile = states[tables.documents] == states[tables.chunks] == "ok"
     _fixed_tables(db, Path(db_dir), embedder, report, states, tables)
     if reconcile:
-        _reconciled(db, tables, report)
+        _reconciled(db, tables, report, rolled_back=bool(unopened) and not dry_run)
     repair_graph(db, Path(db_dir), embedder, tables.suffix, dry_run=dry_run, damage=report.damage,
                  fixed=report.fixed, reimport=report.reimport)
     if dry_run and any(state != "ok" for state in states.values()):

@@ -384,3 +384,28 @@ def test_cut_deletion_file(clean_store: Path, localrag_home: Path, table: str) -
     hits = engine.store.text_search("lighthouse keeper storm", 5)
     assert {h.path for h, _ in hits} == {d.path for d in engine.documents()}
     assert engine.repair(dry_run=True).damage == []
+
+
+def test_a_copy_taken_while_an_ingest_wrote_lacks_chunks_and_is_mended(clean_store: Path, localrag_home: Path,
+                                                                        tmp_path: Path) -> None:
+    """A backup that copied the chunks folder before the ingest's commit and the documents folder after it: the
+    note's row said 1 chunk, the table held none, `repair` found nothing and every ingest called it unchanged."""
+    engine = _fresh(clean_store, localrag_home)
+    early = tmp_path / "early-chunks"
+    shutil.copytree(_db(localrag_home) / f"{CHUNKS}.lance", early)
+    more = tmp_path / "more"
+    more.mkdir()
+    (more / "note3.md").write_text("# Note 3\n\nThe ferry captain logged fog number 333.\n")
+    engine.ingest([more])
+    shutil.rmtree(_db(localrag_home) / f"{CHUNKS}.lance")
+    shutil.copytree(early, _db(localrag_home) / f"{CHUNKS}.lance")
+    engine = Engine(Settings(), embedder=HashEmbedder(dim=DIM))
+    assert engine.ingest([more]).unchanged == 1  # its hash is stored: nothing but a repair reads it again
+    check = engine.repair(dry_run=True)
+    assert check.damage == ["1 documents lack some or all of their chunks (a rollback, or a copy of the index taken "
+                            "while it was written)"] and not check.whole
+    report = engine.repair()
+    assert [Path(p).name for p in report.reingest] == ["note3.md"] and report.whole
+    [(hit, _score)] = engine.store.text_search("ferry captain fog", 1)
+    assert Path(hit.path).name == "note3.md"
+    assert engine.repair(dry_run=True).damage == []
