@@ -23,11 +23,24 @@ def process_alive(pid: int) -> bool:
         return False
     except PermissionError:
         return True
+    fields = _stat_fields(pid)
+    return fields is None or fields[0] != "Z"  # no /proc (macOS), or it ended meanwhile: as the signal said
+
+
+def process_started(pid: int) -> str | None:
+    """When `pid` started, in the system's clock ticks since boot (None where /proc does not tell): a pid the
+    system gave to another process since shows another start."""
+    fields = _stat_fields(pid)
+    return fields[19] if fields is not None and len(fields) > 19 else None
+
+
+def _stat_fields(pid: int) -> list[str] | None:
+    """/proc/PID/stat from its third field (the state) on; None without one."""
     try:
-        # The state follows the name in parentheses, which may itself hold spaces and parentheses.
-        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] != "Z"
-    except (OSError, IndexError):  # no /proc (macOS), or it ended meanwhile: as the signal said
-        return True
+        # They follow the name in parentheses, which may itself hold spaces and parentheses.
+        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split() or None
+    except OSError:
+        return None
 
 
 def remove_left_by_dead(folder: Path, name: re.Pattern[str]) -> list[Path]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -56,3 +57,29 @@ def test_a_killed_process_not_yet_waited_for_is_not_running() -> None:
     finally:
         child.kill()
         child.wait()
+
+
+def test_a_copy_of_the_folder_or_a_pid_given_again_names_no_process(
+        localrag_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A backup restored elsewhere carried the marks of the server serving the original: `config set` there named
+    # it; once its pid was given again, it named a `sleep`.
+    import shutil
+
+    from localrag import paths
+
+    server = subprocess.Popen([sys.executable, "-c", HOLD], stdout=subprocess.PIPE, text=True)
+    try:
+        assert server.stdout is not None and server.stdout.readline() == "running\n"
+        assert [r.pid for r in running_now()] == [server.pid]
+        mark = paths.data_dir() / "running" / f"{server.pid}.json"
+        copy = tmp_path / "copy"
+        shutil.copytree(localrag_home, copy)
+        monkeypatch.setenv("LOCALRAG_HOME", str(copy))
+        assert running_now() == []
+        monkeypatch.setenv("LOCALRAG_HOME", str(localrag_home))
+        said = json.loads(mark.read_text())
+        mark.write_text(json.dumps({**said, "started": "1"}))  # as another process that had the pid before
+        assert running_now() == [] and not mark.exists()
+    finally:
+        server.kill()
+        server.wait()
