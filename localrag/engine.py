@@ -85,6 +85,7 @@ if TYPE_CHECKING:
     from numpy.typing import NDArray
 
     from localrag.answer.summary import Summary
+    from localrag.backup import BackupReport
     from localrag.conversations import ConversationStore
     from localrag.embed import Embedder
     from localrag.fusion import FusionChoice, PseudoQuery
@@ -681,6 +682,14 @@ class Engine(GraphMode, Collections, Information):
         else:
             update_saved_settings({"embedder": str(folder)}, self.config_file)
         self.update_settings(self.settings.replace(embedder="" if bundled else str(folder)))
+
+    def backup(self, dest: Path | str, *, models: bool = False) -> BackupReport:
+        """Copy localrag's folders (every collection, conversations, settings; models with `models`) into a new
+        folder in `dest`, while the writes of every collection wait (localrag/backup.py)."""
+        from localrag.backup import backup
+
+        refuse_unusable([dest], "dest")
+        return backup(Path(dest), models=models)
 
     @one_collection
     def repair(self, *, dry_run: bool = False) -> RepairReport:

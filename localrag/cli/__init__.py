@@ -42,6 +42,7 @@ from localrag.safe_text import line_text
 from localrag.writer_lock import tell_waits
 
 COMMAND_MODULES: tuple[str, ...] = (
+    "localrag.cli.backup",
     "localrag.cli.collections",
     "localrag.cli.config",
     "localrag.cli.conversations",

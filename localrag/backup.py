@@ -1,0 +1,133 @@
+"""`localrag backup DEST`: a copy of localrag's folders that a restore can use, taken while nothing writes to them.
+
+A plain copy (`cp -a`, rsync, a backup tool) of a data folder an ingest was writing could pair tables of two
+moments: a slow file-by-file copy took the chunks table before a commit and the documents table after it, and
+the copy held documents without their text. This copy holds the index's writer lock while it runs, so the
+writes of every collection (ingest, forget, watch, repair, graph build) wait for it and say so. Saved
+conversations and settings are written whole, each file at once, so each is copied whole.
+
+The copy is `DEST/localrag-backup-<UTC time>/` holding `data/` and `config/` (and `models/` when asked): a
+LOCALRAG_HOME as it stands, so `LOCALRAG_HOME=that-folder localrag status` reads it, and a restore puts its
+folders back in place. Left out and named: the cache (made again when needed), the marks of running processes,
+the chat app's log and lock files; and the models folder unless asked (GGUF files of gigabytes, which an
+export can make again). The copy is written under a `.partial` name and renamed at its end, so an interrupted
+one is never taken for whole; the next backup to the same place removes what a killed one left.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from localrag import paths
+from localrag.disk_errors import as_disk_trouble
+from localrag.errors import LocalRagError
+from localrag.processes import remove_left_by_dead
+from localrag.running import RUNNING_FOLDER
+from localrag.sizes import count_text, size_text
+from localrag.writer_lock import writer_lock
+
+PREFIX = "localrag-backup-"
+_PARTIAL = re.compile(r"\.localrag-backup-(\d+)\.partial$")
+# Not the user's: made again, or only true while a process runs.
+_LEFT_OUT_NAMES = frozenset({RUNNING_FOLDER, "tui.log"})
+
+
+@dataclass
+class BackupReport:
+    path: str
+    size: int = 0
+    files: int = 0
+    seconds: float = 0.0
+    # (what, where, its size) of each folder left out.
+    left_out: list[tuple[str, str, int]] = field(default_factory=list)
+
+    def summary(self) -> str:
+        return (f"backed up to {self.path} ({size_text(self.size)}, {count_text(self.files, 'file')}, "
+                f"{self.seconds:.1f} s)")
+
+
+def backup(dest: Path, *, models: bool = False) -> BackupReport:
+    """Copy the data, config (and, with `models`, models) folders into a new folder in `dest`, under the writer
+    lock; the report names the folder, its size and what was left out."""
+    started = time.monotonic()
+    dest = Path(dest).expanduser()
+    data, config, model_dir = paths.data_dir(), paths.config_dir(), paths.models_dir()
+    _check(dest, data)
+    remove_left_by_dead(dest, _PARTIAL)
+    partial = dest / f".{PREFIX}{os.getpid()}.partial"
+    report = BackupReport("")
+    left_out = {paths.cache_dir().resolve(): "the cache (made again when needed)"}
+    if not models:
+        left_out[model_dir.resolve()] = "the models folder (`--models` copies it)"
+    try:
+        with writer_lock(paths.db_dir()):
+            partial.mkdir(mode=0o700)
+            _copy(data, partial / "data", left_out, report)
+            if config.is_dir():
+                _copy(config, partial / "config", left_out, report)
+            apart = model_dir.is_dir() and not model_dir.resolve().is_relative_to(data.resolve())
+            if models and apart:
+                _copy(model_dir, partial / "models", left_out, report)
+            elif apart and any(model_dir.iterdir()):
+                report.left_out.append((left_out[model_dir.resolve()], str(model_dir), _size(model_dir)))
+            report.path = str(_renamed(partial, dest))
+    except OSError as exc:
+        shutil.rmtree(partial, ignore_errors=True)  # never half a backup under a backup's name
+        raise as_disk_trouble(exc) from exc
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def _renamed(partial: Path, dest: Path) -> Path:
+    """`partial` under its final name, the time it was finished (a second backup within the same second: -2)."""
+    stamp = f"{PREFIX}{datetime.now(UTC).strftime('%Y%m%d-%H%M%S')}"
+    for number in range(1, 100):
+        final = dest / (stamp if number == 1 else f"{stamp}-{number}")
+        if not final.exists():
+            partial.rename(final)
+            return final
+    raise LocalRagError(f"{dest}: 99 backups made this second", "wait a second")
+
+
+def _check(dest: Path, data: Path) -> None:
+    if not (data / "lancedb").is_dir():
+        raise LocalRagError(f"{data}: there is no index to back up", "run `localrag ingest PATH` first")
+    if not dest.is_dir():
+        # Made here, a backup to a drive that is not mounted would fill the laptop's own disk instead.
+        raise LocalRagError(f"{dest}: no such folder (is its drive mounted?)", "create it first, or name another")
+    if any(dest.resolve().is_relative_to(own) for own in paths.own_folders()):
+        raise LocalRagError(f"{dest}: inside localrag's own folders, which a backup copies",
+                            "name a folder outside them")
+
+
+def _copy(source: Path, target: Path, left_out: dict[Path, str], report: BackupReport) -> None:
+    def ignored(folder: str, names: list[str]) -> set[str]:
+        skipped = set()
+        for name in names:
+            path = Path(folder, name).resolve()
+            if path in left_out:
+                report.left_out.append((left_out[path], str(path), _size(path)))
+                skipped.add(name)
+            elif name in _LEFT_OUT_NAMES or name.endswith(".lock"):
+                skipped.add(name)
+        return skipped
+
+    def copied(src: str, dst: str) -> object:
+        report.files += 1
+        report.size += os.stat(src).st_size
+        return shutil.copy2(src, dst)
+
+    shutil.copytree(source, target, ignore=ignored, copy_function=copied, symlinks=True)
+
+
+def _size(folder: Path) -> int:
+    return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file() and not f.is_symlink())

@@ -1,0 +1,80 @@
+"""`localrag backup`: a copy taken while the writes wait, usable as a LOCALRAG_HOME, never half of one."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from localrag import paths
+from localrag.cli import run
+from localrag.config import Settings
+from localrag.embed import HashEmbedder
+from localrag.engine import Engine
+from localrag.errors import LocalRagError
+from localrag.types import IngestProgress
+
+
+def _notes(folder: Path, count: int) -> Path:
+    folder.mkdir(exist_ok=True)
+    for n in range(count):
+        (folder / f"n{n}.md").write_text(f"# Note {n}\n\nThe harbour pilot {n} logged the tide.\n")
+    return folder
+
+
+def test_a_backup_waits_for_a_writer_and_reads_as_a_home(localrag_home: Path, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    # A plain copy of a folder an ingest was writing paired tables of two moments: documents without their text.
+    engine = Engine(Settings(), embedder=HashEmbedder())
+    engine.ingest([_notes(tmp_path / "notes", 3)])
+    (paths.models_dir()).mkdir(exist_ok=True)
+    (paths.models_dir() / "tuned.gguf").write_bytes(b"GGUF" + bytes(60))
+    dest = tmp_path / "drive"
+    dest.mkdir()
+    (dest / ".localrag-backup-999999.partial").mkdir()  # a killed backup's: never taken for a whole one
+    held = threading.Event()
+
+    def slowly(_progress: IngestProgress) -> None:
+        if not held.is_set():  # the ingest holds the writer lock from its start to its end
+            held.set()
+            time.sleep(1)
+
+    thread = threading.Thread(target=engine.ingest, args=([_notes(tmp_path / "notes", 5)],),
+                              kwargs={"progress": slowly})
+    thread.start()
+    assert held.wait(30)
+    report = Engine(Settings(), embedder=HashEmbedder()).backup(dest)
+    assert report.seconds > 0.8  # it waited for the writer, whose commit it holds whole (below)
+    thread.join()
+    copy = Path(report.path)
+    assert sorted(p.name for p in dest.iterdir()) == [copy.name] and copy.name.startswith("localrag-backup-")
+    assert sorted(p.name for p in copy.iterdir()) == ["config", "data"] and copy.stat().st_mode & 0o777 == 0o700
+    assert not (copy / "data" / "running").exists() and not list(copy.rglob("*.lock"))
+    assert [what for what, _, _ in report.left_out] == ["the models folder (`--models` copies it)"]
+    monkeypatch.setenv("LOCALRAG_HOME", str(copy))
+    restored = Engine(Settings(), embedder=HashEmbedder())
+    assert len(restored.documents()) == 5 and restored.repair(dry_run=True).damage == []
+
+    monkeypatch.setenv("LOCALRAG_HOME", str(localrag_home))
+    again = engine.backup(dest, models=True)  # within the same second: a name of its own
+    assert again.path != report.path and (Path(again.path) / "models" / "tuned.gguf").is_file()
+    with pytest.raises(LocalRagError, match="no such folder .is its drive mounted"):
+        engine.backup(tmp_path / "unmounted")
+    with pytest.raises(LocalRagError, match="inside localrag's own folders"):
+        engine.backup(paths.data_dir())
+
+
+def test_backup_cli_says_where_and_what_it_left_out(localrag_home: Path, tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    Engine(Settings(), embedder=HashEmbedder()).ingest([_notes(tmp_path / "notes", 2)])
+    (tmp_path / "drive").mkdir()
+    assert run(["backup", str(tmp_path / "drive"), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert Path(report["path"]).parent == tmp_path / "drive" and report["files"] > 0
+    assert run(["backup", str(tmp_path / "drive")]) == 0
+    said = capsys.readouterr()
+    assert said.out.startswith(f"backed up to {tmp_path / 'drive'}/localrag-backup-")
+    assert "localrag status" in said.err
