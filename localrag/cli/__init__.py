@@ -161,7 +161,7 @@ _WRITERS = frozenset({None, "ingest", "forget", "watch", "repair", "graph", "col
 
 # Commands that only read and make nothing: no folder for them either (a first `status` made the data and config
 # folders, empty). `search` opens the index, which makes its folders: private ones.
-_READERS = frozenset({"status", "documents"})
+_READERS = frozenset({"status", "documents", "backup"})
 
 
 def _check_places(args: argparse.Namespace) -> None:
