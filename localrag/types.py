@@ -36,6 +36,8 @@ class LoadedText:
     text: str
     sections: tuple[Section, ...]
     title: str = ""
+    # How its bytes were read, when the user should check it: an encoding guessed, bytes not valid in it ("" if not).
+    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -319,6 +321,9 @@ class IngestReport:
     removed_paths: list[str] = field(default_factory=list)
     # Files read that hold no text (empty or blank): passed over, not failed; one of them indexed before leaves.
     blank_paths: list[str] = field(default_factory=list)
+    # Documents whose text the user should check, each "PATH (how it was read)": an encoding guessed, or bytes not
+    # valid in it read as U+FFFD.
+    decoded_paths: list[str] = field(default_factory=list)
     # Documents indexed before that this ingest's exclude patterns leave out: they stay (a forget takes them out).
     excluded_paths: list[str] = field(default_factory=list)
     # With `stale`: the other collections holding stale documents, and how many each.

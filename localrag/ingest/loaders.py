@@ -24,7 +24,6 @@ encrypted, scanned or corrupt file) is a one-line `LoaderError` naming the file 
 
 from __future__ import annotations
 
-import codecs
 import dataclasses
 import re
 from collections.abc import Callable, Iterator
@@ -33,6 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from localrag.errors import LoaderError, NoTextError
+from localrag.ingest.encodings import Decoded, decode_file, html_label
 from localrag.ingest.ocr import IMAGE_EXTENSIONS, OCR_ON, Notify
 from localrag.ingest.pdf import load_pdf
 from localrag.ingest.structure import (
@@ -158,7 +158,8 @@ def _xlsx(path: Path, ocr: bool, notify: Notify | None) -> LoadedText:
 def _csv(path: Path, ocr: bool, notify: Notify | None) -> LoadedText:
     from localrag.ingest.sheets import load_csv
 
-    return load_csv(path, decode_text(_read_bytes(path), path))
+    read = read_text(path)
+    return dataclasses.replace(load_csv(path, read.text), note=read.note)
 
 
 def _odt(path: Path, ocr: bool, notify: Notify | None) -> LoadedText:
@@ -194,7 +195,8 @@ def _docx(path: Path, ocr: bool, notify: Notify | None) -> LoadedText:
 def _ipynb(path: Path, ocr: bool, notify: Notify | None) -> LoadedText:
     from localrag.ingest.notebook import load_notebook
 
-    return load_notebook(path, decode_text(_read_bytes(path), path))
+    read = read_text(path)
+    return dataclasses.replace(load_notebook(path, read.text), note=read.note)
 
 
 # Formats whose loaders live in their own modules, imported on first use (each pulls in a library).
@@ -217,45 +219,14 @@ def _read_bytes(path: Path) -> bytes:
         raise LoaderError(f"{path}: cannot read ({exc.strerror or exc})", "check the file's permissions") from exc
 
 
-def _binary_error(path: Path, offset: int) -> LoaderError:
-    return LoaderError(
-        f"{path}: looks binary, not text (NUL byte at offset {offset})",
-        "if it is text (UTF-16 without a BOM, say), re-save it as UTF-8; otherwise exclude it",
-    )
-
-
-# Files of a type localrag reads, saved under a text file's name: told as what they are. A PDF named .txt was
-# refused as "not valid UTF-8 text (re-save the file as UTF-8)", a fix that cannot work, and one of ASCII bytes
-# alone was indexed as PDF syntax.
-_DISGUISED = ((b"%PDF-", "a PDF", "rename it .pdf"),
-              (b"PK\x03\x04", "a zip file (a Word, Excel, PowerPoint, OpenDocument or EPUB file, or an archive)",
-               "rename it with the extension of what it is"))
-
-
 def decode_text(data: bytes, path: Path) -> str:
-    """UTF-8 (BOM optional) or UTF-16 with a BOM; line endings normalised to '\\n'."""
-    for magic, what, fix in _DISGUISED:
-        if data.startswith(magic):
-            raise LoaderError(f"{path}: {what}, not text", fix)
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        encoding, skip = "utf-16", 0
-    else:
-        encoding, skip = "utf-8", len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
-        nul = data.find(b"\x00")
-        if nul >= 0:
-            raise _binary_error(path, nul)
-    try:
-        text = data[skip:].decode(encoding)
-    except UnicodeDecodeError as exc:
-        offset = exc.start + skip
-        raise LoaderError(
-            f"{path}: not valid {encoding.upper()} text (byte 0x{data[offset]:02x} at offset {offset})",
-            "re-save the file as UTF-8",
-        ) from exc
-    nul = text.find("\x00")
-    if nul >= 0:
-        raise _binary_error(path, nul)
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+    """The text `encodings.decode_file` reads from `data`."""
+    return decode_file(data, path).text
+
+
+def read_text(path: Path) -> Decoded:
+    """The file's text as `encodings.decode_file` reads it, with its note on a guessed encoding."""
+    return decode_file(_read_bytes(path), path)
 
 
 def _line_starts(text: str) -> list[int]:
@@ -390,7 +361,8 @@ def _load_plain(path: Path) -> LoadedText:
     by the adornments in the order they first appear, as reStructuredText sets them; a lone-line heading then
     sits under the last of them. The title is the first line: up to 100 characters whatever it is, up to 300
     when it is a block of its own (a paper's long title)."""
-    text = decode_text(_read_bytes(path), path)
+    read = read_text(path)
+    text = read.text
     if path.suffix.lower() == ".rst":
         text = visible_rst(text)
     blocks = list(_blocks(text))
@@ -423,7 +395,7 @@ def _load_plain(path: Path) -> LoadedText:
             sections.append(Section(start, end, "heading", headings))
         else:
             sections.append(Section(start, end, prose_kind(block), headings))
-    return LoadedText(text, tuple(sections), _plain_title(text, blocks, path))
+    return LoadedText(text, tuple(sections), _plain_title(text, blocks, path), read.note)
 
 
 # The marks that end a clause, so a lone line ending in one is prose, not a heading: before the CJK ones were here,
@@ -436,7 +408,8 @@ _CJK_CLOSERS = "」』）”’"
 
 def _load_code(path: Path) -> LoadedText:
     """Blocks end at a blank line followed by an unindented line: top-level definitions stay whole."""
-    text = decode_text(_read_bytes(path), path)
+    read = read_text(path)
+    text = read.text
     sections: list[Section] = []
     block_start: int | None = None
     block_end = 0
@@ -458,7 +431,7 @@ def _load_code(path: Path) -> LoadedText:
         position = line_end + 1
     if block_start is not None:
         sections.append(Section(block_start, block_end, "code"))
-    return LoadedText(text, tuple(sections), path.name)
+    return LoadedText(text, tuple(sections), path.name, read.note)
 
 
 # --- Markdown -------------------------------------------------------------------------------------
@@ -563,7 +536,8 @@ def visible_markdown(text: str) -> str:
 
 
 def _load_markdown(path: Path) -> LoadedText:
-    text = visible_markdown(decode_text(_read_bytes(path), path))
+    read = read_text(path)
+    text = visible_markdown(read.text)
     headings = HeadingPath()
     sections: list[Section] = []
     title = ""
@@ -584,7 +558,7 @@ def _load_markdown(path: Path) -> LoadedText:
         title = squash(named.group(2))
     if not title:
         title = next((s.headings[-1] for s in sections if s.kind == "heading"), path.stem)
-    return LoadedText(text, tuple(sections), title)
+    return LoadedText(text, tuple(sections), title, read.note)
 
 
 # --- HTML -----------------------------------------------------------------------------------------
@@ -786,16 +760,13 @@ def _load_html(path: Path) -> LoadedText:
             f"{path}: too many HTML tags to parse safely ({tags:,}; limit {MAX_HTML_TAGS:,})",
             "split the page, or save it as text or PDF",
         )
-    try:
-        markup: str | bytes = decode_text(data, path)
-    except LoaderError:
-        if b"\x00" in data[:4096] and not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-            raise
-        # Legacy pages declare their charset in a <meta> tag, which BeautifulSoup honours.
-        markup = data
-    soup = BeautifulSoup(markup, "html.parser")
+    # The page's own charset, as a browser reads it: UnicodeDammit's guess read a UTF-8 page with one stray byte
+    # as cp932 ("Stadtfﾃｼhrung"), and iso-8859-1 as Latin-1, its € and smart quotes control characters.
+    read = decode_file(data, path, html_label(data))
+    soup = BeautifulSoup(read.text, "html.parser")
     walker = HtmlWalker()
     walker.walk(soup.body or soup)
     walker.flush()
     page_title = authored_title(soup.title.get_text()) if soup.title else ""
-    return walker.out.build(page_title or walker.first_h1 or walker.first_heading or path.stem)
+    loaded = walker.out.build(page_title or walker.first_h1 or walker.first_heading or path.stem)
+    return dataclasses.replace(loaded, note=read.note)

@@ -15,6 +15,7 @@ line; the message and the other attachments are still indexed.
 
 from __future__ import annotations
 
+import dataclasses
 import email
 import email.policy
 import hashlib
@@ -23,10 +24,11 @@ import re
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from email.message import EmailMessage
+from email.message import EmailMessage, MIMEPart
 from pathlib import Path
 
 from localrag.errors import LoaderError
+from localrag.ingest.encodings import Decoded, codec_for, decode_labelled, guess, html_label
 from localrag.ingest.structure import prose_kind, squash
 from localrag.types import LoadedText
 
@@ -43,10 +45,37 @@ class Attachment:
 
 
 def _header(message: EmailMessage, name: str) -> str:
+    raw = next((value for key, value in message.raw_items() if key.lower() == name.lower()), "")
     try:
+        if _RAW_BYTE.search(raw):
+            # 8-bit bytes sent without MIME encoding, read as a body without a charset is: each was a U+FFFD.
+            text = _decoded(raw.encode("ascii", "surrogateescape"), None).text
+            return squash(str(email.policy.default.header_factory(name, text)))  # parsed as _parse parses
         return squash(str(message.get(name) or ""))
     except (ValueError, TypeError):  # a malformed header the policy cannot parse
         return squash(str(message.get_all(name, [""])[0]))
+
+
+# How email keeps a raw byte it could not read as ASCII: a lone surrogate.
+_RAW_BYTE = re.compile("[\udc80-\udcff]")
+_ASCII = frozenset({"us-ascii", "ascii", "ansi_x3.4-1968"})
+
+
+def _decoded(data: bytes, charset: str | None, html: bool = False) -> Decoded:
+    """A part's bytes as mail clients read them: the charset it names (WHATWG's meaning: iso-8859-1 is
+    windows-1252, gb2312 GBK, ks_c_5601-1987 cp949); an HTML part without one by its <meta>; none, ASCII or an
+    unknown one, UTF-8, else the legacy encoding that reads as text (noted), else windows-1252."""
+    label = None if charset is None or charset.lower() in _ASCII else charset
+    codec = codec_for(label or (html_label(data) if html else None))
+    if codec:
+        return decode_labelled(data, codec)
+    return guess(data) or decode_labelled(data, "cp1252")
+
+
+def _body(part: MIMEPart) -> Decoded:
+    payload = part.get_payload(decode=True)
+    data = payload if isinstance(payload, bytes) else b""
+    return _decoded(data, part.get_content_charset(), part.get_content_type() == "text/html")
 
 
 def message_text(message: EmailMessage, fallback_title: str) -> LoadedText:
@@ -62,20 +91,17 @@ def message_text(message: EmailMessage, fallback_title: str) -> LoadedText:
     out.add(subject, "heading", path)
     out.add("\n".join(f"{name}: {value}" for name in _HEADERS if (value := _header(message, name))), "paragraph", path)
     body = message.get_body(preferencelist=("plain", "html"))
-    content = ""
-    if body is not None:
-        try:
-            content = str(body.get_content())
-        except (LookupError, ValueError):  # an unknown charset: the bytes as Latin-1 lose nothing
-            payload = body.get_payload(decode=True)
-            content = payload.decode("latin-1") if isinstance(payload, bytes) else ""
+    # Decoded here, not by email's get_content(): it read a body without a charset, or an 8-bit one labelled
+    # us-ascii, with a U+FFFD for each byte past ASCII, and iso-8859-1 as Latin-1 (€ a control character).
+    read = _body(body) if body is not None else Decoded("")
+    content = read.text
     if body is not None and body.get_content_type() == "text/html":
         walker.walk(BeautifulSoup(content, "html.parser"))
         walker.flush()
     else:
         for block in re.split(r"\n[ \t]*\n", content.replace("\r\n", "\n")):
             out.add(block, prose_kind(block.strip()), path)
-    return out.build(subject)
+    return dataclasses.replace(out.build(subject), note=read.note)
 
 
 def attachments(message: EmailMessage, wanted: Callable[[str], bool]) -> Iterator[Attachment]:

@@ -348,6 +348,10 @@ def run_ingest(
     if report.blank_paths:
         report.notes.append(line_text(f"passed over {count_text(len(report.blank_paths), 'file')} with no text (empty "
                                       f"or blank): {_some(report.blank_paths)}"))
+    if report.decoded_paths:
+        # Said, so a user can check the text and re-save the file as UTF-8: a wrong guess is silent mojibake.
+        report.notes.append(line_text(f"read {count_text(len(report.decoded_paths), 'file')} not in UTF-8 or with "
+                                      f"bytes not valid in it (check the text): {_some(report.decoded_paths)}"))
     note = store.refresh_indexes() if refresh else ""
     if note:
         report.notes.append(note)
@@ -498,6 +502,8 @@ def _ingest_file(
                 report.errors.append(FileError(part_name, line_text(str(part.error))))
                 continue
             new_paths.add(part_name)
+            if part.loaded.note:
+                report.decoded_paths.append(f"{part_name} ({part.loaded.note})")
             doc_id = doc_id_for(part_name)
             chunks = _chunked(part.loaded, part.kind, part_name, embedder, settings)
             this.docs.append(

@@ -34,15 +34,17 @@ READERS: dict[str, int] = {
     "md": 3,  # HTML comments, scripts and styles are blanked out, and an HTML block's tags; Obsidian's %% comments
     # too; the front matter's properties are read
     "ipynb": 2,  # the same in Markdown cells
-    "html": 3,  # an authoring tool's "Untitled" title gives way to the first heading of any level; a nested table
+    "html": 4,  # an authoring tool's "Untitled" title gives way to the first heading of any level; a nested table
     # is read once, in its cell; a cell's or a list item's blocks and tables are kept apart; hidden rows, row
-    # groups and list items are left out; a table's caption is read
+    # groups and list items are left out; a table's caption is read; 4: read in the encoding its label means to
+    # a browser (iso-8859-1 as windows-1252, shift_jis as cp932), a UTF-8 page with a stray byte as UTF-8
     "epub": 2,  # a chapter the contents point at inside a file opens at its anchor
     "docx": 2,  # tracked insertions, content controls, text boxes, notes and nested tables are read
     "xlsx": 2,  # numbers and dates as their cell formats show them (25%, €1,250.00); a blank sheet is not named;
     # a table block longer than a chunk is cut by rows, each part led by the header row (sheets.fit_tables)
     "csv": 2,  # that cut too
     "pptx": 2,  # a slide without any text (pictures alone) is left out, not headed "Slide N"
+    "eml": 2,  # a body without a charset, raw 8-bit headers and labels such as gb2312 read as mail clients read them
     "odt": 2,  # a footnote follows its paragraph instead of being glued into it; comments are left out
 }
 # Bump when the chunker or the text a chunk is embedded as (title and heading prefix) changes.

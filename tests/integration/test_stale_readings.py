@@ -30,7 +30,7 @@ LOADED = {
     # 2: the loader's text is the same, but its chunks end at page breaks now (CHUNKED below).
     "aurora-espresso-manual.pdf": ("pdf", 2, "64823faa17e5be6b"),
     "beekeeping-basics.txt": ("txt", 5, "c873841a3dcc3e24"),
-    "houseplant-care.html": ("html", 3, "7ee1dc7d5c62d6e4"),
+    "houseplant-care.html": ("html", 4, "7ee1dc7d5c62d6e4"),
     "kestrel-point-lighthouse.md": ("md", 3, "a40bb658ce5be143"),
     "larkspur-travel-policy.docx": ("docx", 2, "d2ac48c0efb98f32"),
     "quillpad-formatting-codes.md": ("md", 3, "decfe8786b581721"),
@@ -43,7 +43,7 @@ CHUNKED = {
     "SOURCE.md": (1, 3, "3f0550ae2dc99a2b"),
     "aurora-espresso-manual.pdf": (1, 2, "3bb1ec3c39b13ea8"),
     "beekeeping-basics.txt": (1, 5, "0a8d32d71bb54e07"),
-    "houseplant-care.html": (1, 3, "b808be9d805ac83d"),
+    "houseplant-care.html": (1, 4, "b808be9d805ac83d"),
     "kestrel-point-lighthouse.md": (1, 3, "b6a7852707910638"),
     "larkspur-travel-policy.docx": (1, 2, "1f497ff741642133"),
     "quillpad-formatting-codes.md": (1, 3, "e3893135c4a05054"),
@@ -61,7 +61,9 @@ def test_a_loader_that_reads_differently_has_a_new_version() -> None:
     for path in files:
         kind, version, digest = LOADED[path.name]
         assert file_type(path) == kind
-        loaded = _digest(json.dumps(dataclasses.asdict(load_file(path)), sort_keys=True))
+        # Without its note (an encoding guessed): that is said in the ingest's report, not read into the text.
+        read = {k: v for k, v in dataclasses.asdict(load_file(path)).items() if k != "note"}
+        loaded = _digest(json.dumps(read, sort_keys=True))
         assert (READERS.get(kind, 1), loaded) == (version, digest), (
             f"the {kind} loader reads {path.name} differently: bump READERS['{kind}'] in "
             "localrag/ingest/readings.py, then set this file's version and digest here")

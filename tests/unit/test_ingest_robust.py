@@ -45,12 +45,13 @@ def _folder(tmp_path: Path, files: dict[bytes, bytes]) -> Path:
 def test_file_name_that_is_not_utf8(engine: Engine, tmp_path: Path) -> None:
     folder = _folder(tmp_path, {b"caf\xe9.txt": b"Latin-1 named notes about herons.\n",
                                 b"good.txt": b"Plain notes about puffins.\n",
-                                b"bad\xff.txt": b"caf\xe9 is Latin-1 text\n"})
+                                b"bad\xff.txt": b"caf\x81\x02 is no text\n"})
     report = engine.ingest([folder])
     assert report.added == 2
     # A failed file is named as the index would list it, not with a U+FFFD for the byte.
     assert [e.reason for e in report.errors] == [
-        f"{folder}/bad\\xff.txt: not valid UTF-8 text (byte 0xe9 at offset 3) (re-save the file as UTF-8)"]
+        f"{folder}/bad\\xff.txt: not valid UTF-8 text (byte 0x81 at offset 3), and no encoding tried reads it as "
+        "text (re-save it as UTF-8: iconv -f cp1252 -t utf-8 FILE > FILE.utf8)"]
     os.remove(os.fsencode(folder) + b"/bad\xff.txt")
     paths = sorted(d.path for d in engine.documents())
     assert paths == [f"{folder}/caf\\xe9.txt", f"{folder}/good.txt"]
