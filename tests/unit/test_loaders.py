@@ -124,6 +124,9 @@ def test_underlined_titles_are_headings_at_their_adornments_levels(tmp_path: Pat
         (codecs.BOM_UTF8 + "caf\u00e9 cr\u00e8me".encode(), "caf\u00e9 cr\u00e8me"),
         (codecs.BOM_UTF16_LE + "\u00fcber alles".encode("utf-16-le"), "\u00fcber alles"),
         (codecs.BOM_UTF16_BE + "na\u00efve text".encode("utf-16-be"), "na\u00efve text"),
+        # Its mark begins with UTF-16's: it was refused as binary ("NUL byte at offset 0").
+        (codecs.BOM_UTF32_LE + "\u00fcber 32".encode("utf-32-le"), "\u00fcber 32"),
+        (codecs.BOM_UTF32_BE + "na\u00efve 32".encode("utf-32-be"), "na\u00efve 32"),
         (b"line one\r\nline two\r\n", "line one\nline two\n"),
     ],
 )
