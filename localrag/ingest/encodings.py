@@ -225,12 +225,15 @@ def decode_file(data: bytes, path: Path, label: str | None = None) -> Decoded:
     for magic, what, fix in _DISGUISED:
         if data.startswith(magic):
             raise LoaderError(f"{path}: {what}, not text", fix)
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+    # UTF-32's little-endian mark begins with UTF-16's: read as UTF-16, such a file was "binary (NUL byte)".
+    wide = "utf-32" if data.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)) else "utf-16" \
+        if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) else None
+    if wide is not None:
         try:
-            read = Decoded(data.decode("utf-16"))
+            read = Decoded(data.decode(wide))
         except UnicodeDecodeError as exc:
-            raise LoaderError(f"{path}: not valid UTF-16 text (byte 0x{data[exc.start]:02x} at offset {exc.start})",
-                              "re-save the file as UTF-8") from exc
+            raise LoaderError(f"{path}: not valid {wide.upper()} text (byte 0x{data[exc.start]:02x} at offset "
+                              f"{exc.start})", "re-save the file as UTF-8") from exc
     else:
         nul = data.find(b"\x00")
         if nul >= 0:
