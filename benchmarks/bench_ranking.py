@@ -137,6 +137,21 @@ def capped(fusion, cap: int) -> Ranker:  # type: ignore[no-untyped-def]
     return rank
 
 
+def whole_runs(fusion) -> Ranker:  # type: ignore[no-untyped-def]
+    """Retriever.search before 2026-12-06: each run of touching chunks of a document merged into one hit, however
+    long (now two at most: retrieve.MERGE_MAX_PARTS)."""
+    from localrag import retrieve
+
+    def rank(legs: dict[str, list[Row]], k: int) -> list[Any]:
+        kept, retrieve.MERGE_MAX_PARTS = retrieve.MERGE_MAX_PARTS, 10**9
+        try:
+            return ranked_by(fusion)(legs, k)
+        finally:
+            retrieve.MERGE_MAX_PARTS = kept
+
+    return rank
+
+
 def document_sum(fusion) -> Ranker:  # type: ignore[no-untyped-def]
     """Document-level fusion: documents ordered by the sum of their chunks' fused scores, then one hit of each
     document in that order, then the second of each, and so on."""
@@ -198,6 +213,7 @@ def rules() -> dict[str, Ranker]:
             out[f"{fusion.label}, {cap} per document first"] = capped(fusion, cap)
         if fusion.vector_weight and fusion.text_weight:
             out[f"{fusion.label}, documents by summed score"] = document_sum(fusion)
+            out[f"{fusion.label}, whole runs of touching chunks merged"] = whole_runs(fusion)
     return out
 
 

@@ -18,7 +18,12 @@ and in a query (`query_text`), so both sides meet:
   letters and digits (`ＡＢＣ１２３`), ligatures; a decomposed (NFD) text, as macOS writes file names, is
   composed, so it meets its composed twin.
 
-ASCII text is returned as it is, so English chunks cost nothing more and their BM25 terms are unchanged.
+And one kind of word it splits that a search means whole: an identifier joined by underscores (`parse_config`,
+`HTTP_TIMEOUT`) was only its parts, so a question naming it matched any text holding them apart (`ACME_CONFIG` and
+a `[http] timeout` line ranked above `HTTP_TIMEOUT = 30`). Its joined form (`parseconfig`) is added beside it on
+both sides, which is also what the tokenizer makes of `parseConfig` and `ParseConfig`: the three spellings meet.
+
+Other ASCII text is returned as it is, so English prose costs nothing more and its BM25 terms are unchanged.
 """
 
 from __future__ import annotations
@@ -43,24 +48,35 @@ def _folded(text: str) -> str:
     return text.replace("ς", "σ")
 
 
+# Letters or digits joined by underscores: a snake_case or SCREAMING_CASE identifier (`__init__` has no joined form).
+_JOINED = re.compile(r"[^\W_]+(?:_+[^\W_]+)+")
+
+
+def _with_joined(text: str) -> str:
+    joined = [match.group().replace("_", "") for match in _JOINED.finditer(text)]
+    return f"{text} {' '.join(joined)}" if joined else text
+
+
 def _bigrams(run: str) -> list[str]:
     return [run[i : i + 2] for i in range(len(run) - 1)] or [run]
 
 
 def indexed_text(text: str) -> str:
-    """`text` as the full-text index should hold it: each CJK run as its characters and bigrams."""
+    """`text` as the full-text index should hold it: each CJK run as its characters and bigrams, each identifier
+    also joined."""
     if text.isascii():
-        return text
+        return _with_joined(text)
 
     def terms(match: re.Match[str]) -> str:
         run = match.group()
         return f" {' '.join([*_bigrams(run), *run]) if len(run) > 1 else run} "
 
-    return _CJK.sub(terms, _folded(text))
+    return _with_joined(_CJK.sub(terms, _folded(text)))
 
 
 def query_text(query: str) -> str:
-    """`query` as the full-text index is searched for it: each CJK run as its bigrams."""
+    """`query` as the full-text index is searched for it: each CJK run as its bigrams, each identifier also
+    joined."""
     if query.isascii():
-        return query
-    return _CJK.sub(lambda match: f" {' '.join(_bigrams(match.group()))} ", _folded(query))
+        return _with_joined(query)
+    return _with_joined(_CJK.sub(lambda match: f" {' '.join(_bigrams(match.group()))} ", _folded(query)))

@@ -177,8 +177,14 @@ def _merge_pair(first: Hit, second: Hit) -> Hit:
     )
 
 
+# A passage and its neighbour, not a whole file: every chunk of a long function touches the next, and an identifier
+# found in many of them merged them all into one hit of 2,469 tokens, cited at the function's first line, its
+# snippet far from the match, two other sources left out of the prompt to fit it.
+MERGE_MAX_PARTS = 2
+
+
 def merge_overlapping(hits: list[Hit]) -> list[Hit]:
-    """Merge hits of one document whose character ranges overlap or touch.
+    """Merge hits of one document whose character ranges overlap or touch, `MERGE_MAX_PARTS` at most into one.
 
     A merged hit keeps the first chunk's id, heading and page, spans start=min to end=max with the
     overlap written once, and takes the best score and ranks of its parts. It sits where its best
@@ -191,14 +197,15 @@ def merge_overlapping(hits: list[Hit]) -> list[Hit]:
     merged: list[tuple[int, Hit]] = []
     for doc_hits in by_doc.values():
         doc_hits.sort(key=lambda h: (h.chunk.start, h.chunk.end))
-        current, best = doc_hits[0], position[id(doc_hits[0])]
+        current, best, parts = doc_hits[0], position[id(doc_hits[0])], 1
         for hit in doc_hits[1:]:
-            if hit.chunk.start <= current.chunk.end:
+            inside = hit.chunk.end <= current.chunk.end  # adds no text: taken whatever the count
+            if hit.chunk.start <= current.chunk.end and (inside or parts < MERGE_MAX_PARTS):
                 current = _merge_pair(current, hit)
-                best = min(best, position[id(hit)])
+                best, parts = min(best, position[id(hit)]), parts + (not inside)
             else:
                 merged.append((best, current))
-                current, best = hit, position[id(hit)]
+                current, best, parts = hit, position[id(hit)], 1
         merged.append((best, current))
     return [hit for _, hit in sorted(merged, key=lambda pair: pair[0])]
 

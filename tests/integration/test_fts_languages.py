@@ -62,3 +62,21 @@ def test_a_store_written_before_is_searchable_once_opened_again(tmp_path: Path) 
     reopened = Store(tmp_path / "db", embedder_name="e", dim=DIM)
     assert _first(reopened, PASSAGES[0]["question"]) == texts[0]
     assert _first(reopened, "Donaudampfschifffahrtsgesellschaftskapitänsmütze") == OTHER[2]
+
+
+CODE = ["ACME_CONFIG = load_config()  # the config of acme", "[http]\ntimeout = 30\nretries = 2",
+        "HTTP_TIMEOUT_MS = 30000", "HTTP_TIMEOUT = 30", "def parse_config(path):\n    return read(path)"]
+
+
+def test_an_identifier_finds_where_it_is_written_whole_in_any_case_style(tmp_path: Path) -> None:
+    # Split at its underscores, `HTTP_TIMEOUT` matched a `[http] timeout` block and HTTP_TIMEOUT_MS as well as its
+    # own line (ranked 8th in a code repository), and `parseConfig` did not find `parse_config` at all.
+    store = _store(tmp_path / "db", CODE)
+    assert [_first(store, q) for q in ("HTTP_TIMEOUT", "where is HTTP_TIMEOUT set?")] == [CODE[3]] * 2
+    assert [_first(store, q) for q in ("parse_config", "parseConfig", "ParseConfig")] == [CODE[4]] * 3
+    # An index written before: its identifiers get their joined form when it is opened again.
+    store.chunks_table.update(values_sql={FTS_COLUMN: "text"})
+    store.rebuild_fts_index()
+    store._meta.delete("key = 'migration:0008_fts_identifiers'")
+    assert _first(store, "parseConfig") is None
+    assert _first(Store(tmp_path / "db", embedder_name="e", dim=DIM), "parseConfig") == CODE[4]

@@ -9,9 +9,11 @@ import pytest
 from localrag.fts_terms import indexed_text, query_text
 
 
-def test_ascii_text_is_left_as_it_is() -> None:
-    text = 'Heading\nThe "incubation period" is 2-14 days; see https://x.org/a_b.'
+def test_ascii_text_is_left_as_it_is_but_for_its_identifiers() -> None:
+    text = 'Heading\nThe "incubation period" is 2-14 days; see https://x.org/a-b.'
     assert indexed_text(text) == text and query_text(text) == text
+    assert indexed_text("x = HTTP_TIMEOUT_MS, __init__") == "x = HTTP_TIMEOUT_MS, __init__ HTTPTIMEOUTMS"
+    assert query_text("parse_config?") == "parse_config? parseconfig"
 
 
 def test_a_cjk_run_is_indexed_as_its_bigrams_and_characters_and_asked_for_by_its_bigrams() -> None:

@@ -181,3 +181,12 @@ def test_on_the_command_line_a_path_from_here_is_this_folders(tmp_path: Path, mo
     assert given("notes") == "notes" and given("*/notes/*.md") == "*/notes/*.md"  # at any depth, as written
     assert given("../notes/*.md") == str(tmp_path / "notes" / "*.md")
     assert given("./*.md") == str(tmp_path / "notes2" / "*.md")
+
+
+def test_a_run_of_touching_chunks_merges_two_at_a_time() -> None:
+    # Every chunk of a long function touches the next: an identifier found in all of them made one hit of the whole
+    # function, cited at its first line, its snippet far from the match.
+    parts = [hit("f", 100 * n, 100 * n + 120, "x" * 120, 0.9 - n / 10) for n in range(5)]
+    merged = merge_overlapping(parts)
+    assert [(h.chunk.start, h.chunk.end) for h in merged] == [(0, 220), (200, 420), (400, 520)]
+    assert [h.chunk.chunk_id for h in merged] == ["f:0", "f:200", "f:400"]
