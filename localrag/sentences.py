@@ -28,8 +28,12 @@ from localrag.types import HEADING_JOIN
 # sentences ended at "Fig."); "et al." and "etc." end sentences too often to be listed.
 # Nor after a word that numbers what follows ("test no. 2", "Ref. No. 258/11", "Vol. 82", "p. 387", "Art. 6"):
 # 14 of 24,549 COVID-QA and PubMedQA sentences ended at one of these before a number (as a contract's "Art." would).
+# Contracts number their references so too, in English and German ("cl. 9.3", "Sch. 2", "para. 4", "§ 3 Abs. 2",
+# "Nr. 5", "Ziff. 4", "Kap. 2", "Anl. 1"): cut there, a quote of clause 5.2 began "9.3 the Supplier shall pay" and
+# read as clause 9.3's.
 _ABBREVIATION = (r"\b(?:Figs?|Eqs?|Refs?|Dr|Mrs?|Ms|Prof|vs|cf|approx|e\.g|i\.e)\.(?=\s)"
-                 r"|\b(?:[Nn]os?|[Vv]ols?|pp?|Art|Sec|Ch)\.(?=\s*\d)")
+                 r"|\b(?:[Nn]os?|[Vv]ols?|pp?|Art|Sec|Ch|[Cc]ls?|[Ss]ch|[Ss]ched|[Pp]aras?|[Ss]ubs?|Abs|Nr|Ziff|Kap|"
+                 r"Anl|Tab)\.(?=\s*\d)")
 # Marks that end a sentence in scripts other than the Latin: the ideographic full stop and the full-width ! and ?
 # (Chinese and Japanese write no space after them), the Devanagari danda, the Arabic question mark and the Urdu
 # full stop. Cut only at . ! ?, a Chinese or Hindi paragraph was one sentence: `summarize` quoted it whole, the best

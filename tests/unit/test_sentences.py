@@ -65,6 +65,11 @@ def test_a_word_that_numbers_what_follows_does_not_end_a_sentence() -> None:
                                 "Take test no. 2 and see Vol. 82, pp. 387-413.", "Done."]
     assert _sentences("Processing is lawful under Art. 6 GDPR. It is.") == ["Processing is lawful under Art. 6 GDPR.",
                                                                            "It is."]
+    # A contract's references, English and German: a quote of clause 5.2 began "9.3 the Supplier shall pay".
+    assert _sentences("5.2 Except as provided in cl. 9.3 the Supplier shall pay, as in Sch. 2 and para. 4. Next.") \
+        == ["5.2 Except as provided in cl. 9.3 the Supplier shall pay, as in Sch. 2 and para. 4.", "Next."]
+    assert _sentences("Gemäß § 3 Abs. 2 und Nr. 5 der Anlage, Ziff. 4 gilt dies. Weiter.") == [
+        "Gemäß § 3 Abs. 2 und Nr. 5 der Anlage, Ziff. 4 gilt dies.", "Weiter."]
     # Only before a number: a sentence may end in "no." ("The answer was no. Then ...").
     assert _sentences("The answer was no. Then we left.") == ["The answer was no.", "Then we left."]
 
