@@ -141,7 +141,7 @@ def _add_read_with(store: Store) -> None:
 
 def _fill_fts_terms(store: Store) -> None:
     """`fts_text` as `fts_terms` writes it, for rows written before it (only rows whose text changes are
-    written: text that is not ASCII, and from 0008 text holding an identifier joined by underscores), and the
+    written: text that is not ASCII, and from 0008 text holding an identifier or a number joined), and the
     full-text index built again with the longer words it keeps. A fill killed half-way is done
     again whole by the next opening: the text is made from each row's heading and text, not from itself."""
     import pyarrow as pa
@@ -169,7 +169,7 @@ MIGRATIONS: list[tuple[str, Callable[[Store], None]]] = [
     ("0005_packed_hits", _in_every_collection(_fill_packed)),
     ("0006_document_readings", _in_every_collection(_add_read_with)),
     ("0007_fts_terms", _in_every_collection(_fill_fts_terms)),
-    # The same fill again: identifiers joined by underscores gained their joined form (fts_terms).
+    # The same fill again: identifiers joined by underscores and numbers joined by dots gained a joined form.
     ("0008_fts_identifiers", _in_every_collection(_fill_fts_terms)),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

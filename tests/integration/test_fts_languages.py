@@ -68,6 +68,17 @@ CODE = ["ACME_CONFIG = load_config()  # the config of acme", "[http]\ntimeout = 
         "HTTP_TIMEOUT_MS = 30000", "HTTP_TIMEOUT = 30", "def parse_config(path):\n    return read(path)"]
 
 
+CLAUSES = ["Clause 2. 2.1 Each party keeps the other's information secret. 2.2 This clause holds for 4 years.",
+           "Clause 4. 4.1 Either party may end this agreement. 4.2 Notice of thirty days is given in writing.",
+           "Clause 5. 5.1 Liability under clause 2.4 and clause 4 is capped at EUR 50,000 for 2 years."]
+
+
+def test_a_clause_number_finds_its_clause(tmp_path: Path) -> None:
+    # Split into 4 and 2, "clause 4.2" matched any text holding both (a contract's clause 4.2 ranked 12th).
+    store = _store(tmp_path / "db", CLAUSES)
+    assert [_first(store, q) for q in ("clause 4.2", "what does 2.4 say")] == [CLAUSES[1], CLAUSES[2]]
+
+
 def test_an_identifier_finds_where_it_is_written_whole_in_any_case_style(tmp_path: Path) -> None:
     # Split at its underscores, `HTTP_TIMEOUT` matched a `[http] timeout` block and HTTP_TIMEOUT_MS as well as its
     # own line (ranked 8th in a code repository), and `parseConfig` did not find `parse_config` at all.

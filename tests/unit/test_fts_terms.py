@@ -14,6 +14,7 @@ def test_ascii_text_is_left_as_it_is_but_for_its_identifiers() -> None:
     assert indexed_text(text) == text and query_text(text) == text
     assert indexed_text("x = HTTP_TIMEOUT_MS, __init__") == "x = HTTP_TIMEOUT_MS, __init__ HTTPTIMEOUTMS"
     assert query_text("parse_config?") == "parse_config? parseconfig"
+    assert indexed_text("Clause 4.2(b) of v2.0.") == "Clause 4.2(b) of v2.0. 4dot2 2dot0"
 
 
 def test_a_cjk_run_is_indexed_as_its_bigrams_and_characters_and_asked_for_by_its_bigrams() -> None:
