@@ -200,6 +200,13 @@ class Settings:
             "link's path (default: skip it and name it in the report)"
         },
     )
+    respect_gitignore: bool = field(
+        default=True,
+        metadata={
+            "doc": "leave out of a folder's ingest and watch what its .gitignore files name (build output, "
+            "minified bundles, vendored code), as ripgrep and editors' searches do; a file named is still read"
+        },
+    )
     commit_chunks: int = field(
         default=256,
         metadata={"doc": "chunks per store commit; a kill loses at most one batch of work", "range": (1, 100_000)},

@@ -18,7 +18,9 @@ which put old versions of a page beside the page in search results. A file named
 type is supported, hidden or not, unless it is such a leftover (a shell's `docs/*` names them); a link named
 explicitly is taken under its own path, wherever it points (the user named it). localrag's own folders
 (`paths.own_folders`: data, config, cache, models) are pruned too, wherever `LOCALRAG_HOME` puts them, and a
-path given inside one of them is skipped and named in `problems`.
+path given inside one of them is skipped and named in `problems`. What a `.gitignore` names is left out as git
+leaves it out (`ingest.gitignore`; the `respect_gitignore` setting): an ignored folder is pruned whole, and what was
+left out, a folder or a file of a type localrag reads, is listed in `gitignored`, at its highest level.
 
 `include`/`exclude` are glob patterns matched both against the path relative to the root that was
 given and against the bare name, so `*.md`, `notes/*` and `drafts` all work; an exclude pattern that
@@ -38,6 +40,7 @@ from pathlib import Path
 
 from localrag import paths as paths_
 from localrag.errors import LoaderError
+from localrag.ingest.gitignore import Ignores
 from localrag.ingest.loaders import SUPPORTED_EXTENSIONS
 
 SKIP_DIRS: frozenset[str] = frozenset(
@@ -120,11 +123,13 @@ def anchored(patterns: Sequence[str], roots: Sequence[Path]) -> list[str]:
     return [os.path.abspath(pattern) if _from_here(pattern, roots) else pattern for pattern in patterns]
 
 
-def takes(path: Path, root: Path, include: Sequence[str], exclude: Sequence[str]) -> bool:
-    """Whether a walk of `root` with `include` and `exclude` (`for_root` made them for it) takes `path` by them: no
-    folder on its way nor itself excluded and, a file of a type ingest reads, included. A folder, or a name of no
-    such type (a folder moved or deleted), is judged by `exclude` alone, as the walk judges folders."""
-    if excluded(path, root, exclude):
+def takes(path: Path, root: Path, include: Sequence[str], exclude: Sequence[str], ignores: Ignores | None = None
+          ) -> bool:
+    """Whether a walk of `root` with `include` and `exclude` (`for_root` made them for it) and `ignores` (a
+    `.gitignore`'s rules, when respected) takes `path` by them: no folder on its way nor itself excluded or ignored
+    and, a file of a type ingest reads, included. A folder, or a name of no such type (a folder moved or deleted),
+    is judged by `exclude` and `ignores` alone, as the walk judges folders."""
+    if excluded(path, root, exclude) or (ignores is not None and ignores.below(path, root)):
         return False
     if not include or path.is_dir() or path.suffix.lower() not in SUPPORTED_EXTENSIONS:
         return True
@@ -159,10 +164,13 @@ def _walk(
     passed_over: Counter[str],
     links_out: list[tuple[str, str]],
     hit: set[str],
+    ignores: Ignores | None,
+    gitignored: list[Path],
 ) -> Iterator[Path]:
     """Absolute paths to ingest under `root`: real paths, or a link's own path when it leaves the root. Files of
     types localrag does not read that the patterns would take are counted in `passed_over`, by extension; the
-    `exclude` patterns that left something out are added to `hit`."""
+    `exclude` patterns that left something out are added to `hit`; what `ignores` leaves out goes to `gitignored`
+    (a folder whole, not walked: a `target/` or `build/` can hold more files than the code)."""
     def unreadable(exc: OSError) -> None:
         problems.append((str(exc.filename or root), f"cannot list the folder ({exc.strerror or exc})"))
 
@@ -177,9 +185,16 @@ def _walk(
             if d not in SKIP_DIRS and not d.startswith(".") and not _matches(exclude, prefix + d, d, hit)
             and here / d not in own and not app_folder(here / d)
         ]
+        if ignores is not None:
+            dirnames[:] = [d for d in dirnames if not _ignored(here / d, True, ignores, gitignored)]
         for filename in filenames:
             path = here / filename
             if filename.startswith(".") or leftover(filename):
+                continue
+            if ignores is not None and _ignored(path, False, ignores, []):
+                # Only a file localrag would have read is worth a word: a `*.pyc` or `*.o` was never taken.
+                if _wanted(path, prefix + filename, include, exclude, hit):
+                    gitignored.append(path)
                 continue
             if not _wanted(path, prefix + filename, include, exclude, hit):
                 if path.suffix.lower() not in SUPPORTED_EXTENSIONS and _patterns_take(
@@ -206,6 +221,15 @@ def _walk(
                 links_out.append((str(path), link_outside(target, root)))
 
 
+def _ignored(path: Path, is_dir: bool, ignores: Ignores, gitignored: list[Path]) -> bool:
+    """Whether `ignores` leaves out `path`; a folder left out is added to `gitignored`."""
+    if not ignores.ignores(path, is_dir):
+        return False
+    if is_dir:
+        gitignored.append(path)
+    return True
+
+
 def discover(
     paths: Sequence[Path],
     include: Sequence[str] = (),
@@ -216,6 +240,8 @@ def discover(
     passed_over: Counter[str] | None = None,
     links_out: list[tuple[str, str]] | None = None,
     unmatched: list[str] | None = None,
+    respect_gitignore: bool = True,
+    gitignored: list[Path] | None = None,
 ) -> Iterator[Path]:
     """Supported files under `paths` (files or folders), absolute, sorted and de-duplicated.
 
@@ -225,7 +251,8 @@ def discover(
     localrag does not read, met in a folder, are counted in `passed_over` by extension (a folder of LaTeX and
     org files ingested as "0 added, 0 failed" and said no more). `unmatched`: the `exclude` patterns that left out
     nothing in the folders walked (a mistyped one changed nothing, without a word); a leftover named (a shell's
-    `docs/*` names `~$plan.docx`) goes to `links_out`: skipped and said, not failed.
+    `docs/*` names `~$plan.docx`) goes to `links_out`: skipped and said, not failed. `respect_gitignore`: what a
+    `.gitignore` names in a folder walked is left out, and listed in `gitignored` (a file named is still taken).
     """
     problems = [] if problems is None else problems
     roots = []
@@ -248,7 +275,8 @@ def discover(
             patterns, hit = for_root(exclude, root), set[str]()
             found.update(_walk(root, for_root(include, root), patterns, problems, follow_links_outside,
                                Counter() if passed_over is None else passed_over,
-                               problems if links_out is None else links_out, hit))
+                               problems if links_out is None else links_out, hit,
+                               Ignores(root) if respect_gitignore else None, [] if gitignored is None else gitignored))
             walked = True
             matched.update(given for given, pattern in zip(exclude, patterns, strict=True) if pattern in hit)
         elif leftover(root.name):

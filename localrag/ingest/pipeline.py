@@ -170,6 +170,20 @@ def _passed_over_note(passed_over: Counter[str]) -> str:
             "README, \"What it reads\", lists the types; a plain-text file named .txt is read)")
 
 
+def _gitignored_note(gitignored: Sequence[Path]) -> str:
+    """One line on what the folders' `.gitignore` files left out: how many folders and files, the first ones."""
+    folders = [f"{path_text(p)}/" for p in gitignored if p.is_dir()]
+    files = [path_text(p) for p in gitignored if not p.is_dir()]
+    counts = " and ".join(count_text(len(kind), noun) for kind, noun in ((folders, "folder"), (files, "file")) if kind)
+    return line_text(f"left out {counts} that .gitignore names: {_some(folders + files)} "
+                     "(respect_gitignore = false reads them)")
+
+
+def _named_by(path: str, gitignored: Sequence[Path]) -> bool:
+    """Whether `path` is one of the files `.gitignore` left out, or lies in one of its folders."""
+    return any(Path(path).is_relative_to(p) for p in gitignored)
+
+
 def _refuse_missing(paths: Sequence[Path], store: Store) -> None:
     """A path that is not there but still has documents indexed under it is refused naming how many and the
     command that removes them. They are not removed here: a missing path may be a drive not mounted just now."""
@@ -216,10 +230,14 @@ def run_ingest(
     passed_over: Counter[str] = Counter()
     links_out: list[tuple[str, str]] = []
     unmatched: list[str] = []
+    gitignored: list[Path] = []
     files = list(discover(paths, include, exclude, problems, settings.follow_links_outside, own_roots, passed_over,
-                          links_out, unmatched))
+                          links_out, unmatched, settings.respect_gitignore, gitignored))
+    gitignored = sorted(set(gitignored))  # folders given inside one another are walked twice
     if passed_over:
         report.notes.append(_passed_over_note(passed_over))
+    if gitignored:
+        report.notes.append(_gitignored_note(gitignored))
     if unmatched:
         # In words every front end's user reads: the CLI's --exclude is the API's and MCP's `exclude`.
         report.notes.append(line_text(
@@ -345,6 +363,14 @@ def run_ingest(
             report.notes.append(line_text(
                 f"{count_text(len(kept), 'indexed file')} that exclude leaves out "
                 f"{'stays' if len(kept) == 1 else 'stay'} in the index: {_some(kept)} (a forget takes one out)"))
+        # Kept, as what exclude leaves out is: a .gitignore above the folder (a dotfiles repository's `*` in the home
+        # folder) can name everything, and taking the documents out would cost a whole ingest to undo.
+        ignored = sorted(d.path for d in missed if d not in gone and _named_by(d.path, gitignored))
+        if ignored:
+            report.notes.append(line_text(
+                f"{count_text(len(ignored), 'indexed file')} that .gitignore names "
+                f"{'stays' if len(ignored) == 1 else 'stay'} in the index: {_some(ignored)} "
+                "(a forget takes one out)"))
     if report.blank_paths:
         report.notes.append(line_text(f"passed over {count_text(len(report.blank_paths), 'file')} with no text (empty "
                                       f"or blank): {_some(report.blank_paths)}"))

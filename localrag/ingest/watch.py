@@ -31,7 +31,9 @@ The folders are remembered per collection in `watched.json` beside the config fi
 `localrag watch` with no paths resumes the chosen collection's. `include` and `exclude` patterns are those of
 ingest (`discover`), matched below each watched folder, and are remembered with them, in `watch-patterns.json`
 (`{"collection": {"include": [...], "exclude": [...]}}`, a file of its own so that an earlier version still reads
-the folders): a resumed watch left out nothing it had been told to, and its catch-up ingested it.
+the folders): a resumed watch left out nothing it had been told to, and its catch-up ingested it. What a
+`.gitignore` names is left out as ingest leaves it out (`respect_gitignore`); a `.gitignore` changed is read again
+for the next change (what it newly names or frees is taken at the next catch-up, not at once).
 """
 
 from __future__ import annotations
@@ -61,6 +63,7 @@ from localrag.ingest.discover import (
     takes,
     walk_takes,
 )
+from localrag.ingest.gitignore import Ignores
 from localrag.ingest.loaders import SUPPORTED_EXTENSIONS
 from localrag.safe_text import line_text, path_text
 from localrag.sizes import count_text
@@ -246,13 +249,22 @@ def watch(
 
     own = paths.own_folders()
     made = {root: (for_root(include, root), for_root(exclude, root)) for root in roots}
+    ignores: dict[Path, Ignores | None] = {}
+
+    def rules_read() -> None:
+        ignores.update({root: Ignores(root) if engine.settings.respect_gitignore else None for root in roots})
+
+    rules_read()
 
     def patterns_take(path: Path) -> bool:
         root = _holder(path, roots)
-        return root is None or takes(path, root, *made[root])
+        return root is None or takes(path, root, *made[root], ignores[root])
 
     def wanted(_change: watchfiles.Change, path: str) -> bool:
         changed = Path(path)
+        if changed.name == ".gitignore":
+            rules_read()  # the changes after it are judged by it
+            return False
         if any(changed.is_relative_to(folder) for folder in own) or not patterns_take(changed):
             return False  # localrag's own files, which its ingests write (`discover` leaves them out too)
         # A name of no type localrag reads may be a folder moved in or out (`proj.v2`, `2026.archive`, `arch.bak` too:

@@ -480,3 +480,28 @@ def test_watch_remembers_its_patterns_and_says_them(localrag_home: Path, tmp_pat
     assert said in watch_once()  # resumed: the folder and its pattern
     engine = Engine(load_settings())
     assert paths(engine) == ["pier.md"]
+
+
+def test_what_gitignore_names_is_not_watched(
+        localrag_home: Path, real_embedder: SentenceTransformerEmbedder, tmp_path: Path) -> None:
+    # A build writing build/ and dist/ had each of its files ingested, as the catch-up's walk now leaves them out.
+    repo = tmp_path / "repo"
+    (repo / "build").mkdir(parents=True)
+    (repo / ".gitignore").write_text("build/\n*.gen.md\n")
+    (repo / "app.md").write_text("# App\n\nThe app reads its config.\n")
+    engine = Engine(load_settings(), embedder=real_embedder)
+    with watching(engine, repo) as events:
+        assert paths(engine) == ["app.md"]
+        (repo / "build" / "out.md").write_text("# Out\n\nGenerated.\n")
+        (repo / "api.gen.md").write_text("# Api\n\nGenerated too.\n")
+        (repo / "guide.md").write_text("# Guide\n\nHow to run the app.\n")
+        wait_for(lambda: paths(engine) == ["app.md", "guide.md"])
+        # A .gitignore changed is read again: what it names from now on is left out.
+        (repo / ".gitignore").write_text("build/\n*.gen.md\nscratch.md\n")
+        time.sleep(1)
+        (repo / "scratch.md").write_text("# Scratch\n\nA note to self.\n")
+        (repo / "more.md").write_text("# More\n\nAnother page.\n")
+        wait_for(lambda: paths(engine) == ["app.md", "guide.md", "more.md"])
+        time.sleep(1)  # nothing more follows
+        assert paths(engine) == ["app.md", "guide.md", "more.md"]
+    assert not any(error for event in events if event.report for error in event.report.errors)

@@ -215,3 +215,40 @@ def test_a_named_link_that_loops_or_leads_nowhere_is_one_clear_error(tmp_path: P
     for name in ("a.txt", "dangling.txt"):
         with pytest.raises(LoaderError, match=rf"{name}: a link that leads nowhere .*\(point it at a file"):
             discover([tmp_path / name])
+
+
+def _files(root: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text, encoding="utf-8")
+    return root
+
+
+def test_what_gitignore_names_is_left_out_as_git_leaves_it_out(tmp_path: Path) -> None:
+    # A repo's build/ and dist/ were indexed (dist/app.min.js: 619 chunks) and crowded out its code in search.
+    repo = _files(tmp_path / "repo", {
+        ".git/HEAD": "ref: refs/heads/main\n", ".gitignore": "build/\ndist\n*.gen.md\n# a comment\n",
+        "src/app.py": "x", "build/gen.py": "x", "dist/app.min.js": "x", "notes.gen.md": "x", "local.md": "x",
+        "sub/.gitignore": "!keep.gen.md\nlocal.md\n", "sub/keep.gen.md": "x", "sub/x.gen.md": "x",
+        "sub/local.md": "x", "app.pyc": "never read",
+    })
+    gitignored: list[Path] = []
+    assert names(list(discover([repo], gitignored=gitignored)), repo) == [
+        "local.md", "src/app.py", "sub/keep.gen.md"]
+    # What was left out, at its highest level: a folder whole, and only files of a type localrag reads.
+    assert sorted(names(gitignored, repo)) == ["build", "dist", "notes.gen.md", "sub/local.md", "sub/x.gen.md"]
+    assert len(list(discover([repo], respect_gitignore=False))) == 8
+    # A file named is taken (the user asked for it), as a hidden one is.
+    assert list(discover([repo / "dist" / "app.min.js"])) == [repo / "dist" / "app.min.js"]
+
+
+def test_a_gitignore_above_the_folder_applies_up_to_the_repository_top(tmp_path: Path) -> None:
+    repo = _files(tmp_path / "repo", {".git/HEAD": "x", ".gitignore": "generated/\n", "docs/a.md": "x",
+                                      "docs/generated/b.md": "x"})
+    gitignored: list[Path] = []
+    assert names(list(discover([repo / "docs"], gitignored=gitignored)), repo) == ["docs/a.md"]
+    assert gitignored == [repo / "docs" / "generated"]
+    # Outside a repository only the folder's own and those below it are read: the one above is no rule of it.
+    plain = _files(tmp_path / "plain", {".gitignore": "generated/\n", "docs/a.md": "x", "docs/generated/b.md": "x"})
+    assert names(list(discover([plain / "docs"])), plain) == ["docs/a.md", "docs/generated/b.md"]
+    assert names(list(discover([plain])), plain) == ["docs/a.md"]

@@ -541,3 +541,19 @@ def test_a_file_over_a_megabyte_is_named_while_it_is_read(localrag_home: Path, t
     Engine(Settings(), embedder=HashEmbedder(dim=32)).ingest([big], progress=lambda p: seen.append(p.activity))
     assert "Reading app.log" in seen and seen.index("Reading app.log") < min(
         i for i, activity in enumerate(seen) if activity.startswith("Embedding "))
+
+
+def test_what_gitignore_names_is_left_out_and_said(localrag_home: Path, tmp_path: Path) -> None:
+    repo = _folder(tmp_path, {b".gitignore": b"dist/\n*.log.txt\n", b"app.py": b"def parse_config(): ...\n",
+                              b"run.log.txt": b"INFO started\n"})
+    (repo / "dist").mkdir()
+    (repo / "dist" / "app.min.js").write_text("function parse_config(){}\n")
+    reading_all = Engine(Settings(respect_gitignore=False), embedder=HashEmbedder(dim=32))
+    assert reading_all.ingest([repo]).added == 3
+    report = Engine(Settings(), embedder=HashEmbedder(dim=32)).ingest([repo])
+    assert report.notes == [
+        f"left out 1 folder and 1 file that .gitignore names: {repo / 'dist'}/, {repo / 'run.log.txt'} "
+        "(respect_gitignore = false reads them)",
+        # Indexed before (another setting, an older localrag): kept, as what exclude leaves out is, and said.
+        f"2 indexed files that .gitignore names stay in the index: {repo / 'dist' / 'app.min.js'}, "
+        f"{repo / 'run.log.txt'} (a forget takes one out)"]
