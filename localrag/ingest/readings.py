@@ -33,7 +33,8 @@ READERS: dict[str, int] = {
     "pdf": 2,  # a chunk ends at a page break, so it names the page its text is on
     "md": 3,  # HTML comments, scripts and styles are blanked out, and an HTML block's tags; Obsidian's %% comments
     # too; the front matter's properties are read
-    "ipynb": 2,  # the same in Markdown cells
+    "ipynb": 3,  # the same in Markdown cells; 3: outputs without terminal colour codes, a progress bar's last frame
+    # only, and an error output's name, value and traceback (it was left out)
     "html": 4,  # an authoring tool's "Untitled" title gives way to the first heading of any level; a nested table
     # is read once, in its cell; a cell's or a list item's blocks and tables are kept apart; hidden rows, row
     # groups and list items are left out; a table's caption is read; 4: read in the encoding its label means to

@@ -378,6 +378,27 @@ def test_ipynb_markdown_headings_code_and_text_outputs(tmp_path: Path) -> None:
         load_file(path)
 
 
+def test_ipynb_outputs_are_read_as_the_notebook_shows_them(tmp_path: Path) -> None:
+    # Colour codes and a progress bar's frames were indexed raw, and an error output was left out, though a
+    # developer searches for `KeyError`.
+    traceback = ["\x1b[0;31m---------------------------------------------------------------------------\x1b[0m",
+                 "\x1b[0;31mKeyError\x1b[0m                                  Traceback (most recent call last)",
+                 "Cell \x1b[0;32mIn[2], line 1\x1b[0m\n\x1b[0;32m----> 1\x1b[0m cfg[\x1b[38;5;124m'port'\x1b[39m]",
+                 "\x1b[0;31mKeyError\x1b[0m: 'port'"]
+    cell = {"cell_type": "code", "metadata": {}, "execution_count": 2, "source": "cfg['port']", "outputs": [
+        {"output_type": "stream", "name": "stderr",
+         "text": ["\x1b[32mINFO\x1b[0m loading\n", "\r  0%|          | 0/3", "\r 33%|###3      | 1/3",
+                  "\r100%|##########| 3/3\n"]},
+        {"output_type": "error", "ename": "KeyError", "evalue": "'port'", "traceback": traceback}]}
+    path = tmp_path / "config.ipynb"
+    path.write_text(json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [cell]}))
+    assert [text for text, _, _ in sections(load_file(path))] == ["cfg['port']", (
+        "INFO loading\n100%|##########| 3/3\nKeyError: 'port'\n"
+        "---------------------------------------------------------------------------\n"
+        "KeyError                                  Traceback (most recent call last)\n"
+        "Cell In[2], line 1\n----> 1 cfg['port']")]
+
+
 def test_json_is_code(tmp_path: Path) -> None:
     path = tmp_path / "config.json"
     path.write_text('{\n  "port": 8080\n}\n', encoding="utf-8")
