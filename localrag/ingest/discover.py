@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import os
 import re
-from collections import Counter
 from collections.abc import Iterator, Sequence
 from fnmatch import fnmatchcase
 from importlib import resources
@@ -161,14 +160,14 @@ def _walk(
     exclude: Sequence[str],
     problems: list[tuple[str, str]],
     follow_links_outside: bool,
-    passed_over: Counter[str],
+    passed_over: list[Path],
     links_out: list[tuple[str, str]],
     hit: set[str],
     ignores: Ignores | None,
     gitignored: list[Path],
 ) -> Iterator[Path]:
     """Absolute paths to ingest under `root`: real paths, or a link's own path when it leaves the root. Files of
-    types localrag does not read that the patterns would take are counted in `passed_over`, by extension; the
+    types localrag does not read that the patterns would take are added to `passed_over`; the
     `exclude` patterns that left something out are added to `hit`; what `ignores` leaves out goes to `gitignored`
     (a folder whole, not walked: a `target/` or `build/` can hold more files than the code)."""
     def unreadable(exc: OSError) -> None:
@@ -199,7 +198,7 @@ def _walk(
             if not _wanted(path, prefix + filename, include, exclude, hit):
                 if path.suffix.lower() not in SUPPORTED_EXTENSIONS and _patterns_take(
                         filename, prefix + filename, include, exclude):
-                    passed_over[path.suffix.lower() or "no extension"] += 1
+                    passed_over.append(path)
                 continue
             try:
                 if not path.is_file():
@@ -237,7 +236,7 @@ def discover(
     problems: list[tuple[str, str]] | None = None,
     follow_links_outside: bool = False,
     own_roots: bool = False,
-    passed_over: Counter[str] | None = None,
+    passed_over: list[Path] | None = None,
     links_out: list[tuple[str, str]] | None = None,
     unmatched: list[str] | None = None,
     respect_gitignore: bool = True,
@@ -248,7 +247,7 @@ def discover(
     Every path is checked before anything is yielded: one that does not exist raises LoaderError.
     Folders and files that could not be read are appended to `problems` as (path, reason). `own_roots`: a path
     inside localrag's own folders is localrag's own corpus (an eval run's) and walked, not skipped. Files of types
-    localrag does not read, met in a folder, are counted in `passed_over` by extension (a folder of LaTeX and
+    localrag does not read, met in a folder, are added to `passed_over` (a folder of LaTeX and
     org files ingested as "0 added, 0 failed" and said no more). `unmatched`: the `exclude` patterns that left out
     nothing in the folders walked (a mistyped one changed nothing, without a word); a leftover named (a shell's
     `docs/*` names `~$plan.docx`) goes to `links_out`: skipped and said, not failed. `respect_gitignore`: what a
@@ -274,7 +273,7 @@ def discover(
         if root.is_dir():
             patterns, hit = for_root(exclude, root), set[str]()
             found.update(_walk(root, for_root(include, root), patterns, problems, follow_links_outside,
-                               Counter() if passed_over is None else passed_over,
+                               [] if passed_over is None else passed_over,
                                problems if links_out is None else links_out, hit,
                                Ignores(root) if respect_gitignore else None, [] if gitignored is None else gitignored))
             walked = True

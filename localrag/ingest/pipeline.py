@@ -162,12 +162,18 @@ def _gone(path: str, present: set[str]) -> bool:
     return real != path and real in present
 
 
-def _passed_over_note(passed_over: Counter[str]) -> str:
-    """One line on the files of folders that are of no type localrag reads: how many, of which types."""
-    kinds = ", ".join(f"{kind} {n}" for kind, n in passed_over.most_common(5))
-    more = ", ..." if len(passed_over) > 5 else ""
-    return (f"passed over {count_text(passed_over.total(), 'file')} of types localrag does not read ({kinds}{more}; "
-            "README, \"What it reads\", lists the types; a plain-text file named .txt is read)")
+def _passed_over_note(passed_over: Sequence[Path]) -> str:
+    """One line on the files of folders that are of no type localrag reads: how many, of which types, the first
+    ones by name (a count alone left a user to guess which files, in a repository a Makefile and a Dockerfile)."""
+    counted = Counter(path.suffix.lower() or "no extension" for path in passed_over)
+    types = sorted(counted, key=lambda kind: (-counted[kind], kind))  # the walk's order is the disk's: not twice alike
+    kinds = ", ".join(f"{kind} {counted[kind]}" for kind in types[:5]) + (", ..." if len(types) > 5 else "")
+    some = _some([path_text(path) for path in sorted(passed_over)])
+    # Renaming is advice for a text file of some other type (.tex, .org); a Makefile or a LICENSE is no document.
+    text = next((kind for kind in types if kind != "no extension"), "")
+    rename = f"; a plain-text file of another type, such as {text}, is read when named .txt" if text else ""
+    return line_text(f"passed over {count_text(len(passed_over), 'file')} of types localrag does not read ({kinds}): "
+                     f"{some} (README, \"What it reads\", lists the types{rename})")
 
 
 def _gitignored_note(gitignored: Sequence[Path]) -> str:
@@ -227,7 +233,7 @@ def run_ingest(
     _refuse_missing(paths, store)
     # The paths as given: discover keeps a named link's own path (resolving it here would lose it). It checks
     # them first: a link that loops is its one-line error, not resolve()'s RuntimeError below.
-    passed_over: Counter[str] = Counter()
+    passed_over: list[Path] = []
     links_out: list[tuple[str, str]] = []
     unmatched: list[str] = []
     gitignored: list[Path] = []

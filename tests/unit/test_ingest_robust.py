@@ -557,3 +557,18 @@ def test_what_gitignore_names_is_left_out_and_said(localrag_home: Path, tmp_path
         # Indexed before (another setting, an older localrag): kept, as what exclude leaves out is, and said.
         f"2 indexed files that .gitignore names stay in the index: {repo / 'dist' / 'app.min.js'}, "
         f"{repo / 'run.log.txt'} (a forget takes one out)"]
+
+
+def test_files_passed_over_are_named_and_renaming_is_advised_only_for_text_of_another_type(
+        engine: Engine, tmp_path: Path) -> None:
+    # A repository's Makefile and Dockerfile were counted, never named, with advice to name them .txt.
+    repo = _folder(tmp_path, {b"Makefile": b"all:\n", b"Dockerfile": b"FROM python\n", b"app.py": b"x = 1\n"})
+    assert engine.ingest([repo]).notes == [
+        f"passed over 2 files of types localrag does not read (no extension 2): {repo / 'Dockerfile'}, "
+        f"{repo / 'Makefile'} (README, \"What it reads\", lists the types)"]
+    for name in ("a.tex", "b.tex", "c.org"):
+        (repo / name).write_text("Notes.\n")
+    assert engine.ingest([repo]).notes == [
+        f"passed over 5 files of types localrag does not read (.tex 2, no extension 2, .org 1): "
+        f"{repo / 'Dockerfile'}, {repo / 'Makefile'}, {repo / 'a.tex'}, ... (README, \"What it reads\", lists the "
+        "types; a plain-text file of another type, such as .tex, is read when named .txt)"]
