@@ -88,10 +88,14 @@ def _delimiter(header: str) -> str:
     return max(reversed(DELIMITERS), key=lambda d: ("question" in names(d), len(names(d))))
 
 
+_CELL_LIMIT = 131_072
+
+
 def _rows(reader: csv.DictReader[str], path: Path, error: type[LocalRagError], skipped: int
           ) -> Iterator[tuple[int, dict[str, str]]]:
     """Each row with the line it starts on: a cell with line breaks spans several, and the last was named."""
     while True:
+        after = reader.line_num + 1 + skipped  # the first line the next row may start on
         try:
             row = next(reader)
         except StopIteration:
@@ -100,6 +104,10 @@ def _rows(reader: csv.DictReader[str], path: Path, error: type[LocalRagError], s
             # line_num counts the lines of the rows read whole: the row that failed starts on the next one.
             raise _unreadable(path, reader.line_num + 1 + skipped, exc, error) from exc
         cells = [c for value in row.values() for c in (value if isinstance(value, list) else [value]) if c]
+        if any(len(cell) > _CELL_LIMIT for cell in cells):
+            # Python's limit, held here whatever another reader set it to: the ingest's CSV loader raises it for
+            # itself, and after one ingest in the process (a server, the chat app) a quote left open went by.
+            raise _unreadable(path, after, csv.Error(f"field larger than field limit ({_CELL_LIMIT})"), error)
         breaks = sum(len(_LINE_BREAK.findall(cell)) for cell in cells)
         yield reader.line_num - breaks + skipped, {name: cell for name, cell in row.items()
                                                    if name and isinstance(cell, str)}

@@ -294,7 +294,8 @@ class FakeEngine:
     def watched_folders(self) -> list[Path]:
         return []
 
-    def remember_watched(self, folders: Sequence[Path], *, add: bool = False) -> None:
+    def remember_watched(self, folders: Sequence[Path], *, add: bool = False, include: Sequence[str] | None = None,
+                         exclude: Sequence[str] | None = None) -> None:
         self.calls.append(f"remember_watched {[str(f) for f in folders]}")
 
     def watch(

@@ -97,14 +97,16 @@ def test_broken_files_are_reported_and_the_rest_ingested(engine: Engine, tmp_pat
 
     report = engine.ingest([folder])
     failed = {Path(e.path).name: e.reason for e in report.errors}
-    assert set(failed) == {"latin1.txt", "binary.txt", "broken.pdf", "broken.docx", "locked.pdf"}
+    assert set(failed) == {"binary.txt", "broken.pdf", "broken.docx", "locked.pdf"}
     assert [Path(p).name for p in report.blank_paths] == ["empty.txt"]
+    # Latin-1 text is read in the encoding that reads it as text, and named for the user to check.
+    assert [Path(p).name for p in report.decoded_paths] == ["latin1.txt (read as windows-1252, a guess)"]
     for name, reason in failed.items():
         assert name in reason
         assert "\n" not in reason
     assert "encrypt" in failed["locked.pdf"].lower()
-    assert report.added == 1
-    assert [Path(d.path).name for d in engine.documents()] == ["good.txt"]
+    assert report.added == 2
+    assert [Path(d.path).name for d in engine.documents()] == ["good.txt", "latin1.txt"]
 
 
 def test_missing_path_is_a_clear_error(engine: Engine, tmp_path: Path) -> None:

@@ -213,3 +213,20 @@ def test_a_question_asked_twice_is_noted(tmp_path: Path) -> None:
     data = load_jsonl(path)
     assert len(data.questions) == 3 and [q.line for q in data.questions] == [2, 3, 4]
     assert data.notes == [f"{path}:4: the question of line 2 again; each is scored"]
+
+
+def test_a_quote_left_open_is_named_after_an_ingest_raised_the_csv_limit(tmp_path: Path) -> None:
+    # The ingest's CSV loader raises Python's cell limit for the process: a server's or the chat app's eval then
+    # read a quote left open as one cell of 140,000 characters, without a word (and the suite failed by its order).
+    import csv
+
+    from localrag.evaluate.datasets import load_jsonl
+
+    path = tmp_path / "open.csv"
+    path.write_text('question,answer\n"Who opened a quote and never closed it?,yes\n' + "x" * 140_000 + "\n")
+    kept = csv.field_size_limit(1 << 24)
+    try:
+        with pytest.raises(DatasetError, match="open.csv:2: not readable as CSV .*a quote left open"):
+            load_jsonl(path)
+    finally:
+        csv.field_size_limit(kept)
