@@ -19,8 +19,9 @@ type is supported, hidden or not, unless it is such a leftover (a shell's `docs/
 explicitly is taken under its own path, wherever it points (the user named it). localrag's own folders
 (`paths.own_folders`: data, config, cache, models) are pruned too, wherever `LOCALRAG_HOME` puts them, and a
 path given inside one of them is skipped and named in `problems`. What a `.gitignore` names is left out as git
-leaves it out (`ingest.gitignore`; the `respect_gitignore` setting): an ignored folder is pruned whole, and what was
-left out, a folder or a file of a type localrag reads, is listed in `gitignored`, at its highest level.
+leaves it out (`ingest.gitignore`; the `respect_gitignore` setting), and what a `.localragignore` names always: an
+ignored folder is pruned whole, and what was left out, a folder or a file of a type localrag reads, is listed in
+`gitignored`, at its highest level.
 
 `include`/`exclude` are glob patterns matched both against the path relative to the root that was
 given and against the bare name, so `*.md`, `notes/*` and `drafts` all work; an exclude pattern that
@@ -122,13 +123,12 @@ def anchored(patterns: Sequence[str], roots: Sequence[Path]) -> list[str]:
     return [os.path.abspath(pattern) if _from_here(pattern, roots) else pattern for pattern in patterns]
 
 
-def takes(path: Path, root: Path, include: Sequence[str], exclude: Sequence[str], ignores: Ignores | None = None
-          ) -> bool:
-    """Whether a walk of `root` with `include` and `exclude` (`for_root` made them for it) and `ignores` (a
-    `.gitignore`'s rules, when respected) takes `path` by them: no folder on its way nor itself excluded or ignored
-    and, a file of a type ingest reads, included. A folder, or a name of no such type (a folder moved or deleted),
-    is judged by `exclude` and `ignores` alone, as the walk judges folders."""
-    if excluded(path, root, exclude) or (ignores is not None and ignores.below(path, root)):
+def takes(path: Path, root: Path, include: Sequence[str], exclude: Sequence[str], ignores: Ignores) -> bool:
+    """Whether a walk of `root` with `include` and `exclude` (`for_root` made them for it) and `ignores` (the
+    `.gitignore` and `.localragignore` rules) takes `path` by them: no folder on its way nor itself excluded or
+    ignored and, a file of a type ingest reads, included. A folder, or a name of no such type (a folder moved or
+    deleted), is judged by `exclude` and `ignores` alone, as the walk judges folders."""
+    if excluded(path, root, exclude) or ignores.below(path, root):
         return False
     if not include or path.is_dir() or path.suffix.lower() not in SUPPORTED_EXTENSIONS:
         return True
@@ -163,7 +163,7 @@ def _walk(
     passed_over: list[Path],
     links_out: list[tuple[str, str]],
     hit: set[str],
-    ignores: Ignores | None,
+    ignores: Ignores,
     gitignored: list[Path],
 ) -> Iterator[Path]:
     """Absolute paths to ingest under `root`: real paths, or a link's own path when it leaves the root. Files of
@@ -184,13 +184,12 @@ def _walk(
             if d not in SKIP_DIRS and not d.startswith(".") and not _matches(exclude, prefix + d, d, hit)
             and here / d not in own and not app_folder(here / d)
         ]
-        if ignores is not None:
-            dirnames[:] = [d for d in dirnames if not _ignored(here / d, True, ignores, gitignored)]
+        dirnames[:] = [d for d in dirnames if not _ignored(here / d, True, ignores, gitignored)]
         for filename in filenames:
             path = here / filename
             if filename.startswith(".") or leftover(filename):
                 continue
-            if ignores is not None and _ignored(path, False, ignores, []):
+            if _ignored(path, False, ignores, []):
                 # Only a file localrag would have read is worth a word: a `*.pyc` or `*.o` was never taken.
                 if _wanted(path, prefix + filename, include, exclude, hit):
                     gitignored.append(path)
@@ -275,7 +274,7 @@ def discover(
             found.update(_walk(root, for_root(include, root), patterns, problems, follow_links_outside,
                                [] if passed_over is None else passed_over,
                                problems if links_out is None else links_out, hit,
-                               Ignores(root) if respect_gitignore else None, [] if gitignored is None else gitignored))
+                               Ignores(root, respect_gitignore), [] if gitignored is None else gitignored))
             walked = True
             matched.update(given for given, pattern in zip(exclude, patterns, strict=True) if pattern in hit)
         elif leftover(root.name):

@@ -1,4 +1,4 @@
-"""`.gitignore` files, read as git reads them, for ingest's walk and watch's changes.
+"""`.gitignore` and `.localragignore` files, read as git reads `.gitignore`, for ingest's walk and watch's changes.
 
 A code repository's `.gitignore` names what is not its text: build output, minified bundles, generated code,
 vendored copies. Indexed, they crowded out the real code (a repo's `dist/app.min.js`, one 200 KB line, was 619
@@ -11,6 +11,11 @@ ignored folder stays out whatever a deeper file says. When the folder walked lie
 `.gitignore` files of the folders above it up to the repository's top (the folder holding `.git`) apply too, as
 git applies them; outside one, only those in and below the folder walked. `.git/info/exclude` and git's global
 excludes file are not read: they are one user's, not the project's.
+
+A `.localragignore` beside them holds patterns of the same kind for localrag alone, read whatever
+`respect_gitignore` says, after its folder's `.gitignore` (so it may take back what that one leaves out): an
+`--exclude` lasts one ingest, and a plain ingest of the folder later read the drafts it had left out again; a
+folder that is no repository holds what to leave out of it this way, and so do its copies and its watch.
 """
 
 from __future__ import annotations
@@ -19,6 +24,9 @@ import os
 from pathlib import Path
 
 from pathspec import GitIgnoreSpec
+
+GITIGNORE = ".gitignore"
+LOCALRAGIGNORE = ".localragignore"
 
 
 def repository_top(folder: Path) -> Path | None:
@@ -30,8 +38,9 @@ class Ignores:
     """The `.gitignore` rules for a walk of the (resolved) folder `root`; each file is read once, when first
     needed (a watch makes them again when one changes)."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, gitignore: bool = True) -> None:
         self.top = repository_top(root) or root
+        self.names = (GITIGNORE, LOCALRAGIGNORE) if gitignore else (LOCALRAGIGNORE,)
         # Each folder's `.gitignore` rules with those above it, nearest first, each with the length of its folder's
         # path and a separator: made once a folder, and a path cut as text, not by pathlib (asking each folder on
         # the way for each file, through relative_to, made a walk of 20,000 files twice as long; this adds ~0.1 s).
@@ -55,16 +64,19 @@ class Ignores:
 
     def _chain(self, folder: Path) -> list[tuple[int, GitIgnoreSpec]]:
         if folder not in self._chains:
-            spec = _read(folder / ".gitignore")
+            spec = _read([folder / name for name in self.names])
             above = [] if folder in (self.top, folder.parent) else self._chain(folder.parent)
             own = [(len(str(folder).rstrip(os.sep)) + 1, spec)] if spec is not None else []
             self._chains[folder] = own + above
         return self._chains[folder]
 
 
-def _read(file: Path) -> GitIgnoreSpec | None:
-    try:
-        text = file.read_text(encoding="utf-8", errors="replace")
-    except OSError:  # none there (most folders), or unreadable: git goes on without it too
-        return None
-    return GitIgnoreSpec.from_lines(text.splitlines())
+def _read(files: list[Path]) -> GitIgnoreSpec | None:
+    """The patterns of `files` in their order, as one file's (a later one takes back what an earlier names)."""
+    lines: list[str] = []
+    for file in files:
+        try:
+            lines += file.read_text(encoding="utf-8", errors="replace").splitlines()
+        except OSError:  # none there (most folders), or unreadable: git goes on without it too
+            continue
+    return GitIgnoreSpec.from_lines(lines) if lines else None

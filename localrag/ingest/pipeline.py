@@ -177,16 +177,17 @@ def _passed_over_note(passed_over: Sequence[Path]) -> str:
 
 
 def _gitignored_note(gitignored: Sequence[Path]) -> str:
-    """One line on what the folders' `.gitignore` files left out: how many folders and files, the first ones."""
+    """One line on what the folders' `.gitignore` and `.localragignore` files left out: how many folders and files,
+    the first ones."""
     folders = [f"{path_text(p)}/" for p in gitignored if p.is_dir()]
     files = [path_text(p) for p in gitignored if not p.is_dir()]
     counts = " and ".join(count_text(len(kind), noun) for kind, noun in ((folders, "folder"), (files, "file")) if kind)
-    return line_text(f"left out {counts} that .gitignore names: {_some(folders + files)} "
-                     "(respect_gitignore = false reads them)")
+    return line_text(f"left out {counts} that .gitignore or .localragignore names: {_some(folders + files)} "
+                     "(respect_gitignore = false reads what .gitignore names)")
 
 
 def _named_by(path: str, gitignored: Sequence[Path]) -> bool:
-    """Whether `path` is one of the files `.gitignore` left out, or lies in one of its folders."""
+    """Whether `path` is one of the files an ignore file left out, or lies in one of its folders."""
     return any(Path(path).is_relative_to(p) for p in gitignored)
 
 
@@ -374,7 +375,7 @@ def run_ingest(
         ignored = sorted(d.path for d in missed if d not in gone and _named_by(d.path, gitignored))
         if ignored:
             report.notes.append(line_text(
-                f"{count_text(len(ignored), 'indexed file')} that .gitignore names "
+                f"{count_text(len(ignored), 'indexed file')} that .gitignore or .localragignore names "
                 f"{'stays' if len(ignored) == 1 else 'stay'} in the index: {_some(ignored)} "
                 "(a forget takes one out)"))
     if report.blank_paths:

@@ -63,7 +63,7 @@ from localrag.ingest.discover import (
     takes,
     walk_takes,
 )
-from localrag.ingest.gitignore import Ignores
+from localrag.ingest.gitignore import GITIGNORE, LOCALRAGIGNORE, Ignores
 from localrag.ingest.loaders import SUPPORTED_EXTENSIONS
 from localrag.safe_text import line_text, path_text
 from localrag.sizes import count_text
@@ -249,10 +249,10 @@ def watch(
 
     own = paths.own_folders()
     made = {root: (for_root(include, root), for_root(exclude, root)) for root in roots}
-    ignores: dict[Path, Ignores | None] = {}
+    ignores: dict[Path, Ignores] = {}
 
     def rules_read() -> None:
-        ignores.update({root: Ignores(root) if engine.settings.respect_gitignore else None for root in roots})
+        ignores.update({root: Ignores(root, engine.settings.respect_gitignore) for root in roots})
 
     rules_read()
 
@@ -262,7 +262,7 @@ def watch(
 
     def wanted(_change: watchfiles.Change, path: str) -> bool:
         changed = Path(path)
-        if changed.name == ".gitignore":
+        if changed.name in (GITIGNORE, LOCALRAGIGNORE):
             rules_read()  # the changes after it are judged by it
             return False
         if any(changed.is_relative_to(folder) for folder in own) or not patterns_take(changed):

@@ -552,11 +552,26 @@ def test_what_gitignore_names_is_left_out_and_said(localrag_home: Path, tmp_path
     assert reading_all.ingest([repo]).added == 3
     report = Engine(Settings(), embedder=HashEmbedder(dim=32)).ingest([repo])
     assert report.notes == [
-        f"left out 1 folder and 1 file that .gitignore names: {repo / 'dist'}/, {repo / 'run.log.txt'} "
-        "(respect_gitignore = false reads them)",
+        f"left out 1 folder and 1 file that .gitignore or .localragignore names: {repo / 'dist'}/, "
+        f"{repo / 'run.log.txt'} (respect_gitignore = false reads what .gitignore names)",
         # Indexed before (another setting, an older localrag): kept, as what exclude leaves out is, and said.
-        f"2 indexed files that .gitignore names stay in the index: {repo / 'dist' / 'app.min.js'}, "
+        f"2 indexed files that .gitignore or .localragignore names stay in the index: {repo / 'dist' / 'app.min.js'}, "
         f"{repo / 'run.log.txt'} (a forget takes one out)"]
+
+
+def test_a_localragignore_leaves_out_at_every_ingest_whatever_the_gitignore_setting(
+        localrag_home: Path, tmp_path: Path) -> None:
+    # An --exclude lasted one ingest: a plain ingest of the folder later read the drafts it had left out again.
+    notes = _folder(tmp_path, {b".localragignore": b"drafts/\n*.tmp.md\n", b".gitignore": b"keep.md\n",
+                               b"pier.md": b"# Pier\n\nThe pier closes at dusk.\n", b"wip.tmp.md": b"# Wip\n\nHalf.\n",
+                               b"keep.md": b"# Keep\n\nKept.\n"})
+    (notes / "drafts").mkdir()
+    (notes / "drafts" / "idea.md").write_text("# Idea\n\nMaybe islands.\n")
+    for setting in (True, False):
+        engine = Engine(Settings(respect_gitignore=setting), embedder=HashEmbedder(dim=32))
+        engine.ingest([notes])
+        expected = ["pier.md"] if setting else ["keep.md", "pier.md"]
+        assert sorted(Path(d.path).name for d in engine.documents()) == expected
 
 
 def test_files_passed_over_are_named_and_renaming_is_advised_only_for_text_of_another_type(
