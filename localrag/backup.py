@@ -56,7 +56,7 @@ def backup(dest: Path, *, models: bool = False) -> BackupReport:
     """Copy the data, config (and, with `models`, models) folders into a new folder in `dest`, under the writer
     lock; the report names the folder, its size and what was left out."""
     started = time.monotonic()
-    dest = Path(dest).expanduser()
+    dest = Path(dest).expanduser().absolute()  # the report names it: `LOCALRAG_HOME=bk/...` read from anywhere
     data, config, model_dir = paths.data_dir(), paths.config_dir(), paths.models_dir()
     _check(dest, data)
     remove_left_by_dead(dest, _PARTIAL)
@@ -126,7 +126,8 @@ def _copy(source: Path, target: Path, left_out: dict[Path, str], report: BackupR
         report.size += os.stat(src).st_size
         return shutil.copy2(src, dst)
 
-    shutil.copytree(source, target, ignore=ignored, copy_function=copied, symlinks=True)
+    # Links followed: an index moved to another disk behind a link was "backed up" as that link, 0 bytes.
+    shutil.copytree(source, target, ignore=ignored, copy_function=copied)
 
 
 def _size(folder: Path) -> int:

@@ -54,6 +54,14 @@ _SHOWN = {"utf-8": "UTF-8", "cp1252": "windows-1252", "cp1251": "windows-1251", 
           "cp1253": "windows-1253", "cp932": "Shift-JIS (cp932)", "gb18030": "GBK (GB18030)", "cp949": "EUC-KR (cp949)",
           "big5hkscs": "Big5", "koi8_r": "KOI8-R", "mac_roman": "Mac Roman"}
 _ICONV = {"mac_roman": "macintosh", "big5hkscs": "big5-hkscs"}
+# The encodings of the WHATWG standard (what browsers and mail clients decode), by Python's codec names: a label
+# or a detector's answer outside them is none of a document's (base64, EBCDIC, UTF-16 without its mark).
+_WEB_CODECS = frozenset(codecs.lookup(name).name for name in (
+    "utf-8", "ibm866", "iso-8859-2", "iso-8859-3", "iso-8859-4", "iso-8859-5", "iso-8859-6", "iso-8859-7",
+    "iso-8859-8", "iso-8859-10", "iso-8859-13", "iso-8859-14", "iso-8859-15", "iso-8859-16", "koi8-r", "koi8-u",
+    "mac-roman", "mac-cyrillic", "cp874", "cp1250", "cp1251", "cp1252", "cp1253", "cp1254", "cp1255", "cp1256",
+    "cp1257", "cp1258", "gb18030", "gbk", "big5hkscs", "euc-jp", "iso-2022-jp", "cp932", "shift_jis", "cp949",
+    "euc-kr"))
 # Tried after charset-normalizer's match, in this order, when that one does not read as text.
 _FALLBACKS = ("cp1251", "koi8_r", "cp1250")
 
@@ -74,9 +82,12 @@ def codec_for(label: str | None) -> str | None:
     if name in _WHATWG:
         return _WHATWG[name]
     try:
-        return codecs.lookup(name).name
+        codec = codecs.lookup(name)
     except LookupError:
         return None
+    # A label browsers know names a text encoding of the web: `base64` or `rot13` failed the whole file, an EBCDIC
+    # `cp037` read a page as garbage without a word. Browsers pass over the labels they do not know.
+    return name if codec.name in _WEB_CODECS else None
 
 
 def shown(codec: str) -> str:
@@ -105,8 +116,13 @@ def guess(data: bytes) -> Decoded | None:
                        f"{bad} {'byte' if bad == 1 else 'bytes'} not valid UTF-8 read as \ufffd")
     for codec in _candidates(data):
         text = _strict(data, codec)
-        if text is not None and _plausible(text, latin_only=codec == "cp1252"):
-            return Decoded(text, f"read as {shown(_name(data, codec, text))}, a guess")
+        if text is None or not _plausible(text, latin_only=codec == "cp1252"):
+            continue
+        named = _name(data, codec, text)
+        # Only a code page people save text in (or one that reads these bytes the same): charset-normalizer also
+        # answered EBCDIC (cp037), UTF-16 without its mark and Arabic cp1006 for short French text.
+        if codecs.lookup(named).name in _WEB_CODECS:
+            return Decoded(text, f"read as {shown(named)}, a guess")
     return None
 
 
@@ -135,7 +151,10 @@ def likely(data: bytes) -> str | None:
 
     best = from_bytes(data).best()
     # Chaos is charset-normalizer's share of odd characters: its matches on our legacy files were 0 to 0.06.
-    return codec_for(best.encoding) if best is not None and best.chaos < 0.2 else None
+    if best is None or best.chaos >= 0.2:
+        return None
+    name = best.encoding.lower()
+    return _WHATWG.get(name, name)  # a cousin of a common code page is named as it (`guess`)
 
 
 def _strict(data: bytes, codec: str) -> str | None:
@@ -171,7 +190,9 @@ def _plausible(text: str, *, latin_only: bool) -> bool:
         return False
     letters = [c for c in text if c.isalpha()]
     wide = [c for c in letters if not c.isascii()]
-    if latin_only and len(wide) * 3 > len(letters):
+    # Western text keeps most letters plain even when short ("Été à côté" is 5 of 8); text in another script read
+    # as windows-1252 is accented Latin letters almost throughout (Russian: all of them).
+    if latin_only and len(wide) * 4 > len(letters) * 3:
         return False
     if len(_HALF_KATAKANA.findall(text)) * 10 > max(len(wide), 1):
         return False
@@ -240,7 +261,14 @@ def decode_file(data: bytes, path: Path, label: str | None = None) -> Decoded:
             raise _binary_error(path, nul)
         body = data.removeprefix(codecs.BOM_UTF8)
         codec = "utf-8" if len(body) < len(data) else codec_for(label)
-        read = decode_labelled(body, codec) if codec else guess(body) or _refuse(body, path)
+        if codec is not None and codec != "utf-8" and _utf8_counts(body)[0] == 0:
+            # Bytes that are UTF-8 through and through are UTF-8 whatever the label says (a page saved as UTF-8 under
+            # its template's `iso-8859-1` read "CafÃ©", where it read right before the labels were taken).
+            codec = "utf-8"
+        if codec == "utf-8" and len(body) == len(data):
+            read = guess(body) or _refuse(body, path)  # a `utf-8` label on bytes that are not: as with none
+        else:
+            read = decode_labelled(body, codec) if codec else guess(body) or _refuse(body, path)
     nul = read.text.find("\x00")
     if nul >= 0:
         raise _binary_error(path, nul)

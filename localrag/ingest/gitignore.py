@@ -45,6 +45,10 @@ class Ignores:
         # path and a separator: made once a folder, and a path cut as text, not by pathlib (asking each folder on
         # the way for each file, through relative_to, made a walk of 20,000 files twice as long; this adds ~0.1 s).
         self._chains: dict[Path, list[tuple[int, GitIgnoreSpec]]] = {}
+        if self.top != root and self.ignores(root, True):
+            # The folder given, named by a rule above it (`localrag ingest repo/build`), is the user's choice, as a
+            # file named is: read by the rules from it down, it was read as nothing ("0 added").
+            self.top, self._chains = root, {}
 
     def ignores(self, path: Path, is_dir: bool) -> bool:
         """Whether a `.gitignore` names `path` (below `top`) itself (a folder on its way is `below`'s question)."""
@@ -79,4 +83,19 @@ def _read(files: list[Path]) -> GitIgnoreSpec | None:
             lines += file.read_text(encoding="utf-8", errors="replace").splitlines()
         except OSError:  # none there (most folders), or unreadable: git goes on without it too
             continue
-    return GitIgnoreSpec.from_lines(lines) if lines else None
+    if not lines:
+        return None
+    try:
+        return GitIgnoreSpec.from_lines(lines)
+    except ValueError:
+        # A line git passes over (a Windows user's `bin\`, a lone `!`) stopped every ingest of the folder with a
+        # traceback; it is passed over here too.
+        return GitIgnoreSpec.from_lines([line for line in lines if _parses(line)])
+
+
+def _parses(line: str) -> bool:
+    try:
+        GitIgnoreSpec.from_lines([line])
+    except ValueError:
+        return False
+    return True

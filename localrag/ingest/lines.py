@@ -12,6 +12,7 @@ and files over MAX_BYTES are not read: a log of hundreds of megabytes would cost
 from __future__ import annotations
 
 import dataclasses
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -52,10 +53,27 @@ def with_lines(hits: Sequence[Hit]) -> list[Hit]:
 
 def _file_text(path: Path) -> str | None:
     try:
-        if path.stat().st_size > MAX_BYTES:
+        info = path.stat()
+        if info.st_size > MAX_BYTES:
             return None
-        return decode_text(path.read_bytes(), path)
+        key = (str(path), info.st_size, info.st_mtime_ns)
+        with _READ_LOCK:
+            text = _READ.get(key)
+        if text is None:
+            # A file not in UTF-8 is read as the ingest read it, its encoding guessed: 2 s for a 3 MB file, at every
+            # search that cited it. Kept for each version of the file (its size and time in the key), a few files.
+            text = decode_text(path.read_bytes(), path)
+            with _READ_LOCK:  # a server's searches run in threads
+                while len(_READ) >= _READ_FILES:
+                    _READ.pop(next(iter(_READ)))
+                _READ[key] = text
+        return text
     # Gone, unreadable or no longer text: no lines, never an error. A name the locale cannot spell (東京 under Latin-1)
     # raises UnicodeEncodeError, a ValueError: a traceback under every search.
     except (OSError, ValueError, LocalRagError):
         return None
+
+
+_READ_FILES = 8
+_READ: dict[tuple[str, int, int], str] = {}
+_READ_LOCK = threading.Lock()

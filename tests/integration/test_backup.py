@@ -78,3 +78,19 @@ def test_backup_cli_says_where_and_what_it_left_out(localrag_home: Path, tmp_pat
     said = capsys.readouterr()
     assert said.out.startswith(f"backed up to {tmp_path / 'drive'}/localrag-backup-")
     assert "localrag status" in said.err
+
+
+def test_an_index_behind_a_link_is_copied_not_linked(localrag_home: Path, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    # An index moved to another disk with a link left in its place was "backed up" as that link: 0 bytes, exit 0.
+    Engine(Settings(), embedder=HashEmbedder()).ingest([_notes(tmp_path / "notes", 2)])
+    moved = tmp_path / "bigdisk" / "lancedb"
+    moved.parent.mkdir()
+    paths.db_dir().rename(moved)
+    paths.db_dir().symlink_to(moved)
+    (tmp_path / "drive").mkdir()
+    monkeypatch.chdir(tmp_path)
+    report = Engine(Settings(), embedder=HashEmbedder()).backup("drive")
+    copy = Path(report.path)
+    assert copy.is_absolute() and report.size > 0  # a relative DEST named whole, so the line works from anywhere
+    assert not (copy / "data" / "lancedb").is_symlink() and list((copy / "data" / "lancedb").iterdir())

@@ -251,3 +251,14 @@ def test_a_gitignore_above_the_folder_applies_up_to_the_repository_top(tmp_path:
     plain = _files(tmp_path / "plain", {".gitignore": "generated/\n", "docs/a.md": "x", "docs/generated/b.md": "x"})
     assert names(list(discover([plain / "docs"])), plain) == ["docs/a.md", "docs/generated/b.md"]
     assert names(list(discover([plain])), plain) == ["docs/a.md"]
+
+
+def test_a_folder_given_that_a_rule_above_names_is_read_and_a_bad_line_is_passed_over(tmp_path: Path) -> None:
+    # `localrag ingest repo/build` read nothing ("0 added"): the user named it, as a file named is read.
+    repo = _files(tmp_path / "repo", {".git/HEAD": "x", ".gitignore": "build/\n", "build/notes.md": "x",
+                                      "build/out/o.md": "x"})
+    assert names(list(discover([repo / "build"])), repo) == ["build/notes.md", "build/out/o.md"]
+    # A Windows user's `bin\` (and a lone `!`) stopped every ingest with a pattern error; git passes them over.
+    folder = _files(tmp_path / "win", {"sub/.gitignore": "bin\\\n!\nobj/\n", "a.md": "x", "sub/obj/b.md": "x",
+                                       "sub/c.md": "x"})
+    assert names(list(discover([folder])), folder) == ["a.md", "sub/c.md"]

@@ -71,6 +71,24 @@ def test_a_guessed_encoding_is_a_note_of_the_ingest_and_lines_stay_right(localra
                   file_type="txt")
     (hit,) = with_lines([Hit(chunk, 1.0)])
     assert hit.chunk.line_start == 5
+    # Its encoding is guessed once, not at every search that cites it (2 s for a 3 MB file, each time).
+    from localrag.ingest import lines
+
+    guessed: list[Path] = []
+    read_as_before = lines.decode_text
+
+    def counted(data: bytes, path: Path) -> str:
+        guessed.append(path)
+        return read_as_before(data, path)
+
+    lines._READ.clear()
+    try:
+        lines.decode_text = counted  # type: ignore[assignment]
+        for _ in range(3):
+            assert with_lines([Hit(chunk, 1.0)])[0].chunk.line_start == 5
+    finally:
+        lines.decode_text = read_as_before  # type: ignore[assignment]
+    assert len(guessed) == 1
 
 
 @pytest.mark.parametrize(("label", "text", "encoding"), [
@@ -94,6 +112,30 @@ def test_a_utf8_page_with_a_stray_byte_stays_utf8(tmp_path: Path) -> None:
     loaded = load_file(path)
     assert loaded.title == "Stadtführung" and loaded.text == "Café in München, 5 \ufffd."
     assert loaded.note == "1 byte not valid UTF-8 read as \ufffd"
+
+
+@pytest.mark.parametrize(("label", "encoding", "note"), [
+    ("iso-8859-1", "utf-8", ""),  # UTF-8 through and through: read "CafÃ©" under the label, right before labels
+    ("utf-8", "cp1252", "read as windows-1252, a guess"),  # a wrong utf-8 label: as with none, each byte a U+FFFD
+    ("base64", "cp1252", "read as windows-1252, a guess"),  # no text encoding: the whole file failed
+    ("cp037", "utf-8", ""),  # EBCDIC, which no browser reads: indexed as garbage without a word
+])
+def test_a_label_the_bytes_belie_or_no_browser_knows_gives_way(tmp_path: Path, label: str, encoding: str,
+                                                                note: str) -> None:
+    text = "Der Café in München – Übersicht"
+    path = tmp_path / "page.html"
+    path.write_bytes(f'<html><head><meta charset="{label}"></head><body><p>{text}</p></body></html>'.encode(encoding))
+    loaded = load_file(path)
+    assert (loaded.text, loaded.note) == (text, note)
+
+
+@pytest.mark.parametrize("text", ["Ôté", "Été à côté", "À faire: été, côté, idée"])
+def test_short_western_text_is_read_as_windows_1252(tmp_path: Path, text: str) -> None:
+    # Most of its letters accented, it was kept from windows-1252 and taken as EBCDIC, Arabic cp1006 or UTF-16.
+    path = tmp_path / "fr.txt"
+    path.write_bytes(text.encode("cp1252"))
+    loaded = load_file(path)
+    assert (loaded.text, loaded.note) == (text, "read as windows-1252, a guess")
 
 
 def _mail(tmp_path: Path, head: bytes, body: bytes) -> Path:

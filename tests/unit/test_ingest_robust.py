@@ -577,13 +577,15 @@ def test_a_localragignore_leaves_out_at_every_ingest_whatever_the_gitignore_sett
 def test_files_passed_over_are_named_and_renaming_is_advised_only_for_text_of_another_type(
         engine: Engine, tmp_path: Path) -> None:
     # A repository's Makefile and Dockerfile were counted, never named, with advice to name them .txt.
-    repo = _folder(tmp_path, {b"Makefile": b"all:\n", b"Dockerfile": b"FROM python\n", b"app.py": b"x = 1\n"})
+    repo = _folder(tmp_path, {b"Makefile": b"all:\n", b"Dockerfile": b"FROM python\n", b"app.py": b"x = 1\n",
+                              b"song.mp3": b"ID3"})
+    # Nor to name a song .txt (the review: the first type of any kind was offered).
     assert engine.ingest([repo]).notes == [
-        f"passed over 2 files of types localrag does not read (no extension 2): {repo / 'Dockerfile'}, "
-        f"{repo / 'Makefile'} (README, \"What it reads\", lists the types)"]
+        f"passed over 3 files of types localrag does not read (no extension 2, .mp3 1): {repo / 'Dockerfile'}, "
+        f"{repo / 'Makefile'}, {repo / 'song.mp3'} (README, \"What it reads\", lists the types)"]
     for name in ("a.tex", "b.tex", "c.org"):
         (repo / name).write_text("Notes.\n")
     assert engine.ingest([repo]).notes == [
-        f"passed over 5 files of types localrag does not read (.tex 2, no extension 2, .org 1): "
+        f"passed over 6 files of types localrag does not read (.tex 2, no extension 2, .mp3 1, .org 1): "
         f"{repo / 'Dockerfile'}, {repo / 'Makefile'}, {repo / 'a.tex'}, ... (README, \"What it reads\", lists the "
         "types; a plain-text file of another type, such as .tex, is read when named .txt)"]
