@@ -41,8 +41,9 @@ READERS: dict[str, int] = {
     # a browser (iso-8859-1 as windows-1252, shift_jis as cp932), a UTF-8 page with a stray byte as UTF-8
     "epub": 2,  # a chapter the contents point at inside a file opens at its anchor
     "docx": 2,  # tracked insertions, content controls, text boxes, notes and nested tables are read
-    "xlsx": 2,  # numbers and dates as their cell formats show them (25%, €1,250.00); a blank sheet is not named;
-    # a table block longer than a chunk is cut by rows, each part led by the header row (sheets.fit_tables)
+    "xlsx": 3,  # numbers and dates as their cell formats show them (25%, €1,250.00); a blank sheet is not named;
+    # a table block longer than a chunk is cut by rows, each part led by the header row (sheets.fit_tables); 3: a
+    # General number to 15 digits as Excel shows it (0.3, not 0.30000000000000004), a [h]:mm duration as 25:00
     "csv": 2,  # that cut too
     "pptx": 2,  # a slide without any text (pictures alone) is left out, not headed "Slide N"
     "eml": 2,  # a body without a charset, raw 8-bit headers and labels such as gb2312 read as mail clients read them

@@ -47,8 +47,10 @@ def _cell(value: object, number_format: str | None = None) -> str:
     shown = _shown(value, number_format or "General")
     if shown is not None:
         return shown
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
+    if isinstance(value, float):
+        # As Excel's General shows a number: 15 significant digits, no trailing zeros. A sum of decimals is stored
+        # with binary noise (=0.1+0.2 as 0.30000000000000004, a column total as 15670.400000000001).
+        return f"{value:.15g}"
     text = str(value)
     # Most cells hold no line breaks or runs of spaces; the regex is only paid for those that do.
     return squash(text) if "\n" in text or "  " in text or "\t" in text or "\r" in text else text.strip()
@@ -90,6 +92,8 @@ def _shown(value: object, code: str) -> str | None:
     """`value` as its format code `code` shows it; None where the code is General or not one rendered here."""
     if isinstance(value, (datetime.datetime, datetime.date, datetime.time)):
         return _date(value, _parse(code)[0]) or _iso(value)
+    if isinstance(value, datetime.timedelta):  # openpyxl's reading of an elapsed-time code ([h]:mm)
+        return _duration(value, code)
     if isinstance(value, bool) or not isinstance(value, (int, float)) or code == "General":
         return None
     sections = _parse(code)
@@ -141,6 +145,28 @@ def _date(value: datetime.date | datetime.time, section: tuple[tuple[str, str], 
             return None
         out.append(part)
     return "".join(out).strip()
+
+
+def _duration(value: datetime.timedelta, code: str) -> str:
+    """An elapsed time as Excel shows it: the bracketed unit counts on past its cycle (25 hours as `25:00` under
+    [h]:mm, where Python writes `1 day, 1:00:00`); seconds are rounded, a unit shown last is cut, not rounded."""
+    code = code.lower()
+    unit = re.search(r"\[(h+|m+|s+)\]", code)
+    first, width = (unit[1][0], len(unit[1])) if unit else ("h", 1)
+    rest = code[unit.end():] if unit else "ss"
+    total = round(value.total_seconds())
+    sign, total = "-" if total < 0 else "", abs(total)
+    if first == "s":
+        return f"{sign}{total:0{width}d}"
+    minutes, seconds = divmod(total, 60)
+    if first == "h":
+        hours, minutes = divmod(minutes, 60)
+        shown = f"{hours:0{width}d}:{minutes:02d}"
+    else:
+        shown = f"{minutes:0{width}d}"
+    if "s" in rest:
+        shown += f":{seconds:02d}"
+    return sign + shown
 
 
 def _date_part(code: str, day: datetime.date | None, clock: datetime.time | None, twelve: bool) -> str | None:

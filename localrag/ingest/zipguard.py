@@ -66,9 +66,10 @@ def guard_zip(
 
 
 # The first bytes of an OLE2 compound file: the Office formats before 2007 (.doc, .xls, .ppt), and the wrapper
-# Office puts a password-protected .docx, .xlsx or .pptx in.
+# Office puts a password-protected .docx, .xlsx, .xlsm or .pptx in (a protected .xlsm was called cut short or
+# damaged). Only the kinds localrag reads are listed: a .docm, .pptm or .xltx is passed over before any loader.
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-OLD_FORMATS = {".docx": ".doc", ".xlsx": ".xls", ".pptx": ".ppt"}
+OLD_FORMATS = {".docx": ".doc", ".xlsx": ".xls", ".xlsm": ".xls", ".pptx": ".ppt"}
 
 
 def _not_a_package(path: Path) -> LoaderError:

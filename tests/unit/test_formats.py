@@ -331,7 +331,7 @@ def test_zip_bombs_are_refused_before_inflating(tmp_path: Path, name: str) -> No
         load_file(path)
 
 
-@pytest.mark.parametrize("name", ["a.docx", "a.xlsx", "a.pptx"])
+@pytest.mark.parametrize("name", ["a.docx", "a.xlsx", "a.xlsm", "a.pptx"])
 def test_an_old_office_file_renamed_or_a_password_protected_one_is_named_so(tmp_path: Path, name: str) -> None:
     # The parsers' words were an exception class: "not a readable .docx file (PackageNotFoundError)".
     path = tmp_path / name

@@ -52,6 +52,35 @@ def test_cells_read_as_their_number_and_date_formats_show_them(tmp_path: Path) -
     assert row == [shown for _, _, shown in cells]
 
 
+def test_general_numbers_and_durations_read_as_excel_shows_them(tmp_path: Path) -> None:
+    # A sum's binary noise was read as stored (0.30000000000000004, 15670.400000000001), and 25 hours under [h]:mm
+    # as Python writes a timedelta ("1 day, 1:00:00").
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    cells: list[tuple[object, str, str]] = [  # (value, format code, what Excel shows)
+        (0.25, "General", "0.3"),  # stored below as Excel stores =0.1+0.2: openpyxl writes 16 digits, Excel 17
+        (15670.25, "General", "15670.4"),  # and a column's SUM
+        (-2.675e-7, "General", "-2.675e-07"),
+        (datetime.timedelta(hours=25), "[h]:mm", "25:00"),
+        (datetime.timedelta(hours=25, seconds=7), "[h]:mm:ss", "25:00:07"),
+        (datetime.timedelta(hours=1, seconds=59), "[h]:mm", "1:00"),  # a unit shown last is cut, as Excel does
+        (datetime.timedelta(minutes=75, seconds=3), "[mm]:ss", "75:03"),
+        (datetime.timedelta(minutes=2, seconds=5), "[ss]", "125"),
+    ]
+    sheet.append([f"c{n}" for n in range(len(cells))])
+    sheet.append([value for value, _, _ in cells])
+    for column, (_, code, _) in enumerate(cells, start=1):
+        sheet.cell(row=2, column=column).number_format = code
+    path = tmp_path / "sums.xlsx"
+    workbook.save(path)
+    _replace_in_zip(path, "xl/worksheets/sheet1.xml",
+                    {"<v>0.25</v>": "<v>0.30000000000000004</v>", "<v>15670.25</v>": "<v>15670.400000000001</v>"})
+
+    row = load_file(path).text.split("\n")[-1].split(" | ")
+    assert row == [shown for _, _, shown in cells]
+
 def test_a_blank_workbook_is_refused_and_a_blank_sheet_is_not_named(tmp_path: Path) -> None:
     import openpyxl
 
@@ -86,3 +115,20 @@ def test_a_deck_of_pictures_alone_is_refused(tmp_path: Path) -> None:
     deck.save(str(path))
     loaded = load_file(path)
     assert loaded.text == "Slide 3\n\nNotes: Thank the volunteers."  # an untitled slide with notes keeps its label
+
+
+def _replace_in_zip(path: Path, member: str, replacements: dict[str, str]) -> None:
+    """Write `path` again with each text in `member` replaced: what Excel writes and openpyxl does not."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as archive:
+        parts = {info: archive.read(info) for info in archive.infolist()}
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for info, data in parts.items():
+            if info.filename == member:
+                text = data.decode()
+                for old, new in replacements.items():
+                    assert old in text
+                    text = text.replace(old, new)
+                data = text.encode()
+            archive.writestr(info, data)
