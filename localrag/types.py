@@ -38,6 +38,9 @@ class LoadedText:
     title: str = ""
     # How its bytes were read, when the user should check it: an encoding guessed, bytes not valid in it ("" if not).
     note: str = ""
+    # What of the file was left out or read as empty, for the user to know ("" if nothing): a workbook's hidden
+    # sheets and rows, formulas without stored values.
+    left_out: str = ""
 
 
 @dataclass(frozen=True)

@@ -546,6 +546,8 @@ def _ingest_file(
             new_paths.add(part_name)
             if part.loaded.note:
                 report.decoded_paths.append(f"{part_name} ({part.loaded.note})")
+            if part.loaded.left_out:
+                report.notes.append(line_text(f"{part_name}: {part.loaded.left_out}"))
             doc_id = doc_id_for(part_name)
             chunks = _chunked(part.loaded, part.kind, part_name, embedder, settings)
             this.docs.append(

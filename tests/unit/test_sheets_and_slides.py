@@ -132,3 +132,103 @@ def _replace_in_zip(path: Path, member: str, replacements: dict[str, str]) -> No
                     text = text.replace(old, new)
                 data = text.encode()
             archive.writestr(info, data)
+
+
+def test_a_title_above_the_header_is_a_heading_and_every_block_starts_with_the_header(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The title row was read as the header: every block began "Supplier invoices 2026", the column names were only
+    # in the first one, and an extract quoted another invoice's row for INV-2026-0033's amount.
+    import openpyxl
+
+    from localrag.ingest import sheets
+
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.title = "2026"
+    sheet["A1"] = "Supplier invoices 2026"
+    sheet.merge_cells("A1:D1")
+    sheet.append(["Invoice", "Date", "Supplier", "Amount"])
+    for number in range(1, 41):
+        sheet.append([f"INV-2026-{number:04d}", f"2026-01-{number % 28 + 1:02d}", "Acme", 100 + number])
+    sheet.append([])
+    sheet["A44"] = "Sales"  # a two-row header: "Q1 2026" merged over its months, "Region" down both rows
+    sheet.merge_cells("A44:A45")
+    sheet["B44"] = "Q1 2026"
+    sheet.merge_cells("B44:D44")
+    sheet.append(["", "Jan", "Feb", "Mar"])
+    sheet.append(["North", 1, 2, 3])
+    path = tmp_path / "invoices.xlsx"
+    workbook.save(path)
+
+    monkeypatch.setattr(sheets, "ROWS_CHARS", 200)
+    loaded = load_file(path)
+    tables = [(loaded.text[s.start : s.end], s.headings) for s in loaded.sections if s.kind == "table"]
+    invoices = [text for text, headings in tables if headings == ("2026", "Supplier invoices 2026")]
+    assert len(invoices) > 3
+    assert all(block.startswith("Invoice | Date | Supplier | Amount\nINV-2026-") for block in invoices)
+    assert sum(block.count("INV-2026-") for block in invoices) == 40
+    assert ("Sales | Q1 2026 Jan | Q1 2026 Feb | Q1 2026 Mar\nNorth | 1 | 2 | 3", ("2026",)) in tables
+
+
+def test_hidden_sheets_and_rows_are_left_out_and_named_in_the_note(localrag_home: Path, tmp_path: Path) -> None:
+    # A hidden Payroll sheet's salaries came up in a search.
+    import openpyxl
+
+    from localrag.config import Settings
+    from localrag.embed import HashEmbedder
+    from localrag.engine import Engine
+
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.title = "Staff"
+    sheet.append(["Name", "Room"])
+    sheet.append(["Ana", "12"])
+    sheet.append(["Old", "secret row"])
+    sheet.row_dimensions[3].hidden = True
+    sheet.append(["Ben", "14"])
+    payroll = workbook.create_sheet("Payroll")
+    payroll.append(["Name", "Salary"])
+    payroll.append(["Ana", 91000])
+    payroll.sheet_state = "hidden"
+    workbook.create_sheet("Macros").append(["x"])
+    workbook["Macros"].sheet_state = "veryHidden"
+    path = tmp_path / "staff.xlsx"
+    workbook.save(path)
+
+    loaded = load_file(path)
+    assert loaded.text == "Staff\n\nName | Room\nAna | 12\nBen | 14"
+    assert loaded.left_out == "hidden sheets Payroll, Macros left out; 1 hidden row left out"
+    with Engine(Settings(), embedder=HashEmbedder(dim=32)) as engine:
+        report = engine.ingest(path)
+    assert f"{path}: hidden sheets Payroll, Macros left out; 1 hidden row left out" in report.notes
+
+
+def test_formulas_without_stored_values_are_named_and_a_workbook_of_them_alone_refused(tmp_path: Path) -> None:
+    # A workbook a script wrote (openpyxl stores no values) lost those columns in silence, and one of formulas
+    # alone was passed over as "empty or blank".
+    import openpyxl
+
+    from localrag.errors import LoaderError
+
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.title = "Totals"
+    sheet.append(["Item", "Net", "Gross"])
+    sheet.append(["Desk", 100, "=B2*1.2"])
+    sheet.append(["Lamp", 20, "=B3*1.2"])
+    path = tmp_path / "totals.xlsx"
+    workbook.save(path)
+    loaded = load_file(path)
+    assert loaded.text == "Totals\n\nItem | Net | Gross\nDesk | 100\nLamp | 20"
+    assert loaded.left_out == ("2 formulas have no stored values in Totals, read as empty: open it in Excel or "
+                               "LibreOffice and save it, so the values are stored")
+
+    only = openpyxl.Workbook()
+    only.active.append(["=1+1", "=2+2"])
+    path = tmp_path / "only.xlsx"
+    only.save(path)
+    with pytest.raises(LoaderError, match=r"its 2 formulas have no stored values") as refused:
+        load_file(path)
+    assert not isinstance(refused.value, NoTextError)
+    assert "save it, so the values are stored" in refused.value.hint
