@@ -45,8 +45,8 @@ READERS: dict[str, int] = {
     # a table block longer than a chunk is cut by rows, each part led by the header row (sheets.fit_tables); 3: a
     # General number to 15 digits as Excel shows it (0.3, not 0.30000000000000004), a [h]:mm duration as 25:00; a
     # title row above the header is a heading, not the header; merged cells fill the cells they cover; hidden
-    # sheets and rows are left out
-    "csv": 3,  # that cut too; 3: a title row above the header is a heading
+    # sheets and rows are left out; a row too wide for a chunk under its header is read as `column: value` lines
+    "csv": 3,  # that cut too; 3: a title row above the header is a heading; a row too wide as `column: value` lines
     "pptx": 2,  # a slide without any text (pictures alone) is left out, not headed "Slide N"
     "eml": 2,  # a body without a charset, raw 8-bit headers and labels such as gb2312 read as mail clients read them
     "odt": 2,  # a footnote follows its paragraph instead of being glued into it; comments are left out

@@ -8,6 +8,8 @@ row again. Each block is one `table` section, which the chunker keeps whole, so 
 table begins with its column names. The sheet name is the heading; a title row above a table's
 header (one cell, often merged across) is a heading below it. Merged cells show their value in every
 cell they cover, and a header row with a range merged across columns is the top of a two-row header.
+A row too wide to fit in a chunk under its header is written as `column: value` lines, in parts that
+each start with its first cell, so no chunk holds a value without its column's name and its row's ID.
 
 Cells are joined with " | " like tables from HTML and Word. Formulas are read as their last computed
 values (openpyxl `data_only`); a workbook saved by a program that does not store them shows empty cells
@@ -282,7 +284,8 @@ def table_blocks(region: list[str], limit: int) -> Iterator[str]:
 def fit_tables(loaded: LoadedText, token_counts: Callable[[Sequence[str]], list[int]], max_tokens: int) -> LoadedText:
     """`loaded` with every table block longer than `max_tokens` (as the chunker counts) cut into blocks that
     fit, each led by the block's header row again. The chunker would cut such a block between rows instead,
-    and its later chunks would start without the column names."""
+    and its later chunks would start without the column names. A row too wide to fit under its header is
+    written as `column: value` lines instead (`_row_parts`)."""
     counts = token_counts([""])
     special = counts[0] if counts else 0
     budget = max_tokens - special
@@ -303,13 +306,38 @@ def fit_tables(loaded: LoadedText, token_counts: Callable[[Sequence[str]], list[
         block: list[str] = []
         used = 0
         for row, tokens in zip(rows, row_tokens[1:], strict=True):
-            if block and used + tokens > room:
+            if block and (used + tokens > room or tokens > room):
                 out.add("\n".join([header, *block]), "table", section.headings, section.page)
                 block, used = [], 0
+            if tokens > room:
+                for part in _row_parts(header, row, token_counts, special, budget):
+                    out.add(part, "table", section.headings, section.page)
+                continue
             block.append(row)
             used += tokens
-        out.add("\n".join([header, *block]), "table", section.headings, section.page)
+        if block or not rows:
+            out.add("\n".join([header, *block]), "table", section.headings, section.page)
     return out.build(loaded.title)
+
+
+def _row_parts(header: str, row: str, token_counts: Callable[[Sequence[str]], list[int]], special: int,
+               budget: int) -> list[str]:
+    """A row too wide to fit in a chunk under its header as `column: value` lines, cut into parts that each start
+    with the row's first cell (its ID, mostly). Left to the chunker, a 40-column sheet's rows were cut from their
+    120-token header: a question about ORD-001 was answered from ORD-005's row, which no chunk named."""
+    names = header.split(" | ")
+    lines = [f"{names[i]}: {cell}" if i < len(names) and names[i] else cell
+             for i, cell in enumerate(row.split(" | ")) if cell]
+    tokens = [c - special for c in token_counts(lines)]
+    parts: list[str] = []
+    part, used = [lines[0]], tokens[0]
+    for line, size in zip(lines[1:], tokens[1:], strict=True):
+        if len(part) > 1 and used + size > budget:
+            parts.append("\n".join(part))
+            part, used = [lines[0]], tokens[0]
+        part.append(line)
+        used += size
+    return [*parts, "\n".join(part)]
 
 
 def _add_sheet(out: TextBuilder, headings: HeadingPath, name: str, rows: Iterable[Row],

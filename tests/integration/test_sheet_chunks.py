@@ -66,3 +66,33 @@ def test_a_block_of_numbers_longer_than_a_chunk_is_cut_by_rows_under_its_header(
         assert all(after == "id | name | score" for before, after in zip(table, table[1:], strict=False) if not before)
         rows.update(line for line in table if line and line != "id | name | score")
     assert len(rows) == 2000
+
+
+def test_a_row_too_wide_for_a_chunk_under_its_header_is_read_as_named_fields_led_by_its_id(
+    real_embedder: SentenceTransformerEmbedder, tmp_path: Path
+) -> None:
+    # A 40-column header is ~120 MiniLM tokens, and header and row did not fit in one chunk: the chunker cut rows
+    # from the header, and "Discount code of order ORD-001" was answered from ORD-005's row.
+    import openpyxl
+
+    from localrag.config import Settings
+    from localrag.ingest.pipeline import embedding_texts
+
+    names = [f"Field {n} name" for n in range(2, 40)]
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(["Order ID", "Discount Code", *names])
+    for number in range(1, 21):
+        sheet.append([f"ORD-{number:03d}", f"DISC{number:02d}X", *(f"value {number}-{n}" for n in range(2, 40))])
+    path = tmp_path / "orders.xlsx"
+    workbook.save(path)
+
+    texts = embedding_texts(path, real_embedder, Settings())
+    for number in range(1, 21):
+        mine = [text for text in texts if f"value {number}-" in text or f"DISC{number:02d}X" in text]
+        # Each part of the row starts with its ID, and every value is named by its column.
+        assert mine and all(f"\nOrder ID: ORD-{number:03d}\n" in text for text in mine)
+        assert f"Discount Code: DISC{number:02d}X" in "\n".join(mine)
+        fields = {line for text in mine for line in text.split("\n") if line.startswith("Field ")}
+        assert fields == {f"Field {n} name: value {number}-{n}" for n in range(2, 40)}
+    assert max(real_embedder.token_counts(texts)) <= Settings().chunk_tokens + 40  # the title and heading prefix
