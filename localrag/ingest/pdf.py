@@ -5,6 +5,10 @@ runs; a line whose type is clearly larger than the body's (the most common size)
 into levels by size, and a vertical gap well above the usual line spacing starts a new paragraph.
 Wrapped lines are joined with spaces. Page numbers are kept on every section.
 
+A running header or footer (a line at the top or bottom of most pages, the same but for its page number)
+is left out: read as text, it was a chunk of its own that a search for its words ranked first, it rode in
+every page's chunks, and it cut a sentence running over a page break in two.
+
 A page with (next to) no text layer but with an image on it is a scan: with OCR on, it is rendered
 and read by `ingest.ocr`, page by page, so a PDF that mixes typed and scanned pages keeps both. A
 page that has a text layer is never OCR'd.
@@ -13,7 +17,9 @@ page that has a text layer is never OCR'd.
 from __future__ import annotations
 
 import logging
+import re
 import statistics
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -104,6 +110,49 @@ def _pdf_blocks(lines: list[_PdfLine], body: float, heading_sizes: list[float]) 
         yield block, block_level
 
 
+# A running header or footer is one or two lines at a page's edge. A third line in would be the body's (a table
+# whose header row repeats on each page keeps it).
+_EDGE_LINES = 2
+# Below this many pages with text, a line repeated at the same edge of every page may be the text's own: on two
+# pages, two sections that open alike ("Notes", "Summary") would be taken for a header.
+_RUNNING_MIN_PAGES = 3
+_DIGITS = re.compile(r"\d+")
+
+
+def _edges(lines: list[_PdfLine]) -> tuple[list[_PdfLine], list[_PdfLine]]:
+    """A page's top and bottom lines, by their height on the page (a footer may come first in the stream)."""
+    placed = sorted((line for line in lines if line.y is not None), key=lambda line: -(line.y or 0.0))
+    return placed[:_EDGE_LINES], placed[-_EDGE_LINES:]
+
+
+def _edge_key(line: _PdfLine) -> str:
+    """A line as pages repeat it: digits masked, so "Page 3 of 12" matches "Page 4 of 12"."""
+    return _DIGITS.sub("#", line.text.casefold())
+
+
+def _without_running_lines(pages: list[list[_PdfLine]]) -> list[list[_PdfLine]]:
+    """`pages` without their running headers and footers: a line at the top (or bottom) of more than half the
+    pages with text, compared with its digits masked. A PDF of fewer than `_RUNNING_MIN_PAGES` such pages is
+    left as it is."""
+    texts = [lines for lines in pages if lines]
+    if len(texts) < _RUNNING_MIN_PAGES:
+        return pages
+    counts: Counter[tuple[str, str]] = Counter()
+    for lines in texts:
+        top, bottom = _edges(lines)
+        counts.update({("top", _edge_key(line)) for line in top} | {("bottom", _edge_key(line)) for line in bottom})
+    running = {edge for edge, count in counts.items() if count * 2 > len(texts)}
+    if not running:
+        return pages
+    kept = []
+    for lines in pages:
+        top, bottom = _edges(lines)
+        dropped = {id(line) for line in top if ("top", _edge_key(line)) in running}
+        dropped |= {id(line) for line in bottom if ("bottom", _edge_key(line)) in running}
+        kept.append([line for line in lines if id(line) not in dropped])
+    return kept
+
+
 @contextmanager
 def _quiet_pypdf() -> Iterator[None]:
     """pypdf logs repairable damage as warnings; on a terminal UI they would land on the screen."""
@@ -188,6 +237,7 @@ def _read_pdf(path: Path, ocr: bool, notify: Notify | None) -> LoadedText:
                 notify(f"OCR {path.name} page {number}/{len(reader.pages)}")
             scanned[number] = ocr_pdf_page(path, number - 1)
             pages[-1] = []
+    pages = _without_running_lines(pages)
     weights: dict[float, int] = {}
     for line in (line for page_lines in pages for line in page_lines):
         weights[line.size] = weights.get(line.size, 0) + len(line.text)

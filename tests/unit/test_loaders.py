@@ -475,6 +475,66 @@ def test_pdf_pages_headings_paragraphs(tmp_path: Path) -> None:
     assert_well_formed(loaded)
 
 
+_HEADER = "MASTER SERVICES AGREEMENT - Orion Widgets GmbH - STRICTLY CONFIDENTIAL - Draft 3"
+_FOOTER = "Page {page} of {pages} - Template ref. MSA-2025-LEGAL-07 - Printed copies are uncontrolled"
+
+
+def make_contract(path: Path, pages: int) -> Path:
+    """A contract of `pages` pages, each under the same header and over a footer that numbers it; its clauses run
+    over the page breaks; its clause titles are bold at 11pt over a 10pt body, as a lawyer's template sets them."""
+    from fpdf import FPDF
+
+    class Contract(FPDF):
+        def header(self) -> None:
+            self.set_font("Helvetica", "", 8)
+            self.cell(0, 5, _HEADER, new_x="LMARGIN", new_y="NEXT")
+            self.ln(4)
+
+        def footer(self) -> None:
+            self.set_y(-15)
+            self.set_font("Helvetica", "", 8)
+            self.cell(0, 5, _FOOTER.format(page=self.page_no(), pages=pages))
+
+    pdf = Contract()
+    pdf.add_page()
+    pdf.set_font("Helvetica", "B", 16)
+    pdf.multi_cell(0, 8, "Master Services Agreement", new_x="LMARGIN", new_y="NEXT")
+    clause = 0
+    while pdf.page_no() < pages or pdf.get_y() < 150:
+        clause += 1
+        pdf.ln(4)
+        pdf.set_font("Helvetica", "B", 11)
+        pdf.multi_cell(0, 5.5, f"{clause}. Services of Kind {clause}", new_x="LMARGIN", new_y="NEXT")
+        pdf.ln(1.5)
+        pdf.set_font("Helvetica", "", 10)
+        pdf.multi_cell(0, 5, f"{clause}.1 The Supplier shall perform the services of kind {clause} with good industry "
+                       "practice and reasonable skill and care, and shall keep records of them. " * 4,
+                       new_x="LMARGIN", new_y="NEXT")
+    pdf.output(str(path))
+    return path
+
+
+def test_a_pdfs_running_header_and_footer_are_left_out(tmp_path: Path) -> None:
+    # Read as text, the header was a chunk of its own that ranked first for "Orion Widgets GmbH", every page's
+    # chunks carried both lines, and a clause cut by a page break read "...with good [footer] [header] industry".
+    loaded = load_file(make_contract(tmp_path / "MSA.pdf", pages=4))
+    assert {s.page for s in loaded.sections} == {1, 2, 3, 4}
+    assert "Orion Widgets" not in loaded.text and "Template ref" not in loaded.text
+    # The clause cut by the first page break goes on where it left off, on its own page.
+    first = next(s for s in loaded.sections if s.page == 2)
+    assert loaded.text[first.start : first.end].startswith("kind 7 with good industry practice")
+    clause = loaded.text.index("22.1 The Supplier")
+    assert next(s for s in loaded.sections if s.start <= clause < s.end).page == 4
+    assert_well_formed(loaded)
+
+
+def test_a_two_page_pdf_keeps_its_repeated_lines(tmp_path: Path) -> None:
+    # Two pages are too few to tell a header from two sections that open alike: the lines stay text.
+    loaded = load_file(make_contract(tmp_path / "letter.pdf", pages=2))
+    assert loaded.text.count("Orion Widgets GmbH") == 2
+    assert "Page 2 of 2" in loaded.text
+
+
 @pytest.mark.parametrize(
     ("metadata", "title"),
     [("Microsoft Word - Pump manual v2.docx", "Pump Manual"), ("manual.dvi", "Pump Manual"),
