@@ -2,7 +2,9 @@
 
 pypdf's text visitor reports each text run's position and font size. Lines are rebuilt from those
 runs; a line whose type is clearly larger than the body's (the most common size) is a heading, ranked
-into levels by size, and a vertical gap well above the usual line spacing starts a new paragraph.
+into levels by size, and a vertical gap well above the usual line spacing starts a new paragraph. A
+short line wholly in bold at the body's size or a little above, standing apart as a paragraph of its
+own and not a sentence, is a heading too, under the larger ones: a contract's "11. Termination".
 Wrapped lines are joined with spaces. Page numbers are kept on every section.
 
 A running header or footer (a line at the top or bottom of most pages, the same but for its page number)
@@ -37,6 +39,7 @@ class _PdfLine:
     parts: list[str] = field(default_factory=list)
     y: float | None = None
     sizes: list[tuple[float, int]] = field(default_factory=list)
+    bold: int = 0  # characters set in a bold face
 
     @property
     def text(self) -> str:
@@ -51,6 +54,21 @@ class _PdfLine:
         for size, count in self.sizes:
             weights[size] = weights.get(size, 0) + count
         return max(weights, key=lambda s: weights[s])
+
+    @property
+    def all_bold(self) -> bool:
+        return self.bold >= sum(count for _, count in self.sizes) > 0
+
+
+# A face's name says its weight: "Helvetica-Bold", "Arial,Bold", "ABCDEF+Calibri-SemiBold", "Lato-Black".
+_BOLD_FACE = re.compile(r"bold|black|heavy|demi", re.IGNORECASE)
+
+
+def _is_bold(font: Any) -> bool:
+    try:
+        return _BOLD_FACE.search(str(font.get("/BaseFont") or "")) is not None
+    except AttributeError:  # no font dictionary for the run
+        return False
 
 
 def _pdf_page_lines(page: Any) -> list[_PdfLine]:
@@ -69,6 +87,8 @@ def _pdf_page_lines(page: Any) -> list[_PdfLine]:
             line.parts.append(piece)
             if piece.strip():
                 line.sizes.append((round(float(font_size) * scale * 2) / 2, len(piece.strip())))
+                if _is_bold(font):
+                    line.bold += len(piece.strip())
                 if line.y is None:
                     line.y = y
 
@@ -76,8 +96,59 @@ def _pdf_page_lines(page: Any) -> list[_PdfLine]:
     return [line for line in lines if line.text]
 
 
+# A bold title is short and at most two lines: a bold paragraph (a warning set in bold) is text.
+_BOLD_TITLE_CHARS = 100
+_BOLD_TITLE_LINES = 2
+# Marks that end a sentence or a clause: a bold line ending in one is a sentence said in bold, not a title.
+_SENTENCE_ENDS = (".", ",", ";", ":", "!", "?")
+
+
+def _bold_titles(lines: list[_PdfLine], body: float, heading_sizes: list[float], usual_gap: float) -> set[int]:
+    """Indexes of the lines that make bold titles: runs of at most `_BOLD_TITLE_LINES` lines wholly in bold, at the
+    body's size or above it but not large enough to be a heading by size, short, not opening in lowercase and not
+    ending as a sentence does, that open a paragraph (a paragraph's gap or the page's top above them) and end
+    where a paragraph's gap, the page's bottom or a line not in lowercase follows. Bold words inside a paragraph
+    are none: they share their line with plain words, or a line wholly in bold follows the paragraph's line at
+    the usual spacing, or is followed by its sentence's lowercase rest."""
+
+    def candidate(line: _PdfLine) -> bool:
+        return line.all_bold and line.size >= body and line.size not in heading_sizes
+
+    def apart(upper: _PdfLine, lower: _PdfLine) -> bool:
+        if upper.y is None or lower.y is None:
+            return True
+        gap = upper.y - lower.y
+        return gap < 0 or gap > usual_gap * 1.3
+
+    body_lines = [line for line in lines if line.size == body]
+    if sum(line.bold for line in body_lines) * 2 > sum(count for line in body_lines for _, count in line.sizes):
+        return set()  # a page set in bold throughout: bold sets nothing apart on it
+    titles: set[int] = set()
+    start = 0
+    while start < len(lines):
+        if not candidate(lines[start]):
+            start += 1
+            continue
+        end = start + 1
+        while end < len(lines) and candidate(lines[end]) and not apart(lines[end - 1], lines[end]):
+            end += 1
+        text = " ".join(line.text for line in lines[start:end])
+        if (
+            end - start <= _BOLD_TITLE_LINES
+            and len(text) <= _BOLD_TITLE_CHARS
+            and not text[0].islower()
+            and not text.endswith(_SENTENCE_ENDS)
+            and (start == 0 or apart(lines[start - 1], lines[start]))
+            and (end == len(lines) or apart(lines[end - 1], lines[end]) or not lines[end].text[0].islower())
+        ):
+            titles.update(range(start, end))
+        start = end
+    return titles
+
+
 def _pdf_blocks(lines: list[_PdfLine], body: float, heading_sizes: list[float]) -> Iterator[tuple[str, int]]:
-    """(text, heading level or 0) per block: larger type is a heading, a larger gap a new paragraph.
+    """(text, heading level or 0) per block: larger type is a heading, and a bold title (`_bold_titles`) one level
+    below the smallest such; a larger gap starts a new paragraph.
 
     Wrapped lines of a paragraph are joined with spaces; a line that starts a list item keeps its
     own line, so lists stay lists.
@@ -88,11 +159,14 @@ def _pdf_blocks(lines: list[_PdfLine], body: float, heading_sizes: list[float]) 
         if a.y is not None and b.y is not None and a.size == b.size == body and a.y > b.y
     ]
     usual_gap = statistics.median(gaps) if gaps else body * 1.2
+    bold_titles = _bold_titles(lines, body, heading_sizes, usual_gap)
     block = ""
     block_level = 0
     previous: _PdfLine | None = None
-    for line in lines:
+    for index, line in enumerate(lines):
         level = heading_sizes.index(line.size) + 1 if line.size in heading_sizes and len(line.text) < 150 else 0
+        if index in bold_titles:
+            level = len(heading_sizes) + 1
         new_block = previous is None or level != block_level
         if previous is not None and not new_block and previous.y is not None and line.y is not None:
             gap = previous.y - line.y

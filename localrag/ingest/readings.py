@@ -30,8 +30,9 @@ READERS: dict[str, int] = {
     # underlined with "===" or "---" (reStructuredText's sections) is a heading, at its adornment's level;
     # in .rst, directives, their options, comments and role names are blanked out; a lone line ending in 。 or
     # another script's clause mark is prose, not a heading
-    "pdf": 3,  # a chunk ends at a page break, so it names the page its text is on; 3: a running header or footer
-    # (a line at the top or bottom of most of 3 or more pages) is left out
+    "pdf": 4,  # a chunk ends at a page break, so it names the page its text is on; 3: a running header or footer
+    # (a line at the top or bottom of most of 3 or more pages) is left out; 4: a short line in bold at the body's
+    # size that stands apart is a heading
     "md": 3,  # HTML comments, scripts and styles are blanked out, and an HTML block's tags; Obsidian's %% comments
     # too; the front matter's properties are read
     "ipynb": 3,  # the same in Markdown cells; 3: outputs without terminal colour codes, a progress bar's last frame

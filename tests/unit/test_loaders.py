@@ -535,6 +535,50 @@ def test_a_two_page_pdf_keeps_its_repeated_lines(tmp_path: Path) -> None:
     assert "Page 2 of 2" in loaded.text
 
 
+def test_a_pdfs_bold_clause_titles_at_the_bodys_size_are_headings(tmp_path: Path) -> None:
+    # Bold 11pt over a 10pt body is under the 1.15x a heading by size needs: every citation of a contract read
+    # "page 3 - Master Services Agreement", and its quotes opened with "11. Termination 11.1 The Customer...".
+    loaded = load_file(make_contract(tmp_path / "MSA.pdf", pages=4))
+    titles = [(s.page, s.headings) for s in loaded.sections if s.kind == "heading"]
+    msa = "Master Services Agreement"
+    assert titles[:3] == [(1, (msa,)), (1, (msa, "1. Services of Kind 1")), (1, (msa, "2. Services of Kind 2"))]
+    assert len(titles) == 1 + 25
+    clause = loaded.text.index("22.1 The Supplier")
+    section = next(s for s in loaded.sections if s.start <= clause < s.end)
+    assert (section.page, section.kind, section.headings[-1]) == (4, "paragraph", "22. Services of Kind 22")
+    assert loaded.text[section.start : section.end].startswith("22.1 The Supplier")
+
+
+def test_bold_inside_a_pdfs_text_makes_no_heading(tmp_path: Path) -> None:
+    from fpdf import FPDF
+
+    body = "The Customer shall pay the fees within thirty days of a valid invoice and late payments bear interest. " * 3
+    blocks = [
+        ("", body),
+        ("B", "IMPORTANT: THE CUSTOMER SHOULD READ CLAUSE 7 CAREFULLY BEFORE SIGNING THIS AGREEMENT BECAUSE IT "
+              "LIMITS THE LIABILITY OF THE SUPPLIER IN WAYS THAT MATTER."),
+        ("", "The Supplier is liable for its staff. **The Supplier shall indemnify the Customer against all losses "
+             "arising from any claim that the Deliverables infringe the rights of a third party, with reasonable "
+             "legal costs and any fine that a court or an authority imposes on the Customer for it,** and the "
+             "Customer shall tell the Supplier of any such claim."),  # its second line is all in bold
+        ("", "Note: the words **in bold here** are part of a sentence."),
+        ("B", "Fees"),
+        ("", body),
+    ]
+    for name, bold_body in [("terms.pdf", False), ("all-bold.pdf", True)]:
+        pdf = FPDF()
+        pdf.add_page()
+        for style, text in blocks:
+            pdf.set_font("Helvetica", "B" if bold_body else style, 10)
+            pdf.multi_cell(0, 5, text, markdown=True, new_x="LMARGIN", new_y="NEXT")
+            pdf.ln(4)
+        pdf.output(str(tmp_path / name))
+        loaded = load_file(tmp_path / name)
+        # A bold title stands apart from plain text: on a page set in bold throughout, "Fees" is a line of text.
+        assert section_texts(loaded, "heading") == ([] if bold_body else ["Fees"]), name
+        assert any("shall indemnify" in text for text in section_texts(loaded, "paragraph"))
+
+
 @pytest.mark.parametrize(
     ("metadata", "title"),
     [("Microsoft Word - Pump manual v2.docx", "Pump Manual"), ("manual.dvi", "Pump Manual"),
