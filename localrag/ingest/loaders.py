@@ -41,6 +41,7 @@ from localrag.ingest.structure import (
     HeadingPath,
     TextBuilder,
     authored_title,
+    numbered_title,
     prose_kind,
     squash,
 )
@@ -387,7 +388,7 @@ def _load_plain(path: Path) -> LoadedText:
             and len(block) <= 80
             and index + 1 < len(blocks)
             and not block.rstrip(_CJK_CLOSERS).endswith(_CLAUSE_ENDS)
-            and not LIST_LINE.match(block)
+            and (not LIST_LINE.match(block) or _numbered_heading(text, blocks, index))
             and not _FIELD_LINE.match(block)
         )
         if is_heading:
@@ -396,6 +397,16 @@ def _load_plain(path: Path) -> LoadedText:
         else:
             sections.append(Section(start, end, prose_kind(block), headings))
     return LoadedText(text, tuple(sections), _plain_title(text, blocks, path), read.note)
+
+
+def _numbered_heading(text: str, blocks: list[tuple[int, int]], index: int) -> bool:
+    """Whether lone line `index` of `blocks` is a numbered heading (a contract's "6. TERMINATION" over its text): a
+    `numbered_title`, with no lone numbered line beside it. Items typed a blank line apart ("1. Milk", "2. Eggs")
+    are a list's: before, every lone numbered line was, and a lease's clauses were all under its title."""
+    if not numbered_title(text[blocks[index][0] : blocks[index][1]]):
+        return False
+    beside = [text[slice(*blocks[i])] for i in (index - 1, index + 1) if 0 <= i < len(blocks)]
+    return not any("\n" not in block and LIST_LINE.match(block) and block[0].isdigit() for block in beside)
 
 
 # The marks that end a clause, so a lone line ending in one is prose, not a heading: before the CJK ones were here,

@@ -26,10 +26,10 @@ from localrag.sizes import count_text
 # pages); tests/integration/test_stale_readings.py holds digests of the sample corpus that fail until it is.
 # A kind not listed is at 1. Code files share one loader, so "code:python" is read as "code".
 READERS: dict[str, int] = {
-    "txt": 5,  # a lone "Label: nan" (an empty cell's export) is a record's field, not a heading; a title
+    "txt": 6,  # a lone "Label: nan" (an empty cell's export) is a record's field, not a heading; a title
     # underlined with "===" or "---" (reStructuredText's sections) is a heading, at its adornment's level;
     # in .rst, directives, their options, comments and role names are blanked out; a lone line ending in 。 or
-    # another script's clause mark is prose, not a heading
+    # another script's clause mark is prose, not a heading; 6: a lone numbered title ("6. TERMINATION") is a heading
     "pdf": 4,  # a chunk ends at a page break, so it names the page its text is on; 3: a running header or footer
     # (a line at the top or bottom of most of 3 or more pages) is left out; 4: a short line in bold at the body's
     # size that stands apart is a heading

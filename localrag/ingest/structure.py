@@ -77,6 +77,31 @@ def authored_title(title: str) -> str:
     return "" if _TOOL_TITLE.fullmatch(title) or not any(c.isalpha() for c in title) else title
 
 
+# A numbered line's title: "6. TERMINATION", "7. Repairs and Maintenance". Its small words may be in lowercase.
+_NUMBERED_TITLE = re.compile(r"\s*\d+[.)]\s+(?P<title>.+)")
+_TITLE_SMALL_WORDS = frozenset(
+    "a an and as at by for from in into of on or per the to under with vs und der die das des von zu de du la le "
+    "et".split()
+)
+# A title is a few words; a list item of as many words in title case is rarer than a heading of them.
+_TITLE_MAX_WORDS = 8
+
+
+def numbered_title(line: str) -> bool:
+    """Whether `line` is a number and a short title in capitals or title case ("6. TERMINATION", "6. Termination"), as
+    a contract numbers its clauses, rather than a list item ("1. buy milk", "3. Call the landlord about the boiler")."""
+    match = _NUMBERED_TITLE.fullmatch(line)
+    if match is None:
+        return False
+    words = [word for word in match.group("title").split() if any(c.isalpha() for c in word)]
+    if not 0 < len(words) <= _TITLE_MAX_WORDS:
+        return False
+    initials = [next(c for c in word if c.isalpha()) for word in words]
+    return initials[0].isupper() and all(
+        initial.isupper() or word.lower() in _TITLE_SMALL_WORDS for initial, word in zip(initials, words, strict=True)
+    )
+
+
 def prose_kind(block: str) -> str:
     """A block whose every line is a list item is a list; anything else is a paragraph."""
     return "list" if all(LIST_LINE.match(line) for line in block.split("\n")) else "paragraph"

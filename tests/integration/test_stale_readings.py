@@ -31,7 +31,7 @@ LOADED = {
     # and footers are left out (the manual has none). 4: a bold line at the body's size can be a heading (the
     # manual's bold lines are larger: headings already).
     "aurora-espresso-manual.pdf": ("pdf", 4, "64823faa17e5be6b"),
-    "beekeeping-basics.txt": ("txt", 5, "c873841a3dcc3e24"),
+    "beekeeping-basics.txt": ("txt", 6, "c873841a3dcc3e24"),
     "houseplant-care.html": ("html", 4, "7ee1dc7d5c62d6e4"),
     "kestrel-point-lighthouse.md": ("md", 3, "a40bb658ce5be143"),
     "larkspur-travel-policy.docx": ("docx", 2, "d2ac48c0efb98f32"),
@@ -44,7 +44,7 @@ LOADED = {
 CHUNKED = {
     "SOURCE.md": (1, 3, "3f0550ae2dc99a2b"),
     "aurora-espresso-manual.pdf": (1, 4, "3bb1ec3c39b13ea8"),
-    "beekeeping-basics.txt": (1, 5, "0a8d32d71bb54e07"),
+    "beekeeping-basics.txt": (1, 6, "0a8d32d71bb54e07"),
     "houseplant-care.html": (1, 4, "b808be9d805ac83d"),
     "kestrel-point-lighthouse.md": (1, 3, "b6a7852707910638"),
     "larkspur-travel-policy.docx": (1, 2, "1f497ff741642133"),

@@ -75,6 +75,36 @@ def test_text_paragraphs_headings_and_lists(tmp_path: Path) -> None:
     assert section_texts(loaded)[1] == "First paragraph,\nwrapped."
     assert_well_formed(loaded)
 
+def test_a_lone_numbered_title_is_a_heading_and_a_numbered_list_stays_a_list(tmp_path: Path) -> None:
+    # "6. TERMINATION" was a list item: every citation of a lease was only its title, "LEASE AGREEMENT".
+    path = tmp_path / "lease.txt"
+    path.write_text("LEASE AGREEMENT\n\nThis lease is made between the Landlord and the Tenant.\n\n6. TERMINATION\n\n"
+                    "Either party may end this lease on two months' notice.\n\n7. Repairs and Maintenance\n\n"
+                    "The Landlord keeps the roof in repair.\n\nArticle 7 - Data Subjects' Rights\n\nThe Tenant may "
+                    "ask for a copy of his data.\n\nTo do:\n\n1. buy milk\n2. eggs\n\n1. Milk\n\n2. Eggs\n\n"
+                    "That is all.\n\n3. Call the landlord about the boiler\n\nHe answers in the morning.\n",
+                    encoding="utf-8")
+    loaded = load_file(path)
+    assert [(loaded.text[s.start : s.end], s.kind, s.headings[-1]) for s in loaded.sections] == [
+        ("LEASE AGREEMENT", "heading", "LEASE AGREEMENT"),
+        ("This lease is made between the Landlord and the Tenant.", "paragraph", "LEASE AGREEMENT"),
+        ("6. TERMINATION", "heading", "6. TERMINATION"),
+        ("Either party may end this lease on two months' notice.", "paragraph", "6. TERMINATION"),
+        ("7. Repairs and Maintenance", "heading", "7. Repairs and Maintenance"),
+        ("The Landlord keeps the roof in repair.", "paragraph", "7. Repairs and Maintenance"),
+        ("Article 7 - Data Subjects' Rights", "heading", "Article 7 - Data Subjects' Rights"),
+        ("The Tenant may ask for a copy of his data.", "paragraph", "Article 7 - Data Subjects' Rights"),
+        ("To do:", "paragraph", "Article 7 - Data Subjects' Rights"),
+        # A list stays a list: its items on consecutive lines, typed a blank line apart, or a sentence's words.
+        ("1. buy milk\n2. eggs", "list", "Article 7 - Data Subjects' Rights"),
+        ("1. Milk", "list", "Article 7 - Data Subjects' Rights"),
+        ("2. Eggs", "list", "Article 7 - Data Subjects' Rights"),
+        ("That is all.", "paragraph", "Article 7 - Data Subjects' Rights"),
+        ("3. Call the landlord about the boiler", "list", "Article 7 - Data Subjects' Rights"),
+        ("He answers in the morning.", "paragraph", "Article 7 - Data Subjects' Rights"),
+    ]
+
+
 def test_a_papers_record_fields_are_not_headings_and_its_long_title_is_kept(tmp_path: Path) -> None:
     # The layout of COVID-QA's plain-text papers: a long title line, then a link and a hash on lines of
     # their own. Read as headings, "SHA: <hash>" was the heading of every chunk below it.
