@@ -138,8 +138,8 @@ def capped(fusion, cap: int) -> Ranker:  # type: ignore[no-untyped-def]
 
 
 def whole_runs(fusion) -> Ranker:  # type: ignore[no-untyped-def]
-    """Retriever.search before 2026-12-06: each run of touching chunks of a document merged into one hit, however
-    long (now two at most: retrieve.MERGE_MAX_PARTS)."""
+    """Retriever.search with no cap on a merge (each hit takes in every touching hit of its document, as before
+    2026-12-06, when the hits were paired in file order, not rank order); now two at most: retrieve.MERGE_MAX_PARTS."""
     from localrag import retrieve
 
     def rank(legs: dict[str, list[Row]], k: int) -> list[Any]:

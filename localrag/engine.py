@@ -277,6 +277,7 @@ class Engine(GraphMode, Collections, Information):
         with self._lock:
             if self._store is not None:
                 return self._store
+        paths.check_places()  # a LOCALRAG_HOME naming a file: said, not listed as an empty index
         finish_swap(paths.db_dir())
         if not paths.db_dir().exists() and self.settings.collection == DEFAULT_COLLECTION:
             return None

@@ -98,6 +98,7 @@ class Collections:
         """Every collection in the store folder with its document and chunk counts, by name."""
         from localrag.store import Store, recorded_embedder
 
+        paths.check_places()  # a LOCALRAG_HOME naming a file: said, not listed as an empty index
         if recorded_embedder(paths.db_dir()) is None:
             return [CollectionInfo(DEFAULT_COLLECTION, 0, 0)]
         folder = self._folder()

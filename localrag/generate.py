@@ -176,11 +176,17 @@ def _token_text(llama: Any, token: int) -> str:
     return bytes(llama.detokenize([token], special=True)).decode("utf-8", errors="replace")
 
 
-def _close_at_exit(model: weakref.ref[Any]) -> None:
-    """Close a llama.cpp model still loaded as the interpreter ends."""
-    loaded = model()
-    if loaded is not None:
-        loaded.close()
+def _close_at_exit(generator: weakref.ref[LlamaGenerator]) -> None:
+    """Close a llama.cpp model still loaded as the interpreter ends, unless it is answering: freed under a thread
+    still generating (a second Ctrl-C runs the exit functions while the work's thread goes on), it crashed the
+    process (SIGSEGV)."""
+    loaded = generator()
+    if loaded is None or loaded._llama is None or not loaded._generate_lock.acquire(blocking=False):
+        return
+    try:
+        loaded._llama.close()
+    finally:
+        loaded._generate_lock.release()
 
 
 class LlamaGenerator:
@@ -224,6 +230,7 @@ class LlamaGenerator:
         self._grammars: dict[str, Any] = {}
         self._load_lock = threading.Lock()
         self._generate_lock = threading.Lock()
+        self._exit_hook = False  # `_close_at_exit` registered once, whatever the loads
 
     @property
     def gpu_offload(self) -> bool:
@@ -283,7 +290,9 @@ class LlamaGenerator:
                 self._llama = llama
                 # Freed at the interpreter's end, llama.cpp's finaliser found its library's functions already gone
                 # and printed a 20-line traceback after a script's last line; closed before that, it frees cleanly.
-                atexit.register(_close_at_exit, weakref.ref(llama))
+                if not self._exit_hook:
+                    atexit.register(_close_at_exit, weakref.ref(self))
+                    self._exit_hook = True
         return self._llama
 
     def render(self, messages: list[dict[str, str]]) -> str:

@@ -186,28 +186,52 @@ MERGE_MAX_PARTS = 2
 def merge_overlapping(hits: list[Hit]) -> list[Hit]:
     """Merge hits of one document whose character ranges overlap or touch, `MERGE_MAX_PARTS` at most into one.
 
-    A merged hit keeps the first chunk's id, heading and page, spans start=min to end=max with the
-    overlap written once, and takes the best score and ranks of its parts. It sits where its best
-    part sat in `hits`; everything else keeps its order.
+    In rank order, each hit not yet taken takes in the best-ranked hit of its document that touches it and reaches
+    past it (paired by position, the two best chunks of a function went to two hits, and a weak neighbour led
+    the best one), and every hit that lies inside it. A hit that overlaps one formed before keeps only its text past
+    that one (the shared lines were in two sources, cited twice); one inside it goes. A merged hit keeps the
+    first chunk's id, heading and page, spans start=min to end=max with the overlap written once, and takes the
+    best score and ranks of its parts. It sits where its best part sat in `hits`.
     """
-    position = {id(h): i for i, h in enumerate(hits)}
-    by_doc: dict[str, list[Hit]] = {}
+    taken: set[int] = set()
+    formed: list[Hit] = []
     for hit in hits:
-        by_doc.setdefault(hit.chunk.doc_id, []).append(hit)
-    merged: list[tuple[int, Hit]] = []
-    for doc_hits in by_doc.values():
-        doc_hits.sort(key=lambda h: (h.chunk.start, h.chunk.end))
-        current, best, parts = doc_hits[0], position[id(doc_hits[0])], 1
-        for hit in doc_hits[1:]:
-            inside = hit.chunk.end <= current.chunk.end  # adds no text: taken whatever the count
-            if hit.chunk.start <= current.chunk.end and (inside or parts < MERGE_MAX_PARTS):
-                current = _merge_pair(current, hit)
-                best, parts = min(best, position[id(hit)]), parts + (not inside)
-            else:
-                merged.append((best, current))
-                current, best, parts = hit, position[id(hit)], 1
-        merged.append((best, current))
-    return [hit for _, hit in sorted(merged, key=lambda pair: pair[0])]
+        if id(hit) in taken:
+            continue
+        taken.add(id(hit))
+        current, parts = hit, 1
+        same = [h for h in hits if h.chunk.doc_id == hit.chunk.doc_id and id(h) not in taken]
+        for other in same:  # in rank order: the best neighbour first
+            a, b = current.chunk, other.chunk
+            touching = b.start <= a.end and a.start <= b.end
+            inside = a.start <= b.start and b.end <= a.end
+            if touching and (inside or parts < MERGE_MAX_PARTS):
+                current = _merge_pair(current, other) if a.start <= b.start else _merge_pair(other, current)
+                parts += not inside
+                taken.add(id(other))
+        kept = _past(current, [f.chunk for f in formed if f.chunk.doc_id == hit.chunk.doc_id])
+        if kept is not None:
+            formed.append(kept)
+    return formed
+
+
+def _past(hit: Hit, before: list[Chunk]) -> Hit | None:
+    """`hit` without the text that the spans `before` (formed earlier, of its document) hold: None when they hold
+    all of it; as it is when one lies inside it (its text would be cut in two)."""
+    chunk = hit.chunk
+    for earlier in before:
+        if earlier.end <= chunk.start or chunk.end <= earlier.start or (chunk.start < earlier.start
+                                                                        and earlier.end < chunk.end):
+            continue
+        if earlier.start <= chunk.start and chunk.end <= earlier.end:
+            return None
+        if earlier.start <= chunk.start:  # it overlaps this one's start
+            cut = earlier.end - chunk.start
+            chunk = dataclasses.replace(chunk, text=chunk.text[cut:], start=earlier.end)
+        else:  # its end
+            cut = chunk.end - earlier.start
+            chunk = dataclasses.replace(chunk, text=chunk.text[: len(chunk.text) - cut], end=earlier.start)
+    return hit if chunk is hit.chunk else dataclasses.replace(hit, chunk=chunk)
 
 
 def fuse_legs(

@@ -374,3 +374,37 @@ def test_the_readmes_python_example_runs_as_written(tmp_path: Path) -> None:
                           env=users_env(tmp_path / "home", tmp_path / "user"), cwd=Path(__file__).parents[2])
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith(f"{notes / 'boiler.md'} 1 "), done.stdout
+
+
+STREAMING_AT_EXIT = """
+import sys, threading
+from localrag.engine import Engine
+from localrag.types import TokenEvent
+
+engine = Engine()
+engine.ingest(sys.argv[1])
+first = threading.Event()
+
+def answer():
+    for event in engine.stream("Describe every service the Volvo needs, in detail, step by step."):
+        if isinstance(event, TokenEvent):
+            first.set()
+
+threading.Thread(target=answer, daemon=True).start()
+first.wait(120)
+print("leaving", flush=True)
+"""
+
+
+def test_a_script_that_ends_while_a_thread_still_answers_exits_without_a_crash(tmp_path: Path) -> None:
+    # The model closed at the interpreter's end was freed under the thread still generating: SIGSEGV (rc -11), and
+    # so for the CLI's second Ctrl-C, which runs the exit functions while its work's thread goes on.
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "car.md").write_text("# Car\n\n" + " ".join(
+        f"The Volvo needs its {part} checked every {n * 5000} km by a garage." for n, part in enumerate(
+            ("oil", "brakes", "tyres", "belts", "filters", "coolant", "lights", "battery"), start=1)) + "\n")
+    done = subprocess.run([sys.executable, "-c", STREAMING_AT_EXIT, str(notes)], capture_output=True, text=True,
+                          timeout=300, env=users_env(tmp_path / "home", tmp_path / "user"),
+                          cwd=Path(__file__).parents[2])
+    assert done.returncode == 0 and done.stdout == "leaving\n", (done.returncode, done.stderr[-2000:])

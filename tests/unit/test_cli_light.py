@@ -332,6 +332,8 @@ def test_a_scripts_engine_makes_private_folders_and_refuses_a_home_that_is_a_fil
         assert Engine(Settings(), embedder=HashEmbedder()).ingest(alone).unchanged == 1
     (tmp_path / "file").write_text("not a folder")
     monkeypatch.setenv("LOCALRAG_HOME", str(tmp_path / "file"))
-    for use in (lambda engine: engine.search("pier"), lambda engine: engine.ingest([tmp_path / "notes"])):
+    for use in (lambda engine: engine.search("pier"), lambda engine: engine.ingest([tmp_path / "notes"]),
+                lambda engine: engine.documents(), lambda engine: engine.status(),
+                lambda engine: engine.collections()):  # the reads too: they listed an empty index (the review)
         with pytest.raises(ConfigError, match="file: a file where localrag keeps a folder"):
             use(Engine(Settings(), embedder=HashEmbedder()))

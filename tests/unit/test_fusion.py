@@ -186,7 +186,13 @@ def test_on_the_command_line_a_path_from_here_is_this_folders(tmp_path: Path, mo
 def test_a_run_of_touching_chunks_merges_two_at_a_time() -> None:
     # Every chunk of a long function touches the next: an identifier found in all of them made one hit of the whole
     # function, cited at its first line, its snippet far from the match.
-    parts = [hit("f", 100 * n, 100 * n + 120, "x" * 120, 0.9 - n / 10) for n in range(5)]
+    source = "".join(chr(65 + n % 26) for n in range(600))
+    parts = [hit("f", 100 * n, 100 * n + 120, source[100 * n:100 * n + 120], 0.9 - n / 10) for n in range(5)]
     merged = merge_overlapping(parts)
-    assert [(h.chunk.start, h.chunk.end) for h in merged] == [(0, 220), (200, 420), (400, 520)]
-    assert [h.chunk.chunk_id for h in merged] == ["f:0", "f:200", "f:400"]
+    # In rank order, each with its best neighbour; what an earlier hit holds is not given twice (the review: the
+    # third chunk came back overlapping the pair before it, the shared lines cited twice).
+    assert [(h.chunk.start, h.chunk.end) for h in merged] == [(0, 220), (220, 420), (420, 520)]
+    assert all(h.chunk.text == source[h.chunk.start:h.chunk.end] for h in merged)
+    # The best chunk is paired with its better-ranked neighbour, not with the one before it in the file.
+    ranked = [parts[2], parts[3], parts[1]]
+    assert [(h.chunk.start, h.chunk.end) for h in merge_overlapping(ranked)] == [(200, 420), (100, 200)]
