@@ -101,6 +101,8 @@ def _renamed(partial: Path, dest: Path) -> Path:
 def _check(dest: Path, data: Path) -> None:
     if not (data / "lancedb").is_dir():
         raise LocalRagError(f"{data}: there is no index to back up", "run `localrag ingest PATH` first")
+    if dest.exists() and not dest.is_dir():
+        raise LocalRagError(f"{dest}: a file, not a folder", "name the folder to make the backup in")
     if not dest.is_dir():
         # Made here, a backup to a drive that is not mounted would fill the laptop's own disk instead.
         raise LocalRagError(f"{dest}: no such folder (is its drive mounted?)", "create it first, or name another")

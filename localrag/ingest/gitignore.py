@@ -39,16 +39,26 @@ class Ignores:
     needed (a watch makes them again when one changes)."""
 
     def __init__(self, root: Path, gitignore: bool = True) -> None:
+        self.root = root
         self.top = repository_top(root) or root
         self.names = (GITIGNORE, LOCALRAGIGNORE) if gitignore else (LOCALRAGIGNORE,)
-        # Each folder's `.gitignore` rules with those above it, nearest first, each with the length of its folder's
-        # path and a separator: made once a folder, and a path cut as text, not by pathlib (asking each folder on
-        # the way for each file, through relative_to, made a walk of 20,000 files twice as long; this adds ~0.1 s).
+        # Each folder's rules with those above it, nearest first, each with the length of its folder's path and a
+        # separator: made once a folder, and a path cut as text, not by pathlib (asking each folder on the way for
+        # each file, through relative_to, made a walk of 20,000 files twice as long; this adds ~0.1 s).
         self._chains: dict[Path, list[tuple[int, GitIgnoreSpec]]] = {}
-        if self.top != root and self.ignores(root, True):
+        self._named_root = False
+        if root != root.parent and self.ignores(root, True):
             # The folder given, named by a rule above it (`localrag ingest repo/build`), is the user's choice, as a
-            # file named is: read by the rules from it down, it was read as nothing ("0 added").
-            self.top, self._chains = root, {}
+            # file named is: read as nothing before ("0 added"). Only the rules that name it are dropped: dropping
+            # every rule above it read its `*.log` and what a `.localragignore` above names (the retest).
+            self._named_root, self._chains = True, {}
+
+    def _files(self, folder: Path) -> list[Path]:
+        """The ignore files that hold rules for `folder`: its `.gitignore` (when respected) up to the repository's
+        top, and its `.localragignore` at any height: a notes folder's own, above a sub-folder ingested alone, is
+        no repository's, and was not read."""
+        in_repo = folder.is_relative_to(self.top)
+        return [folder / name for name in self.names if in_repo or name == LOCALRAGIGNORE]
 
     def ignores(self, path: Path, is_dir: bool) -> bool:
         """Whether a `.gitignore` names `path` (below `top`) itself (a folder on its way is `below`'s question)."""
@@ -68,21 +78,28 @@ class Ignores:
 
     def _chain(self, folder: Path) -> list[tuple[int, GitIgnoreSpec]]:
         if folder not in self._chains:
-            spec = _read([folder / name for name in self.names])
-            above = [] if folder in (self.top, folder.parent) else self._chain(folder.parent)
+            above_root = folder != self.root and self.root.is_relative_to(folder)
+            named = (str(self.root)[len(str(folder).rstrip(os.sep)) + 1:].replace(os.sep, "/") + "/"
+                     if self._named_root and above_root else None)
+            spec = _read(self._files(folder), named)
+            above = [] if folder == folder.parent else self._chain(folder.parent)
             own = [(len(str(folder).rstrip(os.sep)) + 1, spec)] if spec is not None else []
             self._chains[folder] = own + above
         return self._chains[folder]
 
 
-def _read(files: list[Path]) -> GitIgnoreSpec | None:
-    """The patterns of `files` in their order, as one file's (a later one takes back what an earlier names)."""
+def _read(files: list[Path], named: str | None = None) -> GitIgnoreSpec | None:
+    """The patterns of `files` in their order, as one file's (a later one takes back what an earlier names), but for
+    those that name the folder `named` (its path from theirs, ending in "/")."""
     lines: list[str] = []
     for file in files:
         try:
             lines += file.read_text(encoding="utf-8", errors="replace").splitlines()
         except OSError:  # none there (most folders), or unreadable: git goes on without it too
             continue
+    if named is not None:
+        lines = [line for line in lines if not (_parses(line) and GitIgnoreSpec.from_lines([line]).check_file(
+            named).include)]
     if not lines:
         return None
     try:

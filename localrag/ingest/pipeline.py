@@ -182,14 +182,15 @@ def _passed_over_note(passed_over: Sequence[Path]) -> str:
                      f"{some} (README, \"What it reads\", lists the types{rename})")
 
 
-def _gitignored_note(gitignored: Sequence[Path]) -> str:
+def _gitignored_note(gitignored: Sequence[Path], respecting: bool) -> str:
     """One line on what the folders' `.gitignore` and `.localragignore` files left out: how many folders and files,
     the first ones."""
     folders = [f"{path_text(p)}/" for p in gitignored if p.is_dir()]
     files = [path_text(p) for p in gitignored if not p.is_dir()]
     counts = " and ".join(count_text(len(kind), noun) for kind, noun in ((folders, "folder"), (files, "file")) if kind)
-    return line_text(f"left out {counts} that .gitignore or .localragignore names: {_some(folders + files)} "
-                     "(respect_gitignore = false reads what .gitignore names)")
+    # The setting's hint only where it can help: with it off, a .localragignore left them out (the retest).
+    hint = " (respect_gitignore = false reads what .gitignore names)" if respecting else ""
+    return line_text(f"left out {counts} that .gitignore or .localragignore names: {_some(folders + files)}{hint}")
 
 
 def _named_by(path: str, gitignored: frozenset[Path]) -> bool:
@@ -252,7 +253,7 @@ def run_ingest(
     if passed_over:
         report.notes.append(_passed_over_note(passed_over))
     if gitignored:
-        report.notes.append(_gitignored_note(gitignored))
+        report.notes.append(_gitignored_note(gitignored, settings.respect_gitignore))
     if unmatched:
         # In words every front end's user reads: the CLI's --exclude is the API's and MCP's `exclude`.
         report.notes.append(line_text(

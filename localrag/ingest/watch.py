@@ -250,6 +250,7 @@ def watch(
     own = paths.own_folders()
     made = {root: (for_root(include, root), for_root(exclude, root)) for root in roots}
     ignores: dict[Path, Ignores] = {}
+    rules_changed: set[Path] = set()  # watched folders whose ignore files changed
 
     def rules_read() -> None:
         ignores.update({root: Ignores(root, engine.settings.respect_gitignore) for root in roots})
@@ -264,6 +265,10 @@ def watch(
         changed = Path(path)
         if changed.name in (GITIGNORE, LOCALRAGIGNORE):
             rules_read()  # the changes after it are judged by it
+            # And its folder is read again once it settles: what it no longer names was never taken in (the retest).
+            holder = _holder(changed, roots)
+            if holder is not None:
+                rules_changed.add(holder)
             return False
         if any(changed.is_relative_to(folder) for folder in own) or not patterns_take(changed):
             return False  # localrag's own files, which its ingests write (`discover` leaves them out too)
@@ -284,6 +289,9 @@ def watch(
     def step(changes: set[tuple[watchfiles.Change, str]]) -> None:
         nonlocal last_ingest, first_ingest
         now = time.monotonic()
+        for root in rules_changed:
+            pending.add(root, now)
+        rules_changed.clear()
         for change, name in changes:
             pending.add(Path(name), now)
             if change != watchfiles.Change.deleted and is_watched_name(Path(name)) and Path(name).is_file():

@@ -63,6 +63,9 @@ def test_a_backup_waits_for_a_writer_and_reads_as_a_home(localrag_home: Path, tm
     assert again.path != report.path and (Path(again.path) / "models" / "tuned.gguf").is_file()
     with pytest.raises(LocalRagError, match="no such folder .is its drive mounted"):
         engine.backup(tmp_path / "unmounted")
+    (tmp_path / "a-file").write_text("x")
+    with pytest.raises(LocalRagError, match="a-file: a file, not a folder"):
+        engine.backup(tmp_path / "a-file")
     with pytest.raises(LocalRagError, match="inside localrag's own folders"):
         engine.backup(paths.data_dir())
 

@@ -66,6 +66,9 @@ def test_a_block_of_numbers_longer_than_a_chunk_is_cut_by_rows_under_its_header(
         assert all(after == "id | name | score" for before, after in zip(table, table[1:], strict=False) if not before)
         rows.update(line for line in table if line and line != "id | name | score")
     assert len(rows) == 2000
+    # Shared evenly: filled greedily, a block one row over its room left a block of one row.
+    sizes = [sum(1 for line in text.split("\n") if line.count(" | ") == 2) - 1 for text in texts]
+    assert min(sizes) >= 5, sorted(sizes)[:5]
 
 
 def test_a_row_too_wide_for_a_chunk_under_its_header_is_read_as_named_fields_led_by_its_id(

@@ -504,4 +504,7 @@ def test_what_gitignore_names_is_not_watched(
         wait_for(lambda: paths(engine) == ["app.md", "guide.md", "more.md"])
         time.sleep(1)  # nothing more follows
         assert paths(engine) == ["app.md", "guide.md", "more.md"]
+        # What it no longer names is read at once: its folder is read again (the retest: never, until edited).
+        (repo / ".gitignore").write_text("*.gen.md\n")
+        wait_for(lambda: paths(engine) == ["app.md", "guide.md", "more.md", "out.md", "scratch.md"])
     assert not any(error for event in events if event.report for error in event.report.errors)

@@ -262,3 +262,15 @@ def test_a_folder_given_that_a_rule_above_names_is_read_and_a_bad_line_is_passed
     folder = _files(tmp_path / "win", {"sub/.gitignore": "bin\\\n!\nobj/\n", "a.md": "x", "sub/obj/b.md": "x",
                                        "sub/c.md": "x"})
     assert names(list(discover([folder])), folder) == ["a.md", "sub/c.md"]
+
+
+def test_a_folder_named_by_a_rule_above_keeps_the_other_rules_and_a_localragignore_applies_from_above(
+        tmp_path: Path) -> None:
+    # The retest: `ingest repo/build` dropped every rule above it (its *.log and a .localragignore's *.secret.md
+    # were read), and a notes folder's .localragignore did not apply to a sub-folder ingested alone.
+    repo = _files(tmp_path / "repo", {".git/HEAD": "x", ".gitignore": "build/\n*.log\n",
+                                      ".localragignore": "*.secret.md\n", "build/notes.md": "x",
+                                      "build/debug.log": "x", "build/b.secret.md": "x"})
+    assert names(list(discover([repo / "build"])), repo) == ["build/notes.md"]
+    notes = _files(tmp_path / "notes", {".localragignore": "*.tmp.md\n", "sub/a.tmp.md": "x", "sub/b.md": "x"})
+    assert names(list(discover([notes / "sub"])), notes) == ["sub/b.md"]

@@ -569,7 +569,9 @@ def test_a_localragignore_leaves_out_at_every_ingest_whatever_the_gitignore_sett
     (notes / "drafts" / "idea.md").write_text("# Idea\n\nMaybe islands.\n")
     for setting in (True, False):
         engine = Engine(Settings(respect_gitignore=setting), embedder=HashEmbedder(dim=32))
-        engine.ingest([notes])
+        report = engine.ingest([notes])
+        # The setting's hint only where it helps: off, it was offered for what a .localragignore left out.
+        assert ("respect_gitignore = false" in " ".join(report.notes)) is setting
         expected = ["pier.md"] if setting else ["keep.md", "pier.md"]
         assert sorted(Path(d.path).name for d in engine.documents()) == expected
 
