@@ -193,6 +193,12 @@ def _gitignored_note(gitignored: Sequence[Path], respecting: bool) -> str:
     return line_text(f"left out {counts} that .gitignore or .localragignore names: {_some(folders + files)}{hint}")
 
 
+def _staying_note(kept: Sequence[str], why: str) -> str:
+    """One line on the indexed files a walk now leaves out (`why`), which stay in the index until forgotten."""
+    return line_text(f"{count_text(len(kept), 'indexed file')} that {why} {'stays' if len(kept) == 1 else 'stay'} "
+                     f"in the index: {_some(kept)} (a forget takes one out)")
+
+
 def _named_by(path: str, gitignored: frozenset[Path]) -> bool:
     """Whether `path` is one of the files an ignore file left out, or lies in one of its folders: looked up by its
     own path and its folders' (each document against each ignored path took 24 s for 2,000 of each)."""
@@ -375,19 +381,13 @@ def run_ingest(
         patterns = {folder: for_root(exclude, folder) for folder in folders}
         report.excluded_paths = sorted(d.path for d in missed if d not in gone and _excluded(d.path, patterns))
         if report.excluded_paths:
-            kept = report.excluded_paths
-            report.notes.append(line_text(
-                f"{count_text(len(kept), 'indexed file')} that exclude leaves out "
-                f"{'stays' if len(kept) == 1 else 'stay'} in the index: {_some(kept)} (a forget takes one out)"))
+            report.notes.append(_staying_note(report.excluded_paths, "exclude leaves out"))
         # Kept, as what exclude leaves out is: a .gitignore above the folder (a dotfiles repository's `*` in the home
         # folder) can name everything, and taking the documents out would cost a whole ingest to undo.
         named = frozenset(gitignored)
         ignored = sorted(d.path for d in missed if d not in gone and _named_by(d.path, named))
         if ignored:
-            report.notes.append(line_text(
-                f"{count_text(len(ignored), 'indexed file')} that .gitignore or .localragignore names "
-                f"{'stays' if len(ignored) == 1 else 'stay'} in the index: {_some(ignored)} "
-                "(a forget takes one out)"))
+            report.notes.append(_staying_note(ignored, ".gitignore or .localragignore names"))
     if report.blank_paths:
         report.notes.append(line_text(f"passed over {count_text(len(report.blank_paths), 'file')} with no text (empty "
                                       f"or blank): {_some(report.blank_paths)}"))
