@@ -106,7 +106,7 @@ def _toc_titles(archive: zipfile.ZipFile, opf_path: str, opf: ElementTree.Elemen
 def load_epub(path: Path) -> LoadedText:
     from bs4 import BeautifulSoup
 
-    from localrag.ingest.loaders import HtmlWalker
+    from localrag.ingest.html import HtmlWalker
 
     guard_zip(path)
     walker = HtmlWalker()

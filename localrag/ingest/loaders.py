@@ -13,9 +13,9 @@ fenced code block is not a heading), BeautifulSoup reads HTML, python-docx reads
 reads PDFs. pypdf's text visitor also reports each line's position and font size, which is how PDF
 headings (larger type) and paragraphs (larger vertical gaps) are found.
 
-Further formats have loaders in modules of their own, imported on first use: word (.docx), slides (.pptx),
-sheets (.xlsx, .csv), opendoc (.odt), ebook (.epub), rtf, mail (.eml, .mbox), notebook (.ipynb) and
-ocr (images, and scanned PDF pages through pdf.py).
+Further formats have loaders in modules of their own, imported on first use: html (web pages), word (.docx),
+slides (.pptx), sheets (.xlsx, .csv), opendoc (.odt), ebook (.epub), rtf, mail (.eml, .mbox), notebook (.ipynb)
+and ocr (images, and scanned PDF pages through pdf.py).
 
 Text is data: nothing is stripped or interpreted, so markup-like or instruction-like content reaches
 the index and the UI literally. Every failure a user can fix (wrong encoding, binary content, an
@@ -32,15 +32,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from localrag.errors import LoaderError, NoTextError
-from localrag.ingest.encodings import Decoded, decode_file, html_label
+from localrag.ingest.encodings import Decoded, decode_file
 from localrag.ingest.ocr import IMAGE_EXTENSIONS, OCR_ON, Notify
 from localrag.ingest.pdf import load_pdf
 from localrag.ingest.structure import (
     LIST_LINE,
-    SPACES,
     HeadingPath,
-    TextBuilder,
-    authored_title,
     numbered_title,
     prose_kind,
     squash,
@@ -48,7 +45,6 @@ from localrag.ingest.structure import (
 from localrag.types import LoadedText, Section
 
 if TYPE_CHECKING:
-    from bs4 import Tag
     from markdown_it import MarkdownIt
 
 _CODE_LANGUAGES: dict[str, str] = {
@@ -117,8 +113,6 @@ def load_file(path: Path, *, ocr: bool = True, notify: Notify | None = None) -> 
         loaded = _FORMAT_LOADERS[kind](path, ocr, notify)
     elif kind == "pdf":
         loaded = load_pdf(path, ocr=ocr, notify=notify)
-    elif kind == "html":
-        loaded = _load_html(path)
     elif kind == "md":
         loaded = _load_markdown(path)
     elif kind.startswith("code:"):
@@ -193,6 +187,12 @@ def _docx(path: Path, ocr: bool, notify: Notify | None) -> LoadedText:
     return load_docx(path)
 
 
+def _html(path: Path, ocr: bool, notify: Notify | None) -> LoadedText:
+    from localrag.ingest.html import load_html
+
+    return load_html(path, _read_bytes(path))
+
+
 def _ipynb(path: Path, ocr: bool, notify: Notify | None) -> LoadedText:
     from localrag.ingest.notebook import load_notebook
 
@@ -203,7 +203,7 @@ def _ipynb(path: Path, ocr: bool, notify: Notify | None) -> LoadedText:
 # Formats whose loaders live in their own modules, imported on first use (each pulls in a library).
 _FORMAT_LOADERS: dict[str, Callable[[Path, bool, Notify | None], LoadedText]] = {
     "image": _image, "pptx": _pptx, "xlsx": _xlsx, "csv": _csv, "odt": _odt, "epub": _epub, "rtf": _rtf,
-    "eml": _eml, "ipynb": _ipynb, "docx": _docx,
+    "eml": _eml, "ipynb": _ipynb, "docx": _docx, "html": _html,
 }
 
 
@@ -570,214 +570,3 @@ def _load_markdown(path: Path) -> LoadedText:
     if not title:
         title = next((s.headings[-1] for s in sections if s.kind == "heading"), path.stem)
     return LoadedText(text, tuple(sections), title, read.note)
-
-
-# --- HTML -----------------------------------------------------------------------------------------
-
-_DROP_TAGS = frozenset(
-    {"script", "style", "nav", "noscript", "template", "svg", "canvas", "iframe", "object", "head", "button",
-     "select", "input", "textarea", "form"}
-)
-_BLOCK_TAGS = frozenset(
-    {"html", "body", "main", "article", "section", "div", "header", "footer", "aside", "blockquote",
-     "figure", "figcaption", "address", "details", "summary", "fieldset", "center", "hr", "li", "dd", "dt"}
-)
-
-
-class HtmlWalker:
-    """HTML as sections. `anchors`: element id -> a chapter title that starts there (an e-book's table of
-    contents pointing into the middle of a page); the walk opens that chapter at the element."""
-
-    def __init__(self, anchors: dict[str, str] | None = None) -> None:
-        self.out = TextBuilder()
-        self.headings = HeadingPath()
-        self.first_h1 = ""
-        self.first_heading = ""
-        self.anchors = anchors or {}
-        self._inline: list[str] = []
-        # The chapter title just opened: the chapter's own first heading, when it repeats it, is not added twice.
-        self._opened = ""
-
-    def open_chapter(self, title: str) -> None:
-        """A chapter from the table of contents: its headings never nest under the last chapter's."""
-        self.flush()
-        self.headings = HeadingPath()
-        self.out.add(title, "heading", self.headings.enter(0, title))
-        self._opened = title
-
-    def flush(self) -> None:
-        text = re.sub(r" *\n *", "\n", re.sub(r"[^\S\n]+", " ", "".join(self._inline)))
-        self._inline.clear()
-        if text.strip():
-            self._opened = ""
-        self.out.add(text, "paragraph", self.headings.path)
-
-    def walk(self, element: Tag, depth: int = 0) -> None:
-        from bs4 import NavigableString, Tag
-
-        if depth > MAX_HTML_DEPTH:
-            # Below this the elements' text is read flat, without walking (a valid page of 5,000 nested <div>s
-            # took Python past its recursion limit and was refused, "RecursionError"), and by the walk's rules:
-            # what it drops stays dropped, and an inline element stays inside its paragraph.
-            self._inline.append(" ".join(_shown_strings(element)))
-            return
-        for child in element.children:
-            if isinstance(child, NavigableString):
-                if type(child) is NavigableString:  # not a comment, doctype or CDATA
-                    self._inline.append(SPACES.sub(" ", str(child)))
-                continue
-            if not isinstance(child, Tag) or _dropped(child):
-                continue
-            name = child.name
-            anchor = child.get("id")
-            if isinstance(anchor, str) and anchor in self.anchors:
-                self.open_chapter(self.anchors[anchor])
-            if name == "br":
-                self._inline.append("\n")
-            elif re.fullmatch(r"h[1-6]", name):
-                self.flush()
-                title = squash(child.get_text())
-                if title and title != self._opened:
-                    self.first_h1 = self.first_h1 or (title if name == "h1" else "")
-                    self.first_heading = self.first_heading or title
-                    self.out.add(title, "heading", self.headings.enter(int(name[1]), title))
-                self._opened = ""
-            elif name in ("ul", "ol", "dl"):
-                self.flush()
-                self.out.add("\n".join(_html_list(child, 0)), "list", self.headings.path)
-            elif name == "pre":
-                self.flush()
-                self.out.add(child.get_text(), "code", self.headings.path)
-            elif name == "table":
-                self.flush()
-                self.out.add("\n".join(_html_table(child)), "table", self.headings.path)
-            elif name == "p" or name in _BLOCK_TAGS:
-                self.flush()
-                self.walk(child, depth + 1)
-                self.flush()
-            else:
-                self.walk(child, depth + 1)
-
-
-def _dropped(element: Tag) -> bool:
-    """Whether the walk leaves `element` and all it holds out: a script, a form, navigation, a hidden element."""
-    return element.name in _DROP_TAGS or element.has_attr("hidden")
-
-
-def _shown_strings(element: Tag) -> list[str]:
-    """The text `HtmlWalker` would read under `element`, gathered without recursion: plain strings, none under a
-    dropped or hidden element."""
-    from bs4 import NavigableString, Tag
-
-    strings = []
-    for node in element.descendants:
-        if type(node) is not NavigableString:
-            continue
-        up = node.parent
-        while isinstance(up, Tag) and up is not element and not _dropped(up):
-            up = up.parent
-        if up is element:
-            strings.append(SPACES.sub(" ", str(node)))
-    return strings
-
-
-def _html_list(element: Tag, depth: int) -> list[str]:
-    from bs4 import Tag
-
-    lines: list[str] = []
-    number = 0
-    for item in element.find_all(["li", "dt", "dd"], recursive=False):
-        if _dropped(item):
-            continue  # a hidden item was read
-        own: list[str] = []
-        nested: list[Tag] = []
-        for child in item.children:
-            if isinstance(child, Tag) and child.name in ("ul", "ol", "dl"):
-                nested.append(child)
-            else:
-                # As a cell's: an item's table or blocks joined bare ran together ("CellAlphaCellBeta").
-                own.append(_child_text(child, depth))
-        number += 1
-        marker = f"{number}." if element.name == "ol" else ("-" if item.name != "dd" else " ")
-        text = squash("".join(own))
-        if text:
-            lines.append(f"{'  ' * depth}{marker} {text}")
-        for sub in nested:
-            # Lists nested past the depth a page could mean are read flat (the walk's own limit, for the same cause).
-            if depth < MAX_HTML_DEPTH:
-                lines.extend(_html_list(sub, depth + 1))
-            else:
-                lines.append(squash(" ".join(_shown_strings(sub))))
-    return lines
-
-
-def _html_table(table: Tag, depth: int = 0) -> list[str]:
-    """The table's caption, then a line per row. Its own rows only: a nested table is read in the cell that holds it
-    (listed again as rows, its text came twice, and a page of tables nested n deep grew n times over). A hidden row
-    or row group is left out, as a hidden cell is (they were read)."""
-    rows = []
-    caption = table.find("caption", recursive=False)
-    if caption is not None and not _dropped(caption):
-        rows.append(squash(_cell_text(caption, depth)))  # often the only name a table has; it was dropped
-    own = [part for part in table.find_all(["tr", "thead", "tbody", "tfoot"], recursive=False)  # the page's order
-           if not _dropped(part)]
-    for row in (row for part in own for row in ([part] if part.name == "tr" else part.find_all("tr", recursive=False))
-                if not _dropped(row)):
-        cells = [squash(_cell_text(cell, depth)) for cell in row.find_all(["th", "td"], recursive=False)
-                 if not _dropped(cell)]
-        if any(cells):
-            rows.append(" | ".join(cells))
-    return [row for row in rows if row]
-
-
-def _cell_text(element: Tag, depth: int) -> str:
-    """A table cell's text by the walk's rules, a nested table's rows ("a | b; c | d") and blocks kept apart: joined
-    bare, a layout table's inner cells ran together ("AlphaBeta") and could not be found."""
-    return "".join(_child_text(child, depth) for child in element.children)
-
-
-def _child_text(child: object, depth: int) -> str:
-    """One child's text in a cell or a list item (`_cell_text`)."""
-    from bs4 import NavigableString, Tag
-
-    if type(child) is NavigableString:
-        return str(child)
-    if not isinstance(child, Tag) or _dropped(child):
-        return ""
-    if depth >= MAX_HTML_DEPTH:
-        return " " + " ".join(_shown_strings(child)) + " "
-    if child.name == "table":
-        return " " + "; ".join(_html_table(child, depth + 1)) + " "
-    if child.name in _BLOCK_TAGS or child.name in ("p", "br", "ul", "ol", "dl", "pre"):
-        return " " + _cell_text(child, depth + 1) + " "
-    return _cell_text(child, depth + 1)
-
-
-# Nesting past which an element's text is read flat: no page means 200 levels, and Python's recursion limit is 1,000.
-MAX_HTML_DEPTH = 200
-
-# BeautifulSoup's tree costs ~750 bytes per tag (a 1.9 MB page of 400k tags took 300 MB), so a page
-# is refused by its number of tags, not its size: long text and inline images cost little.
-MAX_HTML_TAGS = 1_000_000
-
-
-def _load_html(path: Path) -> LoadedText:
-    from bs4 import BeautifulSoup
-
-    data = _read_bytes(path)
-    tags = data.count(b"<")
-    if tags > MAX_HTML_TAGS:
-        raise LoaderError(
-            f"{path}: too many HTML tags to parse safely ({tags:,}; limit {MAX_HTML_TAGS:,})",
-            "split the page, or save it as text or PDF",
-        )
-    # The page's own charset, as a browser reads it: UnicodeDammit's guess read a UTF-8 page with one stray byte
-    # as cp932 ("Stadtfﾃｼhrung"), and iso-8859-1 as Latin-1, its € and smart quotes control characters.
-    read = decode_file(data, path, html_label(data))
-    soup = BeautifulSoup(read.text, "html.parser")
-    walker = HtmlWalker()
-    walker.walk(soup.body or soup)
-    walker.flush()
-    page_title = authored_title(soup.title.get_text()) if soup.title else ""
-    loaded = walker.out.build(page_title or walker.first_h1 or walker.first_heading or path.stem)
-    return dataclasses.replace(loaded, note=read.note)

@@ -82,7 +82,7 @@ def message_text(message: EmailMessage, fallback_title: str) -> LoadedText:
     """Subject as heading, then the header block, then the body."""
     from bs4 import BeautifulSoup
 
-    from localrag.ingest.loaders import HtmlWalker
+    from localrag.ingest.html import HtmlWalker
 
     subject = _header(message, "Subject") or fallback_title
     walker = HtmlWalker()
