@@ -103,6 +103,17 @@ def decode_labelled(data: bytes, codec: str) -> Decoded:
                    else "")
 
 
+def read_declared(data: bytes, label: str | None) -> Decoded | None:
+    """`data` in the encoding `label` declares (a page's meta, a mail part's charset) as browsers and mail clients
+    read it, else guessed (`guess`); None when nothing reads it as text. Bytes that are UTF-8 through and through are
+    UTF-8 whatever the label says (a page saved as UTF-8 under its template's `iso-8859-1` read "CafÃ©"), and a
+    `utf-8` label on bytes that are not counts as none."""
+    codec = codec_for(label)
+    if codec is None or codec == "utf-8" or _utf8_counts(data)[0] == 0:
+        return guess(data)
+    return decode_labelled(data, codec)
+
+
 def guess(data: bytes) -> Decoded | None:
     """`data` with no label: UTF-8, else mostly UTF-8, else the first legacy encoding whose text reads as text
     (told in the note); None when none does."""
@@ -260,15 +271,8 @@ def decode_file(data: bytes, path: Path, label: str | None = None) -> Decoded:
         if nul >= 0:
             raise _binary_error(path, nul)
         body = data.removeprefix(codecs.BOM_UTF8)
-        codec = "utf-8" if len(body) < len(data) else codec_for(label)
-        if codec is not None and codec != "utf-8" and _utf8_counts(body)[0] == 0:
-            # Bytes that are UTF-8 through and through are UTF-8 whatever the label says (a page saved as UTF-8 under
-            # its template's `iso-8859-1` read "CafÃ©", where it read right before the labels were taken).
-            codec = "utf-8"
-        if codec == "utf-8" and len(body) == len(data):
-            read = guess(body) or _refuse(body, path)  # a `utf-8` label on bytes that are not: as with none
-        else:
-            read = decode_labelled(body, codec) if codec else guess(body) or _refuse(body, path)
+        read = decode_labelled(body, "utf-8") if len(body) < len(data) else read_declared(body, label) \
+            or _refuse(body, path)
     nul = read.text.find("\x00")
     if nul >= 0:
         raise _binary_error(path, nul)

@@ -28,7 +28,7 @@ from email.message import EmailMessage, MIMEPart
 from pathlib import Path
 
 from localrag.errors import LoaderError
-from localrag.ingest.encodings import Decoded, codec_for, decode_labelled, guess, html_label
+from localrag.ingest.encodings import Decoded, decode_labelled, html_label, read_declared
 from localrag.ingest.structure import prose_kind, squash
 from localrag.types import LoadedText
 
@@ -66,10 +66,7 @@ def _decoded(data: bytes, charset: str | None, html: bool = False) -> Decoded:
     windows-1252, gb2312 GBK, ks_c_5601-1987 cp949); an HTML part without one by its <meta>; none, ASCII or an
     unknown one, UTF-8, else the legacy encoding that reads as text (noted), else windows-1252."""
     label = None if charset is None or charset.lower() in _ASCII else charset
-    codec = codec_for(label or (html_label(data) if html else None))
-    if codec:
-        return decode_labelled(data, codec)
-    return guess(data) or decode_labelled(data, "cp1252")
+    return read_declared(data, label or (html_label(data) if html else None)) or decode_labelled(data, "cp1252")
 
 
 def _body(part: MIMEPart) -> Decoded:

@@ -148,6 +148,9 @@ def _mail(tmp_path: Path, head: bytes, body: bytes) -> Path:
     (b"", "Grüße, das Café kostet 5 €.".encode("cp1252"), "Grüße, das Café kostet 5 €."),  # each a U+FFFD
     (b"Content-Type: text/plain; charset=us-ascii\r\nContent-Transfer-Encoding: 8bit\r\n", "Grüße".encode(),
      "Grüße"),
+    # UTF-8 throughout under a Latin-1 label, as a page so labelled is read now (the review: "GrÃ¼ÃŸe" in a mail).
+    (b"Content-Type: text/plain; charset=iso-8859-1\r\nContent-Transfer-Encoding: 8bit\r\n",
+     "Grüße aus München".encode(), "Grüße aus München"),
     (b"Content-Type: text/plain; charset=iso-8859-1\r\n", "5 € – gut".encode("cp1252"), "5 € – gut"),
     (b"Content-Type: text/plain; charset=ks_c_5601-1987\r\n", "똠방각하 회의".encode("cp949"), "똠방각하 회의"),
     (b"Content-Type: text/plain; charset=gb2312\r\n", "镕基会议".encode("gbk"), "镕基会议"),
