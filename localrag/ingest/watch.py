@@ -32,8 +32,8 @@ The folders are remembered per collection in `watched.json` beside the config fi
 ingest (`discover`), matched below each watched folder, and are remembered with them, in `watch-patterns.json`
 (`{"collection": {"include": [...], "exclude": [...]}}`, a file of its own so that an earlier version still reads
 the folders): a resumed watch left out nothing it had been told to, and its catch-up ingested it. What a
-`.gitignore` names is left out as ingest leaves it out (`respect_gitignore`); a `.gitignore` changed is read again
-for the next change (what it newly names or frees is taken at the next catch-up, not at once).
+`.gitignore` or `.localragignore` names is left out as ingest leaves it out; one changed is read again, and its
+watched folder with it, so what it no longer names is taken in.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from localrag import paths
 from localrag.atomic import write_text_atomic
@@ -75,6 +75,7 @@ if TYPE_CHECKING:
     from localrag.engine import Engine
     from localrag.forget import KeptPassages
 
+_T = TypeVar("_T")
 # Quiet seconds after the last ingest before the tables are compacted and their indexes updated.
 COMPACT_AFTER = 10.0
 # Seconds of ingests without a quiet spell after which they are compacted all the same: a file changed every few
@@ -95,35 +96,33 @@ def patterns_file() -> Path:
 _Remembered = dict[str, list[str]] | dict[str, dict[str, list[str]]]
 
 
-def _read(file: Path, what: str) -> Any:
-    if not file.is_file():
-        return {}
+def _read(file: Path, what: str, shaped: Callable[[Any], _T]) -> _T:
+    """The JSON in `file` (an empty object when there is none) as `shaped` makes it; one line naming the file when
+    it is no JSON, or not of the shape."""
     try:
-        return json.loads(file.read_text(encoding="utf-8"))
-    except ValueError as exc:
+        return shaped(json.loads(file.read_text(encoding="utf-8")) if file.is_file() else {})
+    except (ValueError, TypeError, AttributeError) as exc:
         raise LocalRagError(f"{file}: not a JSON object of collection -> {what} ({exc})", "fix or delete the file") \
             from exc
 
 
+def _folders(value: Any) -> dict[str, list[str]]:
+    if isinstance(value, list):
+        value = {DEFAULT_COLLECTION: value}
+    return {str(name): [str(f) for f in folders] for name, folders in value.items()}
+
+
+def _patterns(value: Any) -> dict[str, dict[str, list[str]]]:
+    return {str(name): {kind: [str(p) for p in kept.get(kind, [])] for kind in ("include", "exclude")}
+            for name, kept in value.items()}
+
+
 def _remembered() -> dict[str, list[str]]:
-    value = _read(watched_file(), "folders")
-    try:
-        if isinstance(value, list):
-            value = {DEFAULT_COLLECTION: value}
-        return {str(name): [str(f) for f in folders] for name, folders in value.items()}
-    except (TypeError, AttributeError) as exc:
-        raise LocalRagError(f"{watched_file()}: not a JSON object of collection -> folders ({exc})",
-                            "fix or delete the file") from exc
+    return _read(watched_file(), "folders", _folders)
 
 
 def _remembered_patterns() -> dict[str, dict[str, list[str]]]:
-    value = _read(patterns_file(), "patterns")
-    try:
-        return {str(name): {kind: [str(p) for p in kept.get(kind, [])] for kind in ("include", "exclude")}
-                for name, kept in value.items()}
-    except (TypeError, AttributeError) as exc:
-        raise LocalRagError(f"{patterns_file()}: not a JSON object of collection -> patterns ({exc})",
-                            "fix or delete the file") from exc
+    return _read(patterns_file(), "patterns", _patterns)
 
 
 def _write(file: Path, remembered: _Remembered) -> None:
