@@ -227,7 +227,7 @@ class Engine(GraphMode, Collections, Information):
                 from localrag.reembed import finish_swap, swap_stamp
                 from localrag.store import Store
 
-                self._places_ready(create=create)
+                paths.ready_places(create=create)
                 embedder = self.embedder
                 # A re-embedding killed between its two folder renames is finished before opening.
                 finish_swap(paths.db_dir())
@@ -296,16 +296,8 @@ class Engine(GraphMode, Collections, Information):
     def _writer_lock_dir(self) -> Path:
         if self._store is not None:
             return self._store.path
-        self._places_ready(create=True)  # the lock's folder is the first one a write makes
+        paths.ready_places(create=True)  # the lock's folder is the first one a write makes
         return paths.db_dir()
-
-    @staticmethod
-    def _places_ready(*, create: bool) -> None:
-        """As the CLI does before any command: a script's Engine made the folders 0755 (the README says 0700),
-        and from a LOCALRAG_HOME naming a file got an empty index, then a NotADirectoryError traceback."""
-        paths.check_places()
-        if create:
-            paths.make_private_roots()
 
     @property
     def retriever(self) -> Retriever:

@@ -158,8 +158,7 @@ class Collections:
 
     @one_collection
     def create_collection(self, name: str) -> None:
-        paths.check_places()
-        paths.make_private_roots()  # a script's first write may be this one (the CLI made them before)
+        paths.ready_places(create=True)  # a script's first write may be this one (the CLI made them before)
         with writer_lock(paths.db_dir()):
             self._folder().create_collection(name)
 

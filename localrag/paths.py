@@ -83,6 +83,15 @@ def check_places() -> None:
                               "point LOCALRAG_HOME (or LOCALRAG_CACHE_DIR) at a folder with a plainer name")
 
 
+def ready_places(*, create: bool) -> None:
+    """`check_places`, then with `create` `make_private_roots`: as the CLI does before any command, an Engine does
+    before it opens or writes the index (a script's Engine made the folders 0755, where the README says 0700, and
+    from a LOCALRAG_HOME naming a file got an empty index, then a NotADirectoryError traceback)."""
+    check_places()
+    if create:
+        make_private_roots()
+
+
 def db_dir() -> Path:
     return data_dir() / "lancedb"
 
