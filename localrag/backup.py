@@ -33,7 +33,7 @@ from localrag.sizes import count_text, size_text
 from localrag.writer_lock import writer_lock
 
 PREFIX = "localrag-backup-"
-_PARTIAL = re.compile(r"\.localrag-backup-(\d+)\.partial$")
+_PARTIAL = re.compile(rf"\.{re.escape(PREFIX)}(\d+)\.partial$")  # the name `backup` writes under
 # Not the user's: made again, or only true while a process runs.
 _LEFT_OUT_NAMES = frozenset({RUNNING_FOLDER, "tui.log"})
 
@@ -77,11 +77,10 @@ def backup(dest: Path, *, models: bool = False) -> BackupReport:
             elif apart and any(model_dir.iterdir()):
                 report.left_out.append((left_out[model_dir.resolve()], str(model_dir), _size(model_dir)))
             report.path = str(_renamed(partial, dest))
-    except OSError as exc:
+    except BaseException as exc:
         shutil.rmtree(partial, ignore_errors=True)  # never half a backup under a backup's name
-        raise as_disk_trouble(exc) from exc
-    except BaseException:
-        shutil.rmtree(partial, ignore_errors=True)
+        if isinstance(exc, OSError):
+            raise as_disk_trouble(exc) from exc
         raise
     report.seconds = time.monotonic() - started
     return report
