@@ -7,11 +7,11 @@ still end one; a table row and a heading are each a unit of their own. A row of 
 340000", as the sheet loader writes it) has one cell bar: it is a row when a line beside it has one too, and a
 lone "tea | coffee" is prose. Cutting at every line break instead made 47 of the sample corpus's 278 sentences a
 fragment of a wrapped one (benchmarks/README.md, "Sentences the RAFT builder quotes"). A row means little without
-its table's first row, which `table_header` finds. An abbreviation's full stop before a lower-case word ("et al.
-found"), after a title or "Fig.", or after "No." or "Vol." before a number, does not end a sentence; a numbered
-item's "1." belongs to the item's first sentence, a bulleted item's "- " to none. A heading and a table's first
-row are units but say nothing: `is_label` tells them apart, so that the best sentence and a summary never quote
-one.
+its table's first row, which `table_header` finds. In code and data (`lines_are_units`: a JSON export, a YAML file)
+every line is a unit. An abbreviation's full stop before a lower-case word ("et al. found"), after a title or
+"Fig.", or after "No." or "Vol." before a number, does not end a sentence; a numbered item's "1." belongs to the
+item's first sentence, a bulleted item's "- " to none. A heading and a table's first row are units but say nothing:
+`is_label` tells them apart, so that the best sentence and a summary never quote one.
 """
 
 from __future__ import annotations
@@ -63,11 +63,18 @@ _TABLE_ROW = re.compile(r"[^\n|]*\|[^\n|]*\|")
 _CELL_BAR = " | "
 
 
-def sentence_spans(text: str) -> list[tuple[int, int]]:
+def lines_are_units(file_type: str) -> bool:
+    """Whether no sentence of a file of this type crosses a line: code and data (a JSON chat export, a YAML file)
+    are written a record or a key to a line, and read as prose an extract quoted three chat messages or five keys
+    ("name: Carol Diaz role: Marketing lead budget: ...") as one sentence."""
+    return file_type.startswith("code:")
+
+
+def sentence_spans(text: str, *, by_line: bool = False) -> list[tuple[int, int]]:
     """(start, end) of each sentence of `text`, trimmed of surrounding whitespace, a line break inside a
-    paragraph read as a space."""
+    paragraph read as a space; `by_line`: every line a unit of its own (`lines_are_units`)."""
     spans = []
-    for start, end in _units(text):
+    for start, end in (trimmed_spans(text, _LINE.finditer(text)) if by_line else _units(text)):
         bullet = _BULLET.match(text, start, end)
         start = bullet.end() if bullet else start
         number = _ITEM_NUMBER.match(text, start, end)

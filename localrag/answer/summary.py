@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from localrag.sentences import is_label, one_line, sentence_spans, spaced
+from localrag.sentences import is_label, lines_are_units, one_line, sentence_spans, spaced
 
 if TYPE_CHECKING:
     from localrag.embed import Embedder
@@ -78,7 +78,7 @@ def document_sentences(chunks: Sequence[Chunk]) -> list[tuple[Chunk, int, int]]:
     for chunk in chunks:
         # A chunk begins with the previous one's last sentences (its overlap): each sentence counts once, or a
         # 2,700-sentence text counted 3,216 and was read at every other one, its overlaps weighing double.
-        out.extend((chunk, s, e) for s, e in sentence_spans(chunk.text)
+        out.extend((chunk, s, e) for s, e in sentence_spans(chunk.text, by_line=lines_are_units(chunk.file_type))
                    if chunk.start + s >= read_to and len(spaced(chunk.text[s:e]).split()) >= MIN_WORDS
                    and not is_label(chunk.text, s, e, chunk.heading))
         read_to = max(read_to, chunk.end)

@@ -77,3 +77,22 @@ def test_a_word_that_numbers_what_follows_does_not_end_a_sentence() -> None:
 def test_a_numbered_item_keeps_its_number_in_its_first_sentence() -> None:
     text = "Steps:\n1. Mark the queen. Close the hive.\n  2) Open it again\n3. "
     assert _sentences(text) == ["Steps:", "1. Mark the queen.", "Close the hive.", "2) Open it again"]
+
+
+def test_a_line_of_code_or_data_is_a_unit_of_its_own() -> None:
+    # Read as prose, an extract quoted five keys of a YAML file ("name: Carol Diaz role: Marketing lead budget:
+    # ...") and three records of a JSON chat export as one sentence.
+    from localrag.answer.evidence import candidate_sentences
+    from localrag.answer.summary import document_sentences
+    from localrag.types import Chunk, Hit
+
+    text = ("name: Carol Diaz\nrole: Marketing lead\nbudget:\n  total_usd: 250000\n  spent_usd: 182000\n"
+            "on_call_rotation: weekly, handover Mondays at 10:00")
+    assert [text[s:e] for s, e in sentence_spans(text, by_line=True)] == text.replace("  ", "").split("\n")
+    chunk = Chunk("d:0", "d", "/team.yaml", 0, text, 0, len(text), file_type="code:yaml")
+    assert [text[s:e] for _, s, e in candidate_sentences([Hit(chunk, 1.0)])] == [
+        "name: Carol Diaz", "role: Marketing lead", "on_call_rotation: weekly, handover Mondays at 10:00"]
+    assert [text[s:e] for _, s, e in document_sentences([chunk])] == [
+        "on_call_rotation: weekly, handover Mondays at 10:00"]  # a summary's sentences have six words or more
+    prose = Chunk("d:0", "d", "/team.md", 0, text, 0, len(text), file_type="md")
+    assert len(candidate_sentences([Hit(prose, 1.0)])) == 1  # Markdown wraps its sentences: one, as before
