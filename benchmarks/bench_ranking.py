@@ -53,6 +53,8 @@ SUMMARIES = Path(__file__).resolve().parent / "summaries"
 TOP = 5
 # (document number, chunk index, score, start, end)
 Row = tuple[int, int, float, int, int]
+# Chunk texts by (document number, chunk index), read from the index once: the codes-first rule reads them.
+TEXTS: dict[tuple[int, int], str] = {}
 
 
 def doc_number(path: str) -> int:
@@ -92,7 +94,8 @@ def fetch_legs(engine, queries: list[str]) -> list[dict[str, list[Row]]]:  # typ
 def to_hits(rows: list[Row]):  # type: ignore[no-untyped-def]
     from localrag.types import Chunk
 
-    return [(Chunk(f"{d}:{i:05d}", str(d), f"/{d}", i, "", start, end), score) for d, i, score, start, end in rows]
+    return [(Chunk(f"{d}:{i:05d}", str(d), f"/{d}", i, TEXTS.get((d, i), ""), start, end), score)
+            for d, i, score, start, end in rows]
 
 
 def score_question(hits, item: dict) -> dict[str, float]:  # type: ignore[no-untyped-def,type-arg]
@@ -112,11 +115,13 @@ def score_question(hits, item: dict) -> dict[str, float]:  # type: ignore[no-unt
 Ranker = Callable[[dict[str, list[Row]], int], list[Any]]
 
 
-def ranked_by(fusion) -> Ranker:  # type: ignore[no-untyped-def]
-    """What Retriever.search returns with this fusion from these leg lists."""
+def ranked_by(fusion, codes: bool = True) -> Ranker:  # type: ignore[no-untyped-def]
+    """What Retriever.search returns with this fusion from these leg lists (`codes` False: without putting the
+    hits that hold a rare code the question names first, localrag/exact_terms.py)."""
     from localrag.retrieve import rank_hits
 
-    return lambda legs, k: rank_hits(to_hits(legs["vector"]), to_hits(legs["text"]), fusion, k)
+    return lambda legs, k: rank_hits(to_hits(legs["vector"]), to_hits(legs["text"]), fusion, k,
+                                     question=legs["question"] if codes else "")
 
 
 def capped(fusion, cap: int) -> Ranker:  # type: ignore[no-untyped-def]
@@ -209,6 +214,7 @@ def rules() -> dict[str, Ranker]:
         out[fusion.label] = ranked_by(fusion)
         if fusion not in with_document_rules:
             continue
+        out[f"{fusion.label}, no codes first"] = ranked_by(fusion, codes=False)
         for cap in (1, 2):
             out[f"{fusion.label}, {cap} per document first"] = capped(fusion, cap)
         if fusion.vector_weight and fusion.text_weight:
@@ -238,6 +244,8 @@ def pseudo_cases(engine, n: int) -> tuple[list[dict], list[dict]]:  # type: igno
     chunks = engine.store.chunks(random.Random(0).sample(ids, min(len(ids), 4 * n)))
     queries = fusion.pseudo_queries(chunks, n, seed=0)
     legs = fetch_legs(engine, [q.text for q in queries])
+    for leg, query in zip(legs, queries, strict=True):
+        leg["question"] = query.text  # type: ignore[assignment]
     by_id = {c.chunk_id: c for c in chunks}
     items = []
     for query in queries:
@@ -251,7 +259,7 @@ def pseudo_hits(engine, items: list[dict], legs: list[dict], rankers: dict[str, 
     """hit@5 of the chunk a pseudo-query came from (or a chunk holding its whole sentence), per rule: a top-5
     hit whose span holds that chunk's (a merged hit holds several)."""
     spans: dict[tuple[int, int], tuple[int, int, str]] = {}
-    wanted = {(d, i) for leg in legs for rows in leg.values() for d, i, *_ in rows}
+    wanted = {(d, i) for leg in legs for name in ("vector", "text") for d, i, *_ in leg[name]}
     wanted |= {tuple(item["source"]) for item in items}  # type: ignore[misc]
     for chunk in engine.store.chunks(engine.store.chunk_ids()):
         key = (doc_number(chunk.path), chunk.index)
@@ -311,6 +319,10 @@ def main() -> None:
         legs = fetch_legs(engine, [item["question"] for item in items])
         cache.write_text(json.dumps(legs))
     fetch_seconds = time.perf_counter() - started
+    for leg, item in zip(legs, items, strict=True):
+        leg["question"] = item["question"]
+    for chunk in engine.store.chunks(engine.store.chunk_ids()):
+        TEXTS[(doc_number(chunk.path), chunk.index)] = chunk.text
     mixed = {}
     for leg, tag in (("vector", args.vector_from), ("text", args.text_from)):
         if tag:
@@ -338,7 +350,8 @@ def main() -> None:
     one_hop = {label: rank for label, rank in rankers.items() if "second hop" not in label}  # legs of one query
     pseudo = pseudo_hits(engine, pseudo_items, pseudo_legs, one_hop) if pseudo_items else {}
     other = _corpus.RESULTS / f"ranking_legs_{args.set}_{args.against}.json"
-    against = evaluate(items, json.loads(other.read_text()), one_hop) if args.against else {}
+    against = evaluate(items, [{**leg, "question": item["question"]} for leg, item in
+                               zip(json.loads(other.read_text()), items, strict=True)], one_hop) if args.against else {}
     # What `localrag retrieval tune-fusion` would choose for this index (pseudo-queries, no gold question).
     choice = choose_fusion(engine.store, engine.embedder) if not mixed else None
     base = gold[DEFAULT.label]

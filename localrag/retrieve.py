@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from localrag.errors import LocalRagError
+from localrag.exact_terms import codes_first
 from localrag.safe_text import valid_text
 from localrag.store_schema import sql_in, sql_literal
 from localrag.types import Chunk, Hit
@@ -174,6 +175,7 @@ def _merge_pair(first: Hit, second: Hit) -> Hit:
         vector_score=_max_score(first.vector_score, second.vector_score),
         text_score=_max_score(first.text_score, second.text_score),
         rerank_score=_max_score(first.rerank_score, second.rerank_score),
+        codes=tuple(dict.fromkeys(first.codes + second.codes)),
     )
 
 
@@ -264,12 +266,17 @@ def rank_hits(
     *,
     mode: Mode = "hybrid",
     rerank: Callable[[list[Hit]], list[Hit]] | None = None,
+    question: str = "",
 ) -> list[Hit]:
-    """The `k` best hits from both legs' lists: fused (one leg alone unless `mode` is hybrid), reranked, and
-    touching chunks of one document merged."""
+    """The `k` best hits from both legs' lists: fused (one leg alone unless `mode` is hybrid), reranked, those
+    holding a rare code the `question` names first (hybrid only: localrag/exact_terms.py), and touching chunks of
+    one document merged."""
     ranked = fuse_legs(vector_hits, text_hits, fusion if mode == "hybrid" else None)
     if rerank is not None:
         ranked = rerank(ranked)
+    if question and mode == "hybrid":
+        candidates = {c.chunk_id: c.text for c, _ in (*vector_hits, *text_hits)}
+        ranked = codes_first(question, ranked, list(candidates.values()))
     return merge_overlapping(ranked)[:k]
 
 
@@ -305,4 +312,4 @@ class Retriever:
         text_hits = text_future.result() if text_future is not None else []
         reranker = self.reranker
         rerank = (lambda ranked: reranker.rerank(query, ranked)) if reranker is not None else None
-        return rank_hits(vector_hits, text_hits, self.fusion, k, mode=mode, rerank=rerank)
+        return rank_hits(vector_hits, text_hits, self.fusion, k, mode=mode, rerank=rerank, question=query)

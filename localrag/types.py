@@ -99,6 +99,9 @@ class Hit:
     vector_score: float | None = None
     text_score: float | None = None
     rerank_score: float | None = None
+    # The rare codes the question names that this chunk holds, which put it before the fused order
+    # (localrag/exact_terms.py).
+    codes: tuple[str, ...] = ()
 
 
 class QuoteStatus(StrEnum):

@@ -1,9 +1,10 @@
 """`localrag search "query"`: retrieval without generation.
 
 Prints the ranked chunks with their document, page or first line (`path:LINE`) and heading, where
-each leg (vector, BM25) ranked them, with its score, and the fused score, so a user sees why a
-passage came first; `--json` gives the same to scripts. Takes the same filters as `ask`. Chunk text is
-printed as plain rich `Text`, never markup, and lines are not wrapped when stdout is not a terminal.
+each leg (vector, BM25) ranked them, with its score, the fused score, and the codes the query names that
+it holds (which put it first: localrag/exact_terms.py), so a user sees why a passage came first; `--json` gives
+the same to scripts. Takes the same filters as `ask`. Chunk text is printed as plain rich `Text`, never markup,
+and lines are not wrapped when stdout is not a terminal.
 """
 
 from __future__ import annotations
@@ -66,6 +67,7 @@ def _search(args: argparse.Namespace, out: Console, err: Console) -> int:
                 _leg_text("BM25", hit.text_rank, hit.text_score),
             ]
             + ([f"rerank {hit.rerank_score:.3f}"] if hit.rerank_score is not None else [])
+            + ([f"holds {', '.join(hit.codes)}"] if hit.codes else [])
         )
         excerpt = " ".join(chunk.text.split())
         if len(excerpt) > EXCERPT_CHARS:

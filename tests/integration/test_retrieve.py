@@ -190,3 +190,25 @@ def test_real_minilm_hybrid_finds_paraphrase_and_code(tmp_path: Path, real_embed
     assert retriever.search("my vehicle has a dead battery", k=1)[0].chunk.path == "/k/car.md"
     code = retriever.search("W-8BEN", k=1)
     assert code[0].chunk.path == "/k/tax.md" and code[0].text_rank == 1
+
+
+def _invoices() -> dict[str, list[str]]:
+    clients = ["Acme", "Globex", "Initech", "Umbrella", "Hooli", "Stark", "Wayne", "Wonka", "Tyrell", "Soylent"]
+    return {f"/books/invoice-{n:04d}.md": [
+        f"Invoice INV-2026-{n:04d} to {clients[n % 10]} Ltd for consulting services in March: "
+        f"{100 + 37 * n} EUR, payable within 30 days of the invoice date."] for n in range(1, 41)}
+
+
+def test_an_invoice_asked_for_by_its_number_comes_first(tmp_path: Path, real_embedder: object) -> None:
+    # Forty invoices alike but for their numbers: BM25 ranked INV-2026-0033 first and the vector leg 12th, so
+    # the fused order put it 5th, out of ask's 4 sources; a hit holding the code the question names now leads.
+    store = Store(tmp_path / "db", embedder_name="minilm", dim=384)
+    fill(store, real_embedder, _invoices())
+    store.refresh_indexes()
+    retriever = Retriever(store, real_embedder)  # type: ignore[arg-type]
+    for question in ("What is the amount of invoice INV-2026-0033?", "inv-2026-0033 amount"):
+        hits = retriever.search(question, k=4)
+        assert hits[0].chunk.path == "/books/invoice-0033.md", [h.chunk.path for h in hits]
+        assert [h.codes for h in hits] == [(question.split()[-1 if "?" in question else 0].rstrip("?"),), (), (), ()]
+    vector_only = retriever.search("What is the amount of invoice INV-2026-0033?", k=4, mode="vector")
+    assert "/books/invoice-0033.md" not in [h.chunk.path for h in vector_only]  # the leg fusion has to overrule

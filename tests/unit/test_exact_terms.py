@@ -1,0 +1,35 @@
+"""Which tokens of a question are codes, and how hits holding a rare one are put first."""
+
+from __future__ import annotations
+
+from localrag.exact_terms import codes, codes_first, rare_codes
+from localrag.types import Chunk, Hit
+
+
+def test_codes_are_identifiers_not_words_numbers_or_quantities() -> None:
+    assert codes("What is the amount of invoice INV-2026-0033?") == ["INV-2026-0033"]
+    assert codes("Where is HTTP_TIMEOUT set, and CD40L, H5N1, SARS-CoV-2, v2.3.1?") == [
+        "HTTP_TIMEOUT", "CD40L", "H5N1", "SARS-CoV-2", "v2.3.1"]
+    assert codes("inv-9 or INV-9?") == ["INV-9"]  # once, as written last
+    assert codes("inv-2026-0033 or pre-2020") == ["inv-2026-0033"]
+    assert codes("the 28th of March, a 4-letter word in the 1950s, 3D, 5mg, clause 4.2, e.g. 2026") == []
+
+
+def _hit(text: str) -> Hit:
+    return Hit(Chunk(text, text, f"/{text}", 0, text, 0, len(text)), 0.0)
+
+
+def test_hits_holding_a_rare_code_come_first_in_their_fused_order() -> None:
+    hits = [_hit(t) for t in ("invoice INV-7 total", "INV-9 total", "anti-INV-9 paid", "INV-90 total")]
+    ranked = codes_first("what is INV-9?", hits, [h.chunk.text for h in hits] + ["a", "b", "c", "d"] * 2)
+    assert [(h.chunk.text, h.codes) for h in ranked] == [
+        ("INV-9 total", ("INV-9",)), ("anti-INV-9 paid", ("INV-9",)), ("invoice INV-7 total", ()),
+        ("INV-90 total", ())]
+
+
+def test_a_code_most_candidates_hold_picks_nothing_out() -> None:
+    texts = ["COVID-19 cases rose", "COVID-19 in Wuhan", "masks", "COVID-19 deaths"]
+    assert rare_codes("How did COVID-19 spread?", texts) == []
+    hits = [_hit(t) for t in texts]
+    assert codes_first("How did COVID-19 spread?", hits, texts) == hits
+    assert codes_first("no code here", hits, texts) == hits
