@@ -1,0 +1,115 @@
+"""Meeting transcripts and subtitles: WebVTT (.vtt, what Teams, Zoom and YouTube export) and SubRip (.srt).
+
+Each cue is read as one line of speech, `[00:00:14] Alice Chen: Then I am deciding to postpone...`: its start time
+to the second, its speaker (a WebVTT `<v Alice Chen>` voice tag, or an .srt cue that opens with `Name:`), its text.
+A cue that ends mid-sentence is joined by the speaker's next one (Teams cuts a sentence into cues of a few words),
+up to `_TURN_CHARS` characters; a cue that opens a sentence keeps its own line and time, so a quote stays by the time
+that finds it in the recording. What a player does not show
+as speech is left out: cue numbers and identifiers, timing lines and their cue settings, the header's metadata,
+NOTE, STYLE and REGION blocks, inline tags (`<c.yellow>`, `<b>`, `<i>`, `<00:00:15.120>`, .srt's `<font>` and
+`{\\an8}`); entities (`&amp;`, `&nbsp;`) are decoded. Read as text, every timing line and cue number was in the
+index, a title was "WEBVTT" or "1", and `--extract` quoted "3 00:00:14.300 --> 00:00:22.900 <v Alice Chen>Then...".
+
+The text is rebuilt, not the file's own, so a chunk has no line numbers; the time at the start of each line is
+where a citation points in the recording. Each line is a paragraph: the chunker packs whole turns.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from pathlib import Path
+
+from localrag.errors import LoaderError
+from localrag.ingest.structure import squash
+from localrag.types import LoadedText, Section
+
+# A joined turn is cut after this many characters: a five-minute monologue as one line would carry its first cue's
+# time to every chunk of it.
+_TURN_CHARS = 500
+
+_TIME = r"(?:(\d+):)?([0-5]\d):([0-5]\d)[.,]\d{1,3}"
+_TIMING = re.compile(rf"^\s*{_TIME}\s*-->\s*{_TIME}")
+_VOICE = re.compile(r"<v(?:\.[^\s>]*)?[ \t]+([^>]*)>", re.IGNORECASE)
+_TAG = re.compile(r"</?[A-Za-z][^>]*>|<\d[\d:.]*>|\{\\[^}]*\}")
+# An .srt cue's "Alice Chen: ..." or "ALICE: ...": up to four capitalised words before a colon.
+_SPEAKER = re.compile(r"^(?P<name>[A-Z][\w'.-]*(?:[ \t][A-Z][\w'.-]*){0,3})[ \t]*:[ \t]+(?=\S)")
+_SENTENCE_END = re.compile(r"[.!?\u2026\u3002\uff01\uff1f][\"')\]\u201d\u2019]*$")
+_BLOCKS = re.compile(r"\n[ \t]*\n")
+_NOT_SPEECH = re.compile(r"^(?:NOTE|STYLE|REGION)(?:[ \t]|$)")
+_HEADER = re.compile(r"^WEBVTT(?:[ \t]+(?P<text>.*))?$")
+
+
+def load_subtitles(path: Path, text: str) -> LoadedText:
+    """`text` is the file's decoded text (.vtt or .srt); raises LoaderError when it holds no timed cue."""
+    text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    title = ""
+    turns: list[tuple[str, str, str]] = []  # (time, speaker, text)
+    last_line = ("", "")
+    for number, block in enumerate(_BLOCKS.split(text.strip())):
+        lines = block.strip("\n").split("\n")
+        header = _HEADER.match(lines[0].strip()) if number == 0 else None
+        if header is not None:
+            # The header's own text names the file ("WEBVTT - Weekly sync"); the lines under it are metadata.
+            title = squash((header.group("text") or "").strip(" \t-:"))
+            continue
+        if _NOT_SPEECH.match(lines[0]):
+            continue
+        timing = next((i for i, line in enumerate(lines[:3]) if _TIMING.match(line)), None)
+        if timing is None:
+            continue
+        time = _clock(_TIMING.match(lines[timing]))
+        in_cue = False
+        for speaker, said in _speech(lines[timing + 1:]):
+            # Rolling captions (YouTube's) repeat the line before as each cue's first line.
+            if last_line == (speaker, said):
+                continue
+            last_line = (speaker, said)
+            if turns and turns[-1][1] == speaker and (in_cue or _unfinished(turns[-1][2])):
+                turns[-1] = (turns[-1][0], speaker, f"{turns[-1][2]} {said}")
+            else:
+                turns.append((time, speaker, said))
+            in_cue = True
+    if not turns:
+        if text.strip() and not (title or _HEADER.match(text.strip().split("\n", 1)[0])):
+            raise LoaderError(f"{path}: no timed cues (no line like 00:00:14.300 --> 00:00:22.900)",
+                              "if it is plain text, name it .txt")
+        return LoadedText("", (), title or path.stem)
+    out: list[str] = []
+    sections = []
+    length = 0
+    for time, speaker, said in turns:
+        line = f"[{time}] {speaker}: {said}" if speaker else f"[{time}] {said}"
+        sections.append(Section(length, length + len(line), "paragraph"))
+        out.append(line)
+        length += len(line) + 1
+    return LoadedText("\n".join(out), tuple(sections), title if any(c.isalpha() for c in title) else path.stem)
+
+
+def _unfinished(turn: str) -> bool:
+    """Whether the next cue of the speaker goes on `turn`: a sentence cut between cues, in a turn still short."""
+    return len(turn) < _TURN_CHARS and not _SENTENCE_END.search(turn)
+
+
+def _clock(timing: re.Match[str] | None) -> str:
+    """A cue's start as hh:mm:ss."""
+    assert timing is not None
+    hours, minutes, seconds = timing.group(1) or "0", timing.group(2), timing.group(3)
+    return f"{int(hours):02d}:{minutes}:{seconds}"
+
+
+def _speech(lines: list[str]) -> list[tuple[str, str]]:
+    """(speaker, text) per line of a cue's payload: a `<v Name>` tag holds for the lines after it until another."""
+    said: list[tuple[str, str]] = []
+    speaker = ""
+    for line in lines:
+        voice = _VOICE.search(line)
+        if voice is not None:
+            speaker = squash(html.unescape(voice.group(1)))
+        plain = squash(html.unescape(_TAG.sub("", line)).replace("\u200e", "").replace("\u200f", ""))
+        named = _SPEAKER.match(plain) if voice is None else None
+        if named is not None:
+            speaker, plain = named.group("name"), plain[named.end():]
+        if plain:
+            said.append((speaker, plain))
+    return said
