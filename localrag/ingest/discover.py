@@ -249,8 +249,10 @@ def discover(
     localrag does not read, met in a folder, are added to `passed_over` (a folder of LaTeX and
     org files ingested as "0 added, 0 failed" and said no more). `unmatched`: the `exclude` patterns that left out
     nothing in the folders walked (a mistyped one changed nothing, without a word); a leftover named (a shell's
-    `docs/*` names `~$plan.docx`) goes to `links_out`: skipped and said, not failed. `respect_gitignore`: what a
-    `.gitignore` names in a folder walked is left out, and listed in `gitignored` (a file named is still taken).
+    `docs/*` names `~$plan.docx`) goes to `links_out`: skipped and said, not failed; so does a file named of a type
+    localrag does not read (a folder's are passed over, and the exit status stays 0 for them too).
+    `respect_gitignore`: what a `.gitignore` names in a folder walked is left out, and listed in `gitignored` (a
+    file named is still taken).
     """
     problems = [] if problems is None else problems
     roots = []
@@ -283,8 +285,10 @@ def discover(
         elif _wanted(root, root.name, include, exclude, set()):
             found.add(root)
         elif root.suffix.lower() not in SUPPORTED_EXTENSIONS:
-            # Named, not met in a folder: the user asked for it, so it is not passed over in silence.
-            problems.append((str(root), _not_read(root)))
+            # Named, not met in a folder: the user asked for it, so it is not passed over in silence. Skipped, not
+            # failed, as a folder's are: a failure is a file of a type localrag reads that it could not read, so a
+            # shell's `docs/*` naming a Makefile does not make the exit status say a document is broken.
+            (problems if links_out is None else links_out).append((str(root), _not_read(root)))
     if unmatched is not None and walked:
         unmatched.extend(pattern for pattern in exclude if pattern not in matched)
     return iter(sorted(found))
@@ -301,7 +305,20 @@ def _not_read(path: Path) -> str:
         return "not a regular file (a FIFO, socket or device)"
     if not path.suffix:
         return "no file extension, so no file type localrag reads (name it .txt to read it as text)"
-    return f"{path.suffix} is no file type localrag reads (README, \"What it reads\", lists them)"
+    return f"{path.suffix} is no file type localrag reads (README, \"What it reads\", lists them{as_text([path])})"
+
+
+# Plain-text formats localrag has no reader of its own for: named .txt, each is read as text.
+TEXT_TYPES = frozenset({".tex", ".org", ".adoc", ".asciidoc", ".textile", ".wiki", ".mediawiki", ".pod", ".nfo", ".bib",
+                        ".me", ".1st"})
+
+
+def as_text(paths: Sequence[Path]) -> str:
+    """The advice to rename, for the first of `paths` of a plain-text type localrag has no reader for (`TEXT_TYPES`),
+    else "": a Makefile or a LICENSE is no document, and an .mp3 or a .zip no text at all. Folded into a note's
+    parentheses, after what it says there."""
+    text = next((path.suffix.lower() for path in paths if path.suffix.lower() in TEXT_TYPES), "")
+    return f"; a plain-text file of another type, such as {text}, is read when named .txt" if text else ""
 
 
 def walk_takes(path: Path, root: Path, follow_links_outside: bool = False) -> bool:

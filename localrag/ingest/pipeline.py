@@ -52,7 +52,7 @@ from localrag.collection import collection_option
 from localrag.config import Settings
 from localrag.errors import LoaderError, NoTextError
 from localrag.ingest.chunker import chunk_document
-from localrag.ingest.discover import discover, excluded, for_root, in_app_folder
+from localrag.ingest.discover import as_text, discover, excluded, for_root, in_app_folder
 from localrag.ingest.loaders import file_type
 from localrag.ingest.parts import load_parts, part_path
 from localrag.ingest.readings import chunk_size, reading, stale_reason
@@ -162,11 +162,6 @@ def _gone(path: str, present: set[str]) -> bool:
     return real != path and real in present
 
 
-# Plain-text formats localrag has no reader of its own for: named .txt, each is read as text.
-_TEXT_TYPES = frozenset({".tex", ".org", ".adoc", ".asciidoc", ".textile", ".wiki", ".mediawiki", ".pod", ".nfo",
-                         ".bib", ".srt", ".vtt", ".me", ".1st"})
-
-
 def _passed_over_note(passed_over: Sequence[Path]) -> str:
     """One line on the files of folders that are of no type localrag reads: how many, of which types, the first
     ones by name (a count alone left a user to guess which files, in a repository a Makefile and a Dockerfile)."""
@@ -174,10 +169,8 @@ def _passed_over_note(passed_over: Sequence[Path]) -> str:
     types = sorted(counted, key=lambda kind: (-counted[kind], kind))  # the walk's order is the disk's: not twice alike
     kinds = ", ".join(f"{kind} {counted[kind]}" for kind in types[:5]) + (", ..." if len(types) > 5 else "")
     some = _some([path_text(path) for path in sorted(passed_over)])
-    # Renaming is advice for a text file of some other type (.tex, .org); a Makefile or a LICENSE is no document,
-    # and an .mp3 or a .zip no text at all.
-    text = next((kind for kind in types if kind in _TEXT_TYPES), "")
-    rename = f"; a plain-text file of another type, such as {text}, is read when named .txt" if text else ""
+    # The most common text type is the example.
+    rename = as_text(sorted(passed_over, key=lambda path: types.index(path.suffix.lower() or "no extension")))
     return line_text(f"passed over {count_text(len(passed_over), 'file')} of types localrag does not read ({kinds}): "
                      f"{some} (README, \"What it reads\", lists the types{rename})")
 
@@ -265,7 +258,8 @@ def run_ingest(
         report.notes.append(line_text(
             f"exclude {', '.join(repr(p) for p in unmatched)} left out nothing: a pattern is matched against each "
             "file's and folder's path below the folder given, and against its bare name"))
-    # Skipped by a setting's choice, not failed: named, and the exit status stays 0.
+    # Skipped by a setting's choice, or named and of no type localrag reads, not failed: said, and the exit status
+    # stays 0.
     report.notes += [line_text(f"skipped {path_text(where)}: {why}") for where, why in links_out]
     roots = [Path(p).expanduser().resolve() for p in paths]
     for where, why in problems:

@@ -88,19 +88,26 @@ def test_fifo_named_explicitly_is_one_error_not_a_hang(engine: Engine, tmp_path:
 
 
 def test_a_named_file_of_no_type_localrag_reads_is_said_not_passed_over(engine: Engine, tmp_path: Path) -> None:
-    fifo, notes, odd = tmp_path / "pipe", tmp_path / "notes", tmp_path / "data.xyz"
+    """Skipped and said, not failed, as in a folder: before, each was "skipped: ..." yet counted "1 failed" (exit 1),
+    and a text type was given none of the folder note's advice to rename it .txt."""
+    fifo, notes, odd, latex = tmp_path / "pipe", tmp_path / "notes", tmp_path / "data.xyz", tmp_path / "paper.tex"
     os.mkfifo(fifo)
     notes.write_text("Notes about gannets.\n")
     odd.write_text("Notes about terns.\n")
+    latex.write_text("\\section{Puffins}\n")
     (tmp_path / "folder").mkdir()
     (tmp_path / "folder" / "skip.xyz").write_text("Met in a folder: passed over as ever.\n")
-    report = engine.ingest([fifo, notes, odd, tmp_path / "folder"])
-    assert report.added == 0
-    assert sorted(e.reason for e in report.errors) == sorted([
-        f"{fifo}: not a regular file (a FIFO, socket or device)",
-        f"{notes}: no file extension, so no file type localrag reads (name it .txt to read it as text)",
-        f"{odd}: .xyz is no file type localrag reads (README, \"What it reads\", lists them)",
+    report = engine.ingest([fifo, notes, odd, latex, tmp_path / "folder"])
+    assert (report.added, report.errors) == (0, [])
+    readme = 'README, "What it reads", lists them'
+    assert sorted(report.notes[1:]) == sorted([
+        f"skipped {fifo}: not a regular file (a FIFO, socket or device)",
+        f"skipped {notes}: no file extension, so no file type localrag reads (name it .txt to read it as text)",
+        f"skipped {odd}: .xyz is no file type localrag reads ({readme})",
+        f"skipped {latex}: .tex is no file type localrag reads ({readme}; a plain-text file of another type, such "
+        "as .tex, is read when named .txt)",
     ])
+    assert report.notes[0].startswith("passed over 1 file of types localrag does not read (.xyz 1)")
 
 
 def test_text_taken_out_of_a_file_leaves_the_index(engine: Engine, tmp_path: Path,
