@@ -309,7 +309,7 @@ def _not_read(path: Path) -> str:
 
 
 # Plain-text formats localrag has no reader of its own for: named .txt, each is read as text.
-TEXT_TYPES = frozenset({".tex", ".org", ".adoc", ".asciidoc", ".textile", ".wiki", ".mediawiki", ".pod", ".nfo", ".bib",
+TEXT_TYPES = frozenset({".tex", ".textile", ".wiki", ".mediawiki", ".pod", ".nfo", ".bib",
                         ".me", ".1st"})
 
 

@@ -1,6 +1,6 @@
 """The lines of its file a retrieved chunk spans: `notes.md:12-18`, `src/atomic.py:40-52`.
 
-Plain text, Markdown and code are indexed as their files' own text, with line endings made "\\n"
+Plain text, Markdown, Org, AsciiDoc and code are indexed as their files' own text, with line endings made "\\n"
 (`loaders.decode_text`), so a chunk's character offsets are also a place in its file. The lines are found
 when the chunk is retrieved, not stored with it: the file is read again and the chunk's text looked for at
 its offsets, and only where it still stands there are line numbers given. They are then right for the file
@@ -21,7 +21,7 @@ from localrag.ingest.loaders import decode_text
 from localrag.types import Hit
 
 MAX_BYTES = 4_000_000
-_VERBATIM_KINDS = frozenset({"txt", "md"})
+_VERBATIM_KINDS = frozenset({"txt", "md", "org", "adoc"})
 
 
 def has_lines(file_type: str) -> bool:

@@ -15,7 +15,8 @@ headings (larger type) and paragraphs (larger vertical gaps) are found.
 
 Further formats have loaders in modules of their own, imported on first use: html (web pages), word (.docx),
 slides (.pptx), sheets (.xlsx, .csv), opendoc (.odt), ebook (.epub), rtf, mail (.eml, .mbox), notebook (.ipynb),
-subtitles (.vtt, .srt) and ocr (images, and scanned PDF pages through pdf.py).
+subtitles (.vtt, .srt), outline (.org, .adoc)
+and ocr (images, and scanned PDF pages through pdf.py).
 
 Text is data: nothing is stripped or interpreted, so markup-like or instruction-like content reaches
 the index and the UI literally. Every failure a user can fix (wrong encoding, binary content, an
@@ -62,6 +63,7 @@ _PLAIN_TYPES: dict[str, str] = {
     ".html": "html", ".htm": "html", ".xhtml": "html",
     ".pdf": "pdf", ".docx": "docx", ".pptx": "pptx", ".xlsx": "xlsx", ".xlsm": "xlsx", ".odt": "odt",
     ".epub": "epub", ".rtf": "rtf", ".eml": "eml", ".mbox": "mbox", ".ipynb": "ipynb", ".vtt": "vtt", ".srt": "srt",
+    ".org": "org", ".adoc": "adoc", ".asciidoc": "adoc",
     **dict.fromkeys(IMAGE_EXTENSIONS, "image"),
 }
 SUPPORTED_EXTENSIONS: frozenset[str] = frozenset(_PLAIN_TYPES) | frozenset(_CODE_LANGUAGES)
@@ -207,10 +209,25 @@ def _subtitles(path: Path, ocr: bool, notify: Notify | None) -> LoadedText:
     return dataclasses.replace(load_subtitles(path, read.text), note=read.note)
 
 
+def _org(path: Path, ocr: bool, notify: Notify | None) -> LoadedText:
+    from localrag.ingest.outline import load_org
+
+    read = read_text(path)
+    return dataclasses.replace(load_org(path, read.text), note=read.note)
+
+
+def _adoc(path: Path, ocr: bool, notify: Notify | None) -> LoadedText:
+    from localrag.ingest.outline import load_asciidoc
+
+    read = read_text(path)
+    return dataclasses.replace(load_asciidoc(path, read.text), note=read.note)
+
+
 # Formats whose loaders live in their own modules, imported on first use (each pulls in a library).
 _FORMAT_LOADERS: dict[str, Callable[[Path, bool, Notify | None], LoadedText]] = {
     "image": _image, "pptx": _pptx, "xlsx": _xlsx, "csv": _csv, "odt": _odt, "epub": _epub, "rtf": _rtf,
     "eml": _eml, "ipynb": _ipynb, "docx": _docx, "html": _html, "vtt": _subtitles, "srt": _subtitles,
+    "org": _org, "adoc": _adoc,
 }
 
 

@@ -592,9 +592,9 @@ def test_files_passed_over_are_named_and_renaming_is_advised_only_for_text_of_an
     assert engine.ingest([repo]).notes == [
         f"passed over 3 files of types localrag does not read (no extension 2, .mp3 1): {repo / 'Dockerfile'}, "
         f"{repo / 'Makefile'}, {repo / 'song.mp3'} (README, \"What it reads\", lists the types)"]
-    for name in ("a.tex", "b.tex", "c.org"):
+    for name in ("a.tex", "b.tex", "c.bib"):
         (repo / name).write_text("Notes.\n")
     assert engine.ingest([repo]).notes == [
-        f"passed over 6 files of types localrag does not read (.tex 2, no extension 2, .mp3 1, .org 1): "
+        f"passed over 6 files of types localrag does not read (.tex 2, no extension 2, .bib 1, .mp3 1): "
         f"{repo / 'Dockerfile'}, {repo / 'Makefile'}, {repo / 'a.tex'}, ... (README, \"What it reads\", lists the "
         "types; a plain-text file of another type, such as .tex, is read when named .txt)"]
