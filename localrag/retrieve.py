@@ -119,9 +119,14 @@ def filters_to_sql(filters: SearchFilters | None) -> str | None:
                                 field="path_glob")
         parts.append(path_predicate(valid_text(filters.path_glob)))  # half an emoji from a client: 500 before
     if filters.file_types:
-        from localrag.ingest.loaders import types_named
+        from localrag.ingest.loaders import extension_named, types_named
 
-        parts.append(sql_in("file_type", sorted({t for name in filters.file_types for t in types_named(name)})))
+        named = {name: types_named(name) for name in filters.file_types}  # a name of no type is refused first
+        whole = sorted({t for name, types in named.items() if not extension_named(name) for t in types})
+        kinds = [sql_in("file_type", whole)] if whole else []
+        kinds += [f"(file_type = {sql_literal(named[n][0])} AND lower(path) LIKE {sql_literal('%' + ext)})"
+                  for n in sorted(named) if (ext := extension_named(n))]
+        parts.append(kinds[0] if len(kinds) == 1 else f"({' OR '.join(kinds)})")
     return " AND ".join(parts) if parts else None
 
 

@@ -73,7 +73,8 @@ FILE_TYPES: frozenset[str] = frozenset(_PLAIN_TYPES.values()) | frozenset(f"code
 
 def types_named(name: str) -> tuple[str, ...]:
     """The stored file types a `--type` filter names: a type as `documents` lists it (md, pdf, code:python), `code`
-    for every language, or an extension, which stands for its type (py: code:python; rst: txt). Every extension
+    for every language, or an extension, which stands for its type (py: code:python; rst: txt, kept to .rst files by
+    `extension_named`). Every extension
     but pdf, md, html, txt and a few more found nothing: the filter compared it with the type."""
     wanted = name.strip().lower().lstrip(".")
     if wanted in FILE_TYPES:
@@ -84,6 +85,19 @@ def types_named(name: str) -> tuple[str, ...]:
         return (file_type(Path(f"x.{wanted}")),)
     raise LoaderError(f"file type '{name}' is not one localrag reads",
                       "give an extension (py, md, pdf) or a type as `localrag documents` lists it (code:python)")
+
+
+# Extensions of formats of their own stored under a type they share (.rst and .log are read as "txt", .tsv as "csv"):
+# a filter that names one keeps to that extension. Before, `--type rst` found .txt and .log files too. A spelling of a
+# type (markdown, htm, yml, jpeg) or the type itself (txt, csv) still takes every file of the type.
+_OWN_FORMATS = frozenset({".rst", ".log", ".tsv", ".xlsm"})
+
+
+def extension_named(name: str) -> str | None:
+    """The extension (".rst") a `--type` filter keeps to, besides its type (`types_named`), when it names a format of
+    its own stored under a type it shares; else None."""
+    wanted = f".{name.strip().lower().lstrip('.')}"
+    return wanted if wanted in _OWN_FORMATS else None
 
 
 def file_type(path: Path) -> str:

@@ -212,3 +212,23 @@ def test_an_invoice_asked_for_by_its_number_comes_first(tmp_path: Path, real_emb
         assert [h.codes for h in hits] == [(question.split()[-1 if "?" in question else 0].rstrip("?"),), (), (), ()]
     vector_only = retriever.search("What is the amount of invoice INV-2026-0033?", k=4, mode="vector")
     assert "/books/invoice-0033.md" not in [h.chunk.path for h in vector_only]  # the leg fusion has to overrule
+
+
+def test_a_type_filter_naming_an_extension_of_a_shared_type_keeps_to_that_extension(localrag_home: Path,
+                                                                                   tmp_path: Path) -> None:
+    """`--type rst` found .txt and .log files too: all three are stored as type txt. `--type txt` still takes all."""
+    from localrag.config import Settings
+    from localrag.engine import Engine
+
+    for name in ("guide.rst", "GUIDE2.RST", "notes.txt", "server.log"):
+        (tmp_path / name).write_text(f"Puffins nest on the cliffs, says {name}.\n")
+    engine = Engine(Settings(), embedder=EMB)
+    assert engine.ingest([tmp_path]).added == 4
+
+    def found(*types: str) -> list[str]:
+        hits = engine.search("puffins nest cliffs", k=10, filters=SearchFilters(file_types=types))
+        return sorted(Path(h.chunk.path).name for h in hits)
+
+    assert found("rst") == ["GUIDE2.RST", "guide.rst"]
+    assert found(".log", "markdown") == ["server.log"]
+    assert found("txt") == found("rst", "txt") == ["GUIDE2.RST", "guide.rst", "notes.txt", "server.log"]
