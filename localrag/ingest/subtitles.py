@@ -32,8 +32,9 @@ _TIME = r"(?:(\d+):)?([0-5]\d):([0-5]\d)[.,]\d{1,3}"
 _TIMING = re.compile(rf"^\s*{_TIME}\s*-->\s*{_TIME}")
 _VOICE = re.compile(r"<v(?:\.[^\s>]*)?[ \t]+([^>]*)>", re.IGNORECASE)
 _TAG = re.compile(r"</?[A-Za-z][^>]*>|<\d[\d:.]*>|\{\\[^}]*\}")
-# An .srt cue's "Alice Chen: ..." or "ALICE: ...": up to four capitalised words before a colon.
-_SPEAKER = re.compile(r"^(?P<name>[A-Z][\w'.-]*(?:[ \t][A-Z][\w'.-]*){0,3})[ \t]*:[ \t]+(?=\S)")
+# A cue's "Alice Chen: ..." or "ALICE: ..." (Zoom's and .srt's speakers): up to four words before a colon, each
+# capitalised (`_named`), in any script that has capitals ("Élodie Martin:").
+_SPEAKER = re.compile(r"^(?P<name>[^\W\d_][\w'.-]*(?:[ \t][^\W\d_][\w'.-]*){0,3})[ \t]*:[ \t]+(?=\S)")
 _SENTENCE_END = re.compile(r"[.!?\u2026\u3002\uff01\uff1f][\"')\]\u201d\u2019]*$")
 _BLOCKS = re.compile(r"\n[ \t]*\n")
 _NOT_SPEECH = re.compile(r"^(?:NOTE|STYLE|REGION)(?:[ \t]|$)")
@@ -108,7 +109,7 @@ def _speech(lines: list[str]) -> list[tuple[str, str]]:
             speaker = squash(html.unescape(voice.group(1)))
         plain = squash(html.unescape(_TAG.sub("", line)).replace("\u200e", "").replace("\u200f", ""))
         named = _SPEAKER.match(plain) if voice is None else None
-        if named is not None:
+        if named is not None and all(word[0].isupper() for word in named.group("name").split()):
             speaker, plain = named.group("name"), plain[named.end():]
         if plain:
             said.append((speaker, plain))

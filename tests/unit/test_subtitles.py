@@ -99,3 +99,12 @@ def test_a_transcript_is_ingested_searched_and_quoted_without_its_timings(localr
     assert hits[0].chunk.path.endswith("sync.vtt") and "-->" not in hits[0].chunk.text
     assert "[00:00:14] Alice Chen: Then I am deciding to postpone the Orion launch" in hits[0].chunk.text
     assert "Teams" not in hits[0].chunk.text and "WEBVTT" not in hits[0].chunk.text
+
+
+def test_a_zoom_transcript_names_its_speakers_before_a_colon(tmp_path: Path) -> None:
+    """Zoom writes no voice tags: its cues open with the speaker's name."""
+    path = tmp_path / "GMT20261204-150000_Recording.transcript.vtt"
+    path.write_text("WEBVTT\n\n1\n00:00:01.000 --> 00:00:04.000\nÉlodie Martin: Bonjour à tous.\n\n"
+                    "2\n00:00:05.000 --> 00:00:06.000\nwell: not a name, a lower-case word.\n")
+    assert load_file(path).text == ("[00:00:01] Élodie Martin: Bonjour à tous.\n"
+                                    "[00:00:05] well: not a name, a lower-case word.")
