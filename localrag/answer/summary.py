@@ -28,7 +28,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from localrag.references import is_reference_entry, is_references_heading
 from localrag.sentences import is_label, lines_are_units, one_line, sentence_spans, spaced
+from localrag.types import HEADING_JOIN
 
 if TYPE_CHECKING:
     from localrag.embed import Embedder
@@ -72,15 +74,21 @@ class Summary:
 
 def document_sentences(chunks: Sequence[Chunk]) -> list[tuple[Chunk, int, int]]:
     """(chunk, start, end) of each sentence of MIN_WORDS or more words, in reading order; a heading is not
-    one (it is shown beside the sentences under it), nor is a table's first row (`sentences.is_label`)."""
+    one (it is shown beside the sentences under it), nor is a table's first row (`sentences.is_label`), nor
+    anything of a list of references: a paper's References section, or a sentence shaped as an entry of one
+    (`localrag.references`), which a summary of a paper quoted five times of five."""
     out: list[tuple[Chunk, int, int]] = []
     read_to = 0  # where in the document the chunks before this one ended
     for chunk in chunks:
+        if any(is_references_heading(heading) for heading in chunk.heading.split(HEADING_JOIN)):
+            read_to = max(read_to, chunk.end)
+            continue
         # A chunk begins with the previous one's last sentences (its overlap): each sentence counts once, or a
         # 2,700-sentence text counted 3,216 and was read at every other one, its overlaps weighing double.
         out.extend((chunk, s, e) for s, e in sentence_spans(chunk.text, by_line=lines_are_units(chunk.file_type))
                    if chunk.start + s >= read_to and len(spaced(chunk.text[s:e]).split()) >= MIN_WORDS
-                   and not is_label(chunk.text, s, e, chunk.heading))
+                   and not is_label(chunk.text, s, e, chunk.heading)
+                   and not is_reference_entry(spaced(chunk.text[s:e])))
         read_to = max(read_to, chunk.end)
     return out
 

@@ -1,11 +1,13 @@
 """PDF loading with pypdf: text by page, headings by font size, paragraphs by vertical gaps.
 
 pypdf's text visitor reports each text run's position and font size. Lines are rebuilt from those
-runs; a line whose type is clearly larger than the body's (the most common size) is a heading, ranked
-into levels by size, and a vertical gap well above the usual line spacing starts a new paragraph. A
+runs; a line whose type is clearly larger than the body's (the most common size, a trailing list of
+references not counted) is a heading, ranked into levels by size, and a vertical gap well above the usual
+line spacing (scaled to a heading's size) starts a new paragraph. A
 short line wholly in bold at the body's size or a little above, standing apart as a paragraph of its
 own and not a sentence, is a heading too, under the larger ones: a contract's "11. Termination".
-Wrapped lines are joined with spaces. Page numbers are kept on every section.
+Wrapped lines are joined with spaces, a word hyphenated at a line's end whole. Page numbers are kept on
+every section.
 
 A running header or footer (a line at the top or bottom of most pages, the same but for its page number)
 is left out: read as text, it was a chunk of its own that a search for its words ranked first, it rode in
@@ -31,6 +33,7 @@ from typing import Any
 from localrag.errors import LoaderError
 from localrag.ingest.ocr import OCR_ON, Notify, ocr_pdf_page
 from localrag.ingest.structure import LIST_LINE, HeadingPath, TextBuilder, authored_title, prose_kind, squash
+from localrag.references import is_references_heading
 from localrag.types import LoadedText
 
 
@@ -146,12 +149,14 @@ def _bold_titles(lines: list[_PdfLine], body: float, heading_sizes: list[float],
     return titles
 
 
-def _pdf_blocks(lines: list[_PdfLine], body: float, heading_sizes: list[float]) -> Iterator[tuple[str, int]]:
+def _pdf_blocks(
+    lines: list[_PdfLine], body: float, heading_sizes: list[float], hyphenated: frozenset[str]
+) -> Iterator[tuple[str, int]]:
     """(text, heading level or 0) per block: larger type is a heading, and a bold title (`_bold_titles`) one level
     below the smallest such; a larger gap starts a new paragraph.
 
-    Wrapped lines of a paragraph are joined with spaces; a line that starts a list item keeps its
-    own line, so lists stay lists.
+    Wrapped lines of a paragraph are joined with spaces, a word broken at a line's end whole (`_join`); a line
+    that starts a list item keeps its own line, so lists stay lists.
     """
     gaps = [
         a.y - b.y
@@ -169,15 +174,20 @@ def _pdf_blocks(lines: list[_PdfLine], body: float, heading_sizes: list[float]) 
             level = len(heading_sizes) + 1
         new_block = previous is None or level != block_level
         if previous is not None and not new_block and previous.y is not None and line.y is not None:
+            # Larger type is set with wider spacing: a gap is judged against the line's own size, or a title
+            # wrapped onto two lines was two headings.
+            scale = line.size / body if level and body and line.size > body else 1.0
             gap = previous.y - line.y
-            new_block = gap < 0 or gap > usual_gap * 1.3
+            new_block = gap < 0 or gap > usual_gap * scale * 1.3
         if new_block and block:
             yield block, block_level
             block = ""
         if not block:
             block = line.text
+        elif not level and LIST_LINE.match(line.text):
+            block += "\n" + line.text
         else:
-            block += ("\n" if not level and LIST_LINE.match(line.text) else " ") + line.text
+            block = _join(block, line.text, hyphenated)
         block_level = level
         previous = line
     if block:
@@ -225,6 +235,55 @@ def _without_running_lines(pages: list[list[_PdfLine]]) -> list[list[_PdfLine]]:
         dropped |= {id(line) for line in bottom if ("bottom", _edge_key(line)) in running}
         kept.append([line for line in lines if id(line) not in dropped])
     return kept
+
+
+def _body_size(pages: list[list[_PdfLine]]) -> float:
+    """The body's type size: the size of most characters, not counting a list of references that ends the
+    document (from the last line naming one, set apart in bold or in larger type than the line after it). A short
+    paper's 40 references in 8pt outweighed its body in 10pt: 8pt was taken for the body, every body line became
+    a heading and its paragraphs fell apart, where the same paper with 5 references read right."""
+    lines = [line for page_lines in pages for line in page_lines]
+    end = len(lines)
+    for index in range(len(lines) - 2, 0, -1):
+        line = lines[index]
+        if is_references_heading(line.text) and (line.all_bold or line.size > lines[index + 1].size):
+            end = index
+            break
+    weights: Counter[float] = Counter()
+    for line in lines[:end] or lines:
+        weights[line.size] += len(line.text)
+    return weights.most_common(1)[0][0] if weights else 0.0
+
+
+# A line's last word broken at its end: letters (a compound's parts joined by hyphens) and the hyphen.
+_BROKEN_AT_END = re.compile(r"([^\W\d_]+(?:-[^\W\d_]+)*)-$")
+_COMPOUND = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)+")
+_LETTERS = re.compile(r"[^\W\d_]*")
+
+
+def _hyphenated_words(pages: list[list[_PdfLine]]) -> frozenset[str]:
+    """The hyphenated words the document writes whole on one line ("well-known"), lower-cased: a line that ends
+    in one's first part and a hyphen keeps the hyphen (see `_join`)."""
+    return frozenset(
+        word.casefold() for page_lines in pages for line in page_lines for word in _COMPOUND.findall(line.text)
+    )
+
+
+def _join(block: str, line: str, hyphenated: frozenset[str]) -> str:
+    """`line` joined to the paragraph `block` it wraps on to. A word broken at the line's end, a lowercase letter
+    and a hyphen there and a lowercase letter opening the next line ("seman-" and "tic"), is joined whole, so a
+    search for "semantic" finds it and a quote reads it; the hyphen stays where it is a real one: the part
+    before it holds a hyphen already ("state-of-the-" and "art"), or the document writes the hyphenated word
+    whole elsewhere ("well-known")."""
+    last = block.rsplit(" ", 1)[-1]
+    broken = _BROKEN_AT_END.search(last) if last[-2:-1].islower() and line[:1].islower() else None
+    if broken is None:
+        return f"{block} {line}"
+    head = broken.group(1)
+    tail = _LETTERS.match(line)
+    if "-" in head or f"{head}-{tail.group(0) if tail else ''}".casefold() in hyphenated:
+        return block + line
+    return block[:-1] + line
 
 
 @contextmanager
@@ -321,15 +380,16 @@ def _read_pdf(path: Path, ocr: bool, notify: Notify | None) -> LoadedText:
                 f"{path}: no extractable text, and OCR found none on its pages", "exclude it if it holds no text"
             )
         raise LoaderError(f"{path}: no extractable text (a scanned PDF?)", OCR_ON)
-    body = max(weights, key=lambda s: weights[s]) if weights else 0.0
+    body = _body_size(pages)
     heading_sizes = sorted((s for s in weights if s >= body * 1.15), reverse=True)[:6]
+    hyphenated = _hyphenated_words(pages)
     out = TextBuilder()
     headings = HeadingPath()
     title = ""
     for number, page_lines in enumerate(pages, start=1):
         for text in scanned.get(number, ()):
             out.add(text, prose_kind(text), headings.path, number)
-        for text, level in _pdf_blocks(page_lines, body, heading_sizes):
+        for text, level in _pdf_blocks(page_lines, body, heading_sizes, hyphenated):
             if level:
                 title = title or text
                 out.add(text, "heading", headings.enter(level, text), number)

@@ -1,0 +1,117 @@
+"""Research papers as PDFs, made with fpdf as a writing tool sets them: a title wrapped over two lines, a 9pt
+abstract, a 10pt body, words hyphenated at line ends, and a list of references in 8pt."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from localrag.answer import verify_quotes
+from localrag.answer.summary import document_sentences
+from localrag.ingest.loaders import load_file
+from localrag.types import Chunk, Hit, LoadedText, QuoteStatus
+
+TITLE = "DenseLink: Efficient Dense Passage Retrieval with Late Linking"
+ABSTRACT = ("We present DenseLink, a dense retriever that links passages late, after a cheap first stage has chosen "
+            "candidates. Linking late keeps the index small and the latency low.")
+INTRO = ("Dense passage retrieval encodes questions and passages into one vector space and ranks passages by their "
+         "inner product with the question. It is accurate but costly when the collection grows. ")
+TRAINING = ("We train with AdamW at a learning rate of 2e-5 with linear warmup over the first 1,000 steps, a batch "
+            "size of 128 and in-batch negatives. Training takes nine hours on a single accelerator.")
+# Lines as a typesetter broke them: two words hyphenated at the line's end, and two real hyphens there.
+BROKEN_LINES = ["Dense retrieval finds passages by their seman-", "tic similarity to the question. It is a well-",
+                "known method and the state-of-the-", "art in open-domain question answering. A well-known",
+                "weakness is its cost at retrie-", "val time."]
+JOINED = ("Dense retrieval finds passages by their semantic similarity to the question. It is a well-known method "
+          "and the state-of-the-art in open-domain question answering. A well-known weakness is its cost at "
+          "retrieval time.")
+
+
+def make_paper(path: Path, references: int) -> Path:
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("Helvetica", "B", 16)
+    pdf.multi_cell(120, 7, TITLE, new_x="LMARGIN", new_y="NEXT")  # wraps after "with"
+    pdf.ln(3)
+    sections = [("Abstract", 12, 9, [ABSTRACT]), ("1 Introduction", 12, 10, [INTRO * 3]),
+                ("2 Background", 12, 10, BROKEN_LINES), ("3 Method", 12, 10, [INTRO * 2]),
+                ("3.2 Training Details", 11, 10, [TRAINING]), ("4 Experiments", 12, 10, [INTRO * 2])]
+    for heading, heading_size, size, lines in sections:
+        pdf.set_font("Helvetica", "B", heading_size)
+        pdf.multi_cell(0, 6, heading, new_x="LMARGIN", new_y="NEXT")
+        pdf.ln(1)
+        pdf.set_font("Helvetica", "", size)
+        for line in lines:
+            pdf.multi_cell(0, size * 0.45, line.strip(), new_x="LMARGIN", new_y="NEXT")
+        pdf.ln(3)
+    pdf.set_font("Helvetica", "B", 12)
+    pdf.multi_cell(0, 6, "References", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Helvetica", "", 8)
+    for i in range(1, references + 1):
+        pdf.multi_cell(0, 3.6, f"[{i}] Guu, K., Chen, W., and Patel, R. Retrieval-augmented language model "
+                       f"pre-training, part {i}. In Proceedings of ACL, pages 108-118, 2020.",
+                       new_x="LMARGIN", new_y="NEXT")
+        pdf.ln(1)
+    pdf.output(str(path))
+    return path
+
+
+def _sections(loaded: LoadedText) -> list[tuple[str, tuple[str, ...], str]]:
+    return [(s.kind, s.headings, loaded.text[s.start : s.end]) for s in loaded.sections]
+
+
+def _body(loaded: LoadedText) -> list[tuple[str, tuple[str, ...], str]]:
+    """The sections before the references."""
+    sections = _sections(loaded)
+    return sections[: [text for _, _, text in sections].index("References")]
+
+
+def test_a_long_list_of_references_in_small_type_leaves_the_body_as_it_reads(tmp_path: Path) -> None:
+    # 40 references in 8pt outweighed the 10pt body: 8pt was taken for the body's size, every body line became a
+    # heading, and "3.2 Training Details"'s sentence was cut in two.
+    long, short = (load_file(make_paper(tmp_path / f"{n}.pdf", n)) for n in (40, 5))
+    assert _body(long) == _body(short)
+    body = _body(long)
+    assert [(kind, headings[-1]) for kind, headings, _ in body if kind != "heading"] == [
+        ("paragraph", "Abstract"), ("paragraph", "1 Introduction"), ("paragraph", "2 Background"),
+        ("paragraph", "3 Method"), ("paragraph", "3.2 Training Details"), ("paragraph", "4 Experiments")]
+    assert ("paragraph", (TITLE, "3 Method", "3.2 Training Details"), TRAINING) in body
+    assert ("paragraph", (TITLE, "Abstract"), ABSTRACT) in body
+
+
+def test_a_title_wrapped_over_two_lines_is_one_heading(tmp_path: Path) -> None:
+    loaded = load_file(make_paper(tmp_path / "paper.pdf", 5))
+    assert loaded.title == TITLE
+    assert _sections(loaded)[0] == ("heading", (TITLE,), TITLE)
+    assert {s.headings[0] for s in loaded.sections} == {TITLE}
+
+
+def test_a_word_broken_at_a_line_end_is_joined_and_a_real_hyphen_kept(tmp_path: Path) -> None:
+    loaded = load_file(make_paper(tmp_path / "paper.pdf", 5))
+    background = [text for _, headings, text in _sections(loaded) if headings[-1] == "2 Background"]
+    # "seman- tic" and "retrie- val" were stored so: a search for "semantic" found no word of it.
+    assert background == ["2 Background", JOINED]
+    # A quote of the joined words is found in the text as loaded.
+    hit = Hit(Chunk("p:0", "p", str(tmp_path / "paper.pdf"), 0, JOINED, 0, len(JOINED)), 1.0)
+    quotes = verify_quotes('It finds passages by "their semantic similarity to the question" [1], at a '
+                           '"cost at retrieval time" [1].', [hit])
+    assert [q.status for q in quotes] == [QuoteStatus.VERIFIED, QuoteStatus.VERIFIED]
+
+
+def test_a_papers_references_are_not_key_sentences(tmp_path: Path) -> None:
+    loaded = load_file(make_paper(tmp_path / "paper.pdf", 40))
+    chunks = [Chunk(f"p:{i}", "p", "/p.pdf", i, loaded.text[s.start : s.end], s.start, s.end,
+                    heading=" > ".join(s.headings)) for i, s in enumerate(loaded.sections)]
+    sentences = [chunk.text[s:e] for chunk, s, e in document_sentences(chunks)]
+    assert "We train with AdamW at a learning rate of 2e-5 with linear warmup over the first 1,000 steps, a batch " \
+           "size of 128 and in-batch negatives." in sentences
+    assert not [s for s in sentences if "Guu" in s or "Proceedings" in s]
+    # An entry is known by its shape under any heading; prose citing a work by its number is kept.
+    text = ("Guu, K., Chen, W., and Patel, R. Retrieval-augmented pre-training of language models. "
+            "In Proceedings of ACL, pages 108-118, Online, 2020. We follow the training recipe of [39] for all runs. "
+            "[59] did not provide a web server for their method, see pages 10-12.")
+    chunk = Chunk("n:0", "n", "/n.md", 0, text, 0, len(text), heading="Notes")
+    assert [text[s:e] for _, s, e in document_sentences([chunk])] == [
+        "We follow the training recipe of [39] for all runs.",
+        "[59] did not provide a web server for their method, see pages 10-12."]
