@@ -6,8 +6,8 @@ references not counted) is a heading, ranked into levels by size, and a vertical
 line spacing (scaled to a heading's size) starts a new paragraph. A
 short line wholly in bold at the body's size or a little above, standing apart as a paragraph of its
 own and not a sentence, is a heading too, under the larger ones: a contract's "11. Termination".
-Wrapped lines are joined with spaces, a word hyphenated at a line's end whole. Page numbers are kept on
-every section.
+Wrapped lines are joined with spaces, a word hyphenated at a line's end whole. A page of two columns written
+row by row is read column by column (`_by_columns`). Page numbers are kept on every section.
 
 A running header or footer (a line at the top or bottom of most pages, the same but for its page number)
 is left out: read as text, it was a chunk of its own that a search for its words ranked first, it rode in
@@ -37,16 +37,35 @@ from localrag.references import is_references_heading
 from localrag.types import LoadedText
 
 
+@dataclass(frozen=True)
+class _Run:
+    """A piece of a line in one style: its text, where it starts across the page (None where pypdf did not say),
+    its font size and whether its face is bold."""
+
+    text: str
+    x: float | None
+    size: float
+    bold: bool
+
+
 @dataclass
 class _PdfLine:
-    parts: list[str] = field(default_factory=list)
+    runs: list[_Run] = field(default_factory=list)
     y: float | None = None
-    sizes: list[tuple[float, int]] = field(default_factory=list)
-    bold: int = 0  # characters set in a bold face
 
     @property
     def text(self) -> str:
-        return squash("".join(self.parts))
+        return squash("".join(run.text for run in self.runs))
+
+    @property
+    def sizes(self) -> list[tuple[float, int]]:
+        """(font size, characters) of each run with text."""
+        return [(run.size, len(run.text.strip())) for run in self.runs if run.text.strip()]
+
+    @property
+    def bold(self) -> int:
+        """Characters set in a bold face."""
+        return sum(len(run.text.strip()) for run in self.runs if run.bold)
 
     @property
     def size(self) -> float:
@@ -83,20 +102,89 @@ def _pdf_page_lines(page: Any) -> list[_PdfLine]:
             return
         scale = abs((tm[0] * tm[3] - tm[1] * tm[2]) * (cm[0] * cm[3] - cm[1] * cm[2])) ** 0.5
         y = cm[1] * tm[4] + cm[3] * tm[5] + cm[5]
+        x = cm[0] * tm[4] + cm[2] * tm[5] + cm[4]
+        size = round(float(font_size) * scale * 2) / 2
         for i, piece in enumerate(text.split("\n")):
             if i:
                 lines.append(_PdfLine())
             line = lines[-1]
-            line.parts.append(piece)
-            if piece.strip():
-                line.sizes.append((round(float(font_size) * scale * 2) / 2, len(piece.strip())))
-                if _is_bold(font):
-                    line.bold += len(piece.strip())
-                if line.y is None:
-                    line.y = y
+            # The run's position is where its first piece starts; a piece after a line break starts elsewhere.
+            line.runs.append(_Run(piece, None if i else x, size, bool(piece.strip()) and _is_bold(font)))
+            if piece.strip() and line.y is None:
+                line.y = y
 
     page.extract_text(visitor_text=visit)
-    return [line for line in lines if line.text]
+    try:
+        width = float(page.mediabox.width)
+    except Exception:  # a damaged page box costs only the reading of two columns, not the page's text
+        return [line for line in lines if line.text]
+    return _by_columns([line for line in lines if line.text], width)
+
+
+# Two columns: the right one starts between these shares of the page's width, on this many lines or more that
+# hold both columns' text; a column's line is prose, this many characters at least on the median line.
+_GUTTER_BAND = (0.3, 0.7)
+_COLUMN_MIN_LINES = 3
+_COLUMN_MIN_CHARS = 20
+# How far (in points) runs may start apart and still be at one column's edge.
+_EDGE_SLACK = 2.0
+
+
+def _by_columns(lines: list[_PdfLine], width: float) -> list[_PdfLine]:
+    """A page's lines with a two-column stretch written row by row read column by column. pypdf joins runs at one
+    height into one line, so a page whose writer put down the left column's line and then the right one's read
+    across the gutter ("...that The right column goes on..."). Such a line holds a run starting at the right
+    column's edge after runs to its left: where `_COLUMN_MIN_LINES` or more lines do at one edge, each is cut
+    there, and each stretch of lines that stay in their columns (cut lines, lines starting at the right edge, left
+    lines no longer than the left column's) is read as its left lines, then its right ones. A page written column
+    by column has no such line and keeps its order; so does a table, whose left cells are short."""
+    starts: list[dict[int, int]] = []  # per line: edge (x over the slack, rounded) -> the first run starting there
+    for line in lines:
+        found: dict[int, int] = {}
+        for at, run in enumerate(line.runs):
+            if at and run.x is not None and run.text.strip() and "".join(r.text for r in line.runs[:at]).strip() \
+                    and _GUTTER_BAND[0] * width <= run.x <= _GUTTER_BAND[1] * width:
+                found.setdefault(round(run.x / _EDGE_SLACK), at)
+        starts.append(found)
+    edges = Counter(key for found in starts for key in found)
+    if not edges:
+        return lines
+    edge_key, count = edges.most_common(1)[0]
+    edge = edge_key * _EDGE_SLACK
+    # A run a bold or italic word starts inside the left column's line is not at the edge.
+    cuts = {i: found[edge_key] for i, found in enumerate(starts) if edge_key in found}
+    lefts = [_PdfLine(lines[i].runs[:at], lines[i].y) for i, at in cuts.items()]
+    rights = [_PdfLine(lines[i].runs[at:], lines[i].y) for i, at in cuts.items()]
+    if count < _COLUMN_MIN_LINES or min(
+        statistics.median(len(line.text) for line in side) for side in (lefts, rights)
+    ) < _COLUMN_MIN_CHARS:
+        return lines
+    longest_left = max(len(line.text) for line in lefts)
+
+    def column(index: int) -> str:
+        """Where a line stands: "both" columns, the "left" or "right" one, or "across" them."""
+        line = lines[index]
+        if index in cuts:
+            return "both"
+        start = next((run.x for run in line.runs if run.text.strip()), None)
+        if start is not None and start >= edge - _EDGE_SLACK:
+            return "right"
+        return "left" if len(line.text) <= longest_left else "across"
+
+    out: list[_PdfLine] = []
+    left: list[_PdfLine] = []
+    right: list[_PdfLine] = []
+    for index, line in enumerate(lines):
+        side = column(index)
+        if side == "across":
+            out += left + right + [line]
+            left, right = [], []
+        elif side == "both":
+            left.append(_PdfLine(line.runs[: cuts[index]], line.y))
+            right.append(_PdfLine(line.runs[cuts[index] :], line.y))
+        else:
+            (left if side == "left" else right).append(line)
+    return out + left + right
 
 
 # A bold title is short and at most two lines: a bold paragraph (a warning set in bold) is text.

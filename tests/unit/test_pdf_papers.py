@@ -115,3 +115,52 @@ def test_a_papers_references_are_not_key_sentences(tmp_path: Path) -> None:
     assert [text[s:e] for _, s, e in document_sentences([chunk])] == [
         "We follow the training recipe of [39] for all runs.",
         "[59] did not provide a web server for their method, see pages 10-12."]
+
+
+LEFT = ("The left column opens the paper. It says that dense retrieval is accurate but slow when the collection "
+        "grows large, and that every passage must be encoded.")
+RIGHT = ("The right column goes on with the method. Late linking keeps the index small by linking passages only "
+         "after a cheap first stage has chosen them.")
+
+
+def make_two_columns(path: Path, row_by_row: bool, cells: list[tuple[str, str]] | None = None) -> Path:
+    """A page of two 80mm columns under a full-width line, written a row of both columns at a time or one column
+    and then the other: `LEFT` and `RIGHT` wrapped, or `cells`' lines."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("Helvetica", "", 10)
+
+    def wrap(text: str) -> list[str]:
+        lines = [""]
+        for word in text.split():
+            if pdf.get_string_width(f"{lines[-1]} {word}".strip()) > 80:
+                lines.append("")
+            lines[-1] = f"{lines[-1]} {word}".strip()
+        return lines
+
+    pdf.text(15, 15, "A full-width line across both columns of this page, opening it before the columns begin.")
+    columns = [(15, [left for left, _ in cells]), (110, [right for _, right in cells])] if cells else [
+        (15, wrap(LEFT)), (110, wrap(RIGHT))]
+    writes = [(x, 25 + row * 5, line) for x, lines in columns for row, line in enumerate(lines)]
+    for x, y, line in sorted(writes, key=lambda w: (w[1], w[0])) if row_by_row else writes:
+        pdf.text(x, y, line)
+    pdf.output(str(path))
+    return path
+
+
+def test_a_two_column_page_written_row_by_row_reads_column_by_column(tmp_path: Path) -> None:
+    # pypdf joined the two columns' lines at one height: "...It says that The right column goes on...".
+    expected = ["A full-width line across both columns of this page, opening it before the columns begin.",
+                LEFT, RIGHT]
+    for row_by_row in (True, False):
+        loaded = load_file(make_two_columns(tmp_path / f"{row_by_row}.pdf", row_by_row))
+        assert [text for _, _, text in _sections(loaded)] == expected
+
+
+def test_a_table_of_two_columns_keeps_its_rows(tmp_path: Path) -> None:
+    cells = [(city, f"{cap} euros a night, {cap // 4} a day;")
+             for city, cap in [("London", 210), ("Paris", 190), ("Berlin", 170), ("Madrid", 150), ("Lisbon", 140)]]
+    loaded = load_file(make_two_columns(tmp_path / "t.pdf", True, cells))
+    assert "London 210 euros a night, 52 a day; Paris 190 euros" in loaded.text
