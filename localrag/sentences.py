@@ -9,8 +9,10 @@ lone "tea | coffee" is prose. Cutting at every line break instead made 47 of the
 fragment of a wrapped one (benchmarks/README.md, "Sentences the RAFT builder quotes"). A row means little without
 its table's first row, which `table_header` finds. In code and data (`lines_are_units`: a JSON export, a YAML file)
 every line is a unit. An abbreviation's full stop before a lower-case word ("et al. found"), after a title or
-"Fig.", or after "No." or "Vol." before a number, does not end a sentence; a numbered item's "1." belongs to the
-item's first sentence, a bulleted item's "- " to none. A heading and a table's first row are units but say nothing:
+"Fig.", or after "No." or "Vol." before a number, does not end a sentence, nor do the German, French, Italian,
+Spanish and Portuguese ones ("d.h.", "z.B.", "ca.", "S. 12", "M. Dupont", "Sig.ra", "Dra.") or a date's ordinal
+("am 14. Mai", "im 2. Obergeschoss"); a numbered item's "1." belongs to the item's first sentence, a bulleted
+item's "- " to none. A heading and a table's first row are units but say nothing:
 `is_label` tells them apart, so that the best sentence and a summary never quote one.
 """
 
@@ -21,6 +23,22 @@ from collections.abc import Iterable
 
 from localrag.types import HEADING_JOIN
 
+# A date's or a German ordinal's number ("am 14. Mai", "Zürich, 1. März 2026", "im 2. Obergeschoss", "der 1.
+# April"): its "." is the ordinal's, before a month's name (full or abbreviated, in German, French, Italian,
+# Spanish or Portuguese) or after an article or "am", "im", "zum" before a word (capitalised: German nouns are).
+# Cut there, a quote of "Der Mietbeginn ist der 1. April 2026." was "Der Mietbeginn ist der 1.". A number after
+# other words still ends a sentence before a capital ("Die Kosten stiegen um 12. Dann ...", "It rose by 2. Then").
+# Full names, and the abbreviations (with their full stop) that are not words of their own.
+_MONTHS = ("(?:Januar|Jänner|Februar|März|April|Mai|Juni|Juli|August|September|Oktober|November|Dezember|"
+           "[Jj]anvier|[Ff]évrier|[Mm]ars|[Aa]vril|[Jj]uin|[Jj]uillet|[Aa]o[uû]t|[Ss]eptembre|[Oo]ctobre|[Nn]ovembre|"
+           "[Dd]écembre|[Gg]ennaio|[Ff]ebbraio|[Mm]arzo|[Aa]prile|[Mm]aggio|[Gg]iugno|[Ll]uglio|[Aa]gosto|"
+           "[Ss]ettembre|[Oo]ttobre|[Dd]icembre|[Ee]nero|[Ff]ebrero|[Aa]bril|[Mm]ayo|[Jj]unio|[Jj]ulio|[Ss]eptiembre|"
+           "[Oo]ctubre|[Nn]oviembre|[Dd]iciembre|[Jj]aneiro|[Ff]evereiro|[Mm]arço|[Mm]aio|[Jj]unho|[Jj]ulho|"
+           "[Ss]etembro|[Oo]utubro|[Nn]ovembro|[Dd]ezembro)\\b"
+           r"|(?:Jan|Febr?|Mär|Mrz|Apr|Aug|Sept?|Okt|Nov|Dez|[Jj]anv|[Ff]évr|[Jj]uil|[Oo]ct|[Dd]éc|[Gg]enn?|[Ff]ebb|"
+           r"[Mm]ag|[Gg]iu|[Ll]ug|[Aa]go|[Ss]ett?|[Oo]tt|[Dd]ic|[Ee]ne|[Aa]br|[Ff]ev|[Jj]ul|[Oo]ut|[Dd]ez)\.")
+_ORDINAL = (rf"\b\d{{1,2}}\.(?=\s+(?:{_MONTHS}))"
+            r"|\b(?:[Dd](?:er|ie|as|en|em|es)|[AaIi]m|[Zz]u[mr]|[Vv]om|[Bb]eim)\s+\d{1,3}\.(?=\s+[A-ZÄÖÜ])")
 # A sentence ends at . ! or ? followed by space (a line break is space here), or at the end of its unit; not at a
 # "." before a lower-case word, which is an abbreviation's ("et al. found", "e.g. the", "ca. two"): cut there, the
 # next sentence started in mid-clause (247 of 5,979 COVID-QA sentences did).
@@ -31,9 +49,27 @@ from localrag.types import HEADING_JOIN
 # Contracts number their references so too, in English and German ("cl. 9.3", "Sch. 2", "para. 4", "§ 3 Abs. 2",
 # "Nr. 5", "Ziff. 4", "Kap. 2", "Anl. 1"): cut there, a quote of clause 5.2 began "9.3 the Supplier shall pay" and
 # read as clause 9.3's.
-_ABBREVIATION = (r"\b(?:Figs?|Eqs?|Refs?|Dr|Mrs?|Ms|Prof|vs|cf|approx|e\.g|i\.e)\.(?=\s)"
+# Titles of German, French, Italian, Spanish and Portuguese are always followed by the name too ("Dra. Ana", "Il
+# Sig. Rossi", "Sig.ra Bianchi", "Dott. Neri", "Sr. López", "Mme. Favre"), and so are the abbreviations that open a
+# clause or a figure ("d.h.", "z. B.", "u.a.", "bzw.", "ca. 5000", "vgl. Ziff. 3", "p. ex."): none ends a sentence,
+# and before a German noun (capitalised) each cut one ("Die Mietzinskaution beträgt drei Monatsmieten, d.h." |
+# "Mindestens ..."). "usw." and "etc." are not listed, as "et al." is not: before a capital they end a sentence as
+# often as not (6 of COVID-QA's, each a real end). "Me" (Maître) is written without a full stop, and "Me." ends
+# English sentences ("Lonely Me."). "S." ("Seite") only before a page number ("Beilage S. 12"): as "U.S. 95" shows,
+# a capital S ends sentences otherwise.
+# A French "M." or "MM." (Monsieur, Messieurs: "M. Dupont", "Mme Favre et M. Rochat") only where a name cannot stand
+# before it: at a sentence's start, after punctuation or after one of these French words. After a name it is the
+# initial that ends a reference ("Lipsitch M."; 9 of COVID-QA's sentences end at "M."), after a number a molarity.
+_FRENCH_BEFORE_NAME = "|".join(rf"(?<=\b{word}\s)" for word in
+                               "et de à par pour avec chez que selon entre sur a le la les".split())
+_ABBREVIATION = (r"\b(?:Figs?|Eqs?|Refs?|Dr|Mrs?|Ms|Prof|vs|cf|approx|e\.g|i\.e|Dra|Mme|Mlle|Sra?|Srta|Sig(?:\.ra)?|"
+                 r"Dott(?:\.ssa)?|d\.\s?h|z\.\s?B|u\.\s?a|bzw|ca|vgl|p\.\s?ex)\.(?=\s)"
+                 rf"|(?:^|(?<=\n)|(?<=[.,;:!?(«\"'’]\s)|{_FRENCH_BEFORE_NAME})MM?\.(?=\s)"
                  r"|\b(?:[Nn]os?|[Vv]ols?|pp?|Art|Sec|Ch|[Cc]ls?|[Ss]ch|[Ss]ched|[Pp]aras?|[Ss]ubs?|Abs|Nr|Ziff|Kap|"
-                 r"Anl|Tab)\.(?=\s*\d)")
+                 r"Anl|Tab|S)\.(?=\s*\d)"
+                 # a month's abbreviation before its day or year: "3. Jan. 2026", "Dec. 31"
+                 r"|\b(?:Jan|Febr?|Mä?r|Apr|Ju[nl]|Aug|Sept?|Okt|Oct|Nov|De[zc]|[Dd]éc|[Dd]ic)\.(?=\s*\d)"
+                 rf"|{_ORDINAL}")
 # Marks that end a sentence in scripts other than the Latin: the ideographic full stop and the full-width ! and ?
 # (Chinese and Japanese write no space after them), the Devanagari danda, the Arabic question mark and the Urdu
 # full stop. Cut only at . ! ?, a Chinese or Hindi paragraph was one sentence: `summarize` quoted it whole, the best

@@ -96,3 +96,30 @@ def test_a_line_of_code_or_data_is_a_unit_of_its_own() -> None:
         "on_call_rotation: weekly, handover Mondays at 10:00"]  # a summary's sentences have six words or more
     prose = Chunk("d:0", "d", "/team.md", 0, text, 0, len(text), file_type="md")
     assert len(candidate_sentences([Hit(prose, 1.0)])) == 1  # Markdown wraps its sentences: one, as before
+
+
+def test_european_abbreviations_and_dates_do_not_end_a_sentence() -> None:
+    """German capitalises nouns and months, so a full stop before a capital was read as a sentence's end: a quote
+    of the lease's start was "Der Mietbeginn ist der 1."."""
+    minutes = ("Zürich, 1. März 2026. Die nächste Sitzung findet am 14. Mai 2026 um 19.30 Uhr im Café Central statt. "
+               "Die Kosten für das Catering werden auf ca. 2500 CHF geschätzt. Der Mietbeginn ist der 1. April 2026. "
+               "Die Kaution beträgt drei Monatsmieten, d.h. Mindestens 6000 Franken. "
+               "Das Büro liegt im 2. Obergeschoss. Siehe Beilage S. 12 für Details, vgl. Ziff. 3. "
+               "Es gilt z. B. Für Mieter, bzw. Eigentümer, u.a. Herrn Meier, am 3. Jan. 2026.")
+    assert _sentences(minutes) == [
+        "Zürich, 1. März 2026.", "Die nächste Sitzung findet am 14. Mai 2026 um 19.30 Uhr im Café Central statt.",
+        "Die Kosten für das Catering werden auf ca. 2500 CHF geschätzt.", "Der Mietbeginn ist der 1. April 2026.",
+        "Die Kaution beträgt drei Monatsmieten, d.h. Mindestens 6000 Franken.", "Das Büro liegt im 2. Obergeschoss.",
+        "Siehe Beilage S. 12 für Details, vgl. Ziff. 3.",
+        "Es gilt z. B. Für Mieter, bzw. Eigentümer, u.a. Herrn Meier, am 3. Jan. 2026."]
+    titles = ("Il est venu. M. Dupont et Mme. Favre et M. Rochat, avec MM. Roux. La Dra. Ana García y el Sr. López. "
+              "Il Sig. Rossi, la Sig.ra Bianchi e il Dott. Neri.")
+    assert _sentences(titles) == ["Il est venu.", "M. Dupont et Mme. Favre et M. Rochat, avec MM. Roux.",
+                                  "La Dra. Ana García y el Sr. López.",
+                                  "Il Sig. Rossi, la Sig.ra Bianchi e il Dott. Neri."]
+    # A number still ends a sentence after other words, and "M." after a name (a reference's initial) or a
+    # number (molar), "usw." and "Me." before a capital as they did.
+    assert _sentences("It rose by 2. Then it fell. Die Kosten stiegen um 12. Dann sanken sie.") == [
+        "It rose by 2.", "Then it fell.", "Die Kosten stiegen um 12.", "Dann sanken sie."]
+    assert _sentences("Lipsitch M. Identifying it. At 10 M. Consistent. Äpfel usw. Danach. Lonely Me. EP.") == [
+        "Lipsitch M.", "Identifying it.", "At 10 M.", "Consistent.", "Äpfel usw.", "Danach.", "Lonely Me.", "EP."]
