@@ -129,3 +129,31 @@ def test_a_table_row_is_read_and_shown_with_its_header(real_embedder: SentenceTr
     # A sentence outside a table has no header.
     plain = best_sentence("When was the light first lit?", SOURCES, real_embedder)
     assert plain is not None and plain.header == ""
+
+
+def test_function_words_of_other_languages_are_not_shared_content(real_embedder: SentenceTransformerEmbedder) -> None:
+    """A French, German or Italian question shared "la", "de", "l'", "ist", "die", "von" with any sentence of its
+    language: with MiniLM an unrelated sentence scored over the "not found" floor (0.58) and was quoted as verified.
+    """
+    french = [_hit("Les copropriétaires ont décidé de rénover la façade de l'immeuble. Les travaux commenceront au "
+                   "printemps.")]
+    german = [_hit("Die Haltung von Katzen ist gestattet. Der Mietbeginn ist der 1. April 2026.")]
+    italian = [_hit("I condomini hanno deciso di rinnovare la facciata dell'edificio.")]
+    assert weighted_shares("Was ist die Hauptstadt von Australien?", ["Die Haltung von Katzen ist gestattet."]) == 0
+    for question, sources in [("Quelle est la capitale de l'Australie?", french),
+                              ("Was ist die Hauptstadt von Australien?", german),
+                              ("Qual è la capitale dell'Australia?", italian)]:
+        evidence = best_sentence(question, sources, real_embedder)
+        assert evidence is not None and evidence.score < 0.58, (question, evidence)
+    # Questions the documents answer still find their sentence, over the floor.
+    for question, sources, expected in [
+            ("Quand les travaux de la façade commenceront-ils?", french, "Les travaux commenceront au printemps."),
+            ("Wann ist der Mietbeginn?", german, "Der Mietbeginn ist der 1. April 2026.")]:
+        evidence = best_sentence(question, sources, real_embedder)
+        assert evidence is not None and evidence.text == expected and evidence.score > 0.58
+    # English keeps its words: a name's "von", "La Reunion", "IL-6" and "no" are content in an English text, stop
+    # words only in a text of one of those languages.
+    from localrag.raft.qa import content_words
+    assert content_words("Is Géza von Cziffra from La Reunion, with no IL-6?") == [
+        "géza", "von", "cziffra", "la", "reunion", "no", "il", "6"]
+    assert content_words("Quelle est la capitale de l'Australie?") == ["capitale", "australie"]
