@@ -25,6 +25,12 @@ both sides, which is also what the tokenizer makes of `parseConfig` and `ParseCo
 A number joined by dots, a contract's clause, gets one too (`4.2` as `4dot2`): split, "clause 4.2" matched any
 text holding a 4 and a 2.
 
+And German umlauts typed without them. The tokenizer folds "Kündigung" to "kundigung", so a "Kundigung" typed
+without the dots finds it, but one typed as Swiss and non-German keyboards do, "Kuendigung", did not, nor did
+"Mueller" find "Müller" or "Müller" find "Mueller". Each word with ä, ö or ü gets its spelled-out form
+("kuendigung") beside it on both sides: the index holds it beside "Kündigung", a query for "Müller" asks for it
+too, and a written "Mueller" is that form already. Only what holds an umlaut gains a term: ASCII text is untouched.
+
 Other ASCII text is returned as it is, so English prose keeps its BM25 terms, with a joined one added for each
 such identifier or number.
 """
@@ -59,9 +65,23 @@ _JOINED = re.compile(r"[^\W_]+(?:_+[^\W_]+)+")
 _NUMBERED = re.compile(r"(?<![\d.])\d+(?:\.\d+)+(?![\d])")
 
 
-def _with_joined(text: str) -> str:
+# A word with an umlaut (after NFC: a macOS file name's decomposed "u" and diaeresis is composed first).
+_UMLAUTED = re.compile(r"\w*[äöüÄÖÜ]\w*")
+_SPELLED_OUT = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue"})
+
+
+def _spelled_out(text: str) -> list[str]:
+    """Each word with an umlaut as it is typed without one: "Kündigung" as "kuendigung"."""
+    return [match.group().lower().translate(_SPELLED_OUT)
+            for match in _UMLAUTED.finditer(unicodedata.normalize("NFC", text))]
+
+
+def _with_joined(text: str, written: str = "") -> str:
+    """`text` with the joined form of each identifier and dotted number, and the spelled-out form of each word of
+    `written` (the text before folding) with an umlaut."""
     joined = [match.group().replace("_", "") for match in _JOINED.finditer(text)]
     joined += [match.group().replace(".", "dot") for match in _NUMBERED.finditer(text)]
+    joined += _spelled_out(written)
     return f"{text} {' '.join(joined)}" if joined else text
 
 
@@ -79,7 +99,7 @@ def indexed_text(text: str) -> str:
         run = match.group()
         return f" {' '.join([*_bigrams(run), *run]) if len(run) > 1 else run} "
 
-    return _with_joined(_CJK.sub(terms, _folded(text)))
+    return _with_joined(_CJK.sub(terms, _folded(text)), text)
 
 
 def query_text(query: str) -> str:
@@ -87,4 +107,4 @@ def query_text(query: str) -> str:
     joined."""
     if query.isascii():
         return _with_joined(query)
-    return _with_joined(_CJK.sub(lambda match: f" {' '.join(_bigrams(match.group()))} ", _folded(query)))
+    return _with_joined(_CJK.sub(lambda match: f" {' '.join(_bigrams(match.group()))} ", _folded(query)), query)

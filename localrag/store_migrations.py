@@ -171,5 +171,7 @@ MIGRATIONS: list[tuple[str, Callable[[Store], None]]] = [
     ("0007_fts_terms", _in_every_collection(_fill_fts_terms)),
     # The same fill again: identifiers joined by underscores and numbers joined by dots gained a joined form.
     ("0008_fts_identifiers", _in_every_collection(_fill_fts_terms)),
+    # And again: a word with an umlaut gained its spelled-out form ("Kündigung" is found by "Kuendigung").
+    ("0009_fts_umlauts", _in_every_collection(_fill_fts_terms)),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

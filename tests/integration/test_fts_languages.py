@@ -91,3 +91,24 @@ def test_an_identifier_finds_where_it_is_written_whole_in_any_case_style(tmp_pat
     store._meta.delete("key = 'migration:0008_fts_identifiers'")
     assert _first(store, "parseConfig") is None
     assert _first(Store(tmp_path / "db", embedder_name="e", dim=DIM), "parseConfig") == CODE[4]
+
+
+UMLAUTS = ["Die Kündigung ist schriftlich einzureichen.", "Herr Mueller zahlt die Miete im Voraus.",
+           "Frau Müller wohnt im zweiten Stock.", "The tenant pays the rent in advance."]
+
+
+def _found(store: Store, query: str) -> list[str]:
+    return [hit.text for hit, _score in store.text_search(query, 3)]
+
+
+def test_an_umlaut_typed_as_two_letters_finds_the_word_and_back(tmp_path: Path) -> None:
+    # "Kuendigung" found no "Kündigung", and "Mueller" and "Müller" did not find each other.
+    store = _store(tmp_path / "db", UMLAUTS)
+    assert _first(store, "Kuendigung") == _first(store, "Kundigung") == _first(store, "Kündigung") == UMLAUTS[0]
+    assert UMLAUTS[2] in _found(store, "Mueller") and UMLAUTS[1] in _found(store, "Müller")
+    # An index written before: its words with an umlaut get the spelled-out form when it is opened again.
+    store.chunks_table.update(values_sql={FTS_COLUMN: "text"})
+    store.rebuild_fts_index()
+    store._meta.delete("key = 'migration:0009_fts_umlauts'")
+    assert _first(store, "Kuendigung") is None
+    assert _first(Store(tmp_path / "db", embedder_name="e", dim=DIM), "Kuendigung") == UMLAUTS[0]

@@ -45,3 +45,12 @@ def test_marks_the_tokenizer_does_not_fold_are_dropped(written: str, typed: str)
 def test_letters_that_are_not_a_letter_with_a_mark_stay() -> None:
     assert indexed_text("мой") == "мой"  # й is not и
     assert indexed_text("が").split() == ["が"]  # the voicing mark makes another kana
+
+
+def test_a_word_with_an_umlaut_is_also_indexed_and_asked_for_spelled_out() -> None:
+    """Swiss and non-German keyboards type "Kuendigung" for "Kündigung"; the tokenizer's folding makes "kundigung"."""
+    assert indexed_text("Die Kündigung von Frau Müller, Öl und Ärger.").split()[-4:] == [
+        "kuendigung", "mueller", "oel", "aerger"]
+    assert query_text("Müller?") == "Muller? mueller"
+    assert query_text(unicodedata.normalize("NFD", "Müller")) == "Muller mueller"  # as macOS writes it
+    assert query_text("Mueller") == "Mueller"  # already the spelled-out form, which the index holds beside "Müller"
