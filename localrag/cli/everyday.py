@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 import shlex
 import sys
 import threading
@@ -97,6 +98,13 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 
 def chat_command(args: argparse.Namespace, out: Console, err: Console) -> int:
     """Open the chat app; also what `localrag` with no command does."""
+    if not (os.isatty(0) and os.isatty(2)):
+        # Textual reads keys from stdin and draws on stderr (stdout is free for a redirect). Without a terminal on
+        # both it never ended: from cron, or a script's `localrag $CMD` with $CMD empty, it hung until killed and
+        # wrote screen after screen of escape codes into the log.
+        return common.usage_error(err, "localrag: the chat app needs a terminal (stdin and stderr); in a script use "
+                                       "`localrag ask QUESTION` or `localrag search QUERY` (`localrag --help` lists "
+                                       "the commands)")
     from localrag.running import marked_running
     from localrag.tui.app import run_app
 

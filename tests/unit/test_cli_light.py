@@ -337,3 +337,29 @@ def test_a_scripts_engine_makes_private_folders_and_refuses_a_home_that_is_a_fil
                 lambda engine: engine.collections()):  # the reads too: they listed an empty index (the review)
         with pytest.raises(ConfigError, match="file: a file where localrag keeps a folder"):
             use(Engine(Settings(), embedder=HashEmbedder()))
+
+
+@pytest.mark.parametrize("argv", [[], ["chat"]])
+def test_the_chat_app_without_a_terminal_says_so_and_ends(argv: list[str]) -> None:
+    """From cron, or a script's `localrag $CMD` with $CMD empty, the chat app hung until killed and wrote Textual's
+    redraws to stderr (47 KB in 15 s)."""
+    result = subprocess.run([sys.executable, "-m", "localrag", *argv], stdin=subprocess.DEVNULL, capture_output=True,
+                            text=True, timeout=30)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.splitlines() == [
+        "localrag: the chat app needs a terminal (stdin and stderr); in a script use `localrag ask QUESTION` or "
+        "`localrag search QUERY` (`localrag --help` lists the commands)"]
+
+
+def test_the_chat_app_with_keys_from_a_terminal_but_stderr_in_a_file_says_so(tmp_path: Path) -> None:
+    # Textual draws on stderr: a screen drawn into a log file and keys read from the terminal is no app either.
+    import pty
+
+    keys, terminal = pty.openpty()
+    try:
+        result = subprocess.run([sys.executable, "-m", "localrag", "chat"], stdin=terminal, capture_output=True,
+                                text=True, timeout=30)
+    finally:
+        os.close(keys)
+        os.close(terminal)
+    assert result.returncode == 2 and "the chat app needs a terminal" in result.stderr
