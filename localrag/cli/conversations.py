@@ -30,11 +30,23 @@ if TYPE_CHECKING:
 def add_commands(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("conversations",
                             help="list the chat app's saved conversations (also: search, show, rename, delete)")
-    parser.add_argument("action", nargs="?", choices=("list", "search", "show", "rename", "delete"), default="list")
-    parser.add_argument("id", nargs="?", help="a conversation id from the list, or `last`; with search: the words")
-    parser.add_argument("title", nargs="?", help="with rename: the new title")
     parser.add_argument("--json", action="store_true", help="list, show or search as JSON")
-    parser.add_argument("--yes", action="store_true", help="with delete: do not ask for confirmation")
+    # Each action takes what it needs and argparse refuses the rest: with one optional `id` and `title` shared by
+    # all, `search zone printer` searched for "zone" alone, and `list extra` passed in silence.
+    actions = parser.add_subparsers(dest="conversations_command", metavar="ACTION")
+    listing = actions.add_parser("list", help="list them (what `conversations` alone does)")
+    search = actions.add_parser("search", help="those whose title, questions or answers hold every word")
+    search.add_argument("words", nargs="+", metavar="WORD", help="the words, in any case, quoted or not")
+    show = actions.add_parser("show", help="print one as the chat app's Markdown export (--json: the saved file)")
+    rename = actions.add_parser("rename", help="give one a new title")
+    delete = actions.add_parser("delete", help="delete one")
+    for action in (show, rename, delete):
+        action.add_argument("id", help="a conversation id from the list, or `last`")
+    rename.add_argument("title", nargs="+", metavar="TITLE", help="the new title (its words, quoted or not)")
+    delete.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    for action in (listing, search, show):
+        # After the action too; SUPPRESS keeps a `--json` given before it.
+        action.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print it as JSON")
     parser.set_defaults(handler=_conversations)
 
 
@@ -44,35 +56,38 @@ def _conversations(args: argparse.Namespace, out: Console, err: Console) -> int:
     from localrag.safe_text import printable
 
     store = ConversationStore()
-    if args.action == "list":
+    command = args.conversations_command or "list"
+    if command == "list":
         return _list(store, args.json, out, err)
-    if args.action == "search":
-        if not args.id or not args.id.split():
-            return usage_error(err, "conversations search: give the words to find (`conversations search 'hotel cap'`)")
-        return _search(store, args.id, args.json, out, err)
+    if command == "search":
+        query = " ".join(args.words)
+        if not query.split():
+            return usage_error(err, "conversations search: give the words to find (`conversations search hotel cap`)")
+        return _search(store, query, args.json, out, err)
     if not args.id:
-        return usage_error(err, f"conversations {args.action}: name a conversation (an id from the list, or last)")
+        return usage_error(err, f"conversations {command}: name a conversation (an id from the list, or last)")
     if args.id == "new":
-        return usage_error(err, f"conversations {args.action}: `new` names no saved conversation (it starts one: "
+        return usage_error(err, f"conversations {command}: `new` names no saved conversation (it starts one: "
                                 "`localrag ask --conversation new QUESTION`; `last` names the latest)")
     try:
         conversation = store.find(args.id)
     except ConversationError:
-        if args.action != "delete" or args.id == "last" or not store.is_damaged(args.id):
+        if command != "delete" or args.id == "last" or not store.is_damaged(args.id):
             raise
         # What the damage error tells the user to do: the file goes, though it does not read.
         return _delete(store, args.id, f"Delete the damaged conversation file {args.id}?", args.yes, err)
-    if args.action == "show":
+    if command == "show":
         if args.json:
             print_json(conversation.to_json())
         else:
             # The answers and sources hold document text: a control character in it must not reach the terminal.
             sys.stdout.write(printable(export_markdown(conversation)))
         return 0
-    if args.action == "rename":
-        if not args.title:
+    if command == "rename":
+        title = " ".join(args.title)
+        if not title:
             return usage_error(err, "conversations rename: give the new title after the id")
-        renamed = store.rename(conversation.id, args.title)
+        renamed = store.rename(conversation.id, title)
         err.print(Text(f"renamed {renamed.id}: {renamed.title}"))
         return 0
     question = f"Delete conversation {conversation.id} \"{conversation.title}\" ({conversation.questions} questions)?"

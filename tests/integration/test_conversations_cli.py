@@ -84,7 +84,9 @@ def test_bad_ids_and_combinations_are_one_line_errors(notes: Path, capsys: pytes
     (failed,) = ConversationStore().list()  # the question is kept, its answer marked as cut short
     assert [(t.role, t.cancelled) for t in failed.turns] == [("user", False), ("assistant", True)]
     ConversationStore().delete(failed.id)
-    assert run(["conversations", "show"]) == 2
+    with pytest.raises(SystemExit) as refused:  # argparse's usage error: the id is required
+        run(["conversations", "show"])
+    assert refused.value.code == 2
     assert run(["conversations", "delete", "new"]) == 2
     assert "`new` names no saved conversation (it starts one: `localrag ask --conversation new QUESTION`" in \
         capsys.readouterr().err
@@ -250,8 +252,22 @@ def test_search_finds_the_conversations_holding_every_word(notes: Path, capsys: 
     assert [(m["id"], m["turn"]) for m in json.loads(capsys.readouterr().out)] == [(office.id, 1)]
     assert run(["conversations", "search", "basement baker"]) == 1  # as grep: none holds both
     assert "no saved conversation holds every word of 'basement baker'" in capsys.readouterr().err
-    assert run(["conversations", "search"]) == 2
+    # Unquoted words are words too: the first alone was searched for, and a third was "unrecognized".
+    assert run(["conversations", "search", "basement", "baker"]) == 1
+    assert "holds every word of 'basement baker'" in capsys.readouterr().err
+    assert run(["conversations", "search", "basement", "level", "MINUS", "--json"]) == 0
+    assert [m["id"] for m in json.loads(capsys.readouterr().out)] == [parking.id]
+    assert run(["conversations", "search", " "]) == 2
     assert "give the words to find" in capsys.readouterr().err
+    for argv in (["search"], ["list", "extra"], ["show"], ["show", "last", "extra"], ["rename", "last"],
+                 ["rename", "last", "Parking", "--json"]):  # --json is for list, show and search
+        with pytest.raises(SystemExit) as refused:  # argparse's own usage error: it was passed over in silence
+            run(["conversations", *argv])
+        assert refused.value.code == 2
+    assert "unrecognized arguments: extra" in capsys.readouterr().err
+    assert run(["conversations", "rename", "last", "Parking", "level"]) == 0
+    assert run(["conversations", "--json"]) == 0
+    assert "Parking level" in [c["title"] for c in json.loads(capsys.readouterr().out)]
 
 
 def test_a_question_an_error_left_unanswered_is_saved_with_the_error_and_leans_no_follow_up(

@@ -167,7 +167,7 @@ def test_options_may_come_between_a_commands_positionals() -> None:
     ingest = parser.parse_args(["ingest", "a.txt", "--force", "b.txt"])
     assert ingest.paths == [Path("a.txt"), Path("b.txt")] and ingest.force
     delete = parser.parse_args(["conversations", "delete", "--yes", "20261206-042701-652833"])
-    assert (delete.action, delete.id, delete.yes) == ("delete", "20261206-042701-652833", True)
+    assert (delete.conversations_command, delete.id, delete.yes) == ("delete", "20261206-042701-652833", True)
     related = parser.parse_args(["related", "Alpha", "--relation", "knows", "Beta"])
     assert related.entities == ["Alpha", "Beta"] and related.relation == ["knows"]
     # After `--` a name that starts with a dash is a path, as before.
