@@ -221,6 +221,49 @@ def _closed_streams_to_devnull() -> None:
             setattr(sys, name, open(fd, "r" if fd == 0 else "w", encoding="utf-8", closefd=False))
 
 
+class _WholeWrites(io.RawIOBase):
+    """A file descriptor whose every write is written whole, or fails.
+
+    A write to a pipe whose reader leaves part-way (`| head -1`) comes back from the kernel with the part written,
+    not an error; CPython's buffered writer then returns that short count, and its text layer drops the rest in
+    silence. A table, a `--json` document or a conversation bigger than the pipe's 64 KB went out in one write:
+    the command ended with exit 0, as if all of it had been read, where a smaller write's BrokenPipeError gave 1.
+    Written on until done, the next write meets the closed pipe and raises, as every write after it does."""
+
+    def __init__(self, fd: int) -> None:
+        super().__init__()
+        self._fd = fd
+
+    def writable(self) -> bool:
+        return True
+
+    def fileno(self) -> int:
+        return self._fd
+
+    def isatty(self) -> bool:
+        return os.isatty(self._fd)
+
+    def write(self, data: Any) -> int:
+        view = memoryview(data).cast("B")
+        done = 0
+        while done < len(view):
+            done += os.write(self._fd, view[done:])
+        return done
+
+
+def _written_whole(stream: Any) -> Any:
+    """`stream` (stdout) as the same text stream over `_WholeWrites`; as it is when it is no file (a test's)."""
+    if not isinstance(stream, io.TextIOWrapper):
+        return stream
+    try:
+        fd = stream.fileno()
+    except (OSError, ValueError):
+        return stream
+    stream.flush()
+    return io.TextIOWrapper(io.BufferedWriter(_WholeWrites(fd)), encoding=stream.encoding, errors=stream.errors,
+                            line_buffering=stream.line_buffering, write_through=stream.write_through)
+
+
 def main() -> None:
     _closed_streams_to_devnull()
     sys.unraisablehook = _quiet_interrupt
@@ -229,6 +272,7 @@ def main() -> None:
         # in a traceback; such a character prints as "?" instead.
         if isinstance(stream, io.TextIOWrapper) and codecs.lookup(stream.encoding).name != "utf-8":
             stream.reconfigure(errors="replace")
+    sys.stdout = _written_whole(sys.stdout)
     try:
         code = run()
         sys.stdout.flush()

@@ -363,3 +363,23 @@ def test_the_chat_app_with_keys_from_a_terminal_but_stderr_in_a_file_says_so(tmp
         os.close(keys)
         os.close(terminal)
     assert result.returncode == 2 and "the chat app needs a terminal" in result.stderr
+
+
+@pytest.mark.parametrize("argv", [["conversations", "show", "last", "--json"], ["conversations", "show", "last"],
+                                  ["conversations"]])
+def test_a_reader_that_stops_early_in_a_big_output_gets_exit_1_too(argv: list[str]) -> None:
+    """A --json document, a piped table or a conversation over the pipe's 64 KB went out in one write, whose
+    part after the reader left was dropped in silence: `documents | head -1` ended with exit 0, `search | head -1`
+    with 1."""
+    from localrag.conversations import Conversation, ConversationStore, Turn, new_id
+
+    long = "the nightly backup copies /srv to the NAS " * 5000  # 215 KB
+    ConversationStore().save(Conversation(id=new_id(), title=long, turns=[Turn(role="user", text=long),
+                                                                          Turn(role="assistant", text=long)]))
+    process = subprocess.Popen([sys.executable, "-m", "localrag", *argv], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE)
+    assert process.stdout is not None and process.stderr is not None
+    assert process.stdout.read(10)  # it is writing: then the reader leaves, as `head -c 10` does
+    process.stdout.close()
+    err = process.stderr.read()
+    assert process.wait(timeout=60) == 1 and err == b""  # no "Exception ignored ... BrokenPipeError" either
