@@ -1,4 +1,4 @@
-"""Tables: boxed on a terminal, one tab-separated line per row in a pipe.
+"""Tables: boxed on a terminal, one tab-separated line per row in a pipe or on a dumb terminal (TERM=dumb).
 
 In a pipe a rich table keeps its box characters and padding, which a script must strip, and it wraps a
 cell wider than the 80 columns rich assumes there, so a long file or run name lands on two lines and
@@ -38,7 +38,9 @@ class Rows:
         self.rows.append(cells)
 
     def print(self, out: Console) -> None:
-        if out.is_terminal:
+        # A dumb terminal (TERM=dumb: an Emacs shell, a screen reader's set-up) gets the pipe's lines too: box
+        # characters read aloud, and a 191-character path folded into ten 20-character pieces, help no one there.
+        if out.is_terminal and not out.is_dumb_terminal:
             table = self._table()
             if self.turned and self._too_wide(table, out):
                 table = self._turned(self.rows)

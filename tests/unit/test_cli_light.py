@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -383,3 +384,32 @@ def test_a_reader_that_stops_early_in_a_big_output_gets_exit_1_too(argv: list[st
     process.stdout.close()
     err = process.stderr.read()
     assert process.wait(timeout=60) == 1 and err == b""  # no "Exception ignored ... BrokenPipeError" either
+
+
+def test_a_dumb_terminal_gets_tables_as_tab_separated_lines() -> None:
+    """With TERM=dumb a screen reader read out box characters, and a long title or path came in 20-character
+    pieces over several rows."""
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    from localrag.conversations import Conversation, ConversationStore, new_id
+
+    title = "Printer toner and the nightly backup of the file server in the basement, level minus two, room 12"
+    saved = Conversation(id=new_id(), title=title)
+    ConversationStore().save(saved)
+    screen, terminal = pty.openpty()
+    fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+    process = subprocess.Popen([sys.executable, "-m", "localrag", "conversations"], stdin=subprocess.DEVNULL,
+                               stdout=terminal, stderr=terminal, env={**os.environ, "TERM": "dumb"})
+    os.close(terminal)
+    shown = b""
+    with contextlib.suppress(OSError):  # EIO once the child has closed the terminal
+        while chunk := os.read(screen, 65536):
+            shown += chunk
+    os.close(screen)
+    assert process.wait(timeout=60) == 0
+    lines = shown.decode().splitlines()
+    assert lines[0] == "id\tupdated\tquestions\ttitle" and len(lines) == 2
+    assert lines[1].split("\t")[0] == saved.id and lines[1].split("\t")[3] == title

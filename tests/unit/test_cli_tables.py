@@ -83,3 +83,10 @@ def test_a_folding_column_keeps_a_long_path_whole_on_a_narrow_terminal() -> None
     table.print(Console(file=file, width=60, force_terminal=True, color_system=None))
     cells = "".join(line.split("│")[1].strip() for line in file.getvalue().splitlines() if line.startswith("│"))
     assert "…" not in file.getvalue() and cells.replace(" ", "").startswith(LONG.replace(" ", ""))
+
+
+def test_a_dumb_terminal_gets_the_pipe_s_lines() -> None:
+    # TERM=dumb (an Emacs shell, a screen reader's set-up): box characters, and a long path folded into pieces.
+    file = io.StringIO()
+    _rows().print(Console(file=file, width=80, force_terminal=True, _environ={"TERM": "dumb"}))
+    assert file.getvalue().splitlines()[:3] == ["runs", "run\tquestions", f"{LONG}\t40"]
