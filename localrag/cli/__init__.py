@@ -23,7 +23,6 @@ import io
 import os
 import shlex
 import signal
-import stat
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -139,7 +138,9 @@ def run(argv: Sequence[str] | None = None) -> int:
                                  "folder, a file for a file)"), style="red"), soft_wrap=True)
         return USAGE_EXIT
     except Exception as exc:
-        if is_disk_full(exc) and _output_disk_full():
+        # The write that failed is known, whatever stdout is: a file on a full disk, the data folder's own disk, or
+        # a full device (`>/dev/full` said "the disk is full (data: 74,906 MB free)", naming the data folder).
+        if is_disk_full(exc) and exc is _output_failure():
             # Cron's log on a full /var/log: the work was done, and "the disk is full (data: 76,799 MB free)" sent
             # the user to move LOCALRAG_HOME. Said where it can be: stderr usually goes to the same full disk.
             with contextlib.suppress(OSError):
@@ -195,15 +196,10 @@ def _quiet_interrupt(unraisable: Any) -> None:
         sys.__unraisablehook__(unraisable)
 
 
-def _output_disk_full() -> bool:
-    """Whether stdout goes to a full file system other than the data folder's."""
-    try:
-        out = os.fstat(sys.stdout.fileno())
-        room = os.fstatvfs(sys.stdout.fileno())
-        data = next(p for p in (paths.data_dir(), *paths.data_dir().parents) if p.exists())
-        return stat.S_ISREG(out.st_mode) and room.f_bavail == 0 and out.st_dev != data.stat().st_dev
-    except (OSError, ValueError, AttributeError):  # no file number (a test's capture), or nothing to ask
-        return False
+def _output_failure() -> OSError | None:
+    """The error writing stdout raised, if it did (under `main`, whose stdout is `_WholeWrites`)."""
+    raw = getattr(getattr(sys.stdout, "buffer", None), "raw", None)
+    return raw.failure if isinstance(raw, _WholeWrites) else None
 
 
 def _closed_streams_to_devnull() -> None:
@@ -222,17 +218,22 @@ def _closed_streams_to_devnull() -> None:
 
 
 class _WholeWrites(io.RawIOBase):
-    """A file descriptor whose every write is written whole, or fails.
+    """A file descriptor whose every write is written whole, or fails once.
 
     A write to a pipe whose reader leaves part-way (`| head -1`) comes back from the kernel with the part written,
     not an error; CPython's buffered writer then returns that short count, and its text layer drops the rest in
     silence. A table, a `--json` document or a conversation bigger than the pipe's 64 KB went out in one write:
     the command ended with exit 0, as if all of it had been read, where a smaller write's BrokenPipeError gave 1.
-    Written on until done, the next write meets the closed pipe and raises, as every write after it does."""
+    Written on until done, the next write meets the closed pipe and raises.
+
+    The first error (a closed pipe, a full disk or device) is raised and kept in `failure`, for `run` to say what
+    failed; what is written after it is dropped: the output left in the buffers, raised again at the exit's flush,
+    printed a traceback under the command's own one-line message."""
 
     def __init__(self, fd: int) -> None:
         super().__init__()
         self._fd = fd
+        self.failure: OSError | None = None
 
     def writable(self) -> bool:
         return True
@@ -245,9 +246,13 @@ class _WholeWrites(io.RawIOBase):
 
     def write(self, data: Any) -> int:
         view = memoryview(data).cast("B")
-        done = 0
-        while done < len(view):
-            done += os.write(self._fd, view[done:])
+        done = 0 if self.failure is None else len(view)
+        try:
+            while done < len(view):
+                done += os.write(self._fd, view[done:])
+        except OSError as exc:
+            self.failure = exc
+            raise
         return done
 
 

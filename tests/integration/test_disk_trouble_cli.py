@@ -118,9 +118,12 @@ def test_output_to_a_full_disk_is_said_as_the_output_s_not_the_data_folder_s(
 
     from network_probe import child_args, users_env
 
+    (small_disk / "home").mkdir()
     fill_disk(small_disk, leave=0)
-    env = users_env(tmp_path / "home", tmp_path / "user-home")
-    for args in (["status"], ["status", "--json"]):
+    # The data folder on the full disk too: the write that failed is the output's (it read as the data folder's).
+    for env, args in ((users_env(tmp_path / "home", tmp_path / "user-home"), ["status"]),
+                      (users_env(tmp_path / "home", tmp_path / "user-home"), ["status", "--json"]),
+                      (users_env(small_disk / "home", tmp_path / "user-home"), ["status"])):
         with (small_disk / "cron.log").open("a") as log:
             done = subprocess.run([sys.executable, *child_args(*args)], stdout=log, stderr=subprocess.PIPE,
                                   text=True, env=env, timeout=120)

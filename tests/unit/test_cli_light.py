@@ -413,3 +413,17 @@ def test_a_dumb_terminal_gets_tables_as_tab_separated_lines() -> None:
     lines = shown.decode().splitlines()
     assert lines[0] == "id\tupdated\tquestions\ttitle" and len(lines) == 2
     assert lines[1].split("\t")[0] == saved.id and lines[1].split("\t")[3] == title
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full")
+@pytest.mark.parametrize("argv", [["conversations", "--json"], ["conversations"], ["status"], ["status", "--json"]])
+def test_output_to_a_full_device_is_said_as_the_output_s(argv: list[str]) -> None:
+    # `>/dev/full` said "the disk is full (/.../home/data: 74,906 MB free)", naming the data folder, exit 2.
+    from localrag.conversations import Conversation, ConversationStore, new_id
+
+    ConversationStore().save(Conversation(id=new_id(), title="Printer toner"))
+    with open("/dev/full", "w") as full:
+        done = subprocess.run([sys.executable, "-m", "localrag", *argv], stdout=full, stderr=subprocess.PIPE,
+                              text=True, timeout=120)
+    assert done.returncode == 1 and done.stderr == (
+        "localrag: cannot write the command's output: the disk it goes to is full (what the command did is done)\n")
