@@ -181,6 +181,7 @@ def _merge_pair(first: Hit, second: Hit) -> Hit:
         text_score=_max_score(first.text_score, second.text_score),
         rerank_score=_max_score(first.rerank_score, second.rerank_score),
         codes=tuple(dict.fromkeys(first.codes + second.codes)),
+        copies=tuple(dict.fromkeys(first.copies + second.copies)),
     )
 
 
@@ -282,7 +283,24 @@ def rank_hits(
     if question and mode == "hybrid":
         candidates = {c.chunk_id: c.text for c, _ in (*vector_hits, *text_hits)}
         ranked = codes_first(question, ranked, list(candidates.values()))
-    return merge_overlapping(ranked)[:k]
+    return merge_overlapping(without_copies(ranked))[:k]
+
+
+def without_copies(hits: list[Hit]) -> list[Hit]:
+    """`hits` with each text once: a hit whose chunk text (spacing aside) an earlier one holds goes, and the earlier
+    one's `copies` names its path. A file copied into a second folder came back twice, and took two of `ask`'s four
+    sources with one text."""
+    kept: dict[str, int] = {}
+    out: list[Hit] = []
+    for hit in hits:
+        text = " ".join(hit.chunk.text.split())
+        first = kept.get(text)
+        if first is None:
+            kept[text] = len(out)
+            out.append(hit)
+        elif hit.chunk.path != out[first].chunk.path and hit.chunk.path not in out[first].copies:
+            out[first] = dataclasses.replace(out[first], copies=(*out[first].copies, hit.chunk.path))
+    return out
 
 
 class Retriever:

@@ -102,6 +102,8 @@ class Hit:
     # The rare codes the question names that this chunk holds, which put it before the fused order
     # (localrag/exact_terms.py).
     codes: tuple[str, ...] = ()
+    # The other documents holding this chunk's very text, left out of the hits (`retrieve.without_copies`).
+    copies: tuple[str, ...] = ()
 
 
 class QuoteStatus(StrEnum):
@@ -330,6 +332,9 @@ class IngestReport:
     # Documents whose text the user should check, each "PATH (how it was read)": an encoding guessed, or bytes not
     # valid in it read as U+FFFD.
     decoded_paths: list[str] = field(default_factory=list)
+    # Files added or updated whose bytes another indexed file holds, each "PATH (as OTHER)": searches show such
+    # text once (`retrieve.without_copies`).
+    copied_paths: list[str] = field(default_factory=list)
     # Documents indexed before that this ingest's exclude patterns leave out: they stay (a forget takes them out).
     excluded_paths: list[str] = field(default_factory=list)
     # With `stale`: the other collections holding stale documents, and how many each.

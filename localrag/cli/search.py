@@ -51,6 +51,7 @@ def _search(args: argparse.Namespace, out: Console, err: Console) -> int:
     if args.json:
         print_json(search_json(args.query, hits, choice))
         return 0
+    from localrag.safe_text import printable
     from localrag.shapes import chunk_place
 
     wrap = out.is_terminal
@@ -68,6 +69,8 @@ def _search(args: argparse.Namespace, out: Console, err: Console) -> int:
             ]
             + ([f"rerank {hit.rerank_score:.3f}"] if hit.rerank_score is not None else [])
             + ([f"holds {', '.join(hit.codes)}"] if hit.codes else [])
+            + ([f"the same text in {', '.join(printable(p, multiline=False) for p in hit.copies)}"]
+               if hit.copies else [])
         )
         excerpt = " ".join(chunk.text.split())
         if len(excerpt) > EXCERPT_CHARS:

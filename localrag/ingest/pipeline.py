@@ -162,6 +162,25 @@ def _gone(path: str, present: set[str]) -> bool:
     return real != path and real in present
 
 
+def _copies(report: IngestReport, hashes: dict[str, str], names: set[str]) -> list[str]:
+    """Each file this ingest added or updated whose bytes another indexed file holds, as "PATH (as OTHER)": the
+    other one indexed before, else the first by name. A file's parts (a mail's attachments) share its hash, so only
+    files are compared, not parts (`names`: the files of this ingest; an earlier one is looked for on the disk)."""
+    new = (set(report.added_paths) | set(report.updated_paths)) & names
+    wanted = {hashes[path] for path in new if path in hashes}
+    alike: dict[str, list[str]] = {}
+    for path, digest in hashes.items():
+        if digest in wanted:
+            alike.setdefault(digest, []).append(path)
+    out = []
+    for path in sorted(new):
+        earlier = [p for p in alike.get(hashes.get(path, ""), []) if p != path and (p not in new or p < path)
+                   and (p in names or Path(p).is_file())]
+        if earlier:
+            out.append(f"{path} (as {min(earlier, key=lambda p: (p in new, p))})")
+    return out
+
+
 def _passed_over_note(passed_over: Sequence[Path]) -> str:
     """One line on the files of folders that are of no type localrag reads: how many, of which types, the first
     ones by name (a count alone left a user to guess which files, in a repository a Makefile and a Dockerfile)."""
@@ -382,6 +401,12 @@ def run_ingest(
         ignored = sorted(d.path for d in missed if d not in gone and _named_by(d.path, named))
         if ignored:
             report.notes.append(_staying_note(ignored, ".gitignore or .localragignore names"))
+    if report.added_paths or report.updated_paths:
+        report.copied_paths = _copies(report, store.document_hashes(), {path_text(f) for f in files})
+    if report.copied_paths:
+        report.notes.append(line_text(f"{count_text(len(report.copied_paths), 'file')} read of the same bytes as "
+                                      f"another indexed file (a search shows such text once, naming both): "
+                                      f"{_some(report.copied_paths)}"))
     if report.blank_paths:
         report.notes.append(line_text(f"passed over {count_text(len(report.blank_paths), 'file')} with no text (empty "
                                       f"or blank): {_some(report.blank_paths)}"))

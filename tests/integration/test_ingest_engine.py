@@ -263,3 +263,23 @@ def test_a_second_signal_quits_at_once_with_130_and_keeps_what_was_committed(
     again = engine.ingest([folder])
     assert again.unchanged + again.added == 80 and again.errors == []
     _assert_consistent(engine)
+
+
+def test_a_copied_file_is_said_by_the_ingest_and_found_once(engine: Engine, tmp_path: Path) -> None:
+    # 67 copies of a folder's notes were embedded again without a word, and each search gave every text twice:
+    # `ask` spent two of its four sources on one text.
+    notes = tmp_path / "notes"
+    (notes / "backup").mkdir(parents=True)
+    text = "The puffin colony on Skomer island returns every April to nest in old rabbit burrows.\n"
+    (notes / "puffins.md").write_text(text)
+    (notes / "backup" / "puffins.md").write_text(text)
+    (notes / "gannets.md").write_text("Gannets dive for mackerel from thirty metres above the sea.\n")
+    report = engine.ingest([notes])
+    assert report.added == 3
+    original, copy = str(notes / "backup" / "puffins.md"), str(notes / "puffins.md")
+    assert report.copied_paths == [f"{copy} (as {original})"]
+    assert any(note.startswith("1 file read of the same bytes as another indexed file") for note in report.notes)
+    hits = engine.search("When do puffins return to Skomer?", k=3)
+    assert [(h.chunk.path, h.copies) for h in hits] == [(original, (copy,)), (str(notes / "gannets.md"), ())]
+    (notes / "gannets.md").write_text("Gannets dive for mackerel.\n")  # an update of a file unlike any other
+    assert engine.ingest([notes]).copied_paths == []
