@@ -73,6 +73,7 @@ from localrag.types import (
     AnswerStream,
     Chunk,
     Document,
+    DocumentList,
     DoneEvent,
     Hit,
     IngestProgress,
@@ -713,9 +714,29 @@ class Engine(GraphMode, Collections, Information):
         started on a misspelt one said nothing and answered every call with the error."""
         self._status_store()
 
-    def documents(self) -> list[Document]:
+    def documents(self, filters: SearchFilters | None = None) -> list[Document]:
+        """The indexed documents in path order; `filters`: only those a search with them reads, by its own rule
+        and refusals (`retrieve.filters_to_sql`: a type no loader reads, a pattern longer than any path)."""
+        from localrag.retrieve import filters_to_sql
+
+        where = filters_to_sql(filters)  # refused before the index is read, an empty one as well
         reading = self._status_store()
-        return reading.documents() if reading is not None else []
+        return reading.documents(where) if reading is not None else []
+
+    def document_list(self, filters: SearchFilters | None = None, *, only_stale: bool = False,
+                      limit: int | None = None) -> DocumentList:
+        """The one listing of every front end (`documents`, `GET /documents`, MCP's `list_documents`): the
+        documents `filters` pass (`only_stale`: the stale ones of those), the first `limit` of them (1 or more;
+        None: all) in path order, with how many passed and which are stale. Path order, as before: it is the
+        order `forget` and `--path` think in, and the same from one run to the next."""
+        if limit is not None and limit < 1:
+            raise LocalRagError(f"a limit of {limit}: a listing shows 1 document or more",
+                                "give a limit of 1 or more, or none for every document", field="limit")
+        documents = self.documents(filters)
+        stale = self.stale_documents(documents)
+        if only_stale:
+            documents = [d for d in documents if d.path in stale]
+        return DocumentList(documents[:limit], len(documents), stale)
 
     def stale_documents(self, documents: Sequence[Document] | None = None) -> dict[str, str]:
         """path -> why, for each document read differently from how it would be now (`ingest.readings`); of

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from localrag.safe_text import printable, valid_text
-from localrag.types import Answer, Chunk, Document, Hit, IngestReport
+from localrag.types import Answer, Chunk, Document, DocumentList, Hit, IngestReport
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -73,12 +73,12 @@ def document_json(document: Document) -> dict[str, Any]:
     return dataclasses.asdict(document)
 
 
-def documents_json(documents: Sequence[Document], stale: Mapping[str, str], *, only_stale: bool = False
-                   ) -> dict[str, Any]:
-    """`localrag documents --json`, `GET /documents` and MCP's `list_documents`: each document (`only_stale`:
-    each stale one), and why it is stale ("" if not)."""
-    return {"documents": [{**document_json(d), "stale": stale.get(d.path, "")} for d in documents
-                          if d.path in stale or not only_stale]}
+def documents_json(listed: DocumentList) -> dict[str, Any]:
+    """`localrag documents --json`, `GET /documents` and MCP's `list_documents`: each document listed and why it
+    is stale ("" if not); `total`, how many the filters passed (more than listed when a limit cut the list), and
+    `stale_documents`, how many of those are stale."""
+    return {"documents": [{**document_json(d), "stale": listed.stale.get(d.path, "")} for d in listed.documents],
+            "total": listed.total, "stale_documents": len(listed.stale)}
 
 
 def ingest_report_json(report: IngestReport) -> dict[str, Any]:

@@ -389,8 +389,9 @@ class Store(CollectionRegistry, StoreIndexes, StoreChecksums):
         return row_to_document(rows[0]) if rows else None
 
     @guarded
-    def documents(self) -> list[Document]:
-        return sorted((row_to_document(r) for r in self._document_rows()), key=lambda d: d.path)
+    def documents(self, where: str | None = None) -> list[Document]:
+        """The documents (`where`: those its SQL predicate passes, as `retrieve.filters_to_sql` writes it) by path."""
+        return sorted((row_to_document(r) for r in self._document_rows(where)), key=lambda d: d.path)
 
     @guarded
     def document_hashes(self) -> dict[str, str]:

@@ -59,6 +59,17 @@ class Document:
     read_with: str = ""
 
 
+@dataclass(frozen=True)
+class DocumentList:
+    """What `localrag documents`, `GET /documents` and MCP's `list_documents` show (`Engine.document_list`): the
+    first `limit` of the documents that pass the filters, in path order; `total`: how many passed (the count a
+    listing cut short or of thousands of lines needs); `stale`: path -> why, of each stale one that passed."""
+
+    documents: list[Document]
+    total: int
+    stale: dict[str, str]
+
+
 # How a chunk's heading path is joined into `Chunk.heading` ("Manual > 6. Cleaning").
 HEADING_JOIN = " > "
 

@@ -1,8 +1,10 @@
 """`localrag documents`: what the index holds, one document a line, and which are stale.
 
 A document is stale when an older localrag or other settings read it (`ingest/readings.py`); `--stale`
-lists only those, with why, and `localrag ingest --stale` reads them again. `--json` has the shape of the
-MCP tool `list_documents`.
+lists only those, with why, and `localrag ingest --stale` reads them again. `--path` and `--type` are `search`'s
+filters and `--limit` keeps the first N; the count of those that passed ends the list on stderr, where `search`
+says its fusion, so that a pipe still gets one line a document. `--json` has the shape of the MCP tool
+`list_documents` (`Engine.document_list` is the rule of all three).
 """
 
 from __future__ import annotations
@@ -20,35 +22,54 @@ from localrag.shapes import documents_json
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
     from localrag.cli.collections import add_collection_flag
+    from localrag.cli.common import add_filter_flags
 
     documents = sub.add_parser("documents", help="the indexed documents: path, type, chunks, size, title, stale or not")
     documents.add_argument("--stale", action="store_true",
                            help="only those an older localrag or other settings read, with why")
+    add_filter_flags(documents)
+    documents.add_argument("--limit", type=int, metavar="N",
+                           help="only the first N, in path order (the count at the end says how many there are)")
     documents.add_argument("--json", action="store_true", help="print them as JSON")
     add_collection_flag(documents)
     documents.set_defaults(handler=_documents)
 
 
 def _documents(args: argparse.Namespace, out: Console, err: Console) -> int:
-    from localrag.cli.common import engine_from_args
+    from localrag.cli.common import engine_from_args, filters_from_args
     from localrag.cli.tables import Rows
     from localrag.sizes import size_text
 
     engine = engine_from_args(args)
-    documents = engine.documents()
-    stale = engine.stale_documents(documents)
-    listed = documents_json(documents, stale, only_stale=args.stale)
+    filters = filters_from_args(args)
+    listed = engine.document_list(filters, only_stale=args.stale, limit=args.limit)
     if args.json:
-        print_json(listed)
+        print_json(documents_json(listed))
         return 0
-    # The path folds rather than being cut: at 80 columns every one was "/home/me/docs…", and `forget` needs it whole.
-    rows = Rows(Column("document", overflow="fold"), "type", "chunks", "size", "title", "stale")
-    for d in listed["documents"]:
-        # A line break in a file name shows as ␊, as `search` shows it: a table's own rule made it a space (in a
-        # pipe) or a second line, and "new⏎line.md" read as "new line.md", another file that `forget` would take.
-        rows.add(printable(d["path"], multiline=False), d["file_type"], str(d["n_chunks"]), size_text(d["size"]),
-                 printable(d["title"], multiline=False), Text(d["stale"], style="yellow"))
-    rows.print(out)
-    if stale and out.is_terminal:
-        err.print(Text(f"{len(stale)} stale: `localrag ingest --stale` reads them again", style="dim"))
+    stale = listed.stale
+    if listed.documents or not out.is_terminal:  # a pipe's header line comes first whatever follows
+        # The path folds rather than being cut: at 80 columns every one was "/home/me/docs…", and `forget` needs it
+        # whole.
+        rows = Rows(Column("document", overflow="fold"), "type", "chunks", "size", "title", "stale")
+        for d in listed.documents:
+            # A line break in a file name shows as ␊, as `search` shows it: a table's own rule made it a space (in
+            # a pipe) or a second line, and "new⏎line.md" read as "new line.md", another file `forget` would take.
+            rows.add(printable(d.path, multiline=False), d.file_type, str(d.n_chunks), size_text(d.size),
+                     printable(d.title, multiline=False), Text(stale.get(d.path, ""), style="yellow"))
+        rows.print(out)
+    err.print(Text(_count_line(len(listed.documents), listed.total, len(stale), args), style="dim"), soft_wrap=True)
     return 0
+
+
+def _count_line(shown: int, total: int, stale: int, args: argparse.Namespace) -> str:
+    """"5,338 documents, 12 stale: …", "20 of 5,338 documents", "0 documents pass the filters (type pdf)": the
+    table of thousands ended with no total, and a listing cut by --limit must say what it left out. The filters
+    as typed, as `search` words a search they leave empty (`Engine.why_nothing_found`)."""
+    line = f"{shown:,} of {total:,} documents" if shown < total else f"{total:,} document{'s' if total != 1 else ''}"
+    parts = [f"type {', '.join(args.file_types)}"] if args.file_types else []
+    parts += [f"path {printable(args.path_glob, multiline=False)}"] if args.path_glob else []
+    if parts:
+        line += f" pass{'es' if total == 1 else ''} the filters ({'; '.join(parts)})"
+    if stale:
+        line += f", {stale:,} stale: `localrag ingest --stale` reads them again"
+    return line

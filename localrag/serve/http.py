@@ -45,6 +45,7 @@ import dataclasses
 import hmac
 import ipaddress
 import json
+import re
 import socket
 import sys
 import threading
@@ -679,15 +680,20 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None,
         return JSONResponse(forgotten_json(done))
 
     async def documents(request: Request) -> Response:
-        only = request.query_params.get("stale", "false")
-        if only not in ("true", "false"):
+        query = request.query_params
+        only(dict.fromkeys(query), ("stale", "path_glob", "file_types", "limit"), "GET /documents")
+        stale = query.get("stale", "false")
+        if stale not in ("true", "false"):
             raise ApiError(400, "`stale` must be true or false", code="invalid_type")
-
-        def listed() -> dict[str, Any]:
-            documents = engine.documents()
-            return documents_json(documents, engine.stale_documents(documents), only_stale=only == "true")
-
-        return JSONResponse(await run_in_threadpool(listed))
+        given = query.get("limit")
+        if given is not None and not re.fullmatch(r"-?[0-9]+", given):
+            raise ApiError(400, "`limit` must be a whole number", param="limit", code="invalid_type")
+        limit = None if given is None else int(given)  # the range is the Engine's, the CLI's and MCP's
+        # `file_types` repeated (?file_types=pdf&file_types=md), as a list is sent in a query string.
+        filters = _filters({"path_glob": query.get("path_glob"), "file_types": query.getlist("file_types")})
+        listed = await run_in_threadpool(lambda: engine.document_list(filters, only_stale=stale == "true",
+                                                                      limit=limit))
+        return JSONResponse(documents_json(listed))
 
     async def status(request: Request) -> Response:
         return JSONResponse(dataclasses.asdict(await run_in_threadpool(engine.status)))

@@ -339,11 +339,18 @@ def build_server(engine: Engine, limits: Limits | None = None) -> MCPServer:
     def list_documents(
         stale: Annotated[bool | None, Field(strict=True, description="only the stale ones, as `documents --stale` "
                                                                      "and GET /documents?stale=true")] = None,
+        path_glob: Annotated[str | None, Field(description="only documents whose path matches this glob, as "
+                                                           "search takes it")] = None,
+        file_types: Annotated[list[str] | None, Field(description="only these types, e.g. [\"pdf\", \"md\"]")] = None,
+        limit: Annotated[int | None, Field(strict=True, description="only the first this many, in path order "
+                                                                    "(`total` says how many passed)",
+                                           json_schema_extra={"minimum": 1})] = None,
     ) -> dict[str, Any]:
-        """Every indexed document: doc_id (for the localrag://doc/{doc_id} resource), path, type, title, chunks,
-        how it was read (`read_with`) and why it is stale ("" when it is not: `ingest` with `stale` reads it again)."""
-        documents = call(engine.documents)
-        return documents_json(documents, call(lambda: engine.stale_documents(documents)), only_stale=bool(stale))
+        """The indexed documents in path order: doc_id (for the localrag://doc/{doc_id} resource), path, type,
+        title, chunks, how it was read (`read_with`) and why it is stale ("" when it is not: `ingest` with `stale`
+        reads it again); `total`, how many passed the filters, and `stale_documents`, how many of those are stale."""
+        return documents_json(call(lambda: engine.document_list(filters_of(path_glob, file_types),
+                                                                only_stale=bool(stale), limit=limit)))
 
     @server.resource("localrag://doc/{doc_id}", mime_type="application/json",
                      description="An indexed document's metadata and its chunks in reading order")

@@ -313,9 +313,43 @@ def test_stale_documents_in_status_and_ingest_stale(cli_ingested: None, capsys: 
     report = json.loads(capsys.readouterr().out)
     assert (report["updated"], report["stale"], report["errors"]) == (files, 0, [])
     assert run(["documents", "--stale", "--json"]) == 0
-    assert json.loads(capsys.readouterr().out) == {"documents": []}
+    assert json.loads(capsys.readouterr().out) == {"documents": [], "total": 0, "stale_documents": 0}
     assert run(["ingest"]) == 2  # a LocalRagError, as every command exits with one
     assert "nothing to ingest" in capsys.readouterr().err
+
+
+def test_documents_takes_searchs_filters_a_limit_and_ends_with_the_count(
+    cli_ingested: None, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At 5,338 documents `documents` printed every one with no total, and refused `--path`/`--type`, which `search`
+    takes: now the same filters, `--limit N` in path order, and the count on stderr (a pipe: one line a document)."""
+    corpus = sample_corpus_dir()
+    markdown = sorted(str(p) for p in corpus.iterdir() if p.suffix == ".md")
+    assert run(["documents", "--type", "md", "--limit", "2"]) == 0
+    out, err = capsys.readouterr()
+    assert [line.split("\t")[0] for line in out.splitlines()[1:]] == markdown[:2]
+    assert err.strip() == f"2 of {len(markdown)} documents pass the filters (type md)"
+    assert run(["documents", "--path", "*bee*", "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert [d["path"] for d in listed["documents"]] == [str(corpus / "beekeeping-basics.txt")]
+    assert (listed["total"], listed["stale_documents"]) == (1, 0)
+    monkeypatch.chdir(corpus.parent)  # a path from the current folder, as `search` reads it
+    assert run(["documents", "--path", f"./{corpus.name}/kestrel-point-lighthouse.md", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["total"] == 1
+    files = len([p for p in corpus.iterdir() if p.is_file()])
+    assert run(["documents"]) == 0
+    out, err = capsys.readouterr()
+    assert len(out.splitlines()) == files + 1 and err.strip() == f"{files} documents"
+    monkeypatch.setenv("LOCALRAG_CHUNK_TOKENS", "96")  # every document stale now
+    assert run(["documents", "--limit", "1"]) == 0
+    assert capsys.readouterr().err.strip() == (f"1 of {files} documents, {files} stale: `localrag ingest --stale` "
+                                               "reads them again")
+    # `search`'s refusals, word for word, and a limit of none.
+    for args, words in ((["--type", "pdff"], "file type 'pdff' is not one localrag reads"),
+                        (["--path", "x" * 5000], "the path filter (--path, path_glob) has 5000 characters"),
+                        (["--limit", "0"], "a limit of 0: a listing shows 1 document or more")):
+        assert run(["documents", *args]) == 2
+        assert words in capsys.readouterr().err
 
 
 def test_load_choice_is_none_on_a_fresh_index(retrieval_engine: Engine) -> None:

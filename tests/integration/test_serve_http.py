@@ -322,7 +322,7 @@ def test_plain_http_search_ingest_health_and_limits(server: Running, tmp_path: P
     assert status == 200 and {Path(d["path"]).name for d in listed["documents"]} == {
         "kestrel-point-lighthouse.md", "beekeeping-basics.txt", "note.md"}
     assert {d["stale"] for d in listed["documents"]} == {""} and all(d["read_with"] for d in listed["documents"])
-    assert server.request("GET", "/documents?stale=true")[2] == {"documents": []}
+    assert server.request("GET", "/documents?stale=true")[2] == {"documents": [], "total": 0, "stale_documents": 0}
 
     assert server.request("GET", "/documents?stale=yes")[0] == 400
     status, _, state = server.request("GET", "/status")
@@ -366,6 +366,31 @@ def test_plain_http_search_ingest_health_and_limits(server: Running, tmp_path: P
     assert "POST /v1/completions" in error["error"]["message"]
     status, _, error = server.request("GET", "/v1/chat/completions")
     assert (status, error["error"]["code"]) == (405, "method_not_allowed")
+
+
+def test_documents_takes_searchs_filters_and_a_limit_and_says_how_many_passed(server: Running) -> None:
+    """`GET /documents` listed every document, and `?path_glob=` was passed over in silence: now `search`'s filters
+    as query parameters, `limit`, and `total`; a parameter it does not take is refused by name."""
+    folder = sample_corpus_dir()
+    lighthouse, bees = (str(folder / n) for n in ("kestrel-point-lighthouse.md", "beekeeping-basics.txt"))
+    for query, paths, total in (("?path_glob=*kestrel*", [lighthouse], 1),
+                                (f"?file_types=txt&file_types=md&path_glob={folder}", [bees, lighthouse], 2),
+                                (f"?path_glob={folder}&limit=1", [bees], 2),
+                                ("?file_types=pdf", [], 0)):
+        status, _, listed = server.request("GET", "/documents" + query)
+        assert status == 200 and [d["path"] for d in listed["documents"]] == paths, query
+        assert (listed["total"], listed["stale_documents"]) == (total, 0)
+    for query, param, code, words in (
+        ("?path=x", "path", "unknown_parameter", "(did you mean `path_glob`?)"),
+        ("?limit=many", "limit", "invalid_type", "`limit` must be a whole number"),
+        ("?limit=--5", "limit", "invalid_type", "`limit` must be a whole number"),
+        ("?limit=%C2%B2", "limit", "invalid_type", "`limit` must be a whole number"),
+        ("?limit=0", "limit", "invalid_value", "a limit of 0: a listing shows 1 document or more"),
+        ("?file_types=pdff", None, "invalid_value", "file type 'pdff' is not one localrag reads"),
+    ):
+        status, _, error = server.request("GET", "/documents" + query)
+        assert (status, error["error"]["code"]) == (400, code) and words in error["error"]["message"], query
+        assert param is None or error["error"]["param"] == param
 
 
 def test_token_is_required_and_checked(engine: Engine) -> None:

@@ -63,6 +63,11 @@ async def _session(home: Path) -> dict[str, Any]:
         seen["no_paths"] = await call("ingest")
         seen["documents"] = await call("list_documents")
         seen["stale_documents"] = await call("list_documents", stale=True)  # as `documents --stale` (none here)
+        # `search`'s filters, a limit and the count, as `documents --path/--type/--limit` and GET /documents.
+        seen["documents_md"] = await call("list_documents", file_types=["md", "txt"], limit=1)
+        seen["documents_bees"] = await call("list_documents", path_glob="*bee*")
+        seen["documents_none"] = await call("list_documents", limit=0)
+        seen["documents_pdff"] = await call("list_documents", file_types=["pdff"])
         seen["search"] = await call("search", query="lighthouse first lit", k=3)
         seen["ask"] = await call("ask", question="When was the Kestrel Point lighthouse first lit?")
         seen["ask_graph"] = await call("ask_graph", question="Who directed the film that Tom Hanks starred in?")
@@ -128,6 +133,13 @@ def test_every_tool_and_resource_over_stdio(
     assert (seen["forget"]["documents"], seen["forget"]["purged"]) == (1, False) and seen["forget"]["chunks_removed"]
     assert seen["forget_again"][0] == "error" and "not in the index" in seen["forget_again"][1]
     assert len(seen["documents_after"]["documents"]) == 1
+    assert [Path(d["path"]).name for d in seen["documents_md"]["documents"]] == [SAMPLES[1]]  # path order
+    listed = seen["documents"]
+    assert (seen["documents_md"]["total"], listed["total"], listed["stale_documents"]) == (2, 2, 0)
+    assert [Path(d["path"]).name for d in seen["documents_bees"]["documents"]] == [SAMPLES[1]]
+    assert seen["documents_none"][0] == "error" and "a limit of 0" in seen["documents_none"][1]
+    assert seen["documents_pdff"][0] == "error" and "file type 'pdff' is not one localrag reads" in seen[
+        "documents_pdff"][1]
     assert seen["search"]["hits"][0]["chunk"]["path"].endswith("kestrel-point-lighthouse.md")
     answer = seen["ask"]
     assert answer["text"] and answer["sources"] and not answer["refused"]
