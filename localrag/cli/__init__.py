@@ -144,8 +144,7 @@ def run(argv: Sequence[str] | None = None) -> int:
             # Cron's log on a full /var/log: the work was done, and "the disk is full (data: 76,799 MB free)" sent
             # the user to move LOCALRAG_HOME. Said where it can be: stderr usually goes to the same full disk.
             with contextlib.suppress(OSError):
-                err.print(Text("localrag: cannot write the command's output: the disk it goes to is full (what the "
-                               "command did is done)", style="red"), soft_wrap=True)
+                err.print(Text(OUTPUT_FULL, style="red"), soft_wrap=True)
             return BROKEN_PIPE_EXIT
         # A full or read-only disk under a writer other than ingest, which says so itself: as an OSError, as
         # LanceDB's RuntimeError, or as safetensors' own error type when a model is saved.
@@ -186,6 +185,7 @@ def _check_places(args: argparse.Namespace) -> None:
 # The exit code when the reader closed the pipe early: rich's consoles end with it then, and so does text
 # written to stdout directly (tables in a pipe, --json).
 BROKEN_PIPE_EXIT = 1
+OUTPUT_FULL = "localrag: cannot write the command's output: the disk it goes to is full (what the command did is done)"
 
 
 def _quiet_interrupt(unraisable: Any) -> None:
@@ -277,15 +277,32 @@ def main() -> None:
         # in a traceback; such a character prints as "?" instead.
         if isinstance(stream, io.TextIOWrapper) and codecs.lookup(stream.encoding).name != "utf-8":
             stream.reconfigure(errors="replace")
-    sys.stdout = _written_whole(sys.stdout)
+    given = sys.stdout
+    sys.stdout = _written_whole(given)
     try:
-        code = run()
+        try:
+            code = run()
+        except SystemExit as exc:
+            # argparse's --help, --version and usage errors end so, their output still in stdout's buffer: flushed
+            # at the interpreter's exit, a full device printed a traceback (exit 120) instead of the line below.
+            if isinstance(exc.code, str):
+                print(exc.code, file=sys.stderr)
+            code = exc.code if isinstance(exc.code, int) else int(exc.code is not None)
         sys.stdout.flush()
     except BrokenPipeError:
         # The reader stopped reading (`localrag search ... | head -3`): nothing is left to say, and the
         # traceback, or the interpreter's own complaint at exit, would only clutter the terminal.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         code = BROKEN_PIPE_EXIT
+    except OSError as exc:
+        if not (is_disk_full(exc) and exc is _output_failure()):
+            raise
+        with contextlib.suppress(OSError):
+            print(OUTPUT_FULL, file=sys.stderr)
+        code = BROKEN_PIPE_EXIT
+    finally:
+        # A host that called main() (a test, an embedding program) keeps the stdout it had.
+        sys.stdout = given
     # The work is done and said: a Ctrl-C while the interpreter shuts down (freeing a loaded model takes a moment)
     # ends the process at once, with the same status.
     signal.signal(signal.SIGINT, lambda *_: os._exit(code))

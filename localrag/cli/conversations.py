@@ -31,6 +31,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("conversations",
                             help="list the chat app's saved conversations (also: search, show, rename, delete)")
     parser.add_argument("--json", action="store_true", help="list, show or search as JSON")
+    parser.add_argument("--yes", action="store_true", help="delete without asking for confirmation")
     # Each action takes what it needs and argparse refuses the rest: with one optional `id` and `title` shared by
     # all, `search zone printer` searched for "zone" alone, and `list extra` passed in silence.
     actions = parser.add_subparsers(dest="conversations_command", metavar="ACTION")
@@ -43,7 +44,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     for action in (show, rename, delete):
         action.add_argument("id", help="a conversation id from the list, or `last`")
     rename.add_argument("title", nargs="+", metavar="TITLE", help="the new title (its words, quoted or not)")
-    delete.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    # After the action too, as before it (`conversations --yes delete last` worked before the actions had parsers).
+    delete.add_argument("--yes", action="store_true", default=argparse.SUPPRESS, help="do not ask for confirmation")
     for action in (listing, search, show):
         # After the action too; SUPPRESS keeps a `--json` given before it.
         action.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print it as JSON")

@@ -11,7 +11,7 @@ from fakes import FILMS
 from rich.console import Console
 
 from localrag.cli import run
-from localrag.conversations import ConversationStore
+from localrag.conversations import Conversation, ConversationStore, new_id
 from localrag.embed import SentenceTransformerEmbedder
 
 NOTES = ("# Office\n\nThe office moves to Baker Street 221 on 1 February.\n\n"
@@ -69,7 +69,10 @@ def test_ask_continues_a_conversation_that_the_commands_list_show_rename_and_del
     monkeypatch.setattr("sys.stdin.isatty", lambda: False)
     assert run(["conversations", "delete", saved.id]) == 2  # no terminal to confirm on
     assert "--yes" in capsys.readouterr().err
+    other = Conversation(id=new_id(), title="Parking")
+    ConversationStore().save(other)
     assert run(["conversations", "delete", saved.id, "--yes"]) == 0
+    assert run(["conversations", "--yes", "delete", other.id]) == 0  # before the action, as before it had a parser
     assert ConversationStore().list() == []
 
 

@@ -416,9 +416,11 @@ def test_a_dumb_terminal_gets_tables_as_tab_separated_lines() -> None:
 
 
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full")
-@pytest.mark.parametrize("argv", [["conversations", "--json"], ["conversations"], ["status"], ["status", "--json"]])
+@pytest.mark.parametrize("argv", [["conversations", "--json"], ["conversations"], ["status"], ["status", "--json"],
+                                  ["--version"], ["search", "--help"]])
 def test_output_to_a_full_device_is_said_as_the_output_s(argv: list[str]) -> None:
-    # `>/dev/full` said "the disk is full (/.../home/data: 74,906 MB free)", naming the data folder, exit 2.
+    # `>/dev/full` said "the disk is full (/.../home/data: 74,906 MB free)", naming the data folder, exit 2; argparse's
+    # --version and --help, which end by SystemExit, printed a traceback at the interpreter's exit (status 120).
     from localrag.conversations import Conversation, ConversationStore, new_id
 
     ConversationStore().save(Conversation(id=new_id(), title="Printer toner"))
