@@ -19,7 +19,7 @@ from rich.table import Column, Table
 from rich.text import Text
 
 from localrag.cli.common import print_json, progress_bar
-from localrag.cli.tables import Rows
+from localrag.cli.tables import Rows, plain
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -92,7 +92,7 @@ def _list(args: argparse.Namespace, out: Console, err: Console) -> int:
     if args.json:
         print_json([{"kind": "generator", **_row(m)} for m in models] + [_embedder_row(e) for e in embedders])
         return 0
-    if not out.is_terminal:
+    if plain(out):
         # One header and one line a model, embedders included, so `cut -f` finds a column in every row.
         rows = Rows("source", "model", "arch", "quant", "params", "context", "size", f"memory at n_ctx {n_ctx}",
                     "loads", "notes", "path")

@@ -19,6 +19,13 @@ from localrag.safe_text import printable
 Cell = str | Text
 
 
+def plain(out: Console) -> bool:
+    """Whether `out` takes a table as plain lines, one a row: a pipe, or a dumb terminal (TERM=dumb: an Emacs shell,
+    a screen reader's set-up), where box characters are read aloud and a 191-character path folded into ten
+    20-character pieces helps no one."""
+    return not out.is_terminal or out.is_dumb_terminal
+
+
 class Rows:
     """A table's headers, title and rows, printed for where stdout goes."""
 
@@ -38,9 +45,7 @@ class Rows:
         self.rows.append(cells)
 
     def print(self, out: Console) -> None:
-        # A dumb terminal (TERM=dumb: an Emacs shell, a screen reader's set-up) gets the pipe's lines too: box
-        # characters read aloud, and a 191-character path folded into ten 20-character pieces, help no one there.
-        if out.is_terminal and not out.is_dumb_terminal:
+        if not plain(out):
             table = self._table()
             if self.turned and self._too_wide(table, out):
                 table = self._turned(self.rows)

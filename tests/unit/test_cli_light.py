@@ -386,22 +386,16 @@ def test_a_reader_that_stops_early_in_a_big_output_gets_exit_1_too(argv: list[st
     assert process.wait(timeout=60) == 1 and err == b""  # no "Exception ignored ... BrokenPipeError" either
 
 
-def test_a_dumb_terminal_gets_tables_as_tab_separated_lines() -> None:
-    """With TERM=dumb a screen reader read out box characters, and a long title or path came in 20-character
-    pieces over several rows."""
+def _on_a_dumb_terminal(*argv: str) -> list[str]:
+    """The lines `localrag ARGV` shows on an 80-column terminal whose TERM is dumb."""
     import fcntl
     import pty
     import struct
     import termios
 
-    from localrag.conversations import Conversation, ConversationStore, new_id
-
-    title = "Printer toner and the nightly backup of the file server in the basement, level minus two, room 12"
-    saved = Conversation(id=new_id(), title=title)
-    ConversationStore().save(saved)
     screen, terminal = pty.openpty()
     fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
-    process = subprocess.Popen([sys.executable, "-m", "localrag", "conversations"], stdin=subprocess.DEVNULL,
+    process = subprocess.Popen([sys.executable, "-m", "localrag", *argv], stdin=subprocess.DEVNULL,
                                stdout=terminal, stderr=terminal, env={**os.environ, "TERM": "dumb"})
     os.close(terminal)
     shown = b""
@@ -410,9 +404,23 @@ def test_a_dumb_terminal_gets_tables_as_tab_separated_lines() -> None:
             shown += chunk
     os.close(screen)
     assert process.wait(timeout=60) == 0
-    lines = shown.decode().splitlines()
+    return shown.decode().splitlines()
+
+
+def test_a_dumb_terminal_gets_tables_as_tab_separated_lines() -> None:
+    """With TERM=dumb a screen reader read out box characters, and a long title or path came in 20-character
+    pieces over several rows."""
+    from localrag.conversations import Conversation, ConversationStore, new_id
+
+    title = "Printer toner and the nightly backup of the file server in the basement, level minus two, room 12"
+    saved = Conversation(id=new_id(), title=title)
+    ConversationStore().save(saved)
+    lines = _on_a_dumb_terminal("conversations")
     assert lines[0] == "id\tupdated\tquestions\ttitle" and len(lines) == 2
     assert lines[1].split("\t")[0] == saved.id and lines[1].split("\t")[3] == title
+    # `models` drew its own boxed table there, by a check of its own.
+    models = _on_a_dumb_terminal("models")
+    assert models[0].startswith("source\tmodel\t") and models[1].startswith("bundled\t")
 
 
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full")
