@@ -1,10 +1,11 @@
 """E-mail (.eml, .mbox) with the standard library's `email` package.
 
-A message becomes one document: its subject is the title and the heading, a header block (From, To,
-Cc, Date) opens the text so those are searchable and quotable, and the body follows (the plain-text
-part, or the HTML part read by the HTML walker when there is no plain one). An .mbox is split into
-its messages, each its own document, so a search hit names the message rather than a 5,000-mail
-archive.
+A message becomes one document: its subject, sender and day are the title and the heading, a header block
+(From, To, Cc, Date) opens the text so those are searchable and quotable, and the body follows (the
+plain-text part, or the HTML part read by the HTML walker when there is no plain one), as its sender wrote
+it: quoted mails and the signature left out (`mailbody`). An .mbox is split into its messages, each its
+own document, so a search hit names the message rather than a 5,000-mail archive; a paragraph in many of
+its mails (a disclaimer) stays in the first only.
 
 Attachments whose type localrag reads become documents of their own, named under the message
 (`inbox.mbox/CAF12x@mail.example.org/report.pdf`: an .mbox message is named by its Message-ID), and
@@ -18,10 +19,12 @@ from __future__ import annotations
 import dataclasses
 import email
 import email.policy
+import email.utils
 import hashlib
 import mailbox
 import re
 import tempfile
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from email.message import EmailMessage, MIMEPart
@@ -29,7 +32,9 @@ from pathlib import Path
 
 from localrag.errors import LoaderError
 from localrag.ingest.encodings import Decoded, decode_labelled, html_label, read_declared
-from localrag.ingest.structure import prose_kind, squash
+from localrag.ingest.mailbody import FORWARD_SUBJECT, fold_html, fold_plain
+from localrag.ingest.structure import TextBuilder, prose_kind, squash
+from localrag.sizes import count_text
 from localrag.types import LoadedText
 
 _HEADERS = ("From", "To", "Cc", "Date")
@@ -76,16 +81,19 @@ def _body(part: MIMEPart) -> Decoded:
 
 
 def message_text(message: EmailMessage, fallback_title: str) -> LoadedText:
-    """Subject as heading, then the header block, then the body."""
+    """The title as heading, then the header block, then the body as its sender wrote it (`mailbody`: quoted mails
+    and the signature left out)."""
     from bs4 import BeautifulSoup
 
     from localrag.ingest.html import HtmlWalker
 
     subject = _header(message, "Subject") or fallback_title
+    title = mail_title(message, subject)
+    forward = bool(FORWARD_SUBJECT.match(subject))
     walker = HtmlWalker()
     out = walker.out
-    path = walker.headings.enter(0, subject)  # the body's own <h1> nests under the subject
-    out.add(subject, "heading", path)
+    path = walker.headings.enter(0, title)  # the body's own <h1> nests under the title
+    out.add(title, "heading", path)
     out.add("\n".join(f"{name}: {value}" for name in _HEADERS if (value := _header(message, name))), "paragraph", path)
     body = message.get_body(preferencelist=("plain", "html"))
     # Decoded here, not by email's get_content(): it read a body without a charset, or an 8-bit one labelled
@@ -93,12 +101,90 @@ def message_text(message: EmailMessage, fallback_title: str) -> LoadedText:
     read = _body(body) if body is not None else Decoded("")
     content = read.text
     if body is not None and body.get_content_type() == "text/html":
-        walker.walk(BeautifulSoup(content, "html.parser"))
+        soup = BeautifulSoup(content, "html.parser")
+        fold_html(soup, forward)
+        walker.walk(soup)
         walker.flush()
     else:
-        for block in re.split(r"\n[ \t]*\n", content.replace("\r\n", "\n")):
+        for block in re.split(r"\n[ \t]*\n", fold_plain(content, forward)):
             out.add(block, prose_kind(block.strip()), path)
-    return dataclasses.replace(out.build(subject), note=read.note)
+    return dataclasses.replace(out.build(title), note=read.note)
+
+
+_MONTHS = "January February March April May June July August September October November December".split()
+
+
+def mail_title(message: EmailMessage, subject: str) -> str:
+    """"Re: Orion renewal terms — Bob Keller, 3 March 2026": the subject, who sent it and when, one line. The five
+    replies of a thread had one title each, and a source line said "Re: Orion renewal terms" five times."""
+    sent_by = _header(message, "From")  # read as the header block reads it: raw 8-bit names too
+    name, address = email.utils.parseaddr(sent_by)
+    sender = squash(name or address) or sent_by
+    day = ""
+    try:
+        sent = email.utils.parsedate_to_datetime(_header(message, "Date"))
+        day = f"{sent.day} {_MONTHS[sent.month - 1]} {sent.year}"  # the sender's own date, not this machine's
+    except (ValueError, TypeError, IndexError):
+        pass
+    who = ", ".join(part for part in (sender, day) if part)
+    return _UNSAFE_TITLE.sub(" ", f"{subject} — {who}" if who else subject)
+
+
+# A title is one line of printable text: a control character in a sender's name must not start a line of its own.
+_UNSAFE_TITLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+# A paragraph in this many mails of one .mbox is boilerplate: a disclaimer, a signature without its "-- " line.
+BOILERPLATE_MAILS = 3
+# The heading and the header block open every mail's text; they are never boilerplate.
+_OPENING_SECTIONS = 2
+
+
+def _fingerprints(loaded: LoadedText) -> list[bytes]:
+    """One digest per body section, spacing aside: what a repeated paragraph is matched by."""
+    return [
+        hashlib.blake2b(squash(loaded.text[s.start : s.end]).encode(), digest_size=8).digest()
+        for s in loaded.sections[_OPENING_SECTIONS:]
+    ]
+
+
+def _without(loaded: LoadedText, drop: list[bool]) -> LoadedText:
+    """`loaded` without the body sections `drop` marks; the opening sections stay."""
+    out = TextBuilder()
+    for section, dropped in zip(loaded.sections, [False] * _OPENING_SECTIONS + drop, strict=True):
+        if not dropped:
+            out.add(loaded.text[section.start : section.end], section.kind, section.headings, section.page)
+    return dataclasses.replace(out.build(loaded.title), note=loaded.note, left_out=loaded.left_out)
+
+
+def read_mail(path: Path) -> Iterator[tuple[str, EmailMessage, LoadedText]]:
+    """(part name, message, its text) for each message in `path` (`read_messages`). In an .mbox, a paragraph found
+    in `BOILERPLATE_MAILS` or more of its mails stays only in the first mail that has it: a disclaimer in each of
+    279 mails filled 8 of 10 search hits, and a mail's summary was its disclaimer. The first copy stays so that
+    nothing in the mailbox becomes unfindable (an announcement sent three times, a meeting's dial-in)."""
+    def fallback(name: str) -> str:
+        return path.stem if not name else f"{path.stem} {name}"
+
+    mails: Counter[bytes] = Counter()
+    if path.suffix.lower() == ".mbox":  # a first pass counts each paragraph's mails; only digests are kept
+        for name, message in read_messages(path):
+            mails.update(set(_fingerprints(message_text(message, fallback(name)))))
+    common = {digest for digest, count in mails.items() if count >= BOILERPLATE_MAILS}
+    seen: set[bytes] = set()
+    first = True
+    for name, message in read_messages(path):
+        loaded = message_text(message, fallback(name))
+        if common:
+            drop = []
+            for digest in _fingerprints(loaded):
+                drop.append(digest in seen)
+                if digest in common:
+                    seen.add(digest)
+            loaded = _without(loaded, drop)
+            if first:  # one note for the mailbox, not one a mail
+                loaded = dataclasses.replace(loaded, left_out=(
+                    f"{count_text(len(common), 'paragraph')} found in {BOILERPLATE_MAILS} or more of this mailbox's "
+                    "mails (disclaimers, signatures) kept only in the first mail that has each"))
+        first = False
+        yield name, message, loaded
 
 
 def attachments(message: EmailMessage, wanted: Callable[[str], bool]) -> Iterator[Attachment]:

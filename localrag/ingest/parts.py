@@ -44,14 +44,14 @@ def load_parts(path: Path, *, ocr: bool = True, notify: Notify | None = None) ->
     if kind not in MAIL_TYPES:
         yield Part("", kind, load_file(path, ocr=ocr, notify=notify))
         return
-    from localrag.ingest.mail import attachments, load_attachment, message_text, read_messages
+    from localrag.ingest.mail import attachments, load_attachment, read_mail
 
     def wanted(name: str) -> bool:
         suffix = Path(name).suffix.lower()
         return suffix in SUPPORTED_EXTENSIONS and file_type(Path(name)) != "mbox"
 
-    for name, message in read_messages(path):
-        yield Part(name, "eml", message_text(message, path.stem if not name else f"{path.stem} {name}"))
+    for name, message, loaded in read_mail(path):
+        yield Part(name, "eml", loaded)
         for attachment in attachments(message, wanted):
             inner = f"{name}/{attachment.name}" if name else attachment.name
             shown = part_path(str(path), inner)

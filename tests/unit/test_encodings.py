@@ -167,4 +167,4 @@ def test_raw_8bit_mail_headers_are_read(tmp_path: Path) -> None:
     path.write_bytes(b"From: M\xfcller <m@example.com>\r\nSubject: Rechnung f\xfcr das Caf\xe9\r\n"
                      b"Content-Type: text/plain; charset=iso-8859-1\r\n\r\nDie Rechnung liegt bei.\r\n")
     loaded = load_file(path)
-    assert loaded.title == "Rechnung für das Café" and "From: Müller <m@example.com>" in loaded.text
+    assert loaded.title == "Rechnung für das Café — Müller" and "From: Müller <m@example.com>" in loaded.text

@@ -449,14 +449,13 @@ def test_eml_headers_body_and_attachments_as_their_own_parts(tmp_path: Path) -> 
     parts = list(load_parts(path))
     assert [(p.name, p.kind) for p in parts] == [("", "eml"), ("timetable.md", "md"), ("broken.pdf", "pdf")]
     body = parts[0].loaded
-    assert body is not None and body.title == "Ferry timetable"
+    # The title says who sent it and when: the replies of a thread had one title each.
+    title = "Ferry timetable — Ana Ferreira, 3 March 2026"
+    assert body is not None and body.title == title
     assert sections(body)[:2] == [
-        ("Ferry timetable", ("Ferry timetable",), None),
-        (
-            "From: Ana Ferreira <ana@example.org>\nTo: team@example.org\nDate: Tue, 03 Mar 2026 09:15:00 +0000",
-            ("Ferry timetable",),
-            None,
-        ),
+        (title, (title,), None),
+        ("From: Ana Ferreira <ana@example.org>\nTo: team@example.org\nDate: Tue, 03 Mar 2026 09:15:00 +0000",
+         (title,), None),
     ]
     assert "The winter timetable starts on Monday." in body.text
     assert parts[1].loaded is not None and "First ferry at 06:40." in parts[1].loaded.text
@@ -476,7 +475,8 @@ def test_mbox_messages_are_parts(tmp_path: Path) -> None:
     first, second, notes = (p.name for p in parts)
     assert first.startswith("sha-") and second.startswith("sha-") and first != second
     assert notes == f"{second}/notes.txt"
-    assert [p.loaded.title if p.loaded else "" for p in parts] == ["First", "Second", "Bring the logbook."]
+    assert [p.loaded.title if p.loaded else "" for p in parts] == [
+        "First — Ana Ferreira, 3 March 2026", "Second — Ana Ferreira, 3 March 2026", "Bring the logbook."]
     with pytest.raises(ValueError, match="many documents"):
         load_file(path)
 
@@ -501,7 +501,7 @@ def test_an_mbox_message_keeps_its_name_when_one_before_it_is_deleted(tmp_path: 
     box.remove(next(iter(box.iterkeys())))
     box.flush()
     box.close()
-    assert [(p.name, p.loaded.title if p.loaded else "") for p in load_parts(path)] == [
+    assert [(p.name, p.loaded.title.split(" — ")[0] if p.loaded else "") for p in load_parts(path)] == [
         ("b2_x@mail.example.org", "Heron"), ("b2_x@mail.example.org-2", "Heron again")]
 
 
