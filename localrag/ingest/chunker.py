@@ -8,7 +8,9 @@ How it works:
 2. A section is an atomic unit when it fits a chunk. A section that alone is too long is broken into
    its pieces, and a piece that alone is too long into words (one more batched call).
 3. Units are packed greedily. A new chunk starts when the next unit would not fit, at a page break
-   (a chunk has one page to cite), or when the top-level heading changes. "Top-level" is the first
+   (a chunk has one page to cite), when the top-level heading changes, and after a section of "properties" (a
+   Markdown note's front matter: the chunk of its body would hold the closing `---` fence between them, and a
+   quote cross it). "Top-level" is the first
    heading level that actually varies: a document whose every section sits under one title splits at
    its second level. A chunk that so far holds
    only headings never ends there, so a heading travels with the text under it, and headings left at
@@ -82,7 +84,7 @@ def _pieces(text: str, section: Section, start: int, end: int) -> list[tuple[int
     """Sentence spans for prose; line spans (then sentences) for lists; line spans for tables and code."""
     lines = [_trim(text, m.start(), m.end()) for m in _LINE.finditer(text, start, end)]
     lines = [(s, e) for s, e in lines if s < e]
-    if section.kind in ("code", "table", "heading"):
+    if section.kind in ("code", "table", "heading", "properties"):
         return lines
     spans = lines if section.kind == "list" else [(start, end)]
     out: list[tuple[int, int]] = []
@@ -259,7 +261,8 @@ def _pack(units: list[_Unit], fine: list[_Unit], depth: int, budget: int, overla
         # A page break ends a chunk as a new section does: a chunk names one page, and a citation of it must
         # not send the reader to page 1 for a sentence on page 3.
         key_changed = (unit.section.headings[:depth] != current[-1].section.headings[:depth]
-                       or unit.section.page != current[-1].section.page)
+                       or unit.section.page != current[-1].section.page
+                       or current[-1].section.kind == "properties")
         if key_changed and not only_headings(current):
             groups.append((current, continued))
             current, current_tokens, continued, carried = [unit], unit.tokens, False, 0

@@ -600,8 +600,10 @@ def _load_markdown(path: Path) -> LoadedText:
     front = _FRONT_MATTER.match(text)
     if front and front.group(1).strip():
         # Its properties (tags, aliases, dates, a person note's phone) are the note's text too: left out, a note of
-        # properties alone was "empty or blank", and an alias found nothing.
-        sections.insert(0, Section(front.start(1), front.end(1), "paragraph", ()))
+        # properties alone was "empty or blank", and an alias found nothing. A chunk of their own (the chunker's
+        # "properties"): in one with the body, the closing `---` sat inside the chunk, and a note without a heading
+        # was quoted "garden --- The gate code is 4711 ...", cited at its tags line.
+        sections.insert(0, Section(front.start(1), front.end(1), "properties", ()))
     named = _FRONT_TITLE.search(text, 0, front.end()) if front else None
     if not title and named and squash(named.group(2)):
         title = squash(named.group(2))

@@ -83,6 +83,17 @@ def test_heading_change_starts_a_chunk_and_headings_stay_with_text(tmp_path: Pat
     assert [c.heading for c in chunks] == ["Guide", "Guide > Alpha", "Guide > Beta"]
 
 
+def test_a_notes_properties_are_a_chunk_of_their_own(tmp_path: Path) -> None:
+    # An Obsidian note without a heading: in one chunk with the body, the closing fence was inside it, and an
+    # extract quoted "garden --- The gate code is 4711 ...", cited at the tags line.
+    body = "The gate code is 4711 and the shed key hangs on the left hook."
+    loaded = md(tmp_path, f"---\ntags:\n  - garden\n---\n{body}\n")
+    chunks = chunk(loaded, max_tokens=200, overlap=32)
+    assert [c.text for c in chunks] == ["tags:\n  - garden", body]
+    assert not any("---" in c.text for c in chunks)
+    check_invariants(loaded, chunks, 200)
+
+
 def test_heading_alone_is_not_a_chunk(tmp_path: Path) -> None:
     loaded = md(tmp_path, "# Guide\n\n## Alpha\n\nAlpha text.\n\n## Beta\n\nBeta text.\n")
     chunks = chunk(loaded, max_tokens=200)

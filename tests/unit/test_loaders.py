@@ -261,7 +261,7 @@ def test_markdown_structure(tmp_path: Path) -> None:
     assert loaded.title == "Guide"
     got = [(s.kind, s.headings) for s in loaded.sections]
     assert got == [
-        ("paragraph", ()),  # the front matter's properties: the note's text, before its first heading
+        ("properties", ()),  # the front matter's properties: the note's text, before its first heading
         ("heading", ("Guide",)),
         ("paragraph", ("Guide",)),
         ("heading", ("Guide", "Setup fast")),
