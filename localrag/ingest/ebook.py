@@ -104,9 +104,7 @@ def _toc_titles(archive: zipfile.ZipFile, opf_path: str, opf: ElementTree.Elemen
 
 
 def load_epub(path: Path) -> LoadedText:
-    from bs4 import BeautifulSoup
-
-    from localrag.ingest.html import HtmlWalker
+    from localrag.ingest.html import HtmlWalker, parse_html
 
     guard_zip(path)
     walker = HtmlWalker()
@@ -131,7 +129,7 @@ def load_epub(path: Path) -> LoadedText:
                 member = hrefs.get(itemref.get("idref"))
                 if member is None:
                     continue
-                soup = BeautifulSoup(archive.read(member), "html.parser")
+                soup = parse_html(archive.read(member))
                 body = soup.body or soup
                 walker.anchors = titles.anchors(member)
                 present = {a for a in walker.anchors if body.find(id=a) is not None}

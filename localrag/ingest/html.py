@@ -17,7 +17,7 @@ from localrag.ingest.structure import SPACES, HeadingPath, TextBuilder, authored
 from localrag.types import LoadedText
 
 if TYPE_CHECKING:
-    from bs4 import Tag
+    from bs4 import BeautifulSoup, Tag
 
 
 _DROP_TAGS = frozenset(
@@ -207,10 +207,21 @@ MAX_HTML_DEPTH = 200
 MAX_HTML_TAGS = 1_000_000
 
 
+def parse_html(markup: str | bytes) -> BeautifulSoup:
+    """`markup` parsed as a browser reads it (Python's html.parser), bs4's XMLParsedAsHTMLWarning kept from the
+    user: a page or note that opens with `<?xml` (XHTML, Evernote's notes, an export renamed .html) is read right
+    as HTML, and the warning printed a 15-line block telling the user to install lxml among the ingest's lines.
+    Filtered for the process, not in a catch_warnings block, which does not hold across threads."""
+    import warnings
+
+    from bs4 import BeautifulSoup, XMLParsedAsHTMLWarning
+
+    warnings.filterwarnings("ignore", category=XMLParsedAsHTMLWarning)
+    return BeautifulSoup(markup, "html.parser")
+
+
 def load_html(path: Path, data: bytes) -> LoadedText:
     """The page in `data` (the file at `path`) as sections, titled by its <title>, else its first heading."""
-    from bs4 import BeautifulSoup
-
     tags = data.count(b"<")
     if tags > MAX_HTML_TAGS:
         raise LoaderError(
@@ -220,7 +231,7 @@ def load_html(path: Path, data: bytes) -> LoadedText:
     # The page's own charset, as a browser reads it: UnicodeDammit's guess read a UTF-8 page with one stray byte
     # as cp932 ("Stadtfﾃｼhrung"), and iso-8859-1 as Latin-1, its € and smart quotes control characters.
     read = decode_file(data, path, html_label(data))
-    soup = BeautifulSoup(read.text, "html.parser")
+    soup = parse_html(read.text)
     walker = HtmlWalker()
     walker.walk(soup.body or soup)
     walker.flush()

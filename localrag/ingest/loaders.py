@@ -14,8 +14,8 @@ reads PDFs. pypdf's text visitor also reports each line's position and font size
 headings (larger type) and paragraphs (larger vertical gaps) are found.
 
 Further formats have loaders in modules of their own, imported on first use: html (web pages), word (.docx),
-slides (.pptx), sheets (.xlsx, .csv), opendoc (.odt), ebook (.epub), rtf, mail (.eml, .mbox), notebook (.ipynb),
-subtitles (.vtt, .srt), outline (.org, .adoc)
+slides (.pptx), sheets (.xlsx, .csv), opendoc (.odt), ebook (.epub), rtf, mail (.eml, .mbox), enex (Evernote's
+.enex), notebook (.ipynb), subtitles (.vtt, .srt), outline (.org, .adoc)
 and ocr (images, and scanned PDF pages through pdf.py).
 
 Text is data: nothing is stripped or interpreted, so markup-like or instruction-like content reaches
@@ -62,7 +62,8 @@ _PLAIN_TYPES: dict[str, str] = {
     ".md": "md", ".markdown": "md", ".mdown": "md", ".mkd": "md",
     ".html": "html", ".htm": "html", ".xhtml": "html",
     ".pdf": "pdf", ".docx": "docx", ".pptx": "pptx", ".xlsx": "xlsx", ".xlsm": "xlsx", ".odt": "odt",
-    ".epub": "epub", ".rtf": "rtf", ".eml": "eml", ".mbox": "mbox", ".ipynb": "ipynb", ".vtt": "vtt", ".srt": "srt",
+    ".epub": "epub", ".rtf": "rtf", ".eml": "eml", ".mbox": "mbox", ".enex": "enex", ".ipynb": "ipynb", ".vtt": "vtt",
+    ".srt": "srt",
     ".org": "org", ".adoc": "adoc", ".asciidoc": "adoc",
     **dict.fromkeys(IMAGE_EXTENSIONS, "image"),
 }
@@ -117,14 +118,14 @@ def load_file(path: Path, *, ocr: bool = True, notify: Notify | None = None) -> 
     """Extract text and structure from one file; raises LoaderError with a fix for anything unreadable.
 
     `ocr` lets scanned PDF pages and images be read by OCR; `notify` hears what a slow step (OCR) is
-    doing. An .mbox holds many documents: read it with `ingest.parts.load_parts`.
+    doing. An .mbox or .enex holds many documents: read it with `ingest.parts.load_parts`.
     """
     path = Path(path)
     kind = file_type(path)
     if not path.is_file():
         raise LoaderError(f"{path}: no such file", "check the path")
-    if kind == "mbox":
-        raise ValueError(f"{path}: a mailbox holds many documents; read it with ingest.parts.load_parts")
+    if kind in ("mbox", "enex"):
+        raise ValueError(f"{path}: a mailbox or note export holds many documents; read it with ingest.parts.load_parts")
     if kind in _FORMAT_LOADERS:
         loaded = _FORMAT_LOADERS[kind](path, ocr, notify)
     elif kind == "pdf":

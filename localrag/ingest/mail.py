@@ -83,9 +83,7 @@ def _body(part: MIMEPart) -> Decoded:
 def message_text(message: EmailMessage, fallback_title: str) -> LoadedText:
     """The title as heading, then the header block, then the body as its sender wrote it (`mailbody`: quoted mails
     and the signature left out)."""
-    from bs4 import BeautifulSoup
-
-    from localrag.ingest.html import HtmlWalker
+    from localrag.ingest.html import HtmlWalker, parse_html
 
     subject = _header(message, "Subject") or fallback_title
     title = mail_title(message, subject)
@@ -101,7 +99,7 @@ def message_text(message: EmailMessage, fallback_title: str) -> LoadedText:
     read = _body(body) if body is not None else Decoded("")
     content = read.text
     if body is not None and body.get_content_type() == "text/html":
-        soup = BeautifulSoup(content, "html.parser")
+        soup = parse_html(content)
         fold_html(soup, forward)
         walker.walk(soup)
         walker.flush()

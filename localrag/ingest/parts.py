@@ -1,9 +1,10 @@
-"""Files that hold several documents: a mail's attachments, a mailbox's messages.
+"""Files that hold several documents: a mail's attachments, a mailbox's messages, an Evernote export's notes.
 
 `load_parts` is what the pipeline calls for every file. Most files are one part, the file itself
 (name ""). A message (.eml) is its body plus one part per attachment of a supported type, named
 under the message (`mail.eml/report.pdf`); an .mbox is one part per message (`inbox.mbox/3`) and
-their attachments (`inbox.mbox/3/report.pdf`). Naming parts as if the file were a folder means
+their attachments (`inbox.mbox/3/report.pdf`); an .enex one per note (`Notes.enex/Boiler service`) and its
+attachments (`Notes.enex/Boiler service/manual.pdf`). Naming parts as if the file were a folder means
 `forget` of the file removes its parts, and such paths never collide with a real file.
 
 A part that cannot be read comes back with its error instead of text, so one broken attachment is
@@ -12,16 +13,22 @@ one error line and the rest of the file is still indexed. A file that cannot be 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from localrag.errors import LoaderError
 from localrag.ingest.loaders import SUPPORTED_EXTENSIONS, file_type, load_file
 from localrag.ingest.ocr import Notify
 from localrag.types import LoadedText
 
+if TYPE_CHECKING:
+    from localrag.ingest.mail import Attachment
+
 MAIL_TYPES = frozenset({"eml", "mbox"})
+# The extensions of files whose documents are named under them (`mail.eml/report.pdf`).
+HOLDER_SUFFIXES = (".eml", ".mbox", ".enex")
 
 
 @dataclass(frozen=True)
@@ -38,27 +45,54 @@ def part_path(path: str, name: str) -> str:
     return f"{path}/{name}" if name else path
 
 
+def _wanted(name: str) -> bool:
+    """Whether an attachment named `name` is a document of its own: a type localrag reads, not a mailbox."""
+    suffix = Path(name).suffix.lower()
+    return suffix in SUPPORTED_EXTENSIONS and file_type(Path(name)) not in ("mbox", "enex")
+
+
 def load_parts(path: Path, *, ocr: bool = True, notify: Notify | None = None) -> Iterator[Part]:
     """The documents in `path`; raises LoaderError when the file itself is unreadable."""
     kind = file_type(path)
+    if kind == "enex":
+        yield from _notes(path, ocr, notify)
+        return
     if kind not in MAIL_TYPES:
         yield Part("", kind, load_file(path, ocr=ocr, notify=notify))
         return
-    from localrag.ingest.mail import attachments, load_attachment, read_mail
-
-    def wanted(name: str) -> bool:
-        suffix = Path(name).suffix.lower()
-        return suffix in SUPPORTED_EXTENSIONS and file_type(Path(name)) != "mbox"
+    from localrag.ingest.mail import attachments, read_mail
 
     for name, message, loaded in read_mail(path):
         yield Part(name, "eml", loaded)
-        for attachment in attachments(message, wanted):
-            inner = f"{name}/{attachment.name}" if name else attachment.name
-            shown = part_path(str(path), inner)
-            inner_kind = file_type(Path(attachment.name))
-            try:
-                loaded = load_attachment(attachment, shown, lambda p: load_file(p, ocr=ocr, notify=notify))
-            except LoaderError as exc:
-                yield Part(inner, inner_kind, None, exc)
-                continue
-            yield Part(inner, inner_kind, loaded)
+        yield from _attachments(path, name, attachments(message, _wanted), ocr, notify)
+
+
+def _notes(path: Path, ocr: bool, notify: Notify | None) -> Iterator[Part]:
+    """An Evernote export's notes, each followed by its attachments of a type localrag reads."""
+    from localrag.ingest.enex import note_name, note_text, read_notes
+
+    seen: dict[str, int] = {}
+    for note in read_notes(path):
+        name = note_name(note, seen)
+        read = [attachment for attachment in note.resources if _wanted(attachment.name)]
+        unread = [*(a.name for a in note.resources if not _wanted(a.name)), *note.unread]
+        yield Part(name, "enex", note_text(note, f"{path.stem} {name}", unread))
+        yield from _attachments(path, name, read, ocr, notify)
+
+
+def _attachments(
+    path: Path, holder: str, found: Iterable[Attachment], ocr: bool, notify: Notify | None
+) -> Iterator[Part]:
+    """Parts for the attachments `found` of the document `holder` in `path` (a message, a note; "" for the file)."""
+    from localrag.ingest.mail import load_attachment
+
+    for attachment in found:
+        inner = f"{holder}/{attachment.name}" if holder else attachment.name
+        shown = part_path(str(path), inner)
+        inner_kind = file_type(Path(attachment.name))
+        try:
+            loaded = load_attachment(attachment, shown, lambda p: load_file(p, ocr=ocr, notify=notify))
+        except LoaderError as exc:
+            yield Part(inner, inner_kind, None, exc)
+            continue
+        yield Part(inner, inner_kind, loaded)

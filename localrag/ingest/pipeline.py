@@ -54,7 +54,7 @@ from localrag.errors import LoaderError, NoTextError
 from localrag.ingest.chunker import chunk_document
 from localrag.ingest.discover import as_text, discover, excluded, for_root, in_app_folder
 from localrag.ingest.loaders import file_type
-from localrag.ingest.parts import load_parts, part_path
+from localrag.ingest.parts import HOLDER_SUFFIXES, load_parts, part_path
 from localrag.ingest.readings import chunk_size, reading, stale_reason
 from localrag.safe_text import line_text, path_text
 from localrag.sizes import count_text
@@ -112,7 +112,7 @@ def _parts_by_file(known: dict[str, str], files: set[str]) -> dict[str, list[str
     parts: dict[str, list[str]] = {}
     for stored in known:
         lowered = stored.lower()
-        if stored in files or not any(f"{suffix}/" in lowered for suffix in (".eml", ".mbox")):
+        if stored in files or not any(f"{suffix}/" in lowered for suffix in HOLDER_SUFFIXES):
             continue
         holder = next((str(p) for p in Path(stored).parents if str(p) in files), None)
         if holder is not None:
