@@ -33,8 +33,8 @@ READERS: dict[str, int] = {
     "pdf": 4,  # a chunk ends at a page break, so it names the page its text is on; 3: a running header or footer
     # (a line at the top or bottom of most of 3 or more pages) is left out; 4: a short line in bold at the body's
     # size that stands apart is a heading
-    "md": 3,  # HTML comments, scripts and styles are blanked out, and an HTML block's tags; Obsidian's %% comments
-    # too; the front matter's properties are read
+    "md": 4,  # HTML comments, scripts and styles are blanked out, and an HTML block's tags; Obsidian's %% comments
+    # too; the front matter's properties are read; 4: they are a chunk of their own (the closing fence was in one)
     "ipynb": 3,  # the same in Markdown cells; 3: outputs without terminal colour codes, a progress bar's last frame
     # only, and an error output's name, value and traceback (it was left out)
     "html": 4,  # an authoring tool's "Untitled" title gives way to the first heading of any level; a nested table

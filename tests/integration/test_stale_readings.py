@@ -26,29 +26,29 @@ from localrag.types import Chunk, Document
 
 # What the loaders make of the sample corpus, by file: (loader kind, its version in READERS, digest).
 LOADED = {
-    "SOURCE.md": ("md", 3, "607c9d1c418d1f6e"),
+    "SOURCE.md": ("md", 4, "607c9d1c418d1f6e"),
     # 2: the loader's text is the same, but its chunks end at page breaks now (CHUNKED below). 3: running headers
     # and footers are left out (the manual has none). 4: a bold line at the body's size can be a heading (the
     # manual's bold lines are larger: headings already).
     "aurora-espresso-manual.pdf": ("pdf", 4, "64823faa17e5be6b"),
     "beekeeping-basics.txt": ("txt", 6, "c873841a3dcc3e24"),
     "houseplant-care.html": ("html", 4, "7ee1dc7d5c62d6e4"),
-    "kestrel-point-lighthouse.md": ("md", 3, "a40bb658ce5be143"),
+    "kestrel-point-lighthouse.md": ("md", 4, "a40bb658ce5be143"),
     "larkspur-travel-policy.docx": ("docx", 2, "d2ac48c0efb98f32"),
-    "quillpad-formatting-codes.md": ("md", 3, "decfe8786b581721"),
+    "quillpad-formatting-codes.md": ("md", 4, "decfe8786b581721"),
 }
 # The texts each sample file's chunks are embedded as, with the default chunk settings: (CHUNKS_VERSION, the
 # version of its loader in READERS, digest). A change that cuts every kind differently bumps CHUNKS_VERSION; one
 # that cuts only some kinds differently (a page break ends a chunk: PDFs) bumps those kinds' READERS, so only
 # their documents count as stale.
 CHUNKED = {
-    "SOURCE.md": (1, 3, "3f0550ae2dc99a2b"),
+    "SOURCE.md": (1, 4, "3f0550ae2dc99a2b"),
     "aurora-espresso-manual.pdf": (1, 4, "3bb1ec3c39b13ea8"),
     "beekeeping-basics.txt": (1, 6, "0a8d32d71bb54e07"),
     "houseplant-care.html": (1, 4, "b808be9d805ac83d"),
-    "kestrel-point-lighthouse.md": (1, 3, "b6a7852707910638"),
+    "kestrel-point-lighthouse.md": (1, 4, "b6a7852707910638"),
     "larkspur-travel-policy.docx": (1, 2, "1f497ff741642133"),
-    "quillpad-formatting-codes.md": (1, 3, "e3893135c4a05054"),
+    "quillpad-formatting-codes.md": (1, 4, "e3893135c4a05054"),
 }
 
 
