@@ -12,8 +12,11 @@ every line is a unit. An abbreviation's full stop before a lower-case word ("et 
 "Fig.", or after "No." or "Vol." before a number, does not end a sentence, nor do the German, French, Italian,
 Spanish and Portuguese ones ("d.h.", "z.B.", "ca.", "S. 12", "M. Dupont", "Sig.ra", "Dra.") or a date's ordinal
 ("am 14. Mai", "im 2. Obergeschoss"); a numbered item's "1." belongs to the item's first sentence, a bulleted
-item's "- " to none. A heading and a table's first row are units but say nothing:
-`is_label` tells them apart, so that the best sentence and a summary never quote one.
+item's "- " to none. A blockquote's "> " marks are layout as a bullet is: a quote starts and ends a unit, its
+sentences start after the marks, and `one_line` drops those inside one (citations read a line's leading ">" as
+space, so such a quote still verifies). An Obsidian callout's first line (`> [!note] Soil test`) is a unit of its
+own. A heading, a callout's first line and a table's first row are units but say nothing: `is_label` tells them
+apart, so that the best sentence and a summary never quote one.
 """
 
 from __future__ import annotations
@@ -91,6 +94,11 @@ _ITEM_NUMBER = re.compile(rf"\s*({_NUMBER}\s*)")
 # A bulleted item's mark is layout, not part of its first sentence (a quote of "- 1987: ..." reads badly).
 _BULLET = re.compile(r"\s*[-*+]\s+")
 _LINE = re.compile(r"[^\n]*(?:\n|$)")
+# A blockquote's marks at a line's start ("> ", "> > " nested); and after a line break inside a sentence.
+_QUOTE_MARKS = re.compile(r"[ \t]*>(?:[ \t]*>)*[ \t]?")
+_INNER_QUOTE_MARKS = re.compile(r"\n[ \t]*>(?:[ \t]*>)*")
+# An Obsidian callout's first line, after its quote marks: "[!note] Soil test", "[!tip]- Folded".
+_CALLOUT = re.compile(r"\[![\w-]+\][+-]?(?:[ \t]|$)")
 # A line that starts a list item ("- ", "* ", "+ ", "1. ", "2) "), a table row ("|") or a heading ("#").
 _OPENS_UNIT = re.compile(rf"\s*(?:[-*+]\s|{_NUMBER}|\||#)")
 # A table row written without a leading "|" (as the HTML and sheet loaders write tables): two or more cell bars.
@@ -111,14 +119,31 @@ def sentence_spans(text: str, *, by_line: bool = False) -> list[tuple[int, int]]
     paragraph read as a space; `by_line`: every line a unit of its own (`lines_are_units`)."""
     spans = []
     for start, end in (trimmed_spans(text, _LINE.finditer(text)) if by_line else _units(text)):
+        quote = None if by_line else _QUOTE_MARKS.match(text, start, end)
+        start = quote.end() if quote else start
         bullet = _BULLET.match(text, start, end)
         start = bullet.end() if bullet else start
         number = _ITEM_NUMBER.match(text, start, end)
         unit = trimmed_spans(text, _SENTENCE.finditer(text, number.end() if number else start, end))
         if number and unit:
             unit[0] = (number.start(1), unit[0][1])
+        if quote:  # a sentence of a quote that starts a line of it starts after the line's marks
+            unit = [(_after_marks(text, s, e), e) for s, e in unit]
         spans.extend(unit)
     return spans
+
+
+def _after_marks(text: str, start: int, end: int) -> int:
+    """`start`, or where the text starts after a blockquote's marks that open the line at `start`."""
+    if start and text[start - 1] != "\n":
+        return start
+    marks = _QUOTE_MARKS.match(text, start, end)
+    if marks is None:
+        return start
+    position = marks.end()
+    while position < end and text[position].isspace():
+        position += 1
+    return position if position < end else start
 
 
 def spaced(text: str) -> str:
@@ -133,8 +158,9 @@ def is_unspaced(char: str) -> bool:
 
 
 def one_line(text: str) -> str:
-    """A sentence read off a wrapped paragraph, its line breaks and runs of spaces made single spaces."""
-    return " ".join(text.split())
+    """A sentence read off a wrapped paragraph, its line breaks and runs of spaces made single spaces, and a
+    blockquote's marks on its later lines dropped ("> [!note] Soil test > The soil pH ..." was quoted so)."""
+    return " ".join(_INNER_QUOTE_MARKS.sub("\n", text).split())
 
 
 def trimmed_spans(text: str, matches: Iterable[re.Match[str]]) -> list[tuple[int, int]]:
@@ -179,7 +205,7 @@ def is_label(text: str, start: int, end: int, heading: str = "") -> bool:
     heading (a "#" line, or a line that is one of the chunk's `heading` path, which is how the Word, PDF and HTML
     loaders write theirs) or the first row of a table of two or more rows."""
     sentence = one_line(text[start:end])
-    if sentence.startswith("#") or sentence in heading.split(HEADING_JOIN):
+    if sentence.startswith("#") or sentence in heading.split(HEADING_JOIN) or _CALLOUT.match(sentence):
         return True
     if "|" not in sentence:
         return False
@@ -196,19 +222,27 @@ def _row_at(text: str, start: int) -> tuple[list[re.Match[str]], list[bool], int
 
 
 def _units(text: str) -> list[tuple[int, int]]:
-    """Spans of `text` that no sentence crosses: paragraphs, and in them each list item, table row or heading."""
+    """Spans of `text` that no sentence crosses: paragraphs, and in them each list item, table row or heading; a
+    blockquote, and in it the same, and a callout's first line."""
     units: list[tuple[int, int]] = []
     start = 0
-    alone = False  # the line before is a unit by itself: a heading or a table row
+    alone = False  # the line before is a unit by itself: a heading, a table row or a callout's first line
+    was_depth = 0  # the quote marks on the line before: a quote, or one nested deeper or less, starts a unit
     lines = list(_LINE.finditer(text))
     for line, row in zip(lines, _rows(lines), strict=True):
-        blank = not line.group().strip()
-        if line.start() > start and (blank or alone or row or _OPENS_UNIT.match(line.group())):
+        marks = _QUOTE_MARKS.match(line.group())
+        content = line.group()[marks.end():] if marks else line.group()
+        blank = not content.strip()  # a quote's line of ">" alone parts its paragraphs, as a blank line does
+        callout = marks is not None and _CALLOUT.match(content.lstrip()) is not None
+        depth = marks.group().count(">") if marks else 0
+        opens = blank or alone or row or callout or _OPENS_UNIT.match(content) or depth != was_depth
+        if line.start() > start and opens:
             units.append((start, line.start()))
             start = line.start()
         if blank:
             start = line.end()
-        alone = row or line.group().lstrip().startswith("#")
+        alone = row or callout or content.lstrip().startswith("#")
+        was_depth = depth
     if start < len(text):
         units.append((start, len(text)))
     return units

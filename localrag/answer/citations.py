@@ -172,14 +172,21 @@ def extract_quotes(text: str) -> list[tuple[str, int | None]]:
 
 def _normalise(text: str) -> tuple[str, list[int]]:
     """Lower-cased text with unified quotes, dashes and single spaces, ligatures as their letters (a PDF's "ﬁ"),
-    a word broken at a line end joined again ("engi- neer"), and each char's original index."""
+    a word broken at a line end joined again ("engi- neer"), a blockquote's ">" marks as spaces, and each char's
+    original index."""
     out: list[str] = []
     index: list[int] = []
     space = False
+    line_start = True
     for i, ch in enumerate(text):
         ch = _CHAR_MAP.get(ch, ch)
         if not ch:
             continue
+        if ch == ">" and line_start:
+            # A blockquote's mark is layout, as a bullet is: a quote of a quoted note's sentence leaves it out
+            # (`sentences.one_line`), and was "close", not verbatim.
+            ch = " "
+        line_start = ch == "\n" or (line_start and ch.isspace())
         if ch.isspace():
             space = bool(out)
             continue

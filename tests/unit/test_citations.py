@@ -77,6 +77,16 @@ def test_verbatim_quote_is_verified_with_offsets_into_the_chunk() -> None:
     assert LIGHTHOUSE[quote.start : quote.end] == "first lit on 14 March 1871"
 
 
+def test_a_quote_of_a_blockquote_without_its_marks_is_verbatim() -> None:
+    # sentences.one_line drops the marks inside a quoted note's sentence: the quote must still be verified.
+    note = "Boiler\n\n> Plain quote line one about the boiler\n> > continues here and ends now.\n\nA > B stays."
+    [quote] = verify_quotes('"Plain quote line one about the boiler continues here and ends now." [1]',
+                            [make_hit(note)])
+    assert quote.status is QuoteStatus.VERIFIED
+    assert quote.start == note.index("Plain") and quote.end == note.index(".\n\nA")
+    assert verify_quotes('"A B stays right here" [1]', [make_hit(note)])[0].status is not QuoteStatus.VERIFIED
+
+
 def test_verification_ignores_case_whitespace_and_quote_characters() -> None:
     text = "“the SKERRY point  lighthouse stands on a basalt reef two miles off the coast. it was first lit” [1]"
     [quote] = verify_quotes(text, HITS)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from localrag.sentences import one_line, sentence_spans, table_header
+from localrag.sentences import is_label, one_line, sentence_spans, table_header
 
 
 def _sentences(text: str) -> list[str]:
@@ -123,3 +123,23 @@ def test_european_abbreviations_and_dates_do_not_end_a_sentence() -> None:
         "It rose by 2.", "Then it fell.", "Die Kosten stiegen um 12.", "Dann sanken sie."]
     assert _sentences("Lipsitch M. Identifying it. At 10 M. Consistent. Äpfel usw. Danach. Lonely Me. EP.") == [
         "Lipsitch M.", "Identifying it.", "At 10 M.", "Consistent.", "Äpfel usw.", "Danach.", "Lonely Me.", "EP."]
+
+
+def test_a_blockquotes_marks_are_layout_and_a_callouts_first_line_a_label() -> None:
+    # An Obsidian callout and a plain quote were quoted with their markup: "> [!note] Soil test > The soil pH ...".
+    text = ("# Garden log\n\n> [!note] Soil test\n> The soil pH measured 6.2 on March 12; add garden lime.\n\n"
+            "> Plain quote line one about the boiler\n> continues here. It ends now.\n>\n> - a quoted item\n"
+            "> > nested line.\nA paragraph after the quote.")
+    spans = sentence_spans(text)
+    assert [one_line(text[s:e]) for s, e in spans] == [
+        "# Garden log", "[!note] Soil test", "The soil pH measured 6.2 on March 12; add garden lime.",
+        "Plain quote line one about the boiler continues here.", "It ends now.", "a quoted item", "nested line.",
+        "A paragraph after the quote."]
+    assert [is_label(text, s, e) for s, e in spans] == [True, True] + [False] * 6
+    assert text[spans[3][0]:spans[3][1]] == "Plain quote line one about the boiler\n> continues here."
+    # In code every line is a unit, and a line's ">" is code (a prompt, a comparison).
+    assert _sentences_by_line(">>> import os\n> 5") == [">>> import os", "> 5"]
+
+
+def _sentences_by_line(text: str) -> list[str]:
+    return [text[s:e] for s, e in sentence_spans(text, by_line=True)]
