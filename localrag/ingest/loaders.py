@@ -39,6 +39,7 @@ from localrag.ingest.pdf import load_pdf
 from localrag.ingest.structure import (
     LIST_LINE,
     HeadingPath,
+    file_title,
     numbered_title,
     prose_kind,
     squash,
@@ -136,6 +137,10 @@ def load_file(path: Path, *, ocr: bool = True, notify: Notify | None = None) -> 
         loaded = _load_code(path)
     else:
         loaded = _load_plain(path)
+    if loaded.title == path.stem:
+        # Titled by its file's name, as each loader does for a document that names none: the one rule for file
+        # names (`file_title`) applies here, for every loader.
+        loaded = dataclasses.replace(loaded, title=file_title(path))
     if not loaded.text.strip() or not loaded.sections:
         raise NoTextError(f"{path}: no text to index (the file is empty or blank)", "add text or exclude the file")
     if _SURROGATE.search(loaded.text) or _SURROGATE.search(loaded.title):

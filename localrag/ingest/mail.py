@@ -33,7 +33,7 @@ from pathlib import Path
 from localrag.errors import LoaderError
 from localrag.ingest.encodings import Decoded, decode_labelled, html_label, read_declared
 from localrag.ingest.mailbody import FORWARD_SUBJECT, fold_html, fold_plain
-from localrag.ingest.structure import TextBuilder, prose_kind, squash
+from localrag.ingest.structure import TextBuilder, file_title, prose_kind, squash
 from localrag.sizes import count_text
 from localrag.types import LoadedText
 
@@ -159,7 +159,7 @@ def read_mail(path: Path) -> Iterator[tuple[str, EmailMessage, LoadedText]]:
     279 mails filled 8 of 10 search hits, and a mail's summary was its disclaimer. The first copy stays so that
     nothing in the mailbox becomes unfindable (an announcement sent three times, a meeting's dial-in)."""
     def fallback(name: str) -> str:
-        return path.stem if not name else f"{path.stem} {name}"
+        return file_title(path) if not name else f"{file_title(path)} {name}"
 
     mails: Counter[bytes] = Counter()
     if path.suffix.lower() == ".mbox":  # a first pass counts each paragraph's mails; only digests are kept

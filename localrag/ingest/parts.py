@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from localrag.errors import LoaderError
 from localrag.ingest.loaders import SUPPORTED_EXTENSIONS, file_type, load_file
 from localrag.ingest.ocr import Notify
+from localrag.ingest.structure import file_title
 from localrag.types import LoadedText
 
 if TYPE_CHECKING:
@@ -76,7 +77,7 @@ def _notes(path: Path, ocr: bool, notify: Notify | None) -> Iterator[Part]:
         name = note_name(note, seen)
         read = [attachment for attachment in note.resources if _wanted(attachment.name)]
         unread = [*(a.name for a in note.resources if not _wanted(a.name)), *note.unread]
-        yield Part(name, "enex", note_text(note, f"{path.stem} {name}", unread))
+        yield Part(name, "enex", note_text(note, f"{file_title(path)} {name}", unread))
         yield from _attachments(path, name, read, ocr, notify)
 
 

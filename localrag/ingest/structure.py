@@ -6,6 +6,7 @@ this way, so the chunker sees the same structure whatever the format.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from localrag.types import LoadedText, Section
 
@@ -69,6 +70,18 @@ _TOOL_TITLE = re.compile(
     r"|(?:powerpoint )?presentation\s*\d*|slide \d+)",
     re.IGNORECASE,
 )
+
+
+# The page ID Notion's export writes after every page's and database's name ("Reading List
+# 2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e.csv"), and the "_all" of a database's twin holding every view's rows.
+_NOTION_ID = re.compile(r" [0-9a-fA-F]{32}(?:_all)?$")
+
+
+def file_title(path: Path) -> str:
+    """The title a file's name gives, for a document that names none itself: its stem, without the page ID of a
+    Notion export (a database's CSV was titled "Reading List 2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e", and the ID rode in
+    front of every chunk in its vector)."""
+    return _NOTION_ID.sub("", path.stem) or path.stem
 
 
 def authored_title(title: str) -> str:

@@ -751,3 +751,18 @@ def test_a_short_chinese_or_japanese_paragraph_is_prose_not_a_heading(tmp_path: 
         ("paragraph", ("臺灣出差報告",)), ("paragraph", ("臺灣出差報告",)), ("heading", ("第一章「始まり」",)),
         ("paragraph", ("第一章「始まり」",)),
     ]
+
+
+def test_a_title_from_a_file_name_leaves_out_a_notion_page_id(tmp_path: Path) -> None:
+    # A Notion export names every page and database "Name <32 hex>", a database's twin "Name <32 hex>_all": the
+    # CSV's title was "Reading List 2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e".
+    page_id = "2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e"
+    for name in (f"Reading List {page_id}.csv", f"Reading List {page_id}_all.csv"):
+        (tmp_path / name).write_text("Title,Author\nDune,Herbert\nEmma,Austen\n", encoding="utf-8")
+        assert load_file(tmp_path / name).title == "Reading List"
+    (tmp_path / f"Trip {page_id}.md").write_text("- pack the tent\n", encoding="utf-8")
+    assert load_file(tmp_path / f"Trip {page_id}.md").title == "Trip"
+    # Only Notion's ID: another hex run, or one not set off by a space, is the name's own.
+    for stem in (f"build-{page_id}", f"Checksums {page_id[:31]}", page_id):
+        (tmp_path / f"{stem}.md").write_text("- a line\n", encoding="utf-8")
+        assert load_file(tmp_path / f"{stem}.md").title == stem
