@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import BinaryIO
 from xml.parsers import expat
 
-from localrag.errors import LoaderError
+from localrag.errors import LoaderError, NoTextError
 from localrag.ingest.mail import Attachment
 from localrag.ingest.structure import squash
 from localrag.sizes import count_text
@@ -136,16 +136,27 @@ def read_notes(path: Path) -> Iterator[Note]:
     parser.CharacterDataHandler = reader.data
     parser.EntityDeclHandler = _refuse_entities
     parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+    found = 0
     try:
         with path.open("rb") as stream:
-            yield from _parsed(parser, reader, stream)
+            if not stream.read(_CHUNK_BYTES).strip():
+                raise NoTextError(f"{path}: no text to index (the file is empty or blank)", "export the notes again")
+            stream.seek(0)
+            for note in _parsed(parser, reader, stream):
+                found += 1
+                yield note
+    except NoTextError:
+        raise
     except OSError as exc:
         raise LoaderError(f"{path}: cannot read ({exc.strerror or exc})", "check the file's permissions") from exc
     except expat.ExpatError as exc:
         raise LoaderError(f"{path}: not a readable Evernote export ({expat.ErrorString(exc.code)}, line {exc.lineno})",
-                          "export the notes from Evernote again (File > Export Notes, .enex)") from exc
+                          "export the notes from Evernote again: File > Export Notes, as .enex") from exc
     except LoaderError as exc:
         raise LoaderError(f"{path}: {exc.message}", exc.hint) from exc
+    if not found:
+        # As a blank file is: passed over and said, not an error; notes it held before leave the index.
+        raise NoTextError(f"{path}: no notes to index (the export holds none)", "export the notes again")
 
 
 def _parsed(parser: expat.XMLParserType, reader: _Reader, stream: BinaryIO) -> Iterator[Note]:

@@ -12,7 +12,7 @@ import pytest
 from localrag.config import Settings
 from localrag.embed import HashEmbedder
 from localrag.engine import Engine
-from localrag.errors import LoaderError
+from localrag.errors import LoaderError, NoTextError
 from localrag.ingest.html import load_html
 from localrag.ingest.parts import load_parts
 
@@ -78,6 +78,11 @@ def test_an_export_that_declares_entities_is_refused(tmp_path: Path) -> None:
     broken.write_text("<en-export><note><title>Cut off", encoding="utf-8")
     with pytest.raises(LoaderError, match="not a readable Evernote export"):
         list(load_parts(broken))
+    # An export of no notes, or an empty file, is passed over as a blank file is, not failed.
+    for text in ("", '<?xml version="1.0"?>\n<en-export></en-export>\n'):
+        broken.write_text(text, encoding="utf-8")
+        with pytest.raises(NoTextError):
+            list(load_parts(broken))
 
 
 def test_a_page_that_opens_as_xml_is_read_without_bs4s_warning(tmp_path: Path) -> None:
