@@ -16,7 +16,8 @@ from localrag.sizes import count_text
 
 @dataclass(frozen=True)
 class Section:
-    """A structural block of extracted text: a heading, paragraph, list, table or code block.
+    """A structural block of extracted text: a heading, paragraph, list, table or code block, or text of the file
+    that is not its content (`OMITTED`).
 
     `start`/`end` are character offsets into `LoadedText.text`; `headings` is the heading path that
     applies to the block; `page` is 1-based for paginated formats (PDF), else None.
@@ -27,6 +28,12 @@ class Section:
     kind: str
     headings: tuple[str, ...] = ()
     page: int | None = None
+
+
+# The kind of a section that a format read verbatim holds but that is no content to index: an Org drawer or `#+KEY:`
+# line, an AsciiDoc comment. Its text stays in `LoadedText.text` (a chunk's offsets cite the file's lines); the chunker
+# leaves it out, and no chunk spans it.
+OMITTED = "omitted"
 
 
 @dataclass(frozen=True)

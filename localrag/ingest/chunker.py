@@ -28,6 +28,10 @@ How it works:
    that is cut at a line break, else at a space), so the pieces, counts and units held at once stay
    bounded whatever the file holds: a 50 MB single-line file costs what a 200 kB one does, times the
    number of segments. Overlap does not cross a segment boundary.
+7. A section of kind OMITTED (an Org drawer, an AsciiDoc comment) is no chunk's text, and no chunk spans it: the
+   sections on either side of it are chunked apart, as segments are. A heading with nothing but such a section
+   between it and the text it heads is left out too (it rides in that text's heading path), else a chunk of a
+   bare heading would stand in the results.
 
 Chunks are spans of `loaded.text` (`loaded.text[start:end] == chunk.text`), so a citation can point
 at the exact place; the heading path is metadata, and prepending it to the embedded text is the
@@ -41,7 +45,7 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
-from localrag.types import HEADING_JOIN, Chunk, LoadedText, Section
+from localrag.types import HEADING_JOIN, OMITTED, Chunk, LoadedText, Section
 
 TokenCounter = Callable[[Sequence[str]], list[int]]
 
@@ -138,12 +142,14 @@ def chunk_document(
         start, end = _trim(text, max(section.start, sections[-1].end if sections else 0), section.end)
         if start < end:
             sections.append(Section(start, end, section.kind, section.headings, section.page))
-    if not sections:
+    runs = _runs(sections)
+    if not runs:
         return []
-    depth = _split_depth(sections)
+    depth = _split_depth([section for run in runs for section in run])
     spans: list[_Span] = []
-    for segment in _segments(text, sections):
-        spans.extend(_chunk_segment(text, segment, depth, token_counts, max_tokens, overlap))
+    for run in runs:
+        for segment in _segments(text, run):
+            spans.extend(_chunk_segment(text, segment, depth, token_counts, max_tokens, overlap))
     return [
         Chunk(
             chunk_id=f"{doc_id}:{index:05d}",
@@ -160,6 +166,28 @@ def chunk_document(
         )
         for index, span in enumerate(spans)
     ]
+
+
+def _runs(sections: list[Section]) -> list[list[Section]]:
+    """The runs of sections between OMITTED ones, less the headings that end a run where the next run is under
+    them."""
+    runs: list[list[Section]] = [[]]
+    for section in sections:
+        if section.kind != OMITTED:
+            runs[-1].append(section)
+        elif runs[-1]:
+            runs.append([])
+    kept = []
+    for run, after in zip(runs, [*runs[1:], []], strict=True):
+        while after and run and run[-1].kind == "heading" and _under(after[0], run[-1]):
+            run.pop()
+        if run:
+            kept.append(run)
+    return kept
+
+
+def _under(section: Section, heading: Section) -> bool:
+    return section.headings[: len(heading.headings)] == heading.headings
 
 
 def _segments(text: str, sections: list[Section]) -> Iterator[list[Section]]:

@@ -1,33 +1,70 @@
 """Org-mode (.org) and AsciiDoc (.adoc, .asciidoc): plain text whose headings are marked at the start of a line.
 
 Org's `* Heading`, `** Sub` and AsciiDoc's `= Title`, `== Section` are headings at the level their marks count, as
-Markdown's `#` are; the text between them is cut into blocks at blank lines, and a source block (org's `#+BEGIN_SRC`
-to `#+END_SRC`, AsciiDoc's `----` or `....` delimited blocks) is code, where a `*` or `=` line is no heading. The text
-is the file's own, as for Markdown and plain text, so a chunk cites its lines. An org heading is named without its
-TODO keyword, priority and tags (`** TODO [#A] Call the bank :money:` is "Call the bank"). The title is org's
-`#+TITLE:`, AsciiDoc's `= Title`, else the first heading, else the file's name. Before they were passed over, and
-read renamed .txt a heading was a heading only when a blank line stood on each side of it.
+Markdown's `#` are; the text between them is cut into blocks at blank lines. A delimited block is a fence in which no
+line is a heading: a source block (org's `#+BEGIN_SRC` and `#+BEGIN_EXAMPLE`, AsciiDoc's `----`, `....` and ```)
+is code; AsciiDoc's `|===` is a table; org's other blocks (`#+BEGIN_QUOTE`, `#+BEGIN_VERSE`, ...) and AsciiDoc's
+example `====`, sidebar `****`, quote `____`, passthrough `++++` and open `--` blocks are prose (their delimiter lines
+in no section). Left out of the index (`OMITTED`: no chunk holds them) are what is not the document's content: org's
+drawers (`:LOGBOOK:` to `:END:`; of `:PROPERTIES:` all but its properties, a table under the heading,
+`:COST: 40`, less `:ID:` and `:CUSTOM_ID:`), `#+KEY:` lines and `# comments`, a comment block (`#+BEGIN_COMMENT`,
+AsciiDoc's `////`), AsciiDoc's `//` comment lines and `:name: value` attribute entries. Before 2026-12-07 a drawer
+was read as prose (an answer quoted ":PROPERTIES: :CUSTOM_ID: seeds :COST: 40 :END:"), `#+TITLE:` and `#+AUTHOR:`
+were a chunk of their own, and a `== line` inside an example or comment block was a heading.
+
+The text is the file's own, as for Markdown and plain text, so a chunk cites its lines. An org heading is named
+without its TODO keyword, priority and tags (`** TODO [#A] Call the bank :money:` is "Call the bank"). The title is
+org's `#+TITLE:`, AsciiDoc's `= Title`, else the first heading, else the file's name.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from localrag.ingest.structure import HeadingPath, prose_kind, squash
-from localrag.types import LoadedText, Section
+from localrag.types import OMITTED, LoadedText, Section
 
 _ORG_HEADING = re.compile(r"(\*+)[ \t]+(.*)")
 _ORG_TODO = re.compile(r"(?:TODO|DONE|NEXT|WAITING|HOLD|CANCELLED|CANCELED)[ \t]+|\[#[A-Za-z0-9]\][ \t]*")
 _ORG_TAGS = re.compile(r"[ \t]+:[\w@#%:]+:[ \t]*$")
 _ORG_TITLE = re.compile(r"^#\+TITLE:[ \t]*(.+)$", re.IGNORECASE | re.MULTILINE)
-_ORG_CODE = re.compile(r"[ \t]*#\+BEGIN_(\w+)", re.IGNORECASE)
+_ORG_BLOCK = re.compile(r"[ \t]*#\+BEGIN_(\w+)\b.*", re.IGNORECASE)
+_ORG_DRAWER = re.compile(r"[ \t]*:([\w-]+):[ \t]*")
+_ORG_DRAWER_END = re.compile(r"[ \t]*:END:[ \t]*", re.IGNORECASE)
+_ORG_PROPERTY = re.compile(r"[ \t]*:([\w-]+)\+?:[ \t]+\S.*")
+# Properties that name the heading for links, not facts about it: org-roam writes an `:ID:` under every heading.
+_ORG_LINK_PROPERTIES = frozenset({"ID", "CUSTOM_ID"})
+# `#+TITLE: ...`, `#+STARTUP: ...`, `#+CAPTION: ...`, and a `# comment` line.
+_ORG_LEFT_OUT = re.compile(r"[ \t]*#(?:\+\w+:.*|[ \t].*|)")
 _ADOC_HEADING = re.compile(r"(={1,6})[ \t]+(\S.*)")
-_ADOC_CODE = re.compile(r"(-{4,}|\.{4,}|`{3,})[ \t]*")
+_ADOC_CODE = re.compile(r"-{4,}|\.{4,}|`{3,}")
+_ADOC_FENCE = re.compile(r"`{3,}[\w+#-]*")  # a fenced block may name its language: ```python
+_ADOC_TABLE = re.compile(r"[|,:!]={3,}")
+_ADOC_COMMENT = re.compile(r"/{4,}")
+_ADOC_PROSE = re.compile(r"={4,}|\*{4,}|_{4,}|\+{4,}|--")
+# A `// comment` line (not a `////` block's delimiter) and an attribute entry (`:toc:`, `:author: Alice Chen`).
+_ADOC_LEFT_OUT = re.compile(r"//(?!//+[ \t]*$).*|:!?[\w-]+!?:(?:[ \t].*)?")
+
+
+@dataclass(frozen=True)
+class _Fence:
+    """A delimited block: `closes` tells its closing line; `kind` is "code", "table" or OMITTED for a block read
+    whole (nothing in it opens a block), "" for prose in which no line is a heading and blocks may nest."""
+
+    closes: Callable[[str], bool]
+    kind: str
+    # For an OMITTED block: the lines of it that are content after all, kept as a table (a drawer's properties).
+    keeps: Callable[[str], bool] | None = None
+
 
 # (level, name) of a heading line, or None.
 Heading = Callable[[str], "tuple[int, str] | None"]
+# The block a line would open, or None.
+Opens = Callable[[str], "_Fence | None"]
 
 
 def _org_heading(line: str) -> tuple[int, str] | None:
@@ -44,38 +81,60 @@ def _adoc_heading(line: str) -> tuple[int, str] | None:
     return None if match is None else (len(match.group(1)), squash(match.group(2).rstrip("= \t")))
 
 
-def _org_fence(line: str, open_fence: str) -> str | None:
-    """The fence a line opens (its block's name) or closes ("" for a close), None when it does neither."""
-    if open_fence:
-        return "" if line.strip().upper() == f"#+END_{open_fence}" else None
-    match = _ORG_CODE.match(line)
-    return match.group(1).upper() if match else None
+def _org_opens(line: str) -> _Fence | None:
+    block = _ORG_BLOCK.fullmatch(line)
+    if block is not None:
+        name = block.group(1).upper()
+        kind = "code" if name in ("SRC", "EXAMPLE") else OMITTED if name == "COMMENT" else ""
+        return _Fence(lambda closing: closing.strip().upper() == f"#+END_{name}", kind)
+    drawer = _ORG_DRAWER.fullmatch(line)
+    if drawer is not None and drawer.group(1).upper() != "END":
+        # A property is a fact ("COST: 40"), a clock line or a note in the logbook is not.
+        keeps = _org_property if drawer.group(1).upper() == "PROPERTIES" else None
+        return _Fence(lambda closing: _ORG_DRAWER_END.fullmatch(closing) is not None, OMITTED, keeps)
+    return None
 
 
-def _adoc_fence(line: str, open_fence: str) -> str | None:
-    match = _ADOC_CODE.fullmatch(line)
-    if match is None:
+def _org_property(line: str) -> bool:
+    match = _ORG_PROPERTY.fullmatch(line)
+    return match is not None and match.group(1).upper() not in _ORG_LINK_PROPERTIES
+
+
+def _adoc_opens(line: str) -> _Fence | None:
+    mark = line.rstrip()
+    if _ADOC_CODE.fullmatch(mark) or _ADOC_FENCE.fullmatch(mark):
+        closing_mark = mark if mark[0] != "`" else mark[: len(mark) - len(mark.lstrip("`"))]
+        kind = "code"
+    elif _ADOC_TABLE.fullmatch(mark):
+        closing_mark, kind = mark, "table"
+    elif _ADOC_COMMENT.fullmatch(mark):
+        closing_mark, kind = mark, OMITTED
+    elif _ADOC_PROSE.fullmatch(mark):
+        closing_mark, kind = mark, ""
+    else:
         return None
-    return "" if open_fence == match.group(1) else match.group(1) if not open_fence else None
+    return _Fence(lambda closing: closing.rstrip() == closing_mark, kind)
 
 
 def load_org(path: Path, text: str) -> LoadedText:
     """`text` is the file's decoded text."""
-    loaded = _outline(path, text, _org_heading, _org_fence)
+    loaded = _outline(path, text, _org_heading, _org_opens, _ORG_LEFT_OUT)
     named = _ORG_TITLE.search(text)
     return LoadedText(loaded.text, loaded.sections, squash(named.group(1)) if named else loaded.title)
 
 
 def load_asciidoc(path: Path, text: str) -> LoadedText:
     """`text` is the file's decoded text."""
-    return _outline(path, text, _adoc_heading, _adoc_fence)
+    return _outline(path, text, _adoc_heading, _adoc_opens, _ADOC_LEFT_OUT)
 
 
-def _outline(path: Path, text: str, heading_of: Heading, fence_of: Callable[[str, str], str | None]) -> LoadedText:
+def _outline(path: Path, text: str, heading_of: Heading, opens: Opens, left_out: re.Pattern[str]) -> LoadedText:
     sections: list[Section] = []
     headings = HeadingPath()
     block: list[tuple[int, int]] = []  # the spans of the lines of the block being read
-    fence, title = "", ""
+    fences: list[_Fence] = []  # the blocks open, innermost last
+    whole: _Fence | None = None  # the code, table or omitted block being read whole
+    title = ""
 
     def close(kind: str = "") -> None:
         if block:
@@ -83,31 +142,61 @@ def _outline(path: Path, text: str, heading_of: Heading, fence_of: Callable[[str
             sections.append(Section(start, end, kind or prose_kind(text[start:end]), headings.path))
             block.clear()
 
+    def omit(start: int, end: int) -> None:
+        sections.append(Section(start, end, OMITTED, headings.path))
+
+    lines = text.split("\n")
     position = 0
-    for line in text.split("\n"):
+    for number, line in enumerate(lines):
         start, end = position, position + len(line)
         position = end + 1
-        turn = fence_of(line, fence)
-        if turn is not None:
-            if not fence:
-                close()
-            block.append((start, end))
-            if fence:
-                close("code")
-            fence = turn
+        if whole is not None and whole.keeps is not None:  # its kept lines a table, the others left out
+            if not whole.closes(line) and whole.keeps(line):
+                block.append((start + len(line) - len(line.lstrip()), start + len(line.rstrip())))
+            else:
+                close("table")
+                omit(start, end)
+                whole = None if whole.closes(line) else whole
             continue
-        if fence:
+        if whole is not None:
             block.append((start, end))
+            if whole.closes(line):
+                close(whole.kind)
+                whole = None
             continue
-        heading = heading_of(line)
+        # A prose block's delimiter lines are in no section, not OMITTED: left out, they would cut a chunk in two.
+        if fences and fences[-1].closes(line):
+            close()
+            fences.pop()
+            continue
+        fence = opens(line)
+        # A block is one only when its closing line comes: a lone `:word:` or `--` line is text, and an unclosed block
+        # would take every heading after it.
+        if fence is not None and any(map(fence.closes, itertools.islice(lines, number + 1, None))):
+            close()
+            if fence.kind:
+                whole = fence
+                if fence.keeps is None:
+                    block.append((start, end))
+                else:
+                    omit(start, end)
+            else:
+                fences.append(fence)
+            continue
+        heading = None if fences else heading_of(line)
         if heading is not None:
             close()
             level, name = heading
             title = title or name
             sections.append(Section(start, end, "heading", headings.enter(level, name)))
+        elif left_out.fullmatch(line):
+            close()
+            omit(start, end)
         elif not line.strip():
             close()
         else:  # a block's span is trimmed: it starts at its first line's text and ends at its last line's
             block.append((start + (0 if block else len(line) - len(line.lstrip())), start + len(line.rstrip())))
-    close("code" if fence else "")
-    return LoadedText(text, tuple(sections), title or path.stem)
+    close()
+    # A file of nothing but drawers and comments has no text to index.
+    kept = tuple(sections) if any(s.kind != OMITTED for s in sections) else ()
+    return LoadedText(text, kept, title or path.stem)
