@@ -128,6 +128,12 @@ _COLUMN_MIN_LINES = 3
 _COLUMN_MIN_CHARS = 20
 # How far (in points) runs may start apart and still be at one column's edge.
 _EDGE_SLACK = 2.0
+# A left column's line below the right column's end is at most this many of the stretch's line spacings under the
+# line before it: a paragraph's gap in the column, not the space above a table.
+_COLUMN_LINE_GAPS = 2.0
+# A full-width line holds about twice a column's characters; a left column's line may hold a few more than the
+# longest one cut from a row (narrow letters), as the left column's tail under a shorter right one did.
+_LEFT_LONGER = 1.3
 
 
 def _by_columns(lines: list[_PdfLine], width: float) -> list[_PdfLine]:
@@ -135,9 +141,12 @@ def _by_columns(lines: list[_PdfLine], width: float) -> list[_PdfLine]:
     height into one line, so a page whose writer put down the left column's line and then the right one's read
     across the gutter ("...that The right column goes on..."). Such a line holds a run starting at the right
     column's edge after runs to its left: where `_COLUMN_MIN_LINES` or more lines do at one edge, each is cut
-    there, and each stretch of lines that stay in their columns (cut lines, lines starting at the right edge, left
-    lines no longer than the left column's) is read as its left lines, then its right ones. A page written column
-    by column has no such line and keeps its order; so does a table, whose left cells are short."""
+    there, and each stretch of lines that stay in their columns (cut lines, lines starting at the right edge, and
+    left lines no longer than the left column's, in its type, right under a line of the stretch, with no run
+    starting past the right column's edge) is read as its left lines, then its right ones; any other line ends
+    the stretch (a full-width table between two stretches: its caption and rows were read as the left column's,
+    and the first stretch's right column came after the table). A page written column by column has no such line
+    and keeps its order; so does a table, whose left cells are short."""
     starts: list[dict[int, int]] = []  # per line: edge (x over the slack, rounded) -> the first run starting there
     for line in lines:
         found: dict[int, int] = {}
@@ -160,22 +169,36 @@ def _by_columns(lines: list[_PdfLine], width: float) -> list[_PdfLine]:
     ) < _COLUMN_MIN_CHARS:
         return lines
     longest_left = max(len(line.text) for line in lefts)
+    left_size = statistics.mode(line.size for line in lefts)
+    rows = [lines[i].y for i in sorted(cuts)]
+    row_gaps = [a - b for a, b in zip(rows, rows[1:], strict=False) if a is not None and b is not None and a > b]
+    row_gap = statistics.median(row_gaps) if row_gaps else 0.0
 
-    def column(index: int) -> str:
-        """Where a line stands: "both" columns, the "left" or "right" one, or "across" them."""
+    def column(index: int, before: str) -> str:
+        """Where a line stands: "both" columns, the "left" or "right" one, or "across" them; `before` is where
+        the line before it stands."""
         line = lines[index]
         if index in cuts:
             return "both"
-        start = next((run.x for run in line.runs if run.text.strip()), None)
-        if start is not None and start >= edge - _EDGE_SLACK:
+        starts = [run.x for run in line.runs if run.text.strip() and run.x is not None]
+        if starts and starts[0] >= edge - _EDGE_SLACK:
             return "right"
-        return "left" if len(line.text) <= longest_left else "across"
+        # A run past the right column's edge, not at it, is a full-width table's cell, no left column's word.
+        if len(line.text) > longest_left * _LEFT_LONGER or any(x > edge + _EDGE_SLACK for x in starts):
+            return "across"
+        # A short line goes on with the left column only right under a line of the stretch, in the column's type:
+        # a table's caption or short rows after the stretch end it, or the right column was read after them.
+        previous = lines[index - 1] if index else None
+        under = (previous is not None and previous.y is not None and line.y is not None
+                 and 0 < previous.y - line.y <= row_gap * _COLUMN_LINE_GAPS)
+        return "left" if before != "across" and under and line.size == left_size and not line.all_bold else "across"
 
     out: list[_PdfLine] = []
     left: list[_PdfLine] = []
     right: list[_PdfLine] = []
+    side = "across"
     for index, line in enumerate(lines):
-        side = column(index)
+        side = column(index, side)
         if side == "across":
             out += left + right + [line]
             left, right = [], []

@@ -123,7 +123,9 @@ RIGHT = ("The right column goes on with the method. Late linking keeps the index
          "after a cheap first stage has chosen them.")
 
 
-def make_two_columns(path: Path, row_by_row: bool, cells: list[tuple[str, str]] | None = None) -> Path:
+def make_two_columns(
+    path: Path, row_by_row: bool, cells: list[tuple[str, str]] | None = None, left: str = LEFT
+) -> Path:
     """A page of two 80mm columns under a full-width line, written a row of both columns at a time or one column
     and then the other: `LEFT` and `RIGHT` wrapped, or `cells`' lines."""
     from fpdf import FPDF
@@ -142,7 +144,7 @@ def make_two_columns(path: Path, row_by_row: bool, cells: list[tuple[str, str]] 
 
     pdf.text(15, 15, "A full-width line across both columns of this page, opening it before the columns begin.")
     columns = [(15, [left for left, _ in cells]), (110, [right for _, right in cells])] if cells else [
-        (15, wrap(LEFT)), (110, wrap(RIGHT))]
+        (15, wrap(left)), (110, wrap(RIGHT))]
     writes = [(x, 25 + row * 5, line) for x, lines in columns for row, line in enumerate(lines)]
     for x, y, line in sorted(writes, key=lambda w: (w[1], w[0])) if row_by_row else writes:
         pdf.text(x, y, line)
@@ -159,8 +161,79 @@ def test_a_two_column_page_written_row_by_row_reads_column_by_column(tmp_path: P
         assert [text for _, _, text in _sections(loaded)] == expected
 
 
+def test_a_left_column_longer_than_the_right_one_is_read_whole(tmp_path: Path) -> None:
+    # Its lines under the right column's end, a few characters longer than those cut from a row, were read after
+    # the right column.
+    left = f"{LEFT} {LEFT} It ends here after a long while."
+    loaded = load_file(make_two_columns(tmp_path / "long.pdf", True, left=left))
+    assert [text for _, _, text in _sections(loaded)][1:] == [left, RIGHT]
+
+
 def test_a_table_of_two_columns_keeps_its_rows(tmp_path: Path) -> None:
     cells = [(city, f"{cap} euros a night, {cap // 4} a day;")
              for city, cap in [("London", 210), ("Paris", 190), ("Berlin", 170), ("Madrid", 150), ("Lisbon", 140)]]
     loaded = load_file(make_two_columns(tmp_path / "t.pdf", True, cells))
     assert "London 210 euros a night, 52 a day; Paris 190 euros" in loaded.text
+
+
+LEFT_BEFORE = ("Dense retrieval reads every passage of the collection into one vector space, and the cost of that "
+               "grows with the collection.")
+RIGHT_BEFORE = ("On the legal set the hybrid index found the contract clause ninety percent of the time, where "
+                "keywords alone found it seventy.")
+LEFT_AFTER = ("The second stretch opens the discussion. Latency stays low because the first stage is cheap and "
+              "the linking runs on few passages.")
+RIGHT_AFTER = ("Its right column ends the paper. Future work reads tables and figures as well as the prose around "
+               "them.")
+CAPTION = "Table 1: Recall at five"
+TABLE = [("Method", "Recall at five", "Latency"), ("BM25", "0.70", "12 ms"), ("Hybrid index", "0.90", "35 ms")]
+
+
+def make_table_between_stretches(path: Path) -> Path:
+    """A full-width abstract, a stretch of two columns written row by row, a full-width table of three columns under
+    a bold caption, and a second stretch of two columns."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("Helvetica", "", 10)
+
+    def wrap(text: str) -> list[str]:
+        lines = [""]
+        for word in text.split():
+            if pdf.get_string_width(f"{lines[-1]} {word}".strip()) > 80:
+                lines.append("")
+            lines[-1] = f"{lines[-1]} {word}".strip()
+        return lines
+
+    def stretch(top: float, left: str, right: str) -> float:
+        rows = [(x, top + row * 5, line)
+                for x, text in ((15, left), (110, right)) for row, line in enumerate(wrap(text))]
+        for x, y, line in sorted(rows, key=lambda w: (w[1], w[0])):
+            pdf.text(x, y, line)
+        return max(y for _, y, _ in rows)
+
+    pdf.set_xy(15, 10)
+    pdf.multi_cell(180, 5, ABSTRACT + " " + ABSTRACT, new_x="LMARGIN", new_y="NEXT")
+    bottom = stretch(42, LEFT_BEFORE, RIGHT_BEFORE)
+    pdf.set_font("Helvetica", "B", 10)
+    pdf.text(15, bottom + 12, CAPTION)
+    pdf.set_font("Helvetica", "", 10)
+    for row, cells in enumerate(TABLE):
+        for x, cell in zip((15, 80, 145), cells, strict=True):
+            pdf.text(x, bottom + 19 + row * 5, cell)
+    stretch(bottom + 19 + len(TABLE) * 5 + 8, LEFT_AFTER, RIGHT_AFTER)
+    pdf.output(str(path))
+    return path
+
+
+def test_a_full_width_table_between_two_stretches_of_two_columns_ends_the_first(tmp_path: Path) -> None:
+    """Before, the table's caption and rows were short enough to be read as the left column's: the first stretch's
+    right column came after the table and the second stretch's left column, under the caption's heading."""
+    loaded = load_file(make_table_between_stretches(tmp_path / "paper.pdf"))
+    sections = _sections(loaded)
+    texts = [text for _, _, text in sections]
+    assert texts[1:4] == [LEFT_BEFORE, RIGHT_BEFORE, CAPTION]
+    assert texts[-2:] == [LEFT_AFTER, RIGHT_AFTER]
+    assert ("Method Recall at five Latency" in texts[4] and "Hybrid index 0.90 35 ms" in texts[4]
+            and len(texts) == 7)
+    assert next(headings for _, headings, text in sections if text == RIGHT_BEFORE) == ()
