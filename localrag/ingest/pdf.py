@@ -6,7 +6,8 @@ references not counted) is a heading, ranked into levels by size, and a vertical
 line spacing (scaled to a heading's size) starts a new paragraph. A
 short line wholly in bold at the body's size or a little above, standing apart as a paragraph of its
 own and not a sentence, is a heading too, under the larger ones: a contract's "11. Termination".
-Wrapped lines are joined with spaces, a word hyphenated at a line's end whole. A page of two columns written
+Wrapped lines are joined with spaces, a word hyphenated at a line's end whole, also at a page's end (on the page
+where it starts: `_join_page_breaks`). A page of two columns written
 row by row is read column by column (`_by_columns`). Page numbers are kept on every section.
 
 A running header or footer (a line at the top or bottom of most pages, the same but for its page number)
@@ -397,6 +398,25 @@ def _join(block: str, line: str, hyphenated: frozenset[str]) -> str:
     return block[:-1] + line
 
 
+def _join_page_breaks(blocks: list[list[tuple[str, int]]], hyphenated: frozenset[str]) -> None:
+    """A word broken over a page break ("instru-" ending page 1's last paragraph, "ments" opening page 2's first) is
+    joined as `_join` joins one broken at a line's end, on the page where it starts: its second part leaves the next
+    page's paragraph (which is dropped when that was all it held), so each part of the text keeps its own page."""
+    for page, following in zip(blocks, blocks[1:], strict=False):
+        if not page or not following or page[-1][1] or following[0][1] or LIST_LINE.match(following[0][0]):
+            continue
+        before, after = page[-1][0], following[0][0]
+        parts = after.split(maxsplit=1)
+        joined = _join(before, parts[0], hyphenated)
+        if joined == f"{before} {parts[0]}":  # no word broken there
+            continue
+        page[-1] = (joined, 0)
+        if len(parts) > 1:
+            following[0] = (parts[1], 0)
+        else:
+            following.pop(0)
+
+
 @contextmanager
 def _quiet_pypdf() -> Iterator[None]:
     """pypdf logs repairable damage as warnings; on a terminal UI they would land on the screen."""
@@ -497,10 +517,12 @@ def _read_pdf(path: Path, ocr: bool, notify: Notify | None) -> LoadedText:
     out = TextBuilder()
     headings = HeadingPath()
     title = ""
-    for number, page_lines in enumerate(pages, start=1):
+    blocks = [list(_pdf_blocks(page_lines, body, heading_sizes, hyphenated)) for page_lines in pages]
+    _join_page_breaks(blocks, hyphenated)
+    for number, page_blocks in enumerate(blocks, start=1):
         for text in scanned.get(number, ()):
             out.add(text, prose_kind(text), headings.path, number)
-        for text, level in _pdf_blocks(page_lines, body, heading_sizes, hyphenated):
+        for text, level in page_blocks:
             if level:
                 title = title or text
                 out.add(text, "heading", headings.enter(level, text), number)

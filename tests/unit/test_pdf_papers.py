@@ -237,3 +237,35 @@ def test_a_full_width_table_between_two_stretches_of_two_columns_ends_the_first(
     assert ("Method Recall at five Latency" in texts[4] and "Hybrid index 0.90 35 ms" in texts[4]
             and len(texts) == 7)
     assert next(headings for _, headings, text in sections if text == RIGHT_BEFORE) == ()
+
+
+def make_page_break(path: Path, pages: list[list[str]]) -> Path:
+    """A page for each list of lines, set as a typesetter broke them."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.set_font("Helvetica", "", 10)
+    for lines in pages:
+        pdf.add_page()
+        for line in lines:
+            pdf.multi_cell(0, 4.5, line, new_x="LMARGIN", new_y="NEXT")
+    pdf.output(str(path))
+    return path
+
+
+def test_a_word_broken_over_a_page_break_is_joined_on_the_page_it_starts(tmp_path: Path) -> None:
+    """Before, each page was read alone: "instru-" ended page 1 and "ments" opened page 2, and a search for
+    "instruments" found neither."""
+    first = ["The laboratory keeps its measuring devices in a dry room, and every one of the instru-"]
+    loaded = load_file(make_page_break(tmp_path / "p.pdf", [
+        first, ["ments is calibrated each spring by the technician on duty."],
+        ["the last page opens in lower case without a broken word before it."]]))
+    paragraphs = [(s.page, loaded.text[s.start : s.end]) for s in loaded.sections]
+    assert paragraphs == [
+        (1, "The laboratory keeps its measuring devices in a dry room, and every one of the instruments"),
+        (2, "is calibrated each spring by the technician on duty."),
+        (3, "the last page opens in lower case without a broken word before it.")]
+    # A page whose text is the word's second part alone gives it up whole.
+    loaded = load_file(make_page_break(tmp_path / "q.pdf", [first, ["ments."]]))
+    assert [(s.page, loaded.text[s.start : s.end]) for s in loaded.sections] == [
+        (1, "The laboratory keeps its measuring devices in a dry room, and every one of the instruments.")]
