@@ -30,9 +30,11 @@ READERS: dict[str, int] = {
     # underlined with "===" or "---" (reStructuredText's sections) is a heading, at its adornment's level;
     # in .rst, directives, their options, comments and role names are blanked out; a lone line ending in 。 or
     # another script's clause mark is prose, not a heading; 6: a lone numbered title ("6. TERMINATION") is a heading
-    "pdf": 4,  # a chunk ends at a page break, so it names the page its text is on; 3: a running header or footer
+    "pdf": 5,  # a chunk ends at a page break, so it names the page its text is on; 3: a running header or footer
     # (a line at the top or bottom of most of 3 or more pages) is left out; 4: a short line in bold at the body's
-    # size that stands apart is a heading
+    # size that stands apart is a heading; 5: the body's size leaves a trailing list of references out, a title
+    # wrapped over two lines is one heading, a word hyphenated at a line's end (or a page's) is joined, and a page of
+    # two columns written row by row is read column by column
     "md": 4,  # HTML comments, scripts and styles are blanked out, and an HTML block's tags; Obsidian's %% comments
     # too; the front matter's properties are read; 4: they are a chunk of their own (the closing fence was in one)
     "ipynb": 3,  # the same in Markdown cells; 3: outputs without terminal colour codes, a progress bar's last frame
@@ -50,7 +52,8 @@ READERS: dict[str, int] = {
     # sheets and rows are left out; a row too wide for a chunk under its header is read as `column: value` lines
     "csv": 3,  # that cut too; 3: a title row above the header is a heading; a row too wide as `column: value` lines
     "pptx": 2,  # a slide without any text (pictures alone) is left out, not headed "Slide N"
-    "eml": 2,  # a body without a charset, raw 8-bit headers and labels such as gb2312 read as mail clients read them
+    "eml": 3,  # a body without a charset, raw 8-bit headers and labels such as gb2312 read as mail clients read them;
+    # 3: quoted mails, the signature and an .mbox's repeated paragraphs left out; the title names sender and day
     "odt": 2,  # a footnote follows its paragraph instead of being glued into it; comments are left out
 }
 # Bump when the chunker or the text a chunk is embedded as (title and heading prefix) changes.
