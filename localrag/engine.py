@@ -544,7 +544,8 @@ class Engine(GraphMode, Collections, Information):
 
         with self._lock:
             if self._prefetcher is None or self._prefetcher.inner is not self.embedder:
-                self._prefetcher = PrefetchingEmbedder(self.embedder, self.settings)
+                # The store as opened now and then, read without a lock: the ingest holds the locks it takes.
+                self._prefetcher = PrefetchingEmbedder(self.embedder, self.settings, lambda: self._store)
             prefetcher = self._prefetcher
         return prefetcher.prefetch(path)
 

@@ -603,6 +603,28 @@ class Store(CollectionRegistry, StoreIndexes, StoreChecksums):
                          for row in self._chunk_rows(sql_in("doc_id", part)))
 
     @guarded
+    def embedded_chunks(self, doc_ids: Sequence[str]) -> tuple[dict[str, Document], list[tuple[Chunk, np.ndarray]]]:
+        """These documents (by id) and their committed chunks with the vector each was embedded as, for an update
+        to reuse where a chunk's text is unchanged. A vector whose checksum (`row_sums`) no longer matches is left
+        out, so silent damage is embedded again rather than carried into the new version."""
+        docs = {d.doc_id: d for part in batches(list(doc_ids))
+                for d in map(row_to_document, self._document_rows(sql_in("doc_id", part)))}
+        columns = [*CHUNK_COLUMNS, "vector", "vector_sum"]
+        out: list[tuple[Chunk, np.ndarray]] = []
+        for part in batches(list(docs), LOOKUP_BATCH):
+            table = self.chunks_table.search().where(sql_in("doc_id", part)).select(columns).limit(None).to_arrow()
+            flat = table["vector"].combine_chunks().flatten().to_numpy(zero_copy_only=False)
+            matrix = np.asarray(flat, dtype=np.float32).reshape(-1, self.dim)
+            committed = self._committed_ids()
+            rows = table.drop_columns(["vector"]).to_pylist()
+            for row, vector in zip(rows, matrix, strict=True):
+                if committed.get(row["doc_id"]) != row["commit_id"] or row["vector_sum"] is None:
+                    continue
+                if vector_sums([row["chunk_id"]], vector[None])[0] == row["vector_sum"]:
+                    out.append((row_to_chunk(row), vector))
+        return docs, out
+
+    @guarded
     def doc_chunks(self, doc_id: str) -> list[Chunk]:
         rows = self._chunk_rows(f"doc_id = {sql_literal(doc_id)}")
         return [row_to_chunk(r) for r in sorted(rows, key=lambda r: r["idx"])]

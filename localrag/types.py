@@ -334,6 +334,9 @@ class IngestReport:
     stale: int = 0
     removed: int = 0
     chunks_written: int = 0
+    # Of those, chunks of files read again whose embedded text was unchanged: their stored vectors were written
+    # again, not embedded (an .mbox with one mail appended embeds that mail alone).
+    chunks_reused: int = 0
     errors: list[FileError] = field(default_factory=list)
     seconds: float = 0.0
     cancelled: bool = False
@@ -341,7 +344,10 @@ class IngestReport:
     fusion: str = ""
     notes: list[str] = field(default_factory=list)  # what was skipped without failing (compaction on a full disk)
     # The files counted in `added`, `updated` and `removed`, as the index names them: for scripts (`--json`) and
-    # `watch`'s report of what a change did.
+    # `watch`'s report of what a change did. A file that holds several documents (a mail's attachments, an .mbox's
+    # mails), read again, is one updated, and the documents new in it and gone from it are each one added and
+    # removed (`inbox.mbox/<Message-ID>`); read for the first time, it is one added, and deleted, each of its
+    # documents one removed.
     added_paths: list[str] = field(default_factory=list)
     updated_paths: list[str] = field(default_factory=list)
     removed_paths: list[str] = field(default_factory=list)
@@ -361,5 +367,7 @@ class IngestReport:
     def summary(self) -> str:
         """The one line every front end prints after an ingest: the files' counts, then what was written."""
         unchanged = f"{self.unchanged} unchanged" + (f" ({self.stale} {STALE_LABEL})" if self.stale else "")
+        reused = f" ({self.chunks_reused} unchanged, not embedded again)" if self.chunks_reused else ""
         return (f"{self.added} added, {self.updated} updated, {unchanged}, {self.removed} removed, "
-                f"{len(self.errors)} failed; {count_text(self.chunks_written, 'chunk')} written in {self.seconds:.1f}s")
+                f"{len(self.errors)} failed; {count_text(self.chunks_written, 'chunk')} written{reused} in "
+                f"{self.seconds:.1f}s")

@@ -27,8 +27,11 @@ Why it is shaped this way:
   cancel takes effect without waiting for the rest of a long scan.
 - `refresh=False` leaves compaction and index folding to the caller: `watch` runs many one-file
   ingests and compacts when the folders go quiet (new rows are searchable before that anyway).
-- `embedding_texts` is the text a file's chunks would be embedded as, without touching the store:
+- `embedding_texts` is the text a file's chunks would be embedded as, without writing to the store:
   `watch` embeds a changed file while waiting for it to settle (ingest/prefetch.py).
+- A file read again embeds only the chunks whose embedded text is new: the others take the vectors stored with
+  its documents (checked against their checksums), so one mail appended to an .mbox of thousands, or one
+  paragraph changed in a long document, costs the embedding of those chunks, not the file's.
 """
 
 from __future__ import annotations
@@ -101,6 +104,10 @@ class _Batch:
     updated: set[str] = field(default_factory=set)  # doc ids that replace an older version
     # Each file in the batch, in order: its name and where its documents and chunks end.
     files: list[tuple[str, int, int]] = field(default_factory=list)
+    # The stored vectors of updated files' chunks, by the text they were embedded as: taken again, not embedded.
+    reuse: dict[str, NDArray[np.float32]] = field(default_factory=dict)
+    # Each file's parts new in it (a mail appended to an .mbox), counted as added: left out with the file on a stop.
+    new_parts: dict[str, list[str]] = field(default_factory=dict)
 
 
 class _Cancelled(Exception):
@@ -299,8 +306,11 @@ def run_ingest(
         if not batch.docs:
             return
         texts = [embedding_text(c, batch.titles.get(c.doc_id, "")) for c in batch.chunks]
+        todo = [i for i, text in enumerate(texts) if text not in batch.reuse]
         try:
-            vectors = embedded_in_steps(texts, embedder, embedding, max(EMBED_STEP, settings.embed_batch_size), stopped)
+            fresh = embedded_in_steps([texts[i] for i in todo], embedder, embedding,
+                                      max(EMBED_STEP, settings.embed_batch_size), stopped) if todo else None
+            vectors = _with_reused(texts, todo, fresh, batch.reuse, embedder.dim)
         except Exception:
             # One document's text broke the embedder: find it, so the rest of the batch still goes in.
             vectors = _embed_each(batch, texts, embedder, report)
@@ -311,11 +321,15 @@ def run_ingest(
         if batch.docs:
             store.write_batch(batch.docs, batch.chunks, vectors)
             report.chunks_written += len(batch.chunks)
+            report.chunks_reused += sum(embedding_text(c, batch.titles.get(c.doc_id, "")) in batch.reuse
+                                        for c in batch.chunks) if batch.reuse else 0
         batch.docs.clear()
         batch.chunks.clear()
         batch.titles.clear()
         batch.updated.clear()
         batch.files.clear()
+        batch.reuse.clear()
+        batch.new_parts.clear()
 
     def stopped() -> bool:
         # A server's stop or a client's cancel waited for a whole batch (up to commit_chunks chunks, 30 s and
@@ -453,11 +467,25 @@ def _keep_embedded_files(batch: _Batch, embedded: int, report: IngestReport) -> 
             continue
         left += 1
         for counted in (report.added_paths, report.updated_paths):
-            if name in counted:
-                counted.remove(name)
+            for path in (name, *batch.new_parts.get(name, ())):
+                if path in counted:
+                    counted.remove(path)
     report.added, report.updated = len(report.added_paths), len(report.updated_paths)
     del batch.docs[docs_kept:], batch.chunks[chunks_kept:]
     return left
+
+
+def _with_reused(texts: list[str], todo: list[int], fresh: NDArray[np.float32] | None,
+                 reuse: dict[str, NDArray[np.float32]], dim: int) -> NDArray[np.float32]:
+    """The vectors of `texts`: those at `todo` from `fresh` (embedded now, in order), the others from `reuse`. A stop
+    that cut `fresh` short leaves out the rows from the first text it did not embed on."""
+    done = 0 if fresh is None else len(fresh)
+    covered = todo[done] if done < len(todo) else len(texts)
+    vectors = np.empty((covered, dim), dtype=np.float32)
+    embedded = iter(() if fresh is None else fresh)
+    for i in range(covered):
+        vectors[i] = reuse[texts[i]] if texts[i] in reuse else next(embedded)
+    return vectors
 
 
 def _embed_each(batch: _Batch, texts: list[str], embedder: Embedder, report: IngestReport) -> NDArray[np.float32]:
@@ -467,8 +495,11 @@ def _embed_each(batch: _Batch, texts: list[str], embedder: Embedder, report: Ing
     parts: list[NDArray[np.float32]] = []
     for doc in batch.docs:
         rows = [i for i, c in enumerate(batch.chunks) if c.doc_id == doc.doc_id]
+        own = [texts[i] for i in rows]
+        todo = [j for j, text in enumerate(own) if text not in batch.reuse]
         try:
-            parts.append(embedder.embed([texts[i] for i in rows]))
+            fresh = embedder.embed([own[j] for j in todo]) if todo else None
+            parts.append(_with_reused(own, todo, fresh, batch.reuse, embedder.dim))
         except Exception as exc:
             reason = f"{doc.path}: its text could not be embedded ({type(exc).__name__}: {str(exc)[:200]})"
             report.errors.append(FileError(doc.path, line_text(reason)))
@@ -502,18 +533,49 @@ def _chunked(loaded: LoadedText, kind: str, part_name: str, embedder: Embedder, 
     )
 
 
-def embedding_texts(path: Path, embedder: Embedder, settings: Settings) -> list[str]:
-    """The texts ingesting `path` would embed, in order; [] for a file that cannot be read."""
+def embedding_texts(path: Path, embedder: Embedder, settings: Settings, store: Store | None = None) -> list[str]:
+    """The texts ingesting `path` would embed, in order; [] for a file that cannot be read. With `store`, those
+    whose stored vectors the ingest takes again are left out: one mail appended to an .mbox is one text."""
     name = path_text(Path(path).expanduser().resolve())
     texts: list[str] = []
+    names = [name]
     try:
         for part in load_parts(Path(name), ocr=settings.ocr, notify=lambda _activity: None):
             if part.loaded is not None:
-                chunks = _chunked(part.loaded, part.kind, part_path(name, part.name), embedder, settings)
+                names.append(part_path(name, part.name))
+                chunks = _chunked(part.loaded, part.kind, names[-1], embedder, settings)
                 texts.extend(embedding_text(c, part.loaded.title) for c in chunks)
+        if store is not None and texts:
+            now = reading("txt", settings, embedder.max_tokens)  # its chunker version is every kind's
+            stored = _reusable(store, [doc_id_for(n) for n in dict.fromkeys(names)], set(texts), now)
+            texts = [t for t in texts if t not in stored]
     except Exception:  # the ingest itself reports this file's error; a guess that fails costs nothing
         return []
     return texts
+
+
+def _chunker(read_with: str) -> list[str]:
+    """A reading's chunker version ("chunks 1"), which changes with the text a chunk is embedded as."""
+    return read_with.partition("; ")[2].split()[:2]
+
+
+def _reusable(store: Store, doc_ids: Sequence[str], wanted: set[str], read_with: str) -> dict[str, NDArray[np.float32]]:
+    """The stored vectors of the documents `doc_ids` (a file indexed before, read again) whose embedded text is
+    among `wanted` (the texts its chunks have now), by that text. The store holds one embedder's vectors (it
+    refuses another), as float32, the embedder's output itself: taken again, a vector is the one embedding the
+    text would give. Only documents read by this chunker (`read_with`'s version) qualify: a new one may compose
+    the embedded text (title and heading prefix) otherwise, and the same text rebuilt here would not be what was
+    embedded."""
+    docs, stored = store.embedded_chunks(doc_ids)
+    found: dict[str, NDArray[np.float32]] = {}
+    for chunk, vector in stored:
+        doc = docs[chunk.doc_id]
+        if not doc.read_with or _chunker(doc.read_with) != _chunker(read_with):
+            continue
+        text = embedding_text(chunk, doc.title)
+        if text in wanted:
+            found[text] = vector
+    return found
 
 
 @dataclass
@@ -578,6 +640,13 @@ def _ingest_file(
             this.titles[doc_id] = part.loaded.title
             if part_name in hashes:
                 this.updated.add(doc_id)
+        indexed_before = name in hashes or bool(old_parts)
+        if indexed_before and this.docs:
+            # Read before the parts it no longer holds are deleted below: a mail named by a digest of its bytes
+            # (no Message-ID) is another part once a client rewrites its Status header, with the same text.
+            stored_ids = [doc_id_for(p) for p in (name, *old_parts) if p in hashes]
+            wanted = {embedding_text(c, this.titles.get(c.doc_id, "")) for c in this.chunks}
+            batch.reuse.update(_reusable(store, stored_ids, wanted, this.docs[0].read_with))
         batch.docs.extend(this.docs)
         batch.chunks.extend(this.chunks)
         batch.titles.update(this.titles)
@@ -590,7 +659,13 @@ def _ingest_file(
             store.delete_documents([doc_id_for(p) for p in dropped])
             report.removed += len(dropped)
             report.removed_paths.extend(dropped)
-        if name in hashes or old_parts:
+        if indexed_before:
+            # The file is updated; the parts new in it (a mail appended to an .mbox) are added, as those gone from
+            # it are removed: documents, named, where a file read for the first time is one file added.
+            added = sorted(p for p in new_paths - {name} if p not in hashes)
+            batch.new_parts[name] = added
+            report.added_paths.extend(added)
+            report.added += len(added)
             report.updated_paths.append(name)
             report.updated += 1
         else:

@@ -13,7 +13,7 @@ changed again meanwhile is simply embedded again. Prefetching stops when many fi
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
     from localrag.config import Settings
     from localrag.embed import Embedder
+    from localrag.store import Store
 
 # Files being prefetched at once; past this, changes are a bulk copy and go through the plain ingest.
 MAX_IN_FLIGHT = 4
@@ -36,10 +37,14 @@ MAX_KEPT = 4096
 class PrefetchingEmbedder:
     """`embedder` with a store of vectors made ahead of the ingest that will ask for them."""
 
-    def __init__(self, embedder: Embedder, settings: Settings) -> None:
+    def __init__(self, embedder: Embedder, settings: Settings,
+                 store: Callable[[], Store | None] = lambda: None) -> None:
         self.inner = embedder
         self.name = embedder.name
         self.settings = settings
+        # The index the ingest will write to (None: not open yet): the texts whose vectors it holds are not embedded
+        # ahead, as the ingest takes them again; one mail appended to an .mbox had the whole mailbox embedded here.
+        self.store = store
         self._vectors: dict[str, NDArray[np.float32]] = {}
         self._lock = threading.Lock()  # guards _vectors and _in_flight
         # One of the prefetch and the ingest uses the inner embedder at a time: an ingest waits for a
@@ -86,7 +91,7 @@ class PrefetchingEmbedder:
     def _run(self, path: Path) -> None:
         try:
             with self._embedding:
-                texts = embedding_texts(path, self.inner, self.settings)
+                texts = embedding_texts(path, self.inner, self.settings, self.store())
                 with self._lock:
                     new = list(dict.fromkeys(t for t in texts if t not in self._vectors))
                 if not new:

@@ -82,3 +82,26 @@ def test_a_file_changed_again_is_embedded_again(
     texts = embedding_texts(note, real_embedder, load_settings())
     vectors = prefetcher.embed(texts)  # the first version's vectors do not answer for the second
     assert np.allclose(vectors, real_embedder.embed(texts), atol=1e-5)
+
+
+def test_a_file_read_again_has_only_its_new_text_embedded_ahead(
+    localrag_home: Path, real_embedder: SentenceTransformerEmbedder, tmp_path: Path
+) -> None:
+    # The ingest takes the unchanged chunks' stored vectors again: embedded ahead too, a whole mailbox was embedded
+    # for one mail appended, and the ingest waited for it.
+    note = tmp_path / "log.md"
+    days = [f"## Day {i}\n\nThe ferry left at {6 + i}:40 with {i * 3} passengers aboard." for i in range(8)]
+    note.write_text("# Ferry log\n\n" + "\n\n".join(days) + "\n")
+    counting = Counting(real_embedder)
+    engine = Engine(load_settings(), embedder=counting)  # type: ignore[arg-type]
+    first = engine.ingest([note], refresh=False)
+    assert first.chunks_written >= 8
+    note.write_text(note.read_text() + "\n## Day 8\n\nThe ferry stayed in port: a gale.\n")
+    before = counting.texts
+    assert engine.prefetch(note)
+    settled(engine._prefetcher)  # type: ignore[arg-type]
+    assert counting.texts - before == 1  # the new day alone
+    report = engine.ingest([note], refresh=False)
+    # Nothing embedded again; the one more is the probe each ingest checks the embedder with.
+    assert counting.texts - before == 2 and report.chunks_reused == first.chunks_written
+    assert engine.search("ferry stayed in port in a gale", k=1)[0].chunk.text.endswith("a gale.")

@@ -169,6 +169,44 @@ def test_ingest_killed_at_many_random_writes(tmp_path: Path) -> None:
     assert (survived, lost_rows) == (len(points), 0)
 
 
+@pytest.mark.skipif(not SLOW, reason="LOCALRAG_SLOW_TESTS=1 kills the update at many points")
+def test_update_killed_at_many_random_writes(tmp_path: Path) -> None:
+    """Files read again take their unchanged chunks' stored vectors back: killed anywhere, that ingest leaves a
+    readable index, and run again it ends equal to a clean one, vectors and all."""
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    rng = random.Random(5)
+    for i in range(24):
+        parts = [" ".join(rng.choice(_WORDS) for _ in range(rng.randint(30, 60))).capitalize() for _ in range(3)]
+        (notes / f"note_{i:03d}.md").write_text(
+            f"# Note {i}\n\n" + "\n\n".join(f"## Part {j}\n\n{text}." for j, text in enumerate(parts)) + "\n")
+    work = "tests.robustness.kill_points:ingest"
+    start = tmp_path / "start"
+    assert run_killed(work, [str(notes)], start)[0] == 0
+    for i in range(0, 24, 2):  # half the notes: one part changed, one added, the others as they were
+        path = notes / f"note_{i:03d}.md"
+        path.write_text(path.read_text().replace("## Part 1\n\n", "## Part 1\n\nMended. ") + "\n## Part 3\n\nNew.\n")
+    shutil.copytree(start, tmp_path / "clean")
+    code, total = run_killed(work, [str(notes)], tmp_path / "clean")
+    assert code == 0 and total > 4
+    clean = _index_state(tmp_path / "clean")
+    points = draw_points(total, KILLS, seed=19)
+    survived = lost_rows = 0
+    for n, phase in points:
+        home = tmp_path / f"update-{n}-{phase}"
+        shutil.copytree(start, home)
+        code, _ = run_killed(work, [str(notes)], home, n, phase)
+        assert code == -9, f"the ingest ended before write {n}"
+        _index_state(home)  # what the kill left reads
+        run_killed(work, [str(notes)], home)
+        lost = _same_index(_index_state(home), clean)
+        lost_rows += lost
+        survived += not lost
+        shutil.rmtree(home)
+    _record("update", points, total, survived, lost_rows)
+    assert (survived, lost_rows) == (len(points), 0)
+
+
 # --- graph import ----------------------------------------------------------------------------
 
 def _triple_files(folder: Path) -> list[str]:

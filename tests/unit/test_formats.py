@@ -526,3 +526,22 @@ def test_a_message_deleted_from_an_mbox_is_reported_removed(tmp_path: Path) -> N
     assert (report.updated, report.removed) == (1, 1)
     assert report.removed_paths == [n for n in names if n not in {d.path for d in engine.documents()}]
     assert len(report.removed_paths) == 1 and len(engine.documents()) == 1
+
+
+def test_an_attachment_new_in_a_mail_read_again_is_reported_added(tmp_path: Path) -> None:
+    # Only "1 updated" naming the mail was reported: the new document went unnamed, where one gone is named removed.
+    from localrag.config import Settings
+    from localrag.embed import HashEmbedder
+    from localrag.engine import Engine
+
+    path = tmp_path / "mail.eml"
+    path.write_bytes(make_message("Ferry", "See the notes.\n"))
+    engine = Engine(Settings(), embedder=HashEmbedder(dim=32))
+    assert engine.ingest([path]).added_paths == [str(path)]
+    path.write_bytes(make_message("Ferry", "See the notes.\n", {"notes.txt": (b"Bring the logbook.", "text/plain")}))
+    report = engine.ingest([path])
+    assert (report.added, report.updated, report.chunks_reused) == (1, 1, 1)
+    assert (report.added_paths, report.updated_paths) == ([f"{path}/notes.txt"], [str(path)])
+    path.write_bytes(make_message("Ferry", "See the notes.\n"))
+    report = engine.ingest([path])
+    assert (report.added, report.updated, report.removed, report.removed_paths) == (0, 1, 1, [f"{path}/notes.txt"])

@@ -14,6 +14,7 @@ from numpy.typing import NDArray
 from localrag.config import load_settings
 from localrag.embed import HashEmbedder
 from localrag.engine import Engine
+from localrag.ingest.pipeline import EMBED_STEP, embedding_text
 
 
 class CancellingEmbedder(HashEmbedder):
@@ -64,14 +65,47 @@ def test_a_stop_between_files_counts_the_files_not_reached(tmp_path: Path) -> No
 
 
 def test_a_forced_ingest_stopped_names_the_forced_one_that_goes_on(tmp_path: Path) -> None:
-    # It said "the next ingest goes on with them": a plain one passed the unchanged files over.
+    # It said "the next ingest goes on with them": a plain one passed the unchanged files over. Their text being
+    # unchanged, a forced ingest embeds nothing (the stored vectors are taken again): the stop comes between files.
     docs = tmp_path / "docs"
     docs.mkdir()
     for i in range(150):
         (docs / f"note-{i:03d}.txt").write_text(f"Note {i} is about the harbour crane number {i}.", encoding="utf-8")
     Engine(load_settings(), embedder=CancellingEmbedder(threading.Event(), after=10**6)).ingest([docs])
     cancel = threading.Event()
-    engine = Engine(load_settings(commit_chunks=1000), embedder=CancellingEmbedder(cancel, after=64))
-    report = engine.ingest([docs], cancel=cancel, force=True)
-    assert report.notes[-1] == ("stopped: 86 files read but not yet in the index; the next `ingest --force` goes "
-                                "on with them (a plain ingest reads only those that changed)")
+    embedder = CancellingEmbedder(threading.Event(), after=10**6)
+    engine = Engine(load_settings(commit_chunks=1000), embedder=embedder)
+    report = engine.ingest([docs], cancel=cancel, force=True,
+                           progress=lambda p: cancel.set() if p.files_done >= 64 else None)
+    assert (report.updated, report.chunks_reused, embedder.embedded) == (64, 64, 1)  # 1: the index's probe
+    assert report.notes[-1] == ("stopped: 86 files not reached; the next `ingest --force` goes on with them (a plain "
+                                "ingest reads only those that changed)")
+
+
+def test_an_update_stopped_mid_batch_gives_each_chunk_its_own_vector(tmp_path: Path) -> None:
+    """Of files read again, the chunks whose text is unchanged take their stored vectors and only the others are
+    embedded: a stop in that embedding commits the files whose new chunks were all embedded, each chunk with its own
+    vector, and the next ingest goes on with the rest."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    paragraphs = [f"Paragraph {j} of the harbour log, about crane number {j}." for j in range(6)]
+    for i in range(100):
+        (docs / f"log-{i:02d}.md").write_text("\n\n".join(f"## Day {j}\n\n{p}" for j, p in enumerate(paragraphs)))
+    Engine(load_settings(), embedder=CancellingEmbedder(threading.Event(), after=10**6)).ingest([docs])
+    for i in range(100):  # one section of each file changed, a different one each time
+        path = docs / f"log-{i:02d}.md"
+        path.write_text(path.read_text().replace(f"crane number {i % 6}.", f"crane number {i % 6}, now mended."))
+    cancel = threading.Event()
+    embedder = CancellingEmbedder(cancel, after=EMBED_STEP)
+    engine = Engine(load_settings(commit_chunks=10_000), embedder=embedder)
+    report = engine.ingest([docs], cancel=cancel)
+    assert report.cancelled and 0 < report.updated < 100 and report.chunks_reused == 5 * report.updated
+    assert embedder.embedded == EMBED_STEP + 1  # the first step, and the index's one-text probe
+    again = engine.ingest([docs])
+    assert (again.updated, again.unchanged, again.chunks_reused) == (100 - report.updated, report.updated,
+                                                                     5 * again.updated)
+    ids, vectors = engine.store.vectors()
+    chunks = {c.chunk_id: c for c in engine.store.chunks(ids)}
+    titles = {d.doc_id: d.title for d in engine.documents()}
+    expected = HashEmbedder(dim=32).embed([embedding_text(chunks[i], titles[chunks[i].doc_id]) for i in ids])
+    assert np.array_equal(vectors, expected)
