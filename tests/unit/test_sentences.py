@@ -143,3 +143,19 @@ def test_a_blockquotes_marks_are_layout_and_a_callouts_first_line_a_label() -> N
 
 def _sentences_by_line(text: str) -> list[str]:
     return [text[s:e] for s, e in sentence_spans(text, by_line=True)]
+
+
+def test_english_numbers_before_a_month_word_and_senior_end_a_sentence() -> None:
+    """The German date rules glued English sentences: a month that is an English word ("August", "April", the planet
+    "Mars"), "I am 30." read as German "am", and "Sr." (Senior) after a name."""
+    for text in ["Earth is planet 3. Mars is planet 4.", "I am 30. My wife is 28.",
+                 "Her jersey number was 7. August brought a new coach.", "He was born in room 12. April was cold.",
+                 "Martin Luther King Sr. He was a pastor.", "It was issue 4. Jul. was quiet."]:
+        assert len(_sentences(text)) == 2, text
+    # A month followed by its year or day, a month that is no English word, and a title before a name still hold.
+    german = "Der Mietbeginn ist der 1. April 2026. Am 2. Tag kam er. Bis 3. August 2026. Ab 5. Juni geht es."
+    assert _sentences(german) == [
+        "Der Mietbeginn ist der 1. April 2026.", "Am 2. Tag kam er.", "Bis 3. August 2026.", "Ab 5. Juni geht es."]
+    titles = "El Sr. López y la Sra. García. Wilson, Sr. (February 1914) played. Steve Trevor Sr. & Jr. won."
+    assert _sentences(titles) == [
+        "El Sr. López y la Sra. García.", "Wilson, Sr. (February 1914) played.", "Steve Trevor Sr. & Jr. won."]
