@@ -113,8 +113,17 @@ de dei del dell della dem den der des di die dir do dos dove du e ed einer el el
 esta este et fra ha han hat hay ho i ich ihr il im in ins j l la las le les lo los lui m ma mag man mas me mein mes
 mi mir mit mon n na nas ne nei ni no non nos o ob os par para pas per plus pour qu quando s sa sans se sem ser sera
 ses si sin so son stata su sue sulla sur são t ta te tem ton tra tu u um uma un una und von war was wen will wo y ya
+seine sous uno chez qui vous alla
 """.split())
 _MARKS_LANGUAGE = _FUNCTION_WORDS - _ALSO_ENGLISH - _STOPWORDS
+# One marker word alone does not make a text foreign: English quotes one ("mais", "auf Wiedersehen"), and a long
+# English report cites German titles ("Antworten auf ... zum Coronavirus"). A text is of one of the five languages
+# when one of its words in `_MARK_SHARE` is a marker (a short question: "Was ist die Hauptstadt von Australien?"
+# holds "ist" alone, one word of six), or two different markers one in `_MARKS_SPARSE` (a paragraph of German or
+# French holds a marker in every dozen words or so; a 5,000-word English report with a German reference list, one in
+# hundreds).
+_MARK_SHARE = 8
+_MARKS_SPARSE = 50
 _QUESTION_KEYS = ("question", "query", "q")
 _ANSWER_KEYS = ("answer", "answers", "gold_answer", "a")  # eval's question files name it "answers" too
 _PATH_KEYS = ("path", "document", "doc", "file", "source")
@@ -186,7 +195,8 @@ def content_words(text: str) -> list[str]:
     """`text`'s words, lower-cased, without its function words: English ones always, those of German, French,
     Italian, Spanish and Portuguese where the text holds one that is not also English."""
     words = _WORD.findall(spaced(text.lower()))
-    if _MARKS_LANGUAGE.isdisjoint(words):
+    marks = [w for w in words if w in _MARKS_LANGUAGE]
+    if len(marks) * _MARK_SHARE < len(words) and (len(set(marks)) < 2 or len(marks) * _MARKS_SPARSE < len(words)):
         return [w for w in words if w not in _STOPWORDS]
     return [w for w in words if w not in _STOPWORDS and w not in _FUNCTION_WORDS]
 

@@ -10,7 +10,16 @@ from pathlib import Path
 import pytest
 
 from localrag.errors import ModelError
-from localrag.raft.qa import QA_GRAMMAR, QAImportError, QAPair, generate_qa, import_qa, rejection, support
+from localrag.raft.qa import (
+    QA_GRAMMAR,
+    QAImportError,
+    QAPair,
+    content_words,
+    generate_qa,
+    import_qa,
+    rejection,
+    support,
+)
 from localrag.types import Chunk
 
 
@@ -64,6 +73,19 @@ def test_support_verbatim_and_word_share() -> None:
 )
 def test_rejections(question: str, answer: str, reason: str) -> None:
     assert rejection(question, answer, BEES) == reason
+
+
+def test_one_foreign_word_leaves_english_its_words() -> None:
+    """"Seine" (German "his") made any text holding it German: "the war" became two stop words, and RAFT rejected the
+    answer "the Seine" as having no content word."""
+    assert content_words("The war damaged every bridge over the Seine.") == [
+        "war", "damaged", "every", "bridge", "over", "seine"]
+    paris = chunk("The war damaged every bridge over the Seine in Paris.")
+    assert rejection("Which river runs through Paris in the text?", "the Seine", paris) is None
+    # One marker word in a long English sentence leaves it English; a short question in German stays German.
+    assert "die" in content_words("Mais is what the farmers of the valley grow, and they die poor for it every year.")
+    assert content_words("Was ist die Hauptstadt von Australien?") == ["hauptstadt", "australien"]
+    assert content_words("Der Hund ist auf dem Sofa und schläft nicht.") == ["hund", "sofa", "schläft"]
 
 
 def test_generate_keeps_grounded_pairs_and_counts_the_rest() -> None:
