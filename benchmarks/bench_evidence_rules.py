@@ -102,7 +102,8 @@ def prepared(home: Path, questions: list[str], *, labels: bool = False) -> list[
         else:
             candidates = candidate_sentences(hits)
         texts = [one_line(hits[n - 1].chunk.text[s:e]) for n, s, e in candidates]
-        label = [is_label(hits[n - 1].chunk.text, s, e, hits[n - 1].chunk.heading) for n, s, e in candidates]
+        label = [is_label(hits[n - 1].chunk.text, s, e, hits[n - 1].chunk.heading, hits[n - 1].chunk.file_type)
+                 for n, s, e in candidates]
         cosines = (engine.embedder.embed(texts) @ engine.embedder.embed_queries([question])[0]) if texts else []
         out.append({"question": question, "texts": texts, "cosines": np.asarray(cosines, dtype=float),
                     "label": np.asarray(label, dtype=bool)})

@@ -7,8 +7,10 @@ still end one; a table row and a heading are each a unit of their own. A row of 
 340000", as the sheet loader writes it) has one cell bar: it is a row when a line beside it has one too, and a
 lone "tea | coffee" is prose. Cutting at every line break instead made 47 of the sample corpus's 278 sentences a
 fragment of a wrapped one (benchmarks/README.md, "Sentences the RAFT builder quotes"). A row means little without
-its table's first row, which `table_header` finds. In code and data (`lines_are_units`: a JSON export, a YAML file)
-every line is a unit. An abbreviation's full stop before a lower-case word ("et al. found"), after a title or
+its table's first row, which `table_header` finds. In code and data (a JSON export, a YAML file) every line is a
+unit, and an org-mode or AsciiDoc heading line (`* Watering`, `== Watering`) is one as a Markdown "#" line is:
+`chunk_sentences` reads a chunk as its file type is written, for every use. An abbreviation's full stop before a
+lower-case word ("et al. found"), after a title or
 "Fig.", or after "No." or "Vol." before a number, does not end a sentence, nor do the German, French, Italian,
 Spanish and Portuguese ones ("d.h.", "z.B.", "ca.", "S. 12", "M. Dupont", "Sig.ra", "Dra.") or a date's ordinal
 ("am 14. Mai", "im 2. Obergeschoss"); a numbered item's "1." belongs to the item's first sentence, a bulleted
@@ -22,9 +24,9 @@ apart, so that the best sentence and a summary never quote one.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
-from localrag.types import HEADING_JOIN
+from localrag.types import HEADING_JOIN, Chunk
 
 # A date's or a German ordinal's number ("am 14. Mai", "Zürich, 1. März 2026", "im 2. Obergeschoss", "der 1.
 # April"): its "." is the ordinal's before a month's name (full or abbreviated, in German, French, Italian, Spanish
@@ -120,26 +122,71 @@ _QUOTE_MARKS = re.compile(r"[ \t]*>(?:[ \t]*>)*[ \t]?")
 _INNER_QUOTE_MARKS = re.compile(r"\n[ \t]*>(?:[ \t]*>)*")
 # An Obsidian callout's first line, after its quote marks: "[!note] Soil test", "[!tip]- Folded".
 _CALLOUT = re.compile(r"\[![\w-]+\][+-]?(?:[ \t]|$)")
-# A line that starts a list item ("- ", "* ", "+ ", "1. ", "2) "), a table row ("|") or a heading ("#").
-_OPENS_UNIT = re.compile(rf"\s*(?:[-*+]\s|{_NUMBER}|\||#)")
+# A line that starts a list item ("- ", "* ", "+ ", "1. ", "2) ") or a table row ("|"); a heading line
+# (`_is_heading_line`) starts one too.
+_OPENS_UNIT = re.compile(rf"\s*(?:[-*+]\s|{_NUMBER}|\|)")
 # A table row written without a leading "|" (as the HTML and sheet loaders write tables): two or more cell bars.
 _TABLE_ROW = re.compile(r"[^\n|]*\|[^\n|]*\|")
 # How the loaders join a row's cells; a line with one is a two-column row when a line beside it has one too.
 _CELL_BAR = " | "
 
 
-def lines_are_units(file_type: str) -> bool:
+# An org-mode or AsciiDoc heading line (`** TODO [#A] Call the bank :money:`, `== Watering`): the outline loader
+# (ingest.outline) makes its sections of them, and the sentence rules read such a line as a heading of its own, as
+# Markdown's "#" line is. An org heading is named without its TODO keyword, priority and tags.
+_ORG_HEADING = re.compile(r"(\*+)[ \t]+(.*)")
+_ORG_TODO = re.compile(r"(?:TODO|DONE|NEXT|WAITING|HOLD|CANCELLED|CANCELED)[ \t]+|\[#[A-Za-z0-9]\][ \t]*")
+_ORG_TAGS = re.compile(r"[ \t]+:[\w@#%:]+:[ \t]*$")
+_ADOC_HEADING = re.compile(r"(={1,6})[ \t]+(\S.*)")
+
+
+def org_heading(line: str) -> tuple[int, str] | None:
+    """(level, name) of an org-mode heading line ("** TODO [#A] Call the bank :money:" is (2, "Call the bank")),
+    else None."""
+    match = _ORG_HEADING.fullmatch(line)
+    if match is None:
+        return None
+    name = " ".join(_ORG_TAGS.sub("", _ORG_TODO.sub("", match.group(2), count=2)).split())
+    return (len(match.group(1)), name) if name else None
+
+
+def adoc_heading(line: str) -> tuple[int, str] | None:
+    """(level, name) of an AsciiDoc heading line ("== Watering" is (2, "Watering")), else None."""
+    match = _ADOC_HEADING.fullmatch(line.rstrip())
+    # A closing run of marks (`== Section ==`) is optional.
+    return None if match is None else (len(match.group(1)), " ".join(match.group(2).rstrip("= \t").split()))
+
+
+# The heading lines of a file type besides the "#" line every type's text may hold (a Markdown heading).
+_HEADING_LINE: dict[str, Callable[[str], tuple[int, str] | None]] = {"org": org_heading, "adoc": adoc_heading}
+
+
+def _is_heading_line(line: str, file_type: str) -> bool:
+    """Whether a line (without its line break and quote marks) is a heading of a file of this type."""
+    heading_of = _HEADING_LINE.get(file_type)
+    return line.lstrip().startswith("#") or (heading_of is not None and heading_of(line) is not None)
+
+
+def _lines_are_units(file_type: str) -> bool:
     """Whether no sentence of a file of this type crosses a line: code and data (a JSON chat export, a YAML file)
     are written a record or a key to a line, and read as prose an extract quoted three chat messages or five keys
     ("name: Carol Diaz role: Marketing lead budget: ...") as one sentence."""
     return file_type.startswith("code:")
 
 
-def sentence_spans(text: str, *, by_line: bool = False) -> list[tuple[int, int]]:
+def chunk_sentences(chunk: Chunk) -> list[tuple[int, int]]:
+    """`sentence_spans` of a chunk's text, read as its file's type is written: the one rule for the best sentence,
+    a summary, RAFT's quotes and the inverse-cloze questions."""
+    return sentence_spans(chunk.text, file_type=chunk.file_type)
+
+
+def sentence_spans(text: str, *, file_type: str = "") -> list[tuple[int, int]]:
     """(start, end) of each sentence of `text`, trimmed of surrounding whitespace, a line break inside a
-    paragraph read as a space; `by_line`: every line a unit of its own (`lines_are_units`)."""
+    paragraph read as a space; `file_type`, as a chunk names it: in code and data every line is a unit of its own,
+    in org-mode and AsciiDoc a heading line is one (in every type a "#" line)."""
+    by_line = _lines_are_units(file_type)
     spans = []
-    for start, end in (trimmed_spans(text, _LINE.finditer(text)) if by_line else _units(text)):
+    for start, end in (trimmed_spans(text, _LINE.finditer(text)) if by_line else _units(text, file_type)):
         quote = None if by_line else _QUOTE_MARKS.match(text, start, end)
         start = quote.end() if quote else start
         bullet = _BULLET.match(text, start, end)
@@ -221,18 +268,28 @@ def table_header(text: str, start: int) -> tuple[int, int] | None:
     return spans[0] if spans else None
 
 
-def is_label(text: str, start: int, end: int, heading: str = "") -> bool:
+def is_label(text: str, start: int, end: int, heading: str = "", file_type: str = "") -> bool:
     """Whether the sentence at `start`:`end` of a chunk's `text` names what follows rather than saying anything: a
-    heading (a "#" line, or a line that is one of the chunk's `heading` path, which is how the Word, PDF and HTML
-    loaders write theirs) or the first row of a table of two or more rows."""
+    heading (a "#" line, an org-mode or AsciiDoc heading line in a file of `file_type` "org" or "adoc", or a line
+    that is one of the chunk's `heading` path, which is how the Word, PDF and HTML loaders write theirs) or the
+    first row of a table of two or more rows."""
     sentence = one_line(text[start:end])
     if sentence.startswith("#") or sentence in heading.split(HEADING_JOIN) or _CALLOUT.match(sentence):
+        return True
+    if file_type in _HEADING_LINE and _is_heading_line(_line_at(text, start), file_type):
         return True
     if "|" not in sentence:
         return False
     lines, rows, at = _row_at(text, start)
     return (at is not None and rows[at] and (at == 0 or not rows[at - 1])
             and at + 1 < len(lines) and rows[at + 1])
+
+
+def _line_at(text: str, start: int) -> str:
+    """The line of `text` that holds offset `start`, without its line break and quote marks."""
+    line = text[text.rfind("\n", 0, start) + 1:].partition("\n")[0]
+    marks = _QUOTE_MARKS.match(line)
+    return line[marks.end():] if marks else line
 
 
 def _row_at(text: str, start: int) -> tuple[list[re.Match[str]], list[bool], int | None]:
@@ -242,9 +299,9 @@ def _row_at(text: str, start: int) -> tuple[list[re.Match[str]], list[bool], int
     return lines, _rows(lines), at
 
 
-def _units(text: str) -> list[tuple[int, int]]:
-    """Spans of `text` that no sentence crosses: paragraphs, and in them each list item, table row or heading; a
-    blockquote, and in it the same, and a callout's first line."""
+def _units(text: str, file_type: str = "") -> list[tuple[int, int]]:
+    """Spans of `text` that no sentence crosses: paragraphs, and in them each list item, table row or heading (as
+    `file_type` marks its headings); a blockquote, and in it the same, and a callout's first line."""
     units: list[tuple[int, int]] = []
     start = 0
     alone = False  # the line before is a unit by itself: a heading, a table row or a callout's first line
@@ -256,13 +313,14 @@ def _units(text: str) -> list[tuple[int, int]]:
         blank = not content.strip()  # a quote's line of ">" alone parts its paragraphs, as a blank line does
         callout = marks is not None and _CALLOUT.match(content.lstrip()) is not None
         depth = marks.group().count(">") if marks else 0
-        opens = blank or alone or row or callout or _OPENS_UNIT.match(content) or depth != was_depth
+        heading = _is_heading_line(content.rstrip("\r\n"), file_type)
+        opens = blank or alone or row or callout or heading or _OPENS_UNIT.match(content) or depth != was_depth
         if line.start() > start and opens:
             units.append((start, line.start()))
             start = line.start()
         if blank:
             start = line.end()
-        alone = row or callout or content.lstrip().startswith("#")
+        alone = row or callout or heading
         was_depth = depth
     if start < len(text):
         units.append((start, len(text)))

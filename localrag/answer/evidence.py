@@ -29,7 +29,7 @@ import numpy as np
 from localrag.answer.prompt import NO_ANSWER_TEXT
 from localrag.answer.vector_cache import SENTENCE_VECTORS
 from localrag.raft.qa import content_words
-from localrag.sentences import is_label, lines_are_units, one_line, sentence_spans, spaced, table_header
+from localrag.sentences import chunk_sentences, is_label, one_line, spaced, table_header
 from localrag.types import Answer, Evidence, Hit, Quote, QuoteStatus
 
 if TYPE_CHECKING:
@@ -54,8 +54,8 @@ def candidate_sentences(sources: Sequence[Hit]) -> list[tuple[int, int, int]]:
     out: list[tuple[int, int, int]] = []
     for number, hit in enumerate(sources, start=1):
         text = hit.chunk.text
-        out.extend((number, s, e) for s, e in sentence_spans(text, by_line=lines_are_units(hit.chunk.file_type))
-                   if len(spaced(text[s:e]).split()) >= MIN_WORDS and not is_label(text, s, e, hit.chunk.heading))
+        out.extend((number, s, e) for s, e in chunk_sentences(hit.chunk) if len(spaced(text[s:e]).split()) >= MIN_WORDS
+                   and not is_label(text, s, e, hit.chunk.heading, hit.chunk.file_type))
     return out
 
 

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from localrag.references import is_reference_entry, is_references_heading
-from localrag.sentences import is_label, lines_are_units, one_line, sentence_spans, spaced
+from localrag.sentences import chunk_sentences, is_label, one_line, spaced
 from localrag.types import HEADING_JOIN
 
 if TYPE_CHECKING:
@@ -85,9 +85,9 @@ def document_sentences(chunks: Sequence[Chunk]) -> list[tuple[Chunk, int, int]]:
             continue
         # A chunk begins with the previous one's last sentences (its overlap): each sentence counts once, or a
         # 2,700-sentence text counted 3,216 and was read at every other one, its overlaps weighing double.
-        out.extend((chunk, s, e) for s, e in sentence_spans(chunk.text, by_line=lines_are_units(chunk.file_type))
+        out.extend((chunk, s, e) for s, e in chunk_sentences(chunk)
                    if chunk.start + s >= read_to and len(spaced(chunk.text[s:e]).split()) >= MIN_WORDS
-                   and not is_label(chunk.text, s, e, chunk.heading)
+                   and not is_label(chunk.text, s, e, chunk.heading, chunk.file_type)
                    and not is_reference_entry(spaced(chunk.text[s:e])))
         read_to = max(read_to, chunk.end)
     return out

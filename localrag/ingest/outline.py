@@ -26,11 +26,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from localrag.ingest.structure import HeadingPath, prose_kind, squash
+from localrag.sentences import adoc_heading, org_heading
 from localrag.types import OMITTED, LoadedText, Section
 
-_ORG_HEADING = re.compile(r"(\*+)[ \t]+(.*)")
-_ORG_TODO = re.compile(r"(?:TODO|DONE|NEXT|WAITING|HOLD|CANCELLED|CANCELED)[ \t]+|\[#[A-Za-z0-9]\][ \t]*")
-_ORG_TAGS = re.compile(r"[ \t]+:[\w@#%:]+:[ \t]*$")
 _ORG_TITLE = re.compile(r"^#\+TITLE:[ \t]*(.+)$", re.IGNORECASE | re.MULTILINE)
 _ORG_BLOCK = re.compile(r"[ \t]*#\+BEGIN_(\w+)\b.*", re.IGNORECASE)
 _ORG_DRAWER = re.compile(r"[ \t]*:([\w-]+):[ \t]*")
@@ -40,7 +38,6 @@ _ORG_PROPERTY = re.compile(r"[ \t]*:([\w-]+)\+?:[ \t]+\S.*")
 _ORG_LINK_PROPERTIES = frozenset({"ID", "CUSTOM_ID"})
 # `#+TITLE: ...`, `#+STARTUP: ...`, `#+CAPTION: ...`, and a `# comment` line.
 _ORG_LEFT_OUT = re.compile(r"[ \t]*#(?:\+\w+:.*|[ \t].*|)")
-_ADOC_HEADING = re.compile(r"(={1,6})[ \t]+(\S.*)")
 _ADOC_CODE = re.compile(r"-{4,}|\.{4,}|`{3,}")
 _ADOC_FENCE = re.compile(r"`{3,}[\w+#-]*")  # a fenced block may name its language: ```python
 _ADOC_TABLE = re.compile(r"[|,:!]={3,}")
@@ -65,20 +62,6 @@ class _Fence:
 Heading = Callable[[str], "tuple[int, str] | None"]
 # The block a line would open, or None.
 Opens = Callable[[str], "_Fence | None"]
-
-
-def _org_heading(line: str) -> tuple[int, str] | None:
-    match = _ORG_HEADING.fullmatch(line)
-    if match is None:
-        return None
-    name = squash(_ORG_TAGS.sub("", _ORG_TODO.sub("", match.group(2), count=2)))
-    return (len(match.group(1)), name) if name else None
-
-
-def _adoc_heading(line: str) -> tuple[int, str] | None:
-    match = _ADOC_HEADING.fullmatch(line.rstrip())
-    # A closing run of marks (`== Section ==`) is optional.
-    return None if match is None else (len(match.group(1)), squash(match.group(2).rstrip("= \t")))
 
 
 def _org_opens(line: str) -> _Fence | None:
@@ -118,14 +101,14 @@ def _adoc_opens(line: str) -> _Fence | None:
 
 def load_org(path: Path, text: str) -> LoadedText:
     """`text` is the file's decoded text."""
-    loaded = _outline(path, text, _org_heading, _org_opens, _ORG_LEFT_OUT)
+    loaded = _outline(path, text, org_heading, _org_opens, _ORG_LEFT_OUT)
     named = _ORG_TITLE.search(text)
     return LoadedText(loaded.text, loaded.sections, squash(named.group(1)) if named else loaded.title)
 
 
 def load_asciidoc(path: Path, text: str) -> LoadedText:
     """`text` is the file's decoded text."""
-    return _outline(path, text, _adoc_heading, _adoc_opens, _ADOC_LEFT_OUT)
+    return _outline(path, text, adoc_heading, _adoc_opens, _ADOC_LEFT_OUT)
 
 
 def _outline(path: Path, text: str, heading_of: Heading, opens: Opens, left_out: re.Pattern[str]) -> LoadedText:

@@ -46,7 +46,7 @@ from localrag.answer.evidence import prompt_texts
 from localrag.answer.prompt import SYSTEM_PROMPT, format_source, messages_for
 from localrag.raft import MAX_DISTRACTORS
 from localrag.raft.qa import ProgressCallback, QAPair, RaftProgress, content_words, normalise
-from localrag.sentences import one_line, sentence_spans
+from localrag.sentences import chunk_sentences, one_line
 from localrag.types import Chunk, Hit, QuoteStatus
 
 if TYPE_CHECKING:
@@ -156,16 +156,12 @@ class DatasetReport:
     dropped: Counter[str] = field(default_factory=Counter)
 
 
-def sentences(text: str) -> list[tuple[int, int]]:
-    """(start, end) of each sentence of `text` that a quote may take (see localrag.sentences: a sentence
-    wrapped over lines is read whole; a quote never spans a paragraph break)."""
-    return sentence_spans(text)
-
-
-def supporting_sentences(question: str, answer: str, oracle: str, evidence: str = "") -> list[str]:
+def supporting_sentences(question: str, answer: str, oracle: Chunk, evidence: str = "") -> list[str]:
     """Oracle sentences that contain the answer, else the one sharing most content words with the
-    answer and its `evidence` (a label such as "yes" has none of its own, its rationale does)."""
-    found = [one_line(oracle[s:e]) for s, e in sentences(oracle)]
+    answer and its `evidence` (a label such as "yes" has none of its own, its rationale does). The sentences are
+    the evidence rule's (`sentences.chunk_sentences`): one wrapped over lines is read whole, a quote never spans a
+    paragraph break, and in code and data never a line (a YAML file's keys were quoted five to a sentence)."""
+    found = [one_line(oracle.text[s:e]) for s, e in chunk_sentences(oracle)]
     key = normalise(answer)
     containing = [s for s in found if key and f" {key} " in f" {normalise(s)} "]
     if containing:
@@ -298,7 +294,7 @@ def _example(
     pair: QAPair, pool: Sequence[Chunk], config: RaftConfig, search: Search | None, embedder: Embedder | None,
     split: str, report: DatasetReport,
 ) -> RaftExample | None:
-    quotes = supporting_sentences(pair.question, pair.answer, pair.chunk.text, pair.evidence)
+    quotes = supporting_sentences(pair.question, pair.answer, pair.chunk, pair.evidence)
     if not quotes:
         report.dropped["no supporting sentence"] += 1
         return None

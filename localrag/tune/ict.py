@@ -16,7 +16,7 @@ import re
 from collections.abc import Sequence
 
 from localrag.raft.qa import QAPair
-from localrag.sentences import one_line, sentence_spans, spaced
+from localrag.sentences import chunk_sentences, one_line, spaced
 from localrag.types import Chunk
 
 # QAPair.origin of an inverse-cloze pair: its chunk is the positive as given (the sentence cut out).
@@ -34,7 +34,7 @@ def ict_pairs(chunks: Sequence[Chunk], *, limit: int = 0, seed: int = 0) -> list
     rng = random.Random(seed)
     pairs: list[QAPair] = []
     for chunk in chunks:
-        spans = [(a, b) for a, b in sentence_spans(chunk.text)
+        spans = [(a, b) for a, b in chunk_sentences(chunk)
                  if len(_WORD.findall(spaced(chunk.text[a:b]))) >= MIN_WORDS]
         if len(spans) < 2:
             continue

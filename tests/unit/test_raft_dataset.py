@@ -47,15 +47,15 @@ def pair(question: str = "How many eggs does the queen lay?", answer: str = "two
 
 
 def test_supporting_sentences_prefer_the_answer_then_overlap() -> None:
-    assert supporting_sentences("q", "two thousand eggs", ORACLE.text) == ["The queen lays two thousand eggs daily."]
-    assert supporting_sentences("What makes honey?", "nectar and bees", ORACLE.text) == ["Bees make honey from nectar."]
-    assert supporting_sentences("q", "wasps", ORACLE.text) == []
+    assert supporting_sentences("q", "two thousand eggs", ORACLE) == ["The queen lays two thousand eggs daily."]
+    assert supporting_sentences("What makes honey?", "nectar and bees", ORACLE) == ["Bees make honey from nectar."]
+    assert supporting_sentences("q", "wasps", ORACLE) == []
 
 
 def test_a_sentence_wrapped_over_lines_is_quoted_whole_on_one_line() -> None:
     text = "Bees make honey.\nThe queen of a strong colony\nlays two thousand eggs a day in spring."
     wrapped = make_chunk(98, 0, text)
-    assert supporting_sentences("q", "two thousand eggs", wrapped.text) == [
+    assert supporting_sentences("q", "two thousand eggs", wrapped) == [
         "The queen of a strong colony lays two thousand eggs a day in spring."
     ]
     examples, report = build_examples([pair(chunk=wrapped)], [*POOL, wrapped], RaftConfig(p_oracle=1.0))
@@ -66,10 +66,18 @@ def test_a_sentence_wrapped_over_lines_is_quoted_whole_on_one_line() -> None:
     )
 
 
+def test_a_quote_of_code_or_data_is_one_line() -> None:
+    """RAFT quoted a YAML file's keys glued into one sentence ("name: Carol Diaz role: Marketing lead budget: 40000
+    team: Growth"): the evidence rule read them a line each, its quotes did not."""
+    text = "name: Carol Diaz\nrole: Marketing lead\nbudget: 40000\nteam: Growth"
+    yaml = Chunk("d9:0", "d9", "/team.yaml", 0, text, 0, len(text), file_type="code:yaml")
+    assert supporting_sentences("Who leads marketing?", "Carol Diaz", yaml) == ["name: Carol Diaz"]
+
+
 def test_a_label_answer_is_backed_by_the_sentence_closest_to_its_evidence() -> None:
     question = "Does a colony have a single queen?"
-    assert supporting_sentences(question, "yes", ORACLE.text) == []
-    assert supporting_sentences(question, "yes", ORACLE.text, evidence="Each colony keeps only one queen.") == [
+    assert supporting_sentences(question, "yes", ORACLE) == []
+    assert supporting_sentences(question, "yes", ORACLE, evidence="Each colony keeps only one queen.") == [
         "A colony keeps one queen."
     ]
     labelled = QAPair(question, "yes", ORACLE, evidence="Each colony keeps only one queen.")

@@ -88,7 +88,7 @@ def test_a_line_of_code_or_data_is_a_unit_of_its_own() -> None:
 
     text = ("name: Carol Diaz\nrole: Marketing lead\nbudget:\n  total_usd: 250000\n  spent_usd: 182000\n"
             "on_call_rotation: weekly, handover Mondays at 10:00")
-    assert [text[s:e] for s, e in sentence_spans(text, by_line=True)] == text.replace("  ", "").split("\n")
+    assert [text[s:e] for s, e in sentence_spans(text, file_type="code:yaml")] == text.replace("  ", "").split("\n")
     chunk = Chunk("d:0", "d", "/team.yaml", 0, text, 0, len(text), file_type="code:yaml")
     assert [text[s:e] for _, s, e in candidate_sentences([Hit(chunk, 1.0)])] == [
         "name: Carol Diaz", "role: Marketing lead", "on_call_rotation: weekly, handover Mondays at 10:00"]
@@ -142,7 +142,7 @@ def test_a_blockquotes_marks_are_layout_and_a_callouts_first_line_a_label() -> N
 
 
 def _sentences_by_line(text: str) -> list[str]:
-    return [text[s:e] for s, e in sentence_spans(text, by_line=True)]
+    return [text[s:e] for s, e in sentence_spans(text, file_type="code:yaml")]
 
 
 def test_english_numbers_before_a_month_word_and_senior_end_a_sentence() -> None:

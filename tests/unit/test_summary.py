@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from localrag.answer.summary import MAX_SENTENCES, choose, document_sentences, summarise
 from localrag.embed import HashEmbedder
+from localrag.sentences import one_line
 from localrag.types import Chunk
 
 
@@ -77,3 +80,30 @@ def test_a_sentence_repeated_under_another_clause_number_is_taken_once() -> None
     vectors = _unit([1, 0.2, 0], [1, 0.3, 0], [0.7, -0.6, 0.1], [0, 0, 1])
     alike = ["the obligations apply", "the obligations apply", "fees are due", "notice is given"]
     assert 1 not in choose(vectors, 4, redundancy=0.0, alike=alike)[0]
+
+
+def test_org_and_asciidoc_headings_are_not_key_sentences(tmp_path: Path) -> None:
+    """Only Markdown's "#" was a heading line: `summarize` quoted "== Watering Water the lettuce every morning ..."
+    of an AsciiDoc file and "TODO [#A] Call the bank about the mortgage renewal offer :money:" of an org file."""
+    from localrag.answer.evidence import candidate_sentences
+    from localrag.ingest.chunker import chunk_document
+    from localrag.ingest.loaders import load_file
+    from localrag.types import Hit
+
+    garden = "Water the lettuce every morning before eight o clock. Pick the ripe beans on Fridays after lunch."
+    files = {"g.adoc": "= Garden\n\n== Watering\nWater the lettuce every morning before eight o clock.\n\n"
+                       "=== Beans\nPick the ripe beans on Fridays after lunch.\n",
+             "g.org": "#+TITLE: Garden\n* Watering\nWater the lettuce every morning before eight o clock.\n"
+                      "** TODO [#A] Call the bank about the mortgage renewal offer :money:\n"
+                      "Pick the ripe beans on Fridays after lunch.\n"}
+    for name, text in files.items():
+        path = tmp_path / name
+        path.write_text(text)
+        kind = name.split(".")[1]
+        chunks = chunk_document(load_file(path), doc_id="d", path=str(path), file_type=kind,
+                                token_counts=HashEmbedder().token_counts, max_tokens=512, overlap=0)
+        quoted = [one_line(c.text[s:e]) for c, s, e in document_sentences(chunks)]
+        assert quoted == garden.replace(". ", ".\n").split("\n"), name
+        # The best sentence's candidates leave the heading lines out too (three words or more).
+        hits = [Hit(c, 1.0) for c in chunks]
+        assert [one_line(hits[n - 1].chunk.text[s:e]) for n, s, e in candidate_sentences(hits)] == quoted, name

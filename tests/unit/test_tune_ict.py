@@ -53,6 +53,15 @@ def test_chunks_without_two_usable_sentences_give_no_pair_and_limit_samples() ->
     assert len(ict_pairs([_chunk(i) for i in range(50)], limit=10)) == 10
 
 
+def test_a_question_of_code_or_data_is_one_line() -> None:
+    # Read as prose, a YAML file's keys were one sentence, the question, and nothing was left of the chunk.
+    text = ("name: Carol Diaz, who joined the company in spring\nrole: Marketing lead for the northern region\n"
+            "budget: forty thousand dollars for the whole year")
+    yaml = Chunk("c0", "d0", "/team.yaml", 0, text, 0, len(text), file_type="code:yaml")
+    (pair,) = ict_pairs([yaml])
+    assert pair.question in text.split("\n")
+
+
 def _mined(origin: str, held_out: bool) -> MinedPair:
     return MinedPair("q", _chunk(0), "p", None, held_out, origin)
 
