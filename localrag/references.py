@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import re
 
-# A heading that opens the list: "References", "7 Bibliography", "Works Cited", German "Literatur".
+# A heading that opens the list: "References", "7 Bibliography", "Works Cited", German "Literatur". Not the singular:
+# "Reference" heads a manual's reference part, prose ("# Reference" of a command manual was left out of its summary).
 _REFERENCES_HEADING = re.compile(
-    r"\s*(?:[\dIVX]+\.?\s+)?(?:references?(?: and notes)?|bibliography|works cited|literature cited|"
+    r"\s*(?:[\dIVX]+\.?\s+)?(?:references(?: and notes)?|bibliography|works cited|literature cited|"
     r"cited literature|literatur|literaturverzeichnis)\s*",
     re.IGNORECASE,
 )

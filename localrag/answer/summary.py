@@ -22,6 +22,7 @@ says how many were read: embedding every sentence of a long book takes minutes o
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -42,7 +43,7 @@ NEAR_SAME = 0.95
 MAX_SENTENCES = 3000
 # The most key sentences one summary gives, in every front end (a summary, not the document again).
 MAX_KEY_SENTENCES = 50
-# What every front end says of a document with no sentence to quote.
+# What every front end says of a document with no sentence to quote (`nothing_to_quote` says why).
 NOTHING_TO_QUOTE = f"no sentence of {MIN_WORDS} words or more to quote"
 
 
@@ -70,27 +71,60 @@ class Summary:
     sentences: list[KeySentence]
     read: int  # sentences embedded and scored
     total: int  # sentences of MIN_WORDS or more words in the document
+    references: int = 0  # sentences of MIN_WORDS or more words left out as a list of references
+
+
+def nothing_to_quote(summary: Summary) -> str:
+    """What a front end says of a summary with no sentence: why there is none."""
+    if summary.references:
+        return (f"no sentence to quote: its {summary.references} sentences of {MIN_WORDS} words or more are a list "
+                "of references")
+    return NOTHING_TO_QUOTE
 
 
 def document_sentences(chunks: Sequence[Chunk]) -> list[tuple[Chunk, int, int]]:
     """(chunk, start, end) of each sentence of MIN_WORDS or more words, in reading order; a heading is not
     one (it is shown beside the sentences under it), nor is a table's first row (`sentences.is_label`), nor
-    anything of a list of references: a paper's References section, or a sentence shaped as an entry of one
-    (`localrag.references`), which a summary of a paper quoted five times of five."""
-    out: list[tuple[Chunk, int, int]] = []
+    anything of a list of references (`_read`)."""
+    return _read(chunks)[0]
+
+
+def _read(chunks: Sequence[Chunk]) -> tuple[list[tuple[Chunk, int, int]], int]:
+    """`document_sentences`, and how many sentences of MIN_WORDS or more words were left out as a list of
+    references: a sentence shaped as an entry of one (`localrag.references`), which a summary of a paper quoted
+    five times of five, and the whole of a References section most of whose sentences, short ones too, are (an
+    entry's title alone has no entry's shape, its authors "[1] Guu, K., Chen, W." are short). A section of prose
+    under such a heading is read ("Every candidate must provide two references ..." of a hiring guide was left out
+    before 2026-12-07), and so is a document whose title it is."""
+    top = next((chunk.heading.split(HEADING_JOIN)[0] for chunk in chunks if chunk.heading), "")
+    # Each sentence with its references section ("" if none), whether it is an entry, whether it is long enough.
+    found: list[tuple[Chunk, int, int, str, bool, bool]] = []
     read_to = 0  # where in the document the chunks before this one ended
     for chunk in chunks:
-        if any(is_references_heading(heading) for heading in chunk.heading.split(HEADING_JOIN)):
-            read_to = max(read_to, chunk.end)
-            continue
+        section = _references_section(chunk.heading, top)
         # A chunk begins with the previous one's last sentences (its overlap): each sentence counts once, or a
         # 2,700-sentence text counted 3,216 and was read at every other one, its overlaps weighing double.
-        out.extend((chunk, s, e) for s, e in chunk_sentences(chunk)
-                   if chunk.start + s >= read_to and len(spaced(chunk.text[s:e]).split()) >= MIN_WORDS
-                   and not is_label(chunk.text, s, e, chunk.heading, chunk.file_type)
-                   and not is_reference_entry(spaced(chunk.text[s:e])))
+        found.extend((chunk, s, e, section, is_reference_entry(spaced(chunk.text[s:e])),
+                      len(spaced(chunk.text[s:e]).split()) >= MIN_WORDS)
+                     for s, e in chunk_sentences(chunk)
+                     if chunk.start + s >= read_to and not is_label(chunk.text, s, e, chunk.heading, chunk.file_type))
         read_to = max(read_to, chunk.end)
-    return out
+    sizes = Counter(section for _, _, _, section, _, _ in found if section)
+    entries = Counter(section for _, _, _, section, entry, _ in found if section and entry)
+    listed = {section for section, size in sizes.items() if 2 * entries[section] > size}
+    long = [(chunk, s, e, section, entry) for chunk, s, e, section, entry, enough in found if enough]
+    kept = [(chunk, s, e) for chunk, s, e, section, entry in long if not entry and section not in listed]
+    return kept, len(long) - len(kept)
+
+
+def _references_section(heading: str, top: str) -> str:
+    """The heading path down to the references heading that `heading` is under ("" if none); the document's top
+    heading (its title) never counts as one."""
+    path = heading.split(HEADING_JOIN)
+    for depth, name in enumerate(path):
+        if is_references_heading(name) and not (depth == 0 and name == top):
+            return HEADING_JOIN.join(path[:depth + 1])
+    return ""
 
 
 def choose(vectors: np.ndarray, n: int, redundancy: float = REDUNDANCY,
@@ -128,7 +162,7 @@ def _alike(sentence: str) -> str:
 
 def summarise(chunks: Sequence[Chunk], embedder: Embedder, n: int = 5) -> Summary:
     """The `n` key sentences of a document given as its chunks in reading order; see the module docstring."""
-    found = document_sentences(chunks)
+    found, references = _read(chunks)
     step = max(1, -(-len(found) // MAX_SENTENCES))  # ceiling: at most MAX_SENTENCES are read
     read = found[::step]
     texts = [one_line(chunk.text[start:end]) for chunk, start, end in read]
@@ -137,4 +171,4 @@ def summarise(chunks: Sequence[Chunk], embedder: Embedder, n: int = 5) -> Summar
     chosen = sorted(zip(taken, scores, strict=True))
     return Summary([KeySentence(texts[i], read[i][0].chunk_id, read[i][1], read[i][2], read[i][0].page,
                                 read[i][0].heading, round(score, 4)) for i, score in chosen],
-                   len(read), len(found))
+                   len(read), len(found), references)

@@ -6,7 +6,14 @@ from pathlib import Path
 
 import numpy as np
 
-from localrag.answer.summary import MAX_SENTENCES, choose, document_sentences, summarise
+from localrag.answer.summary import (
+    MAX_SENTENCES,
+    NOTHING_TO_QUOTE,
+    choose,
+    document_sentences,
+    nothing_to_quote,
+    summarise,
+)
 from localrag.embed import HashEmbedder
 from localrag.sentences import one_line
 from localrag.types import Chunk
@@ -107,3 +114,39 @@ def test_org_and_asciidoc_headings_are_not_key_sentences(tmp_path: Path) -> None
         # The best sentence's candidates leave the heading lines out too (three words or more).
         hits = [Hit(c, 1.0) for c in chunks]
         assert [one_line(hits[n - 1].chunk.text[s:e]) for n, s, e in candidate_sentences(hits)] == quoted, name
+
+
+def _md_chunks(path: Path, text: str) -> list[Chunk]:
+    from localrag.ingest.chunker import chunk_document
+    from localrag.ingest.loaders import load_file
+
+    path.write_text(text)
+    return chunk_document(load_file(path), doc_id="d", path=str(path), file_type="md",
+                          token_counts=HashEmbedder().token_counts, max_tokens=512, overlap=0)
+
+
+def test_prose_under_a_references_heading_is_read_and_a_list_of_references_is_not(tmp_path: Path) -> None:
+    """A manual headed "# Reference" had no sentence to quote, and a hiring guide's "## References" section of prose
+    was left out: any heading "Reference(s)" dropped its section."""
+    manual = _md_chunks(tmp_path / "manual.md", "# Reference\n\nThe sync command copies every changed file to the "
+                        "server.\n\nThe purge command removes the files that were deleted locally.\n")
+    assert len(document_sentences(manual)) == 2
+    guide = _md_chunks(tmp_path / "guide.md", "# Hiring guide\n\n## Interviews\n\nEach candidate meets three people "
+                       "from the team.\n\n## References\n\nEvery candidate must provide two references from previous "
+                       "employers. We call both of them before an offer is made.\n")
+    assert [one_line(c.text[s:e]) for c, s, e in document_sentences(guide)] == [
+        "Each candidate meets three people from the team.",
+        "Every candidate must provide two references from previous employers.",
+        "We call both of them before an offer is made."]
+    # A section of entries is left out whole, the titles between them too; a summary of nothing but entries
+    # says so rather than that there is no sentence of six words.
+    entries = "".join(f"[{i}] Guu, K., Chen, W. Retrieval-augmented language model pre-training for open "
+                      f"questions, part {i}. In Proceedings of ACL, pages 108-118, 2020.\n\n" for i in range(1, 4))
+    paper = _md_chunks(tmp_path / "paper.md", "# DenseLink\n\nWe train the retriever for nine hours on one "
+                       f"accelerator.\n\n## References\n\n{entries}")
+    assert [one_line(c.text[s:e]) for c, s, e in document_sentences(paper)] == [
+        "We train the retriever for nine hours on one accelerator."]
+    only = summarise(_md_chunks(tmp_path / "refs.md", f"# Works\n\n## References\n\n{entries}"), HashEmbedder())
+    assert only.sentences == [] and nothing_to_quote(only) == (
+        "no sentence to quote: its 6 sentences of 6 words or more are a list of references")
+    assert nothing_to_quote(summarise(manual[:0], HashEmbedder())) == NOTHING_TO_QUOTE
