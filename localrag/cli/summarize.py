@@ -37,9 +37,9 @@ def _summarize(args: argparse.Namespace, out: Console, err: Console) -> int:
         print_json(summary_json(document, summary))
         return 0
     if not summary.sentences:
-        from localrag.answer.summary import NOTHING_TO_QUOTE
+        from localrag.answer.summary import nothing_to_quote
 
-        err.print(Text(f"{line_text(document.path)}: {NOTHING_TO_QUOTE}", style="yellow"), soft_wrap=True)
+        err.print(Text(f"{line_text(document.path)}: {nothing_to_quote(summary)}", style="yellow"), soft_wrap=True)
         return 0
     # One line each, whatever a file name or a heading holds: a name with line breaks printed a forged key
     # sentence of its own.

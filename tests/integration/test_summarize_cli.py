@@ -44,3 +44,15 @@ def test_a_folder_or_a_document_not_indexed_is_one_error_line(tmp_path: Path,
     assert "a summary has from 1 to 50" in capsys.readouterr().err
     assert run(["summarize", str(sample_corpus_dir() / "SOURCE.md"), "-n", "51"]) == 2
     assert "a summary has from 1 to 50" in capsys.readouterr().err
+
+
+def test_a_document_of_references_alone_is_said_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # Every sentence left out as a reference entry was told as "no sentence of 6 words or more to quote".
+    entries = [f"[{n}] Guu, K., Chen, W., and Patel, R. Dense retrieval at scale, part {n}. In Proceedings of ACL, "
+               f"pages {100 + n}-{118 + n}." for n in range(1, 9)]
+    (tmp_path / "refs.md").write_text("# Reading list\n\n## References\n\n" + "\n\n".join(entries) + "\n")
+    assert run(["ingest", str(tmp_path)]) == 0
+    capsys.readouterr()
+    assert run(["summarize", str(tmp_path / "refs.md")]) == 0
+    err = capsys.readouterr().err
+    assert "no sentence to quote: its" in err and "are a list of references" in err, err

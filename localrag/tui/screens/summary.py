@@ -15,7 +15,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
-from localrag.answer.summary import NOTHING_TO_QUOTE
+from localrag.answer.summary import nothing_to_quote
 from localrag.safe_text import printable
 from localrag.tui.screens.dialogs import DIALOG_CSS
 
@@ -46,7 +46,7 @@ class SummaryScreen(ModalScreen[None]):
                         line.append(f"  ({printable(sentence.where, multiline=False)})", style="dim")
                     yield Static(line, classes="sentence")
                 if not self.summary.sentences:
-                    yield Static(Text(NOTHING_TO_QUOTE.capitalize() + "."))
+                    yield Static(Text(nothing_to_quote(self.summary).capitalize() + "."))
             note = "Key sentences, found without the model."
             if self.summary.read < self.summary.total:
                 note += f" Read {self.summary.read} of its {self.summary.total} sentences, evenly spaced."
