@@ -57,6 +57,7 @@ from localrag.errors import LoaderError, NoTextError
 from localrag.ingest.chunker import chunk_document
 from localrag.ingest.discover import as_text, discover, excluded, for_root, in_app_folder
 from localrag.ingest.loaders import file_type
+from localrag.ingest.ocr import OCR_ON
 from localrag.ingest.parts import HOLDER_SUFFIXES, load_parts, part_path
 from localrag.ingest.readings import chunk_size, reading, stale_reason
 from localrag.safe_text import line_text, path_text
@@ -290,14 +291,20 @@ def run_ingest(
     roots = [Path(p).expanduser().resolve() for p in paths]
     for where, why in problems:
         report.errors.append(FileError(path_text(where), line_text(f"{path_text(where)}: {why}")))
-    if not settings.ocr:  # an image holds no text without OCR: leave it out rather than report each one
+    if not settings.ocr:  # an image holds no text without OCR: left out, in one note rather than an error each
+        images = [f for f in files if file_type(f) == "image"]
         files = [f for f in files if file_type(f) != "image"]
+        if images:
+            # Said: with `ocr = false` set once, a receipt dropped in later was left out without a word.
+            report.notes.append(line_text(f"left out {count_text(len(images), 'image')}, read only by OCR, which is "
+                                          f"off: {_some([path_text(f) for f in images])} ({OCR_ON})"))
     store.catch_up()  # the writer before this one (another process) may have ended a moment ago
     store.repair()
     known = store.document_hashes()
     stored = _Known(known, store.document_readings(), stale)
     parts_of = _parts_by_file(known, {path_text(f) for f in files})
     batch = _Batch()
+    written: dict[str, str] = {}  # the content hash of each document this ingest wrote, by path
     processed = 0  # files whose turn came (read, unchanged or failed)
     left_read = 0  # of those, files read but not embedded when a stop came
 
@@ -320,6 +327,7 @@ def run_ingest(
             report.cancelled = True
         if batch.docs:
             store.write_batch(batch.docs, batch.chunks, vectors)
+            written.update((d.path, d.content_hash) for d in batch.docs)
             report.chunks_written += len(batch.chunks)
             report.chunks_reused += sum(embedding_text(c, batch.titles.get(c.doc_id, "")) in batch.reuse
                                         for c in batch.chunks) if batch.reuse else 0
@@ -354,6 +362,7 @@ def run_ingest(
             )
 
     done, name = 0, ""
+    cut_short = ""  # the file a stop came in the middle of (between its OCR pages)
     flushing = False
     try:
         for done, path in enumerate(files, start=1):
@@ -365,6 +374,7 @@ def run_ingest(
                 _ingest_file(path, name, stored, parts_of, batch, report, store, embedder, settings, notify, force)
             except _Cancelled:
                 report.cancelled = True
+                cut_short = name
                 break
             processed += 1
             # Only between files: all parts of a file commit together, so a file's hash is never stored
@@ -385,14 +395,17 @@ def run_ingest(
         raise
     flush()
     if report.cancelled and (left_read or len(files) > processed):
-        # Each file the stop left out, read and not yet embedded or not reached (which may be unchanged): the
-        # client counted the ones added and could not tell that the others were missing.
+        # Each file the stop left out, read and not yet embedded, stopped in the middle or not reached (which may be
+        # unchanged): the client counted the ones added and could not tell that the others were missing. A scan
+        # stopped at its 14th page of 20 was "1 file not reached".
         parts = [f"{count_text(left_read, 'file')} read but not yet in the index"] if left_read else []
-        parts += [f"{count_text(len(files) - processed, 'file')} not reached"] if len(files) > processed else []
+        parts += [f"{cut_short} stopped while being read (read again from its start)"] if cut_short else []
+        unreached = len(files) - processed - bool(cut_short)
+        parts += [f"{count_text(unreached, 'file')} not reached"] if unreached else []
         # Under --force a plain ingest passes the unchanged ones over: it said it would go on with them, and did not.
         then = "the next `ingest --force` goes on with them (a plain ingest reads only those that changed)" if force \
             else "the next ingest goes on with them"
-        report.notes.append(f"stopped: {' and '.join(parts)}; {then}")
+        report.notes.append(line_text(f"stopped: {' and '.join(parts)}; {then}"))
 
     if not report.cancelled:
         # A file the walk found and that went before its turn came is gone too, like one deleted before the walk.
@@ -416,7 +429,11 @@ def run_ingest(
         if ignored:
             report.notes.append(_staying_note(ignored, ".gitignore or .localragignore names"))
     if report.added_paths or report.updated_paths:
-        report.copied_paths = _copies(report, store.document_hashes(), {path_text(f) for f in files})
+        # What the index holds now, from what it held and what this ingest wrote: asked of the store again, each
+        # change `watch` ingests read every document's row a second time.
+        removed = set(report.removed_paths)
+        held = {path: digest for path, digest in known.items() if path not in removed} | written
+        report.copied_paths = _copies(report, held, {path_text(f) for f in files})
     if report.copied_paths:
         report.notes.append(line_text(f"{count_text(len(report.copied_paths), 'file')} read of the same bytes as "
                                       f"another indexed file (a search shows such text once, naming both): "

@@ -283,3 +283,61 @@ def test_a_copied_file_is_said_by_the_ingest_and_found_once(engine: Engine, tmp_
     assert [(h.chunk.path, h.copies) for h in hits] == [(original, (copy,)), (str(notes / "gannets.md"), ())]
     (notes / "gannets.md").write_text("Gannets dive for mackerel.\n")  # an update of a file unlike any other
     assert engine.ingest([notes]).copied_paths == []
+
+
+def _scan(path: Path, pages: int) -> Path:
+    """A PDF of `pages` scanned pages (images of a few words: OCR reads each in a second or two)."""
+    from fpdf import FPDF
+    from PIL import Image, ImageDraw, ImageFont
+
+    image = Image.new("RGB", (900, 150), "white")
+    ImageDraw.Draw(image).text((40, 40), "Harbour crane 7", fill="black", font=ImageFont.load_default(size=40))
+    image.save(path.with_suffix(".png"))
+    pdf = FPDF(format=(160, 60))
+    pdf.set_auto_page_break(False)
+    for _ in range(pages):
+        pdf.add_page()
+        pdf.image(str(path.with_suffix(".png")), x=0, y=0, w=160)
+    pdf.output(str(path))
+    path.with_suffix(".png").unlink()
+    return path
+
+
+def test_a_stop_between_a_scans_pages_names_the_file_it_came_in(engine: Engine, tmp_path: Path) -> None:
+    # Stopped at the 14th page of 20, it said "1 file not reached".
+    import threading
+
+    from localrag.types import IngestProgress
+
+    scans = tmp_path / "scans"
+    scans.mkdir()
+    scan = _scan(scans / "a-scan.pdf", 2)
+    (scans / "b-note.txt").write_text("The crane is serviced in May.\n")
+    cancel = threading.Event()
+
+    def stop_on_the_first_page(progress: IngestProgress) -> None:
+        if progress.activity.startswith("OCR a-scan.pdf page 1/"):
+            cancel.set()
+
+    report = engine.ingest([scans], cancel=cancel, progress=stop_on_the_first_page)
+    assert report.cancelled and report.added == 0
+    assert report.notes[-1] == (f"stopped: {scan} stopped while being read (read again from its start) and 1 file "
+                                "not reached; the next ingest goes on with them")
+
+
+def test_images_left_out_with_ocr_off_are_said(real_embedder: object, tmp_path: Path) -> None:
+    # With `ocr = false` set once, a receipt dropped in later (or named) was left out without a word.
+    from PIL import Image
+
+    from localrag.config import load_settings
+
+    folder = tmp_path / "receipts"
+    folder.mkdir()
+    Image.new("RGB", (40, 40), "white").save(folder / "receipt.png")
+    (folder / "note.txt").write_text("Receipts are kept for ten years.\n")
+    engine = Engine(load_settings(ocr=False), embedder=real_embedder)  # type: ignore[arg-type]
+    for named in (folder, folder / "receipt.png"):
+        report = engine.ingest([named])
+        assert report.errors == []
+        assert (f"left out 1 image, read only by OCR, which is off: {folder / 'receipt.png'} (turn OCR on: the `ocr` "
+                "setting (`localrag config unset ocr`), and no --no-ocr)") in report.notes, report.notes
