@@ -37,6 +37,7 @@ from localrag.errors import LocalRagError, ModelError
 from localrag.forget import Forgotten, conversations_keeping
 from localrag.ingest.watch import WatchEvent
 from localrag.models import BUNDLED_GENERATOR, ModelInfo, bundled_generator_path
+from localrag.retrieve import SearchFilters
 from localrag.types import (
     Answer,
     AnswerEvent,
@@ -141,7 +142,9 @@ class FakeEngine:
         return FakeStatus(len(self._docs), len(self._chunks), 4096, self._model, stale_documents=len(self.stale),
                           answered_by=self.answer_label())
 
-    def documents(self) -> list[Document]:
+    def documents(self, filters: SearchFilters | None = None) -> list[Document]:
+        # The chat app's Library lists every document: it passes no filters.
+        assert filters is None, "the fake lists every document"
         return list(self._docs.values())
 
     def stale_documents(self, documents: Sequence[Document] | None = None) -> dict[str, str]:

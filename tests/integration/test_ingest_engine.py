@@ -280,7 +280,9 @@ def test_a_copied_file_is_said_by_the_ingest_and_found_once(engine: Engine, tmp_
     assert report.copied_paths == [f"{copy} (as {original})"]
     assert any(note.startswith("1 file read of the same bytes as another indexed file") for note in report.notes)
     hits = engine.search("When do puffins return to Skomer?", k=3)
-    assert [(h.chunk.path, h.copies) for h in hits] == [(original, (copy,)), (str(notes / "gannets.md"), ())]
+    # Which of the two leads is their chunk ids' order (a digest of each path): either, the other named.
+    assert {hits[0].chunk.path, *hits[0].copies} == {original, copy} and len(hits[0].copies) == 1
+    assert [(h.chunk.path, h.copies) for h in hits[1:]] == [(str(notes / "gannets.md"), ())]
     (notes / "gannets.md").write_text("Gannets dive for mackerel.\n")  # an update of a file unlike any other
     assert engine.ingest([notes]).copied_paths == []
 
