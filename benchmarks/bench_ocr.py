@@ -1,6 +1,6 @@
 """OCR quality and speed: real text pages rendered to images, read back by the bundled OCR engine.
 
-    nice -n 10 .venv/bin/python benchmarks/bench_ocr.py [--pages N] [--summary PATH]
+    nice -n 10 .venv/bin/python benchmarks/bench_ocr.py [--pages N] [--summary PATH] [--turn 90|180|270]
 
 Pages: every page of the sample corpus's PDF manual (reference: its text layer, from pypdf), and
 the opening of N COVID-QA articles typeset one A4 page each with fpdf2 at 11 pt (reference: the text
@@ -9,7 +9,8 @@ as ingest reads a scanned page. Reported per resolution: character error rate (L
 over the reference length, after collapsing whitespace; case and punctuation count), wall seconds
 per page (render + OCR, the engine already loaded; state the load average next to it) and CPU
 seconds per page, which a busy machine inflates far less: on an idle 2-core machine the wall time
-is about half the CPU time.
+is about half the CPU time. `--turn` turns each rendered page anticlockwise before reading it, as a page scanned
+on its side or upside down comes: the cost of finding its way up, and whether it is found.
 """
 
 from __future__ import annotations
@@ -89,27 +90,30 @@ def main() -> None:
     parser.add_argument("--dpi", type=int, action="append", help="render resolution(s) (default: 150 and 300)")
     parser.add_argument("--orientation-classifier", action="store_true",
                         help="turn on RapidOCR's per-line orientation classifier (off in localrag)")
+    parser.add_argument("--turn", type=int, choices=(0, 90, 180, 270), default=0,
+                        help="degrees each page is turned anticlockwise before it is read (default 0)")
     args = parser.parse_args()
     resolutions = args.dpi or [150, 300]
     ocr.USE_ORIENTATION_CLASSIFIER = args.orientation_classifier
-    ocr.ocr_lines(np.full((64, 64, 3), 255, dtype=np.uint8))  # load the engine before timing
+    ocr.read_page(np.full((64, 64, 3), 255, dtype=np.uint8))  # load the engine before timing
     rows = []
     with tempfile.TemporaryDirectory() as folder:
         pages = manual_pages() + covid_pages(args.pages, Path(folder))
         for dpi in resolutions:
             for name, path, index, reference in pages:
                 started, cpu_started = time.perf_counter(), time.process_time()
-                image = ocr.render_pdf_page(path, index, dpi)
-                text = squash(" ".join(ocr.paragraphs(ocr.ocr_lines(image))))
+                image = np.ascontiguousarray(np.rot90(ocr.render_pdf_page(path, index, dpi), args.turn // 90))
+                reading = ocr.read_page(image)
+                text = squash(" ".join(ocr.paragraphs(reading.lines)))
                 seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_started
                 errors = levenshtein(text, reference)
                 rows.append({"page": name, "dpi": dpi, "chars": len(reference), "errors": errors,
                              "cer": errors / len(reference), "seconds": round(seconds, 2),
-                             "cpu_seconds": round(cpu, 2)})
+                             "cpu_seconds": round(cpu, 2), "confidence": round(reading.confidence, 3)})
                 print(f"{dpi} dpi  {name:<24} CER {errors / len(reference):6.2%}  {seconds:5.1f} s wall"
                       f"  {cpu:5.1f} s CPU", flush=True)
     summary: dict[str, object] = {"command": " ".join(sys.argv), "cpus": os.cpu_count(),
-                                  "orientation_classifier": args.orientation_classifier,
+                                  "orientation_classifier": args.orientation_classifier, "turn": args.turn,
                                   "loadavg_end": Path("/proc/loadavg").read_text().split()[:3], "pages": rows}
     for dpi in resolutions:
         mine = [r for r in rows if r["dpi"] == dpi]

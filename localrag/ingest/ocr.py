@@ -11,13 +11,21 @@ joins the line whose vertical centre it shares, lines are sorted top to bottom, 
 well above the page's usual line spacing starts a new paragraph. Layout beyond that (columns,
 tables) is not recovered: OCR'd text is indexed as paragraphs, with its page number.
 
-The orientation classifier is off: on upright pages it flipped lines that were fine. The engine
-is built once per process, on first use (loading the ONNX sessions is not free), and is used from
+A page scanned upside down or on its side is turned upright: RapidOCR's per-line orientation classifier is
+off (on upright pages it flipped lines that were fine, and it knows no quarter turns), so a page is turned
+whole. A page is read as it comes; when most of its text runs up or down the image, or the recogniser is unsure
+of it (a mean score per character under `GOOD_CONFIDENCE`: about 0.6-0.8 on a turned page, 0.95-1.0 on an
+upright one, even a fax), it is read again turned: a quarter either way for a page on its side (the likelier way
+first), half way round otherwise. The first turn that reads well is kept, else the surest reading, and the page
+is said to be doubtful. An upright page is read once, as before.
+
+The engine is built once per process, on first use (loading the ONNX sessions is not free), and is used from
 one thread at a time.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import statistics
 import threading
 from collections.abc import Callable, Iterator
@@ -26,7 +34,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from localrag.errors import LoaderError
+from localrag.errors import LoaderError, NoTextError
 from localrag.ingest.structure import TextBuilder, prose_kind
 from localrag.types import LoadedText
 
@@ -57,6 +65,10 @@ _MODEL_FILES = {
 }
 # Off for the reason given where the engine is built; benchmarks/bench_ocr.py can turn it on to compare.
 USE_ORIENTATION_CLASSIFIER = False
+# A page read with a lower mean score per character is read again turned, and if no turn reads better it is said
+# to be doubtful. Measured on letters rendered in DejaVu Sans: upright 0.95-1.0 (blurred, noisy or faxed too),
+# turned by 90 or 180 degrees 0.6-0.8.
+GOOD_CONFIDENCE = 0.85
 _engine_lock = threading.Lock()
 
 
@@ -102,25 +114,69 @@ def _engine() -> Any:
     params["Det.limit_type"] = "max"
     params["Det.limit_side_len"] = _DETECT_SIDE
     # The per-line orientation classifier turns about one line in eight of an upright page upside
-    # down (CER 13.9 % with it, 0.01 % without: benchmarks/README.md); scans are upright.
+    # down (CER 13.9 % with it, 0.01 % without: benchmarks/README.md); a turned page is turned whole instead.
     params["Global.use_cls"] = USE_ORIENTATION_CLASSIFIER
     return RapidOCR(params=params)
 
 
-def ocr_lines(image: np.ndarray) -> list[OcrLine]:
-    """Recognised lines of an RGB or grey image (a numpy array), in reading order."""
+@dataclass(frozen=True)
+class OcrReading:
+    """What OCR read on one page: its lines in reading order, and how sure the recogniser was of them (its mean
+    score per character, 0 to 1; 1 for a page with no text)."""
+
+    lines: list[OcrLine]
+    confidence: float
+
+    @property
+    def doubtful(self) -> bool:
+        return self.confidence < GOOD_CONFIDENCE
+
+
+def read_page(image: np.ndarray) -> OcrReading:
+    """The lines of an RGB or grey image (a numpy array), read upright: turned a quarter, half or three quarters
+    first when that reads better (see the module's docstring)."""
+    import numpy as np
+
+    first, sideways = _read(image)
+    if not sideways and not first.doubtful:
+        return first
+    turns: tuple[int, ...]
+    if sideways:
+        # RapidOCR turns each tall line a quarter anticlockwise before reading it, so a page turned clockwise reads
+        # well line by line (in the wrong order) and one turned anticlockwise does not: turn it back first.
+        turns = (1, 3) if not first.doubtful else (3, 1)
+    else:
+        turns = (2,)
+    readings = [first]
+    for quarters in turns:  # anticlockwise
+        reading, _ = _read(np.ascontiguousarray(np.rot90(image, quarters)))
+        if not reading.doubtful:
+            # Taken even where the page as it came read as well: on its side, its lines were out of order.
+            return reading
+        readings.append(reading)
+    return max(readings, key=lambda r: r.confidence)
+
+
+def _read(image: np.ndarray) -> tuple[OcrReading, bool]:
+    """One reading of `image` as it is, and whether most of its text (by characters) runs up or down the image."""
     with _engine_lock:
         result = _engine()(image)
     if result.boxes is None or not result.txts:
-        return []
+        return OcrReading([], 1.0), False
     boxes = []
-    for box, text in zip(result.boxes, result.txts, strict=False):
+    scored = tall = 0.0
+    for box, text, score in zip(result.boxes, result.txts, result.scores, strict=False):
         text = str(text).strip()
         if text:
             ys = [float(point[1]) for point in box]
             xs = [float(point[0]) for point in box]
             boxes.append(OcrLine(text, min(ys), max(ys), min(xs)))
-    return _reading_order(boxes)
+            scored += float(score) * len(text)
+            tall += len(text) if max(ys) - min(ys) > max(xs) - min(xs) else 0
+    characters = sum(len(b.text) for b in boxes)
+    if not characters:
+        return OcrReading([], 1.0), False
+    return OcrReading(_reading_order(boxes), scored / characters), tall > characters / 2
 
 
 def _reading_order(boxes: list[OcrLine]) -> list[OcrLine]:
@@ -175,9 +231,22 @@ def render_pdf_page(path: Path, index: int, dpi: int = RENDER_DPI) -> np.ndarray
         raise LoaderError(f"{path}: page {index + 1} cannot be rendered for OCR ({exc})", "re-export the PDF") from exc
 
 
-def ocr_pdf_page(path: Path, index: int, dpi: int = RENDER_DPI) -> list[str]:
-    """Paragraphs OCR'd from page `index` (0-based) of a PDF."""
-    return list(paragraphs(ocr_lines(render_pdf_page(path, index, dpi))))
+def ocr_pdf_page(path: Path, index: int, dpi: int = RENDER_DPI) -> OcrReading:
+    """What OCR reads on page `index` (0-based) of a PDF."""
+    return read_page(render_pdf_page(path, index, dpi))
+
+
+def doubt_note(pages: list[int]) -> str:
+    """The note for pages OCR read with low confidence (1-based numbers), "" for none: the text indexed may be
+    wrong, and nothing else would tell the user why a search does not find it."""
+    if not pages:
+        return ""
+    return f"{page_list(pages)} read by OCR with low confidence: its text may be misread (a blurred or faint scan?)"
+
+
+def page_list(pages: list[int]) -> str:
+    """ "page 2", "pages 2, 5": pages named in a note."""
+    return f"page {pages[0]}" if len(pages) == 1 else "pages " + ", ".join(map(str, pages))
 
 
 def _upright_on_white(frame: Image.Image) -> Image.Image:
@@ -220,11 +289,16 @@ def _image_frames(path: Path) -> Iterator[np.ndarray]:
 def load_image(path: Path, notify: Notify | None = None) -> LoadedText:
     """OCR every frame of an image file; each frame is a page."""
     out = TextBuilder()
+    doubtful = []
     for number, frame in enumerate(_image_frames(path), start=1):
         if notify is not None:
             notify(f"OCR {path.name} page {number}")
-        for text in paragraphs(ocr_lines(frame)):
+        reading = read_page(frame)
+        for text in paragraphs(reading.lines):
             out.add(text, prose_kind(text), (), number)
+        if reading.doubtful:
+            doubtful.append(number)
     if not out.sections:
-        raise LoaderError(f"{path}: OCR found no text in the image", "exclude it if it holds no text")
-    return out.build(path.stem)
+        # A blank page scanned, a photo: passed over as a file with no text is, not a failure.
+        raise NoTextError(f"{path}: OCR found no text in the image", "exclude it if it holds no text")
+    return dataclasses.replace(out.build(path.stem), left_out=doubt_note(doubtful))

@@ -21,6 +21,7 @@ page that has a text layer is never OCR'd.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 import statistics
@@ -31,8 +32,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from localrag.errors import LoaderError
-from localrag.ingest.ocr import OCR_ON, Notify, ocr_pdf_page
+from localrag.errors import LoaderError, NoTextError
+from localrag.ingest.ocr import OCR_ON, Notify, doubt_note, ocr_pdf_page, page_list, paragraphs
 from localrag.ingest.structure import LIST_LINE, HeadingPath, TextBuilder, authored_title, prose_kind, squash
 from localrag.references import is_references_heading
 from localrag.types import LoadedText
@@ -489,6 +490,8 @@ def _read_pdf(path: Path, ocr: bool, notify: Notify | None) -> LoadedText:
             raise LoaderError(f"{path}: PDF is encrypted", "decrypt it first, e.g. `qpdf --decrypt in.pdf out.pdf`")
     pages: list[list[_PdfLine]] = []
     scanned: dict[int, list[str]] = {}  # 1-based page number -> OCR'd paragraphs
+    doubtful: list[int] = []  # pages OCR read with low confidence
+    unread: list[int] = []  # scanned pages left unread, OCR being off
     for number, page in enumerate(reader.pages, start=1):
         try:
             pages.append(_pdf_page_lines(page))
@@ -496,18 +499,26 @@ def _read_pdf(path: Path, ocr: bool, notify: Notify | None) -> LoadedText:
             raise LoaderError(
                 f"{path}: page {number} cannot be read ({type(exc).__name__})", "it may be corrupt; re-export the PDF"
             ) from exc
-        if ocr and _is_scan(page, pages[-1]):
-            if notify is not None:
-                notify(f"OCR {path.name} page {number}/{len(reader.pages)}")
-            scanned[number] = ocr_pdf_page(path, number - 1)
-            pages[-1] = []
+        if not _is_scan(page, pages[-1]):
+            continue
+        if not ocr:
+            unread.append(number)
+            continue
+        if notify is not None:
+            notify(f"OCR {path.name} page {number}/{len(reader.pages)}")
+        reading = ocr_pdf_page(path, number - 1)
+        scanned[number] = list(paragraphs(reading.lines))
+        if reading.doubtful:
+            doubtful.append(number)
+        pages[-1] = []
     pages = _without_running_lines(pages)
     weights: dict[float, int] = {}
     for line in (line for page_lines in pages for line in page_lines):
         weights[line.size] = weights.get(line.size, 0) + len(line.text)
     if not weights and not any(scanned.values()):
         if ocr:
-            raise LoaderError(
+            # Blank pages scanned: passed over as a file with no text is, not a failure.
+            raise NoTextError(
                 f"{path}: no extractable text, and OCR found none on its pages", "exclude it if it holds no text"
             )
         raise LoaderError(f"{path}: no extractable text (a scanned PDF?)", OCR_ON)
@@ -534,4 +545,7 @@ def _read_pdf(path: Path, ocr: bool, notify: Notify | None) -> LoadedText:
         metadata_title = authored_title(str(metadata.get("/Title") or "")) if metadata is not None else ""
     except Exception:  # a damaged info dictionary only costs the title
         metadata_title = ""
-    return out.build(metadata_title or title or path.stem)
+    # Said, not dropped in silence: a mixed PDF read with OCR off lacks its scanned pages' text.
+    skipped = f"{page_list(unread)} scanned, not read as OCR is off ({OCR_ON})" if unread else ""
+    left_out = "; ".join(note for note in (skipped, doubt_note(doubtful)) if note)
+    return dataclasses.replace(out.build(metadata_title or title or path.stem), left_out=left_out)

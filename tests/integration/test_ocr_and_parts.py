@@ -14,7 +14,7 @@ import pytest
 from localrag.config import load_settings
 from localrag.embed import SentenceTransformerEmbedder
 from localrag.engine import Engine
-from localrag.errors import LoaderError
+from localrag.errors import LoaderError, NoTextError
 from localrag.ingest.loaders import load_file
 from localrag.types import IngestProgress
 
@@ -86,6 +86,33 @@ def test_a_phone_photo_stored_sideways_and_a_transparent_image_are_read_as_a_vie
         load_file(scan)
 
 
+def letter(path: Path, lines: list[str], turn: int = 0) -> Path:
+    """A page typeset in DejaVu Sans, as a scanner gives it, turned `turn` degrees anticlockwise (fed in sideways or
+    upside down)."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    font = ImageFont.truetype("DejaVuSans.ttf", 28)
+    image = Image.new("RGB", (760, 60 + 56 * len(lines)), "white")
+    draw = ImageDraw.Draw(image)
+    for number, line in enumerate(lines):
+        draw.text((40, 30 + 56 * number), line, fill="black", font=font)
+    image.rotate(turn, expand=True).save(path)
+    return path
+
+
+def test_a_page_scanned_sideways_or_upside_down_is_read_upright_and_an_unsure_reading_is_said(tmp_path: Path) -> None:
+    lines = ["Dear tenant, the rent is due", "IBAN: DE89 3704 0044 0532 0130 00", "Kind regards, Meier"]
+    for turn in (90, 180, 270):
+        loaded = load_file(letter(tmp_path / f"letter-{turn}.png", lines, turn))
+        # Before, 90 degrees read "1B20 0 D D 000", 180 "1B0 0 D D :00", 270 the lines in reverse, run together.
+        assert loaded.text.split("\n\n") == [" ".join(lines)], (turn, loaded.text)
+        assert loaded.left_out == ""
+    # Greek is not in the recogniser's alphabet: read as well as it can be, and the page is said to be doubtful.
+    greek = load_file(letter(tmp_path / "greek.png", ["Αγαπητέ ενοικιαστή, το ενοίκιο"]))
+    assert greek.left_out == ("page 1 read by OCR with low confidence: its text may be misread (a blurred or faint "
+                              "scan?)")
+
+
 def test_mixed_pdf_typed_page_kept_scanned_page_ocrd(scan: Path, tmp_path: Path) -> None:
     path = scanned_pdf(tmp_path / "mixed.pdf", scan, text_first_page="Harbour opening hours")
     activities: list[str] = []
@@ -96,9 +123,34 @@ def test_mixed_pdf_typed_page_kept_scanned_page_ocrd(scan: Path, tmp_path: Path)
     assert "Lighthouse keeper" in ocr_text and "42 lanterns" in ocr_text
     assert activities == ["OCR mixed.pdf page 2/2"]  # the typed page is not OCR'd
 
+    # OCR off: the typed page is read and the scanned one said to be left out (before, it was dropped in silence).
+    typed = load_file(path, ocr=False)
+    assert typed.text == "Harbour opening hours"
+    assert typed.left_out == ("page 2 scanned, not read as OCR is off (turn OCR on: the `ocr` setting (`localrag "
+                              "config unset ocr`), and no --no-ocr)")
+
     only_scan = scanned_pdf(tmp_path / "only.pdf", scan)
     with pytest.raises(LoaderError, match=r"only\.pdf: no extractable text .*turn OCR on: the `ocr` setting"):
         load_file(only_scan, ocr=False)
+
+
+def test_a_blank_scan_is_passed_over_with_a_note_not_failed(
+    localrag_home: Path, real_embedder: SentenceTransformerEmbedder, tmp_path: Path
+) -> None:
+    from PIL import Image
+
+    folder = tmp_path / "scans"
+    folder.mkdir()
+    blank = folder / "blank_scan.png"
+    Image.new("RGB", (600, 300), "white").save(blank)
+    scanned_pdf(folder / "blank_scan.pdf", blank)
+    with pytest.raises(NoTextError, match=r"blank_scan\.png: OCR found no text in the image"):
+        load_file(blank)
+
+    report = Engine(load_settings(), embedder=real_embedder).ingest([folder])
+    # Before, each was "skipped: ...: OCR found no text" and the ingest exited 1 with "2 failed".
+    assert (report.errors, report.added) == ([], 0)
+    assert sorted(report.blank_paths) == [str(folder / "blank_scan.pdf"), str(blank)]
 
 
 def test_pipeline_reports_ocr_and_indexes_mail_attachments(
