@@ -34,7 +34,7 @@ READERS: dict[str, int] = {
     # (a line at the top or bottom of most of 3 or more pages) is left out; 4: a short line in bold at the body's
     # size that stands apart is a heading; 5: the body's size leaves a trailing list of references out, a title
     # wrapped over two lines is one heading, a word hyphenated at a line's end (or a page's) is joined, and a page of
-    # two columns written row by row is read column by column
+    # two columns written row by row is read column by column; a scanned page turned a quarter or half way upright
     "md": 4,  # HTML comments, scripts and styles are blanked out, and an HTML block's tags; Obsidian's %% comments
     # too; the front matter's properties are read; 4: they are a chunk of their own (the closing fence was in one)
     "ipynb": 3,  # the same in Markdown cells; 3: outputs without terminal colour codes, a progress bar's last frame
@@ -54,6 +54,7 @@ READERS: dict[str, int] = {
     "pptx": 2,  # a slide without any text (pictures alone) is left out, not headed "Slide N"
     "eml": 3,  # a body without a charset, raw 8-bit headers and labels such as gb2312 read as mail clients read them;
     # 3: quoted mails, the signature and an .mbox's repeated paragraphs left out; the title names sender and day
+    "image": 2,  # 2: a page turned a quarter or half way is read upright (it was read as garbage)
     "odt": 2,  # a footnote follows its paragraph instead of being glued into it; comments are left out
 }
 # Bump when the chunker or the text a chunk is embedded as (title and heading prefix) changes.
