@@ -52,6 +52,7 @@ from localrag.forget import (
     derived_folders,
     forget_path,
     is_under,
+    still_held,
 )
 from localrag.models import (
     BUNDLED_GENERATOR,
@@ -867,7 +868,8 @@ class Engine(GraphMode, Collections, Information):
             folders = []
         watched = [str(folder) for folder in folders if any(is_under(str(p), [folder]) for p in there)]
         return Forgotten([str(forget_path(path)) for path in paths], len(ids), removed, purge,
-                         kept, derived_folders() if purge else [], spared, watched, self.settings.collection)
+                         kept, derived_folders() if purge else [], spared, watched, self.settings.collection,
+                         still_held([forget_path(path) for path in paths]) if ids else [])
 
     def _drop_unfinished_reembedding(self) -> None:
         """A stopped re-embedding's copy holds the text of every document it reached: a purge erases it whole

@@ -76,6 +76,21 @@ class Forgotten:
     # The watched folders of this collection holding a forgotten path still on disk: a watch reads it again.
     watched: list[str] = field(default_factory=list)
     collection: str = DEFAULT_COLLECTION  # the one forgotten from, for the commands the report names
+    # Each forgotten path still on disk, as "PATH" (a file or folder) or "PATH in FILE" (a mail in its .mbox): an
+    # ingest of its folder, or of that file once it changes, reads it again (a forgotten mail came back with the
+    # next mail to arrive in its mailbox, and nothing had said it would).
+    still_on_disk: list[str] = field(default_factory=list)
+
+
+def still_held(paths: Iterable[Path]) -> list[str]:
+    """`paths` still on disk, each as `Forgotten.still_on_disk` says it."""
+    out = []
+    for path in paths:
+        if path.exists():
+            out.append(str(path))
+        elif (holder := next((p for p in path.parents if p.is_file()), None)) is not None:
+            out.append(f"{path} in {holder}")
+    return out
 
 
 def derived_folders() -> list[tuple[str, str]]:

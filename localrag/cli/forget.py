@@ -68,6 +68,10 @@ def report_lines(done: Forgotten) -> list[str]:
         lines.append(f"note: {named} is still on disk in a folder `localrag watch` follows for this collection "
                      f"({', '.join(done.watched)}): the watch reads it again; move it out of the folder to keep "
                      "it out of the index")
+    elif done.still_on_disk:
+        lines.append(f"note: still on disk: {', '.join(done.still_on_disk)}; an ingest of its folder (of its file, "
+                     "once that changes) reads it again: delete it (a mail: from its mailbox), or name a file or "
+                     "folder in a .localragignore, to keep it out")
     if done.spared:
         lines.append(f"saved conversations keep the text of {count_text(len(done.spared), 'document')} another "
                      "collection still indexes (forget it there too to erase it): " + ", ".join(done.spared))

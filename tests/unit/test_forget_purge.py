@@ -437,3 +437,31 @@ def test_a_file_named_decomposed_is_forgotten_by_its_name_typed_composed(engine:
     done = engine.forget(folder / unicodedata.normalize("NFC", "Μυστικό.txt"), purge=True)
     assert done.documents == 1 and engine.documents() == []
     assert not _files_holding(engine.store.path, "Ψωμοκλέφτρυγος")
+
+
+def test_forgetting_a_file_still_on_disk_says_an_ingest_reads_it_again(engine: Engine, tmp_path: Path) -> None:
+    """A file forgotten in a folder, or a mail in its mailbox, came back with the folder's next ingest (the mailbox's
+    next mail) without a word."""
+    import mailbox
+    from email.message import EmailMessage
+
+    from localrag.shapes import forgotten_json
+
+    docs = _docs(tmp_path)
+    box = mailbox.mbox(str(docs / "inbox.mbox"))
+    message = EmailMessage()
+    message["Subject"], message["From"], message["Message-ID"] = "Vault", "a@b.example", "<m1@b.example>"
+    message.set_content("The vault code changed on Monday.")
+    box.add(message)
+    box.close()
+    engine.ingest([docs])
+    done = engine.forget(docs / "vault.txt")
+    vault = str((docs / "vault.txt").resolve())
+    assert done.still_on_disk == [vault] and forgotten_json(done)["still_on_disk"] == [vault]
+    assert report_lines(done)[1].startswith(f"note: still on disk: {vault}; an ingest of its folder")
+    mail = next(d.path for d in engine.documents() if d.path.startswith(str((docs / "inbox.mbox").resolve()) + "/"))
+    assert engine.forget(mail).still_on_disk == [f"{mail} in {(docs / 'inbox.mbox').resolve()}"]
+    (docs / "canteen.txt").unlink()
+    assert engine.forget(docs / "canteen.txt").still_on_disk == []
+    engine.ingest([docs])
+    assert len(engine.documents()) == 2  # both read again: the note says so

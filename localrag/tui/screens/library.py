@@ -338,6 +338,9 @@ class LibraryScreen(LocalRagScreen):
             self.notify(f"It is still in a watched folder ({printable(', '.join(done.watched), multiline=False)}): "
                         "watching reads it again; move it out of the folder to keep it out.", severity="warning",
                         markup=False)
+        elif done.still_on_disk:
+            self.notify("It is still on disk: an ingest of its folder (of its file, once that changes) reads it "
+                        "again; delete it, or name it in a .localragignore, to keep it out.", markup=False)
         self._list_documents()
         self.localrag.refresh_status()
 
