@@ -28,12 +28,36 @@ def unknown_field(given: Iterable[str], known: Iterable[str], where: str, collec
             return name, (f"`collection` is not taken by {where}: this server serves collection '{collection}'; "
                           f"start `localrag {command} --collection NAME` to serve another")
         meant = _MEANT.get(name) if _MEANT.get(name) in known else None
-        meant = meant or next(iter(difflib.get_close_matches(name, known, n=1, cutoff=0.75)), None)
+        meant = meant or _close(name, known)
         hint = f" (did you mean `{meant}`?)" if meant else ""
-        return name, f"`{name}` is not taken by {where}{hint}; it takes {', '.join(known)}"
+        takes = ", ".join(known) if known else "no arguments"
+        return name, f"`{name}` is not taken by {where}{hint}; it takes {takes}"
     return None
 
 
-# A chat or embeddings request carries OpenAI's fields, and other clients' (sampling ones are passed over): only
-# `collection` and the names a client means localrag's own fields by are refused there.
-MISNAMED_IN_CHAT = ("collection", "type", "types", "file_type", "path", "glob")
+def _bare(name: str) -> str:
+    """A name as a client may have meant it: `path-glob`, `pathGlob` and `PATH_GLOB` are `path_glob` misspelt."""
+    return name.replace("-", "").replace("_", "").lower()
+
+
+def _close(name: str, known: list[str]) -> str | None:
+    """The one of `known` that `name` is a near miss of (written otherwise, or a letter or two wrong), or None."""
+    bare = {_bare(k): k for k in known}
+    if _bare(name) in bare:
+        return bare[_bare(name)]
+    close = difflib.get_close_matches(_bare(name), list(bare), n=1, cutoff=0.75)
+    return bare[close[0]] if close else None
+
+
+# A chat or embeddings request carries OpenAI's fields, and other clients' (sampling ones, fields newer than this
+# server): those are passed over. Refused there are `collection`, the names a client means localrag's own fields by,
+# and a near miss of one of them: a fixed list of misspellings let `path_glb`, `path-glob` or `filetypes` through,
+# and the answer came from every document, the filter lost in silence.
+_MISNAMED_IN_CHAT = ("collection", "type", "types", "file_type", "path", "glob")
+
+
+def misnamed_in_chat(given: Iterable[str], own: tuple[str, ...]) -> list[str]:
+    """The names of `given` (a chat's or an embeddings request's fields) to refuse beside OpenAI's: `collection`,
+    another API's name for one of localrag's `own` fields, or a near miss of one of them."""
+    return [name for name in given
+            if name not in own and (name in _MISNAMED_IN_CHAT or _close(name, list(own)) is not None)]

@@ -79,7 +79,7 @@ from localrag.errors import (
 from localrag.questions import checked_question
 from localrag.safe_text import valid_text
 from localrag.serve.browsers import BrowserGuard, checked_origins, private_network_notes
-from localrag.serve.fields import MISNAMED_IN_CHAT, unknown_field
+from localrag.serve.fields import misnamed_in_chat, unknown_field
 from localrag.serve.gate import ModelGate, QueueFullError, Ticket
 from localrag.serve.limits import DEFAULT_HOST, DEFAULT_PORT, Limits, too_long
 from localrag.serve.wording import client_message
@@ -456,8 +456,8 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None,
 
     async def chat(request: Request) -> Response:
         data = await _json_body(request, limits)
-        only({name: None for name in data if name in MISNAMED_IN_CHAT}, ("k", "path_glob", "file_types"),
-             "POST /v1/chat/completions (beside OpenAI's fields)")
+        own = ("k", "path_glob", "file_types")
+        only(dict.fromkeys(misnamed_in_chat(data, own)), own, "POST /v1/chat/completions (beside OpenAI's fields)")
         _refuse_what_is_not_given(data)
         question, history = _chat_request(data, limits)
         stream = data.get("stream") or False  # OpenAI's `null` is false
@@ -536,7 +536,7 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None,
     async def embeddings(request: Request) -> Response:
         data = await _json_body(request, limits)
         # As a chat request: OpenAI's fields, and `collection` or a misnamed filter refused (`serve/fields.py`).
-        only({name: None for name in data if name in MISNAMED_IN_CHAT}, ("input",),
+        only(dict.fromkeys(misnamed_in_chat(data, ("input",))), ("input",),
              "POST /v1/embeddings (beside OpenAI's fields)")
         given = data.get("input")
         texts = [given] if isinstance(given, str) else given

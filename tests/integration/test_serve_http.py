@@ -563,6 +563,20 @@ def test_a_field_no_endpoint_takes_is_refused_naming_it(server: Running, tmp_pat
     assert status == 405 and headers["allow"] == "POST"
 
 
+def test_a_chat_refuses_a_near_miss_of_its_own_fields_and_passes_openais_over(server: Running) -> None:
+    # `path_glb`, `path-glob` or `filetypes` in a chat were passed over: 200, the answer from every document, while
+    # /search refused `path_glb` naming `path_glob`.
+    asked = [{"role": "user", "content": QUESTION}]
+    for name, meant in (("path_glb", "path_glob"), ("path-glob", "path_glob"), ("filetypes", "file_types"),
+                        ("file_typs", "file_types"), ("pathglob", "path_glob")):
+        status, _, error = server.request("POST", "/v1/chat/completions", {"messages": asked, name: "x"})
+        assert (status, error["error"]["code"], error["error"]["param"]) == (400, "unknown_parameter", name), name
+        assert f"(did you mean `{meant}`?)" in error["error"]["message"]
+    status, _, reply = server.request("POST", "/v1/chat/completions", {
+        "messages": asked, "temperature": 0.2, "top_p": 0.9, "user": "me", "top_k": 40, "a_newer_openai_field": 1})
+    assert status == 200 and reply["choices"][0]["message"]["content"]
+
+
 def test_the_engines_rules_word_the_refusals_of_every_front_end(server: Running) -> None:
     """`/related` restated the Engine's range of `k`, and `/forget`, `/summarize`, `/ingest` the empty path rule,
     each in words of its own (and `/ingest` refused "" but let " " through to the Engine's)."""
