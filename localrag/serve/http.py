@@ -20,7 +20,8 @@ Endpoints:
   GET  /documents            the indexed documents, each with why it is stale ("" if not); `?stale=true`:
                              only the stale ones (MCP's `list_documents`, `localrag documents --json`)
   GET  /status               the index and models (`localrag status --json`)
-  GET  /healthz              liveness, what answers and the model queue; 503 when requests cannot be served
+  GET  /healthz              liveness, what answers, the model queue and the write under way; 503 when
+                             requests cannot be served
 
 The server answers with the settings it was started with: a request's `model`, `temperature` or
 `max_tokens` does not change them (there is one loaded model and one index). A client's system
@@ -51,8 +52,8 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import AsyncGenerator, Awaitable, Callable
-from contextlib import nullcontext
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager, nullcontext
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
@@ -235,7 +236,8 @@ async def _unless_gone(
     request: Request, cancel: threading.Event, work: Callable[[], Awaitable[T]], stopping: threading.Event
 ) -> T | None:
     """`work()`, or None when the client disconnects first: then `cancel` is set, so an answer being written stops
-    at its next token, and a wait in the queue ends, so the place goes to a client that still waits (a client
+    at its next token (an ingest at its next file or embedding step, what it committed kept), a wait in the queue
+    ends, so the place goes to a client that still waits (a client
     that timed out and retried kept its old requests answered, and the queue full, for nobody). The server
     stopping sets `cancel` too, and the answer so far goes back."""
     outcome: list[T] = []
@@ -425,7 +427,27 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None,
     limits = limits or Limits()
     stopping = stopping or threading.Event()
     gate = ModelGate(limits.queue_size)
-    ingest_gate = ModelGate(queue_size=0, what="an ingest")
+    ingest_gate = ModelGate(queue_size=0, what="a write")
+    writing: list[str] = []  # the write under way ("ingest", "forget"): /healthz and the refusal of another say it
+
+    @asynccontextmanager
+    async def write_turn(what: str) -> AsyncIterator[None]:
+        """The index's one write, for `what`: the writer lock is per process, not per thread, so a second write
+        is refused at once. It was a 503 `queue_full` "an ingest is busy (1 running, 0 waiting)", though no
+        queue was full: one write runs and none waits."""
+        try:
+            ticket = ingest_gate.reserve()
+        except QueueFullError as exc:
+            running = {"ingest": "an ingest", "forget": "a forget"}.get(writing[0] if writing else "", "a write")
+            raise ApiError(503, f"{running} is running and the index takes one write at a time; send this again "
+                                f"once it ends (in about {exc.retry_after} s)", "server_busy", "write_in_progress",
+                           {"Retry-After": str(exc.retry_after)}) from exc
+        async with ticket:
+            writing.append(what)
+            try:
+                yield
+            finally:
+                writing.remove(what)
 
     def only(data: dict[str, Any], known: tuple[str, ...], where: str) -> None:
         """A field `where` does not take is refused, naming it (`serve/fields.py`)."""
@@ -659,10 +681,14 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None,
         for name, flag in (("force", force), ("stale", stale)):
             if not isinstance(flag, bool):
                 raise ApiError(400, f"`{name}` must be true or false", code="invalid_type")
-        async with ingest_gate.reserve():
+        cancel = threading.Event()
+        async with write_turn("ingest"):
             # Ctrl-C ends it as it ends the CLI's: what was read is committed, and the report says it was cancelled.
-            report = await run_in_threadpool(lambda: engine.ingest(
-                paths, include=include, exclude=exclude, force=force, stale=stale, cancel=stopping))
+            # So does its client going: it went on to its end for nobody, every other write refused meanwhile.
+            report = await _unless_gone(request, cancel, lambda: run_in_threadpool(lambda: engine.ingest(
+                paths, include=include, exclude=exclude, force=force, stale=stale, cancel=cancel)), stopping)
+        if report is None:
+            return Response(status_code=499)  # nobody is left to read the report (nginx's code for a client gone)
         return JSONResponse(ingest_report_json(report))
 
     async def forget(request: Request) -> Response:
@@ -674,7 +700,7 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None,
                            code="invalid_type")
         if not isinstance(purge, bool):
             raise ApiError(400, "`purge` must be true or false", code="invalid_type")
-        async with ingest_gate.reserve():  # one write at a time: the writer lock is per process, not per thread
+        async with write_turn("forget"):
             done = await run_in_threadpool(
                 lambda: engine.forget(*paths, purge=purge, conversations=ConversationStore()))
         return JSONResponse(forgotten_json(done))
@@ -703,11 +729,14 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None,
         # supervisor never started the server again, which is the fix the 409 names.
         problem = await run_in_threadpool(engine.unservable)
         queue = {"running": gate.running, "waiting": gate.waiting, "size": gate.queue_size}
+        # The write under way, if any: while one runs, another ingest or forget is refused (503 write_in_progress).
+        write = writing[0] if writing else None
         if problem is not None:
             refused = _engine_error(problem)
             return JSONResponse({"status": "unavailable", "model": engine.answer_label(), "queue": queue,
-                                 "error": {"message": refused.message, "code": refused.code}}, status_code=503)
-        return JSONResponse({"status": "ok", "model": engine.answer_label(), "queue": queue})
+                                 "write": write, "error": {"message": refused.message, "code": refused.code}},
+                                status_code=503)
+        return JSONResponse({"status": "ok", "model": engine.answer_label(), "queue": queue, "write": write})
 
     routes = [
         Route("/v1/chat/completions", handler(chat), methods=["POST"]),

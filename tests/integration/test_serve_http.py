@@ -208,6 +208,42 @@ def test_a_server_told_to_stop_ends_an_ingest_at_its_next_file_and_answers_with_
         running.stop()
 
 
+def test_an_ingest_whose_client_has_gone_stops_and_frees_the_index_for_the_next_write(
+        tmp_path: Path, real_embedder: SentenceTransformerEmbedder) -> None:
+    # A curl killed 2 s into an ingest left it running to its end for nobody: every write was refused meanwhile,
+    # 503 `queue_full` "an ingest is busy (1 running, 0 waiting)", though no queue was full.
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    words = "harbour keeper lamp tower storm ship rock light oil wick glass bell fog tide gull cliff".split()
+    for n in range(8):  # some 20 chunks each: tens of seconds of embedding on two cores
+        paragraphs = (" ".join(words[(n + p + i) % len(words)] for i in range(60)) + "." for p in range(20))
+        (docs / f"note-{n}.txt").write_text("\n\n".join(paragraphs))
+    store = Store(tmp_path / "db", embedder_name=real_embedder.name, dim=real_embedder.dim)
+    engine = Engine(Settings(), embedder=real_embedder, store=store)
+    running = Running(engine)
+    try:
+        client = socket.create_connection(("127.0.0.1", running.port), timeout=60)
+        body = json.dumps({"paths": [str(docs)]}).encode()
+        client.sendall(b"POST /ingest HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json"
+                       + f"\r\nContent-Length: {len(body)}\r\n\r\n".encode() + body)
+        threading.Event().wait(1.0)
+        status, headers, error = running.request("POST", "/forget", {"paths": [str(docs)]})
+        assert (status, error["error"]["code"]) == (503, "write_in_progress"), error
+        assert error["error"]["message"].startswith("an ingest is running") and headers["retry-after"]
+        assert running.request("GET", "/healthz")[2]["write"] == "ingest"
+        client.close()
+        for _ in range(600):  # the write is free once the ingest stops: a forget is answered, not refused
+            status, _, error = running.request("POST", "/forget", {"paths": [str(tmp_path / "never-indexed.md")]})
+            if status != 503:
+                break
+            threading.Event().wait(0.1)
+        assert status == 400 and "not in the index" in error["error"]["message"]
+        assert len(engine.documents()) < 8  # it stopped: what it committed stays, the rest was not read
+        assert running.request("GET", "/healthz")[2]["write"] is None
+    finally:
+        running.stop()
+
+
 def test_a_chat_whose_turn_comes_once_the_server_stops_is_refused_not_answered_empty(tmp_path: Path) -> None:
     # Requests still queued when Ctrl-C came were run with their cancel set: 200, no text, finish_reason "stop",
     # which no OpenAI client could tell from an answer. They are refused, to be sent again.
