@@ -44,7 +44,7 @@ from localrag.engine_collections import Collections
 from localrag.engine_graph import GraphMode
 from localrag.engine_status import Information
 from localrag.engine_writes import one_collection
-from localrag.errors import ConfigError, LocalRagError, ModelError
+from localrag.errors import ConfigError, LoaderError, LocalRagError, ModelError
 from localrag.forget import (
     Forgotten,
     KeptPassages,
@@ -470,7 +470,7 @@ class Engine(GraphMode, Collections, Information):
             paths_ = [paths_]
         if not paths_ and not stale:
             raise LocalRagError("nothing to ingest", "name a file or folder, or ask for the stale documents (--stale; "
-                                                     "`stale` over the API and MCP)")
+                                                     "`stale` over the API and MCP)", field="paths")
         refuse_unusable(paths_)
         started = time.monotonic()
         try:
@@ -480,6 +480,11 @@ class Engine(GraphMode, Collections, Information):
         except LockWaitCancelled:
             return IngestReport(cancelled=True, seconds=time.monotonic() - started, notes=[
                 "stopped while waiting for another writer: nothing was read; the next ingest reads it all"])
+        except LoaderError as exc:
+            # A file that cannot be read is reported and the rest go on: one raised is a path given (missing, a
+            # link to nothing, a FIFO), the request's `paths`.
+            exc.field = exc.field or "paths"
+            raise
         # An index whose fusion was chosen (`retrieval tune-fusion`) is measured again once it grew a lot.
         if not report.cancelled and needs_choice(self.fusion_choice(), self.store.chunk_count()):
             report.fusion = self.tune_fusion().summary()
@@ -716,12 +721,24 @@ class Engine(GraphMode, Collections, Information):
         started on a misspelt one said nothing and answered every call with the error."""
         self._status_store()
 
-    def documents(self, filters: SearchFilters | None = None) -> list[Document]:
-        """The indexed documents in path order; `filters`: only those a search with them reads, by its own rule
-        and refusals (`retrieve.filters_to_sql`: a type no loader reads, a pattern longer than any path)."""
+    def check_filters(self, filters: SearchFilters | None) -> str | None:
+        """The SQL of `filters`, or a LocalRagError naming the field at fault, by the one rule of every search and
+        listing (`retrieve.filters_to_sql`: a type no loader reads, a pattern longer than any path). The API checks
+        a streamed chat's filters so before its status line goes out: they were refused in an error event after
+        a 200, where the same request not streamed was a 400."""
         from localrag.retrieve import filters_to_sql
 
-        where = filters_to_sql(filters)  # refused before the index is read, an empty one as well
+        try:
+            return filters_to_sql(filters)
+        except LocalRagError as exc:
+            # The type's refusal is the loaders' (`types_named`), which know no request field: the path's names its.
+            exc.field = exc.field or "file_types"
+            raise
+
+    def documents(self, filters: SearchFilters | None = None) -> list[Document]:
+        """The indexed documents in path order; `filters`: only those a search with them reads, by its own rule
+        and refusals (`check_filters`)."""
+        where = self.check_filters(filters)  # refused before the index is read, an empty one as well
         reading = self._status_store()
         return reading.documents(where) if reading is not None else []
 
@@ -786,8 +803,10 @@ class Engine(GraphMode, Collections, Information):
               purge=self.settings.watch_purge if purge is None else purge, conversations=conversations,
               include=include, exclude=exclude)
 
-    def _documents_at(self, path: str | Path, *, under: bool, named_only: bool = False) -> list[Document]:
-        """The indexed documents at `path` (and, with `under`, every one below it); a LocalRagError when none.
+    def _documents_at(self, path: str | Path, *, under: bool, named_only: bool = False,
+                      field: str = "paths") -> list[Document]:
+        """The indexed documents at `path` (and, with `under`, every one below it); a LocalRagError when none,
+        naming `field`, the request's field that gave the path.
 
         A link stands for the documents under its own path (`forget_path`) and, unless `named_only`, for its
         target's too, where an ingest of a folder indexes a link inside it. `forget` asks `named_only`: it removes
@@ -811,7 +830,7 @@ class Engine(GraphMode, Collections, Information):
             hint = f"`localrag documents{option}` lists what is indexed"
             if real != named and at({real}):
                 hint = f"it is a link to {real}, indexed under that path: `localrag forget {real}{option}` forgets it"
-            raise LocalRagError(f"{named}: not in the index", hint)
+            raise LocalRagError(f"{named}: not in the index", hint, field=field)
         return docs
 
     @one_collection
@@ -827,7 +846,7 @@ class Engine(GraphMode, Collections, Information):
         names the conversations holding it (localrag/forget.py).
         """
         if not paths:
-            raise LocalRagError("nothing to forget", "name a document or a folder")
+            raise LocalRagError("nothing to forget", "name a document or a folder", field="paths")
         refuse_unusable(paths)
         ids: dict[str, None] = {}  # in order, once each: folders may overlap
         removed = 0
@@ -894,12 +913,12 @@ class Engine(GraphMode, Collections, Information):
             raise LocalRagError(f"{sentences} sentences: a summary has from 1 to {MAX_KEY_SENTENCES}",
                                 f"ask for 1 to {MAX_KEY_SENTENCES}", field="sentences")
         try:
-            document = self._documents_at(path, under=False)[0]
+            document = self._documents_at(path, under=False, field="path")[0]
         except LocalRagError:
-            below = self._documents_at(path, under=True)  # the same error again when nothing is there either
+            below = self._documents_at(path, under=True, field="path")  # the same error when nothing is there
             folder = path_text(Path(path).expanduser().resolve())
             raise LocalRagError(f"{folder}: a folder of {count_text(len(below), 'indexed document')}",
-                                "summarize one document of it") from None
+                                "summarize one document of it", field="path") from None
         return document, summarise(self.store.doc_chunks(document.doc_id), self.embedder, sentences)
 
     def chunk(self, chunk_id: str) -> Chunk:
@@ -945,6 +964,7 @@ class Engine(GraphMode, Collections, Information):
 
         if k is not None and k < 1:
             raise ConfigError(f"k = {k}: at least one source must be searched for", "use k of 1 or more")
+        self.check_filters(filters)  # refused naming its field, before the query is embedded
         return with_lines(self.retriever.search(query, k or self.settings.top_k, filters, query_vector=query_vector))
 
     def why_nothing_found(self, filters: SearchFilters | None = None) -> str:

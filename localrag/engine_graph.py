@@ -160,14 +160,16 @@ class GraphMode:
                 self._graph_index = (version, GraphIndex.load(self.graph))
             return self._graph_index[1]
 
-    def empty_graph(self) -> EmptyGraphError:
+    def empty_graph(self, field: str | None = None) -> EmptyGraphError:
         """The refusal of a question to an empty graph, its fix naming this collection: `localrag graph build`
-        as said built the default collection's graph, and the same refusal came back."""
+        as said built the default collection's graph, and the same refusal came back. `field`: the request's
+        field that asked the graph, which the API names as `param`."""
         from localrag.collection import collection_option
 
         option = collection_option(self.settings.collection)
         return EmptyGraphError("the knowledge graph is empty",
-                               f"run `localrag graph build{option}` or `localrag graph import FILE{option}` first")
+                               f"run `localrag graph build{option}` or `localrag graph import FILE{option}` first",
+                               field=field)
 
     def ask_graph(
         self,
@@ -189,10 +191,12 @@ class GraphMode:
         question = checked_question(question)
         choice = planner or self.settings.graph_planner
         if choice not in GRAPH_PLANNERS:
-            raise LocalRagError(f"unknown graph planner '{choice}'", f"use one of: {', '.join(GRAPH_PLANNERS)}")
+            # The setting's own value is checked where settings are; only a planner asked for is the request's.
+            raise LocalRagError(f"unknown graph planner '{choice}'", f"use one of: {', '.join(GRAPH_PLANNERS)}",
+                                field="planner" if planner else None)
         index = self.graph_index()
         if not index.n_triples:
-            raise self.empty_graph()
+            raise self.empty_graph("question")
         hops = self.settings.graph_max_hops
         if not 1 <= hops <= MAX_HOPS:
             raise LocalRagError(f"graph_max_hops is {hops}", f"set it to 1 to {MAX_HOPS} (3 is the default)")
@@ -229,7 +233,7 @@ class GraphMode:
                                 f"ask for 1 to {MAX_SEARCH_K} entities", field="k")
         index = self.graph_index()
         if not index.n_triples:
-            raise self.empty_graph()
+            raise self.empty_graph("entities")
         return find_related(index, entities, relations=relations, k=k, embedder=self.embedder, scoring=scoring)
 
     def related_view(self, result: RelatedResult) -> RelatedView:

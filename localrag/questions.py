@@ -10,5 +10,5 @@ def checked_question(question: str) -> str:
     """The question as every front end asks it: stripped, valid Unicode, and not empty."""
     question = valid_text(question).strip()
     if not question:
-        raise LocalRagError("the question is empty", "type a question about your documents")
+        raise LocalRagError("the question is empty", "type a question about your documents", field="question")
     return question

@@ -322,7 +322,10 @@ def _chat_request(data: dict[str, Any], limits: Limits) -> tuple[str, list[dict[
     if isinstance(content, list) and content and not text.strip():
         raise ApiError(400, "the question has no text part: localrag reads text, not images or audio",
                        code="invalid_value", param="messages")
-    question = checked_question(text)  # the Engine's words, as the CLI and MCP
+    try:
+        question = checked_question(text)  # the Engine's words, as the CLI and MCP
+    except LocalRagError as exc:  # its `question` came in `messages`
+        raise ApiError(400, str(exc), code="invalid_value", param="messages") from exc
     if problem := too_long("question", question, limits.max_question_chars):
         raise ApiError(400, problem, code="question_too_long", param="messages")
     history = [{"role": m["role"], "content": _text(m.get("content"))}
@@ -497,6 +500,8 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None,
         if k is not None and (not isinstance(k, int) or isinstance(k, bool)):
             raise ApiError(400, "`k` must be an integer", code="invalid_type")
         engine.check_sources(k)
+        # Before a stream's status line: a type no loader reads was a 200 and then an error event.
+        engine.check_filters(filters)
         ticket = gate.reserve()
         completion_id, created = _completion_id(), int(time.time())
         cancel = threading.Event()

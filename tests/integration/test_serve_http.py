@@ -613,6 +613,38 @@ def test_a_chat_refuses_a_near_miss_of_its_own_fields_and_passes_openais_over(se
     assert status == 200 and reply["choices"][0]["message"]["content"]
 
 
+def test_a_streamed_chats_bad_filter_is_refused_before_the_stream_as_when_not_streamed(server: Running) -> None:
+    # A type no loader reads or a path filter longer than any path was a 200 and then an error event when
+    # streamed, a 400 when not; the type's refusal named no field.
+    asked = [{"role": "user", "content": QUESTION}]
+    for filters, param in (({"file_types": ["zzz"]}, "file_types"), ({"path_glob": "*" * 5000}, "path_glob")):
+        plain = server.request("POST", "/v1/chat/completions", {"messages": asked, **filters})
+        streamed = server.request("POST", "/v1/chat/completions", {"messages": asked, "stream": True, **filters})
+        assert plain[0] == streamed[0] == 400 and plain[2] == streamed[2], (plain, streamed)
+        assert (plain[2]["error"]["code"], plain[2]["error"]["param"]) == ("invalid_value", param)
+    status, _, error = server.request("POST", "/search", {"query": "bees", "file_types": ["docx2"]})
+    assert (status, error["error"]["code"], error["error"]["param"]) == (400, "invalid_value", "file_types")
+    status, _, error = server.request("GET", "/documents?file_types=docx2")
+    assert (status, error["error"]["param"]) == (400, "file_types")
+
+
+def test_the_engines_refusals_name_the_field_at_fault(server: Running, tmp_path: Path) -> None:
+    # Each was `param: null`, though the README says `param` names the field at fault.
+    for route, body, param in (
+            ("/graph/ask", {"question": "Who directed Big?", "planner": "magic"}, "planner"),
+            ("/graph/ask", {"question": "Who directed Big?"}, "question"),  # the graph is empty
+            ("/graph/ask", {"question": "  "}, "question"),
+            ("/related", {"entities": ["Big"]}, "entities"),  # the graph is empty
+            ("/forget", {"paths": [str(tmp_path / "never-indexed.md")]}, "paths"),
+            ("/summarize", {"path": str(tmp_path / "never-indexed.md")}, "path"),
+            ("/summarize", {"path": str(tmp_path)}, "path"),
+            ("/ingest", {"paths": [str(tmp_path / "missing")]}, "paths"),
+            ("/ingest", {"paths": []}, "paths"),
+            ("/v1/chat/completions", {"messages": [{"role": "user", "content": "  "}]}, "messages")):
+        status, _, error = server.request("POST", route, body)
+        assert (status, error["error"]["code"], error["error"]["param"]) == (400, "invalid_value", param), error
+
+
 def test_the_engines_rules_word_the_refusals_of_every_front_end(server: Running) -> None:
     """`/related` restated the Engine's range of `k`, and `/forget`, `/summarize`, `/ingest` the empty path rule,
     each in words of its own (and `/ingest` refused "" but let " " through to the Engine's)."""
