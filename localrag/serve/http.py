@@ -713,6 +713,10 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None,
     async def documents(request: Request) -> Response:
         query = request.query_params
         only(dict.fromkeys(query), ("stale", "path_glob", "file_types", "limit"), "GET /documents")
+        for name in ("stale", "path_glob", "limit"):  # `?limit=1&limit=2` took the last in silence
+            if len(query.getlist(name)) > 1:
+                raise ApiError(400, f"`{name}` is given {len(query.getlist(name))} times; it takes one value",
+                               code="invalid_value")
         stale = query.get("stale", "false")
         if stale not in ("true", "false"):
             raise ApiError(400, "`stale` must be true or false", code="invalid_type")
@@ -720,8 +724,10 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None,
         if given is not None and not re.fullmatch(r"-?[0-9]+", given):
             raise ApiError(400, "`limit` must be a whole number", param="limit", code="invalid_type")
         limit = None if given is None else int(given)  # the range is the Engine's, the CLI's and MCP's
-        # `file_types` repeated (?file_types=pdf&file_types=md), as a list is sent in a query string.
-        filters = _filters({"path_glob": query.get("path_glob"), "file_types": query.getlist("file_types")})
+        # `file_types` repeated (?file_types=pdf&file_types=md), as a list is sent in a query string, or separated
+        # by commas, as many clients send a list (`md,txt` was read as one type 'md,txt'; no type holds a comma).
+        types = [name.strip() for given in query.getlist("file_types") for name in given.split(",")]
+        filters = _filters({"path_glob": query.get("path_glob"), "file_types": types})
         listed = await run_in_threadpool(lambda: engine.document_list(filters, only_stale=stale == "true",
                                                                       limit=limit))
         return JSONResponse(documents_json(listed))

@@ -59,6 +59,9 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
+# A client read "glob" as a shell's, and `[...]` matched nothing (`retrieve.glob_to_like`: brackets are a name's own).
+PATH_GLOB = "only documents whose path matches this pattern: * any characters, ? one; brackets are literal"
+
 INSTRUCTIONS = (
     "localrag answers from the user's own documents, offline. Use `search` to find passages, `ask` for an "
     "answer whose every citation and quote is checked against its source, `ask_graph` for answers from the "
@@ -173,7 +176,7 @@ def build_server(engine: Engine, limits: Limits | None = None) -> MCPServer:
         # null is the default, as for `ask`'s k and the HTTP API's.
         k: Annotated[int | None, Field(strict=True, description=f"how many chunks to return (default {SEARCH_K})",
                                        json_schema_extra={"minimum": 1, "maximum": MAX_SEARCH_K})] = None,
-        path_glob: Annotated[str | None, Field(description="only documents whose path matches this glob")] = None,
+        path_glob: Annotated[str | None, Field(description=PATH_GLOB)] = None,
         file_types: Annotated[list[str] | None, Field(description="only these types, e.g. [\"pdf\", \"md\"]")] = None,
     ) -> dict[str, Any]:
         """Ranked chunks of the indexed documents for a query (hybrid: vector and BM25, fused).
@@ -198,7 +201,7 @@ def build_server(engine: Engine, limits: Limits | None = None) -> MCPServer:
                                        description="sources to put in the prompt (default: the top_k setting)",
                                        json_schema_extra={"minimum": 1,
                                                           "maximum": int(setting_range("top_k")[1])})] = None,
-        path_glob: Annotated[str | None, Field(description="only documents whose path matches this glob")] = None,
+        path_glob: Annotated[str | None, Field(description=PATH_GLOB)] = None,
         file_types: Annotated[list[str] | None, Field(description="only these types, e.g. [\"pdf\", \"md\"]")] = None,
     ) -> dict[str, Any]:
         """Answer a question from the indexed documents with the local model, citing numbered sources.
@@ -339,8 +342,7 @@ def build_server(engine: Engine, limits: Limits | None = None) -> MCPServer:
     def list_documents(
         stale: Annotated[bool | None, Field(strict=True, description="only the stale ones, as `documents --stale` "
                                                                      "and GET /documents?stale=true")] = None,
-        path_glob: Annotated[str | None, Field(description="only documents whose path matches this glob, as "
-                                                           "search takes it")] = None,
+        path_glob: Annotated[str | None, Field(description=f"{PATH_GLOB}, as search takes it")] = None,
         file_types: Annotated[list[str] | None, Field(description="only these types, e.g. [\"pdf\", \"md\"]")] = None,
         limit: Annotated[int | None, Field(strict=True, description="only the first this many, in path order "
                                                                     "(`total` says how many passed)",

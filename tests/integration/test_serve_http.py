@@ -429,6 +429,17 @@ def test_documents_takes_searchs_filters_and_a_limit_and_says_how_many_passed(se
         assert param is None or error["error"]["param"] == param
 
 
+def test_documents_refuses_a_repeated_single_value_and_splits_types_on_commas(server: Running) -> None:
+    # `?limit=1&limit=2` took the last in silence; `?file_types=md,txt` was one type 'md,txt', refused.
+    for query, param in (("limit=1&limit=2", "limit"), ("stale=true&stale=false", "stale"),
+                         ("path_glob=*.md&path_glob=*.txt", "path_glob")):
+        status, _, error = server.request("GET", f"/documents?{query}")
+        assert (status, error["error"]["code"], error["error"]["param"]) == (400, "invalid_value", param), error
+    status, _, listed = server.request("GET", "/documents?file_types=md,txt")
+    assert status == 200 and sorted(Path(d["path"]).suffix for d in listed["documents"]) == [".md", ".txt"], listed
+    assert server.request("GET", "/documents?file_types=md&file_types=txt")[2] == listed
+
+
 def test_token_is_required_and_checked(engine: Engine) -> None:
     guarded = Running(engine, token=TOKEN)
     try:
