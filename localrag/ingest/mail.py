@@ -32,7 +32,7 @@ from pathlib import Path
 
 from localrag.errors import LoaderError
 from localrag.ingest.encodings import Decoded, decode_labelled, html_label, read_declared
-from localrag.ingest.mailbody import FORWARD_SUBJECT, fold_html, fold_plain
+from localrag.ingest.mailbody import FORWARD_SUBJECT, fold_html, fold_plain, fold_quotes
 from localrag.ingest.structure import TextBuilder, file_title, prose_kind, squash
 from localrag.sizes import count_text
 from localrag.types import LoadedText
@@ -80,14 +80,15 @@ def _body(part: MIMEPart) -> Decoded:
     return _decoded(data, part.get_content_charset(), part.get_content_type() == "text/html")
 
 
-def message_text(message: EmailMessage, fallback_title: str) -> LoadedText:
-    """The title as heading, then the header block, then the body as its sender wrote it (`mailbody`: quoted mails
-    and the signature left out)."""
+def message_text(message: EmailMessage, fallback_title: str, in_mbox: bool = False) -> LoadedText:
+    """The title as heading, then the header block, then the body as its sender wrote it (`mailbody`: the signature
+    left out, and a reply's quoted mails where it is in an .mbox, `in_mbox`)."""
     from localrag.ingest.html import HtmlWalker, parse_html
 
     subject = _header(message, "Subject") or fallback_title
     title = mail_title(message, subject)
     forward = bool(FORWARD_SUBJECT.match(subject))
+    quotes = fold_quotes(in_mbox, subject, bool(message.get("In-Reply-To") or message.get("References")))
     walker = HtmlWalker()
     out = walker.out
     path = walker.headings.enter(0, title)  # the body's own <h1> nests under the title
@@ -100,11 +101,11 @@ def message_text(message: EmailMessage, fallback_title: str) -> LoadedText:
     content = read.text
     if body is not None and body.get_content_type() == "text/html":
         soup = parse_html(content)
-        fold_html(soup, forward)
+        fold_html(soup, forward, quotes=quotes)
         walker.walk(soup)
         walker.flush()
     else:
-        for block in re.split(r"\n[ \t]*\n", fold_plain(content, forward)):
+        for block in re.split(r"\n[ \t]*\n", fold_plain(content, forward, quotes=quotes)):
             out.add(block, prose_kind(block.strip()), path)
     return dataclasses.replace(out.build(title), note=read.note)
 
@@ -132,16 +133,50 @@ def mail_title(message: EmailMessage, subject: str) -> str:
 _UNSAFE_TITLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 # A paragraph in this many mails of one .mbox is boilerplate: a disclaimer, a signature without its "-- " line.
 BOILERPLATE_MAILS = 3
+# ... and of at least this many words: three replies saying only "Approved." are three answers, not boilerplate.
+BOILERPLATE_WORDS = 8
 # The heading and the header block open every mail's text; they are never boilerplate.
 _OPENING_SECTIONS = 2
+# The texts the counting pass keeps for the second, in characters: a larger .mbox has the rest built again.
+_KEPT_CHARS = 50_000_000
 
 
-def _fingerprints(loaded: LoadedText) -> list[bytes]:
-    """One digest per body section, spacing aside: what a repeated paragraph is matched by."""
-    return [
-        hashlib.blake2b(squash(loaded.text[s.start : s.end]).encode(), digest_size=8).digest()
-        for s in loaded.sections[_OPENING_SECTIONS:]
-    ]
+@dataclass(frozen=True)
+class _Paragraph:
+    """A body section as the boilerplate rule sees it: its digest (spacing aside) and whether it is long enough."""
+
+    digest: bytes
+    long: bool
+
+
+def _paragraphs(loaded: LoadedText, openings: dict[bytes, str]) -> list[_Paragraph]:
+    """One `_Paragraph` per body section; `openings` gets the first words of each long one, for the note."""
+    out = []
+    for section in loaded.sections[_OPENING_SECTIONS:]:
+        text = squash(loaded.text[section.start : section.end])
+        digest = hashlib.blake2b(text.encode(), digest_size=8).digest()
+        words = text.split()
+        if long := len(words) >= BOILERPLATE_WORDS:
+            openings.setdefault(digest, " ".join(words[:6]) + " ...")
+        out.append(_Paragraph(digest, long))
+    return out
+
+
+def _drops(paragraphs: list[_Paragraph], common: set[bytes], seen: set[bytes]) -> list[bool]:
+    """Which of a mail's body paragraphs are left out: a long one found in `BOILERPLATE_MAILS` mails (`common`), in
+    the mail's trailing part (after it only such paragraphs or short ones: a signature, "Sent from my phone"), not
+    its first, and already kept in an earlier mail (`seen`, updated)."""
+    drop = [False] * len(paragraphs)
+    for number in range(len(paragraphs) - 1, 0, -1):
+        paragraph = paragraphs[number]
+        if paragraph.long and paragraph.digest not in common:
+            break  # the body's own text: what is above it is too
+        if paragraph.long:
+            drop[number] = paragraph.digest in seen
+    for paragraph, dropped in zip(paragraphs, drop, strict=True):
+        if paragraph.digest in common and not dropped:
+            seen.add(paragraph.digest)
+    return drop
 
 
 def _without(loaded: LoadedText, drop: list[bool]) -> LoadedText:
@@ -154,34 +189,47 @@ def _without(loaded: LoadedText, drop: list[bool]) -> LoadedText:
 
 
 def read_mail(path: Path) -> Iterator[tuple[str, EmailMessage, LoadedText]]:
-    """(part name, message, its text) for each message in `path` (`read_messages`). In an .mbox, a paragraph found
-    in `BOILERPLATE_MAILS` or more of its mails stays only in the first mail that has it: a disclaimer in each of
-    279 mails filled 8 of 10 search hits, and a mail's summary was its disclaimer. The first copy stays so that
-    nothing in the mailbox becomes unfindable (an announcement sent three times, a meeting's dial-in)."""
+    """(part name, message, its text) for each message in `path` (`read_messages`). In an .mbox, a paragraph of
+    `BOILERPLATE_WORDS` or more found in `BOILERPLATE_MAILS` or more of its mails, in a mail's trailing part, stays
+    only in the first mail that has it: a disclaimer in each of 279 mails filled 8 of 10 search hits, and a mail's
+    summary was its disclaimer. The first copy stays so that nothing in the mailbox becomes unfindable (an
+    announcement sent three times, a meeting's dial-in); a short answer ("Approved.") is never left out."""
     def fallback(name: str) -> str:
         return file_title(path) if not name else f"{file_title(path)} {name}"
 
-    mails: Counter[bytes] = Counter()
-    if path.suffix.lower() == ".mbox":  # a first pass counts each paragraph's mails; only digests are kept
+    if path.suffix.lower() != ".mbox":
         for name, message in read_messages(path):
-            mails.update(set(_fingerprints(message_text(message, fallback(name)))))
+            yield name, message, message_text(message, fallback(name))
+        return
+    # The counting pass builds each mail's text once: it keeps each mail's paragraph digests, and the texts while
+    # they fit `_KEPT_CHARS` (an .mbox was read and folded twice, mail by mail).
+    mails: Counter[bytes] = Counter()
+    openings: dict[bytes, str] = {}
+    paragraphs: list[list[_Paragraph]] = []
+    kept: list[LoadedText] = []
+    size = 0
+    for name, message in read_messages(path):
+        loaded = message_text(message, fallback(name), in_mbox=True)
+        paragraphs.append(_paragraphs(loaded, openings))
+        mails.update({p.digest for p in paragraphs[-1] if p.long})
+        size += len(loaded.text)
+        if size <= _KEPT_CHARS:
+            kept.append(loaded)
     common = {digest for digest, count in mails.items() if count >= BOILERPLATE_MAILS}
     seen: set[bytes] = set()
-    first = True
-    for name, message in read_messages(path):
-        loaded = message_text(message, fallback(name))
-        if common:
-            drop = []
-            for digest in _fingerprints(loaded):
-                drop.append(digest in seen)
-                if digest in common:
-                    seen.add(digest)
+    drops = [_drops(mail, common, seen) for mail in paragraphs]
+    left_out = list(dict.fromkeys(p.digest for mail, drop in zip(paragraphs, drops, strict=True)
+                                  for p, dropped in zip(mail, drop, strict=True) if dropped))
+    for number, (name, message) in enumerate(read_messages(path)):
+        loaded = kept[number] if number < len(kept) else message_text(message, fallback(name), in_mbox=True)
+        drop = drops[number] if number < len(drops) else []  # [] where the file grew between the passes
+        if any(drop):
             loaded = _without(loaded, drop)
-            if first:  # one note for the mailbox, not one a mail
-                loaded = dataclasses.replace(loaded, left_out=(
-                    f"{count_text(len(common), 'paragraph')} found in {BOILERPLATE_MAILS} or more of this mailbox's "
-                    "mails (disclaimers, signatures) kept only in the first mail that has each"))
-        first = False
+        if number == 0 and left_out:  # one note for the mailbox, not one a mail
+            loaded = dataclasses.replace(loaded, left_out=(
+                f"{count_text(len(left_out), 'paragraph')} found in {BOILERPLATE_MAILS} or more of this mailbox's "
+                "mails (disclaimers, signatures) kept only in the first mail that has each: "
+                + "; ".join(f'"{openings[digest]}"' for digest in left_out)))
         yield name, message, loaded
 
 

@@ -32,9 +32,16 @@ def mail(body: str, subject: str = "Re: Orion renewal terms", sender: str = "Bob
     return message
 
 
-def read(tmp_path: Path, message: email.message.EmailMessage) -> LoadedText:
-    path = tmp_path / "mail.eml"
-    path.write_bytes(message.as_bytes())
+def read(tmp_path: Path, message: email.message.EmailMessage, mbox: bool = True) -> LoadedText:
+    """The message's text, read from an .mbox holding it (where a reply's quotes are folded) or from an .eml."""
+    path = tmp_path / ("inbox.mbox" if mbox else "mail.eml")
+    path.unlink(missing_ok=True)
+    if mbox:
+        box = mailbox.mbox(str(path))
+        box.add(message)
+        box.close()
+    else:
+        path.write_bytes(message.as_bytes())
     loaded = next(iter(load_parts(path))).loaded
     assert loaded is not None
     return loaded
@@ -141,9 +148,12 @@ def test_a_paragraph_in_three_mails_of_an_mbox_stays_in_the_first_only(tmp_path:
     assert all(p is not None for p in parts)
     bodies = [body(p) for p in parts if p is not None]
     assert bodies[0] == f"{texts[0]}\n\nBest regards,\n  Bob Keller\n\n{DISCLAIMER}\n\nSee you on Friday."
-    assert bodies[1:3] == texts[1:]  # "Best regards, Bob Keller" with other spacing is the same paragraph
-    assert bodies[3] == "The room is booked."
-    assert parts[0] is not None and parts[0].left_out.startswith("3 paragraphs found in 3 or more of this mailbox's")
+    # The disclaimer is left out; paragraphs under 8 words stay (a signature's "Best regards", a real "See you").
+    assert bodies[1:3] == [f"{text}\n\nBest  regards,\nBob Keller\n\nSee you on Friday." for text in texts[1:]]
+    assert bodies[3] == "See you on Friday.\n\nThe room is booked."
+    assert parts[0] is not None and parts[0].left_out == (
+        "1 paragraph found in 3 or more of this mailbox's mails (disclaimers, signatures) kept only in the first mail "
+        'that has each: "CONFIDENTIALITY NOTICE: This e-mail and any ..."')
     assert all(p is not None and not p.left_out for p in parts[1:])
 
 
@@ -155,3 +165,46 @@ def test_a_paragraph_in_two_mails_stays_in_both(tmp_path: Path) -> None:
     box.close()
     assert [body(p.loaded) for p in load_parts(path) if p.loaded] == [
         "Mail 1.\n\nThe meeting is at 10:00 in room 4.", "Mail 2.\n\nThe meeting is at 10:00 in room 4."]
+
+
+def _box(path: Path, *messages: email.message.EmailMessage) -> list[str]:
+    box = mailbox.mbox(str(path))
+    for message in messages:
+        box.add(message)
+    box.close()
+    return [body(p.loaded) for p in load_parts(path) if p.loaded]
+
+
+BOOKING = ("Dear Alice,\n\nFrom: Frankfurt (FRA)\nDate: 14 April 2026, 07:35\nTo: Lisbon (LIS)\n"
+           "Flight: LH1166, seat 14C, booking reference QZ7K2M\n\nYour hotel is the Casa do Rio, three nights.")
+
+
+def test_a_from_and_date_block_that_quotes_no_mail_stays(tmp_path: Path) -> None:
+    # A travel desk's booking mail was indexed as its first paragraph only: its flight block read as a quoted tail.
+    assert _box(tmp_path / "inbox.mbox", mail(BOOKING, subject="Your booking for the Lisbon offsite")) == [BOOKING]
+    # In a reply too: "From: Frankfurt (FRA)" holds no mail address, and no Subject: line follows.
+    assert body(read(tmp_path, mail(BOOKING, subject="Re: Lisbon offsite"))) == BOOKING
+
+
+def test_quoted_text_stays_where_nothing_else_holds_it(tmp_path: Path) -> None:
+    reply = ("Agreed, see the clause below.\n\nOn Mon, 2 Mar 2026 at 10:00, Carol Diaz <carol@example.org> wrote:\n"
+             "> The penalty for late delivery is 2 percent per week.")
+    # A saved reply.eml: the mail it quotes is in no index, and its penalty was unfindable.
+    assert body(read(tmp_path, mail(reply), mbox=False)) == reply
+    assert body(read(tmp_path, mail(reply))) == "Agreed, see the clause below."  # in an .mbox: folded
+    # A mail that is no reply, and ">" lines no attribution introduces: the sender's own text.
+    proverb = "Our motto this year:\n\n> Ships in harbour are safe, but that is not what ships are for.\n\nSee you."
+    assert body(read(tmp_path, mail(proverb, subject="Team kickoff"))) == proverb
+    assert body(read(tmp_path, mail(proverb))) == proverb
+    # A newsletter quoting a customer in a plain <blockquote>.
+    news = "<p>What our customers say:</p><blockquote>Delivery took two days, well packed.</blockquote>"
+    assert "Delivery took two days" in body(read(tmp_path, _html_only(news, "Newsletter March")))
+    assert "Delivery took two days" in body(read(tmp_path, _html_only(news)))
+
+
+def test_short_answers_in_many_mails_all_stay(tmp_path: Path) -> None:
+    # Three replies saying only "Approved." were kept in the first mail only: Carol's and Dan's approvals vanished.
+    people = ["Bob <bob@example.org>", "Carol <carol@example.org>", "Dan <dan@example.org>"]
+    bodies = _box(tmp_path / "inbox.mbox", *(mail("Approved.", sender=who, message_id=f"<a{n}@example.org>", day=n)
+                                             for n, who in enumerate(people, start=1)))
+    assert bodies == ["Approved."] * 3
