@@ -272,9 +272,12 @@ def is_label(text: str, start: int, end: int, heading: str = "", file_type: str 
     """Whether the sentence at `start`:`end` of a chunk's `text` names what follows rather than saying anything: a
     heading (a "#" line, an org-mode or AsciiDoc heading line in a file of `file_type` "org" or "adoc", or a line
     that is one of the chunk's `heading` path, which is how the Word, PDF and HTML loaders write theirs) or the
-    first row of a table of two or more rows."""
+    first row of a table of two or more rows, or the fields opening a document under its title (`_opening_fields`)."""
     sentence = one_line(text[start:end])
-    if sentence.startswith("#") or sentence in heading.split(HEADING_JOIN) or _CALLOUT.match(sentence):
+    headings = heading.split(HEADING_JOIN)
+    if sentence.startswith("#") or sentence in headings or _CALLOUT.match(sentence):
+        return True
+    if _opening_fields(text, start, end, headings):
         return True
     if file_type in _HEADING_LINE and _is_heading_line(_line_at(text, start), file_type):
         return True
@@ -283,6 +286,22 @@ def is_label(text: str, start: int, end: int, heading: str = "", file_type: str 
     lines, rows, at = _row_at(text, start)
     return (at is not None and rows[at] and (at == 0 or not rows[at - 1])
             and at + 1 < len(lines) and rows[at + 1])
+
+
+# A field of the block a mail, an Evernote or a Keep note opens with under its title ("From: Dan Moss <dan@...>").
+_FIELD_LINE = re.compile(r"(?:From|To|Cc|Bcc|Date|Created|Updated|Edited|Tags|Labels|In Keep|Attachments|Link):\s+\S")
+
+
+def _opening_fields(text: str, start: int, end: int, headings: list[str]) -> bool:
+    """Whether the sentence at `start`:`end` is lines of "Field: value" that open the document under its title: they
+    are searchable, but every mail's summary opened with "From: Dan Moss <dan@acme.com> To: team@acme.com Date:
+    ...", and every Evernote note's with "Created: ... Tags: home"."""
+    own = text[text.rfind("\n", 0, start) + 1 : end].split("\n")
+    before = [line.strip() for line in text[: text.rfind("\n", 0, start) + 1].split("\n") if line.strip()]
+    if not before or before[0] not in headings:  # not under the title: a chunk further in
+        return False
+    return all(_FIELD_LINE.match(line.strip()) for line in own if line.strip()) and all(
+        line in headings or _FIELD_LINE.match(line) for line in before)
 
 
 def _line_at(text: str, start: int) -> str:

@@ -84,3 +84,5 @@ def test_a_thread_is_searched_cited_and_summed_up_from_the_mail_that_said_it(
     texts = [sentence.text for sentence in summary.sentences]
     assert "The first invoice is due on 31 March 2026, payable within 30 days." in texts
     assert not any("e-mail" in text or "Keller & Martin" in text for text in texts), texts
+    # Before: every mail's summary opened with its "From: ... To: ... Date: ..." block.
+    assert not any(text.startswith(("From:", "To:", "Date:")) for text in texts), texts

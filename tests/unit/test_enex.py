@@ -107,3 +107,14 @@ def test_a_note_deleted_from_an_export_is_reported_removed(localrag_home: Path, 
     again = engine.ingest([path])
     assert (again.updated, again.removed) == (1, 2)
     assert sorted(d.path for d in engine.documents()) == [f"{path}/Garden"]
+
+
+def test_a_summary_quotes_the_note_not_its_created_line(localrag_home: Path, tmp_path: Path) -> None:
+    # Every note's summary opened with "Created: 2026-03-12 09:15 UTC Updated: ... Tags: house, heating".
+    path = _export(tmp_path / "Notes.enex", _BOILER)
+    engine = Engine(Settings(), embedder=HashEmbedder(dim=32))
+    engine.ingest([path])
+    assert engine.search("Created 2026-03-12 heating", k=1)  # the fields stay searchable
+    _, summary = engine.summarize(f"{path}/Boiler service")
+    texts = [sentence.text for sentence in summary.sentences]
+    assert texts and not any(text.startswith(("Created:", "Updated:", "Tags:")) for text in texts), texts
