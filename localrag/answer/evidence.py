@@ -50,9 +50,15 @@ CLOSEST_SENTENCE_LABEL = "closest sentence"
 
 def candidate_sentences(sources: Sequence[Hit]) -> list[tuple[int, int, int]]:
     """(source number from 1, start, end in its chunk text) of every sentence of MIN_WORDS or more words that is
-    not a heading or a table's first row (`sentences.is_label`), in source order."""
+    not a heading or a table's first row (`sentences.is_label`), in source order; only the sources' that hold a
+    code the question names, when some do (`Hit.codes`, localrag/exact_terms.py): thirty invoices alike, "the amount
+    due on invoice INV-2026-0033" was answered, verified, by another invoice's "Amount due: 2036.00 EUR.", its own
+    code being in its heading, no sentence."""
+    holding = any(hit.codes for hit in sources)
     out: list[tuple[int, int, int]] = []
     for number, hit in enumerate(sources, start=1):
+        if holding and not hit.codes:
+            continue
         text = hit.chunk.text
         out.extend((number, s, e) for s, e in chunk_sentences(hit.chunk) if len(spaced(text[s:e]).split()) >= MIN_WORDS
                    and not is_label(text, s, e, hit.chunk.heading, hit.chunk.file_type))

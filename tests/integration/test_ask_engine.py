@@ -408,3 +408,19 @@ def test_a_script_that_ends_while_a_thread_still_answers_exits_without_a_crash(t
                           timeout=300, env=users_env(tmp_path / "home", tmp_path / "user"),
                           cwd=Path(__file__).parents[2])
     assert done.returncode == 0 and done.stdout == "leaving\n", (done.returncode, done.stderr[-2000:])
+
+
+def test_an_invoice_asked_for_by_its_number_is_answered_from_it(engine: Engine, tmp_path: Path) -> None:
+    # Search put INV-2026-0033 first, but the best sentence came from another of thirty alike invoices ("Amount due:
+    # 2036.00 EUR.", verified): the one line holding the code is the invoice's heading, no sentence to score.
+    folder = tmp_path / "invoices"
+    folder.mkdir()
+    for n in range(21, 51):
+        (folder / f"invoice_{n:04d}.txt").write_text(
+            f"Invoice INV-2026-{n:04d}\n\nBilled to Northwind Traders, 12 Harbour Road.\n"
+            f"Amount due: {1000 + n * 37}.00 EUR. Payment terms: 30 days net.\n")
+    engine.ingest([folder])
+    engine.settings = engine.settings.replace(answer_mode="extract")
+    answer = engine.ask("What is the amount due on invoice INV-2026-0033?")
+    assert not answer.refused and "2221.00 EUR" in answer.text, answer.text
+    assert {Path(answer.sources[n - 1].chunk.path).name for n in answer.cited} == {"invoice_0033.txt"}
