@@ -161,6 +161,23 @@ def adoc_heading(line: str) -> tuple[int, str] | None:
 _HEADING_LINE: dict[str, Callable[[str], tuple[int, str] | None]] = {"org": org_heading, "adoc": adoc_heading}
 
 
+# Lines of a file type that are units of their own, never part of the sentence after them: org's planning line
+# ("SCHEDULED: <2026-04-01 Wed> DEADLINE: <2026-04-15 Wed>", quoted as the start of the next sentence), and an
+# AsciiDoc block's attribute line ("[source,bash]", "[NOTE]") and its delimiter lines ("----", "===="), which name
+# or mark the block and say nothing (labels): "[source,bash] ---- kubectl rollout undo deployment/web ----" was quoted.
+_ORG_PLANNING = re.compile(r"[ \t]*(?:(?:SCHEDULED|DEADLINE|CLOSED):[ \t]*[<\[][^>\]\n]*[>\]][ \t]*)+")
+_ADOC_ATTRIBUTES = re.compile(r"[ \t]*(?:\[[^\[\]\n]*\]|-{4,}|\.{4,}|`{3,}[\w+#-]*|={4,}|\*{4,}|_{4,}|\+{4,}|/{4,}"
+                              r"|[|,:!]={3,}|--)[ \t]*")
+_OWN_LINE: dict[str, re.Pattern[str]] = {"org": _ORG_PLANNING, "adoc": _ADOC_ATTRIBUTES}
+_LABEL_LINE: dict[str, re.Pattern[str]] = {"adoc": _ADOC_ATTRIBUTES}
+
+
+def _is_own_line(line: str, file_type: str) -> bool:
+    """Whether a line (without its line break and quote marks) is a unit of its own in a file of this type."""
+    own = _OWN_LINE.get(file_type)
+    return own is not None and own.fullmatch(line) is not None
+
+
 def _is_heading_line(line: str, file_type: str) -> bool:
     """Whether a line (without its line break and quote marks) is a heading of a file of this type."""
     heading_of = _HEADING_LINE.get(file_type)
@@ -281,6 +298,9 @@ def is_label(text: str, start: int, end: int, heading: str = "", file_type: str 
         return True
     if file_type in _HEADING_LINE and _is_heading_line(_line_at(text, start), file_type):
         return True
+    label = _LABEL_LINE.get(file_type)
+    if label is not None and label.fullmatch(_line_at(text, start)):
+        return True
     if "|" not in sentence:
         return False
     lines, rows, at = _row_at(text, start)
@@ -333,13 +353,14 @@ def _units(text: str, file_type: str = "") -> list[tuple[int, int]]:
         callout = marks is not None and _CALLOUT.match(content.lstrip()) is not None
         depth = marks.group().count(">") if marks else 0
         heading = _is_heading_line(content.rstrip("\r\n"), file_type)
-        opens = blank or alone or row or callout or heading or _OPENS_UNIT.match(content) or depth != was_depth
+        own = _is_own_line(content.rstrip("\r\n"), file_type)
+        opens = blank or alone or row or callout or heading or own or _OPENS_UNIT.match(content) or depth != was_depth
         if line.start() > start and opens:
             units.append((start, line.start()))
             start = line.start()
         if blank:
             start = line.end()
-        alone = row or callout or heading
+        alone = row or callout or heading or own
         was_depth = depth
     if start < len(text):
         units.append((start, len(text)))

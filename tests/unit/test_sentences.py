@@ -159,3 +159,14 @@ def test_english_numbers_before_a_month_word_and_senior_end_a_sentence() -> None
     titles = "El Sr. López y la Sra. García. Wilson, Sr. (February 1914) played. Steve Trevor Sr. & Jr. won."
     assert _sentences(titles) == [
         "El Sr. López y la Sra. García.", "Wilson, Sr. (February 1914) played.", "Steve Trevor Sr. & Jr. won."]
+
+
+def test_an_org_planning_line_and_asciidoc_block_marks_are_no_part_of_a_sentence() -> None:
+    # Quoted: "SCHEDULED: <2026-04-01 Wed> DEADLINE: <2026-04-15 Wed> The broker said the premium rises ..." and
+    # "[source,bash] ---- kubectl rollout undo deployment/web ----".
+    org = "SCHEDULED: <2026-04-01 Wed> DEADLINE: <2026-04-15 Wed>\nThe broker said the premium rises next year."
+    assert [org[s:e] for s, e in sentence_spans(org, file_type="org")] == org.split("\n")
+    adoc = "[source,bash]\n----\nkubectl rollout undo deployment/web\n----\nThen check the pods before you leave."
+    spans = sentence_spans(adoc, file_type="adoc")
+    assert [adoc[s:e] for s, e in spans] == adoc.split("\n")
+    assert [is_label(adoc, s, e, "", "adoc") for s, e in spans] == [True, True, False, True, False]
