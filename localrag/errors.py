@@ -46,6 +46,11 @@ class NoTextError(LoaderError):
     """A file read whole holds no text: empty or blank. Its documents, if it had text before, leave the index."""
 
 
+class NeedsOcrError(LoaderError):
+    """A file whose text only OCR would read (a PDF of scanned pages), with OCR off: left out and said, as an image
+    is then, not a failure."""
+
+
 class StoreError(LocalRagError):
     title = "Store error"
 

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from localrag.errors import LoaderError, NoTextError
+from localrag.errors import LoaderError, NeedsOcrError, NoTextError
 from localrag.ingest.ocr import OCR_ON, Notify, doubt_note, ocr_pdf_page, page_list, paragraphs
 from localrag.ingest.structure import LIST_LINE, HeadingPath, TextBuilder, authored_title, prose_kind, squash
 from localrag.references import is_references_heading
@@ -521,7 +521,7 @@ def _read_pdf(path: Path, ocr: bool, notify: Notify | None) -> LoadedText:
             raise NoTextError(
                 f"{path}: no extractable text, and OCR found none on its pages", "exclude it if it holds no text"
             )
-        raise LoaderError(f"{path}: no extractable text (a scanned PDF?)", OCR_ON)
+        raise NeedsOcrError(f"{path}: no extractable text (a scanned PDF?)", OCR_ON)
     body = _body_size(pages)
     heading_sizes = sorted((s for s in weights if s >= body * 1.15), reverse=True)[:6]
     hyphenated = _hyphenated_words(pages)

@@ -53,7 +53,7 @@ import numpy as np
 
 from localrag.collection import collection_option
 from localrag.config import Settings
-from localrag.errors import LoaderError, NoTextError
+from localrag.errors import LoaderError, NeedsOcrError, NoTextError
 from localrag.ingest.chunker import chunk_document
 from localrag.ingest.discover import as_text, discover, excluded, for_root, in_app_folder
 from localrag.ingest.loaders import file_type
@@ -700,6 +700,9 @@ def _ingest_file(
             store.delete_documents([doc_id_for(p) for p in emptied])
             report.removed += len(emptied)
             report.removed_paths.extend(emptied)
+    except NeedsOcrError:
+        # As an image is with OCR off: an all-scanned PDF failed (exit 1) where its images were a note.
+        report.notes.append(line_text(f"left out {name}, read only by OCR, which is off ({OCR_ON})"))
     except LoaderError as exc:
         report.errors.append(FileError(name, line_text(str(exc))))
     except OSError as exc:

@@ -337,9 +337,12 @@ def test_images_left_out_with_ocr_off_are_said(real_embedder: object, tmp_path: 
     folder.mkdir()
     Image.new("RGB", (40, 40), "white").save(folder / "receipt.png")
     (folder / "note.txt").write_text("Receipts are kept for ten years.\n")
+    scan = _scan(folder / "scan.pdf", 1)  # pages of scans alone: it failed (exit 1) where an image was a note
     engine = Engine(load_settings(ocr=False), embedder=real_embedder)  # type: ignore[arg-type]
     for named in (folder, folder / "receipt.png"):
         report = engine.ingest([named])
         assert report.errors == []
         assert (f"left out 1 image, read only by OCR, which is off: {folder / 'receipt.png'} (turn OCR on: the `ocr` "
                 "setting (`localrag config unset ocr`), and no --no-ocr)") in report.notes, report.notes
+    assert (f"left out {scan}, read only by OCR, which is off (turn OCR on: the `ocr` setting (`localrag config "
+            "unset ocr`), and no --no-ocr)") in engine.ingest([folder]).notes
