@@ -439,8 +439,11 @@ def run_ingest(
                                       f"another indexed file (a search shows such text once, naming both): "
                                       f"{_some(report.copied_paths)}"))
     if report.blank_paths:
-        report.notes.append(line_text(f"passed over {count_text(len(report.blank_paths), 'file')} with no text (empty "
-                                      f"or blank): {_some(report.blank_paths)}"))
+        # A scan of a few small words that OCR could not find is not "blank" to the eye that sees them.
+        scans = any(file_type(Path(p)) in ("image", "pdf") for p in report.blank_paths)
+        why = "empty or blank, or none that OCR found" if scans else "empty or blank"
+        report.notes.append(line_text(f"passed over {count_text(len(report.blank_paths), 'file')} with no text "
+                                      f"({why}): {_some(report.blank_paths)}"))
     if report.decoded_paths:
         # Said, so a user can check the text and re-save the file as UTF-8: a wrong guess is silent mojibake.
         report.notes.append(line_text(f"read {count_text(len(report.decoded_paths), 'file')} not in UTF-8 or with "

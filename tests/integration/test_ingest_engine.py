@@ -346,3 +346,7 @@ def test_images_left_out_with_ocr_off_are_said(real_embedder: object, tmp_path: 
                 "setting (`localrag config unset ocr`), and no --no-ocr)") in report.notes, report.notes
     assert (f"left out {scan}, read only by OCR, which is off (turn OCR on: the `ocr` setting (`localrag config "
             "unset ocr`), and no --no-ocr)") in engine.ingest([folder]).notes
+    # With OCR on, the white image is passed over: OCR found no text in it, which a scan of faint words is not either.
+    report = Engine(load_settings(), embedder=real_embedder).ingest([folder / "receipt.png"])  # type: ignore[arg-type]
+    assert f"passed over 1 file with no text (empty or blank, or none that OCR found): {folder / 'receipt.png'}" in \
+        report.notes
