@@ -13,11 +13,12 @@ tables) is not recovered: OCR'd text is indexed as paragraphs, with its page num
 
 A page scanned upside down or on its side is turned upright: RapidOCR's per-line orientation classifier is
 off (on upright pages it flipped lines that were fine, and it knows no quarter turns), so a page is turned
-whole. A page is read as it comes; when most of its text runs up or down the image, or the recogniser is unsure
-of it (a mean score per character under `GOOD_CONFIDENCE`: about 0.6-0.8 on a turned page, 0.95-1.0 on an
-upright one, even a fax), it is read again turned: a quarter either way for a page on its side (the likelier way
-first), half way round otherwise. The first turn that reads well is kept, else the surest reading, and the page
-is said to be doubtful. An upright page is read once, as before.
+whole. A page is read as it comes; when most of its text (in runs of three characters or more: a lone letter or
+digit is taller than wide either way up) runs up or down the image, or the recogniser is unsure of it (a mean
+score per character under `GOOD_CONFIDENCE`: about 0.6-0.8 on a turned page, 0.95-1.0 on an upright one, even a
+fax), it is read again turned: a quarter either way for a page on its side (the likelier way first), half way
+round otherwise. The first turn that reads well and surer than the page as it came is kept, else the surest
+reading, and a page read unsurely is said to be doubtful. An upright page is read once, as before.
 
 The engine is built once per process, on first use (loading the ONNX sessions is not free), and is used from
 one thread at a time.
@@ -69,6 +70,9 @@ USE_ORIENTATION_CLASSIFIER = False
 # to be doubtful. Measured on letters rendered in DejaVu Sans: upright 0.95-1.0 (blurred, noisy or faxed too),
 # turned by 90 or 180 degrees 0.6-0.8.
 GOOD_CONFIDENCE = 0.85
+# Only a box of this many characters or more tells which way the text runs: a lone digit or letter ("4", "B") is
+# taller than wide however the page lies, and a form or seat plan of them was called sideways and turned.
+_RUN = 3
 _engine_lock = threading.Lock()
 
 
@@ -150,21 +154,26 @@ def read_page(image: np.ndarray) -> OcrReading:
     readings = [first]
     for quarters in turns:  # anticlockwise
         reading, _ = _read(np.ascontiguousarray(np.rot90(image, quarters)))
-        if not reading.doubtful:
-            # Taken even where the page as it came read as well: on its side, its lines were out of order.
+        # Kept only when surer than the page as it came: a seat plan of lone letters and digits read a quarter
+        # turned scored 0.94 and was kept over its upright reading's 1.0. A tie goes to the turned reading of a page
+        # on its side, whose lines as it came were out of order (a clean page can read 1.0 both ways).
+        if not reading.doubtful and (
+            reading.confidence > first.confidence or (sideways and reading.confidence == first.confidence)
+        ):
             return reading
         readings.append(reading)
     return max(readings, key=lambda r: r.confidence)
 
 
 def _read(image: np.ndarray) -> tuple[OcrReading, bool]:
-    """One reading of `image` as it is, and whether most of its text (by characters) runs up or down the image."""
+    """One reading of `image` as it is, and whether most of its text (by characters, in boxes of `_RUN` or more) runs
+    up or down the image."""
     with _engine_lock:
         result = _engine()(image)
     if result.boxes is None or not result.txts:
         return OcrReading([], 1.0), False
     boxes = []
-    scored = tall = 0.0
+    scored = tall = runs = 0.0
     for box, text, score in zip(result.boxes, result.txts, result.scores, strict=False):
         text = str(text).strip()
         if text:
@@ -172,11 +181,13 @@ def _read(image: np.ndarray) -> tuple[OcrReading, bool]:
             xs = [float(point[0]) for point in box]
             boxes.append(OcrLine(text, min(ys), max(ys), min(xs)))
             scored += float(score) * len(text)
-            tall += len(text) if max(ys) - min(ys) > max(xs) - min(xs) else 0
+            if len(text) >= _RUN:
+                runs += len(text)
+                tall += len(text) if max(ys) - min(ys) > max(xs) - min(xs) else 0
     characters = sum(len(b.text) for b in boxes)
     if not characters:
         return OcrReading([], 1.0), False
-    return OcrReading(_reading_order(boxes), scored / characters), tall > characters / 2
+    return OcrReading(_reading_order(boxes), scored / characters), tall > runs / 2
 
 
 def _reading_order(boxes: list[OcrLine]) -> list[OcrLine]:

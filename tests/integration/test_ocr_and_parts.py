@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import email.message
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -17,6 +18,9 @@ from localrag.engine import Engine
 from localrag.errors import LoaderError, NoTextError
 from localrag.ingest.loaders import load_file
 from localrag.types import IngestProgress
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 
 def text_image(path: Path, lines: list[str]) -> Path:
@@ -111,6 +115,47 @@ def test_a_page_scanned_sideways_or_upside_down_is_read_upright_and_an_unsure_re
     greek = load_file(letter(tmp_path / "greek.png", ["Αγαπητέ ενοικιαστή, το ενοίκιο"]))
     assert greek.left_out == ("page 1 read by OCR with low confidence: its text may be misread (a blurred or faint "
                               "scan?)")
+
+
+def grid_page(title: str, rows: list[str]) -> Image.Image:
+    """A form as a scanner gives it: a title over rows of single letters or digits set far apart, each its own box."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    font = ImageFont.truetype("DejaVuSans.ttf", 28)
+    image = Image.new("RGB", (760, 140 + 90 * len(rows)), "white")
+    draw = ImageDraw.Draw(image)
+    draw.text((40, 30), title, fill="black", font=font)
+    for number, row in enumerate(rows):
+        for column, item in enumerate(row):
+            draw.text((60 + 110 * column, 120 + 90 * number), item, fill="black", font=font)
+    return image
+
+
+def test_an_upright_form_of_single_letters_and_digits_is_read_once_as_it_came(monkeypatch: pytest.MonkeyPatch) -> None:
+    import numpy as np
+
+    from localrag.ingest import ocr
+
+    reads: list[tuple[int, ...]] = []
+    read = ocr._read
+
+    def counted(image: np.ndarray) -> tuple[ocr.OcrReading, bool]:
+        reads.append(image.shape)
+        return read(image)
+
+    monkeypatch.setattr(ocr, "_read", counted)
+    pages = {
+        # Before, each lone character's box (taller than wide) made the page "sideways": it was turned, and the
+        # form read ['3 C 9', '2 B 8', 'Rooo 4 1 A 7'], the seat plan ['F 8 8 8', ..., 'Seaa plan A 8 8 8'].
+        ("Room 4", ("123", "ABC", "789")): ["Room 4", "1 2 3", "A B C", "7 8 9"],
+        ("Seat plan", ("ABCDEF", "888888", "888888")): ["Seat plan", "A B C D E F", "8 8 8 8 8 8", "8 8 8 8 8 8"],
+    }
+    for (title, rows), expected in pages.items():
+        reads.clear()
+        image = np.asarray(grid_page(title, list(rows)))
+        reading = ocr.read_page(image)
+        assert ([line.text for line in reading.lines], reading.doubtful) == (expected, False), title
+        assert reads == [image.shape], title  # read once, as it came
 
 
 def test_mixed_pdf_typed_page_kept_scanned_page_ocrd(scan: Path, tmp_path: Path) -> None:
