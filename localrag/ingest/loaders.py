@@ -175,8 +175,7 @@ def _xlsx(path: Path, ocr: bool, notify: Notify | None) -> LoadedText:
 def _csv(path: Path, ocr: bool, notify: Notify | None) -> LoadedText:
     from localrag.ingest.sheets import load_csv
 
-    read = read_text(path)
-    return dataclasses.replace(load_csv(path, read.text), note=read.note)
+    return _of_text(path, load_csv)
 
 
 def _odt(path: Path, ocr: bool, notify: Notify | None) -> LoadedText:
@@ -218,29 +217,31 @@ def _html(path: Path, ocr: bool, notify: Notify | None) -> LoadedText:
 def _ipynb(path: Path, ocr: bool, notify: Notify | None) -> LoadedText:
     from localrag.ingest.notebook import load_notebook
 
-    read = read_text(path)
-    return dataclasses.replace(load_notebook(path, read.text), note=read.note)
+    return _of_text(path, load_notebook)
 
 
 def _subtitles(path: Path, ocr: bool, notify: Notify | None) -> LoadedText:
     from localrag.ingest.subtitles import load_subtitles
 
-    read = read_text(path)
-    return dataclasses.replace(load_subtitles(path, read.text), note=read.note)
+    return _of_text(path, load_subtitles)
 
 
 def _org(path: Path, ocr: bool, notify: Notify | None) -> LoadedText:
     from localrag.ingest.outline import load_org
 
-    read = read_text(path)
-    return dataclasses.replace(load_org(path, read.text), note=read.note)
+    return _of_text(path, load_org)
 
 
 def _adoc(path: Path, ocr: bool, notify: Notify | None) -> LoadedText:
     from localrag.ingest.outline import load_asciidoc
 
+    return _of_text(path, load_asciidoc)
+
+
+def _of_text(path: Path, load: Callable[[Path, str], LoadedText]) -> LoadedText:
+    """What `load` reads from the file's text, decoded as any text file is, with a note of how (an encoding guessed)."""
     read = read_text(path)
-    return dataclasses.replace(load_asciidoc(path, read.text), note=read.note)
+    return dataclasses.replace(load(path, read.text), note=read.note)
 
 
 # Formats whose loaders live in their own modules, imported on first use (each pulls in a library).
