@@ -59,12 +59,12 @@ def chunk_texts(folder: Path) -> list[str]:
 
 
 def fragments(texts: list[str]) -> dict[str, object]:
-    from localrag.raft.dataset import sentences
+    from localrag.sentences import sentence_spans
 
     total = unended = unstarted = wrapped = abbreviation = titles = numbers = 0
     examples: list[str] = []
     for text in texts:
-        for start, end in sentences(text):
+        for start, end in sentence_spans(text):
             sentence = text[start:end]
             # Three more clear cuts: at an abbreviation's full stop ("et al." with the sentence going on in lower
             # case), after a title or "Fig." (not at the text's end), and a numbered item's "1." on its own.

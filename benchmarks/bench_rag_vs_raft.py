@@ -52,8 +52,8 @@ from localrag.evaluate.runner import (  # noqa: E402
     score_record,
 )
 from localrag.jsonl import write_jsonl  # noqa: E402
-from localrag.raft.dataset import sentences  # noqa: E402
 from localrag.raft.qa import content_words  # noqa: E402
+from localrag.sentences import sentence_spans  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 FOLDERS = {"covidqa": "covidqa", "pubmedqa": "pubmedqa_pqal"}
@@ -88,7 +88,7 @@ def train_index(dataset: EvalDataset, out: Path, settings: Settings, max_documen
 def closest_sentence(text: str, evidence: str) -> str:
     """The sentence of `text` sharing most content words with `evidence` (the first one on a tie)."""
     wanted = set(content_words(evidence))
-    found = [text[a:b] for a, b in sentences(text)] or [text]
+    found = [text[a:b] for a, b in sentence_spans(text)] or [text]
     return max(found, key=lambda s: (len(wanted & set(content_words(s))), -found.index(s)))
 
 

@@ -68,10 +68,6 @@ def report_lines(done: Forgotten) -> list[str]:
         lines.append(f"note: {named} is still on disk in a folder `localrag watch` follows for this collection "
                      f"({', '.join(done.watched)}): the watch reads it again; move it out of the folder to keep "
                      "it out of the index")
-    elif done.still_on_disk:
-        lines.append(f"note: still on disk: {', '.join(done.still_on_disk)}; an ingest of its folder (of its file, "
-                     "once that changes) reads it again: delete it (a mail: from its mailbox), or name a file or "
-                     "folder in a .localragignore, to keep it out")
     if done.spared:
         lines.append(f"saved conversations keep the text of {count_text(len(done.spared), 'document')} another "
                      "collection still indexes (forget it there too to erase it): " + ", ".join(done.spared))
@@ -85,14 +81,23 @@ def report_lines(done: Forgotten) -> list[str]:
             lines += ["not erased: what you made from your documents, which may hold its text (delete what it went "
                       "into, or make that again without it; a model tuned on it has learned from it):",
                       *(f"  {path}  ({what})" for path, what in done.not_erased)]
-        return lines
+        return lines + _on_disk(done)
     lines.append("its text stays in the index's files (a delete only marks rows, and old versions are kept for "
                  "readers) until a later ingest compacts them, usually"
                  + (f", and in {count_text(len(held), 'saved conversation')}:" if held else ""))
-    lines += held
+    lines += held + _on_disk(done)
     option = collection_option(done.collection)
     lines.append(f"`localrag forget {shlex.join(done.paths)}{option} --purge` erases it now")
     return lines
+
+
+def _on_disk(done: Forgotten) -> list[str]:
+    """A line, unless a watch's note said it: what was forgotten is still on disk, and comes back."""
+    if done.watched or not done.still_on_disk:
+        return []
+    return [f"note: still on disk: {', '.join(done.still_on_disk)}; an ingest of its folder (of its file, once that "
+            "changes) reads it again: delete it (a mail: from its mailbox), or name a file or folder in a "
+            ".localragignore, to keep it out"]
 
 
 def _held_text(passages: int, answers: int) -> str:

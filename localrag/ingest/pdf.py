@@ -516,12 +516,18 @@ def _read_pdf(path: Path, ocr: bool, notify: Notify | None) -> LoadedText:
     for line in (line for page_lines in pages for line in page_lines):
         weights[line.size] = weights.get(line.size, 0) + len(line.text)
     if not weights and not any(scanned.values()):
-        if ocr:
-            # Blank pages scanned: passed over as a file with no text is, not a failure.
+        if scanned:  # blank pages scanned: passed over as a file with no text is, not a failure
             raise NoTextError(
                 f"{path}: no extractable text, and OCR found none on its pages", "exclude it if it holds no text"
             )
-        raise NeedsOcrError(f"{path}: no extractable text (a scanned PDF?)", OCR_ON)
+        if unread:  # scans with OCR off: left out and said, as an image then is
+            raise NeedsOcrError(f"{path}: no extractable text (a scanned PDF?)", OCR_ON)
+        # Neither text nor a scanned page: a damaged file, or text drawn as curves, is no blank scan to pass over.
+        if ocr:
+            raise LoaderError(
+                f"{path}: no extractable text, and OCR found none on its pages", "exclude it if it holds no text"
+            )
+        raise LoaderError(f"{path}: no extractable text (a scanned PDF?)", OCR_ON)
     body = _body_size(pages)
     heading_sizes = sorted((s for s in weights if s >= body * 1.15), reverse=True)[:6]
     hyphenated = _hyphenated_words(pages)
