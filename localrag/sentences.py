@@ -166,8 +166,15 @@ _HEADING_LINE: dict[str, Callable[[str], tuple[int, str] | None]] = {"org": org_
 # AsciiDoc block's attribute line ("[source,bash]", "[NOTE]") and its delimiter lines ("----", "===="), which name
 # or mark the block and say nothing (labels): "[source,bash] ---- kubectl rollout undo deployment/web ----" was quoted.
 _ORG_PLANNING = re.compile(r"[ \t]*(?:(?:SCHEDULED|DEADLINE|CLOSED):[ \t]*[<\[][^>\]\n]*[>\]][ \t]*)+")
-_ADOC_ATTRIBUTES = re.compile(r"[ \t]*(?:\[[^\[\]\n]*\]|-{4,}|\.{4,}|`{3,}[\w+#-]*|={4,}|\*{4,}|_{4,}|\+{4,}|/{4,}"
-                              r"|[|,:!]={3,}|--)[ \t]*")
+# AsciiDoc's delimiter lines, by the block each opens (ingest.outline reads its blocks by them): code (a fence may name
+# its language: ```python), a table, a comment, prose (example, sidebar, quote, passthrough, open).
+ADOC_CODE = re.compile(r"-{4,}|\.{4,}|`{3,}")
+ADOC_FENCE = re.compile(r"`{3,}[\w+#-]*")
+ADOC_TABLE = re.compile(r"[|,:!]={3,}")
+ADOC_COMMENT = re.compile(r"/{4,}")
+ADOC_PROSE = re.compile(r"={4,}|\*{4,}|_{4,}|\+{4,}|--")
+_ADOC_DELIMITERS = "|".join(p.pattern for p in (ADOC_CODE, ADOC_FENCE, ADOC_TABLE, ADOC_COMMENT, ADOC_PROSE))
+_ADOC_ATTRIBUTES = re.compile(rf"[ \t]*(?:\[[^\[\]\n]*\]|{_ADOC_DELIMITERS})[ \t]*")
 _OWN_LINE: dict[str, re.Pattern[str]] = {"org": _ORG_PLANNING, "adoc": _ADOC_ATTRIBUTES}
 _LABEL_LINE: dict[str, re.Pattern[str]] = {"adoc": _ADOC_ATTRIBUTES}
 

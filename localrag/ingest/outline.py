@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from localrag.ingest.structure import HeadingPath, prose_kind, squash
-from localrag.sentences import adoc_heading, org_heading
+from localrag.sentences import ADOC_CODE, ADOC_COMMENT, ADOC_FENCE, ADOC_PROSE, ADOC_TABLE, adoc_heading, org_heading
 from localrag.types import OMITTED, LoadedText, Section
 
 _ORG_TITLE = re.compile(r"^#\+TITLE:[ \t]*(.+)$", re.IGNORECASE | re.MULTILINE)
@@ -38,11 +38,6 @@ _ORG_PROPERTY = re.compile(r"[ \t]*:([\w-]+)\+?:[ \t]+\S.*")
 _ORG_LINK_PROPERTIES = frozenset({"ID", "CUSTOM_ID"})
 # `#+TITLE: ...`, `#+STARTUP: ...`, `#+CAPTION: ...`, and a `# comment` line.
 _ORG_LEFT_OUT = re.compile(r"[ \t]*#(?:\+\w+:.*|[ \t].*|)")
-_ADOC_CODE = re.compile(r"-{4,}|\.{4,}|`{3,}")
-_ADOC_FENCE = re.compile(r"`{3,}[\w+#-]*")  # a fenced block may name its language: ```python
-_ADOC_TABLE = re.compile(r"[|,:!]={3,}")
-_ADOC_COMMENT = re.compile(r"/{4,}")
-_ADOC_PROSE = re.compile(r"={4,}|\*{4,}|_{4,}|\+{4,}|--")
 # A `// comment` line (not a `////` block's delimiter) and an attribute entry (`:toc:`, `:author: Alice Chen`).
 _ADOC_LEFT_OUT = re.compile(r"//(?!//+[ \t]*$).*|:!?[\w-]+!?:(?:[ \t].*)?")
 
@@ -85,14 +80,14 @@ def _org_property(line: str) -> bool:
 
 def _adoc_opens(line: str) -> _Fence | None:
     mark = line.rstrip()
-    if _ADOC_CODE.fullmatch(mark) or _ADOC_FENCE.fullmatch(mark):
+    if ADOC_CODE.fullmatch(mark) or ADOC_FENCE.fullmatch(mark):
         closing_mark = mark if mark[0] != "`" else mark[: len(mark) - len(mark.lstrip("`"))]
         kind = "code"
-    elif _ADOC_TABLE.fullmatch(mark):
+    elif ADOC_TABLE.fullmatch(mark):
         closing_mark, kind = mark, "table"
-    elif _ADOC_COMMENT.fullmatch(mark):
+    elif ADOC_COMMENT.fullmatch(mark):
         closing_mark, kind = mark, OMITTED
-    elif _ADOC_PROSE.fullmatch(mark):
+    elif ADOC_PROSE.fullmatch(mark):
         closing_mark, kind = mark, ""
     else:
         return None
