@@ -100,17 +100,18 @@ _ABBREVIATION = (r"(?=[^.!?]{0,12}\.)"
 # (Chinese and Japanese write no space after them), the Devanagari danda, the Arabic question mark and the Urdu
 # full stop. Cut only at . ! ?, a Chinese or Hindi paragraph was one sentence: `summarize` quoted it whole, the best
 # sentence was the paragraph. A closing bracket or quote after one belongs to its sentence (「……。」).
-_ENDS = "\u3002\uff61\uff01\uff1f\u0964\u0965\u061f\u06d4"
-_CLOSERS = "\u300d\u300f\u201d\u2019\uff09\u3011)"
+SENTENCE_ENDS = "\u3002\uff61\uff01\uff1f\u0964\u0965\u061f\u06d4"
+SENTENCE_CLOSERS = "\u300d\u300f\u201d\u2019\uff09\u3011)"
 # A French quote closes after its full stop, a space before the guillemet (« Nous partons. »): the » is the
 # sentence's, not the start of the next one.
 _GUILLEMET = r"(?:[ \u00a0\u202f]?\u00bb(?=\s|$))?"
-_SENTENCE = re.compile(rf"(?:{_ABBREVIATION}|[^.!?{_ENDS}]|[.!?]+(?=[^\s.!?{_ENDS}])|\.+(?=\s+[a-z]))+"
-                       rf"(?:[{_ENDS}]+[{_CLOSERS}]*|[.!?]+{_GUILLEMET})?")
+_SENTENCE = re.compile(rf"(?:{_ABBREVIATION}|[^.!?{SENTENCE_ENDS}]|[.!?]+(?=[^\s.!?{SENTENCE_ENDS}])|\.+(?=\s+[a-z]))+"
+                       rf"(?:[{SENTENCE_ENDS}]+[{SENTENCE_CLOSERS}]*|[.!?]+{_GUILLEMET})?")
 # Han ideographs and Japanese kana: scripts written without a space between words. Each character counts as a
 # word (a Chinese word is one to three of them), so that rules measured in words (three for the best sentence,
 # six for a summary's, a quote's three) do not take a whole Chinese sentence for one word.
-_UNSPACED = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+UNSPACED_CHARS = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_UNSPACED = re.compile(f"[{UNSPACED_CHARS}]")
 _NUMBER = r"\d{1,3}[.)]\s"  # a numbered list item's "1. " or "2) "
 # The number is part of the item's first sentence, not a sentence of its own.
 _ITEM_NUMBER = re.compile(rf"\s*({_NUMBER}\s*)")

@@ -6,7 +6,8 @@ How it works:
    how many special tokens the tokenizer adds to every text), since counting is the hot path of
    ingest.
 2. A section is an atomic unit when it fits a chunk. A section that alone is too long is broken into
-   its pieces, and a piece that alone is too long into words (one more batched call).
+   its pieces, and a piece that alone is too long into words (one more batched call); a Chinese or Japanese
+   sentence, written without spaces, into its clauses (after ， 、 ； ：).
 3. Units are packed greedily. A new chunk starts when the next unit would not fit, at a page break
    (a chunk has one page to cite), when the top-level heading changes, and after a section of "properties" (a
    Markdown note's front matter: the chunk of its body would hold the closing `---` fence between them, and a
@@ -21,7 +22,8 @@ How it works:
    and lines of code or table rows carry over only into the rest of their own block.
 5. Sizes up to here add up piece counts, which is exact for WordPiece (MiniLM) but only close for
    other tokenizers; so every chunk is counted again in one batched call, and any chunk that is still
-   over the limit is halved at whitespace until it fits. A chunk never exceeds `max_tokens`, because
+   over the limit is halved at whitespace (or a Chinese sentence end, else after a comma-like mark, else beside a
+   Han or kana character, never inside a number) until it fits. A chunk never exceeds `max_tokens`, because
    MiniLM drops the excess silently, nor `max_tokens * MAX_TOKEN_CHARS` characters.
 
 6. A long document is chunked in segments of about `SEGMENT_CHARS` characters (a section longer than
@@ -45,18 +47,29 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
+from localrag.sentences import SENTENCE_CLOSERS, SENTENCE_ENDS, UNSPACED_CHARS
 from localrag.types import HEADING_JOIN, OMITTED, Chunk, LoadedText, Section
 
 TokenCounter = Callable[[Sequence[str]], list[int]]
 
 # A sentence ends at . ! ? (or …) with optional closing quotes/brackets, before whitespace and a
 # character that is neither a lower-case letter nor a digit, so "e.g. the", "approx. three" and
-# "Fig. 2" are not cut.
-_SENTENCE_END = re.compile(r"[.!?\u2026]+[\"')\]\u201d\u2019]*(?=\s+[^\sa-z0-9])")
+# "Fig. 2" are not cut. It ends too at the marks of scripts that sentences.py knows (。！？, the danda, the
+# Arabic question mark), which Chinese and Japanese write with no space after, and at the full-width ；: knowing
+# only . ! ?, a Chinese paragraph was one piece and one "word", cut in half wherever its middle fell ("…编号为1" |
+# "022的项目…", a quote that verified against the wrong record) and carried no overlap.
+_CJK_END = re.compile(f"[{SENTENCE_ENDS}\uff1b]+[{SENTENCE_CLOSERS}]*")
+_SENTENCE_END = re.compile(rf"[.!?\u2026]+[\"')\]\u201d\u2019]*(?=\s+[^\sa-z0-9])|{_CJK_END.pattern}")
 _MIN_SENTENCE_CHARS = 4
 _LINE = re.compile(r"[^\n]+")
-_WORD = re.compile(r"\S+")
+# The comma-like marks of Chinese and Japanese: a sentence of theirs too long for a chunk is cut after one, as a
+# spaced one is cut at a space, and never inside a number or a Latin word.
+_CLAUSE_MARKS = "\uff0c\u3001\uff1b\uff1a\uff64"
+_WORD = re.compile(f"[^\\s{_CLAUSE_MARKS}]+[{_CLAUSE_MARKS}]*|[{_CLAUSE_MARKS}]+")
 _SPACE = re.compile(r"\s")
+_CLAUSE_GAP = re.compile(f"(?<=[{_CLAUSE_MARKS}])")
+# Between two characters of which one is Han or kana: no Latin word or number is cut there.
+_UNSPACED_GAP = re.compile(f"(?<=[{UNSPACED_CHARS}])|(?=[{UNSPACED_CHARS}])")
 SEGMENT_CHARS = 200_000
 # Characters a chunk may hold per token of its limit. WordPiece reads a "word" of over 100 characters as one
 # unknown token, so a file of one 5 MB word (a base64 blob, a run of emoji joined by zero-width joiners) counted a
@@ -368,9 +381,7 @@ def _enforce_limit(text: str, spans: list[_Span], token_counts: TokenCounter, ma
         replaced: dict[int, list[_Span]] = {}
         for i in over:
             span = spans[i]
-            middle = (span.start + span.end) // 2
-            gaps = [m.start() for m in _SPACE.finditer(text, span.start + 1, span.end - 1)]
-            cut = min(gaps, key=lambda g: abs(g - middle)) if gaps else middle
+            cut = _cut_point(text, span.start, span.end)
             parts = (_trim(text, span.start, cut), _trim(text, cut, span.end))
             replaced[i] = [_Span(s, e, span.page, span.headings) for s, e in parts if s < e]
         new_spans: list[_Span] = []
@@ -384,3 +395,17 @@ def _enforce_limit(text: str, spans: list[_Span], token_counts: TokenCounter, ma
                 new_spans.append(span)
         spans = new_spans
     return spans
+
+
+def _cut_point(text: str, start: int, end: int) -> int:
+    """Where an over-long chunk is halved: at the space or sentence end nearest its middle; in Chinese or Japanese
+    with neither, after the comma-like mark nearest it, else beside the Han or kana character nearest it; only a
+    run with none of these (a blob of base64) at its middle."""
+    middle = (start + end) // 2
+    gaps = [m.start() for m in _SPACE.finditer(text, start + 1, end - 1)]
+    gaps += [m.end() for m in _CJK_END.finditer(text, start + 1, end - 1)]
+    for pattern in (_CLAUSE_GAP, _UNSPACED_GAP):
+        if gaps:
+            break
+        gaps = [m.start() for m in pattern.finditer(text, start + 1, end - 1)]
+    return min(gaps, key=lambda g: abs(g - middle)) if gaps else middle

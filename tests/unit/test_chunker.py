@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -263,3 +264,36 @@ def test_oversized_code_block_pieces_overlap_each_other(tmp_path: Path) -> None:
     assert len(chunks) > 2
     assert all(b.start < a.end for a, b in zip(chunks, chunks[1:], strict=False))
     check_invariants(loaded, chunks, 60)
+
+
+def characters(texts: Sequence[str]) -> list[int]:
+    """A tokenizer's count for Chinese: a token a character (MiniLM's reads 53 for a 57-character sentence)."""
+    return [len("".join(text.split())) + 2 for text in texts]
+
+
+def test_chinese_is_cut_at_its_sentence_ends_with_overlap(tmp_path: Path) -> None:
+    # Knowing only ". ! ?" before a space, the chunker read a Chinese paragraph as one sentence and one word and cut
+    # it at its middle: "…编号为1" | "022的项目…", a quote that verified against the wrong record, and no overlap.
+    records = [f"第{i}号记录：编号为{1000 + i}的项目金额为{100 + i}万元。" for i in range(40)]
+    text = "".join(records)
+    path = tmp_path / "长文.txt"
+    path.write_text(text, encoding="utf-8")
+    loaded = load_file(path)
+    chunks = chunk(loaded, max_tokens=100, overlap=30, counter=characters)
+    assert len(chunks) > 5
+    assert all(c.text.endswith("。") for c in chunks)
+    assert all(any(record in c.text for c in chunks) for record in records)
+    assert all(b.start < a.end for a, b in zip(chunks, chunks[1:], strict=False))
+
+
+def test_a_chinese_sentence_too_long_for_a_chunk_is_cut_at_its_commas_not_in_a_number() -> None:
+    sentence = "，".join(f"员工{1000 + i}号负责编号为{20000 + i}的项目" for i in range(30)) + "。"
+    chunks = chunk(LoadedText(sentence, (Section(0, len(sentence), "paragraph"),)), max_tokens=60,
+                   counter=characters)
+    assert len(chunks) > 3 and "".join(c.text for c in chunks) == sentence
+    assert all(c.text.endswith(("，", "。")) for c in chunks)
+    # With no comma either, a cut falls beside a Han character, never inside "12345".
+    clause = "".join(f"编号{10000 + i}" for i in range(40))
+    chunks = chunk(LoadedText(clause, (Section(0, len(clause), "paragraph"),)), max_tokens=30, counter=characters)
+    assert "".join(c.text for c in chunks) == clause
+    assert len(chunks) > 3 and all(len(n) == 5 for c in chunks for n in re.findall(r"\d+", c.text))
