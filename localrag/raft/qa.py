@@ -124,6 +124,17 @@ _MARKS_LANGUAGE = _FUNCTION_WORDS - _ALSO_ENGLISH - _STOPWORDS
 # hundreds).
 _MARK_SHARE = 8
 _MARKS_SPARSE = 50
+# The function characters of Chinese and Japanese: particles, pronouns, auxiliaries, question words. Such text is
+# read a character to a word (sentences.spaced), so "董事长的妻子是谁？" was eight content words with 的, 是 and 谁
+# among them: an answer sharing only 的 with a source was cited to it ("localrag cited the source holding most of its
+# words"), and an extract quoted a sentence about the chairman's wife for a question about the company's cat. No
+# English, German or French word is one of these characters, so the set needs no test of the text's language as the
+# European one does; a content word written with one of them (有限, はな) keeps its other characters.
+_CJK_FUNCTION_CHARS = frozenset(
+    "的地得了着过是在和与及或有也都就还又而之其此这那哪谁什么吗呢吧啊个们我你他她它为被把对从向于以所已"
+    "何誰"
+    "のはがをにでともかへやねよ"
+)
 _QUESTION_KEYS = ("question", "query", "q")
 _ANSWER_KEYS = ("answer", "answers", "gold_answer", "a")  # eval's question files name it "answers" too
 _PATH_KEYS = ("path", "document", "doc", "file", "source")
@@ -192,13 +203,14 @@ def normalise(text: str) -> str:
 
 
 def content_words(text: str) -> list[str]:
-    """`text`'s words, lower-cased, without its function words: English ones always, those of German, French,
-    Italian, Spanish and Portuguese where the text holds one that is not also English."""
+    """`text`'s words, lower-cased, without its function words: English ones and Chinese and Japanese function
+    characters always, those of German, French, Italian, Spanish and Portuguese where the text holds one that is not
+    also English."""
     words = _WORD.findall(spaced(text.lower()))
     marks = [w for w in words if w in _MARKS_LANGUAGE]
     if len(marks) * _MARK_SHARE < len(words) and (len(set(marks)) < 2 or len(marks) * _MARKS_SPARSE < len(words)):
-        return [w for w in words if w not in _STOPWORDS]
-    return [w for w in words if w not in _STOPWORDS and w not in _FUNCTION_WORDS]
+        return [w for w in words if w not in _STOPWORDS and w not in _CJK_FUNCTION_CHARS]
+    return [w for w in words if w not in _STOPWORDS and w not in _FUNCTION_WORDS and w not in _CJK_FUNCTION_CHARS]
 
 
 def support(answer: str, text: str) -> float:

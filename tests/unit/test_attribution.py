@@ -69,6 +69,14 @@ def test_no_citation_when_no_source_holds_any_of_the_answers_words() -> None:
     assert source_holding("anything", []) is None
 
 
+def test_a_chinese_answer_sharing_only_a_particle_with_a_source_is_not_cited_to_it() -> None:
+    # 的 ("of") is in every Chinese text: read as a content word, it got the cat's answer cited to a sentence about
+    # the headmaster's wife.
+    sources = [hit("校长是王明，他的妻子是李华。", "school")]
+    assert source_holding("我不知道公司的猫叫什么。", sources) is None
+    assert source_holding("校长的妻子是李华。", sources) == 1
+
+
 def test_an_uncited_answer_gets_the_right_source_streamed_and_marked_as_added() -> None:
     sources = [hit(COFFEE, "de"), hit(HANDBOOK, "handbook")]
     answer, streamed = answered("Employees get 25 days of paid vacation per year.", sources)

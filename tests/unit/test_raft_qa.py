@@ -88,6 +88,14 @@ def test_one_foreign_word_leaves_english_its_words() -> None:
     assert content_words("Der Hund ist auf dem Sofa und schläft nicht.") == ["hund", "sofa", "schläft"]
 
 
+def test_chinese_and_japanese_function_characters_are_no_content_words() -> None:
+    """Read a character to a word, "董事长的妻子是谁？" was eight content words, 的, 是 and 谁 among them."""
+    assert content_words("董事长的妻子是谁？") == ["董", "事", "长", "妻", "子"]
+    assert content_words("公司の猫の名前は何ですか？") == ["公", "司", "猫", "名", "前", "す"]
+    # English text has none of these characters: its words are what they were.
+    assert content_words("Who is the chairman's wife?") == ["chairman", "s", "wife"]
+
+
 def test_generate_keeps_grounded_pairs_and_counts_the_rest() -> None:
     generator = FakeGenerator([
         qa("How many eggs does the queen lay a day?", "up to two thousand eggs"),
