@@ -105,8 +105,16 @@ SENTENCE_CLOSERS = "\u300d\u300f\u201d\u2019\uff09\u3011)"
 # A French quote closes after its full stop, a space before the guillemet (« Nous partons. »): the » is the
 # sentence's, not the start of the next one.
 _GUILLEMET = r"(?:[ \u00a0\u202f]?\u00bb(?=\s|$))?"
-_SENTENCE = re.compile(rf"(?:{_ABBREVIATION}|[^.!?{SENTENCE_ENDS}]|[.!?]+(?=[^\s.!?{SENTENCE_ENDS}])|\.+(?=\s+[a-z]))+"
-                       rf"(?:[{SENTENCE_ENDS}]+[{SENTENCE_CLOSERS}]*|[.!?]+{_GUILLEMET})?")
+# Greek's question mark is ";" (U+037E, which NFC makes a semicolon): a ";" (either) after a Greek letter, before a
+# space and a capital Greek letter, ends a sentence ("Πόσα αγγεία θα βρεθούν; Κανείς δεν ξέρει." was one). No other
+# ";" does: an English or German semicolon joins two clauses of one sentence. Tried only at a ";", not at every
+# character.
+_GREEK_CAPITAL = ("\u0386\u0388-\u038f\u0391-\u03a9"  # monotonic; then polytonic capitals
+                  "\u1f08-\u1f0f\u1f18-\u1f1d\u1f28-\u1f2f\u1f38-\u1f3f\u1f48-\u1f4d\u1f59-\u1f5f\u1f68-\u1f6f")
+_GREEK_QUESTION = f"(?<=[\u0370-\u03ff\u1f00-\u1fff][;\u037e])(?=\\s+[{_GREEK_CAPITAL}])"
+_SENTENCE = re.compile(rf"(?:{_ABBREVIATION}|[^.!?;\u037e{SENTENCE_ENDS}]|[;\u037e](?!{_GREEK_QUESTION})"
+                       rf"|[.!?]+(?=[^\s.!?{SENTENCE_ENDS}])|\.+(?=\s+[a-z]))+"
+                       rf"(?:[{SENTENCE_ENDS}]+[{SENTENCE_CLOSERS}]*|[.!?]+{_GUILLEMET}|[;\u037e]{_GREEK_QUESTION})?")
 # Han ideographs and Japanese kana: scripts written without a space between words. Each character counts as a
 # word (a Chinese word is one to three of them), so that rules measured in words (three for the best sentence,
 # six for a summary's, a quote's three) do not take a whole Chinese sentence for one word.

@@ -27,6 +27,12 @@ def _hit(text: str) -> Hit:
     ("هل يمكن استعارة الكتب لمدة شهر؟ نعم يمكن ذلك.", ["هل يمكن استعارة الكتب لمدة شهر؟", "نعم يمكن ذلك."]),
     ("Il a déclaré : « Nous partons demain. » Puis il est parti.",
      ["Il a déclaré : « Nous partons demain. »", "Puis il est parti."]),
+    # Greek's question mark is ";" (U+037E, a semicolon under NFC) before a capital; "Ναι; ναι." is one sentence.
+    ("Πόσα αγγεία θα βρεθούν\u037e Κανείς δεν ξέρει. Ναι; ναι.",
+     ["Πόσα αγγεία θα βρεθούν\u037e", "Κανείς δεν ξέρει.", "Ναι; ναι."]),
+    ("Πόσα αγγεία θα βρεθούν; Κανείς δεν ξέρει.", ["Πόσα αγγεία θα βρεθούν;", "Κανείς δεν ξέρει."]),
+    # An English semicolon joins clauses, before a capital too.
+    ("He came early; Anna left late. Then it rained.", ["He came early; Anna left late.", "Then it rained."]),
     # English is cut as before: a quote closing after its full stop stays in the sentence it ends.
     ('He said "Stop." Then he left. Dr. Li et al. found it.',
      ['He said "Stop." Then he left.', "Dr. Li et al. found it."]),
