@@ -13,7 +13,8 @@ and in a query (`query_text`), so both sides meet:
 - Marks that the tokenizer's folding leaves: Greek accents (`Αθήνα` against a typed `Αθηνα`), the dot of
   Turkish `İ` (lower-cased it becomes `i` plus a combining dot, so `istanbul` missed `İstanbul`), Arabic
   harakat and tatweel, Hebrew points. They are dropped; Cyrillic `й` and the kana voicing marks are letters
-  of their own and stay. Greek's final `ς` is read as `σ`, which the tokenizer makes of a capital `Σ`.
+  of their own and stay. Greek's final `ς` is read as `σ`, which the tokenizer makes of a capital `Σ`, and Russian
+  `ё` as `е`, which Russian prints in its place.
 - Compatibility forms are folded to their plain ones (NFKC): half-width katakana (`ﾊﾟﾝ` is `パン`), full-width
   letters and digits (`ＡＢＣ１２３`), ligatures; a decomposed (NFD) text, as macOS writes file names, is
   composed, so it meets its composed twin.
@@ -51,10 +52,14 @@ _ACCENTS = re.compile("(?<=[A-Za-z\u0370-\u03ff\u1f00-\u1fff])[\u0300-\u036f]+")
 _POINTS = re.compile("[\u064b-\u065f\u0670\u0640\u0591-\u05bd\u05bf\u05c1\u05c2\u05c4\u05c5\u05c7]")
 
 
+# The tokenizer lower-cases Σ to σ, never to the final ς: "ΚΑΤΟΙΚΟΥΣ" did not find "κατοίκους". Russian writes ё
+# as е as often as not (in print almost always): "отчет" did not find "Отчёт".
+_LETTER_FOLDS = str.maketrans({"ς": "σ", "ё": "е", "Ё": "Е"})
+
+
 def _folded(text: str) -> str:
-    # The tokenizer lower-cases Σ to σ, never to the final ς: "ΚΑΤΟΙΚΟΥΣ" did not find "κατοίκους".
     text = unicodedata.normalize("NFC", _POINTS.sub("", _ACCENTS.sub("", unicodedata.normalize("NFKD", text))))
-    return text.replace("ς", "σ")
+    return text.translate(_LETTER_FOLDS)
 
 
 # Letters or digits joined by underscores: a snake_case or SCREAMING_CASE identifier (`__init__` has no joined form).

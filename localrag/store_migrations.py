@@ -173,5 +173,7 @@ MIGRATIONS: list[tuple[str, Callable[[Store], None]]] = [
     ("0008_fts_identifiers", _in_every_collection(_fill_fts_terms)),
     # And again: a word with an umlaut gained its spelled-out form ("Kündigung" is found by "Kuendigung").
     ("0009_fts_umlauts", _in_every_collection(_fill_fts_terms)),
+    # And again: Russian ё is indexed as е ("отчет" finds "Отчёт").
+    ("0010_fts_yo", _in_every_collection(_fill_fts_terms)),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
