@@ -66,7 +66,7 @@ from localrag.models import (
 )
 from localrag.paths import refuse_unusable
 from localrag.questions import checked_question
-from localrag.safe_text import path_text, valid_text
+from localrag.safe_text import path_text, plain_text, valid_text
 from localrag.sizes import count_text
 from localrag.types import (
     MAX_SEARCH_K,
@@ -940,7 +940,7 @@ class Engine(GraphMode, Collections, Information):
         """Hybrid search: each hit keeps both legs' ranks and scores beside its fused score; `k` from 1 to
         MAX_SEARCH_K passages (the rule of the CLI, the API and MCP, which ask for SEARCH_K unless told), by
         default the `top_k` setting."""
-        query = valid_text(query)
+        query = plain_text(valid_text(query))  # written as documents' text is indexed
         if not query.strip():
             raise LocalRagError("the query is empty", "type some words to search for", field="query")
         if k is not None and not 1 <= k <= MAX_SEARCH_K:

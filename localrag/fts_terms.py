@@ -90,6 +90,15 @@ def _with_joined(text: str, written: str = "") -> str:
     return f"{text} {' '.join(joined)}" if joined else text
 
 
+# Superscript digits: a footnote's mark glued to its word ("the surveyor¹"). Folded as they stand they joined the word
+# (`surveyor1`), which no search for "surveyor" found; apart, they are a term of their own.
+_SUPERSCRIPTS = re.compile("[\u00b9\u00b2\u00b3\u2070\u2074-\u2079]+")
+
+
+def _footnotes_apart(text: str) -> str:
+    return _SUPERSCRIPTS.sub(lambda match: f" {match.group()}", text)
+
+
 def _bigrams(run: str) -> list[str]:
     return [run[i : i + 2] for i in range(len(run) - 1)] or [run]
 
@@ -104,7 +113,7 @@ def indexed_text(text: str) -> str:
         run = match.group()
         return f" {' '.join([*_bigrams(run), *run]) if len(run) > 1 else run} "
 
-    return _with_joined(_CJK.sub(terms, _folded(text)), text)
+    return _with_joined(_CJK.sub(terms, _folded(_footnotes_apart(text))), text)
 
 
 def query_text(query: str) -> str:
@@ -112,4 +121,5 @@ def query_text(query: str) -> str:
     joined."""
     if query.isascii():
         return _with_joined(query)
-    return _with_joined(_CJK.sub(lambda match: f" {' '.join(_bigrams(match.group()))} ", _folded(query)), query)
+    folded = _folded(_footnotes_apart(query))
+    return _with_joined(_CJK.sub(lambda match: f" {' '.join(_bigrams(match.group()))} ", folded), query)

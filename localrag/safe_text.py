@@ -8,6 +8,13 @@ Two problems live here, one function each:
   existing ids do not change), and `\\xNN` for each byte that is not UTF-8, so such a file gets a
   stable id, a printable name and survives a re-ingest like any other. A literal backslash-x name
   and an undecodable one could map to the same text; that is the price of a readable stored path.
+- `plain_text`: the same words can be written with different code points, and a search, an embedder and a quote
+  check compare code points. A word holding a soft hyphen or a zero-width space (`har\u00adbour\u00admas\u00adter`,
+  as hyphenation tools and web pages write them) was no term `harbourmaster` matched; a PDF's ligatures (`ﬁ`,
+  `ﬃ`) reached the embedder as [UNK]; a decomposed `cafe\u0301` (macOS, some PDFs) was another word than `café`.
+  Every document's text (`ingest.parts`) and every query and question is this text: composed (NFC), without the
+  invisible characters that split a word, and with the Latin ligatures spelled out. Lines stay as they were, so
+  line numbers still cite the file; `plain_text_offsets` maps a loader's character offsets onto the new text.
 - `printable`: a heading, a file name or an answer can hold terminal escape sequences (ESC [ 41 m
   recolours, ESC ] 0 ; ... BEL retitles the window) and other control characters. Rich and Textual
   show markup literally but pass ESC through, so every front end runs document-derived text through
@@ -23,6 +30,9 @@ from __future__ import annotations
 
 import os
 import re
+import unicodedata
+from bisect import bisect_left
+from collections.abc import Callable
 
 _REPLACEMENT = "\ufffd"
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -33,6 +43,83 @@ _ONE_LINE[0x7F] = "\u2421"
 for _code in (*range(0x80, 0xA0), *range(0x202A, 0x202F), *range(0x2066, 0x206A), *range(0xD800, 0xE000)):
     _ONE_LINE[_code] = _REPLACEMENT
 _MULTILINE = {code: text for code, text in _ONE_LINE.items() if code not in (0x09, 0x0A)}
+
+
+# Invisible characters that only mark where a word may break or must not (soft hyphen, zero-width space, word joiner,
+# a byte order mark inside text): dropped wherever they stand.
+_BREAK_HINTS = "\u00ad\u200b\u2060\ufeff"
+# Zero-width non-joiner and joiner: in Persian, Indic scripts and emoji sequences they change what a reader sees, so
+# they are dropped only after a letter of a script that joins nothing (Latin, Greek, Cyrillic), where they only split
+# a word.
+_JOINERS = "\u200c\u200d"
+_LIGATURES = {0xFB00: "ff", 0xFB01: "fi", 0xFB02: "fl", 0xFB03: "ffi", 0xFB04: "ffl", 0xFB05: "st", 0xFB06: "st"}
+_FOLD = {**dict.fromkeys(map(ord, _BREAK_HINTS)), **_LIGATURES}
+_TO_CHANGE = re.compile(f"[{_BREAK_HINTS}{_JOINERS}\ufb00-\ufb06]")
+
+
+def _unjoining(char: str) -> bool:
+    return char < "\u0530" and char.isalpha()
+
+
+def _continues(char: str) -> bool:
+    """Whether `char` belongs to the character before it under composition: a combining mark, a Hangul vowel or
+    final consonant jamo."""
+    return bool(unicodedata.combining(char)) or unicodedata.category(char) in ("Mn", "Mc", "Me") or (
+        "\u1160" <= char <= "\u11ff")
+
+
+def _clusters(line: str) -> list[str]:
+    clusters: list[str] = []
+    for char in line:
+        if clusters and _continues(char):
+            clusters[-1] += char
+        else:
+            clusters.append(char)
+    return clusters
+
+
+def plain_text(text: str) -> str:
+    """`text` composed (NFC), without invisible word-splitting characters, with Latin ligatures spelled out."""
+    return plain_text_offsets(text)[0]
+
+
+def plain_text_offsets(text: str) -> tuple[str, Callable[[int], int]]:
+    """`plain_text(text)`, and the map from an offset into `text` to the same place in it. Only lines that change are
+    rewritten, a cluster (a letter and its combining marks) at a time, so every offset between clusters keeps its
+    place; one inside a cluster goes to the cluster's end."""
+    if unicodedata.is_normalized("NFC", text) and not _TO_CHANGE.search(text):
+        return text, lambda offset: offset
+    parts: list[str] = []
+    # Each changed cluster as (its old start, its old end, its new end, the shift after it).
+    changed_starts: list[int] = []
+    changed: list[tuple[int, int, int]] = []
+    old = new = 0
+    for line in text.splitlines(keepends=True):
+        if unicodedata.is_normalized("NFC", line) and not _TO_CHANGE.search(line):
+            parts.append(line)
+            old, new = old + len(line), new + len(line)
+            continue
+        before = ""
+        for cluster in _clusters(line):
+            plain = unicodedata.normalize("NFC", cluster)
+            if plain[0] in _JOINERS and _unjoining(before):
+                plain = plain[1:]
+            plain = plain.translate(_FOLD)
+            if plain != cluster:
+                changed_starts.append(old)
+                changed.append((old + len(cluster), new + len(plain), new + len(plain) - old - len(cluster)))
+            parts.append(plain)
+            before = cluster[-1]
+            old, new = old + len(cluster), new + len(plain)
+
+    def moved(offset: int) -> int:
+        at = bisect_left(changed_starts, offset) - 1  # the last changed cluster that starts before `offset`
+        if at < 0:
+            return offset
+        end, new_end, shift = changed[at]
+        return new_end if offset < end else offset + shift
+
+    return "".join(parts), moved
 
 
 def printable(text: str, *, multiline: bool = True) -> str:

@@ -78,6 +78,8 @@ _CHAR_MAP = {
     "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u2033": '"',
     "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-", "\u2212": "-",
     "\u00a0": " ", "\u200b": "", "\u00ad": "",
+    # The other invisible characters `safe_text.plain_text` drops: a source indexed before it, or a quote, holds them.
+    "\u200c": "", "\u200d": "", "\u2060": "", "\ufeff": "",
 }
 _EDGE_PUNCT = " .,;:!?'\"-"
 # A word a PDF broke at a line end, as the text joins its lines: "engi- neer".
@@ -190,6 +192,13 @@ def _normalise(text: str) -> tuple[str, list[int]]:
         if ch.isspace():
             space = bool(out)
             continue
+        if not space and out and unicodedata.combining(ch):
+            # A decomposed accent (NFD's "e" and U+0301) composes with its letter, as a composed quote holds it: each
+            # alone, "café" was no quote of "cafe\u0301".
+            composed = unicodedata.normalize("NFC", out[-1] + ch)
+            if len(composed) == 1:
+                out[-1] = composed
+                continue
         if space:
             out.append(" ")
             index.append(i)

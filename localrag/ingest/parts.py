@@ -7,12 +7,16 @@ their attachments (`inbox.mbox/3/report.pdf`); an .enex one per note (`Notes.ene
 attachments (`Notes.enex/Boiler service/manual.pdf`). Naming parts as if the file were a folder means
 `forget` of the file removes its parts, and such paths never collide with a real file.
 
+Every part's text is `safe_text.plain_text` of what its loader read (`_plain`): the one point every format's text
+passes, a mail's body and a note's as much as a file's.
+
 A part that cannot be read comes back with its error instead of text, so one broken attachment is
 one error line and the rest of the file is still indexed. A file that cannot be read at all raises.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +26,7 @@ from localrag.errors import LoaderError
 from localrag.ingest.loaders import SUPPORTED_EXTENSIONS, file_type, load_file
 from localrag.ingest.ocr import Notify
 from localrag.ingest.structure import file_title
+from localrag.safe_text import plain_text, plain_text_offsets
 from localrag.types import LoadedText
 
 if TYPE_CHECKING:
@@ -53,7 +58,21 @@ def _wanted(name: str) -> bool:
 
 
 def load_parts(path: Path, *, ocr: bool = True, notify: Notify | None = None) -> Iterator[Part]:
-    """The documents in `path`; raises LoaderError when the file itself is unreadable."""
+    """The documents in `path`, their text `plain_text`; raises LoaderError when the file itself is unreadable."""
+    for part in _parts(path, ocr, notify):
+        yield part if part.loaded is None else dataclasses.replace(part, loaded=_plain(part.loaded))
+
+
+def _plain(loaded: LoadedText) -> LoadedText:
+    """`loaded` with its text and title `plain_text`, its sections' offsets moved with the text."""
+    text, moved = plain_text_offsets(loaded.text)
+    if text == loaded.text and plain_text(loaded.title) == loaded.title:
+        return loaded
+    sections = tuple(dataclasses.replace(s, start=moved(s.start), end=moved(s.end)) for s in loaded.sections)
+    return dataclasses.replace(loaded, text=text, title=plain_text(loaded.title), sections=sections)
+
+
+def _parts(path: Path, ocr: bool, notify: Notify | None) -> Iterator[Part]:
     kind = file_type(path)
     if kind == "enex":
         yield from _notes(path, ocr, notify)

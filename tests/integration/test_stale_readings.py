@@ -26,29 +26,29 @@ from localrag.types import Chunk, Document
 
 # What the loaders make of the sample corpus, by file: (loader kind, its version in READERS, digest).
 LOADED = {
-    "SOURCE.md": ("md", 4, "607c9d1c418d1f6e"),
+    "SOURCE.md": ("md", 5, "607c9d1c418d1f6e"),
     # 2: the loader's text is the same, but its chunks end at page breaks now (CHUNKED below). 3: running headers
     # and footers are left out (the manual has none). 4: a bold line at the body's size can be a heading (the
     # manual's bold lines are larger: headings already).
-    "aurora-espresso-manual.pdf": ("pdf", 5, "64823faa17e5be6b"),
-    "beekeeping-basics.txt": ("txt", 6, "c873841a3dcc3e24"),
-    "houseplant-care.html": ("html", 4, "7ee1dc7d5c62d6e4"),
-    "kestrel-point-lighthouse.md": ("md", 4, "a40bb658ce5be143"),
-    "larkspur-travel-policy.docx": ("docx", 2, "d2ac48c0efb98f32"),
-    "quillpad-formatting-codes.md": ("md", 4, "decfe8786b581721"),
+    "aurora-espresso-manual.pdf": ("pdf", 6, "64823faa17e5be6b"),
+    "beekeeping-basics.txt": ("txt", 7, "c873841a3dcc3e24"),
+    "houseplant-care.html": ("html", 5, "7ee1dc7d5c62d6e4"),
+    "kestrel-point-lighthouse.md": ("md", 5, "a40bb658ce5be143"),
+    "larkspur-travel-policy.docx": ("docx", 3, "d2ac48c0efb98f32"),
+    "quillpad-formatting-codes.md": ("md", 5, "decfe8786b581721"),
 }
 # The texts each sample file's chunks are embedded as, with the default chunk settings: (CHUNKS_VERSION, the
 # version of its loader in READERS, digest). A change that cuts every kind differently bumps CHUNKS_VERSION; one
 # that cuts only some kinds differently (a page break ends a chunk: PDFs) bumps those kinds' READERS, so only
 # their documents count as stale.
 CHUNKED = {
-    "SOURCE.md": (1, 4, "3f0550ae2dc99a2b"),
-    "aurora-espresso-manual.pdf": (1, 5, "3bb1ec3c39b13ea8"),
-    "beekeeping-basics.txt": (1, 6, "0a8d32d71bb54e07"),
-    "houseplant-care.html": (1, 4, "b808be9d805ac83d"),
-    "kestrel-point-lighthouse.md": (1, 4, "b6a7852707910638"),
-    "larkspur-travel-policy.docx": (1, 2, "1f497ff741642133"),
-    "quillpad-formatting-codes.md": (1, 4, "e3893135c4a05054"),
+    "SOURCE.md": (1, 5, "3f0550ae2dc99a2b"),
+    "aurora-espresso-manual.pdf": (1, 6, "3bb1ec3c39b13ea8"),
+    "beekeeping-basics.txt": (1, 7, "0a8d32d71bb54e07"),
+    "houseplant-care.html": (1, 5, "b808be9d805ac83d"),
+    "kestrel-point-lighthouse.md": (1, 5, "b6a7852707910638"),
+    "larkspur-travel-policy.docx": (1, 3, "1f497ff741642133"),
+    "quillpad-formatting-codes.md": (1, 5, "e3893135c4a05054"),
 }
 
 
@@ -152,15 +152,15 @@ def test_why_a_reading_is_stale() -> None:
 def test_a_reading_holds_the_chunk_size_the_chunker_used() -> None:
     """MiniLM reads 256 tokens, so any chunk_tokens from 216 up cuts the same chunks: no document is stale
     for a change among those, and one read with 216 is stale under an embedder that reads more."""
-    assert reading("rtf", Settings(chunk_tokens=300), 256) == "rtf 1; chunks 1 216/32"
+    assert reading("rtf", Settings(chunk_tokens=300), 256) == "rtf 2; chunks 1 216/32"
     assert reading("rtf", Settings(chunk_tokens=300), 256) == reading("rtf", Settings(chunk_tokens=500), 256)
-    assert stale_reason("rtf 1; chunks 1 216/32", reading("rtf", Settings(chunk_tokens=500), 512), 512) == (
+    assert stale_reason("rtf 2; chunks 1 216/32", reading("rtf", Settings(chunk_tokens=500), 512), 512) == (
         "read with chunk_tokens/chunk_overlap 216/32")
     # Recorded before readings held the size used: "300" was cut to 216 too.
-    assert stale_reason("rtf 1; chunks 1 300/32", reading("rtf", Settings(chunk_tokens=400), 256), 256) == ""
-    assert stale_reason("rtf 1; chunks 1 300/32", reading("rtf", Settings(chunk_tokens=100), 256), 256) == (
+    assert stale_reason("rtf 2; chunks 1 300/32", reading("rtf", Settings(chunk_tokens=400), 256), 256) == ""
+    assert stale_reason("rtf 2; chunks 1 300/32", reading("rtf", Settings(chunk_tokens=100), 256), 256) == (
         "read with chunk_tokens/chunk_overlap 300/32")
-    assert stale_reason("rtf 1; chunks 1 many/32", reading("rtf", Settings(), 256), 256) == (
+    assert stale_reason("rtf 2; chunks 1 many/32", reading("rtf", Settings(), 256), 256) == (
         "read with chunk_tokens/chunk_overlap many/32")
 
 

@@ -128,6 +128,16 @@ def test_a_pdfs_ligatures_and_words_broken_at_a_line_end_read_as_their_letters()
     assert text[checked.start : checked.end] == "The \ufb01nal test of the horn was run by engi- neer Halvard Brekke"
 
 
+@pytest.mark.parametrize("source", [
+    "The cafe\u0301 serves espresso.",  # decomposed (NFD): the accent a character of its own
+    "The caf\u200d\u00e9 ser\u200cves es\u2060pres\ufeffso.",  # invisible characters inside words
+])
+def test_a_quote_of_a_decomposed_accent_or_invisible_characters_is_verbatim(source: str) -> None:
+    [checked] = verify_quotes('"The caf\u00e9 serves espresso." [1]', [make_hit(source)])
+    assert checked.status is QuoteStatus.VERIFIED  # before: close 0.92
+    assert source[checked.start : checked.end].rstrip(".") == source.rstrip(".")
+
+
 def test_a_close_quote_is_placed_on_whole_words() -> None:
     text = "The \u201cred crane\u201d is reserved for emergencies only."
     [checked] = verify_quotes('"The red crane is reserved for emergencies only." [1]', [make_hit(text)])

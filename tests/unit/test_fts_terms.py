@@ -54,3 +54,9 @@ def test_a_word_with_an_umlaut_is_also_indexed_and_asked_for_spelled_out() -> No
     assert query_text("Müller?") == "Muller? mueller"
     assert query_text(unicodedata.normalize("NFD", "Müller")) == "Muller mueller"  # as macOS writes it
     assert query_text("Mueller") == "Mueller"  # already the spelled-out form, which the index holds beside "Müller"
+
+
+def test_a_footnote_mark_glued_to_its_word_is_a_term_of_its_own() -> None:
+    """"the surveyor¹." was indexed as `surveyor1`, which a search for "surveyor" never found."""
+    assert indexed_text("the surveyor\u00b9.").split()[:2] == ["the", "surveyor"]
+    assert query_text("surveyor\u00b2\u00b3").split() == ["surveyor", "23"]

@@ -38,3 +38,27 @@ def test_undecodable_file_names_get_a_stable_valid_text() -> None:
     assert path_text("/tmp/ordinary é.txt") == "/tmp/ordinary é.txt"
     assert printable(name, multiline=False) == "/tmp/caf\ufffd-\ufffd.txt"  # shown: replacement characters
     assert printable("/tmp/two\nlines.txt", multiline=False) == "/tmp/two\u240alines.txt"
+
+
+def test_plain_text_joins_split_words_composes_accents_and_spells_out_ligatures() -> None:
+    from localrag.safe_text import plain_text
+
+    assert plain_text("har\u00adbour\u200bmas\u2060ter\ufeff x\u200cy\u200dz") == "harbourmaster xyz"
+    assert plain_text("cafe\u0301 \ufb01nancial o\ufb03ce") == "caf\u00e9 financial office"
+    # Where a joiner shapes what a reader sees (Persian, an emoji sequence), it stays.
+    kept = "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645 \U0001f468\u200d\U0001f469"
+    assert plain_text(kept) == kept
+
+
+def test_plain_text_keeps_lines_and_moves_offsets_with_the_text() -> None:
+    from localrag.safe_text import plain_text_offsets
+
+    text = "e\u0301te\u0301\nthe \ufb01rst o\ufb03ce\r\nsoft\u00adly\n"
+    plain, moved = plain_text_offsets(text)
+    assert plain == "\u00e9t\u00e9\nthe first office\r\nsoftly\n"
+    assert plain.count("\n") == text.count("\n")
+    for word in ("first", "office", "softly"):
+        old = {"first": text.index("\ufb01rst"), "office": text.index("o\ufb03ce"), "softly": text.index("soft")}[word]
+        old_end = old + {"first": 4, "office": 4, "softly": 7}[word]
+        assert plain[moved(old):moved(old_end)] == word
+    assert moved(len(text)) == len(plain) and moved(1) == 1  # inside "e" and its accent: the cluster's end
