@@ -123,8 +123,12 @@ _UNSPACED = re.compile(f"[{UNSPACED_CHARS}]")
 _NUMBER = r"\d{1,3}[.)]\s"  # a numbered list item's "1. " or "2) "
 # The number is part of the item's first sentence, not a sentence of its own.
 _ITEM_NUMBER = re.compile(rf"\s*({_NUMBER}\s*)")
+# The marks that open a bulleted item: Markdown's, and the typographic bullets a list pasted from Word or a web page
+# keeps (• ‣ ◦ ▪ ● ⁃, and an en dash). One definition for the sentence rules and the loaders (ingest.structure's
+# LIST_LINE): with "•" missing here, `ask --extract` quoted a pasted list's three items as one sentence.
+BULLET_MARK = "[-*+\u2022\u2023\u25e6\u25aa\u25cf\u2043\u2013]"
 # A bulleted item's mark is layout, not part of its first sentence (a quote of "- 1987: ..." reads badly).
-_BULLET = re.compile(r"\s*[-*+]\s+")
+_BULLET = re.compile(rf"\s*{BULLET_MARK}\s+")
 _LINE = re.compile(r"[^\n]*(?:\n|$)")
 # A blockquote's marks at a line's start ("> ", "> > " nested); and after a line break inside a sentence.
 _QUOTE_MARKS = re.compile(r"[ \t]*>(?:[ \t]*>)*[ \t]?")
@@ -133,7 +137,7 @@ _INNER_QUOTE_MARKS = re.compile(r"\n[ \t]*>(?:[ \t]*>)*")
 _CALLOUT = re.compile(r"\[![\w-]+\][+-]?(?:[ \t]|$)")
 # A line that starts a list item ("- ", "* ", "+ ", "1. ", "2) ") or a table row ("|"); a heading line
 # (`_is_heading_line`) starts one too.
-_OPENS_UNIT = re.compile(rf"\s*(?:[-*+]\s|{_NUMBER}|\|)")
+_OPENS_UNIT = re.compile(rf"\s*(?:{BULLET_MARK}\s|{_NUMBER}|\|)")
 # A table row written without a leading "|" (as the HTML and sheet loaders write tables): two or more cell bars.
 _TABLE_ROW = re.compile(r"[^\n|]*\|[^\n|]*\|")
 # How the loaders join a row's cells; a line with one is a two-column row when a line beside it has one too.

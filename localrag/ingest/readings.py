@@ -27,6 +27,7 @@ from localrag.sizes import count_text
 # A kind not listed is at 1. Code files share one loader, so "code:python" is read as "code".
 # Every kind went up by one on 2026-12-07 (txt 6 to 7, code 1 to 2): the text of every document became
 # `safe_text.plain_text` of what its loader read (NFC, no soft hyphens or zero-width characters, ligatures spelled out).
+# On the same day a line opened by ‣ ◦ ▪ ● ⁃ or an en dash became a list item (structure.LIST_LINE) in txt and pdf.
 READERS: dict[str, int] = {
     "txt": 7,  # a lone "Label: nan" (an empty cell's export) is a record's field, not a heading; a title
     # underlined with "===" or "---" (reStructuredText's sections) is a heading, at its adornment's level;

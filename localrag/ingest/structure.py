@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from localrag.sentences import BULLET_MARK
 from localrag.types import LoadedText, Section
 
 
@@ -53,7 +54,7 @@ class HeadingPath:
 
 
 SPACES = re.compile(r"\s+")
-LIST_LINE = re.compile(r"^\s*(?:[-*+\u2022]|\d+[.)])\s+")
+LIST_LINE = re.compile(rf"^\s*(?:{BULLET_MARK}|\d+[.)])\s+")
 
 
 def squash(text: str) -> str:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+
+from localrag.ingest.structure import LIST_LINE
 from localrag.sentences import is_label, one_line, sentence_spans, table_header
 
 
@@ -44,6 +47,16 @@ def test_headings_and_list_items_end_a_sentence() -> None:
     # A bullet's mark is not part of its sentence; a quote of one reads without it.
     assert _sentences(text) == ["# Swarms", "A swarm is calm\nat first.", "check the queen cells\n  every week",
                                 "Mark the queen."]
+
+
+@pytest.mark.parametrize("mark", ["\u2022", "\u2023", "\u25e6", "\u25aa", "\u25cf", "\u2043", "\u2013"])
+def test_a_typographic_bullet_opens_an_item_as_a_dash_does(mark: str) -> None:
+    """A list pasted from Word or a web page ("• Hotel stays ...") was one sentence: ask --extract quoted all of it."""
+    text = (f"# Expenses policy\n{mark} Taxis are reimbursed after 10 pm\n{mark} Hotel stays are capped at 180 euros "
+            f"per night\n{mark} Meals need an itemised receipt")
+    assert _sentences(text) == ["# Expenses policy", "Taxis are reimbursed after 10 pm",
+                                "Hotel stays are capped at 180 euros per night", "Meals need an itemised receipt"]
+    assert LIST_LINE.match(f"{mark} Taxis")  # the loaders read such lines as a list
 
 
 def test_an_abbreviation_before_a_lower_case_word_does_not_end_a_sentence() -> None:
