@@ -1,8 +1,9 @@
 """Finding saved conversations by their words: `localrag conversations search` and the chat app's `/`.
 
 A conversation matches when every word of the query is somewhere in its title, questions or answers (any
-case; a word matches inside a longer one, so "hotel" finds "hotels"). The sources' text is not searched:
-what a user remembers of a conversation is what was asked and answered, and a source's whole passage would
+case, accents and ligatures folded as `search` folds them, apostrophes left out, so "dont" and "don't" find "don’t"
+and "cafe" finds "café"; a word matches inside a longer one, so "hotel" finds "hotels"). The sources' text is not
+searched: what a user remembers of a conversation is what was asked and answered, and a source's whole passage would
 match far more than that. Matches come most recently updated first, as the list does, each with the line of
 the turn that holds most of the words.
 """
@@ -13,6 +14,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from localrag.conversations import Conversation
+from localrag.fts_terms import folded
+from localrag.safe_text import plain_text
 
 # Characters of the matching line shown before its first matching word and from it: few before, so that the
 # word is in sight in the chat app's narrow panel too.
@@ -26,8 +29,16 @@ class ConversationMatch:
     snippet: str  # one line of that turn around its first matching word ("…" where cut)
 
 
+# Apostrophes, straight, curly and the modifier letter: "don't", "don’t" and "dont" are one word.
+_APOSTROPHES = str.maketrans("", "", "'\u2018\u2019\u02bc")
+
+
+def _fold(text: str) -> str:
+    return folded(plain_text(text)).lower().translate(_APOSTROPHES)
+
+
 def query_words(query: str) -> list[str]:
-    return query.lower().split()
+    return _fold(query).split()
 
 
 def search_conversations(conversations: Iterable[Conversation], query: str) -> list[ConversationMatch]:
@@ -37,8 +48,8 @@ def search_conversations(conversations: Iterable[Conversation], query: str) -> l
         return []
     found = []
     for conversation in conversations:
-        texts = [turn.text.lower() for turn in conversation.turns]
-        everything = " ".join([conversation.title.lower(), *texts])
+        texts = [_fold(turn.text) for turn in conversation.turns]
+        everything = " ".join([_fold(conversation.title), *texts])
         if not all(word in everything for word in words):
             continue
         counts = [sum(word in text for word in words) for text in texts]
@@ -52,8 +63,13 @@ def search_conversations(conversations: Iterable[Conversation], query: str) -> l
 
 def _snippet(text: str, words: list[str]) -> str:
     flat = " ".join(text.split())
-    lowered = flat.lower()
-    at = min(i for i in (lowered.find(word) for word in words) if i >= 0)
+    # Folded a character at a time, each folded character knowing the one of `flat` it came from.
+    lowered, origin = "", []
+    for i, char in enumerate(flat):
+        one = _fold(char)
+        lowered += one
+        origin += [i] * len(one)
+    at = origin[min(i for i in (lowered.find(word) for word in words) if i >= 0)]
     start, end = max(0, at - _BEFORE), min(len(flat), at + _FROM)
     # Cut between words: by characters alone it read "…hen was the Greywater Dam".
     if start and flat[start - 1] != " ":

@@ -123,3 +123,10 @@ def query_text(query: str) -> str:
         return _with_joined(query)
     folded = _folded(_footnotes_apart(query))
     return _with_joined(_CJK.sub(lambda match: f" {' '.join(_bigrams(match.group()))} ", folded), query)
+
+
+def folded(text: str) -> str:
+    """`text` with the marks the BM25 leg drops dropped and its compatibility forms folded, as `indexed_text` and
+    `query_text` fold them: what another search by words (saved conversations) compares, so it finds what `search`
+    does."""
+    return _folded(text)

@@ -49,3 +49,16 @@ def test_a_long_answer_is_cut_around_the_word() -> None:
     assert all(f" {word} " in f" {text} " for word in inner.split() for text in [" ".join(
         t.text for t in found.conversation.turns)])
     assert len(found.snippet) < 120
+
+
+def test_accents_apostrophes_and_ligatures_are_folded_as_search_folds_them() -> None:
+    """"don't pay" and "dont pay" did not find "don’t pay", nor "cafe espresso" "café espresso": a plain lower()."""
+    spelled = _conversation("c", "Coffee", "Where?",
+                            "Don\u2019t pay at the caf\u00e9 espresso bar; the o\ufb03ce does.")
+    for query in ("don't pay", "dont pay", "DON\u2019T", "cafe espresso", "caf\u00e9", "cafe\u0301", "office"):
+        [found] = search_conversations([spelled, PARKING], query)
+        assert found.turn == 1, query
+    [found] = search_conversations([spelled], "espresso")
+    assert found.snippet == "…at the caf\u00e9 espresso bar; the o\ufb03ce does."  # cut at the word found
+    [found] = search_conversations([spelled], "dont")
+    assert found.snippet.startswith("Don\u2019t pay")
