@@ -52,6 +52,7 @@ from localrag.forget import (
     derived_folders,
     forget_path,
     is_under,
+    on_disk,
     still_held,
 )
 from localrag.models import (
@@ -880,7 +881,7 @@ class Engine(GraphMode, Collections, Information):
             kept = conversations_keeping(conversations, paths, purge=purge, spared=[*spared, *indexed], texts=texts)
         # Still on disk in a folder `watch` follows: its next round (or a resumed watch) reads it again, in silence.
         # Only a note: the forget is done, and a remembered-folders file that does not read must not undo its report.
-        there = [forget_path(path) for path in paths if Path(path).expanduser().exists()]
+        there = [held for held in (on_disk(forget_path(path)) for path in paths) if held.exists()]
         try:
             folders = self.watched_folders() if there else []
         except LocalRagError:

@@ -13,6 +13,7 @@ would only break them), and the report says how many were.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -82,10 +83,21 @@ class Forgotten:
     still_on_disk: list[str] = field(default_factory=list)
 
 
+def on_disk(path: Path) -> Path:
+    """`path` as the disk names it: as given, or in the other Unicode form where only that exists. A forget finds
+    the documents of a name typed composed (NFC) stored decomposed (NFD, a Mac's zip) and the other way round
+    (`Engine._documents_at`), so what is still on disk is asked of the name that matched, not only of the one
+    typed: the file named decomposed was forgotten without the note that the next ingest reads it again."""
+    if path.exists():
+        return path
+    forms = (Path(unicodedata.normalize(form, str(path))) for form in ("NFC", "NFD"))
+    return next((form for form in forms if form.exists()), path)
+
+
 def still_held(paths: Iterable[Path]) -> list[str]:
-    """`paths` still on disk, each as `Forgotten.still_on_disk` says it."""
+    """`paths` still on disk, each as `Forgotten.still_on_disk` says it (under the name the disk gives it)."""
     out = []
-    for path in paths:
+    for path in map(on_disk, paths):
         if path.exists():
             out.append(str(path))
         elif (holder := next((p for p in path.parents if p.is_file()), None)) is not None:

@@ -437,6 +437,8 @@ def test_a_file_named_decomposed_is_forgotten_by_its_name_typed_composed(engine:
     done = engine.forget(folder / unicodedata.normalize("NFC", "Μυστικό.txt"), purge=True)
     assert done.documents == 1 and engine.documents() == []
     assert not _files_holding(engine.store.path, "Ψωμοκλέφτρυγος")
+    # Still on disk under its decomposed name: the note says so (it looked for the name as typed, and said nothing).
+    assert done.still_on_disk == [str(folder.resolve() / unicodedata.normalize("NFD", "Μυστικό.txt"))]
 
 
 def test_forgetting_a_file_still_on_disk_says_an_ingest_reads_it_again(engine: Engine, tmp_path: Path) -> None:
