@@ -8,15 +8,16 @@ process wait for each other too); readers (`ask`, `status`, search) never take i
 with the process, so a killed writer never leaves it held.
 
 A writer that has to wait says so, through the function `tell_waits` was given (the CLI prints it): a `forget`
-behind a long ingest printed nothing at all, and looked hung. The holder writes its pid and command into the lock
-file, so the notice names who to wait for.
+behind a long ingest printed nothing at all, and looked hung. The holder writes its pid and command name
+("localrag forget") into the lock file, so the notice names who to wait for. Only the name: the lock file outlives the
+command, and its arguments (a file's name, a folder's) can be as confidential as the text a purge erased.
 """
 
 from __future__ import annotations
 
 import fcntl
 import os
-import shlex
+import re
 import sys
 import threading
 from collections.abc import Callable, Iterator
@@ -50,11 +51,28 @@ def writer_lock(store_dir: Path, cancel: threading.Event | None = None) -> Itera
     with file_lock(lock_file(store_dir), on_wait=_said_waiting, cancel=cancel) as handle:
         handle.seek(0)
         handle.truncate()
-        # A file name that is not UTF-8 reaches argv as surrogates: kept as its bytes (its readers replace them).
-        command = f"{os.getpid()} {shlex.join([Path(sys.argv[0]).name, *sys.argv[1:]])}"[:400]
-        handle.write(command.encode("utf-8", "surrogateescape"))
+        handle.write(f"{os.getpid()} {command_name(sys.argv)}".encode("utf-8", "surrogateescape"))
         handle.flush()
         yield
+
+
+# A sub-command's shape: what the command line's first word after the program's name is, when it is not a path.
+_COMMAND_WORD = re.compile(r"[a-z][a-z0-9-]*")
+
+
+def command_name(argv: list[str]) -> str:
+    """The program and its sub-command from `argv`, none of its arguments: "localrag forget" of `localrag forget
+    docs/client --purge`, "localrag" of the chat app. `--config FILE` before the command is passed over."""
+    program = Path(argv[0]).name if argv else "python"
+    if program == "__main__.py":  # `python -m localrag`
+        program = Path(argv[0]).parent.name
+    words = iter(argv[1:])
+    for word in words:
+        if word == "--config":
+            next(words, None)
+        elif not word.startswith("-"):
+            return f"{program} {word}" if _COMMAND_WORD.fullmatch(word) else program
+    return program
 
 
 def _said_waiting(handle: IO[bytes]) -> None:

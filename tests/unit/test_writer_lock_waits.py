@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import threading
 from pathlib import Path
 
-from localrag.writer_lock import tell_waits, writer_lock
+from localrag.writer_lock import command_name, tell_waits, writer_lock
 
 HOLD = ("import sys, time\nfrom pathlib import Path\nfrom localrag.writer_lock import writer_lock\n"
         "with writer_lock(Path(sys.argv[1])):\n    print('held', flush=True)\n    time.sleep(60)\n")
@@ -31,7 +32,7 @@ def test_a_writer_behind_another_process_names_it_then_goes_on(tmp_path: Path) -
         waiting.start()
         waiting.join(1.0)
         assert not done.is_set()
-        assert told == [f"waiting for -c {store} (pid {holder.pid}) to finish writing to the index (Ctrl-C gives up)"]
+        assert told == [f"waiting for -c (pid {holder.pid}) to finish writing to the index (Ctrl-C gives up)"]
         holder.kill()
         waiting.join(30)
         assert done.is_set()
@@ -51,7 +52,20 @@ def test_a_command_naming_a_file_whose_name_is_not_utf8_takes_the_lock(tmp_path:
     monkeypatch.setattr(sys, "argv", ["localrag", "forget", "docs/r\udce9sum\udce9.md"])
     with writer_lock(tmp_path / "db"):
         pass
-    assert (tmp_path / "db.writer.lock").read_bytes().endswith(b"forget 'docs/r\xe9sum\xe9.md'")
+    assert (tmp_path / "db.writer.lock").read_bytes() == f"{os.getpid()} localrag forget".encode()
+
+
+def test_the_lock_file_keeps_the_command_name_not_its_arguments(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """After `localrag forget docs/client --purge` the lock file kept the whole command line, the forgotten folder's
+    name with it, though the purge said the text of what it forgot lay in no file of the index."""
+    monkeypatch.setattr(sys, "argv", ["/usr/bin/localrag", "--config", "conf/client.toml", "forget",
+                                      "/tmp/docs/client", "--purge"])
+    with writer_lock(tmp_path / "db"):
+        pass
+    assert (tmp_path / "db.writer.lock").read_text() == f"{os.getpid()} localrag forget"
+    assert command_name(["localrag"]) == "localrag"  # the chat app
+    assert command_name(["/x/localrag/__main__.py", "ingest", "notes"]) == "localrag ingest"
+    assert command_name(["localrag", "/tmp/docs/client"]) == "localrag"  # never a path, whatever its place
 
 
 def test_an_ingest_waiting_for_another_writer_is_given_up_by_its_cancel(tmp_path: Path) -> None:
