@@ -785,12 +785,24 @@ async def _crash(request: Request, exc: Exception) -> Response:
                                          "the server's log has the details", "server_error", "internal_error"))
 
 
+# A token anyone could guess in a few tries guards nothing; 16 characters of `token_urlsafe` are 96 bits.
+MIN_TOKEN_CHARS = 16
+MAKE_TOKEN = 'make one with `python -c "import secrets; print(secrets.token_urlsafe())"`'
+
+
 def check_binding(host: str, token: str) -> None:
-    """No token, no start on anything but loopback."""
+    """No token, no start on anything but loopback; a token given must be one a client can send and no one can
+    guess, on any host: "a" was taken, and so was " ", which no client can send (HTTP strips a header's spaces)."""
+    if token and (token != token.strip() or len(token) < MIN_TOKEN_CHARS):
+        what = "has spaces at its ends, which no client can send" if token.strip() and token != token.strip() else (
+            f"is shorter than {MIN_TOKEN_CHARS} characters, easily guessed" if token.strip() else
+            "is only spaces, which no client can send")
+        raise ConfigError(f"the API token (--token, LOCALRAG_API_TOKEN or api_token) {what}", MAKE_TOKEN)
     if not is_loopback(host) and not token:
         raise ConfigError(
             f"--host {host} would expose your documents beyond this machine without a token",
-            "pass --token SECRET (or set api_token in the config), or keep the default --host 127.0.0.1",
+            f"pass --token SECRET (or set api_token in the config; {MAKE_TOKEN}), or keep the default "
+            "--host 127.0.0.1",
         )
 
 

@@ -555,7 +555,7 @@ def test_sigterm_stops_the_server_as_ctrl_c_does(localrag_home: Path) -> None:
     """A service manager's stop: uvicorn raised SIGTERM again once the requests in flight were done, and the
     process died of it (status -15) before it said "stopped". A token on the command line is said to be seen by
     every account on the machine (the process list), with the ways that keep it private."""
-    server = start_cli("serve", "--port", "0", "--token", "s3cret", home=localrag_home,
+    server = start_cli("serve", "--port", "0", "--token", "s3cret-0123456789", home=localrag_home,
                        user_home=localrag_home.parent / "user-home")
     try:
         assert server.stderr is not None

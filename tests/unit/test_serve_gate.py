@@ -60,6 +60,18 @@ def test_only_loopback_runs_without_a_token() -> None:
     assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost")
     assert not is_loopback("0.0.0.0") and not is_loopback("example")
     check_binding("127.0.0.1", "")
-    check_binding("0.0.0.0", "secret")
+    check_binding("0.0.0.0", "s3cret-0123456789")
     with pytest.raises(ConfigError, match="--token"):
         check_binding("0.0.0.0", "")
+
+
+@pytest.mark.parametrize(("token", "why"), [("a", "shorter than 16 characters"), (" ", "only spaces"),
+                                            (" " * 20, "only spaces"), ("abcdefghijklmno", "shorter than 16"),
+                                            (" s3cret-0123456789", "spaces at its ends")])
+@pytest.mark.parametrize("host", ["0.0.0.0", "127.0.0.1"])
+def test_a_token_no_client_can_send_or_anyone_could_guess_is_refused(token: str, why: str, host: str) -> None:
+    """`serve --host 0.0.0.0` started with LOCALRAG_API_TOKEN=a, and with " ", which no client can send."""
+    with pytest.raises(ConfigError, match=why) as refused:
+        check_binding(host, token)
+    assert 'python -c "import secrets; print(secrets.token_urlsafe())"' in str(refused.value)
+    check_binding(host, "0123456789abcdef")  # 16 characters will do
