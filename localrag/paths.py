@@ -96,6 +96,13 @@ def db_dir() -> Path:
     return data_dir() / "lancedb"
 
 
+def scratch_dir() -> Path:
+    """Copies of documents a loader must read from a file for a moment (a mail's attachment): in the data folder,
+    the user's alone, never the shared temp folder, where a killed ingest left the copy (the document's text) for
+    every account on the machine to read, and for good."""
+    return data_dir() / "scratch"
+
+
 def checkout_models_dir() -> Path | None:
     """The project's own `models/` folder, when localrag runs from a source checkout."""
     candidate = Path(__file__).resolve().parent.parent / "models"

@@ -22,6 +22,7 @@ import email.policy
 import email.utils
 import hashlib
 import mailbox
+import os
 import re
 import tempfile
 from collections import Counter
@@ -30,10 +31,12 @@ from dataclasses import dataclass
 from email.message import EmailMessage, MIMEPart
 from pathlib import Path
 
+from localrag import paths
 from localrag.errors import LoaderError
 from localrag.ingest.encodings import Decoded, decode_labelled, html_label, read_declared
 from localrag.ingest.mailbody import FORWARD_SUBJECT, fold_html, fold_plain, fold_quotes
 from localrag.ingest.structure import TextBuilder, file_title, prose_kind, squash
+from localrag.processes import remove_left_by_dead
 from localrag.sizes import count_text
 from localrag.types import LoadedText
 
@@ -303,9 +306,23 @@ def _file_name(name: str, most: int = 200) -> str:
     return stem.encode()[:room].decode(errors="ignore") + suffix
 
 
+# An attachment's copy is in a folder named by its process (mkdtemp's: the user's alone, 0700), so one whose
+# process is gone is known as a killed ingest's, its cleanup never run.
+_COPY_FOLDER = re.compile(r"mail-(\d+)-")
+
+
+def clear_dead_copies() -> list[Path]:
+    """Remove the attachment copies that killed ingests left in the scratch folder (each the text of a document,
+    which a purge or a forget would leave there); returns them."""
+    return remove_left_by_dead(paths.scratch_dir(), _COPY_FOLDER)
+
+
 def load_attachment(attachment: Attachment, shown_as: str, loader: Callable[[Path], LoadedText]) -> LoadedText:
-    """Run `loader` on a temporary copy; errors name the attachment (`shown_as`), not the copy."""
-    with tempfile.TemporaryDirectory(prefix="localrag-mail-") as folder:
+    """Run `loader` on a copy in the scratch folder (`paths.scratch_dir`); errors name the attachment
+    (`shown_as`), not the copy."""
+    scratch = paths.scratch_dir()
+    scratch.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=f"mail-{os.getpid()}-", dir=scratch) as folder:
         copy = Path(folder) / _file_name(attachment.name)
         copy.write_bytes(attachment.data)
         try:

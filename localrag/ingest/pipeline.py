@@ -57,6 +57,7 @@ from localrag.errors import LoaderError, NeedsOcrError, NoTextError
 from localrag.ingest.chunker import chunk_document
 from localrag.ingest.discover import as_text, discover, excluded, for_root, in_app_folder
 from localrag.ingest.loaders import file_type
+from localrag.ingest.mail import clear_dead_copies
 from localrag.ingest.ocr import OCR_ON
 from localrag.ingest.parts import HOLDER_SUFFIXES, load_parts, part_path
 from localrag.ingest.readings import chunk_size, reading, stale_reason
@@ -267,6 +268,7 @@ def run_ingest(
     report = IngestReport()
     problems: list[tuple[str, str]] = []
     _refuse_missing(paths, store)
+    clear_dead_copies()  # a killed ingest's copy of an attachment: a document's text outside the index
     # The paths as given: discover keeps a named link's own path (resolving it here would lose it). It checks
     # them first: a link that loops is its one-line error, not resolve()'s RuntimeError below.
     passed_over: list[Path] = []
