@@ -532,6 +532,8 @@ class Engine(GraphMode, Collections, Information):
             report.notes.append(dropped_note(len(dropped)))
         if report.updated or report.removed:
             self._drop_stale_triples(store, report)
+        if report.removed_paths:
+            self._say_removal_left(report)
         if stale and not report.cancelled:
             report.stale_elsewhere = self.stale_elsewhere(self.embedder.max_tokens)
             if report.stale_elsewhere:
@@ -540,6 +542,16 @@ class Engine(GraphMode, Collections, Information):
                                     "(`--stale --collection NAME`) reads them again")
         report.seconds += opened  # what the user waited for, the embedder's loading included
         return report
+
+    def _say_removal_left(self, report: IngestReport) -> None:
+        """Name in `report` where the removed documents' text still is, as `forget` does: the ingest after a file's
+        deletion said "1 removed" alone, and its text stayed in the index's files and saved conversations."""
+        from localrag.conversations import ConversationStore
+        from localrag.forget import conversations_keeping, removed_note
+
+        kept = conversations_keeping(ConversationStore(), report.removed_paths)
+        report.removed_text_in = [k.conversation_id for k in kept]
+        report.notes.append(removed_note(report.removed_paths, len(kept), self.settings.collection))
 
     def _ingest_embedder(self) -> Embedder | PrefetchingEmbedder:
         prefetcher = self._prefetcher

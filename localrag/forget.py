@@ -13,15 +13,17 @@ would only break them), and the report says how many were.
 
 from __future__ import annotations
 
+import shlex
 import unicodedata
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from localrag import paths
-from localrag.collection import DEFAULT_COLLECTION
-from localrag.safe_text import path_text
+from localrag.collection import DEFAULT_COLLECTION, collection_option
+from localrag.safe_text import line_text, path_text
+from localrag.sizes import count_text
 
 if TYPE_CHECKING:
     from localrag.conversations import Conversation, ConversationStore, SavedPath, Turn
@@ -103,6 +105,34 @@ def still_held(paths: Iterable[Path]) -> list[str]:
         elif (holder := next((p for p in path.parents if p.is_file()), None)) is not None:
             out.append(f"{path} in {holder}")
     return out
+
+
+def text_stays(conversations: int) -> str:
+    """Where a removal without a purge leaves a document's text, `conversations` the saved ones quoting it: said
+    by `forget`, and by an ingest or a watch that removes the documents of deleted files."""
+    held = f", and in {count_text(conversations, 'saved conversation')}" if conversations else ""
+    return ("its text stays in the index's files (a delete only marks rows, and old versions are kept for readers) "
+            f"until a later ingest compacts them, usually{held}")
+
+
+def purge_command(paths: Sequence[str], collection: str) -> str:
+    """The command that erases what a removal of `paths` (from `collection`) left: a purge of paths no longer
+    indexed erases it all the same."""
+    return f"`localrag forget {shlex.join(paths)}{collection_option(collection)} --purge`"
+
+
+# Paths named in a removal's purge command; more (a folder's files) would make the note a page long.
+_NAMED_IN_COMMAND = 3
+
+
+def removed_note(removed: Sequence[str], conversations: int, collection: str) -> str:
+    """The note of an ingest or a watch that removed the documents at `removed` (their files deleted or moved
+    away), in `forget`'s words: only "1 removed" was said, while a deleted file's text stayed in the index's files
+    (for good where little of a file was deleted: compaction leaves it) and in the conversations quoting it."""
+    named = list(removed) if len(removed) <= _NAMED_IN_COMMAND else ["PATH..."]
+    which = "" if named == list(removed) else " naming them (`removed_paths` in `--json`)"
+    return line_text(f"{count_text(len(removed), 'document')} removed, not erased: {text_stays(conversations)}; "
+                     f"{purge_command(named, collection)}{which} erases it now")
 
 
 def derived_folders() -> list[tuple[str, str]]:

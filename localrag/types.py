@@ -363,6 +363,9 @@ class IngestReport:
     excluded_paths: list[str] = field(default_factory=list)
     # With `stale`: the other collections holding stale documents, and how many each.
     stale_elsewhere: dict[str, int] = field(default_factory=dict)
+    # The saved conversations (their ids) quoting documents in `removed_paths`: like the index's files, they keep
+    # the text until `forget --purge` erases it (a note says so).
+    removed_text_in: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         """The one line every front end prints after an ingest: the files' counts, then what was written."""

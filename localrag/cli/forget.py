@@ -7,7 +7,6 @@ with it, both are erased (localrag/forget.py). `--json` gives the report to scri
 from __future__ import annotations
 
 import argparse
-import shlex
 from typing import TYPE_CHECKING
 
 from rich.console import Console
@@ -16,7 +15,7 @@ from rich.text import Text
 from localrag.cli import common
 from localrag.cli.argtypes import path_arg
 from localrag.cli.common import print_json
-from localrag.collection import collection_option
+from localrag.forget import purge_command, text_stays
 from localrag.safe_text import printable
 from localrag.shapes import forgotten_json
 from localrag.sizes import count_text
@@ -60,6 +59,9 @@ def report_lines(done: Forgotten) -> list[str]:
     if done.documents:
         removed = f"{count_text(done.documents, 'document')}, {count_text(done.chunks, 'chunk')}"
         lines = [f"forgot {named}: {removed} removed"]
+    elif done.purged:
+        # A purge is how what an earlier removal left is erased: the file deleted, an ingest took it out already.
+        lines = [f"nothing under {named} is in the index now: erased what removing it left"]
     else:
         lines = [f"nothing under {named} is in the index"]
     held = [f"  {kept.conversation_id}  {kept.title}  ({_held_text(kept.passages, kept.answers)})"
@@ -82,12 +84,9 @@ def report_lines(done: Forgotten) -> list[str]:
                       "into, or make that again without it; a model tuned on it has learned from it):",
                       *(f"  {path}  ({what})" for path, what in done.not_erased)]
         return lines + _on_disk(done)
-    lines.append("its text stays in the index's files (a delete only marks rows, and old versions are kept for "
-                 "readers) until a later ingest compacts them, usually"
-                 + (f", and in {count_text(len(held), 'saved conversation')}:" if held else ""))
+    lines.append(text_stays(len(held)) + (":" if held else ""))
     lines += held + _on_disk(done)
-    option = collection_option(done.collection)
-    lines.append(f"`localrag forget {shlex.join(done.paths)}{option} --purge` erases it now")
+    lines.append(f"{purge_command(done.paths, done.collection)} erases it now")
     return lines
 
 

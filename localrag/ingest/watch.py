@@ -52,6 +52,7 @@ from localrag import paths
 from localrag.atomic import write_text_atomic
 from localrag.collection import DEFAULT_COLLECTION, CollectionError
 from localrag.errors import LocalRagError
+from localrag.forget import KeptPassages, removed_note
 from localrag.ingest.discover import (
     SKIP_DIRS,
     app_folder_holds,
@@ -73,7 +74,6 @@ from localrag.writer_lock import file_lock
 if TYPE_CHECKING:
     from localrag.conversations import ConversationStore
     from localrag.engine import Engine
-    from localrag.forget import KeptPassages
 
 _T = TypeVar("_T")
 # Quiet seconds after the last ingest before the tables are compacted and their indexes updated.
@@ -440,7 +440,10 @@ def _apply(
         event.forgotten = sorted({d.path for docs in gone.values() for d in docs})
         event.erased = sorted({d.path for path in erased for d in gone[path]})
         if moved:
-            engine.forget(*sorted(moved))
+            # Without a purge, the text stays where a forget leaves it, which the round says as an ingest does.
+            kept = engine.forget(*sorted(moved), conversations=None if purge else conversations)
+            if not purge:
+                event.notes.append(removed_note(kept.paths, len(kept.conversations), engine.settings.collection))
         if erased:
             done = engine.forget(*erased, purge=True, conversations=conversations)
             event.conversations = done.conversations

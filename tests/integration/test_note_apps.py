@@ -132,6 +132,10 @@ def test_a_stale_read_drops_a_logseq_backup_and_names_other_collections_stale_do
     assert report.notes == [
         "dropped 1 document held in a Logseq graph's own `logseq` folder (its settings and its copies of pages as they "
         "were), as an ingest of the graph leaves them out; `localrag ingest PATH` takes one back",
+        # Taken out of the index, as a forget does: its text is where a forget leaves it.
+        "1 document removed, not erased: its text stays in the index's files (a delete only marks rows, and old "
+        "versions are kept for readers) until a later ingest compacts them, usually; "
+        f"`localrag forget {backup} --purge` erases it now",
         "other collections hold stale documents too: notes (1); a stale ingest of each (`--stale --collection NAME`) "
         "reads them again"]
     assert report.stale_elsewhere == {"notes": 1}

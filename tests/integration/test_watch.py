@@ -258,6 +258,32 @@ def test_purge_erases_a_deleted_file_but_not_a_renamed_one(
     assert conversations.load(conversation.id).turns[1].sources[1].text  # the renamed file's passage stays
 
 
+def test_without_purge_a_deleted_files_round_says_where_its_text_stays(
+    localrag_home: Path, real_embedder: SentenceTransformerEmbedder, tmp_path: Path
+) -> None:
+    # The round said "forgot PATH" alone; the text stayed in the index's files and the conversation quoting it.
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    salary = folder / "salary.md"
+    salary.write_text("# Pay\n\nThe chief executive earns quillfeather euros a year.\n")
+    (folder / "pier.md").write_text("# Pier\n\nThe pier closes at dusk.\n")
+    engine = Engine(load_settings(), embedder=real_embedder)
+    conversations = ConversationStore()
+    conversation = conversations.new()
+    conversation.turns = [Turn("user", "What does the chief executive earn?"), Turn("assistant", "A lot [1].", sources=[
+        SavedSource(1, "c1", "d1", str(salary.resolve()), "The chief executive earns quillfeather euros a year.")])]
+    conversations.save(conversation)
+    with watching(engine, folder, conversations=conversations) as events:
+        salary.unlink()
+        wait_for(lambda: any(e.forgotten for e in events))
+    gone = next(e for e in events if e.forgotten)
+    assert gone.erased == [] and len(gone.notes) == 1
+    assert gone.notes[0].startswith("1 document removed, not erased: its text stays in the index's files") \
+        and gone.notes[0].endswith(f"and in 1 saved conversation; `localrag forget {salary.resolve()} --purge` "
+                                   "erases it now")
+    assert _files_holding(localrag_home, b"quillfeather")
+
+
 def test_watch_purge_cli_reports_what_it_erased_as_json(localrag_home: Path, tmp_path: Path) -> None:
     folder = tmp_path / "notes"
     folder.mkdir()

@@ -1,0 +1,97 @@
+"""An ingest that removes the documents of deleted files says where their text still is, as `forget` says it, and
+`forget PATH --purge` of the deleted file erases it (localrag/forget.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from localrag.cli import run
+from localrag.config import Settings
+from localrag.conversations import Conversation, ConversationStore, SavedSource, Turn
+from localrag.embed import HashEmbedder
+from localrag.engine import Engine
+from localrag.shapes import ingest_report_json
+
+SECRET = "The settlement code for the Orion matter is ZEBRA-5555-SECRET, agreed with the client."
+
+
+def _files_holding(folder: Path, word: str) -> list[Path]:
+    return [path for path in folder.rglob("*") if path.is_file() and word.encode() in path.read_bytes()]
+
+
+def _docs(tmp_path: Path) -> Path:
+    docs = tmp_path / "docs"
+    (docs / "client").mkdir(parents=True)
+    for i in range(40):  # one row of 41 deleted: under compaction's tenth, its data file keeps it for good
+        (docs / f"memo{i}.md").write_text(f"# Memo {i}\n\nThe canteen menu for week {i} lists soup.\n")
+    (docs / "client" / "conf.md").write_text(f"# Orion matter\n\n{SECRET}\n")
+    return docs
+
+
+def _asked(conf: Path) -> Conversation:
+    """A saved conversation whose answer quoted the file."""
+    store = ConversationStore()
+    conversation = store.new()
+    conversation.turns = [Turn("user", "What is the settlement code for the Orion matter?"),
+                          Turn("assistant", "It is in the client file [1].", sources=[
+                              SavedSource(1, "c1", "d1", str(conf.resolve()), SECRET)])]
+    store.save(conversation)
+    return conversation
+
+
+def test_an_ingest_removing_a_deleted_file_says_its_text_stays_and_how_to_erase_it(
+        localrag_home: Path, tmp_path: Path) -> None:
+    # Before, the ingest said "1 removed" and nothing else; the text stayed in a .lance file and the conversation.
+    docs = _docs(tmp_path)
+    engine = Engine(Settings(), embedder=HashEmbedder(dim=32))
+    engine.ingest([docs])
+    conversation = _asked(docs / "client" / "conf.md")
+    conf = str((docs / "client" / "conf.md").resolve())
+    (docs / "client" / "conf.md").unlink()
+
+    report = engine.ingest([docs])
+    assert report.removed_paths == [conf] and report.removed_text_in == [conversation.id]
+    assert report.notes == [
+        "1 document removed, not erased: its text stays in the index's files (a delete only marks rows, and old "
+        "versions are kept for readers) until a later ingest compacts them, usually, and in 1 saved conversation; "
+        f"`localrag forget {conf} --purge` erases it now"]
+    assert ingest_report_json(report)["removed_text_in"] == [conversation.id]
+    assert _files_holding(engine.store.path, "ZEBRA-5555") and _files_holding(localrag_home, "ZEBRA-5555")
+
+    done = engine.forget(conf, purge=True, conversations=ConversationStore())  # the command the note names
+    assert done.documents == 0 and [k.conversation_id for k in done.conversations] == [conversation.id]
+    assert _files_holding(localrag_home, "ZEBRA-5555") == []
+
+
+def test_many_removed_are_not_all_named_in_the_command(localrag_home: Path, tmp_path: Path) -> None:
+    docs = _docs(tmp_path)
+    engine = Engine(Settings(collection="work"), embedder=HashEmbedder(dim=32))
+    engine.create_collection("work")
+    engine.ingest([docs])
+    for i in range(5):
+        (docs / f"memo{i}.md").unlink()
+    report = engine.ingest([docs])
+    assert report.removed == 5 and report.removed_text_in == []
+    assert report.notes == [
+        "5 documents removed, not erased: its text stays in the index's files (a delete only marks rows, and old "
+        "versions are kept for readers) until a later ingest compacts them, usually; `localrag forget PATH... "
+        "--collection work --purge` naming them (`removed_paths` in `--json`) erases it now"]
+
+
+def test_a_purge_of_a_file_an_ingest_removed_says_what_it_did(
+        localrag_home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # It said "nothing under PATH is in the index", then that the text lay in no file: which was it?
+    docs = _docs(tmp_path)
+    assert run(["ingest", str(docs)]) == 0
+    _asked(docs / "client" / "conf.md")
+    (docs / "client" / "conf.md").unlink()
+    assert run(["ingest", str(docs)]) == 0
+    assert "`localrag forget" in capsys.readouterr().err
+    assert run(["forget", str(docs / "client" / "conf.md"), "--purge"]) == 0
+    said = capsys.readouterr().err
+    assert f"nothing under {(docs / 'client' / 'conf.md').resolve()} is in the index now: erased what removing it " \
+           "left" in said
+    assert "erased from 1 saved conversation" in said
+    assert _files_holding(localrag_home, "ZEBRA-5555") == []
