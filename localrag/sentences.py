@@ -8,9 +8,9 @@ still end one; a table row and a heading are each a unit of their own. A row of 
 lone "tea | coffee" is prose. Cutting at every line break instead made 47 of the sample corpus's 278 sentences a
 fragment of a wrapped one (benchmarks/README.md, "Sentences the RAFT builder quotes"). A row means little without
 its table's first row, which `table_header` finds. In code and data (a JSON export, a YAML file) every line is a
-unit, and an org-mode or AsciiDoc heading line (`* Watering`, `== Watering`) is one as a Markdown "#" line is:
-`chunk_sentences` reads a chunk as its file type is written, for every use. An abbreviation's full stop before a
-lower-case word ("et al. found"), after a title or
+unit, as is a log's (`is_log`), and an org-mode or AsciiDoc heading line (`* Watering`, `== Watering`) is one as a
+Markdown "#" line is: `chunk_sentences` reads a chunk as its file type is written, for every use. An abbreviation's
+full stop before a lower-case word ("et al. found"), after a title or
 "Fig.", or after "No." or "Vol." before a number, does not end a sentence, nor do the German, French, Italian,
 Spanish and Portuguese ones ("d.h.", "z.B.", "ca.", "S. 12", "M. Dupont", "Sig.ra", "Dra.") or a date's ordinal
 ("am 14. Mai", "im 2. Obergeschoss"); a numbered item's "1." belongs to the item's first sentence, a bulleted
@@ -211,17 +211,33 @@ def _lines_are_units(file_type: str) -> bool:
     return file_type.startswith("code:")
 
 
+# A log's line opens with its time: ISO 8601 ("2026-03-04T23:11:46Z", "2026-03-04 23:11:46,120"), perhaps in
+# brackets, a slashed date ("2026/03/04 23:11:46"), syslog's "Mar  4 23:11:46", or a bare "23:11:46".
+_LOG_TIME = re.compile(r"[ 	]*\[?(?:\d{4}[-/]\d{2}[-/]\d{2}[T ]\d{2}:\d{2}|[A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2}"
+                       r"|\d{2}:\d{2}:\d{2})")
+LOG_SUFFIX = ".log"
+
+
+def is_log(text: str) -> bool:
+    """Whether `text` is a log's lines: two or more, most of them opening with a time stamp. A log has no blank lines
+    and rarely a sentence's ". ", so read as prose its whole file was one sentence, quoted a dozen lines glued with
+    spaces from the middle of one; its lines are units (a `.log` file's whatever they open with, `chunk_sentences`)."""
+    lines = [line for line in text.split("\n") if line.strip()]
+    return len(lines) > 1 and 2 * sum(_LOG_TIME.match(line) is not None for line in lines) > len(lines)
+
+
 def chunk_sentences(chunk: Chunk) -> list[tuple[int, int]]:
     """`sentence_spans` of a chunk's text, read as its file's type is written: the one rule for the best sentence,
-    a summary, RAFT's quotes and the inverse-cloze questions."""
-    return sentence_spans(chunk.text, file_type=chunk.file_type)
+    a summary, RAFT's quotes and the inverse-cloze questions. A `.log` file's lines are units, as a log's are."""
+    return sentence_spans(chunk.text, file_type=chunk.file_type, by_line=chunk.path.lower().endswith(LOG_SUFFIX))
 
 
-def sentence_spans(text: str, *, file_type: str = "") -> list[tuple[int, int]]:
+def sentence_spans(text: str, *, file_type: str = "", by_line: bool = False) -> list[tuple[int, int]]:
     """(start, end) of each sentence of `text`, trimmed of surrounding whitespace, a line break inside a
     paragraph read as a space; `file_type`, as a chunk names it: in code and data every line is a unit of its own,
-    in org-mode and AsciiDoc a heading line is one (in every type a "#" line)."""
-    by_line = _lines_are_units(file_type)
+    in org-mode and AsciiDoc a heading line is one (in every type a "#" line). In a log (`is_log`), or with
+    `by_line`, every line is a unit too."""
+    by_line = by_line or _lines_are_units(file_type) or is_log(text)
     spans = []
     for start, end in (trimmed_spans(text, _LINE.finditer(text)) if by_line else _units(text, file_type)):
         quote = None if by_line else _QUOTE_MARKS.match(text, start, end)

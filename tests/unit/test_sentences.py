@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from localrag.ingest.structure import LIST_LINE
-from localrag.sentences import is_label, one_line, sentence_spans, table_header
+from localrag.sentences import chunk_sentences, is_label, one_line, sentence_spans, table_header
+from localrag.types import Chunk
 
 
 def _sentences(text: str) -> list[str]:
@@ -183,3 +184,25 @@ def test_an_org_planning_line_and_asciidoc_block_marks_are_no_part_of_a_sentence
     spans = sentence_spans(adoc, file_type="adoc")
     assert [adoc[s:e] for s, e in spans] == adoc.split("\n")
     assert [is_label(adoc, s, e, "", "adoc") for s, e in spans] == [True, True, False, True, False]
+
+
+def test_a_logs_lines_are_units_of_their_own() -> None:
+    log = ("2026-03-04T23:11:46Z INFO sshd[1111]: request 2111 processed ok latency=65ms\n"
+           "2026-03-05T09:13:00Z ERROR payments: CRITICAL checksum mismatch ZXQ-7781 in ledger shard 42\n"
+           "2026-03-04T23:12:46Z INFO sshd[1112]: request 2112 processed ok latency=12ms, retried\n"
+           "Mar  4 23:13:46 host cron[88]: job started\n")
+    lines = [line for line in log.split("\n") if line]
+    # Before: one sentence of four lines, quoted glued with spaces.
+    assert [log[s:e] for s, e in sentence_spans(log)] == lines
+    assert [log[s:e] for s, e in sentence_spans(log, file_type="txt")] == lines
+    # Wrapped prose with one time stamp stays prose.
+    prose = "At 23:11:46 the request\nwas processed and the\nledger closed.\n"
+    assert [prose[s:e] for s, e in sentence_spans(prose)] == [prose.strip()]
+
+
+def test_a_log_files_lines_are_units_whatever_they_open_with() -> None:
+    text = "compiling module a with flags\ncompiling module b with flags\nlinking the binary\n"
+    chunk = Chunk(chunk_id="d:0", doc_id="d", path="/x/build.log", index=0, text=text, start=0, end=len(text),
+                  page=None, heading="", file_type="txt", n_tokens=20)
+    assert [text[s:e] for s, e in chunk_sentences(chunk)] == text.split("\n")[:3]
+    assert len(sentence_spans(text, file_type="txt")) == 1  # a .txt of such lines is prose
