@@ -6,8 +6,10 @@ How it works:
    how many special tokens the tokenizer adds to every text), since counting is the hot path of
    ingest.
 2. A section is an atomic unit when it fits a chunk. A section that alone is too long is broken into
-   its pieces, and a piece that alone is too long into words (one more batched call); a Chinese or Japanese
-   sentence, written without spaces, into its clauses (after ， 、 ； ：).
+   its pieces, and a piece that alone is too long into its lines, a line too long into words (a batched call
+   each); a Chinese or Japanese sentence, written without spaces, into its clauses (after ， 、 ； ：). A log's
+   lines (`sentences.is_log`, or a `.log` file's) are its pieces: a log has no blank line and few ". ", so it was
+   one piece cut between words, its chunks starting and ending inside lines.
 3. Units are packed greedily. A new chunk starts when the next unit would not fit, at a page break
    (a chunk has one page to cite), when the top-level heading changes, and after a section of "properties" (a
    Markdown note's front matter: the chunk of its body would hold the closing `---` fence between them, and a
@@ -47,7 +49,7 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
-from localrag.sentences import SENTENCE_CLOSERS, SENTENCE_ENDS, UNSPACED_CHARS
+from localrag.sentences import LOG_SUFFIX, SENTENCE_CLOSERS, SENTENCE_ENDS, UNSPACED_CHARS, is_log
 from localrag.types import HEADING_JOIN, OMITTED, Chunk, LoadedText, Section
 
 TokenCounter = Callable[[Sequence[str]], list[int]]
@@ -97,11 +99,16 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
-def _pieces(text: str, section: Section, start: int, end: int) -> list[tuple[int, int]]:
-    """Sentence spans for prose; line spans (then sentences) for lists; line spans for tables and code."""
+def _lines(text: str, start: int, end: int) -> list[tuple[int, int]]:
     lines = [_trim(text, m.start(), m.end()) for m in _LINE.finditer(text, start, end)]
-    lines = [(s, e) for s, e in lines if s < e]
-    if section.kind in ("code", "table", "heading", "properties"):
+    return [(s, e) for s, e in lines if s < e]
+
+
+def _pieces(text: str, section: Section, start: int, end: int, log: bool) -> list[tuple[int, int]]:
+    """Sentence spans for prose; line spans (then sentences) for lists; line spans for tables, code and a log's
+    text (`log`: a `.log` file's, else where `is_log` finds one)."""
+    lines = _lines(text, start, end)
+    if section.kind in ("code", "table", "heading", "properties") or log or is_log(text[start:end]):
         return lines
     spans = lines if section.kind == "list" else [(start, end)]
     out: list[tuple[int, int]] = []
@@ -162,7 +169,8 @@ def chunk_document(
     spans: list[_Span] = []
     for run in runs:
         for segment in _segments(text, run):
-            spans.extend(_chunk_segment(text, segment, depth, token_counts, max_tokens, overlap))
+            spans.extend(_chunk_segment(text, segment, depth, token_counts, max_tokens, overlap,
+                                        path.lower().endswith(LOG_SUFFIX)))
     return [
         Chunk(
             chunk_id=f"{doc_id}:{index:05d}",
@@ -237,28 +245,37 @@ def _cut(text: str, section: Section) -> Iterator[Section]:
 
 
 def _chunk_segment(
-    text: str, sections: list[Section], depth: int, token_counts: TokenCounter, max_tokens: int, overlap: int
+    text: str,
+    sections: list[Section],
+    depth: int,
+    token_counts: TokenCounter,
+    max_tokens: int,
+    overlap: int,
+    log: bool,
 ) -> list[_Span]:
-    pieces = [_pieces(text, s, s.start, s.end) for s in sections]
+    pieces = [_pieces(text, s, s.start, s.end, log) for s in sections]
     flat = [span for spans in pieces for span in spans]
     counts = _counts(token_counts, ["", *(text[s:e] for s, e in flat)])
     special = counts[0]
     budget = max(1, max_tokens - special)
     piece_tokens = iter(max(0, c - special) for c in counts[1:])
 
-    # Fine units (pieces, or the words of an over-long piece) serve as overlap and break up the
+    # Fine units (pieces, or the lines or words of an over-long piece) serve as overlap and break up the
     # sections that do not fit whole.
     fine = [
         [_Unit(s, e, next(piece_tokens), section) for s, e in spans]
         for section, spans in zip(sections, pieces, strict=True)
     ]
-    long_refs = [(i, j) for i, row in enumerate(fine) for j, unit in enumerate(row) if unit.tokens > budget]
-    if long_refs:
-        words = [[m.span() for m in _WORD.finditer(text, fine[i][j].start, fine[i][j].end)] for i, j in long_refs]
-        word_tokens = iter(_counts(token_counts, [text[s:e] for spans in words for s, e in spans]))
+    # An over-long piece is cut at its line breaks first, a line still too long into words: a line break is the
+    # better cut (a log's line, a list's item), and cut between words a log's chunks started inside its lines.
+    for finer in (_lines, _words):
+        long_refs = [(i, j) for i, row in enumerate(fine) for j, unit in enumerate(row) if unit.tokens > budget
+                     and (finer is _words or text.find("\n", unit.start, unit.end) >= 0)]
+        parts = [finer(text, fine[i][j].start, fine[i][j].end) for i, j in long_refs]
+        part_tokens = iter(_counts(token_counts, [text[s:e] for spans in parts for s, e in spans]))
         split = {
-            ref: [_Unit(s, e, max(0, next(word_tokens) - special), fine[ref[0]][ref[1]].section) for s, e in spans]
-            for ref, spans in zip(long_refs, words, strict=True)
+            ref: [_Unit(s, e, max(0, next(part_tokens) - special), fine[ref[0]][ref[1]].section) for s, e in spans]
+            for ref, spans in zip(long_refs, parts, strict=True)
         }
         fine = [[w for j, u in enumerate(row) for w in split.get((i, j), [u])] for i, row in enumerate(fine)]
 
@@ -273,6 +290,10 @@ def _chunk_segment(
 
     spans = _pack([u for section_units in units for u in section_units], all_fine, depth, budget, overlap)
     return _enforce_limit(text, spans, token_counts, max_tokens)
+
+
+def _words(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    return [m.span() for m in _WORD.finditer(text, start, end)]
 
 
 @dataclass

@@ -32,7 +32,8 @@ READERS: dict[str, int] = {
     "txt": 7,  # a lone "Label: nan" (an empty cell's export) is a record's field, not a heading; a title
     # underlined with "===" or "---" (reStructuredText's sections) is a heading, at its adornment's level;
     # in .rst, directives, their options, comments and role names are blanked out; a lone line ending in 。 or
-    # another script's clause mark is prose, not a heading; 6: a lone numbered title ("6. TERMINATION") is a heading
+    # another script's clause mark is prose, not a heading; 6: a lone numbered title ("6. TERMINATION") is a heading;
+    # 7: the chunker cuts a log (a .log file, lines opening with time stamps) between its lines, never inside one
     "pdf": 6,  # a chunk ends at a page break, so it names the page its text is on; 3: a running header or footer
     # (a line at the top or bottom of most of 3 or more pages) is left out; 4: a short line in bold at the body's
     # size that stands apart is a heading; 5: the body's size leaves a trailing list of references out, a title

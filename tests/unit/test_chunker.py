@@ -297,3 +297,37 @@ def test_a_chinese_sentence_too_long_for_a_chunk_is_cut_at_its_commas_not_in_a_n
     chunks = chunk(LoadedText(clause, (Section(0, len(clause), "paragraph"),)), max_tokens=30, counter=characters)
     assert "".join(c.text for c in chunks) == clause
     assert len(chunks) > 3 and all(len(n) == 5 for c in chunks for n in re.findall(r"\d+", c.text))
+
+
+def _log(n: int, error_at: int) -> str:
+    lines = [f"2026-03-04T23:{i % 60:02d}:46Z INFO sshd[{1000 + i}]: request {2000 + i} processed ok latency={i % 97}ms"
+             for i in range(n)]
+    lines[error_at] = "2026-03-05T09:13:00Z ERROR payments: CRITICAL checksum mismatch ZXQ-7781 in ledger shard 42"
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize(("name", "text"), [
+    ("app.log", _log(600, 300)),
+    # A .txt file of a log's lines, and a .log file whose lines carry no time stamp (a build's output).
+    ("app.txt", _log(600, 300)),
+    ("build.log", "\n".join(f"compiling module {i} of 300 with flags -O2 and -g. Done" for i in range(300)) + "\n"),
+], ids=["log", "txt", "untimed-log"])
+def test_a_log_is_cut_between_its_lines(tmp_path: Path, name: str, text: str) -> None:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    chunks = chunk_document(load_file(path), doc_id="doc", path=str(path), file_type="txt", token_counts=COUNT,
+                            max_tokens=64, overlap=16)
+    assert len(chunks) > 20
+    for c in chunks:  # before: 38 of the top 50 search hits of a 600-line log started inside a line
+        assert c.start == 0 or text[c.start - 1] == "\n", text[c.start - 30 : c.start + 30]
+        assert text[c.end] == "\n", text[c.end - 30 : c.end + 30]
+        assert c.n_tokens <= 64
+
+
+def test_an_over_long_piece_is_cut_at_a_line_break_before_a_space() -> None:
+    # One paragraph of short lines and no sentence end: its lines are the units, not its words.
+    text = "\n".join(f"item {i} alpha beta gamma delta" for i in range(40))
+    loaded = LoadedText(text, (Section(0, len(text), "paragraph"),), "t")
+    chunks = chunk(loaded, max_tokens=30)
+    assert len(chunks) > 3
+    assert all(c.text.startswith("item ") and c.text.endswith("delta") for c in chunks)
