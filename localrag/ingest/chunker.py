@@ -9,7 +9,10 @@ How it works:
    its pieces, and a piece that alone is too long into its lines, a line too long into words (a batched call
    each); a Chinese or Japanese sentence, written without spaces, into its clauses (after ， 、 ； ：). A log's
    lines (`sentences.is_log`, or a `.log` file's) are its pieces: a log has no blank line and few ". ", so it was
-   one piece cut between words, its chunks starting and ending inside lines.
+   one piece cut between words, its chunks starting and ending inside lines. A JSON line too long for a chunk
+   (minified JSON is one line) is cut between its records or members first (after a "," at the shallowest depth
+   that has one), a member still too long between its own, a few levels deep: cut between words, or at its middle
+   where it has no spaces, a record's id and fields landed in different chunks.
 3. Units are packed greedily. A new chunk starts when the next unit would not fit, at a page break
    (a chunk has one page to cite), when the top-level heading changes, and after a section of "properties" (a
    Markdown note's front matter: the chunk of its body would hold the closing `---` fence between them, and a
@@ -69,6 +72,11 @@ _LINE = re.compile(r"[^\n]+")
 _CLAUSE_MARKS = "\uff0c\u3001\uff1b\uff1a\uff64"
 _WORD = re.compile(f"[^\\s{_CLAUSE_MARKS}]+[{_CLAUSE_MARKS}]*|[{_CLAUSE_MARKS}]+")
 _SPACE = re.compile(r"\s")
+# A JSON string (its escapes read), a bracket or a comma: what a record's depth is read from.
+_JSON_TOKEN = re.compile(r'"(?:[^"\\\n]|\\.)*"|[\[\]{},]')
+# How many levels of members an over-long JSON line is cut into before its words: a record, its fields, a field's
+# list; a value deeper than that is cut as text is (a 5,000-deep nest costs no more than a flat one).
+_JSON_LEVELS = 4
 _CLAUSE_GAP = re.compile(f"(?<=[{_CLAUSE_MARKS}])")
 # Between two characters of which one is Han or kana: no Latin word or number is cut there.
 _UNSPACED_GAP = re.compile(f"(?<=[{UNSPACED_CHARS}])|(?=[{UNSPACED_CHARS}])")
@@ -170,7 +178,7 @@ def chunk_document(
     for run in runs:
         for segment in _segments(text, run):
             spans.extend(_chunk_segment(text, segment, depth, token_counts, max_tokens, overlap,
-                                        path.lower().endswith(LOG_SUFFIX)))
+                                        path.lower().endswith(LOG_SUFFIX), file_type == "code:json"))
     return [
         Chunk(
             chunk_id=f"{doc_id}:{index:05d}",
@@ -252,6 +260,7 @@ def _chunk_segment(
     max_tokens: int,
     overlap: int,
     log: bool,
+    json: bool,
 ) -> list[_Span]:
     pieces = [_pieces(text, s, s.start, s.end, log) for s in sections]
     flat = [span for spans in pieces for span in spans]
@@ -267,10 +276,12 @@ def _chunk_segment(
         for section, spans in zip(sections, pieces, strict=True)
     ]
     # An over-long piece is cut at its line breaks first, a line still too long into words: a line break is the
-    # better cut (a log's line, a list's item), and cut between words a log's chunks started inside its lines.
-    for finer in (_lines, _words):
+    # better cut (a log's line, a list's item), and cut between words a log's chunks started inside its lines. In
+    # JSON a line is cut between its members first, a level at a time.
+    for finer in (_lines, *([_members] * _JSON_LEVELS if json else []), _words):
+        mark = {_lines: "\n", _members: ","}.get(finer)
         long_refs = [(i, j) for i, row in enumerate(fine) for j, unit in enumerate(row) if unit.tokens > budget
-                     and (finer is _words or text.find("\n", unit.start, unit.end) >= 0)]
+                     and (mark is None or text.find(mark, unit.start, unit.end) >= 0)]
         parts = [finer(text, fine[i][j].start, fine[i][j].end) for i, j in long_refs]
         part_tokens = iter(_counts(token_counts, [text[s:e] for spans in parts for s, e in spans]))
         split = {
@@ -294,6 +305,28 @@ def _chunk_segment(
 
 def _words(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return [m.span() for m in _WORD.finditer(text, start, end)]
+
+
+def _members(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """A span of JSON cut after each "," at the shallowest depth that has one inside it (strings skipped): a list's
+    records, an object's members; as it is where it has none."""
+    depth = 0
+    commas: list[tuple[int, int]] = []  # (depth, offset after the comma)
+    for match in _JSON_TOKEN.finditer(text, start, end):
+        mark = match.group()
+        if mark in "[{":
+            depth += 1
+        elif mark in "]}":
+            depth -= 1
+        elif mark == ",":
+            commas.append((depth, match.end()))
+    inside = [(d, at) for d, at in commas if text[at:end].strip()]  # a trailing "," cuts nothing off
+    if not inside:
+        return [(start, end)]
+    shallowest = min(d for d, _ in inside)
+    cuts = [start, *(at for d, at in inside if d == shallowest), end]
+    parts = [_trim(text, a, b) for a, b in zip(cuts, cuts[1:], strict=False)]
+    return [(a, b) for a, b in parts if a < b]
 
 
 @dataclass

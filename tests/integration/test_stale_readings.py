@@ -145,6 +145,10 @@ def test_why_a_reading_is_stale() -> None:
     assert stale_reason("txt 1; chunks 1 254/32", "txt 1; chunks 1 128/16", 256) == (
         "read with chunk_tokens/chunk_overlap 254/32")
     assert reading("code:python", Settings(), 256) == reading("code:rust", Settings(), 256)
+    # Minified JSON is cut between its records since code:json 3: only JSON files are read again, not all code.
+    assert stale_reason("code 2; chunks 1 200/32", reading("code:json", Settings(), 256), 256) == (
+        "read with an older loader")
+    assert reading("code:python", Settings(), 256).startswith("code 2;")
     assert reading("pdf", Settings(ocr=False), 256) != reading("pdf", Settings(), 256)
     assert reading("md", Settings(ocr=False), 256) == reading("md", Settings(), 256)
 

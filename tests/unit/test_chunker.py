@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -331,3 +332,40 @@ def test_an_over_long_piece_is_cut_at_a_line_break_before_a_space() -> None:
     chunks = chunk(loaded, max_tokens=30)
     assert len(chunks) > 3
     assert all(c.text.startswith("item ") and c.text.endswith("delta") for c in chunks)
+
+
+def _json_chunks(tmp_path: Path, text: str, max_tokens: int = 64) -> list[Chunk]:
+    path = tmp_path / "data.json"
+    path.write_text(text, encoding="utf-8")
+    return chunk_document(load_file(path), doc_id="doc", path=str(path), file_type="code:json", token_counts=COUNT,
+                          max_tokens=max_tokens, overlap=8)
+
+
+def test_minified_json_is_cut_between_its_records(tmp_path: Path) -> None:
+    records = [{"id": i, "sku": f"SKU{i:06d}", "price": i % 999, "tags": ["a", "b"],
+                "note": f"record {i} shipped to warehouse {i % 7}, with care"} for i in range(300)]
+    text = json.dumps(records, separators=(",", ":"))
+    chunks = _json_chunks(tmp_path, text)
+    # Before: cut between words, so inside a "note" value, its record's id in the chunk before.
+    for c in chunks:
+        assert c.text.startswith(('[{"id":', '{"id":')), c.text[:40]
+        assert c.text.endswith(("},", "}]")), c.text[-40:]
+    whole = [json.loads(c.text.removeprefix("[").removesuffix("]").rstrip(",").join("[]")) for c in chunks]
+    assert {r["id"] for part in whole for r in part} == set(range(300))
+    assert sorted(c.n_tokens for c in chunks)[len(chunks) // 2] > 40  # near the budget of 64, not halves of it
+
+
+def test_a_record_too_long_for_a_chunk_is_cut_between_its_members(tmp_path: Path) -> None:
+    record = {"id": 7, "items": [{"n": i, "name": f"part {i} of the big order"} for i in range(60)], "total": 1}
+    chunks = _json_chunks(tmp_path, json.dumps([record], separators=(",", ":")))
+    assert len(chunks) > 3
+    assert all(c.text.endswith(("},", "}]}]", "],")) or c.text.endswith(',"total":1}]') for c in chunks), [
+        c.text[-20:] for c in chunks]
+
+
+@pytest.mark.parametrize("text", ["[" * 5000 + "1,2" + "]" * 5000, '{"a":1,"b":' * 5000 + "0" + "}" * 5000],
+                         ids=["lists", "objects"])
+def test_json_nested_5000_deep_is_chunked(tmp_path: Path, text: str) -> None:
+    chunks = _json_chunks(tmp_path, text)
+    assert "".join(c.text for c in chunks).replace(" ", "") != ""
+    assert all(c.n_tokens <= 64 for c in chunks)
