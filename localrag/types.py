@@ -305,7 +305,9 @@ STALE_LABEL = "read by an older localrag or with other settings"
 
 @dataclass
 class IngestProgress:
-    """Reported after each file; `files_total` is known once discovery finished.
+    """Reported after each file; `files_total` is known once discovery finished. `files_done` and `chunks_written`
+    count what is in the index (or unchanged, or failed), not what is read and waits to be embedded, so neither
+    ever goes back.
 
     `activity` is set, within a file, while a slow step runs (e.g. "OCR scan.pdf page 3/12").
     """

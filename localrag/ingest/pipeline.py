@@ -316,6 +316,15 @@ def run_ingest(
             return
         texts = [embedding_text(c, batch.titles.get(c.doc_id, "")) for c in batch.chunks]
         todo = [i for i, text in enumerate(texts) if text not in batch.reuse]
+
+        def embedding(count: int, total: int) -> None:
+            # One big file is one batch, embedded for minutes: without this a pipe heard nothing until it ended.
+            # The batch's first chunks up to the next one to embed have vectors now (the reused ones need none).
+            if progress is not None:
+                covered = todo[count] if count < len(todo) else len(texts)
+                progress(IngestProgress(finished(covered), len(files), report.chunks_written + covered, name,
+                                        time.monotonic() - started, None, f"Embedding {count}/{total} chunks"))
+
         try:
             fresh = embedded_in_steps([texts[i] for i in todo], embedder, embedding,
                                       max(EMBED_STEP, settings.embed_batch_size), stopped) if todo else None
@@ -346,11 +355,11 @@ def run_ingest(
         # more) to be embedded, and a server's grace ran out; Ctrl-C in the CLI keeps what was read instead.
         return cancel is not None and cancel.is_set()
 
-    def embedding(count: int, total: int) -> None:
-        # One big file is one batch, embedded for minutes: without this a pipe heard nothing until it ended.
-        if progress is not None:
-            progress(IngestProgress(done - 1, len(files), report.chunks_written + count, name,
-                                    time.monotonic() - started, None, f"Embedding {count}/{total} chunks"))
+    def finished(embedded: int = 0) -> int:
+        """Files whose turn is over: unchanged, failed, or read and embedded. A file read into the batch counts only
+        once the batch's first `embedded` chunks hold all of its own: counted when read, a file shown 1/1 at 100 %
+        went back to 0/1 while it was embedded, and the chunks from those read to those embedded."""
+        return processed - sum(end > embedded for _, _, end in batch.files)
 
     def notify(activity: str) -> None:
         # Called between slow steps inside one file (OCR pages), so a cancel need not wait for a long scan.
@@ -358,16 +367,13 @@ def run_ingest(
             raise _Cancelled
         if progress is not None:
             elapsed = time.monotonic() - started
-            progress(
-                IngestProgress(done - 1, len(files), report.chunks_written + len(batch.chunks), name, elapsed, None,
-                               activity)
-            )
+            progress(IngestProgress(finished(), len(files), report.chunks_written, name, elapsed, None, activity))
 
-    done, name = 0, ""
+    name = ""
     cut_short = ""  # the file a stop came in the middle of (between its OCR pages)
     flushing = False
     try:
-        for done, path in enumerate(files, start=1):
+        for path in files:
             if cancel is not None and cancel.is_set():
                 report.cancelled = True
                 break
@@ -386,16 +392,18 @@ def run_ingest(
                 flush()
                 flushing = False
             if progress is not None:
-                elapsed = time.monotonic() - started
-                eta = elapsed / done * (len(files) - done) if done else None
-                progress(
-                    IngestProgress(done, len(files), report.chunks_written + len(batch.chunks), name, elapsed, eta)
-                )
+                elapsed, ended = time.monotonic() - started, finished()
+                eta = elapsed / ended * (len(files) - ended) if ended else None
+                progress(IngestProgress(ended, len(files), report.chunks_written, name, elapsed, eta))
     except BaseException:
         if not flushing:
             flush()  # the files read so far are whole; keep them
         raise
     flush()
+    if progress is not None:  # the last batch is in: the count where embedding it left off is not the end
+        # Files a stop left read but not embedded are not done (the next ingest takes them).
+        progress(IngestProgress(finished() - left_read, len(files), report.chunks_written, name,
+                                time.monotonic() - started, None if report.cancelled else 0.0))
     if report.cancelled and (left_read or len(files) > processed):
         # Each file the stop left out, read and not yet embedded, stopped in the middle or not reached (which may be
         # unchanged): the client counted the ones added and could not tell that the others were missing. A scan

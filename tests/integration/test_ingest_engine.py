@@ -17,6 +17,7 @@ import pytest
 
 from localrag.engine import Engine
 from localrag.errors import LocalRagError
+from localrag.types import IngestProgress
 from tests.network_probe import child_args, users_env
 
 
@@ -140,6 +141,32 @@ def progress(p):
 Engine().ingest([Path(sys.argv[1])], progress=progress)
 print("finished", flush=True)
 """
+
+
+def test_ingest_progress_only_goes_forward(engine: Engine, tmp_path: Path) -> None:
+    """A file counted done once read showed 1/1 files, 234 chunks, ETA 0s, then 0/1 and 64 chunks while it was
+    embedded (a folder: 5/5 at 100 %, then 4/5): files and chunks now count what is embedded, and only grow."""
+    rng = random.Random(3)
+    long = tmp_path / "long.txt"
+    long.write_text("\n".join(" ".join(rng.choice(_WORDS) for _ in range(12)) for _ in range(800)) + "\n")
+    folder = tmp_path / "five"
+    _write_corpus(folder, 5)
+    for paths in ([long], [folder]):
+        events: list[IngestProgress] = []
+        report = engine.ingest(paths, progress=events.append)
+        counted = [p for p in events if p.files_total]
+        # The long file's 68 chunks are embedded in two steps, each reported.
+        assert paths == [folder] or any(p.activity.startswith("Embedding") for p in counted), counted
+        for before, after in zip(counted, counted[1:], strict=False):
+            assert (after.files_done >= before.files_done and after.chunks_written >= before.chunks_written), \
+                (before, after)
+        # Nothing says all files done, nor an ETA of 0 s, while chunks are still to be embedded.
+        for p in counted:
+            if p.files_done == p.files_total or p.eta == 0:
+                assert p.chunks_written == report.chunks_written, p
+        last = counted[-1]
+        assert (last.files_done, last.files_total, last.chunks_written) == (report.added, report.added,
+                                                                            report.chunks_written)
 
 
 def test_sigkill_mid_ingest_then_resume(localrag_home: Path, engine: Engine, tmp_path: Path) -> None:
@@ -309,7 +336,6 @@ def test_a_stop_between_a_scans_pages_names_the_file_it_came_in(engine: Engine, 
     # Stopped at the 14th page of 20, it said "1 file not reached".
     import threading
 
-    from localrag.types import IngestProgress
 
     scans = tmp_path / "scans"
     scans.mkdir()

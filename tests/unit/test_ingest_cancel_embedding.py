@@ -76,7 +76,7 @@ def test_a_forced_ingest_stopped_names_the_forced_one_that_goes_on(tmp_path: Pat
     embedder = CancellingEmbedder(threading.Event(), after=10**6)
     engine = Engine(load_settings(commit_chunks=1000), embedder=embedder)
     report = engine.ingest([docs], cancel=cancel, force=True,
-                           progress=lambda p: cancel.set() if p.files_done >= 64 else None)
+                           progress=lambda p: cancel.set() if p.current.endswith("note-063.txt") else None)
     assert (report.updated, report.chunks_reused, embedder.embedded) == (64, 64, 1)  # 1: the index's probe
     assert report.notes[-1] == ("stopped: 86 files not reached; the next `ingest --force` goes on with them (a plain "
                                 "ingest reads only those that changed)")
