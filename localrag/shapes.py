@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from localrag.safe_text import printable, valid_text
+from localrag.sizes import size_text
 from localrag.types import Answer, Chunk, Document, DocumentList, Hit, IngestReport
 
 if TYPE_CHECKING:
@@ -71,6 +72,12 @@ def chunk_json(chunk: Chunk) -> dict[str, Any]:
 
 def document_json(document: Document) -> dict[str, Any]:
     return dataclasses.asdict(document)
+
+
+def listed_size(document: Document) -> str:
+    """The size `localrag documents` and the Library show: none for a part of a file (a mailbox's mail), whose
+    `size` is the whole file's (each mail of a mailbox showed the mailbox's size as its own)."""
+    return "" if document.holder else size_text(document.size)
 
 
 def documents_json(listed: DocumentList) -> dict[str, Any]:

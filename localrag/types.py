@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Generator
 from dataclasses import dataclass, field
 from enum import StrEnum
+from pathlib import Path
 
 from localrag.cpu import usable_cores
 from localrag.sizes import count_text
@@ -50,9 +51,15 @@ class LoadedText:
     left_out: str = ""
 
 
+# The extensions of files whose documents are named under them (`mail.eml/report.pdf`, `team.mbox/3`; see
+# `ingest.parts`).
+HOLDER_SUFFIXES = (".eml", ".mbox", ".enex")
+
+
 @dataclass(frozen=True)
 class Document:
-    """One ingested file. `doc_id` is stable per absolute path; `content_hash` is of the bytes; `read_with`
+    """One ingested file, or one part of a file that holds several (a mailbox's mail). `doc_id` is stable per
+    absolute path; `content_hash` is of the bytes; `size` is the file's, a part's too (see `holder`); `read_with`
     is how it was read (`ingest.readings`; "" when that was not recorded)."""
 
     doc_id: str
@@ -64,6 +71,16 @@ class Document:
     title: str = ""
     n_chunks: int = 0
     read_with: str = ""
+
+    @property
+    def holder(self) -> str:
+        """The file this document is a part of (`/m/team.mbox` for `/m/team.mbox/3`), "" for a file of its own. A
+        listing shows a part by its title and no size: both mails of a mailbox showed its name and its whole size,
+        and which one `forget` would take could not be told."""
+        for folder in reversed(Path(self.path).parents):
+            if folder.name.lower().endswith(HOLDER_SUFFIXES):
+                return str(folder)
+        return ""
 
 
 @dataclass(frozen=True)

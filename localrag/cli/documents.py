@@ -17,7 +17,7 @@ from rich.text import Text
 
 from localrag.cli.common import print_json
 from localrag.safe_text import printable
-from localrag.shapes import documents_json
+from localrag.shapes import documents_json, listed_size
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
@@ -38,7 +38,6 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 def _documents(args: argparse.Namespace, out: Console, err: Console) -> int:
     from localrag.cli.common import engine_from_args, filters_from_args
     from localrag.cli.tables import Rows
-    from localrag.sizes import size_text
 
     engine = engine_from_args(args)
     filters = filters_from_args(args)
@@ -54,7 +53,7 @@ def _documents(args: argparse.Namespace, out: Console, err: Console) -> int:
         for d in listed.documents:
             # A line break in a file name shows as ␊, as `search` shows it: a table's own rule made it a space (in
             # a pipe) or a second line, and "new⏎line.md" read as "new line.md", another file `forget` would take.
-            rows.add(printable(d.path, multiline=False), d.file_type, str(d.n_chunks), size_text(d.size),
+            rows.add(printable(d.path, multiline=False), d.file_type, str(d.n_chunks), listed_size(d),
                      printable(d.title, multiline=False), Text(stale.get(d.path, ""), style="yellow"))
         rows.print(out)
     err.print(Text(_count_line(len(listed.documents), listed.total, len(stale), args), style="dim"), soft_wrap=True)

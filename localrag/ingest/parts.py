@@ -33,8 +33,6 @@ if TYPE_CHECKING:
     from localrag.ingest.mail import Attachment
 
 MAIL_TYPES = frozenset({"eml", "mbox"})
-# The extensions of files whose documents are named under them (`mail.eml/report.pdf`).
-HOLDER_SUFFIXES = (".eml", ".mbox", ".enex")
 
 
 @dataclass(frozen=True)

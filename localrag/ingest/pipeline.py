@@ -59,11 +59,11 @@ from localrag.ingest.discover import as_text, discover, excluded, for_root, in_a
 from localrag.ingest.loaders import file_type
 from localrag.ingest.mail import clear_dead_copies
 from localrag.ingest.ocr import OCR_ON
-from localrag.ingest.parts import HOLDER_SUFFIXES, load_parts, part_path
+from localrag.ingest.parts import load_parts, part_path
 from localrag.ingest.readings import chunk_size, reading, stale_reason
 from localrag.safe_text import line_text, path_text
 from localrag.sizes import count_text
-from localrag.types import Chunk, Document, FileError, IngestProgress, IngestReport, LoadedText
+from localrag.types import HOLDER_SUFFIXES, Chunk, Document, FileError, IngestProgress, IngestReport, LoadedText
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray

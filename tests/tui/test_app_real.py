@@ -183,3 +183,46 @@ async def test_conversation_survives_restart(engine: Engine, real_embedder: Any,
         await wait_for(pilot, lambda: len(chat.query(AnswerView)) == 1)
         assert chat.query_one(AnswerView).turn.text == answer_text  # type: ignore[union-attr]
         assert _source_paths(chat) == sources
+
+
+def _mailbox(path: Path) -> None:
+    import email.message
+    import mailbox
+
+    box = mailbox.mbox(str(path))
+    for subject, sender, body in (("Printer on floor 3", "bob@example.org", "The printer on floor 3 jams on A3."),
+                                  ("Lunch on Friday", "ana@example.org", "Lunch is at the harbour cafe.")):
+        mail = email.message.EmailMessage()
+        mail["Subject"], mail["From"] = subject, sender
+        mail.set_content(body)
+        box.add(mail.as_bytes())
+    box.close()
+
+
+async def test_a_mailboxs_mails_are_told_apart_in_the_library_and_documents(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+    real_embedder: Any,
+) -> None:
+    """Both mails of team.mbox showed as `sha-3a681246323a eml 1 786 B team.mbox`: a digest for a name and the
+    mailbox's whole size as each one's, so which one `f` would forget could not be told. Now each shows its title
+    and no size, in the Library as in `localrag documents`."""
+    from localrag.cli import run
+
+    _mailbox(tmp_path / "team.mbox")
+    engine.ingest([tmp_path / "team.mbox"])
+    app = LocalRagApp(engine)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await _ready(pilot)
+        await pilot.press("f3")
+        table = app.screen.query_one("#documents", DataTable)
+        await wait_for(pilot, lambda: table.row_count == 2, 30)
+        rows = [[str(cell) for cell in table.get_row_at(i)] for i in range(2)]
+    assert [(row[0], row[3], row[4]) for row in rows] == [
+        ("Lunch on Friday — ana@example.org", "", str(tmp_path / "team.mbox")),
+        ("Printer on floor 3 — bob@example.org", "", str(tmp_path / "team.mbox"))]
+    monkeypatch.setattr("localrag.embed.load_embedder", lambda *_a, **_k: real_embedder)
+    capsys.readouterr()
+    assert run(["documents"]) == 0
+    lines = capsys.readouterr().out.splitlines()[1:]  # a pipe's rows, tab-separated, after the header
+    assert [line.split("\t")[2:] for line in lines] == [
+        ["1", "", "Lunch on Friday — ana@example.org", ""], ["1", "", "Printer on floor 3 — bob@example.org", ""]]

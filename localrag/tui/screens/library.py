@@ -42,7 +42,8 @@ from localrag.config import update_saved_settings
 from localrag.errors import LocalRagError
 from localrag.ingest.readings import holding_files
 from localrag.safe_text import printable
-from localrag.sizes import count_text, size_text
+from localrag.shapes import listed_size
+from localrag.sizes import count_text
 from localrag.tui.messages import (
     CollectionsListed,
     CollectionSwitched,
@@ -264,9 +265,12 @@ class LibraryScreen(LocalRagScreen):
         for d in self.documents:
             path = Path(d.path)
             kind = Text(d.file_type) + (Text(" stale", style="yellow") if d.path in message.stale else Text())
+            # A mailbox's mails are told apart by their titles (their names are digests or numbers), and show no
+            # size: theirs is the mailbox's (`localrag documents` shows the same).
+            name = d.title or path.name if d.holder else path.name
             table.add_row(
-                Text(printable(path.name, multiline=False)), kind, Text(str(d.n_chunks)),
-                Text(size_text(d.size)), Text(printable(str(path.parent), multiline=False)), key=d.doc_id,
+                Text(printable(name, multiline=False)), kind, Text(str(d.n_chunks)),
+                Text(listed_size(d)), Text(printable(str(path.parent), multiline=False)), key=d.doc_id,
             )
         if highlighted is not None and self.documents:
             paths = [d.path for d in self.documents]
