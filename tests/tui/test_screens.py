@@ -357,6 +357,30 @@ async def test_a_60_column_terminal_shows_every_settings_box_and_the_runs_list(a
         assert runs.region.height > 10 and report.region.width >= 30
 
 
+@pytest.mark.parametrize("width", [60, 70])
+async def test_a_60_or_70_column_terminal_keeps_the_chat_and_library_inside_it(width: int) -> None:
+    # At 60 columns Ctrl+B put the Sources panel at x=41 with 24 columns (past the edge) and left the question box
+    # 12; the Library's watch switch and its "not watching" were past the edge, reached by scrolling sideways.
+    app = LocalRagApp(FakeEngine())
+    async with app.run_test(size=(width, 20)) as pilot:
+        await pilot.press("ctrl+b")
+        await pilot.pause()
+        chat = app.screen
+        shown = [w for w in chat.query("#main > *") if w.display]
+        assert ConversationList in {type(w) for w in shown}
+        assert all(w.region.right <= width for w in shown), [(type(w).__name__, w.region) for w in shown]
+        assert chat.query_one("#question").region.width >= 20
+        await pilot.press("ctrl+b")  # closed again, the sources come back
+        await pilot.pause()
+        assert chat.query_one("SourcesPanel").display
+        await pilot.press("f3")
+        await pilot.pause()
+        row = app.screen.query(".row").first()
+        assert row.virtual_size.width <= row.region.width
+        assert app.screen.query_one("#watch").region.right <= width
+        assert app.screen.query_one("#watch-state").region.width >= len("not watching")
+
+
 async def test_command_palette_lists_app_commands(app: LocalRagApp) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         titles = [c.title for c in app.get_system_commands(app.screen)]

@@ -24,7 +24,7 @@ import weakref
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from textual import work
+from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -92,8 +92,13 @@ class ChatScreen(LocalRagScreen):
     ChatScreen.-graph-turn SourcesPanel { display: none; }
     ChatScreen.-narrow GraphPathsPanel { width: 30; }
     ChatScreen.-graph #question { border: tall $secondary; }
+    /* Below CRAMPED columns the conversations, the sources (28) and the chat (20) do not fit side by side: at 60
+       the sources ran past the right edge. The conversations, opened last, take the side; Ctrl+B gives it back. */
+    ChatScreen.-cramped.-toggle-conversations SourcesPanel,
+    ChatScreen.-cramped.-toggle-conversations GraphPathsPanel { display: none; }
     """
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
+    CRAMPED = 80
     BINDINGS = [
         Binding("escape", "stop", "Stop answer", show=False),
         Binding("ctrl+n", "new_conversation", "New chat"),
@@ -328,6 +333,10 @@ class ChatScreen(LocalRagScreen):
     async def action_new_conversation(self) -> None:
         await self.open_conversation(None)
         self.query_one("#question", Input).focus()
+
+    def on_resize(self, event: events.Resize) -> None:
+        # A second class beside the breakpoints': a screen's breakpoints give it one class a dimension.
+        self.set_class(event.size.width < self.CRAMPED, "-cramped")
 
     def action_toggle_conversations(self) -> None:
         self.toggle_class("-toggle-conversations")

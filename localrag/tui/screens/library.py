@@ -169,6 +169,10 @@ class LibraryScreen(LocalRagScreen):
     LibraryScreen #collection { width: 24; }
     LibraryScreen .row Label { padding: 1 1 0 1; text-wrap: nowrap; text-overflow: ellipsis; }
     LibraryScreen #watch-state { width: 1fr; }
+    /* At 60 columns the watch switch and its state were past the edge: the button shrinks to its word and, below
+       80 columns, the row's "Collection" label goes (the picker names the collection). */
+    LibraryScreen.-narrow #new-collection { min-width: 7; }
+    LibraryScreen.-narrow #collection-label { display: none; }
     /* Scrolled sideways on a narrow terminal: at 40 columns the first row cut off New and the watch switch, which
        Tab still focused unseen, and Space started watching a folder with nothing on the screen. */
     LibraryScreen .row { height: auto; overflow-x: auto; scrollbar-size-horizontal: 1; }
@@ -182,6 +186,7 @@ class LibraryScreen(LocalRagScreen):
     LibraryScreen #documents { height: 1fr; min-height: 3; margin: 0 1; border: round $primary 50%; }
     LibraryScreen #documents:focus { border: heavy $primary; }
     """
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (80, "-wide")]
     BINDINGS = [
         Binding("ctrl+o", "browse", "Browse"),
         Binding("ctrl+g", "ingest", "Ingest"),
@@ -205,7 +210,7 @@ class LibraryScreen(LocalRagScreen):
     def compose(self) -> ComposeResult:
         with Vertical(id="add"):
             with Horizontal(classes="row"):
-                yield Label("Collection")
+                yield Label("Collection", id="collection-label")
                 current = self.localrag.engine.settings.collection
                 yield Select([(current, current)], value=current, allow_blank=False, id="collection")
                 yield Button("New", id="new-collection")
