@@ -81,7 +81,7 @@ from localrag.types import (
     IngestProgress,
     IngestReport,
 )
-from localrag.writer_lock import LockWaitCancelled, writer_lock
+from localrag.writer_lock import LockWaitCancelled, writer_at_work, writer_lock
 
 if TYPE_CHECKING:
     import numpy as np
@@ -987,6 +987,12 @@ class Engine(GraphMode, Collections, Information):
         """Why a search found no passage, in words a user can act on: an empty collection, filters that no
         indexed passage passes, or (neither) nothing that matched."""
         if not self.store.document_count():
+            writer = writer_at_work(self._writer_lock_dir())
+            if writer:
+                # Asked while the first ingest embedded its files, "add some with `localrag ingest PATH`" read as
+                # if none had been started.
+                return (f"collection {self.settings.collection} holds no documents yet: {writer} is writing to the "
+                        "index, and an ingest's files are searched once they are embedded; ask again when it is done")
             return (f"collection {self.settings.collection} holds no documents yet: add some with "
                     "`localrag ingest PATH` (in the chat app, the Library)")
         if filters is not None and (filters.path_glob or filters.file_types):

@@ -75,6 +75,23 @@ def command_name(argv: list[str]) -> str:
     return program
 
 
+def writer_at_work(store_dir: Path) -> str:
+    """Who holds the store's writer lock now ("localrag ingest (pid 123)"), "" when no one does: asked
+    without waiting (an empty index while the first ingest embeds is not an index no one has added to)."""
+    try:
+        handle = lock_file(store_dir).open("rb")
+    except FileNotFoundError:
+        return ""
+    with handle:
+        try:
+            # Shared, and let go at once: a writer that comes meanwhile waits the instant this takes.
+            fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return _holder(handle)
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        return ""
+
+
 def _said_waiting(handle: IO[bytes]) -> None:
     if _notice is not None:
         _notice(f"waiting for {_holder(handle)} to finish writing to the index (Ctrl-C gives up)")

@@ -226,3 +226,21 @@ async def test_a_mailboxs_mails_are_told_apart_in_the_library_and_documents(
     lines = capsys.readouterr().out.splitlines()[1:]  # a pipe's rows, tab-separated, after the header
     assert [line.split("\t")[2:] for line in lines] == [
         ["1", "", "Lunch on Friday — ana@example.org", ""], ["1", "", "Printer on floor 3 — bob@example.org", ""]]
+
+
+async def test_asking_while_the_first_ingest_runs_says_so_without_backticks(engine: Engine) -> None:
+    """Asked while the first ingest embedded (the status bar said `ingesting 4/5`), the answer was "collection
+    default holds no documents yet: add some with `localrag ingest PATH` (in the chat app, the Library)", backticks
+    and all. The writer lock held, as an ingest holds it, the answer says a writer is at work."""
+    from localrag.writer_lock import writer_lock
+
+    app = LocalRagApp(engine)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _ready(pilot)
+        with writer_lock(engine.store.path):
+            chat = await _ask(pilot, "How often should the kettle be descaled?")
+        meta = str(chat.query(AnswerView).last().query_one(".meta", Static).render())
+    assert "holds no documents yet: another task of this localrag is writing to the index" in meta, meta
+    assert "`" not in meta
+    # No writer: the way to add documents, in the app without backticks.
+    assert engine.why_nothing_found().endswith("`localrag ingest PATH` (in the chat app, the Library)")

@@ -32,13 +32,22 @@ class UserMessage(Static):
         self.question = text
 
 
+def _spoken(words: str, style: str) -> Text:
+    """A message of the Engine's in `style`, its `code` spans bold without their backticks: the words are the
+    command line's (where backticks mark a command), and the app showed the backticks as they were."""
+    text = Text()
+    for i, piece in enumerate(words.split("`") if words.count("`") % 2 == 0 else [words]):
+        text.append(piece, style=f"{style} bold".strip() if i % 2 else style)
+    return text
+
+
 def _meta_line(turn: Turn) -> Text:
     from localrag.answer.evidence import EXTRACT_MODEL
     from localrag.answer.repeats import STOPPED_LABEL
 
-    parts: list[tuple[str, str]] = []
+    parts: list[tuple[str, str] | Text] = []
     if turn.failure:
-        parts.append((f"✗ not answered: {turn.failure}", "bold red"))
+        parts.append(_spoken(f"✗ not answered: {turn.failure}", "bold red"))
     elif turn.cancelled:
         parts.append(("✂ cut short (stopped with Esc)", "bold yellow"))
     if turn.stopped_repeating:
@@ -46,7 +55,7 @@ def _meta_line(turn: Turn) -> Text:
     if turn.hit_token_limit:
         parts.append((LIMIT_LABEL, "dim"))
     if turn.refused:
-        parts.append((turn.refusal or "no relevant passage in your documents", "italic"))
+        parts.append(_spoken(turn.refusal or "no relevant passage in your documents", "italic"))
     cited = [s.n for s in turn.sources if s.cited]
     if cited:
         parts.append(("cites " + " ".join(f"[{n}]" for n in cited)
@@ -62,10 +71,13 @@ def _meta_line(turn: Turn) -> Text:
     if turn.left_out:
         parts.append((turn.left_out, "dim"))
     text = Text()
-    for i, (words, style) in enumerate(parts):
+    for i, part in enumerate(parts):
         if i:
             text.append("  ·  ", style="dim")
-        text.append(words, style=style)
+        if isinstance(part, Text):
+            text.append_text(part)
+        else:
+            text.append(*part)
     return text
 
 
