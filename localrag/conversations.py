@@ -510,6 +510,21 @@ class ConversationStore:
 
 def export_markdown(conversation: Conversation) -> str:
     """The conversation as Markdown: each question, each answer, and the sources it was built from."""
+    out = [f"# {_one_line(conversation.title)}", ""]
+    for turn in conversation.turns:
+        if turn.role == "user":
+            out += [f"## Q: {' '.join(turn.text.split())}", ""]
+            continue
+        out += _answer_lines(turn)
+    return "\n".join(out).rstrip() + "\n"
+
+
+def answer_markdown(turn: Turn) -> str:
+    """One answer as the export writes it: its text, what is said of it, and its sources (the chat app's Ctrl+Y)."""
+    return "\n".join(_answer_lines(turn)).rstrip() + "\n"
+
+
+def _answer_lines(turn: Turn) -> list[str]:
     from localrag.answer.attribution import ATTRIBUTED_LABEL
     from localrag.answer.claims import UNSUPPORTED_LABEL
     from localrag.answer.evidence import (
@@ -521,50 +536,45 @@ def export_markdown(conversation: Conversation) -> str:
     )
     from localrag.answer.repeats import STOPPED_LABEL
 
-    out = [f"# {_one_line(conversation.title)}", ""]
-    for turn in conversation.turns:
-        if turn.role == "user":
-            out += [f"## Q: {' '.join(turn.text.split())}", ""]
-            continue
-        out += [turn.text.strip() or "_(no answer)_", ""]
-        if turn.failure:
-            out += [f"_(not answered: {' '.join(turn.failure.split())})_", ""]
-        elif turn.cancelled:
-            out += ["_(answer cut short)_", ""]
-        if turn.stopped_repeating:
-            out += [f"_({STOPPED_LABEL})_", ""]
-        if turn.hit_token_limit:
-            out += [f"_({LIMIT_LABEL})_", ""]
-        if turn.refusal:
-            out += [f"_({turn.refusal})_", ""]
-        if turn.attributed:
-            out += [f"_({ATTRIBUTED_LABEL})_", ""]
-        if turn.evidence_text and (turn.model != EXTRACT_MODEL or turn.refused):
-            label = CLOSEST_SENTENCE_LABEL if turn.refused else EVIDENCE_LABEL
-            out += [f"**{label.capitalize()}** [{turn.evidence_source}]:", "",
-                    f"> {' '.join(turn.evidence_text.split())}", ""]
-            if turn.evidence_header:
-                out += [f"_{header_note(turn.evidence_header)}_", ""]
-        if turn.query:
-            out += [f"_Searched for: {_one_line(turn.query)}_", ""]
-        if turn.sources and turn.refused:
-            out += [f"**{CLOSEST_SOURCES_LABEL}**", ""]
-            out += [f"{s.n}. {_place(s)}{_purged_note(s)}" for s in turn.sources]
-            out.append("")
-        elif turn.sources:
-            out += ["**Sources**", ""]
-            for s in turn.sources:
-                mark = "cited" if s.cited else "not cited"
-                if s.n in turn.unsupported_citations:
-                    mark += f" ({UNSUPPORTED_LABEL})"
-                status = turn.quote_status(s.n)
-                quote = f", quote {quote_label(status)}" if status else ""
-                out.append(f"{s.n}. {_place(s)} — {mark}{quote}{_purged_note(s)}")
-            out.append("")
-        for q in turn.quotes:
-            elsewhere = f"; {found_in_note(q.found_in)}" if q.found_in else ""
-            out += [f"> {' '.join(q.text.split())} [{q.source}] ({quote_label(q.status)}{elsewhere})", ""]
-    return "\n".join(out).rstrip() + "\n"
+    out = [turn.text.strip() or "_(no answer)_", ""]
+    if turn.failure:
+        out += [f"_(not answered: {' '.join(turn.failure.split())})_", ""]
+    elif turn.cancelled:
+        out += ["_(answer cut short)_", ""]
+    if turn.stopped_repeating:
+        out += [f"_({STOPPED_LABEL})_", ""]
+    if turn.hit_token_limit:
+        out += [f"_({LIMIT_LABEL})_", ""]
+    if turn.refusal:
+        out += [f"_({turn.refusal})_", ""]
+    if turn.attributed:
+        out += [f"_({ATTRIBUTED_LABEL})_", ""]
+    if turn.evidence_text and (turn.model != EXTRACT_MODEL or turn.refused):
+        label = CLOSEST_SENTENCE_LABEL if turn.refused else EVIDENCE_LABEL
+        out += [f"**{label.capitalize()}** [{turn.evidence_source}]:", "",
+                f"> {' '.join(turn.evidence_text.split())}", ""]
+        if turn.evidence_header:
+            out += [f"_{header_note(turn.evidence_header)}_", ""]
+    if turn.query:
+        out += [f"_Searched for: {_one_line(turn.query)}_", ""]
+    if turn.sources and turn.refused:
+        out += [f"**{CLOSEST_SOURCES_LABEL}**", ""]
+        out += [f"{s.n}. {_place(s)}{_purged_note(s)}" for s in turn.sources]
+        out.append("")
+    elif turn.sources:
+        out += ["**Sources**", ""]
+        for s in turn.sources:
+            mark = "cited" if s.cited else "not cited"
+            if s.n in turn.unsupported_citations:
+                mark += f" ({UNSUPPORTED_LABEL})"
+            status = turn.quote_status(s.n)
+            quote = f", quote {quote_label(status)}" if status else ""
+            out.append(f"{s.n}. {_place(s)} — {mark}{quote}{_purged_note(s)}")
+        out.append("")
+    for q in turn.quotes:
+        elsewhere = f"; {found_in_note(q.found_in)}" if q.found_in else ""
+        out += [f"> {' '.join(q.text.split())} [{q.source}] ({quote_label(q.status)}{elsewhere})", ""]
+    return out
 
 
 def _one_line(text: str) -> str:

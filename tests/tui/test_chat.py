@@ -422,3 +422,25 @@ async def test_a_conversation_whose_first_save_failed_is_saved_whole_at_the_next
         await pilot.press("escape")  # the first save's error
         (saved,) = ConversationStore().list()
         assert [t.role for t in saved.turns] == ["user", "assistant"] and calls == [1, 2]
+
+
+async def test_ctrl_y_copies_the_last_or_the_selected_answer_with_its_sources(app: LocalRagApp) -> None:
+    # Only a source's passage could be copied (`c` in its view): an answer had no key at all.
+    from localrag.conversations import answer_markdown
+
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, ChatScreen)
+        await pilot.press("ctrl+y")  # nothing asked yet: said, nothing copied
+        assert app.clipboard == ""
+        for question in ("how do I descale the kettle?", "how often should I do it?"):
+            await _ask(pilot, question)
+            await wait_for(pilot, lambda: not screen.generating)
+        first, last = (view.turn for view in screen.query(AnswerView))
+        assert first is not None and last is not None and first.sources
+        await pilot.press("ctrl+y")
+        assert app.clipboard == answer_markdown(last)
+        await pilot.press("ctrl+up", "ctrl+y")
+        assert app.clipboard == answer_markdown(first)
+        assert app.clipboard.startswith(first.text.strip()) and "**Sources**" in app.clipboard
+        assert f"1. `{first.sources[0].path}`" in app.clipboard

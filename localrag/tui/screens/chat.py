@@ -39,6 +39,7 @@ from localrag.conversations import (
     SavedQuote,
     SavedSource,
     Turn,
+    answer_markdown,
     export_markdown,
     export_path,
     sources_from_hits,
@@ -48,6 +49,7 @@ from localrag.errors import EmptyGraphError, LocalRagError
 from localrag.forget import erase_from
 from localrag.graph.turns import saved_source, turn_from_graph, turn_from_related
 from localrag.safe_text import printable
+from localrag.tui.clipboard import copy_text
 from localrag.tui.messages import AnswerFinished, AnswerStarted, AnswerToken
 from localrag.tui.screens.base import LocalRagScreen
 from localrag.tui.screens.chunk import ChunkScreen
@@ -112,6 +114,8 @@ class ChatScreen(LocalRagScreen):
         # push F2 and F3 out of sight.
         Binding("ctrl+up", "select_answer(-1)", "Earlier answer", show=False),
         Binding("ctrl+down", "select_answer(1)", "Later answer", show=False),
+        # Ctrl+Y: the question box, which has the focus, takes Ctrl+C (copy) and the letters; F1's help names it.
+        Binding("ctrl+y", "copy_answer", "Copy answer", show=False),
     ]
 
     class GraphAnswered(Message):
@@ -571,6 +575,16 @@ class ChatScreen(LocalRagScreen):
         view = answers[max(0, min(len(answers) - 1, current + step))]
         self._select(view)
         view.scroll_visible(animate=False)
+
+    def action_copy_answer(self) -> None:
+        """Copy the selected answer (Ctrl+Up, a click), else the last, with its sources, as the export writes it:
+        only a source's passage could be copied (`c` in its view)."""
+        answers = [(view, view.turn) for view in self.query(AnswerView) if view.turn is not None]
+        if not answers:
+            self.notify("no answer to copy yet", severity="warning")
+            return
+        turn = next((turn for view, turn in answers if view.has_class("-selected")), answers[-1][1])
+        copy_text(self.app, answer_markdown(turn), "the answer and its sources")
 
     def on_sources_panel_opened(self, message: SourcesPanel.Opened) -> None:
         self.open_source(message.source, message.turn)

@@ -20,6 +20,7 @@ from textual.widgets import Footer, Static
 from localrag.conversations import SavedSource, Turn
 from localrag.forget import PURGED_LABEL
 from localrag.safe_text import printable
+from localrag.tui.clipboard import copy_text
 
 HIGHLIGHT = "bold black on yellow"
 EVIDENCE_STYLE = "underline"
@@ -122,7 +123,4 @@ class ChunkScreen(ModalScreen[None]):
         if self.source.purged:
             self.notify("the passage was erased (purged): there is nothing to copy", severity="warning")
             return
-        # Through the terminal (OSC 52), the one clipboard a program in a terminal can reach, over SSH too.
-        self.app.copy_to_clipboard(self.source.text)
-        self.notify(f"copied the passage ({len(self.source.text):,} characters) through the terminal; a terminal "
-                    "that does not pass programs the clipboard (macOS Terminal) leaves it unchanged")
+        copy_text(self.app, self.source.text, "the passage")

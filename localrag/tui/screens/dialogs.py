@@ -175,6 +175,7 @@ sources; everything stays on this machine.
 | Ctrl+E | export the conversation as Markdown (with its sources) |
 | Ctrl+G | graph mode: answer from the knowledge graph, with its reasoning paths |
 | Ctrl+Up / Ctrl+Down | select the earlier / later answer: the sources panel shows its sources (a click does too) |
+| Ctrl+Y | copy the selected answer (else the last) with its sources, as Markdown, through the terminal's clipboard |
 | Tab | move between the question box, the sources, the conversations and the chat log (a bar on its left) |
 
 In **Sources**, `● cited` marks a source the answer cited (when the answer cited none itself, localrag
