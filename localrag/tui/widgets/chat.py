@@ -5,7 +5,8 @@ fragments when tokens arrive faster than the widget can re-render. The model's o
 text: Textual's Markdown widget builds `Content` from the Markdown tokens and never parses Rich
 markup, and links are created with `open_links=False` so a link in an answer can only post a
 `LinkClicked` message, which the chat screen reports without opening anything. Questions, the
-searched-for query and the meta line are `rich.text.Text`, so no markup in them can style or act.
+searched-for query and the meta line are `rich.text.Text`, so no markup in them can style or act. Of an answer
+opened longer than `LONG_ANSWER_CHARS`, its first paragraphs show as a plain `Text`, and its meta line says so.
 """
 
 from __future__ import annotations
@@ -94,12 +95,26 @@ def _evidence_line(turn: Turn) -> Text:
                          f"“{printable(turn.evidence_text, multiline=False)}”", (header, "dim"))
 
 
+# Of an answer opened longer than this, the first paragraphs up to it show, as plain text. As Markdown, one of 2,000
+# paragraphs (240,000 characters) took 6 s to open, the app frozen for up to 1.7 s at a time (its 2,000 block
+# widgets); whole as plain text, 3 s and 1.6 s (wrapping it all). The default answer is 320 tokens, about 1,300
+# characters.
+LONG_ANSWER_CHARS = 16_000
+
+
+def _head(text: str) -> str:
+    """The paragraphs of `text` that fit in LONG_ANSWER_CHARS (the characters, when its first paragraph does not)."""
+    head = text[:LONG_ANSWER_CHARS]
+    return head[: head.rfind("\n\n")] if "\n\n" in head else head
+
+
 class AnswerView(Vertical):
     """One assistant answer: Markdown body, the searched-for query (hidden by default), a meta line."""
 
     DEFAULT_CSS = """
     AnswerView { height: auto; margin: 1 0 0 0; padding: 0 1; }
     AnswerView > Markdown { margin: 0; padding: 0; background: transparent; }
+    AnswerView > .plain { height: auto; }
     AnswerView > .query { color: $text-muted; display: none; }
     AnswerView > .meta { color: $text-muted; height: auto; }
     AnswerView > .evidence { height: auto; display: none; }
@@ -117,7 +132,11 @@ class AnswerView(Vertical):
         super().__init__()
         self.turn = turn
         self._stream: MarkdownStream | None = None
-        self._markdown = Markdown(printable(turn.text) if turn else "", open_links=False)
+        text = printable(turn.text) if turn else ""
+        # The part shown of a long answer, as a Text, which a Static shows as it is: no markup in it is read.
+        self.head = _head(text) if len(text) > LONG_ANSWER_CHARS else ""
+        self._markdown: Markdown | Static = (Static(Text(self.head), classes="plain") if self.head
+                                             else Markdown(text, open_links=False))
         self._query = Static(classes="query")
         self._evidence = Static(classes="evidence")
         self._meta = Static(classes="meta")
@@ -143,6 +162,7 @@ class AnswerView(Vertical):
 
     async def write(self, fragment: str) -> None:
         if self._stream is None:
+            assert isinstance(self._markdown, Markdown)  # an answer being written is one not opened
             self._stream = Markdown.get_stream(self._markdown)
             self._meta.update(Text("writing…  (Esc stops)", style="italic"))
         self.partial += fragment
@@ -154,7 +174,7 @@ class AnswerView(Vertical):
             await self._stream.stop()
             self._stream = None
         self.turn = turn
-        if turn.text != self.partial:
+        if turn.text != self.partial and isinstance(self._markdown, Markdown):
             await self._markdown.update(printable(turn.text))
         self.show_turn(turn)
 
@@ -164,7 +184,12 @@ class AnswerView(Vertical):
         evidence = _evidence_line(turn)
         self.set_class(bool(evidence), "-evidence")
         self._evidence.update(evidence)
-        self._meta.update(_meta_line(turn))
+        meta = _meta_line(turn)
+        if self.head:
+            shown = (f"the first {len(self.head):,} of its {len(printable(turn.text)):,} characters shown, as plain "
+                     "text: Ctrl+Y copies it whole, Ctrl+E exports the conversation")
+            meta = Text.assemble(meta, ("  ·  " if meta else "", "dim"), (shown, "bold"))
+        self._meta.update(meta)
 
     def on_click(self) -> None:
         if self.turn is not None:
