@@ -98,7 +98,7 @@ def _said_waiting(handle: IO[bytes]) -> None:
 
 
 def _holder(handle: IO[bytes]) -> str:
-    """Who holds the lock, as its holder wrote it: "localrag ingest notes (pid 123)"."""
+    """Who holds the lock, as its holder wrote it: "localrag ingest (pid 123)"."""
     handle.seek(0)
     pid, _, command = handle.read(400).decode("utf-8", "replace").partition(" ")
     if not pid.isdigit() or not process_alive(int(pid)):
