@@ -530,7 +530,7 @@ class Engine(GraphMode, Collections, Information):
         report.removed_paths = sorted([*report.removed_paths, *dropped])
         if dropped:
             report.notes.append(dropped_note(len(dropped)))
-        if report.updated or report.removed:
+        if report.updated or report.removed or report.moved:
             self._drop_stale_triples(store, report)
         if report.removed_paths:
             self._say_removal_left(report)

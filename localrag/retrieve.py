@@ -23,6 +23,7 @@ Filters become a SQL predicate over the chunks table; every user-supplied string
 from __future__ import annotations
 
 import dataclasses
+import os
 import unicodedata
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -286,10 +287,22 @@ def rank_hits(
     return merge_overlapping(without_copies(ranked))[:k]
 
 
+def _on_disk(path: str) -> bool:
+    """Whether a document's file is there: a part (`mail.eml/report.pdf`) is while the file holding it is."""
+    try:
+        os.stat(path)
+    except NotADirectoryError:
+        return True
+    except OSError:
+        return False
+    return True
+
+
 def without_copies(hits: list[Hit]) -> list[Hit]:
     """`hits` with each text once: a hit whose chunk text (spacing aside) an earlier one holds goes, and the earlier
     one's `copies` names its path. A file copied into a second folder came back twice, and took two of `ask`'s four
-    sources with one text."""
+    sources with one text. Of the copies, one whose file is still there is shown (in the first one's place): a
+    file moved out of an index's view left its old path first, cited though gone."""
     kept: dict[str, int] = {}
     out: list[Hit] = []
     for hit in hits:
@@ -299,7 +312,10 @@ def without_copies(hits: list[Hit]) -> list[Hit]:
             kept[text] = len(out)
             out.append(hit)
         elif hit.chunk.path != out[first].chunk.path and hit.chunk.path not in out[first].copies:
-            out[first] = dataclasses.replace(out[first], copies=(*out[first].copies, hit.chunk.path))
+            shown = out[first]
+            if not _on_disk(shown.chunk.path) and _on_disk(hit.chunk.path):
+                shown, hit = hit, shown
+            out[first] = dataclasses.replace(shown, copies=(*shown.copies, hit.chunk.path))
     return out
 
 

@@ -352,6 +352,9 @@ class IngestReport:
     # Unchanged files read differently from how they would be now (ingest/readings.py), left as they were.
     stale: int = 0
     removed: int = 0
+    # Files read for the first time that hold the bytes of an indexed file gone from its place (a folder renamed, a
+    # file filed away): the old documents left the index and their vectors were taken again, not embedded.
+    moved: int = 0
     chunks_written: int = 0
     # Of those, chunks of files read again whose embedded text was unchanged: their stored vectors were written
     # again, not embedded (an .mbox with one mail appended embeds that mail alone).
@@ -370,6 +373,8 @@ class IngestReport:
     added_paths: list[str] = field(default_factory=list)
     updated_paths: list[str] = field(default_factory=list)
     removed_paths: list[str] = field(default_factory=list)
+    # Each file counted in `moved`, "OLD -> NEW" (neither is counted in `added_paths` or `removed_paths`).
+    moved_paths: list[str] = field(default_factory=list)
     # Files read that hold no text (empty or blank): passed over, not failed; one of them indexed before leaves.
     blank_paths: list[str] = field(default_factory=list)
     # Documents whose text the user should check, each "PATH (how it was read)": an encoding guessed, or bytes not
@@ -390,6 +395,7 @@ class IngestReport:
         """The one line every front end prints after an ingest: the files' counts, then what was written."""
         unchanged = f"{self.unchanged} unchanged" + (f" ({self.stale} {STALE_LABEL})" if self.stale else "")
         reused = f" ({self.chunks_reused} unchanged, not embedded again)" if self.chunks_reused else ""
-        return (f"{self.added} added, {self.updated} updated, {unchanged}, {self.removed} removed, "
+        moved = f"{self.moved} moved, " if self.moved else ""
+        return (f"{self.added} added, {self.updated} updated, {unchanged}, {self.removed} removed, {moved}"
                 f"{len(self.errors)} failed; {count_text(self.chunks_written, 'chunk')} written{reused} in "
                 f"{self.seconds:.1f}s")

@@ -37,6 +37,7 @@ Why it is shaped this way:
 from __future__ import annotations
 
 import errno
+import functools
 import hashlib
 import os
 import shlex
@@ -110,6 +111,8 @@ class _Batch:
     reuse: dict[str, NDArray[np.float32]] = field(default_factory=dict)
     # Each file's parts new in it (a mail appended to an .mbox), counted as added: left out with the file on a stop.
     new_parts: dict[str, list[str]] = field(default_factory=dict)
+    # Each file moved here (read for the first time, the bytes of an indexed file now gone): the old one's paths.
+    moved: dict[str, list[str]] = field(default_factory=dict)
 
 
 class _Cancelled(Exception):
@@ -188,6 +191,22 @@ def _copies(report: IngestReport, hashes: dict[str, str], names: set[str]) -> li
         if earlier:
             out.append(f"{path} (as {min(earlier, key=lambda p: (p in new, p))})")
     return out
+
+
+def _holder(path: str) -> str:
+    """The file a stored document was read from: a part's (`mail.eml/report.pdf`) holder, else the path itself."""
+    return next((str(p) for p in reversed(Path(path).parents) if str(p).lower().endswith(HOLDER_SUFFIXES)), path)
+
+
+def _settle_moves(batch: _Batch, store: Store, report: IngestReport) -> None:
+    """Once the batch is written, the documents of the files its moved files came from go, and the moves are
+    counted: a file a stop left out (not written) leaves its old documents where they were, for the next ingest."""
+    written = {_holder(d.path) for d in batch.docs}
+    for name, old in batch.moved.items():
+        if name in written:
+            store.delete_documents([doc_id_for(p) for p in old])
+            report.moved += 1
+            report.moved_paths.append(f"{_holder(old[0])} -> {name}")
 
 
 def _passed_over_note(passed_over: Sequence[Path]) -> str:
@@ -339,6 +358,7 @@ def run_ingest(
         if batch.docs:
             store.write_batch(batch.docs, batch.chunks, vectors)
             written.update((d.path, d.content_hash) for d in batch.docs)
+            _settle_moves(batch, store, report)
             report.chunks_written += len(batch.chunks)
             report.chunks_reused += sum(embedding_text(c, batch.titles.get(c.doc_id, "")) in batch.reuse
                                         for c in batch.chunks) if batch.reuse else 0
@@ -349,6 +369,7 @@ def run_ingest(
         batch.files.clear()
         batch.reuse.clear()
         batch.new_parts.clear()
+        batch.moved.clear()
 
     def stopped() -> bool:
         # A server's stop or a client's cancel waited for a whole batch (up to commit_chunks chunks, 30 s and
@@ -448,6 +469,9 @@ def run_ingest(
         report.notes.append(line_text(f"{count_text(len(report.copied_paths), 'file')} read of the same bytes as "
                                       f"another indexed file (a search shows such text once, naming both): "
                                       f"{_some(report.copied_paths)}"))
+    if report.moved_paths:
+        report.notes.append(line_text(f"moved {count_text(report.moved, 'file')} (the index follows, its vectors kept, "
+                                      f"its old path gone): {_some(report.moved_paths)}"))
     if report.blank_paths:
         # A scan of a few small words that OCR could not find is not "blank" to the eye that sees them.
         scans = any(file_type(Path(p)) in ("image", "pdf") for p in report.blank_paths)
@@ -615,6 +639,31 @@ class _Known:
     hashes: dict[str, str]
     readings: dict[str, tuple[str, str]]
     reread_stale: bool
+    # The files this ingest found moved (`moved_from`): each one moves once, so two copies moved are two moves.
+    claimed: set[str] = field(default_factory=set)
+
+    @functools.cached_property
+    def by_hash(self) -> dict[str, list[str]]:
+        """The stored paths of each content hash: looked up once a new file, not every document asked each time."""
+        found: dict[str, list[str]] = {}
+        for path, digest in self.hashes.items():
+            found.setdefault(digest, []).append(path)
+        return found
+
+    def moved_from(self, name: str, digest: str) -> list[str]:
+        """The stored documents of a file that `name`, read for the first time, is the same bytes of and that is no
+        longer on the disk: that file moved here (a folder renamed, a file filed away), and its documents go, their
+        vectors taken again. A file still in its place is a copy, not moved. Of several gone, the one of the same
+        name, else the first by path. Its paths, parts (a mail's attachments) and all; [] when none."""
+        holders: dict[str, list[str]] = {}
+        for path in self.by_hash.get(digest, ()):
+            holders.setdefault(_holder(path), []).append(path)
+        gone = sorted(h for h in holders if h not in self.claimed and h != name and not os.path.lexists(h))
+        if not gone:
+            return []
+        old = min(gone, key=lambda h: (Path(h).name != Path(name).name, h))
+        self.claimed.add(old)
+        return sorted(holders[old])
 
     def is_stale(self, paths: Sequence[str], settings: Settings, embedder_tokens: int) -> bool:
         """Whether any of a file's documents (`paths`) was read differently from how it would be now."""
@@ -671,10 +720,12 @@ def _ingest_file(
             if part_name in hashes:
                 this.updated.add(doc_id)
         indexed_before = name in hashes or bool(old_parts)
-        if indexed_before and this.docs:
+        # A folder renamed re-embedded every file of it, and the old paths stayed, cited by answers, gone from disk.
+        moved = known.moved_from(name, digest) if this.docs and not indexed_before else []
+        if (indexed_before or moved) and this.docs:
             # Read before the parts it no longer holds are deleted below: a mail named by a digest of its bytes
             # (no Message-ID) is another part once a client rewrites its Status header, with the same text.
-            stored_ids = [doc_id_for(p) for p in (name, *old_parts) if p in hashes]
+            stored_ids = [doc_id_for(p) for p in (name, *old_parts, *moved) if p in hashes]
             wanted = {embedding_text(c, this.titles.get(c.doc_id, "")) for c in this.chunks}
             batch.reuse.update(_reusable(store, stored_ids, wanted, this.docs[0].read_with))
         batch.docs.extend(this.docs)
@@ -698,6 +749,8 @@ def _ingest_file(
             report.added += len(added)
             report.updated_paths.append(name)
             report.updated += 1
+        elif moved:
+            batch.moved[name] = moved  # counted once written (`_settle_moves`), neither added nor removed
         else:
             report.added_paths.append(name)
             report.added += 1

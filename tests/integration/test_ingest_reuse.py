@@ -121,3 +121,61 @@ def test_one_paragraph_changed_in_a_long_document_embeds_its_chunks_alone(
     assert report.chunks_reused == report.chunks_written - len(given)
     assert any("The ferry timetable changes in winter" in t for t in given)
     assert _results(engine) == _results(_fresh(tmp_path, real_embedder, [path]))
+
+
+def _notes(folder: Path, rng: random.Random) -> list[Path]:
+    folder.mkdir(parents=True)
+    paths = []
+    for i in range(3):
+        paths.append(folder / f"n{i}.md")
+        paths[-1].write_text(f"# Note {i}\n\n" + "\n\n".join(_paragraph(rng, i * 10 + j) for j in range(3)) + "\n")
+    return paths
+
+
+def test_a_folder_renamed_moves_its_documents_with_their_vectors(
+    engine: Engine, real_embedder: SentenceTransformerEmbedder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Renamed, a folder was 3 added and 0 removed: every chunk embedded again, and the dead paths stayed, cited.
+    _notes(tmp_path / "r2" / "notes", random.Random(5))
+    first = engine.ingest([tmp_path / "r2" / "notes"])
+    (tmp_path / "r2" / "notes").rename(tmp_path / "r2" / "archive")
+
+    given = _spy(monkeypatch, real_embedder)
+    report = engine.ingest([tmp_path / "r2" / "archive"])
+    assert given == []
+    assert (report.added, report.removed, report.moved) == (0, 0, 3)
+    assert report.added_paths == report.removed_paths == []
+    assert report.moved_paths == [f"{tmp_path}/r2/notes/n{i}.md -> {tmp_path}/r2/archive/n{i}.md" for i in range(3)]
+    assert report.chunks_reused == report.chunks_written == first.chunks_written
+    assert "3 moved" in report.summary() and any(n.startswith("moved 3 files") for n in report.notes)
+    assert sorted(d.path for d in engine.store.documents()) == [str(p) for p in sorted(
+        (tmp_path / "r2" / "archive").iterdir())]
+    for hits in _results(engine):
+        assert all("/r2/archive/" in path for path, *_ in hits)
+
+
+def test_a_file_copied_is_added_not_moved(engine: Engine, tmp_path: Path) -> None:
+    # Only a file whose old place is empty moved: a copy beside it leaves both indexed, one search hit naming both.
+    notes = _notes(tmp_path / "notes", random.Random(5))
+    engine.ingest([tmp_path / "notes"])
+    (tmp_path / "copy").mkdir()
+    (tmp_path / "copy" / "n0.md").write_bytes(notes[0].read_bytes())
+    report = engine.ingest([tmp_path / "copy"])
+    assert (report.added, report.moved) == (1, 0)
+    assert len(engine.store.documents()) == 4
+
+
+def test_a_search_shows_the_copy_whose_file_is_there(engine: Engine, tmp_path: Path) -> None:
+    # An index that kept a file's old path (moved out of a folder ingested since) showed the dead path first.
+    notes = _notes(tmp_path / "notes", random.Random(5))
+    engine.ingest([tmp_path / "notes"])
+    (tmp_path / "copy").mkdir()
+    (tmp_path / "copy" / "n0.md").write_bytes(notes[0].read_bytes())
+    engine.ingest([tmp_path / "copy"])
+    query = notes[0].read_text().split("\n\n")[1]
+    first = engine.search(query, k=1)[0]
+    other = ({str(notes[0]), str(tmp_path / "copy" / "n0.md")} - {first.chunk.path}).pop()
+    assert first.copies == (other,)
+    Path(first.chunk.path).unlink()
+    hit = engine.search(query, k=1)[0]
+    assert hit.chunk.path == other and hit.copies == (first.chunk.path,)
