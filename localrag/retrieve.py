@@ -85,11 +85,29 @@ def glob_to_like(pattern: str) -> str:
     return "".join(out)
 
 
+def _real_glob(path_glob: str) -> str:
+    """An absolute pattern with the folders before its first wildcard resolved on the disk, its wildcards kept: an
+    ingest names a document by its real path, and `--path /x/Documents/docs` through a link `Documents` -> `data`
+    matched nothing, over the API and MCP too. The pattern itself where nothing in it is a link."""
+    pattern = os.path.expanduser(path_glob)
+    if not os.path.isabs(pattern):
+        return path_glob
+    parts = Path(pattern).parts
+    fixed = next((i for i, part in enumerate(parts) if any(ch in part for ch in "*?")), len(parts))
+    try:
+        real = Path(*parts[:fixed]).resolve()
+    except (OSError, RuntimeError):  # a link that loops leads nowhere: the pattern as given
+        return path_glob
+    return str(real.joinpath(*parts[fixed:])) + ("/" if pattern.endswith("/") else "")
+
+
 def path_predicate(path_glob: str) -> str:
     """The SQL predicate of a path glob, matching a name in either Unicode form: macOS writes "é" decomposed
-    (NFD) and a keyboard types it composed (NFC), and `--path '*café*'` found no document named so."""
+    (NFD) and a keyboard types it composed (NFC), and `--path '*café*'` found no document named so. An absolute
+    one matches through links too (`_real_glob`), and as given: a link named to the ingest keeps its own path."""
+    globs = dict.fromkeys((path_glob, _real_glob(path_glob)))
     forms = [_path_predicate(form)
-             for form in dict.fromkeys(unicodedata.normalize(f, path_glob) for f in ("NFC", "NFD"))]
+             for form in dict.fromkeys(unicodedata.normalize(f, glob) for glob in globs for f in ("NFC", "NFD"))]
     return forms[0] if len(forms) == 1 else f"({' OR '.join(forms)})"
 
 

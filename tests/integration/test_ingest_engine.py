@@ -17,6 +17,7 @@ import pytest
 
 from localrag.engine import Engine
 from localrag.errors import LocalRagError
+from localrag.retrieve import SearchFilters
 from localrag.types import IngestProgress
 from tests.network_probe import child_args, users_env
 
@@ -376,3 +377,19 @@ def test_images_left_out_with_ocr_off_are_said(real_embedder: object, tmp_path: 
     report = Engine(load_settings(), embedder=real_embedder).ingest([folder / "receipt.png"])  # type: ignore[arg-type]
     assert f"passed over 1 file with no text (empty or blank, or none that OCR found): {folder / 'receipt.png'}" in \
         report.notes
+
+
+def test_a_path_filter_through_a_link_finds_what_the_ingest_indexed_under_the_real_path(
+    engine: Engine, tmp_path: Path
+) -> None:
+    # `--path /x/Documents/docs` with Documents a link to data matched nothing: the documents are named by real path.
+    (tmp_path / "data" / "docs").mkdir(parents=True)
+    (tmp_path / "data" / "docs" / "heron.md").write_text("# Herons\n\nThe grey heron waits in the reeds for fish.\n")
+    (tmp_path / "Documents").symlink_to(tmp_path / "data")
+    engine.ingest([tmp_path / "Documents" / "docs"])
+    real = str(tmp_path / "data" / "docs" / "heron.md")
+    for glob in (f"{tmp_path}/Documents/docs", f"{tmp_path}/Documents/docs/", f"{tmp_path}/Documents/*/her*.md"):
+        filters = SearchFilters(path_glob=glob)
+        assert [d.path for d in engine.document_list(filters).documents] == [real], glob
+        assert [h.chunk.path for h in engine.search("heron", k=3, filters=filters)] == [real], glob
+    assert engine.document_list(SearchFilters(path_glob=f"{tmp_path}/Documents/other")).documents == []
