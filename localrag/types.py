@@ -375,6 +375,9 @@ class IngestReport:
     removed_paths: list[str] = field(default_factory=list)
     # Each file counted in `moved`, "OLD -> NEW" (neither is counted in `added_paths` or `removed_paths`).
     moved_paths: list[str] = field(default_factory=list)
+    # Files the walk found that were gone when their turn came (deleted or moved meanwhile, as a sync tool does): not
+    # failed; one indexed before leaves the index (in `removed_paths` too).
+    gone_paths: list[str] = field(default_factory=list)
     # Files read that hold no text (empty or blank): passed over, not failed; one of them indexed before leaves.
     blank_paths: list[str] = field(default_factory=list)
     # Documents whose text the user should check, each "PATH (how it was read)": an encoding guessed, or bytes not

@@ -469,6 +469,9 @@ def run_ingest(
         report.notes.append(line_text(f"{count_text(len(report.copied_paths), 'file')} read of the same bytes as "
                                       f"another indexed file (a search shows such text once, naming both): "
                                       f"{_some(report.copied_paths)}"))
+    if report.gone_paths:
+        report.notes.append(line_text(f"{count_text(len(report.gone_paths), 'file')} gone during the ingest (deleted "
+                                      f"or moved meanwhile; not failed): {_some(report.gone_paths)}"))
     if report.moved_paths:
         report.notes.append(line_text(f"moved {count_text(report.moved, 'file')} (the index follows, its vectors kept, "
                                       f"its old path gone): {_some(report.moved_paths)}"))
@@ -769,11 +772,16 @@ def _ingest_file(
     except NeedsOcrError:
         # As an image is with OCR off: an all-scanned PDF failed (exit 1) where its images were a note.
         report.notes.append(line_text(f"left out {name}, read only by OCR, which is off ({OCR_ON})"))
-    except LoaderError as exc:
-        report.errors.append(FileError(name, line_text(str(exc))))
-    except OSError as exc:
-        reason = f"{name}: cannot read ({exc.strerror or exc})"
-        report.errors.append(FileError(name, line_text(reason)))
+    except (LoaderError, OSError) as exc:
+        if not os.path.lexists(path):
+            # Deleted or moved away since the walk found it (a sync tool's work): gone, not failed, so a cron job's
+            # ingest does not exit 1 for it; the end of the ingest takes it out of the index as any file gone.
+            report.gone_paths.append(name)
+            parts_of.pop(name, None)  # its parts (a mail's attachments) are gone with it
+        elif isinstance(exc, LoaderError):
+            report.errors.append(FileError(name, line_text(str(exc))))
+        else:
+            report.errors.append(FileError(name, line_text(f"{name}: cannot read ({exc.strerror or exc})")))
     except Exception as exc:
         # A third-party parser failed in a way no loader foresaw (its own exception types, MemoryError,
         # RecursionError): still this one file's problem, and the other files go on.

@@ -393,3 +393,29 @@ def test_a_path_filter_through_a_link_finds_what_the_ingest_indexed_under_the_re
         assert [d.path for d in engine.document_list(filters).documents] == [real], glob
         assert [h.chunk.path for h in engine.search("heron", k=3, filters=filters)] == [real], glob
     assert engine.document_list(SearchFilters(path_glob=f"{tmp_path}/Documents/other")).documents == []
+
+
+def test_files_deleted_or_moved_away_during_an_ingest_are_gone_not_failed(engine: Engine, tmp_path: Path) -> None:
+    # A sync tool removing a file while a cron job's ingest ran made it fail (exit 1), and removed it as well.
+    folder = tmp_path / "notes"
+    (folder / "sub").mkdir(parents=True)
+    for name in ("a.md", "z1.md", "sub/s1.md", "sub/s2.md"):
+        (folder / name).write_text(f"# {name}\n\nThe heron in {name} waits in the reeds for fish.\n")
+    engine.ingest([folder])
+    (folder / "b.md").write_text("# b\n\nA new note on the river.\n")
+    (folder / "z2.md").write_text("# z2\n\nAnother new note, on the sea.\n")
+
+    def away(progress: IngestProgress) -> None:
+        # After the first file (a.md): z1 indexed, z2 new, the folder sub moved out whole, each before its turn.
+        if progress.files_done == 1 and (folder / "z1.md").exists():
+            (folder / "z1.md").unlink()
+            (folder / "z2.md").unlink()
+            (folder / "sub").rename(tmp_path / "elsewhere")
+
+    report = engine.ingest([folder], progress=away)
+    assert report.errors == []
+    assert report.gone_paths == [str(folder / n) for n in ("sub/s1.md", "sub/s2.md", "z1.md", "z2.md")]
+    assert report.removed_paths == [str(folder / n) for n in ("sub/s1.md", "sub/s2.md", "z1.md")]
+    assert report.added_paths == [str(folder / "b.md")]
+    assert any(n.startswith("4 files gone during the ingest") for n in report.notes)
+    assert sorted(d.path for d in engine.store.documents()) == [str(folder / "a.md"), str(folder / "b.md")]
