@@ -77,10 +77,12 @@ class Document:
         """The file this document is a part of (`/m/team.mbox` for `/m/team.mbox/3`), "" for a file of its own. A
         listing shows a part by its title and no size: both mails of a mailbox showed its name and its whole size,
         and which one `forget` would take could not be told."""
-        for folder in reversed(Path(self.path).parents):
-            if folder.name.lower().endswith(HOLDER_SUFFIXES):
-                return str(folder)
-        return ""
+        return part_holder(self.path)
+
+
+def part_holder(path: str) -> str:
+    """The file a stored path is a part of (`/m/team.mbox` for `/m/team.mbox/3`), "" for a file's own path."""
+    return next((str(p) for p in reversed(Path(path).parents) if p.name.lower().endswith(HOLDER_SUFFIXES)), "")
 
 
 @dataclass(frozen=True)

@@ -64,7 +64,16 @@ from localrag.ingest.parts import load_parts, part_path
 from localrag.ingest.readings import chunk_size, reading, stale_reason
 from localrag.safe_text import line_text, path_text
 from localrag.sizes import count_text
-from localrag.types import HOLDER_SUFFIXES, Chunk, Document, FileError, IngestProgress, IngestReport, LoadedText
+from localrag.types import (
+    HOLDER_SUFFIXES,
+    Chunk,
+    Document,
+    FileError,
+    IngestProgress,
+    IngestReport,
+    LoadedText,
+    part_holder,
+)
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -195,7 +204,7 @@ def _copies(report: IngestReport, hashes: dict[str, str], names: set[str]) -> li
 
 def _holder(path: str) -> str:
     """The file a stored document was read from: a part's (`mail.eml/report.pdf`) holder, else the path itself."""
-    return next((str(p) for p in reversed(Path(path).parents) if str(p).lower().endswith(HOLDER_SUFFIXES)), path)
+    return part_holder(path) or path
 
 
 def _settle_moves(batch: _Batch, store: Store, report: IngestReport) -> None:
