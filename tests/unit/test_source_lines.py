@@ -1,8 +1,9 @@
 """A retrieved chunk of plain text, Markdown or code names the lines of its file it spans, read from the file as it
-is now: none where the file no longer holds the chunk at its offsets, for other kinds, or for a very large file."""
+is now: none where the file no longer holds the chunk at its offsets, for other kinds, or for a file over 64 MB."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -45,12 +46,32 @@ def test_no_lines_where_the_file_cannot_say_them(tmp_path: Path, monkeypatch: py
     elif case == "missing":
         source.unlink()
     elif case == "too large":
-        monkeypatch.setattr(lines, "MAX_BYTES", 10)
+        monkeypatch.setattr(lines, "MAX_READ_BYTES", 10)
     else:
         source.write_bytes(b"First line.\x00\n")
     (hit,) = with_lines([_hit(source, "Second line.", 12, file_type)])
     assert hit.chunk.line_start is None and hit.chunk.line_end is None
     assert chunk_place(hit.chunk) == str(source)
+
+
+def test_a_log_over_4_mb_names_its_lines_and_reads_the_file_once_for_them(tmp_path: Path) -> None:
+    # A 4.2 MB log's ERROR line 42041 was cited as `big.log`, no line: files over 4 MB were not read at all.
+    log = tmp_path / "big.log"
+    rows = [f"2026-12-07 INFO request {i} handled in {i % 900} ms" for i in range(90_000)]
+    rows[42040] = "2026-12-07 ERROR database connection refused"
+    log.write_text("\n".join(rows) + "\n")
+    assert log.stat().st_size > lines.MAX_BYTES
+    text = log.read_text()
+    (hit,) = with_lines([_hit(log, rows[42040], text.index("ERROR") - 11, "txt")])
+    assert (hit.chunk.line_start, hit.chunk.line_end) == (42041, 42041)
+    # Its text is not kept, only the line found for that version of the file (its size and time).
+    assert str(log) not in {key[0] for key in lines._READ}
+    stamp = log.stat().st_mtime_ns
+    log.write_text(text.replace("ERROR", "FAULT"))
+    os.utime(log, ns=(stamp, stamp))
+    assert with_lines([_hit(log, rows[42040], text.index("ERROR") - 11, "txt")])[0].chunk.line_start == 42041
+    log.write_text(text.replace("ERROR", "FAULT") + "one more\n")  # another version: read again, and not there
+    assert with_lines([_hit(log, rows[42040], text.index("ERROR") - 11, "txt")])[0].chunk.line_start is None
 
 
 def test_a_file_name_the_locale_cannot_spell_has_no_lines_and_no_traceback() -> None:
