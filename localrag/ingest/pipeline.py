@@ -32,10 +32,13 @@ Why it is shaped this way:
 - A file read again embeds only the chunks whose embedded text is new: the others take the vectors stored with
   its documents (checked against their checksums), so one mail appended to an .mbox of thousands, or one
   paragraph changed in a long document, costs the embedding of those chunks, not the file's.
+- A file stopped while it is embedded is not committed, but each step of it embedded is kept aside
+  (`ingest.pending`) as it ends, a kill included: the next ingest embeds only the rest.
 """
 
 from __future__ import annotations
 
+import bisect
 import errno
 import functools
 import hashlib
@@ -61,6 +64,7 @@ from localrag.ingest.loaders import file_type
 from localrag.ingest.mail import clear_dead_copies
 from localrag.ingest.ocr import OCR_ON
 from localrag.ingest.parts import load_parts, part_path
+from localrag.ingest.pending import PendingVectors
 from localrag.ingest.readings import chunk_size, reading, stale_reason
 from localrag.safe_text import line_text, path_text
 from localrag.sizes import count_text
@@ -337,12 +341,15 @@ def run_ingest(
     written: dict[str, str] = {}  # the content hash of each document this ingest wrote, by path
     processed = 0  # files whose turn came (read, unchanged or failed)
     left_read = 0  # of those, files read but not embedded when a stop came
+    pending = PendingVectors.for_store(store.path, store.collection, embedder.name, embedder.dim)
+    aside = [0, 0]  # chunks taken from the vectors a stop kept aside; chunks kept aside by a stop in this run
 
     def flush() -> None:
         nonlocal left_read
         if not batch.docs:
             return
         texts = [embedding_text(c, batch.titles.get(c.doc_id, "")) for c in batch.chunks]
+        aside[0] += _take_pending(batch, texts, pending)
         todo = [i for i, text in enumerate(texts) if text not in batch.reuse]
 
         def embedding(count: int, total: int) -> None:
@@ -355,17 +362,21 @@ def run_ingest(
 
         try:
             fresh = embedded_in_steps([texts[i] for i in todo], embedder, embedding,
-                                      max(EMBED_STEP, settings.embed_batch_size), stopped) if todo else None
+                                      max(EMBED_STEP, settings.embed_batch_size), stopped,
+                                      _keeping(batch, texts, todo, pending)) if todo else None
             vectors = _with_reused(texts, todo, fresh, batch.reuse, embedder.dim)
         except Exception:
             # One document's text broke the embedder: find it, so the rest of the batch still goes in.
             vectors = _embed_each(batch, texts, embedder, report)
+        committed = [file for file, _, end in batch.files if end <= len(vectors)]
         if len(vectors) < len(batch.chunks):  # cancelled while embedding: the files embedded whole go in
             left_read += _keep_embedded_files(batch, len(vectors), report)
+            aside[1] += len(vectors) - len(batch.chunks)
             vectors = vectors[: len(batch.chunks)]
             report.cancelled = True
         if batch.docs:
             store.write_batch(batch.docs, batch.chunks, vectors)
+            pending.drop(committed)
             written.update((d.path, d.content_hash) for d in batch.docs)
             _settle_moves(batch, store, report)
             report.chunks_written += len(batch.chunks)
@@ -438,7 +449,9 @@ def run_ingest(
         # Each file the stop left out, read and not yet embedded, stopped in the middle or not reached (which may be
         # unchanged): the client counted the ones added and could not tell that the others were missing. A scan
         # stopped at its 14th page of 20 was "1 file not reached".
-        parts = [f"{count_text(left_read, 'file')} read but not yet in the index"] if left_read else []
+        # Its chunks embedded so far are kept aside (ingest/pending.py): "goes on" is then true of the embedding too.
+        kept = f" (its {count_text(aside[1], 'chunk')} embedded so far kept for it)" if aside[1] else ""
+        parts = [f"{count_text(left_read, 'file')} read but not yet in the index{kept}"] if left_read else []
         parts += [f"{cut_short} stopped while being read (read again from its start)"] if cut_short else []
         unreached = len(files) - processed - bool(cut_short)
         parts += [f"{count_text(unreached, 'file')} not reached"] if unreached else []
@@ -447,6 +460,9 @@ def run_ingest(
             else "the next ingest goes on with them"
         report.notes.append(line_text(f"stopped: {' and '.join(parts)}; {then}"))
 
+    if aside[0]:
+        report.notes.append(f"went on from a stop: {count_text(aside[0], 'chunk')} embedded before it were taken, "
+                            "not embedded again")
     if not report.cancelled:
         # A file the walk found and that went before its turn came is gone too, like one deleted before the walk.
         present = {path_text(p) for p in files if p.exists()} | {p for paths in parts_of.values() for p in paths}
@@ -508,10 +524,10 @@ EMBED_STEP = 64
 
 def embedded_in_steps(
     texts: list[str], embedder: Embedder, step: Callable[[int, int], None], size: int,
-    stopped: Callable[[], bool],
+    stopped: Callable[[], bool], kept: Callable[[int, NDArray[np.float32]], None] | None = None,
 ) -> NDArray[np.float32]:
     """`texts` embedded `size` at a time, `step(done, total)` after each part; the first ones only (fewer rows
-    than texts) once `stopped()` says so."""
+    than texts) once `stopped()` says so. `kept(start, vectors)` gets each part of several as it is embedded."""
     if len(texts) <= size and not stopped():
         return embedder.embed(texts)
     parts = [np.zeros((0, embedder.dim), dtype=np.float32)]
@@ -519,8 +535,36 @@ def embedded_in_steps(
         if stopped():
             break
         parts.append(embedder.embed(texts[start : start + size]))
+        if kept is not None:
+            kept(start, parts[-1])
         step(min(start + size, len(texts)), len(texts))
     return np.concatenate(parts)
+
+
+def _take_pending(batch: _Batch, texts: list[str], pending: PendingVectors) -> int:
+    """Add to `batch.reuse` the vectors a stop kept aside for its files' chunks (`texts`): how many chunks those are."""
+    wanted = {text for text in texts if text not in batch.reuse}
+    found = pending.taken([file for file, _, _ in batch.files], wanted) if wanted else {}
+    batch.reuse.update(found)
+    return sum(text in found for text in texts)
+
+
+def _keeping(batch: _Batch, texts: list[str], todo: list[int],
+             pending: PendingVectors) -> Callable[[int, NDArray[np.float32]], None]:
+    """What keeps each embedded part of a batch aside, file by file, until the batch commits: `todo` maps the
+    part's rows to `texts`, `batch.files` those to their files."""
+    ends = [end for _, _, end in batch.files]
+
+    def kept(start: int, vectors: NDArray[np.float32]) -> None:
+        rows = todo[start : start + len(vectors)]
+        at = 0
+        while at < len(rows):
+            which = bisect.bisect_right(ends, rows[at])
+            upto = next((j for j in range(at, len(rows)) if rows[j] >= ends[which]), len(rows))
+            pending.keep(batch.files[which][0], [texts[i] for i in rows[at:upto]], vectors[at:upto])
+            at = upto
+
+    return kept
 
 
 def _keep_embedded_files(batch: _Batch, embedded: int, report: IngestReport) -> int:

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
+from localrag import paths as localrag_paths
 from localrag.config import load_settings
 from localrag.embed import HashEmbedder
 from localrag.engine import Engine
@@ -109,3 +110,50 @@ def test_an_update_stopped_mid_batch_gives_each_chunk_its_own_vector(tmp_path: P
     titles = {d.doc_id: d.title for d in engine.documents()}
     expected = HashEmbedder(dim=32).embed([embedding_text(chunks[i], titles[chunks[i].doc_id]) for i in ids])
     assert np.array_equal(vectors, expected)
+
+
+def _long_file(folder: Path) -> Path:
+    folder.mkdir()
+    words = "harbour crane ledger tide anchor beacon cargo dredge ferry gantry hull jetty keel lock mooring".split()
+    paragraphs = [" ".join(f"{words[(i * 7 + j) % len(words)]}{i}" for j in range(180)) + "." for i in range(300)]
+    path = folder / "long.md"
+    path.write_text("\n\n".join(paragraphs), encoding="utf-8")
+    return path
+
+
+def test_a_stop_inside_one_big_file_keeps_its_embedded_chunks_for_the_next_ingest(tmp_path: Path) -> None:
+    """A file commits whole, so a stop half-way through a 10 MB page threw its minutes of embedding away while saying
+    the next ingest goes on: that one embedded it from its first chunk again."""
+    _long_file(tmp_path / "docs")
+    cancel = threading.Event()
+    embedder = CancellingEmbedder(cancel, after=EMBED_STEP * 2)
+    engine = Engine(load_settings(commit_chunks=10_000), embedder=embedder)
+    report = engine.ingest([tmp_path / "docs"], cancel=cancel)
+    assert report.cancelled and report.chunks_written == 0
+    assert report.notes[-1] == (f"stopped: 1 file read but not yet in the index (its {EMBED_STEP * 2} chunks embedded "
+                                "so far kept for it); the next ingest goes on with them"), report.notes
+    again_embedder = CancellingEmbedder(threading.Event(), after=10**6)
+    again = Engine(load_settings(commit_chunks=10_000), embedder=again_embedder).ingest([tmp_path / "docs"])
+    assert again.added == 1 and again.chunks_written > EMBED_STEP * 2
+    assert again_embedder.embedded <= again.chunks_written - EMBED_STEP * 2 + 1  # +1: the index's probe
+    assert f"went on from a stop: {EMBED_STEP * 2} chunks embedded before it were taken, not embedded again" \
+        in again.notes
+    # Taken once: the file committed, and the vectors kept for it go.
+    assert not list((localrag_paths.cache_dir() / "ingest-vectors").rglob("*.npz"))
+
+
+def test_vectors_kept_aside_by_another_embedder_are_not_taken(tmp_path: Path) -> None:
+    _long_file(tmp_path / "docs")
+    cancel = threading.Event()
+    Engine(load_settings(commit_chunks=10_000), embedder=CancellingEmbedder(cancel, after=EMBED_STEP)).ingest(
+        [tmp_path / "docs"], cancel=cancel)
+    assert list((localrag_paths.cache_dir() / "ingest-vectors").rglob("*.npz"))
+
+    class Other(CancellingEmbedder):
+        name = "another-embedder"
+
+    other = Other(threading.Event(), after=10**6)
+    # The store, empty after the stop, takes the new embedder; the vectors the first one kept are not its own.
+    report = Engine(load_settings(commit_chunks=10_000), embedder=other).ingest([tmp_path / "docs"])
+    assert not any(note.startswith("went on from a stop") for note in report.notes)
+    assert other.embedded == report.chunks_written + 1
