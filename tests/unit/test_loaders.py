@@ -397,6 +397,20 @@ def test_html_hidden_rows_and_items_stay_out_captions_come_in_and_list_items_kee
                                     "- Plain boldword")
 
 
+def test_html_note_references_are_left_out_of_the_text(tmp_path: Path) -> None:
+    # A footnote's number was glued onto the word before: "the Salt March of 19303", "6000 BC.1 Trade", which the
+    # full-text search for 1930 missed. A <sup> that is not a link into the page (a power, a link out) stays.
+    path = tmp_path / "page.html"
+    path.write_text('<p>The March of 1930<sup class="reference"><a href="#cite_note-3"><span>[</span>3<span>]</span>'
+                    '</a></sup> ended. It dates to 6000 BC.<a role="doc-noteref" href="#n1">1</a> Trade'
+                    '<sup>[<a href="#n2">2</a>, <a href="#n4">4</a>]</sup> followed: E=mc<sup>2</sup>, '
+                    'x<sup><a href="https://example.org/">5</a></sup>.</p>'
+                    '<ul><li>Cell<sup><a href="#n6">6</a></sup></li></ul><ol><li id="n1">Dalton 1993.</li></ol>',
+                    encoding="utf-8")
+    assert load_file(path).text == ("The March of 1930 ended. It dates to 6000 BC. Trade followed: E=mc2, x5.\n\n"
+                                    "- Cell\n\n1. Dalton 1993.")
+
+
 def test_html_legacy_charset(tmp_path: Path) -> None:
     path = tmp_path / "old.html"
     path.write_bytes('<meta charset="windows-1252"><p>caf\u00e9 \u2013 ok</p>'.encode("cp1252"))
