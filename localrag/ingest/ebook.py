@@ -63,6 +63,10 @@ class _Toc:
             return whole
         return mine[0][1] if mine else ""
 
+    def names(self, member: str) -> bool:
+        """Whether any title points into the member."""
+        return any(m == member for m, _, _ in self.entries)
+
     def anchors(self, member: str) -> dict[str, str]:
         found: dict[str, str] = {}
         for m, fragment, title in self.entries:
@@ -135,7 +139,11 @@ def load_epub(path: Path) -> LoadedText:
                 present = {a for a in walker.anchors if body.find(id=a) is not None}
                 chapter = titles.start(member, present)
                 own = {squash(h.get_text()) for h in body.find_all(["h1", "h2", "h3", "h4", "h5", "h6"], limit=3)}
-                walker.headings = HeadingPath()  # a chapter's headings never nest under the last one's
+                if titles.names(member):
+                    walker.headings = HeadingPath()  # a chapter's headings never nest under the last one's
+                # else a file the contents do not name goes on with the chapter before: Calibre splits a long chapter
+                # into p1.xhtml, p1_split_001.xhtml, ..., and the contents name only the first (its other parts
+                # were read under no heading at all)
                 if chapter and chapter not in own:
                     walker.open_chapter(chapter)
                 walker.walk(body)

@@ -54,3 +54,19 @@ def test_note_references_are_left_out_and_the_note_follows_its_paragraph(tmp_pat
         ("Gandhi led the Salt March of 1930, a protest. Salt dates to 6000 BC. Trade followed.", ("Salt",)),
         ("Dalton 1993.", ("Salt",)),
     ]
+
+
+def test_a_file_the_contents_do_not_name_goes_on_with_the_chapter_before(tmp_path: Path) -> None:
+    # Calibre splits a long chapter into files; the contents name the first. The rest were read under no heading.
+    book = make_book(tmp_path / "split.epub", [
+        ("p1.xhtml", "<h1>Chapter One</h1><p>Eleanor inherited the orchard.</p>"),
+        ("p1_split_001.xhtml", "<p>Eleanor planted forty pear trees.</p>"),
+        ("p2.xhtml", "<p>Winter came.</p>"),
+    ], [("Chapter One", "p1.xhtml"), ("Chapter Two", "p2.xhtml")])
+    assert read(load_file(book)) == [
+        ("Chapter One", ("Chapter One",)),
+        ("Eleanor inherited the orchard.", ("Chapter One",)),
+        ("Eleanor planted forty pear trees.", ("Chapter One",)),
+        ("Chapter Two", ("Chapter Two",)),
+        ("Winter came.", ("Chapter Two",)),
+    ]
