@@ -24,6 +24,8 @@ _DROP_TAGS = frozenset(
     {"script", "style", "nav", "noscript", "template", "svg", "canvas", "iframe", "object", "head", "button",
      "select", "input", "textarea", "form"}
 )
+# Blocks read whole (by get_text, or as a list or table), not walked child by child.
+_READ_WHOLE = frozenset({"ul", "ol", "dl", "pre", "table"})
 _BLOCK_TAGS = frozenset(
     {"html", "body", "main", "article", "section", "div", "header", "footer", "aside", "blockquote",
      "figure", "figcaption", "address", "details", "summary", "fieldset", "center", "hr", "li", "dd", "dt"}
@@ -78,6 +80,12 @@ class HtmlWalker:
             anchor = child.get("id")
             if isinstance(anchor, str) and anchor in self.anchors:
                 self.open_chapter(self.anchors[anchor])
+            if self.anchors and (name in _READ_WHOLE or re.fullmatch(r"h[1-6]", name)):
+                # A block read whole, not walked: a chapter anchored inside it (`<h2><a id="c2"></a>II.</h2>`, as
+                # many books mark theirs) opens before it. Its contents title was lost, the chapter headed "II.".
+                for inner in child.find_all(id=True):
+                    if isinstance(inner["id"], str) and inner["id"] in self.anchors:
+                        self.open_chapter(self.anchors[inner["id"]])
             if name == "br":
                 self._inline.append("\n")
             elif re.fullmatch(r"h[1-6]", name):

@@ -70,3 +70,21 @@ def test_a_file_the_contents_do_not_name_goes_on_with_the_chapter_before(tmp_pat
         ("Chapter Two", ("Chapter Two",)),
         ("Winter came.", ("Chapter Two",)),
     ]
+
+
+def test_a_chapter_anchored_inside_a_heading_or_a_list_opens_with_its_contents_title(tmp_path: Path) -> None:
+    # Many books put the anchor inside the heading: the contents title was lost, the chapter headed "I.".
+    book = make_book(tmp_path / "anchor.epub", [("book.xhtml", '<h2><a id="c1"></a>I.</h2><p>Ahab boarded the ship.</p>'
+                     '<h2><a id="c2"></a>II.</h2><p>Queequeg led a mutiny.</p><ul><li id="c3">Starbuck</li></ul>')],
+                     [("Chapter I: The Arrival", "book.xhtml#c1"), ("Chapter II: The Mutiny", "book.xhtml#c2"),
+                      ("Dramatis Personae", "book.xhtml#c3")])
+    assert read(load_file(book)) == [
+        ("Chapter I: The Arrival", ("Chapter I: The Arrival",)),
+        ("I.", ("Chapter I: The Arrival", "I.")),
+        ("Ahab boarded the ship.", ("Chapter I: The Arrival", "I.")),
+        ("Chapter II: The Mutiny", ("Chapter II: The Mutiny",)),
+        ("II.", ("Chapter II: The Mutiny", "II.")),
+        ("Queequeg led a mutiny.", ("Chapter II: The Mutiny", "II.")),
+        ("Dramatis Personae", ("Dramatis Personae",)),
+        ("- Starbuck", ("Dramatis Personae",)),
+    ]
