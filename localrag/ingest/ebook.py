@@ -15,6 +15,7 @@ encrypted (`META-INF/encryption.xml`), which is reported as such.
 
 from __future__ import annotations
 
+import dataclasses
 import posixpath
 import zipfile
 from pathlib import Path
@@ -24,6 +25,7 @@ from xml.etree import ElementTree
 from localrag.errors import LoaderError
 from localrag.ingest.structure import HeadingPath, squash
 from localrag.ingest.zipguard import guard_zip
+from localrag.sizes import count_text
 from localrag.types import LoadedText
 
 _NS = {
@@ -75,6 +77,18 @@ class _Toc:
         return found
 
 
+def _contents(archive: zipfile.ZipFile, member: str) -> ElementTree.Element:
+    """The contents file `member`, parsed; a `_NoContents` naming it where it is missing or not XML."""
+    try:
+        return ElementTree.fromstring(archive.read(member))
+    except (KeyError, ElementTree.ParseError) as exc:
+        raise _NoContents(member) from exc
+
+
+class _NoContents(Exception):
+    """The book's contents file is missing or unreadable: its chapters are read without their titles."""
+
+
 def _toc_titles(archive: zipfile.ZipFile, opf_path: str, opf: ElementTree.Element) -> _Toc:
     """The table of contents' titles, and where each points."""
     titles = _Toc()
@@ -82,7 +96,7 @@ def _toc_titles(archive: zipfile.ZipFile, opf_path: str, opf: ElementTree.Elemen
     nav = next((i for i in manifest if "nav" in (i.get("properties") or "").split()), None)
     if nav is not None:
         nav_path = _resolve(opf_path, nav.get("href", ""))
-        root = ElementTree.fromstring(archive.read(nav_path))
+        root = _contents(archive, nav_path)
         for element in root.iter(f"{{{_NS['x']}}}nav"):
             if element.get(f"{{{_NS['epub']}}}type") not in (None, "toc"):
                 continue
@@ -97,7 +111,7 @@ def _toc_titles(archive: zipfile.ZipFile, opf_path: str, opf: ElementTree.Elemen
     ncx = next((i for i in manifest if i.get("id") == toc_id), None)
     if ncx is not None:
         ncx_path = _resolve(opf_path, ncx.get("href", ""))
-        root = ElementTree.fromstring(archive.read(ncx_path))
+        root = _contents(archive, ncx_path)
         for point in root.iter(f"{{{_NS['ncx']}}}navPoint"):
             label = point.find("ncx:navLabel/ncx:text", _NS)
             content = point.find("ncx:content", _NS)
@@ -128,12 +142,25 @@ def load_epub(path: Path) -> LoadedText:
                 for item in opf.findall("opf:manifest/opf:item", _NS)
                 if "nav" not in (item.get("properties") or "").split()
             }
-            titles = _toc_titles(archive, opf_path, opf)
+            # A file the book lists but the archive lacks is named in the ingest's report, and the rest is read:
+            # one missing file made the whole book "not a readable .epub file (KeyError)".
+            left_out = []
+            try:
+                titles = _toc_titles(archive, opf_path, opf)
+            except _NoContents as missing:
+                titles = _Toc()
+                left_out.append(f"its contents ({missing}) missing or unreadable: chapters read without their titles")
+            gone = []
             for itemref in opf.findall("opf:spine/opf:itemref", _NS):
                 member = hrefs.get(itemref.get("idref"))
                 if member is None:
                     continue
-                soup = parse_html(archive.read(member))
+                try:
+                    page = archive.read(member)
+                except KeyError:
+                    gone.append(member)
+                    continue
+                soup = parse_html(page)
                 body = soup.body or soup
                 walker.anchors = titles.anchors(member)
                 present = {a for a in walker.anchors if body.find(id=a) is not None}
@@ -154,4 +181,7 @@ def load_epub(path: Path) -> LoadedText:
         raise LoaderError(
             f"{path}: not a readable .epub file ({type(exc).__name__})", "it may be corrupt or truncated"
         ) from exc
-    return walker.out.build(book_title or walker.first_h1 or walker.first_heading or path.stem)
+    if gone:
+        left_out.append(f"{count_text(len(gone), 'chapter file')} missing from the book, left out: {', '.join(gone)}")
+    loaded = walker.out.build(book_title or walker.first_h1 or walker.first_heading or path.stem)
+    return dataclasses.replace(loaded, left_out="; ".join(left_out))

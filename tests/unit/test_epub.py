@@ -88,3 +88,18 @@ def test_a_chapter_anchored_inside_a_heading_or_a_list_opens_with_its_contents_t
         ("Dramatis Personae", ("Dramatis Personae",)),
         ("- Starbuck", ("Dramatis Personae",)),
     ]
+
+
+def test_a_file_missing_from_the_book_is_named_and_the_rest_is_read(tmp_path: Path) -> None:
+    # One missing file made the whole book "not a readable .epub file (KeyError)".
+    files = [("c1.xhtml", "<h1>One</h1><p>The clockmaker repaired the clock.</p>"),
+             ("c2.xhtml", "<h1>Two</h1><p>Lost.</p>"), ("c3.xhtml", "<p>The bell rang.</p>")]
+    toc = [("One", "c1.xhtml"), ("Two", "c2.xhtml"), ("Three", "c3.xhtml")]
+    loaded = load_file(make_book(tmp_path / "nochapter.epub", files, toc, leave_out=("c2.xhtml",)))
+    assert read(loaded) == [("One", ("One",)), ("The clockmaker repaired the clock.", ("One",)),
+                            ("Three", ("Three",)), ("The bell rang.", ("Three",))]
+    assert loaded.left_out == "1 chapter file missing from the book, left out: c2.xhtml"
+    loaded = load_file(make_book(tmp_path / "nocontents.epub", files, toc, leave_out=("toc.ncx",)))
+    assert read(loaded)[:3] == [("One", ("One",)), ("The clockmaker repaired the clock.", ("One",)),
+                                ("Two", ("Two",))]
+    assert loaded.left_out == "its contents (toc.ncx) missing or unreadable: chapters read without their titles"
