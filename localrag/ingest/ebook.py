@@ -121,6 +121,23 @@ def _toc_titles(archive: zipfile.ZipFile, opf_path: str, opf: ElementTree.Elemen
     return titles
 
 
+def _authors(opf: ElementTree.Element) -> list[str]:
+    """The book's authors: its creators but those of another role (an illustrator, an editor), given as EPUB 2's
+    `opf:role` or EPUB 3's `<meta refines="#id" property="role">`."""
+    metadata = opf.find("opf:metadata", _NS)
+    if metadata is None:
+        return []
+    roles = {(meta.get("refines") or "").lstrip("#"): squash(meta.text or "")
+             for meta in metadata.iter(f"{{{_NS['opf']}}}meta") if meta.get("property") == "role"}
+    names = []
+    for creator in metadata.findall("dc:creator", _NS):
+        role = creator.get(f"{{{_NS['opf']}}}role") or roles.get(creator.get("id") or "", "")
+        name = squash(creator.text or "")
+        if name and role in ("", "aut") and name not in names:
+            names.append(name)
+    return names
+
+
 def load_epub(path: Path) -> LoadedText:
     from localrag.ingest.html import HtmlWalker, parse_html
 
@@ -137,6 +154,12 @@ def load_epub(path: Path) -> LoadedText:
             opf_path = rootfile.get("full-path", "")
             opf = ElementTree.fromstring(archive.read(opf_path))
             book_title = squash(opf.findtext("opf:metadata/dc:title", "", _NS))
+            authors = _authors(opf)
+            if authors:
+                # The book's title and who wrote it open the text, as a mail's header block does: the author was
+                # read nowhere, and a search for the name found nothing.
+                who = f"{'Authors' if len(authors) > 1 else 'Author'}: {', '.join(authors)}"
+                walker.out.add(f"Title: {book_title}\n{who}" if book_title else who, "paragraph", ())
             hrefs = {
                 item.get("id"): _resolve(opf_path, item.get("href", ""))
                 for item in opf.findall("opf:manifest/opf:item", _NS)
@@ -183,5 +206,7 @@ def load_epub(path: Path) -> LoadedText:
         ) from exc
     if gone:
         left_out.append(f"{count_text(len(gone), 'chapter file')} missing from the book, left out: {', '.join(gone)}")
-    loaded = walker.out.build(book_title or walker.first_h1 or walker.first_heading or path.stem)
+    title = book_title or walker.first_h1 or walker.first_heading or path.stem
+    # "Orchard Days — Margaret Lisle", as a mail's title names its sender: every chunk's text is embedded under it.
+    loaded = walker.out.build(f"{title} — {', '.join(authors)}" if authors else title)
     return dataclasses.replace(loaded, left_out="; ".join(left_out))

@@ -49,9 +49,9 @@ READERS: dict[str, int] = {
     # cell; a cell's or a list item's blocks and tables are kept apart; hidden rows, row groups and list items are
     # left out; a table's caption is read; 4: read in the encoding its label means to a browser (iso-8859-1 as
     # windows-1252, shift_jis as cp932), a UTF-8 page with a stray byte as UTF-8
-    "epub": 4,  # a note reference is left out of the text; a file the contents do not name goes on under the
-    # chapter before; an anchor inside a heading, list or table opens its chapter too; 3: a chapter the contents
-    # point at inside a file opens at its anchor
+    "epub": 4,  # the title and authors open the text, the authors name the title; a note reference is left out;
+    # a file the contents do not name goes on under the chapter before; an anchor inside a heading, list or table
+    # opens its chapter too; 3: a chapter the contents point at inside a file opens at its anchor
     "docx": 3,  # tracked insertions, content controls, text boxes, notes and nested tables are read
     "xlsx": 4,  # numbers and dates as their cell formats show them (25%, €1,250.00); a blank sheet is not named;
     # a table block longer than a chunk is cut by rows, each part led by the header row (sheets.fit_tables); 3: a

@@ -103,3 +103,15 @@ def test_a_file_missing_from_the_book_is_named_and_the_rest_is_read(tmp_path: Pa
     assert read(loaded)[:3] == [("One", ("One",)), ("The clockmaker repaired the clock.", ("One",)),
                                 ("Two", ("Two",))]
     assert loaded.left_out == "its contents (toc.ncx) missing or unreadable: chapters read without their titles"
+
+
+def test_the_author_opens_the_text_and_names_the_title(tmp_path: Path) -> None:
+    # The author was read nowhere: a search for "Margaret Lisle" found nothing. An illustrator is not an author.
+    creators = ('<dc:creator opf:role="aut">Margaret Lisle</dc:creator><dc:creator id="b">Tom Reed</dc:creator>'
+                '<meta refines="#b" property="role" scheme="marc:relators">ill</meta>')
+    book = make_book(tmp_path / "orchard.epub", [("c.xhtml", "<h1>One</h1><p>The orchard bloomed.</p>")],
+                     [("One", "c.xhtml")], metadata=creators)
+    loaded = load_file(book)
+    assert loaded.title == "Orchard Days — Margaret Lisle"
+    assert read(loaded) == [("Title: Orchard Days\nAuthor: Margaret Lisle", ()), ("One", ("One",)),
+                            ("The orchard bloomed.", ("One",))]
