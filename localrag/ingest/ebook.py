@@ -23,6 +23,7 @@ from urllib.parse import unquote
 from xml.etree import ElementTree
 
 from localrag.errors import LoaderError
+from localrag.ingest.html import FRONT_MATTER
 from localrag.ingest.structure import HeadingPath, squash
 from localrag.ingest.zipguard import guard_zip
 from localrag.sizes import count_text
@@ -53,6 +54,8 @@ class _Toc:
 
     def __init__(self) -> None:
         self.entries: list[tuple[str, str, str]] = []  # (member, fragment or "", title), in TOC order
+        # The members, with the fragment pointed at, that the nav document's landmarks mark as front matter.
+        self.front: set[tuple[str, str]] = set()
 
     def add(self, member_and_fragment: tuple[str, str], title: str) -> None:
         self.entries.append((*member_and_fragment, title))
@@ -98,6 +101,11 @@ def _toc_titles(archive: zipfile.ZipFile, opf_path: str, opf: ElementTree.Elemen
         nav_path = _resolve(opf_path, nav.get("href", ""))
         root = _contents(archive, nav_path)
         for element in root.iter(f"{{{_NS['x']}}}nav"):
+            if element.get(f"{{{_NS['epub']}}}type") == "landmarks":
+                for link in element.iter(f"{{{_NS['x']}}}a"):
+                    if set((link.get(f"{{{_NS['epub']}}}type") or "").split()) & FRONT_MATTER:
+                        href = link.get("href", "")
+                        titles.front.add((_resolve(nav_path, href), _fragment(href)))
             if element.get(f"{{{_NS['epub']}}}type") not in (None, "toc"):
                 continue
             for link in element.iter(f"{{{_NS['x']}}}a"):
@@ -121,6 +129,20 @@ def _toc_titles(archive: zipfile.ZipFile, opf_path: str, opf: ElementTree.Elemen
     return titles
 
 
+def _front_matter(opf: ElementTree.Element, opf_path: str, titles: _Toc) -> set[str]:
+    """The members that are front matter (`FRONT_MATTER`), by the nav's landmarks and the OPF's <guide>. Not a
+    member that the contents point into for a chapter (one file holding the contents page and the whole book)."""
+    marked = set(titles.front)
+    for reference in opf.findall("opf:guide/opf:reference", _NS):
+        if reference.get("type") in FRONT_MATTER:
+            href = reference.get("href", "")
+            marked.add((_resolve(opf_path, href), _fragment(href)))
+    pointed = {(member, fragment) for member, fragment, _ in titles.entries}
+    members = {member for member, _ in marked}
+    return {member for member in members
+            if not any(m == member and (m, f) not in marked and f for m, f in pointed)}
+
+
 def _authors(opf: ElementTree.Element) -> list[str]:
     """The book's authors: its creators but those of another role (an illustrator, an editor), given as EPUB 2's
     `opf:role` or EPUB 3's `<meta refines="#id" property="role">`."""
@@ -139,7 +161,7 @@ def _authors(opf: ElementTree.Element) -> list[str]:
 
 
 def load_epub(path: Path) -> LoadedText:
-    from localrag.ingest.html import HtmlWalker, parse_html
+    from localrag.ingest.html import HtmlWalker, front_matter, parse_html
 
     guard_zip(path)
     walker = HtmlWalker()
@@ -173,10 +195,12 @@ def load_epub(path: Path) -> LoadedText:
             except _NoContents as missing:
                 titles = _Toc()
                 left_out.append(f"its contents ({missing}) missing or unreadable: chapters read without their titles")
+            spine = [hrefs.get(itemref.get("idref")) for itemref in opf.findall("opf:spine/opf:itemref", _NS)]
+            # A book of one file is never all front matter.
+            front = _front_matter(opf, opf_path, titles) if len(spine) > 1 else set()
             gone = []
-            for itemref in opf.findall("opf:spine/opf:itemref", _NS):
-                member = hrefs.get(itemref.get("idref"))
-                if member is None:
+            for member in spine:
+                if member is None or member in front:
                     continue
                 try:
                     page = archive.read(member)
@@ -185,6 +209,8 @@ def load_epub(path: Path) -> LoadedText:
                     continue
                 soup = parse_html(page)
                 body = soup.body or soup
+                if front_matter(body) and len(spine) > 1:
+                    continue
                 walker.anchors = titles.anchors(member)
                 present = {a for a in walker.anchors if body.find(id=a) is not None}
                 chapter = titles.start(member, present)

@@ -116,7 +116,20 @@ class HtmlWalker:
 def _dropped(element: Tag) -> bool:
     """Whether the walk leaves `element` and all it holds out: a script, a form, navigation, a hidden element, a
     note reference."""
-    return element.name in _DROP_TAGS or element.has_attr("hidden") or _note_reference(element)
+    return (element.name in _DROP_TAGS or element.has_attr("hidden") or _note_reference(element)
+            or (element.name in _BLOCK_TAGS and front_matter(element)))
+
+
+# A book's front matter left out of its text, as EPUB names it (`epub:type` on a page's body or section, the nav
+# document's landmarks, the OPF's <guide>): a contents page repeats the chapters' headings, and came back as a
+# source ("Contents > Table of Contents"); a copyright page is boilerplate, the same in all of a publisher's books.
+# A dedication is kept: the author's own words, and what a reader may ask about.
+FRONT_MATTER = frozenset({"toc", "copyright-page"})
+
+
+def front_matter(element: Tag) -> bool:
+    """Whether the block is a book's contents page or copyright page (`FRONT_MATTER`, or `role="doc-toc"`)."""
+    return bool(FRONT_MATTER & set(_tokens(element, "epub:type"))) or "doc-toc" in _tokens(element, "role")
 
 
 def _note_reference(element: Tag) -> bool:

@@ -14,14 +14,16 @@ _PAGE = ('<?xml version="1.0"?><html xmlns="http://www.w3.org/1999/xhtml" xmlns:
 
 
 def make_book(path: Path, files: list[tuple[str, str]], toc: list[tuple[str, str]], *, leave_out: tuple[str, ...] = (),
-              metadata: str = "", body: dict[str, str] | None = None, guide: str = "") -> Path:
+              metadata: str = "", body: dict[str, str] | None = None, guide: str = "", nav: str = "") -> Path:
     """An EPUB 2 book: `files` (href, body) in spine order, an NCX of `toc` (title, href); the members in `leave_out`
-    not written; `body`: a file's <body> attributes."""
+    not written; `body`: a file's <body> attributes; `nav`: the body of an EPUB 3 nav document, which then names
+    the contents."""
     manifest = "".join(f'<item id="i{n}" href="{href}" media-type="application/xhtml+xml"/>'
                        for n, (href, _) in enumerate(files))
     opf = ('<package xmlns="http://www.idpf.org/2007/opf" version="2.0"><metadata xmlns:dc="http://purl.org/dc/elements/'
            f'1.1/" xmlns:opf="http://www.idpf.org/2007/opf"><dc:title>Orchard Days</dc:title>{metadata}</metadata>'
-           f'<manifest>{manifest}<item id="ncx" href="toc.ncx" media-type="application/x-dtbncx+xml"/></manifest>'
+           f'<manifest>{manifest}{NAV_ITEM if nav else ""}'
+           '<item id="ncx" href="toc.ncx" media-type="application/x-dtbncx+xml"/></manifest>'
            '<spine toc="ncx">' + "".join(f'<itemref idref="i{n}"/>' for n in range(len(files))) +
            f"</spine>{guide}</package>")
     ncx = ('<ncx xmlns="http://www.daisy.org/z3986/2005/ncx/"><navMap>' + "".join(
@@ -30,6 +32,8 @@ def make_book(path: Path, files: list[tuple[str, str]], toc: list[tuple[str, str
     members = {"META-INF/container.xml": '<container xmlns="urn:oasis:names:tc:opendocument:xmlns:container" '
                'version="1.0"><rootfiles><rootfile full-path="content.opf"/></rootfiles></container>',
                "content.opf": opf, "toc.ncx": ncx}
+    if nav:
+        members["nav.xhtml"] = _PAGE.format("", nav)
     members |= {href: _PAGE.format((body or {}).get(href, ""), text) for href, text in files}
     with zipfile.ZipFile(path, "w") as archive:
         archive.writestr("mimetype", "application/epub+zip")
@@ -37,6 +41,9 @@ def make_book(path: Path, files: list[tuple[str, str]], toc: list[tuple[str, str
             if name not in leave_out:
                 archive.writestr(name, text)
     return path
+
+
+NAV_ITEM = '<item id="nav" href="nav.xhtml" media-type="application/xhtml+xml" properties="nav"/>'
 
 
 def read(loaded: LoadedText) -> list[tuple[str, tuple[str, ...]]]:
@@ -115,3 +122,35 @@ def test_the_author_opens_the_text_and_names_the_title(tmp_path: Path) -> None:
     assert loaded.title == "Orchard Days — Margaret Lisle"
     assert read(loaded) == [("Title: Orchard Days\nAuthor: Margaret Lisle", ()), ("One", ("One",)),
                             ("The orchard bloomed.", ("One",))]
+
+
+def test_a_contents_page_and_a_copyright_page_are_left_out_a_dedication_is_read(tmp_path: Path) -> None:
+    # A contents page written as a plain list came back as a source ("Contents > Table of Contents").
+    files = [("toc.xhtml", "<h1>Table of Contents</h1><ul><li>One</li><li>Two</li></ul>"),
+             ("rights.xhtml", "<p>All rights reserved.</p>"),
+             ("marked.xhtml", "<p>Printed in Lisbon.</p>"),
+             ("front.xhtml", '<section epub:type="dedication"><p>For Anna.</p></section>'
+                             '<section epub:type="toc"><p>One ... 1</p></section>'),
+             ("c1.xhtml", "<h1>One</h1><p>The orchard bloomed.</p>")]
+    guide = ('<guide><reference type="toc" href="toc.xhtml#start" title="Contents"/>'
+             '<reference type="copyright-page" href="rights.xhtml"/><reference type="text" href="c1.xhtml"/></guide>')
+    book = make_book(tmp_path / "front.epub", files, [("Contents", "toc.xhtml"), ("One", "c1.xhtml")], guide=guide,
+                     body={"marked.xhtml": ' epub:type="copyright-page"'})
+    assert read(load_file(book)) == [("For Anna.", ()), ("One", ("One",)), ("The orchard bloomed.", ("One",))]
+
+
+def test_a_book_of_one_file_is_read_whatever_its_guide_says(tmp_path: Path) -> None:
+    # The guide's contents page is the top of the one file that holds the whole book.
+    files = [("book.xhtml", '<ul id="toc"><li>One</li></ul><h1 id="c1">One</h1><p>The orchard bloomed.</p>'),
+             ("end.xhtml", "<p>The end.</p>")]
+    book = make_book(tmp_path / "one.epub", files, [("One", "book.xhtml#c1")],
+                     guide='<guide><reference type="toc" href="book.xhtml#toc"/></guide>')
+    assert [text for text, _ in read(load_file(book))] == ["- One", "One", "The orchard bloomed.", "The end."]
+
+
+def test_the_nav_documents_landmarks_mark_front_matter(tmp_path: Path) -> None:
+    files = [("contents.xhtml", "<p>One ... 1</p>"), ("c1.xhtml", "<h1>One</h1><p>The orchard bloomed.</p>")]
+    nav = ('<nav epub:type="toc"><ol><li><a href="c1.xhtml">One</a></li></ol></nav><nav epub:type="landmarks"><ol>'
+           '<li><a epub:type="toc" href="contents.xhtml">Contents</a></li></ol></nav>')
+    book = make_book(tmp_path / "nav.epub", files, [], nav=nav)
+    assert read(load_file(book)) == [("One", ("One",)), ("The orchard bloomed.", ("One",))]
