@@ -216,6 +216,22 @@ def _default_base(engine: Engine, base: Path | None) -> Path:
     return base.expanduser() if base is not None else engine.resolve_model(engine.settings.model)
 
 
+def _tune_base(engine: Engine, args: argparse.Namespace, recorded: dict[str, Any] | None, err: Console) -> Path:
+    """`tune`'s base: --base, else the one its run recorded, else the configured model, never the model it tunes."""
+    from localrag.tune.runs import own_base
+
+    if args.base is not None:
+        return args.base.expanduser()
+    if recorded is not None and isinstance(recorded.get("base"), str):
+        return Path(recorded["base"])
+    configured = _default_base(engine, None)
+    base = own_base(args.name, configured, engine.models_dir)
+    if base != configured:
+        err.print(Text(f"base: {base} ('{args.name}' was tuned from it; the default model is '{args.name}' itself)",
+                       style="dim"))
+    return base
+
+
 def _fmt(value: Any, spec: str = ".3f") -> str:
     return "–" if value is None else format(value, spec)
 
@@ -530,17 +546,24 @@ def _print_tune(result: Any, out: Console, config: Path, extracting: bool) -> No
 
 def _tune(args: argparse.Namespace, out: Console, err: Console) -> int:
     from localrag.cli.common import engine_from_args
-    from localrag.tune.chain import run_tune
+    from localrag.tune.chain import recorded_plan, run_tune
     from localrag.tune.gate import GATE_QUESTIONS
     from localrag.tune.plan import make_plan, planned_stages
-    from localrag.tune.runs import check_model_name
+    from localrag.tune.runs import check_model_name, tune_dir
     from localrag.tune.stages import ChainHooks
 
     check_model_name(args.name)
+    recorded = None if args.restart else recorded_plan(tune_dir(args.name))
+    # A run keeps the model that writes its questions and the base it trains from as it recorded them: both default
+    # to the `model` setting, which `--force-default` (or `config set model`) changes between two runs of the same
+    # command. "" is the bundled model.
+    if recorded is not None and args.model is None and isinstance(recorded.get("qa_model"), str):
+        args.model = recorded["qa_model"]
     engine = engine_from_args(args)
+    base = _tune_base(engine, args, recorded, err)
     raft = tune_recipe(args, engine.settings.prompt_sentences)
     plan = make_plan(
-        args.name, _default_base(engine, args.base), quick=args.quick, qa_files=args.qa_file, generate=args.generate,
+        args.name, base, quick=args.quick, qa_files=args.qa_file, generate=args.generate,
         qa_model=engine.settings.model, max_chunks=args.max_chunks, raft=raft,
         finetune=_train_overrides(args), quant=args.quant, lora_gguf=args.lora_gguf,
         retriever=_retriever_overrides(args) if args.retriever else None, model=not args.retriever,

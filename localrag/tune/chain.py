@@ -98,10 +98,15 @@ class _State:
         self.save()
 
 
+def recorded_plan(directory: Path) -> dict[str, Any] | None:
+    """The plan (`plan_identity`) the tune run in `directory` was started with, None when it holds none."""
+    return _State(directory).plan
+
+
 def recorded_recipe(directory: Path) -> dict[str, Any] | None:
     """The RAFT recipe (`RECIPE_FIELDS`) of the tune run in `directory`, None when it holds none. A run begun before
     the sentence layout existed recorded no layout: it shows whole documents (`prompt_sentences` 0)."""
-    plan = _State(directory).plan
+    plan = recorded_plan(directory)
     if plan is None:
         return None
     raft = plan.get("raft")
@@ -160,6 +165,19 @@ def _changed_keys(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     return [k for k in keys if old.get(k) != new.get(k)]
 
 
+def _differences(old: dict[str, Any], new: dict[str, Any]) -> str:
+    """Each setting a re-run changed, with its recorded and its new value ("base: A recorded, B now"), a section's
+    (raft, finetune) by its field: the user learns what to put back, not only that something differs."""
+    said = []
+    for key in _changed_keys(old, new):
+        was, now = old.get(key), new.get(key)
+        if isinstance(was, dict) and isinstance(now, dict):
+            said += [f"{key} {sub}: {was.get(sub)!r} recorded, {now.get(sub)!r} now" for sub in _changed_keys(was, now)]
+        else:
+            said.append(f"{key}: {was!r} recorded, {now!r} now")
+    return "; ".join(said)
+
+
 def run_tune(
     engine: TuneEngine,
     plan: TunePlan,
@@ -204,9 +222,8 @@ def run_tune(
     identity = plan_identity(plan)
     first, now = (_without_backend(state.plan) if state.plan is not None else None), _without_backend(identity)
     if first is not None and first != now:
-        changed = ", ".join(_changed_keys(first, now))
         raise TuneError(
-            f"{directory} holds a tune run for '{name}' started with other settings ({changed})",
+            f"{directory} holds a tune run for '{name}' started with other settings ({_differences(first, now)})",
             "repeat the first command to resume it, or add --restart to start over",
         )
     state.plan = identity

@@ -54,3 +54,24 @@ def default_run_dir(data_dir: Path) -> Path:
 
 def tune_dir(name: str) -> Path:
     return paths.data_dir() / "tune" / check_model_name(name)
+
+
+def own_base(name: str, base: Path, models_dir: Path) -> Path:
+    """`base`, unless it is models/NAME.gguf, the very model a tune of `name` writes: then the base that model was
+    tuned from (its card's), for a model tuned into the default would otherwise be retrained from itself. TuneError
+    when its card names no base file here."""
+    import json
+
+    target = Path(models_dir) / f"{name}.gguf"
+    if not target.exists() or base.resolve() != target.resolve():
+        return base
+    try:
+        recorded = json.loads(target.with_suffix(".json").read_text(encoding="utf-8"))["base"]["path"]
+    except (OSError, ValueError, KeyError, TypeError):
+        recorded = None
+    if isinstance(recorded, str) and Path(recorded).is_file():
+        return Path(recorded)
+    raise TuneError(
+        f"the default model is '{name}', the model this tune writes: it cannot be its own base",
+        "name the base model with --base FILE",
+    )

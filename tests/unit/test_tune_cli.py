@@ -310,3 +310,54 @@ def test_tune_retriever_says_it_tunes_the_embedder(
     # No model file is written: --json names none (it named models/emb.gguf).
     assert run(["tune", "--name", "emb", "--quick", "--retriever", "--retriever-pairs", "ict", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["model_path"] is None
+
+
+def _tune_tuned_into_the_default(monkeypatch: pytest.MonkeyPatch, home: Path) -> tuple[Path, list[Any]]:
+    """A finished run of `tune --name mine --quick` on the bundled model, its model since made the default (as
+    --force-default does); `run_tune` replaced by one that records the plans it is given. The base's file."""
+    from localrag.models import bundled_generator_path
+    from localrag.tune.plan import make_plan, plan_identity
+    from localrag.tune.runs import tune_dir
+
+    base = bundled_generator_path()
+    first = make_plan("mine", base, quick=True, qa_model="")
+    tune_dir("mine").mkdir(parents=True)
+    (tune_dir("mine") / "chain.json").write_text(json.dumps({"version": 1, "plan": plan_identity(first),
+                                                             "stages": {}}))
+    (home / "models").mkdir()
+    (home / "models" / "mine.gguf").write_bytes(base.read_bytes())
+    (home / "models" / "mine.json").write_text(json.dumps({"name": "mine", "base": {"path": str(base)}}))
+    monkeypatch.setenv("LOCALRAG_MODEL", "mine")
+    plans: list[Any] = []
+
+    def fake(engine: Any, plan: Any, **kw: Any) -> TuneResult:
+        plans.append(plan)
+        return TuneResult(plan.name, home / "tune", home / "models" / f"{plan.name}.gguf")
+
+    monkeypatch.setattr("localrag.tune.chain.run_tune", fake)
+    return base, plans
+
+
+def test_a_run_keeps_its_base_and_question_model_when_the_default_changes(
+        monkeypatch: pytest.MonkeyPatch, localrag_home: Path) -> None:
+    from localrag.tune.chain import recorded_plan
+    from localrag.tune.plan import plan_identity
+    from localrag.tune.runs import tune_dir
+
+    base, plans = _tune_tuned_into_the_default(monkeypatch, localrag_home)
+    assert run(["tune", "--name", "mine", "--quick"]) == 0
+    assert run(["tune", "--name", "mine", "--quick", "--gate-questions", "50"]) == 0
+    for plan in plans:
+        assert plan.base == base and plan.qa_model == ""
+        assert plan_identity(plan) == recorded_plan(tune_dir("mine"))
+
+
+def test_a_restart_never_tunes_the_default_model_from_itself(
+        monkeypatch: pytest.MonkeyPatch, localrag_home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    base, plans = _tune_tuned_into_the_default(monkeypatch, localrag_home)
+    assert run(["tune", "--name", "mine", "--quick", "--restart"]) == 0
+    assert plans[0].base == base
+    assert "'mine' was tuned from it; the default model is 'mine' itself" in " ".join(capsys.readouterr().err.split())
+    (localrag_home / "models" / "mine.json").unlink()
+    assert run(["tune", "--name", "mine", "--quick", "--restart"]) == 2
+    assert "it cannot be its own base" in capsys.readouterr().err

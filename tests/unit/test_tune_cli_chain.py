@@ -175,11 +175,21 @@ def test_lost_output_reruns_its_stage_and_every_later_one(tmp_path: Path) -> Non
 def test_other_settings_are_refused_until_restart(tmp_path: Path) -> None:
     fake = FakeStages()
     run(tmp_path, fake)
-    with pytest.raises(TuneError, match=r"other settings \(finetune\).*--restart"):
+    with pytest.raises(TuneError, match=r"other settings \(finetune steps: 200 recorded, 7 now\).*--restart"):
         run(tmp_path, fake, plan(finetune={"steps": 7}))
     # The existing model is this run's own, so a restart may replace it without --force.
     restarted = run(tmp_path, fake, plan(finetune={"steps": 7}), restart=True)
     assert restarted.ran == ["raft", "finetune", "export", "verify", "gate"]
+
+
+def test_another_base_is_refused_naming_the_recorded_and_the_new_file(tmp_path: Path) -> None:
+    fake = FakeStages()
+    run(tmp_path, fake, make_plan("mine", tmp_path / "first.gguf"))
+    with pytest.raises(TuneError) as refused:
+        run(tmp_path, fake, make_plan("mine", tmp_path / "second.gguf"))
+    said = str(refused.value)
+    assert f"(base: '{(tmp_path / 'first.gguf').resolve()}' recorded, '{(tmp_path / 'second.gguf').resolve()}' now)" \
+        in said
 
 
 def test_another_gate_limit_judges_a_finished_run_again_and_nothing_else(tmp_path: Path) -> None:
@@ -225,7 +235,7 @@ def test_a_backend_that_cannot_train_here_gives_way_to_another_and_the_raft_set_
     resumed = run(tmp_path, fake, plan(finetune={"backend": "peft"}))
     assert resumed.skipped == ["raft"] and resumed.ran == ["finetune", "export", "verify", "gate"]
     assert json.loads((tmp_path / "tune" / STATE_FILE).read_text())["plan"]["finetune"]["backend"] == "peft"
-    with pytest.raises(TuneError, match=r"other settings \(finetune\)"):
+    with pytest.raises(TuneError, match=r"other settings \(finetune "):
         run(tmp_path, fake, plan(finetune={"backend": "peft", "steps": 7}))
 
 
