@@ -39,13 +39,14 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from localrag import paths
 from localrag.atomic import write_text_atomic
 from localrag.config import Settings, load_settings
 from localrag.errors import LocalRagError, QuestionTooLongError
 from localrag.evaluate import metrics
 from localrag.evaluate.datasets import EvalDataset, EvalQuestion, select, side, split_description
 from localrag.jsonl import append_jsonl, read_jsonl
-from localrag.models import BUNDLED_NAME
+from localrag.models import BUNDLED_NAME, resolve_generator
 from localrag.types import GenerationStats
 
 if TYPE_CHECKING:
@@ -480,13 +481,19 @@ def run_eval(
     if retrieving and not chosen.documents and store is None:
         raise EvalRunError(f"{dataset.source}: the data set has no corpus to retrieve from",
                            "give a corpus file (--corpus) or use --modes model")
+    settings = settings or load_settings()
+    if generator_for is None and any(m in ("model", "rag") for m in config.modes):
+        # Every model is found before the first question (each is loaded only when its turn comes): a misspelt
+        # second name failed after the first model had answered every question.
+        for spec in config.models:
+            resolve_generator(model_setting(spec), paths.models_dir(), settings.model_dirs)
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     _start(run_dir, chosen, config, chosen.questions)
     cut_torn_tail(run_dir / RECORDS_FILE)
     # Every question is answered from its sources: how often answering refuses is measured apart
     # (benchmarks/bench_refusal.py), and runs before `min_evidence` stay comparable.
-    base = (settings or load_settings()).replace(
+    base = settings.replace(
         temperature=0.0, top_k=config.k, max_answer_tokens=config.max_answer_tokens, allow_model_knowledge=True,
         min_evidence=0.0, prompt_sentences=config.prompt_sentences,
         # The modes say who answers: with the user's `answer_mode = "extract"`, "rag" extracted in silence and

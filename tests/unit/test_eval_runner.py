@@ -524,3 +524,12 @@ def test_an_edit_undone_is_scored_against_the_file_as_it_is_and_listed_once(tmp_
     listed = json.loads((tmp_path / "run" / "results.json").read_text())["records"]
     assert sorted((r["qid"], r["gold_answers"]) for r in listed) == [("q0", ["word0"]), ("q1", ["word1"]),
                                                                      ("q2", ["word2"])]
+
+
+def test_every_model_is_found_before_the_first_question(tmp_path: Path, localrag_home: Path) -> None:
+    from localrag.errors import ModelError
+
+    with pytest.raises(ModelError, match="model 'bwtypo' not found"):
+        run_eval(dataset(2), tmp_path / "run", EvalConfig(modes=("model",), side="all", models=("bundled", "bwtypo")),
+                 settings=Settings(), embedder=HashEmbedder())
+    assert not (tmp_path / "run" / RECORDS_FILE).exists()
