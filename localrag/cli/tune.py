@@ -260,6 +260,12 @@ def _print_raft_summary(summary: dict[str, Any], out_dir: Path, out: Console) ->
     out.print(Text(f"files in {out_dir}"))
 
 
+def _print_skipped_lines(summary: dict[str, Any], err: Console) -> None:
+    """Why lines of the Q&A files (or chunks) gave no pair, `file:line: why`, as the summary keeps the first few."""
+    for error in summary.get("qa_error_lines", []):  # absent from a summary an older localrag recorded
+        err.print(Text(f"skipped: {error}", style="yellow"))
+
+
 # -- raft build ----------------------------------------------------------------------------------
 
 
@@ -298,16 +304,17 @@ def _raft_build(args: argparse.Namespace, out: Console, err: Console) -> int:
         if args.json:
             print_json({"out_dir": str(out_dir), "cancelled": True})
         return 130
-    for error in report.qa.errors[:5]:
-        err.print(Text(f"skipped: {error}", style="yellow"))
+    # A set with nothing to train on is an error that names the skipped lines itself.
+    summary = raft_summary(report, qa_files=bool(args.qa_file), generated=generator is not None)
+    _print_skipped_lines(summary, err)
     if report.skipped_stages:
         err.print(Text(f"already built with the same inputs: {', '.join(report.skipped_stages)}", style="dim"))
     for note in report.notes:
         err.print(Text(note, style="dim"))
     if args.json:
-        print_json({"out_dir": str(out_dir), "cancelled": False, **raft_summary(report)})
+        print_json({"out_dir": str(out_dir), "cancelled": False, **summary})
         return 0
-    _print_raft_summary(raft_summary(report), out_dir, out)
+    _print_raft_summary(summary, out_dir, out)
     out.print(Text(f"next: localrag finetune --data {out_dir}", style="bold"))
     return 0
 
@@ -588,6 +595,8 @@ def _tune(args: argparse.Namespace, out: Console, err: Console) -> int:
                                     gate_questions=args.gate_questions or GATE_QUESTIONS),
             err, "stopping after the current step…",
         )
+    if "raft" in result.ran:
+        _print_skipped_lines(result.summaries["raft"], err)
     # With --json, stdout carries the JSON document alone: every line for a person goes to stderr.
     said = err if args.json else out
     if not args.json:

@@ -169,7 +169,7 @@ def raft_stage(
     )
     if report.cancelled:
         return None
-    return raft_summary(report)
+    return raft_summary(report, qa_files=bool(plan.qa_files), generated=generate)
 
 
 def retriever_stage(
@@ -234,13 +234,20 @@ def retriever_stage(
     return summary
 
 
-def raft_summary(report: Any) -> dict[str, Any]:
-    """The figures of a `RaftBuildReport` worth keeping; raises TuneError when there is nothing to train on."""
+# How many of the skipped lines' reasons (`file:line: why`) a summary keeps and a front end shows.
+SHOWN_QA_ERRORS = 5
+
+
+def raft_summary(report: Any, *, qa_files: bool, generated: bool) -> dict[str, Any]:
+    """The figures of a `RaftBuildReport` worth keeping; raises TuneError when there is nothing to train on, with the
+    reasons lines of the Q&A files were skipped and advice that fits the sources used (`qa_files`: the user's Q&A
+    files were read; `generated`: the model wrote questions)."""
     splits = {s: int(report.stats.get(s, {}).get("examples", 0)) for s in ("train", "validation", "test")}
     summary = {
         "qa_made": report.qa.made,
         "qa_skipped": dict(report.qa.skipped),
         "qa_errors": len(report.qa.errors),
+        "qa_error_lines": list(report.qa.errors[:SHOWN_QA_ERRORS]),
         "examples": report.dataset.examples,
         "examples_dropped": dict(report.dataset.dropped),
         "splits": splits,
@@ -248,9 +255,19 @@ def raft_summary(report: Any) -> dict[str, Any]:
     }
     if splits["train"] == 0:
         skipped = ", ".join(f"{n} {why}" for why, n in report.qa.skipped.items()) or "none skipped"
+        shown = report.qa.errors[:3]
+        reasons = ": " + "; ".join(shown) + ("; …" if len(report.qa.errors) > len(shown) else "") if shown else ""
+        fix = "fix the Q&A lines named"
+        if not qa_files:
+            hint = "ingest more documents, raise --max-chunks, pass --qa-file, or write questions with a larger --model"
+        elif generated:
+            hint = f"{fix}, ingest more documents, raise --max-chunks, or write questions with a larger --model"
+        else:
+            hint = f"{fix}, or add --generate to have the model write questions from your documents too"
         raise TuneError(
-            f"the RAFT set in {report.out_dir} has no training examples ({report.qa.made} Q&A pairs made; {skipped})",
-            "ingest more documents, raise --max-chunks, pass --qa-file, or write questions with a larger --model",
+            f"the RAFT set in {report.out_dir} has no training examples ({report.qa.made} Q&A pairs made; {skipped}"
+            f"{reasons})",
+            hint,
         )
     return summary
 

@@ -361,3 +361,20 @@ def test_a_restart_never_tunes_the_default_model_from_itself(
     (localrag_home / "models" / "mine.json").unlink()
     assert run(["tune", "--name", "mine", "--quick", "--restart"]) == 2
     assert "it cannot be its own base" in capsys.readouterr().err
+
+
+def test_tune_names_the_qa_lines_it_skipped_as_raft_build_does(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], localrag_home: Path) -> None:
+    why = "q.csv:3: needs question, answer and a document path or passage"
+
+    def fake(engine: Any, plan: Any, **kw: Any) -> TuneResult:
+        result = TuneResult(plan.name, localrag_home / "tune", localrag_home / "models" / f"{plan.name}.gguf")
+        result.ran = ["raft"]
+        result.summaries["raft"] = {"qa_made": 1, "qa_skipped": {"malformed line": 1}, "qa_errors": 1,
+                                    "qa_error_lines": [why], "examples": 1, "examples_dropped": {},
+                                    "splits": {"train": 1, "validation": 0, "test": 0}}
+        return result
+
+    monkeypatch.setattr("localrag.tune.chain.run_tune", fake)
+    assert run(["tune", "--name", "mine", "--retriever"]) == 0
+    assert f"skipped: {why}" in capsys.readouterr().err

@@ -291,6 +291,17 @@ def test_a_raft_set_without_training_examples_is_a_clear_error(tmp_path: Path) -
         run_tune(engine, plan(), directory=tmp_path / "tune", stages=FakeStages().functions())
 
 
+def test_a_qa_file_with_no_usable_line_names_its_lines_and_does_not_say_to_pass_one(tmp_path: Path) -> None:
+    qa = tmp_path / "noans.csv"
+    qa.write_text("question,path\nWhat is it?,a.md\n", encoding="utf-8")
+    with pytest.raises(TuneError) as refused:
+        run_tune(FakeEngine(tmp_path / "models"), plan(qa_files=[qa]), directory=tmp_path / "tune",
+                 stages=FakeStages().functions())
+    said = str(refused.value)
+    assert f"1 malformed line: {qa}:2: needs question, answer and a document path or passage)" in said
+    assert "pass --qa-file" not in said and "fix the Q&A lines named, or add --generate" in said
+
+
 def test_plan_layers_defaults_quick_sizes_and_explicit_flags() -> None:
     full = make_plan("a", Path("b.gguf"))
     assert full.finetune is not None and full.finetune.steps == 200 and full.max_chunks is None
