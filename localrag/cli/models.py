@@ -3,7 +3,8 @@
 The listing reads other tools' stores in place (see localrag/discover_models.py); in a terminal it is
 one table per source, in a pipe one tab-separated line per model (source, --model name, architecture,
 quantization, parameters, trained context, size in bytes, estimated bytes needed at the configured
-n_ctx, loadable, path), and `--json` gives every field.
+n_ctx, loadable, path, and "yes" for the default model: the one ask and chat use without --model), and `--json`
+gives every field (`default` among them).
 `pull` is the only command that uses the network.
 """
 
@@ -54,12 +55,27 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     pull.set_defaults(handler=_pull)
 
 
-def _row(m: ModelInfo) -> dict[str, Any]:
+def _row(m: ModelInfo, default: Path | None) -> dict[str, Any]:
     from localrag.discover_models import full_name
     from localrag.models import BUNDLED_NAME
 
     use = BUNDLED_NAME if m.source == "bundled" else full_name(m)
-    return {**dataclasses.asdict(m), "path": str(m.path), "use": use}
+    return {**dataclasses.asdict(m), "path": str(m.path), "use": use, "default": _is_default(m, default)}
+
+
+def _default_model(engine: Engine) -> Path | None:
+    """The file ask and chat answer with when no --model is given: the `model` setting as every command resolves
+    it (None when it names nothing here; ask then says so)."""
+    from localrag.errors import LocalRagError
+
+    try:
+        return engine.resolve_model(engine.settings.model).resolve()
+    except LocalRagError:
+        return None
+
+
+def _is_default(m: ModelInfo, default: Path | None) -> bool:
+    return default is not None and m.path.resolve() == default
 
 
 def _loads(m: ModelInfo) -> str:
@@ -84,24 +100,28 @@ def _embedder_row(e: EmbedderInfo) -> dict[str, Any]:
 def _list(args: argparse.Namespace, out: Console, err: Console) -> int:
     from localrag.cli.common import engine_from_args
     from localrag.discover_models import SOURCE_TITLES, full_name
+    from localrag.models import BUNDLED_NAME
 
     engine = engine_from_args(args)
     models = engine.models()
     embedders = engine.embedders()
     n_ctx = engine.settings.n_ctx
+    default = _default_model(engine)
     if args.json:
-        print_json([{"kind": "generator", **_row(m)} for m in models] + [_embedder_row(e) for e in embedders])
+        print_json([{"kind": "generator", **_row(m, default)} for m in models]
+                   + [_embedder_row(e) for e in embedders])
         return 0
     if plain(out):
-        # One header and one line a model, embedders included, so `cut -f` finds a column in every row.
+        # One header and one line a model, embedders included, so `cut -f` finds a column in every row; the
+        # default column last, so the columns before it keep their numbers.
         rows = Rows("source", "model", "arch", "quant", "params", "context", "size", f"memory at n_ctx {n_ctx}",
-                    "loads", "notes", "path")
+                    "loads", "notes", "path", "default")
         for m in models:
             rows.add(m.source, "" if m.source == "bundled" else full_name(m), m.architecture or "?",
                      m.quantization, m.parameters, str(m.context_length or ""), str(m.size), str(m.memory or ""),
-                     _loads(m), _notes(m), str(m.path))
+                     _loads(m), _notes(m), str(m.path), "yes" if _is_default(m, default) else "")
         for row in map(_embedder_row, embedders):
-            rows.add(row["source"], row["name"], "", "", "", "", "", "", "", row["gate"], row["path"])
+            rows.add(row["source"], row["name"], "", "", "", "", "", "", "", row["gate"], row["path"], "")
         rows.print(out)
         return 0
     for source, title in SOURCE_TITLES.items():
@@ -113,7 +133,12 @@ def _list(args: argparse.Namespace, out: Console, err: Console) -> int:
                       f"memory at n_ctx {n_ctx}", "loads", "notes", Column("path", overflow="fold"),
                       title=Text(title, style="bold"), title_justify="left")
         for m in group:
-            table.add_row(Text("(default)" if source == "bundled" else full_name(m)), Text(m.architecture or "?"),
+            # The bundled row was named "(default)" whatever the `model` setting said: now the default is marked
+            # where it is, and the bundled model by the name --model takes.
+            name = Text(BUNDLED_NAME if source == "bundled" else full_name(m))
+            if _is_default(m, default):
+                name.append(" (default)", style="bold green")
+            table.add_row(name, Text(m.architecture or "?"),
                           Text(m.quantization), Text(m.parameters), Text(str(m.context_length or "")),
                           Text(f"{m.size / 1e9:.2f} GB"), Text(f"{m.memory / 1e9:.2f} GB" if m.memory else ""),
                           Text(_loads(m)), Text(_notes(m)), Text(str(m.path)))

@@ -222,8 +222,26 @@ def test_models_command_json_and_pipe(stores: dict[str, Path], capsys: pytest.Ca
     assert run(["models"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert all("\t" in line for line in lines)
-    assert lines[0].startswith("source\tmodel\tarch\t") and lines[0].endswith("\tnotes\tpath")
+    assert lines[0].startswith("source\tmodel\tarch\t") and lines[0].endswith("\tnotes\tpath\tdefault")
     assert any(line.startswith("gpt4all\tgpt4all:qwen\tqwen2\t") for line in lines)
+
+
+def test_models_marks_the_default_model_as_the_model_setting_resolves_it(
+        stores: dict[str, Path], localrag_home: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    def defaults(*flags: str) -> list[str]:
+        assert run(["models", *flags]) == 0
+        printed = capsys.readouterr().out
+        if flags:
+            return [r["use"] for r in json.loads(printed) if r.get("default")]
+        return [line.split("\t")[1] or "bundled" for line in printed.splitlines()[1:] if line.endswith("\tyes")]
+
+    assert defaults("--json") == ["bundled"] and defaults() == ["bundled"]
+    write_gguf(localrag_home / "models" / "mine.gguf")
+    monkeypatch.setenv("LOCALRAG_MODEL", "mine")  # as `tune --force-default` sets it
+    assert defaults("--json") == ["models:mine"] and defaults() == ["models:mine"]
+    monkeypatch.setenv("LOCALRAG_MODEL", "qwen:0.5b")
+    assert defaults("--json") == ["ollama:qwen:0.5b"]
 
 
 def test_unknown_model_is_a_one_line_cli_error(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
