@@ -318,7 +318,17 @@ def _question_rows(path: Path) -> Iterable[tuple[int, dict[str, object]]]:
     if not is_table(path):
         yield from _jsonl_lines(path)
         return
+    checked = False
     for number, row in read_csv(path, DatasetError):
+        if not checked:
+            # A row holds every column the header names: a table without a gold column is one fault, said of its
+            # header, not of its first row in the key a JSONL file would use.
+            checked = True
+            if not {"answer", "answers", "label"} & set(row):
+                shown = ", ".join(repr(name) for name in row if name)
+                raise DatasetError(f"{path}: no \"answer\" or \"label\" column (its first row names {shown})",
+                                   "the first row names the columns: question, answer, path (or label: yes, no "
+                                   "or maybe)")
         cells = {k: v for k, v in row.items() if v.strip()}
         if cells:
             yield number, dict(cells)
@@ -344,7 +354,9 @@ def load_jsonl(path: Path, *, corpus: Path | None = None) -> EvalDataset:
             if label not in LABELS:
                 raise DatasetError(f"{where}: label {label!r} is not one of {', '.join(LABELS)}", "fix that line")
         if not answers and label is None:
-            raise DatasetError(f"{where}: no \"answers\" and no \"label\"", "give the gold answer(s) or a label")
+            # A table's column is "answer"; a JSON line's key "answers" (a list).
+            column = "answer" if is_table(path) else "answers"
+            raise DatasetError(f"{where}: no \"{column}\" and no \"label\"", "give the gold answer(s) or a label")
         gold = _strings(row.get("gold_ids", row.get("gold_docs", row.get("passage_ids", []))), where, "gold_ids")
         qid = str(row.get("id", number))
         if qid in seen:

@@ -180,6 +180,24 @@ def test_a_csv_file_that_cannot_be_read_is_one_line_naming_the_fix(tmp_path: Pat
         load_jsonl(path)
 
 
+def test_a_table_without_an_answer_or_label_column_is_told_of_its_header(tmp_path: Path) -> None:
+    from localrag.evaluate.datasets import load_jsonl
+
+    path = tmp_path / "noans.csv"
+    path.write_text("question,path\nWho lit the lamp?,light.md\n")
+    with pytest.raises(DatasetError) as refused:
+        load_jsonl(path)
+    assert str(refused.value) == (f"{path}: no \"answer\" or \"label\" column (its first row names 'question', "
+                                  "'path') (the first row names the columns: question, answer, path (or label: yes, "
+                                  "no or maybe))")
+    path.write_text("question\tlabel\nIs the lamp lit?\tyes\n")  # a labelled set needs no answer column
+    assert load_jsonl(path.rename(tmp_path / "labels.tsv")).kind == "label"
+    path = tmp_path / "blank.csv"
+    path.write_text("question,answer\nWho lit the lamp?,\n")  # the column is there, one row's cell is empty
+    with pytest.raises(DatasetError, match='blank.csv:2: no "answer" and no "label"'):
+        load_jsonl(path)
+
+
 def test_on_index_matches_paths_by_whole_path_tail_or_name(tmp_path: Path) -> None:
     from localrag.evaluate.datasets import EvalDataset, EvalQuestion, on_index
 
