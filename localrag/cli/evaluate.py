@@ -271,7 +271,7 @@ def _run_kgqa(args: argparse.Namespace, out: Console, err: Console) -> int:
 
 
 def _print_summary(summary: Summary, out: Console) -> None:
-    from localrag.evaluate.report import METRIC_LABELS, columns, format_figure, unfinished
+    from localrag.evaluate.report import METRIC_LABELS, columns, difference_text, format_figure, unfinished
 
     cols = columns(summary)
     table = Rows("model", "mode", *[METRIC_LABELS[c] for c in cols],
@@ -286,8 +286,7 @@ def _print_summary(summary: Summary, out: Console) -> None:
                        f"macro-F1 {100 * b['macro_f1']:.1f}"))
     for d in summary.differences:
         if d["value"] is not None:
-            out.print(Text(f"{d['b']} - {d['a']} ({d['metric']}): {100 * d['value']:+.1f} points "
-                           f"[{100 * d['low']:+.1f}, {100 * d['high']:+.1f}]"))
+            out.print(Text(f"{d['b']} - {d['a']} ({d['metric']}): {difference_text(d)}"))
     out.print(Text(f"split: {summary.info.get('split', '?')}", style="dim"))
     if state := unfinished(summary.info):
         out.print(Text(f"not finished: {state}"))

@@ -143,8 +143,9 @@ def summarise(run_dir: Path) -> Summary:
         for pair in pairs[1:]:
             diff = metrics.paired_difference(first, _headline_values([by_pair[pair][q] for q in common], headline),
                                              seed=seed)
+            said, why = metrics.difference_verdict(diff)
             summary.differences.append({"a": f"{pairs[0][0]}/{pairs[0][1]}", "b": f"{pair[0]}/{pair[1]}",
-                                        "metric": headline, **diff.to_json()})
+                                        "metric": headline, **diff.to_json(), "verdict": said, "why": why})
     return summary
 
 
@@ -218,9 +219,7 @@ def markdown(summary: Summary, *, by_figure: bool = False) -> str:
     if summary.differences:
         lines += ["", "Paired differences of the headline metric (B - A, same questions):", ""]
         for d in summary.differences:
-            value = "–" if d["value"] is None else (
-                f"{100 * d['value']:+.1f} points [{100 * d['low']:+.1f}, {100 * d['high']:+.1f}]")
-            lines.append(f"- {d['b']} vs {d['a']}: {value}")
+            lines.append(f"- {d['b']} vs {d['a']}: {difference_text(d)}")
     refusals = [f"{r.model}/{r.mode}: {r.refused}" for r in summary.rows if r.refused]
     if refusals:
         lines += ["", "Refused (nothing relevant retrieved): " + ", ".join(refusals)]
@@ -275,6 +274,21 @@ def summary_json(summary: Summary) -> dict[str, Any]:
         "majority_baseline": summary.baseline,
         "differences": summary.differences,
     }
+
+
+def difference_text(d: dict[str, Any]) -> str:
+    """A paired difference of `Summary.differences` with its verdict in words: "-0.6 points [-1.8, +0.2]: too few to
+    judge (21 questions; a verdict needs at least 30)", "+4.1 points [+1.2, +7.0]: better (the interval lies above
+    0)"; the interval alone left a reader to judge it, and one from few questions promises more than it holds."""
+    if d["value"] is None:
+        return "–"
+    figure = f"{100 * d['value']:+.1f} points [{100 * d['low']:+.1f}, {100 * d['high']:+.1f}]"
+    said, why = d.get("verdict"), d.get("why")
+    if not said:
+        return figure
+    if said == metrics.TOO_FEW:
+        why = f"{count_text(int(d['n']), 'question')}; {why}"
+    return f"{figure}: {said} ({why})"
 
 
 def write_report(run_dir: Path) -> Summary:

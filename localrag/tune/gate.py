@@ -9,7 +9,8 @@ greedy decoding): once with the base GGUF, once with the tuned one. The score is
 answer (of a RAFT reply, the part after `<ANSWER>:`), and the verdict rests on the paired bootstrap
 interval of tuned minus base over the same questions (`localrag.evaluate.metrics.paired_difference`):
 "better" only when the whole 95 % interval lies above zero and at least `MIN_QUESTIONS` questions were
-answered by both. A difference inside the noise, too few questions to judge, or no comparison at all
+answered by both (`difference_verdict`, the rule `localrag eval` says its differences by). A difference inside
+the noise, too few questions to judge, or no comparison at all
 (no held-out questions, a base that is not a GGUF) is "not better", and the user's default model stays
 what it was unless they ask for the tuned one with `--force-default`.
 
@@ -58,10 +59,6 @@ if TYPE_CHECKING:
 GATE_QUESTIONS = 100
 # Re-embedding the corpus for the comparison costs about a second per 100 chunks on two cores.
 GATE_MAX_DOCUMENTS = 2000
-# Below this many questions a percentile bootstrap interval is too narrow: when neither model is better it lay
-# above zero in 45 % of draws of 1 question, 6 % of 10, 5.2 % of 20, 3.3 % of 30 and 2.6 % of 100, against the
-# 2.5 % it promises (benchmarks/bench_gate_questions.py, on real per-question F1 differences).
-MIN_QUESTIONS = 30
 METRIC_LABELS = {"f1": "token F1", "recall@k": "recall@k", "hit": "substring hit", "em": "EM"}
 # Figures of each model kept on the card beside the verdict (eval's names; missing ones are left out).
 CARD_FIGURES = ("f1", "em", "citation_precision", "citation_support", "quote_rate", "recall@k")
@@ -120,12 +117,16 @@ def from_difference(
     difference: Mapping[str, Any], *, metric: str, base: str, tuned: str, **extra: Any
 ) -> GateResult:
     """A verdict from a paired difference (`Figure.to_json()`: value, low, high, n) of tuned - base."""
+    from localrag.evaluate.metrics import TOO_FEW, Figure, difference_verdict
+
     value, low, high, n = (difference.get(k) for k in ("value", "low", "high", "n"))
     if value is None or low is None or high is None or not n:
         return not_compared("no question was answered by both models", metric=metric, base=base, tuned=tuned)
-    few = int(n) < MIN_QUESTIONS
-    reason = f"too few to judge: a verdict needs at least {MIN_QUESTIONS}" if few else ""
-    return GateResult("better" if low > 0 and not few else "not better", metric, float(value), float(low),
+    # eval's rule (`difference_verdict`), so a run judged by both says the same: the gate's "not better" is eval's
+    # "worse" or "no clear difference", and its caveat eval's under too few questions.
+    said, why = difference_verdict(Figure(float(value), float(low), float(high), int(n)))
+    reason = f"{TOO_FEW}: {why}" if said == TOO_FEW else ""
+    return GateResult("better" if said == "better" else "not better", metric, float(value), float(low),
                       float(high), int(n), base, tuned, reason=reason, **extra)
 
 

@@ -533,3 +533,34 @@ def test_every_model_is_found_before_the_first_question(tmp_path: Path, localrag
         run_eval(dataset(2), tmp_path / "run", EvalConfig(modes=("model",), side="all", models=("bundled", "bwtypo")),
                  settings=Settings(), embedder=HashEmbedder())
     assert not (tmp_path / "run" / RECORDS_FILE).exists()
+
+
+@pytest.mark.parametrize(("questions", "said"), [
+    (9, "too few to judge (9 questions; a verdict needs at least 30)"),
+    (40, "better (the interval lies above 0)"),
+])
+def test_a_comparison_says_its_verdict_by_the_gates_rule(tmp_path: Path, questions: int, said: str) -> None:
+    from localrag.evaluate.report import difference_text
+
+    class Wrong(EchoGenerator):
+        def complete(self, messages: list[dict[str, str]], **kw: object) -> str:
+            return "I could not say."
+
+    run_dir = tmp_path / "evals" / "r1"
+    run_eval(dataset(questions), run_dir, EvalConfig(modes=("model",), side="all", models=("bundled", "mine")),
+             settings=Settings(), embedder=HashEmbedder(),
+             generator_for=lambda spec: EchoGenerator() if spec == "mine" else Wrong())
+    write_report(run_dir)
+    (difference,) = json.loads((run_dir / "results.json").read_text())["differences"]
+    assert difference_text(difference).endswith(f"points [+40.0, +40.0]: {said}")
+    assert difference["verdict"] == said.split(" (")[0]
+    assert f"- mine/model vs bundled/model: +40.0 points [+40.0, +40.0]: {said}" in (
+        run_dir / "report.md").read_text()
+
+
+def test_the_verdict_in_words_holds_zero_or_lies_below_it() -> None:
+    from localrag.evaluate.metrics import Figure, difference_verdict
+
+    assert difference_verdict(Figure(-0.006, -0.018, 0.002, 30)) == ("no clear difference", "the interval holds 0")
+    assert difference_verdict(Figure(-0.05, -0.08, -0.01, 30)) == ("worse", "the interval lies below 0")
+    assert difference_verdict(Figure(-0.05, -0.08, -0.01, 29))[0] == "too few to judge"

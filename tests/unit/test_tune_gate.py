@@ -17,10 +17,11 @@ import pytest
 
 from localrag.config import Settings, load_settings
 from localrag.embed import HashEmbedder
+from localrag.evaluate.metrics import MIN_QUESTIONS
 from localrag.models import card_summary, extract_summary, extract_wins, gate_summary
 from localrag.raft.dataset import RaftExample
 from localrag.tune.card import write_card
-from localrag.tune.gate import MIN_QUESTIONS, GateResult, make_default, run_gate, verdict
+from localrag.tune.gate import GateResult, make_default, run_gate, verdict
 from localrag.types import Chunk, GenerationStats
 
 CHUNKS = [Chunk(f"doc{i}:0", f"doc{i}", f"/docs/doc{i}.txt", 0, f"Document {i} says the code word is word{i}.", 0, 40)
