@@ -1,4 +1,5 @@
-"""What an update costs: one paragraph changed in a long document, one mail appended to an .mbox.
+"""What an update costs: one paragraph changed in a long document, one mail appended to an .mbox, the folder renamed,
+and an ingest stopped halfway through a long file then run again.
 
     .venv/bin/python benchmarks/bench_ingest_updates.py [--code DIR] [--compare DIR] [--summary S]
 
@@ -7,7 +8,10 @@ about 400 chunks (paragraphs of a few sentences, no headings), the same paragrap
 every 12 paragraphs, and an .mbox of 279 mails of one to five paragraphs each (about 420 chunks). All three are
 ingested (bundled MiniLM, real LanceDB, a fresh LOCALRAG_HOME); then each is edited once (a sentence added to its
 middle paragraph; one mail appended) and ingested again, alone. For that second ingest the chunks written, the
-chunks the embedder was given (a spy on the real embedder) and the wall time are reported.
+chunks the embedder was given (a spy on the real embedder) and the wall time are reported. Then the folder is
+renamed and ingested under its new name, and last a new plain-text document of about 400 other passages is put in
+it: an ingest of it is stopped (the Engine's cancel, as Ctrl-C sets it) once half its chunks are embedded, and the
+ingest run again is measured.
 
 `--code DIR` measures another checkout (`git archive HEAD~1 | tar -x -C /tmp/before`); `--compare DIR` runs DIR and
 this checkout one after the other, each in a child process, and reports both and their ratios (one load average,
@@ -24,6 +28,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -75,6 +80,28 @@ def _append_mail(path: Path) -> None:
     box.close()
 
 
+def _fresh(folder: Path) -> Path:
+    """A long plain-text document of passages none of the others holds."""
+    path = folder / "fresh.txt"
+    path.write_text("\n\n".join(text for _, text in benchmark_pieces(40_000)[8::17][:PARAGRAPHS]) + "\n")
+    return path
+
+
+def _stopped_halfway(engine: object, path: Path) -> None:
+    """An ingest of `path` stopped once half of its chunks are embedded."""
+    from localrag.types import IngestProgress
+
+    cancel = threading.Event()
+
+    def halfway(progress: IngestProgress) -> None:
+        done, _, total = progress.activity.removeprefix("Embedding ").partition("/")
+        if progress.activity.startswith("Embedding ") and int(done) * 2 >= int(total.split()[0]):
+            cancel.set()
+
+    report = engine.ingest([path], cancel=cancel, progress=halfway)  # type: ignore[attr-defined]
+    assert report.cancelled and report.chunks_written == 0, report.summary()
+
+
 def measure() -> list[dict[str, object]]:
     with tempfile.TemporaryDirectory(prefix="bench-updates-") as tmp:
         os.environ["LOCALRAG_HOME"] = str(Path(tmp) / "home")
@@ -98,10 +125,8 @@ def measure() -> list[dict[str, object]]:
         first = engine.ingest([folder])
         assert not first.errors, first.errors
         rows = []
-        for case, path, edit in (("txt, one paragraph changed", txt, _edit_middle),
-                                 ("md, one paragraph changed", md, _edit_middle),
-                                 ("mbox, one mail appended", box, _append_mail)):
-            edit(path)
+
+        def measured(case: str, path: Path) -> None:
             given.clear()
             started = time.perf_counter()
             report = engine.ingest([path])
@@ -109,7 +134,18 @@ def measure() -> list[dict[str, object]]:
             assert not report.errors, report.errors
             rows.append({"case": case, "chunks_written": report.chunks_written, "chunks_embedded": len(given),
                          "seconds": round(seconds, 2), "summary": report.summary(),
-                         "added_paths": [p.removeprefix(str(folder) + "/") for p in report.added_paths]})
+                         "added_paths": [p.removeprefix(str(path.parent) + "/") for p in report.added_paths]})
+
+        for case, path, edit in (("txt, one paragraph changed", txt, _edit_middle),
+                                 ("md, one paragraph changed", md, _edit_middle),
+                                 ("mbox, one mail appended", box, _append_mail)):
+            edit(path)
+            measured(case, path)
+        moved = folder.rename(Path(tmp) / "renamed")
+        measured("the folder renamed", moved)
+        fresh = _fresh(moved)
+        _stopped_halfway(engine, fresh)
+        measured("a long file again after a stop halfway", fresh)
         engine.close()
         return rows
 
