@@ -19,6 +19,7 @@ import dataclasses
 import posixpath
 import zipfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import unquote
 from xml.etree import ElementTree
 
@@ -28,6 +29,9 @@ from localrag.ingest.structure import HeadingPath, squash
 from localrag.ingest.zipguard import guard_zip
 from localrag.sizes import count_text
 from localrag.types import LoadedText
+
+if TYPE_CHECKING:
+    from bs4 import Tag
 
 _NS = {
     "c": "urn:oasis:names:tc:opendocument:xmlns:container",
@@ -129,18 +133,42 @@ def _toc_titles(archive: zipfile.ZipFile, opf_path: str, opf: ElementTree.Elemen
     return titles
 
 
-def _front_matter(opf: ElementTree.Element, opf_path: str, titles: _Toc) -> set[str]:
-    """The members that are front matter (`FRONT_MATTER`), by the nav's landmarks and the OPF's <guide>. Not a
-    member that the contents point into for a chapter (one file holding the contents page and the whole book)."""
+@dataclasses.dataclass
+class _FrontMatter:
+    """What the book marks as front matter (`FRONT_MATTER`): whole members (`files`), elements (ids) inside
+    members (`parts`), and the marked members that hold chapters too, so are never left out whole (`kept`)."""
+
+    files: set[str] = dataclasses.field(default_factory=set)
+    parts: dict[str, set[str]] = dataclasses.field(default_factory=dict)
+    kept: set[str] = dataclasses.field(default_factory=set)
+
+
+def _front_matter(opf: ElementTree.Element, opf_path: str, titles: _Toc, spine: list[str | None]) -> _FrontMatter:
+    """The front matter the nav's landmarks and the OPF's <guide> mark. A mark with a fragment marks that element
+    alone (`parts`): a guide's `book.xhtml#toc`, in a book whose one chapter file opens with its contents page,
+    left out the whole book. A member marked whole is kept where the contents point into it at an anchor other
+    than the mark (its chapters are there), or point at it and at nothing later in the spine: a contents page
+    comes before the chapters the contents name, so the file the contents end at holds them (one entry, "Start",
+    pointing at book.xhtml)."""
     marked = set(titles.front)
     for reference in opf.findall("opf:guide/opf:reference", _NS):
         if reference.get("type") in FRONT_MATTER:
             href = reference.get("href", "")
             marked.add((_resolve(opf_path, href), _fragment(href)))
     pointed = {(member, fragment) for member, fragment, _ in titles.entries}
-    members = {member for member, _ in marked}
-    return {member for member in members
-            if not any(m == member and (m, f) not in marked and f for m, f in pointed)}
+    order = {member: n for n, member in enumerate(spine) if member is not None}
+    last = max((order.get(member, -1) for member, _ in pointed), default=-1)
+    found = _FrontMatter()
+    for member, fragment in marked:
+        if any(m == member and f and (m, f) not in marked for m, f in pointed) or (
+            any(m == member for m, _ in pointed) and order.get(member, -1) >= last
+        ):
+            found.kept.add(member)
+        if fragment:
+            found.parts.setdefault(member, set()).add(fragment)
+        elif member not in found.kept:
+            found.files.add(member)
+    return found
 
 
 def _authors(opf: ElementTree.Element) -> list[str]:
@@ -158,6 +186,21 @@ def _authors(opf: ElementTree.Element) -> list[str]:
         if name and role in ("", "aut") and name not in names:
             names.append(name)
     return names
+
+
+def _leave_out_marked(body: Tag, front: _FrontMatter, member: str, anchors: set[str]) -> bool:
+    """Drops the member's elements marked front matter (`_FrontMatter.parts`) from `body`. True where the member
+    is to be left out whole: a mark whose id no element has, or the body's own, marks the member, unless it holds
+    chapters too (`_FrontMatter.kept`). An element holding a chapter's anchor, or one the contents point at, is
+    kept: it is a chapter, not a contents page."""
+    whole = False
+    for fragment in sorted(front.parts.get(member, ())):
+        element = body.find(id=fragment)
+        if element is None or element is body:
+            whole = True
+        elif fragment not in anchors and not any(element.find(id=a) is not None for a in anchors):
+            element.decompose()
+    return whole and member not in front.kept
 
 
 def load_epub(path: Path) -> LoadedText:
@@ -197,10 +240,10 @@ def load_epub(path: Path) -> LoadedText:
                 left_out.append(f"its contents ({missing}) missing or unreadable: chapters read without their titles")
             spine = [hrefs.get(itemref.get("idref")) for itemref in opf.findall("opf:spine/opf:itemref", _NS)]
             # A book of one file is never all front matter.
-            front = _front_matter(opf, opf_path, titles) if len(spine) > 1 else set()
+            front = _front_matter(opf, opf_path, titles, spine) if len(spine) > 1 else _FrontMatter()
             gone = []
             for member in spine:
-                if member is None or member in front:
+                if member is None or member in front.files:
                     continue
                 try:
                     page = archive.read(member)
@@ -212,6 +255,8 @@ def load_epub(path: Path) -> LoadedText:
                 if front_matter(body) and len(spine) > 1:
                     continue
                 walker.anchors = titles.anchors(member)
+                if len(spine) > 1 and _leave_out_marked(body, front, member, set(walker.anchors)):
+                    continue
                 present = {a for a in walker.anchors if body.find(id=a) is not None}
                 chapter = titles.start(member, present)
                 own = {squash(h.get_text()) for h in body.find_all(["h1", "h2", "h3", "h4", "h5", "h6"], limit=3)}

@@ -140,12 +140,12 @@ def test_a_contents_page_and_a_copyright_page_are_left_out_a_dedication_is_read(
 
 
 def test_a_book_of_one_file_is_read_whatever_its_guide_says(tmp_path: Path) -> None:
-    # The guide's contents page is the top of the one file that holds the whole book.
+    # The guide's contents page is the top of the one file that holds the whole book: that list alone is left out.
     files = [("book.xhtml", '<ul id="toc"><li>One</li></ul><h1 id="c1">One</h1><p>The orchard bloomed.</p>'),
              ("end.xhtml", "<p>The end.</p>")]
     book = make_book(tmp_path / "one.epub", files, [("One", "book.xhtml#c1")],
                      guide='<guide><reference type="toc" href="book.xhtml#toc"/></guide>')
-    assert [text for text, _ in read(load_file(book))] == ["- One", "One", "The orchard bloomed.", "The end."]
+    assert [text for text, _ in read(load_file(book))] == ["One", "The orchard bloomed.", "The end."]
 
 
 def test_the_nav_documents_landmarks_mark_front_matter(tmp_path: Path) -> None:
@@ -154,3 +154,18 @@ def test_the_nav_documents_landmarks_mark_front_matter(tmp_path: Path) -> None:
            '<li><a epub:type="toc" href="contents.xhtml">Contents</a></li></ol></nav>')
     book = make_book(tmp_path / "nav.epub", files, [], nav=nav)
     assert read(load_file(book)) == [("One", ("One",)), ("The orchard bloomed.", ("One",))]
+
+
+def test_a_contents_page_inside_the_chapter_file_leaves_the_book_read(tmp_path: Path) -> None:
+    # The guide marked the contents page at the top of the file holding the whole book: before, the book's text was
+    # 'Cover image' alone, nothing said left out.
+    files = [("cover.xhtml", "<p>Cover image</p>"),
+             ("book.xhtml", '<div id="toc"><p>One ... 1</p><p>Two ... 9</p></div>'
+                            "<h1>One</h1><p>The orchard bloomed.</p><h1>Two</h1><p>The pears fell.</p>")]
+    for href, kept in (("book.xhtml#toc", []), ("book.xhtml", ["One ... 1", "Two ... 9"])):
+        book = make_book(tmp_path / "inside.epub", files, [("Start", "book.xhtml")],
+                         guide=f'<guide><reference type="toc" href="{href}"/></guide>')
+        loaded = load_file(book)
+        assert [text for text, _ in read(loaded)] == ["Cover image", "Start", *kept, "One", "The orchard bloomed.",
+                                                      "Two", "The pears fell."], href
+        assert loaded.left_out == ""
