@@ -1,7 +1,8 @@
 """The lines of its file a retrieved chunk spans: `notes.md:12-18`, `src/atomic.py:40-52`.
 
 Plain text, Markdown, Org, AsciiDoc and code are indexed as their files' own text, with line endings made "\\n"
-(`loaders.decode_text`), so a chunk's character offsets are also a place in its file. The lines are found
+(`loaders.decode_text`) and `safe_text.plain_text` applied (which keeps every line), so a chunk's character offsets
+are also a place in that text of its file, and its lines are the file's. The lines are found
 when the chunk is retrieved, not stored with it: the file is read again and the chunk's text looked for at
 its offsets, and only where it still stands there are line numbers given. They are then right for the file
 as it is now, the one the user opens; a file edited since it was indexed gets none rather than wrong ones,
@@ -22,6 +23,7 @@ from pathlib import Path
 
 from localrag.errors import LocalRagError
 from localrag.ingest.loaders import decode_text
+from localrag.safe_text import plain_text
 from localrag.types import Chunk, Hit
 
 # Files up to this are kept read (a few of them); larger ones are read for their lines and let go.
@@ -93,14 +95,14 @@ def _file_text(path: Path) -> str | None:
         if info.st_size > MAX_READ_BYTES:
             return None
         if info.st_size > MAX_BYTES:
-            return decode_text(path.read_bytes(), path)
+            return _indexed_text(path)
         key = (str(path), info.st_size, info.st_mtime_ns)
         with _READ_LOCK:
             text = _READ.get(key)
         if text is None:
             # A file not in UTF-8 is read as the ingest read it, its encoding guessed: 2 s for a 3 MB file, at every
             # search that cited it. Kept for each version of the file (its size and time in the key), a few files.
-            text = decode_text(path.read_bytes(), path)
+            text = _indexed_text(path)
             with _READ_LOCK:  # a server's searches run in threads
                 while len(_READ) >= _READ_FILES:
                     _READ.pop(next(iter(_READ)))
@@ -110,6 +112,13 @@ def _file_text(path: Path) -> str | None:
     # raises UnicodeEncodeError, a ValueError: a traceback under every search.
     except (OSError, ValueError, LocalRagError):
         return None
+
+
+def _indexed_text(path: Path) -> str:
+    """The file's text as the ingest indexed it: decoded, and `plain_text` as every document is (`parts.load_parts`).
+    Compared with the raw text, every chunk after a soft hyphen or a decomposed "é" stood off its offsets and was cited
+    without lines."""
+    return plain_text(decode_text(path.read_bytes(), path))
 
 
 _READ_FILES = 8

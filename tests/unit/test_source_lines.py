@@ -79,3 +79,26 @@ def test_a_file_name_the_locale_cannot_spell_has_no_lines_and_no_traceback() -> 
     from localrag.ingest.lines import _file_text
 
     assert _file_text(Path("/tmp/\ud800.md")) is None
+
+
+@pytest.mark.parametrize("size", ["small", "over MAX_BYTES"])
+def test_lines_are_found_in_a_file_whose_text_the_ingest_made_plain(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                    size: str) -> None:
+    # Indexed text is `plain_text` (no soft hyphens, "é" composed): compared with the raw file, every chunk from the
+    # changed line on stood off its offsets and was cited without lines.
+    from localrag.ingest.parts import load_parts
+
+    source = tmp_path / "soft.txt"
+    paragraphs = [f"Paragraph {n} holds quarterly figure number {n}." for n in range(1, 40)]
+    paragraphs[2] = "The har\u00adbour\u00admas\u00adter opened the cafe\u0301 at dawn."
+    source.write_text("\n\n".join(paragraphs) + "\n")
+    if size != "small":
+        monkeypatch.setattr(lines, "MAX_BYTES", 10)
+    (part,) = load_parts(source)
+    assert part.loaded is not None
+    text = part.loaded.text
+    assert "harbourmaster opened the café" in text
+    wanted = "Paragraph 35 holds quarterly figure number 35."
+    (hit,) = with_lines([_hit(source, wanted, text.index(wanted), "txt")])
+    assert (hit.chunk.line_start, hit.chunk.line_end) == (69, 69)
+    assert source.read_text().splitlines()[68] == wanted
