@@ -62,11 +62,16 @@ def load_parts(path: Path, *, ocr: bool = True, notify: Notify | None = None) ->
 
 
 def _plain(loaded: LoadedText) -> LoadedText:
-    """`loaded` with its text and title `plain_text`, its sections' offsets moved with the text."""
+    """`loaded` with its text, title and heading paths `plain_text`, its sections' offsets moved with the text. A
+    heading path is embedded with each chunk and searched in its own column: left as read, "# O\ufb03cial Findings"
+    was embedded as "Oﬃcial" and a search for "official" missed it there."""
     text, moved = plain_text_offsets(loaded.text)
-    if text == loaded.text and plain_text(loaded.title) == loaded.title:
+    sections = tuple(
+        dataclasses.replace(s, start=moved(s.start), end=moved(s.end), headings=tuple(map(plain_text, s.headings)))
+        for s in loaded.sections
+    )
+    if text == loaded.text and plain_text(loaded.title) == loaded.title and sections == loaded.sections:
         return loaded
-    sections = tuple(dataclasses.replace(s, start=moved(s.start), end=moved(s.end)) for s in loaded.sections)
     return dataclasses.replace(loaded, text=text, title=plain_text(loaded.title), sections=sections)
 
 

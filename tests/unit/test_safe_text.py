@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from localrag.safe_text import path_text, printable
 
@@ -62,3 +63,15 @@ def test_plain_text_keeps_lines_and_moves_offsets_with_the_text() -> None:
         old_end = old + {"first": 4, "office": 4, "softly": 7}[word]
         assert plain[moved(old):moved(old_end)] == word
     assert moved(len(text)) == len(plain) and moved(1) == 1  # inside "e" and its accent: the cluster's end
+
+
+def test_a_documents_heading_paths_are_plain_as_its_text(tmp_path: Path) -> None:
+    # The heading path is embedded with each chunk and searched in its own column: it kept "Oﬃcial" and "Har\xadbour".
+    from localrag.ingest.parts import load_parts
+
+    source = tmp_path / "board.md"
+    source.write_text("# O\ufb03cial Findings of the Har\u00adbour Board\n\nThe pier was closed.\n")
+    (part,) = load_parts(source)
+    assert part.loaded is not None
+    assert part.loaded.text.startswith("# Official Findings of the Harbour Board")
+    assert {s.headings for s in part.loaded.sections} == {("Official Findings of the Harbour Board",)}
