@@ -129,6 +129,21 @@ _ITEM_NUMBER = re.compile(rf"\s*({_NUMBER}\s*)")
 BULLET_MARK = "[-*+\u2022\u2023\u25e6\u25aa\u25cf\u2043\u2013]"
 # A bulleted item's mark is layout, not part of its first sentence (a quote of "- 1987: ..." reads badly).
 _BULLET = re.compile(rf"\s*{BULLET_MARK}\s+")
+# Of those marks the en dash alone is also prose's: a parenthetical dash (" – three weeks in all – ") that a wrapped
+# paragraph puts at a line's start. It opens an item only where a list can (`dash_goes_on`): read as a bullet there,
+# "after a long delay\n– three weeks in all – and approved the budget." was two sentences, the second without its dash.
+_PROSE_DASH = re.compile(r"\s*\u2013\s")
+# A line that ends a sentence, or introduces a list ("Bring:"), closing quotes and brackets aside.
+_ENDS_SENTENCE = re.compile(rf"[.!?:{SENTENCE_ENDS}][{SENTENCE_CLOSERS}\"'\u00bb]*\s*$")
+
+
+def dash_goes_on(line: str, before: str | None, *, in_list: bool) -> bool:
+    """Whether `line`, opened by an en dash, goes on with the sentence of the line `before` it (a wrapped line
+    mid-sentence), so is no list item: not where `before` is none or blank, ends a sentence, or is in a list or a
+    unit of its own, a heading (`in_list`). False for a line opened by any other mark."""
+    if _PROSE_DASH.match(line) is None or in_list or before is None or not before.strip():
+        return False
+    return _ENDS_SENTENCE.search(before) is None
 _LINE = re.compile(r"[^\n]*(?:\n|$)")
 # A blockquote's marks at a line's start ("> ", "> > " nested); and after a line break inside a sentence.
 _QUOTE_MARKS = re.compile(r"[ \t]*>(?:[ \t]*>)*[ \t]?")
@@ -380,6 +395,8 @@ def _units(text: str, file_type: str = "") -> list[tuple[int, int]]:
     units: list[tuple[int, int]] = []
     start = 0
     alone = False  # the line before is a unit by itself: a heading, a table row or a callout's first line
+    before: str | None = None  # the line before, without its quote marks
+    in_list = False  # the unit going on was opened by a list item's mark
     was_depth = 0  # the quote marks on the line before: a quote, or one nested deeper or less, starts a unit
     lines = list(_LINE.finditer(text))
     for line, row in zip(lines, _rows(lines), strict=True):
@@ -390,14 +407,18 @@ def _units(text: str, file_type: str = "") -> list[tuple[int, int]]:
         depth = marks.group().count(">") if marks else 0
         heading = _is_heading_line(content.rstrip("\r\n"), file_type)
         own = _is_own_line(content.rstrip("\r\n"), file_type)
-        opens = blank or alone or row or callout or heading or own or _OPENS_UNIT.match(content) or depth != was_depth
+        item = _OPENS_UNIT.match(content) is not None and not dash_goes_on(content, before, in_list=in_list or alone)
+        opens = blank or alone or row or callout or heading or own or item or depth != was_depth
         if line.start() > start and opens:
             units.append((start, line.start()))
             start = line.start()
+        if start == line.start():  # a unit begins at this line
+            in_list = item
         if blank:
             start = line.end()
         alone = row or callout or heading or own
         was_depth = depth
+        before = content
     if start < len(text):
         units.append((start, len(text)))
     return units

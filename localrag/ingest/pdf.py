@@ -34,7 +34,7 @@ from typing import Any
 
 from localrag.errors import LoaderError, NeedsOcrError, NoTextError
 from localrag.ingest.ocr import OCR_ON, Notify, doubt_note, ocr_pdf_page, page_list, paragraphs
-from localrag.ingest.structure import LIST_LINE, HeadingPath, TextBuilder, authored_title, prose_kind, squash
+from localrag.ingest.structure import HeadingPath, TextBuilder, authored_title, list_line, prose_kind, squash
 from localrag.references import is_references_heading
 from localrag.types import LoadedText
 
@@ -297,7 +297,7 @@ def _pdf_blocks(
             block = ""
         if not block:
             block = line.text
-        elif not level and LIST_LINE.match(line.text):
+        elif not level and list_line(line.text, block.rpartition("\n")[2]):
             block += "\n" + line.text
         else:
             block = _join(block, line.text, hyphenated)
@@ -404,7 +404,9 @@ def _join_page_breaks(blocks: list[list[tuple[str, int]]], hyphenated: frozenset
     joined as `_join` joins one broken at a line's end, on the page where it starts: its second part leaves the next
     page's paragraph (which is dropped when that was all it held), so each part of the text keeps its own page."""
     for page, following in zip(blocks, blocks[1:], strict=False):
-        if not page or not following or page[-1][1] or following[0][1] or LIST_LINE.match(following[0][0]):
+        if not page or not following or page[-1][1] or following[0][1]:
+            continue
+        if list_line(following[0][0], page[-1][0].rpartition("\n")[2]):
             continue
         before, after = page[-1][0], following[0][0]
         parts = after.split(maxsplit=1)

@@ -28,7 +28,8 @@ from localrag.sizes import count_text
 # has an entry of its own, which its reading names ("code:json 3; chunks 1 216/32").
 # Every kind went up by one on 2026-12-07 (txt 6 to 7, code 1 to 2): the text of every document became
 # `safe_text.plain_text` of what its loader read (NFC, no soft hyphens or zero-width characters, ligatures spelled out).
-# On the same day a line opened by ‣ ◦ ▪ ● ⁃ or an en dash became a list item (structure.LIST_LINE) in txt and pdf.
+# On the same day a line opened by ‣ ◦ ▪ ● ⁃ or an en dash became a list item (structure.LIST_LINE) in txt and pdf,
+# one opened by an en dash only where a list can start (sentences.dash_goes_on), not a wrapped line mid-sentence.
 READERS: dict[str, int] = {
     "txt": 7,  # a lone "Label: nan" (an empty cell's export) is a record's field, not a heading; a title
     # underlined with "===" or "---" (reStructuredText's sections) is a heading, at its adornment's level;

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from localrag.sentences import BULLET_MARK
+from localrag.sentences import BULLET_MARK, dash_goes_on
 from localrag.types import LoadedText, Section
 
 
@@ -55,6 +55,14 @@ class HeadingPath:
 
 SPACES = re.compile(r"\s+")
 LIST_LINE = re.compile(rf"^\s*(?:{BULLET_MARK}|\d+[.)])\s+")
+
+
+def list_line(line: str, before: str | None) -> bool:
+    """Whether `line` is a list item (`LIST_LINE`) after the line `before` it (None: the first): a line opened by an
+    en dash is one only where a list can start (`sentences.dash_goes_on`), not a wrapped paragraph's next line
+    ("after a long delay" / "– three weeks in all – and approved ...")."""
+    in_list = before is not None and LIST_LINE.match(before) is not None
+    return LIST_LINE.match(line) is not None and not dash_goes_on(line, before, in_list=in_list)
 
 
 def squash(text: str) -> str:
@@ -118,4 +126,6 @@ def numbered_title(line: str) -> bool:
 
 def prose_kind(block: str) -> str:
     """A block whose every line is a list item is a list; anything else is a paragraph."""
-    return "list" if all(LIST_LINE.match(line) for line in block.split("\n")) else "paragraph"
+    lines = block.split("\n")
+    items = (list_line(line, before) for before, line in zip([None, *lines[:-1]], lines, strict=True))
+    return "list" if all(items) else "paragraph"

@@ -558,6 +558,24 @@ def make_contract(path: Path, pages: int) -> Path:
     return path
 
 
+def test_a_pdfs_en_dash_opening_a_wrapped_line_is_joined_an_en_dash_list_keeps_its_lines(tmp_path: Path) -> None:
+    # Read as a bullet, the dash of "after a long delay / – three weeks in all –" kept its own line, a list item.
+    from fpdf import FPDF
+
+    wrapped = "The committee met on Tuesday morning after a long delay\n\u2013 three weeks in all \u2013 and approved."
+
+    pdf = FPDF()
+    pdf.core_fonts_encoding = "windows-1252"  # the en dash (Helvetica's latin-1 has none)
+    pdf.add_page()
+    pdf.set_font("Helvetica", "", 11)
+    for text in (wrapped, "Bring:\n\u2013 a torch\n\u2013 a map"):
+        pdf.multi_cell(0, 5.5, text, new_x="LMARGIN", new_y="NEXT")
+        pdf.ln(5)
+    path = tmp_path / "minutes.pdf"
+    pdf.output(str(path))
+    assert section_texts(load_file(path)) == [wrapped.replace("\n", " "), "Bring:\n\u2013 a torch\n\u2013 a map"]
+
+
 def test_a_pdfs_running_header_and_footer_are_left_out(tmp_path: Path) -> None:
     # Read as text, the header was a chunk of its own that ranked first for "Orion Widgets GmbH", every page's
     # chunks carried both lines, and a clause cut by a page break read "...with good [footer] [header] industry".

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from localrag.ingest.structure import LIST_LINE
+from localrag.ingest.structure import LIST_LINE, prose_kind
 from localrag.sentences import chunk_sentences, is_label, one_line, sentence_spans, table_header
 from localrag.types import Chunk
 
@@ -58,6 +58,19 @@ def test_a_typographic_bullet_opens_an_item_as_a_dash_does(mark: str) -> None:
     assert _sentences(text) == ["# Expenses policy", "Taxis are reimbursed after 10 pm",
                                 "Hotel stays are capped at 180 euros per night", "Meals need an itemised receipt"]
     assert LIST_LINE.match(f"{mark} Taxis")  # the loaders read such lines as a list
+
+
+def test_an_en_dash_opening_a_wrapped_line_goes_on_with_its_sentence() -> None:
+    """An en dash is prose's too: read as a bullet wherever it opened a line, a wrapped parenthetical dash cut the
+    sentence in two, the second without its dash. It opens an item where a list can start."""
+    text = ("The committee met on Tuesday morning after a long delay\n\u2013 three weeks in all \u2013 and approved "
+            "the budget. Then it adjourned.")
+    assert _sentences(text) == [text[: text.index(" Then")], "Then it adjourned."]
+    assert prose_kind(text.split(" Then")[0]) == "paragraph"
+    listed = "Bring:\n\u2013 a torch\n\u2013 boots that wrap\n  around the ankle\n\u2013 a map"
+    assert _sentences(listed) == ["Bring:", "a torch", "boots that wrap\n  around the ankle", "a map"]
+    assert _sentences("It rained.\n\u2013 Is it over?") == ["It rained.", "Is it over?"]
+    assert prose_kind("\u2013 a torch\n\u2013 a map") == "list"
 
 
 def test_an_abbreviation_before_a_lower_case_word_does_not_end_a_sentence() -> None:
