@@ -10,12 +10,13 @@ the turn that holds most of the words.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from localrag.conversations import Conversation
 from localrag.fts_terms import folded
-from localrag.safe_text import plain_text
+from localrag.safe_text import plain_text, plain_text_offsets
 
 # Characters of the matching line shown before its first matching word and from it: few before, so that the
 # word is in sight in the chat app's narrow panel too.
@@ -34,7 +35,13 @@ _APOSTROPHES = str.maketrans("", "", "'\u2018\u2019\u02bc")
 
 
 def _fold(text: str) -> str:
-    return folded(plain_text(text)).lower().translate(_APOSTROPHES)
+    return _fold_plain(plain_text(text))
+
+
+def _fold_plain(text: str) -> str:
+    # Lowered before folding: lower() writes a word's last Σ as ς, which folded() then makes σ as it makes a lone
+    # Σ's σ; lowered after, "ΟΔΟΣ" kept its ς and neither found "οδος" nor its own snippet.
+    return folded(text.lower()).lower().translate(_APOSTROPHES)
 
 
 def query_words(query: str) -> list[str]:
@@ -63,13 +70,19 @@ def search_conversations(conversations: Iterable[Conversation], query: str) -> l
 
 def _snippet(text: str, words: list[str]) -> str:
     flat = " ".join(text.split())
-    # Folded a character at a time, each folded character knowing the one of `flat` it came from.
+    # Looked for in the plain text (what the whole text was folded from): a joiner plain_text drops between letters
+    # is kept when a character is made plain alone, and "cafeteria" then missed "cafe\u200dteria" here.
+    plain, moved = plain_text_offsets(flat)
+    # Folded a character at a time, each folded character knowing the one of `plain` it came from.
     lowered, origin = "", []
-    for i, char in enumerate(flat):
-        one = _fold(char)
+    for i, char in enumerate(plain):
+        one = _fold_plain(char)
         lowered += one
         origin += [i] * len(one)
-    at = origin[min(i for i in (lowered.find(word) for word in words) if i >= 0)]
+    # A fold that reads more than one character could still differ a character at a time: the line's start then.
+    found = min((i for i in (lowered.find(word) for word in words) if i >= 0), default=-1)
+    # Back in `flat`, which is shown as written (a ligature kept): the first offset that maps to it or past it.
+    at = bisect_left(range(len(flat)), origin[found], key=moved) if found >= 0 else 0
     start, end = max(0, at - _BEFORE), min(len(flat), at + _FROM)
     # Cut between words: by characters alone it read "…hen was the Greywater Dam".
     if start and flat[start - 1] != " ":

@@ -62,3 +62,18 @@ def test_accents_apostrophes_and_ligatures_are_folded_as_search_folds_them() -> 
     assert found.snippet == "…at the caf\u00e9 espresso bar; the o\ufb03ce does."  # cut at the word found
     [found] = search_conversations([spelled], "dont")
     assert found.snippet.startswith("Don\u2019t pay")
+
+
+def test_greek_capitals_and_joiners_match_in_any_case_and_never_crash_the_snippet() -> None:
+    """"ΟΔΟΣ" raised ValueError in the snippet (a whole text folded its final Σ to ς, a single Σ to σ) and "οδος"
+    missed "Η ΟΔΟΣ ΕΡΜΟΥ"; "cafeteria" crashed on "cafe\u200dteria" (the joiner dropped in the whole text, kept a
+    character at a time)."""
+    capitals = _conversation("g", "Athens", "Where?", "Η ΟΔΟΣ ΕΡΜΟΥ είναι κεντρική [1].")
+    small = _conversation("h", "Athens", "Where?", "Η οδός Ερμού είναι κεντρική [1].")
+    for query in ("ΟΔΟΣ", "οδος", "οδός", "Οδός ερμου"):
+        found = search_conversations([capitals, small], query)
+        assert [m.conversation.id for m in found] == ["g", "h"], query
+        assert [m.snippet for m in found] == [capitals.turns[1].text, small.turns[1].text], query
+    joined = _conversation("j", "Lunch", "Where?", "The cafe\u200dteria on level two.")
+    [found] = search_conversations([joined], "cafeteria")
+    assert found.turn == 1 and "teria on level two." in found.snippet
