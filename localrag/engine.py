@@ -475,7 +475,7 @@ class Engine(GraphMode, Collections, Information):
         refuse_unusable(paths_)
         started = time.monotonic()
         try:
-            with writer_lock(self._writer_lock_dir(), cancel=cancel):
+            with writer_lock(self._writer_lock_dir(), cancel=cancel, collection=self.settings.collection):
                 report = self._ingest_locked(paths_, started, include, exclude, progress, cancel, refresh, force,
                                              stale)
         except LockWaitCancelled:
@@ -987,7 +987,7 @@ class Engine(GraphMode, Collections, Information):
         """Why a search found no passage, in words a user can act on: an empty collection, filters that no
         indexed passage passes, or (neither) nothing that matched."""
         if not self.store.document_count():
-            writer = writer_at_work(self._writer_lock_dir())
+            writer = writer_at_work(self._writer_lock_dir(), self.settings.collection)
             if writer:
                 # Asked while the first ingest embedded its files, "add some with `localrag ingest PATH`" read as
                 # if none had been started.

@@ -45,13 +45,16 @@ def tell_waits(notice: Callable[[str], None] | None) -> None:
 
 
 @contextmanager
-def writer_lock(store_dir: Path, cancel: threading.Event | None = None) -> Iterator[None]:
+def writer_lock(store_dir: Path, cancel: threading.Event | None = None, collection: str = "") -> Iterator[None]:
     """Hold the store's writer lock for the block, waiting while another writer holds it; LockWaitCancelled when
-    `cancel` is set meanwhile."""
+    `cancel` is set meanwhile. `collection`: the one collection the block writes to ("": any or all of them)."""
     with file_lock(lock_file(store_dir), on_wait=_said_waiting, cancel=cancel) as handle:
         handle.seek(0)
         handle.truncate()
-        handle.write(f"{os.getpid()} {command_name(sys.argv)}".encode("utf-8", "surrogateescape"))
+        # The collection on a line of its own: one lock serves every collection of the data folder, and an
+        # ingest into notes is no reason for collection work to be empty.
+        line = f"{os.getpid()} {command_name(sys.argv)}" + (f"\n{collection}" if collection else "")
+        handle.write(line.encode("utf-8", "surrogateescape"))
         handle.flush()
         yield
 
@@ -75,9 +78,10 @@ def command_name(argv: list[str]) -> str:
     return program
 
 
-def writer_at_work(store_dir: Path) -> str:
-    """Who holds the store's writer lock now ("localrag ingest (pid 123)"), "" when no one does: asked
-    without waiting (an empty index while the first ingest embeds is not an index no one has added to)."""
+def writer_at_work(store_dir: Path, collection: str) -> str:
+    """Who holds the store's writer lock now to write to `collection` ("localrag ingest (pid 123)"), "" when no one
+    does (a writer of another collection neither): asked without waiting (an empty collection while its first ingest
+    embeds is not a collection no one has added to)."""
     try:
         handle = lock_file(store_dir).open("rb")
     except FileNotFoundError:
@@ -87,7 +91,8 @@ def writer_at_work(store_dir: Path) -> str:
             # Shared, and let go at once: a writer that comes meanwhile waits the instant this takes.
             fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
         except BlockingIOError:
-            return _holder(handle)
+            writing_to = _recorded(handle)[2]
+            return _holder(handle) if writing_to in ("", collection) else ""
         fcntl.flock(handle, fcntl.LOCK_UN)
         return ""
 
@@ -99,13 +104,20 @@ def _said_waiting(handle: IO[bytes]) -> None:
 
 def _holder(handle: IO[bytes]) -> str:
     """Who holds the lock, as its holder wrote it: "localrag ingest (pid 123)"."""
-    handle.seek(0)
-    pid, _, command = handle.read(400).decode("utf-8", "replace").partition(" ")
+    pid, command, _ = _recorded(handle)
     if not pid.isdigit() or not process_alive(int(pid)):
         return "another localrag command"
     if int(pid) == os.getpid():
         return "another task of this localrag"
     return f"{command} (pid {pid})" if command else f"pid {pid}"
+
+
+def _recorded(handle: IO[bytes]) -> tuple[str, str, str]:
+    """The pid, command name and collection ("": any) the lock's holder wrote."""
+    handle.seek(0)
+    first, _, collection = handle.read(400).decode("utf-8", "replace").partition("\n")
+    pid, _, command = first.partition(" ")
+    return pid, command, collection
 
 
 def _wait_unless_cancelled(handle: IO[bytes], cancel: threading.Event) -> None:

@@ -92,3 +92,29 @@ def test_an_ingest_waiting_for_another_writer_is_given_up_by_its_cancel(tmp_path
         holder.kill()
         holder.wait()
     assert engine.ingest([tmp_path / "note.txt"]).added == 1
+
+
+def test_an_empty_collection_blames_a_writer_only_when_it_writes_to_that_collection(tmp_path: Path) -> None:
+    """With `ingest --collection notes` running, `search --collection work` said "collection work holds no documents
+    yet: localrag ingest (pid N) is writing to the index", and work stayed empty once it was done."""
+    from localrag.config import Settings
+    from localrag.embed import HashEmbedder
+    from localrag.engine import Engine
+    from localrag.store import Store
+
+    hold = HOLD.replace("writer_lock(Path(sys.argv[1]))", "writer_lock(Path(sys.argv[1]), collection=sys.argv[2])")
+    engines = {name: Engine(Settings(collection=name), embedder=HashEmbedder(dim=32),
+                            store=Store(tmp_path / "db", embedder_name="hash-embedder", dim=32, collection=name,
+                                          create=True))
+               for name in ("work", "notes")}
+    holder = subprocess.Popen([sys.executable, "-c", hold, str(tmp_path / "db"), "notes"], stdout=subprocess.PIPE,
+                              text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+        assert engines["work"].why_nothing_found() == ("collection work holds no documents yet: add some with "
+                                                       "`localrag ingest PATH` (in the chat app, the Library)")
+        assert engines["notes"].why_nothing_found().startswith(
+            f"collection notes holds no documents yet: -c (pid {holder.pid}) is writing to the index")
+    finally:
+        holder.kill()
+        holder.wait()
