@@ -168,3 +168,37 @@ def test_raw_8bit_mail_headers_are_read(tmp_path: Path) -> None:
                      b"Content-Type: text/plain; charset=iso-8859-1\r\n\r\nDie Rechnung liegt bei.\r\n")
     loaded = load_file(path)
     assert loaded.title == "Rechnung für das Café — Müller" and "From: Müller <m@example.com>" in loaded.text
+
+
+def test_a_file_version_s_encoding_is_guessed_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The lines of a search's sources read their files again at each search, and a 60 MB cp1252 log's encoding was
+    guessed again every time (11 to 15 s a search); now once for each version of the file (its size and time)."""
+    import os
+
+    from localrag.ingest import encodings, loaders
+
+    guesses: list[int] = []
+    real_guess = encodings.guess
+
+    def counted(data: bytes) -> encodings.Decoded | None:
+        guesses.append(len(data))
+        return real_guess(data)
+
+    monkeypatch.setattr(encodings, "guess", counted)
+    cases = {"brief.txt": LETTER.encode("cp1252"), "mostly.txt": "Café, Grüße\n".encode() + b"caf\xe9\r\n",
+             "bom.txt": b"\xef\xbb\xbf" + "Grüße\r\n".encode(), "wide.txt": "Grüße\r\n".encode("utf-16"),
+             "otchet.md": "Встреча прошла в понедельник. Мы обсудили бюджет.\n".encode("cp1251")}
+    for name, data in cases.items():
+        path = tmp_path / name
+        path.write_bytes(data)
+        first = loaders.decode_text(path.read_bytes(), path)
+        count = len(guesses)
+        assert loaders.decode_text(path.read_bytes(), path) == first, name
+        assert len(guesses) == count, name  # the same version: the way it was read, not a guess
+        assert first == encodings.decode_file(data, path).text and "\r" not in first and "\ufeff" not in first
+    # Edited (another size and time): guessed again, its new text read.
+    path = tmp_path / "brief.txt"
+    path.write_bytes("Привет, мир. Встреча прошла в понедельник.\n".encode("cp1251"))
+    os.utime(path, ns=(1, 1))
+    count = len(guesses)
+    assert loaders.decode_text(path.read_bytes(), path).startswith("Привет") and len(guesses) == count + 1
