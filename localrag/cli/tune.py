@@ -218,12 +218,19 @@ def _default_base(engine: Engine, base: Path | None) -> Path:
 
 def _tune_base(engine: Engine, args: argparse.Namespace, recorded: dict[str, Any] | None, err: Console) -> Path:
     """`tune`'s base: --base, else the one its run recorded, else the configured model, never the model it tunes."""
-    from localrag.tune.runs import own_base
+    from localrag.tune.runs import TuneError, own_base
 
     if args.base is not None:
         return args.base.expanduser()
     if recorded is not None and isinstance(recorded.get("base"), str):
-        return Path(recorded["base"])
+        # Looked for: a base moved or deleted since went on to a gate that could not answer with it ("not compared |
+        # the base is a Hugging Face folder…"), written over a verdict that had said "better".
+        base = Path(recorded["base"])
+        if not base.exists():
+            raise TuneError(f"the base '{base}' that tune run '{args.name}' recorded is gone",
+                            f"put it back there to resume, or begin again from another with "
+                            f"`localrag tune --name {args.name} --base FILE --restart`")
+        return base
     configured = _default_base(engine, None)
     base = own_base(args.name, configured, engine.models_dir)
     if base != configured:

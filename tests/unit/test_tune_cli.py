@@ -378,3 +378,22 @@ def test_tune_names_the_qa_lines_it_skipped_as_raft_build_does(
     monkeypatch.setattr("localrag.tune.chain.run_tune", fake)
     assert run(["tune", "--name", "mine", "--retriever"]) == 0
     assert f"skipped: {why}" in capsys.readouterr().err
+
+
+def test_a_recorded_base_that_is_gone_is_refused_naming_it(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], localrag_home: Path) -> None:
+    """`tune` took the base its run recorded without looking: the gate then said "not compared | the base is a Hugging
+    Face folder, with no GGUF of it to answer with" over a card whose gate had said "better"."""
+    from localrag.tune.chain import STATE_FILE
+    from localrag.tune.runs import tune_dir
+
+    gone = localrag_home / "models" / "base-moved.gguf"
+    directory = tune_dir("mine")
+    directory.mkdir(parents=True)
+    (directory / STATE_FILE).write_text(json.dumps({"plan": {"name": "mine", "base": str(gone)}, "stages": {}}))
+    ran: list[str] = []
+    monkeypatch.setattr("localrag.tune.chain.run_tune", lambda *a, **kw: ran.append("tune"))
+    assert run(["tune", "--name", "mine"]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert f"the base '{gone}' that tune run 'mine' recorded is gone" in err, err
+    assert "--base FILE --restart" in err and ran == []
