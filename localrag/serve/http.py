@@ -67,6 +67,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from localrag.answer.summary import MAX_KEY_SENTENCES
 from localrag.collection import CollectionError
+from localrag.config import MAKE_TOKEN, check_api_token
 from localrag.conversations import ConversationStore
 from localrag.disk_errors import as_disk_trouble
 from localrag.errors import (
@@ -785,19 +786,10 @@ async def _crash(request: Request, exc: Exception) -> Response:
                                          "the server's log has the details", "server_error", "internal_error"))
 
 
-# A token anyone could guess in a few tries guards nothing; 16 characters of `token_urlsafe` are 96 bits.
-MIN_TOKEN_CHARS = 16
-MAKE_TOKEN = 'make one with `python -c "import secrets; print(secrets.token_urlsafe())"`'
-
-
 def check_binding(host: str, token: str) -> None:
     """No token, no start on anything but loopback; a token given must be one a client can send and no one can
-    guess, on any host: "a" was taken, and so was " ", which no client can send (HTTP strips a header's spaces)."""
-    if token and (token != token.strip() or len(token) < MIN_TOKEN_CHARS):
-        what = "has spaces at its ends, which no client can send" if token.strip() and token != token.strip() else (
-            f"is shorter than {MIN_TOKEN_CHARS} characters, easily guessed" if token.strip() else
-            "is only spaces, which no client can send")
-        raise ConfigError(f"the API token (--token, LOCALRAG_API_TOKEN or api_token) {what}", MAKE_TOKEN)
+    guess (`config.check_api_token`), on any host."""
+    check_api_token(token)
     if not is_loopback(host) and not token:
         raise ConfigError(
             f"--host {host} would expose your documents beyond this machine without a token",

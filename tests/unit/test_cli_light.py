@@ -270,12 +270,12 @@ def test_the_folders_localrag_makes_for_itself_only_its_user_can_read(tmp_path,
     # In a LOCALRAG_HOME the user made, the folders localrag makes there.
     monkeypatch.setenv("LOCALRAG_HOME", str(tmp_path / "made"))
     (tmp_path / "made").mkdir(mode=0o755)
-    assert run(["config", "set", "api_token", "abc123"]) == 0
+    assert run(["config", "set", "api_token", "abc123-0123456789abcdef"]) == 0
     assert [(tmp_path / "made" / f).stat().st_mode & 0o777 for f in ("config", "data", "models")] == [0o700] * 3
     # A settings file an older localrag made, open to all, is made its user's alone once it holds the API token.
     settings = tmp_path / "made" / "config" / "config.toml"
     settings.chmod(0o644)
-    assert run(["config", "set", "api_token", "def456"]) == 0
+    assert run(["config", "set", "api_token", "def456-0123456789abcdef"]) == 0
     assert settings.stat().st_mode & 0o777 == 0o600
 
 

@@ -85,7 +85,7 @@ def test_an_environment_variable_is_named_where_it_wins(
 def test_a_pipe_gets_one_tab_separated_line_per_setting_and_the_token_is_never_printed(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    assert run(["config", "set", "api_token", "s3cret-token"]) == 0
+    assert run(["config", "set", "api_token", "s3cret-token-0123456789"]) == 0
     assert "s3cret" not in capsys.readouterr().err
     assert run(["config"]) == 0
     printed = capsys.readouterr()
@@ -212,3 +212,14 @@ def test_minus_zero_is_written_as_zero() -> None:
     # `config set temperature -0` wrote "temperature = -0.0" into the file.
     assert run(["config", "set", "temperature", "-0"]) == 0
     assert "temperature = 0.0" in paths.config_file().read_text(encoding="utf-8")
+
+
+def test_set_refuses_an_api_token_serve_would_refuse(capsys: pytest.CaptureFixture[str]) -> None:
+    """`config set api_token hunter2pass` was taken (exit 0), and `serve` then refused to start with it."""
+    assert run(["config", "set", "api_token", "hunter2pass"]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "the API token (--token, LOCALRAG_API_TOKEN or api_token) is shorter than 16 characters" in err
+    assert 'python -c "import secrets; print(secrets.token_urlsafe())"' in err
+    assert not paths.config_file().exists() or "api_token" not in paths.config_file().read_text()
+    assert run(["config", "set", "api_token", "s3cret-0123456789"]) == 0
+    assert load_settings().api_token == "s3cret-0123456789"
