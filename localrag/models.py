@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from localrag.errors import LocalRagError, ModelError
-from localrag.sizes import count_text
+from localrag.sizes import count_text, points_figures
 
 BUNDLED_GENERATOR = "SmolLM2-135M-Instruct (bundled)"
 # What --model, the `model` setting and `eval --models` take for the bundled model (the setting's "" means it too).
@@ -428,7 +428,8 @@ def gate_summary(card: dict[str, Any]) -> str:
     n = gate.get("questions")
     # Gate metrics are fractions (token F1, recall@k): shown as percentage points like `localrag eval`.
     reason = gate.get("reason")
-    return (f"{head}: {100 * value:+.1f} [{100 * low:+.1f}, {100 * high:+.1f}] {metric} points"
+    value_, low_, high_ = points_figures(value, low, high)
+    return (f"{head}: {value_} [{low_}, {high_}] {metric} points"
             + (f", {count_text(int(n), 'held-out question')}" if n else "")
             + (f" ({reason})" if reason else ""))
 

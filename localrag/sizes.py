@@ -39,3 +39,20 @@ def megabytes(size: int) -> str:
 def count_text(n: int, one: str, many: str = "") -> str:
     """A count with its noun: "1 chunk", "3 chunks", "2 entities" (`many` where the plural is not one + "s")."""
     return f"{n} {one}" if n == 1 else f"{n} {many or one + 's'}"
+
+
+def points_figures(value: float, low: float, high: float) -> tuple[str, str, str]:
+    """A difference of two fractions and its interval's bounds in percentage points, signed: ("+4.1", "+1.2", "+7.0").
+    One decimal, more (up to 4) where a bound of an interval wholly above or below 0 would read 0: 5 better answers
+    of 50 read "+0.1 [+0.0, +0.2]" beside "better (the interval lies above 0)", which it seemed to contradict. A bound
+    nearer 0 than that is written in e-notation, still not 0."""
+    edge = low if low > 0 else high if high < 0 else 0.0
+    decimals = 1
+    while decimals < 4 and float(f"{100 * edge:.{decimals}f}") == 0 != edge:
+        decimals += 1
+
+    def shown(x: float) -> str:
+        text = f"{100 * x:+.{decimals}f}"
+        return f"{100 * x:+.2g}" if x == edge != 0 and float(text) == 0 else text
+
+    return shown(value), shown(low), shown(high)

@@ -26,7 +26,7 @@ from localrag.evaluate import metrics
 from localrag.evaluate.metrics import Figure
 from localrag.evaluate.runner import RUN_FILE, read_records
 from localrag.safe_text import markdown_escaped
-from localrag.sizes import count_text
+from localrag.sizes import count_text, points_figures
 
 HEADLINE = {"extractive": "f1", "label": "accuracy", "multihop": "hit", "kgqa": "hits@1"}
 # Order and labels of the columns in reports; a metric missing for a data set is left out.
@@ -282,7 +282,8 @@ def difference_text(d: dict[str, Any]) -> str:
     0)"; the interval alone left a reader to judge it, and one from few questions promises more than it holds."""
     if d["value"] is None:
         return "–"
-    figure = f"{100 * d['value']:+.1f} points [{100 * d['low']:+.1f}, {100 * d['high']:+.1f}]"
+    value, low, high = points_figures(d["value"], d["low"], d["high"])
+    figure = f"{value} points [{low}, {high}]"
     said, why = d.get("verdict"), d.get("why")
     if not said:
         return figure

@@ -564,3 +564,33 @@ def test_the_verdict_in_words_holds_zero_or_lies_below_it() -> None:
     assert difference_verdict(Figure(-0.006, -0.018, 0.002, 30)) == ("no clear difference", "the interval holds 0")
     assert difference_verdict(Figure(-0.05, -0.08, -0.01, 30)) == ("worse", "the interval lies below 0")
     assert difference_verdict(Figure(-0.05, -0.08, -0.01, 29))[0] == "too few to judge"
+
+
+@pytest.mark.parametrize(("value", "low", "high", "shown"), [
+    (0.001, 0.0002, 0.002, "+0.10 points [+0.02, +0.20]: better"),       # 5 of 50 better by +0.01
+    (0.000004, 0.000004, 0.000004, "+0.0004 points [+0.0004, +0.0004]: better"),
+    (-0.0004, -0.0007, -0.0001, "-0.04 points [-0.07, -0.01]: worse"),
+    (0.0004, -0.0007, 0.0016, "+0.0 points [-0.1, +0.2]: no clear difference"),  # a bound at 0 is no claim
+    (0.041, 0.012, 0.07, "+4.1 points [+1.2, +7.0]: better"),
+])
+def test_a_verdict_s_interval_shows_the_bound_that_decides_it_away_from_0(
+        value: float, low: float, high: float, shown: str) -> None:
+    """50 questions, 5 better by +0.01, read "+0.1 points [+0.0, +0.2]: better (the interval lies above 0)", and a flat
+    +0.0004 over 40 "+0.0 points [+0.0, +0.0]: better": an interval the verdict contradicted."""
+    from localrag.evaluate.metrics import Figure, difference_verdict
+    from localrag.evaluate.report import difference_text
+    from localrag.models import gate_summary
+
+    said, why = difference_verdict(Figure(value, low, high, 50))
+    assert difference_text({"value": value, "low": low, "high": high, "n": 50, "verdict": said, "why": why}) \
+        .startswith(shown)
+    figure = shown.split(":")[0].replace(" points", "")
+    card = {"gate": {"verdict": "better" if said == "better" else "not better", "metric": "f1",
+                     "metric_label": "token F1", "difference": value, "low": low, "high": high, "questions": 50}}
+    assert f"than base: {figure} token F1 points" in gate_summary(card)
+
+
+def test_a_bound_nearer_0_than_the_decimals_show_is_still_not_0() -> None:
+    from localrag.sizes import points_figures
+
+    assert points_figures(1e-7, 1e-8, 1e-6) == ("+0.0000", "+1e-06", "+0.0001")
