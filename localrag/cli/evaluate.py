@@ -101,6 +101,7 @@ def _run(args: argparse.Namespace, out: Console, err: Console) -> int:
         RETRIEVAL_MODES,
         EvalConfig,
         EvalProgress,
+        check_models,
         check_modes,
         older_spellings,
         run_eval,
@@ -128,6 +129,7 @@ def _run(args: argparse.Namespace, out: Console, err: Console) -> int:
                   f"in collection {engine.settings.collection}")
         for note in notes:
             err.print(Text(f"note: {note}", style="yellow"), soft_wrap=True)
+    check_models(config, engine.settings)
     run_dir, into = _run_folder(args.out, run_fingerprint(dataset, config), dataset.name)
     err.print(Text(f"Evaluating {dataset.name} ({count_text(len(dataset.questions), 'question')}, {corpus}) "
                    f"{into}", style="bold"), soft_wrap=True)

@@ -455,6 +455,15 @@ def model_setting(spec: str) -> str:
     return "" if spec == BUNDLED else spec
 
 
+def check_models(config: EvalConfig, settings: Settings) -> None:
+    """ModelError naming the first model of `config` that is not found, where its modes ask a model: each is loaded
+    only when its turn comes, and a misspelt second name failed after the first model had answered every question.
+    A front end asks before it names the run's folder: `eval` printed "Evaluating ... into" a folder never made."""
+    if any(m in ("model", "rag") for m in config.modes):
+        for spec in config.models:
+            resolve_generator(model_setting(spec), paths.models_dir(), settings.model_dirs)
+
+
 def run_eval(
     dataset: EvalDataset,
     run_dir: Path,
@@ -482,11 +491,8 @@ def run_eval(
         raise EvalRunError(f"{dataset.source}: the data set has no corpus to retrieve from",
                            "give a corpus file (--corpus) or use --modes model")
     settings = settings or load_settings()
-    if generator_for is None and any(m in ("model", "rag") for m in config.modes):
-        # Every model is found before the first question (each is loaded only when its turn comes): a misspelt
-        # second name failed after the first model had answered every question.
-        for spec in config.models:
-            resolve_generator(model_setting(spec), paths.models_dir(), settings.model_dirs)
+    if generator_for is None:
+        check_models(config, settings)
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     _start(run_dir, chosen, config, chosen.questions)

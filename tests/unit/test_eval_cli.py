@@ -107,3 +107,13 @@ def test_a_data_sets_name_is_shown_as_named_not_as_markdown() -> None:
     text = markdown(summarise(folder), by_figure=True)
     assert text.startswith("# Evaluation: qs\\_\\[a\\](http:evil)\\_\\*b\\*\n")
     assert "| \\[m\\](x) model |" in text
+
+
+def test_a_model_not_found_is_told_before_any_run_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`eval q.csv --models bundled,bwtypo` printed "Evaluating ... into .../evals/<id>", a folder it never made,
+    before failing on the misspelt model."""
+    one = tmp_path / "set.jsonl"
+    one.write_text('{"question": "When?", "answers": ["1871"]}\n')
+    assert run(["eval", str(one), "--modes", "model", "--models", "bundled,bwtypo"]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "model 'bwtypo' not found" in err and "Evaluating" not in err and not runs_root().exists()
