@@ -65,13 +65,16 @@ _COMMAND_WORD = re.compile(r"[a-z][a-z0-9-]*")
 
 def command_name(argv: list[str]) -> str:
     """The program and its sub-command from `argv`, none of its arguments: "localrag forget" of `localrag forget
-    docs/client --purge`, "localrag" of the chat app. `--config FILE` before the command is passed over."""
+    docs/client --purge`, "localrag" of the chat app. `--config FILE` (or `--conf FILE`) before the command is passed
+    over."""
     program = Path(argv[0]).name if argv else "python"
     if program == "__main__.py":  # `python -m localrag`
         program = Path(argv[0]).parent.name
     words = iter(argv[1:])
     for word in words:
-        if word == "--config":
+        # argparse takes any prefix of an option (`--conf FILE`), and `--config` is the only top-level one with a
+        # value; "--" alone ends the options.
+        if len(word) > 2 and "--config".startswith(word):
             next(words, None)
         elif not word.startswith("-"):
             return f"{program} {word}" if _COMMAND_WORD.fullmatch(word) else program

@@ -66,6 +66,10 @@ def test_the_lock_file_keeps_the_command_name_not_its_arguments(tmp_path: Path, 
     assert command_name(["localrag"]) == "localrag"  # the chat app
     assert command_name(["/x/localrag/__main__.py", "ingest", "notes"]) == "localrag ingest"
     assert command_name(["localrag", "/tmp/docs/client"]) == "localrag"  # never a path, whatever its place
+    # argparse takes any prefix of --config: `--conf clientacme` recorded "localrag clientacme" as the holder.
+    for flag in ("--conf", "--c", "--config"):
+        assert command_name(["localrag", flag, "clientacme", "ingest", "notes"]) == "localrag ingest", flag
+    assert command_name(["localrag", "--conf=clientacme", "ingest"]) == "localrag ingest"
 
 
 def test_an_ingest_waiting_for_another_writer_is_given_up_by_its_cancel(tmp_path: Path) -> None:
