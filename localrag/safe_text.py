@@ -154,6 +154,20 @@ def path_text(path: str | os.PathLike[str]) -> str:
         return raw.decode("utf-8", "backslashreplace")
 
 
+_ESCAPED_BYTE = re.compile(rb"\\x([89a-f][0-9a-f])")
+
+
+def disk_paths(text: str) -> list[str]:
+    """The names on the disk whose stored text (`path_text`) is `text`: itself, and where it holds `\\xNN` escapes,
+    the name of those bytes. Asked of the disk by its stored text, a file named `caf\\xe9.txt` in bytes not UTF-8
+    was never there, and an ingest took it for gone while it was."""
+    if "\\x" not in text:
+        return [text]
+    raw = _ESCAPED_BYTE.sub(lambda byte: bytes([int(byte[1], 16)]), os.fsencode(text))
+    named = os.fsdecode(raw)
+    return [text, named] if named != text and path_text(named) == text else [text]
+
+
 
 _MARKDOWN_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]<>#|~"})
 

@@ -66,7 +66,7 @@ from localrag.ingest.ocr import OCR_ON
 from localrag.ingest.parts import load_parts, part_path
 from localrag.ingest.pending import PendingVectors
 from localrag.ingest.readings import chunk_size, reading, stale_reason
-from localrag.safe_text import line_text, path_text
+from localrag.safe_text import disk_paths, line_text, path_text
 from localrag.sizes import count_text
 from localrag.types import (
     HOLDER_SUFFIXES,
@@ -170,8 +170,9 @@ def _gone(path: str, present: set[str]) -> bool:
     a file this walk took (`present`) under its real path, where a fresh index holds it once (README: links).
     A file whose folder the OS refuses to search is not known to be gone: its documents stay. A part of a file
     (a mail's attachment, `mail.eml/report.pdf`) is gone with that file, or when the file was read again without
-    it; a file this walk left out (`--include '*.md'`) keeps its parts as it keeps itself."""
-    where = Path(path)
+    it; a file this walk left out (`--include '*.md'`) keeps its parts as it keeps itself. A name stored with
+    `\\xNN` escapes (bytes not UTF-8) is asked of the disk by those bytes."""
+    where = Path(next((named for named in disk_paths(path) if os.path.lexists(named)), path))
     try:
         info = where.stat()
     except FileNotFoundError:
@@ -185,6 +186,13 @@ def _gone(path: str, present: set[str]) -> bool:
         return True
     real = path_text(where.resolve())
     return real != path and real in present
+
+
+def _left(path: str, present: set[str], folders: Sequence[Path]) -> bool:
+    """Whether a stored document left its place: in a folder being ingested (`folders`), not met by its walk
+    (`present`), and gone (`_gone`). A document outside those folders is not known to be gone, whatever the disk
+    says: its drive may be one not mounted just now, which must not empty the index."""
+    return path not in present and _is_under(path, folders) and _gone(path, present)
 
 
 def _copies(report: IngestReport, hashes: dict[str, str], names: set[str]) -> list[str]:
@@ -323,6 +331,7 @@ def run_ingest(
     # stays 0.
     report.notes += [line_text(f"skipped {path_text(where)}: {why}") for where, why in links_out]
     roots = [Path(p).expanduser().resolve() for p in paths]
+    folders = [Path(path_text(r)) for r in roots if r.is_dir()]
     for where, why in problems:
         report.errors.append(FileError(path_text(where), line_text(f"{path_text(where)}: {why}")))
     if not settings.ocr:  # an image holds no text without OCR: left out, in one note rather than an error each
@@ -335,8 +344,9 @@ def run_ingest(
     store.catch_up()  # the writer before this one (another process) may have ended a moment ago
     store.repair()
     known = store.document_hashes()
-    stored = _Known(known, store.document_readings(), stale)
-    parts_of = _parts_by_file(known, {path_text(f) for f in files})
+    walked = {path_text(f) for f in files}
+    stored = _Known(known, store.document_readings(), stale, folders, walked)
+    parts_of = _parts_by_file(known, walked)
     batch = _Batch()
     written: dict[str, str] = {}  # the content hash of each document this ingest wrote, by path
     processed = 0  # files whose turn came (read, unchanged or failed)
@@ -466,9 +476,8 @@ def run_ingest(
     if not report.cancelled:
         # A file the walk found and that went before its turn came is gone too, like one deleted before the walk.
         present = {path_text(p) for p in files if p.exists()} | {p for paths in parts_of.values() for p in paths}
-        folders = [Path(path_text(r)) for r in roots if r.is_dir()]
         missed = [d for d in store.documents() if d.path not in present and _is_under(d.path, folders)]
-        gone = [d for d in missed if _gone(d.path, present) or _in_app_folder(d.path, folders)]
+        gone = [d for d in missed if _left(d.path, present, folders) or _in_app_folder(d.path, folders)]
         if gone:
             store.delete_documents([d.doc_id for d in gone])
             report.removed += len(gone)
@@ -695,6 +704,9 @@ class _Known:
     hashes: dict[str, str]
     readings: dict[str, tuple[str, str]]
     reread_stale: bool
+    # The folders being ingested and the files their walk found: where a file can be known to have left (`_left`).
+    folders: list[Path] = field(default_factory=list)
+    present: set[str] = field(default_factory=set)
     # The files this ingest found moved (`moved_from`): each one moves once, so two copies moved are two moves.
     claimed: set[str] = field(default_factory=set)
 
@@ -707,14 +719,17 @@ class _Known:
         return found
 
     def moved_from(self, name: str, digest: str) -> list[str]:
-        """The stored documents of a file that `name`, read for the first time, is the same bytes of and that is no
-        longer on the disk: that file moved here (a folder renamed, a file filed away), and its documents go, their
-        vectors taken again. A file still in its place is a copy, not moved. Of several gone, the one of the same
-        name, else the first by path. Its paths, parts (a mail's attachments) and all; [] when none."""
+        """The stored documents of a file that `name`, read for the first time, is the same bytes of and that left
+        its place in a folder being ingested (`_left`, as the end of an ingest removes a file gone): that file moved
+        here (a folder renamed, a file filed away), and its documents go, their vectors taken again. A file still in
+        its place is a copy, not moved, and so is one outside the folders ingested: a drive not mounted just now
+        (`usb/report.txt`) lost its documents to a copy ingested at home. Of several gone, the one of the same name,
+        else the first by path. Its paths, parts (a mail's attachments) and all; [] when none."""
         holders: dict[str, list[str]] = {}
         for path in self.by_hash.get(digest, ()):
             holders.setdefault(_holder(path), []).append(path)
-        gone = sorted(h for h in holders if h not in self.claimed and h != name and not os.path.lexists(h))
+        gone = sorted(h for h in holders
+                      if h not in self.claimed and h != name and _left(h, self.present, self.folders))
         if not gone:
             return []
         old = min(gone, key=lambda h: (Path(h).name != Path(name).name, h))

@@ -1,0 +1,63 @@
+"""A file moved is one read for the first time whose old place, in a folder being ingested, is empty: a file
+outside those folders (a drive not mounted just now) or still on the disk under a name not valid UTF-8 is not gone,
+and its documents stay (README: "a drive not mounted just now must not empty the index")."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from localrag.config import load_settings
+from localrag.embed import HashEmbedder
+from localrag.engine import Engine
+
+TEXT = "The quarterly report on the harbour crane budget, signed by the council.\n"
+
+
+def _engine() -> Engine:
+    return Engine(load_settings(), embedder=HashEmbedder(dim=32))
+
+
+def test_a_file_of_a_drive_not_mounted_is_not_moved_by_a_copy_elsewhere(tmp_path: Path) -> None:
+    # The drive's file went at the copy's ingest ("1 moved ... usb/report.txt -> home/report-copy.txt"), and with the
+    # drive back the index held only the copy.
+    engine = _engine()
+    (tmp_path / "usb").mkdir()
+    (tmp_path / "usb" / "report.txt").write_text(TEXT, encoding="utf-8")
+    engine.ingest([tmp_path / "usb"])
+    (tmp_path / "usb").rename(tmp_path / "unplugged")
+    (tmp_path / "home").mkdir()
+    (tmp_path / "home" / "report-copy.txt").write_text(TEXT, encoding="utf-8")
+    report = engine.ingest([tmp_path / "home"])
+    assert (report.added, report.moved) == (1, 0), report.moved_paths
+    (tmp_path / "unplugged").rename(tmp_path / "usb")
+    assert sorted(d.path for d in engine.documents()) == [f"{tmp_path}/home/report-copy.txt",
+                                                          f"{tmp_path}/usb/report.txt"]
+
+
+def test_a_folder_renamed_inside_the_folder_ingested_moves(tmp_path: Path) -> None:
+    engine = _engine()
+    (tmp_path / "r" / "notes").mkdir(parents=True)
+    (tmp_path / "r" / "notes" / "n.txt").write_text(TEXT, encoding="utf-8")
+    engine.ingest([tmp_path / "r"])
+    (tmp_path / "r" / "notes").rename(tmp_path / "r" / "archive")
+    report = engine.ingest([tmp_path / "r"])
+    assert (report.added, report.removed, report.moved) == (0, 0, 1)
+    assert report.moved_paths == [f"{tmp_path}/r/notes/n.txt -> {tmp_path}/r/archive/n.txt"]
+
+
+def test_a_file_named_with_bytes_not_utf8_is_still_on_the_disk(tmp_path: Path) -> None:
+    # Stored as `caf\xe9.txt`, a name no file has: asked of the disk by that text, it was always gone, so a copy read
+    # in the same folder "moved" it and the file on the disk left the index.
+    engine = _engine()
+    folder = tmp_path / "a"
+    folder.mkdir()
+    odd = os.fsencode(folder) + b"/caf\xe9.txt"
+    with open(odd, "w", encoding="utf-8") as f:
+        f.write(TEXT)
+    engine.ingest([folder])
+    (folder / "copy.txt").write_text(TEXT, encoding="utf-8")
+    # Only the copy is named: the folder's walk does not meet the odd one, which is asked of the disk.
+    report = engine.ingest([folder], include=["copy.txt"])
+    assert (report.added, report.moved, report.removed) == (1, 0, 0), (report.moved_paths, report.removed_paths)
+    assert sorted(d.path for d in engine.documents()) == [f"{folder}/caf\\xe9.txt", f"{folder}/copy.txt"]
