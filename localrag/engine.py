@@ -906,12 +906,14 @@ class Engine(GraphMode, Collections, Information):
     def _drop_unfinished_reembedding(self) -> None:
         """A stopped re-embedding's copy holds the text of every document it reached: a purge erases it whole
         (the writer lock holds off the re-embedding), and the re-embedding starts over when run again. So does
-        the scratch copy of the index a killed `retrieval tune-fusion` left (only its next run cleared it), and
-        the copies of mail attachments a killed ingest left."""
+        the scratch copy of the index a killed `retrieval tune-fusion` left (only its next run cleared it), the
+        copies of mail attachments a killed ingest left, and the vectors a stopped ingest kept aside (of a file
+        perhaps never indexed, so no forget could name it)."""
         import shutil
 
         from localrag.fusion_cut import clean_stale
         from localrag.ingest.mail import clear_dead_copies
+        from localrag.ingest.pending import drop_all
         from localrag.reembed import next_dir
 
         copy = next_dir(self.store.path)
@@ -919,6 +921,7 @@ class Engine(GraphMode, Collections, Information):
             shutil.rmtree(copy)
         clean_stale(self.store.path.parent)
         clear_dead_copies()
+        drop_all(self.store.path, self.store.collection)
 
     def summarize(self, path: str | Path, sentences: int = 5) -> tuple[Document, Summary]:
         """The key sentences of one indexed document, found without the model (localrag/answer/summary.py)."""

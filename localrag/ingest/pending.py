@@ -8,7 +8,9 @@ embedder gives for that text, whatever the file is now. A step is written atomic
 key and vector (`row_sums`), so a kill (even SIGKILL) loses at most the step under way and damage is never taken.
 
 The folder is one per store and collection, in the cache (files that can always be made again). A file's steps
-go once it commits; steps another embedder wrote (a name or dimension other than this one's) are deleted unread.
+go once it commits, or once an ingest of its folder finds it gone (each step names its file for that: a file stopped
+and then deleted was never indexed, and its steps stayed for good); `forget --purge` deletes them all, as vectors
+of text a purge erases. Steps another embedder wrote (a name or dimension other than this one's) are deleted unread.
 """
 
 from __future__ import annotations
@@ -16,8 +18,9 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import shutil
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -46,8 +49,7 @@ class PendingVectors:
 
     @classmethod
     def for_store(cls, store_path: Path, collection: str, embedder: str, dim: int) -> PendingVectors:
-        place = hashlib.sha1(f"{Path(store_path).resolve()}\0{collection}".encode()).hexdigest()[:16]
-        return cls(paths.cache_dir() / "ingest-vectors" / place, embedder, dim)
+        return cls(folder_for(store_path, collection), embedder, dim)
 
     def keep(self, name: str, texts: Sequence[str], vectors: NDArray[np.float32]) -> None:
         """Write the vectors of `texts`, chunks of the file `name`, as one step that a kill cannot cut in two."""
@@ -57,7 +59,7 @@ class PendingVectors:
         out = io.BytesIO()
         np.savez(out, keys=np.array(keys), vectors=np.asarray(vectors, dtype=np.float32),
                  sums=np.array(vector_sums(keys, vectors), dtype=np.int64),
-                 embedder=np.array([self.embedder, str(self.dim)]))
+                 embedder=np.array([self.embedder, str(self.dim)]), name=np.array(name))
         self.folder.mkdir(parents=True, exist_ok=True)
         write_bytes_atomic(self.folder / f"{_file_id(name)}.{time.time_ns()}-{os.getpid()}.npz", out.getvalue())
 
@@ -88,7 +90,35 @@ class PendingVectors:
         for step in self._steps(names):
             step.unlink(missing_ok=True)
 
+    def drop_left(self, left: Callable[[str], bool]) -> None:
+        """Forget the steps of each file that `left` says is gone from its place: it will never commit."""
+        if not self.folder.is_dir():
+            return
+        steps: dict[str, list[Path]] = {}
+        for step in self.folder.glob("*.npz"):
+            steps.setdefault(step.name.partition(".")[0], []).append(step)
+        for same_file in steps.values():
+            try:
+                with np.load(same_file[0]) as held:
+                    name = str(held["name"])
+            except (OSError, ValueError, KeyError, EOFError):
+                name = ""  # cut or damaged: of no use, whichever file it was for
+            if not name or left(name):
+                for step in same_file:
+                    step.unlink(missing_ok=True)
+
     def _steps(self, names: Sequence[str]) -> list[Path]:
         if not self.folder.is_dir():
             return []
         return [step for name in dict.fromkeys(names) for step in sorted(self.folder.glob(f"{_file_id(name)}.*.npz"))]
+
+
+def folder_for(store_path: Path, collection: str) -> Path:
+    """Where the steps kept for a store's collection lie."""
+    place = hashlib.sha1(f"{Path(store_path).resolve()}\0{collection}".encode()).hexdigest()[:16]
+    return paths.cache_dir() / "ingest-vectors" / place
+
+
+def drop_all(store_path: Path, collection: str) -> None:
+    """Delete every step kept for a store's collection (`forget --purge`): the next ingest embeds those files whole."""
+    shutil.rmtree(folder_for(store_path, collection), ignore_errors=True)

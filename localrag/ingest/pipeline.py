@@ -478,6 +478,8 @@ def run_ingest(
         present = {path_text(p) for p in files if p.exists()} | {p for paths in parts_of.values() for p in paths}
         missed = [d for d in store.documents() if d.path not in present and _is_under(d.path, folders)]
         gone = [d for d in missed if _left(d.path, present, folders) or _in_app_folder(d.path, folders)]
+        # A file stopped mid-embedding and deleted since never commits: what was kept aside for it goes.
+        pending.drop_left(lambda kept_for: _left(kept_for, present, folders))
         if gone:
             store.delete_documents([d.doc_id for d in gone])
             report.removed += len(gone)

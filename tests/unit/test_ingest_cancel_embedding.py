@@ -15,6 +15,7 @@ from localrag import paths as localrag_paths
 from localrag.config import load_settings
 from localrag.embed import HashEmbedder
 from localrag.engine import Engine
+from localrag.ingest.pending import PendingVectors
 from localrag.ingest.pipeline import EMBED_STEP, embedding_text
 
 
@@ -157,3 +158,39 @@ def test_vectors_kept_aside_by_another_embedder_are_not_taken(tmp_path: Path) ->
     report = Engine(load_settings(commit_chunks=10_000), embedder=other).ingest([tmp_path / "docs"])
     assert not any(note.startswith("went on from a stop") for note in report.notes)
     assert other.embedded == report.chunks_written + 1
+
+
+def _stopped_with_vectors_kept(tmp_path: Path, folder: str) -> Path:
+    """A long file whose ingest was stopped after two embedding steps: its vectors kept aside, never indexed."""
+    path = _long_file(tmp_path / folder)
+    cancel = threading.Event()
+    Engine(load_settings(commit_chunks=10_000), embedder=CancellingEmbedder(cancel, after=EMBED_STEP * 2)).ingest(
+        [tmp_path / folder], cancel=cancel)
+    return path
+
+
+def _kept(engine: Engine) -> list[Path]:
+    """The steps kept aside for the store of `engine` (the cache is the test session's)."""
+    return list(PendingVectors.for_store(engine.store.path, engine.store.collection, "", 0).folder.glob("*.npz"))
+
+
+def test_the_vectors_kept_for_a_file_deleted_go_with_the_ingest_of_its_folder(tmp_path: Path) -> None:
+    # A file stopped and then deleted was never indexed, and what was kept for it stayed for good.
+    secret = _stopped_with_vectors_kept(tmp_path, "docs")
+    other = _stopped_with_vectors_kept(tmp_path, "elsewhere")
+    engine = Engine(load_settings(commit_chunks=10_000), embedder=HashEmbedder(dim=32))
+    assert len(_kept(engine)) == 4
+    secret.unlink()
+    engine.ingest([tmp_path / "docs"])
+    assert len(_kept(engine)) == 2  # the other folder's file, not ingested now, keeps its own
+    other.unlink()
+    engine.ingest([tmp_path / "elsewhere"])
+    assert _kept(engine) == []
+
+
+def test_forget_purge_erases_the_vectors_kept_aside(tmp_path: Path) -> None:
+    secret = _stopped_with_vectors_kept(tmp_path, "docs")
+    engine = Engine(load_settings(commit_chunks=10_000), embedder=HashEmbedder(dim=32))
+    assert len(_kept(engine)) == 2
+    engine.forget(secret, purge=True)
+    assert _kept(engine) == []
