@@ -326,7 +326,8 @@ STALE_LABEL = "read by an older localrag or with other settings"
 class IngestProgress:
     """Reported after each file; `files_total` is known once discovery finished. `files_done` and `chunks_written`
     count what is in the index (or unchanged, or failed), not what is read and waits to be embedded, so neither
-    ever goes back.
+    ever goes back; after a stop, `chunks_written` counts too the chunks it kept aside for the next ingest (the
+    ones shown while they were embedded).
 
     `activity` is set, within a file, while a slow step runs (e.g. "OCR scan.pdf page 3/12").
     """

@@ -367,7 +367,7 @@ def run_ingest(
             # The batch's first chunks up to the next one to embed have vectors now (the reused ones need none).
             if progress is not None:
                 covered = todo[count] if count < len(todo) else len(texts)
-                progress(IngestProgress(finished(covered), len(files), report.chunks_written + covered, name,
+                progress(IngestProgress(finished(covered), len(files), chunks_done() + covered, name,
                                         time.monotonic() - started, None, f"Embedding {count}/{total} chunks"))
 
         try:
@@ -409,8 +409,14 @@ def run_ingest(
     def finished(embedded: int = 0) -> int:
         """Files whose turn is over: unchanged, failed, or read and embedded. A file read into the batch counts only
         once the batch's first `embedded` chunks hold all of its own: counted when read, a file shown 1/1 at 100 %
-        went back to 0/1 while it was embedded, and the chunks from those read to those embedded."""
-        return processed - sum(end > embedded for _, _, end in batch.files)
+        went back to 0/1 while it was embedded, and the chunks from those read to those embedded. One a stop left
+        read but not embedded (`left_read`) never counts: counted after the stop's batch, it went 1 then 0."""
+        return processed - left_read - sum(end > embedded for _, _, end in batch.files)
+
+    def chunks_done() -> int:
+        """Chunks embedded for good: written, or kept aside by a stop for the next ingest (`aside[1]`). Shown while
+        embedded, the chunks of a file the stop left out went back to 0 once the stop was seen."""
+        return report.chunks_written + aside[1]
 
     def notify(activity: str) -> None:
         # Called between slow steps inside one file (OCR pages), so a cancel need not wait for a long scan.
@@ -418,7 +424,7 @@ def run_ingest(
             raise _Cancelled
         if progress is not None:
             elapsed = time.monotonic() - started
-            progress(IngestProgress(finished(), len(files), report.chunks_written, name, elapsed, None, activity))
+            progress(IngestProgress(finished(), len(files), chunks_done(), name, elapsed, None, activity))
 
     name = ""
     cut_short = ""  # the file a stop came in the middle of (between its OCR pages)
@@ -445,7 +451,7 @@ def run_ingest(
             if progress is not None:
                 elapsed, ended = time.monotonic() - started, finished()
                 eta = elapsed / ended * (len(files) - ended) if ended else None
-                progress(IngestProgress(ended, len(files), report.chunks_written, name, elapsed, eta))
+                progress(IngestProgress(ended, len(files), chunks_done(), name, elapsed, eta))
     except BaseException:
         if not flushing:
             flush()  # the files read so far are whole; keep them
@@ -453,7 +459,7 @@ def run_ingest(
     flush()
     if progress is not None:  # the last batch is in: the count where embedding it left off is not the end
         # Files a stop left read but not embedded are not done (the next ingest takes them).
-        progress(IngestProgress(finished() - left_read, len(files), report.chunks_written, name,
+        progress(IngestProgress(finished(), len(files), chunks_done(), name,
                                 time.monotonic() - started, None if report.cancelled else 0.0))
     if report.cancelled and (left_read or len(files) > processed):
         # Each file the stop left out, read and not yet embedded, stopped in the middle or not reached (which may be

@@ -9,12 +9,15 @@ import random
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
+from localrag.config import load_settings
+from localrag.embed import HashEmbedder
 from localrag.engine import Engine
 from localrag.errors import LocalRagError
 from localrag.retrieve import SearchFilters
@@ -168,6 +171,33 @@ def test_ingest_progress_only_goes_forward(engine: Engine, tmp_path: Path) -> No
         last = counted[-1]
         assert (last.files_done, last.files_total, last.chunks_written) == (report.added, report.added,
                                                                             report.chunks_written)
+
+
+def test_ingest_progress_only_goes_forward_when_stopped(tmp_path: Path) -> None:
+    """A stop mid-embedding took back what the progress had shown: (files, chunks) went (0, 256), (1, 0), (0, 0),
+    the file read but not embedded counted done and then not, and the chunks embedded (kept aside) not counted."""
+    folder = tmp_path / "stopped"
+    folder.mkdir()
+    rng = random.Random(5)
+    (folder / "a-long.txt").write_text("\n\n".join(" ".join(rng.choice(_WORDS) for _ in range(30))
+                                                  for _ in range(3000)) + "\n")
+    (folder / "b-small.txt").write_text("A small note on the harbour.\n")
+    engine = Engine(load_settings(), embedder=HashEmbedder(dim=32))
+    cancel = threading.Event()
+    events: list[IngestProgress] = []
+
+    def seen(event: IngestProgress) -> None:
+        events.append(event)
+        if event.activity.startswith("Embedding 256/"):
+            cancel.set()
+
+    report = engine.ingest([folder], progress=seen, cancel=cancel)
+    assert report.cancelled
+    counted = [(p.files_done, p.chunks_written) for p in events if p.files_total]
+    assert (0, 256) in counted, counted
+    for before, after in zip(counted, counted[1:], strict=False):
+        assert after[0] >= before[0] and after[1] >= before[1], counted
+    assert counted[-1] == (report.added, 256), (counted, report.added)
 
 
 def test_sigkill_mid_ingest_then_resume(localrag_home: Path, engine: Engine, tmp_path: Path) -> None:
