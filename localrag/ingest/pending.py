@@ -2,7 +2,8 @@
 
 A file commits whole (`Store.write_batch`), so a stop in the middle of a big one (a 10 MB wiki page is 11,000
 chunks, minutes of embedding) left nothing of its work: the next ingest embedded it from its first chunk again.
-Each step of its embedding is therefore written here as it ends, one small file per file and step, by the key a
+Each step of its embedding is therefore written here as it ends, one small file per file and step (of a file not
+embedded whole in one step: one that is goes in at a stop, and a write each made many small files slow), by the key a
 re-read file's vector reuse uses, the text its chunk is embedded as (`pipeline._reusable`): a vector is what the
 embedder gives for that text, whatever the file is now. A step is written atomically, each row with a sum over its
 key and vector (`row_sums`), so a kill (even SIGKILL) loses at most the step under way and damage is never taken.
