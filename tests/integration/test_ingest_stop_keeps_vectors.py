@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from localrag import paths
 from localrag.engine import Engine
+from localrag.ingest.pending import folder_for
 from localrag.ingest.pipeline import doc_id_for, embedding_text
 from tests.network_probe import child_args, users_env
 
@@ -34,7 +34,9 @@ def test_a_stop_mid_file_keeps_its_embedded_chunks_and_the_next_ingest_embeds_on
                                 for s in range(700)), encoding="utf-8")
     proc = subprocess.Popen([sys.executable, *child_args("ingest", str(folder))], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env=users_env(localrag_home, tmp_path / "user-home"))
-    kept = paths.cache_dir() / "ingest-vectors"
+    # This collection's steps: the tests share one cache folder (conftest), and other tests' steps lie there too (a
+    # stop sent as soon as those were seen came before the child listened for it).
+    kept = folder_for(engine.store.path, engine.store.collection)
     deadline = time.monotonic() + 300
     while len(list(kept.rglob("*.npz"))) < 3:  # three steps embedded, most of the file still to come
         assert proc.poll() is None and time.monotonic() < deadline, "the ingest ended or made no progress"

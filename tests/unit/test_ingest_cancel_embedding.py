@@ -11,11 +11,10 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from localrag import paths as localrag_paths
 from localrag.config import load_settings
 from localrag.embed import HashEmbedder
 from localrag.engine import Engine
-from localrag.ingest.pending import PendingVectors
+from localrag.ingest.pending import PendingVectors, folder_for
 from localrag.ingest.pipeline import EMBED_STEP, embedding_text
 
 
@@ -122,6 +121,12 @@ def _long_file(folder: Path) -> Path:
     return path
 
 
+def _kept(engine: Engine) -> list[Path]:
+    """The steps kept aside for the engine's collection: the tests share one cache folder (conftest), so other
+    tests' steps lie beside them."""
+    return list(folder_for(engine.store.path, engine.store.collection).rglob("*.npz"))
+
+
 def test_a_stop_inside_one_big_file_keeps_its_embedded_chunks_for_the_next_ingest(tmp_path: Path) -> None:
     """A file commits whole, so a stop half-way through a 10 MB page threw its minutes of embedding away while saying
     the next ingest goes on: that one embedded it from its first chunk again."""
@@ -140,15 +145,15 @@ def test_a_stop_inside_one_big_file_keeps_its_embedded_chunks_for_the_next_inges
     assert f"went on from a stop: {EMBED_STEP * 2} chunks embedded before it were taken, not embedded again" \
         in again.notes
     # Taken once: the file committed, and the vectors kept for it go.
-    assert not list((localrag_paths.cache_dir() / "ingest-vectors").rglob("*.npz"))
+    assert not _kept(engine)
 
 
 def test_vectors_kept_aside_by_another_embedder_are_not_taken(tmp_path: Path) -> None:
     _long_file(tmp_path / "docs")
     cancel = threading.Event()
-    Engine(load_settings(commit_chunks=10_000), embedder=CancellingEmbedder(cancel, after=EMBED_STEP)).ingest(
-        [tmp_path / "docs"], cancel=cancel)
-    assert list((localrag_paths.cache_dir() / "ingest-vectors").rglob("*.npz"))
+    engine = Engine(load_settings(commit_chunks=10_000), embedder=CancellingEmbedder(cancel, after=EMBED_STEP))
+    engine.ingest([tmp_path / "docs"], cancel=cancel)
+    assert _kept(engine)
 
     class Other(CancellingEmbedder):
         name = "another-embedder"
