@@ -32,9 +32,9 @@ How it works:
    MiniLM drops the excess silently, nor `max_tokens * MAX_TOKEN_CHARS` characters.
 
 6. A long document is chunked in segments of about `SEGMENT_CHARS` characters (a section longer than
-   that is cut at a line break, else at a space), so the pieces, counts and units held at once stay
-   bounded whatever the file holds: a 50 MB single-line file costs what a 200 kB one does, times the
-   number of segments. Overlap does not cross a segment boundary.
+   that is cut at a line break, else at a space; JSON between records, after a "," at the shallowest depth), so
+   the pieces, counts and units held at once stay bounded whatever the file holds: a 50 MB single-line file costs
+   what a 200 kB one does, times the number of segments. Overlap does not cross a segment boundary.
 7. A section of kind OMITTED (an Org drawer, an AsciiDoc comment) is no chunk's text, and no chunk spans it: the
    sections on either side of it are chunked apart, as segments are. A heading with nothing but such a section
    between it and the text it heads is left out too (it rides in that text's heading path), else a chunk of a
@@ -176,7 +176,7 @@ def chunk_document(
     depth = _split_depth([section for run in runs for section in run])
     spans: list[_Span] = []
     for run in runs:
-        for segment in _segments(text, run):
+        for segment in _segments(text, run, file_type == "code:json"):
             spans.extend(_chunk_segment(text, segment, depth, token_counts, max_tokens, overlap,
                                         path.lower().endswith(LOG_SUFFIX), file_type == "code:json"))
     return [
@@ -219,12 +219,12 @@ def _under(section: Section, heading: Section) -> bool:
     return section.headings[: len(heading.headings)] == heading.headings
 
 
-def _segments(text: str, sections: list[Section]) -> Iterator[list[Section]]:
+def _segments(text: str, sections: list[Section], json: bool) -> Iterator[list[Section]]:
     """Runs of sections of about SEGMENT_CHARS characters; a longer section is cut into several."""
     current: list[Section] = []
     size = 0
     for section in sections:
-        for part in _cut(text, section):
+        for part in _cut(text, section, json):
             if current and size + part.end - part.start > SEGMENT_CHARS:
                 yield current
                 current, size = [], 0
@@ -234,11 +234,24 @@ def _segments(text: str, sections: list[Section]) -> Iterator[list[Section]]:
         yield current
 
 
-def _cut(text: str, section: Section) -> Iterator[Section]:
+def _cut(text: str, section: Section, json: bool) -> Iterator[Section]:
+    """`section` in parts of at most SEGMENT_CHARS characters, cut in a part's second half at its last line break,
+    else its last space. JSON (`json`) is cut first after the last "," at the shallowest depth there, depths read in
+    one scan from the section's start: cut at a space, a minified export's next part started inside a record
+    ('with care"},{"orderId"…'), and `_members`, reading it from depth 0, paired its quotes wrongly, so many of the
+    part's chunks started mid-record."""
+    long_json = json and section.end - section.start > SEGMENT_CHARS
+    commas = _json_commas(text, section.start, section.end) if long_json else iter(())
+    ahead = next(commas, None)  # the first comma not yet weighed: it may lie past this part's limit
     start = section.start
     while section.end - start > SEGMENT_CHARS:
         limit = start + SEGMENT_CHARS
-        cut = text.rfind("\n", start + SEGMENT_CHARS // 2, limit)
+        best: tuple[int, int] | None = None
+        while ahead is not None and ahead[1] <= limit:
+            if ahead[1] >= start + SEGMENT_CHARS // 2 and (best is None or ahead[0] <= best[0]):
+                best = ahead
+            ahead = next(commas, None)
+        cut = best[1] if best else text.rfind("\n", start + SEGMENT_CHARS // 2, limit)
         if cut < 0:
             cut = text.rfind(" ", start + SEGMENT_CHARS // 2, limit)
         if cut < 0:
@@ -310,8 +323,20 @@ def _words(text: str, start: int, end: int) -> list[tuple[int, int]]:
 def _members(text: str, start: int, end: int) -> list[tuple[int, int]]:
     """A span of JSON cut after each "," at the shallowest depth that has one inside it (strings skipped): a list's
     records, an object's members; as it is where it has none."""
+    # A trailing "," cuts nothing off.
+    inside = [(d, at) for d, at in _json_commas(text, start, end) if text[at:end].strip()]
+    if not inside:
+        return [(start, end)]
+    shallowest = min(d for d, _ in inside)
+    cuts = [start, *(at for d, at in inside if d == shallowest), end]
+    parts = [_trim(text, a, b) for a, b in zip(cuts, cuts[1:], strict=False)]
+    return [(a, b) for a, b in parts if a < b]
+
+
+def _json_commas(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
+    """(depth, offset after it) of each "," of the JSON in text[start:end] outside strings, depth counted from
+    `start`: one linear scan, however deep the nesting."""
     depth = 0
-    commas: list[tuple[int, int]] = []  # (depth, offset after the comma)
     for match in _JSON_TOKEN.finditer(text, start, end):
         mark = match.group()
         if mark in "[{":
@@ -319,14 +344,7 @@ def _members(text: str, start: int, end: int) -> list[tuple[int, int]]:
         elif mark in "]}":
             depth -= 1
         elif mark == ",":
-            commas.append((depth, match.end()))
-    inside = [(d, at) for d, at in commas if text[at:end].strip()]  # a trailing "," cuts nothing off
-    if not inside:
-        return [(start, end)]
-    shallowest = min(d for d, _ in inside)
-    cuts = [start, *(at for d, at in inside if d == shallowest), end]
-    parts = [_trim(text, a, b) for a, b in zip(cuts, cuts[1:], strict=False)]
-    return [(a, b) for a, b in parts if a < b]
+            yield depth, match.end()
 
 
 @dataclass

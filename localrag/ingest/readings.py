@@ -25,7 +25,7 @@ from localrag.sizes import count_text
 # Bump a kind's number when its loader reads the same bytes differently (new text, title, headings or
 # pages); tests/integration/test_stale_readings.py holds digests of the sample corpus that fail until it is.
 # A kind not listed is at 1. Code files share one loader, so "code:python" is read as "code", unless its language
-# has an entry of its own, which its reading names ("code:json 3; chunks 1 216/32").
+# has an entry of its own, which its reading names ("code:json 4; chunks 1 216/32").
 # Every kind went up by one on 2026-12-07 (txt 6 to 7, code 1 to 2): the text of every document became
 # `safe_text.plain_text` of what its loader read (NFC, no soft hyphens or zero-width characters, ligatures spelled out).
 # On the same day a line opened by ‣ ◦ ▪ ● ⁃ or an en dash became a list item (structure.LIST_LINE) in txt and pdf,
@@ -68,7 +68,8 @@ READERS: dict[str, int] = {
     "image": 3,  # 2: a page turned a quarter or half way is read upright (it was read as garbage)
     "odt": 3,  # a footnote follows its paragraph instead of being glued into it; comments are left out
     "code": 2, "rtf": 2, "enex": 2, "vtt": 2, "srt": 2, "org": 2, "adoc": 2,
-    "code:json": 3,  # 3: a line too long for a chunk (minified JSON) is cut between its records, not inside one
+    "code:json": 4,  # 3: a line too long for a chunk (minified JSON) is cut between its records, not inside one;
+    # 4: in a file over 200,000 characters too, past the first segment the chunker reads (chunker.SEGMENT_CHARS)
 }
 # Bump when the chunker or the text a chunk is embedded as (title and heading prefix) changes.
 CHUNKS_VERSION = 1

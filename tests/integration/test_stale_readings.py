@@ -145,7 +145,8 @@ def test_why_a_reading_is_stale() -> None:
     assert stale_reason("txt 1; chunks 1 254/32", "txt 1; chunks 1 128/16", 256) == (
         "read with chunk_tokens/chunk_overlap 254/32")
     assert reading("code:python", Settings(), 256) == reading("code:rust", Settings(), 256)
-    # Minified JSON is cut between its records since code:json 3: only JSON files are read again, not all code.
+    # Minified JSON is cut between its records since code:json 3 (4: past 200,000 characters too): only JSON files
+    # are read again, not all code.
     assert stale_reason("code 2; chunks 1 200/32", reading("code:json", Settings(), 256), 256) == (
         "read with an older loader")
     assert reading("code:python", Settings(), 256).startswith("code 2;")

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from localrag.embed import HashEmbedder
+from localrag.ingest import chunker
 from localrag.ingest.chunker import chunk_document
 from localrag.ingest.discover import discover, sample_corpus_dir
 from localrag.ingest.loaders import file_type, load_file
@@ -369,3 +370,27 @@ def test_json_nested_5000_deep_is_chunked(tmp_path: Path, text: str) -> None:
     chunks = _json_chunks(tmp_path, text)
     assert "".join(c.text for c in chunks).replace(" ", "") != ""
     assert all(c.n_tokens <= 64 for c in chunks)
+
+
+def test_minified_json_longer_than_a_segment_is_cut_between_its_records(tmp_path: Path) -> None:
+    # A 260 kB export: the chunker reads it in segments of SEGMENT_CHARS, and before, the line was cut for them at a
+    # space ("handle with | care") or at the limit, so 298 of 1,200 chunks after char 200,000 started inside a
+    # record ('902","city":"Lyon"…', 'with care"},{"orderId"…'), their quotes paired wrongly.
+    items = [{"orderId": f"ORD-{i:05d}", "customer": {"name": f"Customer {i}", "city": "Lyon", "tier": i % 3},
+              "lines": [{"sku": f"S{i}-{k}", "qty": k + 1, "price": 9.5 * k} for k in range(3)],
+              "note": "handle with care" if i % 2 else ""} for i in range(1200)]
+    text = json.dumps({"meta": {"exported": "2026-12-06", "count": 1200}, "items": items}, separators=(",", ":"))
+    assert len(text) > 1.2 * chunker.SEGMENT_CHARS
+    chunks = _json_chunks(tmp_path, text, max_tokens=216)
+    assert [c for c in chunks if not c.text.startswith(('{"orderId":', '{"meta":'))] == []
+    assert {n for c in chunks for n in re.findall(r'"ORD-(\d+)"', c.text)} == {f"{i:05d}" for i in range(1200)}
+
+
+def test_minified_json_list_of_many_segments_is_cut_between_its_records(tmp_path: Path) -> None:
+    records = [{"id": i, "sku": f"SKU{i:06d}", "price": i % 999, "tags": ["a", "b"]} for i in range(9000)]
+    text = json.dumps(records, separators=(",", ":"))
+    assert len(text) > 2 * chunker.SEGMENT_CHARS
+    chunks = _json_chunks(tmp_path, text, max_tokens=216)
+    # Before: 506 of 1,875 chunks, all after char 200,000, started inside a record (':3416,"sku":…').
+    assert [c.text[:30] for c in chunks if not c.text.startswith(('[{"id":', '{"id":'))] == []
+    assert all(c.text.endswith(("},", "}]")) for c in chunks)
