@@ -133,16 +133,26 @@ def front_matter(element: Tag) -> bool:
 
 
 def _note_reference(element: Tag) -> bool:
-    """A note's number in the text (`<a epub:type="noteref">`, `role="doc-noteref"`, or a <sup> holding only links
-    into the page and brackets, as Wikipedia's [3]): read, it was glued onto the word before ("March of 19303",
-    "6000 BC.1 Trade"), which neither the full-text search nor a quote then matched. The note itself is read where
-    the page has it."""
+    """A note's number in the text: `<a epub:type="noteref">`, `role="doc-noteref"`, a <sup> holding only links into
+    the book and brackets (Wikipedia's [3]), or a link into the book whose whole text is a note mark (`_NOTE_MARK`)
+    around a <sup> (Calibre's and Word's `<a href="#fn1"><sup>4</sup></a>`) or glued to the word before it
+    (Gutenberg's `1883<a href="#f7">[7]</a>`). Read, it was glued onto the word before ("March of 19303", "6000
+    BC.1 Trade", "since 12904"), which neither the full-text search nor a quote then matched. A link of words, or
+    one after a space (a note's own number linking back, "page <a>12</a>"), is read. The note itself is read where
+    the book has it."""
     if "noteref" in _tokens(element, "epub:type") or "doc-noteref" in _tokens(element, "role"):
         return True
+    if element.name == "a":
+        if not _into_book(element):
+            return False
+        text = element.get_text().strip()
+        if element.find("sup") is not None:  # a superscript letter marks a table's notes
+            return _NOTE_MARK.fullmatch(text) is not None or (len(text) == 1 and text.isalpha())
+        return _NOTE_MARK.fullmatch(text) is not None and _glued(element)
     if element.name != "sup":
         return False
     links = element.find_all("a")
-    if not links or not all(str(link.get("href") or "").startswith("#") for link in links):
+    if not links or not all(_into_book(link) for link in links):
         return False
     beside = "".join(text for text in element.find_all(string=True) if text.find_parent("a") not in links)
     return _NOTE_MARKS.fullmatch(beside) is not None
@@ -150,6 +160,25 @@ def _note_reference(element: Tag) -> bool:
 
 # What a note reference may hold beside its links: "[3]", "(3, 4)", "3,4".
 _NOTE_MARKS = re.compile(r"[\s\[\](),;]*")
+# A note link's whole text: a number or a mark (* † ‡ § ¶), bare or in square brackets, or letters in them ("[b]").
+# Not in parentheses: "section 5<a>(a)</a>" is a cross-reference whose "(a)" the text needs.
+_NOTE_MARK = re.compile(r"\[?(?:\d{1,4}|[*\u2020\u2021\u00a7\u00b6]{1,3})\]?|\[[A-Za-z]{1,4}\]")
+
+
+def _into_book(link: Tag) -> bool:
+    """Whether `link` points at a place in the page or another of the book's files ("#fn1", "notes.xhtml#fn1"), not
+    out of it."""
+    href = str(link.get("href") or "")
+    return "#" in href and ":" not in href.partition("#")[0]
+
+
+def _glued(element: Tag) -> bool:
+    """Whether text ends right before `element`, with no space between, in the same parent."""
+    from bs4 import NavigableString
+
+    before = element.previous_sibling
+    text = str(before) if isinstance(before, NavigableString) else before.get_text() if before is not None else ""
+    return bool(text) and not text[-1].isspace()
 
 
 def _tokens(element: Tag, attribute: str) -> list[str]:

@@ -45,13 +45,16 @@ READERS: dict[str, int] = {
     # too; the front matter's properties are read; 4: they are a chunk of their own (the closing fence was in one)
     "ipynb": 4,  # the same in Markdown cells; 3: outputs without terminal colour codes, a progress bar's last frame
     # only, and an error output's name, value and traceback (it was left out)
-    "html": 6,  # a note reference (a footnote's number, Wikipedia's [3]) and a block marked as a contents page
+    "html": 7,  # a note mark linked into the page around a <sup> or glued to the word before (Calibre's, Word's,
+    # Gutenberg's) is a note reference; 6: a note reference (a footnote's number, Wikipedia's [3]) and a block marked
+    # as a contents page
     # (role="doc-toc", epub:type="toc") or a copyright page are left out of the text; 5: an authoring
     # tool's "Untitled" title gives way to the first heading of any level; a nested table is read once, in its
     # cell; a cell's or a list item's blocks and tables are kept apart; hidden rows, row groups and list items are
     # left out; a table's caption is read; 4: read in the encoding its label means to a browser (iso-8859-1 as
     # windows-1252, shift_jis as cp932), a UTF-8 page with a stray byte as UTF-8
-    "epub": 4,  # the title and authors open the text, the authors name the title; a note reference, a contents
+    "epub": 5,  # a note mark linked as Calibre writes it (`<a href="#fn1"><sup>4</sup></a>`) is left out; 4:
+    # the title and authors open the text, the authors name the title; a note reference, a contents
     # page and a copyright page are left out; a file the contents do not name goes on under the chapter before; an
     # anchor inside a heading, list or table opens its chapter too; 3: a chapter the contents point at inside a file
     # opens at its anchor

@@ -63,6 +63,18 @@ def test_note_references_are_left_out_and_the_note_follows_its_paragraph(tmp_pat
     ]
 
 
+
+def test_note_links_around_a_sup_as_calibre_writes_them_are_left_out(tmp_path: Path) -> None:
+    # Before: "since 12904 across the valley, by 1350[5] in the north", and search 1290 missed the chunk.
+    page = ('<p class="calibre1">Wool trade grew since 1290<a href="#fn1" class="footnote"><sup class="calibre2">4'
+            '</sup></a> across the valley, by 1350<a href="notes.xhtml#fn2"><sup>[5]</sup></a> in the north.</p>'
+            '<p id="fn1"><a href="#r1">4</a> Dalton 1993.</p>')
+    book = make_book(tmp_path / "calibre.epub", [("c.xhtml", page)], [("Wool", "c.xhtml")])
+    assert read(load_file(book))[1:] == [
+        ("Wool trade grew since 1290 across the valley, by 1350 in the north.", ("Wool",)),
+        ("4 Dalton 1993.", ("Wool",)),
+    ]
+
 def test_a_file_the_contents_do_not_name_goes_on_with_the_chapter_before(tmp_path: Path) -> None:
     # Calibre splits a long chapter into files; the contents name the first. The rest were read under no heading.
     book = make_book(tmp_path / "split.epub", [

@@ -411,6 +411,26 @@ def test_html_note_references_are_left_out_of_the_text(tmp_path: Path) -> None:
                                     "- Cell\n\n1. Dalton 1993.")
 
 
+
+def test_html_note_links_of_calibre_word_and_gutenberg_are_left_out(tmp_path: Path) -> None:
+    # A link into the page around a <sup>, or a bare note mark glued to the word before, was read: "since 12904",
+    # "1350[5]", "17716", "1883[7]", and search 1290 missed. A link of words, or one after a space, stays.
+    path = tmp_path / "page.html"
+    path.write_text('<p>Trade grew since 1290<a href="#fn1" class="footnote"><sup class="calibre2">4</sup></a> across '
+                    'the valley, by 1350<a href="#fn2"><sup>[5]</sup></a> in the north. It opened in '
+                    '1771<a href="#fn1"><sup>6</sup></a> and closed in 1883<a class="fnanchor" href="#f7">[7]</a> '
+                    'after a fire<a href="#_ftn2" name="_ftnref2"><span class="MsoFootnoteReference">[2]</span></a>, '
+                    'a loss<a href="notes.xhtml#n9">*</a> and a ruin<a href="#n3">†</a>; see '
+                    'table 2<a href="#ta"><sup>a</sup></a> and note<a href="#nb">[b]</a>.</p>'
+                    '<p>For the rules <a href="#ch3">see chapter 3</a>, the map<a href="#map">Map</a>, '
+                    'page <a href="#p12">12</a>, item<a href="https://example.org/7">7</a>, '
+                    'section 5<a href="#s5a">(a)</a>.</p>',
+                    encoding="utf-8")
+    assert load_file(path).text == (
+        "Trade grew since 1290 across the valley, by 1350 in the north. It opened in 1771 and closed in 1883 after a "
+        "fire, a loss and a ruin; see table 2 and note.\n\n"
+        "For the rules see chapter 3, the mapMap, page 12, item7, section 5(a).")
+
 def test_html_legacy_charset(tmp_path: Path) -> None:
     path = tmp_path / "old.html"
     path.write_bytes('<meta charset="windows-1252"><p>caf\u00e9 \u2013 ok</p>'.encode("cp1252"))
