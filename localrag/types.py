@@ -378,6 +378,10 @@ class IngestReport:
     removed_paths: list[str] = field(default_factory=list)
     # Each file counted in `moved`, "OLD -> NEW" (neither is counted in `added_paths` or `removed_paths`).
     moved_paths: list[str] = field(default_factory=list)
+    # Files added holding the bytes of an indexed file not found where it was, outside the folders ingested (a folder
+    # renamed and ingested by its new name, or a drive not mounted), each "OLD -> NEW": their vectors were taken
+    # again, and the old documents stay (nothing outside the folders ingested is deleted), named in a note.
+    moved_elsewhere: list[str] = field(default_factory=list)
     # Files the walk found that were gone when their turn came (deleted or moved meanwhile, as a sync tool does): not
     # failed; one indexed before leaves the index (in `removed_paths` too).
     gone_paths: list[str] = field(default_factory=list)

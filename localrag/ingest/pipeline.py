@@ -126,6 +126,8 @@ class _Batch:
     new_parts: dict[str, list[str]] = field(default_factory=dict)
     # Each file moved here (read for the first time, the bytes of an indexed file now gone): the old one's paths.
     moved: dict[str, list[str]] = field(default_factory=dict)
+    # Each file added with the bytes of an indexed file not found, outside the folders ingested: that file's paths.
+    elsewhere: dict[str, list[str]] = field(default_factory=dict)
 
 
 class _Cancelled(Exception):
@@ -219,15 +221,43 @@ def _holder(path: str) -> str:
     return part_holder(path) or path
 
 
-def _settle_moves(batch: _Batch, store: Store, report: IngestReport) -> None:
+def _settle_moves(batch: _Batch, store: Store, report: IngestReport, elsewhere: list[str]) -> None:
     """Once the batch is written, the documents of the files its moved files came from go, and the moves are
-    counted: a file a stop left out (not written) leaves its old documents where they were, for the next ingest."""
+    counted: a file a stop left out (not written) leaves its old documents where they were, for the next ingest.
+    Those found elsewhere stay, named (`report.moved_elsewhere`; their paths, parts and all, added to `elsewhere`)."""
     written = {_holder(d.path) for d in batch.docs}
     for name, old in batch.moved.items():
         if name in written:
             store.delete_documents([doc_id_for(p) for p in old])
             report.moved += 1
             report.moved_paths.append(f"{_holder(old[0])} -> {name}")
+    for name, old in batch.elsewhere.items():
+        if name in written:
+            report.moved_elsewhere.append(f"{_holder(old[0])} -> {name}")
+            elsewhere.extend(old)
+
+
+def _elsewhere_note(report: IngestReport, old: Sequence[str], stored: Sequence[str], collection: str) -> str:
+    """One line on the files added with the bytes of indexed files not found where they were, outside the folders
+    ingested (`old`: those files' documents), and the forget that takes them out: their folder where it holds no
+    other document, else the files themselves (up to three). They are not removed here: the old place may be a
+    drive not mounted just now, which must not empty the index."""
+    holders = sorted({_holder(p) for p in old})
+    folder = os.path.commonpath([str(Path(h).parent) for h in holders])
+    olds = set(old)
+    if all(p in olds for p in stored if Path(p).is_relative_to(folder)):
+        named: Sequence[str] = [folder]
+    elif len(holders) <= 3:
+        named = holders
+    else:
+        named = []
+    where = collection_option(collection)
+    forget = (f"`localrag forget {' '.join(shlex.quote(p) for p in named)}{where}` takes the old paths out" if named
+              else f"`localrag forget{where}` with the old paths (`moved_elsewhere` in `--json`) takes them out")
+    count = len(report.moved_elsewhere)
+    have = "has the bytes of an indexed file" if count == 1 else "have the bytes of indexed files"
+    return line_text(f"{count_text(count, 'file')} {have} not found where they were (moved, or on a drive not "
+                     f"mounted): {_some(report.moved_elsewhere)}; {forget}")
 
 
 def _passed_over_note(passed_over: Sequence[Path]) -> str:
@@ -352,6 +382,7 @@ def run_ingest(
     processed = 0  # files whose turn came (read, unchanged or failed)
     left_read = 0  # of those, files read but not embedded when a stop came
     pending = PendingVectors.for_store(store.path, store.collection, embedder.name, embedder.dim)
+    elsewhere: list[str] = []  # the documents of files found elsewhere (`_settle_moves`), which stay
     aside = [0, 0]  # chunks taken from the vectors a stop kept aside; chunks kept aside by a stop in this run
 
     def flush() -> None:
@@ -388,7 +419,7 @@ def run_ingest(
             store.write_batch(batch.docs, batch.chunks, vectors)
             pending.drop(committed)
             written.update((d.path, d.content_hash) for d in batch.docs)
-            _settle_moves(batch, store, report)
+            _settle_moves(batch, store, report, elsewhere)
             report.chunks_written += len(batch.chunks)
             report.chunks_reused += sum(embedding_text(c, batch.titles.get(c.doc_id, "")) in batch.reuse
                                         for c in batch.chunks) if batch.reuse else 0
@@ -400,6 +431,7 @@ def run_ingest(
         batch.reuse.clear()
         batch.new_parts.clear()
         batch.moved.clear()
+        batch.elsewhere.clear()
 
     def stopped() -> bool:
         # A server's stop or a client's cancel waited for a whole batch (up to commit_chunks chunks, 30 s and
@@ -517,6 +549,8 @@ def run_ingest(
     if report.moved_paths:
         report.notes.append(line_text(f"moved {count_text(report.moved, 'file')} (the index follows, its vectors kept, "
                                       f"its old path gone): {_some(report.moved_paths)}"))
+    if report.moved_elsewhere:
+        report.notes.append(_elsewhere_note(report, elsewhere, list(known), store.collection))
     if report.blank_paths:
         # A scan of a few small words that OCR could not find is not "blank" to the eye that sees them.
         scans = any(file_type(Path(p)) in ("image", "pdf") for p in report.blank_paths)
@@ -739,11 +773,23 @@ class _Known:
         its place is a copy, not moved, and so is one outside the folders ingested: a drive not mounted just now
         (`usb/report.txt`) lost its documents to a copy ingested at home. Of several gone, the one of the same name,
         else the first by path. Its paths, parts (a mail's attachments) and all; [] when none."""
+        return self._same_bytes(name, digest, lambda held: _left(held, self.present, self.folders))
+
+    def found_elsewhere(self, name: str, digest: str) -> list[str]:
+        """As `moved_from`, the stored documents of a file `name` is the same bytes of, whose file is not found
+        (`_gone`) and lies outside the folders being ingested: `ingest r/archive` after `mv r/notes r/archive`, or
+        a copy of a file of a drive not mounted. Their vectors are taken again (harmless: a vector is what the
+        embedder gives for its text), but they stay, named in a note: they may be a drive's, back once mounted."""
+        return self._same_bytes(name, digest, lambda held: held not in self.present
+                                and not _is_under(held, self.folders) and _gone(held, self.present))
+
+    def _same_bytes(self, name: str, digest: str, left: Callable[[str], bool]) -> list[str]:
+        """The stored paths of the file of `digest` (not `name`, nor one claimed) that `left` says left: the one of
+        the same name as `name`, else the first by path, claimed; [] when none."""
         holders: dict[str, list[str]] = {}
         for path in self.by_hash.get(digest, ()):
             holders.setdefault(_holder(path), []).append(path)
-        gone = sorted(h for h in holders
-                      if h not in self.claimed and h != name and _left(h, self.present, self.folders))
+        gone = sorted(h for h in holders if h not in self.claimed and h != name and left(h))
         if not gone:
             return []
         old = min(gone, key=lambda h: (Path(h).name != Path(name).name, h))
@@ -807,10 +853,12 @@ def _ingest_file(
         indexed_before = name in hashes or bool(old_parts)
         # A folder renamed re-embedded every file of it, and the old paths stayed, cited by answers, gone from disk.
         moved = known.moved_from(name, digest) if this.docs and not indexed_before else []
-        if (indexed_before or moved) and this.docs:
+        # A folder renamed and ingested by its new name (not the folder above it) embedded every file again.
+        elsewhere = known.found_elsewhere(name, digest) if this.docs and not indexed_before and not moved else []
+        if (indexed_before or moved or elsewhere) and this.docs:
             # Read before the parts it no longer holds are deleted below: a mail named by a digest of its bytes
             # (no Message-ID) is another part once a client rewrites its Status header, with the same text.
-            stored_ids = [doc_id_for(p) for p in (name, *old_parts, *moved) if p in hashes]
+            stored_ids = [doc_id_for(p) for p in (name, *old_parts, *moved, *elsewhere) if p in hashes]
             wanted = {embedding_text(c, this.titles.get(c.doc_id, "")) for c in this.chunks}
             batch.reuse.update(_reusable(store, stored_ids, wanted, this.docs[0].read_with))
         batch.docs.extend(this.docs)
@@ -837,6 +885,8 @@ def _ingest_file(
         elif moved:
             batch.moved[name] = moved  # counted once written (`_settle_moves`), neither added nor removed
         else:
+            if elsewhere:
+                batch.elsewhere[name] = elsewhere  # named once written (`_settle_moves`)
             report.added_paths.append(name)
             report.added += 1
     except _Cancelled:

@@ -61,3 +61,49 @@ def test_a_file_named_with_bytes_not_utf8_is_still_on_the_disk(tmp_path: Path) -
     report = engine.ingest([folder], include=["copy.txt"])
     assert (report.added, report.moved, report.removed) == (1, 0, 0), (report.moved_paths, report.removed_paths)
     assert sorted(d.path for d in engine.documents()) == [f"{folder}/caf\\xe9.txt", f"{folder}/copy.txt"]
+
+
+def test_a_folder_renamed_and_ingested_by_its_new_name_takes_its_vectors_and_names_the_old_paths(
+    tmp_path: Path,
+) -> None:
+    # `ingest r/notes; mv r/notes r/archive; ingest r/archive` embedded every chunk again (150 files: 33 s, not 7 s),
+    # and the old paths stayed in the index without a word, cited by answers.
+    engine = _engine()
+    (tmp_path / "r" / "notes").mkdir(parents=True)
+    for n in range(3):
+        (tmp_path / "r" / "notes" / f"n{n}.txt").write_text(f"Note {n}. {TEXT}", encoding="utf-8")
+    engine.ingest([tmp_path / "r" / "notes"])
+    (tmp_path / "r" / "notes").rename(tmp_path / "r" / "archive")
+    report = engine.ingest([tmp_path / "r" / "archive"])
+    assert (report.added, report.removed, report.moved) == (3, 0, 0)
+    assert report.chunks_written == report.chunks_reused == 3  # none embedded again
+    old, new = tmp_path / "r" / "notes", tmp_path / "r" / "archive"
+    assert report.moved_elsewhere == [f"{old}/n{n}.txt -> {new}/n{n}.txt" for n in range(3)]
+    (note,) = [n for n in report.notes if "not found where they were" in n]
+    assert note.startswith("3 files have the bytes of indexed files not found where they were (moved, or on a drive "
+                           f"not mounted): {old}/n0.txt -> {new}/n0.txt"), note
+    assert note.endswith(f"`localrag forget {old}` takes the old paths out"), note
+    # Nothing outside the folder ingested is deleted: the old paths stay until that forget.
+    assert len(engine.documents()) == 6
+    engine.forget(old)
+    assert sorted(d.path for d in engine.documents()) == [f"{new}/n{n}.txt" for n in range(3)]
+
+
+def test_a_copy_of_a_file_of_a_drive_not_mounted_takes_its_vectors_and_the_drive_keeps_its_documents(
+    tmp_path: Path,
+) -> None:
+    engine = _engine()
+    (tmp_path / "usb").mkdir()
+    (tmp_path / "usb" / "report.txt").write_text(TEXT, encoding="utf-8")
+    (tmp_path / "usb" / "other.txt").write_text("Another text on the drive, about the ferry timetable.\n")
+    engine.ingest([tmp_path / "usb"])
+    (tmp_path / "usb").rename(tmp_path / "unplugged")
+    (tmp_path / "home").mkdir()
+    (tmp_path / "home" / "report-copy.txt").write_text(TEXT, encoding="utf-8")
+    report = engine.ingest([tmp_path / "home"])
+    assert (report.added, report.moved, report.removed, report.chunks_reused) == (1, 0, 0, 1)
+    assert report.moved_elsewhere == [f"{tmp_path}/usb/report.txt -> {tmp_path}/home/report-copy.txt"]
+    # The drive holds another document: its folder is no command to give, the old file is.
+    (note,) = [n for n in report.notes if "not found where they were" in n]
+    assert note.endswith(f"`localrag forget {tmp_path}/usb/report.txt` takes the old paths out"), note
+    assert len(engine.documents()) == 3
