@@ -5,8 +5,9 @@ chunks, minutes of embedding) left nothing of its work: the next ingest embedded
 Each step of its embedding is therefore written here as it ends, one small file per file and step (of a file not
 embedded whole in one step: one that is goes in at a stop, and a write each made many small files slow), by the key a
 re-read file's vector reuse uses, the text its chunk is embedded as (`pipeline._reusable`): a vector is what the
-embedder gives for that text, whatever the file is now. A step is written atomically, each row with a sum over its
-key and vector (`row_sums`), so a kill (even SIGKILL) loses at most the step under way and damage is never taken.
+embedder gives for that text, whatever the file is now or is named now (a file renamed after its stop takes them).
+A step is written atomically, each row with a sum over its key and vector (`row_sums`), so a kill (even SIGKILL)
+loses at most the step under way and damage is never taken.
 
 The folder is one per store and collection, in the cache (files that can always be made again). A file's steps
 go once it commits, or once an ingest of its folder finds it gone (each step names its file for that: a file stopped
@@ -47,6 +48,8 @@ class PendingVectors:
         self.folder = folder
         self.embedder = embedder
         self.dim = dim
+        # Each step's keys, read once in a run: a step is written whole and never changed, only deleted.
+        self._keys: dict[Path, list[str]] = {}
 
     @classmethod
     def for_store(cls, store_path: Path, collection: str, embedder: str, dim: int) -> PendingVectors:
@@ -64,15 +67,27 @@ class PendingVectors:
         self.folder.mkdir(parents=True, exist_ok=True)
         write_bytes_atomic(self.folder / f"{_file_id(name)}.{time.time_ns()}-{os.getpid()}.npz", out.getvalue())
 
-    def taken(self, names: Sequence[str], wanted: set[str]) -> dict[str, NDArray[np.float32]]:
-        """The vectors kept aside for the files `names` whose text is among `wanted`, by that text."""
+    def taken(self, wanted: set[str]) -> dict[str, NDArray[np.float32]]:
+        """The vectors kept aside whose text is among `wanted`, by that text, whichever file they were kept for: a
+        vector is what the embedder gives for its text, so a file renamed after its stop takes them too (looked up
+        by the file's name, `mv a.txt renamed.txt` embedded all of it again). Only a step's keys are read to know
+        whether it holds any (once a run); its vectors only where it does."""
         by_key = {_key(text): text for text in wanted}
         found: dict[str, NDArray[np.float32]] = {}
-        for step in self._steps(names):
+        for step in sorted(self.folder.glob("*.npz")) if self.folder.is_dir() else ():
+            if step not in self._keys:
+                try:
+                    with np.load(step) as held:
+                        self._keys[step] = [str(k) for k in held["keys"]]
+                except (OSError, ValueError, KeyError, EOFError):
+                    step.unlink(missing_ok=True)  # cut or damaged: embedded again, as it would be without this file
+                    continue
+            if not any(key in by_key for key in self._keys[step]):
+                continue
             try:
                 with np.load(step) as held:
                     embedder = [str(v) for v in held["embedder"]]
-                    keys = [str(k) for k in held["keys"]]
+                    keys = self._keys[step]
                     vectors = np.asarray(held["vectors"], dtype=np.float32)
                     sums = [int(s) for s in held["sums"]]
             except (OSError, ValueError, KeyError, EOFError):

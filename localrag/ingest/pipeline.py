@@ -595,7 +595,7 @@ def embedded_in_steps(
 def _take_pending(batch: _Batch, texts: list[str], pending: PendingVectors) -> int:
     """Add to `batch.reuse` the vectors a stop kept aside for its files' chunks (`texts`): how many chunks those are."""
     wanted = {text for text in texts if text not in batch.reuse}
-    found = pending.taken([file for file, _, _ in batch.files], wanted) if wanted else {}
+    found = pending.taken(wanted) if wanted else {}
     batch.reuse.update(found)
     return sum(text in found for text in texts)
 

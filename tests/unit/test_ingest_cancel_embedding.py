@@ -233,3 +233,23 @@ def test_small_files_embedded_whole_in_one_step_are_not_kept_aside(tmp_path: Pat
     engine.ingest([tmp_path / "long"])
     steps = embedder.seen[-1] + 1  # one kept for each step embedded before the last (after the index's probe)
     assert steps > 2 and embedder.seen[-steps:] == list(range(steps))
+
+
+def test_a_file_renamed_after_a_stop_takes_the_vectors_kept_for_it(tmp_path: Path) -> None:
+    # Kept aside by the file's name, a stop's vectors were lost to a rename: `mv big5/a.txt big5/renamed.txt` and the
+    # ingest embedded all its chunks again, without "went on from a stop".
+    # Titled by its first heading, not its name: the renamed file's chunks are embedded as the same texts.
+    path = _long_file(tmp_path / "docs")
+    path.write_text("# Harbour ledger\n\n" + path.read_text(encoding="utf-8"), encoding="utf-8")
+    cancel = threading.Event()
+    Engine(load_settings(commit_chunks=10_000), embedder=CancellingEmbedder(cancel, after=EMBED_STEP * 2)).ingest(
+        [tmp_path / "docs"], cancel=cancel)
+    path.rename(path.with_name("renamed.md"))
+    embedder = CancellingEmbedder(threading.Event(), after=10**6)
+    engine = Engine(load_settings(commit_chunks=10_000), embedder=embedder)
+    report = engine.ingest([tmp_path / "docs"])
+    assert report.added == 1
+    assert f"went on from a stop: {EMBED_STEP * 2} chunks embedded before it were taken, not embedded again" \
+        in report.notes, report.notes
+    assert embedder.embedded <= report.chunks_written - EMBED_STEP * 2 + 1  # +1: the index's probe
+    assert _kept(engine) == []  # the old name is gone from the folder: what was kept for it goes
