@@ -447,7 +447,8 @@ def extract_summary(card: dict[str, Any]) -> str:
         value, low, high = (_number(figure.get(k)) for k in ("value", "low", "high")) if isinstance(
             figure, Mapping) else (None, None, None)
         if value is not None and low is not None and high is not None:
-            parts.append(f"{100 * value:+.1f} [{100 * low:+.1f}, {100 * high:+.1f}] points against {side}")
+            value_, low_, high_ = points_figures(value, low, high)
+            parts.append(f"{value_} [{low_}, {high_}] points against {side}")
     return f"the sources' best sentence, no model (ask --extract): {extract['f1']} token F1" + "".join(
         f", {part}" for part in parts)
 

@@ -8,9 +8,9 @@ them twice through the answer path of `localrag ask` (hybrid retrieval, the cite
 greedy decoding): once with the base GGUF, once with the tuned one. The score is token F1 of the
 answer (of a RAFT reply, the part after `<ANSWER>:`), and the verdict rests on the paired bootstrap
 interval of tuned minus base over the same questions (`localrag.evaluate.metrics.paired_difference`):
-"better" only when the whole 95 % interval lies above zero and at least `MIN_QUESTIONS` questions were
-answered by both (`difference_verdict`, the rule `localrag eval` says its differences by). A difference inside
-the noise, too few questions to judge, or no comparison at all
+"better" only when the whole 95 % interval lies above zero and at least `localrag.evaluate.metrics.MIN_QUESTIONS`
+questions were answered by both (`difference_verdict`, the rule `localrag eval` says its differences by).
+A difference inside the noise, too few questions to judge, or no comparison at all
 (no held-out questions, a base that is not a GGUF) is "not better", and the user's default model stays
 what it was unless they ask for the tuned one with `--force-default`.
 

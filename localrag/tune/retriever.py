@@ -16,9 +16,9 @@
                no-duplicates batches, CPU
     gate       held-out hit@5 and MRR of the vector leg over the whole index, current embedder (the
                index's own vectors) against the tuned one (every chunk embedded again); the verdict is
-               the generator gate's (`localrag.tune.gate.verdict`): "better" only when the paired
-               bootstrap interval of tuned - current hit@5 over the same questions lies above zero
-               and at least `MIN_QUESTIONS` questions were judged.
+               the generator gate's (`localrag.evaluate.metrics.difference_verdict`): "better" only
+               when the paired bootstrap interval of tuned - current hit@5 over the same questions lies
+               above zero and at least `localrag.evaluate.metrics.MIN_QUESTIONS` questions were judged.
                The index is switched only then, and the card (and `localrag models`) says so either
                way, with the difference, its interval and both embedders' figures
     save       models/embedders/NAME (written beside, then renamed into place) with localrag-card.json

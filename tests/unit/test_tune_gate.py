@@ -166,6 +166,9 @@ def test_the_user_is_told_when_the_best_sentence_beats_both_models() -> None:
         "+9.0 [+6.0, +12.0] points against base, +9.0 [+6.0, +12.0] points against tuned")
     gate_json["extract"]["better"] = False
     assert not extract_wins({"gate": gate_json}) and not extract_wins({"gate": {}}) and not extract_summary({})
+    # Written by the rule the gate's own line uses: a small interval wholly above 0 does not read "[+0.0, ...]".
+    gate_json["extract"]["against"] = {"base": {"value": 0.001, "low": 0.0004, "high": 0.002, "n": 500}}
+    assert extract_summary({"gate": gate_json}).endswith(", +0.10 [+0.04, +0.20] points against base")
 
 
 def test_the_best_sentence_is_judged_by_the_gates_own_rule(setup: dict[str, Path]) -> None:
