@@ -77,3 +77,14 @@ def test_greek_capitals_and_joiners_match_in_any_case_and_never_crash_the_snippe
     joined = _conversation("j", "Lunch", "Where?", "The cafe\u200dteria on level two.")
     [found] = search_conversations([joined], "cafeteria")
     assert found.turn == 1 and "teria on level two." in found.snippet
+
+
+def test_a_long_answer_with_apostrophes_and_accents_before_the_word_is_cut_around_it() -> None:
+    # Each apostrophe folds to nothing and "İ" to two characters: the word is found in the whole answer's fold and
+    # placed back by the characters whose fold changes its length (answers of 240,000 characters exist). Placed a
+    # character off, the line would end elsewhere among the one-letter words after it.
+    def snippet(repeat: int) -> str:
+        text = "Don\u2019t pay the caf\u00e9 twice, \u0130stanbul. " * repeat + "Vinegar " + " ".join("abcdefghij" * 20)
+        return search_conversations([_conversation("a", "Shopping", "where is it", text)], "vinegar")[0].snippet
+    assert snippet(6000) == snippet(1)
+    assert snippet(1).startswith("…\u0130stanbul. Vinegar a b c") and snippet(1).endswith(" f…")
