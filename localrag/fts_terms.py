@@ -57,7 +57,10 @@ _POINTS = re.compile("[\u064b-\u065f\u0670\u0640\u0591-\u05bd\u05bf\u05c1\u05c2\
 _LETTER_FOLDS = str.maketrans({"ς": "σ", "ё": "е", "Ё": "Е"})
 
 
-def _folded(text: str) -> str:
+def folded(text: str) -> str:
+    """`text` with the marks the BM25 leg drops dropped and its compatibility forms folded, as `indexed_text` and
+    `query_text` fold them: what another search by words (saved conversations) compares, so it finds what `search`
+    does."""
     text = unicodedata.normalize("NFC", _POINTS.sub("", _ACCENTS.sub("", unicodedata.normalize("NFKD", text))))
     return text.translate(_LETTER_FOLDS)
 
@@ -113,7 +116,7 @@ def indexed_text(text: str) -> str:
         run = match.group()
         return f" {' '.join([*_bigrams(run), *run]) if len(run) > 1 else run} "
 
-    return _with_joined(_CJK.sub(terms, _folded(_footnotes_apart(text))), text)
+    return _with_joined(_CJK.sub(terms, folded(_footnotes_apart(text))), text)
 
 
 def query_text(query: str) -> str:
@@ -121,12 +124,5 @@ def query_text(query: str) -> str:
     joined."""
     if query.isascii():
         return _with_joined(query)
-    folded = _folded(_footnotes_apart(query))
-    return _with_joined(_CJK.sub(lambda match: f" {' '.join(_bigrams(match.group()))} ", folded), query)
-
-
-def folded(text: str) -> str:
-    """`text` with the marks the BM25 leg drops dropped and its compatibility forms folded, as `indexed_text` and
-    `query_text` fold them: what another search by words (saved conversations) compares, so it finds what `search`
-    does."""
-    return _folded(text)
+    text = folded(_footnotes_apart(query))
+    return _with_joined(_CJK.sub(lambda match: f" {' '.join(_bigrams(match.group()))} ", text), query)

@@ -79,6 +79,9 @@ _CHAR_MAP = {
     "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-", "\u2212": "-",
     "\u00a0": " ", "\u200b": "", "\u00ad": "",
     # The other invisible characters `safe_text.plain_text` drops: a source indexed before it, or a quote, holds them.
+    # Listed here rather than made plain by plain_text first: _normalise keeps each character's index into the text
+    # as written (plain_text_offsets maps the other way only), and a joiner goes here after any letter, since a
+    # quote copied without a Persian or Indic joiner still quotes its source (plain_text keeps those, for display).
     "\u200c": "", "\u200d": "", "\u2060": "", "\ufeff": "",
 }
 _EDGE_PUNCT = " .,;:!?'\"-"
