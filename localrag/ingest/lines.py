@@ -1,7 +1,7 @@
 """The lines of its file a retrieved chunk spans: `notes.md:12-18`, `src/atomic.py:40-52`.
 
 Plain text, Markdown, Org, AsciiDoc and code are indexed as their files' own text, with line endings made "\\n"
-(`loaders.decode_text`) and `safe_text.plain_text` applied (which keeps every line), so a chunk's character offsets
+(`encodings.decode_file`) and `safe_text.plain_text` applied (which keeps every line), so a chunk's character offsets
 are also a place in that text of its file, and its lines are the file's. The lines are found
 when the chunk is retrieved, not stored with it: the file is read again and the chunk's text looked for at
 its offsets, and only where it still stands there are line numbers given. They are then right for the file
@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from localrag.errors import LocalRagError
-from localrag.ingest.loaders import decode_text
+from localrag.ingest.encodings import decode_file
 from localrag.safe_text import plain_text
 from localrag.types import Chunk, Hit
 
@@ -30,6 +30,8 @@ from localrag.types import Chunk, Hit
 MAX_BYTES = 4_000_000
 MAX_READ_BYTES = 64 * 2**20
 _VERBATIM_KINDS = frozenset({"txt", "md", "org", "adoc"})
+# A file's version: its path, size and modification time (ns), the key of what is kept of it.
+Version = tuple[str, int, int]
 
 
 def has_lines(file_type: str) -> bool:
@@ -41,7 +43,7 @@ def with_lines(hits: Sequence[Hit]) -> list[Hit]:
     """`hits` with `line_start` and `line_end` set on each chunk whose text stands at its offsets in its file
     now; the others as they are. Each file is read once."""
     texts: dict[str, str | None] = {}  # a big file's text lives only as long as this call
-    versions: dict[str, tuple[str, int, int] | None] = {}
+    versions: dict[str, Version | None] = {}
     out = []
     for hit in hits:
         chunk = hit.chunk
@@ -55,14 +57,10 @@ def with_lines(hits: Sequence[Hit]) -> list[Hit]:
 
 
 def _first_line(chunk: Chunk, texts: dict[str, str | None],
-                versions: dict[str, tuple[str, int, int] | None]) -> int | None:
+                versions: dict[str, Version | None]) -> int | None:
     """The line `chunk` starts on in its file now; None where its text no longer stands at its offsets."""
     if chunk.path not in versions:
-        try:
-            info = Path(chunk.path).stat()
-            versions[chunk.path] = (chunk.path, info.st_size, info.st_mtime_ns)
-        except (OSError, ValueError):
-            versions[chunk.path] = None
+        versions[chunk.path] = _version(chunk.path)
     version = versions[chunk.path]
     if version is None:
         return None
@@ -74,7 +72,7 @@ def _first_line(chunk: Chunk, texts: dict[str, str | None],
             if span in known:
                 return known[span]
     if chunk.path not in texts:
-        texts[chunk.path] = _file_text(Path(chunk.path))
+        texts[chunk.path] = _file_text(Path(chunk.path), version)
     text = texts[chunk.path]
     first = None if text is None or text[chunk.start:chunk.end] != chunk.text else \
         text.count("\n", 0, chunk.start) + 1
@@ -89,24 +87,31 @@ def _first_line(chunk: Chunk, texts: dict[str, str | None],
     return first
 
 
-def _file_text(path: Path) -> str | None:
+def _version(path: str) -> Version | None:
+    """The file's version as the caches know it, its one stat in a search; None where it cannot be read."""
     try:
-        info = path.stat()
-        if info.st_size > MAX_READ_BYTES:
+        info = Path(path).stat()
+    except (OSError, ValueError):
+        return None
+    return path, info.st_size, info.st_mtime_ns
+
+
+def _file_text(path: Path, version: Version) -> str | None:
+    try:
+        if version[1] > MAX_READ_BYTES:
             return None
-        if info.st_size > MAX_BYTES:
-            return _indexed_text(path)
-        key = (str(path), info.st_size, info.st_mtime_ns)
+        if version[1] > MAX_BYTES:
+            return _indexed_text(path, version)
         with _READ_LOCK:
-            text = _READ.get(key)
+            text = _READ.get(version)
         if text is None:
             # A file not in UTF-8 is read as the ingest read it, its encoding guessed: 2 s for a 3 MB file, at every
             # search that cited it. Kept for each version of the file (its size and time in the key), a few files.
-            text = _indexed_text(path)
+            text = _indexed_text(path, version)
             with _READ_LOCK:  # a server's searches run in threads
                 while len(_READ) >= _READ_FILES:
                     _READ.pop(next(iter(_READ)))
-                _READ[key] = text
+                _READ[version] = text
         return text
     # Gone, unreadable or no longer text: no lines, never an error. A name the locale cannot spell (東京 under Latin-1)
     # raises UnicodeEncodeError, a ValueError: a traceback under every search.
@@ -114,16 +119,36 @@ def _file_text(path: Path) -> str | None:
         return None
 
 
-def _indexed_text(path: Path) -> str:
+def _indexed_text(path: Path, version: Version) -> str:
     """The file's text as the ingest indexed it: decoded, and `plain_text` as every document is (`parts.load_parts`).
     Compared with the raw text, every chunk after a soft hyphen or a decomposed "é" stood off its offsets and was cited
     without lines."""
-    return plain_text(decode_text(path.read_bytes(), path))
+    return plain_text(_decoded(path.read_bytes(), path, version))
+
+
+def _decoded(data: bytes, path: Path, version: Version) -> str:
+    """The text `encodings.decode_file` reads from `data`, the bytes of `version` of the file at `path`. How each
+    version was decoded is kept, a few files: a big file's text is not kept, and a 60 MB cp1252 log's encoding guessed
+    again at every search that cited it cost 11 to 15 s each time (UTF-8: 0.1 s)."""
+    # Bytes of another size than the stat said: the file changed in between, and its guess belongs to no version.
+    key = version if version[1] == len(data) else None
+    with _READ_LOCK:
+        known = _DECODED.get(key) if key else None
+    read = decode_file(data, path, known=known)
+    if key and known is None:
+        with _READ_LOCK:
+            while len(_DECODED) >= _DECODED_FILES:
+                _DECODED.pop(next(iter(_DECODED)))
+            _DECODED[key] = read.how
+    return read.text
 
 
 _READ_FILES = 8
-_READ: dict[tuple[str, int, int], str] = {}
+_READ: dict[Version, str] = {}
 _READ_LOCK = threading.Lock()
 # The first line of each chunk (start, end, hash of its text) looked for in a big file, by the file's version.
-_BIG: dict[tuple[str, int, int], dict[tuple[int, int, int], int | None]] = {}
+_BIG: dict[Version, dict[tuple[int, int, int], int | None]] = {}
 _BIG_SPANS = 10_000
+# The codec and error handler each version of a file was read with (`Decoded.how`), more files than texts are kept.
+_DECODED: dict[Version, tuple[str, str]] = {}
+_DECODED_FILES = 64

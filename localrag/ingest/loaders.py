@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import threading
 from collections.abc import Callable, Iterator
 from functools import cache
 from pathlib import Path
@@ -264,30 +263,6 @@ def _read_bytes(path: Path) -> bytes:
         return path.read_bytes()
     except OSError as exc:
         raise LoaderError(f"{path}: cannot read ({exc.strerror or exc})", "check the file's permissions") from exc
-
-
-def decode_text(data: bytes, path: Path) -> str:
-    """The text `encodings.decode_file` reads from `data`, the bytes of the file at `path` now. How a version of a
-    file (its size and time) was decoded is kept, a few files: the lines of a search's sources read their files again
-    at each search, and a 60 MB cp1252 log's encoding guessed again cost 11 to 15 s each time (UTF-8: 0.1 s)."""
-    try:
-        info = path.stat()
-        version = (str(path), info.st_size, info.st_mtime_ns) if info.st_size == len(data) else None
-    except (OSError, ValueError):
-        version = None
-    with _DECODED_LOCK:
-        known = _DECODED.get(version) if version else None
-    read = decode_file(data, path, known=known)
-    if version and known is None:
-        with _DECODED_LOCK:  # a server's searches run in threads
-            while len(_DECODED) >= 64:
-                _DECODED.pop(next(iter(_DECODED)))
-            _DECODED[version] = read.how
-    return read.text
-
-
-_DECODED: dict[tuple[str, int, int], tuple[str, str]] = {}
-_DECODED_LOCK = threading.Lock()
 
 
 def read_text(path: Path) -> Decoded:

@@ -12,6 +12,7 @@ from localrag.config import Settings
 from localrag.embed import HashEmbedder
 from localrag.engine import Engine
 from localrag.errors import LoaderError
+from localrag.ingest.encodings import Decoded
 from localrag.ingest.lines import with_lines
 from localrag.ingest.loaders import load_file
 from localrag.types import Chunk, Hit
@@ -75,19 +76,19 @@ def test_a_guessed_encoding_is_a_note_of_the_ingest_and_lines_stay_right(localra
     from localrag.ingest import lines
 
     guessed: list[Path] = []
-    read_as_before = lines.decode_text
+    read_as_before = lines.decode_file
 
-    def counted(data: bytes, path: Path) -> str:
+    def counted(data: bytes, path: Path, known: tuple[str, str] | None = None) -> Decoded:
         guessed.append(path)
-        return read_as_before(data, path)
+        return read_as_before(data, path, known=known)
 
     lines._READ.clear()
     try:
-        lines.decode_text = counted  # type: ignore[assignment]
+        lines.decode_file = counted  # type: ignore[assignment]
         for _ in range(3):
             assert with_lines([Hit(chunk, 1.0)])[0].chunk.line_start == 5
     finally:
-        lines.decode_text = read_as_before  # type: ignore[assignment]
+        lines.decode_file = read_as_before
     assert len(guessed) == 1
 
 
@@ -175,7 +176,7 @@ def test_a_file_version_s_encoding_is_guessed_once(tmp_path: Path, monkeypatch: 
     guessed again every time (11 to 15 s a search); now once for each version of the file (its size and time)."""
     import os
 
-    from localrag.ingest import encodings, loaders
+    from localrag.ingest import encodings, lines
 
     guesses: list[int] = []
     real_guess = encodings.guess
@@ -185,15 +186,21 @@ def test_a_file_version_s_encoding_is_guessed_once(tmp_path: Path, monkeypatch: 
         return real_guess(data)
 
     monkeypatch.setattr(encodings, "guess", counted)
+
+    def decoded(path: Path) -> str:  # as the lines of a search's sources read the file: its version stat'd first
+        version = lines._version(str(path))
+        assert version is not None
+        return lines._decoded(path.read_bytes(), path, version)
+
     cases = {"brief.txt": LETTER.encode("cp1252"), "mostly.txt": "Café, Grüße\n".encode() + b"caf\xe9\r\n",
              "bom.txt": b"\xef\xbb\xbf" + "Grüße\r\n".encode(), "wide.txt": "Grüße\r\n".encode("utf-16"),
              "otchet.md": "Встреча прошла в понедельник. Мы обсудили бюджет.\n".encode("cp1251")}
     for name, data in cases.items():
         path = tmp_path / name
         path.write_bytes(data)
-        first = loaders.decode_text(path.read_bytes(), path)
+        first = decoded(path)
         count = len(guesses)
-        assert loaders.decode_text(path.read_bytes(), path) == first, name
+        assert decoded(path) == first, name
         assert len(guesses) == count, name  # the same version: the way it was read, not a guess
         assert first == encodings.decode_file(data, path).text and "\r" not in first and "\ufeff" not in first
     # Edited (another size and time): guessed again, its new text read.
@@ -201,4 +208,4 @@ def test_a_file_version_s_encoding_is_guessed_once(tmp_path: Path, monkeypatch: 
     path.write_bytes("Привет, мир. Встреча прошла в понедельник.\n".encode("cp1251"))
     os.utime(path, ns=(1, 1))
     count = len(guesses)
-    assert loaders.decode_text(path.read_bytes(), path).startswith("Привет") and len(guesses) == count + 1
+    assert decoded(path).startswith("Привет") and len(guesses) == count + 1

@@ -76,9 +76,8 @@ def test_a_log_over_4_mb_names_its_lines_and_reads_the_file_once_for_them(tmp_pa
 
 def test_a_file_name_the_locale_cannot_spell_has_no_lines_and_no_traceback() -> None:
     # Under Latin-1, the stored name 東京.md could not be encoded for stat(): UnicodeEncodeError under every search.
-    from localrag.ingest.lines import _file_text
-
-    assert _file_text(Path("/tmp/\ud800.md")) is None
+    chunk = Chunk("d:00000", "d", "/tmp/\ud800.md", 0, "Tokyo", 0, 5, file_type="md")
+    assert with_lines([Hit(chunk, 1.0)])[0].chunk.line_start is None
 
 
 @pytest.mark.parametrize("size", ["small", "over MAX_BYTES"])
