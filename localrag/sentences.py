@@ -241,18 +241,24 @@ def is_log(text: str) -> bool:
     return len(lines) > 1 and 2 * sum(_LOG_TIME.match(line) is not None for line in lines) > len(lines)
 
 
+def reads_as_log(path: str, text: str) -> bool:
+    """Whether `text`, of the file at `path`, reads line by line as a log: a `.log` file's whatever its lines open
+    with, else where `is_log` finds one. The one rule for the chunker's pieces and a chunk's sentences."""
+    return path.lower().endswith(LOG_SUFFIX) or is_log(text)
+
+
 def chunk_sentences(chunk: Chunk) -> list[tuple[int, int]]:
     """`sentence_spans` of a chunk's text, read as its file's type is written: the one rule for the best sentence,
     a summary, RAFT's quotes and the inverse-cloze questions. A `.log` file's lines are units, as a log's are."""
-    return sentence_spans(chunk.text, file_type=chunk.file_type, by_line=chunk.path.lower().endswith(LOG_SUFFIX))
+    return sentence_spans(chunk.text, file_type=chunk.file_type, path=chunk.path)
 
 
-def sentence_spans(text: str, *, file_type: str = "", by_line: bool = False) -> list[tuple[int, int]]:
+def sentence_spans(text: str, *, file_type: str = "", path: str = "") -> list[tuple[int, int]]:
     """(start, end) of each sentence of `text`, trimmed of surrounding whitespace, a line break inside a
     paragraph read as a space; `file_type`, as a chunk names it: in code and data every line is a unit of its own,
-    in org-mode and AsciiDoc a heading line is one (in every type a "#" line). In a log (`is_log`), or with
-    `by_line`, every line is a unit too."""
-    by_line = by_line or _lines_are_units(file_type) or is_log(text)
+    in org-mode and AsciiDoc a heading line is one (in every type a "#" line). In a log (`reads_as_log`, of the file
+    at `path` where one is given), every line is a unit too."""
+    by_line = _lines_are_units(file_type) or reads_as_log(path, text)
     spans = []
     for start, end in (trimmed_spans(text, _LINE.finditer(text)) if by_line else _units(text, file_type)):
         quote = None if by_line else _QUOTE_MARKS.match(text, start, end)

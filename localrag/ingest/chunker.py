@@ -5,14 +5,14 @@ How it works:
    code. All pieces are counted in one batched `token_counts` call (plus an empty string, to learn
    how many special tokens the tokenizer adds to every text), since counting is the hot path of
    ingest.
-2. A section is an atomic unit when it fits a chunk. A section that alone is too long is broken into
-   its pieces, and a piece that alone is too long into its lines, a line too long into words (a batched call
-   each); a Chinese or Japanese sentence, written without spaces, into its clauses (after ， 、 ； ：). A log's
-   lines (`sentences.is_log`, or a `.log` file's) are its pieces: a log has no blank line and few ". ", so it was
-   one piece cut between words, its chunks starting and ending inside lines. A JSON line too long for a chunk
-   (minified JSON is one line) is cut between its records or members first (after a "," at the shallowest depth
-   that has one), a member still too long between its own, a few levels deep: cut between words, or at its middle
-   where it has no spaces, a record's id and fields landed in different chunks.
+2. A section is an atomic unit when it fits a chunk. A section that alone is too long is broken into its pieces, and
+   a piece that alone is too long into its lines, a line too long into words (a batched call each); a Chinese or
+   Japanese sentence, written without spaces, into its clauses (after ， 、 ； ：). A log's lines
+   (`sentences.reads_as_log`: a `.log` file's, or where `is_log` finds one) are its pieces: a log has no blank line
+   and few ". ", so it was one piece cut between words, its chunks starting and ending inside lines. A JSON line too
+   long for a chunk (minified JSON is one line) is cut between its records or members first (after a "," at the
+   shallowest depth that has one), a member still too long between its own, a few levels deep: cut between words, or
+   at its middle where it has no spaces, a record's id and fields landed in different chunks.
 3. Units are packed greedily. A new chunk starts when the next unit would not fit, at a page break
    (a chunk has one page to cite), when the top-level heading changes, and after a section of "properties" (a
    Markdown note's front matter: the chunk of its body would hold the closing `---` fence between them, and a
@@ -52,7 +52,7 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
-from localrag.sentences import LOG_SUFFIX, SENTENCE_CLOSERS, SENTENCE_ENDS, UNSPACED_CHARS, is_log
+from localrag.sentences import SENTENCE_CLOSERS, SENTENCE_ENDS, UNSPACED_CHARS, reads_as_log
 from localrag.types import HEADING_JOIN, OMITTED, Chunk, LoadedText, Section
 
 TokenCounter = Callable[[Sequence[str]], list[int]]
@@ -91,6 +91,15 @@ SEGMENT_CHARS = 200_000
 MAX_TOKEN_CHARS = 12
 
 
+@dataclass(frozen=True)
+class _Reading:
+    """How a document's text is read into pieces, from its file: `path` (a `.log` file's lines are its pieces,
+    `sentences.reads_as_log`) and `json` (a `code:json` file's long lines are cut between records and members)."""
+
+    path: str
+    json: bool
+
+
 @dataclass
 class _Unit:
     start: int
@@ -112,11 +121,11 @@ def _lines(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return [(s, e) for s, e in lines if s < e]
 
 
-def _pieces(text: str, section: Section, start: int, end: int, log: bool) -> list[tuple[int, int]]:
+def _pieces(text: str, section: Section, start: int, end: int, reading: _Reading) -> list[tuple[int, int]]:
     """Sentence spans for prose; line spans (then sentences) for lists; line spans for tables, code and a log's
-    text (`log`: a `.log` file's, else where `is_log` finds one)."""
+    text (`sentences.reads_as_log`)."""
     lines = _lines(text, start, end)
-    if section.kind in ("code", "table", "heading", "properties") or log or is_log(text[start:end]):
+    if section.kind in ("code", "table", "heading", "properties") or reads_as_log(reading.path, text[start:end]):
         return lines
     spans = lines if section.kind == "list" else [(start, end)]
     out: list[tuple[int, int]] = []
@@ -174,11 +183,11 @@ def chunk_document(
     if not runs:
         return []
     depth = _split_depth([section for run in runs for section in run])
+    reading = _Reading(path, file_type == "code:json")
     spans: list[_Span] = []
     for run in runs:
-        for segment in _segments(text, run, file_type == "code:json"):
-            spans.extend(_chunk_segment(text, segment, depth, token_counts, max_tokens, overlap,
-                                        path.lower().endswith(LOG_SUFFIX), file_type == "code:json"))
+        for segment in _segments(text, run, reading):
+            spans.extend(_chunk_segment(text, segment, depth, token_counts, max_tokens, overlap, reading))
     return [
         Chunk(
             chunk_id=f"{doc_id}:{index:05d}",
@@ -219,12 +228,12 @@ def _under(section: Section, heading: Section) -> bool:
     return section.headings[: len(heading.headings)] == heading.headings
 
 
-def _segments(text: str, sections: list[Section], json: bool) -> Iterator[list[Section]]:
+def _segments(text: str, sections: list[Section], reading: _Reading) -> Iterator[list[Section]]:
     """Runs of sections of about SEGMENT_CHARS characters; a longer section is cut into several."""
     current: list[Section] = []
     size = 0
     for section in sections:
-        for part in _cut(text, section, json):
+        for part in _cut(text, section, reading):
             if current and size + part.end - part.start > SEGMENT_CHARS:
                 yield current
                 current, size = [], 0
@@ -234,24 +243,25 @@ def _segments(text: str, sections: list[Section], json: bool) -> Iterator[list[S
         yield current
 
 
-def _cut(text: str, section: Section, json: bool) -> Iterator[Section]:
-    """`section` in parts of at most SEGMENT_CHARS characters, cut in a part's second half at its last line break,
-    else its last space. JSON (`json`) is cut first after the last "," at the shallowest depth there, depths read in
-    one scan from the section's start: cut at a space, a minified export's next part started inside a record
-    ('with care"},{"orderId"…'), and `_members`, reading it from depth 0, paired its quotes wrongly, so many of the
-    part's chunks started mid-record."""
-    long_json = json and section.end - section.start > SEGMENT_CHARS
+def _cut(text: str, section: Section, reading: _Reading) -> Iterator[Section]:
+    """`section` in parts of at most SEGMENT_CHARS characters, cut in a part's second half at its last line break, else
+    its last space. JSON (`reading.json`) is cut first after the last "," at the shallowest depth there
+    (`_shallowest`), depths read in one scan from the section's start: cut at a space, a minified export's next part
+    started inside a record ('with care"},{"orderId"…'), and `_members`, reading it from depth 0, paired its quotes
+    wrongly, so many of the part's chunks started mid-record."""
+    long_json = reading.json and section.end - section.start > SEGMENT_CHARS
     commas = _json_commas(text, section.start, section.end) if long_json else iter(())
     ahead = next(commas, None)  # the first comma not yet weighed: it may lie past this part's limit
     start = section.start
     while section.end - start > SEGMENT_CHARS:
         limit = start + SEGMENT_CHARS
-        best: tuple[int, int] | None = None
+        window: list[tuple[int, int]] = []  # the commas in the part's second half
         while ahead is not None and ahead[1] <= limit:
-            if ahead[1] >= start + SEGMENT_CHARS // 2 and (best is None or ahead[0] <= best[0]):
-                best = ahead
+            if ahead[1] >= start + SEGMENT_CHARS // 2:
+                window.append(ahead)
             ahead = next(commas, None)
-        cut = best[1] if best else text.rfind("\n", start + SEGMENT_CHARS // 2, limit)
+        shallowest = _shallowest(window)
+        cut = shallowest[-1] if shallowest else text.rfind("\n", start + SEGMENT_CHARS // 2, limit)
         if cut < 0:
             cut = text.rfind(" ", start + SEGMENT_CHARS // 2, limit)
         if cut < 0:
@@ -272,10 +282,9 @@ def _chunk_segment(
     token_counts: TokenCounter,
     max_tokens: int,
     overlap: int,
-    log: bool,
-    json: bool,
+    reading: _Reading,
 ) -> list[_Span]:
-    pieces = [_pieces(text, s, s.start, s.end, log) for s in sections]
+    pieces = [_pieces(text, s, s.start, s.end, reading) for s in sections]
     flat = [span for spans in pieces for span in spans]
     counts = _counts(token_counts, ["", *(text[s:e] for s, e in flat)])
     special = counts[0]
@@ -291,7 +300,7 @@ def _chunk_segment(
     # An over-long piece is cut at its line breaks first, a line still too long into words: a line break is the
     # better cut (a log's line, a list's item), and cut between words a log's chunks started inside its lines. In
     # JSON a line is cut between its members first, a level at a time.
-    for finer in (_lines, *([_members] * _JSON_LEVELS if json else []), _words):
+    for finer in (_lines, *([_members] * _JSON_LEVELS if reading.json else []), _words):
         mark = {_lines: "\n", _members: ","}.get(finer)
         long_refs = [(i, j) for i, row in enumerate(fine) for j, unit in enumerate(row) if unit.tokens > budget
                      and (mark is None or text.find(mark, unit.start, unit.end) >= 0)]
@@ -324,13 +333,21 @@ def _members(text: str, start: int, end: int) -> list[tuple[int, int]]:
     """A span of JSON cut after each "," at the shallowest depth that has one inside it (strings skipped): a list's
     records, an object's members; as it is where it has none."""
     # A trailing "," cuts nothing off.
-    inside = [(d, at) for d, at in _json_commas(text, start, end) if text[at:end].strip()]
-    if not inside:
+    shallowest = _shallowest([(d, at) for d, at in _json_commas(text, start, end) if text[at:end].strip()])
+    if not shallowest:
         return [(start, end)]
-    shallowest = min(d for d, _ in inside)
-    cuts = [start, *(at for d, at in inside if d == shallowest), end]
+    cuts = [start, *shallowest, end]
     parts = [_trim(text, a, b) for a, b in zip(cuts, cuts[1:], strict=False)]
     return [(a, b) for a, b in parts if a < b]
+
+
+def _shallowest(commas: Sequence[tuple[int, int]]) -> list[int]:
+    """The offsets after those of `commas` (depth, offset after it) at the shallowest depth among them, in order:
+    where JSON is cut, between its records or an object's members rather than inside one."""
+    if not commas:
+        return []
+    top = min(depth for depth, _ in commas)
+    return [at for depth, at in commas if depth == top]
 
 
 def _json_commas(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
