@@ -101,7 +101,6 @@ def _run(args: argparse.Namespace, out: Console, err: Console) -> int:
         RETRIEVAL_MODES,
         EvalConfig,
         EvalProgress,
-        check_models,
         check_modes,
         older_spellings,
         run_eval,
@@ -129,10 +128,12 @@ def _run(args: argparse.Namespace, out: Console, err: Console) -> int:
                   f"in collection {engine.settings.collection}")
         for note in notes:
             err.print(Text(f"note: {note}", style="yellow"), soft_wrap=True)
-    check_models(config, engine.settings)
     run_dir, into = _run_folder(args.out, run_fingerprint(dataset, config), dataset.name)
-    err.print(Text(f"Evaluating {dataset.name} ({count_text(len(dataset.questions), 'question')}, {corpus}) "
-                   f"{into}", style="bold"), soft_wrap=True)
+
+    def announce() -> None:  # once run_eval has found every model: a misspelt one names no folder
+        err.print(Text(f"Evaluating {dataset.name} ({count_text(len(dataset.questions), 'question')}, {corpus}) "
+                       f"{into}", style="bold"), soft_wrap=True)
+
     cancel = threading.Event()
     with progress_bar(err, "{task.fields[note]}") as bar:
         task = bar.add_task("eval", total=None, note="")
@@ -143,7 +144,7 @@ def _run(args: argparse.Namespace, out: Console, err: Console) -> int:
 
         try:
             result = run_eval(dataset, run_dir, config, settings=engine.settings, embedder=embedder,
-                              progress=on_progress, cancel=cancel, store=store)
+                              progress=on_progress, cancel=cancel, store=store, announce=announce)
         except KeyboardInterrupt:
             cancel.set()
             err.print(Text(f"interrupted: the same command resumes the run in {run_dir}", style="yellow"),

@@ -458,7 +458,7 @@ def model_setting(spec: str) -> str:
 def check_models(config: EvalConfig, settings: Settings) -> None:
     """ModelError naming the first model of `config` that is not found, where its modes ask a model: each is loaded
     only when its turn comes, and a misspelt second name failed after the first model had answered every question.
-    A front end asks before it names the run's folder: `eval` printed "Evaluating ... into" a folder never made."""
+    `run_eval` asks before its `announce`: `eval` printed "Evaluating ... into" a folder never made."""
     if any(m in ("model", "rag") for m in config.modes):
         for spec in config.models:
             resolve_generator(model_setting(spec), paths.models_dir(), settings.model_dirs)
@@ -475,11 +475,14 @@ def run_eval(
     progress: Callable[[EvalProgress], None] | None = None,
     cancel: threading.Event | None = None,
     store: Store | None = None,
+    announce: Callable[[], None] | None = None,
 ) -> EvalRun:
     """Run (or finish) an evaluation in `run_dir`; see the module docstring.
 
     `embedder` and `generator_for(model spec)` replace the configured models (tests use fakes). `store`:
-    the user's index, for a set made with `on_index` (then `embedder` must be the one that built it).
+    the user's index, for a set made with `on_index` (then `embedder` must be the one that built it). `announce`
+    is called once the run can go (its questions, corpus and models found), before `run_dir` is made: a front end
+    names the folder then, and never one a misspelt model kept from being made.
     """
     config = config or EvalConfig()
     check_modes(config)
@@ -493,6 +496,8 @@ def run_eval(
     settings = settings or load_settings()
     if generator_for is None:
         check_models(config, settings)
+    if announce is not None:
+        announce()
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     _start(run_dir, chosen, config, chosen.questions)

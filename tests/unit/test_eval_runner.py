@@ -529,10 +529,17 @@ def test_an_edit_undone_is_scored_against_the_file_as_it_is_and_listed_once(tmp_
 def test_every_model_is_found_before_the_first_question(tmp_path: Path, localrag_home: Path) -> None:
     from localrag.errors import ModelError
 
+    announced: list[bool] = []
     with pytest.raises(ModelError, match="model 'bwtypo' not found"):
         run_eval(dataset(2), tmp_path / "run", EvalConfig(modes=("model",), side="all", models=("bundled", "bwtypo")),
-                 settings=Settings(), embedder=HashEmbedder())
+                 settings=Settings(), embedder=HashEmbedder(), announce=lambda: announced.append(True))
     assert not (tmp_path / "run" / RECORDS_FILE).exists()
+    # The front end names the run's folder only once the models are found (`eval`'s "Evaluating ... into"), and
+    # before the folder is made.
+    assert not announced
+    run_eval(dataset(2), tmp_path / "run", EvalConfig(modes=("extract",), side="all"), settings=Settings(),
+             embedder=HashEmbedder(), announce=lambda: announced.append((tmp_path / "run").exists()))
+    assert announced == [False] and (tmp_path / "run" / RECORDS_FILE).exists()
 
 
 @pytest.mark.parametrize(("questions", "said"), [
