@@ -14,7 +14,6 @@ would only break them), and the report says how many were.
 from __future__ import annotations
 
 import shlex
-import unicodedata
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from localrag import paths
 from localrag.collection import DEFAULT_COLLECTION, collection_option
-from localrag.safe_text import line_text, path_text
+from localrag.safe_text import disk_name, holder_on_disk, line_text, path_text
 from localrag.sizes import count_text
 
 if TYPE_CHECKING:
@@ -86,14 +85,12 @@ class Forgotten:
 
 
 def on_disk(path: Path) -> Path:
-    """`path` as the disk names it: as given, or in the other Unicode form where only that exists. A forget finds
-    the documents of a name typed composed (NFC) stored decomposed (NFD, a Mac's zip) and the other way round
-    (`Engine._documents_at`), so what is still on disk is asked of the name that matched, not only of the one
-    typed: the file named decomposed was forgotten without the note that the next ingest reads it again."""
-    if path.exists():
-        return path
-    forms = (Path(unicodedata.normalize(form, str(path))) for form in ("NFC", "NFD"))
-    return next((form for form in forms if form.exists()), path)
+    """`path` as the disk names it (`safe_text.disk_name`): as given, or in the other Unicode form where only that
+    exists. A forget finds the documents of a name typed composed (NFC) stored decomposed (NFD, a Mac's zip) and
+    the other way round (`Engine._documents_at`), so what is still on disk is asked of the name that matched, not
+    only of the one typed: the file named decomposed was forgotten without the note that the next ingest reads
+    it again."""
+    return disk_name(str(path))
 
 
 def still_held(paths: Iterable[Path]) -> list[str]:
@@ -102,7 +99,7 @@ def still_held(paths: Iterable[Path]) -> list[str]:
     for path in map(on_disk, paths):
         if path.exists():
             out.append(str(path))
-        elif (holder := next((p for p in path.parents if p.is_file()), None)) is not None:
+        elif (holder := holder_on_disk(str(path))) is not None:
             out.append(f"{path} in {holder}")
     return out
 

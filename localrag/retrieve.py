@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Literal
 
 from localrag.errors import LocalRagError
 from localrag.exact_terms import codes_first
-from localrag.safe_text import valid_text
+from localrag.safe_text import disk_name, holder_on_disk, valid_text
 from localrag.store_schema import sql_in, sql_literal
 from localrag.types import Chunk, Hit
 
@@ -306,14 +306,9 @@ def rank_hits(
 
 
 def _on_disk(path: str) -> bool:
-    """Whether a document's file is there: a part (`mail.eml/report.pdf`) is while the file holding it is."""
-    try:
-        os.stat(path)
-    except NotADirectoryError:
-        return True
-    except OSError:
-        return False
-    return True
+    """Whether a document's file is there (under any name the disk gives it: `safe_text.disk_name`): a part
+    (`mail.eml/report.pdf`) is while the file holding it is."""
+    return disk_name(path).exists() or holder_on_disk(path) is not None
 
 
 def without_copies(hits: list[Hit]) -> list[Hit]:

@@ -33,6 +33,9 @@ import re
 import unicodedata
 from bisect import bisect_left
 from collections.abc import Callable
+from pathlib import Path
+
+from localrag.types import part_holder
 
 _REPLACEMENT = "\ufffd"
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -166,6 +169,25 @@ def disk_paths(text: str) -> list[str]:
     raw = _ESCAPED_BYTE.sub(lambda byte: bytes([int(byte[1], 16)]), os.fsencode(text))
     named = os.fsdecode(raw)
     return [text, named] if named != text and path_text(named) == text else [text]
+
+
+def disk_name(stored: str) -> Path:
+    """The name on the disk of a stored path: the first of its names (`disk_paths`), each as given or in the other
+    Unicode form (a name typed composed, NFC, stored decomposed, NFD, by a Mac's zip), that is there (a link too,
+    even one leading nowhere); `stored` itself where none is. The one rule for "is this stored path still on
+    disk" of an ingest, a forget and a search (a name in bytes not UTF-8 read as gone by one and there by another
+    put a copy's path in a file's place while it was there)."""
+    names = (form for name in disk_paths(stored)
+             for form in (name, unicodedata.normalize("NFC", name), unicodedata.normalize("NFD", name)))
+    return Path(next((name for name in names if os.path.lexists(name)), stored))
+
+
+def holder_on_disk(stored: str) -> Path | None:
+    """The file a stored part (`mail.eml/report.pdf`) is read from, by the name the disk gives it (`disk_name`);
+    None for a path that is no part, or whose file is no longer a file."""
+    holder = part_holder(stored)
+    named = disk_name(holder) if holder else None
+    return named if named is not None and named.is_file() else None
 
 
 

@@ -66,7 +66,7 @@ from localrag.ingest.ocr import OCR_ON
 from localrag.ingest.parts import load_parts, part_path
 from localrag.ingest.pending import PendingVectors
 from localrag.ingest.readings import chunk_size, reading, stale_reason
-from localrag.safe_text import disk_paths, line_text, path_text
+from localrag.safe_text import disk_name, holder_on_disk, line_text, path_text
 from localrag.sizes import count_text
 from localrag.types import (
     HOLDER_SUFFIXES,
@@ -173,14 +173,15 @@ def _gone(path: str, present: set[str]) -> bool:
     A file whose folder the OS refuses to search is not known to be gone: its documents stay. A part of a file
     (a mail's attachment, `mail.eml/report.pdf`) is gone with that file, or when the file was read again without
     it; a file this walk left out (`--include '*.md'`) keeps its parts as it keeps itself. A name stored with
-    `\\xNN` escapes (bytes not UTF-8) is asked of the disk by those bytes."""
-    where = Path(next((named for named in disk_paths(path) if os.path.lexists(named)), path))
+    `\\xNN` escapes (bytes not UTF-8) is asked of the disk by those bytes, one in the other Unicode form by that
+    (`safe_text.disk_name`)."""
+    where = disk_name(path)
     try:
         info = where.stat()
     except FileNotFoundError:
         return True
     except NotADirectoryError:
-        holder = next((p for p in where.parents if p.is_file()), None)
+        holder = holder_on_disk(path)
         return holder is None or path_text(holder) in present
     except OSError as exc:  # a link that loops is gone like one that leads nowhere; EACCES and the like are not
         return exc.errno == errno.ELOOP
