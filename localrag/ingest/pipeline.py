@@ -516,7 +516,7 @@ def run_ingest(
         # A file the walk found and that went before its turn came is gone too, like one deleted before the walk.
         present = {path_text(p) for p in files if p.exists()} | {p for paths in parts_of.values() for p in paths}
         missed = [d for d in store.documents() if d.path not in present and _is_under(d.path, folders)]
-        gone = [d for d in missed if _left(d.path, present, folders) or _in_app_folder(d.path, folders)]
+        gone = [d for d in missed if _gone(d.path, present) or _in_app_folder(d.path, folders)]
         # A file stopped mid-embedding and deleted since never commits: what was kept aside for it goes.
         pending.drop_left(lambda kept_for: _left(kept_for, present, folders))
         if gone:
@@ -756,7 +756,7 @@ class _Known:
     # The folders being ingested and the files their walk found: where a file can be known to have left (`_left`).
     folders: list[Path] = field(default_factory=list)
     present: set[str] = field(default_factory=set)
-    # The files this ingest found moved (`moved_from`): each one moves once, so two copies moved are two moves.
+    # The files this ingest found moved (`same_bytes`): each one moves once, so two copies moved are two moves.
     claimed: set[str] = field(default_factory=set)
 
     @functools.cached_property
@@ -767,35 +767,31 @@ class _Known:
             found.setdefault(digest, []).append(path)
         return found
 
-    def moved_from(self, name: str, digest: str) -> list[str]:
-        """The stored documents of a file that `name`, read for the first time, is the same bytes of and that left
-        its place in a folder being ingested (`_left`, as the end of an ingest removes a file gone): that file moved
-        here (a folder renamed, a file filed away), and its documents go, their vectors taken again. A file still in
-        its place is a copy, not moved, and so is one outside the folders ingested: a drive not mounted just now
-        (`usb/report.txt`) lost its documents to a copy ingested at home. Of several gone, the one of the same name,
-        else the first by path. Its paths, parts (a mail's attachments) and all; [] when none."""
-        return self._same_bytes(name, digest, lambda held: _left(held, self.present, self.folders))
-
-    def found_elsewhere(self, name: str, digest: str) -> list[str]:
-        """As `moved_from`, the stored documents of a file `name` is the same bytes of, whose file is not found
-        (`_gone`) and lies outside the folders being ingested: `ingest r/archive` after `mv r/notes r/archive`, or
-        a copy of a file of a drive not mounted. Their vectors are taken again (harmless: a vector is what the
-        embedder gives for its text), but they stay, named in a note: they may be a drive's, back once mounted."""
-        return self._same_bytes(name, digest, lambda held: held not in self.present
-                                and not _is_under(held, self.folders) and _gone(held, self.present))
-
-    def _same_bytes(self, name: str, digest: str, left: Callable[[str], bool]) -> list[str]:
-        """The stored paths of the file of `digest` (not `name`, nor one claimed) that `left` says left: the one of
-        the same name as `name`, else the first by path, claimed; [] when none."""
+    def same_bytes(self, name: str, digest: str) -> tuple[list[str], list[str]]:
+        """The stored documents of a file that `name`, read for the first time, is the same bytes of, and whose
+        file is not found (`_gone`), as (moved, elsewhere); their paths, parts (a mail's attachments) and all.
+        Moved: that file left its place in a folder being ingested, as the end of an ingest removes a file gone (a
+        folder renamed, a file filed away), and its documents go, their vectors taken again. Elsewhere, where none
+        moved: it lies outside those folders (`ingest r/archive` after `mv r/notes r/archive`, or a copy of a file
+        of a drive not mounted); their vectors are taken again (harmless: a vector is what the embedder gives for
+        its text), but they stay, named in a note: they may be a drive's, back once mounted, and a drive not
+        mounted just now (`usb/report.txt`) must not lose its documents to a copy ingested at home. A file still in
+        its place is a copy, neither. Of several gone, the one of the same name, else the first by path, claimed;
+        ([], []) when none. The holders are sorted inside/outside in one pass: each is asked of the disk once."""
         holders: dict[str, list[str]] = {}
         for path in self.by_hash.get(digest, ()):
             holders.setdefault(_holder(path), []).append(path)
-        gone = sorted(h for h in holders if h not in self.claimed and h != name and left(h))
+        inside: list[str] = []
+        outside: list[str] = []
+        for held in sorted(holders):
+            if held not in self.claimed and held != name and held not in self.present and _gone(held, self.present):
+                (inside if _is_under(held, self.folders) else outside).append(held)
+        gone = inside or outside
         if not gone:
-            return []
+            return [], []
         old = min(gone, key=lambda h: (Path(h).name != Path(name).name, h))
         self.claimed.add(old)
-        return sorted(holders[old])
+        return (sorted(holders[old]), []) if inside else ([], sorted(holders[old]))
 
     def is_stale(self, paths: Sequence[str], settings: Settings, embedder_tokens: int) -> bool:
         """Whether any of a file's documents (`paths`) was read differently from how it would be now."""
@@ -853,9 +849,8 @@ def _ingest_file(
                 this.updated.add(doc_id)
         indexed_before = name in hashes or bool(old_parts)
         # A folder renamed re-embedded every file of it, and the old paths stayed, cited by answers, gone from disk.
-        moved = known.moved_from(name, digest) if this.docs and not indexed_before else []
         # A folder renamed and ingested by its new name (not the folder above it) embedded every file again.
-        elsewhere = known.found_elsewhere(name, digest) if this.docs and not indexed_before and not moved else []
+        moved, elsewhere = known.same_bytes(name, digest) if this.docs and not indexed_before else ([], [])
         if (indexed_before or moved or elsewhere) and this.docs:
             # Read before the parts it no longer holds are deleted below: a mail named by a digest of its bytes
             # (no Message-ID) is another part once a client rewrites its Status header, with the same text.
