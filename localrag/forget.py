@@ -112,10 +112,11 @@ def text_stays(conversations: int) -> str:
             f"until a later ingest compacts them, usually{held}")
 
 
-def purge_command(paths: Sequence[str], collection: str) -> str:
-    """The command that erases what a removal of `paths` (from `collection`) left: a purge of paths no longer
-    indexed erases it all the same."""
-    return f"`localrag forget {shlex.join(paths)}{collection_option(collection)} --purge`"
+def forget_command(paths: Sequence[str], collection: str, purge: bool = False) -> str:
+    """The `localrag forget` of `paths` from `collection`, in backticks, each path quoted for a shell, as every
+    message that names it writes it; with `purge`, the command that erases what a removal of them left (a purge of
+    paths no longer indexed erases it all the same)."""
+    return f"`{shlex.join(['localrag', 'forget', *paths])}{collection_option(collection)}{' --purge' * purge}`"
 
 
 # Paths named in a removal's purge command; more (a folder's files) would make the note a page long.
@@ -129,7 +130,7 @@ def removed_note(removed: Sequence[str], conversations: int, collection: str) ->
     named = list(removed) if len(removed) <= _NAMED_IN_COMMAND else ["PATH..."]
     which = "" if named == list(removed) else " naming them (`removed_paths` in `--json`)"
     return line_text(f"{count_text(len(removed), 'document')} removed, not erased: {text_stays(conversations)}; "
-                     f"{purge_command(named, collection)}{which} erases it now")
+                     f"{forget_command(named, collection, purge=True)}{which} erases it now")
 
 
 def derived_folders() -> list[tuple[str, str]]:

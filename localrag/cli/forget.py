@@ -15,7 +15,7 @@ from rich.text import Text
 from localrag.cli import common
 from localrag.cli.argtypes import path_arg
 from localrag.cli.common import print_json
-from localrag.forget import purge_command, text_stays
+from localrag.forget import forget_command, text_stays
 from localrag.safe_text import printable
 from localrag.shapes import forgotten_json
 from localrag.sizes import count_text
@@ -86,7 +86,7 @@ def report_lines(done: Forgotten) -> list[str]:
         return lines + _on_disk(done)
     lines.append(text_stays(len(held)) + (":" if held else ""))
     lines += held + _on_disk(done)
-    lines.append(f"{purge_command(done.paths, done.collection)} erases it now")
+    lines.append(f"{forget_command(done.paths, done.collection, purge=True)} erases it now")
     return lines
 
 

@@ -43,7 +43,6 @@ import errno
 import functools
 import hashlib
 import os
-import shlex
 import stat
 import threading
 import time
@@ -55,9 +54,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from localrag.collection import collection_option
 from localrag.config import Settings
 from localrag.errors import LoaderError, NeedsOcrError, NoTextError
+from localrag.forget import forget_command
 from localrag.ingest.chunker import chunk_document
 from localrag.ingest.discover import as_text, discover, excluded, for_root, in_app_folder
 from localrag.ingest.loaders import file_type
@@ -252,9 +251,8 @@ def _elsewhere_note(report: IngestReport, old: Sequence[str], stored: Sequence[s
         named = holders
     else:
         named = []
-    where = collection_option(collection)
-    forget = (f"`localrag forget {' '.join(shlex.quote(p) for p in named)}{where}` takes the old paths out" if named
-              else f"`localrag forget{where}` with the old paths (`moved_elsewhere` in `--json`) takes them out")
+    forget = forget_command(named, collection) + (" takes the old paths out" if named else
+                                                  " with the old paths (`moved_elsewhere` in `--json`) takes them out")
     count = len(report.moved_elsewhere)
     have = "has the bytes of an indexed file" if count == 1 else "have the bytes of indexed files"
     return line_text(f"{count_text(count, 'file')} {have} not found where they were (moved, or on a drive not "
@@ -311,9 +309,9 @@ def _refuse_missing(paths: Sequence[Path], store: Store) -> None:
         held = sum(d == where or d.is_relative_to(where) for d in documents)
         if held:
             is_, them = ("is", "it") if held == 1 else ("are", "them")
-            forget = f"localrag forget {shlex.quote(str(where))}{collection_option(store.collection)}"
+            forget = forget_command([str(where)], store.collection)
             raise LoaderError(f"{where}: no such file or folder, but {count_text(held, 'document')} {is_} still "
-                              "indexed under it", f"`{forget}` removes {them}; if it is on a drive not mounted now, "
+                              "indexed under it", f"{forget} removes {them}; if it is on a drive not mounted now, "
                               "mount it and ingest again")
 
 
