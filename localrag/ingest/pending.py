@@ -72,9 +72,12 @@ class PendingVectors:
         vector is what the embedder gives for its text, so a file renamed after its stop takes them too (looked up
         by the file's name, `mv a.txt renamed.txt` embedded all of it again). Only a step's keys are read to know
         whether it holds any (once a run); its vectors only where it does."""
+        steps = sorted(self.folder.glob("*.npz")) if self.folder.is_dir() else []
+        if not steps:
+            return {}  # nearly every ingest: no stop kept anything, and hashing each wanted text would be for nothing
         by_key = {_key(text): text for text in wanted}
         found: dict[str, NDArray[np.float32]] = {}
-        for step in sorted(self.folder.glob("*.npz")) if self.folder.is_dir() else ():
+        for step in steps:
             if step not in self._keys:
                 try:
                     with np.load(step) as held:

@@ -382,14 +382,15 @@ def run_ingest(
     left_read = 0  # of those, files read but not embedded when a stop came
     pending = PendingVectors.for_store(store.path, store.collection, embedder.name, embedder.dim)
     elsewhere: list[str] = []  # the documents of files found elsewhere (`_settle_moves`), which stay
-    aside = [0, 0]  # chunks taken from the vectors a stop kept aside; chunks kept aside by a stop in this run
+    taken_aside = 0  # chunks taken from the vectors a stop kept aside
+    kept_aside = 0  # chunks kept aside by a stop in this run
 
     def flush() -> None:
-        nonlocal left_read
+        nonlocal left_read, taken_aside, kept_aside
         if not batch.docs:
             return
         texts = [embedding_text(c, batch.titles.get(c.doc_id, "")) for c in batch.chunks]
-        aside[0] += _take_pending(batch, texts, pending)
+        taken_aside += _take_pending(batch, texts, pending)
         todo = [i for i, text in enumerate(texts) if text not in batch.reuse]
 
         def embedding(count: int, total: int) -> None:
@@ -411,7 +412,7 @@ def run_ingest(
         committed = [file for file, _, end in batch.files if end <= len(vectors)]
         if len(vectors) < len(batch.chunks):  # cancelled while embedding: the files embedded whole go in
             left_read += _keep_embedded_files(batch, len(vectors), report)
-            aside[1] += len(vectors) - len(batch.chunks)
+            kept_aside += len(vectors) - len(batch.chunks)
             vectors = vectors[: len(batch.chunks)]
             report.cancelled = True
         if batch.docs:
@@ -420,8 +421,8 @@ def run_ingest(
             written.update((d.path, d.content_hash) for d in batch.docs)
             _settle_moves(batch, store, report, elsewhere)
             report.chunks_written += len(batch.chunks)
-            report.chunks_reused += sum(embedding_text(c, batch.titles.get(c.doc_id, "")) in batch.reuse
-                                        for c in batch.chunks) if batch.reuse else 0
+            # `texts` lines up with the chunks kept: a stop leaves out the batch's last files, not its first.
+            report.chunks_reused += sum(text in batch.reuse for text in texts[:len(batch.chunks)])
         batch.docs.clear()
         batch.chunks.clear()
         batch.titles.clear()
@@ -445,9 +446,9 @@ def run_ingest(
         return processed - left_read - sum(end > embedded for _, _, end in batch.files)
 
     def chunks_done() -> int:
-        """Chunks embedded for good: written, or kept aside by a stop for the next ingest (`aside[1]`). Shown while
+        """Chunks embedded for good: written, or kept aside by a stop for the next ingest (`kept_aside`). Shown while
         embedded, the chunks of a file the stop left out went back to 0 once the stop was seen."""
-        return report.chunks_written + aside[1]
+        return report.chunks_written + kept_aside
 
     def notify(activity: str) -> None:
         # Called between slow steps inside one file (OCR pages), so a cancel need not wait for a long scan.
@@ -497,7 +498,7 @@ def run_ingest(
         # unchanged): the client counted the ones added and could not tell that the others were missing. A scan
         # stopped at its 14th page of 20 was "1 file not reached".
         # Its chunks embedded so far are kept aside (ingest/pending.py): "goes on" is then true of the embedding too.
-        kept = f" (its {count_text(aside[1], 'chunk')} embedded so far kept for it)" if aside[1] else ""
+        kept = f" (its {count_text(kept_aside, 'chunk')} embedded so far kept for it)" if kept_aside else ""
         parts = [f"{count_text(left_read, 'file')} read but not yet in the index{kept}"] if left_read else []
         parts += [f"{cut_short} stopped while being read (read again from its start)"] if cut_short else []
         unreached = len(files) - processed - bool(cut_short)
@@ -507,8 +508,8 @@ def run_ingest(
             else "the next ingest goes on with them"
         report.notes.append(line_text(f"stopped: {' and '.join(parts)}; {then}"))
 
-    if aside[0]:
-        report.notes.append(f"went on from a stop: {count_text(aside[0], 'chunk')} embedded before it were taken, "
+    if taken_aside:
+        report.notes.append(f"went on from a stop: {count_text(taken_aside, 'chunk')} embedded before it were taken, "
                             "not embedded again")
     if not report.cancelled:
         # A file the walk found and that went before its turn came is gone too, like one deleted before the walk.
