@@ -136,7 +136,8 @@ def _toc_titles(archive: zipfile.ZipFile, opf_path: str, opf: ElementTree.Elemen
 @dataclasses.dataclass
 class _FrontMatter:
     """What the book marks as front matter (`FRONT_MATTER`): whole members (`files`), elements (ids) inside
-    members (`parts`), and the marked members that hold chapters too, so are never left out whole (`kept`)."""
+    members (`parts`), and the members that hold chapters, so are never left out whole, marked by the OPF, the nav
+    or their own <body> (`kept`)."""
 
     files: set[str] = dataclasses.field(default_factory=set)
     parts: dict[str, set[str]] = dataclasses.field(default_factory=dict)
@@ -159,11 +160,13 @@ def _front_matter(opf: ElementTree.Element, opf_path: str, titles: _Toc, spine: 
     order = {member: n for n, member in enumerate(spine) if member is not None}
     last = max((order.get(member, -1) for member, _ in pointed), default=-1)
     found = _FrontMatter()
-    for member, fragment in marked:
+    # Of every member, not only those marked here: a <body epub:type="toc"> marks its member too (`load_epub`).
+    for member in {*order, *(m for m, _ in marked)}:
         if any(m == member and f and (m, f) not in marked for m, f in pointed) or (
             any(m == member for m, _ in pointed) and order.get(member, -1) >= last
         ):
             found.kept.add(member)
+    for member, fragment in marked:
         if fragment:
             found.parts.setdefault(member, set()).add(fragment)
         elif member not in found.kept:
@@ -252,7 +255,7 @@ def load_epub(path: Path) -> LoadedText:
                     continue
                 soup = parse_html(page)
                 body = soup.body or soup
-                if front_matter(body) and len(spine) > 1:
+                if front_matter(body) and len(spine) > 1 and member not in front.kept:
                     continue
                 walker.anchors = titles.anchors(member)
                 if len(spine) > 1 and _leave_out_marked(body, front, member, set(walker.anchors)):

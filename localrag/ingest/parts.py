@@ -70,9 +70,10 @@ def _plain(loaded: LoadedText) -> LoadedText:
         dataclasses.replace(s, start=moved(s.start), end=moved(s.end), headings=tuple(map(plain_text, s.headings)))
         for s in loaded.sections
     )
-    if text == loaded.text and plain_text(loaded.title) == loaded.title and sections == loaded.sections:
+    title = plain_text(loaded.title)
+    if text == loaded.text and title == loaded.title and sections == loaded.sections:
         return loaded
-    return dataclasses.replace(loaded, text=text, title=plain_text(loaded.title), sections=sections)
+    return dataclasses.replace(loaded, text=text, title=title, sections=sections)
 
 
 def _parts(path: Path, ocr: bool, notify: Notify | None) -> Iterator[Part]:

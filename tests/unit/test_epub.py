@@ -181,3 +181,13 @@ def test_a_contents_page_inside_the_chapter_file_leaves_the_book_read(tmp_path: 
         assert [text for text, _ in read(loaded)] == ["Cover image", "Start", *kept, "One", "The orchard bloomed.",
                                                       "Two", "The pears fell."], href
         assert loaded.left_out == ""
+
+
+def test_a_body_marked_contents_that_holds_the_chapters_is_read(tmp_path: Path) -> None:
+    # `<body epub:type="toc">` on the file the contents end at (the whole book after its contents page): before, the
+    # file was left out whole, the book read as 'Cover image' alone, though a guide's mark of it kept it.
+    files = [("cover.xhtml", "<p>Cover image</p>"),
+             ("book.xhtml", "<p>One ... 1</p><h1>One</h1><p>The orchard bloomed.</p>")]
+    book = make_book(tmp_path / "body.epub", files, [("Start", "book.xhtml")], body={"book.xhtml": ' epub:type="toc"'})
+    assert [text for text, _ in read(load_file(book))] == ["Cover image", "Start", "One ... 1", "One",
+                                                           "The orchard bloomed."]
