@@ -287,11 +287,16 @@ def check_api_token(token: str) -> None:
     """ConfigError unless `token` ("": none) is one a client can send and no one can guess: `serve` started with "a",
     and with " ", which no client can send (HTTP strips a header's spaces). `config set api_token` checks it too: it
     took "hunter2pass", which serve then refused."""
-    if token and (token != token.strip() or len(token) < MIN_TOKEN_CHARS):
-        what = "has spaces at its ends, which no client can send" if token.strip() and token != token.strip() else (
-            f"is shorter than {MIN_TOKEN_CHARS} characters, easily guessed" if token.strip() else
-            "is only spaces, which no client can send")
-        raise ConfigError(f"the API token (--token, LOCALRAG_API_TOKEN or api_token) {what}", MAKE_TOKEN)
+    stripped = token.strip()
+    if not token or (token == stripped and len(token) >= MIN_TOKEN_CHARS):
+        return
+    if not stripped:
+        what = "is only spaces, which no client can send"
+    elif token != stripped:
+        what = "has spaces at its ends, which no client can send"
+    else:
+        what = f"is shorter than {MIN_TOKEN_CHARS} characters, easily guessed"
+    raise ConfigError(f"the API token (--token, LOCALRAG_API_TOKEN or api_token) {what}", MAKE_TOKEN)
 
 
 def validate(values: Mapping[str, Any], origins: Mapping[str, str] | None = None) -> None:
