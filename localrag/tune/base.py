@@ -28,6 +28,7 @@ import json
 import os
 import re
 import shutil
+import tempfile
 import threading
 import warnings
 from collections.abc import Iterator
@@ -170,15 +171,31 @@ def _one_parse(base: Path) -> Iterator[None]:
             gguf_utils.tqdm = fresh_bar
 
 
+@contextmanager
+def _named_gguf(base: Path) -> Iterator[Path]:
+    """`base` under a name that ends in `.gguf`: itself, or a link to it in a scratch folder removed after the block.
+
+    transformers picks its GGUF reader by that ending; an Ollama blob (`sha256-…`) was read as a torch pickle and
+    failed with "Weights only load failed". The link resolves to `base`, so `_one_parse`'s shared reader serves it.
+    """
+    if base.name.endswith(".gguf"):
+        yield base
+        return
+    with tempfile.TemporaryDirectory(prefix="localrag-gguf-") as scratch:
+        link = Path(scratch) / f"{base.name}.gguf"
+        link.symlink_to(base.resolve())
+        yield link
+
+
 def _read_gguf(base: Path) -> tuple[Any, Any]:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     _quiet_transformers()
 
     try:
-        with _one_parse(base):
-            tokenizer = AutoTokenizer.from_pretrained(base.parent, gguf_file=base.name)
-            model = AutoModelForCausalLM.from_pretrained(base.parent, gguf_file=base.name)
+        with _one_parse(base), _named_gguf(base) as named:
+            tokenizer = AutoTokenizer.from_pretrained(named.parent, gguf_file=named.name)
+            model = AutoModelForCausalLM.from_pretrained(named.parent, gguf_file=named.name)
     # Broad on purpose: on a GGUF it does not understand, transformers' path fails with whatever gguf's reader,
     # numpy or the tokenizers library raise (IndexError, a bare Exception for a merge outside the vocabulary).
     except Exception as exc:

@@ -54,3 +54,23 @@ def test_a_base_transformers_cannot_read_is_a_model_error_and_gguf_is_restored(t
     with pytest.raises(ModelError, match="broken.gguf: transformers could not read the GGUF"):
         tune_base._read_gguf(path)
     assert gguf.GGUFReader is reader_class
+
+
+def test_a_gguf_named_without_the_gguf_ending_is_read_and_leaves_nothing(tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """An Ollama blob is named `sha256-…`: transformers picks its GGUF reader by the `.gguf` ending, read the blob
+    as a torch pickle and `tune` failed with "Weights only load failed" on a valid GGUF."""
+    import tempfile
+
+    tokens = [*LETTERS[:-2], "ab", "cd"]  # as transformers builds a tokenizer (the first test)
+    (tmp_path / "blobs").mkdir()
+    blob = write_tiny_base(tmp_path / "blobs" / "sha256-0123abcd", tiny_state_dict(), letters=tokens)
+    plain = write_tiny_base(tmp_path / "plain.gguf", tiny_state_dict(), letters=tokens)
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    model, tokenizer = tune_base._read_gguf(blob)
+    same, _ = tune_base._read_gguf(plain)
+    assert all(torch.equal(model.state_dict()[name], tensor) for name, tensor in same.state_dict().items())
+    assert tokenizer.chat_template
+    assert list(scratch.iterdir()) == [] and list(blob.parent.iterdir()) == [blob]
