@@ -81,6 +81,14 @@ def embedder_arg(value: str) -> str:
     return value
 
 
+def model_arg(value: str) -> str:
+    """A model named on the command line: an empty one (an unset shell variable) would name the bundled model."""
+    if not value.strip():
+        raise argparse.ArgumentTypeError("an empty name (an unset shell variable?); name a model file, folder or "
+                                         "one `localrag models` lists, or `bundled`")
+    return value
+
+
 def path_arg(value: str) -> Path:
     """A path given on the command line, an empty one refused as the Engine refuses it (`paths.refuse_unusable`)."""
     if not value.strip():

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from rich.console import Console
 from rich.text import Text
 
-from localrag.cli.argtypes import count, integer, number, path_arg, positive, probability, whole
+from localrag.cli.argtypes import count, integer, model_arg, number, path_arg, positive, probability, whole
 from localrag.cli.cancellable import run_cancellable
 from localrag.cli.collections import add_collection_flag
 from localrag.cli.common import print_json, progress_bar
@@ -67,8 +67,9 @@ def _raft_flags(p: argparse.ArgumentParser) -> None:
 
 
 def _train_flags(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--base", type=path_arg, help="base model: a GGUF file or a local Hugging Face folder "
-                                             "(default: the configured model, else the bundled SmolLM2)")
+    p.add_argument("--base", type=model_arg, help="base model: a local Hugging Face folder, or a GGUF as --model "
+                   "names it (a file, a models/ name, one `localrag models` lists, e.g. ollama:llama3.2:3b); "
+                   "default: the configured model, else the bundled SmolLM2")
     p.add_argument("--steps", type=integer, metavar="N", help="optimizer steps (default 200)")
     p.add_argument("--lr", type=number, metavar="X", help="learning rate (default 1e-4)")
     p.add_argument("--batch-size", type=integer, metavar="N")
@@ -117,8 +118,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     export.add_argument("--run", type=path_arg, help="a finished `localrag finetune` run folder "
                         "(without it, --ollama hands the existing model --name names to Ollama)")
     export.add_argument("--name", required=True, help="model name: writes models/NAME.gguf and NAME.json")
-    export.add_argument("--base", type=path_arg, help="the run's base model file here, when the run was trained on "
-                        "another machine (it must be the same file: its sha256 is checked)")
+    export.add_argument("--base", type=model_arg, help="the run's base model here, as tune --base names it, when the "
+                        "run was trained on another machine (it must be the same file: its sha256 is checked)")
     _export_flags(export)
     _json_flag(export)
     export.set_defaults(handler=_export)
@@ -212,8 +213,13 @@ def tune_recipe(args: argparse.Namespace, prompt_sentences: int) -> dict[str, An
     return {**recorded, **_raft_overrides(args)} if recorded else new_recipe(args, prompt_sentences)
 
 
-def _default_base(engine: Engine, base: Path | None) -> Path:
-    return base.expanduser() if base is not None else engine.resolve_model(engine.settings.model)
+def _default_base(engine: Engine, base: str | None) -> Path:
+    """The base --base names (`resolve_base`), else the configured model."""
+    from localrag.tune.base import resolve_base
+
+    if base is None:
+        return engine.resolve_model(engine.settings.model)
+    return resolve_base(base, engine.models_dir, engine.settings.model_dirs)
 
 
 def _tune_base(engine: Engine, args: argparse.Namespace, recorded: dict[str, Any] | None, err: Console) -> Path:
@@ -221,7 +227,7 @@ def _tune_base(engine: Engine, args: argparse.Namespace, recorded: dict[str, Any
     from localrag.tune.runs import TuneError, own_base
 
     if args.base is not None:
-        return args.base.expanduser()
+        return _default_base(engine, args.base)
     if recorded is not None and isinstance(recorded.get("base"), str):
         # Looked for: a base moved or deleted since went on to a gate that could not answer with it ("not compared |
         # the base is a Hugging Face folder…"), written over a verdict that had said "better".
@@ -229,7 +235,7 @@ def _tune_base(engine: Engine, args: argparse.Namespace, recorded: dict[str, Any
         if not base.exists():
             raise TuneError(f"the base '{base}' that tune run '{args.name}' recorded is gone",
                             f"put it back there to resume, or begin again from another with "
-                            f"`localrag tune --name {args.name} --base FILE --restart`")
+                            f"`localrag tune --name {args.name} --base MODEL --restart`")
         return base
     configured = _default_base(engine, None)
     base = own_base(args.name, configured, engine.models_dir)
@@ -418,6 +424,7 @@ def _export(args: argparse.Namespace, out: Console, err: Console) -> int:
                         f"finish its training first: {finetune_command(run_dir)}")
     from localrag.tune.export import export_model
 
+    base = _default_base(engine, args.base) if args.base is not None else None
     with progress_bar(err, INFO) as bar:
         task = bar.add_task("Exporting", total=100, info="")
 
@@ -425,7 +432,7 @@ def _export(args: argparse.Namespace, out: Console, err: Console) -> int:
             bar.update(task, completed=round(100 * fraction), info=stage)
 
         result = export_model(run_dir, args.name, models_dir=engine.models_dir, quant=args.quant,
-                              lora_gguf=args.lora_gguf, progress=on_progress, base=args.base)
+                              lora_gguf=args.lora_gguf, progress=on_progress, base=base)
     if args.json:
         made = hand_to_ollama(result.path, engine, err) if args.ollama else None
         print_json(_result_json(result) | {"ollama": ollama_json(made) if made else None})
@@ -575,6 +582,12 @@ def _tune(args: argparse.Namespace, out: Console, err: Console) -> int:
         args.model = recorded["qa_model"]
     engine = engine_from_args(args)
     base = _tune_base(engine, args, recorded, err)
+    if not args.retriever:
+        from localrag.tune.base import base_architecture
+
+        # A base that cannot be fine-tuned is refused here, before the Q&A stage (minutes when the model writes
+        # the questions) and before the run records it; the fine-tune stage found it only after that.
+        base_architecture(base)
     raft = tune_recipe(args, engine.settings.prompt_sentences)
     plan = make_plan(
         args.name, base, quick=args.quick, qa_files=args.qa_file, generate=args.generate,

@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 
 from localrag import paths
 from localrag.errors import ModelError
-from localrag.models import read_gguf_header
+from localrag.models import read_gguf_header, resolve_generator
 from localrag.offline import enforce_offline
 from localrag.processes import remove_left_by_dead
 
@@ -59,6 +59,20 @@ class UnsupportedModelError(ModelError):
 
 def is_gguf(base: Path) -> bool:
     return Path(base).is_file()
+
+
+def resolve_base(spec: str, models_dir: Path, model_dirs: str = "") -> Path:
+    """The base model a `--base` value names: a local Hugging Face folder, or any GGUF `--model` takes (a file, a
+    models/ name, `ollama:NAME:TAG`, `lmstudio:...`, a plain name another tool keeps, `bundled`).
+
+    Raises ModelError naming the value when nothing is found. Before 2026-12-07 the value was taken as a path
+    unlooked-at: `--base ollama:smol:135m` ran the Q&A stage (minutes with written questions), recorded
+    `./ollama:smol:135m` as the run's base, then failed at the fine-tune.
+    """
+    folder = Path(spec).expanduser()
+    if folder.is_dir():
+        return folder.resolve()
+    return resolve_generator(spec, models_dir, model_dirs)
 
 
 def base_architecture(base: Path) -> str:

@@ -73,5 +73,5 @@ def own_base(name: str, base: Path, models_dir: Path) -> Path:
         return Path(recorded)
     raise TuneError(
         f"the default model is '{name}', the model this tune writes: it cannot be its own base",
-        "name the base model with --base FILE",
+        "name the base model with --base MODEL (a file, or a name `localrag models` lists)",
     )

@@ -396,4 +396,64 @@ def test_a_recorded_base_that_is_gone_is_refused_naming_it(
     assert run(["tune", "--name", "mine"]) == 2
     err = " ".join(capsys.readouterr().err.split())
     assert f"the base '{gone}' that tune run 'mine' recorded is gone" in err, err
-    assert "--base FILE --restart" in err and ran == []
+    assert "--base MODEL --restart" in err and ran == []
+
+
+def _tune_with_base(monkeypatch: pytest.MonkeyPatch, base: str) -> tuple[int, list[Any]]:
+    """`tune --quick --base BASE` with `run_tune` replaced by one that records the plans it is given."""
+    plans: list[Any] = []
+
+    def fake(engine: Any, plan: Any, **kw: Any) -> TuneResult:
+        plans.append(plan)
+        return TuneResult(plan.name, Path("/tmp/tune"), Path("/tmp/models") / f"{plan.name}.gguf")
+
+    monkeypatch.setattr("localrag.tune.chain.run_tune", fake)
+    return run(["tune", "--name", "mine", "--quick", "--base", base]), plans
+
+
+def test_tune_base_takes_the_names_model_takes(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                               localrag_home: Path) -> None:
+    """`--base ollama:smol:135m` was taken for a file in the current folder: the Q&A stage ran, then the fine-tune
+    said "…/ollama:smol:135m: neither a GGUF file nor a Hugging Face model folder"."""
+    from model_stores import gguf_bytes, ollama_model, write_gguf
+
+    ollama = tmp_path / "ollama"
+    blob = ollama_model(ollama, "smol", "135m", gguf=gguf_bytes(name="smol"))
+    monkeypatch.setattr("localrag.discover_models.ollama_root", lambda: ollama)
+    mine = write_gguf(localrag_home / "models" / "base-model.gguf")
+    folder = tmp_path / "hf-base"
+    folder.mkdir()
+    (folder / "config.json").write_text(json.dumps({"model_type": "qwen2"}))
+    for spec, path in [("ollama:smol:135m", blob), ("smol:135m", blob), ("base-model", mine), (str(folder), folder),
+                       (str(mine), mine)]:
+        code, plans = _tune_with_base(monkeypatch, spec)
+        assert code == 0 and plans[0].base == path, spec
+
+
+@pytest.mark.parametrize(("spec", "said"), [
+    ("ghost:7b", "model 'ghost:7b' not found"),
+    ("ollama:ghost:7b", "model 'ollama:ghost:7b' not found"),
+    ("{folder}", "neither a GGUF file nor a Hugging Face model folder"),
+    ("{phi}", "architecture 'phi3' cannot be fine-tuned"),
+])
+def test_a_base_that_is_no_model_is_refused_before_the_run_begins_or_records_it(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path, spec: str,
+        said: str) -> None:
+    """Refused at the fine-tune stage, after the Q&A stage (minutes when the model writes the questions), with the
+    bogus path recorded as the run's base: the next `tune --name` said the base it recorded "is gone"."""
+    from model_stores import write_gguf
+
+    from localrag.tune.runs import tune_dir
+
+    (tmp_path / "empty").mkdir()
+    phi = write_gguf(tmp_path / "phi.gguf", arch="phi3")
+    code, plans = _tune_with_base(monkeypatch, spec.format(folder=tmp_path / "empty", phi=phi))
+    err = " ".join(capsys.readouterr().err.split())
+    assert code == 2 and said in err, err
+    assert plans == [] and not tune_dir("mine").exists()
+
+
+def test_an_empty_base_is_refused_not_taken_for_the_bundled_model(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        run(["tune", "--name", "mine", "--quick", "--base", ""])
+    assert "an empty" in capsys.readouterr().err
