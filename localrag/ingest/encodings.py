@@ -225,11 +225,21 @@ _META = re.compile(rb"""<meta[^>]*?charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", 
 _XML = re.compile(rb"""<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
 
 
+_COMMENT = re.compile(rb"<!--.*?-->", re.DOTALL)
+_BODY = re.compile(rb"<body[\s>]", re.IGNORECASE)
+# How far into a page its head is looked through for a `<meta>` past the first 1,024 bytes (`html_label`).
+HEAD_SCAN_BYTES = 1 << 20
+
+
 def html_label(data: bytes) -> str | None:
-    """The charset a page declares in its first 1,024 bytes (where browsers look): `<meta charset>`, a
-    `<meta http-equiv content="...; charset=...">` or an XML declaration; None when none."""
-    head = data[:1024]
-    found = _META.search(head) or _XML.search(head)
+    """The charset a page declares: `<meta charset>` or a `<meta http-equiv content="...; charset=...">` in its
+    head, not in a comment, else an XML declaration; None when none. Browsers look through the first
+    1,024 bytes before they read the page, and switch to a `<meta>` they meet later while they read it: one after
+    3 KB of inline <style> was passed over, and the page's encoding given as a guess. Looked for before the <body>
+    tag, in the first `HEAD_SCAN_BYTES`."""
+    head = data[:HEAD_SCAN_BYTES]
+    body = _BODY.search(head)
+    found = _META.search(_COMMENT.sub(b"", head[: body.start()] if body else head)) or _XML.search(data[:1024])
     label = found.group(1).decode("ascii") if found else None
     # A page declaring UTF-16 in bytes that are not (no BOM, or its meta tag could not be read): UTF-8 to a browser.
     return "utf-8" if label and label.lower().startswith("utf-16") else label

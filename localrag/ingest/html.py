@@ -1,5 +1,7 @@
 """Web pages (and the HTML inside e-books and mails) as sections: `HtmlWalker` reads a parsed page's blocks,
-headings, lists and tables as a reader sees them, leaving out scripts, styles, forms and what a page hides.
+headings, lists and tables as a reader sees them, leaving out scripts, styles, forms and what a page hides. A web page
+(`load_html`) is read without its furniture as well (`page_roots`): the site's menus, banner, sidebars, cookie notice
+and footer.
 
 Split from loaders.py, which had grown past the house's size with every format's reader in it.
 """
@@ -22,8 +24,14 @@ if TYPE_CHECKING:
 
 _DROP_TAGS = frozenset(
     {"script", "style", "nav", "noscript", "template", "svg", "canvas", "iframe", "object", "head", "button",
-     "select", "input", "textarea", "form"}
+     "select", "input", "textarea", "form",
+     # A formula's source beside the formula (Wikipedia's TeX): MathML's annotations, which no browser shows, were
+     # read after it, "E=mc2{\\displaystyle E=mc^{2}}".
+     "annotation", "annotation-xml"}
 )
+# MediaWiki's parts a browser does not show as the article: a heading's "[edit]" link (every heading and source was
+# "History[edit]") and the "Retrieved from" line, shown on paper only.
+_WIKI_CHROME = frozenset({"mw-editsection", "printfooter"})
 # Blocks read whole (by get_text, or as a list or table), not walked child by child.
 _READ_WHOLE = frozenset({"ul", "ol", "dl", "pre", "table"})
 _BLOCK_TAGS = frozenset(
@@ -90,7 +98,7 @@ class HtmlWalker:
                 self._inline.append("\n")
             elif re.fullmatch(r"h[1-6]", name):
                 self.flush()
-                title = squash(child.get_text())
+                title = squash("".join(_shown_strings(child)))  # by the walk's rules: no "[edit]", no note number
                 if title and title != self._opened:
                     self.first_h1 = self.first_h1 or (title if name == "h1" else "")
                     self.first_heading = self.first_heading or title
@@ -114,10 +122,20 @@ class HtmlWalker:
 
 
 def _dropped(element: Tag) -> bool:
-    """Whether the walk leaves `element` and all it holds out: a script, a form, navigation, a hidden element, a
-    note reference."""
-    return (element.name in _DROP_TAGS or element.has_attr("hidden") or _note_reference(element)
-            or (element.name in _BLOCK_TAGS and front_matter(element)))
+    """Whether the walk leaves `element` and all it holds out: a script, a form, navigation (`<nav>`,
+    `role="navigation"`: a wiki's menus, contents box and navboxes), a hidden element, an inline element hidden from
+    screen readers (`_aria_hidden`), MediaWiki's edit links, a note reference."""
+    return (element.name in _DROP_TAGS or element.has_attr("hidden") or "navigation" in _tokens(element, "role")
+            or _aria_hidden(element) or not _WIKI_CHROME.isdisjoint(_tokens(element, "class"))
+            or _note_reference(element) or (element.name in _BLOCK_TAGS and front_matter(element)))
+
+
+def _aria_hidden(element: Tag) -> bool:
+    """An inline element marked `aria-hidden="true"`: an icon, a separator, a picture of what the text beside it says.
+    A block so marked is read: a dialog library marks the whole page behind an open dialog aria-hidden, and a page
+    saved with its cookie notice open would have been read as nothing."""
+    return (str(element.get("aria-hidden") or "").strip().lower() == "true" and element.name not in _BLOCK_TAGS
+            and element.name not in _READ_WHOLE and element.name != "p" and not re.fullmatch(r"h[1-6]", element.name))
 
 
 # A book's front matter left out of its text, as EPUB names it (`epub:type` on a page's body or section, the nav
@@ -296,6 +314,86 @@ def parse_html(markup: str | bytes) -> BeautifulSoup:
     return BeautifulSoup(markup, "html.parser")
 
 
+# --- a web page's furniture ---------------------------------------------------------------------------------------
+
+# Landmarks that are the site's, not the page's text: its banner, footer, search box and sidebars, as a screen reader
+# names them. A <header> or <footer> is one when it is the page's (not inside an article, a section, the main part, an
+# aside or a navigation), an <aside> when it is beside the main part (not inside an article or a section, where it is
+# the text's side note or a document's footnotes, as docutils writes them).
+_SITE_ROLES = frozenset({"search", "dialog", "alertdialog"})
+_PART_SCOPES = frozenset({"article", "aside", "main", "nav", "section"})
+_SCOPES = {"header": _PART_SCOPES, "footer": _PART_SCOPES, "aside": _PART_SCOPES - {"main"}}
+# The element a landmark's role stands for: `<div role="contentinfo">` is scoped as a <footer> is.
+_ROLE_TAGS = {"banner": "header", "contentinfo": "footer", "complementary": "aside", "main": "main",
+              "navigation": "nav", "article": "article", "region": "section"}
+# A cookie or consent notice by its id or class, as the common consent tools name it: "cookie-consent",
+# "cookie_banner", "gdpr-notice", "CybotCookiebotDialog", "onetrust-banner-sdk". Not a bare "cookie": a recipe's.
+_CONSENT = re.compile(r"(?:cookie|consent|gdpr)[-_]?(?:banner|bar|consent|notice|popup|modal|dialog|overlay|wall|law)"
+                      r"|cookiebot|onetrust|cookieconsent|cookielaw")
+# A link that moves the focus past the menus ("Skip to content", MediaWiki's "Jump to navigation"): by its words, or
+# its class where they are another language's.
+_SKIP_WORDS = re.compile(r"(?:skip|jump) to\b", re.IGNORECASE)
+_SKIP_CLASS = re.compile(r"skip-?link|jump-link|skip-to")
+
+
+def _part(element: Tag) -> str:
+    """The element `element` is as a landmark: its tag, or the one its role stands for (`_ROLE_TAGS`)."""
+    return next((_ROLE_TAGS[role] for role in _tokens(element, "role") if role in _ROLE_TAGS), element.name)
+
+
+def _furniture(element: Tag) -> bool:
+    """Whether `element` is the site's part of a web page, not the page's text (`_SITE_ROLES`, `_SCOPES`, a <dialog>,
+    a consent notice, a skip link). Never a block around the page's main part, an article or an <h1>: a <header>
+    left open holds the whole page, a wrapper whose class names a notice's state ("cookie-notice-shown") its text."""
+    name = _part(element)
+    names = " ".join([*_tokens(element, "id"), *_tokens(element, "class")])
+    if name == "a":
+        return str(element.get("href") or "").startswith("#") and (
+            _SKIP_WORDS.match(element.get_text().strip()) is not None or _SKIP_CLASS.search(names) is not None)
+    site = (name in _SCOPES and not any(_part(up) in _SCOPES[name] for up in element.parents)) or name == "dialog" \
+        or not _SITE_ROLES.isdisjoint(_tokens(element, "role")) or _CONSENT.search(names) is not None
+    return site and element.find(lambda inner: _part(inner) in ("main", "article", "h1")) is None
+
+
+def page_roots(soup: BeautifulSoup) -> list[Tag]:
+    """The parts of a web page to read, its furniture (`_furniture`) taken out of `soup`: its main part (`<main>`,
+    `role="main"`, where MediaWiki puts the article), else its articles (the outermost `<article>`s), else the whole
+    body. A main part or articles that hold less than half of the page's text are read with the rest: a page that
+    marks a small card as an article would have lost its text."""
+    body = soup.body or soup
+    for part in [element for element in body.find_all(True) if _furniture(element)]:
+        if not part.decomposed:  # inside a part already taken out
+            part.decompose()
+    whole = _shown_length(body)
+    for wanted in ("main", "article"):
+        found = [element for element in body.find_all(True) if _part(element) == wanted and _shown(element)]
+        outermost = [element for element in found
+                     if not any(_part(up) == wanted for up in element.parents)]
+        if outermost and 2 * sum(_shown_length(element) for element in outermost) >= whole:
+            return outermost
+    return [body]
+
+
+def _shown(element: Tag) -> bool:
+    """Whether the walk reads `element`: neither it nor a block around it is dropped."""
+    return not any(_dropped(up) for up in (element, *element.parents))
+
+
+def _shown_length(element: Tag) -> int:
+    """How many characters, spaces not counted, the walk reads under `element` (walked without recursion)."""
+    from bs4 import NavigableString, Tag
+
+    total = 0
+    stack = [element]
+    while stack:
+        for child in stack.pop().children:
+            if type(child) is NavigableString:
+                total += len("".join(child.split()))
+            elif isinstance(child, Tag) and not _dropped(child):
+                stack.append(child)
+    return total
+
+
 def load_html(path: Path, data: bytes) -> LoadedText:
     """The page in `data` (the file at `path`) as sections, titled by its <title>, else its first heading."""
     tags = data.count(b"<")
@@ -309,8 +407,9 @@ def load_html(path: Path, data: bytes) -> LoadedText:
     read = decode_file(data, path, html_label(data))
     soup = parse_html(read.text)
     walker = HtmlWalker()
-    walker.walk(soup.body or soup)
-    walker.flush()
+    for root in page_roots(soup):
+        walker.walk(root)
+        walker.flush()
     page_title = authored_title(soup.title.get_text()) if soup.title else ""
     loaded = walker.out.build(page_title or walker.first_h1 or walker.first_heading or path.stem)
     return dataclasses.replace(loaded, note=read.note)

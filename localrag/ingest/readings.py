@@ -45,9 +45,11 @@ READERS: dict[str, int] = {
     # too; the front matter's properties are read; 4: they are a chunk of their own (the closing fence was in one)
     "ipynb": 4,  # the same in Markdown cells; 3: outputs without terminal colour codes, a progress bar's last frame
     # only, and an error output's name, value and traceback (it was left out)
-    "html": 7,  # a note mark linked into the page around a <sup> or glued to the word before (Calibre's, Word's,
-    # Gutenberg's) is a note reference; 6: a note reference (a footnote's number, Wikipedia's [3]) and a block marked
-    # as a contents page
+    "html": 8,  # a web page's furniture (banner, footer, sidebars, cookie notice, skip links, role="navigation")
+    # is left out and its <main> or articles read; MediaWiki's "[edit]" links and a formula's TeX source too; a
+    # <meta> charset past the first 1,024 bytes of the head is the page's; 7: a note mark linked into the page
+    # around a <sup> or glued to the word before (Calibre's, Word's, Gutenberg's) is a note reference; 6: a note
+    # reference (a footnote's number, Wikipedia's [3]) and a block marked as a contents page
     # (role="doc-toc", epub:type="toc") or a copyright page are left out of the text; 5: an authoring
     # tool's "Untitled" title gives way to the first heading of any level; a nested table is read once, in its
     # cell; a cell's or a list item's blocks and tables are kept apart; hidden rows, row groups and list items are
