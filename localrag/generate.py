@@ -5,7 +5,8 @@
 those tokens. Rendering here rather than inside `create_chat_completion` matters for three reasons:
 the prompt that is counted against the context window is the prompt that runs, a GGUF without a
 template falls back to ChatML with a warning instead of llama-cpp-python's silent "llama-2" default,
-and the rendered text can be inspected in tests (`render`).
+and the rendered text can be inspected in tests (`render`). A template that refuses a system turn
+(Gemma-2's) gets the system prompt at the head of the first user turn, as llama.cpp and Ollama give it.
 
 The model file is checked with `read_gguf_header` in the constructor, so a wrong or truncated file
 fails with a one-line ModelError before llama.cpp sees it. The weights load on first use, under a
@@ -76,6 +77,26 @@ RENDER_EXTRA_CHARS = 100_000
 
 class _TemplateTimeout(Exception):
     pass
+
+
+def _system_in_user_turns(messages: list[dict[str, str]]) -> list[dict[str, str]]:
+    """The chat with each system message put at the head of the user turn after it (a user turn of its own where
+    none follows), for a template that has no system role."""
+    out: list[dict[str, str]] = []
+    pending: list[str] = []
+    for message in messages:
+        if message["role"] == "system":
+            pending.append(message["content"])
+            continue
+        if pending and message["role"] == "user":
+            message = {**message, "content": "\n\n".join([*pending, message["content"]])}
+        elif pending:
+            out.append({"role": "user", "content": "\n\n".join(pending)})
+        pending = []
+        out.append(message)
+    if pending:
+        out.append({"role": "user", "content": "\n\n".join(pending)})
+    return out
 
 
 def _within(seconds: float, work: Callable[[], Any]) -> Any:
@@ -226,6 +247,7 @@ class LlamaGenerator:
         self._template_stops: tuple[str, ...] = () if self.header.chat_template else CHATML_STOPS
         self._llama: Any = None
         self._formatter: Any = None
+        self._fold_system = False  # the template refuses a system turn (see _render_system_folded)
         self._eos_text = ""
         self._grammars: dict[str, Any] = {}
         self._load_lock = threading.Lock()
@@ -300,17 +322,20 @@ class LlamaGenerator:
         self._load()
         safe = [{**m, "content": neutralize_special_tokens(m.get("content", ""))} for m in messages]
         try:
-            prompt = str(_within(RENDER_SECONDS, lambda: self._formatter(messages=safe).prompt))
+            prompt = self._apply_template(_system_in_user_turns(safe) if self._fold_system else safe)
         except _TemplateTimeout:
             raise ModelError(
                 f"{self.path}: the GGUF's chat template did not finish rendering within {RENDER_SECONDS:g}s",
                 "the template loops without end: re-export the model with a working tokenizer.chat_template",
             ) from None
-        except Exception as exc:  # jinja2 raises many types; any of them means a broken template
-            raise ModelError(
-                f"{self.path}: the GGUF's chat template failed to render ({exc})",
-                "re-export the model with a working tokenizer.chat_template",
-            ) from exc
+        except Exception as exc:  # jinja2 raises many types
+            folded = self._render_system_folded(safe)
+            if folded is None:  # it fails without a system turn too: a broken template
+                raise ModelError(
+                    f"{self.path}: the GGUF's chat template failed to render ({exc})",
+                    "re-export the model with a working tokenizer.chat_template",
+                ) from exc
+            prompt = folded
         limit = sum(len(m.get("content", "")) for m in messages) + RENDER_EXTRA_CHARS
         if len(prompt) > limit:
             raise ModelError(
@@ -318,6 +343,25 @@ class LlamaGenerator:
                 f"{limit - RENDER_EXTRA_CHARS:,} of messages",
                 "re-export the model with a working tokenizer.chat_template",
             )
+        return prompt
+
+    def _apply_template(self, messages: list[dict[str, str]]) -> str:
+        return str(_within(RENDER_SECONDS, lambda: self._formatter(messages=messages).prompt))
+
+    def _render_system_folded(self, messages: list[dict[str, str]]) -> str | None:
+        """The prompt with the system prompt in the first user turn, for a template that refuses the system role
+        (Gemma-2's raises "System role not supported", Mistral-7B-Instruct-v0.1's "Only user and assistant roles
+        are supported!"), as llama.cpp and Ollama render one; None when the chat has no system turn or the template
+        fails without it too. Once it worked, every later render folds at once: answering renders a prompt many
+        times to fit it to the context."""
+        folded = _system_in_user_turns(messages)
+        if folded == messages:
+            return None
+        try:
+            prompt = self._apply_template(folded)
+        except Exception:  # the template's first error is the one to report
+            return None
+        self._fold_system = True
         return prompt
 
     def _prompt_ids(self, messages: list[dict[str, str]]) -> list[int]:

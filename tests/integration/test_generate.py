@@ -275,3 +275,50 @@ def test_an_answer_cut_by_its_token_limit_ends_at_a_whole_character(generator: L
         cut.append(text)
         assert "\ufffd" not in text, (limit, text)
     assert any(not text.isascii() for text in cut)  # the answer is Korean: the limit lands inside characters
+
+
+# Gemma-2's template as its tokenizer_config.json ships it: it refuses a system turn outright.
+GEMMA2_TEMPLATE = (
+    "{{ bos_token }}{% if messages[0]['role'] == 'system' %}{{ raise_exception('System role not supported') }}"
+    "{% endif %}{% for message in messages %}{% if (message['role'] == 'user') != (loop.index0 % 2 == 0) %}"
+    "{{ raise_exception('Conversation roles must alternate user/assistant/user/assistant/...') }}{% endif %}"
+    "{% if (message['role'] == 'assistant') %}{% set role = 'model' %}{% else %}{% set role = message['role'] %}"
+    "{% endif %}{{ '<start_of_turn>' + role + '\n' + message['content'] | trim + '<end_of_turn>\n' }}{% endfor %}"
+    "{% if add_generation_prompt %}{{'<start_of_turn>model\n'}}{% endif %}"
+)
+
+
+@pytest.fixture(scope="module")
+def gemma2_templated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundled GGUF re-tagged with Gemma-2's template, as `gguf-new-metadata --chat-template` writes it."""
+    import gguf
+    from gguf.scripts.gguf_new_metadata import MetadataDetails, copy_with_new_metadata
+
+    out = tmp_path_factory.mktemp("gemma2") / "gemma2-templated.gguf"
+    reader = gguf.GGUFReader(bundled_generator_path())
+    writer = gguf.GGUFWriter(out, arch="llama", endianess=reader.endianess)
+    template = MetadataDetails(gguf.GGUFValueType.STRING, GEMMA2_TEMPLATE)
+    copy_with_new_metadata(reader, writer, {gguf.Keys.Tokenizer.CHAT_TEMPLATE: template}, [])
+    return out
+
+
+def test_a_template_that_refuses_the_system_role_gets_it_in_the_first_user_turn(gemma2_templated: Path) -> None:
+    # Every answer failed: "the GGUF's chat template failed to render (System role not supported) (re-export the
+    # model with a working tokenizer.chat_template)". llama.cpp and Ollama fold the system prompt in, as here.
+    gen = LlamaGenerator(gemma2_templated, n_ctx=2048, n_threads=2)
+    assert gen.template == GEMMA2_TEMPLATE
+    history = [{"role": "user", "content": "Hi."}, {"role": "assistant", "content": "Hello."}]
+    rendered = gen.render([MESSAGES[0], *history, MESSAGES[1]])
+    assert rendered.endswith(
+        "<start_of_turn>user\nYou are a helpful assistant.\n\nHi.<end_of_turn>\n"
+        "<start_of_turn>model\nHello.<end_of_turn>\n"
+        "<start_of_turn>user\nName three colours of the rainbow.<end_of_turn>\n<start_of_turn>model\n"
+    )
+    # The answering prompt itself, through llama.cpp: counted as it runs, and answered.
+    text = "The harbourmaster is Ada Quill."
+    hit = Hit(Chunk("c1", "d1", "/docs/harbour.txt", 0, text, 0, len(text)), 0.9)
+    messages, _ = build_messages("Who is the harbourmaster?", [hit], gen, max_answer_tokens=16)
+    assert "System role" not in gen.render(messages) and "Ada Quill" in gen.render(messages)
+    stats = GenerationStats()
+    assert list(gen.stream_chat(messages, max_tokens=8, stats=stats)) and stats.completion_tokens > 0
+    assert stats.prompt_tokens == gen.prompt_tokens(messages)

@@ -41,3 +41,21 @@ def test_a_template_that_balloons_is_refused(monkeypatch: pytest.MonkeyPatch) ->
 def test_a_normal_template_still_renders(monkeypatch: pytest.MonkeyPatch) -> None:
     gen = _generator(generate.CHATML_TEMPLATE, monkeypatch)
     assert "hello" in gen.render([{"role": "user", "content": "hello"}])
+
+
+def test_a_template_that_fails_with_the_system_turn_folded_in_too_keeps_its_error(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # Folding the system prompt into the user turn is for a template that refuses the system role alone.
+    gen = _generator("{{ raise_exception('broken for every chat') }}", monkeypatch)
+    with pytest.raises(ModelError, match=r"failed to render \(broken for every chat\)"):
+        gen.render([{"role": "system", "content": "Be brief."}, {"role": "user", "content": "hi"}])
+
+
+def test_mistral_v01s_template_that_refuses_the_system_role_gets_it_in_the_first_user_turn(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from llama_cpp.llama_chat_format import MISTRAL_INSTRUCT_CHAT_TEMPLATE
+
+    gen = _generator(MISTRAL_INSTRUCT_CHAT_TEMPLATE, monkeypatch)
+    chat = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "hi"}]
+    assert gen.render(chat) == "<s>[INST] Be brief.\n\nhi [/INST]"
+    assert gen.render([chat[0], {"role": "assistant", "content": "ok"}]) == "<s>[INST] Be brief. [/INST]ok</s> "
