@@ -394,3 +394,13 @@ def resolve_name(spec: str, models: list[ModelInfo]) -> Path | None:
     if hits[0].error:
         raise ModelError(hits[0].error)
     return hits[0].path
+
+
+def the_one_named(spec: str, path: Path, models: list[ModelInfo]) -> ModelInfo | None:
+    """Which listed model `spec` names, given the file it resolves to (`models.resolve_generator`): of the models in
+    that file, the one that answers to the name, else the first listed (the bundled model for "" or "bundled", a file
+    in models/ or one named by its path). Ollama's tags of one blob share its file, and each is a model of its own:
+    `smol` is `smol:latest`, not `smol:135m` or `hf.co/.../SmolLM2-GGUF:Q4_1` beside it."""
+    in_file = [m for m in models if m.path.resolve() == path.resolve()]
+    named = matching(spec, in_file) if spec else []
+    return next(iter(named or in_file), None)

@@ -55,27 +55,25 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     pull.set_defaults(handler=_pull)
 
 
-def _row(m: ModelInfo, default: Path | None) -> dict[str, Any]:
+def _row(m: ModelInfo, default: ModelInfo | None) -> dict[str, Any]:
     from localrag.discover_models import full_name
     from localrag.models import BUNDLED_NAME
 
     use = BUNDLED_NAME if m.source == "bundled" else full_name(m)
-    return {**dataclasses.asdict(m), "path": str(m.path), "use": use, "default": _is_default(m, default)}
+    return {**dataclasses.asdict(m), "path": str(m.path), "use": use, "default": m is default}
 
 
-def _default_model(engine: Engine) -> Path | None:
-    """The file ask and chat answer with when no --model is given: the `model` setting as every command resolves
+def _default_model(engine: Engine, models: list[ModelInfo]) -> ModelInfo | None:
+    """The model ask and chat answer with when no --model is given: the `model` setting as every command resolves
     it (None when it names nothing here; ask then says so)."""
+    from localrag.discover_models import the_one_named
     from localrag.errors import LocalRagError
 
     try:
-        return engine.resolve_model(engine.settings.model).resolve()
+        path = engine.resolve_model(engine.settings.model)
     except LocalRagError:
         return None
-
-
-def _is_default(m: ModelInfo, default: Path | None) -> bool:
-    return default is not None and m.path.resolve() == default
+    return the_one_named(engine.settings.model, path, models)
 
 
 def _loads(m: ModelInfo) -> str:
@@ -106,7 +104,7 @@ def _list(args: argparse.Namespace, out: Console, err: Console) -> int:
     models = engine.models()
     embedders = engine.embedders()
     n_ctx = engine.settings.n_ctx
-    default = _default_model(engine)
+    default = _default_model(engine, models)
     if args.json:
         print_json([{"kind": "generator", **_row(m, default)} for m in models]
                    + [_embedder_row(e) for e in embedders])
@@ -119,7 +117,7 @@ def _list(args: argparse.Namespace, out: Console, err: Console) -> int:
         for m in models:
             rows.add(m.source, "" if m.source == "bundled" else full_name(m), m.architecture or "?",
                      m.quantization, m.parameters, str(m.context_length or ""), str(m.size), str(m.memory or ""),
-                     _loads(m), _notes(m), str(m.path), "yes" if _is_default(m, default) else "")
+                     _loads(m), _notes(m), str(m.path), "yes" if m is default else "")
         for row in map(_embedder_row, embedders):
             rows.add(row["source"], row["name"], "", "", "", "", "", "", "", row["gate"], row["path"], "")
         rows.print(out)
@@ -136,7 +134,7 @@ def _list(args: argparse.Namespace, out: Console, err: Console) -> int:
             # The bundled row was named "(default)" whatever the `model` setting said: now the default is marked
             # where it is, and the bundled model by the name --model takes.
             name = Text(BUNDLED_NAME if source == "bundled" else full_name(m))
-            if _is_default(m, default):
+            if m is default:
                 name.append(" (default)", style="bold green")
             table.add_row(name, Text(m.architecture or "?"),
                           Text(m.quantization), Text(m.parameters), Text(str(m.context_length or "")),

@@ -92,7 +92,7 @@ class DocumentSummarized(Message):
 
 
 class ModelsListed(Message):
-    def __init__(self, models: list[ModelInfo], current: str) -> None:
+    def __init__(self, models: list[ModelInfo], current: ModelInfo | None) -> None:
         super().__init__()
         self.models = models
         self.current = current

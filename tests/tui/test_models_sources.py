@@ -9,9 +9,11 @@ from conftest import wait_for
 from fakes import FakeEngine
 from textual.widgets import OptionList
 
-from localrag.config import load_settings
+from localrag import discover_models
+from localrag.config import Settings, load_settings
 from localrag.models import ModelInfo
 from localrag.tui.app import LocalRagApp
+from tests.unit.model_stores import gguf_bytes, ollama_copy, ollama_model
 
 pytestmark = pytest.mark.anyio
 
@@ -45,3 +47,27 @@ async def test_other_tools_are_grouped_and_chosen_by_name() -> None:
         await pilot.press("enter")
         # Saved by name, not by blob path: Ollama replaces the blob when the tag is pulled again.
         await wait_for(pilot, lambda: load_settings().model == "ollama:llama3.2:3b")
+
+
+async def test_the_current_model_is_the_ollama_tag_the_setting_names(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    # Marked by file, every tag of the current model's blob had the dot: smol:latest, smol:135m and the hf.co copy.
+    ollama = tmp_path / "ollama"
+    ollama_model(ollama, "smol", "latest", gguf=gguf_bytes(name="smol"))
+    ollama_copy(ollama, "smol", "latest", to_model="smol", to_tag="135m")
+    ollama_copy(ollama, "smol", "latest", to_model="SmolLM2-GGUF", to_tag="Q4_1", to_namespace="bartowski",
+                to_registry="hf.co")
+    monkeypatch.setattr(discover_models, "ollama_root", lambda: ollama)
+
+    class OllamaEngine(FakeEngine):
+        def models(self) -> list[ModelInfo]:
+            return discover_models.list_all(tmp_path / "models", self.settings.model)
+
+    app = LocalRagApp(OllamaEngine(settings=Settings(model="smol")))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f4")
+        box = app.screen.query_one("#models", OptionList)
+        await wait_for(pilot, lambda: box.option_count == 5)  # bundled, the heading, three tags
+        marked = [str(box.get_option_at_index(i).prompt) for i in range(5)
+                  if str(box.get_option_at_index(i).prompt).startswith("●")]
+        assert len(marked) == 1 and "smol:latest" in marked[0]

@@ -95,3 +95,14 @@ def hf_cache_model(hub: Path, owner: str, repo: str, files: dict[str, bytes], re
         (folder / "refs").mkdir(exist_ok=True)
         (folder / "refs" / "main").write_text(revision)
     return snapshot
+
+
+def ollama_copy(root: Path, model: str, tag: str, *, to_model: str, to_tag: str, to_namespace: str = "library",
+                to_registry: str = "registry.ollama.ai") -> Path:
+    """A second name for a library model's manifest, as `ollama cp` or a pull of another tag of the same file
+    writes it: one blob, two manifests."""
+    manifests = root / "manifests"
+    copy = manifests / to_registry / to_namespace / to_model / to_tag
+    copy.parent.mkdir(parents=True, exist_ok=True)
+    copy.write_bytes((manifests / "registry.ollama.ai" / "library" / model / tag).read_bytes())
+    return copy

@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 
 import pytest
-from model_stores import gguf_bytes, hf_cache_model, ollama_model, write_gguf
+from model_stores import gguf_bytes, hf_cache_model, ollama_copy, ollama_model, write_gguf
 
 from localrag import discover_models
 from localrag.cli import run
@@ -242,6 +242,35 @@ def test_models_marks_the_default_model_as_the_model_setting_resolves_it(
     assert defaults("--json") == ["models:mine"] and defaults() == ["models:mine"]
     monkeypatch.setenv("LOCALRAG_MODEL", "qwen:0.5b")
     assert defaults("--json") == ["ollama:qwen:0.5b"]
+
+
+def test_models_marks_only_the_ollama_tag_the_setting_names_not_every_tag_of_its_blob(
+        home: Path, localrag_home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    # `config set model smol` marked smol:latest, smol:135m and hf.co/bartowski/SmolLM2-GGUF:Q4_1 as the default:
+    # all three name one blob.
+    ollama = home / ".ollama" / "models"
+    ollama_model(ollama, "smol", "latest", gguf=gguf_bytes(name="smol"))
+    ollama_copy(ollama, "smol", "latest", to_model="smol", to_tag="135m")
+    ollama_copy(ollama, "smol", "latest", to_model="SmolLM2-GGUF", to_tag="Q4_1", to_namespace="bartowski",
+                to_registry="hf.co")
+    monkeypatch.setenv("LOCALRAG_MODEL", "smol")
+    assert run(["models", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert len({r["path"] for r in rows if r["use"].startswith("ollama:")}) == 1  # one blob, three names
+    assert [r["use"] for r in rows if r.get("default")] == ["ollama:smol:latest"]
+    assert run(["models"]) == 0
+    assert [line.split("\t")[1] for line in capsys.readouterr().out.splitlines() if line.endswith("\tyes")] == [
+        "ollama:smol:latest"]
+    monkeypatch.setenv("LOCALRAG_MODEL", "hf.co/bartowski/SmolLM2-GGUF:Q4_1")
+    assert run(["models", "--json"]) == 0
+    assert [r["use"] for r in json.loads(capsys.readouterr().out) if r.get("default")] == [
+        "ollama:hf.co/bartowski/SmolLM2-GGUF:Q4_1"]
+    monkeypatch.setenv("LOCALRAG_MODEL", str(ollama / "manifests"))  # names nothing: none marked
+    assert run(["models", "--json"]) == 0
+    assert not [r for r in json.loads(capsys.readouterr().out) if r.get("default")]
+    monkeypatch.delenv("LOCALRAG_MODEL")
+    assert run(["models", "--json"]) == 0
+    assert [r["use"] for r in json.loads(capsys.readouterr().out) if r.get("default")] == ["bundled"]
 
 
 def test_unknown_model_is_a_one_line_cli_error(home: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -24,7 +24,7 @@ from textual.widgets.option_list import Option
 from textual.worker import Worker
 
 from localrag.config import update_saved_settings
-from localrag.discover_models import SOURCE_TITLES, full_name
+from localrag.discover_models import SOURCE_TITLES, full_name, the_one_named
 from localrag.errors import LocalRagError
 from localrag.models import ModelInfo, extract_summary, extract_wins, gate_summary, resolve_generator
 from localrag.safe_text import printable
@@ -122,12 +122,16 @@ class ModelsScreen(LocalRagScreen):
     @work(thread=True, exclusive=True, group="models", exit_on_error=False)
     def _list(self) -> None:
         engine = self.localrag.engine
+        models = engine.models()
         try:
             settings = engine.settings
-            current = str(resolve_generator(settings.model, engine.models_dir, settings.model_dirs).resolve())
+            path = resolve_generator(settings.model, engine.models_dir, settings.model_dirs)
         except LocalRagError:  # no current model is a picker with none marked, not an error
-            current = ""
-        self.post_message(ModelsListed(engine.models(), current))
+            current = None
+        else:
+            # By name, not by file: every Ollama tag of the current model's blob was marked.
+            current = the_one_named(settings.model, path, models)
+        self.post_message(ModelsListed(models, current))
 
     def on_models_listed(self, message: ModelsListed) -> None:
         self.models = message.models
@@ -141,8 +145,7 @@ class ModelsScreen(LocalRagScreen):
                 heading = info.source
                 box.add_option(Option(Text(SOURCE_TITLES.get(heading, heading), style="bold underline"),
                                       disabled=True))
-            is_current = str(info.path.resolve()) == current
-            box.add_option(Option(model_label(info, is_current), id=str(i), disabled=bool(info.error)))
+            box.add_option(Option(model_label(info, info is current), id=str(i), disabled=bool(info.error)))
         if self.models:
             box.highlighted = min(highlighted or 0, box.option_count - 1)
 
