@@ -55,12 +55,17 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     pull.set_defaults(handler=_pull)
 
 
-def _row(m: ModelInfo, default: ModelInfo | None) -> dict[str, Any]:
+def _use(m: ModelInfo) -> str:
+    """What --model takes for this model, in every form of the listing: the bundled one by the name that is it
+    whatever the `model` setting says."""
     from localrag.discover_models import full_name
     from localrag.models import BUNDLED_NAME
 
-    use = BUNDLED_NAME if m.source == "bundled" else full_name(m)
-    return {**dataclasses.asdict(m), "path": str(m.path), "use": use, "default": m is default}
+    return BUNDLED_NAME if m.source == "bundled" else full_name(m)
+
+
+def _row(m: ModelInfo, default: ModelInfo | None) -> dict[str, Any]:
+    return {**dataclasses.asdict(m), "path": str(m.path), "use": _use(m), "default": m is default}
 
 
 def _default_model(engine: Engine, models: list[ModelInfo]) -> ModelInfo | None:
@@ -97,8 +102,7 @@ def _embedder_row(e: EmbedderInfo) -> dict[str, Any]:
 
 def _list(args: argparse.Namespace, out: Console, err: Console) -> int:
     from localrag.cli.common import engine_from_args
-    from localrag.discover_models import SOURCE_TITLES, full_name
-    from localrag.models import BUNDLED_NAME
+    from localrag.discover_models import SOURCE_TITLES
 
     engine = engine_from_args(args)
     models = engine.models()
@@ -115,7 +119,7 @@ def _list(args: argparse.Namespace, out: Console, err: Console) -> int:
         rows = Rows("source", "model", "arch", "quant", "params", "context", "size", f"memory at n_ctx {n_ctx}",
                     "loads", "notes", "path", "default")
         for m in models:
-            rows.add(m.source, "" if m.source == "bundled" else full_name(m), m.architecture or "?",
+            rows.add(m.source, _use(m), m.architecture or "?",
                      m.quantization, m.parameters, str(m.context_length or ""), str(m.size), str(m.memory or ""),
                      _loads(m), _notes(m), str(m.path), "yes" if m is default else "")
         for row in map(_embedder_row, embedders):
@@ -133,7 +137,7 @@ def _list(args: argparse.Namespace, out: Console, err: Console) -> int:
         for m in group:
             # The bundled row was named "(default)" whatever the `model` setting said: now the default is marked
             # where it is, and the bundled model by the name --model takes.
-            name = Text(BUNDLED_NAME if source == "bundled" else full_name(m))
+            name = Text(_use(m))
             if m is default:
                 name.append(" (default)", style="bold green")
             table.add_row(name, Text(m.architecture or "?"),

@@ -224,6 +224,8 @@ def test_models_command_json_and_pipe(stores: dict[str, Path], capsys: pytest.Ca
     assert all("\t" in line for line in lines)
     assert lines[0].startswith("source\tmodel\tarch\t") and lines[0].endswith("\tnotes\tpath\tdefault")
     assert any(line.startswith("gpt4all\tgpt4all:qwen\tqwen2\t") for line in lines)
+    # The bundled row's model column was empty: a script reading the default's name got "" to pass to --model.
+    assert [line.split("\t")[1] for line in lines if line.startswith("bundled\t")] == ["bundled"]
 
 
 def test_models_marks_the_default_model_as_the_model_setting_resolves_it(
@@ -234,7 +236,7 @@ def test_models_marks_the_default_model_as_the_model_setting_resolves_it(
         printed = capsys.readouterr().out
         if flags:
             return [r["use"] for r in json.loads(printed) if r.get("default")]
-        return [line.split("\t")[1] or "bundled" for line in printed.splitlines()[1:] if line.endswith("\tyes")]
+        return [line.split("\t")[1] for line in printed.splitlines()[1:] if line.endswith("\tyes")]
 
     assert defaults("--json") == ["bundled"] and defaults() == ["bundled"]
     write_gguf(localrag_home / "models" / "mine.gguf")
