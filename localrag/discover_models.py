@@ -56,7 +56,8 @@ SOURCE_TITLES: dict[str, str] = {
 }
 _OLLAMA_MODEL_LAYER = "application/vnd.ollama.image.model"
 _SHARD = re.compile(r"-(\d{5})-of-(\d{5})\.gguf$")
-_CACHE_VERSION = 1
+# 2: a header's error is kept as its message and its hint apart, so an Ollama model's error can give Ollama's fix.
+_CACHE_VERSION = 2
 
 
 @dataclass
@@ -261,7 +262,7 @@ class HeaderCache:
         try:
             header = read_gguf_header(path)
         except ModelError as exc:
-            entry["error"] = str(exc)
+            entry["error"], entry["hint"] = exc.message, exc.hint
         else:
             entry.update(
                 architecture=header.architecture,
@@ -293,17 +294,38 @@ def shape_of(path: Path, cache: HeaderCache | None = None) -> ModelShape:
     if cache is None:
         own.save()
     if "error" in entry:
-        raise ModelError(entry["error"])
+        raise ModelError(entry["error"], entry.get("hint", ""))
     return dataclasses.replace(ModelShape(**entry["shape"]), file_size=total_size(path))
+
+
+def _ollama_error(found: Found, problem: str, hint: str) -> str:
+    """An Ollama model's error (`problem`, about its blob, and its `hint`), naming the model as `--model` and `ollama
+    list` do rather than the blob (a hash), with Ollama's fix where pulling the model again mends it."""
+    blob = found.path.name[: len("sha256-") + 12]  # as `ollama list` shows an ID: its first 12 digits
+    fix = f"pull it again: ollama pull {found.name}"
+    if not found.path.exists():
+        return str(ModelError(f"ollama:{found.name}: its manifest names a blob that is not in Ollama's store ({blob}…)",
+                              fix))
+    problem = problem.removeprefix(f"{found.path}: ")
+    # A blob that cannot be read is a permissions matter; one that reads but is no model, a pull mends.
+    return str(ModelError(f"ollama:{found.name}: its blob in Ollama's store ({blob}…): {problem}",
+                          fix if os.access(found.path, os.R_OK) else hint))
 
 
 def describe(found: Found, cache: HeaderCache) -> ModelInfo:
     """A ModelInfo for a found file: its header fields, whether this llama.cpp can load it."""
     try:
         entry = cache.summary(found.path)
+        size = total_size(found.path)
     except OSError as exc:
-        return ModelInfo(found.name, found.path, found.source, 0, error=f"{found.path}: {exc.strerror or exc}")
-    info = ModelInfo(found.name, found.path, found.source, total_size(found.path), error=entry.get("error", ""))
+        entry, size = {"error": f"{found.path}: {exc.strerror or exc}"}, 0
+    if "error" not in entry:
+        error = ""
+    elif found.source == "ollama":
+        error = _ollama_error(found, entry["error"], entry.get("hint", "check the file's permissions"))
+    else:
+        error = str(ModelError(entry["error"], entry.get("hint", "")))
+    info = ModelInfo(found.name, found.path, found.source, size, error=error)
     if not info.error:
         info.architecture = entry["architecture"]
         info.quantization = found.quantization or entry["shape"]["quantization"]
@@ -381,8 +403,17 @@ def matching(spec: str, models: list[ModelInfo]) -> list[ModelInfo]:
     return [m for m in models if m.source == "ollama" and "/" in m.name and m.name.split("/", 1)[1] == spec]
 
 
+def _untagged(spec: str) -> str:
+    """The Ollama model a name without a tag (`ghost`, `ollama:ghost`) names; "" for any other name."""
+    prefix, _, rest = spec.partition(":")
+    if prefix in SOURCES and rest:
+        return rest if prefix == "ollama" and ":" not in rest else ""
+    return "" if ":" in spec else spec
+
+
 def resolve_name(spec: str, models: list[ModelInfo]) -> Path | None:
-    """The one model `spec` names; None when none does; ModelError listing them when several do."""
+    """The one model `spec` names; None when none does; ModelError listing them when several do, and when a name
+    without a tag finds no `latest` tag but the model's other tags, naming those."""
     hits = matching(spec, models)
     if len(hits) > 1:
         raise ModelError(
@@ -390,6 +421,13 @@ def resolve_name(spec: str, models: list[ModelInfo]) -> Path | None:
             "pass one of these full names to --model",
         )
     if not hits:
+        model = _untagged(spec)
+        tags = [full_name(m) for m in models if model and m.source == "ollama" and m.name.rpartition(":")[0] == model]
+        if tags:
+            raise ModelError(
+                f"model '{spec}' not found: a name without a tag means {model}:latest, which Ollama's store lacks",
+                f"did you mean {' or '.join(tags)}?",
+            )
         return None
     if hits[0].error:
         raise ModelError(hits[0].error)

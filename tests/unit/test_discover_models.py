@@ -275,6 +275,42 @@ def test_models_marks_only_the_ollama_tag_the_setting_names_not_every_tag_of_its
     assert [r["use"] for r in json.loads(capsys.readouterr().out) if r.get("default")] == ["bundled"]
 
 
+def test_a_broken_ollama_model_is_named_with_what_is_wrong_and_the_ollama_fix(
+        home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # Both named the blob, not the model: "/…/blobs/sha256-ab00…: No such file or directory", and a cut blob was
+    # to be "re-downloaded or re-exported" with no word of Ollama.
+    ollama = home / ".ollama" / "models"
+    missing = ollama_model(ollama, "ghost", "7b", gguf=gguf_bytes(name="ghost"))
+    missing.unlink()
+    cut = ollama_model(ollama, "cut", "1b", gguf=gguf_bytes(name="cut")[:-64])
+    assert run(["ask", "x", "--model", "ghost:7b"]) == 2
+    err = capsys.readouterr().err
+    assert "ollama:ghost:7b: its manifest names a blob that is not in Ollama's store" in err
+    assert "ollama pull ghost:7b" in err and str(missing) not in err and "\n" not in err.strip()
+    assert run(["ask", "x", "--model", "ollama:cut:1b"]) == 2
+    err = capsys.readouterr().err
+    assert "ollama:cut:1b: its blob in Ollama's store (sha256-" in err and "GGUF file is truncated" in err
+    assert "ollama pull cut:1b" in err and str(cut) not in err
+    assert run(["models", "--json"]) == 0  # the listing says the same
+    notes = {r["use"]: r["error"] for r in json.loads(capsys.readouterr().out)}
+    assert "ollama pull ghost:7b" in notes["ollama:ghost:7b"] and "ollama pull cut:1b" in notes["ollama:cut:1b"]
+
+
+def test_a_name_without_its_tag_suggests_the_tags_ollama_has(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # `--model ghost` said "no other tool's store has it" beside ollama:ghost:7b: a name without a tag is :latest.
+    ollama = home / ".ollama" / "models"
+    ollama_model(ollama, "ghost", "7b", gguf=gguf_bytes(name="ghost"))
+    ollama_model(ollama, "ghost", "13b", gguf=gguf_bytes(name="ghost13"))
+    ollama_model(ollama, "ghostly", "latest", gguf=gguf_bytes(name="ghostly"))
+    for spec in ("ghost", "ollama:ghost"):
+        assert run(["ask", "x", "--model", spec]) == 2
+        err = capsys.readouterr().err
+        assert "ghost:latest" in err and "did you mean ollama:ghost:13b or ollama:ghost:7b" in err, err
+        assert "ghostly" not in err
+    assert run(["ask", "x", "--model", "ghost:70b"]) == 2  # a tag named is that tag: no guess
+    assert "did you mean" not in capsys.readouterr().err
+
+
 def test_unknown_model_is_a_one_line_cli_error(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert run(["ask", "hi", "--model", "ollama:nope"]) == 2
     err = capsys.readouterr().err
