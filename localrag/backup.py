@@ -56,7 +56,7 @@ def backup(dest: Path, *, models: bool = False) -> BackupReport:
     """Copy the data, config (and, with `models`, models) folders into a new folder in `dest`, under the writer
     lock; the report names the folder, its size and what was left out."""
     started = time.monotonic()
-    dest = Path(dest).expanduser().absolute()  # the report names it: `LOCALRAG_HOME=bk/...` read from anywhere
+    dest = paths.typed_path(dest).absolute()  # the report names it: `LOCALRAG_HOME=bk/...` read from anywhere
     data, config, model_dir = paths.data_dir(), paths.config_dir(), paths.models_dir()
     _check(dest, data)
     remove_left_by_dead(dest, _PARTIAL)

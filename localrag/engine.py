@@ -314,7 +314,7 @@ class Engine(GraphMode, Collections, Information):
                 if self.settings.reranker:
                     from localrag.rerank import Reranker
 
-                    reranker = Reranker(Path(self.settings.reranker).expanduser())
+                    reranker = Reranker(paths.typed_path(self.settings.reranker))
                 check_embedder(self.store, self.embedder)
                 retriever = Retriever(self.store, self.embedder, reranker=reranker)
                 choice = self.fusion_choice()
@@ -826,7 +826,7 @@ class Engine(GraphMode, Collections, Information):
         what is indexed under the path given, never a file the link leads to (that one may be indexed from its own
         folder too)."""
         named = forget_path(path)
-        real = Path(path_text(Path(path).expanduser().resolve()))
+        real = Path(path_text(paths.typed_path(path).resolve()))
         documents = self.store.documents()
         stored_paths = [Path(d.path) for d in documents]  # once, not once a place: a folder's forget asks them all
 
@@ -935,7 +935,7 @@ class Engine(GraphMode, Collections, Information):
             document = self._documents_at(path, under=False, field="path")[0]
         except LocalRagError:
             below = self._documents_at(path, under=True, field="path")  # the same error when nothing is there
-            folder = path_text(Path(path).expanduser().resolve())
+            folder = path_text(paths.typed_path(path).resolve())
             raise LocalRagError(f"{folder}: a folder of {count_text(len(below), 'indexed document')}",
                                 "summarize one document of it", field="path") from None
         return document, summarise(self.store.doc_chunks(document.doc_id), self.embedder, sentences)
@@ -1112,7 +1112,7 @@ def _model_label(spec: str) -> str:
     file's, as answers are labelled with the setting left empty."""
     if spec == BUNDLED_NAME:
         return bundled_generator_path().stem
-    return Path(spec).stem if Path(spec).expanduser().is_file() else spec
+    return Path(spec).stem if paths.typed_path(spec).is_file() else spec
 
 
 def _tuned_here(generator: Generator) -> bool:

@@ -64,7 +64,7 @@ class Collections:
         for this collection. The chat app had a rule of its own: a mistyped folder or a file typed there was
         passed over, and the remembered folders watched instead, in silence."""
         paths.refuse_unusable(given)  # a name longer than the system takes: resolve() raised it as a traceback
-        folders = [Path(p).expanduser().resolve() for p in given] or self.watched_folders()
+        folders = [paths.typed_path(p).resolve() for p in given] or self.watched_folders()
         if not folders:
             raise LocalRagError("no folders to watch", "name the folders to watch; they are remembered for the next "
                                 "watch of this collection")

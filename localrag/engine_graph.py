@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from localrag.engine_writes import one_collection
 from localrag.errors import EmptyGraphError, LocalRagError
+from localrag.paths import typed_path
 from localrag.questions import checked_question
 from localrag.types import Chunk
 from localrag.writer_lock import writer_lock
@@ -82,7 +83,7 @@ class GraphMode:
     @one_collection
     def graph_import(self, path: Path | str) -> ImportReport:
         with writer_lock(self._writer_lock_dir()):
-            return self.graph.import_triples(Path(path).expanduser())
+            return self.graph.import_triples(typed_path(path))
 
     @one_collection
     def graph_clear(self, *, built: bool = True, imported: bool = True) -> int:

@@ -145,7 +145,7 @@ def forget_path(path: str | Path) -> Path:
     nowhere) by its own name in its real folder, where an ingest indexes a named link or one leaving a folder;
     anything else by its real path. Never a link's target besides: that is a file the user did not name, indexed
     under its own path if at all (from its folder, say), and not forgotten with the link."""
-    given = Path(path).expanduser()
+    given = paths.typed_path(path)
     if given.is_symlink() and not given.is_dir():
         return Path(path_text(given.absolute().parent.resolve() / given.name))
     return Path(path_text(given.resolve()))

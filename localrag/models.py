@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from localrag.errors import LocalRagError, ModelError
+from localrag.paths import typed_path
 from localrag.sizes import count_text, points_figures
 
 BUNDLED_GENERATOR = "SmolLM2-135M-Instruct (bundled)"
@@ -276,7 +277,7 @@ def resolve_generator(spec: str, models_dir: Path, model_dirs: str = "") -> Path
         return bundled_generator_path()
     local = spec.removeprefix("models:")
     in_models = [models_dir / local, models_dir / f"{local}.gguf"]
-    candidate = Path(spec).expanduser()
+    candidate = typed_path(spec)
     for path in [*in_models, candidate] if "/" not in spec else [candidate, *in_models]:
         if path.is_file():
             return path.resolve()
@@ -314,7 +315,7 @@ def check_model_setting(name: str, spec: str, model_dirs: str = "") -> None:
 
             # Every search would fail on a folder that is not there, or rank at random with one that is no
             # cross-encoder.
-            check_reranker_folder(Path(spec).expanduser())
+            check_reranker_folder(typed_path(spec))
     except LocalRagError as exc:
         raise ConfigError(f"setting '{name}' = {spec!r}: {exc.message}",
                           f"nothing was written; {exc.hint}" if exc.hint else "nothing was written") from exc
@@ -327,7 +328,7 @@ def resolve_embedder(spec: str) -> Path:
 
     if not spec:
         return bundled_embedder_path()
-    folder = Path(spec).expanduser()
+    folder = typed_path(spec)
     tuned = paths.models_dir() / EMBEDDERS_DIR / spec
     if not folder.is_dir() and Path(spec).name == spec and tuned.is_dir():
         folder = tuned
@@ -522,7 +523,7 @@ def list_models(models_dir: Path, configured: str = "") -> list[ModelInfo]:
     if models_dir.is_dir():
         found.extend(_info(p.stem, p, "models/") for p in sorted(models_dir.glob("*.gguf")))
     if configured:
-        path = Path(configured).expanduser()
+        path = typed_path(configured)
         if path.is_file() and all(m.path.resolve() != path.resolve() for m in found):
             found.append(_info(path.stem, path, "configured"))
     return found

@@ -16,9 +16,20 @@ from localrag.errors import ConfigError, LocalRagError
 from localrag.safe_text import valid_text
 
 
+def typed_path(given: str | Path) -> Path:
+    """A path a person or a client typed: `~` and `~/…` name the home folder, and `~user…` that user's where such a
+    user exists; any other name starting with `~` is the file so named. pathlib's expanduser() read Word's lock file
+    `~$Report.docx` (which a shell's `docs/*` names) or a `~notes.txt` as the home of a user `$Report.docx` and
+    raised RuntimeError, a traceback from ingest, forget, summarize, watch and `--path`. A shell has already
+    expanded any `~` it meant, so the literal name is what the user meant.
+
+    Give the text as typed where there is one: a Path has dropped the `./` of `./~root`, which named a file here."""
+    return Path(os.path.expanduser(given))
+
+
 def _home() -> Path | None:
     value = os.environ.get("LOCALRAG_HOME")
-    return Path(value).expanduser() if value else None
+    return typed_path(value) if value else None
 
 
 def data_dir() -> Path:
@@ -50,7 +61,7 @@ def cache_dir() -> Path:
     model converted once, not once per test home.
     """
     explicit = os.environ.get("LOCALRAG_CACHE_DIR")
-    return Path(explicit).expanduser() if explicit else data_dir() / "cache"
+    return typed_path(explicit) if explicit else data_dir() / "cache"
 
 
 def file_in_the_way() -> Path | None:
@@ -117,7 +128,7 @@ def models_dir() -> Path:
     """
     explicit = os.environ.get("LOCALRAG_MODELS_DIR")
     if explicit:
-        return Path(explicit).expanduser()
+        return typed_path(explicit)
     home = _home()
     if home is not None:
         return home / "models"
@@ -167,7 +178,7 @@ def refuse_unusable(given: Iterable[str | Path], field: str = "paths") -> None:
             raise LocalRagError(f"{str(path).replace(chr(0), '␀')!r}: a path holding a NUL byte",
                                 "no file name holds one: send the path without it", field=field)
         try:
-            os.lstat(os.path.expanduser(path))
+            os.lstat(typed_path(path))
         except UnicodeEncodeError as exc:
             raise LocalRagError(f"{str(path)!r}: a path holding half of a UTF-16 pair, which no file name holds",
                                 "send the path as the file is named", field=field) from exc

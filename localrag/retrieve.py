@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Literal
 
 from localrag.errors import LocalRagError
 from localrag.exact_terms import codes_first
+from localrag.paths import typed_path
 from localrag.safe_text import disk_name, holder_on_disk, valid_text
 from localrag.store_schema import sql_in, sql_literal
 from localrag.types import Chunk, Hit
@@ -89,7 +90,7 @@ def _real_glob(path_glob: str) -> str:
     """An absolute pattern with the folders before its first wildcard resolved on the disk, its wildcards kept: an
     ingest names a document by its real path, and `--path /x/Documents/docs` through a link `Documents` -> `data`
     matched nothing, over the API and MCP too. The pattern itself where nothing in it is a link."""
-    pattern = os.path.expanduser(path_glob)
+    pattern = os.path.expanduser(path_glob)  # typed_path's rule, on the text: a Path drops a trailing "/"
     if not os.path.isabs(pattern):
         return path_glob
     parts = Path(pattern).parts
@@ -112,7 +113,7 @@ def path_predicate(path_glob: str) -> str:
 
 
 def _path_predicate(path_glob: str) -> str:
-    pattern = str(Path(path_glob).expanduser()) if path_glob.startswith("~") else path_glob
+    pattern = str(typed_path(path_glob)) if path_glob.startswith("~") else path_glob
     while pattern.startswith("./"):
         pattern = pattern[2:]
     if not any(ch in pattern for ch in "*?"):

@@ -48,6 +48,7 @@ from pathlib import Path
 from localrag.csv_rows import is_table, read_csv
 from localrag.errors import LocalRagError
 from localrag.jsonl import read_jsonl
+from localrag.paths import typed_path
 
 FORMATS = ("covidqa", "pubmedqa", "hotpotqa", "musique", "jsonl")
 LABELS = ("yes", "no", "maybe")
@@ -190,7 +191,7 @@ def select(dataset: EvalDataset, limit: int | None = None, *, max_documents: int
 
 def resolve_dataset(spec: str, fmt: str | None = None, data_dir: Path | None = None) -> tuple[Path, str]:
     """A path (file or folder) or a set name looked up under `data_dir` / $LOCALRAG_EVAL_DATA -> (path, format)."""
-    path = Path(spec).expanduser()
+    path = typed_path(spec)
     if not path.exists() and spec in _FOLDERS:
         root = data_dir or (Path(os.environ[DATA_ENV]) if os.environ.get(DATA_ENV) else None)
         if root is None:
@@ -399,7 +400,7 @@ def on_index(dataset: EvalDataset, paths: Iterable[str], index: str, base: Path,
     for question in dataset.questions:
         gold: list[str] = []
         for given in question.gold_paths:
-            whole = str((base / Path(given).expanduser()).resolve())
+            whole = str((base / typed_path(given)).resolve())
             tail = "/" + given.replace("\\", "/").lstrip("./")
             found = [d for d in documents if d == whole or d.endswith(tail)]
             if not found:

@@ -337,7 +337,7 @@ def list_runs(root: Path | None = None) -> list[RunInfo]:
 
 def find_run(spec: str, root: Path | None = None) -> Path:
     """A run folder from a path or a run name under the evals folder."""
-    path = Path(spec).expanduser()
+    path = paths.typed_path(spec)
     if (path / RUN_FILE).is_file():
         return path
     candidate = (root or runs_root()) / spec

@@ -257,7 +257,7 @@ def discover(
     problems = [] if problems is None else problems
     roots = []
     for given in paths:
-        path = Path(given).expanduser()
+        path = paths_.typed_path(given)
         if not path.exists():
             if path.is_symlink():
                 raise LoaderError(f"{path}: a link that leads nowhere (its target is missing, or links loop)",

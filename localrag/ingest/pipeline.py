@@ -65,6 +65,7 @@ from localrag.ingest.ocr import OCR_ON
 from localrag.ingest.parts import load_parts, part_path
 from localrag.ingest.pending import PendingVectors
 from localrag.ingest.readings import chunk_size, reading, stale_reason
+from localrag.paths import typed_path
 from localrag.safe_text import disk_name, holder_on_disk, line_text, path_text
 from localrag.sizes import count_text
 from localrag.types import (
@@ -299,7 +300,7 @@ def _named_by(path: str, gitignored: frozenset[Path]) -> bool:
 def _refuse_missing(paths: Sequence[Path], store: Store) -> None:
     """A path that is not there but still has documents indexed under it is refused naming how many and the
     command that removes them. They are not removed here: a missing path may be a drive not mounted just now."""
-    missing = [p for p in (Path(p).expanduser() for p in paths) if not p.exists() and not p.is_symlink()]
+    missing = [p for p in (typed_path(p) for p in paths) if not p.exists() and not p.is_symlink()]
     if not missing:
         return
     store.catch_up()
@@ -359,7 +360,7 @@ def run_ingest(
     # Skipped by a setting's choice, or named and of no type localrag reads, not failed: said, and the exit status
     # stays 0.
     report.notes += [line_text(f"skipped {path_text(where)}: {why}") for where, why in links_out]
-    roots = [Path(p).expanduser().resolve() for p in paths]
+    roots = [typed_path(p).resolve() for p in paths]
     folders = [Path(path_text(r)) for r in roots if r.is_dir()]
     for where, why in problems:
         report.errors.append(FileError(path_text(where), line_text(f"{path_text(where)}: {why}")))
@@ -703,7 +704,7 @@ def _chunked(loaded: LoadedText, kind: str, part_name: str, embedder: Embedder, 
 def embedding_texts(path: Path, embedder: Embedder, settings: Settings, store: Store | None = None) -> list[str]:
     """The texts ingesting `path` would embed, in order; [] for a file that cannot be read. With `store`, those
     whose stored vectors the ingest takes again are left out: one mail appended to an .mbox is one text."""
-    name = path_text(Path(path).expanduser().resolve())
+    name = path_text(typed_path(path).resolve())
     texts: list[str] = []
     names = [name]
     try:

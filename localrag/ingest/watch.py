@@ -237,7 +237,7 @@ def watch(
     ingest's patterns, matched below each folder."""
     import watchfiles
 
-    roots = [Path(f).expanduser().resolve() for f in folders]
+    roots = [paths.typed_path(f).resolve() for f in folders]
     for root in roots:
         if not root.is_dir():
             raise LocalRagError(f"{root}: not a folder", "watch folders; ingest single files with `localrag ingest`")
