@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from localrag.copy_names import original_first
 from localrag.errors import LocalRagError
 from localrag.exact_terms import codes_first
 from localrag.paths import typed_path
@@ -315,8 +316,10 @@ def _on_disk(path: str) -> bool:
 def without_copies(hits: list[Hit]) -> list[Hit]:
     """`hits` with each text once: a hit whose chunk text (spacing aside) an earlier one holds goes, and the earlier
     one's `copies` names its path. A file copied into a second folder came back twice, and took two of `ask`'s four
-    sources with one text. Of the copies, one whose file is still there is shown (in the first one's place): a
-    file moved out of an index's view left its old path first, cited though gone."""
+    sources with one text. Of the copies, one is shown (in the first one's place, the others named): one whose
+    file is still there (a file moved out of an index's view left its old path first, cited though gone), then the
+    original (`original_first`): which copy ranked first was down to ties, and `fire drill - Copy.txt` was cited
+    for `fire drill.txt` one search and not the next."""
     kept: dict[str, int] = {}
     out: list[Hit] = []
     for hit in hits:
@@ -326,11 +329,16 @@ def without_copies(hits: list[Hit]) -> list[Hit]:
             kept[text] = len(out)
             out.append(hit)
         elif hit.chunk.path != out[first].chunk.path and hit.chunk.path not in out[first].copies:
-            shown = out[first]
-            if not _on_disk(shown.chunk.path) and _on_disk(hit.chunk.path):
-                shown, hit = hit, shown
-            out[first] = dataclasses.replace(shown, copies=(*shown.copies, hit.chunk.path))
+            held = out[first]
+            shown, other = (hit, held) if _shown_key(hit) < _shown_key(held) else (held, hit)
+            # The copies named so far stay named, whichever is shown now.
+            out[first] = dataclasses.replace(shown, copies=(*held.copies, other.chunk.path))
     return out
+
+
+def _shown_key(hit: Hit) -> tuple[bool, tuple[int, str]]:
+    """Which of several hits of one text `without_copies` shows: the least key."""
+    return not _on_disk(hit.chunk.path), original_first(hit.chunk.path)
 
 
 class Retriever:

@@ -55,6 +55,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from localrag.config import Settings
+from localrag.copy_names import original_first
 from localrag.errors import LoaderError, NeedsOcrError, NoTextError
 from localrag.forget import forget_command
 from localrag.ingest.chunker import chunk_document
@@ -200,8 +201,10 @@ def _left(path: str, present: set[str], folders: Sequence[Path]) -> bool:
 
 def _copies(report: IngestReport, hashes: dict[str, str], names: set[str]) -> list[str]:
     """Each file this ingest added or updated whose bytes another indexed file holds, as "PATH (as OTHER)": the
-    other one indexed before, else the first by name. A file's parts (a mail's attachments) share its hash, so only
-    files are compared, not parts (`names`: the files of this ingest; an earlier one is looked for on the disk)."""
+    other one indexed before, else the original (`original_first`: `fire drill.txt` before `fire drill - Copy.txt`
+    and `fire drill (1).txt`, which sorted first by name and were called the original). A file's parts (a mail's
+    attachments) share its hash, so only files are compared, not parts (`names`: the files of this ingest; an
+    earlier one is looked for on the disk)."""
     new = (set(report.added_paths) | set(report.updated_paths)) & names
     wanted = {hashes[path] for path in new if path in hashes}
     alike: dict[str, list[str]] = {}
@@ -209,11 +212,12 @@ def _copies(report: IngestReport, hashes: dict[str, str], names: set[str]) -> li
         if digest in wanted:
             alike.setdefault(digest, []).append(path)
     out = []
-    for path in sorted(new):
-        earlier = [p for p in alike.get(hashes.get(path, ""), []) if p != path and (p not in new or p < path)
+    for path in sorted(new, key=original_first):
+        earlier = [p for p in alike.get(hashes.get(path, ""), [])
+                   if p != path and (p not in new or original_first(p) < original_first(path))
                    and (p in names or Path(p).is_file())]
         if earlier:
-            out.append(f"{path} (as {min(earlier, key=lambda p: (p in new, p))})")
+            out.append(f"{path} (as {min(earlier, key=lambda p: (p in new, original_first(p)))})")
     return out
 
 

@@ -6,6 +6,7 @@ import os
 import unicodedata
 from pathlib import Path
 
+from localrag.copy_names import copy_marks, original_first
 from localrag.retrieve import without_copies
 from localrag.safe_text import path_text
 from localrag.types import Chunk, Hit
@@ -45,3 +46,24 @@ def test_a_part_is_there_while_its_file_is_and_gone_with_it(tmp_path: Path) -> N
     assert [hit.chunk.path for hit in without_copies([_hit(part, 2.0), _hit(copy, 1.0)])] == [part]
     mail.unlink()
     assert [hit.chunk.path for hit in without_copies([_hit(part, 2.0), _hit(copy, 1.0)])] == [copy]
+
+
+def test_the_plain_name_is_shown_whichever_copy_ranks_first_and_every_copy_is_named(tmp_path: Path) -> None:
+    # Windows names a copy `X - Copy.txt` or `X (1).txt`, macOS `X copy.txt`: which one was cited was down to ties.
+    names = ["notes - Copy.txt", "notes (1).txt", "notes.txt", "notes copy.txt"]
+    for name in names:
+        (tmp_path / name).write_text("the same text")
+    paths = [str(tmp_path / name) for name in names]
+    for order in (paths, paths[::-1]):
+        shown = without_copies([_hit(path, 4.0 - i) for i, path in enumerate(order)])
+        assert [hit.chunk.path for hit in shown] == [str(tmp_path / "notes.txt")]
+        assert sorted(shown[0].copies) == sorted(p for p in paths if not p.endswith("/notes.txt"))
+
+
+def test_copy_marks_of_file_managers_browsers_and_office_suites() -> None:
+    marked = ["X - Copy.txt", "X - Copy (2).txt", "X (1).txt", "X copy.txt", "X copy 2.txt", "Copy of X.txt",
+              "Copy (2) of X.txt", "X (copy).txt", "X (another copy).txt", "v1.2 copy"]
+    assert [copy_marks(name) for name in marked] == [1] * len(marked)
+    assert [copy_marks(name) for name in ("X.txt", "/a/b (1)/X.txt", "copy.txt", "(1).txt", "v1.2")] == [0] * 5
+    assert copy_marks("X (1) - Copy.txt") == 2
+    assert sorted(["/d/X - Copy.txt", "/d/X (1).txt", "/d/X.txt"], key=original_first)[0] == "/d/X.txt"
