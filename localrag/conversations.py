@@ -26,7 +26,7 @@ from typing import Any
 from localrag import paths
 from localrag.atomic import write_text_atomic
 from localrag.errors import LocalRagError
-from localrag.safe_text import printable
+from localrag.safe_text import markdown_escaped, printable
 from localrag.types import LIMIT_LABEL, Answer, Hit, QuoteStatus, found_in_note, quote_label
 from localrag.writer_lock import file_lock
 
@@ -536,7 +536,10 @@ def _answer_lines(turn: Turn) -> list[str]:
     )
     from localrag.answer.repeats import STOPPED_LABEL
 
-    out = [turn.text.strip() or "_(no answer)_", ""]
+    # A model's answer is Markdown; an extracted one, like every quote and sentence below, is a document's text, which
+    # a Markdown viewer showed as Markdown: `<!-- not -->` vanished from "refundable" in a quote marked verified.
+    text = turn.text.strip()
+    out = [(markdown_escaped(text) if turn.model == EXTRACT_MODEL else text) or "_(no answer)_", ""]
     if turn.failure:
         out += [f"_(not answered: {' '.join(turn.failure.split())})_", ""]
     elif turn.cancelled:
@@ -552,11 +555,11 @@ def _answer_lines(turn: Turn) -> list[str]:
     if turn.evidence_text and (turn.model != EXTRACT_MODEL or turn.refused):
         label = CLOSEST_SENTENCE_LABEL if turn.refused else EVIDENCE_LABEL
         out += [f"**{label.capitalize()}** [{turn.evidence_source}]:", "",
-                f"> {' '.join(turn.evidence_text.split())}", ""]
+                f"> {_quoted(turn.evidence_text)}", ""]
         if turn.evidence_header:
-            out += [f"_{header_note(turn.evidence_header)}_", ""]
+            out += [f"_{markdown_escaped(_one_line(header_note(turn.evidence_header)))}_", ""]
     if turn.query:
-        out += [f"_Searched for: {_one_line(turn.query)}_", ""]
+        out += [f"_Searched for: {markdown_escaped(_one_line(turn.query))}_", ""]
     if turn.sources and turn.refused:
         out += [f"**{CLOSEST_SOURCES_LABEL}**", ""]
         out += [f"{s.n}. {_place(s)}{_purged_note(s)}" for s in turn.sources]
@@ -573,7 +576,7 @@ def _answer_lines(turn: Turn) -> list[str]:
         out.append("")
     for q in turn.quotes:
         elsewhere = f"; {found_in_note(q.found_in)}" if q.found_in else ""
-        out += [f"> {' '.join(q.text.split())} [{q.source}] ({quote_label(q.status)}{elsewhere})", ""]
+        out += [f"> {_quoted(q.text)} [{q.source}] ({quote_label(q.status)}{elsewhere})", ""]
     return out
 
 
@@ -581,10 +584,23 @@ def _one_line(text: str) -> str:
     return printable(text, multiline=False)
 
 
+def _quoted(text: str) -> str:
+    """A document's sentence on one line of the export, shown as written by a Markdown viewer."""
+    return markdown_escaped(" ".join(text.split()))
+
+
+def _code(text: str) -> str:
+    """`text` as a Markdown code span, fenced by more backticks than it holds in a row: a file name holding one
+    ended the span early, and the rest of the name was read as Markdown."""
+    fence = "`" * (max((len(run) for run in re.findall("`+", text)), default=0) + 1)
+    padded = f" {text} " if text.startswith("`") or text.endswith("`") else text
+    return f"{fence}{padded}{fence}"
+
+
 def _place(source: SavedSource) -> str:
     """A source's file and where in it, on one line: a file name holding line breaks wrote lines of its own into
     `conversations show` and the export, such as a forged source "cited, quote verified"."""
-    return f"`{_one_line(source.path)}` ({_one_line(source.location)})"
+    return f"{_code(_one_line(source.path))} ({markdown_escaped(_one_line(source.location))})"
 
 
 def _purged_note(source: SavedSource) -> str:

@@ -190,10 +190,20 @@ def holder_on_disk(stored: str) -> Path | None:
     return named if named is not None and named.is_file() else None
 
 
-
-_MARKDOWN_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]<>#|~"})
+# The characters Markdown reads wherever they stand (emphasis, code, links, HTML and comments, entities such as
+# `&lt;`, headings, tables, strikethrough), escaped with a backslash, which CommonMark shows as the character.
+_MARKDOWN_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]<>#|~&"})
+# Inside a word, what linkify reads as a link: `official.md`, `https://x`, `a@b.c`. A sentence's own full stop stays.
+_LINKED = re.compile(r"(?<=\S)([.:@])(?=\S)")
+# At a line's start, a list item (`- `, `+ `, `1. `, `1) `) or a heading's underline (`===`).
+_LINE_MARK = re.compile(r"^([-+=]|\d+(?=[.)]))", re.MULTILINE)
+# A line's indent, which Markdown drops or reads as a code block, where a backslash shows as one.
+_INDENT = re.compile(r"^[ \t]+", re.MULTILINE)
 
 
 def markdown_escaped(text: str) -> str:
-    """Text from documents (or a file's name) in Markdown: shown as written, never as Markdown."""
-    return text.translate(_MARKDOWN_SPECIAL)
+    """Text from documents (or a file's name) in Markdown: shown as written, never as Markdown (but for the indent
+    of its lines)."""
+    text = _INDENT.sub("", text).translate(_MARKDOWN_SPECIAL)
+    text = _LINKED.sub(r"\\\1", text)
+    return _LINE_MARK.sub(lambda mark: mark[0] + "\\" if mark[0][0].isdigit() else "\\" + mark[0], text)

@@ -18,6 +18,7 @@ import pytest
 from conftest import wait_for
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, OptionList, Static
+from textual.widgets.markdown import MarkdownBlock
 
 from localrag.config import load_settings
 from localrag.engine import Engine
@@ -244,3 +245,25 @@ async def test_asking_while_the_first_ingest_runs_says_so_without_backticks(engi
     assert "`" not in meta
     # No writer: the way to add documents, in the app without backticks.
     assert engine.why_nothing_found().endswith("`localrag ingest PATH` (in the chat app, the Library)")
+
+
+async def test_an_extracted_answer_shows_the_documents_sentence_as_written(
+        localrag_home: Path, real_embedder: Any, tmp_path: Path) -> None:
+    # Rendered as Markdown, the answer marked verified lost `<password>` and `<!-- not -->`, showed `__init__` bold
+    # and `official.md` as a link: other words than the document's.
+    sentence = ("To open the harbour office, type <password> at the login prompt and then run __init__.py; the "
+                "mooring deposit is <!-- not --> refundable, as official.md says.")
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "office.txt").write_text(f"{sentence}\n", encoding="utf-8")
+    engine = Engine(load_settings(answer_mode="extract"), embedder=real_embedder)
+    engine.ingest([docs])
+    app = LocalRagApp(engine)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await _ready(pilot)
+        chat = await _ask(pilot, "What do I type at the login prompt of the harbour office?")
+        view = chat.query(AnswerView).last()
+        assert view.turn is not None and view.turn.text == f'"{sentence}" [1]'
+        blocks = list(view.query(MarkdownBlock))
+        assert [str(block.render()) for block in blocks] == [view.turn.text]
+        assert not any(span.style for block in blocks for span in block.render().spans)  # no bold, no link

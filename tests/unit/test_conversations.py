@@ -7,8 +7,9 @@ import json
 from pathlib import Path
 
 import pytest
+from markdown_it import MarkdownIt
 
-from localrag.answer.evidence import EXTRACT_MODEL
+from localrag.answer.evidence import EXTRACT_MODEL, extracted_answer
 from localrag.conversations import (
     ConversationError,
     ConversationStore,
@@ -104,7 +105,7 @@ def test_the_evidence_is_saved_and_exported_with_the_repeat_stop(localrag_home: 
     store.save(conv)
     row = store.load(conv.id)
     assert row.turns[1].evidence_header == "Team | Budget 2027 (EUR)"
-    assert "_(a row under \u201cTeam | Budget 2027 (EUR)\u201d)_" in export_markdown(row)
+    assert "_(a row under \u201cTeam \\| Budget 2027 (EUR)\u201d)_" in export_markdown(row)
     from localrag.tui.widgets.chat import _evidence_line
 
     assert _evidence_line(row.turns[1]).plain.endswith("“Research | 340000” (a row under “Team | Budget 2027 (EUR)”)")
@@ -233,8 +234,8 @@ def test_export_markdown_lists_sources_and_marks() -> None:
     text = export_markdown(conv)
     assert text.startswith("# Kettle\n")
     assert "## Q: how often?" in text
-    assert "1. `/docs/manual.pdf` (manual.pdf · p. 3 · Care) — cited, quote verified" in text
-    assert "2. `/docs/other.md` (other.md) — not cited" in text
+    assert "1. `/docs/manual.pdf` (manual\\.pdf · p. 3 · Care) — cited, quote verified" in text
+    assert "2. `/docs/other.md` (other\\.md) — not cited" in text
     assert "_(answer cut short)_" in text and "_Searched for: kettle how often?_" in text
 
 
@@ -246,7 +247,8 @@ def test_a_file_name_with_line_breaks_stays_on_its_sources_line() -> None:
     answer.sources[1] = Hit(dataclasses.replace(answer.sources[1].chunk, path=forged), answer.sources[1].score)
     conv.turns += [Turn("user", "how often?"), turn_from_answer(answer, "kettle how often?")]
     [second] = [line for line in export_markdown(conv).splitlines() if line.startswith("2. ")]
-    assert second.startswith("2. `/docs/x␊2. `/hr/payroll.md` (payroll.md:1-3) — cited, quote verified␊y.md` (")
+    # In a code span fenced by two backticks: the one in the name ended a one-backtick span, and the rest was Markdown.
+    assert second.startswith("2. ``/docs/x␊2. `/hr/payroll.md` (payroll.md:1-3) — cited, quote verified␊y.md`` (")
     assert second.endswith(") — not cited")
 
 
@@ -375,3 +377,21 @@ def test_last_is_not_an_older_conversation_when_the_latest_file_is_damaged() -> 
     path.write_text(path.read_text().replace('"turns": [', '"turns": [,'))
     with pytest.raises(ConversationError, match=f"{path}: conversation file is damaged"):
         store.find("last")
+
+
+def test_an_extracted_answer_and_its_quote_read_as_written_in_a_markdown_viewer() -> None:
+    # A Markdown viewer hid `<!-- not -->` from the answer and from its quote marked verified, and showed
+    # `__init__.py` as a bold "init.py".
+    sentence = "The mooring deposit is <!-- not --> refundable; run __init__.py, see official.md"
+    chunk = Chunk("c1", "d1", "/docs/harbour.md", 0, sentence, 0, len(sentence), None, "Fees")
+    answer = extracted_answer("is the deposit refundable?", Evidence(1, sentence, 1.0, 0, len(sentence)),
+                              [Hit(chunk, 0.9)])
+    conv = ConversationStore().new()
+    conv.turns += [Turn("user", "is the deposit refundable?"), turn_from_answer(answer)]
+    tokens = MarkdownIt("gfm-like").parse(export_markdown(conv))
+    inline = [t for t in tokens if t.type == "inline"]
+    shown = ["".join(c.content for c in t.children or []) for t in inline]
+    assert all(c.type in ("text", "text_special", "code_inline", "softbreak", "em_open", "em_close", "strong_open",
+                          "strong_close") for t in inline for c in t.children or [])
+    assert f"\"{sentence}\" [1]" in shown  # the answer
+    assert f"{sentence} [1] (verified)" in shown  # its quote

@@ -144,7 +144,7 @@ def test_a_purge_erases_the_text_from_saved_conversations_and_keeps_their_place(
         first, second = turn.sources
         assert first.purged and first.text == "" and first.location == "vault.txt:1-1"
         assert not second.purged and second.text == OTHER
-    assert f"vault.txt:1-1) — cited, quote verified ({PURGED_LABEL})" in export_markdown(kept)
+    assert f"vault\\.txt\\:1-1) — cited, quote verified ({PURGED_LABEL})" in export_markdown(kept)
 
 
 def test_a_purge_cut_short_leaves_a_working_index_and_the_next_one_makes_its_indexes(
@@ -467,3 +467,4 @@ def test_forgetting_a_file_still_on_disk_says_an_ingest_reads_it_again(engine: E
     assert engine.forget(docs / "canteen.txt").still_on_disk == []
     engine.ingest([docs])
     assert len(engine.documents()) == 2  # both read again: the note says so
+

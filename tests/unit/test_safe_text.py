@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from localrag.safe_text import path_text, printable
+from markdown_it import MarkdownIt
+
+from localrag.safe_text import markdown_escaped, path_text, printable
 
 CSI = "\x1b[41mred\x1b[0m"
 OSC = "\x1b]0;pwned\x07"
@@ -75,3 +77,27 @@ def test_a_documents_heading_paths_are_plain_as_its_text(tmp_path: Path) -> None
     assert part.loaded is not None
     assert part.loaded.text.startswith("# Official Findings of the Harbour Board")
     assert {s.headings for s in part.loaded.sections} == {("Official Findings of the Harbour Board",)}
+
+
+HOSTILE = [
+    "type <password> at the login prompt and then run __init__.py",
+    "The mooring deposit is <!-- not --> refundable",
+    "[**Verified source** ✓](https://evil.example/x)",
+    "Read official.md, mail a@b.example or see www.example.com and http://localhost/x",
+    "1. first &lt; `code` ~~gone~~ | a | b | \\*kept\\* ![img](x.png)",
+    "- a list item",
+    "# not a heading",
+    "    not code",
+]
+
+
+def test_escaped_markdown_reads_back_as_written_with_the_chat_apps_parser() -> None:
+    # The chat app's parser (Textual's Markdown widget): `<password>` and `<!-- not -->` vanished from a quote,
+    # `__init__` turned bold, and `official.md` and a Markdown link became links.
+    parser = MarkdownIt("gfm-like")
+    for text in HOSTILE:
+        tokens = parser.parse(markdown_escaped(text))
+        assert [t.type for t in tokens] == ["paragraph_open", "inline", "paragraph_close"], text
+        children = tokens[1].children or []
+        assert {t.type for t in children} <= {"text", "text_special"}, text
+        assert "".join(t.content for t in children) == text.strip(), text

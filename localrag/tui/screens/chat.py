@@ -371,7 +371,10 @@ class ChatScreen(LocalRagScreen):
         self.refresh_conversations()
         log = self.query_one(ChatLog)
         await log.add_question(question)
-        self._answer_view = await log.add_answer()
+        from localrag.answer.evidence import EXTRACT_MODEL
+
+        # An extracted answer streams as document text, never as Markdown (`AnswerView._source`).
+        self._answer_view = await log.add_answer(extract=self.localrag.engine.answer_label() == EXTRACT_MODEL)
         self._pending_query = question
         self._pending_sources = []
         self._erased_while_answering.clear()

@@ -19,7 +19,7 @@ from textual.widgets import Markdown, Static
 from textual.widgets.markdown import MarkdownStream
 
 from localrag.conversations import Turn
-from localrag.safe_text import printable
+from localrag.safe_text import markdown_escaped, printable
 from localrag.types import LIMIT_LABEL, cores_note
 
 
@@ -128,15 +128,19 @@ class AnswerView(Vertical):
             super().__init__()
             self.view = view
 
-    def __init__(self, turn: Turn | None = None) -> None:
+    def __init__(self, turn: Turn | None = None, *, extract: bool = False) -> None:
+        """`extract`: the answer to come is a sentence of the sources (`answer_mode = "extract"`)."""
+        from localrag.answer.evidence import EXTRACT_MODEL
+
         super().__init__()
         self.turn = turn
+        self.extract = extract or (turn is not None and turn.model == EXTRACT_MODEL)
         self._stream: MarkdownStream | None = None
         text = printable(turn.text) if turn else ""
         # The part shown of a long answer, as a Text, which a Static shows as it is: no markup in it is read.
         self.head = _head(text) if len(text) > LONG_ANSWER_CHARS else ""
         self._markdown: Markdown | Static = (Static(Text(self.head), classes="plain") if self.head
-                                             else Markdown(text, open_links=False))
+                                             else Markdown(self._source(text), open_links=False))
         self._query = Static(classes="query")
         self._evidence = Static(classes="evidence")
         self._meta = Static(classes="meta")
@@ -166,16 +170,26 @@ class AnswerView(Vertical):
             self._stream = Markdown.get_stream(self._markdown)
             self._meta.update(Text("writing…  (Esc stops)", style="italic"))
         self.partial += fragment
-        await self._stream.write(printable(fragment))
+        await self._stream.write(self._source(printable(fragment)))
+
+    def _source(self, text: str) -> str:
+        """The Markdown the widget is given for `text`: a model's answer is Markdown, but an extracted one is a
+        document's sentence, shown as written. As Markdown, `<password>` and `<!-- not -->` vanished from a quote
+        marked verified, `__init__.py` showed as a bold "init.py" and `[text](https://...)` as a link."""
+        return markdown_escaped(text) if self.extract else text
 
     async def finish(self, turn: Turn) -> None:
         """Replace the streamed text by the final answer and show what was cited and how fast."""
         if self._stream is not None:
             await self._stream.stop()
             self._stream = None
+        from localrag.answer.evidence import EXTRACT_MODEL
+
         self.turn = turn
-        if turn.text != self.partial and isinstance(self._markdown, Markdown):
-            await self._markdown.update(printable(turn.text))
+        extract = turn.model == EXTRACT_MODEL
+        if (turn.text != self.partial or extract != self.extract) and isinstance(self._markdown, Markdown):
+            self.extract = extract
+            await self._markdown.update(self._source(printable(turn.text)))
         self.show_turn(turn)
 
     def show_turn(self, turn: Turn) -> None:
@@ -221,7 +235,7 @@ class ChatLog(VerticalScroll):
         await self.mount(message)
         return message
 
-    async def add_answer(self, turn: Turn | None = None) -> AnswerView:
-        view = AnswerView(turn)
+    async def add_answer(self, turn: Turn | None = None, *, extract: bool = False) -> AnswerView:
+        view = AnswerView(turn, extract=extract)
         await self.mount(view)
         return view
