@@ -67,7 +67,7 @@ from localrag.models import (
 )
 from localrag.paths import refuse_unusable
 from localrag.questions import checked_question
-from localrag.safe_text import path_text, plain_text, valid_text
+from localrag.safe_text import path_text, plain_text, printable, valid_text
 from localrag.sizes import count_text
 from localrag.types import (
     MAX_SEARCH_K,
@@ -837,7 +837,8 @@ class Engine(GraphMode, Collections, Information):
             return [d for d, stored in zip(documents, stored_paths, strict=True)
                     if any(stored == p or (under and stored.is_relative_to(p)) for p in places)]
 
-        docs = at({named} if named_only else {named, real})
+        docs = at({named} if named_only else {named, real}) or self._shown_at(named, documents, under=under,
+                                                                                      field=field)
         if not docs:
             option = collection_option(self.settings.collection)
             hint = f"`localrag documents{option}` lists what is indexed"
@@ -845,6 +846,22 @@ class Engine(GraphMode, Collections, Information):
                 hint = f"it is a link to {real}, indexed under that path: `localrag forget {real}{option}` forgets it"
             raise LocalRagError(f"{named}: not in the index", hint, field=field)
         return docs
+
+    @staticmethod
+    def _shown_at(shown: Path, documents: list[Document], *, under: bool, field: str) -> list[Document]:
+        """The documents at `shown` read as a name localrag shows (`printable`), when no name is that text: a tab
+        in a file's name shows as `tab␉here.md`, an invisible or reordering character as U+FFFD, and the name
+        `documents` listed was "not in the index" to `forget`. Shown alike by two names (`a\\u200b.md`,
+        `a\\u2060.md`), it stands for neither: an error says how to tell them apart."""
+        parts = len(shown.parts)
+        places = [Path(printable(d.path, multiline=False)) for d in documents]
+        found = [d for d, place in zip(documents, places, strict=True)
+                 if place == shown or (under and place.is_relative_to(shown))]
+        names = {Path(*Path(d.path).parts[:parts]) for d in found}  # one character shows as one: the parts align
+        if len(names) > 1:
+            raise LocalRagError(f"{shown}: {len(names)} indexed names show as this one",
+                                "`localrag documents --json` gives each one's exact name", field=field)
+        return found
 
     @one_collection
     def forget(

@@ -23,17 +23,21 @@ Two problems live here, one function each:
   of a file name) by U+FFFD. What remains of an escape sequence is ordinary text, shown and never
   executed. One character stays one character, so offsets into a chunk (quote highlights) and
   column widths still hold. Newlines and tabs stay in running text (`multiline=True`) and become
-  visible in one-line fields such as file names.
+  visible in one-line fields such as file names, as do the invisible format characters (a zero-width space,
+  a tag character) that made two names look one. `json_text` is the same rule for JSON, the CLI's `--json`
+  and the HTTP API's: what a terminal acts on, reorders or hides, written as `\\u` escapes.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import unicodedata
 from bisect import bisect_left
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from localrag.types import part_holder
 
@@ -43,9 +47,27 @@ _ONE_LINE: dict[int, str] = {code: chr(0x2400 + code) for code in range(0x20)}
 _ONE_LINE[0x7F] = "\u2421"
 # C1 controls (0x9b is a one-byte CSI), the bidi embeddings/overrides/isolates that reorder what a
 # reader sees, and lone surrogates.
-for _code in (*range(0x80, 0xA0), *range(0x202A, 0x202F), *range(0x2066, 0x206A), *range(0xD800, 0xE000)):
+_REORDERING = (*range(0x80, 0xA0), *range(0x202A, 0x202F), *range(0x2066, 0x206A))
+for _code in (*_REORDERING, *range(0xD800, 0xE000)):
     _ONE_LINE[_code] = _REPLACEMENT
 _MULTILINE = {code: text for code, text in _ONE_LINE.items() if code not in (0x09, 0x0A)}
+# The other format characters (Unicode category Cf), which show as nothing: soft hyphen, zero-width space, joiners
+# and word joiner, left-to-right and right-to-left marks, byte order mark, Mongolian vowel separator, and the tag
+# characters (U+E0001, U+E0020-E007F) that spell ASCII no one sees. In a one-line field they made different names
+# look one: `budget\u200b.md` and `budget.md` both showed as `budget.md`, and a planted copy passed for the file.
+# Running text keeps them: a joiner shapes Persian, Indic scripts and emoji, and a document's text has already lost
+# the ones that split a word (`plain_text`).
+_INVISIBLE = (0x00AD, *range(0x0600, 0x0606), 0x061C, 0x06DD, 0x070F, 0x0890, 0x0891, 0x08E2, 0x180E,
+              *range(0x200B, 0x2010), *range(0x2060, 0x2065), *range(0x206A, 0x2070), 0xFEFF, *range(0xFFF9, 0xFFFC),
+              0x110BD, 0x110CD, *range(0x13430, 0x13440), *range(0x1BCA0, 0x1BCA4), *range(0x1D173, 0x1D17B),
+              0xE0001, *range(0xE0020, 0xE0080))
+for _code in _INVISIBLE:
+    _ONE_LINE[_code] = _REPLACEMENT
+# What JSON output writes as \u escapes though `json.dumps` writes them as they are: the C1 controls (U+009B starts
+# an escape sequence on a terminal that reads them), the bidirectional overrides and isolates ("invoice\u202efdp.md"
+# shows as "invoicedm.pdf") and the invisible characters above. An escape parses to the same string, so a script
+# gets the exact name, and a person reading the output sees that something is there.
+_JSON_ESCAPED = re.compile("[" + "".join(re.escape(chr(code)) for code in (*_REORDERING, *_INVISIBLE)) + "]")
 
 
 # Invisible characters that only mark where a word may break or must not (soft hyphen, zero-width space, word joiner,
@@ -207,3 +229,20 @@ def markdown_escaped(text: str) -> str:
     text = _INDENT.sub("", text).translate(_MARKDOWN_SPECIAL)
     text = _LINKED.sub(r"\\\1", text)
     return _LINE_MARK.sub(lambda mark: mark[0] + "\\" if mark[0][0].isdigit() else "\\" + mark[0], text)
+
+
+def _json_escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    if code < 0x10000:
+        return f"\\u{code:04x}"
+    code -= 0x10000  # JSON writes a character beyond U+FFFF as its UTF-16 pair
+    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+
+
+def json_text(data: Any, **options: Any) -> str:
+    """`json.dumps(data, **options)`, UTF-8 as is (`ensure_ascii` False unless given) so names stay readable, but
+    for the characters that act on a terminal, reorder a line or show as nothing (`_JSON_ESCAPED`), written as
+    `\\u` escapes. The one rule of `--json` and the HTTP API: the API wrote U+009B and U+202E raw, and a name
+    printed reversed in `curl`. They stand only inside strings, where an escape parses to the same text."""
+    return _JSON_ESCAPED.sub(_json_escape, json.dumps(data, **{"ensure_ascii": False, **options}))
+

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import argparse
 import codecs
-import json
-import re
 import sys
 import threading
 import time
@@ -190,19 +188,14 @@ class _PipeProgress(Progress):
                                soft_wrap=True)
 
 
-# Characters a terminal acts on or reorders text by, which `json.dumps` writes as they are: the C1 controls (U+009B
-# starts an escape sequence on a terminal that reads them) and the bidirectional overrides and isolates
-# ("invoice\u202efdp.md" shows as "invoicedm.pdf"). Written as \u escapes, they parse to the same JSON.
-_JSON_ESCAPED = re.compile("[\u0080-\u009f\u202a-\u202e\u2066-\u2069]")
-
-
 def print_json(data: Any, *, indent: int | None = 2) -> None:
-    """`--json` output: UTF-8 as is (names stay readable) but for `_JSON_ESCAPED`, one document per call, flushed
-    for a pipe. To a stream that is not UTF-8 (a Latin-1 locale) every other character is escaped too: printed as
-    `?`, a path came out as one no file has, and a script's `forget` of it failed."""
+    """`--json` output: `safe_text.json_text` (the API's rule too), one document per call, flushed for a pipe. To a
+    stream that is not UTF-8 (a Latin-1 locale) every other character is escaped too: printed as `?`, a path came
+    out as one no file has, and a script's `forget` of it failed."""
+    from localrag.safe_text import json_text
+
     utf8 = codecs.lookup(getattr(sys.stdout, "encoding", None) or "utf-8").name == "utf-8"
-    text = json.dumps(data, indent=indent, ensure_ascii=not utf8)
-    sys.stdout.write(_JSON_ESCAPED.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n")
+    sys.stdout.write(json_text(data, indent=indent, ensure_ascii=not utf8) + "\n")
     sys.stdout.flush()
 
 

@@ -24,11 +24,12 @@ import ipaddress
 import sys
 from urllib.parse import SplitResult, urlsplit
 
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from localrag.errors import ConfigError
 from localrag.safe_text import line_text
+from localrag.serve.responses import SafeJSONResponse
 
 ALLOWED_METHODS = "GET, POST, OPTIONS"
 ALLOWED_HEADERS = "Authorization, Content-Type"
@@ -253,4 +254,4 @@ def _nearby(value: str) -> bool:
 
 async def _refused(status: int, message: str, code: str, scope: Scope, receive: Receive, send: Send) -> None:
     body = {"error": {"message": message, "type": "invalid_request_error", "code": code, "param": None}}
-    await JSONResponse(body, status_code=status)(scope, receive, send)
+    await SafeJSONResponse(body, status_code=status)(scope, receive, send)

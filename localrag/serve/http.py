@@ -61,7 +61,7 @@ from starlette.applications import Starlette
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -79,11 +79,12 @@ from localrag.errors import (
     StoreError,
 )
 from localrag.questions import checked_question
-from localrag.safe_text import valid_text
+from localrag.safe_text import json_text, valid_text
 from localrag.serve.browsers import BrowserGuard, checked_origins, private_network_notes
 from localrag.serve.fields import misnamed_in_chat, unknown_field
 from localrag.serve.gate import ModelGate, QueueFullError, Ticket
 from localrag.serve.limits import DEFAULT_HOST, DEFAULT_PORT, Limits, too_long
+from localrag.serve.responses import SafeJSONResponse
 from localrag.serve.wording import client_message
 from localrag.shapes import (
     answer_json,
@@ -130,9 +131,9 @@ def _given(data: dict[str, Any], name: str, default: Any) -> Any:
     return default if value is None else value
 
 
-def _error_response(exc: ApiError) -> JSONResponse:
+def _error_response(exc: ApiError) -> SafeJSONResponse:
     body = {"error": {"message": exc.message, "type": exc.kind, "code": exc.code, "param": exc.param}}
-    return JSONResponse(body, status_code=exc.status, headers=exc.headers)
+    return SafeJSONResponse(body, status_code=exc.status, headers=exc.headers)
 
 
 def _engine_error(exc: LocalRagError, question: str | None = None) -> ApiError:
@@ -411,7 +412,7 @@ def _chunk_json(completion_id: str, created: int, model: str, delta: dict[str, s
     choices = [] if delta is None else [{"index": 0, "delta": delta, "finish_reason": finish}]
     chunk = {"id": completion_id, "object": "chat.completion.chunk", "created": created, "model": model,
              "choices": choices, **extra}
-    return f"data: {json.dumps(chunk, ensure_ascii=False, separators=(',', ':'))}\n\n"
+    return f"data: {json_text(chunk, separators=(',', ':'))}\n\n"
 
 
 def _vector(values: Any, encoding: str) -> Any:
@@ -520,7 +521,7 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None,
                 raise _engine_error(exc, "messages") from exc  # its field, as the check of its characters names
             if answer is None:
                 return Response(status_code=499)  # nobody is left to read it (nginx's code for a client gone)
-            return JSONResponse(completion_json(answer, completion_id, created))
+            return SafeJSONResponse(completion_json(answer, completion_id, created))
         model = engine.answer_label()
 
         async def events() -> AsyncGenerator[str, None]:
@@ -559,7 +560,7 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None,
     async def models(request: Request) -> Response:
         names = [engine.answer_label(), engine.embedder.name]
         data = [{"id": name, "object": "model", "created": 0, "owned_by": "localrag"} for name in names]
-        return JSONResponse({"object": "list", "data": data})
+        return SafeJSONResponse({"object": "list", "data": data})
 
     async def embeddings(request: Request) -> Response:
         data = await _json_body(request, limits)
@@ -593,7 +594,7 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None,
         counts = await run_in_threadpool(embedder.token_counts, texts)
         rows = [{"object": "embedding", "index": i, "embedding": _vector(v, encoding)} for i, v in enumerate(vectors)]
         usage = {"prompt_tokens": sum(counts), "total_tokens": sum(counts)}
-        return JSONResponse({"object": "list", "data": rows, "model": embedder.name, "usage": usage})
+        return SafeJSONResponse({"object": "list", "data": rows, "model": embedder.name, "usage": usage})
 
     async def search(request: Request) -> Response:
         data = await _json_body(request, limits)
@@ -610,7 +611,7 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None,
             raise ApiError(400, f"`k` must be an integer from 1 to {limits.max_search_k}", code="invalid_value")
         filters = _filters(data)
         hits = await run_in_threadpool(lambda: engine.search(query, k=k, filters=filters))
-        return JSONResponse(search_json(query, hits, engine.fusion_choice()))
+        return SafeJSONResponse(search_json(query, hits, engine.fusion_choice()))
 
     async def related(request: Request) -> Response:
         data = await _json_body(request, limits)
@@ -634,7 +635,7 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None,
             result = engine.related(entities, relations=relations, k=k, scoring=score)
             return related_json(result, engine.related_view(result))
 
-        return JSONResponse(await run_in_threadpool(work))
+        return SafeJSONResponse(await run_in_threadpool(work))
 
     async def graph_ask(request: Request) -> Response:
         data = await _json_body(request, limits)
@@ -649,7 +650,7 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None,
         # The grammar planner runs the model: it waits in the model's queue, as a chat completion does.
         planning = gate.reserve() if (planner or engine.settings.graph_planner) == "grammar" else nullcontext()
         async with planning:
-            return JSONResponse(await run_in_threadpool(graph_reply_json, engine, question, planner))
+            return SafeJSONResponse(await run_in_threadpool(graph_reply_json, engine, question, planner))
 
     async def triples(request: Request) -> Response:
         data = await _json_body(request, limits)
@@ -661,7 +662,7 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None,
             raise ApiError(400, "`limit` must be an integer", code="invalid_type")
         engine.check_triples_limit(limit)
         listed = await run_in_threadpool(engine.graph_triples, entity, relation)
-        return JSONResponse(triples_json(listed, limit))
+        return SafeJSONResponse(triples_json(listed, limit))
 
     async def summarize(request: Request) -> Response:
         data = await _json_body(request, limits)
@@ -671,7 +672,7 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None,
             raise ApiError(400, "`path` must be an indexed document's path on the server", code="invalid_type")
         if not isinstance(sentences, int) or isinstance(sentences, bool):
             raise ApiError(400, f"`sentences` must be an integer from 1 to {MAX_KEY_SENTENCES}", code="invalid_type")
-        return JSONResponse(summary_json(*await run_in_threadpool(engine.summarize, path, sentences)))
+        return SafeJSONResponse(summary_json(*await run_in_threadpool(engine.summarize, path, sentences)))
 
     async def ingest(request: Request) -> Response:
         data = await _json_body(request, limits)
@@ -695,7 +696,7 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None,
                 paths, include=include, exclude=exclude, force=force, stale=stale, cancel=cancel)), stopping)
         if report is None:
             return Response(status_code=499)  # nobody is left to read the report (nginx's code for a client gone)
-        return JSONResponse(ingest_report_json(report))
+        return SafeJSONResponse(ingest_report_json(report))
 
     async def forget(request: Request) -> Response:
         data = await _json_body(request, limits)
@@ -709,7 +710,7 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None,
         async with write_turn("forget"):
             done = await run_in_threadpool(
                 lambda: engine.forget(*paths, purge=purge, conversations=ConversationStore()))
-        return JSONResponse(forgotten_json(done))
+        return SafeJSONResponse(forgotten_json(done))
 
     async def documents(request: Request) -> Response:
         query = request.query_params
@@ -731,10 +732,10 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None,
         filters = _filters({"path_glob": query.get("path_glob"), "file_types": types})
         listed = await run_in_threadpool(lambda: engine.document_list(filters, only_stale=stale == "true",
                                                                       limit=limit))
-        return JSONResponse(documents_json(listed))
+        return SafeJSONResponse(documents_json(listed))
 
     async def status(request: Request) -> Response:
-        return JSONResponse(dataclasses.asdict(await run_in_threadpool(engine.status)))
+        return SafeJSONResponse(dataclasses.asdict(await run_in_threadpool(engine.status)))
 
     async def healthz(request: Request) -> Response:
         # Every request answered 409 (the collection deleted, the index re-embedded) while this said "ok", so a
@@ -745,10 +746,10 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None,
         write = writing[0] if writing else None
         if problem is not None:
             refused = _engine_error(problem)
-            return JSONResponse({"status": "unavailable", "model": engine.answer_label(), "queue": queue,
+            return SafeJSONResponse({"status": "unavailable", "model": engine.answer_label(), "queue": queue,
                                  "write": write, "error": {"message": refused.message, "code": refused.code}},
                                 status_code=503)
-        return JSONResponse({"status": "ok", "model": engine.answer_label(), "queue": queue, "write": write})
+        return SafeJSONResponse({"status": "ok", "model": engine.answer_label(), "queue": queue, "write": write})
 
     routes = [
         Route("/v1/chat/completions", handler(chat), methods=["POST"]),

@@ -970,3 +970,32 @@ def test_a_question_too_long_for_the_model_names_no_setting_a_client_cannot_chan
         assert "raise n_ctx" not in error["error"]["message"]
     finally:
         server.stop()
+
+
+def test_the_api_escapes_what_a_terminal_acts_on_reorders_or_hides_as_json_does(tmp_path: Path) -> None:
+    # Written raw, `invoice\u202efdp.md` printed in `curl` as "invoicedm.pdf", U+009B started an escape sequence,
+    # and `budget\u200b.md` printed as `budget.md`; `--json` wrote each as an escape.
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    names = {"invoice\u202efdp.md", "budget\u200b.md", "budget\U000e0041.md"}
+    for month, name in zip(("March", "April", "May"), sorted(names), strict=True):
+        (docs / name).write_text(f"The harbour invoice is due \u009b31m in {month}.\n", encoding="utf-8")
+    engine = Engine(Settings(), embedder=HashEmbedder(dim=16))
+    engine.ingest([docs])
+    running = Running(engine)
+    try:
+        for method, path, body in (("GET", "/documents", None), ("POST", "/search", {"query": "harbour invoice"})):
+            conn = http.client.HTTPConnection("127.0.0.1", running.port, timeout=60)
+            conn.request(method, path, body=json.dumps(body) if body else None,
+                         headers={"Content-Type": "application/json"})
+            raw = conn.getresponse().read().decode("utf-8")
+            conn.close()
+            assert not any(char in raw for char in "\u202e\u009b\u200b\U000e0041"), path
+            assert "\\u202e" in raw and "\\u200b" in raw and "\\udb40\\udc41" in raw, path
+            listed = json.loads(raw)
+            found = {Path(d["path"]).name for d in listed["documents"]} if "documents" in listed else {
+                Path(h["chunk"]["path"]).name for h in listed["hits"]}
+            assert found == names, path
+        assert "\\u009b31m" in raw
+    finally:
+        running.stop()

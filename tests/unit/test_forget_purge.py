@@ -468,3 +468,27 @@ def test_forgetting_a_file_still_on_disk_says_an_ingest_reads_it_again(engine: E
     engine.ingest([docs])
     assert len(engine.documents()) == 2  # both read again: the note says so
 
+
+def test_a_file_is_forgotten_by_the_name_localrag_shows_for_it(tmp_path: Path) -> None:
+    # `documents` listed `tab␉here.md`, and `forget` of that name said "not in the index".
+    docs = tmp_path / "docs"
+    (docs / "bell\x07dir").mkdir(parents=True)
+    names = ["tab\there.md", "\x1b[31mred\x1b[0m.md", "evil\nname.md", "bell\x07dir/inner.md", "budget.md",
+             "budget\u200b.md", "budget\u2060.md"]
+    for i, name in enumerate(names):
+        (docs / name).write_text(f"Note {i} of the harbour files.\n", encoding="utf-8")
+    engine = Engine(Settings(), embedder=HashEmbedder(dim=64))
+    engine.ingest([docs])
+
+    def indexed() -> set[str]:
+        return {Path(d.path).relative_to(docs).as_posix() for d in engine.documents()}
+
+    assert indexed() == set(names)
+    for shown in ("tab␉here.md", "␛[31mred␛[0m.md", "evil␊name.md", "bell␇dir"):
+        engine.forget(docs / shown)
+    assert indexed() == {"budget.md", "budget\u200b.md", "budget\u2060.md"}
+    # Two names that show alike stand for neither; the one named as it is goes alone.
+    with pytest.raises(LocalRagError, match="2 indexed names show as this one"):
+        engine.forget(docs / "budget\ufffd.md")
+    engine.forget(docs / "budget.md")
+    assert indexed() == {"budget\u200b.md", "budget\u2060.md"}

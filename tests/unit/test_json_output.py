@@ -18,3 +18,14 @@ def test_c1_controls_and_bidi_overrides_are_escaped_and_parse_the_same(capsys: p
     assert "\\u202e" in out and "\\u009b" in out and "café 😀 Ελλάδα" in out
     assert json.loads(out) == data
 
+
+
+def test_invisible_characters_are_escaped_so_names_that_look_alike_read_apart(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    # `budget\u200b.md` and a name spelled in tag characters printed as `budget.md`, the name of the real file.
+    names = ["budget.md", "budget\u200b.md", "budget\U000e0041\U000e0042.md", "a\u00adb\ufeff\u2060\u180e.md"]
+    print_json(names)
+    out = capsys.readouterr().out
+    assert "\\u200b" in out and "\\udb40\\udc41\\udb40\\udc42" in out and "a\\u00adb\\ufeff\\u2060\\u180e" in out
+    assert not any(char in out for char in "\u200b\U000e0041\u00ad\ufeff\u2060\u180e")
+    assert json.loads(out) == names

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import unicodedata
 from pathlib import Path
 
 from markdown_it import MarkdownIt
@@ -77,6 +78,18 @@ def test_a_documents_heading_paths_are_plain_as_its_text(tmp_path: Path) -> None
     assert part.loaded is not None
     assert part.loaded.text.startswith("# Official Findings of the Harbour Board")
     assert {s.headings for s in part.loaded.sections} == {("Official Findings of the Harbour Board",)}
+
+
+def test_invisible_characters_show_in_names_but_joiners_stay_in_running_text() -> None:
+    # Each showed as nothing: three files printed as the one name `budget.md`.
+    names = ["budget.md", "budget\u200b.md", "budget\U000e0041\U000e0042.md", "budget\u00ad.md", "budget\ufeff.md"]
+    shown = [printable(name, multiline=False) for name in names]
+    assert shown == ["budget.md", "budget\ufffd.md", "budget\ufffd\ufffd.md", "budget\ufffd.md", "budget\ufffd.md"]
+    # Every format character the Unicode database knows.
+    format_chars = "".join(chr(c) for c in range(0x110000) if unicodedata.category(chr(c)) == "Cf")
+    assert set(printable(format_chars, multiline=False)) == {"\ufffd"}
+    # A joiner in running text shapes an emoji or a Persian word.
+    assert printable("👩\u200d💻 می\u200cخواهم") == "👩\u200d💻 می\u200cخواهم"
 
 
 HOSTILE = [
