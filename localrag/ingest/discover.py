@@ -14,7 +14,9 @@ long) are reported to `problems` too, never skipped silently. Inside folders, hi
 office suites and downloaders leave beside a file while saving (`leftover`: `~$report.docx`, `notes.md~`,
 `#notes.md#`, `x.pdf.part`) are skipped as well, and not counted as types passed over: they are half-written
 or not the user's text. So is a Logseq graph's own `logseq` folder (its page backups in `bak/`, settings, CSS),
-which put old versions of a page beside the page in search results. A file named explicitly is taken if its
+which put old versions of a page beside the page in search results, and what Windows writes on a drive (its recycle
+bin, `System Volume Information`, `desktop.ini`, `Thumbs.db`) or a browser beside a saved page (`X_files` next to
+`X.html`): such a folder is named in `links_out`. A file named explicitly is taken if its
 type is supported, hidden or not, unless it is such a leftover (a shell's `docs/*` names them); a link named
 explicitly is taken under its own path, wherever it points (the user named it). localrag's own folders
 (`paths.own_folders`: data, config, cache, models) are pruned too, wherever `LOCALRAG_HOME` puts them, and a
@@ -24,8 +26,9 @@ ignored folder is pruned whole, and what was left out, a folder or a file of a t
 `gitignored`, at its highest level.
 
 `include`/`exclude` are glob patterns matched both against the path relative to the root that was
-given and against the bare name, so `*.md`, `notes/*` and `drafts` all work; an exclude pattern that
-names a folder prunes the whole folder. The result is sorted and de-duplicated on the resolved path,
+given and against the bare name, in any case, so `*.md`, `notes/*` and `drafts` all work and `*.txt` takes
+`MEETIN~1.TXT`; an exclude pattern that names a folder prunes the whole folder, and one ending in `/` (`*_files/`)
+names folders alone, as in `.gitignore`. The result is sorted and de-duplicated on the resolved path,
 so ingest order (and therefore chunk ids and progress) is the same from run to run.
 """
 
@@ -33,8 +36,9 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator, Sequence
-from fnmatch import fnmatchcase
+from collections.abc import Callable, Iterator, Sequence
+from fnmatch import translate
+from functools import cache
 from importlib import resources
 from pathlib import Path
 
@@ -50,6 +54,25 @@ SKIP_DIRS: frozenset[str] = frozenset(
         "site-packages", ".eggs", ".cache", ".Trash",
     }
 )
+# Folders Windows keeps on each drive it writes to, which a user's stick or external drive carries. Its recycle bin
+# holds a copy of each deleted file (`$R7QK2ZD.txt`) beside a binary record of it, same extension (`$I7QK2ZD.txt`):
+# read, the records failed every ingest and deleted text was cited as a source. `$Recycle.Bin` (as on C:) in any case;
+# XP's `RECYCLER` and FAT's `RECYCLED` only as Windows writes them, capitals, so that a user's "Recycled" is read.
+_RECYCLE_BIN = "Windows' recycle bin (deleted files, and a binary record of each)"
+SYSTEM_FOLDERS: dict[str, str] = {
+    "$recycle.bin": _RECYCLE_BIN, "RECYCLER": _RECYCLE_BIN, "RECYCLED": _RECYCLE_BIN,
+    "system volume information": "Windows' own folder (restore points, the search indexer's files)",
+}
+# Files Windows writes into folders it shows: a customised folder's view settings (`desktop.ini` was read as code:ini)
+# and thumbnail caches. Never a document, in any case.
+SYSTEM_FILES = frozenset({"desktop.ini", "thumbs.db", "ehthumbs.db"})
+# The folder a browser's "Save Page As…, complete" writes beside `X.html`: `X_files` with the page's scripts, styles,
+# images and its ads' frames (`saved_resource.html`), which were 348 of a saved page's 358 chunks. Its name is the
+# browser's language's: these are the suffixes Windows Explorer's "connected files" pairs with a page (English,
+# German, Spanish, French, Danish and Norwegian, Swedish, Dutch, Portuguese, Italian).
+SAVED_PAGE_SUFFIXES = ("_files", "-Dateien", "_archivos", "_fichiers", "-filer", "_filer", "_bestanden", "_arquivos",
+                       "_file")
+_PAGE_TYPES = (".html", ".htm", ".HTML", ".HTM")
 
 
 _GLOB = re.compile(r"[*?\[]")
@@ -64,42 +87,60 @@ def leftover(name: str) -> bool:
     return name.startswith(LEFTOVER_PREFIXES) or name.endswith(LEFTOVER_SUFFIXES)
 
 
-def app_folder(folder: Path) -> bool:
-    """Whether `folder` is an application's own folder inside the user's: a Logseq graph's `logseq` (settings, CSS,
-    and in `bak/` a copy of each page as it was before each edit)."""
-    return folder.name == "logseq" and (folder / "config.edn").is_file()
+def system_file(name: str) -> bool:
+    """Whether a file of this name is one Windows writes into a folder it shows (`SYSTEM_FILES`)."""
+    return name.lower() in SYSTEM_FILES
+
+
+def app_folder(folder: Path) -> str | None:
+    """What `folder` holds when it is an application's or the system's own folder inside the user's, else None: a
+    Logseq graph's `logseq` (settings, CSS, and in `bak/` a copy of each page as it was before each edit), Windows'
+    recycle bin and its own folder (`SYSTEM_FOLDERS`), a saved web page's resources (`SAVED_PAGE_SUFFIXES`, only
+    beside the page: a folder just named `project_files` is the user's)."""
+    name = folder.name
+    if name == "logseq" and (folder / "config.edn").is_file():
+        return "a Logseq graph's own folder (its settings, and copies of pages as they were)"
+    system = SYSTEM_FOLDERS.get(name) or SYSTEM_FOLDERS.get(name.lower())
+    if system:
+        return system
+    page = next((f"{name.removesuffix(suffix)}{kind}" for suffix in SAVED_PAGE_SUFFIXES if name.endswith(suffix)
+                 for kind in _PAGE_TYPES if (folder.parent / f"{name.removesuffix(suffix)}{kind}").is_file()), None)
+    if page:
+        return f"what a browser saved with the page {page} (its scripts, styles, images and ads' frames)"
+    return None
 
 
 def app_folder_holds(path: Path) -> bool:
-    """Whether an application's own folder (`app_folder`) holds `path`, wherever it is."""
-    return any(parent.name == "logseq" and app_folder(parent) for parent in path.parents)
+    """Whether an application's or the system's own folder (`app_folder`) holds `path`, wherever it is."""
+    return any(app_folder(parent) for parent in path.parents)
 
 
 def in_app_folder(path: Path, root: Path) -> bool:
-    """Whether the file at `path` lies in an application's own folder under `root` (`app_folder`): a document an older
-    localrag took from there (a Logseq page's backup) leaves the index at the next ingest of `root`, as if deleted.
-    A hidden file or one in a tool folder may have been named by the user, and stays."""
+    """Whether the file at `path` lies in an application's or the system's own folder under `root` (`app_folder`), or
+    is a file Windows writes (`system_file`): a document an older localrag took from there (a Logseq page's backup, a
+    deleted file in the recycle bin, a saved page's script) leaves the index at the next ingest of `root`, as if
+    deleted. A hidden file or one in a tool folder may have been named by the user, and stays."""
     parts = path.relative_to(root).parts
-    return any(part == "logseq" and app_folder(root.joinpath(*parts[:depth]))
-               for depth, part in enumerate(parts[:-1], start=1))
+    return system_file(path.name) or any(app_folder(root.joinpath(*parts[:depth]))
+                                         for depth in range(1, len(parts)))
 
 
 def excluded(path: Path, root: Path, patterns: Sequence[str]) -> bool:
     """Whether one of `patterns` (`for_root` made them for `root`) leaves out the file at `path` in a walk of `root`
     (it or a folder on the way)."""
     parts = path.relative_to(root).parts
-    return any(_matches(patterns, "/".join(parts[:depth]), parts[depth - 1]) for depth in range(1, len(parts) + 1))
+    return any(_matches(patterns, "/".join(parts[:depth]), parts[depth - 1], None, depth < len(parts) or path.is_dir())
+               for depth in range(1, len(parts) + 1))
 
 
 def for_root(patterns: Sequence[str], root: Path) -> list[str]:
     """`patterns` as a walk of the (resolved) folder `root` matches them. A folder may be written as a path: whole,
     or from the current folder (`./drafts`, `../notes/drafts`, as `--path` reads them, or `notes/drafts` when that
-    is there and not below `root`), through links or not, it is made its path below `root`; a plain name's
-    trailing slash is dropped (`drafts/`; `*/` keeps its own). Such patterns matched nothing, without a word."""
+    is there and not below `root`), through links or not, it is made its path below `root`. Such patterns matched
+    nothing, without a word. Any other pattern ending in `/` (`drafts/`, `*_files/`, `*/`) names folders alone, as in
+    `.gitignore` (`_matches`)."""
     made = []
     for pattern in patterns:
-        if not _GLOB.search(pattern):
-            pattern = pattern.rstrip("/") or pattern
         if os.path.isabs(pattern) or _from_here(pattern, [root]):
             given = Path(os.path.abspath(pattern))
             below = [c for c in dict.fromkeys((given, given.resolve())) if c.is_relative_to(root) and c != root]
@@ -135,21 +176,36 @@ def takes(path: Path, root: Path, include: Sequence[str], exclude: Sequence[str]
     return _matches(include, path.relative_to(root).as_posix(), path.name)
 
 
-def _matches(patterns: Sequence[str], relative: str, name: str, hit: set[str] | None = None) -> bool:
-    """Whether a pattern matches; those that do are added to `hit`."""
-    found = [p for p in patterns if fnmatchcase(relative, p) or fnmatchcase(name, p)]
+def _matches(patterns: Sequence[str], relative: str, name: str, hit: set[str] | None = None,
+             is_dir: bool = False) -> bool:
+    """Whether a pattern matches a file's or folder's path `relative` or its `name`; those that do are added to `hit`.
+    A pattern ending in `/` matches a folder alone, as in `.gitignore`: `*_files/` matched nothing, its slash compared
+    with a name that has none."""
+    found = [p for p in patterns if (is_dir or not p.endswith("/")) and (_glob(p)(relative) or _glob(p)(name))]
     if hit is not None:
         hit.update(found)
     return bool(found)
 
 
-def _wanted(path: Path, relative: str, include: Sequence[str], exclude: Sequence[str], hit: set[str]) -> bool:
-    return path.suffix.lower() in SUPPORTED_EXTENSIONS and _patterns_take(path.name, relative, include, exclude, hit)
+@cache
+def _glob(pattern: str) -> Callable[[str], re.Match[str] | None]:
+    """`pattern` (without a folder's trailing `/`) as a test of a whole name, in any case: a file's type is its
+    extension in any case (the walk takes `README.MD` as Markdown), and a name from Windows or a FAT stick is often in
+    capitals, so `*.txt` left out `MEETIN~1.TXT` and `--exclude '*.csv'` indexed `BUDGET.CSV`."""
+    return re.compile(translate(pattern.rstrip("/") or pattern), re.IGNORECASE).match
+
+
+def _wanted(path: Path, relative: str, include: Sequence[str], exclude: Sequence[str], hit: set[str],
+            took: set[str] | None = None) -> bool:
+    return path.suffix.lower() in SUPPORTED_EXTENSIONS and _patterns_take(path.name, relative, include, exclude, hit,
+                                                                         took)
 
 
 def _patterns_take(name: str, relative: str, include: Sequence[str], exclude: Sequence[str],
-                   hit: set[str] | None = None) -> bool:
-    if include and not _matches(include, relative, name):
+                   hit: set[str] | None = None, took: set[str] | None = None) -> bool:
+    """Whether `include` takes the file (any file, with none) and `exclude` leaves it in; the `exclude` patterns
+    that match are added to `hit`, the `include` ones to `took`."""
+    if include and not _matches(include, relative, name, took):
         return False
     return not _matches(exclude, relative, name, hit)
 
@@ -165,11 +221,13 @@ def _walk(
     hit: set[str],
     ignores: Ignores,
     gitignored: list[Path],
+    took: set[str],
 ) -> Iterator[Path]:
     """Absolute paths to ingest under `root`: real paths, or a link's own path when it leaves the root. Files of
     types localrag does not read that the patterns would take are added to `passed_over`; the
-    `exclude` patterns that left something out are added to `hit`; what `ignores` leaves out goes to `gitignored`
-    (a folder whole, not walked: a `target/` or `build/` can hold more files than the code)."""
+    `exclude` patterns that left something out are added to `hit`, the `include` ones that took a file in to `took`;
+    what `ignores` leaves out goes to `gitignored` (a folder whole, not walked: a `target/` or `build/` can hold more
+    files than the code); an application's or the system's own folder (`app_folder`) is named in `links_out`."""
     def unreadable(exc: OSError) -> None:
         problems.append((str(exc.filename or root), f"cannot list the folder ({exc.strerror or exc})"))
 
@@ -181,20 +239,20 @@ def _walk(
         dirnames[:] = [
             d
             for d in dirnames
-            if d not in SKIP_DIRS and not d.startswith(".") and not _matches(exclude, prefix + d, d, hit)
-            and here / d not in own and not app_folder(here / d)
+            if d not in SKIP_DIRS and not d.startswith(".") and not _matches(exclude, prefix + d, d, hit, True)
+            and here / d not in own and not _said(here / d, links_out)
         ]
         dirnames[:] = [d for d in dirnames if not _ignored(here / d, True, ignores, gitignored)]
         for filename in filenames:
             path = here / filename
-            if filename.startswith(".") or leftover(filename):
+            if filename.startswith(".") or leftover(filename) or system_file(filename):
                 continue
             if _ignored(path, False, ignores, []):
                 # Only a file localrag would have read is worth a word: a `*.pyc` or `*.o` was never taken.
-                if _wanted(path, prefix + filename, include, exclude, hit):
+                if _wanted(path, prefix + filename, include, exclude, hit, took):
                     gitignored.append(path)
                 continue
-            if not _wanted(path, prefix + filename, include, exclude, hit):
+            if not _wanted(path, prefix + filename, include, exclude, hit, took):
                 if path.suffix.lower() not in SUPPORTED_EXTENSIONS and _patterns_take(
                         filename, prefix + filename, include, exclude):
                     passed_over.append(path)
@@ -219,6 +277,15 @@ def _walk(
                 links_out.append((str(path), link_outside(target, root)))
 
 
+def _said(folder: Path, links_out: list[tuple[str, str]]) -> bool:
+    """Whether `folder` is an application's or the system's own (`app_folder`); if so it is named in `links_out`, as a
+    link not followed is: a recycle bin's deleted files left out without a word would be missed."""
+    what = app_folder(folder)
+    if what:
+        links_out.append((str(folder), f"{what}, left out"))
+    return bool(what)
+
+
 def _ignored(path: Path, is_dir: bool, ignores: Ignores, gitignored: list[Path]) -> bool:
     """Whether `ignores` leaves out `path`; a folder left out is added to `gitignored`."""
     if not ignores.ignores(path, is_dir):
@@ -240,6 +307,7 @@ def discover(
     unmatched: list[str] | None = None,
     respect_gitignore: bool = True,
     gitignored: list[Path] | None = None,
+    unmatched_include: list[str] | None = None,
 ) -> Iterator[Path]:
     """Supported files under `paths` (files or folders), absolute, sorted and de-duplicated.
 
@@ -250,7 +318,10 @@ def discover(
     org files ingested as "0 added, 0 failed" and said no more). `unmatched`: the `exclude` patterns that left out
     nothing in the folders walked (a mistyped one changed nothing, without a word); a leftover named (a shell's
     `docs/*` names `~$plan.docx`) goes to `links_out`: skipped and said, not failed; so does a file named of a type
-    localrag does not read (a folder's are passed over, and the exit status stays 0 for them too).
+    localrag does not read (a folder's are passed over, and the exit status stays 0 for them too), and an
+    application's or the system's own folder (a recycle bin, a saved page's `_files`). `unmatched_include`: the
+    `include` patterns that took in no file in the folders walked (`--include '*.txt'` read one file of four, in
+    silence, before patterns matched in any case).
     `respect_gitignore`: what a `.gitignore` names in a folder walked is left out, and listed in `gitignored` (a
     file named is still taken).
     """
@@ -266,19 +337,21 @@ def discover(
         roots.append(_named_path(path))
     found: set[Path] = set()
     own = paths_.own_folders()
-    walked, matched = False, set[str]()
+    walked, matched, took = False, set[str](), set[str]()
     for root in roots:
         if not own_roots and any(root.is_relative_to(folder) for folder in own):
             problems.append((str(root), "inside localrag's own folders (its index, settings, cache or models)"))
             continue
         if root.is_dir():
             patterns, hit = for_root(exclude, root), set[str]()
-            found.update(_walk(root, for_root(include, root), patterns, problems, follow_links_outside,
+            takers, taken = for_root(include, root), set[str]()
+            found.update(_walk(root, takers, patterns, problems, follow_links_outside,
                                [] if passed_over is None else passed_over,
                                problems if links_out is None else links_out, hit,
-                               Ignores(root, respect_gitignore), [] if gitignored is None else gitignored))
+                               Ignores(root, respect_gitignore), [] if gitignored is None else gitignored, taken))
             walked = True
             matched.update(given for given, pattern in zip(exclude, patterns, strict=True) if pattern in hit)
+            took.update(given for given, pattern in zip(include, takers, strict=True) if pattern in taken)
         elif leftover(root.name):
             if links_out is not None:
                 links_out.append((str(root), "an editor's, office suite's or download's leftover, not a document"))
@@ -291,6 +364,8 @@ def discover(
             (problems if links_out is None else links_out).append((str(root), _not_read(root)))
     if unmatched is not None and walked:
         unmatched.extend(pattern for pattern in exclude if pattern not in matched)
+    if unmatched_include is not None and walked:
+        unmatched_include.extend(pattern for pattern in include if pattern not in took)
     return iter(sorted(found))
 
 

@@ -349,18 +349,20 @@ def run_ingest(
     links_out: list[tuple[str, str]] = []
     unmatched: list[str] = []
     gitignored: list[Path] = []
+    unmatched_include: list[str] = []
     files = list(discover(paths, include, exclude, problems, settings.follow_links_outside, own_roots, passed_over,
-                          links_out, unmatched, settings.respect_gitignore, gitignored))
+                          links_out, unmatched, settings.respect_gitignore, gitignored, unmatched_include))
     gitignored = sorted(set(gitignored))  # folders given inside one another are walked twice
     if passed_over:
         report.notes.append(_passed_over_note(passed_over))
     if gitignored:
         report.notes.append(_gitignored_note(gitignored, settings.respect_gitignore))
-    if unmatched:
-        # In words every front end's user reads: the CLI's --exclude is the API's and MCP's `exclude`.
-        report.notes.append(line_text(
-            f"exclude {', '.join(repr(p) for p in unmatched)} left out nothing: a pattern is matched against each "
-            "file's and folder's path below the folder given, and against its bare name"))
+    # In words every front end's user reads: the CLI's --exclude is the API's and MCP's `exclude`.
+    for kind, unused, did in (("include", unmatched_include, "took in"), ("exclude", unmatched, "left out")):
+        if unused:
+            report.notes.append(line_text(
+                f"{kind} {', '.join(repr(p) for p in unused)} {did} nothing: a pattern is matched against each "
+                "file's and folder's path below the folder given, and against its bare name"))
     # Skipped by a setting's choice, or named and of no type localrag reads, not failed: said, and the exit status
     # stays 0.
     report.notes += [line_text(f"skipped {path_text(where)}: {why}") for where, why in links_out]

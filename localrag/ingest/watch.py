@@ -61,6 +61,7 @@ from localrag.ingest.discover import (
     leads_out,
     leftover,
     link_outside,
+    system_file,
     takes,
     walk_takes,
 )
@@ -182,7 +183,7 @@ def rename_watched(old: str, new: str | None) -> None:
 def is_watched_name(path: Path) -> bool:
     """Whether a change to `path` concerns ingest: a supported type, not a temp file or a hidden/tool folder."""
     name = path.name
-    if name.startswith(".") or leftover(name):
+    if name.startswith(".") or leftover(name) or system_file(name):
         return False
     if any(part in SKIP_DIRS or (part.startswith(".") and part not in (".", "..")) for part in path.parts[:-1]):
         return False

@@ -62,13 +62,13 @@ def test_excludes_written_as_paths_match_and_excluded_files_indexed_before_are_n
     monkeypatch.chdir(tmp_path)
     engine.ingest([root])
     # From the current folder (as --path reads ./x, and without its ./ as tab completion writes it), with a folder's
-    # slash, whole through a link; "*/" stays a glob.
-    patterns = ["./notes/drafts", "notes/old/", str(tmp_path / "link" / "kept"), "*/", "nosuch"]
+    # slash, whole through a link.
+    patterns = ["./notes/drafts", "notes/old/", str(tmp_path / "link" / "kept"), "nosuch"]
     report = engine.ingest([tmp_path / "link"], exclude=patterns)
     assert _names(engine) == ["drafts.md", "kept.md", "old.md", "top.md"]  # left out now, not deleted: they stay
     assert report.notes == [
-        "exclude '*/', 'nosuch' left out nothing: a pattern is matched against each file's and folder's path below "
-        "the folder given, and against its bare name",
+        "exclude 'nosuch' left out nothing: a pattern is matched against each file's and folder's path below the "
+        "folder given, and against its bare name",
         f"3 indexed files that exclude leaves out stay in the index: {root}/drafts/drafts.md, {root}/kept/kept.md, "
         f"{root}/old/old.md (a forget takes one out)"]
     assert report.excluded_paths == [f"{root}/{name}/{name}.md" for name in ("drafts", "kept", "old")]
@@ -139,3 +139,28 @@ def test_a_stale_read_drops_a_logseq_backup_and_names_other_collections_stale_do
         "other collections hold stale documents too: notes (1); a stale ingest of each (`--stale --collection NAME`) "
         "reads them again"]
     assert report.stale_elsewhere == {"notes": 1}
+
+
+def test_a_drives_recycle_bin_and_a_saved_pages_files_are_left_out_named_and_dropped_from_an_older_index(
+        engine: Engine, tmp_path: Path) -> None:
+    drive = tmp_path / "USBSTICK"
+    deleted = drive / "$RECYCLE.BIN" / "S-1-5-21-1" / "$R7QK2ZD.txt"
+    deleted.parent.mkdir(parents=True)
+    deleted.write_text("Layoff plan DRAFT: cut the Lisbon office.\n")
+    (deleted.parent / "$I7QK2ZD.txt").write_bytes(b"\x02\x00\x00\x00\x00\x00\x00\x00\x10\x00" + b"\x00" * 40)
+    (drive / "desktop.ini").write_text("[.ShellClassInfo]\nIconResource=C:\\icon.ico,0\n")
+    (drive / "Page.html").write_text("<title>Trip</title><p>The ferry leaves at nine from pier four.</p>")
+    (drive / "Page_files").mkdir()
+    (drive / "Page_files" / "saved_resource.html").write_text("<title>Cheap flights</title><p>Cheap flights!</p>")
+    engine.ingest([deleted, drive / "desktop.ini", drive / "Page_files" / "saved_resource.html"])  # an older localrag
+    report = engine.ingest([drive], include=["*.HTML", "*.pdf"])
+    # It failed on the binary record (exit status 1), and the deleted draft was a cited source.
+    assert report.errors == [] and _names(engine) == ["Page.html"]
+    assert sorted(report.removed_paths) == sorted(str(p) for p in (
+        deleted, drive / "desktop.ini", drive / "Page_files" / "saved_resource.html"))
+    assert report.notes[:3] == [
+        "include '*.pdf' took in nothing: a pattern is matched against each file's and folder's path below the folder "
+        "given, and against its bare name",
+        f"skipped {drive}/$RECYCLE.BIN: Windows' recycle bin (deleted files, and a binary record of each), left out",
+        f"skipped {drive}/Page_files: what a browser saved with the page Page.html (its scripts, styles, images and "
+        "ads' frames), left out"]

@@ -361,6 +361,12 @@ def test_temp_and_hidden_names_are_ignored(tmp_path: Path) -> None:
     (tmp_path / "graph" / "logseq").mkdir(parents=True)
     (tmp_path / "graph" / "logseq" / "config.edn").write_text("{}")
     assert not is_watched_name(tmp_path / "graph" / "logseq" / "bak" / "pages" / "Plan" / "2026.Desktop.md")
+    # Windows' own on a drive it wrote to: a deleted file in its recycle bin, a folder's view settings, and what a
+    # browser saved beside a page.
+    assert not is_watched_name(tmp_path / "$RECYCLE.BIN" / "S-1-5-21-1" / "$R7QK2ZD.txt")
+    assert not is_watched_name(tmp_path / "Photos" / "desktop.ini")
+    (tmp_path / "Page.html").write_text("<p>x</p>")
+    assert not is_watched_name(tmp_path / "Page_files" / "startup.js")
     assert is_watched_name(tmp_path / "notes" / "plan.md")
     assert is_watched_name(tmp_path / "notes" / "#1 priorities.md")  # a note, not an Emacs autosave (`#x#`)
 

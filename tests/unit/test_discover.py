@@ -274,3 +274,72 @@ def test_a_folder_named_by_a_rule_above_keeps_the_other_rules_and_a_localragigno
     assert names(list(discover([repo / "build"])), repo) == ["build/notes.md"]
     notes = _files(tmp_path / "notes", {".localragignore": "*.tmp.md\n", "sub/a.tmp.md": "x", "sub/b.md": "x"})
     assert names(list(discover([notes / "sub"])), notes) == ["sub/b.md"]
+
+
+def _made(root: Path, names_: list[str]) -> Path:
+    return _files(root, dict.fromkeys(names_, "x"))
+
+
+def test_windows_own_folders_and_files_on_a_drive_are_left_out_and_named(tmp_path: Path) -> None:
+    # A stick a Windows machine wrote to: its recycle bin's copy of a deleted file ($R…) was cited as a source, the
+    # binary record beside it ($I…) failed every ingest, and desktop.ini was read as code:ini.
+    drive = _made(tmp_path / "USBSTICK", [
+        "$RECYCLE.BIN/S-1-5-21-1/$R7QK2ZD.txt", "$RECYCLE.BIN/S-1-5-21-1/$I7QK2ZD.txt",
+        "$RECYCLE.BIN/S-1-5-21-1/desktop.ini", "System Volume Information/IndexerVolumeGuid.txt",
+        "RECYCLER/S-1-5-21-2/Dc1.txt", "old/$Recycle.Bin/x.md", "Photos/desktop.ini", "Photos/Thumbs.db",
+        "Photos/Desktop.INI", "Recycled/ideas.md", "notes.txt"])
+    noted: list[tuple[str, str]] = []
+    passed: list[Path] = []
+    assert names(list(discover([drive], links_out=noted, passed_over=passed)), drive) == [
+        "Recycled/ideas.md", "notes.txt"]  # a folder of the user's called "Recycled" is read
+    assert passed == []  # Thumbs.db is no type passed over: Windows', not the user's
+    bin_ = "Windows' recycle bin (deleted files, and a binary record of each), left out"
+    assert sorted(noted) == [
+        (str(drive / "$RECYCLE.BIN"), bin_), (str(drive / "RECYCLER"), bin_),
+        (str(drive / "System Volume Information"),
+         "Windows' own folder (restore points, the search indexer's files), left out"),
+        (str(drive / "old" / "$Recycle.Bin"), bin_)]
+
+
+def test_a_saved_pages_resources_folder_is_left_out_only_beside_its_page(tmp_path: Path) -> None:
+    root = _made(tmp_path / "web", [
+        "Cheap flights.html", "Cheap flights_files/startup.js", "Cheap flights_files/saved_resource.html",
+        "Wetter.htm", "Wetter-Dateien/style.css", "Wetter-Dateien/load.php.html",
+        "project_files/plan.md", "Notes_archivos/notes.md"])
+    noted: list[tuple[str, str]] = []
+    found = names(list(discover([root], links_out=noted)), root)
+    # A folder named as a page's resources but with no such page beside it is the user's.
+    assert found == ["Cheap flights.html", "Notes_archivos/notes.md", "Wetter.htm", "project_files/plan.md"]
+    assert sorted(noted) == [
+        (str(root / "Cheap flights_files"), "what a browser saved with the page Cheap flights.html (its scripts, "
+                                            "styles, images and ads' frames), left out"),
+        (str(root / "Wetter-Dateien"), "what a browser saved with the page Wetter.htm (its scripts, styles, images "
+                                       "and ads' frames), left out")]
+
+
+def test_patterns_match_names_in_any_case_and_an_include_that_takes_nothing_is_named(tmp_path: Path) -> None:
+    root = _made(tmp_path / "stick", ["MEETIN~1.TXT", "README.MD", "BUDGET.CSV", "notes.txt"])
+    unmatched: list[str] = []
+    # BUDGET.CSV was indexed, and the note said the pattern left out nothing.
+    assert names(list(discover([root], exclude=["*.csv"], unmatched=unmatched)), root) == [
+        "MEETIN~1.TXT", "README.MD", "notes.txt"]
+    assert unmatched == []
+    # Only notes.txt was taken: `*.txt` did not match MEETIN~1.TXT, though the walk reads it as text.
+    assert names(list(discover([root], include=["*.txt", "*.md"])), root) == ["MEETIN~1.TXT", "README.MD", "notes.txt"]
+    unused: list[str] = []
+    assert len(list(discover([root], include=["*.txt", "*.rst"], unmatched_include=unused))) == 2
+    assert unused == ["*.rst"]
+
+
+def test_a_pattern_ending_in_a_slash_names_folders_as_in_gitignore(tmp_path: Path) -> None:
+    root = _made(tmp_path / "r", ["Page_files/a.md", "Page_old/b.md", "keep/c.md", "top.md", "x_files"])
+    for pattern, left in (("*_files/", ["Page_old/b.md", "keep/c.md", "top.md"]),
+                          ("Page_*/", ["keep/c.md", "top.md"]), ("*/", ["top.md"]),
+                          ("Page_files/", ["Page_old/b.md", "keep/c.md", "top.md"])):
+        unmatched: list[str] = []
+        assert names(list(discover([root], exclude=[pattern], unmatched=unmatched)), root) == left, pattern
+        assert unmatched == [], pattern
+    # A file is no folder: `top.md/` leaves it in, and says so.
+    unmatched = []
+    assert "top.md" in names(list(discover([root], exclude=["top.md/"], unmatched=unmatched)), root)
+    assert unmatched == ["top.md/"]
