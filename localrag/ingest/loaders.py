@@ -14,8 +14,8 @@ reads PDFs. pypdf's text visitor also reports each line's position and font size
 headings (larger type) and paragraphs (larger vertical gaps) are found.
 
 Further formats have loaders in modules of their own, imported on first use: html (web pages), word (.docx),
-slides (.pptx), sheets (.xlsx, .csv), opendoc (.odt), ebook (.epub), rtf, mail (.eml, .mbox), enex (Evernote's
-.enex), notebook (.ipynb), subtitles (.vtt, .srt), outline (.org, .adoc)
+slides (.pptx), sheets (.xlsx, .csv), opendoc (.odt), ebook (.epub), rtf, mail (.eml, .mbox), webarchive (a page
+saved as one file, .mhtml), enex (Evernote's .enex), notebook (.ipynb), subtitles (.vtt, .srt), outline (.org, .adoc)
 and ocr (images, and scanned PDF pages through pdf.py).
 
 Text is data: nothing is stripped or interpreted, so markup-like or instruction-like content reaches
@@ -61,7 +61,7 @@ _CODE_LANGUAGES: dict[str, str] = {
 _PLAIN_TYPES: dict[str, str] = {
     ".txt": "txt", ".text": "txt", ".rst": "txt", ".log": "txt", ".csv": "csv", ".tsv": "csv",
     ".md": "md", ".markdown": "md", ".mdown": "md", ".mkd": "md",
-    ".html": "html", ".htm": "html", ".xhtml": "html",
+    ".html": "html", ".htm": "html", ".xhtml": "html", ".mhtml": "mhtml", ".mht": "mhtml",
     ".pdf": "pdf", ".docx": "docx", ".pptx": "pptx", ".xlsx": "xlsx", ".xlsm": "xlsx", ".odt": "odt",
     ".epub": "epub", ".rtf": "rtf", ".eml": "eml", ".mbox": "mbox", ".enex": "enex", ".ipynb": "ipynb", ".vtt": "vtt",
     ".srt": "srt",
@@ -214,6 +214,12 @@ def _html(path: Path, ocr: bool, notify: Notify | None) -> LoadedText:
     return load_html(path, _read_bytes(path))
 
 
+def _mhtml(path: Path, ocr: bool, notify: Notify | None) -> LoadedText:
+    from localrag.ingest.webarchive import load_mhtml
+
+    return load_mhtml(path, _read_bytes(path))
+
+
 def _ipynb(path: Path, ocr: bool, notify: Notify | None) -> LoadedText:
     from localrag.ingest.notebook import load_notebook
 
@@ -247,7 +253,7 @@ def _of_text(path: Path, load: Callable[[Path, str], LoadedText]) -> LoadedText:
 # Formats whose loaders live in their own modules, imported on first use (each pulls in a library).
 _FORMAT_LOADERS: dict[str, Callable[[Path, bool, Notify | None], LoadedText]] = {
     "image": _image, "pptx": _pptx, "xlsx": _xlsx, "csv": _csv, "odt": _odt, "epub": _epub, "rtf": _rtf,
-    "eml": _eml, "ipynb": _ipynb, "docx": _docx, "html": _html, "vtt": _subtitles, "srt": _subtitles,
+    "eml": _eml, "ipynb": _ipynb, "docx": _docx, "html": _html, "mhtml": _mhtml, "vtt": _subtitles, "srt": _subtitles,
     "org": _org, "adoc": _adoc,
 }
 

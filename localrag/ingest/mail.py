@@ -77,7 +77,8 @@ def _decoded(data: bytes, charset: str | None, html: bool = False) -> Decoded:
     return read_declared(data, label or (html_label(data) if html else None)) or decode_labelled(data, "cp1252")
 
 
-def _body(part: MIMEPart) -> Decoded:
+def part_text(part: MIMEPart) -> Decoded:
+    """A text part's content, decoded as `_decoded` says (a saved page's, `webarchive`, as a mail's)."""
     payload = part.get_payload(decode=True)
     data = payload if isinstance(payload, bytes) else b""
     return _decoded(data, part.get_content_charset(), part.get_content_type() == "text/html")
@@ -100,7 +101,7 @@ def message_text(message: EmailMessage, fallback_title: str, in_mbox: bool = Fal
     body = message.get_body(preferencelist=("plain", "html"))
     # Decoded here, not by email's get_content(): it read a body without a charset, or an 8-bit one labelled
     # us-ascii, with a U+FFFD for each byte past ASCII, and iso-8859-1 as Latin-1 (€ a control character).
-    read = _body(body) if body is not None else Decoded("")
+    read = part_text(body) if body is not None else Decoded("")
     content = read.text
     if body is not None and body.get_content_type() == "text/html":
         soup = parse_html(content)
@@ -268,14 +269,14 @@ def read_messages(path: Path) -> Iterator[tuple[str, EmailMessage]]:
             try:
                 for key in box.iterkeys():
                     raw = box.get_bytes(key)
-                    message = _parse(raw)
+                    message = parse_message(raw)
                     name = message_name(message, raw)
                     seen[name] = seen.get(name, 0) + 1
                     yield (name if seen[name] == 1 else f"{name}-{seen[name]}"), message
             finally:
                 box.close()
         else:
-            yield "", _parse(path.read_bytes())
+            yield "", parse_message(path.read_bytes())
     except OSError as exc:
         raise LoaderError(f"{path}: cannot read ({exc.strerror or exc})", "check the file's permissions") from exc
 
@@ -291,7 +292,8 @@ def message_name(message: EmailMessage, raw: bytes) -> str:
     return identifier[:80] if identifier else f"sha-{hashlib.sha256(raw).hexdigest()[:12]}"
 
 
-def _parse(raw: bytes) -> EmailMessage:
+def parse_message(raw: bytes) -> EmailMessage:
+    """A MIME message (a mail, a page saved as one file) as the standard library's `email` reads it."""
     message = email.message_from_bytes(raw, policy=email.policy.default)
     assert isinstance(message, EmailMessage)  # the default policy's factory
     return message
