@@ -111,8 +111,9 @@ def app_folder(folder: Path) -> str | None:
 
 
 def app_folder_holds(path: Path) -> bool:
-    """Whether an application's or the system's own folder (`app_folder`) holds `path`, wherever it is."""
-    return any(app_folder(parent) for parent in path.parents)
+    """Whether an application's or the system's own folder (`app_folder`) holds `path`, wherever it is, or it is a
+    file Windows writes (`system_file`)."""
+    return system_file(path.name) or any(app_folder(parent) for parent in path.parents)
 
 
 def in_app_folder(path: Path, root: Path) -> bool:

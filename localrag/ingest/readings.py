@@ -147,9 +147,10 @@ def stale_documents(
 
 
 def split_app_folders(files: list[str], documents: Iterable[str]) -> tuple[list[str], list[str]]:
-    """Of the stale `files`, those to read again, and the stored `documents` to drop instead: those a Logseq graph's
-    own folder holds. Read again, a page's backup an older localrag took stayed, found beside the page, though the
-    walk of its folder now leaves it out; it leaves the index as that walk's ingest drops it."""
+    """Of the stale `files`, those to read again, and the stored `documents` to drop instead: those an application's
+    or the system's own folder holds (`discover.app_folder_holds`: a Logseq graph's, a recycle bin). Read again, a
+    page's backup an older localrag took stayed, found beside the page, though the walk of its folder now leaves it
+    out; it leaves the index as that walk's ingest drops it."""
     from localrag.ingest.discover import app_folder_holds
 
     held = {f for f in files if app_folder_holds(Path(f))}
@@ -159,9 +160,9 @@ def split_app_folders(files: list[str], documents: Iterable[str]) -> tuple[list[
 
 def dropped_note(count: int) -> str:
     """Why `ingest --stale` took documents out rather than reading them again (`split_app_folders`)."""
-    return (f"dropped {count_text(count, 'document')} held in a Logseq graph's own `logseq` folder (its settings and "
-            "its copies of pages as they were), as an ingest of the graph leaves them out; `localrag ingest PATH` "
-            "takes one back")
+    return (f"dropped {count_text(count, 'document')} held in an application's or the system's own folder (a Logseq "
+            "graph's `logseq`, a recycle bin, a saved page's files) or written by Windows (`desktop.ini`), as an "
+            "ingest of the folder holding it leaves them out; `localrag ingest PATH` takes one back")
 
 
 def holding_files(paths: Iterable[str]) -> list[str]:

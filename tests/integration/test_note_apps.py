@@ -130,8 +130,9 @@ def test_a_stale_read_drops_a_logseq_backup_and_names_other_collections_stale_do
     # It was read again and kept, and ranked above the page it is an old copy of.
     assert report.removed_paths == [str(backup)] and _names(engine) == ["Recipes.md"]
     assert report.notes == [
-        "dropped 1 document held in a Logseq graph's own `logseq` folder (its settings and its copies of pages as they "
-        "were), as an ingest of the graph leaves them out; `localrag ingest PATH` takes one back",
+        "dropped 1 document held in an application's or the system's own folder (a Logseq graph's `logseq`, a "
+        "recycle bin, a saved page's files) or written by Windows (`desktop.ini`), as an ingest of the folder holding "
+        "it leaves them out; `localrag ingest PATH` takes one back",
         # Taken out of the index, as a forget does: its text is where a forget leaves it.
         "1 document removed, not erased: its text stays in the index's files (a delete only marks rows, and old "
         "versions are kept for readers) until a later ingest compacts them, usually; "
