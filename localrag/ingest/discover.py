@@ -67,9 +67,9 @@ SYSTEM_FOLDERS: dict[str, str] = {
 # and thumbnail caches. Never a document, in any case.
 SYSTEM_FILES = frozenset({"desktop.ini", "thumbs.db", "ehthumbs.db"})
 # The folder a browser's "Save Page As…, complete" writes beside `X.html`: `X_files` with the page's scripts, styles,
-# images and its ads' frames (`saved_resource.html`), which were 348 of a tester's saved page's 358 chunks. Its suffix follows the
-# browser's language; these are the ones known here (English, German, Spanish, French, Danish and Norwegian, Swedish,
-# Dutch, Portuguese, Italian): a folder with another suffix is read as any folder is.
+# images and its ads' frames (`saved_resource.html`), which were 348 of a tester's saved page's 358 chunks. Its suffix
+# follows the browser's language; these are the ones known here (English, German, Spanish, French, Danish and
+# Norwegian, Swedish, Dutch, Portuguese, Italian): a folder with another suffix is read as any folder is.
 SAVED_PAGE_SUFFIXES = ("_files", "-Dateien", "_archivos", "_fichiers", "-filer", "_filer", "_bestanden", "_arquivos",
                        "_file")
 _PAGE_TYPES = (".html", ".htm", ".HTML", ".HTM")
