@@ -123,13 +123,16 @@ def forget_command(paths: Sequence[str], collection: str, purge: bool = False) -
 _NAMED_IN_COMMAND = 3
 
 
-def removed_note(removed: Sequence[str], conversations: int, collection: str) -> str:
+def removed_note(removed: Sequence[str], conversations: int, collection: str, *, documents: int | None = None) -> str:
     """The note of an ingest or a watch that removed the documents at `removed` (their files deleted or moved
     away), in `forget`'s words: only "1 removed" was said, while a deleted file's text stayed in the index's files
-    (for good where little of a file was deleted: compaction leaves it) and in the conversations quoting it."""
+    (for good where little of a file was deleted: compaction leaves it) and in the conversations quoting it.
+    `documents`: how many were removed, where `removed` names folders (a watch's folder moved away); one each
+    otherwise."""
     named = list(removed) if len(removed) <= _NAMED_IN_COMMAND else ["PATH..."]
     which = "" if named == list(removed) else " naming them (`removed_paths` in `--json`)"
-    return line_text(f"{count_text(len(removed), 'document')} removed, not erased: {text_stays(conversations)}; "
+    count = len(removed) if documents is None else documents
+    return line_text(f"{count_text(count, 'document')} removed, not erased: {text_stays(conversations)}; "
                      f"{forget_command(named, collection, purge=True)}{which} erases it now")
 
 

@@ -2,11 +2,12 @@
 
 `watchfiles` (Rust `notify`: inotify, FSEvents, ReadDirectoryChangesW) reports changes. Each changed
 path waits until it has been quiet for `settle` seconds, so an editor's save-twice or a copy in
-progress is ingested once, as its final version; then the settled paths go through the ordinary
-`Engine.ingest` (content hashes, batched kill-safe commits, per-file errors), and deleted paths
-through `Engine.forget`. A rename is a delete plus an add. Editors' temporary and swap files and
-anything ingest would not pick up (unsupported types, hidden files, `.git`, `node_modules`) are
-ignored, by the same rules as `discover`.
+progress is ingested once, as its final version (a file that fails to read is read again once it stayed
+unchanged for `FAILED_SETTLE` seconds, and reported only when the same bytes fail again: a copy may pause); then
+the settled paths go through the ordinary `Engine.ingest` (content hashes, batched kill-safe commits, per-file
+errors), and deleted paths through `Engine.forget`. A rename is a delete plus an add. Editors' temporary and swap
+files and anything ingest would not pick up (unsupported types, hidden files, `.git`, `node_modules`) are ignored,
+by the same rules as `discover`.
 
 A changed file is embedded while it settles (`Engine.prefetch`, ingest/prefetch.py), so the ingest
 after the settle mostly commits. Those one-file ingests skip compaction; it runs once the folders
@@ -83,6 +84,10 @@ COMPACT_AFTER = 10.0
 # seconds (a log, a synced note) kept the folders from falling quiet, and the tables grew about 1 MB a minute for
 # one small file (12 minutes: 498 versions), old versions, with the text cut from the file, kept on disk.
 COMPACT_EVERY = 300.0
+# Seconds (or `settle`, if longer) a file whose read failed must stay unchanged before the failure is reported: a
+# copy or download that paused for longer than `settle` was read half written, and called corrupt ("not a readable
+# PDF ... (it may be corrupt or truncated)", "open it and save it again") seconds before it was whole and added.
+FAILED_SETTLE = 10.0
 
 
 def watched_file() -> Path:
@@ -244,6 +249,10 @@ def watch(
             raise LocalRagError(f"{root}: not a folder", "watch folders; ingest single files with `localrag ingest`")
     stop = stop or threading.Event()
     pending = _Pending()
+    # Files whose last read failed, with their size and modification time after it: a failure is reported once a
+    # read of the same bytes fails again, `retry_after` seconds on.
+    failing: dict[Path, tuple[int, int] | None] = {}
+    retry_after = max(FAILED_SETTLE, settle)
     # How often settled paths are looked for: a path is ingested at most this late after it settles.
     poll_ms = max(50, min(100, int(settle * 250)))
 
@@ -313,14 +322,19 @@ def watch(
                         for path in settled:
                             pending.add(path, now)
                         return
-                    event = _apply(engine, settled, purge=purge, conversations=conversations, stop=stop,
-                                   patterns=(roots, include, exclude) if include or exclude else None)
+                    event, again = _apply(engine, settled, purge=purge, conversations=conversations, stop=stop,
+                                          patterns=(roots, include, exclude) if include or exclude else None)
             except LocalRagError as exc:
                 if engine.collection_exists():
                     raise
                 # Its tables went with a `collections delete` from another command: not damage, nothing to repair.
                 raise CollectionError(f"collection '{engine.settings.collection}' was deleted while it was watched",
                                       "watching stopped; watch the folders into another collection") from exc
+            for path in again:  # a stop came before the ingest read them: the stop counts them as not taken in
+                pending.add(path, now)
+            if event.report is not None:
+                for path in _failed_while_changing(event.report, settled, failing):
+                    pending.add(path, now + retry_after - settle)
             if event.ingested or event.forgotten:
                 last_ingest, first_ingest = now, first_ingest or now
             if on_event is not None and (event.ingested or event.forgotten or (event.report and (
@@ -381,8 +395,13 @@ def watch(
         finally:
             changes_seen.close()
     # Changes seen but not settled when the watch stopped: dropped in silence, they left deleted files searchable
-    # and new ones out until the next watch or ingest. A name of no type localrag reads counts only as a folder.
-    untaken = [p for p in pending.last_change if is_watched_name(p) or p.is_dir() or not p.exists()]
+    # and new ones out until the next watch or ingest. A name of no type localrag reads counts only as a folder, or
+    # gone, as one that held indexed documents: an editor's save (Vim's `4913` probe and `note.md~` backup, JetBrains'
+    # `note.md___jb_old___`), gone by the stop, was "at least 3 changed paths" for the one file it changed.
+    gone = [p for p in pending.last_change if not p.exists() and not is_watched_name(p)]
+    indexed = [d.path for d in engine.documents()] if gone else []
+    untaken = [p for p in pending.last_change if is_watched_name(p) or p.is_dir()
+               or (p in gone and any(d.startswith(f"{p}/") for d in indexed))]
     if untaken and on_event is not None:
         # "At least": what changed in the last tenth of a second before the stop was still in the watcher's hands
         # and is not counted (the next watch's catch-up finds it all the same).
@@ -419,13 +438,52 @@ def _identity(folder: Path) -> tuple[int, int] | None:
     return (found.st_dev, found.st_ino) if folder.is_dir() else None
 
 
+def _file_state(path: Path) -> tuple[int, int] | None:
+    """The file's size and modification time; None when it is gone."""
+    try:
+        found = path.stat()
+    except OSError:
+        return None
+    return found.st_size, found.st_mtime_ns
+
+
+def _failed_while_changing(report: IngestReport, settled: list[Path],
+                           failing: dict[Path, tuple[int, int] | None]) -> list[Path]:
+    """The files that failed in `report` and are to be read again rather than reported, taken out of it: each the
+    first time it fails, or when it changed since its last failed read (while or after it was read; a change seen
+    since takes it again all the same). `failing` keeps each one's size and modification time after the read, and
+    forgets the `settled` files that did not fail."""
+    again = []
+    kept = []
+    for error in report.errors:
+        path = Path(error.path)
+        state = _file_state(path)
+        if path in failing and failing[path] == state:
+            del failing[path]  # the same bytes failed twice: broken, not half written
+            kept.append(error)
+        else:
+            failing[path] = state
+            again.append(path)
+    report.errors = kept
+    for path in settled:
+        if path not in again:
+            failing.pop(path, None)
+    return again
+
+
+def _did_nothing(report: IngestReport) -> bool:
+    """Whether a stopped ingest stopped before it read or removed anything."""
+    return not (report.added or report.updated or report.unchanged or report.removed or report.moved
+                or report.errors or report.blank_paths or report.gone_paths or report.chunks_written)
+
+
 def _apply(
     engine: Engine, settled: list[Path], *, purge: bool = False, conversations: ConversationStore | None = None,
     stop: threading.Event | None = None, patterns: tuple[list[Path], Sequence[str], Sequence[str]] | None = None,
-) -> WatchEvent:
+) -> tuple[WatchEvent, list[Path]]:
     """Ingest what exists (a folder moved in is ingested whole); forget what is gone, with its parts. `patterns`
     (the watched folders, include, exclude): a folder moved in is read by them as a walk of its watched folder
-    reads it."""
+    reads it. With the event, the paths a stop kept the ingest from reading (it reports nothing of them)."""
     event = WatchEvent()
     # A file of no type localrag reads was let through in case it was a folder (Vim's `4913` probe, `data.xyz`):
     # named to the ingest, it counted as failed at each save.
@@ -444,7 +502,13 @@ def _apply(
             # Without a purge, the text stays where a forget leaves it, which the round says as an ingest does.
             kept = engine.forget(*sorted(moved), conversations=None if purge else conversations)
             if not purge:
-                event.notes.append(removed_note(kept.paths, len(kept.conversations), engine.settings.collection))
+                # Counted by document, as the lines naming them are: the paths forgotten are a folder moved away, or
+                # a folder and its files, each an event of its own ("1 document removed" of a folder of 300, "301" of
+                # its deletion). Its purge command names the outermost ones: the files' own are under them.
+                outermost = [path for path in kept.paths
+                             if not any(path.startswith(f"{other}/") for other in kept.paths)]
+                event.notes.append(removed_note(outermost, len(kept.conversations), engine.settings.collection,
+                                                documents=kept.documents))
         if erased:
             done = engine.forget(*erased, purge=True, conversations=conversations)
             event.conversations = done.conversations
@@ -457,14 +521,18 @@ def _apply(
             # folder is read by them, what did not change passing as unchanged. Files came through them already.
             roots, include, exclude = patterns
             present = sorted({_holder(path, roots) or path for path in present})
-        event.report = engine.ingest(present, include=include, exclude=exclude, refresh=False, cancel=stop)
+        report = engine.ingest(present, include=include, exclude=exclude, refresh=False, cancel=stop)
+        if report.cancelled and _did_nothing(report):
+            # Its "0 added, 0 updated, ..., 0 failed" line came before the stop's own, which counts these.
+            return event, present
+        event.report = report
         event.ingested = event.report.added_paths + event.report.updated_paths
         event.notes += event.report.notes  # a stop's "N read but not yet in the index" among them
         event.forgotten = sorted({*event.forgotten, *event.report.removed_paths})  # gone from a folder moved in
         # The round's summary line counts what left the index in it: the files deleted or moved away as well.
         event.report.removed_paths = list(event.forgotten)
         event.report.removed = len(event.forgotten)
-    return event
+    return event, []
 
 
 def _moved(gone: dict[Path, list[Document]], present: list[Path]) -> set[Path]:

@@ -25,7 +25,15 @@ from localrag.config import load_settings
 from localrag.conversations import ConversationStore, SavedSource, Turn
 from localrag.embed import SentenceTransformerEmbedder
 from localrag.engine import Engine
-from localrag.ingest.watch import WatchEvent, is_watched_name, remember_folders, remembered_folders, watch
+from localrag.ingest.watch import (
+    FAILED_SETTLE,
+    WatchEvent,
+    is_watched_name,
+    remember_folders,
+    remembered_folders,
+    watch,
+)
+from localrag.writer_lock import file_lock, lock_file
 
 
 def wait_for(condition: Callable[[], bool], seconds: float = 30.0) -> None:
@@ -284,6 +292,81 @@ def test_without_purge_a_deleted_files_round_says_where_its_text_stays(
     assert _files_holding(localrag_home, b"quillfeather")
 
 
+def test_a_folder_moved_away_or_deleted_is_counted_by_its_documents(
+    watched: tuple[Engine, Path, list[WatchEvent]], tmp_path: Path
+) -> None:
+    # The note counted the paths forgotten: "1 document removed" of a folder of 5 moved away, "6" of its deletion.
+    engine, folder, events = watched
+    sub = folder / "sub"
+    sub.mkdir()
+    for n in range(5):
+        (sub / f"d{n}.md").write_text(f"# D{n}\n\nNote {n} on the tides.\n")
+    wait_for(lambda: len(paths(engine)) == 6)
+    sub.rename(tmp_path / "sub.old")  # out of the watched folder
+    wait_for(lambda: paths(engine) == ["old.md"])
+    (tmp_path / "sub.old").rename(sub)
+    wait_for(lambda: len(paths(engine)) == 6)
+    shutil.rmtree(sub)
+    wait_for(lambda: paths(engine) == ["old.md"])
+    wait_for(lambda: sum(len(e.forgotten) for e in events) == 10)
+    for event in (e for e in events if e.forgotten):
+        assert len(event.notes) == 1
+        assert event.notes[0].startswith(f"{len(event.forgotten)} document{'s' * (len(event.forgotten) > 1)} removed")
+        if len(event.forgotten) == 5:  # each file an event of its own, or not: the folder is named
+            assert f"`localrag forget {sub.resolve()} --purge` erases it now" in event.notes[0]
+
+
+def test_a_file_written_with_a_pause_is_no_failure_and_a_broken_one_is_reported(
+    watched: tuple[Engine, Path, list[WatchEvent]]
+) -> None:
+    # A copy that paused for longer than `settle` was read half written and reported as corrupt ("not a readable
+    # PDF ... (it may be corrupt or truncated)"), and added a moment later.
+    engine, folder, events = watched
+    whole = (Path(__file__).parents[2] / "localrag" / "sample_corpus" / "aurora-espresso-manual.pdf").read_bytes()
+    copy = folder / "manual.pdf"
+    with copy.open("wb") as out:
+        out.write(whole[:len(whole) // 2])
+        out.flush()
+        time.sleep(2.0)  # settle is 0.3
+        out.write(whole[len(whole) // 2:])
+    wait_for(lambda: "manual.pdf" in paths(engine))
+    assert not any(e.report and e.report.errors for e in events)
+    broken = folder / "broken.pdf"
+    broken.write_bytes(whole[:len(whole) // 2])
+    written = time.monotonic()
+    wait_for(lambda: any(e.report and e.report.errors for e in events))
+    # Reported once it stayed unchanged for FAILED_SETTLE seconds after a failed read, and only it.
+    assert time.monotonic() - written >= FAILED_SETTLE
+    assert [error.path for e in events if e.report for error in e.report.errors] == [str(broken.resolve())]
+    assert "broken.pdf" not in paths(engine)
+
+
+def test_a_stop_while_another_writer_holds_the_index_reports_no_empty_round(
+    localrag_home: Path, real_embedder: SentenceTransformerEmbedder, tmp_path: Path
+) -> None:
+    # A round a stop cancelled before it read anything printed "0 added, 0 updated, 0 unchanged, 0 removed, 0 failed",
+    # and its file was not among those the stop said it had not taken in.
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    engine = Engine(load_settings(), embedder=real_embedder)
+    events: list[WatchEvent] = []
+    stop, ready = threading.Event(), threading.Event()
+    thread = threading.Thread(target=watch, args=(engine, [folder]), daemon=True,
+                              kwargs={"settle": 0.3, "stop": stop, "on_event": events.append, "ready": ready})
+    thread.start()
+    assert ready.wait(60)
+    caught_up = len(events)
+    with file_lock(lock_file(engine._writer_lock_dir())):  # another ingest, say
+        (folder / "quay.md").write_text("# Quay\n\nThe quay floods at spring tides.\n")
+        time.sleep(2.0)  # settled, its ingest waiting for the lock
+        stop.set()
+        thread.join(10)
+    assert not thread.is_alive()
+    assert [e.notes for e in events[caught_up:]] == [[
+        "stopped before taking in at least 1 changed path; the next `localrag watch` (or an ingest of the folders) "
+        "takes them"]]
+
+
 def test_watch_purge_cli_reports_what_it_erased_as_json(localrag_home: Path, tmp_path: Path) -> None:
     folder = tmp_path / "notes"
     folder.mkdir()
@@ -341,11 +424,17 @@ def test_a_stop_says_what_it_did_not_take_in(localrag_home: Path, tmp_path: Path
         assert watcher.stdout is not None and watcher.stderr is not None
         assert json.loads(watcher.stdout.readline())["added"] == 1
         (folder / "quay.md").write_text("# Quay\n\nThe quay floods at spring tides.\n")
+        # And a save as Vim makes it, its probe and backup gone by the stop: they counted as 3 changed paths.
+        (folder / "4913").write_text("")
+        (folder / "4913").unlink()
+        (folder / "pier.md").rename(folder / "pier.md~")
+        (folder / "pier.md").write_text("# Pier\n\nThe pier opens at dawn.\n")
+        (folder / "pier.md~").unlink()
         time.sleep(3)  # seen by the watcher, settling for a minute
         watcher.send_signal(signal.SIGTERM)
         assert watcher.wait(timeout=60) == 0
         last = json.loads(watcher.stdout.read().splitlines()[-1])
-        assert last["notes"] == ["stopped before taking in at least 1 changed path; the next `localrag watch` (or an "
+        assert last["notes"] == ["stopped before taking in at least 2 changed paths; the next `localrag watch` (or an "
                                  "ingest of the folders) takes them"]
         assert watcher.stderr.read().endswith("stopped\n")
     finally:
