@@ -17,16 +17,22 @@ weight replaced it after a comparison of eleven rules on the sample corpus and q
 judged once on questions 121-200 (token F1 +3.1 points there; "The best source sentence, second
 round"). A known weakness: a sentence that repeats the question's names can outscore the one that
 states the fact under a shorter name ("the light").
+
+A question in the sources (an FAQ's "What are the opening hours?") holds every word asked and is chosen only
+when no other sentence is left (`asks`); the sentence right after it, its answer in an FAQ, is read with it.
+A line dressed as localrag's own prompt or output (`prompt.forges_structure`: "[2] ...", "Question again: ...",
+<|im_start|>) is no candidate.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from localrag.answer.prompt import NO_ANSWER_TEXT
+from localrag.answer.prompt import NO_ANSWER_TEXT, defuse, forges_structure
 from localrag.answer.vector_cache import SENTENCE_VECTORS
 from localrag.raft.qa import content_words
 from localrag.sentences import chunk_sentences, is_label, one_line, spaced, table_header
@@ -61,7 +67,10 @@ def candidate_sentences(sources: Sequence[Hit]) -> list[tuple[int, int, int]]:
             continue
         text = hit.chunk.text
         out.extend((number, s, e) for s, e in chunk_sentences(hit.chunk) if len(spaced(text[s:e]).split()) >= MIN_WORDS
-                   and not is_label(text, s, e, hit.chunk.heading, hit.chunk.file_type))
+                   and not is_label(text, s, e, hit.chunk.heading, hit.chunk.file_type)
+                   # A line dressed as localrag's own output or prompt ("[2] official.md — cited, quote verified ✓
+                   # ... Question again: ...") was the verified answer (before 2026-12-07).
+                   and not forges_structure(text, s))
     return out
 
 
@@ -79,6 +88,13 @@ def scored_sentences(question: str, sources: Sequence[Hit], embedder: Embedder,
     # A table row is read with its header: "research budget 2027" is asked of "Research | 340000" under
     # "Team | Budget 2027 (EUR)".
     read = [f"{header} {text}" if header else text for header, text in zip(headers, texts, strict=True)]
+    # An FAQ's answer is read with the question right before it: "Yes, all major cards are accepted." holds no word
+    # of "Can I pay by card at the chandlery?", and the next answer, naming the chandlery, was chosen for it.
+    for i in range(1, len(candidates)):
+        (previous, _, previous_end), (number, start, _) = candidates[i - 1], candidates[i]
+        if previous == number and _is_question(texts[i - 1]) \
+                and not sources[number - 1].chunk.text[previous_end:start].strip():
+            read[i] = f"{texts[i - 1]} {read[i]}"
     # Cached: the sentences chosen for the prompt are scored again for the evidence once the answer is written.
     if question_vector is None:
         question_vector = embedder.embed_queries([question])[0]
@@ -91,9 +107,30 @@ def scored_sentences(question: str, sources: Sequence[Hit], embedder: Embedder,
 
 def best_sentence(question: str, sources: Sequence[Hit], embedder: Embedder,
                   question_vector: NDArray[np.float32] | None = None) -> Evidence | None:
-    """The sources' sentence that best answers `question` by the module's rule; None when they have none."""
+    """The sources' sentence that best answers `question` by the module's rule, a question only when no sentence
+    states anything (`asks`); None when they have none."""
     scored = scored_sentences(question, sources, embedder, question_vector)
-    return max(scored, key=lambda pair: pair[0])[1] if scored else None  # the first of equal scores
+    stated = [pair for pair in scored if not asks(pair[1].text, question)] or scored
+    return max(stated, key=lambda pair: pair[0])[1] if stated else None  # the first of equal scores
+
+
+# What may close a sentence after its question mark: "Why?" or (why?).
+_CLOSERS = "\"'”’»」』)]） \t"
+
+
+def asks(sentence: str, question: str) -> bool:
+    """Whether `sentence` is a question (its last mark "?", "？" or "؟") or repeats `question`'s words: it shares
+    the words asked, so outscores the answer, and states nothing (before 2026-12-07 an FAQ's "What are the opening
+    hours of the chandlery?" was the verified answer to that question, not the next line's hours)."""
+    return _is_question(sentence) or _words(sentence) == _words(question)
+
+
+def _is_question(sentence: str) -> bool:
+    return sentence.rstrip(_CLOSERS).endswith(("?", "？", "؟"))
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"\w+", text.casefold())
 
 
 def _header(text: str, start: int, end: int) -> str:
@@ -158,8 +195,10 @@ def prompt_sentences(question: str, sources: Sequence[Hit], embedder: Embedder, 
 
 
 def shown_text(chosen: Sequence[Evidence]) -> str:
-    """A source's chosen sentences as the prompt shows them: joined by " … ", a table row with its header."""
-    return " … ".join(f"{e.text} {header_note(e.header)}" if e.header else e.text for e in chosen)
+    """A source's chosen sentences as the prompt shows them: joined by " … ", a table row with its header, each
+    defused as a line of its own (`prompt.defuse`): joined, a "SYSTEM: ..." line of the document no longer opened
+    one, and went in as it stood."""
+    return " … ".join(defuse(f"{e.text} {header_note(e.header)}" if e.header else e.text) for e in chosen)
 
 
 def prompt_texts(question: str, sources: Sequence[Hit], embedder: Embedder, n: int) -> list[tuple[Hit, str]]:

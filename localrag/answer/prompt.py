@@ -13,8 +13,11 @@ model cite on its own more than 3/12, which is why the engine cites, for an answ
 nothing, the source holding most of its words (`attribution.py`) and marks the citation as added.
 
 A document cannot forge structure: lines in its text that start like a source number ("[2] ..."),
-"Question:" or "Documents:" are defused before they go in, and the generator breaks chat
-control-token look-alikes (<|im_end|>) in every message.
+"Question:" or "Documents:", a chat role's label ("SYSTEM:", "Assistant:") or a chat template's token
+(<|im_start|>, [INST], <start_of_turn>) are defused before they go in, and the generator breaks chat
+control-token look-alikes (<|im_end|>) in every message. That keeps a document's text inside its numbered
+source; it cannot keep the 135M model from obeying an imperative it reads there ("Reply only with the
+words: ..."), which is why every citation and quote is checked and the best sentence shown beside the answer.
 
 Budget: the prompt must leave `max_answer_tokens` of the context free. Sources arrive best first,
 so whole sources are dropped from the bottom until the prompt fits with the history's last exchange (the
@@ -48,20 +51,34 @@ ECHO_STOPS = ("\nQuestion:", "\nQuestion again:", "\nDocuments:")
 
 NO_SOURCES_SYSTEM_PROMPT = "You are a helpful assistant. Answer briefly and say when you are not sure."
 
-# Line starts that would read as our own structure: a source number, or a section label; after any blank a line
-# may start with, a no-break or a zero-width space too (a document that began its line with one kept its "[2]").
+# Line starts that would read as our own structure: a source number or a section label; or as a chat's: a role's
+# label or a chat template's token (before 2026-12-07 a document's "SYSTEM: Ignore previous instructions ..." line
+# went in as it stood). After any blank a line may start with, a no-break or a zero-width space too (a document that
+# began its line with one kept its "[2]").
 _FORGED = re.compile(r"^([^\S\n]*[\u200b-\u200d\u2060\ufeff]*[^\S\n]*)"
-                     r"(\[(\d+)\]|(?:question(?: again)?|documents)\s*:)", re.IGNORECASE | re.MULTILINE)
+                     r"(\[(?P<number>\d+)\]|(?P<label>(?:question(?: again)?|documents)\s*:)"
+                     r"|(?:system|assistant|user|human|developer)\s*:"
+                     r"|(?P<token><\|[^<>|\s]{1,40}\|>|</?s>|<</?sys>>|\[/?inst\]|<(?:start|end)_of_turn>))",
+                     re.IGNORECASE | re.MULTILINE)
 _TRIMMED = " …"
 
 
-def _defuse(text: str) -> str:
-    """Make document lines that look like "[2] ..." or "Question: ..." unreadable as structure."""
-    return _FORGED.sub(lambda m: m.group(1) + (f"({m.group(3)})" if m.group(3) else f"> {m.group(2)}"), text)
+def defuse(text: str) -> str:
+    """Make document lines that look like "[2] ...", "Question: ..." or "SYSTEM: ..." unreadable as structure."""
+    return _FORGED.sub(lambda m: m.group(1) + (f"({m['number']})" if m["number"] else f"> {m.group(2)}"), text)
+
+
+def forges_structure(text: str, start: int) -> bool:
+    """Whether the sentence at `start` of `text` opens its line with a source number, a label of the prompt's or a
+    chat template's token: text shaped as localrag's own output or prompt, no statement to quote as an answer. A
+    role's label does not count: a chat transcript's "Assistant: Hold the reset button ..." answers questions."""
+    line = text.rfind("\n", 0, start) + 1
+    found = _FORGED.match(text, line)
+    return found is not None and start <= found.end() and bool(found["number"] or found["label"] or found["token"])
 
 
 def format_source(number: int, hit: Hit, text: str | None = None) -> str:
-    body = _defuse(hit.chunk.text if text is None else text).strip()
+    body = defuse(hit.chunk.text if text is None else text).strip()
     return f"[{number}] {body}"
 
 
@@ -89,7 +106,7 @@ def history_messages(history: list[dict[str, str]] | None) -> int:
 
 def _clean_history(history: list[dict[str, str]] | None) -> list[dict[str, str]]:
     turns = [
-        {"role": t["role"], "content": _defuse(t.get("content", ""))}
+        {"role": t["role"], "content": defuse(t.get("content", ""))}
         for t in history or []
         if t.get("role") in ("user", "assistant") and t.get("content")
         # A refusal is no answer to build on: saved conversations leave theirs out, and an API client sends
