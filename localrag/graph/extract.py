@@ -78,6 +78,9 @@ if TYPE_CHECKING:
     from localrag.store import Store
 
 
+# Why a pair the focused method's model related has no triple: no relation of the vocabulary is worded between them.
+NOT_WORDED = "no relation of the vocabulary worded between them"
+
 # Commits between compactions of the graph's tables during a build (benchmarks/README.md, "Graph tables
 # compacted").
 COMPACT_EVERY = 8
@@ -216,11 +219,14 @@ def propose_triples(
     cancel: threading.Event | None = None,
     stats: GenerationStats | None = None,
     matcher: RelationMatcher | None = None,
+    dropped: Counter[str] | None = None,
 ) -> list[dict[str, str]] | None:
     """The model's triples for one chunk by `config.method`, before any check; None: nothing parseable.
 
     With a `matcher` the focused method also relates pairs no vocabulary phrasing joins, and offers
-    the model the nouns a copula introduces as objects.
+    the model the nouns a copula introduces as objects. A pair the model related that no relation of the
+    vocabulary relates in the passage is counted in `dropped` (`NOT_WORDED`), so a build that keeps
+    nothing says why.
     """
     if config.method == "single":
         messages = extraction_messages(chunk, config.vocabulary)
@@ -246,19 +252,24 @@ def propose_triples(
             out.append(located)
         if not subject or phrase in ("", NO_RELATION):
             continue
+        related = False
         # The heading's entity is the next subject to try: most facts of a chunk under a name are about it.
         for head in dict.fromkeys(h for h in (subject, topic) if h and h != obj):
             if head != heading and located_triple(passage, head, [obj], config.vocabulary, matcher) is not None:
                 # `head` is a place inside the object's noun phrase ("Spain club Real Madrid CF"): their one fact is
                 # where the object stands, given when the place was the object. The heading's entity qualifies no
                 # other name: a chunk is about it.
+                related = True
                 continue
             relation = worded_relation(passage, head, obj, config.vocabulary, matcher, others)
             if relation is not None:
+                related = True
                 # A place inside another name's noun phrase is where that name stands, not where `head` does.
                 if located is None or relation != located["relation"]:
                     out.append({"subject": head, "relation": relation, "object": obj})
                 break
+        if not related and dropped is not None:
+            dropped[NOT_WORDED] += 1
     return out
 
 
@@ -273,10 +284,12 @@ def extract_chunk(
     matcher: RelationMatcher | None = None,
 ) -> ChunkTriples | None:
     """Triples of one chunk, or None when the reply had nothing parseable (a failed generation)."""
-    raw = propose_triples(chunk, generator, config, cancel=cancel, stats=stats, matcher=matcher)
+    unrelated: Counter[str] = Counter()
+    raw = propose_triples(chunk, generator, config, cancel=cancel, stats=stats, matcher=matcher, dropped=unrelated)
     if raw is None:
         return None
     kept, dropped = check_triples(raw, chunk, config.vocabulary)
+    dropped.update(unrelated)
     canonical = merger.resolve([name for s, _, o in kept for name in (s, o)])
     triples: list[Triple] = []
     for s, r, o in kept:
@@ -286,7 +299,7 @@ def extract_chunk(
             dropped["subject is the object"] += 1
             continue
         triples.append(Triple(head, r, tail, source=chunk.chunk_id, doc_id=chunk.doc_id))
-    return ChunkTriples(triples, len(raw), dropped)
+    return ChunkTriples(triples, len(raw) + unrelated.total(), dropped)
 
 
 def matcher_for(config: ExtractConfig, embedder: Embedder) -> RelationMatcher | None:

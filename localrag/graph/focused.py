@@ -59,9 +59,11 @@ _PHRASE_BREAK = re.compile(r"(?<=[.!?;:])\s+|\n+")
 _IT = re.compile(r"(^|[.!?]\s+)(It|Its)\b")
 
 # Words that end a place's own noun phrase before a name: function words, pronouns and auxiliaries (placed_name).
+# Modal auxiliaries too: "Lena Fischer will visit Leeds" is a clause, not Leeds's noun phrase holding a place.
 _QUALIFIER_STOPS = frozenset(
     "a an the is are was were be been has have had he she it they his her its their this that these those who which "
-    "where when what and or but as at in on for of from with by to than not".split()
+    "where when what and or but as at in on for of from with by to than not will would shall should can could may "
+    "might must do does did".split()
 )
 
 # A verb of being or becoming between a name and a bare number (apposed_number).

@@ -11,10 +11,17 @@ model related, with the bundled embedder and no training:
   longest-phrase rule) and for those with a phrasing that holds that phrase ("plays for" is
   `plays_in_club`'s phrasing and part of the name `plays_for_country`);
 - kind: the cosine between the object's name and what the relation lands on, the last word of its
-  name when that names a kind of thing (`plays_for_country`: country; `located_in`: none, and such
-  a relation gets the mean of the others), weighted by `KIND_WEIGHT`. So "plays for Spain" is
-  `plays_for_country` and "plays for Ajax" `plays_in_club`; a tie goes to the verbatim phrasing's own.
-The best relation is kept when its score reaches the threshold, else the pair gets no triple.
+  name when that names a kind of thing (`plays_for_country`: country), weighted by `KIND_WEIGHT`. So
+  "plays for Spain" is `plays_for_country` and "plays for Ajax" `plays_in_club`; a tie goes to the
+  verbatim phrasing's own. A relation whose name says nothing of its object (`located_in`, `manages`)
+  is judged on its words alone: its kind term is the one that brings a verbatim phrasing (words 1) to
+  the threshold, so its phrasing found verbatim passes and its meaning alone does not. (Before
+  2026-12-07 it got the mean kind of the relations that say theirs, so "Budget 2027 was written by Alice
+  Chen" kept created_by or not by how close "Alice Chen" reads to has_part's "part", and a vocabulary
+  none of whose names says a kind scored every pair below the threshold and kept nothing.)
+The best relation is kept when its score reaches the threshold, else the pair gets no triple; the
+relation whose own phrasing the words hold verbatim counts at least the threshold, so when it is the
+best it is kept, however its object's name reads.
 `KIND_WEIGHT` and `THRESHOLD` were chosen on the first WC2014 profile templates only and then run
 once on two held-out template sets (benchmarks/README.md, "Graph mode, fifth round").
 """
@@ -71,6 +78,9 @@ class RelationMatcher:
         kinds = [relation_kind(r) for r in self.relations]
         self._kinded = np.array([bool(k) for k in kinds])
         self._kind_vectors = self._encode([k or r for k, r in zip(kinds, self.relations, strict=True)])
+        # A relation that names no kind is judged on its words: this kind brings words of 1 (a verbatim phrasing) to
+        # the threshold and no further (the module docstring).
+        self._unkinded_kind = (threshold - 1.0) / kind_weight if kind_weight else 0.0
 
     def _encode(self, texts: Sequence[str]) -> np.ndarray:
         missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
@@ -90,11 +100,13 @@ class RelationMatcher:
             if relation in self.relations:
                 best[self.relations.index(relation)] = 1.0
         kind = self._kind_vectors @ thing
-        if self._kinded.any():
-            kind[~self._kinded] = kind[self._kinded].mean()
-        else:
-            kind[:] = 0.0
+        kind[~self._kinded] = self._unkinded_kind
         total = best + self.kind_weight * kind
+        own = verbatim[0] if verbatim else None
+        if own in self.relations:
+            # Its own phrasing, written out: a pass, though the kind may still make another relation the best.
+            at = self.relations.index(own)
+            total[at] = max(total[at], self.threshold)
         return {r: float(s) for r, s in zip(self.relations, total, strict=True)}
 
     def match(self, words: Sequence[str], obj: str, verbatim: Sequence[str] = ()) -> str | None:

@@ -9,7 +9,7 @@ from test_graph_extract import ScriptedGenerator
 
 from localrag.embed import HashEmbedder
 from localrag.generate import LlamaGenerator
-from localrag.graph.extract import ExtractConfig, extract_chunk, focused_entities
+from localrag.graph.extract import NOT_WORDED, ExtractConfig, extract_chunk, focused_entities
 from localrag.graph.focused import (
     apposed_number,
     fact_grammar,
@@ -187,6 +187,19 @@ def test_a_place_inside_a_names_noun_phrase_is_where_that_name_stands_and_nothin
     ]
 
 
+def test_a_pair_no_relation_of_the_vocabulary_words_is_counted_as_proposed_and_refused() -> None:
+    # Before, the focused method counted only the pairs it had related: a build that kept nothing reported
+    # "proposed": 0 and no reason.
+    text = "Budget 2027 was reviewed by Priya Nair."
+    generator = ScriptedGenerator({"Object: Priya Nair": "Budget 2027 | reviewed by"})
+    vocabulary = RelationVocabulary({"wrote": ("written by",)}, fallback=None)
+    config = ExtractConfig(vocabulary=vocabulary, method="focused")
+    result = extract_chunk(Chunk("b", "b", "/notes/budget.md", 0, text, 0, len(text)), generator,
+                           EntityMerger(HashEmbedder(dim=32)), config)  # type: ignore[arg-type]
+    assert result is not None and result.triples == []
+    assert result.proposed == 1 and result.dropped == {NOT_WORDED: 1}
+
+
 @pytest.mark.parametrize("method", ["single", "focused"])
 def test_a_chunk_without_names_costs_the_focused_method_nothing(method: str) -> None:
     generator = ScriptedGenerator({})
@@ -265,6 +278,7 @@ def test_a_place_inside_another_names_noun_phrase_is_where_that_name_stands() ->
     assert placed_name("Okafor Partners moved to Portugal.", "Portugal", others) == ""
     assert placed_name("Portugal joined Okafor Partners.", "Portugal", others) == ""  # a verb, not a qualifier
     assert placed_name("Portugal hosts Okafor Partners.", "Portugal", others) == ""
+    assert placed_name("Portugal will visit Okafor Partners.", "Portugal", others) == ""  # a modal makes a clause
     assert placed_name("Portugal is where Okafor Partners works.", "Portugal", others) == ""
     assert placed_name("Club: Okafor Partners.", "Okafor Partners", others) == ""
     assert placed_name("Lisbon is far.", "Portugal", others) == ""

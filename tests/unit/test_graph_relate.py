@@ -6,6 +6,8 @@ sets the matcher's settings were chosen on.
 
 from __future__ import annotations
 
+import pytest
+
 from localrag.embed import SentenceTransformerEmbedder
 from localrag.graph.extract import focused_entities
 from localrag.graph.relate import RelationMatcher, relation_kind
@@ -138,3 +140,34 @@ def test_an_apposition_after_the_chunks_entity_offers_its_noun() -> None:
     assert "chemist" in focused_entities(chunk, VOCABULARY, predicates=True)
     assert "firm" not in focused_entities(chunk, VOCABULARY, predicates=True)  # Acme's apposition, not hers
     assert "chemist" not in focused_entities(chunk, VOCABULARY)
+
+
+def test_a_vocabulary_whose_names_say_no_kind_keeps_its_verbatim_phrasings(
+    real_embedder: SentenceTransformerEmbedder,
+) -> None:
+    # None of these names says what its object is: before, the kind term was 0 for all, no relation could reach the
+    # threshold, and `graph build --relations` with such a file kept nothing.
+    vocabulary = RelationVocabulary({"manages": ("manages", "manager of"), "reports_to": ("reports to",),
+                                     "works_on": ("works on",), "wrote": ("wrote", "written by"),
+                                     "lives_in": ("lives in",)}, fallback=None)
+    matcher = RelationMatcher(real_embedder, vocabulary)
+    others = ["Robert Smith", "Alice Chen", "Dave Patel", "Budget 2027", "Priya Nair"]
+
+    def relation(passage: str, subject: str, obj: str) -> str | None:
+        return worded_relation(passage, subject, obj, vocabulary, matcher, [n for n in others if n != obj])
+
+    assert relation("Robert Smith manages Alice Chen and Dave Patel.", "Robert Smith", "Alice Chen") == "manages"
+    assert relation("Budget 2027 was written by Alice Chen.", "Budget 2027", "Alice Chen") == "wrote"
+    assert relation("Budget 2027 was reviewed by Priya Nair.", "Budget 2027", "Priya Nair") is None  # no review
+
+
+@pytest.mark.parametrize("author", ["Kenji Tanaka", "Dave Patel", "Alice Chen"])
+def test_a_verbatim_phrasing_does_not_rest_on_how_the_objects_name_reads(
+    real_embedder: SentenceTransformerEmbedder, author: str
+) -> None:
+    # created_by says nothing of its object: before, it got has_part's kind ("part" beside the author's name), so
+    # "written by Kenji Tanaka" was kept and "written by Dave Patel" not.
+    vocabulary = RelationVocabulary()
+    matcher = RelationMatcher(real_embedder, vocabulary)
+    passage = f"Budget 2027 was written by {author}."
+    assert worded_relation(passage, "Budget 2027", author, vocabulary, matcher, ["Budget 2027"]) == "created_by"
