@@ -1,26 +1,30 @@
-"""Long work that Ctrl-C or SIGTERM stops gracefully: the work runs in a worker thread while the main thread waits,
-so the signal reaches the main thread as KeyboardInterrupt and becomes the work's cancel event. The work keeps what
-it finished and says so; a second signal quits at once."""
+"""Long work that Ctrl-C or SIGTERM stops gracefully: the work runs in a worker thread while the main thread waits
+and takes the signals: the first becomes the work's cancel event, and the work keeps what it finished and says so;
+a second one quits at once."""
 
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
+import signal
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from types import FrameType
 from typing import Any, TypeVar
 
 from rich.console import Console
 from rich.text import Text
 
-from localrag.processes import sigterm_as_ctrl_c
-
 T = TypeVar("T")
 
+_Handler = Callable[[int, FrameType | None], None]
+
+
 def run_cancellable(work: Callable[[threading.Event], T], err: Console, stopping: str) -> T:
-    """`work(cancel)` in a worker thread; the first Ctrl-C or SIGTERM sets `cancel`, a second one gives up
-    waiting."""
+    """`work(cancel)` in a worker thread; the first Ctrl-C or SIGTERM sets `cancel`, a second one quits the process
+    with status 130."""
     cancel = threading.Event()
     done = threading.Event()
     box: dict[str, Any] = {}
@@ -33,11 +37,13 @@ def run_cancellable(work: Callable[[threading.Event], T], err: Console, stopping
         finally:
             done.set()
 
-    def interrupted() -> None:
+    def on_signal(signum: int, frame: FrameType | None) -> None:
         if cancel.is_set():
-            # Quit now, as asked and as a kill would: what was committed is kept. Neither by KeyboardInterrupt's
-            # exit nor by unwinding the stack: both free the embedder's native objects under the work's thread, which
-            # aborted the process ("terminate called without an active exception", status 134 or 6; 2 times in 5).
+            # Quit now, as asked and as a kill would: what was committed is kept. Never by leaving this function:
+            # the interpreter's exit then ends the work's thread inside the embedder's native code, which aborts
+            # the process ("terminate called without an active exception", status 134 or -6).
+            for name in (signal.SIGINT, signal.SIGTERM):  # a third Ctrl-C would start this exit over
+                signal.signal(name, signal.SIG_IGN)
             err.print(Text("localrag: interrupted", style="red"))
             err.show_cursor(True)  # the progress bar hid it, and its end will not run
             sys.stdout.flush()
@@ -47,19 +53,33 @@ def run_cancellable(work: Callable[[threading.Event], T], err: Console, stopping
         cancel.set()
         err.print(Text(stopping + " (Ctrl-C again to quit now)", style="yellow"))
 
-    # A service manager's stop, `kill` or `timeout` sends SIGTERM: as Ctrl-C's, it keeps what was done and reports
-    # it (a training run its checkpoint, an ingest's script its report).
-    with sigterm_as_ctrl_c():
-        # `done`, not Thread.is_alive: a Ctrl-C inside start() leaves the thread running but not yet "alive".
-        try:
-            threading.Thread(target=target, name="localrag-work", daemon=True).start()
-        except KeyboardInterrupt:
-            interrupted()
-        while not done.is_set():
-            try:
-                done.wait(0.2)
-            except KeyboardInterrupt:
-                interrupted()
+    # A handler that raises nothing, where KeyboardInterrupt was raised: the second signal came while the first's
+    # message was still being written (its text out, the print not yet returned), and its KeyboardInterrupt left
+    # here as the command's end while the work still ran: the abort above, 1 run in 5 to 10 of the ingest test.
+    with _signals_call(on_signal):
+        threading.Thread(target=target, name="localrag-work", daemon=True).start()
+        # Woken each 0.2 s: a signal the kernel hands to another thread does not interrupt this wait, and its
+        # handler runs only when this thread runs Python again.
+        while not done.wait(0.2):
+            pass
     if "error" in box:
         raise box["error"]
     return box["value"]
+
+
+@contextlib.contextmanager
+def _signals_call(handler: _Handler) -> Iterator[None]:
+    """For the block, SIGTERM (a service manager's stop, `kill`, `timeout`: a training run keeps its checkpoint, an
+    ingest's script gets its report) and Ctrl-C call `handler`; Ctrl-C not where it is ignored (a background job's).
+    The handlers before are put back after. Only the main thread may set them: in another the block runs as it is,
+    and no signal reaches it."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    names = [signal.SIGTERM] + ([signal.SIGINT] if signal.getsignal(signal.SIGINT) != signal.SIG_IGN else [])
+    before = {name: signal.signal(name, handler) for name in names}
+    try:
+        yield
+    finally:
+        for name, previous in before.items():
+            signal.signal(name, previous)

@@ -193,6 +193,41 @@ def test_first_ctrl_c_cancels_the_work_and_its_result_still_comes_back() -> None
     assert run_cancellable(work, err, "stopping") == "cancelled"
 
 
+# The first signal comes as the work runs; the second as the first's message is written: its text out, the print
+# not yet returned, as a second Ctrl-C (or the test's SIGTERM) came right after "Ctrl-C again" showed.
+_SECOND_SIGNAL_WHILE_THE_FIRST_IS_SAID = r"""
+import io, os, signal, sys, threading
+from rich.console import Console
+from localrag.cli.cancellable import run_cancellable
+
+class Terminal(io.StringIO):
+    def write(self, text):
+        sys.stderr.write(text)
+        if "again" in text:
+            signal.raise_signal(signal.SIGTERM)
+        return len(text)
+
+def work(cancel):
+    os.kill(os.getpid(), signal.SIGTERM)
+    cancel.wait()
+    threading.Event().wait()  # still at work, as an ingest committing its step is
+
+run_cancellable(work, Console(file=Terminal()), "stopping")
+print("returned")
+"""
+
+
+def test_a_second_signal_while_the_first_is_said_quits_at_once_with_130() -> None:
+    # Its KeyboardInterrupt left run_cancellable as the command's end while the work still ran, and the
+    # interpreter's exit ended the work's thread inside the embedder's native code: "terminate called without an
+    # active exception", status -6, 1 run in 5 to 10 of test_ingest_engine's second-signal test.
+    result = subprocess.run([sys.executable, "-c", _SECOND_SIGNAL_WHILE_THE_FIRST_IS_SAID], capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 130, result.stderr
+    assert "stopping (Ctrl-C again to quit now)" in result.stderr and "localrag: interrupted" in result.stderr
+    assert "Traceback" not in result.stderr and "returned" not in result.stdout
+
+
 def test_errors_in_the_worker_reach_the_caller() -> None:
     def work(cancel: threading.Event) -> None:
         raise ValueError("boom")
