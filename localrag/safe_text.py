@@ -24,7 +24,8 @@ Two problems live here, one function each:
   executed. One character stays one character, so offsets into a chunk (quote highlights) and
   column widths still hold. Newlines and tabs stay in running text (`multiline=True`) and become
   visible in one-line fields such as file names, as do the invisible format characters (a zero-width space,
-  a tag character) that made two names look one. `json_text` is the same rule for JSON, the CLI's `--json`
+  a tag character) that made two names look one, but for a joiner that joins two letters or emoji and a flag's
+  tags, which shape the name (`_SHAPING`). `json_text` is the same rule for JSON, the CLI's `--json`
   and the HTTP API's: what a terminal acts on, reorders or hides, written as `\\u` escapes.
 """
 
@@ -51,23 +52,48 @@ _REORDERING = (*range(0x80, 0xA0), *range(0x202A, 0x202F), *range(0x2066, 0x206A
 for _code in (*_REORDERING, *range(0xD800, 0xE000)):
     _ONE_LINE[_code] = _REPLACEMENT
 _MULTILINE = {code: text for code, text in _ONE_LINE.items() if code not in (0x09, 0x0A)}
-# The other format characters (Unicode category Cf), which show as nothing: soft hyphen, zero-width space, joiners
-# and word joiner, left-to-right and right-to-left marks, byte order mark, Mongolian vowel separator, and the tag
-# characters (U+E0001, U+E0020-E007F) that spell ASCII no one sees. In a one-line field they made different names
-# look one: `budget\u200b.md` and `budget.md` both showed as `budget.md`, and a planted copy passed for the file.
-# Running text keeps them: a joiner shapes Persian, Indic scripts and emoji, and a document's text has already lost
-# the ones that split a word (`plain_text`).
+# The other format characters (Unicode category Cf), which show as nothing: soft hyphen, zero-width space, word
+# joiner, left-to-right and right-to-left marks, byte order mark, Mongolian vowel separator. In a one-line field they
+# made different names look one: `budget\u200b.md` and `budget.md` both showed as `budget.md`, and a planted copy
+# passed for the file. Running text keeps them (a document's text has already lost the ones that split a word,
+# `plain_text`). The joiners and tag characters are `_SHAPING`'s to judge.
 _INVISIBLE = (0x00AD, *range(0x0600, 0x0606), 0x061C, 0x06DD, 0x070F, 0x0890, 0x0891, 0x08E2, 0x180E,
-              *range(0x200B, 0x2010), *range(0x2060, 0x2065), *range(0x206A, 0x2070), 0xFEFF, *range(0xFFF9, 0xFFFC),
-              0x110BD, 0x110CD, *range(0x13430, 0x13440), *range(0x1BCA0, 0x1BCA4), *range(0x1D173, 0x1D17B),
-              0xE0001, *range(0xE0020, 0xE0080))
+              0x200B, 0x200E, 0x200F, *range(0x2060, 0x2065), *range(0x206A, 0x2070), 0xFEFF,
+              *range(0xFFF9, 0xFFFC), 0x110BD, 0x110CD, *range(0x13430, 0x13440), *range(0x1BCA0, 0x1BCA4),
+              *range(0x1D173, 0x1D17B))
 for _code in _INVISIBLE:
     _ONE_LINE[_code] = _REPLACEMENT
+# Format characters that shape what a reader sees in one place and show as nothing in another: the zero-width
+# non-joiner and joiner of a Persian word (`می\u200cخواهم`), an Indic conjunct (`क्\u200dष`) and an emoji sequence
+# (👨\u200d👩\u200d👧), and the tag characters (U+E0001, U+E0020-E007F) of a flag (🏴 and tags up to U+E007F,
+# England's). Replaced in every one-line field, they garbled those names into `می�خواهم`; so a joiner between two
+# characters it can join (`_joins`) and a flag's tags stay, and only the others are replaced (`budget\U000e0041.md`,
+# a joiner at a name's end or beside a space, punctuation or a Latin letter, which join nothing).
+_SHAPING = re.compile("(\U0001f3f4[\U000e0020-\U000e007e]+\U000e007f)|[\u200c\u200d\U000e0001\U000e0020-\U000e007f]")
 # What JSON output writes as \u escapes though `json.dumps` writes them as they are: the C1 controls (U+009B starts
 # an escape sequence on a terminal that reads them), the bidirectional overrides and isolates ("invoice\u202efdp.md"
-# shows as "invoicedm.pdf") and the invisible characters above. An escape parses to the same string, so a script
-# gets the exact name, and a person reading the output sees that something is there.
-_JSON_ESCAPED = re.compile("[" + "".join(re.escape(chr(code)) for code in (*_REORDERING, *_INVISIBLE)) + "]")
+# shows as "invoicedm.pdf") and the invisible characters above, `_SHAPING`'s as in a one-line field. An escape
+# parses to the same string, so a script gets the exact name, and a person reading the output sees that something
+# is there.
+_JSON_ESCAPED = re.compile(
+    _SHAPING.pattern + "|[" + "".join(re.escape(chr(code)) for code in (*_REORDERING, *_INVISIBLE)) + "]")
+
+
+def _joins(char: str) -> bool:
+    """Whether a joiner beside `char` can change what a reader sees: a letter or mark of a script beyond Latin,
+    Greek and Cyrillic (which join nothing), or an emoji, its skin tone or variation selector."""
+    category = unicodedata.category(char)
+    return char >= "\u0530" and (category[0] in "LM" or category in ("So", "Sk"))
+
+
+def _shows_nothing(match: re.Match[str]) -> bool:
+    """Whether a `_SHAPING` (or `_JSON_ESCAPED`) match is a character that shows as nothing where it stands."""
+    if match[1]:
+        return False  # a flag's tag sequence
+    char, text, at = match[0], match.string, match.start()
+    if char not in "\u200c\u200d":
+        return True
+    return not (0 < at < len(text) - 1 and _joins(text[at - 1]) and _joins(text[at + 1]))
 
 
 # Invisible characters that only mark where a word may break or must not (soft hyphen, zero-width space, word joiner,
@@ -149,7 +175,11 @@ def plain_text_offsets(text: str) -> tuple[str, Callable[[int], int]]:
 
 def printable(text: str, *, multiline: bool = True) -> str:
     """`text` with every control character and lone surrogate replaced by one visible character."""
-    return text.translate(_MULTILINE if multiline else _ONE_LINE)
+    if multiline:
+        return text.translate(_MULTILINE)
+    # The joiners and tags first, judged by the characters around them as written.
+    text = _SHAPING.sub(lambda match: _REPLACEMENT if _shows_nothing(match) else match[0], text)
+    return text.translate(_ONE_LINE)
 
 
 def valid_text(text: str) -> str:
@@ -232,6 +262,8 @@ def markdown_escaped(text: str) -> str:
 
 
 def _json_escape(match: re.Match[str]) -> str:
+    if not _shows_nothing(match):
+        return match[0]
     code = ord(match.group())
     if code < 0x10000:
         return f"\\u{code:04x}"

@@ -29,3 +29,15 @@ def test_invisible_characters_are_escaped_so_names_that_look_alike_read_apart(
     assert "\\u200b" in out and "\\udb40\\udc41\\udb40\\udc42" in out and "a\\u00adb\\ufeff\\u2060\\u180e" in out
     assert not any(char in out for char in "\u200b\U000e0041\u00ad\ufeff\u2060\u180e")
     assert json.loads(out) == names
+
+
+def test_joiners_that_shape_a_name_are_written_as_they_are(capsys: pytest.CaptureFixture[str]) -> None:
+    # Every ZWNJ of a Persian name was written `\u200c`, every ZWJ of an emoji family `\u200d`.
+    england = "\U0001f3f4\U000e0067\U000e0062\U000e0065\U000e006e\U000e0067\U000e007f"
+    names = ["می\u200cخواهم.pdf", "👨\u200d👩\u200d👧 trip.md", f"{england} squad.md",
+             "budget\u200d.md", "bud\u200cget"]
+    print_json(names)
+    out = capsys.readouterr().out
+    assert "می\u200cخواهم.pdf" in out and "👨\u200d👩\u200d👧 trip.md" in out and f"{england} squad.md" in out
+    assert "budget\\u200d.md" in out and "bud\\u200cget" in out  # joining nothing, they show
+    assert json.loads(out) == names

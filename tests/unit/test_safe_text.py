@@ -114,3 +114,24 @@ def test_escaped_markdown_reads_back_as_written_with_the_chat_apps_parser() -> N
         children = tokens[1].children or []
         assert {t.type for t in children} <= {"text", "text_special"}, text
         assert "".join(t.content for t in children) == text.strip(), text
+
+
+ENGLAND = "\U0001f3f4\U000e0067\U000e0062\U000e0065\U000e006e\U000e0067\U000e007f"
+SHAPED = ["می\u200cخواهم.pdf", "क्\u200dष notes.md", "👨\u200d👩\u200d👧 family trip", f"{ENGLAND} squad.md",
+          "👩🏽\u200d💻 setup", "🏳️\u200d🌈 march"]
+
+
+def test_joiners_and_a_flags_tags_that_shape_a_name_stay_in_one_line_fields() -> None:
+    # Every joiner in a one-line field became U+FFFD: 'می�خواهم', 'क्�ष', '👨�👩�👧 family trip', England's flag broken.
+    from localrag.safe_text import line_text
+
+    for name in SHAPED:
+        assert printable(name, multiline=False) == name, name
+        assert line_text(name) == name, name
+    # Where one joins nothing it still shows: at an end, beside punctuation or a space, between Latin letters, and a
+    # tag character that ends no flag.
+    hidden = ["budget\u200d.md", "\u200cbudget.md", "bud\u200cget.md", "a \u200d\U0001f468", "\U0001f3f4\U000e0067.md",
+              "budget\U000e0041\U000e007f.md"]
+    assert [printable(name, multiline=False) for name in hidden] == [
+        "budget\ufffd.md", "\ufffdbudget.md", "bud\ufffdget.md", "a \ufffd\U0001f468", "\U0001f3f4\ufffd.md",
+        "budget\ufffd\ufffd.md"]
