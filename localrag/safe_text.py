@@ -245,8 +245,11 @@ def holder_on_disk(stored: str) -> Path | None:
 # The characters Markdown reads wherever they stand (emphasis, code, links, HTML and comments, entities such as
 # `&lt;`, headings, tables, strikethrough), escaped with a backslash, which CommonMark shows as the character.
 _MARKDOWN_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]<>#|~&"})
-# Inside a word, what linkify reads as a link: `official.md`, `https://x`, `a@b.c`. A sentence's own full stop stays.
-_LINKED = re.compile(r"(?<=\S)([.:@])(?=\S)")
+# Inside a word, what linkify reads as a link: `official.md`, `https://x`, `a@b.c`. A sentence's own full stop stays,
+# and so does one between digits (`12.50`, `10.0.0.1`, `9:30`) or between single letters (`e.g.`, `U.S.A.`): a link
+# needs a domain of two letters or more after its last dot, and escaping them wrote `12\.50` and `e\.g.` where a
+# reader sees the Markdown source (an export opened in an editor).
+_LINKED = re.compile(r"(?<=\d)[.:](?=\d)|(?<=\b[^\W\d_])\.(?=[^\W\d_]\.)|(?<=\S)([.:@])(?=\S)")
 # At a line's start, a list item (`- `, `+ `, `1. `, `1) `) or a heading's underline (`===`).
 _LINE_MARK = re.compile(r"^([-+=]|\d+(?=[.)]))", re.MULTILINE)
 # A line's indent, which Markdown drops or reads as a code block, where a backslash shows as one.
@@ -257,7 +260,7 @@ def markdown_escaped(text: str) -> str:
     """Text from documents (or a file's name) in Markdown: shown as written, never as Markdown (but for the indent
     of its lines)."""
     text = _INDENT.sub("", text).translate(_MARKDOWN_SPECIAL)
-    text = _LINKED.sub(r"\\\1", text)
+    text = _LINKED.sub(lambda mark: "\\" + mark[1] if mark[1] else mark[0], text)
     return _LINE_MARK.sub(lambda mark: mark[0] + "\\" if mark[0][0].isdigit() else "\\" + mark[0], text)
 
 

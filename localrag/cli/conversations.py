@@ -2,10 +2,10 @@
 
 `conversations` lists them (id, last update, questions, title); `search WORDS` lists those holding every
 word, each with the line that holds them (`localrag/conversation_search.py`; exit 1 when none does); `show
-ID` prints one as the chat app's Markdown export (`--json`: the saved file's fields); `rename ID TITLE`;
-`delete ID`. Everywhere an id is
-taken, `last` names the conversation updated most recently. `ask --conversation ID|last|new` adds a
-question and its answer to one, with the turns before it as history, as the chat app does.
+ID` prints one as the chat app's Markdown export, rendered on a terminal and its source in a pipe (`--json`: the
+saved file's fields); `rename ID TITLE`; `delete ID`. Everywhere an id is taken, `last` names the conversation
+updated most recently. `ask --conversation ID|last|new` adds a question and its answer to one, with the turns
+before it as history, as the chat app does.
 """
 
 from __future__ import annotations
@@ -83,7 +83,7 @@ def _conversations(args: argparse.Namespace, out: Console, err: Console) -> int:
             print_json(conversation.to_json())
         else:
             # The answers and sources hold document text: a control character in it must not reach the terminal.
-            sys.stdout.write(printable(export_markdown(conversation)))
+            _show(printable(export_markdown(conversation)), out)
         return 0
     if command == "rename":
         title = " ".join(args.title)
@@ -94,6 +94,19 @@ def _conversations(args: argparse.Namespace, out: Console, err: Console) -> int:
         return 0
     question = f"Delete conversation {conversation.id} \"{conversation.title}\" ({conversation.questions} questions)?"
     return _delete(store, conversation.id, question, args.yes, err)
+
+
+def _show(markdown: str, out: Console) -> None:
+    """A conversation's Markdown export (its control characters already made `printable`): rendered on a terminal,
+    where its source showed the escapes that keep a document's words from reading as Markdown (`12\\.50`,
+    `\\[1\\]`) and its `**` and `>` marks, and as it is in a pipe, so `show ID > notes.md` saves the export."""
+    if out.is_terminal:
+        from rich.markdown import Markdown
+
+        # No hyperlinks: a link in a model's answer shows its address, as the export writes it.
+        out.print(Markdown(markdown, hyperlinks=False))
+    else:
+        sys.stdout.write(markdown)
 
 
 def _delete(store: ConversationStore, conversation_id: str, question: str, yes: bool, err: Console) -> int:

@@ -395,3 +395,33 @@ def test_an_extracted_answer_and_its_quote_read_as_written_in_a_markdown_viewer(
                           "strong_close") for t in inline for c in t.children or [])
     assert f"\"{sentence}\" [1]" in shown  # the answer
     assert f"{sentence} [1] (verified)" in shown  # its quote
+
+
+def test_show_renders_the_export_on_a_terminal_and_writes_its_source_to_a_pipe(
+    localrag_home: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # On a terminal `show` printed the export's Markdown source: "12\.50 EUR ... see fees\.md ... \[1\]".
+    import re
+
+    from localrag.cli import run
+    from localrag.conversations import SavedQuote, SavedSource
+
+    text = "The harbour fee is 12.50 EUR per night; see fees.md or https://marina.example/fees."
+    store = ConversationStore()
+    conversation = store.new()
+    conversation.add_question("What is the harbour fee?")
+    source = SavedSource(1, "c1", "d1", "/docs/fees.md", text, cited=True, line_start=3, line_end=3)
+    conversation.turns.append(Turn("assistant", f"{text} [1]", model=EXTRACT_MODEL, sources=[source],
+                                   quotes=[SavedQuote(text, 1, "verified")]))
+    store.save(conversation)
+
+    assert run(["conversations", "show", "last"]) == 0
+    piped = capsys.readouterr().out
+    assert piped == export_markdown(conversation) and "fees\\.md" in piped  # a pipe gets the export as saved
+
+    monkeypatch.setattr("sys.stdout.isatty", lambda: True)
+    monkeypatch.setenv("COLUMNS", "200")
+    assert run(["conversations", "show", "last"]) == 0
+    shown = re.sub(r"\x1b\[[0-9;]*m", "", capsys.readouterr().out)
+    assert f"{text} [1]" in shown and "fees.md:3-3" in shown and "\\" not in shown
+    assert "**" not in shown and "## Q:" not in shown and "Q: What is the harbour fee?" in shown

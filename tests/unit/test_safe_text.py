@@ -135,3 +135,15 @@ def test_joiners_and_a_flags_tags_that_shape_a_name_stay_in_one_line_fields() ->
     assert [printable(name, multiline=False) for name in hidden] == [
         "budget\ufffd.md", "\ufffdbudget.md", "bud\ufffdget.md", "a \ufffd\U0001f468", "\U0001f3f4\ufffd.md",
         "budget\ufffd\ufffd.md"]
+
+
+def test_numbers_and_abbreviations_are_not_escaped_and_links_still_do_not_form() -> None:
+    # Every `.` and `:` inside a word was escaped: an export read "12\.50 EUR per night, e\.g. for boats".
+    parser = MarkdownIt("gfm-like")
+    plain = "The fee is 12.50 EUR, e.g. for boats; i.e. all U.S.A. boats, 9:30-17:00, host 10.0.0.1"
+    assert markdown_escaped(plain) == plain
+    for text in (plain, "v1.2.co e.g.io a.b.co x.io 1.io https://1.2.3.4:80/x mail a@b.io", "see fees.md."):
+        tokens = parser.parse(markdown_escaped(text))
+        children = tokens[1].children or []
+        assert {t.type for t in children} <= {"text", "text_special"}, text
+        assert "".join(t.content for t in children) == text, text
