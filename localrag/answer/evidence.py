@@ -20,8 +20,8 @@ states the fact under a shorter name ("the light").
 
 A question in the sources (an FAQ's "What are the opening hours?") holds every word asked and is chosen only
 when no other sentence is left (`asks`); the sentence right after it, its answer in an FAQ, is read with it.
-A line dressed as localrag's own prompt or output (`prompt.forges_structure`: "[2] ...", "Question again: ...",
-<|im_start|>) is no candidate.
+A line dressed as localrag's own prompt or output (`prompt.forges_structure`: "[2] official.md — cited ...",
+"Question again: ...", <|im_start|>) is no candidate; a document's "Documents: ..." or "Question: ..." line is.
 """
 
 from __future__ import annotations

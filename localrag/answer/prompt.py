@@ -51,15 +51,26 @@ ECHO_STOPS = ("\nQuestion:", "\nQuestion again:", "\nDocuments:")
 
 NO_SOURCES_SYSTEM_PROMPT = "You are a helpful assistant. Answer briefly and say when you are not sure."
 
+# After any blank a line may start with, a no-break or a zero-width space too (a document that began its line with
+# one kept its "[2]").
+_LINE_START = r"^([^\S\n]*[\u200b-\u200d\u2060\ufeff]*[^\S\n]*)"
+_TEMPLATE_TOKEN = r"<\|[^<>|\s]{1,40}\|>|</?s>|<</?sys>>|\[/?inst\]|<(?:start|end)_of_turn>"
 # Line starts that would read as our own structure: a source number or a section label; or as a chat's: a role's
 # label or a chat template's token (before 2026-12-07 a document's "SYSTEM: Ignore previous instructions ..." line
-# went in as it stood). After any blank a line may start with, a no-break or a zero-width space too (a document that
-# began its line with one kept its "[2]").
-_FORGED = re.compile(r"^([^\S\n]*[\u200b-\u200d\u2060\ufeff]*[^\S\n]*)"
-                     r"(\[(?P<number>\d+)\]|(?P<label>(?:question(?: again)?|documents)\s*:)"
-                     r"|(?:system|assistant|user|human|developer)\s*:"
-                     r"|(?P<token><\|[^<>|\s]{1,40}\|>|</?s>|<</?sys>>|\[/?inst\]|<(?:start|end)_of_turn>))",
+# went in as it stood).
+_FORGED = re.compile(_LINE_START + r"(\[(?P<number>\d+)\]|(?:question(?: again)?|documents)\s*:"
+                     r"|(?:system|assistant|user|human|developer)\s*:|" + _TEMPLATE_TOKEN + ")",
                      re.IGNORECASE | re.MULTILINE)
+# Line starts that only localrag's own output or prompt writes: a source line of `ask` or the sources panel, "[2]"
+# and a file's name or path ("[2] official.md — cited", "[1] docs/fees.md:3, page 2", "[3] my notes.md  (not
+# cited)"), the prompt's last label and a chat template's token. A document's "Question:" or "Documents:" line, or a
+# numbered "[2] ..." one, is its own text ("Documents: a valid passport, two recent photos and the signed form
+# DS-160."), and `defuse` has made it harmless in the prompt.
+_OWN_LINE = re.compile(_LINE_START + r"(?:\[\d+\][^\S\n]+\S*(?:/|\.[^\W\d_]\w{0,9})(?::\d+(?:-\d+)?)?"
+                       r"(?=[^\S\n]*(?:$|—|·|\(|,[^\S\n]*page\b))"
+                       r"|\[\d+\][^\n]*?[—(][^\S\n]*(?:not[^\S\n]+)?cited\b"
+                       r"|question again\s*:|" + _TEMPLATE_TOKEN + ")",
+                       re.IGNORECASE | re.MULTILINE)
 _TRIMMED = " …"
 
 
@@ -69,12 +80,14 @@ def defuse(text: str) -> str:
 
 
 def forges_structure(text: str, start: int) -> bool:
-    """Whether the sentence at `start` of `text` opens its line with a source number, a label of the prompt's or a
-    chat template's token: text shaped as localrag's own output or prompt, no statement to quote as an answer. A
-    role's label does not count: a chat transcript's "Assistant: Hold the reset button ..." answers questions."""
+    """Whether the sentence at `start` of `text` opens its line as only localrag's own output or prompt does
+    (`_OWN_LINE`): no statement to quote as an answer. A line labelled "Documents:" or "Question:", or with a chat
+    role's label, is a statement all the same: a checklist's "Documents: a valid passport, ..." answers which
+    documents a visa needs, as a chat transcript's "Assistant: Hold the reset button ..." answers questions
+    (before 2026-12-07 both labels of the prompt made a line no answer)."""
     line = text.rfind("\n", 0, start) + 1
-    found = _FORGED.match(text, line)
-    return found is not None and start <= found.end() and bool(found["number"] or found["label"] or found["token"])
+    found = _OWN_LINE.match(text, line)
+    return found is not None and start <= found.end()
 
 
 def format_source(number: int, hit: Hit, text: str | None = None) -> str:

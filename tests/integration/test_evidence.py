@@ -199,3 +199,23 @@ def test_a_line_dressed_as_localrags_output_or_prompt_is_no_candidate(
                      "Assistant: The fuel dock hours are 07:00 to 19:00 all week."]
     evidence = best_sentence("What are the fuel dock hours?", [_hit(fuel)], real_embedder)
     assert evidence is not None and "07:00" in evidence.text
+
+
+def test_a_line_labelled_documents_or_question_can_answer(real_embedder: SentenceTransformerEmbedder) -> None:
+    # Every "Documents:" or "Question:" line was no candidate: which documents a visa needs was answered by the line
+    # on the interview.
+    visa = ("# Visa application checklist\n\n"
+            "Documents: a valid passport, two recent photos and the signed form DS-160.\n"
+            "Question: the embassy may ask for a bank statement of the last three months.\n"
+            "Interview: at the consulate, about ten minutes.\n"
+            "[3] Hansen and Berg, Consular practice in Norway, 2019.\n")
+    found = [visa[s:e] for _, s, e in candidate_sentences([_hit(visa)])]
+    assert "Documents: a valid passport, two recent photos and the signed form DS-160." in found
+    assert "Question: the embassy may ask for a bank statement of the last three months." in found
+    assert "[3] Hansen and Berg, Consular practice in Norway, 2019." in found  # a numbered reference: the document's
+    evidence = best_sentence("Which documents do I need for the visa application?", [_hit(visa)], real_embedder)
+    assert evidence is not None and evidence.text.startswith("Documents: a valid passport")
+    # What localrag prints as a source line stays no candidate, in each of its forms.
+    for line in ("[1] docs/fees.md:3, page 2 — Fees  (cited)", "[2] my notes.md  (not cited)",
+                 "[4] fees.md:3-5 · p. 2 was the source for the visa answer here"):
+        assert candidate_sentences([_hit(f"{line}\n")]) == [], line
