@@ -76,7 +76,7 @@ class Found:
 
 def ollama_root() -> Path:
     explicit = os.environ.get("OLLAMA_MODELS")
-    return Path(explicit).expanduser() if explicit else Path.home() / ".ollama" / "models"
+    return paths.typed_path(explicit) if explicit else Path.home() / ".ollama" / "models"
 
 
 def lmstudio_roots() -> list[Path]:
@@ -95,9 +95,9 @@ def gpt4all_roots() -> list[Path]:
 
 def hf_cache_root() -> Path:
     if os.environ.get("HF_HUB_CACHE"):
-        return Path(os.environ["HF_HUB_CACHE"]).expanduser()
+        return paths.typed_path(os.environ["HF_HUB_CACHE"])
     if os.environ.get("HF_HOME"):
-        return Path(os.environ["HF_HOME"]).expanduser() / "hub"
+        return paths.typed_path(os.environ["HF_HOME"]) / "hub"
     cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(cache) / "huggingface" / "hub"
 
@@ -186,7 +186,7 @@ def _hf_cache(root: Path) -> Iterator[Found]:
 
 
 def model_dir_list(model_dirs: str) -> list[Path]:
-    return [Path(p).expanduser() for p in model_dirs.split(os.pathsep) if p.strip()]
+    return [paths.typed_path(p) for p in model_dirs.split(os.pathsep) if p.strip()]
 
 
 def find_all(model_dirs: str = "") -> Iterator[Found]:

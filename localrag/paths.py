@@ -23,8 +23,10 @@ def typed_path(given: str | Path) -> Path:
     raised RuntimeError, a traceback from ingest, forget, summarize, watch and `--path`. A shell has already
     expanded any `~` it meant, so the literal name is what the user meant.
 
-    Give the text as typed where there is one: a Path has dropped the `./` of `./~root`, which named a file here."""
-    return Path(os.path.expanduser(given))
+    A Path is a path already, returned as it is: it has dropped the `./` of `./~root`, which named a file here, so
+    read as typed it named root's home (`localrag ingest ./~root` walked it). The command line's paths are made
+    Paths by this (`cli.argtypes.path_arg`) from their text."""
+    return given if isinstance(given, Path) else Path(os.path.expanduser(given))
 
 
 def _home() -> Path | None:

@@ -6,7 +6,7 @@ import argparse
 from collections.abc import Callable
 from pathlib import Path
 
-from localrag.paths import EMPTY_PATH
+from localrag.paths import EMPTY_PATH, typed_path
 
 
 def _number(value: str, kind: type[int] | type[float], what: str) -> int | float:
@@ -90,7 +90,8 @@ def model_arg(value: str) -> str:
 
 
 def path_arg(value: str) -> Path:
-    """A path given on the command line, an empty one refused as the Engine refuses it (`paths.refuse_unusable`)."""
+    """A path given on the command line (`paths.typed_path` of its text, which still holds the `./` of `./~root`), an
+    empty one refused as the Engine refuses it (`paths.refuse_unusable`)."""
     if not value.strip():
         raise argparse.ArgumentTypeError("; ".join(EMPTY_PATH))
-    return Path(value)
+    return typed_path(value)

@@ -294,7 +294,7 @@ def _raft_build(args: argparse.Namespace, out: Console, err: Console) -> int:
     config = RaftConfig(**new_recipe(args, engine.settings.prompt_sentences))
     generator = engine.generator if args.generate or not args.qa_file else None
     search = engine.retriever.search if config.distractors == "hard" else None
-    out_dir = (args.out or default_raft_dir()).expanduser()
+    out_dir = args.out or default_raft_dir()
     with progress_bar(err, INFO) as bar:
         task = bar.add_task("Building RAFT set", total=None, info="")
 
@@ -341,14 +341,14 @@ def _finetune(args: argparse.Namespace, out: Console, err: Console) -> int:
     from localrag.tune.finetune import finetune
     from localrag.tune.runs import TuneError, default_run_dir
 
-    data = args.data.expanduser()
+    data = args.data
     if not (data / "train.chat.jsonl").is_file():
         raise TuneError(f"{data} is not a RAFT set (it has no train.chat.jsonl)",
                         "build one with `localrag raft build`, then pass its folder to --data")
     engine = engine_from_args(args)
     base = _default_base(engine, args.base)
     config = FinetuneConfig(**_train_overrides(args))
-    run_dir = (args.run or default_run_dir(data)).expanduser()
+    run_dir = args.run or default_run_dir(data)
     err.print(Text(f"Fine-tuning {base.name} on {data} into {run_dir}", style="bold"))
     with progress_bar(err, INFO) as bar:
         task = bar.add_task("Training", total=config.steps, info="")
@@ -415,7 +415,7 @@ def _export(args: argparse.Namespace, out: Console, err: Console) -> int:
         if args.json:
             print_json({"ollama": ollama_json(handed)})
         return 0
-    run_dir = args.run.expanduser()
+    run_dir = args.run
     _check_new_model(engine.models_dir, args.name, args.force)
     if not run_dir.is_dir():
         raise TuneError(f"{run_dir}: no such run folder", "name the folder `localrag finetune --run` trained in")

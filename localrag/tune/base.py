@@ -69,7 +69,7 @@ def resolve_base(spec: str, models_dir: Path, model_dirs: str = "") -> Path:
     unlooked-at: `--base ollama:smol:135m` ran the Q&A stage (minutes with written questions), recorded
     `./ollama:smol:135m` as the run's base, then failed at the fine-tune.
     """
-    folder = Path(spec).expanduser()
+    folder = paths.typed_path(spec)
     if folder.is_dir():
         return folder.resolve()
     return resolve_generator(spec, models_dir, model_dirs)
@@ -258,7 +258,7 @@ def hf_folder(base: Path, sha256: str | None = None) -> Path | None:
 
 def load_base(base: Path) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
     """The base model (float32, on CPU) and its tokenizer with the chat template; see the module docstring."""
-    base = Path(base).expanduser()
+    base = paths.typed_path(base)
     base_architecture(base)
     enforce_offline()
     from transformers import AutoModelForCausalLM, AutoTokenizer

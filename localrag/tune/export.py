@@ -33,6 +33,7 @@ from typing import Any
 
 from localrag.atomic import write_bytes_atomic
 from localrag.cpu import worker_threads
+from localrag.paths import typed_path
 from localrag.processes import remove_left_by_dead
 from localrag.raft.dataset import COT_STYLES
 from localrag.tune.card import base_licence, build_card, file_sha256, write_card
@@ -217,8 +218,8 @@ def _run_base(run_dir: Path, base_info: dict[str, Any], given: Path | None) -> t
     """The run's base model file and its sha256: the recorded path, else `given` when it is the same file."""
     from localrag.tune.base import base_sha256
 
-    recorded = Path(str(base_info.get("path", ""))).expanduser()
-    base = recorded if recorded.exists() or given is None else Path(given).expanduser()
+    recorded = typed_path(str(base_info.get("path", "")))
+    base = recorded if recorded.exists() or given is None else typed_path(given)
     if not base.exists():
         if base != recorded:
             raise ExportError(f"{base}: no such file", "give the path of the base model the run was trained on")

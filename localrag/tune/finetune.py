@@ -57,6 +57,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from localrag.cpu import cpu_has_native_bf16, worker_threads
+from localrag.paths import typed_path
 from localrag.tune.arenas import release_free_memory
 from localrag.tune.backends import load_for_training, select_backend
 from localrag.tune.base import base_architecture, base_sha256, is_gguf
@@ -296,7 +297,7 @@ def finetune(
 ) -> FinetuneResult:
     """Train (or resume, or return the finished) LoRA run in `run_dir`; see the module docstring."""
     config = config or FinetuneConfig()
-    data_dir, run_dir, base = Path(data_dir), Path(run_dir), Path(base).expanduser().resolve()
+    data_dir, run_dir, base = Path(data_dir), Path(run_dir), typed_path(base).resolve()
     architecture = base_architecture(base)
     dhash = data_hash(data_dir)
     bsha = base_sha256(base)

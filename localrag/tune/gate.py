@@ -43,6 +43,7 @@ from typing import TYPE_CHECKING, Any
 
 from localrag.jsonl import read_jsonl
 from localrag.models import card_section, gate_summary
+from localrag.paths import typed_path
 
 if TYPE_CHECKING:
     from localrag.config import Settings
@@ -283,7 +284,7 @@ def run_gate(
 ) -> GateResult | None:
     """The `tune` chain's last stage: compare on at most `limit` questions, then write the verdict into the model's
     card. A gate asked again with a larger `limit` keeps the answers it has and asks only the new questions."""
-    base_spec, tuned_spec = str(Path(base).expanduser().resolve()), str(Path(model_path).resolve())
+    base_spec, tuned_spec = str(typed_path(base).resolve()), str(Path(model_path).resolve())
     available = 0
     if not Path(base_spec).is_file():
         result: GateResult | None = not_compared(

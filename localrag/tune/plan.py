@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from localrag.ingest.pipeline import file_hash
+from localrag.paths import typed_path
 from localrag.raft.dataset import RaftConfig
 from localrag.tune.runs import check_model_name
 
@@ -133,7 +134,7 @@ def plan_identity(plan: TunePlan) -> dict[str, Any]:
         json.dumps(
             {
                 "name": plan.name,
-                "base": str(Path(plan.base).expanduser().resolve()),
+                "base": str(typed_path(plan.base).resolve()),
                 "qa_files": [
                     [str(Path(f).resolve()), file_hash(Path(f)) if Path(f).is_file() else None] for f in plan.qa_files
                 ],

@@ -47,7 +47,7 @@ def default_raft_dir() -> Path:
 
 def default_run_dir(data_dir: Path) -> Path:
     """One run folder per RAFT folder, so `localrag finetune --data D` twice resumes the first run."""
-    resolved = Path(data_dir).expanduser().resolve()
+    resolved = paths.typed_path(data_dir).resolve()
     digest = hashlib.sha256(str(resolved).encode()).hexdigest()[:8]
     return paths.data_dir() / "runs" / f"{resolved.name}-{digest}"
 

@@ -53,3 +53,38 @@ def test_a_document_named_with_a_tilde_is_summarized_found_and_forgotten(engine:
     monkeypatch.chdir(folder)
     engine.forget("./~notes.txt")
     assert engine.documents() == []
+
+
+def test_a_path_typed_as_dot_slash_tilde_user_is_the_folder_here_not_that_users_home(
+        engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from localrag.cli import _parser
+
+    # `root` is a user here: `~root/...` typed is root's home, `./~root/...` a folder of that name here. A Path has
+    # lost the `./`: read again as typed, it walked root's home (`localrag ingest ./~root`).
+    assert typed_path("~root/notes.txt") == Path(os.path.expanduser("~root")) / "notes.txt" != Path("~root/notes.txt")
+    assert typed_path("./~root/notes.txt") == Path("~root/notes.txt")
+    assert typed_path(Path("./~root/notes.txt")) == Path("~root/notes.txt")
+    (tmp_path / "~root").mkdir()
+    (tmp_path / "~root" / "notes.txt").write_text("The boiler is serviced every October by Halden Heating.\n",
+                                                  encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    ingest, forget = (_parser().parse_args([command, "./~root"]) for command in ("ingest", "forget"))
+    assert ingest.paths == forget.paths == [Path("~root")]
+    report = engine.ingest(ingest.paths)
+    assert (report.added, report.errors) == (1, [])
+    assert [d.path for d in engine.documents()] == [str(tmp_path / "~root" / "notes.txt")]
+    engine.forget(forget.paths[0])
+    assert engine.documents() == []
+
+
+def test_a_base_model_named_with_a_tilde_of_no_user_is_looked_for_not_a_traceback(tmp_path: Path) -> None:
+    from localrag.errors import ModelError
+    from localrag.tune.base import resolve_base
+
+    # Before: RuntimeError "Could not determine home directory" from `localrag tune --base '~nouser/base.gguf'`.
+    with pytest.raises(ModelError, match="~nouser/base.gguf"):
+        resolve_base("~nouser/base.gguf", tmp_path)
+    # The TUI's box of paths reads them by the same rule.
+    from localrag.tui.screens.library import parse_paths
+
+    assert parse_paths("~nouser/a; ./~root") == [Path("~nouser/a"), Path("~root")]

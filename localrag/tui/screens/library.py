@@ -41,6 +41,7 @@ from textual.worker import Worker
 from localrag.config import update_saved_settings
 from localrag.errors import LocalRagError
 from localrag.ingest.readings import holding_files
+from localrag.paths import typed_path
 from localrag.safe_text import printable
 from localrag.shapes import listed_size
 from localrag.sizes import count_text
@@ -68,7 +69,7 @@ if TYPE_CHECKING:
 
 def parse_paths(value: str) -> list[Path]:
     """Paths typed into the box, separated by ';' (a path may contain spaces)."""
-    return [Path(p.strip()).expanduser() for p in value.split(";") if p.strip()]
+    return [typed_path(p.strip()) for p in value.split(";") if p.strip()]
 
 
 def parse_patterns(value: str) -> list[str]:

@@ -27,6 +27,7 @@ from localrag.config import update_saved_settings
 from localrag.discover_models import SOURCE_TITLES, full_name, the_one_named
 from localrag.errors import LocalRagError
 from localrag.models import ModelInfo, extract_summary, extract_wins, gate_summary, resolve_generator
+from localrag.paths import typed_path
 from localrag.safe_text import printable
 from localrag.tui.messages import ModelsListed, ModelSwitched
 from localrag.tui.screens.base import LocalRagScreen
@@ -168,7 +169,8 @@ class ModelsScreen(LocalRagScreen):
         if not value:
             self.notify("Type the path of a .gguf file first.", severity="warning")
             return
-        self.switch(str(Path(value).expanduser()), Path(value).stem)
+        # Made whole here: `./~root/x.gguf` passed on as text `~root/x.gguf` named root's home.
+        self.switch(str(typed_path(value).absolute()), Path(value).stem)
 
     def switch(self, spec: str, name: str) -> None:
         self.localrag.set_activity("models", f"loading {name}…")
