@@ -317,12 +317,18 @@ def parse_html(markup: str | bytes) -> BeautifulSoup:
 # --- a web page's furniture ---------------------------------------------------------------------------------------
 
 # Landmarks that are the site's, not the page's text: its banner, footer, search box and sidebars, as a screen reader
-# names them. A <header> or <footer> is one when it is the page's (not inside an article, a section, the main part, an
-# aside or a navigation), an <aside> when it is beside the main part (not inside an article or a section, where it is
-# the text's side note or a document's footnotes, as docutils writes them).
+# names them. A <header>, <footer> or <aside> is one when it is the page's: inside no article, section, aside or
+# navigation, nor (a header or footer) the main part. An <aside> in the main part is the text's (docutils' sidebars and
+# topics, rst2html5's footnotes), unless the main part wraps an article it stands beside: a blog's sidebar. Only on a
+# page that marks its text (a <main>, role="main" or an <article>): a plain document's <header> ("Minutes of ...,
+# present: ...") and <footer> ("Next meeting: ...") were its text, and were lost.
 _SITE_ROLES = frozenset({"search", "dialog", "alertdialog"})
 _PART_SCOPES = frozenset({"article", "aside", "main", "nav", "section"})
-_SCOPES = {"header": _PART_SCOPES, "footer": _PART_SCOPES, "aside": _PART_SCOPES - {"main"}}
+_SITE_PARTS = frozenset({"header", "footer", "aside"})
+# A document's notes, never furniture wherever they are: by role, or by a class or id opening with "footnote" or
+# "endnote" (docutils' `<aside class="footnote-list">`, Pandoc's `<aside id="footnotes" class="footnotes">`).
+_NOTE_ROLES = frozenset({"doc-footnote", "doc-endnote", "doc-endnotes", "doc-footnote-list"})
+_NOTE_NAMES = ("footnote", "endnote")
 # The element a landmark's role stands for: `<div role="contentinfo">` is scoped as a <footer> is.
 _ROLE_TAGS = {"banner": "header", "contentinfo": "footer", "complementary": "aside", "main": "main",
               "navigation": "nav", "article": "article", "region": "section"}
@@ -341,18 +347,31 @@ def _part(element: Tag) -> str:
     return next((_ROLE_TAGS[role] for role in _tokens(element, "role") if role in _ROLE_TAGS), element.name)
 
 
-def _furniture(element: Tag) -> bool:
-    """Whether `element` is the site's part of a web page, not the page's text (`_SITE_ROLES`, `_SCOPES`, a <dialog>,
-    a consent notice, a skip link). Never a block around the page's main part, an article or an <h1>: a <header>
-    left open holds the whole page, a wrapper whose class names a notice's state ("cookie-notice-shown") its text."""
+def _furniture(element: Tag, marked: bool) -> bool:
+    """Whether `element` is the site's part of a web page, not the page's text (`_SITE_ROLES`, a page-level part
+    (`_page_level`) where the page is `marked`, a <dialog>, a consent notice, a skip link). Never a document's notes
+    (`_NOTE_ROLES`, `_NOTE_NAMES`), nor a block around the page's main part, an article or an <h1>: a <header> left
+    open holds the whole page, a wrapper whose class names a notice's state ("cookie-notice-shown") its text."""
     name = _part(element)
-    names = " ".join([*_tokens(element, "id"), *_tokens(element, "class")])
+    ids = [*_tokens(element, "id"), *_tokens(element, "class")]
+    names = " ".join(ids)
     if name == "a":
         return str(element.get("href") or "").startswith("#") and (
             _SKIP_WORDS.match(element.get_text().strip()) is not None or _SKIP_CLASS.search(names) is not None)
-    site = (name in _SCOPES and not any(_part(up) in _SCOPES[name] for up in element.parents)) or name == "dialog" \
+    if not _NOTE_ROLES.isdisjoint(_tokens(element, "role")) or any(word.startswith(_NOTE_NAMES) for word in ids):
+        return False
+    site = (marked and name in _SITE_PARTS and _page_level(element, name)) or name == "dialog" \
         or not _SITE_ROLES.isdisjoint(_tokens(element, "role")) or _CONSENT.search(names) is not None
     return site and element.find(lambda inner: _part(inner) in ("main", "article", "h1")) is None
+
+
+def _page_level(element: Tag, name: str) -> bool:
+    """Whether the <header>, <footer> or <aside> `element` (`name`, by its role too) is the page's, not a part's of
+    it (`_SITE_PARTS`'s comment)."""
+    scopes = [up for up in element.parents if _part(up) in _PART_SCOPES]
+    if name != "aside" or any(_part(up) != "main" for up in scopes):
+        return not scopes
+    return not scopes or any(main.find(lambda inner: _part(inner) == "article") is not None for main in scopes)
 
 
 def page_roots(soup: BeautifulSoup) -> list[Tag]:
@@ -361,7 +380,8 @@ def page_roots(soup: BeautifulSoup) -> list[Tag]:
     body. A main part or articles that hold less than half of the page's text are read with the rest: a page that
     marks a small card as an article would have lost its text."""
     body = soup.body or soup
-    for part in [element for element in body.find_all(True) if _furniture(element)]:
+    marked = body.find(lambda element: _part(element) in ("main", "article")) is not None
+    for part in [element for element in body.find_all(True) if _furniture(element, marked)]:
         if not part.decomposed:  # inside a part already taken out
             part.decompose()
     whole = _shown_length(body)

@@ -185,10 +185,48 @@ def test_a_page_furniture_rule_never_loses_the_content(tmp_path: Path) -> None:
              "<div role='dialog' aria-modal='true'><p>Sign up for our newsletter</p></div></body></html>")
     loaded = _load(tmp_path, "faq.html", modal)
     assert loaded.text == "FAQ\n\nWhere do I park? Behind the hall.\n\nDogs are welcome on a lead."
-    # A <header> left open holds the whole page: it is no banner (the page's footer in it still is).
-    loaded = _load(tmp_path, "notes.html", "<html><body><header><h1>Parish notes</h1><p>The fete is on Saturday.</p>"
-                                           "<footer><p>Printed by the vicarage</p></footer></body></html>")
-    assert loaded.text == "Parish notes\n\nThe fete is on Saturday."
+    # A <header> left open holds the whole page: it is no banner (the page's footer in it still is, on a page that
+    # marks its text, here by a card's <article>).
+    loaded = _load(tmp_path, "notes.html", "<html><body><header><h1>Parish notes</h1><p>The fete is on Saturday, "
+                                           "on the green behind the church, from noon until six.</p><article><p>"
+                                           "Raffle</p></article><footer><p>Printed by the vicarage</p></footer>"
+                                           "</body></html>")
+    assert loaded.text == "Parish notes\n\nThe fete is on Saturday, on the green behind the church, from noon until " \
+                          "six.\n\nRaffle"
+
+
+MINUTES = ("<html><head><title>Board minutes</title></head><body><header><p>Minutes of the board meeting, 3 March. "
+           "Present: Alice Chen, Omar Haddad.</p></header><h2>Decisions</h2><p>The board approved the budget.</p>"
+           "<footer><p>Next meeting: 7 April, in the library.</p></footer></body></html>")
+
+
+def test_a_documents_header_footer_and_notes_are_its_text_not_furniture(tmp_path: Path) -> None:
+    # A page that marks no main part and no article is a document, not a site: its header and footer are its text.
+    # Before, read as furniture, they were left out: "Decisions\n\nThe board approved the budget." alone.
+    assert _load(tmp_path, "minutes.html", MINUTES).text == (
+        "Minutes of the board meeting, 3 March. Present: Alice Chen, Omar Haddad.\n\nDecisions\n\nThe board "
+        "approved the budget.\n\nNext meeting: 7 April, in the library.")
+    # docutils (rst2html5) writes its footnotes as an <aside> in <main>; Pandoc (--reference-location=block) as one
+    # at the body's level. Both notes were lost.
+    docutils = ("<html><body><main id='report'><h1>Report</h1><p>The budget rose sharply.<a class='footnote-reference "
+                "brackets' href='#f1' id='r1' role='doc-noteref'>1</a></p><aside class='footnote-list brackets'>"
+                "<aside class='footnote brackets' id='f1' role='doc-footnote'><span class='label'>1</span><p>Source: "
+                "the finance committee minutes of May.</p></aside></aside></main></body></html>")
+    assert _load(tmp_path, "report.html", docutils).text == (
+        "Report\n\nThe budget rose sharply.\n\n1\n\nSource: the finance committee minutes of May.")
+    pandoc = ("<html><body><article><h1>Report</h1><p>The budget rose sharply.<a href='#fn1' class='footnote-ref' "
+              "role='doc-noteref'><sup>1</sup></a></p></article><aside id='footnotes' class='footnotes "
+              "footnotes-end-of-block' role='doc-footnote'><ol><li id='fn1'><p>Source: the finance committee minutes "
+              "of May.</p></li></ol></aside></body></html>")
+    assert _load(tmp_path, "pandoc.html", pandoc).text == (
+        "Report\n\nThe budget rose sharply.\n\n1. Source: the finance committee minutes of May.")
+    # An <aside> in a <main> that holds no article is the text's (a docutils sidebar or topic); beside an article
+    # in it, a site's sidebar (test_a_page_with_main_is_read_from_it_and_its_sidebar_left_out).
+    sidebar = ("<html><body><nav><a href='/'>Home</a></nav><main><h1>Guide</h1><p>Install the package first.</p>"
+               "<aside class='sidebar'><p>Windows users need the C++ runtime.</p></aside></main>"
+               "<footer><p>Built with Sphinx</p></footer></body></html>")
+    assert _load(tmp_path, "guide.html", sidebar).text == (
+        "Guide\n\nInstall the package first.\n\nWindows users need the C++ runtime.")
 
 
 def test_the_page_rules_are_a_web_pages_only() -> None:
