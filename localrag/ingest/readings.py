@@ -76,8 +76,10 @@ READERS: dict[str, int] = {
     "code": 2, "rtf": 2, "enex": 2, "vtt": 2, "srt": 2, "org": 2, "adoc": 2,
     "code:json": 4,  # 3: a line too long for a chunk (minified JSON) is cut between its records, not inside one;
     # 4: in a file over 200,000 characters too, past the first segment the chunker reads (chunker.SEGMENT_CHARS)
-    "mhtml": 1,  # a page saved as one file, read by the "html" reader (`webarchive`): bump it with "html"
 }
+# A page saved as one file (.mhtml) is read by the "html" reader (`webarchive`): its version is that reader's, so a
+# bump of "html" reaches it too.
+READERS["mhtml"] = READERS["html"]
 # Bump when the chunker or the text a chunk is embedded as (title and heading prefix) changes.
 CHUNKS_VERSION = 1
 # Tokens kept free in every chunk for the title and heading path that precede it in the embedded
