@@ -110,20 +110,22 @@ def app_folder(folder: Path) -> str | None:
     return None
 
 
-def app_folder_holds(path: Path) -> bool:
-    """Whether an application's or the system's own folder (`app_folder`) holds `path`, wherever it is, or it is a
-    file Windows writes (`system_file`)."""
-    return system_file(path.name) or any(app_folder(parent) for parent in path.parents)
+def app_folder_below(path: Path, root: Path) -> Path | None:
+    """The application's or the system's own folder (`app_folder`) that holds `path` below `root`, else None. Only
+    below: the folder the user named (`ingest dl/Page_files`, `watch /media/USB/$RECYCLE.BIN` to recover what was
+    deleted) and the folders above it are the user's choice, and a walk of it takes its files."""
+    parts = path.relative_to(root).parts
+    return next((folder for folder in (root.joinpath(*parts[:depth]) for depth in range(1, len(parts)))
+                 if app_folder(folder)), None)
 
 
 def in_app_folder(path: Path, root: Path) -> bool:
-    """Whether the file at `path` lies in an application's or the system's own folder under `root` (`app_folder`), or
-    is a file Windows writes (`system_file`): a document an older localrag took from there (a Logseq page's backup, a
-    deleted file in the recycle bin, a saved page's script) leaves the index at the next ingest of `root`, as if
-    deleted. A hidden file or one in a tool folder may have been named by the user, and stays."""
-    parts = path.relative_to(root).parts
-    return system_file(path.name) or any(app_folder(root.joinpath(*parts[:depth]))
-                                         for depth in range(1, len(parts)))
+    """Whether the file at `path` lies in an application's or the system's own folder under `root`
+    (`app_folder_below`), or is a file Windows writes (`system_file`): a document an older localrag took from there (a
+    Logseq page's backup, a deleted file in the recycle bin, a saved page's script) leaves the index at the next
+    ingest of `root`, as if deleted. A hidden file or one in a tool folder may have been named by the user, and
+    stays."""
+    return system_file(path.name) or app_folder_below(path, root) is not None
 
 
 def excluded(path: Path, root: Path, patterns: Sequence[str]) -> bool:

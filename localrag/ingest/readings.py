@@ -16,6 +16,7 @@ unknown, so they count as stale.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -150,15 +151,31 @@ def stale_documents(
 
 
 def split_app_folders(files: list[str], documents: Iterable[str]) -> tuple[list[str], list[str]]:
-    """Of the stale `files`, those to read again, and the stored `documents` to drop instead: those an application's
-    or the system's own folder holds (`discover.app_folder_holds`: a Logseq graph's, a recycle bin). Read again, a
-    page's backup an older localrag took stayed, found beside the page, though the walk of its folder now leaves it
-    out; it leaves the index as that walk's ingest drops it."""
-    from localrag.ingest.discover import app_folder_holds
-
-    held = {f for f in files if app_folder_holds(Path(f))}
-    dropped = sorted(d for d in documents if d in held or any(d.startswith(f"{f}/") for f in held))
+    """Of the stale `files`, those to read again, and the stored `documents` to drop instead: those a walk took from
+    an application's or the system's own folder (`_walk_took`: a Logseq graph's, a recycle bin, a saved page's files)
+    or a file Windows writes (`desktop.ini`). Read again, a page's backup an older localrag took stayed, found beside
+    the page, though the walk of its folder now leaves it out; it leaves the index as that walk's ingest drops it."""
+    stored = list(documents)
+    held = {f for f in files if _walk_took(Path(f), stored)}
+    dropped = sorted(d for d in stored if d in held or any(d.startswith(f"{f}/") for f in held))
     return [f for f in files if f not in held], dropped
+
+
+def _walk_took(path: Path, documents: list[str]) -> bool:
+    """Whether the index shows that a walk of a folder holding the file at `path` took it from an application's or
+    the system's own folder inside that folder, or took the Windows file it is (`discover.in_app_folder`): it holds
+    another document in that folder, outside the application's one (a Logseq graph's page beside its `logseq/bak`
+    copy). The index keeps no record of the folders ingested; a folder so named by the user (`ingest dl/Page_files`,
+    `ingest /media/USB/$RECYCLE.BIN` to recover a deleted file) and nothing around it is theirs, read again."""
+    from localrag.ingest.discover import app_folder, system_file
+
+    def beside(inner: Path) -> bool:
+        """Whether the index holds a document in `inner`'s folder that `inner` does not hold."""
+        outer, skip = os.path.join(inner.parent, ""), os.path.join(inner, "")
+        return any(d.startswith(outer) and not d.startswith(skip) and d != str(inner) for d in documents)
+
+    return (system_file(path.name) and beside(path)) or any(app_folder(folder) and beside(folder)
+                                                          for folder in path.parents)
 
 
 def dropped_note(count: int) -> str:

@@ -56,7 +56,7 @@ from localrag.errors import LocalRagError
 from localrag.forget import KeptPassages, removed_note
 from localrag.ingest.discover import (
     SKIP_DIRS,
-    app_folder_holds,
+    app_folder_below,
     discover,
     for_root,
     leads_out,
@@ -185,14 +185,19 @@ def rename_watched(old: str, new: str | None) -> None:
             patterns[new] = kept
 
 
-def is_watched_name(path: Path) -> bool:
-    """Whether a change to `path` concerns ingest: a supported type, not a temp file or a hidden/tool folder."""
+def is_watched_name(path: Path, roots: Sequence[Path]) -> bool:
+    """Whether a change to `path` concerns ingest: a supported type, not a temp file, nor in a hidden, tool or
+    application's folder below the watched folder of `roots` holding it (`_holder`), as its walk judges it. The
+    watched folder itself and those above it are the user's choice: `watch dl/Page_files` or `watch ~/.notes`
+    ignored every change in it."""
     name = path.name
     if name.startswith(".") or leftover(name) or system_file(name):
         return False
-    if any(part in SKIP_DIRS or (part.startswith(".") and part not in (".", "..")) for part in path.parts[:-1]):
+    root = _holder(path, roots) or Path(path.anchor)
+    if any(part in SKIP_DIRS or (part.startswith(".") and part not in (".", ".."))
+           for part in path.relative_to(root).parts[:-1]):
         return False
-    if app_folder_holds(path):
+    if app_folder_below(path, root) is not None:
         return False
     return path.suffix.lower() in SUPPORTED_EXTENSIONS
 
@@ -284,8 +289,8 @@ def watch(
         # A name of no type localrag reads may be a folder moved in or out (`proj.v2`, `2026.archive`, `arch.bak` too:
         # taking only names without a suffix, such a folder moved out stayed searchable): `_apply` tells once it
         # settles, and passes over a file of that name (an editor's leftover).
-        return is_watched_name(changed) or (changed.suffix.lower() not in SUPPORTED_EXTENSIONS
-                                            and is_watched_name(Path(path, "x.txt")))
+        return is_watched_name(changed, roots) or (changed.suffix.lower() not in SUPPORTED_EXTENSIONS
+                                                   and is_watched_name(Path(path, "x.txt"), roots))
 
     # Its one warning is "KeyboardInterrupt caught, stopping watch" (raise_interrupt=False, so that the loop
     # below ends and the last refresh runs); the front ends say "stopped" themselves.
@@ -303,7 +308,7 @@ def watch(
         rules_changed.clear()
         for change, name in changes:
             pending.add(Path(name), now)
-            if change != watchfiles.Change.deleted and is_watched_name(Path(name)) and Path(name).is_file():
+            if change != watchfiles.Change.deleted and is_watched_name(Path(name), roots) and Path(name).is_file():
                 engine.prefetch(Path(name))
         # The watcher reports changes through folder links, which a walk does not follow (a link to `..` holding
         # the index would have each ingest answer its own writes), and file links a walk takes only by its rules.
@@ -322,7 +327,7 @@ def watch(
                         for path in settled:
                             pending.add(path, now)
                         return
-                    event, again = _apply(engine, settled, purge=purge, conversations=conversations, stop=stop,
+                    event, again = _apply(engine, settled, roots, purge=purge, conversations=conversations, stop=stop,
                                           patterns=(roots, include, exclude) if include or exclude else None)
             except LocalRagError as exc:
                 if engine.collection_exists():
@@ -398,9 +403,9 @@ def watch(
     # and new ones out until the next watch or ingest. A name of no type localrag reads counts only as a folder, or
     # gone, as one that held indexed documents: an editor's save (Vim's `4913` probe and `note.md~` backup, JetBrains'
     # `note.md___jb_old___`), gone by the stop, was "at least 3 changed paths" for the one file it changed.
-    gone = [p for p in pending.last_change if not p.exists() and not is_watched_name(p)]
+    gone = [p for p in pending.last_change if not p.exists() and not is_watched_name(p, roots)]
     indexed = [d.path for d in engine.documents()] if gone else []
-    untaken = [p for p in pending.last_change if is_watched_name(p) or p.is_dir()
+    untaken = [p for p in pending.last_change if is_watched_name(p, roots) or p.is_dir()
                or (p in gone and any(d.startswith(f"{p}/") for d in indexed))]
     if untaken and on_event is not None:
         # "At least": what changed in the last tenth of a second before the stop was still in the watcher's hands
@@ -478,16 +483,18 @@ def _did_nothing(report: IngestReport) -> bool:
 
 
 def _apply(
-    engine: Engine, settled: list[Path], *, purge: bool = False, conversations: ConversationStore | None = None,
-    stop: threading.Event | None = None, patterns: tuple[list[Path], Sequence[str], Sequence[str]] | None = None,
+    engine: Engine, settled: list[Path], roots: Sequence[Path], *, purge: bool = False,
+    conversations: ConversationStore | None = None, stop: threading.Event | None = None,
+    patterns: tuple[list[Path], Sequence[str], Sequence[str]] | None = None,
 ) -> tuple[WatchEvent, list[Path]]:
-    """Ingest what exists (a folder moved in is ingested whole); forget what is gone, with its parts. `patterns`
+    """Ingest what exists (a folder moved in is ingested whole); forget what is gone, with its parts, of the watched
+    folders `roots`. `patterns`
     (the watched folders, include, exclude): a folder moved in is read by them as a walk of its watched folder
     reads it. With the event, the paths a stop kept the ingest from reading (it reports nothing of them)."""
     event = WatchEvent()
     # A file of no type localrag reads was let through in case it was a folder (Vim's `4913` probe, `data.xyz`):
     # named to the ingest, it counted as failed at each save.
-    present = [p for p in settled if p.is_dir() or (p.exists() and is_watched_name(p))]
+    present = [p for p in settled if p.is_dir() or (p.exists() and is_watched_name(p, roots))]
     documents = engine.documents()
     gone = {path: [d for d in documents if d.path == str(path) or d.path.startswith(f"{path}/")]
             for path in settled if not path.exists()}

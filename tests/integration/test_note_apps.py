@@ -165,3 +165,29 @@ def test_a_drives_recycle_bin_and_a_saved_pages_files_are_left_out_named_and_dro
         f"skipped {drive}/$RECYCLE.BIN: Windows' recycle bin (deleted files, and a binary record of each), left out",
         f"skipped {drive}/Page_files: what a browser saved with the page Page.html (its scripts, styles, images and "
         "ads' frames), left out"]
+
+
+def test_a_saved_pages_folder_or_a_recycle_bin_named_itself_stays_through_a_stale_read(
+        engine: Engine, tmp_path: Path) -> None:
+    from localrag.ingest.discover import discover, in_app_folder
+    from localrag.store_schema import READ_WITH
+
+    dl = tmp_path / "dl"
+    (dl / "Page_files").mkdir(parents=True)
+    (dl / "Page.html").write_text("<title>Trip</title><p>The ferry leaves at nine from pier four.</p>")
+    notes = dl / "Page_files" / "notes.txt"
+    notes.write_text("The spare key is under the blue flowerpot by the shed.\n")
+    deleted = tmp_path / "USB" / "$RECYCLE.BIN" / "S-1-5-21-1" / "$R7QK2ZD.txt"
+    deleted.parent.mkdir(parents=True)
+    deleted.write_text("Draft letter to the council about the bus stop.\n")
+    named = [dl / "Page_files", tmp_path / "USB" / "$RECYCLE.BIN"]
+    # Named, a folder is walked whatever its name: its files are taken, and an ingest of it keeps them.
+    assert list(discover(named)) == [deleted, notes]
+    assert not any(in_app_folder(path, folder) for path, folder in zip([notes, deleted], named, strict=True))
+    assert engine.ingest(named).added == 2
+    engine.store.documents_table.update(values_sql={READ_WITH: "''"})  # read by an older localrag: stale
+    # Before: "dropped 2 documents held in an application's or the system's own folder", as if a walk of dl and of
+    # USB had taken them.
+    report = engine.ingest([], stale=True)
+    assert (report.removed, report.updated, report.notes) == (0, 2, [])
+    assert _names(engine) == ["$R7QK2ZD.txt", "notes.txt"]

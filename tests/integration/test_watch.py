@@ -444,20 +444,27 @@ def test_a_stop_says_what_it_did_not_take_in(localrag_home: Path, tmp_path: Path
 def test_temp_and_hidden_names_are_ignored(tmp_path: Path) -> None:
     for name in ("a.md.swp", ".#a.md", "~$report.docx", "a.md~", "download.pdf.part", "4913", ".hidden.md",
                  "#a.md#"):
-        assert not is_watched_name(tmp_path / name), name
-    assert not is_watched_name(tmp_path / ".git" / "notes.md")
-    assert not is_watched_name(tmp_path / "node_modules" / "x" / "readme.md")
+        assert not is_watched_name(tmp_path / name, [tmp_path]), name
+    assert not is_watched_name(tmp_path / ".git" / "notes.md", [tmp_path])
+    assert not is_watched_name(tmp_path / "node_modules" / "x" / "readme.md", [tmp_path])
     (tmp_path / "graph" / "logseq").mkdir(parents=True)
     (tmp_path / "graph" / "logseq" / "config.edn").write_text("{}")
-    assert not is_watched_name(tmp_path / "graph" / "logseq" / "bak" / "pages" / "Plan" / "2026.Desktop.md")
+    assert not is_watched_name(tmp_path / "graph" / "logseq" / "bak" / "pages" / "Plan" / "2026.Desktop.md",
+                               [tmp_path])
     # Windows' own on a drive it wrote to: a deleted file in its recycle bin, a folder's view settings, and what a
     # browser saved beside a page.
-    assert not is_watched_name(tmp_path / "$RECYCLE.BIN" / "S-1-5-21-1" / "$R7QK2ZD.txt")
-    assert not is_watched_name(tmp_path / "Photos" / "desktop.ini")
+    assert not is_watched_name(tmp_path / "$RECYCLE.BIN" / "S-1-5-21-1" / "$R7QK2ZD.txt", [tmp_path])
+    assert not is_watched_name(tmp_path / "Photos" / "desktop.ini", [tmp_path])
     (tmp_path / "Page.html").write_text("<p>x</p>")
-    assert not is_watched_name(tmp_path / "Page_files" / "startup.js")
-    assert is_watched_name(tmp_path / "notes" / "plan.md")
-    assert is_watched_name(tmp_path / "notes" / "#1 priorities.md")  # a note, not an Emacs autosave (`#x#`)
+    assert not is_watched_name(tmp_path / "Page_files" / "startup.js", [tmp_path])
+    assert is_watched_name(tmp_path / "notes" / "plan.md", [tmp_path])
+    # A note, not an Emacs autosave (`#x#`).
+    assert is_watched_name(tmp_path / "notes" / "#1 priorities.md", [tmp_path])
+    # The folder watched is the user's choice, whatever its name: what changes in it is taken in, as its walk takes
+    # it. Before, `watch dl/Page_files` or `watch ~/.notes` ignored every change.
+    for folder in (tmp_path / "Page_files", tmp_path / ".notes", tmp_path / "$RECYCLE.BIN"):
+        assert is_watched_name(folder / "notes.txt", [tmp_path, folder]), folder
+        assert not is_watched_name(folder / "notes.txt", [tmp_path]), folder
 
 
 def test_editor_and_download_leftovers_are_no_failures_and_a_hash_name_is_followed(
