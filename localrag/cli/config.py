@@ -120,11 +120,15 @@ def _print_one(row: DescribedSetting, out: Console) -> None:
 
 def _set(path: Path, name: str, text: str, err: Console) -> int:
     from localrag.config import saved_setting, set_saved_setting
+    from localrag.models import PATH_SETTINGS
 
     before = saved_setting(path, name)
     value = set_saved_setting(name, text, path)
     was = "" if before is None else f" (was {_shown(name, before)})"
     err.print(Text(f"{name} = {_shown(name, value)}{was} in {path}"), soft_wrap=True)
+    if value != text and name in PATH_SETTINGS:
+        err.print(Text(f"note: {text!r} stored as its whole path, so every command finds it from any folder",
+                       style="dim"), soft_wrap=True)
     _notes(name, err)
     if name == "embedder":
         _index_note(str(value), path, err)
@@ -149,14 +153,22 @@ def _index_note(setting: str, config: Path, err: Console) -> None:
 
 def _unset(path: Path, names: list[str], err: Console) -> int:
     from localrag.config import SETTING_NAMES, described_settings, remove_saved_settings
+    from localrag.errors import ConfigError
 
     removed = remove_saved_settings(names, path)
     known = [name for name in names if name not in removed or name in SETTING_NAMES]
     for name in names:
         if name not in known:
             err.print(Text(f"{name}: taken out of {path} (no setting has that name)"), soft_wrap=True)
-    # An empty list would describe every setting.
-    for row in described_settings(path, known) if known else []:
+    try:
+        # An empty list would describe every setting.
+        rows = described_settings(path, known) if known else []
+    except ConfigError as exc:  # another setting's wrong value: these are out of the file all the same
+        for name in sorted(removed & SETTING_NAMES):
+            err.print(Text(f"{name}: taken out of {path}"), soft_wrap=True)
+        err.print(Text(f"note: {exc}", style="yellow"), soft_wrap=True)
+        return 0
+    for row in rows:
         if row.name in removed:
             err.print(Text(f"{row.name}: taken out of {path}; the default, {_shown(row.name, row.default)}, "
                            "applies"), soft_wrap=True)

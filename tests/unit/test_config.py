@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from dataclasses import fields
 from pathlib import Path
 
@@ -193,3 +194,32 @@ def test_settings_are_changed_through_replace_never_in_place() -> None:
         settings.top_k = 0  # type: ignore[misc]
     with pytest.raises(ConfigError):
         settings.replace(top_k=0)
+
+
+def test_a_localrag_variable_it_does_not_read_is_named_with_the_one_meant() -> None:
+    from localrag.config import unknown_variables
+
+    lines = unknown_variables({"LOCALRAG_TOPK": "8", "LOCALRAG_ANSWERMODE": "extract", "LOCALRAG_top_k": "9",
+                               "LOCALRAG_TOP_K": "5", "LOCALRAG_HOME": "/x", "OTHER": "1"})
+    assert lines == [
+        "LOCALRAG_ANSWERMODE is no setting or variable of localrag, so it is passed over (did you mean "
+        "LOCALRAG_ANSWER_MODE? `localrag config` lists the settings)",
+        "LOCALRAG_TOPK is no setting or variable of localrag, so it is passed over (did you mean LOCALRAG_TOP_K? "
+        "`localrag config` lists the settings)",
+        "LOCALRAG_top_k is no setting or variable of localrag, so it is passed over (did you mean LOCALRAG_TOP_K? "
+        "`localrag config` lists the settings)",
+    ]
+
+
+def test_every_localrag_variable_the_project_reads_is_known() -> None:
+    """A variable the install, the tests or localrag read must not be warned about as misspelt."""
+    from localrag.config import OTHER_VARIABLES, SETTING_NAMES
+
+    root = Path(__file__).resolve().parents[2]
+    files = [root / "README.md", *root.glob("scripts/*")]
+    files += [f for part in ("localrag", "tests", "benchmarks") for f in (root / part).rglob("*.py")
+              if f != Path(__file__).resolve()]  # this file names misspelt ones
+    named = {name for f in files if f.is_file() for name in re.findall(r"LOCALRAG_[A-Z][A-Z0-9_]*",
+                                                                      f.read_text(encoding="utf-8", errors="replace"))}
+    known = {f"LOCALRAG_{name.upper()}" for name in SETTING_NAMES} | OTHER_VARIABLES
+    assert named - known == set()

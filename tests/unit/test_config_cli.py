@@ -223,3 +223,115 @@ def test_set_refuses_an_api_token_serve_would_refuse(capsys: pytest.CaptureFixtu
     assert not paths.config_file().exists() or "api_token" not in paths.config_file().read_text()
     assert run(["config", "set", "api_token", "s3cret-0123456789"]) == 0
     assert load_settings().api_token == "s3cret-0123456789"
+
+
+def test_a_setting_added_to_a_file_with_tables_goes_above_them_and_nothing_else_changes(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    file = paths.config_file()
+    file.parent.mkdir(parents=True, exist_ok=True)
+    mine = '# laptop settings - keep\ntop_k = 6   # small model\nnew_in_v2 = "x"\n\n[tui]\nfont = "big"\n'
+    file.write_text(mine)
+    # Before 2026-12-07: appended under [tui], then the file written again as `top_k = 6` / `temperature = 0.2`.
+    assert run(["config", "set", "temperature", "0.2"]) == 0
+    assert file.read_text() == mine.replace('"x"\n', '"x"\ntemperature = 0.2\n')
+    assert load_settings().temperature == 0.2
+    # A quoted key is the setting's own line; a table's line of that name is not.
+    file.write_text('"top_k" = 6   # q\n\n# for the app\n[tui]\ntop_k = 1\n')
+    assert run(["config", "set", "top_k", "7"]) == 0
+    assert file.read_text() == 'top_k = 7     # q\n\n# for the app\n[tui]\ntop_k = 1\n'
+    file.write_text('# only tables\n\n# for the app\n[tui]\nfont = "big"\n')
+    update_saved_settings({"theme": "textual-light"}, file)  # the chat app's theme, Settings, tune: the same edit
+    assert file.read_text() == '# only tables\n\ntheme = "textual-light"\n\n# for the app\n[tui]\nfont = "big"\n'
+    # A dotted key is taken out by its first name, as its table would be.
+    file.write_text('top_k = 5\nlocalrag.top_k = 3\n[x]\n')
+    assert run(["config", "unset", "localrag"]) == 0
+    assert file.read_text() == 'top_k = 5\n[x]\n'
+    # An edit the lines cannot make alone is refused, naming the file, and the file is left as it was.
+    odd = '# mine\n[top_k]\nx = 1\n'
+    file.write_text(odd)
+    capsys.readouterr()
+    assert run(["config", "set", "top_k", "7"]) == 2
+    assert f"{file}: cannot change top_k by its own lines without changing others (nothing was written; edit " \
+        "the file by hand)" in capsys.readouterr().err
+    assert file.read_text() == odd
+
+
+def test_a_wrong_value_in_the_file_is_mended_by_set_or_unset(capsys: pytest.CaptureFixture[str]) -> None:
+    file = paths.config_file()
+    file.parent.mkdir(parents=True, exist_ok=True)
+    for wrong in ('"eight"', "true"):
+        file.write_text(f"# mine\ntop_k = {wrong}\n")
+        assert run(["config", "unset", "top_k"]) == 0, capsys.readouterr().err
+        assert file.read_text() == "# mine\n"
+        file.write_text(f"# mine\ntop_k = {wrong}  # here\n")
+        assert run(["config", "set", "top_k", "8"]) == 0, capsys.readouterr().err
+        assert file.read_text().split() == ["#", "mine", "top_k", "=", "8", "#", "here"]
+        assert f"top_k = 8 (was {wrong}) in {file}" in capsys.readouterr().err
+    # Two wrong values: each is mended on its own (the other is still named, and mended next).
+    file.write_text('ocr = "sometimes"\ntop_k = "x"\n')
+    assert run(["config", "unset", "ocr"]) == 0
+    assert "must be a whole number, not 'x'" in capsys.readouterr().err
+    assert run(["config", "set", "top_k", "3"]) == 0
+    assert file.read_text() == "top_k = 3\n"
+
+
+def test_settings_under_a_table_are_named_as_not_read_and_the_table_can_be_taken_out(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    file = paths.config_file()
+    file.parent.mkdir(parents=True, exist_ok=True)
+    file.write_text('# mine\n[localrag]\ntop_k = 8\ntemperature = 0.3\n\n# next\n[tui]\nfont = "big"\n')
+    assert run(["config", "show", "top_k"]) == 0
+    err = capsys.readouterr().err
+    assert (f"{file}: settings under [localrag] are not read (top_k, temperature): localrag reads settings at the "
+            "top of the file, above any [table]") in err
+    assert "`localrag config unset tui` takes it out" in err
+    assert run(["config", "unset", "localrag"]) == 0  # the advice given works
+    assert file.read_text() == '# mine\n\n# next\n[tui]\nfont = "big"\n'
+    assert run(["config", "unset", "tui"]) == 0
+    assert file.read_text() == "# mine\n\n# next\n"
+
+
+def test_text_settings_refuse_other_toml_types_and_model_dirs_its_missing_folders(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    file = paths.config_file()
+    file.parent.mkdir(parents=True, exist_ok=True)
+    for line, words in (('model_dirs = ["/tmp/gg"]', "setting 'model_dirs' must be text in quotes, not ['/tmp/gg'] "
+                                                     '(write the folders as one text, with \':\' between them: '
+                                                     'model_dirs = "/data/gguf:/mnt/models")'),
+                        ('model = ["mine"]', "setting 'model' must be text in quotes, not ['mine']"),
+                        ("theme = 3", "setting 'theme' must be text in quotes, not 3")):
+        file.write_text(line + "\n")
+        assert run(["config", "show", "model"]) == 2
+        assert words in capsys.readouterr().err
+    file.write_text("")
+    assert run(["config", "set", "model_dirs", f"{tmp_path}:{tmp_path / 'nope'}"]) == 2
+    assert f"{tmp_path / 'nope'}: no such folder (nothing was written" in capsys.readouterr().err
+    assert file.read_text() == ""
+
+
+def test_relative_paths_name_the_same_place_from_every_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from localrag.models import bundled_embedder_path, bundled_generator_path
+
+    here = tmp_path / "x"
+    (here / "gg").mkdir(parents=True)
+    (here / "gg" / "mine.gguf").symlink_to(bundled_generator_path())
+    (here / "emb").symlink_to(bundled_embedder_path())
+    monkeypatch.chdir(here)
+    for name, typed in (("model", "gg/mine.gguf"), ("model_dirs", "gg"), ("embedder", "emb")):
+        assert run(["config", "set", name, typed]) == 0
+        assert f"note: '{typed}' stored as its whole path" in capsys.readouterr().err
+    monkeypatch.chdir(tmp_path)
+    settings = load_settings()
+    assert (settings.model, settings.model_dirs, settings.embedder) == (
+        str(here / "gg" / "mine.gguf"), str(here / "gg"), str(here / "emb"))
+    # Written by hand, a relative path is read from the settings file's folder.
+    file = paths.config_file()
+    (file.parent / "gg").mkdir()
+    file.write_text('model_dirs = "gg:/abs"\nreranker = "rr"\n')
+    settings = load_settings()
+    assert (settings.model_dirs, settings.reranker) == (f"{file.parent / 'gg'}:/abs", str(file.parent / "rr"))
