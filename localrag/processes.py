@@ -3,6 +3,7 @@ SIGTERM taken as Ctrl-C for long work that stops gracefully."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -71,3 +72,17 @@ def sigterm_as_ctrl_c() -> Iterator[None]:
     finally:
         if before is not None:
             signal.signal(signal.SIGTERM, before)
+
+
+def run_exit_handlers(within: float) -> None:
+    """The process's atexit handlers (a quantizer child and its partial file go: tune/quantize.py), given at most
+    `within` seconds, for a process that quits at once after them. LanceDB registers one that shuts its runtime
+    down and waits for its tasks: after one of its threads panicked (too little memory to start a thread), it
+    waited for good, and a second Ctrl-C or SIGTERM printed "localrag: interrupted" and never quit (gdb showed
+    the main thread in `atexit_callfuncs`, in LanceDB, asleep)."""
+    import atexit
+
+    worker = threading.Thread(target=atexit._run_exitfuncs, name="localrag-exit", daemon=True)
+    worker.start()
+    with contextlib.suppress(KeyboardInterrupt):  # a third Ctrl-C while they run: quit now all the same
+        worker.join(within)

@@ -50,6 +50,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from localrag.address_space import check_address_space
 from localrag.collection import (
     DEFAULT_COLLECTION,
     REGISTRY_KEY,
@@ -225,6 +226,9 @@ class Store(CollectionRegistry, StoreIndexes, StoreChecksums):
         collection: str = DEFAULT_COLLECTION,
         create: bool = False,
     ) -> None:
+        # Before LanceDB starts its runtime: under too small a cap its threads failed to start, and a write then
+        # never returned (address_space.py).
+        check_address_space()
         import lancedb
 
         self.path = Path(db_dir)

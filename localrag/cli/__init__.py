@@ -31,6 +31,7 @@ from typing import Any
 from rich.text import Text
 
 from localrag import __version__, paths
+from localrag.address_space import short_of_memory
 from localrag.cli.argtypes import path_arg
 from localrag.cli.common import USAGE_EXIT
 from localrag.cli.console import make_console
@@ -146,6 +147,12 @@ def run(argv: Sequence[str] | None = None) -> int:
             with contextlib.suppress(OSError):
                 err.print(Text(OUTPUT_FULL, style="red"), soft_wrap=True)
             return BROKEN_PIPE_EXIT
+        # Memory that ran short past the up-front check (address_space.py): a MemoryError, or pyarrow's library
+        # that could not be mapped ("failed to map segment from shared object"), ended in a traceback.
+        short = short_of_memory(exc)
+        if short is not None:
+            err.print(Text(f"localrag: {short}", style="red"), soft_wrap=True)
+            return USAGE_EXIT
         # A full or read-only disk under a writer other than ingest, which says so itself: as an OSError, as
         # LanceDB's RuntimeError, or as safetensors' own error type when a model is saved.
         err.print(Text(line_text(f"localrag: {as_disk_trouble(exc)}"), style="red"), soft_wrap=True)

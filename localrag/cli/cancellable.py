@@ -4,7 +4,6 @@ a second one quits at once."""
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import os
 import signal
@@ -16,6 +15,8 @@ from typing import Any, TypeVar
 
 from rich.console import Console
 from rich.text import Text
+
+from localrag.processes import run_exit_handlers
 
 T = TypeVar("T")
 
@@ -48,7 +49,7 @@ def run_cancellable(work: Callable[[threading.Event], T], err: Console, stopping
             err.show_cursor(True)  # the progress bar hid it, and its end will not run
             sys.stdout.flush()
             sys.stderr.flush()
-            atexit._run_exitfuncs()  # a quantizer child and its partial file go (tune/quantize.py)
+            run_exit_handlers(within=3.0)  # a quantizer child and its partial file go; never a wait for good
             os._exit(130)
         cancel.set()
         err.print(Text(stopping + " (Ctrl-C again to quit now)", style="yellow"))
