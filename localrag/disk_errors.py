@@ -27,6 +27,14 @@ def is_disk_full(exc: BaseException) -> bool:
     return getattr(exc, "errno", None) in (errno.ENOSPC, errno.EDQUOT) or any(t in str(exc) for t in _FULL)
 
 
+def on_read_only_disk(place: Path) -> bool:
+    """Whether `place` (or its nearest folder that exists) lies on a file system mounted read-only."""
+    try:
+        return bool(os.statvfs(_existing(place)).f_flag & os.ST_RDONLY)
+    except OSError:
+        return False
+
+
 def is_read_only(exc: BaseException) -> bool:
     return getattr(exc, "errno", None) == errno.EROFS or "Read-only file system" in str(exc)
 

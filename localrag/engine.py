@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING
 from localrag import paths
 from localrag.collection import DEFAULT_COLLECTION, CollectionError, collection_option
 from localrag.config import Settings, load_settings, remove_saved_settings, update_saved_settings
+from localrag.disk_errors import on_read_only_disk
 from localrag.engine_collections import Collections
 from localrag.engine_graph import GraphMode
 from localrag.engine_status import Information
@@ -712,7 +713,10 @@ class Engine(GraphMode, Collections, Information):
         from localrag.store_repair import repair_store
 
         db_dir = paths.db_dir()
-        with self._lock, writer_lock(db_dir):
+        # A check on a disk just gone read-only, when a user most wants one, was refused for want of the lock file:
+        # no writer can be at work there, so it reads without one.
+        locked = nullcontext() if dry_run and on_read_only_disk(db_dir) else writer_lock(db_dir)
+        with self._lock, locked:
             # The handles of a damaged store must not outlive its repair.
             self._store = self._retriever = self._graph = self._graph_index = None
             finish_swap(db_dir)

@@ -130,3 +130,32 @@ def test_output_to_a_full_disk_is_said_as_the_output_s_not_the_data_folder_s(
         assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
         assert done.stderr.strip() == ("localrag: cannot write the command's output: the disk it goes to is full "
                                        "(what the command did is done)")
+
+
+def test_repair_check_reports_on_a_read_only_disk(
+    small_disk: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    home = small_disk / "home"
+    monkeypatch.setenv("LOCALRAG_HOME", str(home))
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "hotels.md").write_text("Hotels are capped at 150 euros per night.\n", encoding="utf-8")
+    assert run(["ingest", str(docs)]) == 0
+    capsys.readouterr()
+    subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], check=True)
+    try:
+        # It was refused for want of the writer lock's file: "the disk is read-only", exit 2.
+        assert run(["repair", "--check"]) == 0
+        assert "no damage found" in capsys.readouterr().out
+        assert run(["repair"]) == 2  # a repair writes: still refused, in one line
+        assert "the disk is read-only" in _one_line(capsys)
+    finally:
+        subprocess.run(["mount", "-o", "remount,rw", str(small_disk)], check=True)
+    for index in (home / "data" / "lancedb").glob("chunks.lance/_indices/*/part_0_invert.lance"):
+        index.write_bytes(index.read_bytes()[:10])
+    subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], check=True)
+    try:
+        assert run(["repair", "--check"]) == 1
+        assert "damaged: the FTS index on chunks.fts_text is unreadable" in capsys.readouterr().out
+    finally:
+        subprocess.run(["mount", "-o", "remount,rw", str(small_disk)], check=True)
