@@ -34,6 +34,7 @@ so ingest order (and therefore chunk ids and progress) is the same from run to r
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 from collections.abc import Callable, Iterator, Sequence
@@ -262,6 +263,11 @@ def _walk(
                 continue
             try:
                 if not path.is_file():
+                    # Passed over in silence, the folder's ingest said "0 failed" and no more; a link to a FIFO or a
+                    # device is passed over as those files are.
+                    why = leads_nowhere(path) if path.is_symlink() else ""
+                    if why:
+                        links_out.append((str(path), why))
                     continue
                 if not path.is_symlink():
                     yield path
@@ -411,6 +417,21 @@ def walk_takes(path: Path, root: Path, follow_links_outside: bool = False) -> bo
     except (OSError, RuntimeError):  # a link loop on the way
         return False
     return follow_links_outside and leads_out(path, root) is not None
+
+
+def leads_nowhere(link: Path) -> str:
+    """Why the link `link` leads to no file, its target missing or the links looping; "" when its target exists."""
+    try:
+        os.stat(link)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "a link loop (it leads back to a link, never to a file)"
+        try:
+            target = os.readlink(link)
+        except OSError:
+            return "a link leading nowhere (its target is missing)"
+        return f"a link leading nowhere (its target {target} is missing)"
+    return ""
 
 
 def leads_out(path: Path, root: Path) -> Path | None:

@@ -216,6 +216,23 @@ def test_a_named_link_that_loops_or_leads_nowhere_is_one_clear_error(tmp_path: P
             discover([tmp_path / name])
 
 
+def test_links_in_a_folder_that_loop_or_lead_nowhere_are_named(tmp_path: Path) -> None:
+    # They were passed over in silence: `ingest bad` said "1 added ... 0 failed" and nothing of them.
+    folder = tmp_path.resolve()
+    (folder / "ok.md").write_text("# Fine\n")
+    (folder / "dangling.md").symlink_to("/nonexistent/x.md")
+    (folder / "loop1.md").symlink_to("loop2.md")
+    (folder / "loop2.md").symlink_to("loop1.md")
+    problems: list[tuple[str, str]] = []
+    links_out: list[tuple[str, str]] = []
+    assert list(discover([folder], problems=problems, links_out=links_out)) == [folder / "ok.md"]
+    assert problems == [] and sorted(links_out) == [
+        (str(folder / "dangling.md"), "a link leading nowhere (its target /nonexistent/x.md is missing)"),
+        (str(folder / "loop1.md"), "a link loop (it leads back to a link, never to a file)"),
+        (str(folder / "loop2.md"), "a link loop (it leads back to a link, never to a file)"),
+    ]
+
+
 def _files(root: Path, files: dict[str, str]) -> Path:
     for name, text in files.items():
         (root / name).parent.mkdir(parents=True, exist_ok=True)
