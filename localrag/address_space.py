@@ -46,18 +46,22 @@ def check_address_space(limit: int | None = None) -> None:
 
 def short_of_memory(exc: BaseException) -> MemoryLimitError | None:
     """`exc` as one line when it says memory ran short (MemoryError; a library that failed to map its code,
-    "failed to map segment from shared object"; ENOMEM), naming the process's cap where it has one; None
-    otherwise."""
+    "failed to map segment from shared object"; ENOMEM; a thread that could not start), naming the process's
+    cap where it has one; None otherwise."""
     text = str(exc)
     if not (isinstance(exc, MemoryError)
             or (isinstance(exc, (ImportError, OSError)) and ("failed to map segment" in text
                                                              or "cannot allocate memory" in text.lower()))
-            or (isinstance(exc, OSError) and exc.errno == errno.ENOMEM)):
+            or (isinstance(exc, OSError) and exc.errno == errno.ENOMEM)
+            # A thread's stack is memory too: Python's "can't start new thread", LanceDB's "OS can't spawn worker
+            # thread" (a RuntimeError from its runtime's panic), each a traceback under a 2.6 GB cap.
+            or (isinstance(exc, RuntimeError) and ("can't start new thread" in text
+                                                   or "can't spawn worker thread" in text))):
         return None
     limit = address_space_limit()
     if limit is not None:
         return MemoryLimitError(_too_little(limit), _HINT)
-    return MemoryLimitError("not enough memory: the system had none left to give localrag",
+    return MemoryLimitError("not enough memory: the system had none left to give localrag (or no more threads)",
                             "close other programs and run it again")
 
 

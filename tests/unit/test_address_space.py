@@ -37,6 +37,9 @@ def capped() -> Iterator[None]:
     MemoryError(),
     ImportError("libarrow.so.2600: failed to map segment from shared object"),
     OSError(12, "Cannot allocate memory"),
+    RuntimeError("can't start new thread"),
+    RuntimeError('Runtime error: Insert task panicked: task 452 panicked with message "OS can\'t spawn worker '
+                 'thread: Resource temporarily unavailable (os error 11)"'),
 ])
 def test_memory_run_short_is_said_with_the_cap(capped: None, exc: BaseException) -> None:
     said = short_of_memory(exc)
@@ -47,6 +50,7 @@ def test_other_errors_are_not_taken_for_memory() -> None:
     assert short_of_memory(ImportError("No module named 'lancedb'")) is None
     assert short_of_memory(OSError(28, "No space left on device")) is None
     assert short_of_memory(ValueError("bad")) is None
+    assert short_of_memory(RuntimeError("Runtime error: the table is corrupt")) is None
 
 
 def _cap(limit: int) -> None:
