@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from collections.abc import Iterable
 
 from localrag.errors import LocalRagError
 
@@ -82,3 +83,14 @@ def missing(name: str) -> CollectionError:
         "into it; a `collection` setting or LOCALRAG_COLLECTION naming one renamed or deleted: `localrag config "
         "set collection NAME` or `config unset collection`",
     )
+
+
+def deleted_since(opened_as: str, names_now: Iterable[str]) -> CollectionError:
+    """The error for a collection this process opened as `opened_as` that another process deleted since (the folder
+    holds the collections `names_now`): every front end that keeps one open (a server, MCP, the chat app) says it so.
+    Opened under that name, it may have been renamed before it was deleted, and the name may be another's now."""
+    again = opened_as in names_now
+    now = f"; '{opened_as}' names another collection now" if again else ""
+    return CollectionError(f"the collection this process opened as '{opened_as}' was deleted since{now}",
+                           "start it again" + (" to use that one" if again else ", with another collection: "
+                                               "`localrag collections` lists them"))

@@ -129,8 +129,9 @@ class Engine(GraphMode, Collections, Information):
         self._embedder = embedder
         self._generator = generator
         self._store: Store | None = store
-        # The tables of the collection this engine last opened: another process may rename it meanwhile.
-        self._collection_tables: str | None = store.suffix if store is not None else None
+        # (the tables' suffix, the name it was opened as) of the collection this engine opened first: another process
+        # may rename or delete it meanwhile, and give its name to a new one.
+        self._opened_collection: tuple[str, str] | None = None if store is None else (store.suffix, store.collection)
         self._retriever: Retriever | None = None
         self._graph: GraphStore | None = None
         self._graph_index: tuple[tuple[int, int], GraphIndex] | None = None
@@ -202,6 +203,22 @@ class Engine(GraphMode, Collections, Information):
             return exc
         return None
 
+    def served_collection(self) -> str:
+        """The name the collection this engine works in has now, which a server names (a refused `collection`
+        field): another process may have renamed it since, and the setting then named another collection, or none;
+        a CollectionError when it was deleted since."""
+        from localrag.store_damage import collection_gone
+
+        with self._lock:
+            store = self._store
+        if store is None:
+            self.check_collection()  # follows a rename into the settings, or says the collection is gone
+            return self.settings.collection
+        gone = collection_gone(store)
+        if gone is not None:
+            raise gone
+        return store.current_name()
+
     def _check_not_reembedded(self) -> None:
         from localrag.errors import IndexReembeddedError
 
@@ -247,24 +264,48 @@ class Engine(GraphMode, Collections, Information):
             return self._store
 
     def _following_renames(self, open_store: Callable[[], Store]) -> Store:
-        """`open_store()`, which opens the chosen collection by name. When another process renamed the collection
-        this engine had open, it is opened by its new name, which the settings take: the chat app's Library, whose
-        reads open the collection again each time, failed on every one ("does not exist"), in a loop of error
-        dialogs, although the collection was only renamed."""
-        from localrag.store import renamed_collection
-
+        """`open_store()`, which opens the chosen collection by name, once that name is the one the collection this
+        engine opened before has now. Renamed by another process, it is opened by its new name, which the settings
+        take: the chat app's Library, whose reads open the collection again each time, failed on every one ("does not
+        exist"), in a loop of error dialogs, although the collection was only renamed. Deleted, it is a CollectionError
+        saying so, as a store kept open says it (`collection_gone`): MCP's listings, which open the collection anew
+        each time, listed a new collection given its name, and after a rename then a delete, advised creating the
+        name it had last, which it would then have served empty."""
+        self._follow_opened()
         try:
             store = open_store()
         except CollectionError:
-            renamed = (renamed_collection(paths.db_dir(), self._collection_tables)
-                       if self._collection_tables is not None else None)
-            if renamed is None or renamed == self.settings.collection:
+            if self._opened_collection is None:
                 raise
-            with self._lock:
-                self.settings = self.settings.replace(collection=renamed)
+            self._follow_opened()  # renamed again between the look and the open
             store = open_store()
-        self._collection_tables = store.suffix
+        with self._lock:
+            if self._opened_collection is None:
+                self._opened_collection = (store.suffix, store.collection)
+            elif store.suffix != self._opened_collection[0]:  # deleted and made again between the look and the open
+                raise self._deleted_since()
         return store
+
+    def _follow_opened(self) -> None:
+        """Take into the settings the name the collection this engine opened has now; a CollectionError when another
+        process deleted it since."""
+        from localrag.store import renamed_collection
+
+        opened = self._opened_collection
+        if opened is None or not opened[0]:  # none opened yet, or `default`, never renamed nor deleted
+            return
+        now = renamed_collection(paths.db_dir(), opened[0])
+        if now is None:
+            raise self._deleted_since()
+        if now != self.settings.collection:
+            with self._lock:
+                self.settings = self.settings.replace(collection=now)
+
+    def _deleted_since(self) -> CollectionError:
+        from localrag.collection import deleted_since
+
+        assert self._opened_collection is not None
+        return deleted_since(self._opened_collection[1], self._folder().registry())
 
     def _status_store(self) -> Store | None:
         """The store for `status` and `documents`: opened with the embedder name and dimension the index records.
@@ -432,7 +473,7 @@ class Engine(GraphMode, Collections, Information):
                 self._embedder = None
                 self._prefetcher = None
             if changed & _STORE_FIELDS:
-                self._collection_tables = None  # another collection chosen: no rename of it to follow
+                self._opened_collection = None  # another collection chosen: no rename or delete of it to follow
             if changed & (_EMBEDDER_FIELDS | _STORE_FIELDS):
                 self._store = None
                 self._graph = None

@@ -42,6 +42,7 @@ class Collections:
     config_file: Path | None
     _lock: threading.RLock
     _store: Store | None
+    _opened_collection: tuple[str, str] | None
     _retriever: Retriever | None
     _graph: GraphStore | None
     _graph_index: tuple[tuple[int, int], GraphIndex] | None
@@ -189,6 +190,7 @@ class Collections:
             self._drop_store()
             if self.settings.collection == name:
                 self.settings = self.settings.replace(collection=DEFAULT_COLLECTION)
+                self._opened_collection = None  # its own delete: nothing to say of it later
 
     def _follow_in_settings_file(self, old: str, new: str | None) -> None:
         """The `collection` setting of the settings file follows a rename (or, on a delete, goes): left naming a

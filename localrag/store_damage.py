@@ -17,7 +17,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from localrag.collection import CollectionError, suffix
+from localrag.collection import CollectionError, deleted_since, suffix
 from localrag.disk_errors import is_disk_full, is_read_only, lacks_temp_folder
 from localrag.errors import LocalRagError, StoreError
 from localrag.store_schema import CHUNKS, DOCUMENTS, FTS_COLUMN, META, sql_literal
@@ -234,12 +234,7 @@ def collection_gone(store: Store) -> CollectionError | None:
         return None
     if any(suffix(ident) == store.suffix for ident in registry.values()):
         return None
-    # Opened under that name, it may have been renamed before it was deleted: the name may be another's now.
-    again = store.collection in registry
-    now = f"; '{store.collection}' names another collection now" if again else ""
-    return CollectionError(f"the collection this process opened as '{store.collection}' was deleted since{now}",
-                           "start it again" + (" to use that one" if again else ", with another collection: "
-                                               "`localrag collections` lists them"))
+    return deleted_since(store.collection, registry)
 
 
 def guarded(method: F) -> F:

@@ -9,23 +9,24 @@ meant when the name is close, and for `collection` how to reach another (one ser
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 # Names a client may mean by another: those of other APIs, and localrag's own CLI options.
 _MEANT = {"type": "file_types", "types": "file_types", "file_type": "file_types", "path": "path_glob",
           "glob": "path_glob", "top_k": "k", "limit": "k"}
 
 
-def unknown_field(given: Iterable[str], known: Iterable[str], where: str, collection: str,
+def unknown_field(given: Iterable[str], known: Iterable[str], where: str, collection: Callable[[], str],
                   command: str) -> tuple[str, str] | None:
     """(the first field of `given` that `where` does not take, why in words), or None when it takes them all.
-    `collection` is the one the server serves and `command` the one that starts a server (`serve`, `mcp`)."""
+    `collection()` is the name the server's collection has now (`Engine.served_collection`, read only when a
+    `collection` field is refused) and `command` the one that starts a server (`serve`, `mcp`)."""
     known = list(known)
     for name in given:
         if name in known:
             continue
         if name == "collection":
-            return name, (f"`collection` is not taken by {where}: this server serves collection '{collection}'; "
+            return name, (f"`collection` is not taken by {where}: this server serves collection '{collection()}'; "
                           f"start `localrag {command} --collection NAME` to serve another")
         meant = _MEANT.get(name) if _MEANT.get(name) in known else None
         meant = meant or _close(name, known)

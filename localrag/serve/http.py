@@ -456,7 +456,7 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None,
 
     def only(data: dict[str, Any], known: tuple[str, ...], where: str) -> None:
         """A field `where` does not take is refused, naming it (`serve/fields.py`)."""
-        unknown = unknown_field(data, known, where, engine.settings.collection, "serve")
+        unknown = unknown_field(data, known, where, engine.served_collection, "serve")
         if unknown is not None:
             raise ApiError(400, unknown[1], param=unknown[0], code="unknown_parameter")
 

@@ -102,7 +102,7 @@ def build_server(engine: Engine, limits: Limits | None = None) -> MCPServer:
             schema = self._tool_input_schema(name)
             if schema is not None and isinstance(arguments, dict):
                 unknown = unknown_field(arguments, schema.get("properties", {}), f"the tool `{name}`",
-                                        engine.settings.collection, "mcp")
+                                        served, "mcp")
                 if unknown is not None:  # pydantic passed it over: the call ran as if it had not been sent
                     raise ToolError(f"Error executing tool {name}: {unknown[1]}")
             try:
@@ -135,6 +135,14 @@ def build_server(engine: Engine, limits: Limits | None = None) -> MCPServer:
 
     def filters_of(path_glob: str | None, file_types: list[str] | None) -> SearchFilters | None:
         return SearchFilters(path_glob, tuple(file_types or ())) if path_glob or file_types else None
+
+    def served() -> str:
+        """The name the served collection has now, for a refused `collection` argument; read only then, and without
+        waiting for the call under way (a registry read)."""
+        try:
+            return engine.served_collection()
+        except LocalRagError as exc:
+            raise ToolError(client_message(exc)) from exc
 
     def call(work: Callable[[], T], cancel: threading.Event | None = None) -> T:
         with lock:

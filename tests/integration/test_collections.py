@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+import anyio
 import pytest
 
 from localrag import paths
@@ -109,6 +111,77 @@ def test_a_collection_deleted_under_a_running_engine_is_said_to_be_gone_not_dama
     first.create_collection("work")
     with pytest.raises(CollectionError, match="'work' names another collection now .* to use that one"):
         second.search("ferry", k=2)
+
+
+def _over_mcp(engine: Engine, *calls: tuple[str, dict[str, Any]]) -> list[str]:
+    """Each call's error text through the SDK's own client, in process; a call that succeeds is a failure."""
+    from mcp import Client
+
+    from localrag.serve.mcp import build_server
+
+    async def run() -> list[str]:
+        said = []
+        async with Client(build_server(engine)) as client:
+            for name, arguments in calls:
+                result = await client.call_tool(name, arguments)
+                assert result.is_error, (name, result.structured_content)
+                said.append(result.content[0].text)
+        return said
+
+    return anyio.run(run)
+
+
+def test_a_server_whose_collection_was_deleted_never_serves_the_one_given_its_name_since(
+    two: tuple[Engine, Engine, Path, Path], tmp_path: Path
+) -> None:
+    """MCP checks its collection at start, then each listing opens it anew: it listed and searched a new collection
+    given the name, and after a rename then a delete, advised creating the name it had last (it would have served
+    that one, empty)."""
+    first, second, _, _ = two
+    served = engine_in("work", second.embedder)
+    served.check_collection()
+    assert len(served.documents()) == 2
+    first.delete_collection("work")
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    (archive / "zephyr.md").write_text("# Zephyr\n\nThe zephyr lease runs to June.\n")
+    engine_in("work", second.embedder).ingest([archive])
+    gone = "the collection this process opened as 'work' was deleted since; 'work' names another collection now"
+    said = _over_mcp(served, ("list_documents", {}), ("search", {"query": "lease"}), ("status", {}),
+                     ("search", {"query": "lease", "collection": "work"}))
+    assert all(gone in text for text in said), said
+    with pytest.raises(CollectionError, match=gone):
+        served.served_collection()
+
+    # Renamed (the engine follows), then deleted, then its first name given to a new collection.
+    renamed = engine_in("work", second.embedder)
+    renamed.check_collection()
+    first.rename_collection("work", "job2")
+    assert renamed.status().collection == "job2"
+    first.delete_collection("job2")
+    first.create_collection("work")
+    said = _over_mcp(renamed, ("list_documents", {}))
+    assert gone in said[0] and "job2" not in said[0], said
+
+
+def test_a_refused_collection_field_names_the_collection_by_its_name_now(
+    two: tuple[Engine, Engine, Path, Path]
+) -> None:
+    """Both servers named the collection by the name it was opened by, after a rename another collection's."""
+    from localrag.serve.fields import unknown_field
+
+    first, second, _, _ = two
+    assert second.search("ferry", k=2)  # a server that has searched holds the store open
+    listing = engine_in("work", second.embedder)
+    listing.check_collection()  # one that has only listed opens it anew each time
+    first.rename_collection("work", "job")
+    first.create_collection("work")
+    for engine in (second, listing):
+        said = _over_mcp(engine, ("search", {"query": "ferry", "collection": "job"}))
+        assert "this server serves collection 'job';" in said[0], said
+        assert engine.served_collection() == "job"
+        refused = unknown_field(["collection"], ["query"], "POST /search", engine.served_collection, "serve")
+        assert refused is not None and "this server serves collection 'job';" in refused[1]
 
 
 def test_bad_names_are_one_clear_error(localrag_home: Path, real_embedder: SentenceTransformerEmbedder) -> None:

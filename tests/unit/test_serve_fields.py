@@ -24,11 +24,11 @@ def test_a_near_miss_of_a_chats_own_field_is_refused_and_openais_fields_are_not(
     assert misnamed_in_chat(SENT_BY_CLIENTS, CHAT_OWN) == []
     assert misnamed_in_chat([*SENT_BY_CLIENTS, "encoding_format", "dimensions", "input_type"], ("input",)) == []
     for name, meant in (("path-glob", "path_glob"), ("filetypes", "file_types"), ("PATH_GLOB", "path_glob")):
-        refused = unknown_field([name], CHAT_OWN, "POST /v1/chat/completions", "default", "serve")
+        refused = unknown_field([name], CHAT_OWN, "POST /v1/chat/completions", lambda: "default", "serve")
         assert refused is not None and f"(did you mean `{meant}`?)" in refused[1]
 
 
 def test_a_tool_with_no_arguments_says_so() -> None:
     # "`x` is not taken by the tool `status`; it takes " ended there.
-    refused = unknown_field(["x"], {}, "the tool `status`", "default", "mcp")
+    refused = unknown_field(["x"], {}, "the tool `status`", lambda: "default", "mcp")
     assert refused == ("x", "`x` is not taken by the tool `status`; it takes no arguments")
