@@ -104,6 +104,20 @@ def test_every_command_that_reads_or_writes_the_index_takes_collection() -> None
         assert parser.parse_args([*command, "--collection", "work"]).collection == "work", command
 
 
+def test_collection_given_twice_is_refused_on_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    """argparse kept the last: `search "lease tomato" --collection job --collection private` searched private alone."""
+    from localrag.cli import _parser
+
+    parser = _parser()
+    for command in (["search", "lease tomato"], ["ingest", "x"], ["ask", "x"], ["documents"], ["mcp"], ["serve"]):
+        with pytest.raises(SystemExit) as exited:
+            parser.parse_args([*command, "--collection", "job", "--collection=private"])
+        assert exited.value.code == 2, command
+        said = capsys.readouterr().err
+        assert said == ("localrag: --collection given twice ('job', then 'private'): localrag works in one collection "
+                        "at a time; give it once\n"), command
+
+
 def test_a_pipe_gets_a_plain_progress_line_now_and_then(monkeypatch: pytest.MonkeyPatch) -> None:
     # A long ingest under cron or `tee` used to say nothing until it ended: the bar is off in a pipe.
     import io
