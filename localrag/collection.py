@@ -36,7 +36,7 @@ def check_name(name: str, origin: str = "collection") -> str:
     if not isinstance(name, str) or not _NAME.fullmatch(name):
         raise CollectionError(
             f"{origin}: {name!r} is not a valid collection name",
-            "use 1 to 64 letters, digits, '-', '_' or '.', starting with a letter or digit",
+            "use 1 to 64 ASCII letters, digits, '-', '_' or '.', starting with a letter or digit",
         )
     return name
 

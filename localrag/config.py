@@ -369,7 +369,9 @@ def settings_and_origins(
     origins.update(dict.fromkeys(values, str(path)))
     for name, kind in known.items():
         env = os.environ.get(f"LOCALRAG_{name.upper()}")
-        if env is not None:
+        # An empty variable is unset, as LOCALRAG_HOME's is: `LOCALRAG_COLLECTION= localrag search x` was refused
+        # as "'' is not a valid collection name" (and LOCALRAG_TOP_K= as not a whole number).
+        if env:
             origins[name] = f"LOCALRAG_{name.upper()}"
             values[name] = _coerce(name, kind, env, origins[name])
     for name, value in overrides.items():

@@ -120,7 +120,7 @@ def _use_embedder(args: argparse.Namespace, out: Console, err: Console) -> int:
         if report.fusion:
             out.print(Text(f"fusion chosen again for the new vectors: {report.fusion}", style="dim"), soft_wrap=True)
     variable = os.environ.get("LOCALRAG_EMBEDDER")
-    if variable is not None and not report.cancelled and not embedder_setting_names(variable, folder):
+    if variable and not report.cancelled and not embedder_setting_names(variable, folder):
         # The file's setting was saved, but the variable wins: every command would read that embedder and refuse the
         # index (and this command said "its setting saved" again each time).
         err.print(Text(f"note: LOCALRAG_EMBEDDER={variable} is set and wins over the setting just saved; unset it",

@@ -30,6 +30,19 @@ def test_file_then_env_then_overrides(tmp_path: Path, monkeypatch: pytest.Monkey
     assert settings.n_ctx == Settings().n_ctx
 
 
+def test_an_empty_variable_is_unset(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """As LOCALRAG_HOME's: `LOCALRAG_COLLECTION= localrag search lease` was refused ("'' is not a valid collection
+    name"), LOCALRAG_TOP_K= as not a whole number, and LOCALRAG_MODEL= hid the file's model."""
+    config = tmp_path / "c.toml"
+    config.write_text('top_k = 7\nmodel = "a.gguf"\n')
+    for name in ("COLLECTION", "TOP_K", "MODEL", "ANSWER_MODE", "MEMORY_CHECK"):
+        monkeypatch.setenv(f"LOCALRAG_{name}", "")
+    settings = load_settings(config)
+    assert (settings.collection, settings.top_k, settings.model, settings.answer_mode) == ("default", 7, "a.gguf",
+                                                                                            "generate")
+    assert settings.memory_check == Settings().memory_check
+
+
 def test_bad_values_name_their_origin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     config = tmp_path / "c.toml"
     config.write_text("top_k = 'many'\n")
