@@ -94,3 +94,12 @@ def deleted_since(opened_as: str, names_now: Iterable[str]) -> CollectionError:
     return CollectionError(f"the collection this process opened as '{opened_as}' was deleted since{now}",
                            "start it again" + (" to use that one" if again else ", with another collection: "
                                                "`localrag collections` lists them"))
+
+
+def created_note(name: str, names: Iterable[str]) -> str:
+    """What a command that made collection `name` says, beside the folder's other collections `names`: an ingest
+    into a misspelt name (`--collection Wrok`) or another case of one (`PRIVATE` beside `private`) made a collection
+    in silence, and the documents were then missing from the one meant."""
+    twins = sorted(other for other in names if other != name and other.casefold() == name.casefold())
+    beside = f" beside {', '.join(repr(t) for t in twins)}: names are case-sensitive" if twins else ""
+    return f"created collection '{name}'{beside}"

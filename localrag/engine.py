@@ -546,7 +546,10 @@ class Engine(GraphMode, Collections, Information):
             # Opening the store loads the embedder: on a new home that is an ONNX export, seconds
             # in which a progress line would otherwise sit at "0 files" saying nothing.
             progress(IngestProgress(0, 0, 0, "", 0.0, None, loading_activity(self.embedder)))
+        # Looked up under the writer lock, which a collection's creation holds too: whether this ingest makes it.
+        names = self._collection_names() if self._store is None else None
         store = self._open_store(create=True)
+        created = names is not None and self.settings.collection not in names
         store.catch_up()  # refuses an index re-embedded by another process since this one opened it
         check_embedder(store, self.embedder)  # before a vector is written
         opened = time.monotonic() - started
@@ -568,6 +571,11 @@ class Engine(GraphMode, Collections, Information):
             force=force,
             stale=stale,
         )
+        if created:
+            from localrag.collection import created_note
+
+            report.created_collection = True
+            report.notes.insert(0, created_note(self.settings.collection, names or ()))
         report.removed += len(dropped)
         report.removed_paths = sorted([*report.removed_paths, *dropped])
         if dropped:

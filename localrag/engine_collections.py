@@ -158,10 +158,23 @@ class Collections:
         return name == DEFAULT_COLLECTION or name in self._folder().registry()
 
     @one_collection
-    def create_collection(self, name: str) -> None:
+    def create_collection(self, name: str) -> str:
+        """Make an empty collection; what to say of it (`collection.created_note`: another case of a name beside)."""
+        from localrag.collection import created_note
+
         paths.ready_places(create=True)  # a script's first write may be this one (the CLI made them before)
         with writer_lock(paths.db_dir()):
-            self._folder().create_collection(name)
+            folder = self._folder()
+            folder.create_collection(name)
+            return created_note(name, folder.registry())
+
+    def _collection_names(self) -> set[str]:
+        """The names of the store folder's collections (`default` alone before the first ingest)."""
+        from localrag.store import recorded_embedder
+
+        if recorded_embedder(paths.db_dir()) is None:
+            return {DEFAULT_COLLECTION}
+        return set(self._folder().registry())
 
     @one_collection
     def rename_collection(self, old: str, new: str) -> None:

@@ -400,6 +400,9 @@ class IngestReport:
     # The saved conversations (their ids) quoting documents in `removed_paths`: like the index's files, they keep
     # the text until `forget --purge` erases it (a note says so).
     removed_text_in: list[str] = field(default_factory=list)
+    # This ingest made its collection (a name not in the folder before: a typo, or another case of a name, a note
+    # says so).
+    created_collection: bool = False
 
     def summary(self) -> str:
         """The one line every front end prints after an ingest: the files' counts, then what was written."""

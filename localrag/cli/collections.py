@@ -65,8 +65,8 @@ def _handle(args: argparse.Namespace, out: Console, err: Console) -> int:
     engine = engine_from_args(args)
     command = args.collections_command
     if command == "create":
-        engine.create_collection(args.name)
-        done, said = {"created": args.name}, f"created collection {args.name}"
+        said = engine.create_collection(args.name)
+        done = {"created": args.name}
     elif command == "rename":
         engine.rename_collection(args.old, args.new)
         done, said = {"renamed": args.old, "to": args.new}, f"renamed collection {args.old} to {args.new}"

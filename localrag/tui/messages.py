@@ -114,9 +114,10 @@ class CollectionsListed(Message):
 
 
 class CollectionSwitched(Message):
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, created: str = "") -> None:
         super().__init__()
         self.name = name
+        self.created = created  # what creating it said (`Engine.create_collection`), "" when it was not created
 
 
 class FoldersChanged(Message):

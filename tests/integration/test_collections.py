@@ -184,6 +184,24 @@ def test_a_refused_collection_field_names_the_collection_by_its_name_now(
         assert refused is not None and "this server serves collection 'job';" in refused[1]
 
 
+def test_an_ingest_that_makes_its_collection_says_so_naming_another_case_of_it(
+    two: tuple[Engine, Engine, Path, Path]
+) -> None:
+    """`ingest --collection Wrok` (a typo) or `PRIVATE` beside `private` made a collection in silence."""
+    first, second, a, _ = two
+    typo = engine_in("Wrok", second.embedder).ingest([a])
+    assert typo.created_collection and typo.notes[0] == "created collection 'Wrok'"
+    again = engine_in("Wrok", second.embedder).ingest([a])
+    assert not again.created_collection and not any("created" in note for note in again.notes)
+    other_case = engine_in("WORK", second.embedder).ingest([a])
+    assert other_case.created_collection
+    assert other_case.notes[0] == "created collection 'WORK' beside 'work': names are case-sensitive"
+    # Made alone (`collections create`, the chat app's New), it says the same.
+    said = first.create_collection("Work")
+    assert said == "created collection 'Work' beside 'WORK', 'work': names are case-sensitive"
+    assert first.create_collection("recipes") == "created collection 'recipes'"
+
+
 def test_bad_names_are_one_clear_error(localrag_home: Path, real_embedder: SentenceTransformerEmbedder) -> None:
     with pytest.raises(CollectionError, match="option: setting 'collection': '../x' is not a valid"):
         load_settings(collection="../x")

@@ -404,13 +404,12 @@ class LibraryScreen(LocalRagScreen):
     @work(thread=True, exclusive=True, group="collection", exit_on_error=False)
     def _switch_collection(self, name: str, create: bool) -> None:
         engine = self.localrag.engine
-        if create:
-            engine.create_collection(name)
+        created = engine.create_collection(name) if create else ""
         # The settings read once the writes under way are done: read before, they undid a Settings save made while
         # the switch waited.
         with engine.writing():
             engine.update_settings(engine.settings.replace(collection=name))
-        self.post_message(CollectionSwitched(name))
+        self.post_message(CollectionSwitched(name, created))
 
     def on_collection_switched(self, message: CollectionSwitched) -> None:
         engine = self.localrag.engine
@@ -419,7 +418,9 @@ class LibraryScreen(LocalRagScreen):
             update_saved_settings({"collection": message.name}, engine.config_file)
         except (LocalRagError, OSError) as exc:
             self.notify(f"Switched, but the choice was not saved: {exc}", severity="warning", markup=False)
-        self.notify(f"Collection: {message.name}", markup=False)
+        # A new one says so, and which it was made beside when only the case differs (`Private` beside `private`).
+        said = message.created[:1].upper() + message.created[1:]
+        self.notify(said or f"Collection: {message.name}", markup=False)
         self._list_collections()
         self._list_documents()
         self.localrag.refresh_status()
