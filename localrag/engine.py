@@ -28,6 +28,7 @@ as text, so an old conversation reads the same whichever collection is chosen.
 
 from __future__ import annotations
 
+import shlex
 import threading
 import time
 import unicodedata
@@ -870,9 +871,10 @@ class Engine(GraphMode, Collections, Information):
               include=include, exclude=exclude)
 
     def _documents_at(self, path: str | Path, *, under: bool, named_only: bool = False,
-                      field: str = "paths") -> list[Document]:
+                      field: str = "paths", command: str = "forget") -> list[Document]:
         """The indexed documents at `path` (and, with `under`, every one below it); a LocalRagError when none,
-        naming `field`, the request's field that gave the path.
+        naming `field`, the request's field that gave the path, and, when another collection holds them, the
+        `localrag COMMAND` that reaches them there.
 
         A link stands for the documents under its own path (`forget_path`) and, unless `named_only`, for its
         target's too, where an ingest of a folder indexes a link inside it. `forget` asks `named_only`: it removes
@@ -895,8 +897,15 @@ class Engine(GraphMode, Collections, Information):
         if not docs:
             option = collection_option(self.settings.collection)
             hint = f"`localrag documents{option}` lists what is indexed"
+            elsewhere = self.indexed_elsewhere([named])
             if real != named and at({real}):
                 hint = f"it is a link to {real}, indexed under that path: `localrag forget {real}{option}` forgets it"
+            elif elsewhere:
+                # Asked of the wrong collection: the one that holds it, and the command there.
+                which = ", ".join(f"'{name}'" for name in elsewhere)
+                there = shlex.join(["localrag", command, str(named)]) + collection_option(next(iter(elsewhere)))
+                hint = (f"collection {which} indexes it: `{there}`" if len(elsewhere) == 1 else
+                        f"collections {which} index it: `{there}`")
             raise LocalRagError(f"{named}: not in the index", hint, field=field)
         return docs
 
@@ -955,9 +964,11 @@ class Engine(GraphMode, Collections, Information):
                 self.graph.drop_old_versions()
                 self._drop_unfinished_reembedding()
         kept: list[KeptPassages] = []
+        spared_in: dict[str, list[str]] = {}
         spared: list[str] = []
         if conversations is not None:
-            spared = sorted(self.indexed_elsewhere(paths))
+            spared_in = self.indexed_elsewhere(paths)
+            spared = sorted({path for held in spared_in.values() for path in held})
             # Passages matched by their words alone are spared while any collection indexes their document.
             indexed = self.indexed_paths() if texts else set()
             kept = conversations_keeping(conversations, paths, purge=purge, spared=[*spared, *indexed], texts=texts)
@@ -971,7 +982,7 @@ class Engine(GraphMode, Collections, Information):
         watched = [str(folder) for folder in folders if any(is_under(str(p), [folder]) for p in there)]
         return Forgotten([str(forget_path(path)) for path in paths], len(ids), removed, purge,
                          kept, derived_folders() if purge else [], spared, watched, self.settings.collection,
-                         still_held([forget_path(path) for path in paths]) if ids else [])
+                         still_held([forget_path(path) for path in paths]) if ids else [], spared_in)
 
     def _drop_unfinished_reembedding(self) -> None:
         """A stopped re-embedding's copy holds the text of every document it reached: a purge erases it whole
@@ -1002,9 +1013,10 @@ class Engine(GraphMode, Collections, Information):
             raise LocalRagError(f"{sentences} sentences: a summary has from 1 to {MAX_KEY_SENTENCES}",
                                 f"ask for 1 to {MAX_KEY_SENTENCES}", field="sentences")
         try:
-            document = self._documents_at(path, under=False, field="path")[0]
+            document = self._documents_at(path, under=False, field="path", command="summarize")[0]
         except LocalRagError:
-            below = self._documents_at(path, under=True, field="path")  # the same error when nothing is there
+            # The same error when nothing is there.
+            below = self._documents_at(path, under=True, field="path", command="summarize")
             folder = path_text(paths.typed_path(path).resolve())
             raise LocalRagError(f"{folder}: a folder of {count_text(len(below), 'indexed document')}",
                                 "summarize one document of it", field="path") from None

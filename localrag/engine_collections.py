@@ -131,14 +131,15 @@ class Collections:
                 continue
         return {name: count for name, count in counts.items() if count}
 
-    def indexed_elsewhere(self, places: Iterable[str | Path]) -> set[str]:
-        """The paths of the documents at or under `places` (named as `forget` names them) that a collection other
-        than this Engine's indexes."""
+    def indexed_elsewhere(self, places: Iterable[str | Path]) -> dict[str, list[str]]:
+        """The collections other than this Engine's that index documents at or under `places` (named as `forget`
+        names them), by name, each with those documents' paths in order."""
         from localrag.forget import forget_path, is_under
 
         targets = {forget_path(place) for place in places}
-        others = [name for name in self._folder().registry() if name != self.settings.collection]
-        return {path for path in self._paths_in(others) if is_under(path, targets)}
+        others = sorted(name for name in self._folder().registry() if name != self.settings.collection)
+        found = {name: sorted(path for path in self._paths_in([name]) if is_under(path, targets)) for name in others}
+        return {name: held for name, held in found.items() if held}
 
     def indexed_paths(self) -> set[str]:
         """The paths of the documents every collection indexes now."""

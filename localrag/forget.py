@@ -82,6 +82,8 @@ class Forgotten:
     # ingest of its folder, or of that file once it changes, reads it again (a forgotten mail came back with the
     # next mail to arrive in its mailbox, and nothing had said it would).
     still_on_disk: list[str] = field(default_factory=list)
+    # `spared` by collection: each other collection that indexes some of them, with their paths.
+    spared_in: dict[str, list[str]] = field(default_factory=dict)
 
 
 def on_disk(path: Path) -> Path:

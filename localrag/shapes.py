@@ -99,7 +99,7 @@ def forgotten_json(done: Forgotten) -> dict[str, Any]:
     return {"paths": done.paths, "documents": done.documents, "chunks_removed": done.chunks, "purged": done.purged,
             "conversations": [dataclasses.asdict(kept) for kept in done.conversations],
             "not_erased": [{"path": path, "holds": what} for path, what in done.not_erased], "spared": done.spared,
-            "watched": done.watched, "still_on_disk": done.still_on_disk}
+            "spared_in": done.spared_in, "watched": done.watched, "still_on_disk": done.still_on_disk}
 
 
 def summary_json(document: Document, summary: Summary) -> dict[str, Any]:

@@ -70,9 +70,11 @@ def report_lines(done: Forgotten) -> list[str]:
         lines.append(f"note: {named} is still on disk in a folder `localrag watch` follows for this collection "
                      f"({', '.join(done.watched)}): the watch reads it again; move it out of the folder to keep "
                      "it out of the index")
-    if done.spared:
-        lines.append(f"saved conversations keep the text of {count_text(len(done.spared), 'document')} another "
-                     "collection still indexes (forget it there too to erase it): " + ", ".join(done.spared))
+    for name, held in done.spared_in.items():
+        # Named with the command that erases it there: "another collection" left the user to find which.
+        lines.append(f"saved conversations keep the text of {count_text(len(held), 'document')} collection '{name}' "
+                     f"still indexes: {', '.join(held)} ({forget_command(held, name, purge=True)} erases it there "
+                     "too)")
     if done.purged:
         lines.append("the index keeps no old version: the text of what it forgot lies in no file of it")
         if held:

@@ -283,7 +283,16 @@ def test_a_purge_spares_conversations_the_text_of_a_document_another_collection_
     done = scratch.forget(docs, purge=True, conversations=store)
     assert (done.documents, done.conversations, done.spared) == (2, [], [str(canteen), str(vault)])
     assert (store.folder / "20261201-000000-aaaaaa.json").read_bytes() == kept
-    assert "another collection still indexes" in " ".join(report_lines(done))
+    # The collection is named, with the command that erases it there ("another collection" left the user to guess).
+    assert done.spared_in == {"default": [str(canteen), str(vault)]}
+    assert (f"saved conversations keep the text of 2 documents collection 'default' still indexes: {canteen}, {vault} "
+            f"(`localrag forget {canteen} {vault} --purge` erases it there too)") in report_lines(done)
+    # Asked of a collection that does not hold it, the error names the one that does, and the command there.
+    with pytest.raises(LocalRagError, match=f"{vault}: not in the index \\(collection 'default' indexes it: "
+                                            f"`localrag forget {vault}`\\)"):
+        scratch.forget(vault)
+    with pytest.raises(LocalRagError, match="collection 'default' indexes it: `localrag summarize "):
+        scratch.summarize(vault)
     # Forgotten from the last collection that holds it, it is erased.
     done = engine.forget(vault, purge=True, conversations=store)
     assert [k.conversation_id for k in done.conversations] == ["20261201-000000-aaaaaa"] and done.spared == []
