@@ -8,7 +8,8 @@ still end one; a table row and a heading are each a unit of their own. A row of 
 lone "tea | coffee" is prose. Cutting at every line break instead made 47 of the sample corpus's 278 sentences a
 fragment of a wrapped one (benchmarks/README.md, "Sentences the RAFT builder quotes"). A row means little without
 its table's first row, which `table_header` finds. In code and data (a JSON export, a YAML file) every line is a
-unit, as is a log's (`is_log`), and an org-mode or AsciiDoc heading line (`* Watering`, `== Watering`) is one as a
+unit, as is a log's (`is_log`) and, in any text, a record's line of an invoice, a catalogue or a timetable
+(`_records`), and an org-mode or AsciiDoc heading line (`* Watering`, `== Watering`) is one as a
 Markdown "#" line is: `chunk_sentences` reads a chunk as its file type is written, for every use. An abbreviation's
 full stop before a lower-case word ("et al. found"), after a title or
 "Fig.", or after "No." or "Vol." before a number, does not end a sentence, nor do the German, French, Italian,
@@ -59,10 +60,14 @@ _ORDINAL = (rf"\b\d{{1,2}}\.(?=\s+(?:{_MONTHS})\s*\d|\s+(?!{_ENGLISH_MONTHS})(?:
 # 14 of 24,549 COVID-QA and PubMedQA sentences ended at one of these before a number (as a contract's "Art." would).
 # Contracts number their references so too, in English and German ("cl. 9.3", "Sch. 2", "para. 4", "§ 3 Abs. 2",
 # "Nr. 5", "Ziff. 4", "Kap. 2", "Anl. 1"): cut there, a quote of clause 5.2 began "9.3 the Supplier shall pay" and
-# read as clause 9.3's.
+# read as clause 9.3's. So do German invoices and letters ("Pos. 1", "MwSt. 19 %", "USt. 7 %", "3 Stk. 12,50 €",
+# "Tel. 030 ...", "Tel. +49 ..."): an invoice's "Pos. 1: Knetmaschine ..." was the sentences "Pos." and "1: ...".
+# Only before a number: "inkl. MwSt." ends a sentence as often as not. Not every short capitalised word before a
+# number: English starts sentences with a year after a name ("It began in Wuhan. 2019-nCoV spread ...").
 # Titles of German, French, Italian, Spanish and Portuguese are always followed by the name too ("Dra. Ana", "Il
 # Sig. Rossi", "Sig.ra Bianchi", "Dott. Neri", "Sr. López", "Mme. Favre"), and so are the abbreviations that open a
-# clause or a figure ("d.h.", "z. B.", "u.a.", "bzw.", "ca. 5000", "vgl. Ziff. 3", "p. ex."): none ends a sentence,
+# clause or a figure ("d.h.", "z. B.", "u.a.", "bzw.", "ca. 5000", "vgl. Ziff. 3", "p. ex.", "inkl. Versand", "zzgl.
+# MwSt.", "ggf. Nachzahlung"): none ends a sentence,
 # and before a German noun (capitalised) each cut one ("Die Mietzinskaution beträgt drei Monatsmieten, d.h." |
 # "Mindestens ..."). "usw." and "etc." are not listed, as "et al." is not: before a capital they end a sentence as
 # often as not (6 of COVID-QA's, each a real end). "Me" (Maître) is written without a full stop, and "Me." ends
@@ -89,10 +94,10 @@ _IBERIAN_TITLE = (rf"(?=Sra?\.\s)(?:{_before_name('el la al del los las y e o a 
 # 0.04 s for those 412 KB, the spans the same).
 _ABBREVIATION = (r"(?=[^.!?]{0,12}\.)"
                  r"(?:\b(?:Figs?|Eqs?|Refs?|Dr|Mrs?|Ms|Prof|vs|cf|approx|e\.g|i\.e|Dra|Mme|Mlle|Srta|Sig(?:\.ra)?|"
-                 r"Dott(?:\.ssa)?|d\.\s?h|z\.\s?B|u\.\s?a|bzw|ca|vgl|p\.\s?ex)\.(?=\s)"
+                 r"Dott(?:\.ssa)?|d\.\s?h|z\.\s?B|u\.\s?a|bzw|ca|vgl|p\.\s?ex|inkl|zzgl|ggf)\.(?=\s)"
                  rf"|{_FRENCH_TITLE}|{_IBERIAN_TITLE}"
                  r"|\b(?:[Nn]os?|[Vv]ols?|pp?|Art|Sec|Ch|[Cc]ls?|[Ss]ch|[Ss]ched|[Pp]aras?|[Ss]ubs?|Abs|Nr|Ziff|Kap|"
-                 r"Anl|Tab|S)\.(?=\s*\d)"
+                 r"Anl|Tab|S|Pos|M[Ww]St|USt|Stk|Tel)\.(?=\s*\d)|\bTel\.(?=\s*[+(])"
                  # a month's abbreviation before its day or year: "3. Jan. 2026", "Dec. 31"
                  r"|\b(?:Jan|Febr?|Mä?r|Apr|Ju[nl]|Aug|Sept?|Okt|Oct|Nov|De[zc]|[Dd]éc|[Dd]ic)\.(?=\s*\d)"
                  rf"|{_ORDINAL})")
@@ -395,6 +400,52 @@ def _row_at(text: str, start: int) -> tuple[list[re.Match[str]], list[bool], int
     return lines, _rows(lines), at
 
 
+# A record's line opens with a short label and ": " ("Total due: $1,856.01", "Part 1250: price $5,522.43, weight
+# 66.4 kg", "MwSt. 19 %: 325,77 €", "Bill to: Greenfield Catering LLC"): up to RECORD_LABEL_WORDS words before the
+# colon, no cell bar; a time's or a link's colon has no space after it.
+_RECORD_LABEL = re.compile(r"[ \t]*([^\s:|>][^:\n|]{0,39}?):[ \t]+\S")
+RECORD_LABEL_WORDS = 5
+# Lines that open alike ("RE 4014 | ...", "Part 1250 ...") are records when this many or more follow each other.
+RECORD_RUN = 3
+
+
+def _record_label(line: str) -> str | None:
+    """The label a record's line opens with ("Total due" of "Total due: $1,856.01"), else None."""
+    match = _RECORD_LABEL.match(line)
+    return match.group(1) if match and len(match.group(1).split()) <= RECORD_LABEL_WORDS else None
+
+
+def _records(contents: list[str]) -> list[bool]:
+    """Whether each line (without its line break and quote marks) is a record of a paragraph of them, so a unit of
+    its own: an invoice's, a catalogue's or a timetable's lines, written one to a line without a full stop, were
+    read as a wrapped paragraph's, and `ask --extract "What is the total due on invoice US-5521?"` quoted "INVOICE
+    #US-5521 Invoice date: December 7, 2026 Bill to: Greenfield Catering LLC"; a 400-line catalogue was one
+    sentence ending wherever a price's full stop fell. A paragraph's records are its lines that open with a label
+    (`_record_label`) where two or more of them do with a capital or a digit (a wrapped line of prose opens with a
+    lower-case word), or every line does in any case ("host: db1" / "port: 5432"); and a run of RECORD_RUN or more
+    lines opening with the same word, capitalised or a number ("RE 4014 Lindenau 07:15"), which a wrapped
+    paragraph's lines do not. A line without a label after a record goes on with it (a value wrapped onto the next
+    line), and hard-wrapped prose stays one sentence over its lines."""
+    records = [False] * len(contents)
+    start = 0
+    for end in range(len(contents) + 1):
+        if end < len(contents) and contents[end].strip():
+            continue
+        labels = [_record_label(contents[i]) for i in range(start, end)]
+        capital = sum(label is not None and (label[0].isupper() or label[0].isdigit()) for label in labels)
+        if capital >= 2 or (len(labels) >= 2 and all(labels)):
+            for i, label in enumerate(labels, start=start):
+                records[i] = label is not None
+        first = [(line.split() or [""])[0] for line in contents[start:end]]
+        run = 0
+        for i, word in enumerate(first):
+            run = run + 1 if i and word == first[i - 1] and (word[:1].isupper() or word[:1].isdigit()) else 1
+            if run >= RECORD_RUN:
+                records[start + i - run + 1:start + i + 1] = [True] * run
+        start = end + 1
+    return records
+
+
 def _units(text: str, file_type: str = "") -> list[tuple[int, int]]:
     """Spans of `text` that no sentence crosses: paragraphs, and in them each list item, table row or heading (as
     `file_type` marks its headings); a blockquote, and in it the same, and a callout's first line."""
@@ -405,16 +456,16 @@ def _units(text: str, file_type: str = "") -> list[tuple[int, int]]:
     in_list = False  # the unit going on was opened by a list item's mark
     was_depth = 0  # the quote marks on the line before: a quote, or one nested deeper or less, starts a unit
     lines = list(_LINE.finditer(text))
-    for line, row in zip(lines, _rows(lines), strict=True):
+    contents = [_line_content(line.group()) for line in lines]
+    for line, row, content, record in zip(lines, _rows(lines), contents, _records(contents), strict=True):
         marks = _QUOTE_MARKS.match(line.group())
-        content = line.group()[marks.end():] if marks else line.group()
         blank = not content.strip()  # a quote's line of ">" alone parts its paragraphs, as a blank line does
         callout = marks is not None and _CALLOUT.match(content.lstrip()) is not None
         depth = marks.group().count(">") if marks else 0
         heading = _is_heading_line(content.rstrip("\r\n"), file_type)
         own = _is_own_line(content.rstrip("\r\n"), file_type)
         item = _OPENS_UNIT.match(content) is not None and not dash_goes_on(content, before, in_list=in_list or alone)
-        opens = blank or alone or row or callout or heading or own or item or depth != was_depth
+        opens = blank or alone or row or callout or heading or own or item or record or depth != was_depth
         if line.start() > start and opens:
             units.append((start, line.start()))
             start = line.start()
@@ -428,3 +479,9 @@ def _units(text: str, file_type: str = "") -> list[tuple[int, int]]:
     if start < len(text):
         units.append((start, len(text)))
     return units
+
+
+def _line_content(line: str) -> str:
+    """A line without its blockquote's marks (its line break kept)."""
+    marks = _QUOTE_MARKS.match(line)
+    return line[marks.end():] if marks else line

@@ -219,3 +219,53 @@ def test_a_log_files_lines_are_units_whatever_they_open_with() -> None:
                   page=None, heading="", file_type="txt", n_tokens=20)
     assert [text[s:e] for s, e in chunk_sentences(chunk)] == text.split("\n")[:3]
     assert len(sentence_spans(text, file_type="txt")) == 1  # a .txt of such lines is prose
+
+
+INVOICE = ("INVOICE #US-5521\nInvoice date: December 7, 2026\nBill to: Greenfield Catering LLC\n\n"
+           "Line 1: Commercial blender, 2 units, $1,234.56\nLine 2: Delivery and installation, $480.00\n"
+           "Subtotal: $1,714.56\nSales tax (8.25%): $141.45\nTotal due: $1,856.01\n\n"
+           "Payment due by 12/21/2026 (net 14).")
+
+
+def test_a_records_lines_are_sentences_of_their_own_and_wrapped_prose_stays_one() -> None:
+    """An invoice's "Label: value" lines, a catalogue's and a timetable's, written one to a line without a full
+    stop, were one sentence: `ask --extract` quoted "INVOICE #US-5521 Invoice date: December 7, 2026 Bill to: ..."
+    for the total due, and a catalogue's 400 lines were cut only where a price's full stop fell."""
+    assert _sentences(INVOICE) == [line for line in INVOICE.split("\n") if line]
+    catalogue = "".join(f"Part {n}: price ${n * 3}.{n % 89:02d}, weight {n % 70}.4 kg\n" for n in range(1240, 1260))
+    assert _sentences(catalogue) == catalogue.split("\n")[:-1]
+    # Lines that open alike, without a label, and a paragraph of lower-case labels alone.
+    timetable = ("Trains to Lindenau\nRE 4014 Lindenau 07:15 08:02\nRE 4016 Lindenau 08:15 09:02\n"
+                 "RE 4018 Lindenau 09:15 10:04")
+    assert _sentences(timetable) == timetable.split("\n")
+    assert _sentences("host: db1.internal\nport: 5432\nuser: reporting") == ["host: db1.internal", "port: 5432",
+                                                                            "user: reporting"]
+    # A value wrapped onto a line without a label goes on with its record.
+    wrapped_value = ("Description: A cast-iron skillet, pre-seasoned, that wraps onto\nthe next line.\nPrice: $40\n"
+                     "Weight: 2.3 kg")
+    assert _sentences(wrapped_value) == ["Description: A cast-iron skillet, pre-seasoned, that wraps onto\nthe next "
+                                         "line.", "Price: $40", "Weight: 2.3 kg"]
+    # Hard-wrapped prose stays one sentence over its lines: one label, a lower-case one, or lines that open alike
+    # only twice.
+    for prose in ("Note: the committee met on Tuesday morning and\nagreed on the budget for next year as\n"
+                  "follows: two posts and one laptop.",
+                  "The committee met on Tuesday and the chair said\nthe budget was fine as it stood\n"
+                  "and the meeting ended at noon.",
+                  "The keeper lit the lamp at dusk and\nThe Times reported it the next day."):
+        assert _sentences(prose) == [prose], prose
+
+
+def test_german_invoice_abbreviations_before_a_number_do_not_end_a_sentence() -> None:
+    """"Pos. 1: Knetmaschine ..." was the sentences "Pos." and "1: Knetmaschine ... Pos.", "MwSt. 19 %" two too."""
+    invoice = ("Rechnung Nr. 2026-118\nPos. 1: Knetmaschine KM-40, 1 Stück, 1.234,56 €\n"
+               "Pos. 2: Lieferung und Aufbau, 1 Stück, 480,00 €\nMwSt. 19 %: 325,77 €\nGesamtbetrag: 2.040,33 €")
+    assert _sentences(invoice) == invoice.split("\n")
+    text = ("Der Preis gilt inkl. Versand, zzgl. Zoll und ggf. Gebühren. Tel. +49 30 1234 oder Tel. 030 1234. "
+            "Es sind 3 Stk. zu 12,50 €, USt. 7 % inklusive. Der Preis versteht sich inkl. MwSt. Die Lieferung folgt.")
+    assert _sentences(text) == ["Der Preis gilt inkl. Versand, zzgl. Zoll und ggf. Gebühren.",
+                                "Tel. +49 30 1234 oder Tel. 030 1234.",
+                                "Es sind 3 Stk. zu 12,50 €, USt. 7 % inklusive.", "Der Preis versteht sich inkl. MwSt.",
+                                "Die Lieferung folgt."]
+    # A sentence still starts with a number after a word that is no abbreviation.
+    assert _sentences("It happened in 2019. 2020 was worse. It began in Wuhan. 2019-nCoV spread.") == [
+        "It happened in 2019.", "2020 was worse.", "It began in Wuhan.", "2019-nCoV spread."]
