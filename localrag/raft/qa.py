@@ -68,6 +68,12 @@ QA_SYSTEM_PROMPT = (
 )
 
 _WORD = re.compile(r"\w+")
+# A clock time (H:MM, HH:MM, optionally :SS) is one content word, its hour without a leading zero and ":00" seconds
+# dropped: read as \w+, "07:15" was the words "07" and "15", so a timetable's 07:15 and 09:15 rows shared as many
+# words with "When does the 07:15 train from Lindenau arrive?" and the 09:15 row was quoted; "7:15" matched neither.
+# Not an address's or a ratio's colons ("fe80::1", "00:1a:2b", "3:1").
+_TIME = re.compile(r"(?<!\w)(?<!\w:)([01]?\d|2[0-4]):([0-5]\d)(?::([0-5]\d))?(?!\w|:\w)")
+_CONTENT_WORD = re.compile(rf"{_TIME.pattern}|\w+")
 # Words that carry no content: an answer made of them says nothing about the chunk.
 _STOPWORDS = frozenset(
     "a an and are as at be by for from has have in is it its of on or that the their this to was were "
@@ -205,12 +211,18 @@ def normalise(text: str) -> str:
 def content_words(text: str) -> list[str]:
     """`text`'s words, lower-cased, without its function words: English ones and Chinese and Japanese function
     characters always, those of German, French, Italian, Spanish and Portuguese where the text holds one that is not
-    also English."""
-    words = _WORD.findall(spaced(text.lower()))
+    also English. A clock time is one word ("07:15" and "7:15" are "7:15")."""
+    words = [_time_word(m) if m.group(2) else m.group() for m in _CONTENT_WORD.finditer(spaced(text.lower()))]
     marks = [w for w in words if w in _MARKS_LANGUAGE]
     if len(marks) * _MARK_SHARE < len(words) and (len(set(marks)) < 2 or len(marks) * _MARKS_SPARSE < len(words)):
         return [w for w in words if w not in _STOPWORDS and w not in _CJK_FUNCTION_CHARS]
     return [w for w in words if w not in _STOPWORDS and w not in _FUNCTION_WORDS and w not in _CJK_FUNCTION_CHARS]
+
+
+def _time_word(match: re.Match[str]) -> str:
+    """A clock time as one word: "07:15" and "7:15" are "7:15", "07:15:00" too, "07:15:30" is "7:15:30"."""
+    hour, minute, second = match.group(1, 2, 3)
+    return f"{int(hour)}:{minute}" + (f":{second}" if second and second != "00" else "")
 
 
 def support(answer: str, text: str) -> float:

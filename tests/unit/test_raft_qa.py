@@ -220,3 +220,15 @@ def test_import_of_a_file_without_questions_says_so(tmp_path: Path, name: str, t
     with pytest.raises(QAImportError) as refused:
         import_qa([file], [BEES])
     assert refused.value.message == f"{file}: no questions" and refused.value.hint == hint
+
+
+def test_a_clock_time_is_one_content_word() -> None:
+    """"07:15" was the words "07" and "15": a timetable's 07:15 and 09:15 rows shared as many words with a question
+    about the 07:15 train, and "7:15" matched neither."""
+    assert content_words("When does the 07:15 train from Lindenau arrive?") == [
+        "does", "7:15", "train", "lindenau", "arrive"]
+    assert content_words("7:15, 07:15:00, 23:59:30, 10:30-11:00") == ["7:15", "7:15", "23:59:30", "10:30", "11:00"]
+    # Not an address's, a ratio's or a link's colons.
+    assert content_words("fe80::1 00:1a:2b 3:1 http://host:8080 12:30:45:10") == [
+        "fe80", "1", "00", "1a", "2b", "3", "1", "http", "host", "8080", "12", "30", "45", "10"]
+    assert support("7:15", "The first train leaves at 07:15 from platform 2.") == 1.0
