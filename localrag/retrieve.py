@@ -188,8 +188,10 @@ def _merge_pair(first: Hit, second: Hit) -> Hit:
     if b.end <= a.end:
         text = a.text
     else:
+        # `second`'s repeated table header (`Chunk.lead`) is not repeated inside the merged text.
         overlap = a.end - b.start
-        text = a.text + b.text[overlap:] if 0 <= overlap <= len(b.text) else a.text + b.text
+        own = b.own_text
+        text = a.text + own[overlap:] if 0 <= overlap <= len(own) else a.text + own
     chunk = dataclasses.replace(
         a, text=text, start=min(a.start, b.start), end=max(a.end, b.end), n_tokens=a.n_tokens + b.n_tokens
     )
@@ -256,7 +258,8 @@ def _past(hit: Hit, before: list[Chunk]) -> Hit | None:
             return None
         if earlier.start <= chunk.start:  # it overlaps this one's start
             cut = earlier.end - chunk.start
-            chunk = dataclasses.replace(chunk, text=chunk.text[cut:], start=earlier.end)
+            # The rows left still open with their table's header (`Chunk.lead`).
+            chunk = dataclasses.replace(chunk, text=chunk.text[: chunk.lead] + chunk.own_text[cut:], start=earlier.end)
         else:  # its end
             cut = chunk.end - earlier.start
             chunk = dataclasses.replace(chunk, text=chunk.text[: len(chunk.text) - cut], end=earlier.start)

@@ -105,7 +105,9 @@ class Chunk:
     """A retrievable span of a document's extracted text.
 
     `start`/`end` are character offsets into the document's extracted text, so a citation can point
-    back to the exact span; `heading` is the heading path joined with " > ". `line_start`/`line_end` are
+    back to the exact span: `text` ends with that span, and what comes before it (`lead` characters) is the header
+    row of the table the span starts in, repeated (`ingest.chunker`); `heading` is the heading path joined with
+    " > ". `line_start`/`line_end` are
     the lines of its file it spans (from 1), for plain text, Markdown and code as they are retrieved
     (`ingest.lines`); None elsewhere, and where the file no longer holds the chunk there.
     """
@@ -123,6 +125,16 @@ class Chunk:
     n_tokens: int = 0
     line_start: int | None = None
     line_end: int | None = None
+
+    @property
+    def lead(self) -> int:
+        """How many characters of `text` come before the span `start`:`end`: the repeated table header."""
+        return max(0, len(self.text) - (self.end - self.start))
+
+    @property
+    def own_text(self) -> str:
+        """`text` without the repeated table header: the document's text at `start`:`end`."""
+        return self.text[self.lead :]
 
 
 @dataclass

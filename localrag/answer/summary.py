@@ -103,11 +103,13 @@ def _read(chunks: Sequence[Chunk]) -> tuple[list[tuple[Chunk, int, int]], int]:
     for chunk in chunks:
         section = _references_section(chunk.heading, top)
         # A chunk begins with the previous one's last sentences (its overlap): each sentence counts once, or a
-        # 2,700-sentence text counted 3,216 and was read at every other one, its overlaps weighing double.
+        # 2,700-sentence text counted 3,216 and was read at every other one, its overlaps weighing double. Its
+        # repeated table header (`Chunk.lead`) lies before its start, so it is never counted again either.
         found.extend((chunk, s, e, section, is_reference_entry(spaced(chunk.text[s:e])),
                       len(spaced(chunk.text[s:e]).split()) >= MIN_WORDS)
                      for s, e in chunk_sentences(chunk)
-                     if chunk.start + s >= read_to and not is_label(chunk.text, s, e, chunk.heading, chunk.file_type))
+                     if chunk.start + s - chunk.lead >= read_to
+                     and not is_label(chunk.text, s, e, chunk.heading, chunk.file_type))
         read_to = max(read_to, chunk.end)
     sizes = Counter(section for _, _, _, section, _, _ in found if section)
     entries = Counter(section for _, _, _, section, entry, _ in found if section and entry)

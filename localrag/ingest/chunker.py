@@ -25,6 +25,11 @@ How it works:
    pieces, up to `overlap` tokens, so a fact cut at a boundary is still whole in one chunk. No
    overlap is carried across a heading change (the text before a heading is about something else),
    and lines of code or table rows carry over only into the rest of their own block.
+   A chunk that starts among a table's later rows opens with the table's header, its first row (not the rule line
+   under it, Markdown's `|---|---|`), as `sheets.fit_tables` gives a spreadsheet's: without it, `ask --extract`
+   quoted trip T253's row of a 300-row schedule as "a row under" T241's, the first row of its chunk, and a chunk's
+   first row, taken for its header, was no answer. The header counts against the chunk's size. A header that is
+   over half a chunk, or a first line that names nothing (AsciiDoc's `|===`), is not repeated.
 5. Sizes up to here add up piece counts, which is exact for WordPiece (MiniLM) but only close for
    other tokenizers; so every chunk is counted again in one batched call, and any chunk that is still
    over the limit is halved at whitespace (or a Chinese sentence end, else after a comma-like mark, else beside a
@@ -40,9 +45,9 @@ How it works:
    between it and the text it heads is left out too (it rides in that text's heading path), else a chunk of a
    bare heading would stand in the results.
 
-Chunks are spans of `loaded.text` (`loaded.text[start:end] == chunk.text`), so a citation can point
-at the exact place; the heading path is metadata, and prepending it to the embedded text is the
-pipeline's choice.
+Chunks are spans of `loaded.text` (`loaded.text[start:end] == chunk.text`, after the repeated table header
+`chunk.lead` characters long where one leads it), so a citation can point at the exact place; the heading path is
+metadata, and prepending it to the embedded text is the pipeline's choice.
 """
 
 from __future__ import annotations
@@ -89,6 +94,9 @@ SEGMENT_CHARS = 200_000
 # indexed before keep their chunks until read again (`ingest --force`): the rule is not worth every document
 # marked stale.
 MAX_TOKEN_CHARS = 12
+# The rule line under a table's header row: Markdown's |---|:--:|, Org's |---+---|.
+_RULE_LINE = re.compile(r"[ \t|:+=-]*-[ \t|:+=-]*")
+_NAMES = re.compile(r"\w")
 
 
 @dataclass(frozen=True)
@@ -98,6 +106,21 @@ class _Reading:
 
     path: str
     json: bool
+
+
+@dataclass(frozen=True)
+class _Lead:
+    """The header of the table at `start`:`end` of the text (its first row), `text` with a line break after it: a
+    chunk that starts at or past `after`, where the header (and a rule line under it) ends, opens with it."""
+
+    start: int
+    end: int
+    after: int
+    text: str
+    tokens: int
+
+
+LeadAt = Callable[[int], "_Lead | None"]
 
 
 @dataclass
@@ -184,17 +207,18 @@ def chunk_document(
         return []
     depth = _split_depth([section for run in runs for section in run])
     reading = _Reading(path, file_type == "code:json")
+    lead_at = _lead_finder(text, sections, token_counts, max_tokens)
     spans: list[_Span] = []
     for run in runs:
         for segment in _segments(text, run, reading):
-            spans.extend(_chunk_segment(text, segment, depth, token_counts, max_tokens, overlap, reading))
+            spans.extend(_chunk_segment(text, segment, depth, token_counts, max_tokens, overlap, reading, lead_at))
     return [
         Chunk(
             chunk_id=f"{doc_id}:{index:05d}",
             doc_id=doc_id,
             path=path,
             index=index,
-            text=text[span.start : span.end],
+            text=span.lead + text[span.start : span.end],
             start=span.start,
             end=span.end,
             page=span.page,
@@ -204,6 +228,35 @@ def chunk_document(
         )
         for index, span in enumerate(spans)
     ]
+
+
+def _lead_finder(text: str, sections: list[Section], token_counts: TokenCounter, max_tokens: int) -> LeadAt:
+    """Which table header, if any, a chunk starting at an offset of `text` opens with (`_Lead`): that of the table
+    it starts in, past its header. Found on the whole sections, so a table cut into segments keeps its header."""
+    found: list[tuple[int, int, int, str]] = []
+    for section in sections:
+        lines = _lines(text, section.start, section.end) if section.kind == "table" else []
+        if len(lines) < 2 or "|" not in text[lines[0][0] : lines[0][1]] or not _NAMES.search(text, *lines[0]):
+            continue
+        # The rule line under the header is not repeated: it names nothing, and MiniLM reads a Markdown one as a
+        # token a dash (50 tokens for a four-column table, a quarter of a chunk).
+        after = lines[1][1] if len(lines) > 2 and _RULE_LINE.fullmatch(text, *lines[1]) else lines[0][1]
+        found.append((section.start, section.end, after, text[lines[0][0] : lines[0][1]] + "\n"))
+    if not found:
+        return lambda _offset: None
+    counts = _counts(token_counts, ["", *(lead for *_, lead in found)])
+    budget = max(1, max_tokens - counts[0])
+    leads = [_Lead(start, end, after, lead, count - counts[0])
+             for (start, end, after, lead), count in zip(found, counts[1:], strict=True)
+             if 2 * (count - counts[0]) <= budget and 2 * len(lead) <= max_tokens * MAX_TOKEN_CHARS]
+    starts = [lead.start for lead in leads]
+
+    def lead_at(offset: int) -> _Lead | None:
+        at = bisect.bisect_right(starts, offset) - 1
+        lead = leads[at] if at >= 0 else None
+        return lead if lead is not None and lead.after <= offset < lead.end else None
+
+    return lead_at
 
 
 def _runs(sections: list[Section]) -> list[list[Section]]:
@@ -283,6 +336,7 @@ def _chunk_segment(
     max_tokens: int,
     overlap: int,
     reading: _Reading,
+    lead_at: LeadAt,
 ) -> list[_Span]:
     pieces = [_pieces(text, s, s.start, s.end, reading) for s in sections]
     flat = [span for spans in pieces for span in spans]
@@ -321,8 +375,8 @@ def _chunk_segment(
             units.append(section_fine)
     all_fine = [u for section_fine in fine for u in section_fine]
 
-    spans = _pack([u for section_units in units for u in section_units], all_fine, depth, budget, overlap)
-    return _enforce_limit(text, spans, token_counts, max_tokens)
+    spans = _pack([u for section_units in units for u in section_units], all_fine, depth, budget, overlap, lead_at)
+    return _enforce_limit(text, spans, token_counts, max_tokens, lead_at)
 
 
 def _words(text: str, start: int, end: int) -> list[tuple[int, int]]:
@@ -371,22 +425,27 @@ class _Span:
     page: int | None
     headings: tuple[str, ...]
     tokens: int = 0
+    lead: str = ""  # the table header it opens with (`_Lead`)
 
 
-def _pack(units: list[_Unit], fine: list[_Unit], depth: int, budget: int, overlap: int) -> list[_Span]:
+def _pack(units: list[_Unit], fine: list[_Unit], depth: int, budget: int, overlap: int, lead_at: LeadAt) -> list[_Span]:
     starts = [u.start for u in fine]
     groups: list[tuple[list[_Unit], bool]] = []  # (units, continues the previous chunk after a size break)
     current: list[_Unit] = []
     current_tokens = 0
     continued = False
-    carried = 0  # tokens reserved for the overlap this chunk will start with
+    carried = 0  # tokens reserved for the overlap and the table header this chunk will start with
 
     def only_headings(group: list[_Unit]) -> bool:
         return all(u.section.kind == "heading" for u in group)
 
+    def lead_tokens(unit: _Unit) -> int:
+        lead = lead_at(unit.start)
+        return lead.tokens if lead is not None else 0
+
     for unit in units:
         if not current:
-            current, current_tokens = [unit], unit.tokens
+            current, current_tokens, carried = [unit], unit.tokens, lead_tokens(unit)
             continue
         # A page break ends a chunk as a new section does: a chunk names one page, and a citation of it must
         # not send the reader to page 1 for a sentence on page 3.
@@ -395,7 +454,7 @@ def _pack(units: list[_Unit], fine: list[_Unit], depth: int, budget: int, overla
                        or current[-1].section.kind == "properties")
         if key_changed and not only_headings(current):
             groups.append((current, continued))
-            current, current_tokens, continued, carried = [unit], unit.tokens, False, 0
+            current, current_tokens, continued, carried = [unit], unit.tokens, False, lead_tokens(unit)
         elif current_tokens + carried + unit.tokens > budget:
             # Trailing headings belong to the text after them.
             moved: list[_Unit] = []
@@ -404,9 +463,10 @@ def _pack(units: list[_Unit], fine: list[_Unit], depth: int, budget: int, overla
             groups.append((current, continued))
             starts_fresh = bool(moved) or unit.section.kind == "heading"
             continued = not starts_fresh and unit.section.headings == current[-1].section.headings
-            room = budget - unit.tokens
+            led = lead_tokens((moved or [unit])[0])
+            room = budget - unit.tokens - led
             carry = _overlap_units(current, unit.section, fine, starts, overlap, room) if continued else []
-            carried = sum(u.tokens for u in carry)
+            carried = sum(u.tokens for u in carry) + led
             current = [*moved, unit]
             current_tokens = sum(u.tokens for u in current)
         else:
@@ -419,11 +479,12 @@ def _pack(units: list[_Unit], fine: list[_Unit], depth: int, budget: int, overla
     for group, is_continued in groups:
         first = group[0]
         if is_continued:
-            room = budget - sum(u.tokens for u in group)
+            room = budget - sum(u.tokens for u in group) - lead_tokens(group[0])
             carry = _overlap_units(previous, group[0].section, fine, starts, overlap, room)
             first = carry[0] if carry else first
         content = next((u for u in group if u.section.kind != "heading"), group[0])
-        spans.append(_Span(first.start, group[-1].end, first.section.page, content.section.headings))
+        spans.append(_Span(first.start, group[-1].end, first.section.page, content.section.headings,
+                           lead=_lead_text(lead_at, first.start)))
         previous = group
     return spans
 
@@ -452,18 +513,20 @@ def _overlap_units(
     return carry
 
 
-def _enforce_limit(text: str, spans: list[_Span], token_counts: TokenCounter, max_tokens: int) -> list[_Span]:
-    """Count every chunk for real; halve any that is over the limit, in tokens or in characters (MAX_TOKEN_CHARS a
-    token), at whitespace until all fit."""
+def _enforce_limit(
+    text: str, spans: list[_Span], token_counts: TokenCounter, max_tokens: int, lead_at: LeadAt
+) -> list[_Span]:
+    """Count every chunk for real, with its table header; halve any that is over the limit, in tokens or in
+    characters (MAX_TOKEN_CHARS a token), at whitespace until all fit; a half inside a table opens with its header."""
     max_chars = max_tokens * MAX_TOKEN_CHARS
     pending = list(range(len(spans)))
     while pending:
-        counts = _counts(token_counts, [text[spans[i].start : spans[i].end] for i in pending])
+        counts = _counts(token_counts, [spans[i].lead + text[spans[i].start : spans[i].end] for i in pending])
         over = []
         for i, count in zip(pending, counts, strict=True):
             spans[i].tokens = count
             length = spans[i].end - spans[i].start
-            if (count > max_tokens or length > max_chars) and length > 1:
+            if (count > max_tokens or len(spans[i].lead) + length > max_chars) and length > 1:
                 over.append(i)
         if not over:
             break
@@ -472,7 +535,8 @@ def _enforce_limit(text: str, spans: list[_Span], token_counts: TokenCounter, ma
             span = spans[i]
             cut = _cut_point(text, span.start, span.end)
             parts = (_trim(text, span.start, cut), _trim(text, cut, span.end))
-            replaced[i] = [_Span(s, e, span.page, span.headings) for s, e in parts if s < e]
+            replaced[i] = [_Span(s, e, span.page, span.headings, lead=_lead_text(lead_at, s))
+                           for s, e in parts if s < e]
         new_spans: list[_Span] = []
         pending = []
         for i, span in enumerate(spans):
@@ -484,6 +548,11 @@ def _enforce_limit(text: str, spans: list[_Span], token_counts: TokenCounter, ma
                 new_spans.append(span)
         spans = new_spans
     return spans
+
+
+def _lead_text(lead_at: LeadAt, offset: int) -> str:
+    lead = lead_at(offset)
+    return lead.text if lead is not None else ""
 
 
 def _cut_point(text: str, start: int, end: int) -> int:

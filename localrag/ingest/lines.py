@@ -51,7 +51,8 @@ def with_lines(hits: Sequence[Hit]) -> list[Hit]:
         if first is None:
             out.append(hit)
             continue
-        located = dataclasses.replace(chunk, line_start=first, line_end=first + chunk.text.count("\n"))
+        # A repeated table header (`Chunk.lead`) is no line of the chunk's own: its lines are those of its span.
+        located = dataclasses.replace(chunk, line_start=first, line_end=first + chunk.own_text.count("\n"))
         out.append(dataclasses.replace(hit, chunk=located))
     return out
 
@@ -74,7 +75,7 @@ def _first_line(chunk: Chunk, texts: dict[str, str | None],
     if chunk.path not in texts:
         texts[chunk.path] = _file_text(Path(chunk.path), version)
     text = texts[chunk.path]
-    first = None if text is None or text[chunk.start:chunk.end] != chunk.text else \
+    first = None if text is None or text[chunk.start:chunk.end] != chunk.own_text else \
         text.count("\n", 0, chunk.start) + 1
     if big and text is not None:
         with _READ_LOCK:

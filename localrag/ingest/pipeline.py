@@ -729,7 +729,7 @@ def embedding_texts(path: Path, embedder: Embedder, settings: Settings, store: S
 
 
 def _chunker(read_with: str) -> list[str]:
-    """A reading's chunker version ("chunks 1"), which changes with the text a chunk is embedded as."""
+    """A reading's chunker version ("chunks 2"), which changes with the text a chunk is embedded as."""
     return read_with.partition("; ")[2].split()[:2]
 
 

@@ -6,7 +6,7 @@ otherwise never reach the documents already indexed. Comparing a document's read
 would get now names those documents: `status` counts them, ingest reports them, and `ingest --stale`
 reads them again (only them, where `--force` reads everything it is given).
 
-A reading is a short text, "txt 2; chunks 1 200/32" or "pdf 1 ocr; chunks 1 200/32", so a user can see
+A reading is a short text, "txt 2; chunks 2 200/32" or "pdf 1 ocr; chunks 2 200/32", so a user can see
 it and `stale_reason` can say which part differs. Its chunk size is the one the chunker really used:
 `chunk_tokens` capped by what the embedder reads (`chunk_size`). Two settings that cut the same chunks
 then give the same reading, and reading a document again would change nothing but the time it takes.
@@ -26,7 +26,7 @@ from localrag.sizes import count_text
 # Bump a kind's number when its loader reads the same bytes differently (new text, title, headings or
 # pages); tests/integration/test_stale_readings.py holds digests of the sample corpus that fail until it is.
 # A kind not listed is at 1. Code files share one loader, so "code:python" is read as "code", unless its language
-# has an entry of its own, which its reading names ("code:json 4; chunks 1 216/32").
+# has an entry of its own, which its reading names ("code:json 4; chunks 2 216/32").
 # Every kind went up by one on 2026-12-07 (txt 6 to 7, code 1 to 2): the text of every document became
 # `safe_text.plain_text` of what its loader read (NFC, no soft hyphens or zero-width characters, ligatures spelled out).
 # On the same day a line opened by ‣ ◦ ▪ ● ⁃ or an en dash became a list item (structure.LIST_LINE) in txt and pdf,
@@ -82,7 +82,8 @@ READERS: dict[str, int] = {
 # bump of "html" reaches it too.
 READERS["mhtml"] = READERS["html"]
 # Bump when the chunker or the text a chunk is embedded as (title and heading prefix) changes.
-CHUNKS_VERSION = 1
+# 2 (2026-12-07): a chunk that starts among a table's later rows opens with the table's header row.
+CHUNKS_VERSION = 2
 # Tokens kept free in every chunk for the title and heading path that precede it in the embedded
 # text; the prefix is cut to fit, so the chunk's own tail is never what the embedder drops.
 CONTEXT_TOKENS = 40
@@ -132,7 +133,7 @@ def stale_reason(stored: str, now: str, embedder_tokens: int) -> str:
 
 
 def _sizes(chunks: str, embedder_tokens: int) -> tuple[int, str]:
-    """A reading's "chunks 1 200/32" part as (the chunk size the chunker used, the overlap)."""
+    """A reading's "chunks 2 200/32" part as (the chunk size the chunker used, the overlap)."""
     tokens, _, overlap = chunks.split()[-1].partition("/")
     # A size that does not read as one (a row edited by hand) differs from every real size: stale.
     return (min(int(tokens), embedder_tokens - CONTEXT_TOKENS) if tokens.isdigit() else -1), overlap

@@ -39,7 +39,7 @@ def test_sample_corpus_chunks_fit_the_tokenizer(
         real = embedder.token_counts([c.text for c in chunks])
         for c, count in zip(chunks, real, strict=True):
             assert c.n_tokens == count <= max_tokens, (path.name, c.index)
-            assert loaded.text[c.start : c.end] == c.text
+            assert loaded.text[c.start : c.end] == c.own_text
 
 
 def test_unusual_text_fits_the_tokenizer(embedder: SentenceTransformerEmbedder, tmp_path: Path) -> None:

@@ -127,7 +127,7 @@ def test_every_tool_and_resource_over_stdio(
     assert (seen["reread"]["updated"], seen["reread"]["unchanged"]) == (1, 0)
     assert (seen["stale"]["updated"], seen["stale"]["stale"]) == (0, 0)  # nothing is stale: the same settings
     assert seen["no_paths"][0] == "error" and "nothing to ingest" in seen["no_paths"][1]
-    assert seen["documents"]["documents"][0]["read_with"].endswith("; chunks 1 200/32")
+    assert seen["documents"]["documents"][0]["read_with"].endswith("; chunks 2 200/32")
     assert {d["stale"] for d in seen["documents"]["documents"]} == {""}
     assert len(seen["documents"]["documents"]) == 2 and seen["status"]["documents"] == 2
     assert (seen["forget"]["documents"], seen["forget"]["purged"]) == (1, False) and seen["forget"]["chunks_removed"]

@@ -44,13 +44,13 @@ LOADED = {
 # that cuts only some kinds differently (a page break ends a chunk: PDFs) bumps those kinds' READERS, so only
 # their documents count as stale.
 CHUNKED = {
-    "SOURCE.md": (1, 5, "3f0550ae2dc99a2b"),
-    "aurora-espresso-manual.pdf": (1, 6, "3bb1ec3c39b13ea8"),
-    "beekeeping-basics.txt": (1, 7, "0a8d32d71bb54e07"),
-    "houseplant-care.html": (1, 9, "be97cf7bc0b7aaf7"),
-    "kestrel-point-lighthouse.md": (1, 5, "b6a7852707910638"),
-    "larkspur-travel-policy.docx": (1, 3, "1f497ff741642133"),
-    "quillpad-formatting-codes.md": (1, 5, "e3893135c4a05054"),
+    "SOURCE.md": (2, 5, "3f0550ae2dc99a2b"),
+    "aurora-espresso-manual.pdf": (2, 6, "3bb1ec3c39b13ea8"),
+    "beekeeping-basics.txt": (2, 7, "0a8d32d71bb54e07"),
+    "houseplant-care.html": (2, 9, "be97cf7bc0b7aaf7"),
+    "kestrel-point-lighthouse.md": (2, 5, "b6a7852707910638"),
+    "larkspur-travel-policy.docx": (2, 3, "1f497ff741642133"),
+    "quillpad-formatting-codes.md": (2, 5, "e3893135c4a05054"),
 }
 
 
@@ -149,7 +149,7 @@ def test_why_a_reading_is_stale() -> None:
     assert reading("code:python", Settings(), 256) == reading("code:rust", Settings(), 256)
     # Minified JSON is cut between its records since code:json 3 (4: past 200,000 characters too): only JSON files
     # are read again, not all code.
-    assert stale_reason("code 2; chunks 1 200/32", reading("code:json", Settings(), 256), 256) == (
+    assert stale_reason("code 2; chunks 2 200/32", reading("code:json", Settings(), 256), 256) == (
         "read with an older loader")
     assert reading("code:python", Settings(), 256).startswith("code 2;")
     assert reading("pdf", Settings(ocr=False), 256) != reading("pdf", Settings(), 256)
@@ -159,15 +159,15 @@ def test_why_a_reading_is_stale() -> None:
 def test_a_reading_holds_the_chunk_size_the_chunker_used() -> None:
     """MiniLM reads 256 tokens, so any chunk_tokens from 216 up cuts the same chunks: no document is stale
     for a change among those, and one read with 216 is stale under an embedder that reads more."""
-    assert reading("rtf", Settings(chunk_tokens=300), 256) == "rtf 2; chunks 1 216/32"
+    assert reading("rtf", Settings(chunk_tokens=300), 256) == "rtf 2; chunks 2 216/32"
     assert reading("rtf", Settings(chunk_tokens=300), 256) == reading("rtf", Settings(chunk_tokens=500), 256)
-    assert stale_reason("rtf 2; chunks 1 216/32", reading("rtf", Settings(chunk_tokens=500), 512), 512) == (
+    assert stale_reason("rtf 2; chunks 2 216/32", reading("rtf", Settings(chunk_tokens=500), 512), 512) == (
         "read with chunk_tokens/chunk_overlap 216/32")
     # Recorded before readings held the size used: "300" was cut to 216 too.
-    assert stale_reason("rtf 2; chunks 1 300/32", reading("rtf", Settings(chunk_tokens=400), 256), 256) == ""
-    assert stale_reason("rtf 2; chunks 1 300/32", reading("rtf", Settings(chunk_tokens=100), 256), 256) == (
+    assert stale_reason("rtf 2; chunks 2 300/32", reading("rtf", Settings(chunk_tokens=400), 256), 256) == ""
+    assert stale_reason("rtf 2; chunks 2 300/32", reading("rtf", Settings(chunk_tokens=100), 256), 256) == (
         "read with chunk_tokens/chunk_overlap 300/32")
-    assert stale_reason("rtf 2; chunks 1 many/32", reading("rtf", Settings(), 256), 256) == (
+    assert stale_reason("rtf 2; chunks 2 many/32", reading("rtf", Settings(), 256), 256) == (
         "read with chunk_tokens/chunk_overlap many/32")
 
 

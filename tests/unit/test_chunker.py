@@ -44,7 +44,9 @@ def check_invariants(loaded: LoadedText, chunks: list[Chunk], max_tokens: int) -
     counts = COUNT([c.text for c in chunks])
     for index, (c, count) in enumerate(zip(chunks, counts, strict=True)):
         assert c.chunk_id == f"doc:{index:05d}" and c.index == index
-        assert loaded.text[c.start : c.end] == c.text
+        # Its span's text, after the header row of a table it starts in among the later rows, which stands above.
+        assert loaded.text[c.start : c.end] == c.own_text
+        assert c.lead == 0 or loaded.text.rfind(c.text[: c.lead], 0, c.start) >= 0
         assert c.text == c.text.strip() and c.text
         assert c.n_tokens == count <= max_tokens
     # Nothing is lost: every non-space character of every section is in some chunk.
