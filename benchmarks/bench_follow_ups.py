@@ -1,6 +1,7 @@
 """Follow-up questions in a conversation: does the retrieval query carry what the follow-up leans on?
 
-    .venv/bin/python benchmarks/bench_follow_ups.py --label NAME   # runs the product's rule; NAME keys the summary
+    .venv/bin/python benchmarks/bench_follow_ups.py --label NAME          # the product's rule; NAME keys the summary
+    .venv/bin/python benchmarks/bench_follow_ups.py --label NAME --chat   # and the long chat, generated (minutes)
 
 A conversation of two questions over the sample corpus: a first question, then a second asked with the first in
 the history, as the chat app and `ask --conversation` ask it. FOLLOW_UPS lean on the first ("And in London?",
@@ -13,6 +14,15 @@ would be refused), the search, the refusal floors, the best sentence. Per questi
 
 - found: the answering part (lower case) is in one of the sources the answer was given;
 - answered: not refused, and the extracted answer, the best sentence, holds the part.
+
+CHAINS (written on 2026-12-07, before the rule that leans on the last answered query ran) ask three follow-ups or
+more in a row, one after a question that is refused: each later question is asked with the whole conversation before
+it, saved as `ask --conversation` saves it (each answer with the query it was searched with, refusals kept out).
+
+`--chat` also asks LONG_CHAT, a conversation of 22 questions over three of the sample documents, with the bundled
+model writing every answer (greedy), once as one conversation and once each question alone: how many answers are
+identical to an earlier answer of the conversation, and how many of those searched as asked are the answer the
+question gets with no history.
 
 Both sets were written on 2026-12-05 from the sample corpus's text before any rule was run on them; each item names
 a part of the sentence that answers its second question (alternatives split by "|"). The rule before and after a
@@ -87,6 +97,95 @@ UNANSWERABLE = [
     ("When should I treat for varroa mites?", "How do I renew my passport?", ""),
 ]
 
+# Chains of follow-ups, each step (question, a part of the sentence that answers it; "" for none: the part is not
+# checked). Written on 2026-12-07 before the rule that leans on the last answered turn ran.
+CHAINS = [
+    [("When was Kestrel Point first lit?", "1871"), ("How tall is it?", "38 metres"),
+     ("How many steps does it have?", "142 steps"), ("Who built it?", "voss"),
+     ("Where was its stone quarried?", "carrow quarry")],
+    [("When was Kestrel Point first lit?", "1871"), ("What was its character?", ""), ("Who built it?", "voss"),
+     ("How thick are its walls?", "1.9 metres")],
+    [("How long does a worker bee live in summer?", "six weeks"), ("And in autumn?", "five or six months"),
+     ("How many eggs can the queen lay?", "1,500"), ("When does she lay them?", "spring")],
+    [("What is the hotel cap in Berlin?", "160"), ("And in London?", "210"),
+     ("What is its daily meal allowance?", "60 euros"), ("What about Lisbon?", "130")],
+    [("How often should I descale the Aurora Duo?", ""), ("How long does it take?", "about 45 minutes"),
+     ("Which descaler should I use?", "clean d7"), ("How long is its warranty?", "")],
+]
+
+# Files of the sample corpus the long chat is asked over (those a tester chatted with for a week).
+CHAT_FILES = ("kestrel-point-lighthouse.md", "beekeeping-basics.txt", "larkspur-travel-policy.docx")
+# A week's chat: (question, a part of the right answer). Questions 1-12 are the tester's, in their order.
+LONG_CHAT = [
+    ("When was Kestrel Point first lit?", "1871"), ("How tall is it?", "38"),
+    ("How many steps does it have?", "142"), ("Who built it?", "voss"),
+    ("Where was the stone quarried?", "carrow"), ("Who was the longest-serving principal keeper?", "arkwright"),
+    ("What happened in 1903?", "storm|maud"), ("Who was the first woman principal keeper?", "hobb"),
+    ("What was the original lamp fuel?", "colza"), ("How far could it be seen?", "21"),
+    ("What is the per diem in the travel policy?", "allowance"), ("Who approves travel?", "manager"),
+    ("What is the hotel cap in Berlin?", "160"), ("And in London?", "210"),
+    ("Can I fly business class?", "financial officer"), ("How many hives does the Hollow Brook apiary have?",
+                                                        "fourteen|14"),
+    ("How long does a worker bee live in summer?", "six weeks"), ("And in autumn?", "five or six months"),
+    ("How many eggs can the queen lay in a day?", "1,500"), ("When was the light automated?", "1987"),
+    ("Who was the last keeper?", "penhallow"), ("Can children climb the tower?", "under eight"),
+]
+
+
+def conversed(engine: Any, steps: list[tuple[str, str]]) -> list[dict[str, Any]]:
+    """Ask `steps` as one conversation, saved as `ask --conversation` saves it; a row per question."""
+    from localrag.conversations import Conversation, turn_from_answer
+    from localrag.types import DoneEvent
+
+    conversation = Conversation(id="bench")
+    rows = []
+    for question, expected in steps:
+        history = conversation.add_question(question)
+        answer = next(e.answer for e in engine.stream(question, history=history) if isinstance(e, DoneEvent))
+        conversation.turns.append(turn_from_answer(answer, answer.query))
+        parts = expected.split("|") if expected else []
+        rows.append({"question": question, "query": answer.query, "refused": answer.refused,
+                     "answered": not answer.refused and (not parts or any(p in answer.text.lower() for p in parts)),
+                     "answer": answer.text})
+    return rows
+
+
+def chains(engine: Any) -> dict[str, Any]:
+    """CHAINS asked in extract mode: how many of their follow-ups (every question after the first) are answered."""
+    rows = [row for steps in CHAINS for row in conversed(engine, steps)[1:]]
+    return {"follow_ups": len(rows), "answered": sum(r["answered"] for r in rows),
+            "refused": sum(r["refused"] for r in rows), "rows": rows}
+
+
+def long_chat() -> dict[str, Any]:
+    """LONG_CHAT answered by the bundled model, as one conversation and each question alone."""
+    import shutil
+
+    from localrag.config import load_settings
+    from localrag.engine import Engine
+    from localrag.ingest.discover import sample_corpus_dir
+
+    folder = Path(scratch_dir(prefix="localrag-long-chat-"))
+    for name in CHAT_FILES:
+        shutil.copy(sample_corpus_dir() / name, folder / name)
+    engine = Engine(load_settings().replace(collection="longchat", temperature=0.0))
+    engine.ingest([folder])
+    rows = conversed(engine, LONG_CHAT)
+    for row, (question, expected) in zip(rows, LONG_CHAT, strict=True):
+        alone = engine.ask(question)
+        row["alone"] = alone.text
+        row["alone_right"] = not alone.refused and any(p in alone.text.lower() for p in expected.split("|"))
+    answered = [r for r in rows if not r["refused"]]
+    as_asked = [r for r in answered if r["query"] == r["question"]]
+    repeats = [r["question"] for i, r in enumerate(rows) if not r["refused"]
+               and any(r["answer"] == earlier["answer"] for earlier in rows[:i] if not earlier["refused"])]
+    return {"questions": len(rows), "answered": len(answered), "right": sum(r["answered"] for r in rows),
+            "right_alone": sum(r["alone_right"] for r in rows),
+            "identical_to_an_earlier_answer": len(repeats), "repeated": repeats,
+            # A question searched as asked does not lean on the conversation: it should get the answer it gets alone.
+            "searched_as_asked": len(as_asked), "same_as_alone": sum(r["answer"] == r["alone"] for r in as_asked),
+            "rows": rows}
+
 
 def asked(engine: Any, first: str, second: str, expected: str) -> dict[str, Any]:
     from localrag.types import DoneEvent, SourcesEvent
@@ -105,6 +204,7 @@ def asked(engine: Any, first: str, second: str, expected: str) -> dict[str, Any]
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--label", required=True, help="the summary's key for this run (e.g. before, after)")
+    parser.add_argument("--chat", action="store_true", help="also the long chat, answers generated (minutes)")
     args = parser.parse_args()
     os.environ["LOCALRAG_HOME"] = scratch_dir(prefix="localrag-follow-ups-")
     from localrag.config import load_settings
@@ -123,6 +223,11 @@ def main() -> None:
                      "answered": sum(r["answered"] for r in rows), "refused": sum(r["refused"] for r in rows),
                      "rows": rows}
         print(name, {k: v for k, v in run[name].items() if k != "rows"})
+    run["chains"] = chains(engine)
+    print("chains", {k: v for k, v in run["chains"].items() if k != "rows"})
+    if args.chat:
+        run["long_chat"] = long_chat()
+        print("long chat", {k: v for k, v in run["long_chat"].items() if k != "rows"})
     summary = json.loads(SUMMARY.read_text()) if SUMMARY.is_file() else {}
     summary[args.label] = run
     SUMMARY.write_text(json.dumps(summary, indent=1, ensure_ascii=False) + "\n")

@@ -219,7 +219,9 @@ class Conversation:
         """Chat messages for the engine; cancelled answers stay out, being unfinished, and so does a question an
         error left unanswered (one too long for the model): a follow-up's search leant on it, 20,000 characters."""
         return [
-            {"role": t.role, "content": t.text}
+            # An answer keeps the query its question was searched with: what a follow-up leans on
+            # (answer/pipeline.py, `leaning_query`).
+            {"role": t.role, "content": t.text, **({"query": t.query} if t.role == "assistant" and t.query else {})}
             for t, answer in zip_longest(self.turns, self.turns[1:])
             if t.text and not (t.role == "assistant" and (t.cancelled or t.refused))
             and not (t.role == "user" and answer is not None and answer.role == "assistant" and answer.failure)

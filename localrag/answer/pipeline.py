@@ -58,19 +58,70 @@ def follow_up_query(question: str, history: list[dict[str, str]]) -> str:
     """A standalone retrieval query for a follow-up question.
 
     A 135M model rewrites unreliably, so the rewrite is deterministic: a question that leans on
-    the conversation (a pronoun, "also", "more") gets the previous user question prepended, which
-    carries its subject into both the BM25 and the vector query. A question without such a word may
-    still lean on it ("And in London?"): `leaning_query` reads it so when, alone, it would be refused.
+    the conversation (a pronoun, "also", "more") is searched for after what the conversation is about
+    (`leaning_query`), which carries its subject into both the BM25 and the vector query. A question without
+    such a word may still lean on it ("And in London?"): `leaning_query` reads it so when, alone, it would be
+    refused.
     """
     leaning = leaning_query(question, history)
     return leaning if leaning is not None and _FOLLOW_UP.search(question) else question
 
 
 def leaning_query(question: str, history: list[dict[str, str]]) -> str | None:
-    """`question` read as leaning on the conversation: the previous user question in front of it; None when
-    there is none."""
-    previous = [m["content"] for m in history if m.get("role") == "user"]
-    return f"{previous[-1]} {question}" if previous else None
+    """`question` read as leaning on the conversation: what the last answered question was about in front of it;
+    None when no question was answered."""
+    lead = _subject(history)[0]
+    return f"{lead} {question}" if lead else None
+
+
+def _subject(history: list[dict[str, str]]) -> tuple[str, list[dict[str, str]]]:
+    """What a follow-up of `history` leans on, and the exchange that says it (the last answered question and its
+    answer); ("", []) when no question was answered.
+
+    The last answered question, after the last one answered that stood alone when it leant on another: three
+    follow-ups in a row keep the subject ("How many steps does it have?" after "How tall is it?" after "When was
+    Kestrel Point first lit?"), where the previous question alone lost it, and a query never holds more than three
+    questions. A refused question, one stopped or one an error left unanswered is passed over: before 2026-12-07
+    "Who built it?" was searched after a refused "What was its character?" and refused too. Each answer's `query`
+    (a saved conversation's) says how its question was searched; messages without one (an API client's) are read
+    by the same rule, a question searched as asked when it holds no word that leans.
+    """
+    root = previous = ""
+    exchange: list[dict[str, str]] = []
+    asked: dict[str, str] | None = None
+    for message in history:
+        if message.get("role") == "user":
+            asked = message
+            continue
+        if message.get("role") != "assistant" or asked is None:
+            continue
+        question, answer = asked.get("content", "").strip(), message.get("content", "").strip()
+        asked = None
+        if not question or not answer or answer == NO_ANSWER_TEXT:
+            continue
+        lead = root if previous == root else f"{root} {previous}"
+        query = message.get("query") or (f"{lead} {question}" if root and _FOLLOW_UP.search(question) else question)
+        if query == question or not root:
+            root = previous = query
+        else:
+            previous = question
+        exchange = [{"role": "user", "content": question}, {"role": "assistant", "content": answer}]
+    if not root:
+        return "", []
+    return (root if previous == root else f"{root} {previous}"), exchange
+
+
+def prompt_history(question: str, query: str, history: list[dict[str, str]] | None) -> list[dict[str, str]]:
+    """The history the answer's prompt gets: none for a question searched as asked, which does not lean on the
+    conversation, and the exchange a follow-up leans on for one that does.
+
+    The bundled model copies what its prompt holds: fed the older turns, from about the fifth question of a
+    conversation its answers repeated an earlier answer word for word, also on a new subject (before 2026-12-07,
+    7 of 22 answers of a chat over three documents; benchmarks/README.md, "Long conversations answered").
+    """
+    if not history or query == question:
+        return []
+    return _subject(history)[1]
 
 
 def holds_own_words(question: str, hits: list[Hit]) -> bool:
@@ -177,6 +228,7 @@ def answer_events(
         if chosen:  # sources without a sentence of three words go in whole
             sources, texts = [hit for hit, _ in chosen], [shown_text(sentences) for _, sentences in chosen]
             quotable = [[e.text for e in sentences] for _, sentences in chosen]
+    history = prompt_history(question, query, history)
     messages, used = build_messages(
         question,
         sources,

@@ -177,7 +177,8 @@ def build_messages(
     texts: list[str] | None = None,
 ) -> tuple[list[dict[str, str]], list[Hit]]:
     """Chat messages for `question` over `hits` (best first) and the hits used, numbered from 1; `texts`, one per
-    hit, stand for the chunks' whole text (`prompt_sentences`)."""
+    hit, stand for the chunks' whole text (`prompt_sentences`). `history` is fitted as it comes: the answer path
+    offers only what the question leans on (`pipeline.prompt_history`)."""
     budget = generator.n_ctx - max_answer_tokens
     cleaned = _clean_history(history)
     # A question left without its answer at the end (refused, cut short) is context but no exchange: taken as the

@@ -311,9 +311,12 @@ def test_plain_http_search_ingest_health_and_limits(server: Running, tmp_path: P
     status, _, chat = server.request("POST", "/v1/chat/completions", {**question, "path_glob": "*nosuch*"})
     assert status == 200 and chat["localrag"]["refused"]
     assert chat["localrag"]["refusal"] == "no indexed passage passes the filters (path *nosuch*)"
-    # A follow-up is searched for with the question before it, and `query` says so.
-    follow = {"messages": [*question["messages"], {"role": "assistant", "content": chat["localrag"]["text"]},
-                           {"role": "user", "content": "And who kept it?"}], "k": 1}
+    # A follow-up is searched for with the question answered before it, and `query` says so; a refused one
+    # (sent back, as clients do) is passed over, as in a saved conversation.
+    refused = {"role": "assistant", "content": chat["localrag"]["text"]}
+    answered = {"role": "assistant", "content": "It was first lit on 14 March 1871."}
+    follow = {"messages": [*question["messages"], answered, {"role": "user", "content": "What was its colour?"},
+                           refused, {"role": "user", "content": "And who kept it?"}], "k": 1}
     status, _, chat = server.request("POST", "/v1/chat/completions", follow)
     assert status == 200
     assert chat["localrag"]["query"] == "When was the Kestrel Point lighthouse first lit? And who kept it?"
