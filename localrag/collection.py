@@ -41,12 +41,14 @@ def check_name(name: str, origin: str = "collection") -> str:
     return name
 
 
-def collection_option(name: str) -> str:
-    """" --collection NAME" for a command a hint names, "" for the default collection: a hint without it, followed,
-    acted on the default collection ("not in the index", or a purge that found nothing to erase)."""
+def collection_option(name: str, configured: str = DEFAULT_COLLECTION) -> str:
+    """" --collection NAME" for a command a hint names: a hint without it, followed, acted on the default collection
+    ("not in the index", or a purge that found nothing to erase). "" for the default collection where a command
+    without --collection acts on it: where `configured` (`config.configured_collection`: the collection setting or
+    LOCALRAG_COLLECTION) names another, `localrag forget FILE` for the default one ran in that one again."""
     import shlex
 
-    return "" if name == DEFAULT_COLLECTION else f" --collection {shlex.quote(name)}"
+    return "" if name == configured == DEFAULT_COLLECTION else f" --collection {shlex.quote(name)}"
 
 
 def new_id() -> str:

@@ -368,10 +368,8 @@ def settings_and_origins(
     values = _beside(_saved(path), Path(os.path.abspath(path)).parent)
     origins.update(dict.fromkeys(values, str(path)))
     for name, kind in known.items():
-        env = os.environ.get(f"LOCALRAG_{name.upper()}")
-        # An empty variable is unset, as LOCALRAG_HOME's is: `LOCALRAG_COLLECTION= localrag search x` was refused
-        # as "'' is not a valid collection name" (and LOCALRAG_TOP_K= as not a whole number).
-        if env:
+        env = setting_variable(name)
+        if env is not None:
             origins[name] = f"LOCALRAG_{name.upper()}"
             values[name] = _coerce(name, kind, env, origins[name])
     for name, value in overrides.items():
@@ -386,6 +384,25 @@ def settings_and_origins(
     merged = {**dataclasses.asdict(Settings()), **values}
     validate(merged, origins)
     return Settings(**merged), origins
+
+
+def setting_variable(name: str) -> str | None:
+    """The value of setting `name`'s LOCALRAG_ variable, which wins over the file; None where it is unset. An empty
+    variable is unset, as LOCALRAG_HOME's is: `LOCALRAG_COLLECTION= localrag search x` was refused as "'' is not a
+    valid collection name" (and LOCALRAG_TOP_K= as not a whole number). The one rule of the settings and of every
+    message that says a variable wins."""
+    return os.environ.get(f"LOCALRAG_{name.upper()}") or None
+
+
+def configured_collection(config_file: Path | None = None) -> str:
+    """The collection a command without --collection acts on: LOCALRAG_COLLECTION's, else the settings file's, else
+    `default`; what a hint's command for another collection is written against (`collection.collection_option`).
+    A file that does not read gives `default`: the hint is said all the same."""
+    try:
+        saved = saved_setting(config_file or paths.config_file(), "collection")
+    except ConfigError:
+        saved = None
+    return setting_variable("collection") or (saved if isinstance(saved, str) and saved else DEFAULT_COLLECTION)
 
 
 def _beside(values: dict[str, Any], folder: Path) -> dict[str, Any]:

@@ -40,7 +40,13 @@ from typing import TYPE_CHECKING
 
 from localrag import paths
 from localrag.collection import DEFAULT_COLLECTION, CollectionError, collection_option
-from localrag.config import Settings, load_settings, remove_saved_settings, update_saved_settings
+from localrag.config import (
+    Settings,
+    configured_collection,
+    load_settings,
+    remove_saved_settings,
+    update_saved_settings,
+)
 from localrag.disk_errors import on_read_only_disk
 from localrag.engine_collections import Collections
 from localrag.engine_graph import GraphMode
@@ -895,15 +901,20 @@ class Engine(GraphMode, Collections, Information):
         docs = at({named} if named_only else {named, real}) or self._shown_at(named, documents, under=under,
                                                                                       field=field)
         if not docs:
-            option = collection_option(self.settings.collection)
+            configured = configured_collection(self.config_file)
+            option = collection_option(self.settings.collection, configured)
             hint = f"`localrag documents{option}` lists what is indexed"
             elsewhere = self.indexed_elsewhere([named])
+            if not under or command == "summarize":
+                # A hint's command must take what it names: `localrag summarize FOLDER` is refused there too.
+                elsewhere = {name: held for name, held in elsewhere.items() if any(Path(p) == named for p in held)}
             if real != named and at({real}):
                 hint = f"it is a link to {real}, indexed under that path: `localrag forget {real}{option}` forgets it"
             elif elsewhere:
                 # Asked of the wrong collection: the one that holds it, and the command there.
                 which = ", ".join(f"'{name}'" for name in elsewhere)
-                there = shlex.join(["localrag", command, str(named)]) + collection_option(next(iter(elsewhere)))
+                there = shlex.join(["localrag", command, str(named)]) + collection_option(next(iter(elsewhere)),
+                                                                                            configured)
                 hint = (f"collection {which} indexes it: `{there}`" if len(elsewhere) == 1 else
                         f"collections {which} index it: `{there}`")
             raise LocalRagError(f"{named}: not in the index", hint, field=field)
@@ -982,7 +993,8 @@ class Engine(GraphMode, Collections, Information):
         watched = [str(folder) for folder in folders if any(is_under(str(p), [folder]) for p in there)]
         return Forgotten([str(forget_path(path)) for path in paths], len(ids), removed, purge,
                          kept, derived_folders() if purge else [], spared, watched, self.settings.collection,
-                         still_held([forget_path(path) for path in paths]) if ids else [], spared_in)
+                         still_held([forget_path(path) for path in paths]) if ids else [], spared_in,
+                         configured_collection(self.config_file))
 
     def _drop_unfinished_reembedding(self) -> None:
         """A stopped re-embedding's copy holds the text of every document it reached: a purge erases it whole

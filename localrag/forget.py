@@ -84,6 +84,9 @@ class Forgotten:
     still_on_disk: list[str] = field(default_factory=list)
     # `spared` by collection: each other collection that indexes some of them, with their paths.
     spared_in: dict[str, list[str]] = field(default_factory=dict)
+    # The collection a command without --collection acts on: where it is not `default`, a command the report names
+    # for `default` says --collection default (without it, it acted on that other collection again).
+    configured: str = DEFAULT_COLLECTION
 
 
 def on_disk(path: Path) -> Path:
@@ -114,11 +117,14 @@ def text_stays(conversations: int) -> str:
             f"until a later ingest compacts them, usually{held}")
 
 
-def forget_command(paths: Sequence[str], collection: str, purge: bool = False) -> str:
+def forget_command(paths: Sequence[str], collection: str, purge: bool = False,
+                   configured: str = DEFAULT_COLLECTION) -> str:
     """The `localrag forget` of `paths` from `collection`, in backticks, each path quoted for a shell, as every
     message that names it writes it; with `purge`, the command that erases what a removal of them left (a purge of
-    paths no longer indexed erases it all the same)."""
-    return f"`{shlex.join(['localrag', 'forget', *paths])}{collection_option(collection)}{' --purge' * purge}`"
+    paths no longer indexed erases it all the same). `configured`: the collection a command without --collection
+    acts on (`config.configured_collection`)."""
+    option = collection_option(collection, configured)
+    return f"`{shlex.join(['localrag', 'forget', *paths])}{option}{' --purge' * purge}`"
 
 
 # Paths named in a removal's purge command; more (a folder's files) would make the note a page long.

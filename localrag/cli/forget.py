@@ -70,11 +70,11 @@ def report_lines(done: Forgotten) -> list[str]:
         lines.append(f"note: {named} is still on disk in a folder `localrag watch` follows for this collection "
                      f"({', '.join(done.watched)}): the watch reads it again; move it out of the folder to keep "
                      "it out of the index")
-    for name, held in done.spared_in.items():
+    for other, indexed in done.spared_in.items():
         # Named with the command that erases it there: "another collection" left the user to find which.
-        lines.append(f"saved conversations keep the text of {count_text(len(held), 'document')} collection '{name}' "
-                     f"still indexes: {', '.join(held)} ({forget_command(held, name, purge=True)} erases it there "
-                     "too)")
+        command = forget_command(indexed, other, purge=True, configured=done.configured)
+        lines.append(f"saved conversations keep the text of {count_text(len(indexed), 'document')} collection "
+                     f"'{other}' still indexes: {', '.join(indexed)} ({command} erases it there too)")
     if done.purged:
         lines.append("the index keeps no old version: the text of what it forgot lies in no file of it")
         if held:
@@ -88,7 +88,7 @@ def report_lines(done: Forgotten) -> list[str]:
         return lines + _on_disk(done)
     lines.append(text_stays(len(held)) + (":" if held else ""))
     lines += held + _on_disk(done)
-    lines.append(f"{forget_command(done.paths, done.collection, purge=True)} erases it now")
+    lines.append(f"{forget_command(done.paths, done.collection, purge=True, configured=done.configured)} erases it now")
     return lines
 
 

