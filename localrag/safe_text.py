@@ -24,9 +24,10 @@ Two problems live here, one function each:
   executed. One character stays one character, so offsets into a chunk (quote highlights) and
   column widths still hold. Newlines and tabs stay in running text (`multiline=True`) and become
   visible in one-line fields such as file names, as do the invisible format characters (a zero-width space,
-  a tag character) that made two names look one, but for a joiner that joins two letters or emoji and a flag's
-  tags, which shape the name (`_SHAPING`). `json_text` is the same rule for JSON, the CLI's `--json`
-  and the HTTP API's: what a terminal acts on, reorders or hides, written as `\\u` escapes.
+  a tag character) that made two names look one, but for a joiner that shapes the name (beside a virama, in an
+  Arabic-like word, between emoji) and the tags of England's, Scotland's and Wales's flags (`_SHAPING`).
+  `json_text` is the same rule for JSON, the CLI's `--json` and the HTTP API's: what a terminal acts on, reorders
+  or hides, written as `\\u` escapes.
 """
 
 from __future__ import annotations
@@ -66,10 +67,14 @@ for _code in _INVISIBLE:
 # Format characters that shape what a reader sees in one place and show as nothing in another: the zero-width
 # non-joiner and joiner of a Persian word (`می\u200cخواهم`), an Indic conjunct (`क्\u200dष`) and an emoji sequence
 # (👨\u200d👩\u200d👧), and the tag characters (U+E0001, U+E0020-E007F) of a flag (🏴 and tags up to U+E007F,
-# England's). Replaced in every one-line field, they garbled those names into `می�خواهم`; so a joiner between two
-# characters it can join (`_joins`) and a flag's tags stay, and only the others are replaced (`budget\U000e0041.md`,
-# a joiner at a name's end or beside a space, punctuation or a Latin letter, which join nothing).
-_SHAPING = re.compile("(\U0001f3f4[\U000e0020-\U000e007e]+\U000e007f)|[\u200c\u200d\U000e0001\U000e0020-\U000e007f]")
+# England's). Replaced in every one-line field, they garbled those names into `می�خواهم`; so a joiner that shapes
+# (`_joins_here`) and the tags of a flag a font draws stay, and only the others are replaced (`budget\U000e0041.md`,
+# a joiner at a name's end or beside a space, punctuation or a letter it does not join, `報告\u200d書.md`). The
+# flags are the three subdivision flags of Unicode's recommended set (England, Scotland, Wales): any other run of
+# tags after 🏴 draws as 🏴 alone, and `report🏴` + tags spelling `evil` passed for `report🏴.md`.
+_FLAGS = ("gbeng", "gbsct", "gbwls")  # each letter written in tag characters, U+E0000 above its ASCII
+_SHAPING = re.compile("(\U0001f3f4(?:" + "|".join("".join(chr(0xE0000 + ord(c)) for c in flag) for flag in _FLAGS)
+                      + ")\U000e007f)|[\u200c\u200d\U000e0001\U000e0020-\U000e007f]")
 # What JSON output writes as \u escapes though `json.dumps` writes them as they are: the C1 controls (U+009B starts
 # an escape sequence on a terminal that reads them), the bidirectional overrides and isolates ("invoice\u202efdp.md"
 # shows as "invoicedm.pdf") and the invisible characters above, `_SHAPING`'s as in a one-line field. An escape
@@ -79,11 +84,37 @@ _JSON_ESCAPED = re.compile(
     _SHAPING.pattern + "|[" + "".join(re.escape(chr(code)) for code in (*_REORDERING, *_INVISIBLE)) + "]")
 
 
-def _joins(char: str) -> bool:
-    """Whether a joiner beside `char` can change what a reader sees: a letter or mark of a script beyond Latin,
-    Greek and Cyrillic (which join nothing), or an emoji, its skin tone or variation selector."""
-    category = unicodedata.category(char)
-    return char >= "\u0530" and (category[0] in "LM" or category in ("So", "Sk"))
+# Scripts whose letters join their neighbours, so a joiner between two of them picks the letters' forms: Arabic (with
+# its supplements and presentation forms), Syriac, N'Ko, Mongolian, Adlam, Hanifi Rohingya.
+_JOINING = ((0x0600, 0x06FF), (0x0700, 0x074F), (0x0750, 0x077F), (0x07C0, 0x07FF), (0x0860, 0x08FF),
+            (0x1800, 0x18AF), (0xFB50, 0xFDFF), (0xFE70, 0xFEFF), (0x10D00, 0x10D3F), (0x11660, 0x1167F),
+            (0x1E900, 0x1E95F))
+# Emoji and the symbols an emoji ZWJ sequence holds (♀, ⚕, ❤, ⬛), its skin tones and variation selector.
+_PICTURES = ((0x2190, 0x2BFF), (0x1F000, 0x1FAFF))
+
+
+def _joining(char: str) -> bool:
+    code = ord(char)
+    return unicodedata.category(char)[0] in "LM" and any(low <= code <= high for low, high in _JOINING)
+
+
+def _picture(char: str) -> bool:
+    code = ord(char)
+    return char == "\ufe0f" or (unicodedata.category(char) in ("So", "Sk")
+                                 and any(low <= code <= high for low, high in _PICTURES))
+
+
+def _joins_here(joiner: str, before: str, after: str) -> bool:
+    """Whether `joiner` (ZWNJ or ZWJ) between `before` and `after` ("" at an end) changes what a reader sees: beside a
+    virama, where it picks a conjunct, a half form or a chillu (Devanagari, Bengali, Malayalam, Sinhala: every
+    Indic script that shapes with it marks the consonant cluster with a virama); between two letters of a joining
+    script; a ZWJ between two emoji. Between two letters of other scripts (Chinese, kana, Hangul, Thai, Vietnamese's
+    Latin) it joins nothing, and `報告\u200d書.md` showed as `報告書.md`."""
+    if any(char and unicodedata.combining(char) == 9 for char in (before, after)):
+        return True
+    if before and after and _joining(before) and _joining(after):
+        return True
+    return joiner == "\u200d" and bool(before and after) and _picture(before) and _picture(after)
 
 
 def _shows_nothing(match: re.Match[str]) -> bool:
@@ -93,7 +124,7 @@ def _shows_nothing(match: re.Match[str]) -> bool:
     char, text, at = match[0], match.string, match.start()
     if char not in "\u200c\u200d":
         return True
-    return not (0 < at < len(text) - 1 and _joins(text[at - 1]) and _joins(text[at + 1]))
+    return not _joins_here(char, text[at - 1] if at else "", text[at + 1:at + 2])
 
 
 # Invisible characters that only mark where a word may break or must not (soft hyphen, zero-width space, word joiner,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import unicodedata
 from pathlib import Path
@@ -135,6 +136,34 @@ def test_joiners_and_a_flags_tags_that_shape_a_name_stay_in_one_line_fields() ->
     assert [printable(name, multiline=False) for name in hidden] == [
         "budget\ufffd.md", "\ufffdbudget.md", "bud\ufffdget.md", "a \ufffd\U0001f468", "\U0001f3f4\ufffd.md",
         "budget\ufffd\ufffd.md"]
+
+
+def _tags(text: str) -> str:
+    return "".join(chr(0xE0000 + ord(char)) for char in text)
+
+
+def test_a_joiner_that_shapes_nothing_and_a_flag_no_font_draws_still_show() -> None:
+    # Every letter from U+0530 up counted as joinable, so a joiner between two Chinese, kana, Hangul, Thai or
+    # Vietnamese letters stayed invisible ('報告\u200d書.md' showed as '報告書.md'), and any run of tags after 🏴
+    # passed for a flag ('report🏴' + tags spelling 'evil' showed as 'report🏴.md').
+    from localrag.safe_text import json_text
+
+    look_alike = {"報告\u200d書.md": "報告\ufffd書.md", "Bạ\u200dạn.md": "Bạ\ufffdạn.md",
+                  "テ\u200cスト.md": "テ\ufffdスト.md", "한\u200d국.md": "한\ufffd국.md",
+                  "ไท\u200dย.md": "ไท\ufffdย.md", "ه\u200ca.md": "ه\ufffda.md", "😀\u200ca.md": "😀\ufffda.md",
+                  "😀\u200c😀.md": "😀\ufffd😀.md",
+                  f"report\U0001f3f4{_tags('evil')}\U000e007f.md": "report\U0001f3f4" + "\ufffd" * 5 + ".md",
+                  f"\U0001f3f4{_tags('gbenglandx')}\U000e007f.md": "\U0001f3f4" + "\ufffd" * 11 + ".md"}
+    for name, shown in look_alike.items():
+        assert printable(name, multiline=False) == shown, name
+        assert "\\u" in json_text(name) and json.loads(json_text(name)) == name, name
+    # A joiner that shapes stays: beside a virama (a Malayalam chillu, a Sinhala yansaya, a Bengali conjunct), in an
+    # Arabic, Syriac, N'Ko or Mongolian word, and the other two flags of Great Britain's nations.
+    shaping = ["ന്\u200d.md", "ක්\u200dය.md", "ক্\u200cষ.md", "ܫܠ\u200dܡ.md", "ߒ\u200dߞ.md", "ᠮ\u200dᠣ.md",
+               f"\U0001f3f4{_tags('gbsct')}\U000e007f.md", f"\U0001f3f4{_tags('gbwls')}\U000e007f.md"]
+    for name in shaping:
+        assert printable(name, multiline=False) == name, name
+        assert json_text(name) == json.dumps(name, ensure_ascii=False), name
 
 
 def test_numbers_and_abbreviations_are_not_escaped_and_links_still_do_not_form() -> None:
