@@ -47,7 +47,7 @@ def check_address_space(limit: int | None = None) -> None:
 def short_of_memory(exc: BaseException) -> MemoryLimitError | None:
     """`exc` as one line when it says memory ran short (MemoryError; a library that failed to map its code,
     "failed to map segment from shared object"; ENOMEM; a thread that could not start), naming the process's
-    cap where it has one; None otherwise."""
+    cap where it has one (as too small only below NEEDED); None otherwise."""
     text = str(exc)
     if not (isinstance(exc, MemoryError)
             or (isinstance(exc, (ImportError, OSError)) and ("failed to map segment" in text
@@ -59,8 +59,15 @@ def short_of_memory(exc: BaseException) -> MemoryLimitError | None:
                                                    or "can't spawn worker thread" in text))):
         return None
     limit = address_space_limit()
-    if limit is not None:
+    if limit is not None and limit < NEEDED:
         return MemoryLimitError(_too_little(limit), _HINT)
+    if limit is not None:
+        # A cap above what localrag needs is no cap too small (it said "needs about 4 GB; limited to 16.4 GB"):
+        # the machine's memory, or more threads than measured, ran short under it.
+        return MemoryLimitError(f"not enough memory: localrag ran out of memory or threads under this process's cap "
+                                f"of {limit / GB:.1f} GB (ulimit -v / prlimit --as)",
+                                "close other programs, or raise the limit (`ulimit -v unlimited`, or a larger "
+                                "`prlimit --as`)")
     return MemoryLimitError("not enough memory: the system had none left to give localrag (or no more threads)",
                             "close other programs and run it again")
 

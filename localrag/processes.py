@@ -3,7 +3,6 @@ SIGTERM taken as Ctrl-C for long work that stops gracefully."""
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import shutil
@@ -84,5 +83,4 @@ def run_exit_handlers(within: float) -> None:
 
     worker = threading.Thread(target=atexit._run_exitfuncs, name="localrag-exit", daemon=True)
     worker.start()
-    with contextlib.suppress(KeyboardInterrupt):  # a third Ctrl-C while they run: quit now all the same
-        worker.join(within)
+    worker.join(within)

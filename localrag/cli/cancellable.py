@@ -45,12 +45,16 @@ def run_cancellable(work: Callable[[threading.Event], T], err: Console, stopping
             # the process ("terminate called without an active exception", status 134 or -6).
             for name in (signal.SIGINT, signal.SIGTERM):  # a third Ctrl-C would start this exit over
                 signal.signal(name, signal.SIG_IGN)
-            err.print(Text("localrag: interrupted", style="red"))
-            err.show_cursor(True)  # the progress bar hid it, and its end will not run
-            sys.stdout.flush()
-            sys.stderr.flush()
-            run_exit_handlers(within=3.0)  # a quantizer child and its partial file go; never a wait for good
-            os._exit(130)
+            try:
+                err.print(Text("localrag: interrupted", style="red"))
+                err.show_cursor(True)  # the progress bar hid it, and its end will not run
+                sys.stdout.flush()
+                sys.stderr.flush()
+                run_exit_handlers(within=3.0)  # a quantizer child and its partial file go; never a wait for good
+            finally:
+                # Whatever they raise: short of memory, "can't start new thread" for the handlers' thread left here
+                # as the command's error (a traceback, status 1, then the handlers run again at exit, unbounded).
+                os._exit(130)
         cancel.set()
         err.print(Text(stopping + " (Ctrl-C again to quit now)", style="yellow"))
 

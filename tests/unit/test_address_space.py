@@ -43,7 +43,26 @@ def capped() -> Iterator[None]:
 ])
 def test_memory_run_short_is_said_with_the_cap(capped: None, exc: BaseException) -> None:
     said = short_of_memory(exc)
-    assert said is not None and "not enough memory" in str(said) and "limited to 1000.0 GB" in str(said)
+    assert said is not None and "not enough memory" in str(said) and "cap of 1000.0 GB" in str(said)
+
+
+def test_memory_run_short_under_a_cap_above_what_is_needed_is_not_called_too_small(capped: None) -> None:
+    # Under a 1000 GB cap it said "needs about 4 GB ...; limited to 1000.0 GB": a cap above the need, called too small.
+    said = short_of_memory(RuntimeError("can't start new thread"))
+    assert said is not None and said.message == (
+        "not enough memory: localrag ran out of memory or threads under this process's cap of 1000.0 GB "
+        "(ulimit -v / prlimit --as)")
+
+
+def test_memory_run_short_under_a_cap_below_what_is_needed_names_the_need() -> None:
+    # In a child: a 3 GB cap on the test process itself could fail its other threads' allocations meanwhile.
+    code = ("import resource; from localrag.address_space import short_of_memory; "
+            "resource.setrlimit(resource.RLIMIT_AS, (3 * 10**9, resource.getrlimit(resource.RLIMIT_AS)[1])); "
+            "print(short_of_memory(MemoryError()).message)")
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    said = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True).stdout
+    assert said == ("not enough memory: localrag needs about 4 GB of address space; this process is limited to "
+                    "3.0 GB (ulimit -v / prlimit --as)\n")
 
 
 def test_other_errors_are_not_taken_for_memory() -> None:
