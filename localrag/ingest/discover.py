@@ -16,8 +16,10 @@ office suites and downloaders leave beside a file while saving (`leftover`: `~$r
 or not the user's text. So is a Logseq graph's own `logseq` folder (its page backups in `bak/`, settings, CSS),
 which put old versions of a page beside the page in search results, and what Windows writes on a drive (its recycle
 bin, `System Volume Information`, `desktop.ini`, `Thumbs.db`) or a browser beside a saved page (`X_files` next to
-`X.html`): such a folder is named in `links_out`. A file named explicitly is taken if its
-type is supported, hidden or not, unless it is such a leftover (a shell's `docs/*` names them); a link named
+`X.html`): such a folder is named in `links_out`, and a recycle bin's binary record of each deleted file
+(`deletion_record`) is passed over. A file named explicitly is taken if its type is supported, hidden or not, unless
+it is such a leftover, a file Windows writes or a deletion record (a shell's `docs/*` or a drive's `*` names them),
+and `System Volume Information` is never read, named or not; a link named
 explicitly is taken under its own path, wherever it points (the user named it). localrag's own folders
 (`paths.own_folders`: data, config, cache, models) are pruned too, wherever `LOCALRAG_HOME` puts them, and a
 path given inside one of them is skipped and named in `problems`. What a `.gitignore` names is left out as git
@@ -60,10 +62,16 @@ SKIP_DIRS: frozenset[str] = frozenset(
 # read, the records failed every ingest and deleted text was cited as a source. `$Recycle.Bin` (as on C:) in any case;
 # XP's `RECYCLER` and FAT's `RECYCLED` only as Windows writes them, capitals, so that a user's "Recycled" is read.
 _RECYCLE_BIN = "Windows' recycle bin (deleted files, and a binary record of each)"
+SYSTEM_VOLUME = "system volume information"
 SYSTEM_FOLDERS: dict[str, str] = {
     "$recycle.bin": _RECYCLE_BIN, "RECYCLER": _RECYCLE_BIN, "RECYCLED": _RECYCLE_BIN,
-    "system volume information": "Windows' own folder (restore points, the search indexer's files)",
+    SYSTEM_VOLUME: "Windows' own folder (restore points, the search indexer's files)",
 }
+# The record Windows' recycle bin keeps of each deleted file, `$I` and the 6 characters of the copy's name
+# (`$R7QK2ZD.txt`), its extension too: a format version (1 or 2, 8 bytes little-endian), then the file's size,
+# deletion time and original path. Binary, it failed every ingest of a recycle bin the user named to recover a file.
+_DELETION_RECORD = re.compile(r"\$I[0-9A-Za-z]{6}(\..*)?")
+_DELETION_HEADS = (b"\x01" + bytes(7), b"\x02" + bytes(7))
 # Files Windows writes into folders it shows: a customised folder's view settings (`desktop.ini` was read as code:ini)
 # and thumbnail caches. Never a document, in any case.
 SYSTEM_FILES = frozenset({"desktop.ini", "thumbs.db", "ehthumbs.db"})
@@ -93,6 +101,33 @@ def system_file(name: str) -> bool:
     return name.lower() in SYSTEM_FILES
 
 
+def deletion_record(path: Path) -> bool:
+    """Whether the file at `path` is a recycle bin's record of a deleted file (`_DELETION_RECORD`), by its name and
+    its first bytes, so that a user's file that only looks so named is read."""
+    if not _DELETION_RECORD.fullmatch(path.name):
+        return False
+    try:
+        with path.open("rb") as record:
+            return record.read(8) in _DELETION_HEADS
+    except OSError:  # read as any file, its failure said there
+        return False
+
+
+def in_system_volume(path: Path) -> bool:
+    """Whether `path` is Windows' `System Volume Information` or lies in it: never content, even named (`ingest *` at
+    a drive's root names it)."""
+    return any(part.lower() == SYSTEM_VOLUME for part in path.parts)
+
+
+def never_taken(path: Path) -> bool:
+    """Whether no ingest takes the file at `path`, however it is named: a file Windows writes (`system_file`) or one
+    in `System Volume Information`. Such a document was taken by an older localrag and leaves the index at the next
+    ingest of a folder holding it, as if deleted. A file of a recycle bin, a saved page's or a Logseq graph's own
+    folder may be one the user named (`ingest /media/USB/$RECYCLE.BIN` to recover a deleted file): the index keeps no
+    record of how a document came in, so it stays, as a hidden file does."""
+    return system_file(path.name) or in_system_volume(path)
+
+
 def app_folder(folder: Path) -> str | None:
     """What `folder` holds when it is an application's or the system's own folder inside the user's, else None: a
     Logseq graph's `logseq` (settings, CSS, and in `bak/` a copy of each page as it was before each edit), Windows'
@@ -118,15 +153,6 @@ def app_folder_below(path: Path, root: Path) -> Path | None:
     parts = path.relative_to(root).parts
     return next((folder for folder in (root.joinpath(*parts[:depth]) for depth in range(1, len(parts)))
                  if app_folder(folder)), None)
-
-
-def in_app_folder(path: Path, root: Path) -> bool:
-    """Whether the file at `path` lies in an application's or the system's own folder under `root`
-    (`app_folder_below`), or is a file Windows writes (`system_file`): a document an older localrag took from there (a
-    Logseq page's backup, a deleted file in the recycle bin, a saved page's script) leaves the index at the next
-    ingest of `root`, as if deleted. A hidden file or one in a tool folder may have been named by the user, and
-    stays."""
-    return system_file(path.name) or app_folder_below(path, root) is not None
 
 
 def excluded(path: Path, root: Path, patterns: Sequence[str]) -> bool:
@@ -249,7 +275,7 @@ def _walk(
         dirnames[:] = [d for d in dirnames if not _ignored(here / d, True, ignores, gitignored)]
         for filename in filenames:
             path = here / filename
-            if filename.startswith(".") or leftover(filename) or system_file(filename):
+            if filename.startswith(".") or leftover(filename) or system_file(filename) or deletion_record(path):
                 continue
             if _ignored(path, False, ignores, []):
                 # Only a file localrag would have read is worth a word: a `*.pyc` or `*.o` was never taken.
@@ -326,11 +352,12 @@ def discover(
     localrag does not read, met in a folder, are added to `passed_over` (a folder of LaTeX and
     org files ingested as "0 added, 0 failed" and said no more). `unmatched`: the `exclude` patterns that left out
     nothing in the folders walked (a mistyped one changed nothing, without a word); a leftover named (a shell's
-    `docs/*` names `~$plan.docx`) goes to `links_out`: skipped and said, not failed; so does a file named of a type
-    localrag does not read (a folder's are passed over, and the exit status stays 0 for them too), and an
-    application's or the system's own folder (a recycle bin, a saved page's `_files`). `unmatched_include`: the
-    `include` patterns that took in no file in the folders walked (`--include '*.txt'` read one file of four, in
-    silence, before patterns matched in any case).
+    `docs/*` names `~$plan.docx`), a `desktop.ini`, a recycle bin's record of a deleted file and `System Volume
+    Information` (a drive's `*` names them) go to `links_out`: skipped and said, not failed; so does a file named of
+    a type localrag does not read (a folder's are passed over, and the exit status stays 0 for them too), and an
+    application's or the system's own folder met in a walk (a recycle bin, a saved page's `_files`).
+    `unmatched_include`: the `include` patterns that took in no file in the folders walked (`--include '*.txt'` read
+    one file of four, in silence, before patterns matched in any case).
     `respect_gitignore`: what a `.gitignore` names in a folder walked is left out, and listed in `gitignored` (a
     file named is still taken).
     """
@@ -351,7 +378,11 @@ def discover(
         if not own_roots and any(root.is_relative_to(folder) for folder in own):
             problems.append((str(root), "inside localrag's own folders (its index, settings, cache or models)"))
             continue
-        if root.is_dir():
+        unwanted = _not_content(root)
+        if unwanted:
+            # Skipped and said, not failed: a shell's `*` at a drive's root names these beside the user's files.
+            (problems if links_out is None else links_out).append((str(root), unwanted))
+        elif root.is_dir():
             patterns, hit = for_root(exclude, root), set[str]()
             takers, taken = for_root(include, root), set[str]()
             found.update(_walk(root, takers, patterns, problems, follow_links_outside,
@@ -361,9 +392,6 @@ def discover(
             walked = True
             matched.update(given for given, pattern in zip(exclude, patterns, strict=True) if pattern in hit)
             took.update(given for given, pattern in zip(include, takers, strict=True) if pattern in taken)
-        elif leftover(root.name):
-            if links_out is not None:
-                links_out.append((str(root), "an editor's, office suite's or download's leftover, not a document"))
         elif _wanted(root, root.name, include, exclude, set()):
             found.add(root)
         elif root.suffix.lower() not in SUPPORTED_EXTENSIONS:
@@ -376,6 +404,23 @@ def discover(
     if unmatched_include is not None and walked:
         unmatched_include.extend(pattern for pattern in include if pattern not in took)
     return iter(sorted(found))
+
+
+def _not_content(path: Path) -> str:
+    """Why `path`, named, is never content, else "": `System Volume Information` or a file in it, a file Windows writes
+    into a folder (`desktop.ini`), a recycle bin's record of a deleted file, an editor's or a download's leftover. A
+    recycle bin or a saved page's folder named is read: its user may be recovering a deleted file."""
+    if in_system_volume(path):
+        return f"{SYSTEM_FOLDERS[SYSTEM_VOLUME]}, never read"
+    if path.is_dir():
+        return ""
+    if system_file(path.name):
+        return "a file Windows writes into a folder it shows (its view settings or thumbnails), not a document"
+    if deletion_record(path):
+        return "the recycle bin's record of a deleted file (its size, time and place), not a document"
+    if leftover(path.name):
+        return "an editor's, office suite's or download's leftover, not a document"
+    return ""
 
 
 def link_outside(target: Path, root: Path) -> str:

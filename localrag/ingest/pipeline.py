@@ -59,7 +59,7 @@ from localrag.copy_names import original_first
 from localrag.errors import LoaderError, NeedsOcrError, NoTextError
 from localrag.forget import forget_command
 from localrag.ingest.chunker import chunk_document
-from localrag.ingest.discover import as_text, discover, excluded, for_root, in_app_folder
+from localrag.ingest.discover import as_text, discover, excluded, for_root, never_taken
 from localrag.ingest.loaders import file_type
 from localrag.ingest.mail import clear_dead_copies
 from localrag.ingest.ocr import OCR_ON
@@ -155,10 +155,6 @@ def _is_under(path: str, folders: Sequence[Path]) -> bool:
 def _some(paths: Sequence[str]) -> str:
     """The first three of `paths` for a note, "..." for the rest."""
     return ", ".join(paths[:3]) + (", ..." if len(paths) > 3 else "")
-
-
-def _in_app_folder(path: str, folders: Sequence[Path]) -> bool:
-    return any(in_app_folder(Path(path), folder) for folder in folders if Path(path).is_relative_to(folder))
 
 
 def _excluded(path: str, patterns: dict[Path, list[str]]) -> bool:
@@ -522,7 +518,9 @@ def run_ingest(
         # A file the walk found and that went before its turn came is gone too, like one deleted before the walk.
         present = {path_text(p) for p in files if p.exists()} | {p for paths in parts_of.values() for p in paths}
         missed = [d for d in store.documents() if d.path not in present and _is_under(d.path, folders)]
-        gone = [d for d in missed if _gone(d.path, present) or _in_app_folder(d.path, folders)]
+        # A document in a recycle bin or a saved page's folder whose file is there stays, as a hidden one does: the
+        # user may have named it (`ingest /media/USB/$RECYCLE.BIN` was undone by the next `ingest /media/USB`).
+        gone = [d for d in missed if _gone(d.path, present) or never_taken(Path(d.path))]
         # A file stopped mid-embedding and deleted since never commits: what was kept aside for it goes.
         pending.drop_left(lambda kept_for: _left(kept_for, present, folders))
         if gone:

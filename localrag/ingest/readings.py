@@ -164,7 +164,7 @@ def split_app_folders(files: list[str], documents: Iterable[str]) -> tuple[list[
 
 def _walk_took(path: Path, documents: list[str]) -> bool:
     """Whether the index shows that a walk of a folder holding the file at `path` took it from an application's or
-    the system's own folder inside that folder, or took the Windows file it is (`discover.in_app_folder`): it holds
+    the system's own folder inside that folder (`discover.app_folder`), or took the Windows file it is: it holds
     another document in that folder, outside the application's one (a Logseq graph's page beside its `logseq/bak`
     copy). The index keeps no record of the folders ingested; a folder so named by the user (`ingest dl/Page_files`,
     `ingest /media/USB/$RECYCLE.BIN` to recover a deleted file) and nothing around it is theirs, read again."""

@@ -57,6 +57,7 @@ from localrag.forget import KeptPassages, removed_note
 from localrag.ingest.discover import (
     SKIP_DIRS,
     app_folder_below,
+    deletion_record,
     discover,
     for_root,
     leads_out,
@@ -191,7 +192,7 @@ def is_watched_name(path: Path, roots: Sequence[Path]) -> bool:
     watched folder itself and those above it are the user's choice: `watch dl/Page_files` or `watch ~/.notes`
     ignored every change in it."""
     name = path.name
-    if name.startswith(".") or leftover(name) or system_file(name):
+    if name.startswith(".") or leftover(name) or system_file(name) or deletion_record(path):
         return False
     root = _holder(path, roots) or Path(path.anchor)
     if any(part in SKIP_DIRS or (part.startswith(".") and part not in (".", ".."))

@@ -465,6 +465,10 @@ def test_temp_and_hidden_names_are_ignored(tmp_path: Path) -> None:
     for folder in (tmp_path / "Page_files", tmp_path / ".notes", tmp_path / "$RECYCLE.BIN"):
         assert is_watched_name(folder / "notes.txt", [tmp_path, folder]), folder
         assert not is_watched_name(folder / "notes.txt", [tmp_path]), folder
+    # A watched recycle bin's binary record of a deleted file is no document (it failed as one).
+    (tmp_path / "$RECYCLE.BIN" / "$I7QK2ZD.txt").parent.mkdir()
+    (tmp_path / "$RECYCLE.BIN" / "$I7QK2ZD.txt").write_bytes(b"\x02" + bytes(40))
+    assert not is_watched_name(tmp_path / "$RECYCLE.BIN" / "$I7QK2ZD.txt", [tmp_path, tmp_path / "$RECYCLE.BIN"])
 
 
 def test_editor_and_download_leftovers_are_no_failures_and_a_hash_name_is_followed(
