@@ -30,8 +30,18 @@ _DROP_TAGS = frozenset(
      "annotation", "annotation-xml"}
 )
 # MediaWiki's parts a browser does not show as the article: a heading's "[edit]" link (every heading and source was
-# "History[edit]") and the "Retrieved from" line, shown on paper only.
-_WIKI_CHROME = frozenset({"mw-editsection", "printfooter"})
+# "History[edit]") and the "Retrieved from" line, shown on paper only. By class: the category links (Wikipedia marks
+# them with no role: "Categorías: - Tecnologías Java EE ... Categoría oculta: - ..." ended an article's last chunk),
+# the page's status icons, the "Jump to" links and the footer.
+_WIKI_CHROME = frozenset({"mw-editsection", "printfooter", "catlinks", "mw-indicators", "mw-jump", "mw-jump-link",
+                          "mw-footer"})
+# By id, as skins write them with no role (an older MediaWiki writes none at all, not even role="main", so its whole
+# body is read): the menus around the article, the "From Wikipedia" and "(Redirected from ...)" lines and the
+# footer's lists ("This page was last edited on ..."). Its contents box, `<table id="toc" class="toc">` or a <div> so
+# marked, by both: an e-book's `<div id="toc">` is left out only where the book marks it as its contents.
+_WIKI_CHROME_IDS = frozenset({"catlinks", "mw-navigation", "mw-head", "mw-panel", "p-personal", "sitesub",
+                              "contentsub", "contentsub2", "jump-to-nav", "footer-info", "footer-places",
+                              "footer-icons"})
 # Blocks read whole (by get_text, or as a list or table), not walked child by child.
 _READ_WHOLE = frozenset({"ul", "ol", "dl", "pre", "table"})
 _BLOCK_TAGS = frozenset(
@@ -124,9 +134,12 @@ class HtmlWalker:
 def _dropped(element: Tag) -> bool:
     """Whether the walk leaves `element` and all it holds out: a script, a form, navigation (`<nav>`,
     `role="navigation"`: a wiki's menus, contents box and navboxes), a hidden element, an inline element hidden from
-    screen readers (`_aria_hidden`), MediaWiki's edit links, a note reference."""
+    screen readers (`_aria_hidden`), MediaWiki's edit links, category links and menus (`_WIKI_CHROME`), a note
+    reference."""
     return (element.name in _DROP_TAGS or element.has_attr("hidden") or "navigation" in _tokens(element, "role")
             or _aria_hidden(element) or not _WIKI_CHROME.isdisjoint(_tokens(element, "class"))
+            or not _WIKI_CHROME_IDS.isdisjoint(_tokens(element, "id"))
+            or "toc" in _tokens(element, "id") and "toc" in _tokens(element, "class")
             or _note_reference(element) or (element.name in _BLOCK_TAGS and front_matter(element)))
 
 

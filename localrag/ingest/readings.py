@@ -46,17 +46,19 @@ READERS: dict[str, int] = {
     # too; the front matter's properties are read; 4: they are a chunk of their own (the closing fence was in one)
     "ipynb": 4,  # the same in Markdown cells; 3: outputs without terminal colour codes, a progress bar's last frame
     # only, and an error output's name, value and traceback (it was left out)
-    "html": 9,  # a plain document's <header>, <footer> and <aside> (a page that marks no <main> or <article>), an
-    # <aside> in a <main> holding no article, and footnotes (docutils', Pandoc's) are its text; 8: a web page's
-    # furniture (banner, footer, sidebars, cookie notice, skip links, role="navigation") is left out and its <main>
-    # or articles read; MediaWiki's "[edit]" links and a formula's TeX source too; a <meta> charset past the first
-    # 1,024 bytes of the head is the page's; 7: a note mark linked into the page around a <sup> or glued to the word
-    # before (Calibre's, Word's, Gutenberg's) is a note reference; 6: a note reference (a footnote's number,
-    # Wikipedia's [3]) and a block marked as a contents page (role="doc-toc", epub:type="toc") or a copyright page
-    # are left out of the text; 5: an authoring tool's "Untitled" title gives way to the first heading of any level;
-    # a nested table is read once, in its cell; a cell's or a list item's blocks and tables are kept apart; hidden
-    # rows, row groups and list items are left out; a table's caption is read; 4: read in the encoding its label
-    # means to a browser (iso-8859-1 as windows-1252, shift_jis as cp932), a UTF-8 page with a stray byte as UTF-8
+    "html": 10,  # MediaWiki's category links, menus, "From Wikipedia" line, contents box and footer that carry no role
+    # are left out (Wikipedia's catlinks ended an article's last chunk); 9: a plain document's <header>, <footer> and
+    # <aside> (a page that marks no <main> or <article>), an <aside> in a <main> holding no article, and footnotes
+    # (docutils', Pandoc's) are its text; 8: a web page's furniture (banner, footer, sidebars, cookie notice, skip
+    # links, role="navigation") is left out and its <main> or articles read; MediaWiki's "[edit]" links and a formula's
+    # TeX source too; a <meta> charset past the first 1,024 bytes of the head is the page's; 7: a note mark linked into
+    # the page around a <sup> or glued to the word before (Calibre's, Word's, Gutenberg's) is a note reference; 6: a
+    # note reference (a footnote's number, Wikipedia's [3]) and a block marked as a contents page (role="doc-toc",
+    # epub:type="toc") or a copyright page are left out of the text; 5: an authoring tool's "Untitled" title gives way
+    # to the first heading of any level; a nested table is read once, in its cell; a cell's or a list item's blocks and
+    # tables are kept apart; hidden rows, row groups and list items are left out; a table's caption is read; 4: read in
+    # the encoding its label means to a browser (iso-8859-1 as windows-1252, shift_jis as cp932), a UTF-8 page with a
+    # stray byte as UTF-8
     "epub": 5,  # a note mark linked as Calibre writes it (`<a href="#fn1"><sup>4</sup></a>`) is left out; 4:
     # the title and authors open the text, the authors name the title; a note reference, a contents
     # page and a copyright page are left out; a file the contents do not name goes on under the chapter before; an

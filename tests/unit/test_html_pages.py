@@ -40,7 +40,8 @@ BLOG = """<!DOCTYPE html>
 """
 
 # A MediaWiki article as a browser saves it (the Vector skin): the article in role="main", the wiki's menus, the
-# contents box, a navbox and the category links marked role="navigation", the page footer role="contentinfo".
+# contents box and a navbox marked role="navigation", the page footer role="contentinfo"; the category links, the
+# "From Wikipedia" line and the page's indicators carry no role, as Wikipedia writes them.
 WIKI = """<!DOCTYPE html>
 <html class="client-nojs" lang="en" dir="ltr"><head><meta charset="UTF-8">
 <title>Tidewater Lighthouse - Wikipedia</title></head>
@@ -49,7 +50,12 @@ WIKI = """<!DOCTYPE html>
 <div id="content" class="mw-body" role="main">
   <a id="top"></a>
   <h1 id="firstHeading" class="firstHeading">Tidewater Lighthouse</h1>
+  <div class="mw-indicators"><div id="mw-indicator-featured-star" class="mw-indicator"><a href="/wiki/WP:FA"
+    title="This is a featured article.">Featured article</a></div></div>
   <div id="bodyContent" class="vector-body">
+    <div id="siteSub" class="noprint">From Wikipedia, the free encyclopedia</div>
+    <div id="contentSub"><div id="mw-content-subtitle"><span class="mw-redirectedfrom">(Redirected from <a
+      href="/w/index.php?title=Tidewater_Light&amp;redirect=no">Tidewater Light</a>)</span></div></div>
     <a class="mw-jump-link" href="#mw-head">Jump to navigation</a>
     <a class="mw-jump-link" href="#searchInput">Jump to search</a>
     <div id="mw-content-text" class="mw-body-content" lang="en" dir="ltr"><div class="mw-parser-output">
@@ -81,9 +87,10 @@ WIKI = """<!DOCTYPE html>
       </table></div>
     </div></div>
     <div class="printfooter" data-nosnippet="">Retrieved from "https://en.wikipedia.org/w/index.php?title=Tidewater_Lighthouse"</div>
-    <div id="catlinks" class="catlinks" data-mw="interface" role="navigation"><div id="mw-normal-catlinks"><a
+    <div id="catlinks" class="catlinks" data-mw="interface"><div id="mw-normal-catlinks" class="mw-normal-catlinks"><a
       href="/wiki/Help:Category">Categories</a>: <ul><li><a href="/wiki/Category:Lighthouses">Lighthouses</a></li></ul>
-    </div></div>
+    </div><div id="mw-hidden-catlinks" class="mw-hidden-catlinks mw-hidden-cats-hidden">Hidden categories: <ul><li><a
+      href="/wiki/Category:Articles_with_short_description">Articles with short description</a></li></ul></div></div>
   </div>
 </div>
 <div id="mw-navigation"><h2>Navigation menu</h2>
@@ -162,6 +169,57 @@ def test_a_mediawiki_article_is_read_without_menus_contents_edit_links_navboxes_
         ("The first keeper, Amos Pell, kept the light for 31 years.", (top, "History")),
         ("Automation", (top, "Automation")),
         ("The light was automated in 1969 and its lens moved to the county museum.", (top, "Automation")),
+    ]
+
+
+# The same page as an older MediaWiki saved it: no landmark roles at all (not even role="main"), so the whole body is
+# read, its menus, contents box and footer known by their ids alone.
+OLD_WIKI = """<!DOCTYPE html>
+<html lang="es" dir="ltr"><head><meta charset="UTF-8"><title>Java EE - Wikipedia, la enciclopedia libre</title></head>
+<body class="mediawiki ltr skin-vector">
+<div id="content" class="mw-body">
+  <h1 id="firstHeading" class="firstHeading">Java EE</h1>
+  <div id="bodyContent">
+    <div id="siteSub">De Wikipedia, la enciclopedia libre</div>
+    <div id="contentSub"></div>
+    <div id="jump-to-nav" class="mw-jump">Saltar a: <a href="#mw-head">navegación</a>, <a
+      href="#p-search">búsqueda</a></div>
+    <div id="mw-content-text" lang="es" dir="ltr" class="mw-content-ltr">
+      <p><b>Java EE</b> es una plataforma de programación para desarrollar aplicaciones en Java.</p>
+      <table id="toc" class="toc"><tr><td><div id="toctitle"><h2>Índice</h2></div>
+        <ul><li class="toclevel-1"><a href="#Historia"><span class="tocnumber">1</span>
+          <span class="toctext">Historia</span></a></li></ul></td></tr></table>
+      <h2><span class="mw-headline" id="Historia">Historia</span></h2>
+      <p>La primera versión, J2EE 1.2, se publicó en diciembre de 1999.</p>
+    </div>
+    <div class="printfooter">Obtenido de «https://es.wikipedia.org/w/index.php?title=Java_EE»</div>
+    <div id="catlinks" class="catlinks"><div id="mw-normal-catlinks" class="mw-normal-catlinks"><a
+      href="/wiki/Especial:Categor%C3%ADas">Categorías</a>: <ul><li><a
+      href="/wiki/Categor%C3%ADa:Tecnolog%C3%ADas_Java_EE">Tecnologías Java EE</a></li></ul></div></div>
+  </div>
+</div>
+<div id="mw-navigation"><h2>Menú de navegación</h2>
+  <div id="mw-head"><div id="p-personal"><h3>Herramientas personales</h3><ul><li><a
+    href="/login">Acceder</a></li></ul></div></div>
+  <div id="mw-panel"><div class="portal" id="p-navigation"><h3>Navegación</h3><div class="body"><ul><li><a
+    href="/wiki/Portada">Portada</a></li></ul></div></div></div>
+</div>
+<div id="footer"><ul id="footer-info"><li id="footer-info-lastmod"> Esta página se editó por última vez el 2 may
+  2026.</li></ul><ul id="footer-places"><li><a href="/privacidad">Política de privacidad</a></li></ul></div>
+</body></html>
+"""
+
+
+def test_an_older_mediawiki_page_without_roles_is_read_without_its_chrome(tmp_path: Path) -> None:
+    # Before: the category links closed the article ("Categorías: - Tecnologías Java EE"), the contents box's
+    # "Índice" headed the lead's tail, and the menus and footer were read as its last section.
+    loaded = _load(tmp_path, "Java_EE.html", OLD_WIKI)
+    top = "Java EE"
+    assert _blocks(loaded) == [
+        (top, (top,)),
+        ("Java EE es una plataforma de programación para desarrollar aplicaciones en Java.", (top,)),
+        ("Historia", (top, "Historia")),
+        ("La primera versión, J2EE 1.2, se publicó en diciembre de 1999.", (top, "Historia")),
     ]
 
 
