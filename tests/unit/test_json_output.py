@@ -7,6 +7,7 @@ import json
 import pytest
 
 from localrag.cli.common import print_json
+from localrag.safe_text import _JSON_ESCAPED, json_text
 
 
 def test_c1_controls_and_bidi_overrides_are_escaped_and_parse_the_same(capsys: pytest.CaptureFixture[str]) -> None:
@@ -41,3 +42,11 @@ def test_joiners_that_shape_a_name_are_written_as_they_are(capsys: pytest.Captur
     assert "می\u200cخواهم.pdf" in out and "👨\u200d👩\u200d👧 trip.md" in out and f"{england} squad.md" in out
     assert "budget\\u200d.md" in out and "bud\\u200cget" in out  # joining nothing, they show
     assert json.loads(out) == names
+
+
+def test_no_ascii_character_needs_an_escape() -> None:
+    # `json_text` writes an ASCII dump (an embeddings reply, most API replies) without running `_JSON_ESCAPED` over
+    # it; that holds only while every character the pattern escapes is beyond ASCII (DEL included: json writes it raw).
+    assert not any(_JSON_ESCAPED.search(f"a{chr(code)}b") for code in range(0x80))
+    text = "".join(chr(code) for code in range(0x80))
+    assert json_text({"text": text}) == json.dumps({"text": text}, ensure_ascii=False)
