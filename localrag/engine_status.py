@@ -103,6 +103,18 @@ class Information:
 
         return list_all(self.models_dir, self.settings.model, self.settings.model_dirs, self.settings.n_ctx)
 
+    def default_model(self, models: list[ModelInfo]) -> ModelInfo | None:
+        """Which of `models` ask and chat answer with when no --model is given: the `model` setting as every command
+        resolves it, by name, not by file (every Ollama tag of its blob was marked); None when it names nothing
+        here (ask then says so), which `models` and the chat app's picker show as no default."""
+        from localrag.discover_models import the_one_named
+
+        try:
+            path = self.resolve_model(self.settings.model)
+        except LocalRagError:
+            return None
+        return the_one_named(self.settings.model, path, models)
+
     def embedders(self) -> list[EmbedderInfo]:
         """Tuned embedders saved by `tune --retriever`, each with its card (and gate verdict)."""
         from localrag.models import list_embedders

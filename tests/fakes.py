@@ -33,10 +33,11 @@ from localrag.config import Settings
 from localrag.conversations import ConversationStore
 from localrag.embed import HashEmbedder
 from localrag.engine_collections import CollectionInfo
+from localrag.engine_status import Information
 from localrag.errors import LocalRagError, ModelError
 from localrag.forget import Forgotten, conversations_keeping
 from localrag.ingest.watch import WatchEvent
-from localrag.models import BUNDLED_GENERATOR, ModelInfo, bundled_generator_path
+from localrag.models import BUNDLED_GENERATOR, ModelInfo, bundled_generator_path, resolve_generator
 from localrag.retrieve import SearchFilters
 from localrag.types import (
     Answer,
@@ -284,6 +285,12 @@ class FakeEngine:
             ModelInfo("broken", Path("/models/broken.gguf"), "models/", 10,
                       error="/models/broken.gguf: not a GGUF file (wrong magic bytes)"),
         ]
+
+    def resolve_model(self, spec: str) -> Path:
+        return resolve_generator(spec, self.models_dir, self.settings.model_dirs)
+
+    # The Engine's own rule, run over the fake's models.
+    default_model = Information.default_model
 
     def update_settings(self, settings: Settings) -> None:
         self.settings = settings

@@ -68,19 +68,6 @@ def _row(m: ModelInfo, default: ModelInfo | None) -> dict[str, Any]:
     return {**dataclasses.asdict(m), "path": str(m.path), "use": _use(m), "default": m is default}
 
 
-def _default_model(engine: Engine, models: list[ModelInfo]) -> ModelInfo | None:
-    """The model ask and chat answer with when no --model is given: the `model` setting as every command resolves
-    it (None when it names nothing here; ask then says so)."""
-    from localrag.discover_models import the_one_named
-    from localrag.errors import LocalRagError
-
-    try:
-        path = engine.resolve_model(engine.settings.model)
-    except LocalRagError:
-        return None
-    return the_one_named(engine.settings.model, path, models)
-
-
 def _loads(m: ModelInfo) -> str:
     return {True: "yes", False: "no", None: "?"}[m.loadable]
 
@@ -108,7 +95,7 @@ def _list(args: argparse.Namespace, out: Console, err: Console) -> int:
     models = engine.models()
     embedders = engine.embedders()
     n_ctx = engine.settings.n_ctx
-    default = _default_model(engine, models)
+    default = engine.default_model(models)
     if args.json:
         print_json([{"kind": "generator", **_row(m, default)} for m in models]
                    + [_embedder_row(e) for e in embedders])

@@ -24,9 +24,9 @@ from textual.widgets.option_list import Option
 from textual.worker import Worker
 
 from localrag.config import update_saved_settings
-from localrag.discover_models import SOURCE_TITLES, full_name, the_one_named
+from localrag.discover_models import SOURCE_TITLES, full_name
 from localrag.errors import LocalRagError
-from localrag.models import ModelInfo, extract_summary, extract_wins, gate_summary, resolve_generator
+from localrag.models import ModelInfo, extract_summary, extract_wins, gate_summary
 from localrag.paths import typed_path
 from localrag.safe_text import printable
 from localrag.tui.messages import ModelsListed, ModelSwitched
@@ -124,15 +124,8 @@ class ModelsScreen(LocalRagScreen):
     def _list(self) -> None:
         engine = self.localrag.engine
         models = engine.models()
-        try:
-            settings = engine.settings
-            path = resolve_generator(settings.model, engine.models_dir, settings.model_dirs)
-        except LocalRagError:  # no current model is a picker with none marked, not an error
-            current = None
-        else:
-            # By name, not by file: every Ollama tag of the current model's blob was marked.
-            current = the_one_named(settings.model, path, models)
-        self.post_message(ModelsListed(models, current))
+        # No current model is a picker with none marked, not an error.
+        self.post_message(ModelsListed(models, engine.default_model(models)))
 
     def on_models_listed(self, message: ModelsListed) -> None:
         self.models = message.models
