@@ -325,15 +325,21 @@ def without_copies(hits: list[Hit]) -> list[Hit]:
     for `fire drill.txt` one search and not the next."""
     kept: dict[str, int] = {}
     out: list[Hit] = []
+    # Beside each of `out`, its hit's `_shown_key` once a copy asks for it (it stats the file): a text in many
+    # folders had the shown hit's key worked out again for every further copy.
+    keys: list[tuple[bool, tuple[int, str]] | None] = []
     for hit in hits:
         text = " ".join(hit.chunk.text.split())
         first = kept.get(text)
         if first is None:
             kept[text] = len(out)
             out.append(hit)
+            keys.append(None)
         elif hit.chunk.path != out[first].chunk.path and hit.chunk.path not in out[first].copies:
-            held = out[first]
-            shown, other = (hit, held) if _shown_key(hit) < _shown_key(held) else (held, hit)
+            held, held_key, key = out[first], keys[first], _shown_key(hit)
+            if held_key is None:
+                held_key = _shown_key(held)
+            shown, other, keys[first] = (hit, held, key) if key < held_key else (held, hit, held_key)
             # The copies named so far stay named, whichever is shown now.
             out[first] = dataclasses.replace(shown, copies=(*held.copies, other.chunk.path))
     return out
