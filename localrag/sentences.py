@@ -456,9 +456,11 @@ def _units(text: str, file_type: str = "") -> list[tuple[int, int]]:
     in_list = False  # the unit going on was opened by a list item's mark
     was_depth = 0  # the quote marks on the line before: a quote, or one nested deeper or less, starts a unit
     lines = list(_LINE.finditer(text))
-    contents = [_line_content(line.group()) for line in lines]
-    for line, row, content, record in zip(lines, _rows(lines), contents, _records(contents), strict=True):
-        marks = _QUOTE_MARKS.match(line.group())
+    quotes = [_QUOTE_MARKS.match(line.group()) for line in lines]
+    # Each line without its blockquote's marks (its line break kept).
+    contents = [line.group()[marks.end() if marks else 0:] for line, marks in zip(lines, quotes, strict=True)]
+    for line, marks, row, content, record in zip(lines, quotes, _rows(lines), contents, _records(contents),
+                                                 strict=True):
         blank = not content.strip()  # a quote's line of ">" alone parts its paragraphs, as a blank line does
         callout = marks is not None and _CALLOUT.match(content.lstrip()) is not None
         depth = marks.group().count(">") if marks else 0
@@ -479,9 +481,3 @@ def _units(text: str, file_type: str = "") -> list[tuple[int, int]]:
     if start < len(text):
         units.append((start, len(text)))
     return units
-
-
-def _line_content(line: str) -> str:
-    """A line without its blockquote's marks (its line break kept)."""
-    marks = _QUOTE_MARKS.match(line)
-    return line[marks.end():] if marks else line
