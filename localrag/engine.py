@@ -877,10 +877,11 @@ class Engine(GraphMode, Collections, Information):
               include=include, exclude=exclude)
 
     def _documents_at(self, path: str | Path, *, under: bool, named_only: bool = False,
-                      field: str = "paths", command: str = "forget") -> list[Document]:
+                      field: str = "paths", command: str = "forget", hint: bool = True) -> list[Document]:
         """The indexed documents at `path` (and, with `under`, every one below it); a LocalRagError when none,
         naming `field`, the request's field that gave the path, and, when another collection holds them, the
-        `localrag COMMAND` that reaches them there.
+        `localrag COMMAND` that reaches them there. A caller that drops the error asks no `hint`: looking through
+        the other collections reads every one of their documents.
 
         A link stands for the documents under its own path (`forget_path`) and, unless `named_only`, for its
         target's too, where an ingest of a folder indexes a link inside it. `forget` asks `named_only`: it removes
@@ -900,25 +901,27 @@ class Engine(GraphMode, Collections, Information):
 
         docs = at({named} if named_only else {named, real}) or self._shown_at(named, documents, under=under,
                                                                                       field=field)
-        if not docs:
-            configured = configured_collection(self.config_file)
-            option = collection_option(self.settings.collection, configured)
-            hint = f"`localrag documents{option}` lists what is indexed"
-            elsewhere = self.indexed_elsewhere([named])
-            if not under or command == "summarize":
-                # A hint's command must take what it names: `localrag summarize FOLDER` is refused there too.
-                elsewhere = {name: held for name, held in elsewhere.items() if any(Path(p) == named for p in held)}
-            if real != named and at({real}):
-                hint = f"it is a link to {real}, indexed under that path: `localrag forget {real}{option}` forgets it"
-            elif elsewhere:
-                # Asked of the wrong collection: the one that holds it, and the command there.
-                which = ", ".join(f"'{name}'" for name in elsewhere)
-                there = shlex.join(["localrag", command, str(named)]) + collection_option(next(iter(elsewhere)),
-                                                                                            configured)
-                hint = (f"collection {which} indexes it: `{there}`" if len(elsewhere) == 1 else
-                        f"collections {which} index it: `{there}`")
-            raise LocalRagError(f"{named}: not in the index", hint, field=field)
-        return docs
+        if docs:
+            return docs
+        if not hint:
+            raise LocalRagError(f"{named}: not in the index", field=field)
+        configured = configured_collection(self.config_file)
+        option = collection_option(self.settings.collection, configured)
+        if real != named and at({real}):
+            raise LocalRagError(f"{named}: not in the index", f"it is a link to {real}, indexed under that path: "
+                                f"`localrag forget {real}{option}` forgets it", field=field)
+        elsewhere = self.indexed_elsewhere([named])
+        if not under or command == "summarize":
+            # A hint's command must take what it names: `localrag summarize FOLDER` is refused there too.
+            elsewhere = {name: held for name, held in elsewhere.items() if any(Path(p) == named for p in held)}
+        if not elsewhere:
+            raise LocalRagError(f"{named}: not in the index", f"`localrag documents{option}` lists what is indexed",
+                                field=field)
+        # Asked of the wrong collection: the one that holds it, and the command there.
+        which = ", ".join(f"'{name}'" for name in elsewhere)
+        there = shlex.join(["localrag", command, str(named)]) + collection_option(next(iter(elsewhere)), configured)
+        raise LocalRagError(f"{named}: not in the index", f"collection {which} indexes it: `{there}`"
+                            if len(elsewhere) == 1 else f"collections {which} index it: `{there}`", field=field)
 
     @staticmethod
     def _shown_at(shown: Path, documents: list[Document], *, under: bool, field: str) -> list[Document]:
@@ -959,7 +962,8 @@ class Engine(GraphMode, Collections, Information):
             self.store.catch_up()
             for path in paths:
                 try:
-                    ids.update(dict.fromkeys(d.doc_id for d in self._documents_at(path, under=True, named_only=True)))
+                    ids.update(dict.fromkeys(d.doc_id for d in self._documents_at(path, under=True, named_only=True,
+                                                                                   hint=not purge)))
                 except LocalRagError:
                     if not purge:
                         raise
@@ -1025,7 +1029,7 @@ class Engine(GraphMode, Collections, Information):
             raise LocalRagError(f"{sentences} sentences: a summary has from 1 to {MAX_KEY_SENTENCES}",
                                 f"ask for 1 to {MAX_KEY_SENTENCES}", field="sentences")
         try:
-            document = self._documents_at(path, under=False, field="path", command="summarize")[0]
+            document = self._documents_at(path, under=False, field="path", command="summarize", hint=False)[0]
         except LocalRagError:
             # The same error when nothing is there.
             below = self._documents_at(path, under=True, field="path", command="summarize")
