@@ -566,7 +566,7 @@ class Engine(GraphMode, Collections, Information):
             paths_, dropped = split_app_folders(held, (d.path for d in store.documents()))
             store.delete_documents([doc_id_for(path) for path in dropped])
         report = run_ingest(
-            [Path(p) for p in paths_],
+            [paths.typed_path(p) for p in paths_],  # a script's "~/notes" is typed text, not a Path yet
             store=store,
             embedder=self._ingest_embedder(),
             settings=self.settings,

@@ -105,7 +105,7 @@ def test_a_data_sets_name_is_shown_as_named_not_as_markdown() -> None:
               "scores": {"em": 1.0, "f1": 1.0, "hit": 1.0}}
     (folder / "records.jsonl").write_text(json.dumps(record) + "\n")
     text = markdown(summarise(folder), by_figure=True)
-    assert text.startswith("# Evaluation: qs\\_\\[a\\](http:evil)\\_\\*b\\*\n")
+    assert text.startswith("# Evaluation: qs\\_\\[a\\](http\\:evil)\\_\\*b\\*\n")
     assert "| \\[m\\](x) model |" in text
 
 
