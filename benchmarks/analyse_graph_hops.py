@@ -38,7 +38,7 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=300)
     args = parser.parse_args()
     embedder = SentenceTransformerEmbedder(bundled_embedder_path())
-    planner = EmbeddingPlanner(embedder, 3, beam=10**6, margin=-math.inf)
+    planner = EmbeddingPlanner(embedder, 3, beam=10**6, margin=-math.inf, floor=-math.inf)
     sets = {"WC-P2": load_wc2014(DATA / "WC-P2.txt", limit=args.limit), "3-hop": load_kgqa(THREE, limit=args.limit)}
     with tempfile.TemporaryDirectory() as tmp:
         index = load_triples_index(DATA / "WC2014.txt", embedder, Path(tmp))

@@ -54,8 +54,8 @@ DATA = ROOT.parent / "shared" / "data" / "wc2014_kgqa" / "data"
 THREE = ROOT / "benchmarks" / "results" / "wc2014-3hop.jsonl"
 
 PLANNERS = {
-    "exhaustive-2": {"max_hops": 2, "beam": 10**6, "margin": -math.inf, "aligned": False},
-    "similarity-3": {"max_hops": 3, "aligned": False},
+    "exhaustive-2": {"max_hops": 2, "beam": 10**6, "margin": -math.inf, "aligned": False, "floor": -math.inf},
+    "similarity-3": {"max_hops": 3, "aligned": False, "floor": -math.inf},  # the floor is for aligned scores
     "beam-3": {"max_hops": 3},
     "beam-3-no-rule": {"max_hops": 3, "margin": -math.inf},
     "beam-4": {"max_hops": 4},

@@ -257,9 +257,12 @@ class GraphIndex:
     ) -> list[ReasoningPath]:
         """The paths along `relations` from each start, in order (start, then each hop's triples); at most `max_paths`.
 
-        `max_fanout` caps the tails taken per (entity, relation), so a hub entity cannot blow up
-        the frontier; the bound on length is the length of `relations`. Partial paths are expanded
-        a block at a time, depth first, so following stops as soon as enough paths are found.
+        Paths are simple and end at no start: a path that comes back to an entity it went through
+        ("Budget 2027 -> written_by -> Alice Chen -> wrote -> Budget 2027") only went round a loop,
+        and a start is what the question names, not its answer. `max_fanout` caps the tails taken
+        per (entity, relation), so a hub entity cannot blow up the frontier; the bound on length is
+        the length of `relations`. Partial paths are expanded a block at a time, depth first, so
+        following stops as soon as enough paths are found.
         """
         cols = self.columns
         rel_ids = [cols.relation_id(r) for r in relations]
@@ -270,25 +273,29 @@ class GraphIndex:
         found: list[np.ndarray] = []
         wanted = max_paths
 
-        def walk(paths: np.ndarray, ends: np.ndarray) -> None:
+        def walk(paths: np.ndarray, nodes: np.ndarray) -> None:
+            """Extend `paths` (triple numbers) one hop; `nodes` holds each path's entities, its start first."""
             nonlocal wanted
             depth = paths.shape[1]
-            lo, hi = cols.edge_bounds(ends, hops[depth])
+            lo, hi = cols.edge_bounds(nodes[:, -1], hops[depth])
             hi = np.minimum(hi, lo + max_fanout)
-            out = ranges(lo, hi)
-            edges = cols.out_edge[out].astype(np.int64)
-            longer = np.column_stack([np.repeat(paths, hi - lo, axis=0), edges])
-            if depth + 1 == len(hops):
+            edges = cols.out_edge[ranges(lo, hi)].astype(np.int64)
+            tails = cols.tail[edges].astype(np.int64)
+            been = np.repeat(nodes, hi - lo, axis=0)
+            last = depth + 1 == len(hops)
+            new = ~(been == tails[:, None]).any(axis=1) & ~(last & np.isin(tails, begin))
+            longer = np.column_stack([np.repeat(paths, hi - lo, axis=0), edges])[new]
+            if last:
                 found.append(longer[:wanted])
                 wanted -= len(found[-1])
                 return
-            tails = cols.tail[edges]
+            onward = np.column_stack([been, tails])[new]
             start, size = 0, _FIRST_BLOCK
             while start < len(longer) and wanted > 0:
-                walk(longer[start : start + size], tails[start : start + size])
+                walk(longer[start : start + size], onward[start : start + size])
                 start, size = start + size, min(2 * size, _BLOCK)
 
-        walk(np.zeros((len(begin), 0), dtype=np.int64), begin)
+        walk(np.zeros((len(begin), 0), dtype=np.int64), begin[:, None])
         return [self._path(row) for block in found for row in block]
 
     def _path(self, edges: np.ndarray) -> ReasoningPath:

@@ -25,7 +25,8 @@ Two planners, each tagging the paths it returns with its name:
   ones extended. A sequence that scores no better than its own prefix (a relation that adds
   nothing the question asks for) is ranked after every sequence that does; within each group,
   sequences of all lengths are ranked together by score, so `max_hops` (1 to MAX_HOPS) only
-  bounds the search.
+  bounds the search. A sequence that reaches only the question's own entities is not planned, and
+  none scoring under `floor` is: the question asks for something no relation path says.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
-from localrag.graph.align import Landings, alignment_scores, cue_words, relation_words, shared_stems, stem
+from localrag.graph.align import Landings, alignment_scores, cue_words, flat_words, relation_words
 from localrag.graph.paths import GraphIndex, LinkedEntity, question_tokens
 
 if TYPE_CHECKING:
@@ -49,6 +50,12 @@ MAX_HOPS = 4
 # cannot see, e.g. two relations that fit a question's words equally well. Chosen among 0, 0.1,
 # 0.25, 0.5 and 1 on WC-P2 and the three-hop set (benchmarks/README.md, "Aligning relations").
 SENTENCE_WEIGHT = 0.25
+# The least score of a relation path that answers: below it the question asks for something the graph's
+# relations do not say ("What is Maria Lopez's favourite food?" scored 0.218 for manages -> manages -> wrote).
+# Measured with the bundled MiniLM: seventeen off-topic questions about known entities (WC2014 players, a
+# tester's notes) scored 0.18 to 0.37; the paths that answered WC2014's KGQA questions right 0.385 and up,
+# one of 4,280 under 0.4. Another embedder has other similarities: the floor is MiniLM's.
+FLOOR = 0.4
 # How many relation paths the grammar planner offers the model when it has a ranker (the embedding
 # planner): its best ones, so the grammar stays small and the choice is among paths that fit the question.
 OFFER = 5
@@ -141,6 +148,7 @@ class EmbeddingPlanner:
         max_entities: int = 2000,
         margin: float = 0.0,
         aligned: bool = True,
+        floor: float = FLOOR,
     ) -> None:
         self.embedder = embedder
         self.max_hops = _check_hops(max_hops)
@@ -148,6 +156,7 @@ class EmbeddingPlanner:
         self.max_entities = max_entities
         self.margin = margin
         self.aligned = aligned
+        self.floor = floor
         self._cache: dict[str, np.ndarray] = {}
         self._landings: Landings | None = None
 
@@ -168,7 +177,7 @@ class EmbeddingPlanner:
         own = cues @ self._encode([relation_words(r) for r in relations]).T
         landed = cues @ self._encode([relation_words(landings.of(r)) for r in relations]).T
         hops = (own + landed) / 2
-        if flat.any():  # words the relation names share fit every hop alike (localrag.graph.align)
+        if flat.any():  # shared stems and person words fit every hop alike (localrag.graph.align)
             every = cues[flat] @ self._encode(sorted({relation_words(r) for r in index.relations})).T
             hops[flat] = every.mean(axis=1, keepdims=True)
         return hops
@@ -196,18 +205,19 @@ class EmbeddingPlanner:
         if not len(starts):
             return []
         cues = cue_words(question, linked) if self.aligned else []
-        shared = shared_stems(index.relations)
-        flat = np.array([stem(w) in shared for w in cues], dtype=bool)
+        flat = flat_words(cues, index.relations)
         vectors = self._encode([strip_mentions(question, linked) or question, *cues])
         query, cue_vectors = vectors[0], vectors[1:]
         scores: dict[tuple[str, ...], float] = {}
         layer: list[tuple[tuple[str, ...], np.ndarray]] = [((), starts)]
-        for hop in range(self.max_hops):
-            onward = hop < self.max_hops - 1
+        for _ in range(self.max_hops):
+            # A sequence that leads back to the question's entities only ("Budget 2027 -> written_by -> wrote")
+            # answers nothing: following gives no path that ends at a start (GraphIndex.follow).
             grown = [
-                ext
+                (seq, away)
                 for prefix, ents in layer
-                for ext in index.extend(prefix, ents, onward=onward, max_entities=self.max_entities)
+                for seq, reached in index.extend(prefix, ents, max_entities=self.max_entities)
+                if len(away := np.setdiff1d(reached, starts, assume_unique=True))
             ]
             if not grown:
                 break
@@ -218,7 +228,8 @@ class EmbeddingPlanner:
             layer = [grown[i] for i in best]
         # A path that matches the question no better than its own prefix comes after every path that does.
         adds = {seq: len(seq) == 1 or score > scores[seq[:-1]] + self.margin for seq, score in scores.items()}
-        ranked = sorted(scores, key=lambda seq: (not adds[seq], -scores[seq]))
+        answering = (seq for seq in scores if scores[seq] >= self.floor)
+        ranked = sorted(answering, key=lambda seq: (not adds[seq], -scores[seq]))
         return [PlannedPath(seq, scores[seq], self.name) for seq in ranked[:k]]
 
 
@@ -250,6 +261,8 @@ class GrammarPlanner:
 
     def plan(self, question: str, index: GraphIndex, linked: Sequence[LinkedEntity], k: int = 3) -> list[PlannedPath]:
         candidates = self.candidates(question, index, linked)
+        if self.ranker is not None and not candidates:
+            return []  # no path the ranker would answer by (below its floor): the model may not pick any other
         relations = sorted({r for seq in candidates for r in seq}) if candidates else index.relations
         if not relations:
             return []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -84,7 +85,7 @@ def test_strip_mentions_removes_the_entity() -> None:
 
 
 def test_embedding_planner_ranks_only_reachable_sequences(index: GraphIndex) -> None:
-    planned = EmbeddingPlanner(HashEmbedder(dim=256)).plan(
+    planned = EmbeddingPlanner(HashEmbedder(dim=256), floor=-math.inf).plan(
         "who directed the films tom hanks starred in", index, hanks()
     )
     assert planned[0] == PlannedPath(("starred_in", "directed_by"), planned[0].score, "embedding")
@@ -105,7 +106,7 @@ def test_grammar_planner_takes_each_answer_out_of_the_next_grammar(index: GraphI
 
 def test_grammar_planner_with_a_ranker_offers_only_the_rankers_best_paths(index: GraphIndex) -> None:
     question = "who directed the films tom hanks starred in"
-    ranker = EmbeddingPlanner(HashEmbedder(dim=256))
+    ranker = EmbeddingPlanner(HashEmbedder(dim=256), floor=-math.inf)  # hash vectors score under MiniLM's floor
     best = [p.relations for p in ranker.plan(question, index, hanks(), k=2)]
     generator = FakeGenerator([" -> ".join(best[1]), " -> ".join(best[0])])
     planner = GrammarPlanner(generator, ranker=ranker, offer=2)  # type: ignore[arg-type]

@@ -1,0 +1,85 @@
+"""Graph mode over personal notes (a tester's graph): simple paths, the length rule, a floor for answers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from localrag.embed import Embedder, HashEmbedder
+from localrag.graph.paths import GraphIndex
+from localrag.graph.plan import EmbeddingPlanner, GrammarPlanner
+from localrag.graph.reason import answer_question
+
+NOTES = """Robert Smith\tmanages\tAlice Chen
+Robert Smith\tmanages\tDave Patel
+Maria Lopez\tmanages\tRobert Smith
+Alice Chen\twrote\tBudget 2027
+Budget 2027\twritten_by\tAlice Chen
+Alice Chen\treports_to\tRobert Smith
+Robert Smith\treports_to\tMaria Lopez
+Kenji Tanaka\twrote\tSecurity Review
+Kenji Tanaka\treports_to\tRobert Smith
+Alice Chen\tworks_on\tProject Heron
+Project Heron\tlocated_in\tLeeds
+bob\tmanages\tKenji Tanaka
+"""
+
+
+def notes(embedder: Embedder) -> GraphIndex:
+    rows = [line.split("\t") for line in NOTES.splitlines()]
+    triples = [(h.lower(), r, t.lower(), f"kg.tsv:{n}") for n, (h, r, t) in enumerate(rows, start=1)]
+    names = {e.lower(): e for h, _, t in rows for e in (h, t)}
+    return GraphIndex.from_triples(names, {}, embedder.embed(list(names.values())), triples)
+
+
+def test_paths_are_simple_and_end_at_no_entity_of_the_question() -> None:
+    # "Budget 2027 -> written_by -> Alice Chen -> wrote -> Budget 2027" answered "who wrote Budget 2027?"
+    # with the question's own subject, and "Alice Chen -> reports_to -> Robert Smith -> manages -> Alice Chen"
+    # went round a loop back to an entity it had been through.
+    index = notes(HashEmbedder(dim=16))
+    assert index.follow(["budget 2027"], ["written_by", "wrote"]) == []
+    assert [p.end for p in index.follow(["budget 2027"], ["written_by", "reports_to", "manages"])] == ["dave patel"]
+    assert index.follow(["robert smith"], ["reports_to", "manages"]) == []
+    assert [p.end for p in index.follow(["alice chen", "kenji tanaka"], ["reports_to"])] == ["robert smith"] * 2
+
+
+@pytest.fixture(scope="module")
+def minilm_notes(real_embedder: Embedder) -> tuple[GraphIndex, EmbeddingPlanner]:
+    return notes(real_embedder), EmbeddingPlanner(real_embedder)
+
+
+@pytest.mark.parametrize(
+    ("question", "path", "answer"),
+    [
+        ("Who does Robert Smith manage?", ("manages",), "Alice Chen, Dave Patel"),  # was manages -> wrote: Budget 2027
+        ("Who does Maria Lopez manage?", ("manages",), "Robert Smith"),
+        ("Where is the project Alice Chen works on?", ("works_on", "located_in"), "Leeds"),
+        ("Who does the writer of Budget 2027 report to?", ("written_by", "reports_to"), "Robert Smith"),
+    ],
+)
+def test_a_path_is_as_long_as_the_question_asks(
+    minilm_notes: tuple[GraphIndex, EmbeddingPlanner], question: str, path: tuple[str, ...], answer: str
+) -> None:
+    index, planner = minilm_notes
+    result = answer_question(question, index, planner, embedder=planner.embedder)
+    assert (result.planned[0].relations, result.answer) == (path, answer)
+    assert all(c.entity_id not in {e.entity_id for e in result.linked} for c in result.candidates)
+
+
+@pytest.mark.parametrize("question", ["What is Maria Lopez's favourite food?", "What is Alice Chen's shoe size?"])
+def test_a_question_no_relation_says_gets_no_answer(
+    minilm_notes: tuple[GraphIndex, EmbeddingPlanner], question: str
+) -> None:
+    # manages -> manages -> wrote (0.218) answered "Budget 2027" to the favourite food
+    index, planner = minilm_notes
+    result = answer_question(question, index, planner, embedder=planner.embedder)
+    assert result.linked and (result.planned, result.answer) == ([], "")
+    assert EmbeddingPlanner(planner.embedder, floor=0.0).plan(question, index, result.linked)  # the floor refuses
+
+    class NoModel:
+        def complete(self, *_: Any, **__: Any) -> str:
+            raise AssertionError("the model chose among paths the ranker would not answer by")
+
+    grammar = GrammarPlanner(NoModel(), ranker=planner)  # type: ignore[arg-type]
+    assert grammar.plan(question, index, result.linked) == []
