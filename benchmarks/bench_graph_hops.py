@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/make_wc2014_3hop.py           # writes benchmarks/results/wc2014-3hop.jsonl
     .venv/bin/python benchmarks/bench_graph_hops.py [--limit N] [--sample N] [--sets NAME ...] [--three FILE] \
-        [--planners NAME ...] [--k K] [--offer N] [--threads N] \
+        [--planners NAME ...] [--k K] [--offer N] [--threads N] [--code DIR] \
         [--summary benchmarks/summaries/graph_hops.json]
 
 Sets: WC-P2 (two-hop), WC-C (conjunctive: two one-hop constraints) from ../shared/data/wc2014_kgqa,
@@ -28,7 +28,11 @@ and the answer from path votes:
 template, so a `--limit` would drop whole templates); `--sets` picks sets.
 
 Per set and planner: Hits@1 with a bootstrap 95 % interval, path accuracy, and the median and 95th
-percentile seconds per question (planning + following + ranking). The embedder is wrapped in a
+percentile seconds per question (planning + following + ranking). Also per set: how many questions
+have their topic entity as their only answer (`own_only`; a path never ends at the question's entity,
+so since 2026-12-07 these cannot be hit) and Hits@1 over the others (`hits_at_1_others`). `--code DIR`
+imports localrag from another checkout (a before/after comparison; a checkout before 2026-12-07 takes
+only the planners without a `floor`: beam-3, beam-3-no-rule, beam-4). The embedder is wrapped in a
 cache and the questions (as the planner sees them: entity mentions taken out, and their cue words)
 are embedded in one batch first, so the four planners share one encoding of each text and the times are the planners'
 own work, without MiniLM (on a loaded two-core machine one encode costs more than everything else).
@@ -40,16 +44,15 @@ import argparse
 import json
 import math
 import statistics
-import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import _checkout  # noqa: F401  (first: it chooses which localrag the imports below get)
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 DATA = ROOT.parent / "shared" / "data" / "wc2014_kgqa" / "data"
 THREE = ROOT / "benchmarks" / "results" / "wc2014-3hop.jsonl"
 
@@ -116,6 +119,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1, help="llama.cpp threads for the grammar planners")
     parser.add_argument("--three", type=Path, default=THREE, help="the three-hop questions (make_wc2014_3hop.py)")
     parser.add_argument("--summary", type=Path, default=None)
+    parser.add_argument("--code", type=Path, help="a checkout to import localrag from")
     args = parser.parse_args()
     loaders = {
         "WC-P2": lambda: load_wc2014(DATA / "WC-P2.txt", limit=args.limit),
@@ -150,11 +154,15 @@ def main() -> None:
                 records = evaluate_graph(questions, index, planner, embedder=embedder, k=args.k)
                 summary = summarise(records, planner=name, reasoner="paths", link="topic")
                 hits = mean_figure([r.hit for r in records], seed=0)
+                own = [list(q.answers) == list(q.topics) for q in questions]
+                others = mean_figure([r.hit for r, o in zip(records, own, strict=True) if not o], seed=0)
                 seconds = sorted(r.seconds for r in records)
                 row: dict[str, Any] = {
                     "questions": summary.questions,
                     "hits_at_1": hits.to_json(),
                     "path_accuracy": summary.path_accuracy,
+                    "own_only": sum(own),
+                    "hits_at_1_others": others.to_json(),
                     "p50_s": statistics.median(seconds),
                     "p95_s": seconds[int(0.95 * (len(seconds) - 1))],
                     "planned_lengths": {
@@ -165,6 +173,7 @@ def main() -> None:
                 print(
                     f"{set_name:6} {name:15} n {summary.questions:4}  Hits@1 {hits.value:.3f} "
                     f"[{hits.low:.3f}, {hits.high:.3f}]  path acc {summary.path_accuracy}  "
+                    f"others ({others.n}) {'-' if others.value is None else f'{others.value:.3f}'}  "
                     f"p50 {row['p50_s'] * 1000:.1f} ms  p95 {row['p95_s'] * 1000:.1f} ms  "
                     f"top-path lengths {row['planned_lengths']}",
                     flush=True,
@@ -172,7 +181,7 @@ def main() -> None:
     if args.summary is not None:
         load = Path("/proc/loadavg").read_text().split()[:3]
         summary = {"loadavg": load, "limit": args.limit, "sample": args.sample, "k": args.k, "offer": args.offer,
-                   "three": args.three.name, "sets": out}
+                   "three": args.three.name, "code": str(args.code) if args.code else None, "sets": out}
         args.summary.write_text(json.dumps(summary, indent=1) + "\n")
 
 

@@ -257,12 +257,14 @@ class GraphIndex:
     ) -> list[ReasoningPath]:
         """The paths along `relations` from each start, in order (start, then each hop's triples); at most `max_paths`.
 
-        Paths are simple and end at no start: a path that comes back to an entity it went through
-        ("Budget 2027 -> written_by -> Alice Chen -> wrote -> Budget 2027") only went round a loop,
-        and a start is what the question names, not its answer. `max_fanout` caps the tails taken
-        per (entity, relation), so a hub entity cannot blow up the frontier; the bound on length is
-        the length of `relations`. Partial paths are expanded a block at a time, depth first, so
-        following stops as soon as enough paths are found.
+        A path ends at no start and at no entity it went through: a start is what the question names,
+        not its answer ("Budget 2027 -> written_by -> Alice Chen -> wrote -> Budget 2027"), and an end
+        it had passed only went round a loop ("Budget 2027 -> written_by -> Alice Chen -> reports_to ->
+        Robert Smith -> manages -> Alice Chen" for who manages Budget 2027's writer). On the way a path
+        may pass an entity again (a player's club has the player among its players): only its end answers.
+        `max_fanout` caps the tails taken per (entity, relation), so a hub entity cannot blow up the
+        frontier; the bound on length is the length of `relations`. Partial paths are expanded a block
+        at a time, depth first, so following stops as soon as enough paths are found.
         """
         cols = self.columns
         rel_ids = [cols.relation_id(r) for r in relations]
@@ -282,14 +284,13 @@ class GraphIndex:
             edges = cols.out_edge[ranges(lo, hi)].astype(np.int64)
             tails = cols.tail[edges].astype(np.int64)
             been = np.repeat(nodes, hi - lo, axis=0)
-            last = depth + 1 == len(hops)
-            new = ~(been == tails[:, None]).any(axis=1) & ~(last & np.isin(tails, begin))
-            longer = np.column_stack([np.repeat(paths, hi - lo, axis=0), edges])[new]
-            if last:
-                found.append(longer[:wanted])
+            longer = np.column_stack([np.repeat(paths, hi - lo, axis=0), edges])
+            if depth + 1 == len(hops):
+                ends = ~(been == tails[:, None]).any(axis=1) & ~np.isin(tails, begin)
+                found.append(longer[ends][:wanted])
                 wanted -= len(found[-1])
                 return
-            onward = np.column_stack([been, tails])[new]
+            onward = np.column_stack([been, tails])
             start, size = 0, _FIRST_BLOCK
             while start < len(longer) and wanted > 0:
                 walk(longer[start : start + size], onward[start : start + size])
