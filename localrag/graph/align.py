@@ -17,10 +17,6 @@ A cue word whose stem three or more of the graph's relation names share, at leas
 plays_in_club, plays_for_country and plays_position) tells none of them apart, yet MiniLM finds it
 nearest one of them ("play" to plays_position): it is given the same similarity to every hop (its
 mean over the graph's relations), so it still holds its place in the order but chooses nothing.
-So are "who", "whom" and "whose": they ask for a person, which relation names do not say, and
-MiniLM finds "who" nearest `wrote` by its letters (0.43, against 0.28 for `manages`), which made
-"Who does Robert Smith manage?" a two-hop path (`manages -> wrote`) ending at a document. "where"
-keeps its place among the cues: relation names do say places (`located_in`: 0.71).
 
 Each hop is described by its relation's words and by what it lands on: a relation's name says
 what its tail is (`plays_in_club` lands on a club), but an inverse relation lands on the inverted
@@ -47,8 +43,6 @@ FUNCTION_WORDS = frozenset(
     "which what whose whom name give tell list show me my i you your we our they their he his she her "
     "there here than then so such any all some each every one s".split()
 )
-# Words that ask for a person: relation names do not say which of them land on persons (module docstring).
-PERSON_WORDS = frozenset({"who", "whom", "whose"})
 # A hop lands on the named relation's tails only when they hold at least this share of its entities.
 LANDING_SHARE = 0.5
 
@@ -80,12 +74,6 @@ def shared_stems(relations: Sequence[str]) -> set[str]:
         for word in {stem(w) for w in base.split()}:
             counts[word] = counts.get(word, 0) + 1
     return {word for word, n in counts.items() if n >= 3 and 2 * n >= len(bases)}
-
-
-def flat_words(cues: Sequence[str], relations: Sequence[str]) -> np.ndarray:
-    """Which cue words fit every hop alike: a stem the relation names share, or a word asking for a person."""
-    shared = shared_stems(relations)
-    return np.array([stem(w) in shared or w in PERSON_WORDS for w in cues], dtype=bool)
 
 
 def stem(word: str) -> str:

@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
-from localrag.graph.align import Landings, alignment_scores, cue_words, flat_words, relation_words
+from localrag.graph.align import Landings, alignment_scores, cue_words, relation_words, shared_stems, stem
 from localrag.graph.paths import GraphIndex, LinkedEntity, question_tokens
 
 if TYPE_CHECKING:
@@ -54,7 +54,9 @@ SENTENCE_WEIGHT = 0.25
 # relations do not say ("What is Maria Lopez's favourite food?" scored 0.218 for manages -> manages -> wrote).
 # Measured with the bundled MiniLM: seventeen off-topic questions about known entities (WC2014 players, a
 # tester's notes) scored 0.18 to 0.37; the paths that answered WC2014's KGQA questions right 0.385 and up,
-# one of 4,280 under 0.4. Another embedder has other similarities: the floor is MiniLM's.
+# one of 4,280 under 0.4. Not every off-topic question falls under it: "Who taught Alice Chen to cook?" scores
+# 0.44 (`wrote`; benchmarks/README.md, "where a path may end"). Another embedder has other similarities: the
+# floor is MiniLM's.
 FLOOR = 0.4
 # How many relation paths the grammar planner offers the model when it has a ranker (the embedding
 # planner): its best ones, so the grammar stays small and the choice is among paths that fit the question.
@@ -177,7 +179,7 @@ class EmbeddingPlanner:
         own = cues @ self._encode([relation_words(r) for r in relations]).T
         landed = cues @ self._encode([relation_words(landings.of(r)) for r in relations]).T
         hops = (own + landed) / 2
-        if flat.any():  # shared stems and person words fit every hop alike (localrag.graph.align)
+        if flat.any():  # words the relation names share fit every hop alike (localrag.graph.align)
             every = cues[flat] @ self._encode(sorted({relation_words(r) for r in index.relations})).T
             hops[flat] = every.mean(axis=1, keepdims=True)
         return hops
@@ -205,7 +207,8 @@ class EmbeddingPlanner:
         if not len(starts):
             return []
         cues = cue_words(question, linked) if self.aligned else []
-        flat = flat_words(cues, index.relations)
+        shared = shared_stems(index.relations)
+        flat = np.array([stem(w) in shared for w in cues], dtype=bool)
         vectors = self._encode([strip_mentions(question, linked) or question, *cues])
         query, cue_vectors = vectors[0], vectors[1:]
         scores: dict[tuple[str, ...], float] = {}
