@@ -257,11 +257,12 @@ class GraphIndex:
     ) -> list[ReasoningPath]:
         """The paths along `relations` from each start, in order (start, then each hop's triples); at most `max_paths`.
 
-        A path ends at no start and at no entity it went through: a start is what the question names,
-        not its answer ("Budget 2027 -> written_by -> Alice Chen -> wrote -> Budget 2027"), and an end
-        it had passed only went round a loop ("Budget 2027 -> written_by -> Alice Chen -> reports_to ->
-        Robert Smith -> manages -> Alice Chen" for who manages Budget 2027's writer). On the way a path
-        may pass an entity again (a player's club has the player among its players): only its end answers.
+        A path never steps straight back to the entity it stood on one hop earlier: such a step only
+        reads a triple backwards through its inverse ("Budget 2027 -> written_by -> Alice Chen -> wrote ->
+        Budget 2027", "Alice Chen -> reports_to -> Robert Smith -> manages -> Alice Chen") and says
+        nothing the shorter path did not. A longer loop is a path like any other and may end where it
+        began: on WC2014 a player's country's club's players include the player, the one answer of a
+        third of the three-hop questions (benchmarks/README.md, "a path never steps straight back").
         `max_fanout` caps the tails taken per (entity, relation), so a hub entity cannot blow up the
         frontier; the bound on length is the length of `relations`. Partial paths are expanded a block
         at a time, depth first, so following stops as soon as enough paths are found.
@@ -275,28 +276,29 @@ class GraphIndex:
         found: list[np.ndarray] = []
         wanted = max_paths
 
-        def walk(paths: np.ndarray, nodes: np.ndarray) -> None:
-            """Extend `paths` (triple numbers) one hop; `nodes` holds each path's entities, its start first."""
+        def walk(paths: np.ndarray, ends: np.ndarray, before: np.ndarray) -> None:
+            """Extend `paths` (triple numbers) one hop from `ends`; `before` is the entity each stood on a hop
+            earlier (-1 at the start)."""
             nonlocal wanted
             depth = paths.shape[1]
-            lo, hi = cols.edge_bounds(nodes[:, -1], hops[depth])
+            lo, hi = cols.edge_bounds(ends, hops[depth])
             hi = np.minimum(hi, lo + max_fanout)
             edges = cols.out_edge[ranges(lo, hi)].astype(np.int64)
             tails = cols.tail[edges].astype(np.int64)
-            been = np.repeat(nodes, hi - lo, axis=0)
-            longer = np.column_stack([np.repeat(paths, hi - lo, axis=0), edges])
+            onward = tails != np.repeat(before, hi - lo)
+            longer = np.column_stack([np.repeat(paths, hi - lo, axis=0), edges])[onward]
+            froms, tails = np.repeat(ends, hi - lo)[onward], tails[onward]
             if depth + 1 == len(hops):
-                ends = ~(been == tails[:, None]).any(axis=1) & ~np.isin(tails, begin)
-                found.append(longer[ends][:wanted])
+                found.append(longer[:wanted])
                 wanted -= len(found[-1])
                 return
-            onward = np.column_stack([been, tails])
             start, size = 0, _FIRST_BLOCK
             while start < len(longer) and wanted > 0:
-                walk(longer[start : start + size], onward[start : start + size])
+                block = slice(start, start + size)
+                walk(longer[block], tails[block], froms[block])
                 start, size = start + size, min(2 * size, _BLOCK)
 
-        walk(np.zeros((len(begin), 0), dtype=np.int64), begin[:, None])
+        walk(np.zeros((len(begin), 0), dtype=np.int64), begin, np.full(len(begin), -1, dtype=np.int64))
         return [self._path(row) for block in found for row in block]
 
     def _path(self, edges: np.ndarray) -> ReasoningPath:

@@ -25,8 +25,8 @@ Two planners, each tagging the paths it returns with its name:
   ones extended. A sequence that scores no better than its own prefix (a relation that adds
   nothing the question asks for) is ranked after every sequence that does; within each group,
   sequences of all lengths are ranked together by score, so `max_hops` (1 to MAX_HOPS) only
-  bounds the search. A sequence that reaches only the question's own entities is not planned, and
-  none scoring under `floor` is: the question asks for something no relation path says.
+  bounds the search. A sequence scoring under `floor` is not planned: the question asks for
+  something no relation path says.
 """
 
 from __future__ import annotations
@@ -55,8 +55,8 @@ SENTENCE_WEIGHT = 0.25
 # Measured with the bundled MiniLM: seventeen off-topic questions about known entities (WC2014 players, a
 # tester's notes) scored 0.18 to 0.37; the paths that answered WC2014's KGQA questions right 0.385 and up,
 # one of 4,280 under 0.4. Not every off-topic question falls under it: "Who taught Alice Chen to cook?" scores
-# 0.44 (`wrote`; benchmarks/README.md, "where a path may end"). Another embedder has other similarities: the
-# floor is MiniLM's.
+# 0.44 (`wrote`; benchmarks/README.md, "a path never steps straight back"). Another embedder has other
+# similarities: the floor is MiniLM's.
 FLOOR = 0.4
 # How many relation paths the grammar planner offers the model when it has a ranker (the embedding
 # planner): its best ones, so the grammar stays small and the choice is among paths that fit the question.
@@ -213,14 +213,12 @@ class EmbeddingPlanner:
         query, cue_vectors = vectors[0], vectors[1:]
         scores: dict[tuple[str, ...], float] = {}
         layer: list[tuple[tuple[str, ...], np.ndarray]] = [((), starts)]
-        for _ in range(self.max_hops):
-            # A sequence that leads back to the question's entities only ("Budget 2027 -> written_by -> wrote")
-            # answers nothing: following gives no path that ends at a start (GraphIndex.follow).
+        for hop in range(self.max_hops):
+            onward = hop < self.max_hops - 1
             grown = [
-                (seq, away)
+                ext
                 for prefix, ents in layer
-                for seq, reached in index.extend(prefix, ents, max_entities=self.max_entities)
-                if len(away := np.setdiff1d(reached, starts, assume_unique=True))
+                for ext in index.extend(prefix, ents, onward=onward, max_entities=self.max_entities)
             ]
             if not grown:
                 break

@@ -7,12 +7,12 @@ written by running this file as a script at that commit:
 
     PYTHONPATH=<checkout of f6477af> python tests/unit/test_graph_index_golden.py
 
-Its "follow" and "answers" were written again on 2026-12-07, when paths stopped ending at the
-question's entities or at an entity they had gone through: 13 of 60 follow probes lost such paths
-(none other), 13 of 30 answers changed with them. (The rule was first written as "paths are
-simple", no entity twice anywhere; its relaxation the same day, passing an entity again on the way
-allowed, changed no probe: they are of one or two hops, where only a triple from an entity to itself
-passes an entity twice before the end, and no probe meets one.)
+Its "follow" and "answers" were written again on 2026-12-07, when paths stopped stepping straight
+back to the entity they stood on a hop earlier (A -> B -> A): 13 of 60 follow probes lost 29 such
+paths (none other; every one of two hops, out along a relation and back along its inverse, so
+ending at the start), and 13 of 30 answers lost with them the question's own entity as a candidate.
+(The rule was first written that day as "paths are simple", then as "a path ends at no entity of
+the question nor one it went through"; on these one- and two-hop probes all three give this file.)
 
 The graph is written through a real GraphStore (LanceDB in a temp dir, HashEmbedder vectors), and
 the probes are drawn from the generator's own triple list, not from the index under test.
