@@ -29,8 +29,8 @@ template, so a `--limit` would drop whole templates); `--sets` picks sets.
 
 Per set and planner: Hits@1 with a bootstrap 95 % interval, path accuracy, and the median and 95th
 percentile seconds per question (planning + following + ranking). Also per set: how many questions
-have their topic entity as their only answer (`own_only`; a path never ends at the question's entity,
-so since 2026-12-07 these cannot be hit) and Hits@1 over the others (`hits_at_1_others`). `--code DIR`
+have their topic entity as their only answer (`own_only`: reached only round a loop, e.g. country -> player ->
+club -> country) and Hits@1 over the others (`hits_at_1_others`). `--code DIR`
 imports localrag from another checkout (a before/after comparison; a checkout before 2026-12-07 takes
 only the planners without a `floor`: beam-3, beam-3-no-rule, beam-4). The embedder is wrapped in a
 cache and the questions (as the planner sees them: entity mentions taken out, and their cue words)
