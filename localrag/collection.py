@@ -41,13 +41,19 @@ def check_name(name: str, origin: str = "collection") -> str:
     return name
 
 
-def collection_option(name: str, configured: str = DEFAULT_COLLECTION) -> str:
+def collection_option(name: str, configured: str | None = None) -> str:
     """" --collection NAME" for a command a hint names: a hint without it, followed, acted on the default collection
     ("not in the index", or a purge that found nothing to erase). "" for the default collection where a command
     without --collection acts on it: where `configured` (`config.configured_collection`: the collection setting or
-    LOCALRAG_COLLECTION) names another, `localrag forget FILE` for the default one ran in that one again."""
+    LOCALRAG_COLLECTION; by default the user's settings file's) names another, `localrag forget FILE` for the default
+    one ran in that one again. Resolved here, not by each caller: a graph hint or an ingest's removal note that
+    left it out named `localrag graph build` for `--collection default` while LOCALRAG_COLLECTION named another."""
     import shlex
 
+    if configured is None:
+        from localrag.config import configured_collection  # config imports this module: read where it is asked
+
+        configured = configured_collection()
     return "" if name == configured == DEFAULT_COLLECTION else f" --collection {shlex.quote(name)}"
 
 

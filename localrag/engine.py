@@ -577,6 +577,7 @@ class Engine(GraphMode, Collections, Information):
             refresh=refresh,
             force=force,
             stale=stale,
+            configured=configured_collection(self.config_file),
         )
         if created:
             from localrag.collection import created_note
@@ -608,7 +609,8 @@ class Engine(GraphMode, Collections, Information):
 
         kept = conversations_keeping(ConversationStore(), report.removed_paths)
         report.removed_text_in = [k.conversation_id for k in kept]
-        report.notes.append(removed_note(report.removed_paths, len(kept), self.settings.collection))
+        report.notes.append(removed_note(report.removed_paths, len(kept), self.settings.collection,
+                                         configured=configured_collection(self.config_file)))
 
     def _ingest_embedder(self) -> Embedder | PrefetchingEmbedder:
         prefetcher = self._prefetcher
@@ -850,7 +852,7 @@ class Engine(GraphMode, Collections, Information):
         stale = stale_graph_documents({d.doc_id: d for d in store.documents()}, self.graph.built_chunks())
         removed = self.graph.delete_for_documents(stale) if stale else 0
         if removed:
-            option = collection_option(self.settings.collection)
+            option = self.collection_option()
             report.notes.append(f"{count_text(removed, 'triple')} of changed or removed documents left the knowledge "
                                 f"graph (`localrag graph build{option}` extracts the changed ones again)")
 
@@ -905,8 +907,7 @@ class Engine(GraphMode, Collections, Information):
             return docs
         if not hint:
             raise LocalRagError(f"{named}: not in the index", field=field)
-        configured = configured_collection(self.config_file)
-        option = collection_option(self.settings.collection, configured)
+        option = self.collection_option()
         if real != named and at({real}):
             raise LocalRagError(f"{named}: not in the index", f"it is a link to {real}, indexed under that path: "
                                 f"`localrag forget {real}{option}` forgets it", field=field)
@@ -919,7 +920,7 @@ class Engine(GraphMode, Collections, Information):
                                 field=field)
         # Asked of the wrong collection: the one that holds it, and the command there.
         which = ", ".join(f"'{name}'" for name in elsewhere)
-        there = shlex.join(["localrag", command, str(named)]) + collection_option(next(iter(elsewhere)), configured)
+        there = shlex.join(["localrag", command, str(named)]) + self.collection_option(next(iter(elsewhere)))
         raise LocalRagError(f"{named}: not in the index", f"collection {which} indexes it: `{there}`"
                             if len(elsewhere) == 1 else f"collections {which} index it: `{there}`", field=field)
 
@@ -999,6 +1000,13 @@ class Engine(GraphMode, Collections, Information):
                          kept, derived_folders() if purge else [], spared, watched, self.settings.collection,
                          still_held([forget_path(path) for path in paths]) if ids else [], spared_in,
                          configured_collection(self.config_file))
+
+    def collection_option(self, name: str | None = None) -> str:
+        """The --collection a command this engine's messages suggest needs to act on `name` (this engine's collection
+        by default): `collection.collection_option` against the collection the settings file this engine reads
+        (--config) makes the one a command without --collection acts on."""
+        return collection_option(self.settings.collection if name is None else name,
+                                 configured_collection(self.config_file))
 
     def _drop_unfinished_reembedding(self) -> None:
         """A stopped re-embedding's copy holds the text of every document it reached: a purge erases it whole

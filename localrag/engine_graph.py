@@ -58,6 +58,8 @@ class GraphMode:
         @property
         def embedder(self) -> Embedder: ...
 
+        def collection_option(self, name: str | None = None) -> str: ...
+
         @property
         def generator(self) -> Generator: ...
 
@@ -165,9 +167,7 @@ class GraphMode:
         """The refusal of a question to an empty graph, its fix naming this collection: `localrag graph build`
         as said built the default collection's graph, and the same refusal came back. `field`: the request's
         field that asked the graph, which the API names as `param`."""
-        from localrag.collection import collection_option
-
-        option = collection_option(self.settings.collection)
+        option = self.collection_option()
         return EmptyGraphError("the knowledge graph is empty",
                                f"run `localrag graph build{option}` or `localrag graph import FILE{option}` first",
                                field=field)

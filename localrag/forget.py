@@ -118,11 +118,11 @@ def text_stays(conversations: int) -> str:
 
 
 def forget_command(paths: Sequence[str], collection: str, purge: bool = False,
-                   configured: str = DEFAULT_COLLECTION) -> str:
+                   configured: str | None = None) -> str:
     """The `localrag forget` of `paths` from `collection`, in backticks, each path quoted for a shell, as every
     message that names it writes it; with `purge`, the command that erases what a removal of them left (a purge of
     paths no longer indexed erases it all the same). `configured`: the collection a command without --collection
-    acts on (`config.configured_collection`)."""
+    acts on (`config.configured_collection`; by default the user's settings file's, as `collection_option` says)."""
     option = collection_option(collection, configured)
     return f"`{shlex.join(['localrag', 'forget', *paths])}{option}{' --purge' * purge}`"
 
@@ -131,17 +131,20 @@ def forget_command(paths: Sequence[str], collection: str, purge: bool = False,
 _NAMED_IN_COMMAND = 3
 
 
-def removed_note(removed: Sequence[str], conversations: int, collection: str, *, documents: int | None = None) -> str:
+def removed_note(removed: Sequence[str], conversations: int, collection: str, *, documents: int | None = None,
+                 field: str = "removed_paths", configured: str | None = None) -> str:
     """The note of an ingest or a watch that removed the documents at `removed` (their files deleted or moved
     away), in `forget`'s words: only "1 removed" was said, while a deleted file's text stayed in the index's files
     (for good where little of a file was deleted: compaction leaves it) and in the conversations quoting it.
     `documents`: how many were removed, where `removed` names folders (a watch's folder moved away); one each
-    otherwise."""
+    otherwise. `field`: the `--json` field of the output the note is in that lists them all (`removed_paths` of an
+    ingest, `forgotten` of a watch round: a watch's note named `removed_paths`, which its output does not have).
+    `configured`: as `forget_command` takes it."""
     named = list(removed) if len(removed) <= _NAMED_IN_COMMAND else ["PATH..."]
-    which = "" if named == list(removed) else " naming them (`removed_paths` in `--json`)"
+    which = "" if named == list(removed) else f" naming them (`{field}` in `--json`)"
     count = len(removed) if documents is None else documents
     return line_text(f"{count_text(count, 'document')} removed, not erased: {text_stays(conversations)}; "
-                     f"{forget_command(named, collection, purge=True)}{which} erases it now")
+                     f"{forget_command(named, collection, purge=True, configured=configured)}{which} erases it now")
 
 
 def derived_folders() -> list[tuple[str, str]]:

@@ -25,7 +25,6 @@ from rich.text import Text
 from localrag.cli.argtypes import integer, path_arg
 from localrag.cli.common import print_json, progress_bar, usage_error
 from localrag.cli.tables import Rows
-from localrag.collection import collection_option
 from localrag.graph.scorings import SCORINGS
 from localrag.shapes import graph_answer_json, related_json, step_source
 from localrag.sizes import count_text
@@ -264,7 +263,7 @@ def _triples(args: argparse.Namespace, out: Console, err: Console) -> int:
     if not listed:
         wanted = " ".join(x for x in (f"with {args.entity!r}" if args.entity else "",
                                       f"of relation {args.relation!r}" if args.relation else "") if x)
-        option = collection_option(engine.settings.collection)
+        option = engine.collection_option()
         err.print(Text(f"no triples{' ' + wanted if wanted else ''} in the graph (`localrag graph stats{option}` "
                        f"counts them; `graph build{option}` or `graph import FILE{option}` adds them)", style="yellow"))
         return 0

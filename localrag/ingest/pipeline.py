@@ -238,7 +238,8 @@ def _settle_moves(batch: _Batch, store: Store, report: IngestReport, elsewhere: 
             elsewhere.extend(old)
 
 
-def _elsewhere_note(report: IngestReport, old: Sequence[str], stored: Sequence[str], collection: str) -> str:
+def _elsewhere_note(report: IngestReport, old: Sequence[str], stored: Sequence[str], collection: str,
+                    configured: str | None) -> str:
     """One line on the files added with the bytes of indexed files not found where they were, outside the folders
     ingested (`old`: those files' documents), and the forget that takes them out: their folder where it holds no
     other document, else the files themselves (up to three). They are not removed here: the old place may be a
@@ -252,7 +253,7 @@ def _elsewhere_note(report: IngestReport, old: Sequence[str], stored: Sequence[s
         named = holders
     else:
         named = []
-    forget = forget_command(named, collection) + (" takes the old paths out" if named else
+    forget = forget_command(named, collection, configured=configured) + (" takes the old paths out" if named else
                                                   " with the old paths (`moved_elsewhere` in `--json`) takes them out")
     count = len(report.moved_elsewhere)
     have = "has the bytes of an indexed file" if count == 1 else "have the bytes of indexed files"
@@ -297,7 +298,7 @@ def _named_by(path: str, gitignored: frozenset[Path]) -> bool:
     return at in gitignored or any(folder in gitignored for folder in at.parents)
 
 
-def _refuse_missing(paths: Sequence[Path], store: Store) -> None:
+def _refuse_missing(paths: Sequence[Path], store: Store, configured: str | None) -> None:
     """A path that is not there but still has documents indexed under it is refused naming how many and the
     command that removes them. They are not removed here: a missing path may be a drive not mounted just now."""
     missing = [p for p in (typed_path(p) for p in paths) if not p.exists() and not p.is_symlink()]
@@ -310,7 +311,7 @@ def _refuse_missing(paths: Sequence[Path], store: Store) -> None:
         held = sum(d == where or d.is_relative_to(where) for d in documents)
         if held:
             is_, them = ("is", "it") if held == 1 else ("are", "them")
-            forget = forget_command([str(where)], store.collection)
+            forget = forget_command([str(where)], store.collection, configured=configured)
             raise LoaderError(f"{where}: no such file or folder, but {count_text(held, 'document')} {is_} still "
                               "indexed under it", f"{forget} removes {them}; if it is on a drive not mounted now, "
                               "mount it and ingest again")
@@ -330,14 +331,16 @@ def run_ingest(
     force: bool = False,
     stale: bool = False,
     own_roots: bool = False,
+    configured: str | None = None,
 ) -> IngestReport:
     """Ingest `paths`; a file whose bytes are unchanged is skipped unless `force` (read it again whatever
     read it) or `stale` and it was read differently from how it would be now (`ingest.readings`). `own_roots`:
-    `paths` are localrag's own corpus, inside its folders (`discover`)."""
+    `paths` are localrag's own corpus, inside its folders (`discover`). `configured`: the collection a command
+    without --collection acts on, for the commands the notes name (`collection.collection_option`)."""
     started = time.monotonic()
     report = IngestReport()
     problems: list[tuple[str, str]] = []
-    _refuse_missing(paths, store)
+    _refuse_missing(paths, store, configured)
     clear_dead_copies()  # a killed ingest's copy of an attachment: a document's text outside the index
     # The paths as given: discover keeps a named link's own path (resolving it here would lose it). It checks
     # them first: a link that loops is its one-line error, not resolve()'s RuntimeError below.
@@ -555,7 +558,7 @@ def run_ingest(
         report.notes.append(line_text(f"moved {count_text(report.moved, 'file')} (the index follows, its vectors kept, "
                                       f"its old path gone): {_some(report.moved_paths)}"))
     if report.moved_elsewhere:
-        report.notes.append(_elsewhere_note(report, elsewhere, list(known), store.collection))
+        report.notes.append(_elsewhere_note(report, elsewhere, list(known), store.collection, configured))
     if report.blank_paths:
         # A scan of a few small words that OCR could not find is not "blank" to the eye that sees them.
         scans = any(file_type(Path(p)) in ("image", "pdf") for p in report.blank_paths)

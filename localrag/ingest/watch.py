@@ -516,7 +516,8 @@ def _apply(
                 outermost = [path for path in kept.paths
                              if not any(path.startswith(f"{other}/") for other in kept.paths)]
                 event.notes.append(removed_note(outermost, len(kept.conversations), engine.settings.collection,
-                                                documents=kept.documents))
+                                                documents=kept.documents, field="forgotten",
+                                                configured=kept.configured))
         if erased:
             done = engine.forget(*erased, purge=True, conversations=conversations)
             event.conversations = done.conversations

@@ -95,3 +95,46 @@ def test_a_purge_of_a_file_an_ingest_removed_says_what_it_did(
            "left" in said
     assert "erased from 1 saved conversation" in said
     assert _files_holding(localrag_home, "ZEBRA-5555") == []
+
+
+def test_a_watch_round_names_its_own_json_field_and_the_collection_flag(
+        localrag_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The round's note said "naming them (`removed_paths` in `--json`)", a field of an ingest's --json that a watch's
+    # has not (it lists them as `forgotten`); and with LOCALRAG_COLLECTION naming another collection, its
+    # `localrag forget PATH... --purge` for the default one purged in that other one.
+    import threading
+
+    from localrag.ingest.watch import WatchEvent, watch
+
+    monkeypatch.setenv("LOCALRAG_COLLECTION", "other")
+    docs = _docs(tmp_path)
+    engine = Engine(Settings(), embedder=HashEmbedder(dim=32))  # `--collection default`
+    events: list[WatchEvent] = []
+    stop, ready = threading.Event(), threading.Event()
+    thread = threading.Thread(target=watch, args=(engine, [docs]), daemon=True,
+                              kwargs={"settle": 1.0, "stop": stop, "on_event": events.append, "ready": ready})
+    thread.start()
+    try:
+        assert ready.wait(60)
+        for i in range(4):
+            (docs / f"memo{i}.md").unlink()
+        for _ in range(300):
+            if any(e.forgotten for e in events):
+                break
+            threading.Event().wait(0.1)
+    finally:
+        stop.set()
+        thread.join(10)
+    round_ = next(e for e in events if e.forgotten)
+    assert len(round_.forgotten) == 4
+    assert round_.notes[0].endswith("`localrag forget PATH... --collection default --purge` naming them "
+                                    "(`forgotten` in `--json`) erases it now")
+
+
+def test_a_hint_for_the_default_collection_names_it_where_another_is_configured(
+        localrag_home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    # `localrag graph stats` as suggested ran in LOCALRAG_COLLECTION's collection, not the default one asked.
+    monkeypatch.setenv("LOCALRAG_COLLECTION", "other")
+    assert run(["graph", "triples", "--collection", "default"]) == 0
+    said = capsys.readouterr().err
+    assert "`localrag graph stats --collection default`" in said and "`graph build --collection default`" in said
