@@ -37,6 +37,8 @@ class EngineStatus:
     embedder: str
     embedder_path: str
     embed_backend: str
+    # The reranker's folder, "none", or "unavailable: why" (every search then exits 2): a missing one looked healthy.
+    reranker: str
     fts_index: str
     vector_index: str
     schema_version: int
@@ -194,6 +196,7 @@ class Information:
             embedder=BUNDLED_EMBEDDER if not spec else embedder.name if embedder is not None else spec,
             embedder_path=embedder_path,
             embed_backend=self.settings.embed_backend,
+            reranker=self._reranker_status(),
             fts_index=store.fts_index,
             vector_index=store.vector_index,
             schema_version=store.schema_version,
@@ -207,6 +210,19 @@ class Information:
             embedder_refused=refused,
             reembedding=_reembedding(),
         )
+
+    def _reranker_status(self) -> str:
+        """The reranker's folder, checked as a search checks it before loading (no model is loaded here)."""
+        from localrag.rerank import check_reranker_folder
+
+        if not self.settings.reranker:
+            return "none"
+        folder = paths.typed_path(self.settings.reranker)
+        try:
+            check_reranker_folder(folder)
+        except LocalRagError as exc:
+            return f"unavailable: {exc}"
+        return str(folder)
 
     def _embedder_refused(self, reading: Store | None) -> str:
         """The refusal `store` gives the configured embedder when the index records another; "" when none."""

@@ -451,3 +451,33 @@ def test_config_set_embed_backend_warns_when_the_index_holds_another_backends_ve
     assert "commands on it will refuse this one" in capsys.readouterr().err
     assert run(["config", "unset", "embed_backend"]) == 0
     assert "note:" not in capsys.readouterr().err
+
+
+def test_status_says_whether_the_reranker_can_be_used(
+    cli_ingested: None, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Before 2026-12-07 status had no reranker line: with `reranker = "/nonexistent"` it looked healthy while every
+    search exited 2. It is checked as a search checks it before loading, without loading a model."""
+    from localrag.models import bundled_embedder_path
+
+    def reranker() -> tuple[str, str]:
+        assert run(["status", "--json"]) == 0
+        shown = json.loads(capsys.readouterr().out)["reranker"]
+        assert run(["status"]) == 0
+        line = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("reranker "))
+        return shown, line.removeprefix("reranker").strip()
+
+    assert reranker() == ("none", "none")
+    monkeypatch.setenv("LOCALRAG_RERANKER", "/nonexistent")
+    shown, line = reranker()
+    assert shown.startswith("unavailable: /nonexistent: reranker folder not found") and line == shown
+    assert run(["search", "lighthouse"]) == 2
+    capsys.readouterr()
+    # An embedder's folder is no cross-encoder: every search refuses it, and status says why.
+    monkeypatch.setenv("LOCALRAG_RERANKER", str(bundled_embedder_path()))
+    assert "not a cross-encoder" in reranker()[0]
+    folder = tmp_path / "cross"
+    folder.mkdir()
+    (folder / "config.json").write_text(json.dumps({"architectures": ["BertForSequenceClassification"]}))
+    monkeypatch.setenv("LOCALRAG_RERANKER", str(folder))
+    assert reranker()[0] == str(folder)
