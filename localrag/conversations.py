@@ -138,6 +138,7 @@ class Turn:
     tokens_per_second: float = 0.0
     threads: int = 0  # llama.cpp threads the answer ran on (GenerationStats.threads)
     left_out: str = ""  # what the model's context had no room for (GenerationStats.left_out_note)
+    thinking: str = ""  # a reasoning model's thinking, kept out of the answer (GenerationStats.thinking_note)
     # A graph-mode answer's paths (supporting ones first), so a reopened conversation can list them
     # in the paths panel; the steps' passages are among `sources`.
     graph_paths: list[SavedPath] = field(default_factory=list)
@@ -203,6 +204,7 @@ def turn_from_answer(answer: Answer, query: str = "") -> Turn:
         tokens_per_second=answer.stats.tokens_per_second,
         threads=answer.stats.threads,
         left_out=answer.stats.left_out_note(),
+        thinking=answer.stats.thinking_note(),
     )
 
 
@@ -550,6 +552,8 @@ def _answer_lines(turn: Turn) -> list[str]:
         out += [f"_({STOPPED_LABEL})_", ""]
     if turn.hit_token_limit:
         out += [f"_({LIMIT_LABEL})_", ""]
+    if turn.thinking:
+        out += [f"_({turn.thinking})_", ""]
     if turn.refusal:
         out += [f"_({turn.refusal})_", ""]
     if turn.attributed:

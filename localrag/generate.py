@@ -40,6 +40,7 @@ from typing import Any, Protocol
 from localrag.cpu import usable_cores, worker_threads
 from localrag.errors import ModelError
 from localrag.models import read_gguf_header
+from localrag.thinking import TEMPLATE_VARIABLES, ThoughtFilter, prompt_opens_thinking
 from localrag.types import GenerationStats
 
 # Used only when a GGUF carries no template; ChatML is what most small instruct models were tuned on.
@@ -346,7 +347,7 @@ class LlamaGenerator:
         return prompt
 
     def _apply_template(self, messages: list[dict[str, str]]) -> str:
-        return str(_within(RENDER_SECONDS, lambda: self._formatter(messages=messages).prompt))
+        return str(_within(RENDER_SECONDS, lambda: self._formatter(messages=messages, **TEMPLATE_VARIABLES).prompt))
 
     def _render_system_folded(self, messages: list[dict[str, str]]) -> str | None:
         """The prompt with the system prompt in the first user turn, for a template that refuses the system role
@@ -365,9 +366,12 @@ class LlamaGenerator:
         return prompt
 
     def _prompt_ids(self, messages: list[dict[str, str]]) -> list[int]:
+        return self._ids(self.render(messages))
+
+    def _ids(self, rendered: str) -> list[int]:
         # The template already places BOS where the model wants it, hence add_bos=False; special=True
         # turns the template's own markers into control tokens.
-        return list(self._load().tokenize(self.render(messages).encode("utf-8"), add_bos=False, special=True))
+        return list(self._load().tokenize(rendered.encode("utf-8"), add_bos=False, special=True))
 
     def count_tokens(self, text: str) -> int:
         if not text:
@@ -417,7 +421,8 @@ class LlamaGenerator:
         stats = stats if stats is not None else GenerationStats()
         started = time.perf_counter()
         llama = self._load()
-        prompt = self._prompt_ids(messages)
+        rendered = self.render(messages)
+        prompt = self._ids(rendered)
         room = self.n_ctx - len(prompt)
         if room < 1:
             raise ModelError(
@@ -428,6 +433,8 @@ class LlamaGenerator:
         stats.completion_tokens = 0
         stats.cancelled = False
         stats.hit_token_limit = False
+        stats.thinking_tokens = 0
+        stats.still_thinking = False
         compiled = self._grammar(grammar) if grammar else None
         if cancel is not None and cancel.is_set():
             stats.cancelled = True
@@ -439,6 +446,8 @@ class LlamaGenerator:
         limit = min(max_tokens, room)
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         pending = ""
+        # Stops apply to the answer alone: a thought may well hold "Question:" or a source's header.
+        thoughts = ThoughtFilter(thinking=prompt_opens_thinking(rendered))
         stopped = False
         first: float | None = None
         with self._generate_lock:
@@ -458,7 +467,10 @@ class LlamaGenerator:
                     if llama_cpp.llama_vocab_is_eog(vocab, token):
                         break
                     stats.completion_tokens += 1
-                    pending += decoder.decode(llama.detokenize([token]))
+                    was_thinking = thoughts.thinking
+                    pending += thoughts.feed(decoder.decode(llama.detokenize([token])))
+                    if was_thinking or thoughts.thinking:
+                        stats.thinking_tokens += 1
                     pending, piece, stopped = _split_at_stops(pending, stops)
                     if piece:
                         if first is None:
@@ -475,9 +487,12 @@ class LlamaGenerator:
                         break
                 # Text held back as a possible stop-string start is real text once generation ended; the bytes of a
                 # character the token limit cut in two are not (flushed, they showed as U+FFFD: "만�").
-                tail = "" if stopped or stats.cancelled else pending
-                if tail:
-                    yield tail
+                if not (stopped or stats.cancelled):
+                    stats.still_thinking = thoughts.thinking
+                    kept, piece, stopped = _split_at_stops(pending + thoughts.flush(), stops)
+                    tail = piece if stopped else piece + kept
+                    if tail:
+                        yield tail
             finally:
                 tokens.close()
                 stats.generation_seconds = time.perf_counter() - (first if first is not None else started)

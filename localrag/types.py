@@ -245,6 +245,20 @@ class GenerationStats:
     # floors), and earlier messages of the conversation (localrag/answer/prompt.py says which go first).
     sources_left_out: int = 0
     history_left_out: int = 0
+    # A reasoning model's <think> block, kept out of the answer (localrag/thinking.py): its tokens (within
+    # completion_tokens), and whether the reply ended still inside it (no answer was written).
+    thinking_tokens: int = 0
+    still_thinking: bool = False
+
+    def thinking_note(self) -> str:
+        """"the model thought for 812 tokens before answering (not shown)", with the fix when it never got to the
+        answer; "" when it did not think."""
+        if not self.thinking_tokens:
+            return ""
+        if self.still_thinking and self.hit_token_limit:
+            return (f"the model was still thinking after {count_text(self.thinking_tokens, 'token')} and wrote no "
+                    "answer: raise max_answer_tokens (localrag config set max_answer_tokens 2048)")
+        return f"the model thought for {count_text(self.thinking_tokens, 'token')} before answering (not shown)"
 
     def left_out_note(self) -> str:
         """"2 sources and 12 earlier messages left out to fit the model's context", or "" when nothing was."""

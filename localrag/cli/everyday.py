@@ -344,8 +344,9 @@ def _print_sources(answer: Answer, out: Console) -> None:
         + (f" ({LIMIT_LABEL})" if stats.hit_token_limit else ""),
         style="dim",
     ))
-    if stats.left_out_note():
-        out.print(Text(stats.left_out_note(), style="dim"))
+    for note in (stats.left_out_note(), stats.thinking_note()):
+        if note:
+            out.print(Text(note, style="dim"))
 
 
 def _ask(

@@ -288,18 +288,22 @@ GEMMA2_TEMPLATE = (
 )
 
 
-@pytest.fixture(scope="module")
-def gemma2_templated(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The bundled GGUF re-tagged with Gemma-2's template, as `gguf-new-metadata --chat-template` writes it."""
+def retagged(folder: Path, template: str) -> Path:
+    """The bundled GGUF re-tagged with `template`, as `gguf-new-metadata --chat-template` writes it."""
     import gguf
     from gguf.scripts.gguf_new_metadata import MetadataDetails, copy_with_new_metadata
 
-    out = tmp_path_factory.mktemp("gemma2") / "gemma2-templated.gguf"
+    out = folder / "templated.gguf"
     reader = gguf.GGUFReader(bundled_generator_path())
     writer = gguf.GGUFWriter(out, arch="llama", endianess=reader.endianess)
-    template = MetadataDetails(gguf.GGUFValueType.STRING, GEMMA2_TEMPLATE)
-    copy_with_new_metadata(reader, writer, {gguf.Keys.Tokenizer.CHAT_TEMPLATE: template}, [])
+    details = MetadataDetails(gguf.GGUFValueType.STRING, template)
+    copy_with_new_metadata(reader, writer, {gguf.Keys.Tokenizer.CHAT_TEMPLATE: details}, [])
     return out
+
+
+@pytest.fixture(scope="module")
+def gemma2_templated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return retagged(tmp_path_factory.mktemp("gemma2"), GEMMA2_TEMPLATE)
 
 
 def test_a_template_that_refuses_the_system_role_gets_it_in_the_first_user_turn(gemma2_templated: Path) -> None:
@@ -322,3 +326,43 @@ def test_a_template_that_refuses_the_system_role_gets_it_in_the_first_user_turn(
     stats = GenerationStats()
     assert list(gen.stream_chat(messages, max_tokens=8, stats=stats)) and stats.completion_tokens > 0
     assert stats.prompt_tokens == gen.prompt_tokens(messages)
+
+
+CHATML_TURNS = (
+    "{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>\n' }}"
+    "{% endfor %}"
+)
+# The end of Qwen3's template: asked not to think, it writes an empty think block itself.
+QWEN3_CUE = (
+    "{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}"
+    "{% if enable_thinking is defined and enable_thinking is false %}{{ '<think>\n\n</think>\n\n' }}{% endif %}"
+    "{% endif %}"
+)
+# The end of DeepSeek-R1's distills' template: the think block is opened for the model, which must close it.
+R1_CUE = "{% if add_generation_prompt %}{{ '<|im_start|>assistant\n<think>\n' }}{% endif %}"
+
+
+def test_a_reasoning_template_is_asked_not_to_think(tmp_path: Path) -> None:
+    # Qwen3's template thinks unless told otherwise, and a think block took the whole answer's budget.
+    gen = LlamaGenerator(retagged(tmp_path, CHATML_TURNS + QWEN3_CUE), n_ctx=2048, n_threads=2)
+    assert gen.render(MESSAGES).endswith("<|im_start|>assistant\n<think>\n\n</think>\n\n")
+
+
+def test_a_think_block_is_kept_out_of_the_answer_and_counted(generator: LlamaGenerator) -> None:
+    # A reasoning model's reply, written through llama.cpp under a grammar: before, the whole of it was the answer,
+    # its "[2]" a citation and its thought a claim.
+    grammar = 'root ::= "<think>\\nThe sources say [2] " [a-z]{3,8} ".\\n</think>\\n\\n" "Ada Quill [1]."'
+    stats = GenerationStats()
+    pieces = list(generator.stream_chat(MESSAGES, max_tokens=64, grammar=grammar, stats=stats))
+    assert "".join(pieces) == "Ada Quill [1]."
+    assert 0 < stats.thinking_tokens < stats.completion_tokens and not stats.still_thinking
+    assert stats.thinking_note().startswith(f"the model thought for {stats.thinking_tokens} tokens")
+
+
+def test_a_reply_that_never_leaves_its_think_block_says_so(tmp_path: Path) -> None:
+    gen = LlamaGenerator(retagged(tmp_path, CHATML_TURNS + R1_CUE), n_ctx=2048, n_threads=2)
+    stats = GenerationStats()
+    grammar = 'root ::= [a-z ]{40,60}'  # thought that never reaches "</think>" within the limit
+    assert gen.complete(MESSAGES, max_tokens=12, grammar=grammar, stats=stats) == ""
+    assert stats.still_thinking and stats.hit_token_limit and stats.thinking_tokens == stats.completion_tokens == 12
+    assert "raise max_answer_tokens" in stats.thinking_note()

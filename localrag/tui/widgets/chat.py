@@ -71,6 +71,8 @@ def _meta_line(turn: Turn) -> Text:
                       + (f" {cores}" if cores else ""), "dim"))
     if turn.left_out:
         parts.append((turn.left_out, "dim"))
+    if turn.thinking:
+        parts.append((turn.thinking, "dim"))
     text = Text()
     for i, part in enumerate(parts):
         if i:
