@@ -3,7 +3,9 @@
 A plain copy (`cp -a`, rsync, a backup tool) of a data folder an ingest was writing could pair tables of two
 moments: a slow file-by-file copy took the chunks table before a commit and the documents table after it, and
 the copy held documents without their text. This copy holds the index's writer lock while it runs, so the
-writes of every collection (ingest, forget, watch, repair, graph build) wait for it and say so. Saved
+writes of every collection (ingest, forget, watch, repair, graph build) wait for it and say so. An index this user
+can only read (a read-only disk, another account's home) is backed up too, holding the lock's file open for
+reading (`reading_lock`): it was refused for want of writing the lock's file, though a backup only reads. Saved
 conversations and settings are written whole, each file at once, so each is copied whole.
 
 The copy is `DEST/localrag-backup-<UTC time>/` holding `data/` and `config/` (and `models/` when asked): a
@@ -16,21 +18,24 @@ one is never taken for whole; the next backup to the same place removes what a k
 
 from __future__ import annotations
 
+import fcntl
 import os
 import re
 import shutil
 import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 from localrag import paths
-from localrag.disk_errors import as_disk_trouble
+from localrag.disk_errors import as_disk_trouble, is_read_only, lacks_permission
 from localrag.errors import LocalRagError
 from localrag.processes import remove_left_by_dead
 from localrag.running import RUNNING_FOLDER
 from localrag.sizes import count_text, size_text
-from localrag.writer_lock import writer_lock
+from localrag.writer_lock import lock_file, writer_at_work, writer_lock
 
 PREFIX = "localrag-backup-"
 _PARTIAL = re.compile(rf"\.{re.escape(PREFIX)}(\d+)\.partial$")  # the name `backup` writes under
@@ -66,7 +71,7 @@ def backup(dest: Path, *, models: bool = False) -> BackupReport:
     if not models:
         left_out[model_dir.resolve()] = "the models folder (`--models` copies it)"
     try:
-        with writer_lock(paths.db_dir()):
+        with reading_lock(paths.db_dir()):
             partial.mkdir(mode=0o700)
             _copy(data, partial / "data", left_out, report)
             if config.is_dir():
@@ -84,6 +89,42 @@ def backup(dest: Path, *, models: bool = False) -> BackupReport:
         raise
     report.seconds = time.monotonic() - started
     return report
+
+
+@contextmanager
+def reading_lock(store_dir: Path) -> Iterator[None]:
+    """The writer lock, for a command that only reads the tables (`backup`, `repair --check`), so that no writer
+    changes them meanwhile. Where this user cannot write the lock's file (a disk mounted read-only, a home they may
+    only read) it is held open for reading, which `flock` allows: a writer of an account that can write there
+    still waits for it, and a writer at work now is named and the command refused, not waited for in silence."""
+    with ExitStack() as stack:
+        try:
+            stack.enter_context(writer_lock(store_dir))
+        except OSError as exc:
+            if not (is_read_only(exc) or lacks_permission(exc)):
+                raise
+            stack.enter_context(_shared_lock(store_dir))
+        yield
+
+
+@contextmanager
+def _shared_lock(store_dir: Path) -> Iterator[None]:
+    try:
+        handle = lock_file(store_dir).open("rb")
+    except FileNotFoundError:  # no writer ever ran here (the first makes it), and this user cannot make one
+        yield
+        return
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = writer_at_work(store_dir, "") or "another localrag command"
+            raise LocalRagError(f"{store_dir}: {holder} is writing to the index, which this account cannot lock "
+                                "to wait for it", "run the command again once it has finished") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _renamed(partial: Path, dest: Path) -> Path:

@@ -1,18 +1,30 @@
-"""A write that failed for want of a place to write: a full disk, a read-only one, a temporary folder gone.
+"""A write that failed for want of a place to write: a full disk, a read-only one, a folder the user may not write
+in, a temporary folder gone.
 
 `ingest` says itself that the disk is full, with the space it needs (`Store.disk_full_error`). Other writers
 (`config set`, `graph import`, a saved conversation, the writer lock's file on a read-only disk) met these errors
 deep inside a library, as an OSError or as LanceDB's RuntimeError holding the OS message, and printed a
 traceback. `disk_trouble` makes them the one line the CLI shows.
+
+A folder the user lacks permission for (another user's home, read-only to them; a group-shared one where a member's
+umask left the group out) is the same trouble as a read-only disk where writing is optional: an answer is shown
+and its saving said to have failed, a server starts. Its line names the folder at fault, its owner and mode, and
+the fix; the generic "check that LOCALRAG_HOME names a folder" sent a user to a setting that was right.
 """
 
 from __future__ import annotations
 
 import errno
+import grp
 import os
+import pwd
+import re
 import shutil
+import stat
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from localrag import paths
 from localrag.errors import DiskError
@@ -27,16 +39,75 @@ def is_disk_full(exc: BaseException) -> bool:
     return getattr(exc, "errno", None) in (errno.ENOSPC, errno.EDQUOT) or any(t in str(exc) for t in _FULL)
 
 
-def on_read_only_disk(place: Path) -> bool:
-    """Whether `place` (or its nearest folder that exists) lies on a file system mounted read-only."""
-    try:
-        return bool(os.statvfs(_existing(place)).f_flag & os.ST_RDONLY)
-    except OSError:
-        return False
-
-
 def is_read_only(exc: BaseException) -> bool:
     return getattr(exc, "errno", None) == errno.EROFS or "Read-only file system" in str(exc)
+
+
+def lacks_permission(exc: BaseException) -> bool:
+    """EACCES or EPERM on a file, from Python (one naming no file, a signal to another user's process, say, is no
+    folder's) or inside LanceDB's Rust side ("Permission denied (os error 13)")."""
+    named = getattr(exc, "filename", None) is not None
+    return named and getattr(exc, "errno", None) in (errno.EACCES, errno.EPERM) or any(
+        t in str(exc) for t in ("Permission denied (os error 13)", "Operation not permitted (os error 1)"))
+
+
+# LanceDB names the file it failed on: `... (os error 13) at path "/home/x/data/lancedb/chunks.lance/data/.tmpA"`.
+_AT_PATH = re.compile(r'at path "([^"]+)"')
+
+
+def denied_place(exc: BaseException) -> Path:
+    """The file or folder whose permissions refused `exc`: the first folder on its path the user cannot enter, else
+    the path itself if it exists and cannot be used, else its nearest folder that exists (where a new file was to
+    be made). The data folder when the error names no path."""
+    named = getattr(exc, "filename", None)
+    found = _AT_PATH.search(str(exc))
+    path = Path(os.fsdecode(named)) if named else Path(found.group(1)) if found else paths.data_dir()
+    path = path.absolute()
+    for folder in reversed(path.parents):
+        if folder.is_dir() and not os.access(folder, os.X_OK):
+            return folder
+    if path.exists() and not os.access(path, os.W_OK | os.R_OK):
+        return path
+    return _existing(path)
+
+
+def permission_trouble(place: Path) -> DiskError:
+    """What the user lacks at `place`, whose it is, and how to get it."""
+    try:
+        info = place.stat()
+    except OSError:
+        return PermissionTrouble(f"{place}: permission denied",
+                                 "check its permissions and those of the folders above it (ls -ld)")
+    folder = place.is_dir()
+    needs = [("read", os.R_OK), ("enter", os.X_OK), ("write in", os.W_OK)] if folder else \
+        [("read", os.R_OK), ("write", os.W_OK)]
+    lacks = [word for word, mode in needs if not os.access(place, mode)]
+    what = f"you cannot {' or '.join(lacks)} this {'folder' if folder else 'file'}" if lacks else "permission denied"
+    owner, group = _name(pwd.getpwuid, info.st_uid), _name(grp.getgrgid, info.st_gid)
+    said = f"{place}: {what} (owner {owner}, group {group}, mode {stat.filemode(info.st_mode)})"
+    need = "u+rwX" if place.is_dir() else "u+rw"
+    if info.st_uid == os.geteuid():
+        return PermissionTrouble(said, f"give yourself access: chmod {need} '{place}'")
+    shared = info.st_gid in os.getgroups() or info.st_gid == os.getegid()
+    if shared:
+        # A group-shared home: the other member's umask (022) made this group-read-only.
+        return PermissionTrouble(said, f"{owner} can give the group access: chmod -R g+rwX '{place}' (and set umask "
+                                       "002, so that what they write next stays the group's)")
+    return PermissionTrouble(said, f"ask {owner} to give you access (chmod, chown), or point LOCALRAG_HOME at a "
+                                   "folder of your own (asking, searching and listing need only read access)")
+
+
+class PermissionTrouble(DiskError):
+    """A folder or file the user may not write (or read): not their disk's fault, and not the index's damage."""
+
+    title = "No permission to write"
+
+
+def _name(lookup: Callable[[int], Any], ident: int) -> str:
+    try:
+        return str(lookup(ident)[0])
+    except KeyError:  # an id with no name here (a disk from another machine)
+        return str(ident)
 
 
 def lacks_temp_folder(exc: BaseException) -> bool:
@@ -64,6 +135,8 @@ def disk_trouble(exc: BaseException) -> DiskError | None:
         return DiskError(f"{where}: the disk is read-only",
                              "this command writes to localrag's folders: point LOCALRAG_HOME at a folder on a "
                              "writable disk (asking, searching and listing work on a read-only one)")
+    if lacks_permission(exc):
+        return permission_trouble(denied_place(exc))
     if lacks_temp_folder(exc):
         return DiskError(f"{os.environ.get('TMPDIR', '')}: the temporary folder (TMPDIR) does not exist",
                              "create it, or unset TMPDIR")

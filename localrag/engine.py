@@ -47,7 +47,6 @@ from localrag.config import (
     remove_saved_settings,
     update_saved_settings,
 )
-from localrag.disk_errors import on_read_only_disk
 from localrag.engine_collections import Collections
 from localrag.engine_graph import GraphMode
 from localrag.engine_status import Information
@@ -767,13 +766,14 @@ class Engine(GraphMode, Collections, Information):
     @one_collection
     def repair(self, *, dry_run: bool = False) -> RepairReport:
         """Check the store (tables, indexes, row checksums), rebuild what is damaged, read lost files again."""
+        from localrag.backup import reading_lock
         from localrag.reembed import finish_swap
         from localrag.store_repair import repair_store
 
         db_dir = paths.db_dir()
-        # A check on a disk just gone read-only, when a user most wants one, was refused for want of the lock file:
-        # no writer can be at work there, so it reads without one.
-        locked = nullcontext() if dry_run and on_read_only_disk(db_dir) else writer_lock(db_dir)
+        # A check on a disk just gone read-only, when a user most wants one, or on a home this user may only read,
+        # was refused for want of writing the lock file: a check only reads, and holds the lock for reading there.
+        locked = reading_lock(db_dir) if dry_run else writer_lock(db_dir)
         with self._lock, locked:
             # The handles of a damaged store must not outlive its repair.
             self._store = self._retriever = self._graph = self._graph_index = None

@@ -47,10 +47,11 @@ def marked_running(command: str) -> Iterator[None]:
         marked = True
     except OSError as exc:
         as_disk_trouble(exc)
-        # A full or read-only disk, on which asking and searching still work: the server, the chat app or the
-        # watch (which says itself when it cannot write) start all the same (they refused to, for this mark), and
-        # only `config set`'s word that this process would not see the change is lost. Nothing is taken away at
-        # the end either: a read-only disk refuses even the unlink of a file that is not there.
+        # A full or read-only disk, or a data folder this user may only read, where asking and searching still
+        # work: the server, the chat app or the watch (which says itself when it cannot write) start all the same
+        # (they refused to, for this mark), and only `config set`'s word that this process would not see the change
+        # is lost. Nothing is taken away at the end either: a read-only disk refuses even the unlink of a file that
+        # is not there.
         marked = False
     try:
         yield

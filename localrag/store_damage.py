@@ -18,7 +18,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from localrag.collection import CollectionError, deleted_since, suffix
-from localrag.disk_errors import is_disk_full, is_read_only, lacks_temp_folder
+from localrag.disk_errors import is_disk_full, is_read_only, lacks_permission, lacks_temp_folder
 from localrag.errors import LocalRagError, StoreError
 from localrag.store_schema import CHUNKS, DOCUMENTS, FTS_COLUMN, META, sql_literal
 
@@ -47,9 +47,11 @@ def is_pattern_too_big(exc: BaseException) -> bool:
 def is_damage(exc: BaseException) -> bool:
     """An error LanceDB raised reading a file that is not what its manifest says (cut, flipped)."""
     text = str(exc)
-    if is_disk_full(exc) or is_read_only(exc) or lacks_temp_folder(exc) or is_commit_conflict(exc) \
-            or is_pattern_too_big(exc):
-        return False  # nothing read was damaged: `disk_trouble` says what it was
+    if is_disk_full(exc) or is_read_only(exc) or lacks_permission(exc) or lacks_temp_folder(exc) \
+            or is_commit_conflict(exc) or is_pattern_too_big(exc):
+        # Nothing read was damaged: `disk_trouble` says what it was. A folder of the store another account made
+        # under umask 022 in a group-shared home was called damaged, and `repair` then found no damage.
+        return False
     if type(exc).__name__ == "RustPanic":  # LanceDB's reader panicked: seen on a manifest cut to a few bytes
         return True
     if isinstance(exc, ValueError) and text.startswith("Table '") and text.endswith("' was not found"):

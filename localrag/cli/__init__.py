@@ -130,9 +130,10 @@ def run(argv: Sequence[str] | None = None) -> int:
         # One line, whatever a file name in it holds.
         err.print(Text(line_text(f"localrag: {exc}"), style="red"), soft_wrap=True)
         return USAGE_EXIT
-    except (NotADirectoryError, IsADirectoryError, PermissionError, FileExistsError) as exc:
+    except (NotADirectoryError, IsADirectoryError, FileExistsError) as exc:
         # localrag's own folders and files, where LOCALRAG_HOME, LOCALRAG_CACHE_DIR or --config put them: a file
-        # where a folder must be, or the other way round. Users' documents have their own one-line errors.
+        # where a folder must be, or the other way round. Users' documents have their own one-line errors. A
+        # PermissionError is `disk_trouble`'s, below: it names the folder at fault, its owner and mode.
         where = exc.filename or ""
         err.print(Text(line_text(f"localrag: {where}: {exc.strerror or exc} (check that LOCALRAG_HOME, "
                                  "LOCALRAG_CACHE_DIR and --config name places localrag can write: a folder for a "

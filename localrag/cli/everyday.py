@@ -21,7 +21,7 @@ from localrag.cli.argtypes import integer, path_arg
 from localrag.cli.cancellable import run_cancellable
 from localrag.cli.common import add_filter_flags, add_model_flag, filters_from_args, print_json, progress_bar
 from localrag.config import load_settings
-from localrag.errors import LocalRagError
+from localrag.errors import DiskError, LocalRagError
 from localrag.safe_text import printable
 from localrag.shapes import answer_json, ingest_report_json
 from localrag.sizes import count_text
@@ -166,7 +166,6 @@ def _ask_in_conversation(engine: Engine, args: argparse.Namespace, out: Console,
     the answer, or what was written of it when Ctrl-C stopped it, marked as cut short. A graph answer
     (`--graph`) is kept as the chat app keeps it, with its reasoning paths."""
     from localrag.conversations import ConversationStore, Turn, turn_from_answer
-    from localrag.disk_errors import as_disk_trouble
     from localrag.questions import checked_question
 
     # Checked here as the engine checks it, since the question is saved before the engine sees it.
@@ -175,15 +174,14 @@ def _ask_in_conversation(engine: Engine, args: argparse.Namespace, out: Console,
     conversation = store.find(args.conversation)
     history = conversation.add_question(question)
     asked = conversation.turns[-1]
-    unsaved: Exception | None = None
+    unsaved: DiskError | None = None
     try:
         # Added to the file as it is then, not as it was read: another ask, a rename or a purge may come between.
         conversation = store.append(conversation, [asked])
     except Exception as exc:
-        as_disk_trouble(exc)
-        # A full or read-only disk: the answer is shown all the same, then why it was not kept (the question's
-        # turn failed first, and the user saw no answer at all).
-        unsaved = exc
+        # A full or read-only disk, or a home the user may only read: the answer is shown all the same, then that
+        # it was not kept and why (the question's turn failed first, and the user saw no answer at all).
+        unsaved = _not_saved(exc)
 
     def keep(turn: Turn) -> None:
         nonlocal conversation
@@ -405,11 +403,19 @@ def _ask(
         try:
             record(answer, query, "", "")
         except OSError as exc:
-            unsaved = exc  # a full disk: the answer is shown all the same, then the error, not lost with its saving
+            unsaved = exc  # the answer is shown all the same, then why, not lost with its saving
     _show_answer(answer, question, live, out, (extra or {}) if as_json else None)
     if unsaved is not None:
-        raise unsaved
+        raise _not_saved(unsaved) from unsaved
     return 0
+
+
+def _not_saved(exc: BaseException) -> DiskError:
+    """A conversation's turn that could not be written, said as such (`exc` raised again if no disk trouble)."""
+    from localrag.disk_errors import as_disk_trouble
+
+    trouble = as_disk_trouble(exc)
+    return type(trouble)(f"the answer was not saved in the conversation: {trouble.message}", trouble.hint)
 
 
 def _failure(exc: Exception) -> str:

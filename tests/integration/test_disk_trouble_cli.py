@@ -45,7 +45,8 @@ def test_writers_on_a_full_then_a_read_only_disk_say_so_in_one_line(
     # The question's turn could not be saved: no answer was shown at all (the README says it is, then the error).
     assert run(["ask", "--conversation", "new", "hotel cap per night"]) == 2
     captured = capsys.readouterr()
-    assert "150 euros" in captured.out and captured.err.splitlines()[-1].startswith("localrag: the disk is full (")
+    assert "150 euros" in captured.out and captured.err.splitlines()[-1].startswith(
+        "localrag: the answer was not saved in the conversation: the disk is full (")
     with marked_running("serve --port 8765"):  # serve, mcp and the chat app refused to start, for this mark
         assert running_now() == []
     filler.unlink()
@@ -90,7 +91,8 @@ def test_an_answer_whose_saving_fails_is_shown_then_the_error(
     assert run(["ask", "--extract", "--conversation", "new", "hotel cap per night"]) == 2
     captured = capsys.readouterr()
     assert "150 euros" in captured.out
-    assert captured.err.splitlines()[-1].startswith(f"localrag: the disk is full ({ConversationStore().folder}: ")
+    assert captured.err.splitlines()[-1].startswith(
+        f"localrag: the answer was not saved in the conversation: the disk is full ({ConversationStore().folder}: ")
 
 
 def test_an_embedder_export_on_a_full_disk_says_the_disk_is_full(
