@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import errno
 import os
+import stat
 import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
@@ -148,7 +149,12 @@ def make_private_roots() -> None:
     """Make localrag's own top folders that do not exist yet readable by the user alone (0700, as the XDG base
     directory spec asks): they hold the documents' text, the conversations and models tuned on them, and under
     the usual umask (022) every other account on the machine could read them all. Folders that exist keep the
-    mode their user gave them."""
+    mode their user gave them.
+
+    A LOCALRAG_HOME its user shared with a group on purpose, as a shared folder is made (`chmod 2770`: the group may
+    write, and what is made in it stays the group's), gives its group access to the folders made in it: they came
+    out 0700, and the next member of the group was refused "data/cache: Permission denied". A home only readable
+    by its group (0755, any umask 022 `mkdir`) is no such choice: its folders stay private, as the default home's."""
     home = _home()
     # Inside a LOCALRAG_HOME its user made, the folders localrag makes there too (they came out 0755, the API
     # token's settings file readable by all); the models folder with them, for models tuned on the documents.
@@ -160,6 +166,17 @@ def make_private_roots() -> None:
         if not root.exists():
             root.parent.mkdir(parents=True, exist_ok=True)
             root.mkdir(mode=0o700, exist_ok=True)
+            shared = _group_shared(root.parent) if home is not None and root.parent == home else 0
+            if shared:
+                root.chmod(0o700 | shared)  # the umask (022) would have taken the group's write away
+
+
+def _group_shared(folder: Path) -> int:
+    """The group's bits and the setgid bit of `folder` when it is shared with its group on purpose (setgid, the
+    group may write), else 0."""
+    mode = folder.stat().st_mode
+    shared = mode & stat.S_ISGID and mode & stat.S_IWGRP
+    return (mode & (stat.S_IRWXG | stat.S_ISGID)) if shared else 0
 
 
 EMPTY_PATH = "an empty path (an unset shell variable?)", "name a file or folder, `.` for the current one"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import subprocess
 import sys
 import time
@@ -291,6 +292,30 @@ def test_the_folders_localrag_makes_for_itself_only_its_user_can_read(tmp_path,
     settings.chmod(0o644)
     assert run(["config", "set", "api_token", "def456-0123456789abcdef"]) == 0
     assert settings.stat().st_mode & 0o777 == 0o600
+
+
+def test_a_home_shared_with_a_group_on_purpose_shares_the_folders_made_in_it(tmp_path,
+                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    # A home made `chmod 2770` for a team: data, config and models came out 0700, and the next member of the group
+    # was refused "data/cache: Permission denied". The umask (022) would take the group's write away too.
+    from localrag.cli import run
+
+    shared = tmp_path / "team"
+    shared.mkdir()
+    shared.chmod(0o2770)
+    monkeypatch.setenv("LOCALRAG_HOME", str(shared))
+    before = os.umask(0o022)
+    try:
+        assert run(["config", "set", "top_k", "5"]) == 0
+    finally:
+        os.umask(before)
+    assert [stat.S_IMODE((shared / f).stat().st_mode) for f in ("config", "data", "models")] == [0o2770] * 3
+    # Readable by its group only (as any `mkdir` under umask 022 makes it): no choice to share, the folders stay
+    # private.
+    monkeypatch.setenv("LOCALRAG_HOME", str(tmp_path / "plain"))
+    (tmp_path / "plain").mkdir(mode=0o755)
+    assert run(["config", "set", "top_k", "5"]) == 0
+    assert [stat.S_IMODE((tmp_path / "plain" / f).stat().st_mode) for f in ("config", "data")] == [0o700] * 2
 
 
 def test_a_ctrl_c_in_a_finaliser_prints_no_traceback(monkeypatch: pytest.MonkeyPatch,
