@@ -90,8 +90,11 @@ def permission_trouble(place: Path) -> DiskError:
         return PermissionTrouble(said, f"give yourself access: chmod {need} '{place}'")
     shared = info.st_gid in os.getgroups() or info.st_gid == os.getegid()
     if shared:
-        # A group-shared home: the other member's umask (022) made this group-read-only.
-        return PermissionTrouble(said, f"{owner} can give the group access: chmod -R g+rwX '{place}' (and set umask "
+        # A group-shared home: the other member's umask (022) made this group-read-only, and most likely all they
+        # wrote beside it, so the fix names the whole of localrag's folder that holds it.
+        whole = next((own for own in (paths.data_dir(), paths.config_dir(), paths.models_dir())
+                      if place.absolute().is_relative_to(own.absolute())), place)
+        return PermissionTrouble(said, f"{owner} can give the group access: chmod -R g+rwX '{whole}' (and set umask "
                                        "002, so that what they write next stays the group's)")
     return PermissionTrouble(said, f"ask {owner} to give you access (chmod, chown), or point LOCALRAG_HOME at a "
                                    "folder of your own (asking, searching and listing need only read access)")

@@ -96,4 +96,5 @@ def test_a_store_folder_another_member_made_group_read_only_is_named_not_called_
     owner = ingested.stderr.splitlines()[-1]
     other = pwd.getpwuid(65534).pw_name
     assert owner.startswith(f"localrag: {data}: you cannot write in this folder (owner {other}, group {_my_group()}, "
-                            f"mode drwxr-xr-x) ({other} can give the group access: chmod -R g+rwX"), owner
+                            f"mode drwxr-xr-x) ({other} can give the group access: chmod -R g+rwX '{home / 'data'}' "
+                            "(and set umask 002"), owner
