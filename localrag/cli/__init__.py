@@ -36,7 +36,7 @@ from localrag.cli.argtypes import path_arg
 from localrag.cli.common import USAGE_EXIT
 from localrag.cli.console import make_console
 from localrag.config import unknown_settings, unknown_variables
-from localrag.disk_errors import as_disk_trouble, is_disk_full
+from localrag.disk_errors import as_disk_trouble, disk_trouble, is_disk_full
 from localrag.errors import ConfigError, LocalRagError
 from localrag.safe_text import line_text
 from localrag.writer_lock import tell_waits
@@ -138,6 +138,12 @@ def run(argv: Sequence[str] | None = None) -> int:
         err.print(Text(line_text(f"localrag: {where}: {exc.strerror or exc} (check that LOCALRAG_HOME, "
                                  "LOCALRAG_CACHE_DIR and --config name places localrag can write: a folder for a "
                                  "folder, a file for a file)"), style="red"), soft_wrap=True)
+        return USAGE_EXIT
+    except PermissionError as exc:
+        # Naming a file, it is `disk_trouble`'s (below: the folder at fault, its owner and mode); naming none, a
+        # signal refused by another user's process, say, it is no folder's: one line, not a traceback.
+        trouble = disk_trouble(exc)
+        err.print(Text(line_text(f"localrag: {trouble or exc.strerror or exc}"), style="red"), soft_wrap=True)
         return USAGE_EXIT
     except Exception as exc:
         # The write that failed is known, whatever stdout is: a file on a full disk, the data folder's own disk, or

@@ -476,3 +476,19 @@ def test_output_to_a_full_device_is_said_as_the_output_s(argv: list[str]) -> Non
                               text=True, timeout=120)
     assert done.returncode == 1 and done.stderr == (
         "localrag: cannot write the command's output: the disk it goes to is full (what the command did is done)\n")
+
+
+def test_a_permission_error_naming_no_file_is_one_line_not_a_traceback(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    # A signal refused by another user's process, say: no folder of localrag's is at fault, and before the mend it
+    # ended in a traceback (one naming a file is disk_trouble's: tests/integration/test_permission_denied.py).
+    import errno
+
+    import localrag.cli as cli
+
+    def refused(_args: object) -> None:
+        raise PermissionError(errno.EPERM, "Operation not permitted")
+
+    monkeypatch.setattr(cli, "_check_places", refused)
+    assert cli.run(["status"]) == 2
+    assert capsys.readouterr().err.strip() == "localrag: Operation not permitted"
