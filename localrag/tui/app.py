@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.notifications import SeverityLevel
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
@@ -34,6 +35,7 @@ from textual.worker import Worker, WorkerState
 from localrag.config import Settings, update_saved_settings
 from localrag.conversations import ConversationStore
 from localrag.errors import LocalRagError
+from localrag.safe_text import printable
 from localrag.sizes import count_text
 from localrag.tui.failures import log_traceback
 from localrag.tui.messages import EngineReady, WriterWaiting, user_error
@@ -107,6 +109,13 @@ class LocalRagApp(App[None]):
         self.stopping = ""
         self._activities: dict[str, str] = {}
         self._saved_theme = ""
+
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
+               timeout: float | None = None, markup: bool = True) -> None:
+        """Every toast, from any screen (a widget's `notify` is the app's), shows its control characters
+        (`printable`): many name a file, a model or a conversation, and such a name can hold an escape sequence."""
+        super().notify(printable(message), title=printable(title, multiline=False), severity=severity,
+                       timeout=timeout, markup=markup)
 
     def set_activity(self, owner: str, text: str) -> None:
         """What `owner` ("chat", "ingest", "graph", "models") is doing now, "" once it is done. One string for all

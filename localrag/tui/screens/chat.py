@@ -58,6 +58,7 @@ from localrag.tui.screens.related import RelatedScreen
 from localrag.tui.widgets.chat import AnswerView, ChatLog
 from localrag.tui.widgets.conversations import ConversationList
 from localrag.tui.widgets.graph_paths import GraphPathsPanel, GraphView, view_from_turn
+from localrag.tui.widgets.line_input import LineInput
 from localrag.tui.widgets.sources import SourcesPanel
 from localrag.tui.widgets.status import StatusBar
 from localrag.types import Chunk, DoneEvent, SourcesEvent, TokenEvent
@@ -163,7 +164,7 @@ class ChatScreen(LocalRagScreen):
             yield ConversationList(id="conversations")
             with Vertical(id="chat-pane"):
                 yield ChatLog(id="log")
-                yield Input(placeholder=DOCUMENTS_PLACEHOLDER, id="question")
+                yield LineInput(placeholder=DOCUMENTS_PLACEHOLDER, id="question")
             yield SourcesPanel(id="sources")
             yield GraphPathsPanel(id="graph-paths")
         yield StatusBar()

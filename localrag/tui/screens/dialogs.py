@@ -1,7 +1,9 @@
 """Small modal screens: an engine error, a yes/no confirmation, a one-line text prompt, help.
 
 Every piece of text that came from outside the program (an error naming a file, a conversation
-title) is wrapped in `rich.text.Text`, so brackets in it are shown, not interpreted.
+title) is wrapped in `rich.text.Text`, so brackets in it are shown, not interpreted, and goes through `printable`,
+so its control characters are shown, not sent to the terminal. A dialog's question is shown through it whole: the
+callers compose it with such text ("Delete the conversation “…”?").
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from textual.widgets import Button, Input, Label, Markdown, Static
 
 from localrag.errors import LocalRagError
 from localrag.safe_text import printable
+from localrag.tui.widgets.line_input import LineInput
 
 # The buttons are docked under the text, so on a short terminal the text scrolls (DialogBody) and the buttons stay
 # on screen; a row too wide for a narrow one scrolls sideways to the focused button.
@@ -97,7 +100,7 @@ class ConfirmScreen(DialogScreen[bool]):
     def compose(self) -> ComposeResult:
         with Vertical():
             with DialogBody():
-                yield Static(Text(self.question))
+                yield Static(Text(printable(self.question)))
             with DialogButtons():
                 yield Button("Cancel", id="no")
                 yield Button(self.confirm, variant="error", id="yes")
@@ -123,7 +126,7 @@ class ChoiceScreen(DialogScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             with DialogBody():
-                yield Static(Text(self.question))
+                yield Static(Text(printable(self.question)))
             with DialogButtons():
                 yield Button("Cancel", id="cancel")
                 for choice, label in self.choices:
@@ -151,8 +154,8 @@ class PromptScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(Text(self.question))
-            yield Input(self.value, placeholder=self.placeholder)
+            yield Label(Text(printable(self.question)))
+            yield LineInput(self.value, placeholder=self.placeholder)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self.dismiss(event.value)

@@ -22,6 +22,7 @@ from textual.widgets import Footer, Markdown, OptionList
 from textual.widgets.option_list import Option
 
 from localrag.evaluate.report import RunInfo, list_runs, markdown, runs_root, summarise
+from localrag.safe_text import printable
 from localrag.tui.screens.base import LocalRagScreen
 from localrag.tui.widgets.status import StatusBar
 
@@ -42,10 +43,11 @@ class ReportReady(Message):
 
 
 def run_label(run: RunInfo) -> Text:
+    # A run's folder, data set and model names are the user's files' names.
     text = Text()
-    text.append(run.path.name, style="bold")
-    text.append(f"\n  {run.dataset} · {run.questions} q · {run.status}", style="dim")
-    text.append(f"\n  {', '.join(run.models)} × {', '.join(run.modes)}", style="dim")
+    text.append(printable(run.path.name, multiline=False), style="bold")
+    text.append(printable(f"\n  {run.dataset} · {run.questions} q · {run.status}"), style="dim")
+    text.append(printable(f"\n  {', '.join(run.models)} × {', '.join(run.modes)}"), style="dim")
     return text
 
 
@@ -76,7 +78,7 @@ class EvalsScreen(LocalRagScreen):
     def on_mount(self) -> None:
         box = self.query_one("#runs", OptionList)
         box.border_title = "Evaluation runs"
-        box.border_subtitle = Text(str(self.root or runs_root()))
+        box.border_subtitle = Text(printable(str(self.root or runs_root()), multiline=False))
         self.query_one("#report-box").border_title = "Report"
         self.action_reload()
 

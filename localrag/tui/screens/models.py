@@ -114,7 +114,7 @@ class ModelsScreen(LocalRagScreen):
     def on_mount(self) -> None:
         box = self.query_one("#models", OptionList)
         box.border_title = "Models (Enter switches)"
-        box.border_subtitle = Text(f"GGUF files in {self.localrag.engine.models_dir}")
+        box.border_subtitle = Text(printable(f"GGUF files in {self.localrag.engine.models_dir}", multiline=False))
         self.action_reload()
 
     def action_reload(self) -> None:

@@ -19,6 +19,7 @@ from textual.widgets import Button, Footer, Input, Label, Static, Switch
 
 from localrag.config import Settings, setting_range, update_saved_settings
 from localrag.errors import ConfigError, LocalRagError
+from localrag.safe_text import printable
 from localrag.tui.screens.base import LocalRagScreen
 from localrag.tui.widgets.status import StatusBar
 
@@ -143,5 +144,5 @@ class SettingsScreen(LocalRagScreen):
         app.model_label = app.engine.answer_label()  # answer_mode switched here: the status bar named the model
         if any(getattr(old, name) != getattr(new, name) for name in RELOAD_FIELDS):
             app.reload_model()
-        self.query_one("#saved-to", Static).update(Text(f"Saved to {path}"))
+        self.query_one("#saved-to", Static).update(Text(printable(f"Saved to {path}", multiline=False)))
         self.notify("Settings saved.")

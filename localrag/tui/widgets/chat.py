@@ -5,7 +5,8 @@ fragments when tokens arrive faster than the widget can re-render. The model's o
 text: Textual's Markdown widget builds `Content` from the Markdown tokens and never parses Rich
 markup, and links are created with `open_links=False` so a link in an answer can only post a
 `LinkClicked` message, which the chat screen reports without opening anything. Questions, the
-searched-for query and the meta line are `rich.text.Text`, so no markup in them can style or act. Of an answer
+searched-for query and the meta line are `rich.text.Text`, so no markup in them can style or act, and their control
+characters are shown (`printable`), so no escape sequence a question holds reaches the terminal. Of an answer
 opened longer than `LONG_ANSWER_CHARS`, its first paragraphs show as a plain `Text`, and its meta line says so.
 """
 
@@ -29,7 +30,7 @@ class UserMessage(Static):
     """
 
     def __init__(self, text: str) -> None:
-        super().__init__(Text(text))
+        super().__init__(Text(printable(text)))
         self.question = text
 
 
@@ -37,6 +38,8 @@ def _spoken(words: str, style: str) -> Text:
     """A message of the Engine's in `style`, its `code` spans bold without their backticks: the words are the
     command line's (where backticks mark a command), and the app showed the backticks as they were."""
     text = Text()
+    # A failure's words can name a file, and a file name can hold an escape sequence.
+    words = printable(words, multiline=False)
     for i, piece in enumerate(words.split("`") if words.count("`") % 2 == 0 else [words]):
         text.append(piece, style=f"{style} bold".strip() if i % 2 else style)
     return text
@@ -162,7 +165,7 @@ class AnswerView(Vertical):
 
     def show_query(self, question: str, query: str) -> None:
         if query and query != question:
-            self._query.update(Text.assemble(("searched for: ", "italic"), query))
+            self._query.update(Text.assemble(("searched for: ", "italic"), printable(query, multiline=False)))
         else:
             self._query.update(Text("searched for the question as asked", style="italic"))
 

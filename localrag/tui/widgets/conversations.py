@@ -2,7 +2,8 @@
 
 It only lists and asks: choosing, renaming, deleting or exporting posts a message, and the chat
 screen does the file work through `ConversationStore`. Titles come from the user's own questions
-and are rendered as `Text`, never as markup.
+and are rendered as `Text`, never as markup, their control characters shown (`printable`): a question saved by
+`ask --conversation` can hold an escape sequence.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from localrag.conversations import ConversationSummary
+from localrag.safe_text import printable
 from localrag.tui.widgets.panel_list import PanelList
 
 
@@ -51,19 +53,21 @@ class ConversationList(PanelList):
         self.clear_options()
         title = Text("Conversations")
         if query:
-            title.append(f" · “{query}”")
+            title.append(f" · “{printable(query, multiline=False)}”")
         self.border_title = title
         if query and not conversations:
             # In the list, not the title: the panel's border cut " (none)" off, and an empty panel looked like every
             # conversation gone.
-            self.add_option(Option(Text(f"No conversation holds “{query}”. / with nothing lists them all.",
+            self.add_option(Option(Text(f"No conversation holds “{printable(query, multiline=False)}”. / with nothing "
+                                        "lists them all.",
                                         style="italic"), disabled=True))
         for c in conversations:
-            label = Text(c.title, style="bold" if c.id == current else "", no_wrap=True, overflow="ellipsis")
+            label = Text(printable(c.title, multiline=False), style="bold" if c.id == current else "", no_wrap=True,
+                         overflow="ellipsis")
             where = (snippets or {}).get(c.id)
             if where is None:
                 where = f"{c.questions} question{'s' if c.questions != 1 else ''}"
-            label.append(f"\n{where}", style="dim")
+            label.append(f"\n{printable(where, multiline=False)}", style="dim")
             self.add_option(Option(label, id=c.id))
         if current is not None and any(o.id == current for o in self.options):
             self.highlighted = self.get_option_index(current)
