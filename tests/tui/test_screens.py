@@ -20,7 +20,7 @@ from localrag.tui.screens.dialogs import ChoiceScreen, ConfirmScreen, ErrorScree
 from localrag.tui.screens.library import LibraryScreen
 from localrag.tui.screens.models import ModelsScreen
 from localrag.tui.screens.settings import SettingsScreen
-from localrag.tui.widgets.chat import AnswerView, UserMessage
+from localrag.tui.widgets.chat import AnswerView, ChatLog, UserMessage
 from localrag.tui.widgets.conversations import ConversationList
 from localrag.types import Document
 
@@ -290,6 +290,44 @@ async def test_slash_lists_only_the_conversations_holding_the_words(app: LocalRa
         assert panel.highlighted is not None
 
 
+async def test_a_conversation_opened_from_a_search_shows_the_exchange_that_holds_the_words(app: LocalRagApp) -> None:
+    # It opened scrolled to the end (#59-#61 in sight), the matched turn #17 far above, and nothing selected.
+    store = ConversationStore()
+    conversation = store.new()
+    for n in range(1, 62):
+        conversation.add_question(f"What is the per diem? (#{n})" if n == 17 else f"Which form is number {n}? (#{n})")
+        conversation.turns.append(Turn("assistant", f"Answer {n}: see the travel policy, section {n}."))
+    store.save(conversation)
+    async with app.run_test(size=(120, 40)) as pilot:
+        chat = app.screen
+        assert isinstance(chat, ChatScreen)
+        panel = chat.query_one(ConversationList)
+        await wait_for(pilot, lambda: panel.option_count == 1)
+        panel.focus()
+        await pilot.press("slash")
+        app.screen.query_one(Input).value = "diem 17"
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: "diem 17" in str(panel.border_title))
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: len(chat.query(UserMessage)) == 61)
+        await pilot.pause(0.2)
+        log = chat.query_one(ChatLog)
+        question = chat.query(UserMessage)[16]
+        assert question.question == "What is the per diem? (#17)"
+        assert log.region.contains_region(question.region)  # in sight, at the top
+        assert question.region.y - log.region.y <= 2
+        selected = [view for view in chat.query(AnswerView) if view.has_class("-selected")]
+        assert [view.turn.text for view in selected if view.turn] == ["Answer 17: see the travel policy, section 17."]
+        # Opened from the list as such (no search), it shows the end as before.
+        await pilot.press("slash")
+        app.screen.query_one(Input).value = ""
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: "Conversations" == str(panel.border_title))
+        await pilot.press("enter")
+        await pilot.pause(0.2)
+        assert log.scroll_y == log.max_scroll_y
+
+
 async def test_new_conversation_clears_the_log(app: LocalRagApp) -> None:
     store = ConversationStore()
     old = store.new()
@@ -379,6 +417,20 @@ async def test_a_60_or_70_column_terminal_keeps_the_chat_and_library_inside_it(w
         assert row.virtual_size.width <= row.region.width
         assert app.screen.query_one("#watch").region.right <= width
         assert app.screen.query_one("#watch-state").region.width >= len("not watching")
+
+
+@pytest.mark.parametrize(("width", "sources_stay"), [(80, False), (95, False), (96, True), (109, True)])
+async def test_at_80_columns_the_conversations_take_the_sources_place(width: int, sources_stay: bool) -> None:
+    # README says the app works at 80x24, but Ctrl+B there opened Conversations (26) beside Sources (28) and left the
+    # chat 26 columns, the question box 24: the sources gave way only below 80.
+    app = LocalRagApp(FakeEngine())
+    async with app.run_test(size=(width, 24)) as pilot:
+        await pilot.press("ctrl+b")
+        await pilot.pause()
+        chat = app.screen
+        assert chat.query_one(ConversationList).display
+        assert chat.query_one("SourcesPanel").display == sources_stay
+        assert chat.query_one("#chat-pane").region.width >= 40
 
 
 async def test_command_palette_lists_app_commands(app: LocalRagApp) -> None:

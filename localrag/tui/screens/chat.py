@@ -55,7 +55,7 @@ from localrag.tui.screens.base import LocalRagScreen
 from localrag.tui.screens.chunk import ChunkScreen
 from localrag.tui.screens.dialogs import ConfirmScreen, PromptScreen
 from localrag.tui.screens.related import RelatedScreen
-from localrag.tui.widgets.chat import AnswerView, ChatLog
+from localrag.tui.widgets.chat import AnswerView, ChatLog, UserMessage
 from localrag.tui.widgets.conversations import ConversationList
 from localrag.tui.widgets.graph_paths import GraphPathsPanel, GraphView, view_from_turn
 from localrag.tui.widgets.line_input import LineInput
@@ -64,6 +64,7 @@ from localrag.tui.widgets.status import StatusBar
 from localrag.types import Chunk, DoneEvent, SourcesEvent, TokenEvent
 
 if TYPE_CHECKING:
+    from textual.widget import Widget
     from textual.worker import Worker
 
     from localrag.graph.paths import Step
@@ -72,6 +73,12 @@ if TYPE_CHECKING:
 EMPTY_HINT = "Ask a question about your documents below. F3 adds documents, F1 shows every key."
 DOCUMENTS_PLACEHOLDER = "Ask about your documents… (Esc stops)"
 GRAPH_PLACEHOLDER = "Ask the knowledge graph… (Ctrl+G back to documents)"
+# The side panels' widths on a terminal narrower than the "-wide" breakpoint (110 columns).
+NARROW_SOURCES_WIDTH = 28
+NARROW_PATHS_WIDTH = 30
+# The chat's columns below which the conversations panel takes the right panel's place: an answer's line and the
+# question box are still readable at 40 (at 80 columns, both panels open left the chat 26 and the box 24).
+USABLE_CHAT_WIDTH = 40
 
 
 class ChatScreen(LocalRagScreen):
@@ -87,21 +94,23 @@ class ChatScreen(LocalRagScreen):
     ChatScreen.-narrow ConversationList { display: none; }
     ChatScreen.-narrow.-toggle-conversations ConversationList { display: block; }
     ChatScreen.-wide.-toggle-conversations ConversationList { display: none; }
-    ChatScreen.-narrow SourcesPanel { width: 28; }
     ChatScreen GraphPathsPanel { display: none; }
     ChatScreen.-graph GraphPathsPanel { display: block; }
     ChatScreen.-graph SourcesPanel { display: none; }
     ChatScreen.-graph-turn GraphPathsPanel { display: block; }
     ChatScreen.-graph-turn SourcesPanel { display: none; }
-    ChatScreen.-narrow GraphPathsPanel { width: 30; }
     ChatScreen.-graph #question { border: tall $secondary; }
-    /* Below CRAMPED columns the conversations, the sources (28) and the chat (20) do not fit side by side: at 60
-       the sources ran past the right edge. The conversations, opened last, take the side; Ctrl+B gives it back. */
+    /* Below CRAMPED columns the conversations, the right panel and a usable chat do not fit side by side: at 60
+       the sources ran past the right edge, at 80 the chat was left 26 columns. The conversations, opened last, take
+       the side; Ctrl+B gives it back. */
     ChatScreen.-cramped.-toggle-conversations SourcesPanel,
     ChatScreen.-cramped.-toggle-conversations GraphPathsPanel { display: none; }
+    """ + f"""
+    ChatScreen.-narrow SourcesPanel {{ width: {NARROW_SOURCES_WIDTH}; }}
+    ChatScreen.-narrow GraphPathsPanel {{ width: {NARROW_PATHS_WIDTH}; }}
     """
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
-    CRAMPED = 80
+    CRAMPED = ConversationList.WIDTH + max(NARROW_SOURCES_WIDTH, NARROW_PATHS_WIDTH) + USABLE_CHAT_WIDTH  # 96
     BINDINGS = [
         Binding("escape", "stop", "Stop answer", show=False),
         Binding("ctrl+n", "new_conversation", "New chat"),
@@ -197,7 +206,8 @@ class ChatScreen(LocalRagScreen):
         found = search_conversations(store.list(), self._conversation_query)
         self.query_one(ConversationList).show([ConversationSummary.of(m.conversation) for m in found], current,
                                               query=self._conversation_query,
-                                              snippets={m.conversation.id: m.snippet for m in found})
+                                              snippets={m.conversation.id: m.snippet for m in found},
+                                              found_turns={m.conversation.id: m.turn for m in found if m.turn >= 0})
 
     def on_conversation_list_search_requested(self, event: ConversationList.SearchRequested) -> None:
         def searched(query: str | None) -> None:
@@ -245,7 +255,10 @@ class ChatScreen(LocalRagScreen):
         if current.to_json() != self.conversation.to_json():
             await self.open_conversation(current)
 
-    async def open_conversation(self, conversation: Conversation | None) -> None:
+    async def open_conversation(self, conversation: Conversation | None, at_turn: int | None = None) -> None:
+        """Show `conversation` scrolled to its end, or with the exchange of its turn `at_turn` (the one a search
+        found) at the top and its answer selected: opened from a search, the turn that held the words was
+        somewhere far above (#17 of 61, with #59-#61 in sight)."""
         if self.generating:
             self.notify("Stop the current answer first (Esc).", severity="warning")
             return
@@ -256,14 +269,16 @@ class ChatScreen(LocalRagScreen):
         await log.remove_children()
         last: Turn | None = None
         last_view: AnswerView | None = None
+        shown: list[Widget] = []  # one for each turn
         if conversation is None or not conversation.turns:
             log.show_empty(EMPTY_HINT)
         else:
             for turn in conversation.turns:
                 if turn.role == "user":
-                    await log.add_question(turn.text)
+                    shown.append(await log.add_question(turn.text))
                 else:
                     last_view = await log.add_answer(turn)
+                    shown.append(last_view)
                     graph_view = view_from_turn(turn)
                     if graph_view is not None:
                         self._graph_views[last_view] = graph_view
@@ -271,7 +286,17 @@ class ChatScreen(LocalRagScreen):
         self.query_one(SourcesPanel).show(last)
         self._show_graph_turn(last_view)
         self.refresh_conversations()
-        log.scroll_end(animate=False)
+        if at_turn is None or not 0 <= at_turn < len(shown):
+            log.scroll_end(animate=False)
+            return
+        # The exchange starts at the question the found turn is or answers.
+        start = at_turn - 1 if at_turn and isinstance(shown[at_turn - 1], UserMessage) and isinstance(
+            shown[at_turn], AnswerView) else at_turn
+        answer = next((view for view in shown[at_turn:] if isinstance(view, AnswerView)), None)
+        if answer is not None:
+            self._select(answer)
+        # After the log's layout, which places the turns.
+        self.call_after_refresh(log.scroll_to_widget, shown[start], animate=False, top=True)
 
     async def on_conversation_list_requested(self, event: ConversationList.Requested) -> None:
         store = self.localrag.conversations
@@ -282,7 +307,7 @@ class ChatScreen(LocalRagScreen):
             self.refresh_conversations()
             return
         if event.action == "open":
-            await self.open_conversation(conversation)
+            await self.open_conversation(conversation, event.turn)
         elif event.action == "rename":
             def renamed(title: str | None) -> None:
                 if not title:

@@ -20,9 +20,10 @@ from localrag.tui.widgets.panel_list import PanelList
 
 
 class ConversationList(PanelList):
-    DEFAULT_CSS = """
-    ConversationList { width: 26; height: 1fr; border: round $secondary 50%; }
-    ConversationList:focus { border: heavy $secondary; }
+    WIDTH = 26
+    DEFAULT_CSS = f"""
+    ConversationList {{ width: {WIDTH}; height: 1fr; border: round $secondary 50%; }}
+    ConversationList:focus {{ border: heavy $secondary; }}
     """
 
     BINDINGS = [
@@ -36,21 +37,25 @@ class ConversationList(PanelList):
         """The user asked to find conversations by their words (`/`)."""
 
     class Requested(Message):
-        """`action` is one of open, rename, delete, export."""
+        """`action` is one of open, rename, delete, export; `turn`: the turn a search found the words in."""
 
-        def __init__(self, action: str, conversation_id: str) -> None:
+        def __init__(self, action: str, conversation_id: str, turn: int | None = None) -> None:
             super().__init__()
             self.action = action
             self.conversation_id = conversation_id
+            self.turn = turn
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.border_title = "Conversations"
+        self._found_turns: dict[str, int] = {}
 
     def show(self, conversations: list[ConversationSummary], current: str | None, *, query: str = "",
-             snippets: dict[str, str] | None = None) -> None:
-        """List `conversations`; found by `query`, each with its line holding the words (`snippets` by id)."""
+             snippets: dict[str, str] | None = None, found_turns: dict[str, int] | None = None) -> None:
+        """List `conversations`; found by `query`, each with its line holding the words (`snippets` by id) and the
+        index of the turn that line is from (`found_turns`), where opening it goes."""
         self.clear_options()
+        self._found_turns = found_turns or {}
         title = Text("Conversations")
         if query:
             title.append(f" · “{printable(query, multiline=False)}”")
@@ -78,7 +83,7 @@ class ConversationList(PanelList):
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
         if event.option.id is not None:
-            self.post_message(self.Requested("open", event.option.id))
+            self.post_message(self.Requested("open", event.option.id, self._found_turns.get(event.option.id)))
 
     def action_search(self) -> None:
         self.post_message(self.SearchRequested())
