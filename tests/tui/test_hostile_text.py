@@ -15,6 +15,7 @@ from localrag.tui.screens.chat import ChatScreen
 from localrag.tui.screens.dialogs import ConfirmScreen
 from localrag.tui.widgets.chat import AnswerView, ChatLog, UserMessage
 from localrag.tui.widgets.conversations import ConversationList
+from localrag.tui.widgets.status import StatusBar
 
 pytestmark = pytest.mark.anyio
 
@@ -96,3 +97,15 @@ async def test_a_pasted_question_keeps_every_line_and_shows_its_escapes_as_text(
         await wait_for(pilot, lambda: not chat.generating and len(chat.query(UserMessage)) == 2)
         assert all(_no_controls(_rendered(message)) for message in chat.query(UserMessage))
         assert isinstance(chat.query_one(ChatLog), ChatLog)
+
+
+async def test_the_status_bar_shows_a_model_files_escape_sequences_as_text() -> None:
+    # The model's name is its file's: `evil␛[2J.gguf` cleared the screen from the status bar.
+    app = LocalRagApp(FakeEngine())
+    async with app.run_test(size=(120, 40)) as pilot:
+        bar = app.screen.query_one(StatusBar)
+        app.model_label = "evil\x1b[2J.gguf"
+        app.set_activity("library", f"reading {HOSTILE}.md…")
+        await wait_for(pilot, lambda: "evil" in _rendered(bar))
+        shown = _rendered(bar)
+        assert _no_controls(shown) and "evil␛[2J.gguf" in shown

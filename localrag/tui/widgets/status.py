@@ -14,6 +14,7 @@ from textual.reactive import reactive
 from textual.widgets import Static
 
 from localrag.collection import DEFAULT_COLLECTION
+from localrag.safe_text import printable
 
 SHOWN = ("model_label", "documents", "chunks", "collection", "last_speed", "activity")
 
@@ -51,8 +52,11 @@ class StatusBar(Static):
     def _changed(self, _value: Any = None) -> None:
         # What is running comes first: last, it was cut off at 80 columns (an ingest, a stop under way), where the
         # figures after the model are the ones to spare.
-        parts: list[tuple[str, str]] = [(self.activity, "italic"), ("  · ", "dim")] if self.activity else []
-        parts += [("model ", "dim"), (self.model_label or "…", "bold")]
+        # Model names come from files on disk, and what is running names files: Text.assemble keeps them literal,
+        # never markup, and `printable` shows their control characters.
+        activity = printable(self.activity, multiline=False)
+        parts: list[tuple[str, str]] = [(activity, "italic"), ("  · ", "dim")] if activity else []
+        parts += [("model ", "dim"), (printable(self.model_label, multiline=False) or "…", "bold")]
         if self.documents is not None and self.chunks is not None:
             parts += [("  docs ", "dim"), (str(self.documents), ""), ("  chunks ", "dim"), (str(self.chunks), "")]
         if self.collection != DEFAULT_COLLECTION:  # the usual case stays as short as before
@@ -60,5 +64,4 @@ class StatusBar(Static):
         if self.last_speed is not None:
             ttft, tps = self.last_speed
             parts += [("  TTFT ", "dim"), (f"{ttft:.2f}s", ""), ("  ", ""), (f"{tps:.1f} tok/s", "")]
-        # Model names come from files on disk: Text.assemble keeps them literal, never markup.
         self.update(Text.assemble(*parts, no_wrap=True, overflow="ellipsis"))
