@@ -25,6 +25,7 @@ from localrag.safe_text import line_text
 from localrag.sizes import count_text
 
 if TYPE_CHECKING:
+    from localrag.engine import Engine
     from localrag.ingest.watch import WatchEvent
 
 
@@ -53,15 +54,33 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     watch.set_defaults(handler=_watch)
 
 
+def _forget_folders(engine: Engine, as_json: bool, err: Console) -> int:
+    """Clear the remembered folders and patterns, naming what was cleared: "no folders remembered" was printed
+    whether a folder had just been forgotten or none had ever been remembered."""
+    folders = engine.watched_folders()
+    include, exclude = engine.watch_patterns()
+    engine.remember_watched([])
+    collection = engine.settings.collection
+    if as_json:
+        print_json({"collection": collection, "forgotten_folders": [str(f) for f in folders],
+                    "forgotten_include": include, "forgotten_exclude": exclude})
+    elif folders:
+        patterns = [*include, *exclude]
+        said = f" and {count_text(len(patterns), 'pattern')}" if patterns else ""
+        err.print(Text(line_text(f"forgot {count_text(len(folders), 'folder')}{said} of collection {collection}: "
+                                 f"{', '.join(str(f) for f in folders)}")), soft_wrap=True)
+    else:
+        err.print(Text(f"no folders were remembered for collection {collection}: nothing to forget"))
+    return 0
+
+
 def _watch(args: argparse.Namespace, out: Console, err: Console) -> int:
     from localrag.cli.common import engine_from_args
     from localrag.conversations import ConversationStore
 
     engine = engine_from_args(args, ocr=args.ocr)
     if args.forget_folders:
-        engine.remember_watched([])
-        err.print(Text(f"no folders remembered for collection {engine.settings.collection}"))
-        return 0
+        return _forget_folders(engine, args.json, err)
     folders = engine.folders_to_watch(args.paths)
     if args.paths or args.include is not None or args.exclude is not None:
         engine.remember_watched(folders, add=True, include=args.include, exclude=args.exclude)

@@ -71,3 +71,23 @@ def test_patterns_are_remembered_with_the_folders_and_follow_the_collection(loca
     assert remembered_patterns("work") == ([], []) and remembered_patterns("job") == ([], ["bak"])
     remember_folders([], "job")  # `watch --forget-folders`
     assert remembered_patterns("job") == ([], []) and json.loads(patterns_file().read_text()) == {}
+
+
+def test_forget_folders_names_what_it_forgot(localrag_home: Path, tmp_path: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    # "no folders remembered for collection default" was printed whether a folder had just been forgotten or not.
+    from localrag.cli import run
+
+    remember_folders([tmp_path / "notes"], include=["*.md"], exclude=[])
+    assert run(["watch", "--forget-folders"]) == 0
+    said = " ".join(capsys.readouterr().err.split())
+    assert said == f"forgot 1 folder and 1 pattern of collection default: {tmp_path / 'notes'}"
+    assert remembered_folders() == [] and remembered_patterns() == ([], [])
+    assert run(["watch", "--forget-folders"]) == 0
+    assert capsys.readouterr().err.strip() == "no folders were remembered for collection default: nothing to forget"
+
+    remember_folders([tmp_path / "a", tmp_path / "b"], "work")
+    assert run(["watch", "--forget-folders", "--json", "--collection", "work"]) == 0
+    assert json.loads(capsys.readouterr().out) == {
+        "collection": "work", "forgotten_folders": [str(tmp_path / "a"), str(tmp_path / "b")],
+        "forgotten_include": [], "forgotten_exclude": []}
