@@ -15,7 +15,8 @@ index by `localrag/fusion_cut.py`, the code `retrieval tune-fusion` runs, never 
 
 Variants: the query is the whole sentence or `fusion.make_query`'s shortened one; the sentence is kept in
 its chunk (today's measure) or cut. For each, every candidate's hit@5, and what `fusion.pick` and
-`fusion.pick_guarded` choose; the gold figure of each candidate comes from the index's
+`fusion.pick_guarded` choose (and `fusion.pick_keeping_default`, the product's rule since 2026-12-07);
+the gold figure of each candidate comes from the index's
 `summaries/ranking_<set>_<tag>.json` (bench_ranking.py on the same Engine-built index), never from here.
 Summary: benchmarks/summaries/fusion_cut_<set>.json.
 """
@@ -77,7 +78,8 @@ def main() -> None:
             cut = fusion.candidate_ranks(cut_cases(copy, embedder, queries, original, fusion.FETCH))
         for mode, ranks in (("kept", kept), ("cut", cut)):
             scores = {f: fusion.hit_mrr(r) for f, r in ranks.items()}
-            chosen = {"pick": fusion.pick(scores), "pick_guarded": fusion.pick_guarded(ranks)}
+            chosen = {"pick": fusion.pick(scores), "pick_guarded": fusion.pick_guarded(ranks),
+                      "pick_keeping_default": fusion.pick_keeping_default(ranks)}
             variants[f"{name}, {mode}"] = {
                 "queries": len(queries),
                 "hit@5": {f.label: round(s[0], 4) for f, s in scores.items()},

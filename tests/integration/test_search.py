@@ -14,7 +14,7 @@ from localrag.cli import run
 from localrag.config import load_settings
 from localrag.embed import SentenceTransformerEmbedder
 from localrag.engine import Engine
-from localrag.fusion import DEFAULT, MIN_CHUNKS, load_choice
+from localrag.fusion import DEFAULT, MIN_CHUNKS, MIN_QUESTIONS, load_choice
 from localrag.ingest.discover import sample_corpus_dir
 from localrag.shapes import SEARCH_SCHEMA
 
@@ -214,7 +214,7 @@ def test_a_line_break_in_a_file_name_is_shown_not_obeyed(
 
 
 def test_tune_fusion_command_on_a_small_index_keeps_the_default(
-    cli_ingested: None, capsys: pytest.CaptureFixture[str]
+    cli_ingested: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert run(["retrieval", "tune-fusion", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
@@ -222,6 +222,23 @@ def test_tune_fusion_command_on_a_small_index_keeps_the_default(
     assert data["note"] == f"{data['chunks']} chunks: too few to measure (from {MIN_CHUNKS} on)"
     assert run(["status", "--json"]) == 0
     assert "RRF k=10" in json.loads(capsys.readouterr().out)["fusion"]
+    # Written questions are measured on no fewer chunks: on the demo's 44, three that every candidate found in its
+    # top 5 of 44 switched BM25 off ("chosen: vector only"), and `search` missed a word only one chunk holds.
+    from localrag.raft.qa import QAPair, store_chunks
+
+    engine = Engine(load_settings())
+    raft = tmp_path / "raft"
+    raft.mkdir()
+    pairs = [QAPair(f"What is {' '.join(c.text.split()[2:6])}?", c.text.split()[0], c)
+             for c in store_chunks(engine.store)[:3]]
+    (raft / "qa.jsonl").write_text("".join(json.dumps(p.to_json()) + "\n" for p in pairs))
+    assert run(["retrieval", "tune-fusion", "--questions", str(raft), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["fusion"]["label"] == DEFAULT.label and data["source"] == "written questions"
+    assert data["note"] == f"{data['chunks']} chunks: too few to measure (from {MIN_CHUNKS} on)"
+    assert run(["search", "colza", "-k", "3", "--json"]) == 0
+    hits = json.loads(capsys.readouterr().out)["hits"]
+    assert any(h["text_rank"] == 1 and "colza" in h["chunk"]["text"] for h in hits), hits
 
 
 def test_status_in_a_pipe_is_plain_aligned_lines(cli_ingested: None, capsys: pytest.CaptureFixture[str]) -> None:
@@ -371,6 +388,16 @@ def test_tune_fusion_on_written_questions_keeps_the_leg_that_finds_them(
     raft.mkdir()
     pairs = [QAPair(f"What is {' '.join(c.text.split()[3:7])}?", c.text.split()[0], c)
              for c in store_chunks(retrieval_engine.store)[:30]]
+    # Three of them: every candidate may find all three, and a leg replaced the default on that ("vector only",
+    # every figure 1.000). Too few questions now keep the default and say so.
+    (raft / "qa.jsonl").write_text("".join(json.dumps(p.to_json()) + "\n" for p in pairs[:3]))
+    assert run(["retrieval", "tune-fusion", "--questions", str(raft), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["fusion"]["label"] == DEFAULT.label and data["queries"] == 3 and data["hit_at_5"]
+    assert data["note"] == f"3 written questions: too few to tell the fusions apart (from {MIN_QUESTIONS} on)"
+    assert run(["status", "--json"]) == 0
+    assert f"{DEFAULT.label} (default: 3 written questions: too few" in json.loads(capsys.readouterr().out)["fusion"]
+
     (raft / "qa.jsonl").write_text("".join(json.dumps(p.to_json()) + "\n" for p in pairs))
     assert run(["retrieval", "tune-fusion", "--questions", str(raft), "--json"]) == 0
     data = json.loads(capsys.readouterr().out)

@@ -21,6 +21,7 @@ from localrag.fusion import (
     needs_choice,
     pick,
     pick_guarded,
+    pick_keeping_default,
     pseudo_queries,
     score_candidates,
 )
@@ -176,3 +177,35 @@ def test_a_carried_choice_of_another_collection_alone_is_named(tmp_path: Path,
     choice = FusionChoice(DEFAULT, queries=20, chunks=60, source=WRITTEN)
     assert engine._carry_fusions({"other": choice}, HashEmbedder(dim=32)).startswith("other: kept (")
     assert engine._carry_fusions({"default": choice}, HashEmbedder(dim=32)).startswith("kept (")
+
+
+def test_a_leg_that_ties_the_default_does_not_replace_it() -> None:
+    # Every candidate finds every chunk (3 written questions on 44 chunks, all at 1.000): the tie between the legs
+    # went to the vector leg, and BM25 was off for good.
+    found = [([f"s{q}"] + [f"a{q}-{i}" for i in range(19)], [f"s{q}"] + [f"b{q}-{i}" for i in range(19)], {f"s{q}"})
+             for q in range(40)]
+    ranks = candidate_ranks(found)
+    assert pick_guarded(ranks) == Fusion(text_weight=0.0)
+    assert pick_keeping_default(ranks) == DEFAULT
+
+
+def test_a_leg_replaces_the_default_only_by_more_than_one_standard_error() -> None:
+    # The vector leg finds every source 4th, BM25 none; equal-weight RRF pushes `n_lost` of them out of its top 5.
+    def cases(n_lost: int) -> list[tuple[list[str], list[str], set[str]]]:
+        out = []
+        for q in range(40):
+            source = f"src{q}"
+            vector = [f"v{q}-1", f"v{q}-2", f"v{q}-3", source] + [f"v{q}-{i}" for i in range(5, 21)]
+            # BM25 ranks the vector leg's first three (it agrees) except on the questions the default is to lose.
+            text = ([f"t{q}-{i}" for i in range(1, 21)] if q < n_lost else
+                    [f"v{q}-1", f"v{q}-2", f"v{q}-3"] + [f"t{q}-{i}" for i in range(4, 21)])
+            out.append((vector, text, {source}))
+        return out
+
+    one, many = candidate_ranks(cases(1)), candidate_ranks(cases(10))
+    assert score_candidates(cases(1))[DEFAULT][0] == pytest.approx(39 / 40)
+    assert pick_keeping_default(one) == DEFAULT  # one question of forty: within chance
+    assert pick_keeping_default(many) == Fusion(text_weight=0.0)
+    # The leg as clearly ahead as in the leg-only lists above: the leg.
+    for leg, expected in (("vector", Fusion(text_weight=0.0)), ("text", Fusion(vector_weight=0.0))):
+        assert pick_keeping_default(candidate_ranks(_cases(leg))) == expected
