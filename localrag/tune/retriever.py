@@ -131,9 +131,16 @@ class GateFigures:
 
 
 def read_pairs(raft_dir: Path) -> list[QAPair]:
+    """The written questions of a RAFT build folder. Where there are none, the hint names the build that writes
+    them there: a bare `localrag raft build` writes to DATA_DIR/raft, so followed, the same command failed again."""
+    import shlex
+
     path = Path(raft_dir) / "qa.jsonl"
+    build = f"localrag raft build --out {shlex.quote(str(raft_dir))}"
+    if not Path(raft_dir).exists():
+        raise TuneError(f"{raft_dir}: no such folder", f"build the questions there first: {build}")
     if not path.is_file():
-        raise TuneError(f"{raft_dir} has no qa.jsonl", "build the questions first: localrag raft build")
+        raise TuneError(f"{raft_dir} has no qa.jsonl", f"build the questions there first: {build}")
     return [QAPair.from_json(record) for _, record in read_jsonl(path, error=TuneError)]
 
 

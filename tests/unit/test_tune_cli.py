@@ -54,6 +54,21 @@ def test_finetune_needs_a_raft_folder(tmp_path: Path, capsys: pytest.CaptureFixt
     assert "not a RAFT set" in capsys.readouterr().err
 
 
+def test_tune_fusion_questions_name_a_missing_folder_and_the_build_that_writes_there(
+    localrag_home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `--questions ./raft` before any build said "raft has no qa.jsonl (build the questions first: localrag raft
+    # build)", which writes to DATA_DIR/raft: followed, the same command failed again; a missing folder read the same.
+    monkeypatch.chdir(tmp_path)
+    assert run(["retrieval", "tune-fusion", "--questions", "./my raft"]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "my raft: no such folder" in err and "localrag raft build --out 'my raft'" in err
+    (tmp_path / "my raft").mkdir()
+    assert run(["retrieval", "tune-fusion", "--questions", "./my raft"]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "my raft has no qa.jsonl" in err and "localrag raft build --out 'my raft'" in err
+
+
 def _fake_run_tune(stopped: str | None, seen: dict[str, Any]) -> Any:
     def fake(engine: Any, plan: Any, *, force: bool, restart: bool, hooks: Any, cancel: Any,
              n_threads: int, gate_questions: int) -> TuneResult:
