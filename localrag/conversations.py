@@ -399,8 +399,10 @@ class ConversationStore:
         if newer:
             self.load(newer[0])  # its own one-line error: the file, and the fix
         if not found:
-            raise ConversationError(f"{self.folder}: no conversations yet",
-                                    "start one with `localrag ask --conversation new QUESTION`, or in the chat app")
+            # `last` read as "after my last question": an ask without --conversation saves nothing, which was unsaid.
+            raise ConversationError(f"{self.folder}: no conversations yet (an ask without --conversation saves none)",
+                                    "start one with `localrag ask --conversation new QUESTION` or in the chat app, "
+                                    "then `--conversation last` goes on in the one saved most recently")
         return self.load(found[0].id)
 
     def load(self, conversation_id: str) -> Conversation:

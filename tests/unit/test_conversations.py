@@ -227,6 +227,15 @@ def test_rename_delete_and_bad_ids(localrag_home: Path) -> None:
     assert store.list() == []
 
 
+def test_last_with_none_saved_says_a_plain_ask_saves_none_and_how_to_start_one(localrag_home: Path) -> None:
+    # After plain asks `--conversation last` said only "no conversations yet", read as a follow-up that failed.
+    with pytest.raises(ConversationError) as none:
+        ConversationStore().find("last")
+    assert "no conversations yet (an ask without --conversation saves none)" in none.value.message
+    assert none.value.hint == ("start one with `localrag ask --conversation new QUESTION` or in the chat app, then "
+                               "`--conversation last` goes on in the one saved most recently")
+
+
 def test_export_markdown_lists_sources_and_marks() -> None:
     conv = ConversationStore().new()
     conv.title = "Kettle"
