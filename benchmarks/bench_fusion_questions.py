@@ -142,7 +142,7 @@ RULES: dict[str, Callable[[Hits], fusion.Fusion]] = {
     "best hit@5, tie to the better leg": rule_leg_first,
     "better leg unless a fusion wins by > 1 SE (fusion.pick_guarded)": fusion.pick_guarded,
     "better leg unless a fusion wins by > 2 SE": lambda h: fusion.pick_guarded(h, 2.0),
-    "as pick_guarded, a leg alone only if it beats the default by > 1 SE (fusion.pick_keeping_default)":
+    "as pick_guarded, a leg alone only if it finds more than the default (fusion.pick_keeping_default)":
         fusion.pick_keeping_default,
     "better leg alone": _best_leg,
 }
