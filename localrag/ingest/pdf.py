@@ -10,9 +10,10 @@ Wrapped lines are joined with spaces, a word hyphenated at a line's end whole, a
 where it starts: `_join_page_breaks`). A page of two columns written
 row by row is read column by column (`_by_columns`). Page numbers are kept on every section.
 
-A running header or footer (a line at the top or bottom of most pages, the same but for its page number)
-is left out: read as text, it was a chunk of its own that a search for its words ranked first, it rode in
-every page's chunks, and it cut a sentence running over a page break in two.
+A running header or footer (a line at the top or bottom of most pages, the same on each or but for its page
+number) is left out, a line the same on each read once (`_without_running_lines`): read as text on every page, it was
+a chunk of its own that a search for its words ranked first, it rode in every page's chunks, and it cut a sentence
+running over a page break in two.
 
 A page with (next to) no text layer but with an image on it is a scan: with OCR on, it is rendered
 and read by `ingest.ocr`, page by page, so a PDF that mixes typed and scanned pages keeps both. A
@@ -307,8 +308,7 @@ def _pdf_blocks(
         yield block, block_level
 
 
-# A running header or footer is one or two lines at a page's edge. A third line in would be the body's (a table
-# whose header row repeats on each page keeps it).
+# A running header or footer is one or two lines at a page's edge. A third line in would be the body's.
 _EDGE_LINES = 2
 # Below this many pages with text, a line repeated at the same edge of every page may be the text's own: on two
 # pages, two sections that open alike ("Notes", "Summary") would be taken for a header.
@@ -327,25 +327,51 @@ def _edge_key(line: _PdfLine) -> str:
     return _DIGITS.sub("#", line.text.casefold())
 
 
+def _page_numbered(seen: list[tuple[int, list[int]]]) -> bool | None:
+    """Whether a line seen on these (page index, its numbers) is the same on each page but for a page number: True
+    where a number rises with the page ("Page 3 of 12", "- 3 -"), False where every number stays as it is, None where
+    another number changes (a balance carried forward, a log's "Day 38" and "Day 76": the text's own)."""
+    numbered = False
+    for values in zip(*(numbers for _, numbers in seen), strict=True):
+        if len(set(values)) == 1:
+            continue
+        if len({value - index for value, (index, _) in zip(values, seen, strict=True)}) != 1:
+            return None
+        numbered = True
+    return numbered
+
+
 def _without_running_lines(pages: list[list[_PdfLine]]) -> list[list[_PdfLine]]:
     """`pages` without their running headers and footers: a line at the top (or bottom) of more than half the
-    pages with text, compared with its digits masked. A PDF of fewer than `_RUNNING_MIN_PAGES` such pages is
-    left as it is."""
+    pages with text, the same on each (digits compared after masking) but for a page number. A line the same on
+    each page is left out of all but one: a header's is kept where it first opens a page, a footer's where it last
+    ends one, so its words are read once (a table's header row repeated on each page with nothing above it was
+    lost from every page) and cut no sentence running over a page break. A line that differs but for its page
+    number ("Page 3 of 12") is left out of every page. A line with any other number that changes (a balance carried
+    forward to each page's foot, a log's first and last rows) is the text's. A PDF of fewer than
+    `_RUNNING_MIN_PAGES` pages with text is left as it is."""
     texts = [lines for lines in pages if lines]
     if len(texts) < _RUNNING_MIN_PAGES:
         return pages
-    counts: Counter[tuple[str, str]] = Counter()
-    for lines in texts:
+    seen: dict[tuple[str, str], list[tuple[int, list[int]]]] = {}
+    for index, lines in enumerate(pages):
         top, bottom = _edges(lines)
-        counts.update({("top", _edge_key(line)) for line in top} | {("bottom", _edge_key(line)) for line in bottom})
-    running = {edge for edge, count in counts.items() if count * 2 > len(texts)}
+        for edge, line in [("top", line) for line in top] + [("bottom", line) for line in bottom]:
+            found = seen.setdefault((edge, _edge_key(line)), [])
+            if not found or found[-1][0] != index:  # a line twice at one page's edge counts once
+                found.append((index, [int(n) for n in _DIGITS.findall(line.text)]))
+    running: dict[tuple[str, str], int | None] = {}  # a running line -> the page index that keeps it, if one does
+    for (edge, key), found in seen.items():
+        numbered = _page_numbered(found) if len(found) * 2 > len(texts) else None
+        if numbered is not None:
+            running[(edge, key)] = None if numbered else found[0 if edge == "top" else -1][0]
     if not running:
         return pages
     kept = []
-    for lines in pages:
+    for index, lines in enumerate(pages):
         top, bottom = _edges(lines)
-        dropped = {id(line) for line in top if ("top", _edge_key(line)) in running}
-        dropped |= {id(line) for line in bottom if ("bottom", _edge_key(line)) in running}
+        dropped = {id(line) for edge, edge_lines in (("top", top), ("bottom", bottom)) for line in edge_lines
+                   if (edge, _edge_key(line)) in running and running[(edge, _edge_key(line))] != index}
         kept.append([line for line in lines if id(line) not in dropped])
     return kept
 
