@@ -17,7 +17,8 @@ running over a page break in two.
 
 A page with (next to) no text layer but with an image on it is a scan: with OCR on, it is rendered
 and read by `ingest.ocr`, page by page, so a PDF that mixes typed and scanned pages keeps both. A
-page that has a text layer is never OCR'd.
+page that has a text layer is never OCR'd, unless that layer is control characters (`_is_garbled`). A page whose
+content stream is damaged is named in a note (`_damage`), and the others are read.
 """
 
 from __future__ import annotations
@@ -25,7 +26,11 @@ from __future__ import annotations
 import dataclasses
 import logging
 import re
+import shlex
 import statistics
+import threading
+import unicodedata
+import zlib
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -446,21 +451,59 @@ def _join_page_breaks(blocks: list[list[tuple[str, int]]], hyphenated: frozenset
             following.pop(0)
 
 
+class _PypdfWarnings(logging.Handler):
+    """pypdf's warnings logged by one thread (ingest reads files in several), kept for the page being read."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.thread = threading.get_ident()
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.thread != self.thread:
+            return
+        if record.levelno >= logging.ERROR:  # shown as before: the logger does not pass them on while a PDF is read
+            logging.getLogger().handle(record)
+        # Only a stream's decoding (pypdf.filters) loses text; a repaired cross-reference table or a duplicate key
+        # costs none, and a note for it would cry wolf.
+        elif record.name.startswith("pypdf.filters"):
+            self.messages.append(record.getMessage())
+
+
+_QUIET_LOCK = threading.Lock()
+_quiet_depth = 0  # loads under way in any thread: the last one out gives the logger back as it was
+_quiet_saved: tuple[int, bool] = (logging.NOTSET, True)
+
+
 @contextmanager
-def _quiet_pypdf() -> Iterator[None]:
-    """pypdf logs repairable damage as warnings; on a terminal UI they would land on the screen."""
+def _quiet_pypdf() -> Iterator[_PypdfWarnings]:
+    """pypdf's warnings taken, not shown: on a terminal UI they would land on the screen. They are kept (`messages`)
+    rather than dropped, as a page whose content stream does not decode is a page whose text is lost (it went in
+    without a word: "3 added, 0 failed")."""
+    global _quiet_depth, _quiet_saved
     logger = logging.getLogger("pypdf")
-    level = logger.level
-    logger.setLevel(logging.ERROR)
+    taken = _PypdfWarnings()
+    with _QUIET_LOCK:
+        if not _quiet_depth:
+            _quiet_saved = (logger.level, logger.propagate)
+            logger.setLevel(logging.WARNING)
+            logger.propagate = False
+        _quiet_depth += 1
+        logger.addHandler(taken)
     try:
-        yield
+        yield taken
     finally:
-        logger.setLevel(level)
+        with _QUIET_LOCK:
+            logger.removeHandler(taken)
+            _quiet_depth -= 1
+            if not _quiet_depth:
+                logger.setLevel(_quiet_saved[0])
+                logger.propagate = _quiet_saved[1]
 
 
 def load_pdf(path: Path, *, ocr: bool = True, notify: Notify | None = None) -> LoadedText:
-    with _quiet_pypdf():
-        return _read_pdf(path, ocr, notify)
+    with _quiet_pypdf() as warnings:
+        return _read_pdf(path, ocr, notify, warnings)
 
 
 # A page with fewer extracted characters than this is treated as having no text layer (a scan often
@@ -475,6 +518,66 @@ def _is_scan(page: Any, lines: list[_PdfLine]) -> bool:
         return len(page.images) > 0
     except Exception:  # an image pypdf cannot decode is still an image for PDFium to render
         return True
+
+
+# What a font without a Unicode map (no /ToUnicode, a subset's glyph ids as its codes) gives for letters: control
+# characters (U+0001, U+0002...), private-use ones, or U+FFFD.
+_NO_LETTERS = frozenset({"Cc", "Co", "Cs"})
+
+
+def _is_garbled(lines: list[_PdfLine]) -> bool:
+    """Whether a page's text layer is mostly characters no text is written in: indexed, it was "␁␂␃ ␄␅␆", found by
+    no search and quoted by summarize, where the page shows words."""
+    chars = [c for line in lines for c in line.text if not c.isspace()]
+    bad = sum(1 for c in chars if c == "\ufffd" or unicodedata.category(c) in _NO_LETTERS)
+    return bad * 2 > len(chars)
+
+
+def _damage(page: Any, lines: list[_PdfLine], warnings: list[str]) -> str:
+    """Why a page's text was lost to a damaged content stream, or "": pypdf's warning while decoding it, or, on a
+    page that gave no text, a Flate stream that decodes to nothing as it is no complete Flate data (pypdf gives such
+    a page no text and says nothing; a blank page's empty stream, packed, is complete)."""
+    if warnings:
+        return warnings[0]
+    if lines:
+        return ""
+    try:
+        contents = page.get("/Contents")
+        contents = contents.get_object() if contents is not None else None
+        streams = list(contents) if isinstance(contents, list) else [contents] if contents is not None else []
+        for stream in streams:
+            stream = stream.get_object()
+            filters = stream.get("/Filter")
+            raw = getattr(stream, "_data", b"")
+            if (list(filters) if isinstance(filters, list) else [filters]) != ["/FlateDecode"] or not raw \
+                    or stream.get_data().strip():
+                continue
+            inflater = zlib.decompressobj()
+            inflater.decompress(raw, 1 << 16)  # bounded: a page's stream that pypdf read as nothing
+            if not inflater.eof:
+                return "its content stream is cut short"
+    except zlib.error as exc:
+        return f"its content stream is no Flate data: {exc}"
+    except Exception as exc:  # the stream cannot even be decoded: that is the damage
+        return f"{type(exc).__name__}: {exc}"
+    return ""
+
+
+_GARBLED_WHY = "a font without a Unicode map"
+_DAMAGE_FIX = "re-export the PDF, or print it to a new one"
+
+
+def _damage_note(damaged: list[tuple[int, str, bool]]) -> str:
+    """The pages damage cost text, "page 2 could not be read (damaged: ...)", each group with its first page's reason;
+    a page that gave some text "could not be read whole"."""
+    groups = [[(number, why) for number, why, lost in damaged if lost == wholly] for wholly in (True, False)]
+    return "; ".join(f"{page_list([number for number, _ in group])} could not be read{'' if wholly else ' whole'} "
+                     f"(damaged: {group[0][1]})" for group, wholly in zip(groups, (True, False), strict=True) if group)
+
+
+def _decrypted(path: Path) -> str:
+    """`qpdf`'s file arguments to decrypt `path` into a copy beside it."""
+    return f"{shlex.quote(path.name)} {shlex.quote(path.stem + '-decrypted.pdf')}"
 
 
 def _not_a_pdf(path: Path) -> LoaderError | None:
@@ -495,7 +598,7 @@ def _not_a_pdf(path: Path) -> LoaderError | None:
     return LoaderError(f"{path}: not a PDF: it holds text", "rename it .txt (or .md) to read it")
 
 
-def _read_pdf(path: Path, ocr: bool, notify: Notify | None) -> LoadedText:
+def _read_pdf(path: Path, ocr: bool, notify: Notify | None, warnings: _PypdfWarnings) -> LoadedText:
     from pypdf import PdfReader
 
     disguised = _not_a_pdf(path)
@@ -512,28 +615,44 @@ def _read_pdf(path: Path, ocr: bool, notify: Notify | None) -> LoadedText:
         # Many PDFs are encrypted with an empty user password only to restrict printing or copying.
         try:
             opened = bool(reader.decrypt(""))
-        except Exception:  # wrong password, or a cipher this install cannot handle
-            opened = False
+        except Exception as exc:  # a cipher this install cannot handle: qpdf opens it, as the password is empty
+            raise LoaderError(f"{path}: PDF is encrypted in a way this install cannot open ({type(exc).__name__})",
+                              f"decrypt it first: `qpdf --decrypt {_decrypted(path)}`") from exc
         if not opened:
-            raise LoaderError(f"{path}: PDF is encrypted", "decrypt it first, e.g. `qpdf --decrypt in.pdf out.pdf`")
+            # `qpdf --decrypt` without the password fails on such a file: the fix names the password.
+            raise LoaderError(f"{path}: PDF is encrypted with a password, needed to open it",
+                              "decrypt a copy with its password: "
+                              f"`qpdf --password=PASSWORD --decrypt {_decrypted(path)}`, and ingest that")
     pages: list[list[_PdfLine]] = []
     scanned: dict[int, list[str]] = {}  # 1-based page number -> OCR'd paragraphs
     doubtful: list[int] = []  # pages OCR read with low confidence
     unread: list[int] = []  # scanned pages left unread, OCR being off
+    garbled: list[int] = []  # pages whose text layer is no text (`_is_garbled`): OCR'd if it is on, else left out
+    damaged: list[tuple[int, str, bool]] = []  # pages damage cost text: why, and whether it cost all of it
     for number, page in enumerate(reader.pages, start=1):
+        warnings.messages.clear()
         try:
             pages.append(_pdf_page_lines(page))
         except Exception as exc:  # damaged content streams surface as arbitrary errors inside pypdf
-            raise LoaderError(
-                f"{path}: page {number} cannot be read ({type(exc).__name__})", "it may be corrupt; re-export the PDF"
-            ) from exc
-        if not _is_scan(page, pages[-1]):
+            pages.append([])
+            damaged.append((number, f"{type(exc).__name__}: {exc}"[:200], True))
             continue
-        if not ocr:
+        why = _damage(page, pages[-1], warnings.messages)
+        if why:
+            damaged.append((number, why[:200], not pages[-1]))
+        if _is_garbled(pages[-1]):
+            garbled.append(number)
+            pages[-1] = []
+            if not ocr:
+                continue
+        elif not _is_scan(page, pages[-1]):
+            continue
+        elif not ocr:
             unread.append(number)
             continue
         if notify is not None:
             notify(f"OCR {path.name} page {number}/{len(reader.pages)}")
+        # A garbled page is rendered as a viewer shows it, its glyphs drawn by their shapes: OCR reads its words.
         reading = ocr_pdf_page(path, number - 1)
         scanned[number] = list(paragraphs(reading.lines))
         if reading.doubtful:
@@ -550,6 +669,10 @@ def _read_pdf(path: Path, ocr: bool, notify: Notify | None) -> LoadedText:
             )
         if unread:  # scans with OCR off: left out and said, as an image then is
             raise NeedsOcrError(f"{path}: no extractable text (a scanned PDF?)", OCR_ON)
+        if garbled:  # read only by OCR too
+            raise NeedsOcrError(f"{path}: no text, only control characters ({_GARBLED_WHY})", OCR_ON)
+        if damaged:
+            raise LoaderError(f"{path}: {_damage_note(damaged)}", _DAMAGE_FIX)
         # Neither text nor a scanned page: a damaged file, or text drawn as curves, is no blank scan to pass over.
         if ocr:
             raise LoaderError(
@@ -581,5 +704,12 @@ def _read_pdf(path: Path, ocr: bool, notify: Notify | None) -> LoadedText:
         metadata_title = ""
     # Said, not dropped in silence: a mixed PDF read with OCR off lacks its scanned pages' text.
     skipped = f"{page_list(unread)} scanned, not read as OCR is off ({OCR_ON})" if unread else ""
-    left_out = "; ".join(note for note in (skipped, doubt_note(doubtful)) if note)
+    notes = [skipped, doubt_note(doubtful)]
+    if garbled:  # the text OCR read, or none, where a search found control characters
+        notes.append(f"{page_list(garbled)} read by OCR: the text layer held control characters, not text "
+                     f"({_GARBLED_WHY})" if ocr else f"{page_list(garbled)} left out: its text layer holds control "
+                     f"characters, not text ({_GARBLED_WHY}), and OCR, which reads it as it looks, is off ({OCR_ON})")
+    if damaged:
+        notes.append(f"{_damage_note(damaged)}; {_DAMAGE_FIX}")
+    left_out = "; ".join(note for note in notes if note)
     return dataclasses.replace(out.build(metadata_title or title or path.stem), left_out=left_out)

@@ -1,10 +1,16 @@
-"""PDF pages that are not what they seem: lines repeated at pages' edges that are the text's own. Real PDFs made
-with fpdf2."""
+"""PDF pages that are not what they seem: lines repeated at pages' edges that are the text's own, a text layer of
+control characters, a damaged page, a password. Real PDFs made with fpdf2 and altered with pypdf."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
+import pytest
+
+from localrag.config import load_settings
+from localrag.engine import Engine
+from localrag.errors import LoaderError, NeedsOcrError
 from localrag.ingest.loaders import load_file
 
 _DEJAVU = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
@@ -64,3 +70,109 @@ def test_a_page_number_is_furniture_in_any_of_its_forms(tmp_path: Path) -> None:
         loaded = load_file(_lines_pdf(tmp_path / "rules.pdf", pages))
         assert loaded.text.count("Rule") == 48
         assert not any(footer.format(page) in loaded.text.split("\n") for page in range(1, 5)), footer
+
+
+def _dejavu_pdf(path: Path, texts: list[str], garbled: set[int]) -> Path:
+    """Pages in Helvetica, those in `garbled` (0-based) in DejaVu Sans without the map from its codes to Unicode
+    (/ToUnicode), as some writers leave a subset font: pypdf reads control characters there."""
+    from fpdf import FPDF
+    from pypdf import PdfReader, PdfWriter
+
+    pdf = FPDF()
+    pdf.add_font("dv", "", _DEJAVU)
+    for index, text in enumerate(texts):
+        pdf.add_page()
+        pdf.set_font("dv" if index in garbled else "Helvetica", size=11)
+        pdf.multi_cell(0, 6, text)
+    pdf.output(str(path))
+    writer = PdfWriter(clone_from=PdfReader(str(path)))
+    for index in garbled:
+        for font in writer.pages[index]["/Resources"]["/Font"].values():
+            font.get_object().pop("/ToUnicode", None)  # the page's fonts: Helvetica has none
+    writer.write(str(path))
+    return path
+
+
+@pytest.mark.skipif(not Path(_DEJAVU).exists(), reason="DejaVu Sans is not installed")
+def test_a_text_layer_of_control_characters_is_read_by_ocr_or_named(tmp_path: Path) -> None:
+    # Indexed as "\x01\x02\x03 \x04\x05\x06", summarize showed "␁␂␃ ␄␅␆", and nothing said why.
+    path = _dejavu_pdf(tmp_path / "pumps.pdf", [_TEXT, _TEXT.replace("pump", "fan")], {0, 1})
+    with pytest.raises(NeedsOcrError, match=r"pumps\.pdf: no text, only control characters"):
+        load_file(path, ocr=False)
+    # Drawn as it looks, the page is read by OCR.
+    read = load_file(path)
+    assert "valve log is kept in the blue binder" in read.text and "fan station" in read.text
+    assert read.left_out.startswith("pages 1, 2 read by OCR: the text layer held control characters")
+    # One such page among typed ones: left out and named with OCR off, read by OCR with it on.
+    mixed = _dejavu_pdf(tmp_path / "mixed.pdf", [_TEXT, _TEXT.replace("pump", "fan"), _TEXT], {1})
+    typed = load_file(mixed, ocr=False)
+    assert [s.page for s in typed.sections] == [1, 3] and not any(c < " " and c != "\n" for c in typed.text)
+    assert typed.left_out.startswith("page 2 left out: its text layer holds control characters, not text")
+    assert "fan station" in load_file(mixed).text
+
+
+def _damaged_pdf(path: Path, damage: str = "garbage") -> Path:
+    """Three pages, page 2's content stream replaced by bytes that are no Flate data ("garbage"), its Flate data
+    damaged halfway ("middle"), or replaced by an empty stream, packed ("blank": no damage)."""
+    import zlib
+
+    from fpdf import FPDF
+    from pypdf import PdfReader, PdfWriter
+
+    pdf = FPDF()
+    for page in range(1, 4):
+        pdf.add_page()
+        pdf.set_font("Helvetica", size=11)
+        pdf.multi_cell(0, 6, f"Minutes, part {page}: the board approved budget item {page}. " * 3)
+    pdf.output(str(path))
+    writer = PdfWriter(clone_from=PdfReader(str(path)))
+    stream = writer.pages[1]["/Contents"].get_object()
+    packed = zlib.compress(zlib.decompress(stream._data), 9)
+    half = len(packed) // 2
+    stream._data = {"garbage": b"x\x9c\x00\x01garbage", "blank": zlib.compress(b""),
+                    "middle": packed[:half] + b"\x00\xff\x13\x37" + packed[half + 4 :]}[damage]
+    writer.write(str(path))
+    return path
+
+
+def test_a_damaged_page_is_named_and_the_rest_read(tmp_path: Path) -> None:
+    # Page 2 was lost without a word: "3 added, 0 failed".
+    loaded = load_file(_damaged_pdf(tmp_path / "minutes.pdf"))
+    assert {s.page for s in loaded.sections} == {1, 3}
+    assert loaded.left_out == ("page 2 could not be read (damaged: its content stream is no Flate data: Error -3 "
+                               "while decompressing data: invalid stored block lengths); re-export the PDF, or print "
+                               "it to a new one")
+    # pypdf logs its decoding error and goes on: the warning was dropped with the rest of pypdf's.
+    loaded = load_file(_damaged_pdf(tmp_path / "minutes 2.pdf", "middle"))
+    assert {s.page for s in loaded.sections} == {1, 3}
+    assert re.fullmatch(r"page 2 could not be read \(damaged: Error -3 while decompressing data: .*\); re-export the "
+                        r"PDF, or print it to a new one", loaded.left_out)
+    # A blank page's empty stream is no damage.
+    blank = load_file(_damaged_pdf(tmp_path / "minutes 3.pdf", "blank"))
+    assert ({s.page for s in blank.sections}, blank.left_out) == ({1, 3}, "")
+
+
+def test_a_pdf_with_a_password_names_the_command_that_opens_it(tmp_path: Path) -> None:
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter(clone_from=PdfReader(str(_damaged_pdf(tmp_path / "source.pdf"))))
+    writer.encrypt("secret", algorithm="AES-128")
+    writer.write(str(tmp_path / "pay slip.pdf"))
+    # `qpdf --decrypt in.pdf out.pdf` fails without the password.
+    with pytest.raises(LoaderError, match=r"encrypted with a password.*`qpdf --password=PASSWORD --decrypt "
+                                          r"'pay slip\.pdf' 'pay slip-decrypted\.pdf'`"):
+        load_file(tmp_path / "pay slip.pdf")
+
+
+@pytest.mark.skipif(not Path(_DEJAVU).exists(), reason="DejaVu Sans is not installed")
+def test_an_ingest_names_the_pages_it_could_not_read(real_embedder: object, tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    _damaged_pdf(docs / "minutes.pdf")
+    _dejavu_pdf(docs / "pumps.pdf", [_TEXT, _TEXT.replace("pump", "fan"), _TEXT], {1})
+    engine = Engine(load_settings(ocr=False), embedder=real_embedder)  # type: ignore[arg-type]
+    report = engine.ingest([docs])
+    assert (report.added, len(report.errors)) == (2, 0)
+    assert any(note.startswith(f"{docs / 'minutes.pdf'}: page 2 could not be read (damaged") for note in report.notes)
+    assert any(note.startswith(f"{docs / 'pumps.pdf'}: page 2 left out: its text layer holds control characters")
+               for note in report.notes)

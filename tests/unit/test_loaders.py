@@ -704,7 +704,7 @@ def test_pdf_encrypted(tmp_path: Path) -> None:
     path = tmp_path / "locked.pdf"
     with path.open("wb") as f:
         writer.write(f)
-    with pytest.raises(LoaderError, match=r"locked\.pdf.*encrypted.*decrypt it first"):
+    with pytest.raises(LoaderError, match=r"locked\.pdf: PDF is encrypted with a password.*qpdf --password=PASSWORD"):
         load_file(path)
 
 
