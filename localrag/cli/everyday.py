@@ -265,7 +265,8 @@ def _ingest(engine: Engine, paths: Sequence[Path], include: Sequence[str], exclu
         print_json(ingest_report_json(report))
         return failed
     for error in report.errors:
-        err.print(Text(f"skipped: {error.reason}", style="yellow"))
+        # "failed", as the summary line counts it: "skipped" is what a note says of a file passed over on purpose.
+        err.print(Text(f"failed: {error.reason}", style="yellow"))
     for note in report.notes:
         err.print(Text(note, style="yellow"))
     err.print(Text(report.summary(), style="bold"))

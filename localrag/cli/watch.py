@@ -117,7 +117,7 @@ def _watch(args: argparse.Namespace, out: Console, err: Console) -> int:
                     err.print(Text(f"{verb} {line_text(path)}"), soft_wrap=True)
             err.print(Text(report.summary()))
             for error in report.errors:
-                err.print(Text(f"skipped: {line_text(error.reason)}", style="yellow"), soft_wrap=True)
+                err.print(Text(f"failed: {line_text(error.reason)}", style="yellow"), soft_wrap=True)
 
     # SIGTERM (a service manager, `kill`) and Ctrl-C ask the watch to stop: the batch under way ends at its next
     # step and is reported, what it did not take in is said, the indexes are refreshed. Raised where the main

@@ -508,3 +508,16 @@ def test_status_says_whether_the_reranker_can_be_used(
     (folder / "config.json").write_text(json.dumps({"architectures": ["BertForSequenceClassification"]}))
     monkeypatch.setenv("LOCALRAG_RERANKER", str(folder))
     assert reranker()[0] == str(folder)
+
+
+def test_a_file_that_could_not_be_read_is_said_failed_as_the_summary_counts_it(
+        localrag_home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # Before: "skipped: ...: not a readable PDF ..." over "... 1 failed", as a file passed over on purpose is said.
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "good.txt").write_text("The Wrenfield ferry leaves the harbour at seven each morning.\n")
+    (folder / "broken.pdf").write_bytes(b"%PDF-1.4\nnot a pdf at all\n")
+    assert run(["ingest", str(folder)]) == 1
+    err = capsys.readouterr().err
+    assert f"failed: {folder / 'broken.pdf'}: " in err and "skipped:" not in err
+    assert "1 added, 0 updated, 0 unchanged, 0 removed, 1 failed" in err

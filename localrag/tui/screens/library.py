@@ -109,7 +109,7 @@ def report_text(r: IngestReport) -> Text:
     if r.errors:
         text.append(f"\n{len(r.errors)} file(s) could not be read:", style="bold red")
         for e in r.errors:
-            # The reason names the file first, as the CLI's "skipped:" line gives it.
+            # The reason names the file first, as the CLI's "failed:" line gives it.
             text.append("\n  ")
             text.append(printable(e.reason, multiline=False))
     return text
