@@ -60,6 +60,8 @@ class _Run:
 class _PdfLine:
     runs: list[_Run] = field(default_factory=list)
     y: float | None = None
+    # Whether the line ends well before the page's right margin (`_mark_unwrapped`): it was not wrapped there.
+    short: bool = False
 
     @property
     def text(self) -> str:
@@ -88,6 +90,17 @@ class _PdfLine:
     @property
     def all_bold(self) -> bool:
         return self.bold >= sum(count for _, count in self.sizes) > 0
+
+    @property
+    def extent(self) -> tuple[float, float] | None:
+        """Where the line starts across the page and about where it ends (its characters at `_CHAR_EM` of their
+        size each), None where pypdf gave no position."""
+        placed = [at for at, run in enumerate(self.runs) if run.x is not None and run.text.strip()]
+        if not placed:
+            return None
+        last = placed[-1]
+        end = (self.runs[last].x or 0.0) + sum(len(run.text) * run.size * _CHAR_EM for run in self.runs[last:])
+        return self.runs[placed[0]].x or 0.0, end
 
 
 # A face's name says its weight: "Helvetica-Bold", "Arial,Bold", "ABCDEF+Calibri-SemiBold", "Lato-Black".
@@ -126,7 +139,30 @@ def _pdf_page_lines(page: Any) -> list[_PdfLine]:
         width = float(page.mediabox.width)
     except Exception:  # a damaged page box costs only the reading of two columns, not the page's text
         return [line for line in lines if line.text]
-    return _by_columns([line for line in lines if line.text], width)
+    return _mark_unwrapped(_by_columns([line for line in lines if line.text], width), width)
+
+
+# A character is about half its type size wide (Helvetica's letters average 0.5 em, digits 0.56, a space 0.28):
+# pypdf gives where a run starts, not where it ends.
+_CHAR_EM = 0.5
+# A line ending before this share of the text's width did not wrap: a record's line, a heading, a paragraph's last.
+_UNWRAPPED_SHARE = 0.7
+
+
+def _mark_unwrapped(lines: list[_PdfLine], width: float) -> list[_PdfLine]:
+    """`lines` with those that end well before the right margin marked `short`: the text's width runs from the
+    leftmost line's start to as far from the page's right edge (or to the line reaching furthest, where that is
+    further). An invoice made one line at a time ("Subtotal: $1,712.00" / "Tax: $144.01") has only short lines;
+    a paragraph's wrapped lines reach the margin."""
+    extents = [line.extent for line in lines]
+    placed = [extent for extent in extents if extent is not None]
+    if not placed:
+        return lines
+    left = min(start for start, _ in placed)
+    right = max(width - left, *(end for _, end in placed))
+    for line, extent in zip(lines, extents, strict=True):
+        line.short = extent is not None and extent[1] < left + (right - left) * _UNWRAPPED_SHARE
+    return lines
 
 
 # Two columns: the right one starts between these shares of the page's width, on this many lines or more that
@@ -226,17 +262,21 @@ _SENTENCE_ENDS = (".", ",", ";", ":", "!", "?")
 
 
 def _bold_titles(lines: list[_PdfLine], body: float, heading_sizes: list[float], usual_gap: float) -> set[int]:
-    """Indexes of the lines that make bold titles: runs of at most `_BOLD_TITLE_LINES` lines wholly in bold, at the
-    body's size or above it but not large enough to be a heading by size, short, not opening in lowercase and not
-    ending as a sentence does, that open a paragraph (a paragraph's gap or the page's top above them) and end
-    where a paragraph's gap, the page's bottom or a line not in lowercase follows. Bold words inside a paragraph
-    are none: they share their line with plain words, or a line wholly in bold follows the paragraph's line at
-    the usual spacing, or is followed by its sentence's lowercase rest."""
+    """Indexes of the lines that make bold titles: runs of at most `_BOLD_TITLE_LINES` lines wholly in bold at the
+    body's size or above it, or in larger type, but not large enough to be a heading by size, short, not opening
+    in lowercase and not ending as a sentence does, that open a paragraph (a paragraph's gap or the page's top
+    above them) and end where a paragraph's gap, the page's bottom or a line not in lowercase follows. Bold words
+    inside a paragraph are none: they share their line with plain words, or a line wholly in bold follows the
+    paragraph's line at the usual spacing, or is followed by its sentence's lowercase rest. A `usual_gap` of 0 (no
+    line on the page wraps: every paragraph is one line) sets a line apart from the next where it was not wrapped
+    (`_PdfLine.short`): the gaps then are all the paragraphs' spacing."""
 
     def candidate(line: _PdfLine) -> bool:
-        return line.all_bold and line.size >= body and line.size not in heading_sizes
+        return (line.all_bold and line.size >= body or line.size > body) and line.size not in heading_sizes
 
     def apart(upper: _PdfLine, lower: _PdfLine) -> bool:
+        if not usual_gap:  # no line spacing known: a line that was not wrapped ends its paragraph
+            return upper.short
         if upper.y is None or lower.y is None:
             return True
         gap = upper.y - lower.y
@@ -278,12 +318,16 @@ def _pdf_blocks(
     that starts a list item keeps its own line, so lists stay lists.
     """
     gaps = [
-        a.y - b.y
+        (a.y - b.y, a.short)
         for a, b in zip(lines, lines[1:], strict=False)
         if a.y is not None and b.y is not None and a.size == b.size == body and a.y > b.y
     ]
-    usual_gap = statistics.median(gaps) if gaps else body * 1.2
-    bold_titles = _bold_titles(lines, body, heading_sizes, usual_gap)
+    # The usual gap is a paragraph's line spacing: the gap under a line that wrapped. Where no body line wraps,
+    # every paragraph is one line and the gaps are the paragraphs' spacing: a bold title over a clause at that
+    # spacing stands as far apart as any paragraph does (a lease's "1. Definitions" was read as text).
+    wrapped = [gap for gap, short in gaps if not short]
+    usual_gap = statistics.median(wrapped or [gap for gap, _ in gaps]) if gaps else body * 1.2
+    bold_titles = _bold_titles(lines, body, heading_sizes, usual_gap if wrapped else 0.0)
     block = ""
     block_level = 0
     previous: _PdfLine | None = None
@@ -303,7 +347,8 @@ def _pdf_blocks(
             block = ""
         if not block:
             block = line.text
-        elif not level and list_line(line.text, block.rpartition("\n")[2]):
+        elif not level and (list_line(line.text, block.rpartition("\n")[2])
+                            or (previous is not None and _kept_break(previous, line))):
             block += "\n" + line.text
         else:
             block = _join(block, line.text, hyphenated)
@@ -311,6 +356,16 @@ def _pdf_blocks(
         previous = line
     if block:
         yield block, block_level
+
+
+def _kept_break(previous: _PdfLine, line: _PdfLine) -> bool:
+    """Whether the break between a paragraph's lines `previous` and `line` is the writer's: `previous` ends well
+    before the margin (`_PdfLine.short`), so it was not wrapped there, and `line` opens with a capital or a digit
+    as a record's line does (a sentence's rest opens in lowercase, or with a dash or a bracket). An invoice's or a
+    log's lines keep theirs and are records (`sentences`) as in a .txt: joined, "What is the total due?" quoted all
+    seven lines of an invoice as one sentence."""
+    opening = line.text[:1]
+    return previous.short and (opening.isupper() or opening.isdigit())
 
 
 # A running header or footer is one or two lines at a page's edge. A third line in would be the body's.
