@@ -42,6 +42,7 @@ from localrag.errors import LoaderError, NeedsOcrError, NoTextError
 from localrag.ingest.ocr import OCR_ON, Notify, doubt_note, ocr_pdf_page, page_list, paragraphs
 from localrag.ingest.structure import HeadingPath, TextBuilder, authored_title, list_line, prose_kind, squash
 from localrag.references import is_references_heading
+from localrag.sizes import count_text
 from localrag.types import LoadedText
 
 
@@ -530,6 +531,91 @@ _quiet_depth = 0  # loads under way in any thread: the last one out gives the lo
 _quiet_saved: tuple[int, bool] = (logging.NOTSET, True)
 
 
+# Annotations that hold no comment of their own: a form field's widget (its value is read as the field's), a link,
+# and the pop-up window that shows its parent's comment.
+_NOT_COMMENTS = frozenset({"/Widget", "/Link", "/Popup"})
+
+
+def _field_value(field: Any) -> str:
+    """A form field's value as its viewer shows it: a text field's text, a choice field's choices, a check box's or
+    radio button's state ("Yes"); "" for none, an empty one or a box left unticked ("Off")."""
+    value = field.get("/V")
+    if isinstance(value, list):
+        return ", ".join(squash(str(item)) for item in value if squash(str(item)))
+    text = str(value or "")
+    if text.startswith("/"):  # a button's state is a name
+        text = "" if text == "/Off" else text[1:]
+    return "\n".join(squash(line) for line in text.splitlines() if squash(line))
+
+
+def _field(widget: Any) -> tuple[Any, str] | None:
+    """The form field a widget shows (the widget itself or its parent, which holds the value for its widgets) and
+    the field's name as a form shows it: its tooltip name where it has one ("Company name"), else its own."""
+    field = widget
+    while "/V" not in field and "/Parent" in field:
+        field = field["/Parent"].get_object()
+    if "/V" not in field:
+        return None
+    name = str(field.get("/TU") or field.get("/T") or "").strip()
+    return (field, name) if name else None
+
+
+def _page_extras(page: Any) -> tuple[list[str], list[str]]:
+    """What a page holds outside its text, in its annotations: its filled form fields as one block of
+    "name: value" lines ("Company name: Zanzibar Quokka Holdings"), each comment as "Comment: text" (a sticky note,
+    a highlight's note, a text box; "Comment by AUTHOR: text" where it names one), and the names of files attached
+    to it. A viewer shows the values and notes, but they are no part of the page's text: before 2026-12-07 a filled
+    form was indexed with its blanks and a reviewer's notes were not searchable."""
+    try:
+        annotations = [annotation.get_object() for annotation in page.get("/Annots") or []]
+    except Exception:  # a damaged annotation list costs its values and notes, not the page's text
+        return [], []
+    fields: list[str] = []
+    seen: set[int] = set()
+    comments: list[str] = []
+    attached: list[str] = []
+    for annotation in annotations:
+        if not hasattr(annotation, "get"):
+            continue
+        kind = annotation.get("/Subtype")
+        if kind == "/Widget":
+            found = _field(annotation)
+            if found is not None and id(found[0]) not in seen:
+                seen.add(id(found[0]))
+                value = _field_value(found[0])
+                if value:
+                    fields.append(f"{squash(found[1])}: {value}")
+            continue
+        if kind == "/FileAttachment":
+            spec = annotation.get("/FS")
+            spec = spec.get_object() if hasattr(spec, "get_object") else spec
+            name = str(spec.get("/UF") or spec.get("/F") or "") if hasattr(spec, "get") else ""
+            if name:
+                attached.append(name)
+        if kind in _NOT_COMMENTS:
+            continue
+        text = "\n".join(squash(line) for line in str(annotation.get("/Contents") or "").splitlines() if squash(line))
+        author = squash(str(annotation.get("/T") or ""))
+        if text:
+            comments.append(f"Comment by {author}: {text}" if author else f"Comment: {text}")
+    return (["\n".join(fields)] if fields else []) + comments, attached
+
+
+def _attachments_note(path: Path, reader: Any, attached: list[str]) -> str:
+    """The note naming the files a PDF carries attached (the document's own and its pages'), which are not read,
+    and how to read them; "" for none."""
+    try:
+        names = [*reader.attachments, *attached]
+    except Exception:  # a damaged name tree costs only the note
+        names = attached
+    names = list(dict.fromkeys(names))
+    if not names:
+        return ""
+    them = "it" if len(names) == 1 else "them"
+    return (f"{count_text(len(names), 'attached file')} not read: {', '.join(names)} (save {them} out of the PDF, "
+            f"e.g. `pdfdetach -saveall {shlex.quote(path.name)}`, and ingest {them})")
+
+
 @contextmanager
 def _quiet_pypdf() -> Iterator[_PypdfWarnings]:
     """pypdf's warnings taken, not shown: on a terminal UI they would land on the screen. They are kept (`messages`)
@@ -742,6 +828,7 @@ def _read_pdf(path: Path, ocr: bool, notify: Notify | None, warnings: _PypdfWarn
     title = ""
     blocks = [list(_pdf_blocks(page_lines, body, heading_sizes, hyphenated)) for page_lines in pages]
     _join_page_breaks(blocks, hyphenated)
+    extras = [_page_extras(page) for page in reader.pages]
     for number, page_blocks in enumerate(blocks, start=1):
         for text in scanned.get(number, ()):
             out.add(text, prose_kind(text), headings.path, number)
@@ -751,6 +838,8 @@ def _read_pdf(path: Path, ocr: bool, notify: Notify | None, warnings: _PypdfWarn
                 out.add(text, "heading", headings.enter(level, text), number)
             else:
                 out.add(text, prose_kind(text), headings.path, number)
+        for text in extras[number - 1][0]:
+            out.add(text, "paragraph", headings.path, number)
     metadata_title = ""
     try:
         metadata = reader.metadata
@@ -766,5 +855,6 @@ def _read_pdf(path: Path, ocr: bool, notify: Notify | None, warnings: _PypdfWarn
                      f"characters, not text ({_GARBLED_WHY}), and OCR, which reads it as it looks, is off ({OCR_ON})")
     if damaged:
         notes.append(f"{_damage_note(damaged)}; {_DAMAGE_FIX}")
+    notes.append(_attachments_note(path, reader, [name for _, names in extras for name in names]))
     left_out = "; ".join(note for note in notes if note)
     return dataclasses.replace(out.build(metadata_title or title or path.stem), left_out=left_out)

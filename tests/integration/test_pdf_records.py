@@ -1,5 +1,5 @@
-"""PDFs as their writers lay them out: records one to a line, clause titles over one-line clauses (`ingest/pdf.py`),
-read from real files made with fpdf2."""
+"""PDFs as their writers lay them out: records one to a line, clause titles over one-line clauses, filled forms,
+comments and attached files (`ingest/pdf.py`), read from real files made with fpdf2 and pypdf."""
 
 from __future__ import annotations
 
@@ -90,3 +90,65 @@ def test_bold_clause_titles_over_one_line_clauses_are_headings(tmp_path: Path) -
         ("heading", "5. Rent", "5. Rent"),
         ("paragraph", "5. Rent", "\n".join(clauses["5. Rent"])),
     ]
+
+
+def _form(tmp_path: Path, appearances: bool) -> Path:
+    """A supplier form with two filled text fields (NeedAppearances, or appearance streams pypdf draws), a sticky
+    note and an attached file."""
+    from fpdf import FPDF
+    from pypdf import PdfWriter
+    from pypdf.generic import ArrayObject, BooleanObject, DictionaryObject, FloatObject, NameObject, TextStringObject
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=11)
+    for line in ("Supplier registration", "Company name:", "VAT number:"):
+        pdf.cell(0, 8, line, new_x="LMARGIN", new_y="NEXT")
+    pdf.text_annotation(150, 40, "Check the VAT number with the tax office before approving.")
+    pdf.output(str(tmp_path / "blank.pdf"))
+
+    writer = PdfWriter(clone_from=str(tmp_path / "blank.pdf"))
+    page = writer.pages[0]
+    values = {"company": "Zanzibar Quokka Holdings", "vat": "GB 123 4567 89"}
+    fields = ArrayObject()
+    for row, (name, shown) in enumerate([("company", "Company name"), ("vat", "VAT number")]):
+        widget = DictionaryObject({
+            NameObject("/Type"): NameObject("/Annot"), NameObject("/Subtype"): NameObject("/Widget"),
+            NameObject("/FT"): NameObject("/Tx"), NameObject("/T"): TextStringObject(name),
+            NameObject("/TU"): TextStringObject(shown), NameObject("/DA"): TextStringObject("/Helv 10 Tf 0 g"),
+            NameObject("/Rect"): ArrayObject([FloatObject(v) for v in (150, 760 - 22 * row, 400, 775 - 22 * row)]),
+        })
+        fields.append(writer._add_object(widget))
+    page[NameObject("/Annots")].extend(fields)
+    helvetica = DictionaryObject({NameObject("/Type"): NameObject("/Font"),
+                                  NameObject("/Subtype"): NameObject("/Type1"),
+                                  NameObject("/BaseFont"): NameObject("/Helvetica")})
+    writer._root_object[NameObject("/AcroForm")] = DictionaryObject({
+        NameObject("/Fields"): fields, NameObject("/DA"): TextStringObject("/Helv 10 Tf 0 g"),
+        NameObject("/DR"): DictionaryObject({NameObject("/Font"): DictionaryObject({NameObject("/Helv"): helvetica})}),
+    })
+    if appearances:
+        writer.update_page_form_field_values(page, values, auto_regenerate=False)
+    else:
+        for field in fields:
+            field.get_object()[NameObject("/V")] = TextStringObject(values[str(field.get_object()["/T"])])
+        writer._root_object["/AcroForm"][NameObject("/NeedAppearances")] = BooleanObject(True)
+    writer.add_attachment("suppliers.txt", b"Approved suppliers: Harbour Tools Ltd\n")
+    path = tmp_path / ("drawn.pdf" if appearances else "filled.pdf")
+    writer.write(str(path))
+    return path
+
+
+def test_a_pdfs_form_values_and_comments_are_read_and_its_attachments_named(tmp_path: Path) -> None:
+    # The values, the note and the attachment were none of the page's text: a search for the company found nothing.
+    for appearances in (False, True):
+        path = _form(tmp_path, appearances)
+        loaded = load_file(path)
+        assert _texts(loaded) == [
+            "Supplier registration\nCompany name:\nVAT number:",
+            "Company name: Zanzibar Quokka Holdings\nVAT number: GB 123 4567 89",
+            "Comment: Check the VAT number with the tax office before approving.",
+        ], path.name
+        assert {s.page for s in loaded.sections} == {1}
+        assert loaded.left_out == (f"1 attached file not read: suppliers.txt (save it out of the PDF, e.g. "
+                                   f"`pdfdetach -saveall {path.name}`, and ingest it)")
