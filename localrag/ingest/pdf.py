@@ -153,16 +153,26 @@ _UNWRAPPED_SHARE = 0.7
 def _mark_unwrapped(lines: list[_PdfLine], width: float) -> list[_PdfLine]:
     """`lines` with those that end well before the right margin marked `short`: the text's width runs from the
     leftmost line's start to as far from the page's right edge (or to the line reaching furthest, where that is
-    further). An invoice made one line at a time ("Subtotal: $1,712.00" / "Tax: $144.01") has only short lines;
-    a paragraph's wrapped lines reach the margin."""
+    further), and a left column's to the edge where `_COLUMN_MIN_LINES` lines or more start in the gutter's band
+    (the right column's). An invoice made one line at a time ("Subtotal: $1,712.00" / "Tax: $144.01") has only
+    short lines; a paragraph's wrapped lines reach the margin, a column's its column's edge."""
     extents = [line.extent for line in lines]
     placed = [extent for extent in extents if extent is not None]
     if not placed:
         return lines
     left = min(start for start, _ in placed)
     right = max(width - left, *(end for _, end in placed))
+    starts = Counter(round(start / _EDGE_SLACK) for start, _ in placed)
+    edges = sorted(key * _EDGE_SLACK for key, count in starts.items() if count >= _COLUMN_MIN_LINES
+                   and _GUTTER_BAND[0] * width <= key * _EDGE_SLACK <= _GUTTER_BAND[1] * width)
     for line, extent in zip(lines, extents, strict=True):
-        line.short = extent is not None and extent[1] < left + (right - left) * _UNWRAPPED_SHARE
+        if extent is None:
+            continue
+        start, end = extent
+        # A line starting left of a column's edge and ending short of halfway from it to the margin is the left
+        # column's (the estimate of its end may run a little past the edge); a longer one runs across the page.
+        margin = next((edge for edge in edges if start + _EDGE_SLACK < edge and end < (edge + right) / 2), right)
+        line.short = end < start + (margin - start) * _UNWRAPPED_SHARE
     return lines
 
 

@@ -152,3 +152,27 @@ def test_a_pdfs_form_values_and_comments_are_read_and_its_attachments_named(tmp_
         assert {s.page for s in loaded.sections} == {1}
         assert loaded.left_out == (f"1 attached file not read: suppliers.txt (save it out of the PDF, e.g. "
                                    f"`pdfdetach -saveall {path.name}`, and ingest it)")
+
+
+def test_a_columns_wrapped_lines_are_joined_where_they_open_with_a_capital(tmp_path: Path) -> None:
+    # A column's lines end well before the page's margin, at the column's edge: measured against the page, every
+    # line of a column opening with a capital kept its break.
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("Helvetica", "", 10)
+    words = [f"{name} {n}" for n in range(12) for name in ("Aurora", "Brewing", "Pressure", "Steam")]
+    columns: list[list[str]] = []
+    for column_words in (words, [word.replace("Aurora", "Boiler") for word in words]):
+        lines = [""]
+        for word in column_words:
+            if pdf.get_string_width(f"{lines[-1]} {word}".strip()) > 85:
+                lines.append("")
+            lines[-1] = f"{lines[-1]} {word}".strip()
+        columns.append(lines)
+    for x, lines in zip((15, 110), columns, strict=True):
+        for row, line in enumerate(lines):
+            pdf.text(x, 25 + row * 5, line)
+    pdf.output(str(tmp_path / "columns.pdf"))
+    assert _texts(load_file(tmp_path / "columns.pdf")) == [" ".join(lines) for lines in columns]
