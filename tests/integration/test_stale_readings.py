@@ -47,7 +47,7 @@ LOADED = {
 # their documents count as stale.
 CHUNKED = {
     "SOURCE.md": (2, 5, "3f0550ae2dc99a2b"),
-    "aurora-espresso-manual.pdf": (2, 7, "3bb1ec3c39b13ea8"),
+    "aurora-espresso-manual.pdf": (2, 8, "3bb1ec3c39b13ea8"),
     "beekeeping-basics.txt": (2, 7, "0a8d32d71bb54e07"),
     "houseplant-care.html": (2, 10, "be97cf7bc0b7aaf7"),
     "kestrel-point-lighthouse.md": (2, 5, "b6a7852707910638"),
