@@ -46,6 +46,143 @@ def _docx_heading_level(style: Any) -> int | None:
     return None
 
 
+# Word's automatic numbering: a paragraph's numPr (or its style's) names a list (numId) and a level (ilvl);
+# numbering.xml's list points at an abstract definition whose level gives the format and the text around
+# the numbers ("%1.%2."). The common formats are written as Word shows them; others are read as decimal.
+_ROMAN = [(1000, "m"), (900, "cm"), (500, "d"), (400, "cd"), (100, "c"), (90, "xc"),
+          (50, "l"), (40, "xl"), (10, "x"), (9, "ix"), (5, "v"), (4, "iv"), (1, "i")]
+_LEVEL_NUMBER = re.compile(r"%([1-9])")
+
+
+def _roman(number: int) -> str:
+    out = ""
+    for value, letters in _ROMAN:
+        while number >= value:
+            out, number = out + letters, number - value
+    return out
+
+
+def _formatted(number: int, fmt: str) -> str:
+    """`number` as a level of format `fmt` shows it: Word's letters go a..z, then aa..zz (not aa, ab)."""
+    if fmt in ("lowerLetter", "upperLetter") and number > 0:
+        letter = chr(ord("a") + (number - 1) % 26) * ((number - 1) // 26 + 1)
+        return letter.upper() if fmt == "upperLetter" else letter
+    if fmt in ("lowerRoman", "upperRoman") and number > 0:
+        return _roman(number).upper() if fmt == "upperRoman" else _roman(number)
+    if fmt == "decimalZero":
+        return f"{number:02d}"
+    if fmt == "none":
+        return ""
+    return str(number)
+
+
+def _val(element: Any, tag: str) -> str | None:
+    found = element.find(_W + tag) if element is not None else None
+    return found.get(_W + "val") if found is not None else None
+
+
+def _int(value: str | None, default: int) -> int:
+    try:
+        return int(value) if value is not None else default
+    except ValueError:
+        return default
+
+
+class _Numbering:
+    """The numbers Word puts before numbered paragraphs, counted in reading order. Counters belong to the
+    abstract definition, so two lists sharing one go on counting, as in Word; a list that overrides a
+    level's start (Word's "Restart at 1") starts that level, and those below it, again where it is first
+    used; a level restarts each time a level above it counts."""
+
+    def __init__(self, document: Any) -> None:
+        self._lists: dict[str, tuple[Any, dict[int, int]]] = {}  # numId: (abstract definition, start overrides)
+        self._counters: dict[int, dict[int, int]] = {}  # id(abstract definition): {level: its last number}
+        self._begun: set[str] = set()
+        try:
+            numbering = document.part.numbering_part.element
+        except (KeyError, NotImplementedError):  # a document without numbering.xml
+            return
+        abstracts = {a.get(_W + "abstractNumId"): a for a in numbering.iterchildren(_W + "abstractNum")}
+        # A list style's definition: "numStyleLink" points at the definition holding the levels ("styleLink").
+        linked = {_val(a, "styleLink"): a for a in abstracts.values() if _val(a, "styleLink") is not None}
+        style_lists = {}
+        for style in document.styles.element.iterchildren(_W + "style"):
+            num_pr = style.find(f"{_W}pPr/{_W}numPr")
+            if num_pr is not None:
+                style_lists[style.get(_W + "styleId")] = _val(num_pr, "numId")
+        for num in numbering.iterchildren(_W + "num"):
+            abstract = abstracts.get(_val(num, "abstractNumId"))
+            for _ in range(3):  # numStyleLink → the list style's list → its definition
+                link = _val(abstract, "numStyleLink")
+                if abstract is None or link is None:
+                    break
+                abstract = linked.get(link)
+                if abstract is None:
+                    target = num.getparent().find(f"{_W}num[@{_W}numId='{style_lists.get(link)}']")
+                    abstract = abstracts.get(_val(target, "abstractNumId"))
+            if abstract is None:
+                continue
+            starts = {
+                _int(override.get(_W + "ilvl"), 0): _int(_val(override, "startOverride"), 1)
+                for override in num.iterchildren(_W + "lvlOverride")
+                if override.find(_W + "startOverride") is not None
+            }
+            self._lists[num.get(_W + "numId")] = (abstract, starts)
+
+    def label(self, paragraph: Any, style: Any) -> str | None:
+        """The number Word shows before `paragraph` ("3.", "2.1(a)"), "-" for a bullet, None when it has none."""
+        num_id, level = self._num_pr(paragraph, style)
+        if num_id is None or num_id not in self._lists:  # numId 0 takes a style's numbering off
+            return None
+        abstract, starts = self._lists[num_id]
+        levels = {_int(lvl.get(_W + "ilvl"), 0): lvl for lvl in abstract.iterchildren(_W + "lvl")}
+        if level is None:  # a heading style's level is the one that names the style
+            style_id = style.style_id if style is not None else None
+            level = next((i for i, lvl in levels.items() if _val(lvl, "pStyle") == style_id), 0)
+        this = levels.get(level)
+        if this is None:
+            return None
+        if _val(this, "numFmt") == "bullet":
+            return "-"
+        counters = self._counters.setdefault(id(abstract), {})
+        if num_id not in self._begun:
+            self._begun.add(num_id)
+            if starts:
+                for counted in [n for n in counters if n >= min(starts)]:
+                    del counters[counted]
+
+        def start(n: int) -> int:
+            return starts.get(n, _int(_val(levels.get(n), "start"), 1))
+
+        counters[level] = counters[level] + 1 if level in counters else start(level)
+        for below in [n for n in counters if n > level]:
+            del counters[below]
+        legal = this.find(_W + "isLgl") is not None
+        text = _LEVEL_NUMBER.sub(
+            lambda m: _formatted(
+                counters.get(int(m.group(1)) - 1, start(int(m.group(1)) - 1)),
+                "decimal" if legal else _val(levels.get(int(m.group(1)) - 1), "numFmt") or "decimal"),
+            _val(this, "lvlText") or "")
+        return text.strip() or None
+
+    @staticmethod
+    def _num_pr(paragraph: Any, style: Any) -> tuple[str | None, int | None]:
+        """The list and level of `paragraph`: its own numPr's, else (in part or whole) its style chain's."""
+        num_id = level = None
+        sources = [paragraph.find(f"{_W}pPr/{_W}numPr")]
+        seen = 0
+        while style is not None and seen < 10:
+            sources.append(style.element.find(f"{_W}pPr/{_W}numPr"))
+            style, seen = style.base_style, seen + 1
+        for num_pr in sources:
+            if num_pr is None:
+                continue
+            num_id = num_id if num_id is not None else _val(num_pr, "numId")
+            if level is None and _val(num_pr, "ilvl") is not None:
+                level = _int(_val(num_pr, "ilvl"), 0)
+        return num_id, level
+
+
 def _inside(element: Any, tags: frozenset[str]) -> Iterator[Any]:
     """The outermost elements named in `tags` that Word shows within `element`, in document order. Runs
     inside a content control, insertion or hyperlink count; those in a text box do not: it is a block."""
@@ -100,25 +237,27 @@ def _docx_blocks(document: Any) -> Iterator[tuple[str, str, int | None]]:
 
     run_kind = ""
     run_lines: list[str] = []
+    numbering = _Numbering(document)
     for element in _blocks(document.element.body, _docx_notes(document)):
         kind, text, level = "paragraph", "", None
         if element.tag == _TBL:
-            kind, text = "table", "\n".join(_docx_table(Table(element, document)))
+            kind, text = "table", "\n".join(_docx_table(Table(element, document), numbering=numbering))
         else:
             # Notes and text boxes take their styles from the document's styles part too.
-            block = Paragraph(element, document)
-            text = _paragraph_text(element)
-            style = block.style
+            style = Paragraph(element, document).style
             style_name = (style.name or "").lower() if style is not None else ""
             level = _docx_heading_level(style)
-            numbered = block._p.pPr is not None and block._p.pPr.numPr is not None
+            label = numbering.label(element, style)
+            text = _paragraph_text(element)
             if level is not None:
                 kind = "heading"
+                # A numbered heading is named with its number: "2. Minimum Purchase", as clause 2 is cited.
+                text = f"{label} {text.strip()}" if label not in (None, "-") and text.strip() else text
             elif style_name in _CODE_STYLES:
                 kind = "code"
-            elif "list" in style_name or numbered:
+            elif "list" in style_name or label is not None:
                 kind = "list"
-                text = f"- {text.strip()}" if text.strip() else ""
+                text = f"{label or '-'} {text.strip()}" if text.strip() else ""
         if run_lines and kind != run_kind:
             yield run_kind, "\n".join(run_lines), None
             run_lines = []
@@ -131,7 +270,7 @@ def _docx_blocks(document: Any) -> Iterator[tuple[str, str, int | None]]:
         yield run_kind, "\n".join(run_lines), None
 
 
-def _docx_table(table: Any, separator: str = " | ") -> Iterable[str]:
+def _docx_table(table: Any, separator: str = " | ", numbering: _Numbering | None = None) -> Iterable[str]:
     for row in table.rows:
         cells, seen = [], set()
         for cell in row.cells:
@@ -139,21 +278,26 @@ def _docx_table(table: Any, separator: str = " | ") -> Iterable[str]:
             if id(cell._tc) in seen:
                 continue
             seen.add(id(cell._tc))
-            cells.append(_cell_text(cell))
+            cells.append(_cell_text(cell, numbering))
         if any(cells):
             yield separator.join(cells)
 
 
-def _cell_text(cell: Any) -> str:
-    """A cell's blocks on one line. A nested table's cells are parted by " / " and its rows by "; ", so
-    they do not read as columns of the outer table."""
+def _cell_text(cell: Any, numbering: _Numbering | None) -> str:
+    """A cell's blocks on one line, a numbered paragraph after its number. A nested table's cells are parted
+    by " / " and its rows by "; ", so they do not read as columns of the outer table."""
     from docx.table import Table
+    from docx.text.paragraph import Paragraph
 
-    texts = [
-        "; ".join(_docx_table(Table(element, cell), " / ")) if element.tag == _TBL else _paragraph_text(element)
-        # No notes here: those a cell refers to follow the whole table (`_blocks`).
-        for element in _blocks(cell._tc, {})
-    ]
+    texts = []
+    # No notes here: those a cell refers to follow the whole table (`_blocks`).
+    for element in _blocks(cell._tc, {}):
+        if element.tag == _TBL:
+            texts.append("; ".join(_docx_table(Table(element, cell), " / ", numbering)))
+            continue
+        label = numbering.label(element, Paragraph(element, cell).style) if numbering is not None else None
+        text = _paragraph_text(element)
+        texts.append(f"{label} {text}" if label is not None and text.strip() else text)
     return squash(" ".join(texts))
 
 
