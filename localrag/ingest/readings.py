@@ -68,7 +68,8 @@ READERS: dict[str, int] = {
     # page and a copyright page are left out; a file the contents do not name goes on under the chapter before; an
     # anchor inside a heading, list or table opens its chapter too; 3: a chapter the contents point at inside a file
     # opens at its anchor
-    "docx": 3,  # tracked insertions, content controls, text boxes, notes and nested tables are read
+    "docx": 4,  # a numbered paragraph or heading after the number Word shows ("3.", "2.1(a)"), not "- "; 3:
+    # tracked insertions, content controls, text boxes, notes and nested tables are read
     "xlsx": 4,  # numbers and dates as their cell formats show them (25%, €1,250.00); a blank sheet is not named;
     # a table block longer than a chunk is cut by rows, each part led by the header row (sheets.fit_tables); 3: a
     # General number to 15 digits as Excel shows it (0.3, not 0.30000000000000004), a [h]:mm duration as 25:00; a

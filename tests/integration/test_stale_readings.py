@@ -38,7 +38,7 @@ LOADED = {
     # <main> marks its text, so its footer is still the site's). 10: read the same (no MediaWiki chrome in it).
     "houseplant-care.html": ("html", 10, "c31cdda2232a76ce"),
     "kestrel-point-lighthouse.md": ("md", 5, "a40bb658ce5be143"),
-    "larkspur-travel-policy.docx": ("docx", 3, "d2ac48c0efb98f32"),
+    "larkspur-travel-policy.docx": ("docx", 4, "d2ac48c0efb98f32"),
     "quillpad-formatting-codes.md": ("md", 5, "decfe8786b581721"),
 }
 # The texts each sample file's chunks are embedded as, with the default chunk settings: (CHUNKS_VERSION, the
@@ -51,7 +51,7 @@ CHUNKED = {
     "beekeeping-basics.txt": (2, 7, "0a8d32d71bb54e07"),
     "houseplant-care.html": (2, 10, "be97cf7bc0b7aaf7"),
     "kestrel-point-lighthouse.md": (2, 5, "b6a7852707910638"),
-    "larkspur-travel-policy.docx": (2, 3, "1f497ff741642133"),
+    "larkspur-travel-policy.docx": (2, 4, "1f497ff741642133"),
     "quillpad-formatting-codes.md": (2, 5, "e3893135c4a05054"),
 }
 
