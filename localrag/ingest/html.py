@@ -234,14 +234,25 @@ def _shown_strings(element: Tag) -> list[str]:
     return strings
 
 
+def _html_int(value: object, default: int) -> int:
+    """An integer attribute as a browser reads it ("3", " 3 "), else `default`."""
+    try:
+        return int(str(value).strip()) if isinstance(value, str) else default
+    except ValueError:
+        return default
+
+
 def _html_list(element: Tag, depth: int) -> list[str]:
     from bs4 import Tag
 
     lines: list[str] = []
-    number = 0
-    for item in element.find_all(["li", "dt", "dd"], recursive=False):
-        if _dropped(item):
-            continue  # a hidden item was read
+    items = [item for item in element.find_all(["li", "dt", "dd"], recursive=False)
+             if not _dropped(item)]  # a hidden item was read
+    # An <ol> counts as a browser does: from its start (steps split around a note go on at 3), down where it
+    # is reversed, and from an item's own value on.
+    step = -1 if element.name == "ol" and element.has_attr("reversed") else 1
+    number = _html_int(element.get("start"), len(items) if step < 0 else 1) - step
+    for item in items:
         own: list[str] = []
         nested: list[Tag] = []
         for child in item.children:
@@ -250,7 +261,7 @@ def _html_list(element: Tag, depth: int) -> list[str]:
             else:
                 # As a cell's: an item's table or blocks joined bare ran together ("CellAlphaCellBeta").
                 own.append(_child_text(child, depth))
-        number += 1
+        number = _html_int(item.get("value"), number + step) if item.name == "li" else number + step
         marker = f"{number}." if element.name == "ol" else ("-" if item.name != "dd" else " ")
         text = squash("".join(own))
         if text:

@@ -345,6 +345,24 @@ def test_html_blocks_and_dropped_parts(tmp_path: Path) -> None:
     assert_well_formed(loaded)
 
 
+def test_html_ordered_lists_count_from_their_start_value_and_down_when_reversed(tmp_path: Path) -> None:
+    """A manual's steps split around a note go on at 3 (before 2026-12-07 "1. Wait three hours" for step 3)."""
+    path = tmp_path / "descale.html"
+    path.write_text(
+        "<html><body><h1>Descaling</h1><ol><li>Fill the kettle.</li><li>Add the descaler.</li></ol>"
+        "<p>Note: keep the lid closed.</p><ol start=\"3\"><li>Wait three hours.</li><li hidden>Old step</li>"
+        "<li>Rinse.</li></ol><ol><li value=\"10\">Ten</li><li>Eleven</li><li value=\"x\">Twelve</li></ol>"
+        "<ol reversed><li>Three</li><li>Two</li><li>One</li></ol>"
+        "<ol reversed start=\"10\"><li>Ten</li><li>Nine</li></ol></body></html>", encoding="utf-8")
+    loaded = load_file(path)
+    assert section_texts(loaded)[1:] == [
+        "1. Fill the kettle.\n2. Add the descaler.", "Note: keep the lid closed.",
+        "3. Wait three hours.\n4. Rinse.", "10. Ten\n11. Eleven\n12. Twelve", "3. Three\n2. Two\n1. One",
+        "10. Ten\n9. Nine",
+    ]
+    assert_well_formed(loaded)
+
+
 def test_an_editors_untitled_page_is_titled_by_its_heading(tmp_path: Path) -> None:
     path = tmp_path / "page.html"
     path.write_text("<html><head><title>Untitled Document</title></head><body><h1>Opening hours</h1>"
