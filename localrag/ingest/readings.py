@@ -50,7 +50,8 @@ READERS: dict[str, int] = {
     # too; the front matter's properties are read; 4: they are a chunk of their own (the closing fence was in one)
     "ipynb": 4,  # the same in Markdown cells; 3: outputs without terminal colour codes, a progress bar's last frame
     # only, and an error output's name, value and traceback (it was left out)
-    "html": 10,  # MediaWiki's category links, menus, "From Wikipedia" line, contents box and footer that carry no role
+    "html": 11,  # an <ol> counts from its start, down when reversed, from an item's value; 10: MediaWiki's
+    # category links, menus, "From Wikipedia" line, contents box and footer that carry no role
     # are left out (Wikipedia's catlinks ended an article's last chunk); 9: a plain document's <header>, <footer> and
     # <aside> (a page that marks no <main> or <article>), an <aside> in a <main> holding no article, and footnotes
     # (docutils', Pandoc's) are its text; 8: a web page's furniture (banner, footer, sidebars, cookie notice, skip
