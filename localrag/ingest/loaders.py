@@ -429,6 +429,22 @@ def _load_plain(path: Path) -> LoadedText:
                 lead = len(rest) - len(rest.lstrip())
                 sections.append(Section(start + after + lead, end, prose_kind(rest.strip()), headings))
             continue
+        # A clause's or a section's heading typed right above its text ("§ 4 Notice to quit\n(1) A landlord
+        # may ..."), perhaps under the document's title ("SUPPLY CONTRACT\n1. DELIVERY\n1.1 ..."): before
+        # 2026-12-07 a whole contract was one section under its title.
+        text_at = _leading_heading(block)
+        while text_at is not None:
+            name = block[:text_at].rstrip()
+            headings = path_of.enter(len(levels) + 1, squash(name))
+            sections.append(Section(start, start + len(name), "heading", headings))
+            block = block[text_at:].lstrip()
+            start = end - len(block)
+            text_at = _leading_heading(block)
+            if text_at is None:
+                sections.append(Section(start, end, prose_kind(block), headings))
+                block = ""
+        if not block:
+            continue
         is_heading = (
             "\n" not in block
             and len(block) <= 80
@@ -443,6 +459,48 @@ def _load_plain(path: Path) -> LoadedText:
         else:
             sections.append(Section(start, end, prose_kind(block), headings))
     return LoadedText(text, tuple(sections), _plain_title(text, blocks, path), read.note)
+
+
+# A statute's or a contract's heading line: "§ 4 Notice to quit", "Article 5", "ARTICLE V - PAYMENT", "Section 3: Fees".
+_CLAUSE_HEADING = re.compile(
+    r"(?:§+[ \t]*\d+[a-z]?|(?:Article|Art\.|Section|Clause|Chapter|Part|Schedule|Annex|Appendix"
+    r"|ARTICLE|SECTION|CLAUSE|CHAPTER|PART|SCHEDULE|ANNEX|APPENDIX)[ \t]+(?:\d+[a-z]?|[IVXLC]+))\.?"
+    r"(?:[ \t]*[-\u2013\u2014:.]?[ \t]+(?P<title>\S.*))?")
+# A numbered sub-clause opening the line under a heading: "1.1 The Seller ...", "(1) A landlord ...", "(a) ", "a) ".
+_SUB_CLAUSE = re.compile(r"[ \t]*(?:\d+\.\d+(?:\.\d+)*[.)]?|\((?:\d+|[a-z]|[ivx]+)\)|[a-z]\))[ \t]+\S")
+# An item of a numbered list: what may follow a title in capitals ("INGREDIENTS" over "1. 200 g flour").
+_NUMBERED_LINE = re.compile(r"[ \t]*\d+[.)][ \t]+\S")
+
+
+def _leading_heading(block: str) -> int | None:
+    """Where the text under a heading starts when the first line of `block` is a heading with its text typed under
+    it, without a blank line: a "§"/"Article"/"Section" heading or a number with a title in capitals ("12.
+    TERMINATION") over a sub-clause ("1.1 ...", "(1) ...", "(a) ...") or a sentence; a number with a title-case
+    title ("2. Minimum Purchase") or a short title in capitals ("GENERAL TERMS") over a sub-clause only (a
+    capitals title over a numbered list's first item too). Else None: a list's first item over the next ("1.
+    Milk\n2. Eggs"), a title over a bulleted list or a paragraph ("README\nThis tool ..."), a heading that ends a
+    clause ("Section 5 applies.")."""
+    first, newline, rest = block.partition("\n")
+    line, below = first.strip(), rest.lstrip("\n")
+    if not newline or not below.strip() or len(line) > 80 or line.rstrip(_CJK_CLOSERS).endswith(_CLAUSE_ENDS):
+        return None
+    sub_clause = _SUB_CLAUSE.match(below) is not None
+    sentence = below.lstrip()[:1].isupper() and not LIST_LINE.match(below)
+    clause = _CLAUSE_HEADING.fullmatch(line)
+    letters = [c for c in line if c.isalpha()]
+    capitals = len(letters) >= 2 and all(c.isupper() for c in letters) and len(line.split()) <= 8
+    numbered = numbered_title(line)
+    if clause is not None and len((clause.group("title") or "").split()) <= 10:
+        fits = sub_clause or sentence
+    elif numbered and capitals:
+        fits = sub_clause or sentence
+    elif numbered:
+        fits = sub_clause
+    elif capitals and not any(c.isdigit() for c in line):
+        fits = sub_clause or _NUMBERED_LINE.match(below) is not None
+    else:
+        fits = False
+    return len(first) + 1 if fits else None
 
 
 def _numbered_heading(text: str, blocks: list[tuple[int, int]], index: int) -> bool:

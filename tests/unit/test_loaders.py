@@ -105,6 +105,45 @@ def test_a_lone_numbered_title_is_a_heading_and_a_numbered_list_stays_a_list(tmp
     ]
 
 
+def test_a_clause_heading_typed_over_its_text_is_a_heading_a_lists_first_item_is_not(tmp_path: Path) -> None:
+    # A heading line followed by its text without a blank line was no heading: the whole contract was one section
+    # under its title, and a statute's subsections never said which § they were in.
+    contract = tmp_path / "contract.txt"
+    contract.write_text("SUPPLY CONTRACT\n1. DELIVERY\n1.1 The Seller shall deliver the Goods.\n1.2 Delivery is at "
+                        "the warehouse.\n\n2. Minimum Purchase\n2.1 The Buyer shall buy ten tonnes a year.\n\n"
+                        "3. TERMINATION\nEither party may terminate under clause 3.\n\n§ 4 Notice to quit\n(1) A "
+                        "landlord may give notice.\n(2) It is written.\n\n§ 5\nThe tenant may object.\n\n"
+                        "Article 6 - Repairs\nThe landlord keeps the roof in repair.\n", encoding="utf-8")
+    loaded = load_file(contract)
+    assert loaded.title == "SUPPLY CONTRACT"
+    assert [(loaded.text[s.start : s.end], s.kind, s.headings[-1]) for s in loaded.sections] == [
+        ("SUPPLY CONTRACT", "heading", "SUPPLY CONTRACT"),
+        ("1. DELIVERY", "heading", "1. DELIVERY"),
+        ("1.1 The Seller shall deliver the Goods.\n1.2 Delivery is at the warehouse.", "paragraph", "1. DELIVERY"),
+        ("2. Minimum Purchase", "heading", "2. Minimum Purchase"),
+        ("2.1 The Buyer shall buy ten tonnes a year.", "paragraph", "2. Minimum Purchase"),
+        ("3. TERMINATION", "heading", "3. TERMINATION"),
+        ("Either party may terminate under clause 3.", "paragraph", "3. TERMINATION"),
+        ("§ 4 Notice to quit", "heading", "§ 4 Notice to quit"),
+        ("(1) A landlord may give notice.\n(2) It is written.", "paragraph", "§ 4 Notice to quit"),
+        ("§ 5", "heading", "§ 5"),
+        ("The tenant may object.", "paragraph", "§ 5"),
+        ("Article 6 - Repairs", "heading", "Article 6 - Repairs"),
+        ("The landlord keeps the roof in repair.", "paragraph", "Article 6 - Repairs"),
+    ]
+    assert_well_formed(loaded)
+    # A list's first item, a title over a bulleted list or a paragraph, a title-case step over its sentence, code,
+    # a sentence naming a section: no headings.
+    other = tmp_path / "notes.txt"
+    other.write_text("Notes\n\nShopping list\n1. Milk\n2. Eggs\n\n1. Milk\n2. Eggs\n\nSHOPPING\n- milk\n- eggs"
+                     "\n\n1. Buy Bread\nThe bakery closes at six.\n\nREADME\nThis tool indexes files.\n\n"
+                     "def main():\n    for x in y:\n        print(x)\n\nSection 5 applies.\nMore on it.\n",
+                     encoding="utf-8")
+    loaded = load_file(other)
+    assert [s.kind for s in loaded.sections if s.kind == "heading"] == ["heading"]  # "Notes", the lone line
+    assert_well_formed(loaded)
+
+
 def test_a_papers_record_fields_are_not_headings_and_its_long_title_is_kept(tmp_path: Path) -> None:
     # The layout of COVID-QA's plain-text papers: a long title line, then a link and a hash on lines of
     # their own. Read as headings, "SHA: <hash>" was the heading of every chunk below it.
