@@ -158,6 +158,11 @@ _CALLOUT = re.compile(r"\[![\w-]+\][+-]?(?:[ \t]|$)")
 # A line that starts a list item ("- ", "* ", "+ ", "1. ", "2) ") or a table row ("|"); a heading line
 # (`_is_heading_line`) starts one too.
 _OPENS_UNIT = re.compile(rf"\s*(?:{BULLET_MARK}\s|{_NUMBER}|\|)")
+# A line of one repeated mark: a title's underline or overline (Markdown's setext "Title" over "=====", and
+# reStructuredText's adornments, which plain-text notes use too) or a thematic break ("---", "***"). It is layout,
+# part of no sentence: read as text, `ask --extract` quoted "BeanMill G2 Grinder Care Instructions =====..." as an
+# answer, and "Setup\n-----\nPlug it in." was one sentence. The loaders read titles by it (`ingest.loaders`).
+ADORNMENT = re.compile(r"([=\-~^*#+\"'`:.])\1{2,}")
 # A table row written without a leading "|" (as the HTML and sheet loaders write tables): two or more cell bars.
 _TABLE_ROW = re.compile(r"[^\n|]*\|[^\n|]*\|")
 # How the loaders join a row's cells; a line with one is a two-column row when a line beside it has one too.
@@ -350,7 +355,8 @@ def table_header(text: str, start: int) -> tuple[int, int] | None:
 def is_label(text: str, start: int, end: int, heading: str = "", file_type: str = "") -> bool:
     """Whether the sentence at `start`:`end` of a chunk's `text` names what follows rather than saying anything: a
     heading (a "#" line, an org-mode or AsciiDoc heading line in a file of `file_type` "org" or "adoc", or a line
-    that is one of the chunk's `heading` path, which is how the Word, PDF and HTML loaders write theirs) or the
+    that is one of the chunk's `heading` path, which is how the Word, PDF and HTML loaders write theirs, or a line
+    underlined with an adornment: Markdown's setext title, reStructuredText's) or the
     first row of a table of two or more rows, or the fields opening a document under its title (`_opening_fields`)."""
     sentence = one_line(text[start:end])
     headings = heading.split(HEADING_JOIN)
@@ -359,6 +365,8 @@ def is_label(text: str, start: int, end: int, heading: str = "", file_type: str 
     if _opening_fields(text, start, end, headings):
         return True
     if file_type in _HEADING_LINE and _is_heading_line(_line_at(text, start), file_type):
+        return True
+    if file_type != "adoc" and _underlined(text, start, end):  # AsciiDoc's "----" closes a block: no underline
         return True
     label = _LABEL_LINE.get(file_type)
     if label is not None and label.fullmatch(_line_at(text, start)):
@@ -384,6 +392,18 @@ def _opening_fields(text: str, start: int, end: int, headings: list[str]) -> boo
         return False
     return all(_FIELD_LINE.match(line.strip()) for line in own if line.strip()) and all(
         line in headings or _FIELD_LINE.match(line) for line in before)
+
+
+def _underlined(text: str, start: int, end: int) -> bool:
+    """Whether the sentence at `start`:`end` is a whole line with an adornment at least as long under it
+    (`ADORNMENT`), as reStructuredText writes a title: one even where the chunk's heading path does not name it."""
+    line_start, line_end = text.rfind("\n", 0, start) + 1, text.find("\n", end)
+    if line_end < 0 or text[line_start:start].strip(" \t>") or text[end:line_end].strip():
+        return False
+    under = text[line_end + 1:].partition("\n")[0]
+    marks = _QUOTE_MARKS.match(under)
+    under = under[marks.end() if marks else 0:].strip()
+    return ADORNMENT.fullmatch(under) is not None and len(under) >= end - start
 
 
 def _line_at(text: str, start: int) -> str:
@@ -461,7 +481,9 @@ def _units(text: str, file_type: str = "") -> list[tuple[int, int]]:
     contents = [line.group()[marks.end() if marks else 0:] for line, marks in zip(lines, quotes, strict=True)]
     for line, marks, row, content, record in zip(lines, quotes, _rows(lines), contents, _records(contents),
                                                  strict=True):
-        blank = not content.strip()  # a quote's line of ">" alone parts its paragraphs, as a blank line does
+        # A quote's line of ">" alone parts its paragraphs, as a blank line does, and so does an adornment: the
+        # title over it is a unit of its own.
+        blank = not content.strip() or ADORNMENT.fullmatch(content.strip()) is not None
         callout = marks is not None and _CALLOUT.match(content.lstrip()) is not None
         depth = marks.group().count(">") if marks else 0
         heading = _is_heading_line(content.rstrip("\r\n"), file_type)

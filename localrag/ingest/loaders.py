@@ -44,6 +44,7 @@ from localrag.ingest.structure import (
     prose_kind,
     squash,
 )
+from localrag.sentences import ADORNMENT
 from localrag.types import LoadedText, Section
 
 if TYPE_CHECKING:
@@ -337,20 +338,17 @@ def _plain_title(text: str, blocks: list[tuple[int, int]], path: Path) -> str:
     return path.stem
 
 
-# A line of one punctuation character repeated: a reStructuredText (or plain-text) title's underline.
-_ADORNMENT = re.compile(r"([=\-~^*#+\"'`:.])\1{2,}")
-
-
 def _underlined(block: str) -> tuple[str, str, int, int, int] | None:
-    """A block that opens with a title over an underline (and perhaps under an overline of the same characters):
-    (title, the adornment that marks its level, the title's span in the block, where the text after it starts)."""
+    """A block that opens with a title over an underline (`sentences.ADORNMENT`), perhaps under an overline of the
+    same characters: (title, the adornment that marks its level, the title's span in the block, where the text
+    after it starts)."""
     lines = block.split("\n")
-    over = len(lines) >= 3 and _ADORNMENT.fullmatch(lines[0].strip()) is not None
+    over = len(lines) >= 3 and ADORNMENT.fullmatch(lines[0].strip()) is not None
     title_at = 1 if over else 0
     if len(lines) < title_at + 2:
         return None
     title, under = lines[title_at].strip(), lines[title_at + 1].strip()
-    if not title or _ADORNMENT.fullmatch(under) is None or len(under) < len(title):
+    if not title or ADORNMENT.fullmatch(under) is None or len(under) < len(title):
         return None
     if over and lines[0].strip() != under:
         return None

@@ -195,8 +195,25 @@ def test_an_org_planning_line_and_asciidoc_block_marks_are_no_part_of_a_sentence
     assert [org[s:e] for s, e in sentence_spans(org, file_type="org")] == org.split("\n")
     adoc = "[source,bash]\n----\nkubectl rollout undo deployment/web\n----\nThen check the pods before you leave."
     spans = sentence_spans(adoc, file_type="adoc")
-    assert [adoc[s:e] for s, e in spans] == adoc.split("\n")
-    assert [is_label(adoc, s, e, "", "adoc") for s, e in spans] == [True, True, False, True, False]
+    # A delimiter line of one repeated mark is no sentence at all (`ADORNMENT`), as a title's underline is not.
+    assert [adoc[s:e] for s, e in spans] == [line for line in adoc.split("\n") if line != "----"]
+    assert [is_label(adoc, s, e, "", "adoc") for s, e in spans] == [True, False, False]
+
+
+def test_a_titles_underline_is_no_part_of_a_sentence_and_the_title_is_a_label() -> None:
+    # `ask --extract "grinder care instructions for cleaning the burrs"` answered with the title and its underline,
+    # "BeanMill G2 Grinder Care Instructions =====...", and "Setup\n-----\nPlug it in." was one sentence.
+    text = ("BeanMill G2 Grinder Care Instructions\n=====================================\n\nClean the burrs every "
+            "two weeks with the brush.\n\nSetup\n-----\nPlug it in.\n\n> Quoted title\n> ============\n\n"
+            "=========\nOverlined\n=========\nText.\n\nA paragraph.\n\n---\n\nAfter a break.")
+    for file_type in ("md", "txt", ""):
+        spans = sentence_spans(text, file_type=file_type)
+        assert [text[s:e] for s, e in spans] == [
+            "BeanMill G2 Grinder Care Instructions", "Clean the burrs every two weeks with the brush.", "Setup",
+            "Plug it in.", "Quoted title", "Overlined", "Text.", "A paragraph.", "After a break."]
+        # A label whatever the chunk's heading path holds (here nothing): never an answer or a key sentence.
+        assert [is_label(text, s, e, "", file_type) for s, e in spans] == [
+            True, False, True, False, True, True, False, False, False]
 
 
 def test_a_logs_lines_are_units_of_their_own() -> None:
