@@ -142,6 +142,20 @@ _PROSE_DASH = re.compile(r"\s*\u2013\s")
 _ENDS_SENTENCE = re.compile(rf"[.!?:{SENTENCE_ENDS}][{SENTENCE_CLOSERS}\"'\u00bb]*\s*$")
 
 
+def _clause_opens(line: str, before: str | None) -> bool:
+    """Whether `line` opens a sub-clause (`_SUB_CLAUSE_MARK`) after the line `before` it: not where `before` goes on
+    mid-sentence ("weighs\n3.5 kg", "under subsection\n(1) ..."), unless it leads clauses (`_CLAUSE_LEAD`)."""
+    if _SUB_CLAUSE_MARK.match(line) is None:
+        return False
+    if before is None or not before.strip() or _ENDS_SENTENCE.search(before) is not None:
+        return True
+    # A leading line is a heading (short) or a clause of an enumeration ("(a) by hand;"), not a long numbered line
+    # that wraps (a paper's reference "43. Krostensen, Mette; ... mener" over "23.000 kan vaere smittet.").
+    leads = _CLAUSE_LEAD.match(before) is not None and (len(before.strip()) <= _CLAUSE_HEADING_MAX
+                                                        or before.rstrip().endswith((";", ",")))
+    return leads or before.strip().isupper()
+
+
 def dash_goes_on(line: str, before: str | None, *, in_list: bool) -> bool:
     """Whether `line`, opened by an en dash, goes on with the sentence of the line `before` it (a wrapped line
     mid-sentence), so is no list item: not where `before` is none or blank, ends a sentence, or is in a list or a
@@ -163,6 +177,14 @@ _OPENS_UNIT = re.compile(rf"\s*(?:{BULLET_MARK}\s|{_NUMBER}|\|)")
 # part of no sentence: read as text, `ask --extract` quoted "BeanMill G2 Grinder Care Instructions =====..." as an
 # answer, and "Setup\n-----\nPlug it in." was one sentence. The loaders read titles by it (`ingest.loaders`).
 ADORNMENT = re.compile(r"([=\-~^*#+\"'`:.])\1{2,}")
+# A statute's or a contract's sub-clause mark at a line's start ("(1) ", "(a) ", "(iv) ", "1.1 ", "2.3.1 "), and a line
+# that leads clauses: a heading ("§ 4 Notice to quit", "1. DELIVERY", "Article 5 ...", a title in capitals) or a
+# clause itself. The mark opens a unit after a line that ends a sentence or leads clauses (`_clause_opens`): read on
+# from the line before, `summarize` quoted "§ 4 Notice to quit (1) A landlord may ..." as one sentence.
+_SUB_CLAUSE_MARK = re.compile(r"[ \t]*(?:\((?:\d{1,3}|[a-z]|[ivx]{1,4})\)|\d{1,3}(?:\.\d{1,3})+\.?)[ \t]+\S")
+_CLAUSE_LEAD = re.compile(r"[ \t]*(?:§|\d{1,3}(?:\.\d{1,3})*[.)]?[ \t]|\((?:\d{1,3}|[a-z]|[ivx]{1,4})\)[ \t]"
+                          r"|(?:Article|Section|Clause|Part|Chapter|ARTICLE|SECTION|CLAUSE|PART|CHAPTER)[ \t])")
+_CLAUSE_HEADING_MAX = 60  # characters
 # A table row written without a leading "|" (as the HTML and sheet loaders write tables): two or more cell bars.
 _TABLE_ROW = re.compile(r"[^\n|]*\|[^\n|]*\|")
 # How the loaders join a row's cells; a line with one is a two-column row when a line beside it has one too.
@@ -489,7 +511,8 @@ def _units(text: str, file_type: str = "") -> list[tuple[int, int]]:
         heading = _is_heading_line(content.rstrip("\r\n"), file_type)
         own = _is_own_line(content.rstrip("\r\n"), file_type)
         item = _OPENS_UNIT.match(content) is not None and not dash_goes_on(content, before, in_list=in_list or alone)
-        opens = blank or alone or row or callout or heading or own or item or record or depth != was_depth
+        clause = _clause_opens(content, before)
+        opens = blank or alone or row or callout or heading or own or item or clause or record or depth != was_depth
         if line.start() > start and opens:
             units.append((start, line.start()))
             start = line.start()

@@ -286,3 +286,22 @@ def test_german_invoice_abbreviations_before_a_number_do_not_end_a_sentence() ->
     # A sentence still starts with a number after a word that is no abbreviation.
     assert _sentences("It happened in 2019. 2020 was worse. It began in Wuhan. 2019-nCoV spread.") == [
         "It happened in 2019.", "2020 was worse.", "It began in Wuhan.", "2019-nCoV spread."]
+
+
+def test_a_clause_heading_and_its_sub_clauses_are_sentences_of_their_own() -> None:
+    # `summarize` of a statute quoted "§ 4 Notice to quit (1) A landlord may give notice ..." as one sentence, the
+    # heading glued to its first sub-clause; a wrapped line opening with a number or "(1)" mid-sentence goes on.
+    statute = ("§ 4 Notice to quit\n(1) A landlord may give notice.\n(2) It is written and\nsigned.\n(a) by hand;\n"
+               "(b) by post.")
+    assert _sentences(statute) == ["§ 4 Notice to quit", "(1) A landlord may give notice.",
+                                   "(2) It is written and\nsigned.", "(a) by hand;", "(b) by post."]
+    spans = sentence_spans(statute, file_type="txt")
+    assert [is_label(statute, s, e, "§ 4 Notice to quit") for s, e in spans] == [True] + [False] * 4
+    contract = "1. DELIVERY\n1.1 The Seller delivers.\n1.2 At the warehouse.\n\nGENERAL TERMS\n(a) The Buyer pays."
+    assert _sentences(contract) == ["1. DELIVERY", "1.1 The Seller delivers.", "1.2 At the warehouse.",
+                                    "GENERAL TERMS", "(a) The Buyer pays."]
+    for prose in ["The bag weighs\n3.5 kg in all.", "as set out under subsection\n(1) above, the tenant pays.",
+                  # a COVID-QA paper's reference, wrapped: a numbered line too long for a heading
+                  "43. Krostensen, Mette; Hellem-Hansen, Viktoria L.; Tandstad, B. Folkehelseinstituttet mener\n"
+                  "23.000 kan vaere smittet."]:
+        assert _sentences(prose)[-1].endswith(prose[prose.rindex(" ", 0, prose.index("\n")) + 1:])
