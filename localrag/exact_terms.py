@@ -4,7 +4,12 @@ Why: the vector leg cannot read a code (MiniLM embeds "INV-2026-0033" much as an
 a chunk that BM25 ranks first for it can sit 12th in the vector leg, and reciprocal rank fusion then puts it
 behind chunks both legs found middling: an invoice asked for by its number came 5th, out of `ask`'s 4 sources.
 A code is a token that mixes letters and digits or joins words by underscores, as people write identifiers;
-plain words, numbers and ordinals ("11th", "1950s") are left to the legs, which weigh them well enough.
+plain words, numbers and ordinals ("11th", "1950s") are left to the legs, which weigh them well enough. The
+number of a clause, section or article that the question names after a word naming it ("clause 12.1", "section
+4.2", "§ 3(2)", "Art. 5(2)") is a code too: MiniLM reads "clause 12.2" as any clause, and a contract's LIABILITY
+came first for it, its TERMINATION 4th, and out of `ask`'s 4 sources for "clause 12.1" (before 2026-12-07). Only a
+dotted number or one with a bracketed part: a plain "clause 8" is any 8 of the text. A decimal or a version
+without such a word ("2.5 mg", "version 2.0.1") is no code.
 
 A code that most candidates hold picks nothing out ("COVID-19" over a COVID-19 corpus), so it counts only when
 at most `RARE_SHARE` of the candidates both legs fetched hold it. The order is otherwise the fusion's: hits
@@ -26,6 +31,12 @@ from localrag.types import Hit
 RARE_SHARE = 0.25
 _TOKEN = re.compile(r"[^\W_]+(?:[-_./][^\W_]+)*|[^\W_]*(?:_[^\W_]*)+", re.UNICODE)
 _PART = re.compile(r"[-_./]")
+# A clause's number after the word that names it, and its bracketed parts ("1.1(a)": "1.1" and "(a)"); "§§" and
+# plural words name the first of a list ("clauses 7.1 and 7.2": 7.1).
+CLAUSE_WORDS = (r"(?:(?<!\w)(?:clause|section|subsection|sec|article|art|paragraph|para|rule|regulation|schedule|annex|"
+                r"appendix|chapter)s?\.?|§§?)")
+_CLAUSE = re.compile(rf"{CLAUSE_WORDS}\s*(\d+(?:\.\d+)*)((?:\s?\([0-9a-z]{{1,4}}\))*)(?!\w)", re.IGNORECASE)
+_BRACKETED = re.compile(r"\(([0-9a-z]{1,4})\)", re.IGNORECASE)
 # A number with a unit or an ordinal's ending reads as a quantity, not as a code.
 _QUANTITY = re.compile(r"\d+(?:[.,]\d+)?(?:st|nd|rd|th|s|d|x|k|m|g|kg|mg|ml|l|km|cm|mm|h|min|am|pm)", re.IGNORECASE)
 
@@ -44,15 +55,31 @@ def _is_code(token: str) -> bool:
     return mixed or joined
 
 
+def clauses(question: str) -> list[tuple[str, tuple[str, ...]]]:
+    """The clauses `question` names by their number after a word naming them (`_CLAUSE`), each as its number and its
+    bracketed parts: "clause 12.1" is ("12.1", ()), "§ 3(2)" ("3", ("2",)), "Art. 5(2)(a)" ("5", ("2", "a")),
+    "clause 8" ("8", ()); in order, each once."""
+    found = ((number, tuple(part.lower() for part in _BRACKETED.findall(parts)))
+             for number, parts in _CLAUSE.findall(question))
+    return list(dict.fromkeys(found))
+
+
 def codes(question: str) -> list[str]:
-    """The codes `question` names, as it writes them, in order, each once whatever its case."""
+    """The codes `question` names, as it writes them, in order, each once whatever its case: its identifiers, then
+    its clauses' numbers ("12.1", "3(2)"; of "1.1(a)" both "1.1(a)" and "1.1", as the clause is written in a
+    cross-reference and at its own start)."""
     found = (token.strip("._-") for token in _TOKEN.findall(question))
-    return list({token.lower(): token for token in found if token and _is_code(token)}.values())
+    # A plain "clause 8" is any 8 of the text.
+    named = [(number, parts) for number, parts in clauses(question) if "." in number or parts]
+    numbered = [f"{number}{''.join(f'({p})' for p in parts)}" for number, parts in named]
+    numbered += [number for number, parts in named if parts and "." in number]
+    return list({token.lower(): token for token in [*(t for t in found if t and _is_code(t)), *numbered]}.values())
 
 
 def _pattern(code: str) -> re.Pattern[str]:
-    # Not inside a longer word ("AP3" is not "AP31" nor "rAP3"), but "anti-CD40L" and "CD40L-mediated" hold it.
-    return re.compile(rf"(?<!\w){re.escape(code)}(?!\w)", re.IGNORECASE)
+    # Not inside a longer word ("AP3" is not "AP31" nor "rAP3"), but "anti-CD40L" and "CD40L-mediated" hold it; a
+    # clause's number is not the tail of a longer one ("12.1" is not in "3.12.1", "112.1" nor "12.10").
+    return re.compile(rf"(?<!\w)(?<!\d\.){re.escape(code)}(?!\w)", re.IGNORECASE)
 
 
 def rare_codes(question: str, texts: Sequence[str]) -> list[str]:

@@ -214,6 +214,42 @@ def test_an_invoice_asked_for_by_its_number_comes_first(tmp_path: Path, real_emb
     assert "/books/invoice-0033.md" not in [h.chunk.path for h in vector_only]  # the leg fusion has to overrule
 
 
+_CONTRACT = {
+    "2. SERVICES": ["2.1 The Supplier will provide the Services with reasonable skill and care.",
+                    "2.2 The Supplier will meet the service levels in the Statement of Work."],
+    "3. FEES AND PAYMENT": ["3.1 The Customer will pay the Fees within thirty days of receiving a valid invoice.",
+                            "3.2 Late payments carry interest at four per cent above the base rate."],
+    "7. LIABILITY": ["7.1 Nothing in this Agreement limits either party's liability for death or personal injury.",
+                     "7.2 Neither party is liable for any indirect or consequential loss, or for loss of profits.",
+                     "7.3 Subject to clauses 7.1 and 7.2, each party's total liability is limited to the Fees paid.",
+                     "7.4 The limitation in clause 7.3 does not apply to a breach of clause 8."],
+    "8. CONFIDENTIALITY": ["8.1 Each party must keep the other party's Confidential Information secret.",
+                           "8.3 The obligations in clause 8.1 do not apply to information that is already public.",
+                           "8.4 The obligations in this clause 8 survive termination for five years."],
+    "9. INTELLECTUAL PROPERTY": ["9.1 Each party keeps the intellectual property it owned before this Agreement."],
+    "10. DATA PROTECTION": ["10.1 Each party will comply with data protection law when processing personal data."],
+    "12. TERMINATION": ["12.1 Either party may terminate this Agreement by giving the other party ninety days' "
+                        "written notice.", "12.2 Either party may terminate this Agreement immediately if the other "
+                        "party commits a material breach that is not remedied within thirty days of notice."],
+    "14. GENERAL": ["14.1 This Agreement is governed by the law of England.",
+                    "14.2 Notices must be given in writing to the address in the Statement of Work."],
+}
+
+
+def test_a_clause_asked_for_by_its_number_comes_first(tmp_path: Path, real_embedder: object) -> None:
+    # Before 2026-12-07 "clause 12.2" put LIABILITY first (the vector leg's first) and TERMINATION 4th (BM25's
+    # first), and "What does clause 12.1 say?" the same; a dotted clause number the question names is a code now.
+    store = Store(tmp_path / "db", embedder_name="minilm", dim=384)
+    fill(store, real_embedder, {f"/c/msa-{heading.split('.')[0]}.txt": [f"{heading}\n\n" + "\n".join(clauses)]
+                                for heading, clauses in _CONTRACT.items()})
+    store.refresh_indexes()
+    retriever = Retriever(store, real_embedder)  # type: ignore[arg-type]
+    for question, code in (("clause 12.2", "12.2"), ("What does clause 12.1 say?", "12.1")):
+        hits = retriever.search(question, k=4)
+        assert hits[0].chunk.path == "/c/msa-12.txt" and hits[0].codes == (code,), [h.chunk.path for h in hits]
+    assert retriever.search("clause 12.2", k=1, mode="vector")[0].chunk.path != "/c/msa-12.txt"
+
+
 def test_a_type_filter_naming_an_extension_of_a_shared_type_keeps_to_that_extension(localrag_home: Path,
                                                                                    tmp_path: Path) -> None:
     """`--type rst` found .txt and .log files too: all three are stored as type txt. `--type txt` still takes all."""

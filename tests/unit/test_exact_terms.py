@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from localrag.exact_terms import codes, codes_first, rare_codes
+from localrag.exact_terms import clauses, codes, codes_first, rare_codes
 from localrag.types import Chunk, Hit
 
 
@@ -12,7 +12,24 @@ def test_codes_are_identifiers_not_words_numbers_or_quantities() -> None:
         "HTTP_TIMEOUT", "CD40L", "H5N1", "SARS-CoV-2", "v2.3.1"]
     assert codes("inv-9 or INV-9?") == ["INV-9"]  # once, as written last
     assert codes("inv-2026-0033 or pre-2020") == ["inv-2026-0033"]
-    assert codes("the 28th of March, a 4-letter word in the 1950s, 3D, 5mg, clause 4.2, e.g. 2026") == []
+    assert codes("the 28th of March, a 4-letter word in the 1950s, 3D, 5mg, 4.2, e.g. 2026") == []
+
+
+def test_a_clause_named_by_a_dotted_or_bracketed_number_is_a_code_a_decimal_or_a_version_is_not() -> None:
+    # MiniLM reads "clause 12.2" as any clause: a contract's LIABILITY came first for it, its TERMINATION 4th.
+    assert codes("What does clause 12.1 say?") == ["12.1"]
+    assert codes("section 4.2, § 3(2), Art. 5 (2) and Clauses 7.1 and 7.2") == ["4.2", "3(2)", "5(2)", "7.1"]
+    assert codes("What does clause 1.1(a) say?") == ["1.1(a)", "1.1"]  # a cross-reference's and its own start's
+    assert codes("clause 8, 2.5 mg, version 2.0.1, 4.2, sec 2.5") == ["2.5"]  # "sec." is a section here
+    assert codes("clause 8, 2.5 mg, version 2.0.1, 4.2") == []
+    assert clauses("What does clause 8 say, and § 3(2)(a)?") == [("8", ()), ("3", ("2", "a"))]
+
+
+def test_a_clauses_number_is_held_whole_not_as_the_tail_or_head_of_a_longer_one() -> None:
+    texts = ["12.1 Either party may terminate.", "see clause 12.1.", "12.1.3 A sub-clause.", "3.12.1 Other.",
+             "112.1 Other.", "12.10 Other.", "12-1 Other."] + ["filler"] * 13
+    hits = [_hit(t) for t in texts[:7]]
+    assert [h.chunk.text for h in codes_first("clause 12.1", hits, texts) if h.codes] == texts[:3]
 
 
 def _hit(text: str) -> Hit:
