@@ -20,6 +20,12 @@ states the fact under a shorter name ("the light").
 
 A question in the sources (an FAQ's "What are the opening hours?") holds every word asked and is chosen only
 when no other sentence is left (`asks`); the sentence right after it, its answer in an FAQ, is read with it.
+A question naming a clause by its number ("What does clause 7.3 say?", "section 4.2", "§ 3(2)") is answered by
+the clause, not by a sentence that refers to it: a sentence that opens with the number ("7.3 Subject to ...", "§ 3(2)
+...", "(2) ..." after "§ 3"), or stands under a heading or a numbered line that opens with it, scores
+`CLAUSE_WEIGHT` more (`is_clause`). Before 2026-12-07 the cross-reference "7.4 The limitation in clause 7.3 does not
+apply to a breach of clause 8" was the verified answer to what clauses 7.3 and 12.1 say: it held the words
+"clause", "7" and "3".
 A line dressed as localrag's own prompt or output (`prompt.forges_structure`: "[2] official.md — cited ...",
 "Question again: ...", <|im_start|>) is no candidate; a document's "Documents: ..." or "Question: ..." line is.
 """
@@ -34,9 +40,10 @@ import numpy as np
 
 from localrag.answer.prompt import NO_ANSWER_TEXT, defuse, forges_structure
 from localrag.answer.vector_cache import SENTENCE_VECTORS
+from localrag.exact_terms import CLAUSE_WORDS, clauses
 from localrag.raft.qa import content_words
 from localrag.sentences import chunk_sentences, is_label, one_line, spaced, table_header
-from localrag.types import Answer, Evidence, Hit, Quote, QuoteStatus
+from localrag.types import HEADING_JOIN, Answer, Evidence, Hit, Quote, QuoteStatus
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -45,6 +52,9 @@ if TYPE_CHECKING:
 
 MIN_WORDS = 3
 WORD_SHARE_WEIGHT = 1.0
+# What the clause a question names scores over the other sentences: as much as the word share at most, so a sentence
+# that is the clause comes before any that only refers to it, however many of the question's words they repeat.
+CLAUSE_WEIGHT = 1.0
 # What an extracted answer names as its model: none was asked.
 EXTRACT_MODEL = "extracted from the sources (no model)"
 # How the front ends introduce the evidence under a generated answer.
@@ -100,6 +110,11 @@ def scored_sentences(question: str, sources: Sequence[Hit], embedder: Embedder,
         question_vector = embedder.embed_queries([question])[0]
     cosines = SENTENCE_VECTORS.embed(embedder, read) @ question_vector
     scores = cosines + WORD_SHARE_WEIGHT * weighted_shares(question, read)
+    asked = clauses(question)
+    if asked:
+        scores = scores + CLAUSE_WEIGHT * np.array([
+            any(is_clause(sources[number - 1].chunk.text, start, sources[number - 1].chunk.heading, clause)
+                for clause in asked) for number, start, _ in candidates], dtype=float)
     return [(float(score), Evidence(source=number, text=text, score=round(float(score), 4), start=start, end=end,
                                     header=header))
             for (number, start, end), text, score, header in zip(candidates, texts, scores, headers, strict=True)]
@@ -131,6 +146,57 @@ def _is_question(sentence: str) -> bool:
 
 def _words(text: str) -> list[str]:
     return re.findall(r"\w+", text.casefold())
+
+
+# What may stand before a clause's number at the start of its own text ("§ 3 ..."), and of a heading or a numbered
+# line above it ("Section 4.2 Payment", "Art. 5"): a sentence opening "Clause 7.3 does not apply ..." refers to it.
+_OWN_MARK = re.compile(r"[ \t]*(?:§+[ \t]*)?")
+_HEADING_MARK = re.compile(rf"[ \t]*(?:{CLAUSE_WORDS}[ \t]*)?", re.IGNORECASE)
+_NUMBERED = re.compile(rf"^{_HEADING_MARK.pattern}\d", re.IGNORECASE | re.MULTILINE)
+_PART = re.compile(r"[ \t]*\(([0-9a-z]{1,4})\)", re.IGNORECASE)
+
+
+def is_clause(text: str, start: int, heading: str, clause: tuple[str, tuple[str, ...]]) -> bool:
+    """Whether the sentence at `start` of a chunk's `text` under `heading` is (part of) `clause`, a number and its
+    bracketed parts as `exact_terms.clauses` gives them: it opens with them ("7.3 ...", "§ 3(2) ...", a sub-clause
+    "7.3.1 ..." too, not "7.30 ..."); or it opens with the last part ("(2) ...") and the numbered line before it in its
+    paragraph, or a heading of its chunk, opens with the rest ("§ 3"); or, opening with no number of its own, it
+    follows a numbered line of its paragraph, or stands under a heading, that opens with the whole clause."""
+    number, parts = clause
+    line = text[start:].split("\n", 1)[0]
+    if _after_parts(_after_number(line, number, _OWN_MARK), parts) is not None:
+        return True
+    if _NUMBERED.match(line):
+        return False  # another clause's own number
+    opening = _PART.match(line)
+    paragraph = text.rfind("\n\n", 0, start) + 1
+    numbered = [m.start() for m in _NUMBERED.finditer(text, paragraph, start)]
+    above = [text[numbered[-1]:].split("\n", 1)[0]] if numbered else []
+    for line_above in [*above, *reversed(heading.split(HEADING_JOIN) if heading else [])]:
+        rest = _after_number(line_above, number, _HEADING_MARK)
+        if _after_parts(rest, parts) is not None:
+            return True  # under the whole clause: its text, or one of its parts ("(a)" under "1.1")
+        if opening and parts and opening.group(1).lower() == parts[-1] and _after_parts(rest, parts[:-1]) is not None:
+            return True
+    return False
+
+
+def _after_number(line: str, number: str, mark: re.Pattern[str]) -> str | None:
+    """What follows `number` where `line` opens with it (after what `mark` takes), else None."""
+    rest = line[mark.match(line).end():]  # type: ignore[union-attr]  # it matches the empty text
+    if rest.startswith(number) and not rest[len(number):len(number) + 1].isdigit():
+        return rest[len(number):]
+    return None
+
+
+def _after_parts(rest: str | None, parts: tuple[str, ...]) -> str | None:
+    """What follows `parts` where `rest` opens with them in brackets ("(2)(a)"), else None."""
+    for part in parts:
+        if rest is None:
+            return None
+        match = _PART.match(rest)
+        rest = rest[match.end():] if match and match.group(1).lower() == part else None
+    return rest
 
 
 def _header(text: str, start: int, end: int) -> str:

@@ -73,7 +73,10 @@ _WORD = re.compile(r"\w+")
 # words with "When does the 07:15 train from Lindenau arrive?" and the 09:15 row was quoted; "7:15" matched neither.
 # Not an address's or a ratio's colons ("fe80::1", "00:1a:2b", "3:1").
 _TIME = re.compile(r"(?<!\w)(?<!\w:)([01]?\d|2[0-4]):([0-5]\d)(?::([0-5]\d))?(?!\w|:\w)")
-_CONTENT_WORD = re.compile(rf"{_TIME.pattern}|\w+")
+# A number joined by dots is one content word too, as the BM25 leg reads it: read as \w+, a contract's "clause 7.3"
+# was "7" and "3", held by "clauses 7.1 and 7.2" and by clause 3.2 of another contract.
+_DOTTED = r"(?<!\w)\w*\d(?:\.\d+)+(?!\w)"
+_CONTENT_WORD = re.compile(rf"{_TIME.pattern}|{_DOTTED}|\w+")
 # Words that carry no content: an answer made of them says nothing about the chunk.
 _STOPWORDS = frozenset(
     "a an and are as at be by for from has have in is it its of on or that the their this to was were "
@@ -211,7 +214,8 @@ def normalise(text: str) -> str:
 def content_words(text: str) -> list[str]:
     """`text`'s words, lower-cased, without its function words: English ones and Chinese and Japanese function
     characters always, those of German, French, Italian, Spanish and Portuguese where the text holds one that is not
-    also English. A clock time is one word ("07:15" and "7:15" are "7:15")."""
+    also English. A clock time is one word ("07:15" and "7:15" are "7:15"), and so is a number joined by dots ("7.3",
+"2.0.1")."""
     words = [_time_word(m) if m.group(2) else m.group() for m in _CONTENT_WORD.finditer(spaced(text.lower()))]
     marks = [w for w in words if w in _MARKS_LANGUAGE]
     if len(marks) * _MARK_SHARE < len(words) and (len(set(marks)) < 2 or len(marks) * _MARKS_SPARSE < len(words)):

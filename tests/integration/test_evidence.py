@@ -9,6 +9,7 @@ from localrag.answer.evidence import (
     candidate_sentences,
     extracted_answer,
     extracted_text,
+    is_clause,
     weighted_shares,
 )
 from localrag.embed import HashEmbedder, SentenceTransformerEmbedder
@@ -219,3 +220,52 @@ def test_a_line_labelled_documents_or_question_can_answer(real_embedder: Sentenc
     for line in ("[1] docs/fees.md:3, page 2 — Fees  (cited)", "[2] my notes.md  (not cited)",
                  "[4] fees.md:3-5 · p. 2 was the source for the visa answer here"):
         assert candidate_sentences([_hit(f"{line}\n")]) == [], line
+
+
+LIABILITY = ("7.1 Nothing in this Agreement limits either party's liability for death or personal injury caused by its "
+             "negligence, or for fraud.\n7.2 Neither party is liable for any indirect or consequential loss, or for "
+             "loss of profits, revenue or goodwill.\n7.3 Subject to clauses 7.1 and 7.2, each party's total liability "
+             "under this Agreement in any contract year is limited to the Fees paid in the twelve months before the "
+             "claim arose.\n7.4 The limitation in clause 7.3 does not apply to a breach of clause 8.")
+TERMINATION = ("12.1 Either party may terminate this Agreement by giving the other party ninety days' written notice.\n"
+               "12.2 Either party may terminate this Agreement immediately if the other party commits a material "
+               "breach that is not remedied within thirty days of notice.")
+SUPPLY = ("3.1 The Supplier will deliver the Goods to the Buyer's warehouse on the agreed delivery date.\n"
+          "3.2 The Buyer must notify any defect within 10 days of delivery, after which the Goods are deemed accepted.")
+
+
+def _clauses(text: str, heading: str, path: str) -> Hit:
+    return Hit(Chunk(path, path, path, 0, text, 0, len(text), heading=heading, file_type="txt"), 1.0)
+
+
+def test_a_clause_asked_for_by_its_number_is_quoted_not_a_sentence_referring_to_it(
+        real_embedder: SentenceTransformerEmbedder) -> None:
+    # Before 2026-12-07 "7.4 The limitation in clause 7.3 ..." answered what clauses 7.3 and 12.1 say, marked verified
+    # ("7.3" read as "7" and "3", "clause" held by the cross-reference), and msa.txt's 7.3 what the supply agreement's
+    # 3.2 says (it holds "clauses 7.1 and 7.2": a 7, a 2).
+    msa = [_clauses(LIABILITY, "7. LIABILITY", "/c/msa.txt"), _clauses(TERMINATION, "12. TERMINATION", "/c/msa.txt")]
+    supply = _clauses(SUPPLY, "3. DELIVERY AND DEFECTS", "/c/supply.txt")
+    for question, sources, opening in (("What does clause 7.3 say?", msa, "7.3 Subject"),
+                                       ("What does clause 12.1 say?", msa, "12.1 Either"),
+                                       ("What does clause 3.2 of the supply agreement say?", [supply, *msa], "3.2 The"),
+                                       ("What does section 12.2 say?", msa, "12.2 Either")):
+        evidence = best_sentence(question, sources, real_embedder)
+        assert evidence is not None and evidence.text.startswith(opening), (question, evidence)
+
+
+def test_what_is_the_clause_asked() -> None:
+    text = ('1.1 In this Agreement:\n(a) "Services" means the services.\n(b) "Fees" means the charges.\n\n'
+            "7.3 Subject to clause 7.1, liability is capped. It is capped per year.\n7.4 Clause 7.3 does not apply.\n"
+            "7.30 Another clause.\n7.3.1 A sub-clause of it.")
+
+    def of(sentence: str, clause: tuple[str, tuple[str, ...]], heading: str = "") -> bool:
+        return is_clause(text, text.index(sentence), heading, clause)
+
+    assert of("(a)", ("1.1", ("a",))) and not of("(b)", ("1.1", ("a",))) and of("(b)", ("1.1", ()))
+    assert of("7.3 Subject", ("7.3", ())) and of("It is capped", ("7.3", ())) and of("7.3.1", ("7.3", ()))
+    assert not of("7.4", ("7.3", ())) and not of("7.30", ("7.3", ()))  # a reference; another clause
+    assert of("7.4", ("7", ()), "7. LIABILITY") and not of("7.4", ("8", ()), "7. LIABILITY")
+    law = "(1) The notice period is four weeks.\n(2) Notice must be given in writing."
+    assert is_clause(law, law.index("(2)"), "Civil Code > § 3 Notice", ("3", ("2",)))
+    assert not is_clause(law, 0, "Civil Code > § 3 Notice", ("3", ("2",)))
+    assert is_clause("§ 3(2) Notice must be given in writing.", 0, "", ("3", ("2",)))

@@ -232,3 +232,11 @@ def test_a_clock_time_is_one_content_word() -> None:
     assert content_words("fe80::1 00:1a:2b 3:1 http://host:8080 12:30:45:10") == [
         "fe80", "1", "00", "1a", "2b", "3", "1", "http", "host", "8080", "12", "30", "45", "10"]
     assert support("7:15", "The first train leaves at 07:15 from platform 2.") == 1.0
+
+
+def test_a_number_joined_by_dots_is_one_content_word() -> None:
+    """"clause 7.3" was the words "7" and "3", held by "clauses 7.1 and 7.2" and by another contract's clause 3.2."""
+    assert content_words("What does clause 7.3 say?") == ["does", "clause", "7.3", "say"]
+    assert content_words("Subject to clauses 7.1 and 7.2, see 7.3.") == [
+        "subject", "clauses", "7.1", "7.2", "see", "7.3"]
+    assert content_words("v2.0.1 costs 2.5 mg, 7.3a") == ["v2.0.1", "costs", "2.5", "mg", "7", "3a"]
