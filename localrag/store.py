@@ -120,14 +120,32 @@ class StoreStatus:
 
 
 def _meta_rows(db_dir: Path) -> dict[str, str]:
+    """The meta table's rows; {} when there is no store. A StoreError naming `localrag repair` when the folder holds
+    tables but no meta table that reads (a copy or rsync cut off inside it): `collections` ended in a traceback."""
     import lancedb
 
     if not Path(db_dir).is_dir():
         return {}
     db = lancedb.connect(str(db_dir))
-    if META not in db.list_tables().tables:
+    tables = db.list_tables().tables
+    if META not in tables:
+        if tables:
+            raise meta_lost(db_dir, "is missing")
         return {}
-    return {r["key"]: r["value"] for r in db.open_table(META).to_arrow().to_pylist()}
+    try:
+        return {r["key"]: r["value"] for r in db.open_table(META).to_arrow().to_pylist()}
+    except Exception as exc:
+        if not is_damage(exc):
+            raise
+        raise meta_lost(db_dir, "cannot be read") from exc
+
+
+def meta_lost(db_dir: Path, what: str) -> StoreError:
+    """The error of a store whose meta table `what` (is missing, cannot be read) while its other tables are there: a
+    read must not make it again, as an opening did (an empty one, the collections other than `default` renamed
+    recovered-ID in silence, and `repair` then found nothing to say); `repair` makes it again and says so."""
+    return StoreError(f"{db_dir}: the store is damaged, the meta table {what} (it names the embedder and the "
+                      "collections)", REPAIR_HINT)
 
 
 def recorded_embedder(db_dir: Path) -> tuple[str, int] | None:
@@ -251,6 +269,10 @@ class Store(CollectionRegistry, StoreIndexes, StoreChecksums):
             except ValueError as exc:
                 if "was not found" not in str(exc):
                     raise
+                # The meta table is made first, so a folder with other tables lost it (or all its versions).
+                if set(self._db.list_tables().tables) - {META}:
+                    raise meta_lost(self.path, "is missing" if META not in self._db.list_tables().tables
+                                    else "cannot be read") from exc
                 # A new store. Two first openings at once would both create the table, one commit failing on the
                 # other's (or one reading the table while the other has yet to write its first version).
                 with migration_lock(self.path):

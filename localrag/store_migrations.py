@@ -35,6 +35,9 @@ if TYPE_CHECKING:
 
     from localrag.store import Store
 
+# The name a collection found without a registry entry comes back under (with its table id): `repair` names them.
+RECOVERED = "recovered-"
+
 
 def new_tables(db: Any, table_suffix: str, dim: int) -> None:
     db.create_table(CHUNKS + table_suffix, schema=chunks_schema(dim), exist_ok=True)
@@ -66,7 +69,7 @@ def _register_collections(store: Store) -> None:
     if store._folder_meta(REGISTRY_KEY) is None:
         tables = set(store._db.list_tables().tables)
         found = {table_id(t) for t in tables if table_id(t) and CHUNKS + suffix(table_id(t)) in tables}
-        registry = {DEFAULT_COLLECTION: "", **{f"recovered-{ident}": ident for ident in found}}
+        registry = {DEFAULT_COLLECTION: "", **{RECOVERED + ident: ident for ident in found}}
         store._set_folder_meta(REGISTRY_KEY, dump_registry(registry))
 
 

@@ -39,6 +39,7 @@ from localrag.graph.repair import repair_graph
 from localrag.ingest.pipeline import embedding_text
 from localrag.store import Store
 from localrag.store_damage import damaged_indexes
+from localrag.store_migrations import RECOVERED
 from localrag.store_schema import (
     CHUNK_KEYS,
     CHUNKS,
@@ -48,6 +49,7 @@ from localrag.store_schema import (
     batches,
     chunks_schema,
     documents_schema,
+    meta_schema,
     sql_in,
     sql_literal,
 )
@@ -76,6 +78,8 @@ class RepairReport:
     reingest_errors: list[str] = field(default_factory=list)
     # Triple files some of whose triples were lost with a damaged triples table: imported again.
     reimport: list[str] = field(default_factory=list)
+    # Collections registered again as recovered-ID with a remade meta table: `collections rename` names them.
+    recovered: list[str] = field(default_factory=list)
 
     @property
     def whole(self) -> bool:
@@ -146,11 +150,25 @@ def _fixed_tables(
             )
         if META in db.list_tables().tables:
             db.drop_table(META)
+        # Made here, empty, for the Store to fill: an opening never makes it beside other tables (a read command did,
+        # and the damage went unsaid).
+        db.create_table(META, schema=meta_schema())
         report.fixed.append(
             f"the meta table was made again for embedder '{embedder.name}' (a fusion chosen with "
-            "`localrag retrieval tune-fusion` is forgotten: run it again; collections other than 'default' "
-            "come back as recovered-ID: name them again with `localrag collections rename`)"
+            "`localrag retrieval tune-fusion` is forgotten: run it again)"
         )
+
+
+def _name_recovered(db_dir: Path, store: Store, report: RepairReport) -> None:
+    """Say which collections the remade meta table registered as recovered-ID (their names were in the meta table
+    lost), each with what it holds and the command that names it again."""
+    for name in sorted(n for n in store.registry() if n.startswith(RECOVERED)):
+        documents = Store.open_existing(db_dir, name).documents()
+        example = f", e.g. {documents[0].path}" if documents else ""
+        report.recovered.append(name)
+        count = f"{len(documents)} document{'' if len(documents) == 1 else 's'}"
+        report.fixed.append(f"a collection came back as '{name}' ({count}{example}): name it again with "
+                            f"`localrag collections rename {name} NAME`")
 
 
 def _rolled_back(db: DBConnection, db_dir: Path, names: list[str], report: RepairReport) -> list[str]:
@@ -366,6 +384,8 @@ def repair_store(
     if dry_run and any(state != "ok" for state in states.values()):
         return report  # the rest needs whole tables, which only a repair makes
     store = Store(db_dir, embedder_name=embedder.name, dim=embedder.dim, collection=collection)
+    if states[META] != "ok" and not dry_run:
+        _name_recovered(db_dir, store, report)
     if not dry_run:
         removed = store.repair()
         if removed:

@@ -263,7 +263,9 @@ def test_collections_come_back_after_the_meta_table_is_made_again(tmp_path: Path
     ident = store.create_collection("work")
     store._db.drop_table(META)
     report = repair_store(tmp_path / "db", embedder)
-    assert any("recovered-ID" in line for line in report.fixed)
+    assert report.recovered == [f"recovered-{ident}"]
+    assert f"a collection came back as 'recovered-{ident}' (0 documents): name it again with `localrag collections " \
+           f"rename recovered-{ident} NAME`" in report.fixed
     reopened = Store(tmp_path / "db", embedder_name=embedder.name, dim=DIM)
     assert reopened.registry() == {"default": "", f"recovered-{ident}": ident}
     reopened.create_collection("more")  # a create drops unregistered tables: the recovered ones must stay
@@ -365,6 +367,38 @@ def test_every_manifest_lost_is_damage_in_one_line_and_repaired(clean_store: Pat
     report = Engine(Settings(), embedder=HashEmbedder(dim=DIM)).repair()
     assert report.fixed[0].startswith(f"no version of the {table} table opens"), report.fixed
     _searchable(Engine(Settings(), embedder=HashEmbedder(dim=DIM)))
+
+
+@pytest.mark.parametrize("lost", ["manifests", "folder"])
+def test_a_lost_meta_table_is_damage_until_repair_makes_it_again(clean_store: Path, localrag_home: Path, corpus: Path,
+                                                                 lost: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """An rsync cut off inside meta.lance: `collections` ended in a traceback; `status` made an empty meta table again
+    in silence, after which `work` was listed as recovered-ID, `search --collection work` offered to create it
+    beside its data, and `repair --check` found no damage. Now every command says so in one line, nothing is made
+    until `repair`, which names the collection that came back and the command that names it again."""
+    engine = _fresh(clean_store, localrag_home)
+    work = Engine(Settings(collection="work"), embedder=HashEmbedder(dim=DIM))
+    work.create_collection("work")
+    work.ingest([corpus / "note1.md"])
+    meta = _db(localrag_home) / f"{META}.lance"
+    shutil.rmtree(meta / "_versions" if lost == "manifests" else meta)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("localrag.engine.Engine.embedder", property(lambda self: HashEmbedder(dim=DIM)))
+        for command in (["collections"], ["status"], ["search", "--collection", "work", "storm"]):
+            assert run(command) == 2, command
+            err = capsys.readouterr().err
+            assert "the meta table" in err and "localrag repair" in err and "Traceback" not in err, err
+            assert len(err.strip().splitlines()) == 1, err
+    assert not (meta / "_versions").exists()  # no read made it again
+    assert engine.repair(dry_run=True).damage
+    report = engine.repair()
+    assert report.whole, report
+    [name] = report.recovered
+    assert f"a collection came back as '{name}' (1 document, e.g. {corpus / 'note1.md'}): name it again with " \
+           f"`localrag collections rename {name} NAME`" in report.fixed
+    engine.rename_collection(name, "work")
+    assert [(c.name, c.documents) for c in engine.collections()] == [("default", 3), ("work", 1)]
+    _searchable(engine)
 
 
 @pytest.mark.parametrize("table", ["documents", "chunks"])
