@@ -546,7 +546,13 @@ class Engine(GraphMode, Collections, Information):
         from localrag.embed import loading_activity
         from localrag.embedder_probe import check_embedder
         from localrag.ingest.pipeline import doc_id_for, run_ingest
-        from localrag.ingest.readings import dropped_note, holding_files, split_app_folders, stale_documents
+        from localrag.ingest.readings import (
+            dropped_note,
+            holding_files,
+            not_held,
+            split_app_folders,
+            stale_documents,
+        )
 
         if progress is not None and self._store is None:
             # Opening the store loads the embedder: on a new home that is an ONNX export, seconds
@@ -560,8 +566,10 @@ class Engine(GraphMode, Collections, Information):
         check_embedder(store, self.embedder)  # before a vector is written
         opened = time.monotonic() - started
         dropped: list[str] = []
+        unfound: list[str] = []
         if stale and not paths_:
-            held = holding_files(stale_documents(store.document_readings(), self.settings, self.embedder.max_tokens))
+            stale_paths = stale_documents(store.document_readings(), self.settings, self.embedder.max_tokens)
+            held, unfound = holding_files(stale_paths), not_held(stale_paths)
             paths_, dropped = split_app_folders(held, (d.path for d in store.documents()))
             store.delete_documents([doc_id_for(path) for path in dropped])
         report = run_ingest(
@@ -587,6 +595,15 @@ class Engine(GraphMode, Collections, Information):
         report.removed_paths = sorted([*report.removed_paths, *dropped])
         if dropped:
             report.notes.append(dropped_note(len(dropped)))
+        if unfound:  # passed over in silence: "0 added ...", and as many stale as before
+            from localrag.collection import collection_option
+            from localrag.forget import not_found_note
+
+            configured = configured_collection(self.config_file)
+            report.notes.append(not_found_note(
+                unfound, (d.path for d in store.documents()), self.settings.collection,
+                what=("stale document", "stale documents"), configured=configured,
+                listed_by=f"`localrag documents --stale{collection_option(self.settings.collection, configured)}`"))
         if report.updated or report.removed or report.moved:
             self._drop_stale_triples(store, report)
         if report.removed_paths:
@@ -781,6 +798,16 @@ class Engine(GraphMode, Collections, Information):
             report = repair_store(db_dir, self.embedder, dry_run=dry_run, collection=self.settings.collection)
         if not dry_run:
             report.lost = [p for p in report.reingest + report.reimport if not Path(p).is_file()]
+            # A restore where the documents moved: every one was said to be read again, none was.
+            report.not_on_disk = [p for p in report.refresh if not Path(p).is_file()]
+            report.refresh = [p for p in report.refresh if Path(p).is_file()]
+            if report.not_on_disk:
+                from localrag.forget import not_found_note
+
+                report.not_on_disk_note = not_found_note(
+                    report.not_on_disk, (d.path for d in self.documents()), self.settings.collection,
+                    what=("document kept from its chunks", "documents kept from their chunks"),
+                    listed_by="`not_on_disk` in `--json`", configured=configured_collection(self.config_file))
             on_disk = [p for p in report.reingest + report.refresh if Path(p).is_file()]
             if on_disk:
                 ingested = self.ingest(on_disk)

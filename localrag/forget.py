@@ -147,6 +147,29 @@ def removed_note(removed: Sequence[str], conversations: int, collection: str, *,
                      f"{forget_command(named, collection, purge=True, configured=configured)}{which} erases it now")
 
 
+def not_found_note(missing: Sequence[str], stored: Iterable[str], collection: str, *, what: tuple[str, str],
+                   listed_by: str, configured: str | None = None) -> str:
+    """One line on indexed documents (`missing`, `what` they are: one, many) whose files are not on disk, and the
+    forget that takes them out: their folder where it is gone and holds no other of the `stored` documents, else the
+    files themselves (up to three), else PATH... and `listed_by`, what lists them all. A restore onto a machine where
+    the documents moved is the common case: `repair` said it read their details again, `ingest --stale` said
+    nothing at all."""
+    import os
+
+    folder = os.path.commonpath([str(Path(p).parent) for p in missing])
+    gone = set(missing)
+    if not Path(folder).exists() and all(p in gone for p in stored if Path(p).is_relative_to(folder)):
+        named: list[str] = [folder]
+    else:
+        named = list(missing) if len(missing) <= _NAMED_IN_COMMAND else ["PATH..."]
+    which = f" naming them ({listed_by} lists them)" if named == ["PATH..."] else ""
+    some = ", ".join(path_text(p) for p in missing[:3]) + (", ..." if len(missing) > 3 else "")
+    is_, them, their = ("is", "it", "its") if len(missing) == 1 else ("are", "them", "their")
+    return line_text(f"{count_text(len(missing), *what)} {is_} not on disk (moved, or on a drive not mounted): {some}; "
+                     f"{forget_command(named, collection, configured=configured)}{which} takes {them} out, and an "
+                     f"ingest of {their} new place reads {them} there")
+
+
 def derived_folders() -> list[tuple[str, str]]:
     """The folders of DERIVED_FOLDERS in the data folder that hold any file, with what they hold."""
     root = paths.data_dir()

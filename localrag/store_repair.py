@@ -75,6 +75,10 @@ class RepairReport:
     lost: list[str] = field(default_factory=list)  # of those, the ones no longer on disk
     # Paths whose chunks were kept but whose details (title, size) were lost: read again when still on disk.
     refresh: list[str] = field(default_factory=list)
+    # Of those, the ones not on disk (moved, a drive not mounted): their text stays searchable, their details lost;
+    # `not_on_disk_note` names the forget that takes them out.
+    not_on_disk: list[str] = field(default_factory=list)
+    not_on_disk_note: str = ""
     reingest_errors: list[str] = field(default_factory=list)
     # Triple files some of whose triples were lost with a damaged triples table: imported again.
     reimport: list[str] = field(default_factory=list)

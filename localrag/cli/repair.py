@@ -47,6 +47,10 @@ def _repair(args: argparse.Namespace, out: Console, err: Console) -> int:
             out.print(Text(f"{'lost (not on disk)' if lost else 'triples imported again'}: {path_text(path)}"))
         for path in report.refresh:
             out.print(Text(f"details read again: {path_text(path)}"))
+        for path in report.not_on_disk:
+            out.print(Text(f"kept, not on disk: {path_text(path)}"))
+        if report.not_on_disk_note:
+            out.print(Text(report.not_on_disk_note))
         for line in report.reingest_errors:
             out.print(Text(f"could not be read again: {line}"))
         if not report.damage:

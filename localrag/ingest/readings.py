@@ -197,10 +197,14 @@ def dropped_note(count: int) -> str:
 
 def holding_files(paths: Iterable[str]) -> list[str]:
     """The files on disk that hold documents `paths`: a mail's attachment (`mail.eml/report.pdf`) is read
-    again through its mail. A document whose file is gone is left out: ingest forgets it."""
-    files = set()
-    for path in paths:
-        held = next((p for p in (Path(path), *Path(path).parents) if p.is_file()), None)
-        if held is not None:
-            files.add(str(held))
-    return sorted(files)
+    again through its mail. A document whose file is gone is left out (`not_held` names those)."""
+    return sorted({str(held) for held in map(_holding_file, paths) if held is not None})
+
+
+def not_held(paths: Iterable[str]) -> list[str]:
+    """Of documents `paths`, those no file on disk holds: moved, deleted, or on a drive not mounted."""
+    return [path for path in paths if _holding_file(path) is None]
+
+
+def _holding_file(path: str) -> Path | None:
+    return next((p for p in (Path(path), *Path(path).parents) if p.is_file()), None)

@@ -249,9 +249,43 @@ def test_rebuilt_documents_keep_a_file_gone_from_disk(clean_store: Path, localra
         report = engine.repair()
     finally:
         shutil.move(moved, corpus / "note2.md")
-    assert report.whole and report.lost == [] and len(report.refresh) == 3
+    assert report.whole and report.lost == [] and len(report.refresh) == 2
+    assert report.not_on_disk == [str(corpus / "note2.md")]
+    assert f"`localrag forget {corpus / 'note2.md'}` takes it out, and an ingest of its new place" \
+           in report.not_on_disk_note
     assert {d.title for d in engine.documents()} == {"Note 0", "Note 1", ""}
     _searchable(engine)
+
+
+def test_a_restore_whose_documents_moved_names_them_not_on_disk(clean_store: Path, localrag_home: Path, corpus: Path,
+                                                               tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """A half copy restored where the documents moved: `repair` said "details read again" of each file it could not
+    find, and `ingest --stale` then read nothing and said nothing, all still stale. Now both name them and the forget
+    that takes their old folder out."""
+    _fresh(clean_store, localrag_home)
+    _cut(localrag_home, "documents.lance/data/*.lance")
+    moved = tmp_path / "mnt" / "docs"
+    moved.parent.mkdir()
+    shutil.move(corpus, moved)
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr("localrag.engine.Engine.embedder", property(lambda self: HashEmbedder(dim=DIM)))
+            assert run(["repair"]) == 0
+        out = capsys.readouterr().out
+        assert "details read again" not in out
+        assert out.count("kept, not on disk: ") == 3
+        assert (f"3 documents kept from their chunks are not on disk (moved, or on a drive not mounted): "
+                f"{corpus / 'note0.md'}, ") in out and f"`localrag forget {corpus}` takes them out" in out
+        stale = Engine(Settings(), embedder=HashEmbedder(dim=DIM)).ingest([], stale=True)
+    finally:
+        shutil.move(moved, corpus)
+    assert stale.added == stale.updated == 0
+    assert [note for note in stale.notes if "not on disk" in note] == [
+        f"3 stale documents are not on disk (moved, or on a drive not mounted): {corpus / 'note0.md'}, "
+        f"{corpus / 'note1.md'}, {corpus / 'note2.md'}; `localrag forget {corpus}` takes them out, and an ingest of "
+        "their new place reads them there"
+    ]
 
 
 def test_collections_come_back_after_the_meta_table_is_made_again(tmp_path: Path) -> None:
