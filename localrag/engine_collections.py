@@ -14,9 +14,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from localrag import paths
-from localrag.collection import DEFAULT_COLLECTION, CollectionError
+from localrag.collection import DEFAULT_COLLECTION, CollectionError, collection_option
+from localrag.config import configured_collection
 from localrag.engine_writes import one_collection
 from localrag.errors import LocalRagError
+from localrag.safe_text import line_text, path_text
+from localrag.sizes import count_text
 from localrag.writer_lock import writer_lock
 
 if TYPE_CHECKING:
@@ -62,17 +65,37 @@ class Collections:
 
     def folders_to_watch(self, given: Sequence[Path]) -> list[Path]:
         """The folders a watch of `given` watches: those, each of which must be a folder, else the ones remembered
-        for this collection. The chat app had a rule of its own: a mistyped folder or a file typed there was
-        passed over, and the remembered folders watched instead, in silence."""
+        for this collection that are folders now (`missing_watched_note` names the others). The chat app had a rule
+        of its own: a mistyped folder or a file typed there was passed over, and the remembered folders watched
+        instead, in silence."""
         paths.refuse_unusable(given)  # a name longer than the system takes: resolve() raised it as a traceback
-        folders = [paths.typed_path(p).resolve() for p in given] or self.watched_folders()
+        folders = [paths.typed_path(p).resolve() for p in given]
         if not folders:
-            raise LocalRagError("no folders to watch", "name the folders to watch; they are remembered for the next "
-                                "watch of this collection")
+            remembered = self.watched_folders()
+            if not remembered:
+                raise LocalRagError("no folders to watch", "name the folders to watch; they are remembered for the "
+                                    "next watch of this collection")
+            # A remembered folder moved, or on a drive not mounted, refused every resume for good ("not a folder",
+            # advice for a file typed by mistake), even beside a folder that is there.
+            found = [folder for folder in remembered if folder.is_dir()]
+            if not found:
+                raise LocalRagError(_not_found(remembered), self._forget_folders_hint())
+            return found
         for folder in folders:
             if not folder.is_dir():
                 raise LocalRagError(f"{folder}: not a folder", "watch folders; ingest single files instead")
         return folders
+
+    def missing_watched_note(self) -> str:
+        """One line naming the folders remembered for this collection's watch that are not folders now, which a
+        resume passes over; "" when there are none."""
+        missing = [folder for folder in self.watched_folders() if not folder.is_dir()]
+        return line_text(f"not watched: {_not_found(missing)}; {self._forget_folders_hint()}") if missing else ""
+
+    def _forget_folders_hint(self) -> str:
+        option = collection_option(self.settings.collection, configured_collection(self.config_file))
+        return (f"`localrag watch --forget-folders{option}` forgets the remembered folders, then `localrag watch "
+                f"FOLDER...{option}` names those to watch")
 
     def remember_watched(self, folders: Sequence[Path], *, add: bool = False, include: Sequence[str] | None = None,
                          exclude: Sequence[str] | None = None) -> None:
@@ -231,3 +254,11 @@ class Collections:
 
     def _drop_store(self) -> None:
         self._store = self._retriever = self._graph = self._graph_index = None
+
+
+def _not_found(missing: Sequence[Path]) -> str:
+    """The remembered folders `missing` that are not folders now, named."""
+    listed = ", ".join(path_text(folder) for folder in missing)
+    which = "is" if len(missing) == 1 else "are"
+    return line_text(f"{count_text(len(missing), 'remembered folder')} {which} not found (moved? drive not mounted?): "
+                     f"{listed}")

@@ -91,3 +91,33 @@ def test_forget_folders_names_what_it_forgot(localrag_home: Path, tmp_path: Path
     assert json.loads(capsys.readouterr().out) == {
         "collection": "work", "forgotten_folders": [str(tmp_path / "a"), str(tmp_path / "b")],
         "forgotten_include": [], "forgotten_exclude": []}
+
+
+def test_a_remembered_folder_moved_away_is_named_and_the_others_watched(localrag_home: Path, tmp_path: Path,
+                                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    """A plain `watch` after a watched folder moved was refused for good ("not a folder", advice for a file typed by
+    mistake), even once the new place was watched beside it; now the folders that are there are watched and the
+    others named, with the way to forget them."""
+    from localrag.cli import run
+    from localrag.config import Settings
+    from localrag.embed import HashEmbedder
+    from localrag.engine import Engine
+
+    old, new = tmp_path / "docs", tmp_path / "mnt" / "docs"
+    old.mkdir()
+    new.mkdir(parents=True)
+    engine = Engine(Settings(), embedder=HashEmbedder())
+    engine.remember_watched([old])
+    engine.remember_watched([new], add=True)
+    old.rmdir()
+    assert engine.folders_to_watch([]) == [new]
+    assert engine.missing_watched_note() == (
+        f"not watched: 1 remembered folder is not found (moved? drive not mounted?): {old}; `localrag watch "
+        "--forget-folders` forgets the remembered folders, then `localrag watch FOLDER...` names those to watch")
+    with pytest.raises(LocalRagError, match=f"{new}: not a folder"):  # a folder typed is still one to be there
+        new.rmdir()
+        engine.folders_to_watch([new])
+    assert run(["watch"]) == 2  # none of them is there
+    err = capsys.readouterr().err
+    assert err.startswith(f"localrag: 2 remembered folders are not found (moved? drive not mounted?): {old}, {new} "
+                          "(`localrag watch --forget-folders` forgets"), err

@@ -447,13 +447,16 @@ class LibraryScreen(LocalRagScreen):
         if self.watch_stop is not None:
             return
         engine = self.localrag.engine
+        typed = parse_paths(self.query_one("#paths", Input).value)
         try:
-            folders = engine.folders_to_watch(parse_paths(self.query_one("#paths", Input).value))
+            folders = engine.folders_to_watch(typed)
         except LocalRagError as exc:
             self.notify(f"{exc}: type the folders in the paths box", severity="warning", markup=False)
             with self.prevent(Switch.Changed):
                 event.switch.value = False
             return
+        if not typed and engine.missing_watched_note():  # the remembered folders that are there are watched
+            self.notify(engine.missing_watched_note(), severity="warning", markup=False)
         self.watch_stop = threading.Event()
         self.watched = folders
         self._set_watch_state()
