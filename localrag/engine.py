@@ -51,7 +51,7 @@ from localrag.engine_collections import Collections
 from localrag.engine_graph import GraphMode
 from localrag.engine_status import Information
 from localrag.engine_writes import one_collection
-from localrag.errors import ConfigError, LoaderError, LocalRagError, ModelError
+from localrag.errors import ConfigError, LoaderError, LocalRagError, ModelError, StoreError
 from localrag.forget import (
     Forgotten,
     KeptPassages,
@@ -708,7 +708,7 @@ class Engine(GraphMode, Collections, Information):
             return ""
         try:
             stale = recorded_embedder(upcoming)
-        except (RuntimeError, OSError, ValueError):
+        except (RuntimeError, OSError, ValueError, StoreError):  # a damaged meta table: a copy to drop all the same
             stale = None
         if stale is not None and stale[0] == wanted:
             return ""  # the same switch: it goes on from there

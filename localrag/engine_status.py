@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from localrag import paths
 from localrag.collection import DEFAULT_COLLECTION
-from localrag.errors import LocalRagError
+from localrag.errors import LocalRagError, StoreError
 from localrag.models import BUNDLED_EMBEDDER, EmbedderInfo, ModelInfo, resolve_embedder
 
 if TYPE_CHECKING:
@@ -136,7 +136,7 @@ class Information:
 
         try:
             recorded = recorded_embedder(paths.db_dir())
-        except (RuntimeError, OSError, ValueError):  # a damaged index says so itself, in the next command
+        except (RuntimeError, OSError, ValueError, StoreError):  # a damaged index says so itself, in the next command
             return None
         if recorded is None:
             return None
@@ -255,7 +255,7 @@ def _reembedding() -> str:
     try:
         recorded = recorded_embedder(upcoming)
         setting = recorded_embedder_setting(upcoming) or "bundled"
-    except (RuntimeError, OSError, ValueError):
+    except (RuntimeError, OSError, ValueError, StoreError):
         recorded, setting = None, "FOLDER"
     name = recorded[0] if recorded is not None else "another embedder"
     return (f"to {name}, under way or stopped part way: `localrag retrieval use-embedder {setting}` goes on with it "
