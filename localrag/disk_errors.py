@@ -137,7 +137,8 @@ def disk_trouble(exc: BaseException) -> DiskError | None:
     if is_read_only(exc):
         return DiskError(f"{where}: the disk is read-only",
                              "this command writes to localrag's folders: point LOCALRAG_HOME at a folder on a "
-                             "writable disk (asking, searching and listing work on a read-only one)")
+                             "writable disk (`search`, `ask` without `--conversation`, `documents`, `status` and "
+                             "`repair --check` only read, and work on a read-only one)")
     if lacks_permission(exc):
         return permission_trouble(denied_place(exc))
     if lacks_temp_folder(exc):

@@ -34,6 +34,9 @@ import json
 import logging
 import os
 import re
+import stat
+import sys
+import tempfile
 import threading
 import warnings
 from collections.abc import Callable, Iterator, Sequence
@@ -47,7 +50,7 @@ from localrag import paths
 from localrag.atomic import replace_synced
 from localrag.config import DEFAULT_EMBED_BACKEND, EMBED_BACKENDS
 from localrag.cpu import cpu_has_native_bf16, worker_threads
-from localrag.disk_errors import is_disk_full
+from localrag.disk_errors import is_disk_full, is_read_only, lacks_permission
 from localrag.embed import BF16_SUFFIX, configured_max_tokens, counting_copy, embedder_name, unit_rows
 from localrag.errors import ConfigError, ModelError
 from localrag.offline import enforce_offline
@@ -109,6 +112,70 @@ def folder_digest(folder: Path) -> str:
 def export_dir(folder: Path) -> Path:
     # By content only: a tuned embedder judged in its staging folder keeps its export once renamed.
     return paths.cache_dir() / "onnx" / folder_digest(folder)
+
+
+def _own_temp_cache(*, create: bool) -> Path | None:
+    """This user's cache under the temp folder, where an export the cache cannot take is kept (made with `create`):
+    None when missing, or when the name is taken by anything but a folder of this user's that no one else may enter
+    (another account could have put an export of its own making there)."""
+    place = Path(tempfile.gettempdir()) / f"localrag-{os.getuid()}-cache"
+    try:
+        info = place.lstat()
+    except FileNotFoundError:
+        if not create:
+            return None
+        try:
+            place.mkdir(mode=0o700)
+        except OSError:
+            return None
+        info = place.lstat()
+    except OSError:
+        return None
+    private = stat.S_ISDIR(info.st_mode) and info.st_uid == os.getuid() and not info.st_mode & 0o077
+    return place if private else None
+
+
+_TEMP_SAID: set[Path] = set()
+
+
+def _export_place(folder: Path, backend: str) -> Path:
+    """The folder that holds (or is to hold) this folder's export for `backend`: the cache's. Where the cache cannot
+    be written (a LOCALRAG_HOME on a disk mounted read-only, a backup searched where it lies, or one this user may
+    only read) and holds no export, one under the temp folder, said once: a search there was refused "the disk is
+    read-only" for the export it could not keep. An export made there serves every later command until the temp
+    folder is cleared, where the torch backend instead would load torch at each one."""
+    directory = export_dir(folder)
+    if _export_file(directory, backend).is_file():
+        return directory
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        if not (is_read_only(exc) or lacks_permission(exc)):
+            raise
+    else:
+        if os.access(directory, os.W_OK):
+            return directory
+    temp = _own_temp_cache(create=True)
+    place = (temp or Path(tempfile.mkdtemp(prefix="localrag-cache-"))) / "onnx" / directory.name
+    place.mkdir(parents=True, exist_ok=True)
+    if not _export_file(place, backend).is_file() and directory not in _TEMP_SAID:
+        _TEMP_SAID.add(directory)
+        why = "the disk is read-only" if _on_read_only_disk(directory) else "you cannot write in it"
+        # On stderr from here, for every front end alike (a search's, an MCP server's log): the export is made
+        # deep inside the first embedding, which no front end's own notes reach.
+        print(f"localrag: the embedder's ONNX export cannot be kept in {paths.cache_dir()} ({why}): it is made in "
+              f"{place} instead, once while that folder lasts; LOCALRAG_CACHE_DIR names a cache folder on a "
+              "writable disk", file=sys.stderr, flush=True)
+    return place
+
+
+def _on_read_only_disk(path: Path) -> bool:
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    try:
+        return bool(os.statvfs(path).f_flag & os.ST_RDONLY)
+    except OSError:
+        return False
 
 
 @contextmanager
@@ -211,8 +278,7 @@ def ensure_export(folder: Path, backend: str) -> Path:
             f"{folder}: no tokenizer.json, which the ONNX backend needs",
             "set embed_backend = \"torch\" for this embedder",
         )
-    directory = export_dir(folder)
-    directory.mkdir(parents=True, exist_ok=True)
+    directory = _export_place(folder, backend)
     remove_left_by_dead(directory, _TMP_NAME)
     float_file = directory / "model.onnx"
     if not float_file.is_file():
@@ -327,7 +393,10 @@ class OnnxEmbedder:
         on 2 cores, where a cached export loads in under a second)."""
         if self._runtime is not None or self._onnx_file is not None:
             return False
-        return not _export_file(export_dir(self.folder), self.backend).is_file()
+        directory = export_dir(self.folder)
+        temp = _own_temp_cache(create=False)
+        return not any(_export_file(place, self.backend).is_file()
+                       for place in (directory, *([temp / "onnx" / directory.name] if temp else [])))
 
     @property
     def dim(self) -> int:

@@ -164,8 +164,17 @@ def make_private_roots() -> None:
         roots.append(models)
     for root in roots:
         if not root.exists():
-            root.parent.mkdir(parents=True, exist_ok=True)
-            root.mkdir(mode=0o700, exist_ok=True)
+            try:
+                root.parent.mkdir(parents=True, exist_ok=True)
+                root.mkdir(mode=0o700, exist_ok=True)
+            except OSError as exc:
+                # A home on a read-only disk (a backup mounted read-only) or one this user may only read: a
+                # command that only reads needs none of the folders missing there (a backup leaves the models
+                # folder out), and one that writes into a folder fails where it writes, naming it. Refused here,
+                # `search` was refused "the disk is read-only" for the models folder it never reads.
+                if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+                    continue
+                raise
             shared = _group_shared(root.parent) if home is not None and root.parent == home else 0
             if shared:
                 root.chmod(0o700 | shared)  # the umask (022) would have taken the group's write away

@@ -5,6 +5,7 @@ tests may mount one (root); skipped elsewhere."""
 from __future__ import annotations
 
 import errno
+import os
 import subprocess
 from pathlib import Path
 
@@ -161,3 +162,50 @@ def test_repair_check_reports_on_a_read_only_disk(
         assert "damaged: the FTS index on chunks.fts_text is unreadable" in capsys.readouterr().out
     finally:
         subprocess.run(["mount", "-o", "remount,rw", str(small_disk)], check=True)
+
+
+def test_a_backup_on_a_read_only_disk_is_searched_asked_and_checked(
+    small_disk: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A backup (no models folder, no cache) mounted read-only: `search`, `ask` and `repair --check` were refused
+    "models: the disk is read-only", then "data/cache", for folders they only make; the embedder's export, which
+    its cache cannot take, is made once under the temp folder and said so."""
+    import tempfile
+
+    from localrag.embed_onnx import export_dir
+    from localrag.models import bundled_embedder_path
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "light.md").write_text("Zephyrine is the code name of the lighthouse restoration, led by Anna.\n",
+                                   encoding="utf-8")
+    assert run(["ingest", str(docs)]) == 0
+    assert run(["backup", str(small_disk)]) == 0
+    capsys.readouterr()
+    backup = next(small_disk.glob("localrag-backup-*"))
+    monkeypatch.setenv("LOCALRAG_HOME", str(backup))
+    monkeypatch.delenv("LOCALRAG_CACHE_DIR")  # the cache is the backup's own data/cache, which it left out
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    before = sorted(str(p.relative_to(backup)) for p in backup.rglob("*"))
+    assert "models" not in before and "data/cache" not in before
+    subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], check=True)
+    try:
+        assert run(["search", "Zephyrine"]) == 0
+        captured = capsys.readouterr()
+        assert "lighthouse restoration" in captured.out
+        made = temp / f"localrag-{os.getuid()}-cache" / "onnx" / export_dir(bundled_embedder_path()).name
+        assert [line for line in captured.err.splitlines() if "ONNX export" in line] == [
+            f"localrag: the embedder's ONNX export cannot be kept in {backup / 'data' / 'cache'} (the disk is "
+            f"read-only): it is made in {made} instead, once while that folder lasts; LOCALRAG_CACHE_DIR names a "
+            "cache folder on a writable disk"], captured.err
+        assert (made / "model.onnx").is_file()
+        assert run(["ask", "--extract", "What is Zephyrine?"]) == 0  # the export found in the temp folder, unsaid
+        captured = capsys.readouterr()
+        assert "led by Anna" in captured.out and "ONNX export" not in captured.err
+        assert run(["repair", "--check"]) == 0
+        assert "no damage found" in capsys.readouterr().out
+    finally:
+        subprocess.run(["mount", "-o", "remount,rw", str(small_disk)], check=True)
+    assert sorted(str(p.relative_to(backup)) for p in backup.rglob("*")) == before
