@@ -9,11 +9,12 @@ reading (`reading_lock`): it was refused for want of writing the lock's file, th
 conversations and settings are written whole, each file at once, so each is copied whole.
 
 The copy is `DEST/localrag-backup-<UTC time>/` holding `data/` and `config/` (and `models/` when asked): a
-LOCALRAG_HOME as it stands, so `LOCALRAG_HOME=that-folder localrag status` reads it, and a restore puts its
-folders back in place. Left out and named: the cache (made again when needed), the marks of running processes,
-the chat app's log and lock files; and the models folder unless asked (GGUF files of gigabytes, which an
-export can make again). The copy is written under a `.partial` name and renamed at its end, so an interrupted
-one is never taken for whole; the next backup to the same place removes what a killed one left.
+LOCALRAG_HOME as it stands, so `LOCALRAG_HOME=that-folder localrag status` reads it, and a restore puts each of
+its folders in place of the one it was copied from (`BackupReport.restore` names both). Left out and named: the
+cache (made again when needed), the marks of running processes, the chat app's log and lock files; and the
+models folder unless asked (GGUF files of gigabytes, which an export can make again). The copy is written under
+a `.partial` name and renamed at its end, so an interrupted one is never taken for whole; the next backup to the
+same place removes what a killed one left.
 """
 
 from __future__ import annotations
@@ -51,6 +52,9 @@ class BackupReport:
     seconds: float = 0.0
     # (what, where, its size) of each folder left out.
     left_out: list[tuple[str, str, int]] = field(default_factory=list)
+    # (a folder of the copy, the folder it replaces in a restore): the data folder is `~/.local/share/localrag`
+    # without LOCALRAG_HOME, not `.../data`, so "put its folders back" copied `data` one level too deep.
+    restore: list[tuple[str, str]] = field(default_factory=list)
 
     def summary(self) -> str:
         return (f"backed up to {self.path} ({size_text(self.size)}, {count_text(self.files, 'file')}, "
@@ -81,7 +85,11 @@ def backup(dest: Path, *, models: bool = False) -> BackupReport:
                 _copy(model_dir, partial / "models", left_out, report)
             elif apart and any(model_dir.iterdir()):
                 report.left_out.append((left_out[model_dir.resolve()], str(model_dir), _size(model_dir)))
-            report.path = str(_renamed(partial, dest))
+            final = _renamed(partial, dest)
+            report.path = str(final)
+            report.restore = [(str(final / name), str(place.absolute())) for name, place in
+                              (("data", data), ("config", config), ("models", model_dir))
+                              if (final / name).is_dir()]
     except BaseException as exc:
         shutil.rmtree(partial, ignore_errors=True)  # never half a backup under a backup's name
         if isinstance(exc, OSError):

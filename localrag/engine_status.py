@@ -43,6 +43,9 @@ class EngineStatus:
     vector_index: str
     schema_version: int
     data_dir: str
+    # Where the settings are read from: a restore puts a backup's `config` folder here (status named only the data
+    # and models folders, and the backup's hint sent a user to it).
+    config_dir: str
     models_dir: str
     gpu_offload: bool
     fusion: str = ""
@@ -201,6 +204,7 @@ class Information:
             vector_index=store.vector_index,
             schema_version=store.schema_version,
             data_dir=str(paths.data_dir()),
+            config_dir=str(paths.config_dir()),
             models_dir=str(self.models_dir),
             gpu_offload=gpu_offload_supported(),
             fusion=self._fusion_summary(reading),

@@ -34,7 +34,8 @@ def _backup(args: argparse.Namespace, out: Console, err: Console) -> int:
     out.print(Text(line_text(report.summary())), soft_wrap=True)
     for what, where, size in report.left_out:
         err.print(Text(line_text(f"left out: {what}, {where} ({size_text(size)})")), soft_wrap=True)
-    err.print(Text(line_text(f"to read it: LOCALRAG_HOME={report.path} localrag status; to restore it, put its "
-                             "folders back where localrag keeps them (`localrag status` names them)")),
-              soft_wrap=True)
+    moves = ", ".join(f"{copied} as {place}" for copied, place in report.restore)
+    err.print(Text(line_text(f"to read it: LOCALRAG_HOME={report.path} localrag status; to restore it, with localrag "
+                             f"stopped, put {moves}, each in place of the folder there (moved aside or deleted "
+                             "first, not copied into it)")), soft_wrap=True)
     return 0

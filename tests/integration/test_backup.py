@@ -97,3 +97,35 @@ def test_an_index_behind_a_link_is_copied_not_linked(localrag_home: Path, tmp_pa
     copy = Path(report.path)
     assert copy.is_absolute() and report.size > 0  # a relative DEST named whole, so the line works from anywhere
     assert not (copy / "data" / "lancedb").is_symlink() and list((copy / "data" / "lancedb").iterdir())
+
+
+def test_a_restore_done_as_the_backup_says_brings_back_the_index_and_settings(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """Without LOCALRAG_HOME the data folder is `XDG_DATA_HOME/localrag`, not `.../data`: "put its folders back
+    where localrag keeps them (`localrag status` names them)" had a user copy the backup's `data` folder into it,
+    one level too deep, and `status` named no config folder."""
+    import re
+    import shutil
+
+    monkeypatch.delenv("LOCALRAG_HOME")
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "share"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "conf"))
+    assert run(["ingest", str(_notes(tmp_path / "notes", 2))]) == 0
+    assert run(["config", "set", "top_k", "7"]) == 0
+    (tmp_path / "drive").mkdir()
+    capsys.readouterr()
+    assert run(["backup", str(tmp_path / "drive")]) == 0
+    hint = capsys.readouterr().err.replace("\n", "")
+    moves = re.findall(r"(\S+/(?:data|config)) as (\S+?)[,;]", hint)
+    assert moves == [(str(next((tmp_path / "drive").iterdir()) / name), str(place)) for name, place in
+                     (("data", tmp_path / "share" / "localrag"), ("config", tmp_path / "conf" / "localrag"))], hint
+    assert "each in place of the folder there (moved aside or deleted first, not copied into it)" in hint
+
+    for _, place in moves:  # the disk lost
+        shutil.rmtree(place)
+    for copied, place in moves:  # the restore, as the hint says
+        shutil.copytree(copied, place)
+    assert run(["documents"]) == 0 and capsys.readouterr().out.count("notes/n") == 2
+    assert run(["config", "show", "top_k"]) == 0 and "7" in capsys.readouterr().out
+    assert run(["status"]) == 0
+    assert re.search(rf"config dir\s+{re.escape(str(tmp_path / 'conf' / 'localrag'))}\n", capsys.readouterr().out)
