@@ -3,8 +3,9 @@
 Ingest is embedding time, and ONNX Runtime runs MiniLM faster than torch on a CPU, and far better
 when other work competes for the cores (benchmarks/README.md, "ONNX Runtime encoding"). The export
 is made from the folder's own weights on first use and cached (`paths.cache_dir()`, under the data
-dir), keyed by a hash of the folder's model files, so nothing is ever downloaded and a changed (for
-example re-tuned) folder gets a new export.
+dir; the user's own folder under the temp folder where that cannot be written), keyed by a hash of the
+folder's model files, so nothing is ever downloaded and a changed (for example re-tuned) folder gets a
+new export.
 
 Why not sentence-transformers' own `backend="onnx"`: it loads through optimum-onnx, whose only
 release pins transformers < 4.58 while sentence-transformers 6 needs transformers 5, so the two

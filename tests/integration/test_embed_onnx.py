@@ -182,3 +182,24 @@ def test_a_runtime_that_answers_with_no_rows_is_an_error_naming_the_embedder(mon
     monkeypatch.setattr(runtime, "run", lambda feed: np.zeros((0, 384), dtype=np.float32))
     with pytest.raises(ModelError, match=r"the embedder gave 0 vectors for 1 texts \(too little memory\?"):
         embedder.embed(["hotel cap"])
+
+
+def test_the_temp_folder_s_export_is_used_only_from_a_folder_of_the_user_s_own(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where the cache cannot take the export it goes under the temp folder, whose name another account could take
+    first (with an export of its own making): such a folder, or one others may write in, is passed over."""
+    import tempfile
+
+    from localrag.embed_onnx import _own_temp_cache
+
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    assert _own_temp_cache(create=False) is None and not list(temp.iterdir())  # a look makes nothing
+    made = _own_temp_cache(create=True)
+    assert made == temp / f"localrag-{os.getuid()}-cache" and made.stat().st_mode & 0o777 == 0o700
+    made.chmod(0o777)
+    assert _own_temp_cache(create=True) is None
+    made.rmdir()
+    made.symlink_to(tmp_path)
+    assert _own_temp_cache(create=True) is None
