@@ -40,7 +40,7 @@ from typing import Any, Protocol
 from localrag.cpu import usable_cores, worker_threads
 from localrag.errors import ModelError
 from localrag.models import read_gguf_header
-from localrag.thinking import TEMPLATE_VARIABLES, ThoughtFilter, prompt_opens_thinking
+from localrag.thinking import TEMPLATE_VARIABLES, ThoughtFilter, closed_thinking
 from localrag.types import GenerationStats
 
 # Used only when a GGUF carries no template; ChatML is what most small instruct models were tuned on.
@@ -344,7 +344,7 @@ class LlamaGenerator:
                 f"{limit - RENDER_EXTRA_CHARS:,} of messages",
                 "re-export the model with a working tokenizer.chat_template",
             )
-        return prompt
+        return closed_thinking(prompt)
 
     def _apply_template(self, messages: list[dict[str, str]]) -> str:
         return str(_within(RENDER_SECONDS, lambda: self._formatter(messages=messages, **TEMPLATE_VARIABLES).prompt))
@@ -447,7 +447,7 @@ class LlamaGenerator:
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         pending = ""
         # Stops apply to the answer alone: a thought may well hold "Question:" or a source's header.
-        thoughts = ThoughtFilter(thinking=prompt_opens_thinking(rendered))
+        thoughts = ThoughtFilter()
         stopped = False
         first: float | None = None
         with self._generate_lock:
@@ -467,10 +467,8 @@ class LlamaGenerator:
                     if llama_cpp.llama_vocab_is_eog(vocab, token):
                         break
                     stats.completion_tokens += 1
-                    was_thinking = thoughts.thinking
                     pending += thoughts.feed(decoder.decode(llama.detokenize([token])))
-                    if was_thinking or thoughts.thinking:
-                        stats.thinking_tokens += 1
+                    stats.thinking_tokens = thoughts.pieces
                     pending, piece, stopped = _split_at_stops(pending, stops)
                     if piece:
                         if first is None:

@@ -6,7 +6,9 @@ as claims, its "[1]"s counted as citations, and with the default `max_answer_tok
 whole budget, leaving an "answer" that was half a thought. Qwen3's template is asked not to think
 (`enable_thinking=False`, as `ollama run --think=false` asks it); a model that thinks all the same has the
 block cut from what it writes, counted, and said. DeepSeek-R1's template opens the block itself at the end of
-the prompt, so the reply holds only its end; `ThoughtFilter(thinking=True)` starts inside it.
+the prompt; localrag closes it there (`closed_thinking`), as Qwen3's template does when asked not to think: inside
+an open block a reply held to a grammar (a quote, a question's JSON, a graph step) could never write the "</think>"
+that ends it, and came back empty.
 """
 
 from __future__ import annotations
@@ -19,10 +21,10 @@ CLOSE = "</think>"
 TEMPLATE_VARIABLES = {"enable_thinking": False}
 
 
-def prompt_opens_thinking(prompt: str) -> bool:
-    """Whether a rendered prompt leaves the model inside a think block it has not closed (DeepSeek-R1's template
-    ends its assistant cue with "<think>\\n")."""
-    return prompt.rstrip().endswith(OPEN)
+def closed_thinking(prompt: str) -> str:
+    """A rendered prompt with the think block its template opened (DeepSeek-R1's assistant cue ends with
+    "<think>\\n") closed empty, as Qwen3's template closes it; any other prompt as it is."""
+    return f"{prompt.rstrip()}\n\n{CLOSE}\n\n" if prompt.rstrip().endswith(OPEN) else prompt
 
 
 def _held(text: str, marker: str) -> int:
@@ -34,27 +36,35 @@ def _held(text: str, marker: str) -> int:
 
 
 class ThoughtFilter:
-    """Feed it a reply's text piece by piece; it returns the answer's text, without the think block.
+    """Feed it a reply's text piece by piece (a token's text each); it returns the answer's text, without the think
+    block.
 
     A reply opens a block only at its start (after blank space); the answer's text after a block starts at its
-    first non-blank character. `thinking` is True while inside a block, `thought` once one was seen."""
+    first non-blank character. `thinking` is True while inside a block, `thought` once one was seen, `pieces` counts
+    the pieces the block took, its markers' included."""
 
-    def __init__(self, *, thinking: bool = False) -> None:
-        self.thinking = thinking
-        self.thought = thinking
-        self._at_start = not thinking  # the reply's first characters may still open a block
+    def __init__(self) -> None:
+        self.thinking = False
+        self.thought = False
+        self.pieces = 0
+        self._at_start = True  # the reply's first characters may still open a block
+        self._opening = 0  # pieces fed while that is undecided: "<", "think", ">" are the block's once it opens
         self._after_block = False  # blank space after a block is not the answer's
         self._pending = ""
 
     def feed(self, piece: str) -> str:
         self._pending += piece
+        if self.thinking:
+            self.pieces += 1
         if self._at_start:
+            self._opening += 1
             head = self._pending.lstrip()
             if not head or (OPEN.startswith(head) and head != OPEN):
                 return ""
             self._at_start = False
             if head.startswith(OPEN):
                 self.thinking = self.thought = True
+                self.pieces += self._opening
                 self._pending = head[len(OPEN):]
         if self.thinking:
             end = self._pending.find(CLOSE)

@@ -255,9 +255,10 @@ class GenerationStats:
         answer; "" when it did not think."""
         if not self.thinking_tokens:
             return ""
-        if self.still_thinking and self.hit_token_limit:
+        if self.still_thinking:  # at the limit, or at an end of turn inside the block
             return (f"the model was still thinking after {count_text(self.thinking_tokens, 'token')} and wrote no "
-                    "answer: raise max_answer_tokens (localrag config set max_answer_tokens 2048)")
+                    "answer" + (": raise max_answer_tokens (localrag config set max_answer_tokens 2048)"
+                                if self.hit_token_limit else ""))
         return f"the model thought for {count_text(self.thinking_tokens, 'token')} before answering (not shown)"
 
     def left_out_note(self) -> str:

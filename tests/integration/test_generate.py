@@ -359,10 +359,23 @@ def test_a_think_block_is_kept_out_of_the_answer_and_counted(generator: LlamaGen
     assert stats.thinking_note().startswith(f"the model thought for {stats.thinking_tokens} tokens")
 
 
-def test_a_reply_that_never_leaves_its_think_block_says_so(tmp_path: Path) -> None:
+def test_a_think_block_the_template_opens_is_closed_so_a_grammar_reply_comes_back(tmp_path: Path) -> None:
+    # Inside the block DeepSeek-R1's template opens, a reply held to a grammar (a quote, a question's JSON, a graph
+    # step) could never write "</think>": it came back empty.
     gen = LlamaGenerator(retagged(tmp_path, CHATML_TURNS + R1_CUE), n_ctx=2048, n_threads=2)
+    assert gen.render(MESSAGES).endswith("<|im_start|>assistant\n<think>\n\n</think>\n\n")
     stats = GenerationStats()
-    grammar = 'root ::= [a-z ]{40,60}'  # thought that never reaches "</think>" within the limit
-    assert gen.complete(MESSAGES, max_tokens=12, grammar=grammar, stats=stats) == ""
+    assert gen.complete(MESSAGES, max_tokens=16, grammar='root ::= "Ada Quill [1]."', stats=stats) == "Ada Quill [1]."
+    assert stats.thinking_tokens == 0 and not stats.still_thinking
+
+
+def test_a_reply_that_never_leaves_its_think_block_says_so(generator: LlamaGenerator) -> None:
+    stats = GenerationStats()
+    grammar = 'root ::= "<think>" [a-z ]{40,60}'  # thought that never reaches "</think>" within the limit
+    assert generator.complete(MESSAGES, max_tokens=12, grammar=grammar, stats=stats) == ""
     assert stats.still_thinking and stats.hit_token_limit and stats.thinking_tokens == stats.completion_tokens == 12
-    assert "raise max_answer_tokens" in stats.thinking_note()
+    assert "wrote no answer: raise max_answer_tokens" in stats.thinking_note()
+    # Ended by the model inside the block, before the limit: no answer either, and no limit to raise.
+    assert generator.complete(MESSAGES, max_tokens=32, grammar='root ::= "<think>" [a-z]{3,5}', stats=stats) == ""
+    assert stats.still_thinking and not stats.hit_token_limit
+    assert stats.thinking_note().endswith("wrote no answer")

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from localrag.thinking import ThoughtFilter, prompt_opens_thinking
+from localrag.thinking import ThoughtFilter, closed_thinking
 
 
-def shown(pieces: list[str], *, thinking: bool = False) -> tuple[str, ThoughtFilter]:
-    thoughts = ThoughtFilter(thinking=thinking)
+def shown(pieces: list[str]) -> tuple[str, ThoughtFilter]:
+    thoughts = ThoughtFilter()
     text = "".join(thoughts.feed(piece) for piece in pieces) + thoughts.flush()
     return text, thoughts
 
@@ -21,6 +21,8 @@ def shown(pieces: list[str], *, thinking: bool = False) -> tuple[str, ThoughtFil
 def test_the_block_is_cut_whatever_pieces_it_comes_in(pieces: list[str]) -> None:
     text, thoughts = shown(pieces)
     assert text == "Ada [1]." and thoughts.thought and not thoughts.thinking
+    # Every piece up to the one that closes the block, the markers' included.
+    assert thoughts.pieces == {1: 1, 11: 7, 2: 2}[len(pieces)]
 
 
 @pytest.mark.parametrize("reply", ["<thinking> is a tag.", "Ada <think>x</think>", "<", "  <thi"])
@@ -29,15 +31,12 @@ def test_a_reply_that_opens_no_block_at_its_start_is_kept_whole(reply: str) -> N
     assert text == reply and not thoughts.thought
 
 
-def test_a_block_opened_by_the_prompt_ends_at_its_close() -> None:
-    assert shown(["hm, the ", "sources.</th", "ink>\n", "Ada."], thinking=True)[0] == "Ada."
-
-
 def test_a_block_never_closed_shows_nothing() -> None:
     text, thoughts = shown(["<think>", "hm </thi"])
     assert text == "" and thoughts.thinking
 
 
-def test_a_prompt_that_opens_a_block() -> None:
-    assert prompt_opens_thinking("<|im_start|>assistant\n<think>\n")
-    assert not prompt_opens_thinking("<|im_start|>assistant\n<think>\n\n</think>\n\n")
+def test_a_block_the_prompt_opens_is_closed_there() -> None:
+    assert closed_thinking("<|im_start|>assistant\n<think>\n") == "<|im_start|>assistant\n<think>\n\n</think>\n\n"
+    done = "<|im_start|>assistant\n<think>\n\n</think>\n\n"
+    assert closed_thinking(done) == done
