@@ -20,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
@@ -141,6 +142,12 @@ class Settings:
                          "more consecutive words of a sentence its prompt shows, under that sentence's source number: "
                          "its quotes then all verify, at some token F1 and decoding speed (a grammar; needs "
                          "prompt_sentences)"},
+    )
+    answer_language: str = field(
+        default="question",
+        metadata={"doc": "the language answers are asked for: question (the question's own: a German question's "
+                         "system prompt says \"Answer in German.\", an English one's says nothing), or a language's "
+                         "name or code to ask for it always (German, de)"},
     )
     answer_mode: str = field(
         default="generate",
@@ -271,10 +278,18 @@ def check_value(name: str, value: Any, origin: str = "settings") -> None:
             )
     if name == "collection":
         check_name(value, f"{origin}: setting 'collection'")
+    if name == "answer_language" and not _LANGUAGE_NAME.fullmatch(value):
+        raise ConfigError(f"{origin}: setting 'answer_language' = {value!r} is no language's name",
+                          "use question (the question's language), a name such as German or a code such as de")
     if "choices" in meta and value not in meta["choices"]:
         raise ConfigError(
             f"{origin}: setting '{name}' = {value!r} is not known", f"use one of: {', '.join(meta['choices'])}"
         )
+
+
+# A language's name or code, as the system prompt will state it: a sentence or an instruction in the setting would go
+# into every prompt.
+_LANGUAGE_NAME = re.compile(r"[^\W\d_]+(?:[ -][^\W\d_]+){0,2}")
 
 
 # A token anyone could guess in a few tries guards nothing; 16 characters of `token_urlsafe` are 96 bits.

@@ -236,6 +236,7 @@ def answer_events(
         max_answer_tokens=settings.max_answer_tokens,
         history=history,
         texts=texts,
+        answer_language=settings.answer_language,
     )
     yield SourcesEvent(used, query)
     grammar = shown_quote_grammar(quotable[: len(used)]) if settings.quote_grammar else None
