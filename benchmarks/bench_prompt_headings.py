@@ -1,12 +1,14 @@
 """Each source's heading path in the prompt, and the answer's language stated, against the prompt before 2026-12-07.
 
-    .venv/bin/python benchmarks/bench_prompt_headings.py --home /tmp/cov/after --covid 80
+    .venv/bin/python benchmarks/bench_prompt_headings.py --home /tmp/cov/after --covid 60
 
 Every question is answered through `Engine.ask` with the bundled model and default settings (greedy, k = 4, 4
 sentences of each source, repeat guard and attribution on) in three arms that differ only in the prompt:
 
 - before: the prompt before 2026-12-07: "[n] sentences", the system prompt without a language sentence;
-- after: the defaults now: "[n] (Drinks > Hot Chocolate)" on its own line above the sentences, and "Answer in
+- after: `prompt_headings = true` (off by default): "[n] (Drinks > Hot Chocolate)" on its own line above the
+  sentences where the heading paths tell the sources apart for the question (`answer.prompt.headings_tell_apart`;
+  on every source with a heading in the first run, kept in prompt_headings.json), and the default "Answer in
   German." in the system prompt of a question that is not English (`answer.prompt.language_sentence`);
 - english line: after, with `answer_language = "English"`, so every English question's system prompt says "Answer
   in English." too: does the line cost English answers (sample corpus and recipes only)?
@@ -19,7 +21,8 @@ the other languages' in the answer, `question_language`); COVID-QA held-out ques
 98-article home (`--home`, `--covid N`; token F1, the figure `prompt_sentences = 4` was adopted on). Replies are
 kept by prompt within the run: an arm whose prompt for a question is the same as an earlier arm's reuses that reply
 (greedy decoding gives one reply per prompt), and the summary counts the prompts that differ. Paired 95 % bootstrap
-intervals (localrag.evaluate.metrics.paired_difference). Summary: benchmarks/summaries/prompt_headings.json.
+intervals (localrag.evaluate.metrics.paired_difference). Summary: `--summary`, by default
+benchmarks/summaries/prompt_headings_gated.json.
 """
 
 from __future__ import annotations
@@ -40,7 +43,7 @@ from _scratch import scratch_dir  # noqa: E402
 from bench_answer_repeats import covid_items  # noqa: E402
 from bench_prompt import QUESTIONS  # noqa: E402
 
-SUMMARY = Path(__file__).resolve().parent / "summaries" / "prompt_headings.json"
+SUMMARY = Path(__file__).resolve().parent / "summaries" / "prompt_headings_gated.json"
 
 RECIPES = {
     "drinks.md": """# Drinks
@@ -214,7 +217,7 @@ def answers(home: Path, questions: list[str], name: str, language: str = "questi
         engine = ENGINES[str(home)] = Engine(load_settings())
         engine.ask("warm up")
         engine._generator = KeptReplies(engine.generator)  # type: ignore[attr-defined]
-    engine.settings = engine.settings.replace(answer_language=language)
+    engine.settings = engine.settings.replace(answer_language=language, prompt_headings=True)
     arm(name)
     kept = engine.generator
     out = []
@@ -269,6 +272,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--home", type=Path, required=True, help="the 98-article COVID-QA home")
     parser.add_argument("--covid", type=int, default=80, help="COVID-QA held-out questions 121-(120+N)")
+    parser.add_argument("--summary", type=Path, default=SUMMARY, help="where the summary goes")
     args = parser.parse_args()
     from localrag.config import load_settings
     from localrag.engine import Engine
@@ -313,7 +317,7 @@ def main() -> None:
     summary["command"] = " ".join(sys.argv)
     summary["seconds"] = round(time.time() - started)
     summary["load_average"] = os.getloadavg()
-    SUMMARY.write_text(json.dumps(summary, indent=1, ensure_ascii=False) + "\n")
+    args.summary.write_text(json.dumps(summary, indent=1, ensure_ascii=False) + "\n")
     for name, part in summary.items():
         if isinstance(part, dict):
             print(name, {k: row for k, row in part.items() if k != "records"})

@@ -23,6 +23,7 @@ from localrag.answer.prompt import (
     SYSTEM_PROMPT,
     build_messages,
     format_source,
+    format_sources,
 )
 from localrag.types import Answer, Evidence, GenerationStats, Hit
 
@@ -34,6 +35,7 @@ __all__ = [
     "extract_quotes",
     "finish_answer",
     "format_source",
+    "format_sources",
     "parse_citations",
     "quoted_answer",
     "split_raft_answer",

@@ -237,6 +237,7 @@ def answer_events(
         history=history,
         texts=texts,
         answer_language=settings.answer_language,
+        headings=settings.prompt_headings,
     )
     yield SourcesEvent(used, query)
     grammar = shown_quote_grammar(quotable[: len(used)]) if settings.quote_grammar else None

@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING, Any
 
 from localrag.answer.citations import verify_quotes
 from localrag.answer.evidence import prompt_texts
-from localrag.answer.prompt import SYSTEM_PROMPT, format_source, messages_for
+from localrag.answer.prompt import SYSTEM_PROMPT, format_sources, messages_for
 from localrag.raft import MAX_DISTRACTORS
 from localrag.raft.qa import ProgressCallback, QAPair, RaftProgress, content_words, normalise
 from localrag.sentences import chunk_sentences, one_line
@@ -329,8 +329,7 @@ def _example(
 def chat_messages(example: RaftExample) -> list[dict[str, str]]:
     """System, user (the answer-time numbered-document layout) and assistant (the chain of thought)."""
     texts: list[str | None] = list(example.texts) if example.texts is not None else [None] * len(example.documents)
-    blocks = [format_source(n, Hit(c, 0.0), text)
-              for n, (c, text) in enumerate(zip(example.documents, texts, strict=True), start=1)]
+    blocks = format_sources(example.question, [Hit(c, 0.0) for c in example.documents], texts)
     return [*messages_for(example.question, blocks, []), {"role": "assistant", "content": example.cot}]
 
 
