@@ -187,6 +187,45 @@ def test_odt_notes_follow_their_paragraph_and_comments_are_left_out(tmp_path: Pa
         "A claim with a note here.", "Footnote about the source.", "Reviewed text."]
 
 
+def test_odt_text_boxes_are_blocks_alt_text_is_left_out_and_a_nested_table_is_read_once(tmp_path: Path) -> None:
+    # A tester's pricing.odt: a frame's alt text and a text box were glued into the sentence ("... 700 EUR.Company
+    # logoBlue falcon logoSupport is included."), a list item's footnote was lost, and a nested table was read
+    # three times ("Inner A Inner B | Inner A | Inner B | Pro", then "Inner A | Inner B"). A drawing in a line is a
+    # space between its words, as it shows; its alt text is no sentence of the document's, as Word's is not.
+    body = (
+        "<text:p>The annual licence costs 700 EUR.<draw:frame><draw:image xlink:href=\"Pictures/a.png\"/>"
+        "<svg:title>Company logo</svg:title><svg:desc>Blue falcon logo</svg:desc></draw:frame>"
+        "Support is included.</text:p>"
+        "<text:p>See the sidebar<draw:frame><draw:text-box><text:p>Sidebar: discounts apply to schools.</text:p>"
+        "<text:p>Second sidebar line.</text:p></draw:text-box></draw:frame>for details.</text:p>"
+        "<text:list><text:list-item><text:p>Licences renew yearly<text:note text:id=\"ftn1\" "
+        "text:note-class=\"footnote\"><text:note-citation>1</text:note-citation><text:note-body><text:p>Renewal "
+        "notices go out 30 days before.</text:p></text:note-body></text:note>.</text:p></text:list-item></text:list>"
+        "<table:table><table:table-column table:number-columns-repeated=\"2\"/><table:table-row><table:table-cell>"
+        "<table:table><table:table-row><table:table-cell><text:p>Inner A</text:p></table:table-cell>"
+        "<table:table-cell><text:p>Inner B</text:p></table:table-cell></table:table-row></table:table>"
+        "</table:table-cell><table:table-cell><text:p>Pro<text:note text:id=\"ftn2\" text:note-class=\"footnote\">"
+        "<text:note-body><text:p>Pro includes phone support.</text:p></text:note-body></text:note></text:p>"
+        "</table:table-cell></table:table-row></table:table>"
+    )
+    content = _ODT_CONTENT.replace(
+        'office:version="1.3">',
+        'xmlns:draw="urn:oasis:names:tc:opendocument:xmlns:drawing:1.0" xmlns:xlink="http://www.w3.org/1999/xlink" '
+        'xmlns:svg="urn:oasis:names:tc:opendocument:xmlns:svg-compatible:1.0" office:version="1.3">')
+    start, end = content.index("<text:sequence-decls/>"), content.index("</office:text>")
+    loaded = load_file(make_odt(tmp_path / "pricing.odt", content[:start] + body + content[end:]))
+    assert [(kind, text) for kind, text in ((s.kind, loaded.text[s.start:s.end]) for s in loaded.sections)] == [
+        ("paragraph", "The annual licence costs 700 EUR. Support is included."),
+        ("paragraph", "See the sidebar for details."),
+        ("paragraph", "Sidebar: discounts apply to schools."),
+        ("paragraph", "Second sidebar line."),
+        ("list", "- Licences renew yearly."),
+        ("paragraph", "Renewal notices go out 30 days before."),
+        ("table", "Inner A / Inner B | Pro"),
+        ("paragraph", "Pro includes phone support."),
+    ]
+
+
 def test_rtf_paragraphs_and_escapes(tmp_path: Path) -> None:
     path = tmp_path / "letter.rtf"
     path.write_bytes(
