@@ -240,6 +240,28 @@ def test_rtf_paragraphs_and_escapes(tmp_path: Path) -> None:
         load_file(path)
 
 
+def test_rtf_footnotes_follow_their_paragraph_hidden_text_is_left_out_and_emoji_are_decoded(tmp_path: Path) -> None:
+    # A tester's file: the footnote was lost, Word's hidden text (\v) was indexed and quoted by summarize, and an emoji
+    # (a surrogate pair, as Word writes it) came back as two replacement characters. The page header is furniture.
+    path = tmp_path / "terms.rtf"
+    path.write_bytes(
+        rb"{\rtf1\ansi\deff0{\fonttbl{\f0 Times;}}{\header\pard\plain Acme confidential\par}" b"\n"
+        rb"\pard\plain Orders ship within two business days{\super\chftn{\footnote\pard\plain {\super\chftn}"
+        rb" Except public holidays.}}. Returns are free.\par" b"\n"
+        rb"{\v HIDDENRTF internal margin is 40 percent}\par" b"\n"
+        rb"We smile \uc1\u-10179?\u-8704? at caf\'e9s \v secret \{\u233?\'e9\tab\v0 all day.\par" b"\n"
+        rb"Closing{\*\footnote Second note.}\par}"
+    )
+    loaded = load_file(path)
+    assert [text for text, _, _ in sections(loaded)] == [
+        "Orders ship within two business days. Returns are free.",
+        "Except public holidays.",
+        "We smile \U0001f600 at caf\u00e9s all day.",
+        "Closing",
+        "Second note.",
+    ]
+
+
 # --- EPUB -----------------------------------------------------------------------------------------
 
 _CONTAINER = (
