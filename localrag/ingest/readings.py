@@ -85,7 +85,8 @@ READERS: dict[str, int] = {
     "odt": 4,  # a text box's paragraphs are blocks after their paragraph, an image's alt text is left out, a list
     # item's or a table cell's footnote follows its list or table, a nested table is read once, in its cell; 3: a
     # footnote follows its paragraph instead of being glued into it; comments are left out
-    "code": 2, "rtf": 2, "enex": 2, "vtt": 2, "srt": 2, "org": 2, "adoc": 2,
+    "rtf": 3,  # hidden text (\v) is left out, a footnote follows its paragraph, an emoji is one character
+    "code": 2, "enex": 2, "vtt": 2, "srt": 2, "org": 2, "adoc": 2,
     "code:json": 4,  # 3: a line too long for a chunk (minified JSON) is cut between its records, not inside one;
     # 4: in a file over 200,000 characters too, past the first segment the chunker reads (chunker.SEGMENT_CHARS)
 }

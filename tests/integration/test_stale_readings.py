@@ -161,15 +161,15 @@ def test_why_a_reading_is_stale() -> None:
 def test_a_reading_holds_the_chunk_size_the_chunker_used() -> None:
     """MiniLM reads 256 tokens, so any chunk_tokens from 216 up cuts the same chunks: no document is stale
     for a change among those, and one read with 216 is stale under an embedder that reads more."""
-    assert reading("rtf", Settings(chunk_tokens=300), 256) == "rtf 2; chunks 2 216/32"
+    assert reading("rtf", Settings(chunk_tokens=300), 256) == "rtf 3; chunks 2 216/32"
     assert reading("rtf", Settings(chunk_tokens=300), 256) == reading("rtf", Settings(chunk_tokens=500), 256)
-    assert stale_reason("rtf 2; chunks 2 216/32", reading("rtf", Settings(chunk_tokens=500), 512), 512) == (
+    assert stale_reason("rtf 3; chunks 2 216/32", reading("rtf", Settings(chunk_tokens=500), 512), 512) == (
         "read with chunk_tokens/chunk_overlap 216/32")
     # Recorded before readings held the size used: "300" was cut to 216 too.
-    assert stale_reason("rtf 2; chunks 2 300/32", reading("rtf", Settings(chunk_tokens=400), 256), 256) == ""
-    assert stale_reason("rtf 2; chunks 2 300/32", reading("rtf", Settings(chunk_tokens=100), 256), 256) == (
+    assert stale_reason("rtf 3; chunks 2 300/32", reading("rtf", Settings(chunk_tokens=400), 256), 256) == ""
+    assert stale_reason("rtf 3; chunks 2 300/32", reading("rtf", Settings(chunk_tokens=100), 256), 256) == (
         "read with chunk_tokens/chunk_overlap 300/32")
-    assert stale_reason("rtf 2; chunks 2 many/32", reading("rtf", Settings(), 256), 256) == (
+    assert stale_reason("rtf 3; chunks 2 many/32", reading("rtf", Settings(), 256), 256) == (
         "read with chunk_tokens/chunk_overlap many/32")
 
 
