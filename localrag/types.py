@@ -47,7 +47,7 @@ class LoadedText:
     # How its bytes were read, when the user should check it: an encoding guessed, bytes not valid in it ("" if not).
     note: str = ""
     # What of the file was left out or read as empty, for the user to know ("" if nothing): a workbook's hidden
-    # sheets and rows, formulas without stored values.
+    # sheets and rows, formulas without stored values; or read though its application hides it (a deck's hidden slides).
     left_out: str = ""
 
 

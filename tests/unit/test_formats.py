@@ -9,6 +9,7 @@ import json
 import mailbox
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -75,6 +76,88 @@ def test_pptx_titles_are_headings_and_notes_follow(tmp_path: Path) -> None:
     ]
     assert ("Notes: Mention the hiring freeze.", ("Quarterly results",), 1) in sections(loaded)
     assert sections(loaded, "table") == [("Office | People\nLisbon | 41", ("Headcount",), 2)]
+
+
+_DIAGRAM_DATA = (
+    '<dgm:dataModel xmlns:dgm="http://schemas.openxmlformats.org/drawingml/2006/diagram"'
+    ' xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main"><dgm:ptLst>'
+    '<dgm:pt modelId="0" type="doc"><dgm:prSet/><dgm:spPr/><dgm:t><a:bodyPr/><a:p><a:endParaRPr/></a:p></dgm:t>'
+    "</dgm:pt>"
+    '<dgm:pt modelId="1"><dgm:prSet/><dgm:spPr/><dgm:t><a:bodyPr/><a:p><a:r><a:t>Plan</a:t></a:r></a:p></dgm:t>'
+    "</dgm:pt>"
+    '<dgm:pt modelId="2" type="parTrans"><dgm:prSet/><dgm:spPr/><dgm:t><a:bodyPr/><a:p><a:endParaRPr/></a:p>'
+    "</dgm:t></dgm:pt>"
+    '<dgm:pt modelId="3"><dgm:prSet/><dgm:spPr/><dgm:t><a:bodyPr/><a:p><a:r><a:t>Build the </a:t></a:r>'
+    "<a:r><a:t>prototype</a:t></a:r></a:p></dgm:t></dgm:pt>"
+    '<dgm:pt modelId="4" type="pres"><dgm:prSet presName="node"/><dgm:spPr/></dgm:pt>'
+    "</dgm:ptLst><dgm:cxnLst/></dgm:dataModel>"
+)
+
+
+def _add_smartart(slide: Any, data: str | None, shape_id: int) -> None:
+    """A SmartArt graphic frame as PowerPoint writes it: its text lives in the diagram's data part (None: a frame
+    naming a part the deck lacks)."""
+    from pptx.opc.constants import RELATIONSHIP_TYPE
+    from pptx.opc.package import Part
+    from pptx.opc.packuri import PackURI
+    from pptx.oxml import parse_xml
+
+    rel = "rId99"
+    if data is not None:
+        part = Part(PackURI(f"/ppt/diagrams/data{shape_id}.xml"), "application/vnd.openxmlformats-officedocument."
+                    "drawingml.diagramData+xml", slide.part.package, data.encode())
+        rel = slide.part.relate_to(part, RELATIONSHIP_TYPE.DIAGRAM_DATA)
+    slide.shapes._spTree.append(parse_xml(
+        '<p:graphicFrame xmlns:p="http://schemas.openxmlformats.org/presentationml/2006/main"'
+        ' xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main"'
+        ' xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+        f'<p:nvGraphicFramePr><p:cNvPr id="{shape_id}" name="Diagram {shape_id}"/><p:cNvGraphicFramePr/><p:nvPr/>'
+        '</p:nvGraphicFramePr><p:xfrm><a:off x="0" y="0"/><a:ext cx="100" cy="100"/></p:xfrm><a:graphic>'
+        '<a:graphicData uri="http://schemas.openxmlformats.org/drawingml/2006/diagram">'
+        '<dgm:relIds xmlns:dgm="http://schemas.openxmlformats.org/drawingml/2006/diagram"'
+        f' r:dm="{rel}" r:lo="" r:qs="" r:cs=""/></a:graphicData></a:graphic></p:graphicFrame>'))
+
+
+def test_charts_and_smartart_are_read_and_a_hidden_slide_is_read_and_named(tmp_path: Path) -> None:
+    # A tester's slide 3, "Revenue", with a chart titled "Revenue doubled in Q2" and a text box, was read
+    # "Revenue Source: finance team": a graphic frame's chart or SmartArt was passed over, and a hidden slide was
+    # read with no word that a slide show skips it. A graphic whose part is missing is named, the rest read.
+    from pptx import Presentation
+    from pptx.chart.data import CategoryChartData
+    from pptx.enum.chart import XL_CHART_TYPE
+    from pptx.util import Inches
+
+    deck = Presentation()
+    slide = deck.slides.add_slide(deck.slide_layouts[5])  # title only
+    slide.shapes.title.text = "Revenue"
+    data = CategoryChartData()
+    data.categories = ["Q1", "Q2"]
+    data.add_series("Licences", (1.5, 3.0))
+    data.add_series("Services", (0.5, 1.0))
+    chart = slide.shapes.add_chart(XL_CHART_TYPE.COLUMN_CLUSTERED, Inches(1), Inches(2), Inches(6), Inches(4),
+                                   data).chart
+    chart.has_title = True
+    chart.chart_title.text_frame.text = "Revenue doubled in Q2"
+    slide.shapes.add_textbox(Inches(1), Inches(6), Inches(4), Inches(1)).text_frame.text = "Source: finance team"
+    process = deck.slides.add_slide(deck.slide_layouts[5])
+    process.shapes.title.text = "Process"
+    _add_smartart(process, _DIAGRAM_DATA, 40)
+    _add_smartart(process, None, 41)
+    process._element.set("show", "0")
+    path = tmp_path / "results.pptx"
+    deck.save(str(path))
+
+    loaded = load_file(path)
+    assert [(text, page) for text, _, page in sections(loaded)] == [
+        ("Revenue", 1),
+        ("Revenue doubled in Q2", 1),
+        ("Chart series: Licences, Services. Categories: Q1, Q2.", 1),
+        ("Source: finance team", 1),
+        ("Process", 2),
+        ("- Plan\n- Build the prototype", 2),
+    ]
+    assert loaded.left_out == ("hidden slide 2 read (a slide show skips it); the text of SmartArt graphic 'Diagram 41' "
+                               "on slide 2 not read (a part missing or damaged)")
 
 
 # --- spreadsheets ---------------------------------------------------------------------------------
