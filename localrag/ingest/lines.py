@@ -1,7 +1,8 @@
 """The lines of its file a retrieved chunk spans: `notes.md:12-18`, `src/atomic.py:40-52`.
 
 Plain text, Markdown, Org, AsciiDoc and code are indexed as their files' own text, with line endings made "\\n"
-(`encodings.decode_file`) and `safe_text.plain_text` applied (which keeps every line), so a chunk's character offsets
+(`encodings.decode_file`) and `safe_text.plain_text` applied (which keeps every line; a JSON file's string escapes
+are decoded line for line too, `json_strings`), so a chunk's character offsets
 are also a place in that text of its file, and its lines are the file's. The lines are found
 when the chunk is retrieved, not stored with it: the file is read again and the chunk's text looked for at
 its offsets, and only where it still stands there are line numbers given. They are then right for the file
@@ -23,6 +24,7 @@ from pathlib import Path
 
 from localrag.errors import LocalRagError
 from localrag.ingest.encodings import decode_file
+from localrag.ingest.json_strings import readable_json
 from localrag.safe_text import plain_text
 from localrag.types import Chunk, Hit
 
@@ -121,10 +123,11 @@ def _file_text(path: Path, version: Version) -> str | None:
 
 
 def _indexed_text(path: Path, version: Version) -> str:
-    """The file's text as the ingest indexed it: decoded, and `plain_text` as every document is (`parts.load_parts`).
-    Compared with the raw text, every chunk after a soft hyphen or a decomposed "é" stood off its offsets and was cited
-    without lines."""
-    return plain_text(_decoded(path.read_bytes(), path, version))
+    """The file's text as the ingest indexed it: decoded, a JSON file's strings read (`json_strings`, as the loader
+    does), and `plain_text` as every document is (`parts.load_parts`). Compared with the raw text, every chunk after a
+    soft hyphen or a decomposed "é" stood off its offsets and was cited without lines."""
+    text = _decoded(path.read_bytes(), path, version)
+    return plain_text(readable_json(text) if path.suffix.lower() == ".json" else text)
 
 
 def _decoded(data: bytes, path: Path, version: Version) -> str:
