@@ -88,7 +88,8 @@ READERS: dict[str, int] = {
     # footnote follows its paragraph instead of being glued into it; comments are left out
     "rtf": 3,  # hidden text (\v) is left out, a footnote follows its paragraph, an emoji is one character
     "code": 2, "enex": 2, "vtt": 2, "srt": 2, "org": 2, "adoc": 2,
-    "code:json": 4,  # 3: a line too long for a chunk (minified JSON) is cut between its records, not inside one;
+    "code:json": 5,  # the escapes in its strings are decoded ("Zo\\u00eb" read as "Zoë", "\\n" as a space);
+    # 3: a line too long for a chunk (minified JSON) is cut between its records, not inside one;
     # 4: in a file over 200,000 characters too, past the first segment the chunker reads (chunker.SEGMENT_CHARS)
 }
 # A page saved as one file (.mhtml) is read by the "html" reader (`webarchive`): its version is that reader's, so a
