@@ -3,12 +3,14 @@
 A notebook is JSON (nbformat 4): a list of cells, each with its source as a string or a list of
 lines. Markdown cells are split into blocks by the Markdown loader's parser, and their headings
 build the heading path that the code cells below them sit under, as they do when the notebook is
-read. Text outputs of code cells (printed streams, plain-text results) are kept, cut to
-`OUTPUT_CHARS` each, because results are often what a person searches for; images and HTML
-outputs are not text and are skipped. An output is kept as the notebook shows it: a terminal's colour codes
-(`\\x1b[32mINFO\\x1b[0m`, a logger's or a traceback's) are taken out, and of a line a progress bar redraws with
-`\\r` (tqdm) only its last frame is kept (they were indexed raw, a bar's hundred frames between two words). An
-error output is read as its name and value (`KeyError: 'port'`, what a developer searches for), then its traceback.
+read. Text outputs of code cells (printed streams, plain-text results) are kept, each a block of its own, cut to
+`OUTPUT_CHARS` each, because results are often what a person searches for; images are not text and are skipped,
+with the text/plain that stands in for them, and so is a result that only names an object (`<Axes: ...>`). An HTML
+output (a DataFrame) is read as its text/plain, the same table as text. An output is kept as the notebook shows it:
+a terminal's colour codes (`\\x1b[32mINFO\\x1b[0m`, a logger's or a traceback's) are taken out, and of a line a
+progress bar redraws with `\\r` (tqdm) only its last frame is kept (they were indexed raw, a bar's hundred frames
+between two words). An error output is read as its name and value (`KeyError: 'port'`, what a developer searches
+for), then its traceback.
 """
 
 from __future__ import annotations
@@ -26,6 +28,12 @@ OUTPUT_CHARS = 2000
 # A terminal's escape sequences: CSI (colours, cursor moves: ESC [ ... letter), OSC (a title, a link: ESC ] ... BEL
 # or ESC \), and the two-character ones.
 _ESCAPES = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])")
+# Output kinds that are a picture, whose text/plain is only a stand-in (a widget's: a notebook progress bar, a slider).
+_PICTURES = frozenset({"application/vnd.jupyter.widget-view+json"})
+# A result that only names objects: `<Figure size 640x480 with 1 Axes>`, `<Axes: xlabel='month'>`,
+# `<__main__.Model object at 0x7f3b>`, a list or tuple of them (`plt.plot`'s `[<matplotlib.lines.Line2D at 0x7f>]`).
+_REPR = r"<[A-Za-z_][^<>\n]*>"
+_REPRS = re.compile(rf"[\[(]?\s*{_REPR}(?:\s*,\s*{_REPR})*\s*,?\s*[\])]?")
 
 
 def _source(value: Any) -> str:
@@ -47,17 +55,38 @@ def _error(output: dict[str, Any]) -> str:
     return "\n".join([said, *(lines[:-1] if lines[-1].strip() == said else lines)]) + "\n"
 
 
-def _outputs(cell: dict[str, Any]) -> str:
-    texts = []
+def _result(data: dict[str, Any]) -> str:
+    """A result's or a display's text: its text/plain, unless that only stands in for a picture (a figure's `<Figure
+    size 640x480 with 1 Axes>`, a widget's) or names an object (`<Axes: xlabel='month'>`, `[<Line2D at 0x7f...>]`):
+    before, those were read and `summarize` quoted one as a notebook's key sentence. A table shown as HTML (a
+    DataFrame) keeps its text/plain, the same rows as text."""
+    if any(kind.startswith("image/") or kind in _PICTURES for kind in data):
+        return ""
+    text = _source(data.get("text/plain"))
+    return "" if _REPRS.fullmatch(text.strip()) else text
+
+
+def _outputs(cell: dict[str, Any]) -> list[str]:
+    """The text of each output of `cell` worth reading, as the notebook shows it, each cut to `OUTPUT_CHARS`."""
+    texts: list[str] = []
+    stream = None  # the stream the text last added was printed to
     for output in cell.get("outputs") or ():
-        if output.get("output_type") == "stream":
-            texts.append(_source(output.get("text")))
-        elif output.get("output_type") in ("execute_result", "display_data"):
-            texts.append(_source((output.get("data") or {}).get("text/plain")))
-        elif output.get("output_type") == "error":
-            texts.append(_error(output))
-    text = _shown("".join(texts)).strip()
-    return text[:OUTPUT_CHARS]
+        kind, text = output.get("output_type"), ""
+        if kind == "stream":
+            text = _source(output.get("text"))
+            # A stream written in pieces (a print without its newline, then the rest) goes on where it was.
+            if texts and stream == output.get("name"):
+                texts[-1] += text
+                continue
+        elif kind in ("execute_result", "display_data"):
+            text = _result(output.get("data") or {})
+        elif kind == "error":
+            text = _error(output)
+        if text.strip():
+            texts.append(text)
+            stream = output.get("name") if kind == "stream" else None
+    # Leading spaces kept: they align a DataFrame's header over its columns.
+    return [shown[:OUTPUT_CHARS] for shown in (_shown(text).strip("\n").rstrip() for text in texts) if shown.strip()]
 
 
 def load_notebook(path: Path, text: str) -> LoadedText:
@@ -90,8 +119,9 @@ def load_notebook(path: Path, text: str) -> LoadedText:
                     out.add(source[start:end], kind, headings.path)
         elif cell.get("cell_type") == "code":
             out.add(source, "code", headings.path)
-            output = _outputs(cell)
-            if output:
+            # Each output a block of its own: a result without a newline ran into the next output ("1532000Quarter
+            # closed with record revenue"), and a sentence of one was read on into the next.
+            for output in _outputs(cell):
                 out.add(output, "code", headings.path)
         else:
             out.add(source, "paragraph", headings.path)

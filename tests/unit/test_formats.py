@@ -537,10 +537,38 @@ def test_ipynb_outputs_are_read_as_the_notebook_shows_them(tmp_path: Path) -> No
     path = tmp_path / "config.ipynb"
     path.write_text(json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [cell]}))
     assert [text for text, _, _ in sections(load_file(path))] == ["cfg['port']", (
-        "INFO loading\n100%|##########| 3/3\nKeyError: 'port'\n"
+        "INFO loading\n100%|##########| 3/3"), ("KeyError: 'port'\n"
         "---------------------------------------------------------------------------\n"
         "KeyError                                  Traceback (most recent call last)\n"
         "Cell In[2], line 1\n----> 1 cfg['port']")]
+
+
+def test_ipynb_outputs_are_apart_and_a_picture_or_object_name_is_not_text(tmp_path: Path) -> None:
+    # A result without a newline ran into the next output ("1532000Quarter closed with record revenue"), and a
+    # figure's stand-in text was read and quoted by summarize ("<Figure size 640x480 with 1 Axes>WARNING low ...").
+    frame = "   month  revenue\n0    Jan   510000\n1    Feb   498000"
+    cells = [
+        {"cell_type": "code", "metadata": {}, "execution_count": 1, "source": "total", "outputs": [
+            {"output_type": "execute_result", "execution_count": 1, "metadata": {},
+             "data": {"text/plain": ["1532000"]}},
+            {"output_type": "stream", "name": "stdout", "text": ["Quarter closed ", "with record revenue\n"]},
+            {"output_type": "stream", "name": "stdout", "text": "Churn fell to 4%\n"}]},
+        {"cell_type": "code", "metadata": {}, "execution_count": 2, "source": "df.plot(x='month')", "outputs": [
+            {"output_type": "execute_result", "execution_count": 2, "metadata": {},
+             "data": {"text/plain": ["<Axes: xlabel='month'>"]}},
+            {"output_type": "execute_result", "execution_count": 2, "metadata": {},
+             "data": {"text/plain": ["[<matplotlib.lines.Line2D at 0x7f3b2c1d5e10>]"]}},
+            {"output_type": "display_data", "metadata": {},
+             "data": {"image/png": "iVBORw0KGgo=", "text/plain": ["<Figure size 640x480 with 1 Axes>"]}},
+            {"output_type": "stream", "name": "stderr", "text": ["WARNING low sample size\n"]},
+            {"output_type": "execute_result", "execution_count": 2, "metadata": {},
+             "data": {"text/html": ["<table>...</table>"], "text/plain": [frame]}}]},
+    ]
+    path = tmp_path / "analysis.ipynb"
+    path.write_text(json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": cells}))
+    assert [text for text, _, _ in sections(load_file(path))] == [
+        "total", "1532000", "Quarter closed with record revenue\nChurn fell to 4%",
+        "df.plot(x='month')", "WARNING low sample size", frame]
 
 
 def test_json_is_code(tmp_path: Path) -> None:
