@@ -2,13 +2,14 @@
 
 Each cue is read as one line of speech, `[00:00:14] Alice Chen: Then I am deciding to postpone...`: its start time
 to the second, its speaker (a WebVTT `<v Alice Chen>` voice tag, or an .srt cue that opens with `Name:`), its text.
-A cue that ends mid-sentence is joined by the speaker's next one (Teams cuts a sentence into cues of a few words),
-up to `_TURN_CHARS` characters; a cue that opens a sentence keeps its own line and time, so a quote stays by the time
-that finds it in the recording. What a player does not show
-as speech is left out: cue numbers and identifiers, timing lines and their cue settings, the header's metadata,
-NOTE, STYLE and REGION blocks, inline tags (`<c.yellow>`, `<b>`, `<i>`, `<00:00:15.120>`, .srt's `<font>` and
-`{\\an8}`); entities (`&amp;`, `&nbsp;`) are decoded. Read as text, every timing line and cue number was in the
-index, a title was "WEBVTT" or "1", and `--extract` quoted "3 00:00:14.300 --> 00:00:22.900 <v Alice Chen>Then...".
+A cue that names no speaker goes on with the one an .srt or Zoom `Name:` named last (they name a speaker where the
+speaker changes). A cue that ends mid-sentence is joined by the speaker's next one (Teams cuts a sentence into cues
+of a few words), up to `_TURN_CHARS` characters; a cue that opens a sentence keeps its own line and time, so a quote
+stays by the time that finds it in the recording. What a player does not show as speech is left out: cue numbers
+and identifiers, timing lines and their cue settings, the header's metadata, NOTE, STYLE and REGION blocks, inline
+tags (`<c.yellow>`, `<b>`, `<i>`, `<00:00:15.120>`, .srt's `<font>` and `{\\an8}`); entities (`&amp;`, `&nbsp;`)
+are decoded. Read as text, every timing line and cue number was in the index, a title was "WEBVTT" or "1", and
+`--extract` quoted "3 00:00:14.300 --> 00:00:22.900 <v Alice Chen>Then...".
 
 The text is rebuilt, not the file's own, so a chunk has no line numbers; the time at the start of each line is
 where a citation points in the recording. Each line is a paragraph: the chunker packs whole turns.
@@ -47,6 +48,7 @@ def load_subtitles(path: Path, text: str) -> LoadedText:
     title = ""
     turns: list[tuple[str, str, str]] = []  # (time, speaker, text)
     last_line = ("", "")
+    named = ""  # the speaker the last `Name:` opened a cue for, who goes on speaking in cues that name no one
     for number, block in enumerate(_BLOCKS.split(text.strip())):
         lines = block.strip("\n").split("\n")
         header = _HEADER.match(lines[0].strip()) if number == 0 else None
@@ -61,7 +63,8 @@ def load_subtitles(path: Path, text: str) -> LoadedText:
             continue
         time = _clock(_TIMING.match(lines[timing]))
         in_cue = False
-        for speaker, said in _speech(lines[timing + 1:]):
+        spoken, named = _speech(lines[timing + 1:], named)
+        for speaker, said in spoken:
             # Rolling captions (YouTube's) repeat the line before as each cue's first line.
             if last_line == (speaker, said):
                 continue
@@ -99,18 +102,24 @@ def _clock(timing: re.Match[str] | None) -> str:
     return f"{int(hours):02d}:{minutes}:{seconds}"
 
 
-def _speech(lines: list[str]) -> list[tuple[str, str]]:
-    """(speaker, text) per line of a cue's payload: a `<v Name>` tag holds for the lines after it until another."""
+def _speech(lines: list[str], named: str) -> tuple[list[tuple[str, str]], str]:
+    """(speaker, text) per line of a cue's payload, and the speaker a `Name:` named last (`named` before the cue).
+
+    A `<v Name>` tag holds for the lines after it until another; it names only its cue's voice (WebVTT tags every
+    cue). A `Name:` (.srt's, Zoom's) is written where the speaker changes, so its speaker goes on in the lines and
+    cues that name no one: before, such a cue had no speaker, and "Maria: We moved the warehouse" was not joined by
+    her next cue, "to Rotterdam in April...", whose line then said nobody moved it."""
     said: list[tuple[str, str]] = []
-    speaker = ""
+    speaker = named
     for line in lines:
         voice = _VOICE.search(line)
         if voice is not None:
-            speaker = squash(html.unescape(voice.group(1)))
+            speaker, named = squash(html.unescape(voice.group(1))), ""
         plain = squash(html.unescape(_TAG.sub("", line)).replace("\u200e", "").replace("\u200f", ""))
-        named = _SPEAKER.match(plain) if voice is None else None
-        if named is not None and all(word[0].isupper() for word in named.group("name").split()):
-            speaker, plain = named.group("name"), plain[named.end():]
+        name = _SPEAKER.match(plain) if voice is None else None
+        if name is not None and all(word[0].isupper() for word in name.group("name").split()):
+            speaker = named = name.group("name")
+            plain = plain[name.end():]
         if plain:
             said.append((speaker, plain))
-    return said
+    return said, named

@@ -59,7 +59,27 @@ def test_a_subrip_file_is_read_with_its_speakers(tmp_path: Path) -> None:
     assert loaded.text.split("\n") == [
         "[00:00:01] ALICE: Welcome to the review.",
         "[00:00:04] Bob Smith: Thanks. The numbers look good.",
-        "[00:00:08] Just a subtitle over two lines.",
+        "[00:00:08] Bob Smith: Just a subtitle over two lines.",  # no one else named: Bob goes on
+    ]
+
+
+def test_a_cue_that_names_no_one_goes_on_with_the_speaker_named_last(tmp_path: Path) -> None:
+    # Maria's next cue did not repeat her name: it had no speaker, was not joined, and an extract quoted the half
+    # sentence "Maria: We moved the warehouse".
+    path = tmp_path / "interview.srt"
+    path.write_text("1\n00:00:01,000 --> 00:00:04,000\nMaria: We moved the warehouse\n\n"
+                    "2\n00:00:04,500 --> 00:00:08,000\nto Rotterdam in April and hired six drivers.\n\n"
+                    "3\n00:00:09,000 --> 00:00:12,000\nJonas: Good. What about trucks?\n\n"
+                    "4\n00:00:12,500 --> 00:00:14,000\nWe have four.\n\n"
+                    "5\n00:00:15,000 --> 00:00:17,000\n<v Ana Ruiz>Two more in May.\n\n"
+                    "6\n00:00:17,500 --> 00:00:19,000\nThanks, everyone.\n")
+    assert load_file(path).text.split("\n") == [
+        "[00:00:01] Maria: We moved the warehouse to Rotterdam in April and hired six drivers.",
+        "[00:00:09] Jonas: Good. What about trucks?",
+        "[00:00:12] Jonas: We have four.",
+        # A voice tag names its cue's voice only (WebVTT tags every cue): the cue after it names no one.
+        "[00:00:15] Ana Ruiz: Two more in May.",
+        "[00:00:17] Thanks, everyone.",
     ]
 
 
@@ -107,4 +127,4 @@ def test_a_zoom_transcript_names_its_speakers_before_a_colon(tmp_path: Path) -> 
     path.write_text("WEBVTT\n\n1\n00:00:01.000 --> 00:00:04.000\nÉlodie Martin: Bonjour à tous.\n\n"
                     "2\n00:00:05.000 --> 00:00:06.000\nwell: not a name, a lower-case word.\n")
     assert load_file(path).text == ("[00:00:01] Élodie Martin: Bonjour à tous.\n"
-                                    "[00:00:05] well: not a name, a lower-case word.")
+                                    "[00:00:05] Élodie Martin: well: not a name, a lower-case word.")
