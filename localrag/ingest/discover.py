@@ -437,8 +437,9 @@ def _not_read(path: Path) -> str:
     return f"{path.suffix} is no file type localrag reads (README, \"What it reads\", lists them{as_text([path])})"
 
 
-# Plain-text formats localrag has no reader of its own for: named .txt, each is read as text.
-TEXT_TYPES = frozenset({".tex", ".textile", ".wiki", ".mediawiki", ".pod", ".nfo", ".bib",
+# Plain-text formats localrag has no reader of its own for: named .txt, each is read as text. Calendars (.ics),
+# contact cards (.vcf) and RIS reference lists are `KEY:value` lines, read so as .bib's entries are.
+TEXT_TYPES = frozenset({".tex", ".textile", ".wiki", ".mediawiki", ".pod", ".nfo", ".bib", ".ris", ".ics", ".vcf",
                         ".me", ".1st"})
 
 

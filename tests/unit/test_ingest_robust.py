@@ -600,3 +600,11 @@ def test_files_passed_over_are_named_and_renaming_is_advised_only_for_text_of_an
         f"passed over 6 files of types localrag does not read (.tex 2, no extension 2, .bib 1, .mp3 1): "
         f"{repo / 'Dockerfile'}, {repo / 'Makefile'}, {repo / 'a.tex'}, ... (README, \"What it reads\", lists the "
         "types; a plain-text file of another type, such as .tex, is read when named .txt)"]
+    # A calendar, a contact card and a reference list are text too (before, no advice was given for them).
+    for name in (".ics", ".vcf", ".ris"):
+        (tmp_path / name[1:]).mkdir()
+        calendar = _folder(tmp_path / name[1:], {f"export{name}".encode(): b"BEGIN:VCALENDAR\n"})
+        assert engine.ingest([calendar]).notes == [
+            f"passed over 1 file of types localrag does not read ({name} 1): {calendar / f'export{name}'} (README, "
+            f"\"What it reads\", lists the types; a plain-text file of another type, such as {name}, is read when "
+            "named .txt)"]
