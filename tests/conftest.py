@@ -8,9 +8,12 @@ Unix socketpair) and Textual keep working.
 
 from __future__ import annotations
 
+import atexit
 import ipaddress
 import os
+import shutil
 import socket
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -61,6 +64,30 @@ _real_connect_ex = socket.socket.connect_ex
 WORKER_THREADS = "1" if os.environ.get("PYTEST_XDIST_WORKER") else ""
 if WORKER_THREADS:
     os.environ.setdefault("OMP_NUM_THREADS", WORKER_THREADS)
+
+# Each test gets its own LOCALRAG_HOME (`localrag_home`), but a module- or session-scoped fixture runs before it: one
+# that opened an Engine there wrote into the user's own data folder (~/.local/share/localrag), so the session has a
+# home of its own too, and the developer's own LOCALRAG_HOME is never the tests'.
+_SESSION_HOME = tempfile.mkdtemp(prefix="localrag-test-session-home-")
+os.environ["LOCALRAG_HOME"] = _SESSION_HOME
+atexit.register(shutil.rmtree, _SESSION_HOME, True)
+
+
+def _users_data_folder() -> Path:
+    """Where localrag keeps its data with no LOCALRAG_HOME (localrag/paths.py): the folder no test may make."""
+    share = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(share) / "localrag"
+
+
+_USERS_FOLDER_BEFORE = _users_data_folder().exists()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if not _USERS_FOLDER_BEFORE and _users_data_folder().exists():
+        # A failure, not a warning: the offline promise includes writing nothing of a test's into the user's home.
+        print(f"\nA test made the user's own data folder {_users_data_folder()}: a fixture ran without a "
+              "LOCALRAG_HOME")
+        session.exitstatus = 1
 
 
 @pytest.fixture(autouse=True)
