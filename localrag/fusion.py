@@ -36,6 +36,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from localrag.evaluate.metrics import MIN_QUESTIONS
 from localrag.retrieve import RRF_K, TEXT_WEIGHT, VECTOR_WEIGHT, reciprocal_rank_fusion
 
 if TYPE_CHECKING:
@@ -49,11 +50,6 @@ TOP = 5
 N_QUERIES = 200
 # Below this many chunks top-5 retrieval is too easy to tell the candidates apart: keep the default.
 MIN_CHUNKS = 50
-# Below this many questions (written or cut out) a difference between candidates means nothing: keep the default.
-# A leg replaces the default on one question more (`pick_keeping_default`): on three questions that is chance. 30 is
-# the floor localrag/tune/retriever.py already sets for judging on written questions (MIN_WRITTEN_TO_JUDGE), and the
-# smallest set a choice was measured on (benchmarks/README.md: 49) is above it.
-MIN_QUESTIONS = 30
 # Choose again once the index has grown by half since the last choice.
 REGROW = 1.5
 # What a choice was measured on: pseudo-queries cut from chunks, or questions a model wrote per chunk.

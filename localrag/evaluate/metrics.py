@@ -219,7 +219,12 @@ def paired_difference(a: Sequence[float], b: Sequence[float], *, seed: int = 0) 
 
 # Below this many questions a percentile bootstrap interval is too narrow: when neither model is better it lay
 # above zero in 45 % of draws of 1 question, 6 % of 10, 5.2 % of 20, 3.3 % of 30 and 2.6 % of 100, against the
-# 2.5 % it promises (benchmarks/bench_gate_questions.py, on real per-question F1 differences).
+# 2.5 % it promises (benchmarks/bench_gate_questions.py, on real per-question F1 differences). The one floor for every
+# choice made on questions: `tune`'s gates, the fusion's choice (localrag/fusion.py: a leg replaces the default on one
+# question more, which on three questions is chance; the smallest set a choice was measured on, 49 in
+# benchmarks/README.md, is above it) and judging a tuned embedder on written questions (localrag/tune/retriever.py:
+# on COVID-QA 150 chunks gave 7 held-out written questions, all already found by MiniLM, while inverse-cloze tuning
+# raised gold dense hit@5 by 8.5 points).
 MIN_QUESTIONS = 30
 TOO_FEW = "too few to judge"
 

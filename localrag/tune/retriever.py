@@ -45,6 +45,7 @@ import numpy as np
 
 from localrag.atomic import write_text_atomic
 from localrag.disk_errors import as_disk_trouble
+from localrag.evaluate.metrics import MIN_QUESTIONS
 from localrag.ingest.pipeline import embedding_text
 from localrag.jsonl import read_jsonl
 from localrag.models import EMBEDDER_CARD, EMBEDDERS_DIR, gate_summary
@@ -99,10 +100,6 @@ class RetrieverConfig:
 
 
 PAIR_SOURCES = ("model", "ict", "both")
-# Fewer held-out written questions than this cannot show a gain: on COVID-QA 150 chunks gave 39 checked
-# questions, 7 held out, all already found by MiniLM, while inverse-cloze tuning raised gold dense hit@5 by
-# 8.5 points (benchmarks/README.md); then the held-out inverse-cloze pairs judge as well.
-MIN_WRITTEN_TO_JUDGE = 30
 
 
 @dataclass
@@ -475,7 +472,9 @@ def judged_pairs(pairs: Sequence[MinedPair]) -> list[MinedPair]:
     difference, else every held-out pair (inverse-cloze ones too)."""
     held = [p for p in pairs if p.held_out]
     written = [p for p in held if p.origin != ICT_ORIGIN]
-    return written if len(written) >= MIN_WRITTEN_TO_JUDGE else held
+    # Fewer held-out written questions than MIN_QUESTIONS cannot show a gain; then the held-out inverse-cloze pairs
+    # judge as well.
+    return written if len(written) >= MIN_QUESTIONS else held
 
 
 def _judged_on(held: Sequence[MinedPair]) -> str:

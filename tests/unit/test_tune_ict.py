@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from localrag.evaluate.metrics import MIN_QUESTIONS
 from localrag.tune.ict import ICT_ORIGIN, ict_pairs
 from localrag.tune.retriever import (
-    MIN_WRITTEN_TO_JUDGE,
     MinedPair,
     RetrieverConfig,
     judged_pairs,
@@ -73,7 +73,7 @@ def test_training_and_judging_pairs_follow_the_source() -> None:
     assert training_pairs(pairs, "both") == pairs
     # Written questions judge alone only when there are enough of them to show a difference.
     assert judged_pairs(pairs) == [pairs[2], pairs[3]]
-    many = [_mined("generated", True) for _ in range(MIN_WRITTEN_TO_JUDGE)]
+    many = [_mined("generated", True) for _ in range(MIN_QUESTIONS)]
     assert judged_pairs([*many, pairs[3]]) == many
     assert judged_pairs([pairs[0], pairs[3]]) == [pairs[3]]
 
