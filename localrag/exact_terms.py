@@ -13,7 +13,9 @@ without such a word ("2.5 mg", "version 2.0.1") is no code.
 
 A code that most candidates hold picks nothing out ("COVID-19" over a COVID-19 corpus), so it counts only when
 at most `RARE_SHARE` of the candidates both legs fetched hold it. The order is otherwise the fusion's: hits
-holding more of the question's rare codes come first, each group in its fused order.
+holding an asked clause itself come first (the clause's heading or numbered line and its "(2)" line: a statute
+writes "§ 3(2)" as "(2) ..." under "§ 3", which only a sentence citing it writes as "3(2)"), then hits holding
+more of the question's rare codes, each group in its fused order.
 
 Measured (benchmarks/bench_ranking.py, summaries ranking_<set>_exact.json): see benchmarks/README.md,
 "Codes the question names".
@@ -25,16 +27,15 @@ import dataclasses
 import re
 from collections.abc import Sequence
 
+from localrag.clause_marks import CLAUSE_WORDS, holds_clause
 from localrag.types import Hit
 
 # The share of candidates a code may be held by and still count.
 RARE_SHARE = 0.25
 _TOKEN = re.compile(r"[^\W_]+(?:[-_./][^\W_]+)*|[^\W_]*(?:_[^\W_]*)+", re.UNICODE)
 _PART = re.compile(r"[-_./]")
-# A clause's number after the word that names it, and its bracketed parts ("1.1(a)": "1.1" and "(a)"); "§§" and
-# plural words name the first of a list ("clauses 7.1 and 7.2": 7.1).
-CLAUSE_WORDS = (r"(?:(?<!\w)(?:clause|section|subsection|sec|article|art|paragraph|para|rule|regulation|schedule|annex|"
-                r"appendix|chapter)s?\.?|§§?)")
+# A clause's number after the word that names it (`clause_marks.CLAUSE_WORDS`), and its bracketed parts ("1.1(a)":
+# "1.1" and "(a)"); "§§" and plural words name the first of a list ("clauses 7.1 and 7.2": 7.1).
 _CLAUSE = re.compile(rf"{CLAUSE_WORDS}\s*(\d+(?:\.\d+)*)((?:\s?\([0-9a-z]{{1,4}}\))*)(?!\w)", re.IGNORECASE)
 _BRACKETED = re.compile(r"\(([0-9a-z]{1,4})\)", re.IGNORECASE)
 # A number with a unit or an ordinal's ending reads as a quantity, not as a code.
@@ -69,10 +70,7 @@ def codes(question: str) -> list[str]:
     its clauses' numbers ("12.1", "3(2)"; of "1.1(a)" both "1.1(a)" and "1.1", as the clause is written in a
     cross-reference and at its own start)."""
     found = (token.strip("._-") for token in _TOKEN.findall(question))
-    # A plain "clause 8" is any 8 of the text.
-    named = [(number, parts) for number, parts in clauses(question) if "." in number or parts]
-    numbered = [f"{number}{''.join(f'({p})' for p in parts)}" for number, parts in named]
-    numbered += [number for number, parts in named if parts and "." in number]
+    numbered = list(_clause_codes(question))
     return list({token.lower(): token for token in [*(t for t in found if t and _is_code(t)), *numbered]}.values())
 
 
@@ -82,12 +80,32 @@ def _pattern(code: str) -> re.Pattern[str]:
     return re.compile(rf"(?<!\w)(?<!\d\.){re.escape(code)}(?!\w)", re.IGNORECASE)
 
 
+def _clause_codes(question: str) -> dict[str, tuple[str, tuple[str, ...]]]:
+    """Each clause code of `question` (`codes`) with the clause it names, the clauses' whole numbers first."""
+    # A plain "clause 8" is any 8 of the text.
+    named = [(number, parts) for number, parts in clauses(question) if "." in number or parts]
+    out = {f"{number}{''.join(f'({p})' for p in parts)}": (number, parts) for number, parts in named}
+    for number, parts in named:
+        if parts and "." in number:
+            out.setdefault(number, (number, parts))
+    return out
+
+
+def _holds(pattern: re.Pattern[str], clause: tuple[str, tuple[str, ...]] | None, text: str,
+           heading: str = "") -> bool:
+    # A clause is held where a line of the text is it (`holds_clause`): a statute writes "§ 3(2)" as "(2) ..."
+    # under "§ 3", so only a sentence citing it held "3(2)".
+    return pattern.search(text) is not None or (clause is not None and holds_clause(text, heading, clause))
+
+
 def rare_codes(question: str, texts: Sequence[str]) -> list[str]:
-    """The codes of `question` that some but at most `RARE_SHARE` of `texts` hold."""
+    """The codes of `question` that some but at most `RARE_SHARE` of `texts` hold (a clause's code: its text, or
+    the clause itself, `clause_marks.holds_clause`)."""
+    named = _clause_codes(question)
     out = []
     for code in codes(question):
         pattern = _pattern(code)
-        holding = sum(1 for text in texts if pattern.search(text))
+        holding = sum(1 for text in texts if _holds(pattern, named.get(code), text))
         if 0 < holding <= RARE_SHARE * len(texts):
             out.append(code)
     return out
@@ -95,11 +113,19 @@ def rare_codes(question: str, texts: Sequence[str]) -> list[str]:
 
 def codes_first(question: str, hits: list[Hit], candidates: Sequence[str]) -> list[Hit]:
     """`hits` with those holding more of the question's rare codes (rare among `candidates`' texts) first, each
-    group in its order, and each hit's `codes` naming those it holds; `hits` as they are when there is none."""
+    group in its order, and each hit's `codes` naming those it holds; `hits` as they are when there is none. A hit
+    holding an asked clause itself (`clause_marks.holds_clause`: "§ 3" over "(2) ...") comes before every hit that
+    only cites it: "§ 9 Penalties ... against § 3(2)" came first for "§ 3(2)", and a cross-reference holding both
+    "1.1(a)" and "1.1" came before clause 1.1's own "(a) ..." (before 2026-12-07)."""
     rare = rare_codes(question, candidates)
     if not rare:
         return hits
-    patterns = [(code, _pattern(code)) for code in rare]
-    marked = [dataclasses.replace(hit, codes=tuple(code for code, p in patterns if p.search(hit.chunk.text)))
+    named = _clause_codes(question)
+    asked = list(dict.fromkeys(named[code] for code in rare if code in named))
+    patterns = [(code, _pattern(code), named.get(code)) for code in rare]
+    marked = [dataclasses.replace(hit, codes=tuple(code for code, pattern, clause in patterns
+                                                   if _holds(pattern, clause, hit.chunk.text, hit.chunk.heading)))
               for hit in hits]
-    return sorted(marked, key=lambda hit: -len(hit.codes))
+    own = [any(holds_clause(hit.chunk.text, hit.chunk.heading, clause) for clause in asked) for hit in marked]
+    ranked = sorted(zip(own, marked, strict=True), key=lambda pair: (not pair[0], -len(pair[1].codes)))
+    return [hit for _, hit in ranked]

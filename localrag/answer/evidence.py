@@ -40,10 +40,11 @@ import numpy as np
 
 from localrag.answer.prompt import NO_ANSWER_TEXT, defuse, forges_structure
 from localrag.answer.vector_cache import SENTENCE_VECTORS
-from localrag.exact_terms import CLAUSE_WORDS, clauses
+from localrag.clause_marks import is_clause
+from localrag.exact_terms import clauses
 from localrag.raft.qa import content_words
 from localrag.sentences import chunk_sentences, is_label, one_line, spaced, table_header
-from localrag.types import HEADING_JOIN, Answer, Evidence, Hit, Quote, QuoteStatus
+from localrag.types import Answer, Evidence, Hit, Quote, QuoteStatus
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -146,57 +147,6 @@ def _is_question(sentence: str) -> bool:
 
 def _words(text: str) -> list[str]:
     return re.findall(r"\w+", text.casefold())
-
-
-# What may stand before a clause's number at the start of its own text ("§ 3 ..."), and of a heading or a numbered
-# line above it ("Section 4.2 Payment", "Art. 5"): a sentence opening "Clause 7.3 does not apply ..." refers to it.
-_OWN_MARK = re.compile(r"[ \t]*(?:§+[ \t]*)?")
-_HEADING_MARK = re.compile(rf"[ \t]*(?:{CLAUSE_WORDS}[ \t]*)?", re.IGNORECASE)
-_NUMBERED = re.compile(rf"^{_HEADING_MARK.pattern}\d", re.IGNORECASE | re.MULTILINE)
-_PART = re.compile(r"[ \t]*\(([0-9a-z]{1,4})\)", re.IGNORECASE)
-
-
-def is_clause(text: str, start: int, heading: str, clause: tuple[str, tuple[str, ...]]) -> bool:
-    """Whether the sentence at `start` of a chunk's `text` under `heading` is (part of) `clause`, a number and its
-    bracketed parts as `exact_terms.clauses` gives them: it opens with them ("7.3 ...", "§ 3(2) ...", a sub-clause
-    "7.3.1 ..." too, not "7.30 ..."); or it opens with the last part ("(2) ...") and the numbered line before it in its
-    paragraph, or a heading of its chunk, opens with the rest ("§ 3"); or, opening with no number of its own, it
-    follows a numbered line of its paragraph, or stands under a heading, that opens with the whole clause."""
-    number, parts = clause
-    line = text[start:].split("\n", 1)[0]
-    if _after_parts(_after_number(line, number, _OWN_MARK), parts) is not None:
-        return True
-    if _NUMBERED.match(line):
-        return False  # another clause's own number
-    opening = _PART.match(line)
-    paragraph = text.rfind("\n\n", 0, start) + 1
-    numbered = [m.start() for m in _NUMBERED.finditer(text, paragraph, start)]
-    above = [text[numbered[-1]:].split("\n", 1)[0]] if numbered else []
-    for line_above in [*above, *reversed(heading.split(HEADING_JOIN) if heading else [])]:
-        rest = _after_number(line_above, number, _HEADING_MARK)
-        if _after_parts(rest, parts) is not None:
-            return True  # under the whole clause: its text, or one of its parts ("(a)" under "1.1")
-        if opening and parts and opening.group(1).lower() == parts[-1] and _after_parts(rest, parts[:-1]) is not None:
-            return True
-    return False
-
-
-def _after_number(line: str, number: str, mark: re.Pattern[str]) -> str | None:
-    """What follows `number` where `line` opens with it (after what `mark` takes), else None."""
-    rest = line[mark.match(line).end():]  # type: ignore[union-attr]  # it matches the empty text
-    if rest.startswith(number) and not rest[len(number):len(number) + 1].isdigit():
-        return rest[len(number):]
-    return None
-
-
-def _after_parts(rest: str | None, parts: tuple[str, ...]) -> str | None:
-    """What follows `parts` where `rest` opens with them in brackets ("(2)(a)"), else None."""
-    for part in parts:
-        if rest is None:
-            return None
-        match = _PART.match(rest)
-        rest = rest[match.end():] if match and match.group(1).lower() == part else None
-    return rest
 
 
 def _header(text: str, start: int, end: int) -> str:

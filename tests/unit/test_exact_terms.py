@@ -29,7 +29,8 @@ def test_a_clauses_number_is_held_whole_not_as_the_tail_or_head_of_a_longer_one(
     texts = ["12.1 Either party may terminate.", "see clause 12.1.", "12.1.3 A sub-clause.", "3.12.1 Other.",
              "112.1 Other.", "12.10 Other.", "12-1 Other."] + ["filler"] * 13
     hits = [_hit(t) for t in texts[:7]]
-    assert [h.chunk.text for h in codes_first("clause 12.1", hits, texts) if h.codes] == texts[:3]
+    # The clause and its sub-clause first, then the sentence citing it.
+    assert [h.chunk.text for h in codes_first("clause 12.1", hits, texts) if h.codes] == [texts[0], texts[2], texts[1]]
 
 
 def _hit(text: str) -> Hit:
@@ -50,3 +51,22 @@ def test_a_code_most_candidates_hold_picks_nothing_out() -> None:
     hits = [_hit(t) for t in texts]
     assert codes_first("How did COVID-19 spread?", hits, texts) == hits
     assert codes_first("no code here", hits, texts) == hits
+
+
+def test_the_hit_holding_the_asked_clause_comes_before_hits_citing_it() -> None:
+    # A statute writes § 3(2) as "(2) ..." under "§ 3": before 2026-12-07 the penalty citing "§ 3(2)" came first and
+    # § 3 itself held no code (so no sentence of it could answer); and a cross-reference holding both "1.1(a)" and
+    # "1.1" came before clause 1.1's own "(a) ...".
+    statute = ["§ 9 Penalties\nA person who acts against § 3(2) is liable to a fine.",
+               "§ 3 Notice to quit\n(1) The notice period is four weeks.\n(2) Notice must be given in writing."]
+    ranked = codes_first("What does § 3(2) say?", [_hit(t) for t in statute], statute + ["filler"] * 10)
+    assert [(h.chunk.text, h.codes) for h in ranked] == [(statute[1], ("3(2)",)), (statute[0], ("3(2)",))]
+    contract = ["4.2 A breach of clause 1.1(a) or clause 1.1 ends the licence.",
+                '1.1 In this Agreement:\n(a) "Services" means the services.\n(b) "Fees" means the charges.']
+    ranked = codes_first("What does clause 1.1(a) say?", [_hit(t) for t in contract], contract + ["filler"] * 10)
+    assert [h.chunk.text for h in ranked] == contract[::-1]
+    # Under a heading naming it: "(2) ..." of a chunk under "Civil Code > § 3 Notice".
+    law = Hit(Chunk("c", "c", "/law", 1, "(1) Four weeks.\n(2) In writing.", 0, 32,
+                    heading="Civil Code > § 3 Notice"), 0.0)
+    ranked = codes_first("§ 3(2)?", [_hit(statute[0]), law], [statute[0], law.chunk.text] + ["filler"] * 10)
+    assert [h.chunk.path for h in ranked] == ["/law", f"/{statute[0]}"]
