@@ -27,6 +27,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 
+from localrag.clause_marks import clause_heading
 from localrag.types import HEADING_JOIN, Chunk
 
 # A date's or a German ordinal's number ("am 14. Mai", "Zürich, 1. März 2026", "im 2. Obergeschoss", "der 1.
@@ -151,8 +152,8 @@ def _clause_opens(line: str, before: str | None) -> bool:
         return True
     # A leading line is a heading (short) or a clause of an enumeration ("(a) by hand;"), not a long numbered line
     # that wraps (a paper's reference "43. Krostensen, Mette; ... mener" over "23.000 kan vaere smittet.").
-    leads = _CLAUSE_LEAD.match(before) is not None and (len(before.strip()) <= _CLAUSE_HEADING_MAX
-                                                        or before.rstrip().endswith((";", ",")))
+    leads = (_CLAUSE_LEAD.match(before) is not None or clause_heading(before.strip()) is not None) \
+        and (len(before.strip()) <= _CLAUSE_HEADING_MAX or before.rstrip().endswith((";", ",")))
     return leads or before.strip().isupper()
 
 
@@ -182,8 +183,11 @@ ADORNMENT = re.compile(r"([=\-~^*#+\"'`:.])\1{2,}")
 # clause itself. The mark opens a unit after a line that ends a sentence or leads clauses (`_clause_opens`): read on
 # from the line before, `summarize` quoted "§ 4 Notice to quit (1) A landlord may ..." as one sentence.
 _SUB_CLAUSE_MARK = re.compile(r"[ \t]*(?:\((?:\d{1,3}|[a-z]|[ivx]{1,4})\)|\d{1,3}(?:\.\d{1,3})+\.?)[ \t]+\S")
-_CLAUSE_LEAD = re.compile(r"[ \t]*(?:§|\d{1,3}(?:\.\d{1,3})*[.)]?[ \t]|\((?:\d{1,3}|[a-z]|[ivx]{1,4})\)[ \t]"
-                          r"|(?:Article|Section|Clause|Part|Chapter|ARTICLE|SECTION|CLAUSE|PART|CHAPTER)[ \t])")
+# A line leads clauses when it opens with a clause's mark ("1.", "1)", "1.1", "(a)") or is a clause's heading
+# (`clause_marks.clause_heading`: "§ 4 Notice to quit", "Rule 4"); a bare count ("12 patients received a dose of")
+# or a sentence opening with a clause's name ("Section 4 applies where the amount is at least") is wrapped prose,
+# which the "2.5 mg ..." or "1.5 times ..." under it goes on (before 2026-12-07 they were sentences of their own).
+_CLAUSE_LEAD = re.compile(r"[ \t]*(?:\d{1,3}(?:\.\d{1,3})+\.?|\d{1,3}[.)]|\((?:\d{1,3}|[a-z]|[ivx]{1,4})\))[ \t]")
 _CLAUSE_HEADING_MAX = 60  # characters
 # A table row written without a leading "|" (as the HTML and sheet loaders write tables): two or more cell bars.
 _TABLE_ROW = re.compile(r"[^\n|]*\|[^\n|]*\|")

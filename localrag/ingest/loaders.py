@@ -32,6 +32,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from localrag.clause_marks import clause_heading
 from localrag.errors import LoaderError, NoTextError
 from localrag.ingest.encodings import Decoded, decode_file
 from localrag.ingest.ocr import IMAGE_EXTENSIONS, OCR_ON, Notify
@@ -459,11 +460,6 @@ def _load_plain(path: Path) -> LoadedText:
     return LoadedText(text, tuple(sections), _plain_title(text, blocks, path), read.note)
 
 
-# A statute's or a contract's heading line: "§ 4 Notice to quit", "Article 5", "ARTICLE V - PAYMENT", "Section 3: Fees".
-_CLAUSE_HEADING = re.compile(
-    r"(?:§+[ \t]*\d+[a-z]?|(?:Article|Art\.|Section|Clause|Chapter|Part|Schedule|Annex|Appendix"
-    r"|ARTICLE|SECTION|CLAUSE|CHAPTER|PART|SCHEDULE|ANNEX|APPENDIX)[ \t]+(?:\d+[a-z]?|[IVXLC]+))\.?"
-    r"(?:[ \t]*[-\u2013\u2014:.]?[ \t]+(?P<title>\S.*))?")
 # A numbered sub-clause opening the line under a heading: "1.1 The Seller ...", "(1) A landlord ...", "(a) ", "a) ".
 _SUB_CLAUSE = re.compile(r"[ \t]*(?:\d+\.\d+(?:\.\d+)*[.)]?|\((?:\d+|[a-z]|[ivx]+)\)|[a-z]\))[ \t]+\S")
 # An item of a numbered list: what may follow a title in capitals ("INGREDIENTS" over "1. 200 g flour").
@@ -484,7 +480,8 @@ def _leading_heading(block: str) -> int | None:
         return None
     sub_clause = _SUB_CLAUSE.match(below) is not None
     sentence = below.lstrip()[:1].isupper() and not LIST_LINE.match(below)
-    clause = _CLAUSE_HEADING.fullmatch(line)
+    # A statute's or a contract's heading line: "§ 4 Notice to quit", "Rule 4", "ARTICLE V - PAYMENT".
+    clause = clause_heading(line)
     letters = [c for c in line if c.isalpha()]
     capitals = len(letters) >= 2 and all(c.isupper() for c in letters) and len(line.split()) <= 8
     numbered = numbered_title(line)

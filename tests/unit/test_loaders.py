@@ -144,6 +144,19 @@ def test_a_clause_heading_typed_over_its_text_is_a_heading_a_lists_first_item_is
     assert_well_formed(loaded)
 
 
+def test_every_clause_word_heads_its_clause_and_a_sentence_naming_one_does_not(tmp_path: Path) -> None:
+    # Before 2026-12-07 the loader's list lacked Rule, Regulation and Paragraph ("Rule 4 Notice to quit" over "(1) ..."
+    # was no heading), and "Section 4 applies where the amount is at least" over a wrapped "1.5 times ..." was one.
+    path = tmp_path / "rules.txt"
+    path.write_text("Rule 4 Notice to quit\n(1) A landlord may give notice.\n\nRegulation 12\n(1) A person must "
+                    "register.\n\nParagraph 3: Scope\n(a) This applies to tenants.\n\nSection 4 applies where the "
+                    "amount is at least\n1.5 times the monthly rent.\n", encoding="utf-8")
+    loaded = load_file(path)
+    assert [loaded.text[s.start:s.end] for s in loaded.sections if s.kind == "heading"] == [
+        "Rule 4 Notice to quit", "Regulation 12", "Paragraph 3: Scope"]
+    assert_well_formed(loaded)
+
+
 def test_a_papers_record_fields_are_not_headings_and_its_long_title_is_kept(tmp_path: Path) -> None:
     # The layout of COVID-QA's plain-text papers: a long title line, then a link and a hash on lines of
     # their own. Read as headings, "SHA: <hash>" was the heading of every chunk below it.

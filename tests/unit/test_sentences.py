@@ -303,5 +303,12 @@ def test_a_clause_heading_and_its_sub_clauses_are_sentences_of_their_own() -> No
     for prose in ["The bag weighs\n3.5 kg in all.", "as set out under subsection\n(1) above, the tenant pays.",
                   # a COVID-QA paper's reference, wrapped: a numbered line too long for a heading
                   "43. Krostensen, Mette; Hellem-Hansen, Viktoria L.; Tandstad, B. Folkehelseinstituttet mener\n"
-                  "23.000 kan vaere smittet."]:
+                  "23.000 kan vaere smittet.",
+                  # a bare count and a sentence opening with a clause's name lead no clauses (before 2026-12-07
+                  # "2.5 mg ..." and "1.5 times ..." were sentences of their own)
+                  "12 patients received a daily dose of\n2.5 mg and recovered.",
+                  "Section 4 applies where the amount is at least\n1.5 times the rent."]:
         assert _sentences(prose)[-1].endswith(prose[prose.rindex(" ", 0, prose.index("\n")) + 1:])
+    # Every clause word heads its clause's sub-clauses, as the loaders and the questions read them.
+    for heading in ("Rule 4 Notice to quit", "Regulation 12", "Schedule 2", "Paragraph 3: Scope", "Art. 5"):
+        assert _sentences(f"{heading}\n(1) A landlord may give notice.") == [heading, "(1) A landlord may give notice."]
