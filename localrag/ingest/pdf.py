@@ -35,6 +35,7 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -401,15 +402,44 @@ def _edge_key(line: _PdfLine) -> str:
 def _page_numbered(seen: list[tuple[int, list[int]]]) -> bool | None:
     """Whether a line seen on these (page index, its numbers) is the same on each page but for a page number: True
     where a number rises with the page ("Page 3 of 12", "- 3 -"), False where every number stays as it is, None where
-    another number changes (a balance carried forward, a log's "Day 38" and "Day 76": the text's own)."""
-    numbered = False
-    for values in zip(*(numbers for _, numbers in seen), strict=True):
-        if len(set(values)) == 1:
+    another number changes (a balance carried forward, a log's "Day 38" and "Day 76": the text's own).
+
+    A page number rises by one a page, or starts again (at 1, or as many pages on as it skipped): merged PDFs
+    ("Page 1 of 2", "Page 2 of 2" per invoice) and numbering that starts after the front matter. Beside it another
+    number may stay or step up by one ("Chapter 2 · Page 17"), or, being a page count ("of 2", "of 3"), change where
+    the page number starts again. Before 2026-12-07 a page number had to be the page's index plus one offset, so those
+    footers were the text's and kept on every page, cutting a sentence at each page break."""
+    columns = list(zip(*(numbers for _, numbers in seen), strict=True))
+    gaps = [later - earlier for (earlier, _), (later, _) in pairwise(seen)]
+    pages = [column for column in columns if _rises_by_page(column, gaps)]
+    if not pages:
+        return False if all(len(set(column)) == 1 for column in columns) else None
+    restarts = {step for column in pages for step, (a, b) in enumerate(pairwise(column)) if b < a}
+    runs = [0, *sorted(step + 1 for step in restarts), len(seen)]
+    for column in columns:
+        if column in pages:
             continue
-        if len({value - index for value, (index, _) in zip(values, seen, strict=True)}) != 1:
-            return None
-        numbered = True
-    return numbered
+        for step, (a, b) in enumerate(pairwise(column)):
+            if b not in (a, a + 1) and not (step in restarts and _page_count(column, pages, runs)):
+                return None
+    return True
+
+
+def _rises_by_page(column: tuple[int, ...], gaps: list[int]) -> bool:
+    """Whether `column`'s values, on pages `gaps` apart, rise by one a page or start again, and rise at least once."""
+    steps = list(pairwise(column))
+    rises = [b - a == gap for (a, b), gap in zip(steps, gaps, strict=True)]
+    again = [b < a and b <= gap for (a, b), gap in zip(steps, gaps, strict=True)]
+    return any(rises) and all(rise or start for rise, start in zip(rises, again, strict=True))
+
+
+def _page_count(column: tuple[int, ...], pages: list[tuple[int, ...]], runs: list[int]) -> bool:
+    """Whether `column` is a page count beside page numbers `pages`, in each run between their restarts: the same
+    on each of its pages, and its last page number (or one more, where the last page has no such line); an invoice's
+    number beside "Page 1 of 2" is the text's."""
+    return all(len(set(column[start:end])) == 1
+               and max(page[end - 1] for page in pages) <= column[start] <= max(page[end - 1] for page in pages) + 1
+               for start, end in pairwise(runs))
 
 
 def _without_running_lines(pages: list[list[_PdfLine]]) -> list[list[_PdfLine]]:

@@ -12,6 +12,7 @@ from localrag.config import load_settings
 from localrag.engine import Engine
 from localrag.errors import LoaderError, NeedsOcrError
 from localrag.ingest.loaders import load_file
+from localrag.ingest.pdf import _page_numbered
 
 _DEJAVU = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 _TEXT = "The pump station checks run every Monday and the valve log is kept in the blue binder. " * 4
@@ -70,6 +71,43 @@ def test_a_page_number_is_furniture_in_any_of_its_forms(tmp_path: Path) -> None:
         loaded = load_file(_lines_pdf(tmp_path / "rules.pdf", pages))
         assert loaded.text.count("Rule") == 48
         assert not any(footer.format(page) in loaded.text.split("\n") for page in range(1, 5)), footer
+
+
+def test_a_page_number_that_starts_again_or_sits_beside_a_chapter_is_furniture(tmp_path: Path) -> None:
+    # Before 2026-12-07 a page number had to be the page's index plus one offset: two merged 2-page invoices'
+    # "Page 1 of 2", "Page 2 of 2", numbering starting again after the front matter and "Chapter 2 · Page 17" were
+    # kept on every page, and cut a sentence running over each page break.
+    invoices = [[f"Invoice {number} item {row}: {row + 2} crates of tiles at 12.50 EUR each." for row in range(12)]
+                + [f"Page {page} of 2"] for number in (7731, 9402) for page in (1, 2)]
+    loaded = load_file(_lines_pdf(tmp_path / "invoices.pdf", invoices))
+    assert "Page" not in loaded.text
+    assert all(f"Invoice {number} item 11:" in loaded.text for number in (7731, 9402))
+    front = [[f"Preface line {row} says what the manual covers." for row in range(12)] + [f"{page}"]
+             for page in (1, 2)]
+    body = [[f"Step {page * 12 + row}: open valve {row} and wait." for row in range(12)] + [f"{page}"]
+            for page in range(1, 5)]
+    loaded = load_file(_lines_pdf(tmp_path / "manual.pdf", front + body))
+    assert not any(line.strip().isdigit() for line in loaded.text.split("\n"))
+    chapters = [[f"Gate {page * 12 + row} stays closed at night." for row in range(12)]
+                + [f"Chapter {1 + page // 2} \u00b7 Page {16 + page}"] for page in range(4)]
+    loaded = load_file(_lines_pdf(tmp_path / "chapters.pdf", chapters))
+    assert "Chapter" not in loaded.text and loaded.text.count("Gate") == 48
+
+
+def test_which_numbers_at_pages_edges_are_page_numbers() -> None:
+    def numbered(*pages: list[int]) -> bool | None:
+        return _page_numbered(list(enumerate(pages)))
+
+    assert numbered([1, 2], [2, 2], [1, 2], [2, 2], [1, 2], [2, 2]) is True  # merged 2-page documents
+    assert numbered([1, 2], [2, 2], [1, 3], [2, 3], [3, 3]) is True  # their page count changes with each
+    assert numbered([1], [2], [3], [1], [2], [3], [4]) is True  # starting again after the front matter
+    assert numbered([1, 1], [1, 2], [2, 3], [2, 4]) is True  # a chapter beside the page
+    assert _page_numbered([(0, [3]), (1, [4]), (3, [6])]) is True  # a page without it
+    assert numbered([5], [5], [5]) is False
+    # A balance, a log's first rows, an invoice's number beside its page number: the text's.
+    assert numbered([1, 520, 40], [2, 4, 17], [2, 389, 95], [3, 12, 60]) is None
+    assert numbered([1], [39], [77], [115]) is None
+    assert numbered([7731, 1, 2], [7731, 2, 2], [9402, 1, 2], [9402, 2, 2]) is None
 
 
 def _dejavu_pdf(path: Path, texts: list[str], garbled: set[int]) -> Path:
