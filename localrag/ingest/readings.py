@@ -40,7 +40,7 @@ READERS: dict[str, int] = {
     # in .rst, directives, their options, comments and role names are blanked out; a lone line ending in 。 or
     # another script's clause mark is prose, not a heading; 6: a lone numbered title ("6. TERMINATION") is a heading;
     # 7: the chunker cuts a log (a .log file, lines opening with time stamps) between its lines, never inside one
-    "pdf": 8,  # a chunk ends at a page break, so it names the page its text is on; 3: a running header or footer
+    "pdf": 9,  # a chunk ends at a page break, so it names the page its text is on; 3: a running header or footer
     # (a line at the top or bottom of most of 3 or more pages) is left out; 4: a short line in bold at the body's
     # size that stands apart is a heading; 5: the body's size leaves a trailing list of references out, a title
     # wrapped over two lines is one heading, a word hyphenated at a line's end (or a page's) is joined, and a page of
@@ -48,7 +48,8 @@ READERS: dict[str, int] = {
     # 7: a line at pages' edges whose numbers other than a page number change is text, one the same on each page is
     # read once; a page of control characters is read by OCR (or left out), a damaged page's neighbours are read;
     # 8: a line ending well before the margin keeps its break (an invoice's records); a bold or larger title over
-    # one-line clauses is a heading; filled form values and comments are read
+    # one-line clauses is a heading; filled form values and comments are read; 9: a page number that starts again
+    # (merged PDFs, numbering after the front matter) or stands beside a chapter's is furniture
     "md": 5,  # HTML comments, scripts and styles are blanked out, and an HTML block's tags; Obsidian's %% comments
     # too; the front matter's properties are read; 4: they are a chunk of their own (the closing fence was in one)
     "ipynb": 5,  # each output a block of its own; a figure's or widget's stand-in text and a result that only
