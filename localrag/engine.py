@@ -797,10 +797,15 @@ class Engine(GraphMode, Collections, Information):
             finish_swap(db_dir)
             report = repair_store(db_dir, self.embedder, dry_run=dry_run, collection=self.settings.collection)
         if not dry_run:
-            report.lost = [p for p in report.reingest + report.reimport if not Path(p).is_file()]
+            from localrag.ingest.readings import holding_files, not_held
+
+            # A mail's document is `inbox.mbox/ID`, an attachment's `mail.eml/report.pdf`: held by the file above
+            # it, as `ingest --stale` reads them (a test of the path itself called every mail not on disk).
+            report.lost = not_held(report.reingest + report.reimport)
             # A restore where the documents moved: every one was said to be read again, none was.
-            report.not_on_disk = [p for p in report.refresh if not Path(p).is_file()]
-            report.refresh = [p for p in report.refresh if Path(p).is_file()]
+            report.not_on_disk = not_held(report.refresh)
+            gone = set(report.not_on_disk)
+            report.refresh = [p for p in report.refresh if p not in gone]
             if report.not_on_disk:
                 from localrag.forget import not_found_note
 
@@ -808,7 +813,7 @@ class Engine(GraphMode, Collections, Information):
                     report.not_on_disk, (d.path for d in self.documents()), self.settings.collection,
                     what=("document kept from its chunks", "documents kept from their chunks"),
                     listed_by="`not_on_disk` in `--json`", configured=configured_collection(self.config_file))
-            on_disk = [p for p in report.reingest + report.refresh if Path(p).is_file()]
+            on_disk = holding_files(report.reingest + report.refresh)
             if on_disk:
                 ingested = self.ingest(on_disk)
                 report.reingest_errors = [e.reason for e in ingested.errors]

@@ -477,3 +477,37 @@ def test_a_copy_taken_while_an_ingest_wrote_lacks_chunks_and_is_mended(clean_sto
     [(hit, _score)] = engine.store.text_search("ferry captain fog", 1)
     assert Path(hit.path).name == "note3.md"
     assert engine.repair(dry_run=True).damage == []
+
+
+def test_mails_kept_from_their_chunks_are_read_again_through_their_mailbox(localrag_home: Path,
+                                                                           tmp_path: Path) -> None:
+    """A mail's document is `inbox.mbox/ID`, an attachment's `mail.eml/report.pdf`: no file of that name is on disk
+    while the mailbox is. repair said "kept, not on disk" of every mail with the mailbox there, and named a forget
+    that took them out."""
+    import mailbox
+    from email.message import EmailMessage
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    box = mailbox.mbox(str(docs / "inbox.mbox"))
+    for n in range(2):
+        message = EmailMessage()
+        message["Subject"], message["From"], message["Message-ID"] = f"Vault {n}", "a@b.example", f"<m{n}@b.example>"
+        message.set_content(f"The vault code changed on day {n}.")
+        box.add(message)
+    box.close()
+    sent = EmailMessage()
+    sent["Subject"], sent["From"], sent["Message-ID"] = "Report", "a@b.example", "<r@b.example>"
+    sent.set_content("The report is attached.")
+    sent.add_attachment(b"# Report\n\nThe lighthouse budget grew by a third.\n", maintype="text",
+                        subtype="markdown", filename="report.md")
+    (docs / "mail.eml").write_bytes(bytes(sent))
+    engine = Engine(Settings(), embedder=HashEmbedder(dim=DIM))
+    engine.ingest([docs])
+    held = sorted(d.path for d in engine.documents())
+    assert len(held) == 4 and f"{docs / 'mail.eml'}/report.md" in held, held
+    _cut(localrag_home, "documents.lance/data/*.lance")
+    report = engine.repair()
+    assert report.whole and report.lost == [] and report.not_on_disk == [] and report.not_on_disk_note == ""
+    assert sorted(report.refresh) == held
+    assert all(d.title for d in engine.documents()), engine.documents()  # read again: their details are back
