@@ -165,8 +165,7 @@ def make_private_roots() -> None:
     for root in roots:
         if not root.exists():
             try:
-                root.parent.mkdir(parents=True, exist_ok=True)
-                root.mkdir(mode=0o700, exist_ok=True)
+                make_private_folder(root, share=home is not None and root.parent == home)
             except OSError as exc:
                 # A home on a read-only disk (a backup mounted read-only) or one this user may only read: a
                 # command that only reads needs none of the folders missing there (a backup leaves the models
@@ -175,9 +174,22 @@ def make_private_roots() -> None:
                 if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
                     continue
                 raise
-            shared = _group_shared(root.parent) if home is not None and root.parent == home else 0
-            if shared:
-                root.chmod(0o700 | shared)  # the umask (022) would have taken the group's write away
+
+
+def make_private_folder(folder: Path, *, share: bool = True) -> None:
+    """Make `folder` (and the folders above it that are missing) unless it exists: readable by the user alone
+    (0700), or with `share` by its group too where the folder above it is shared with its group on purpose
+    (`_group_shared`), as `make_private_roots` makes the data folder in a home shared so. A folder localrag makes
+    in the data folder goes by this one rule: the scratch folder came out 2700 in a shared data folder (2770), and
+    every other member's ingest then failed listing it."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(mode=0o700)
+    except FileExistsError:
+        return  # made by another process (another member's) meanwhile: its mode is theirs to keep
+    shared = _group_shared(folder.parent) if share else 0
+    if shared:
+        folder.chmod(0o700 | shared)  # the umask (022) would have taken the group's write away
 
 
 def _group_shared(folder: Path) -> int:

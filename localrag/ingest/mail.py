@@ -323,7 +323,7 @@ def load_attachment(attachment: Attachment, shown_as: str, loader: Callable[[Pat
     """Run `loader` on a copy in the scratch folder (`paths.scratch_dir`); errors name the attachment
     (`shown_as`), not the copy."""
     scratch = paths.scratch_dir()
-    scratch.mkdir(mode=0o700, parents=True, exist_ok=True)
+    paths.make_private_folder(scratch)
     with tempfile.TemporaryDirectory(prefix=f"mail-{os.getpid()}-", dir=scratch) as folder:
         copy = Path(folder) / _file_name(attachment.name)
         copy.write_bytes(attachment.data)

@@ -318,6 +318,29 @@ def test_a_home_shared_with_a_group_on_purpose_shares_the_folders_made_in_it(tmp
     assert [stat.S_IMODE((tmp_path / "plain" / f).stat().st_mode) for f in ("config", "data")] == [0o700] * 2
 
 
+def test_the_scratch_folder_of_a_shared_home_is_the_groups_too(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A mail's attachment is read from a copy in data/scratch, which came out 2700 in a home shared `chmod 2770`:
+    # every other member's ingest then failed listing it for copies killed ingests left (`clear_dead_copies`).
+    from localrag import paths
+    from localrag.ingest.loaders import load_file
+    from localrag.ingest.mail import Attachment, clear_dead_copies, load_attachment
+
+    for name, mode, scratch_mode in (("team", 0o2770, 0o2770), ("plain", 0o755, 0o700)):
+        home = tmp_path / name
+        home.mkdir()
+        home.chmod(mode)
+        monkeypatch.setenv("LOCALRAG_HOME", str(home))
+        before = os.umask(0o022)
+        try:
+            paths.ready_places(create=True)
+            loaded = load_attachment(Attachment("report.md", b"The budget grew."), "mail.eml/report.md", load_file)
+        finally:
+            os.umask(before)
+        assert "budget" in loaded.text
+        assert stat.S_IMODE(paths.scratch_dir().stat().st_mode) == scratch_mode, name
+        assert clear_dead_copies() == []
+
+
 def test_a_ctrl_c_in_a_finaliser_prints_no_traceback(monkeypatch: pytest.MonkeyPatch,
                                                      capsys: pytest.CaptureFixture[str]) -> None:
     # A Ctrl-C as the command returned, while a model was freed, printed "Exception ignored in: Llama.__del__" and
