@@ -88,12 +88,12 @@ def permission_trouble(place: Path) -> DiskError:
     need = "u+rwX" if place.is_dir() else "u+rw"
     if info.st_uid == os.geteuid():
         return PermissionTrouble(said, f"give yourself access: chmod {need} '{place}'")
-    shared = info.st_gid in os.getgroups() or info.st_gid == os.getegid()
-    if shared:
-        # A group-shared home: the other member's umask (022) made this group-read-only, and most likely all they
-        # wrote beside it, so the fix names the whole of localrag's folder that holds it.
-        whole = next((own for own in (paths.data_dir(), paths.config_dir(), paths.models_dir())
-                      if place.absolute().is_relative_to(own.absolute())), place)
+    # A home shared with a group on purpose (by the rule its folders were made by, `paths.shared_root`): the other
+    # member's umask (022) made this group-read-only, and most likely all they wrote beside it, so the fix names the
+    # whole of localrag's folder that holds it. Group membership alone is no such sign: where every account is in
+    # `users`, a user pointed at another's private home was told to have it opened to every account.
+    whole = paths.shared_root(place)
+    if whole is not None and (info.st_gid in os.getgroups() or info.st_gid == os.getegid()):
         return PermissionTrouble(said, f"{owner} can give the group access: chmod -R g+rwX '{whole}' (and set umask "
                                        "002, so that what they write next stays the group's)")
     return PermissionTrouble(said, f"ask {owner} to give you access (chmod, chown), or point LOCALRAG_HOME at a "

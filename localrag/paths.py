@@ -192,6 +192,22 @@ def make_private_folder(folder: Path, *, share: bool = True) -> None:
         folder.chmod(0o700 | shared)  # the umask (022) would have taken the group's write away
 
 
+def shared_root(place: Path) -> Path | None:
+    """localrag's own folder (data, config, models) holding `place` when it is shared with its group on purpose
+    (`_group_shared`), or sits in a LOCALRAG_HOME so shared (`make_private_roots` gives such a home's folders to
+    the group); else None: a folder merely owned by a group its user is in (all users' `users`) is no such choice."""
+    home = _home()
+    for root in (data_dir(), config_dir(), models_dir()):
+        if not place.absolute().is_relative_to(root.absolute()):
+            continue
+        try:
+            shared = _group_shared(root) or (home is not None and root.parent == home and _group_shared(home))
+        except OSError:  # a folder above it this user cannot enter: nothing says it is shared
+            return None
+        return root if shared else None
+    return None
+
+
 def _group_shared(folder: Path) -> int:
     """The group's bits and the setgid bit of `folder` when it is shared with its group on purpose (setgid, the
     group may write), else 0."""

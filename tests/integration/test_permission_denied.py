@@ -91,10 +91,18 @@ def test_a_store_folder_another_member_made_group_read_only_is_named_not_called_
     os.chown(data, 65534, os.getegid())
     data.chmod(0o755)
     (tmp_path / "docs" / "trains.md").write_text("Trains are booked in second class.\n", encoding="utf-8")
+    other = pwd.getpwuid(65534).pw_name
+    said = f"localrag: {data}: you cannot write in this folder (owner {other}, group {_my_group()}, mode drwxr-xr-x) ("
+    # A home its user keeps to themselves (0700, as localrag makes it) while the group holds every account (`users`):
+    # the hint had the other account open it to the whole group ("chmod -R g+rwX"). It is theirs to give.
+    ingested = run_held_to_modes(["ingest", str(tmp_path / "docs")])
+    assert ingested.returncode == 2 and "damaged" not in ingested.stderr, ingested.stderr
+    assert ingested.stderr.splitlines()[-1].startswith(f"{said}ask {other} to give you access"), ingested.stderr
+    # Shared with the group on purpose (setgid, the group may write: `chmod 2770`): the group's access is the fix.
+    for shared in (home, home / "data"):
+        shared.chmod(0o2770)
     ingested = run_held_to_modes(["ingest", str(tmp_path / "docs")])
     assert ingested.returncode == 2 and "damaged" not in ingested.stderr, ingested.stderr
     owner = ingested.stderr.splitlines()[-1]
-    other = pwd.getpwuid(65534).pw_name
-    assert owner.startswith(f"localrag: {data}: you cannot write in this folder (owner {other}, group {_my_group()}, "
-                            f"mode drwxr-xr-x) ({other} can give the group access: chmod -R g+rwX '{home / 'data'}' "
+    assert owner.startswith(f"{said}{other} can give the group access: chmod -R g+rwX '{home / 'data'}' "
                             "(and set umask 002"), owner
