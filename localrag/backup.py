@@ -36,7 +36,7 @@ from localrag.errors import LocalRagError
 from localrag.processes import remove_left_by_dead
 from localrag.running import RUNNING_FOLDER
 from localrag.sizes import count_text, size_text
-from localrag.writer_lock import lock_file, writer_at_work, writer_lock
+from localrag.writer_lock import lock_file, lock_holder, writer_lock
 
 PREFIX = "localrag-backup-"
 _PARTIAL = re.compile(rf"\.{re.escape(PREFIX)}(\d+)\.partial$")  # the name `backup` writes under
@@ -126,9 +126,10 @@ def _shared_lock(store_dir: Path) -> Iterator[None]:
         try:
             fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
         except BlockingIOError:
-            holder = writer_at_work(store_dir, "") or "another localrag command"
-            raise LocalRagError(f"{store_dir}: {holder} is writing to the index, which this account cannot lock "
-                                "to wait for it", "run the command again once it has finished") from None
+            # Read from this handle, whatever collection the writer records (an ingest records one):
+            # `writer_at_work` names only a writer of the collection it is asked about, and asks the lock again.
+            raise LocalRagError(f"{store_dir}: {lock_holder(handle)} is writing to the index, which this account "
+                                "cannot lock to wait for it", "run the command again once it has finished") from None
         try:
             yield
         finally:

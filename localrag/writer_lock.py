@@ -95,18 +95,18 @@ def writer_at_work(store_dir: Path, collection: str) -> str:
             fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
         except BlockingIOError:
             writing_to = _recorded(handle)[2]
-            return _holder(handle) if writing_to in ("", collection) else ""
+            return lock_holder(handle) if writing_to in ("", collection) else ""
         fcntl.flock(handle, fcntl.LOCK_UN)
         return ""
 
 
 def _said_waiting(handle: IO[bytes]) -> None:
     if _notice is not None:
-        _notice(f"waiting for {_holder(handle)} to finish writing to the index (Ctrl-C gives up)")
+        _notice(f"waiting for {lock_holder(handle)} to finish writing to the index (Ctrl-C gives up)")
 
 
-def _holder(handle: IO[bytes]) -> str:
-    """Who holds the lock, as its holder wrote it: "localrag ingest (pid 123)"."""
+def lock_holder(handle: IO[bytes]) -> str:
+    """Who holds the lock open in `handle`, as its holder wrote it: "localrag ingest (pid 123)"."""
     pid, command, _ = _recorded(handle)
     if not pid.isdigit() or not process_alive(int(pid)):
         return "another localrag command"

@@ -122,3 +122,29 @@ def test_an_empty_collection_blames_a_writer_only_when_it_writes_to_that_collect
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_a_check_that_cannot_wait_names_the_writer_of_a_collection(tmp_path: Path) -> None:
+    """`backup` or `repair --check` on a home this account may only read holds the lock for reading, and is refused
+    while a writer works: the writer is named, as the docstring said, but an ingest records its collection, and any
+    writer that did was "another localrag command"."""
+    import pytest
+
+    from localrag.backup import _shared_lock
+    from localrag.errors import LocalRagError
+
+    # As an ingest holds it: its command, and the collection it writes to on the next line.
+    hold = HOLD.replace("with writer_lock(Path(sys.argv[1]))",
+                        "store, sys.argv = Path(sys.argv[1]), ['localrag', 'ingest']\n"
+                        "with writer_lock(store, collection='default')")
+    store = tmp_path / "db"
+    holder = subprocess.Popen([sys.executable, "-c", hold, str(store)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+        with pytest.raises(LocalRagError) as refused, _shared_lock(store):
+            pass
+    finally:
+        holder.kill()
+        holder.wait()
+    assert refused.value.message == (f"{store}: localrag ingest (pid {holder.pid}) is writing to the index, which "
+                                     "this account cannot lock to wait for it")
