@@ -101,7 +101,8 @@ def permission_trouble(place: Path) -> DiskError:
 
 
 class PermissionTrouble(DiskError):
-    """A folder or file the user may not write (or read): not their disk's fault, and not the index's damage."""
+    """A folder or file the user may not write (or read): not their disk's fault, and not the index's damage. The
+    API answers 403 `permission_denied`, not a disk's 507."""
 
     title = "No permission to write"
 

@@ -69,7 +69,7 @@ from localrag.answer.summary import MAX_KEY_SENTENCES
 from localrag.collection import CollectionError
 from localrag.config import MAKE_TOKEN, check_api_token
 from localrag.conversations import ConversationStore
-from localrag.disk_errors import as_disk_trouble
+from localrag.disk_errors import PermissionTrouble, as_disk_trouble
 from localrag.errors import (
     ConfigError,
     DiskError,
@@ -145,6 +145,8 @@ def _engine_error(exc: LocalRagError, question: str | None = None) -> ApiError:
         return ApiError(409, str(exc), "server_error", "collection_unavailable")
     if isinstance(exc, IndexReembeddedError):
         return ApiError(409, str(exc), "server_error", "index_reembedded")
+    if isinstance(exc, PermissionTrouble):  # a folder of the server's its account may not write: no disk's fault
+        return ApiError(403, str(exc), "server_error", "permission_denied")
     if isinstance(exc, DiskError):  # the server's disk, not the index: `repair` is no fix
         return ApiError(507, str(exc), "server_error", "insufficient_storage")
     if isinstance(exc, StoreError):

@@ -6,6 +6,8 @@ modes (tests/disks.py), so that root meets a real EACCES."""
 from __future__ import annotations
 
 import grp
+import http.client
+import json
 import os
 import pwd
 import subprocess
@@ -74,9 +76,20 @@ def test_a_home_the_user_may_only_read_answers_backs_up_checks_and_serves(home: 
     with as_a_user_without_override(["serve", "--port", "0"]) as server:
         assert server.stderr is not None
         line = server.stderr.readline()
-        server.terminate()
-        server.communicate(timeout=60)
+        try:
+            # A refused write was 507 `insufficient_storage`, which the API's codes say is a full or read-only disk.
+            port = int(line.rstrip().rpartition(":")[2]) if "serving" in line else 0
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+            connection.request("POST", "/ingest", json.dumps({"paths": [str(tmp_path / "docs")]}),
+                               {"Content-Type": "application/json"})
+            response = connection.getresponse()
+            status, reply = response.status, json.loads(response.read())
+        finally:
+            server.terminate()
+            server.communicate(timeout=60)
     assert "serving" in line, line
+    assert (status, reply["error"]["code"]) == (403, "permission_denied"), reply
+    assert "you cannot write" in reply["error"]["message"], reply
 
 
 def test_a_store_folder_another_member_made_group_read_only_is_named_not_called_damaged(
