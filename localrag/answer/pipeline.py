@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import math
 import re
 import threading
 from collections.abc import Iterator
@@ -169,8 +170,12 @@ def refusal(query: str, hits: list[Hit], embedder: Embedder, query_vector: NDArr
         return "no passage is close enough: only passages sharing words were found" if hits else (
             "nothing in the index matched the question")
     if cosine < settings.min_similarity:
+        # The value that answers, as the evidence floor's refusal says its own: before 2026-12-07 a user told only
+        # the score had to find the setting and its command.
+        passes = math.floor(cosine * 100) / 100
         return (f"no passage is close enough: the closest scored {_under(cosine, settings.min_similarity)}, under "
-                f"min_similarity {settings.min_similarity:g}")
+                f"min_similarity {settings.min_similarity:g} (this floor lets it through at {passes:g}: localrag "
+                f"config set min_similarity {passes:g})")
     if settings.min_evidence <= 0:
         return ""
     best = best_evidence(query, hits, embedder, query_vector)

@@ -35,14 +35,17 @@ def test_a_question_whose_words_no_source_sentence_holds_is_refused_without_aski
     # The vector floor comes first, and says so.
     far = _done(QUESTION, QUESTION, Settings(min_similarity=0.95), Recorder()).answer
     assert far.refused
-    assert far.refusal == "no passage is close enough: the closest scored 0.90, under min_similarity 0.95"
+    # With the value that lets it through, as a command (before 2026-12-07 only the score).
+    assert far.refusal == ("no passage is close enough: the closest scored 0.90, under min_similarity 0.95 (this floor "
+                           "lets it through at 0.9: localrag config set min_similarity 0.9)")
     assert _done(QUESTION, QUESTION, Settings(), Recorder()).answer.refusal == ""
     # A score just under its floor is never shown rounded up to it.
     near = [Hit(hit(HANDBOOK, "handbook").chunk, 1.0, vector_score=0.797)]
     events = answer_events(QUESTION, QUESTION, near, generator=Recorder(), embedder=HashEmbedder(),
                            settings=Settings(min_similarity=0.8))
     done = next(e for e in events if isinstance(e, DoneEvent))
-    assert done.answer.refusal == "no passage is close enough: the closest scored 0.797, under min_similarity 0.8"
+    assert done.answer.refusal == ("no passage is close enough: the closest scored 0.797, under min_similarity 0.8 "
+                                   "(this floor lets it through at 0.79: localrag config set min_similarity 0.79)")
 
 
 def test_a_follow_up_is_judged_by_its_retrieval_query_and_sources_without_sentences_are_not_judged() -> None:
