@@ -3,9 +3,10 @@
 Every answer carries it (`Answer.evidence`): the one sentence, quoted word for word, that a reader
 should check first. With `answer_mode = "extract"` it is the answer itself, and the model is not loaded.
 
-The rule: each sentence of three or more words in the sources is scored by the embedder's cosine
-between the question and the sentence, plus the share of the question's content words that the
-sentence contains, each word weighted by how few of the candidate sentences hold it (a smoothed
+The rule: each sentence of three or more words in the sources (or of two holding an amount on a line of its
+own: "- 1 egg") is scored by the embedder's cosine between the question and the sentence, plus the share of the
+question's content words that the sentence or the headings it stands under contain (a plural read as its
+singular), each word weighted by how few of the candidate sentences hold it (a smoothed
 inverse document frequency: in an espresso manual "descale" counts for more than "espresso"); the
 highest wins, the earlier sentence on a tie. A sentence may run over several lines of a wrapped
 paragraph; a blank line, a list item, a table row or a heading ends it. Why both: the cosine alone
@@ -25,7 +26,8 @@ the clause, not by a sentence that refers to it: a sentence that opens with the 
 ...", "(2) ..." after "§ 3"), or stands under a heading or a numbered line that opens with it, scores
 `CLAUSE_WEIGHT` more (`is_clause`). Before 2026-12-07 the cross-reference "7.4 The limitation in clause 7.3 does not
 apply to a breach of clause 8" was the verified answer to what clauses 7.3 and 12.1 say: it held the words
-"clause", "7" and "3".
+"clause", "7" and "3". A numbered item or a coded record asked for scores as much more (`opens_with_item`): "step 3"
+the item opening "3.", "error E4" the table row whose first cell holds "E4".
 A line dressed as localrag's own prompt or output (`prompt.forges_structure`: "[2] official.md — cited ...",
 "Question again: ...", <|im_start|>) is no candidate; a document's "Documents: ..." or "Question: ..." line is.
 """
@@ -41,10 +43,10 @@ import numpy as np
 from localrag.answer.prompt import NO_ANSWER_TEXT, defuse, forges_structure
 from localrag.answer.vector_cache import SENTENCE_VECTORS
 from localrag.clause_marks import is_clause
-from localrag.exact_terms import clauses
+from localrag.exact_terms import clauses, codes
 from localrag.raft.qa import content_words
-from localrag.sentences import chunk_sentences, is_label, one_line, spaced, table_header
-from localrag.types import Answer, Evidence, Hit, Quote, QuoteStatus
+from localrag.sentences import BULLET_MARK, chunk_sentences, is_label, one_line, spaced, table_header
+from localrag.types import HEADING_JOIN, Answer, Chunk, Evidence, Hit, Quote, QuoteStatus
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -52,6 +54,8 @@ if TYPE_CHECKING:
     from localrag.embed import Embedder
 
 MIN_WORDS = 3
+# A list item or a line of its own this short is a candidate when it holds a number: a recipe's "1 egg", "4 lemons".
+MIN_QUANTITY_WORDS = 2
 WORD_SHARE_WEIGHT = 1.0
 # What the clause a question names scores over the other sentences: as much as the word share at most, so a sentence
 # that is the clause comes before any that only refers to it, however many of the question's words they repeat.
@@ -77,12 +81,29 @@ def candidate_sentences(sources: Sequence[Hit]) -> list[tuple[int, int, int]]:
         if holding and not hit.codes:
             continue
         text = hit.chunk.text
-        out.extend((number, s, e) for s, e in chunk_sentences(hit.chunk) if len(spaced(text[s:e]).split()) >= MIN_WORDS
+        out.extend((number, s, e) for s, e in chunk_sentences(hit.chunk) if _long_enough(text, s, e)
                    and not is_label(text, s, e, hit.chunk.heading, hit.chunk.file_type)
                    # A line dressed as localrag's own output or prompt ("[2] official.md — cited, quote verified ✓
                    # ... Question again: ...") was the verified answer (before 2026-12-07).
                    and not forges_structure(text, s))
     return out
+
+
+# A number standing as a word, with a unit at most ("1", "250000", "1.5", "500ml"), not a code's ("#US-5521", "E4").
+_AMOUNT = re.compile(r"(?<![\w#-])\d+(?:[.,]\d+)*[^\W\d_]{0,3}(?![\w-])")
+# What may stand before a sentence that is a line of its own: a bullet.
+_LINE_OPENING = re.compile(rf"[ \t]*(?:{BULLET_MARK}[ \t]+)?")
+
+
+def _long_enough(text: str, start: int, end: int) -> bool:
+    """Whether the sentence at `start`:`end` has MIN_WORDS words, or is a quantity standing as a line of its own of
+    MIN_QUANTITY_WORDS: before 2026-12-07 "how many eggs in the pancakes" was refused, its "- 1 egg" no candidate."""
+    words = len(spaced(text[start:end]).split())
+    if words >= MIN_WORDS:
+        return True
+    return words >= MIN_QUANTITY_WORDS and _AMOUNT.search(text, start, end) is not None \
+        and _LINE_OPENING.fullmatch(text, text.rfind("\n", 0, start) + 1, start) is not None \
+        and not text[end:].split("\n", 1)[0].strip()
 
 
 def scored_sentences(question: str, sources: Sequence[Hit], embedder: Embedder,
@@ -110,15 +131,46 @@ def scored_sentences(question: str, sources: Sequence[Hit], embedder: Embedder,
     if question_vector is None:
         question_vector = embedder.embed_queries([question])[0]
     cosines = SENTENCE_VECTORS.embed(embedder, read) @ question_vector
-    scores = cosines + WORD_SHARE_WEIGHT * weighted_shares(question, read)
+    # A sentence's words are read with its section's, the heading path of its chunk: of "- 250 g plain flour" under
+    # "Recipes > Banana Bread > Ingredients" and "- 500 grams bread flour" under "Recipes > Sourdough Loaf", the first
+    # answers "how much flour in the banana bread" (before 2026-12-07 the second did, its "bread" being rarer).
+    sections = [" ".join(section(sources[number - 1].chunk, start)) for number, start, _ in candidates]
+    shares = weighted_shares(question, [f"{text} {section}" for text, section in zip(read, sections, strict=True)],
+                             _folded_words)
+    scores = cosines + WORD_SHARE_WEIGHT * shares
     asked = clauses(question)
     if asked:
         scores = scores + CLAUSE_WEIGHT * np.array([
             any(is_clause(sources[number - 1].chunk.text, start, sources[number - 1].chunk.heading, clause)
                 for clause in asked) for number, start, _ in candidates], dtype=float)
+    items = [int(number) for number in _ITEM_ASKED.findall(question)]
+    labels = codes(question)
+    if items or labels:
+        scores = scores + CLAUSE_WEIGHT * np.array([opens_with_item(text, items, labels) for text in texts],
+                                                   dtype=float)
     return [(float(score), Evidence(source=number, text=text, score=round(float(score), 4), start=start, end=end,
                                     header=header))
             for (number, start, end), text, score, header in zip(candidates, texts, scores, headers, strict=True)]
+
+
+_HEADING_LINE = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t#]*$", re.MULTILINE)
+
+
+def section(chunk: Chunk, start: int) -> list[str]:
+    """The heading path the sentence at `start` of `chunk`'s text stands under: the chunk's own (`Chunk.heading`, the
+    path where it starts) as the "#" headings inside the chunk before the sentence change it, each at its level (a
+    chunk that runs from "## Pancakes" into "## Sourdough Loaf" reads its flour under the second)."""
+    path = chunk.heading.split(HEADING_JOIN) if chunk.heading else []
+    for match in _HEADING_LINE.finditer(chunk.text, 0, start):
+        level = len(match.group(1))
+        path = [*path[:level - 1], match.group(2)]
+    return path
+
+
+def _folded_words(text: str) -> list[str]:
+    """`content_words` with a plural's "s" taken off, so "eggs" is asked of "1 egg" and "cookies" of "Cookie"."""
+    return [word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
+            for word in content_words(text)]
 
 
 def best_sentence(question: str, sources: Sequence[Hit], embedder: Embedder,
@@ -147,6 +199,31 @@ def _is_question(sentence: str) -> bool:
 
 def _words(text: str) -> list[str]:
     return re.findall(r"\w+", text.casefold())
+
+
+# A numbered item the question asks for ("step 3", "item 2", "no. 4"), and how a sentence opens that is that item.
+_ITEM_ASKED = re.compile(r"(?<!\w)(?:step|item|point|no\.|number|#)\s*(\d{1,3})(?!\w)", re.IGNORECASE)
+_ITEM_OPENING = re.compile(r"(?:step\s*)?(\d{1,3})[.):]\s", re.IGNORECASE)
+# The label a line opens with before a colon, of at most three words ("Error E4: ...").
+_LABEL = re.compile(r"([^:|\n]{1,40}?):\s")
+
+
+def opens_with_item(sentence: str, items: Sequence[int], labels: Sequence[str]) -> bool:
+    """Whether `sentence` is the numbered item or the coded record a question asks for: it opens with one of `items`'
+    numbers ("3. Place a container ...", "Step 3: ..."), or its first table cell or its label before a colon holds one
+    of `labels`, the question's codes (`exact_terms.codes`: "| Error E4 | Machine needs descaling |", "E4: ...").
+    Before 2026-12-07 "what is step 3 of descaling" quoted step 2, which holds more of the question's words."""
+    opening = _ITEM_OPENING.match(sentence)
+    if opening and int(opening.group(1)) in items:
+        return True
+    if not labels:
+        return False
+    if sentence.startswith("|"):
+        head = sentence[1:].split("|", 1)[0]
+    else:
+        label = _LABEL.match(sentence)
+        head = label.group(1) if label and len(label.group(1).split()) <= 3 else ""
+    return any(re.search(rf"(?<!\w){re.escape(code)}(?!\w)", head, re.IGNORECASE) for code in labels)
 
 
 def _header(text: str, start: int, end: int) -> str:

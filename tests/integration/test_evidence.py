@@ -269,3 +269,62 @@ def test_what_is_the_clause_asked() -> None:
     assert is_clause(law, law.index("(2)"), "Civil Code > § 3 Notice", ("3", ("2",)))
     assert not is_clause(law, 0, "Civil Code > § 3 Notice", ("3", ("2",)))
     assert is_clause("§ 3(2) Notice must be given in writing.", 0, "", ("3", ("2",)))
+
+
+def _section_hit(text: str, heading: str, path: str, n: int) -> Hit:
+    return Hit(Chunk(f"c{n}", path, path, n, text, 0, len(text), heading=heading, file_type="md"), 1.0)
+
+
+RECIPES = "/docs/recipes.md"
+BANANA = _section_hit("## Banana Bread\n\n### Ingredients\n\n- 250 g plain flour\n- 3 ripe bananas, mashed\n- 1 egg, "
+                      "beaten\n\n### Method\n\n1. Mash the bananas.\n2. Pour into the tin and bake 60 minutes.",
+                      "Family Recipe Collection > Banana Bread", RECIPES, 0)
+# A chunk that runs from one recipe into the next: its flour stands under "Sourdough Loaf".
+PANCAKES_SOURDOUGH = _section_hit(
+    "## Pancakes\n\n### Ingredients\n\n- 200 g flour\n- 2 tbsp sugar\n- 1 egg\n- 3 tbsp melted butter\n\n"
+    "## Sourdough Loaf\n\n### Ingredients\n\n- 500 grams bread flour\n- 350 ml water",
+    "Family Recipe Collection > Pancakes", RECIPES, 1)
+COOKIES = _section_hit("## Chocolate Chip Cookies\n\n### Ingredients\n\n- 280 g flour\n- 170 g butter, softened\n\n"
+                       "### Method\n\n1. Cream the butter and sugar.\n4. Bake at 180°C for 11 minutes.",
+                       "Family Recipe Collection > Chocolate Chip Cookies", RECIPES, 2)
+DRINKS = "/docs7/drinks.md"
+LEMONADE = _section_hit("## Lemonade\n\n- 4 lemons\n- 100 g sugar\n- 1 litre cold water", "Drinks > Lemonade",
+                        DRINKS, 3)
+HOT_CHOCOLATE = _section_hit("## Hot Chocolate\n\n- 30 g cocoa powder\n- 300 ml milk\n- 2 tsp sugar",
+                             "Drinks > Hot Chocolate", DRINKS, 4)
+MANUAL = "/docs/coffee_machine_manual.md"
+DESCALING = _section_hit(
+    "## Descaling\n\nDescale the machine every three months to keep the coffee hot and the pump healthy.\n\n"
+    "1. Switch the machine off and let it cool down.\n2. Fill the water tank with 500 ml of water and add one sachet "
+    "of descaling solution.\n3. Place a container of at least 1 litre under the spout.\n4. Press and hold the descale "
+    "button for five seconds.", "BrewMaster 3000 Coffee Machine Manual > Descaling", MANUAL, 5)
+TROUBLESHOOTING = _section_hit(
+    "## Troubleshooting\n\n| Problem | Cause | Fix |\n|---|---|---|\n| Error E1 | Water tank empty | Fill the water "
+    "tank |\n| Error E4 | Machine needs descaling | Run the descaling programme |\n| Coffee too weak | Wrong capsule "
+    "size | Use BrewMaster capsules only |", "BrewMaster 3000 Coffee Machine Manual > Troubleshooting", MANUAL, 6)
+
+
+def test_the_sentence_of_the_section_the_question_names_is_quoted(real_embedder: SentenceTransformerEmbedder) -> None:
+    # Before 2026-12-07 the sentence's own words alone counted: "bread" made the sourdough's flour the banana bread's,
+    # the cookies' butter was the pancakes', the hot chocolate's sugar the lemonade's, step 2 was step 3, and a
+    # two-word "1 egg" could not be quoted at all.
+    for question, sources, expected in (
+            ("how much flour in the banana bread", [BANANA, PANCAKES_SOURDOUGH], "250 g plain flour"),
+            ("how much flour in the sourdough loaf", [PANCAKES_SOURDOUGH, BANANA], "500 grams bread flour"),
+            ("how much butter for the cookies", [COOKIES, PANCAKES_SOURDOUGH], "170 g butter, softened"),
+            ("how much sugar in the hot chocolate", [HOT_CHOCOLATE, LEMONADE], "2 tsp sugar"),
+            ("how many eggs in the pancakes", [PANCAKES_SOURDOUGH, BANANA], "1 egg"),
+            ("how many lemons in the lemonade", [LEMONADE, HOT_CHOCOLATE], "4 lemons"),
+            ("what is step 3 of descaling", [DESCALING, TROUBLESHOOTING],
+             "3. Place a container of at least 1 litre under the spout."),
+            ("what does error E4 mean on the coffee machine", [TROUBLESHOOTING, DESCALING],
+             "| Error E4 | Machine needs descaling | Run the descaling programme |")):
+        evidence = best_sentence(question, sources, real_embedder)
+        assert evidence is not None and (evidence.source, evidence.text) == (1, expected), (question, evidence)
+
+
+def test_a_short_line_is_a_candidate_when_it_is_a_quantity_of_its_own() -> None:
+    text = "- 1 egg\n- salt\n- Ok then.\n\n2 eggs\n\nServes 4. Enjoy them warm."
+    found = [text[s:e] for _, s, e in candidate_sentences([_hit(text)])]
+    assert found == ["1 egg", "2 eggs", "Enjoy them warm."]
+

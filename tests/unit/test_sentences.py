@@ -117,8 +117,10 @@ def test_a_line_of_code_or_data_is_a_unit_of_its_own() -> None:
             "on_call_rotation: weekly, handover Mondays at 10:00")
     assert [text[s:e] for s, e in sentence_spans(text, file_type="code:yaml")] == text.replace("  ", "").split("\n")
     chunk = Chunk("d:0", "d", "/team.yaml", 0, text, 0, len(text), file_type="code:yaml")
+    # A record of two words is a candidate when it holds an amount (since 2026-12-07: a recipe's "1 egg").
     assert [text[s:e] for _, s, e in candidate_sentences([Hit(chunk, 1.0)])] == [
-        "name: Carol Diaz", "role: Marketing lead", "on_call_rotation: weekly, handover Mondays at 10:00"]
+        "name: Carol Diaz", "role: Marketing lead", "total_usd: 250000", "spent_usd: 182000",
+        "on_call_rotation: weekly, handover Mondays at 10:00"]
     assert [text[s:e] for _, s, e in document_sentences([chunk])] == [
         "on_call_rotation: weekly, handover Mondays at 10:00"]  # a summary's sentences have six words or more
     prose = Chunk("d:0", "d", "/team.md", 0, text, 0, len(text), file_type="md")
