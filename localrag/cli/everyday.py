@@ -183,10 +183,19 @@ def _ask_in_conversation(engine: Engine, args: argparse.Namespace, out: Console,
         # it was not kept and why (the question's turn failed first, and the user saw no answer at all).
         unsaved = _not_saved(exc)
 
+    failed: OSError | None = None
+
     def keep(turn: Turn) -> None:
-        nonlocal conversation
-        if unsaved is None:
+        """Save an answer's turn, plain or graph: one that cannot be saved is shown all the same, then why (saved
+        before it was printed, a full disk lost it). Once a save failed nothing more is tried: a "not answered" turn
+        put in its place failed again, and hid the answer and the first error."""
+        nonlocal conversation, failed
+        if unsaved is not None or failed is not None:
+            return
+        try:
             conversation = store.append(conversation, [turn], after=asked)
+        except OSError as exc:
+            failed = exc
 
     def record(answer: Answer | None, query: str, partial: str, failure: str = "") -> None:
         keep(turn_from_answer(answer, query) if answer is not None else
@@ -209,11 +218,13 @@ def _ask_in_conversation(engine: Engine, args: argparse.Namespace, out: Console,
         else:
             code = _ask(engine, question, args, out, history=history, record=record, extra=extra)
     except KeyboardInterrupt:
-        if unsaved is None:
+        if unsaved is None and failed is None:
             err.print(saved(", cut short"), soft_wrap=True)
         raise
     if unsaved is not None:
         raise unsaved
+    if failed is not None:
+        raise _not_saved(failed) from failed
     if not getattr(args, "json", False):
         err.print(saved(""), soft_wrap=True)
     return code
@@ -360,7 +371,8 @@ def _ask(
 ) -> int:
     """Stream an answer to the terminal (or print it as JSON with `extra`'s fields). `record` gets the answer
     and the query it searched with, or, when Ctrl-C or an error stops it, None, that query and the text
-    written so far."""
+    written so far; it is called before the answer is shown, so a save that fails must not raise
+    (`_ask_in_conversation` says so after the answer)."""
     if getattr(args, "graph", False):
         from localrag.cli.graph import ask_graph
 
@@ -399,15 +411,9 @@ def _ask(
             record(None, query, "".join(written), _failure(exc) if isinstance(exc, Exception) else "")
         raise
     assert answer is not None
-    unsaved: OSError | None = None
     if record is not None:
-        try:
-            record(answer, query, "", "")
-        except OSError as exc:
-            unsaved = exc  # the answer is shown all the same, then why, not lost with its saving
+        record(answer, query, "", "")
     _show_answer(answer, question, live, out, (extra or {}) if as_json else None)
-    if unsaved is not None:
-        raise _not_saved(unsaved) from unsaved
     return 0
 
 

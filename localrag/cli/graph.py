@@ -325,7 +325,8 @@ def print_graph_answer(
 def ask_graph(engine: Engine, question: str, args: argparse.Namespace, out: Console,
               record: Callable[[Turn], None] | None = None, extra: dict[str, str] | None = None) -> int:
     """`localrag ask --graph`: the answer with its reasoning paths, or all of it as JSON (with `extra`'s
-    fields). `record` gets the answer as a conversation turn (`ask --graph --conversation`).
+    fields). `record` gets the answer as a conversation turn (`ask --graph --conversation`), before it is shown:
+    a save that fails must not raise (`_ask_in_conversation` says so after the answer).
 
     A question asking for entities like named ones ("what else is like X?") gets those entities
     and the paths joining them, as `localrag related` shows them.

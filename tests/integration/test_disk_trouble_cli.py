@@ -96,6 +96,31 @@ def test_an_answer_whose_saving_fails_is_shown_then_the_error(
         f"localrag: the answer was not saved in the conversation: the disk is full ({ConversationStore().folder}: ")
 
 
+def test_a_graph_answer_whose_saving_fails_is_shown_then_the_error(
+    small_disk: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`ask --graph --conversation` saved the answer's turn before printing it, then, its saving failed, saved a
+    "not answered" turn in its place, which failed again: on a disk that filled between the question's turn and the
+    answer's, the answer was never shown and the error did not say it was the answer's saving that failed."""
+    monkeypatch.setenv("LOCALRAG_HOME", str(small_disk / "home"))
+    triples = tmp_path / "kg.tsv"
+    triples.write_text("Alice\tknows\tBob\n", encoding="utf-8")
+    assert run(["graph", "import", str(triples)]) == 0
+    (ConversationStore().folder / ".lock").parent.mkdir(parents=True)
+    (ConversationStore().folder / ".lock").touch()
+    capsys.readouterr()
+    # One page left: the question's turn, a new file of less than a page, fits; the answer's, written whole beside
+    # the question's before it replaces it, does not.
+    fill_disk(small_disk, leave=4096)
+    assert run(["ask", "--graph", "--conversation", "new", "Who does Alice know?"]) == 2
+    captured = capsys.readouterr()
+    assert "Alice -> knows -> Bob" in captured.out
+    assert captured.err.splitlines()[-1].startswith(
+        f"localrag: the answer was not saved in the conversation: the disk is full ({small_disk / 'home' / 'data'}: ")
+    saved = ConversationStore().load(ConversationStore().summaries()[0].id)
+    assert [turn.role for turn in saved.turns] == ["user"]
+
+
 def test_an_embedder_export_on_a_full_disk_says_the_disk_is_full(
     small_disk: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
