@@ -38,7 +38,7 @@ from localrag.errors import LocalRagError
 from localrag.safe_text import printable
 from localrag.sizes import count_text
 from localrag.tui.failures import log_traceback
-from localrag.tui.messages import EngineReady, WriterWaiting, user_error
+from localrag.tui.messages import EngineReady, WriterWaiting, failure_text, user_error
 from localrag.tui.screens.base import LocalRagScreen
 from localrag.tui.screens.chat import ChatScreen
 from localrag.tui.screens.dialogs import ErrorScreen, HelpScreen
@@ -247,8 +247,8 @@ class LocalRagApp(App[None]):
         try:
             update_saved_settings({"theme": name}, self.engine.config_file)
         except (LocalRagError, OSError) as exc:
-            self.call_from_thread(self.notify, f"Theme switched, but not saved: {exc}", severity="warning",
-                                  markup=False)
+            self.call_from_thread(self.notify, f"Theme switched, but not saved: {failure_text(exc)}",
+                                  severity="warning", markup=False)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)

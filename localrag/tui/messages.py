@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from textual.message import Message
 
+from localrag.disk_errors import disk_trouble
 from localrag.errors import LocalRagError
 from localrag.types import Answer, Document, Hit, IngestProgress, IngestReport
 
@@ -135,9 +136,28 @@ def user_error(exc: Exception) -> LocalRagError:
     """
     if isinstance(exc, LocalRagError):
         return exc
+    trouble = disk_trouble(exc)  # a full or read-only disk, a folder the user may not write: no bug
+    if trouble is not None:
+        return trouble
     wrapped = LocalRagError(
         f"unexpected {exc.__class__.__name__}: {exc}",
         "this is a bug in localrag: please report it with the steps that led here",
     )
     wrapped.__cause__ = exc
     return wrapped
+
+
+def write_error(exc: OSError, failed: str, hint: str) -> LocalRagError:
+    """`failed` ("could not save the conversation") and why, as the CLI says it (`disk_trouble`): the disk is full,
+    with its free space, or read-only, or the folder at fault with its owner, mode and fix. Any other OSError in its
+    own words, with `hint`: "check the data folder is writable" was all the app said, for a full disk too."""
+    trouble = disk_trouble(exc)
+    if trouble is None:
+        return LocalRagError(f"{failed} ({exc})", hint)
+    return type(trouble)(f"{failed}: {trouble.message}", trouble.hint)
+
+
+def failure_text(exc: Exception) -> str:
+    """`exc` in words for a notice (a choice switched but not saved): a write's OSError as `write_error` says it."""
+    trouble = disk_trouble(exc) if isinstance(exc, OSError) else None
+    return str(trouble or exc)

@@ -50,7 +50,7 @@ from localrag.forget import erase_from
 from localrag.graph.turns import saved_source, turn_from_graph, turn_from_related
 from localrag.safe_text import printable
 from localrag.tui.clipboard import copy_text
-from localrag.tui.messages import AnswerFinished, AnswerStarted, AnswerToken
+from localrag.tui.messages import AnswerFinished, AnswerStarted, AnswerToken, write_error
 from localrag.tui.screens.base import LocalRagScreen
 from localrag.tui.screens.chunk import ChunkScreen
 from localrag.tui.screens.dialogs import ConfirmScreen, PromptScreen
@@ -237,9 +237,7 @@ class ChatScreen(LocalRagScreen):
             self.localrag.show_error(exc, "saving")
         except OSError as exc:
             self.localrag.show_error(
-                LocalRagError(f"could not save the conversation ({exc})", "check the data folder is writable"),
-                "saving",
-            )
+                write_error(exc, "could not save the conversation", "check the data folder is writable"), "saving")
 
     async def _catch_up(self) -> None:
         """Show the open conversation as saved now, before a question is added to it: the answer is written from
@@ -348,9 +346,7 @@ class ChatScreen(LocalRagScreen):
             path.write_text(export_markdown(conversation), encoding="utf-8")
         except OSError as exc:
             self.localrag.show_error(
-                LocalRagError(f"{path}: could not write the export ({exc})", "check the folder is writable"),
-                "exporting",
-            )
+                write_error(exc, f"{path}: could not write the export", "check the folder is writable"), "exporting")
             return
         self.notify(f"Exported to {path}", title="Exported", timeout=8, markup=False)
 

@@ -54,6 +54,7 @@ from localrag.tui.messages import (
     FoldersChanged,
     IngestFinished,
     IngestProgressed,
+    failure_text,
 )
 from localrag.tui.screens.base import LocalRagScreen
 from localrag.tui.screens.dialogs import ChoiceScreen, PromptScreen
@@ -417,7 +418,8 @@ class LibraryScreen(LocalRagScreen):
             # Kept as a model switch is: the next start asks the same collection (a LOCALRAG_COLLECTION still wins).
             update_saved_settings({"collection": message.name}, engine.config_file)
         except (LocalRagError, OSError) as exc:
-            self.notify(f"Switched, but the choice was not saved: {exc}", severity="warning", markup=False)
+            self.notify(f"Switched, but the choice was not saved: {failure_text(exc)}", severity="warning",
+                        markup=False)
         # A new one says so, and which it was made beside when only the case differs (`Private` beside `private`).
         said = message.created[:1].upper() + message.created[1:]
         self.notify(said or f"Collection: {message.name}", markup=False)

@@ -29,7 +29,7 @@ from localrag.errors import LocalRagError
 from localrag.models import ModelInfo, extract_summary, extract_wins, gate_summary
 from localrag.paths import typed_path
 from localrag.safe_text import printable
-from localrag.tui.messages import ModelsListed, ModelSwitched
+from localrag.tui.messages import ModelsListed, ModelSwitched, failure_text
 from localrag.tui.screens.base import LocalRagScreen
 from localrag.tui.widgets.status import StatusBar
 
@@ -189,7 +189,8 @@ class ModelsScreen(LocalRagScreen):
         try:
             update_saved_settings(chosen, app.engine.config_file)
         except (LocalRagError, OSError) as exc:  # e.g. the settings file was made unreadable while the app ran
-            self.notify(f"Switched, but the choice was not saved: {exc}", severity="warning", markup=False)
+            self.notify(f"Switched, but the choice was not saved: {failure_text(exc)}", severity="warning",
+                        markup=False)
         self.notify(f"Now answering with {message.name}"
                     + (" (answer_mode was extract: the model writes the answers now)" if message.was_extracting
                        else ""), markup=False)

@@ -20,6 +20,7 @@ from textual.widgets import Button, Footer, Input, Label, Static, Switch
 from localrag.config import Settings, setting_range, update_saved_settings
 from localrag.errors import ConfigError, LocalRagError
 from localrag.safe_text import printable
+from localrag.tui.messages import write_error
 from localrag.tui.screens.base import LocalRagScreen
 from localrag.tui.widgets.status import StatusBar
 
@@ -137,7 +138,7 @@ class SettingsScreen(LocalRagScreen):
             app.show_error(exc, "saving settings")
             return
         except OSError as exc:
-            app.show_error(LocalRagError(f"could not write the config file ({exc})", "check it is writable"))
+            app.show_error(write_error(exc, "could not write the config file", "check it is writable"))
             return
         app.engine.update_settings(new)
         self._shown = app.engine.settings
