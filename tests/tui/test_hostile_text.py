@@ -109,3 +109,34 @@ async def test_the_status_bar_shows_a_model_files_escape_sequences_as_text() -> 
         await wait_for(pilot, lambda: "evil" in _rendered(bar))
         shown = _rendered(bar)
         assert _no_controls(shown) and "evil␛[2J.gguf" in shown
+
+
+async def test_paths_pasted_one_a_line_are_all_kept_and_their_escapes_shown_as_text() -> None:
+    # The Library's and Models' boxes kept the first line of a paste: of three paths copied from a file manager, one
+    # a line, the first was ingested without a word. And a path's escape sequence reached the terminal.
+    engine = FakeEngine()
+    app = LocalRagApp(engine, warm_up=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f3")
+        library = app.screen
+        for name, pasted, held in (
+                ("#paths", "/new/a.md\n/new/my notes/\r\n/new/b\x1b[2J.md\n",
+                 "/new/a.md; /new/my notes/; /new/b␛[2J.md"),
+                ("#include", "*.md\n*.pdf\n", "*.md *.pdf"),
+                ("#exclude", "drafts/*\nold/*", "drafts/* old/*")):
+            box = library.query_one(name, Input)
+            box.focus()
+            box.post_message(events.Paste(pasted))
+            await pilot.pause()
+            assert box.value == held
+        await pilot.press("ctrl+g")
+        await wait_for(pilot, lambda: any(call.startswith("ingest") for call in engine.calls))
+        ingested = next(call for call in engine.calls if call.startswith("ingest"))
+        assert all(path in ingested for path in ("/new/a.md", "/new/my notes", "/new/b␛[2J.md")), ingested
+
+        await pilot.press("f4")
+        box = app.screen.query_one("#model-path", Input)
+        box.focus()
+        box.post_message(events.Paste(f"/models/{HOSTILE}.gguf\n"))
+        await pilot.pause()
+        assert _no_controls(box.value) and box.value.endswith("␛[31mRED.gguf")

@@ -61,6 +61,7 @@ from localrag.tui.screens.dialogs import ChoiceScreen, PromptScreen
 from localrag.tui.screens.summary import SummaryScreen
 from localrag.tui.widgets.graph_build import WORKER_GROUP as GRAPH_BUILD
 from localrag.tui.widgets.graph_build import GraphBuildFinished, GraphBuildPanel, duration_text
+from localrag.tui.widgets.line_input import LineInput
 from localrag.tui.widgets.status import StatusBar
 from localrag.types import STALE_LABEL, Document, IngestProgress, IngestReport
 
@@ -68,9 +69,12 @@ if TYPE_CHECKING:
     from localrag.ingest.watch import WatchEvent
 
 
+PATHS_SEPARATOR = ";"  # not a space: a path may contain spaces
+
+
 def parse_paths(value: str) -> list[Path]:
-    """Paths typed into the box, separated by ';' (a path may contain spaces)."""
-    return [typed_path(p.strip()) for p in value.split(";") if p.strip()]
+    """Paths typed into the box, separated by `PATHS_SEPARATOR`."""
+    return [typed_path(p.strip()) for p in value.split(PATHS_SEPARATOR) if p.strip()]
 
 
 def parse_patterns(value: str) -> list[str]:
@@ -219,12 +223,14 @@ class LibraryScreen(LocalRagScreen):
                 yield Switch(False, id="watch")
                 yield Label("not watching", id="watch-state")
             with Horizontal(classes="row"):
-                yield Input(placeholder="files or folders to add, separated by ;", id="paths")
+                # A paste of several paths, one a line as file managers copy them, keeps them all.
+                yield LineInput(placeholder=f"files or folders to add, separated by {PATHS_SEPARATOR}", id="paths",
+                                joiner=f"{PATHS_SEPARATOR} ")
                 yield Button("Browse", id="browse")
                 yield Button("Ingest", variant="primary", id="ingest")
             with Horizontal(classes="row"):
-                yield Input(placeholder='include globs, e.g. *.md *.pdf "My Notes/*"', id="include")
-                yield Input(placeholder="exclude globs, e.g. drafts/*", id="exclude")
+                yield LineInput(placeholder='include globs, e.g. *.md *.pdf "My Notes/*"', id="include")
+                yield LineInput(placeholder="exclude globs, e.g. drafts/*", id="exclude")
         yield ProgressBar(id="progress", show_eta=False)
         # Scrolled, by Tab then the arrows as by the mouse: a report of 20 files that could not be read showed the
         # first few, and no key reached the others; at 80x24 it left the documents no row. (Inside a box of auto
@@ -542,7 +548,8 @@ class LibraryScreen(LocalRagScreen):
             if path is None:
                 return
             box = self.query_one("#paths", Input)
-            box.value = "; ".join([*(p for p in box.value.split(";") if p.strip()), str(path)]).strip("; ")
+            box.value = f"{PATHS_SEPARATOR} ".join([*(p for p in box.value.split(PATHS_SEPARATOR) if p.strip()),
+                                                    str(path)]).strip(f"{PATHS_SEPARATOR} ")
 
         self.app.push_screen(PathPickerScreen(Path.home()), picked)
 

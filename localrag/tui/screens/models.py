@@ -31,6 +31,7 @@ from localrag.paths import typed_path
 from localrag.safe_text import printable
 from localrag.tui.messages import ModelsListed, ModelSwitched, failure_text
 from localrag.tui.screens.base import LocalRagScreen
+from localrag.tui.widgets.line_input import LineInput
 from localrag.tui.widgets.status import StatusBar
 
 # Model card keys worth a line in the picker, in this order; the rest stays in the .json file.
@@ -106,7 +107,7 @@ class ModelsScreen(LocalRagScreen):
     def compose(self) -> ComposeResult:
         yield OptionList(id="models")
         with Horizontal(id="other"):
-            yield Input(placeholder="or the path of any .gguf file", id="model-path")
+            yield LineInput(placeholder="or the path of any .gguf file", id="model-path")
             yield Button("Use file", variant="primary", id="use-path")
         yield StatusBar()
         yield Footer()
