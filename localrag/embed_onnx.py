@@ -170,6 +170,14 @@ def _export_place(folder: Path, backend: str) -> Path:
     return place
 
 
+def _cache_takes(directory: Path) -> bool:
+    """Whether an export can be written in `directory`, or in the folder it is to be made in; nothing is made."""
+    place = directory
+    while not place.exists() and place != place.parent:
+        place = place.parent
+    return os.access(place, os.W_OK)
+
+
 def _on_read_only_disk(path: Path) -> bool:
     while not path.exists() and path != path.parent:
         path = path.parent
@@ -395,7 +403,9 @@ class OnnxEmbedder:
         if self._runtime is not None or self._onnx_file is not None:
             return False
         directory = export_dir(self.folder)
-        temp = _own_temp_cache(create=False)
+        # The temp folder's export serves only a cache that cannot take one (`_export_place`): found there beside a
+        # writable cache, it said "Loading the embedder" while the export into the cache ran.
+        temp = None if _cache_takes(directory) else _own_temp_cache(create=False)
         return not any(_export_file(place, self.backend).is_file()
                        for place in (directory, *([temp / "onnx" / directory.name] if temp else [])))
 

@@ -203,3 +203,23 @@ def test_the_temp_folder_s_export_is_used_only_from_a_folder_of_the_user_s_own(
     made.rmdir()
     made.symlink_to(tmp_path)
     assert _own_temp_cache(create=True) is None
+
+
+def test_a_writable_cache_does_not_count_the_temp_folders_export_as_its_own(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A search of a read-only backup left an export under the temp folder; a later ingest with a writable, empty cache
+    # was told nothing needed exporting ("Loading the embedder") while the export into the cache ran.
+    import tempfile
+
+    from localrag.embed_onnx import _own_temp_cache
+
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    folder = bundled_embedder_path()
+    monkeypatch.setenv("LOCALRAG_CACHE_DIR", str(tmp_path / "writable-cache"))
+    left = _own_temp_cache(create=True)
+    assert left is not None
+    (left / "onnx" / export_dir(folder).name).mkdir(parents=True)
+    (left / "onnx" / export_dir(folder).name / "model.onnx").write_bytes(b"an export made for a read-only cache")
+    assert OnnxEmbedder(folder).needs_export()
