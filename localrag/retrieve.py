@@ -114,18 +114,25 @@ def path_predicate(path_glob: str) -> str:
 
 
 def _path_predicate(path_glob: str) -> str:
+    """In any case, as `--type` and ingest's `--include`/`--exclude` match and as Windows and macOS match names:
+    `--path '*.txt'` left `DREDGING.TXT` out, and `--path notes/dredging.txt` found nothing (before 2026-12-07).
+    The pattern is lower-cased here and the path by the query (`lower(path)`): a scan of the paths either way, as
+    no index serves a LIKE."""
     pattern = str(typed_path(path_glob)) if path_glob.startswith("~") else path_glob
     while pattern.startswith("./"):
         pattern = pattern[2:]
+    pattern = pattern.lower()
     if not any(ch in pattern for ch in "*?"):
         folder = _like_escape(pattern.rstrip("/"))
         if pattern.startswith("/"):
-            return f"(path = {sql_literal(pattern.rstrip('/'))} OR path LIKE {sql_literal(folder + '/%')})"
+            return (f"(lower(path) = {sql_literal(pattern.rstrip('/'))} OR "
+                    f"lower(path) LIKE {sql_literal(folder + '/%')})")
         # Relative: that file or folder at any depth (`notes`, `notes/a.txt`); it matched no path at all.
-        return f"(path LIKE {sql_literal('%/' + folder)} OR path LIKE {sql_literal('%/' + folder + '/%')})"
+        return (f"(lower(path) LIKE {sql_literal('%/' + folder)} OR "
+                f"lower(path) LIKE {sql_literal('%/' + folder + '/%')})")
     if not pattern.startswith(("/", "*")):
         pattern = "*/" + pattern
-    return f"path LIKE {sql_literal(glob_to_like(pattern))}"
+    return f"lower(path) LIKE {sql_literal(glob_to_like(pattern))}"
 
 
 def filters_to_sql(filters: SearchFilters | None) -> str | None:

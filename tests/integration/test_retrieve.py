@@ -86,6 +86,19 @@ def test_filters_restrict_results(retriever: Retriever) -> None:
     assert [h.chunk.path for h in menu] == ["/work/cafe\u0301-menu.md"]
 
 
+def test_a_path_filter_matches_in_any_case(tmp_path: Path) -> None:
+    """As `--type` and ingest's globs match: `--path '*.txt'` left `DREDGING.TXT` out (before 2026-12-07)."""
+    store = Store(tmp_path / "db", embedder_name=EMB.name, dim=EMB.dim)
+    fill(store, EMB, {"/x/notes/DREDGING.TXT": ["Harbour dredging is planned for October 2026."],
+                      "/x/notes/tide.md": ["Harbour dredging waits for the tide."]})
+    retriever = Retriever(store, EMB)
+    for glob in ("*.txt", "notes/dredging.txt", "/X/Notes/*", "/x/NOTES", "*/Dredging.Txt"):
+        found = {h.chunk.path for h in retriever.search("dredging", k=5, filters=SearchFilters(path_glob=glob))}
+        assert "/x/notes/DREDGING.TXT" in found, glob
+    only = retriever.search("dredging", k=5, filters=SearchFilters(path_glob="*.TXT"))
+    assert [h.chunk.path for h in only] == ["/x/notes/DREDGING.TXT"]
+
+
 def test_a_type_filter_takes_an_extension_or_a_type_and_refuses_what_names_neither(retriever: Retriever) -> None:
     """`--type py`, `yaml`, `markdown` found nothing, silently: the filter compared the extension with the type."""
     assert types_named("py") == ("code:python",) and types_named(".YAML") == ("code:yaml",)

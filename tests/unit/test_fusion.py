@@ -115,13 +115,14 @@ def test_filters_to_sql() -> None:
     assert filters_to_sql(None) is None
     assert filters_to_sql(SearchFilters()) is None
     assert filters_to_sql(SearchFilters(file_types=("md", ".PDF"))) == "file_type IN ('md', 'pdf')"
-    assert filters_to_sql(SearchFilters(path_glob="*.md")) == "path LIKE '%.md'"
-    assert filters_to_sql(SearchFilters(path_glob="notes/*.md")) == "path LIKE '%/notes/%.md'"
+    assert filters_to_sql(SearchFilters(path_glob="*.md")) == "lower(path) LIKE '%.md'"
+    assert filters_to_sql(SearchFilters(path_glob="notes/*.md")) == "lower(path) LIKE '%/notes/%.md'"
     assert filters_to_sql(SearchFilters(path_glob="/home/o'neil/docs/")) == (
-        "(path = '/home/o''neil/docs' OR path LIKE '/home/o''neil/docs/%')"
+        "(lower(path) = '/home/o''neil/docs' OR lower(path) LIKE '/home/o''neil/docs/%')"
     )
     both = filters_to_sql(SearchFilters(path_glob="/a/*", file_types=("txt",)))
-    assert both == "path LIKE '/a/%' AND file_type IN ('txt')"
+    assert both == "lower(path) LIKE '/a/%' AND file_type IN ('txt')"
+    assert filters_to_sql(SearchFilters(path_glob="Notes/*.MD")) == "lower(path) LIKE '%/notes/%.md'"
 
 
 def test_rank_hits_fuses_then_merges_touching_chunks_as_search_does() -> None:
