@@ -35,8 +35,10 @@ from localrag.copy_names import original_first
 from localrag.errors import LocalRagError
 from localrag.exact_terms import codes_first
 from localrag.paths import typed_path
+from localrag.query_syntax import QuerySyntax, prefix_words, word_regex
+from localrag.query_syntax import parse as parse_query
 from localrag.safe_text import disk_name, holder_on_disk, valid_text
-from localrag.store_schema import sql_in, sql_literal
+from localrag.store_schema import FTS_COLUMN, sql_in, sql_literal
 from localrag.types import Chunk, Hit
 
 if TYPE_CHECKING:
@@ -156,6 +158,20 @@ def filters_to_sql(filters: SearchFilters | None) -> str | None:
                   for n in sorted(named) if (ext := extension_named(n))]
         parts.append(kinds[0] if len(kinds) == 1 else f"({' OR '.join(kinds)})")
     return " AND ".join(parts) if parts else None
+
+
+def excluded_sql(words: Sequence[str]) -> str | None:
+    """The SQL predicate leaving out the passages holding any of `words` whole in their heading or text, in any
+    case (`query_syntax`: a query's `-word`); None for none. Over the full-text column, which holds both folded as
+    BM25 reads them: a scan of the passages' text, about 45 ms a 100,000 passages."""
+    if not words:
+        return None
+    return " AND ".join(f"NOT regexp_like({FTS_COLUMN}, {sql_literal(word_regex(word))})" for word in words)
+
+
+def _and(*predicates: str | None) -> str | None:
+    given = [f"({p})" if " OR " in p else p for p in predicates if p]
+    return " AND ".join(given) if given else None
 
 
 def reciprocal_rank_fusion(
@@ -304,16 +320,20 @@ def rank_hits(
     mode: Mode = "hybrid",
     rerank: Callable[[list[Hit]], list[Hit]] | None = None,
     question: str = "",
+    phrases: QuerySyntax | None = None,
 ) -> list[Hit]:
     """The `k` best hits from both legs' lists: fused (one leg alone unless `mode` is hybrid), reranked, those
-    holding a rare code the `question` names first (hybrid only: localrag/exact_terms.py), and touching chunks of
-    one document merged."""
+    holding a rare code the `question` names first (hybrid only: localrag/exact_terms.py), those holding more of the
+    query's quoted `phrases` before all (localrag/query_syntax.py), and touching chunks of one document merged."""
     ranked = fuse_legs(vector_hits, text_hits, fusion if mode == "hybrid" else None)
     if rerank is not None:
         ranked = rerank(ranked)
     if question and mode == "hybrid":
         candidates = {c.chunk_id: c.text for c, _ in (*vector_hits, *text_hits)}
         ranked = codes_first(question, ranked, list(candidates.values()))
+    if phrases is not None and phrases.phrases:
+        held = {id(hit): phrases.holds_phrases(f"{hit.chunk.heading}\n{hit.chunk.text}") for hit in ranked}
+        ranked = sorted(ranked, key=lambda hit: -held[id(hit)])
     return merge_overlapping(without_copies(ranked))[:k]
 
 
@@ -378,15 +398,38 @@ class Retriever:
 
     def search(self, query: str, k: int, filters: SearchFilters | None = None, mode: Mode = "hybrid", *,
                query_vector: NDArray[np.float32] | None = None) -> list[Hit]:
-        """The `k` best hits for `query`, best first, after fusion, reranking and merging; `query_vector`: the query
-        as `embedder.embed_queries` embeds it, when the caller has it already."""
+        """The `k` best hits for `query`, best first, after fusion, reranking and merging, its search operators
+        applied (localrag/query_syntax.py); `query_vector`: the query as `embedder.embed_queries` embeds it, when
+        the caller has it already."""
         if k <= 0 or not query.strip():
             return []
-        where = filters_to_sql(filters)
+        syntax = parse_query(query)
+        if not syntax.plain:
+            if not syntax.text.strip():
+                raise LocalRagError(f"the query only leaves out words ({query.strip()}): there is nothing to search "
+                                    "for", f"add words to search for: 'hotel {query.strip()}'", field="query")
+            query, query_vector = syntax.text, None  # the vector given was the query's with its operators
+        where = _and(filters_to_sql(filters), excluded_sql(syntax.excluded))
         fetch = max(FETCH_FACTOR * k, MIN_FETCH)
+        if syntax.prefixes and mode != "vector":
+            if query_vector is None:  # the vector leg's too: of the query, not of the words found for its prefixes
+                query_vector = self.embedder.embed_queries([query])[0]
+            query = self._with_prefix_words(query, syntax.prefixes, where, query_vector, fetch)
         text_future = self._pool.submit(self.store.text_search, query, fetch, where) if mode != "vector" else None
         vector_hits = self._vector_leg(query, fetch, where, query_vector) if mode != "text" else []
         text_hits = text_future.result() if text_future is not None else []
         reranker = self.reranker
         rerank = (lambda ranked: reranker.rerank(query, ranked)) if reranker is not None else None
-        return rank_hits(vector_hits, text_hits, self.fusion, k, mode=mode, rerank=rerank, question=query)
+        return rank_hits(vector_hits, text_hits, self.fusion, k, mode=mode, rerank=rerank, question=query,
+                         phrases=syntax)
+
+    def _with_prefix_words(self, query: str, prefixes: tuple[str, ...], where: str | None,
+                           vector: NDArray[np.float32], fetch: int) -> str:
+        """`query` with the words starting with each of `prefixes` that the passages nearest it holding one hold:
+        BM25 matches whole words only, and the index lists no words to expand a prefix against."""
+        words: list[str] = []
+        for prefix in prefixes:
+            holding = _and(where, f"regexp_like({FTS_COLUMN}, {sql_literal(word_regex(prefix, prefix=True))})")
+            texts = [f"{chunk.heading}\n{chunk.text}" for chunk, _ in self.store.vector_search(vector, fetch, holding)]
+            words += prefix_words(prefix, texts)
+        return f"{query} {' '.join(words)}" if words else query

@@ -21,6 +21,7 @@ import contextlib
 import importlib
 import io
 import os
+import re
 import shlex
 import signal
 import sys
@@ -74,6 +75,29 @@ class _Parser(argparse.ArgumentParser):
 
     _intermixing = False  # parse_known_intermixed_args calls parse_known_args for each of its two passes
 
+    def _parse_optional(self, arg_string: str) -> Any:
+        """A command whose text may open with a dash (`set_defaults(query_words=...)`: `search -draft`, a search
+        operator) reads a word that is no option of its own as that text, not as an unknown option ("the following
+        arguments are required: query", before 2026-12-07)."""
+        found = super()._parse_optional(arg_string)  # type: ignore[misc]
+        # (action, option, value), or a list of them from Python 3.12.7; action None: no option of this command.
+        first = found[0] if isinstance(found, list) and found else found
+        if (self.get_default("query_words") and first is not None and first[0] is None
+                and _DASH_WORD.fullmatch(arg_string)):
+            return None
+        return found
+
+    def parse_args(self, args: Sequence[str] | None = None,  # type: ignore[override]
+                   namespace: argparse.Namespace | None = None) -> argparse.Namespace:
+        parsed, extras = self.parse_known_args(args, namespace)
+        if extras:
+            # `search hotel -draft` and `search -- -draft -k 3`: the words after the query's first are no argument.
+            command = getattr(parsed, "query_words", None)
+            hint = (f" (a query of several words, or one opening with '-', goes in quotes, the options outside them: "
+                    f"localrag {command} -k 3 'hotel -draft')") if command else ""
+            self.error(f"unrecognized arguments: {' '.join(extras)}{hint}")
+        return parsed
+
     def parse_known_args(self, args: Sequence[str] | None = None,  # type: ignore[override]
                          namespace: argparse.Namespace | None = None) -> tuple[argparse.Namespace, list[str]]:
         # A parser of sub-commands cannot be parsed intermixed (argparse raises TypeError): its commands are.
@@ -92,6 +116,9 @@ class _Parser(argparse.ArgumentParser):
         make: Callable[..., argparse.HelpFormatter] = self.formatter_class  # argparse's formatters all take width
         return make(prog=self.prog, width=_UNWRAPPED)
 
+
+# A word after one dash, as a search leaves it out (`-draft`); `--jsn` and `-j` stay unknown options.
+_DASH_WORD = re.compile(r"-[^\W\d_][\w'-]+")
 
 # Wider than any help text: in a pipe each paragraph and each option's help stays on one line.
 _UNWRAPPED = 100_000

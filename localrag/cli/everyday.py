@@ -64,7 +64,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     ingest.set_defaults(handler=_ingest_command)
 
     ask = sub.add_parser("ask", help="answer a question from the indexed documents")
-    ask.add_argument("question", help="the question; - reads it from stdin")
+    ask.set_defaults(query_words="ask")  # `localrag ask -draft …`: its text, not an option (cli._Parser)
+    ask.add_argument("question", help="the question (searched as `search` reads a query: -word, \"a phrase\", "
+                     "word*); - reads it from stdin")
     add_model_flag(ask)
     ask.add_argument("-k", "--top-k", type=integer, help="sources to put in the prompt, 1 to 100 (default: top_k)")
     add_filter_flags(ask)
@@ -152,6 +154,12 @@ def _ask_command(args: argparse.Namespace, out: Console, err: Console) -> int:
     if args.planner is not None and not args.graph:
         return common.usage_error(err, "ask: --planner chooses how a graph answer is found; add --graph")
     args.question = common.text_or_stdin(args.question)
+    if not args.graph:
+        from localrag.query_syntax import parse
+
+        # What the question's search operators did (`-word`, "a phrase", `word*`): a quoted answer names no filter.
+        if note := parse(args.question).note():
+            err.print(Text(f"search: {note}", style="dim"), soft_wrap=True)
     # A model named for this question answers it (`common.answering_mode`); `--extract --model` stays an extract.
     # -k goes to the question (Engine.stream checks it, as for the API's and MCP's `k`), not into the settings.
     engine = common.engine_from_args(args, allow_model_knowledge=args.allow_model_knowledge,

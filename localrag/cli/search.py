@@ -27,7 +27,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     from localrag.cli.common import add_filter_flags
 
     search = sub.add_parser("search", help="the ranked passages for a query, with each retrieval leg's rank; no answer")
-    search.add_argument("query", help="what to search for; - reads it from stdin")
+    search.set_defaults(query_words="search")  # `localrag search -draft …`: its text, not an option (cli._Parser)
+    search.add_argument("query", help="what to search for (-word leaves out passages holding it, \"a phrase\" puts "
+                        "those holding it first, word* finds words starting so); - reads it from stdin")
     search.add_argument("-k", "--top-k", type=integer, default=SEARCH_K,
                         help=f"passages to show, 1 to {MAX_SEARCH_K} (default {SEARCH_K})")
     add_filter_flags(search)
@@ -47,6 +49,11 @@ def _search(args: argparse.Namespace, out: Console, err: Console) -> int:
     engine = engine_from_args(args)
     filters = filters_from_args(args)
     hits = engine.search(args.query, k=args.top_k, filters=filters)
+    from localrag.query_syntax import parse
+
+    # What the query's operators did (`-word`, "a phrase", `word*`), on stderr: --json's stdout stays one document.
+    if note := parse(args.query).note():
+        err.print(Text(f"search: {note}", style="dim"), soft_wrap=True)
     choice = engine.fusion_choice()
     if args.json:
         print_json(search_json(args.query, hits, choice))

@@ -99,6 +99,53 @@ def test_a_path_filter_matches_in_any_case(tmp_path: Path) -> None:
     assert [h.chunk.path for h in only] == ["/x/notes/DREDGING.TXT"]
 
 
+POLICIES = {
+    "/n/travel-policy.md": ["Hotel costs are capped at 120 EUR per night outside London."],
+    "/n/travel-policy-draft.md": ["Travel policy (DRAFT, not approved). Hotel costs are capped at 150 EUR everywhere."],
+    "/d/newsletter-draft.md": ["The spring regatta starts in April. Volunteers meet at the club office."],
+    "/n/treasurer.txt": ["The office of the club treasurer is open on Tuesdays. The club office club meets."],
+    "/n/rules.txt": ["Club members may use the office printer; the office key is at the club bar."],
+}
+
+
+@pytest.fixture
+def policies(tmp_path: Path) -> Retriever:
+    store = Store(tmp_path / "db", embedder_name=EMB.name, dim=EMB.dim)
+    fill(store, EMB, POLICIES)
+    return Retriever(store, EMB)
+
+
+def test_a_minus_word_leaves_out_the_passages_holding_it(policies: Retriever) -> None:
+    """`hotel cap -draft` ranked the draft first and a newsletter draft second: the minus word was searched for
+    (before 2026-12-07)."""
+    for mode in ("hybrid", "text", "vector"):
+        found = [h.chunk.path for h in policies.search("hotel capped -draft", k=5, mode=mode)]  # type: ignore[arg-type]
+        # Its text, in any case, not its file's name: the newsletter's text holds no "draft".
+        assert found and "/n/travel-policy-draft.md" not in found, mode
+        assert mode == "text" or "/d/newsletter-draft.md" in found, mode
+    assert policies.search("hotel capped -draft", k=1)[0].chunk.path == "/n/travel-policy.md"
+    assert "/n/travel-policy-draft.md" in [h.chunk.path for h in policies.search("hotel capped", k=5)]
+    # With a vector of the query as typed (ask's), the words left out are not searched for either.
+    vector = EMB.embed_queries(["hotel capped -draft"])[0]
+    assert policies.search("hotel capped -draft", k=1, query_vector=vector)[0].chunk.path == "/n/travel-policy.md"
+    with pytest.raises(LocalRagError, match="nothing to search for"):
+        policies.search("-draft", k=3)
+
+
+def test_a_quoted_phrase_puts_the_passages_holding_it_first(policies: Retriever) -> None:
+    plain = [h.chunk.path for h in policies.search("club office", k=5)]
+    assert plain[0] != "/d/newsletter-draft.md", "the case this is about: another passage ranks first unquoted"
+    quoted = [h.chunk.path for h in policies.search('"club office"', k=5)]
+    assert quoted[:2] == ["/n/treasurer.txt", "/d/newsletter-draft.md"] or quoted[:2] == [
+        "/d/newsletter-draft.md", "/n/treasurer.txt"]
+
+
+def test_a_word_start_with_a_star_finds_the_words_starting_so(policies: Retriever) -> None:
+    assert policies.search("regat", k=3, mode="text") == []
+    hits = policies.search("regat*", k=3, mode="text")
+    assert [h.chunk.path for h in hits] == ["/d/newsletter-draft.md"]
+
+
 def test_a_type_filter_takes_an_extension_or_a_type_and_refuses_what_names_neither(retriever: Retriever) -> None:
     """`--type py`, `yaml`, `markdown` found nothing, silently: the filter compared the extension with the type."""
     assert types_named("py") == ("code:python",) and types_named(".YAML") == ("code:yaml",)

@@ -191,6 +191,25 @@ def test_options_may_come_between_a_commands_positionals() -> None:
                                                                                              Path("b.txt")]
 
 
+def test_a_query_may_open_with_a_dash_and_extra_words_say_to_quote(capsys: pytest.CaptureFixture[str]) -> None:
+    """`localrag search -draft` failed "the following arguments are required: query", and `search -- -draft -k 3`
+    "unrecognized arguments: -k 3", naming no fix (before 2026-12-07)."""
+    from localrag.cli import _parser
+
+    parser = _parser()
+    assert parser.parse_args(["search", "-draft", "-k", "3"]).query == "-draft"
+    assert parser.parse_args(["search", "-k", "3", "-draft"]).top_k == 3
+    assert parser.parse_args(["ask", "-draft", "--extract"]).question == "-draft"
+    with pytest.raises(SystemExit):
+        parser.parse_args(["search", "--", "-draft", "-k", "3"])
+    assert capsys.readouterr().err.endswith("unrecognized arguments: -k 3 (a query of several words, or one opening "
+                                            "with '-', goes in quotes, the options outside them: localrag search -k 3 "
+                                            "'hotel -draft')\n")
+    with pytest.raises(SystemExit):  # an option misspelt is still one, of a command without free text too
+        parser.parse_args(["status", "-jsn"])
+    assert "unrecognized arguments: -jsn\n" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize(("variable", "value", "said"), [
     ("TMPDIR", "/nonexistent/tmp", "/nonexistent/tmp: the temporary folder (TMPDIR) does not exist (create it, or "
                                     "unset TMPDIR)"),

@@ -1,0 +1,42 @@
+"""A query's search operators (localrag/query_syntax.py), read the same for every front end."""
+
+from __future__ import annotations
+
+import pytest
+
+from localrag.query_syntax import QuerySyntax, parse, prefix_words
+
+
+@pytest.mark.parametrize(("query", "read"), [
+    ("hotel cap -draft", QuerySyntax("hotel cap", excluded=("draft",))),
+    ('"club office" hours', QuerySyntax("club office hours", phrases=("club office",))),
+    ("\u201cClub  Office\u201d", QuerySyntax("Club Office", phrases=("club office",))),
+    ("regat* -DRAFT", QuerySyntax("regat", excluded=("draft",), prefixes=("regat",))),
+    ("-draft", QuerySyntax("", excluded=("draft",))),
+])
+def test_operators_are_read_and_left_out_of_the_words_searched_for(query: str, read: QuerySyntax) -> None:
+    assert parse(query) == read
+
+
+@pytest.mark.parametrize("query", ["COVID-19 e-mail", "-5 degrees", 'a "word" quoted', "NOT this OR that",
+                                   "an unpaired \" quote", "ab* is too short", "what is 3*4"])
+def test_plain_text_stays_as_it_was(query: str) -> None:
+    syntax = parse(query)
+    assert syntax.plain and syntax.text == query and syntax.note() == ""
+
+
+def test_the_note_says_what_was_applied() -> None:
+    assert parse('"club office" regat* -draft').note() == (
+        "left out passages holding 'draft'; put passages holding \"club office\" first; searched for words starting "
+        "'regat'")
+
+
+def test_a_phrase_is_held_in_any_case_across_lines_and_as_whole_words() -> None:
+    syntax = parse('"club office"')
+    assert syntax.holds_phrases("The Club\n  office opens at eight") == 1
+    assert syntax.holds_phrases("the office of the club") == 0
+    assert syntax.holds_phrases("nightclub offices") == 0
+
+
+def test_prefix_words_are_the_commonest_first() -> None:
+    assert prefix_words("regat", ["The Regatta.", "regattas and a regatta", "no such word"]) == ["regatta", "regattas"]
