@@ -4,7 +4,8 @@ Why: the vector leg cannot read a code (MiniLM embeds "INV-2026-0033" much as an
 a chunk that BM25 ranks first for it can sit 12th in the vector leg, and reciprocal rank fusion then puts it
 behind chunks both legs found middling: an invoice asked for by its number came 5th, out of `ask`'s 4 sources.
 A code is a token that mixes letters and digits or joins words by underscores, as people write identifiers;
-plain words, numbers and ordinals ("11th", "1950s") are left to the legs, which weigh them well enough. The
+plain words, numbers and ordinals ("11th", "1950s") are left to the legs, which weigh them well enough, but an
+amount written with separators or two decimals ("1,440.00") and a full date ("2026-03-14") are codes. The
 number of a clause, section or article that the question names after a word naming it ("clause 12.1", "section
 4.2", "§ 3(2)", "Art. 5(2)") is a code too: MiniLM reads "clause 12.2" as any clause, and a contract's LIABILITY
 came first for it, its TERMINATION 4th, and out of `ask`'s 4 sources for "clause 12.1" (before 2026-12-07). Only a
@@ -38,6 +39,14 @@ _PART = re.compile(r"[-_./]")
 # "1.1" and "(a)"); "§§" and plural words name the first of a list ("clauses 7.1 and 7.2": 7.1).
 _CLAUSE = re.compile(rf"{CLAUSE_WORDS}\s*(\d+(?:\.\d+)*)((?:\s?\([0-9a-z]{{1,4}}\))*)(?!\w)", re.IGNORECASE)
 _BRACKETED = re.compile(r"\(([0-9a-z]{1,4})\)", re.IGNORECASE)
+# An amount as an invoice writes it, with thousands separators or two decimals ("1,440.00", "1.440,00", "1'440.50",
+# "99.90"; not a space, which parts two numbers as often), and a full date ("2026-03-14", "14.03.2026",
+# "14/03/2026"): MiniLM reads "1,440.00" as any amount, and the invoice holding it came 3rd, the one dated
+# "2026-03-14" 3rd, behind invoices the vector leg liked (before 2026-12-07). A year alone, a plain or one-decimal
+# number and a percentage are no code: any text has them.
+_AMOUNT = r"\d{1,3}(?:[,.'\u202f]\d{3})+(?:[.,]\d{2})?|\d+[.,]\d{2}"
+_DATE = r"\d{4}-\d{1,2}-\d{1,2}|\d{1,2}[./]\d{1,2}[./]\d{4}"
+_FIGURE = re.compile(rf"(?<![\w.,/-])(?:{_DATE}|{_AMOUNT})(?![\w%]|[.,/-]\d)")
 # A number with a unit or an ordinal's ending reads as a quantity, not as a code.
 _QUANTITY = re.compile(r"\d+(?:[.,]\d+)?(?:st|nd|rd|th|s|d|x|k|m|g|kg|mg|ml|l|km|cm|mm|h|min|am|pm)", re.IGNORECASE)
 
@@ -66,18 +75,22 @@ def clauses(question: str) -> list[tuple[str, tuple[str, ...]]]:
 
 
 def codes(question: str) -> list[str]:
-    """The codes `question` names, as it writes them, in order, each once whatever its case: its identifiers, then
-    its clauses' numbers ("12.1", "3(2)"; of "1.1(a)" both "1.1(a)" and "1.1", as the clause is written in a
-    cross-reference and at its own start)."""
+    """The codes `question` names, as it writes them, in order, each once whatever its case: its identifiers, its
+    amounts and full dates (`_FIGURE`), then its clauses' numbers ("12.1", "3(2)"; of "1.1(a)" both "1.1(a)" and
+    "1.1", as the clause is written in a cross-reference and at its own start)."""
     found = (token.strip("._-") for token in _TOKEN.findall(question))
     numbered = list(_clause_codes(question))
-    return list({token.lower(): token for token in [*(t for t in found if t and _is_code(t)), *numbered]}.values())
+    figures = _FIGURE.findall(question)
+    return list({token.lower(): token
+                 for token in [*(t for t in found if t and _is_code(t)), *figures, *numbered]}.values())
 
 
 def _pattern(code: str) -> re.Pattern[str]:
     # Not inside a longer word ("AP3" is not "AP31" nor "rAP3"), but "anti-CD40L" and "CD40L-mediated" hold it; a
     # clause's number is not the tail of a longer one ("12.1" is not in "3.12.1", "112.1" nor "12.10").
-    return re.compile(rf"(?<!\w)(?<!\d\.){re.escape(code)}(?!\w)", re.IGNORECASE)
+    # An amount or a date is not part of a longer one either ("1,000" is not in "1,000,000").
+    before, after = (r"(?<!\d[.,'/-])", r"(?![.,'/-]\d)") if _FIGURE.fullmatch(code) else ("", "")
+    return re.compile(rf"(?<!\w)(?<!\d\.){before}{re.escape(code)}(?!\w){after}", re.IGNORECASE)
 
 
 def _clause_codes(question: str) -> dict[str, tuple[str, tuple[str, ...]]]:

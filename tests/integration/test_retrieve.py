@@ -274,6 +274,20 @@ def test_an_invoice_asked_for_by_its_number_comes_first(tmp_path: Path, real_emb
     assert "/books/invoice-0033.md" not in [h.chunk.path for h in vector_only]  # the leg fusion has to overrule
 
 
+def test_an_invoice_asked_for_by_its_amount_or_date_comes_first(tmp_path: Path, real_embedder: object) -> None:
+    """An amount or a date is a code: "1,440.00" put the only invoice holding it 3rd, BM25's 1st and the vector
+    leg's 4th, and "2026-03-14" the invoice dated so 3rd (before 2026-12-07)."""
+    store = Store(tmp_path / "db", embedder_name="minilm", dim=384)
+    fill(store, real_embedder, {f"/books/invoice-{n:04d}.txt": [
+        f"INVOICE INV-2026-{n:04d}\nDate: 2026-{1 + n % 12:02d}-{1 + n % 28:02d}\nBill to: Harbour Sailing Club\n"
+        f"Total due: {1000 + 37 * n:,}.00 EUR"] for n in range(1, 41)})
+    retriever = Retriever(store, real_embedder)  # type: ignore[arg-type]
+    for question, holder in (("1,444.00", 12), ("2026-03-27", 26), ("Which invoice is dated 2026-03-27?", 26),
+                             ("What was billed for 1,925.00?", 25)):
+        hits = retriever.search(question, k=4)
+        assert hits[0].chunk.path == f"/books/invoice-{holder:04d}.txt", (question, [h.chunk.path for h in hits])
+
+
 _CONTRACT = {
     "2. SERVICES": ["2.1 The Supplier will provide the Services with reasonable skill and care.",
                     "2.2 The Supplier will meet the service levels in the Statement of Work."],

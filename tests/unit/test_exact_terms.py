@@ -15,6 +15,16 @@ def test_codes_are_identifiers_not_words_numbers_or_quantities() -> None:
     assert codes("the 28th of March, a 4-letter word in the 1950s, 3D, 5mg, 4.2, e.g. 2026") == []
 
 
+def test_a_formatted_amount_or_a_full_date_is_a_code_a_year_or_a_plain_number_is_not() -> None:
+    assert codes("Which invoice totals 1,440.00 EUR, or 1.440,00, or 99.90, dated 2026-03-14?") == [
+        "1,440.00", "1.440,00", "99.90", "2026-03-14"]
+    assert codes("on 14.03.2026 or 14/03/2026, INV-2026-0032") == ["INV-2026-0032", "14.03.2026", "14/03/2026"]
+    assert codes("in 2026, 12%, 12.50%, 4.2, 2.5 mg, version 2.0.1, 1 440 people, 2019-2020, 3 of 40") == []
+    texts = ["Total due: 1,440.00 EUR", "1,440.00.", "21,440.00", "1,440.001", "2026-03-14-2", "Date: 2026-03-14"]
+    assert [text for text in texts if rare_codes("1,440.00 2026-03-14", [text] + ["filler"] * 4)] == [
+        "Total due: 1,440.00 EUR", "1,440.00.", "Date: 2026-03-14"]
+
+
 def test_a_clause_named_by_a_dotted_or_bracketed_number_is_a_code_a_decimal_or_a_version_is_not() -> None:
     # MiniLM reads "clause 12.2" as any clause: a contract's LIABILITY came first for it, its TERMINATION 4th.
     assert codes("What does clause 12.1 say?") == ["12.1"]
