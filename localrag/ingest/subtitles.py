@@ -1,15 +1,16 @@
 """Meeting transcripts and subtitles: WebVTT (.vtt, what Teams, Zoom and YouTube export) and SubRip (.srt).
 
-Each cue is read as one line of speech, `[00:00:14] Alice Chen: Then I am deciding to postpone...`: its start time
-to the second, its speaker (a WebVTT `<v Alice Chen>` voice tag, or an .srt cue that opens with `Name:`), its text.
-A cue that names no speaker goes on with the one an .srt or Zoom `Name:` named last (they name a speaker where the
-speaker changes). A cue that ends mid-sentence is joined by the speaker's next one (Teams cuts a sentence into cues
-of a few words), up to `_TURN_CHARS` characters; a cue that opens a sentence keeps its own line and time, so a quote
-stays by the time that finds it in the recording. What a player does not show as speech is left out: cue numbers
-and identifiers, timing lines and their cue settings, the header's metadata, NOTE, STYLE and REGION blocks, inline
-tags (`<c.yellow>`, `<b>`, `<i>`, `<00:00:15.120>`, .srt's `<font>` and `{\\an8}`); entities (`&amp;`, `&nbsp;`)
-are decoded. Read as text, every timing line and cue number was in the index, a title was "WEBVTT" or "1", and
-`--extract` quoted "3 00:00:14.300 --> 00:00:22.900 <v Alice Chen>Then...".
+Each cue is read as one line of speech, `[00:00:14] Alice Chen: Then I am deciding to postpone...`: its start time to
+the second, its speaker (a WebVTT `<v Alice Chen>` voice tag, or an .srt cue that opens with `Name:`), its text. A cue
+that names no speaker goes on with the one an .srt or Zoom `Name:` named last (they name a speaker where the speaker
+changes), until a line marks a new one: a `[NAME]` or `(NAME)` label names it, a dialogue dash ("- Thanks.", subtitles'
+sign of a change of speaker) leaves it unknown. A cue that ends mid-sentence is joined by the speaker's next one (Teams
+cuts a sentence into cues of a few words), up to `_TURN_CHARS` characters; a cue that opens a sentence keeps its own
+line and time, so a quote stays by the time that finds it in the recording. What a player does not show as speech is
+left out: cue numbers and identifiers, timing lines and their cue settings, the header's metadata, NOTE, STYLE and
+REGION blocks, inline tags (`<c.yellow>`, `<b>`, `<i>`, `<00:00:15.120>`, .srt's `<font>` and `{\\an8}`); entities
+(`&amp;`, `&nbsp;`) are decoded. Read as text, every timing line and cue number was in the index, a title was "WEBVTT"
+or "1", and `--extract` quoted "3 00:00:14.300 --> 00:00:22.900 <v Alice Chen>Then...".
 
 The text is rebuilt, not the file's own, so a chunk has no line numbers; the time at the start of each line is
 where a citation points in the recording. Each line is a paragraph: the chunker packs whole turns.
@@ -36,6 +37,11 @@ _TAG = re.compile(r"</?[A-Za-z][^>]*>|<\d[\d:.]*>|\{\\[^}]*\}")
 # A cue's "Alice Chen: ..." or "ALICE: ..." (Zoom's and .srt's speakers): up to four words before a colon, each
 # capitalised (`_named`), in any script that has capitals ("Élodie Martin:").
 _SPEAKER = re.compile(r"^(?P<name>[^\W\d_][\w'.-]*(?:[ \t][^\W\d_][\w'.-]*){0,3})[ \t]*:[ \t]+(?=\S)")
+# A subtitle's "[DRIVER] The road..." or "(Maria) Yes.": a speaker's label in brackets before speech, each word
+# capitalised as a name is (`_named`); "[laughs] Yes." describes a sound and names no one.
+_LABEL = re.compile(r"^[\[(](?P<name>[^\W\d_][\w'.-]*(?:[ \t][^\W\d_][\w'.-]*){0,3})[\])][ \t]*(?=\S)")
+# A dialogue dash opens a line where the speaker changes ("- It left at noon.\n- Thanks."); "-5 degrees" is no dash.
+_DASH = re.compile(r"^[-\u2010\u2013\u2014][ \t]*(?=[^\d\s])")
 _SENTENCE_END = re.compile(r"[.!?\u2026\u3002\uff01\uff1f][\"')\]\u201d\u2019]*$")
 _BLOCKS = re.compile(r"\n[ \t]*\n")
 _NOT_SPEECH = re.compile(r"^(?:NOTE|STYLE|REGION)(?:[ \t]|$)")
@@ -64,12 +70,13 @@ def load_subtitles(path: Path, text: str) -> LoadedText:
         time = _clock(_TIMING.match(lines[timing]))
         in_cue = False
         spoken, named = _speech(lines[timing + 1:], named)
-        for speaker, said in spoken:
+        for speaker, said, opens in spoken:
             # Rolling captions (YouTube's) repeat the line before as each cue's first line.
             if last_line == (speaker, said):
                 continue
             last_line = (speaker, said)
-            if turns and turns[-1][1] == speaker and (in_cue or _unfinished(turns[-1][2])):
+            # A line that marks a change of speaker is a turn of its own, even when both speakers are unknown.
+            if turns and not opens and turns[-1][1] == speaker and (in_cue or _unfinished(turns[-1][2])):
                 turns[-1] = (turns[-1][0], speaker, f"{turns[-1][2]} {said}")
             else:
                 turns.append((time, speaker, said))
@@ -102,24 +109,40 @@ def _clock(timing: re.Match[str] | None) -> str:
     return f"{int(hours):02d}:{minutes}:{seconds}"
 
 
-def _speech(lines: list[str], named: str) -> tuple[list[tuple[str, str]], str]:
-    """(speaker, text) per line of a cue's payload, and the speaker a `Name:` named last (`named` before the cue).
+def _speech(lines: list[str], named: str) -> tuple[list[tuple[str, str, bool]], str]:
+    """(speaker, text, whether it opens a turn) per line of a cue's payload, and the speaker a `Name:` or `[NAME]`
+    named last (`named` before the cue), "" once a dialogue dash changed the speaker to one unnamed.
 
     A `<v Name>` tag holds for the lines after it until another; it names only its cue's voice (WebVTT tags every
     cue). A `Name:` (.srt's, Zoom's) is written where the speaker changes, so its speaker goes on in the lines and
     cues that name no one: before, such a cue had no speaker, and "Maria: We moved the warehouse" was not joined by
-    her next cue, "to Rotterdam in April...", whose line then said nobody moved it."""
-    said: list[tuple[str, str]] = []
+    her next cue, "to Rotterdam in April...", whose line then said nobody moved it. A `[NAME]`/`(NAME)` label is one
+    too, and a dialogue dash ends it: before, "- It left for Rotterdam at noon." and "[DRIVER] The road was
+    closed" were said by the Maria named cues before, and an extract quoted her for them."""
+    said: list[tuple[str, str, bool]] = []
     speaker = named
     for line in lines:
         voice = _VOICE.search(line)
         if voice is not None:
             speaker, named = squash(html.unescape(voice.group(1))), ""
         plain = squash(html.unescape(_TAG.sub("", line)).replace("\u200e", "").replace("\u200f", ""))
-        name = _SPEAKER.match(plain) if voice is None else None
-        if name is not None and all(word[0].isupper() for word in name.group("name").split()):
-            speaker = named = name.group("name")
-            plain = plain[name.end():]
+        dash = _DASH.match(plain)
+        if dash is not None:
+            plain = plain[dash.end():]
+            if voice is None:
+                speaker = named = ""
+        opens = dash is not None
+        if voice is None:
+            name = _SPEAKER.match(plain) or _LABEL.match(plain)
+            if name is not None and _named(name.group("name")):
+                speaker = named = name.group("name")
+                plain = plain[name.end():]
+                opens = True
         if plain:
-            said.append((speaker, plain))
+            said.append((speaker, plain, opens))
     return said, named
+
+
+def _named(label: str) -> bool:
+    """Whether a label is written as a name: each word capitalised ("Alice Chen", "DRIVER"), not "well" or "laughs"."""
+    return all(word[0].isupper() for word in label.split())

@@ -83,6 +83,28 @@ def test_a_cue_that_names_no_one_goes_on_with_the_speaker_named_last(tmp_path: P
     ]
 
 
+def test_a_dialogue_dash_or_a_bracketed_label_ends_the_speaker_named_last(tmp_path: Path) -> None:
+    # Both went on with Maria: "Maria: - It left for Rotterdam at noon. - Thanks." and "Maria: [DRIVER] The road was
+    # closed near Breda.", and an extract asked who said the road was closed quoted Maria.
+    path = tmp_path / "dispatch.srt"
+    path.write_text("1\n00:00:01,000 --> 00:00:02,000\nMaria: Where did the truck go?\n\n"
+                    "2\n00:00:03,000 --> 00:00:04,000\n- It left for Rotterdam at noon.\n- Thanks.\n\n"
+                    "3\n00:00:05,000 --> 00:00:06,000\n[DRIVER] The road was closed near Breda.\n\n"
+                    "4\n00:00:07,000 --> 00:00:08,000\nIt was open by\n\n"
+                    "5\n00:00:09,000 --> 00:00:10,000\nsix.\n\n"
+                    "6\n00:00:11,000 --> 00:00:12,000\n(Jonas) Good.\n\n"
+                    "7\n00:00:13,000 --> 00:00:14,000\n[laughs] -5 degrees, though.\n")
+    assert load_file(path).text.split("\n") == [
+        "[00:00:01] Maria: Where did the truck go?",
+        "[00:00:03] It left for Rotterdam at noon.",  # a dash: a new speaker, unnamed
+        "[00:00:03] Thanks.",  # a second dash, a second speaker: not joined to the first
+        "[00:00:05] DRIVER: The road was closed near Breda.",
+        "[00:00:07] DRIVER: It was open by six.",
+        "[00:00:11] Jonas: Good.",
+        "[00:00:13] Jonas: [laughs] -5 degrees, though.",  # a sound and a minus sign name no one
+    ]
+
+
 def test_a_vtt_header_names_the_transcript_and_its_metadata_is_no_speech(tmp_path: Path) -> None:
     path = tmp_path / "captions.vtt"
     path.write_text("WEBVTT - Orion planning\nKind: captions\nLanguage: en\n\n"
