@@ -92,8 +92,9 @@ READERS: dict[str, int] = {
     # footnote follows its paragraph instead of being glued into it; comments are left out
     "rtf": 3,  # hidden text (\v) is left out, a footnote follows its paragraph, an emoji is one character
     "code": 2, "enex": 2, "org": 2, "adoc": 2,
-    # 3: a cue that names no one is spoken by the speaker a `Name:` named last, and joined to an unfinished turn
-    "vtt": 3, "srt": 3,
+    # 4: a dialogue dash or a `[NAME]`/`(NAME)` label ends the speaker named last; 3: a cue that names no one is
+    # spoken by the speaker a `Name:` named last, and joined to an unfinished turn
+    "vtt": 4, "srt": 4,
     "code:json": 5,  # the escapes in its strings are decoded ("Zo\\u00eb" read as "Zoë", "\\n" as a space);
     # 3: a line too long for a chunk (minified JSON) is cut between its records, not inside one;
     # 4: in a file over 200,000 characters too, past the first segment the chunker reads (chunker.SEGMENT_CHARS)
