@@ -161,24 +161,33 @@ def _check(dest: Path, data: Path) -> None:
 
 
 def _copy(source: Path, target: Path, left_out: dict[Path, str], report: BackupReport) -> None:
-    def ignored(folder: str, names: list[str]) -> set[str]:
-        skipped = set()
-        for name in names:
-            path = Path(folder, name).resolve()
-            if path in left_out:
-                report.left_out.append((left_out[path], str(path), _size(path)))
-                skipped.add(name)
-            elif name in _LEFT_OUT_NAMES or name.endswith(".lock"):
-                skipped.add(name)
-        return skipped
+    """Copy the folder `source` as `target`, the backing-up user's own and private as the backup's folder is: folders
+    0700, files 0600, whatever the modes copied. Copied with their modes, a `chmod -R a-w` home (or another
+    account's) gave a read-only backup: its owner could not delete it, and a home restored from it refused every
+    write."""
+    target.mkdir(mode=0o700)
+    for name in sorted(os.listdir(source)):
+        path = source / name
+        if path.resolve() in left_out:
+            report.left_out.append((left_out[path.resolve()], str(path.resolve()), _size(path)))
+        elif name in _LEFT_OUT_NAMES or name.endswith(".lock"):
+            continue
+        # Links followed: an index moved to another disk behind a link was "backed up" as that link, 0 bytes.
+        elif path.is_dir():
+            _copy(path, target / name, left_out, report)
+        else:
+            _copy_file(path, target / name, report)
 
-    def copied(src: str, dst: str) -> object:
-        report.files += 1
-        report.size += os.stat(src).st_size
-        return shutil.copy2(src, dst)
 
-    # Links followed: an index moved to another disk behind a link was "backed up" as that link, 0 bytes.
-    shutil.copytree(source, target, ignore=ignored, copy_function=copied)
+def _copy_file(source: Path, target: Path, report: BackupReport) -> None:
+    """`source`'s bytes and times as a new file `target`, 0600."""
+    info = source.stat()
+    with source.open("rb") as reading, \
+            os.fdopen(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as writing:
+        shutil.copyfileobj(reading, writing)
+    os.utime(target, ns=(info.st_atime_ns, info.st_mtime_ns))
+    report.files += 1
+    report.size += info.st_size
 
 
 def _size(folder: Path) -> int:

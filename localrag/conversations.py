@@ -12,7 +12,9 @@ store. This module is core: the TUI uses it, but it imports nothing from the UI.
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import re
 import secrets
 import time
@@ -25,6 +27,7 @@ from typing import Any
 
 from localrag import paths
 from localrag.atomic import write_text_atomic
+from localrag.disk_errors import as_disk_trouble
 from localrag.errors import LocalRagError
 from localrag.safe_text import markdown_escaped, printable
 from localrag.types import LIMIT_LABEL, Answer, Hit, QuoteStatus, found_in_note, quote_label
@@ -399,11 +402,25 @@ class ConversationStore:
         if newer:
             self.load(newer[0])  # its own one-line error: the file, and the fix
         if not found:
+            self._refuse_unwritable()
             # `last` read as "after my last question": an ask without --conversation saves nothing, which was unsaid.
             raise ConversationError(f"{self.folder}: no conversations yet (an ask without --conversation saves none)",
                                     "start one with `localrag ask --conversation new QUESTION` or in the chat app, "
                                     "then `--conversation last` goes on in the one saved most recently")
         return self.load(found[0].id)
+
+    def _refuse_unwritable(self) -> None:
+        """Raise the disk's trouble when nothing can be saved in the folder (or where it was to be made): on a home
+        the user may only read, `--conversation last` said "no conversations yet (an ask without --conversation saves
+        none)" to a user whose `--conversation new` had been refused its save."""
+        place = self.folder
+        while not place.exists() and place != place.parent:
+            place = place.parent
+        if os.access(place, os.W_OK | os.X_OK):
+            return
+        code = errno.EROFS if os.statvfs(place).f_flag & os.ST_RDONLY else errno.EACCES
+        trouble = as_disk_trouble(OSError(code, os.strerror(code), str(place)))
+        raise type(trouble)(f"no conversation could be saved in {self.folder}: {trouble.message}", trouble.hint)
 
     def load(self, conversation_id: str) -> Conversation:
         path = self._path(conversation_id)

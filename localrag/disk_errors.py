@@ -85,9 +85,15 @@ def permission_trouble(place: Path) -> DiskError:
     what = f"you cannot {' or '.join(lacks)} this {'folder' if folder else 'file'}" if lacks else "permission denied"
     owner, group = _name(pwd.getpwuid, info.st_uid), _name(grp.getgrgid, info.st_gid)
     said = f"{place}: {what} (owner {owner}, group {group}, mode {stat.filemode(info.st_mode)})"
-    need = "u+rwX" if place.is_dir() else "u+rw"
     if info.st_uid == os.geteuid():
-        return PermissionTrouble(said, f"give yourself access: chmod {need} '{place}'")
+        # Inside localrag's own folders the whole folder is named, as for a group: a home made read-only
+        # (`chmod -R a-w`, a copy with its modes) is so all through, and a fix of the one folder or file named was
+        # followed by the next refusal, one folder at a time.
+        roots = (paths.data_dir().absolute(), paths.config_dir().absolute(), paths.models_dir().absolute())
+        own = next((root for root in roots if place.absolute().is_relative_to(root)), None)
+        fix = f"chmod -R u+rwX '{own}'" if own is not None else \
+            f"chmod -R u+rwX '{place}'" if folder else f"chmod u+rw '{place}'"
+        return PermissionTrouble(said, f"give yourself access: {fix}")
     # A home shared with a group on purpose (by the rule its folders were made by, `paths.shared_root`): the other
     # member's umask (022) made this group-read-only, and most likely all they wrote beside it, so the fix names the
     # whole of localrag's folder that holds it. Group membership alone is no such sign: where every account is in

@@ -61,7 +61,7 @@ def test_a_home_the_user_may_only_read_answers_backs_up_checks_and_serves(home: 
     lock = home / "data" / "conversations" / ".lock"
     assert asked.stderr.splitlines()[-1] == (
         f"localrag: the answer was not saved in the conversation: {lock}: you cannot write this file (owner {_me()}, "
-        f"group {_my_group()}, mode -r--r--r--) (give yourself access: chmod u+rw '{lock}')")
+        f"group {_my_group()}, mode -r--r--r--) (give yourself access: chmod -R u+rwX '{home / 'data'}')")
 
     # Both refused for the writer lock's file, though they only read.
     (tmp_path / "bk").mkdir()
@@ -69,6 +69,11 @@ def test_a_home_the_user_may_only_read_answers_backs_up_checks_and_serves(home: 
     assert backed.returncode == 0 and "backed up to" in backed.stdout + backed.stderr, backed.stderr
     copy = next((tmp_path / "bk").iterdir())
     assert (copy / "data" / "lancedb" / "chunks.lance").is_dir()
+    # Copied with its modes, the backup was read-only (dr-xr-xr-x, -r--r--r--): `rm -rf` of it failed, and a
+    # restore refused every write.
+    modes = {oct(p.stat().st_mode & 0o777) for p in copy.rglob("*")}
+    assert modes == {"0o700", "0o600"} and (copy / "config" / "config.toml").stat().st_mode & 0o777 == 0o600, modes
+    assert subprocess.run(["rm", "-rf", str(copy)], check=False).returncode == 0 and not copy.exists()
     checked = run_held_to_modes(["repair", "--check"])
     assert checked.returncode == 0 and "no damage found" in checked.stdout, checked.stderr
 
@@ -119,3 +124,18 @@ def test_a_store_folder_another_member_made_group_read_only_is_named_not_called_
     owner = ingested.stderr.splitlines()[-1]
     assert owner.startswith(f"{said}{other} can give the group access: chmod -R g+rwX '{home / 'data'}' "
                             "(and set umask 002"), owner
+
+
+def test_conversation_last_on_a_home_that_cannot_save_one_says_so(home: Path) -> None:
+    # "…/conversations: no conversations yet (an ask without --conversation saves none)", to a user whose
+    # `--conversation new` had been refused its save a moment before.
+    subprocess.run(["rm", "-rf", str(home / "data" / "conversations")], check=True)
+    _read_only(home)
+    asked = run_held_to_modes(["ask", "--conversation", "new", "hotel cap per night"])
+    assert asked.returncode == 2 and "not saved" in asked.stderr, asked.stderr
+    asked = run_held_to_modes(["ask", "--conversation", "last", "hotel cap per night"])
+    assert "no conversations yet" not in asked.stderr, asked.stderr
+    assert asked.stderr.splitlines()[-1] == (
+        f"localrag: no conversation could be saved in {home / 'data' / 'conversations'}: {home / 'data'}: you cannot "
+        f"write in this folder (owner {_me()}, group {_my_group()}, mode dr-x------) (give yourself access: "
+        f"chmod -R u+rwX '{home / 'data'}')"), asked.stderr
