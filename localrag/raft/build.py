@@ -52,11 +52,11 @@ from localrag.raft.qa import (
     QA_GRAMMAR,
     QA_SYSTEM_PROMPT,
     ProgressCallback,
-    QAPair,
     QAReport,
     generate_qa,
     import_qa,
     normalise,
+    read_qa_jsonl,
 )
 from localrag.raft.qa_journal import QAJournal, resumed_note
 from localrag.types import Chunk
@@ -199,7 +199,7 @@ def build_raft(
     qa_path, qa_report_path = out_dir / "qa.jsonl", out_dir / "qa_report.json"
     if manifest.done("qa", qa_inputs):
         report.skipped_stages.append("qa")
-        pairs = [QAPair.from_json(r) for _, r in read_jsonl(qa_path)]
+        pairs = read_qa_jsonl(qa_path)
         saved = json.loads(qa_report_path.read_text())
         report.qa = QAReport(saved["made"], Counter(saved["skipped"]), saved["errors"])
     else:

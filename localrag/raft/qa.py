@@ -32,14 +32,14 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import MISSING, asdict, dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from localrag.csv_rows import is_table, read_csv
 from localrag.errors import LocalRagError
 from localrag.generate import Generator
-from localrag.jsonl import parse_object
+from localrag.jsonl import parse_object, read_jsonl
 from localrag.raft.qa_journal import QAJournal
 from localrag.sentences import spaced
 from localrag.types import Chunk
@@ -177,10 +177,36 @@ class QAPair:
 
     @classmethod
     def from_json(cls, data: dict[str, object]) -> QAPair:
+        """A pair as `to_json` wrote it; ValueError saying what a line written otherwise (by hand) lacks."""
+        missing = [f'"{key}"' for key in ("question", "answer", "chunk") if key not in data]
+        if missing:
+            raise ValueError(f"no {', '.join(missing)}")
         chunk = data["chunk"]
-        assert isinstance(chunk, dict)
+        if not isinstance(chunk, dict):
+            raise ValueError('"chunk" is not an object holding the chunk the question was written from')
+        names = {f.name for f in fields(Chunk)}
+        lacks = [f'"{f.name}"' for f in fields(Chunk) if f.default is MISSING and f.name not in chunk]
+        unknown = [f'"{key}"' for key in chunk if key not in names]
+        wrong = ([f"no {', '.join(lacks)}"] if lacks else []) + \
+            ([f"fields no chunk has ({', '.join(unknown)})"] if unknown else [])
+        if wrong:
+            raise ValueError(f'"chunk" has {" and ".join(wrong)}')
         return cls(str(data["question"]), str(data["answer"]), Chunk(**chunk), str(data.get("origin", "")),
                    str(data.get("evidence", "")))
+
+
+def read_qa_jsonl(path: Path, error: type[LocalRagError] = QAImportError) -> list[QAPair]:
+    """The pairs of a qa.jsonl a RAFT build wrote; `error` naming file:line and what a line lacks. A line written by
+    hand without its "chunk" was a traceback (KeyError: 'chunk')."""
+    pairs = []
+    for number, record in read_jsonl(path, error=error):
+        try:
+            pairs.append(QAPair.from_json(record))
+        except ValueError as exc:
+            raise error(f"{path}:{number}: {exc}", 'each line holds "question", "answer" and the "chunk" it was '
+                        "written from, as `localrag raft build` writes them; questions of your own are imported with "
+                        "`localrag raft build --qa-file FILE`") from exc
+    return pairs
 
 
 @dataclass

@@ -47,10 +47,9 @@ from localrag.atomic import write_text_atomic
 from localrag.disk_errors import as_disk_trouble
 from localrag.evaluate.metrics import MIN_QUESTIONS
 from localrag.ingest.pipeline import embedding_text
-from localrag.jsonl import read_jsonl
 from localrag.models import EMBEDDER_CARD, EMBEDDERS_DIR, gate_summary
 from localrag.offline import enforce_offline
-from localrag.raft.qa import QAPair
+from localrag.raft.qa import QAPair, read_qa_jsonl
 from localrag.sizes import count_text
 from localrag.tune.arenas import limit_malloc_arenas
 from localrag.tune.ict import ICT_ORIGIN, MIN_WORDS
@@ -138,7 +137,7 @@ def read_pairs(raft_dir: Path) -> list[QAPair]:
         raise TuneError(f"{raft_dir}: no such folder", f"build the questions there first: {build}")
     if not path.is_file():
         raise TuneError(f"{raft_dir} has no qa.jsonl", f"build the questions there first: {build}")
-    return [QAPair.from_json(record) for _, record in read_jsonl(path, error=TuneError)]
+    return read_qa_jsonl(path, error=TuneError)
 
 
 def held_out_documents(doc_ids: Sequence[str], share: float) -> set[str]:

@@ -69,6 +69,29 @@ def test_tune_fusion_questions_name_a_missing_folder_and_the_build_that_writes_t
     assert "my raft has no qa.jsonl" in err and "localrag raft build --out 'my raft'" in err
 
 
+def test_tune_fusion_questions_name_the_line_of_qa_jsonl_that_lacks_its_chunk(
+    localrag_home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A line written by hand without "chunk" was a traceback: KeyError: 'chunk'.
+    chunk = {"chunk_id": "c1", "doc_id": "d1", "path": "/docs/bees.txt", "index": 0, "text": "One queen.",
+             "start": 0, "end": 10}
+    (tmp_path / "raft").mkdir()
+    qa = tmp_path / "raft" / "qa.jsonl"
+    lines = [{"question": "How many queens?", "answer": "One", "chunk": chunk},
+             {"question": "Who stings?", "answer": "Workers"}]
+    qa.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    assert run(["retrieval", "tune-fusion", "--questions", str(tmp_path / "raft")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f'localrag: {qa}:2: no "chunk" (each line holds "question", "answer" and the "chunk"'), err
+    assert "Traceback" not in err
+    lines[1]["chunk"] = {"chunk_id": "c1", "text": "Workers sting.", "score": 1}
+    qa.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    assert run(["retrieval", "tune-fusion", "--questions", str(tmp_path / "raft")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f'localrag: {qa}:2: "chunk" has no "doc_id", "path", "index", "start", "end" and '
+                          'fields no chunk has ("score")'), err
+
+
 def _fake_run_tune(stopped: str | None, seen: dict[str, Any]) -> Any:
     def fake(engine: Any, plan: Any, *, force: bool, restart: bool, hooks: Any, cancel: Any,
              n_threads: int, gate_questions: int) -> TuneResult:
