@@ -284,18 +284,49 @@ def check_value(name: str, value: Any, origin: str = "settings") -> None:
             )
     if name == "collection":
         check_name(value, f"{origin}: setting 'collection'")
-    if name == "answer_language" and not _LANGUAGE_NAME.fullmatch(value):
-        raise ConfigError(f"{origin}: setting 'answer_language' = {value!r} is no language's name",
-                          "use question (the question's language), a name such as German or a code such as de")
+    if name == "answer_language" and value.strip().lower() != "question" and not language_name(value):
+        raise ConfigError(f"{origin}: setting 'answer_language' = {value!r} is no language localrag knows",
+                          "use question (the question's language), a language's name such as German, or a code of "
+                          f"two letters it knows: {', '.join(sorted(LANGUAGE_CODES))}")
     if "choices" in meta and value not in meta["choices"]:
         raise ConfigError(
             f"{origin}: setting '{name}' = {value!r} is not known", f"use one of: {', '.join(meta['choices'])}"
         )
 
 
-# A language's name or code, as the system prompt will state it: a sentence or an instruction in the setting would go
-# into every prompt.
+# A language's name, as the system prompt will state it: a sentence or an instruction in the setting would go into
+# every prompt.
 _LANGUAGE_NAME = re.compile(r"[^\W\d_]+(?:[ -][^\W\d_]+){0,2}")
+# The ISO 639-1 codes `answer_language` takes, as the names the system prompt states ("Answer in Japanese."): a code
+# it did not know went into the prompt as it was, "Answer in ja.", and any two letters ("xx") were taken.
+LANGUAGE_CODES = {
+    "af": "Afrikaans", "am": "Amharic", "ar": "Arabic", "az": "Azerbaijani", "be": "Belarusian", "bg": "Bulgarian",
+    "bn": "Bengali", "bs": "Bosnian", "ca": "Catalan", "cs": "Czech", "cy": "Welsh", "da": "Danish", "de": "German",
+    "el": "Greek", "en": "English", "eo": "Esperanto", "es": "Spanish", "et": "Estonian", "eu": "Basque",
+    "fa": "Persian", "fi": "Finnish", "fr": "French", "ga": "Irish", "gl": "Galician", "gu": "Gujarati",
+    "ha": "Hausa", "he": "Hebrew", "hi": "Hindi", "hr": "Croatian", "hu": "Hungarian", "hy": "Armenian",
+    "id": "Indonesian", "ig": "Igbo", "is": "Icelandic", "it": "Italian", "ja": "Japanese", "ka": "Georgian",
+    "kk": "Kazakh", "km": "Khmer", "kn": "Kannada", "ko": "Korean", "la": "Latin", "lb": "Luxembourgish",
+    "lo": "Lao", "lt": "Lithuanian", "lv": "Latvian", "mk": "Macedonian", "ml": "Malayalam", "mn": "Mongolian",
+    "mr": "Marathi", "ms": "Malay", "mt": "Maltese", "my": "Burmese", "nb": "Norwegian Bokmål", "ne": "Nepali",
+    "nl": "Dutch", "nn": "Norwegian Nynorsk", "no": "Norwegian", "pa": "Punjabi", "pl": "Polish", "ps": "Pashto",
+    "pt": "Portuguese", "ro": "Romanian", "ru": "Russian", "si": "Sinhala", "sk": "Slovak", "sl": "Slovenian",
+    "so": "Somali", "sq": "Albanian", "sr": "Serbian", "sv": "Swedish", "sw": "Swahili", "ta": "Tamil",
+    "te": "Telugu", "th": "Thai", "tl": "Tagalog", "tr": "Turkish", "uk": "Ukrainian", "ur": "Urdu",
+    "uz": "Uzbek", "vi": "Vietnamese", "xh": "Xhosa", "yo": "Yoruba", "zh": "Chinese", "zu": "Zulu",
+}
+_NAMES = {name.lower(): name for name in LANGUAGE_CODES.values()}
+
+
+def language_name(value: str) -> str:
+    """The language `answer_language` names, as the system prompt states it: a code's name (ja: Japanese), a name
+    written as a name is ("German", "Deutsch", "Old Norse"); "" where `value` names none localrag knows. A word of
+    three letters or fewer that no code or name here is ("xx", "abc") is taken for a code it does not know."""
+    value = value.strip()
+    known = LANGUAGE_CODES.get(value.lower()) or _NAMES.get(value.lower())
+    if known:
+        return known
+    return value if len(value) > 3 and _LANGUAGE_NAME.fullmatch(value) else ""
 
 
 # A token anyone could guess in a few tries guards nothing; 16 characters of `token_urlsafe` are 96 bits.

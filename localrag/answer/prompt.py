@@ -34,6 +34,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
+from localrag.config import language_name
 from localrag.errors import QuestionTooLongError
 from localrag.generate import Generator
 from localrag.raft.qa import content_words
@@ -162,8 +163,6 @@ _LANGUAGE_WORDS = {
 }
 _ENGLISH_WORDS = frozenset("the a an is are was were what when where who whom why how which much many does do did "
                            "of to in on for and can should".split())
-_CODES = {"en": "English", "de": "German", "fr": "French", "it": "Italian", "es": "Spanish", "pt": "Portuguese",
-          "nl": "Dutch", "sv": "Swedish", "da": "Danish", "pl": "Polish"}
 
 
 def question_language(question: str) -> str:
@@ -184,7 +183,7 @@ def language_sentence(question: str, answer_language: str = "question") -> str:
     if answer_language.strip().lower() == "question":
         language = question_language(question)
     else:
-        language = _CODES.get(answer_language.strip().lower(), answer_language.strip())
+        language = language_name(answer_language)
     return f"Answer in {language}." if language else ""
 
 
