@@ -54,6 +54,8 @@ _HEADING_MARK = re.compile(rf"[ \t]*(?:{CLAUSE_WORDS}[ \t]*)?", re.IGNORECASE)
 _NUMBERED = re.compile(rf"^[ \t]*(?:{CLAUSE_WORDS}[ \t]*\d|\d+(?:\.\d+)+|\d+(?:[.)](?!\d)|\())",
                        re.IGNORECASE | re.MULTILINE)
 _PART = re.compile(r"[ \t]*\(([0-9a-z]{1,4})\)", re.IGNORECASE)
+# A paragraph's own plain number as an EU-style article writes it ("1. A boat shall ...", "2) ..."), not "1.5 times".
+_PLAIN_PART = re.compile(r"[ \t]*(\d{1,3})[.)](?!\d)")
 # What may follow a bare plain number at a line's start for the line to be that clause: "8. Termination", "8) ...",
 # "3(2) ...", or nothing; "8 weeks after delivery", "8,000 units" and "2.5 mg" are numbers of the text.
 _PLAIN_NUMBER_END = re.compile(r"$|[.)](?!\d)|\(")
@@ -64,13 +66,19 @@ def is_clause(text: str, start: int, heading: str, clause: tuple[str, tuple[str,
     bracketed parts as `exact_terms.clauses` gives them: it opens with them ("7.3 ...", "§ 3(2) ...", a sub-clause
     "7.3.1 ..." too, not "7.30 ..."); or it opens with the last part ("(2) ...") and the numbered line before it in its
     paragraph, or a heading of its chunk, opens with the rest ("§ 3"); or, opening with no number of its own, it
-    follows a numbered line of its paragraph, or stands under a heading, that opens with the whole clause. A plain
+    follows a numbered line of its paragraph, or stands under a heading, that opens with the whole clause; or it opens
+    with the last part as a plain number ("1. ...") under a heading that opens with the rest ("Article 5"). A plain
     number without a mark ("8") opens a line only as "8.", "8)" or "8(": a plain "clause 8" was "8 weeks after
     delivery ..." and "section 2" was "2.5 mg ..." before 2026-12-07."""
     number, parts = clause
     line = text[start:].split("\n", 1)[0]
     if _after_parts(_after_number(line, number, _OWN_MARK), parts) is not None:
         return True
+    plain = _PLAIN_PART.match(line)
+    if plain and parts and plain.group(1) == parts[-1] and heading and any(
+            _after_parts(_after_number(line_above, number, _HEADING_MARK), parts[:-1]) is not None
+            for line_above in heading.split(HEADING_JOIN)):
+        return True  # an article's paragraph "1. ..." under "Article 5", asked as "Article 5(1)"
     if _NUMBERED.match(line) and not re.match(rf"{_OWN_MARK.pattern}{re.escape(number)}\.\d", line):
         return False  # another clause's own number; a sub-clause ("7.4" of 7) is 7's under a line naming 7
     opening = _PART.match(line)

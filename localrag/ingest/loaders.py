@@ -468,8 +468,9 @@ _NUMBERED_LINE = re.compile(r"[ \t]*\d+[.)][ \t]+\S")
 
 def _leading_heading(block: str) -> int | None:
     """Where the text under a heading starts when the first line of `block` is a heading with its text typed under
-    it, without a blank line: a "§"/"Article"/"Section" heading or a number with a title in capitals ("12.
-    TERMINATION") over a sub-clause ("1.1 ...", "(1) ...", "(a) ...") or a sentence; a number with a title-case
+    it, without a blank line: a "§"/"Article"/"Section" heading over a sub-clause ("1.1 ...", "(1) ...", "(a) ..."),
+    a numbered paragraph ("1. ...") or a sentence; a number with a title in capitals ("12. TERMINATION") over a
+    sub-clause or a sentence; a number with a title-case
     title ("2. Minimum Purchase") or a short title in capitals ("GENERAL TERMS") over a sub-clause only (a
     capitals title over a numbered list's first item too). Else None: a list's first item over the next ("1.
     Milk\n2. Eggs"), a title over a bulleted list or a paragraph ("README\nThis tool ..."), a heading that ends a
@@ -486,7 +487,9 @@ def _leading_heading(block: str) -> int | None:
     capitals = len(letters) >= 2 and all(c.isupper() for c in letters) and len(line.split()) <= 8
     numbered = numbered_title(line)
     if clause is not None and len((clause.group("title") or "").split()) <= 10:
-        fits = sub_clause or sentence
+        # An EU-style article numbers its paragraphs "1.", "2." ("Article 5 Speed limits\n1. A boat shall ..."):
+        # before 2026-12-07 they stayed under the article before it.
+        fits = sub_clause or sentence or _NUMBERED_LINE.match(below) is not None
     elif numbered and capitals:
         fits = sub_clause or sentence
     elif numbered:

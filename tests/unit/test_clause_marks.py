@@ -29,3 +29,14 @@ def test_a_clause_heading_is_a_clause_word_and_number_with_at_most_a_title() -> 
     for line in ("Section 4 applies where the amount is at least", "rule 4 applies", "Sections of the act",
                  "§ 9 was repealed"):
         assert clause_heading(line) is None, line
+
+
+def test_an_articles_plain_numbered_paragraph_is_its_bracketed_part() -> None:
+    # "Article 5(1)" is written "1. ..." under "Article 5 Speed limits" (EU style); before 2026-12-07 it was no part.
+    heading = "REGULATION ON BOATS > Article 5 Speed limits"
+    text = "1. A boat shall not exceed 5 knots in the harbour.\n2. Jet skis are prohibited."
+    assert is_clause(text, 0, heading, ("5", ("1",)))
+    assert is_clause(text, 51, heading, ("5", ("2",)))
+    assert not is_clause(text, 51, heading, ("5", ("1",)))
+    assert not is_clause(text, 0, "REGULATION ON BOATS > Article 4 Registration", ("5", ("1",)))
+    assert not is_clause("1.5 times the rent.", 0, heading, ("5", ("1",)))

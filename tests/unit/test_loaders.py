@@ -891,3 +891,17 @@ def test_a_title_from_a_file_name_leaves_out_a_notion_page_id(tmp_path: Path) ->
     for stem in (f"build-{page_id}", f"Checksums {page_id[:31]}", page_id):
         (tmp_path / f"{stem}.md").write_text("- a line\n", encoding="utf-8")
         assert load_file(tmp_path / f"{stem}.md").title == stem
+
+
+def test_an_articles_numbered_paragraphs_stand_under_its_heading(tmp_path: Path) -> None:
+    # Before 2026-12-07 "Article 5 Speed limits" over "1. A boat ..." was no heading: the article's paragraphs stood
+    # under "Article 4 Registration".
+    path = tmp_path / "boats.txt"
+    path.write_text("REGULATION ON BOATS\n\nArticle 4 Registration\nEvery boat owner shall register with the harbour "
+                    "office.\n\nArticle 5 Speed limits\n1. A boat shall not exceed 5 knots in the harbour.\n2. Jet "
+                    "skis are prohibited.\n\nArticle 6 Penalties\nA breach of Article 5(1) is punished.\n",
+                    encoding="utf-8")
+    loaded = load_file(path)
+    assert [(loaded.text[s.start:s.end], s.headings[-1]) for s in loaded.sections if s.kind != "heading"][1] == (
+        "1. A boat shall not exceed 5 knots in the harbour.\n2. Jet skis are prohibited.", "Article 5 Speed limits")
+    assert_well_formed(loaded)
