@@ -32,7 +32,8 @@ from localrag.sizes import count_text
 # On the same day a line opened by ‣ ◦ ▪ ● ⁃ or an en dash became a list item (structure.LIST_LINE) in txt and pdf,
 # one opened by an en dash only where a list can start (sentences.dash_goes_on), not a wrapped line mid-sentence.
 READERS: dict[str, int] = {
-    "txt": 9,  # every clause word heads a clause ("Rule 4", "Regulation 12", "Paragraph 3"), a sentence naming one
+    "txt": 10,  # a clause's heading over a paragraph numbered "1." ("Article 5 Speed limits" over "1. A boat ...") is
+    # a heading; 9: every clause word heads a clause ("Rule 4", "Regulation 12", "Paragraph 3"), a sentence naming one
     # ("Section 4 applies where ...") does not; 8: a clause's heading typed right over its text ("§ 4 Notice to quit"
     # over "(1) ...") is a heading; 7:
     # a lone "Label: nan" (an empty cell's export) is a record's field, not a heading; a title
