@@ -102,3 +102,26 @@ def test_passages_found_only_by_their_words_or_none_at_all_are_refused_saying_so
                                     settings=Settings()))
         done = next(e for e in events if isinstance(e, DoneEvent))
         assert done.answer.refused and done.answer.refusal == reason
+
+
+def test_a_passage_holding_the_clause_asked_for_passes_the_vector_floor_the_sentence_floor_still_judges() -> None:
+    # Before 2026-12-07 "What does § 3(2) say?" was refused ("the closest scored 0.22, under min_similarity 0.25")
+    # with § 3 found first: a clause's number alone is far from its text in meaning.
+    statute = hit("(1) The landlord keeps the building in repair.\n(2) Minor repairs under 120 euros are paid by the "
+                  "tenant.", "statute", "TENANCY ACT > § 3 Repairs")
+    citing = hit("A breach of § 3(2) is punished with a fine.", "penalties", "TENANCY ACT > § 9 Penalties")
+
+    def refusal(question: str, sources: list[Hit], settings: Settings) -> str:
+        far = [Hit(source.chunk, 1.0, vector_score=0.22) for source in sources]
+        events = answer_events(question, question, far, generator=None, embedder=HashEmbedder(), settings=settings)
+        return next(e for e in events if isinstance(e, DoneEvent)).answer.refusal
+
+    assert refusal("What does § 3(2) say?", [citing, statute], Settings(min_evidence=0)) == ""
+    assert refusal("What does section 3(2) say?", [statute], Settings(min_evidence=0)) == ""
+    # Only the clause itself: a passage citing it, another clause, or a question naming none is still refused.
+    for question, sources in (("What does § 3(2) say?", [citing]), ("What does § 4(2) say?", [statute]),
+                              ("What are minor repairs?", [statute])):
+        assert refusal(question, sources, Settings(min_evidence=0)).startswith("no passage is close enough"), question
+    # The sentence floor still applies (the clause's sentence scores CLAUSE_WEIGHT more).
+    assert refusal("What does § 3(2) say?", [statute], Settings(min_evidence=2.0)).startswith(
+        "no sentence of the 1 closest passages answers it")
