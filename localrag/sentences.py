@@ -461,6 +461,15 @@ def _record_label(line: str) -> str | None:
     return match.group(1) if match and len(match.group(1).split()) <= RECORD_LABEL_WORDS else None
 
 
+# A date opening a line, as a statement or a log writes it: "2026-03-14", "14.03.2026", "03/14/2026", "14 Mar 2026",
+# "Mar 14, 2026".
+_MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?"
+_DATE_LEAD = re.compile(rf"[ \t]*(?:\d{{4}}-\d{{2}}-\d{{2}}|\d{{1,2}}[./]\d{{1,2}}[./]\d{{2,4}}"
+                        rf"|\d{{1,2}}[ \t]+{_MONTH}[ \t]+\d{{4}}|{_MONTH}[ \t]+\d{{1,2}},?[ \t]+\d{{4}})(?![\w/.-])")
+# A field whose value ends on its line: a label and one or two words holding a digit ("Total due: $412.90").
+_FIELD_VALUE = re.compile(r"(?=[^\n]*\d)\S+(?:[ \t]+\S+)?[ \t]*")
+
+
 def _records(contents: list[str]) -> list[bool]:
     """Whether each line (without its line break and quote marks) is a record of a paragraph of them, so a unit of
     its own: an invoice's, a catalogue's or a timetable's lines, written one to a line without a full stop, were
@@ -470,8 +479,13 @@ def _records(contents: list[str]) -> list[bool]:
     (`_record_label`) where two or more of them do with a capital or a digit (a wrapped line of prose opens with a
     lower-case word), or every line does in any case ("host: db1" / "port: 5432"); and a run of RECORD_RUN or more
     lines opening with the same word, capitalised or a number ("RE 4014 Lindenau 07:15"), which a wrapped
-    paragraph's lines do not. A line without a label after a record goes on with it (a value wrapped onto the next
-    line), and hard-wrapped prose stays one sentence over its lines."""
+    paragraph's lines do not; a run of two or more lines each opening with a date (`_DATE_LEAD`: a statement's
+    "2026-03-14  Card payment Bakery Lenz  -4.50 EUR", whose first words differ); where labels open most of the
+    lines, every line opening with a capital or a digit; and a field whose value ends on its line ("Total due:
+    $412.90", `_FIELD_VALUE`) with the line after it, opening so: before 2026-12-07 a bank statement's page was one
+    sentence, and "INVOICE 1002" / "Total due: $412.90" / "Payable within 30 days ..." another. A line without a
+    label after a record goes on with it (a value wrapped onto the next line), and hard-wrapped prose stays one
+    sentence over its lines."""
     records = [False] * len(contents)
     start = 0
     for end in range(len(contents) + 1):
@@ -479,9 +493,22 @@ def _records(contents: list[str]) -> list[bool]:
             continue
         labels = [_record_label(contents[i]) for i in range(start, end)]
         capital = sum(label is not None and (label[0].isupper() or label[0].isdigit()) for label in labels)
+        opens_line = [(line.lstrip()[:1].isupper() or line.lstrip()[:1].isdigit()) for line in contents[start:end]]
+        labelled = sum(label is not None for label in labels)
         if capital >= 2 or (len(labels) >= 2 and all(labels)):
             for i, label in enumerate(labels, start=start):
-                records[i] = label is not None
+                records[i] = label is not None or (2 * labelled > len(labels) and opens_line[i - start])
+        for i, label in enumerate(labels, start=start):
+            field = label is not None and (label[0].isupper() or label[0].isdigit()) and _FIELD_VALUE.fullmatch(
+                contents[i].rstrip("\r\n").split(":", 1)[1].strip()) is not None
+            if field:
+                records[i] = True
+                if i + 1 < end and opens_line[i + 1 - start]:
+                    records[i + 1] = True
+        dated = [_DATE_LEAD.match(line) is not None for line in contents[start:end]]
+        for i, date in enumerate(dated):
+            if date and ((i and dated[i - 1]) or (i + 1 < len(dated) and dated[i + 1])):
+                records[start + i] = True
         first = [(line.split() or [""])[0] for line in contents[start:end]]
         run = 0
         for i, word in enumerate(first):

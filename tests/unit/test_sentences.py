@@ -314,3 +314,25 @@ def test_a_clause_heading_and_its_sub_clauses_are_sentences_of_their_own() -> No
     # Every clause word heads its clause's sub-clauses, as the loaders and the questions read them.
     for heading in ("Rule 4 Notice to quit", "Regulation 12", "Schedule 2", "Paragraph 3: Scope", "Art. 5"):
         assert _sentences(f"{heading}\n(1) A landlord may give notice.") == [heading, "(1) A landlord may give notice."]
+
+
+def test_date_led_lines_and_a_lone_field_are_records_wrapped_prose_stays_one() -> None:
+    # Before 2026-12-07 a statement's page of date-led lines was one sentence (their first words differ), and so was
+    # "INVOICE 1002" / "Total due: $412.90" / "Payable within ...": `ask --extract` quoted them whole.
+    statement = "".join(f"2026-03-{day:02d}  Card payment {shop}  -{amount:.2f} EUR\n" for day, shop, amount in
+                        ((1, "Bakery Lenz", 3), (2, "Fuel Station Ost", 54.2), (14, "Bakery Lenz", 4.5)))
+    assert _sentences(statement) == statement.split("\n")[:-1]
+    for dates in (("14.03.2026", "15.03.2026"), ("03/14/2026", "03/15/2026"), ("14 Mar 2026", "15 Mar 2026"),
+                  ("Mar 14, 2026", "Mar 15, 2026")):
+        lines = [f"{dates[0]} Card payment Bakery Lenz -4.50 EUR", f"{dates[1]} Transfer rent -900.00 EUR"]
+        assert _sentences("\n".join(lines)) == lines, dates
+    invoice = "INVOICE 1002\nTotal due: $412.90\nPayable within 30 days to IBAN DE12 3456 7890."
+    assert _sentences(invoice) == invoice.split("\n")
+    # Most lines labelled: a plain line among them is a record too.
+    card = "Invoice no: 1002\nDate: 2026-03-14\nGreenfield Catering LLC\nTotal due: $412.90"
+    assert _sentences(card) == card.split("\n")
+    # Prose with one date-led line, or one field wrapped on, stays one sentence.
+    for prose in ("The study enrolled patients between\n2020-03-01 and 2020-05-01 at two sites, and it\nfollowed "
+                  "them for a year.",
+                  "Note: the committee met on 3 May and\nagreed on the budget."):
+        assert _sentences(prose) == [prose], prose
