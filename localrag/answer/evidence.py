@@ -60,6 +60,9 @@ WORD_SHARE_WEIGHT = 1.0
 # What the clause a question names scores over the other sentences: as much as the word share at most, so a sentence
 # that is the clause comes before any that only refers to it, however many of the question's words they repeat.
 CLAUSE_WEIGHT = 1.0
+# What a sentence made only of the question's own words loses: it answers nothing ("INVOICE 1002" for "What is the
+# total due on invoice 1002?", once an invoice's lines are sentences of their own), however many of them it repeats.
+ECHO_WEIGHT = 1.0
 # What an extracted answer names as its model: none was asked.
 EXTRACT_MODEL = "extracted from the sources (no model)"
 # How the front ends introduce the evidence under a generated answer.
@@ -143,6 +146,9 @@ def scored_sentences(question: str, sources: Sequence[Hit], embedder: Embedder,
         scores = scores + CLAUSE_WEIGHT * np.array([
             any(is_clause(sources[number - 1].chunk.text, start, sources[number - 1].chunk.heading, clause)
                 for clause in asked) for number, start, _ in candidates], dtype=float)
+    asked_words = set(_folded_words(question))
+    echoes = [bool(own) and own <= asked_words for own in (set(_folded_words(text)) for text in texts)]
+    scores = scores - ECHO_WEIGHT * np.array(echoes, dtype=float)
     items = [int(number) for number in _ITEM_ASKED.findall(question)]
     labels = codes(question)
     if items or labels:

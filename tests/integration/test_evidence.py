@@ -328,3 +328,11 @@ def test_a_short_line_is_a_candidate_when_it_is_a_quantity_of_its_own() -> None:
     found = [text[s:e] for _, s, e in candidate_sentences([_hit(text)])]
     assert found == ["1 egg", "2 eggs", "Enjoy them warm."]
 
+
+
+def test_a_sentence_of_the_questions_own_words_answers_nothing(real_embedder: SentenceTransformerEmbedder) -> None:
+    # Once an invoice's lines were sentences of their own, "What is the total due on invoice 1002?" quoted
+    # "INVOICE 1002": every word of it the question's, none of it an answer.
+    invoice = _hit("INVOICE 1002\nTotal due: $412.90\nPayable within 30 days to IBAN DE12 3456 7890.")
+    evidence = best_sentence("What is the total due on invoice 1002?", [invoice], real_embedder)
+    assert evidence is not None and evidence.text == "Total due: $412.90"
