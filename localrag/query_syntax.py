@@ -4,12 +4,15 @@
 - `-word` leaves out every passage holding the word (in its heading or text, in any case, as a whole word:
   `-draft` leaves out "Travel policy (DRAFT)" and `newsletter-draft`, not "drafted"), and the word is not searched
   for. Read as a word before 2026-12-07, `hotel cap -draft` ranked the draft policy first and a newsletter draft
-  with no hotel in it second. A dash glued to a word (`e-mail`, `COVID-19`) or before a number (`-5 degrees`) is
-  text, as before.
+  with no hotel in it second. A dash glued to a word (`e-mail`, `COVID-19`), before a number (`-5 degrees`) or
+  before fewer than 3 letters (a command's flag: `grep -i`, `tar -x`, `ls -la`) is text: `grep -i` must not leave out
+  every passage holding "I".
 - A "quoted phrase" (straight or curly quotes, two words or more) puts the passages holding those words in that
   order first; its words are searched for as any other. `"club office"` ranked a file without the phrase above
   the only one holding it. The full-text index holds no word positions (store_indexes.build_fts_index), so the
-  candidates' text is read instead.
+  candidates' text is read instead. Whatever is quoted is text, a single word included: `"-v"` and `"cap -draft"`
+  leave nothing out (the quotes are taken off after the operators are read). A quote right after a digit is an
+  inch or second mark, not a quote: `a 5" by 7" frame` holds no phrase.
 - `word*` (3 letters or more before the star) also searches for the words the index holds that start so (those
   of the passages nearest the query holding one): `regat*` found nothing by its words before.
 
@@ -24,10 +27,12 @@ from dataclasses import dataclass
 
 from localrag.fts_terms import folded
 
-# A phrase between straight or curly double quotes.
-_PHRASE = re.compile(r'"([^"]*)"|\u201c([^\u201d]*)\u201d')
-# A word left out: a dash at a word's start, then a letter (a dash before a digit is a minus: "-5 degrees").
-_EXCLUDED = re.compile(r"(?<!\S)-([^\W\d_][\w'-]*)(?!\S)")
+# A phrase between straight or curly double quotes. A quote right after a digit opens none: it is an inch or second
+# mark ('a 5" by 7" frame').
+_PHRASE = re.compile(r'(?<!\d)"([^"]*)"|(?<!\d)\u201c([^\u201d]*)\u201d')
+# A word left out: a dash at a word's start, then a letter and 2 more (a dash before a digit is a minus: "-5 degrees";
+# before one or two letters a command's flag: "grep -i", "ls -la").
+_EXCLUDED = re.compile(r"(?<!\S)-([^\W\d_][\w'-]{2,})(?!\S)")
 # A word's start and a star. Shorter stems match too much to be searched for.
 _PREFIX = re.compile(r"(?<!\S)([^\W_][\w'-]{2,})\*(?!\S)")
 # The most words a prefix is searched for by: its commonest among the passages read.
@@ -84,21 +89,30 @@ def _word_pattern(words: str) -> re.Pattern[str]:
 def parse(query: str) -> QuerySyntax:
     """`query`'s operators (the module's rules) and the text left to search for."""
     phrases: list[str] = []
+    excluded: list[str] = []
+    prefixes: list[str] = []
 
-    def phrase(match: re.Match[str]) -> str:
+    def unquoted(text: str) -> str:
+        # Only text outside quotes holds -word and word*: what is quoted is meant as written.
+        excluded.extend(match.group(1).lower() for match in _EXCLUDED.finditer(text))
+        text = _EXCLUDED.sub(" ", text)
+        found = [match.group(1).lower() for match in _PREFIX.finditer(text)]
+        prefixes.extend(found)
+        return _PREFIX.sub(lambda match: match.group(1), text) if found else text
+
+    parts = []
+    start = 0
+    for match in _PHRASE.finditer(query):
+        parts.append(unquoted(query[start:match.start()]))
         words = " ".join((match.group(1) if match.group(1) is not None else match.group(2)).split())
         if len(words.split()) > 1:
             phrases.append(words.lower())
-        return f" {words} "
-
-    text = _PHRASE.sub(phrase, query)
-    excluded = [match.group(1).lower() for match in _EXCLUDED.finditer(text)]
-    text = _EXCLUDED.sub(" ", text)
-    prefixes = [match.group(1).lower() for match in _PREFIX.finditer(text)]
-    text = _PREFIX.sub(lambda match: match.group(1), text) if prefixes else text
+        parts.append(f" {words} ")
+        start = match.end()
+    parts.append(unquoted(query[start:]))
     if not (phrases or excluded or prefixes):
         return QuerySyntax(query)
-    return QuerySyntax(" ".join(text.split()), tuple(dict.fromkeys(excluded)), tuple(dict.fromkeys(phrases)),
+    return QuerySyntax(" ".join("".join(parts).split()), tuple(dict.fromkeys(excluded)), tuple(dict.fromkeys(phrases)),
                        tuple(dict.fromkeys(prefixes)))
 
 

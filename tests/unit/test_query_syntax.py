@@ -13,13 +13,18 @@ from localrag.query_syntax import QuerySyntax, parse, prefix_words
     ("\u201cClub  Office\u201d", QuerySyntax("Club Office", phrases=("club office",))),
     ("regat* -DRAFT", QuerySyntax("regat", excluded=("draft",), prefixes=("regat",))),
     ("-draft", QuerySyntax("", excluded=("draft",))),
+    ('"club -draft office" regat* -old', QuerySyntax("club -draft office regat", excluded=("old",),
+                                                      phrases=("club -draft office",), prefixes=("regat",))),
+    ('a 5" by 7" frame, "club office"', QuerySyntax('a 5" by 7" frame, club office', phrases=("club office",))),
 ])
 def test_operators_are_read_and_left_out_of_the_words_searched_for(query: str, read: QuerySyntax) -> None:
     assert parse(query) == read
 
 
 @pytest.mark.parametrize("query", ["COVID-19 e-mail", "-5 degrees", 'a "word" quoted', "NOT this OR that",
-                                   "an unpaired \" quote", "ab* is too short", "what is 3*4"])
+                                   "an unpaired \" quote", "ab* is too short", "what is 3*4",
+                                   "how do I use grep -i", "tar -x", "ls -la", 'what does the flag "-v" do',
+                                   'what does "regat*" mean', 'a 5" by 7" photo frame'])
 def test_plain_text_stays_as_it_was(query: str) -> None:
     syntax = parse(query)
     assert syntax.plain and syntax.text == query and syntax.note() == ""
