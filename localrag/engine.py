@@ -1184,6 +1184,16 @@ class Engine(GraphMode, Collections, Information):
 
         return follow_up_query(question, history)
 
+    def _searched(self, query: str) -> tuple[str, NDArray[np.float32]]:
+        """The text `query` searches for, its search operators taken out (query_syntax: `hotel cap -draft` searches
+        for "hotel cap"), and its vector. The refusal floors and the answer's evidence judge that text: judged with
+        the operators, "draft" counted as a word asked for and its vector was not the one that searched."""
+        from localrag.query_syntax import parse
+
+        syntax = parse(query)
+        searched = query if syntax.plain else syntax.text
+        return searched, self.retriever.embedder.embed_queries([searched])[0]
+
     def stream(
         self,
         question: str,
@@ -1203,28 +1213,28 @@ class Engine(GraphMode, Collections, Information):
         query = self.rewrite_query(question, history or [])
         # Retrieval embeds the query; the answer scores source sentences against it and the question, the same
         # text unless a follow-up was rewritten, so it is embedded once for all.
-        vector = self.retriever.embedder.embed_queries([query])[0]
+        searched, vector = self._searched(query)
         hits = self._search(query, k, filters, vector)
         settings = self.settings
         leaning = leaning_query(question, history or []) if query == question else None
-        why = refusal(query, hits, self.embedder, vector, settings) if leaning is not None else None
+        why = refusal(searched, hits, self.embedder, vector, settings) if leaning is not None else None
         if not hits:
             why = self.why_nothing_found(filters)
         if leaning is not None and why:
             # An elliptical follow-up ("And in London?") holds no word that marks it as one and, alone, finds
             # nothing that answers it: asked again after the previous question, it is kept when that finds an
             # answer. A question that stands alone is never searched twice (benchmarks/README.md, "Follow-ups").
-            leaning_vector = self.retriever.embedder.embed_queries([leaning])[0]
+            leaning_searched, leaning_vector = self._searched(leaning)
             leaning_hits = self._search(leaning, k, filters, leaning_vector)
             # The previous question's words alone pass the floors: the passages must hold one of this question's
             # own words too, or "What is the population of Tokyo?" after a question on the lighthouse is answered
             # from the lighthouse (benchmarks/README.md, "Follow-ups").
-            if (not refusal(leaning, leaning_hits, self.embedder, leaning_vector, settings)
-                    and holds_own_words(question, leaning_hits)):
-                query, vector, hits, why = leaning, leaning_vector, leaning_hits, ""
+            if (not refusal(leaning_searched, leaning_hits, self.embedder, leaning_vector, settings)
+                    and holds_own_words(searched, leaning_hits)):
+                searched, vector, hits, why = leaning_searched, leaning_vector, leaning_hits, ""
         if generator is not None and settings.prompt_sentences and _tuned_here(generator):
             settings = settings.replace(prompt_sentences=0)
-        yield from answer_events(question, query, hits, generator=generator, embedder=self.embedder,
+        yield from answer_events(question, searched, hits, generator=generator, embedder=self.embedder,
                                  settings=settings, history=history, cancel=cancel, query_vector=vector,
                                  refused_why=why)
 

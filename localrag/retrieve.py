@@ -399,8 +399,8 @@ class Retriever:
     def search(self, query: str, k: int, filters: SearchFilters | None = None, mode: Mode = "hybrid", *,
                query_vector: NDArray[np.float32] | None = None) -> list[Hit]:
         """The `k` best hits for `query`, best first, after fusion, reranking and merging, its search operators
-        applied (localrag/query_syntax.py); `query_vector`: the query as `embedder.embed_queries` embeds it, when
-        the caller has it already."""
+        applied (localrag/query_syntax.py); `query_vector`: the text it searches for (its operators taken out,
+        `QuerySyntax.text`) as `embedder.embed_queries` embeds it, when the caller has it already."""
         if k <= 0 or not query.strip():
             return []
         syntax = parse_query(query)
@@ -408,7 +408,7 @@ class Retriever:
             if not syntax.text.strip():
                 raise LocalRagError(f"the query only leaves out words ({query.strip()}): there is nothing to search "
                                     "for", f"add words to search for: 'hotel {query.strip()}'", field="query")
-            query, query_vector = syntax.text, None  # the vector given was the query's with its operators
+            query = syntax.text
         where = _and(filters_to_sql(filters), excluded_sql(syntax.excluded))
         fetch = max(FETCH_FACTOR * k, MIN_FETCH)
         if syntax.prefixes and mode != "vector":

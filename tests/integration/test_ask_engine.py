@@ -427,3 +427,15 @@ def test_an_invoice_asked_for_by_its_number_is_answered_from_it(engine: Engine, 
     answer = engine.ask("What is the amount due on invoice INV-2026-0033?")
     assert not answer.refused and "2221.00 EUR" in answer.text, answer.text
     assert {Path(answer.sources[n - 1].chunk.path).name for n in answer.cited} == {"invoice_0033.txt"}
+
+
+def test_a_questions_search_operators_are_not_judged_as_words_asked_for(ingested: Engine) -> None:
+    # No passage holds "zebra", so `-zebra` leaves the same passages: the refusal floors and the evidence judge the
+    # text searched for, not "-zebra" as a word asked for (before, its vector and word share moved the scores).
+    plain = ingested.ask("How many vacation days do employees get?")
+    answer = ingested.ask("How many vacation days do employees get? -zebra")
+    assert answer.question == "How many vacation days do employees get? -zebra"
+    assert answer.query == plain.question
+    assert [h.chunk.chunk_id for h in answer.sources] == [h.chunk.chunk_id for h in plain.sources]
+    assert answer.refused and answer.refusal == plain.refusal
+    assert answer.evidence == plain.evidence
