@@ -105,6 +105,29 @@ def test_a_dialogue_dash_or_a_bracketed_label_ends_the_speaker_named_last(tmp_pa
     ]
 
 
+def test_a_sound_or_a_notes_label_names_no_speaker_and_a_long_pause_ends_the_one_named_last(tmp_path: Path) -> None:
+    # Read as names, "SIGHS" said her next two cues, "Music" the song and "Note" the drivers.
+    path = tmp_path / "interview.srt"
+    path.write_text("1\n00:00:01,000 --> 00:00:03,000\nMaria: We moved the warehouse.\n\n"
+                    "2\n00:00:04,000 --> 00:00:05,000\n(SIGHS) I don't know why.\n\n"
+                    "3\n00:00:06,000 --> 00:00:07,000\nIt was a hard year.\n\n"
+                    "4\n00:00:08,000 --> 00:00:09,000\n[Music] La la la.\n\n"
+                    "5\n00:00:10,000 --> 00:00:11,000\nNote: this part is off the record.\n\n"
+                    "6\n00:00:12,000 --> 00:00:13,000\nWe hired six drivers.\n\n"
+                    "7\n00:00:14,000 --> 00:00:15,000\n[DOOR CLOSES] Q: And the trucks?\n\n"
+                    "8\n00:00:40,000 --> 00:00:42,000\nFour, in the end.\n")
+    assert load_file(path).text.split("\n") == [
+        "[00:00:01] Maria: We moved the warehouse.",
+        "[00:00:04] Maria: (SIGHS) I don't know why.",
+        "[00:00:06] Maria: It was a hard year.",
+        "[00:00:08] Maria: [Music] La la la.",
+        "[00:00:10] Maria: Note: this part is off the record.",
+        "[00:00:12] Maria: We hired six drivers.",
+        "[00:00:14] Maria: [DOOR CLOSES] Q: And the trucks?",
+        "[00:00:40] Four, in the end.",  # 25 seconds after the cue before: no longer said to be Maria's
+    ]
+
+
 def test_a_vtt_header_names_the_transcript_and_its_metadata_is_no_speech(tmp_path: Path) -> None:
     path = tmp_path / "captions.vtt"
     path.write_text("WEBVTT - Orion planning\nKind: captions\nLanguage: en\n\n"
