@@ -93,9 +93,10 @@ READERS: dict[str, int] = {
     # footnote follows its paragraph instead of being glued into it; comments are left out
     "rtf": 3,  # hidden text (\v) is left out, a footnote follows its paragraph, an emoji is one character
     "code": 2, "enex": 2, "org": 2, "adoc": 2,
-    # 4: a dialogue dash or a `[NAME]`/`(NAME)` label ends the speaker named last; 3: a cue that names no one is
-    # spoken by the speaker a `Name:` named last, and joined to an unfinished turn
-    "vtt": 4, "srt": 4,
+    # 5: a sound's or a note's label ("(SIGHS)", "Note:") names no speaker, and a pause of over 10 seconds ends the
+    # one named last; 4: a dialogue dash or a `[NAME]`/`(NAME)` label ends the speaker named last; 3: a cue that
+    # names no one is spoken by the speaker a `Name:` named last, and joined to an unfinished turn
+    "vtt": 5, "srt": 5,
     "code:json": 5,  # the escapes in its strings are decoded ("Zo\\u00eb" read as "Zoë", "\\n" as a space);
     # 3: a line too long for a chunk (minified JSON) is cut between its records, not inside one;
     # 4: in a file over 200,000 characters too, past the first segment the chunker reads (chunker.SEGMENT_CHARS)
