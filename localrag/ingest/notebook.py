@@ -4,7 +4,7 @@ A notebook is JSON (nbformat 4): a list of cells, each with its source as a stri
 lines. Markdown cells are split into blocks by the Markdown loader's parser, and their headings
 build the heading path that the code cells below them sit under, as they do when the notebook is
 read. Text outputs of code cells (printed streams, plain-text results) are kept, each a block of its own, cut to
-`OUTPUT_CHARS` each, because results are often what a person searches for; images are not text and are skipped,
+`OUTPUT_CHARS` a cell, because results are often what a person searches for; images are not text and are skipped,
 with the text/plain that stands in for them, and so is a result that only names an object (`<Axes: ...>`). An HTML
 output (a DataFrame) is read as its text/plain, the same table as text. An output is kept as the notebook shows it:
 a terminal's colour codes (`\\x1b[32mINFO\\x1b[0m`, a logger's or a traceback's) are taken out, and of a line a
@@ -67,7 +67,9 @@ def _result(data: dict[str, Any]) -> str:
 
 
 def _outputs(cell: dict[str, Any]) -> list[str]:
-    """The text of each output of `cell` worth reading, as the notebook shows it, each cut to `OUTPUT_CHARS`."""
+    """The text of each output of `cell` worth reading, as the notebook shows it, `OUTPUT_CHARS` in all: a cell
+    that displays in a loop (50 tables of 900 characters) gave 45,471 characters with a cap per output, where the
+    cap is there so one cell's results do not crowd out the notebook's own text."""
     texts: list[str] = []
     stream = None  # the stream the text last added was printed to
     for output in cell.get("outputs") or ():
@@ -85,8 +87,16 @@ def _outputs(cell: dict[str, Any]) -> list[str]:
         if text.strip():
             texts.append(text)
             stream = output.get("name") if kind == "stream" else None
+    kept: list[str] = []
+    room = OUTPUT_CHARS
     # Leading spaces kept: they align a DataFrame's header over its columns.
-    return [shown[:OUTPUT_CHARS] for shown in (_shown(text).strip("\n").rstrip() for text in texts) if shown.strip()]
+    for shown in (_shown(text).strip("\n").rstrip() for text in texts):
+        if room <= 0:
+            break
+        if shown.strip():
+            kept.append(shown[:room].rstrip())
+            room -= len(shown[:room])
+    return kept
 
 
 def load_notebook(path: Path, text: str) -> LoadedText:

@@ -53,9 +53,10 @@ READERS: dict[str, int] = {
     # (merged PDFs, numbering after the front matter) or stands beside a chapter's is furniture
     "md": 5,  # HTML comments, scripts and styles are blanked out, and an HTML block's tags; Obsidian's %% comments
     # too; the front matter's properties are read; 4: they are a chunk of their own (the closing fence was in one)
-    "ipynb": 5,  # each output a block of its own; a figure's or widget's stand-in text and a result that only
-    # names an object (`<Axes: ...>`) left out; 4: the same in Markdown cells; 3: outputs without terminal colour
-    # codes, a progress bar's last frame only, and an error output's name, value and traceback (it was left out)
+    "ipynb": 6,  # a cell's outputs cut to 2,000 characters in all (each output was); 5: each output a block of its
+    # own; a figure's or widget's stand-in text and a result that only names an object (`<Axes: ...>`) left out;
+    # 4: the same in Markdown cells; 3: outputs without terminal colour codes, a progress bar's last frame only,
+    # and an error output's name, value and traceback (it was left out)
     "html": 11,  # an <ol> counts from its start, down when reversed, from an item's value; 10: MediaWiki's
     # category links, menus, "From Wikipedia" line, contents box and footer that carry no role
     # are left out (Wikipedia's catlinks ended an article's last chunk); 9: a plain document's <header>, <footer> and

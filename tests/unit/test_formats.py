@@ -571,6 +571,23 @@ def test_ipynb_outputs_are_apart_and_a_picture_or_object_name_is_not_text(tmp_pa
         "df.plot(x='month')", "WARNING low sample size", frame]
 
 
+def test_ipynb_outputs_of_a_cell_are_cut_to_output_chars_in_all(tmp_path: Path) -> None:
+    # A cell displaying 50 tables of ~900 characters gave 45,471 characters of outputs with a cap per output.
+    from localrag.ingest.notebook import OUTPUT_CHARS
+
+    table = "\n".join(f"{row:>4}  region-{row % 7}  {row * 1371:>9}" for row in range(30))
+    cells = [{"cell_type": "code", "metadata": {}, "execution_count": 1, "source": "for df in parts: display(df)",
+              "outputs": [{"output_type": "display_data", "metadata": {}, "data": {"text/plain": [table]}}] * 50},
+             {"cell_type": "markdown", "metadata": {}, "source": "The regions are listed above."}]
+    path = tmp_path / "regions.ipynb"
+    path.write_text(json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": cells}))
+    texts = [text for text, _, _ in sections(load_file(path))]
+    assert texts[0] == "for df in parts: display(df)" and texts[-1] == "The regions are listed above."
+    outputs = texts[1:-1]
+    assert OUTPUT_CHARS - 2 <= sum(map(len, outputs)) <= OUTPUT_CHARS  # the last cut at a line's end: "\n" off
+    assert outputs[:2] == [table, table] and len(outputs) == 3 and table.startswith(outputs[-1])
+
+
 def test_json_is_code(tmp_path: Path) -> None:
     path = tmp_path / "config.json"
     path.write_text('{\n  "port": 8080\n}\n', encoding="utf-8")
