@@ -284,6 +284,12 @@ def check_value(name: str, value: Any, origin: str = "settings") -> None:
             )
     if name == "collection":
         check_name(value, f"{origin}: setting 'collection'")
+    if name == "answer_language" and value.strip().lower() in _NO_LANGUAGE:
+        # Words for "the question's own" or "none in particular" are no language's name: "auto" went into every
+        # prompt as "Answer in auto.".
+        raise ConfigError(f"{origin}: setting 'answer_language' = {value!r} is no language's name",
+                          "use question, the question's own language and the default (`localrag config unset "
+                          "answer_language` goes back to it), or a language's name such as German")
     if name == "answer_language" and value.strip().lower() != "question" and not language_name(value):
         raise ConfigError(f"{origin}: setting 'answer_language' = {value!r} is no language localrag knows",
                           "use question (the question's language), a language's name such as German, or a code of "
@@ -316,13 +322,18 @@ LANGUAGE_CODES = {
     "uz": "Uzbek", "vi": "Vietnamese", "xh": "Xhosa", "yo": "Yoruba", "zh": "Chinese", "zu": "Zulu",
 }
 _NAMES = {name.lower(): name for name in LANGUAGE_CODES.values()}
+# What a user may write meaning the question's language or none in particular: written as a name is, but none.
+_NO_LANGUAGE = frozenset({"auto", "automatic", "default", "detect", "none", "same", "original", "any"})
 
 
 def language_name(value: str) -> str:
     """The language `answer_language` names, as the system prompt states it: a code's name (ja: Japanese), a name
     written as a name is ("German", "Deutsch", "Old Norse"); "" where `value` names none localrag knows. A word of
-    three letters or fewer that no code or name here is ("xx", "abc") is taken for a code it does not know."""
+    three letters or fewer that no code or name here is ("xx", "abc") is taken for a code it does not know, and a
+    word meaning the question's language or none ("auto", "same", "none", "default") is no name."""
     value = value.strip()
+    if value.lower() in _NO_LANGUAGE:
+        return ""
     known = LANGUAGE_CODES.get(value.lower()) or _NAMES.get(value.lower())
     if known:
         return known

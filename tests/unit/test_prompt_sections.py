@@ -181,6 +181,15 @@ def test_a_language_code_is_taken_only_where_its_name_is_known() -> None:
     assert language_sentence("How much sugar?", "xx") == ""  # never "Answer in xx."
 
 
+@pytest.mark.parametrize("word", ["auto", "same", "none", "Default"])
+def test_a_word_for_the_questions_language_or_none_is_refused_with_the_way_to_it(word: str) -> None:
+    # "auto" was taken as a language's name: every prompt said "Answer in auto.".
+    with pytest.raises(ConfigError, match=f"{word!r} is no language's name") as raised:
+        Settings(answer_language=word)
+    assert "use question" in raised.value.hint and "config unset answer_language" in raised.value.hint
+    assert language_sentence("How much sugar?", word) == ""
+
+
 def test_every_front_end_gets_the_language_through_the_engine(tmp_path: Path) -> None:
     folder = tmp_path / "notes"
     folder.mkdir()
