@@ -192,25 +192,27 @@ def _raft_overrides(args: argparse.Namespace) -> dict[str, Any]:
     return {k: v for k, v in values.items() if v is not None}
 
 
-def new_recipe(args: argparse.Namespace, prompt_sentences: int) -> dict[str, Any]:
+def new_recipe(args: argparse.Namespace, prompt_sentences: int, answer_language: str = "question") -> dict[str, Any]:
     """The RAFT fields of a set begun now: the measured recipe (`COMMAND_RECIPE`, less its distractor count under
     `tune --quick`, which has its own), its examples in the layout that answers show the model (the
-    `prompt_sentences` setting), and the flags over both."""
+    `prompt_sentences` and `answer_language` settings; the default language left out, as plans before it were),
+    and the flags over both."""
     from localrag.raft.dataset import COMMAND_RECIPE
 
     quick = getattr(args, "quick", False)
     recipe = {k: v for k, v in COMMAND_RECIPE.items() if not (quick and k == "k")}
-    return {**recipe, "prompt_sentences": prompt_sentences, **_raft_overrides(args)}
+    language = {} if answer_language == "question" else {"answer_language": answer_language}
+    return {**recipe, "prompt_sentences": prompt_sentences, **language, **_raft_overrides(args)}
 
 
-def tune_recipe(args: argparse.Namespace, prompt_sentences: int) -> dict[str, Any]:
+def tune_recipe(args: argparse.Namespace, prompt_sentences: int, answer_language: str = "question") -> dict[str, Any]:
     """The RAFT fields of `tune`'s plan. A run resumes with the recipe it began with (one begun before a default
     changed keeps the old one), flags over it; a new run takes `new_recipe`."""
     from localrag.tune.chain import recorded_recipe
     from localrag.tune.runs import tune_dir
 
     recorded = None if args.restart else recorded_recipe(tune_dir(args.name))
-    return {**recorded, **_raft_overrides(args)} if recorded else new_recipe(args, prompt_sentences)
+    return {**recorded, **_raft_overrides(args)} if recorded else new_recipe(args, prompt_sentences, answer_language)
 
 
 def _default_base(engine: Engine, base: str | None) -> Path:
@@ -291,7 +293,7 @@ def _raft_build(args: argparse.Namespace, out: Console, err: Console) -> int:
 
     engine = engine_from_args(args)
     chunks = ingested_chunks(engine.store)
-    config = RaftConfig(**new_recipe(args, engine.settings.prompt_sentences))
+    config = RaftConfig(**new_recipe(args, engine.settings.prompt_sentences, engine.settings.answer_language))
     generator = engine.generator if args.generate or not args.qa_file else None
     search = engine.retriever.search if config.distractors == "hard" else None
     out_dir = args.out or default_raft_dir()
@@ -588,7 +590,7 @@ def _tune(args: argparse.Namespace, out: Console, err: Console) -> int:
         # A base that cannot be fine-tuned is refused here, before the Q&A stage (minutes when the model writes
         # the questions) and before the run records it; the fine-tune stage found it only after that.
         base_architecture(base)
-    raft = tune_recipe(args, engine.settings.prompt_sentences)
+    raft = tune_recipe(args, engine.settings.prompt_sentences, engine.settings.answer_language)
     plan = make_plan(
         args.name, base, quick=args.quick, qa_files=args.qa_file, generate=args.generate,
         qa_model=engine.settings.model, max_chunks=args.max_chunks, raft=raft,

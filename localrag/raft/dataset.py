@@ -70,8 +70,8 @@ TokenCounter = Callable[[str], int]
 # of the sentence layout's measurement (benchmarks/README.md, "RAFT in the sentence layout": one quote, three hard
 # distractors, the oracle always shown), the only one measured in that layout and the best of every recipe run.
 COMMAND_RECIPE: dict[str, Any] = {"cot": "short", "k": 3, "p_oracle": 1.0}
-# The fields a user sets by flag, and so those a resumed `tune` run keeps from the run it resumes.
-RECIPE_FIELDS = ("k", "p_oracle", "distractors", "cot", "prompt_sentences")
+# The fields a user sets by flag or setting, and so those a resumed `tune` run keeps from the run it resumes.
+RECIPE_FIELDS = ("k", "p_oracle", "distractors", "cot", "prompt_sentences", "answer_language")
 
 
 @dataclass(frozen=True)
@@ -100,6 +100,9 @@ class RaftConfig:
     # shows them with `prompt_sentences = N` (answer/evidence.py), so a tuned model trains on what it will read.
     # 0 here keeps sets built before the layout existed as they were; `tune` and `raft build` pass the setting.
     prompt_sentences: int = 0
+    # The `answer_language` setting the prompts state ("Answer in German."), as answering states it: trained with
+    # the default's sentence, a model tuned for German answers read a system prompt at answer time it never saw.
+    answer_language: str = "question"
 
     def __post_init__(self) -> None:
         if not 0 <= self.k <= MAX_DISTRACTORS or not 0.0 <= self.p_oracle <= 1.0:
@@ -119,6 +122,8 @@ class RaftConfig:
         data = asdict(self)
         if not self.prompt_sentences:
             del data["prompt_sentences"]
+        if data["answer_language"] == "question":  # the language set too: sets built before it keep their hash
+            del data["answer_language"]
         return data
 
 
@@ -126,7 +131,8 @@ class RaftConfig:
 class RaftExample:
     """One training example: `documents` in prompt order, the oracle at `oracle_index` (None: left out).
 
-    `texts`, when set, is what the prompt shows of each document (its chosen sentences); None: whole documents."""
+    `texts`, when set, is what the prompt shows of each document (its chosen sentences); None: whole documents.
+    `answer_language`: the setting its prompt states the answer's language by (`RaftConfig.answer_language`)."""
 
     question: str
     answer: str
@@ -137,6 +143,7 @@ class RaftExample:
     split: str = "train"
     origin: str = ""
     texts: list[str] | None = None
+    answer_language: str = "question"
 
     def to_json(self) -> dict[str, object]:
         return asdict(self)
@@ -323,14 +330,16 @@ def _example(
         report.dropped["quote not verbatim"] += 1
         return None
     return RaftExample(pair.question, pair.answer, cot, pair.chunk, documents, oracle_index, split, pair.origin,
-                       texts)
+                       texts, config.answer_language)
 
 
 def chat_messages(example: RaftExample) -> list[dict[str, str]]:
-    """System, user (the answer-time numbered-document layout) and assistant (the chain of thought)."""
+    """System (with the answer's language as `answer_language` states it), user (the answer-time numbered-document
+    layout) and assistant (the chain of thought)."""
     texts: list[str | None] = list(example.texts) if example.texts is not None else [None] * len(example.documents)
     blocks = format_sources(example.question, [Hit(c, 0.0) for c in example.documents], texts)
-    return [*messages_for(example.question, blocks, []), {"role": "assistant", "content": example.cot}]
+    return [*messages_for(example.question, blocks, [], example.answer_language),
+            {"role": "assistant", "content": example.cot}]
 
 
 def completion_record(example: RaftExample) -> dict[str, str]:

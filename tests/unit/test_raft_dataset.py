@@ -195,6 +195,17 @@ def test_formats_use_the_answer_time_layout() -> None:
     assert record["prompt"].startswith(SYSTEM_PROMPT) and record["completion"] == example.cot
 
 
+def test_the_prompts_state_the_answer_language_setting_as_answering_does() -> None:
+    # Trained with the default's prompt (nothing said of an English question's language) where answers said
+    # "Answer in German.", a tuned model read a system prompt at answer time that it never trained on.
+    config = RaftConfig(k=1, p_oracle=1.0, distractors="random", answer_language="German")
+    (example,), _ = build_examples([pair()], POOL, config)
+    assert chat_messages(example)[0] == {"role": "system", "content": f"{SYSTEM_PROMPT} Answer in German."}
+    assert completion_record(example)["prompt"].startswith(f"{SYSTEM_PROMPT} Answer in German.\n\n")
+    assert RaftExample.from_json(json.loads(json.dumps(example.to_json()))) == example
+    assert config.fingerprint()["answer_language"] == "German" and "answer_language" not in RaftConfig().fingerprint()
+
+
 def test_example_round_trips_and_statistics_count() -> None:
     examples, _ = build_examples([pair(), pair("Who keeps the colony going?", "one queen")], POOL,
                                  RaftConfig(k=1, p_oracle=1.0, distractors="random"))

@@ -81,6 +81,8 @@ def test_a_new_tune_takes_the_measured_recipe_and_a_resumed_one_keeps_the_recipe
     fresh = tune_recipe(_parser().parse_args(["tune", "--name", "docs"]), 4)
     assert fresh == {**COMMAND_RECIPE, "prompt_sentences": 4}
     assert new_recipe(_parser().parse_args(["raft", "build"]), 4) == fresh  # raft build has no --quick
+    # The answer_language setting too, so the examples' prompts state the language as answers' do.
+    assert new_recipe(_parser().parse_args(["raft", "build"]), 4, "de") == {**fresh, "answer_language": "de"}
     assert tune_recipe(_parser().parse_args(["tune", "--name", "docs", "--cot", "full"]), 4)["cot"] == "full"
     quick = tune_recipe(_parser().parse_args(["tune", "--name", "docs", "--quick"]), 4)
     assert "k" not in quick and make_plan("docs", Path("/m.gguf"), quick=True, raft=quick).raft.k == 2
