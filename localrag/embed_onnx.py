@@ -30,11 +30,13 @@ longest of the whole call.
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import json
 import logging
 import os
 import re
+import shutil
 import stat
 import sys
 import tempfile
@@ -137,6 +139,18 @@ def _own_temp_cache(*, create: bool) -> Path | None:
 
 
 _TEMP_SAID: set[Path] = set()
+_PROCESS_TEMP: list[Path] = []  # this process's own folder (`_process_temp`), once made
+
+
+def _process_temp() -> Path:
+    """A folder of this process's own under the temp folder, removed when the process ends: where this user's temp
+    cache cannot be used (`_own_temp_cache`), no later command could find an export kept in it, and each command
+    left a new ~87 MB one in a folder of its own, never removed."""
+    if not _PROCESS_TEMP:
+        made = Path(tempfile.mkdtemp(prefix="localrag-cache-"))
+        atexit.register(shutil.rmtree, made, ignore_errors=True)
+        _PROCESS_TEMP.append(made)
+    return _PROCESS_TEMP[0]
 
 
 def _export_place(folder: Path, backend: str) -> Path:
@@ -144,7 +158,8 @@ def _export_place(folder: Path, backend: str) -> Path:
     be written (a LOCALRAG_HOME on a disk mounted read-only, a backup searched where it lies, or one this user may
     only read) and holds no export, one under the temp folder, said once: a search there was refused "the disk is
     read-only" for the export it could not keep. An export made there serves every later command until the temp
-    folder is cleared, where the torch backend instead would load torch at each one."""
+    folder is cleared, where the torch backend instead would load torch at each one; where this user's temp cache
+    cannot be used either, it serves this process only (`_process_temp`)."""
     directory = export_dir(folder)
     if _export_file(directory, backend).is_file():
         return directory
@@ -157,16 +172,17 @@ def _export_place(folder: Path, backend: str) -> Path:
         if os.access(directory, os.W_OK):
             return directory
     temp = _own_temp_cache(create=True)
-    place = (temp or Path(tempfile.mkdtemp(prefix="localrag-cache-"))) / "onnx" / directory.name
+    place = (temp or _process_temp()) / "onnx" / directory.name
     place.mkdir(parents=True, exist_ok=True)
     if not _export_file(place, backend).is_file() and directory not in _TEMP_SAID:
         _TEMP_SAID.add(directory)
         why = "the disk is read-only" if _on_read_only_disk(directory) else "you cannot write in it"
+        lasts = "once while that folder lasts" if temp else "for this command only, and removed when it ends"
         # On stderr from here, for every front end alike (a search's, an MCP server's log): the export is made
         # deep inside the first embedding, which no front end's own notes reach.
         print(f"localrag: the embedder's ONNX export cannot be kept in {paths.cache_dir()} ({why}): it is made in "
-              f"{place} instead, once while that folder lasts; LOCALRAG_CACHE_DIR names a cache folder on a "
-              "writable disk", file=sys.stderr, flush=True)
+              f"{place} instead, {lasts}; LOCALRAG_CACHE_DIR names a cache folder on a writable disk",
+              file=sys.stderr, flush=True)
     return place
 
 

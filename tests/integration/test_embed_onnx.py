@@ -223,3 +223,32 @@ def test_a_writable_cache_does_not_count_the_temp_folders_export_as_its_own(
     (left / "onnx" / export_dir(folder).name).mkdir(parents=True)
     (left / "onnx" / export_dir(folder).name / "model.onnx").write_bytes(b"an export made for a read-only cache")
     assert OnnxEmbedder(folder).needs_export()
+
+
+def test_where_no_temp_cache_is_usable_the_export_s_folder_is_the_process_s_own_and_removed_at_its_end(
+        small_disk: Path, tmp_path: Path) -> None:
+    """A read-only cache and this user's temp cache's name taken by a file: each command made a folder of its own
+    with a new export in it, never removed, and was told the export was made "once while that folder lasts"."""
+    import subprocess
+    import sys
+
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    (temp / f"localrag-{os.getuid()}-cache").write_text("not a folder")
+    subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], check=True)
+    child = ("import sys\nfrom localrag.embed_onnx import _export_place\nfrom localrag.models import "
+             "bundled_embedder_path\nplace = _export_place(bundled_embedder_path(), 'onnx')\n"
+             "assert _export_place(bundled_embedder_path(), 'onnx-int8') == place\n"
+             "(place / 'model.onnx').write_bytes(b'an export')\nprint(place)\n")
+    env = {**os.environ, "LOCALRAG_CACHE_DIR": str(small_disk / "cache"), "TMPDIR": str(temp),
+           "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    try:
+        done = subprocess.run([sys.executable, "-c", child], env=env, capture_output=True, text=True, timeout=120)
+    finally:
+        subprocess.run(["mount", "-o", "remount,rw", str(small_disk)], check=True)
+    assert done.returncode == 0, done.stderr
+    place = Path(done.stdout.strip())
+    assert place.parent.parent.parent == temp and place.parent.parent.name.startswith("localrag-cache-")
+    assert f"it is made in {place} instead, for this command only, and removed when it ends;" in done.stderr
+    assert not place.parent.parent.exists()  # removed as the process ended
+    assert [p.name for p in temp.iterdir()] == [f"localrag-{os.getuid()}-cache"]
