@@ -60,7 +60,7 @@ import anyio
 from starlette.applications import Starlette
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -470,6 +470,10 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None,
                 return _error_response(exc)
             except QueueFullError as exc:
                 return _error_response(_busy(exc))
+            except ClientDisconnect:
+                # The client went while sending its body: nobody is left to answer, as for one gone mid-answer
+                # (each left a traceback of 55 lines on the server's terminal, "Exception in ASGI application").
+                return Response(status_code=499)
             except LocalRagError as exc:
                 return _error_response(_engine_error(exc))
             except Exception as exc:

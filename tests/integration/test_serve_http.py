@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import logging
 import signal
 import socket
 import threading
@@ -1002,3 +1003,24 @@ def test_the_api_escapes_what_a_terminal_acts_on_reorders_or_hides_as_json_does(
         assert "\\u009b31m" in raw
     finally:
         running.stop()
+
+
+def test_a_client_gone_while_sending_its_body_leaves_no_traceback(server: Running) -> None:
+    # Each one left "Exception in ASGI application" and 55 lines of traceback (ClientDisconnect) on the terminal.
+    logged: list[logging.LogRecord] = []
+    catcher = logging.Handler()
+    catcher.emit = logged.append  # type: ignore[method-assign]
+    uvicorn_log = logging.getLogger("uvicorn.error")
+    uvicorn_log.addHandler(catcher)
+    try:
+        for path in ("/search", "/v1/embeddings", "/v1/chat/completions"):
+            client = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+            client.sendall(f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                           "Content-Length: 100\r\n\r\n{\"query\"".encode())
+            threading.Event().wait(0.3)
+            client.close()
+        threading.Event().wait(0.5)
+    finally:
+        uvicorn_log.removeHandler(catcher)
+    assert [record.getMessage() for record in logged] == []
+    assert server.request("GET", "/healthz")[0] == 200
