@@ -805,6 +805,17 @@ def check_binding(host: str, token: str) -> None:
         )
 
 
+def plain_http_note(host: str, port: int) -> str | None:
+    """What a server bound beyond loopback must be told: it speaks plain HTTP, so the bearer token, the questions
+    and the answers cross the network readable by anyone on it (nothing said so, and `--host 0.0.0.0 --token`
+    read as safe). None on loopback, where nothing leaves the machine."""
+    if is_loopback(host):
+        return None
+    return (f"the API is plain HTTP, unencrypted: anyone on the network can read the bearer token, the questions and "
+            f"the answers. Serve on 127.0.0.1 and reach it through an SSH tunnel (ssh -L {port}:127.0.0.1:{port} "
+            "THIS-HOST) or an HTTPS reverse proxy (Caddy, nginx) in front of it")
+
+
 def bind(host: str, port: int) -> socket.socket:
     """The listening socket, bound now so a taken port is a one-line error and port 0 gets a real number."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -850,7 +861,8 @@ def serve(engine: Engine, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, *,
                 # in the event loop's making ("Exception ignored ... coroutine 'Server.serve' was never awaited").
                 print(f"localrag: serving {engine.answer_label()} on http://{shown}:{bound[1]}", file=sys.stderr,
                       flush=True)
-                for note in private_network_notes(origins, is_loopback(host)):
+                notes = [plain_http_note(host, bound[1]), *private_network_notes(origins, is_loopback(host))]
+                for note in filter(None, notes):
                     print(f"localrag: note: {note}", file=sys.stderr, flush=True)
 
     # The grace a stopping request gets: a cancelled ingest still embeds and commits the files it read (its last
