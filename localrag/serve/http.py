@@ -33,8 +33,8 @@ constant time. Web pages may call it only from this machine or an origin the use
 on this machine not named may not ingest or forget), and a loopback server answers only requests addressed to a
 loopback name (`serve/browsers.py`). Bodies are capped
 (`max_body_bytes`, checked while reading, so a body without a Content-Length is capped too) and so are
-questions. Requests that need the generator queue on one `ModelGate`; when its queue is full the answer is 503
-with Retry-After. Errors have the OpenAI
+questions. Requests that need the generator queue on one `ModelGate`, embeddings and searches on another for the
+embedder; when a queue is full the answer is 503 with Retry-After. Errors have the OpenAI
 shape `{"error": {"message", "type", "code"}}`.
 """
 
@@ -434,6 +434,12 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None,
     limits = limits or Limits()
     stopping = stopping or threading.Event()
     gate = ModelGate(limits.queue_size)
+    # Embeddings and searches take turns on the embedder, queued as chats are on the model, apart from them so a
+    # search does not wait for an answer being written: 40 clients each embedding 64 long texts ran at once, filled
+    # the worker threads (/healthz took 15 s) and none was refused, the last answered after 98 s.
+    lookups = ModelGate(limits.queue_size, what="the embedder")
+    # /healthz's own thread: a supervisor's probe must not wait behind the requests filling the shared ones.
+    health_thread = anyio.CapacityLimiter(1)
     ingest_gate = ModelGate(queue_size=0, what="a write")
     writing: list[str] = []  # the write under way ("ingest", "forget"): /healthz and the refusal of another say it
 
@@ -461,6 +467,16 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None,
         unknown = unknown_field(data, known, where, engine.served_collection, "serve")
         if unknown is not None:
             raise ApiError(400, unknown[1], param=unknown[0], code="unknown_parameter")
+
+    async def looked_up(request: Request, work: Callable[[], T]) -> T | None:
+        """`work()` in its turn on the embedder, or None when the client went first (its place given back)."""
+        ticket = lookups.reserve()
+
+        async def turn() -> T:
+            async with ticket:
+                return await run_in_threadpool(work)
+
+        return await _unless_gone(request, threading.Event(), turn, stopping)
 
     def handler(fn: Callable[[Request], Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]:
         async def wrapped(request: Request) -> Response:
@@ -596,8 +612,10 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None,
                            f"{engine.embedder.dim}", param="dimensions", code="unsupported_parameter")
         texts = [valid_text(t) for t in texts]  # half an emoji ("\ud83d") is no text a tokenizer takes
         embedder = engine.embedder
-        vectors = await run_in_threadpool(embedder.embed, texts)
-        counts = await run_in_threadpool(embedder.token_counts, texts)
+        done = await looked_up(request, lambda: (embedder.embed(texts), embedder.token_counts(texts)))
+        if done is None:
+            return Response(status_code=499)  # nobody is left to read it (nginx's code for a client gone)
+        vectors, counts = done
         rows = [{"object": "embedding", "index": i, "embedding": _vector(v, encoding)} for i, v in enumerate(vectors)]
         usage = {"prompt_tokens": sum(counts), "total_tokens": sum(counts)}
         return SafeJSONResponse({"object": "list", "data": rows, "model": embedder.name, "usage": usage})
@@ -616,7 +634,9 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None,
         if limits.max_search_k < k <= MAX_SEARCH_K:  # this server takes fewer; outside 1-100 the Engine says so
             raise ApiError(400, f"`k` must be an integer from 1 to {limits.max_search_k}", code="invalid_value")
         filters = _filters(data)
-        hits = await run_in_threadpool(lambda: engine.search(query, k=k, filters=filters))
+        hits = await looked_up(request, lambda: engine.search(query, k=k, filters=filters))
+        if hits is None:
+            return Response(status_code=499)
         return SafeJSONResponse(search_json(query, hits, engine.fusion_choice()))
 
     async def related(request: Request) -> Response:
@@ -746,16 +766,18 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None,
     async def healthz(request: Request) -> Response:
         # Every request answered 409 (the collection deleted, the index re-embedded) while this said "ok", so a
         # supervisor never started the server again, which is the fix the 409 names.
-        problem = await run_in_threadpool(engine.unservable)
+        problem = await anyio.to_thread.run_sync(engine.unservable, limiter=health_thread)
         queue = {"running": gate.running, "waiting": gate.waiting, "size": gate.queue_size}
+        lookup_queue = {"running": lookups.running, "waiting": lookups.waiting, "size": lookups.queue_size}
         # The write under way, if any: while one runs, another ingest or forget is refused (503 write_in_progress).
         write = writing[0] if writing else None
         if problem is not None:
             refused = _engine_error(problem)
             return SafeJSONResponse({"status": "unavailable", "model": engine.answer_label(), "queue": queue,
-                                 "write": write, "error": {"message": refused.message, "code": refused.code}},
-                                status_code=503)
-        return SafeJSONResponse({"status": "ok", "model": engine.answer_label(), "queue": queue, "write": write})
+                                     "embedder_queue": lookup_queue, "write": write,
+                                     "error": {"message": refused.message, "code": refused.code}}, status_code=503)
+        return SafeJSONResponse({"status": "ok", "model": engine.answer_label(), "queue": queue,
+                                 "embedder_queue": lookup_queue, "write": write})
 
     routes = [
         Route("/v1/chat/completions", handler(chat), methods=["POST"]),

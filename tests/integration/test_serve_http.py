@@ -13,6 +13,7 @@ import logging
 import signal
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -1024,3 +1025,29 @@ def test_a_client_gone_while_sending_its_body_leaves_no_traceback(server: Runnin
         uvicorn_log.removeHandler(catcher)
     assert [record.getMessage() for record in logged] == []
     assert server.request("GET", "/healthz")[0] == 200
+
+
+def test_embeddings_and_searches_queue_on_the_embedder_and_healthz_does_not_wait(engine: Engine) -> None:
+    # 40 clients each embedding 64 long texts ran at once: none was refused, /healthz took 15 s to answer and the
+    # last embedding came after 98 s.
+    busy = Running(engine, limits=Limits(queue_size=1))
+    texts = [f"{n} The Kestrel Point lighthouse was first lit in 1871 and kept by three families. " * 12
+             for n in range(64)]
+    try:
+        with ThreadPoolExecutor(8) as pool:
+            sent = [pool.submit(busy.request, "POST", "/v1/embeddings", {"input": texts}) for _ in range(6)]
+            sent += [pool.submit(busy.request, "POST", "/search", {"query": "lighthouse keepers"}) for _ in range(2)]
+            threading.Event().wait(0.3)
+            started = time.monotonic()
+            status, _, health = busy.request("GET", "/healthz")
+            waited = time.monotonic() - started
+            results = [future.result() for future in sent]
+    finally:
+        busy.stop()
+    assert status == 200 and waited < 5, waited
+    assert health["embedder_queue"]["size"] == 1 and health["embedder_queue"]["running"] == 1
+    answered = [r for r in results if r[0] == 200]
+    refused = [r for r in results if r[0] == 503]
+    assert len(answered) + len(refused) == 8 and 1 <= len(answered) <= 2
+    assert all(int(r[1]["retry-after"]) >= 1 and r[2]["error"]["code"] == "queue_full"
+               and r[2]["error"]["message"].startswith("the embedder is busy") for r in refused)
