@@ -859,6 +859,8 @@ def serve(engine: Engine, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, *,
     """Check the binding, load the models, then serve until interrupted."""
     import uvicorn
 
+    from localrag.serve.connections import say_accept_failures_once, uvicorn_config
+
     check_binding(host, token)
     origins = checked_origins(origins)  # before the model loads: a value no browser sends is one line at once
     sock = bind(host, port)
@@ -876,6 +878,7 @@ def serve(engine: Engine, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, *,
             super().handle_exit(sig, frame)
 
         async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            say_accept_failures_once(asyncio.get_running_loop())
             await super().startup(sockets=sockets)
             if not self.should_exit:
                 # One line scripts (and tests) can wait for: the address actually bound, port 0 resolved. Said
@@ -889,8 +892,9 @@ def serve(engine: Engine, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, *,
 
     # The grace a stopping request gets: a cancelled ingest still embeds and commits the files it read (its last
     # batch) and refreshes the indexes, seconds on 2 cores; answers stop at their next token.
-    config = uvicorn.Config(create_app(engine, token=token, limits=limits, stopping=stopping, host=host,
-                                       origins=origins), log_level="warning",
+    limits = limits or Limits()
+    config = uvicorn_config(create_app(engine, token=token, limits=limits, stopping=stopping, host=host,
+                                       origins=origins), limits, log_level="warning",
                             # The app has no start-up or shutdown work; uvicorn's lifespan task only printed a
                             # traceback when a second Ctrl-C cancelled it.
                             lifespan="off", timeout_graceful_shutdown=30)

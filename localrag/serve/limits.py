@@ -18,6 +18,11 @@ class Limits:
     queue_size: int = 8
     max_embedding_inputs: int = 256
     max_search_k: int = MAX_SEARCH_K  # a server may take fewer; the Engine never more
+    # Seconds a connection has to send its request line and headers (any client sends them in well under one); a
+    # connection that never finished them was held for ever, its file descriptor with it.
+    header_seconds: float = 10.0
+    # Connections open at once; None: 1,000, or half the file descriptors the process may open if fewer.
+    max_connections: int | None = None
 
 
 def too_long(what: str, text: str, limit: int) -> str | None:

@@ -12,6 +12,7 @@ import json
 import logging
 import signal
 import socket
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -28,6 +29,7 @@ from localrag.embed import HashEmbedder, SentenceTransformerEmbedder
 from localrag.engine import Engine
 from localrag.generate import LlamaGenerator
 from localrag.ingest.discover import sample_corpus_dir
+from localrag.serve.connections import uvicorn_config
 from localrag.serve.http import create_app
 from localrag.serve.limits import Limits
 from localrag.shapes import graph_reply_json
@@ -43,8 +45,9 @@ class Running:
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
         self.port = self.sock.getsockname()[1]
-        config = uvicorn.Config(create_app(engine, token=token, limits=limits, stopping=stopping, origins=origins),
-                                log_level="warning")
+        limits = limits or Limits()
+        config = uvicorn_config(create_app(engine, token=token, limits=limits, stopping=stopping, origins=origins),
+                                limits, log_level="warning")
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
         self.thread.start()
@@ -1051,3 +1054,80 @@ def test_embeddings_and_searches_queue_on_the_embedder_and_healthz_does_not_wait
     assert len(answered) + len(refused) == 8 and 1 <= len(answered) <= 2
     assert all(int(r[1]["retry-after"]) >= 1 and r[2]["error"]["code"] == "queue_full"
                and r[2]["error"]["message"].startswith("the embedder is busy") for r in refused)
+
+
+def test_a_connection_slow_to_send_its_headers_is_closed_and_connections_are_capped(engine: Engine) -> None:
+    # A connection that never finished its headers was held for ever, and every connection offered was taken:
+    # 21,000 of them used up the process's file descriptors and /healthz timed out.
+    running = Running(engine, limits=Limits(header_seconds=1.0))
+    try:
+        trickling = socket.create_connection(("127.0.0.1", running.port), timeout=10)
+        silent = socket.create_connection(("127.0.0.1", running.port), timeout=10)
+        started = time.monotonic()
+        trickling.sendall(b"GET /healthz HTTP/1.1\r\n")
+        closed = b"unset"
+        for n in range(20):  # a byte every 0.2 s kept uvicorn's keep-alive timer off
+            try:
+                trickling.sendall(f"X-{n}: 1\r\n".encode())
+            except OSError:
+                closed = b""
+                break
+            threading.Event().wait(0.2)
+        else:
+            closed = trickling.recv(100)
+        assert closed == b"" and time.monotonic() - started < 3
+        assert silent.recv(100) == b""  # nothing sent at all: closed too
+        trickling.close()
+        silent.close()
+    finally:
+        running.stop()
+    running = Running(engine, limits=Limits(max_connections=8))
+    try:
+        held = [socket.create_connection(("127.0.0.1", running.port), timeout=10) for _ in range(12)]
+        threading.Event().wait(0.3)
+        # Past the cap the oldest of those that sent nothing is closed, its descriptor freed; a real client gets in.
+        assert running.request("GET", "/healthz")[0] == 200
+        gone = 0
+        for sock in held:
+            sock.settimeout(0.2)
+            try:
+                gone += sock.recv(100) == b""
+            except ConnectionResetError:
+                gone += 1
+            except TimeoutError:
+                pass
+        assert gone == 5  # 4 for the 12 over 8, 1 for the /healthz; the newest 7 still open
+        for sock in held:
+            sock.close()
+        threading.Event().wait(0.3)
+        assert running.request("GET", "/healthz")[0] == 200
+    finally:
+        running.stop()
+
+
+def test_running_out_of_file_descriptors_is_said_once_not_a_traceback_a_try() -> None:
+    import asyncio
+
+    from localrag.serve.connections import say_accept_failures_once
+
+    loop = asyncio.new_event_loop()
+    told: list[str] = []
+    logged: list[logging.LogRecord] = []
+    catcher = logging.Handler()
+    catcher.emit = logged.append  # type: ignore[method-assign]
+    logging.getLogger("asyncio").addHandler(catcher)
+    real_stderr = sys.stderr
+    try:
+        sys.stderr = type("Sink", (), {"write": lambda self, text: told.append(text), "flush": lambda self: None})()
+        say_accept_failures_once(loop)
+        for _ in range(1000):
+            loop.call_exception_handler({"message": "socket.accept() out of system resource",
+                                         "exception": OSError(24, "Too many open files")})
+        loop.call_exception_handler({"message": "something else"})
+    finally:
+        sys.stderr = real_stderr
+        logging.getLogger("asyncio").removeHandler(catcher)
+        loop.close()
+    said = "".join(told)
+    assert said.count("\n") == 1 and "no file descriptor left (Too many open files)" in said, said
+    assert [record.getMessage() for record in logged] == ["something else"]  # other errors still logged
