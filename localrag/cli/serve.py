@@ -36,7 +36,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     serve.add_argument("--model", help="GGUF file or model name under models/ (default: the model setting, "
                        "the bundled SmolLM2 when unset)")
     serve.add_argument("--queue", type=count, default=defaults.queue_size, metavar="N",
-                       help=f"requests that may wait for the model; more get 503 (default {defaults.queue_size})")
+                       help=f"requests that may wait for the model, and as many for the embedder (searches, "
+                            f"embeddings); more get 503 (default {defaults.queue_size})")
     serve.add_argument("--max-body-bytes", type=positive, default=defaults.max_body_bytes, metavar="N",
                        help=f"largest request body (default {defaults.max_body_bytes})")
     serve.add_argument("--max-question-chars", type=positive, default=defaults.max_question_chars, metavar="N",
