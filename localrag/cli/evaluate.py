@@ -28,9 +28,10 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 from rich.text import Text
 
+from localrag.cli import common
 from localrag.cli.argtypes import count, integer, path_arg, positive
 from localrag.cli.collections import add_collection_flag
-from localrag.cli.common import engine_from_args, print_json, progress_bar, usage_error
+from localrag.cli.common import print_json, progress_bar, usage_error
 from localrag.cli.tables import Rows
 from localrag.safe_text import line_text
 
@@ -112,7 +113,9 @@ def _run(args: argparse.Namespace, out: Console, err: Console) -> int:
     dataset = load_dataset(path, fmt, corpus=args.corpus)
     asked = {q.qid: q.question for q in dataset.questions}
     dataset = replace(dataset, spellings=older_spellings(runs_root(), path, asked))
-    engine = engine_from_args(args)
+    # Read at the call, as every command does: bound at import, a stand-in a test put there while the CLI's modules
+    # were first imported served every later `eval` of that process.
+    engine = common.engine_from_args(args)
     sentences = engine.settings.prompt_sentences if args.prompt_sentences is None else args.prompt_sentences
     config = EvalConfig(modes=_split(args.modes), models=_split(args.models), limit=args.limit, k=args.k,
                         side=args.side or ("all" if fmt == "jsonl" else "test"), seed=args.seed,
@@ -221,7 +224,6 @@ def _run_folder(out: Path | None, fingerprints: str | tuple[str, ...], name: str
 
 
 def _run_kgqa(args: argparse.Namespace, out: Console, err: Console) -> int:
-    from localrag.cli.common import engine_from_args
     from localrag.evaluate.kgqa import SUMMARY_FILE, KGQAConfig, run_kgqa_eval
     from localrag.evaluate.report import REPORT_FILE, runs_root
     from localrag.evaluate.runner import older_spellings
@@ -229,7 +231,7 @@ def _run_kgqa(args: argparse.Namespace, out: Console, err: Console) -> int:
     from localrag.sizes import count_text
 
     source = Path(args.target[0])
-    engine = engine_from_args(args)
+    engine = common.engine_from_args(args)
     planner = args.planner or engine.settings.graph_planner
     config = KGQAConfig(planner=planner, limit=args.limit, seed=args.seed,
                         max_hops=engine.settings.graph_max_hops)

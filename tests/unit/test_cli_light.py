@@ -534,3 +534,24 @@ def test_a_permission_error_naming_no_file_is_one_line_not_a_traceback(
     monkeypatch.setattr(cli, "_check_places", refused)
     assert cli.run(["status"]) == 2
     assert capsys.readouterr().err.strip() == "localrag: Operation not permitted"
+
+
+def test_eval_finds_the_engine_at_the_call_not_at_its_import(
+        tmp_path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    # Bound at import, a stand-in a test had put in localrag.cli.common while the CLI's modules were first imported
+    # served every later `eval` of that process: a full run failed test_tune_retriever's use-embedder test so.
+    import importlib
+
+    import localrag.cli.common as common
+    import localrag.cli.evaluate as evaluate
+    from localrag.cli import run
+
+    def stand_in(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("the stand-in of another test")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(common, "engine_from_args", stand_in)
+        importlib.reload(evaluate)
+    questions = tmp_path / "q.csv"
+    questions.write_text("question,answer,path\nWhat is note 7 about?,granite,note_007.md\n", encoding="utf-8")
+    assert run(["eval", str(questions), "--modes", "extract", "--out", str(tmp_path / "run")]) in (0, 1, 2)
