@@ -270,9 +270,9 @@ class Store(CollectionRegistry, StoreIndexes, StoreChecksums):
                 if "was not found" not in str(exc):
                     raise
                 # The meta table is made first, so a folder with other tables lost it (or all its versions).
-                if set(self._db.list_tables().tables) - {META}:
-                    raise meta_lost(self.path, "is missing" if META not in self._db.list_tables().tables
-                                    else "cannot be read") from exc
+                tables = set(self._db.list_tables().tables)
+                if tables - {META}:
+                    raise meta_lost(self.path, "is missing" if META not in tables else "cannot be read") from exc
                 # A new store. Two first openings at once would both create the table, one commit failing on the
                 # other's (or one reading the table while the other has yet to write its first version).
                 with migration_lock(self.path):
