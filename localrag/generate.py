@@ -40,7 +40,7 @@ from typing import Any, Protocol
 from localrag.cpu import usable_cores, worker_threads
 from localrag.errors import ModelError
 from localrag.models import read_gguf_header
-from localrag.thinking import TEMPLATE_VARIABLES, ThoughtFilter, closed_thinking
+from localrag.thinking import TEMPLATE_VARIABLES, ThoughtFilter, closed_thinking, held_back
 from localrag.types import GenerationStats
 
 # Used only when a GGUF carries no template; ChatML is what most small instruct models were tuned on.
@@ -136,12 +136,7 @@ def _split_at_stops(pending: str, stops: Sequence[str]) -> tuple[str, str, bool]
     if cuts:
         return "", pending[: min(cuts)], True
     # Hold back a tail that could still grow into a stop string, so a stop never leaks half-printed.
-    hold = 0
-    for s in stops:
-        for size in range(min(len(s) - 1, len(pending)), hold, -1):
-            if pending.endswith(s[:size]):
-                hold = size
-                break
+    hold = max((held_back(pending, s) for s in stops), default=0)
     return pending[len(pending) - hold :], pending[: len(pending) - hold], False
 
 

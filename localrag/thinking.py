@@ -27,8 +27,9 @@ def closed_thinking(prompt: str) -> str:
     return f"{prompt.rstrip()}\n\n{CLOSE}\n\n" if prompt.rstrip().endswith(OPEN) else prompt
 
 
-def _held(text: str, marker: str) -> int:
-    """The length of `text`'s longest tail that could still grow into `marker`."""
+def held_back(text: str, marker: str) -> int:
+    """The length of `text`'s longest tail that could still grow into `marker`: what a stream holds back so that
+    the marker is never let out half-written (a stop string, "</think>")."""
     for size in range(min(len(marker) - 1, len(text)), 0, -1):
         if text.endswith(marker[:size]):
             return size
@@ -45,12 +46,15 @@ class ThoughtFilter:
 
     def __init__(self) -> None:
         self.thinking = False
-        self.thought = False
         self.pieces = 0
         self._at_start = True  # the reply's first characters may still open a block
         self._opening = 0  # pieces fed while that is undecided: "<", "think", ">" are the block's once it opens
         self._after_block = False  # blank space after a block is not the answer's
         self._pending = ""
+
+    @property
+    def thought(self) -> bool:
+        return self.pieces > 0
 
     def feed(self, piece: str) -> str:
         self._pending += piece
@@ -63,13 +67,13 @@ class ThoughtFilter:
                 return ""
             self._at_start = False
             if head.startswith(OPEN):
-                self.thinking = self.thought = True
+                self.thinking = True
                 self.pieces += self._opening
                 self._pending = head[len(OPEN):]
         if self.thinking:
             end = self._pending.find(CLOSE)
             if end < 0:
-                held = _held(self._pending, CLOSE)
+                held = held_back(self._pending, CLOSE)
                 self._pending = self._pending[len(self._pending) - held:]
                 return ""
             self.thinking = False
