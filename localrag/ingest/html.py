@@ -136,10 +136,12 @@ def _dropped(element: Tag) -> bool:
     `role="navigation"`: a wiki's menus, contents box and navboxes), a hidden element, an inline element hidden from
     screen readers (`_aria_hidden`), MediaWiki's edit links, category links and menus (`_WIKI_CHROME`), a note
     reference."""
-    return (element.name in _DROP_TAGS or element.has_attr("hidden") or "navigation" in _tokens(element, "role")
-            or _aria_hidden(element) or not _WIKI_CHROME.isdisjoint(_tokens(element, "class"))
-            or not _WIKI_CHROME_IDS.isdisjoint(_tokens(element, "id"))
-            or "toc" in _tokens(element, "id") and "toc" in _tokens(element, "class")
+    if element.name in _DROP_TAGS or element.has_attr("hidden") or "navigation" in _tokens(element, "role") \
+            or _aria_hidden(element):
+        return True
+    classes, ids = _tokens(element, "class"), _tokens(element, "id")
+    return (not _WIKI_CHROME.isdisjoint(classes) or not _WIKI_CHROME_IDS.isdisjoint(ids)
+            or "toc" in ids and "toc" in classes
             or _note_reference(element) or (element.name in _BLOCK_TAGS and front_matter(element)))
 
 

@@ -472,7 +472,8 @@ def _without_running_lines(pages: list[list[_PdfLine]]) -> list[list[_PdfLine]]:
     for index, lines in enumerate(pages):
         top, bottom = _edges(lines)
         dropped = {id(line) for edge, edge_lines in (("top", top), ("bottom", bottom)) for line in edge_lines
-                   if (edge, _edge_key(line)) in running and running[(edge, _edge_key(line))] != index}
+                   # Not running: kept (the default is this page); None: dropped from every page; a page: kept there.
+                   if running.get((edge, _edge_key(line)), index) != index}
         kept.append([line for line in lines if id(line) not in dropped])
     return kept
 

@@ -95,7 +95,8 @@ class _Numbering:
     used; a level restarts each time a level above it counts."""
 
     def __init__(self, document: Any) -> None:
-        self._lists: dict[str, tuple[Any, dict[int, int]]] = {}  # numId: (abstract definition, start overrides)
+        # numId: (abstract definition, start overrides, its levels by number), the levels read once, not per paragraph
+        self._lists: dict[str, tuple[Any, dict[int, int], dict[int, Any]]] = {}
         self._counters: dict[int, dict[int, int]] = {}  # id(abstract definition): {level: its last number}
         self._begun: set[str] = set()
         try:
@@ -127,15 +128,15 @@ class _Numbering:
                 for override in num.iterchildren(_W + "lvlOverride")
                 if override.find(_W + "startOverride") is not None
             }
-            self._lists[num.get(_W + "numId")] = (abstract, starts)
+            levels = {_int(lvl.get(_W + "ilvl"), 0): lvl for lvl in abstract.iterchildren(_W + "lvl")}
+            self._lists[num.get(_W + "numId")] = (abstract, starts, levels)
 
     def label(self, paragraph: Any, style: Any) -> str | None:
         """The number Word shows before `paragraph` ("3.", "2.1(a)"), "-" for a bullet, None when it has none."""
         num_id, level = self._num_pr(paragraph, style)
         if num_id is None or num_id not in self._lists:  # numId 0 takes a style's numbering off
             return None
-        abstract, starts = self._lists[num_id]
-        levels = {_int(lvl.get(_W + "ilvl"), 0): lvl for lvl in abstract.iterchildren(_W + "lvl")}
+        abstract, starts, levels = self._lists[num_id]
         if level is None:  # a heading style's level is the one that names the style
             style_id = style.style_id if style is not None else None
             level = next((i for i, lvl in levels.items() if _val(lvl, "pStyle") == style_id), 0)
