@@ -1191,8 +1191,7 @@ class Engine(GraphMode, Collections, Information):
         from localrag.query_syntax import parse
 
         syntax = parse(query)
-        searched = query if syntax.plain else syntax.text
-        return searched, self.retriever.embedder.embed_queries([searched])[0]
+        return syntax.text, self.retriever.embedder.embed_queries([syntax.text])[0]
 
     def stream(
         self,

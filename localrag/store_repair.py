@@ -37,6 +37,7 @@ from localrag.collection import DEFAULT_COLLECTION, REGISTRY_KEY, missing, parse
 from localrag.errors import StoreError
 from localrag.graph.repair import repair_graph
 from localrag.ingest.pipeline import embedding_text
+from localrag.sizes import count_text
 from localrag.store import Store
 from localrag.store_damage import damaged_indexes
 from localrag.store_migrations import RECOVERED
@@ -170,8 +171,8 @@ def _name_recovered(db_dir: Path, store: Store, report: RepairReport) -> None:
         documents = Store.open_existing(db_dir, name).documents()
         example = f", e.g. {documents[0].path}" if documents else ""
         report.recovered.append(name)
-        count = f"{len(documents)} document{'' if len(documents) == 1 else 's'}"
-        report.fixed.append(f"a collection came back as '{name}' ({count}{example}): name it again with "
+        report.fixed.append(f"a collection came back as '{name}' ({count_text(len(documents), 'document')}{example}): "
+                            "name it again with "
                             f"`localrag collections rename {name} NAME`")
 
 

@@ -66,8 +66,10 @@ def follow_up_query(question: str, history: list[dict[str, str]]) -> str:
     such a word may still lean on it ("And in London?"): `leaning_query` reads it so when, alone, it would be
     refused.
     """
+    if not _FOLLOW_UP.search(question):  # the cheap test first: the history is read only for a follow-up
+        return question
     leaning = leaning_query(question, history)
-    return leaning if leaning is not None and _FOLLOW_UP.search(question) else question
+    return leaning if leaning is not None else question
 
 
 def leaning_query(question: str, history: list[dict[str, str]]) -> str | None:

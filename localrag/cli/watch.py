@@ -82,8 +82,8 @@ def _watch(args: argparse.Namespace, out: Console, err: Console) -> int:
     if args.forget_folders:
         return _forget_folders(engine, args.json, err)
     folders = engine.folders_to_watch(args.paths)
-    if not args.paths and engine.missing_watched_note():
-        err.print(Text(engine.missing_watched_note(), style="yellow"), soft_wrap=True)
+    if not args.paths and (note := engine.missing_watched_note()):
+        err.print(Text(note, style="yellow"), soft_wrap=True)
     if args.paths or args.include is not None or args.exclude is not None:
         engine.remember_watched(folders, add=True, include=args.include, exclude=args.exclude)
     include, exclude = engine.watch_patterns()

@@ -463,8 +463,8 @@ class LibraryScreen(LocalRagScreen):
             with self.prevent(Switch.Changed):
                 event.switch.value = False
             return
-        if not typed and engine.missing_watched_note():  # the remembered folders that are there are watched
-            self.notify(engine.missing_watched_note(), severity="warning", markup=False)
+        if not typed and (note := engine.missing_watched_note()):  # the remembered folders that are there are watched
+            self.notify(note, severity="warning", markup=False)
         self.watch_stop = threading.Event()
         self.watched = folders
         self._set_watch_state()
