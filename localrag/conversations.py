@@ -27,7 +27,7 @@ from typing import Any
 
 from localrag import paths
 from localrag.atomic import write_text_atomic
-from localrag.disk_errors import as_disk_trouble
+from localrag.disk_errors import as_disk_trouble, existing_place
 from localrag.errors import LocalRagError
 from localrag.safe_text import markdown_escaped, printable
 from localrag.types import LIMIT_LABEL, Answer, Hit, QuoteStatus, found_in_note, quote_label
@@ -413,9 +413,7 @@ class ConversationStore:
         """Raise the disk's trouble when nothing can be saved in the folder (or where it was to be made): on a home
         the user may only read, `--conversation last` said "no conversations yet (an ask without --conversation saves
         none)" to a user whose `--conversation new` had been refused its save."""
-        place = self.folder
-        while not place.exists() and place != place.parent:
-            place = place.parent
+        place = existing_place(self.folder)
         if os.access(place, os.W_OK | os.X_OK):
             return
         code = errno.EROFS if os.statvfs(place).f_flag & os.ST_RDONLY else errno.EACCES

@@ -68,7 +68,7 @@ def denied_place(exc: BaseException) -> Path:
             return folder
     if path.exists() and not os.access(path, os.W_OK | os.R_OK):
         return path
-    return _existing(path)
+    return existing_place(path)
 
 
 def permission_trouble(place: Path) -> DiskError:
@@ -164,7 +164,7 @@ def as_disk_trouble(exc: BaseException) -> DiskError:
 
 def _disk(place: Path) -> int:
     try:
-        return _existing(place).stat().st_dev
+        return existing_place(place).stat().st_dev
     except OSError:
         return id(place)
 
@@ -172,13 +172,14 @@ def _disk(place: Path) -> int:
 def free_space(place: Path) -> str:
     """"12.3 MB free" on the disk of `place` (or of its nearest folder that exists)."""
     try:
-        return f"{megabytes(shutil.disk_usage(_existing(place)).free)} free"
+        return f"{megabytes(shutil.disk_usage(existing_place(place)).free)} free"
     except OSError:
         return "free space unknown"
 
 
-def _existing(path: Path) -> Path:
-    """The path or its nearest folder that exists, whose disk is the one to measure."""
+def existing_place(path: Path) -> Path:
+    """The path or its nearest folder that exists: whose disk is the one to measure, and whose modes say whether a
+    file can be made there."""
     while not path.exists() and path != path.parent:
         path = path.parent
     return path

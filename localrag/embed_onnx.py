@@ -53,7 +53,7 @@ from localrag import paths
 from localrag.atomic import replace_synced
 from localrag.config import DEFAULT_EMBED_BACKEND, EMBED_BACKENDS
 from localrag.cpu import cpu_has_native_bf16, worker_threads
-from localrag.disk_errors import is_disk_full, is_read_only, lacks_permission
+from localrag.disk_errors import existing_place, is_disk_full, is_read_only, lacks_permission
 from localrag.embed import BF16_SUFFIX, configured_max_tokens, counting_copy, embedder_name, unit_rows
 from localrag.errors import ConfigError, ModelError
 from localrag.offline import enforce_offline
@@ -188,17 +188,12 @@ def _export_place(folder: Path, backend: str) -> Path:
 
 def _cache_takes(directory: Path) -> bool:
     """Whether an export can be written in `directory`, or in the folder it is to be made in; nothing is made."""
-    place = directory
-    while not place.exists() and place != place.parent:
-        place = place.parent
-    return os.access(place, os.W_OK)
+    return os.access(existing_place(directory), os.W_OK)
 
 
 def _on_read_only_disk(path: Path) -> bool:
-    while not path.exists() and path != path.parent:
-        path = path.parent
     try:
-        return bool(os.statvfs(path).f_flag & os.ST_RDONLY)
+        return bool(os.statvfs(existing_place(path)).f_flag & os.ST_RDONLY)
     except OSError:
         return False
 
