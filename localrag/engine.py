@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from localrag import paths
-from localrag.collection import DEFAULT_COLLECTION, CollectionError, collection_option
+from localrag.collection import DEFAULT_COLLECTION, CollectionError
 from localrag.config import (
     Settings,
     configured_collection,
@@ -596,14 +596,12 @@ class Engine(GraphMode, Collections, Information):
         if dropped:
             report.notes.append(dropped_note(len(dropped)))
         if unfound:  # passed over in silence: "0 added ...", and as many stale as before
-            from localrag.collection import collection_option
             from localrag.forget import not_found_note
 
-            configured = configured_collection(self.config_file)
             report.notes.append(not_found_note(
                 unfound, (d.path for d in store.documents()), self.settings.collection,
-                what=("stale document", "stale documents"), configured=configured,
-                listed_by=f"`localrag documents --stale{collection_option(self.settings.collection, configured)}`"))
+                what=("stale document", "stale documents"), configured=configured_collection(self.config_file),
+                listed_by=f"`localrag documents --stale{self.collection_option()}`"))
         if report.updated or report.removed or report.moved:
             self._drop_stale_triples(store, report)
         if report.removed_paths:
@@ -1032,13 +1030,6 @@ class Engine(GraphMode, Collections, Information):
                          kept, derived_folders() if purge else [], spared, watched, self.settings.collection,
                          still_held([forget_path(path) for path in paths]) if ids else [], spared_in,
                          configured_collection(self.config_file))
-
-    def collection_option(self, name: str | None = None) -> str:
-        """The --collection a command this engine's messages suggest needs to act on `name` (this engine's collection
-        by default): `collection.collection_option` against the collection the settings file this engine reads
-        (--config) makes the one a command without --collection acts on."""
-        return collection_option(self.settings.collection if name is None else name,
-                                 configured_collection(self.config_file))
 
     def _drop_unfinished_reembedding(self) -> None:
         """A stopped re-embedding's copy holds the text of every document it reached: a purge erases it whole

@@ -92,8 +92,15 @@ class Collections:
         missing = [folder for folder in self.watched_folders() if not folder.is_dir()]
         return line_text(f"not watched: {_not_found(missing)}; {self._forget_folders_hint()}") if missing else ""
 
+    def collection_option(self, name: str | None = None) -> str:
+        """The --collection a command this engine's messages suggest needs to act on `name` (this engine's collection
+        by default): `collection.collection_option` against the collection the settings file this engine reads
+        (--config) makes the one a command without --collection acts on."""
+        return collection_option(self.settings.collection if name is None else name,
+                                 configured_collection(self.config_file))
+
     def _forget_folders_hint(self) -> str:
-        option = collection_option(self.settings.collection, configured_collection(self.config_file))
+        option = self.collection_option()
         return (f"`localrag watch --forget-folders{option}` forgets the remembered folders, then `localrag watch "
                 f"FOLDER...{option}` names those to watch")
 
