@@ -972,7 +972,8 @@ class Engine(GraphMode, Collections, Information):
 
     @one_collection
     def forget(
-        self, *paths: str | Path, purge: bool = False, conversations: ConversationStore | None = None
+        self, *paths: str | Path, purge: bool = False, conversations: ConversationStore | None = None,
+        cancel: threading.Event | None = None,
     ) -> Forgotten:
         """Remove documents (each path a document, or every document under a folder) and their triples.
 
@@ -980,35 +981,41 @@ class Engine(GraphMode, Collections, Information):
         nothing is forgotten, except with `purge`, which erases what a forget before it left behind. With
         `purge` the store is written anew once, so the text lies in no file of it, and `conversations` (when
         given) lose the text of these files but those another collection still indexes; without, the report
-        names the conversations holding it (localrag/forget.py).
+        names the conversations holding it (localrag/forget.py). `cancel`, set while it waits for another writer,
+        ends the wait with nothing removed (an MCP forget its client gave up on removed the documents once the
+        other writer ended, and held the server meanwhile).
         """
         if not paths:
             raise LocalRagError("nothing to forget", "name a document or a folder", field="paths")
         refuse_unusable(paths)
         ids: dict[str, None] = {}  # in order, once each: folders may overlap
         removed = 0
-        with writer_lock(self.store.path):
-            # Looked up under the lock: an ingest of the folder that holds it commits until its end, and what the
-            # folder held before that ingest is only part of what it holds after.
-            self.store.catch_up()
-            for path in paths:
-                try:
-                    ids.update(dict.fromkeys(d.doc_id for d in self._documents_at(path, under=True, named_only=True,
-                                                                                   hint=not purge)))
-                except LocalRagError:
-                    if not purge:
-                        raise
-            # The passages' words, for conversations that saved them under a name the file no longer has (renamed,
-            # then forgotten): found by path alone, a purge left them their text.
-            # One query a batch of documents: one per document added seconds to a large folder's forget.
-            texts = self.store.chunk_texts(list(ids)) if conversations is not None else frozenset()
-            if ids:
-                removed = self.store.delete_documents(list(ids))
-                self.graph.delete_for_documents(list(ids))
-            if purge:
-                self.store.drop_old_versions()
-                self.graph.drop_old_versions()
-                self._drop_unfinished_reembedding()
+        try:
+            with writer_lock(self.store.path, cancel=cancel):
+                # Looked up under the lock: an ingest of the folder that holds it commits until its end, and what
+                # the folder held before that ingest is only part of what it holds after.
+                self.store.catch_up()
+                for path in paths:
+                    try:
+                        ids.update(dict.fromkeys(d.doc_id for d in self._documents_at(
+                            path, under=True, named_only=True, hint=not purge)))
+                    except LocalRagError:
+                        if not purge:
+                            raise
+                # The passages' words, for conversations that saved them under a name the file no longer has
+                # (renamed, then forgotten): found by path alone, a purge left them their text.
+                # One query a batch of documents: one per document added seconds to a large folder's forget.
+                texts = self.store.chunk_texts(list(ids)) if conversations is not None else frozenset()
+                if ids:
+                    removed = self.store.delete_documents(list(ids))
+                    self.graph.delete_for_documents(list(ids))
+                if purge:
+                    self.store.drop_old_versions()
+                    self.graph.drop_old_versions()
+                    self._drop_unfinished_reembedding()
+        except LockWaitCancelled:
+            raise LocalRagError("cancelled while waiting for another writer: nothing was forgotten",
+                                "send the forget again once the other writer is done", field="paths") from None
         kept: list[KeptPassages] = []
         spared_in: dict[str, list[str]] = {}
         spared: list[str] = []

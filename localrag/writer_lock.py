@@ -165,6 +165,9 @@ def file_lock(path: Path, on_wait: Callable[[IO[bytes]], None] | None = None,
                 fcntl.flock(handle, fcntl.LOCK_EX)
             else:
                 _wait_unless_cancelled(handle, cancel)
+        if cancel is not None and cancel.is_set():
+            # Set while the lock came free: the work it was to do is no longer wanted (the file's closing frees it).
+            raise LockWaitCancelled
         try:
             yield handle
         finally:

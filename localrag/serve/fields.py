@@ -11,6 +11,8 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable, Iterable
 
+from localrag.paths import typed_path
+
 # Names a client may mean by another: those of other APIs, and localrag's own CLI options.
 _MEANT = {"type": "file_types", "types": "file_types", "file_type": "file_types", "path": "path_glob",
           "glob": "path_glob", "top_k": "k", "limit": "k"}
@@ -62,3 +64,15 @@ def misnamed_in_chat(given: Iterable[str], own: tuple[str, ...]) -> list[str]:
     another API's name for one of localrag's `own` fields, or a near miss of one of them."""
     return [name for name in given
             if name not in own and (name in _MISNAMED_IN_CHAT or _close(name, list(own)) is not None)]
+
+
+def relative_path(given: Iterable[str], field: str) -> str | None:
+    """Why `given` (the paths of the field `field`) is refused, or None: a path that is not absolute (nor `~`'s).
+    A server's working folder is not its client's: `forget ["."]` from a client in one folder forgot every document
+    under the server's, `/`, and `summarize "notes.md"` looked for it there. The CLI reads a relative path against
+    its own working folder, which is its user's. A blank path is the Engine's to refuse, as an unset variable."""
+    for path in given:
+        if path.strip() and not typed_path(path).is_absolute():
+            return (f"`{field}`: {path!r} is a relative path, and this server does not know your working folder "
+                    "(give an absolute path)")
+    return None

@@ -81,11 +81,11 @@ from localrag.errors import (
 from localrag.questions import checked_question
 from localrag.safe_text import json_text, valid_text
 from localrag.serve.browsers import BrowserGuard, checked_origins, private_network_notes
-from localrag.serve.fields import misnamed_in_chat, unknown_field
+from localrag.serve.fields import misnamed_in_chat, relative_path, unknown_field
 from localrag.serve.gate import ModelGate, QueueFullError, Ticket
 from localrag.serve.limits import DEFAULT_HOST, DEFAULT_PORT, Limits, too_long
 from localrag.serve.responses import SafeJSONResponse
-from localrag.serve.wording import client_message
+from localrag.serve.wording import answer_for, client_message, for_client
 from localrag.shapes import (
     answer_json,
     documents_json,
@@ -152,8 +152,8 @@ def _engine_error(exc: LocalRagError, question: str | None = None) -> ApiError:
     if isinstance(exc, StoreError):
         return ApiError(500, str(exc), "server_error", "index_damaged")
     if isinstance(exc, QuestionTooLongError):
-        return ApiError(400, client_message(exc), code="question_too_long", param=exc.field or question)
-    return ApiError(400, str(exc), code="invalid_value", param=exc.field)
+        return ApiError(400, client_message(exc, "http"), code="question_too_long", param=exc.field or question)
+    return ApiError(400, client_message(exc, "http"), code="invalid_value", param=exc.field)
 
 
 def _busy(exc: QueueFullError) -> ApiError:
@@ -468,6 +468,11 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None,
         if unknown is not None:
             raise ApiError(400, unknown[1], param=unknown[0], code="unknown_parameter")
 
+    def absolute(field: str, given: list[str]) -> None:
+        """A relative path is refused (`serve/fields.py`): it was read against the server's working folder."""
+        if problem := relative_path(given, field):
+            raise ApiError(400, problem, param=field, code="invalid_value")
+
     async def looked_up(request: Request, work: Callable[[], T]) -> T | None:
         """`work()` in its turn on the embedder, or None when the client went first (its place given back)."""
         ticket = lookups.reserve()
@@ -543,7 +548,7 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None,
                 raise _engine_error(exc, "messages") from exc  # its field, as the check of its characters names
             if answer is None:
                 return Response(status_code=499)  # nobody is left to read it (nginx's code for a client gone)
-            return SafeJSONResponse(completion_json(answer, completion_id, created))
+            return SafeJSONResponse(completion_json(answer_for(answer, "http"), completion_id, created))
         model = engine.answer_label()
 
         async def events() -> AsyncGenerator[str, None]:
@@ -566,7 +571,7 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None,
                             # A refusal streams no tokens: its text is the whole answer.
                             yield _chunk_json(completion_id, created, model, {"content": event.answer.text})
                         yield _chunk_json(completion_id, created, model, {}, finish_reason(event.answer),
-                                          localrag=answer_json(event.answer))
+                                          localrag=answer_json(answer_for(event.answer, "http")))
                         if with_usage:  # OpenAI's last chunk for `include_usage`: no choice, the usage
                             yield _chunk_json(completion_id, created, model, None, usage=_usage(event.answer))
             except LocalRagError as exc:
@@ -637,7 +642,10 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None,
         hits = await looked_up(request, lambda: engine.search(query, k=k, filters=filters))
         if hits is None:
             return Response(status_code=499)
-        return SafeJSONResponse(search_json(query, hits, engine.fusion_choice()))
+        reply = search_json(query, hits, engine.fusion_choice())
+        if not hits:  # an empty collection's `"hits": []` said nothing of why, nor of POST /ingest
+            reply["nothing_found"] = for_client(await run_in_threadpool(engine.why_nothing_found, filters), "http")
+        return SafeJSONResponse(reply)
 
     async def related(request: Request) -> Response:
         data = await _json_body(request, limits)
@@ -698,6 +706,7 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None,
             raise ApiError(400, "`path` must be an indexed document's path on the server", code="invalid_type")
         if not isinstance(sentences, int) or isinstance(sentences, bool):
             raise ApiError(400, f"`sentences` must be an integer from 1 to {MAX_KEY_SENTENCES}", code="invalid_type")
+        absolute("path", [path])
         return SafeJSONResponse(summary_json(*await run_in_threadpool(engine.summarize, path, sentences)))
 
     async def ingest(request: Request) -> Response:
@@ -706,6 +715,7 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None,
         paths = data.get("paths", [])
         if not isinstance(paths, list) or not all(isinstance(p, str) for p in paths):  # an empty one: the Engine's
             raise ApiError(400, "`paths` must be a list of file or folder paths on the server", code="invalid_type")
+        absolute("paths", paths)
         include, exclude = data.get("include") or [], data.get("exclude") or []
         for name, globs in (("include", include), ("exclude", exclude)):
             if not isinstance(globs, list) or not all(isinstance(g, str) for g in globs):
@@ -731,6 +741,7 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None,
         if not isinstance(paths, list) or not all(isinstance(p, str) for p in paths):  # an empty one: the Engine's
             raise ApiError(400, "`paths` must be a list of indexed documents' or folders' paths on the server",
                            code="invalid_type")
+        absolute("paths", paths)
         if not isinstance(purge, bool):
             raise ApiError(400, "`purge` must be true or false", code="invalid_type")
         async with write_turn("forget"):

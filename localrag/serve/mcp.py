@@ -7,8 +7,12 @@ Resources: `localrag://doc/{doc_id}` (a document and its chunks) and `localrag:/
 
 A desktop client starts this process and talks JSON-RPC over its stdin/stdout, so nothing else may
 write to stdout: the models load lazily on the first call that needs them and log to stderr.
-Tool calls run in worker threads (the SDK's way with plain functions); one lock makes them take turns
-on the one Engine, as the HTTP server's queue does. A user error (an empty question, an empty graph)
+Tool calls run in worker threads (the SDK's way with plain functions) and take turns as the HTTP API's requests do:
+one write at a time (`ingest`, `forget`), one answer at a time on the model (`ask`, `ask_graph`), one search at a
+time on the embedder; a search, a listing, `status` or a summary does not wait for an ingest (one lock for every
+call held a search sent 8 s into a 20 s ingest for 13 s, and a first ingest of 150 files outlasted many clients'
+60 s tool timeout). A path (`ingest`, `forget`, `summarize`) must be absolute: the server's working folder is not the
+client's (`serve/fields.py`). A user error (an empty question, an empty graph)
 comes back as a tool error with localrag's one-line message; arguments are checked against the
 schema before any work starts, strictly: a number or a flag sent as a string ("5", "true") is refused, as the
 HTTP API refuses it, rather than read as one.
@@ -16,6 +20,7 @@ HTTP API refuses it, rather than read as one.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import sys
@@ -32,10 +37,10 @@ from localrag.disk_errors import as_disk_trouble
 from localrag.engine_graph import MAX_LISTED_TRIPLES
 from localrag.errors import LocalRagError
 from localrag.graph.scorings import SCORINGS
-from localrag.serve.fields import unknown_field
+from localrag.serve.fields import relative_path, unknown_field
 from localrag.serve.json_lines import MendedLines
 from localrag.serve.limits import Limits, too_long
-from localrag.serve.wording import client_message
+from localrag.serve.wording import answer_for, client_message, for_client
 from localrag.shapes import (
     answer_json,
     chunk_json,
@@ -131,7 +136,9 @@ def build_server(engine: Engine, limits: Limits | None = None) -> MCPServer:
                 os.close(devnull)
 
     server: MCPServer = Server("localrag", version=__version__, instructions=INSTRUCTIONS, log_level="WARNING")
-    lock = threading.Lock()
+    # The turns, as the HTTP API's queues: the index's one writer (the writer lock is per process, so a second write
+    # of this server would wait on its own file), the model, the embedder. Listings, status and summaries take none.
+    writes, model, embedder = threading.Lock(), threading.Lock(), threading.Lock()
 
     def filters_of(path_glob: str | None, file_types: list[str] | None) -> SearchFilters | None:
         return SearchFilters(path_glob, tuple(file_types or ())) if path_glob or file_types else None
@@ -142,36 +149,42 @@ def build_server(engine: Engine, limits: Limits | None = None) -> MCPServer:
         try:
             return engine.served_collection()
         except LocalRagError as exc:
-            raise ToolError(client_message(exc)) from exc
+            raise ToolError(client_message(exc, "mcp")) from exc
 
-    def call(work: Callable[[], T], cancel: threading.Event | None = None) -> T:
-        with lock:
+    def call(work: Callable[[], T], turn: threading.Lock | None = None, cancel: threading.Event | None = None) -> T:
+        """`work()` once `turn` is free (None: at once), its errors as tool errors."""
+        with turn or contextlib.nullcontext():
             if cancel is not None and cancel.is_set():
                 raise ToolError("cancelled by the client")  # before its turn came: nobody reads this
             try:
                 return work()
             except LocalRagError as exc:
-                raise ToolError(client_message(exc)) from exc
+                raise ToolError(client_message(exc, "mcp")) from exc
             except Exception as exc:
                 # A full or read-only disk met inside LanceDB (a forget's write): the client read only "Error
                 # executing tool forget".
                 raise ToolError(str(as_disk_trouble(exc))) from exc
 
-    async def in_turn(work: Callable[[threading.Event], T]) -> T:
-        """`work(cancel)` on a worker thread, in its turn on the Engine. The SDK, told by the client that a call is
-        cancelled (or finding the client gone), drops the reply but let the thread run to the end holding the
-        lock, so the next call waited for an answer nobody would read. Now `cancel` is set: an answer stops at its
-        next token, an ingest at its next file or embedding step (64 chunks), and a call still waiting for its
-        turn does not start."""
+    async def in_turn(work: Callable[[threading.Event], T], turn: threading.Lock) -> T:
+        """`work(cancel)` on a worker thread, in its `turn`. The SDK, told by the client that a call is cancelled (or
+        finding the client gone), drops the reply but let the thread run to the end holding the turn, so the next
+        call waited for an answer nobody would read. Now `cancel` is set: an answer stops at its next token, an
+        ingest at its next file or embedding step (64 chunks), an ingest or a forget waiting for another writer
+        (another process's) gives up, removing nothing, and a call still waiting for its turn does not start."""
         cancel = threading.Event()
         try:
-            return await anyio.to_thread.run_sync(lambda: call(lambda: work(cancel), cancel), abandon_on_cancel=True)
+            return await anyio.to_thread.run_sync(lambda: call(lambda: work(cancel), turn, cancel),
+                                                  abandon_on_cancel=True)
         except anyio.get_cancelled_exc_class():
             cancel.set()
             raise
 
     def checked_length(what: str, text: str) -> None:
         if problem := too_long(what, text, limits.max_question_chars):
+            raise ToolError(problem)
+
+    def absolute(field: str, given: list[str]) -> None:
+        if problem := relative_path(given, field):
             raise ToolError(problem)
 
     @server.tool()
@@ -191,12 +204,16 @@ def build_server(engine: Engine, limits: Limits | None = None) -> MCPServer:
 
         Returns {schema, query, fusion, hits}, as `localrag search --json` and POST /search: each hit has its
         rank, the chunk (text, document path, page, heading, lines, chunk_id, doc_id), the fused score, and
-        each retriever's rank and score (null: not found by it).
+        each retriever's rank and score (null: not found by it). With no hits, `nothing_found` says why (an empty
+        collection, filters nothing passes).
         """
         checked_length("query", query)
-        hits = call(lambda: engine.search(query, k=SEARCH_K if k is None else k,
-                                          filters=filters_of(path_glob, file_types)))
-        return search_json(query, hits, engine.fusion_choice())
+        filters = filters_of(path_glob, file_types)
+        hits = call(lambda: engine.search(query, k=SEARCH_K if k is None else k, filters=filters), embedder)
+        reply = search_json(query, hits, engine.fusion_choice())
+        if not hits:  # an empty collection's `"hits": []` said nothing of why, nor of the ingest tool
+            reply["nothing_found"] = for_client(call(lambda: engine.why_nothing_found(filters)), "mcp")
+        return reply
 
     @server.tool()
     async def ask(
@@ -224,8 +241,9 @@ def build_server(engine: Engine, limits: Limits | None = None) -> MCPServer:
         the closest passages, none cited, and `evidence` their best sentence.
         """
         checked_length("question", question)
-        return answer_json(await in_turn(
-            lambda cancel: engine.ask(question, k=k, filters=filters_of(path_glob, file_types), cancel=cancel)))
+        return answer_json(answer_for(await in_turn(
+            lambda cancel: engine.ask(question, k=k, filters=filters_of(path_glob, file_types), cancel=cancel),
+            model), "mcp"))
 
     @server.tool()
     def ask_graph(
@@ -243,7 +261,7 @@ def build_server(engine: Engine, limits: Limits | None = None) -> MCPServer:
         `related` entities with their joining paths, `"intent": "related"` and the `seeds`.
         """
         checked_length("question", question)
-        return call(lambda: graph_reply_json(engine, question, planner))
+        return call(lambda: graph_reply_json(engine, question, planner), model)
 
     # No bounds of MCP's own on names or on how many (20 seeds, 400 characters were refused here and taken by the
     # CLI and the HTTP API): the Engine's rules are every front end's.
@@ -291,7 +309,8 @@ def build_server(engine: Engine, limits: Limits | None = None) -> MCPServer:
 
     @server.tool()
     def summarize(
-        path: Annotated[str, Field(min_length=1, description="an indexed document's path (list_documents has them)")],
+        path: Annotated[str, Field(min_length=1, description="an indexed document's absolute path (list_documents "
+                                                                   "has them)")],
         sentences: Annotated[int | None, Field(strict=True, description="how many key sentences (default 5; the "
                                                                         "Engine checks the range)",
                                                json_schema_extra={"minimum": 1, "maximum": MAX_KEY_SENTENCES})] = None,
@@ -302,6 +321,7 @@ def build_server(engine: Engine, limits: Limits | None = None) -> MCPServer:
         `sentences` in reading order, each with its `text`, `chunk_id`, `start`/`end` in that chunk,
         `page`, `heading` and the `score` it was chosen with, as `localrag summarize --json`.
         """
+        absolute("path", [path])
         return summary_json(*call(lambda: engine.summarize(path, **given(sentences=sentences))))
 
     @server.tool()
@@ -321,12 +341,14 @@ def build_server(engine: Engine, limits: Limits | None = None) -> MCPServer:
         Returns the report: files added / updated / unchanged (`stale`: of those, how many were read
         differently and left as they were) / removed, chunks written, and each file that failed with the reason.
         """
+        absolute("paths", paths or [])
         report = await in_turn(lambda cancel: engine.ingest(paths or [], include=include or (), exclude=exclude or (),
-                                                            force=bool(force), stale=bool(stale), cancel=cancel))
+                                                            force=bool(force), stale=bool(stale), cancel=cancel),
+                               writes)
         return ingest_report_json(report)
 
     @server.tool()
-    def forget(
+    async def forget(
         paths: Annotated[list[str], Field(description="indexed documents' or folders' absolute paths",
                                           min_length=1)],
         purge: Annotated[bool | None, Field(strict=True, description="also erase their text from the index's files "
@@ -339,7 +361,9 @@ def build_server(engine: Engine, limits: Limits | None = None) -> MCPServer:
         them (`purge`: that had them, erased now), with `not_erased`: the folders of things made from the documents
         (datasets, runs, evaluations, exports) that a purge leaves be.
         """
-        return forgotten_json(call(lambda: engine.forget(*paths, purge=bool(purge), conversations=ConversationStore())))
+        absolute("paths", paths)
+        return forgotten_json(await in_turn(lambda cancel: engine.forget(
+            *paths, purge=bool(purge), conversations=ConversationStore(), cancel=cancel), writes))
 
     @server.tool()
     def status() -> dict[str, Any]:

@@ -683,7 +683,7 @@ def test_one_code_per_kind_of_refusal_with_the_field_at_fault(server: Running) -
     # default in a chat and refused by /search.
     for route, body, param in (("/search", {"query": "lighthouse", "k": 0}, "k"),
                                ("/related", {"entities": ["Big"], "k": 101}, "k"),
-                               ("/summarize", {"path": "x.md", "sentences": 0}, "sentences"),
+                               ("/summarize", {"path": "/x.md", "sentences": 0}, "sentences"),
                                ("/triples", {"limit": 0}, "limit"),
                                ("/v1/chat/completions", {"messages": [{"role": "user", "content": QUESTION}],
                                                          "k": 0}, "k")):
@@ -1131,3 +1131,31 @@ def test_running_out_of_file_descriptors_is_said_once_not_a_traceback_a_try() ->
     said = "".join(told)
     assert said.count("\n") == 1 and "no file descriptor left (Too many open files)" in said, said
     assert [record.getMessage() for record in logged] == ["something else"]  # other errors still logged
+
+
+def test_a_relative_path_is_refused_and_steps_are_named_as_endpoints(localrag_home: Path, tmp_path: Path) -> None:
+    """A relative path was read against the server's working folder (`forget ["."]` from a client anywhere forgot
+    every document under the server's); "`localrag documents` lists what is indexed" and "add some with `localrag
+    ingest PATH` (in the chat app, the Library)" sent a client to a command line; an empty search said nothing."""
+    served = Engine(Settings(), embedder=HashEmbedder(dim=32))
+    running = Running(served)
+    try:
+        status, _, found = running.request("POST", "/search", {"query": "ferry"})
+        assert status == 200 and found["hits"] == []
+        assert found["nothing_found"] == ("collection default holds no documents yet: add some with POST /ingest "
+                                          "(absolute paths)")
+        (tmp_path / "note.txt").write_text("The ferry leaves at noon.\n")
+        served.ingest([tmp_path / "note.txt"])
+        for route, body in (("/ingest", {"paths": ["note.txt"]}), ("/forget", {"paths": ["."]}),
+                            ("/summarize", {"path": "note.txt"})):
+            status, _, error = running.request("POST", route, body)
+            field = next(iter(body))
+            assert (status, error["error"]["code"], error["error"]["param"]) == (400, "invalid_value", field), route
+            assert error["error"]["message"].endswith("is a relative path, and this server does not know your "
+                                                      "working folder (give an absolute path)")
+        status, _, error = running.request("POST", "/summarize", {"path": str(tmp_path / "never.txt")})
+        assert error["error"]["message"].endswith("not in the index (GET /documents lists what is indexed)")
+        assert running.request("GET", "/documents")[2]["total"] == 1
+        assert "nothing_found" not in running.request("POST", "/search", {"query": "ferry"})[2]
+    finally:
+        running.stop()
