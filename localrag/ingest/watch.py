@@ -41,6 +41,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -248,6 +250,7 @@ def watch(
     file's text is erased from the index's files and from `conversations` too. `include` and `exclude` are
     ingest's patterns, matched below each folder."""
     import watchfiles
+    from watchfiles._rust_notify import WatchfilesRustInternalError
 
     roots = [paths.typed_path(f).resolve() for f in folders]
     for root in roots:
@@ -277,7 +280,7 @@ def watch(
         return root is None or takes(path, root, *made[root], ignores[root])
 
     def wanted(_change: watchfiles.Change, path: str) -> bool:
-        changed = Path(path)
+        changed = _through_links(Path(path), roots)
         if changed.name in (GITIGNORE, LOCALRAGIGNORE):
             rules_read()  # the changes after it are judged by it
             # And its folder is read again once it settles: what it no longer names was never taken in (the retest).
@@ -297,6 +300,7 @@ def watch(
     # below ends and the last refresh runs); the front ends say "stopped" themselves.
     logging.getLogger("watchfiles.main").setLevel(logging.ERROR)
     folders_now = {root: _identity(root) for root in roots}
+    undecodable: set[str] = set()  # the names not UTF-8 already said
     caught_up = False
     last_ingest: float | None = None  # set while ingests wait for compaction
     first_ingest: float | None = None  # the first of them
@@ -308,9 +312,10 @@ def watch(
             pending.add(root, now)
         rules_changed.clear()
         for change, name in changes:
-            pending.add(Path(name), now)
-            if change != watchfiles.Change.deleted and is_watched_name(Path(name), roots) and Path(name).is_file():
-                engine.prefetch(Path(name))
+            changed = _through_links(Path(name), roots)
+            pending.add(changed, now)
+            if change != watchfiles.Change.deleted and is_watched_name(changed, roots) and changed.is_file():
+                engine.prefetch(changed)
         # The watcher reports changes through folder links, which a walk does not follow (a link to `..` holding
         # the index would have each ingest answer its own writes), and file links a walk takes only by its rules.
         quiet = pending.settled(now, settle)
@@ -398,6 +403,21 @@ def watch(
                     break  # a watcher over the folders as they are now
             else:
                 break  # stopped (or Ctrl-C, which watchfiles takes as a stop)
+        except WatchfilesRustInternalError as exc:
+            name = _undecodable(exc)
+            if name is None:
+                raise
+            # A change to a file whose name is not UTF-8 (`caf\xe9.md` from an old zip or a Latin-1 disk) ends the
+            # watcher for good, its error kept, and drops the changes it held: `watch` quit with a traceback at the
+            # save. A new watcher follows the folders, and they are read again as a catch-up reads them, which
+            # takes in that file and whatever the watcher dropped.
+            for root in live:
+                pending.add(root, time.monotonic())
+            if name not in undecodable and on_event is not None:
+                on_event(WatchEvent(notes=[line_text(
+                    f"{name}: its name is not UTF-8, so the watcher cannot say what changed; each change to it reads "
+                    "the watched folders again (rename it to a UTF-8 name to have it followed alone)")]))
+            undecodable.add(name)
         finally:
             changes_seen.close()
     # Changes seen but not settled when the watch stopped: dropped in silence, they left deleted files searchable
@@ -420,6 +440,23 @@ def watch(
 def _holder(path: Path, roots: Sequence[Path]) -> Path | None:
     """The innermost of the watched `roots` that holds `path`: its walk is the one that judges it."""
     return max((root for root in roots if path.is_relative_to(root)), key=lambda root: len(root.parts), default=None)
+
+
+def _undecodable(error: RuntimeError) -> str | None:
+    """The path, as the watcher writes it (`caf\\xE9.md`), of a change whose name is not UTF-8 that `error` is
+    about; None for any other error of the watcher."""
+    found = re.fullmatch(r'Unable to decode path "(.*)" to string', str(error), re.DOTALL)
+    return found[1] if found else None
+
+
+def _through_links(path: Path, roots: Sequence[Path]) -> Path:
+    """`path` by its real folder, where that is in a watched folder: the watcher names a folder reached through a
+    link as the link's path (inotify has one watch per folder, named by the path it was last added under), so a
+    link to `..` in a watched folder had every change in it reported as `notes/up/notes/a.md`, which no walk
+    takes: nothing was indexed after the start, in silence. A path whose real folder is outside every watched one
+    stays as it was, the link's own, for the walk's rules to judge."""
+    real = Path(os.path.realpath(path.parent), path.name)
+    return real if real != path and _holder(real, roots) is not None else path
 
 
 def _links_out(passed: list[Path], roots: list[Path], follow: bool) -> list[str]:
@@ -494,8 +531,9 @@ def _apply(
     reads it. With the event, the paths a stop kept the ingest from reading (it reports nothing of them)."""
     event = WatchEvent()
     # A file of no type localrag reads was let through in case it was a folder (Vim's `4913` probe, `data.xyz`):
-    # named to the ingest, it counted as failed at each save.
-    present = [p for p in settled if p.is_dir() or (p.exists() and is_watched_name(p, roots))]
+    # named to the ingest, it counted as failed at each save. A FIFO, socket or device is passed over as a walk
+    # passes it over: named to the ingest, it was "not a regular file", a failure at each round.
+    present = [p for p in settled if p.is_dir() or (p.is_file() and is_watched_name(p, roots))]
     documents = engine.documents()
     gone = {path: [d for d in documents if d.path == str(path) or d.path.startswith(f"{path}/")]
             for path in settled if not path.exists()}

@@ -7,6 +7,7 @@ speed is measured in benchmarks, not here.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import signal
 import subprocess
@@ -197,6 +198,67 @@ def test_links_made_in_a_watched_folder_are_taken_as_an_ingest_of_it_takes_them(
     assert [n for e in events for n in e.notes] == [
         f"skipped {docs / 'secret-link.txt'}: a link to {outside / 'tax.txt'}, outside {docs} (set "
         "follow_links_outside = true to index it under the link's path)"]
+
+
+def test_a_link_to_the_parent_present_at_the_start_hides_no_change(
+    localrag_home: Path, real_embedder: SentenceTransformerEmbedder, tmp_path: Path
+) -> None:
+    """The watcher names a folder reached through a link by the link's path: with `up -> ..` there from the start,
+    every change was reported as `docs/up/docs/NAME`, which no walk takes, and nothing was indexed after the
+    catch-up, in silence."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "pier.md").write_text("# Pier\n\nThe pier closes at dusk.\n")
+    (docs / "up").symlink_to("..", target_is_directory=True)
+    (docs / "inner").mkdir()
+    (docs / "in").symlink_to("inner", target_is_directory=True)  # a link to a folder inside the watched one
+    engine = Engine(load_settings(), embedder=real_embedder)
+    with watching(engine, docs) as events:
+        (docs / "kiln.md").write_text("# Kiln\n\nThe kiln fires at 1280 degrees.\n")
+        (docs / "inner" / "well.md").write_text("# Well\n\nThe well is forty metres deep.\n")
+        wait_for(lambda: paths(engine) == ["kiln.md", "pier.md", "well.md"])
+        (docs / "pier.md").write_text("# Pier\n\nThe pier closes at noon.\n")
+        wait_for(lambda: "noon" in engine.search("pier closes", k=1)[0].chunk.text)
+        (docs / "kiln.md").unlink()
+        wait_for(lambda: paths(engine) == ["pier.md", "well.md"])
+    assert sorted(d.path for d in engine.documents()) == [str(docs / "inner" / "well.md"), str(docs / "pier.md")]
+    assert not [n for e in events for n in e.notes if "up" in n]
+
+
+def test_a_file_whose_name_is_not_utf8_is_taken_in_and_the_watch_goes_on(
+    watched: tuple[Engine, Path, list[WatchEvent]]
+) -> None:
+    """The watcher cannot report a name that is not UTF-8: its error ended `watch` with a traceback at the first
+    save of such a file. The folders are read again instead, and the one note names the file."""
+    engine, folder, events = watched
+    latin1 = Path(os.fsdecode(bytes(folder) + b"/caf\xe9.md"))
+    latin1.write_text("# Cafe\n\nThe egret nests by the cafe.\n")
+    wait_for(lambda: len(paths(engine)) == 2)
+    assert "egret" in engine.search("egret nests", k=1)[0].chunk.text
+    with latin1.open("a") as out:
+        out.write("\nThe egret left in May.\n")
+    (folder / "kiln.md").write_text("# Kiln\n\nThe kiln fires at 1280 degrees.\n")
+    wait_for(lambda: len(paths(engine)) == 3 and "May" in engine.search("egret left", k=1)[0].chunk.text)
+    (folder / "ferry.md").write_text("# Ferry\n\nThe first ferry leaves at 06:40.\n")  # still watched
+    wait_for(lambda: len(paths(engine)) == 4)
+    notes = [n for e in events for n in e.notes]
+    assert notes == [f"{folder.resolve()}/caf\\xE9.md: its name is not UTF-8, so the watcher cannot say what "
+                     "changed; each change to it reads the watched folders again (rename it to a UTF-8 name to have "
+                     "it followed alone)"]
+
+
+def test_a_fifo_made_in_a_watched_folder_is_passed_over_as_an_ingest_passes_it_over(
+    watched: tuple[Engine, Path, list[WatchEvent]]
+) -> None:
+    """README: a FIFO, socket or device met in a folder is passed over; a watch named it to its ingest, which
+    reported it as failed ("not a regular file"), and each round exited 1."""
+    engine, folder, events = watched
+    os.mkfifo(folder / "pipe.md")
+    time.sleep(1.0)
+    (folder / "kiln.md").write_text("# Kiln\n\nThe kiln fires at 1280 degrees.\n")
+    wait_for(lambda: paths(engine) == ["kiln.md", "old.md"])
+    time.sleep(FAILED_SETTLE + 2.0)  # a failed read is reported once it failed again, that long after
+    assert not [error for e in events if e.report for error in e.report.errors]
 
 
 def test_a_watch_whose_collection_is_deleted_says_so(
