@@ -259,7 +259,7 @@ def _walk(
     what `ignores` leaves out goes to `gitignored` (a folder whole, not walked: a `target/` or `build/` can hold more
     files than the code); an application's or the system's own folder (`app_folder`) is named in `links_out`."""
     def unreadable(exc: OSError) -> None:
-        problems.append((str(exc.filename or root), f"cannot list the folder ({exc.strerror or exc})"))
+        problems.append((str(exc.filename or root), cannot("list the folder", exc)))
 
     own = paths_.own_folders()
     for folder, dirnames, filenames in os.walk(root, onerror=unreadable):
@@ -426,6 +426,17 @@ def _not_content(path: Path) -> str:
 def link_outside(target: Path, root: Path) -> str:
     """Why a link in a walked folder is not followed (ingest's note, and watch's when one is made)."""
     return f"a link to {target}, outside {root} (set follow_links_outside = true to index it under the link's path)"
+
+
+def cannot(what: str, exc: OSError) -> str:
+    """Why an ingest or a watch could not `what` ("read", "list the folder") a file or folder, with the fix, as one
+    message says it wherever it is met: "cannot read (Permission denied)" said no more, where a FIFO's failure
+    named its fix."""
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        fix = "make it readable to this user, or exclude it"
+    else:
+        fix = "check the drive it is on, or exclude it"  # EIO, a network share gone: the next ingest tries again
+    return f"cannot {what} ({exc.strerror or exc}) ({fix})"
 
 
 def _not_read(path: Path) -> str:

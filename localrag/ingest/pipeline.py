@@ -59,7 +59,7 @@ from localrag.copy_names import original_first
 from localrag.errors import LoaderError, NeedsOcrError, NoTextError
 from localrag.forget import forget_command
 from localrag.ingest.chunker import chunk_document
-from localrag.ingest.discover import as_text, discover, excluded, for_root, never_taken
+from localrag.ingest.discover import as_text, cannot, discover, excluded, for_root, never_taken
 from localrag.ingest.loaders import file_type
 from localrag.ingest.mail import clear_dead_copies
 from localrag.ingest.ocr import OCR_ON
@@ -94,12 +94,21 @@ def doc_id_for(path: str) -> str:
     return hashlib.sha1(path_text(path).encode("utf-8")).hexdigest()[:16]
 
 
+def _not_regular(path: Path) -> LoaderError:
+    return LoaderError(f"{path}: not a regular file (a FIFO, socket or device)", "name a regular file")
+
+
 def file_hash(path: Path) -> str:
     # O_NONBLOCK: opening a FIFO named on the command line must not wait forever for a writer.
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError as exc:
+        if exc.errno == errno.ENXIO:  # a socket cannot be opened at all: "No such device or address" said not why
+            raise _not_regular(path) from exc
+        raise
     with os.fdopen(fd, "rb") as f:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise LoaderError(f"{path}: not a regular file (a FIFO, socket or device)", "name a regular file")
+            raise _not_regular(path)
         return hashlib.file_digest(f, "sha256").hexdigest()
 
 
@@ -916,7 +925,7 @@ def _ingest_file(
         elif isinstance(exc, LoaderError):
             report.errors.append(FileError(name, line_text(str(exc))))
         else:
-            report.errors.append(FileError(name, line_text(f"{name}: cannot read ({exc.strerror or exc})")))
+            report.errors.append(FileError(name, line_text(f"{name}: {cannot('read', exc)}")))
     except Exception as exc:
         # A third-party parser failed in a way no loader foresaw (its own exception types, MemoryError,
         # RecursionError): still this one file's problem, and the other files go on.

@@ -166,7 +166,8 @@ def test_unreadable_folders_are_named(tmp_path: Path, monkeypatch: pytest.Monkey
     finally:
         locked.chmod(0o755)
     assert found == [(tmp_path / "ok.txt").resolve()]
-    assert problems == [(str(locked), "cannot list the folder (Permission denied)")]
+    assert problems == [(str(locked), "cannot list the folder (Permission denied) (make it readable to this user, or "
+                                      "exclude it)")]
 
 
 def test_localrag_own_folders_are_left_out_wherever_its_home_is(localrag_home: Path, tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ import errno
 import io
 import os
 import re
+import socket
 import threading
 import time
 import zipfile
@@ -85,6 +86,17 @@ def test_fifo_named_explicitly_is_one_error_not_a_hang(engine: Engine, tmp_path:
     assert [e.reason for e in report.errors] == [  # type: ignore[attr-defined]
         f"{fifo}: not a regular file (a FIFO, socket or device) (name a regular file)"
     ]
+
+
+def test_a_socket_named_explicitly_fails_as_a_fifo_does(engine: Engine, tmp_path: Path) -> None:
+    """A socket cannot be opened at all: its failure was "cannot read (No such device or address)", where a FIFO's
+    says what it is and the fix."""
+    sock = tmp_path / "sock.md"
+    with socket.socket(socket.AF_UNIX) as listening:
+        listening.bind(str(sock))
+        report = engine.ingest([sock])
+    assert [e.reason for e in report.errors] == [
+        f"{sock}: not a regular file (a FIFO, socket or device) (name a regular file)"]
 
 
 def test_a_named_file_of_no_type_localrag_reads_is_said_not_passed_over(engine: Engine, tmp_path: Path) -> None:
@@ -506,7 +518,8 @@ def test_a_folder_that_cannot_be_listed_is_named_and_its_documents_stay(
     finally:
         locked.chmod(0o755)
     assert [(e.path, e.reason) for e in report.errors] == [
-        (str(locked), f"{locked}: cannot list the folder (Permission denied)")]
+        (str(locked), f"{locked}: cannot list the folder (Permission denied) (make it readable to this user, or "
+                      "exclude it)")]
     assert report.removed == 0 and report.added_paths == [str(docs / "delta.txt")] and report.unchanged == 1
     assert [d.path for d in engine.documents()] == [str(docs / "delta.txt"), str(docs / "gamma.txt"),
                                                     str(locked / "beta.txt")]
