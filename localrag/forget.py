@@ -139,12 +139,25 @@ def removed_note(removed: Sequence[str], conversations: int, collection: str, *,
     `documents`: how many were removed, where `removed` names folders (a watch's folder moved away); one each
     otherwise. `field`: the `--json` field of the output the note is in that lists them all (`removed_paths` of an
     ingest, `forgotten` of a watch round: a watch's note named `removed_paths`, which its output does not have).
-    `configured`: as `forget_command` takes it."""
-    named = list(removed) if len(removed) <= _NAMED_IN_COMMAND else ["PATH..."]
-    which = "" if named == list(removed) else f" naming them (`{field}` in `--json`)"
+    `configured`: as `forget_command` takes it.
+
+    A removed path a folder now has (a file replaced by a folder of its name) is named in no command: a forget of a
+    path takes every document under it, and the one suggested forgot the folder's live documents with the removed
+    file's text."""
     count = len(removed) if documents is None else documents
-    return line_text(f"{count_text(count, 'document')} removed, not erased: {text_stays(conversations)}; "
-                     f"{forget_command(named, collection, purge=True, configured=configured)}{which} erases it now")
+    said = f"{count_text(count, 'document')} removed, not erased: {text_stays(conversations)}"
+    folders = [path for path in removed if Path(path).is_dir()]
+    files = [path for path in removed if path not in folders]
+    some = ", ".join(path_text(path) for path in folders[:_NAMED_IN_COMMAND]) + (
+        ", ..." if len(folders) > _NAMED_IN_COMMAND else "")
+    taken = (f"a folder is now named {some}, so no command names it: a forget of that name would take the folder's "
+             "documents too") if folders else ""
+    if not files:
+        return line_text(f"{said}; {taken}")
+    named = files if len(files) <= _NAMED_IN_COMMAND else ["PATH..."]
+    which = "" if named == files else f" naming them (`{field}` in `--json`)"
+    return line_text(f"{said}; {forget_command(named, collection, purge=True, configured=configured)}{which} erases "
+                     f"it now{'; ' * bool(taken)}{taken}")
 
 
 def not_found_note(missing: Sequence[str], stored: Iterable[str], collection: str, *, what: tuple[str, str],

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -138,3 +139,36 @@ def test_a_hint_for_the_default_collection_names_it_where_another_is_configured(
     assert run(["graph", "triples", "--collection", "default"]) == 0
     said = capsys.readouterr().err
     assert "`localrag graph stats --collection default`" in said and "`graph build --collection default`" in said
+
+
+def test_a_file_replaced_by_a_folder_of_its_name_is_named_in_no_command(localrag_home: Path, tmp_path: Path) -> None:
+    # `localrag forget docs/memo0.md --purge` was suggested: a forget of a path takes every document under it, and
+    # it forgot the new folder's live memo0.md/inner.md with the removed file's text.
+    docs = _docs(tmp_path)
+    engine = Engine(Settings(), embedder=HashEmbedder(dim=32))
+    engine.ingest([docs])
+    replaced, deleted = (docs / "memo0.md").resolve(), (docs / "memo1.md").resolve()
+    replaced.unlink()
+    replaced.mkdir()
+    (replaced / "inner.md").write_text("# Inner\n\nThe inner memo lists bread.\n")
+    deleted.unlink()
+
+    report = engine.ingest([docs])
+    assert sorted(report.removed_paths) == [str(replaced), str(deleted)]
+    assert report.notes == [
+        "2 documents removed, not erased: its text stays in the index's files (a delete only marks rows, and old "
+        f"versions are kept for readers) until a later ingest compacts them, usually; `localrag forget {deleted} "
+        f"--purge` erases it now; a folder is now named {replaced}, so no command names it: a forget of that name "
+        "would take the folder's documents too"]
+    engine.forget(deleted, purge=True, conversations=ConversationStore())  # the command the note names
+    assert str(replaced / "inner.md") in {d.path for d in engine.documents()}
+
+    shutil.rmtree(replaced)
+    replaced.write_text("# Memo 0\n\nBack as a file.\n")
+    engine.ingest([docs])
+    replaced.unlink()
+    replaced.mkdir()
+    assert engine.ingest([docs]).notes == [
+        "1 document removed, not erased: its text stays in the index's files (a delete only marks rows, and old "
+        "versions are kept for readers) until a later ingest compacts them, usually; a folder is now named "
+        f"{replaced}, so no command names it: a forget of that name would take the folder's documents too"]
