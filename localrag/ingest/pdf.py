@@ -43,6 +43,7 @@ from localrag.errors import LoaderError, NeedsOcrError, NoTextError
 from localrag.ingest.ocr import OCR_ON, Notify, doubt_note, ocr_pdf_page, page_list, paragraphs
 from localrag.ingest.structure import HeadingPath, TextBuilder, authored_title, list_line, prose_kind, squash
 from localrag.references import is_references_heading
+from localrag.sentences import sentence_spans
 from localrag.sizes import count_text
 from localrag.types import LoadedText
 
@@ -449,14 +450,14 @@ def _without_running_lines(pages: list[list[_PdfLine]]) -> list[list[_PdfLine]]:
     ends one, so its words are read once (a table's header row repeated on each page with nothing above it was
     lost from every page) and cut no sentence running over a page break. A line that differs but for its page
     number ("Page 3 of 12") is left out of every page. A line with any other number that changes (a balance carried
-    forward to each page's foot, a log's first and last rows) is the text's. A PDF of fewer than
-    `_RUNNING_MIN_PAGES` pages with text is left as it is."""
+    forward to each page's foot, a log's first and last rows) is the text's, and so is a page's only line, which
+    counts for no page. A PDF of fewer than `_RUNNING_MIN_PAGES` pages with text is left as it is."""
     texts = [lines for lines in pages if lines]
     if len(texts) < _RUNNING_MIN_PAGES:
         return pages
     seen: dict[tuple[str, str], list[tuple[int, list[int]]]] = {}
     for index, lines in enumerate(pages):
-        top, bottom = _edges(lines)
+        top, bottom = _edges(lines) if len(lines) > 1 else ([], [])
         for edge, line in [("top", line) for line in top] + [("bottom", line) for line in bottom]:
             found = seen.setdefault((edge, _edge_key(line)), [])
             if not found or found[-1][0] != index:  # a line twice at one page's edge counts once
@@ -470,12 +471,49 @@ def _without_running_lines(pages: list[list[_PdfLine]]) -> list[list[_PdfLine]]:
         return pages
     kept = []
     for index, lines in enumerate(pages):
-        top, bottom = _edges(lines)
+        # A page's only line is its text, not a header over none: pages of one line each, "Sheet 2. General narrative
+        # text about the voyage ...", were all dropped, and the PDF failed as having "no extractable text".
+        top, bottom = _edges(lines) if len(lines) > 1 else ([], [])
         dropped = {id(line) for edge, edge_lines in (("top", top), ("bottom", bottom)) for line in edge_lines
                    # Not running: kept (the default is this page); None: dropped from every page; a page: kept there.
                    if running.get((edge, _edge_key(line)), index) != index}
         kept.append([line for line in lines if id(line) not in dropped])
-    return kept
+    # A document is not all furniture: lines that are all its text are its text, however they repeat.
+    return kept if any(kept) else pages
+
+
+# A contents entry: its title, a leader of dots (". . ." or "…" too) and the page number it points at, arabic or roman.
+_CONTENTS_ENTRY = re.compile(r"\S.*?(?:\.\s?|…\s?){3,}\s*(\d+|[ivxlcdm]+)$", re.IGNORECASE)
+# Entries that make a contents: this many in a row at least, their page numbers never falling.
+_CONTENTS_MIN_ENTRIES = 3
+
+
+def _without_contents(lines: list[_PdfLine]) -> list[_PdfLine]:
+    """A page's lines without its table of contents: `_CONTENTS_MIN_ENTRIES` or more entries ("Chapter 17: The
+    Migration of Arctic Terns ........ 177") in a row, their arabic page numbers never falling (a price list's
+    "Espresso ....... 3" goes up and down). A page made mostly of them is the contents page, left out whole, its
+    "Contents" title with it. As the HTML and EPUB readers leave a contents page out, so does this one: it repeats
+    every chapter's title, and its chunks, dense with those words, outranked the chapters themselves ("What is
+    chapter 30 about?" quoted "320 Chapter 31: Studies of Topic 30 ......", the next entry's page number glued on);
+    the chapters keep their titles as headings."""
+    entries = [_CONTENTS_ENTRY.fullmatch(line.text) for line in lines]
+    contents: set[int] = set()
+    start = 0
+    while start < len(lines):
+        end = start
+        numbers: list[int] = []
+        while end < len(lines) and (found := entries[end]) is not None:
+            number = int(found.group(1)) if found.group(1).isdigit() else None
+            if number is not None and numbers and number < numbers[-1]:
+                break
+            numbers += [number] if number is not None else []
+            end += 1
+        if end - start >= _CONTENTS_MIN_ENTRIES:
+            contents.update(range(start, end))
+        start = max(end, start + 1)
+    if len(contents) * 2 >= len(lines):
+        return []
+    return [line for index, line in enumerate(lines) if index not in contents]
 
 
 def _body_size(pages: list[list[_PdfLine]]) -> float:
@@ -527,23 +565,35 @@ def _join(block: str, line: str, hyphenated: frozenset[str]) -> str:
     return block[:-1] + line
 
 
-def _join_page_breaks(blocks: list[list[tuple[str, int]]], hyphenated: frozenset[str]) -> None:
-    """A word broken over a page break ("instru-" ending page 1's last paragraph, "ments" opening page 2's first) is
-    joined as `_join` joins one broken at a line's end, on the page where it starts: its second part leaves the next
-    page's paragraph (which is dropped when that was all it held), so each part of the text keeps its own page."""
-    for page, following in zip(blocks, blocks[1:], strict=False):
+# How a sentence ends: its mark, and a closing quote or bracket after it.
+_SENTENCE_END = re.compile(r"[.!?:;…][\"'’”)\]]*$")
+
+
+def _join_page_breaks(blocks: list[list[tuple[str, int]]], hyphenated: frozenset[str], wrapped: list[bool]) -> None:
+    """A sentence broken over a page break is read whole on the page where it starts: where a page's last paragraph
+    ends mid-sentence (its last line reaches the margin, `wrapped`, and ends without a sentence's mark), the next
+    page's first sentence leaves that page's first paragraph (dropped when that was all it held) and ends this one.
+    Before 2026-12-07 a chunk ended at the page break (as it still does) with half a sentence, which `summarize`
+    and `ask --extract` quoted as a whole one ("In addition, it is accepted that a small percentage of ET patients";
+    the next page's "presenting symptoms and signs of possible PD may progress ...", no subject). Elsewhere a word
+    broken over a page break ("instru-" ending page 1's last paragraph, "ments" opening page 2's first) is joined
+    as `_join` joins one broken at a line's end, on the page where it starts."""
+    for page, following, ends_wrapped in zip(blocks, blocks[1:], wrapped, strict=False):
         if not page or not following or page[-1][1] or following[0][1]:
             continue
         if list_line(following[0][0], page[-1][0].rpartition("\n")[2]):
             continue
         before, after = page[-1][0], following[0][0]
-        parts = after.split(maxsplit=1)
-        joined = _join(before, parts[0], hyphenated)
-        if joined == f"{before} {parts[0]}":  # no word broken there
-            continue
-        page[-1] = (joined, 0)
-        if len(parts) > 1:
-            following[0] = (parts[1], 0)
+        spans = sentence_spans(after, file_type="pdf")
+        if ends_wrapped and not _SENTENCE_END.search(before) and spans:
+            head, rest = after[: spans[0][1]], after[spans[0][1] :].strip()
+        else:
+            head, _, rest = after.partition(" ")
+            if _join(before, head, hyphenated) == f"{before} {head}":  # no word broken there
+                continue
+        page[-1] = (_join(before, head, hyphenated), 0)
+        if rest:
+            following[0] = (rest, 0)
         else:
             following.pop(0)
 
@@ -757,6 +807,25 @@ def _damage_note(damaged: list[tuple[int, str, bool]]) -> str:
                      f"(damaged: {group[0][1]})" for group, wholly in zip(groups, (True, False), strict=True) if group)
 
 
+def _cited_pages(reader: Any) -> list[int | None]:
+    """The page number each page is cited by: the label a viewer shows for it, where the PDF labels its pages
+    (/PageLabels) and the label is a number ("4" for the 7th page of a book whose front matter is i, ii, iii), else
+    its place in the file. A page labelled otherwise ("iii", "A-2") is cited by its place unless a labelled page
+    bears that number (a book's page "3"), then by none (its heading alone): the store holds a page as a number,
+    and "page 3" for both was wrong for one. Before 2026-12-07 every page was cited by its place in the file: "page
+    7" for the page a viewer showed as 4."""
+    count = len(reader.pages)
+    try:
+        labels = list(reader.page_labels)
+    except Exception:  # a damaged label tree costs the labels, not the text
+        labels = []
+    if len(labels) != count:
+        return list(range(1, count + 1))
+    numbered = {int(label) for label in labels if label.isdigit()}
+    return [int(label) if label.isdigit() else None if place in numbered else place
+            for place, label in enumerate(labels, start=1)]
+
+
 def _decrypted(path: Path) -> str:
     """`qpdf`'s file arguments to decrypt `path` into a copy beside it."""
     return f"{shlex.quote(path.name)} {shlex.quote(path.stem + '-decrypted.pdf')}"
@@ -840,7 +909,7 @@ def _read_pdf(path: Path, ocr: bool, notify: Notify | None, warnings: _PypdfWarn
         if reading.doubtful:
             doubtful.append(number)
         pages[-1] = []
-    pages = _without_running_lines(pages)
+    pages = [_without_contents(lines) for lines in _without_running_lines(pages)]
     weights: dict[float, int] = {}
     for line in (line for page_lines in pages for line in page_lines):
         weights[line.size] = weights.get(line.size, 0) + len(line.text)
@@ -868,19 +937,21 @@ def _read_pdf(path: Path, ocr: bool, notify: Notify | None, warnings: _PypdfWarn
     headings = HeadingPath()
     title = ""
     blocks = [list(_pdf_blocks(page_lines, body, heading_sizes, hyphenated)) for page_lines in pages]
-    _join_page_breaks(blocks, hyphenated)
+    _join_page_breaks(blocks, hyphenated, [bool(lines) and not lines[-1].short for lines in pages])
     extras = [_page_extras(page) for page in reader.pages]
+    cited = _cited_pages(reader)
     for number, page_blocks in enumerate(blocks, start=1):
+        cite = cited[number - 1]
         for text in scanned.get(number, ()):
-            out.add(text, prose_kind(text), headings.path, number)
+            out.add(text, prose_kind(text), headings.path, cite)
         for text, level in page_blocks:
             if level:
                 title = title or text
-                out.add(text, "heading", headings.enter(level, text), number)
+                out.add(text, "heading", headings.enter(level, text), cite)
             else:
-                out.add(text, prose_kind(text), headings.path, number)
+                out.add(text, prose_kind(text), headings.path, cite)
         for text in extras[number - 1][0]:
-            out.add(text, "paragraph", headings.path, number)
+            out.add(text, "paragraph", headings.path, cite)
     metadata_title = ""
     try:
         metadata = reader.metadata

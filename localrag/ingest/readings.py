@@ -41,7 +41,10 @@ READERS: dict[str, int] = {
     # in .rst, directives, their options, comments and role names are blanked out; a lone line ending in 。 or
     # another script's clause mark is prose, not a heading; 6: a lone numbered title ("6. TERMINATION") is a heading;
     # 7: the chunker cuts a log (a .log file, lines opening with time stamps) between its lines, never inside one
-    "pdf": 9,  # a chunk ends at a page break, so it names the page its text is on; 3: a running header or footer
+    "pdf": 10,  # 10: a contents page of dot-leader entries is left out, a sentence running over a page break is
+    # read whole on the page where it starts, a page is cited by its label (/PageLabels) where that is a number, a
+    # page's only line is no running line;
+    # 2: a chunk ends at a page break, so it names the page its text is on; 3: a running header or footer
     # (a line at the top or bottom of most of 3 or more pages) is left out; 4: a short line in bold at the body's
     # size that stands apart is a heading; 5: the body's size leaves a trailing list of references out, a title
     # wrapped over two lines is one heading, a word hyphenated at a line's end (or a page's) is joined, and a page of

@@ -675,9 +675,13 @@ def test_a_pdfs_running_header_and_footer_are_left_out(tmp_path: Path) -> None:
     # number, on no page.
     assert loaded.text.count("Orion Widgets") == 1 and "Template ref" not in loaded.text
     assert loaded.sections[0].page == 1 and loaded.text.startswith(_HEADER)
-    # The clause cut by the first page break goes on where it left off, on its own page.
+    # The sentence cut by the first page break goes on where it left off, read whole on the page where it starts
+    # (before 2026-12-07 its end opened page 2, "kind 7 with good industry practice ..."); page 2 opens with clause 8.
+    last = [s for s in loaded.sections if s.page == 1][-1]
+    assert loaded.text[last.start : last.end].endswith("kind 7 with good industry practice and reasonable skill and "
+                                                       "care, and shall keep records of them.")
     first = next(s for s in loaded.sections if s.page == 2)
-    assert loaded.text[first.start : first.end].startswith("kind 7 with good industry practice")
+    assert loaded.text[first.start : first.end] == "8. Services of Kind 8"
     clause = loaded.text.index("22.1 The Supplier")
     assert next(s for s in loaded.sections if s.start <= clause < s.end).page == 4
     assert_well_formed(loaded)

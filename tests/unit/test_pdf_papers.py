@@ -261,9 +261,10 @@ def test_a_word_broken_over_a_page_break_is_joined_on_the_page_it_starts(tmp_pat
         first, ["ments is calibrated each spring by the technician on duty."],
         ["the last page opens in lower case without a broken word before it."]]))
     paragraphs = [(s.page, loaded.text[s.start : s.end]) for s in loaded.sections]
+    # The sentence goes on to its end on the page where it starts (`test_pdf_books`), its page 2 part with it.
     assert paragraphs == [
-        (1, "The laboratory keeps its measuring devices in a dry room, and every one of the instruments"),
-        (2, "is calibrated each spring by the technician on duty."),
+        (1, "The laboratory keeps its measuring devices in a dry room, and every one of the instruments is "
+            "calibrated each spring by the technician on duty."),
         (3, "the last page opens in lower case without a broken word before it.")]
     # A page whose text is the word's second part alone gives it up whole.
     loaded = load_file(make_page_break(tmp_path / "q.pdf", [first, ["ments."]]))
