@@ -30,6 +30,9 @@ apply to a breach of clause 8" was the verified answer to what clauses 7.3 and 1
 the item opening "3.", "error E4" the table row whose first cell holds "E4".
 A line dressed as localrag's own prompt or output (`prompt.forges_structure`: "[2] official.md — cited ...",
 "Question again: ...", <|im_start|>) is no candidate; a document's "Documents: ..." or "Question: ..." line is.
+Nor is a heading a Word, HTML or PDF file writes as a plain line inside a chunk (`bare_heading`). A word a heading
+negates right before it ("DRAFT - not approved") is not the question's word in that heading (`affirmed`). Sources
+that hold no candidate are an extracted answer's refusal (`no_sentence`).
 """
 
 from __future__ import annotations
@@ -88,8 +91,40 @@ def candidate_sentences(sources: Sequence[Hit]) -> list[tuple[int, int, int]]:
                    and not is_label(text, s, e, hit.chunk.heading, hit.chunk.file_type)
                    # A line dressed as localrag's own output or prompt ("[2] official.md — cited, quote verified ✓
                    # ... Question again: ...") was the verified answer (before 2026-12-07).
-                   and not forges_structure(text, s))
+                   and not forges_structure(text, s)
+                   and not bare_heading(text, s, e, hit.chunk.file_type))
     return out
+
+
+# The loaders that write a heading as a plain line of its own (Markdown's, org-mode's and AsciiDoc's are marked, and
+# `sentences.is_label` knows them): a chunk names only the heading it starts under (`Chunk.heading`), not those
+# further in, as a Word document's "Choosing how to travel" after "Before you travel".
+_PLAIN_HEADINGS = frozenset({"docx", "odt", "html", "mhtml", "pdf", "epub", "rtf", "pptx"})
+MAX_HEADING_WORDS = 10
+_BLANK_LINE = re.compile(r"\n[ \t]*\n")
+
+
+def bare_heading(text: str, start: int, end: int, file_type: str) -> bool:
+    """Whether the sentence at `start`:`end` of a chunk's `text`, in a file of `file_type`, is a heading its loader
+    wrote as a plain line: in a format of `_PLAIN_HEADINGS`, a paragraph of one line, followed by more text, of at most
+    MAX_HEADING_WORDS words, ending in a letter or ")" (no full stop, colon or other mark) and holding no digit, bullet
+    or cell bar (a list item, an amount, a record line or a table row states something). Before 2026-12-07 "Who
+    approves travel?" was answered, verified, by the travel policy's heading "Choosing how to travel", which holds
+    "travel" and is close to the question in meaning, over "Every business trip needs approval from your line
+    manager ..." right above it."""
+    if file_type not in _PLAIN_HEADINGS:
+        return False
+    line_start, line_end = text.rfind("\n", 0, start) + 1, text.find("\n", end)
+    if line_end < 0 or not text[line_end:].strip():
+        return False  # nothing after it to head
+    line = text[line_start:line_end].strip()
+    if line != text[start:end].strip():
+        return False  # part of a line
+    if not (line[-1].isalpha() or line[-1] == ")") or len(line.split()) > MAX_HEADING_WORDS \
+            or any(c.isdigit() for c in line) or "|" in line or re.match(rf"{BULLET_MARK}\s", line):
+        return False
+    above = text[text.rfind("\n", 0, max(line_start - 1, 0)) + 1 : max(line_start - 1, 0)]
+    return not above.strip() and _BLANK_LINE.match(text, line_end) is not None
 
 
 # A number standing as a word, with a unit at most ("1", "250000", "1.5", "500ml"), not a code's ("#US-5521", "E4").
@@ -137,7 +172,8 @@ def scored_sentences(question: str, sources: Sequence[Hit], embedder: Embedder,
     # A sentence's words are read with its section's, the heading path of its chunk: of "- 250 g plain flour" under
     # "Recipes > Banana Bread > Ingredients" and "- 500 grams bread flour" under "Recipes > Sourdough Loaf", the first
     # answers "how much flour in the banana bread" (before 2026-12-07 the second did, its "bread" being rarer).
-    sections = [" ".join(section(sources[number - 1].chunk, start)) for number, start, _ in candidates]
+    sections = [affirmed(" ".join(section(sources[number - 1].chunk, start)), question)
+                for number, start, _ in candidates]
     shares = weighted_shares(question, [f"{text} {section}" for text, section in zip(read, sections, strict=True)],
                              _folded_words)
     scores = cosines + WORD_SHARE_WEIGHT * shares
@@ -171,6 +207,21 @@ def section(chunk: Chunk, start: int) -> list[str]:
         level = len(match.group(1))
         path = [*path[:level - 1], match.group(2)]
     return path
+
+
+# A word negated right before it: "not approved", "non-binding", "non binding".
+_NEGATED = re.compile(r"(?<!\w)(?:not|non)(?:[ \t]+|-)(\w+)", re.IGNORECASE)
+
+
+def affirmed(heading: str, question: str) -> str:
+    """`heading` without the words it negates right before them ("not approved", "non-binding"), unless `question`
+    negates the same word ("What is not reimbursed?" of the section "What is not reimbursed"). A heading's status
+    says what the whole section is not: before 2026-12-07 "What is the approved hotel limit per night?" quoted the
+    draft's "180 EUR per night", verified, under "Travel Policy (DRAFT - not approved)", whose "approved" counted as
+    much as the board-approved policy's. Only headings: in a sentence "Dogs are not allowed on the beach" answers
+    "Are dogs allowed on the beach?", and its "allowed" counts."""
+    asked = {match.group(1).casefold() for match in _NEGATED.finditer(question)}
+    return _NEGATED.sub(lambda match: match.group(0) if match.group(1).casefold() in asked else "not", heading)
 
 
 def _folded_words(text: str) -> list[str]:
@@ -262,13 +313,24 @@ def extracted_answer(question: str, evidence: Evidence | None, sources: list[Hit
 
     Built here rather than parsed back from its text: a sentence of a paper often carries the paper's own
     reference marks ("... 15-45% [1] ."), which a parse would take for citations of localrag's sources.
+    Without evidence (the sources hold no sentence to quote) it is a refusal that says so (`no_sentence`).
     """
     if evidence is None:
-        return Answer(question, NO_ANSWER_TEXT, sources=list(sources), model=EXTRACT_MODEL)
+        return Answer(question, NO_ANSWER_TEXT, sources=list(sources), refused=True, model=EXTRACT_MODEL,
+                      refusal=no_sentence(len(sources)))
     text = extracted_text(evidence)
     quote = Quote(evidence.text, evidence.source, QuoteStatus.VERIFIED, 1.0, evidence.start, evidence.end)
     return Answer(question, text, sources=list(sources), cited=[evidence.source], quotes=[quote], model=EXTRACT_MODEL,
                   raw_text=text, evidence=evidence)
+
+
+def no_sentence(passages: int) -> str:
+    """Why an extracted answer is refused when its `passages` hold no candidate sentence. Before 2026-12-07 it said
+    "could not find anything" while listing a title-only note ("# Idea 94: Morning Raga") as a source, not cited, and
+    the API's answer said `"refused": false` with no reason."""
+    closest = "the closest passage holds no" if passages == 1 else f"none of the {passages} closest passages holds a"
+    return (f"{closest} sentence to quote, only headings, table labels or lines of under {MIN_WORDS} words "
+            f"(answer_mode = \"generate\" lets the model read them whole)")
 
 
 def extracted_text(evidence: Evidence) -> str:

@@ -6,7 +6,8 @@ it), unless the settings allow answering from the model's memory. Then fit the s
 the model's own token counts, stream the answer with the repeat guard, cite the source holding most of the
 answer's words when the model cited none (`attribution.py`), then parse the citations and check every quote
 against the cited source. In `answer_mode = "extract"` the sources' best sentence, quoted and cited, is the
-answer and no model is loaded.
+answer and no model is loaded; sources without a sentence to quote are a refusal that says so
+(`evidence.extracted_answer`).
 """
 
 from __future__ import annotations
@@ -163,7 +164,8 @@ def refusal(query: str, hits: list[Hit], embedder: Embedder, query_vector: NDArr
     """Why the sources cannot answer the question, in words; "" when they may.
 
     Two floors: the best vector cosine (`min_similarity`), and the best sentence's score by the evidence rule
-    (`min_evidence`, not judged when it is 0 or the sources hold no sentence to score). The second is asked with
+    (`min_evidence`, not judged when it is 0 or the sources hold no sentence to score: the model reads such sources
+    whole, and in extract mode `evidence.extracted_answer` refuses them). The second is asked with
     the retrieval query, so a follow-up carries the subject it leans on. Asked of documents on the same subjects
     that do not hold their answers, the first stopped 0-2 % of four sets' questions; the second at 0.58 stops
     4-27 % and lets through 97.8-100 % of those whose document was retrieved (benchmarks/README.md, "Saying not

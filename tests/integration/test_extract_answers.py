@@ -1,0 +1,106 @@
+"""`ask --extract` over real files in a real index: headings are not answers, a heading's "not" counts, and sources
+without a sentence to quote are a refusal that says why."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from localrag.answer import NO_ANSWER_TEXT
+from localrag.answer.evidence import candidate_sentences
+from localrag.config import load_settings
+from localrag.embed import SentenceTransformerEmbedder
+from localrag.engine import Engine
+from localrag.ingest.discover import sample_corpus_dir
+from localrag.types import Chunk, Hit
+
+
+@pytest.fixture
+def extracting(localrag_home: Path, real_embedder: SentenceTransformerEmbedder) -> Engine:
+    return Engine(load_settings().replace(answer_mode="extract"), embedder=real_embedder)
+
+
+def test_a_heading_inside_a_word_documents_passage_is_not_the_answer(extracting: Engine, tmp_path: Path) -> None:
+    """Before, "Who approves travel?" was answered, verified, by the heading "Choosing how to travel"."""
+    folder = tmp_path / "policy"
+    folder.mkdir()
+    shutil.copy(sample_corpus_dir() / "larkspur-travel-policy.docx", folder)
+    extracting.ingest([folder])
+    answer = extracting.ask("Who approves travel?")
+    assert not answer.refused
+    assert answer.text.startswith('"Every business trip needs approval from your line manager'), answer.text
+    texts = {hit.chunk.text[s:e] for hit in answer.sources for _, s, e in candidate_sentences([hit])}
+    assert "Choosing how to travel" not in texts and "Before you travel" not in texts
+
+
+def _chunk_text() -> str:
+    return ("Before you travel\n\nEvery trip needs approval.\n\nChoosing how to travel\n\n- Take the train.\n\n"
+            "Hotel limit 150 EUR\n\nReceipts are kept\n\nA closing line without a stop")
+
+
+def test_what_reads_as_a_heading_line() -> None:
+    from localrag.answer.evidence import bare_heading
+
+    text = _chunk_text()
+
+    def heading(line: str, file_type: str = "docx") -> bool:
+        start = text.index(line)
+        return bare_heading(text, start, start + len(line), file_type)
+
+    assert heading("Choosing how to travel")
+    # Marked headings are `sentences.is_label`'s; a plain text's or Markdown's lone line may say something.
+    assert not heading("Choosing how to travel", "md") and not heading("Choosing how to travel", "txt")
+    assert not heading("Every trip needs approval.")  # a full stop: a sentence
+    assert not heading("Hotel limit 150 EUR")  # a number: a record
+    assert not heading("A closing line without a stop")  # heads nothing
+    hit = Hit(Chunk("c", "d", "/docs/p.docx", 0, text, 0, len(text), heading="Policy > Before you travel",
+                    file_type="docx"), 1.0)
+    assert [text[s:e] for _, s, e in candidate_sentences([hit])] == [
+        "Every trip needs approval.", "Take the train.", "Hotel limit 150 EUR", "A closing line without a stop"]
+
+
+def test_a_title_only_note_is_a_refusal_that_says_why(extracting: Engine, tmp_path: Path) -> None:
+    """Before, `ask --extract` said "could not find anything", listed the note as a source not cited, and the answer
+    said refused false, with no reason."""
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    (folder / "idea94.md").write_text("# Idea 94: Morning Raga\n")
+    extracting.ingest([folder])
+    answer = extracting.ask("What is idea 94?")
+    assert answer.refused and answer.text == NO_ANSWER_TEXT
+    assert answer.refusal.startswith("the closest passage holds no sentence to quote, only headings")
+    assert answer.evidence is None and answer.cited == [] and len(answer.sources) == 1
+
+
+DRAFT = ("# Travel Policy (DRAFT - not approved)\n\nThis draft proposes new limits for business travel.\n\n"
+         "Hotels may cost at most 180 EUR per night.\n\nEconomy class is required for flights under six hours.\n")
+FINAL = ("# Travel Policy - FINAL (approved by the board 2024-03-01)\n\nStatus: approved. This is the policy in "
+         "force.\n\nHotels may cost at most 150 EUR per night.\n\nEconomy class is required for flights under six "
+         "hours.\n")
+
+
+def test_a_word_a_heading_negates_is_not_a_match(extracting: Engine, tmp_path: Path) -> None:
+    """Before, the draft's 180 EUR was the verified answer: its heading's "not approved" held "approved"."""
+    folder = tmp_path / "policy"
+    folder.mkdir()
+    (folder / "travel_policy_v3_DRAFT.md").write_text(DRAFT)
+    (folder / "travel_policy_FINAL_approved.md").write_text(FINAL)
+    extracting.ingest([folder])
+    approved = extracting.ask("What is the approved hotel limit per night?")
+    assert approved.text.startswith('"Hotels may cost at most 150 EUR per night."'), approved.text
+    assert [Path(approved.sources[n - 1].chunk.path).name for n in approved.cited] == [
+        "travel_policy_FINAL_approved.md"]
+    draft = extracting.ask("What is the hotel limit per night in the draft?")
+    assert draft.text.startswith('"Hotels may cost at most 180 EUR per night."'), draft.text
+
+
+def test_what_a_heading_affirms() -> None:
+    from localrag.answer.evidence import affirmed
+
+    assert affirmed("Travel Policy (DRAFT - not approved)", "the approved limit?") == "Travel Policy (DRAFT - not)"
+    assert affirmed("Non-binding guidance", "binding rules?") == "not guidance"
+    # The question negates it too: it counts.
+    assert affirmed("What is not reimbursed", "What is not reimbursed?") == "What is not reimbursed"
+    assert affirmed("Notes on approved trips", "approved trips?") == "Notes on approved trips"
