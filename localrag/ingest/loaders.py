@@ -330,7 +330,9 @@ _LONG_TITLE = 300
 
 
 def _plain_title(text: str, blocks: list[tuple[int, int]], path: Path) -> str:
-    first_line = text.strip().split("\n", 1)[0].strip()
+    # A title's overline (reStructuredText's, as Sphinx writes a document's title) is no title: before 2026-12-07 the
+    # document was titled "===============".
+    first_line = next((line.strip() for line in text.strip().split("\n") if not ADORNMENT.fullmatch(line.strip())), "")
     if 0 < len(first_line) <= _SHORT_TITLE:
         return first_line
     first = text[blocks[0][0]:blocks[0][1]] if blocks else ""
@@ -363,41 +365,81 @@ def _underlined(block: str) -> tuple[str, str, int, int, int] | None:
 # and its options (":width: 400px"), a comment, link target or substitution (".. _label:"), and a role's name
 # before its text (":ref:`options`"). Read as text, `summarize` quoted ".. toctree:: :maxdepth: 2 :caption:
 # Contents:" as a key sentence. The bodies of directives that show no text of their own (a table of contents, an
-# image, an include) and of comments go too; a note's or a code block's body stays.
-_RST_EXPLICIT = re.compile(r"\.\.(?:[ \t]+(?P<directive>[\w:.-]+)::|[ \t]|$)")
+# image, an include, a formula's TeX) and of comments go too; a note's or a code block's body stays.
+_RST_EXPLICIT = re.compile(
+    r"\.\.(?:[ \t]+(?P<directive>[\w:.-]+)::|[ \t]+(?P<note>\[(?:#?[\w.:+-]*|\*)\])(?=[ \t]|$)|[ \t]|$)"
+)
 _RST_OPTION = re.compile(r"[ \t]+:[\w -]+:(?:[ \t].*)?")
 _RST_ROLE = re.compile(r":[\w.+-]+:(?=`)")
-_RST_NO_TEXT = frozenset({"toctree", "image", "include", "raw", "contents", "meta", "index", "highlight"})
+# A formula's TeX source (`.. math::`) is left out as the HTML reader leaves it out: `Q = \frac{V}{t}` is no text a
+# reader sees, and as a lone line it was a heading that filed the table after it under "Q = \frac{V}{t}".
+_RST_NO_TEXT = frozenset({"toctree", "image", "include", "raw", "contents", "meta", "index", "highlight", "math"})
+# Directives whose argument, on the directive's line, is text the page shows: an admonition's (".. warning:: Life
+# jackets are mandatory ..."), a rubric's heading. Before 2026-12-07 the whole line was blanked, and an admonition
+# written on one line was lost. A table's, a topic's or a sidebar's title stays out: a lone line, it would head the
+# text after the table too.
+_RST_TEXT_ARGUMENT = frozenset({
+    "attention", "caution", "danger", "error", "hint", "important", "note", "tip", "warning", "admonition", "seealso",
+    "todo", "versionadded", "versionchanged", "deprecated", "versionremoved", "rubric", "centered",
+})
+# A footnote's or citation's reference in a sentence ("due in March [#fee]_", "as shown [CIT2020]_"), with the space
+# before it: the rendered page shows a superscript, and read as text it was quoted ("March [#fee]_.").
+_RST_NOTE_REFERENCE = re.compile(r"(?:[ \t]|\\ )?\[(?:#[\w.:+-]*|\*|\d+|[A-Za-z][\w.:+-]*)\]_")
 
 
 def _blanked(match: re.Match[str]) -> str:
     return " " * len(match.group())
 
 
+def _cut_out(line: str, pattern: re.Pattern[str]) -> str:
+    """`line` without `pattern`'s matches, padded with spaces at its end to its length (every offset past the line
+    holds, and a sentence's full stop stays after its word: "March [#fee]_." is "March.")."""
+    cut = pattern.sub("", line)
+    return cut + " " * (len(line) - len(cut))
+
+
 def visible_rst(text: str) -> str:
-    """`text` with reStructuredText's markup blanked out by spaces (line breaks and offsets kept)."""
+    """`text` with reStructuredText's markup blanked out by spaces (line breaks and offsets kept). A footnote's or a
+    citation's text stays without its label (".. [#fee] The fee ..."), and a reference to it goes from its sentence;
+    a csv-table's `:header:` row is moved down over its rows, where the page shows it."""
     lines = text.split("\n")
     out: list[str] = []
     index = 0
     while index < len(lines):
         explicit = _RST_EXPLICIT.match(lines[index])
         if explicit is None:
-            out.append(_RST_ROLE.sub(_blanked, lines[index]))
+            out.append(_visible_rst_line(lines[index]))
             index += 1
             continue
-        out.append(" " * len(lines[index]))
+        directive = explicit.group("directive")
+        if explicit.group("note") is not None or directive in _RST_TEXT_ARGUMENT:
+            out.append(" " * explicit.end() + _visible_rst_line(lines[index][explicit.end():]))
+        else:
+            out.append(" " * len(lines[index]))
         index += 1
-        hidden = explicit.group("directive") is None or explicit.group("directive") in _RST_NO_TEXT
+        hidden = (directive is None and explicit.group("note") is None) or directive in _RST_NO_TEXT
         options = True
+        header: int | None = None  # where in `out` a csv-table's `:header:` row stands
         while index < len(lines) and (not lines[index].strip() or lines[index][:1] in (" ", "\t")):
             line = lines[index]
-            if hidden or (options and _RST_OPTION.fullmatch(line)):
+            if not hidden and options and directive == "csv-table" and line.lstrip().startswith(":header:"):
+                header = len(out)
+                out.append(line.replace(":header:", " " * len(":header:"), 1))
+            elif hidden or (options and _RST_OPTION.fullmatch(line)):
                 out.append(" " * len(line))
             else:
+                if options and line.strip() and header is not None and not out[-1].strip():
+                    # The header row takes the place of the blank line over the rows (the lines keep their lengths
+                    # between them), so it opens the table's block: in its own, it was a heading.
+                    out[header], out[-1] = out[-1], out[header]
                 options = options and not line.strip()
-                out.append(_RST_ROLE.sub(_blanked, line))
+                out.append(_visible_rst_line(line))
             index += 1
     return "\n".join(out)
+
+
+def _visible_rst_line(line: str) -> str:
+    return _cut_out(_RST_ROLE.sub(_blanked, line), _RST_NOTE_REFERENCE)
 
 
 def _load_plain(path: Path) -> LoadedText:

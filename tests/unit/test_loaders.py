@@ -247,6 +247,47 @@ def test_restructuredtext_markup_a_page_does_not_show_is_left_out(tmp_path: Path
     assert len(loaded.text) == len(path.read_text())  # blanked, not cut: offsets and lines stay
 
 
+def test_restructuredtext_admonitions_footnotes_and_citations_are_read_without_their_marks(tmp_path: Path) -> None:
+    # A one-line admonition's text and every footnote's and citation's body were blanked with the markup, and the
+    # references stayed in their sentences: `ask --extract` quoted "The harbour fee is due in March [#fee]_.".
+    path = tmp_path / "rules.rst"
+    path.write_text("===============\nBoat Club Rules\n===============\n\n"
+                    ".. warning:: Life jackets are mandatory for everyone on the pontoon.\n\n"
+                    ".. tip:: The clubhouse closes at 22:00 on weekdays.\n\n"
+                    "The harbour fee is due in March [#fee]_, as Smith [CIT2020]_ advised.\n\n"
+                    ".. [#fee] The fee for 2025 is 180 EUR per boat.\n\n"
+                    ".. [CIT2020]\n   Smith, J. Harbour dues. 2020.\n\n"
+                    ".. csv-table:: Dues\n   :header: \"Boat\", \"Fee\"\n   :widths: 10, 5\n\n"
+                    "   \"Dinghy\", 60\n   \"Yacht\", 180\n")
+    loaded = load_file(path)
+    shown = [(" ".join(loaded.text[s.start:s.end].split()), s.kind) for s in loaded.sections]
+    assert shown == [
+        ("Boat Club Rules", "heading"),
+        ("Life jackets are mandatory for everyone on the pontoon.", "paragraph"),
+        ("The clubhouse closes at 22:00 on weekdays.", "paragraph"),
+        ("The harbour fee is due in March, as Smith advised.", "paragraph"),
+        ("The fee for 2025 is 180 EUR per boat.", "paragraph"),
+        ("Smith, J. Harbour dues. 2020.", "paragraph"),
+        # The header row opens the table's block: on its own it was a heading over the rows.
+        ('"Boat", "Fee" "Dinghy", 60 "Yacht", 180', "paragraph"),
+    ]
+    assert {s.headings for s in loaded.sections} == {("Boat Club Rules",)}
+    # Sphinx overlines a document's title: it was titled "===============".
+    assert loaded.title == "Boat Club Rules"
+    assert len(loaded.text) == len(path.read_text())  # the lines keep their lengths
+
+
+def test_a_restructuredtext_formula_is_no_heading(tmp_path: Path) -> None:
+    # A `.. math::` body is TeX, left out as the HTML reader leaves a formula's TeX out; a lone line, it was a heading
+    # ("Flow Guide > Q = \frac{V}{t}") over the table after it.
+    path = tmp_path / "flow.rst"
+    path.write_text("Flow Guide\n==========\n\n.. math::\n\n   Q = \\frac{V}{t}\n\n"
+                    "+----+---+\n| V  | t |\n+====+===+\n| 10 | 2 |\n+----+---+\n")
+    loaded = load_file(path)
+    assert "frac" not in " ".join(section_texts(loaded))
+    assert [s.headings for s in loaded.sections] == [("Flow Guide",), ("Flow Guide",)]
+
+
 def test_a_file_under_another_types_name_is_told_as_what_it_is(tmp_path: Path) -> None:
     # A PDF named .txt was "not valid UTF-8 text (re-save the file as UTF-8)", or, of ASCII bytes alone, indexed
     # as PDF syntax; text named .pdf was "corrupt or truncated".
