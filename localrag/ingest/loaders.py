@@ -50,6 +50,7 @@ from localrag.types import LoadedText, Section
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
+    from markdown_it.token import Token
 
 _CODE_LANGUAGES: dict[str, str] = {
     ".py": "python", ".pyi": "python", ".js": "javascript", ".mjs": "javascript", ".jsx": "javascript",
@@ -601,9 +602,14 @@ def _load_code(path: Path) -> LoadedText:
 
 # --- Markdown -------------------------------------------------------------------------------------
 
-_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.DOTALL)
-# A front matter's one-line `title:`, the title of a blog or site page (Jekyll, Hugo) that has no `# ` heading.
-_FRONT_TITLE = re.compile(r"^title[ \t]*:[ \t]*(['\"]?)(.+?)\1[ \t]*$", re.MULTILINE)
+# YAML's (`---`), or TOML's (`+++`) as Hugo writes it: before 2026-12-07 a Hugo post was titled by its file's name and
+# `summarize` quoted `title = "Beekeeping Diary" tags = [...]` as a key sentence.
+_FRONT_MATTER = re.compile(
+    r"\A(?:---[ \t]*\n(.*?)\n(?:---|\.\.\.)|\+\+\+[ \t]*\n(.*?)\n\+\+\+)[ \t]*(?:\n|\Z)", re.DOTALL
+)
+# A front matter's one-line `title:` (`title = ` in TOML), the title of a blog or site page (Jekyll, Hugo) that has no
+# `# ` heading.
+_FRONT_TITLE = re.compile(r"^title[ \t]*[:=][ \t]*(['\"]?)(.+?)\1[ \t]*$", re.MULTILINE)
 _MD_KINDS = {
     "paragraph_open": "paragraph", "bullet_list_open": "list", "ordered_list_open": "list",
     "table_open": "table", "fence": "code", "code_block": "code", "blockquote_open": "paragraph",
@@ -690,8 +696,7 @@ def visible_markdown(text: str) -> str:
                 blank(start + found.start(), start + found.end())
     # Obsidian pairs the marks outside code, in order: a `%%` in code paired with a comment's opening one left the
     # comment's text in, and a comment holding code is hidden whole.
-    code = [_span(text, starts, t.map[0], t.map[1]) for t in tokens if t.type in ("fence", "code_block") and t.map]
-    code += [found.span() for found in _CODE_SPAN.finditer(text)]
+    code = _markdown_code(text, tokens)
     marks = [m.start() for m in _OBSIDIAN_MARK.finditer(text) if not any(s <= m.start() < e for s, e in code)]
     for opening, closing in zip(marks[::2], marks[1::2], strict=False):
         blank(opening, closing + 2)
@@ -700,9 +705,90 @@ def visible_markdown(text: str) -> str:
     return "".join(chars)
 
 
+def _markdown_code(text: str, tokens: list[Token]) -> list[tuple[int, int]]:
+    """The spans of `text`'s code blocks and inline code spans, where no mark is markup (`tokens` are its blocks)."""
+    starts = _line_starts(text)
+    code = [_span(text, starts, t.map[0], t.map[1]) for t in tokens if t.type in ("fence", "code_block") and t.map]
+    return code + [found.span() for found in _CODE_SPAN.finditer(text)]
+
+
+# A footnote's definition opening a line (`[^bulb]: Spare bulbs are kept ...`), as GitHub, Pandoc and Obsidian write
+# one, and a reference to it in a sentence (`chamois cloth[^1].`).
+_MD_NOTE = re.compile(r"^ {0,3}\[\^([^\]\s]+)\]:[ \t]*", re.MULTILINE)
+_MD_NOTE_REFERENCE = re.compile(r"\[\^([^\]\s]+)\](?!:)")
+
+
+def markdown_notes(text: str) -> tuple[str, list[tuple[int, int, int | None]]]:
+    """`text` without its footnotes' labels and reference marks, and each footnote as (start, end, where its first
+    reference stands, else None). A label or a mark is cut from its line, the line padded at its end, so every line
+    keeps its length and its place (a full stop stays after its word: "cloth[^1]." reads "cloth."), and a note's text
+    is not indented into a code block. Before 2026-12-07 `ask --extract` quoted "[^bulb]: Spare bulbs ..." and "...
+    chamois cloth[^1].", the note filed under the last heading."""
+    if "[^" not in text:
+        return text, []
+    code = _markdown_code(text, _markdown_parser().parse(text))
+
+    def in_code(at: int) -> bool:
+        return any(start <= at < end for start, end in code)
+
+    cited: dict[str, int] = {}
+    labels: list[tuple[int, str]] = []  # where each note's text starts, and its label
+    lines: list[str] = []
+    position = 0
+    for line in text.split("\n"):
+        kept: list[str] = []
+        at = 0
+        label = _MD_NOTE.match(line)
+        if label is not None and not in_code(position):
+            kept.append(line[: len(line) - len(line.lstrip(" "))])
+            at = label.end()
+            labels.append((position + len(kept[0]), label.group(1)))
+        for found in _MD_NOTE_REFERENCE.finditer(line, at):
+            if in_code(position + found.start()):
+                continue
+            kept.append(line[at : found.start()])
+            at = found.end()
+            cited.setdefault(found.group(1), position + sum(map(len, kept)))
+        kept.append(line[at:])
+        lines.append("".join(kept).ljust(len(line)))
+        position += len(line) + 1
+    plain = "\n".join(lines)
+    notes = []
+    for (start, name), following in zip(labels, [*labels[1:], None], strict=True):
+        # A note runs to its paragraph's end, or to the next note's label.
+        blank = _BLANK_LINES.search(plain, start)
+        end = min(blank.start() if blank else len(plain), following[0] if following else len(plain))
+        end = len(plain[:end].rstrip())
+        if start < end:
+            notes.append((start, end, cited.get(name)))
+    return plain, notes
+
+
+def filed_notes(text: str, sections: list[Section], notes: list[tuple[int, int, int | None]]) -> list[Section]:
+    """`sections` with each note (`markdown_notes`) a section of its own under the headings of the section holding
+    its first reference, as the HTML, Word, OpenDocument and RTF readers read a footnote with the paragraph that
+    refers to it: here it stays where it is written (a chunk cites the file's lines), filed under that section."""
+    if not notes:
+        return sections
+    filed: list[Section] = []
+    for section in sections:
+        inside = [note for note in notes if section.start <= note[0] < section.end]
+        if not inside or section.kind in ("heading", "code", "properties"):
+            filed.append(section)
+            continue
+        before = len(text[: inside[0][0]].rstrip())
+        if before > section.start:
+            filed.append(dataclasses.replace(section, end=before))
+        for start, end, cited_at in inside:
+            under = next((s.headings for s in sections if cited_at is not None and s.start <= cited_at <= s.end),
+                         section.headings)
+            filed.append(Section(start, min(end, section.end), "paragraph", under, section.page))
+    return filed
+
+
 def _load_markdown(path: Path) -> LoadedText:
     read = read_text(path)
-    text = visible_markdown(read.text)
+    text, notes = markdown_notes(visible_markdown(read.text))
     headings = HeadingPath()
     sections: list[Section] = []
     title = ""
@@ -713,13 +799,15 @@ def _load_markdown(path: Path) -> LoadedText:
             sections.append(Section(start, end, kind, headings.enter(level, name)))
         else:
             sections.append(Section(start, end, kind, headings.path))
+    sections = filed_notes(text, sections, notes)
     front = _FRONT_MATTER.match(text)
-    if front and front.group(1).strip():
+    properties = 1 if front is None or front.group(1) is not None else 2
+    if front and front.group(properties).strip():
         # Its properties (tags, aliases, dates, a person note's phone) are the note's text too: left out, a note of
         # properties alone was "empty or blank", and an alias found nothing. A chunk of their own (the chunker's
         # "properties"): in one with the body, the closing `---` sat inside the chunk, and a note without a heading
         # was quoted "garden --- The gate code is 4711 ...", cited at its tags line.
-        sections.insert(0, Section(front.start(1), front.end(1), "properties", ()))
+        sections.insert(0, Section(front.start(properties), front.end(properties), "properties", ()))
     named = _FRONT_TITLE.search(text, 0, front.end()) if front else None
     if not title and named and squash(named.group(2)):
         title = squash(named.group(2))

@@ -378,6 +378,39 @@ def test_a_front_matter_title_names_a_page_without_a_top_heading(tmp_path: Path)
     assert load_file(path).title == "Before"
 
 
+def test_a_hugo_posts_toml_front_matter_titles_it_and_is_its_properties(tmp_path: Path) -> None:
+    # The README promises Hugo posts: their `+++` front matter was read as the first paragraph, the post titled by its
+    # file's name and `summarize` quoted `title = "Beekeeping Diary" tags = [...]` as a key sentence.
+    path = tmp_path / "diary.md"
+    path.write_text('+++\ntitle = "Beekeeping Diary"\ntags = ["bees", "honey"]\n+++\n\n'
+                    "The hive swarmed on the first of May.\n", encoding="utf-8")
+    loaded = load_file(path)
+    assert loaded.title == "Beekeeping Diary"
+    assert [(s.kind, loaded.text[s.start : s.end]) for s in loaded.sections] == [
+        ("properties", 'title = "Beekeeping Diary"\ntags = ["bees", "honey"]'),
+        ("paragraph", "The hive swarmed on the first of May."),
+    ]
+
+
+def test_markdown_footnotes_are_read_without_their_marks_under_the_section_citing_them(tmp_path: Path) -> None:
+    # `ask --extract` quoted "[^bulb]: Spare bulbs ..." filed under the last heading, and "... chamois cloth[^1].";
+    # HTML, Word, OpenDocument and RTF read a footnote with the paragraph that refers to it.
+    path = tmp_path / "notes.md"
+    text = ("# Lighthouse\n\n## Lamp\n\nClean the lens with a chamois cloth[^1]. Replace the bulb[^bulb].\n\n"
+            "## Fog horn\n\nTest the horn every Sunday (`a[^1]` is code).\n\n"
+            "[^1]: Never use paper towels on the lens.\n[^bulb]: Spare bulbs are kept in the east cupboard.\n")
+    path.write_text(text, encoding="utf-8")
+    loaded = load_file(path)
+    assert [(loaded.text[s.start : s.end], s.kind, s.headings[-1]) for s in loaded.sections if s.kind != "heading"] == [
+        ("Clean the lens with a chamois cloth. Replace the bulb.", "paragraph", "Lamp"),
+        ("Test the horn every Sunday (`a[^1]` is code).", "paragraph", "Fog horn"),
+        ("Never use paper towels on the lens.", "paragraph", "Lamp"),
+        ("Spare bulbs are kept in the east cupboard.", "paragraph", "Lamp"),
+    ]
+    assert len(loaded.text) == len(text) and loaded.text.count("\n") == text.count("\n")  # each line keeps its place
+    assert_well_formed(loaded)
+
+
 def test_markdown_drops_the_html_a_page_does_not_show(tmp_path: Path) -> None:
     path = tmp_path / "notes.md"
     path.write_text(
