@@ -237,8 +237,14 @@ ADOC_FENCE = re.compile(r"`{3,}[\w+#-]*")
 ADOC_TABLE = re.compile(r"[|,:!]={3,}")
 ADOC_COMMENT = re.compile(r"/{4,}")
 ADOC_PROSE = re.compile(r"={4,}|\*{4,}|_{4,}|\+{4,}|--")
+# AsciiDoc's preprocessor lines: a condition (`ifdef::internal[]`, `ifndef::`, `ifeval::[...]`, `endif::[]`) and an
+# include (`include::other.adoc[]`), which say nothing either: `summarize` quoted "ifdef::internal[] The internal pager
+# number is 5550199. endif::[]". A condition holding its text on its line (`ifdef::draft[Draft only.]`) is text.
+ADOC_PREPROCESSOR = re.compile(
+    r"[ \t]*(?:(?:ifn?def|endif)::[^\[\s]*\[\]|ifeval::\[.*\]|include::[^\[\n]+\[[^\]\n]*\])[ \t]*"
+)
 _ADOC_DELIMITERS = "|".join(p.pattern for p in (ADOC_CODE, ADOC_FENCE, ADOC_TABLE, ADOC_COMMENT, ADOC_PROSE))
-_ADOC_ATTRIBUTES = re.compile(rf"[ \t]*(?:\[[^\[\]\n]*\]|{_ADOC_DELIMITERS})[ \t]*")
+_ADOC_ATTRIBUTES = re.compile(rf"[ \t]*(?:\[[^\[\]\n]*\]|{_ADOC_DELIMITERS}|{ADOC_PREPROCESSOR.pattern})[ \t]*")
 _OWN_LINE: dict[str, re.Pattern[str]] = {"org": _ORG_PLANNING, "adoc": _ADOC_ATTRIBUTES}
 _LABEL_LINE: dict[str, re.Pattern[str]] = {"adoc": _ADOC_ATTRIBUTES}
 

@@ -19,6 +19,7 @@ org's `#+TITLE:`, AsciiDoc's `= Title`, else the first heading, else the file's 
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import re
 from collections.abc import Callable
@@ -26,7 +27,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from localrag.ingest.structure import HeadingPath, prose_kind, squash
-from localrag.sentences import ADOC_CODE, ADOC_COMMENT, ADOC_FENCE, ADOC_PROSE, ADOC_TABLE, adoc_heading, org_heading
+from localrag.sentences import (
+    ADOC_CODE,
+    ADOC_COMMENT,
+    ADOC_FENCE,
+    ADOC_PREPROCESSOR,
+    ADOC_PROSE,
+    ADOC_TABLE,
+    adoc_heading,
+    org_heading,
+)
+from localrag.sizes import count_text
 from localrag.types import OMITTED, LoadedText, Section
 
 _ORG_TITLE = re.compile(r"^#\+TITLE:[ \t]*(.+)$", re.IGNORECASE | re.MULTILINE)
@@ -40,6 +51,7 @@ _ORG_LINK_PROPERTIES = frozenset({"ID", "CUSTOM_ID"})
 _ORG_LEFT_OUT = re.compile(r"[ \t]*#(?:\+\w+:.*|[ \t].*|)")
 # A `// comment` line (not a `////` block's delimiter) and an attribute entry (`:toc:`, `:author: Alice Chen`).
 _ADOC_LEFT_OUT = re.compile(r"//(?!//+[ \t]*$).*|:!?[\w-]+!?:(?:[ \t].*)?")
+_ADOC_INCLUDE = re.compile(r"^[ \t]*include::([^\[\n]+)\[[^\]\n]*\][ \t]*$", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -102,11 +114,20 @@ def load_org(path: Path, text: str) -> LoadedText:
 
 
 def load_asciidoc(path: Path, text: str) -> LoadedText:
-    """`text` is the file's decoded text."""
-    return _outline(path, text, adoc_heading, _adoc_opens, _ADOC_LEFT_OUT)
+    """`text` is the file's decoded text. A file it includes (`include::other.adoc[]`) is not read into it: the note
+    names it, as its own document if it is ingested."""
+    loaded = _outline(path, text, adoc_heading, _adoc_opens, _ADOC_LEFT_OUT, ADOC_PREPROCESSOR)
+    included = [found.group(1) for found in _ADOC_INCLUDE.finditer(text)]
+    if not included:
+        return loaded
+    return dataclasses.replace(loaded, left_out=(
+        f"{count_text(len(included), 'included file')} not read into it ({', '.join(included[:3])}"
+        f"{', ...' if len(included) > 3 else ''}): each is read as a document of its own when ingested"))
 
 
-def _outline(path: Path, text: str, heading_of: Heading, opens: Opens, left_out: re.Pattern[str]) -> LoadedText:
+def _outline(path: Path, text: str, heading_of: Heading, opens: Opens, left_out: re.Pattern[str],
+             unseen: re.Pattern[str] | None = None) -> LoadedText:
+    """`unseen` matches lines in no section, as a prose block's delimiter lines are: AsciiDoc's preprocessor lines."""
     sections: list[Section] = []
     headings = HeadingPath()
     block: list[tuple[int, int]] = []  # the spans of the lines of the block being read
@@ -143,9 +164,13 @@ def _outline(path: Path, text: str, heading_of: Heading, opens: Opens, left_out:
                 whole = None
             continue
         # A prose block's delimiter lines are in no section, not OMITTED: left out, they would cut a chunk in two.
+        # So are preprocessor lines (`ifdef::internal[]`): before 2026-12-07 they were glued into the sentences.
         if fences and fences[-1].closes(line):
             close()
             fences.pop()
+            continue
+        if unseen is not None and unseen.fullmatch(line):
+            close()
             continue
         fence = opens(line)
         # A block is one only when its closing line comes: a lone `:word:` or `--` line is text, and an unclosed block

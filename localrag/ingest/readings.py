@@ -100,7 +100,9 @@ READERS: dict[str, int] = {
     # item's or a table cell's footnote follows its list or table, a nested table is read once, in its cell; 3: a
     # footnote follows its paragraph instead of being glued into it; comments are left out
     "rtf": 3,  # hidden text (\v) is left out, a footnote follows its paragraph, an emoji is one character
-    "code": 2, "enex": 2, "org": 2, "adoc": 2,
+    "code": 2, "enex": 2, "org": 2,
+    "adoc": 3,  # a preprocessor line (`ifdef::internal[]`, `endif::[]`, `include::other.adoc[]`) ends a block and is in
+    # no section, as a delimiter line is (it was in the sentence)
     # 5: a sound's or a note's label ("(SIGHS)", "Note:") names no speaker, and a pause of over 10 seconds ends the
     # one named last; 4: a dialogue dash or a `[NAME]`/`(NAME)` label ends the speaker named last; 3: a cue that
     # names no one is spoken by the speaker a `Name:` named last, and joined to an unfinished turn

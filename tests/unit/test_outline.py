@@ -189,3 +189,26 @@ def test_org_drawers_keywords_and_comments_are_left_out_and_quotes_are_prose(tmp
     # A heading with only a drawer between it and its text rides in that text's heading path, in no chunk alone.
     assert "Buy seeds" not in text and "* Watering" not in text
     assert ("Watering", "Water the lettuce every morning.") in chunks
+
+
+def test_asciidoc_preprocessor_lines_are_in_no_sentence_and_an_include_is_named(tmp_path: Path) -> None:
+    # `summarize` quoted "ifdef::internal[] The internal pager number is 5550199. endif::[]": the README says block
+    # attribute and delimiter lines are never quoted, and these are no text either.
+    from localrag.sentences import is_label, sentence_spans
+
+    text = ("= Support Handbook\n\n== Contacts\n\nThe main desk number is 5550100.\nifdef::internal[]\n"
+            "The internal pager number is 5550199.\nendif::[]\nifeval::[{sectnum} > 2]\nSections are numbered.\n"
+            "endif::[]\ninclude::escalation.adoc[]\nifdef::draft[Draft only.]\n")
+    path = tmp_path / "handbook.adoc"
+    path.write_text(text, encoding="utf-8")
+    loaded = load_file(path)
+    assert [loaded.text[s.start : s.end] for s in loaded.sections if s.kind == "paragraph"] == [
+        "The main desk number is 5550100.", "The internal pager number is 5550199.", "Sections are numbered.",
+        "ifdef::draft[Draft only.]"]  # a condition holding its text is text
+    # The included file is not followed: the ingest's notes say so.
+    assert loaded.left_out == ("1 included file not read into it (escalation.adoc): each is read as a document of "
+                               "its own when ingested")
+    spans = sentence_spans(text, file_type="adoc")
+    quotable = [text[s:e] for s, e in spans if not is_label(text, s, e, "Contacts", "adoc")]
+    assert quotable == ["The main desk number is 5550100.", "The internal pager number is 5550199.",
+                        "Sections are numbered.", "ifdef::draft[Draft only.]"]
