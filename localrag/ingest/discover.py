@@ -39,6 +39,7 @@ from __future__ import annotations
 import errno
 import os
 import re
+import shlex
 from collections.abc import Callable, Iterator, Sequence
 from fnmatch import translate
 from functools import cache
@@ -449,17 +450,57 @@ def _not_read(path: Path) -> str:
 
 
 # Plain-text formats localrag has no reader of its own for: named .txt, each is read as text. Calendars (.ics),
-# contact cards (.vcf) and RIS reference lists are `KEY:value` lines, read so as .bib's entries are.
-TEXT_TYPES = frozenset({".tex", ".textile", ".wiki", ".mediawiki", ".pod", ".nfo", ".bib", ".ris", ".ics", ".vcf",
-                        ".me", ".1st"})
+# contact cards (.vcf) and RIS reference lists are `KEY:value` lines, read so.
+TEXT_TYPES = frozenset({".nfo", ".ris", ".ics", ".vcf", ".me", ".1st"})
+# Markup read as text when named .txt, but with its markup in the text: a .tex file named .txt was titled
+# `\documentclass{article}` and answered with `\textbf{...}` and `\cite{...}`. Converted first, it reads as its words:
+# the command that converts each (`{name}` the file's name, `{out}` the .txt to write). No LaTeX reader is written
+# here: a converter reads LaTeX's macros as no pattern would.
+_CONVERT: dict[str, str] = {
+    ".tex": "pandoc -t plain {name} -o {out}",
+    ".textile": "pandoc -t plain {name} -o {out}",
+    ".wiki": "pandoc -f mediawiki -t plain {name} -o {out}",
+    ".mediawiki": "pandoc -f mediawiki -t plain {name} -o {out}",
+    ".bib": "pandoc /dev/null --citeproc --bibliography {name} -M nocite='[@*]' -t plain -o {out}",
+    ".pod": "pod2text {name} {out}",
+    "man": "man -l {name} > {out}",
+}
+_MAN_SUFFIXES = frozenset({".man", *(f".{section}" for section in range(1, 10))})
+# How a man page's source opens: a comment, its title line, or mdoc's date.
+_ROFF_START = re.compile(rb"\s*(?:\.\\\"|'\\\"|\.TH\b|\.Dd\b)")
+
+
+def _markup(path: Path) -> str:
+    """The `_CONVERT` key of a file of markup that is read as text when named .txt, else "". A man page's own
+    suffix (.1 ... .9) is a rotated log's too (`syslog.1`): taken only where its source opens as roff's does."""
+    suffix = path.suffix.lower()
+    if suffix in _CONVERT:
+        return suffix
+    if suffix in _MAN_SUFFIXES:
+        try:
+            with path.open("rb") as file:
+                return "man" if _ROFF_START.match(file.read(256)) else ""
+        except OSError:
+            return ""
+    return ""
 
 
 def as_text(paths: Sequence[Path]) -> str:
-    """The advice to rename, for the first of `paths` of a plain-text type localrag has no reader for (`TEXT_TYPES`),
-    else "": a Makefile or a LICENSE is no document, and an .mp3 or a .zip no text at all. Folded into a note's
-    parentheses, after what it says there."""
-    text = next((path.suffix.lower() for path in paths if path.suffix.lower() in TEXT_TYPES), "")
-    return f"; a plain-text file of another type, such as {text}, is read when named .txt" if text else ""
+    """The advice for the first of `paths` of a plain-text type localrag has no reader for (`TEXT_TYPES`), to rename
+    it, or of markup (`_CONVERT`), to convert it first; else "": a Makefile or a LICENSE is no document, and an .mp3
+    or a .zip no text at all. Folded into a note's parentheses, after what it says there."""
+    for path in paths:
+        markup = _markup(path)
+        if markup:
+            # The command names the first such file by name: a folder's walk lists them in the disk's order.
+            path = min((p for p in paths if _markup(p) == markup), key=lambda p: p.name)
+            kind = "a man page" if markup == "man" else f"a {markup} file"
+            command = _CONVERT[markup].format(name=shlex.quote(path.name), out=shlex.quote(f"{path.stem}.txt"))
+            return (f"; {kind} named .txt is read with its markup in the text: convert it to plain text first "
+                    f"(`{command}`) and ingest that")
+        if path.suffix.lower() in TEXT_TYPES:
+            return f"; a plain-text file of another type, such as {path.suffix.lower()}, is read when named .txt"
+    return ""
 
 
 def walk_takes(path: Path, root: Path, follow_links_outside: bool = False) -> bool:

@@ -116,8 +116,10 @@ def test_a_named_file_of_no_type_localrag_reads_is_said_not_passed_over(engine: 
         f"skipped {fifo}: not a regular file (a FIFO, socket or device)",
         f"skipped {notes}: no file extension, so no file type localrag reads (name it .txt to read it as text)",
         f"skipped {odd}: .xyz is no file type localrag reads ({readme})",
-        f"skipped {latex}: .tex is no file type localrag reads ({readme}; a plain-text file of another type, such "
-        "as .tex, is read when named .txt)",
+        # Named .txt, it was titled `\\documentclass{article}` and answered with `\\textbf{...}`: its markup stays.
+        f"skipped {latex}: .tex is no file type localrag reads ({readme}; a .tex file named .txt is read with its "
+        f"markup in the text: convert it to plain text first (`pandoc -t plain {latex.name} -o {latex.stem}.txt`) and "
+        "ingest that)",
     ])
     assert report.notes[0].startswith("passed over 1 file of types localrag does not read (.xyz 1)")
 
@@ -612,7 +614,16 @@ def test_files_passed_over_are_named_and_renaming_is_advised_only_for_text_of_an
     assert engine.ingest([repo]).notes == [
         f"passed over 6 files of types localrag does not read (.tex 2, no extension 2, .bib 1, .mp3 1): "
         f"{repo / 'Dockerfile'}, {repo / 'Makefile'}, {repo / 'a.tex'}, ... (README, \"What it reads\", lists the "
-        "types; a plain-text file of another type, such as .tex, is read when named .txt)"]
+        "types; a .tex file named .txt is read with its markup in the text: convert it to plain text first (`pandoc "
+        "-t plain a.tex -o a.txt`) and ingest that)"]
+    # A man page is told so, a rotated log of the same suffix (`syslog.1`) is not.
+    (tmp_path / "man").mkdir()
+    man = _folder(tmp_path / "man", {b"ls.1": b'.\\" page\n.TH LS 1\n', b"syslog.1": b"Dec  7 10:00:00 host up\n"})
+    assert sorted(engine.ingest([man / "ls.1", man / "syslog.1"]).notes) == [
+        f"skipped {man / 'ls.1'}: .1 is no file type localrag reads (README, \"What it reads\", lists them; a man page "
+        "named .txt is read with its markup in the text: convert it to plain text first (`man -l ls.1 > ls.txt`) and "
+        "ingest that)",
+        f"skipped {man / 'syslog.1'}: .1 is no file type localrag reads (README, \"What it reads\", lists them)"]
     # A calendar, a contact card and a reference list are text too (before, no advice was given for them).
     for name in (".ics", ".vcf", ".ris"):
         (tmp_path / name[1:]).mkdir()
