@@ -461,6 +461,10 @@ RECORD_LABEL_WORDS = 5
 RECORD_RUN = 3
 
 
+# A setting's line, `key = value` (TOML, INI): a paragraph of nothing else is a record of each.
+_ASSIGNMENT = re.compile(r"[ \t]*[A-Za-z_][\w.-]{0,39}[ \t]*=[ \t]*\S")
+
+
 def _record_label(line: str) -> str | None:
     """The label a record's line opens with ("Total due" of "Total due: $1,856.01"), else None."""
     match = _RECORD_LABEL.match(line)
@@ -501,6 +505,10 @@ def _records(contents: list[str]) -> list[bool]:
         capital = sum(label is not None and (label[0].isupper() or label[0].isdigit()) for label in labels)
         opens_line = [(line.lstrip()[:1].isupper() or line.lstrip()[:1].isdigit()) for line in contents[start:end]]
         labelled = sum(label is not None for label in labels)
+        if len(labels) >= 2 and all(_ASSIGNMENT.match(line) for line in contents[start:end]):
+            # Settings one to a line, as TOML writes them (a Hugo post's front matter: `title = "Beekeeping Diary"`):
+            # read as a wrapped paragraph, `summarize` quoted its lines as one key sentence.
+            records[start:end] = [True] * (end - start)
         if capital >= 2 or (len(labels) >= 2 and all(labels)):
             for i, label in enumerate(labels, start=start):
                 records[i] = label is not None or (2 * labelled > len(labels) and opens_line[i - start])

@@ -202,6 +202,16 @@ def test_an_org_planning_line_and_asciidoc_block_marks_are_no_part_of_a_sentence
     assert [is_label(adoc, s, e, "", "adoc") for s, e in spans] == [True, False, False]
 
 
+def test_a_paragraph_of_settings_is_a_line_each() -> None:
+    # A Hugo post's TOML front matter: `summarize` quoted 'title = "Beekeeping Diary" date = ... tags = [...]' as one
+    # key sentence. A sentence of prose holding " = " stays one.
+    text = ('title = "Beekeeping Diary"\ndate = 2025-05-01\ntags = ["bees", "honey"]\n\n'
+            "The value x = 5 is\nset = here.")
+    assert [text[s:e] for s, e in sentence_spans(text, file_type="md")] == [
+        'title = "Beekeeping Diary"', "date = 2025-05-01", 'tags = ["bees", "honey"]',
+        "The value x = 5 is\nset = here."]
+
+
 def test_a_titles_underline_is_no_part_of_a_sentence_and_the_title_is_a_label() -> None:
     # `ask --extract "grinder care instructions for cleaning the burrs"` answered with the title and its underline,
     # "BeanMill G2 Grinder Care Instructions =====...", and "Setup\n-----\nPlug it in." was one sentence.
