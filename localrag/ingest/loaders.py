@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterator
 from functools import cache
 from pathlib import Path
@@ -726,10 +727,19 @@ def markdown_notes(text: str) -> tuple[str, list[tuple[int, int, int | None]]]:
     chamois cloth[^1].", the note filed under the last heading."""
     if "[^" not in text:
         return text, []
-    code = _markdown_code(text, _markdown_parser().parse(text))
+    # The code spans merged, in order, so a mark is looked up by bisection: a long note with a mark on every line and
+    # a code span on every other would cost their product.
+    merged: list[list[int]] = []
+    for start, end in sorted(_markdown_code(text, _markdown_parser().parse(text))):
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    starts = [start for start, _ in merged]
 
     def in_code(at: int) -> bool:
-        return any(start <= at < end for start, end in code)
+        index = bisect_right(starts, at) - 1
+        return index >= 0 and at < merged[index][1]
 
     cited: dict[str, int] = {}
     labels: list[tuple[int, str]] = []  # where each note's text starts, and its label
@@ -770,9 +780,18 @@ def filed_notes(text: str, sections: list[Section], notes: list[tuple[int, int, 
     refers to it: here it stays where it is written (a chunk cites the file's lines), filed under that section."""
     if not notes:
         return sections
+    # Both in order of their starts, each looked up by bisection (a book's hundreds of notes and sections).
+    note_starts = [note[0] for note in notes]
+    section_starts = [section.start for section in sections]
+
+    def headings_at(offset: int | None, otherwise: tuple[str, ...]) -> tuple[str, ...]:
+        index = -1 if offset is None else bisect_right(section_starts, offset) - 1
+        return sections[index].headings if index >= 0 and offset is not None and offset <= sections[index].end \
+            else otherwise
+
     filed: list[Section] = []
     for section in sections:
-        inside = [note for note in notes if section.start <= note[0] < section.end]
+        inside = notes[bisect_left(note_starts, section.start) : bisect_left(note_starts, section.end)]
         if not inside or section.kind in ("heading", "code", "properties"):
             filed.append(section)
             continue
@@ -780,8 +799,7 @@ def filed_notes(text: str, sections: list[Section], notes: list[tuple[int, int, 
         if before > section.start:
             filed.append(dataclasses.replace(section, end=before))
         for start, end, cited_at in inside:
-            under = next((s.headings for s in sections if cited_at is not None and s.start <= cited_at <= s.end),
-                         section.headings)
+            under = headings_at(cited_at, section.headings)
             filed.append(Section(start, min(end, section.end), "paragraph", under, section.page))
     return filed
 
