@@ -444,6 +444,36 @@ def _visible_rst_line(line: str) -> str:
     return _cut_out(_RST_ROLE.sub(_blanked, line), _RST_NOTE_REFERENCE)
 
 
+def rst_notes(text: str, visible: str) -> list[tuple[int, int, int | None]]:
+    """Each footnote's and citation's text in `visible` (`visible_rst` of `text`, its lines in their places) as
+    (start, end, where the line that first refers to it starts its text, else None), for `filed_notes`. An
+    auto-numbered note (`[#]`, `[*]`) is matched to no reference: the order they pair in is left to docutils."""
+    lines = text.split("\n")
+    offsets = _line_starts(text)
+    cited: dict[str, int] = {}
+    notes: list[tuple[int, int, str]] = []
+    index = 0
+    while index < len(lines):
+        line = lines[index]
+        explicit = _RST_EXPLICIT.match(line)
+        if explicit is None or explicit.group("note") is None:
+            for found in _RST_NOTE_REFERENCE.finditer(line):
+                label = found.group().strip().removeprefix("\\").strip()[:-1]
+                cited.setdefault(label, offsets[index] + len(line) - len(line.lstrip()))
+            index += 1
+            continue
+        first = index
+        index += 1
+        while index < len(lines) and (not lines[index].strip() or lines[index][:1] in (" ", "\t")):
+            index += 1
+        start, end = offsets[first] + explicit.end(), offsets[index] if index < len(lines) else len(visible)
+        body = visible[start:end]
+        if body.strip():
+            lead = len(body) - len(body.lstrip())
+            notes.append((start + lead, start + len(body.rstrip()), explicit.group("note")))
+    return [(start, end, cited.get(label) if label not in ("[#]", "[*]") else None) for start, end, label in notes]
+
+
 def _load_plain(path: Path) -> LoadedText:
     """Blank-line separated blocks; a lone short line without end punctuation is taken as a heading,
     unless it is a field of a record (`_FIELD_LINE`). A title underlined with a line of `=`, `-`, `~` and the
@@ -453,8 +483,10 @@ def _load_plain(path: Path) -> LoadedText:
     when it is a block of its own (a paper's long title)."""
     read = read_text(path)
     text = read.text
+    notes: list[tuple[int, int, int | None]] = []
     if path.suffix.lower() == ".rst":
-        text = visible_rst(text)
+        visible = visible_rst(text)
+        text, notes = visible, rst_notes(text, visible)
     blocks = list(_blocks(text))
     sections = []
     headings: tuple[str, ...] = ()
@@ -501,7 +533,7 @@ def _load_plain(path: Path) -> LoadedText:
             sections.append(Section(start, end, "heading", headings))
         else:
             sections.append(Section(start, end, prose_kind(block), headings))
-    return LoadedText(text, tuple(sections), _plain_title(text, blocks, path), read.note)
+    return LoadedText(text, tuple(filed_notes(text, sections, notes)), _plain_title(text, blocks, path), read.note)
 
 
 # A numbered sub-clause opening the line under a heading: "1.1 The Seller ...", "(1) A landlord ...", "(a) ", "a) ".

@@ -33,13 +33,13 @@ from localrag.sizes import count_text
 # one opened by an en dash only where a list can start (sentences.dash_goes_on), not a wrapped line mid-sentence.
 READERS: dict[str, int] = {
     "txt": 11,  # in .rst, an admonition's text on its directive's line, a footnote's and a citation's text are read
-    # (their labels and references left out), a csv-table's header row; a formula's TeX (`.. math::`) is left out; an
-    # overlined title names the document; 10: a clause's heading over a paragraph numbered "1." ("Article 5 Speed
-    # limits" over "1. A boat ...") is a heading; 9: every clause word heads a clause ("Rule 4", "Regulation 12",
-    # "Paragraph 3"), a sentence naming one ("Section 4 applies where ...") does not; 8: a clause's heading typed
-    # right over its text ("§ 4 Notice to quit" over "(1) ...") is a heading; 7: a lone "Label: nan" (an empty
-    # cell's export) is a record's field, not a heading; a title underlined with "===" or "---" (reStructuredText's
-    # sections) is a heading, at its adornment's level;
+    # (their labels and references left out, under the section citing them), a csv-table's header row; a formula's
+    # TeX (`.. math::`) is left out; an overlined title names the document; 10: a clause's heading over a paragraph
+    # numbered "1." ("Article 5 Speed limits" over "1. A boat ...") is a heading; 9: every clause word heads a
+    # clause ("Rule 4", "Regulation 12", "Paragraph 3"), a sentence naming one ("Section 4 applies where ...") does
+    # not; 8: a clause's heading typed right over its text ("§ 4 Notice to quit" over "(1) ...") is a heading; 7: a
+    # lone "Label: nan" (an empty cell's export) is a record's field, not a heading; a title underlined with "===" or
+    # "---" (reStructuredText's sections) is a heading, at its adornment's level;
     # in .rst, directives, their options, comments and role names are blanked out; a lone line ending in 。 or
     # another script's clause mark is prose, not a heading; 6: a lone numbered title ("6. TERMINATION") is a heading;
     # 7: the chunker cuts a log (a .log file, lines opening with time stamps) between its lines, never inside one

@@ -277,6 +277,16 @@ def test_restructuredtext_admonitions_footnotes_and_citations_are_read_without_t
     assert len(loaded.text) == len(path.read_text())  # the lines keep their lengths
 
 
+def test_a_restructuredtext_footnote_is_filed_under_the_section_citing_it(tmp_path: Path) -> None:
+    # As the HTML, Word, OpenDocument and RTF readers read a footnote with the paragraph that refers to it.
+    path = tmp_path / "harbour.rst"
+    path.write_text("Harbour\n=======\n\nFees\n----\n\nThe fee is due in March [#fee]_.\n\nSafety\n------\n\n"
+                    "Wear a jacket.\n\n.. [#fee] The fee for 2025 is 180 EUR\n   per boat.\n\n.. [#] Cited by none.\n")
+    loaded = load_file(path)
+    assert [(" ".join(loaded.text[s.start : s.end].split()), s.headings[-1]) for s in loaded.sections][-2:] == [
+        ("The fee for 2025 is 180 EUR per boat.", "Fees"), ("Cited by none.", "Safety")]
+
+
 def test_a_restructuredtext_formula_is_no_heading(tmp_path: Path) -> None:
     # A `.. math::` body is TeX, left out as the HTML reader leaves a formula's TeX out; a lone line, it was a heading
     # ("Flow Guide > Q = \frac{V}{t}") over the table after it.
