@@ -17,7 +17,8 @@ import json
 import mmap
 import os
 import struct
-from collections.abc import Mapping
+import sys
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -287,6 +288,10 @@ def resolve_generator(spec: str, models_dir: Path, model_dirs: str = "") -> Path
     found = resolve_name(spec, discover(model_dirs))
     if found is not None:
         return found
+    moved = _moved_into(candidate, models_dir, lambda path: path.is_file())
+    if moved is not None:
+        _say_moved("model", spec, moved, moved.name)
+        return moved
     raise ModelError(
         f"model '{spec}' not found: it is not a file, not in {models_dir}, and no other tool's store has it",
         "run `localrag models` to see what is available (if the `model` setting names it: `localrag config unset "
@@ -331,11 +336,39 @@ def check_model_setting(name: str, spec: str, model_dirs: str = "") -> None:
 # The settings that name files or folders: `config set` stores a relative one as the whole path.
 PATH_SETTINGS = ("model", "model_dirs", "embedder", "reranker")
 
+# The stored paths found again by their name in models/ (`_say_moved`), each said once a process.
+_MOVED_SAID: set[str] = set()
+
+
+def _moved_into(stored: Path, folder: Path, holds: Callable[[Path], bool]) -> Path | None:
+    """Where a whole path a setting stored, now gone, is found by its name in the home's `folder` (models/, or
+    its embedders/): a home moved with `mv`, or restored from `backup --models` elsewhere, keeps its models under
+    the new home while a setting made before 2026-12-07 still names the old one. None for any other path."""
+    if not stored.is_absolute() or stored.exists():
+        return None
+    again = folder / stored.name
+    return again.resolve() if holds(again) else None
+
+
+def _say_moved(name: str, spec: str, found: Path, stored_as: str) -> None:
+    """Say once, on stderr for every front end alike (the model is resolved deep inside a command, where no front
+    end's notes reach), that setting `name`'s path is gone and the file of its name in models/ is used instead."""
+    if spec in _MOVED_SAID:
+        return
+    _MOVED_SAID.add(spec)
+    print(f"localrag: {name} '{spec}' is not there; using {found}, which has its name (was the home moved?): "
+          f"`localrag config set {name} {stored_as}` stores it by its name, which moves with the home",
+          file=sys.stderr, flush=True)
+
 
 def setting_from_here(name: str, spec: str, model_dirs: str = "") -> str:
     """Setting `name`'s `spec` as `config set` stores it: a path relative to the current folder (that the
     setting reads as a path there, not as a name under models/) made whole, so every later command, run from any
-    folder, finds the same file; any other value as given. Call after `check_model_setting`."""
+    folder, finds the same file; any other value as given. Call after `check_model_setting`.
+
+    A model file directly in the home's models/ (an embedder folder in models/embedders/), given by any path, is
+    stored as its name there instead, which the setting reads first: a whole path named the old home after the
+    home was moved or restored elsewhere, and every `ask` failed with the file in the new models/."""
     from localrag import paths
 
     def whole(given: str) -> str:
@@ -345,12 +378,21 @@ def setting_from_here(name: str, spec: str, model_dirs: str = "") -> str:
     if name == "model_dirs":
         return os.pathsep.join(whole(part) if part.strip() else part for part in spec.split(os.pathsep))
     here = typed_path(spec)
-    if not spec.strip() or here.is_absolute() or not here.exists():
+    if not spec.strip() or not here.exists():
         return spec
-    if name == "model" and resolve_generator(spec, paths.models_dir(), model_dirs) != here.resolve():
-        return spec  # a name under models/, which it reads first
-    if name == "embedder" and resolve_embedder(spec) != here.resolve():
-        return spec
+    # The folder it is in, its links followed, but not the file's own link (models/x.gguf may link elsewhere).
+    place = Path(os.path.abspath(here))  # "." named by its own name
+    inside = place.parent.resolve()
+    if name == "model":
+        if resolve_generator(spec, paths.models_dir(), model_dirs) != here.resolve():
+            return spec  # a name under models/, which it reads first
+        if inside == paths.models_dir().resolve():
+            return place.name
+    if name == "embedder":
+        if resolve_embedder(spec) != here.resolve():
+            return spec
+        if inside == (paths.models_dir() / EMBEDDERS_DIR).resolve():
+            return place.name
     return whole(spec)
 
 
@@ -365,6 +407,10 @@ def resolve_embedder(spec: str) -> Path:
     tuned = paths.models_dir() / EMBEDDERS_DIR / spec
     if not folder.is_dir() and Path(spec).name == spec and tuned.is_dir():
         folder = tuned
+    moved = _moved_into(folder, paths.models_dir() / EMBEDDERS_DIR, lambda path: path.is_dir())
+    if moved is not None:
+        _say_moved("embedder", spec, moved, moved.name)
+        folder = moved
     if not folder.is_dir() or not ((folder / "modules.json").is_file() or (folder / "config.json").is_file()):
         raise ModelError(
             f"{folder}: not a local sentence-transformers model folder",

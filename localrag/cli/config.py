@@ -129,8 +129,9 @@ def _set(path: Path, name: str, text: str, err: Console) -> int:
     was = "" if before is None else f" (was {_shown(name, before)})"
     err.print(Text(f"{name} = {_shown(name, value)}{was} in {path}"), soft_wrap=True)
     if value != text and name in PATH_SETTINGS:
-        err.print(Text(f"note: {text!r} stored as its whole path, so every command finds it from any folder",
-                       style="dim"), soft_wrap=True)
+        how = ("as its name in models/, so it moves with the home" if "/" not in value
+               else "as its whole path, so every command finds it from any folder")
+        err.print(Text(f"note: {text!r} stored {how}", style="dim"), soft_wrap=True)
     _notes(name, err)
     if name in INDEX_BOUND:
         _index_note(path, err)

@@ -4,6 +4,7 @@ the user's own lines and comments kept; the API token never printed."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -347,3 +348,48 @@ def test_relative_paths_name_the_same_place_from_every_folder(
     file.write_text('model_dirs = "gg:/abs"\nreranker = "rr"\n')
     settings = load_settings()
     assert (settings.model_dirs, settings.reranker) == (f"{file.parent / 'gg'}:/abs", str(file.parent / "rr"))
+
+
+def test_a_model_in_the_homes_models_folder_is_stored_by_name_and_moves_with_the_home(
+    tmp_path: Path, localrag_home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from localrag.models import bundled_embedder_path, bundled_generator_path, resolve_embedder, resolve_generator
+
+    models = paths.models_dir()
+    (models / "embedders").mkdir(parents=True)
+    shutil.copy(bundled_generator_path(), models / "mymodel.gguf")
+    shutil.copytree(bundled_embedder_path(), models / "embedders" / "tuned")
+    monkeypatch.chdir(models)
+    assert run(["config", "set", "model", "./mymodel.gguf"]) == 0
+    assert "note: './mymodel.gguf' stored as its name in models/, so it moves with the home" in \
+        capsys.readouterr().err
+    assert run(["config", "set", "embedder", str(models / "embedders" / "tuned")]) == 0
+    assert (load_settings().model, load_settings().embedder) == ("mymodel.gguf", "tuned")
+    # The home moved (`mv`, or a backup restored elsewhere): the settings still name its files.
+    monkeypatch.chdir(tmp_path)
+    moved = tmp_path / "moved-home"
+    localrag_home.rename(moved)
+    monkeypatch.setenv("LOCALRAG_HOME", str(moved))
+    settings = load_settings()
+    assert resolve_generator(settings.model, paths.models_dir()) == moved / "models" / "mymodel.gguf"
+    assert resolve_embedder(settings.embedder) == moved / "models" / "embedders" / "tuned"
+
+
+def test_a_whole_path_to_a_moved_homes_models_is_found_by_its_name_there_and_said(
+    tmp_path: Path, localrag_home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from localrag.errors import ModelError
+    from localrag.models import bundled_generator_path, resolve_generator
+
+    # As a setting made before 2026-12-07 stored it: the old home's whole path.
+    old = tmp_path / "old-home" / "models" / "mymodel.gguf"
+    models = paths.models_dir()
+    models.mkdir(parents=True)
+    shutil.copy(bundled_generator_path(), models / "mymodel.gguf")
+    assert resolve_generator(str(old), models) == models / "mymodel.gguf"
+    err = capsys.readouterr().err
+    assert f"model '{old}' is not there; using {models / 'mymodel.gguf'}" in err
+    assert "`localrag config set model mymodel.gguf`" in err
+    # A name models/ does not hold is still not found.
+    with pytest.raises(ModelError, match="not found"):
+        resolve_generator(str(old.with_name("other.gguf")), models)
