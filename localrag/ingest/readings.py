@@ -152,17 +152,30 @@ def stale_reason(stored: str, now: str, embedder_tokens: int) -> str:
     old_loader, _, old_chunks = stored.partition("; ")
     new_loader, _, new_chunks = now.partition("; ")
     reasons = []
-    if old_loader.split()[:2] != new_loader.split()[:2]:
+    if _older(old_loader, new_loader):
         reasons.append("an older loader")
     elif old_loader.endswith(" no-ocr") and new_loader.endswith(" ocr"):
         # Read again with OCR on, a scanned page gains its text. The other way round it would only lose
         # it, so a reading made with OCR stays current when OCR is turned off.
         reasons.append("OCR off")
-    if old_chunks.split()[:2] != new_chunks.split()[:2]:
+    if _older(old_chunks, new_chunks):
         reasons.append("an older chunker")
     elif _sizes(old_chunks, embedder_tokens) != _sizes(new_chunks, embedder_tokens):
         reasons.append(f"chunk_tokens/chunk_overlap {old_chunks.split()[-1]}")
     return "read with " + " and ".join(reasons) if reasons else ""
+
+
+def _older(stored: str, now: str) -> bool:
+    """Whether a reading's part `stored` ("txt 9", "chunks 2 200/32") is an older reader's than `now`'s: another
+    kind, or a lower version, compared as numbers. A newer one (a newer localrag read the document, then this one
+    opened the index) is current: read again here, it was downgraded, "txt 11" was "read with an older loader" to
+    localrag at txt 10 and `ingest --stale` read it with that older loader."""
+    (old_kind, _, old_version), (new_kind, _, new_version) = (part.partition(" ") for part in (stored, now))
+    old_number, new_number = old_version.split(" ", 1)[0], new_version.split(" ", 1)[0]
+    if old_kind != new_kind or not old_number.isdigit() or not new_number.isdigit():
+        # A version that does not read as one (a row edited by hand) is read again, as it was.
+        return (old_kind, old_number) != (new_kind, new_number)
+    return int(old_number) < int(new_number)
 
 
 def _sizes(chunks: str, embedder_tokens: int) -> tuple[int, str]:

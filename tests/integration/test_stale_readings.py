@@ -159,6 +159,26 @@ def test_why_a_reading_is_stale() -> None:
     assert reading("md", Settings(ocr=False), 256) == reading("md", Settings(), 256)
 
 
+def test_a_reading_by_a_newer_localrag_is_not_stale_here() -> None:
+    # A newer localrag read the document, then this one opened the index: read again here it would be downgraded.
+    # Versions compare as numbers ("txt 10" is newer than "txt 9", which a text comparison has the other way).
+    now = reading("txt", Settings(), 256)
+    newer_loader = now.replace(f"txt {READERS['txt']};", f"txt {READERS['txt'] + 1};")
+    newer_chunker = now.replace(f"chunks {CHUNKS_VERSION} ", f"chunks {CHUNKS_VERSION + 1} ")
+    for stored in (newer_loader, newer_chunker, newer_loader.replace(f"chunks {CHUNKS_VERSION} ",
+                                                                     f"chunks {CHUNKS_VERSION + 1} ")):
+        assert stale_reason(stored, now, 256) == ""
+    assert stale_reason("txt 9; chunks 2 200/32", "txt 10; chunks 2 200/32", 256) == "read with an older loader"
+    assert stale_reason("txt 10; chunks 9 200/32", "txt 10; chunks 10 200/32", 256) == "read with an older chunker"
+    # Newer, but with other chunk settings than this localrag's: those are the user's to apply.
+    assert stale_reason("txt 99; chunks 9 96/16", "txt 10; chunks 2 200/32", 256) == (
+        "read with chunk_tokens/chunk_overlap 96/16")
+    # Another kind, or a version that reads as no number (a row edited by hand), is still read again.
+    assert stale_reason("code 9; chunks 2 200/32", "code:json 5; chunks 2 200/32", 256) == "read with an older loader"
+    assert stale_reason("txt x; chunks 2 200/32", "txt 10; chunks 2 200/32", 256) == "read with an older loader"
+    assert stale_documents({"/d/a.txt": ("txt", newer_loader)}, Settings(), 256) == {}
+
+
 def test_a_reading_holds_the_chunk_size_the_chunker_used() -> None:
     """MiniLM reads 256 tokens, so any chunk_tokens from 216 up cuts the same chunks: no document is stale
     for a change among those, and one read with 216 is stale under an embedder that reads more."""
