@@ -56,7 +56,12 @@ def _documents(args: argparse.Namespace, out: Console, err: Console) -> int:
             rows.add(printable(d.path, multiline=False), d.file_type, str(d.n_chunks), listed_size(d),
                      printable(d.title, multiline=False), Text(stale.get(d.path, ""), style="yellow"))
         rows.print(out)
-    err.print(Text(_count_line(len(listed.documents), listed.total, len(stale), args), style="dim"), soft_wrap=True)
+    count = _count_line(len(listed.documents), listed.total, len(stale), args)
+    if stale:
+        from localrag.cli.everyday import stale_hint
+
+        count += f": {stale_hint(engine)}"
+    err.print(Text(count, style="dim"), soft_wrap=True)
     return 0
 
 
@@ -70,5 +75,5 @@ def _count_line(shown: int, total: int, stale: int, args: argparse.Namespace) ->
     if parts:
         line += f" pass{'es' if total == 1 else ''} the filters ({'; '.join(parts)})"
     if stale:
-        line += f", {stale:,} stale: `localrag ingest --stale` reads them again"
+        line += f", {stale:,} stale"
     return line

@@ -290,7 +290,7 @@ def _ingest(engine: Engine, paths: Sequence[Path], include: Sequence[str], exclu
         err.print(Text(note, style="yellow"))
     err.print(Text(report.summary(), style="bold"))
     if report.stale:
-        err.print(Text("`localrag ingest --stale` reads those files again", style="dim"))
+        err.print(Text(stale_hint(engine, "those files"), style="dim"))
     if report.fusion:
         err.print(Text(f"fusion chosen for this index: {report.fusion}", style="dim"))
     return failed
@@ -465,7 +465,7 @@ def _status(engine: Engine, as_json: bool, out: Console) -> int:
         return 0
     # Plain aligned lines rather than a table: a table pads every row to its widest value, which a
     # script reading the output through a pipe would have to strip.
-    rows = [(_STATUS_LABELS.get(key, key.replace("_", " ")), _status_value(key, value))
+    rows = [(_STATUS_LABELS.get(key, key.replace("_", " ")), _status_value(key, value, engine))
             for key, value in dataclasses.asdict(status).items()]
     width = max(len(label) for label, _ in rows)
     for label, value in rows:
@@ -474,16 +474,21 @@ def _status(engine: Engine, as_json: bool, out: Console) -> int:
 
 
 _STATUS_LABELS = {"size_bytes": "size on disk", "data_dir_bytes": "data folder size"}
-_STALE_HINT = f"{STALE_LABEL}: `localrag ingest --stale` reads them again"
 
 
-def _status_value(key: str, value: object) -> str:
+def stale_hint(engine: Engine, what: str = "them") -> str:
+    """The command that reads `engine`'s collection's stale documents again: with its --collection, as the forget
+    hints have it (`ingest --stale` alone read the default collection's, and the named one's stayed stale)."""
+    return f"`localrag ingest --stale{engine.collection_option()}` reads {what} again"
+
+
+def _status_value(key: str, value: object, engine: Engine) -> str:
     if key == "embedder_refused" and not value:
         return "no"
     if key == "reembedding" and not value:
         return "none"
     if key == "stale_documents" and value:
-        return f"{value} ({_STALE_HINT})"
+        return f"{value} ({STALE_LABEL}: {stale_hint(engine)})"
     if key in ("size_bytes", "data_dir_bytes") and isinstance(value, int):
         from localrag.sizes import size_text
 

@@ -335,6 +335,27 @@ def test_stale_documents_in_status_and_ingest_stale(cli_ingested: None, capsys: 
     assert "nothing to ingest" in capsys.readouterr().err
 
 
+def test_the_stale_hints_of_another_collection_name_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    (folder / "kettle.txt").write_text("The blue kettle holds 1.7 litres of water.\n")
+    assert run(["ingest", "--collection", "work", str(folder)]) == 0
+    monkeypatch.setenv("LOCALRAG_CHUNK_TOKENS", "96")
+    capsys.readouterr()
+    # Followed as it was ("`localrag ingest --stale` reads them again"), the hint read the default collection's.
+    hint = "`localrag ingest --stale --collection work` reads"
+    assert run(["status", "--collection", "work"]) == 0
+    assert f"{hint} them again" in capsys.readouterr().out
+    assert run(["documents", "--stale", "--collection", "work"]) == 0
+    assert f"1 document, 1 stale: {hint} them again" in capsys.readouterr().err
+    assert run(["ingest", "--collection", "work", str(folder)]) == 0
+    assert f"{hint} those files again" in capsys.readouterr().err
+    assert run(["ingest", "--stale", "--collection", "work", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["updated"] == 1
+
+
 def test_documents_takes_searchs_filters_a_limit_and_ends_with_the_count(
     cli_ingested: None, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
