@@ -465,8 +465,10 @@ def _status(engine: Engine, as_json: bool, out: Console) -> int:
         return 0
     # Plain aligned lines rather than a table: a table pads every row to its widest value, which a
     # script reading the output through a pipe would have to strip.
-    rows = [(_STATUS_LABELS.get(key, key.replace("_", " ")), _status_value(key, value, engine))
-            for key, value in dataclasses.asdict(status).items()]
+    # The documents not on disk are shown by their note, which names them and the forget (both in --json).
+    rows = [(_STATUS_LABELS.get(key, key.replace("_", " ")),
+             status.not_on_disk_note or "0" if key == "not_on_disk" else _status_value(key, value, engine))
+            for key, value in dataclasses.asdict(status).items() if key != "not_on_disk_note"]
     width = max(len(label) for label, _ in rows)
     for label, value in rows:
         out.print(Text(f"{label:<{width}}  ") + Text(value), soft_wrap=True)

@@ -248,7 +248,8 @@ def test_status_in_a_pipe_is_plain_aligned_lines(cli_ingested: None, capsys: pyt
     data = json.loads(capsys.readouterr().out)
     assert run(["status"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert len(lines) == len(data) and all(line == line.strip() for line in lines)
+    # One line a field, but the note on documents not on disk, which is their line's value.
+    assert len(lines) == len(data) - 1 and all(line == line.strip() for line in lines)
     size = next(line for line in lines if line.startswith("size on disk "))
     assert size.split("  ")[-1].strip() == size_text(data["size_bytes"])
     # The index alone read as all localrag keeps ("203.5 kB" where the data folder held 91 MB): both are shown.
@@ -354,6 +355,35 @@ def test_the_stale_hints_of_another_collection_name_it(
     assert f"{hint} those files again" in capsys.readouterr().err
     assert run(["ingest", "--stale", "--collection", "work", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["updated"] == 1
+
+
+def test_status_counts_the_documents_not_on_disk_with_the_forget_that_takes_them_out(
+    tmp_path: Path, real_embedder: SentenceTransformerEmbedder, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import localrag.cli.common
+
+    kept, moved = tmp_path / "kept", tmp_path / "notes"
+    for folder, words in ((kept, "The red teapot"), (moved, "The blue kettle")):
+        folder.mkdir()
+        (folder / "a.txt").write_text(f"{words} holds 1.7 litres of water.\n")
+        (folder / "b.txt").write_text(f"{words} was bought in 2019.\n")
+    engine = Engine(load_settings(), embedder=real_embedder)
+    engine.ingest([kept, moved])
+    assert (engine.status().not_on_disk, engine.status().not_on_disk_note) == (0, "")
+    moved.rename(tmp_path / "elsewhere")
+    status = engine.status()
+    # Before, nothing said so (status 0 stale, repair --check "no damage found") while `ask` cited the gone paths.
+    assert status.not_on_disk == 2
+    assert status.not_on_disk_note == (
+        f"2 documents are not on disk (moved, or on a drive not mounted): {moved / 'a.txt'}, {moved / 'b.txt'}; "
+        f"`localrag forget {moved}` takes them out, and an ingest of their new place reads them there")
+    monkeypatch.setattr(localrag.cli.common, "engine_from_args", lambda args, **_: engine)
+    assert run(["status"]) == 0
+    line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("not on disk"))
+    assert line.split("  ")[-1].strip() == status.not_on_disk_note
+    assert run(["status", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["not_on_disk"] == 2
 
 
 def test_documents_takes_searchs_filters_a_limit_and_ends_with_the_count(
