@@ -112,6 +112,8 @@ class Information:
 
         config_file: Path | None
 
+        def collection_option(self, name: str | None = None) -> str: ...
+
     def models(self) -> list[ModelInfo]:
         from localrag.discover_models import list_all
 
@@ -237,7 +239,8 @@ class Information:
         from localrag.forget import not_found_note
 
         return not_found_note(missing, stored, self.settings.collection, what=("document", "documents"),
-                              listed_by="`localrag documents`", configured=configured_collection(self.config_file))
+                              listed_by=f"`localrag documents{self.collection_option()}`",
+                              configured=configured_collection(self.config_file))
 
     def _reranker_status(self) -> str:
         """The reranker's folder, checked as a search checks it before loading (no model is loaded here)."""

@@ -10,14 +10,18 @@ says its fusion, so that a pipe still gets one line a document. `--json` has the
 from __future__ import annotations
 
 import argparse
+import os
 
 from rich.console import Console
 from rich.table import Column
 from rich.text import Text
 
 from localrag.cli.common import print_json
+from localrag.ingest.readings import not_held
 from localrag.safe_text import printable
 from localrag.shapes import documents_json, listed_size
+
+NOT_ON_DISK = "not on disk"
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
@@ -46,6 +50,9 @@ def _documents(args: argparse.Namespace, out: Console, err: Console) -> int:
         print_json(documents_json(listed))
         return 0
     stale = listed.stale
+    # Marked as `status` counts them (one stat a listed document that is there), so a user sees which of the
+    # documents `status` says are not on disk are which: before, nothing in the listing told them apart.
+    missing = set(not_held(d.path for d in listed.documents if not os.path.isfile(d.path)))
     if listed.documents or not out.is_terminal:  # a pipe's header line comes first whatever follows
         # The path folds rather than being cut: at 80 columns every one was "/home/me/docs…", and `forget` needs it
         # whole.
@@ -54,15 +61,25 @@ def _documents(args: argparse.Namespace, out: Console, err: Console) -> int:
             # A line break in a file name shows as ␊, as `search` shows it: a table's own rule made it a space (in
             # a pipe) or a second line, and "new⏎line.md" read as "new line.md", another file `forget` would take.
             rows.add(printable(d.path, multiline=False), d.file_type, str(d.n_chunks), listed_size(d),
-                     printable(d.title, multiline=False), Text(stale.get(d.path, ""), style="yellow"))
+                     printable(d.title, multiline=False), Text(_mark(stale.get(d.path, ""), d.path in missing),
+                                                               style="yellow"))
         rows.print(out)
     count = _count_line(len(listed.documents), listed.total, len(stale), args)
     if stale:
         from localrag.cli.everyday import stale_hint
 
         count += f": {stale_hint(engine)}"
+    if missing:
+        them = "it" if len(missing) == 1 else "them"
+        count += (f"; {len(missing):,} {NOT_ON_DISK}: `localrag status{engine.collection_option()}` names the forget "
+                  f"that takes {them} out")
     err.print(Text(count, style="dim"), soft_wrap=True)
     return 0
+
+
+def _mark(why_stale: str, not_on_disk: bool) -> str:
+    """The listing's last column: why the document is stale, and whether its file is not on disk."""
+    return "; ".join(part for part in (why_stale, NOT_ON_DISK if not_on_disk else "") if part)
 
 
 def _count_line(shown: int, total: int, stale: int, args: argparse.Namespace) -> str:

@@ -384,6 +384,13 @@ def test_status_counts_the_documents_not_on_disk_with_the_forget_that_takes_them
     assert line.split("  ")[-1].strip() == status.not_on_disk_note
     assert run(["status", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["not_on_disk"] == 2
+    # `documents` marks which they are, the note's "`localrag documents` lists them" where it names no folder.
+    assert run(["documents"]) == 0
+    out, err = capsys.readouterr()
+    marks = {line.split("\t")[0]: line.split("\t")[-1] for line in out.splitlines()[1:]}
+    assert marks == {str(kept / "a.txt"): "", str(kept / "b.txt"): "", str(moved / "a.txt"): "not on disk",
+                     str(moved / "b.txt"): "not on disk"}
+    assert "4 documents; 2 not on disk: `localrag status` names the forget that takes them out" in err
 
 
 def test_documents_takes_searchs_filters_a_limit_and_ends_with_the_count(
