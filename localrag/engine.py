@@ -360,9 +360,10 @@ class Engine(GraphMode, Collections, Information):
 
                 reranker = None
                 if self.settings.reranker:
+                    from localrag.models import resolve_reranker
                     from localrag.rerank import Reranker
 
-                    reranker = Reranker(paths.typed_path(self.settings.reranker))
+                    reranker = Reranker(resolve_reranker(self.settings.reranker))
                 check_embedder(self.store, self.embedder)
                 retriever = Retriever(self.store, self.embedder, reranker=reranker)
                 choice = self.fusion_choice()

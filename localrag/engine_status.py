@@ -248,7 +248,9 @@ class Information:
 
         if not self.settings.reranker:
             return "none"
-        folder = paths.typed_path(self.settings.reranker)
+        from localrag.models import resolve_reranker
+
+        folder = resolve_reranker(self.settings.reranker)
         try:
             check_reranker_folder(folder)
         except LocalRagError as exc:

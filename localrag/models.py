@@ -290,7 +290,7 @@ def resolve_generator(spec: str, models_dir: Path, model_dirs: str = "") -> Path
         return found
     moved = _moved_into(candidate, models_dir, lambda path: path.is_file())
     if moved is not None:
-        _say_moved("model", spec, moved, moved.name)
+        _say_moved("model", spec, moved)
         return moved
     raise ModelError(
         f"model '{spec}' not found: it is not a file, not in {models_dir}, and no other tool's store has it",
@@ -327,7 +327,7 @@ def check_model_setting(name: str, spec: str, model_dirs: str = "") -> None:
 
             # Every search would fail on a folder that is not there, or rank at random with one that is no
             # cross-encoder.
-            check_reranker_folder(typed_path(spec))
+            check_reranker_folder(resolve_reranker(spec))
     except LocalRagError as exc:
         raise ConfigError(f"setting '{name}' = {spec!r}: {exc.message}",
                           f"nothing was written; {exc.hint}" if exc.hint else "nothing was written") from exc
@@ -350,15 +350,30 @@ def _moved_into(stored: Path, folder: Path, holds: Callable[[Path], bool]) -> Pa
     return again.resolve() if holds(again) else None
 
 
-def _say_moved(name: str, spec: str, found: Path, stored_as: str) -> None:
+def _say_moved(name: str, spec: str, found: Path) -> None:
     """Say once, on stderr for every front end alike (the model is resolved deep inside a command, where no front
-    end's notes reach), that setting `name`'s path is gone and the file of its name in models/ is used instead."""
+    end's notes reach), that setting `name`'s path is gone and the file of its name in models/ is used instead.
+    A reranker is read by its path only: its fix is the new path, a model's and an embedder's their name."""
     if spec in _MOVED_SAID:
         return
     _MOVED_SAID.add(spec)
-    print(f"localrag: {name} '{spec}' is not there; using {found}, which has its name (was the home moved?): "
-          f"`localrag config set {name} {stored_as}` stores it by its name, which moves with the home",
+    fix = (f"`localrag config set {name} {found}` names it there" if name == "reranker" else
+           f"`localrag config set {name} {found.name}` stores it by its name, which moves with the home")
+    print(f"localrag: {name} '{spec}' is not there; using {found}, which has its name (was the home moved?): {fix}",
           file=sys.stderr, flush=True)
+
+
+def resolve_reranker(spec: str) -> Path:
+    """The cross-encoder folder the `reranker` setting names (not checked: `rerank.check_reranker_folder` does):
+    its path, or, where that whole path is gone, the folder of its name in models/ (`_moved_into`)."""
+    from localrag import paths
+
+    folder = typed_path(spec)
+    moved = _moved_into(folder, paths.models_dir(), lambda path: path.is_dir())
+    if moved is None:
+        return folder
+    _say_moved("reranker", spec, moved)
+    return moved
 
 
 def setting_from_here(name: str, spec: str, model_dirs: str = "") -> str:
@@ -409,7 +424,7 @@ def resolve_embedder(spec: str) -> Path:
         folder = tuned
     moved = _moved_into(folder, paths.models_dir() / EMBEDDERS_DIR, lambda path: path.is_dir())
     if moved is not None:
-        _say_moved("embedder", spec, moved, moved.name)
+        _say_moved("embedder", spec, moved)
         folder = moved
     if not folder.is_dir() or not ((folder / "modules.json").is_file() or (folder / "config.json").is_file()):
         raise ModelError(

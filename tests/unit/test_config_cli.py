@@ -379,7 +379,7 @@ def test_a_whole_path_to_a_moved_homes_models_is_found_by_its_name_there_and_sai
     tmp_path: Path, localrag_home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from localrag.errors import ModelError
-    from localrag.models import bundled_generator_path, resolve_generator
+    from localrag.models import bundled_generator_path, resolve_generator, resolve_reranker
 
     # As a setting made before 2026-12-07 stored it: the old home's whole path.
     old = tmp_path / "old-home" / "models" / "mymodel.gguf"
@@ -393,3 +393,8 @@ def test_a_whole_path_to_a_moved_homes_models_is_found_by_its_name_there_and_sai
     # A name models/ does not hold is still not found.
     with pytest.raises(ModelError, match="not found"):
         resolve_generator(str(old.with_name("other.gguf")), models)
+    # A reranker is read by its path alone: found the same way, and its fix is its new path.
+    (models / "reranker-ms").mkdir()
+    assert resolve_reranker(str(old.with_name("reranker-ms"))) == models / "reranker-ms"
+    assert f"`localrag config set reranker {models / 'reranker-ms'}` names it there" in capsys.readouterr().err
+    assert resolve_reranker(str(old.with_name("gone"))) == old.with_name("gone")  # refused where it is checked
