@@ -24,8 +24,9 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +35,7 @@ from typing import TYPE_CHECKING, Literal
 from localrag.copy_names import original_first
 from localrag.errors import LocalRagError
 from localrag.exact_terms import codes_first
+from localrag.fts_terms import folded
 from localrag.paths import typed_path
 from localrag.query_syntax import QuerySyntax, prefix_words, word_regex
 from localrag.query_syntax import parse as parse_query
@@ -56,6 +58,8 @@ Mode = Literal["hybrid", "vector", "text"]
 MAX_PATH_GLOB_CHARS = 4096
 FETCH_FACTOR = 4
 MIN_FETCH = 20
+# The most hits a leg asks for to find `FETCH_FACTOR * k` different texts among copies (`distinct_texts`).
+MAX_FETCH = 2000
 RRF_K = 10
 VECTOR_WEIGHT = 1.0
 TEXT_WEIGHT = 1.0
@@ -321,11 +325,17 @@ def rank_hits(
     rerank: Callable[[list[Hit]], list[Hit]] | None = None,
     question: str = "",
     phrases: QuerySyntax | None = None,
+    avoid: Collection[str] = (),
 ) -> list[Hit]:
-    """The `k` best hits from both legs' lists: fused (one leg alone unless `mode` is hybrid), reranked, those
-    holding a rare code the `question` names first (hybrid only: localrag/exact_terms.py), those holding more of the
-    query's quoted `phrases` before all (localrag/query_syntax.py), and touching chunks of one document merged."""
+    """The `k` best hits from both legs' lists: each text once in each leg (`copies_shown`, the copies of `avoid`
+    shown last), fused (one leg alone unless `mode` is hybrid), reranked, those holding a rare code the `question`
+    names first (hybrid only: localrag/exact_terms.py), those holding more of the query's quoted `phrases` before all
+    (localrag/query_syntax.py), and touching chunks of one document merged."""
+    shown = copies_shown([chunk for chunk, _ in (*vector_hits, *text_hits)], avoid)
+    vector_hits, text_hits = _once(vector_hits, shown), _once(text_hits, shown)
     ranked = fuse_legs(vector_hits, text_hits, fusion if mode == "hybrid" else None)
+    ranked = [dataclasses.replace(hit, copies=copies) if (copies := shown[_text_key(hit.chunk)][1]) else hit
+              for hit in ranked]
     if rerank is not None:
         ranked = rerank(ranked)
     if question and mode == "hybrid":
@@ -334,7 +344,7 @@ def rank_hits(
     if phrases is not None and phrases.phrases:
         held = {id(hit): phrases.holds_phrases(f"{hit.chunk.heading}\n{hit.chunk.text}") for hit in ranked}
         ranked = sorted(ranked, key=lambda hit: -held[id(hit)])
-    return merge_overlapping(without_copies(ranked))[:k]
+    return merge_overlapping(ranked)[:k]
 
 
 def _on_disk(path: str) -> bool:
@@ -343,38 +353,66 @@ def _on_disk(path: str) -> bool:
     return disk_name(path).exists() or holder_on_disk(path) is not None
 
 
-def without_copies(hits: list[Hit]) -> list[Hit]:
-    """`hits` with each text once: a hit whose chunk text (spacing aside) an earlier one holds goes, and the earlier
-    one's `copies` names its path. A file copied into a second folder came back twice, and took two of `ask`'s four
-    sources with one text. Of the copies, one is shown (in the first one's place, the others named): one whose
-    file is still there (a file moved out of an index's view left its old path first, cited though gone), then the
-    original (`original_first`): which copy ranked first was down to ties, and `fire drill - Copy.txt` was cited
-    for `fire drill.txt` one search and not the next."""
-    kept: dict[str, int] = {}
-    out: list[Hit] = []
-    # Beside each of `out`, its hit's `_shown_key` once a copy asks for it (it stats the file): a text in many
-    # folders had the shown hit's key worked out again for every further copy.
-    keys: list[tuple[bool, tuple[int, str]] | None] = []
-    for hit in hits:
-        text = " ".join(hit.chunk.text.split())
-        first = kept.get(text)
-        if first is None:
-            kept[text] = len(out)
-            out.append(hit)
-            keys.append(None)
-        elif hit.chunk.path != out[first].chunk.path and hit.chunk.path not in out[first].copies:
-            held, held_key, key = out[first], keys[first], _shown_key(hit)
-            if held_key is None:
-                held_key = _shown_key(held)
-            shown, other, keys[first] = (hit, held, key) if key < held_key else (held, hit, held_key)
-            # The copies named so far stay named, whichever is shown now.
-            out[first] = dataclasses.replace(shown, copies=(*held.copies, other.chunk.path))
+def _text_key(chunk: Chunk) -> str:
+    """What makes two chunks copies: their text, spacing aside."""
+    return " ".join(chunk.text.split())
+
+
+def copies_shown(chunks: Sequence[Chunk], avoid: Collection[str] = ()) -> dict[str, tuple[Chunk, tuple[str, ...]]]:
+    """For each text of `chunks` (`_text_key`), the chunk shown for it and the other paths holding it, in the order
+    found. A file copied into a second folder came back twice, and took two of `ask`'s four sources with one text;
+    the copies are collapsed in each leg before fusion, as 50 copies of one note took every candidate place of both
+    legs: `search -k 5` showed 1 hit, and a note holding the words only BM25 matched never came (before 2026-12-07).
+    Of the copies, one is shown (in the best-ranked one's place, with its scores; the others named): one not in
+    `avoid` (the documents a query's `-word` marks: `-draft` showed the draft's copy of a section the approved
+    version holds word for word), then one whose file is still there (a file moved out of an index's view left its
+    old path first, cited though gone), then the original (`original_first`): which copy ranked first was down to
+    ties, and `fire drill - Copy.txt` was cited for `fire drill.txt` one search and not the next. The other paths
+    are named in that order too."""
+    groups: dict[str, dict[str, Chunk]] = {}
+    for chunk in chunks:
+        groups.setdefault(_text_key(chunk), {}).setdefault(chunk.path, chunk)
+    out: dict[str, tuple[Chunk, tuple[str, ...]]] = {}
+    for key, by_path in groups.items():
+        first = next(iter(by_path.values()))
+        shown = first if len(by_path) == 1 else min(by_path.values(), key=lambda chunk: _shown_key(chunk, avoid))
+        out[key] = shown, tuple(sorted((path for path in by_path if path != shown.path), key=original_first))
     return out
 
 
-def _shown_key(hit: Hit) -> tuple[bool, tuple[int, str]]:
-    """Which of several hits of one text `without_copies` shows: the least key."""
-    return not _on_disk(hit.chunk.path), original_first(hit.chunk.path)
+def _once(leg: Sequence[tuple[Chunk, float]], shown: dict[str, tuple[Chunk, tuple[str, ...]]]
+          ) -> list[tuple[Chunk, float]]:
+    """`leg` with each text once, at its best rank and score, as the chunk `shown` for it."""
+    seen: set[str] = set()
+    out = []
+    for chunk, score in leg:
+        key = _text_key(chunk)
+        if key not in seen:
+            seen.add(key)
+            out.append((shown[key][0], score))
+    return out
+
+
+def _shown_key(chunk: Chunk, avoid: Collection[str]) -> tuple[bool, bool, tuple[int, str]]:
+    """Which of several chunks of one text `copies_shown` shows: the least key."""
+    return chunk.path in avoid, not _on_disk(chunk.path), original_first(chunk.path)
+
+
+def distinct_texts(search: Callable[[int], list[tuple[Chunk, float]]], fetch: int) -> list[tuple[Chunk, float]]:
+    """A leg's hits (`search(n)`: its `n` best) for `fetch` different texts with their copies, asking for more while
+    copies fill its places (their scores are the same, so they come together), up to `MAX_FETCH` hits: 40 copies
+    of a wifi note were BM25's 40 candidates for `search garden` in a 5,000-note wiki, and no note about a garden
+    was (before 2026-12-07)."""
+    asked = fetch
+    while True:
+        found = search(asked)
+        texts = list(dict.fromkeys(_text_key(chunk) for chunk, _ in found))
+        if len(found) < asked or len(texts) >= fetch or asked >= MAX_FETCH:
+            break
+        # As many more as the copies so far say it takes, at least twice as many.
+        asked = min(MAX_FETCH, max(2 * asked, -(-asked * (fetch + 1) // max(len(texts), 1))))
+    kept = set(texts[:fetch])
+    return [(chunk, score) for chunk, score in found if _text_key(chunk) in kept]
 
 
 class Retriever:
@@ -389,12 +427,6 @@ class Retriever:
         self.fusion = fusion or DEFAULT
         # LanceDB releases the GIL while it searches, so the BM25 leg runs beside the vector leg.
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bm25")
-
-    def _vector_leg(self, query: str, fetch: int, where: str | None,
-                    vector: NDArray[np.float32] | None = None) -> list[tuple[Chunk, float]]:
-        if vector is None:
-            vector = self.embedder.embed_queries([query])[0]
-        return self.store.vector_search(vector, fetch, where)
 
     def search(self, query: str, k: int, filters: SearchFilters | None = None, mode: Mode = "hybrid", *,
                query_vector: NDArray[np.float32] | None = None) -> list[Hit]:
@@ -415,13 +447,40 @@ class Retriever:
             if query_vector is None:  # the vector leg's too: of the query, not of the words found for its prefixes
                 query_vector = self.embedder.embed_queries([query])[0]
             query = self._with_prefix_words(query, syntax.prefixes, where, query_vector, fetch)
-        text_future = self._pool.submit(self.store.text_search, query, fetch, where) if mode != "vector" else None
-        vector_hits = self._vector_leg(query, fetch, where, query_vector) if mode != "text" else []
+        text_future = (self._pool.submit(distinct_texts, lambda n: self.store.text_search(query, n, where), fetch)
+                       if mode != "vector" else None)
+        vector_hits: list[tuple[Chunk, float]] = []
+        if mode != "text":
+            vector = self.embedder.embed_queries([query])[0] if query_vector is None else query_vector
+            vector_hits = distinct_texts(lambda n: self.store.vector_search(vector, n, where), fetch)
         text_hits = text_future.result() if text_future is not None else []
+        avoid = self._marked([chunk for chunk, _ in (*vector_hits, *text_hits)], syntax.excluded)
         reranker = self.reranker
         rerank = (lambda ranked: reranker.rerank(query, ranked)) if reranker is not None else None
         return rank_hits(vector_hits, text_hits, self.fusion, k, mode=mode, rerank=rerank, question=query,
-                         phrases=syntax)
+                         phrases=syntax, avoid=avoid)
+
+    def _marked(self, chunks: list[Chunk], excluded: tuple[str, ...]) -> set[str]:
+        """The paths of `chunks` that have copies among them and whose document a query's `excluded` words mark: its
+        file's name holds one, or one of its passages (left out of the legs) does. A copy of them is shown last."""
+        groups: dict[str, set[str]] = {}
+        for chunk in chunks:
+            groups.setdefault(_text_key(chunk), set()).add(chunk.path)
+        copied = {chunk.path: chunk.doc_id for chunk in chunks if len(groups[_text_key(chunk)]) > 1}
+        if not excluded or not copied:
+            return set()
+        words = {folded(word).lower() for word in excluded}
+        marked = {path for path in copied if words & set(re.split(r"[\W_]+", folded(Path(path).stem).lower()))}
+        holding = " OR ".join(f"regexp_like({FTS_COLUMN}, {sql_literal(word_regex(word))})" for word in excluded)
+        left = {doc_id for path, doc_id in copied.items() if path not in marked}
+        while left:  # a document per round at least: BM25's best k may all be one document's passages
+            found = {chunk.doc_id for chunk, _ in self.store.text_search(" ".join(excluded), len(left),
+                                                                         _and(sql_in("doc_id", sorted(left)), holding))}
+            if not found:
+                break
+            marked |= {path for path, doc_id in copied.items() if doc_id in found}
+            left -= found
+        return marked
 
     def _with_prefix_words(self, query: str, prefixes: tuple[str, ...], where: str | None,
                            vector: NDArray[np.float32], fetch: int) -> str:

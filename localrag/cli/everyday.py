@@ -29,7 +29,7 @@ from localrag.types import LIMIT_LABEL, STALE_LABEL, QuoteStatus, cores_note, fo
 
 if TYPE_CHECKING:
     from localrag.engine import Engine
-    from localrag.types import Answer, Evidence
+    from localrag.types import Answer, Evidence, Hit
 
 DEMO_QUESTION = "When was the Kestrel Point lighthouse first lit?"
 
@@ -303,6 +303,15 @@ def _evidence_text(label: str, evidence: Evidence) -> Text:
             + Text(f" {header_note(evidence.header)}" if evidence.header else "", style="dim"))
 
 
+def _print_copies(hit: Hit, out: Console) -> None:
+    """Under a source, the other files holding its very text, as `search` names them (before 2026-12-07 `ask` named
+    none: `-draft` cited the draft's copy without a word of the approved one)."""
+    from localrag.cli.search import copies_note
+
+    if hit.copies:
+        out.print(Text(f"    {copies_note(hit.copies)}", style="dim"), soft_wrap=True)
+
+
 def _print_sources(answer: Answer, out: Console) -> None:
     from localrag.answer.attribution import ATTRIBUTED_LABEL
     from localrag.answer.claims import UNSUPPORTED_LABEL
@@ -324,6 +333,7 @@ def _print_sources(answer: Answer, out: Console) -> None:
             for number, hit in enumerate(answer.sources, start=1):
                 out.print(Text(f"[{number}] ", style="bold") + Text(chunk_place(hit.chunk, heading=True)),
                           soft_wrap=True)
+                _print_copies(hit, out)
         if answer.evidence is not None:
             out.print(_evidence_text(CLOSEST_SENTENCE_LABEL, answer.evidence))
         return
@@ -335,6 +345,7 @@ def _print_sources(answer: Answer, out: Console) -> None:
             mark, style = f"cited, but it {UNSUPPORTED_LABEL}", "yellow"
         out.print(Text(f"[{number}] ", style="bold") + Text(chunk_place(hit.chunk, heading=True))
                   + Text(f"  ({mark})", style=style), soft_wrap=True)
+        _print_copies(hit, out)
     for quote in answer.quotes:
         status = quote.status
         source = f"[{quote.source}]" if quote.source else ""

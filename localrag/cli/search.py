@@ -10,6 +10,7 @@ and lines are not wrapped when stdout is not a terminal.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
 
 from rich.console import Console
 from rich.text import Text
@@ -38,6 +39,20 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     search.set_defaults(handler=_search)
 
 
+# The copies a hit's line names; `--json` names them all.
+NAMED_COPIES = 3
+
+
+def copies_note(copies: Sequence[str]) -> str:
+    """The other files holding a hit's very text (`Hit.copies`) in a few words, for `search` and `ask` alike: "the
+    same text in a.md, b.md, c.md and 46 more files" (`ask` named none, `search` all 49 on one line)."""
+    from localrag.safe_text import printable
+
+    named = ", ".join(printable(path, multiline=False) for path in copies[:NAMED_COPIES])
+    more = len(copies) - NAMED_COPIES
+    return f"the same text in {named}" + (f" and {more} more file{'s' if more > 1 else ''}" if more > 0 else "")
+
+
 def _leg_text(name: str, rank: int | None, score: float | None) -> str:
     return f"{name} -" if rank is None else f"{name} #{rank} ({score:.3f})"
 
@@ -58,7 +73,6 @@ def _search(args: argparse.Namespace, out: Console, err: Console) -> int:
     if args.json:
         print_json(search_json(args.query, hits, choice))
         return 0
-    from localrag.safe_text import printable
     from localrag.shapes import chunk_place
 
     wrap = out.is_terminal
@@ -76,8 +90,7 @@ def _search(args: argparse.Namespace, out: Console, err: Console) -> int:
             ]
             + ([f"rerank {hit.rerank_score:.3f}"] if hit.rerank_score is not None else [])
             + ([f"holds {', '.join(hit.codes)}"] if hit.codes else [])
-            + ([f"the same text in {', '.join(printable(p, multiline=False) for p in hit.copies)}"]
-               if hit.copies else [])
+            + ([copies_note(hit.copies)] if hit.copies else [])
         )
         excerpt = " ".join(chunk.text.split())
         if len(excerpt) > EXCERPT_CHARS:

@@ -1,4 +1,4 @@
-"""Which copy of a text a search shows (`retrieve.without_copies`): one whose file is there, on real files."""
+"""Which copy of a text a search shows (`retrieve.copies_shown`): one whose file is there, on real files."""
 
 from __future__ import annotations
 
@@ -7,9 +7,15 @@ import unicodedata
 from pathlib import Path
 
 from localrag.copy_names import copy_marks, original_first
-from localrag.retrieve import without_copies
+from localrag.retrieve import copies_shown
 from localrag.safe_text import path_text
 from localrag.types import Chunk, Hit
+
+
+def without_copies(hits: list[Hit]) -> list[Hit]:
+    """`hits` as a search shows them: each text once, as the chunk `copies_shown` shows, naming the other paths."""
+    shown = copies_shown([hit.chunk for hit in hits])
+    return [Hit(chunk, hits[0].score, copies=copies) for chunk, copies in shown.values()]
 
 
 def _hit(path: str, score: float) -> Hit:
@@ -57,7 +63,20 @@ def test_the_plain_name_is_shown_whichever_copy_ranks_first_and_every_copy_is_na
     for order in (paths, paths[::-1]):
         shown = without_copies([_hit(path, 4.0 - i) for i, path in enumerate(order)])
         assert [hit.chunk.path for hit in shown] == [str(tmp_path / "notes.txt")]
-        assert sorted(shown[0].copies) == sorted(p for p in paths if not p.endswith("/notes.txt"))
+        # Named in the order they would be shown in, whichever ranked first.
+        assert shown[0].copies == tuple(str(tmp_path / name) for name in ("notes (1).txt", "notes - Copy.txt",
+                                                                          "notes copy.txt"))
+
+
+def test_a_copy_the_query_marks_is_shown_last(tmp_path: Path) -> None:
+    # `-draft`: the approved policy's copy of a section the draft holds word for word is shown, not the draft's.
+    draft, final = str(tmp_path / "policy_DRAFT.md"), str(tmp_path / "policy_FINAL.md")
+    for path in (draft, final):
+        Path(path).write_text("the same text")
+    assert [(h.chunk.path, h.copies) for h in without_copies([_hit(draft, 2.0), _hit(final, 1.0)])] == [
+        (draft, (final,))]
+    shown = copies_shown([_hit(draft, 2.0).chunk, _hit(final, 1.0).chunk], avoid={draft})
+    assert [(chunk.path, copies) for chunk, copies in shown.values()] == [(final, (draft,))]
 
 
 def test_copy_marks_of_file_managers_browsers_and_office_suites() -> None:
