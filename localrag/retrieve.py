@@ -210,10 +210,12 @@ def _max_score(a: float | None, b: float | None) -> float | None:
 
 
 def _merge_pair(first: Hit, second: Hit) -> Hit:
-    """`second` starts inside or right at the end of `first` (same document)."""
+    """`second` starts inside, right at the end of `first` or past it as its next chunk (same document)."""
     a, b = first.chunk, second.chunk
     if b.end <= a.end:
         text = a.text
+    elif b.start > a.end:  # the next chunk, past lines that are in no chunk: a line break or two stand for them
+        text = a.text + "\n" * min(b.start - a.end, 2) + b.own_text
     else:
         # `second`'s repeated table header (`Chunk.lead`) is not repeated inside the merged text.
         overlap = a.end - b.start
@@ -231,7 +233,9 @@ def _merge_pair(first: Hit, second: Hit) -> Hit:
         text_score=_max_score(first.text_score, second.text_score),
         rerank_score=_max_score(first.rerank_score, second.rerank_score),
         codes=tuple(dict.fromkeys(first.codes + second.codes)),
-        copies=tuple(dict.fromkeys(first.copies + second.copies)),
+        # The files that hold the merged text: those holding both parts (a front matter of its own beside a copied
+        # section is no copy of the whole).
+        copies=tuple(path for path in first.copies if path in second.copies),
     )
 
 
@@ -242,7 +246,8 @@ MERGE_MAX_PARTS = 2
 
 
 def merge_overlapping(hits: list[Hit]) -> list[Hit]:
-    """Merge hits of one document whose character ranges overlap or touch, `MERGE_MAX_PARTS` at most into one.
+    """Merge hits of one document whose character ranges overlap or touch, or that are next to each other with only
+    text in no chunk between (`_next_chunks`), `MERGE_MAX_PARTS` at most into one.
 
     In rank order, each hit not yet taken takes in the best-ranked hit of its document that touches it and reaches
     past it (paired by position, the two best chunks of a function went to two hits, and a weak neighbour led
@@ -261,7 +266,7 @@ def merge_overlapping(hits: list[Hit]) -> list[Hit]:
         same = [h for h in hits if h.chunk.doc_id == hit.chunk.doc_id and id(h) not in taken]
         for other in same:  # in rank order: the best neighbour first
             a, b = current.chunk, other.chunk
-            touching = b.start <= a.end and a.start <= b.end
+            touching = b.start <= a.end and a.start <= b.end or _next_chunks(a, b)
             inside = a.start <= b.start and b.end <= a.end
             if touching and (inside or parts < MERGE_MAX_PARTS):
                 current = _merge_pair(current, other) if a.start <= b.start else _merge_pair(other, current)
@@ -271,6 +276,14 @@ def merge_overlapping(hits: list[Hit]) -> list[Hit]:
         if kept is not None:
             formed.append(kept)
     return formed
+
+
+def _next_chunks(a: Chunk, b: Chunk) -> bool:
+    """Whether one of `a` and `b` is the chunk after the other, apart only by text in no chunk: a Markdown note's
+    front matter and its body, the closing `---` line between them, came back as two hits of one note, two of
+    `ask`'s four sources (before 2026-12-07)."""
+    first, second = (a, b) if a.start <= b.start else (b, a)
+    return second.index == first.index + 1 and second.start >= first.end
 
 
 def _past(hit: Hit, before: list[Chunk]) -> Hit | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -84,8 +85,9 @@ def test_merge_touching_ranges_and_contained_chunk() -> None:
 def test_merge_leaves_gaps_and_other_documents_apart_in_order() -> None:
     a1 = hit("a", 0, 10, "x" * 10, 0.9)
     b1 = hit("b", 0, 10, "y" * 10, 0.8)
-    a2 = hit("a", 11, 20, "z" * 9, 0.7)
-    a3 = hit("a", 18, 30, "z" * 12, 0.6)
+    # A chunk not found lies between a1 and a2.
+    a2, a3 = (replace(h, chunk=replace(h.chunk, index=h.chunk.index + 2))
+              for h in (hit("a", 11, 20, "z" * 9, 0.7), hit("a", 18, 30, "z" * 12, 0.6)))
     merged = merge_overlapping([a1, b1, a2, a3])
     assert [(h.chunk.doc_id, h.chunk.start, h.chunk.end) for h in merged] == [
         ("a", 0, 10),
@@ -93,6 +95,22 @@ def test_merge_leaves_gaps_and_other_documents_apart_in_order() -> None:
         ("a", 11, 30),
     ]
     assert merged[2].chunk.text == "z" * 9 + "z" * 10
+
+
+def test_the_next_chunk_past_text_in_no_chunk_is_joined() -> None:
+    # A note's front matter (4-89) and its body (94-261), the closing `---` line between, were two hits of one note.
+    front = Chunk("n:0", "n", "/n.md", 0, "title: Lisbon", 4, 17)
+    body = Chunk("n:1", "n", "/n.md", 1, "# Lisbon trip", 22, 35)
+    (merged,) = merge_overlapping([Hit(body, 0.9), Hit(front, 0.8)])
+    assert (merged.chunk.start, merged.chunk.end, merged.chunk.text) == (4, 35, "title: Lisbon\n\n# Lisbon trip")
+    assert merged.chunk.own_text == merged.chunk.text and merged.score == 0.9
+    # Past one character in no chunk, one line break stands for it; a chunk between keeps them apart.
+    (merged,) = merge_overlapping([Hit(front, 0.8), Hit(replace(body, start=18), 0.7)])
+    assert merged.chunk.text == "title: Lisbon\n# Lisbon trip" and merged.chunk.lead == 0
+    assert len(merge_overlapping([Hit(front, 0.8), Hit(replace(body, index=2), 0.7)])) == 2
+    # Another file holding the body alone holds no copy of the joined text; one holding both does.
+    (merged,) = merge_overlapping([Hit(body, 0.9, copies=("/a.md", "/b.md")), Hit(front, 0.8, copies=("/b.md",))])
+    assert merged.copies == ("/b.md",)
 
 
 def test_merge_empty() -> None:
