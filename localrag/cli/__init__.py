@@ -39,6 +39,7 @@ from localrag.cli.console import make_console
 from localrag.config import unknown_settings, unknown_variables
 from localrag.disk_errors import as_disk_trouble, disk_trouble, is_disk_full
 from localrag.errors import ConfigError, LocalRagError
+from localrag.processes import sigterm_as_ctrl_c
 from localrag.safe_text import line_text
 from localrag.writer_lock import tell_waits
 
@@ -152,7 +153,12 @@ def run(argv: Sequence[str] | None = None) -> int:
             return chat_command(args, out, err)
         # Not in the chat app, whose screen a line on stderr would break into.
         tell_waits(lambda line: err.print(Text(line_text(f"localrag: {line}"), style="yellow"), soft_wrap=True))
-        return int(args.handler(args, out, err))
+        # SIGTERM (`kill`, `timeout`, a service manager) stops every command as Ctrl-C does: an `ask --conversation`
+        # keeps what was written, marked as cut short, and the exit is 130. By default it ended the process at once,
+        # 143 and not a word, a question saved with no answer (before 2026-12-07). Commands whose usual end it is
+        # (watch, serve, mcp) and long work (cancellable.py) set handlers of their own inside this one.
+        with sigterm_as_ctrl_c():
+            return int(args.handler(args, out, err))
     except LocalRagError as exc:
         # One line, whatever a file name in it holds.
         err.print(Text(line_text(f"localrag: {exc}"), style="red"), soft_wrap=True)
@@ -344,7 +350,8 @@ def main() -> None:
     finally:
         # A host that called main() (a test, an embedding program) keeps the stdout it had.
         sys.stdout = given
-    # The work is done and said: a Ctrl-C while the interpreter shuts down (freeing a loaded model takes a moment)
-    # ends the process at once, with the same status.
-    signal.signal(signal.SIGINT, lambda *_: os._exit(code))
+    # The work is done and said: a Ctrl-C or SIGTERM while the interpreter shuts down (freeing a loaded model takes a
+    # moment) ends the process at once, with the same status.
+    for name in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(name, lambda *_: os._exit(code))
     sys.exit(code)

@@ -192,12 +192,14 @@ def _ask_in_conversation(engine: Engine, args: argparse.Namespace, out: Console,
         unsaved = _not_saved(exc)
 
     failed: OSError | None = None
+    answered = False
 
     def keep(turn: Turn) -> None:
         """Save an answer's turn, plain or graph: one that cannot be saved is shown all the same, then why (saved
         before it was printed, a full disk lost it). Once a save failed nothing more is tried: a "not answered" turn
         put in its place failed again, and hid the answer and the first error."""
-        nonlocal conversation, failed
+        nonlocal conversation, failed, answered
+        answered = True
         if unsaved is not None or failed is not None:
             return
         try:
@@ -226,6 +228,11 @@ def _ask_in_conversation(engine: Engine, args: argparse.Namespace, out: Console,
         else:
             code = _ask(engine, question, args, out, history=history, record=record, extra=extra)
     except KeyboardInterrupt:
+        if not answered:
+            # Stopped before the answer began (modules still loading, the search under way): the question is saved
+            # all the same, so its answer is kept as cut short, empty, where before 2026-12-07 none was, and the
+            # conversation said "cut short" over a question with no answer.
+            record(None, question, "")
         if unsaved is None and failed is None:
             err.print(saved(", cut short"), soft_wrap=True)
         raise
