@@ -107,6 +107,12 @@ def chat_command(args: argparse.Namespace, out: Console, err: Console) -> int:
         return common.usage_error(err, "localrag: the chat app needs a terminal (stdin and stderr); in a script use "
                                        "`localrag ask QUESTION` or `localrag search QUERY` (`localrag --help` lists "
                                        "the commands)")
+    if err.is_dumb_terminal:
+        # TERM=dumb or unknown (Emacs' shell, a screen reader's console): every other command prints plain text
+        # there, where the app drew its full screen in 24-bit colour over it (before 2026-12-07).
+        return common.usage_error(err, f"localrag: the chat app needs a full-screen terminal, and this one is "
+                                       f"TERM={os.environ.get('TERM', '')}; use `localrag ask QUESTION` or `localrag "
+                                       f"search QUERY` (`localrag --help` lists the commands)")
     from localrag.running import marked_running
     from localrag.tui.app import run_app
 

@@ -447,6 +447,42 @@ def test_the_chat_app_with_keys_from_a_terminal_but_stderr_in_a_file_says_so(tmp
     assert result.returncode == 2 and "the chat app needs a terminal" in result.stderr
 
 
+def test_the_chat_app_on_a_dumb_terminal_says_so_in_plain_text_and_ends(tmp_path: Path) -> None:
+    # TERM=dumb (Emacs' shell, a screen reader's console): every command prints plain text there, but `localrag`
+    # opened the full-screen app and drew 24-bit colour and the alternate screen over it (before 2026-12-07).
+    import pty
+    import select
+    import signal
+
+    pid, terminal = pty.fork()
+    if pid == 0:
+        os.execve(sys.executable, [sys.executable, "-m", "localrag"],
+                  os.environ | {"TERM": "dumb", "LOCALRAG_HOME": str(tmp_path / "home")})
+    shown = b""
+    deadline = time.monotonic() + 30
+    try:
+        while time.monotonic() < deadline:
+            if select.select([terminal], [], [], 0.2)[0]:
+                try:
+                    more = os.read(terminal, 65536)
+                except OSError:  # the child ended: Linux says EIO on the terminal's other end
+                    break
+                if not more:
+                    break
+                shown += more
+    finally:
+        ended, status = os.waitpid(pid, os.WNOHANG)
+        if not ended:
+            os.kill(pid, signal.SIGKILL)
+            _, status = os.waitpid(pid, 0)
+        os.close(terminal)
+    assert os.waitstatus_to_exitcode(status) == 2, shown.decode(errors="replace")[-500:]
+    assert b"\x1b" not in shown
+    assert shown.decode().split() == (
+        "localrag: the chat app needs a full-screen terminal, and this one is TERM=dumb; use `localrag ask QUESTION` "
+        "or `localrag search QUERY` (`localrag --help` lists the commands)").split()
+
+
 @pytest.mark.parametrize("argv", [["conversations", "show", "last", "--json"], ["conversations", "show", "last"],
                                   ["conversations"]])
 def test_a_reader_that_stops_early_in_a_big_output_gets_exit_1_too(argv: list[str]) -> None:
