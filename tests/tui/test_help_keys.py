@@ -11,15 +11,15 @@ from localrag.tui.screens.chat import ChatScreen
 from localrag.tui.screens.chunk import ChunkScreen
 from localrag.tui.screens.dialogs import HELP, HelpScreen
 from localrag.tui.screens.evals import EvalsScreen
-from localrag.tui.screens.library import LibraryScreen, PathPickerScreen
+from localrag.tui.screens.library import DocumentsTable, LibraryScreen, PathPickerScreen
 from localrag.tui.screens.models import ModelsScreen
 from localrag.tui.screens.settings import SettingsScreen
 from localrag.tui.widgets.conversations import ConversationList
 from localrag.tui.widgets.graph_paths import GraphPathsPanel
 from localrag.tui.widgets.sources import SourcesPanel
 
-BOUND = (LocalRagApp, ChatScreen, LibraryScreen, PathPickerScreen, ModelsScreen, SettingsScreen, EvalsScreen,
-         ChunkScreen, HelpScreen, ConversationList, GraphPathsPanel, SourcesPanel)
+BOUND = (LocalRagApp, ChatScreen, LibraryScreen, DocumentsTable, PathPickerScreen, ModelsScreen, SettingsScreen,
+         EvalsScreen, ChunkScreen, HelpScreen, ConversationList, GraphPathsPanel, SourcesPanel)
 NAMES = {"escape": "Esc", "delete": "Delete", "enter": "Enter", "slash": "`/`"}
 
 

@@ -20,6 +20,7 @@ from localrag.tui.screens.dialogs import ChoiceScreen, ConfirmScreen, ErrorScree
 from localrag.tui.screens.library import LibraryScreen
 from localrag.tui.screens.models import ModelsScreen
 from localrag.tui.screens.settings import SettingsScreen
+from localrag.tui.screens.summary import SummaryScreen
 from localrag.tui.widgets.chat import AnswerView, ChatLog, UserMessage
 from localrag.tui.widgets.conversations import ConversationList
 from localrag.types import Document
@@ -74,6 +75,32 @@ async def _highlight_document(app: LocalRagApp, pilot: Pilot, row: int) -> tuple
     table = await _library_documents(app, pilot)
     table.move_cursor(row=row)
     return table, app.screen.documents[row].path  # type: ignore[attr-defined]
+
+
+async def test_the_library_opens_in_its_path_box_and_letters_typed_there_act_on_no_document(
+    app: LocalRagApp, fake_engine: FakeEngine
+) -> None:
+    # Focus was on the Collection picker: a path typed at once read the first document again at its `r`, opened
+    # its key sentences at `s`, and read every stale document again at `R` (before 2026-12-07).
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f3")
+        library = app.screen
+        assert isinstance(library, LibraryScreen)
+        table = library.query_one("#documents", DataTable)
+        await wait_for(pilot, lambda: table.row_count == 3)
+        box = library.query_one("#paths", Input)
+        assert library.focused is box
+        library.query_one("#collection").focus()  # a letter away from the table acts on no document either
+        await pilot.press("R", "s", "r", "f")
+        box.focus()
+        await pilot.press(*"~/Rsrf")
+        await pilot.pause()
+        assert box.value == "~/Rsrf"
+        assert app.screen is library and library.cancel_event is None
+        assert not [call for call in fake_engine.calls if call.startswith("ingest")]
+        table.focus()
+        await pilot.press("s")
+        await wait_for(pilot, lambda: isinstance(app.screen, SummaryScreen))
 
 
 async def test_forget_document_after_confirmation(app: LocalRagApp, fake_engine: FakeEngine) -> None:

@@ -159,7 +159,23 @@ class PathPickerScreen(ModalScreen[Path | None]):
         self.dismiss(node.data.path if node is not None and node.data is not None else None)
 
 
+class DocumentsTable(DataTable[str | Text]):
+    """The indexed documents. The single keys that act on the highlighted one are bound here, not on the screen: there,
+    with focus in the Collection picker, a path typed into the Library read the first document again at its `r`,
+    opened its key sentences at `s` and read every stale document again at `R` (before 2026-12-07)."""
+
+    BINDINGS = [
+        Binding("delete,f", "screen.forget", "Forget doc"),
+        Binding("s", "screen.summarize", "Summarize doc"),
+        Binding("r", "screen.reread", "Read doc again", show=False),
+        Binding("R", "screen.reread_stale", "Read stale docs again", show=False),
+    ]
+
+
 class LibraryScreen(LocalRagScreen):
+    # The path box, as F2 puts focus in the question box: the Library is opened to add documents, and the first
+    # focusable widget, the Collection picker, took the keys typed.
+    AUTO_FOCUS = "#paths"
     WORKER_ACTIONS = {
         "documents": "listing documents",
         "forget": "forgetting a document",
@@ -197,10 +213,6 @@ class LibraryScreen(LocalRagScreen):
         Binding("ctrl+o", "browse", "Browse"),
         Binding("ctrl+g", "ingest", "Ingest"),
         Binding("escape", "stop", "Stop ingest", show=False),
-        Binding("delete,f", "forget", "Forget doc"),
-        Binding("s", "summarize", "Summarize doc"),
-        Binding("r", "reread", "Read doc again", show=False),
-        Binding("R", "reread_stale", "Read stale docs again", show=False),
         Binding("ctrl+b", "graph_build", "Build graph / stop"),
     ]
 
@@ -238,8 +250,7 @@ class LibraryScreen(LocalRagScreen):
         with VerticalScroll(id="ingest-report"):
             yield Static(id="ingest-line")
         yield self.graph_panel
-        table: DataTable[str | Text] = DataTable(id="documents", cursor_type="row", zebra_stripes=True)
-        yield table
+        yield DocumentsTable(id="documents", cursor_type="row", zebra_stripes=True)
         yield StatusBar()
         yield Footer()
 
