@@ -9,7 +9,7 @@ import pytest
 from conftest import wait_for
 from fakes import FakeEngine
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Input, OptionList, ProgressBar, Static
+from textual.widgets import DataTable, Input, Label, OptionList, ProgressBar, Static, Switch
 
 from localrag import paths
 from localrag.config import Settings, load_settings
@@ -212,6 +212,31 @@ async def test_settings_are_validated_and_persisted(app: LocalRagApp, fake_engin
         from localrag.answer.evidence import EXTRACT_MODEL
 
         assert app.model_label == EXTRACT_MODEL  # the status bar named the model that no longer answered
+
+
+async def test_each_settings_switch_says_on_or_off_in_words_beside_it(app: LocalRagApp) -> None:
+    # Only the slider's colour told the state: a screen reader or a terminal without colour read `▊        ▎` for
+    # both switches, on or off (before 2026-12-07).
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f5")
+        screen = app.screen
+        assert isinstance(screen, SettingsScreen)
+
+        def shown(switch: str) -> str:
+            label = screen.query_one(f"#{switch}-state", Label)
+            assert label.region.width and label.region.right <= 80  # on the screen, not past its edge
+            assert label.region.y == screen.query_one(f"#{switch}", Switch).region.y  # beside the slider
+            return str(label.render())
+
+        assert (shown("only-documents"), shown("extract")) == ("on", "off")
+        screen.query_one("#extract", Switch).focus()
+        await pilot.press("space")
+        await pilot.pause()
+        assert (shown("only-documents"), shown("extract")) == ("on", "on")
+        screen.query_one("#only-documents", Switch).focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert (shown("only-documents"), shown("extract")) == ("off", "on")
 
 
 async def test_saving_writes_only_what_the_form_changed_to_the_engines_file(tmp_path: Path) -> None:

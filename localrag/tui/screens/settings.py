@@ -85,6 +85,7 @@ class SettingsScreen(LocalRagScreen):
     SettingsScreen .field Label { width: 1fr; max-width: 46; height: auto; padding: 1 1 0 0; }
     SettingsScreen .field Input { width: 16; }
     SettingsScreen #saved-to { color: $text-muted; }
+    SettingsScreen .field Label.switch-state { width: auto; padding: 1 0 0 1; }
     """
     BINDINGS = [Binding("ctrl+s", "save", "Save")]
     _shown: Settings  # the settings the form was last filled from
@@ -96,12 +97,16 @@ class SettingsScreen(LocalRagScreen):
                 with Horizontal(classes="field"):
                     yield Label(field.label)
                     yield Input(str(getattr(settings, field.name)), id=field.name, type="number")
-            with Horizontal(classes="field"):
-                yield Label("Answer only from my documents")
-                yield Switch(not settings.allow_model_knowledge, id="only-documents")
-            with Horizontal(classes="field"):
-                yield Label("Answer with the sources' best sentence (no model)")
-                yield Switch(settings.answer_mode == "extract", id="extract")
+            for switch, label, on in (
+                ("only-documents", "Answer only from my documents", not settings.allow_model_knowledge),
+                ("extract", "Answer with the sources' best sentence (no model)", settings.answer_mode == "extract"),
+            ):
+                with Horizontal(classes="field"):
+                    yield Label(label)
+                    yield Switch(on, id=switch)
+                    # In words beside it: the slider alone showed its state by colour only, and a screen reader
+                    # or a terminal without colour read `▊        ▎` for both states (before 2026-12-07).
+                    yield Label(_state(on), id=f"{switch}-state", classes="switch-state")
             yield Button("Save", variant="primary", id="save")
             yield Static(id="saved-to")
         yield StatusBar()
@@ -119,6 +124,9 @@ class SettingsScreen(LocalRagScreen):
             self.query_one("#only-documents", Switch).value = not settings.allow_model_knowledge
         if settings.answer_mode != shown.answer_mode:
             self.query_one("#extract", Switch).value = settings.answer_mode == "extract"
+
+    def on_switch_changed(self, event: Switch.Changed) -> None:
+        self.query_one(f"#{event.switch.id}-state", Label).update(_state(event.value))
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "save":
@@ -147,3 +155,8 @@ class SettingsScreen(LocalRagScreen):
             app.reload_model()
         self.query_one("#saved-to", Static).update(Text(printable(f"Saved to {path}", multiline=False)))
         self.notify("Settings saved.")
+
+
+def _state(on: bool) -> str:
+    """A switch's state in words."""
+    return "on" if on else "off"
