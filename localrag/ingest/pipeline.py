@@ -411,10 +411,13 @@ def run_ingest(
         def embedding(count: int, total: int) -> None:
             # One big file is one batch, embedded for minutes: without this a pipe heard nothing until it ended.
             # The batch's first chunks up to the next one to embed have vectors now (the reused ones need none).
+            # Named as the batch's: "Embedding 128/256 chunks: 128/300 files 128 chunks" read as 256 chunks in all,
+            # and the summary then said 300 (before 2026-12-07).
             if progress is not None:
                 covered = todo[count] if count < len(todo) else len(texts)
                 progress(IngestProgress(finished(covered), len(files), chunks_done() + covered, name,
-                                        time.monotonic() - started, None, f"Embedding {count}/{total} chunks"))
+                                        time.monotonic() - started, None,
+                                        f"Embedding a batch of {total} chunks, {count} done"))
 
         try:
             fresh = embedded_in_steps([texts[i] for i in todo], embedder, embedding,

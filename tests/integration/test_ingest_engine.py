@@ -188,7 +188,7 @@ def test_ingest_progress_only_goes_forward_when_stopped(tmp_path: Path) -> None:
 
     def seen(event: IngestProgress) -> None:
         events.append(event)
-        if event.activity.startswith("Embedding 256/"):
+        if event.activity.startswith("Embedding ") and event.activity.endswith(", 256 done"):
             cancel.set()
 
     report = engine.ingest([folder], progress=seen, cancel=cancel)

@@ -545,15 +545,17 @@ def test_a_missing_folder_with_documents_still_indexed_says_how_to_remove_them(
 
 
 def test_one_big_file_reports_its_embedding_as_it_goes(localrag_home: Path, tmp_path: Path) -> None:
-    # A file is one batch, embedded for minutes on 2 cores: a pipe heard nothing until the end of it.
+    # A file is one batch, embedded for minutes on 2 cores: a pipe heard nothing until the end of it. The count is
+    # named as the batch's: "Embedding 128/256 chunks: 128/300 files 128 chunks" read as 256 chunks in all, and the
+    # summary then said 300 (before 2026-12-07).
     big = tmp_path / "big.txt"
     big.write_text("\n\n".join(f"Paragraph {n} tells of the harbour and its keeper." for n in range(1500)))
     seen: list[str] = []
     report = Engine(Settings(), embedder=HashEmbedder(dim=32)).ingest([big], progress=lambda p: seen.append(p.activity))
     embedding = [a for a in seen if a.startswith("Embedding ")]
     chunks = report.chunks_written
-    assert chunks > 64 and embedding[0] == f"Embedding 64/{chunks} chunks"
-    assert embedding[-1] == f"Embedding {chunks}/{chunks} chunks"
+    assert chunks > 64 and embedding[0] == f"Embedding a batch of {chunks} chunks, 64 done"
+    assert embedding[-1] == f"Embedding a batch of {chunks} chunks, {chunks} done"
 
 
 def test_a_file_over_a_megabyte_is_named_while_it_is_read(localrag_home: Path, tmp_path: Path) -> None:
