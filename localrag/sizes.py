@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 
@@ -39,6 +40,12 @@ def megabytes(size: int) -> str:
 def count_text(n: int, one: str, many: str = "") -> str:
     """A count with its noun: "1 chunk", "3 chunks", "2 entities" (`many` where the plural is not one + "s")."""
     return f"{n} {one}" if n == 1 else f"{n} {many or one + 's'}"
+
+
+def some_of(items: Sequence[str], shown: int = 3) -> str:
+    """The first `shown` of `items` for a note, ", ..." for the rest: a list of a folder's files made a line of
+    thousands of characters (`ingest`'s notes, `forget`'s report)."""
+    return ", ".join(items[:shown]) + (", ..." if len(items) > shown else "")
 
 
 def points_figures(value: float, low: float, high: float) -> tuple[str, str, str]:

@@ -7,6 +7,9 @@ with it, both are erased (localrag/forget.py). `--json` gives the report to scri
 from __future__ import annotations
 
 import argparse
+import os
+from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.console import Console
@@ -18,7 +21,7 @@ from localrag.cli.common import print_json
 from localrag.forget import forget_command, text_stays
 from localrag.safe_text import printable
 from localrag.shapes import forgotten_json
-from localrag.sizes import count_text
+from localrag.sizes import count_text, some_of
 
 if TYPE_CHECKING:
     from localrag.forget import Forgotten
@@ -48,14 +51,23 @@ def _forget_command(args: argparse.Namespace, out: Console, err: Console) -> int
     if args.json:
         print_json(forgotten_json(done), indent=None)
     else:
-        for line in report_lines(done):
+        # What stays indexed, where a folder may stand in the purge command for the many paths forgotten.
+        indexed = [d.path for d in engine.documents()] if len(done.paths) > _LISTED and not done.purged else None
+        for line in report_lines(done, indexed):
             err.print(Text(printable(line, multiline=False)), soft_wrap=True)
     return 0
 
 
-def report_lines(done: Forgotten) -> list[str]:
-    """The report in words, one line each: what was removed and where the text is still, or was erased from."""
-    named = ", ".join(done.paths)
+# Paths a line names before ", ..." (as ingest's notes do): `forget wiki/daily/standup*` named 127, in three lines of
+# 6,000 characters and more, before 2026-12-07.
+_LISTED = 3
+
+
+def report_lines(done: Forgotten, indexed: Sequence[str] | None = None) -> list[str]:
+    """The report in words, one line each: what was removed and where the text is still, or was erased from.
+    `indexed`: the paths the collection still indexes, where a folder holding none of them may stand for more than
+    _LISTED paths forgotten in the purge command (None: not known, and the command is described instead)."""
+    named = some_of(done.paths, _LISTED)
     if done.documents:
         removed = f"{count_text(done.documents, 'document')}, {count_text(done.chunks, 'chunk')}"
         lines = [f"forgot {named}: {removed} removed"]
@@ -70,11 +82,11 @@ def report_lines(done: Forgotten) -> list[str]:
         lines.append(f"note: {named} is still on disk in a folder `localrag watch` follows for this collection "
                      f"({', '.join(done.watched)}): the watch reads it again; move it out of the folder to keep "
                      "it out of the index")
-    for other, indexed in done.spared_in.items():
+    for other, spared in done.spared_in.items():
         # Named with the command that erases it there: "another collection" left the user to find which.
-        command = forget_command(indexed, other, purge=True, configured=done.configured)
-        lines.append(f"saved conversations keep the text of {count_text(len(indexed), 'document')} collection "
-                     f"'{other}' still indexes: {', '.join(indexed)} ({command} erases it there too)")
+        command = _purge_command(spared, other, done.configured, None)
+        lines.append(f"saved conversations keep the text of {count_text(len(spared), 'document')} collection "
+                     f"'{other}' still indexes: {some_of(spared, _LISTED)} ({command} erases it there too)")
     if done.purged:
         lines.append("the index keeps no old version: the text of what it forgot lies in no file of it")
         if held:
@@ -88,16 +100,34 @@ def report_lines(done: Forgotten) -> list[str]:
         return lines + _on_disk(done)
     lines.append(text_stays(len(held)) + (":" if held else ""))
     lines += held + _on_disk(done)
-    lines.append(f"{forget_command(done.paths, done.collection, purge=True, configured=done.configured)} erases it now")
+    lines.append(f"{_purge_command(done.paths, done.collection, done.configured, indexed)} erases it now")
     return lines
+
+
+def _purge_command(paths: Sequence[str], collection: str, configured: str | None,
+                   indexed: Sequence[str] | None) -> str:
+    """The `forget --purge` that erases what forgetting `paths` left, short enough to read and still a command that
+    works: past _LISTED paths, their common folder where the collection indexes nothing under it (so the purge takes
+    no other document out), else the words that say which command."""
+    if len(paths) <= _LISTED:
+        return forget_command(paths, collection, purge=True, configured=configured)
+    try:
+        folder = Path(os.path.commonpath(paths))
+    except ValueError:  # relative and absolute paths, which share no folder
+        folder = None
+    if (indexed is not None and folder is not None and folder != Path(folder.anchor)
+            and not any(Path(p).is_relative_to(folder) for p in indexed)):
+        return forget_command([str(folder)], collection, purge=True, configured=configured)
+    command = forget_command(["PATH..."], collection, purge=True, configured=configured)
+    return f"{command}, naming these {len(paths)} paths,"
 
 
 def _on_disk(done: Forgotten) -> list[str]:
     """A line, unless a watch's note said it: what was forgotten is still on disk, and comes back."""
     if done.watched or not done.still_on_disk:
         return []
-    return [f"note: still on disk: {', '.join(done.still_on_disk)}; an ingest of its folder (of its file, once that "
-            "changes) reads it again: delete it (a mail: from its mailbox), or name a file or folder in a "
+    return [f"note: still on disk: {some_of(done.still_on_disk, _LISTED)}; an ingest of its folder (of its file, "
+            "once that changes) reads it again: delete it (a mail: from its mailbox), or name a file or folder in a "
             ".localragignore, to keep it out"]
 
 

@@ -69,6 +69,7 @@ from localrag.ingest.readings import chunk_size, reading, stale_reason
 from localrag.paths import typed_path
 from localrag.safe_text import disk_name, holder_on_disk, line_text, path_text
 from localrag.sizes import count_text
+from localrag.sizes import some_of as _some
 from localrag.types import (
     HOLDER_SUFFIXES,
     Chunk,
@@ -159,11 +160,6 @@ def _parts_by_file(known: dict[str, str], files: set[str]) -> dict[str, list[str
 
 def _is_under(path: str, folders: Sequence[Path]) -> bool:
     return any(Path(path).is_relative_to(folder) for folder in folders)
-
-
-def _some(paths: Sequence[str]) -> str:
-    """The first three of `paths` for a note, "..." for the rest."""
-    return ", ".join(paths[:3]) + (", ..." if len(paths) > 3 else "")
 
 
 def _excluded(path: str, patterns: dict[Path, list[str]]) -> bool:

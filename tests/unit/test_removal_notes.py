@@ -172,3 +172,37 @@ def test_a_file_replaced_by_a_folder_of_its_name_is_named_in_no_command(localrag
         "1 document removed, not erased: its text stays in the index's files (a delete only marks rows, and old "
         "versions are kept for readers) until a later ingest compacts them, usually; a folder is now named "
         f"{replaced}, so no command names it: a forget of that name would take the folder's documents too"]
+
+
+def test_forgetting_many_files_names_a_few_and_a_purge_command_that_still_works(
+        localrag_home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # `forget wiki/daily/standup*` (127 notes) printed three lines of 6,000 characters and more: "forgot ...", "note:
+    # still on disk: ..." and the purge command each named every path (before 2026-12-07).
+    wiki = tmp_path / "wiki"
+    for folder in ("daily", "standups"):
+        (wiki / folder).mkdir(parents=True)
+        for n in range(40):
+            (wiki / folder / f"standup-{n:02}.md").write_text(f"# Standup {n}\n\nThe team shipped item {n}.\n")
+    (wiki / "daily" / "retro.md").write_text("# Retro\n\nThe retro moved to Friday.\n")
+    assert run(["ingest", str(wiki)]) == 0
+    capsys.readouterr()
+    standups = sorted(str((wiki / "standups").resolve() / f"standup-{n:02}.md") for n in range(40))
+    assert run(["forget", *standups]) == 0
+    said = capsys.readouterr().err
+    assert not [path for path in standups[3:] if path in said], said
+    lines = said.splitlines()
+    assert lines[0] == f"forgot {', '.join(standups[:3])}, ...: 40 documents, 40 chunks removed"
+    assert any(line.startswith(f"note: still on disk: {', '.join(standups[:3])}, ...; ") for line in lines)
+    # Nothing else is indexed under their folder: it stands for them, and the command it names works.
+    assert lines[-1] == f"`localrag forget {(wiki / 'standups').resolve()} --purge` erases it now"
+    assert run(["forget", str(wiki / "standups"), "--purge"]) == 0
+    assert "erased what removing it left" in capsys.readouterr().err
+    # The retro stays indexed beside these: their folder would forget it too, so the command is said in words.
+    daily = sorted(str((wiki / "daily").resolve() / f"standup-{n:02}.md") for n in range(40))
+    assert run(["forget", *daily]) == 0
+    said = capsys.readouterr().err
+    assert not [path for path in daily[3:] if path in said], said
+    lines = said.splitlines()
+    assert lines[-1] == "`localrag forget PATH... --purge`, naming these 40 paths, erases it now"
+    assert [d.path for d in Engine(Settings(), embedder=HashEmbedder(dim=8)).documents()] == [
+        str((wiki / "daily" / "retro.md").resolve())]
