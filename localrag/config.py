@@ -608,7 +608,12 @@ def described_settings(config_file: Path | None = None, names: list[str] | None 
 
 def _known_name(name: str) -> None:
     if name not in _FIELDS:
-        raise ConfigError(f"unknown setting '{name}'", f"known: {', '.join(_FIELDS)}")
+        # The one meant first, as the CLI names a misspelt option: `topk` listed all 37 names, top_k among them.
+        from localrag.close_names import close_name
+
+        meant = close_name(name, _FIELDS)
+        raise ConfigError(f"unknown setting '{name}'" + (f" (did you mean {meant}?)" if meant else ""),
+                          f"known: {', '.join(_FIELDS)}")
 
 
 def saved_setting(config_file: Path, name: str) -> Any:

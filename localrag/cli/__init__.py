@@ -36,6 +36,7 @@ from localrag.address_space import short_of_memory
 from localrag.cli.argtypes import path_arg
 from localrag.cli.common import USAGE_EXIT
 from localrag.cli.console import make_console
+from localrag.close_names import close_name
 from localrag.config import unknown_settings, unknown_variables
 from localrag.disk_errors import as_disk_trouble, disk_trouble, is_disk_full
 from localrag.errors import ConfigError, LocalRagError
@@ -75,41 +76,69 @@ class _Parser(argparse.ArgumentParser):
     """
 
     _intermixing = False  # parse_known_intermixed_args calls parse_known_args for each of its two passes
+    _top = False  # the parser `parse_args` was called on: the others are sub-commands, which judge their own extras
 
     def _parse_optional(self, arg_string: str) -> Any:
         """A command whose text may open with a dash (`set_defaults(query_words=...)`: `search -draft`, a search
         operator) reads a word that is no option of its own as that text, not as an unknown option ("the following
-        arguments are required: query", before 2026-12-07)."""
+        arguments are required: query", before 2026-12-07); so too a word that opens with one of its short options
+        but does not read as that option with a value glued on: `-kids` (-k's "ids" is no number) and `-hostel` (-h
+        takes nothing) were "argument -k/--top-k: ids is not a whole number" (before 2026-12-07). `-k3` stays -k."""
         found = super()._parse_optional(arg_string)  # type: ignore[misc]
-        # (action, option, value), or a list of them from Python 3.12.7; action None: no option of this command.
-        first = found[0] if isinstance(found, list) and found else found
-        if (self.get_default("query_words") and first is not None and first[0] is None
-                and _DASH_WORD.fullmatch(arg_string)):
+        first = _option_of(found)
+        if (self.get_default("query_words") and first is not None and _DASH_WORD.fullmatch(arg_string)
+                and (first[0] is None or _not_glued(first))):
             return None
         return found
 
     def parse_args(self, args: Sequence[str] | None = None,  # type: ignore[override]
                    namespace: argparse.Namespace | None = None) -> argparse.Namespace:
-        parsed, extras = self.parse_known_args(args, namespace)
+        self._top = True
+        try:
+            parsed, extras = self.parse_known_args(args, namespace)
+        finally:
+            self._top = False
         if extras:
-            # `search hotel -draft` and `search -- -draft -k 3`: the words after the query's first are no argument.
-            command = getattr(parsed, "query_words", None)
-            hint = (f" (a query of several words, or one opening with '-', goes in quotes, the options outside them: "
-                    f"localrag {command} -k 3 'hotel -draft')") if command else ""
-            self.error(f"unrecognized arguments: {' '.join(extras)}{hint}")
+            self._refuse(parsed, extras)
         return parsed
 
     def parse_known_args(self, args: Sequence[str] | None = None,  # type: ignore[override]
                          namespace: argparse.Namespace | None = None) -> tuple[argparse.Namespace, list[str]]:
+        if self._intermixing:
+            return super().parse_known_args(args, namespace)
         # A parser of sub-commands cannot be parsed intermixed (argparse raises TypeError): its commands are.
         # After `--` everything is positional already, and Python 3.11's intermixed parsing loses what follows it.
-        if self._intermixing or self._subparsers is not None or (args is not None and "--" in args):
-            return super().parse_known_args(args, namespace)
-        self._intermixing = True
-        try:
-            return self.parse_known_intermixed_args(args, namespace)
-        finally:
-            self._intermixing = False
+        if self._subparsers is not None or (args is not None and "--" in args):
+            parsed, extras = super().parse_known_args(args, namespace)
+        else:
+            self._intermixing = True
+            try:
+                parsed, extras = self.parse_known_intermixed_args(args, namespace)
+            finally:
+                self._intermixing = False
+        if extras and not self._top:
+            # A sub-command's own: passed up, they were refused under the top-level usage, with no word of the
+            # command's options (before 2026-12-07).
+            self._refuse(parsed, extras)
+        return parsed, extras
+
+    def _refuse(self, parsed: argparse.Namespace, extras: list[str]) -> None:
+        """Exit with this command's usage and why its command line has `extras`: each unknown option with the one
+        it likely meant, else the words past a query's first with how to quote them."""
+        unknown = [extra for extra in extras if extra.startswith("-") and extra != "--"
+                   and (read := _option_of(self._parse_optional(extra))) is not None and read[0] is None]
+        if unknown:
+            known = [name for name in self._option_string_actions if name.startswith("--")]
+            said = []
+            for option in unknown:
+                meant = close_name(option.split("=", 1)[0], known)
+                said.append(f"unknown option {option}" + (f" (did you mean {meant}?)" if meant else ""))
+            self.error("; ".join(said) + "; --help lists the options")
+        # `search hotel -draft` and `search -- -draft -k 3`: the words after the query's first are no argument.
+        command = getattr(parsed, "query_words", None)
+        hint = (f" (a query of several words, or one opening with '-', goes in quotes, the options outside them: "
+                f"localrag {command} -k 3 'hotel -draft')") if command else ""
+        self.error(f"unrecognized arguments: {' '.join(extras)}{hint}")
 
     def _get_formatter(self) -> argparse.HelpFormatter:
         if sys.stdout.isatty():
@@ -120,6 +149,29 @@ class _Parser(argparse.ArgumentParser):
 
 # A word after one dash, as a search leaves it out (`-draft`); `--jsn` and `-j` stay unknown options.
 _DASH_WORD = re.compile(r"-[^\W\d_][\w'-]+")
+
+
+def _option_of(found: Any) -> tuple[Any, ...] | None:
+    """argparse's reading of an argument as an option, (action, option string, ..., glued value): None where it is
+    a positional; its action None where it is no option of the parser. Python 3.12.7 made it a list of them."""
+    return (found[0] if found else None) if isinstance(found, list) else found
+
+
+def _not_glued(option: tuple[Any, ...]) -> bool:
+    """Whether a short option read with a value glued on (`-kids`: -k, "ids") does not take that value: the
+    option takes none (`-hostel`), or its type refuses it."""
+    action, given, glued = option[0], option[1], option[-1]
+    if glued is None or given.startswith("--"):
+        return False
+    if action.nargs == 0:
+        return True
+    if action.type is None:
+        return False
+    try:
+        action.type(glued)
+    except (argparse.ArgumentTypeError, TypeError, ValueError):
+        return True
+    return False
 
 # Wider than any help text: in a pipe each paragraph and each option's help stays on one line.
 _UNWRAPPED = 100_000

@@ -207,7 +207,54 @@ def test_a_query_may_open_with_a_dash_and_extra_words_say_to_quote(capsys: pytes
                                             "'hotel -draft')\n")
     with pytest.raises(SystemExit):  # an option misspelt is still one, of a command without free text too
         parser.parse_args(["status", "-jsn"])
-    assert "unrecognized arguments: -jsn\n" in capsys.readouterr().err
+    assert "unknown option -jsn (did you mean --json?)" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv", [["search", "hotel", "-kids"], ["search", "-kayak"], ["search", "hotel", "-hostel"],
+                                  ["search", "-honey", "-k", "2"], ["ask", "-kids", "--extract"],
+                                  ["ask", "hotel", "-hostel"]])
+def test_a_dash_word_opening_with_a_short_option_is_query_text(argv: list[str],
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """`search hotel -kids` failed "argument -k/--top-k: ids is not a whole number", `search hotel -hostel`
+    "argument -h/--help: ignored explicit argument 'ostel'" (before 2026-12-07): the -word exclusion, as -draft is."""
+    from localrag.cli import _parser
+
+    dash_word = next(word for word in argv[1:] if word.startswith("-") and len(word) > 2)
+    if argv[1] == dash_word:
+        parsed = _parser().parse_args(argv)
+        assert (parsed.query if argv[0] == "search" else parsed.question) == dash_word
+        return
+    with pytest.raises(SystemExit):  # a second word: the quotes hint, as for `search hotel -draft`
+        _parser().parse_args(argv)
+    assert f"unrecognized arguments: {dash_word} (a query of several words" in capsys.readouterr().err
+
+
+def test_a_short_option_with_its_value_glued_on_stays_an_option() -> None:
+    from localrag.cli import _parser
+
+    assert _parser().parse_args(["search", "bees", "-k3"]).top_k == 3
+    with pytest.raises(SystemExit):  # not a dash word: the option's own error
+        _parser().parse_args(["search", "bees", "-k", "x"])
+
+
+@pytest.mark.parametrize(("argv", "usage", "said"), [
+    (["search", "bees", "--top_k", "3"], "usage: localrag search ", "unknown option --top_k (did you mean --top-k?)"),
+    (["ask", "bees", "--colection", "work"], "usage: localrag ask ",
+     "unknown option --colection (did you mean --collection?)"),
+    (["documents", "--jsn"], "usage: localrag documents ", "unknown option --jsn (did you mean --json?)"),
+    (["config", "--jsn", "path"], "usage: localrag config ", "unknown option --jsn (did you mean --json?)"),
+    (["search", "bees", "--frobnicate"], "usage: localrag search ", "unknown option --frobnicate; --help lists"),
+])
+def test_a_misspelt_option_is_named_under_its_commands_usage_with_the_one_meant(
+        argv: list[str], usage: str, said: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """It was refused under the top-level usage as "unrecognized arguments: --top_k 3 (a query ... goes in quotes
+    ...)", advice for a query, naming no option (before 2026-12-07)."""
+    from localrag.cli import _parser
+
+    with pytest.raises(SystemExit):
+        _parser().parse_args(argv)
+    err = capsys.readouterr().err
+    assert err.startswith(usage) and said in err and "quotes" not in err, err
 
 
 @pytest.mark.parametrize(("variable", "value", "said"), [

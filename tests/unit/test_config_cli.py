@@ -52,7 +52,7 @@ def test_set_checks_then_writes_keeping_the_files_comments_and_show_says_where_e
                         (["top_k", "six"], "must be a whole number, not 'six'"),
                         (["answer_mode", "extracted"], "use one of: generate, extract"),
                         (["chunk_overlap", "300"], "must be smaller than chunk_tokens"),
-                        (["topk", "6"], "unknown setting 'topk'"),
+                        (["topk", "6"], "unknown setting 'topk' (did you mean top_k?)"),
                         # A model or embedder that does not load would fail every later command, far from here.
                         (["model", "nosuch"], "setting 'model' = 'nosuch': model 'nosuch' not found"),
                         (["embedder", "nosuch"], "not a local sentence-transformers model folder")):
@@ -69,6 +69,14 @@ def test_set_checks_then_writes_keeping_the_files_comments_and_show_says_where_e
     assert f"top_k: taken out of {file}; the default, 4, applies" in err and "n_ctx: not in" in err
     assert "top_k" not in file.read_text() and "# a little warmer" in file.read_text()
     assert _json(capsys, "show", "top_k")["top_k"]["from"] == "default"
+
+
+@pytest.mark.parametrize("argv", [["show", "topk"], ["unset", "topk"], ["show", "Top-K"]])
+def test_a_misspelt_setting_names_the_one_meant(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    """"unknown setting 'topk' (known: model, ...)" listed all the names, the one meant among them (before
+    2026-12-07)."""
+    assert run(["config", *argv]) == 2
+    assert f"unknown setting '{argv[1]}' (did you mean top_k?)" in capsys.readouterr().err
 
 
 def test_an_environment_variable_is_named_where_it_wins(
