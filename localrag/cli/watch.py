@@ -2,9 +2,9 @@
 
 With paths, those folders are watched and remembered; with none, the remembered ones are resumed.
 `--include`/`--exclude` are ingest's patterns, remembered with the folders until others are given;
-`--forget-folders` clears the folders and their patterns. `--purge` (or the `watch_purge` setting) erases a
-deleted file's text as `forget --purge` does. One line per change on stderr (`--json`: one JSON object per line
-on stdout, for scripts). Paths come from the file system and are printed as plain text.
+`--forget-folders` forgets the folders named, or all of them and their patterns. `--purge` (or the `watch_purge`
+setting) erases a deleted file's text as `forget --purge` does. One line per change on stderr (`--json`: one JSON
+object per line on stdout, for scripts). Paths come from the file system and are printed as plain text.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import signal
 import threading
+from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
 
@@ -48,27 +49,45 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     watch.add_argument("--exclude", action="append", metavar="GLOB",
                        help="skip matching files and folders, as for ingest (remembered with the folders)")
     watch.add_argument("--forget-folders", action="store_true",
-                       help="clear the remembered folders and their patterns, and exit")
+                       help="forget the FOLDERs named from the remembered ones (none named: all of them and their "
+                       "patterns), and exit")
     watch.add_argument("--json", action="store_true", help="one JSON object per change on stdout")
     add_collection_flag(watch)
     watch.set_defaults(handler=_watch)
 
 
-def _forget_folders(engine: Engine, as_json: bool, err: Console) -> int:
-    """Clear the remembered folders and patterns, naming what was cleared: "no folders remembered" was printed
-    whether a folder had just been forgotten or none had ever been remembered."""
-    folders = engine.watched_folders()
-    include, exclude = engine.watch_patterns()
-    engine.remember_watched([])
+def _forget_folders(engine: Engine, named: list[Path], as_json: bool, err: Console) -> int:
+    """Forget the `named` remembered folders, or all of them and their patterns with none named, naming what was
+    forgotten: "no folders remembered" was printed whether a folder had just been forgotten or none had ever been
+    remembered, and a folder named was passed over, every remembered one forgotten (before 2026-12-07)."""
+    from localrag.errors import LocalRagError
+    from localrag.paths import typed_path
+
+    remembered = engine.watched_folders()
     collection = engine.settings.collection
+    # Resolved as a watch of them remembered them; not checked on the disk: a folder moved away is the one to forget.
+    wanted = list(dict.fromkeys(typed_path(p).resolve() for p in named))
+    unknown = [folder for folder in wanted if folder not in remembered]
+    if unknown:
+        listed = ", ".join(str(f) for f in remembered) or "none"
+        raise LocalRagError(f"not remembered for collection {collection}: {', '.join(str(f) for f in unknown)}",
+                            f"the remembered folders: {listed}; `localrag watch --forget-folders` alone forgets them "
+                            "all")
+    folders = wanted or remembered
+    kept = [folder for folder in remembered if folder not in folders]
+    # The patterns go with the last folder (`remember_folders`): they are matched below the folders still watched.
+    include, exclude = engine.watch_patterns() if not kept else ([], [])
+    engine.remember_watched(kept)
     if as_json:
         print_json({"collection": collection, "forgotten_folders": [str(f) for f in folders],
-                    "forgotten_include": include, "forgotten_exclude": exclude})
+                    "forgotten_include": include, "forgotten_exclude": exclude,
+                    "remembered_folders": [str(f) for f in kept]})
     elif folders:
         patterns = [*include, *exclude]
         said = f" and {count_text(len(patterns), 'pattern')}" if patterns else ""
+        still = f"; still remembered: {', '.join(str(f) for f in kept)}" if kept else ""
         err.print(Text(line_text(f"forgot {count_text(len(folders), 'folder')}{said} of collection {collection}: "
-                                 f"{', '.join(str(f) for f in folders)}")), soft_wrap=True)
+                                 f"{', '.join(str(f) for f in folders)}{still}")), soft_wrap=True)
     else:
         err.print(Text(f"no folders were remembered for collection {collection}: nothing to forget"))
     return 0
@@ -80,7 +99,7 @@ def _watch(args: argparse.Namespace, out: Console, err: Console) -> int:
 
     engine = engine_from_args(args, ocr=args.ocr)
     if args.forget_folders:
-        return _forget_folders(engine, args.json, err)
+        return _forget_folders(engine, args.paths, args.json, err)
     folders = engine.folders_to_watch(args.paths)
     if not args.paths and (note := engine.missing_watched_note()):
         err.print(Text(note, style="yellow"), soft_wrap=True)

@@ -90,7 +90,32 @@ def test_forget_folders_names_what_it_forgot(localrag_home: Path, tmp_path: Path
     assert run(["watch", "--forget-folders", "--json", "--collection", "work"]) == 0
     assert json.loads(capsys.readouterr().out) == {
         "collection": "work", "forgotten_folders": [str(tmp_path / "a"), str(tmp_path / "b")],
-        "forgotten_include": [], "forgotten_exclude": []}
+        "forgotten_include": [], "forgotten_exclude": [], "remembered_folders": []}
+
+
+def test_forget_folders_forgets_only_the_folders_named(localrag_home: Path, tmp_path: Path,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    """`watch --forget-folders w1` forgot w1 and w2 alike, the folder named passed over (before 2026-12-07)."""
+    from localrag.cli import run
+
+    w1, w2 = tmp_path / "w1", tmp_path / "w2"
+    remember_folders([w1, w2], include=["*.md"], exclude=[])
+    assert run(["watch", "--forget-folders", str(w1)]) == 0  # moved away or not: w1 is no folder here
+    said = " ".join(capsys.readouterr().err.split())
+    assert said == f"forgot 1 folder of collection default: {w1}; still remembered: {w2}"
+    assert remembered_folders() == [w2] and remembered_patterns() == (["*.md"], [])
+
+    assert run(["watch", "--forget-folders", str(w1)]) == 2  # not remembered: said, with those that are
+    said = " ".join(capsys.readouterr().err.split())
+    assert said == (f"localrag: not remembered for collection default: {w1} (the remembered folders: {w2}; "
+                    "`localrag watch --forget-folders` alone forgets them all)")
+    assert remembered_folders() == [w2]
+
+    assert run(["watch", "--forget-folders", "--json", str(w2)]) == 0  # the last one: its patterns go with it
+    assert json.loads(capsys.readouterr().out) == {
+        "collection": "default", "forgotten_folders": [str(w2)], "forgotten_include": ["*.md"],
+        "forgotten_exclude": [], "remembered_folders": []}
+    assert remembered_folders() == [] and remembered_patterns() == ([], [])
 
 
 def test_a_remembered_folder_moved_away_is_named_and_the_others_watched(localrag_home: Path, tmp_path: Path,
