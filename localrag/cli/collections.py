@@ -43,6 +43,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("collections", help="list collections with their sizes (also: create, rename, delete)",
                        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--json", action="store_true", help="print the list, or what an action did, as JSON")
+    # Before the action too, as `conversations --yes delete ID` takes it: `collections --yes delete work2` was refused
+    # (before 2026-12-07).
+    p.add_argument("--yes", action="store_true", help="delete without asking for confirmation")
     actions = p.add_subparsers(dest="collections_command", metavar="ACTION")
     create = actions.add_parser("create", help="make an empty collection")
     create.add_argument("name")
@@ -51,7 +54,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     rename.add_argument("new")
     delete = actions.add_parser("delete", help="delete a collection with its documents, chunks and graph")
     delete.add_argument("name")
-    delete.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    delete.add_argument("--yes", action="store_true", default=argparse.SUPPRESS, help="do not ask for confirmation")
     for action in (create, rename, delete):
         # After the action too, where `ingest` and `forget` take it; SUPPRESS keeps a `--json` given before it.
         action.add_argument("--json", action="store_true", default=argparse.SUPPRESS,

@@ -39,7 +39,8 @@ INDEX_BOUND = ("embedder", "embed_backend")
 def add_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("config", help="every setting, its value and where it comes from (also: show, set, unset, path)",
                        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--json", action="store_true", help="print the settings as JSON")
+    p.add_argument("--json", action="store_true",
+                   help="print the settings, or what set, unset or path did, as JSON (the notes stay on stderr)")
     actions = p.add_subparsers(dest="config_command", metavar="ACTION")
     show = actions.add_parser("show", help="settings with what they do, their default and the values they take")
     show.add_argument("names", nargs="+", metavar="NAME")
@@ -49,7 +50,11 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     put.add_argument("value")
     unset = actions.add_parser("unset", help="take settings out of the settings file: their defaults apply")
     unset.add_argument("names", nargs="+", metavar="NAME")
-    actions.add_parser("path", help="the settings file's path")
+    path = actions.add_parser("path", help="the settings file's path")
+    for action in (put, unset, path):
+        # Before 2026-12-07 these took `config --json` and printed no JSON: plain text on stderr, stdout empty.
+        action.add_argument("--json", action="store_true", default=argparse.SUPPRESS,
+                            help="print what was done as JSON")
     p.set_defaults(handler=_handle)
 
 
@@ -59,11 +64,16 @@ def _handle(args: argparse.Namespace, out: Console, err: Console) -> int:
     path: Path = args.config or paths.config_file()
     command = args.config_command
     if command == "set":
-        return _set(path, args.name, args.value, err)
+        return _set(path, args.name, args.value, args.json, err)
     if command == "unset":
-        return _unset(path, args.names, err)
+        return _unset(path, args.names, args.json, err)
     if command == "path":
-        out.print(Text(str(path)), soft_wrap=True)
+        if args.json:
+            from localrag.cli.common import print_json
+
+            print_json({"file": str(path), "file_exists": path.is_file()})
+        else:
+            out.print(Text(str(path)), soft_wrap=True)
         return 0
     from localrag.config import described_settings
 
@@ -90,6 +100,11 @@ def _shown(name: str, value: Any) -> str:
     from localrag.config import toml_value
 
     return HIDDEN if name == SECRET and value else toml_value(value)
+
+
+def _hidden(name: str, value: Any) -> Any:
+    """A value as `--json` gives it: the token's hidden, as `_shown` hides it."""
+    return HIDDEN if name == SECRET and value else value
 
 
 def _origin(origin: str, path: Path) -> str:
@@ -120,14 +135,20 @@ def _print_one(row: DescribedSetting, out: Console) -> None:
         out.print(Text(f"  {label:<8} {value}"), soft_wrap=True)
 
 
-def _set(path: Path, name: str, text: str, err: Console) -> int:
+def _set(path: Path, name: str, text: str, as_json: bool, err: Console) -> int:
     from localrag.config import saved_setting, set_saved_setting
     from localrag.models import PATH_SETTINGS
 
     before = saved_setting(path, name)
     value = set_saved_setting(name, text, path)
-    was = "" if before is None else f" (was {_shown(name, before)})"
-    err.print(Text(f"{name} = {_shown(name, value)}{was} in {path}"), soft_wrap=True)
+    if as_json:
+        from localrag.cli.common import print_json
+
+        print_json({"file": str(path), "name": name, "value": _hidden(name, value),
+                    "was": None if before is None else _hidden(name, before)})
+    else:
+        was = "" if before is None else f" (was {_shown(name, before)})"
+        err.print(Text(f"{name} = {_shown(name, value)}{was} in {path}"), soft_wrap=True)
     if value != text and name in PATH_SETTINGS:
         how = ("as its name in models/, so it moves with the home" if "/" not in value
                else "as its whole path, so every command finds it from any folder")
@@ -154,28 +175,34 @@ def _index_note(config: Path, err: Console) -> None:
                    f"refuse this one: {way}, or go back with `{back}`", style="yellow"), soft_wrap=True)
 
 
-def _unset(path: Path, names: list[str], err: Console) -> int:
+def _unset(path: Path, names: list[str], as_json: bool, err: Console) -> int:
     from localrag.config import SETTING_NAMES, described_settings, remove_saved_settings
     from localrag.errors import ConfigError
 
     removed = remove_saved_settings(names, path)
+    if as_json:
+        from localrag.cli.common import print_json
+
+        # The names taken out of the file and those it did not hold, in place of a line for each; the notes stay.
+        print_json({"file": str(path), "removed": [n for n in names if n in removed],
+                    "not_in_file": [n for n in names if n not in removed]})
     known = [name for name in names if name not in removed or name in SETTING_NAMES]
     for name in names:
-        if name not in known:
+        if name not in known and not as_json:
             err.print(Text(f"{name}: taken out of {path} (no setting has that name)"), soft_wrap=True)
     try:
         # An empty list would describe every setting.
         rows = described_settings(path, known) if known else []
     except ConfigError as exc:  # another setting's wrong value: these are out of the file all the same
-        for name in sorted(removed & SETTING_NAMES):
+        for name in sorted(removed & SETTING_NAMES) if not as_json else []:
             err.print(Text(f"{name}: taken out of {path}"), soft_wrap=True)
         err.print(Text(f"note: {exc}", style="yellow"), soft_wrap=True)
         return 0
     for row in rows:
-        if row.name in removed:
+        if row.name in removed and not as_json:
             err.print(Text(f"{row.name}: taken out of {path}; the default, {_shown(row.name, row.default)}, "
                            "applies"), soft_wrap=True)
-        else:
+        elif not as_json:
             err.print(Text(f"{row.name}: not in {path}; nothing to take out"), soft_wrap=True)
         _notes(row.name, err)
     if set(INDEX_BOUND) & removed:

@@ -30,7 +30,8 @@ if TYPE_CHECKING:
 def add_commands(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("conversations",
                             help="list the chat app's saved conversations (also: search, show, rename, delete)")
-    parser.add_argument("--json", action="store_true", help="list, show or search as JSON")
+    parser.add_argument("--json", action="store_true", help="list, show or search as JSON, or say what rename or "
+                        "delete did so")
     parser.add_argument("--yes", action="store_true", help="delete without asking for confirmation")
     # Each action takes what it needs and argparse refuses the rest: with one optional `id` and `title` shared by
     # all, `search zone printer` searched for "zone" alone, and `list extra` passed in silence.
@@ -46,7 +47,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     rename.add_argument("title", nargs="+", metavar="TITLE", help="the new title (its words, quoted or not)")
     # After the action too, as before it (`conversations --yes delete last` worked before the actions had parsers).
     delete.add_argument("--yes", action="store_true", default=argparse.SUPPRESS, help="do not ask for confirmation")
-    for action in (listing, search, show):
+    # Before 2026-12-07 rename and delete took `conversations --json` and printed no JSON, stdout empty.
+    for action in (listing, search, show, rename, delete):
         # After the action too; SUPPRESS keeps a `--json` given before it.
         action.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print it as JSON")
     parser.set_defaults(handler=_conversations)
@@ -77,7 +79,7 @@ def _conversations(args: argparse.Namespace, out: Console, err: Console) -> int:
         if command != "delete" or args.id == "last" or not store.is_damaged(args.id):
             raise
         # What the damage error tells the user to do: the file goes, though it does not read.
-        return _delete(store, args.id, f"Delete the damaged conversation file {args.id}?", args.yes, err)
+        return _delete(store, args.id, f"Delete the damaged conversation file {args.id}?", args.yes, args.json, err)
     if command == "show":
         if args.json:
             print_json(conversation.to_json())
@@ -90,10 +92,13 @@ def _conversations(args: argparse.Namespace, out: Console, err: Console) -> int:
         if not title:
             return usage_error(err, "conversations rename: give the new title after the id")
         renamed = store.rename(conversation.id, title)
-        err.print(Text(f"renamed {renamed.id}: {renamed.title}"))
+        if args.json:
+            print_json({"renamed": renamed.id, "title": renamed.title})
+        else:
+            err.print(Text(f"renamed {renamed.id}: {renamed.title}"))
         return 0
     question = f"Delete conversation {conversation.id} \"{conversation.title}\" ({conversation.questions} questions)?"
-    return _delete(store, conversation.id, question, args.yes, err)
+    return _delete(store, conversation.id, question, args.yes, args.json, err)
 
 
 def _show(markdown: str, out: Console) -> None:
@@ -109,7 +114,8 @@ def _show(markdown: str, out: Console) -> None:
         sys.stdout.write(markdown)
 
 
-def _delete(store: ConversationStore, conversation_id: str, question: str, yes: bool, err: Console) -> int:
+def _delete(store: ConversationStore, conversation_id: str, question: str, yes: bool, as_json: bool,
+            err: Console) -> int:
     from localrag.cli.common import confirmed
 
     if not yes and not confirmed(question, f"conversation {conversation_id}: not deleted without confirmation",
@@ -117,7 +123,10 @@ def _delete(store: ConversationStore, conversation_id: str, question: str, yes: 
         err.print("nothing deleted")
         return 1
     store.delete(conversation_id)
-    err.print(Text(f"deleted conversation {conversation_id}"))
+    if as_json:
+        print_json({"deleted": conversation_id})
+    else:
+        err.print(Text(f"deleted conversation {conversation_id}"))
     return 0
 
 

@@ -295,3 +295,16 @@ def test_cli_collection_option_setting_and_commands(
     capsys.readouterr()
     assert run(["collections", "--json"]) == 0
     assert [c["name"] for c in json.loads(capsys.readouterr().out)] == ["default"]
+
+
+def test_yes_is_taken_before_the_delete_as_conversations_take_it(localrag_home: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """`collections --yes delete work2` was refused ("unrecognized arguments: --yes") where `conversations --yes delete
+    ID` worked (before 2026-12-07)."""
+    import json
+
+    from localrag.cli import run
+
+    assert run(["collections", "create", "work2"]) == 0
+    assert run(["collections", "--yes", "--json", "delete", "work2"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"deleted": "work2"}

@@ -79,6 +79,22 @@ def test_a_misspelt_setting_names_the_one_meant(argv: list[str], capsys: pytest.
     assert f"unknown setting '{argv[1]}' (did you mean top_k?)" in capsys.readouterr().err
 
 
+def test_set_unset_and_path_print_json_when_asked(capsys: pytest.CaptureFixture[str]) -> None:
+    """`config --json set top_k 7` took --json and printed the plain line on stderr, stdout empty (before
+    2026-12-07); the option after the action too, as `show` takes it."""
+    file = paths.config_file()
+    assert run(["config", "--json", "set", "top_k", "7"]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out) == {"file": str(file), "name": "top_k", "value": 7, "was": None}
+    assert captured.err == ""
+    assert run(["config", "set", "top_k", "8", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["was"] == 7
+    assert run(["config", "--json", "unset", "top_k", "n_ctx"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"file": str(file), "removed": ["top_k"], "not_in_file": ["n_ctx"]}
+    assert run(["config", "path", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"file": str(file), "file_exists": True}
+
+
 def test_an_environment_variable_is_named_where_it_wins(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -434,3 +434,18 @@ def test_show_renders_the_export_on_a_terminal_and_writes_its_source_to_a_pipe(
     shown = re.sub(r"\x1b\[[0-9;]*m", "", capsys.readouterr().out)
     assert f"{text} [1]" in shown and "fees.md:3-3" in shown and "\\" not in shown
     assert "**" not in shown and "## Q:" not in shown and "Q: What is the harbour fee?" in shown
+
+
+def test_rename_and_delete_print_json_when_asked(localrag_home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`conversations --json rename last T1` and `--json delete last --yes` took --json and printed no JSON (before
+    2026-12-07)."""
+    from localrag.cli import run
+
+    store = ConversationStore()
+    conv = store.new()
+    store.save(conv)
+    assert run(["conversations", "--json", "rename", "last", "T1"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"renamed": conv.id, "title": "T1"}
+    assert run(["conversations", "delete", "last", "--yes", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"deleted": conv.id}
+    assert store.list() == []
