@@ -9,29 +9,24 @@ terminal; `--yes` skips the question, and a delete with no terminal to ask on ne
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.table import Column
 from rich.text import Text
 
+from localrag.cli.common import GivenOnce
 from localrag.cli.tables import Rows
 
 if TYPE_CHECKING:
     from localrag.engine import Engine
 
 
-class _OneCollection(argparse.Action):
-    """`--collection NAME`, refused when given twice: argparse keeps the last, and `search "lease" --collection job
-    --collection private` searched `private` alone, as if the first had not been typed."""
+class _OneCollection(GivenOnce):
+    """`--collection NAME`, refused when given twice: `search "lease" --collection job --collection private` searched
+    `private` alone, as if the first had not been typed."""
 
-    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
-                 option_string: str | None = None) -> None:
-        before = getattr(namespace, self.dest, None)
-        if before is not None:
-            parser.exit(2, f"localrag: {option_string} given twice ({before!r}, then {values!r}): localrag works in "
-                           "one collection at a time; give it once\n")
-        setattr(namespace, self.dest, values)
+    why = "localrag works in one collection at a time; give it once"
 
 
 def add_collection_flag(parser: argparse.ArgumentParser) -> None:

@@ -60,11 +60,36 @@ def add_model_flag(parser: argparse.ArgumentParser) -> None:
                         "(e.g. ollama:llama3.2:3b); default: the model setting (the bundled SmolLM2 when unset)")
 
 
+class GivenOnce(argparse.Action):
+    """An option a command takes once, refused when given twice: argparse keeps the last, and the first was
+    dropped in silence, as if it had not been typed. `why` says why once, and what to do instead."""
+
+    why = "give it once"
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
+                 option_string: str | None = None) -> None:
+        before = getattr(namespace, self.dest, None)
+        if before is not None:
+            parser.exit(USAGE_EXIT, f"localrag: {option_string} given twice ({before!r}, then {values!r}): "
+                                    f"{self.why}\n")
+        setattr(namespace, self.dest, values)
+
+
+class _OnePath(GivenOnce):
+    """`--path a.txt --path b.md` searched or listed b.md alone (before 2026-12-07). Refused rather than joined: the
+    filter is one pattern (`SearchFilters.path_glob`) over the API, MCP and the chat app too, and its messages say
+    it as one; several would change that shape for all of them."""
+
+    why = ("the path filter is one pattern: a file, a folder, or a pattern with * and ? that matches them all "
+           "(--type is the repeatable filter); else run the command once for each")
+
+
 def add_filter_flags(parser: argparse.ArgumentParser) -> None:
-    """--path and --type: the filters `ask` and `search` share."""
-    parser.add_argument("--path", dest="path_glob", metavar="GLOB",
+    """--path and --type: the filters `ask`, `search` and `documents` share."""
+    parser.add_argument("--path", dest="path_glob", metavar="GLOB", action=_OnePath,
                         help="only documents whose path matches: a file or folder (relative: at any depth, as "
-                        "notes or notes/a.md; ./x and ../x from the current folder), or a pattern with * and ?")
+                        "notes or notes/a.md; ./x and ../x from the current folder), or a pattern with * and ?; "
+                        "once")
     parser.add_argument("--type", dest="file_types", action="append", default=[], metavar="EXT",
                         help="only documents of this type: an extension (pdf, md, py, ...), a type as `documents` "
                         "lists it (code:python), or code for every language; repeatable")

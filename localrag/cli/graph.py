@@ -76,7 +76,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                         "gives a file `graph import` reads)")
     triples.add_argument("entity", nargs="?", default="", metavar="ENTITY",
                          help="only triples with this entity (its name or an alias) at either end")
-    triples.add_argument("--relation", default="", help="only triples of this relation")
+    triples.add_argument("--relation", action="append", default=[], metavar="R",
+                         help="only triples of this relation (repeatable: of any of them, as `related` counts them)")
     triples.add_argument("--json", action="store_true", help="print the triples as JSON (the API's shape)")
     add_collection_flag(triples)
     triples.set_defaults(handler=_triples)
@@ -250,19 +251,27 @@ def _stats(args: argparse.Namespace, out: Console, err: Console) -> int:
     return 0
 
 
+def _of_relations(relations: list[str]) -> str:
+    """"of relation 'a'", "of relation 'a' or 'b'", or "" for none."""
+    return f"of relation {' or '.join(repr(r) for r in dict.fromkeys(relations))}" if relations else ""
+
+
 def _triples(args: argparse.Namespace, out: Console, err: Console) -> int:
     from localrag.cli.common import engine_from_args
     from localrag.shapes import triples_json
 
     engine = engine_from_args(args)
-    listed = engine.graph_triples(args.entity, args.relation)
+    # One listing a relation (LanceDB filters each), joined and sorted as one: a second --relation replaced the first
+    # (before 2026-12-07).
+    joined = {t for r in dict.fromkeys(args.relation or [""]) for t in engine.graph_triples(args.entity, r)}
+    listed = sorted(joined, key=lambda t: (t.head.lower(), t.relation, t.tail.lower(), t.source))
     if args.json:
         # The shape MCP's graph_triples and `POST /triples` give, with every triple (no limit here).
         print_json(triples_json(listed, len(listed)))
         return 0
     if not listed:
         wanted = " ".join(x for x in (f"with {args.entity!r}" if args.entity else "",
-                                      f"of relation {args.relation!r}" if args.relation else "") if x)
+                                      _of_relations(args.relation)) if x)
         option = engine.collection_option()
         err.print(Text(f"no triples{' ' + wanted if wanted else ''} in the graph (`localrag graph stats{option}` "
                        f"counts them; `graph build{option}` or `graph import FILE{option}` adds them)", style="yellow"))

@@ -119,6 +119,21 @@ def test_collection_given_twice_is_refused_on_one_line(capsys: pytest.CaptureFix
                         "at a time; give it once\n"), command
 
 
+def test_path_given_twice_is_refused_not_the_first_dropped(capsys: pytest.CaptureFixture[str]) -> None:
+    """`documents --path a.txt --path b.md` listed b.md alone, and `search honey --path A --path B` searched B (before
+    2026-12-07); a repeated --type is still the union."""
+    from localrag.cli import _parser
+
+    parser = _parser()
+    for command in (["search", "honey"], ["ask", "honey"], ["documents"]):
+        with pytest.raises(SystemExit) as exited:
+            parser.parse_args([*command, "--path", "a.txt", "--path=b.md"])
+        assert exited.value.code == 2, command
+        assert capsys.readouterr().err.startswith("localrag: --path given twice ('a.txt', then 'b.md'): the path "
+                                                  "filter is one pattern"), command
+    assert parser.parse_args(["documents", "--type", "md", "--type", "txt"]).file_types == ["md", "txt"]
+
+
 def test_a_pipe_gets_a_plain_progress_line_now_and_then(monkeypatch: pytest.MonkeyPatch) -> None:
     # A long ingest under cron or `tee` used to say nothing until it ended: the bar is off in a pipe.
     import io
