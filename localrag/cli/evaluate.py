@@ -42,8 +42,11 @@ if TYPE_CHECKING:
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
+    # The usage says the three forms: argparse's own, "DATASET [DATASET ...]", read as if several sets were taken.
     p = sub.add_parser("eval", help="measure answers and retrieval on a question set (also: eval list, eval show RUN)",
-                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
+                       usage="%(prog)s DATASET [options]\n       %(prog)s list [--json]\n"
+                             "       %(prog)s show RUN [--json]")
     p.add_argument("target", nargs="+", metavar="DATASET", help="question set, or `list`, or `show RUN`")
     p.add_argument("--format", choices=("covidqa", "pubmedqa", "hotpotqa", "musique", "jsonl", "kgqa"),
                    help="data set format (default: detected)")
@@ -75,14 +78,21 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 
 def _handle(args: argparse.Namespace, out: Console, err: Console) -> int:
     first = args.target[0]
-    if first == "list" and len(args.target) == 1:
+    if first == "list":
+        if len(args.target) != 1:
+            return usage_error(err, "eval list takes nothing more: `localrag eval list` (a data set named list: "
+                                    "`localrag eval ./list`)")
         return _list(out, args.json)
     if first == "show":
         if len(args.target) != 2:
-            return usage_error(err, "usage: localrag eval show RUN")
+            return usage_error(err, "eval show takes one run: `localrag eval show RUN` (`localrag eval list` lists "
+                                    "them)")
         return _show(args.target[1], out, args.json)
     if len(args.target) != 1:
-        return usage_error(err, "usage: localrag eval DATASET [options]")
+        # Before 2026-12-07 the usage line alone, "usage: localrag eval DATASET [options]", with no reason.
+        given = ", ".join(line_text(target) for target in args.target)
+        return usage_error(err, f"eval takes one dataset: {len(args.target)} were given ({given}); run eval once for "
+                                "each")
     if args.format == "kgqa":
         return _run_kgqa(args, out, err)
     return _run(args, out, err)

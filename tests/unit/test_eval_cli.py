@@ -64,6 +64,20 @@ def test_show_a_run_by_name(capsys: pytest.CaptureFixture[str]) -> None:
     shown = json.loads(capsys.readouterr().out)
     assert shown["run_dir"] == str(folder) and shown["rows"][0]["figures"]["f1"]["value"] == 1.0
     assert run(["eval", "show"]) == 2
+    assert "eval show takes one run: `localrag eval show RUN`" in capsys.readouterr().err
+
+
+def test_two_datasets_are_refused_with_the_reason_and_the_usage_names_one(capsys: pytest.CaptureFixture[str]) -> None:
+    """`eval q1.jsonl q2.jsonl` said only "usage: localrag eval DATASET [options]", and --help's usage read
+    `DATASET [DATASET ...]` (before 2026-12-07)."""
+    assert run(["eval", "q1.jsonl", "q2.jsonl", "--modes", "extract"]) == 2
+    assert capsys.readouterr().err.strip() == ("eval takes one dataset: 2 were given (q1.jsonl, q2.jsonl); run eval "
+                                               "once for each")
+    with pytest.raises(SystemExit):
+        run(["eval", "--help"])
+    assert capsys.readouterr().out.splitlines()[:3] == [
+        "usage: localrag eval DATASET [options]", "       localrag eval list [--json]",
+        "       localrag eval show RUN [--json]"]
 
 
 def test_show_says_a_run_did_not_finish(capsys: pytest.CaptureFixture[str]) -> None:
