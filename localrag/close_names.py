@@ -1,7 +1,7 @@
 """The name a user likely meant by one that is no name of the set: `--top_k` for `--top-k`, `topk` for `top_k`.
 
-Written otherwise (dashes, underscores, case) or a letter or two wrong, as `serve/fields.py` judges a request's
-field; the CLI's options and the settings' names are judged so too.
+Written otherwise (dashes, underscores, case) or a letter or two wrong: the one rule for an HTTP request's or an MCP
+call's field (`serve/fields.py`), a CLI option and a setting's name.
 """
 
 from __future__ import annotations

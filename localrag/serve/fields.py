@@ -8,9 +8,9 @@ meant when the name is close, and for `collection` how to reach another (one ser
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Iterable
 
+from localrag.close_names import close_name
 from localrag.paths import typed_path
 
 # Names a client may mean by another: those of other APIs, and localrag's own CLI options.
@@ -31,25 +31,11 @@ def unknown_field(given: Iterable[str], known: Iterable[str], where: str, collec
             return name, (f"`collection` is not taken by {where}: this server serves collection '{collection()}'; "
                           f"start `localrag {command} --collection NAME` to serve another")
         meant = _MEANT.get(name) if _MEANT.get(name) in known else None
-        meant = meant or _close(name, known)
+        meant = meant or close_name(name, known)
         hint = f" (did you mean `{meant}`?)" if meant else ""
         takes = ", ".join(known) if known else "no arguments"
         return name, f"`{name}` is not taken by {where}{hint}; it takes {takes}"
     return None
-
-
-def _bare(name: str) -> str:
-    """A name as a client may have meant it: `path-glob`, `pathGlob` and `PATH_GLOB` are `path_glob` misspelt."""
-    return name.replace("-", "").replace("_", "").lower()
-
-
-def _close(name: str, known: list[str]) -> str | None:
-    """The one of `known` that `name` is a near miss of (written otherwise, or a letter or two wrong), or None."""
-    bare = {_bare(k): k for k in known}
-    if _bare(name) in bare:
-        return bare[_bare(name)]
-    close = difflib.get_close_matches(_bare(name), list(bare), n=1, cutoff=0.75)
-    return bare[close[0]] if close else None
 
 
 # A chat or embeddings request carries OpenAI's fields, and other clients' (sampling ones, fields newer than this
@@ -63,7 +49,7 @@ def misnamed_in_chat(given: Iterable[str], own: tuple[str, ...]) -> list[str]:
     """The names of `given` (a chat's or an embeddings request's fields) to refuse beside OpenAI's: `collection`,
     another API's name for one of localrag's `own` fields, or a near miss of one of them."""
     return [name for name in given
-            if name not in own and (name in _MISNAMED_IN_CHAT or _close(name, list(own)) is not None)]
+            if name not in own and (name in _MISNAMED_IN_CHAT or close_name(name, own) is not None)]
 
 
 def relative_path(given: Iterable[str], field: str) -> str | None:
