@@ -27,6 +27,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from localrag.sentences import sentence_spans
 from localrag.types import HEADING_JOIN
 
 # Words that start a sentence with a capital without naming anything.
@@ -53,9 +54,17 @@ _OBJECT_PRONOUN = re.compile(
     re.IGNORECASE,
 )
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
-# Where the sentences whose words join two names end (linking_words, apposed_number).
-_CLAUSE_BREAK = re.compile(r"(?<=[.!?;])\s+|\n+")
-_PHRASE_BREAK = re.compile(r"(?<=[.!?;:])\s+|\n+")
+# Where a sentence's clauses end inside it: a semicolon joins two clauses (linking_words, apposed_number), and a colon
+# ends a noun phrase or a label too (mentions, placed_name).
+_CLAUSE_MARKS = ";"
+_PHRASE_MARKS = ";:"
+# A name's initial and the abbreviations of names ("J. R. R. Tolkien", "Michael J. Fox", "E.T.", "St. Louis", "Acme
+# Inc.", "Bob Smith Jr."): their full stop ends no sentence here. `sentence_spans` keeps titles and "e.g." whole but
+# cuts after these (it is written for quotes, where "King Sr. He was" ends one), and cut there a name lost its end:
+# "written by J. R. R. Tolkien" related The Hobbit to "J".
+_NAME_STOP = re.compile(r"(?:(?<![\w.])[A-Z]|\b[A-Z](?:\.[A-Z])+|\b(?:St|Jr|Sr|Inc|Ltd|Co|Dr|Mrs?|Ms))\.$")
+# Of those, the ones that end a name: a run of capitalised words stops after them ("Acme Inc. The firm ...").
+_NAME_ENDS = frozenset("Jr. Sr. Inc. Ltd. Co.".split())
 _IT = re.compile(r"(^|[.!?]\s+)(It|Its)\b")
 
 # Words that end a place's own noun phrase before a name: function words, pronouns and auxiliaries (placed_name).
@@ -103,8 +112,7 @@ def mentions(text: str, known: Sequence[str] = ()) -> list[str]:
     stands alone elsewhere), or when the rest is a number counting the plural noun after it ("Born 28 years ago"
     names 28). A label of at most three words ended by a colon ("Club:", "Quiz card:") is no name.
     """
-    runs = [run for sentence in re.split(r"(?<=[.!?;:])\s+|\n+", text) if not _is_label(sentence)
-            for run in _runs(sentence)]
+    runs = [run for sentence in clauses(text, _PHRASE_MARKS) if not _is_label(sentence) for run in _runs(sentence)]
     openers = Counter(run.words[0] for run in runs if run.opens)
     vouched = {word for run in runs for word in (run.words[1:] if run.opens else run.words)}
     vouched |= {word for word, count in openers.items() if count > 1}
@@ -124,10 +132,25 @@ def mentions(text: str, known: Sequence[str] = ()) -> list[str]:
         if _function_word(words[0]):
             words = words[1:]
         for part in _of_parts(words, alone):
-            name = " ".join(part[:MAX_NAME_WORDS]).rstrip(".")
+            name = " ".join(part[:MAX_NAME_WORDS])
             number = _NUMBER.match(name)
             out.setdefault(number.group(0) if number else name, None)  # "26-year-old" names 26
     return [m for m in out if m]
+
+
+def clauses(text: str, marks: str = _CLAUSE_MARKS) -> list[str]:
+    """The sentences of `text` (each line on its own, cut as `sentence_spans` cuts them), not cut after a name's
+    initial or abbreviation (`_NAME_STOP`), and each cut again after the punctuation of `marks` and a space."""
+    out: list[str] = []
+    for line in text.split("\n"):
+        spans: list[tuple[int, int]] = []
+        for start, end in sentence_spans(line):
+            if spans and _NAME_STOP.search(line[spans[-1][0] : spans[-1][1]]):
+                spans[-1] = (spans[-1][0], end)
+            else:
+                spans.append((start, end))
+        out.extend(part for start, end in spans for part in re.split(rf"(?<=[{marks}])\s+", line[start:end]))
+    return out
 
 
 def _is_label(sentence: str) -> bool:
@@ -174,7 +197,7 @@ def _runs(sentence: str) -> list[_Run]:
     for part, cut in zip(pieces[::2], [*pieces[1::2], ""], strict=True):
         run: list[str] = []
         run_opens = False
-        for token in [*_TOKEN.findall(part), ""]:
+        for token in [*_tokens(part), ""]:
             capital = bool(token) and (token[0].isupper() or token[0].isdigit())
             if capital and _POSSESSIVE_END.search(token):
                 # A possessive ends its noun phrase: "Italy's 28-year-old" is Italy and 28, "Real Madrid's Karim
@@ -182,6 +205,10 @@ def _runs(sentence: str) -> list[_Run]:
                 run_opens = run_opens or (opening and not run)
                 run.append(_POSSESSIVE_END.sub("", token))
                 out.append(_Run(run, run_opens, "'s"))
+                run, run_opens = [], False
+            elif capital and token in _NAME_ENDS and run:
+                run.append(token)  # "Acme Inc." ends its name: what follows starts another
+                out.append(_Run(run, run_opens, ""))
                 run, run_opens = [], False
             elif capital or (run and token.lower() in _JOINERS):
                 run_opens = run_opens or (opening and not run)
@@ -195,6 +222,12 @@ def _runs(sentence: str) -> list[_Run]:
                 run, run_opens = [], False
             opening = opening and not token
     return out
+
+
+def _tokens(part: str) -> list[str]:
+    """The words of `part`, an initial or a name's abbreviation with its full stop ("J.", "E.T.", "Inc.")."""
+    return [m.group(0) + "." if part[m.end() : m.end() + 1] == "." and _NAME_STOP.search(m.group(0) + ".")
+            else m.group(0) for m in _TOKEN.finditer(part)]
 
 
 def resolve_pronouns(text: str, entity: str, *, objects: bool = False) -> str:
@@ -233,7 +266,7 @@ def linking_words(passage: str, subject: str, obj: str, *, around: int = 2) -> t
     object, so a relation is kept only when the passage words it.
     """
     target_s, target_o = _lower_words(subject), _lower_words(obj)
-    for sentence in _CLAUSE_BREAK.split(passage):
+    for sentence in clauses(passage):
         words = _lower_words(sentence)
         s_at, o_at = _find(words, target_s), _find(words, target_o)
         if s_at < 0 or o_at < 0:
@@ -257,7 +290,7 @@ def apposed_number(passage: str, subject: str, number: str) -> bool:
         return False
     name = re.compile(r"(?<!\w)" + re.escape(subject) + r"(?!\w)", re.IGNORECASE)
     digits = re.compile(r"(?<![\w.,-])" + number + r"(?![\w-]|[.,]\d)")
-    for sentence in _CLAUSE_BREAK.split(passage):
+    for sentence in clauses(passage):
         s_at, n_at = name.search(sentence), digits.search(sentence)
         if s_at is None or n_at is None:
             continue
@@ -290,7 +323,7 @@ def placed_name(passage: str, place: str, others: Sequence[str], topic: str = ""
     target = _lower_words(place)
     candidates = [(n, _lower_words(n)) for n in others if n[:1].isupper() and n != topic and n != place]
     # A colon ends a noun phrase too: "Club: Real Madrid CF (Spain)" holds Spain in Real Madrid CF's, not "Club".
-    for sentence in _PHRASE_BREAK.split(passage):
+    for sentence in clauses(passage, _PHRASE_MARKS):
         words = _lower_words(sentence)
         at = _find(words, target)
         if at < 0:

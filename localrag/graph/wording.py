@@ -91,12 +91,33 @@ def worded_relation(
             # Ruiz"): it says what the subject is, so it is scored as "is a".
             between = PREDICATE_NOUN[0].split()
     phrase = vocabulary.find_phrase(between)
+    agent = _agent_phrasing(between, vocabulary)
+    if agent is not None:
+        between, phrase = agent
     if phrase is None and number:  # the words after a number qualify it: "26 years old"
         phrase = vocabulary.find_phrase(beside)
     verbatim = vocabulary.worded_by(phrase) if phrase is not None else []
     if matcher is None:
         return verbatim[0] if verbatim else None
     return matcher.match([*between, *beside] if number else between, obj, verbatim)
+
+
+def _agent_phrasing(words: Sequence[str], vocabulary: RelationVocabulary) -> tuple[list[str], str | None] | None:
+    """For joining words that end with "by", the object is a passive verb's agent and the phrasing nearest it
+    decides: the words from the last phrasing of the vocabulary on, with that phrasing where it is the one ending at
+    "by" ("is a film made by": made by), else with none ("is a film directed by": "film directed by", no phrasing).
+    None for other words, or none of the vocabulary's. Before, the longest phrasing anywhere decided, and "Heat is a
+    film directed by Michael Mann" gave `Heat is_a Michael Mann` from its "is a"."""
+    if len(words) < 2 or words[-1] != "by":
+        return None
+    last = max(((at, at + n) for at in range(len(words)) if (n := vocabulary.phrase_length_at(words, at))),
+               key=lambda span: (span[1], -span[0]), default=None)
+    if last is None:
+        return None
+    start, end = last
+    if end == len(words):
+        return list(words[start:]), vocabulary.find_phrase(words[start:])
+    return list(words[end:]), None
 
 
 def _introduces_noun(words: Sequence[str]) -> bool:

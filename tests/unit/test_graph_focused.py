@@ -283,3 +283,25 @@ def test_a_place_inside_another_names_noun_phrase_is_where_that_name_stands() ->
     assert placed_name("Club: Okafor Partners.", "Okafor Partners", others) == ""
     assert placed_name("Lisbon is far.", "Portugal", others) == ""
     assert placed_name("Within Portugal, Okafor Partners is old.", "Okafor Partners", ["Portugal"]) == ""  # no bracket
+
+
+def test_an_initial_or_a_name_abbreviation_ends_no_sentence_and_no_name() -> None:
+    # Cut at every ". ", "J. R. R. Tolkien" was the names J, R and Tolkien, and The Hobbit was created_by "J".
+    text = ("The Hobbit is a book written by J. R. R. Tolkien. Dr. No is a film made by Terence Young. "
+            "Michael J. Fox starred in E.T. once. Acme Inc. The firm is in St. Louis.")
+    assert mentions(text) == ["Hobbit", "J. R. R. Tolkien", "Dr. No", "Terence Young", "Michael J. Fox", "E.T.",
+                              "Acme Inc.", "St. Louis"]
+    vocabulary = RelationVocabulary()
+    assert worded_relation(text, "The Hobbit", "J. R. R. Tolkien", vocabulary) == "created_by"
+    assert worded_relation(text, "Dr. No", "Terence Young", vocabulary) == "created_by"
+    assert linking_words(text, "Michael J. Fox", "E.T.") == (["starred", "in"], ["once"])
+
+
+def test_the_phrasing_nearest_a_passive_agent_decides_not_an_earlier_is_a() -> None:
+    # "is a" stood in "is a film directed by": every film of a catalogue was is_a its director.
+    vocabulary = RelationVocabulary()
+    assert worded_relation("Heat is a film directed by Michael Mann.", "Heat", "Michael Mann", vocabulary) == \
+        "created_by"
+    assert worded_relation("Heat is a film made by Michael Mann.", "Heat", "Michael Mann", vocabulary) == "created_by"
+    assert worded_relation("Heat is a film shot by Dante Spinotti.", "Heat", "Dante Spinotti", vocabulary) is None
+    assert worded_relation("Heat is a film.", "Heat", "film", vocabulary) == "is_a"
