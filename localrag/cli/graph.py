@@ -214,6 +214,8 @@ def show_related(engine: Engine, result: RelatedResult, args: argparse.Namespace
     if getattr(args, "json", False):
         print_json({**related_json(result, view, question), **(extra or {})})
         return
+    for note in result.notes:
+        out.print(Text(note, style="dim"))
     seeds = ", ".join(s.name + (f" (also: {', '.join(aliases[s.entity_id])})" if aliases[s.entity_id] else "")
                       for s in result.seeds)
     if not result.related:

@@ -166,6 +166,9 @@ class RelatedResult:
     relations: list[str] | None
     related: list[RelatedEntity]
     scoring: str = "shared"
+    # What a user should know of how the names were read: a name given that is no entity, the one taken for it and
+    # the others holding its words ("'Pixel' is not an entity of the graph: took Pixel 8; also: Pixel Buds").
+    notes: list[str] = field(default_factory=list)
 
     def steps(self) -> list[Step]:
         """Both steps of every joining path, for looking up their sources."""
@@ -195,6 +198,7 @@ def find_related(
     if scoring not in SCORINGS:
         raise RelatedError(f"score '{scoring}' is not known", f"use one of: {', '.join(SCORINGS)}")
     seeds: list[LinkedEntity] = []
+    notes: list[str] = []
     for name in names:
         norm = normalise_entity(name)
         eid = norm if norm in index.names else index.aliases.get(norm)
@@ -202,10 +206,14 @@ def find_related(
             seeds.append(LinkedEntity(eid, index.names[eid], 1.0, "exact", norm))
             continue
         near = index.link(name, embedder, limit=1)
+        holding = names_holding(index, name)
         if not near:
-            raise RelatedError(
-                f"'{name}' is not an entity of the graph", "check the spelling (case and underscores do not matter)"
-            )
+            hint = (f"entities whose names hold '{name}': {_listed(holding)}" if holding
+                    else "check the spelling (case and underscores do not matter)")
+            raise RelatedError(f"'{name}' is not an entity of the graph", hint)
+        others = [n for n in holding if n != near[0].name]
+        notes.append(f"'{name}' is not an entity of the graph: took {near[0].name}"
+                     + (f"; also holding its words: {_listed(others)}" if others else ""))
         seeds.append(near[0])
     wanted = None
     if relations:
@@ -216,7 +224,25 @@ def find_related(
                 f"relation '{unknown[0]}' is not in the graph", f"use one of: {', '.join(index.relations[:20])}"
             )
     found = related_entities(index, [s.entity_id for s in seeds], relations=wanted, k=k, scoring=scoring)
-    return RelatedResult(seeds, wanted, found, scoring)
+    return RelatedResult(seeds, wanted, found, scoring, notes)
+
+
+MAX_NAMED = 5  # entities a note or a hint names before "and N more"
+
+
+def names_holding(index: GraphIndex, name: str) -> list[str]:
+    """The graph's entity names that hold every word of `name` ("Galaxy": Galaxy S24, Galaxy Tab S9), shortest
+    first: where a partial name links to none or to one of several, these are what the user may have meant."""
+    words = set(normalise_entity(name).split())
+    if not words:
+        return []
+    found = [shown for eid, shown in index.names.items() if words <= set(eid.split())]
+    return sorted(found, key=lambda n: (len(n), n))
+
+
+def _listed(names: Sequence[str]) -> str:
+    more = len(names) - MAX_NAMED
+    return ", ".join(names[:MAX_NAMED]) + (f" and {more} more" if more > 0 else "")
 
 
 # Cues that ask for entities like the ones named right after them.

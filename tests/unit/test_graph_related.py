@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from localrag.config import Settings
-from localrag.embed import HashEmbedder
+from localrag.embed import Embedder, HashEmbedder
 from localrag.engine import Engine
 from localrag.graph.paths import GraphIndex
 from localrag.graph.related import (
@@ -198,3 +198,27 @@ def test_pagerank_scoring_ranks_the_same_explained_entities_by_the_walk_from_the
     assert data["scoring"] == "pagerank" and data["related"][0]["name"] == "a league"
     assert run(["related", "Big", "--score", "pagerank"]) == 0
     assert "personalized PageRank" in capsys.readouterr().out
+
+
+PHONES = [
+    ("galaxy s24", "created_by", "samsung", "p:1"),
+    ("galaxy tab s9", "created_by", "samsung", "p:2"),
+    ("pixel 8", "created_by", "google", "p:3"),
+    ("pixel buds", "created_by", "google", "p:4"),
+]
+
+
+def test_a_partial_name_is_refused_or_taken_with_the_names_holding_its_words(real_embedder: Embedder) -> None:
+    # Before: "'Galaxy' is not an entity of the graph (check the spelling ...)" beside Galaxy S24 and Galaxy Tab S9,
+    # and "Pixel" took Pixel 8 without a word of Pixel Buds.
+    names = {e: e.title() for t in PHONES for e in (t[0], t[2])}
+    index = GraphIndex.from_triples(names, {}, real_embedder.embed(list(names)), PHONES)
+    with pytest.raises(RelatedError, match="entities whose names hold 'Galaxy': Galaxy S24, Galaxy Tab S9"):
+        find_related(index, ["Galaxy"])
+    result = find_related(index, ["Pixel"], embedder=real_embedder)
+    taken = result.seeds[0].name
+    assert taken in {"Pixel 8", "Pixel Buds"} and result.notes == [
+        f"'Pixel' is not an entity of the graph: took {taken}; also holding its words: "
+        f"{({'Pixel 8', 'Pixel Buds'} - {taken}).pop()}"
+    ]
+    assert find_related(index, ["Pixel 8"]).notes == []
