@@ -315,6 +315,8 @@ def print_graph_answer(
         out.print(Text("No reasoning path in the knowledge graph answers this.", style="italic"))
         if not answer.linked:
             out.print(Text("No entity of the question was found in the graph.", style="dim"))
+        for said in answer.note.splitlines():
+            out.print(Text(said, style="dim"))
         return
     out.print(Text(answer.answer, style="bold"))
     ordered = answer.ordered_paths()

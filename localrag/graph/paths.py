@@ -201,6 +201,17 @@ class GraphIndex:
 
     # --- linking -------------------------------------------------------------------------------
 
+    def in_relations(self, entity: str) -> dict[str, int]:
+        """Each relation of the triples whose tail is `entity`, with how many entities it comes from."""
+        pos = self.columns.position.get(entity)
+        if pos is None:
+            return {}
+        edges = self.columns.in_edge[self.columns.edges(np.asarray([pos]), incoming=True)]
+        heads: dict[str, set[int]] = {}
+        for relation, head in zip(self.columns.rel[edges], self.columns.head[edges], strict=True):
+            heads.setdefault(self.relations[relation], set()).add(int(head))
+        return {relation: len(found) for relation, found in heads.items()}
+
     def link(
         self,
         question: str,

@@ -14,6 +14,7 @@ a path number cannot miss.
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -49,6 +50,9 @@ class GraphAnswer:
     paths: list[ReasoningPath]
     candidates: list[Candidate]
     reasoner: str  # "paths" (deterministic) or "model"
+    # Why nothing answered, where the graph can say more than "no path": the question's entity is the object of
+    # facts that paths, going head to tail, do not follow back (`unanswered_note`).
+    note: str = ""
 
     @property
     def answers(self) -> list[Candidate]:
@@ -188,4 +192,27 @@ def answer_question(
         candidates, how = reasoner.rank(question, index, paths, planned), "model"
     else:
         candidates, how = rank_candidates(index, planned, paths), "paths"
-    return GraphAnswer(question, list(linked), list(planned), paths, candidates, how)
+    note = unanswered_note(index, linked) if not candidates else ""
+    return GraphAnswer(question, list(linked), list(planned), paths, candidates, how, note)
+
+
+MAX_NOTED = 3  # relations an unanswered note names
+
+
+def unanswered_note(index: GraphIndex, linked: Sequence[LinkedEntity]) -> str:
+    """For a question no path answered: the linked entities that facts point at, with those facts' relations and
+    how many entities each comes from, and the command listing them; "" when no linked entity is any fact's object.
+
+    Paths go from an entity to what its facts name, so "Which products does Apple make?" over `iPhone 15
+    created_by Apple` finds no path from Apple (before 2026-12-07 it said only "No reasoning path ...")."""
+    lines = []
+    for entity in dict.fromkeys(e.entity_id for e in linked):
+        incoming = sorted(index.in_relations(entity).items(), key=lambda item: (-item[1], item[0]))
+        if not incoming:
+            continue
+        name = index.names[entity]
+        counted = ", ".join(f"{relation} from {count} {'entity' if count == 1 else 'entities'}"
+                            for relation, count in incoming[:MAX_NOTED])
+        lines.append(f"{name} is in the graph as the object of {counted}, which paths do not follow back (they go "
+                     f"from an entity to what its facts name): localrag graph triples {shlex.quote(name)} lists them")
+    return "\n".join(lines)

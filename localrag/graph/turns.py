@@ -46,7 +46,8 @@ def graph_turn_text(answer: GraphAnswer, names: Mapping[str, str]) -> str:
     """The answer as Markdown: the answer entity, then each reasoning path with its planner."""
     if not answer.candidates:
         reason = "no entity of the question is in the graph" if not answer.linked else "no planned path leads anywhere"
-        return f"No reasoning path in the knowledge graph answers this ({reason})."
+        note = "".join(f"\n\n{markdown_escaped(line)}" for line in answer.note.splitlines())
+        return f"No reasoning path in the knowledge graph answers this ({reason}).{note}"
     lines = [f"**{markdown_escaped(answer.answer)}**", "", "Reasoning paths:", ""]
     for number, path in enumerate(answer.ordered_paths()[:LISTED_PATHS], start=1):
         mark = "✓ " if answer.supports(path) else ""

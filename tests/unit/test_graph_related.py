@@ -222,3 +222,22 @@ def test_a_partial_name_is_refused_or_taken_with_the_names_holding_its_words(rea
         f"{({'Pixel 8', 'Pixel Buds'} - {taken}).pop()}"
     ]
     assert find_related(index, ["Pixel 8"]).notes == []
+
+
+def test_an_unanswered_question_names_the_facts_that_point_at_its_entity() -> None:
+    # Before: only "No reasoning path in the knowledge graph answers this." though 2 facts are created_by Samsung.
+    from localrag.graph.plan import EmbeddingPlanner
+    from localrag.graph.reason import answer_question
+    from localrag.graph.turns import graph_turn_text
+
+    embedder = HashEmbedder(dim=16)
+    names = {e: e.title() for t in PHONES for e in (t[0], t[2])}
+    index = GraphIndex.from_triples(names, {}, embedder.embed(list(names)), PHONES)
+    answer = answer_question("Which products does Samsung make?", index, EmbeddingPlanner(embedder, 3),
+                             embedder=embedder)
+    assert not answer.candidates and answer.note == (
+        "Samsung is in the graph as the object of created_by from 2 entities, which paths do not follow back (they "
+        "go from an entity to what its facts name): localrag graph triples Samsung lists them")
+    assert graph_turn_text(answer, index.names).endswith("localrag graph triples Samsung lists them")
+    answered = answer_question("What is Pixel 8 made of?", index, EmbeddingPlanner(embedder, 3), embedder=embedder)
+    assert answered.note == ""  # Pixel 8 is no fact's object
