@@ -210,12 +210,14 @@ def _runs(sentence: str) -> list[_Run]:
                 run.append(token)  # "Acme Inc." ends its name: what follows starts another
                 out.append(_Run(run, run_opens, ""))
                 run, run_opens = [], False
-            elif capital or (run and token.lower() in _JOINERS):
+            elif capital or (run and (token.lower() in _JOINERS or (token == "the" and run[-1] == "of"))):
+                # "of the" joins a title's capitalised words too: "The Lord of the Rings", "Return of the King" (before
+                # 2026-12-07 "Lord" and "Rings", and "part of" them related the wrong two names).
                 run_opens = run_opens or (opening and not run)
                 run.append(token)
             else:
                 then = token
-                while run and run[-1].lower() in _JOINERS:
+                while run and (run[-1].lower() in _JOINERS or run[-1] == "the"):
                     then = run.pop()
                 if run:
                     out.append(_Run(run, run_opens, then or cut))

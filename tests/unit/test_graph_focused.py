@@ -305,3 +305,13 @@ def test_the_phrasing_nearest_a_passive_agent_decides_not_an_earlier_is_a() -> N
     assert worded_relation("Heat is a film made by Michael Mann.", "Heat", "Michael Mann", vocabulary) == "created_by"
     assert worded_relation("Heat is a film shot by Dante Spinotti.", "Heat", "Dante Spinotti", vocabulary) is None
     assert worded_relation("Heat is a film.", "Heat", "film", vocabulary) == "is_a"
+
+
+def test_of_the_joins_a_titles_capitalised_words() -> None:
+    # Before: "Lord" and "Rings", "Return" and "King"; and "part of" then related The Fellowship of the Ring to "Lord".
+    text = ("The Fellowship of the Ring is a novel. The Fellowship of the Ring is part of The Lord of the Rings "
+            "series. The Return of the King is the last. Ana is a fan of the club.")
+    assert mentions(text) == ["Fellowship of the Ring", "Lord of the Rings", "Return of the King", "Ana"]
+    assert linking_words(text, "Fellowship of the Ring", "Lord of the Rings") == (["is", "part", "of", "the"],
+                                                                                  ["series"])
+    assert worded_relation(text, "Fellowship of the Ring", "Lord of the Rings", RelationVocabulary()) == "part_of"
