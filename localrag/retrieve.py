@@ -41,7 +41,7 @@ from localrag.query_syntax import QuerySyntax, prefix_words, word_regex
 from localrag.query_syntax import parse as parse_query
 from localrag.safe_text import disk_name, holder_on_disk, valid_text
 from localrag.store_schema import FTS_COLUMN, sql_in, sql_literal
-from localrag.types import Chunk, Hit
+from localrag.types import HEADING_JOIN, Chunk, Hit
 
 if TYPE_CHECKING:
     import numpy as np
@@ -249,12 +249,14 @@ def merge_overlapping(hits: list[Hit]) -> list[Hit]:
     """Merge hits of one document whose character ranges overlap or touch, or that are next to each other with only
     text in no chunk between (`_next_chunks`), `MERGE_MAX_PARTS` at most into one.
 
-    In rank order, each hit not yet taken takes in the best-ranked hit of its document that touches it and reaches
-    past it (paired by position, the two best chunks of a function went to two hits, and a weak neighbour led
-    the best one), and every hit that lies inside it. A hit that overlaps one formed before keeps only its text past
-    that one (the shared lines were in two sources, cited twice); one inside it goes. A merged hit keeps the
-    first chunk's id, heading and page, spans start=min to end=max with the overlap written once, and takes the
-    best score and ranks of its parts. It sits where its best part sat in `hits`.
+    Only parts of one place are joined (`_one_place`): the joined hit is cited at its first part's page and
+    heading, so that place must hold the second part too. In rank order, each hit not yet taken takes in the
+    best-ranked hit of its document that touches it, reaches past it and shares its place (paired by position, the
+    two best chunks of a function went to two hits, and a weak neighbour led the best one), and every hit that lies
+    inside it. A hit that overlaps one formed before keeps only its text past that one (the shared lines were in two
+    sources, cited twice); one inside it goes. A merged hit keeps the first chunk's id, heading and page, spans
+    start=min to end=max with the overlap written once, and takes the best score and ranks of its parts.
+    It sits where its best part sat in `hits`.
     """
     taken: set[int] = set()
     formed: list[Hit] = []
@@ -268,7 +270,7 @@ def merge_overlapping(hits: list[Hit]) -> list[Hit]:
             a, b = current.chunk, other.chunk
             touching = b.start <= a.end and a.start <= b.end or _next_chunks(a, b)
             inside = a.start <= b.start and b.end <= a.end
-            if touching and (inside or parts < MERGE_MAX_PARTS):
+            if touching and (inside or parts < MERGE_MAX_PARTS and _one_place(a, b)):
                 current = _merge_pair(current, other) if a.start <= b.start else _merge_pair(other, current)
                 parts += not inside
                 taken.add(id(other))
@@ -284,6 +286,19 @@ def _next_chunks(a: Chunk, b: Chunk) -> bool:
     `ask`'s four sources (before 2026-12-07)."""
     first, second = (a, b) if a.start <= b.start else (b, a)
     return second.index == first.index + 1 and second.start >= first.end
+
+
+def _one_place(a: Chunk, b: Chunk) -> bool:
+    """Whether the earlier of `a` and `b` names a place that holds the later too: the same page, and a heading
+    path that is the later's or one above it. The chunker ends a chunk at each page break and section change so that
+    a chunk cites one place; joined across one, the hit kept the first part's page and heading, and a sentence of
+    page 2 was cited "page 1", a slide's speaker note the slide before it, an HTML page's "7.3 Thrashing" under
+    "7.2 Page Replacement" (before 2026-12-07). A heading path above the later's still holds it: a Markdown note's
+    front matter (no heading: the note's opening) is joined with the body after it, cited at the note, and a
+    chapter's opening with its first section, cited at the chapter."""
+    first, second = (a, b) if a.start <= b.start else (b, a)
+    return first.page == second.page and (not first.heading or second.heading == first.heading
+                                          or second.heading.startswith(first.heading + HEADING_JOIN))
 
 
 def _past(hit: Hit, before: list[Chunk]) -> Hit | None:

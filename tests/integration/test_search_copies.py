@@ -12,7 +12,8 @@ from localrag.embed import HashEmbedder, SentenceTransformerEmbedder
 from localrag.engine import Engine
 
 WIFI = "# Wifi password\nThe guest wifi password is hunter2-garden.\n"
-# Its sections next to each other are joined (`retrieve.merge_overlapping`), and the status line is each version's own.
+# Two sections word for word the same in both versions, each cited at its own heading (joined with the one before
+# it, before 2026-12-07 the equipment was cited under "Core hours"); the status line is each version's own.
 EQUIPMENT = ("## Core hours\n\nCore hours are 10:00 to 15:00 in the employee's own time zone.\n\n## Equipment\n\n"
              "Employees working from home receive a one-time allowance of 450 EUR for a desk, chair and monitor.\n")
 
@@ -68,9 +69,9 @@ def test_a_word_left_out_shows_the_copy_it_does_not_mark_and_ask_names_the_other
     assert run(["ask", "--extract", question]) == 0
     out = capsys.readouterr().out
     draft, final = policies / "remote_work_policy_DRAFT.md", policies / "remote_work_policy_FINAL.md"
-    assert f"[1] {final}:5 — Remote Work Policy > Core hours  (cited)\n    the same text in {draft}\n" in out
+    assert f"[1] {final}:9 — Remote Work Policy > Equipment  (cited)\n    the same text in {draft}\n" in out
     assert "remote_work_policy_DRAFT.md:" not in out
     # Without the word, the draft comes first by path, the approved one named.
     assert run(["ask", "--extract", question.removesuffix(" -draft")]) == 0
     out = capsys.readouterr().out
-    assert f"[1] {draft}:5 — Remote Work Policy > Core hours  (cited)\n    the same text in {final}\n" in out
+    assert f"[1] {draft}:9 — Remote Work Policy > Equipment  (cited)\n    the same text in {final}\n" in out

@@ -113,6 +113,32 @@ def test_the_next_chunk_past_text_in_no_chunk_is_joined() -> None:
     assert merged.copies == ("/b.md",)
 
 
+def test_only_chunks_of_one_place_are_joined() -> None:
+    # Joined across a page break or a section change, the hit kept its first part's page and heading: a sentence of
+    # page 2 was cited "page 1", an HTML page's "7.3 Thrashing" under "7.2 Page Replacement".
+    page1 = Chunk("p:0", "p", "/p.pdf", 0, "Deadlocks arise.", 0, 16, page=1)
+    page2 = Chunk("p:1", "p", "/p.pdf", 1, "A safe state is one.", 18, 38, page=2)
+    assert [(h.chunk.page, h.chunk.text) for h in merge_overlapping([Hit(page1, 0.9), Hit(page2, 0.8)])] == [
+        (1, "Deadlocks arise."), (2, "A safe state is one.")]
+    replacement = Chunk("m:2", "m", "/m.html", 2, "7.2 Page Replacement", 0, 20,
+                        heading="7 Memory > 7.2 Page Replacement")
+    thrashing = Chunk("m:3", "m", "/m.html", 3, "7.3 Thrashing", 22, 35, heading="7 Memory > 7.3 Thrashing")
+    assert len(merge_overlapping([Hit(thrashing, 0.9), Hit(replacement, 0.8)])) == 2
+    # A heading above the later part's holds it: the chapter's opening and its first section, a note's front matter
+    # (no heading: the note's opening) and its body; the joined hit is cited at the first part's place.
+    opening = Chunk("m:0", "m", "/m.html", 0, "7 Memory", 0, 8, heading="7 Memory")
+    paging = Chunk("m:1", "m", "/m.html", 1, "7.1 Paging", 10, 20, heading="7 Memory > 7.1 Paging")
+    (merged,) = merge_overlapping([Hit(paging, 0.9), Hit(opening, 0.8)])
+    assert (merged.chunk.heading, merged.chunk.text) == ("7 Memory", "7 Memory\n\n7.1 Paging")
+    front = Chunk("n:0", "n", "/n.md", 0, "title: Lisbon", 4, 17)
+    body = Chunk("n:1", "n", "/n.md", 1, "# Lisbon trip", 22, 35, heading="Lisbon trip")
+    (merged,) = merge_overlapping([Hit(body, 0.9), Hit(front, 0.8)])
+    assert (merged.chunk.heading, merged.chunk.text) == ("", "title: Lisbon\n\n# Lisbon trip")
+    # A heading's prefix that is no heading above it ("7 Memory" of "7 Memory 2") keeps them apart.
+    other = Chunk("m:1", "m", "/m.html", 1, "More", 10, 14, heading="7 Memory 2")
+    assert len(merge_overlapping([Hit(opening, 0.9), Hit(other, 0.8)])) == 2
+
+
 def test_merge_empty() -> None:
     assert merge_overlapping([]) == []
 
