@@ -91,8 +91,9 @@ READERS: dict[str, int] = {
     # title row above the header is a heading, not the header; merged cells fill the cells they cover; hidden
     # sheets and rows are left out; a row too wide for a chunk under its header is read as `column: value` lines
     "csv": 4,  # that cut too; 3: a title row above the header is a heading; a row too wide as `column: value` lines
-    "pptx": 4,  # a chart's title and its series' and categories' names, and SmartArt's text, are read; 3: a slide
-    # without any text (pictures alone) is left out, not headed "Slide N"
+    "pptx": 5,  # speaker notes under a heading "Speaker notes", not a "Notes: " label their quotes began with; 4: a
+    # chart's title and its series' and categories' names, and SmartArt's text, are read; 3: a slide without any text
+    # (pictures alone) is left out, not headed "Slide N"
     "eml": 4,  # a body without a charset, raw 8-bit headers and labels such as gb2312 read as mail clients read them;
     # 3: quoted mails, the signature and an .mbox's repeated paragraphs left out; the title names sender and day
     "image": 3,  # 2: a page turned a quarter or half way is read upright (it was read as garbage)

@@ -1,4 +1,5 @@
-"""PowerPoint (.pptx) with python-pptx: each slide's title is a heading, its speaker notes follow it.
+"""PowerPoint (.pptx) with python-pptx: each slide's title is a heading, its speaker notes follow it under a
+heading "Speaker notes".
 
 Slides are walked in order; shapes within a slide in their stacking order, which is the order the
 author added them and, for the usual layouts, the reading order. Text frames become paragraphs, or
@@ -20,6 +21,9 @@ from localrag.errors import LoaderError
 from localrag.ingest.structure import HeadingPath, TextBuilder, authored_title, squash
 from localrag.ingest.zipguard import guard_zip
 from localrag.types import LoadedText
+
+# The heading of a slide's speaker notes, under the slide's title.
+SPEAKER_NOTES = "Speaker notes"
 
 
 def _frame_blocks(frame: Any) -> Iterator[tuple[str, str]]:
@@ -147,7 +151,11 @@ def load_pptx(path: Path) -> LoadedText:
             for kind, text in blocks:
                 out.add(text, kind, headings.path, number)
             if notes_text:
-                out.add(f"Notes: {notes_text}", "paragraph", headings.path, number)
+                # Under a heading of their own, not a "Notes: " label: the label was quoted as the note's words
+                # (`ask --extract` answered "Notes: The exponential averaging formula uses alpha, ...", verified,
+                # before 2026-12-07); a summary labels the note "Round Robin > Speaker notes".
+                out.add(SPEAKER_NOTES, "heading", headings.enter(2, SPEAKER_NOTES), number)
+                out.add(notes_text, "paragraph", headings.path, number)
     except LoaderError:
         raise
     except Exception as exc:  # python-pptx raises zip, XML and key errors for damaged files alike

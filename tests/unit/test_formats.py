@@ -69,12 +69,13 @@ def test_pptx_titles_are_headings_and_notes_follow(tmp_path: Path) -> None:
     assert loaded.title == "Quarterly results"
     assert sections(loaded, "heading") == [
         ("Quarterly results", ("Quarterly results",), 1),
+        ("Speaker notes", ("Quarterly results", "Speaker notes"), 1),
         ("Headcount", ("Headcount",), 2),
     ]  # the blank third slide adds nothing, not even "Slide 3"
     assert sections(loaded, "list") == [
         ("- Revenue grew 12 percent\n  - Driven by the Lisbon office", ("Quarterly results",), 1)
     ]
-    assert ("Notes: Mention the hiring freeze.", ("Quarterly results",), 1) in sections(loaded)
+    assert ("Mention the hiring freeze.", ("Quarterly results", "Speaker notes"), 1) in sections(loaded)
     assert sections(loaded, "table") == [("Office | People\nLisbon | 41", ("Headcount",), 2)]
 
 

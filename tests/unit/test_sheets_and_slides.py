@@ -114,7 +114,11 @@ def test_a_deck_of_pictures_alone_is_refused(tmp_path: Path) -> None:
     deck.slides.add_slide(deck.slide_layouts[6]).notes_slide.notes_text_frame.text = "Thank the volunteers."
     deck.save(str(path))
     loaded = load_file(path)
-    assert loaded.text == "Slide 3\n\nNotes: Thank the volunteers."  # an untitled slide with notes keeps its label
+    # An untitled slide with notes keeps its label; the notes stand under a heading, with no label of their own to be
+    # quoted ("Notes: Thank the volunteers." before 2026-12-07).
+    assert loaded.text == "Slide 3\n\nSpeaker notes\n\nThank the volunteers."
+    assert [(s.kind, s.headings) for s in loaded.sections][1:] == [
+        ("heading", ("Slide 3", "Speaker notes")), ("paragraph", ("Slide 3", "Speaker notes"))]
 
 
 def _replace_in_zip(path: Path, member: str, replacements: dict[str, str]) -> None:
