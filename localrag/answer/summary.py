@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from localrag.answer.evidence import bare_heading, section
 from localrag.references import is_reference_entry, is_references_heading
 from localrag.sentences import chunk_sentences, is_label, one_line, spaced
 from localrag.types import HEADING_JOIN
@@ -119,6 +120,36 @@ def _read(chunks: Sequence[Chunk]) -> tuple[list[tuple[Chunk, int, int]], int]:
     return kept, len(long) - len(kept)
 
 
+def _heading_at(chunk: Chunk, start: int, level: int) -> str:
+    """The heading path the sentence at `start` of `chunk`'s text stands under. A chunk holds the sections below the
+    level the chunker splits at (`_split_level`), and its heading is where it starts: "The process control block
+    stores ..." was labelled "Processes" (or "Processes > Process states") before 2026-12-07. The "#" headings inside
+    it are read by `evidence.section`; in a format whose loader writes headings as plain lines
+    (`evidence.bare_heading`: HTML, EPUB, Word, slides) each such line before the sentence stands one level below
+    `level`, its number unknown: one below it is the level at which the chunker packed them together (a chunk holding
+    a sub-section inside one of these names it one level too high)."""
+    path = section(chunk, start)
+    base = chunk.heading.split(HEADING_JOIN) if chunk.heading else []
+    at = 0
+    for line in chunk.text[:start].split("\n"):
+        name = line.strip()
+        if name and bare_heading(chunk.text, at + line.index(name), at + len(line.rstrip()), chunk.file_type):
+            # The chunk's opening heading lines name its own path.
+            path = base[:base.index(name) + 1] if name in base else [*base[:level], name]
+        at += len(line) + 1
+    return HEADING_JOIN.join(path)
+
+
+def _split_level(chunks: Sequence[Chunk]) -> int:
+    """The heading level below which a document's sections share chunks: the length of the heading path all its
+    chunks' headings share (the chunker splits where the first level that varies changes)."""
+    paths = [chunk.heading.split(HEADING_JOIN) for chunk in chunks if chunk.heading]
+    shared = 0
+    while paths and all(len(path) > shared and path[shared] == paths[0][shared] for path in paths):
+        shared += 1
+    return shared + 1
+
+
 def _references_section(heading: str, top: str) -> str:
     """The heading path down to the references heading that `heading` is under ("" if none); the document's top
     heading (its title) never counts as one."""
@@ -171,6 +202,7 @@ def summarise(chunks: Sequence[Chunk], embedder: Embedder, n: int = 5) -> Summar
     vectors = embedder.embed(texts) if texts else np.zeros((0, 1), dtype=np.float32)
     taken, scores = choose(vectors, n, alike=[_alike(text) for text in texts])
     chosen = sorted(zip(taken, scores, strict=True))
+    level = _split_level(chunks)
     return Summary([KeySentence(texts[i], read[i][0].chunk_id, read[i][1], read[i][2], read[i][0].page,
-                                read[i][0].heading, round(score, 4)) for i, score in chosen],
+                                _heading_at(read[i][0], read[i][1], level), round(score, 4)) for i, score in chosen],
                    len(read), len(found), references)

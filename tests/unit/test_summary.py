@@ -46,7 +46,9 @@ def test_sentences_in_reading_order_quoted_as_written() -> None:
                                                 "A storm broke two panes of the lantern glass in 1903."]
     summary = summarise([chunk], HashEmbedder(), 5)
     assert [s.text for s in summary.sentences] == [text[s:e] for _, s, e in spans]
-    assert all(text[s.start:s.end] == s.text and s.heading == "History" for s in summary.sentences)
+    # Each labelled with the heading it stands under, the "#" line inside the chunk, not the chunk's own.
+    assert all(text[s.start:s.end] == s.text and s.heading == "A heading of six words or more here"
+               for s in summary.sentences)
     assert (summary.read, summary.total) == (2, 2)
 
 
