@@ -1230,11 +1230,44 @@ class Engine(GraphMode, Collections, Information):
             if (not refusal(leaning_searched, leaning_hits, self.embedder, leaning_vector, settings)
                     and holds_own_words(searched, leaning_hits)):
                 searched, vector, hits, why = leaning_searched, leaning_vector, leaning_hits, ""
+        if why is None and hits:
+            why = refusal(searched, hits, self.embedder, vector, settings)
+        if why and (generator is None or not settings.allow_model_knowledge):
+            elsewhere = self._answered_elsewhere(question, query, searched, vector, k, filters)
+            if elsewhere and hits:  # there, not a lower floor here, is the way to an answer
+                why = refusal(searched, hits, self.embedder, vector, settings, floor_advice=False)
+            why += elsewhere
         if generator is not None and settings.prompt_sentences and _tuned_here(generator):
             settings = settings.replace(prompt_sentences=0)
         yield from answer_events(question, searched, hits, generator=generator, embedder=self.embedder,
                                  settings=settings, history=history, cancel=cancel, query_vector=vector,
                                  refused_why=why)
+
+    def _answered_elsewhere(self, question: str, query: str, searched: str, vector: NDArray[np.float32],
+                            k: int | None, filters: SearchFilters | None) -> str:
+        """What a refusal adds when other collections hold passages that pass the floors which refused `question`
+        here: their names and the command there, as `forget` and `summarize` name the collection that indexes a file
+        (`_documents_at`); "" when none does. One search in each other collection, made only for a refused question
+        (with `query`'s operators, `searched` judged), without a reranker: the floors judge the cosines, which it
+        leaves as they are. Before 2026-12-07 a question asked in the wrong collection was told to lower the floor."""
+        from localrag.answer.pipeline import refusal
+
+        passing = []
+        for name in sorted(self._collection_names() - {self.settings.collection}):
+            other = Engine(self.settings.replace(collection=name, reranker=""), embedder=self.embedder,
+                           config_file=self.config_file)
+            try:
+                hits = other._search(query, k, filters, vector)
+            except LocalRagError:
+                continue  # renamed, deleted or damaged meanwhile: its own commands say so
+            if hits and not refusal(searched, hits, self.embedder, vector, self.settings):
+                passing.append(name)
+        if not passing:
+            return ""
+        which = ", ".join(f"'{name}'" for name in passing)
+        there = shlex.join(["localrag", "ask", question]) + self.collection_option(passing[0])
+        held = f"collection {which} holds a passage" if len(passing) == 1 else f"collections {which} hold passages"
+        return f"; {held} that answers it: `{there}`"
 
     def ask(
         self,

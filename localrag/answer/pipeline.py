@@ -159,8 +159,25 @@ def _under(score: float, floor: float) -> str:
     return f"{score:.{digits}f}"
 
 
+# Under this share of `min_similarity`, a refusal does not name the floor that would let the closest passage through:
+# such a floor lets passages of any subject through. Before 2026-12-07 a question asked of the wrong collection was told
+# to set it to 0.02. With MiniLM, questions whose passage was found first scored 0.15-0.24 ("Who is Anna Schröder?"
+# 0.16, "What is Belady's anomaly?" 0.15, "What does § 3(2) say?" 0.22), and nine asked of a collection on another
+# subject (operating systems of biology notes, and back) -0.16-0.15, six of them under 0.125: half the default keeps
+# the advice for the first and drops it for most of the second. The two overlap, so a refusal also names another
+# collection that answers (`Engine._answered_elsewhere`) in place of the advice.
+FLOOR_ADVICE_SHARE = 0.5
+
+
+def passing_floor(cosine: float) -> float:
+    """The highest `min_similarity` of two decimals that `cosine` passes (`cosine < min_similarity` refuses): its
+    value cut, not rounded (0.228 passes 0.22, not 0.23), read past a float's last digit (0.29 passes 0.29)."""
+    cut = math.floor(round(cosine * 100, 6)) / 100
+    return (cut if cut <= cosine else round(cut - 0.01, 2)) + 0.0  # + 0.0: -0.0 reads "0"
+
+
 def refusal(query: str, hits: list[Hit], embedder: Embedder, query_vector: NDArray[np.float32],
-            settings: Settings) -> str:
+            settings: Settings, *, floor_advice: bool = True) -> str:
     """Why the sources cannot answer the question, in words; "" when they may.
 
     Two floors: the best vector cosine (`min_similarity`), and the best sentence's score by the evidence rule
@@ -172,7 +189,8 @@ def refusal(query: str, hits: list[Hit], embedder: Embedder, query_vector: NDArr
     found"). A passage holding a clause the question names ("What does § 3(2) say?": "§ 3" over its "(2) ..."
     line, `clause_marks.holds_clause`) passes the first: a question of a clause's number alone is far from its text
     in meaning, and before 2026-12-07 such a question was refused (0.22) with that clause found first. No question
-    of the measured sets names a clause, so their figures stand."""
+    of the measured sets names a clause, so their figures stand. `floor_advice` False: the vector floor's refusal
+    does not name the value that lets it through (another collection answers the question)."""
     asked = clauses(query)
     held = any(holds_clause(hit.chunk.text, hit.chunk.heading, clause) for hit in hits for clause in asked)
     cosine = _best_cosine(hits)
@@ -181,12 +199,16 @@ def refusal(query: str, hits: list[Hit], embedder: Embedder, query_vector: NDArr
         return "no passage is close enough: only passages sharing words were found" if hits else (
             "nothing in the index matched the question")
     if cosine is not None and cosine < settings.min_similarity and not held:
+        # The score as the floor that lets it through, both cut to two decimals: before 2026-12-07 the score was
+        # rounded ("the closest scored 0.23") and the floor cut ("lets it through at 0.22").
+        passes = passing_floor(cosine)
+        why = (f"no passage is close enough: the closest scored {passes:.2f}, under min_similarity "
+               f"{settings.min_similarity:g}")
+        if not floor_advice or cosine < FLOOR_ADVICE_SHARE * settings.min_similarity:
+            return why  # about something the collection does not hold: a lower floor would let anything through
         # The value that answers, as the evidence floor's refusal says its own: before 2026-12-07 a user told only
         # the score had to find the setting and its command.
-        passes = math.floor(cosine * 100) / 100
-        return (f"no passage is close enough: the closest scored {_under(cosine, settings.min_similarity)}, under "
-                f"min_similarity {settings.min_similarity:g} (this floor lets it through at {passes:g}: localrag "
-                f"config set min_similarity {passes:g})")
+        return f"{why} (this floor lets it through at {passes:g}: localrag config set min_similarity {passes:g})"
     if settings.min_evidence <= 0:
         return ""
     best = best_evidence(query, hits, embedder, query_vector)

@@ -3,7 +3,7 @@ retrieval query (a follow-up carries the subject it leans on), and say which flo
 
 from __future__ import annotations
 
-from localrag.answer.pipeline import answer_events, best_evidence
+from localrag.answer.pipeline import answer_events, best_evidence, passing_floor
 from localrag.answer.prompt import NO_ANSWER_TEXT
 from localrag.config import Settings
 from localrag.embed import HashEmbedder
@@ -39,13 +39,33 @@ def test_a_question_whose_words_no_source_sentence_holds_is_refused_without_aski
     assert far.refusal == ("no passage is close enough: the closest scored 0.90, under min_similarity 0.95 (this floor "
                            "lets it through at 0.9: localrag config set min_similarity 0.9)")
     assert _done(QUESTION, QUESTION, Settings(), Recorder()).answer.refusal == ""
-    # A score just under its floor is never shown rounded up to it.
-    near = [Hit(hit(HANDBOOK, "handbook").chunk, 1.0, vector_score=0.797)]
+    # A score just under its floor is never shown rounded up to it, and reads as the floor that lets it through.
+    assert _vector_refusal(0.797, 0.8) == ("no passage is close enough: the closest scored 0.79, under min_similarity "
+                                           "0.8 (this floor lets it through at 0.79: localrag config set "
+                                           "min_similarity 0.79)")
+
+
+def _vector_refusal(score: float, floor: float) -> str:
+    near = [Hit(hit(HANDBOOK, "handbook").chunk, 1.0, vector_score=score)]
     events = answer_events(QUESTION, QUESTION, near, generator=Recorder(), embedder=HashEmbedder(),
-                           settings=Settings(min_similarity=0.8))
-    done = next(e for e in events if isinstance(e, DoneEvent))
-    assert done.answer.refusal == ("no passage is close enough: the closest scored 0.797, under min_similarity 0.8 "
-                                   "(this floor lets it through at 0.79: localrag config set min_similarity 0.79)")
+                           settings=Settings(min_similarity=floor))
+    return next(e for e in events if isinstance(e, DoneEvent)).answer.refusal
+
+
+def test_the_vector_floors_refusal_shows_the_score_as_the_floor_that_passes_it_and_advises_it_only_when_near() -> None:
+    # Before 2026-12-07 the score was rounded and the floor cut: "the closest scored 0.23 ... lets it through at 0.22".
+    assert _vector_refusal(0.2283, 0.25) == ("no passage is close enough: the closest scored 0.22, under "
+                                             "min_similarity 0.25 (this floor lets it through at 0.22: localrag config "
+                                             "set min_similarity 0.22)")
+    assert "lets it through at 0.29:" in _vector_refusal(0.29, 0.3)  # 0.29 passes 0.29, though 0.29 * 100 < 29
+    # Far under the floor (a question of another subject), no advice to lower it: before 2026-12-07 "... the closest
+    # scored 0.02 ... (this floor lets it through at 0.02: localrag config set min_similarity 0.02)".
+    far = "no passage is close enough: the closest scored 0.02, under min_similarity 0.25"
+    assert _vector_refusal(0.02, 0.25) == far
+    assert _vector_refusal(-0.004, 0.25).startswith("no passage is close enough: the closest scored -0.01, under")
+    assert "lets it through at 0.12:" not in _vector_refusal(0.1249, 0.25)
+    assert "lets it through at 0.12:" in _vector_refusal(0.125, 0.25)
+    assert passing_floor(0.2283) == 0.22 and passing_floor(0.29) == 0.29 and passing_floor(-0.0001) == -0.01
 
 
 def test_a_follow_up_is_judged_by_its_retrieval_query_and_sources_without_sentences_are_not_judged() -> None:
