@@ -45,7 +45,7 @@ import numpy as np
 
 from localrag.answer.prompt import NO_ANSWER_TEXT, defuse, forges_structure
 from localrag.answer.vector_cache import SENTENCE_VECTORS
-from localrag.clause_marks import is_clause
+from localrag.clause_marks import clause_heading, is_clause
 from localrag.exact_terms import clauses, codes
 from localrag.raft.qa import content_words
 from localrag.sentences import BULLET_MARK, chunk_sentences, is_label, one_line, spaced, table_header
@@ -107,8 +107,9 @@ _BLANK_LINE = re.compile(r"\n[ \t]*\n")
 def bare_heading(text: str, start: int, end: int, file_type: str) -> bool:
     """Whether the sentence at `start`:`end` of a chunk's `text`, in a file of `file_type`, is a heading its loader
     wrote as a plain line: in a format of `_PLAIN_HEADINGS`, a paragraph of one line, followed by more text, of at most
-    MAX_HEADING_WORDS words, ending in a letter or ")" (no full stop, colon or other mark) and holding no digit, bullet
-    or cell bar (a list item, an amount, a record line or a table row states something). Before 2026-12-07 "Who
+    MAX_HEADING_WORDS words, ending in a letter or ")" (no full stop, colon or other mark) and holding no bullet or cell
+    bar (a list item or a table row states something) nor a digit but a section's number before its title
+    (`numbered_title`: an amount or a record line states something). Before 2026-12-07 "Who
     approves travel?" was answered, verified, by the travel policy's heading "Choosing how to travel", which holds
     "travel" and is close to the question in meaning, over "Every business trip needs approval from your line
     manager ..." right above it."""
@@ -121,10 +122,36 @@ def bare_heading(text: str, start: int, end: int, file_type: str) -> bool:
     if line != text[start:end].strip():
         return False  # part of a line
     if not (line[-1].isalpha() or line[-1] == ")") or len(line.split()) > MAX_HEADING_WORDS \
-            or any(c.isdigit() for c in line) or "|" in line or re.match(rf"{BULLET_MARK}\s", line):
+            or "|" in line or re.match(rf"{BULLET_MARK}\s", line):
+        return False
+    if any(c.isdigit() for c in line) and not numbered_title(line):
         return False
     above = text[text.rfind("\n", 0, max(line_start - 1, 0)) + 1 : max(line_start - 1, 0)]
     return not above.strip() and _BLANK_LINE.match(text, line_end) is not None
+
+
+# A section's number as a heading writes it before its title: "7.3", "2." or "2)" ("7 Thrashing" is not one: "4 Lemons"
+# on a line of its own is a recipe's). `clause_marks` reads a worded one ("Chapter 7:", "§ 4").
+_SECTION_NUMBER = re.compile(r"(?:\d{1,3}(?:\.\d{1,3})+\.?|\d{1,3}[.)])[ \t]+")
+
+
+def numbered_title(line: str) -> bool:
+    """Whether `line` (stripped) is a section's number and its title: "7.3 Thrashing", "2. Installation", "Chapter 7:
+    Virtual Memory", "§ 4 Notice to quit", "Article 5" (`clause_marks.clause_heading`); the title opens with a capital
+    and holds no digit, so "2026-03-14 Card payment Bakery Lenz -4.50 EUR", "3 eggs" or "Clause 7: The fee is 100
+    EUR" state something. Before 2026-12-07 a heading holding a digit was never a heading, and "Tell me about
+    thrashing" was answered, verified, by "7.3 Thrashing"."""
+    number = _SECTION_NUMBER.match(line)
+    if number is not None:
+        title = line[number.end():]
+    else:
+        worded = clause_heading(line)
+        if worded is None:
+            return False
+        title = worded.group("title")
+        if title is None:
+            return True  # "Article 5" over its paragraphs
+    return title[:1].isupper() and not any(c.isdigit() for c in title)
 
 
 # A number standing as a word, with a unit at most ("1", "250000", "1.5", "500ml"), not a code's ("#US-5521", "E4").
@@ -196,16 +223,28 @@ def scored_sentences(question: str, sources: Sequence[Hit], embedder: Embedder,
 
 
 _HEADING_LINE = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t#]*$", re.MULTILINE)
+_LINE = re.compile(r"[^\n]+")
 
 
 def section(chunk: Chunk, start: int) -> list[str]:
     """The heading path the sentence at `start` of `chunk`'s text stands under: the chunk's own (`Chunk.heading`, the
     path where it starts) as the "#" headings inside the chunk before the sentence change it, each at its level (a
-    chunk that runs from "## Pancakes" into "## Sourdough Loaf" reads its flour under the second)."""
+    chunk that runs from "## Pancakes" into "## Sourdough Loaf" reads its flour under the second), and the last plain
+    heading line (`bare_heading`) before it its last level."""
     path = chunk.heading.split(HEADING_JOIN) if chunk.heading else []
     for match in _HEADING_LINE.finditer(chunk.text, 0, start):
         level = len(match.group(1))
         path = [*path[:level - 1], match.group(2)]
+    if chunk.file_type in _PLAIN_HEADINGS:
+        # A heading its loader wrote as a plain line (`bare_heading`) takes the place of the chunk's last, its level
+        # unknown: the sentences after an HTML chapter's "7.2 Page Replacement", in a chunk that starts under "7.1
+        # Demand Paging", read as its (before 2026-12-07 the heading itself was quoted for "Tell me about page
+        # replacement", and once no candidate, no sentence under it held "replacement").
+        text = chunk.text
+        lines = [(m.start(), m.end()) for m in _LINE.finditer(text, 0, start) if m.end() < start]
+        plain = [text[s:e].strip() for s, e in lines if bare_heading(text, s, e, chunk.file_type)]
+        if plain:
+            path = [*path[:-1], plain[-1]]
     return path
 
 

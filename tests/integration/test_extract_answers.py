@@ -61,6 +61,76 @@ def test_what_reads_as_a_heading_line() -> None:
         "Every trip needs approval.", "Take the train.", "Hotel limit 150 EUR", "A closing line without a stop"]
 
 
+CHAPTER = """<html><body><main>
+<h1>Chapter 7: Virtual Memory</h1>
+<p>Virtual memory lets a process use more memory than the machine physically has.</p>
+<h2>7.1 Demand Paging</h2>
+<p>With demand paging, a page is loaded into memory only when the process first touches it.</p>
+<h2>7.2 Page Replacement</h2>
+<p>When no frame is free, the kernel must choose a victim page. LRU evicts the page that was least recently used.
+Belady's anomaly is the surprising result that FIFO can incur more page faults when given more frames.</p>
+<h2>7.3 Thrashing</h2>
+<p>Thrashing occurs when a process spends more time paging than executing.</p>
+</main></body></html>
+"""
+
+
+def test_a_numbered_heading_of_a_web_page_is_not_the_answer(extracting: Engine, tmp_path: Path) -> None:
+    """Before, "Tell me about thrashing" was answered, verified, by the heading "7.3 Thrashing" (and "Tell me about
+    page replacement" by "7.2 Page Replacement"): a heading holding a digit was a candidate."""
+    folder = tmp_path / "book"
+    folder.mkdir()
+    (folder / "chapter7.html").write_text(CHAPTER)
+    extracting.ingest([folder])
+    thrashing = extracting.ask("Tell me about thrashing")
+    assert thrashing.text.startswith('"Thrashing occurs when a process spends'), thrashing.text
+    # The sentences after a plain heading line read under it: no sentence holds "replacement".
+    replacement = extracting.ask("Tell me about page replacement")
+    assert not replacement.refused and "7.2" not in replacement.text, replacement.text
+    texts = {hit.chunk.text[s:e] for hit in replacement.sources for _, s, e in candidate_sentences([hit])}
+    assert not texts & {"Chapter 7: Virtual Memory", "7.1 Demand Paging", "7.2 Page Replacement", "7.3 Thrashing"}
+
+
+def test_a_question_asked_in_the_wrong_collection_names_the_collection_that_answers_it(
+        localrag_home: Path, real_embedder: SentenceTransformerEmbedder, tmp_path: Path) -> None:
+    """Before, "What is the convoy effect?" asked of a biology note was told "... the closest scored 0.02, under
+    min_similarity 0.25 (this floor lets it through at 0.02: localrag config set min_similarity 0.02)", while the
+    os101 collection holds the answer."""
+    engines = {}
+    for name, file, text in (("os101", "chapter5.html", "<html><body><main><h1>5.4 The Convoy Effect</h1><p>The "
+                              "convoy effect happens when many short processes wait behind one long process that "
+                              "holds the CPU.</p></main></body></html>"),
+                             ("bio", "cells.md", "# Cells\n\nMitochondria produce most of the cell's supply of ATP."
+                              "\nRibosomes translate messenger RNA into proteins.\n")):
+        folder = tmp_path / name
+        folder.mkdir()
+        (folder / file).write_text(text)
+        engines[name] = Engine(load_settings().replace(answer_mode="extract", collection=name),
+                               embedder=real_embedder)
+        engines[name].create_collection(name)
+        engines[name].ingest([folder])
+    refused = engines["bio"].ask("What is the convoy effect?")
+    assert refused.refused and refused.refusal.startswith("no passage is close enough: the closest scored ")
+    assert refused.refusal.endswith(", under min_similarity 0.25; collection 'os101' holds a passage that answers "
+                                    "it: `localrag ask 'What is the convoy effect?' --collection os101`")
+    # Asked there, it is answered; a question no collection answers names none.
+    assert not engines["os101"].ask("What is the convoy effect?").refused
+    nowhere = engines["os101"].ask("Who won the football world cup in 1954?")
+    assert nowhere.refused and "collection" not in nowhere.refusal
+
+
+def test_what_reads_as_a_numbered_title() -> None:
+    from localrag.answer.evidence import numbered_title
+
+    for line in ("7.3 Thrashing", "8.2 Journaling", "2. Installation", "Chapter 7: Virtual Memory", "Article 5",
+                 "§ 4 Notice to quit"):
+        assert numbered_title(line), line
+    # A number of the text, a record line, a quantity or a clause's statement says something.
+    for line in ("4 Lemons", "3 eggs", "2026-03-14 Card payment Bakery Lenz -4.50 EUR", "Clause 7: The fee is 100 EUR",
+                 "7.3 Subject to clauses 7.1 and 7.2", "Section 4 applies where", "Hotel limit 150 EUR"):
+        assert not numbered_title(line), line
+
+
 def test_a_title_only_note_is_a_refusal_that_says_why(extracting: Engine, tmp_path: Path) -> None:
     """Before, `ask --extract` said "could not find anything", listed the note as a source not cited, and the answer
     said refused false, with no reason."""
