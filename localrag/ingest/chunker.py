@@ -483,7 +483,10 @@ def _pack(units: list[_Unit], fine: list[_Unit], depth: int, budget: int, overla
             carry = _overlap_units(previous, group[0].section, fine, starts, overlap, room)
             first = carry[0] if carry else first
         content = next((u for u in group if u.section.kind != "heading"), group[0])
-        spans.append(_Span(first.start, group[-1].end, first.section.page, content.section.headings,
+        # The page its first text is on: headings alone on a page (a title page, a heading at a page's foot) join
+        # the text after them, and a chunk named by their page sent the reader to a page without that text, or to
+        # none where a title page is front matter cited by no number (a book's page "i").
+        spans.append(_Span(first.start, group[-1].end, content.section.page, content.section.headings,
                            lead=_lead_text(lead_at, first.start)))
         previous = group
     return spans

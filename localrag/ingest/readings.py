@@ -43,7 +43,9 @@ READERS: dict[str, int] = {
     # in .rst, directives, their options, comments and role names are blanked out; a lone line ending in 。 or
     # another script's clause mark is prose, not a heading; 6: a lone numbered title ("6. TERMINATION") is a heading;
     # 7: the chunker cuts a log (a .log file, lines opening with time stamps) between its lines, never inside one
-    "pdf": 10,  # 10: a contents page of dot-leader entries is left out, a sentence running over a page break is
+    "pdf": 11,  # 11: a chunk opening with headings alone on the page before (a title page) names the page of its
+    # text (it named the headings' page: none for a title page labelled "i");
+    # 10: a contents page of dot-leader entries is left out, a sentence running over a page break is
     # read whole on the page where it starts, a page is cited by its label (/PageLabels) where that is a number, a
     # page's only line is no running line;
     # 2: a chunk ends at a page break, so it names the page its text is on; 3: a running header or footer

@@ -143,6 +143,33 @@ def test_a_page_is_cited_by_the_label_a_viewer_shows(tmp_path: Path) -> None:
     assert _on_page(load_file(tmp_path / "raw.pdf"), "sheet 7 of") == 7
 
 
+def test_a_title_page_joined_to_chapter_one_cites_the_page_of_its_text(tmp_path: Path) -> None:
+    """A title page, its one heading joined to the chapter's text after it, names the chapter's page: before
+    2026-12-07 the chunk was named by the title page, labelled "i" and so cited by no number, and `ask` cited
+    page 1's sentence with no page."""
+    from pypdf import PdfWriter
+
+    from localrag.ingest.chunker import chunk_document
+
+    raw = _book(tmp_path / "raw.pdf", [(chapter, n) for n, chapter in enumerate(CHAPTERS[:4], start=1)],
+                CHAPTERS[:4])
+    writer = PdfWriter(clone_from=str(raw))
+    writer.set_page_label(0, 1, style="/r")  # the title page i, the contents ii
+    writer.set_page_label(2, 5, style="/D", start=1)  # the chapters 1 to 4
+    writer.write(str(tmp_path / "almanac.pdf"))
+
+    def pages(path: Path) -> list[tuple[int | None, str]]:
+        chunks = chunk_document(load_file(path), doc_id="d", path=str(path), file_type="pdf",
+                                token_counts=lambda texts: [len(t.split()) for t in texts], max_tokens=200, overlap=0)
+        return [(c.page, c.text[:60]) for c in chunks]
+
+    labelled = pages(tmp_path / "almanac.pdf")
+    assert labelled[0][1].startswith(f"The Book of Seasons\n\n{CHAPTERS[0]}")  # the title heads chapter 1
+    assert [page for page, _ in labelled] == [1, 2, 3, 4]
+    # Without labels the chapter's own page too (its place, 3), not the title page's.
+    assert [page for page, _ in pages(raw)] == [3, 4, 5, 6]
+
+
 def test_a_pages_only_line_is_its_text_not_a_running_header(tmp_path: Path) -> None:
     # Before 2026-12-07 each page's line, the same but for its number, was taken for a running header, left out of
     # every page, and the PDF failed: "no extractable text, and OCR found none on its pages".
