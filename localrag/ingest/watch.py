@@ -71,12 +71,14 @@ from localrag.ingest.discover import (
 )
 from localrag.ingest.gitignore import GITIGNORE, LOCALRAGIGNORE, Ignores
 from localrag.ingest.loaders import SUPPORTED_EXTENSIONS
-from localrag.safe_text import line_text, path_text
+from localrag.safe_text import disk_name, line_text, path_text
 from localrag.sizes import count_text
 from localrag.types import Document, IngestReport
 from localrag.writer_lock import file_lock
 
 if TYPE_CHECKING:
+    import watchfiles
+
     from localrag.conversations import ConversationStore
     from localrag.engine import Engine
 
@@ -300,7 +302,19 @@ def watch(
     # below ends and the last refresh runs); the front ends say "stopped" themselves.
     logging.getLogger("watchfiles.main").setLevel(logging.ERROR)
     folders_now = {root: _identity(root) for root in roots}
-    undecodable: set[str] = set()  # the names not UTF-8 already said
+    # Files whose names are not UTF-8 that the watcher choked on, by their real path, with their state when last
+    # looked at (`_inode_state`), and those already named in a note. The watcher chokes on any event for such a
+    # file, a read too: the catch-up's own read of it at the start was taken for a change, and each rescan that
+    # followed read it again, so the folders were read again and again with nothing changed.
+    undecodable: dict[Path, tuple[int, int, int, int] | None] = {}
+    said: set[Path] = set()
+    # A file whose inode changed (ctime: written, renamed, made, chmod) since the watch began changed while watched;
+    # reading one changes no ctime. The catch-up that follows reads what changed before.
+    began_ns = time.time_ns()
+    # When the watcher last handed over its changes, and, after it died of such a name with that file unchanged,
+    # the time from which the changes it dropped are looked for on disk (`_changed_since`): none is read again.
+    delivered_ns = began_ns
+    look_since: int | None = None
     caught_up = False
     last_ingest: float | None = None  # set while ingests wait for compaction
     first_ingest: float | None = None  # the first of them
@@ -398,26 +412,40 @@ def watch(
                                             report=first, notes=list(first.notes)))
                     if ready is not None:
                         ready.set()
+                delivered_ns = time.time_ns()
+                if look_since is not None:  # this watcher runs: what changed from the last one's death on is seen
+                    dropped = _changed_since(live, look_since, own, lambda: [d.path for d in engine.documents()])
+                    changes = changes | {(change, name) for change, name in dropped if wanted(change, name)}
+                    look_since = None
                 step(changes)
                 if folders_moved():
                     break  # a watcher over the folders as they are now
             else:
                 break  # stopped (or Ctrl-C, which watchfiles takes as a stop)
         except WatchfilesRustInternalError as exc:
-            name = _undecodable(exc)
-            if name is None:
+            named = _undecodable(exc)
+            if named is None:
                 raise
-            # A change to a file whose name is not UTF-8 (`caf\xe9.md` from an old zip or a Latin-1 disk) ends the
-            # watcher for good, its error kept, and drops the changes it held: `watch` quit with a traceback at the
-            # save. A new watcher follows the folders, and they are read again as a catch-up reads them, which
-            # takes in that file and whatever the watcher dropped.
-            for root in live:
-                pending.add(root, time.monotonic())
-            if name not in undecodable and on_event is not None:
-                on_event(WatchEvent(notes=[line_text(
-                    f"{name}: its name is not UTF-8, so the watcher cannot say what changed; each change to it reads "
-                    "the watched folders again (rename it to a UTF-8 name to have it followed alone)")]))
-            undecodable.add(name)
+            # Any event for a file whose name is not UTF-8 (`caf\xe9.md` from an old zip or a Latin-1 disk), a read
+            # of it too, ends the watcher for good, its error kept, and drops the changes it held: `watch` quit with
+            # a traceback at the save. A new watcher follows the folders; where that file changed (or went), they
+            # are read again as a catch-up reads them, which takes in that file and whatever the watcher dropped.
+            changed = _through_links(named, roots)
+            state = _inode_state(changed)
+            # Met before: changed where its state did; first met: where it went, or its inode changed since the start.
+            if (state != undecodable[changed] if changed in undecodable
+                    else state is None or state[3] >= began_ns):
+                for root in live:
+                    pending.add(root, time.monotonic())
+                if changed not in said and on_event is not None:
+                    on_event(WatchEvent(notes=[line_text(
+                        f"{path_text(changed)}: its name is not UTF-8, so the watcher cannot say what changed; each "
+                        "change to it reads the watched folders again (rename it to a UTF-8 name to have it followed "
+                        "alone)")]))
+                said.add(changed)
+            else:  # a read: the changes this watcher held, lost with it, are found on disk (a ctime's grain of slack)
+                look_since = delivered_ns - 1_000_000_000
+            undecodable[changed] = state
         finally:
             changes_seen.close()
     # Changes seen but not settled when the watch stopped: dropped in silence, they left deleted files searchable
@@ -442,11 +470,73 @@ def _holder(path: Path, roots: Sequence[Path]) -> Path | None:
     return max((root for root in roots if path.is_relative_to(root)), key=lambda root: len(root.parts), default=None)
 
 
-def _undecodable(error: RuntimeError) -> str | None:
-    """The path, as the watcher writes it (`caf\\xE9.md`), of a change whose name is not UTF-8 that `error` is
-    about; None for any other error of the watcher."""
+# The escapes of Rust's `{:?}` of a path, in which the watcher names one it cannot decode: `\xE9` a byte of no UTF-8,
+# `\u{1b}` a control character, `\"` `\\` `\n` and the like themselves.
+_RUST_ESCAPE = re.compile(r"\\(?:x([0-9A-Fa-f]{2})|u\{([0-9A-Fa-f]+)\}|(.))", re.DOTALL)
+_RUST_CHARS = {"n": "\n", "t": "\t", "r": "\r", "0": "\0"}
+
+
+def _undecodable(error: RuntimeError) -> Path | None:
+    """The path of the file whose name is not UTF-8 that `error` is about, as the watcher names it (a link's path,
+    where it reached the file through one); None for any other error of the watcher."""
     found = re.fullmatch(r'Unable to decode path "(.*)" to string', str(error), re.DOTALL)
-    return found[1] if found else None
+    if found is None:
+        return None
+    raw = bytearray()
+    at = 0
+    for escape in _RUST_ESCAPE.finditer(found[1]):
+        raw += found[1][at:escape.start()].encode()
+        byte, code, char = escape.groups()
+        text = chr(int(code, 16)) if code else _RUST_CHARS.get(char, char)
+        raw += bytes([int(byte, 16)]) if byte else text.encode()
+        at = escape.end()
+    raw += found[1][at:].encode()
+    return Path(os.fsdecode(bytes(raw)))
+
+
+def _changed_since(roots: Sequence[Path], since_ns: int, own: frozenset[Path],
+                   indexed: Callable[[], list[str]]) -> set[tuple[watchfiles.Change, str]]:
+    """What changed under `roots` since `since_ns` by the inode-change times a stat gives (no file is opened, so the
+    watcher sees nothing): files written, made or moved in; folders moved in (holding no indexed document); the
+    indexed files gone from a folder that changed. Not through links, nor into localrag's `own` folders."""
+    from watchfiles import Change
+
+    found: set[tuple[Change, str]] = set()
+    changed_folders: list[Path] = []
+    stack = list(roots)
+    while stack:
+        folder = stack.pop()
+        try:
+            if folder.stat().st_ctime_ns >= since_ns:
+                changed_folders.append(folder)
+            with os.scandir(folder) as entries:
+                for entry in entries:
+                    if entry.is_dir(follow_symlinks=False):
+                        if Path(entry.path) not in own:
+                            stack.append(Path(entry.path))
+                    elif entry.stat(follow_symlinks=False).st_ctime_ns >= since_ns:
+                        found.add((Change.modified, entry.path))
+        except OSError:  # gone or unreadable meanwhile: the watcher or the next ingest says so
+            continue
+    if changed_folders:
+        documents = indexed()  # stored paths (`path_text`): a name not UTF-8 is on the disk as `disk_name` says
+        for folder in changed_folders:
+            stored = path_text(folder)
+            held = [d for d in documents if d.startswith(f"{stored}/")]
+            if not held:
+                found.add((Change.added, str(folder)))
+            found.update((Change.deleted, d) for d in held
+                         if os.path.dirname(d) == stored and not os.path.lexists(disk_name(d)))
+    return found
+
+
+def _inode_state(path: Path) -> tuple[int, int, int, int] | None:
+    """The file's inode, size, modification and inode-change times (ns); None when it is gone. A read changes none."""
+    try:
+        found = path.stat()
+    except OSError:
+        return None
+    return found.st_ino, found.st_size, found.st_mtime_ns, found.st_ctime_ns
 
 
 def _through_links(path: Path, roots: Sequence[Path]) -> Path:

@@ -242,9 +242,40 @@ def test_a_file_whose_name_is_not_utf8_is_taken_in_and_the_watch_goes_on(
     (folder / "ferry.md").write_text("# Ferry\n\nThe first ferry leaves at 06:40.\n")  # still watched
     wait_for(lambda: len(paths(engine)) == 4)
     notes = [n for e in events for n in e.notes]
-    assert notes == [f"{folder.resolve()}/caf\\xE9.md: its name is not UTF-8, so the watcher cannot say what "
+    assert notes == [f"{folder.resolve()}/caf\\xe9.md: its name is not UTF-8, so the watcher cannot say what "
                      "changed; each change to it reads the watched folders again (rename it to a UTF-8 name to have "
                      "it followed alone)"]
+
+
+def test_a_file_whose_name_is_not_utf8_there_at_the_start_is_no_change_until_it_changes(
+    localrag_home: Path, real_embedder: SentenceTransformerEmbedder, tmp_path: Path
+) -> None:
+    """The watcher chokes on any event for such a name, a read too: the catch-up's own read of it was taken for a
+    change, its note given with nothing changed, and each rescan, reading it again, asked for another, so the folders
+    were read again and again and a stop said "stopped before taking in at least 1 changed path". The note named
+    the file through a link to `..` (`docs/up/docs/caf\\xE9.md`)."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "pier.md").write_text("# Pier\n\nThe pier closes at dusk.\n")
+    latin1 = Path(os.fsdecode(bytes(docs) + b"/caf\xe9.md"))
+    latin1.write_text("# Cafe\n\nThe egret nests by the cafe.\n")
+    (docs / "up").symlink_to("..", target_is_directory=True)
+    engine = Engine(load_settings(), embedder=real_embedder)
+    with watching(engine, docs) as events:
+        time.sleep(3.0)  # ten times the settle: a rescan asked for by the catch-up's read would have come
+        assert [n for e in events for n in e.notes] == []
+        (docs / "kiln.md").write_text("# Kiln\n\nThe kiln fires at 1280 degrees.\n")
+        wait_for(lambda: paths(engine) == ["caf\\xe9.md", "kiln.md", "pier.md"])
+        with latin1.open("a") as out:
+            out.write("\nThe egret left in May.\n")
+        wait_for(lambda: "May" in engine.search("egret left", k=1)[0].chunk.text)
+        time.sleep(1.0)
+    reports = [e.report for e in events if e.report is not None]
+    # The catch-up, kiln.md alone (no rescan: pier.md is not counted unchanged), then the rescan the change asked for.
+    assert [(r.added, r.updated, r.unchanged) for r in reports] == [(2, 0, 0), (1, 0, 0), (0, 1, 2)]
+    assert [n for e in events for n in e.notes] == [
+        f"{docs.resolve()}/caf\\xe9.md: its name is not UTF-8, so the watcher cannot say what changed; each change "
+        "to it reads the watched folders again (rename it to a UTF-8 name to have it followed alone)"]
 
 
 def test_a_fifo_made_in_a_watched_folder_is_passed_over_as_an_ingest_passes_it_over(
