@@ -486,21 +486,38 @@ def _markup(path: Path) -> str:
 
 
 def as_text(paths: Sequence[Path]) -> str:
-    """The advice for the first of `paths` of a plain-text type localrag has no reader for (`TEXT_TYPES`), to rename
-    it, or of markup (`_CONVERT`), to convert it first; else "": a Makefile or a LICENSE is no document, and an .mp3
-    or a .zip no text at all. Folded into a note's parentheses, after what it says there."""
+    """The advice for `paths` of plain-text types localrag has no reader for (`TEXT_TYPES`), to rename them, and of
+    markup (`_CONVERT`), to convert them first, each type named in the order of its first file; else "": a Makefile
+    or a LICENSE is no document, and an .mp3 or a .zip no text at all. Folded into a note's parentheses, after what
+    it says there. Before 2026-12-07 only the first file's type was advised: a .bib and a .tex had the .bib's
+    command alone."""
+    markups: dict[str, Path] = {}  # each kind of markup, by the first of its files by name
+    plain: list[str] = []
     for path in paths:
         markup = _markup(path)
         if markup:
-            # The command names the first such file by name: a folder's walk lists them in the disk's order.
-            path = min((p for p in paths if _markup(p) == markup), key=lambda p: p.name)
-            kind = "a man page" if markup == "man" else f"a {markup} file"
-            command = _CONVERT[markup].format(name=shlex.quote(path.name), out=shlex.quote(f"{path.stem}.txt"))
-            return (f"; {kind} named .txt is read with its markup in the text: convert it to plain text first "
-                    f"(`{command}`) and ingest that")
-        if path.suffix.lower() in TEXT_TYPES:
-            return f"; a plain-text file of another type, such as {path.suffix.lower()}, is read when named .txt"
-    return ""
+            # The command names a file by name: a folder's walk lists them in the disk's order.
+            if markup not in markups or path.name < markups[markup].name:
+                markups[markup] = path
+        elif path.suffix.lower() in TEXT_TYPES and path.suffix.lower() not in plain:
+            plain.append(path.suffix.lower())
+    advice = ""
+    if markups:
+        kinds = ["a man page" if markup == "man" else f"a {markup} file" for markup in markups]
+        commands = ", ".join("`" + _CONVERT[markup].format(name=shlex.quote(path.name),
+                                                           out=shlex.quote(f"{path.stem}.txt")) + "`"
+                             for markup, path in markups.items())
+        each, that = ("it", "that") if len(markups) == 1 else ("each", "those")
+        advice += (f"; {_either(kinds)} named .txt is read with its markup in the text: convert {each} to plain text "
+                   f"first ({commands}) and ingest {that}")
+    if plain:
+        advice += f"; a plain-text file of another type, such as {_either(plain)}, is read when named .txt"
+    return advice
+
+
+def _either(words: list[str]) -> str:
+    """`words` as "a, b or c"."""
+    return f"{', '.join(words[:-1])} or {words[-1]}" if len(words) > 1 else words[0]
 
 
 def walk_takes(path: Path, root: Path, follow_links_outside: bool = False) -> bool:

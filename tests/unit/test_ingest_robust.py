@@ -616,8 +616,22 @@ def test_files_passed_over_are_named_and_renaming_is_advised_only_for_text_of_an
     assert engine.ingest([repo]).notes == [
         f"passed over 6 files of types localrag does not read (.tex 2, no extension 2, .bib 1, .mp3 1): "
         f"{repo / 'Dockerfile'}, {repo / 'Makefile'}, {repo / 'a.tex'}, ... (README, \"What it reads\", lists the "
-        "types; a .tex file named .txt is read with its markup in the text: convert it to plain text first (`pandoc "
-        "-t plain a.tex -o a.txt`) and ingest that)"]
+        "types; a .tex file or a .bib file named .txt is read with its markup in the text: convert each to plain text "
+        "first (`pandoc -t plain a.tex -o a.txt`, `pandoc /dev/null --citeproc --bibliography c.bib -M "
+        "nocite='[@*]' -t plain -o c.txt`) and ingest those)"]
+    # Each type with advice has its own, in one line, the most common first: before 2026-12-07 only the first type's
+    # (a man page's replaced the .tex's and the .bib's), and a calendar's was lost beside any markup.
+    (repo / "ls.1").write_bytes(b'.TH LS 1\n')
+    (repo / "cal.ics").write_text("BEGIN:VCALENDAR\n")
+    (repo / "card.vcf").write_text("BEGIN:VCARD\n")
+    [note] = engine.ingest([repo]).notes
+    assert note.endswith(
+        "types; a .tex file, a man page or a .bib file named .txt is read with its markup in the text: convert each to "
+        "plain text first (`pandoc -t plain a.tex -o a.txt`, `man -l ls.1 > ls.txt`, `pandoc /dev/null --citeproc "
+        "--bibliography c.bib -M nocite='[@*]' -t plain -o c.txt`) and ingest those; a plain-text file of another "
+        "type, such as .ics or .vcf, is read when named .txt)")
+    for name in ("ls.1", "cal.ics", "card.vcf"):
+        (repo / name).unlink()
     # A man page is told so, a rotated log of the same suffix (`syslog.1`) is not.
     (tmp_path / "man").mkdir()
     man = _folder(tmp_path / "man", {b"ls.1": b'.\\" page\n.TH LS 1\n', b"syslog.1": b"Dec  7 10:00:00 host up\n"})
