@@ -139,8 +139,9 @@ _BULLET = re.compile(rf"\s*{BULLET_MARK}\s+")
 # paragraph puts at a line's start. It opens an item only where a list can (`dash_goes_on`): read as a bullet there,
 # "after a long delay\n– three weeks in all – and approved the budget." was two sentences, the second without its dash.
 _PROSE_DASH = re.compile(r"\s*\u2013\s")
-# A line that ends a sentence, or introduces a list ("Bring:"), closing quotes and brackets aside.
-_ENDS_SENTENCE = re.compile(rf"[.!?:{SENTENCE_ENDS}][{SENTENCE_CLOSERS}\"'\u00bb]*\s*$")
+# A line that ends a sentence, or introduces a list ("Bring:"), closing quotes and brackets aside (the PDF reader asks
+# it of a page's last line too).
+ENDS_SENTENCE = re.compile(rf"[.!?:{SENTENCE_ENDS}][{SENTENCE_CLOSERS}\"'\u00bb]*\s*$")
 
 
 def _clause_opens(line: str, before: str | None) -> bool:
@@ -148,7 +149,7 @@ def _clause_opens(line: str, before: str | None) -> bool:
     mid-sentence ("weighs\n3.5 kg", "under subsection\n(1) ..."), unless it leads clauses (`_CLAUSE_LEAD`)."""
     if _SUB_CLAUSE_MARK.match(line) is None:
         return False
-    if before is None or not before.strip() or _ENDS_SENTENCE.search(before) is not None:
+    if before is None or not before.strip() or ENDS_SENTENCE.search(before) is not None:
         return True
     # A leading line is a heading (short) or a clause of an enumeration ("(a) by hand;"), not a long numbered line
     # that wraps (a paper's reference "43. Krostensen, Mette; ... mener" over "23.000 kan vaere smittet.").
@@ -163,7 +164,7 @@ def dash_goes_on(line: str, before: str | None, *, in_list: bool) -> bool:
     unit of its own, a heading (`in_list`). False for a line opened by any other mark."""
     if _PROSE_DASH.match(line) is None or in_list or before is None or not before.strip():
         return False
-    return _ENDS_SENTENCE.search(before) is None
+    return ENDS_SENTENCE.search(before) is None
 _LINE = re.compile(r"[^\n]*(?:\n|$)")
 # A blockquote's marks at a line's start ("> ", "> > " nested); and after a line break inside a sentence.
 _QUOTE_MARKS = re.compile(r"[ \t]*>(?:[ \t]*>)*[ \t]?")

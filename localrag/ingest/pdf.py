@@ -43,7 +43,7 @@ from localrag.errors import LoaderError, NeedsOcrError, NoTextError
 from localrag.ingest.ocr import OCR_ON, Notify, doubt_note, ocr_pdf_page, page_list, paragraphs
 from localrag.ingest.structure import HeadingPath, TextBuilder, authored_title, list_line, prose_kind, squash
 from localrag.references import is_references_heading
-from localrag.sentences import sentence_spans
+from localrag.sentences import ENDS_SENTENCE, sentence_spans
 from localrag.sizes import count_text
 from localrag.types import LoadedText
 
@@ -450,14 +450,14 @@ def _without_running_lines(pages: list[list[_PdfLine]]) -> list[list[_PdfLine]]:
     ends one, so its words are read once (a table's header row repeated on each page with nothing above it was
     lost from every page) and cut no sentence running over a page break. A line that differs but for its page
     number ("Page 3 of 12") is left out of every page. A line with any other number that changes (a balance carried
-    forward to each page's foot, a log's first and last rows) is the text's, and so is a page's only line, which
-    counts for no page. A PDF of fewer than `_RUNNING_MIN_PAGES` pages with text is left as it is."""
+    forward to each page's foot, a log's first and last rows) is the text's. Where nothing would be left, every line
+    is the text's. A PDF of fewer than `_RUNNING_MIN_PAGES` pages with text is left as it is."""
     texts = [lines for lines in pages if lines]
     if len(texts) < _RUNNING_MIN_PAGES:
         return pages
     seen: dict[tuple[str, str], list[tuple[int, list[int]]]] = {}
     for index, lines in enumerate(pages):
-        top, bottom = _edges(lines) if len(lines) > 1 else ([], [])
+        top, bottom = _edges(lines)
         for edge, line in [("top", line) for line in top] + [("bottom", line) for line in bottom]:
             found = seen.setdefault((edge, _edge_key(line)), [])
             if not found or found[-1][0] != index:  # a line twice at one page's edge counts once
@@ -471,44 +471,78 @@ def _without_running_lines(pages: list[list[_PdfLine]]) -> list[list[_PdfLine]]:
         return pages
     kept = []
     for index, lines in enumerate(pages):
-        # A page's only line is its text, not a header over none: pages of one line each, "Sheet 2. General narrative
-        # text about the voyage ...", were all dropped, and the PDF failed as having "no extractable text".
-        top, bottom = _edges(lines) if len(lines) > 1 else ([], [])
+        top, bottom = _edges(lines)
         dropped = {id(line) for edge, edge_lines in (("top", top), ("bottom", bottom)) for line in edge_lines
                    # Not running: kept (the default is this page); None: dropped from every page; a page: kept there.
                    if running.get((edge, _edge_key(line)), index) != index}
         kept.append([line for line in lines if id(line) not in dropped])
-    # A document is not all furniture: lines that are all its text are its text, however they repeat.
+    # A document is not all furniture: lines that are all its text are its text, however they repeat (pages of one
+    # line each, "Sheet 2. General narrative text about the voyage ...", were all dropped, and the PDF failed as
+    # having "no extractable text"). A page's only line still counts: a page blank but for the running header is
+    # that header, read once, not a passage of its own.
     return kept if any(kept) else pages
 
 
-# A contents entry: its title, a leader of dots (". . ." or "…" too) and the page number it points at, arabic or roman.
-_CONTENTS_ENTRY = re.compile(r"\S.*?(?:\.\s?|…\s?){3,}\s*(\d+|[ivxlcdm]+)$", re.IGNORECASE)
-# Entries that make a contents: this many in a row at least, their page numbers never falling.
+# A contents entry: its title, a leader of dots (". . ." or "…" too) and the page number it points at, arabic or a
+# roman numeral in one case ("xii", "XII"): a leader then "did", "mid" or "civil" is no roman number.
+_CONTENTS_ENTRY = re.compile(r"\S.*?(?:\.\s?|…\s?){3,}\s*(\d+|[ivxlcdm]+|[IVXLCDM]+)")
+_ROMAN = re.compile(r"m{0,3}(?:cm|cd|d?c{0,3})(?:xc|xl|l?x{0,3})(?:ix|iv|v?i{0,3})")
+_ROMAN_VALUES = {"i": 1, "v": 5, "x": 10, "l": 50, "c": 100, "d": 500, "m": 1000}
+# A contents page's title: with it, entries a page apart are a contents too (a book of one-page chapters).
+_CONTENTS_TITLE = re.compile(r"(?:table of )?contents", re.IGNORECASE)
+# Entries that make a contents: this many in a row at least, their page numbers rising.
 _CONTENTS_MIN_ENTRIES = 3
+
+
+def _entry_page(line: str) -> tuple[bool, int] | None:
+    """A contents entry's page number, (whether it is roman, its value), else None: not an entry."""
+    found = _CONTENTS_ENTRY.fullmatch(line)
+    if found is None:
+        return None
+    number = found.group(1)
+    if number.isdigit():
+        return False, int(number)
+    roman = number.lower()
+    if not _ROMAN.fullmatch(roman):
+        return None
+    values = [_ROMAN_VALUES[letter] for letter in roman]
+    return True, sum(-value if value < after else value for value, after in zip(values, [*values[1:], 0], strict=True))
+
+
+def _contents_run(pages: list[tuple[bool, int]]) -> bool:
+    """Whether entries pointing at `pages` in a row read as a contents: each kind (roman front matter, then arabic)
+    strictly rising. A price list's numbers may rise too ("Tea ..... 2", "Coffee ..... 3", "Cake ..... 4"): entries
+    one page apart each are a contents only under a "Contents" title (`_without_contents` asks that)."""
+    for roman in (True, False):
+        numbers = [number for kind, number in pages if kind is roman]
+        if any(later <= earlier for earlier, later in pairwise(numbers)):
+            return False
+    return True
 
 
 def _without_contents(lines: list[_PdfLine]) -> list[_PdfLine]:
     """A page's lines without its table of contents: `_CONTENTS_MIN_ENTRIES` or more entries ("Chapter 17: The
-    Migration of Arctic Terns ........ 177") in a row, their arabic page numbers never falling (a price list's
-    "Espresso ....... 3" goes up and down). A page made mostly of them is the contents page, left out whole, its
-    "Contents" title with it. As the HTML and EPUB readers leave a contents page out, so does this one: it repeats
-    every chapter's title, and its chunks, dense with those words, outranked the chapters themselves ("What is
-    chapter 30 about?" quoted "320 Chapter 31: Studies of Topic 30 ......", the next entry's page number glued on);
-    the chapters keep their titles as headings."""
-    entries = [_CONTENTS_ENTRY.fullmatch(line.text) for line in lines]
+    Migration of Arctic Terns ........ 177") in a row, their page numbers strictly rising (`_contents_run`), and
+    either the page titled "Contents" or "Table of contents" or some entry more than one page after the one before:
+    a price list's "Espresso ....... 3" goes up and down, and one rising a step at a time ("Tea ..... 2", "Coffee
+    ..... 3", "Cake ..... 4") under "Opening hours" is a price list too. A page made mostly of them is the contents
+    page, left out whole, its "Contents" title with it. As the HTML and EPUB readers leave a contents page out, so
+    does this one: it repeats every chapter's title, and its chunks, dense with those words, outranked the chapters
+    themselves ("What is chapter 30 about?" quoted "320 Chapter 31: Studies of Topic 30 ......", the next entry's
+    page number glued on); the chapters keep their titles as headings. `_read_pdf` keeps every page as it was where
+    nothing else would be left (a one-page menu)."""
+    entries = [_entry_page(line.text) for line in lines]
+    titled = any(_CONTENTS_TITLE.fullmatch(line.text.strip()) for line in lines)
     contents: set[int] = set()
     start = 0
     while start < len(lines):
         end = start
-        numbers: list[int] = []
-        while end < len(lines) and (found := entries[end]) is not None:
-            number = int(found.group(1)) if found.group(1).isdigit() else None
-            if number is not None and numbers and number < numbers[-1]:
-                break
-            numbers += [number] if number is not None else []
+        run: list[tuple[bool, int]] = []
+        while end < len(lines) and (entry := entries[end]) is not None and _contents_run([*run, entry]):
+            run.append(entry)
             end += 1
-        if end - start >= _CONTENTS_MIN_ENTRIES:
+        jumps = any(later - earlier > 1 for (kind, earlier), (same, later) in pairwise(run) if kind is same)
+        if end - start >= _CONTENTS_MIN_ENTRIES and (titled or jumps):
             contents.update(range(start, end))
         start = max(end, start + 1)
     if len(contents) * 2 >= len(lines):
@@ -565,13 +599,10 @@ def _join(block: str, line: str, hyphenated: frozenset[str]) -> str:
     return block[:-1] + line
 
 
-# How a sentence ends: its mark, and a closing quote or bracket after it.
-_SENTENCE_END = re.compile(r"[.!?:;…][\"'’”)\]]*$")
-
-
 def _join_page_breaks(blocks: list[list[tuple[str, int]]], hyphenated: frozenset[str], wrapped: list[bool]) -> None:
     """A sentence broken over a page break is read whole on the page where it starts: where a page's last paragraph
-    ends mid-sentence (its last line reaches the margin, `wrapped`, and ends without a sentence's mark), the next
+    ends mid-sentence (its last line reaches the margin, `wrapped`, and ends without a sentence's mark as
+    `ENDS_SENTENCE` reads one, a Japanese "。" or a closing "」" too), the next
     page's first sentence leaves that page's first paragraph (dropped when that was all it held) and ends this one.
     Before 2026-12-07 a chunk ended at the page break (as it still does) with half a sentence, which `summarize`
     and `ask --extract` quoted as a whole one ("In addition, it is accepted that a small percentage of ET patients";
@@ -585,7 +616,7 @@ def _join_page_breaks(blocks: list[list[tuple[str, int]]], hyphenated: frozenset
             continue
         before, after = page[-1][0], following[0][0]
         spans = sentence_spans(after, file_type="pdf")
-        if ends_wrapped and not _SENTENCE_END.search(before) and spans:
+        if ends_wrapped and not ENDS_SENTENCE.search(before) and spans:
             head, rest = after[: spans[0][1]], after[spans[0][1] :].strip()
         else:
             head, _, rest = after.partition(" ")
@@ -909,7 +940,10 @@ def _read_pdf(path: Path, ocr: bool, notify: Notify | None, warnings: _PypdfWarn
         if reading.doubtful:
             doubtful.append(number)
         pages[-1] = []
-    pages = [_without_contents(lines) for lines in _without_running_lines(pages)]
+    pages = _without_running_lines(pages)
+    without_contents = [_without_contents(lines) for lines in pages]
+    # A document that is all contents entries (a one-page menu "Tea ..... 2", "Cake ..... 5") is its own text.
+    pages = without_contents if any(without_contents) or not any(pages) else pages
     weights: dict[float, int] = {}
     for line in (line for page_lines in pages for line in page_lines):
         weights[line.size] = weights.get(line.size, 0) + len(line.text)

@@ -188,3 +188,77 @@ def test_a_pages_only_line_is_its_text_not_a_running_header(tmp_path: Path) -> N
         loaded = load_file(tmp_path / "sheets.pdf")
         for sheet in range(1, 4):
             assert _on_page(loaded, f"Sheet {sheet}. General narrative text") == sheet
+
+
+def test_a_page_holding_only_the_running_header_is_no_passage(tmp_path: Path) -> None:
+    # Page 4 is blank but for the report's header: it is the header, read once where it first opens a page, not a
+    # passage of its own cited as page 4 (as it was for a while on 2026-12-07, when a page's only line was its text).
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.set_auto_page_break(False)
+    for page in range(1, 7):
+        pdf.add_page()
+        pdf.set_font("Helvetica", size=9)
+        pdf.text(20, 12, "Acme Annual Report")
+        if page == 4:
+            continue
+        pdf.set_font("Helvetica", size=11)
+        pdf.set_xy(20, 30)
+        pdf.multi_cell(0, 6, _prose(4, page))
+        pdf.set_font("Helvetica", size=9)
+        pdf.text(100, 285, f"Page {page} of 6")
+    pdf.output(str(tmp_path / "report.pdf"))
+    loaded = load_file(tmp_path / "report.pdf")
+    assert loaded.text.count("Acme Annual Report") == 1
+    assert _on_page(loaded, "Acme Annual Report") == 1
+    assert 4 not in {s.page for s in loaded.sections}
+    assert "Page 2 of 6" not in loaded.text
+
+
+def _lines(*texts: str) -> list:
+    from localrag.ingest.pdf import _PdfLine, _Run
+
+    return [_PdfLine([_Run(text, 20.0, 11.0, False)], y=800.0 - 14 * n) for n, text in enumerate(texts)]
+
+
+def test_a_price_list_rising_a_step_at_a_time_is_text_and_a_roman_number_is_a_whole_numeral() -> None:
+    from localrag.ingest.pdf import _without_contents
+
+    def kept(*texts: str) -> list[str]:
+        return [line.text for line in _without_contents(_lines(*texts))]
+
+    prices = ("Opening hours", "Tea ..... 2", "Coffee ..... 3", "Cake ..... 4")
+    assert kept(*prices) == list(prices)  # before: [], the page taken for a contents
+    # Words of roman letters after a leader are no page numbers, in either case.
+    said = ("He paused ... did", "She waited ... mid", "They argued ... civil", "Then ... LIVID")
+    assert kept(*said) == list(said)
+    mixed = ("Contents", "Preface ..... Ix", "Foreword ..... xI", "Notes ..... Xiv")  # no numeral mixes its case
+    assert kept(*mixed) == list(mixed)
+    # A contents: under its title a page a chapter; without one, pages apart; roman front matter before arabic.
+    assert kept("Contents", "One ..... 1", "Two ..... 2", "Three ..... 3") == []
+    assert kept("Preface ..... vii", "Introduction ..... ix", "Chapter 1 ..... 1", "Chapter 2 ..... 14") == []
+    assert kept("Table of contents", "Preface ..... iv", "One ..... 1", "Two ..... 2") == []
+
+
+def test_a_one_page_menu_keeps_its_lines(tmp_path: Path) -> None:
+    # Its prices rise and jump, as a contents' pages do: read as a contents, the menu had no text left.
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=11)
+    for item in ("Tea ..... 2", "Coffee ..... 5", "Cake ..... 7", "Lunch ..... 12"):
+        pdf.cell(0, 7, item, new_x="LMARGIN", new_y="NEXT")
+    pdf.output(str(tmp_path / "menu.pdf"))
+    assert "Lunch ..... 12" in load_file(tmp_path / "menu.pdf").text
+
+
+def test_a_finished_japanese_sentence_at_a_pages_foot_keeps_the_next_pages_sentence_there() -> None:
+    # Before, "。" was no sentence's end at a page break: the next page's first sentence was pulled back.
+    from localrag.ingest.pdf import _join_page_breaks
+
+    for last in ("第一章の本文はここで終わる。", "彼は「終わりだ。」", "यह पहला वाक्य है।", "هل انتهى؟"):
+        blocks = [[(last, 0)], [("次のページの最初の文です。二番目の文です。", 0)]]
+        _join_page_breaks(blocks, frozenset(), [True, True])
+        assert blocks == [[(last, 0)], [("次のページの最初の文です。二番目の文です。", 0)]], last
