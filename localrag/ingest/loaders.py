@@ -382,8 +382,13 @@ _RST_NO_TEXT = frozenset({"toctree", "image", "include", "raw", "contents", "met
 # text after the table too.
 _RST_TEXT_ARGUMENT = frozenset({
     "attention", "caution", "danger", "error", "hint", "important", "note", "tip", "warning", "admonition", "seealso",
-    "todo", "versionadded", "versionchanged", "deprecated", "versionremoved", "rubric", "centered",
+    "todo", "rubric", "centered",
 })
+# Directives whose argument is a version ("2.1"), perhaps followed by text the page shows after "New in version
+# 2.1:" (".. versionchanged:: 2.4 Colours follow the system"): the version is left out, as a lone "2.1" was a
+# heading and ".. deprecated:: 3.0" read "3.0 Use the theme option.".
+_RST_VERSION_ARGUMENT = frozenset({"versionadded", "versionchanged", "deprecated", "versionremoved"})
+_RST_VERSION = re.compile(r"[ \t]*\S+")
 # A footnote's or citation's reference in a sentence ("due in March [#fee]_", "as shown [CIT2020]_"), with the space
 # before it: the rendered page shows a superscript, and read as text it was quoted ("March [#fee]_.").
 _RST_NOTE_REFERENCE = re.compile(r"(?:[ \t]|\\ )?\[(?:#[\w.:+-]*|\*|\d+|[A-Za-z][\w.:+-]*)\]_")
@@ -400,24 +405,36 @@ def _cut_out(line: str, pattern: re.Pattern[str]) -> str:
     return cut + " " * (len(line) - len(cut))
 
 
-def visible_rst(text: str) -> str:
-    """`text` with reStructuredText's markup blanked out by spaces (line breaks and offsets kept). A footnote's or a
-    citation's text stays without its label (".. [#fee] The fee ..."), and a reference to it goes from its sentence;
-    a csv-table's `:header:` row is moved down over its rows, where the page shows it."""
+def visible_rst(text: str) -> tuple[str, list[tuple[int, int]]]:
+    """`text` with reStructuredText's markup blanked out by spaces (line breaks and offsets kept), and the spans of
+    the lines a directive or a note holds (an admonition's text on its line or in its body, a footnote's): text,
+    never a heading, as a section cannot open inside them. A footnote's or a citation's text stays without its
+    label (".. [#fee] The fee ..."), and a reference to it goes from its sentence; a csv-table's `:header:` row is
+    moved down over its rows, where the page shows it."""
     lines = text.split("\n")
     out: list[str] = []
+    marked: list[tuple[int, int]] = []
+    offset = 0  # where line `index` starts in `text`
     index = 0
     while index < len(lines):
         explicit = _RST_EXPLICIT.match(lines[index])
         if explicit is None:
             out.append(_visible_rst_line(lines[index]))
+            offset += len(lines[index]) + 1
             index += 1
             continue
         directive = explicit.group("directive")
-        if explicit.group("note") is not None or directive in _RST_TEXT_ARGUMENT:
-            out.append(" " * explicit.end() + _visible_rst_line(lines[index][explicit.end():]))
+        line = lines[index]
+        hidden_to = explicit.end()
+        if directive in _RST_VERSION_ARGUMENT:
+            version = _RST_VERSION.match(line, hidden_to)
+            hidden_to = version.end() if version is not None else hidden_to
+        if explicit.group("note") is not None or directive in _RST_TEXT_ARGUMENT | _RST_VERSION_ARGUMENT:
+            out.append(" " * hidden_to + _visible_rst_line(line[hidden_to:]))
+            marked.append((offset, offset + len(line)))
         else:
-            out.append(" " * len(lines[index]))
+            out.append(" " * len(line))
+        offset += len(line) + 1
         index += 1
         hidden = (directive is None and explicit.group("note") is None) or directive in _RST_NO_TEXT
         options = True
@@ -436,8 +453,11 @@ def visible_rst(text: str) -> str:
                     out[header], out[-1] = out[-1], out[header]
                 options = options and not line.strip()
                 out.append(_visible_rst_line(line))
+                # A directive's body holds no section: a lone short line there (a note's) is its text too.
+                marked.append((offset, offset + len(line)))
+            offset += len(line) + 1
             index += 1
-    return "\n".join(out)
+    return "\n".join(out), marked
 
 
 def _visible_rst_line(line: str) -> str:
@@ -484,9 +504,12 @@ def _load_plain(path: Path) -> LoadedText:
     read = read_text(path)
     text = read.text
     notes: list[tuple[int, int, int | None]] = []
+    # Spans of text that is never a heading however short: an admonition's on its directive's line, a note's.
+    not_headings: list[tuple[int, int]] = []
     if path.suffix.lower() == ".rst":
-        visible = visible_rst(text)
+        visible, not_headings = visible_rst(text)
         text, notes = visible, rst_notes(text, visible)
+        not_headings += [(start, end) for start, end, _ in notes]
     blocks = list(_blocks(text))
     sections = []
     headings: tuple[str, ...] = ()
@@ -527,6 +550,7 @@ def _load_plain(path: Path) -> LoadedText:
             and not block.rstrip(_CJK_CLOSERS).endswith(_CLAUSE_ENDS)
             and (not LIST_LINE.match(block) or _numbered_heading(text, blocks, index))
             and not _FIELD_LINE.match(block)
+            and not any(low <= start < high for low, high in not_headings)
         )
         if is_heading:
             headings = path_of.enter(len(levels) + 1, squash(block))

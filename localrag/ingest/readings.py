@@ -32,7 +32,9 @@ from localrag.sizes import count_text
 # On the same day a line opened by ‣ ◦ ▪ ● ⁃ or an en dash became a list item (structure.LIST_LINE) in txt and pdf,
 # one opened by an en dash only where a list can start (sentences.dash_goes_on), not a wrapped line mid-sentence.
 READERS: dict[str, int] = {
-    "txt": 11,  # in .rst, an admonition's text on its directive's line, a footnote's and a citation's text are read
+    "txt": 12,  # in .rst, a directive's or a note's text is never a heading, however short (a one-line warning
+    # headed the paragraph after it), and a version directive's version is not read ("2.1" was a heading); 11: in
+    # .rst, an admonition's text on its directive's line, a footnote's and a citation's text are read
     # (their labels and references left out, under the section citing them), a csv-table's header row; a formula's
     # TeX (`.. math::`) is left out; an overlined title names the document; 10: a clause's heading over a paragraph
     # numbered "1." ("Article 5 Speed limits" over "1. A boat ...") is a heading; 9: every clause word heads a
@@ -43,7 +45,10 @@ READERS: dict[str, int] = {
     # in .rst, directives, their options, comments and role names are blanked out; a lone line ending in 。 or
     # another script's clause mark is prose, not a heading; 6: a lone numbered title ("6. TERMINATION") is a heading;
     # 7: the chunker cuts a log (a .log file, lines opening with time stamps) between its lines, never inside one
-    "pdf": 11,  # 11: a chunk opening with headings alone on the page before (a title page) names the page of its
+    "pdf": 12,  # a page blank but for the running header gives no passage; a contents needs strictly rising page
+    # numbers and a "Contents" title or a jump of more than a page (a price list was left out), a roman page number
+    # a whole numeral; a sentence ending in "。" (or another script's mark) at a page's foot ends there;
+    # 11: a chunk opening with headings alone on the page before (a title page) names the page of its
     # text (it named the headings' page: none for a title page labelled "i");
     # 10: a contents page of dot-leader entries is left out, a sentence running over a page break is
     # read whole on the page where it starts, a page is cited by its label (/PageLabels) where that is a number, a

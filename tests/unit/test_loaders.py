@@ -287,6 +287,37 @@ def test_a_restructuredtext_footnote_is_filed_under_the_section_citing_it(tmp_pa
         ("The fee for 2025 is 180 EUR per boat.", "Fees"), ("Cited by none.", "Safety")]
 
 
+def test_restructuredtext_admonition_and_note_text_is_never_a_heading_and_a_version_is_no_text(tmp_path: Path) -> None:
+    # A one-line admonition without a full stop was taken for a heading ("Mooring > Life jackets are mandatory") with
+    # the next paragraph filed under it, a footnote's text too (and so not filed under the section citing it), and a
+    # version directive's version was read as text: a heading "2.1", "3.0 Use the theme option.".
+    path = tmp_path / "club.rst"
+    path.write_text("Club\n====\n\nMooring\n-------\n\n.. warning:: Life jackets are mandatory\n\n"
+                    "Boats tie up at the east pontoon.\n\nFees\n----\n\nThe fee is paid in March [#fee]_.\n\n"
+                    "Themes\n------\n\n.. versionadded:: 2.1\n\n.. deprecated:: 3.0\n   Use the theme option.\n\n"
+                    ".. versionchanged:: 2.4 Colours follow the system\n\n.. note::\n\n   Dark mode\n\n"
+                    "The last words.\n\n"
+                    "Safety\n------\n\nWear a jacket.\n\n.. [#fee] Paid at the harbour office\n", encoding="utf-8")
+    loaded = load_file(path)
+    shown = [(" ".join(loaded.text[s.start:s.end].split()), s.kind, s.headings[-1]) for s in loaded.sections]
+    assert shown == [
+        ("Club", "heading", "Club"),
+        ("Mooring", "heading", "Mooring"),
+        ("Life jackets are mandatory", "paragraph", "Mooring"),
+        ("Boats tie up at the east pontoon.", "paragraph", "Mooring"),
+        ("Fees", "heading", "Fees"),
+        ("The fee is paid in March.", "paragraph", "Fees"),
+        ("Themes", "heading", "Themes"),
+        ("Use the theme option.", "paragraph", "Themes"),
+        ("Colours follow the system", "paragraph", "Themes"),
+        ("Dark mode", "paragraph", "Themes"),
+        ("The last words.", "paragraph", "Themes"),
+        ("Safety", "heading", "Safety"),
+        ("Wear a jacket.", "paragraph", "Safety"),
+        ("Paid at the harbour office", "paragraph", "Fees"),  # under the section citing it
+    ]
+
+
 def test_a_restructuredtext_formula_is_no_heading(tmp_path: Path) -> None:
     # A `.. math::` body is TeX, left out as the HTML reader leaves a formula's TeX out; a lone line, it was a heading
     # ("Flow Guide > Q = \frac{V}{t}") over the table after it.
