@@ -461,9 +461,14 @@ _CONVERT: dict[str, str] = {
     ".textile": "pandoc -t plain {name} -o {out}",
     ".wiki": "pandoc -f mediawiki -t plain {name} -o {out}",
     ".mediawiki": "pandoc -f mediawiki -t plain {name} -o {out}",
-    ".bib": "pandoc /dev/null --citeproc --bibliography {name} -M nocite='[@*]' -t plain -o {out}",
     ".pod": "pod2text {name} {out}",
     "man": "man -l {name} > {out}",
+}
+# Markup without a command here that is known to convert it, and the advice in its place. A .bib's was `pandoc
+# /dev/null --citeproc --bibliography refs.bib -M nocite='[@*]' -t plain -o refs.txt`, which writes an empty
+# bibliography (pandoc reads a -M value as a plain string, not as Markdown's citation: pandoc issue #10858).
+_CONVERT_BY_HAND: dict[str, str] = {
+    ".bib": "{name}: export it as plain text from your reference manager, as {out}",
 }
 _MAN_SUFFIXES = frozenset({".man", *(f".{section}" for section in range(1, 10))})
 # How a man page's source opens: a comment, its title line, or mdoc's date.
@@ -474,7 +479,7 @@ def _markup(path: Path) -> str:
     """The `_CONVERT` key of a file of markup that is read as text when named .txt, else "". A man page's own
     suffix (.1 ... .9) is a rotated log's too (`syslog.1`): taken only where its source opens as roff's does."""
     suffix = path.suffix.lower()
-    if suffix in _CONVERT:
+    if suffix in _CONVERT or suffix in _CONVERT_BY_HAND:
         return suffix
     if suffix in _MAN_SUFFIXES:
         try:
@@ -504,9 +509,10 @@ def as_text(paths: Sequence[Path]) -> str:
     advice = ""
     if markups:
         kinds = ["a man page" if markup == "man" else f"a {markup} file" for markup in markups]
-        commands = ", ".join("`" + _CONVERT[markup].format(name=shlex.quote(path.name),
-                                                           out=shlex.quote(f"{path.stem}.txt")) + "`"
-                             for markup, path in markups.items())
+        commands = ", ".join(
+            f"`{_CONVERT[markup].format(name=shlex.quote(path.name), out=shlex.quote(f'{path.stem}.txt'))}`"
+            if markup in _CONVERT else _CONVERT_BY_HAND[markup].format(name=path.name, out=f"{path.stem}.txt")
+            for markup, path in markups.items())
         each, that = ("it", "that") if len(markups) == 1 else ("each", "those")
         advice += (f"; {_either(kinds)} named .txt is read with its markup in the text: convert {each} to plain text "
                    f"first ({commands}) and ingest {that}")

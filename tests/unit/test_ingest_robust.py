@@ -617,8 +617,10 @@ def test_files_passed_over_are_named_and_renaming_is_advised_only_for_text_of_an
         f"passed over 6 files of types localrag does not read (.tex 2, no extension 2, .bib 1, .mp3 1): "
         f"{repo / 'Dockerfile'}, {repo / 'Makefile'}, {repo / 'a.tex'}, ... (README, \"What it reads\", lists the "
         "types; a .tex file or a .bib file named .txt is read with its markup in the text: convert each to plain text "
-        "first (`pandoc -t plain a.tex -o a.txt`, `pandoc /dev/null --citeproc --bibliography c.bib -M "
-        "nocite='[@*]' -t plain -o c.txt`) and ingest those)"]
+        "first (`pandoc -t plain a.tex -o a.txt`, c.bib: export it as plain text from your reference manager, as "
+        "c.txt) and ingest those)"]
+    # No command for a .bib: pandoc's `--citeproc -M nocite='[@*]'` advised before wrote an empty bibliography (a -M
+    # value is a plain string to pandoc, no citation).
     # Each type with advice has its own, in one line, the most common first: before 2026-12-07 only the first type's
     # (a man page's replaced the .tex's and the .bib's), and a calendar's was lost beside any markup.
     (repo / "ls.1").write_bytes(b'.TH LS 1\n')
@@ -627,8 +629,8 @@ def test_files_passed_over_are_named_and_renaming_is_advised_only_for_text_of_an
     [note] = engine.ingest([repo]).notes
     assert note.endswith(
         "types; a .tex file, a man page or a .bib file named .txt is read with its markup in the text: convert each to "
-        "plain text first (`pandoc -t plain a.tex -o a.txt`, `man -l ls.1 > ls.txt`, `pandoc /dev/null --citeproc "
-        "--bibliography c.bib -M nocite='[@*]' -t plain -o c.txt`) and ingest those; a plain-text file of another "
+        "plain text first (`pandoc -t plain a.tex -o a.txt`, `man -l ls.1 > ls.txt`, c.bib: export it as plain text "
+        "from your reference manager, as c.txt) and ingest those; a plain-text file of another "
         "type, such as .ics or .vcf, is read when named .txt)")
     for name in ("ls.1", "cal.ics", "card.vcf"):
         (repo / name).unlink()
