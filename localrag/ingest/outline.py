@@ -37,7 +37,7 @@ from localrag.sentences import (
     adoc_heading,
     org_heading,
 )
-from localrag.sizes import count_text
+from localrag.sizes import count_text, some_of
 from localrag.types import OMITTED, LoadedText, Section
 
 _ORG_TITLE = re.compile(r"^#\+TITLE:[ \t]*(.+)$", re.IGNORECASE | re.MULTILINE)
@@ -51,7 +51,8 @@ _ORG_LINK_PROPERTIES = frozenset({"ID", "CUSTOM_ID"})
 _ORG_LEFT_OUT = re.compile(r"[ \t]*#(?:\+\w+:.*|[ \t].*|)")
 # A `// comment` line (not a `////` block's delimiter) and an attribute entry (`:toc:`, `:author: Alice Chen`).
 _ADOC_LEFT_OUT = re.compile(r"//(?!//+[ \t]*$).*|:!?[\w-]+!?:(?:[ \t].*)?")
-_ADOC_INCLUDE = re.compile(r"^[ \t]*include::([^\[\n]+)\[[^\]\n]*\][ \t]*$", re.MULTILINE)
+# How an include among `ADOC_PREPROCESSOR`'s lines opens, its target after it.
+_INCLUDE = "include::"
 
 
 @dataclass(frozen=True)
@@ -116,18 +117,23 @@ def load_org(path: Path, text: str) -> LoadedText:
 def load_asciidoc(path: Path, text: str) -> LoadedText:
     """`text` is the file's decoded text. A file it includes (`include::other.adoc[]`) is not read into it: the note
     names it, as its own document if it is ingested."""
-    loaded = _outline(path, text, adoc_heading, _adoc_opens, _ADOC_LEFT_OUT, ADOC_PREPROCESSOR)
-    included = [found.group(1) for found in _ADOC_INCLUDE.finditer(text)]
+    unseen: list[str] = []
+    loaded = _outline(path, text, adoc_heading, _adoc_opens, _ADOC_LEFT_OUT, ADOC_PREPROCESSOR, unseen)
+    # The preprocessor lines the outline passed over: one in a listing or literal block is shown as code, includes
+    # nothing, and was named here when the whole text was searched.
+    included = [line.strip().removeprefix(_INCLUDE).partition("[")[0] for line in unseen
+                if line.strip().startswith(_INCLUDE)]
     if not included:
         return loaded
     return dataclasses.replace(loaded, left_out=(
-        f"{count_text(len(included), 'included file')} not read into it ({', '.join(included[:3])}"
-        f"{', ...' if len(included) > 3 else ''}): each is read as a document of its own when ingested"))
+        f"{count_text(len(included), 'included file')} not read into it ({some_of(included)}): each is read as a "
+        "document of its own when ingested"))
 
 
 def _outline(path: Path, text: str, heading_of: Heading, opens: Opens, left_out: re.Pattern[str],
-             unseen: re.Pattern[str] | None = None) -> LoadedText:
-    """`unseen` matches lines in no section, as a prose block's delimiter lines are: AsciiDoc's preprocessor lines."""
+             unseen: re.Pattern[str] | None = None, unseen_lines: list[str] | None = None) -> LoadedText:
+    """`unseen` matches lines in no section, as a prose block's delimiter lines are: AsciiDoc's preprocessor lines,
+    each added to `unseen_lines` (none in a code, table or comment block, which is read whole)."""
     sections: list[Section] = []
     headings = HeadingPath()
     block: list[tuple[int, int]] = []  # the spans of the lines of the block being read
@@ -171,6 +177,8 @@ def _outline(path: Path, text: str, heading_of: Heading, opens: Opens, left_out:
             continue
         if unseen is not None and unseen.fullmatch(line):
             close()
+            if unseen_lines is not None:
+                unseen_lines.append(line)
             continue
         fence = opens(line)
         # A block is one only when its closing line comes: a lone `:word:` or `--` line is text, and an unclosed block

@@ -212,3 +212,14 @@ def test_asciidoc_preprocessor_lines_are_in_no_sentence_and_an_include_is_named(
     quotable = [text[s:e] for s, e in spans if not is_label(text, s, e, "Contacts", "adoc")]
     assert quotable == ["The main desk number is 5550100.", "The internal pager number is 5550199.",
                         "Sections are numbered.", "ifdef::draft[Draft only.]"]
+
+
+def test_an_asciidoc_include_shown_in_a_listing_block_is_not_named_as_an_included_file(tmp_path: Path) -> None:
+    # A listing block shows an include as code (how to write one): it includes nothing, and was named in the note.
+    path = tmp_path / "guide.adoc"
+    path.write_text("= Guide\n\n== Includes\n\nWrite one so:\n\n----\ninclude::chapter.adoc[]\n----\n\n"
+                    + "".join(f"include::part{n}.adoc[]\n" for n in range(1, 5)), encoding="utf-8")
+    loaded = load_file(path)
+    assert "include::chapter.adoc[]" in " ".join(loaded.text[s.start : s.end] for s in loaded.sections)
+    assert loaded.left_out == ("4 included files not read into it (part1.adoc, part2.adoc, part3.adoc, ...): each is "
+                               "read as a document of its own when ingested")
