@@ -103,6 +103,9 @@ READERS: dict[str, int] = {
     # (pictures alone) is left out, not headed "Slide N"
     "eml": 4,  # a body without a charset, raw 8-bit headers and labels such as gb2312 read as mail clients read them;
     # 3: quoted mails, the signature and an .mbox's repeated paragraphs left out; the title names sender and day
+    # Not bumped when a chunk's page became its first text's (pdf 11, pptx 5, 2026-12-07): an image's OCR gives
+    # pages but no headings, so no chunk opens with headings on another page. No other reader sets a page
+    # (sheets.fit_tables, mail and filed_notes pass on the pages they are given).
     "image": 3,  # 2: a page turned a quarter or half way is read upright (it was read as garbage)
     "odt": 4,  # a text box's paragraphs are blocks after their paragraph, an image's alt text is left out, a list
     # item's or a table cell's footnote follows its list or table, a nested table is read once, in its cell; 3: a
