@@ -498,7 +498,8 @@ def _changed_since(roots: Sequence[Path], since_ns: int, own: frozenset[Path],
                    indexed: Callable[[], list[str]]) -> set[tuple[watchfiles.Change, str]]:
     """What changed under `roots` since `since_ns` by the inode-change times a stat gives (no file is opened, so the
     watcher sees nothing): files written, made or moved in; folders moved in (holding no indexed document); the
-    indexed files gone from a folder that changed. Not through links, nor into localrag's `own` folders."""
+    indexed files and subfolders gone from a folder that changed. Not through links, nor into localrag's `own`
+    folders."""
     from watchfiles import Change
 
     found: set[tuple[Change, str]] = set()
@@ -525,8 +526,10 @@ def _changed_since(roots: Sequence[Path], since_ns: int, own: frozenset[Path],
             held = [d for d in documents if d.startswith(f"{stored}/")]
             if not held:
                 found.add((Change.added, str(folder)))
-            found.update((Change.deleted, d) for d in held
-                         if os.path.dirname(d) == stored and not os.path.lexists(disk_name(d)))
+            # A document is gone with the entry of this folder that holds it: itself, or a subfolder deleted or
+            # moved away, which changed no folder still on the disk (its documents were left searchable).
+            holders = {f"{stored}/{d[len(stored) + 1:].split('/', 1)[0]}" for d in held}
+            found.update((Change.deleted, h) for h in holders if not os.path.lexists(disk_name(h)))
     return found
 
 

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import shutil
 import threading
+import time
 from pathlib import Path
 
 import pytest
 
 from localrag.errors import LocalRagError
 from localrag.ingest.watch import (
+    _changed_since,
     patterns_file,
     remember_folders,
     remembered_folders,
@@ -146,3 +149,23 @@ def test_a_remembered_folder_moved_away_is_named_and_the_others_watched(localrag
     err = capsys.readouterr().err
     assert err.startswith(f"localrag: 2 remembered folders are not found (moved? drive not mounted?): {old}, {new} "
                           "(`localrag watch --forget-folders` forgets"), err
+
+
+def test_the_changes_a_dead_watcher_dropped_name_a_subfolder_deleted_or_moved_away(tmp_path: Path) -> None:
+    """After the watcher died on a name not UTF-8, a document counted as deleted only when it was directly in a
+    changed folder: `sub/` deleted or `moved/` moved out of the watched folder left their documents searchable."""
+    from watchfiles import Change
+
+    root = tmp_path / "w"
+    for name in ("sub/a.md", "sub/b.md", "moved/c.md", "kept.md", "gone.md"):
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text("text\n")
+    stored = [str(root / name) for name in ("sub/a.md", "sub/b.md", "moved/c.md", "kept.md", "gone.md")]
+    since = time.time_ns()
+    time.sleep(0.05)
+    shutil.rmtree(root / "sub")
+    (root / "moved").rename(tmp_path / "moved")
+    (root / "gone.md").unlink()
+    found = _changed_since([root], since, frozenset(), lambda: stored)
+    assert found == {(Change.deleted, str(root / "sub")), (Change.deleted, str(root / "moved")),
+                     (Change.deleted, str(root / "gone.md"))}
