@@ -165,9 +165,10 @@ def file_lock(path: Path, on_wait: Callable[[IO[bytes]], None] | None = None,
                 fcntl.flock(handle, fcntl.LOCK_EX)
             else:
                 _wait_unless_cancelled(handle, cancel)
-        if cancel is not None and cancel.is_set():
-            # Set while the lock came free: the work it was to do is no longer wanted (the file's closing frees it).
-            raise LockWaitCancelled
+                if cancel.is_set():
+                    # Set while the lock came free: the work it waited to do is no longer wanted (the file's
+                    # closing frees it). Only after a wait: a stop with no other writer is the work's own to say.
+                    raise LockWaitCancelled from None
         try:
             yield handle
         finally:

@@ -148,3 +148,23 @@ def test_a_check_that_cannot_wait_names_the_writer_of_a_collection(tmp_path: Pat
         holder.wait()
     assert refused.value.message == (f"{store}: localrag ingest (pid {holder.pid}) is writing to the index, which "
                                      "this account cannot lock to wait for it")
+
+
+def test_a_stop_with_no_other_writer_is_not_blamed_on_one(tmp_path: Path) -> None:
+    # The lock came at once, yet a stop set before it made an ingest say "stopped while waiting for another writer"
+    # and a forget "cancelled while waiting for another writer", with no other writer anywhere.
+    from localrag.config import Settings
+    from localrag.embed import HashEmbedder
+    from localrag.engine import Engine
+    from localrag.store import Store
+
+    store = Store(tmp_path / "db", embedder_name="hash-embedder", dim=32)
+    engine = Engine(Settings(), embedder=HashEmbedder(dim=32), store=store)
+    (tmp_path / "note.txt").write_text("The harbour crane was painted red.\n", encoding="utf-8")
+    engine.ingest([tmp_path / "note.txt"])
+    stopped = threading.Event()
+    stopped.set()
+    report = engine.ingest([tmp_path / "note.txt"], cancel=stopped)
+    assert not any("another writer" in note for note in report.notes), report.notes
+    assert engine.forget(tmp_path / "note.txt", cancel=stopped).documents == 1
+    assert engine.documents() == []
