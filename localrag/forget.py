@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from localrag import paths
 from localrag.collection import DEFAULT_COLLECTION, collection_option
 from localrag.safe_text import disk_name, holder_on_disk, line_text, path_text
-from localrag.sizes import count_text
+from localrag.sizes import count_text, some_of
 
 if TYPE_CHECKING:
     from localrag.conversations import Conversation, ConversationStore, SavedPath, Turn
@@ -127,8 +127,10 @@ def forget_command(paths: Sequence[str], collection: str, purge: bool = False,
     return f"`{shlex.join(['localrag', 'forget', *paths])}{option}{' --purge' * purge}`"
 
 
-# Paths named in a removal's purge command; more (a folder's files) would make the note a page long.
-_NAMED_IN_COMMAND = 3
+# Paths a line names before ", ..." (`sizes.some_of`), and a purge command names before PATH...: more (a folder's
+# files) made a note a page long; `forget wiki/daily/standup*` named 127, in three lines of 6,000 characters and
+# more, before 2026-12-07.
+LISTED = 3
 
 
 def removed_note(removed: Sequence[str], conversations: int, collection: str, *, documents: int | None = None,
@@ -148,13 +150,12 @@ def removed_note(removed: Sequence[str], conversations: int, collection: str, *,
     said = f"{count_text(count, 'document')} removed, not erased: {text_stays(conversations)}"
     folders = [path for path in removed if Path(path).is_dir()]
     files = [path for path in removed if path not in folders]
-    some = ", ".join(path_text(path) for path in folders[:_NAMED_IN_COMMAND]) + (
-        ", ..." if len(folders) > _NAMED_IN_COMMAND else "")
+    some = some_of([path_text(path) for path in folders], LISTED)
     taken = (f"a folder is now named {some}, so no command names it: a forget of that name would take the folder's "
              "documents too") if folders else ""
     if not files:
         return line_text(f"{said}; {taken}")
-    named = files if len(files) <= _NAMED_IN_COMMAND else ["PATH..."]
+    named = files if len(files) <= LISTED else ["PATH..."]
     which = "" if named == files else f" naming them (`{field}` in `--json`)"
     return line_text(f"{said}; {forget_command(named, collection, purge=True, configured=configured)}{which} erases "
                      f"it now{'; ' * bool(taken)}{taken}")
@@ -164,8 +165,8 @@ def not_found_note(missing: Sequence[str], stored: Iterable[str], collection: st
                    listed_by: str, configured: str | None = None) -> str:
     """One line on indexed documents (`missing`, `what` they are: one, many) whose files are not on disk, and the
     forget that takes them out: their folder where it is gone and holds no other of the `stored` documents, else the
-    files themselves (up to three), else PATH... and `listed_by`, what lists them all. A restore onto a machine where
-    the documents moved is the common case: `repair` said it read their details again, `ingest --stale` said
+    files themselves (up to LISTED), else PATH... and `listed_by`, what lists them all. A restore onto a machine
+    where the documents moved is the common case: `repair` said it read their details again, `ingest --stale` said
     nothing at all."""
     import os
 
@@ -174,9 +175,9 @@ def not_found_note(missing: Sequence[str], stored: Iterable[str], collection: st
     if not Path(folder).exists() and all(p in gone for p in stored if Path(p).is_relative_to(folder)):
         named: list[str] = [folder]
     else:
-        named = list(missing) if len(missing) <= _NAMED_IN_COMMAND else ["PATH..."]
+        named = list(missing) if len(missing) <= LISTED else ["PATH..."]
     which = f" naming them ({listed_by} lists them)" if named == ["PATH..."] else ""
-    some = ", ".join(path_text(p) for p in missing[:3]) + (", ..." if len(missing) > 3 else "")
+    some = some_of([path_text(p) for p in missing], LISTED)
     is_, them, their = ("is", "it", "its") if len(missing) == 1 else ("are", "them", "their")
     return line_text(f"{count_text(len(missing), *what)} {is_} not on disk (moved, or on a drive not mounted): {some}; "
                      f"{forget_command(named, collection, configured=configured)}{which} takes {them} out, and an "

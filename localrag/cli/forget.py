@@ -18,7 +18,7 @@ from rich.text import Text
 from localrag.cli import common
 from localrag.cli.argtypes import path_arg
 from localrag.cli.common import print_json
-from localrag.forget import forget_command, text_stays
+from localrag.forget import LISTED, forget_command, text_stays
 from localrag.safe_text import printable
 from localrag.shapes import forgotten_json
 from localrag.sizes import count_text, some_of
@@ -52,22 +52,17 @@ def _forget_command(args: argparse.Namespace, out: Console, err: Console) -> int
         print_json(forgotten_json(done), indent=None)
     else:
         # What stays indexed, where a folder may stand in the purge command for the many paths forgotten.
-        indexed = [d.path for d in engine.documents()] if len(done.paths) > _LISTED and not done.purged else None
+        indexed = [d.path for d in engine.documents()] if len(done.paths) > LISTED and not done.purged else None
         for line in report_lines(done, indexed):
             err.print(Text(printable(line, multiline=False)), soft_wrap=True)
     return 0
 
 
-# Paths a line names before ", ..." (as ingest's notes do): `forget wiki/daily/standup*` named 127, in three lines of
-# 6,000 characters and more, before 2026-12-07.
-_LISTED = 3
-
-
 def report_lines(done: Forgotten, indexed: Sequence[str] | None = None) -> list[str]:
     """The report in words, one line each: what was removed and where the text is still, or was erased from.
     `indexed`: the paths the collection still indexes, where a folder holding none of them may stand for more than
-    _LISTED paths forgotten in the purge command (None: not known, and the command is described instead)."""
-    named = some_of(done.paths, _LISTED)
+    LISTED paths forgotten in the purge command (None: not known, and the command is described instead)."""
+    named = some_of(done.paths, LISTED)
     if done.documents:
         removed = f"{count_text(done.documents, 'document')}, {count_text(done.chunks, 'chunk')}"
         lines = [f"forgot {named}: {removed} removed"]
@@ -86,7 +81,7 @@ def report_lines(done: Forgotten, indexed: Sequence[str] | None = None) -> list[
         # Named with the command that erases it there: "another collection" left the user to find which.
         command = _purge_command(spared, other, done.configured, None)
         lines.append(f"saved conversations keep the text of {count_text(len(spared), 'document')} collection "
-                     f"'{other}' still indexes: {some_of(spared, _LISTED)} ({command} erases it there too)")
+                     f"'{other}' still indexes: {some_of(spared, LISTED)} ({command} erases it there too)")
     if done.purged:
         lines.append("the index keeps no old version: the text of what it forgot lies in no file of it")
         if held:
@@ -107,9 +102,9 @@ def report_lines(done: Forgotten, indexed: Sequence[str] | None = None) -> list[
 def _purge_command(paths: Sequence[str], collection: str, configured: str | None,
                    indexed: Sequence[str] | None) -> str:
     """The `forget --purge` that erases what forgetting `paths` left, short enough to read and still a command that
-    works: past _LISTED paths, their common folder where the collection indexes nothing under it (so the purge takes
+    works: past LISTED paths, their common folder where the collection indexes nothing under it (so the purge takes
     no other document out), else the words that say which command."""
-    if len(paths) <= _LISTED:
+    if len(paths) <= LISTED:
         return forget_command(paths, collection, purge=True, configured=configured)
     try:
         folder = Path(os.path.commonpath(paths))
@@ -126,7 +121,7 @@ def _on_disk(done: Forgotten) -> list[str]:
     """A line, unless a watch's note said it: what was forgotten is still on disk, and comes back."""
     if done.watched or not done.still_on_disk:
         return []
-    return [f"note: still on disk: {some_of(done.still_on_disk, _LISTED)}; an ingest of its folder (of its file, "
+    return [f"note: still on disk: {some_of(done.still_on_disk, LISTED)}; an ingest of its folder (of its file, "
             "once that changes) reads it again: delete it (a mail: from its mailbox), or name a file or folder in a "
             ".localragignore, to keep it out"]
 

@@ -68,8 +68,7 @@ from localrag.ingest.pending import PendingVectors
 from localrag.ingest.readings import chunk_size, reading, stale_reason
 from localrag.paths import typed_path
 from localrag.safe_text import disk_name, holder_on_disk, line_text, path_text
-from localrag.sizes import count_text
-from localrag.sizes import some_of as _some
+from localrag.sizes import count_text, some_of
 from localrag.types import (
     HOLDER_SUFFIXES,
     Chunk,
@@ -263,7 +262,7 @@ def _elsewhere_note(report: IngestReport, old: Sequence[str], stored: Sequence[s
     count = len(report.moved_elsewhere)
     have = "has the bytes of an indexed file" if count == 1 else "have the bytes of indexed files"
     return line_text(f"{count_text(count, 'file')} {have} not found where they were (moved, or on a drive not "
-                     f"mounted): {_some(report.moved_elsewhere)}; {forget}")
+                     f"mounted): {some_of(report.moved_elsewhere)}; {forget}")
 
 
 def _passed_over_note(passed_over: Sequence[Path]) -> str:
@@ -272,7 +271,7 @@ def _passed_over_note(passed_over: Sequence[Path]) -> str:
     counted = Counter(path.suffix.lower() or "no extension" for path in passed_over)
     types = sorted(counted, key=lambda kind: (-counted[kind], kind))  # the walk's order is the disk's: not twice alike
     kinds = ", ".join(f"{kind} {counted[kind]}" for kind in types[:5]) + (", ..." if len(types) > 5 else "")
-    some = _some([path_text(path) for path in sorted(passed_over)])
+    some = some_of([path_text(path) for path in sorted(passed_over)])
     # The most common text type is the example.
     rename = as_text(sorted(passed_over, key=lambda path: types.index(path.suffix.lower() or "no extension")))
     return line_text(f"passed over {count_text(len(passed_over), 'file')} of types localrag does not read ({kinds}): "
@@ -287,13 +286,13 @@ def _gitignored_note(gitignored: Sequence[Path], respecting: bool) -> str:
     counts = " and ".join(count_text(len(kind), noun) for kind, noun in ((folders, "folder"), (files, "file")) if kind)
     # The setting's hint only where it can help: with it off, a .localragignore left them out (the retest).
     hint = " (respect_gitignore = false reads what .gitignore names)" if respecting else ""
-    return line_text(f"left out {counts} that .gitignore or .localragignore names: {_some(folders + files)}{hint}")
+    return line_text(f"left out {counts} that .gitignore or .localragignore names: {some_of(folders + files)}{hint}")
 
 
 def _staying_note(kept: Sequence[str], why: str) -> str:
     """One line on the indexed files a walk now leaves out (`why`), which stay in the index until forgotten."""
     return line_text(f"{count_text(len(kept), 'indexed file')} that {why} {'stays' if len(kept) == 1 else 'stay'} "
-                     f"in the index: {_some(kept)} (a forget takes one out)")
+                     f"in the index: {some_of(kept)} (a forget takes one out)")
 
 
 def _named_by(path: str, gitignored: frozenset[Path]) -> bool:
@@ -380,7 +379,7 @@ def run_ingest(
         if images:
             # Said: with `ocr = false` set once, a receipt dropped in later was left out without a word.
             report.notes.append(line_text(f"left out {count_text(len(images), 'image')}, read only by OCR, which is "
-                                          f"off: {_some([path_text(f) for f in images])} ({OCR_ON})"))
+                                          f"off: {some_of([path_text(f) for f in images])} ({OCR_ON})"))
     store.catch_up()  # the writer before this one (another process) may have ended a moment ago
     store.repair()
     known = store.document_hashes()
@@ -558,13 +557,13 @@ def run_ingest(
     if report.copied_paths:
         report.notes.append(line_text(f"{count_text(len(report.copied_paths), 'file')} read of the same bytes as "
                                       f"another indexed file (a search shows such text once, naming both): "
-                                      f"{_some(report.copied_paths)}"))
+                                      f"{some_of(report.copied_paths)}"))
     if report.gone_paths:
         report.notes.append(line_text(f"{count_text(len(report.gone_paths), 'file')} gone during the ingest (deleted "
-                                      f"or moved meanwhile; not failed): {_some(report.gone_paths)}"))
+                                      f"or moved meanwhile; not failed): {some_of(report.gone_paths)}"))
     if report.moved_paths:
         report.notes.append(line_text(f"moved {count_text(report.moved, 'file')} (the index follows, its vectors kept, "
-                                      f"its old path gone): {_some(report.moved_paths)}"))
+                                      f"its old path gone): {some_of(report.moved_paths)}"))
     if report.moved_elsewhere:
         report.notes.append(_elsewhere_note(report, elsewhere, list(known), store.collection, configured))
     if report.blank_paths:
@@ -572,11 +571,11 @@ def run_ingest(
         scans = any(file_type(Path(p)) in ("image", "pdf") for p in report.blank_paths)
         why = "empty or blank, or none that OCR found" if scans else "empty or blank"
         report.notes.append(line_text(f"passed over {count_text(len(report.blank_paths), 'file')} with no text "
-                                      f"({why}): {_some(report.blank_paths)}"))
+                                      f"({why}): {some_of(report.blank_paths)}"))
     if report.decoded_paths:
         # Said, so a user can check the text and re-save the file as UTF-8: a wrong guess is silent mojibake.
         report.notes.append(line_text(f"read {count_text(len(report.decoded_paths), 'file')} not in UTF-8 or with "
-                                      f"bytes not valid in it (check the text): {_some(report.decoded_paths)}"))
+                                      f"bytes not valid in it (check the text): {some_of(report.decoded_paths)}"))
     note = store.refresh_indexes() if refresh else ""
     if note:
         report.notes.append(note)
