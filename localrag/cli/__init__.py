@@ -86,7 +86,9 @@ class _Parser(argparse.ArgumentParser):
         takes nothing) were "argument -k/--top-k: ids is not a whole number" (before 2026-12-07). `-k3` stays -k."""
         found = super()._parse_optional(arg_string)  # type: ignore[misc]
         first = _option_of(found)
+        # `-help` is --help with a dash left out, never a word to leave out of results (it searched for "-help").
         if (self.get_default("query_words") and first is not None and _DASH_WORD.fullmatch(arg_string)
+                and f"-{arg_string}" not in self._option_string_actions
                 and (first[0] is None or _not_glued(first))):
             return None
         return found
@@ -159,13 +161,14 @@ def _option_of(found: Any) -> tuple[Any, ...] | None:
 
 def _not_glued(option: tuple[Any, ...]) -> bool:
     """Whether a short option read with a value glued on (`-kids`: -k, "ids") does not take that value: the
-    option takes none (`-hostel`), or its type refuses it."""
+    option takes none (`-hostel`), or its type refuses a value with no digit. One with a digit is the option's, its
+    value mistyped: `-k3x` is "3x is not a whole number", not a word to leave out of results."""
     action, given, glued = option[0], option[1], option[-1]
     if glued is None or given.startswith("--"):
         return False
     if action.nargs == 0:
         return True
-    if action.type is None:
+    if action.type is None or any(char.isdigit() for char in glued):
         return False
     try:
         action.type(glued)

@@ -244,6 +244,21 @@ def test_a_dash_word_opening_with_a_short_option_is_query_text(argv: list[str],
     assert f"unrecognized arguments: {dash_word} (a query of several words" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(("argv", "said"), [
+    (["search", "-help"], "ignored explicit argument 'elp'"), (["ask", "hotel", "-help"], "ignored explicit argument"),
+    (["search", "hotel", "-k3x"], "argument -k/--top-k: 3x is not a whole number"),
+    (["search", "-k3x", "hotel"], "argument -k/--top-k: 3x is not a whole number")])
+def test_a_dash_word_that_is_an_option_misspelt_stays_an_option(argv: list[str], said: str,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """`search -help` searched for "-help" and `search hotel -k3x` said the query goes in quotes: a word that is one of
+    the command's long options with a dash (--help), or a short option's value with a digit, is no query text."""
+    from localrag.cli import _parser
+
+    with pytest.raises(SystemExit):
+        _parser().parse_args(argv)
+    assert said in capsys.readouterr().err
+
+
 def test_a_short_option_with_its_value_glued_on_stays_an_option() -> None:
     from localrag.cli import _parser
 
