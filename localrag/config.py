@@ -565,16 +565,19 @@ OTHER_VARIABLES = frozenset({
 
 def unknown_variables(environ: Mapping[str, str] | None = None) -> list[str]:
     """One line for each LOCALRAG_ variable of the environment that localrag does not read (a misspelt one was
-    passed over in silence, where a misspelt name in the file is named), with the name it likely meant."""
-    import difflib
+    passed over in silence, where a misspelt name in the file is named), with the name it likely meant: by the rule a
+    setting's name is judged by (`close_names.close_name`), on the name after `LOCALRAG_`. Judged whole, the prefix
+    they all share made near misses of names with nothing alike (`..._TEMP`: "did you mean LOCALRAG_THEME?")."""
+    from localrag.close_names import close_name
 
     known = {f"LOCALRAG_{name.upper()}" for name in _FIELDS} | OTHER_VARIABLES
     lines = []
     for variable in sorted(environ if environ is not None else os.environ):
         if not variable.startswith("LOCALRAG_") or variable in known:
             continue
-        near = difflib.get_close_matches(variable.upper(), sorted(known), n=1, cutoff=0.8)
-        meant = f"did you mean {near[0]}?" if near else "a setting's variable is LOCALRAG_ and its name in capitals;"
+        near = close_name(variable.removeprefix("LOCALRAG_"), [name.removeprefix("LOCALRAG_") for name in known])
+        meant = (f"did you mean LOCALRAG_{near}?" if near
+                 else "a setting's variable is LOCALRAG_ and its name in capitals;")
         lines.append(f"{variable} is no setting or variable of localrag, so it is passed over ({meant} "
                      "`localrag config` lists the settings)")
     return lines

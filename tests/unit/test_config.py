@@ -224,6 +224,21 @@ def test_a_localrag_variable_it_does_not_read_is_named_with_the_one_meant() -> N
     ]
 
 
+@pytest.mark.parametrize(("variable", "meant"), [
+    ("LOCALRAG_TEMP", None), ("LOCALRAG_LOG", None), ("LOCALRAG_DEBUG", None),
+    ("LOCALRAG_TOP-K", "LOCALRAG_TOP_K"), ("LOCALRAG_CHUNKOVERLAP", "LOCALRAG_CHUNK_OVERLAP")])
+def test_a_localrag_variable_is_judged_by_the_rule_a_settings_name_is(variable: str, meant: str | None) -> None:
+    """By its name, `LOCALRAG_` left aside, with `close_names.close_name`: judged whole with a rule of its own, the
+    prefix all variables share made `LOCALRAG_TEMP` "did you mean LOCALRAG_THEME?" and `LOCALRAG_LOG` LOCALRAG_OCR."""
+    from localrag.close_names import close_name
+    from localrag.config import SETTING_NAMES, unknown_variables
+
+    [line] = unknown_variables({variable: "1"})
+    assert ("did you mean" in line) == (meant is not None) and (meant is None or f"did you mean {meant}?" in line)
+    if meant is not None:  # the name a settings file misspelt so is given
+        assert close_name(variable.removeprefix("LOCALRAG_").lower(), SETTING_NAMES) == meant.lower()[9:]
+
+
 def test_every_localrag_variable_the_project_reads_is_known() -> None:
     """A variable the install, the tests or localrag read must not be warned about as misspelt."""
     from localrag.config import OTHER_VARIABLES, SETTING_NAMES
