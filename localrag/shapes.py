@@ -22,7 +22,7 @@ from localrag.sizes import size_text
 from localrag.types import Answer, Chunk, Document, DocumentList, Hit, IngestReport
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Callable, Mapping, Sequence
 
     from localrag.answer.summary import Summary
     from localrag.engine import Engine
@@ -171,6 +171,9 @@ def graph_answer_json(answer: GraphAnswer, names: Mapping[str, str], chunks: dic
             }
             for p in answer.paths
         ],
+        # Why nothing answered where the graph can say more than "no path" (facts point at the question's entity);
+        # "" otherwise. Text alone before 2026-12-07: a script or an agent read a bare "no path".
+        "note": answer.note,
     }
 
 
@@ -207,15 +210,23 @@ def related_json(result: RelatedResult, view: RelatedView, question: str | None 
             }
             for r in result.related
         ],
+        # How the names were read ("'Pixel' is not an entity of the graph: took Pixel 8; also holding its words:
+        # Pixel Buds"): before 2026-12-07 said by the text alone, so a script did not know which entity it got.
+        "notes": list(result.notes),
     }
 
 
-def graph_reply_json(engine: Engine, question: str, planner: str | None = None) -> dict[str, Any]:
+def graph_reply_json(engine: Engine, question: str, planner: str | None = None,
+                     worded: Callable[[str], str] | None = None) -> dict[str, Any]:
     """A question to the graph as `ask --graph --json` answers it (MCP's `ask_graph`, the API's `POST /graph/ask`):
     the answer with its reasoning paths, or for "what else is like X?" the related entities (`"intent":
-    "related"`)."""
+    "related"`). `worded`: a server's wording of a note's command (`serve.wording.for_client`), which names the
+    tool or endpoint its client has."""
     related = engine.ask_related(question)
     if related is not None:
         return related_json(related, engine.related_view(related), question)
     answer = engine.ask_graph(question, planner=planner)
-    return graph_answer_json(answer, engine.graph_index().names, engine.path_chunks(answer))
+    reply = graph_answer_json(answer, engine.graph_index().names, engine.path_chunks(answer))
+    if worded is not None:
+        reply["note"] = worded(reply["note"])
+    return reply

@@ -684,7 +684,9 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None,
         # The grammar planner runs the model: it waits in the model's queue, as a chat completion does.
         planning = gate.reserve() if (planner or engine.settings.graph_planner) == "grammar" else nullcontext()
         async with planning:
-            return SafeJSONResponse(await run_in_threadpool(graph_reply_json, engine, question, planner))
+            reply = await run_in_threadpool(graph_reply_json, engine, question, planner,
+                                            lambda note: for_client(note, "http"))
+            return SafeJSONResponse(reply)
 
     async def triples(request: Request) -> Response:
         data = await _json_body(request, limits)

@@ -261,7 +261,7 @@ def build_server(engine: Engine, limits: Limits | None = None) -> MCPServer:
         `related` entities with their joining paths, `"intent": "related"` and the `seeds`.
         """
         checked_length("question", question)
-        return call(lambda: graph_reply_json(engine, question, planner), model)
+        return call(lambda: graph_reply_json(engine, question, planner, lambda note: for_client(note, "mcp")), model)
 
     # No bounds of MCP's own on names or on how many (20 seeds, 400 characters were refused here and taken by the
     # CLI and the HTTP API): the Engine's rules are every front end's.

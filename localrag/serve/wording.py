@@ -10,7 +10,10 @@ Library)", was sent to a command line and an app it does not have, beside its ow
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
+import shlex
+from collections.abc import Callable
 from typing import Literal
 
 from localrag.errors import LocalRagError, QuestionTooLongError
@@ -21,12 +24,21 @@ Front = Literal["mcp", "http"]
 
 # The CLI's words for a step a client takes with a tool (MCP) or an endpoint (the HTTP API). `--collection NAME`
 # goes with them: a server serves its one collection.
-_STEPS: tuple[tuple[re.Pattern[str], dict[Front, str]], ...] = (
+_STEPS: tuple[tuple[re.Pattern[str], dict[Front, str | Callable[[re.Match[str]], str]]], ...] = (
     (re.compile(r"`localrag documents[^`]*` lists"),
      {"mcp": "the list_documents tool lists", "http": "GET /documents lists"}),
     (re.compile(r"`localrag ingest PATH` \(in the chat app, the Library\)"),
      {"mcp": "the ingest tool (absolute paths)", "http": "POST /ingest (absolute paths)"}),
+    # A graph answer's note on the facts that point at an entity, named as a shell quotes it (`'Galaxy S24'`).
+    (re.compile(r"localrag graph triples ((?:[^\s']|'[^']*')+) lists"),
+     {"mcp": lambda found: f"the graph_triples tool with entity {_named(found[1])} lists",
+      "http": lambda found: f"POST /triples with {{\"entity\": {_named(found[1])}}} lists"}),
 )
+
+
+def _named(quoted: str) -> str:
+    """A name quoted for a shell as a JSON string: a client's field takes the name itself."""
+    return json.dumps(shlex.split(quoted)[0], ensure_ascii=False)
 
 
 def for_client(text: str, front: Front) -> str:

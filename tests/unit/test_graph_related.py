@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -241,3 +242,40 @@ def test_an_unanswered_question_names_the_facts_that_point_at_its_entity() -> No
     assert graph_turn_text(answer, index.names).endswith("localrag graph triples Samsung lists them")
     answered = answer_question("What is Pixel 8 made of?", index, EmbeddingPlanner(embedder, 3), embedder=embedder)
     assert answered.note == ""  # Pixel 8 is no fact's object
+
+
+def test_the_unanswered_note_is_in_every_front_ends_json_in_its_words(tmp_path: Path) -> None:
+    """The note on facts that point at the question's entity was text alone: `ask --graph --json`, MCP's
+    `ask_graph` and `POST /graph/ask` gave a bare "no path". The servers' name the tool or endpoint that lists them,
+    not a command their clients do not have; `related`'s notes on the names taken are in its JSON too."""
+    import anyio
+    from starlette.testclient import TestClient
+
+    from localrag.serve.http import create_app
+    from localrag.serve.mcp import build_server
+    from localrag.serve.wording import for_client
+    from localrag.shapes import graph_reply_json, related_json
+
+    engine = Engine(Settings(), embedder=HashEmbedder(dim=16))
+    phones = "".join(f"{h.title()}\t{r}\t{t.title()}\n" for h, r, t, _ in PHONES)
+    (tmp_path / "phones.tsv").write_text(phones, encoding="utf-8")
+    engine.graph_import(tmp_path / "phones.tsv")
+    question = "Which products does Samsung make?"
+    said = ("Samsung is in the graph as the object of created_by from 2 entities, which paths do not follow back (they "
+            "go from an entity to what its facts name): ")
+    assert graph_reply_json(engine, question)["note"] == f"{said}localrag graph triples Samsung lists them"
+    assert graph_reply_json(engine, "Which phones does Galaxy S24 belong to?")["note"] == ""
+
+    async def asked() -> Any:
+        return await build_server(engine).call_tool("ask_graph", {"question": question})
+
+    replied = json.dumps(anyio.run(asked), default=str)
+    assert json.dumps(f"{said}the graph_triples tool with entity \"Samsung\" lists them")[1:-1] in replied
+    with TestClient(create_app(engine), base_url="http://127.0.0.1") as client:
+        answered = client.post("/graph/ask", json={"question": question}).json()
+    assert answered["note"] == f"{said}POST /triples with {{\"entity\": \"Samsung\"}} lists them"
+    # A name quoted for a shell is the name itself to a client.
+    assert for_client("localrag graph triples 'Galaxy S24' lists them", "mcp") == (
+        "the graph_triples tool with entity \"Galaxy S24\" lists them")
+    result = engine.related(["Galaxy Tab"])
+    assert related_json(result, engine.related_view(result))["notes"] == result.notes != []
