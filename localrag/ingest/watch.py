@@ -415,7 +415,12 @@ def watch(
                 delivered_ns = time.time_ns()
                 if look_since is not None:  # this watcher runs: what changed from the last one's death on is seen
                     dropped = _changed_since(live, look_since, own, lambda: [d.path for d in engine.documents()])
-                    changes = changes | {(change, name) for change, name in dropped if wanted(change, name)}
+                    # A file not UTF-8 whose state is the one its last event left was only read since (by the
+                    # rescan that event asked for): its recent write, inside the slack, is taken in already. Counted,
+                    # it asked for another rescan, and a stop meanwhile said "stopped before taking in" one.
+                    changes = changes | {(change, name) for change, name in dropped if wanted(change, name)
+                                         and not (Path(name) in undecodable
+                                                  and undecodable[Path(name)] == _inode_state(Path(name)))}
                     look_since = None
                 step(changes)
                 if folders_moved():
