@@ -121,6 +121,8 @@ def bare_heading(text: str, start: int, end: int, file_type: str) -> bool:
     line = text[line_start:line_end].strip()
     if line != text[start:end].strip():
         return False  # part of a line
+    if not line:
+        return False  # a line of spaces (a <pre> block's blank line) heads nothing
     if not (line[-1].isalpha() or line[-1] == ")") or len(line.split()) > MAX_HEADING_WORDS \
             or "|" in line or re.match(rf"{BULLET_MARK}\s", line):
         return False

@@ -174,3 +174,20 @@ def test_what_a_heading_affirms() -> None:
     # The question negates it too: it counts.
     assert affirmed("What is not reimbursed", "What is not reimbursed?") == "What is not reimbursed"
     assert affirmed("Notes on approved trips", "approved trips?") == "Notes on approved trips"
+
+
+def test_a_line_of_spaces_in_a_web_pages_passage_is_no_heading(tmp_path: Path) -> None:
+    """Before, a line of only spaces (a <pre> block's) stripped to "" and `bare_heading` raised IndexError, so any
+    check of a sentence's section after it (the evidence floor of a plain ask, ask --extract, summarize) crashed."""
+    from localrag.answer.evidence import section
+    from localrag.ingest.chunker import chunk_document
+    from localrag.ingest.loaders import load_file
+
+    page = tmp_path / "travel.html"
+    page.write_text("<html><body><pre>Choosing how to travel\n   \nEvery business trip needs approval from your line "
+                    "manager before you book.</pre></body></html>")
+    chunks = chunk_document(load_file(page), doc_id="d", path=str(page), file_type="html",
+                            token_counts=lambda texts: [len(t.split()) for t in texts], max_tokens=200, overlap=0)
+    chunk = next(c for c in chunks if "Every business" in c.text)
+    assert "\n   \n" in chunk.text or "\n \n" in chunk.text, repr(chunk.text)
+    assert section(chunk, chunk.text.index("Every business"))[-1:] == ["Choosing how to travel"]
