@@ -255,7 +255,8 @@ def answer_events(
     if generator is None:
         yield SourcesEvent(hits, query)
         answer = extracted_answer(question, best_sentence(question, hits, embedder, question_vector), hits)
-        yield TokenEvent(answer.text)
+        if not answer.refused:  # a refusal streams no tokens: the front ends show the refused answer's text once
+            yield TokenEvent(answer.text)
         yield DoneEvent(dataclasses.replace(answer, query=query))
         return
     sources = hits if found else []

@@ -145,3 +145,16 @@ def test_a_passage_holding_the_clause_asked_for_passes_the_vector_floor_the_sent
     # The sentence floor still applies (the clause's sentence scores CLAUSE_WEIGHT more).
     assert refusal("What does § 3(2) say?", [statute], Settings(min_evidence=2.0)).startswith(
         "no sentence of the 1 closest passages answers it")
+
+
+def test_an_extracted_refusal_for_want_of_a_sentence_streams_no_tokens() -> None:
+    """Before, the refusal's "could not find it" went out as a token too, so a terminal and the HTTP stream showed it
+    twice: once streamed, once as the refused answer."""
+    from localrag.types import TokenEvent
+
+    events = list(answer_events("What is idea 94?", "What is idea 94?", [hit("# Idea 94: Morning Raga", "idea94")],
+                                generator=None, embedder=HashEmbedder(),
+                                settings=Settings(min_similarity=0, min_evidence=0)))
+    done = next(e for e in events if isinstance(e, DoneEvent))
+    assert done.answer.refused and done.answer.text == NO_ANSWER_TEXT
+    assert not [e for e in events if isinstance(e, TokenEvent)]
