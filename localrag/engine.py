@@ -1233,7 +1233,7 @@ class Engine(GraphMode, Collections, Information):
         if why is None and hits:
             why = refusal(searched, hits, self.embedder, vector, settings)
         if why and (generator is None or not settings.allow_model_knowledge):
-            elsewhere = self._answered_elsewhere(question, query, searched, vector, k, filters)
+            elsewhere = self._answered_elsewhere(query, searched, vector, k, filters)
             if elsewhere and hits:  # there, not a lower floor here, is the way to an answer
                 why = refusal(searched, hits, self.embedder, vector, settings, floor_advice=False)
             why += elsewhere
@@ -1243,13 +1243,16 @@ class Engine(GraphMode, Collections, Information):
                                  settings=settings, history=history, cancel=cancel, query_vector=vector,
                                  refused_why=why)
 
-    def _answered_elsewhere(self, question: str, query: str, searched: str, vector: NDArray[np.float32],
+    def _answered_elsewhere(self, query: str, searched: str, vector: NDArray[np.float32],
                             k: int | None, filters: SearchFilters | None) -> str:
-        """What a refusal adds when other collections hold passages that pass the floors which refused `question`
-        here: their names and the command there, as `forget` and `summarize` name the collection that indexes a file
+        """What a refusal adds when other collections hold passages that pass the floors which refused `query` here:
+        their names and the command there, as `forget` and `summarize` name the collection that indexes a file
         (`_documents_at`); "" when none does. One search in each other collection, made only for a refused question
         (with `query`'s operators, `searched` judged), without a reranker: the floors judge the cosines, which it
-        leaves as they are. Before 2026-12-07 a question asked in the wrong collection was told to lower the floor."""
+        leaves as they are. Before 2026-12-07 a question asked in the wrong collection was told to lower the floor.
+        The command asks `query`, what was searched: a conversation's follow-up ("And on Sundays?") is rewritten to
+        stand alone, and asked as typed in a one-off `ask` it would search for something else. A server's client
+        reads it as `serve.wording.for_client` writes it (a server serves one collection)."""
         from localrag.answer.pipeline import refusal
 
         passing = []
@@ -1265,7 +1268,7 @@ class Engine(GraphMode, Collections, Information):
         if not passing:
             return ""
         which = ", ".join(f"'{name}'" for name in passing)
-        there = shlex.join(["localrag", "ask", question]) + self.collection_option(passing[0])
+        there = shlex.join(["localrag", "ask", query]) + self.collection_option(passing[0])
         held = f"collection {which} holds a passage" if len(passing) == 1 else f"collections {which} hold passages"
         return f"; {held} that answers it: `{there}`"
 

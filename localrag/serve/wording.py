@@ -41,11 +41,21 @@ def _named(quoted: str) -> str:
     return json.dumps(shlex.split(quoted)[0], ensure_ascii=False)
 
 
+# A refusal's "collection 'notes' holds a passage that answers it: `localrag ask '...' --collection notes`"
+# (`Engine._answered_elsewhere`): a server serves its one collection, so its client is told so and which one to serve
+# (before 2026-12-07 it was given an `ask` command it cannot run).
+# Its command, last in the refusal, runs to the end: a question may hold a backquote.
+_ANSWERED_ELSEWHERE = re.compile(r"(collections? '([^']+)'[^:`]* answers? it): `localrag ask .*`\Z", re.DOTALL)
+
+
 def for_client(text: str, front: Front) -> str:
     """`text` (an error's, a refusal's) with the command line's steps named as `front`'s client takes them, and a lone
     surrogate it echoes (a filter's "\\ud800") as U+FFFD: UTF-8, so JSON, cannot carry it."""
     for pattern, step in _STEPS:
         text = pattern.sub(step[front], text)
+    text = _ANSWERED_ELSEWHERE.sub(
+        lambda held: f"{held.group(1)} (a server serves one collection: start one with --collection {held.group(2)})",
+        text)
     return valid_text(text)
 
 

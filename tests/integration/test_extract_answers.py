@@ -113,6 +113,13 @@ def test_a_question_asked_in_the_wrong_collection_names_the_collection_that_answ
     assert refused.refused and refused.refusal.startswith("no passage is close enough: the closest scored ")
     assert refused.refusal.endswith(", under min_similarity 0.25; collection 'os101' holds a passage that answers "
                                     "it: `localrag ask 'What is the convoy effect?' --collection os101`")
+    # A follow-up is named as it was searched, rewritten to stand alone: asked as typed, "it" would find nothing.
+    history = [{"role": "user", "content": "What is the convoy effect?"},
+               {"role": "assistant", "content": "Short processes wait behind a long one."}]
+    follow_up = engines["bio"].ask("What holds it up?", history=history)
+    assert follow_up.refused and follow_up.refusal.endswith(
+        "collection 'os101' holds a passage that answers it: `localrag ask 'What is the convoy effect? What holds it "
+        "up?' --collection os101`"), follow_up.refusal
     # Asked there, it is answered; a question no collection answers names none.
     assert not engines["os101"].ask("What is the convoy effect?").refused
     nowhere = engines["os101"].ask("Who won the football world cup in 1954?")

@@ -178,7 +178,11 @@ def test_messages_name_the_agents_tools_not_the_cli(indexed: tuple[Engine, Path]
     seen = anyio.run(session)
     for tool in ("summarize", "forget"):
         assert seen[tool][1].endswith("not in the index (the list_documents tool lists what is indexed)")
+    # The collection that answers it is named, but not with an `ask` command: a server serves its one collection.
     assert seen["ask"]["refused"] and seen["ask"]["refusal"] == (
+        "collection empty holds no documents yet: add some with the ingest tool (absolute paths); collection "
+        "'default' holds a passage that answers it (a server serves one collection: start one with --collection "
+        "default)")
+    assert seen["search"]["hits"] == [] and seen["search"]["nothing_found"] == (
         "collection empty holds no documents yet: add some with the ingest tool (absolute paths)")
-    assert seen["search"]["hits"] == [] and seen["search"]["nothing_found"] == seen["ask"]["refusal"]
     assert "nothing_found" not in seen["found"]
