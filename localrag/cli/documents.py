@@ -10,7 +10,6 @@ says its fusion, so that a pipe still gets one line a document. `--json` has the
 from __future__ import annotations
 
 import argparse
-import os
 
 from rich.console import Console
 from rich.table import Column
@@ -52,7 +51,7 @@ def _documents(args: argparse.Namespace, out: Console, err: Console) -> int:
     stale = listed.stale
     # Marked as `status` counts them (one stat a listed document that is there), so a user sees which of the
     # documents `status` says are not on disk are which: before, nothing in the listing told them apart.
-    missing = set(not_held(d.path for d in listed.documents if not os.path.isfile(d.path)))
+    missing = set(not_held(d.path for d in listed.documents))
     if listed.documents or not out.is_terminal:  # a pipe's header line comes first whatever follows
         # The path folds rather than being cut: at 80 columns every one was "/home/me/docs…", and `forget` needs it
         # whole.

@@ -21,6 +21,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from localrag.config import Settings
+from localrag.safe_text import disk_name, holder_on_disk
 from localrag.sizes import count_text
 
 # Bump a kind's number when its loader reads the same bytes differently (new text, title, headings or
@@ -250,9 +251,18 @@ def holding_files(paths: Iterable[str]) -> list[str]:
 
 
 def not_held(paths: Iterable[str]) -> list[str]:
-    """Of documents `paths`, those no file on disk holds: moved, deleted, or on a drive not mounted."""
-    return [path for path in paths if _holding_file(path) is None]
+    """Of documents `paths`, those no file on disk holds: moved, deleted, or on a drive not mounted. What `status`,
+    `documents`, `ingest --stale` and `repair` call not on disk. One stat a document that is there under its stored
+    name before the other names are tried: for 5,000 documents on disk, 26-38 ms, paid by every client polling
+    GET /status."""
+    return [path for path in paths if not os.path.isfile(path) and _holding_file(path) is None]
 
 
 def _holding_file(path: str) -> Path | None:
-    return next((p for p in (Path(path), *Path(path).parents) if p.is_file()), None)
+    """The file on disk that holds document `path`: the file by any name the disk gives it (`safe_text.disk_name`, the
+    one rule ingest, forget and search judge it by), or the file it is a part of (`mail.eml/report.pdf`'s mail).
+    Before 2026-12-07 only the stored name was asked: a file stored as `chimn\\xe9y.txt` (a name not UTF-8) or
+    decomposed (NFD) with its composed name (NFC) on disk was not on disk to `status` and `documents`, and there
+    to a search."""
+    named = disk_name(path)
+    return named if named.is_file() else holder_on_disk(path)

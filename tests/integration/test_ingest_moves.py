@@ -7,6 +7,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
+
 from localrag.config import load_settings
 from localrag.embed import HashEmbedder
 from localrag.engine import Engine
@@ -107,3 +109,32 @@ def test_a_copy_of_a_file_of_a_drive_not_mounted_takes_its_vectors_and_the_drive
     (note,) = [n for n in report.notes if "not found where they were" in n]
     assert note.endswith(f"`localrag forget {tmp_path}/usb/report.txt` takes the old paths out"), note
     assert len(engine.documents()) == 3
+
+
+def test_status_and_documents_find_a_file_by_any_name_the_disk_gives_it(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Before, `status` counted as not on disk (with a forget that takes them out) and `documents` marked so a file
+    named in bytes not UTF-8 (stored `chimn\\xe9y.txt`) and one stored decomposed (NFD) whose name on disk is now
+    composed (NFC), while ingest, forget and search found them there."""
+    import unicodedata
+
+    import localrag.cli.common
+    from localrag.cli import run
+
+    engine = _engine()
+    folder = tmp_path / "a"
+    folder.mkdir()
+    with open(os.fsencode(folder) + b"/chimn\xe9y.txt", "w", encoding="utf-8") as f:
+        f.write(TEXT)
+    decomposed = folder / unicodedata.normalize("NFD", "café.txt")
+    decomposed.write_text(TEXT.replace("quarterly", "yearly"), encoding="utf-8")
+    engine.ingest([folder])
+    decomposed.rename(folder / unicodedata.normalize("NFC", "café.txt"))
+    assert engine.status().not_on_disk == 0
+    monkeypatch.setattr(localrag.cli.common, "engine_from_args", lambda args, **_: engine)
+    assert run(["documents"]) == 0
+    out, err = capsys.readouterr()
+    assert "not on disk" not in out + err and err.strip().startswith("2 documents")
+    # A file gone is still judged so.
+    (folder / unicodedata.normalize("NFC", "café.txt")).unlink()
+    assert engine.status().not_on_disk == 1
