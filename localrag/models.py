@@ -393,8 +393,14 @@ def setting_from_here(name: str, spec: str, model_dirs: str = "") -> str:
     if name == "model_dirs":
         return os.pathsep.join(whole(part) if part.strip() else part for part in spec.split(os.pathsep))
     here = typed_path(spec)
-    if not spec.strip() or not here.exists():
+    if not spec.strip():
         return spec
+    if not here.exists():
+        # A whole path gone that is read as the file of its name in the home's models/ (`_moved_into`: the home
+        # was moved) is stored by that name, as the note said with it tells: before 2026-12-07 the gone path was.
+        folder = {"model": paths.models_dir(), "embedder": paths.models_dir() / EMBEDDERS_DIR}.get(name)
+        moved = None if folder is None else _moved_into(here, folder, Path.is_file if name == "model" else Path.is_dir)
+        return spec if moved is None else here.name  # not `moved`'s: models/x.gguf may link elsewhere
     # The folder it is in, its links followed, but not the file's own link (models/x.gguf may link elsewhere).
     place = Path(os.path.abspath(here))  # "." named by its own name
     inside = place.parent.resolve()

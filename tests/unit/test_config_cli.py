@@ -422,3 +422,23 @@ def test_a_whole_path_to_a_moved_homes_models_is_found_by_its_name_there_and_sai
     assert resolve_reranker(str(old.with_name("reranker-ms"))) == models / "reranker-ms"
     assert f"`localrag config set reranker {models / 'reranker-ms'}` names it there" in capsys.readouterr().err
     assert resolve_reranker(str(old.with_name("gone"))) == old.with_name("gone")  # refused where it is checked
+
+
+def test_config_set_of_a_moved_homes_whole_path_stores_the_name_its_note_gives(
+    tmp_path: Path, localrag_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Before, `config set model /old-home/models/mymodel.gguf` stored the gone whole path, while the note printed
+    with it said `config set model mymodel.gguf` stores it by name (the embedder's alike)."""
+    from localrag.models import bundled_embedder_path, bundled_generator_path
+
+    old = tmp_path / "old-home" / "models"
+    models = paths.models_dir()
+    (models / "embedders").mkdir(parents=True)
+    shutil.copy(bundled_generator_path(), models / "mymodel.gguf")
+    shutil.copytree(bundled_embedder_path(), models / "embedders" / "emb")
+    assert run(["config", "set", "model", str(old / "mymodel.gguf")]) == 0
+    assert run(["config", "set", "embedder", str(old / "embedders" / "emb")]) == 0
+    assert "`localrag config set embedder emb` stores it by its name" in capsys.readouterr().err
+    assert (load_settings().model, load_settings().embedder) == ("mymodel.gguf", "emb")
+    # Any other gone path is refused as before.
+    assert run(["config", "set", "model", str(old / "other.gguf")]) != 0
