@@ -228,25 +228,30 @@ _HEADING_LINE = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t#]*$", re.MULTILINE)
 _LINE = re.compile(r"[^\n]+")
 
 
-def section(chunk: Chunk, start: int) -> list[str]:
-    """The heading path the sentence at `start` of `chunk`'s text stands under: the chunk's own (`Chunk.heading`, the
-    path where it starts) as the "#" headings inside the chunk before the sentence change it, each at its level (a
-    chunk that runs from "## Pancakes" into "## Sourdough Loaf" reads its flour under the second), and the last plain
-    heading line (`bare_heading`) before it its last level."""
+def section(chunk: Chunk, start: int, level: int | None = None) -> list[str]:
+    """The heading path the sentence at `start` of `chunk`'s text stands under, the one rule of the answer's evidence
+    and a summary's labels: the chunk's own (`Chunk.heading`, the path where it starts) as the "#" headings inside
+    the chunk before the sentence change it, each at its level (a chunk that runs from "## Pancakes" into "## Sourdough
+    Loaf" reads its flour under the second), then each plain heading line (`bare_heading`) before it. Such a line's
+    level is unknown: one the path holds (the chunk's opening heading line) names the path down to it; any other
+    stands below the path's first `level` headings, the level at which the chunker packed sections together where
+    the caller knows it (a summary, `summary._split_level`), else in place of the path's last heading, but never of
+    its first, the document's title. The sentences after an HTML chapter's "7.2 Page Replacement", in a chunk that
+    starts under "Chapter 7 > 7.1 Demand Paging", read as "Chapter 7 > 7.2 Page Replacement" (before 2026-12-07 the
+    heading itself was quoted for "Tell me about page replacement", and once no candidate, no sentence under it held
+    "replacement"); those after "Page Replacement" in a chunk under "Virtual Memory" as "Virtual Memory > Page
+    Replacement" (before 2026-12-07 "Page Replacement" alone here, while a summary labelled them so)."""
     path = chunk.heading.split(HEADING_JOIN) if chunk.heading else []
     for match in _HEADING_LINE.finditer(chunk.text, 0, start):
-        level = len(match.group(1))
-        path = [*path[:level - 1], match.group(2)]
+        heading_level = len(match.group(1))
+        path = [*path[:heading_level - 1], match.group(2)]
     if chunk.file_type in _PLAIN_HEADINGS:
-        # A heading its loader wrote as a plain line (`bare_heading`) takes the place of the chunk's last, its level
-        # unknown: the sentences after an HTML chapter's "7.2 Page Replacement", in a chunk that starts under "7.1
-        # Demand Paging", read as its (before 2026-12-07 the heading itself was quoted for "Tell me about page
-        # replacement", and once no candidate, no sentence under it held "replacement").
-        text = chunk.text
-        lines = [(m.start(), m.end()) for m in _LINE.finditer(text, 0, start) if m.end() < start]
-        plain = [text[s:e].strip() for s, e in lines if bare_heading(text, s, e, chunk.file_type)]
-        if plain:
-            path = [*path[:-1], plain[-1]]
+        text, base = chunk.text, path
+        below = max(len(base) - 1, 1) if level is None else level
+        for line in _LINE.finditer(text, 0, start):
+            if line.end() < start and bare_heading(text, line.start(), line.end(), chunk.file_type):
+                name = line.group().strip()
+                path = base[:base.index(name) + 1] if name in base else [*base[:below], name]
     return path
 
 

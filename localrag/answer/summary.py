@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from localrag.answer.evidence import bare_heading, section
+from localrag.answer.evidence import section
 from localrag.references import is_reference_entry, is_references_heading
 from localrag.sentences import chunk_sentences, is_label, one_line, spaced
 from localrag.types import HEADING_JOIN
@@ -121,23 +121,13 @@ def _read(chunks: Sequence[Chunk]) -> tuple[list[tuple[Chunk, int, int]], int]:
 
 
 def _heading_at(chunk: Chunk, start: int, level: int) -> str:
-    """The heading path the sentence at `start` of `chunk`'s text stands under. A chunk holds the sections below the
-    level the chunker splits at (`_split_level`), and its heading is where it starts: "The process control block
-    stores ..." was labelled "Processes" (or "Processes > Process states") before 2026-12-07. The "#" headings inside
-    it are read by `evidence.section`; in a format whose loader writes headings as plain lines
-    (`evidence.bare_heading`: HTML, EPUB, Word, slides) each such line before the sentence stands one level below
-    `level`, its number unknown: one below it is the level at which the chunker packed them together (a chunk holding
-    a sub-section inside one of these names it one level too high)."""
-    path = section(chunk, start)
-    base = chunk.heading.split(HEADING_JOIN) if chunk.heading else []
-    at = 0
-    for line in chunk.text[:start].split("\n"):
-        name = line.strip()
-        if name and bare_heading(chunk.text, at + line.index(name), at + len(line.rstrip()), chunk.file_type):
-            # The chunk's opening heading lines name its own path.
-            path = base[:base.index(name) + 1] if name in base else [*base[:level], name]
-        at += len(line) + 1
-    return HEADING_JOIN.join(path)
+    """The heading path the sentence at `start` of `chunk`'s text stands under (`evidence.section`). A chunk holds the
+    sections below the level the chunker splits at (`_split_level`), and its heading is where it starts: "The process
+    control block stores ..." was labelled "Processes" (or "Processes > Process states") before 2026-12-07. A plain
+    heading line inside it (HTML, EPUB, Word, slides) stands one level below `level`, its number unknown: one below it
+    is the level at which the chunker packed them together (a chunk holding a sub-section inside one of these names
+    it one level too high)."""
+    return HEADING_JOIN.join(section(chunk, start, level))
 
 
 def _split_level(chunks: Sequence[Chunk]) -> int:

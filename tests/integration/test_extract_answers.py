@@ -198,3 +198,25 @@ def test_a_line_of_spaces_in_a_web_pages_passage_is_no_heading(tmp_path: Path) -
     chunk = next(c for c in chunks if "Every business" in c.text)
     assert "\n   \n" in chunk.text or "\n \n" in chunk.text, repr(chunk.text)
     assert section(chunk, chunk.text.index("Every business"))[-1:] == ["Choosing how to travel"]
+
+
+def test_a_sentence_under_a_plain_heading_line_stands_below_the_chunks_title() -> None:
+    """Before, the answer's evidence read "The OS picks a victim page ..." of an HTML chunk headed "Virtual Memory" as
+    under "Page Replacement" alone, while a summary labelled it "Virtual Memory > Page Replacement": two rules."""
+    from localrag.answer.evidence import section
+    from localrag.answer.summary import _heading_at
+
+    text = "Page Replacement\n\nThe OS picks a victim page when no frame is free."
+    start = text.index("The OS")
+    chunk = Chunk("c", "d", "/docs/vm.html", 0, text, 0, len(text), heading="Virtual Memory", file_type="html")
+    assert section(chunk, start) == ["Virtual Memory", "Page Replacement"]
+    assert _heading_at(chunk, start, 1) == "Virtual Memory > Page Replacement"
+    # A sibling of the chunk's own section takes its place; the chunk's opening heading line names its own path.
+    text = "7.2 Page Replacement\n\nWhen no frame is free, the kernel must choose a victim page."
+    chunk = Chunk("c", "d", "/docs/vm.html", 0, text, 0, len(text), heading="Chapter 7 > 7.1 Demand Paging",
+                  file_type="html")
+    assert section(chunk, text.index("When")) == ["Chapter 7", "7.2 Page Replacement"]
+    opening = Chunk("c", "d", "/docs/vm.html", 0, text, 0, len(text), heading="Chapter 7 > 7.2 Page Replacement",
+                    file_type="html")
+    assert section(opening, text.index("When")) == ["Chapter 7", "7.2 Page Replacement"]
+    assert _heading_at(opening, text.index("When"), 2) == "Chapter 7 > 7.2 Page Replacement"
