@@ -42,10 +42,14 @@ def count_text(n: int, one: str, many: str = "") -> str:
     return f"{n} {one}" if n == 1 else f"{n} {many or one + 's'}"
 
 
-def some_of(items: Sequence[str], shown: int = 3) -> str:
+def some_of(items: Sequence[str], shown: int = 3, counted: str = "") -> str:
     """The first `shown` of `items` for a note, ", ..." for the rest: a list of a folder's files made a line of
-    thousands of characters (`ingest`'s notes, `forget`'s report)."""
-    return ", ".join(items[:shown]) + (", ..." if len(items) > shown else "")
+    thousands of characters (`ingest`'s notes, `forget`'s report). `counted`: what the items are, where how many
+    the rest are matters ("a.md, b.md, c.md and 46 more files": a hit's copies, `cli.search.copies_note`)."""
+    rest = len(items) - shown
+    if rest <= 0:
+        return ", ".join(items)
+    return ", ".join(items[:shown]) + (f" and {count_text(rest, f'more {counted}')}" if counted else ", ...")
 
 
 def points_figures(value: float, low: float, high: float) -> tuple[str, str, str]:

@@ -47,10 +47,9 @@ def copies_note(copies: Sequence[str]) -> str:
     """The other files holding a hit's very text (`Hit.copies`) in a few words, for `search` and `ask` alike: "the
     same text in a.md, b.md, c.md and 46 more files" (`ask` named none, `search` all 49 on one line)."""
     from localrag.safe_text import printable
+    from localrag.sizes import some_of
 
-    named = ", ".join(printable(path, multiline=False) for path in copies[:NAMED_COPIES])
-    more = len(copies) - NAMED_COPIES
-    return f"the same text in {named}" + (f" and {more} more file{'s' if more > 1 else ''}" if more > 0 else "")
+    return f"the same text in {some_of([printable(path, multiline=False) for path in copies], NAMED_COPIES, 'file')}"
 
 
 def _leg_text(name: str, rank: int | None, score: float | None) -> str:
