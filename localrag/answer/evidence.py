@@ -270,6 +270,13 @@ def affirmed(heading: str, question: str) -> str:
     return _NEGATED.sub(lambda match: match.group(0) if match.group(1).casefold() in asked else "not", heading)
 
 
+def negates_asked(heading: str, question: str) -> bool:
+    """Whether `heading` negates a word `question` asks for and does not negate itself: "Sick leave - not approved
+    proposal" of "What is the approved sick leave cap?" (`affirmed` reads the rest)."""
+    asked = set(_folded_words(question)) - set(_folded_words(" ".join(m.group(1) for m in _NEGATED.finditer(question))))
+    return any(set(_folded_words(match.group(1))) & asked for match in _NEGATED.finditer(heading))
+
+
 def _folded_words(text: str) -> list[str]:
     """`content_words` with a plural's "s" taken off, so "eggs" is asked of "1 egg" and "cookies" of "Cookie"."""
     return [word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
@@ -282,6 +289,12 @@ def best_sentence(question: str, sources: Sequence[Hit], embedder: Embedder,
     states anything (`asks`); None when they have none."""
     scored = scored_sentences(question, sources, embedder, question_vector)
     stated = [pair for pair in scored if not asks(pair[1].text, question)] or scored
+    # One under a heading that negates a word asked for comes after the others, as a question does: `affirmed` only
+    # keeps that word from counting, and before 2026-12-07 "What is the approved sick leave cap?" quoted, verified,
+    # the 20 days under "Sick leave - not approved proposal" over the 30 days under "Sick leave", neither holding
+    # "approved". Only the choice: the floors still judge the best score of all.
+    stated = [pair for pair in stated if not negates_asked(
+        " ".join(section(sources[pair[1].source - 1].chunk, pair[1].start)), question)] or stated
     return max(stated, key=lambda pair: pair[0])[1] if stated else None  # the first of equal scores
 
 

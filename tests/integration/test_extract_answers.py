@@ -183,6 +183,15 @@ def test_what_a_heading_affirms() -> None:
     assert affirmed("Notes on approved trips", "approved trips?") == "Notes on approved trips"
 
 
+def test_what_a_heading_negates_of_the_question() -> None:
+    from localrag.answer.evidence import negates_asked
+
+    assert negates_asked("Leave policy Sick leave - not approved proposal", "What is the approved sick leave cap?")
+    assert negates_asked("Non-binding guidance", "Which bindings apply?")  # a plural asks for the word
+    assert not negates_asked("Travel (DRAFT - not approved)", "What is not approved?")  # asked negated too
+    assert not negates_asked("Travel (DRAFT - not approved)", "What is the hotel limit in the draft?")
+
+
 def test_a_line_of_spaces_in_a_web_pages_passage_is_no_heading(tmp_path: Path) -> None:
     """Before, a line of only spaces (a <pre> block's) stripped to "" and `bare_heading` raised IndexError, so any
     check of a sentence's section after it (the evidence floor of a plain ask, ask --extract, summarize) crashed."""
@@ -220,3 +229,25 @@ def test_a_sentence_under_a_plain_heading_line_stands_below_the_chunks_title() -
                     file_type="html")
     assert section(opening, text.index("When")) == ["Chapter 7", "7.2 Page Replacement"]
     assert _heading_at(opening, text.index("When"), 2) == "Chapter 7 > 7.2 Page Replacement"
+
+
+LEAVE = ("<html><body><h1>Leave policy</h1><h2>Sick leave - not approved proposal</h2><p>Sick leave is capped at 20 "
+         "days a year under the proposal.</p><h2>Sick leave</h2><p>Sick leave is capped at 30 days a year.</p>"
+         "</body></html>")
+
+
+def test_a_sentence_under_a_heading_that_negates_the_word_asked_comes_after_the_others(
+        extracting: Engine, tmp_path: Path) -> None:
+    """Before, "What is the approved sick leave cap?" quoted the proposal's 20 days, verified: the heading's "not
+    approved" only stopped "approved" counting, and neither section held it otherwise."""
+    folder = tmp_path / "leave"
+    folder.mkdir()
+    (folder / "leave.html").write_text(LEAVE)
+    extracting.ingest([folder])
+    approved = extracting.ask("What is the approved sick leave cap?")
+    assert approved.text.startswith('"Sick leave is capped at 30 days a year."'), approved.text
+    # Asked of the proposal, or with the heading's own "not", it is the one.
+    proposal = extracting.ask("What is the sick leave cap in the proposal?")
+    assert proposal.text.startswith('"Sick leave is capped at 20 days a year under the proposal."'), proposal.text
+    unapproved = extracting.ask("What is the sick leave cap that is not approved?")
+    assert unapproved.text.startswith('"Sick leave is capped at 20 days'), unapproved.text
