@@ -625,7 +625,8 @@ class Engine(GraphMode, Collections, Information):
         kept = conversations_keeping(ConversationStore(), report.removed_paths)
         report.removed_text_in = [k.conversation_id for k in kept]
         report.notes.append(removed_note(report.removed_paths, len(kept), self.settings.collection,
-                                         configured=configured_collection(self.config_file)))
+                                         configured=configured_collection(self.config_file),
+                                         indexed=lambda: [d.path for d in self.store.documents()]))
 
     def _ingest_embedder(self) -> Embedder | PrefetchingEmbedder:
         prefetcher = self._prefetcher

@@ -14,7 +14,7 @@ would only break them), and the report says how many were.
 from __future__ import annotations
 
 import shlex
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -134,21 +134,26 @@ LISTED = 3
 
 
 def removed_note(removed: Sequence[str], conversations: int, collection: str, *, documents: int | None = None,
-                 field: str = "removed_paths", configured: str | None = None) -> str:
+                 field: str = "removed_paths", configured: str | None = None,
+                 indexed: Callable[[], Iterable[str]] = tuple) -> str:
     """The note of an ingest or a watch that removed the documents at `removed` (their files deleted or moved
     away), in `forget`'s words: only "1 removed" was said, while a deleted file's text stayed in the index's files
     (for good where little of a file was deleted: compaction leaves it) and in the conversations quoting it.
     `documents`: how many were removed, where `removed` names folders (a watch's folder moved away); one each
     otherwise. `field`: the `--json` field of the output the note is in that lists them all (`removed_paths` of an
     ingest, `forgotten` of a watch round: a watch's note named `removed_paths`, which its output does not have).
-    `configured`: as `forget_command` takes it.
+    `configured`: as `forget_command` takes it. `indexed`: the stored paths of the documents indexed now.
 
-    A removed path a folder now has (a file replaced by a folder of its name) is named in no command: a forget of a
-    path takes every document under it, and the one suggested forgot the folder's live documents with the removed
-    file's text."""
+    A removed path a folder now has that holds indexed documents (a file replaced by a folder of its name) is named in
+    no command: a forget of a path takes every document under it, and the one suggested forgot the folder's live
+    documents with the removed file's text. A folder holding none is named: a watched folder moved away and back
+    before the note was written held only what the note is about."""
     count = len(removed) if documents is None else documents
     said = f"{count_text(count, 'document')} removed, not erased: {text_stays(conversations)}"
     folders = [path for path in removed if Path(path).is_dir()]
+    if folders:
+        stored = list(indexed())
+        folders = [path for path in folders if any(d.startswith(f"{path}/") for d in stored)]
     files = [path for path in removed if path not in folders]
     some = some_of([path_text(path) for path in folders], LISTED)
     taken = (f"a folder is now named {some}, so no command names it: a forget of that name would take the folder's "

@@ -161,8 +161,8 @@ class FakeEngine:
         chunks = [c for c in self._chunks.values() if c.doc_id == doc.doc_id]
         return doc, summarise(chunks, HashEmbedder(), sentences)
 
-    def forget(self, *paths: str | Path, purge: bool = False,
-               conversations: ConversationStore | None = None) -> Forgotten:
+    def forget(self, *paths: str | Path, purge: bool = False, conversations: ConversationStore | None = None,
+               cancel: threading.Event | None = None) -> Forgotten:
         removed: list[str] = []
         for path in paths:
             doc = self._docs.pop(str(path), None)

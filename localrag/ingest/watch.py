@@ -653,7 +653,8 @@ def _apply(
                              if not any(path.startswith(f"{other}/") for other in kept.paths)]
                 event.notes.append(removed_note(outermost, len(kept.conversations), engine.settings.collection,
                                                 documents=kept.documents, field="forgotten",
-                                                configured=kept.configured))
+                                                configured=kept.configured,
+                                                indexed=lambda: [d.path for d in engine.documents()]))
         if erased:
             done = engine.forget(*erased, purge=True, conversations=conversations)
             event.conversations = done.conversations

@@ -168,10 +168,12 @@ def test_a_file_replaced_by_a_folder_of_its_name_is_named_in_no_command(localrag
     engine.ingest([docs])
     replaced.unlink()
     replaced.mkdir()
+    # An empty folder holds no indexed document a forget of its name could take: the command is named (a watched
+    # folder moved away and back before its note was written was named in no command).
     assert engine.ingest([docs]).notes == [
         "1 document removed, not erased: its text stays in the index's files (a delete only marks rows, and old "
-        "versions are kept for readers) until a later ingest compacts them, usually; a folder is now named "
-        f"{replaced}, so no command names it: a forget of that name would take the folder's documents too"]
+        f"versions are kept for readers) until a later ingest compacts them, usually; `localrag forget {replaced} "
+        "--purge` erases it now"]
 
 
 def test_forgetting_many_files_names_a_few_and_a_purge_command_that_still_works(
