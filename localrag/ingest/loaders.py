@@ -851,7 +851,8 @@ def filed_notes(text: str, sections: list[Section], notes: list[tuple[int, int, 
         if not inside or section.kind in ("heading", "code", "properties"):
             filed.append(section)
             continue
-        before = len(text[: inside[0][0]].rstrip())
+        # The section's own text before its first note, not the whole file's: a copy per section undid the bisection.
+        before = section.start + len(text[section.start : inside[0][0]].rstrip())
         if before > section.start:
             filed.append(dataclasses.replace(section, end=before))
         for start, end, cited_at in inside:

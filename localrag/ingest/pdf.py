@@ -615,8 +615,7 @@ def _join_page_breaks(blocks: list[list[tuple[str, int]]], hyphenated: frozenset
         if list_line(following[0][0], page[-1][0].rpartition("\n")[2]):
             continue
         before, after = page[-1][0], following[0][0]
-        spans = sentence_spans(after, file_type="pdf")
-        if ends_wrapped and not ENDS_SENTENCE.search(before) and spans:
+        if ends_wrapped and not ENDS_SENTENCE.search(before) and (spans := sentence_spans(after, file_type="pdf")):
             head, rest = after[: spans[0][1]], after[spans[0][1] :].strip()
         else:
             head, _, rest = after.partition(" ")

@@ -38,16 +38,16 @@ def _frame_blocks(frame: Any) -> Iterator[tuple[str, str]]:
         yield "paragraph", paragraphs[0][1]
 
 
-def _shape_blocks(shapes: Any, title_id: int | None, damaged: list[str]) -> Iterator[tuple[str, str]]:
-    """(kind, text) for a slide's shapes; a chart or SmartArt graphic whose part is missing or broken is named in
-    `damaged` and passed over, as the rest of the deck is readable without it."""
+def _shape_blocks(shapes: Any, title_id: int | None, damaged: list[str], number: int) -> Iterator[tuple[str, str]]:
+    """(kind, text) for the shapes of slide `number`; a chart or SmartArt graphic whose part is missing or broken is
+    named in `damaged` and passed over, as the rest of the deck is readable without it."""
     from pptx.enum.shapes import MSO_SHAPE_TYPE
 
     for shape in shapes:
         if shape.shape_id == title_id:
             continue
         if shape.shape_type == MSO_SHAPE_TYPE.GROUP:
-            yield from _shape_blocks(shape.shapes, title_id, damaged)
+            yield from _shape_blocks(shape.shapes, title_id, damaged, number)
         elif getattr(shape, "has_table", False) and shape.has_table:
             rows = [" | ".join(squash(cell.text) for cell in row.cells) for row in shape.table.rows]
             yield "table", "\n".join(row for row in rows if row.strip(" |"))
@@ -59,7 +59,7 @@ def _shape_blocks(shapes: Any, title_id: int | None, damaged: list[str]) -> Iter
             try:
                 blocks = list(_chart_blocks(shape.chart) if chart else _smartart_blocks(shape))
             except (KeyError, ValueError, AttributeError, SyntaxError):  # a missing part, its XML broken
-                damaged.append(f"{'chart' if chart else 'SmartArt graphic'} {shape.name!r}")
+                damaged.append(f"{'chart' if chart else 'SmartArt graphic'} {shape.name!r} on slide {number}")
                 continue
             yield from blocks
 
@@ -134,9 +134,7 @@ def load_pptx(path: Path) -> LoadedText:
             title = squash(title_shape.text_frame.text) if title_shape is not None else ""
             title_id = title_shape.shape_id if title_shape is not None else None
             # A table of empty cells comes back as "": it is no text either.
-            unread = len(damaged)
-            blocks = [(kind, text) for kind, text in _shape_blocks(slide.shapes, title_id, damaged) if text]
-            damaged[unread:] = [f"{what} on slide {number}" for what in damaged[unread:]]
+            blocks = [(kind, text) for kind, text in _shape_blocks(slide.shapes, title_id, damaged, number) if text]
             notes = slide.notes_slide.notes_text_frame if slide.has_notes_slide else None
             notes_text = notes.text.strip() if notes is not None else ""
             if not (title or blocks or notes_text):
