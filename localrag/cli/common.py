@@ -38,6 +38,15 @@ if TYPE_CHECKING:
 USAGE_EXIT = 2  # argparse's own code for a bad command line; LocalRagError exits with it too
 
 
+def print_query_note(query: str, err: Console) -> None:
+    """What a query's search operators did (`-word`, "a phrase", `word*`), dim on stderr, for `search` and `ask`: a
+    quoted answer names no filter, and --json's stdout stays one document."""
+    from localrag.query_syntax import parse
+
+    if note := parse(query).note():
+        err.print(Text(f"search: {note}", style="dim"), soft_wrap=True)
+
+
 def engine_from_args(args: argparse.Namespace, **overrides: Any) -> Engine:
     """The Engine for a command: settings from --config, --model and --collection where the command has them,
     then `overrides`."""

@@ -161,11 +161,7 @@ def _ask_command(args: argparse.Namespace, out: Console, err: Console) -> int:
         return common.usage_error(err, "ask: --planner chooses how a graph answer is found; add --graph")
     args.question = common.text_or_stdin(args.question)
     if not args.graph:
-        from localrag.query_syntax import parse
-
-        # What the question's search operators did (`-word`, "a phrase", `word*`): a quoted answer names no filter.
-        if note := parse(args.question).note():
-            err.print(Text(f"search: {note}", style="dim"), soft_wrap=True)
+        common.print_query_note(args.question, err)
     # A model named for this question answers it (`common.answering_mode`); `--extract --model` stays an extract.
     # -k goes to the question (Engine.stream checks it, as for the API's and MCP's `k`), not into the settings.
     engine = common.engine_from_args(args, allow_model_knowledge=args.allow_model_knowledge,
@@ -451,10 +447,9 @@ def _ask(
 
 def _not_saved(exc: BaseException) -> DiskError:
     """A conversation's turn that could not be written, said as such (`exc` raised again if no disk trouble)."""
-    from localrag.disk_errors import as_disk_trouble
+    from localrag.disk_errors import after, as_disk_trouble
 
-    trouble = as_disk_trouble(exc)
-    return type(trouble)(f"the answer was not saved in the conversation: {trouble.message}", trouble.hint)
+    return after(as_disk_trouble(exc), "the answer was not saved in the conversation")
 
 
 def _failure(exc: Exception) -> str:

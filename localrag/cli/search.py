@@ -57,17 +57,13 @@ def _leg_text(name: str, rank: int | None, score: float | None) -> str:
 
 
 def _search(args: argparse.Namespace, out: Console, err: Console) -> int:
-    from localrag.cli.common import engine_from_args, filters_from_args, text_or_stdin
+    from localrag.cli.common import engine_from_args, filters_from_args, print_query_note, text_or_stdin
 
     args.query = text_or_stdin(args.query)
     engine = engine_from_args(args)
     filters = filters_from_args(args)
     hits = engine.search(args.query, k=args.top_k, filters=filters)
-    from localrag.query_syntax import parse
-
-    # What the query's operators did (`-word`, "a phrase", `word*`), on stderr: --json's stdout stays one document.
-    if note := parse(args.query).note():
-        err.print(Text(f"search: {note}", style="dim"), soft_wrap=True)
+    print_query_note(args.query, err)
     choice = engine.fusion_choice()
     if args.json:
         print_json(search_json(args.query, hits, choice))
