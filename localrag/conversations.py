@@ -27,7 +27,7 @@ from typing import Any
 
 from localrag import paths
 from localrag.atomic import write_text_atomic
-from localrag.disk_errors import as_disk_trouble, existing_place
+from localrag.disk_errors import after, as_disk_trouble, existing_place, on_read_only_disk
 from localrag.errors import LocalRagError
 from localrag.safe_text import markdown_escaped, printable
 from localrag.types import LIMIT_LABEL, Answer, Hit, QuoteStatus, found_in_note, quote_label
@@ -416,9 +416,9 @@ class ConversationStore:
         place = existing_place(self.folder)
         if os.access(place, os.W_OK | os.X_OK):
             return
-        code = errno.EROFS if os.statvfs(place).f_flag & os.ST_RDONLY else errno.EACCES
-        trouble = as_disk_trouble(OSError(code, os.strerror(code), str(place)))
-        raise type(trouble)(f"no conversation could be saved in {self.folder}: {trouble.message}", trouble.hint)
+        code = errno.EROFS if on_read_only_disk(place) else errno.EACCES
+        raise after(as_disk_trouble(OSError(code, os.strerror(code), str(place))),
+                    f"no conversation could be saved in {self.folder}")
 
     def load(self, conversation_id: str) -> Conversation:
         path = self._path(conversation_id)

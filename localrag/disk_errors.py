@@ -183,3 +183,18 @@ def existing_place(path: Path) -> Path:
     while not path.exists() and path != path.parent:
         path = path.parent
     return path
+
+
+def on_read_only_disk(path: Path) -> bool:
+    """Whether `path` (or the nearest folder of it that exists) is on a disk mounted read-only: the one trouble a
+    write refused there has that no mode or owner explains."""
+    try:
+        return bool(os.statvfs(existing_place(path)).f_flag & os.ST_RDONLY)
+    except OSError:
+        return False
+
+
+def after(trouble: DiskError, failed: str) -> DiskError:
+    """`trouble` said after what it stopped (`failed`: "the answer was not saved in the conversation"), its kind and
+    its fix kept: the CLI, the chat app and the conversations' store each say a failed save so."""
+    return type(trouble)(f"{failed}: {trouble.message}", trouble.hint)

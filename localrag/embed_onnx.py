@@ -53,7 +53,7 @@ from localrag import paths
 from localrag.atomic import replace_synced
 from localrag.config import DEFAULT_EMBED_BACKEND, EMBED_BACKENDS
 from localrag.cpu import cpu_has_native_bf16, worker_threads
-from localrag.disk_errors import existing_place, is_disk_full, is_read_only, lacks_permission
+from localrag.disk_errors import existing_place, is_disk_full, is_read_only, lacks_permission, on_read_only_disk
 from localrag.embed import BF16_SUFFIX, configured_max_tokens, counting_copy, embedder_name, unit_rows
 from localrag.errors import ConfigError, ModelError
 from localrag.offline import enforce_offline
@@ -176,7 +176,7 @@ def _export_place(folder: Path, backend: str) -> Path:
     place.mkdir(parents=True, exist_ok=True)
     if not _export_file(place, backend).is_file() and directory not in _TEMP_SAID:
         _TEMP_SAID.add(directory)
-        why = "the disk is read-only" if _on_read_only_disk(directory) else "you cannot write in it"
+        why = "the disk is read-only" if on_read_only_disk(directory) else "you cannot write in it"
         lasts = "once while that folder lasts" if temp else "for this command only, and removed when it ends"
         # On stderr from here, for every front end alike (a search's, an MCP server's log): the export is made
         # deep inside the first embedding, which no front end's own notes reach.
@@ -189,13 +189,6 @@ def _export_place(folder: Path, backend: str) -> Path:
 def _cache_takes(directory: Path) -> bool:
     """Whether an export can be written in `directory`, or in the folder it is to be made in; nothing is made."""
     return os.access(existing_place(directory), os.W_OK)
-
-
-def _on_read_only_disk(path: Path) -> bool:
-    try:
-        return bool(os.statvfs(existing_place(path)).f_flag & os.ST_RDONLY)
-    except OSError:
-        return False
 
 
 @contextmanager

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from textual.message import Message
 
-from localrag.disk_errors import disk_trouble
+from localrag.disk_errors import after, disk_trouble
 from localrag.errors import LocalRagError
 from localrag.types import Answer, Document, Hit, IngestProgress, IngestReport
 
@@ -154,7 +154,7 @@ def write_error(exc: OSError, failed: str, hint: str) -> LocalRagError:
     trouble = disk_trouble(exc)
     if trouble is None:
         return LocalRagError(f"{failed} ({exc})", hint)
-    return type(trouble)(f"{failed}: {trouble.message}", trouble.hint)
+    return after(trouble, failed)
 
 
 def failure_text(exc: Exception) -> str:
