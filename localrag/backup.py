@@ -168,8 +168,8 @@ def _copy(source: Path, target: Path, left_out: dict[Path, str], report: BackupR
     target.mkdir(mode=0o700)
     for name in sorted(os.listdir(source)):
         path = source / name
-        if path.resolve() in left_out:
-            report.left_out.append((left_out[path.resolve()], str(path.resolve()), _size(path)))
+        if (resolved := path.resolve()) in left_out:
+            report.left_out.append((left_out[resolved], str(resolved), _size(path)))
         elif name in _LEFT_OUT_NAMES or name.endswith(".lock"):
             continue
         # Links followed: an index moved to another disk behind a link was "backed up" as that link, 0 bytes.

@@ -1216,9 +1216,7 @@ class Engine(GraphMode, Collections, Information):
         hits = self._search(query, k, filters, vector)
         settings = self.settings
         leaning = leaning_query(question, history or []) if query == question else None
-        why = refusal(searched, hits, self.embedder, vector, settings) if leaning is not None else None
-        if not hits:
-            why = self.why_nothing_found(filters)
+        why = refusal(searched, hits, self.embedder, vector, settings) if hits else self.why_nothing_found(filters)
         if leaning is not None and why:
             # An elliptical follow-up ("And in London?") holds no word that marks it as one and, alone, finds
             # nothing that answers it: asked again after the previous question, it is kept when that finds an
@@ -1231,8 +1229,6 @@ class Engine(GraphMode, Collections, Information):
             if (not refusal(leaning_searched, leaning_hits, self.embedder, leaning_vector, settings)
                     and holds_own_words(searched, leaning_hits)):
                 searched, vector, hits, why = leaning_searched, leaning_vector, leaning_hits, ""
-        if why is None and hits:
-            why = refusal(searched, hits, self.embedder, vector, settings)
         if why and (generator is None or not settings.allow_model_knowledge):
             elsewhere = self._answered_elsewhere(query, searched, vector, k, filters)
             if elsewhere and hits:  # there, not a lower floor here, is the way to an answer

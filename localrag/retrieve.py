@@ -491,11 +491,13 @@ class Retriever:
     def _marked(self, chunks: list[Chunk], excluded: tuple[str, ...]) -> set[str]:
         """The paths of `chunks` that have copies among them and whose document a query's `excluded` words mark: its
         file's name holds one, or one of its passages (left out of the legs) does. A copy of them is shown last."""
+        if not excluded:  # most searches: no grouping of the candidates' texts for them
+            return set()
         groups: dict[str, set[str]] = {}
         for chunk in chunks:
             groups.setdefault(_text_key(chunk), set()).add(chunk.path)
         copied = {chunk.path: chunk.doc_id for chunk in chunks if len(groups[_text_key(chunk)]) > 1}
-        if not excluded or not copied:
+        if not copied:
             return set()
         words = {folded(word).lower() for word in excluded}
         marked = {path for path in copied if words & set(re.split(r"[\W_]+", folded(Path(path).stem).lower()))}

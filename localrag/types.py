@@ -151,7 +151,7 @@ class Hit:
     # The rare codes the question names that this chunk holds, which put it before the fused order
     # (localrag/exact_terms.py).
     codes: tuple[str, ...] = ()
-    # The other documents holding this chunk's very text, left out of the hits (`retrieve.without_copies`).
+    # The other documents holding this chunk's very text, left out of the hits (`retrieve.copies_shown`).
     copies: tuple[str, ...] = ()
 
 
@@ -418,7 +418,7 @@ class IngestReport:
     # valid in it read as U+FFFD.
     decoded_paths: list[str] = field(default_factory=list)
     # Files added or updated whose bytes another indexed file holds, each "PATH (as OTHER)": searches show such
-    # text once (`retrieve.without_copies`).
+    # text once (`retrieve.copies_shown`).
     copied_paths: list[str] = field(default_factory=list)
     # Documents indexed before that this ingest's exclude patterns leave out: they stay (a forget takes them out).
     excluded_paths: list[str] = field(default_factory=list)

@@ -270,7 +270,7 @@ def _passed_over_note(passed_over: Sequence[Path]) -> str:
     ones by name (a count alone left a user to guess which files, in a repository a Makefile and a Dockerfile)."""
     counted = Counter(path.suffix.lower() or "no extension" for path in passed_over)
     types = sorted(counted, key=lambda kind: (-counted[kind], kind))  # the walk's order is the disk's: not twice alike
-    kinds = ", ".join(f"{kind} {counted[kind]}" for kind in types[:5]) + (", ..." if len(types) > 5 else "")
+    kinds = some_of([f"{kind} {counted[kind]}" for kind in types], 5)
     some = some_of([path_text(path) for path in sorted(passed_over)])
     # The most common text type is the example.
     rename = as_text(sorted(passed_over, key=lambda path: types.index(path.suffix.lower() or "no extension")))
