@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import random
 from pathlib import Path
 
 import _checkout  # noqa: F401  # first: `--code` chooses the localrag every later import gets
@@ -29,10 +28,11 @@ _HERE = Path(__file__).resolve().parent
 
 def gold_answers() -> dict[str, tuple[int, int, int]]:
     """Per gold question (as bench_tune_retriever draws them): its article, and its first answer's span there."""
-    every = [(qa["question"], i, qa["answers"][0]) for i, article in enumerate(tune._articles(98))
-             for paragraph in article["paragraphs"] for qa in paragraph["qas"]]
-    drawn = random.Random(7).sample(every, min(200, len(every)))
-    return {q: (i, a["answer_start"], a["answer_start"] + len(a["text"])) for q, i, a in drawn}
+    spans = {}
+    for qa, i in tune.gold_drawn(98):
+        answer = qa["answers"][0]
+        spans[qa["question"]] = (i, answer["answer_start"], answer["answer_start"] + len(answer["text"]))
+    return spans
 
 
 def figures(tops: dict[str, list[list]], gold: dict[str, tuple[int, int, int]]) -> dict[str, float]:  # type: ignore[type-arg]

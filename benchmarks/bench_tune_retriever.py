@@ -93,9 +93,15 @@ def _articles(limit: int) -> list[dict]:  # type: ignore[type-arg]
     return data[:limit]
 
 
-def gold_questions(limit: int) -> list[tuple[str, int]]:
-    every = [(qa["question"], i) for i, a in enumerate(_articles(limit)) for p in a["paragraphs"] for qa in p["qas"]]
+def gold_drawn(limit: int) -> list[tuple[dict, int]]:  # type: ignore[type-arg]
+    """The gold questions' QA entries drawn with random.Random(7) (all of them when fewer than 200), each with its
+    article's number: one draw for every benchmark that scores them."""
+    every = [(qa, i) for i, a in enumerate(_articles(limit)) for p in a["paragraphs"] for qa in p["qas"]]
     return random.Random(7).sample(every, min(200, len(every)))
+
+
+def gold_questions(limit: int) -> list[tuple[str, int]]:
+    return [(qa["question"], i) for qa, i in gold_drawn(limit)]
 
 
 def write_articles(folder: Path, limit: int) -> None:
