@@ -40,6 +40,7 @@ import errno
 import os
 import re
 import shlex
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from fnmatch import translate
 from functools import cache
@@ -50,6 +51,7 @@ from localrag import paths as paths_
 from localrag.errors import LoaderError
 from localrag.ingest.gitignore import Ignores
 from localrag.ingest.loaders import SUPPORTED_EXTENSIONS
+from localrag.ingest.rotated import reads_as
 
 SKIP_DIRS: frozenset[str] = frozenset(
     {
@@ -85,11 +87,65 @@ SAVED_PAGE_SUFFIXES = ("_files", "-Dateien", "_archivos", "_fichiers", "-filer",
 _PAGE_TYPES = (".html", ".htm", ".HTML", ".HTM")
 
 
+# A documentation site as Sphinx or MkDocs builds it, downloaded or built in place: beside its pages, the theme's
+# styles and scripts (jquery.js, theme.css, bootstrap.min.css), its search index (Sphinx's searchindex.js, MkDocs'
+# search/search_index.json, every page's text again) and Sphinx's `_sources/` copy of each page's source. Read, they
+# were ~1,080 of a 100-page Sphinx site's 1,494 chunks, a search about searching found only the site's code, and `ask`
+# cited `_sources/p003.rst.txt` over p003.html. Told by what each tool writes at the site's top: Sphinx its `_static/`
+# folder beside `searchindex.js` or `_sources/`, MkDocs its `sitemap.xml` beside `search/search_index.json`. In such
+# a site its pages and their images are read; below it, scripts, styles and JSON are its machinery, as are the
+# folders and the generated pages (index of terms, search page, not-found page) named here. `.gitignore` does not
+# help a site that was downloaded, and a page is never such a file.
+_SITE_FOLDERS = {"Sphinx": frozenset({"_static", "_sources"}), "MkDocs": frozenset({"search"})}
+_SITE_PAGES = {"Sphinx": frozenset({"genindex.html", "search.html", "py-modindex.html"}),
+               "MkDocs": frozenset({"404.html"})}
+_SITE_CODE = frozenset({".js", ".mjs", ".css", ".json"})
+# Minified scripts and styles, in a site or anywhere (a project's vendored bootstrap.min.css): one line of code
+# thousands of characters long, never anyone's text.
+_MINIFIED = (".min.js", ".min.css")
+
+
+def _site_kind(folder: Path) -> str:
+    """"Sphinx" or "MkDocs" when `folder` is the top of a documentation site that tool built, else ""."""
+    if (folder / "_static").is_dir() and ((folder / "searchindex.js").is_file() or (folder / "_sources").is_dir()):
+        return "Sphinx"
+    if (folder / "sitemap.xml").is_file() and (folder / "search" / "search_index.json").is_file():
+        return "MkDocs"
+    return ""
+
+
+def _site_part(kind: str, name: str, is_dir: bool, at_top: bool) -> bool:
+    """Whether the file or folder `name` is the machinery of a built site of `kind` (`_SITE_FOLDERS`), not a page:
+    `at_top` when it lies in the site's own top folder."""
+    if is_dir:
+        return at_top and name in _SITE_FOLDERS[kind]
+    return Path(name).suffix.lower() in _SITE_CODE or (at_top and name.lower() in _SITE_PAGES[kind])
+
+
+def site_machinery(path: Path, root: Path) -> bool:
+    """Whether a walk of `root` leaves out `path` (or a folder on its way) as a built documentation site's theme,
+    scripts, search index or source copies (`_SITE_FOLDERS`), or as a minified script or style."""
+    parts = path.relative_to(root).parts
+    if parts and not path.is_dir() and parts[-1].lower().endswith(_MINIFIED):
+        return True
+    for depth in range(len(parts)):
+        kind = _site_kind(root.joinpath(*parts[:depth]))
+        if kind:
+            return any(_site_part(kind, part, root.joinpath(*parts[:depth + 1 + below]).is_dir(), below == 0)
+                       for below, part in enumerate(parts[depth:]))
+    return False
+
+
 _GLOB = re.compile(r"[*?\[]")
 # Names editors, office suites and downloaders write beside or instead of the real file while saving: Word's owner
 # file `~$x.docx`, Emacs's lock `.#x` and autosave `#x#`, Vim's swap files, backups `x~` and `x.bak`, partial downloads.
 LEFTOVER_PREFIXES = ("~$", ".#")
 LEFTOVER_SUFFIXES = (".swp", ".swo", ".swx", ".tmp", ".temp", ".bak", ".part", ".crdownload", ".kate-swp", "~", "#")
+
+
+def readable(path: Path) -> bool:
+    """Whether the file at `path` is of a type localrag reads, by its extension (`reads_as`: `app.log.1` is a log)."""
+    return reads_as(path) in SUPPORTED_EXTENSIONS
 
 
 def leftover(name: str) -> bool:
@@ -200,9 +256,9 @@ def takes(path: Path, root: Path, include: Sequence[str], exclude: Sequence[str]
     `.gitignore` and `.localragignore` rules) takes `path` by them: no folder on its way nor itself excluded or
     ignored and, a file of a type ingest reads, included. A folder, or a name of no such type (a folder moved or
     deleted), is judged by `exclude` and `ignores` alone, as the walk judges folders."""
-    if excluded(path, root, exclude) or ignores.below(path, root):
+    if excluded(path, root, exclude) or ignores.below(path, root) or site_machinery(path, root):
         return False
-    if not include or path.is_dir() or path.suffix.lower() not in SUPPORTED_EXTENSIONS:
+    if not include or path.is_dir() or not readable(path):
         return True
     return _matches(include, path.relative_to(root).as_posix(), path.name)
 
@@ -228,7 +284,7 @@ def _glob(pattern: str) -> Callable[[str], re.Match[str] | None]:
 
 def _wanted(path: Path, relative: str, include: Sequence[str], exclude: Sequence[str], hit: set[str],
             took: set[str] | None = None) -> bool:
-    return path.suffix.lower() in SUPPORTED_EXTENSIONS and _patterns_take(path.name, relative, include, exclude, hit,
+    return readable(path) and _patterns_take(path.name, relative, include, exclude, hit,
                                                                          took)
 
 
@@ -253,16 +309,21 @@ def _walk(
     ignores: Ignores,
     gitignored: list[Path],
     took: set[str],
+    untyped: Counter[str],
+    built: list[Path],
 ) -> Iterator[Path]:
     """Absolute paths to ingest under `root`: real paths, or a link's own path when it leaves the root. Files of
     types localrag does not read that the patterns would take are added to `passed_over`; the
-    `exclude` patterns that left something out are added to `hit`, the `include` ones that took a file in to `took`;
+    `exclude` patterns that left something out are added to `hit`, the `include` ones that took a file in to `took`
+    (and those that matched a file of a type not read are counted in `untyped`);
     what `ignores` leaves out goes to `gitignored` (a folder whole, not walked: a `target/` or `build/` can hold more
-    files than the code); an application's or the system's own folder (`app_folder`) is named in `links_out`."""
+    files than the code); an application's or the system's own folder (`app_folder`) is named in `links_out`; a built
+    documentation site's machinery and minified code (`site_machinery`) go to `built`, a folder whole."""
     def unreadable(exc: OSError) -> None:
         problems.append((str(exc.filename or root), cannot("list the folder", exc)))
 
     own = paths_.own_folders()
+    sites: dict[Path, str] = {}  # the built sites met so far (`_site_kind`), by their top folder
     for folder, dirnames, filenames in os.walk(root, onerror=unreadable):
         here = Path(folder)
         base = here.relative_to(root).as_posix()
@@ -274,6 +335,12 @@ def _walk(
             and here / d not in own and not _said(here / d, links_out)
         ]
         dirnames[:] = [d for d in dirnames if not _ignored(here / d, True, ignores, gitignored)]
+        site = next(((top, kind) for top, kind in sites.items() if here.is_relative_to(top)), None)
+        if site is None and _site_kind(here):
+            site = here, sites.setdefault(here, _site_kind(here))
+        if site is not None:
+            built += [here / d for d in dirnames if _site_part(site[1], d, True, here == site[0])]
+            dirnames[:] = [d for d in dirnames if not _site_part(site[1], d, True, here == site[0])]
         for filename in filenames:
             path = here / filename
             if filename.startswith(".") or leftover(filename) or system_file(filename) or deletion_record(path):
@@ -284,9 +351,15 @@ def _walk(
                     gitignored.append(path)
                 continue
             if not _wanted(path, prefix + filename, include, exclude, hit, took):
-                if path.suffix.lower() not in SUPPORTED_EXTENSIONS and _patterns_take(
-                        filename, prefix + filename, include, exclude):
+                matched: set[str] = set()
+                if not readable(path) and _patterns_take(filename, prefix + filename, include, exclude, None,
+                                                         matched):
                     passed_over.append(path)
+                    untyped.update(matched)
+                continue
+            if filename.lower().endswith(_MINIFIED) or (site is not None and _site_part(site[1], filename, False,
+                                                                                         here == site[0])):
+                built.append(path)
                 continue
             try:
                 if not path.is_file():
@@ -344,6 +417,8 @@ def discover(
     respect_gitignore: bool = True,
     gitignored: list[Path] | None = None,
     unmatched_include: list[str] | None = None,
+    include_untyped: Counter[str] | None = None,
+    built: list[Path] | None = None,
 ) -> Iterator[Path]:
     """Supported files under `paths` (files or folders), absolute, sorted and de-duplicated.
 
@@ -358,7 +433,10 @@ def discover(
     a type localrag does not read (a folder's are passed over, and the exit status stays 0 for them too), and an
     application's or the system's own folder met in a walk (a recycle bin, a saved page's `_files`).
     `unmatched_include`: the `include` patterns that took in no file in the folders walked (`--include '*.txt'` read
-    one file of four, in silence, before patterns matched in any case).
+    one file of four, in silence, before patterns matched in any case); `include_untyped`: how many files of types
+    localrag does not read each `include` pattern matched (`--include '*.gz'` took in nothing, and said no more).
+    `built`: the folders and files of a built documentation site that are not its pages, and minified scripts and
+    styles (`site_machinery`), left out of a walk; a file named is read.
     `respect_gitignore`: what a `.gitignore` names in a folder walked is left out, and listed in `gitignored` (a
     file named is still taken).
     """
@@ -385,17 +463,21 @@ def discover(
             (problems if links_out is None else links_out).append((str(root), unwanted))
         elif root.is_dir():
             patterns, hit = for_root(exclude, root), set[str]()
-            takers, taken = for_root(include, root), set[str]()
+            takers, taken, untyped = for_root(include, root), set[str](), Counter[str]()
             found.update(_walk(root, takers, patterns, problems, follow_links_outside,
                                [] if passed_over is None else passed_over,
                                problems if links_out is None else links_out, hit,
-                               Ignores(root, respect_gitignore), [] if gitignored is None else gitignored, taken))
+                               Ignores(root, respect_gitignore), [] if gitignored is None else gitignored, taken,
+                               untyped, [] if built is None else built))
+            if include_untyped is not None:
+                include_untyped.update({given: untyped[pattern] for given, pattern in zip(include, takers, strict=True)
+                                        if untyped[pattern]})
             walked = True
             matched.update(given for given, pattern in zip(exclude, patterns, strict=True) if pattern in hit)
             took.update(given for given, pattern in zip(include, takers, strict=True) if pattern in taken)
         elif _wanted(root, root.name, include, exclude, set()):
             found.add(root)
-        elif root.suffix.lower() not in SUPPORTED_EXTENSIONS:
+        elif not readable(root):
             # Named, not met in a folder: the user asked for it, so it is not passed over in silence. Skipped, not
             # failed, as a folder's are: a failure is a file of a type localrag reads that it could not read, so a
             # shell's `docs/*` naming a Makefile does not make the exit status say a document is broken.
@@ -444,8 +526,12 @@ def _not_read(path: Path) -> str:
     """Why a file named on the command line is no file localrag reads."""
     if not path.is_file():
         return "not a regular file (a FIFO, socket or device)"
+    if path.name == ".env" or path.name.startswith(".env."):
+        # No advice to rename it: what it holds is a project's passwords and keys, which an index would quote.
+        return "an environment file, which usually holds secrets (passwords, keys): left out, not read"
     if not path.suffix:
-        return "no file extension, so no file type localrag reads (name it .txt to read it as text)"
+        # A Dockerfile or a Makefile, as a folder's are passed over: renamed, docker or make would not find it.
+        return "no file extension, so no file type localrag reads (README, \"What it reads\", lists them)"
     return f"{path.suffix} is no file type localrag reads (README, \"What it reads\", lists them{as_text([path])})"
 
 

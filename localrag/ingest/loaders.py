@@ -38,6 +38,7 @@ from localrag.errors import LoaderError, NoTextError
 from localrag.ingest.encodings import Decoded, decode_file
 from localrag.ingest.ocr import IMAGE_EXTENSIONS, OCR_ON, Notify
 from localrag.ingest.pdf import load_pdf
+from localrag.ingest.rotated import reads_as
 from localrag.ingest.structure import (
     LIST_LINE,
     HeadingPath,
@@ -107,8 +108,8 @@ def extension_named(name: str) -> str | None:
 
 
 def file_type(path: Path) -> str:
-    """The loader kind for a path, from its extension: "pdf", "md", "html", "docx", "txt", "code:python"..."""
-    suffix = Path(path).suffix.lower()
+    """The loader kind for a path, from its extension (`reads_as`: a rotated `app.log.1` is a .log): "pdf", "md"..."""
+    suffix = reads_as(Path(path))
     if suffix in _PLAIN_TYPES:
         return _PLAIN_TYPES[suffix]
     if suffix in _CODE_LANGUAGES:

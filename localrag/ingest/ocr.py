@@ -297,11 +297,23 @@ def _image_frames(path: Path) -> Iterator[np.ndarray]:
         ) from exc
 
 
+# The fewest pixels an image holds text in, either way: a line of the smallest type a screenshot shows is ~10 px
+# high, and a frame narrower or lower than this is an icon or a bullet. OCR'd, a documentation theme's 11x11 plus.png
+# was a document whose text was "+".
+MIN_TEXT_SIDE = 32
+
+
 def load_image(path: Path, notify: Notify | None = None) -> LoadedText:
-    """OCR every frame of an image file; each frame is a page."""
+    """OCR every frame of an image file; each frame is a page. Frames too small to hold text (`MIN_TEXT_SIDE`) are
+    not read: an image of such frames alone is passed over as one with no text."""
     out = TextBuilder()
     doubtful = []
+    small, read = "", False  # the size of a frame too small to read; whether a frame was read
     for number, frame in enumerate(_image_frames(path), start=1):
+        if min(frame.shape[:2]) < MIN_TEXT_SIDE:
+            small = f"{frame.shape[1]}x{frame.shape[0]}"
+            continue
+        read = True
         if notify is not None:
             notify(f"OCR {path.name} page {number}")
         reading = read_page(frame)
@@ -310,6 +322,9 @@ def load_image(path: Path, notify: Notify | None = None) -> LoadedText:
         if reading.doubtful:
             doubtful.append(number)
     if not out.sections:
-        # A blank page scanned, a photo: passed over as a file with no text is, not a failure.
+        # A blank page scanned, a photo, an icon: passed over as a file with no text is, not a failure.
+        if small and not read:
+            raise NoTextError(f"{path}: an image of {small} pixels, too small to hold readable text",
+                              "exclude it if it holds no text")
         raise NoTextError(f"{path}: OCR found no text in the image", "exclude it if it holds no text")
     return dataclasses.replace(out.build(path.stem), left_out=doubt_note(doubtful))

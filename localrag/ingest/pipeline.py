@@ -289,6 +289,16 @@ def _gitignored_note(gitignored: Sequence[Path], respecting: bool) -> str:
     return line_text(f"left out {counts} that .gitignore or .localragignore names: {some_of(folders + files)}{hint}")
 
 
+def _built_note(built: Sequence[Path]) -> str:
+    """One line on what a built documentation site holds besides its pages, and the minified code, that a walk left
+    out (`discover.site_machinery`): how many folders and files, the first ones."""
+    folders = [f"{path_text(p)}/" for p in built if p.is_dir()]
+    files = [path_text(p) for p in built if not p.is_dir()]
+    counts = " and ".join(count_text(len(kind), noun) for kind, noun in ((folders, "folder"), (files, "file")) if kind)
+    return line_text(f"left out {counts} of built documentation sites' themes, scripts, search indexes and page "
+                     f"sources, or minified code, not pages: {some_of(folders + files)} (name a file to read it)")
+
+
 def _staying_note(kept: Sequence[str], why: str) -> str:
     """One line on the indexed files a walk now leaves out (`why`), which stay in the index until forgotten."""
     return line_text(f"{count_text(len(kept), 'indexed file')} that {why} {'stays' if len(kept) == 1 else 'stay'} "
@@ -353,14 +363,26 @@ def run_ingest(
     unmatched: list[str] = []
     gitignored: list[Path] = []
     unmatched_include: list[str] = []
+    include_untyped = Counter[str]()
+    built: list[Path] = []
     files = list(discover(paths, include, exclude, problems, settings.follow_links_outside, own_roots, passed_over,
-                          links_out, unmatched, settings.respect_gitignore, gitignored, unmatched_include))
+                          links_out, unmatched, settings.respect_gitignore, gitignored, unmatched_include,
+                          include_untyped, built))
     gitignored = sorted(set(gitignored))  # folders given inside one another are walked twice
     if passed_over:
         report.notes.append(_passed_over_note(passed_over))
     if gitignored:
         report.notes.append(_gitignored_note(gitignored, settings.respect_gitignore))
+    if built:
+        report.notes.append(_built_note(sorted(set(built))))
     # In words every front end's user reads: the CLI's --exclude is the API's and MCP's `exclude`.
+    # A pattern that matched only files of types localrag does not read says so: "took in nothing: a pattern is
+    # matched ..." sent the user to the pattern's spelling, which was right (`--include '*.gz'`).
+    for pattern in [p for p in unmatched_include if include_untyped[p]]:
+        report.notes.append(line_text(
+            f"include {pattern!r} matched {count_text(include_untyped[pattern], 'file')} of types localrag does not "
+            "read, and took in nothing (README, \"What it reads\", lists the types)"))
+    unmatched_include = [p for p in unmatched_include if not include_untyped[p]]
     for kind, unused, did in (("include", unmatched_include, "took in"), ("exclude", unmatched, "left out")):
         if unused:
             report.notes.append(line_text(

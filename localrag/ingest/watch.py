@@ -65,12 +65,12 @@ from localrag.ingest.discover import (
     leads_out,
     leftover,
     link_outside,
+    readable,
     system_file,
     takes,
     walk_takes,
 )
 from localrag.ingest.gitignore import GITIGNORE, LOCALRAGIGNORE, Ignores
-from localrag.ingest.loaders import SUPPORTED_EXTENSIONS
 from localrag.safe_text import disk_name, line_text, path_text
 from localrag.sizes import count_text
 from localrag.types import Document, IngestReport
@@ -204,7 +204,7 @@ def is_watched_name(path: Path, roots: Sequence[Path]) -> bool:
         return False
     if app_folder_below(path, root) is not None:
         return False
-    return path.suffix.lower() in SUPPORTED_EXTENSIONS
+    return readable(path)
 
 
 @dataclass
@@ -295,7 +295,7 @@ def watch(
         # A name of no type localrag reads may be a folder moved in or out (`proj.v2`, `2026.archive`, `arch.bak` too:
         # taking only names without a suffix, such a folder moved out stayed searchable): `_apply` tells once it
         # settles, and passes over a file of that name (an editor's leftover).
-        return is_watched_name(changed, roots) or (changed.suffix.lower() not in SUPPORTED_EXTENSIONS
+        return is_watched_name(changed, roots) or (not readable(changed)
                                                    and is_watched_name(Path(path, "x.txt"), roots))
 
     # Its one warning is "KeyboardInterrupt caught, stopping watch" (raise_interrupt=False, so that the loop
