@@ -535,9 +535,10 @@ def _not_read(path: Path) -> str:
     return f"{path.suffix} is no file type localrag reads (README, \"What it reads\", lists them{as_text([path])})"
 
 
-# Plain-text formats localrag has no reader of its own for: named .txt, each is read as text. Calendars (.ics),
-# contact cards (.vcf) and RIS reference lists are `KEY:value` lines, read so.
-TEXT_TYPES = frozenset({".nfo", ".ris", ".ics", ".vcf", ".me", ".1st"})
+# Plain-text formats localrag has no reader of its own for: named .txt, each is read as text. RIS reference lists are
+# `KEY  - value` lines, read so. (Calendars and contact cards have a reader, `cards`: named .txt, a calendar was titled
+# `BEGIN:VCALENDAR` and quoted as one blob.)
+TEXT_TYPES = frozenset({".nfo", ".ris", ".me", ".1st"})
 # Markup read as text when named .txt, but with its markup in the text: a .tex file named .txt was titled
 # `\documentclass{article}` and answered with `\textbf{...}` and `\cite{...}`. Converted first, it reads as its words:
 # the command that converts each (`{name}` the file's name, `{out}` the .txt to write). No LaTeX reader is written

@@ -70,7 +70,7 @@ _PLAIN_TYPES: dict[str, str] = {
     ".pdf": "pdf", ".docx": "docx", ".pptx": "pptx", ".xlsx": "xlsx", ".xlsm": "xlsx", ".odt": "odt",
     ".epub": "epub", ".rtf": "rtf", ".eml": "eml", ".mbox": "mbox", ".enex": "enex", ".ipynb": "ipynb", ".vtt": "vtt",
     ".srt": "srt",
-    ".org": "org", ".adoc": "adoc", ".asciidoc": "adoc",
+    ".org": "org", ".adoc": "adoc", ".asciidoc": "adoc", ".ics": "ics", ".vcf": "vcf",
     **dict.fromkeys(IMAGE_EXTENSIONS, "image"),
 }
 SUPPORTED_EXTENSIONS: frozenset[str] = frozenset(_PLAIN_TYPES) | frozenset(_CODE_LANGUAGES)
@@ -207,6 +207,12 @@ def _eml(path: Path, ocr: bool, notify: Notify | None) -> LoadedText:
     return next(message_text(message, path.stem) for _, message in read_messages(path))
 
 
+def _cards(path: Path, ocr: bool, notify: Notify | None) -> LoadedText:
+    from localrag.ingest.cards import load_cards
+
+    return _of_text(path, load_cards)
+
+
 def _docx(path: Path, ocr: bool, notify: Notify | None) -> LoadedText:
     from localrag.ingest.word import load_docx
 
@@ -259,7 +265,7 @@ def _of_text(path: Path, load: Callable[[Path, str], LoadedText]) -> LoadedText:
 _FORMAT_LOADERS: dict[str, Callable[[Path, bool, Notify | None], LoadedText]] = {
     "image": _image, "pptx": _pptx, "xlsx": _xlsx, "csv": _csv, "odt": _odt, "epub": _epub, "rtf": _rtf,
     "eml": _eml, "ipynb": _ipynb, "docx": _docx, "html": _html, "mhtml": _mhtml, "vtt": _subtitles, "srt": _subtitles,
-    "org": _org, "adoc": _adoc,
+    "org": _org, "adoc": _adoc, "ics": _cards, "vcf": _cards,
 }
 
 

@@ -624,15 +624,15 @@ def test_files_passed_over_are_named_and_renaming_is_advised_only_for_text_of_an
     # Each type with advice has its own, in one line, the most common first: before 2026-12-07 only the first type's
     # (a man page's replaced the .tex's and the .bib's), and a calendar's was lost beside any markup.
     (repo / "ls.1").write_bytes(b'.TH LS 1\n')
-    (repo / "cal.ics").write_text("BEGIN:VCALENDAR\n")
-    (repo / "card.vcf").write_text("BEGIN:VCARD\n")
+    (repo / "refs.ris").write_text("TY  - JOUR\n")
+    (repo / "info.nfo").write_text("Release notes\n")
     [note] = engine.ingest([repo]).notes
     assert note.endswith(
         "types; a .tex file, a man page or a .bib file named .txt is read with its markup in the text: convert each to "
         "plain text first (`pandoc -t plain a.tex -o a.txt`, `man -l ls.1 > ls.txt`, c.bib: export it as plain text "
         "from your reference manager, as c.txt) and ingest those; a plain-text file of another "
-        "type, such as .ics or .vcf, is read when named .txt)")
-    for name in ("ls.1", "cal.ics", "card.vcf"):
+        "type, such as .nfo or .ris, is read when named .txt)")
+    for name in ("ls.1", "refs.ris", "info.nfo"):
         (repo / name).unlink()
     # A man page is told so; a rotated log of the same suffix (`syslog.1`) is read as a log.
     (tmp_path / "man").mkdir()
@@ -642,8 +642,9 @@ def test_files_passed_over_are_named_and_renaming_is_advised_only_for_text_of_an
         f"skipped {man / 'ls.1'}: .1 is no file type localrag reads (README, \"What it reads\", lists them; a man page "
         "named .txt is read with its markup in the text: convert it to plain text first (`man -l ls.1 > ls.txt`) and "
         "ingest that)"])
-    # A calendar, a contact card and a reference list are text too (before, no advice was given for them).
-    for name in (".ics", ".vcf", ".ris"):
+    # A reference list is text too (before, no advice was given for it). A calendar and a contact card have a reader
+    # of their own (test_cards).
+    for name in (".ris",):
         (tmp_path / name[1:]).mkdir()
         calendar = _folder(tmp_path / name[1:], {f"export{name}".encode(): b"BEGIN:VCALENDAR\n"})
         assert engine.ingest([calendar]).notes == [
