@@ -29,6 +29,7 @@ import re
 from collections.abc import Sequence
 
 from localrag.clause_marks import CLAUSE_WORDS, holds_clause
+from localrag.fts_terms import same_characters
 from localrag.types import Hit
 
 # The share of candidates a code may be held by and still count.
@@ -58,10 +59,12 @@ def _is_code(token: str) -> bool:
         return False
     parts = [p for p in _PART.split(token) if p]
     mixed = any(any(ch.isdigit() for ch in p) and any(ch.isalpha() for ch in p) for p in parts)
-    # INV-2026-0033, HAdV-55, inv-2026-0033: a capitalised part, or two numbers, joined to a word; "4-letter" and
-    # "pre-2020" are words.
     numbers = sum(p.isdigit() for p in parts)
-    joined = len(parts) > numbers >= 1 and (numbers > 1 or any(ch.isupper() for ch in token))
+    # INV-2026-0033, HAdV-55, IL-6, il-6: two numbers joined to a word, or a word and the number after it, in any
+    # case: "il-6" was no code where "IL-6" was, and a note holding "IL-10" and "6 of 12" came first for it (before
+    # 2026-12-08). A number before its word ("4-letter") or a year after it ("pre-2020") makes a word.
+    joined = len(parts) > numbers >= 1 and (
+        numbers > 1 or (not parts[0].isdigit() and not any(p.isdigit() and len(p) == 4 for p in parts)))
     return mixed or joined
 
 
@@ -78,6 +81,9 @@ def codes(question: str) -> list[str]:
     """The codes `question` names, as it writes them, in order, each once whatever its case: its identifiers, its
     amounts and full dates (`_FIGURE`), then its clauses' numbers ("12.1", "3(2)"; of "1.1(a)" both "1.1(a)" and
     "1.1", as the clause is written in a cross-reference and at its own start)."""
+    # One spelling of each (`fts_terms.same_characters`), as the texts are read: "CO\u2082" is "CO2", "IL\u20106"
+    # is "IL-6".
+    question = same_characters(question)
     found = (token.strip("._-") for token in _TOKEN.findall(question))
     numbered = list(_clause_codes(question))
     figures = _FIGURE.findall(question)
@@ -106,9 +112,11 @@ def _clause_codes(question: str) -> dict[str, tuple[str, tuple[str, ...]]]:
 
 def _holds(pattern: re.Pattern[str], clause: tuple[str, tuple[str, ...]] | None, text: str,
            heading: str = "") -> bool:
-    # A clause is held where a line of the text is it (`holds_clause`): a statute writes "§ 3(2)" as "(2) ..."
-    # under "§ 3", so only a sentence citing it held "3(2)".
-    return pattern.search(text) is not None or (clause is not None and holds_clause(text, heading, clause))
+    # `text` as `same_characters` spells it: a paper's "CO\u2082" and "IL\u20106" hold the asked "CO2" and "IL-6", which
+    # a text writing them in ASCII alone did (before 2026-12-08). A clause is held where a line of the text is it
+    # (`holds_clause`): a statute writes "§ 3(2)" as "(2) ..." under "§ 3", so only a sentence citing it held "3(2)".
+    return (pattern.search(same_characters(text)) is not None
+            or (clause is not None and holds_clause(text, heading, clause)))
 
 
 def rare_codes(question: str, texts: Sequence[str]) -> list[str]:

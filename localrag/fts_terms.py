@@ -57,12 +57,39 @@ _POINTS = re.compile("[\u064b-\u065f\u0670\u0640\u0591-\u05bd\u05bf\u05c1\u05c2\
 _LETTER_FOLDS = str.maketrans({"ς": "σ", "ё": "е", "Ё": "Е"})
 
 
+# Characters that print as another one does, written as that one: curly quotes and primes as straight ones, the
+# hyphens and minus of publishers' PDFs (U+2010, U+2011, U+2212) and the dashes as "-", a no-break space as a space.
+# NFKC leaves them as they are: a question's "IL-6" did not match a paper's "IL\u20106" in `-word`, "phrases" or a
+# code's boost (before 2026-12-08), while the quote checker (`answer.citations`) read them alike.
+# The invisible characters `safe_text.plain_text` drops go too: a source indexed before it, or a quote, holds them.
+# A joiner goes after any letter, since a quote copied without a Persian or Indic joiner still quotes its source
+# (plain_text keeps those, for display).
+SAME_CHARACTERS = {
+    "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'",
+    "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u2033": '"',
+    "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-", "\u2212": "-",
+    "\u00a0": " ", "\u200b": "", "\u00ad": "",
+    "\u200c": "", "\u200d": "", "\u2060": "", "\ufeff": "",
+}
+_SAME = str.maketrans(SAME_CHARACTERS)
+# Every character written as "-" (`SAME_CHARACTERS`), for a pattern over text folded before they were (an index
+# built before 2026-12-08 holds them as written).
+DASHES = "".join(["-", *(ch for ch, plain in SAME_CHARACTERS.items() if plain == "-")])
+
+
+def same_characters(text: str) -> str:
+    """`text` with each character written as the one it prints as (`SAME_CHARACTERS`) and its compatibility forms
+    folded (NFKC: "CO\u2082" is "CO2"): one spelling of a term, however a PDF or a keyboard wrote it, for every
+    comparison of words and quotes (`folded`, `exact_terms`, `answer.citations`)."""
+    return unicodedata.normalize("NFKC", text.translate(_SAME))
+
+
 def folded(text: str) -> str:
-    """`text` with the marks the BM25 leg drops dropped and its compatibility forms folded, as `indexed_text` and
-    `query_text` fold them: what another search by words (saved conversations) compares, so it finds what `search`
-    does."""
-    text = unicodedata.normalize("NFC", _POINTS.sub("", _ACCENTS.sub("", unicodedata.normalize("NFKD", text))))
-    return text.translate(_LETTER_FOLDS)
+    """`text` with the marks the BM25 leg drops dropped and its characters written one way (`same_characters`),
+    as `indexed_text` and `query_text` fold them: what another search by words (saved conversations) compares, so
+    it finds what `search` does."""
+    text = _ACCENTS.sub("", unicodedata.normalize("NFKD", same_characters(text)))
+    return unicodedata.normalize("NFC", _POINTS.sub("", text)).translate(_LETTER_FOLDS)
 
 
 # Letters or digits joined by underscores: a snake_case or SCREAMING_CASE identifier (`__init__` has no joined form).

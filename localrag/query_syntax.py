@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from localrag.fts_terms import folded
+from localrag.fts_terms import DASHES, folded
 
 # A phrase between straight or curly double quotes. A quote right after a digit opens none: it is an inch or second
 # mark ('a 5" by 7" frame').
@@ -119,9 +119,11 @@ def parse(query: str) -> QuerySyntax:
 def word_regex(word: str, *, prefix: bool = False) -> str:
     """A regular expression (Rust's, as LanceDB's `regexp_like` reads it) matching `word` whole, in any case, or a
     word starting with it (`prefix`), in the full-text column, which holds the text folded (`fts_terms.folded`)."""
-    # The words hold letters, digits, "'" and "-" only (`_EXCLUDED`, `_PREFIX`): none is a regex's operator.
+    # The words hold letters, digits, "'" and "-" only (`_EXCLUDED`, `_PREFIX`): none is a regex's operator but "-",
+    # which stands for any hyphen or dash (`fts_terms.DASHES`): an index built before 2026-12-08 holds a PDF's
+    # "IL\u20106" as written, which `-IL-6` did not leave out.
     end = r"\w*" if prefix else r"\b"
-    return rf"(?i)\b{folded(word)}{end}"
+    return rf"(?i)\b{folded(word).replace('-', f'[{DASHES}]')}{end}"
 
 
 def prefix_words(prefix: str, texts: list[str]) -> list[str]:

@@ -39,6 +39,8 @@ import unicodedata
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
+from localrag.answer.evidence import header_note
+from localrag.fts_terms import SAME_CHARACTERS
 from localrag.sentences import is_unspaced, spaced
 from localrag.types import Hit, Quote, QuoteStatus
 
@@ -73,20 +75,12 @@ _RAFT_QUOTE = re.compile(r"##begin_quote##(?P<quote>.*?)##end_quote##", re.DOTAL
 _RAFT_MARKER = re.compile(r"##(?:begin|end)_quote##|#{1,2}[a-z_]{0,12}#?$")
 _ANSWER_TAG = re.compile(r"<\s*ANSWER\s*>\s*:?", re.IGNORECASE)
 
-_CHAR_MAP = {
-    "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'",
-    "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u2033": '"',
-    "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-", "\u2212": "-",
-    "\u00a0": " ", "\u200b": "", "\u00ad": "",
-    # The other invisible characters `safe_text.plain_text` drops: a source indexed before it, or a quote, holds them.
-    # Listed here rather than made plain by plain_text first: _normalise keeps each character's index into the text
-    # as written (plain_text_offsets maps the other way only), and a joiner goes here after any letter, since a
-    # quote copied without a Persian or Indic joiner still quotes its source (plain_text keeps those, for display).
-    "\u200c": "", "\u200d": "", "\u2060": "", "\ufeff": "",
-}
 _EDGE_PUNCT = " .,;:!?'\"-"
-# A word a PDF broke at a line end, as the text joins its lines: "engi- neer".
-_BROKEN_WORD = re.compile(r"(?<=[^\W\d_])- (?=[^\W\d_])")
+# A word broken at a line end ("engi-\nneer" in a wrapped text; a quote joins the lines: "engi- neer"). Not a prefix
+# whose hyphen stands for the word after "and", "or", "to" (in the languages localrag reads): "α- and β-adrenergic"
+# joined as "αand", and a quote of "and β-adrenergic receptors were blocked" was only close (before 2026-12-08).
+_BROKEN_WORD = re.compile(
+    r"(?<=[^\W\d_])- (?=[^\W\d_])(?!(?:and|or|nor|to|vs|versus|und|oder|bis|sowie|bzw|et|ou|y|o|e|u|en|og)\b)")
 # Words that turn a sentence's meaning round: an ellipsis may leave out words, not one of these.
 _NEGATION = re.compile(r"\b(?:not|no|never|nor|none|nothing|cannot|without)\b|n't\b")
 
@@ -139,12 +133,45 @@ class _Quoted:
     span: tuple[int, int]
 
 
+# How a table row's header follows it (`evidence.header_note`), "(a row under “" and "”)": the text localrag wrote.
+_ROW_NOTE = tuple(header_note("\0").split("\0"))
+# A row's first cell starts after a line's bullet or the words before it ("It was: 2024-03-07 | ...").
+_ROW_START = re.compile(r"^\s*(?:[-*•]\s)?\s*|[:;.!?]\s+")
+
+
+def _noted_row(text: str, note: int) -> tuple[int, int] | None:
+    """Where the row an answer copied with its header note (starting at `note`) stands: the cells before the note on
+    its line; None when there are none."""
+    line = text.rfind("\n", 0, note) + 1
+    if "|" not in text[line:note]:
+        return None
+    start = line + max(m.end() for m in _ROW_START.finditer(text[line:note].split("|", 1)[0]))
+    end = note
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+def _quote_span(text: str, match: re.Match[str], group: str) -> tuple[int, int] | None:
+    """Where the quote `match` stands in `text`; for the header a row's note names (`_ROW_NOTE`), the row (the header
+    is localrag's own note, which a model copies: "✓ verified" on it vouched for nothing the answer says); None for
+    such a note with no row before it."""
+    if group == "curly" and text.startswith(_ROW_NOTE[1], match.end() - 1) and text.endswith(
+            _ROW_NOTE[0], 0, match.start() + 1):
+        return _noted_row(text, match.start() + 1 - len(_ROW_NOTE[0]))
+    return match.span(group)
+
+
 def _quoted(text: str) -> list[_Quoted]:
-    """Every quoted span of three or more words (without its inner citation), in order."""
+    """Every quoted span of three or more words (without its inner citation), in order; a table row's header note
+    stands for the row before it (`_quote_span`)."""
     found: list[_Quoted] = []
     for match in _QUOTE.finditer(text):
         group = next(g for g in _QUOTE_GROUPS if match.group(g) is not None)
-        quote = match.group(group)
+        span = _quote_span(text, match, group)
+        if span is None:
+            continue
+        quote = text[span[0]:span[1]]
         if "\n\n" in quote:
             continue
         inner: int | None = None
@@ -164,7 +191,7 @@ def _quoted(text: str) -> list[_Quoted]:
             before = _BEFORE.search(text[max(0, match.start() - 80) : match.start()])
             if before:
                 outer = _first_number(before.group("cite"))
-        found.append(_Quoted(quote.strip(), bare, inner, outer, match.span(group)))
+        found.append(_Quoted(quote.strip(), bare, inner, outer, span))
     return found
 
 
@@ -175,16 +202,23 @@ def extract_quotes(text: str) -> list[tuple[str, int | None]]:
     return [(q.bare, q.inner if q.inner is not None else q.outer) for q in _quoted(text)]
 
 
-def _normalise(text: str) -> tuple[str, list[int]]:
+def _normalise(text: str, *, anywhere: bool = False) -> tuple[str, list[int]]:
     """Lower-cased text with unified quotes, dashes and single spaces, ligatures as their letters (a PDF's "ﬁ"),
-    a word broken at a line end joined again ("engi- neer"), a blockquote's ">" marks as spaces, and each char's
-    original index."""
+    a word broken at a line end joined again ("engi-\nneer"; at any space with `anywhere`, for a quote, which
+    holds its source's lines joined: "engi- neer"), a blockquote's ">" marks as spaces, and each char's original
+    index."""
     out: list[str] = []
     index: list[int] = []
-    space = False
+    # Where `out` has a space standing for a line break: a source's word is broken only there ("Pre- and" on one
+    # line is no broken word).
+    breaks: set[int] = set()
+    space = newline = False
     line_start = True
     for i, ch in enumerate(text):
-        ch = _CHAR_MAP.get(ch, ch)
+        # Characters that print alike read as one, by the rule search's words, phrases and codes read them by; mapped
+        # here one by one rather than by `safe_text.plain_text` first, to keep each character's index into the text
+        # as written (plain_text_offsets maps the other way only).
+        ch = SAME_CHARACTERS.get(ch, ch)
         if not ch:
             continue
         if ch == ">" and line_start:
@@ -194,6 +228,7 @@ def _normalise(text: str) -> tuple[str, list[int]]:
         line_start = ch == "\n" or (line_start and ch.isspace())
         if ch.isspace():
             space = bool(out)
+            newline = newline or ch == "\n"
             continue
         if not space and out and unicodedata.combining(ch):
             # A decomposed accent (NFD's "e" and U+0301) composes with its letter, as a composed quote holds it: each
@@ -203,24 +238,39 @@ def _normalise(text: str) -> tuple[str, list[int]]:
                 out[-1] = composed
                 continue
         if space:
+            if newline:
+                breaks.add(len(out))
             out.append(" ")
             index.append(i)
             space = False
+        newline = False
         for low in unicodedata.normalize("NFKC", ch).lower():
             out.append(low)
             index.append(i)
     joined = "".join(out)
-    broken = {m.start() for m in _BROKEN_WORD.finditer(joined)}
+    broken = {m.start() for m in _BROKEN_WORD.finditer(joined) if anywhere or m.start() + 1 in breaks}
     if not broken:
         return joined, index
     kept = [n for n in range(len(joined)) if n not in broken and n - 1 not in broken]
     return "".join(joined[n] for n in kept), [index[n] for n in kept]
 
 
-def _quote_parts(quote: str) -> list[str]:
-    normal, _ = _normalise(quote)
+def _quote_parts(quote: str, *, anywhere: bool = True) -> list[str]:
+    normal, _ = _normalise(quote, anywhere=anywhere)
     parts = [_trimmed(p) for p in _ELLIPSIS.split(normal)]
     return [p for p in parts if p]
+
+
+def _quote_readings(quote: str) -> list[list[str]]:
+    """The ways `quote`'s parts may stand in a source: its "engi- neer" joined, as a source's line break is (a quote
+    copies its sentence's lines joined), then, where that differs, as written (a source's "long- vs. short-term" on
+    one line)."""
+    joined, written = _quote_parts(quote), _quote_parts(quote, anywhere=False)
+    return [joined] if joined == written else [joined, written]
+
+
+def _found_in(readings: list[list[str]], haystack: str) -> bool:
+    return any(_find_in_order(parts, haystack) is not None for parts in readings)
 
 
 def _trimmed(part: str) -> str:
@@ -286,7 +336,20 @@ def _partial_ratio(needle: str, haystack: str) -> tuple[float, int, int]:
     return best
 
 
-def _check(parts: list[str], source: tuple[str, list[int]]) -> tuple[QuoteStatus, float, int | None, int | None]:
+def _check(readings: list[list[str]],
+           source: tuple[str, list[int]]) -> tuple[QuoteStatus, float, int | None, int | None]:
+    """The best of `_checked` over a quote's readings (`_quote_readings`), the first verified one."""
+    best = _checked(readings[0], source)
+    for parts in readings[1:]:
+        if best[0] is QuoteStatus.VERIFIED:
+            break
+        checked = _checked(parts, source)
+        if checked[0] is QuoteStatus.VERIFIED or checked[1] > best[1]:
+            best = checked
+    return best
+
+
+def _checked(parts: list[str], source: tuple[str, list[int]]) -> tuple[QuoteStatus, float, int | None, int | None]:
     normal, index = source
     span = _find_in_order(parts, normal)
     if span is not None:
@@ -324,8 +387,8 @@ class _Sources:
 
     def verbatim(self, quote: str) -> bool:
         """Whether `quote` is word for word in one of the sources."""
-        parts = _quote_parts(quote)
-        return any(_find_in_order(parts, self.text(n)[0]) is not None for n in range(1, len(self) + 1))
+        readings = _quote_readings(quote)
+        return any(_found_in(readings, self.text(n)[0]) for n in range(1, len(self) + 1))
 
 
 def _document_text(quote: _Quoted, sources: _Sources) -> bool:
@@ -341,15 +404,15 @@ def verify_quotes(text: str, hits: list[Hit]) -> list[Quote]:
         quote, cited = quoted.bare, quoted.inner if quoted.inner is not None else quoted.outer
         if quoted.inner is not None and _document_text(quoted, sources):
             quote, cited = quoted.whole, quoted.outer  # the mark inside is the source's own reference
-        parts = _quote_parts(quote)
+        readings = _quote_readings(quote)
         if cited is not None and 1 <= cited <= len(hits):
-            status, similarity, start, end = _check(parts, sources.text(cited))
-            found_in = _verbatim_elsewhere(parts, sources, cited) if status is QuoteStatus.NOT_FOUND else None
+            status, similarity, start, end = _check(readings, sources.text(cited))
+            found_in = _verbatim_elsewhere(readings, sources, cited) if status is QuoteStatus.NOT_FOUND else None
             checked.append(Quote(quote, cited, status, similarity, start, end, found_in))
             continue
         best = Quote(quote, None, QuoteStatus.NOT_FOUND, 0.0)
         for number in range(1, len(hits) + 1):
-            status, similarity, start, end = _check(parts, sources.text(number))
+            status, similarity, start, end = _check(readings, sources.text(number))
             if similarity > best.similarity:
                 found = status is not QuoteStatus.NOT_FOUND
                 best = Quote(quote, number if found else None, status, similarity, start, end)
@@ -359,10 +422,11 @@ def verify_quotes(text: str, hits: list[Hit]) -> list[Quote]:
     return checked
 
 
-def _verbatim_elsewhere(parts: list[str], sources: _Sources, cited: int) -> int | None:
-    """The first source other than `cited` that holds the quote word for word; None when none does."""
+def _verbatim_elsewhere(readings: list[list[str]], sources: _Sources, cited: int) -> int | None:
+    """The first source other than `cited` that holds the quote (`_quote_readings`) word for word; None when none
+    does."""
     for number in range(1, len(sources) + 1):
-        if number != cited and _find_in_order(parts, sources.text(number)[0]) is not None:
+        if number != cited and _found_in(readings, sources.text(number)[0]):
             return number
     return None
 

@@ -342,3 +342,17 @@ def test_a_type_filter_naming_an_extension_of_a_shared_type_keeps_to_that_extens
     assert found("rst") == ["GUIDE2.RST", "guide.rst"]
     assert found(".log", "markdown") == ["server.log"]
     assert found("txt") == found("rst", "txt") == ["GUIDE2.RST", "guide.rst", "notes.txt", "server.log"]
+
+
+def test_a_minus_word_and_a_phrase_match_a_pdfs_hyphen(tmp_path: Path) -> None:
+    """`pneumonia -IL-6` kept the passage writing "IL\u20106" (U+2010, as publishers' PDFs do) first, and '"IL-6
+    levels"' did not put it first (before 2026-12-08)."""
+    store = Store(tmp_path / "db", embedder_name=EMB.name, dim=EMB.dim)
+    fill(store, EMB, {
+        "/p/pneumonia.md": ["Serum IL\u20106 levels above 80 pg/mL predicted respiratory failure in pneumonia."],
+        "/p/cytokines.md": ["Cytokines are measured in many studies of inflammation and respiratory disease."],
+        "/p/ward.md": ["Pneumonia patients on the ward were given oxygen and fluids."],
+    })
+    retriever = Retriever(store, EMB)
+    assert "/p/pneumonia.md" not in [h.chunk.path for h in retriever.search("pneumonia -IL-6", k=5)]
+    assert retriever.search('"IL-6 levels" respiratory', k=3)[0].chunk.path == "/p/pneumonia.md"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from localrag.answer import answer_citations, extract_quotes, parse_citations, quoted_answer, verify_quotes
+from localrag.answer.evidence import header_note
 from localrag.types import Chunk, Hit, QuoteStatus
 
 LIGHTHOUSE = (
@@ -122,10 +123,26 @@ def test_an_ellipsis_that_leaves_out_a_negation_is_not_verified() -> None:
 
 
 def test_a_pdfs_ligatures_and_words_broken_at_a_line_end_read_as_their_letters() -> None:
-    text = "The \ufb01nal test of the horn was run by engi- neer Halvard Brekke in March."
-    [checked] = verify_quotes('"The final test of the horn was run by engineer Halvard Brekke" [1]', [make_hit(text)])
-    assert checked.status is QuoteStatus.VERIFIED
-    assert text[checked.start : checked.end] == "The \ufb01nal test of the horn was run by engi- neer Halvard Brekke"
+    text = "The \ufb01nal test of the horn was run by engi-\nneer Halvard Brekke in March."
+    for quote in ("engineer", "engi- neer"):  # as written, or copied with its lines joined
+        [checked] = verify_quotes(f'"The final test of the horn was run by {quote} Halvard Brekke" [1]',
+                                  [make_hit(text)])
+        assert checked.status is QuoteStatus.VERIFIED, quote
+        assert text[checked.start : checked.end] == text[:text.index(" in March")]
+
+
+@pytest.mark.parametrize("quote", [
+    "and \u03b2-adrenergic receptors were blocked", "Both \u03b1- and \u03b2-adrenergic receptors",
+    "Pre- and post-operative IL-6 rose", "a long- vs short-term view", "Vor-\nund Nachteile",
+])
+def test_a_suspended_hyphen_joins_no_word(quote: str) -> None:
+    """"\u03b1- and" and "Pre- and" were joined as a word broken at a line end ("\u03b1and"), so a quote starting at
+    the "and" was only close (before 2026-12-08): a word is broken only at a line break, and not before "and", "or",
+    "to", "und"..."""
+    text = ("Both \u03b1- and \u03b2-adrenergic receptors were blocked. Pre- and post-operative IL-6 rose. "
+            "We took a long- vs short-term view. Vor-\nund Nachteile.")
+    [checked] = verify_quotes(f'"{quote}" [1]', [make_hit(text)])
+    assert (checked.status, checked.similarity) == (QuoteStatus.VERIFIED, 1.0)
 
 
 @pytest.mark.parametrize("source", [
@@ -226,3 +243,24 @@ def test_a_raft_quote_that_keeps_its_sources_mark_can_still_be_the_answer() -> N
     quotes = verify_quotes(text, hits)
     assert quotes[0].status is QuoteStatus.VERIFIED
     assert quoted_answer(text, quotes) == quotes[0].text
+
+
+STATEMENT = ("Date | Description | Reference | Amount | Balance\n"
+             "2024-01-05 | SALARY JANUARY | TRF-88001 | $4,200.00 | $9,120.40\n"
+             "2024-03-07 | ACME CORP INV 2024-112 | TRF-88590 | -$3,105.25 | $5,928.23")
+
+
+@pytest.mark.parametrize(("answer", "checked"), [
+    ("2024-03-07 | ACME CORP INV 2024-112 | TRF-88590 | -$3,105.25 | $5,928.23 {note} [1]",
+     [("2024-03-07 | ACME CORP INV 2024-112 | TRF-88590 | -$3,105.25 | $5,928.23", QuoteStatus.VERIFIED)]),
+    ("- You paid: 2024-03-07 | ACME CORP INV 2024-112 | TRF-88590 | -$3,999.25 | $5,928.23 {note} [1]",
+     [("2024-03-07 | ACME CORP INV 2024-112 | TRF-88590 | -$3,999.25 | $5,928.23", QuoteStatus.CLOSE)]),
+    ("You paid Acme {note} [1]", []),
+])
+def test_a_rows_header_note_checks_the_row_not_the_header(answer: str, checked: list[tuple[str, QuoteStatus]]) -> None:
+    """A model copying a row with localrag's own "(a row under “Date | ...”)" note got "✓ verified" for the header,
+    the only quote checked, whatever the row said (before 2026-12-08): the row is checked, a note alone is none."""
+    note = header_note("Date | Description | Reference | Amount | Balance")
+    quotes = verify_quotes(answer.format(note=note), [make_hit(STATEMENT)])
+    assert [(q.text, q.status) for q in quotes] == checked
+    assert all(q.source == 1 for q in quotes)

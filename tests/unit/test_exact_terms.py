@@ -11,7 +11,7 @@ def test_codes_are_identifiers_not_words_numbers_or_quantities() -> None:
     assert codes("Where is HTTP_TIMEOUT set, and CD40L, H5N1, SARS-CoV-2, v2.3.1?") == [
         "HTTP_TIMEOUT", "CD40L", "H5N1", "SARS-CoV-2", "v2.3.1"]
     assert codes("inv-9 or INV-9?") == ["INV-9"]  # once, as written last
-    assert codes("inv-2026-0033 or pre-2020") == ["inv-2026-0033"]
+    assert codes("inv-2026-0033 or pre-2020 or Pre-2020") == ["inv-2026-0033"]
     assert codes("the 28th of March, a 4-letter word in the 1950s, 3D, 5mg, 4.2, e.g. 2026") == []
 
 
@@ -80,3 +80,30 @@ def test_the_hit_holding_the_asked_clause_comes_before_hits_citing_it() -> None:
                     heading="Civil Code > § 3 Notice"), 0.0)
     ranked = codes_first("§ 3(2)?", [_hit(statute[0]), law], [statute[0], law.chunk.text] + ["filler"] * 10)
     assert [h.chunk.path for h in ranked] == ["/law", f"/{statute[0]}"]
+
+
+def test_a_code_is_held_however_a_pdf_or_a_keyboard_spells_it() -> None:
+    """A question's "CO2" and "IL-6" missed a paper's "CO₂" and "IL\u20106" (U+2010, publishers' PDFs), so the note
+    writing them in ASCII got the code's boost and came first (before 2026-12-08)."""
+    ocean = "Ocean uptake of CO\u2082 lowers seawater pH by about 0.1 units."
+    chemistry = "Methane (CH4) has a global warming potential 28 times that of CO2 over 100 years."
+    filler = ["the garden committee met", "tulip beds", "compost bins", "a watering rota", "the club bar", "minutes"]
+    hits = [_hit(ocean), _hit(chemistry)]
+    assert [h.codes for h in codes_first("CO2 seawater", hits, [ocean, chemistry, *filler])] == [("CO2",), ("CO2",)]
+    assert codes("How much does CO\u2082 lower pH?") == ["CO2"]
+    for spelling in ("IL\u20106", "IL\u20116", "IL\u22126", "IL-6"):
+        assert rare_codes("IL-6 respiratory failure", [f"Serum {spelling} levels rose", *filler]) == ["IL-6"], spelling
+        assert rare_codes(f"{spelling} levels", ["Serum IL-6 levels rose", *filler]) == ["IL-6"], spelling
+
+
+def test_a_code_is_one_in_any_case() -> None:
+    """"IL-6" was a code and "il-6" not: `search "il-6"` ranked a note holding "IL-10" and "6 of 12 patients" first,
+    and `ask --extract` quoted it (before 2026-12-08)."""
+    assert [codes(q) for q in ("il-6", "Il-6", "IL-6", "covid-19", "sars-cov-2")] == [
+        ["il-6"], ["Il-6"], ["IL-6"], ["covid-19"], ["sars-cov-2"]]
+    assert codes("pre-2020 or Pre-2020, a 4-letter or 4-Letter word") == []
+    texts = ["In 6 of 12 patients IL-10 levels rose by day 6.", "Serum IL-6 levels predicted failure."]
+    filler = ["the garden committee met", "tulip beds", "compost bins", "a watering rota", "the club bar", "minutes"]
+    for question in ("What were il-6 levels?", "What were IL-6 levels?"):
+        ranked = codes_first(question, [_hit(t) for t in texts], [*texts, *filler])
+        assert ranked[0].chunk.text == texts[1], question

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
-from localrag.query_syntax import QuerySyntax, parse, prefix_words
+from localrag.fts_terms import folded
+from localrag.query_syntax import QuerySyntax, parse, prefix_words, word_regex
 
 
 @pytest.mark.parametrize(("query", "read"), [
@@ -45,3 +48,16 @@ def test_a_phrase_is_held_in_any_case_across_lines_and_as_whole_words() -> None:
 
 def test_prefix_words_are_the_commonest_first() -> None:
     assert prefix_words("regat", ["The Regatta.", "regattas and a regatta", "no such word"]) == ["regatta", "regattas"]
+
+
+def test_a_phrase_or_a_minus_word_matches_a_pdfs_hyphens_and_subscripts() -> None:
+    """'"IL-6 levels"' did not hold "IL\u20106 levels" (U+2010, as publishers' PDFs write it), nor did `-IL-6` leave
+    it out; the quote checker read them alike (before 2026-12-08)."""
+    text = "Serum IL\u20106 levels above 80 pg/mL predicted respiratory failure in SARS\u2010CoV\u20102 pneumonia."
+    assert parse('"IL-6 levels" respiratory').holds_phrases(text) == 1
+    assert parse('"SARS-CoV-2 pneumonia"').holds_phrases(text.replace("\u2010", "\u2011")) == 1
+    assert parse('"CO2 uptake"').holds_phrases("Ocean CO\u2082 uptake") == 1
+    # The full-text column of an index built before holds the hyphen as written; one built now, as "-".
+    for written in (text, folded(text)):
+        assert re.search(word_regex("il-6"), written), written
+    assert not re.search(word_regex("il-6"), "IL-60 and IL 6")
