@@ -62,9 +62,11 @@ def _is_code(token: str) -> bool:
     numbers = sum(p.isdigit() for p in parts)
     # INV-2026-0033, HAdV-55, IL-6, il-6: two numbers joined to a word, or a word and the number after it, in any
     # case: "il-6" was no code where "IL-6" was, and a note holding "IL-10" and "6 of 12" came first for it (before
-    # 2026-12-08). A number before its word ("4-letter") or a year after it ("pre-2020") makes a word.
+    # 2026-12-08). A number before its word ("4-letter") or a year after it ("pre-2020", "Pre-2020") makes a word,
+    # unless the word is written in capitals past its first letter ("2019-nCoV", "COVID-2019"), as no word is.
+    capitals = any(any(ch.isupper() for ch in p[1:]) for p in parts)
     joined = len(parts) > numbers >= 1 and (
-        numbers > 1 or (not parts[0].isdigit() and not any(p.isdigit() and len(p) == 4 for p in parts)))
+        numbers > 1 or capitals or (not parts[0].isdigit() and not any(p.isdigit() and len(p) == 4 for p in parts)))
     return mixed or joined
 
 

@@ -102,6 +102,7 @@ def test_a_code_is_one_in_any_case() -> None:
     assert [codes(q) for q in ("il-6", "Il-6", "IL-6", "covid-19", "sars-cov-2")] == [
         ["il-6"], ["Il-6"], ["IL-6"], ["covid-19"], ["sars-cov-2"]]
     assert codes("pre-2020 or Pre-2020, a 4-letter or 4-Letter word") == []
+    assert codes("How is 2019-nCoV or 2019-nCOV spread, and COVID-2019?") == ["2019-nCOV", "COVID-2019"]
     texts = ["In 6 of 12 patients IL-10 levels rose by day 6.", "Serum IL-6 levels predicted failure."]
     filler = ["the garden committee met", "tulip beds", "compost bins", "a watering rota", "the club bar", "minutes"]
     for question in ("What were il-6 levels?", "What were IL-6 levels?"):
