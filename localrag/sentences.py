@@ -15,11 +15,12 @@ full stop before a lower-case word ("et al. found"), after a title or
 "Fig.", or after "No." or "Vol." before a number, does not end a sentence, nor do the German, French, Italian,
 Spanish and Portuguese ones ("d.h.", "z.B.", "ca.", "S. 12", "M. Dupont", "Sig.ra", "Dra.") or a date's ordinal
 ("am 14. Mai", "im 2. Obergeschoss"); a numbered item's "1." belongs to the item's first sentence, a bulleted
-item's "- " to none. A blockquote's "> " marks are layout as a bullet is: a quote starts and ends a unit, its
-sentences start after the marks, and `one_line` drops those inside one (citations read a line's leading ">" as
-space, so such a quote still verifies). An Obsidian callout's first line (`> [!note] Soil test`) is a unit of its
-own. A heading, a callout's first line and a table's first row are units but say nothing: `is_label` tells them
-apart, so that the best sentence and a summary never quote one.
+item's "- " to none. A closing quote after a sentence's end is the sentence's, and a quotation of a few sentences
+is one with its speaker (`_quotations_whole`). A blockquote's "> " marks are layout as a bullet is: a quote starts
+and ends a unit, its sentences start after the marks, and `one_line` drops those inside one (citations read a
+line's leading ">" as space, so such a quote still verifies). An Obsidian callout's first line (`> [!note] Soil
+test`) is a unit of its own. A heading, a callout's first line and a table's first row are units but say nothing:
+`is_label` tells them apart, so that the best sentence and a summary never quote one.
 """
 
 from __future__ import annotations
@@ -118,9 +119,16 @@ _GUILLEMET = r"(?:[ \u00a0\u202f]?\u00bb(?=\s|$))?"
 _GREEK_CAPITAL = ("\u0386\u0388-\u038f\u0391-\u03a9"  # monotonic; then polytonic capitals
                   "\u1f08-\u1f0f\u1f18-\u1f1d\u1f28-\u1f2f\u1f38-\u1f3f\u1f48-\u1f4d\u1f59-\u1f5f\u1f68-\u1f6f")
 _GREEK_QUESTION = f"(?<=[\u0370-\u03ff\u1f00-\u1fff][;\u037e])(?=\\s+[{_GREEK_CAPITAL}])"
+# A closing quote or bracket after . ! or ? belongs to the sentence it ends ('... society." This quote', "(See
+# above.) Then", "'Are you coming?' Nobody"): before 2026-12-08 only a CJK end took one, and a "." before a closing
+# quote went on into the next sentence, quoted as 'Naked people have little or no influence on society." This quote
+# shows why ...'. Before a lower-case word the sentence goes on ('He said "Stop!" and left.', "'Why?' she asked.").
+_CLOSING = "\"'\u201c\u201d\u2019\u00bb)\\]"
+_CLOSED = rf"[{_CLOSING}]+(?=\s|$)"
 _SENTENCE = re.compile(rf"(?:{_ABBREVIATION}|[^.!?;\u037e{SENTENCE_ENDS}]|[;\u037e](?!{_GREEK_QUESTION})"
-                       rf"|[.!?]+(?=[^\s.!?{SENTENCE_ENDS}])|\.+(?=\s+[a-z]))+"
-                       rf"(?:[{SENTENCE_ENDS}]+[{SENTENCE_CLOSERS}]*|[.!?]+{_GUILLEMET}|[;\u037e]{_GREEK_QUESTION})?")
+                       rf"|[.!?]+(?=[^\s.!?{SENTENCE_ENDS}])(?!{_CLOSED})|\.+(?=\s+[a-z])|[.!?]+{_CLOSED}(?=\s+[a-z]))+"
+                       rf"(?:[{SENTENCE_ENDS}]+[{SENTENCE_CLOSERS}]*|[.!?]+(?:{_CLOSED}|{_GUILLEMET})"
+                       rf"|[;\u037e]{_GREEK_QUESTION})?")
 # Han ideographs and Japanese kana: scripts written without a space between words. Each character counts as a
 # word (a Chinese word is one to three of them), so that rules measured in words (three for the best sentence,
 # six for a summary's, a quote's three) do not take a whole Chinese sentence for one word.
@@ -314,8 +322,53 @@ def sentence_spans(text: str, *, file_type: str = "", path: str = "") -> list[tu
             unit[0] = (number.start(1), unit[0][1])
         if quote:  # a sentence of a quote that starts a line of it starts after the line's marks
             unit = [(_after_marks(text, s, e), e) for s, e in unit]
-        spans.extend(unit)
+        spans.extend(_quotations_whole(text, unit))
     return spans
+
+
+# A quotation's marks: those that open one wherever they stand, those that open one after a space or a line's start
+# (a straight quote, and the English opening one that closes a German quotation: „Wir gehen.“), and those that close.
+_OPENS_QUOTE = "\u201e\u00ab"
+_OPENS_QUOTE_AFTER_SPACE = '"\u201c'
+_CLOSES_QUOTE = '"\u201c\u201d\u00bb'
+_QUOTE_MARK = re.compile(f"[{_OPENS_QUOTE}{_CLOSES_QUOTE}]")
+# The longest sentence a quotation's sentences are joined into: a quoted paragraph is read sentence by sentence.
+QUOTATION_MAX = 300  # characters
+
+
+def _quote_open(text: str, start: int, end: int) -> bool:
+    """Whether a quotation opened in `text[start:end]` is still open at `end`."""
+    open_ = False
+    for mark in _QUOTE_MARK.finditer(text, start, end):
+        at, char = mark.start(), mark.group()
+        after_space = at == start or text[at - 1].isspace() or text[at - 1] in "(["
+        if char in _OPENS_QUOTE or (char in _OPENS_QUOTE_AFTER_SPACE and after_space and not open_):
+            open_ = True
+        elif open_:
+            open_ = False
+    return open_
+
+
+def _quotations_whole(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """`spans`, the sentences of one unit, with those of a quotation that closes within QUOTATION_MAX characters of
+    its sentence's start joined into it: a reader reads 'As Mark Twain once said, "Clothes make the man. Naked people
+    have little or no influence on society."' as one sentence, and cut at "man." the first half named the speaker and
+    the second, quoted alone, said nothing of who said it (before 2026-12-08). A quotation never closed (an inch
+    mark, a speech running on into the next paragraph) joins nothing."""
+    joined: list[tuple[int, int]] = []
+    i = 0
+    while i < len(spans):
+        start, end = spans[i]
+        i += 1
+        if _QUOTE_MARK.search(text, start, end) and _quote_open(text, start, end):
+            for j in range(i, len(spans)):
+                if spans[j][1] - start > QUOTATION_MAX:
+                    break
+                if not _quote_open(text, start, spans[j][1]):
+                    end, i = spans[j][1], j + 1
+                    break
+        joined.append((start, end))
+    return joined
 
 
 def _after_marks(text: str, start: int, end: int) -> int:

@@ -33,9 +33,10 @@ def _hit(text: str) -> Hit:
     ("Πόσα αγγεία θα βρεθούν; Κανείς δεν ξέρει.", ["Πόσα αγγεία θα βρεθούν;", "Κανείς δεν ξέρει."]),
     # An English semicolon joins clauses, before a capital too.
     ("He came early; Anna left late. Then it rained.", ["He came early; Anna left late.", "Then it rained."]),
-    # English is cut as before: a quote closing after its full stop stays in the sentence it ends.
+    # A quote closing after its full stop stays in the sentence it ends, and ends it (before 2026-12-08 the sentence
+    # went on: 'He said "Stop." Then he left.').
     ('He said "Stop." Then he left. Dr. Li et al. found it.',
-     ['He said "Stop." Then he left.', "Dr. Li et al. found it."]),
+     ['He said "Stop."', "Then he left.", "Dr. Li et al. found it."]),
 ])
 def test_sentences_end_at_the_marks_of_their_script(text: str, sentences: list[str]) -> None:
     assert [text[s:e] for s, e in sentence_spans(text)] == sentences

@@ -346,3 +346,32 @@ def test_date_led_lines_and_a_lone_field_are_records_wrapped_prose_stays_one() -
                   "them for a year.",
                   "Note: the committee met on 3 May and\nagreed on the budget."):
         assert _sentences(prose) == [prose], prose
+
+
+def test_a_quotation_ends_its_sentence_after_its_closing_mark_and_stays_with_its_speaker() -> None:
+    """A full stop, "!" or "?" followed by a closing quote ends a sentence (before 2026-12-08 the sentence went on
+    into the next one); a quotation of a few sentences is not cut from its speaker, a long one is cut as prose."""
+    twain = ('As Mark Twain once said, "Clothes make the man. Naked people have little or no influence on society." '
+             "This quote shows why my view matters.")
+    assert _sentences(twain) == [
+        'As Mark Twain once said, "Clothes make the man. Naked people have little or no influence on society."',
+        "This quote shows why my view matters."]
+    assert _sentences("He said, \u201cWe leave at dawn.\u201d Then he slept.") == [
+        "He said, \u201cWe leave at dawn.\u201d", "Then he slept."]
+    assert _sentences("She asked, 'Are you coming?' Nobody answered.") == [
+        "She asked, 'Are you coming?'", "Nobody answered."]
+    # A closing mark before a lower-case word goes on with the sentence; so does a quotation closed mid-sentence.
+    assert _sentences('He said "Stop!" and left. Then it rained.') == ['He said "Stop!" and left.', "Then it rained."]
+    assert _sentences('"We leave at dawn. Bring water," he said. Nobody slept.') == [
+        '"We leave at dawn. Bring water," he said.', "Nobody slept."]
+    assert _sentences("Sie sagte: \u201eWir gehen. Morgen kommen wir.\u201c Dann ging sie.") == [
+        "Sie sagte: \u201eWir gehen. Morgen kommen wir.\u201c", "Dann ging sie."]
+    assert _sentences("Il a dit : « Nous partons. Il est tard. » Puis il est parti.") == [
+        "Il a dit : « Nous partons. Il est tard. »", "Puis il est parti."]
+    # A quotation of a whole paragraph is read sentence by sentence, and one never closed (an inch mark, a quote
+    # that runs on into the next paragraph) joins nothing.
+    long = " ".join(f"Sentence number {i} of the speech goes on for a good while longer." for i in range(8))
+    assert len(_sentences(f'The mayor said: "{long}" Then she sat down.')) == 9
+    assert _sentences('He shouted, "Run. Do not stop. Keep going') == ['He shouted, "Run.', "Do not stop.",
+                                                                        "Keep going"]
+    assert _sentences('Cut a 12" pipe. Then fit it.') == ['Cut a 12" pipe.', "Then fit it."]
