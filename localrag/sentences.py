@@ -6,11 +6,12 @@ inside a paragraph is read as a space. A blank line, and a line that opens a lis
 still end one; a table row and a heading are each a unit of their own. A row of a two-column table ("Research |
 340000", as the sheet loader writes it) has one cell bar: it is a row when a line beside it has one too, and a
 lone "tea | coffee" is prose. Cutting at every line break instead made 47 of the sample corpus's 278 sentences a
-fragment of a wrapped one (benchmarks/README.md, "Sentences the RAFT builder quotes"). A row means little without
-its table's first row, which `table_header` finds. In code and data (a JSON export, a YAML file) every line is a
-unit, as is a log's (`is_log`) and, in any text, a record's line of an invoice, a catalogue or a timetable
-(`_records`), and an org-mode or AsciiDoc heading line (`* Watering`, `== Watering`) is one as a
-Markdown "#" line is: `chunk_sentences` reads a chunk as its file type is written, for every use. An abbreviation's
+fragment of a wrapped one (benchmarks/README.md, "Sentences the RAFT builder quotes"). A row is one sentence, and
+means little without its table's first row, which `table_header` finds (a key-value table's first row is a record,
+`_heads_table`). In code and data (a JSON export, a YAML file) every line is a unit, as is a log's (`is_log`)
+and, in any text, a record's line of an invoice, a catalogue or a timetable (`_records`), and an org-mode or AsciiDoc
+heading line (`* Watering`, `== Watering`) is one as a Markdown "#" line is: `chunk_sentences` reads a chunk as its
+file type is written, for every use. An abbreviation's
 full stop before a lower-case word ("et al. found"), after a title or
 "Fig.", or after "No." or "Vol." before a number, does not end a sentence, nor do the German, French, Italian,
 Spanish and Portuguese ones ("d.h.", "z.B.", "ca.", "S. 12", "M. Dupont", "Sig.ra", "Dra.") or a date's ordinal
@@ -311,9 +312,16 @@ def sentence_spans(text: str, *, file_type: str = "", path: str = "") -> list[tu
     at `path` where one is given), every line is a unit too."""
     by_line = _lines_are_units(file_type) or reads_as_log(path, text)
     spans = []
-    for start, end in (trimmed_spans(text, _LINE.finditer(text)) if by_line else _units(text, file_type)):
+    units = [(s, e, False) for s, e in trimmed_spans(text, _LINE.finditer(text))] if by_line \
+        else _units(text, file_type)
+    for start, end, row in units:
         quote = None if by_line else _QUOTE_MARKS.match(text, start, end)
         start = quote.end() if quote else start
+        if row:
+            # A table row is one sentence: its cells mean little apart from its first ("Vehicle | 2019 Toyota
+            # Corolla, reg. KX19 ZTU" was quoted "Vehicle | 2019 Toyota Corolla, reg." before 2026-12-08).
+            spans.extend(trimmed_spans(text, _WHOLE.finditer(text, start, end)))
+            continue
         bullet = _BULLET.match(text, start, end)
         start = bullet.end() if bullet else start
         number = _ITEM_NUMBER.match(text, start, end)
@@ -369,6 +377,9 @@ def _quotations_whole(text: str, spans: list[tuple[int, int]]) -> list[tuple[int
                     break
         joined.append((start, end))
     return joined
+
+
+_WHOLE = re.compile(r".*", re.DOTALL)
 
 
 def _after_marks(text: str, start: int, end: int) -> int:
@@ -432,7 +443,7 @@ def table_header(text: str, start: int) -> tuple[int, int] | None:
     first = at
     while first > 0 and rows[first - 1]:
         first -= 1
-    if first == at:
+    if first == at or not _heads_table(lines, first):
         return None
     spans = trimmed_spans(text, [lines[first]])
     return spans[0] if spans else None
@@ -442,8 +453,9 @@ def is_label(text: str, start: int, end: int, heading: str = "", file_type: str 
     """Whether the sentence at `start`:`end` of a chunk's `text` names what follows rather than saying anything: a
     heading (a "#" line, an org-mode or AsciiDoc heading line in a file of `file_type` "org" or "adoc", or a line
     that is one of the chunk's `heading` path, which is how the Word, PDF and HTML loaders write theirs, or a line
-    underlined with an adornment: Markdown's setext title, reStructuredText's) or the
-    first row of a table of two or more rows, or the fields opening a document under its title (`_opening_fields`)."""
+    underlined with an adornment: Markdown's setext title, reStructuredText's) or the first row of a table of two
+    or more rows that heads it (`_heads_table`), or the fields opening a document under its title
+    (`_opening_fields`)."""
     sentence = one_line(text[start:end])
     headings = heading.split(HEADING_JOIN)
     if sentence.startswith("#") or sentence in headings or _CALLOUT.match(sentence):
@@ -461,7 +473,35 @@ def is_label(text: str, start: int, end: int, heading: str = "", file_type: str 
         return False
     lines, rows, at = _row_at(text, start)
     return (at is not None and rows[at] and (at == 0 or not rows[at - 1])
-            and at + 1 < len(lines) and rows[at + 1])
+            and at + 1 < len(lines) and rows[at + 1] and _heads_table(lines, at))
+
+
+# The rule line under a Markdown or Org table's header row (|---|:--:|, |---+---|).
+_RULE_ROW = re.compile(r"[ \t]*\|?[ \t:|+-]*-{3,}[ \t:|+-]*")
+# What marks a cell as a value rather than a column's name: it opens with a number or an amount ("15 March 2025",
+# "$642.00"), goes on past a comma or a semicolon ("2019 Toyota Corolla, reg. KX19 ZTU") or ends with a full stop
+# ("Paid in full."), or runs over COLUMN_NAME_WORDS words. A year alone names a sheet's column as often as not
+# ("Region | 2024" over "North | 1200").
+_VALUE_CELL = re.compile(r"[$€£¥]?\d|.*(?:[,;]\s|\.$)")
+_YEAR = re.compile(r"(?:19|20)\d\d")
+COLUMN_NAME_WORDS = 6
+
+
+def _heads_table(lines: list[re.Match[str]], first: int) -> bool:
+    """Whether the first row of a table, `lines[first]`, is its header: it is, unless the table has two columns,
+    no rule line under that row, and a value in that row's second cell (`_VALUE_CELL`), the first record of a
+    key-value table ("Vehicle | 2019 Toyota Corolla, reg. KX19 ZTU" over "Renewal date | 15 March 2025", as a Word
+    schedule writes one). Before 2026-12-08 every table's first row was its header: no candidate for the best
+    sentence, so `ask --extract "Which vehicle is insured?"` answered "Annual premium | $642.00" (a row under that
+    record)."""
+    if first + 1 < len(lines) and _RULE_ROW.fullmatch(lines[first + 1].group().rstrip("\r\n")):
+        return True
+    cells = [cell.strip() for cell in lines[first].group().strip().strip("|").split("|")]
+    if len(cells) != 2:
+        return True
+    value = cells[1]
+    return _YEAR.fullmatch(value) is not None or not (
+        _VALUE_CELL.match(value) or len(value.split()) > COLUMN_NAME_WORDS)
 
 
 # A field of the block a mail, an Evernote or a Keep note opens with under its title ("From: Dan Moss <dan@...>").
@@ -587,11 +627,13 @@ def _records(contents: list[str]) -> list[bool]:
     return records
 
 
-def _units(text: str, file_type: str = "") -> list[tuple[int, int]]:
+def _units(text: str, file_type: str = "") -> list[tuple[int, int, bool]]:
     """Spans of `text` that no sentence crosses: paragraphs, and in them each list item, table row or heading (as
-    `file_type` marks its headings); a blockquote, and in it the same, and a callout's first line."""
-    units: list[tuple[int, int]] = []
+    `file_type` marks its headings); a blockquote, and in it the same, and a callout's first line. Each with whether
+    it is a table row."""
+    units: list[tuple[int, int, bool]] = []
     start = 0
+    row_unit = False  # the unit going on is a table row
     alone = False  # the line before is a unit by itself: a heading, a table row or a callout's first line
     before: str | None = None  # the line before, without its quote marks
     in_list = False  # the unit going on was opened by a list item's mark
@@ -613,15 +655,15 @@ def _units(text: str, file_type: str = "") -> list[tuple[int, int]]:
         clause = _clause_opens(content, before)
         opens = blank or alone or row or callout or heading or own or item or clause or record or depth != was_depth
         if line.start() > start and opens:
-            units.append((start, line.start()))
+            units.append((start, line.start(), row_unit))
             start = line.start()
         if start == line.start():  # a unit begins at this line
-            in_list = item
+            in_list, row_unit = item, row
         if blank:
             start = line.end()
         alone = row or callout or heading or own
         was_depth = depth
         before = content
     if start < len(text):
-        units.append((start, len(text)))
+        units.append((start, len(text), row_unit))
     return units

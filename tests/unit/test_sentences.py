@@ -375,3 +375,33 @@ def test_a_quotation_ends_its_sentence_after_its_closing_mark_and_stays_with_its
     assert _sentences('He shouted, "Run. Do not stop. Keep going') == ['He shouted, "Run.', "Do not stop.",
                                                                         "Keep going"]
     assert _sentences('Cut a 12" pipe. Then fit it.') == ['Cut a 12" pipe.', "Then fit it."]
+
+
+POLICY = ("Private Car Policy\n\nSchedule\n\nVehicle | 2019 Toyota Corolla, reg. KX19 ZTU\n"
+          "Renewal date | 15 March 2025\nAnnual premium | $642.00\n\nRenewal\n\nWe will send your renewal notice "
+          "at least 21 days before the renewal date.")
+
+
+def test_a_two_column_table_whose_first_row_is_a_record_has_no_header() -> None:
+    """A key-value table (an insurance schedule in Word) has no header row: before 2026-12-08 its first row was one,
+    so no candidate, and "Which vehicle is insured?" was answered by "Annual premium | $642.00" (a row under
+    "Vehicle | 2019 Toyota Corolla, reg. KX19 ZTU")."""
+    for row in ("Vehicle", "Renewal date", "Annual premium"):
+        start = POLICY.index(row)
+        assert table_header(POLICY, start) is None
+        assert not is_label(POLICY, start, POLICY.index("\n", start), "Private Car Policy > Schedule", "docx")
+    # A row is one sentence, whatever full stops its cells hold.
+    assert _sentences(POLICY)[2:5] == ["Vehicle | 2019 Toyota Corolla, reg. KX19 ZTU", "Renewal date | 15 March 2025",
+                                       "Annual premium | $642.00"]
+    assert _sentences("> Fee | Paid. Late fees apply.\n> Tax | 3") == ["Fee | Paid. Late fees apply.", "Tax | 3"]
+    # A record's value: a number, an amount, a phrase with its commas or stops, many words.
+    for value in ("42", "$642.00", "Hotel Adlon, Berlin", "Paid in full.", "The deposit is held in a separate account"):
+        table = f"Item | {value}\nFee | 12\nTax | 3"
+        assert table_header(table, table.index("Fee")) is None, value
+    # A column's name, a year's among them, or three columns, or a Markdown table's first row, still heads its table.
+    for table in ("Team | Budget 2027 (EUR)\nFee | 12\nTax | 3", "Region | 2024\nFee | 12\nTax | 3",
+                  "Keeper | Years kept at the lighthouse\nFee | 12\nTax | 3", "Plant | 42 | Water\nFee | 12 | 1",
+                  "| Item | 42 |\n|---|---|\n| Fee | 12 |"):
+        first = len(table.split("\n")[0])
+        assert table_header(table, table.index("Fee")) == (0, first), table
+        assert is_label(table, 0, first), table
