@@ -559,6 +559,51 @@ RECORD_RUN = 3
 _ASSIGNMENT = re.compile(r"[ \t]*[A-Za-z_][\w.-]{0,39}[ \t]*=[ \t]*\S")
 
 
+# A YAML key's line, with its value or opening a mapping ("  host: db.internal", "database:"); a TOML or INI section's
+# header ("[database]", "[tool.ruff]"); and the lines a section may hold besides its keys (blank, a comment).
+_YAML_KEY = re.compile(r"([ \t]*)[\w.-]{1,40}:(?:[ \t]+\S.*)?")
+_YAML_PARENT = re.compile(r"([ \t]*)([\w.-]{1,40}):[ \t]*(?:#.*)?")
+_SECTION = re.compile(r"[ \t]*\[\[?[^\[\]\n]{1,60}\]\]?[ \t]*")
+_NO_KEY = re.compile(r"[ \t]*(?:[#;].*)?")
+
+
+def key_path(text: str, start: int) -> str:
+    """The keys a data file's key at offset `start` of `text` stands under, as its file writes them: a YAML key's
+    parents ("database:" for "  host: db.internal" under "database:", "database: pool:" a level deeper), a TOML or
+    INI setting's section ("[database]" for "host = db.internal"); "" for a line that is no such key or stands under
+    none. Read alone, "host: db.internal" and "host: 0.0.0.0" are alike, and before 2026-12-08 `ask --extract "what
+    is the database host?"` quoted the server's, verified."""
+    line_start = text.rfind("\n", 0, start) + 1
+    line = text[line_start:].partition("\n")[0]
+    yaml = _YAML_KEY.fullmatch(line)
+    if yaml is None and _ASSIGNMENT.match(line) is None:
+        return ""  # most sentences: the lines above are not read
+    lines = text[:max(line_start - 1, 0)].split("\n") if line_start else []
+    if yaml is not None:
+        parents, indent = [], len(yaml.group(1))
+        for above in reversed(lines):
+            if not above.strip() or above.lstrip().startswith("#"):
+                continue
+            parent = _YAML_PARENT.fullmatch(above)
+            if len(above) - len(above.lstrip()) >= indent:
+                if _YAML_KEY.fullmatch(above) is None:
+                    return ""  # a sibling that is no key: not a mapping
+                continue
+            if parent is None:
+                return ""
+            parents.append(f"{parent.group(2)}:")
+            indent = len(parent.group(1))
+            if not indent:
+                break
+        return " ".join(reversed(parents))
+    for above in reversed(lines):
+        if _SECTION.fullmatch(above):
+            return above.strip()
+        if not (_ASSIGNMENT.match(above) or _NO_KEY.fullmatch(above)):
+            return ""
+    return ""
+
+
 def _record_label(line: str) -> str | None:
     """The label a record's line opens with ("Total due" of "Total due: $1,856.01"), else None."""
     match = _RECORD_LABEL.match(line)

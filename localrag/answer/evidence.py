@@ -48,7 +48,7 @@ from localrag.answer.vector_cache import SENTENCE_VECTORS
 from localrag.clause_marks import clause_heading, is_clause
 from localrag.exact_terms import clauses, codes
 from localrag.raft.qa import content_words
-from localrag.sentences import BULLET_MARK, chunk_sentences, is_label, one_line, spaced, table_header
+from localrag.sentences import BULLET_MARK, chunk_sentences, is_label, key_path, one_line, spaced, table_header
 from localrag.types import HEADING_JOIN, Answer, Chunk, Evidence, Hit, Quote, QuoteStatus
 
 if TYPE_CHECKING:
@@ -164,11 +164,17 @@ _LINE_OPENING = re.compile(rf"[ \t]*(?:{BULLET_MARK}[ \t]+)?")
 
 def _long_enough(text: str, start: int, end: int) -> bool:
     """Whether the sentence at `start`:`end` has MIN_WORDS words, or is a quantity standing as a line of its own of
-    MIN_QUANTITY_WORDS: before 2026-12-07 "how many eggs in the pancakes" was refused, its "- 1 egg" no candidate."""
+    MIN_QUANTITY_WORDS: before 2026-12-07 "how many eggs in the pancakes" was refused, its "- 1 egg" no candidate; or a
+    data file's key under its parents (`sentences.key_path`) of as many: before 2026-12-08 "level: INFO" under
+    "logging:" was none, and "what is the logging level?" was refused."""
     words = len(spaced(text[start:end]).split())
     if words >= MIN_WORDS:
         return True
-    return words >= MIN_QUANTITY_WORDS and _AMOUNT.search(text, start, end) is not None \
+    if words < MIN_QUANTITY_WORDS:
+        return False
+    if key_path(text, start):  # a data file's key of two words: "host: db.internal" under "database:"
+        return True
+    return _AMOUNT.search(text, start, end) is not None \
         and _LINE_OPENING.fullmatch(text, text.rfind("\n", 0, start) + 1, start) is not None \
         and not text[end:].split("\n", 1)[0].strip()
 
@@ -343,14 +349,17 @@ def opens_with_item(sentence: str, items: Sequence[int], labels: Sequence[str]) 
 
 
 def _header(text: str, start: int, end: int) -> str:
+    """A table row's header (its table's first row), or a data file's key's parents (`sentences.key_path`): what the
+    sentence is read, scored and shown with."""
     # Every table row holds a cell bar; prose skips re-reading its chunk's lines for each of its sentences.
     span = table_header(text, start) if "|" in text[start:end] else None
-    return one_line(text[span[0]:span[1]]) if span else ""
+    return one_line(text[span[0]:span[1]]) if span else key_path(text, start)
 
 
 def header_note(header: str) -> str:
-    """How the front ends show a table row's header after the row."""
-    return f"(a row under “{header}”)"
+    """How the front ends show a table row's header after the row, or a key's parents after the key: "(under
+    database:)". A header holds a cell bar, a key path none."""
+    return f"(a row under “{header}”)" if "|" in header else f"(under {header})"
 
 
 def weighted_shares(question: str, texts: Sequence[str],

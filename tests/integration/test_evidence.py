@@ -119,6 +119,25 @@ def test_an_extracted_answer_cites_and_quotes_its_source_whatever_marks_the_sent
 SHEET = "Budget\n\nTeam | Budget 2027 (EUR)\nMarketing | 120000\nResearch | 340000"
 
 
+APP_YAML = ("server:\n  host: 0.0.0.0\n  port: 8081\ndatabase:\n  host: db.internal\n  port: 5432\n  name: shop\n"
+            "logging:\n  level: INFO\n")
+
+
+def test_a_data_files_key_is_read_and_shown_with_its_parents(real_embedder: SentenceTransformerEmbedder) -> None:
+    """Before 2026-12-08 "what is the database host?" quoted the server's "host: 0.0.0.0", verified, and "what is
+    the logging level?" was refused: "level: INFO" was two words, no candidate."""
+    hit = Hit(Chunk("c", "d", "/etc/app.yaml", 0, APP_YAML, 0, len(APP_YAML), file_type="code:yaml"), 1.0)
+    for question, text, under in (("what is the database host?", "host: db.internal", "database:"),
+                                  ("what is the logging level?", "level: INFO", "logging:"),
+                                  ("what port does the server listen on?", "port: 8081", "server:")):
+        evidence = best_sentence(question, [hit], real_embedder)
+        assert evidence is not None and (evidence.text, evidence.header) == (text, under), question
+        assert APP_YAML[evidence.start:evidence.end] == text  # quoted word for word
+        answer = extracted_answer(question, evidence, [hit])
+        assert answer.text == f'"{text}" [1] (under {under})'
+        assert answer.quotes[0].status is QuoteStatus.VERIFIED
+
+
 def test_a_table_row_is_read_and_shown_with_its_header(real_embedder: SentenceTransformerEmbedder) -> None:
     sheet = _hit(SHEET)
     evidence = best_sentence("What is the research budget for 2027?", [sheet], real_embedder)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from localrag.ingest.structure import LIST_LINE, prose_kind
-from localrag.sentences import chunk_sentences, is_label, one_line, sentence_spans, table_header
+from localrag.sentences import chunk_sentences, is_label, key_path, one_line, sentence_spans, table_header
 from localrag.types import Chunk
 
 
@@ -405,3 +405,22 @@ def test_a_two_column_table_whose_first_row_is_a_record_has_no_header() -> None:
         first = len(table.split("\n")[0])
         assert table_header(table, table.index("Fee")) == (0, first), table
         assert is_label(table, 0, first), table
+
+
+APP_YAML = ("server:\n  host: 0.0.0.0\n  port: 8081\ndatabase:\n  host: db.internal\n  port: 5432\n  name: shop\n"
+            "  pool:\n    size: 20\n\n# logs\nlogging:\n  level: INFO\n")
+
+
+def test_a_data_files_key_is_named_with_its_parents() -> None:
+    """A nested key means little alone: "host: db.internal" and "host: 0.0.0.0" are alike."""
+    assert key_path(APP_YAML, APP_YAML.index("0.0.0.0")) == "server:"
+    assert key_path(APP_YAML, APP_YAML.index("db.internal")) == "database:"
+    assert key_path(APP_YAML, APP_YAML.index("size")) == "database: pool:"
+    assert key_path(APP_YAML, APP_YAML.index("level")) == "logging:"
+    assert key_path(APP_YAML, APP_YAML.index("database")) == ""  # a top-level key stands under none
+    ini = "[server]\nhost = 0.0.0.0\n\n; the shop's\n[database]\nhost = db.internal\nport = 5432\n"
+    assert key_path(ini, ini.index("db.internal")) == "[database]"
+    assert key_path(ini, ini.index("0.0.0.0")) == "[server]"
+    # Prose is no mapping: a line of text above the key, or no key at all.
+    assert key_path("We met on Monday.\n  host: db1", 22) == ""
+    assert key_path("The host is db1.", 4) == ""
