@@ -101,6 +101,9 @@ _ABBREVIATION = (r"(?=[^.!?]{0,12}\.)"
                  rf"|{_FRENCH_TITLE}|{_IBERIAN_TITLE}"
                  r"|\b(?:[Nn]os?|[Vv]ols?|pp?|Art|Sec|Ch|[Cc]ls?|[Ss]ch|[Ss]ched|[Pp]aras?|[Ss]ubs?|Abs|Nr|Ziff|Kap|"
                  r"Anl|Tab|S|Pos|M[Ww]St|USt|Stk|Tel)\.(?=\s*\d)|\bTel\.(?=\s*[+(])"
+                 # a street's before its number, alone or ending a name ("Hauptstr. 5", "Str. 12"), and "No." before a
+                 # code ("Receipt no. R-558120", "Order No. INV/2026"): a receipt was cut after "no."
+                 r"|[Ss]tr\.(?=\s*\d)|\b[Nn]os?\.(?=\s*[A-Z]{1,4}[-/]?\d)"
                  # a month's abbreviation before its day or year: "3. Jan. 2026", "Dec. 31"
                  r"|\b(?:Jan|Febr?|Mä?r|Apr|Ju[nl]|Aug|Sept?|Okt|Oct|Nov|De[zc]|[Dd]éc|[Dd]ic)\.(?=\s*\d)"
                  rf"|{_ORDINAL})")

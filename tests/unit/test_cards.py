@@ -64,6 +64,13 @@ def test_contact_cards_are_read_as_people(tmp_path: Path) -> None:
         "Phone (work): +49 30 987654\nEmail (work): bob@example.com\n"
         "Address (work): Hauptstrasse 5, Berlin, 10115, Germany\nBirthday: 1980-04-12\n\nPrefers calls after 10.\n\n"
         "Jürgen Müller\n\nPhone (cell): +49 151 000")
+    # A street's abbreviation before its number ends no sentence (a card's "Hauptstr. 5" was cut after "Hauptstr.").
+    short = loaded.text.replace("strasse", "str.")
+    spans = [short[a:b] for a, b in sentence_spans(short)]
+    assert "Address (work): Hauptstr. 5, Berlin, 10115, Germany" in spans
+    receipt = "VISA ****4821. Receipt no. R-558120. Order No. INV/2026 ships. Say no. Then go."
+    assert [receipt[a:b] for a, b in sentence_spans(receipt)] == [
+        "VISA ****4821.", "Receipt no. R-558120.", "Order No. INV/2026 ships.", "Say no.", "Then go."]
     one = tmp_path / "bob.vcf"
     one.write_text(CARDS.split("BEGIN:VCARD\nVERSION:2.1")[0])
     assert load_file(one).title == "Bob Keller"
