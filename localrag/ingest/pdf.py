@@ -16,8 +16,10 @@ a chunk of its own that a search for its words ranked first, it rode in every pa
 running over a page break in two.
 
 A page with (next to) no text layer but with an image on it is a scan: with OCR on, it is rendered
-and read by `ingest.ocr`, page by page, so a PDF that mixes typed and scanned pages keeps both. A
-page that has a text layer is never OCR'd, unless that layer is control characters (`_is_garbled`). A page whose
+and read by `ingest.ocr`, page by page, so a PDF that mixes typed and scanned pages keeps both. So is a page mostly
+covered by images under a short typed text (a "Scanned with CamScanner" footer, a fax's header: `_scan_kind`), whose
+typed lines are kept too. A page with more text is never OCR'd, unless that text is control characters
+(`_is_garbled`). A page whose
 content stream is damaged is named in a note (`_damage`), and the others are read.
 """
 
@@ -40,7 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from localrag.errors import LoaderError, NeedsOcrError, NoTextError
-from localrag.ingest.ocr import OCR_ON, Notify, doubt_note, ocr_pdf_page, page_list, paragraphs
+from localrag.ingest.ocr import OCR_ON, Notify, OcrLine, doubt_note, ocr_pdf_page, page_list, paragraphs
 from localrag.ingest.structure import HeadingPath, TextBuilder, authored_title, list_line, prose_kind, squash
 from localrag.references import is_references_heading
 from localrag.sentences import ENDS_SENTENCE, sentence_spans
@@ -773,13 +775,63 @@ def load_pdf(path: Path, *, ocr: bool = True, notify: Notify | None = None) -> L
 _SCAN_MAX_CHARS = 20
 
 
-def _is_scan(page: Any, lines: list[_PdfLine]) -> bool:
-    if sum(len(line.text) for line in lines) >= _SCAN_MAX_CHARS:
-        return False
+# A page at least this much covered by images, with a text layer this short at most, is a scan under a typed line
+# ("Scanned with CamScanner" at its foot, a fax's header over the page): OCR'd, its typed lines kept. Before
+# 2026-12-08 its 20 typed characters made it a typed page and the scan's words were lost. A page of text beside a
+# figure, or a scan OCR'd already (its text layer holds the scan's words), has more text, and is not OCR'd.
+_OVERLAID_MAX_CHARS = 200
+_OVERLAID_IMAGE_SHARE = 0.5
+
+
+def _scan_kind(path: Path, index: int, page: Any, lines: list[_PdfLine]) -> str:
+    """"scan" for a page with (next to) no text layer and an image on it, "overlaid" for a scan under a short typed
+    text (`_OVERLAID_MAX_CHARS`), "" for a typed page."""
+    chars = sum(len(line.text) for line in lines)
+    if chars >= _OVERLAID_MAX_CHARS:
+        return ""
     try:
-        return len(page.images) > 0
+        has_images = len(page.images) > 0
     except Exception:  # an image pypdf cannot decode is still an image for PDFium to render
-        return True
+        has_images = True
+    if not has_images:
+        return ""
+    if chars < _SCAN_MAX_CHARS:
+        return "scan"
+    return "overlaid" if _image_share(path, index) >= _OVERLAID_IMAGE_SHARE else ""
+
+
+def _image_share(path: Path, index: int) -> float:
+    """How much of page `index` (0-based) its images cover, by PDFium's bounds of each (in forms too), clipped to
+    the page; 0.0 where PDFium cannot read the page. pypdf lists a page's images, not where they are drawn."""
+    import pypdfium2
+    import pypdfium2.raw as pdfium_c
+
+    try:
+        document = pypdfium2.PdfDocument(str(path))
+        try:
+            page = document[index]
+            left, bottom, right, top = page.get_bbox()
+            covered = 0.0
+            for image in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=15):
+                x0, y0, x1, y1 = image.get_bounds()
+                covered += max(0.0, min(x1, right) - max(x0, left)) * max(0.0, min(y1, top) - max(y0, bottom))
+            area = (right - left) * (top - bottom)
+            return min(1.0, covered / area) if area > 0 else 0.0
+        finally:
+            document.close()
+    except pypdfium2.PdfiumError:
+        return 0.0
+
+
+def _letters(text: str) -> str:
+    return "".join(c for c in text.casefold() if c.isalnum())
+
+
+def _untyped(ocr_lines: list[OcrLine], typed: list[_PdfLine]) -> list[OcrLine]:
+    """The lines OCR read on a page that are not its typed lines: the page is rendered with its text layer, so OCR
+    reads the typed footer too, which is kept from the text layer."""
+    typed_letters = _letters(" ".join(line.text for line in typed))
+    return [line for line in ocr_lines if not (_letters(line.text) and _letters(line.text) in typed_letters)]
 
 
 # What a font without a Unicode map (no /ToUnicode, a subset's glyph ids as its codes) gives for letters: control
@@ -926,19 +978,23 @@ def _read_pdf(path: Path, ocr: bool, notify: Notify | None, warnings: _PypdfWarn
             pages[-1] = []
             if not ocr:
                 continue
-        elif not _is_scan(page, pages[-1]):
-            continue
-        elif not ocr:
-            unread.append(number)
-            continue
+            kind = "scan"
+        else:
+            kind = _scan_kind(path, number - 1, page, pages[-1])
+            if not kind:
+                continue
+            if not ocr:
+                unread.append(number)
+                continue
         if notify is not None:
             notify(f"OCR {path.name} page {number}/{len(reader.pages)}")
         # A garbled page is rendered as a viewer shows it, its glyphs drawn by their shapes: OCR reads its words.
         reading = ocr_pdf_page(path, number - 1)
-        scanned[number] = list(paragraphs(reading.lines))
+        scanned[number] = list(paragraphs(_untyped(reading.lines, pages[-1]) if kind == "overlaid" else reading.lines))
         if reading.doubtful:
             doubtful.append(number)
-        pages[-1] = []
+        if kind != "overlaid":
+            pages[-1] = []
     pages = _without_running_lines(pages)
     without_contents = [_without_contents(lines) for lines in pages]
     # A document that is all contents entries (a one-page menu "Tea ..... 2", "Cake ..... 5") is its own text.

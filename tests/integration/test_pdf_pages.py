@@ -149,6 +149,52 @@ def test_a_text_layer_of_control_characters_is_read_by_ocr_or_named(tmp_path: Pa
     assert "fan station" in load_file(mixed).text
 
 
+def _scan_png(path: Path, lines: list[str], size: tuple[int, int]) -> Path:
+    """Black text on white, as a scanner gives a page."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    image = Image.new("RGB", size, "white")
+    draw = ImageDraw.Draw(image)
+    for number, line in enumerate(lines):
+        draw.text((150, 200 + 80 * number), line, fill="black", font=ImageFont.load_default(size=40))
+    image.save(path)
+    return path
+
+
+def test_a_scan_under_a_typed_footer_or_header_is_read_by_ocr_and_a_figure_beside_text_is_not(tmp_path: Path) -> None:
+    from fpdf import FPDF
+
+    scan = _scan_png(tmp_path / "scan.png", ["Boiler inspection report", "The pressure valve was replaced"],
+                     (1700, 2200))
+    figure = _scan_png(tmp_path / "figure.png", ["Figure 3 valve"], (900, 500))
+    pdf = FPDF()
+    pdf.set_auto_page_break(False)
+    # A phone scanner's page: the scan, its name typed at the foot (23 characters of text layer).
+    pdf.add_page()
+    pdf.image(str(scan), x=0, y=0, w=210, h=297)
+    pdf.set_font("Helvetica", size=8)
+    pdf.set_xy(80, 290)
+    pdf.cell(0, 5, "Scanned with CamScanner")
+    # A typed page with a figure: its text layer holds its words, OCR would add only the figure's labels.
+    pdf.add_page()
+    pdf.image(str(figure), x=20, y=20, w=90)
+    pdf.set_font("Helvetica", size=11)
+    pdf.set_xy(20, 80)
+    pdf.multi_cell(170, 6, _TEXT)
+    pdf.output(str(tmp_path / "scanned.pdf"))
+    activities: list[str] = []
+    loaded = load_file(tmp_path / "scanned.pdf", notify=activities.append)
+    # Before, the footer made page 1 a typed page: its text was the footer's alone, the scan's words were lost.
+    pages = [(loaded.text[s.start : s.end], s.page) for s in loaded.sections]
+    assert pages[:2] == [("Boiler inspection report The pressure valve was replaced", 1),
+                         ("Scanned with CamScanner", 1)]  # read once: OCR's reading of the typed line is left out
+    assert activities == ["OCR scanned.pdf page 1/2"]
+    # OCR off: the footer is kept, and the page said to be scanned, not read.
+    typed = load_file(tmp_path / "scanned.pdf", ocr=False)
+    assert typed.text.startswith("Scanned with CamScanner\n\nThe pump station")
+    assert typed.left_out.startswith("page 1 scanned, not read as OCR is off")
+
+
 def _damaged_pdf(path: Path, damage: str = "garbage") -> Path:
     """Three pages, page 2's content stream replaced by bytes that are no Flate data ("garbage"), its Flate data
     damaged halfway ("middle"), or replaced by an empty stream, packed ("blank": no damage)."""
