@@ -45,7 +45,7 @@ from localrag.errors import LoaderError, NeedsOcrError, NoTextError
 from localrag.ingest.ocr import OCR_ON, Notify, OcrLine, doubt_note, ocr_pdf_page, page_list, paragraphs
 from localrag.ingest.structure import HeadingPath, TextBuilder, authored_title, list_line, prose_kind, squash
 from localrag.references import is_references_heading
-from localrag.sentences import ENDS_SENTENCE, sentence_spans
+from localrag.sentences import ENDS_SENTENCE, RECORD_LABEL_WORDS, sentence_spans
 from localrag.sizes import count_text
 from localrag.types import LoadedText
 
@@ -274,6 +274,18 @@ _BOLD_TITLE_CHARS = 100
 _BOLD_TITLE_LINES = 2
 # Marks that end a sentence or a clause: a bold line ending in one is a sentence said in bold, not a title.
 _SENTENCE_ENDS = (".", ",", ";", ":", "!", "?")
+# A record's field: a short label, ": " and a value holding a digit ("Total due: $3,105.25", "Due date: March 30,
+# 2024"). Set in bold it is the figure a reader looks for, no title: before 2026-12-08 an invoice's bold "Total due"
+# headed the lines under it, and `ask --extract` quoted the next line for the total. A part's number before the
+# colon ("Chapter 3: 1914-1918") makes a title still.
+_FIELD = re.compile(r"(?P<label>[^\s:][^:]{0,39}):\s+(?=.*\d)\S")
+_PART_NUMBER = re.compile(r"\w+\s+(?:\d+(?:\.\d+)*|[IVXLC]+)")
+
+
+def _is_field(text: str) -> bool:
+    match = _FIELD.match(text)
+    return (match is not None and len(match["label"].split()) <= RECORD_LABEL_WORDS
+            and not _PART_NUMBER.fullmatch(match["label"]))
 
 
 def _bold_titles(lines: list[_PdfLine], body: float, heading_sizes: list[float], usual_gap: float) -> set[int]:
@@ -315,6 +327,7 @@ def _bold_titles(lines: list[_PdfLine], body: float, heading_sizes: list[float],
             and len(text) <= _BOLD_TITLE_CHARS
             and not text[0].islower()
             and not text.endswith(_SENTENCE_ENDS)
+            and not _is_field(text)
             and (start == 0 or apart(lines[start - 1], lines[start]))
             and (end == len(lines) or apart(lines[end - 1], lines[end]) or not lines[end].text[0].islower())
         ):

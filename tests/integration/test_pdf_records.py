@@ -45,6 +45,60 @@ def test_a_pdf_invoices_lines_keep_their_breaks_and_are_quoted_alone(
     assert total is not None and total.text == "Total due: $1,856.01"
 
 
+ITEMS = [("Description", "Qty", "Unit price", "Amount"),
+         ("Consulting services, February", "15", "$150.00", "$2,250.00"),
+         ("Software licence renewal", "1", "$625.23", "$625.23")]
+
+
+def _acme_invoice(path: Path) -> Path:
+    """An invoice as a small firm's tool writes it: a bold number, a table of line items, a bold total."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+
+    def line(text: str, style: str = "", size: int = 11) -> None:
+        pdf.set_font("Helvetica", style, size)
+        pdf.cell(0, 6, text, new_x="LMARGIN", new_y="NEXT")
+
+    line("Acme Corp - 12 Industrial Way, Springfield")
+    line("INVOICE 2024-112", "B", 16)
+    for text in ("Invoice date: February 29, 2024", "Due date: March 30, 2024",
+                 "Bill to: Jane Doe, 4 Elm Street, Springfield"):
+        line(text)
+    pdf.ln(4)
+    with pdf.table(col_widths=(90, 25, 35, 35)) as table:
+        for item in ITEMS:
+            row = table.row()
+            for cell in item:
+                row.cell(cell)
+    pdf.ln(4)
+    line("Subtotal: $2,875.23")
+    line("Sales tax (8%): $230.02")
+    line("Total due: $3,105.25", "B", 12)
+    line("Payment status: PAID on 2024-03-07")
+    pdf.output(str(path))
+    return path
+
+
+def test_a_bold_total_is_a_field_not_a_heading_and_is_quoted(
+    tmp_path: Path, real_embedder: SentenceTransformerEmbedder
+) -> None:
+    # The bold total headed the line under it: `ask --extract` quoted "Payment status: PAID on 2024-03-07" for it.
+    loaded = load_file(_acme_invoice(tmp_path / "invoice.pdf"))
+    headings = [loaded.text[s.start : s.end] for s in loaded.sections if s.kind == "heading"]
+    assert "INVOICE 2024-112" in headings and "Total due: $3,105.25" not in headings
+    chunk = Chunk("c0", "d0", str(tmp_path / "invoice.pdf"), 0, loaded.text, 0, len(loaded.text), file_type="pdf")
+    total = best_sentence("What is the total due on invoice 2024-112?", [Hit(chunk, 1.0)], real_embedder)
+    assert total is not None and total.text == "Total due: $3,105.25"
+    # A part's number before the colon still makes a bold title.
+    from localrag.ingest.pdf import _is_field
+
+    assert [_is_field(text) for text in ("Due date: March 30, 2024", "Chapter 3: 1914-1918", "Part II: The 1990s",
+                                         "Step 4: Unpack", "Total due: USD 3,105.25")] == [True, False, False,
+                                                                                         False, True]
+
+
 def test_a_pdf_logs_lines_are_sentences_of_their_own(tmp_path: Path) -> None:
     # A log of "Day N: ..." lines came back as quotes of 25 lines.
     from fpdf import FPDF
