@@ -8,7 +8,8 @@ short line wholly in bold at the body's size or a little above, standing apart a
 own and not a sentence, is a heading too, under the larger ones: a contract's "11. Termination".
 Wrapped lines are joined with spaces, a word hyphenated at a line's end whole, also at a page's end (on the page
 where it starts: `_join_page_breaks`). A page of two columns written
-row by row is read column by column (`_by_columns`). Page numbers are kept on every section.
+row by row is read column by column (`_by_columns`), a table's row (runs set apart: `_PdfLine.cells`) as one line,
+its cells parted by " | ". Page numbers are kept on every section.
 
 A running header or footer (a line at the top or bottom of most pages, the same on each or but for its page
 number) is left out, a line the same on each read once (`_without_running_lines`): read as text on every page, it was
@@ -65,12 +66,32 @@ class _Run:
 class _PdfLine:
     runs: list[_Run] = field(default_factory=list)
     y: float | None = None
-    # Whether the line ends well before the page's right margin (`_mark_unwrapped`): it was not wrapped there.
+    # Whether the line ends well before the page's right margin, or is a row of cells (`_mark_unwrapped`): it was
+    # not wrapped there.
     short: bool = False
 
     @property
     def text(self) -> str:
-        return squash("".join(run.text for run in self.runs))
+        """The line's text, a row's cells (`cells`) parted by " | " as the HTML, Word and sheet readers part a
+        table's."""
+        return _CELL_BAR.join(self.cells)
+
+    @property
+    def cells(self) -> list[str]:
+        """The line's texts set apart: a run starting `_CELL_GAP_EMS` or more past where the placed run before it
+        ends opens a cell. An invoice's row "Software licence renewal", "1", "$625.23" reached the margin as a
+        wrapped line does, and its rows were joined into one sentence; a bold or italic word's run follows its
+        neighbour's."""
+        cells = [""]
+        before: _Run | None = None
+        for run in self.runs:
+            if run.x is not None and run.text.strip():
+                if before is not None and before.x is not None and cells[-1].strip() and run.x - (
+                        before.x + len(before.text) * before.size * _CHAR_EM) >= _CELL_GAP_EMS * before.size:
+                    cells.append("")
+                before = run
+            cells[-1] += run.text
+        return [text for text in map(squash, cells) if text]
 
     @property
     def sizes(self) -> list[tuple[float, int]]:
@@ -147,6 +168,11 @@ def _pdf_page_lines(page: Any) -> list[_PdfLine]:
     return _mark_unwrapped(_by_columns([line for line in lines if line.text], width), width)
 
 
+# How a table's cells are parted in a row, as the other readers part them (`sentences` reads such a line as a row).
+_CELL_BAR = " | "
+# A run starting this many ems or more past where the one before it ends is a cell of its own (`_PdfLine.cells`): the
+# estimate of a run's end is off by an em or two on a run of capitals.
+_CELL_GAP_EMS = 3.0
 # A character is about half its type size wide (Helvetica's letters average 0.5 em, digits 0.56, a space 0.28):
 # pypdf gives where a run starts, not where it ends.
 _CHAR_EM = 0.5
@@ -155,7 +181,8 @@ _UNWRAPPED_SHARE = 0.7
 
 
 def _mark_unwrapped(lines: list[_PdfLine], width: float) -> list[_PdfLine]:
-    """`lines` with those that end well before the right margin marked `short`: the text's width runs from the
+    """`lines` with those that end well before the right margin, or hold cells set apart (`_PdfLine.cells`: a
+    table's rows), marked `short`: the text's width runs from the
     leftmost line's start to as far from the page's right edge (or to the line reaching furthest, where that is
     further), and a left column's to the edge where `_COLUMN_MIN_LINES` lines or more start in the gutter's band
     (the right column's). An invoice made one line at a time ("Subtotal: $1,712.00" / "Tax: $144.01") has only
@@ -176,7 +203,7 @@ def _mark_unwrapped(lines: list[_PdfLine], width: float) -> list[_PdfLine]:
         # A line starting left of a column's edge and ending short of halfway from it to the margin is the left
         # column's (the estimate of its end may run a little past the edge); a longer one runs across the page.
         margin = next((edge for edge in edges if start + _EDGE_SLACK < edge and end < (edge + right) / 2), right)
-        line.short = end < start + (margin - start) * _UNWRAPPED_SHARE
+        line.short = end < start + (margin - start) * _UNWRAPPED_SHARE or len(line.cells) > 1
     return lines
 
 
@@ -225,7 +252,7 @@ def _by_columns(lines: list[_PdfLine], width: float) -> list[_PdfLine]:
     rights = [_PdfLine(lines[i].runs[at:], lines[i].y) for i, at in cuts.items()]
     if count < _COLUMN_MIN_LINES or min(
         statistics.median(len(line.text) for line in side) for side in (lefts, rights)
-    ) < _COLUMN_MIN_CHARS:
+    ) < _COLUMN_MIN_CHARS or _table_cells(rights, edge):
         return lines
     longest_left = max(len(line.text) for line in lefts)
     left_size = statistics.mode(line.size for line in lefts)
@@ -269,6 +296,22 @@ def _by_columns(lines: list[_PdfLine], width: float) -> list[_PdfLine]:
     return out + left + right
 
 
+def _table_cells(rights: list[_PdfLine], edge: float) -> bool:
+    """Whether the right parts of lines cut at `edge` are a table's cells, not a column's lines: on more than half of
+    them a short cell (under `_COLUMN_MIN_CHARS`) starts at one stop past the edge, and no run is as long as a
+    column's line. An invoice's "Qty", "Unit price" and "Amount" cells ("15 $150.00 $2,250.00") made a right column
+    of 20 characters a line, and each row was read as its description, then the other rows' descriptions, then
+    all its numbers: "Consulting services, February Software licence renewal". A column's line is one run, or runs a
+    bold or italic word starts at no stop the other lines share."""
+    stops: Counter[int] = Counter()
+    for line in rights:
+        runs = [run for run in line.runs if run.text.strip()]
+        if any(len(run.text.strip()) >= _COLUMN_MIN_CHARS for run in runs):
+            return False
+        stops.update({round(run.x / _EDGE_SLACK) for run in runs if run.x is not None and run.x > edge + _EDGE_SLACK})
+    return bool(stops) and stops.most_common(1)[0][1] * 2 > len(rights)
+
+
 # A bold title is short and at most two lines: a bold paragraph (a warning set in bold) is text.
 _BOLD_TITLE_CHARS = 100
 _BOLD_TITLE_LINES = 2
@@ -299,7 +342,9 @@ def _bold_titles(lines: list[_PdfLine], body: float, heading_sizes: list[float],
     (`_PdfLine.short`): the gaps then are all the paragraphs' spacing."""
 
     def candidate(line: _PdfLine) -> bool:
-        return (line.all_bold and line.size >= body or line.size > body) and line.size not in heading_sizes
+        # A table's header row in bold names its columns, not the text under it.
+        return ((line.all_bold and line.size >= body or line.size > body) and line.size not in heading_sizes
+                and len(line.cells) == 1)
 
     def apart(upper: _PdfLine, lower: _PdfLine) -> bool:
         if not usual_gap:  # no line spacing known: a line that was not wrapped ends its paragraph
@@ -389,11 +434,12 @@ def _pdf_blocks(
 def _kept_break(previous: _PdfLine, line: _PdfLine) -> bool:
     """Whether the break between a paragraph's lines `previous` and `line` is the writer's: `previous` ends well
     before the margin (`_PdfLine.short`), so it was not wrapped there, and `line` opens with a capital or a digit
-    as a record's line does (a sentence's rest opens in lowercase, or with a dash or a bracket). An invoice's or a
-    log's lines keep theirs and are records (`sentences`) as in a .txt: joined, "What is the total due?" quoted all
-    seven lines of an invoice as one sentence."""
+    as a record's line does (a sentence's rest opens in lowercase, or with a dash or a bracket); or `line` is a row of
+    cells (`_PdfLine.cells`), which no wrapped sentence goes on in. An invoice's or a log's lines keep theirs and
+    are records (`sentences`) as in a .txt: joined, "What is the total due?" quoted all seven lines of an invoice as
+    one sentence."""
     opening = line.text[:1]
-    return previous.short and (opening.isupper() or opening.isdigit())
+    return len(line.cells) > 1 or previous.short and (opening.isupper() or opening.isdigit())
 
 
 # A running header or footer is one or two lines at a page's edge. A third line in would be the body's.

@@ -99,6 +99,15 @@ def test_a_bold_total_is_a_field_not_a_heading_and_is_quoted(
                                                                                          False, True]
 
 
+def test_an_invoices_line_items_are_read_row_by_row(tmp_path: Path) -> None:
+    # The Qty column started at 48 % of the page's width, its numbers made a right column of 20 characters a line:
+    # summarize showed "Consulting services, February Software licence renewal" and "15 $150.00 $2,250.00 1 ...".
+    text = load_file(_acme_invoice(tmp_path / "invoice.pdf")).text
+    rows = [" | ".join(item) for item in ITEMS]
+    assert "\n".join(rows) in text
+    assert [text[a:b] for a, b in sentence_spans(text, file_type="pdf")][5:9] == [*rows, "Subtotal: $2,875.23"]
+
+
 def test_a_pdf_logs_lines_are_sentences_of_their_own(tmp_path: Path) -> None:
     # A log of "Day N: ..." lines came back as quotes of 25 lines.
     from fpdf import FPDF
