@@ -94,6 +94,12 @@ class _PdfLine:
         return [text for text in map(squash, cells) if text]
 
     @property
+    def aligned(self) -> bool:
+        """Whether spaces are typed inside the line to align what follows (`_TYPED_GAP`): a receipt's "Cordless
+        drill        129.99", a line of its own."""
+        return any(_TYPED_GAP.search(run.text) for run in self.runs)
+
+    @property
     def sizes(self) -> list[tuple[float, int]]:
         """(font size, characters) of each run with text."""
         return [(run.size, len(run.text.strip())) for run in self.runs if run.text.strip()]
@@ -173,6 +179,9 @@ _CELL_BAR = " | "
 # A run starting this many ems or more past where the one before it ends is a cell of its own (`_PdfLine.cells`): the
 # estimate of a run's end is off by an em or two on a run of capitals.
 _CELL_GAP_EMS = 3.0
+# Spaces typed inside a line to align what follows, in a monospaced receipt or statement; a sentence has one
+# between its words, two at most after a full stop.
+_TYPED_GAP = re.compile(r"(?<=\S)[ \t\u00a0]{3,}(?=\S)")
 # A character is about half its type size wide (Helvetica's letters average 0.5 em, digits 0.56, a space 0.28):
 # pypdf gives where a run starts, not where it ends.
 _CHAR_EM = 0.5
@@ -203,7 +212,7 @@ def _mark_unwrapped(lines: list[_PdfLine], width: float) -> list[_PdfLine]:
         # A line starting left of a column's edge and ending short of halfway from it to the margin is the left
         # column's (the estimate of its end may run a little past the edge); a longer one runs across the page.
         margin = next((edge for edge in edges if start + _EDGE_SLACK < edge and end < (edge + right) / 2), right)
-        line.short = end < start + (margin - start) * _UNWRAPPED_SHARE or len(line.cells) > 1
+        line.short = end < start + (margin - start) * _UNWRAPPED_SHARE or len(line.cells) > 1 or line.aligned
     return lines
 
 
@@ -408,7 +417,9 @@ def _pdf_blocks(
         level = heading_sizes.index(line.size) + 1 if line.size in heading_sizes and len(line.text) < 150 else 0
         if index in bold_titles:
             level = len(heading_sizes) + 1
-        new_block = previous is None or level != block_level
+        # A line aligned with typed spaces is a paragraph of its own: a receipt's lines, joined, were one sentence
+        # ("Cordless drill 129.99 Drill bits set 24.50 ..."), as they are in a .txt without labels to part them.
+        new_block = previous is None or level != block_level or line.aligned or previous.aligned
         if previous is not None and not new_block and previous.y is not None and line.y is not None:
             # Larger type is set with wider spacing: a gap is judged against the line's own size, or a title
             # wrapped onto two lines was two headings.

@@ -48,7 +48,8 @@ READERS: dict[str, int] = {
     # 7: the chunker cuts a log (a .log file, lines opening with time stamps) between its lines, never inside one
     "pdf": 13,  # a page mostly covered by images under a short typed text (a scanner app's footer) is OCR'd; a
     # record's field in bold ("Total due: $3,105.25") is text, not a title; a line of cells set apart is a table's
-    # row, its cells parted by " | ", and short cells right of the middle are no right column of prose;
+    # row, its cells parted by " | ", and short cells right of the middle are no right column of prose; a line
+    # aligned with typed spaces (a receipt's) is a paragraph of its own;
     # 12: a page blank but for the running header gives no passage; a contents needs strictly rising page
     # numbers and a "Contents" title or a jump of more than a page (a price list was left out), a roman page number
     # a whole numeral; a sentence ending in "。" (or another script's mark) at a page's foot ends there;

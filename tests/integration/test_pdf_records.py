@@ -108,6 +108,35 @@ def test_an_invoices_line_items_are_read_row_by_row(tmp_path: Path) -> None:
     assert [text[a:b] for a, b in sentence_spans(text, file_type="pdf")][5:9] == [*rows, "Subtotal: $2,875.23"]
 
 
+RECEIPT = ["HARDWARE BARN", "Store 0311  Springfield", "Date: 11/04/2024 14:32", "", "Cordless drill        129.99",
+           "Drill bits set         24.50", "Wood glue x2           13.98", "SUBTOTAL              168.47",
+           "TAX 8%                 13.48", "TOTAL                $181.95", "VISA ****4821", "Receipt no. R-558120",
+           "Returns within 30 days with receipt"]
+
+
+def test_a_receipts_lines_aligned_with_spaces_are_quoted_alone(
+    tmp_path: Path, real_embedder: SentenceTransformerEmbedder
+) -> None:
+    # Its amounts right-aligned with spaces, every item line reached the margin: joined, they were one sentence, and
+    # `ask --extract "How much was the cordless drill?"` quoted all of them.
+    from fpdf import FPDF
+
+    pdf = FPDF(format=(80, 200))
+    pdf.add_page()
+    pdf.set_font("Courier", size=9)
+    for line in RECEIPT:
+        pdf.cell(0, 4, line, new_x="LMARGIN", new_y="NEXT")
+    pdf.output(str(tmp_path / "receipt.pdf"))
+    loaded = load_file(tmp_path / "receipt.pdf")
+    sentences = [loaded.text[a:b] for a, b in sentence_spans(loaded.text, file_type="pdf")]
+    assert sentences[2:8] == [" ".join(line.split()) for line in RECEIPT[4:10]]
+    chunk = Chunk("c0", "d0", str(tmp_path / "receipt.pdf"), 0, loaded.text, 0, len(loaded.text), file_type="pdf")
+    drill = best_sentence("How much was the cordless drill?", [Hit(chunk, 1.0)], real_embedder)
+    assert drill is not None and drill.text == "Cordless drill 129.99"
+    # Prose hard-wrapped by its writer keeps its sentences over its lines (one space between words, as typed).
+    assert _texts(load_file(_invoice(tmp_path / "invoice.pdf")))[0].endswith(NOTE)
+
+
 def test_a_pdf_logs_lines_are_sentences_of_their_own(tmp_path: Path) -> None:
     # A log of "Day N: ..." lines came back as quotes of 25 lines.
     from fpdf import FPDF
