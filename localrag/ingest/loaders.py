@@ -766,7 +766,69 @@ def visible_markdown(text: str) -> str:
         blank(opening, closing + 2)
     if len(marks) % 2:  # one left open hides the rest of the note, as an unclosed HTML comment does here
         blank(marks[-1], len(text))
-    return "".join(chars)
+    return _cut_in_lines("".join(chars), list(_image_syntax(text, code)))
+
+
+def _cut_in_lines(text: str, cuts: list[tuple[int, int, str]]) -> str:
+    """`text` with each (start, end, replacement) of `cuts` (in order, none overlapping) replaced, each line then padded
+    at its end to its length: the text after a cut moves left on its line, so every line keeps its length and its
+    place, and a line opening with a cut is not indented into a code block (blanked in place, `![](logo.png) Intro`
+    left "Intro" behind 13 spaces)."""
+    if not cuts:
+        return text
+    pieces: list[str] = []
+    at = 0
+    for start, end, replacement in cuts:
+        pieces.append(text[at:start])
+        # A cut over a line's end keeps the newline, so the lines stay where they were.
+        pieces.append(replacement + "\n" * text.count("\n", start, end))
+        at = end
+    pieces.append(text[at:])
+    return "\n".join(line.ljust(len(old)) for line, old in zip("".join(pieces).split("\n"), text.split("\n"),
+                                                                  strict=True))
+
+
+# An image as Markdown writes it: `![alt](address "title")`, `![alt][label]` or `![alt][]`, or `![alt]` where a
+# reference definition names it. Its alt text may hold brackets in pairs and escapes, and wrap over a line; an
+# address may be in <angle brackets> or hold parentheses in pairs; a title is in double or single quotes or in
+# parentheses. Groups: alt text, the title's text in each of its three quotings, a label.
+_MD_IMAGE = re.compile(
+    r"!\[((?:[^\[\]\\\n]|\\.|\n(?![ \t]*\n)|\[[^\[\]\n]*\])*)\]"
+    r"(?:\([ \t]*(?:<[^<>\n]*>|[^\s()<]*(?:\([^\s()]*\)[^\s()]*)*)"
+    r"(?:(?:[ \t]+|[ \t]*\n[ \t]*)(?:\"([^\"]*)\"|'([^']*)'|\(([^()]*)\)))?[ \t]*\)"
+    r"|\[([^\[\]\n]*)\])?"
+)
+_MD_DEFINITION = re.compile(r"^ {0,3}\[([^\]\n]+)\]:", re.MULTILINE)
+
+
+def _image_syntax(text: str, code: list[tuple[int, int]]) -> Iterator[tuple[int, int, str]]:
+    """The spans of `text` that are an image's markup outside `code`, each with what stands in its place
+    (`_cut_in_lines`): all of it but its alt text and its title, as a screen reader reads an image (its title only
+    where the alt text does not already say it; an image with no alt text, a decoration, is cut whole). Read raw before
+    2026-12-08, a pasted `data:` image became some 110 chunks of base64, and `summarize` quoted
+    "![Lighthouse ...](img/lighthouse.png "Saint Piran lighthouse")" as a key sentence."""
+    if "![" not in text:
+        return
+    defined = {squash(label).casefold() for label in _MD_DEFINITION.findall(text)}
+    for found in _MD_IMAGE.finditer(text):
+        if any(start <= found.start() < end for start, end in code):
+            continue
+        label = found.group(5)
+        if found.end() == found.end(1) + 1 and squash(found.group(1)).casefold() not in defined:
+            continue  # `![alt]` with no definition naming it is shown as it is written
+        if label is not None and squash(label or found.group(1)).casefold() not in defined:
+            continue  # nor is `![alt][label]` whose label names none
+        alt = found.span(1)
+        title = next((found.span(group) for group in (2, 3, 4) if found.group(group) is not None), None)
+        said = re.escape(squash(text[title[0]:title[1]])) if title is not None else ""
+        if said and re.search(rf"(?<!\w){said}(?!\w)", squash(found.group(1)), re.IGNORECASE):
+            title = None  # the alt text says it already
+        kept = [span for span in (alt, title) if span is not None and squash(text[span[0]:span[1]])]
+        at = found.start()
+        for start, end in kept:
+            yield at, start, " " if at > found.start() else ""  # a space between the alt text and the title
+            at = end
+        yield at, found.end(), ""
 
 
 def _markdown_code(text: str, tokens: list[Token]) -> list[tuple[int, int]]:

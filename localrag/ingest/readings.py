@@ -68,11 +68,13 @@ READERS: dict[str, int] = {
     # 8: a line ending well before the margin keeps its break (an invoice's records); a bold or larger title over
     # one-line clauses is a heading; filled form values and comments are read; 9: a page number that starts again
     # (merged PDFs, numbering after the front matter) or stands beside a chapter's is furniture
-    "md": 6,  # a footnote is read without its label, under the heading of the section citing it, a reference mark
+    "md": 7,  # an image is read as its alt text and title, its address (a `data:` image's base64) left out; 6: a
+    # footnote is read without its label, under the heading of the section citing it, a reference mark
     # ([^1]) left out of its sentence; Hugo's TOML front matter (`+++`) is read as YAML's is; 5: HTML comments,
     # scripts and styles are blanked out, and an HTML block's tags; Obsidian's %% comments too; the front matter's
     # properties are read; 4: they are a chunk of their own (the closing fence was in one)
-    "ipynb": 6,  # a cell's outputs cut to 2,000 characters in all (each output was); 5: each output a block of its
+    "ipynb": 7,  # a Markdown cell's image as its alt text and title (md 7); 6: a cell's outputs cut to 2,000
+    # characters in all (each output was); 5: each output a block of its
     # own; a figure's or widget's stand-in text and a result that only names an object (`<Axes: ...>`) left out;
     # 4: the same in Markdown cells; 3: outputs without terminal colour codes, a progress bar's last frame only,
     # and an error output's name, value and traceback (it was left out)

@@ -473,6 +473,34 @@ def test_markdown_drops_the_html_a_page_does_not_show(tmp_path: Path) -> None:
     assert_well_formed(loaded)
 
 
+def test_a_markdown_images_alt_text_and_title_are_read_its_address_never(tmp_path: Path) -> None:
+    # A pasted `data:` image was some 110 chunks of base64, and `summarize` quoted
+    # `![Lighthouse ...](img/lighthouse.png "Saint Piran lighthouse")` as a key sentence.
+    payload = "iVBORw0KGgoAAAANSUhEUgAA" * 1000
+    path = tmp_path / "notes.md"
+    text = ("# Notes\n\nThe standup is on Tuesdays.\n\n"
+            f"![whiteboard photo](data:image/png;base64,{payload})\n\n"
+            '![Lighthouse of Saint Piran](img/lighthouse(1).png "Saint Piran lighthouse") at dusk.\n\n'
+            "![](spacer.gif) Decorations are not read, and their text is no code block.\n\n"
+            "Press ![the gear icon][gear] to open ![settings]. Write `![x](y.png)` for an image; ![not] an image.\n\n"
+            '![The red lamp](lamp.png "red lamp")\n\n'
+            '[gear]: icons/gear.svg "Gear"\n[Settings]: icons/settings.svg\n')
+    path.write_text(text, encoding="utf-8")
+    loaded = load_file(path)
+    assert [" ".join(t.split()) for t in section_texts(loaded)] == [
+        "# Notes", "The standup is on Tuesdays.", "whiteboard photo",
+        "Lighthouse of Saint Piran Saint Piran lighthouse at dusk.",
+        "Decorations are not read, and their text is no code block.",
+        "Press the gear icon to open settings. Write `![x](y.png)` for an image; ![not] an image.",
+        "The red lamp",  # a title the alt text says already is read once
+    ]
+    assert [s.kind for s in loaded.sections].count("code") == 0
+    assert "base64" not in loaded.text and "iVBOR" not in loaded.text and "spacer" not in loaded.text
+    # Each line keeps its length and its place: a chunk cites the file's lines.
+    assert [len(line) for line in loaded.text.split("\n")] == [len(line) for line in text.split("\n")]
+    assert_well_formed(loaded)
+
+
 # --- HTML -----------------------------------------------------------------------------------------
 
 
