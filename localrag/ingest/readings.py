@@ -78,7 +78,8 @@ READERS: dict[str, int] = {
     # own; a figure's or widget's stand-in text and a result that only names an object (`<Axes: ...>`) left out;
     # 4: the same in Markdown cells; 3: outputs without terminal colour codes, a progress bar's last frame only,
     # and an error output's name, value and traceback (it was left out)
-    "html": 11,  # an <ol> counts from its start, down when reversed, from an item's value; 10: MediaWiki's
+    "html": 12,  # a picture is read as its alt text, an inline SVG as its name and the text it draws;
+    # 11: an <ol> counts from its start, down when reversed, from an item's value; 10: MediaWiki's
     # category links, menus, "From Wikipedia" line, contents box and footer that carry no role
     # are left out (Wikipedia's catlinks ended an article's last chunk); 9: a plain document's <header>, <footer> and
     # <aside> (a page that marks no <main> or <article>), an <aside> in a <main> holding no article, and footnotes
@@ -92,7 +93,8 @@ READERS: dict[str, int] = {
     # tables are kept apart; hidden rows, row groups and list items are left out; a table's caption is read; 4: read in
     # the encoding its label means to a browser (iso-8859-1 as windows-1252, shift_jis as cp932), a UTF-8 page with a
     # stray byte as UTF-8
-    "epub": 5,  # a note mark linked as Calibre writes it (`<a href="#fn1"><sup>4</sup></a>`) is left out; 4:
+    "epub": 6,  # a picture is read as its alt text, an inline SVG by its text (html 12);
+    # 5: a note mark linked as Calibre writes it (`<a href="#fn1"><sup>4</sup></a>`) is left out; 4:
     # the title and authors open the text, the authors name the title; a note reference, a contents
     # page and a copyright page are left out; a file the contents do not name goes on under the chapter before; an
     # anchor inside a heading, list or table opens its chapter too; 3: a chapter the contents point at inside a file
@@ -108,7 +110,8 @@ READERS: dict[str, int] = {
     "pptx": 5,  # speaker notes under a heading "Speaker notes", not a "Notes: " label their quotes began with; 4: a
     # chart's title and its series' and categories' names, and SmartArt's text, are read; 3: a slide without any text
     # (pictures alone) is left out, not headed "Slide N"
-    "eml": 4,  # a body without a charset, raw 8-bit headers and labels such as gb2312 read as mail clients read them;
+    "eml": 5,  # an HTML body's picture is read as its alt text, an inline SVG by its text (html 12);
+    # 4: a body without a charset, raw 8-bit headers and labels such as gb2312 read as mail clients read them;
     # 3: quoted mails, the signature and an .mbox's repeated paragraphs left out; the title names sender and day
     # Not bumped when a chunk's page became its first text's (pdf 11, pptx 5, 2026-12-07): an image's OCR gives
     # pages but no headings, so no chunk opens with headings on another page. No other reader sets a page
@@ -118,7 +121,8 @@ READERS: dict[str, int] = {
     # item's or a table cell's footnote follows its list or table, a nested table is read once, in its cell; 3: a
     # footnote follows its paragraph instead of being glued into it; comments are left out
     "rtf": 3,  # hidden text (\v) is left out, a footnote follows its paragraph, an emoji is one character
-    "code": 2, "enex": 2, "org": 2,
+    "code": 2, "org": 2,
+    "enex": 3,  # a note's picture is read as its alt text, an inline SVG by its text (html 12)
     "adoc": 3,  # a preprocessor line (`ifdef::internal[]`, `endif::[]`, `include::other.adoc[]`) ends a block and is in
     # no section, as a delimiter line is (it was in the sentence)
     # 5: a sound's or a note's label ("(SIGHS)", "Note:") names no speaker, and a pause of over 10 seconds ends the

@@ -540,6 +540,34 @@ def test_html_blocks_and_dropped_parts(tmp_path: Path) -> None:
     assert_well_formed(loaded)
 
 
+def test_html_pictures_are_read_by_their_alt_text_and_svg_drawings_by_their_text(tmp_path: Path) -> None:
+    # Both were read as nothing: searches for "Quokka seal ring", "Platypus valve" and "Echidna warning label" found
+    # no passage. A decoration (empty alt, aria-hidden, role="presentation") stays out, as a screen reader leaves it.
+    path = tmp_path / "page.html"
+    path.write_text(
+        "<html><body><h1>Pump <img src='logo.png' alt=''>maintenance</h1>"
+        "<figure><img src='p.png' alt='Diagram of the impeller with the Quokka seal ring'>"
+        "<figcaption>Figure 3: Replace the Wombat gasket every 600 hours.</figcaption></figure>"
+        "<svg width='200'><title>Valve card</title><style>.t { fill: red }</style>"
+        "<defs><text id='u'>unused</text></defs>"
+        "<text x='0' y='20'>Max pressure 7.5 bar</text><text y='40'>Platypus valve</text></svg>"
+        "<p>Check the <img src='data:image/png;base64,iVBORw0KGgo=' alt='Echidna warning label'>before use. Click"
+        "<img src='gear.png' role='presentation' alt='gear'><svg aria-hidden='true'><text>icon</text></svg>"
+        "<img src='x.png'> to save.</p>"
+        "<table><tr><td>Sealed</td><td><img src='yes.png' alt='Yes'></td></tr></table>"
+        "<svg aria-label='Pressure chart'><text>0</text><text>10</text></svg></body></html>",
+        encoding="utf-8",
+    )
+    loaded = load_file(path)
+    assert [" ".join(t.split()) for t in section_texts(loaded)] == [
+        "Pump maintenance", "Diagram of the impeller with the Quokka seal ring",
+        "Figure 3: Replace the Wombat gasket every 600 hours.", "Valve card Max pressure 7.5 bar Platypus valve",
+        "Check the Echidna warning label before use. Click to save.", "Sealed | Yes", "Pressure chart",
+    ]
+    assert "unused" not in loaded.text and "fill" not in loaded.text
+    assert_well_formed(loaded)
+
+
 def test_html_ordered_lists_count_from_their_start_value_and_down_when_reversed(tmp_path: Path) -> None:
     """A manual's steps split around a note go on at 3 (before 2026-12-07 "1. Wait three hours" for step 3)."""
     path = tmp_path / "descale.html"
