@@ -445,20 +445,24 @@ def _page_level(element: Tag, name: str) -> bool:
 
 def page_roots(soup: BeautifulSoup) -> list[Tag]:
     """The parts of a web page to read, its furniture (`_furniture`) taken out of `soup`: its main part (`<main>`,
-    `role="main"`, where MediaWiki puts the article), else its articles (the outermost `<article>`s), else the whole
-    body. A main part or articles that hold less than half of the page's text are read with the rest: a page that
-    marks a small card as an article would have lost its text."""
+    `role="main"`, where MediaWiki puts the article) whatever its size, else its articles (the outermost
+    `<article>`s), else the whole body. Articles that hold less than half of the page's prose (its text outside
+    links) are read with the rest: a page that marks a small card as an article would have lost its text. Prose, not
+    all text: a site's menu is links, and where it carries no mark (MkDocs' `<div class="navbar">`) it is still no
+    text of the page. Before 2026-12-08 the main part too was measured, against all the page's text: a 120-page
+    MkDocs site's menu outweighed each page's `role="main"`, and every page was read with the whole menu."""
     body = soup.body or soup
     marked = body.find(lambda element: _part(element) in ("main", "article")) is not None
     for part in [element for element in body.find_all(True) if _furniture(element, marked)]:
         if not part.decomposed:  # inside a part already taken out
             part.decompose()
-    whole = _shown_length(body)
     for wanted in ("main", "article"):
         found = [element for element in body.find_all(True) if _part(element) == wanted and _shown(element)]
         outermost = [element for element in found
                      if not any(_part(up) == wanted for up in element.parents)]
-        if outermost and 2 * sum(_shown_length(element) for element in outermost) >= whole:
+        if outermost and (wanted == "main" and any(_shown_length(element) for element in outermost)
+                          or 2 * sum(_shown_length(element, prose=True) for element in outermost)
+                          >= _shown_length(body, prose=True)):
             return outermost
     return [body]
 
@@ -468,8 +472,9 @@ def _shown(element: Tag) -> bool:
     return not any(_dropped(up) for up in (element, *element.parents))
 
 
-def _shown_length(element: Tag) -> int:
-    """How many characters, spaces not counted, the walk reads under `element` (walked without recursion)."""
+def _shown_length(element: Tag, *, prose: bool = False) -> int:
+    """How many characters, spaces not counted, the walk reads under `element` (walked without recursion); with
+    `prose`, only those outside links (`page_roots`)."""
     from bs4 import NavigableString, Tag
 
     total = 0
@@ -478,7 +483,7 @@ def _shown_length(element: Tag) -> int:
         for child in stack.pop().children:
             if type(child) is NavigableString:
                 total += len("".join(child.split()))
-            elif isinstance(child, Tag) and not _dropped(child):
+            elif isinstance(child, Tag) and not _dropped(child) and not (prose and child.name == "a"):
                 stack.append(child)
     return total
 

@@ -78,7 +78,8 @@ READERS: dict[str, int] = {
     # own; a figure's or widget's stand-in text and a result that only names an object (`<Axes: ...>`) left out;
     # 4: the same in Markdown cells; 3: outputs without terminal colour codes, a progress bar's last frame only,
     # and an error output's name, value and traceback (it was left out)
-    "html": 12,  # a picture is read as its alt text, an inline SVG as its name and the text it draws;
+    "html": 12,  # a picture is read as its alt text, an inline SVG as its name and the text it draws; a page's main
+    # part is read alone whatever its size, articles weighed against the page's text outside links (a site's menu);
     # 11: an <ol> counts from its start, down when reversed, from an item's value; 10: MediaWiki's
     # category links, menus, "From Wikipedia" line, contents box and footer that carry no role
     # are left out (Wikipedia's catlinks ended an article's last chunk); 9: a plain document's <header>, <footer> and

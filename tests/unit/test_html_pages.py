@@ -309,3 +309,36 @@ def test_a_charset_declared_after_a_long_style_in_the_head_is_the_pages(tmp_path
             "<p>&lt;meta charset='koi8-r'&gt; <meta charset='koi8-r'></p></body></html>")
     loaded = _load(tmp_path, "late.html", late.encode("cp1252"))
     assert loaded.text.startswith("Café") and loaded.note == "read as windows-1252, a guess"
+
+
+def _mkdocs_page(pages: int) -> str:
+    """A page as MkDocs' default theme writes it: the site's menu an unmarked `<div class="navbar">` of a link per
+    page, the page's contents a `bs-sidebar`, the text in `role="main"`."""
+    menu = "".join(f"<li><a href='../topic{i}/' class='dropdown-item'>Configuration topic {i} explained</a></li>"
+                   for i in range(pages))
+    return ("<!DOCTYPE html><html><head><title>Setup - Pump Docs</title></head><body>"
+            "<div class='navbar fixed-top navbar-expand-lg navbar-dark bg-primary'><div class='container'>"
+            "<a class='navbar-brand' href='..'>Pump Docs</a><ul class='nav navbar-nav'><li class='dropdown'>"
+            f"<a href='#' class='nav-link dropdown-toggle'>Guide</a><ul class='dropdown-menu'>{menu}</ul></li></ul>"
+            "</div></div><div class='container'><div class='row'><div class='col-md-3'>"
+            "<div class='navbar-light bs-sidebar hidden-print affix' role='complementary'><ul class='nav'>"
+            "<li><a href='#setup'>Setup</a></li></ul></div></div>"
+            "<div class='col-md-9' role='main'><h1 id='setup'>Setup</h1><p>Turn the valve a quarter turn clockwise "
+            "before starting the pump.</p><p>Drain the tank every spring.</p></div></div></div>"
+            "<footer class='col-md-12'><p>Documentation built with MkDocs.</p></footer></body></html>")
+
+
+def test_a_marked_main_part_is_read_alone_however_large_the_sites_menu(tmp_path: Path) -> None:
+    # Before, a main part holding less than half the page's text was read with the rest: a 120-page MkDocs site's
+    # menu outweighed each page, every page became 6 chunks led by the menu, and menu chunks outranked real pages.
+    # Adding pages to the site must not change how a page is read.
+    expected = ("Setup\n\nTurn the valve a quarter turn clockwise before starting the pump.\n\n"
+                "Drain the tank every spring.")
+    for pages in (3, 120):
+        assert _load(tmp_path, f"site{pages}.html", _mkdocs_page(pages)).text == expected
+    # Articles are weighed against the page's prose, its text outside links: an unmarked menu of links outweighs no
+    # article, while a small card beside the page's paragraphs is still read with them
+    # (test_a_page_furniture_rule_never_loses_the_content).
+    blog = _mkdocs_page(120).replace("role='main'", "").replace("<h1 id='setup'>", "<article><h1>") \
+        .replace("spring.</p></div>", "spring.</p></article></div>")
+    assert _load(tmp_path, "blog.html", blog).text == expected
