@@ -216,7 +216,7 @@ def _cards(path: Path, ocr: bool, notify: Notify | None) -> LoadedText:
 def _docx(path: Path, ocr: bool, notify: Notify | None) -> LoadedText:
     from localrag.ingest.word import load_docx
 
-    return load_docx(path)
+    return load_docx(path, ocr=ocr, notify=notify)
 
 
 def _html(path: Path, ocr: bool, notify: Notify | None) -> LoadedText:

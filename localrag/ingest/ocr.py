@@ -303,6 +303,24 @@ def _image_frames(path: Path) -> Iterator[np.ndarray]:
 MIN_TEXT_SIDE = 32
 
 
+def read_picture(data: bytes) -> OcrReading | None:
+    """What OCR reads in a picture's bytes (a document's embedded image: its first frame, as a viewer shows it), None
+    where Pillow cannot read it (a Word file's EMF or WMF drawing) or it is too small to hold a line of text."""
+    import io
+
+    import numpy as np
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            if min(image.size) < MIN_TEXT_SIDE:
+                return None
+            frame = np.asarray(_upright_on_white(image))
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError, ValueError):
+        return None
+    return read_page(frame)
+
+
 def load_image(path: Path, notify: Notify | None = None) -> LoadedText:
     """OCR every frame of an image file; each frame is a page. Frames too small to hold text (`MIN_TEXT_SIDE`) are
     not read: an image of such frames alone is passed over as one with no text."""

@@ -590,7 +590,7 @@ def run_ingest(
         report.notes.append(_elsewhere_note(report, elsewhere, list(known), store.collection, configured))
     if report.blank_paths:
         # A scan of a few small words that OCR could not find is not "blank" to the eye that sees them.
-        scans = any(file_type(Path(p)) in ("image", "pdf") for p in report.blank_paths)
+        scans = any(file_type(Path(p)) in ("image", "pdf", "docx") for p in report.blank_paths)
         why = "empty or blank, or none that OCR found" if scans else "empty or blank"
         report.notes.append(line_text(f"passed over {count_text(len(report.blank_paths), 'file')} with no text "
                                       f"({why}): {some_of(report.blank_paths)}"))

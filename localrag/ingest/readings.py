@@ -100,7 +100,8 @@ READERS: dict[str, int] = {
     # page and a copyright page are left out; a file the contents do not name goes on under the chapter before; an
     # anchor inside a heading, list or table opens its chapter too; 3: a chapter the contents point at inside a file
     # opens at its anchor
-    "docx": 4,  # a numbered paragraph or heading after the number Word shows ("3.", "2.1(a)"), not "- "; 3:
+    "docx": 5,  # a picture is read as its alt text and, with OCR on, its image's text;
+    # 4: a numbered paragraph or heading after the number Word shows ("3.", "2.1(a)"), not "- "; 3:
     # tracked insertions, content controls, text boxes, notes and nested tables are read
     "xlsx": 4,  # numbers and dates as their cell formats show them (25%, €1,250.00); a blank sheet is not named;
     # a table block longer than a chunk is cut by rows, each part led by the header row (sheets.fit_tables); 3: a
@@ -143,8 +144,8 @@ CHUNKS_VERSION = 2
 # Tokens kept free in every chunk for the title and heading path that precede it in the embedded
 # text; the prefix is cut to fit, so the chunk's own tail is never what the embedder drops.
 CONTEXT_TOKENS = 40
-# Kinds whose text depends on the OCR setting: a scanned page, or an image, is read only by OCR.
-_OCR_KINDS = frozenset({"pdf", "image"})
+# Kinds whose text depends on the OCR setting: a scanned page, an image, or a Word file's picture is read only by OCR.
+_OCR_KINDS = frozenset({"pdf", "image", "docx"})
 
 
 def chunk_size(settings: Settings, embedder_tokens: int) -> int:

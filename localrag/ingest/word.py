@@ -17,7 +17,8 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from localrag.errors import LoaderError
+from localrag.errors import LoaderError, NeedsOcrError, NoTextError
+from localrag.ingest.ocr import OCR_ON, Notify, paragraphs, read_picture
 from localrag.ingest.structure import HeadingPath, TextBuilder, authored_title, squash
 from localrag.ingest.zipguard import guard_zip
 from localrag.types import LoadedText
@@ -26,6 +27,12 @@ _CODE_STYLES = frozenset({"code", "source code", "html preformatted", "macro tex
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _P, _TBL, _RUN, _TEXTBOX = _W + "p", _W + "tbl", _W + "r", _W + "txbxContent"
 _NOTE_REFERENCES = frozenset({_W + "footnoteReference", _W + "endnoteReference"})
+# A picture (or a shape) in the text: its alt text on its `wp:docPr`, its image's bytes named by an `a:blip`.
+_DRAWING = _W + "drawing"
+_DOC_PR = "{http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing}docPr"
+_BLIP = "{http://schemas.openxmlformats.org/drawingml/2006/main}blip"
+_EMBED = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}embed"
+_FILE_NAME = re.compile(r"[\w .()-]+\.(?:png|jpe?g|gif|bmp|tiff?|emf|wmf|svg|webp)", re.IGNORECASE)
 # What Word does not show: tracked deletions, the old place of moved text, and the fallback copy of a
 # drawing written twice (a text box comes as DrawingML and again as VML).
 _HIDDEN = frozenset({_W + "del", _W + "moveFrom", "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"})
@@ -200,8 +207,8 @@ def _paragraph_text(paragraph: Any) -> str:
 
 def _blocks(container: Any, notes: dict[str, Any]) -> Iterator[Any]:
     """The paragraphs and tables of `container` in reading order, content controls opened. A paragraph
-    is followed by its text boxes' blocks, and a paragraph or table by those of the notes it refers to;
-    a note is taken out of `notes` when read, so it is read once."""
+    is followed by its pictures (`_Pictures`) and its text boxes' blocks, and a paragraph or table by those of the
+    notes it refers to; a note is taken out of `notes` when read, so it is read once."""
     for child in container.iterchildren():
         if child.tag not in (_P, _TBL):
             if child.tag not in _HIDDEN:
@@ -209,6 +216,7 @@ def _blocks(container: Any, notes: dict[str, Any]) -> Iterator[Any]:
             continue
         yield child
         if child.tag == _P:
+            yield from _inside(child, frozenset({_DRAWING}))
             for box in _inside(child, frozenset({_TEXTBOX})):
                 yield from _blocks(box, notes)
         for reference in _inside(child, _NOTE_REFERENCES):
@@ -231,7 +239,37 @@ def _docx_notes(document: Any) -> dict[str, Any]:
     return notes
 
 
-def _docx_blocks(document: Any) -> Iterator[tuple[str, str, int | None]]:
+class _Pictures:
+    """What a picture in the document says: its alt text (the description Word's "Alt Text" pane writes, else its
+    title), as a screen reader reads it, then, with `ocr`, the text OCR reads in its image, as in an image file or a
+    scanned PDF page. Before 2026-12-08 pictures were read as nothing: a Word file of scanned pages was passed over
+    as "empty or blank"."""
+
+    def __init__(self, document: Any, path: Path, ocr: bool, notify: Notify | None) -> None:
+        self.part, self.path, self.ocr, self.notify = document.part, path, ocr, notify
+        self.body = document.element
+        self.seen = 0  # pictures met, said or not
+
+    def __call__(self, drawing: Any) -> str:
+        doc_pr = drawing.find(f".//{_DOC_PR}")
+        alt = squash(doc_pr.get("descr") or doc_pr.get("title") or "") if doc_pr is not None else ""
+        said = [] if _FILE_NAME.fullmatch(alt) else [alt]  # some tools write the picture's file name there
+        for blip in drawing.iter(_BLIP):
+            self.seen += 1
+            # Only the body's pictures: a note's name their images in the notes part's relations, not the body's.
+            mine = self.ocr and drawing.getroottree().getroot() is self.body
+            part = self.part.related_parts.get(blip.get(_EMBED) or "") if mine else None
+            if part is None or not part.content_type.startswith("image/"):
+                continue
+            if self.notify is not None:
+                self.notify(f"OCR {self.path.name} picture {self.seen}")
+            reading = read_picture(part.blob)
+            if reading is not None:
+                said.extend(paragraphs(reading.lines))
+        return "\n\n".join(text for text in said if text)
+
+
+def _docx_blocks(document: Any, pictures: _Pictures) -> Iterator[tuple[str, str, int | None]]:
     """(kind, text, heading level) per block; runs of list or code paragraphs become one block."""
     from docx.table import Table
     from docx.text.paragraph import Paragraph
@@ -242,7 +280,9 @@ def _docx_blocks(document: Any) -> Iterator[tuple[str, str, int | None]]:
     for element in _blocks(document.element.body, _docx_notes(document)):
         kind, text, level = "paragraph", "", None
         if element.tag == _TBL:
-            kind, text = "table", "\n".join(_docx_table(Table(element, document), numbering=numbering))
+            kind, text = "table", "\n".join(_docx_table(Table(element, document), " | ", numbering, pictures))
+        elif element.tag == _DRAWING:
+            text = pictures(element)
         else:
             # Notes and text boxes take their styles from the document's styles part too.
             style = Paragraph(element, document).style
@@ -271,7 +311,8 @@ def _docx_blocks(document: Any) -> Iterator[tuple[str, str, int | None]]:
         yield run_kind, "\n".join(run_lines), None
 
 
-def _docx_table(table: Any, separator: str = " | ", numbering: _Numbering | None = None) -> Iterable[str]:
+def _docx_table(table: Any, separator: str = " | ", numbering: _Numbering | None = None,
+                pictures: _Pictures | None = None) -> Iterable[str]:
     for row in table.rows:
         cells, seen = [], set()
         for cell in row.cells:
@@ -279,12 +320,12 @@ def _docx_table(table: Any, separator: str = " | ", numbering: _Numbering | None
             if id(cell._tc) in seen:
                 continue
             seen.add(id(cell._tc))
-            cells.append(_cell_text(cell, numbering))
+            cells.append(_cell_text(cell, numbering, pictures))
         if any(cells):
             yield separator.join(cells)
 
 
-def _cell_text(cell: Any, numbering: _Numbering | None) -> str:
+def _cell_text(cell: Any, numbering: _Numbering | None, pictures: _Pictures | None) -> str:
     """A cell's blocks on one line, a numbered paragraph after its number. A nested table's cells are parted
     by " / " and its rows by "; ", so they do not read as columns of the outer table."""
     from docx.table import Table
@@ -294,7 +335,10 @@ def _cell_text(cell: Any, numbering: _Numbering | None) -> str:
     # No notes here: those a cell refers to follow the whole table (`_blocks`).
     for element in _blocks(cell._tc, {}):
         if element.tag == _TBL:
-            texts.append("; ".join(_docx_table(Table(element, cell), " / ", numbering)))
+            texts.append("; ".join(_docx_table(Table(element, cell), " / ", numbering, pictures)))
+            continue
+        if element.tag == _DRAWING:
+            texts.append(pictures(element) if pictures is not None else "")
             continue
         label = numbering.label(element, Paragraph(element, cell).style) if numbering is not None else None
         text = _paragraph_text(element)
@@ -302,13 +346,17 @@ def _cell_text(cell: Any, numbering: _Numbering | None) -> str:
     return squash(" ".join(texts))
 
 
-def load_docx(path: Path) -> LoadedText:
+def load_docx(path: Path, *, ocr: bool = True, notify: Notify | None = None) -> LoadedText:
+    """The Word file at `path` as sections; with `ocr`, its pictures' text read by OCR (`_Pictures`). A file of
+    pictures alone with nothing read in them is no text (`NoTextError`), or with OCR off one only OCR would read
+    (`NeedsOcrError`), as a PDF of scans is, not "empty or blank"."""
     import docx
 
     guard_zip(path)
     try:
         document = docx.Document(str(path))
-        blocks = list(_docx_blocks(document))
+        pictures = _Pictures(document, path, ocr, notify)
+        blocks = list(_docx_blocks(document, pictures))
         title = authored_title(document.core_properties.title or "")
     except Exception as exc:  # python-docx raises zip, XML and key errors for damaged files alike
         raise LoaderError(
@@ -324,4 +372,9 @@ def load_docx(path: Path) -> LoadedText:
             out.add(name, "heading", headings.enter(level, name))
         else:
             out.add(text, "paragraph" if kind == "heading" else kind, headings.path)
+    if pictures.seen and not out.sections:
+        if not ocr:
+            raise NeedsOcrError(f"{path}: no text, only pictures", OCR_ON)
+        raise NoTextError(f"{path}: no text, only pictures, and OCR found none in them",
+                          "exclude it if it holds no text")
     return out.build(title or path.stem)

@@ -42,7 +42,7 @@ LOADED = {
     # <main> marks its text, so its footer is still the site's). 10: read the same (no MediaWiki chrome in it).
     "houseplant-care.html": ("html", 12, "c31cdda2232a76ce"),
     "kestrel-point-lighthouse.md": ("md", 7, "a40bb658ce5be143"),
-    "larkspur-travel-policy.docx": ("docx", 4, "d2ac48c0efb98f32"),
+    "larkspur-travel-policy.docx": ("docx", 5, "d2ac48c0efb98f32"),
     "quillpad-formatting-codes.md": ("md", 7, "decfe8786b581721"),
 }
 # The texts each sample file's chunks are embedded as, with the default chunk settings: (CHUNKS_VERSION, the
@@ -55,7 +55,7 @@ CHUNKED = {
     "beekeeping-basics.txt": (2, 12, "0a8d32d71bb54e07"),
     "houseplant-care.html": (2, 12, "be97cf7bc0b7aaf7"),
     "kestrel-point-lighthouse.md": (2, 7, "b6a7852707910638"),
-    "larkspur-travel-policy.docx": (2, 4, "1f497ff741642133"),
+    "larkspur-travel-policy.docx": (2, 5, "1f497ff741642133"),
     "quillpad-formatting-codes.md": (2, 7, "e3893135c4a05054"),
 }
 

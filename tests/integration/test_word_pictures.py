@@ -1,0 +1,81 @@
+"""A Word file's pictures: read by their alt text, and their images' text by OCR (the models bundled in the `rapidocr`
+wheel), as an image file's or a scanned PDF page's is. Before 2026-12-08 pictures were read as nothing, and a Word
+file of scanned pages was passed over as "empty or blank"."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from localrag.config import load_settings
+from localrag.embed import SentenceTransformerEmbedder
+from localrag.engine import Engine
+from localrag.errors import NeedsOcrError, NoTextError
+from localrag.ingest.loaders import load_file
+
+
+def _scan(path: Path, lines: list[str]) -> Path:
+    """Black text on white, as a scanner would give it (small, so OCR reads it in a second or two on 2 cores)."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    font = ImageFont.load_default(size=40)
+    image = Image.new("RGB", (900, 80 + 70 * len(lines)), "white")
+    draw = ImageDraw.Draw(image)
+    for number, line in enumerate(lines):
+        draw.text((40, 40 + 70 * number), line, fill="black", font=font)
+    image.save(path)
+    return path
+
+
+def test_a_pictures_alt_text_and_its_images_text_are_read_where_it_stands(tmp_path: Path) -> None:
+    import docx
+
+    scan = _scan(tmp_path / "label.png", ["Wombat pump 4471"])
+    document = docx.Document()
+    document.add_paragraph("The pump report follows.")
+    document.add_picture(str(scan))
+    document.inline_shapes[0]._inline.docPr.set("descr", "Photo of the Quokka seal ring")
+    document.add_picture(str(scan))
+    document.inline_shapes[1]._inline.docPr.set("descr", "label.png")  # a file name is no alt text
+    document.add_paragraph("End of report.")
+    path = tmp_path / "report.docx"
+    document.save(str(path))
+    texts = [path_text.strip() for path_text in load_file(path).text.split("\n\n")]
+    assert texts == ["The pump report follows.", "Photo of the Quokka seal ring", "Wombat pump 4471",
+                     "Wombat pump 4471", "End of report."]
+    # OCR off: the alt text alone.
+    without = "The pump report follows.\n\nPhoto of the Quokka seal ring\n\nEnd of report."
+    assert load_file(path, ocr=False).text == without
+
+
+def test_a_word_file_of_scans_is_read_by_ocr_and_with_ocr_off_named_as_one(
+    localrag_home: Path, real_embedder: SentenceTransformerEmbedder, tmp_path: Path
+) -> None:
+    import docx
+    from PIL import Image
+
+    folder = tmp_path / "scans"
+    folder.mkdir()
+    scan = _scan(tmp_path / "scan.png", ["Invoice 4471 Wombat pump", "Total due 1250 euros"])
+    document = docx.Document()
+    document.add_picture(str(scan))
+    document.add_picture(str(scan))
+    document.save(str(folder / "scans.docx"))
+    blank = tmp_path / "blank.png"
+    Image.new("RGB", (600, 300), "white").save(blank)
+    document = docx.Document()
+    document.add_picture(str(blank))
+    document.save(str(folder / "blank.docx"))
+
+    assert "Invoice 4471 Wombat pump" in load_file(folder / "scans.docx").text
+    with pytest.raises(NeedsOcrError, match=r"scans\.docx: no text, only pictures"):
+        load_file(folder / "scans.docx", ocr=False)
+    with pytest.raises(NoTextError, match=r"blank\.docx: no text, only pictures, and OCR found none in them"):
+        load_file(folder / "blank.docx")
+
+    report = Engine(load_settings(), embedder=real_embedder).ingest([folder])
+    assert (report.errors, report.added, report.blank_paths) == ([], 1, [str(folder / "blank.docx")])
+    assert any("none that OCR found" in note for note in report.notes)  # not "empty or blank" alone
+    report = Engine(load_settings(ocr=False), embedder=real_embedder).ingest([folder], force=True)
+    assert any(f"left out {folder / 'scans.docx'}, read only by OCR, which is off" in note for note in report.notes)
