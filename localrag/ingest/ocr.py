@@ -307,10 +307,12 @@ def read_picture(data: bytes) -> OcrReading | None:
     """What OCR reads in a picture's bytes (a document's embedded image: its first frame, as a viewer shows it), None
     where Pillow cannot read it (a Word file's EMF or WMF drawing) or it is too small to hold a line of text."""
     import io
+    import warnings
 
     import numpy as np
     from PIL import Image, UnidentifiedImageError
 
+    warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)  # as `_image_frames` does, and why
     try:
         with Image.open(io.BytesIO(data)) as image:
             if min(image.size) < MIN_TEXT_SIDE:

@@ -6,7 +6,8 @@ table cell is read once. The title is the document's core property, else its fir
 
 The text is what Word shows, read from the XML: python-docx's `text` sees only a paragraph's direct runs,
 so it would drop tracked insertions, content controls, text boxes, notes and nested tables. Tracked
-deletions stay out. A text box follows the paragraph it is anchored in; a footnote or endnote follows the
+deletions stay out. A text box follows the paragraph it is anchored in, and so does a picture, read as its alt
+text and, with OCR on, the text OCR reads in its image; a footnote or endnote follows the
 paragraph or table that refers to it, under the same headings; a nested table is read inside its cell.
 """
 
