@@ -206,7 +206,8 @@ class Evidence:
     """The sentence of source `source` (1-based) that best answers the question, word for word
     (localrag/answer/evidence.py), at `start`:`end` of that source's chunk text; `score` is the rule's,
     for ordering, not a probability. `header` is the first row of the table when the sentence is a later
-    row of one, shown with it: a row's cells mean little without their column names."""
+    row of one, or a data file's key's parent keys or section ("database:", "[backup]"), shown with it: a row's cells
+    mean little without their column names, "host: db.internal" little without "database:"."""
 
     source: int
     text: str
