@@ -1203,6 +1203,7 @@ class Engine(GraphMode, Collections, Information):
         cancel: threading.Event | None = None,
     ) -> AnswerStream:
         from localrag.answer.pipeline import answer_events, holds_own_words, leaning_query, refusal
+        from localrag.query_syntax import parse
 
         question = checked_question(question)
         history = [{**m, "content": valid_text(m.get("content", ""))} for m in history or []]
@@ -1216,7 +1217,10 @@ class Engine(GraphMode, Collections, Information):
         hits = self._search(query, k, filters, vector)
         settings = self.settings
         leaning = leaning_query(question, history or []) if query == question else None
-        why = refusal(searched, hits, self.embedder, vector, settings) if hits else self.why_nothing_found(filters)
+        # A passage holding a phrase the question quotes passes the vector floor (answer/pipeline.py, `refusal`).
+        phrases = parse(query).phrases
+        why = (refusal(searched, hits, self.embedder, vector, settings, phrases=phrases) if hits
+               else self.why_nothing_found(filters))
         if leaning is not None and why:
             # An elliptical follow-up ("And in London?") holds no word that marks it as one and, alone, finds
             # nothing that answers it: asked again after the previous question, it is kept when that finds an
@@ -1226,13 +1230,13 @@ class Engine(GraphMode, Collections, Information):
             # The previous question's words alone pass the floors: the passages must hold one of this question's
             # own words too, or "What is the population of Tokyo?" after a question on the lighthouse is answered
             # from the lighthouse (benchmarks/README.md, "Follow-ups").
-            if (not refusal(leaning_searched, leaning_hits, self.embedder, leaning_vector, settings)
+            if (not refusal(leaning_searched, leaning_hits, self.embedder, leaning_vector, settings, phrases=phrases)
                     and holds_own_words(searched, leaning_hits)):
                 searched, vector, hits, why = leaning_searched, leaning_vector, leaning_hits, ""
         if why and (generator is None or not settings.allow_model_knowledge):
             elsewhere = self._answered_elsewhere(query, searched, vector, k, filters)
             if elsewhere and hits:  # there, not a lower floor here, is the way to an answer
-                why = refusal(searched, hits, self.embedder, vector, settings, floor_advice=False)
+                why = refusal(searched, hits, self.embedder, vector, settings, floor_advice=False, phrases=phrases)
             why += elsewhere
         if generator is not None and settings.prompt_sentences and _tuned_here(generator):
             settings = settings.replace(prompt_sentences=0)
@@ -1251,7 +1255,9 @@ class Engine(GraphMode, Collections, Information):
         stand alone, and asked as typed in a one-off `ask` it would search for something else. A server's client
         reads it as `serve.wording.for_client` writes it (a server serves one collection)."""
         from localrag.answer.pipeline import refusal
+        from localrag.query_syntax import parse
 
+        phrases = parse(query).phrases
         passing = []
         for name in sorted(self._collection_names() - {self.settings.collection}):
             other = Engine(self.settings.replace(collection=name, reranker=""), embedder=self.embedder,
@@ -1260,7 +1266,7 @@ class Engine(GraphMode, Collections, Information):
                 hits = other._search(query, k, filters, vector)
             except LocalRagError:
                 continue  # renamed, deleted or damaged meanwhile: its own commands say so
-            if hits and not refusal(searched, hits, self.embedder, vector, self.settings):
+            if hits and not refusal(searched, hits, self.embedder, vector, self.settings, phrases=phrases):
                 passing.append(name)
         if not passing:
             return ""

@@ -17,7 +17,7 @@ import inspect
 import math
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from localrag.answer import (
@@ -39,6 +39,7 @@ from localrag.answer.prompt import ECHO_STOPS, history_messages
 from localrag.answer.repeats import RepeatGuard
 from localrag.clause_marks import holds_clause
 from localrag.exact_terms import clauses
+from localrag.query_syntax import QuerySyntax
 from localrag.raft.quote_grammar import shown_quote_grammar
 from localrag.types import Answer, AnswerEvent, DoneEvent, GenerationStats, Hit, SourcesEvent, TokenEvent
 
@@ -176,8 +177,55 @@ def passing_floor(cosine: float) -> float:
     return (cut if cut <= cosine else round(cut - 0.01, 2)) + 0.0  # + 0.0: -0.0 reads "0"
 
 
+# A word as a name writes it: letters, digits, an apostrophe or a hyphen inside ("O'Brien", "Jean-Paul").
+_NAME_WORD = re.compile(r"[^\W_][\w'’-]*")
+_POSSESSIVE = re.compile(r"['’]s?$")
+
+
+def asked_names(question: str) -> list[str]:
+    """The full names `question` writes: runs of two or more words opening with a capital, with only blanks between
+    them ("Who quoted Albert Einstein?": "Albert Einstein"). A run opening the question is also read without its
+    first word, capitalised as every question's first ("Does Albert Einstein say ...": "Albert Einstein"); a
+    possessive ends a name without its "'s" ("Mark Twain's essay": "Mark Twain")."""
+    names: list[str] = []
+    run: list[str] = []
+    opens = False
+    end: int | None = None
+
+    def close() -> None:
+        for words in ([run, run[1:]] if opens else [run]):
+            if len(words) > 1:
+                names.append(" ".join(words))
+        run.clear()
+
+    for match in _NAME_WORD.finditer(question):
+        word = _POSSESSIVE.sub("", match.group())
+        if not word[:1].isupper():
+            close()
+        else:
+            if run and question[end:match.start()].strip(" \t"):
+                close()  # a comma, a quote or a line between: two names, not one
+            if not run:
+                opens = end is None
+            run.append(word)
+            if word != match.group():
+                close()
+        end = match.end()
+    close()
+    return list(dict.fromkeys(names))
+
+
+def holds_name_or_phrase(hit: Hit, names: Sequence[str], phrases: Sequence[str]) -> bool:
+    """Whether `hit`'s heading or text holds one of `names` as written (in its case, any blanks between the words) or
+    one of the quoted `phrases` (`query_syntax.QuerySyntax.holds_phrases`: in any case)."""
+    text = f"{hit.chunk.heading}\n{hit.chunk.text}"
+    if any(re.search(r"(?<!\w)" + r"\s+".join(map(re.escape, name.split())) + r"(?!\w)", text) for name in names):
+        return True
+    return bool(phrases) and QuerySyntax("", phrases=tuple(phrases)).holds_phrases(text) > 0
+
+
 def refusal(query: str, hits: list[Hit], embedder: Embedder, query_vector: NDArray[np.float32],
-            settings: Settings, *, floor_advice: bool = True) -> str:
+            settings: Settings, *, floor_advice: bool = True, phrases: Sequence[str] = ()) -> str:
     """Why the sources cannot answer the question, in words; "" when they may.
 
     Two floors: the best vector cosine (`min_similarity`), and the best sentence's score by the evidence rule
@@ -189,10 +237,15 @@ def refusal(query: str, hits: list[Hit], embedder: Embedder, query_vector: NDArr
     found"). A passage holding a clause the question names ("What does § 3(2) say?": "§ 3" over its "(2) ..."
     line, `clause_marks.holds_clause`) passes the first: a question of a clause's number alone is far from its text
     in meaning, and before 2026-12-07 such a question was refused (0.22) with that clause found first. No question
-    of the measured sets names a clause, so their figures stand. `floor_advice` False: the vector floor's refusal
-    does not name the value that lets it through (another collection answers the question)."""
+    of the measured sets names a clause, so their figures stand. So does a passage holding a full name the question
+    writes (`asked_names`: "Albert Einstein") or a phrase it quotes (`phrases`, `query_syntax`'s, taken out of
+    `query`): a name says little to the embedder, and before 2026-12-08 'What did "Mark Twain" say?' was refused
+    (0.16) with the essay quoting him found first. `floor_advice` False: the vector floor's refusal does not name
+    the value that lets it through (another collection answers the question)."""
     asked = clauses(query)
-    held = any(holds_clause(hit.chunk.text, hit.chunk.heading, clause) for hit in hits for clause in asked)
+    names = asked_names(query)
+    held = any(holds_clause(hit.chunk.text, hit.chunk.heading, clause) for hit in hits for clause in asked) or (
+        bool(names or phrases) and any(holds_name_or_phrase(hit, names, phrases) for hit in hits))
     cosine = _best_cosine(hits)
     if cosine is None and not held:
         # BM25 alone is no evidence: passages found only by their words count as none.

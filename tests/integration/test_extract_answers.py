@@ -251,3 +251,38 @@ def test_a_sentence_under_a_heading_that_negates_the_word_asked_comes_after_the_
     assert proposal.text.startswith('"Sick leave is capped at 20 days a year under the proposal."'), proposal.text
     unapproved = extracting.ask("What is the sick leave cap that is not approved?")
     assert unapproved.text.startswith('"Sick leave is capped at 20 days'), unapproved.text
+
+
+ESSAYS = {
+    "jones_brian_essay2.txt": "Why clothes matter\n\nMany people say appearance is shallow. I disagree. As Mark Twain "
+    "once said, \"Clothes make the man. Naked people have little or no influence on society.\" This quote shows why "
+    "my view matters. When we meet someone new we judge them in seconds, and what they wear is the first thing we "
+    "see. A job interview is won or lost in the first minute.\n\nIn conclusion, dressing well is a form of respect "
+    "for others.\n",
+    "roberts_hugo_essay2.txt": "The value of dreaming\n\nSchools focus on facts and tests. As Albert Einstein once "
+    "said, \"Imagination is more important than knowledge.\" This quote shows that creativity should be at the heart "
+    "of learning. Students who are allowed to play with ideas learn to solve problems that no textbook describes."
+    "\n\nTeachers should give pupils time to wonder and to make things.\n",
+    "smith_anna_essay1.txt": "Persistence\n\nSuccess rarely comes at the first try. Albert Einstein is often credited "
+    "with saying that he stayed with problems longer than others. My grandmother learned to read at sixty because "
+    "she never gave up, and she taught me that effort beats talent.\n",
+    "garden.txt": "Growing tomatoes\n\nTomatoes need six hours of sun a day. Water them deeply twice a week and feed "
+    "them with compost every month. Pinch out the side shoots so the plant puts its energy into fruit.\n",
+}
+
+
+def test_a_quoted_name_of_the_question_is_answered_from_the_essay_that_holds_it(extracting: Engine,
+                                                                               tmp_path: Path) -> None:
+    """Before 2026-12-08 'What did "Mark Twain" say?' put the essay quoting him first and refused it: "the closest
+    scored 0.19, under min_similarity 0.25"."""
+    folder = tmp_path / "essays"
+    folder.mkdir()
+    for name, text in ESSAYS.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    extracting.ingest([folder])
+    for question in ('What did "Mark Twain" say?', "Who quoted Mark Twain?"):
+        answer = extracting.ask(question)
+        assert not answer.refused, answer.refusal
+        assert "Mark Twain" in answer.text and answer.sources[answer.cited[0] - 1].chunk.path.endswith("essay2.txt")
+    # A question on nothing the essays hold is still refused.
+    assert extracting.ask("How do I fix a flat bicycle tyre?").refused

@@ -3,7 +3,8 @@ retrieval query (a follow-up carries the subject it leans on), and say which flo
 
 from __future__ import annotations
 
-from localrag.answer.pipeline import answer_events, best_evidence, passing_floor
+from localrag.answer.pipeline import answer_events, asked_names, best_evidence, passing_floor
+from localrag.answer.pipeline import refusal as pipeline_refusal
 from localrag.answer.prompt import NO_ANSWER_TEXT
 from localrag.config import Settings
 from localrag.embed import HashEmbedder
@@ -158,3 +159,30 @@ def test_an_extracted_refusal_for_want_of_a_sentence_streams_no_tokens() -> None
     done = next(e for e in events if isinstance(e, DoneEvent))
     assert done.answer.refused and done.answer.text == NO_ANSWER_TEXT
     assert not [e for e in events if isinstance(e, TokenEvent)]
+
+
+def test_a_passage_holding_a_full_name_or_a_quoted_phrase_of_the_question_passes_the_vector_floor() -> None:
+    # Before 2026-12-08 'What did "Mark Twain" say?' was refused ("the closest scored 0.16, under min_similarity 0.25")
+    # with the essay quoting him found first: a name says little to the embedder.
+    essay = hit('As Mark Twain once said, "Clothes make the man." This quote shows why my view matters.', "essay",
+                "Why clothes matter")
+    garden = hit("Tomatoes need six hours of sun a day and deep watering twice a week.", "garden", "Tomatoes")
+
+    def refusal(question: str, sources: list[Hit], phrases: tuple[str, ...] = ()) -> str:
+        far = [Hit(source.chunk, 1.0, vector_score=0.16) for source in sources]
+        return pipeline_refusal(question, far, HashEmbedder(), HashEmbedder().embed_queries([question])[0],
+                                Settings(min_evidence=0), phrases=phrases)
+
+    assert refusal("What did Mark Twain say?", [essay]) == ""
+    assert refusal("Did Mark Twain's essay say so?", [garden, essay]) == ""
+    assert refusal("What did they say about clothes make the man?", [essay], ("clothes make the man",)) == ""
+    # Only a name or phrase the passage holds as written: another name, the name's words apart, a lower-case word
+    # run, or passages without it are still refused.
+    for question, sources, phrases in (("What did Albert Einstein say?", [essay], ()),
+                                       ("What did Mark say about Twain?", [essay], ()),
+                                       ("what did mark twain say?", [essay], ()),
+                                       ("What did Mark Twain say?", [garden], ()),
+                                       ("Who wrote it?", [essay], ("naked people",))):
+        assert refusal(question, sources, phrases).startswith("no passage is close enough"), question
+    assert asked_names("Does Albert Einstein say so, or Isaac Newton?") == ["Does Albert Einstein", "Albert Einstein",
+                                                                             "Isaac Newton"]
