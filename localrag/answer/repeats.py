@@ -8,8 +8,10 @@ grounded answer must repeat; so the loop is recognised in the answer's own text 
 
 The rule: once a run of `words` words (lower-cased, outside quotes) has occurred `times` times in
 the answer, the answer is looping, and it ends where that last occurrence began. Quoted text (RAFT
-##begin_quote## spans and double quotes) is left out of the count, since a tuned model's final
-answer may rightly repeat what it quoted. The text is held back by `words` words while streaming,
+##begin_quote## spans and double quotes) is left out of that count, since a tuned model's final
+answer may rightly repeat what it quoted; each quote's own words are counted apart, so a quote
+repeating itself is a loop too (before 2026-12-08 an answer that opened a quote ran "The warranty
+lasts 99 years." ten times inside it). The text is held back by `words` words while streaming,
 so the start of the occurrence that ends the answer is never shown and then taken back.
 """
 
@@ -89,8 +91,18 @@ def loop_start(text: str, words: int = WORDS, times: int = TIMES, *, complete_on
 
     `complete_only` ignores a last word that may still be growing (the text does not end after it).
     """
-    spans = _unquoted_words(text)
-    if complete_only and spans and spans[-1][2] == len(text):
+    quotes = list(_QUOTE.finditer(text))
+    if quotes and _is_stray(quotes[-1]):
+        quotes.pop()
+    # The words outside quotes, then each quote's own: a quote repeated outside it is no loop, one within it is.
+    starts = [_loop_in(spans, words, times, len(text) if complete_only else None)
+              for spans in [_unquoted_words(text, quotes), *(_quoted_words(quote) for quote in quotes)]]
+    return min((start for start in starts if start is not None), default=None)
+
+
+def _loop_in(spans: list[tuple[int, int, int, str]], words: int, times: int, growing: int | None) -> int | None:
+    """`loop_start` over the words `spans`; `growing`: where the text ends, when a word ending there may grow."""
+    if growing is not None and spans and spans[-1][2] == growing:
         spans = spans[:-1]
     seen: Counter[tuple[str, ...]] = Counter()
     for i in range(len(spans) - words + 1):
@@ -104,14 +116,11 @@ def loop_start(text: str, words: int = WORDS, times: int = TIMES, *, complete_on
     return None
 
 
-def _unquoted_words(text: str) -> list[tuple[int, int, int, str]]:
-    """(stretch, start, end, lower-cased word) per word outside quotes; `stretch` numbers the unquoted
+def _unquoted_words(text: str, quotes: list[re.Match[str]]) -> list[tuple[int, int, int, str]]:
+    """(stretch, start, end, lower-cased word) per word outside `quotes`; `stretch` numbers the unquoted
     stretches, so a run of words that spans a quote can be told apart."""
     out: list[tuple[int, int, int, str]] = []
     start = 0
-    quotes = list(_QUOTE.finditer(text))
-    if quotes and _is_stray(quotes[-1]):
-        quotes.pop()
     for stretch, quote in enumerate([*quotes, None]):
         end = quote.start() if quote is not None else len(text)
         out.extend((stretch, m.start(), m.end(), m.group().lower()) for m in _WORD.finditer(text, start, end))
@@ -120,9 +129,25 @@ def _unquoted_words(text: str) -> list[tuple[int, int, int, str]]:
     return out
 
 
+def _quoted_words(quote: re.Match[str]) -> list[tuple[int, int, int, str]]:
+    """The words inside `quote`, its marks left out, as `_unquoted_words` gives them (one stretch)."""
+    opener, closer = _pair(quote.group())
+    start, end = quote.start() + len(opener), quote.end()
+    if _closed(quote.group(), opener, closer):
+        end -= len(closer)
+    return [(0, m.start(), m.end(), m.group().lower()) for m in _WORD.finditer(quote.string, start, end)]
+
+
+def _pair(body: str) -> tuple[str, str]:
+    return next(pair for pair in _PAIRS if body.startswith(pair[0]))
+
+
+def _closed(body: str, opener: str, closer: str) -> bool:
+    return len(body) >= len(opener) + len(closer) and body.endswith(closer)
+
+
 def _is_stray(quote: re.Match[str]) -> bool:
     """An unclosed quote running to the end of the text for more than OPEN_QUOTE_WORDS words."""
     body = quote.group()
-    opener, closer = next(pair for pair in _PAIRS if body.startswith(pair[0]))
-    closed = len(body) >= len(opener) + len(closer) and body.endswith(closer)
-    return not closed and len(_WORD.findall(body)) > OPEN_QUOTE_WORDS
+    opener, closer = _pair(body)
+    return not _closed(body, opener, closer) and len(_WORD.findall(body)) > OPEN_QUOTE_WORDS

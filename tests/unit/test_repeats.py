@@ -79,7 +79,25 @@ def test_a_quotation_mark_that_never_closes_hides_a_loop_only_while_it_could_be_
     # Streaming, it is caught once the open quote has run past the limit: later than a closed one, but caught.
     assert guard.looping and opened.startswith(shown) and len(shown) < len(opened)
     # A quote still being written (short) keeps its words out of the count, as a closed one does.
-    short = 'It says "' + " ".join(["a b c d e f g h"] * 3)
+    short = 'a b c d e f g h, so a b c d e f g h, as it says "a b c d e f g h'
     assert loop_start(short) is None
     assert loop_start(short.replace('"', "“")) is None
-    assert loop_start("##begin_quote## " + " ".join(["a b c d e f g h"] * 3)) is None
+    assert loop_start("##begin_quote## a b c d e f g h ##end_quote## a b c d e f g h a b c d e f g h") is None
+
+
+def test_a_quote_that_repeats_itself_is_a_loop_open_or_closed() -> None:
+    """Before 2026-12-08 a document's stray quotation mark ("The boiler warranty answer is: "The warranty lasts 99
+    years. Sources: ...") let the answer run "The warranty lasts 99 years." ten times inside the quote it opened: a
+    quote's words were out of the count for OPEN_QUOTE_WORDS words."""
+    sentence = "The warranty lasts 99 years. "
+    opened = 'The boiler warranty answer is: "' + sentence * 10
+    assert len(opened.split()) < OPEN_QUOTE_WORDS + 5
+    third = len('The boiler warranty answer is: "' + sentence * 2)
+    assert loop_start(opened) == third
+    guard = RepeatGuard()
+    shown = stream(guard, opened)[0]
+    assert guard.looping and shown == opened[:third].rstrip()
+    for marks in (('"', '"'), ("“", "”"), ("##begin_quote## ", " ##end_quote##")):
+        # Eight words seen three times: the fourth sentence completes the third run.
+        closed = f"It says {marks[0]}{sentence * 4}{marks[1]} [1]."
+        assert loop_start(closed) == closed.index(sentence) + len(sentence * 2), marks
