@@ -130,7 +130,8 @@ class Settings:
     )
     attribution_turn: bool = field(
         default=True,
-        metadata={"doc": "when an answer cites no source, cite the one holding most of its words, marked as added"},
+        metadata={"doc": "when an answer cites no source, cite each sentence's source, the one holding most of its "
+                          "words, marked as added"},
     )
     stop_repeats: bool = field(
         default=True,

@@ -284,8 +284,8 @@ class Answer:
     `refused` is True when nothing relevant was retrieved and the model was not asked; `refusal` then says why in
     words (which floor, the best score, the setting), "" otherwise, `sources` are the closest passages found (none
     cited: none answers) and `evidence` their best sentence, for the user to judge the refusal by.
-    `attributed` is True when the answer cited nothing by itself and localrag added the citation of the
-    source holding most of its words (`localrag.answer.attribution`).
+    `attributed` is True when the answer cited nothing by itself and localrag added the citation of each
+    sentence's source, the one holding most of its words (`localrag.answer.attribution`).
     `raw_text` is the model's text as generated; `text` differs from it only for a RAFT-tuned model,
     whose ##begin_quote## markup and `<ANSWER>:` tag are tidied into readable reasoning and answer.
     `evidence` is the sources' sentence that best answers the question, chosen without the model (None

@@ -1,4 +1,4 @@
-"""Which source an answer that cites none came from: the one holding most of the answer's words.
+"""Which sources an answer that cites none came from: for each of its sentences, the one holding most of its words.
 
 The bundled 135M model cited by itself in at most 3 of 12 answers under any prompt wording tried
 (benchmarks/README.md, "Answer quality of the bundled model on the sample corpus"), so an uncited
@@ -12,19 +12,24 @@ them (`claims.claim_words`: "three" is "3"; "answer", "document" do not count). 
 answers (benchmarks/README.md, "Which source an uncited answer names"): never below the model's pick,
 51 of 73 right against 40 on COVID-QA questions 1-120, 37 of 54 each on questions 121-200, 11 of 11
 against 9 on the sample corpus, and right on all 20 correct answers of the three sets, where the model's
-turn was right on 14.
+turn was right on 14. Those figures are of the whole answer read at once; since 2026-12-08 each sentence of
+`MIN_CLAIM_WORDS` words or more is read apart (`sources_holding`) and the answer cites each one's source: an answer
+whose first sentence came from a boiler policy and its second from a note on widgets cited the note alone, and
+showed the policy, holding the best sentence, "not cited". A one-sentence answer is read as before.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from localrag.answer.claims import claim_words
+from localrag.answer.claims import MIN_CLAIM_WORDS, claim_words
 from localrag.answer.evidence import weighted_shares
+from localrag.sentences import sentence_spans
 from localrag.types import Hit
 
 # How the front ends mark such a citation.
-ATTRIBUTED_LABEL = "the answer cited no source itself; localrag cited the source holding most of its words"
+ATTRIBUTED_LABEL = ("the answer cited no source itself; localrag cited, for each sentence, the source holding most of "
+                    "its words")
 
 
 def source_holding(answer_text: str, sources: Sequence[Hit]) -> int | None:
@@ -34,3 +39,20 @@ def source_holding(answer_text: str, sources: Sequence[Hit]) -> int | None:
     if not len(shares) or shares.max() <= 0:
         return None
     return int(shares.argmax()) + 1
+
+
+def sources_holding(answer_text: str, sources: Sequence[Hit]) -> list[int]:
+    """The numbers (from 1) of the sources holding most of each sentence's weighted content words (`source_holding`),
+    in the order the sentences first name them; a sentence of under MIN_CLAIM_WORDS content words ("Yes.", "It is
+    10.") is too short to tell sources apart and names none. With no such sentence, `source_holding` of the whole
+    answer; [] when no source holds any of its words."""
+    numbers: list[int] = []
+    for start, end in sentence_spans(answer_text):
+        sentence = answer_text[start:end]
+        if len(claim_words(sentence)) < MIN_CLAIM_WORDS:
+            continue
+        number = source_holding(sentence, sources)
+        if number is not None and number not in numbers:
+            numbers.append(number)
+    whole = source_holding(answer_text, sources) if not numbers else None
+    return numbers or ([whole] if whole is not None else [])

@@ -3,8 +3,8 @@
 Refuse when nothing relevant came back: no source close enough (`min_similarity`) or no sentence of
 them that scores `min_evidence` (`refusal` says which; the closest passages and their best sentence go with
 it), unless the settings allow answering from the model's memory. Then fit the sources into the context by
-the model's own token counts, stream the answer with the repeat guard, cite the source holding most of the
-answer's words when the model cited none (`attribution.py`), then parse the citations and check every quote
+the model's own token counts, stream the answer with the repeat guard, cite the source holding most of each
+sentence's words when the model cited none (`attribution.py`), then parse the citations and check every quote
 against the cited source. In `answer_mode = "extract"` the sources' best sentence, quoted and cited, is the
 answer and no model is loaded; sources without a sentence to quote are a refusal that says so
 (`evidence.extracted_answer`).
@@ -26,7 +26,7 @@ from localrag.answer import (
     build_messages,
     finish_answer,
 )
-from localrag.answer.attribution import source_holding
+from localrag.answer.attribution import sources_holding
 from localrag.answer.evidence import (
     EXTRACT_MODEL,
     best_sentence,
@@ -367,11 +367,14 @@ def answer_events(
     text = "".join(pieces).strip()
     attributed = False
     if settings.attribution_turn and used and text and not stats.cancelled and not answer_citations(text, used)[0]:
-        number = source_holding(text, used)
-        if number is not None:
+        numbers = sources_holding(text, used)
+        if numbers:
+            # One mark after the answer (its text is streamed already), read as citing the whole answer
+            # (`claims.unsupported_citations`).
             attributed = True
-            pieces.append(f" [{number}]")
-            yield TokenEvent(f" [{number}]")
+            mark = f" [{', '.join(map(str, numbers))}]"
+            pieces.append(mark)
+            yield TokenEvent(mark)
     # After the reply, so the first token does not wait for it (benchmarks/README.md, "The best source sentence").
     evidence = best_sentence(question, used, embedder, question_vector) if used and not stats.cancelled else None
     answer = finish_answer(question, "".join(pieces), used, stats, generator.name, attributed=attributed,

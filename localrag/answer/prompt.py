@@ -12,7 +12,7 @@ Asking the question before and after the documents answered 5-6/12 right; XML-st
 <source id="n"> blocks with a worked example answered 2/12, the model often echoing a whole block
 back; a plain "[n] text" list with the question only at the end 5/12. No wording made the 135M
 model cite on its own more than 3/12, which is why the engine cites, for an answer that cites
-nothing, the source holding most of its words (`attribution.py`) and marks the citation as added.
+nothing, each sentence's source holding most of its words (`attribution.py`) and marks the citation as added.
 
 A document cannot forge structure: lines in its text that start like a source number ("[2] ..."),
 "Question:" or "Documents:", a chat role's label ("SYSTEM:", "Assistant:") or a chat template's token

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from localrag.answer.attribution import source_holding
+from localrag.answer.attribution import source_holding, sources_holding
 from localrag.answer.pipeline import answer_events
 from localrag.config import Settings
 from localrag.conversations import Conversation, export_markdown, turn_from_answer
@@ -86,7 +86,7 @@ def test_an_uncited_answer_gets_the_right_source_streamed_and_marked_as_added() 
     assert turn.attributed
     saved = Conversation.from_json(Conversation("c", turns=[turn]).to_json())
     assert saved.turns[0].attributed
-    assert "localrag cited the source holding most of its words" in export_markdown(saved)
+    assert "localrag cited, for each sentence, the source holding most of its words" in export_markdown(saved)
     from localrag.tui.widgets.chat import _meta_line
 
     assert "cites [2] (added by localrag" in _meta_line(saved.turns[0]).plain
@@ -108,3 +108,25 @@ def test_words_are_read_as_the_citation_check_reads_them() -> None:
     # "3" is the source's "three"; "answer" is the reply's talk about itself, held by neither.
     assert source_holding("The answer is: 3", sources) == 2
     assert source_holding("The answer is:", sources) is None
+
+
+POLICY = "Boiler maintenance policy. The service costs 240 euros [3] and is confirmed by the landlord [7]."
+NOTE = "Note 53. The widget number 53 uses a gasket of size 159 mm; the gasket is replaced every year."
+
+
+def test_each_sentence_is_attributed_to_the_source_holding_its_words() -> None:
+    """Before 2026-12-08 one source was picked for the whole answer: the note, holding the rarer words of its second
+    sentence, was cited alone, and the policy, whose sentence the answer's first one restates and the evidence
+    showed, was "not cited"."""
+    reply = ("The boiler service cost 240 euros and was confirmed by the landlord. The widget number 53 uses a gasket "
+             "of size 159 mm, which is replaced every year.")
+    sources = [hit(POLICY, "policy"), hit(NOTE, "note53")]
+    assert sources_holding(reply, sources) == [1, 2]
+    answer, streamed = answered(reply, sources, Settings(min_evidence=0))
+    assert answer.attributed and answer.cited == [1, 2] and streamed.endswith(" [1, 2]")
+    assert answer.unsupported_citations == []
+    # One sentence, or sentences too short to tell sources apart, are read whole as before.
+    assert sources_holding("Employees get 25 days of paid vacation per year.", [hit(COFFEE, "de"),
+                                                                                hit(HANDBOOK, "h")]) == [2]
+    assert sources_holding("Yes. 25 days.", [hit(COFFEE, "de"), hit(HANDBOOK, "h")]) == [2]
+    assert sources_holding("I am not sure.", [hit(COFFEE, "de")]) == []

@@ -182,8 +182,8 @@ sources; everything stays on this machine.
 | Tab | move between the question box, the sources, the conversations and the chat log (a bar on its left) |
 
 In **Sources**, `● cited` marks a source the answer cited (when the answer cited none itself, localrag
-cites the source holding most of its words and says so under the answer), `✗ cited, unsupported` one that holds
-none of the words the answer cites it for; `✓ quote` means a quote in the answer
+cites, for each sentence, the source holding most of its words and says so under the answer), `✗ cited,
+unsupported` one that holds none of the words the answer cites it for; `✓ quote` means a quote in the answer
 was found word for word in that source, `≈ quote` nearly, `✗ quote` not at all. Enter on a source opens it with
 the quoted words highlighted, scrolled to the first (Esc or `q` closes it; `c` copies the passage through the
 terminal's clipboard, which macOS Terminal does not pass on); `w` shows why each source ranked where it did. In
