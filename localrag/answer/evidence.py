@@ -209,7 +209,11 @@ def scored_sentences(question: str, sources: Sequence[Hit], embedder: Embedder,
     # answers "how much flour in the banana bread" (before 2026-12-07 the second did, its "bread" being rarer).
     sections = [affirmed(" ".join(section(sources[number - 1].chunk, start)), question)
                 for number, start, _ in candidates]
-    shares = weighted_shares(question, [f"{text} {section}" for text, section in zip(read, sections, strict=True)],
+    # A sentence's dates are read as the month's name too, when the question names one (`date_words`).
+    months = asked_months(question)
+    dates = [date_words(text, months) for text in texts] if months else [""] * len(texts)
+    shares = weighted_shares(question, [f"{text} {section} {date}"
+                                        for text, section, date in zip(read, sections, dates, strict=True)],
                              _folded_words)
     scores = cosines + WORD_SHARE_WEIGHT * shares
     asked = clauses(question)
@@ -281,6 +285,61 @@ def negates_asked(heading: str, question: str) -> bool:
     proposal" of "What is the approved sick leave cap?" (`affirmed` reads the rest)."""
     asked = set(_folded_words(question)) - set(_folded_words(" ".join(m.group(1) for m in _NEGATED.finditer(question))))
     return any(set(_folded_words(match.group(1))) & asked for match in _NEGATED.finditer(heading))
+
+
+_MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+           "november", "december")
+# A month's name or its abbreviation ("Mar", "Sept", "Sep."); the question's is read only capitalised, as a month is
+# written ("march" and "may" are also a verb), and "May" not as a question's first word ("May I pay by card?").
+_MONTH_NAME = re.compile(r"(?<![\w-])(?:(?:jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec)[a-z]*|may)\.?(?![\w-])",
+                         re.IGNORECASE)
+# A date written in numbers: year first (2024-03-07, 2024/03/07), day first with dots or dashes (15.03.2024,
+# 15-03-2024), or with slashes, month first unless its first number cannot be a month (03/15/2024, 15/03/2024).
+_ISO_DATE = re.compile(r"(?<![\d.])\d{4}([-/.])(\d{1,2})\1\d{1,2}(?![\d.]|-\d)")
+_DAY_FIRST = re.compile(r"(?<![\d.])\d{1,2}([.-])(\d{1,2})\1(\d{4})(?![\d.]|-\d)")
+_SLASHED = re.compile(r"(?<![\d/])(\d{1,2})/(\d{1,2})/(\d{4})(?![\d/])")
+
+
+def _month_of(word: str) -> int | None:
+    """The month (1-12) `word` names, in full or abbreviated ("Mar", "Sept."); None for any other word."""
+    word = word.rstrip(".").casefold()
+    for number, name in enumerate(_MONTHS, start=1):
+        if len(word) >= 3 and name.startswith(word) and (word == name or len(word) <= 4):
+            return number
+    return None
+
+
+def asked_months(question: str) -> set[int]:
+    """The months `question` names by their name ("in March", "Mar 2024"), capitalised."""
+    months = set()
+    for match in _MONTH_NAME.finditer(question):
+        word = match.group()
+        if word[0].isupper() and not (word.casefold() == "may" and not question[:match.start()].strip()):
+            month = _month_of(word)
+            if month is not None:
+                months.add(month)
+    return months
+
+
+def date_words(sentence: str, months: set[int]) -> str:
+    """For each date of `sentence` in one of `months`, written in numbers or with the month's name, that month's name
+    and abbreviation and the date's year, as words: "2024-03-07" reads as "march mar 2024" when March is asked.
+    Before 2026-12-08 "How much did I pay Acme in March?" of a bank statement quoted, verified, the February row
+    "2024-02-14 | ACME CORP INV 2024-109 | ...": no word of a numeric date is "March", and the rows were told apart
+    by their cosines alone."""
+    found: list[tuple[int, str]] = []
+    found += [(int(m.group(2)), m.group()[:4]) for m in _ISO_DATE.finditer(sentence)]
+    found += [(int(m.group(2)), m.group(3)) for m in _DAY_FIRST.finditer(sentence)]
+    for m in _SLASHED.finditer(sentence):
+        first, second = int(m.group(1)), int(m.group(2))
+        found.append((second if first > 12 else first, m.group(3)))
+    for m in _MONTH_NAME.finditer(sentence):
+        month = _month_of(m.group())
+        year = re.match(r"[ \t,]*(?:\d{1,2}(?:st|nd|rd|th)?[ \t,]+)?(\d{4})(?!\d)", sentence[m.end():])
+        if month is not None:
+            found.append((month, year.group(1) if year else ""))
+    return " ".join(f"{_MONTHS[month - 1]} {_MONTHS[month - 1][:3]} {year}".strip()
+                    for month, year in found if month in months)
 
 
 def _folded_words(text: str) -> list[str]:

@@ -286,3 +286,41 @@ def test_a_quoted_name_of_the_question_is_answered_from_the_essay_that_holds_it(
         assert "Mark Twain" in answer.text and answer.sources[answer.cited[0] - 1].chunk.path.endswith("essay2.txt")
     # A question on nothing the essays hold is still refused.
     assert extracting.ask("How do I fix a flat bicycle tyre?").refused
+
+
+STATEMENT = """Date,Description,Reference,Amount,Balance
+2024-01-30,GROCERY MART,CARD-1102,"-$84.20","$12,410.33"
+2024-02-14,ACME CORP INV 2024-109,TRF-88377,"-$2,480.50","$9,929.83"
+2024-02-20,SALARY MONTHLY,PAY-2202,"$4,200.00","$14,129.83"
+2024-03-07,ACME CORP INV 2024-112,TRF-88590,"-$3,105.25","$11,024.58"
+2024-03-12,CITY WATER,DD-3312,"-$61.40","$10,963.18"
+2024-03-21,ACME CORP INV 2024-114,TRF-88611,"($975.00)","$9,988.18"
+"""
+
+
+def test_a_month_the_question_names_matches_the_rows_dated_in_it(extracting: Engine, tmp_path: Path) -> None:
+    """Before 2026-12-08 "How much did I pay Acme in March?" quoted, verified, the February row: a numeric date holds
+    no word "March"."""
+    folder = tmp_path / "bank"
+    folder.mkdir()
+    (folder / "statement.csv").write_text(STATEMENT, encoding="utf-8")
+    extracting.ingest([folder])
+    for question in ("How much did I pay Acme in March?", "How much did I pay Acme in Mar 2024?"):
+        answer = extracting.ask(question)
+        assert answer.text.startswith('"2024-03-'), (question, answer.text)
+    assert extracting.ask("How much did I pay Acme in February?").text.startswith('"2024-02-14 | ACME')
+
+
+def test_the_dates_read_as_a_months_words() -> None:
+    from localrag.answer.evidence import asked_months, date_words
+
+    assert asked_months("How much did I pay Acme in March?") == {3}
+    assert asked_months("Payments in Sept. 2024 and Dec?") == {9, 12}
+    # "march" and "may" as verbs, "May" opening a question: no month.
+    assert asked_months("May I march on the day we may leave?") == set()
+    for written in ("2024-03-07", "2024/03/07", "15.03.2024", "15-03-2024", "03/15/2024", "15/03/2024",
+                    "7 March 2024", "Mar 7, 2024"):
+        assert date_words(f"Paid {written} to Acme", {3}) == "march mar 2024", written
+    # Another month, a code holding a year's digits, a month asked of none: nothing added.
+    for written in ("2024-02-14", "INV 2024-03-1234", "05/03/2024"):
+        assert date_words(f"Paid {written} to Acme", {3}) == "", written
