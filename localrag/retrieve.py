@@ -41,7 +41,7 @@ from localrag.query_syntax import QuerySyntax, prefix_words, word_regex
 from localrag.query_syntax import parse as parse_query
 from localrag.safe_text import disk_name, holder_on_disk, valid_text
 from localrag.store_schema import FTS_COLUMN, sql_in, sql_literal
-from localrag.types import HEADING_JOIN, Chunk, Hit
+from localrag.types import HEADING_JOIN, Chunk, Copy, Hit
 
 if TYPE_CHECKING:
     import numpy as np
@@ -233,10 +233,20 @@ def _merge_pair(first: Hit, second: Hit) -> Hit:
         text_score=_max_score(first.text_score, second.text_score),
         rerank_score=_max_score(first.rerank_score, second.rerank_score),
         codes=tuple(dict.fromkeys(first.codes + second.codes)),
-        # The files that hold the merged text: those holding both parts (a front matter of its own beside a copied
-        # section is no copy of the whole).
-        copies=tuple(path for path in first.copies if path in second.copies),
+        held_by=_joined_copies(first.held_by, second.held_by),
     )
+
+
+def _joined_copies(first: tuple[Copy, ...], second: tuple[Copy, ...]) -> tuple[Copy, ...]:
+    """The copies of a joined hit: each file holding either part, at its first part's place there, a `part` where it
+    holds one part only (a front matter of its own beside a copied section is no copy of the whole). Before
+    2026-12-08 only the files holding both were named: an essay's opening joined with a paragraph copied from another
+    essay named no copy, and the other essay, whose copy had been folded into this hit, was shown nowhere."""
+    seconds = {copy.chunk.path: copy for copy in second}
+    joined = [Copy(copy.chunk, copy.part or copy.chunk.path not in seconds or seconds[copy.chunk.path].part)
+              for copy in first]
+    held = {copy.chunk.path for copy in first}
+    return (*joined, *(Copy(copy.chunk, part=True) for copy in second if copy.chunk.path not in held))
 
 
 # A passage and its neighbour, not a whole file: every chunk of a long function touches the next, and an identifier
@@ -362,8 +372,8 @@ def rank_hits(
     shown = copies_shown([chunk for chunk, _ in (*vector_hits, *text_hits)], avoid)
     vector_hits, text_hits = _once(vector_hits, shown), _once(text_hits, shown)
     ranked = fuse_legs(vector_hits, text_hits, fusion if mode == "hybrid" else None)
-    ranked = [dataclasses.replace(hit, copies=copies) if (copies := shown[_text_key(hit.chunk)][1]) else hit
-              for hit in ranked]
+    ranked = [dataclasses.replace(hit, held_by=tuple(map(Copy, copies))) if (copies := shown[_text_key(hit.chunk)][1])
+              else hit for hit in ranked]
     if rerank is not None:
         ranked = rerank(ranked)
     if question and mode == "hybrid":
@@ -386,29 +396,31 @@ def _text_key(chunk: Chunk) -> str:
     return " ".join(chunk.text.split())
 
 
-def copies_shown(chunks: Sequence[Chunk], avoid: Collection[str] = ()) -> dict[str, tuple[Chunk, tuple[str, ...]]]:
-    """For each text of `chunks` (`_text_key`), the chunk shown for it and the other paths holding it, in the order
-    found. A file copied into a second folder came back twice, and took two of `ask`'s four sources with one text;
-    the copies are collapsed in each leg before fusion, as 50 copies of one note took every candidate place of both
-    legs: `search -k 5` showed 1 hit, and a note holding the words only BM25 matched never came (before 2026-12-07).
-    Of the copies, one is shown (in the best-ranked one's place, with its scores; the others named): one not in
-    `avoid` (the documents a query's `-word` marks: `-draft` showed the draft's copy of a section the approved
-    version holds word for word), then one whose file is still there (a file moved out of an index's view left its
-    old path first, cited though gone), then the original (`original_first`): which copy ranked first was down to
-    ties, and `fire drill - Copy.txt` was cited for `fire drill.txt` one search and not the next. The other paths
-    are named in that order too."""
+def copies_shown(chunks: Sequence[Chunk], avoid: Collection[str] = ()) -> dict[str, tuple[Chunk, tuple[Chunk, ...]]]:
+    """For each text of `chunks` (`_text_key`), the chunk shown for it and the other files' chunks holding it (where
+    each file holds it: a copy was named by its path alone, before 2026-12-08), in the order found. A file copied
+    into a second folder came back twice, and took two of `ask`'s four sources with one text; the copies are
+    collapsed in each leg before fusion, as 50 copies of one note took every candidate place of both legs:
+    `search -k 5` showed 1 hit, and a note holding the words only BM25 matched never came (before 2026-12-07). Of
+    the copies, one is shown (in the best-ranked one's place, with its scores; the others named): one not in `avoid`
+    (the documents a query's `-word` marks: `-draft` showed the draft's copy of a section the approved version holds
+    word for word), then one whose file is still there (a file moved out of an index's view left its old path first,
+    cited though gone), then the original (`original_first`): which copy ranked first was down to ties, and
+    `fire drill - Copy.txt` was cited for `fire drill.txt` one search and not the next. The other paths are named in
+    that order too."""
     groups: dict[str, dict[str, Chunk]] = {}
     for chunk in chunks:
         groups.setdefault(_text_key(chunk), {}).setdefault(chunk.path, chunk)
-    out: dict[str, tuple[Chunk, tuple[str, ...]]] = {}
+    out: dict[str, tuple[Chunk, tuple[Chunk, ...]]] = {}
     for key, by_path in groups.items():
         first = next(iter(by_path.values()))
         shown = first if len(by_path) == 1 else min(by_path.values(), key=lambda chunk: _shown_key(chunk, avoid))
-        out[key] = shown, tuple(sorted((path for path in by_path if path != shown.path), key=original_first))
+        out[key] = shown, tuple(sorted((chunk for path, chunk in by_path.items() if path != shown.path),
+                                       key=lambda chunk: original_first(chunk.path)))
     return out
 
 
-def _once(leg: Sequence[tuple[Chunk, float]], shown: dict[str, tuple[Chunk, tuple[str, ...]]]
+def _once(leg: Sequence[tuple[Chunk, float]], shown: dict[str, tuple[Chunk, tuple[Chunk, ...]]]
           ) -> list[tuple[Chunk, float]]:
     """`leg` with each text once, at its best rank and score, as the chunk `shown` for it."""
     seen: set[str] = set()

@@ -34,8 +34,10 @@ if TYPE_CHECKING:
 
 
 def answer_json(answer: Answer) -> dict[str, Any]:
-    """An answer with its numbered sources (hits, in prompt order), citations and checked quotes."""
-    data = dataclasses.asdict(answer)
+    """An answer with its numbered sources (hits, in prompt order, as `hit_json` gives them), citations and checked
+    quotes."""
+    data = dataclasses.asdict(dataclasses.replace(answer, sources=[]))
+    data["sources"] = [hit_json(hit) for hit in answer.sources]
     data["stats"]["tokens_per_second"] = answer.stats.tokens_per_second
     for quote in data["quotes"]:
         quote["status"] = quote["status"].value
@@ -43,8 +45,14 @@ def answer_json(answer: Answer) -> dict[str, Any]:
 
 
 def hit_json(hit: Hit) -> dict[str, Any]:
-    """A retrieved chunk with its fused score and each retriever's rank and score (None: not found by it)."""
-    return dataclasses.asdict(hit)
+    """A retrieved chunk with its fused score and each retriever's rank and score (None: not found by it), the other
+    files holding its text as `copies` (their paths, as before 2026-12-08) and `copy_places`: each one's `path`,
+    `page`, `line_start` and `line_end` there, and `part` where it holds only a part of a joined hit."""
+    data = dataclasses.asdict(dataclasses.replace(hit, held_by=()))  # the copies' chunks hold their whole text
+    del data["held_by"]
+    return {**data, "copies": list(hit.copies), "copy_places": [
+        {"path": copy.chunk.path, "page": copy.chunk.page, "line_start": copy.chunk.line_start,
+         "line_end": copy.chunk.line_end, "part": copy.part} for copy in hit.held_by]}
 
 
 # `search_json`'s version: 1 was the CLI's own flat hit (`fused_score`, `vector: {rank, score}`), 2 the shared one.
@@ -53,7 +61,8 @@ SEARCH_SCHEMA = 2
 
 def search_json(query: str, hits: Sequence[Hit], choice: FusionChoice | None) -> dict[str, Any]:
     """`localrag search --json`, the API's `POST /search` and MCP's `search`: the hits in rank order, each as
-    `hit_json` gives it (the chunk, the fused score, each leg's rank and score) with its `rank`, and the fusion
+    `hit_json` gives it (the chunk, the fused score, each leg's rank and score) with its `rank` and `excerpt` (the
+    text `search` shows and the line it starts on), and the fusion
     that ranked them (`chosen`: measured for this index by `retrieval tune-fusion`, else the default)."""
     from localrag.fusion import DEFAULT
 
@@ -62,8 +71,18 @@ def search_json(query: str, hits: Sequence[Hit], choice: FusionChoice | None) ->
         "schema": SEARCH_SCHEMA,
         "query": valid_text(query),  # the words searched: a byte that was not UTF-8 is U+FFFD there too
         "fusion": {**dataclasses.asdict(fusion), "label": fusion.label, "chosen": choice is not None},
-        "hits": [{"rank": position, **hit_json(hit)} for position, hit in enumerate(hits, start=1)],
+        "hits": [{"rank": position, **hit_json(hit), "excerpt": _excerpt_json(hit, query)}
+                 for position, hit in enumerate(hits, start=1)],
     }
+
+
+def _excerpt_json(hit: Hit, query: str) -> dict[str, Any]:
+    """What `search` shows of a hit (`excerpts.excerpt`): the text from the line holding the most of the query's
+    words, and that line of the file (null where the passage's lines are not known)."""
+    from localrag.excerpts import excerpt
+
+    shown = excerpt(hit.chunk, query)
+    return {"text": shown.text, "line": shown.line}
 
 
 def chunk_json(chunk: Chunk) -> dict[str, Any]:

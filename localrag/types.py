@@ -137,6 +137,17 @@ class Chunk:
         return self.text[self.lead :]
 
 
+@dataclass(frozen=True)
+class Copy:
+    """Another document holding a hit's text, left out of the hits: its passage there (`chunk`, whose path, page and
+    lines say where), and whether it holds only `part` of the hit (a joined hit whose other part is its own
+    document's: an essay's own opening beside a paragraph copied from another essay). Before 2026-12-08 a copy was a
+    path alone, and one holding a part was named nowhere."""
+
+    chunk: Chunk
+    part: bool = False
+
+
 @dataclass
 class Hit:
     """A retrieved chunk with how each retriever ranked it (1-based ranks, None: not found by it)."""
@@ -151,8 +162,14 @@ class Hit:
     # The rare codes the question names that this chunk holds, which put it before the fused order
     # (localrag/exact_terms.py).
     codes: tuple[str, ...] = ()
-    # The other documents holding this chunk's very text, left out of the hits (`retrieve.copies_shown`).
-    copies: tuple[str, ...] = ()
+    # The other documents holding this chunk's very text, or a part of a joined hit's, left out of the hits
+    # (`retrieve.copies_shown`), each with its place there.
+    held_by: tuple[Copy, ...] = ()
+
+    @property
+    def copies(self) -> tuple[str, ...]:
+        """The paths of `held_by`: the other documents holding this hit's text."""
+        return tuple(copy.chunk.path for copy in self.held_by)
 
 
 class QuoteStatus(StrEnum):

@@ -317,8 +317,8 @@ def _print_copies(hit: Hit, out: Console) -> None:
     none: `-draft` cited the draft's copy without a word of the approved one)."""
     from localrag.cli.search import copies_note
 
-    if hit.copies:
-        out.print(Text(f"    {copies_note(hit.copies)}", style="dim"), soft_wrap=True)
+    if hit.held_by:
+        out.print(Text(f"    {copies_note(hit.held_by)}", style="dim"), soft_wrap=True)
 
 
 def _print_sources(answer: Answer, out: Console) -> None:

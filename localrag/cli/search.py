@@ -1,6 +1,7 @@
 """`localrag search "query"`: retrieval without generation.
 
-Prints the ranked chunks with their document, page or first line (`path:LINE`) and heading, where
+Prints the ranked chunks with their document, page or line (`path:LINE`: the line its excerpt starts on, the one
+holding the most of the query's words, localrag/excerpts.py) and heading, where
 each leg (vector, BM25) ranked them, with its score, the fused score, and the codes the query names that
 it holds (which put it first: localrag/exact_terms.py), so a user sees why a passage came first; `--json` gives
 the same to scripts. Takes the same filters as `ask`. Chunk text is printed as plain rich `Text`, never markup,
@@ -10,6 +11,7 @@ and lines are not wrapped when stdout is not a terminal.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from collections.abc import Sequence
 
 from rich.console import Console
@@ -18,9 +20,7 @@ from rich.text import Text
 from localrag.cli.argtypes import integer
 from localrag.cli.common import print_json
 from localrag.shapes import search_json
-from localrag.types import MAX_SEARCH_K, SEARCH_K
-
-EXCERPT_CHARS = 240
+from localrag.types import MAX_SEARCH_K, SEARCH_K, Copy
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
@@ -43,13 +43,18 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 NAMED_COPIES = 3
 
 
-def copies_note(copies: Sequence[str]) -> str:
-    """The other files holding a hit's very text (`Hit.copies`) in a few words, for `search` and `ask` alike: "the
-    same text in a.md, b.md, c.md and 46 more files" (`ask` named none, `search` all 49 on one line)."""
-    from localrag.safe_text import printable
+def copies_note(copies: Sequence[Copy]) -> str:
+    """The other files holding a hit's text (`Hit.held_by`) in a few words, each at its place there as the hit's own
+    is written, for `search` and `ask` alike: "the same text in report.pdf, page 4, b.md:12 and 46 more files; part
+    of it in c.md:5" (`ask` named none, `search` all 49 on one line; before 2026-12-08 the paths alone, and a copy of
+    one part of a joined hit not at all)."""
+    from localrag.shapes import chunk_place
     from localrag.sizes import some_of
 
-    return f"the same text in {some_of([printable(path, multiline=False) for path in copies], NAMED_COPIES, 'file')}"
+    whole = [chunk_place(copy.chunk) for copy in copies if not copy.part]
+    part = [chunk_place(copy.chunk) for copy in copies if copy.part]
+    return "; ".join(([f"the same text in {some_of(whole, NAMED_COPIES, 'file')}"] if whole else [])
+                     + ([f"part of it in {some_of(part, NAMED_COPIES, 'file')}"] if part else []))
 
 
 def _leg_text(name: str, rank: int | None, score: float | None) -> str:
@@ -68,6 +73,7 @@ def _search(args: argparse.Namespace, out: Console, err: Console) -> int:
     if args.json:
         print_json(search_json(args.query, hits, choice))
         return 0
+    from localrag.excerpts import excerpt
     from localrag.shapes import chunk_place
 
     wrap = out.is_terminal
@@ -75,8 +81,9 @@ def _search(args: argparse.Namespace, out: Console, err: Console) -> int:
         out.print(Text(f"no passages found: {engine.why_nothing_found(filters)}"), soft_wrap=not wrap)
         return 0
     for position, hit in enumerate(hits, start=1):
-        chunk = hit.chunk
-        where = chunk_place(chunk, heading=True)
+        shown = excerpt(hit.chunk, args.query)
+        # Cited at the line the excerpt starts on: an editor opens the match, not the passage's first line.
+        where = chunk_place(dataclasses.replace(hit.chunk, line_start=shown.line), heading=True)
         legs = "  ".join(
             [
                 f"fused {hit.score:.4f}",
@@ -85,15 +92,12 @@ def _search(args: argparse.Namespace, out: Console, err: Console) -> int:
             ]
             + ([f"rerank {hit.rerank_score:.3f}"] if hit.rerank_score is not None else [])
             + ([f"holds {', '.join(hit.codes)}"] if hit.codes else [])
-            + ([copies_note(hit.copies)] if hit.copies else [])
+            + ([copies_note(hit.held_by)] if hit.held_by else [])
         )
-        excerpt = " ".join(chunk.text.split())
-        if len(excerpt) > EXCERPT_CHARS:
-            excerpt = excerpt[:EXCERPT_CHARS].rstrip() + "…"
         # The terminal folds a long path:LINE itself: a line break put in it split what an editor opens.
         out.print(Text(f"{position}. ", style="bold") + Text(where), soft_wrap=True)
         out.print(Text(f"   {legs}", style="dim"), soft_wrap=not wrap)
-        out.print(Text(f"   {excerpt}"), soft_wrap=not wrap)
+        out.print(Text(f"   {shown.text}"), soft_wrap=not wrap)
     from localrag.fusion import DEFAULT
 
     label = choice.fusion.label if choice is not None else f"{DEFAULT.label} (the default: none chosen for this index)"

@@ -43,19 +43,22 @@ def has_lines(file_type: str) -> bool:
 
 def with_lines(hits: Sequence[Hit]) -> list[Hit]:
     """`hits` with `line_start` and `line_end` set on each chunk whose text stands at its offsets in its file
-    now; the others as they are. Each file is read once."""
+    now, and on their copies' chunks (`Hit.held_by`: a copy is named at its line too); the others as they are.
+    Each file is read once."""
     texts: dict[str, str | None] = {}  # a big file's text lives only as long as this call
     versions: dict[str, Version | None] = {}
-    out = []
-    for hit in hits:
-        chunk = hit.chunk
+
+    def located(chunk: Chunk) -> Chunk:
         first = _first_line(chunk, texts, versions) if has_lines(chunk.file_type) else None
         if first is None:
-            out.append(hit)
-            continue
+            return chunk
         # A repeated table header (`Chunk.lead`) is no line of the chunk's own: its lines are those of its span.
-        located = dataclasses.replace(chunk, line_start=first, line_end=first + chunk.own_text.count("\n"))
-        out.append(dataclasses.replace(hit, chunk=located))
+        return dataclasses.replace(chunk, line_start=first, line_end=first + chunk.own_text.count("\n"))
+
+    out = []
+    for hit in hits:
+        held_by = tuple(dataclasses.replace(copy, chunk=located(copy.chunk)) for copy in hit.held_by)
+        out.append(dataclasses.replace(hit, chunk=located(hit.chunk), held_by=held_by))
     return out
 
 

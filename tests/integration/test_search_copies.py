@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -69,9 +70,56 @@ def test_a_word_left_out_shows_the_copy_it_does_not_mark_and_ask_names_the_other
     assert run(["ask", "--extract", question]) == 0
     out = capsys.readouterr().out
     draft, final = policies / "remote_work_policy_DRAFT.md", policies / "remote_work_policy_FINAL.md"
-    assert f"[1] {final}:9 — Remote Work Policy > Equipment  (cited)\n    the same text in {draft}\n" in out
-    assert "remote_work_policy_DRAFT.md:" not in out
+    assert f"[1] {final}:9 — Remote Work Policy > Equipment  (cited)\n    the same text in {draft}:9\n" in out
+    assert f"] {draft}:" not in out  # no source of its own, only named under the approved one
     # Without the word, the draft comes first by path, the approved one named.
     assert run(["ask", "--extract", question.removesuffix(" -draft")]) == 0
     out = capsys.readouterr().out
-    assert f"[1] {draft}:9 — Remote Work Policy > Equipment  (cited)\n    the same text in {final}\n" in out
+    assert f"[1] {draft}:9 — Remote Work Policy > Equipment  (cited)\n    the same text in {final}:9\n" in out
+
+
+# Two students' essays: each its own title and opening, then the same paragraph word for word, a chunk of its own.
+COPIED = ("The Harrowgate phone study followed three hundred teenagers for a full school year and asked each of "
+          "them to keep a sleep diary. Researchers found that students who kept their phones beside the bed slept "
+          "on average forty minutes less than those who left them in another room. The effect was strongest on "
+          "school nights, when notifications from group chats arrived well after midnight. Students also reported "
+          "feeling more tired in morning lessons and finding it harder to concentrate during tests. When the same "
+          "students were asked to charge their phones in the kitchen for two weeks, most of them fell asleep sooner"
+          " and woke up less often during the night. The researchers concluded that the habit of checking a phone "
+          "in bed, rather than the light of the screen alone, kept the teenagers awake, and that those who felt "
+          "anxious about missing messages were the ones who would reach for their phones more often.")
+
+
+def test_a_paragraph_copied_into_another_essay_names_that_essay_at_its_line(
+        localrag_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    # Kira's opening joined with the paragraph named no copy: Liam's copy of it, folded into Kira's hit, was named
+    # nowhere (`copies` empty), and his hit showed only his own opening.
+    import localrag.cli.common
+
+    essays = tmp_path / "essays"
+    essays.mkdir()
+    # Sentences longer than a chunk's overlap: the paragraph's chunk starts at the paragraph in both.
+    openings = {"green_kira": "Many people say that phones are ruining the sleep of young people, and I wanted to find "
+                              "out if this is really true or just something adults like to complain about. " * 3,
+                "hall_liam": "In my family everyone uses their phone at night, including my parents, so I was curious "
+                             "whether the studies about teenagers and sleep also apply to grown ups who stay up late. "
+                             * 3}
+    for name, opening in openings.items():
+        text = f"Essay 4: Phones at Night by {name}\n\n{opening.strip()}\n\n{COPIED}\n"
+        (essays / f"{name}_essay4.txt").write_text(text)
+    engine = Engine(load_settings(), embedder=HashEmbedder(dim=32))
+    engine.ingest([essays])
+    kira, liam = str(essays / "green_kira_essay4.txt"), str(essays / "hall_liam_essay4.txt")
+    (holding,) = [hit for hit in engine.search("Harrowgate phone study sleep", k=3) if "Harrowgate" in hit.chunk.text]
+    assert (holding.chunk.path, holding.chunk.line_start, holding.chunk.line_end) == (kira, 1, 5)
+    (copy,) = holding.held_by
+    assert (copy.chunk.path, copy.chunk.line_start, copy.part) == (liam, 5, True)
+    monkeypatch.setattr(localrag.cli.common, "engine_from_args", lambda args, **overrides: engine)
+    assert run(["search", "Harrowgate phone study sleep", "-k", "3"]) == 0
+    assert f"part of it in {liam}:5\n" in capsys.readouterr().out
+    assert run(["search", "Harrowgate phone study sleep", "-k", "3", "--json"]) == 0
+    (hit,) = [hit for hit in json.loads(capsys.readouterr().out)["hits"] if hit["chunk"]["path"] == kira
+              and "Harrowgate" in hit["chunk"]["text"]]
+    assert hit["copies"] == [liam]
+    assert hit["copy_places"] == [{"path": liam, "page": None, "line_start": 5, "line_end": 5, "part": True}]

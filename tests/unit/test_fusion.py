@@ -17,7 +17,7 @@ from localrag.retrieve import (
     reciprocal_rank_fusion,
 )
 from localrag.store_schema import sql_in, sql_literal
-from localrag.types import Chunk, Hit
+from localrag.types import Chunk, Copy, Hit
 
 
 def hit(doc: str, start: int, end: int, text: str, score: float, **ranks: int | float | None) -> Hit:
@@ -108,9 +108,15 @@ def test_the_next_chunk_past_text_in_no_chunk_is_joined() -> None:
     (merged,) = merge_overlapping([Hit(front, 0.8), Hit(replace(body, start=18), 0.7)])
     assert merged.chunk.text == "title: Lisbon\n# Lisbon trip" and merged.chunk.lead == 0
     assert len(merge_overlapping([Hit(front, 0.8), Hit(replace(body, index=2), 0.7)])) == 2
-    # Another file holding the body alone holds no copy of the joined text; one holding both does.
-    (merged,) = merge_overlapping([Hit(body, 0.9, copies=("/a.md", "/b.md")), Hit(front, 0.8, copies=("/b.md",))])
-    assert merged.copies == ("/b.md",)
+    # A file holding both parts holds the joined text, at its first part's place; one holding the body alone, a part
+    # of it, named as such (before 2026-12-08 not named at all: an essay's own opening joined with a paragraph copied
+    # from another essay named no copy, and the other essay, folded into this hit, was shown nowhere).
+    held = (Copy(replace(body, path="/a.md", start=40)), Copy(replace(body, path="/b.md")))
+    (merged,) = merge_overlapping([Hit(body, 0.9, held_by=held),
+                                   Hit(front, 0.8, held_by=(Copy(replace(front, path="/b.md")),))])
+    assert [(copy.chunk.path, copy.chunk.start, copy.part) for copy in merged.held_by] == [
+        ("/b.md", 4, False), ("/a.md", 40, True)]
+    assert merged.copies == ("/b.md", "/a.md")
 
 
 def test_only_chunks_of_one_place_are_joined() -> None:

@@ -9,13 +9,13 @@ from pathlib import Path
 from localrag.copy_names import copy_marks, original_first
 from localrag.retrieve import copies_shown
 from localrag.safe_text import path_text
-from localrag.types import Chunk, Hit
+from localrag.types import Chunk, Copy, Hit
 
 
 def without_copies(hits: list[Hit]) -> list[Hit]:
     """`hits` as a search shows them: each text once, as the chunk `copies_shown` shows, naming the other paths."""
     shown = copies_shown([hit.chunk for hit in hits])
-    return [Hit(chunk, hits[0].score, copies=copies) for chunk, copies in shown.values()]
+    return [Hit(chunk, hits[0].score, held_by=tuple(map(Copy, copies))) for chunk, copies in shown.values()]
 
 
 def _hit(path: str, score: float) -> Hit:
@@ -76,7 +76,8 @@ def test_a_copy_the_query_marks_is_shown_last(tmp_path: Path) -> None:
     assert [(h.chunk.path, h.copies) for h in without_copies([_hit(draft, 2.0), _hit(final, 1.0)])] == [
         (draft, (final,))]
     shown = copies_shown([_hit(draft, 2.0).chunk, _hit(final, 1.0).chunk], avoid={draft})
-    assert [(chunk.path, copies) for chunk, copies in shown.values()] == [(final, (draft,))]
+    assert [(chunk.path, tuple(copy.path for copy in copies)) for chunk, copies in shown.values()] == [
+        (final, (draft,))]
 
 
 def test_copy_marks_of_file_managers_browsers_and_office_suites() -> None:
@@ -86,3 +87,15 @@ def test_copy_marks_of_file_managers_browsers_and_office_suites() -> None:
     assert [copy_marks(name) for name in ("X.txt", "/a/b (1)/X.txt", "copy.txt", "(1).txt", "v1.2")] == [0] * 5
     assert copy_marks("X (1) - Copy.txt") == 2
     assert sorted(["/d/X - Copy.txt", "/d/X (1).txt", "/d/X.txt"], key=original_first)[0] == "/d/X.txt"
+
+
+def test_copies_are_named_at_their_place_as_a_hit_is() -> None:
+    # A scanned page held as a photo and as page 4 of a report named "report.pdf" alone, and a copy of one part of a
+    # joined hit not at all.
+    from localrag.cli.search import copies_note
+
+    page = Chunk("r:3", "r", "/d/report.pdf", 3, "the same text", 0, 13, page=4)
+    lines = Chunk("n:0", "n", "/d/notes.md", 0, "the same text", 0, 13, line_start=12, line_end=12)
+    assert copies_note((Copy(page),)) == "the same text in /d/report.pdf, page 4"
+    assert copies_note((Copy(lines), Copy(page, part=True))) == (
+        "the same text in /d/notes.md:12; part of it in /d/report.pdf, page 4")
