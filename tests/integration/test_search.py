@@ -148,7 +148,11 @@ def test_search_json_keeps_both_legs_ranks_and_text_prints_plain_lines(
 
     assert run(["search", "When was the Kestrel Point lighthouse first lit?", "-k", "1"]) == 0
     printed = capsys.readouterr()
-    assert printed.out.startswith(f"1. {top['path']}:{top['line_start']} — ")  # path:LINE, as editors open it
+    # path:LINE, as editors open it: the line its excerpt starts on, the one holding the query's words (the passage's
+    # heading line, 20, before 2026-12-08).
+    line = hits[0]["excerpt"]["line"]
+    assert lines[line - 1].startswith("The Kestrel Point light was first lit on 14 March 1871.")
+    assert printed.out.startswith(f"1. {top['path']}:{line} — ")
     assert "fusion: RRF k=10, vector x1, BM25 x1 (the default: none chosen for this index)" in printed.err
 
     # A double quote is LanceDB's phrase syntax, which the BM25 index cannot serve: searched as words.
