@@ -77,6 +77,7 @@ from localrag.questions import checked_question
 from localrag.safe_text import path_text, plain_text, printable, valid_text
 from localrag.sizes import count_text
 from localrag.types import (
+    MAX_SEARCH_DEPTH,
     MAX_SEARCH_K,
     Answer,
     AnswerStream,
@@ -850,19 +851,21 @@ class Engine(GraphMode, Collections, Information):
         return reading.documents(where) if reading is not None else []
 
     def document_list(self, filters: SearchFilters | None = None, *, only_stale: bool = False,
-                      limit: int | None = None) -> DocumentList:
+                      limit: int | None = None, offset: int = 0) -> DocumentList:
         """The one listing of every front end (`documents`, `GET /documents`, MCP's `list_documents`): the
         documents `filters` pass (`only_stale`: the stale ones of those), the first `limit` of them (1 or more;
-        None: all) in path order, with how many passed and which are stale. Path order, as before: it is the
-        order `forget` and `--path` think in, and the same from one run to the next."""
+        None: all) after the first `offset` (a page; before 2026-12-08 only the first page could be had) in path
+        order, with how many passed and which are stale. Path order, as before: it is the order `forget` and
+        `--path` think in, and the same from one run to the next."""
         if limit is not None and limit < 1:
             raise LocalRagError(f"a limit of {limit}: a listing shows 1 document or more",
                                 "give a limit of 1 or more, or none for every document", field="limit")
+        checked_offset(offset)
         documents = self.documents(filters)
         stale = self.stale_documents(documents)
         if only_stale:
             documents = [d for d in documents if d.path in stale]
-        return DocumentList(documents[:limit], len(documents), stale)
+        return DocumentList(documents[offset:None if limit is None else offset + limit], len(documents), stale)
 
     def stale_documents(self, documents: Sequence[Document] | None = None) -> dict[str, str]:
         """path -> why, for each document read differently from how it would be now (`ingest.readings`); of
@@ -1093,17 +1096,26 @@ class Engine(GraphMode, Collections, Information):
 
     # -- answering -----------------------------------------------------------------------------
 
-    def search(self, query: str, *, k: int | None = None, filters: SearchFilters | None = None) -> list[Hit]:
+    def search(self, query: str, *, k: int | None = None, filters: SearchFilters | None = None,
+               offset: int = 0) -> list[Hit]:
         """Hybrid search: each hit keeps both legs' ranks and scores beside its fused score; `k` from 1 to
         MAX_SEARCH_K passages (the rule of the CLI, the API and MCP, which ask for SEARCH_K unless told), by
-        default the `top_k` setting."""
+        default the `top_k` setting; `offset`: after the first this many (a page of a longer list, which stopped
+        at 100 before 2026-12-08), down to rank MAX_SEARCH_DEPTH."""
         query = plain_text(valid_text(query))  # written as documents' text is indexed
         if not query.strip():
             raise LocalRagError("the query is empty", "type some words to search for", field="query")
         if k is not None and not 1 <= k <= MAX_SEARCH_K:
             raise LocalRagError(f"{k} passages: a search returns from 1 to {MAX_SEARCH_K}",
                                 f"ask for 1 to {MAX_SEARCH_K} passages", field="k")
-        return self._search(query, k, filters)
+        checked_offset(offset)
+        shown = k or self.settings.top_k
+        if offset + shown > MAX_SEARCH_DEPTH:
+            raise LocalRagError(f"offset {offset} and k {shown} reach passage {offset + shown}: a search ranks the "
+                                f"first {MAX_SEARCH_DEPTH}",
+                                f"ask for an offset and k that add up to {MAX_SEARCH_DEPTH} at most", field="offset")
+        # The passages before the page are ranked with it: a page is the same whole search's ranks offset+1 on.
+        return self._search(query, offset + shown, filters)[offset:]
 
     def check_sources(self, k: int | None) -> None:
         """That `k` sources may be put in an answer's prompt: the `top_k` setting's range, the rule of every front
@@ -1136,11 +1148,30 @@ class Engine(GraphMode, Collections, Information):
                         "index, and an ingest's files are searched once they are embedded; ask again when it is done")
             return (f"collection {self.settings.collection} holds no documents yet: add some with "
                     "`localrag ingest PATH` (in the chat app, the Library)")
-        if filters is not None and (filters.path_glob or filters.file_types):
+        if filters is not None and (filters.path_globs or filters.file_types):
             parts = ([f"type {', '.join(filters.file_types)}"] if filters.file_types else []) + (
-                [f"path {filters.path_glob}"] if filters.path_glob else [])
-            return f"no indexed passage passes the filters ({'; '.join(parts)})"
+                [f"path {', '.join(filters.path_globs)}"] if filters.path_globs else [])
+            return f"no indexed passage passes the filters ({'; '.join(parts)}){self.wildcards_hint(filters)}"
         return "nothing in the index matched the question"
+
+    def wildcards_hint(self, filters: SearchFilters) -> str:
+        """What a path filter that passed nothing means, where a pattern of it is a bare word (no * or ?) that
+        matches no file or folder of that name but lies inside indexed paths: `--path smith_anna` is a whole name,
+        and `*smith_anna*` the pattern meant (before 2026-12-08 the refusal said only that nothing passed). ""
+        when no pattern is such."""
+        from localrag.retrieve import SearchFilters
+
+        hints = []
+        for glob in filters.path_globs:
+            if any(ch in glob for ch in "*?") or not glob.strip() or self.documents(
+                    SearchFilters(glob, filters.file_types)):
+                continue
+            wild = f"*{glob.strip('/')}*"
+            if found := len(self.documents(SearchFilters(wild, filters.file_types))):
+                hints.append(f"`{wild}` matches {found:,} document{'s' if found != 1 else ''}")
+        if not hints:
+            return ""
+        return f"; {', '.join(hints)} (a pattern without * or ? is a whole file or folder name)"
 
     def fusion_choice(self) -> FusionChoice | None:
         """The fusion chosen for this index and its figures; None: never chosen (the default applies)."""
@@ -1290,6 +1321,14 @@ class Engine(GraphMode, Collections, Information):
                 answer = event.answer
         assert answer is not None, "stream() always ends with a DoneEvent"
         return answer
+
+
+def checked_offset(offset: int) -> None:
+    """That a page (of a search or a listing) may start `offset` items in: the one rule of every front end (the
+    CLI's --offset, the API's and MCP's `offset`)."""
+    if offset < 0:
+        raise LocalRagError(f"an offset of {offset}: the first item is at offset 0",
+                            "give an offset of 0 or more", field="offset")
 
 
 def _model_label(spec: str) -> str:

@@ -65,13 +65,26 @@ VECTOR_WEIGHT = 1.0
 TEXT_WEIGHT = 1.0
 
 
+# The most path patterns one filter takes: each is a scan of the paths in the query (`_path_predicate`).
+MAX_PATH_GLOBS = 100
+
+
 @dataclass
 class SearchFilters:
     """`path_glob`: `*`/`?` wildcards; a relative pattern matches at any folder depth, a pattern with
-    no wildcard matches that file or everything under that folder. `file_types`: e.g. ("md", "pdf")."""
+    no wildcard matches that file or everything under that folder. Several patterns (a tuple): a document
+    matching any of them, so that two files can be compared in one question (`--path A --path B`; before
+    2026-12-08 the filter was one pattern and a second --path was refused). `file_types`: e.g. ("md", "pdf")."""
 
-    path_glob: str | None = None
+    path_glob: str | tuple[str, ...] | None = None
     file_types: tuple[str, ...] = ()
+
+    @property
+    def path_globs(self) -> tuple[str, ...]:
+        """The path patterns, one or several; () when the path is not filtered."""
+        if self.path_glob is None:
+            return ()
+        return (self.path_glob,) if isinstance(self.path_glob, str) else tuple(self.path_glob)
 
 
 def _like_escape(text: str) -> str:
@@ -141,17 +154,38 @@ def _path_predicate(path_glob: str) -> str:
     return f"lower(path) LIKE {sql_literal(glob_to_like(pattern))}"
 
 
+def _paths_predicate(globs: tuple[str, ...]) -> str:
+    """The SQL predicate of one or more path patterns (any of them), each checked by one rule for every front end:
+    the CLI's repeated --path and the API's and MCP's `path_glob` list."""
+    if not globs:
+        raise LocalRagError("the path filter (--path, path_glob) is an empty list: there is no path pattern to "
+                            "match", "give one pattern or more, or leave the filter out", field="path_glob")
+    if len(globs) > MAX_PATH_GLOBS:
+        raise LocalRagError(f"the path filter (--path, path_glob) has {len(globs)} patterns; the limit is "
+                            f"{MAX_PATH_GLOBS}", "match them with fewer patterns: a folder, or * and ?",
+                            field="path_glob")
+    predicates = []
+    for glob in globs:
+        if not glob.strip():
+            raise LocalRagError("a path pattern (--path, path_glob) is blank", "give a file, a folder or a pattern "
+                                "with * and ?", field="path_glob")
+        if len(glob) > MAX_PATH_GLOB_CHARS:
+            raise LocalRagError(f"the path filter (--path, path_glob) has {len(glob)} characters; the "
+                                f"limit is {MAX_PATH_GLOB_CHARS}", "no path is longer: give a shorter pattern",
+                                field="path_glob")
+        predicates.append(path_predicate(valid_text(glob)))  # half an emoji from a client: 500 before
+    return predicates[0] if len(predicates) == 1 else f"({' OR '.join(predicates)})"
+
+
 def filters_to_sql(filters: SearchFilters | None) -> str | None:
     """The SQL predicate for `filters`, or None when they filter nothing."""
     if filters is None:
         return None
     parts = []
-    if filters.path_glob:
-        if len(filters.path_glob) > MAX_PATH_GLOB_CHARS:
-            raise LocalRagError(f"the path filter (--path, path_glob) has {len(filters.path_glob)} characters; the "
-                                f"limit is {MAX_PATH_GLOB_CHARS}", "no path is longer: give a shorter pattern",
-                                field="path_glob")
-        parts.append(path_predicate(valid_text(filters.path_glob)))  # half an emoji from a client: 500 before
+    if filters.path_glob is not None and not isinstance(filters.path_glob, str):
+        parts.append(_paths_predicate(filters.path_globs))
+    elif filters.path_glob:  # one pattern; "" filters nothing, as an unset one
+        parts.append(_paths_predicate((filters.path_glob,)))
     if filters.file_types:
         from localrag.ingest.loaders import extension_named, types_named
 

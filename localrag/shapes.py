@@ -59,11 +59,12 @@ def hit_json(hit: Hit) -> dict[str, Any]:
 SEARCH_SCHEMA = 2
 
 
-def search_json(query: str, hits: Sequence[Hit], choice: FusionChoice | None) -> dict[str, Any]:
+def search_json(query: str, hits: Sequence[Hit], choice: FusionChoice | None, offset: int = 0) -> dict[str, Any]:
     """`localrag search --json`, the API's `POST /search` and MCP's `search`: the hits in rank order, each as
-    `hit_json` gives it (the chunk, the fused score, each leg's rank and score) with its `rank` and `excerpt` (the
-    text `search` shows and the line it starts on), and the fusion
-    that ranked them (`chosen`: measured for this index by `retrieval tune-fusion`, else the default)."""
+    `hit_json` gives it (the chunk, the fused score, each leg's rank and score) with its `rank` in the whole search
+    (a page after `offset` hits starts at offset + 1) and `excerpt` (the text `search` shows and the line it starts
+    on), and the fusion that ranked them (`chosen`: measured for this index by `retrieval tune-fusion`, else the
+    default)."""
     from localrag.fusion import DEFAULT
 
     fusion = choice.fusion if choice is not None else DEFAULT
@@ -72,7 +73,7 @@ def search_json(query: str, hits: Sequence[Hit], choice: FusionChoice | None) ->
         "query": valid_text(query),  # the words searched: a byte that was not UTF-8 is U+FFFD there too
         "fusion": {**dataclasses.asdict(fusion), "label": fusion.label, "chosen": choice is not None},
         "hits": [{"rank": position, **hit_json(hit), "excerpt": _excerpt_json(hit, query)}
-                 for position, hit in enumerate(hits, start=1)],
+                 for position, hit in enumerate(hits, start=offset + 1)],
     }
 
 

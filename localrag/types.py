@@ -390,6 +390,8 @@ class IngestProgress:
 # and the most it returns: every front end takes the Engine's rule.
 SEARCH_K = 10
 MAX_SEARCH_K = 100
+# The deepest rank a page of a search (`offset` + `k`) reaches: each leg then asks for `retrieve.MAX_FETCH` passages.
+MAX_SEARCH_DEPTH = 500
 
 
 @dataclass

@@ -84,21 +84,14 @@ class GivenOnce(argparse.Action):
         setattr(namespace, self.dest, values)
 
 
-class _OnePath(GivenOnce):
-    """`--path a.txt --path b.md` searched or listed b.md alone (before 2026-12-07). Refused rather than joined: the
-    filter is one pattern (`SearchFilters.path_glob`) over the API, MCP and the chat app too, and its messages say
-    it as one; several would change that shape for all of them."""
-
-    why = ("the path filter is one pattern: a file, a folder, or a pattern with * and ? that matches them all "
-           "(--type is the repeatable filter); else run the command once for each")
-
-
 def add_filter_flags(parser: argparse.ArgumentParser) -> None:
     """--path and --type: the filters `ask`, `search` and `documents` share."""
-    parser.add_argument("--path", dest="path_glob", metavar="GLOB", action=_OnePath,
+    # Repeatable, any of them: `ask "Compare Anna and Brian" --path '*smith_anna*' --path '*jones_brian*'` (before
+    # 2026-12-08 a second --path was refused: the filter was one pattern).
+    parser.add_argument("--path", dest="path_glob", metavar="GLOB", action="append",
                         help="only documents whose path matches: a file or folder (relative: at any depth, as "
                         "notes or notes/a.md; ./x and ../x from the current folder), or a pattern with * and ?; "
-                        "once")
+                        "repeatable (any of them)")
     parser.add_argument("--type", dest="file_types", action="append", default=[], metavar="EXT",
                         help="only documents of this type: an extension (pdf, md, py, ...), a type as `documents` "
                         "lists it (code:python), or code for every language; repeatable")
@@ -122,12 +115,14 @@ def text_or_stdin(text: str) -> str:
 def filters_from_args(args: argparse.Namespace) -> SearchFilters | None:
     from localrag.retrieve import SearchFilters
 
-    if getattr(args, "path_glob", None) or getattr(args, "file_types", None):
-        return SearchFilters(path_glob=_from_here(args.path_glob), file_types=tuple(args.file_types or ()))
+    globs = getattr(args, "path_glob", None)
+    if globs or getattr(args, "file_types", None):
+        path_glob = tuple(_from_here(glob) for glob in globs) if globs else None
+        return SearchFilters(path_glob=path_glob, file_types=tuple(args.file_types or ()))
     return None
 
 
-def _from_here(path_glob: str | None) -> str | None:
+def _from_here(path_glob: str) -> str:
     """On the command line a path that starts from the current folder (`.`, `..`, `./x`, `../x`) means that
     folder's: `--path ../notes` looked for a folder named ".." at any depth and found nothing, in silence. Any
     other relative path matches at any depth, as over the API (`retrieve.SearchFilters`)."""

@@ -33,6 +33,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     add_filter_flags(documents)
     documents.add_argument("--limit", type=int, metavar="N",
                            help="only the first N, in path order (the count at the end says how many there are)")
+    documents.add_argument("--offset", type=int, default=0, metavar="N",
+                           help="skip the first N, in path order (with --limit, a later page)")
     documents.add_argument("--json", action="store_true", help="print them as JSON")
     add_collection_flag(documents)
     documents.set_defaults(handler=_documents)
@@ -44,7 +46,7 @@ def _documents(args: argparse.Namespace, out: Console, err: Console) -> int:
 
     engine = engine_from_args(args)
     filters = filters_from_args(args)
-    listed = engine.document_list(filters, only_stale=args.stale, limit=args.limit)
+    listed = engine.document_list(filters, only_stale=args.stale, limit=args.limit, offset=args.offset)
     if args.json:
         print_json(documents_json(listed))
         return 0
@@ -64,6 +66,8 @@ def _documents(args: argparse.Namespace, out: Console, err: Console) -> int:
                                                                style="yellow"))
         rows.print(out)
     count = _count_line(len(listed.documents), listed.total, len(stale), args)
+    if not listed.total and filters is not None:
+        count += engine.wildcards_hint(filters)
     if stale:
         from localrag.cli.everyday import stale_hint
 
@@ -86,8 +90,10 @@ def _count_line(shown: int, total: int, stale: int, args: argparse.Namespace) ->
     table of thousands ended with no total, and a listing cut by --limit must say what it left out. The filters
     as typed, as `search` words a search they leave empty (`Engine.why_nothing_found`)."""
     line = f"{shown:,} of {total:,} documents" if shown < total else f"{total:,} document{'s' if total != 1 else ''}"
+    if args.offset:
+        line += f" after the first {args.offset:,}"
     parts = [f"type {', '.join(args.file_types)}"] if args.file_types else []
-    parts += [f"path {printable(args.path_glob, multiline=False)}"] if args.path_glob else []
+    parts += [f"path {printable(', '.join(args.path_glob), multiline=False)}"] if args.path_glob else []
     if parts:
         line += f" pass{'es' if total == 1 else ''} the filters ({'; '.join(parts)})"
     if stale:

@@ -20,7 +20,7 @@ from rich.text import Text
 from localrag.cli.argtypes import integer
 from localrag.cli.common import print_json
 from localrag.shapes import search_json
-from localrag.types import MAX_SEARCH_K, SEARCH_K, Copy
+from localrag.types import MAX_SEARCH_DEPTH, MAX_SEARCH_K, SEARCH_K, Copy
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
@@ -33,6 +33,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                         "those holding it first, word* finds words starting so); - reads it from stdin")
     search.add_argument("-k", "--top-k", type=integer, default=SEARCH_K,
                         help=f"passages to show, 1 to {MAX_SEARCH_K} (default {SEARCH_K})")
+    search.add_argument("--offset", type=integer, default=0, metavar="N",
+                        help=f"skip the first N (a later page: ranks N+1 on; N + k at most {MAX_SEARCH_DEPTH})")
     add_filter_flags(search)
     search.add_argument("--json", action="store_true", help="print the ranked passages as JSON")
     add_collection_flag(search)
@@ -67,11 +69,11 @@ def _search(args: argparse.Namespace, out: Console, err: Console) -> int:
     args.query = text_or_stdin(args.query)
     engine = engine_from_args(args)
     filters = filters_from_args(args)
-    hits = engine.search(args.query, k=args.top_k, filters=filters)
+    hits = engine.search(args.query, k=args.top_k, filters=filters, offset=args.offset)
     print_query_note(args.query, err)
     choice = engine.fusion_choice()
     if args.json:
-        print_json(search_json(args.query, hits, choice))
+        print_json(search_json(args.query, hits, choice, args.offset))
         return 0
     from localrag.excerpts import excerpt
     from localrag.shapes import chunk_place
@@ -80,7 +82,7 @@ def _search(args: argparse.Namespace, out: Console, err: Console) -> int:
     if not hits:
         out.print(Text(f"no passages found: {engine.why_nothing_found(filters)}"), soft_wrap=not wrap)
         return 0
-    for position, hit in enumerate(hits, start=1):
+    for position, hit in enumerate(hits, start=args.offset + 1):
         shown = excerpt(hit.chunk, args.query)
         # Cited at the line the excerpt starts on: an editor opens the match, not the passage's first line.
         where = chunk_place(dataclasses.replace(hit.chunk, line_start=shown.line), heading=True)

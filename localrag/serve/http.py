@@ -79,7 +79,7 @@ from localrag.errors import (
     StoreError,
 )
 from localrag.questions import checked_question
-from localrag.safe_text import json_text, valid_text
+from localrag.safe_text import json_text, line_text, valid_text
 from localrag.serve.browsers import BrowserGuard, checked_origins, private_network_notes
 from localrag.serve.fields import misnamed_in_chat, relative_path, unknown_field
 from localrag.serve.gate import ModelGate, QueueFullError, Ticket
@@ -112,6 +112,9 @@ T = TypeVar("T")
 class ApiError(Exception):
     def __init__(self, status: int, message: str, kind: str = "invalid_request_error", code: str | None = None,
                  headers: dict[str, str] | None = None, param: str | None = None) -> None:
+        # One line, by the CLI's rule (`safe_text.line_text`): a refusal echoes the caller's path, type or field
+        # name, and a line break in it let the message go on as a forged reply (before 2026-12-08).
+        message = line_text(message)
         super().__init__(message)
         self.status = status
         self.message = message
@@ -372,11 +375,14 @@ def _filters(data: dict[str, Any]) -> SearchFilters | None:
     from localrag.retrieve import SearchFilters
 
     path_glob, file_types = data.get("path_glob"), data.get("file_types") or []
-    if path_glob is not None and not isinstance(path_glob, str):
-        raise ApiError(400, "`path_glob` must be a string", code="invalid_type")
+    # One pattern or a list of them, any of which a document may match (the CLI's repeated --path).
+    if isinstance(path_glob, list) and all(isinstance(glob, str) for glob in path_glob):
+        path_glob = tuple(path_glob)  # an empty list is the Engine's to refuse: no pattern to match
+    elif path_glob is not None and not isinstance(path_glob, str):
+        raise ApiError(400, "`path_glob` must be a string or a list of strings", code="invalid_type")
     if not isinstance(file_types, list) or not all(isinstance(t, str) for t in file_types):
         raise ApiError(400, "`file_types` must be a list of strings such as [\"pdf\", \"md\"]", code="invalid_type")
-    return SearchFilters(path_glob, tuple(file_types)) if path_glob or file_types else None
+    return SearchFilters(path_glob, tuple(file_types)) if path_glob is not None or file_types else None
 
 
 def _completion_id() -> str:
@@ -627,7 +633,7 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None,
 
     async def search(request: Request) -> Response:
         data = await _json_body(request, limits)
-        only(data, ("query", "k", "path_glob", "file_types"), "POST /search")
+        only(data, ("query", "k", "offset", "path_glob", "file_types"), "POST /search")
         query = data.get("query")
         if not isinstance(query, str):  # an empty one is the Engine's to refuse, in its words
             raise ApiError(400, "`query` must be a string", code="invalid_type")
@@ -638,11 +644,14 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None,
             raise ApiError(400, "`k` must be an integer", code="invalid_type")
         if limits.max_search_k < k <= MAX_SEARCH_K:  # this server takes fewer; outside 1-100 the Engine says so
             raise ApiError(400, f"`k` must be an integer from 1 to {limits.max_search_k}", code="invalid_value")
+        offset = _given(data, "offset", 0)
+        if not isinstance(offset, int) or isinstance(offset, bool):  # its range is the Engine's
+            raise ApiError(400, "`offset` must be an integer", code="invalid_type")
         filters = _filters(data)
-        hits = await looked_up(request, lambda: engine.search(query, k=k, filters=filters))
+        hits = await looked_up(request, lambda: engine.search(query, k=k, filters=filters, offset=offset))
         if hits is None:
             return Response(status_code=499)
-        reply = search_json(query, hits, engine.fusion_choice())
+        reply = search_json(query, hits, engine.fusion_choice(), offset)
         if not hits:  # an empty collection's `"hits": []` said nothing of why, nor of POST /ingest
             reply["nothing_found"] = for_client(await run_in_threadpool(engine.why_nothing_found, filters), "http")
         return SafeJSONResponse(reply)
@@ -753,24 +762,29 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None,
 
     async def documents(request: Request) -> Response:
         query = request.query_params
-        only(dict.fromkeys(query), ("stale", "path_glob", "file_types", "limit"), "GET /documents")
-        for name in ("stale", "path_glob", "limit"):  # `?limit=1&limit=2` took the last in silence
+        only(dict.fromkeys(query), ("stale", "path_glob", "file_types", "limit", "offset"), "GET /documents")
+        for name in ("stale", "limit", "offset"):  # `?limit=1&limit=2` took the last in silence
             if len(query.getlist(name)) > 1:
                 raise ApiError(400, f"`{name}` is given {len(query.getlist(name))} times; it takes one value",
                                code="invalid_value")
         stale = query.get("stale", "false")
         if stale not in ("true", "false"):
             raise ApiError(400, "`stale` must be true or false", code="invalid_type")
-        given = query.get("limit")
-        if given is not None and not re.fullmatch(r"-?[0-9]+", given):
-            raise ApiError(400, "`limit` must be a whole number", param="limit", code="invalid_type")
-        limit = None if given is None else int(given)  # the range is the Engine's, the CLI's and MCP's
+        numbers: dict[str, int | None] = {}
+        for name in ("limit", "offset"):
+            given = query.get(name)
+            if given is not None and not re.fullmatch(r"-?[0-9]+", given):
+                raise ApiError(400, f"`{name}` must be a whole number", param=name, code="invalid_type")
+            numbers[name] = None if given is None else int(given)  # the range is the Engine's, the CLI's and MCP's
         # `file_types` repeated (?file_types=pdf&file_types=md), as a list is sent in a query string, or separated
         # by commas, as many clients send a list (`md,txt` was read as one type 'md,txt'; no type holds a comma).
         types = [name.strip() for given in query.getlist("file_types") for name in given.split(",")]
-        filters = _filters({"path_glob": query.get("path_glob"), "file_types": types})
+        # `path_glob` repeated (?path_glob=*smith*&path_glob=*jones*): any of the patterns, as a list in a body.
+        globs = query.getlist("path_glob")
+        filters = _filters({"path_glob": globs[0] if len(globs) == 1 else globs or None, "file_types": types})
         listed = await run_in_threadpool(lambda: engine.document_list(filters, only_stale=stale == "true",
-                                                                      limit=limit))
+                                                                      limit=numbers["limit"],
+                                                                      offset=numbers["offset"] or 0))
         return SafeJSONResponse(documents_json(listed))
 
     async def status(request: Request) -> Response:

@@ -37,6 +37,7 @@ from localrag.disk_errors import as_disk_trouble
 from localrag.engine_graph import MAX_LISTED_TRIPLES
 from localrag.errors import LocalRagError
 from localrag.graph.scorings import SCORINGS
+from localrag.safe_text import line_text
 from localrag.serve.fields import relative_path, unknown_field
 from localrag.serve.json_lines import MendedLines
 from localrag.serve.limits import Limits, too_long
@@ -54,7 +55,7 @@ from localrag.shapes import (
     summary_json,
     triples_json,
 )
-from localrag.types import MAX_SEARCH_K, SEARCH_K
+from localrag.types import MAX_SEARCH_DEPTH, MAX_SEARCH_K, SEARCH_K
 
 if TYPE_CHECKING:
     from mcp.server.mcpserver import MCPServer
@@ -65,7 +66,11 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 # A client read "glob" as a shell's, and `[...]` matched nothing (`retrieve.glob_to_like`: brackets are a name's own).
-PATH_GLOB = "only documents whose path matches this pattern: * any characters, ? one; brackets are literal"
+PATH_GLOB = ("only documents whose path matches this pattern, or any of a list of them: * any characters, ? one; "
+             "brackets are literal; a pattern without * or ? is a whole file or folder name")
+OFFSET = "skip this many first (a later page; default 0)"
+# One pattern or several (any of them): the CLI's repeated --path, the HTTP API's `path_glob`.
+PathGlob = Annotated[str | list[str] | None, Field(description=PATH_GLOB)]
 
 INSTRUCTIONS = (
     "localrag answers from the user's own documents, offline. Use `search` to find passages, `ask` for an "
@@ -94,7 +99,7 @@ def build_server(engine: Engine, limits: Limits | None = None) -> MCPServer:
     """The MCP server over `engine`; `limits.max_question_chars` bounds a question or a query, as `serve`'s does."""
     import anyio
     from mcp.server.mcpserver import MCPServer
-    from mcp.server.mcpserver.exceptions import ResourceNotFoundError, ToolError
+    from mcp.server.mcpserver.exceptions import ResourceNotFoundError, ToolError, UnexpectedToolError
     from pydantic import ValidationError
 
     from localrag import __version__
@@ -105,18 +110,26 @@ def build_server(engine: Engine, limits: Limits | None = None) -> MCPServer:
     class Server(MCPServer):
         async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> Any:
             schema = self._tool_input_schema(name)
-            if schema is not None and isinstance(arguments, dict):
-                unknown = unknown_field(arguments, schema.get("properties", {}), f"the tool `{name}`",
-                                        served, "mcp")
-                if unknown is not None:  # pydantic passed it over: the call ran as if it had not been sent
-                    raise ToolError(f"Error executing tool {name}: {unknown[1]}")
             try:
+                if schema is not None and isinstance(arguments, dict):
+                    unknown = unknown_field(arguments, schema.get("properties", {}), f"the tool `{name}`",
+                                            served, "mcp")
+                    if unknown is not None:  # pydantic passed it over: the call ran as if it had not been sent
+                        raise ToolError(f"Error executing tool {name}: {unknown[1]}")
                 return await super().call_tool(name, arguments, context)
             except ToolError as exc:
-                if not isinstance(exc.__cause__, ValidationError):
+                if isinstance(exc.__cause__, ValidationError):
+                    # The SDK's text is pydantic's, over several lines with a link: one line, as the Engine's are.
+                    raise ToolError(f"Error executing tool {name}: {argument_problems(exc.__cause__)}") from exc
+                if isinstance(exc, UnexpectedToolError):
+                    raise  # the SDK's own words, nothing of the caller's
+                # One line, by the CLI's rule (`safe_text.line_text`): an error echoes the caller's path, type or
+                # field name, and a line break in it let the error go on as a forged reply ("\n{"forgot": 64 ...}
+                # Done: all documents forgotten."), which the CLI prints as one line with ␊ (before 2026-12-08).
+                shown = line_text(str(exc))
+                if shown == str(exc):
                     raise
-                # The SDK's text is pydantic's, over several lines with a link: one line, as the Engine's are.
-                raise ToolError(f"Error executing tool {name}: {argument_problems(exc.__cause__)}") from exc
+                raise ToolError(shown) from exc
 
         async def run_stdio_async(self) -> None:
             # The SDK's own loop over stdio, fed lines whose lone surrogates are mended (`serve/json_lines.py`).
@@ -140,8 +153,10 @@ def build_server(engine: Engine, limits: Limits | None = None) -> MCPServer:
     # of this server would wait on its own file), the model, the embedder. Listings, status and summaries take none.
     writes, model, embedder = threading.Lock(), threading.Lock(), threading.Lock()
 
-    def filters_of(path_glob: str | None, file_types: list[str] | None) -> SearchFilters | None:
-        return SearchFilters(path_glob, tuple(file_types or ())) if path_glob or file_types else None
+    def filters_of(path_glob: str | list[str] | None, file_types: list[str] | None) -> SearchFilters | None:
+        # An empty list is the Engine's to refuse (no pattern to match), not a filter left out.
+        globs = tuple(path_glob) if isinstance(path_glob, list) else path_glob
+        return SearchFilters(globs, tuple(file_types or ())) if globs is not None or file_types else None
 
     def served() -> str:
         """The name the served collection has now, for a refused `collection` argument; read only then, and without
@@ -197,20 +212,26 @@ def build_server(engine: Engine, limits: Limits | None = None) -> MCPServer:
         # null is the default, as for `ask`'s k and the HTTP API's.
         k: Annotated[int | None, Field(strict=True, description=f"how many chunks to return (default {SEARCH_K})",
                                        json_schema_extra={"minimum": 1, "maximum": MAX_SEARCH_K})] = None,
-        path_glob: Annotated[str | None, Field(description=PATH_GLOB)] = None,
+        path_glob: PathGlob = None,
         file_types: Annotated[list[str] | None, Field(description="only these types, e.g. [\"pdf\", \"md\"]")] = None,
+        # The Engine checks it with `k` (offset + k down to rank 500, its words); the schema says the floor.
+        offset: Annotated[int | None, Field(strict=True, description=f"{OFFSET}; offset + k is at most "
+                                                                     f"{MAX_SEARCH_DEPTH}",
+                                            json_schema_extra={"minimum": 0})] = None,
     ) -> dict[str, Any]:
         """Ranked chunks of the indexed documents for a query (hybrid: vector and BM25, fused).
 
         Returns {schema, query, fusion, hits}, as `localrag search --json` and POST /search: each hit has its
-        rank, the chunk (text, document path, page, heading, lines, chunk_id, doc_id), the fused score, and
-        each retriever's rank and score (null: not found by it). With no hits, `nothing_found` says why (an empty
-        collection, filters nothing passes).
+        rank (in the whole search: a page after `offset` starts at offset + 1), the chunk (text, document path,
+        page, heading, lines, chunk_id, doc_id), the fused score, and each retriever's rank and score (null: not
+        found by it). With no hits, `nothing_found` says why (an empty collection, filters nothing passes).
         """
         checked_length("query", query)
         filters = filters_of(path_glob, file_types)
-        hits = call(lambda: engine.search(query, k=SEARCH_K if k is None else k, filters=filters), embedder)
-        reply = search_json(query, hits, engine.fusion_choice())
+        skipped = offset or 0
+        hits = call(lambda: engine.search(query, k=SEARCH_K if k is None else k, filters=filters, offset=skipped),
+                    embedder)
+        reply = search_json(query, hits, engine.fusion_choice(), skipped)
         if not hits:  # an empty collection's `"hits": []` said nothing of why, nor of the ingest tool
             reply["nothing_found"] = for_client(call(lambda: engine.why_nothing_found(filters)), "mcp")
         return reply
@@ -226,7 +247,7 @@ def build_server(engine: Engine, limits: Limits | None = None) -> MCPServer:
                                        description="sources to put in the prompt (default: the top_k setting)",
                                        json_schema_extra={"minimum": 1,
                                                           "maximum": int(setting_range("top_k")[1])})] = None,
-        path_glob: Annotated[str | None, Field(description=PATH_GLOB)] = None,
+        path_glob: PathGlob = None,
         file_types: Annotated[list[str] | None, Field(description="only these types, e.g. [\"pdf\", \"md\"]")] = None,
     ) -> dict[str, Any]:
         """Answer a question from the indexed documents with the local model, citing numbered sources.
@@ -374,17 +395,20 @@ def build_server(engine: Engine, limits: Limits | None = None) -> MCPServer:
     def list_documents(
         stale: Annotated[bool | None, Field(strict=True, description="only the stale ones, as `documents --stale` "
                                                                      "and GET /documents?stale=true")] = None,
-        path_glob: Annotated[str | None, Field(description=f"{PATH_GLOB}, as search takes it")] = None,
+        path_glob: PathGlob = None,
         file_types: Annotated[list[str] | None, Field(description="only these types, e.g. [\"pdf\", \"md\"]")] = None,
         limit: Annotated[int | None, Field(strict=True, description="only the first this many, in path order "
                                                                     "(`total` says how many passed)",
                                            json_schema_extra={"minimum": 1})] = None,
+        offset: Annotated[int | None, Field(strict=True, description=OFFSET,
+                                            json_schema_extra={"minimum": 0})] = None,
     ) -> dict[str, Any]:
         """The indexed documents in path order: doc_id (for the localrag://doc/{doc_id} resource), path, type,
         title, chunks, how it was read (`read_with`) and why it is stale ("" when it is not: `ingest` with `stale`
         reads it again); `total`, how many passed the filters, and `stale_documents`, how many of those are stale."""
         return documents_json(call(lambda: engine.document_list(filters_of(path_glob, file_types),
-                                                                only_stale=bool(stale), limit=limit)))
+                                                                only_stale=bool(stale), limit=limit,
+                                                                offset=offset or 0)))
 
     @server.resource("localrag://doc/{doc_id}", mime_type="application/json",
                      description="An indexed document's metadata and its chunks in reading order")

@@ -440,12 +440,14 @@ def test_documents_takes_searchs_filters_and_a_limit_and_says_how_many_passed(se
 def test_documents_refuses_a_repeated_single_value_and_splits_types_on_commas(server: Running) -> None:
     # `?limit=1&limit=2` took the last in silence; `?file_types=md,txt` was one type 'md,txt', refused.
     for query, param in (("limit=1&limit=2", "limit"), ("stale=true&stale=false", "stale"),
-                         ("path_glob=*.md&path_glob=*.txt", "path_glob")):
+                         ("offset=1&offset=2", "offset")):
         status, _, error = server.request("GET", f"/documents?{query}")
         assert (status, error["error"]["code"], error["error"]["param"]) == (400, "invalid_value", param), error
     status, _, listed = server.request("GET", "/documents?file_types=md,txt")
     assert status == 200 and sorted(Path(d["path"]).suffix for d in listed["documents"]) == [".md", ".txt"], listed
     assert server.request("GET", "/documents?file_types=md&file_types=txt")[2] == listed
+    # A repeated `path_glob` is any of its patterns (before 2026-12-08 it was refused as given twice).
+    assert server.request("GET", "/documents?path_glob=*.md&path_glob=*.txt")[2] == listed
 
 
 def test_token_is_required_and_checked(engine: Engine) -> None:
@@ -586,7 +588,8 @@ def test_a_field_no_endpoint_takes_is_refused_naming_it(server: Running, tmp_pat
          "serve --collection NAME` to serve another"),
         ({"query": "bees", "file_type": ["md"]}, "file_type", "(did you mean `file_types`?)"),
         ({"query": "bees", "path": "*bee*"}, "path", "(did you mean `path_glob`?)"),
-        ({"query": "bees", "top_k": 1}, "top_k", "(did you mean `k`?); it takes query, k, path_glob, file_types"),
+        ({"query": "bees", "top_k": 1}, "top_k",
+         "(did you mean `k`?); it takes query, k, offset, path_glob, file_types"),
     ):
         status, _, error = server.request("POST", "/search", body)
         assert (status, error["error"]["param"], error["error"]["code"]) == (400, param, "unknown_parameter")

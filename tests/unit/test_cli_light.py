@@ -119,18 +119,19 @@ def test_collection_given_twice_is_refused_on_one_line(capsys: pytest.CaptureFix
                         "at a time; give it once\n"), command
 
 
-def test_path_given_twice_is_refused_not_the_first_dropped(capsys: pytest.CaptureFixture[str]) -> None:
+def test_path_given_twice_is_any_of_them_not_the_first_dropped() -> None:
     """`documents --path a.txt --path b.md` listed b.md alone, and `search honey --path A --path B` searched B (before
-    2026-12-07); a repeated --type is still the union."""
+    2026-12-07); then a second --path was refused, and two files could not be compared in one question (before
+    2026-12-08). Now each pattern is kept, and a document matching any of them passes; --type is the union too."""
     from localrag.cli import _parser
+    from localrag.cli.common import filters_from_args
 
     parser = _parser()
     for command in (["search", "honey"], ["ask", "honey"], ["documents"]):
-        with pytest.raises(SystemExit) as exited:
-            parser.parse_args([*command, "--path", "a.txt", "--path=b.md"])
-        assert exited.value.code == 2, command
-        assert capsys.readouterr().err.startswith("localrag: --path given twice ('a.txt', then 'b.md'): the path "
-                                                  "filter is one pattern"), command
+        args = parser.parse_args([*command, "--path", "a.txt", "--path=b.md"])
+        assert args.path_glob == ["a.txt", "b.md"], command
+        filters = filters_from_args(args)
+        assert filters is not None and filters.path_globs == ("a.txt", "b.md"), command
     assert parser.parse_args(["documents", "--type", "md", "--type", "txt"]).file_types == ["md", "txt"]
 
 

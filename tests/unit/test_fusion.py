@@ -224,8 +224,8 @@ def test_on_the_command_line_a_path_from_here_is_this_folders(tmp_path: Path, mo
     monkeypatch.chdir(tmp_path / "notes2")
 
     def given(path: str) -> str | None:
-        filters = filters_from_args(argparse.Namespace(path_glob=path, file_types=[]))
-        return filters.path_glob if filters is not None else None
+        filters = filters_from_args(argparse.Namespace(path_glob=[path], file_types=[]))  # --path is repeatable
+        return filters.path_globs[0] if filters is not None else None
 
     assert given("../notes") == str(tmp_path / "notes") and given(".") == str(tmp_path / "notes2")
     assert given("./b.txt") == str(tmp_path / "notes2" / "b.txt")
