@@ -196,8 +196,15 @@ class _PipeProgress(Progress):
 
     def update(self, task_id: TaskID, **changes: Any) -> None:
         super().update(task_id, **changes)
+        # The line follows the last visible task moved. Hiding or showing one is no progress: `tune` hides every
+        # other stage's task as one starts, and the line named the last task hidden ("Comparing: 0, 81s" through
+        # the embedder's training). A task hidden stops its line; a stage with no bar prints none.
+        if not self._tasks[task_id].visible:
+            if self._last_task == task_id:
+                self._last_task = None
+            return
         self._last_task = task_id
-        if self.disable:
+        if self.disable and changes.keys() != {"visible"}:
             self._line(task_id)
 
     def _line(self, task_id: TaskID) -> None:
@@ -209,10 +216,14 @@ class _PipeProgress(Progress):
                 return
             self._last_line = now
             task = self._tasks[task_id]
+            if not task.visible:  # hidden since the ticking thread read it
+                return
             done = size_text(int(task.completed)) if self._download else str(int(task.completed))
             if task.total is not None:
                 done += f"/{size_text(int(task.total))}" if self._download else f"/{int(task.total)}"
-            detail = " " + " ".join(self._detail.format(task=task).split()) if self._detail else ""
+            # An empty detail adds nothing: it left "Writing Q&A: 0 , 10s".
+            detail = " ".join(self._detail.format(task=task).split()) if self._detail else ""
+            detail = f" {detail}" if detail else ""
             self.console.print(Text(f"{task.description}: {done}{detail}, {int(task.elapsed or 0)}s"),
                                soft_wrap=True)
 

@@ -530,3 +530,35 @@ def test_an_empty_base_is_refused_not_taken_for_the_bundled_model(capsys: pytest
     with pytest.raises(SystemExit):
         run(["tune", "--name", "mine", "--quick", "--base", ""])
     assert "an empty" in capsys.readouterr().err
+
+
+def test_a_pipe_names_the_running_stage_not_the_last_task_the_display_hid(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`tune ... > log` printed "Comparing: 0 , 10s" through the Q&A stage and the embedder's: hiding every other
+    stage's task updated it, so the line named the last one hidden ("gate"). A stage with no bar prints none."""
+    import io
+    import time
+
+    from localrag.cli import common
+    from localrag.cli.tune import _ChainDisplay
+
+    log = io.StringIO()
+    monkeypatch.setattr(common, "PIPE_PROGRESS_SECONDS", 0.0)
+    display = _ChainDisplay(Console(file=log, force_terminal=False, width=200), ("raft", "retriever", "verify"))
+    with display.bar:
+        display.stage("raft", "started", "")
+        display.stage("raft", "done", "")
+        display.stage("retriever", "started", "")
+        display.retriever("train", 1, 10)
+        display.stage("retriever", "done", "")
+        display.stage("verify", "started", "")
+        time.sleep(1.5)  # the ticking thread's turn: nothing runs with a bar, so no line
+    # Each progress line names a task of the stage whose title came last, and the ticking thread prints none
+    # while no stage with a bar runs.
+    shown = {"[1/3]": ("Writing Q&A",), "[2/3]": ("Embedder", "Training the embedder")}
+    lines, stage = log.getvalue().splitlines(), ""
+    for line in lines:
+        if line.startswith("["):
+            stage = line[:5]
+        else:
+            assert line.split(":")[0] in shown.get(stage, ()), (line, stage)
+    assert "Training the embedder: 1/10, 0s" in lines and lines[-1] == "[3/3] verify and register…"
