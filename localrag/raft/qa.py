@@ -8,7 +8,8 @@ still writes poor pairs, so each is filtered before it counts:
   normalisation), or at least `MIN_SUPPORT` of its content words appear in the chunk;
 - the question must not be a copy of the chunk: it may not appear verbatim in it, and it may not be
   the answer restated;
-- duplicates (same normalised question) are dropped.
+- duplicates (same normalised question) are dropped;
+- a question or answer that filled the grammar's length cap is cut off mid-word, and dropped.
 
 A reply that fails to parse, a generation that raises, or a pair that fails a check is skipped and
 counted under its reason in `QAReport.skipped`; none of them stops the run, because one odd chunk
@@ -52,7 +53,11 @@ MIN_QUESTION_WORDS = 3
 
 # The question must open with a question word and end with "?": without that the 135M model mostly
 # echoes the chunk's heading as its "question". Both strings are capped, since greedy decoding of a
-# small model can loop ("What is the answer to the question: What is ...") until max_tokens.
+# small model can loop ("What is the answer to the question: What is ...") until max_tokens. At a cap
+# the grammar closes the string wherever the model is, mid-word ("... rail tickets, and?"), so a pair
+# that reaches one is dropped (`cut_off`): a cut question or answer made a RAFT example and a gold answer.
+QUESTION_CHARS = 100  # QA_GRAMMAR's caps: a question's characters after its question word and space
+ANSWER_CHARS = 120  # an answer's characters
 QA_GRAMMAR = r"""
 root ::= "{" ws "\"question\":" ws question "," ws "\"answer\":" ws answer ws "}"
 question ::= "\"" ("What" | "Which" | "Who" | "When" | "Where" | "How" | "Why") " " qchar{8,100} "?\""
@@ -294,7 +299,8 @@ def qa_messages(chunk: Chunk) -> list[dict[str, str]]:
     ]
 
 
-def parse_reply(reply: str) -> tuple[str, str] | None:
+def _reply_fields(reply: str) -> tuple[str, str] | None:
+    """The reply's question and answer as the model wrote them, or None when it is no such JSON object."""
     try:
         data = json.loads(reply)
     except json.JSONDecodeError:
@@ -304,7 +310,26 @@ def parse_reply(reply: str) -> tuple[str, str] | None:
     question, answer = data.get("question"), data.get("answer")
     if not isinstance(question, str) or not isinstance(answer, str):
         return None
-    return question.strip(), answer.strip()
+    return question, answer
+
+
+def parse_reply(reply: str) -> tuple[str, str] | None:
+    fields = _reply_fields(reply)
+    return None if fields is None else (fields[0].strip(), fields[1].strip())
+
+
+def cut_off(reply: str) -> str | None:
+    """Why a reply written under QA_GRAMMAR is cut short: its question or answer filled its cap, where the grammar
+    ends the string wherever the model is. Read before stripping: an answer cut after a space still filled it."""
+    fields = _reply_fields(reply)
+    if fields is None:
+        return None
+    question, answer = fields
+    if len(question.split(" ", 1)[-1].removesuffix("?")) >= QUESTION_CHARS:
+        return "question cut off at its length limit"
+    if len(answer) >= ANSWER_CHARS:
+        return "answer cut off at its length limit"
+    return None
 
 
 def _eta(started: float, done: int, total: int) -> float | None:
@@ -363,8 +388,8 @@ def generate_qa(
         parsed = parse_reply(reply) if reply is not None else None
         if reply is not None and parsed is None:
             report.skipped["reply not valid JSON"] += 1
-        if parsed is not None:
-            reason = rejection(*parsed, chunk)
+        if reply is not None and parsed is not None:
+            reason = cut_off(reply) or rejection(*parsed, chunk)
             if reason is not None:
                 report.skipped[reason] += 1
             elif dedup.admit(parsed[0]):

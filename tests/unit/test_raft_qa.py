@@ -11,7 +11,9 @@ import pytest
 
 from localrag.errors import ModelError
 from localrag.raft.qa import (
+    ANSWER_CHARS,
     QA_GRAMMAR,
+    QUESTION_CHARS,
     QAImportError,
     QAPair,
     content_words,
@@ -110,6 +112,32 @@ def test_generate_keeps_grounded_pairs_and_counts_the_rest() -> None:
     assert report.skipped == {"reply not valid JSON": 1, "generation failed": 1, "answer not supported by the chunk": 1}
     assert report.errors and "light.md" in report.errors[0]
     assert generator.grammars == [QA_GRAMMAR] * 4
+
+
+POLICY = chunk("Claims submitted later than 90 days after the trip are not paid. Company credit card holders must "
+               "reconcile their claims within 30 days. Upgrades of flights and rail tickets are not reimbursed.",
+               "/docs/policy.md")
+
+
+def test_a_pair_the_grammars_length_caps_cut_off_is_dropped_under_its_own_reason() -> None:
+    """The caps stop a looping model, and the grammar then closes the string wherever it is: the bundled model's
+    pairs were kept cut mid-word ("What is not reimbursed: Claiming expenses, ... rail tickets, and?" and "Claims
+    ... must reconcile their claims", 106 and 120 characters) and became RAFT examples and gold answers."""
+    body = "is not reimbursed: Claiming expenses, and what is reimbursed: Upgrades of flights, rail tickets, and"
+    assert len(body) == 100
+    cut_answer = POLICY.text[:120]
+    assert rejection(f"What {body}?", cut_answer, POLICY) is None  # grounded: only the cut tells them apart
+    generator = FakeGenerator([
+        qa(f"What {body}?", "Upgrades of flights and rail tickets"),
+        qa("How many days do card holders have to reconcile their claims?", cut_answer),
+        qa("How many days do card holders have to reconcile claims?", cut_answer[:-1] + " "),  # a space at the cap
+        qa(f"What {body[:-1]}?", POLICY.text[:119]),  # one short of each cap: whole, kept
+    ])
+    pairs, report = generate_qa([POLICY] * 4, generator)
+    assert [p.answer for p in pairs] == [POLICY.text[:119]]
+    assert report.made == 1
+    assert report.skipped == {"question cut off at its length limit": 1, "answer cut off at its length limit": 2}
+    assert f"qchar{{8,{QUESTION_CHARS}}}" in QA_GRAMMAR and f"char{{1,{ANSWER_CHARS}}}" in QA_GRAMMAR
 
 
 def test_generate_drops_duplicate_questions_and_reports_progress() -> None:
