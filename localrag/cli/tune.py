@@ -483,6 +483,9 @@ class _ChainDisplay:
         self.bar.console.print(Text(f"{number} {_STAGE_TITLES[stage]}: {state}" + (f" ({detail})" if detail else ""),
                                     style=style))
 
+    def note(self, text: str) -> None:
+        self.bar.console.print(Text(text, style="yellow"), soft_wrap=True)
+
     def raft(self, p: RaftProgress) -> None:
         label, info = _raft_info(p)
         self.bar.update(self.tasks["raft"], description=label, completed=p.done, total=p.total, info=info)
@@ -609,7 +612,7 @@ def _tune(args: argparse.Namespace, out: Console, err: Console) -> int:
                    + (", quick size" if plan.quick else "") + ")", style="bold"))
     display = _ChainDisplay(err, stages)
     hooks = ChainHooks(stage=display.stage, raft=display.raft, train=display.train, export=display.export,
-                       retriever=display.retriever, gate=display.gate)
+                       retriever=display.retriever, gate=display.gate, note=display.note)
     with display.bar:
         result = run_cancellable(
             lambda cancel: run_tune(engine, plan, force=args.force, restart=args.restart, hooks=hooks, cancel=cancel,

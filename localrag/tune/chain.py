@@ -59,6 +59,7 @@ from localrag.tune.stages import (
     file_stamp,
     finetune_stage,
     gate_stage,
+    held_out_note,
     raft_stage,
     real_stages,
     retriever_stage,
@@ -272,6 +273,11 @@ def run_tune(
         result.ran.append(stage)
         result.summaries[stage] = state.stages[stage]
         _notify(hooks, stage, "done", _resumed(summary))
+        if stage == "raft" and "gate" in planned_stages(plan) and hooks.note is not None:
+            # Before training: the verdict's question count is known now, not after an hour of it.
+            note = held_out_note(summary, plan, gate_questions)
+            if note:
+                hooks.note(note)
     result.seconds = time.perf_counter() - started
     return result
 

@@ -76,6 +76,8 @@ class ChainHooks:
     # ("train" | "gate" | "reembed", done, total) from the retriever stage.
     retriever: Callable[[str, int, int], None] | None = None
     gate: Callable[[EvalProgress], None] | None = None
+    # A warning about the stages to come, said as soon as it is known (`held_out_note`).
+    note: Callable[[str], None] | None = None
 
 
 @dataclass
@@ -270,6 +272,37 @@ def raft_summary(report: Any, *, qa_files: bool, generated: bool) -> dict[str, A
             hint,
         )
     return summary
+
+
+def held_out_note(summary: dict[str, Any], plan: TunePlan, limit: int) -> str:
+    """Said after the Q&A stage when the gate will ask fewer than MIN_QUESTIONS held-out questions, "" otherwise:
+    its verdict is then "too few to judge", and that was learnt only after training and comparing (150 pairs gave
+    24 held-out questions, a fifth of the pairs by whole documents, less those dropped on the way to examples).
+    With how many pairs, at this set's rate, would give a verdict, and how to get them."""
+    import math
+
+    from localrag.evaluate.metrics import MIN_QUESTIONS
+
+    splits, made = summary["splits"], int(summary["qa_made"])
+    held = splits["validation"] + splits["test"]
+    if min(held, limit) >= MIN_QUESTIONS:
+        return ""
+    said = (f"the comparison with the base model will ask {min(held, limit)} held-out questions, too few for a "
+            f"verdict (it needs {MIN_QUESTIONS}), so it will say \"too few to judge\"")
+    if held >= MIN_QUESTIONS:
+        return f"{said}: raise --gate-questions to {MIN_QUESTIONS} or more (the set holds {held})"
+    # Held-out questions per pair, this set's or (none held out) the split's share of its examples.
+    shares = plan.raft.split
+    per_pair = held / made if held else (shares[1] + shares[2]) / sum(shares) * sum(splits.values()) / made
+    needed = math.ceil(MIN_QUESTIONS / per_pair)
+    if plan.generate and plan.max_chunks is not None:
+        asked = made + sum(summary["qa_skipped"].values())
+        how = f"--max-chunks {math.ceil(asked * needed / made)} (the model wrote {made} from {asked} chunks)"
+    elif plan.generate:
+        how = "more ingested documents, or --qa-file with questions of your own"
+    else:
+        how = "more lines in your --qa-file"
+    return f"{said}; one needs about {needed} Q&A pairs at this set's rate (it has {made}): {how}, with --restart"
 
 
 def finetune_stage(

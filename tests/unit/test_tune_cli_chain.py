@@ -368,3 +368,36 @@ def test_the_gate_verdict_lands_in_the_card_and_a_card_without_it_reruns_only_th
     card_path.write_text("{}")
     again = run(tmp_path, fake)
     assert again.ran == ["gate"] and fake.calls[-1] == "gate"
+
+
+def test_too_few_held_out_questions_are_said_before_training_with_the_pairs_that_would_do(tmp_path: Path) -> None:
+    """150 Q&A pairs gave 24 held-out questions, and "too few to judge: a verdict needs at least 30" came after
+    the whole training; the README promised 150 were enough. Now it is said once the set is built."""
+    fake = FakeStages()
+    said: list[str] = []
+    seen: list[str] = []
+
+    def stage(name: str, state: str, _: str) -> None:
+        seen.append(f"{name} {state}")
+
+    def note(text: str) -> None:
+        said.append(text)
+        seen.append("note")
+
+    result = run(tmp_path / "a", fake, plan(max_chunks=20), hooks=ChainHooks(stage=stage, note=note))
+    splits = result.summaries["raft"]["splits"]
+    held = splits["validation"] + splits["test"]
+    assert 0 < held < 30 and seen.index("note") == seen.index("raft done") + 1 < seen.index("finetune started")
+    assert said == [f"the comparison with the base model will ask {held} held-out questions, too few for a verdict "
+                    f"(it needs 30), so it will say \"too few to judge\"; one needs about {-(-30 * 20 // held)} Q&A "
+                    f"pairs at this set's rate (it has 20): --max-chunks {-(-30 * 20 // held)} (the model wrote 20 "
+                    "from 20 chunks), with --restart"]
+
+    # Enough held out: nothing said, unless --gate-questions asks fewer than a verdict needs.
+    many = [Chunk(f"d{d}:{i}", f"d{d}", f"/docs/doc{d}.txt", i, f"Document {d} part {i} talks about topic "
+                  f"{d * 10 + i}. It has a second sentence here.", 0, 80) for d in range(60) for i in range(4)]
+    for limit, expected in ((100, []), (20, ["raise --gate-questions to 30 or more"])):
+        said.clear()
+        run_tune(FakeEngine(tmp_path / f"models{limit}", many), plan(), directory=tmp_path / f"b{limit}",
+                 stages=FakeStages().functions(), hooks=ChainHooks(note=said.append), gate_questions=limit)
+        assert [text.split(": ")[-1].split(" (")[0] for text in said] == expected
