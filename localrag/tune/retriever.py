@@ -10,7 +10,8 @@
                questions are about text the training never saw; the gate judges on the held-out
                written questions, whatever the pairs trained on, since they are phrased as users ask
                (inverse-cloze sentences are copies of the text), and on the held-out inverse-cloze
-               pairs as well when too few written ones are held out to show a difference
+               pairs as well when too few written ones are held out to show a difference; a run on
+               written questions alone draws those from the documents no training pair came from
     train      sentence-transformers' trainer, CachedMultipleNegativesRankingLoss (in-batch negatives
                plus the hard negative, the batch worked through in mini-batches to bound memory),
                no-duplicates batches, CPU
@@ -36,7 +37,7 @@ import json
 import shutil
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -153,9 +154,11 @@ def held_out_documents(doc_ids: Sequence[str], share: float) -> set[str]:
 
 
 def mine_pairs(
-    pairs: Sequence[QAPair], store: Store, embedder: Embedder, *, top: int = 50, held_out: float = 0.2
+    pairs: Sequence[QAPair], store: Store, embedder: Embedder, *, top: int = 50, held_out: float = 0.2,
+    held: Collection[str] | None = None,
 ) -> MiningReport:
-    """Filter pairs by whether either leg finds their chunk, attach one hard negative, split by document."""
+    """Filter pairs by whether either leg finds their chunk, attach one hard negative, split by document: the
+    `held` documents are held out, by default a `held_out` share of the pairs' documents."""
     report = MiningReport()
     titles = {d.doc_id: d.title for d in store.documents()}
     live = {c.chunk_id: c for c in store.chunks([p.chunk.chunk_id for p in pairs])}
@@ -163,7 +166,8 @@ def mine_pairs(
     report.dropped_missing_chunk = len(pairs) - len(kept)
     if not kept:
         return report
-    held = held_out_documents([p.chunk.doc_id for p in kept], held_out)
+    if held is None:
+        held = held_out_documents([p.chunk.doc_id for p in kept], held_out)
     vectors = embedder.embed_queries([p.question for p in kept])
     depth = max(top, NEGATIVE_DEPTH)
     for pair, vector in zip(kept, vectors, strict=True):
@@ -466,6 +470,25 @@ def _nothing_to_judge(written: int, cloze: int) -> TuneError:
         "more documents: ingest more documents, or have a model write questions (--retriever-pairs model or both)")
 
 
+def unseen_cloze(pairs: Sequence[MinedPair], store: Store, embedder: Embedder, config: RetrieverConfig
+                 ) -> list[MinedPair]:
+    """Held-out inverse-cloze pairs for the gate of a run trained on written questions alone, from the documents
+    no training pair came from, mined as the others are; none when enough written questions are held out. Without
+    them the default run (`model`) judged on the few written questions held out: 2 with `--quick`, "too few to
+    judge" whatever the training did."""
+    from localrag.raft.qa import store_chunks
+    from localrag.tune.ict import ict_pairs
+
+    if sum(p.held_out for p in pairs) >= MIN_QUESTIONS:
+        return []
+    trained = {p.chunk.doc_id for p in pairs if not p.held_out}
+    unseen = [c for c in store_chunks(store) if c.doc_id not in trained]
+    cloze = ict_pairs(unseen, limit=config.ict_limit, seed=config.seed)
+    if not cloze:
+        return []
+    return mine_pairs(cloze, store, embedder, top=config.top, held={c.doc_id for c in unseen}).pairs
+
+
 def judged_pairs(pairs: Sequence[MinedPair]) -> list[MinedPair]:
     """The held-out pairs the gate judges on: the written questions when there are enough of them to show a
     difference, else every held-out pair (inverse-cloze ones too)."""
@@ -516,6 +539,12 @@ def tune_retriever(
     pairs = [*written, *cloze]
     # Mined together, so both kinds share one split by document.
     mined = mine_pairs(pairs, store, embedder, top=config.top, held_out=config.held_out)
+    ict_count = len(cloze)
+    if config.pairs == "model":
+        # Judged on held-out inverse-cloze pairs too when few written questions are held out, as with ict/both.
+        gate_cloze = unseen_cloze(mined.pairs, store, embedder, config)
+        mined.pairs += gate_cloze
+        ict_count = len(gate_cloze)
     held = judged_pairs(mined.pairs)
     if not held:
         raise _nothing_to_judge(len(written), len(cloze))
@@ -551,7 +580,7 @@ def tune_retriever(
                 f"{config.pairs}: inverse-cloze sentences of the index's chunks"
                 + (f" and {Path(raft_dir) / 'qa.jsonl'}" if config.pairs == "both" else ""),
                 "pairs_read": len(written),
-                "ict_pairs": len(cloze),
+                "ict_pairs": ict_count,
                 "judged_on": _judged_on(held),
                 "dropped_not_found_in_top": mined.dropped_not_found,
                 "dropped_chunk_gone": mined.dropped_missing_chunk,

@@ -42,6 +42,7 @@ from localrag.tune.retriever import (
     stage_embedder,
     train_embedder,
     tune_retriever,
+    unseen_cloze,
 )
 from localrag.types import Chunk
 from tests.disks import fill_disk
@@ -154,6 +155,33 @@ def test_inverse_cloze_pairs_need_no_questions_and_are_mined_with_the_sentence_c
     data = json.loads((Path(summary["path"]) / "localrag-card.json").read_text())["data"]
     assert data["ict_pairs"] == len(cloze) and data["pairs_read"] == 0
     assert data["judged_on"] == "inverse-cloze pairs"
+
+
+def test_written_questions_alone_are_judged_with_inverse_cloze_pairs_of_unseen_documents(
+    sample_index: Path, real_embedder: SentenceTransformerEmbedder, tmp_path: Path
+) -> None:
+    """`tune --retriever --quick` judged on the 2 written questions held out ("too few to judge" whatever the
+    training did), while the README said the gate adds held-out inverse-cloze pairs when fewer than 30 written
+    ones are held out: it did only with --retriever-pairs ict or both."""
+    engine = _torch_engine(real_embedder, sample_index)
+    written = [p for p in _questions(engine) if "zqxv" not in p.question]
+    firsts = [next(p for p in written if p.chunk.doc_id == doc.doc_id) for doc in engine.documents()]
+    raft_dir = _write_qa(tmp_path / "raft", firsts)
+    config = RetrieverConfig(max_steps=1, batch_size=4, held_out=0.34)
+    mined = mine_pairs(firsts, engine.store, engine.embedder, top=config.top, held_out=config.held_out)
+    cloze = unseen_cloze(mined.pairs, engine.store, engine.embedder, config)
+    trained = {p.chunk.doc_id for p in mined.pairs if not p.held_out}
+    assert cloze and all(p.held_out and p.origin == "ict" and p.chunk.doc_id not in trained for p in cloze)
+
+    summary = tune_retriever(
+        name="few", raft_dir=raft_dir, store=engine.store, embedder=engine.embedder, base=bundled_embedder_path(),
+        models_dir=engine.models_dir, work_dir=tmp_path / "work", config=config, load=SentenceTransformerEmbedder)
+    assert summary is not None
+    data = json.loads((Path(summary["path"]) / "localrag-card.json").read_text())["data"]
+    held_written = sum(p.held_out for p in mined.pairs)
+    assert data["judged_on"] == "written questions and inverse-cloze pairs" and data["ict_pairs"] == len(cloze)
+    assert summary["held_out_pairs"] == held_written + len(cloze) > held_written
+    assert data["train_pairs"] == len(firsts) - held_written - mined.dropped_not_found
 
 
 _SWITCH_SCRIPT = """
