@@ -865,7 +865,8 @@ class Engine(GraphMode, Collections, Information):
         stale = self.stale_documents(documents)
         if only_stale:
             documents = [d for d in documents if d.path in stale]
-        return DocumentList(documents[offset:None if limit is None else offset + limit], len(documents), stale)
+        return DocumentList(documents[offset:None if limit is None else offset + limit], len(documents), stale,
+                            sum(bool(d.left_out) for d in documents))
 
     def stale_documents(self, documents: Sequence[Document] | None = None) -> dict[str, str]:
         """path -> why, for each document read differently from how it would be now (`ingest.readings`); of

@@ -57,6 +57,10 @@ class EngineStatus:
     # cited paths that were gone, and `repair --check` found no damage.
     not_on_disk: int = 0
     not_on_disk_note: str = ""
+    # Documents their loaders left something out of or read as empty (an attachment not read, formulas without stored
+    # values): `documents --json` says what, as `left_out` (`Document.left_out`). Before 2026-12-08 the ingest's
+    # note was printed once, and a later ingest, `documents` and `status` never said it again.
+    left_out_documents: int = 0
     # Why searches and ingests refuse the configured embedder on this index, and the fix; "" when they do not.
     embedder_refused: str = ""
     # A re-embedding under way or stopped part way (`retrieval use-embedder`, `tune --retriever`), and how to go on
@@ -225,6 +229,7 @@ class Information:
             if reading and embedder is not None else 0,
             not_on_disk=len(missing),
             not_on_disk_note=self._not_on_disk_note(missing, readings) if missing else "",
+            left_out_documents=reading.left_out_count() if reading is not None else 0,
             embedder_refused=refused,
             reembedding=_reembedding(),
         )

@@ -101,11 +101,12 @@ def listed_size(document: Document) -> str:
 
 
 def documents_json(listed: DocumentList) -> dict[str, Any]:
-    """`localrag documents --json`, `GET /documents` and MCP's `list_documents`: each document listed and why it
-    is stale ("" if not); `total`, how many the filters passed (more than listed when a limit cut the list), and
-    `stale_documents`, how many of those are stale."""
+    """`localrag documents --json`, `GET /documents` and MCP's `list_documents`: each document listed, what its
+    loader left out of it (`left_out`, "" if nothing) and why it is stale ("" if not); `total`, how many the filters
+    passed (more than listed when a limit cut the list), `stale_documents`, how many of those are stale, and
+    `left_out_documents`, how many left something out."""
     return {"documents": [{**document_json(d), "stale": listed.stale.get(d.path, "")} for d in listed.documents],
-            "total": listed.total, "stale_documents": len(listed.stale)}
+            "total": listed.total, "stale_documents": len(listed.stale), "left_out_documents": listed.left_out}
 
 
 def ingest_report_json(report: IngestReport) -> dict[str, Any]:

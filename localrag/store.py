@@ -79,6 +79,7 @@ from localrag.store_schema import (
     DOCUMENTS,
     FTS_COLUMN,
     HIT_COLUMNS,
+    LEFT_OUT,
     META,
     PACKED_COLUMN,
     READ_WITH,
@@ -433,6 +434,14 @@ class Store(CollectionRegistry, StoreIndexes, StoreChecksums):
                    strict=True)
         return {path: (kind or "", read_with or "") for path, kind, read_with in rows}
 
+    @guarded
+    def left_out_count(self) -> int:
+        """How many documents their loaders left something out of (`Document.left_out`): `status` counts them."""
+        table = self.documents_table
+        if LEFT_OUT not in table.schema.names:
+            return 0  # an index from before the record, opened where its migration cannot write (a read-only disk)
+        return table.count_rows(f"{LEFT_OUT} IS NOT NULL AND {LEFT_OUT} != ''")
+
     # --- writing -------------------------------------------------------------------------------
 
     @guarded
@@ -519,6 +528,7 @@ class Store(CollectionRegistry, StoreIndexes, StoreChecksums):
                     "n_chunks": counts[d.doc_id],
                     "commit_id": commit_id,
                     READ_WITH: d.read_with,
+                    LEFT_OUT: d.left_out,
                 }
                 for d in docs
             ]

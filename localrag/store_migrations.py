@@ -20,6 +20,7 @@ from localrag.store_schema import (
     DOCUMENT_KEYS,
     DOCUMENTS,
     FTS_COLUMN,
+    LEFT_OUT,
     PACKED_COLUMN,
     PACKED_FIELDS,
     READ_WITH,
@@ -133,13 +134,18 @@ def _fill_packed(store: Store) -> None:
     _fill_columns(store, fields, f"{PACKED_COLUMN} IS NULL", list(PACKED_FIELDS), packed)
 
 
-def _add_read_with(store: Store) -> None:
-    """The documents' `read_with` column, empty in the rows already there: how they were read is unknown."""
-    import pyarrow as pa
+def _add_document_column(name: str) -> Callable[[Store], None]:
+    """A migration adding the documents' column `name`, empty in the rows already there (`read_with`: how they were
+    read is unknown; `left_out`: what their loaders left out is unknown, read as nothing)."""
 
-    table = store.documents_table
-    if READ_WITH not in table.schema.names:
-        table.add_columns([pa.field(READ_WITH, pa.string())])
+    def add(store: Store) -> None:
+        import pyarrow as pa
+
+        table = store.documents_table
+        if name not in table.schema.names:
+            table.add_columns([pa.field(name, pa.string())])
+
+    return add
 
 
 def _fill_fts_terms(store: Store) -> None:
@@ -170,7 +176,7 @@ MIGRATIONS: list[tuple[str, Callable[[Store], None]]] = [
     ("0003_collections", _register_collections),
     ("0004_row_sums", _in_every_collection(_fill_row_sums)),
     ("0005_packed_hits", _in_every_collection(_fill_packed)),
-    ("0006_document_readings", _in_every_collection(_add_read_with)),
+    ("0006_document_readings", _in_every_collection(_add_document_column(READ_WITH))),
     ("0007_fts_terms", _in_every_collection(_fill_fts_terms)),
     # The same fill again: identifiers joined by underscores and numbers joined by dots gained a joined form.
     ("0008_fts_identifiers", _in_every_collection(_fill_fts_terms)),
@@ -178,5 +184,6 @@ MIGRATIONS: list[tuple[str, Callable[[Store], None]]] = [
     ("0009_fts_umlauts", _in_every_collection(_fill_fts_terms)),
     # And again: Russian ё is indexed as е ("отчет" finds "Отчёт").
     ("0010_fts_yo", _in_every_collection(_fill_fts_terms)),
+    ("0011_document_left_out", _in_every_collection(_add_document_column(LEFT_OUT))),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

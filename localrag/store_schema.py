@@ -24,6 +24,10 @@ DOCUMENT_KEYS = ("doc_id",)
 FTS_COLUMN = "fts_text"
 # How a document was read (localrag/ingest/readings.py); migration 0006 adds it to older stores, empty.
 READ_WITH = "read_with"
+# What its loader left out of a document (`Document.left_out`), kept beside how it was read: the ingest's note was
+# printed once, and a `touch` and ingest, `documents` and `status` never said it again. Migration 0011 adds it to
+# older stores, empty: nothing is known to be left out until a document is read again.
+LEFT_OUT = "left_out"
 # SQL `IN (...)` lists are split so a predicate stays a reasonable size.
 _IN_BATCH = 500
 # Rows read at a time when checksums are computed or verified: a bounded slice of a big table.
@@ -107,6 +111,7 @@ def documents_schema() -> pa.Schema:
             pa.field("n_chunks", pa.int32()),
             pa.field("commit_id", pa.string()),
             pa.field(READ_WITH, pa.string()),
+            pa.field(LEFT_OUT, pa.string()),
         ]
     )
 
@@ -155,6 +160,7 @@ def row_to_document(row: dict[str, Any]) -> Document:
         title=row["title"] or "",
         n_chunks=int(row["n_chunks"] or 0),
         read_with=row.get(READ_WITH) or "",
+        left_out=row.get(LEFT_OUT) or "",
     )
 
 

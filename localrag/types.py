@@ -60,7 +60,9 @@ HOLDER_SUFFIXES = (".eml", ".mbox", ".enex")
 class Document:
     """One ingested file, or one part of a file that holds several (a mailbox's mail). `doc_id` is stable per
     absolute path; `content_hash` is of the bytes; `size` is the file's, a part's too (see `holder`); `read_with`
-    is how it was read (`ingest.readings`; "" when that was not recorded)."""
+    is how it was read (`ingest.readings`; "" when that was not recorded); `left_out` what its loader left out or
+    read as empty (`LoadedText.left_out`: an attachment not read, formulas without stored values; "" when nothing,
+    and in an index written before 2026-12-08, which did not record it)."""
 
     doc_id: str
     path: str
@@ -71,6 +73,7 @@ class Document:
     title: str = ""
     n_chunks: int = 0
     read_with: str = ""
+    left_out: str = ""
 
     @property
     def holder(self) -> str:
@@ -89,11 +92,13 @@ def part_holder(path: str) -> str:
 class DocumentList:
     """What `localrag documents`, `GET /documents` and MCP's `list_documents` show (`Engine.document_list`): the
     first `limit` of the documents that pass the filters, in path order; `total`: how many passed (the count a
-    listing cut short or of thousands of lines needs); `stale`: path -> why, of each stale one that passed."""
+    listing cut short or of thousands of lines needs); `stale`: path -> why, of each stale one that passed;
+    `left_out`: how many of the `total` their loaders left something out of (`Document.left_out`)."""
 
     documents: list[Document]
     total: int
     stale: dict[str, str]
+    left_out: int = 0
 
 
 # How a chunk's heading path is joined into `Chunk.heading` ("Manual > 6. Cleaning").

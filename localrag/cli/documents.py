@@ -1,7 +1,9 @@
 """`localrag documents`: what the index holds, one document a line, and which are stale.
 
 A document is stale when an older localrag or other settings read it (`ingest/readings.py`); `--stale`
-lists only those, with why, and `localrag ingest --stale` reads them again. `--path` and `--type` are `search`'s
+lists only those, with why, and `localrag ingest --stale` reads them again. A document its loader left something out
+of (an attachment not read, formulas without stored values) is marked "yes" under "left out", and `--json` says
+what (`left_out`), as the ingest said it once. `--path` and `--type` are `search`'s
 filters and `--limit` keeps the first N; the count of those that passed ends the list on stderr, where `search`
 says its fusion, so that a pipe still gets one line a document. `--json` has the shape of the MCP tool
 `list_documents` (`Engine.document_list` is the rule of all three).
@@ -21,6 +23,12 @@ from localrag.safe_text import printable
 from localrag.shapes import documents_json, listed_size
 
 NOT_ON_DISK = "not on disk"
+LEFT_OUT_MARK = "yes"
+
+
+def left_out_hint(collection_option: str) -> str:
+    """Where `documents` and `status` send a user to read what the documents they count left out."""
+    return f"`localrag documents --json{collection_option}` says what"
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
@@ -57,21 +65,26 @@ def _documents(args: argparse.Namespace, out: Console, err: Console) -> int:
     if listed.documents or not out.is_terminal:  # a pipe's header line comes first whatever follows
         # The path folds rather than being cut: at 80 columns every one was "/home/me/docs…", and `forget` needs it
         # whole.
-        rows = Rows(Column("document", overflow="fold"), "type", "chunks", "size", "title", "stale")
+        # "left out" last, after "stale": a script reading a pipe's columns by position reads the same ones.
+        rows = Rows(Column("document", overflow="fold"), "type", "chunks", "size", "title", "stale", "left out")
         for d in listed.documents:
             # A line break in a file name shows as ␊, as `search` shows it: a table's own rule made it a space (in
             # a pipe) or a second line, and "new⏎line.md" read as "new line.md", another file `forget` would take.
             rows.add(printable(d.path, multiline=False), d.file_type, str(d.n_chunks), listed_size(d),
                      printable(d.title, multiline=False), Text(_mark(stale.get(d.path, ""), d.path in missing),
-                                                               style="yellow"))
+                                                               style="yellow"),
+                     Text(LEFT_OUT_MARK if d.left_out else "", style="yellow"))
         rows.print(out)
-    count = _count_line(len(listed.documents), listed.total, len(stale), args)
+    count = _count_line(len(listed.documents), listed.total, len(stale), listed.left_out, args)
     if not listed.total and filters is not None:
         count += engine.wildcards_hint(filters)
     if stale:
         from localrag.cli.everyday import stale_hint
 
         count += f": {stale_hint(engine)}"
+    if listed.left_out:
+        count += f"{'; ' if stale else ': '}{left_out_hint(engine.collection_option())}"
+        count += " they left out" if stale else ""
     if missing:
         them = "it" if len(missing) == 1 else "them"
         count += (f"; {len(missing):,} {NOT_ON_DISK}: `localrag status{engine.collection_option()}` names the forget "
@@ -81,11 +94,11 @@ def _documents(args: argparse.Namespace, out: Console, err: Console) -> int:
 
 
 def _mark(why_stale: str, not_on_disk: bool) -> str:
-    """The listing's last column: why the document is stale, and whether its file is not on disk."""
+    """The listing's "stale" column: why the document is stale, and whether its file is not on disk."""
     return "; ".join(part for part in (why_stale, NOT_ON_DISK if not_on_disk else "") if part)
 
 
-def _count_line(shown: int, total: int, stale: int, args: argparse.Namespace) -> str:
+def _count_line(shown: int, total: int, stale: int, left_out: int, args: argparse.Namespace) -> str:
     """"5,338 documents, 12 stale: …", "20 of 5,338 documents", "0 documents pass the filters (type pdf)": the
     table of thousands ended with no total, and a listing cut by --limit must say what it left out. The filters
     as typed, as `search` words a search they leave empty (`Engine.why_nothing_found`)."""
@@ -98,4 +111,6 @@ def _count_line(shown: int, total: int, stale: int, args: argparse.Namespace) ->
         line += f" pass{'es' if total == 1 else ''} the filters ({'; '.join(parts)})"
     if stale:
         line += f", {stale:,} stale"
+    if left_out:
+        line += f", {left_out:,} left something out"
     return line

@@ -494,7 +494,8 @@ def _status(engine: Engine, as_json: bool, out: Console) -> int:
     return 0
 
 
-_STATUS_LABELS = {"size_bytes": "size on disk", "data_dir_bytes": "data folder size"}
+_STATUS_LABELS = {"size_bytes": "size on disk", "data_dir_bytes": "data folder size",
+                  "left_out_documents": "left something out"}
 
 
 def stale_hint(engine: Engine, what: str = "them") -> str:
@@ -510,6 +511,10 @@ def _status_value(key: str, value: object, engine: Engine) -> str:
         return "none"
     if key == "stale_documents" and value:
         return f"{value} ({STALE_LABEL}: {stale_hint(engine)})"
+    if key == "left_out_documents" and isinstance(value, int) and value:
+        from localrag.cli.documents import left_out_hint
+
+        return f"{value} ({left_out_hint(engine.collection_option())})"
     if key in ("size_bytes", "data_dir_bytes") and isinstance(value, int):
         from localrag.sizes import size_text
 

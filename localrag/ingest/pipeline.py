@@ -877,7 +877,7 @@ def _ingest_file(
             chunks = _chunked(part.loaded, part.kind, part_name, embedder, settings)
             this.docs.append(
                 Document(doc_id, part_name, part.kind, digest, info.st_size, info.st_mtime, part.loaded.title,
-                         len(chunks), reading(part.kind, settings, embedder.max_tokens))
+                         len(chunks), reading(part.kind, settings, embedder.max_tokens), part.loaded.left_out)
             )
             this.chunks.extend(chunks)
             this.titles[doc_id] = part.loaded.title

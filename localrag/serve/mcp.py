@@ -404,8 +404,10 @@ def build_server(engine: Engine, limits: Limits | None = None) -> MCPServer:
                                             json_schema_extra={"minimum": 0})] = None,
     ) -> dict[str, Any]:
         """The indexed documents in path order: doc_id (for the localrag://doc/{doc_id} resource), path, type,
-        title, chunks, how it was read (`read_with`) and why it is stale ("" when it is not: `ingest` with `stale`
-        reads it again); `total`, how many passed the filters, and `stale_documents`, how many of those are stale."""
+        title, chunks, how it was read (`read_with`), what its loader left out of it or read as empty (`left_out`,
+        "" when nothing: an attachment not read, formulas without stored values) and why it is stale ("" when it is
+        not: `ingest` with `stale` reads it again); `total`, how many passed the filters, `stale_documents`, how many
+        of those are stale, and `left_out_documents`, how many left something out."""
         return documents_json(call(lambda: engine.document_list(filters_of(path_glob, file_types),
                                                                 only_stale=bool(stale), limit=limit,
                                                                 offset=offset or 0)))

@@ -327,7 +327,7 @@ def test_stale_documents_in_status_and_ingest_stale(cli_ingested: None, capsys: 
     assert {d["stale"] for d in listed} == {"read with chunk_tokens/chunk_overlap 200/32"}
     assert run(["documents"]) == 0  # in a pipe: a header, then one tab-separated line a document
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].split("\t") == ["document", "type", "chunks", "size", "title", "stale"]
+    assert lines[0].split("\t") == ["document", "type", "chunks", "size", "title", "stale", "left out"]
     assert sorted(line.split("\t")[0] for line in lines[1:]) == sorted(d["path"] for d in listed)
     assert run(["ingest", str(sample_corpus_dir())]) == 0
     assert "`localrag ingest --stale` reads those files again" in capsys.readouterr().err
@@ -335,7 +335,8 @@ def test_stale_documents_in_status_and_ingest_stale(cli_ingested: None, capsys: 
     report = json.loads(capsys.readouterr().out)
     assert (report["updated"], report["stale"], report["errors"]) == (files, 0, [])
     assert run(["documents", "--stale", "--json"]) == 0
-    assert json.loads(capsys.readouterr().out) == {"documents": [], "total": 0, "stale_documents": 0}
+    assert json.loads(capsys.readouterr().out) == {"documents": [], "total": 0, "stale_documents": 0,
+                                                "left_out_documents": 0}
     assert run(["ingest"]) == 2  # a LocalRagError, as every command exits with one
     assert "nothing to ingest" in capsys.readouterr().err
 
@@ -391,7 +392,7 @@ def test_status_counts_the_documents_not_on_disk_with_the_forget_that_takes_them
     # `documents` marks which they are, the note's "`localrag documents` lists them" where it names no folder.
     assert run(["documents"]) == 0
     out, err = capsys.readouterr()
-    marks = {line.split("\t")[0]: line.split("\t")[-1] for line in out.splitlines()[1:]}
+    marks = {line.split("\t")[0]: line.split("\t")[5] for line in out.splitlines()[1:]}  # the "stale" column
     assert marks == {str(kept / "a.txt"): "", str(kept / "b.txt"): "", str(moved / "a.txt"): "not on disk",
                      str(moved / "b.txt"): "not on disk"}
     assert "4 documents; 2 not on disk: `localrag status` names the forget that takes them out" in err

@@ -366,7 +366,8 @@ def test_plain_http_search_ingest_health_and_limits(server: Running, tmp_path: P
     assert status == 200 and {Path(d["path"]).name for d in listed["documents"]} == {
         "kestrel-point-lighthouse.md", "beekeeping-basics.txt", "note.md"}
     assert {d["stale"] for d in listed["documents"]} == {""} and all(d["read_with"] for d in listed["documents"])
-    assert server.request("GET", "/documents?stale=true")[2] == {"documents": [], "total": 0, "stale_documents": 0}
+    assert server.request("GET", "/documents?stale=true")[2] == {"documents": [], "total": 0, "stale_documents": 0,
+                                                                             "left_out_documents": 0}
 
     assert server.request("GET", "/documents?stale=yes")[0] == 400
     status, _, state = server.request("GET", "/status")

@@ -226,7 +226,8 @@ async def test_a_mailboxs_mails_are_told_apart_in_the_library_and_documents(
     assert run(["documents"]) == 0
     lines = capsys.readouterr().out.splitlines()[1:]  # a pipe's rows, tab-separated, after the header
     assert [line.split("\t")[2:] for line in lines] == [
-        ["1", "", "Lunch on Friday — ana@example.org", ""], ["1", "", "Printer on floor 3 — bob@example.org", ""]]
+        ["1", "", "Lunch on Friday — ana@example.org", "", ""],
+        ["1", "", "Printer on floor 3 — bob@example.org", "", ""]]
 
 
 async def test_asking_while_the_first_ingest_runs_says_so_without_backticks(engine: Engine) -> None:
