@@ -103,12 +103,17 @@ READERS: dict[str, int] = {
     "docx": 5,  # a picture is read as its alt text and, with OCR on, its image's text;
     # 4: a numbered paragraph or heading after the number Word shows ("3.", "2.1(a)"), not "- "; 3:
     # tracked insertions, content controls, text boxes, notes and nested tables are read
-    "xlsx": 4,  # numbers and dates as their cell formats show them (25%, €1,250.00); a blank sheet is not named;
-    # a table block longer than a chunk is cut by rows, each part led by the header row (sheets.fit_tables); 3: a
-    # General number to 15 digits as Excel shows it (0.3, not 0.30000000000000004), a [h]:mm duration as 25:00; a
-    # title row above the header is a heading, not the header; merged cells fill the cells they cover; hidden
-    # sheets and rows are left out; a row too wide for a chunk under its header is read as `column: value` lines
-    "csv": 4,  # that cut too; 3: a title row above the header is a heading; a row too wide as `column: value` lines
+    "xlsx": 5,  # `Label: | value` rows above a table's header are its properties, not its header; tables side by
+    # side, apart at empty columns, are read apart; a merged title over a two-row header is a heading; a title merged
+    # two rows down is one heading; a table right of empty columns is read without them; 4: numbers and dates as
+    # their cell formats show them (25%, €1,250.00); a blank sheet is not named; a table block longer than a chunk
+    # is cut by rows, each part led by the header row (sheets.fit_tables); 3: a General number to 15 digits as Excel
+    # shows it (0.3, not 0.30000000000000004), a [h]:mm duration as 25:00; a title row above the header is a
+    # heading, not the header; merged cells fill the cells they cover; hidden sheets and rows are left out; a row
+    # too wide for a chunk under its header is read as `column: value` lines
+    "csv": 5,  # xlsx 5's rules (a `Konto;DE12 …` line above the header is a property); Excel's `sep=;` line sets the
+    # delimiter and is not read; 4: that cut too; 3: a title row above the header is a heading; a row too wide as
+    # `column: value` lines
     "pptx": 5,  # speaker notes under a heading "Speaker notes", not a "Notes: " label their quotes began with; 4: a
     # chart's title and its series' and categories' names, and SmartArt's text, are read; 3: a slide without any text
     # (pictures alone) is left out, not headed "Slide N"

@@ -1,13 +1,16 @@
 """Spreadsheets (.xlsx with openpyxl, .csv/.tsv with the csv module) as tables that keep their headers.
 
 A row of numbers means nothing without its column names, and a chunk that starts halfway down a
-sheet would lose them. So each sheet is cut into regions (runs of non-empty rows; a blank row ends a
-region, since people stack several small tables in one sheet), the first row of a region is its
-header, and a region longer than `ROWS_CHARS` is split into blocks that each start with that header
-row again. Each block is one `table` section, which the chunker keeps whole, so every chunk of a
-table begins with its column names. The sheet name is the heading; a title row above a table's
-header (one cell, often merged across) is a heading below it. Merged cells show their value in every
-cell they cover, and a header row with a range merged across columns is the top of a two-row header.
+sheet would lose them. So each sheet is cut into tables (runs of non-empty rows: a blank row ends one,
+since people stack several small tables in one sheet; and a fully empty column between two that fill
+different rows, where tables stand side by side), the first row of a table is its header, and a table
+longer than `ROWS_CHARS` is split into blocks that each start with that header row again. Each block
+is one `table` section, which the chunker keeps whole, so every chunk of a table begins with its column
+names. The sheet name is the heading; a title row above a table's header (one cell, often merged
+across) is a heading below it, and `Label: | value` rows there (a report's date, a bank export's
+account) are the table's properties, one `Label: value` line each. Merged cells show their value in
+every cell they cover, and a header row with a range merged across columns is the top of a two-row
+header. A CSV's delimiter is the one Excel's `sep=;` first line names, else sniffed.
 A row too wide to fit in a chunk under its header is written as `column: value` lines, in parts that
 each start with its first cell, so no chunk holds a value without its column's name and its row's ID.
 
@@ -210,13 +213,15 @@ Row = tuple[int, list[str]]
 Merge = tuple[int, int, int, int]
 
 
-def _regions(rows: Iterable[Row]) -> Iterator[list[Row]]:
-    """Runs of non-empty rows; trailing empty cells are dropped."""
+def _regions(rows: Iterable[Row], spanned: set[int]) -> Iterator[list[Row]]:
+    """Runs of non-empty rows; trailing empty cells are dropped. A row in `spanned` (under the first row of a range
+    merged down) is in the run, though it reads as empty: `_fill` gives it the range's value. Else a title merged
+    two rows down was a table of its own, its name repeated across the columns, and no heading."""
     region: list[Row] = []
     for number, cells in rows:
         while cells and not cells[-1]:
             cells.pop()
-        if not cells:
+        if not cells and not (number in spanned and region):
             if region:
                 yield region
             region = []
@@ -226,17 +231,62 @@ def _regions(rows: Iterable[Row]) -> Iterator[list[Row]]:
         yield region
 
 
-def _titles(region: list[Row]) -> tuple[list[str], list[Row]]:
-    """A region's title lines and its table. A title is a row of one cell (often merged across the table) above a
-    row that fills at least half the table's columns, its header: read as the header, "Supplier invoices 2026"
-    led every block of the table, and its column names were nowhere but in the first block."""
-    lead = 0
-    while lead < len(region) and sum(1 for cell in region[lead][1] if cell) == 1:
-        lead += 1
+def _tables(rows: Iterable[Row], merges: Sequence[Merge]) -> Iterator[tuple[list[Row], list[Merge]]]:
+    """A sheet's tables, each with the merged ranges inside it, merged cells filled. A table is a run of non-empty
+    rows (people stack small tables in one sheet), cut again at fully empty columns where tables stand side by side:
+    read as one, "Employee | Department | Phone" in A1:C7 and "Meeting room | Capacity | Floor" in F3:H6 made rows
+    such as "Ben Müller | IT | x202 |  |  | Meeting room | Capacity | Floor". Columns are renumbered from each
+    table's first, so a table is read without the empty columns left of it."""
+    spanned = {number for top, _, bottom, _ in merges for number in range(top + 1, bottom + 1)}
+    for region in _regions(rows, spanned):
+        _fill(region, merges)
+        region = [(number, cells) for number, cells in region if cells]  # a range merged down with no value
+        bands = _bands(region)
+        first, last = region[0][0], region[-1][0]
+        if len(bands) > 1:
+            for left, right in bands:
+                inside = _shifted(merges, first, last, left, right)
+                yield from _tables([(number, cells[left:right]) for number, cells in region], inside)
+            continue
+        left, right = bands[0]
+        if left:
+            region = [(number, cells[left:right]) for number, cells in region]
+        yield region, _shifted(merges, first, last, left, right)
+
+
+def _bands(region: list[Row]) -> list[tuple[int, int]]:
+    """The runs of columns (from, to, from 0) that hold a cell of `region`, joined across empty columns where the
+    runs on either side fill the same rows: a spacer column inside one table ("Name | Team |  | Q1 | Q2")."""
     width = max(len(cells) for _, cells in region)
-    if not lead or lead == len(region) or sum(1 for cell in region[lead][1] if cell) < max(2, width / 2):
-        return [], region
-    return [next(cell for cell in cells if cell) for _, cells in region[:lead]], region[lead:]
+    empty = set(range(width))
+    for _, cells in region:
+        # Only the columns empty so far are looked at: mostly none past the header, so a long table costs little.
+        empty = {column for column in empty if column >= len(cells) or not cells[column]}
+        if not empty:
+            return [(0, width)]
+    runs: list[tuple[int, int]] = []
+    for full, group in itertools.groupby(range(width), key=lambda column: column not in empty):
+        columns = list(group)
+        if full:
+            runs.append((columns[0], columns[-1] + 1))
+
+    def rows(left: int, right: int) -> set[int]:
+        return {number for number, cells in region if any(cells[left:right])}
+
+    bands = runs[:1]
+    for left, right in runs[1:]:
+        if rows(left, right) == rows(*bands[-1]):
+            bands[-1] = (bands[-1][0], right)
+        else:
+            bands.append((left, right))
+    return bands
+
+
+def _shifted(merges: Sequence[Merge], first: int, last: int, left: int, right: int) -> list[Merge]:
+    """The merged ranges within rows `first` to `last` and columns `left` to `right` (from 0, `right` past the end),
+    in those columns' numbers from 1."""
+    return [(top, start - left, bottom, end - left) for top, start, bottom, end in merges
+            if top <= last and bottom >= first and start > left and end <= right]
 
 
 def _fill(table: list[Row], merges: Sequence[Merge]) -> None:
@@ -253,10 +303,45 @@ def _fill(table: list[Row], merges: Sequence[Merge]) -> None:
                 cells[left - 1 : right] = [value] * (right - left + 1)
 
 
+# At most this many rows above a table's header are read as its titles and properties: a report's few lines.
+LEAD_ROWS = 10
+
+
+def _own(number: int, cells: list[str], merges: Sequence[Merge]) -> list[str]:
+    """A row's filled cells, a merged range's once (in its first cell): `_fill` copied its value into the rest."""
+    return [cell for column, cell in enumerate(cells, start=1) if cell and not any(
+        top <= number <= bottom and left <= column <= right and (top, left) != (number, column)
+        for top, left, bottom, right in merges)]
+
+
+def _above(own: list[str], cells: list[str], header: list[str]) -> bool:
+    """Whether a row (its own cells, and all its cells) can stand above the header row `header`: a title (one cell,
+    often merged across; none, in the second row of a title merged two rows down), a `Label:` and its value narrower
+    than the header, or a row at most half its width (a bank export's "Konto | DE12 3456 …" over four columns)."""
+    return len(own) < 2 or len(cells) < len(header) and (own[0].endswith(":") or 2 * len(cells) <= len(header))
+
+
+def _lead(table: list[Row], merges: Sequence[Merge]) -> tuple[list[list[str]], list[Row]]:
+    """A table's rows above its header, each as its own cells, and the table from its header on. The header is the
+    lowest of the first rows that fills at least half the table's columns, with two cells or more, and has only rows
+    that can stand above a header (`_above`) above it. Read as the header, a title ("Supplier invoices 2026") or a
+    "Report date: | 1 Dec 2026" line led every block of the table, and its column names were in the first block alone.
+    Merged cells are filled by now, so a header under a merged title is counted at its full width."""
+    width = max(len(cells) for _, cells in table)
+    owns = [_own(number, cells, merges) for number, cells in table[: LEAD_ROWS + 1]]
+    header = 0
+    for index, (_, cells) in enumerate(table[: LEAD_ROWS + 1]):
+        if len(owns[index]) < 2 or sum(1 for cell in cells if cell) < max(2, width / 2):
+            continue
+        if not all(_above(owns[above], table[above][1], cells) for above in range(index)):
+            break
+        header = index
+    return owns[:header], table[header:]
+
+
 def _table_lines(table: list[Row], merges: Sequence[Merge]) -> list[str]:
     """A table's rows as " | "-joined lines, the header first. A header row with a range merged across columns
     ("Q1 2026" over Jan, Feb and Mar) is the top of a two-row header: each column is named by both rows."""
-    _fill(table, merges)
     (number, header), rows = table[0], [cells for _, cells in table[1:]]
     if rows and any(top == bottom == number and right > left for top, left, bottom, right in merges):
         below = rows.pop(0)
@@ -348,19 +433,30 @@ def _row_parts(header: str, row: str, token_counts: Callable[[Sequence[str]], li
 def _add_sheet(out: TextBuilder, headings: HeadingPath, name: str, rows: Iterable[Row],
                merges: Sequence[Merge] = ()) -> None:
     sheet = headings.path
-    for index, region in enumerate(_regions(rows)):
+    for index, (table, inside) in enumerate(_tables(rows, merges)):
         if name and not index:  # a sheet with no text is not named either: a blank workbook holds nothing
             sheet = headings.enter(1, name)
             out.add(name, "heading", sheet)
-        titles, table = _titles(region)
+        lead, table = _lead(table, inside)
         path = sheet
-        for level, title in enumerate(titles, start=len(sheet) + 1):
+        for title in (own[0] for own in lead if len(own) == 1):
             # Below the sheet's name, a table's own heading, in its chunks' heading path alone: as a line of the
             # text, the chunker put it before the first block, which fit_tables had sized without it, and cut that
             # block in the middle of a row (the rows after it had no column names).
-            path = headings.enter(level, title)
-        for block in table_blocks(_table_lines(table, merges), ROWS_CHARS):
+            path = headings.enter(len(path) + 1, title)
+        facts = [_fact(own) for own in lead if len(own) > 1]
+        if facts:
+            # Properties, as a note's front matter: the chunker ends their chunk after them, so the first block is not
+            # cut to fit beside them.
+            out.add("\n".join(facts), "properties", path)
+        for block in table_blocks(_table_lines(table, inside), ROWS_CHARS):
             out.add(block, "table", path)
+
+
+def _fact(own: list[str]) -> str:
+    """A `Label: | value` row above a table as the line `Label: value` (`Konto: DE12 …` for a label with no colon)."""
+    label, values = own[0], " | ".join(own[1:])
+    return f"{label} {values}" if label.endswith(":") else f"{label}: {values}"
 
 
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
@@ -464,17 +560,27 @@ def _csv_cells(row: list[str]) -> list[str]:
     return [c.strip() for c in row]
 
 
+# Excel's first line naming the delimiter (written where the list separator is not a comma): no row of the table.
+_SEP_LINE = re.compile(r"sep=(.)\r?\n", re.IGNORECASE)
+
+
 def load_csv(path: Path, text: str) -> LoadedText:
-    """`text` is the decoded file; the delimiter is sniffed (comma, semicolon, tab or pipe)."""
-    sample = text[:8192]
+    """`text` is the decoded file; the delimiter is Excel's `sep=` line's, else sniffed (comma, semicolon, tab or
+    pipe). Sniffed with it, `sep=;` was the heading and rows were cut at decimal commas ("0 | 45 €")."""
+    sep = _SEP_LINE.match(text)
+    if sep:
+        text = text[sep.end() :]
+    dialect: type[csv.Dialect] | csv.Dialect
     try:
-        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(sample, delimiters=",;\t|")
+        dialect = csv.Sniffer().sniff(text[:8192], delimiters=sep[1] if sep else ",;\t|")
     except csv.Error:  # one column, or too irregular to tell: the extension decides
         dialect = csv.excel_tab if path.suffix.lower() == ".tsv" else csv.excel
     csv.field_size_limit(1 << 24)
     out = TextBuilder()
     try:
-        rows = enumerate((_csv_cells(row) for row in csv.reader(io.StringIO(text), dialect)), start=1)
+        # The `sep=` line's delimiter also where its rows are too irregular for the sniffer to confirm it.
+        reader = csv.reader(io.StringIO(text), dialect, delimiter=sep[1] if sep else dialect.delimiter)
+        rows = enumerate((_csv_cells(row) for row in reader), start=2 if sep else 1)
         _add_sheet(out, HeadingPath(), "", rows)
     except csv.Error as exc:
         raise LoaderError(f"{path}: not readable as CSV ({exc})", "check its quoting, or rename it to .txt") from exc

@@ -11,6 +11,7 @@ import pytest
 
 from localrag.errors import NoTextError
 from localrag.ingest.loaders import load_file
+from localrag.types import LoadedText
 
 
 def test_cells_read_as_their_number_and_date_formats_show_them(tmp_path: Path) -> None:
@@ -236,3 +237,143 @@ def test_formulas_without_stored_values_are_named_and_a_workbook_of_them_alone_r
         load_file(path)
     assert not isinstance(refused.value, NoTextError)
     assert "save it, so the values are stored" in refused.value.hint
+
+
+def _tables(loaded: LoadedText) -> list[tuple[str, tuple[str, ...]]]:
+    return [(loaded.text[s.start : s.end], s.headings) for s in loaded.sections if s.kind == "table"]
+
+
+def test_label_rows_above_a_table_are_its_properties_and_the_header_leads_every_block(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `Report date: | 1 Dec 2026` above the header was read as the header: every block began with it, the column
+    # names were in the first block alone, and `ask --extract` quoted ORD-0033's row with no column names.
+    import openpyxl
+
+    from localrag.ingest import sheets
+
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.title = "Orders"
+    sheet.append(["Report date:", datetime.date(2026, 12, 1)])
+    sheet["B1"].number_format = "d mmm yyyy"
+    sheet.append(["Owner:", "Sales Ops"])
+    sheet.append(["Order", "Customer", "Product", "Qty", "Unit price", "Delivery date"])
+    for number in range(1, 41):
+        sheet.append([f"ORD-{number:04d}", "Globex Ltd", "Widget", number, 9.5, f"{number % 28 + 1} Jan 2027"])
+    path = tmp_path / "orders.xlsx"
+    workbook.save(path)
+    # A bank's CSV export: the account's line, narrower than the table, above the header.
+    lines = ["Konto;DE12 3456 7890 1234 5678 90;;", "Buchungstag;Empfänger;Verwendungszweck;Betrag"]
+    lines += [f"{day:02d}.11.2026;Firma {day} GmbH;Rechnung R-{day:04d};{day * 10},50" for day in range(1, 31)]
+    csv_path = tmp_path / "konto.csv"
+    csv_path.write_bytes(("\ufeff" + "\r\n".join(lines) + "\r\n").encode())
+
+    monkeypatch.setattr(sheets, "ROWS_CHARS", 200)
+    loaded = load_file(path)
+    facts = [(loaded.text[s.start : s.end], s.headings) for s in loaded.sections if s.kind == "properties"]
+    assert facts == [("Report date: 1 Dec 2026\nOwner: Sales Ops", ("Orders",))]
+    blocks = _tables(loaded)
+    assert len(blocks) > 3
+    assert all(block.startswith("Order | Customer | Product | Qty | Unit price | Delivery date\nORD-")
+               and headings == ("Orders",) for block, headings in blocks)
+    assert sum(block.count("ORD-") for block, _ in blocks) == 40
+
+    loaded = load_file(csv_path)
+    assert loaded.text.startswith("Konto: DE12 3456 7890 1234 5678 90\n\nBuchungstag | Empfänger")
+    blocks = _tables(loaded)
+    assert len(blocks) > 2
+    assert all(block.startswith("Buchungstag | Empfänger | Verwendungszweck | Betrag\n") for block, _ in blocks)
+
+    # A two-column table's first row is still its header, ":" or not, and so is a header with gaps.
+    (tmp_path / "pairs.csv").write_text("Name:,Ana\nEmail:,ana@example.com\nPhone:,555\n")
+    assert load_file(tmp_path / "pairs.csv").text == "Name: | Ana\nEmail: | ana@example.com\nPhone: | 555"
+    (tmp_path / "gaps.csv").write_text("Date,,,Amount\n2026-01-02,a,b,10\n2026-01-03,c,d,20\n")
+    assert load_file(tmp_path / "gaps.csv").text.startswith("Date |  |  | Amount\n2026-01-02")
+
+
+def test_tables_side_by_side_are_read_apart_each_under_its_header(tmp_path: Path) -> None:
+    # Joined row by row across the empty columns: "Ben Müller | IT | x202 |  |  | Meeting room | Capacity | Floor",
+    # and "How many people fit in meeting room Boreal?" was answered from the wrong row.
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.title = "Office"
+    staff = [("Employee", "Department", "Phone"), ("Ana Silva", "HR", "x201"), ("Ben Müller", "IT", "x202"),
+             ("Cara Jones", "Sales", "x203"), ("Dev Patel", "IT", "x204"), ("Eve Kim", "Finance", "x205"),
+             ("Finn Ode", "Legal", "x206")]
+    rooms = [("Meeting room", "Capacity", "Floor"), ("Aurora", 12, 2), ("Boreal", 8, 3), ("Cirrus", 20, 1)]
+    for top, left, table in ((1, 1, staff), (3, 6, rooms)):
+        for row, values in enumerate(table, start=top):
+            for column, value in enumerate(values, start=left):
+                sheet.cell(row=row, column=column, value=value)
+    # A one-column gap inside one table (a spacer column, its rows the same on both sides) keeps it one table.
+    for row, values in enumerate([("Name", "Team", None, "Q1", "Q2"), ("Ana", "HR", None, 3, 4)], start=10):
+        for column, value in enumerate(values, start=1):
+            sheet.cell(row=row, column=column, value=value)
+    path = tmp_path / "office.xlsx"
+    workbook.save(path)
+
+    assert _tables(load_file(path)) == [
+        ("Employee | Department | Phone\nAna Silva | HR | x201\nBen Müller | IT | x202\nCara Jones | Sales | x203\n"
+         "Dev Patel | IT | x204\nEve Kim | Finance | x205\nFinn Ode | Legal | x206", ("Office",)),
+        ("Meeting room | Capacity | Floor\nAurora | 12 | 2\nBoreal | 8 | 3\nCirrus | 20 | 1", ("Office",)),
+        ("Name | Team |  | Q1 | Q2\nAna | HR |  | 3 | 4", ("Office",)),
+    ]
+    csv_path = tmp_path / "office.csv"
+    csv_path.write_text("Employee,Phone,,Room,Floor\nAna,x201,,Aurora,2\nBen,x202,,Boreal,3\nCara,x203,,,\n")
+    assert _tables(load_file(csv_path)) == [("Employee | Phone\nAna | x201\nBen | x202\nCara | x203", ()),
+                                            ("Room | Floor\nAurora | 2\nBoreal | 3", ())]
+
+
+def test_an_excel_sep_line_sets_the_csv_delimiter_and_is_not_read(tmp_path: Path) -> None:
+    # Excel's `sep=;` hint was sniffed with the rows: it was the heading, and rows were cut at the decimal comma.
+    path = tmp_path / "lager.csv"
+    path.write_bytes("\ufeffsep=;\r\nArtikel;Preis;Lager;Datum\r\nSchraube M8;0,45 €;1.200;03.11.2026\r\n"
+                     "Mutter M8;0,12 €;3.400;04.11.2026\r\n".encode())
+    loaded = load_file(path)
+    assert loaded.text == ("Artikel | Preis | Lager | Datum\nSchraube M8 | 0,45 € | 1.200 | 03.11.2026\n"
+                           "Mutter M8 | 0,12 € | 3.400 | 04.11.2026")
+    assert [s.headings for s in loaded.sections] == [()]
+
+
+def test_a_merged_title_above_a_two_row_header_is_a_heading(tmp_path: Path) -> None:
+    # The title led every column's name ("Regional revenue 2026 H1") and the months' row was read as data.
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.title = "Revenue"
+    sheet["A1"] = "Regional revenue 2026"
+    sheet.merge_cells("A1:G1")
+    sheet["A2"] = "Region"
+    sheet.merge_cells("A2:A3")
+    sheet["B2"] = "H1"
+    sheet.merge_cells("B2:D2")
+    sheet["E2"] = "H2"
+    sheet.merge_cells("E2:G2")
+    sheet.append(["", "Jan", "Feb", "Mar", "Jul", "Aug", "Sep"])
+    sheet.append(["North", 1, 2, 3, 4, 5, 6])
+    path = tmp_path / "revenue.xlsx"
+    workbook.save(path)
+
+    assert _tables(load_file(path)) == [(
+        "Region | H1 Jan | H1 Feb | H1 Mar | H2 Jul | H2 Aug | H2 Sep\nNorth | 1 | 2 | 3 | 4 | 5 | 6",
+        ("Revenue", "Regional revenue 2026"))]
+
+
+def test_a_title_merged_two_rows_down_is_one_heading(tmp_path: Path) -> None:
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.title = "Stock"
+    sheet["A1"] = "Warehouse stock"
+    sheet.merge_cells("A1:C2")
+    for row, values in enumerate([("Item", "Bin", "Count"), ("Bolt", "A4", 120)], start=3):
+        for column, value in enumerate(values, start=1):
+            sheet.cell(row=row, column=column, value=value)
+    path = tmp_path / "stock.xlsx"
+    workbook.save(path)
+    assert _tables(load_file(path)) == [("Item | Bin | Count\nBolt | A4 | 120", ("Stock", "Warehouse stock"))]
