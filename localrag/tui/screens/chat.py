@@ -55,7 +55,7 @@ from localrag.tui.screens.base import LocalRagScreen
 from localrag.tui.screens.chunk import ChunkScreen
 from localrag.tui.screens.dialogs import ConfirmScreen, PromptScreen
 from localrag.tui.screens.related import RelatedScreen
-from localrag.tui.widgets.chat import AnswerView, ChatLog, UserMessage
+from localrag.tui.widgets.chat import AnswerView, ChatLog, exchange_start
 from localrag.tui.widgets.conversations import ConversationList
 from localrag.tui.widgets.graph_paths import GraphPathsPanel, GraphView, view_from_turn
 from localrag.tui.widgets.line_input import LineInput
@@ -64,7 +64,6 @@ from localrag.tui.widgets.status import StatusBar
 from localrag.types import Chunk, DoneEvent, SourcesEvent, TokenEvent
 
 if TYPE_CHECKING:
-    from textual.widget import Widget
     from textual.worker import Worker
 
     from localrag.graph.paths import Step
@@ -264,37 +263,28 @@ class ChatScreen(LocalRagScreen):
         if conversation is not None and conversation.turns:
             self._on_disk.add(conversation.id)  # opened from its file
         log = self.query_one(ChatLog)
-        await log.remove_children()
-        last: Turn | None = None
-        last_view: AnswerView | None = None
-        shown: list[Widget] = []  # one for each turn
-        if conversation is None or not conversation.turns:
-            log.show_empty(EMPTY_HINT)
+        turns = conversation.turns if conversation is not None else []
+        found = at_turn if at_turn is not None and 0 <= at_turn < len(turns) else None
+        if turns:
+            await log.show_turns(turns, found)
         else:
-            for turn in conversation.turns:
-                if turn.role == "user":
-                    shown.append(await log.add_question(turn.text))
-                else:
-                    last_view = await log.add_answer(turn)
-                    shown.append(last_view)
-                    graph_view = view_from_turn(turn)
-                    if graph_view is not None:
-                        self._graph_views[last_view] = graph_view
-                    last = turn
-        self.query_one(SourcesPanel).show(last)
+            await log.remove_children()
+            log.show_empty(EMPTY_HINT)
+        answers = log.query(AnswerView)
+        last_view = answers.last() if answers else None
+        self.query_one(SourcesPanel).show(last_view.turn if last_view is not None else None)
         self._show_graph_turn(last_view)
         self.refresh_conversations()
-        if at_turn is None or not 0 <= at_turn < len(shown):
+        if found is None:
             log.scroll_end(animate=False)
             return
-        # The exchange starts at the question the found turn is or answers.
-        start = at_turn - 1 if at_turn and isinstance(shown[at_turn - 1], UserMessage) and isinstance(
-            shown[at_turn], AnswerView) else at_turn
-        answer = next((view for view in shown[at_turn:] if isinstance(view, AnswerView)), None)
-        if answer is not None:
+        answer = next((log.turn_view(i) for i in range(found, log.end) if turns[i].role != "user"), None)
+        if isinstance(answer, AnswerView):
             self._select(answer)
-        # After the log's layout, which places the turns.
-        self.call_after_refresh(log.scroll_to_widget, shown[start], animate=False, top=True)
+        # After the log's layout, which places the turns. The exchange starts at the question the found turn is or
+        # answers.
+        self.call_after_refresh(log.scroll_to_widget, log.turn_view(exchange_start(turns, found)), animate=False,
+                                top=True)
 
     async def on_conversation_list_requested(self, event: ConversationList.Requested) -> None:
         store = self.localrag.conversations
@@ -386,12 +376,14 @@ class ChatScreen(LocalRagScreen):
             return
         event.input.clear()
         await self._catch_up()
+        log = self.query_one(ChatLog)
+        if log.later_hidden:  # opened at a search's find: the question goes below the conversation's last turn
+            await self.open_conversation(self.conversation)
         if self.conversation is None:
             self.conversation = self.localrag.conversations.new()
         history = self.conversation.add_question(question)
         self._keep(self.conversation.turns[-1:])
         self.refresh_conversations()
-        log = self.query_one(ChatLog)
         await log.add_question(question)
         from localrag.answer.evidence import EXTRACT_MODEL
 
@@ -583,6 +575,11 @@ class ChatScreen(LocalRagScreen):
     def _show_graph_turn(self, view: AnswerView | None) -> None:
         """A graph answer's paths replace the sources panel while that answer is the selected one, in either mode."""
         graph = self._graph_views.get(view) if view is not None else None
+        if graph is None and view is not None and view.turn is not None:
+            # A saved turn's, made when it is first selected: of a long conversation's, most never are.
+            graph = view_from_turn(view.turn)
+            if graph is not None:
+                self._graph_views[view] = graph
         if graph is not None:
             self.query_one(GraphPathsPanel).show(graph)
         self.set_class(graph is not None, "-graph-turn")
@@ -590,13 +587,20 @@ class ChatScreen(LocalRagScreen):
     def on_answer_view_selected(self, message: AnswerView.Selected) -> None:
         self._select(message.view)
 
-    def action_select_answer(self, step: int) -> None:
+    async def action_select_answer(self, step: int) -> None:
         """Select the answer `step` answers before (negative) or after the selected one, as a click on it does,
-        and scroll it into view. With none selected (a conversation just opened) the panel shows the last one."""
+        and scroll it into view. With none selected (a conversation just opened) the panel shows the last one.
+        Past the first or last answer shown, the log shows the turns not shown there."""
         answers = [view for view in self.query(AnswerView) if view.turn is not None]  # an answer being written has none
         if not answers:
             return
         current = next((i for i, view in enumerate(answers) if view.has_class("-selected")), len(answers) - 1)
+        log = self.query_one(ChatLog)
+        if (current + step < 0 and log.earlier_hidden) or (current + step >= len(answers) and log.later_hidden):
+            await (log.show_earlier() if step < 0 else log.show_later())
+            selected = answers[current]
+            answers = [view for view in self.query(AnswerView) if view.turn is not None]
+            current = answers.index(selected)
         view = answers[max(0, min(len(answers) - 1, current + step))]
         self._select(view)
         view.scroll_visible(animate=False)

@@ -8,12 +8,18 @@ markup, and links are created with `open_links=False` so a link in an answer can
 searched-for query and the meta line are `rich.text.Text`, so no markup in them can style or act, and their control
 characters are shown (`printable`), so no escape sequence a question holds reaches the terminal. Of an answer
 opened longer than `LONG_ANSWER_CHARS`, its first paragraphs show as a plain `Text`, and its meta line says so.
+Of a conversation opened longer than `SHOWN_TURNS`, that many turns show, and a `MoreTurns` line above (and below,
+opened at a search's find) stands for the others and shows them a batch at a time.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Markdown, Static
@@ -22,6 +28,9 @@ from textual.widgets.markdown import MarkdownStream
 from localrag.conversations import Turn
 from localrag.safe_text import markdown_escaped, printable
 from localrag.types import LIMIT_LABEL, cores_note
+
+if TYPE_CHECKING:
+    from textual.widget import Widget
 
 
 class UserMessage(Static):
@@ -215,8 +224,58 @@ class AnswerView(Vertical):
             self.post_message(self.Selected(self))
 
 
+# The turns a conversation opens with (the last ones, or from a search's find on), and how many more each
+# `MoreTurns` shows. Textual lays out the whole log again while turns are mounted, each pass longer as the log grows:
+# every turn mounted, each awaited, a 244-turn conversation took 44 s to open and 120 turns 14 s; all in one batch,
+# still several times 40 turns' time (benchmarks/bench_open_conversation.py).
+SHOWN_TURNS = 40
+
+
+def exchange_start(turns: Sequence[Turn], index: int) -> int:
+    """The index of the question whose answer is turn `index`, else `index`: a window starts at a question."""
+    if 0 < index < len(turns) and turns[index].role != "user" and turns[index - 1].role == "user":
+        return index - 1
+    return index
+
+
+class MoreTurns(Static, can_focus=True):
+    """The line standing for a conversation's turns not shown, above the log's turns (`earlier`) or below them;
+    a click, Enter or Space on it shows the next `SHOWN_TURNS` of them."""
+
+    DEFAULT_CSS = """
+    MoreTurns { color: $text-muted; margin: 1 0 0 0; padding: 0 1; text-style: italic; }
+    MoreTurns:focus { background: $boost; color: $text; }
+    """
+    BINDINGS = [Binding("enter,space", "press", "Show them", show=False)]
+
+    class Pressed(Message):
+        def __init__(self, more: MoreTurns) -> None:
+            super().__init__()
+            self.more = more
+
+    def __init__(self, hidden: int, *, earlier: bool) -> None:
+        super().__init__(self._label(hidden, earlier))
+        self.earlier = earlier
+
+    @staticmethod
+    def _label(hidden: int, earlier: bool) -> Text:
+        arrow, which = ("▲", "earlier") if earlier else ("▼", "later")
+        return Text(f"{arrow} {hidden:,} {which} turn{'s' if hidden != 1 else ''} not shown: click, or Enter here, "
+                    f"shows {min(hidden, SHOWN_TURNS):,} more (Ctrl+E exports them all)")
+
+    def show_hidden(self, hidden: int) -> None:
+        self.update(self._label(hidden, self.earlier))
+
+    def on_click(self) -> None:
+        self.post_message(self.Pressed(self))
+
+    def action_press(self) -> None:
+        self.post_message(self.Pressed(self))
+
+
 class ChatLog(VerticalScroll):
-    """Scrolls with the newest message unless the user scrolled up (Textual's anchor)."""
+    """Scrolls with the newest message unless the user scrolled up (Textual's anchor). Of an opened conversation's
+    turns, those from `first` to `end` are shown, each one widget; the others are a `MoreTurns` line away."""
 
     # The left column shows focus by its glyph, not by colour alone (NO_COLOR, a light theme): Tab reached the log
     # with no sign of it, though the arrows and PageUp/PageDown scroll it there.
@@ -227,12 +286,90 @@ class ChatLog(VerticalScroll):
     ChatLog > .empty { color: $text-muted; margin: 1 0; }
     """
 
+    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002  (Textual's name)
+        super().__init__(id=id)
+        self._turns: tuple[Turn, ...] = ()  # the opened conversation's, as opened
+        self.first = 0
+        self.end = 0
+
     def on_mount(self) -> None:
         self.anchor()
 
+    @property
+    def earlier_hidden(self) -> int:
+        return self.first
+
+    @property
+    def later_hidden(self) -> int:
+        return len(self._turns) - self.end
+
     def show_empty(self, hint: str) -> None:
+        self._turns, self.first, self.end = (), 0, 0
         self.remove_children()
         self.mount(Static(Text(hint), classes="empty"))
+
+    async def show_turns(self, turns: Sequence[Turn], at: int | None = None) -> None:
+        """Show a saved conversation's last SHOWN_TURNS turns, or SHOWN_TURNS from the exchange holding turn `at`
+        (fewer where they reach its end: then the last ones), in one batch."""
+        await self.remove_children()
+        self._turns = tuple(turns)
+        last_window = exchange_start(turns, max(0, len(turns) - SHOWN_TURNS))
+        self.first = last_window if at is None else min(exchange_start(turns, at), last_window)
+        self.end = len(turns) if self.first == last_window else self._window_end(self.first)
+        widgets: list[Widget] = self._views(self.first, self.end)
+        if self.earlier_hidden:
+            widgets.insert(0, MoreTurns(self.earlier_hidden, earlier=True))
+        if self.later_hidden:
+            widgets.append(MoreTurns(self.later_hidden, earlier=False))
+        await self.mount_all(widgets)
+
+    def _window_end(self, first: int) -> int:
+        end = min(len(self._turns), first + SHOWN_TURNS)
+        # Not between a question and its answer.
+        return end + 1 if end < len(self._turns) and exchange_start(self._turns, end) != end else end
+
+    def _views(self, first: int, end: int) -> list[Widget]:
+        return [UserMessage(turn.text) if turn.role == "user" else AnswerView(turn) for turn in self._turns[first:end]]
+
+    def turn_view(self, index: int) -> UserMessage | AnswerView | None:
+        """The widget of the opened conversation's turn `index`, if it is shown."""
+        if not self.first <= index < self.end:
+            return None
+        views = [child for child in self.children if isinstance(child, UserMessage | AnswerView)]
+        return views[index - self.first]
+
+    async def show_earlier(self) -> None:
+        """Show up to SHOWN_TURNS more of the turns above, the view kept where it was."""
+        if not self.earlier_hidden:
+            return
+        first = exchange_start(self._turns, max(0, self.first - SHOWN_TURNS))
+        was_first = self.turn_view(self.first)
+        more = next(line for line in self.query(MoreTurns) if line.earlier)
+        await self.mount_all(self._views(first, self.first), after=more)
+        self.first = first
+        if self.earlier_hidden:
+            more.show_hidden(self.earlier_hidden)
+        else:
+            await more.remove()
+        if was_first is not None:
+            self.call_after_refresh(self.scroll_to_widget, was_first, animate=False, top=True)
+
+    async def show_later(self) -> None:
+        """Show up to SHOWN_TURNS more of the turns below."""
+        if not self.later_hidden:
+            return
+        end = self._window_end(self.end)
+        more = next(line for line in self.query(MoreTurns) if not line.earlier)
+        await self.mount_all(self._views(self.end, end), before=more)
+        self.end = end
+        if self.later_hidden:
+            more.show_hidden(self.later_hidden)
+        else:
+            await more.remove()
+
+    async def on_more_turns_pressed(self, message: MoreTurns.Pressed) -> None:
+        message.stop()
+        await (self.show_earlier() if message.more.earlier else self.show_later())
 
     async def add_question(self, text: str) -> UserMessage:
         await self.query(".empty").remove()
