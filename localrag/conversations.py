@@ -547,7 +547,7 @@ def answer_markdown(turn: Turn) -> str:
 
 def _answer_lines(turn: Turn) -> list[str]:
     from localrag.answer.attribution import ATTRIBUTED_LABEL
-    from localrag.answer.claims import UNSUPPORTED_LABEL
+    from localrag.answer.claims import UNSUPPORTED_LABEL, missing_sources_note
     from localrag.answer.evidence import (
         CLOSEST_SENTENCE_LABEL,
         CLOSEST_SOURCES_LABEL,
@@ -575,6 +575,8 @@ def _answer_lines(turn: Turn) -> list[str]:
         out += [f"_({turn.refusal})_", ""]
     if turn.attributed:
         out += [f"_({ATTRIBUTED_LABEL})_", ""]
+    if turn.invalid_citations:  # as `ask` says it: before 2026-12-08 the export left them out
+        out += [f"_({missing_sources_note(turn.invalid_citations)})_", ""]
     if turn.evidence_text and (turn.model != EXTRACT_MODEL or turn.refused):
         label = CLOSEST_SENTENCE_LABEL if turn.refused else EVIDENCE_LABEL
         out += [f"**{label.capitalize()}** [{turn.evidence_source}]:", "",

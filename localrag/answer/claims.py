@@ -23,6 +23,7 @@ words ("two weeks" for "14 days") is flagged.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from localrag.answer.citations import citation_marks, without_marks
 from localrag.raft.qa import content_words
@@ -31,6 +32,13 @@ from localrag.types import Hit
 
 # How the front ends mark such a citation.
 UNSUPPORTED_LABEL = "holds none of the words the answer cites it for"
+
+
+def missing_sources_note(numbers: Sequence[int]) -> str:
+    """What `ask` and a conversation's export (`conversations show`, the chat app's Ctrl+E) say of the numbers an
+    answer cites that name no source it was given (`Answer.invalid_citations`)."""
+    return f"cited sources that do not exist: {list(numbers)}"
+
 # A sentence this short (a cut-off "Viruses", "The answer is: 1") is read with the sentence before it.
 MIN_CLAIM_WORDS = 3
 

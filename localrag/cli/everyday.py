@@ -323,7 +323,7 @@ def _print_copies(hit: Hit, out: Console) -> None:
 
 def _print_sources(answer: Answer, out: Console) -> None:
     from localrag.answer.attribution import ATTRIBUTED_LABEL
-    from localrag.answer.claims import UNSUPPORTED_LABEL
+    from localrag.answer.claims import UNSUPPORTED_LABEL, missing_sources_note
     from localrag.answer.evidence import (
         CLOSEST_SENTENCE_LABEL,
         CLOSEST_SOURCES_LABEL,
@@ -365,7 +365,7 @@ def _print_sources(answer: Answer, out: Console) -> None:
     if answer.attributed:
         out.print(Text(f"  {ATTRIBUTED_LABEL}", style="dim"))
     if answer.invalid_citations:
-        out.print(Text(f"  cited sources that do not exist: {answer.invalid_citations}", style="yellow"))
+        out.print(Text(f"  {missing_sources_note(answer.invalid_citations)}", style="yellow"))
     evidence = answer.evidence
     if evidence is not None and answer.model != EXTRACT_MODEL:
         out.print(_evidence_text(EVIDENCE_LABEL, evidence))

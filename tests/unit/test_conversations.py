@@ -248,6 +248,18 @@ def test_export_markdown_lists_sources_and_marks() -> None:
     assert "_(answer cut short)_" in text and "_Searched for: kettle how often?_" in text
 
 
+def test_the_export_names_the_cited_sources_that_do_not_exist_as_ask_does() -> None:
+    from localrag.answer.claims import missing_sources_note
+
+    answer = dataclasses.replace(_answer(), text="Every four weeks [1, 2, 3, 4, 25].", invalid_citations=[3, 4, 25])
+    conv = ConversationStore().new()
+    conv.turns += [Turn("user", "how often?"), turn_from_answer(answer, "how often?")]
+    # Before 2026-12-08 `conversations show` and the chat app's export said nothing of them.
+    assert missing_sources_note([3, 4, 25]) == "cited sources that do not exist: [3, 4, 25]"
+    assert "_(cited sources that do not exist: [3, 4, 25])_" in export_markdown(conv)
+    assert "do not exist" not in export_markdown(ConversationStore().new())
+
+
 def test_a_file_name_with_line_breaks_stays_on_its_sources_line() -> None:
     # It wrote lines of its own into `conversations show` and the export: a forged "cited, quote verified" source.
     conv = ConversationStore().new()
